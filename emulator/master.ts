@@ -1,0 +1,157 @@
+import { type Attrs } from './attrs.js';
+import { BUS_OK, BUS_TRANSLATION_FAULT, type PhysicalBus } from './bus.js';
+
+/**
+ * A translation stage that a bus master's port sits behind (the SMMU plugs in here).
+ *
+ * `translate` fills `out` for the access at input address `va` with attributes `attrs`
+ * (stream id, read/write, instruction/data, privileged, secure). On success out.status
+ * is BUS_OK, out.pa is the output address and out.extent the number of bytes from `va`
+ * for which the same translation and permission hold (at least 1; typically up to the
+ * end of the page), so bulk transfers translate once per page. out.costNs is the
+ * virtual time the lookup took (TLB hit or table walk), charged by the master.
+ * On a fault out.status is BUS_TRANSLATION_FAULT (terminated) and the stage has already
+ * recorded the fault in its own registers; out.extent is 0.
+ */
+export interface TranslationResult {
+  status: number;
+  pa: number;
+  extent: number;
+  costNs: number;
+}
+
+export interface TranslationStage {
+  readonly name: string;
+  translate(va: number, attrs: Attrs, out: TranslationResult): void;
+}
+
+export function newTranslationResult(): TranslationResult {
+  return { status: BUS_OK, pa: 0, extent: 0, costNs: 0 };
+}
+
+/** What a master's port reports about its last failed access. */
+export interface MasterFault {
+  va: number;
+  attrs: Attrs;
+  status: number;
+}
+
+/**
+ * A bus master's port onto the physical bus, optionally behind a translation stage.
+ * Every access carries the master's attributes. The port accumulates the translation
+ * cost (costNs) that its owner charges to its own timeline, and keeps the last fault.
+ */
+export class MasterPort {
+  /** translation time accumulated since the owner last took it */
+  costNs = 0;
+  lastFault: MasterFault | null = null;
+  /** bytes moved through this port (reads + writes) */
+  bytes = 0;
+  private readonly tr: TranslationResult = newTranslationResult();
+
+  constructor(
+    readonly bus: PhysicalBus,
+    readonly name: string,
+    public translator: TranslationStage | null = null,
+  ) {}
+
+  takeCost(): number {
+    const c = this.costNs;
+    this.costNs = 0;
+    return c;
+  }
+
+  /** Translate one address; returns the pa or a negative status (fault recorded). */
+  private xlate(va: number, attrs: Attrs, len: number): number {
+    const t = this.translator;
+    if (t === null) return va;
+    const tr = this.tr;
+    t.translate(va, attrs, tr);
+    this.costNs += tr.costNs;
+    if (tr.status !== BUS_OK) {
+      this.lastFault = { va, attrs, status: tr.status };
+      return tr.status;
+    }
+    if (tr.extent < len) {
+      // the access straddles a translation boundary: only legal for aligned accesses,
+      // which never straddle a page; treat as a translation fault on the upper part.
+      this.lastFault = { va: va + tr.extent, attrs, status: BUS_TRANSLATION_FAULT };
+      return BUS_TRANSLATION_FAULT;
+    }
+    return tr.pa;
+  }
+
+  read(va: number, size: number, attrs: Attrs): number {
+    const pa = this.xlate(va, attrs, size);
+    if (pa < 0) return pa;
+    const v = this.bus.read(pa, size, attrs);
+    if (v < 0) this.lastFault = { va, attrs, status: v };
+    else this.bytes += size;
+    return v;
+  }
+
+  write(va: number, size: number, value: number, attrs: Attrs): number {
+    const pa = this.xlate(va, attrs, size);
+    if (pa < 0) return pa;
+    const st = this.bus.write(pa, size, value, attrs);
+    if (st !== BUS_OK) this.lastFault = { va, attrs, status: st };
+    else this.bytes += size;
+    return st;
+  }
+
+  /**
+   * Read `len` bytes at input address `va` into dst. Translates once per extent (page)
+   * and copies blocks. On error returns the status; lastFault names the failing address.
+   */
+  readBlock(va: number, dst: Uint8Array, dstOff: number, len: number, attrs: Attrs): number {
+    while (len > 0) {
+      const [pa, n] = this.span(va, len, attrs);
+      if (pa < 0) return pa;
+      const st = this.bus.readBlock(pa, dst, dstOff, n, attrs);
+      if (st !== BUS_OK) {
+        this.lastFault = { va, attrs, status: st };
+        return st;
+      }
+      this.bytes += n;
+      va += n;
+      dstOff += n;
+      len -= n;
+    }
+    return BUS_OK;
+  }
+
+  writeBlock(va: number, src: Uint8Array, srcOff: number, len: number, attrs: Attrs): number {
+    while (len > 0) {
+      const [pa, n] = this.span(va, len, attrs);
+      if (pa < 0) return pa;
+      const st = this.bus.writeBlock(pa, src, srcOff, n, attrs);
+      if (st !== BUS_OK) {
+        this.lastFault = { va, attrs, status: st };
+        return st;
+      }
+      this.bytes += n;
+      va += n;
+      srcOff += n;
+      len -= n;
+    }
+    return BUS_OK;
+  }
+
+  /**
+   * Translate the longest run starting at va (at most len bytes) that maps contiguously.
+   * Returns [pa or negative status, length]. Exposed for bulk DMA engines that copy RAM
+   * to RAM directly.
+   */
+  span(va: number, len: number, attrs: Attrs): [number, number] {
+    const t = this.translator;
+    if (t === null) return [va, len];
+    const tr = this.tr;
+    t.translate(va, attrs, tr);
+    this.costNs += tr.costNs;
+    if (tr.status !== BUS_OK) {
+      this.lastFault = { va, attrs, status: tr.status };
+      return [tr.status, 0];
+    }
+    return [tr.pa, Math.min(len, tr.extent)];
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Layering check (npm run lint). The real system's boundaries are the code's:
+//   guest-tests/  -> kernel-model/uapi/ only (the syscall API), and guest-tests itself
+//   kernel-model/ -> emulator/ and itself; never devices/, tools/, guest-tests/
+//   devices/      -> emulator/ and itself
+//   emulator/     -> itself only
+//   tools/        -> anything
+// Test files (*.test.ts) and test helpers (*/testing/*) may reach across layers to build
+// fixtures; the rule is for the model's own code. Also forbidden in model code
+// (emulator, devices, kernel-model): host wall clocks and unseeded randomness.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname, sep } from 'node:path';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+const LAYERS = ['emulator', 'devices', 'kernel-model', 'guest-tests', 'tools'];
+const ALLOWED = {
+  emulator: ['emulator'],
+  devices: ['devices', 'emulator'],
+  'kernel-model': ['kernel-model', 'emulator'],
+  'guest-tests': ['guest-tests', 'kernel-model/uapi'],
+  tools: LAYERS,
+};
+const WALLCLOCK = /\b(Math\.random|Date\.now|new Date\(|performance\.now|process\.hrtime|setTimeout|setInterval|setImmediate)\b/;
+
+function* walk(dir) {
+  for (const name of readdirSync(dir).sort()) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) yield* walk(p);
+    else if (/\.(ts|mts|js|mjs)$/.test(name)) yield p;
+  }
+}
+
+const isTestFile = (rel) => /\.test\.ts$/.test(rel) || rel.split(sep).includes('testing');
+const problems = [];
+let files = 0;
+for (const layer of LAYERS) {
+  let base;
+  try {
+    base = join(root, layer);
+    statSync(base);
+  } catch {
+    continue;
+  }
+  for (const file of walk(base)) {
+    const rel = relative(root, file);
+    if (isTestFile(rel)) continue;
+    files++;
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      const m = /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/.exec(line);
+      const spec = m && (m[1] ?? m[2] ?? m[3]);
+      if (spec && spec.startsWith('.')) {
+        const target = relative(root, resolve(dirname(file), spec));
+        const ok = ALLOWED[layer].some((a) => target === a || target.startsWith(a + '/') || target.startsWith(a + sep));
+        if (!ok) problems.push(`${rel}:${i + 1}: ${layer}/ may not import '${spec}' (resolves to ${target}); allowed: ${ALLOWED[layer].join(', ')}`);
+      }
+      if (layer !== 'tools' && layer !== 'guest-tests' && WALLCLOCK.test(line) && !/lint-allow-wallclock/.test(line)) {
+        problems.push(`${rel}:${i + 1}: host clock or unseeded randomness in model code: ${line.trim()}`);
+      }
+    });
+  }
+}
+if (problems.length) {
+  console.error(`layering: ${problems.length} problem(s)`);
+  for (const p of problems) console.error('  ' + p);
+  process.exit(1);
+}
+console.log(`layering: ok (${files} files checked)`);
