@@ -1,0 +1,52 @@
+import type { DtNode } from '../../emulator/dt/types.js';
+
+/**
+ * Driver-core object model (include/linux/device.h, reduced to what the series needs).
+ * Implemented in kernel-model/driver/; declared here so that subsystems built in
+ * parallel (IOMMU core, VFIO, vfio-platform) agree on the shapes.
+ */
+export interface Resource {
+  kind: 'mem' | 'irq';
+  /** mem: physical start; irq: Linux irq number (virq) */
+  start: number;
+  /** mem: size in bytes; irq: 1 */
+  size: number;
+  /** for irq resources: trigger type as irq_get_trigger_type() reports it (IRQ_TYPE_*) */
+  flags: number;
+  name: string | null;
+}
+
+export const IRQ_TYPE_EDGE_RISING = 1;
+export const IRQ_TYPE_EDGE_FALLING = 2;
+export const IRQ_TYPE_LEVEL_HIGH = 4;
+export const IRQ_TYPE_LEVEL_LOW = 8;
+
+export interface KDevice {
+  /** Linux name, e.g. "2c0a0000.dma" */
+  readonly name: string;
+  readonly bus: BusType;
+  readonly ofNode: DtNode | null;
+  readonly resources: Resource[];
+  /** stream ids from the device tree (`iommus`) */
+  readonly streamIds: number[];
+  driver: KDriver | null;
+  /** driver private data (dev_set_drvdata) */
+  drvdata: unknown;
+  /** driver_override (mainline semantics); null when unset */
+  driverOverride: string | null;
+  /** set by the IOMMU core when the device joins a group */
+  iommuGroup: { readonly id: number } | null;
+}
+
+export interface KDriver {
+  readonly name: string;
+  /** of_match_table compatibles (empty: matches nothing by compatible) */
+  readonly ofMatch: readonly string[];
+  /** 0 or -errno */
+  probe(dev: KDevice): number;
+  remove(dev: KDevice): void;
+}
+
+export interface BusType {
+  readonly name: string;
+}

@@ -1,0 +1,51 @@
+import type { KDevice } from '../driver/types.js';
+
+/**
+ * IOMMU API (include/linux/iommu.h of the era). prot bits: READ, WRITE, CACHE as in
+ * Linux; bit 3 is IOMMU_EXEC in the 2014 kernel with the series (arm-smmu sets XN
+ * unless it is given) and IOMMU_NOEXEC in mainline (XN only when it is given). The
+ * profile's features.iommuExecSemantics says which meaning bit 3 has.
+ */
+export const IOMMU_READ = 1 << 0;
+export const IOMMU_WRITE = 1 << 1;
+export const IOMMU_CACHE = 1 << 2;
+/** 2014 (patch 02 era): mapping may be executed */
+export const IOMMU_EXEC = 1 << 3;
+/** mainline: mapping must not be executed */
+export const IOMMU_NOEXEC = 1 << 3;
+
+export const IOMMU_CAP_CACHE_COHERENCY = 0;
+export const IOMMU_CAP_INTR_REMAP = 1;
+
+export interface IommuGroup {
+  readonly id: number;
+  readonly devices: readonly KDevice[];
+}
+
+export interface IommuDomain {
+  readonly id: number;
+  /** smallest page size first: bitmap of supported page sizes */
+  readonly pgsizeBitmap: number;
+  /** 0 or -errno (-EBUSY/-EEXIST when something is already mapped at iova) */
+  map(iova: number, pa: number, size: number, prot: number): number;
+  /** returns bytes unmapped (0 when nothing was mapped) */
+  unmap(iova: number, size: number): number;
+  /** physical address for iova, or null when unmapped */
+  iovaToPhys(iova: number): number | null;
+}
+
+export interface IommuCore {
+  /** iommu_present(bus) */
+  present(busName: string): boolean;
+  /** iommu_capable(bus, cap) */
+  capable(busName: string, cap: number): boolean;
+  /** iommu_domain_alloc(bus): a domain or -errno */
+  domainAlloc(busName: string): IommuDomain | number;
+  domainFree(d: IommuDomain): void;
+  /** iommu_attach_group: 0 or -errno */
+  attachGroup(d: IommuDomain, g: IommuGroup): number;
+  detachGroup(d: IommuDomain, g: IommuGroup): void;
+  groupById(id: number): IommuGroup | null;
+  groupOf(dev: KDevice): IommuGroup | null;
+  groups(): readonly IommuGroup[];
+}
