@@ -1,0 +1,110 @@
+/**
+ * sysfs as the kernel builds it: directories, attribute files with show/store
+ * callbacks, and symbolic links. The VFS (kernel-model/vfs) exposes this tree under
+ * /sys; the driver core, IOMMU core and drivers populate it.
+ *
+ * Attribute semantics follow Linux: `show` returns the file's text (conventionally
+ * ending in a newline) or a negative errno; `store` receives the bytes of one write()
+ * exactly as the user wrote them (e.g. "vfio-platform\n" from `echo`), and returns the
+ * number of bytes consumed or a negative errno.
+ */
+export interface SysfsAttr {
+  show?: () => string | number;
+  store?: (data: string) => number;
+  /** permission bits as Linux shows them (0644, 0200, ...) */
+  mode: number;
+}
+
+export type SysfsEntry =
+  | { kind: 'dir'; children: Map<string, SysfsEntry> }
+  | { kind: 'file'; attr: SysfsAttr }
+  | { kind: 'link'; target: string };
+
+export class Sysfs {
+  readonly root: SysfsEntry & { kind: 'dir' } = { kind: 'dir', children: new Map() };
+
+  private split(path: string): string[] {
+    return path.split('/').filter((p) => p.length > 0 && p !== '.');
+  }
+
+  /** mkdir -p */
+  mkdir(path: string): SysfsEntry & { kind: 'dir' } {
+    let d = this.root;
+    for (const part of this.split(path)) {
+      let c = d.children.get(part);
+      if (!c) {
+        c = { kind: 'dir', children: new Map() };
+        d.children.set(part, c);
+      }
+      if (c.kind !== 'dir') throw new Error(`sysfs: ${path}: ${part} is not a directory`);
+      d = c;
+    }
+    return d;
+  }
+
+  private parentAndName(path: string): [SysfsEntry & { kind: 'dir' }, string] {
+    const parts = this.split(path);
+    const name = parts.pop();
+    if (!name) throw new Error(`sysfs: bad path ${path}`);
+    return [this.mkdir(parts.join('/')), name];
+  }
+
+  addFile(path: string, attr: SysfsAttr): void {
+    const [d, name] = this.parentAndName(path);
+    d.children.set(name, { kind: 'file', attr });
+  }
+
+  /** symlink; `target` is an absolute sysfs path like "/sys/bus/platform/drivers/pl330" */
+  addLink(path: string, target: string): void {
+    const [d, name] = this.parentAndName(path);
+    d.children.set(name, { kind: 'link', target });
+  }
+
+  remove(path: string): void {
+    const parts = this.split(path);
+    const name = parts.pop();
+    if (!name) return;
+    const d = this.lookupNoFollow(parts.join('/'));
+    if (d && d.kind === 'dir') d.children.delete(name);
+  }
+
+  /** lookup relative to /sys without following the last component's link */
+  lookupNoFollow(path: string): SysfsEntry | null {
+    let e: SysfsEntry = this.root;
+    const parts = this.split(path);
+    for (let i = 0; i < parts.length; i++) {
+      if (e.kind === 'link') {
+        const t = this.lookup(stripSys(e.target));
+        if (!t) return null;
+        e = t;
+      }
+      if (e.kind !== 'dir') return null;
+      const c: SysfsEntry | undefined = e.children.get(parts[i]!);
+      if (!c) return null;
+      e = c;
+    }
+    return e;
+  }
+
+  /** lookup relative to /sys, following links (depth-limited) */
+  lookup(path: string, depth = 0): SysfsEntry | null {
+    const e = this.lookupNoFollow(path);
+    if (e && e.kind === 'link') {
+      if (depth > 8) return null;
+      return this.lookup(stripSys(e.target), depth + 1);
+    }
+    return e;
+  }
+
+  /** sorted directory listing */
+  list(path: string): string[] | null {
+    const e = this.lookup(path);
+    if (!e || e.kind !== 'dir') return null;
+    return [...e.children.keys()].sort();
+  }
+}
+
+/** "/sys/bus/x" -> "bus/x" */
+export function stripSys(p: string): string {
+  return p.startsWith('/sys/') ? p.slice(5) : p === '/sys' ? '' : p;
+}
