@@ -54,7 +54,7 @@ for (const layer of LAYERS) {
       const spec = m && (m[1] ?? m[2] ?? m[3]);
       if (spec && spec.startsWith('.')) {
         const target = relative(root, resolve(dirname(file), spec));
-        const ok = ALLOWED[layer].some((a) => target === a || target.startsWith(a + '/') || target.startsWith(a + sep));
+        const ok = target === 'package.json' || ALLOWED[layer].some((a) => target === a || target.startsWith(a + '/') || target.startsWith(a + sep));
         if (!ok) problems.push(`${rel}:${i + 1}: ${layer}/ may not import '${spec}' (resolves to ${target}); allowed: ${ALLOWED[layer].join(', ')}`);
       }
       if (layer !== 'tools' && layer !== 'guest-tests' && WALLCLOCK.test(line) && !/lint-allow-wallclock/.test(line)) {

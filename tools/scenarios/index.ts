@@ -1,0 +1,2 @@
+/** Registers every scenario. Later issues add their scenarios here. */
+import './registry.js';

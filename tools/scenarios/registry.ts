@@ -1,0 +1,68 @@
+/**
+ * The scenario registry: every runnable scenario (guest program + set-up + expected
+ * outcome) that `vfio-arm-emu run` and the regression suite know. Scenarios register
+ * themselves from tools/scenarios/index.ts.
+ */
+export interface ScenarioOptions {
+  profile: string;
+  board: string;
+  seed: number;
+  size?: number;
+  transfers?: number;
+  channel?: number;
+  trace?: { enabled: boolean; keep: boolean };
+}
+
+export interface ScenarioFault {
+  source: string;
+  kind: string;
+  detail: string;
+  t: number;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  profile: string;
+  board: string;
+  seed: number;
+  /** the scenario's observed outcome matched the expected one for this profile */
+  passed: boolean;
+  /** the expected outcome (e.g. "pass", "stops: CHECK_EXTENSION(TYPE1) = 0") */
+  expected: string;
+  /** what happened (same vocabulary as expected) */
+  outcome: string;
+  virtualTimeNs: number;
+  traceSha256: string;
+  dmaBytes: number;
+  interrupts: number;
+  faults: ScenarioFault[];
+  kernelLog: string[];
+  output: string[];
+  exitStatus: number | null;
+  /** trace exports, when tracing was kept */
+  traceJsonLines?: () => string;
+  tracePerfetto?: () => string;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** profiles the scenario applies to (for the regression suite); undefined: all */
+  profiles?: readonly string[];
+  run(opts: ScenarioOptions): ScenarioResult;
+}
+
+const scenarios = new Map<string, Scenario>();
+
+export function registerScenario(s: Scenario): void {
+  if (scenarios.has(s.name)) throw new Error(`scenario ${s.name} registered twice`);
+  scenarios.set(s.name, s);
+}
+
+export function getScenario(name: string): Scenario | undefined {
+  return scenarios.get(name);
+}
+
+export function listScenarios(): Scenario[] {
+  return [...scenarios.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
