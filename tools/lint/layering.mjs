@@ -11,7 +11,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg > 0 ? resolve(process.argv[rootArg + 1]) : resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
 const LAYERS = ['emulator', 'devices', 'kernel-model', 'guest-tests', 'tools'];
 const ALLOWED = {
   emulator: ['emulator'],

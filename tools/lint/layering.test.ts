@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const script = join(__dirname, 'layering.mjs');
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'layering-'));
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(root, p, '..'), { recursive: true });
+    writeFileSync(join(root, p), text);
+  }
+  return root;
+}
+
+function lint(root: string): { code: number; out: string } {
+  const r = spawnSync(process.execPath, [script, '--root', root], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout + r.stderr };
+}
+
+describe('layering lint', () => {
+  it('passes a tree that respects the rule', () => {
+    const root = tree({
+      'emulator/bus.ts': 'export const x = 1;\n',
+      'devices/a/dev.ts': "import { x } from '../../emulator/bus.js';\n",
+      'kernel-model/k.ts': "import { x } from '../emulator/bus.js';\n",
+      'kernel-model/uapi/api.ts': 'export const O_RDWR = 2;\n',
+      'guest-tests/p.ts': "import { O_RDWR } from '../kernel-model/uapi/api.js';\n",
+      'kernel-model/k.test.ts': "import '../devices/a/dev.js';\n",
+    });
+    const r = lint(root);
+    expect(r.out).toMatch(/layering: ok/);
+    expect(r.code).toBe(0);
+  });
+  it.each([
+    ['kernel-model/k.ts', "import { D } from '../devices/a/dev.js';\n", /kernel-model\/ may not import/],
+    ['devices/a/dev.ts', "import { K } from '../../kernel-model/k.js';\n", /devices\/ may not import/],
+    ['guest-tests/p.ts', "import { Bus } from '../emulator/bus.js';\n", /guest-tests\/ may not import/],
+    ['guest-tests/q.ts', "export { K } from '../kernel-model/vfio/core.js';\n", /guest-tests\/ may not import/],
+    ['emulator/e.ts', "import('../tools/cli.js');\n", /emulator\/ may not import/],
+    ['devices/b.ts', 'const t = Date.now();\n', /host clock/],
+    ['kernel-model/r.ts', 'const r = Math.random();\n', /unseeded randomness|host clock/],
+  ])('fails on %s', (file, text, re) => {
+    const root = tree({ [file]: text });
+    const r = lint(root);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(re);
+  });
+});
