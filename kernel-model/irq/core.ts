@@ -384,7 +384,8 @@ export class IrqCore implements IrqApi {
     if (desc.actions.length > 0) {
       const old = desc.actions[0]!;
       const bothShared = (old.flags & IRQF_SHARED) !== 0 && (flags & IRQF_SHARED) !== 0;
-      const trigOk = trig === 0 || trig === (old.flags & IRQF_TRIGGER_MASK) || trig === desc.trigger;
+      // as Linux: both shared, and the same trigger flags (IRQF_TRIGGER_*) in both requests
+      const trigOk = ((old.flags ^ flags) & IRQF_TRIGGER_MASK) === 0;
       if (!bothShared || !trigOk) {
         this.log.err('genirq', `Flags mismatch irq ${irq}. ${hex8(flags)} (${name}) vs. ${hex8(old.flags)} (${old.name})`);
         return -EBUSY;
