@@ -298,3 +298,42 @@ describe('request_irq trigger flags', () => {
     expect(m.core.irqGetTriggerType(other)).toBe(IRQ_TYPE_LEVEL_HIGH);
   });
 });
+
+describe('note_interrupt', () => {
+  it('a line whose handler keeps answering IRQ_NONE is disabled ("nobody cared")', () => {
+    const m = setup({ core: { spuriousWindow: 100, spuriousLimit: 99 } });
+    let calls = 0;
+    m.core.requestIrq(m.irq, () => {
+      calls++;
+      m.line.lower();
+      m.scheduler.schedule(50_000, () => m.line.raise());
+      return IRQ_NONE;
+    }, 0, 'deaf', 1);
+    m.line.raise();
+    const r = m.scheduler.runUntilIdle(100_000);
+    expect(r.reason).toBe('idle');
+    expect(calls).toBe(100);
+    expect(m.log.grep(/irq 16: nobody cared/).length).toBe(1);
+    expect(m.log.grep(/Disabling IRQ #16/).length).toBe(1);
+    expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(true);
+    expect(m.gic.isEnabled(ID)).toBe(false);
+    expect(m.core.storm).toBeNull();
+  });
+});
+
+describe('determinism', () => {
+  it('two identical runs give the same trace digest', () => {
+    const digest = (): string => {
+      const m = setup({ trace: true });
+      m.core.requestIrq(m.irq, (irq) => { m.core.disableIrqNosync(irq); return IRQ_HANDLED; }, 0, 't', 1);
+      m.scheduler.schedule(1000, () => m.line.raise());
+      m.scheduler.schedule(900_000, () => { m.line.lower(); m.core.enableIrq(m.irq); });
+      m.scheduler.schedule(950_000, () => m.line.raise());
+      m.scheduler.runUntilIdle(100_000);
+      return m.tracer.digest();
+    };
+    const a = digest();
+    expect(a).toBe(digest());
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
