@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeAttrs } from '../../emulator/attrs.js';
+import { WaitQueue } from '../../emulator/cpu/cpu.js';
 import { PREEMPT, StubThread, type GuestProgram } from '../../emulator/cpu/stub.js';
 import { NS_PER_MS } from '../../emulator/time.js';
 import { IRQ_HANDLED } from './index.js';
@@ -107,5 +108,59 @@ describe('interrupt storm detection (end to end)', () => {
     expect(r.reason).toBe('idle');
     expect(handled).toBe(20_000);
     expect(m.core.storm).toBeNull();
+  });
+});
+
+describe('eventfd-style delivery to a blocked program (patches 09 and 10)', () => {
+  function run(automask: boolean): { m: IrqMachine; wakeups: number; signals: number } {
+    const m = buildIrqMachine();
+    const irq = m.core.irqOfParse(TEST_IRQ_SPEC);
+    const wq = new WaitQueue('eventfd');
+    let signals = 0;
+    let consumed = 0;
+    let wakeups = 0;
+    m.core.requestIrq(irq, (n) => {
+      if (automask) m.core.disableIrqNosync(n);
+      signals++;
+      wq.wakeAll(m.cpu);
+      return IRQ_HANDLED;
+    }, 0, 'vfio-irq', m.testIrq);
+    const A = makeAttrs({ priv: true });
+    let self: StubThread | null = null;
+    function* program(): GuestProgram {
+      for (;;) {
+        if (signals > consumed) {
+          consumed = signals;
+          wakeups++;
+          m.bus.write(TEST_IRQ_BASE, 4, 0, A); // clear the device (INTCLR)
+          m.core.enableIrq(irq); // VFIO UNMASK
+          if (wakeups === 2) return 0;
+        } else {
+          wq.add(self!);
+          yield { block: true, deadline: null };
+        }
+      }
+    }
+    self = new StubThread(1, 'user', program());
+    m.cpu.addThread(self);
+    m.scheduler.schedule(100_000, () => m.bus.write(TEST_IRQ_BASE, 4, 1, A));
+    m.scheduler.schedule(300_000, () => m.bus.write(TEST_IRQ_BASE, 4, 1, A));
+    m.scheduler.runUntil(20 * NS_PER_MS);
+    return { m, wakeups, signals };
+  }
+
+  it('without masking (patch 09 alone) the woken program never runs: storm', () => {
+    const r = run(false);
+    expect(r.m.core.storm).not.toBeNull();
+    expect(r.wakeups).toBe(0);
+    expect(r.signals).toBe(10_000);
+  });
+
+  it('with automasking (patch 10) each raise is delivered once and the program finishes', () => {
+    const r = run(true);
+    expect(r.m.core.storm).toBeNull();
+    expect(r.wakeups).toBe(2);
+    expect(r.signals).toBe(2);
+    expect(r.m.core.descOf(16)!.depth).toBe(0);
   });
 });
