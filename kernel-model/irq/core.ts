@@ -612,7 +612,8 @@ export class IrqCore implements IrqApi {
     for (const k of this.descs.keys()) if (k > maxIrq) maxIrq = k;
     let prec = 3;
     for (let j = 1000; prec < 10 && j <= maxIrq + 1; j *= 10) prec++;
-    let s = ' '.repeat(prec + 2) + 'CPU0'.padEnd(11) + '\n';
+    // the CPU column header ends where the right-aligned %10u count ends
+    let s = ' '.repeat(prec + 8) + 'CPU0'.padEnd(11) + '\n';
     for (const d of this.descriptors()) {
       if (d.actions.length === 0 && d.count === 0) continue;
       let line = `${String(d.irq).padStart(prec)}: ${String(d.count).padStart(10)} `;
