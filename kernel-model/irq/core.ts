@@ -30,8 +30,9 @@ import { IRQ_HANDLED, IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqAp
  * itself).
  *
  * Storm detection (emulator diagnosis, not Linux): a take of the same interrupt counts
- * into a streak while no guest thread has run since the previous take and the previous
- * take is at most `stormGapNs` ago. When a streak reaches `stormThreshold` takes
+ * into a streak while no guest thread has run since the previous take and the CPU was
+ * idle for at most `stormGapNs` since then (elapsed time minus the cycles spent in
+ * between, so a slow handler does not hide a storm). When a streak reaches `stormThreshold` takes
  * (default 10,000, gap 10 us) the core records `storm`, logs the diagnosis and asks the
  * scheduler to stop; every further `stormThreshold` takes of the same streak ask again.
  */
@@ -117,6 +118,7 @@ export interface IrqDesc {
   stormCount: number;
   stormStart: number;
   stormLast: number;
+  stormCycles: number;
 }
 
 export interface IrqStorm {
@@ -265,7 +267,7 @@ export class IrqCore implements IrqApi {
       desc = {
         irq: virq, hwirq, trigger: 0, actions: [], depth: 1, disabled: true, masked: true,
         pendingReplay: false, inProgress: false, count: 0, unhandled: 0, windowCount: 0,
-        spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0,
+        spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0,
       };
       this.descs.set(virq, desc);
       this.hwToVirq.set(hwirq, virq);
@@ -580,7 +582,13 @@ export class IrqCore implements IrqApi {
   private checkStorm(desc: IrqDesc): void {
     const now = this.scheduler.now;
     const epoch = this.cpu.userSteps;
-    if (desc.stormEpoch !== epoch || now - desc.stormLast > this.stormGapNs) {
+    const cycles = this.cpu.totalCycles;
+    // idle time of the CPU since the previous take of this line: elapsed time minus the
+    // work done since (that take's own cost, other IRQ entries), so an expensive
+    // handler does not hide a storm
+    const idle = now - desc.stormLast - this.cpu.clock.cycles(cycles - desc.stormCycles);
+    desc.stormCycles = cycles;
+    if (desc.stormEpoch !== epoch || idle > this.stormGapNs) {
       desc.stormEpoch = epoch;
       desc.stormCount = 0;
       desc.stormStart = now;

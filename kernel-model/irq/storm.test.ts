@@ -164,3 +164,16 @@ describe('eventfd-style delivery to a blocked program (patches 09 and 10)', () =
     expect(r.m.core.descOf(16)!.depth).toBe(0);
   });
 });
+
+describe('storm detection with an expensive handler', () => {
+  it('a handler costing 50 us per take still produces the diagnosis', () => {
+    const m = buildIrqMachine({ core: { stormThreshold: 1000 } });
+    const irq = m.core.irqOfParse(TEST_IRQ_SPEC);
+    m.core.requestIrq(irq, () => { m.cpu.charge(50_000); return IRQ_HANDLED; }, 0, 'slow', 1);
+    m.line.raise();
+    const r = m.scheduler.runUntil(1_000 * NS_PER_MS);
+    expect(r.reason).toBe('stopped');
+    expect(r.detail).toMatch(/interrupt storm on IRQ 16 \(hwirq 130, slow\): 1000 entries/);
+    expect(m.core.storm!.windowNs).toBeGreaterThanOrEqual(999 * 50_000);
+  });
+});
