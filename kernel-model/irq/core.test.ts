@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { makeAttrs } from '../../emulator/attrs.js';
 import { EBUSY, EINVAL } from '../base/errno.js';
 import { KernelOops } from '../base/oops.js';
@@ -336,5 +337,41 @@ describe('determinism', () => {
     const a = digest();
     expect(a).toBe(digest());
     expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('depth semantics (property)', () => {
+  it('matches a reference model of depth, delivery and unbalanced-enable warnings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('disable', 'nosync', 'enable', 'raise', 'lower'), { maxLength: 40 }), (ops) => {
+        const m = setup();
+        let calls = 0;
+        m.core.requestIrq(m.irq, () => { calls++; m.line.lower(); return IRQ_HANDLED; }, 0, 'p', 1);
+        let depth = 0;
+        let level = false;
+        let refCalls = 0;
+        let warnings = 0;
+        for (const op of ops) {
+          switch (op) {
+            case 'disable': m.core.disableIrq(m.irq); depth++; break;
+            case 'nosync': m.core.disableIrqNosync(m.irq); depth++; break;
+            case 'enable': m.core.enableIrq(m.irq); if (depth === 0) warnings++; else depth--; break;
+            case 'raise': m.line.raise(); level = true; break;
+            case 'lower': m.line.lower(); level = false; break;
+          }
+          settle(m);
+          if (level && depth === 0) {
+            refCalls++;
+            level = false;
+          }
+          expect(calls).toBe(refCalls);
+          expect(m.core.descOf(m.irq)!.depth).toBe(depth);
+          expect(m.line.level).toBe(level);
+        }
+        expect(m.log.grep(/Unbalanced enable for IRQ 16/).length).toBe(warnings);
+        expect(m.gic.isActive(ID)).toBe(false);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
