@@ -200,14 +200,32 @@ export class Cpu {
 
   /** Make sure a step is scheduled if there is work (idempotent). */
   kick(): void {
+    // inside a step (an IRQ re-asserted by an EOI, a thread woken by a handler) the
+    // end of the step schedules the next one; scheduling here too would start a
+    // second, cost-free step chain
+    if (this.inStep) return;
     if (this.stepEvent !== null && this.stepEvent.pending) return;
     if (!this.hasWork) return;
     const at = Math.max(this.busyUntil, this.scheduler.now);
     this.stepEvent = this.scheduler.scheduleAt(at, this.step, 'cpu');
   }
 
+  private inStep = false;
+
   private readonly step = (): void => {
     this.stepEvent = null;
+    this.inStep = true;
+    try {
+      this.runStep();
+    } finally {
+      this.inStep = false;
+    }
+    if (this.hasWork) {
+      this.stepEvent = this.scheduler.scheduleAt(this.busyUntil, this.step, 'cpu');
+    }
+  };
+
+  private runStep(): void {
     this.charged = 0;
     if (this.irqLevel && !this.irqMasked && this.irqEntry !== null) {
       this.irqEntries++;
@@ -231,8 +249,5 @@ export class Cpu {
     this.charged = 0;
     this.totalCycles += c;
     this.busyUntil = this.scheduler.now + this.clock.cycles(c);
-    if (this.hasWork) {
-      this.stepEvent = this.scheduler.scheduleAt(this.busyUntil, this.step, 'cpu');
-    }
-  };
+  }
 }

@@ -24,3 +24,8 @@ export interface IrqApi {
   /** Linux irq number (virq) for a device-tree interrupt specifier (GIC: [type, n, flags]) */
   irqOfParse(cells: readonly number[]): number;
 }
+
+/** request_irq trigger flags (IRQF_TRIGGER_RISING 1, FALLING 2, HIGH 4, LOW 8): override the DT type */
+export const IRQF_TRIGGER_MASK = 0x0f;
+/** request_irq flag: do not enable the line on request (the caller enable_irq()s it later) */
+export const IRQF_NO_AUTOEN = 0x80000;

@@ -1,0 +1,377 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { makeAttrs } from '../../emulator/attrs.js';
+import { EBUSY, EINVAL } from '../base/errno.js';
+import { KernelOops } from '../base/oops.js';
+import { IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH } from '../driver/types.js';
+import { IRQ_HANDLED, IRQ_NONE, IRQF_NO_AUTOEN, IRQF_SHARED, type IrqReturn } from './index.js';
+import { buildIrqMachine, GICD_BASE, TEST_IRQ_BASE, TEST_IRQ_SPEC, type IrqMachine } from './testing/machine.js';
+
+const ID = 32 + TEST_IRQ_SPEC[1];
+
+function setup(opts: Parameters<typeof buildIrqMachine>[0] = {}): IrqMachine & { irq: number } {
+  const m = buildIrqMachine(opts);
+  const irq = m.core.irqOfParse(TEST_IRQ_SPEC);
+  return { ...m, irq };
+}
+
+/** run until nothing is left to do (bounded) */
+function settle(m: IrqMachine): void {
+  const r = m.scheduler.runUntilIdle(100_000);
+  expect(r.reason).toBe('idle');
+}
+
+describe('irq domain and boot', () => {
+  it('boot programs the GIC through MMIO: level SPIs, priorities, targets, PMR, CTLRs', () => {
+    const m = buildIrqMachine();
+    expect(m.core.numIrqs).toBe(160);
+    expect(m.hw.accesses).toBeGreaterThan(90);
+    expect(m.gic.priorityOf(100)).toBe(0xa0);
+    expect(m.gic.isEnabled(100)).toBe(false);
+    expect(m.gic.isEnabled(3)).toBe(true); // SGIs on
+    expect(m.bus.read(0x2c002004, 4, makeAttrs({ priv: true }))).toBe(0xf0);
+    expect(m.bus.read(GICD_BASE + 0x800 + 100, 1, makeAttrs({ priv: true }))).toBe(1);
+  });
+
+  it('maps specifiers to sequential virqs with trigger types from the flags; invalid specs give 0', () => {
+    const m = buildIrqMachine();
+    const a = m.core.irqOfParse([0, 98, 4]);
+    const b = m.core.irqOfParse([0, 97, 1]);
+    expect(a).toBe(16);
+    expect(b).toBe(17);
+    expect(m.core.irqOfParse([0, 98, 4])).toBe(a);
+    expect(m.core.irqGetTriggerType(a)).toBe(IRQ_TYPE_LEVEL_HIGH);
+    expect(m.core.irqGetTriggerType(b)).toBe(IRQ_TYPE_EDGE_RISING);
+    expect(m.gic.isEdge(32 + 97)).toBe(true);
+    expect(m.gic.isEdge(32 + 98)).toBe(false);
+    expect(m.core.descOf(a)!.hwirq).toBe(130);
+    expect(m.core.virqOf(129)).toBe(b);
+    expect(m.core.irqOfParse([0, 200, 4])).toBe(0);
+    expect(m.core.irqOfParse([2, 1, 4])).toBe(0);
+    expect(m.core.irqOfParse([0, 1])).toBe(0);
+    expect(m.core.irqOfParse([1, 16, 4])).toBe(0);
+    expect(m.core.irqGetTriggerType(999)).toBe(0);
+  });
+
+  it('specifiers parsed before boot get their trigger written at boot', () => {
+    const m = buildIrqMachine({ boot: false });
+    const v = m.core.irqOfParse([0, 10, 1]);
+    expect(m.gic.isEdge(42)).toBe(false);
+    m.core.boot();
+    expect(m.gic.isEdge(42)).toBe(true);
+    expect(m.core.irqGetTriggerType(v)).toBe(IRQ_TYPE_EDGE_RISING);
+  });
+});
+
+describe('request_irq / free_irq', () => {
+  it('unknown irq or missing handler: -EINVAL; second non-shared: -EBUSY; both shared: ok', () => {
+    const m = setup();
+    const h = (): IrqReturn => IRQ_HANDLED;
+    expect(m.core.requestIrq(999, h, 0, 'x', 1)).toBe(-EINVAL);
+    expect(m.core.requestIrq(m.irq, null as unknown as typeof h, 0, 'x', 1)).toBe(-EINVAL);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'x', null)).toBe(-EINVAL);
+    expect(m.core.requestIrq(m.irq, h, 0, 'a', 1)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, 0, 'b', 2)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'b', 2)).toBe(-EBUSY);
+    expect(m.log.grep(/Flags mismatch irq 16/).length).toBe(2);
+    expect(m.core.freeIrq(m.irq, 1)).toBe('a');
+    expect(m.core.freeIrq(m.irq, 1)).toBe(null);
+    expect(m.log.grep(/Trying to free already-free IRQ 16/).length).toBe(1);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'a', 1)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, 0, 'b', 2)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'b', 2)).toBe(0);
+    expect(m.core.descOf(m.irq)!.actions.map((a) => a.name)).toEqual(['a', 'b']);
+  });
+
+  it('shared handlers are all called; IRQ_NONE from one is fine when another handles it', () => {
+    const m = setup();
+    const calls: string[] = [];
+    m.core.requestIrq(m.irq, (irq, dev) => { calls.push(`a${irq}${String(dev)}`); return IRQ_NONE; }, IRQF_SHARED, 'a', 'A');
+    m.core.requestIrq(m.irq, () => { calls.push('b'); m.line.lower(); return IRQ_HANDLED; }, IRQF_SHARED, 'b', 'B');
+    m.line.raise();
+    settle(m);
+    expect(calls).toEqual(['a16A', 'b']);
+    expect(m.core.descOf(m.irq)!.unhandled).toBe(0);
+    expect(m.gic.isActive(ID)).toBe(false);
+  });
+
+  it('free_irq while pending: the line is masked, no handler runs, a new request gets it', () => {
+    const m = setup();
+    let calls = 0;
+    const h = (): IrqReturn => { calls++; m.line.lower(); return IRQ_HANDLED; };
+    m.core.requestIrq(m.irq, h, 0, 'test', 1);
+    m.cpu.irqMasked = true; // the CPU does not take it yet
+    m.line.raise();
+    expect(m.gic.isPending(ID)).toBe(true);
+    expect(m.cpu.irqAsserted).toBe(true);
+    expect(m.core.freeIrq(m.irq, 1)).toBe('test');
+    expect(m.gic.isEnabled(ID)).toBe(false);
+    expect(m.cpu.irqAsserted).toBe(false);
+    m.cpu.irqMasked = false;
+    settle(m);
+    expect(calls).toBe(0);
+    expect(m.gic.isPending(ID)).toBe(true); // still asserted by the device
+    expect(m.core.requestIrq(m.irq, h, 0, 'test2', 2)).toBe(0);
+    settle(m);
+    expect(calls).toBe(1);
+    expect(m.core.descOf(m.irq)!.count).toBe(1);
+  });
+
+  it('IRQF_NO_AUTOEN leaves the line disabled until enable_irq', () => {
+    const m = setup();
+    let calls = 0;
+    m.core.requestIrq(m.irq, () => { calls++; m.line.lower(); return IRQ_HANDLED; }, IRQF_NO_AUTOEN, 't', 1);
+    m.line.raise();
+    settle(m);
+    expect(calls).toBe(0);
+    m.core.enableIrq(m.irq);
+    settle(m);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('enable/disable depth', () => {
+  it('nested disables need as many enables; unbalanced enable warns', () => {
+    const m = setup();
+    let calls = 0;
+    m.core.requestIrq(m.irq, () => { calls++; m.line.lower(); return IRQ_HANDLED; }, 0, 'test', 1);
+    m.core.disableIrq(m.irq);
+    m.core.disableIrq(m.irq);
+    expect(m.core.descOf(m.irq)!.depth).toBe(2);
+    m.line.raise();
+    settle(m);
+    expect(calls).toBe(0);
+    // lazy disable: the arrival while disabled masked it and recorded it
+    expect(m.core.descOf(m.irq)!.masked).toBe(true);
+    expect(m.core.descOf(m.irq)!.pendingReplay).toBe(true);
+    expect(m.gic.isEnabled(ID)).toBe(false);
+    m.core.enableIrq(m.irq);
+    settle(m);
+    expect(calls).toBe(0);
+    m.core.enableIrq(m.irq);
+    settle(m);
+    expect(calls).toBe(1);
+    expect(m.log.grep(/Unbalanced enable/).length).toBe(0);
+    m.core.enableIrq(m.irq);
+    expect(m.log.grep(/Unbalanced enable for IRQ 16/).length).toBe(1);
+    expect(m.core.descOf(m.irq)!.depth).toBe(0);
+  });
+
+  it('disable_irq_nosync inside the handler automasks a level line until enable_irq', () => {
+    const m = setup();
+    let calls = 0;
+    m.core.requestIrq(m.irq, (irq) => { calls++; m.core.disableIrqNosync(irq); return IRQ_HANDLED; }, 0, 'auto', 1);
+    m.line.raise();
+    settle(m);
+    expect(calls).toBe(1);
+    const d = m.core.descOf(m.irq)!;
+    expect(d.count).toBe(2); // the second arrival found it disabled and masked it
+    expect(d.depth).toBe(1);
+    expect(m.gic.isEnabled(ID)).toBe(false);
+    expect(m.gic.isActive(ID)).toBe(false);
+    expect(m.core.storm).toBeNull();
+    // unmask with the device still asserting: the handler runs again (and masks again)
+    m.core.enableIrq(m.irq);
+    settle(m);
+    expect(calls).toBe(2);
+    // user space clears the device, then unmasks: quiet
+    m.line.lower();
+    m.core.enableIrq(m.irq);
+    settle(m);
+    expect(calls).toBe(2);
+    expect(m.gic.isEnabled(ID)).toBe(true);
+  });
+
+  it('disable_irq from its own handler warns (Linux would deadlock) and acts like nosync', () => {
+    const m = setup();
+    m.core.requestIrq(m.irq, (irq) => { m.core.disableIrq(irq); return IRQ_HANDLED; }, 0, 'bad', 1);
+    m.line.raise();
+    settle(m);
+    expect(m.log.grep(/disable_irq\(16\) called from its own handler/).length).toBe(1);
+    expect(m.core.descOf(m.irq)!.depth).toBe(1);
+  });
+
+  it('an edge arriving while disabled is replayed through ISPENDR on enable', () => {
+    const m = buildIrqMachine();
+    const irq = m.core.irqOfParse([0, 98, 1]);
+    let calls = 0;
+    m.core.requestIrq(irq, () => { calls++; return IRQ_HANDLED; }, 0, 'edge', 1);
+    m.core.disableIrqNosync(irq);
+    m.line.pulse();
+    settle(m);
+    expect(calls).toBe(0);
+    expect(m.core.descOf(irq)!.pendingReplay).toBe(true);
+    m.core.enableIrq(irq);
+    settle(m);
+    expect(calls).toBe(1);
+    m.line.pulse();
+    settle(m);
+    expect(calls).toBe(2);
+  });
+});
+
+describe('IRQ entry', () => {
+  it('a KernelOops in a handler is logged, the EOI is still written, the machine keeps running', () => {
+    const m = setup();
+    let calls = 0;
+    m.core.requestIrq(m.irq, () => {
+      calls++;
+      m.line.lower();
+      throw new KernelOops('external-abort', 0x2c0d0000, 'read32 decode-error');
+    }, 0, 'oopser', 1);
+    m.line.raise();
+    settle(m);
+    expect(calls).toBe(1);
+    expect(m.gic.isActive(ID)).toBe(false);
+    expect(m.gic.runningPriority).toBe(0xff);
+    expect(m.log.grep(/Unable to handle kernel .* in interrupt/).length).toBe(1);
+    expect(m.core.stats.oopses).toBe(1);
+    m.line.raise();
+    settle(m);
+    expect(calls).toBe(2);
+  });
+
+  it('an IAR of 1023 counts as spurious and writes no EOI', () => {
+    const m = setup();
+    const before = m.gic.stats.eois;
+    m.core.irqEntry();
+    expect(m.core.stats.spurious).toBe(1);
+    expect(m.gic.stats.eois).toBe(before);
+  });
+
+  it('an interrupt without a mapping is masked, EOId and counted in Err', () => {
+    const m = buildIrqMachine();
+    const A = makeAttrs({ priv: true });
+    m.bus.write(GICD_BASE + 0x100 + 16, 4, 1 << 2, A); // enable ID 130 behind the core's back
+    m.line.raise();
+    settle(m);
+    expect(m.core.stats.errors).toBe(1);
+    expect(m.gic.isEnabled(ID)).toBe(false);
+    expect(m.gic.isActive(ID)).toBe(false);
+    expect(m.core.procInterrupts()).toMatch(/Err:\s+1\n$/);
+  });
+
+  it('the device register drives the line through the bus', () => {
+    const m = setup();
+    let calls = 0;
+    const A = makeAttrs({ priv: true });
+    m.core.requestIrq(m.irq, () => { calls++; m.hw.writel(0, TEST_IRQ_BASE); return IRQ_HANDLED; }, 0, 'test-irq', 1);
+    m.bus.write(TEST_IRQ_BASE, 4, 1, A);
+    expect(m.bus.read(TEST_IRQ_BASE, 4, A)).toBe(1);
+    settle(m);
+    expect(calls).toBe(1);
+    expect(m.bus.read(TEST_IRQ_BASE, 4, A)).toBe(0);
+  });
+});
+
+describe('/proc/interrupts', () => {
+  it('shows virq, count, GIC, hwirq, trigger and action names', () => {
+    const m = setup();
+    const e = m.core.irqOfParse([0, 40, 1]);
+    m.core.irqOfParse([0, 41, 4]); // no handler, no count: not shown
+    m.core.requestIrq(m.irq, () => { m.line.lower(); return IRQ_HANDLED; }, IRQF_SHARED, 'test-irq', 1);
+    m.core.requestIrq(m.irq, () => IRQ_NONE, IRQF_SHARED, 'other', 2);
+    m.core.requestIrq(e, () => IRQ_HANDLED, 0, 'arm-smmu global fault', 3);
+    m.line.raise();
+    settle(m);
+    const text = m.core.procInterrupts();
+    const lines = text.split('\n');
+    expect(lines[0]).toBe(' '.repeat(11) + 'CPU0       ');
+    expect(lines[0]!.indexOf('CPU0') + 4).toBe(lines[1]!.indexOf(':') + 2 + 10);
+    expect(lines[1]).toBe(' 16:          1       GIC 130 Level     test-irq, other');
+    expect(lines[2]).toBe(' 17:          0       GIC  72 Edge      arm-smmu global fault');
+    expect(lines[3]).toBe('Err:          0');
+    expect(lines.length).toBe(5);
+  });
+});
+
+describe('request_irq trigger flags', () => {
+  it('IRQF_TRIGGER_* overrides the DT type; shared requests must agree on them', () => {
+    const m = setup();
+    const h = (): IrqReturn => IRQ_HANDLED;
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'a', 1)).toBe(0);
+    expect(m.core.irqGetTriggerType(m.irq)).toBe(IRQ_TYPE_EDGE_RISING);
+    expect(m.gic.isEdge(ID)).toBe(true);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'b', 2)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'b', 2)).toBe(0);
+    // the GIC cannot do level-low on an SPI
+    const other = m.core.irqOfParse([0, 50, 4]);
+    expect(m.core.requestIrq(other, h, 8, 'low', 3)).toBe(-EINVAL);
+    expect(m.core.irqGetTriggerType(other)).toBe(IRQ_TYPE_LEVEL_HIGH);
+  });
+});
+
+describe('note_interrupt', () => {
+  it('a line whose handler keeps answering IRQ_NONE is disabled ("nobody cared")', () => {
+    const m = setup({ core: { spuriousWindow: 100, spuriousLimit: 99 } });
+    let calls = 0;
+    m.core.requestIrq(m.irq, () => {
+      calls++;
+      m.line.lower();
+      m.scheduler.schedule(50_000, () => m.line.raise());
+      return IRQ_NONE;
+    }, 0, 'deaf', 1);
+    m.line.raise();
+    const r = m.scheduler.runUntilIdle(100_000);
+    expect(r.reason).toBe('idle');
+    expect(calls).toBe(100);
+    expect(m.log.grep(/irq 16: nobody cared/).length).toBe(1);
+    expect(m.log.grep(/Disabling IRQ #16/).length).toBe(1);
+    expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(true);
+    expect(m.gic.isEnabled(ID)).toBe(false);
+    expect(m.core.storm).toBeNull();
+  });
+});
+
+describe('determinism', () => {
+  it('two identical runs give the same trace digest', () => {
+    const digest = (): string => {
+      const m = setup({ trace: true });
+      m.core.requestIrq(m.irq, (irq) => { m.core.disableIrqNosync(irq); return IRQ_HANDLED; }, 0, 't', 1);
+      m.scheduler.schedule(1000, () => m.line.raise());
+      m.scheduler.schedule(900_000, () => { m.line.lower(); m.core.enableIrq(m.irq); });
+      m.scheduler.schedule(950_000, () => m.line.raise());
+      m.scheduler.runUntilIdle(100_000);
+      return m.tracer.digest();
+    };
+    const a = digest();
+    expect(a).toBe(digest());
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('depth semantics (property)', () => {
+  it('matches a reference model of depth, delivery and unbalanced-enable warnings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('disable', 'nosync', 'enable', 'raise', 'lower'), { maxLength: 40 }), (ops) => {
+        const m = setup();
+        let calls = 0;
+        m.core.requestIrq(m.irq, () => { calls++; m.line.lower(); return IRQ_HANDLED; }, 0, 'p', 1);
+        let depth = 0;
+        let level = false;
+        let refCalls = 0;
+        let warnings = 0;
+        for (const op of ops) {
+          switch (op) {
+            case 'disable': m.core.disableIrq(m.irq); depth++; break;
+            case 'nosync': m.core.disableIrqNosync(m.irq); depth++; break;
+            case 'enable': m.core.enableIrq(m.irq); if (depth === 0) warnings++; else depth--; break;
+            case 'raise': m.line.raise(); level = true; break;
+            case 'lower': m.line.lower(); level = false; break;
+          }
+          settle(m);
+          if (level && depth === 0) {
+            refCalls++;
+            level = false;
+          }
+          expect(calls).toBe(refCalls);
+          expect(m.core.descOf(m.irq)!.depth).toBe(depth);
+          expect(m.line.level).toBe(level);
+        }
+        expect(m.log.grep(/Unbalanced enable for IRQ 16/).length).toBe(warnings);
+        expect(m.gic.isActive(ID)).toBe(false);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

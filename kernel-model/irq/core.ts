@@ -1,0 +1,641 @@
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import type { Scheduler } from '../../emulator/scheduler.js';
+import type { Tracer } from '../../emulator/trace.js';
+import { EINVAL, EBUSY } from '../base/errno.js';
+import type { HwAccess } from '../base/hw.js';
+import type { KernelLog } from '../base/klog.js';
+import { KernelOops } from '../base/oops.js';
+import { IRQ_TYPE_EDGE_FALLING, IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
+import { IRQ_HANDLED, IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHandler } from './types.js';
+
+/**
+ * The kernel's interrupt core (kernel/irq/*) and the GIC irqchip driver
+ * (drivers/irqchip/irq-gic.c), reduced to what the board and the series need.
+ *
+ * Numbering: a linear irq domain maps GIC hwirqs (interrupt IDs) to Linux irq numbers
+ * (virqs). Virqs are allocated sequentially from `firstVirq` (default 16, the range ARM
+ * kernels keep for legacy numbers) in the order specifiers are first parsed, so a virq
+ * never equals the hwirq of a board SPI by construction (SPIs are >= 32 and the board
+ * maps well under 16 lines); /proc/interrupts shows both.
+ *
+ * Flow: the GIC uses the fasteoi flow. One IRQ exception entry reads GICC_IAR once,
+ * runs the flow handler of that interrupt and writes GICC_EOIR (Linux loops on IAR
+ * until it reads 1023; the model returns after one interrupt and the CPU re-enters
+ * immediately while its IRQ input stays asserted, so every take is a separate CPU step).
+ *
+ * Disable is lazy, as in Linux: disable_irq only marks the descriptor disabled; when
+ * the interrupt arrives while disabled the flow handler masks it at the GIC
+ * (ICENABLER), records it as pending and EOIs it. enable_irq unmasks (ISENABLER) and
+ * replays a pending edge interrupt through GICD_ISPENDR (a level one re-asserts by
+ * itself).
+ *
+ * Storm detection (emulator diagnosis, not Linux): a take of the same interrupt counts
+ * into a streak while no guest thread has run since the previous take and the CPU was
+ * idle for at most `stormGapNs` since then (elapsed time minus the cycles spent in
+ * between, so a slow handler does not hide a storm). When a streak reaches `stormThreshold` takes
+ * (default 10,000, gap 10 us) the core records `storm`, logs the diagnosis and asks the
+ * scheduler to stop; every further `stormThreshold` takes of the same streak ask again.
+ */
+
+export const GIC_SPURIOUS_ID = 1023;
+
+const GICD_CTLR = 0x000;
+const GICD_TYPER = 0x004;
+const GICD_ISENABLER = 0x100;
+const GICD_ICENABLER = 0x180;
+const GICD_ISPENDR = 0x200;
+const GICD_IPRIORITYR = 0x400;
+const GICD_ITARGETSR = 0x800;
+const GICD_ICFGR = 0xc00;
+const GICC_CTLR = 0x000;
+const GICC_PMR = 0x004;
+const GICC_IAR = 0x00c;
+const GICC_EOIR = 0x010;
+
+/** GICD_INT_DEF_PRI and the PMR Linux programs */
+export const GIC_DEFAULT_PRIORITY = 0xa0;
+export const GIC_DEFAULT_PMR = 0xf0;
+
+export interface IrqCoreOptions {
+  hw: HwAccess;
+  cpu: Cpu;
+  scheduler: Scheduler;
+  log: KernelLog;
+  tracer?: Tracer | null;
+  gic: {
+    /** physical base of the distributor (DT reg[0]) */
+    distBase: number;
+    /** physical base of the CPU interface (DT reg[1]) */
+    cpuBase: number;
+    /** expected number of IDs (bounds specifiers parsed before boot); GICD_TYPER wins at boot */
+    numIrqs?: number;
+  };
+  /** first virq handed out (default 16) */
+  firstVirq?: number;
+  /** takes of one interrupt without a guest thread running that make a storm (default 10,000) */
+  stormThreshold?: number;
+  /** largest gap between two takes of a streak, ns (default 10,000 = 10 us) */
+  stormGapNs?: number;
+  /** note_interrupt window: after this many takes, check unhandled (default 100,000 as Linux) */
+  spuriousWindow?: number;
+  /** unhandled takes within the window that disable the line (default 99,900 as Linux) */
+  spuriousLimit?: number;
+}
+
+export interface IrqAction {
+  readonly handler: IrqHandler;
+  readonly flags: number;
+  readonly name: string;
+  readonly devId: unknown;
+}
+
+/** One interrupt descriptor (struct irq_desc, reduced). */
+export interface IrqDesc {
+  readonly irq: number;
+  readonly hwirq: number;
+  /** IRQ_TYPE_* as configured (from the device tree or request_irq trigger flags) */
+  trigger: number;
+  actions: IrqAction[];
+  /** disable depth: 0 = enabled; a descriptor without handlers has depth 1 */
+  depth: number;
+  /** IRQD_IRQ_DISABLED */
+  disabled: boolean;
+  /** IRQD_IRQ_MASKED (the GIC enable bit is clear) */
+  masked: boolean;
+  /** IRQS_PENDING: arrived while disabled or without a handler */
+  pendingReplay: boolean;
+  /** a handler of this irq is running */
+  inProgress: boolean;
+  /** kstat: takes (every flow handler invocation, as /proc/interrupts counts) */
+  count: number;
+  /** note_interrupt state */
+  unhandled: number;
+  windowCount: number;
+  /** set when note_interrupt disabled the line ("nobody cared") */
+  spuriousDisabled: boolean;
+  // storm streak
+  stormEpoch: number;
+  stormCount: number;
+  stormStart: number;
+  stormLast: number;
+  stormCycles: number;
+}
+
+export interface IrqStorm {
+  irq: number;
+  hwirq: number;
+  name: string;
+  entries: number;
+  windowNs: number;
+  /** virtual time of the detection (ns) */
+  at: number;
+  message: string;
+}
+
+export interface IrqCoreStats {
+  /** IRQ exception entries handled by the core */
+  entries: number;
+  /** IAR reads that returned 1023 */
+  spurious: number;
+  /** takes of IDs without a mapping (Err: in /proc/interrupts) */
+  errors: number;
+  /** KernelOops caught in handlers */
+  oopses: number;
+  /** SGIs taken (no IPI users on this single-CPU board) */
+  ipis: number;
+}
+
+function triggerIsLevel(t: number): boolean {
+  return (t & (IRQ_TYPE_LEVEL_HIGH | IRQ_TYPE_LEVEL_LOW)) !== 0;
+}
+
+export class IrqCore implements IrqApi {
+  readonly hw: HwAccess;
+  readonly cpu: Cpu;
+  readonly scheduler: Scheduler;
+  readonly log: KernelLog;
+  readonly tracer: Tracer | null;
+  readonly distBase: number;
+  readonly cpuBase: number;
+  /** interrupt IDs the GIC implements (from GICD_TYPER after boot) */
+  numIrqs: number;
+  booted = false;
+  readonly stats: IrqCoreStats = { entries: 0, spurious: 0, errors: 0, oopses: 0, ipis: 0 };
+  /** the first storm diagnosed, or null */
+  storm: IrqStorm | null = null;
+  /** every storm report (a resumed run may report again) */
+  readonly storms: IrqStorm[] = [];
+  /** the last Oops caught at the IRQ entry */
+  lastOops: KernelOops | null = null;
+
+  readonly stormThreshold: number;
+  readonly stormGapNs: number;
+  private readonly spuriousWindow: number;
+  private readonly spuriousLimit: number;
+  private nextVirq: number;
+  private readonly descs = new Map<number, IrqDesc>();
+  private readonly hwToVirq = new Map<number, number>();
+
+  constructor(opts: IrqCoreOptions) {
+    this.hw = opts.hw;
+    this.cpu = opts.cpu;
+    this.scheduler = opts.scheduler;
+    this.log = opts.log;
+    this.tracer = opts.tracer ?? null;
+    this.distBase = opts.gic.distBase;
+    this.cpuBase = opts.gic.cpuBase;
+    this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
+    this.nextVirq = opts.firstVirq ?? 16;
+    this.stormThreshold = opts.stormThreshold ?? 10_000;
+    this.stormGapNs = opts.stormGapNs ?? 10_000;
+    this.spuriousWindow = opts.spuriousWindow ?? 100_000;
+    this.spuriousLimit = opts.spuriousLimit ?? 99_900;
+  }
+
+  // ================================================================ GIC driver: boot
+
+  /**
+   * gic_of_init: program the distributor and the CPU interface through MMIO, then
+   * install the IRQ exception entry. SPIs: level, priority 0xa0, target CPU 0, disabled;
+   * SGIs enabled, PPIs disabled; PMR 0xf0; both CTLRs enabled. Descriptors mapped before
+   * boot get their trigger type written here.
+   */
+  boot(): void {
+    const hw = this.hw;
+    const d = this.distBase;
+    const c = this.cpuBase;
+    hw.writel(0, d + GICD_CTLR);
+    const typer = hw.readl(d + GICD_TYPER);
+    let n = 32 * ((typer & 0x1f) + 1);
+    if (n > 1020) n = 1020;
+    this.numIrqs = n;
+    // all SPIs level-triggered, active low/high does not exist on the GIC: level high
+    for (let i = 32; i < n; i += 16) hw.writel(0, d + GICD_ICFGR + i / 4);
+    for (let i = 32; i < n; i += 4) hw.writel(0x01010101, d + GICD_ITARGETSR + i);
+    const prio4 = (GIC_DEFAULT_PRIORITY * 0x01010101) >>> 0;
+    for (let i = 32; i < n; i += 4) hw.writel(prio4, d + GICD_IPRIORITYR + i);
+    for (let i = 32; i < n; i += 32) hw.writel(0xffffffff, d + GICD_ICENABLER + i / 8);
+    hw.writel(1, d + GICD_CTLR);
+    // CPU interface (banked SGI/PPI state)
+    hw.writel(0xffff0000, d + GICD_ICENABLER);
+    hw.writel(0x0000ffff, d + GICD_ISENABLER);
+    for (let i = 0; i < 32; i += 4) hw.writel(prio4, d + GICD_IPRIORITYR + i);
+    hw.writel(GIC_DEFAULT_PMR, c + GICC_PMR);
+    hw.writel(1, c + GICC_CTLR);
+    this.booted = true;
+    this.log.info('GIC', `GICv2 at 0x${d.toString(16)} (dist) 0x${c.toString(16)} (cpu): ${n} interrupts`);
+    for (const desc of this.descs.values()) {
+      if (desc.hwirq >= n) {
+        this.log.err('GIC', `hwirq ${desc.hwirq} (irq ${desc.irq}) beyond the ${n} implemented interrupts`);
+        continue;
+      }
+      this.writeTrigger(desc);
+      if (!desc.masked) this.gicUnmask(desc);
+    }
+    this.cpu.setIrqEntry(this.irqEntry);
+  }
+
+  // ================================================================ irq domain
+
+  /**
+   * irq_of_parse_and_map for a GIC specifier [type, n, flags]: the virq (creating the
+   * descriptor on first use), or 0 when the specifier is invalid. A known hwirq mapped
+   * again with another trigger type is reconfigured (as 2014 kernels did).
+   */
+  irqOfParse(cells: readonly number[]): number {
+    if (cells.length !== 3) {
+      this.log.err('GIC', `interrupt specifier with ${cells.length} cells (3 expected)`);
+      return 0;
+    }
+    const [type, n, flags] = cells as [number, number, number];
+    let hwirq: number;
+    if (type === 0 && Number.isInteger(n) && n >= 0) hwirq = 32 + n;
+    else if (type === 1 && Number.isInteger(n) && n >= 0 && n < 16) hwirq = 16 + n;
+    else {
+      this.log.err('GIC', `bad interrupt specifier <${cells.join(' ')}>`);
+      return 0;
+    }
+    if (hwirq >= this.numIrqs) {
+      this.log.err('GIC', `interrupt specifier <${cells.join(' ')}>: hwirq ${hwirq} beyond ${this.numIrqs} interrupts`);
+      return 0;
+    }
+    const trigger = flags & 0xf;
+    let virq = this.hwToVirq.get(hwirq);
+    let desc: IrqDesc;
+    if (virq === undefined) {
+      virq = this.nextVirq++;
+      desc = {
+        irq: virq, hwirq, trigger: 0, actions: [], depth: 1, disabled: true, masked: true,
+        pendingReplay: false, inProgress: false, count: 0, unhandled: 0, windowCount: 0,
+        spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0,
+      };
+      this.descs.set(virq, desc);
+      this.hwToVirq.set(hwirq, virq);
+    } else {
+      desc = this.descs.get(virq)!;
+    }
+    if (trigger !== 0 && trigger !== desc.trigger) this.setType(desc, trigger);
+    return virq;
+  }
+
+  /** alias of irqOfParse */
+  mapFromDt(cells: readonly number[]): number {
+    return this.irqOfParse(cells);
+  }
+
+  /** virq of a GIC interrupt ID, or 0 if not mapped */
+  virqOf(hwirq: number): number {
+    return this.hwToVirq.get(hwirq) ?? 0;
+  }
+
+  /** the descriptor of a virq (read-only use) */
+  descOf(irq: number): Readonly<IrqDesc> | undefined {
+    return this.descs.get(irq);
+  }
+
+  /** all descriptors in virq order */
+  descriptors(): Readonly<IrqDesc>[] {
+    return [...this.descs.values()].sort((a, b) => a.irq - b.irq);
+  }
+
+  /** irq_set_irq_type; 0 or -EINVAL (the GIC supports level-high and rising-edge only for SPIs) */
+  irqSetIrqType(irq: number, type: number): number {
+    const desc = this.descs.get(irq);
+    if (!desc) return -EINVAL;
+    return this.setType(desc, type & 0xf);
+  }
+
+  private setType(desc: IrqDesc, type: number): number {
+    if (desc.hwirq >= 32 && type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING) {
+      this.log.err('genirq', `Setting trigger mode ${type} for irq ${desc.irq} failed (gic_set_type)`);
+      return -EINVAL;
+    }
+    if (type === IRQ_TYPE_LEVEL_LOW || type === IRQ_TYPE_EDGE_FALLING) {
+      this.log.err('genirq', `Setting trigger mode ${type} for irq ${desc.irq} failed (gic_set_type)`);
+      return -EINVAL;
+    }
+    desc.trigger = type;
+    if (this.booted) this.writeTrigger(desc);
+    return 0;
+  }
+
+  /** gic_set_type: ICFGR bit 1 of the ID's field (edge = 1). SGIs are fixed. */
+  private writeTrigger(desc: IrqDesc): void {
+    if (desc.hwirq < 16 || desc.trigger === 0) return;
+    const id = desc.hwirq;
+    const reg = this.distBase + GICD_ICFGR + Math.floor(id / 16) * 4;
+    const bit = 2 << ((id % 16) * 2);
+    const v = this.hw.readl(reg);
+    const nv = triggerIsLevel(desc.trigger) ? v & ~bit : v | bit;
+    if ((nv >>> 0) !== v) {
+      // Linux disables the interrupt around the ICFGR change
+      const wasEnabled = !desc.masked;
+      if (wasEnabled) this.gicMask(desc);
+      this.hw.writel(nv >>> 0, reg);
+      if (wasEnabled) this.gicUnmask(desc);
+    }
+  }
+
+  // ================================================================ chip ops (MMIO)
+
+  private gicMask(desc: IrqDesc): void {
+    const id = desc.hwirq;
+    this.hw.writel(1 << (id % 32), this.distBase + GICD_ICENABLER + Math.floor(id / 32) * 4);
+  }
+
+  private gicUnmask(desc: IrqDesc): void {
+    const id = desc.hwirq;
+    this.hw.writel(1 << (id % 32), this.distBase + GICD_ISENABLER + Math.floor(id / 32) * 4);
+  }
+
+  private gicRetrigger(desc: IrqDesc): void {
+    const id = desc.hwirq;
+    this.hw.writel(1 << (id % 32), this.distBase + GICD_ISPENDR + Math.floor(id / 32) * 4);
+  }
+
+  private maskIrq(desc: IrqDesc): void {
+    if (desc.masked) return;
+    desc.masked = true;
+    if (this.booted) this.gicMask(desc);
+  }
+
+  private unmaskIrq(desc: IrqDesc): void {
+    if (!desc.masked) return;
+    desc.masked = false;
+    if (this.booted) this.gicUnmask(desc);
+  }
+
+  /** irq_enable + check_irq_resend */
+  private irqEnable(desc: IrqDesc): void {
+    desc.disabled = false;
+    this.unmaskIrq(desc);
+    if (desc.pendingReplay) {
+      desc.pendingReplay = false;
+      // a level interrupt is still asserted by the device if it still wants service
+      if (!triggerIsLevel(desc.trigger) && this.booted) this.gicRetrigger(desc);
+    }
+  }
+
+  // ================================================================ request/free
+
+  requestIrq(irq: number, handler: IrqHandler, flags: number, name: string, devId: unknown): number {
+    const desc = this.descs.get(irq);
+    if (!desc || typeof handler !== 'function') return -EINVAL;
+    if ((flags & IRQF_SHARED) !== 0 && (devId === null || devId === undefined)) return -EINVAL;
+    const trig = flags & IRQF_TRIGGER_MASK;
+    if (desc.actions.length > 0) {
+      const old = desc.actions[0]!;
+      const bothShared = (old.flags & IRQF_SHARED) !== 0 && (flags & IRQF_SHARED) !== 0;
+      // as Linux: both shared, and the same trigger flags (IRQF_TRIGGER_*) in both requests
+      const trigOk = ((old.flags ^ flags) & IRQF_TRIGGER_MASK) === 0;
+      if (!bothShared || !trigOk) {
+        this.log.err('genirq', `Flags mismatch irq ${irq}. ${hex8(flags)} (${name}) vs. ${hex8(old.flags)} (${old.name})`);
+        return -EBUSY;
+      }
+      desc.actions.push({ handler, flags, name, devId });
+      return 0;
+    }
+    if (trig !== 0 && trig !== desc.trigger) {
+      const r = this.setType(desc, trig);
+      if (r < 0) return r;
+    }
+    desc.actions.push({ handler, flags, name, devId });
+    desc.spuriousDisabled = false;
+    desc.unhandled = 0;
+    desc.windowCount = 0;
+    if ((flags & IRQF_NO_AUTOEN) !== 0) {
+      desc.depth = 1;
+    } else {
+      // irq_startup
+      desc.depth = 0;
+      this.irqEnable(desc);
+    }
+    return 0;
+  }
+
+  freeIrq(irq: number, devId: unknown): string | null {
+    const desc = this.descs.get(irq);
+    if (!desc) return null;
+    const i = desc.actions.findIndex((a) => a.devId === devId);
+    if (i < 0) {
+      this.log.warn('genirq', `Trying to free already-free IRQ ${irq}`);
+      return null;
+    }
+    const [action] = desc.actions.splice(i, 1);
+    if (desc.inProgress) {
+      this.log.warn('genirq', `free_irq(${irq}) called from its own handler: synchronize_irq would deadlock`);
+    }
+    if (desc.actions.length === 0) {
+      // irq_shutdown: disabled, depth 1, masked at the chip
+      desc.disabled = true;
+      desc.depth = 1;
+      this.maskIrq(desc);
+    }
+    return action!.name;
+  }
+
+  // ================================================================ enable/disable
+
+  enableIrq(irq: number): void {
+    const desc = this.descs.get(irq);
+    if (!desc) return;
+    if (desc.depth === 0) {
+      this.log.warn('genirq', `Unbalanced enable for IRQ ${irq}`);
+      return;
+    }
+    if (desc.depth === 1) {
+      desc.depth = 0;
+      this.irqEnable(desc);
+    } else {
+      desc.depth--;
+    }
+  }
+
+  disableIrqNosync(irq: number): void {
+    const desc = this.descs.get(irq);
+    if (!desc) return;
+    if (desc.depth++ === 0) desc.disabled = true; // lazy: masked when it next arrives
+  }
+
+  disableIrq(irq: number): void {
+    const desc = this.descs.get(irq);
+    if (!desc) return;
+    this.disableIrqNosync(irq);
+    // synchronize_irq: one CPU, handlers run to completion inside a step; only a call
+    // from the irq's own handler can find it in progress (a deadlock in Linux)
+    if (desc.inProgress) {
+      this.log.warn('genirq', `disable_irq(${irq}) called from its own handler: synchronize_irq would deadlock (use disable_irq_nosync)`);
+    }
+  }
+
+  irqGetTriggerType(irq: number): number {
+    return this.descs.get(irq)?.trigger ?? 0;
+  }
+
+  // ================================================================ IRQ entry and flow
+
+  /** The IRQ exception entry installed with cpu.setIrqEntry (gic_handle_irq). */
+  readonly irqEntry = (): void => {
+    this.stats.entries++;
+    let iar: number;
+    try {
+      iar = this.hw.readl(this.cpuBase + GICC_IAR);
+    } catch (e) {
+      if (!(e instanceof KernelOops)) throw e;
+      this.reportOops(e, 'reading GICC_IAR');
+      this.scheduler.requestStop(`IRQ entry: GIC CPU interface not accessible: ${e.message}`);
+      return;
+    }
+    const id = iar & 0x3ff;
+    if (id === GIC_SPURIOUS_ID || id >= 1020) {
+      this.stats.spurious++;
+      return;
+    }
+    if (id < 16) {
+      this.stats.ipis++;
+      this.eoi(iar);
+      return;
+    }
+    const virq = this.hwToVirq.get(id);
+    const desc = virq === undefined ? undefined : this.descs.get(virq);
+    if (!desc) {
+      // handle_bad_irq: nobody maps this ID; mask it so it cannot storm
+      this.stats.errors++;
+      this.log.err('GIC', `unexpected IRQ trap at hwirq ${id}: no mapping, masking it`);
+      this.hw.writel(1 << (id % 32), this.distBase + GICD_ICENABLER + Math.floor(id / 32) * 4);
+      this.eoi(iar);
+      return;
+    }
+    this.handleFasteoi(desc, iar);
+  };
+
+  private eoi(iar: number): void {
+    this.hw.writel(iar, this.cpuBase + GICC_EOIR);
+  }
+
+  /** handle_fasteoi_irq */
+  private handleFasteoi(desc: IrqDesc, iar: number): void {
+    desc.count++;
+    const tr = this.tracer;
+    if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-take', { irq: desc.irq, hwirq: desc.hwirq });
+    this.checkStorm(desc);
+    if (desc.actions.length === 0 || desc.disabled) {
+      desc.pendingReplay = true;
+      this.maskIrq(desc);
+      this.eoi(iar);
+      return;
+    }
+    desc.pendingReplay = false;
+    desc.inProgress = true;
+    let ret = 0;
+    let hostError: unknown = null;
+    // a snapshot: a handler may free_irq/request_irq on this line
+    const actions = desc.actions.slice();
+    for (const a of actions) {
+      try {
+        ret |= a.handler(desc.irq, a.devId);
+      } catch (e) {
+        if (e instanceof KernelOops) {
+          this.reportOops(e, `handler ${a.name} of IRQ ${desc.irq}`);
+        } else {
+          hostError = e;
+          break;
+        }
+      }
+    }
+    desc.inProgress = false;
+    if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-handled', { irq: desc.irq, ret });
+    this.noteInterrupt(desc, ret);
+    this.eoi(iar);
+    if (hostError !== null) throw hostError;
+  }
+
+  private reportOops(e: KernelOops, where: string): void {
+    this.stats.oopses++;
+    this.lastOops = e;
+    this.log.err('', `${e.message} in interrupt (${where})`);
+    this.log.err('', `Internal error: Oops [#${this.stats.oopses}] in interrupt context; the IRQ is completed (EOI) and the machine continues`);
+  }
+
+  /** note_interrupt, loosely: a line whose handlers (almost) never handle it is disabled */
+  private noteInterrupt(desc: IrqDesc, ret: number): void {
+    if ((ret & IRQ_HANDLED) === 0) {
+      desc.unhandled++;
+      if (desc.unhandled === 1 || desc.unhandled % 10_000 === 0) {
+        this.log.warn('genirq', `irq ${desc.irq}: handler returned IRQ_NONE (${desc.unhandled} unhandled)`);
+      }
+    }
+    if (++desc.windowCount < this.spuriousWindow) return;
+    desc.windowCount = 0;
+    if (desc.unhandled > this.spuriousLimit) {
+      this.log.err('', `irq ${desc.irq}: nobody cared (try booting with the "irqpoll" option)`);
+      this.log.err('', `handlers: ${desc.actions.map((a) => a.name).join(', ')}`);
+      this.log.err('', `Disabling IRQ #${desc.irq}`);
+      desc.spuriousDisabled = true;
+      desc.depth++;
+      desc.disabled = true;
+      this.maskIrq(desc);
+    }
+    desc.unhandled = 0;
+  }
+
+  private checkStorm(desc: IrqDesc): void {
+    const now = this.scheduler.now;
+    const epoch = this.cpu.userSteps;
+    const cycles = this.cpu.totalCycles;
+    // idle time of the CPU since the previous take of this line: elapsed time minus the
+    // work done since (that take's own cost, other IRQ entries), so an expensive
+    // handler does not hide a storm
+    const idle = now - desc.stormLast - this.cpu.clock.cycles(cycles - desc.stormCycles);
+    desc.stormCycles = cycles;
+    if (desc.stormEpoch !== epoch || idle > this.stormGapNs) {
+      desc.stormEpoch = epoch;
+      desc.stormCount = 0;
+      desc.stormStart = now;
+    }
+    desc.stormCount++;
+    desc.stormLast = now;
+    if (desc.stormCount % this.stormThreshold !== 0) return;
+    const name = desc.actions.length ? desc.actions.map((a) => a.name).join(', ') : 'no handler';
+    const windowNs = now - desc.stormStart;
+    const message = `interrupt storm on IRQ ${desc.irq} (hwirq ${desc.hwirq}, ${name}): ${desc.stormCount} entries in ${windowNs} ns without the program running`;
+    const s: IrqStorm = { irq: desc.irq, hwirq: desc.hwirq, name, entries: desc.stormCount, windowNs, at: now, message };
+    if (this.storm === null) this.storm = s;
+    this.storms.push(s);
+    this.log.err('genirq', message);
+    const tr = this.tracer;
+    if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-storm', { irq: desc.irq, hwirq: desc.hwirq, entries: desc.stormCount, windowNs });
+    this.scheduler.requestStop(message);
+  }
+
+  // ================================================================ /proc/interrupts
+
+  /**
+   * /proc/interrupts as Linux prints it for one CPU: virq, count, chip "GIC", hwirq,
+   * Level/Edge, action names; lines with neither handler nor count are omitted; a final
+   * "Err:" line counts takes of unmapped IDs.
+   */
+  procInterrupts(): string {
+    let maxIrq = 0;
+    for (const k of this.descs.keys()) if (k > maxIrq) maxIrq = k;
+    let prec = 3;
+    for (let j = 1000; prec < 10 && j <= maxIrq + 1; j *= 10) prec++;
+    // the CPU column header ends where the right-aligned %10u count ends
+    let s = ' '.repeat(prec + 8) + 'CPU0'.padEnd(11) + '\n';
+    for (const d of this.descriptors()) {
+      if (d.actions.length === 0 && d.count === 0) continue;
+      let line = `${String(d.irq).padStart(prec)}: ${String(d.count).padStart(10)} `;
+      line += ` ${'GIC'.padStart(8)}`;
+      line += ` ${String(d.hwirq).padStart(prec)}`;
+      line += ` ${(triggerIsLevel(d.trigger) ? 'Level' : 'Edge').padEnd(8)}`;
+      if (d.actions.length) line += `  ${d.actions.map((a) => a.name).join(', ')}`;
+      s += line + '\n';
+    }
+    s += `${'Err'.padStart(prec)}: ${String(this.stats.errors).padStart(10)}\n`;
+    return s;
+  }
+}
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,2 @@
+/** Every benchmark module registers itself here. */
+import './host.js';

@@ -1,0 +1,49 @@
+/**
+ * Benchmark registry. Each benchmark runs in a fresh process (so JIT state and heap of one
+ * never colour another), performs its own warm-up, and returns named figures. The runner
+ * repeats it and reports the median and the spread (min..max).
+ */
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  /** true when larger is better (throughput) */
+  higherIsBetter: boolean;
+  /** the project's target, when there is one (reported, never asserted) */
+  target?: { op: '>=' | '<='; value: number };
+}
+
+export interface BenchContext {
+  short: boolean;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): BenchFigure[] | Promise<BenchFigure[]>;
+}
+
+const benches = new Map<string, Benchmark>();
+
+export function registerBench(b: Benchmark): void {
+  benches.set(b.name, b);
+}
+
+export function listBenches(): Benchmark[] {
+  return [...benches.values()];
+}
+
+export function getBench(name: string): Benchmark | undefined {
+  return benches.get(name);
+}
+
+/** wall-clock helper for benchmarks (tools/ only: model code never reads a host clock) */
+export function nowMs(): number {
+  return performance.now();
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
