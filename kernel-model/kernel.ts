@@ -53,6 +53,7 @@ export class Kernel implements KernelServices {
   readonly driverCore: DriverCore;
   readonly platformBus: PlatformBus;
   readonly iommu: IommuCoreImpl;
+  readonly irq: IrqApi;
   readonly drivers: { armSmmu: ArmSmmuDriver; pl330: Pl330Driver; testDma: TestDmaDriver };
   booted = false;
 
@@ -60,10 +61,12 @@ export class Kernel implements KernelServices {
     readonly machine: MachineCore,
     readonly tree: DeviceTree,
     readonly profile: Profile,
-    readonly irq: IrqApi,
+    irq: IrqApi | ((ctx: { hw: HwAccess; log: KernelLog }) => IrqApi),
   ) {
     this.log = new KernelLog(() => machine.scheduler.now, machine.tracer);
     this.hw = new HwAccess(machine.bus, machine.cpu);
+    // the IRQ core needs the kernel's hw access and log: accept a factory for it
+    this.irq = typeof irq === 'function' ? irq({ hw: this.hw, log: this.log }) : irq;
     const mem = findMemory(tree);
     if (!mem) throw new KernelBootError('device tree declares no memory node');
     const pages = new PageAllocator(machine.bus, mem.base, mem.size, KERNEL_RESERVED_BYTES);
@@ -73,7 +76,7 @@ export class Kernel implements KernelServices {
     this.sysfs.mkdir('kernel');
     this.sysfs.mkdir('class');
     this.driverCore = new DriverCore(this.sysfs, profile, this.log);
-    this.platformBus = new PlatformBus(this.driverCore, tree, irq);
+    this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
     this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32);
     this.drivers = { armSmmu: new ArmSmmuDriver(this), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
   }
@@ -88,6 +91,9 @@ export class Kernel implements KernelServices {
     const { pages } = this.mm;
     this.log.info('', `Linux version 3.14.0-vfio-arm-emu (${this.profile.name})`);
     this.log.info('', `Memory: ${(pages.nrFree * 4) >> 10}MiB available (${KERNEL_RESERVED_BYTES >> 10}K kernel code/data reserved)`);
+    // init_IRQ: an IRQ core with a boot step (the GIC driver) runs it before any probe
+    const ic = this.irq as unknown as { boot?: () => void; booted?: boolean };
+    if (typeof ic.boot === 'function' && ic.booted !== true) ic.boot();
     this.platformBus.populate();
     this.driverCore.driverRegister(this.drivers.armSmmu);
     this.driverCore.driverRegister(this.drivers.pl330);

@@ -25,16 +25,34 @@ export function propCells(tree: DeviceTree, node: DtNode, name: string): Cell[] 
         if (typeof c === 'number') out.push(c >>> 0);
         else if (typeof c === 'bigint') out.push(Number(c));
         else {
-          const n = tree.labels.get(c.ref);
+          const n = resolveRef(tree, c);
           if (n) out.push(n);
         }
       }
     } else if (ch.kind === 'ref') {
-      const n = tree.labels.get(ch.ref.ref);
+      const n = resolveRef(tree, ch.ref);
       if (n) out.push(n);
     }
   }
   return out;
+}
+
+/** a reference: label, `&{/path}`, or a phandle the parser filled in */
+export function resolveRef(tree: DeviceTree, r: { ref: string }): DtNode | null {
+  const ph = (r as { phandle?: number }).phandle;
+  if (ph !== undefined) {
+    const n = tree.phandles.get(ph);
+    if (n) return n;
+  }
+  if (r.ref.startsWith('/')) {
+    let n: DtNode | null = tree.root;
+    for (const part of r.ref.split('/').filter((x) => x.length > 0)) {
+      n = n.children.find((c) => (c.unitAddress ? `${c.name}@${c.unitAddress}` : c.name) === part || c.name === part) ?? null;
+      if (!n) return null;
+    }
+    return n;
+  }
+  return tree.labels.get(r.ref) ?? null;
 }
 
 /** numeric cells (references become their phandles, 0 when unassigned) */
