@@ -231,11 +231,15 @@ describe('group ioctls', () => {
       const d1 = yield* sys.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, s + 100);
       const d2 = yield* sys.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, s + 100);
       o.push(d1, d2);
+      o.push(fx.vfio.groupState(0)!.containerUsers);
       o.push(yield* sys.ioctl(d1, VFIO_DEVICE_GET_INFO, s), yield* sys.ioctl(d1, 0x3b90));
       o.push(yield* sys.read(d1, s, 4), yield* sys.write(d1, s, 4));
     });
-    expect(out).toEqual([-EINVAL, -EINVAL, -EINVAL, -ENODEV, -EFAULT, -EINVAL, -EBUSY, 2, 3, 0, -ENOTTY, -EINVAL, -EINVAL]);
-    expect(fx.vfio.groupState(0)!.containerUsers).toBe(3);
+    expect(out).toEqual([-EINVAL, -EINVAL, -EINVAL, -ENODEV, -EFAULT, -EINVAL, -EBUSY, 2, 3, 3, 0, -ENOTTY, -EINVAL, -EINVAL]);
+    // process exit closed everything: two opens, two releases, no container users left
+    expect(fx.bus.opens).toBe(2);
+    expect(fx.bus.releases).toBe(2);
+    expect(fx.vfio.groupState(0)).toMatchObject({ containerUsers: 0, opened: false, containerSet: false });
   });
 
   it('release ordering: device fds keep the group in the container after the group fd closes', () => {
