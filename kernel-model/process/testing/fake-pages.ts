@@ -53,6 +53,12 @@ export class FakePageAllocator implements UserPageAllocator {
   get pinnedPages(): number {
     return this.pins.size;
   }
+  /** sum of pin counts */
+  get totalPins(): number {
+    let n = 0;
+    for (const v of this.pins.values()) n += v;
+    return n;
+  }
   get allocatedPages(): number {
     return this.refs.size;
   }
