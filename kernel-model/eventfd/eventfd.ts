@@ -20,6 +20,11 @@ export class EventfdCtx {
   readonly wqh: WaitQueue;
   /** signals delivered by kernel code (statistics) */
   signals = 0;
+  /**
+   * kernel-side consumers woken with the readers (mainline virqfd: an eventfd that
+   * unmasks or masks an interrupt when signalled); called in registration order
+   */
+  readonly kernelListeners: Array<() => void> = [];
   constructor(
     initval: number,
     readonly semaphore: boolean,
@@ -31,6 +36,7 @@ export class EventfdCtx {
 
   wake(): void {
     if (this.cpu && this.wqh.size > 0) this.wqh.wakeAll(this.cpu);
+    if (this.kernelListeners.length > 0) for (const l of [...this.kernelListeners]) l();
   }
 
   /** eventfd_signal: adds n (saturating at ULLONG_MAX - count), wakes waiters; returns the amount added */
