@@ -321,8 +321,13 @@ export class Smmu implements TranslationStage, MmioDevice {
 
   translate(va: number, attrs: Attrs, out: TranslationResult): void {
     this.stats.translations++;
+    const walks0 = this.stats.walks;
     const k = this.resolve(va, attrs, true, true);
     out.costNs = this.rCost;
+    const tr = this.tracer;
+    if (tr !== null && tr.enabled && this.stats.walks !== walks0) {
+      tr.emit(this.name, 'smmu-walk', { sid: (attrs >>> 16) & 0x7fff, va, cb: this.rCb, level: this.rLevel, ok: k === K_TRANSLATED ? 1 : 0, pa: k === K_TRANSLATED ? this.rPa : -1 }, this.rCost);
+    }
     if (k === K_TRANSLATED || k === K_BYPASS) {
       if (k === K_BYPASS) this.stats.bypasses++;
       out.status = BUS_OK;
