@@ -64,6 +64,8 @@ export function measureSmmuThroughput(iterations = 2_000_000): SmmuBenchResult {
   // misses: cycle through 512 pages; each TLB set sees 16 distinct pages in turn with
   // round-robin replacement, so every access misses and walks 3 levels
   const missIters = Math.max(1, iterations >> 2);
+  smmu.write(0x8000 + R.CB_TLBIALL, 4, 0, 0);
+  smmu.write(0x8000 + R.CB_TLBSYNC, 4, 0, 0);
   const walks0 = smmu.stats.walks;
   t0 = hostNow();
   for (let i = 0; i < missIters; i++) {
