@@ -292,4 +292,20 @@ describe('SMMU stage-1 LPAE walker', () => {
     expect(rig.cbr(0, R.CB_FSR)).toBe(0);
     expect(rig.smmu.faults()).toHaveLength(0);
   });
+
+  it('translateNoSideEffects walks without touching FSR, the TLB, the fault log or the stats', () => {
+    const { rig, pgd } = setup();
+    const l3 = l3For(rig, pgd, 0xc000);
+    rig.wr64(ent(l3, 12), pageDesc(0x8800_0000, { xn: true }));
+    const stats = { ...rig.smmu.stats };
+    expect(rig.smmu.translateNoSideEffects(SID, 0xc010, RD)).toEqual({ ok: true, pa: 0x8800_0010, extent: 0xff0, bypass: false, cb: 0, level: 3 });
+    expect(rig.smmu.translateNoSideEffects(SID, 0xc010, IF)).toEqual({ ok: false, fault: 'permission', cb: 0, level: 3 });
+    expect(rig.smmu.translateNoSideEffects(SID, 0xd000, RD)).toEqual({ ok: false, fault: 'translation', cb: 0, level: 3 });
+    expect(rig.smmu.translateNoSideEffects(9, 0xd000, RD)).toMatchObject({ ok: true, bypass: true, pa: 0xd000 });
+    expect(rig.cbr(0, R.CB_FSR)).toBe(0);
+    expect(rig.smmu.dumpTlb()).toEqual([]);
+    expect(rig.smmu.faults()).toEqual([]);
+    expect(rig.smmu.stats).toEqual(stats);
+    expect(rig.ctxIrqs[0]!.level).toBe(false);
+  });
 });
