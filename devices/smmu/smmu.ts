@@ -113,6 +113,8 @@ const P_UX = 32;
 
 const TWO32 = 0x1_0000_0000;
 const MAX_FAULT_RECORDS = 4096;
+/** TLB maintenance operations held before a sync is forced (see queue()) */
+const MAX_PENDING_TLBI = 1024;
 
 // pending TLB maintenance operations (applied on sync)
 const OP_ALL = 0; // everything
@@ -745,6 +747,9 @@ export class Smmu implements TranslationStage, MmioDevice {
   // =====================================================================================
 
   private queue(op: number, cb: number, asid: number, va: number): void {
+    // An invalidation may architecturally complete at any time before its sync; to bound
+    // memory when software never syncs, a long queue is completed early (oldest first).
+    if (this.pending.length >= 4 * MAX_PENDING_TLBI) this.sync(-1);
     this.pending.push(op, cb, asid, va);
   }
 

@@ -179,4 +179,11 @@ describe('SMMU TLB', () => {
     expect(port.lastFault?.va).toBe(0x3000);
     expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x3000);
   });
+
+  it('an unsynced flood of TLBIs is bounded: the queue completes early instead of growing', () => {
+    const { rig } = setup();
+    for (let i = 0; i < 5000; i++) rig.cbw(0, R.CB_TLBIASID, 5);
+    expect(rig.smmu.pendingInvalidations).toBeLessThanOrEqual(1024);
+    expect(rig.smmu.pendingInvalidations).toBeGreaterThan(0);
+  });
 });
