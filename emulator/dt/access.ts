@@ -359,12 +359,12 @@ export function iommus(tree: DeviceTree, node: DtNode): IommuRef[] {
   for (const s of allNodes(tree)) {
     const mm = getProp(s, 'mmu-masters');
     if (mm === null) continue;
-    for (const e of mmuMasters(tree, s, mm)) if (e.master === node) out.push({ iommu: s, args: e.args });
+    for (const e of mmuMasters(tree, mm)) if (e.master === node) out.push({ iommu: s, args: e.args });
   }
   return out;
 }
 
-function mmuMasters(tree: DeviceTree, smmu: DtNode, p: DtProperty): { master: DtNode; args: number[] }[] {
+function mmuMasters(tree: DeviceTree, p: DtProperty): { master: DtNode; args: number[] }[] {
   const c = propCells(p);
   const out: { master: DtNode; args: number[] }[] = [];
   let i = 0;
@@ -377,7 +377,6 @@ function mmuMasters(tree: DeviceTree, smmu: DtNode, p: DtProperty): { master: Dt
     out.push({ master: m, args: c.slice(i + 1, i + 1 + n) });
     i += 1 + n;
   }
-  void smmu;
   return out;
 }
 
