@@ -87,7 +87,7 @@ describe('reg', () => {
     expect(translatedReg(at(t, '/bus@40000000/dev@200'))).toEqual([{ base: 0x40000200, size: 0x20 }]);
     expect(translatedReg(at(t, '/flat/dev@300'))).toEqual([{ base: 0x300, size: 4 }]);
     expect(errorOf(() => translatedReg(at(t, '/nor/dev@4')))).toBe("r.dts:10:58: address 0x4 cannot be translated: bus '/nor' has no 'ranges'");
-    expect(errorOf(() => reg(at(t, '/bad')))).toBe("r.dts:11:11: 'reg' has 3 cells, not a multiple of #address-cells (1) + #size-cells (1) of the parent");
+    expect(errorOf(() => reg(at(t, '/bad')))).toBe("r.dts:11:9: 'reg' has 3 cells, not a multiple of #address-cells (1) + #size-cells (1) of the parent");
     expect(reg(t.root)).toEqual([]);
   });
 });
