@@ -101,7 +101,7 @@ export class TestDmaDevice implements MmioDevice, DeviceInstance {
     this.wrAttrs = this.rdAttrs | ATTR_WRITE;
   }
 
-  read(offset: number): number {
+  read(offset: number, _size?: number, _attrs?: number): number {
     switch (offset) {
       case TDMA_SRC: return this.src;
       case TDMA_DST: return this.dst;

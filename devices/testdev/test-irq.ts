@@ -32,7 +32,7 @@ export class TestIrqDevice implements MmioDevice, DeviceInstance {
     this.mmio = [this];
   }
 
-  read(offset: number): number {
+  read(offset: number, _size?: number, _attrs?: number): number {
     switch (offset) {
       case TEST_IRQ_LEVEL: return this.line.level ? 1 : 0;
       case TEST_IRQ_ID: return TEST_IRQ_ID_VALUE;

@@ -17,7 +17,7 @@ export class ScratchRegs implements MmioDevice {
   readonly accessSizes = SIZE_4;
   readonly regs = new Map<number, number>();
   constructor(readonly name: string) {}
-  read(offset: number): number {
+  read(offset: number, _size?: number, _attrs?: number): number {
     return this.regs.get(offset) ?? 0;
   }
   write(offset: number, _size: number, value: number): number {
