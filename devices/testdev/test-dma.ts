@@ -24,7 +24,9 @@
  * paths); the next chunk starts after the chunk's cost = ceil(bytes / 16) ns (a 16-byte
  * per ns data path) + the translation cost the IOMMU reported for the chunk. Completion
  * (DONE + interrupt) comes after the last chunk's cost; an error ends the transfer after
- * the cost spent so far in that chunk. A zero-length transfer completes at the start time.
+ * the translation cost spent on the failing chunk (no data-path time is charged for it;
+ * bytes before the failing page of a chunk may have been written). A zero-length
+ * transfer completes at the start time.
  */
 import { ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import { BUS_DECODE_ERROR, BUS_OK, BUS_SLAVE_ERROR, BUS_TRANSLATION_FAULT, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
@@ -159,8 +161,9 @@ export class TestDmaDevice implements MmioDevice, DeviceInstance {
     const n = Math.min(this.remaining, TDMA_CHUNK);
     let st = this.port.readBlock(this.curSrc, this.buf, 0, n, this.rdAttrs);
     if (st === BUS_OK) st = this.port.writeBlock(this.curDst, this.buf, 0, n, this.wrAttrs);
-    const cost = Math.ceil(n / TDMA_BYTES_PER_NS) + this.port.takeCost();
     if (st !== BUS_OK) {
+      // an aborted chunk costs only the translation time spent on it
+      const cost = this.port.takeCost();
       this.faultAddr = (this.port.lastFault?.va ?? this.curSrc) >>> 0;
       this.event = this.scheduler.schedule(cost, () => {
         this.event = null;
@@ -168,6 +171,7 @@ export class TestDmaDevice implements MmioDevice, DeviceInstance {
       }, `${this.name} error`);
       return;
     }
+    const cost = Math.ceil(n / TDMA_BYTES_PER_NS) + this.port.takeCost();
     this.curSrc += n;
     this.curDst += n;
     this.remaining -= n;
