@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { compatibles, getProp, u32, u32Array, stringList } from './access.js';
 import { findNodeByPath, nodePath, parseDts } from './parser.js';
@@ -218,5 +219,38 @@ describe('errors name file:line:col', () => {
     expect(errorOf(lines('/dts-v1/;', '/ {', '  l: p = <1>;', '};'))).toBe("bad.dts:3:3: labels on properties are not supported ('l:' on 'p')");
     expect(errorOf(lines('/dts-v1/;'))).toBe("bad.dts:2:1: no root node ('/ { ... };') in file");
     expect(errorOf(lines('/dts-v1/;', '/ { a { phandle = <3>; }; b { phandle = <3>; }; };'))).toBe('bad.dts:2:31: duplicate phandle 3 (also on /a)');
+  });
+});
+
+describe('robustness', () => {
+  const board = readFileSync(boardPath('vexpress-vfio'), 'utf8');
+  test('property: a mutated board either parses or fails with a DtsError inside the text', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('{', '}', ';', '<', '>', '"', '[', ']', '&', '&gic', 'x:', '/', '*', '(', ')', ',', '=', '@', "'", '\\', '\n', '/bits/ 8', '0x', '#'),
+      fc.string({ maxLength: 3 }),
+    );
+    const edit = fc.record({ at: fc.nat(), del: fc.nat({ max: 6 }), ins: piece });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
+        let s = board;
+        for (const e of edits) {
+          const at = e.at % (s.length + 1);
+          s = s.slice(0, at) + e.ins + s.slice(at + e.del);
+        }
+        try {
+          parseDts(s, 'm.dts');
+        } catch (err) {
+          expect(err).toBeInstanceOf(DtsError);
+          const { line, col, file } = (err as DtsError).loc;
+          expect(file).toBe('m.dts');
+          const lines = s.split('\n');
+          expect(line).toBeGreaterThanOrEqual(1);
+          expect(line).toBeLessThanOrEqual(lines.length);
+          expect(col).toBeGreaterThanOrEqual(1);
+          expect(col).toBeLessThanOrEqual(lines[line - 1]!.length + 1);
+        }
+      }),
+      { numRuns: 300, seed: 98 },
+    );
   });
 });
