@@ -3,6 +3,8 @@ import { makeAttrs, streamIdOf } from '../attrs.js';
 import { BUS_DECODE_ERROR, BUS_OK } from '../bus.js';
 import { createMachine, loadBoardSource, type Machine } from '../machine.js';
 import { DtsError } from '../dt/types.js';
+import { parseDts } from '../dt/parser.js';
+import { scanPlatform } from './assemble.js';
 import { createTestDma, TEST_DMA_COMPATIBLE } from '../../devices/testdev/test-dma.js';
 import { createTestIrq, TEST_IRQ_COMPATIBLE } from '../../devices/testdev/test-irq.js';
 import { toyRegistry, type ToyInstance, type ToyRegistry } from './testing/toys.js';
@@ -261,6 +263,18 @@ describe('assembly rules', () => {
     };
     expect(run(42)).toBe(run(42));
     expect(run(42)).not.toBe(run(43));
+  });
+});
+
+describe('platform scan', () => {
+  test('document order, Linux-style names, disabled and cpu nodes excluded, clashes suffixed', () => {
+    const { text } = loadBoardSource('vexpress-vfio-shared-group');
+    const tree = parseDts(text, 'b.dts');
+    const scan = scanPlatform(tree);
+    expect(scan.memory.map((n) => n.name)).toEqual(['memory']);
+    expect(scan.devices.map((d) => d.name)).toEqual(['2c001000.interrupt-controller', '2b400000.iommu', '2c0a0000.dma', '2c0b0000.dma', '2c0c0000.test-irq']);
+    const t2 = parseDts(mini('  clk { compatible = "fixed-clock"; };', '  bus { compatible = "simple-bus"; #address-cells = <1>; #size-cells = <1>; ranges; clk { compatible = "fixed-clock"; }; };'), 'c.dts');
+    expect(scanPlatform(t2).devices.map((d) => d.name)).toEqual(['1000.gic', 'clk', 'bus', 'clk:1']);
   });
 });
 

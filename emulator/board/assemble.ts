@@ -43,6 +43,8 @@ export interface AssembledBoard {
 
 interface Candidate {
   node: DtNode;
+  name: string;
+  reg: RegEntry[];
   compatible: string;
   factory: DeviceFactory;
   ic: boolean;
@@ -56,16 +58,38 @@ export function linuxDeviceName(node: DtNode, reg: readonly RegEntry[]): string 
   return node.name;
 }
 
-export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: DeviceRegistry, opts: AssembleOptions = {}): AssembledBoard {
+/** A device node found by the platform scan, with its Linux-style name. */
+export interface PlatformNode {
+  node: DtNode;
+  /** Linux-style name, unique in the tree (document order decides suffixes) */
+  name: string;
+  /** reg translated to CPU physical addresses */
+  reg: RegEntry[];
+  compatibles: string[];
+}
+
+export interface PlatformScan {
+  /** enabled memory nodes (device_type "memory") */
+  memory: DtNode[];
+  /** enabled device nodes in document order (children of the root and of simple-bus nodes) */
+  devices: PlatformNode[];
+}
+
+/**
+ * The platform-device scan shared by board assembly and the kernel model's platform bus
+ * (like Linux's of_platform_populate): enabled nodes with a `compatible` under the root
+ * and under "simple-bus" nodes, in document order, excluding the CPU subtrees and memory
+ * nodes. A simple-bus node is itself listed and its children are scanned too.
+ */
+export function scanPlatform(tree: DeviceTree, opts: AssembleOptions = {}): PlatformScan {
   const cpuNodes = new Set<DtNode>();
   for (const p of opts.cpuSubtrees ?? ['/cpus']) {
     const n = findNodeByPath(tree.root, p);
     if (n !== null) cpuNodes.add(n);
   }
-
-  // ---- 1 + 2: scan
   const memory: DtNode[] = [];
-  const cands: Candidate[] = [];
+  const devices: PlatformNode[] = [];
+  const names = new Set<string>();
   const scan = (parent: DtNode): void => {
     for (const node of parent.children) {
       if (!isEnabled(node) || cpuNodes.has(node)) continue;
@@ -75,18 +99,34 @@ export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: 
       }
       const compat = compatibles(node);
       if (compat.length === 0) continue;
-      const hit = registry.lookup(compat);
-      if (hit !== null) {
-        cands.push({ node, compatible: hit.compatible, factory: hit.factory, ic: isInterruptController(node), iommu: isIommuNode(node) });
-      } else if (compat.includes('simple-bus')) {
-        scan(node);
-      } else if (hasProp(node, 'reg')) {
-        const also = compat.length > 1 ? ` (nor for ${compat.slice(1).map((c) => `'${c}'`).join(', ')})` : '';
-        throw new DtsError(node.loc, `no device model for compatible '${compat[0]}'${also} at ${nodePath(node)}`);
-      }
+      const reg = translatedReg(node);
+      const base = linuxDeviceName(node, reg);
+      let name = base;
+      for (let k = 1; names.has(name); k++) name = `${base}:${k}`;
+      names.add(name);
+      devices.push({ node, name, reg, compatibles: compat });
+      if (compat.includes('simple-bus')) scan(node);
     }
   };
   scan(tree.root);
+  return { memory, devices };
+}
+
+export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: DeviceRegistry, opts: AssembleOptions = {}): AssembledBoard {
+  // ---- 1 + 2: scan
+  const { memory, devices: platform } = scanPlatform(tree, opts);
+  const cands: Candidate[] = [];
+  for (const pn of platform) {
+    const node = pn.node;
+    const compat = pn.compatibles;
+    const hit = registry.lookup(compat);
+    if (hit !== null) {
+      cands.push({ node, name: pn.name, reg: pn.reg, compatible: hit.compatible, factory: hit.factory, ic: isInterruptController(node), iommu: isIommuNode(node) });
+    } else if (!compat.includes('simple-bus') && hasProp(node, 'reg')) {
+      const also = compat.length > 1 ? ` (nor for ${compat.slice(1).map((c) => `'${c}'`).join(', ')})` : '';
+      throw new DtsError(node.loc, `no device model for compatible '${compat[0]}'${also} at ${nodePath(node)}`);
+    }
+  }
 
   const ram: RamRegion[] = [];
   for (const m of memory) {
@@ -138,16 +178,13 @@ export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: 
   // ---- 4: create
   const instByNode = new Map<DtNode, DeviceInstance>();
   const pendingPorts = new Map<DtNode, MasterPort[]>();
-  const names = new Set<string>();
   const devices: DeviceInstance[] = [];
   let rootInst: DeviceInstance | null = null;
 
   for (const c of order) {
     const node = c.node;
-    const reg = translatedReg(node);
-    let name = linuxDeviceName(node, reg);
-    for (let k = 1; names.has(name); k++) name = `${linuxDeviceName(node, reg)}:${k}`;
-    names.add(name);
+    const reg = c.reg;
+    const name = c.name;
 
     // interrupts
     const irqRefs = interrupts(tree, node);
