@@ -145,13 +145,17 @@ export function listBoards(): string[] {
 /**
  * Load a board's DTS source: a name ("vexpress-vfio", the default; the file is
  * emulator/boards/<name>.dts) or a path (anything containing '/' or ending in '.dts',
- * resolved against the working directory).
+ * resolved against the working directory; a bare "<name>.dts" that is not there is looked
+ * up among the shipped boards).
  */
 export function loadBoardSource(nameOrPath: string = DEFAULT_BOARD): { text: string; file: string } {
-  if (nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.dts')) {
+  const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\');
+  if (isPath || nameOrPath.endsWith('.dts')) {
     const p = resolve(nameOrPath);
-    if (!existsSync(p)) throw new Error(`board file not found: ${nameOrPath}`);
-    return { text: readFileSync(p, 'utf8'), file: nameOrPath };
+    if (existsSync(p)) return { text: readFileSync(p, 'utf8'), file: nameOrPath };
+    // "vexpress-vfio.dts" without a directory: also look among the shipped boards
+    if (isPath || !existsSync(join(boardDir() ?? '', nameOrPath))) throw new Error(`board file not found: ${nameOrPath}`);
+    nameOrPath = nameOrPath.slice(0, -4);
   }
   if (!/^[A-Za-z0-9._-]+$/.test(nameOrPath)) throw new Error(`bad board name '${nameOrPath}'`);
   const d = boardDir();

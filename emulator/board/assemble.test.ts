@@ -284,6 +284,8 @@ describe('board files', () => {
     expect(loadBoardSource('vexpress-vfio-shared-group').text).toContain('status = "okay"');
     const viaPath = loadBoardSource('emulator/boards/vexpress-vfio.dts');
     expect(viaPath.text).toBe(loadBoardSource('vexpress-vfio').text);
+    expect(loadBoardSource('vexpress-vfio.dts')).toEqual(loadBoardSource('vexpress-vfio'));
+    expect(() => loadBoardSource('nowhere/x.dts')).toThrow(/board file not found: nowhere\/x.dts/);
     expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-shared-group\)/);
   });
 });
