@@ -195,6 +195,20 @@ describe('assembly rules', () => {
     expect(m.cpu.irqAsserted).toBe(true);
   });
 
+  test('interrupts-extended wires each entry to its own controller, with names', () => {
+    const { registry, created } = toyRegistry();
+    registry.register('toy,sub-intc', (ctx) => registry.get('arm,gic-400')!(ctx));
+    const dts = mini(
+      '  sub: sub@4000 { compatible = "toy,sub-intc"; interrupt-controller; #interrupt-cells = <1>; reg = <0x4000 0x100>; interrupts = <0 50 4>; };',
+      '  dev@5000 { compatible = "arm,pl330"; reg = <0x5000 0x100>; interrupts-extended = <&gic 0 5 4>, <&sub 9>; interrupt-names = "main", "side"; };',
+    );
+    createMachine({ dts, file: 'x.dts', registry });
+    const [gic, sub, dev] = created as [ToyInstance, ToyInstance, ToyInstance];
+    expect(gic.intc!.inputs.map((i) => [i.line, i.spec])).toEqual([['4000.sub:0', [0, 50, 4]], ['5000.dev:main', [0, 5, 4]]]);
+    expect(sub.intc!.inputs.map((i) => [i.line, i.spec])).toEqual([['5000.dev:side', [9]]]);
+    expect(dev.ctx.irqSpecs).toEqual([{ cells: [0, 5, 4] }, { cells: [9] }]);
+  });
+
   test('an IOMMU later in the file is still wired (IOMMUs are created before masters)', () => {
     const { registry, created } = toyRegistry({ translatorOffset: 0x100 });
     const dts = mini(
