@@ -58,6 +58,8 @@ export class Machine implements MachineCore {
   /** device instances in creation order (interrupt controllers, IOMMUs, then the rest) */
   readonly devices: readonly DeviceInstance[];
   readonly ram: readonly RamRegion[];
+  /** the interrupt controller whose output drives the CPU's IRQ input (null when none) */
+  readonly rootIrqController: DeviceInstance | null;
   /** the board file name (tree.file) */
   readonly file: string;
   readonly seed: number;
@@ -82,6 +84,7 @@ export class Machine implements MachineCore {
     const board = assembleBoard(this, tree, registry, opts.assemble);
     this.devices = board.devices;
     this.ram = board.ram;
+    this.rootIrqController = board.rootIrqController;
     for (const d of board.devices) this.byName.set(d.name, d);
   }
 

@@ -47,6 +47,7 @@ describe('default board (vexpress-vfio) with toy GIC / SMMU / PL330', () => {
     expect(m.devices.map((d) => d.name)).toEqual(['2c001000.interrupt-controller', '2b400000.iommu', '2c0a0000.dma', '2c0c0000.test-irq']);
     expect(m.deviceByName('2c0a0000.dma')).toBe(dma0);
     expect(m.deviceByLabel('smmu')).toBe(smmu);
+    expect(m.rootIrqController).toBe(gic);
     expect(m.file).toBe('emulator/boards/vexpress-vfio.dts');
   });
 

@@ -87,8 +87,9 @@ class Parser {
   private pos = 0;
   private line = 1;
   private col = 1;
-  /** location just after the last consumed token (for "missing ';'" errors) */
-  private lastEnd: SrcLoc;
+  /** position just after the last consumed token (for "missing ';'" errors) */
+  private endLine = 1;
+  private endCol = 1;
   private readonly labels = new Map<string, { node: DtNode; loc: SrcLoc }>();
   private readonly root: DtNode;
   private memreserve: { address: bigint; size: bigint }[] = [];
@@ -97,7 +98,6 @@ class Parser {
     private readonly text: string,
     private readonly file: string,
   ) {
-    this.lastEnd = this.loc();
     this.root = newNode('/', null, null, this.loc());
   }
 
@@ -133,7 +133,18 @@ class Parser {
       }
       this.pos++;
     }
-    this.lastEnd = this.loc();
+    this.endLine = this.line;
+    this.endCol = this.col;
+  }
+
+  /** location just after the last consumed token */
+  private get lastEnd(): SrcLoc {
+    return { file: this.file, line: this.endLine, col: this.endCol };
+  }
+
+  private set lastEnd(l: SrcLoc) {
+    this.endLine = l.line;
+    this.endCol = l.col;
   }
 
   /** skip whitespace and comments (does not move lastEnd) */
