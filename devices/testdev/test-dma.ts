@@ -13,7 +13,7 @@
  *                    cleared with ERROR)
  *   0x14 FAULT_ADDR  input address of the access that failed
  *   0x18 ID          0x54444d41 ("TDMA")
- *   0x1C BYTES       bytes copied by the last transfer
+ *   0x1C BYTES       bytes copied by the last transfer (whole chunks that completed)
  * Other offsets read as zero and ignore writes.
  *
  * Interrupt (level): asserted while STATUS.DONE or STATUS.ERROR is set.
