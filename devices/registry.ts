@@ -5,18 +5,15 @@
 import { DeviceRegistry } from '../emulator/board/registry.js';
 import { TEST_DMA_COMPATIBLE, createTestDma } from './testdev/test-dma.js';
 import { TEST_IRQ_COMPATIBLE, createTestIrq } from './testdev/test-irq.js';
+import { GIC_COMPATIBLES, gicFactory } from './gic/index.js';
+import { SMMU_COMPATIBLES, smmuFactory } from './smmu/index.js';
 
 export function defaultRegistry(): DeviceRegistry {
   const r = new DeviceRegistry();
   r.register(TEST_IRQ_COMPATIBLE, createTestIrq);
   r.register(TEST_DMA_COMPATIBLE, createTestDma);
 
-  // ---- INTEGRATION POINT: the integrator registers the hardware models here -------------
-  // (devices/gic, devices/smmu and devices/pl330 are built in parallel), e.g.:
-  //   r.register('arm,gic-400', createGic400);           // devices/gic
-  //   r.register('arm,mmu-400', createSmmu);             // devices/smmu
-  //   r.register('arm,smmu-v1', createSmmu);
-  //   r.register('arm,pl330', createPl330);              // devices/pl330
-  // ------------------------------------------------------------------------------------------
+  for (const c of GIC_COMPATIBLES) r.register(c, gicFactory);
+  for (const c of SMMU_COMPATIBLES) r.register(c, smmuFactory);
   return r;
 }
