@@ -1,5 +1,5 @@
 import type { DtNode } from '../../emulator/dt/types.js';
-import { EBUSY, EEXIST, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errnoName } from '../base/errno.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errnoName } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import { PAGE_SIZE } from '../mm/page-alloc.js';
@@ -87,6 +87,8 @@ export class DriverCore {
   /** devices, in registration order */
   private readonly sysfsDriverDirs = new Map<KDriver, string>();
   private readonly notifiers: BusNotifier[] = [];
+  /** when set, an Oops in a probe is handed here instead of propagating (boot) */
+  oopsHandler: ((e: KernelOops, drv: KDriver, dev: KDevice) => void) | null = null;
 
   constructor(
     readonly sysfs: Sysfs,
@@ -341,11 +343,13 @@ export class DriverCore {
     try {
       r = drv.probe(dev);
     } catch (e) {
+      // an Oops in probe: undo the binding; the syscall boundary handles it, or the
+      // oopsHandler (set during boot) records it and the probe counts as failed
       if (!(e instanceof KernelOops)) throw e;
-      this.log.log('alert', '', e.message);
-      r = -ENODEV;
       this.unlink(dev, drv);
-      throw e;
+      if (!this.oopsHandler) throw e;
+      this.oopsHandler(e, drv, dev);
+      return -EFAULT;
     }
     if (r !== 0) {
       this.unlink(dev, drv);
