@@ -1,0 +1,601 @@
+import { EINVAL, ENODEV, ENOSPC } from '../base/errno.js';
+import { Device } from '../driver/core.js';
+import type { KDevice, KDriver } from '../driver/types.js';
+import { Domain, Group, IOMMU_FAULT_READ, IOMMU_FAULT_WRITE, type IommuOps } from '../iommu/core.js';
+import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE } from '../iommu/io-pgtable-arm.js';
+import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP } from '../iommu/types.js';
+import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from '../irq/types.js';
+import { propU32 } from '../platform/of.js';
+import type { KernelServices } from './services.js';
+
+// ---- register map (docs: shared/reference/smmu.md) -----------------------------------
+// GR0
+export const GR0_sCR0 = 0x000;
+export const GR0_sIDR0 = 0x020;
+export const GR0_sIDR1 = 0x024;
+export const GR0_sIDR2 = 0x028;
+export const GR0_sGFAR = 0x040;
+export const GR0_sGFSR = 0x048;
+export const GR0_sGFSYNR0 = 0x050;
+export const GR0_sGFSYNR1 = 0x054;
+export const GR0_STLBIALL = 0x060;
+export const GR0_TLBIALLNSNH = 0x068;
+export const GR0_TLBIALLH = 0x06c;
+export const GR0_sTLBGSYNC = 0x070;
+export const GR0_sTLBGSTATUS = 0x074;
+export const GR0_SMR = (n: number): number => 0x800 + 4 * n;
+export const GR0_S2CR = (n: number): number => 0xc00 + 4 * n;
+// GR1
+export const GR1_CBAR = (n: number): number => 4 * n;
+// context bank
+export const CB_SCTLR = 0x000;
+export const CB_RESUME = 0x008;
+export const CB_TTBR0_LO = 0x020;
+export const CB_TTBR0_HI = 0x024;
+export const CB_TTBCR = 0x030;
+export const CB_MAIR0 = 0x038;
+export const CB_MAIR1 = 0x03c;
+export const CB_FSR = 0x058;
+export const CB_FAR_LO = 0x060;
+export const CB_FAR_HI = 0x064;
+export const CB_FSYNR0 = 0x068;
+export const CB_TLBIVA = 0x600;
+export const CB_TLBIASID = 0x610;
+export const CB_TLBIALL = 0x618;
+
+export const sCR0_CLIENTPD = 1 << 0;
+export const sCR0_GFRE = 1 << 1;
+export const sCR0_GFIE = 1 << 2;
+export const sCR0_GCFGFRE = 1 << 4;
+export const sCR0_GCFGFIE = 1 << 5;
+export const sCR0_USFCFG = 1 << 10;
+export const sCR0_VMIDPNE = 1 << 11;
+export const sCR0_PTM = 1 << 12;
+export const sCR0_FB = 1 << 13;
+export const sCR0_BSU_MASK = 3 << 14;
+
+export const ID0_S1TS = 1 << 30;
+export const ID0_S2TS = 1 << 29;
+export const ID0_NTS = 1 << 28;
+export const ID0_SMS = 1 << 27;
+export const ID0_CTTW = 1 << 14;
+
+export const SMR_VALID = 1 << 31;
+export const S2CR_TYPE_TRANS = 0 << 16;
+export const S2CR_TYPE_BYPASS = 1 << 16;
+export const S2CR_TYPE_FAULT = 2 << 16;
+
+export const CBAR_TYPE_S1_TRANS_S2_BYPASS = 1 << 16;
+export const CBAR_S1_MEMATTR_WB = 0xf << 12;
+export const CBAR_S1_BPSHCFG_NSH = 3 << 8;
+export const CBAR_IRPTNDX_SHIFT = 24;
+
+export const SCTLR_M = 1 << 0;
+export const SCTLR_TRE = 1 << 1;
+export const SCTLR_AFE = 1 << 2;
+export const SCTLR_CFRE = 1 << 5;
+export const SCTLR_CFIE = 1 << 6;
+export const SCTLR_ASIDPNE = 1 << 12;
+
+export const TTBCR_EAE = 1 << 31;
+export const TTBCR_EPD1 = 1 << 23;
+export const TTBCR_SH0_IS = 3 << 12;
+export const TTBCR_ORGN0_WBWA = 1 << 10;
+export const TTBCR_IRGN0_WBWA = 1 << 8;
+
+export const FSR_TF = 1 << 1;
+export const FSR_AFF = 1 << 2;
+export const FSR_PF = 1 << 3;
+export const FSR_EF = 1 << 4;
+export const FSR_TLBMCF = 1 << 5;
+export const FSR_TLBLKF = 1 << 6;
+export const FSR_ASF = 1 << 7;
+export const FSR_UUT = 1 << 8;
+export const FSR_SS = 1 << 30;
+export const FSR_MULTI = 1 << 31;
+export const FSR_FAULT = (FSR_MULTI | FSR_SS | FSR_UUT | FSR_ASF | FSR_TLBLKF | FSR_TLBMCF | FSR_EF | FSR_PF | FSR_AFF | FSR_TF) >>> 0;
+export const FSYNR0_WNR = 1 << 4;
+export const FSYNR0_IND = 1 << 6;
+export const RESUME_TERMINATE = 1;
+
+const TLB_SYNC_POLLS = 1000;
+
+export interface ContextFaultRecord {
+  t: number;
+  iova: number;
+  fsr: number;
+  fsynr: number;
+  cb: number;
+}
+
+export interface GlobalFaultRecord {
+  t: number;
+  gfsr: number;
+  gfsynr0: number;
+  gfsynr1: number;
+  gfar: number;
+}
+
+interface DomainPriv {
+  pgtable: LpaeS1Pgtable;
+  smmu: ArmSmmu | null;
+  cbndx: number;
+  irq: number;
+  /** group -> SMR/S2CR indices programmed for it */
+  streams: Map<Group, number[]>;
+}
+
+const ias2bits = (e: number): number => [32, 36, 40, 42, 44, 48][e] ?? 48;
+
+/** One probed SMMU instance (struct arm_smmu_device): also the IOMMU ops for its bus. */
+export class ArmSmmu implements IommuOps {
+  readonly name = 'arm-smmu';
+  readonly pgsizeBitmap = LPAE_PGSIZE_BITMAP;
+  base = 0;
+  size = 0;
+  pageSize = 4096;
+  numContextBanks = 0;
+  numS2ContextBanks = 0;
+  numMappingGroups = 0;
+  smrMaskMask = 0;
+  streamMatching = false;
+  coherentWalk = false;
+  ias = 32;
+  oas = 32;
+  numGlobalIrqs = 0;
+  irqs: number[] = [];
+  readonly contextMap: boolean[] = [];
+  readonly smrMap: boolean[] = [];
+  readonly contextFaults: ContextFaultRecord[] = [];
+  readonly globalFaults: GlobalFaultRecord[] = [];
+  readonly prefix: string;
+  private requestedGlobal: number[] = [];
+
+  constructor(
+    readonly k: KernelServices,
+    readonly dev: Device,
+  ) {
+    this.prefix = `arm-smmu ${dev.name}`;
+  }
+
+  get gr0(): number {
+    return this.base;
+  }
+  get gr1(): number {
+    return this.base + this.pageSize;
+  }
+  cb(n: number): number {
+    return this.base + this.size / 2 + n * this.pageSize;
+  }
+
+  private rd(pa: number): number {
+    return this.k.hw.readl(pa);
+  }
+  private wr(pa: number, v: number): void {
+    this.k.hw.writel(v >>> 0, pa);
+  }
+
+  probe(): number {
+    const k = this.k;
+    const mem = this.dev.resource('mem', 0);
+    if (!mem) return -ENODEV;
+    this.base = mem.start;
+    this.size = mem.size;
+    const node = this.dev.ofNode;
+    const ng = node ? propU32(k.tree, node, '#global-interrupts') : null;
+    if (ng === null) {
+      k.log.err(this.prefix, 'missing #global-interrupts property');
+      return -ENODEV;
+    }
+    this.numGlobalIrqs = ng;
+    this.irqs = this.dev.resources.filter((r) => r.kind === 'irq').map((r) => r.start);
+    if (this.irqs.length <= ng) {
+      k.log.err(this.prefix, `found ${this.irqs.length} interrupts but expected at least ${ng + 1}`);
+      return -ENODEV;
+    }
+    const r = this.deviceCfgProbe();
+    if (r < 0) return r;
+    for (let i = 0; i < ng; i++) {
+      const irq = this.irqs[i]!;
+      const rr = k.irq.requestIrq(irq, this.globalFault, IRQF_SHARED, 'arm-smmu global fault', this);
+      if (rr < 0) {
+        k.log.err(this.prefix, `failed to request global IRQ ${i} (${irq})`);
+        this.freeGlobalIrqs();
+        return rr;
+      }
+      this.requestedGlobal.push(irq);
+    }
+    this.deviceReset();
+    return 0;
+  }
+
+  private freeGlobalIrqs(): void {
+    for (const irq of this.requestedGlobal) this.k.irq.freeIrq(irq, this);
+    this.requestedGlobal = [];
+  }
+
+  /** arm_smmu_device_cfg_probe: read the ID registers */
+  private deviceCfgProbe(): number {
+    const log = this.k.log;
+    log.info(this.prefix, 'probing hardware configuration...');
+    const id0 = this.rd(this.gr0 + GR0_sIDR0);
+    log.info(this.prefix, 'SMMUv1 with:');
+    if (id0 & ID0_S1TS) log.info(this.prefix, '\tstage 1 translation');
+    if (id0 & ID0_S2TS) log.info(this.prefix, '\tstage 2 translation');
+    if (id0 & ID0_NTS) log.info(this.prefix, '\tnested translation');
+    if (!(id0 & ID0_S1TS)) {
+      // this model's driver only builds stage-1 contexts
+      log.err(this.prefix, '\tno stage 1 translation support!');
+      return -ENODEV;
+    }
+    this.coherentWalk = (id0 & ID0_CTTW) !== 0;
+    if (this.coherentWalk) log.info(this.prefix, '\tcoherent table walk');
+    if (id0 & ID0_SMS) {
+      this.streamMatching = true;
+      this.numMappingGroups = id0 & 0xff;
+      if (this.numMappingGroups === 0) {
+        log.err(this.prefix, 'stream-matching supported, but no SMRs present!');
+        return -ENODEV;
+      }
+      // find out how many mask/id bits the SMRs implement
+      this.wr(this.gr0 + GR0_SMR(0), (0x7fff << 16) | 0x7fff);
+      const smr = this.rd(this.gr0 + GR0_SMR(0));
+      const mask = (smr >>> 16) & 0x7fff;
+      const sid = smr & 0x7fff;
+      if ((mask & sid) !== sid) {
+        log.err(this.prefix, `SMR mask bits (0x${mask.toString(16)}) insufficient for ID field (0x${sid.toString(16)})`);
+        return -ENODEV;
+      }
+      this.smrMaskMask = mask;
+      log.info(this.prefix, `\tstream matching with ${this.numMappingGroups} register groups, mask 0x${mask.toString(16)}`);
+    } else {
+      this.numMappingGroups = 1 << ((id0 >>> 9) & 0xf);
+    }
+    for (let i = 0; i < this.numMappingGroups; i++) this.smrMap.push(false);
+
+    const id1 = this.rd(this.gr0 + GR0_sIDR1);
+    this.pageSize = id1 & (1 << 31) ? 1 << 16 : 1 << 12;
+    const npages = 1 << (((id1 >>> 28) & 7) + 1);
+    if (npages * this.pageSize * 2 !== this.size) {
+      log.warn(this.prefix, `SMMU address space size (0x${(npages * this.pageSize * 2).toString(16)}) differs from mapped region size (0x${this.size.toString(16)})!`);
+    }
+    this.numS2ContextBanks = (id1 >>> 16) & 0xff;
+    this.numContextBanks = id1 & 0xff;
+    if (this.numS2ContextBanks > this.numContextBanks) {
+      log.err(this.prefix, 'impossible number of S2 context banks!');
+      return -ENODEV;
+    }
+    for (let i = 0; i < this.numContextBanks; i++) this.contextMap.push(false);
+    log.info(this.prefix, `\t${this.numContextBanks} context banks (${this.numS2ContextBanks} stage-2 only)`);
+
+    const id2 = this.rd(this.gr0 + GR0_sIDR2);
+    this.ias = ias2bits(id2 & 0xf);
+    this.oas = ias2bits((id2 >>> 4) & 0xf);
+    log.info(this.prefix, `\tStage-1: 32-bit VA -> ${this.ias}-bit IPA`);
+    log.info(this.prefix, `\tStage-2: ${this.ias}-bit IPA -> ${this.oas}-bit PA`);
+    const nctx = this.irqs.length - this.numGlobalIrqs;
+    if (nctx < this.numContextBanks) {
+      log.warn(this.prefix, `found only ${nctx} context interrupt(s) for ${this.numContextBanks} context banks (shared round the banks)`);
+    }
+    return 0;
+  }
+
+  /** arm_smmu_device_reset */
+  deviceReset(): void {
+    const gr0 = this.gr0;
+    const gfsr = this.rd(gr0 + GR0_sGFSR);
+    this.wr(gr0 + GR0_sGFSR, gfsr);
+    for (let i = 0; i < this.numMappingGroups; i++) {
+      // invalid SMR (the 2014 driver writes ~SMR_VALID; 0 is equally invalid and keeps reserved bits clear)
+      if (this.streamMatching) this.wr(gr0 + GR0_SMR(i), 0);
+      this.wr(gr0 + GR0_S2CR(i), S2CR_TYPE_BYPASS);
+    }
+    for (let i = 0; i < this.numContextBanks; i++) {
+      this.wr(this.cb(i) + CB_SCTLR, 0);
+      this.wr(this.cb(i) + CB_FSR, FSR_FAULT);
+    }
+    this.wr(gr0 + GR0_STLBIALL, 0);
+    this.wr(gr0 + GR0_TLBIALLH, 0);
+    this.wr(gr0 + GR0_TLBIALLNSNH, 0);
+    let reg = this.rd(gr0 + GR0_sCR0);
+    reg |= sCR0_GFRE | sCR0_GFIE | sCR0_GCFGFRE | sCR0_GCFGFIE;
+    // enable client access; unmatched streams bypass (2014: USFCFG clear)
+    reg &= ~(sCR0_CLIENTPD | sCR0_USFCFG);
+    reg |= sCR0_VMIDPNE | sCR0_PTM;
+    reg &= ~sCR0_FB;
+    reg &= ~sCR0_BSU_MASK;
+    this.tlbSync();
+    this.wr(gr0 + GR0_sCR0, reg);
+  }
+
+  /** __arm_smmu_tlb_sync: global sync, bounded poll */
+  tlbSync(): void {
+    this.wr(this.gr0 + GR0_sTLBGSYNC, 0);
+    for (let i = 0; i < TLB_SYNC_POLLS; i++) {
+      if ((this.rd(this.gr0 + GR0_sTLBGSTATUS) & 1) === 0) return;
+    }
+    this.k.log.err(this.prefix, 'TLB sync timed out -- SMMU may be deadlocked');
+  }
+
+  private tlbInvContext(p: DomainPriv): void {
+    if (p.cbndx < 0) return;
+    this.wr(this.cb(p.cbndx) + CB_TLBIASID, p.cbndx); // ASID = cbndx (2014 driver)
+    this.tlbSync();
+  }
+
+  // ---- IommuOps ----------------------------------------------------------------------
+
+  capable(cap: number): boolean {
+    if (cap === IOMMU_CAP_CACHE_COHERENCY) return this.coherentWalk;
+    // mainline: "MSIs are just memory writes"; the 2014 driver answered no
+    if (cap === IOMMU_CAP_INTR_REMAP) return this.k.profile.features.mainline;
+    return false;
+  }
+
+  domainInit(d: Domain): number {
+    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, this.k.profile.features.iommuExecSemantics, 32);
+    const r = pt.init();
+    if (r < 0) return r;
+    const p: DomainPriv = { pgtable: pt, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
+    d.priv = p;
+    return 0;
+  }
+
+  domainDestroy(d: Domain): void {
+    const p = d.priv as DomainPriv | null;
+    if (!p) return;
+    this.destroyContext(d, p);
+    p.pgtable.free();
+    d.priv = null;
+  }
+
+  private initContext(d: Domain, p: DomainPriv): number {
+    let cb = -1;
+    for (let i = this.numS2ContextBanks; i < this.numContextBanks; i++) {
+      if (!this.contextMap[i]) {
+        cb = i;
+        break;
+      }
+    }
+    if (cb < 0) return -ENOSPC;
+    const nctx = this.irqs.length - this.numGlobalIrqs;
+    // context interrupt index: the bank's own line when there is one per bank
+    // (documented choice; the 2014 v1 code handed them out round-robin)
+    const irptndx = cb % nctx;
+    const irq = this.irqs[this.numGlobalIrqs + irptndx]!;
+    const rr = this.k.irq.requestIrq(irq, this.contextFault, IRQF_SHARED, 'arm-smmu-context-fault', d);
+    if (rr < 0) {
+      this.k.log.err(this.prefix, `failed to request context IRQ ${irptndx} (${irq})`);
+      return rr;
+    }
+    this.contextMap[cb] = true;
+    p.cbndx = cb;
+    p.irq = irq;
+    p.smmu = this;
+    const gr1 = this.gr1;
+    this.wr(gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | CBAR_S1_MEMATTR_WB | CBAR_S1_BPSHCFG_NSH | (irptndx << CBAR_IRPTNDX_SHIFT));
+    const base = this.cb(cb);
+    const pgd = p.pgtable.pgd;
+    this.wr(base + CB_TTBR0_LO, pgd >>> 0);
+    this.wr(base + CB_TTBR0_HI, (Math.floor(pgd / 2 ** 32) & 0xff) | (cb << 16));
+    this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA /* T0SZ 0: 32-bit input */);
+    this.wr(base + CB_MAIR0, MAIR0_VALUE);
+    this.wr(base + CB_MAIR1, 0);
+    this.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_ASIDPNE);
+    return 0;
+  }
+
+  private destroyContext(d: Domain, p: DomainPriv): void {
+    if (p.cbndx < 0) return;
+    this.wr(this.cb(p.cbndx) + CB_SCTLR, 0);
+    this.tlbInvContext(p);
+    this.k.irq.freeIrq(p.irq, d);
+    this.contextMap[p.cbndx] = false;
+    p.cbndx = -1;
+    p.irq = -1;
+    p.smmu = null;
+  }
+
+  attachGroup(d: Domain, g: Group): number {
+    const p = d.priv as DomainPriv | null;
+    if (!p) return -EINVAL;
+    if (p.cbndx < 0) {
+      const r = this.initContext(d, p);
+      if (r < 0) return r;
+    }
+    const sids: number[] = [];
+    for (const dev of g.devices) for (const s of dev.streamIds) if (!sids.includes(s)) sids.push(s);
+    const idx: number[] = [];
+    if (this.streamMatching) {
+      for (const sid of sids) {
+        const i = this.smrMap.indexOf(false);
+        if (i < 0) {
+          for (const j of idx) this.smrMap[j] = false;
+          if (d.groups.length === 0) this.destroyContext(d, p);
+          return -ENOSPC;
+        }
+        this.smrMap[i] = true;
+        idx.push(i);
+        void sid;
+      }
+      idx.forEach((i, n) => this.wr(this.gr0 + GR0_SMR(i), SMR_VALID | (sids[n]! & 0x7fff)));
+    } else {
+      for (const sid of sids) idx.push(sid);
+    }
+    for (const i of idx) this.wr(this.gr0 + GR0_S2CR(i), S2CR_TYPE_TRANS | p.cbndx);
+    p.streams.set(g, idx);
+    return 0;
+  }
+
+  detachGroup(d: Domain, g: Group): void {
+    const p = d.priv as DomainPriv | null;
+    if (!p) return;
+    const idx = p.streams.get(g) ?? [];
+    // S2CR first: freeing the SMR lets it be reallocated at once
+    for (const i of idx) this.wr(this.gr0 + GR0_S2CR(i), S2CR_TYPE_BYPASS);
+    if (this.streamMatching) {
+      for (const i of idx) {
+        this.wr(this.gr0 + GR0_SMR(i), 0);
+        this.smrMap[i] = false;
+      }
+    }
+    p.streams.delete(g);
+    // last group gone: disable the context bank (this model frees it at detach rather
+    // than at domain destruction, so a domain can be re-attached later)
+    if (p.streams.size === 0) this.destroyContext(d, p);
+  }
+
+  mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number {
+    const p = d.priv as DomainPriv;
+    return p.pgtable.map(iova, pa, pgsize, prot);
+  }
+
+  unmapPage(d: Domain, iova: number, pgsize: number): number {
+    const p = d.priv as DomainPriv;
+    const n = p.pgtable.unmap(iova, pgsize);
+    if (p.smmu) this.tlbInvContext(p);
+    return n;
+  }
+
+  iovaToPhys(d: Domain, iova: number): number | null {
+    return (d.priv as DomainPriv).pgtable.iovaToPhys(iova);
+  }
+
+  /** the page table of a domain (for tools and tests) */
+  static pgtableOf(d: Domain): LpaeS1Pgtable | null {
+    const p = d.priv as DomainPriv | null;
+    return p ? p.pgtable : null;
+  }
+
+  static contextBankOf(d: Domain): number {
+    const p = d.priv as DomainPriv | null;
+    return p ? p.cbndx : -1;
+  }
+
+  // ---- interrupt handlers ------------------------------------------------------------
+
+  readonly contextFault = (_irq: number, devId: unknown): IrqReturn => {
+    const d = devId as Domain;
+    const p = d.priv as DomainPriv | null;
+    if (!p || p.cbndx < 0) return IRQ_NONE;
+    const base = this.cb(p.cbndx);
+    const fsr = this.rd(base + CB_FSR);
+    if (!(fsr & FSR_FAULT)) return IRQ_NONE;
+    const fsynr = this.rd(base + CB_FSYNR0);
+    const iova = this.rd(base + CB_FAR_LO); // 32-bit kernel: the low word only
+    const flags = fsynr & FSYNR0_WNR ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ;
+    this.contextFaults.push({ t: this.k.now(), iova, fsr, fsynr, cb: p.cbndx });
+    let ret: IrqReturn;
+    let resume: number;
+    const devName = d.groups[0]?.devices[0]?.name ?? this.dev.name;
+    if (d.reportFault(devName, iova, flags) === 0) {
+      ret = IRQ_HANDLED;
+      resume = 0; // RESUME_RETRY
+    } else {
+      this.k.log.err(this.prefix, `Unhandled context fault: iova=0x${hex8(iova)}, fsynr=0x${fsynr.toString(16)}, cb=${p.cbndx}`);
+      ret = IRQ_NONE;
+      resume = RESUME_TERMINATE;
+    }
+    this.wr(base + CB_FSR, fsr);
+    if (fsr & FSR_SS) this.wr(base + CB_RESUME, resume);
+    return ret;
+  };
+
+  readonly globalFault = (_irq: number, _devId: unknown): IrqReturn => {
+    const gr0 = this.gr0;
+    const gfsr = this.rd(gr0 + GR0_sGFSR);
+    if (!gfsr) return IRQ_NONE;
+    const gfsynr0 = this.rd(gr0 + GR0_sGFSYNR0);
+    const gfsynr1 = this.rd(gr0 + GR0_sGFSYNR1);
+    const gfar = this.rd(gr0 + GR0_sGFAR);
+    this.globalFaults.push({ t: this.k.now(), gfsr, gfsynr0, gfsynr1, gfar });
+    this.k.log.err(this.prefix, 'Unexpected global fault, this could be serious');
+    this.k.log.err(this.prefix, `\tGFSR 0x${hex8(gfsr)}, GFSYNR0 0x${hex8(gfsynr0)}, GFSYNR1 0x${hex8(gfsynr1)}`);
+    this.wr(gr0 + GR0_sGFSR, gfsr);
+    return IRQ_HANDLED;
+  };
+
+  /** tear down (driver remove) */
+  shutdown(): void {
+    if (this.contextMap.some((x) => x)) this.k.log.err(this.prefix, 'removing device with active domains!');
+    this.wr(this.gr0 + GR0_sCR0, sCR0_CLIENTPD);
+    this.freeGlobalIrqs();
+  }
+}
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * Union of masters the SMMU cannot tell apart: two devices whose stream ids overlap
+ * (this driver programs SMRs with mask 0, so overlap = an equal id) share a group.
+ * Groups are ordered by their first member in device registration (= tree) order.
+ */
+export function partitionMasters(masters: readonly KDevice[]): KDevice[][] {
+  const groups: KDevice[][] = [];
+  const sidsOf: number[][] = [];
+  for (const m of masters) {
+    const hits: number[] = [];
+    groups.forEach((_, gi) => {
+      if (m.streamIds.some((s) => sidsOf[gi]!.includes(s))) hits.push(gi);
+    });
+    if (hits.length === 0) {
+      groups.push([m]);
+      sidsOf.push([...m.streamIds]);
+      continue;
+    }
+    const first = hits[0]!;
+    groups[first]!.push(m);
+    sidsOf[first]!.push(...m.streamIds);
+    // merge later groups bridged by this master into the first one
+    for (const gi of hits.slice(1).reverse()) {
+      groups[first]!.push(...groups[gi]!);
+      sidsOf[first]!.push(...sidsOf[gi]!);
+      groups.splice(gi, 1);
+      sidsOf.splice(gi, 1);
+    }
+  }
+  return groups;
+}
+
+/** The arm-smmu platform driver. */
+export class ArmSmmuDriver implements KDriver {
+  readonly name = 'arm-smmu';
+  readonly ofMatch = ['arm,smmu-v1', 'arm,mmu-400', 'arm,mmu-401', 'arm,smmu-v2', 'arm,mmu-500'] as const;
+  readonly instances: ArmSmmu[] = [];
+
+  constructor(readonly k: KernelServices) {}
+
+  probe(kdev: KDevice): number {
+    if (!(kdev instanceof Device)) return -ENODEV;
+    const smmu = new ArmSmmu(this.k, kdev);
+    const r = smmu.probe();
+    if (r < 0) return r;
+    kdev.drvdata = smmu;
+    this.instances.push(smmu);
+    // bus_set_iommu(&platform_bus_type, &arm_smmu_ops): first SMMU serves the bus
+    const k = this.k;
+    if (!k.iommu.present('platform')) k.iommu.busSetIommu('platform', smmu);
+    const masters = kdev.ofNode ? k.platformBus.mastersOf(kdev.ofNode) : [];
+    for (const set of partitionMasters(masters)) {
+      const g = k.iommu.groupAlloc();
+      for (const m of set) k.iommu.groupAddDevice(g, m);
+    }
+    k.log.info(smmu.prefix, `registered ${masters.length} master devices`);
+    return 0;
+  }
+
+  remove(kdev: KDevice): void {
+    const smmu = kdev.drvdata as ArmSmmu | null;
+    if (!smmu) return;
+    smmu.shutdown();
+    const i = this.instances.indexOf(smmu);
+    if (i >= 0) this.instances.splice(i, 1);
+  }
+
+  /** the SMMU instance serving a domain's faults (tools) */
+  get first(): ArmSmmu | null {
+    return this.instances[0] ?? null;
+  }
+}

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { Domain } from '../iommu/core.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
+import { bootWithFakes, sysWrite } from '../testing/fixtures.js';
+import {
+  ArmSmmu, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
+  CB_TTBR0_HI, CB_TTBR0_LO, FSR_TF, FSR_PF, FSYNR0_IND, GR0_S2CR, GR0_SMR, GR0_sCR0, GR0_sGFSR, GR0_sGFSYNR1,
+  GR0_sTLBGSYNC, partitionMasters, S2CR_TYPE_BYPASS, SCTLR_AFE, SCTLR_ASIDPNE, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
+  SCTLR_TRE, sCR0_CLIENTPD, sCR0_GCFGFIE, sCR0_GCFGFRE, sCR0_GFIE, sCR0_GFRE, sCR0_USFCFG, SMR_VALID, TTBCR_EAE,
+} from './arm-smmu.js';
+
+const CB0 = 0x8000;
+
+describe('arm-smmu driver (register-file fake)', () => {
+  it('probes through the ID registers and logs the configuration', () => {
+    const { k } = bootWithFakes('rfc-v4');
+    const lines = k.log.lines().join('\n');
+    expect(lines).toMatch(/arm-smmu 2b400000.iommu: probing hardware configuration/);
+    expect(lines).toMatch(/stream matching with 8 register groups, mask 0x7fff/);
+    expect(lines).toMatch(/4 context banks \(0 stage-2 only\)/);
+    expect(k.driverCore.findDevice('platform', '2b400000.iommu')?.driver?.name).toBe('arm-smmu');
+    const smmu = k.drivers.armSmmu.first!;
+    expect(smmu.numContextBanks).toBe(4);
+    expect(smmu.numMappingGroups).toBe(8);
+    expect(smmu.ias).toBe(40);
+  });
+
+  it('resets the SMMU: SMRs invalid, S2CRs bypass, fault reporting on, client access enabled, global IRQ requested', () => {
+    const { smmu, irq } = bootWithFakes('rfc-v4');
+    for (let i = 0; i < 8; i++) {
+      expect(smmu.get(GR0_SMR(i)) & SMR_VALID).toBe(0);
+      expect(smmu.get(GR0_S2CR(i))).toBe(S2CR_TYPE_BYPASS);
+    }
+    const cr0 = smmu.get(GR0_sCR0);
+    expect(cr0 & (sCR0_GFRE | sCR0_GFIE | sCR0_GCFGFRE | sCR0_GCFGFIE)).toBe(sCR0_GFRE | sCR0_GFIE | sCR0_GCFGFRE | sCR0_GCFGFIE);
+    expect(cr0 & (sCR0_CLIENTPD | sCR0_USFCFG)).toBe(0);
+    expect(smmu.writes.some(([o]) => o === 0x68)).toBe(true); // TLBIALLNSNH
+    expect(smmu.writes.some(([o]) => o === GR0_sTLBGSYNC)).toBe(true);
+    expect(irq.handlers.get(72)?.[0]?.name).toBe('arm-smmu global fault');
+  });
+
+  it('creates one IOMMU group per set of indistinguishable masters, numbered from 0', () => {
+    const one = bootWithFakes('rfc-v4').k;
+    expect(one.iommu.groups().map((g) => g.devices.map((d) => d.name))).toEqual([['2c0a0000.dma']]);
+    expect(one.sysfs.list('kernel/iommu_groups')).toEqual(['0']);
+    expect(one.sysfs.lookupNoFollow('kernel/iommu_groups/0/devices/2c0a0000.dma')).toEqual({ kind: 'link', target: '/sys/devices/platform/2c0a0000.dma' });
+    expect(one.sysfs.lookupNoFollow('bus/platform/devices/2c0a0000.dma/iommu_group')).toEqual({ kind: 'link', target: '/sys/kernel/iommu_groups/0' });
+    const shared = bootWithFakes('rfc-v4', { testDma: true }).k;
+    expect(shared.iommu.groups().map((g) => g.devices.map((d) => d.name))).toEqual([['2c0a0000.dma', '2c0b0000.dma']]);
+    const apart = bootWithFakes('rfc-v4', { testDma: true, testDmaSid: 2 }).k;
+    expect(apart.iommu.groups().map((g) => g.id)).toEqual([0, 1]);
+    expect(apart.iommu.groupOf(apart.driverCore.findDevice('platform', '2c0b0000.dma')!)?.id).toBe(1);
+  });
+
+  it('partitions masters by overlapping stream ids, merging bridged sets', () => {
+    const m = (name: string, ids: number[]) => ({ name, streamIds: ids }) as never;
+    const groups = partitionMasters([m('a', [1]), m('b', [2]), m('c', [3]), m('d', [2, 1])]);
+    expect(groups.map((g) => g.map((x: { name: string }) => x.name))).toEqual([['a', 'd', 'b'], ['c']]);
+  });
+
+  it('attach programs SMR, S2CR and the context bank; unmap invalidates by ASID; detach restores bypass', () => {
+    const { k, smmu, irq } = bootWithFakes('rfc-v4');
+    const d = k.iommu.domainAlloc('platform') as Domain;
+    const g = k.iommu.groups()[0]!;
+    expect(k.iommu.attachGroup(d, g)).toBe(0);
+    const cb = ArmSmmu.contextBankOf(d);
+    expect(cb).toBe(0);
+    expect(smmu.get(GR0_SMR(0))).toBe((SMR_VALID | 1) >>> 0);
+    expect(smmu.get(GR0_S2CR(0))).toBe(0);
+    const cbar = smmu.get(0x1000);
+    expect(cbar & (3 << 16)).toBe(CBAR_TYPE_S1_TRANS_S2_BYPASS);
+    expect(cbar >>> 24).toBe(0);
+    const pgd = ArmSmmu.pgtableOf(d)!.pgd;
+    expect(smmu.get(CB0 + CB_TTBR0_LO)).toBe(pgd);
+    expect(smmu.get(CB0 + CB_TTBR0_HI)).toBe(0 << 16);
+    expect((smmu.get(CB0 + CB_TTBCR) & TTBCR_EAE) >>> 0).toBe(TTBCR_EAE >>> 0);
+    expect(smmu.get(CB0 + CB_TTBCR) & 0xf).toBe(0);
+    expect(smmu.get(CB0 + CB_MAIR0)).toBe(0x0004ff44);
+    expect(smmu.get(CB0 + CB_SCTLR)).toBe(SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_ASIDPNE);
+    expect(irq.handlers.get(73)?.[0]?.name).toBe('arm-smmu-context-fault');
+
+    d.map(0x1000, 0x81000000, 0x1000, IOMMU_READ | IOMMU_WRITE);
+    smmu.writes.length = 0;
+    expect(d.unmap(0x1000, 0x1000)).toBe(0x1000);
+    expect(smmu.writes.map(([o]) => o)).toEqual([CB0 + CB_TLBIASID, GR0_sTLBGSYNC]);
+
+    // a domain gets a context bank only when first attached
+    const d2 = k.iommu.domainAlloc('platform') as Domain;
+    expect(ArmSmmu.contextBankOf(d2)).toBe(-1);
+
+    k.iommu.detachGroup(d, g);
+    expect(smmu.get(GR0_S2CR(0))).toBe(S2CR_TYPE_BYPASS);
+    expect(smmu.get(GR0_SMR(0)) & SMR_VALID).toBe(0);
+    expect(smmu.get(CB0 + CB_SCTLR)).toBe(0);
+    expect(irq.handlers.has(73)).toBe(false);
+  });
+
+  it('context fault: reads FSR/FAR/FSYNR0, logs like Linux, records, clears FSR', () => {
+    const { k, smmu, irq } = bootWithFakes('rfc-v4');
+    const d = k.iommu.domainAlloc('platform') as Domain;
+    k.iommu.attachGroup(d, k.iommu.groups()[0]!);
+    smmu.regs.set(CB0 + CB_FSR, FSR_PF);
+    smmu.regs.set(CB0 + CB_FAR_LO, 0x10000040);
+    smmu.regs.set(CB0 + CB_FSYNR0, FSYNR0_IND);
+    expect(irq.fire(73)).toBe(0); // unhandled by a domain fault handler: IRQ_NONE as the 2014 driver
+    expect(k.log.grep(/Unhandled context fault: iova=0x10000040, fsynr=0x40, cb=0/).length).toBe(1);
+    expect(k.drivers.armSmmu.first!.contextFaults).toEqual([{ t: 0, iova: 0x10000040, fsr: FSR_PF, fsynr: FSYNR0_IND, cb: 0 }]);
+    expect(smmu.writes.at(-1)).toEqual([CB0 + CB_FSR, FSR_PF]);
+    // no fault pending: IRQ_NONE, nothing logged
+    expect(irq.fire(73)).toBe(0);
+    expect(k.drivers.armSmmu.first!.contextFaults.length).toBe(1);
+    // with a domain fault handler that handles it
+    d.setFaultHandler((_d, _dev, iova) => (iova === 0x2000 ? 0 : -1));
+    smmu.regs.set(CB0 + CB_FSR, FSR_TF);
+    smmu.regs.set(CB0 + CB_FAR_LO, 0x2000);
+    expect(irq.fire(73)).toBe(1);
+    expect(k.log.grep(/Unhandled context fault/).length).toBe(1);
+  });
+
+  it('global fault: logs GFSR and syndromes, clears', () => {
+    const { k, smmu, irq } = bootWithFakes('rfc-v4');
+    smmu.regs.set(GR0_sGFSR, 2);
+    smmu.regs.set(GR0_sGFSYNR1, 7);
+    expect(irq.fire(72)).toBe(1);
+    expect(k.log.grep(/Unexpected global fault, this could be serious/).length).toBe(1);
+    expect(k.log.grep(/GFSR 0x00000002, GFSYNR0 0x00000000, GFSYNR1 0x00000007/).length).toBe(1);
+    expect(smmu.get(GR0_sGFSR)).toBe(0);
+    expect(irq.fire(72)).toBe(0);
+  });
+
+  it('allocates context banks lowest-free first and reuses a bank freed by detach', () => {
+    const { k } = bootWithFakes('rfc-v4', { testDma: true, testDmaSid: 2 });
+    const [g0, g1] = k.iommu.groups();
+    const ds = [0, 1, 2].map(() => k.iommu.domainAlloc('platform') as Domain);
+    expect(k.iommu.attachGroup(ds[0]!, g0!)).toBe(0);
+    expect(k.iommu.attachGroup(ds[1]!, g1!)).toBe(0);
+    expect(ArmSmmu.contextBankOf(ds[1]!)).toBe(1);
+    k.iommu.detachGroup(ds[0]!, g0!);
+    expect(k.iommu.attachGroup(ds[2]!, g0!)).toBe(0);
+    expect(ArmSmmu.contextBankOf(ds[2]!)).toBe(0);
+  });
+});
+
+describe('host PL330 driver (register-file fake)', () => {
+  it('probes through CR0/CRD and the ids, logs the Linux probe line, requests all five IRQs', () => {
+    const { k, irq } = bootWithFakes('rfc-v4');
+    expect(k.log.grep(/dma-pl330 2c0a0000.dma: Loaded driver for PL330 DMAC-241330/).length).toBe(1);
+    expect(k.log.grep(/DBUFF-256x16bytes Num_Chans-8 Num_Peri-4 Num_Events-16/).length).toBe(1);
+    for (let v = 124; v <= 128; v++) expect(irq.handlers.get(v)?.[0]?.name).toBe('2c0a0000.dma');
+  });
+
+  it('unbinding frees its IRQs; rebinding requests them again', () => {
+    const { k, irq } = bootWithFakes('mainline');
+    sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/unbind', '2c0a0000.dma\n');
+    for (let v = 124; v <= 128; v++) expect(irq.handlers.has(v)).toBe(false);
+    sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/bind', '2c0a0000.dma\n');
+    expect(irq.handlers.get(124)?.length).toBe(1);
+  });
+
+  it('refuses a device whose PrimeCell id is wrong', () => {
+    const { k, pl330 } = bootWithFakes('mainline');
+    sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/unbind', '2c0a0000.dma\n');
+    pl330.regs.set(0xff0, 0);
+    expect(sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/bind', '2c0a0000.dma\n')).toBe(-22);
+    expect(k.log.grep(/PERIPH_ID 0x241330, PCELL_ID 0xb105f000 !/).length).toBe(1);
+  });
+
+  it('the handler acknowledges events through INTCLR', () => {
+    const { k, pl330, irq } = bootWithFakes('rfc-v4');
+    pl330.regs.set(0x20, 1);
+    pl330.regs.set(0x24, 1);
+    expect(irq.fire(124)).toBe(1);
+    expect(pl330.writes.at(-1)).toEqual([0x2c, 1]);
+    expect(k.drivers.pl330.hosts[0]!.events).toBe(1);
+  });
+});

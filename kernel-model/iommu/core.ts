@@ -1,0 +1,223 @@
+import { EBUSY, EINVAL, ENODEV, ENOSYS, ERANGE } from '../base/errno.js';
+import type { KernelLog } from '../base/klog.js';
+import type { KDevice } from '../driver/types.js';
+import type { Sysfs } from '../sysfs/sysfs.js';
+import type { IommuCore as IommuCoreApi, IommuDomain, IommuGroup } from './types.js';
+
+/** report_iommu_fault flags */
+export const IOMMU_FAULT_READ = 0;
+export const IOMMU_FAULT_WRITE = 1;
+
+/** What an IOMMU driver provides (struct iommu_ops, reduced; group-level attach). */
+export interface IommuOps {
+  readonly name: string;
+  readonly pgsizeBitmap: number;
+  capable(cap: number): boolean;
+  /** allocate the domain's private state (page tables): 0 or -errno */
+  domainInit(d: Domain): number;
+  domainDestroy(d: Domain): void;
+  /** program the hardware so the group's masters translate through d: 0 or -errno */
+  attachGroup(d: Domain, g: Group): number;
+  detachGroup(d: Domain, g: Group): void;
+  /** map one page of size pgsize (a bit of pgsizeBitmap): 0 or -errno */
+  mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number;
+  /** unmap the entry at iova (asked size pgsize): bytes unmapped, 0 if nothing */
+  unmapPage(d: Domain, iova: number, pgsize: number): number;
+  iovaToPhys(d: Domain, iova: number): number | null;
+}
+
+export type FaultHandler = (domain: Domain, dev: string, iova: number, flags: number) => number;
+
+export class Group implements IommuGroup {
+  readonly devices: KDevice[] = [];
+  domain: Domain | null = null;
+  constructor(readonly id: number) {}
+}
+
+/** A domain: an address space (iommu_domain). */
+export class Domain implements IommuDomain {
+  /** driver private data (page tables, context bank) */
+  priv: unknown = null;
+  faultHandler: FaultHandler | null = null;
+  readonly groups: Group[] = [];
+  constructor(
+    readonly id: number,
+    readonly ops: IommuOps,
+    /** input address size in bits */
+    readonly ias: number,
+  ) {}
+
+  get pgsizeBitmap(): number {
+    return this.ops.pgsizeBitmap;
+  }
+
+  private get minPage(): number {
+    const bm = this.ops.pgsizeBitmap;
+    return bm & -bm;
+  }
+
+  /** iommu_map: split into supported page sizes; on failure unmap what was mapped */
+  map(iova: number, pa: number, size: number, prot: number): number {
+    const min = this.minPage;
+    if (size <= 0 || iova % min !== 0 || pa % min !== 0 || size % min !== 0) return -EINVAL;
+    if (iova + size > 2 ** this.ias) return -ERANGE;
+    let done = 0;
+    while (done < size) {
+      const s = this.pgsizeFor(iova + done, pa + done, size - done);
+      const r = this.ops.mapPage(this, iova + done, pa + done, s, prot);
+      if (r < 0) {
+        if (done > 0) this.unmap(iova, done);
+        return r;
+      }
+      done += s;
+    }
+    return 0;
+  }
+
+  private pgsizeFor(iova: number, pa: number, remaining: number): number {
+    let best = this.minPage;
+    const bm = this.ops.pgsizeBitmap;
+    for (let b = 0; b < 31; b++) {
+      const s = 1 << b;
+      if ((bm & s) === 0) continue;
+      if (s > remaining) break;
+      if (iova % s !== 0 || pa % s !== 0) continue;
+      best = s;
+    }
+    return best;
+  }
+
+  /** iommu_unmap: bytes unmapped (stops at the first hole, as Linux) */
+  unmap(iova: number, size: number): number {
+    const min = this.minPage;
+    if (size <= 0 || iova % min !== 0 || size % min !== 0) return 0;
+    let done = 0;
+    while (done < size) {
+      const s = this.pgsizeFor(iova + done, 0, size - done);
+      const n = this.ops.unmapPage(this, iova + done, s);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  iovaToPhys(iova: number): number | null {
+    if (iova < 0 || iova >= 2 ** this.ias) return null;
+    return this.ops.iovaToPhys(this, iova);
+  }
+
+  /** iommu_set_fault_handler */
+  setFaultHandler(h: FaultHandler | null): void {
+    this.faultHandler = h;
+  }
+
+  /** report_iommu_fault: the handler's result, -ENOSYS when none is installed */
+  reportFault(dev: string, iova: number, flags: number): number {
+    if (!this.faultHandler) return -ENOSYS;
+    return this.faultHandler(this, dev, iova, flags);
+  }
+}
+
+/**
+ * The IOMMU core (drivers/iommu/iommu.c, reduced). A driver registers its ops for a bus
+ * (bus_set_iommu); groups are created by the driver (one per set of masters it cannot
+ * tell apart) and numbered from 0 in creation order, as the kernel's IDA hands them out.
+ */
+export class IommuCoreImpl implements IommuCoreApi {
+  private readonly busOps = new Map<string, IommuOps>();
+  private readonly groupList: Group[] = [];
+  private nextGroupId = 0;
+  private nextDomainId = 0;
+
+  constructor(
+    readonly sysfs: Sysfs,
+    readonly log: KernelLog,
+    readonly ias = 32,
+  ) {
+    sysfs.mkdir('kernel/iommu_groups');
+  }
+
+  busSetIommu(busName: string, ops: IommuOps): number {
+    if (this.busOps.has(busName)) return -EBUSY;
+    this.busOps.set(busName, ops);
+    return 0;
+  }
+
+  opsFor(busName: string): IommuOps | null {
+    return this.busOps.get(busName) ?? null;
+  }
+
+  present(busName: string): boolean {
+    return this.busOps.has(busName);
+  }
+
+  capable(busName: string, cap: number): boolean {
+    const ops = this.busOps.get(busName);
+    return ops ? ops.capable(cap) : false;
+  }
+
+  domainAlloc(busName: string): Domain | number {
+    const ops = this.busOps.get(busName);
+    if (!ops) return -ENODEV;
+    const d = new Domain(this.nextDomainId++, ops, this.ias);
+    const r = ops.domainInit(d);
+    if (r < 0) return r;
+    return d;
+  }
+
+  domainFree(d: IommuDomain): void {
+    if (!(d instanceof Domain)) return;
+    for (const g of [...d.groups]) this.detachGroup(d, g);
+    d.ops.domainDestroy(d);
+  }
+
+  attachGroup(d: IommuDomain, g: IommuGroup): number {
+    if (!(d instanceof Domain) || !(g instanceof Group)) return -EINVAL;
+    if (g.domain) return -EBUSY;
+    if (g.devices.length === 0) return -ENODEV;
+    const r = d.ops.attachGroup(d, g);
+    if (r < 0) return r;
+    g.domain = d;
+    d.groups.push(g);
+    return 0;
+  }
+
+  detachGroup(d: IommuDomain, g: IommuGroup): void {
+    if (!(d instanceof Domain) || !(g instanceof Group) || g.domain !== d) return;
+    d.ops.detachGroup(d, g);
+    g.domain = null;
+    d.groups.splice(d.groups.indexOf(g), 1);
+  }
+
+  groupById(id: number): Group | null {
+    return this.groupList.find((g) => g.id === id) ?? null;
+  }
+
+  groupOf(dev: KDevice): Group | null {
+    return this.groupList.find((g) => g.devices.includes(dev)) ?? null;
+  }
+
+  groups(): readonly Group[] {
+    return this.groupList;
+  }
+
+  /** iommu_group_alloc */
+  groupAlloc(): Group {
+    const g = new Group(this.nextGroupId++);
+    this.groupList.push(g);
+    this.sysfs.mkdir(`kernel/iommu_groups/${g.id}/devices`);
+    return g;
+  }
+
+  /** iommu_group_add_device: links both ways in sysfs */
+  groupAddDevice(g: Group, dev: KDevice & { sysfsPath?: string }): number {
+    if (dev.iommuGroup) return -EBUSY;
+    g.devices.push(dev);
+    dev.iommuGroup = g;
+    const devPath = dev.sysfsPath ?? `/sys/devices/${dev.bus.name}/${dev.name}`;
+    this.sysfs.addLink(`kernel/iommu_groups/${g.id}/devices/${dev.name}`, devPath);
+    this.sysfs.addLink(`${devPath.slice(5)}/iommu_group`, `/sys/kernel/iommu_groups/${g.id}`);
+    this.log.info(`${dev.bus.name} ${dev.name}`, `Adding to iommu group ${g.id}`);
+    return 0;
+  }
+}

@@ -1,0 +1,117 @@
+import type { MachineCore } from '../emulator/board/types.js';
+import type { DeviceTree, DtNode } from '../emulator/dt/types.js';
+import { HwAccess } from './base/hw.js';
+import { KernelLog } from './base/klog.js';
+import { KernelOops } from './base/oops.js';
+import { DriverCore } from './driver/core.js';
+import { ArmSmmuDriver } from './drivers/arm-smmu.js';
+import { Pl330Driver } from './drivers/pl330.js';
+import type { KernelServices } from './drivers/services.js';
+import { TestDmaDriver } from './drivers/test-dma.js';
+import { IommuCoreImpl } from './iommu/core.js';
+import type { IrqApi } from './irq/types.js';
+import { Kmem } from './mm/kmem.js';
+import { LinearMap, PageAllocator } from './mm/page-alloc.js';
+import { decodeReg, propStrings } from './platform/of.js';
+import { PlatformBus } from './platform/platform.js';
+import type { Profile } from './profile.js';
+import { Sysfs } from './sysfs/sysfs.js';
+
+/** RAM kept for kernel text, data and bss at the start of RAM (never allocated) */
+export const KERNEL_RESERVED_BYTES = 8 << 20;
+
+export class KernelBootError extends Error {}
+
+/** the RAM the tree declares: the first `memory` node (device_type "memory") */
+export function findMemory(tree: DeviceTree): { base: number; size: number } | null {
+  const visit = (n: DtNode): { base: number; size: number } | null => {
+    for (const c of n.children) {
+      if (propStrings(c, 'device_type')[0] === 'memory' || c.name === 'memory') {
+        const r = decodeReg(tree, c);
+        if (r.length > 0) return r[0]!;
+      }
+    }
+    return null;
+  };
+  return visit(tree.root);
+}
+
+/**
+ * The Linux kernel model. Kernel code runs synchronously on the caller's stack (a
+ * syscall, an IRQ handler, boot) and touches hardware only through `hw`, which charges
+ * the CPU for every MMIO access.
+ *
+ * Boot order (boot()): platform devices from the tree (no drivers yet, so nothing
+ * binds), then the arm-smmu driver (binds the SMMU: probe, reset, bus_set_iommu,
+ * IOMMU groups), then the host drivers dma-pl330 and test-dma (driver_attach binds
+ * every matching device). vfio drivers register later like any other driver.
+ */
+export class Kernel implements KernelServices {
+  readonly log: KernelLog;
+  readonly hw: HwAccess;
+  readonly mm: { readonly pages: PageAllocator; readonly kmem: Kmem; readonly lin: LinearMap };
+  readonly sysfs: Sysfs;
+  readonly driverCore: DriverCore;
+  readonly platformBus: PlatformBus;
+  readonly iommu: IommuCoreImpl;
+  readonly irq: IrqApi;
+  readonly drivers: { armSmmu: ArmSmmuDriver; pl330: Pl330Driver; testDma: TestDmaDriver };
+  booted = false;
+
+  constructor(
+    readonly machine: MachineCore,
+    readonly tree: DeviceTree,
+    readonly profile: Profile,
+    irq: IrqApi | ((ctx: { hw: HwAccess; log: KernelLog }) => IrqApi),
+  ) {
+    this.log = new KernelLog(() => machine.scheduler.now, machine.tracer);
+    this.hw = new HwAccess(machine.bus, machine.cpu);
+    // the IRQ core needs the kernel's hw access and log: accept a factory for it
+    this.irq = typeof irq === 'function' ? irq({ hw: this.hw, log: this.log }) : irq;
+    const mem = findMemory(tree);
+    if (!mem) throw new KernelBootError('device tree declares no memory node');
+    const pages = new PageAllocator(machine.bus, mem.base, mem.size, KERNEL_RESERVED_BYTES);
+    const kmem = new Kmem(pages);
+    this.mm = { pages, kmem, lin: kmem.lin };
+    this.sysfs = new Sysfs();
+    this.sysfs.mkdir('kernel');
+    this.sysfs.mkdir('class');
+    this.driverCore = new DriverCore(this.sysfs, profile, this.log);
+    this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
+    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32);
+    this.drivers = { armSmmu: new ArmSmmuDriver(this), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
+  }
+
+  now(): number {
+    return this.machine.scheduler.now;
+  }
+
+  boot(): void {
+    if (this.booted) return;
+    this.booted = true;
+    const { pages } = this.mm;
+    this.log.info('', `Linux version 3.14.0-vfio-arm-emu (${this.profile.name})`);
+    this.log.info('', `Memory: ${(pages.nrFree * 4) >> 10}MiB available (${KERNEL_RESERVED_BYTES >> 10}K kernel code/data reserved)`);
+    // init_IRQ: an IRQ core with a boot step (the GIC driver) runs it before any probe
+    const ic = this.irq as unknown as { boot?: () => void; booted?: boolean };
+    if (typeof ic.boot === 'function' && ic.booted !== true) ic.boot();
+    this.platformBus.populate();
+    // an Oops in a built-in driver's probe (e.g. a node without a device model behind its
+    // registers: an external abort) is logged and boot goes on with the device unbound
+    this.driverCore.oopsHandler = (e, drv, dev) => {
+      this.log.log('alert', '', e.message);
+      this.log.log('emerg', '', `Internal error: Oops: ${e.kind} in ${drv.name} probe of ${dev.name}`);
+      this.oopses.push(e);
+    };
+    try {
+      this.driverCore.driverRegister(this.drivers.armSmmu);
+      this.driverCore.driverRegister(this.drivers.pl330);
+      this.driverCore.driverRegister(this.drivers.testDma);
+    } finally {
+      this.driverCore.oopsHandler = null;
+    }
+  }
+
+  /** Oopses taken at boot */
+  readonly oopses: KernelOops[] = [];
+}

@@ -1,0 +1,76 @@
+import type { DeviceTree, DtNode } from '../../emulator/dt/types.js';
+import type { DriverCore, Bus } from '../driver/core.js';
+import { Device } from '../driver/core.js';
+import type { Resource } from '../driver/types.js';
+import type { IrqApi } from '../irq/types.js';
+import { decodeReg, getProp, iommuSpecs, irqResources, isAvailable, linuxDeviceName, propStrings } from './of.js';
+
+/**
+ * The platform bus populated from the device tree (of_platform_populate, reduced):
+ * every available child of the root (and of `simple-bus` nodes) with a `compatible`
+ * becomes a platform device in tree order, except interrupt controllers (initialised
+ * by the IRQ core, never bound to a driver, as mainline marks them OF_POPULATED) and
+ * `memory`/`cpus`/`chosen`/`aliases`.
+ *
+ * Seam: in Linux, `arm,primecell` nodes become AMBA devices (the PL330 sits on the AMBA
+ * bus, and mainline has vfio-amba). This model puts them on the platform bus;
+ * `busFor()` is the one place that decides, for a later AMBA bus.
+ */
+export class PlatformBus {
+  readonly bus: Bus;
+  /** device tree node -> device */
+  readonly byNode = new Map<DtNode, Device>();
+
+  constructor(
+    readonly core: DriverCore,
+    readonly tree: DeviceTree,
+    readonly irq: IrqApi,
+  ) {
+    this.bus = core.busRegister('platform');
+  }
+
+  busFor(_node: DtNode): Bus {
+    return this.bus;
+  }
+
+  /** create devices for the tree (not bound yet if no driver is registered) */
+  populate(): Device[] {
+    const out: Device[] = [];
+    const visit = (parent: DtNode): void => {
+      for (const n of parent.children) {
+        if (!isAvailable(n)) continue;
+        if (['memory', 'cpus', 'chosen', 'aliases'].includes(n.name)) continue;
+        const compat = propStrings(n, 'compatible');
+        if (compat.length === 0) continue;
+        if (getProp(n, 'interrupt-controller')) continue;
+        const dev = this.createDevice(n);
+        if (dev) out.push(dev);
+        if (compat.includes('simple-bus')) visit(n);
+      }
+    };
+    visit(this.tree.root);
+    return out;
+  }
+
+  createDevice(node: DtNode): Device | null {
+    const name = linuxDeviceName(this.tree, node);
+    const res: Resource[] = decodeReg(this.tree, node).map((r) => ({
+      kind: 'mem' as const, start: r.base, size: r.size, flags: 0, name: null,
+    }));
+    const regNames = propStrings(node, 'reg-names');
+    res.forEach((r, i) => (r.name = regNames[i] ?? null));
+    res.push(...irqResources(this.tree, node, this.irq));
+    const sids: number[] = [];
+    for (const s of iommuSpecs(this.tree, node)) sids.push(...s.args);
+    const dev = new Device(name, this.busFor(node), node, res, sids, propStrings(node, 'compatible'));
+    const r = this.core.deviceAdd(dev);
+    if (r < 0) return null;
+    this.byNode.set(node, dev);
+    return dev;
+  }
+
+  /** the devices whose `iommus` points at `iommuNode` */
+  mastersOf(iommuNode: DtNode): Device[] {
+    return this.bus.devices.filter((d) => d.ofNode && iommuSpecs(this.tree, d.ofNode).some((s) => s.iommu === iommuNode));
+  }
+}
