@@ -208,3 +208,27 @@ describe('fd table', () => {
     expect(out2).toEqual([true, 0, false, -25, -EBADF]);
   });
 });
+
+describe('exit', () => {
+  it('exit(code) ends the program with that status and releases its files', () => {
+    const m = makeMachine();
+    let released = 0;
+    m.vfs.addDevNode('/dev/counted', 0o666, (flags, _t, path) => new File({ name: 'c', release: () => void released++ }, null, flags, path));
+    const after: string[] = [];
+    const r = m.run(function* (sys) {
+      yield* sys.open('/dev/counted', O_RDONLY);
+      yield* sys.open('/dev/counted', O_RDONLY);
+      try {
+        yield* sys.exit(3);
+      } finally {
+        after.push('finally ran');
+      }
+      after.push('not reached');
+      return 0;
+    });
+    expect(r.thread.exit).toMatchObject({ code: 3, status: 3, trap: null, hostError: null });
+    expect(released).toBe(2);
+    expect(after).toEqual(['finally ran']);
+    expect(m.sys.exits.at(-1)).toMatchObject({ pid: r.proc.pid, status: 3 });
+  });
+});
