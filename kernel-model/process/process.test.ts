@@ -232,3 +232,26 @@ describe('exit', () => {
     expect(m.sys.exits.at(-1)).toMatchObject({ pid: r.proc.pid, status: 3 });
   });
 });
+
+describe('kernel Oops in process context', () => {
+  it('is logged, kills the calling process and leaves the machine usable', async () => {
+    const { KernelOops } = await import('../base/oops.js');
+    const m = makeMachine();
+    m.vfs.addDevNode('/dev/oops', 0o666, (flags, _t, path) => new File({
+      name: 'oops',
+      ioctl: () => {
+        throw new KernelOops('external-abort', 0x2c0a0100, 'read32 decode-error');
+      },
+    }, null, flags, path));
+    const r = m.run(function* (sys) {
+      const fd = yield* sys.open('/dev/oops', O_RDWR);
+      yield* sys.ioctl(fd, 1, 0);
+      return 0;
+    });
+    expect(r.thread.exit!.trap!.reason).toMatch(/Oops/);
+    expect(m.log.records.some((x) => x.level === 'alert' && /2c0a0100/.test(x.msg))).toBe(true);
+    expect(m.run(function* (sys) {
+      return yield* sys.getpid();
+    }).thread.exit!.code).toBe(101);
+  });
+});
