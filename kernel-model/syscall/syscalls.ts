@@ -164,17 +164,21 @@ export class SyscallLayer {
     this.processes.delete(proc.pid);
   }
 
-  /** run kernel code; a KernelOops is logged and becomes -EFAULT for the caller (the model keeps running) */
+  /** run kernel code; a KernelOops is logged and kills the calling process (the model keeps running) */
   private guard(proc: Process, fn: () => number): number {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof KernelOops) {
-        this.host.log?.log('alert', '', `${e.message} (process ${proc.name}[${proc.pid}])`);
-        throw new GuestTrap('SIGSEGV', null, `killed by kernel Oops: ${e.message}`);
-      }
-      throw e;
+      return this.oops(proc, e);
     }
+  }
+
+  private oops(proc: Process, e: unknown): never {
+    if (e instanceof KernelOops) {
+      this.host.log?.log('alert', '', `${e.message} (process ${proc.name}[${proc.pid}])`);
+      throw new GuestTrap('SIGSEGV', null, `killed by kernel Oops: ${e.message}`);
+    }
+    throw e;
   }
 
   // ---------------- entries ----------------
@@ -191,7 +195,12 @@ export class SyscallLayer {
       this.cpu.charge(this.cpu.costs.syscall);
       this.count++;
     } else task.unqueue();
-    const r = this.guard(proc, () => this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a));
+    let r: number;
+    try {
+      r = this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a);
+    } catch (e) {
+      this.oops(proc, e);
+    }
     if (r === -ERESTARTSYS && thread !== null) {
       task.restarting = true;
       this.cpu.block(thread, task.deadline);
@@ -202,38 +211,36 @@ export class SyscallLayer {
   }
 
   private dispatch(t: ThreadTask, nr: number, a: readonly number[]): number {
-    const u = (i: number): number => (a[i] ?? 0) >>> 0;
-    const s = (i: number): number => (a[i] ?? 0) | 0;
     switch (nr) {
       case NR.exit:
       case NR.exit_group:
-        throw new GuestExit(s(0));
-      case NR.read: return this.sysRead(t, s(0), u(1), u(2), -1);
-      case NR.write: return this.sysWrite(t, s(0), u(1), u(2), -1);
+        throw new GuestExit(((a[0] ?? 0) | 0));
+      case NR.read: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
+      case NR.write: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
       case NR.open: {
-        const p = t.mm.strndupUser(u(0), 4096);
-        return typeof p === 'number' ? p : this.sysOpen(t, p, s(1));
+        const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
+        return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0));
       }
-      case NR.close: return this.sysClose(t, s(0));
-      case NR.lseek: return this.sysLseek(t, s(0), s(1), s(2));
+      case NR.close: return this.sysClose(t, ((a[0] ?? 0) | 0));
+      case NR.lseek: return this.sysLseek(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), ((a[2] ?? 0) | 0));
       case NR.getpid: return t.proc.pid;
-      case NR.ioctl: return this.sysIoctl(t, s(0), u(1), u(2));
+      case NR.ioctl: return this.sysIoctl(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
       case NR.readlink: {
-        const p = t.mm.strndupUser(u(0), 4096);
-        return typeof p === 'number' ? p : this.sysReadlink(t, p, u(1), s(2));
+        const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
+        return typeof p === 'number' ? p : this.sysReadlink(t, p, ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
       }
-      case NR.munmap: return t.mm.munmap(u(0), u(1));
-      case NR.mprotect: return t.mm.mprotect(u(0), u(1), s(2));
-      case NR._newselect: return this.sysSelect(t, s(0), u(1), u(2), u(3), u(4));
-      case NR.nanosleep: return this.sysNanosleep(t, u(0), u(1));
-      case NR.poll: return this.sysPoll(t, u(0), u(1), s(2));
+      case NR.munmap: return t.mm.munmap(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
+      case NR.mprotect: return t.mm.mprotect(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
+      case NR._newselect: return this.sysSelect(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[3] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0));
+      case NR.nanosleep: return this.sysNanosleep(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
+      case NR.poll: return this.sysPoll(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
       // EABI passes 64-bit offsets in an even register pair (r4:r5)
-      case NR.pread64: return this.sysRead(t, s(0), u(1), u(2), u(4) + u(5) * 2 ** 32);
-      case NR.pwrite64: return this.sysWrite(t, s(0), u(1), u(2), u(4) + u(5) * 2 ** 32);
-      case NR.mmap2: return this.sysMmap(t, u(0), u(1), s(2), s(3), s(4), u(5) * PAGE_SIZE);
-      case NR.getdents64: return this.sysGetdents64(t, s(0), u(1), u(2));
-      case NR.eventfd: return sysEventfd(t.proc, this.cpu, u(0), 0);
-      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, u(0), s(1));
+      case NR.pread64: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.pwrite64: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.mmap2: return this.sysMmap(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0), ((a[3] ?? 0) | 0), ((a[4] ?? 0) | 0), ((a[5] ?? 0) >>> 0) * PAGE_SIZE);
+      case NR.getdents64: return this.sysGetdents64(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
+      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0);
+      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0));
       default: return -ENOSYS;
     }
   }

@@ -33,6 +33,8 @@ describe('several groups in one container', () => {
       fx.iommu.attached.delete(g1);
       out.push(yield* sys.ioctl(gb, VFIO_GROUP_SET_CONTAINER, s));
       out.push(fx.type1!.instances[0]!.groups.map((g) => g.id));
+      const st = fx.vfio.containerStates();
+      expect(st).toEqual([{ id: 1, groups: [0, 1], iommu: 'vfio-iommu-type1', data: fx.type1!.instances[0] }]);
       // map, then close group 0: the container keeps its IOMMU and mappings through group 1
       sys.mem.write32(s + 64, 32);
       sys.mem.write32(s + 68, VFIO_DMA_MAP_FLAG_READ);
