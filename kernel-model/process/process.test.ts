@@ -255,3 +255,27 @@ describe('kernel Oops in process context', () => {
     }).thread.exit!.code).toBe(101);
   });
 });
+
+describe('threads', () => {
+  it('a segfault in one thread kills its blocked siblings and releases the process', () => {
+    const m = makeMachine();
+    const { proc, thread: main } = m.start(function* (sys) {
+      const e = yield* sys.eventfd(0, 0);
+      const b = yield* anon(sys);
+      yield* sys.read(e, b, 8); // blocks forever
+      return 0;
+    });
+    m.sched.runUntil(1_000_000);
+    const t2 = m.sys.spawn(proc, function* (sys) {
+      yield* sys.getpid();
+      sys.mem.read32(0x10);
+      return 0;
+    });
+    m.sched.runUntilIdle();
+    expect(t2.exit!.trap!.signal).toBe('SIGSEGV');
+    expect(main.exit!.trap!.signal).toBe('SIGKILL');
+    expect(proc.alive).toBe(false);
+    expect(m.sys.exits.at(-1)).toMatchObject({ pid: proc.pid, status: 139 });
+    expect(m.mem.pages.allocatedPages).toBe(0);
+  });
+});

@@ -138,6 +138,11 @@ export class SyscallLayer {
     return th;
   }
 
+  /**
+   * A thread ended. The process ends when its main thread ends (return from main or exit():
+   * exit_group) or when any thread dies of a signal; its other threads are then killed.
+   * Another thread returning normally just ends that thread.
+   */
   private threadExited(proc: Process, t: StubThread): void {
     const task = this.tasks.get(t);
     task?.finish();
@@ -147,11 +152,18 @@ export class SyscallLayer {
       this.host.log?.info('', `${proc.name}[${proc.pid}]: ${x.trap.signal} ${x.trap.address !== null ? `at 0x${(x.trap.address >>> 0).toString(16)}` : ''} (${x.trap.reason})`);
     }
     if (x.hostError) this.host.log?.err('', `${proc.name}[${proc.pid}]: model error escaped guest code: ${x.hostError.message}`);
-    if (proc.threads.every((th) => th.state === 'exited' || th === t)) {
-      proc.exitCode = x.status;
-      this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError });
-      this.exitProcess(proc);
+    if (!proc.alive || proc.exitCode !== null) return;
+    const ends = t === proc.threads[0] || x.trap !== null || x.hostError !== null || proc.threads.every((th) => th.state === 'exited');
+    if (!ends) return;
+    proc.exitCode = x.status;
+    for (const th of proc.threads) {
+      if (th !== t && th.state !== 'exited' && th instanceof StubThread) {
+        th.kill(new GuestTrap('SIGKILL', null, `process ${proc.pid} exiting`));
+        this.cpu.exitThread(th);
+      }
     }
+    this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError });
+    this.exitProcess(proc);
   }
 
   /** do_exit: release every file and the address space */
