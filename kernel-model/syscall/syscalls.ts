@@ -10,7 +10,7 @@ import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
 import { NR, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
-import { ERESTARTSYS, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
+import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 
 const O_CLOEXEC = 0o2000000;
@@ -73,6 +73,21 @@ export class ThreadTask implements Task, PollTable {
   }
 }
 
+/** the console behind fds 0-2 of a process created with stdio: reads EOF, writes are captured */
+const consoleFops: FileOps = {
+  name: 'console',
+  read: () => 0,
+  write(f, task, buf, count) {
+    const b = new Uint8Array(Math.min(count, 65536));
+    const r = task.mm.copyFromUser(b, 0, buf, b.length);
+    if (r < 0) return r;
+    const text = String.fromCharCode(...b);
+    if (f.priv === 2) task.proc.stderr += text;
+    else task.proc.stdout += text;
+    return b.length;
+  },
+};
+
 /** How a process ended, for reports. */
 export interface ProcessExitReport {
   pid: number;
@@ -112,6 +127,11 @@ export class SyscallLayer {
   createProcess(opts: ProcessOptions = {}): Process {
     const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, opts);
     this.processes.set(p.pid, p);
+    if (opts.stdio) {
+      p.fdInstall(new FileCls(consoleFops, 0, 0, '/dev/console'), false);
+      p.fdInstall(new FileCls(consoleFops, 1, 1, '/dev/console'), false);
+      p.fdInstall(new FileCls(consoleFops, 2, 1, '/dev/console'), false);
+    }
     return p;
   }
 
