@@ -38,6 +38,16 @@ export class GuestTrap extends Error {
   }
 }
 
+/**
+ * Thrown by the syscall layer's exit(): ends the thread with an exit code (not a trap).
+ * Guest code never catches it on purpose; a generator's finally blocks still run.
+ */
+export class GuestExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit(${code})`);
+  }
+}
+
 export interface ThreadExit {
   /** exit status as a shell shows it: code, or 128 + signal number */
   status: number;
@@ -84,7 +94,10 @@ export class StubThread implements GuestThread {
     try {
       r = this.gen.next(this.wakeReason);
     } catch (e) {
-      if (e instanceof GuestTrap) {
+      if (e instanceof GuestExit) {
+        const code = e.code & 0xff;
+        this.finish({ status: code, code, trap: null, hostError: null });
+      } else if (e instanceof GuestTrap) {
         this.finish({ status: 128 + SIGNO[e.signal], code: null, trap: e, hostError: null });
       } else {
         const err = e instanceof Error ? e : new Error(String(e));

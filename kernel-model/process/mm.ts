@@ -1,0 +1,499 @@
+import { makeAttrs, type Attrs } from '../../emulator/attrs.js';
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import { GuestTrap } from '../../emulator/cpu/stub.js';
+import { EFAULT, EINVAL, ENOMEM } from '../base/errno.js';
+import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+
+/** User address space limits (3G/1G split; the first 64 KiB are never mapped). */
+export const USER_BASE = 0x10000;
+export const TASK_SIZE = 0xc0000000;
+/** where non-fixed mmaps are placed (bottom-up first fit from here) */
+export const MMAP_BASE = 0x40000000;
+
+/** Something that a VMA holds a reference on (the file behind a device mapping). */
+export interface VmaRef {
+  get(): void;
+  put(): void;
+}
+
+/**
+ * A virtual memory area. Anonymous VMAs own an array of page frames (physical address,
+ * or -1 while untouched). A 'pfn' VMA (VM_PFNMAP|VM_IO) maps physical device addresses
+ * directly: [start, end) -> [pfnBase, pfnBase + len), uncached; accesses are bus
+ * transactions with user attributes.
+ */
+export interface Vma {
+  start: number;
+  end: number;
+  prot: number;
+  flags: number;
+  kind: 'anon' | 'pfn';
+  pages: Float64Array | null;
+  pfnBase: number;
+  /** page offset the mapping was created with (mmap offset >> PAGE_SHIFT) */
+  pgoff: number;
+  ref: VmaRef | null;
+}
+
+const R_UNMAPPED = -1;
+const R_PROT = -2;
+const R_NOMEM = -3;
+
+const USER_ATTRS: Attrs = makeAttrs({ priv: false, ns: true });
+
+/** result of get_user_pages on one page */
+export interface PinnedPage {
+  pa: number;
+  /** a VM_PFNMAP page: not refcounted, not pinned, not accounted (is_invalid_reserved_pfn) */
+  reserved: boolean;
+}
+
+/**
+ * A process address space: VMAs, demand-zero anonymous pages from the kernel page
+ * allocator, device mappings, user accessors (raise GuestTrap), kernel copy helpers
+ * (return -EFAULT), get_user_pages pinning and locked_vm.
+ */
+export class AddressSpace {
+  private vmas: Vma[] = [];
+  private last: Vma | null = null;
+  /** pages accounted as locked (mm->locked_vm) */
+  lockedVm = 0;
+  /** pages currently pinned through this mm (statistics; the allocator has the counts) */
+  pinnedThrough = 0;
+  private released = false;
+
+  constructor(
+    readonly host: MemoryHost,
+    readonly cpu: Cpu | null,
+  ) {}
+
+  get mappings(): readonly Vma[] {
+    return this.vmas;
+  }
+
+  find(va: number): Vma | null {
+    const l = this.last;
+    if (l !== null && va >= l.start && va < l.end) return l;
+    const vs = this.vmas;
+    let lo = 0;
+    let hi = vs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = vs[mid]!;
+      if (va < v.start) hi = mid - 1;
+      else if (va >= v.end) lo = mid + 1;
+      else {
+        this.last = v;
+        return v;
+      }
+    }
+    return null;
+  }
+
+  /** first-fit search for a free range of len bytes at or above MMAP_BASE */
+  getUnmappedArea(len: number): number {
+    let addr = MMAP_BASE;
+    for (const v of this.vmas) {
+      if (v.end <= addr) continue;
+      if (v.start >= addr + len) break;
+      addr = v.end;
+    }
+    return addr + len <= TASK_SIZE ? addr : -ENOMEM;
+  }
+
+  /**
+   * Create a VMA (do_mmap core). addr/len page aligned, checked by the caller. With
+   * `fixed`, existing mappings in the range are unmapped first.
+   */
+  mapRegion(addr: number, len: number, prot: number, flags: number, fixed: boolean, pgoff = 0): Vma | number {
+    if (this.released) return -ENOMEM;
+    let start = addr;
+    if (fixed) {
+      if (addr < USER_BASE || addr + len > TASK_SIZE) return -ENOMEM;
+      this.munmap(addr, len);
+    } else {
+      start = this.getUnmappedArea(len);
+      if (start < 0) return start;
+    }
+    const v: Vma = {
+      start,
+      end: start + len,
+      prot,
+      flags,
+      kind: 'anon',
+      pages: new Float64Array(len >>> PAGE_SHIFT).fill(-1),
+      pfnBase: 0,
+      pgoff,
+      ref: null,
+    };
+    this.insert(v);
+    return v;
+  }
+
+  /** remap_pfn_range over a whole VMA: it becomes a device mapping of [pa, pa+len) */
+  remapPfnRange(v: Vma, pa: number): void {
+    this.dropPages(v, 0, (v.end - v.start) >>> PAGE_SHIFT);
+    v.kind = 'pfn';
+    v.pages = null;
+    v.pfnBase = pa;
+  }
+
+  private insert(v: Vma): void {
+    const vs = this.vmas;
+    let i = 0;
+    while (i < vs.length && vs[i]!.start < v.start) i++;
+    vs.splice(i, 0, v);
+  }
+
+  private dropPages(v: Vma, from: number, to: number): void {
+    const ps = v.pages;
+    if (ps === null) return;
+    for (let i = from; i < to; i++) {
+      const pa = ps[i]!;
+      if (pa >= 0) {
+        this.host.pages.put(pa);
+        ps[i] = -1;
+      }
+    }
+  }
+
+  /** split v at addr (page aligned, strictly inside); returns the upper part */
+  private split(v: Vma, addr: number): Vma {
+    const idx = (addr - v.start) >>> PAGE_SHIFT;
+    const upper: Vma = {
+      start: addr,
+      end: v.end,
+      prot: v.prot,
+      flags: v.flags,
+      kind: v.kind,
+      pages: v.pages ? v.pages.slice(idx) : null,
+      pfnBase: v.kind === 'pfn' ? v.pfnBase + (addr - v.start) : 0,
+      pgoff: v.pgoff + idx,
+      ref: v.ref,
+    };
+    if (v.pages) v.pages = v.pages.slice(0, idx);
+    v.end = addr;
+    v.ref?.get();
+    this.insert(upper);
+    return upper;
+  }
+
+  /** VMAs fully inside [start, end) after splitting at the boundaries */
+  private carve(start: number, end: number): Vma[] {
+    for (const v of [...this.vmas]) {
+      if (v.start < start && v.end > start) this.split(v, start);
+    }
+    for (const v of [...this.vmas]) {
+      if (v.start < end && v.end > end) this.split(v, end);
+    }
+    return this.vmas.filter((v) => v.start >= start && v.end <= end);
+  }
+
+  munmap(addr: number, len: number): number {
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if ((addr & PAGE_MASK) !== 0 || len <= 0 || end > TASK_SIZE) return -EINVAL;
+    const gone = this.carve(addr, end);
+    for (const v of gone) this.removeVma(v);
+    return 0;
+  }
+
+  private removeVma(v: Vma): void {
+    this.dropPages(v, 0, v.pages ? v.pages.length : 0);
+    const i = this.vmas.indexOf(v);
+    if (i >= 0) this.vmas.splice(i, 1);
+    if (this.last === v) this.last = null;
+    v.ref?.put();
+    v.ref = null;
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
+    if (len === 0) return 0;
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    // every page of the range must be mapped (-ENOMEM otherwise), checked before changing anything
+    let cur = addr;
+    for (const v of this.vmas) {
+      if (v.end <= cur) continue;
+      if (v.start > cur) break;
+      cur = v.end;
+      if (cur >= end) break;
+    }
+    if (cur < end) return -ENOMEM;
+    for (const v of this.carve(addr, end)) v.prot = prot;
+    return 0;
+  }
+
+  /** unmap everything (exit_mmap) */
+  releaseAll(): void {
+    for (const v of [...this.vmas]) this.removeVma(v);
+    this.released = true;
+  }
+
+  /**
+   * Physical address for an access, faulting anonymous pages in. Returns pa >= 0 or
+   * R_UNMAPPED / R_PROT / R_NOMEM. `need` is PROT_READ/PROT_WRITE/PROT_EXEC.
+   */
+  private resolve(va: number, need: number): number {
+    const v = this.find(va);
+    if (v === null) return R_UNMAPPED;
+    if ((v.prot & need) !== need) return R_PROT;
+    if (v.kind === 'pfn') return v.pfnBase + (va - v.start);
+    const idx = (va - v.start) >>> PAGE_SHIFT;
+    const ps = v.pages!;
+    let pa = ps[idx]!;
+    if (pa < 0) {
+      pa = this.host.pages.allocZeroed();
+      if (pa < 0) return R_NOMEM;
+      ps[idx] = pa;
+    }
+    return pa + (va & PAGE_MASK);
+  }
+
+  private isPfn(va: number): boolean {
+    const v = this.find(va);
+    return v !== null && v.kind === 'pfn';
+  }
+
+  private trap(va: number, code: number, write: boolean): never {
+    if (code === R_UNMAPPED) throw new GuestTrap('SIGSEGV', va, `${write ? 'write to' : 'read from'} unmapped address (no VMA)`);
+    if (code === R_PROT) {
+      const v = this.find(va)!;
+      throw new GuestTrap('SIGSEGV', va, `${write ? 'write' : 'read'} not permitted by the mapping's protection (${protString(v.prot)})`);
+    }
+    if (code === R_NOMEM) throw new GuestTrap('SIGBUS', va, 'out of memory faulting in a page');
+    throw new GuestTrap('SIGBUS', va, `bus error on device mapping (status ${code})`);
+  }
+
+  // ---------------- user accessors (guest loads/stores) ----------------
+
+  private chargeMem(): void {
+    if (this.cpu) this.cpu.charge(this.cpu.costs.memAccess);
+  }
+
+  /** read `size` bytes (1,2,4) little-endian as a guest load */
+  loadU(va: number, size: 1 | 2 | 4): number {
+    va = va >>> 0;
+    if (((va & PAGE_MASK) + size) > PAGE_SIZE) {
+      let v = 0;
+      for (let i = size - 1; i >= 0; i--) v = v * 256 + this.loadU(va + i, 1);
+      return v;
+    }
+    const pa = this.resolve(va, PROT_READ);
+    if (pa < 0) this.trap(va, pa, false);
+    if (this.isPfn(va)) {
+      if (this.cpu) this.cpu.charge(this.cpu.costs.mmioAccess);
+      const r = this.host.bus.read(pa, size, USER_ATTRS);
+      if (r < 0) this.trap(va, r - 10, false);
+      return r;
+    }
+    this.chargeMem();
+    const ram = this.host.bus.ramAt(pa, size);
+    if (ram === null) this.trap(va, -10, false);
+    const o = pa - ram.base;
+    return size === 4 ? ram.view.getUint32(o, true) : size === 2 ? ram.view.getUint16(o, true) : ram.bytes[o]!;
+  }
+
+  storeU(va: number, size: 1 | 2 | 4, value: number): void {
+    va = va >>> 0;
+    if (((va & PAGE_MASK) + size) > PAGE_SIZE) {
+      for (let i = 0; i < size; i++) this.storeU(va + i, 1, Math.floor(value / 2 ** (8 * i)) & 0xff);
+      return;
+    }
+    const pa = this.resolve(va, PROT_WRITE);
+    if (pa < 0) this.trap(va, pa, true);
+    if (this.isPfn(va)) {
+      if (this.cpu) this.cpu.charge(this.cpu.costs.mmioAccess);
+      const st = this.host.bus.write(pa, size, value >>> 0, USER_ATTRS);
+      if (st < 0) this.trap(va, st - 10, true);
+      return;
+    }
+    this.chargeMem();
+    const ram = this.host.bus.ramAt(pa, size);
+    if (ram === null) this.trap(va, -10, true);
+    const o = pa - ram.base;
+    if (size === 4) ram.view.setUint32(o, value >>> 0, true);
+    else if (size === 2) ram.view.setUint16(o, value & 0xffff, true);
+    else ram.bytes[o] = value & 0xff;
+  }
+
+  // ---------------- kernel helpers: copy_{from,to}_user ----------------
+
+  private chargeCopy(len: number): void {
+    if (this.cpu) this.cpu.charge(this.cpu.costs.copyPer64 * Math.ceil(len / 64));
+  }
+
+  /**
+   * Copy len bytes between user memory at va and buf[off..]. Returns 0 or -EFAULT (bytes
+   * before the faulting page are transferred, as in Linux). `user` true: raise GuestTrap
+   * instead of -EFAULT (guest bulk accessors).
+   */
+  copy(va: number, buf: Uint8Array, off: number, len: number, toUser: boolean, user = false): number {
+    va = va >>> 0;
+    if (len === 0) return 0;
+    if (va + len > TASK_SIZE || va + len < va) {
+      if (user) this.trap(va, R_UNMAPPED, toUser);
+      return -EFAULT;
+    }
+    this.chargeCopy(len);
+    while (len > 0) {
+      const n = Math.min(len, PAGE_SIZE - (va & PAGE_MASK));
+      const pa = this.resolve(va, toUser ? PROT_WRITE : PROT_READ);
+      if (pa < 0) {
+        if (user) this.trap(va, pa, toUser);
+        return -EFAULT;
+      }
+      const st = toUser
+        ? this.host.bus.writeBlock(pa, buf, off, n, USER_ATTRS)
+        : this.host.bus.readBlock(pa, buf, off, n, USER_ATTRS);
+      if (st < 0) {
+        if (user) this.trap(va, st - 10, toUser);
+        return -EFAULT;
+      }
+      va += n;
+      off += n;
+      len -= n;
+    }
+    return 0;
+  }
+
+  copyFromUser(dst: Uint8Array, dstOff: number, va: number, len: number): number {
+    return this.copy(va, dst, dstOff, len, false);
+  }
+
+  copyToUser(va: number, src: Uint8Array, srcOff: number, len: number): number {
+    return this.copy(va, src, srcOff, len, true);
+  }
+
+  private scratch4 = new Uint8Array(8);
+  private scratchView = new DataView(this.scratch4.buffer);
+
+  /** get_user of a u32: value >= 0, or -EFAULT (distinguishable: values are unsigned) */
+  getUser32(va: number): number {
+    const r = this.copy(va, this.scratch4, 0, 4, false);
+    return r < 0 ? r : this.scratchView.getUint32(0, true);
+  }
+
+  putUser32(va: number, v: number): number {
+    this.scratchView.setUint32(0, v >>> 0, true);
+    return this.copy(va, this.scratch4, 0, 4, true);
+  }
+
+  /**
+   * strndup_user(va, n): the string, or -EFAULT (unreadable) / -EINVAL (no NUL within
+   * n bytes, Linux's answer for a too-long string).
+   */
+  strndupUser(va: number, n: number): string | number {
+    const bytes: number[] = [];
+    const one = new Uint8Array(1);
+    for (let i = 0; i < n; i++) {
+      const r = this.copy(va + i, one, 0, 1, false);
+      if (r < 0) return r;
+      if (one[0] === 0) return String.fromCharCode(...bytes);
+      bytes.push(one[0]!);
+    }
+    return -EINVAL;
+  }
+
+  // ---------------- get_user_pages ----------------
+
+  /**
+   * Pin the page at va (get_user_pages with FOLL_WRITE when `write`): faults it in,
+   * takes a reference and a pin. Device (VM_PFNMAP) pages are returned as reserved
+   * (neither referenced nor pinned nor accounted). Returns -EFAULT when the address is
+   * unmapped or the VMA does not allow the access.
+   */
+  pinUserPage(va: number, write: boolean, out: PinnedPage): number {
+    va = va >>> 0;
+    const v = this.find(va);
+    if (v === null) return -EFAULT;
+    if ((v.prot & PROT_READ) === 0 || (write && (v.prot & PROT_WRITE) === 0)) return -EFAULT;
+    if (v.kind === 'pfn') {
+      out.pa = (v.pfnBase + (va - v.start)) & ~PAGE_MASK;
+      out.reserved = true;
+      return 0;
+    }
+    const pa = this.resolve(va, PROT_READ);
+    if (pa < 0) return pa === R_NOMEM ? -ENOMEM : -EFAULT;
+    const page = pa - (va & PAGE_MASK);
+    this.host.pages.pin(page);
+    this.pinnedThrough++;
+    out.pa = page;
+    out.reserved = false;
+    return 0;
+  }
+
+  /** undo pinUserPage (put_page after unpin); the mm need not be the pinning one */
+  unpinPage(p: PinnedPage): void {
+    if (p.reserved) return;
+    this.host.pages.unpin(p.pa);
+    this.pinnedThrough--;
+  }
+}
+
+export function protString(p: number): string {
+  return `${p & PROT_READ ? 'r' : '-'}${p & PROT_WRITE ? 'w' : '-'}${p & PROT_EXEC ? 'x' : '-'}`;
+}
+
+/** The guest-side accessor object (sys.mem) over an address space. */
+export class UserMemory {
+  constructor(readonly mm: AddressSpace) {}
+  read8(va: number): number {
+    return this.mm.loadU(va, 1);
+  }
+  read16(va: number): number {
+    return this.mm.loadU(va, 2);
+  }
+  read32(va: number): number {
+    return this.mm.loadU(va, 4);
+  }
+  read64(va: number): bigint {
+    const lo = this.mm.loadU(va, 4);
+    const hi = this.mm.loadU(va + 4, 4);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+  write8(va: number, v: number): void {
+    this.mm.storeU(va, 1, v);
+  }
+  write16(va: number, v: number): void {
+    this.mm.storeU(va, 2, v);
+  }
+  write32(va: number, v: number): void {
+    this.mm.storeU(va, 4, v);
+  }
+  write64(va: number, v: bigint): void {
+    this.mm.storeU(va, 4, Number(BigInt.asUintN(32, v)));
+    this.mm.storeU(va + 4, 4, Number(BigInt.asUintN(32, v >> 32n)));
+  }
+  readBytes(va: number, len: number): Uint8Array {
+    const b = new Uint8Array(len);
+    this.mm.copy(va, b, 0, len, false, true);
+    return b;
+  }
+  writeBytes(va: number, data: Uint8Array): void {
+    this.mm.copy(va, data, 0, data.length, true, true);
+  }
+  fill(va: number, byte: number, len: number): void {
+    this.writeBytes(va, new Uint8Array(len).fill(byte));
+  }
+  readCString(va: number, max = 4096): string {
+    let s = '';
+    for (let i = 0; i < max; i++) {
+      const c = this.mm.loadU(va + i, 1);
+      if (c === 0) break;
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  writeCString(va: number, s: string): void {
+    const b = new Uint8Array(s.length + 1);
+    for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+    this.writeBytes(va, b);
+  }
+}

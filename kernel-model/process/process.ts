@@ -1,0 +1,103 @@
+import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
+import { EBADF, EMFILE } from '../base/errno.js';
+import type { File } from '../vfs/file.js';
+import { AddressSpace } from './mm.js';
+import type { MemoryHost } from './pages.js';
+
+export const RLIM_INFINITY = Number.MAX_SAFE_INTEGER;
+
+export interface FdEntry {
+  file: File;
+  cloexec: boolean;
+}
+
+export interface ProcessOptions {
+  name?: string;
+  uid?: number;
+  /** CAP_IPC_LOCK: locked-memory limit does not apply (root has it by default) */
+  capIpcLock?: boolean;
+  /** RLIMIT_NOFILE (default 1024) */
+  nofile?: number;
+  /** RLIMIT_MEMLOCK in bytes (default 64 KiB) */
+  memlock?: number;
+  /** open fds 0, 1, 2 on the console (reads: EOF; writes captured in stdout/stderr) */
+  stdio?: boolean;
+}
+
+/** A process: pid, credentials, limits, fd table, address space, threads. */
+export class Process {
+  readonly name: string;
+  uid: number;
+  capIpcLock: boolean;
+  rlimitNofile: number;
+  rlimitMemlock: number;
+  readonly mm: AddressSpace;
+  private fds: (FdEntry | null)[] = [];
+  readonly threads: GuestThread[] = [];
+  exitCode: number | null = null;
+  alive = true;
+  /** what the program wrote to fds 1 and 2 when they are the console */
+  stdout = '';
+  stderr = '';
+
+  constructor(
+    readonly pid: number,
+    host: MemoryHost,
+    cpu: Cpu | null,
+    opts: ProcessOptions = {},
+  ) {
+    this.name = opts.name ?? `proc${pid}`;
+    this.uid = opts.uid ?? 0;
+    this.capIpcLock = opts.capIpcLock ?? this.uid === 0;
+    this.rlimitNofile = opts.nofile ?? 1024;
+    this.rlimitMemlock = opts.memlock ?? 64 * 1024;
+    this.mm = new AddressSpace(host, cpu);
+  }
+
+  /** fdget: the file or null */
+  fdget(fd: number): File | null {
+    if (!Number.isInteger(fd) || fd < 0 || fd >= this.fds.length) return null;
+    return this.fds[fd]?.file ?? null;
+  }
+
+  fdEntry(fd: number): FdEntry | null {
+    if (!Number.isInteger(fd) || fd < 0 || fd >= this.fds.length) return null;
+    return this.fds[fd] ?? null;
+  }
+
+  /** get_unused_fd + fd_install: lowest free fd, or -EMFILE at RLIMIT_NOFILE. Takes over the caller's reference. */
+  fdInstall(file: File, cloexec: boolean): number {
+    let fd = 0;
+    while (fd < this.fds.length && this.fds[fd] !== null) fd++;
+    if (fd >= this.rlimitNofile) return -EMFILE;
+    const e: FdEntry = { file, cloexec };
+    if (fd === this.fds.length) this.fds.push(e);
+    else this.fds[fd] = e;
+    return fd;
+  }
+
+  close(fd: number): number {
+    const e = this.fdEntry(fd);
+    if (e === null) return -EBADF;
+    this.fds[fd] = null;
+    while (this.fds.length > 0 && this.fds[this.fds.length - 1] === null) this.fds.pop();
+    e.file.put();
+    return 0;
+  }
+
+  get openFds(): number[] {
+    const out: number[] = [];
+    this.fds.forEach((e, i) => {
+      if (e) out.push(i);
+    });
+    return out;
+  }
+
+  /** exit: close every fd (in fd order), then tear down the address space */
+  teardown(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const fd of this.openFds) this.close(fd);
+    this.mm.releaseAll();
+  }
+}

@@ -1,0 +1,594 @@
+import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
+import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
+import type { KernelLog } from '../base/klog.js';
+import { KernelOops } from '../base/oops.js';
+import { sysEventfd } from '../eventfd/eventfd.js';
+import { MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, UserMemory, type AddressSpace } from '../process/mm.js';
+import type { MemoryHost } from '../process/pages.js';
+import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
+import { Process, type ProcessOptions } from '../process/process.js';
+import { NR, type SyscallName } from '../uapi/constants.js';
+import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
+import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
+import type { Vfs } from '../vfs/vfs.js';
+
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
+const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
+const POLLEX_SET = POLLPRI;
+const FIONCLEX = 0x5450;
+const FIOCLEX = 0x5451;
+const FIONBIO = 0x5421;
+const MAX_RW_COUNT = 0x7ffff000;
+
+export interface SyscallHost {
+  readonly cpu: Cpu;
+  readonly vfs: Vfs;
+  readonly memory: MemoryHost;
+  readonly log: KernelLog | null;
+}
+
+/**
+ * The kernel context of one thread, reused across its syscalls (no allocation per call):
+ * the wait queues it sleeps on and the deadline of a restarted blocking syscall.
+ */
+export class ThreadTask implements Task, PollTable {
+  readonly queues: WaitQueue[] = [];
+  /** absolute deadline of the blocking syscall in progress (null: none) */
+  deadline: number | null = null;
+  /** true while a blocked syscall is being re-executed after a wake */
+  restarting = false;
+  constructor(
+    readonly proc: Process,
+    readonly thread: GuestThread | null,
+  ) {}
+  get mm(): AddressSpace {
+    return this.proc.mm;
+  }
+  get canBlock(): boolean {
+    return this.thread !== null;
+  }
+  sleepOn(wq: WaitQueue): void {
+    if (this.thread === null) return;
+    wq.add(this.thread);
+    this.queues.push(wq);
+  }
+  wait(wq: WaitQueue): void {
+    this.sleepOn(wq);
+  }
+  unqueue(): void {
+    if (this.thread !== null) for (const q of this.queues) q.remove(this.thread);
+    this.queues.length = 0;
+  }
+  finish(): void {
+    this.unqueue();
+    this.deadline = null;
+    this.restarting = false;
+  }
+}
+
+/** the console behind fds 0-2 of a process created with stdio: reads EOF, writes are captured */
+const consoleFops: FileOps = {
+  name: 'console',
+  read: () => 0,
+  write(f, task, buf, count) {
+    const b = new Uint8Array(Math.min(count, 65536));
+    const r = task.mm.copyFromUser(b, 0, buf, b.length);
+    if (r < 0) return r;
+    const text = String.fromCharCode(...b);
+    if (f.priv === 2) task.proc.stderr += text;
+    else task.proc.stdout += text;
+    return b.length;
+  },
+};
+
+/** How a process ended, for reports. */
+export interface ProcessExitReport {
+  pid: number;
+  name: string;
+  status: number;
+  code: number | null;
+  trap: GuestTrap | null;
+  hostError: Error | null;
+}
+
+/**
+ * The syscall layer: process creation, the generator syscall API (Sys) of the stub CPU
+ * and the plain `invoke` entry for register-based CPU backends. Both go through the
+ * same sys_* methods below; blocking is Linux's restart model: a call that must wait
+ * parks the thread on wait queues and returns -ERESTARTSYS, and is executed again
+ * from the start when woken (its deadline is kept in the thread's task).
+ */
+export class SyscallLayer {
+  readonly processes = new Map<number, Process>();
+  readonly exits: ProcessExitReport[] = [];
+  private nextPid = 100;
+  private nextTid = 1000;
+  private tasks = new Map<GuestThread, ThreadTask>();
+  private noThreadTasks = new Map<Process, ThreadTask>();
+  /** syscalls executed (statistics) */
+  count = 0;
+
+  constructor(readonly host: SyscallHost) {}
+
+  get cpu(): Cpu {
+    return this.host.cpu;
+  }
+  private get now(): number {
+    return this.host.cpu.scheduler.now;
+  }
+
+  createProcess(opts: ProcessOptions = {}): Process {
+    const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, opts);
+    this.processes.set(p.pid, p);
+    if (opts.stdio) {
+      p.fdInstall(new FileCls(consoleFops, 0, 0, '/dev/console'), false);
+      p.fdInstall(new FileCls(consoleFops, 1, 1, '/dev/console'), false);
+      p.fdInstall(new FileCls(consoleFops, 2, 1, '/dev/console'), false);
+    }
+    return p;
+  }
+
+  taskOf(proc: Process, thread: GuestThread | null): ThreadTask {
+    if (thread === null) {
+      let t = this.noThreadTasks.get(proc);
+      if (!t) this.noThreadTasks.set(proc, (t = new ThreadTask(proc, null)));
+      return t;
+    }
+    let t = this.tasks.get(thread);
+    if (!t) this.tasks.set(thread, (t = new ThreadTask(proc, thread)));
+    return t;
+  }
+
+  /** Start a guest program as a new thread of `proc` on the stub CPU. */
+  spawn(proc: Process, main: GuestMain, name = proc.name): StubThread {
+    const holder: { t: StubThread | null } = { t: null };
+    const sys = this.makeSys(proc, () => holder.t);
+    const th = new StubThread(this.nextTid++, name, main(sys));
+    holder.t = th;
+    proc.threads.push(th);
+    th.onExit = (t) => this.threadExited(proc, t);
+    this.host.cpu.addThread(th);
+    return th;
+  }
+
+  /**
+   * A thread ended. The process ends when its main thread ends (return from main or exit():
+   * exit_group) or when any thread dies of a signal; its other threads are then killed.
+   * Another thread returning normally just ends that thread.
+   */
+  private threadExited(proc: Process, t: StubThread): void {
+    const task = this.tasks.get(t);
+    task?.finish();
+    this.tasks.delete(t);
+    const x = t.exit!;
+    if (x.trap) {
+      this.host.log?.info('', `${proc.name}[${proc.pid}]: ${x.trap.signal} ${x.trap.address !== null ? `at 0x${(x.trap.address >>> 0).toString(16)}` : ''} (${x.trap.reason})`);
+    }
+    if (x.hostError) this.host.log?.err('', `${proc.name}[${proc.pid}]: model error escaped guest code: ${x.hostError.message}`);
+    if (!proc.alive || proc.exitCode !== null) return;
+    const ends = t === proc.threads[0] || x.trap !== null || x.hostError !== null || proc.threads.every((th) => th.state === 'exited');
+    if (!ends) return;
+    proc.exitCode = x.status;
+    for (const th of proc.threads) {
+      if (th !== t && th.state !== 'exited' && th instanceof StubThread) {
+        th.kill(new GuestTrap('SIGKILL', null, `process ${proc.pid} exiting`));
+        this.cpu.exitThread(th);
+      }
+    }
+    this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError });
+    this.exitProcess(proc);
+  }
+
+  /** do_exit: release every file and the address space */
+  exitProcess(proc: Process): void {
+    if (!proc.alive) return;
+    this.guard(proc, () => {
+      proc.teardown();
+      return 0;
+    });
+    this.processes.delete(proc.pid);
+  }
+
+  /** run kernel code; a KernelOops is logged and kills the calling process (the model keeps running) */
+  private guard(proc: Process, fn: () => number): number {
+    try {
+      return fn();
+    } catch (e) {
+      return this.oops(proc, e);
+    }
+  }
+
+  private oops(proc: Process, e: unknown): never {
+    if (e instanceof KernelOops) {
+      this.host.log?.log('alert', '', `${e.message} (process ${proc.name}[${proc.pid}])`);
+      throw new GuestTrap('SIGSEGV', null, `killed by kernel Oops: ${e.message}`);
+    }
+    throw e;
+  }
+
+  // ---------------- entries ----------------
+
+  /**
+   * Plain syscall entry for register-based backends: `nr` is an ARM EABI number or a
+   * name; args are register values. Returns the result, or -ERESTARTSYS after blocking
+   * the thread on the CPU (the backend re-issues the same syscall when the thread runs
+   * again). Pointers are user addresses.
+   */
+  invoke(proc: Process, thread: GuestThread | null, nr: number | SyscallName, a: readonly number[]): number {
+    const task = this.taskOf(proc, thread);
+    if (!task.restarting) {
+      this.cpu.charge(this.cpu.costs.syscall);
+      this.count++;
+    } else task.unqueue();
+    let r: number;
+    try {
+      r = this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a);
+    } catch (e) {
+      this.oops(proc, e);
+    }
+    if (r === -ERESTARTSYS && thread !== null) {
+      task.restarting = true;
+      this.cpu.block(thread, task.deadline);
+      return r;
+    }
+    task.finish();
+    return r;
+  }
+
+  private dispatch(t: ThreadTask, nr: number, a: readonly number[]): number {
+    switch (nr) {
+      case NR.exit:
+      case NR.exit_group:
+        throw new GuestExit(((a[0] ?? 0) | 0));
+      case NR.read: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
+      case NR.write: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
+      case NR.open: {
+        const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
+        return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0));
+      }
+      case NR.close: return this.sysClose(t, ((a[0] ?? 0) | 0));
+      case NR.lseek: return this.sysLseek(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), ((a[2] ?? 0) | 0));
+      case NR.getpid: return t.proc.pid;
+      case NR.ioctl: return this.sysIoctl(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
+      case NR.readlink: {
+        const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
+        return typeof p === 'number' ? p : this.sysReadlink(t, p, ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
+      }
+      case NR.munmap: return t.mm.munmap(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
+      case NR.mprotect: return t.mm.mprotect(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
+      case NR._newselect: return this.sysSelect(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[3] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0));
+      case NR.nanosleep: return this.sysNanosleep(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
+      case NR.poll: return this.sysPoll(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
+      // EABI passes 64-bit offsets in an even register pair (r4:r5)
+      case NR.pread64: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.pwrite64: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.mmap2: return this.sysMmap(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0), ((a[3] ?? 0) | 0), ((a[4] ?? 0) | 0), ((a[5] ?? 0) >>> 0) * PAGE_SIZE);
+      case NR.getdents64: return this.sysGetdents64(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
+      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0);
+      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0));
+      default: return -ENOSYS;
+    }
+  }
+
+  /** The generator API of a process for the stub CPU. */
+  makeSys(proc: Process, thread: () => GuestThread | null): Sys {
+    const self = this;
+    const mem = new UserMemory(proc.mm);
+    let task: ThreadTask | null = null;
+    const T = (): ThreadTask => (task ??= self.taskOf(proc, thread()));
+    function* call(fn: (t: ThreadTask) => number): SysCall {
+      yield PREEMPT;
+      const t = T();
+      self.cpu.charge(self.cpu.costs.syscall);
+      self.count++;
+      for (;;) {
+        const r = self.guard(proc, () => fn(t));
+        if (r !== -ERESTARTSYS) {
+          t.finish();
+          return r;
+        }
+        t.restarting = true;
+        const b: Block = { block: true, deadline: t.deadline };
+        yield b;
+        t.unqueue();
+      }
+    }
+    const path = (t: ThreadTask, p: string | number): string | number => (typeof p === 'string' ? p : t.mm.strndupUser(p, 4096));
+    return {
+      mem,
+      open: (p, flags, _mode = 0) => call((t) => {
+        const s = path(t, p);
+        return typeof s === 'number' ? s : self.sysOpen(t, s, flags);
+      }),
+      close: (fd) => call((t) => self.sysClose(t, fd)),
+      read: (fd, buf, count) => call((t) => self.sysRead(t, fd, buf, count, -1)),
+      write: (fd, buf, count) => call((t) => self.sysWrite(t, fd, buf, count, -1)),
+      pread: (fd, buf, count, off) => call((t) => (off < 0 ? -EINVAL : self.sysRead(t, fd, buf, count, off))),
+      pwrite: (fd, buf, count, off) => call((t) => (off < 0 ? -EINVAL : self.sysWrite(t, fd, buf, count, off))),
+      lseek: (fd, off, whence) => call((t) => self.sysLseek(t, fd, off, whence)),
+      ioctl: (fd, req, arg = 0) => call((t) => self.sysIoctl(t, fd, req >>> 0, arg >>> 0)),
+      mmap: (addr, len, prot, flags, fd, off) => call((t) => self.sysMmap(t, addr >>> 0, len >>> 0, prot, flags, fd, off)),
+      munmap: (addr, len) => call((t) => t.mm.munmap(addr >>> 0, len >>> 0)),
+      mprotect: (addr, len, prot) => call((t) => t.mm.mprotect(addr >>> 0, len >>> 0, prot)),
+      eventfd: (init, flags) => call((t) => sysEventfd(t.proc, self.cpu, init, flags)),
+      poll: (fds, nfds, timeout) => call((t) => self.sysPoll(t, fds >>> 0, nfds >>> 0, timeout | 0)),
+      select: (n, r, w, e, tv) => call((t) => self.sysSelect(t, n | 0, r >>> 0, w >>> 0, e >>> 0, tv >>> 0)),
+      nanosleep: (req, rem) => call((t) => self.sysNanosleep(t, req >>> 0, rem >>> 0)),
+      readlink: (p, buf, size) => call((t) => {
+        const s = path(t, p);
+        return typeof s === 'number' ? s : self.sysReadlink(t, s, buf >>> 0, size | 0);
+      }),
+      getdents64: (fd, dirp, count) => call((t) => self.sysGetdents64(t, fd, dirp >>> 0, count >>> 0)),
+      getpid: () => call((t) => t.proc.pid),
+      exit: function* (code: number): SysCall<never> {
+        yield PREEMPT;
+        throw new GuestExit(code);
+      },
+    };
+  }
+
+  // ---------------- implementations ----------------
+
+  sysOpen(t: ThreadTask, path: string, flags: number): number {
+    const f = this.host.vfs.open(t, path, flags);
+    if (typeof f === 'number') return f;
+    const fd = t.proc.fdInstall(f, (flags & O_CLOEXEC) !== 0);
+    if (fd < 0) f.put();
+    return fd;
+  }
+
+  sysClose(t: ThreadTask, fd: number): number {
+    return t.proc.close(fd);
+  }
+
+  sysRead(t: ThreadTask, fd: number, buf: number, count: number, pos: number): number {
+    const f = t.proc.fdget(fd);
+    if (f === null || (f.mode & FMODE_READ) === 0) return -EBADF;
+    if (pos >= 0 && (f.mode & FMODE_PREAD) === 0) return -ESPIPE;
+    if (!f.ops.read) return -EINVAL;
+    count = Math.min(count, MAX_RW_COUNT);
+    const r = f.ops.read(f, t, buf, count, pos >= 0 ? pos : f.pos);
+    if (r > 0 && pos < 0) f.pos += r;
+    return r;
+  }
+
+  sysWrite(t: ThreadTask, fd: number, buf: number, count: number, pos: number): number {
+    const f = t.proc.fdget(fd);
+    if (f === null || (f.mode & FMODE_WRITE) === 0) return -EBADF;
+    if (pos >= 0 && (f.mode & FMODE_PWRITE) === 0) return -ESPIPE;
+    if (!f.ops.write) return -EINVAL;
+    count = Math.min(count, MAX_RW_COUNT);
+    const r = f.ops.write(f, t, buf, count, pos >= 0 ? pos : f.pos);
+    if (r > 0 && pos < 0) f.pos += r;
+    return r;
+  }
+
+  sysLseek(t: ThreadTask, fd: number, off: number, whence: number): number {
+    const f = t.proc.fdget(fd);
+    if (f === null) return -EBADF;
+    if (f.ops.llseek) return f.ops.llseek(f, off, whence);
+    let p: number;
+    if (whence === 0) p = off;
+    else if (whence === 1) p = f.pos + off;
+    else return -EINVAL; // no sizes in these file systems: SEEK_END is refused (documented)
+    if (p < 0) return -EINVAL;
+    f.pos = p;
+    return p;
+  }
+
+  sysIoctl(t: ThreadTask, fd: number, cmd: number, arg: number): number {
+    const e = t.proc.fdEntry(fd);
+    if (e === null) return -EBADF;
+    switch (cmd) {
+      case FIOCLEX: e.cloexec = true; return 0;
+      case FIONCLEX: e.cloexec = false; return 0;
+      case FIONBIO: {
+        const v = t.mm.getUser32(arg);
+        if (v < 0) return v;
+        e.file.flags = v !== 0 ? e.file.flags | O_NONBLOCK : e.file.flags & ~O_NONBLOCK;
+        return 0;
+      }
+    }
+    const f = e.file;
+    if (!f.ops.ioctl) return -ENOTTY;
+    return f.ops.ioctl(f, t, cmd, arg);
+  }
+
+  sysMmap(t: ThreadTask, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+    if (len === 0) return -EINVAL;
+    if ((off & PAGE_MASK) !== 0) return -EINVAL;
+    const type = flags & 3;
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE) return -EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
+    const plen = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if (plen > TASK_SIZE) return -12;
+    const fixed = (flags & MAP_FIXED) !== 0;
+    if (fixed && (addr & PAGE_MASK) !== 0) return -EINVAL;
+    let f: File | null = null;
+    if ((flags & MAP_ANONYMOUS) === 0) {
+      f = t.proc.fdget(fd);
+      if (f === null) return -EBADF;
+      if (!f.ops.mmap) return -ENODEV;
+      if ((f.mode & FMODE_READ) === 0) return -EACCES;
+      if (type === MAP_SHARED && (prot & PROT_WRITE) !== 0 && (f.mode & FMODE_WRITE) === 0) return -EACCES;
+    }
+    const v = t.mm.mapRegion(addr, plen, prot, flags, fixed, off / PAGE_SIZE);
+    if (typeof v === 'number') return v;
+    if (f !== null) {
+      const r = f.ops.mmap!(f, t, v);
+      if (r < 0) {
+        t.mm.munmap(v.start, plen);
+        return r;
+      }
+      const file = f;
+      file.get();
+      v.ref = { get: () => void file.get(), put: () => file.put() };
+    }
+    return v.start;
+  }
+
+  sysReadlink(t: ThreadTask, path: string, buf: number, bufsiz: number): number {
+    if (bufsiz <= 0) return -EINVAL;
+    const s = this.host.vfs.readlink(path);
+    if (typeof s === 'number') return s;
+    const n = Math.min(s.length, bufsiz);
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i) & 0xff;
+    const r = t.mm.copyToUser(buf, b, 0, n);
+    return r < 0 ? r : n;
+  }
+
+  sysGetdents64(t: ThreadTask, fd: number, dirp: number, count: number): number {
+    const f = t.proc.fdget(fd);
+    if (f === null) return -EBADF;
+    if (!f.ops.readdir) return -ENOTDIR;
+    const ents = f.ops.readdir(f);
+    if (typeof ents === 'number') return ents;
+    const out = new Uint8Array(Math.min(count, 65536));
+    const dv = new DataView(out.buffer);
+    let used = 0;
+    let i = f.pos;
+    for (; i < ents.length; i++) {
+      const e = ents[i]!;
+      const reclen = (19 + e.name.length + 1 + 7) & ~7;
+      if (used + reclen > out.length) break;
+      dv.setBigUint64(used, BigInt(e.ino), true);
+      dv.setBigInt64(used + 8, BigInt(i + 1), true);
+      dv.setUint16(used + 16, reclen, true);
+      out[used + 18] = e.type;
+      for (let k = 0; k < e.name.length; k++) out[used + 19 + k] = e.name.charCodeAt(k) & 0xff;
+      used += reclen;
+    }
+    if (used === 0 && i < ents.length) return -EINVAL;
+    const r = t.mm.copyToUser(dirp, out, 0, used);
+    if (r < 0) return r;
+    f.pos = i;
+    return used;
+  }
+
+  /** sets t.deadline on the first execution; true when the (restarted) call has timed out */
+  private timedOut(t: ThreadTask, timeoutNs: number | null): boolean {
+    if (!t.restarting) t.deadline = timeoutNs === null ? null : this.now + timeoutNs;
+    return t.deadline !== null && this.now >= t.deadline;
+  }
+
+  sysPoll(t: ThreadTask, fds: number, nfds: number, timeoutMs: number): number {
+    if (nfds > t.proc.rlimitNofile) return -EINVAL;
+    const buf = new Uint8Array(nfds * 8);
+    const r0 = t.mm.copyFromUser(buf, 0, fds, buf.length);
+    if (r0 < 0) return r0;
+    const dv = new DataView(buf.buffer);
+    const expired = this.timedOut(t, timeoutMs < 0 ? null : timeoutMs * 1_000_000);
+    const mayWait = timeoutMs !== 0 && !expired && t.canBlock;
+    let ready = 0;
+    for (let i = 0; i < nfds; i++) {
+      const fd = dv.getInt32(i * 8, true);
+      const events = dv.getInt16(i * 8 + 4, true) & 0xffff;
+      let rev = 0;
+      if (fd >= 0) {
+        const f = t.proc.fdget(fd);
+        if (f === null) rev = POLLNVAL;
+        else {
+          const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+          rev = m & (events | POLLERR | POLLHUP);
+        }
+      }
+      dv.setInt16(i * 8 + 6, rev, true);
+      if (rev !== 0) ready++;
+    }
+    if (ready === 0 && mayWait) return -ERESTARTSYS;
+    t.unqueue();
+    const r = t.mm.copyToUser(fds, buf, 0, buf.length);
+    return r < 0 ? r : ready;
+  }
+
+  sysSelect(t: ThreadTask, n: number, rp: number, wp: number, ep: number, tvp: number): number {
+    if (n < 0) return -EINVAL;
+    n = Math.min(n, t.proc.rlimitNofile);
+    const words = Math.ceil(n / 32);
+    const bytes = words * 4;
+    let timeoutNs: number | null = null;
+    if (tvp !== 0) {
+      const b = new Uint8Array(8);
+      const r = t.mm.copyFromUser(b, 0, tvp, 8);
+      if (r < 0) return r;
+      const dv = new DataView(b.buffer);
+      const sec = dv.getInt32(0, true);
+      const usec = dv.getInt32(4, true);
+      if (sec < 0 || usec < 0) return -EINVAL;
+      timeoutNs = sec * 1e9 + usec * 1e3;
+    }
+    const ins: Uint32Array[] = [];
+    for (const p of [rp, wp, ep]) {
+      const a = new Uint32Array(words);
+      if (p !== 0 && bytes > 0) {
+        const r = t.mm.copyFromUser(new Uint8Array(a.buffer), 0, p, bytes);
+        if (r < 0) return r;
+      }
+      ins.push(a);
+    }
+    const outs = [new Uint32Array(words), new Uint32Array(words), new Uint32Array(words)];
+    const expired = this.timedOut(t, timeoutNs);
+    const mayWait = timeoutNs !== 0 && !expired && t.canBlock;
+    let ready = 0;
+    for (let fd = 0; fd < n; fd++) {
+      const w = fd >>> 5;
+      const bit = 1 << (fd & 31);
+      const want = ((ins[0]![w]! & bit) !== 0 ? 1 : 0) | ((ins[1]![w]! & bit) !== 0 ? 2 : 0) | ((ins[2]![w]! & bit) !== 0 ? 4 : 0);
+      if (want === 0) continue;
+      const f = t.proc.fdget(fd);
+      if (f === null) {
+        t.unqueue();
+        return -EBADF;
+      }
+      const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN_SET | POLLOUT_SET;
+      if ((want & 1) && (m & POLLIN_SET)) { outs[0]![w]! |= bit; ready++; }
+      if ((want & 2) && (m & POLLOUT_SET)) { outs[1]![w]! |= bit; ready++; }
+      if ((want & 4) && (m & POLLEX_SET)) { outs[2]![w]! |= bit; ready++; }
+    }
+    if (ready === 0 && mayWait) return -ERESTARTSYS;
+    t.unqueue();
+    const ps = [rp, wp, ep];
+    for (let k = 0; k < 3; k++) {
+      if (ps[k] !== 0 && bytes > 0) {
+        const r = t.mm.copyToUser(ps[k]!, new Uint8Array(outs[k]!.buffer), 0, bytes);
+        if (r < 0) return r;
+      }
+    }
+    if (tvp !== 0 && t.deadline !== null) {
+      // Linux writes the time left back into the timeval
+      const left = Math.max(0, t.deadline - this.now);
+      const b = new Uint8Array(8);
+      const dv = new DataView(b.buffer);
+      dv.setInt32(0, Math.floor(left / 1e9), true);
+      dv.setInt32(4, Math.floor((left % 1e9) / 1e3), true);
+      t.mm.copyToUser(tvp, b, 0, 8);
+    }
+    return ready;
+  }
+
+  sysNanosleep(t: ThreadTask, req: number, _rem: number): number {
+    if (!t.restarting) {
+      const b = new Uint8Array(8);
+      const r = t.mm.copyFromUser(b, 0, req, 8);
+      if (r < 0) return r === -EFAULT ? r : -EFAULT;
+      const dv = new DataView(b.buffer);
+      const sec = dv.getInt32(0, true);
+      const nsec = dv.getInt32(4, true);
+      if (sec < 0 || nsec < 0 || nsec > 999_999_999) return -EINVAL;
+      if (this.timedOut(t, sec * 1e9 + nsec)) return 0;
+      return t.canBlock ? -ERESTARTSYS : 0;
+    }
+    return this.now >= (t.deadline ?? 0) ? 0 : -ERESTARTSYS;
+  }
+}
+
+export { PAGE_SHIFT };
+export type { GuestProgram };

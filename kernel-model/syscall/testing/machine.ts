@@ -1,0 +1,35 @@
+import { Cpu } from '../../../emulator/cpu/cpu.js';
+import type { StubThread } from '../../../emulator/cpu/stub.js';
+import { Scheduler } from '../../../emulator/scheduler.js';
+import { KernelLog } from '../../base/klog.js';
+import { makeTestMemory } from '../../process/testing/fake-pages.js';
+import type { Process, ProcessOptions } from '../../process/process.js';
+import { Sysfs } from '../../sysfs/sysfs.js';
+import type { GuestMain } from '../../uapi/sys.js';
+import { Vfs } from '../../vfs/vfs.js';
+import { SyscallLayer } from '../syscalls.js';
+
+/** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
+export function makeMachine() {
+  const sched = new Scheduler();
+  const cpu = new Cpu(sched);
+  const log = new KernelLog(() => sched.now);
+  const mem = makeTestMemory();
+  const sysfs = new Sysfs();
+  const vfs = new Vfs(sysfs);
+  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log });
+  return {
+    sched, cpu, log, mem, sysfs, vfs, sys,
+    /** start a program; does not run the scheduler */
+    start(main: GuestMain, opts: ProcessOptions = {}): { thread: StubThread; proc: Process } {
+      const proc = sys.createProcess(opts);
+      return { thread: sys.spawn(proc, main), proc };
+    },
+    run(main: GuestMain, opts: ProcessOptions = {}, within = 1_000_000_000): { thread: StubThread; proc: Process } {
+      const r = this.start(main, opts);
+      sched.runUntilPredicate(() => r.thread.exit !== null, { within });
+      return r;
+    },
+  };
+}
+export type Machine = ReturnType<typeof makeMachine>;

@@ -1,0 +1,95 @@
+import { EBUSY, EINVAL, ENODEV } from '../../base/errno.js';
+import type { BusType, KDevice, KDriver } from '../../driver/types.js';
+import { IOMMU_EXEC, type IommuCore, type IommuDomain, type IommuGroup } from '../../iommu/types.js';
+
+export interface FakeMapping {
+  pa: number;
+  prot: number;
+}
+
+/** A page-granular IOMMU domain recording prot per page (XN = no IOMMU_EXEC, as the 2014 arm-smmu). */
+export class FakeDomain implements IommuDomain {
+  readonly pages = new Map<number, FakeMapping>();
+  readonly pgsizeBitmap = 0x40201000;
+  failMapAt: number | null = null;
+  constructor(readonly id: number) {}
+  map(iova: number, pa: number, size: number, prot: number): number {
+    if (this.failMapAt !== null && iova === this.failMapAt) return -ENODEV;
+    for (let o = 0; o < size; o += 4096) if (this.pages.has(iova + o)) return -EBUSY;
+    for (let o = 0; o < size; o += 4096) this.pages.set(iova + o, { pa: pa + o, prot });
+    return 0;
+  }
+  unmap(iova: number, size: number): number {
+    let n = 0;
+    for (let o = 0; o < size; o += 4096) if (this.pages.delete(iova + o)) n += 4096;
+    return n;
+  }
+  iovaToPhys(iova: number): number | null {
+    const m = this.pages.get(iova - (iova % 4096));
+    return m ? m.pa + (iova % 4096) : null;
+  }
+  /** what the SMMU would set: XN unless IOMMU_EXEC */
+  xn(iova: number): boolean | null {
+    const m = this.pages.get(iova);
+    return m ? (m.prot & IOMMU_EXEC) === 0 : null;
+  }
+}
+
+export class FakeIommu implements IommuCore {
+  readonly domains: FakeDomain[] = [];
+  readonly attached = new Map<IommuGroup, FakeDomain>();
+  private groupList: IommuGroup[] = [];
+  private nextDomain = 1;
+  constructor(public buses: string[] = ['platform']) {}
+  present(bus: string): boolean {
+    return this.buses.includes(bus);
+  }
+  capable(): boolean {
+    return false;
+  }
+  domainAlloc(bus: string): IommuDomain | number {
+    if (!this.present(bus)) return -ENODEV;
+    const d = new FakeDomain(this.nextDomain++);
+    this.domains.push(d);
+    return d;
+  }
+  domainFree(d: IommuDomain): void {
+    const i = this.domains.indexOf(d as FakeDomain);
+    if (i >= 0) this.domains.splice(i, 1);
+  }
+  attachGroup(d: IommuDomain, g: IommuGroup): number {
+    if (this.attached.has(g)) return -EBUSY;
+    this.attached.set(g, d as FakeDomain);
+    return 0;
+  }
+  detachGroup(_d: IommuDomain, g: IommuGroup): void {
+    this.attached.delete(g);
+  }
+  groupById(id: number): IommuGroup | null {
+    return this.groupList.find((g) => g.id === id) ?? null;
+  }
+  groupOf(dev: KDevice): IommuGroup | null {
+    return this.groupList.find((g) => g.devices.includes(dev)) ?? null;
+  }
+  groups(): readonly IommuGroup[] {
+    return this.groupList;
+  }
+  addGroup(id: number, devices: KDevice[]): IommuGroup {
+    const g: IommuGroup = { id, devices };
+    for (const d of devices) d.iommuGroup = g;
+    this.groupList.push(g);
+    return g;
+  }
+}
+
+export const platformBus: BusType = { name: 'platform' };
+
+export function fakeDevice(name: string): KDevice {
+  return { name, bus: platformBus, ofNode: null, resources: [], streamIds: [], driver: null, drvdata: null, driverOverride: null, iommuGroup: null };
+}
+
+export function fakeDriver(name: string): KDriver {
+  return { name, ofMatch: [], probe: () => 0, remove: () => undefined };
+}
+
+export { EINVAL };

@@ -1,0 +1,333 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { GuestProgram } from '../../emulator/cpu/stub.js';
+import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
+import {
+  EEXIST, EFAULT, EINVAL, ENOMEM, EBUSY,
+  MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE,
+  VFIO_DMA_MAP_FLAG_EXEC, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
+  VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
+  type Sys,
+} from '../uapi/index.js';
+import type { FakeDomain } from './testing/fake-iommu.js';
+import { makeFixture, type Fixture } from './testing/fixture.js';
+import type { Type1Iommu } from './type1.js';
+
+const P = 4096;
+
+interface Ctx {
+  sys: Sys;
+  c: number;
+  g: number;
+  /** scratch page for ioctl structs */
+  s: number;
+  /** 16 pages of anonymous memory to map */
+  buf: number;
+}
+
+function* open(sys: Sys, bufPages = 16): GuestProgram<Ctx> {
+  const s = yield* sys.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const buf = yield* sys.mmap(0, bufPages * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const c = yield* sys.open('/dev/vfio/vfio', O_RDWR);
+  const g = yield* sys.open('/dev/vfio/0', O_RDWR);
+  sys.mem.write32(s, c);
+  yield* sys.ioctl(g, VFIO_GROUP_SET_CONTAINER, s);
+  const r = yield* sys.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU);
+  if (r !== 0) throw new Error(`SET_IOMMU ${r}`);
+  return { sys, c, g, s, buf };
+}
+
+function* map(x: Ctx, flags: number, vaddr: number | bigint, iova: number | bigint, size: number | bigint, argsz = 32): GuestProgram<number> {
+  const m = x.sys.mem;
+  m.write32(x.s + 256, argsz);
+  m.write32(x.s + 260, flags);
+  m.write64(x.s + 264, BigInt(vaddr));
+  m.write64(x.s + 272, BigInt(iova));
+  m.write64(x.s + 280, BigInt(size));
+  return yield* x.sys.ioctl(x.c, VFIO_IOMMU_MAP_DMA, x.s + 256);
+}
+
+/** returns [ret, written-back size] */
+function* unmap(x: Ctx, iova: number | bigint, size: number | bigint, flags = 0, argsz = 24): GuestProgram<[number, number]> {
+  const m = x.sys.mem;
+  m.write32(x.s + 512, argsz);
+  m.write32(x.s + 516, flags);
+  m.write64(x.s + 520, BigInt(iova));
+  m.write64(x.s + 528, BigInt(size));
+  const r = yield* x.sys.ioctl(x.c, VFIO_IOMMU_UNMAP_DMA, x.s + 512);
+  return [r, Number(m.read64(x.s + 528))];
+}
+
+function curProc(fx: Fixture) {
+  return fx.sys.processes.values().next().value!;
+}
+
+function iommuOf(fx: Fixture): Type1Iommu {
+  return fx.type1!.instances[0]!;
+}
+
+function runGuest(fx: Fixture, body: (x: Ctx, o: unknown[]) => GuestProgram<void>, opts = {}): unknown[] {
+  const out: unknown[] = [];
+  const { thread } = fx.run(function* (sys) {
+    const x = yield* open(sys);
+    yield* body(x, out);
+    return 0;
+  }, opts);
+  expect(thread.exit?.hostError ?? null).toBeNull();
+  expect(thread.exit?.trap ?? null).toBeNull();
+  return out;
+}
+
+describe('MAP_DMA argument checks (2014 type1)', () => {
+  const cases: [string, (x: Ctx) => [number, number | bigint, number | bigint, number | bigint, number?], number][] = [
+    ['read+write page', (x) => [R | W, x.buf, 0, P], 0],
+    ['read only', (x) => [R, x.buf, 0, P], 0],
+    ['no READ/WRITE', (x) => [0, x.buf, 0, P], -EINVAL],
+    ['unknown flag bit 3', (x) => [R | 8, x.buf, 0, P], -EINVAL],
+    ['argsz < minsz', (x) => [R | W, x.buf, 0, P, 31], -EINVAL],
+    ['argsz larger accepted', (x) => [R | W, x.buf, 0, P, 64], 0],
+    ['size 0', (x) => [R | W, x.buf, 0, 0], -EINVAL],
+    ['unaligned size', (x) => [R | W, x.buf, 0, 100], -EINVAL],
+    ['unaligned iova', (x) => [R | W, x.buf, 0x800, P], -EINVAL],
+    ['unaligned vaddr', (x) => [R | W, x.buf + 4, 0, P], -EINVAL],
+    ['iova wrap', (x) => [R | W, x.buf, 0xfffffffffffff000n, 2 * P], -EINVAL],
+    ['vaddr wrap', (_x) => [R | W, 0xfffff000, 0, 2 * P], -EINVAL],
+    ['vaddr beyond 32 bits', (_x) => [R | W, 0x100000000n, 0, P], -EINVAL],
+    ['unmapped vaddr', (_x) => [R | W, 0x10000, 0, P], -EFAULT],
+    ['partly unmapped vaddr', (x) => [R | W, x.buf + 15 * P, 0, 2 * P], -EFAULT],
+  ];
+  it.each(cases)('%s', (_name, args, want) => {
+    const fx = makeFixture('patches:1-3');
+    const out = runGuest(fx, function* (x, o) {
+      const [f, v, i, s, a] = args(x);
+      o.push(yield* map(x, f, v, i, s, a));
+      o.push(iommuOf(fx).dmas.length, fx.mem.pages.pinnedPages, curProc(fx).mm.lockedVm);
+    });
+    // on failure nothing is mapped, pinned or accounted
+    expect(out).toEqual(want === 0 ? [0, 1, out[2], out[2]] : [want, 0, 0, 0]);
+  });
+
+  it('unmappable vaddr fails atomically: pages pinned before the hole are released', () => {
+    const fx = makeFixture();
+    let mid: [number, number, number] = [0, 0, 0];
+    runGuest(fx, function* (x, o) {
+      yield* x.sys.munmap(x.buf + 8 * P, P);
+      o.push(yield* map(x, R | W, x.buf, 0, 16 * P));
+      mid = [fx.mem.pages.pinnedPages, curProc(fx).mm.lockedVm, (fx.iommu.domains[0] as FakeDomain).pages.size];
+    });
+    expect(mid).toEqual([0, 0, 0]);
+  });
+
+  it('overlap -EEXIST in every geometry; -EBUSY when the IOVA is already in the IOMMU', () => {
+    const fx = makeFixture();
+    const out = runGuest(fx, function* (x, o) {
+      o.push(yield* map(x, R | W, x.buf, 4 * P, 4 * P));
+      o.push(yield* map(x, R | W, x.buf + 8 * P, 4 * P, P)); // same start
+      o.push(yield* map(x, R | W, x.buf + 8 * P, 2 * P, 4 * P)); // covers head
+      o.push(yield* map(x, R | W, x.buf + 8 * P, 7 * P, 2 * P)); // covers tail
+      o.push(yield* map(x, R | W, x.buf + 8 * P, 5 * P, P)); // inside
+      o.push(yield* map(x, R | W, x.buf + 8 * P, 0, 12 * P)); // around
+      o.push(yield* map(x, R | W, x.buf + 8 * P, 8 * P, P)); // adjacent: ok
+      (fx.iommu.domains[0] as FakeDomain).map(12 * P, 0x80000000, P, IOMMU_READ);
+      o.push(yield* map(x, R | W, x.buf + 12 * P, 12 * P, P));
+    });
+    expect(out).toEqual([0, -EEXIST, -EEXIST, -EEXIST, -EEXIST, -EEXIST, 0, -EBUSY]);
+    expect(fx.mem.pages.pinnedPages).toBe(0);
+  });
+
+  it('RLIMIT_MEMLOCK: -ENOMEM with nothing left pinned; CAP_IPC_LOCK bypasses it', () => {
+    const fx = makeFixture();
+    let seen: number[] = [];
+    const out = runGuest(fx, function* (x, o) {
+      o.push(yield* map(x, R | W, x.buf, 0, 2 * P)); // 8 KiB of the 16 KiB limit
+      o.push(yield* map(x, R | W, x.buf + 2 * P, 0x10000, 4 * P)); // would need 6 pages > 4
+      const p = curProc(fx);
+      seen = [p.mm.lockedVm, fx.mem.pages.pinnedPages];
+      o.push(yield* map(x, R | W, x.buf + 2 * P, 0x10000, 2 * P)); // exactly at the limit
+    }, { capIpcLock: false, memlock: 4 * P });
+    expect(out).toEqual([0, -ENOMEM, 0]);
+    expect(seen).toEqual([2, 2]);
+    const fx2 = makeFixture();
+    const out2 = runGuest(fx2, function* (x, o) {
+      o.push(yield* map(x, R | W, x.buf, 0, 16 * P));
+    }, { memlock: 4 * P, capIpcLock: true });
+    expect(out2).toEqual([0]);
+  });
+
+  it('a WRITE mapping of read-only memory is -EFAULT; READ-only is fine', () => {
+    const fx = makeFixture();
+    const out = runGuest(fx, function* (x, o) {
+      yield* x.sys.mprotect(x.buf, 4 * P, PROT_READ);
+      o.push(yield* map(x, R | W, x.buf, 0, P));
+      o.push(yield* map(x, R, x.buf, 0, P));
+    });
+    expect(out).toEqual([-EFAULT, 0]);
+  });
+
+  it('mappings hit the IOMMU with the pinned pages, and the device sees what the program wrote', () => {
+    const fx = makeFixture();
+    runGuest(fx, function* (x) {
+      x.sys.mem.write32(x.buf + P + 8, 0xcafef00d);
+      yield* map(x, R | W, x.buf, 0x100000, 2 * P);
+      const d = fx.iommu.domains[0] as FakeDomain;
+      const pa = d.iovaToPhys(0x100000 + P + 8)!;
+      expect(fx.mem.bus.read(pa, 4, 0)).toBe(0xcafef00d);
+      expect(d.pages.get(0x100000)!.prot).toBe(IOMMU_READ | IOMMU_WRITE);
+    });
+  });
+});
+
+describe('merge, unmap trimming and splitting', () => {
+  it('adjacent mappings with contiguous vaddr and same prot merge; others do not', () => {
+    const fx = makeFixture();
+    runGuest(fx, function* (x) {
+      yield* map(x, R | W, x.buf + P, P, P);
+      yield* map(x, R | W, x.buf, 0, P); // left neighbour
+      yield* map(x, R | W, x.buf + 2 * P, 2 * P, P); // right neighbour
+      expect(iommuOf(fx).mappings()).toEqual([{ iova: 0, size: 3 * P, vaddr: x.buf, prot: IOMMU_READ | IOMMU_WRITE }]);
+      yield* map(x, R, x.buf + 3 * P, 3 * P, P); // different prot
+      yield* map(x, R | W, x.buf + 8 * P, 4 * P, P); // vaddr not contiguous
+      expect(iommuOf(fx).mappings().length).toBe(3);
+    });
+  });
+
+  it('UNMAP checks and written-back sizes', () => {
+    const fx = makeFixture();
+    const out = runGuest(fx, function* (x, o) {
+      yield* map(x, R | W, x.buf, 0x10000, 8 * P);
+      o.push(yield* unmap(x, 0x10000, 0)); // size 0
+      o.push(yield* unmap(x, 0x10800, P)); // unaligned iova
+      o.push(yield* unmap(x, 0x10000, 100)); // unaligned size
+      o.push(yield* unmap(x, 0x10000, P, 1)); // flags
+      o.push(yield* unmap(x, 0x10000, P, 0, 23)); // argsz
+      o.push(yield* unmap(x, 0x100000, P)); // nothing mapped: 0 bytes
+      o.push(yield* unmap(x, 0x10000 + 2 * P, 2 * P)); // split in the middle
+      o.push(iommuOf(fx).mappings().map((m) => [m.iova, m.size]));
+      o.push(yield* unmap(x, 0x10000, P)); // trim head
+      o.push(yield* unmap(x, 0x10000 + 7 * P, 4 * P)); // trim tail, range beyond
+      o.push(iommuOf(fx).mappings().map((m) => [m.iova, m.size, m.vaddr - x.buf]));
+      o.push(yield* unmap(x, 0, 0x100000)); // everything left
+      o.push(fx.mem.pages.pinnedPages);
+    });
+    expect(out).toEqual([
+      [-EINVAL, 0], [-EINVAL, P], [-EINVAL, 100], [-EINVAL, P], [-EINVAL, P],
+      [0, 0],
+      [0, 2 * P],
+      [[0x10000, 2 * P], [0x10000 + 4 * P, 4 * P]],
+      [0, P],
+      [0, P],
+      [[0x10000 + P, P, P], [0x10000 + 4 * P, 3 * P, 4 * P]],
+      [0, 4 * P],
+      0,
+    ]);
+  });
+});
+
+describe('patch 02: VFIO_DMA_MAP_FLAG_EXEC', () => {
+  it.each([
+    ['patches:1,3-10 (no 02): rejected', 'patches:1,3-10', -EINVAL],
+    ['rfc-v4: accepted', 'rfc-v4', 0],
+    ['patches:2-3: accepted', 'patches:2-3', 0],
+  ])('%s', (_n, profile, want) => {
+    const fx = makeFixture(profile);
+    const out = runGuest(fx, function* (x, o) {
+      o.push(yield* map(x, R | W | VFIO_DMA_MAP_FLAG_EXEC, x.buf, 0x2000, P));
+      o.push(yield* map(x, R | W, x.buf + P, 0x3000, P));
+      o.push(yield* map(x, VFIO_DMA_MAP_FLAG_EXEC, x.buf + 2 * P, 0x5000, P));
+    });
+    expect(out).toEqual([want, 0, want]);
+    const d = fx.iommu.attached.values().next().value as FakeDomain | undefined;
+    // (the container is gone after exit; check through a fresh run below)
+    expect(d).toBeUndefined();
+  });
+
+  it('with 02 the EXEC mapping is passed as IOMMU_EXEC (no XN); without EXEC it keeps XN', () => {
+    const fx = makeFixture('rfc-v4');
+    runGuest(fx, function* (x) {
+      yield* map(x, R | W | VFIO_DMA_MAP_FLAG_EXEC, x.buf, 0x2000, P);
+      yield* map(x, R | W, x.buf + 4 * P, 0x8000, P);
+      const d = fx.iommu.domains[0] as FakeDomain;
+      expect(d.pages.get(0x2000)!.prot).toBe(IOMMU_READ | IOMMU_WRITE | IOMMU_EXEC);
+      expect(d.xn(0x2000)).toBe(false);
+      expect(d.xn(0x8000)).toBe(true);
+    });
+  });
+
+  it('mainline: bit 2 is VADDR (READ/WRITE must be clear, iova/size must match a mapping)', () => {
+    const fx = makeFixture('mainline');
+    const out = runGuest(fx, function* (x, o) {
+      o.push(yield* map(x, R | W, x.buf, 0, 2 * P));
+      o.push(yield* map(x, R | W | 4, x.buf + 4 * P, 0, 2 * P));
+      o.push(yield* map(x, 4, x.buf + 4 * P, 0, P));
+      o.push(yield* map(x, 4, x.buf + 4 * P, 0, 2 * P));
+      o.push(iommuOf(fx).mappings()[0]!.vaddr - x.buf);
+      const d = fx.iommu.domains[0] as FakeDomain;
+      o.push(d.pages.get(0)!.prot & IOMMU_EXEC);
+    });
+    expect(out).toEqual([0, -EINVAL, -EINVAL, 0, 4 * P, 0]);
+  });
+});
+
+describe('release', () => {
+  it('closing every fd unmaps and unpins everything; pinned pages outlive munmap until then', () => {
+    const fx = makeFixture();
+    let afterMunmap = -1;
+    runGuest(fx, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      yield* x.sys.munmap(x.buf, 16 * P);
+      afterMunmap = fx.mem.pages.pinnedPages;
+      expect(fx.mem.pages.allocatedPages).toBeGreaterThanOrEqual(4);
+      yield* x.sys.close(x.g);
+    });
+    expect(afterMunmap).toBe(4);
+    expect(fx.mem.pages.pinnedPages).toBe(0);
+    expect(fx.mem.pages.allocatedPages).toBe(0);
+    expect(fx.iommu.domains.length).toBe(0);
+  });
+
+  it('property: random MAP/UNMAP/close sequences leave zero pinned pages and zero locked_vm', () => {
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('map' as const), v: fc.integer({ min: 0, max: 15 }), i: fc.integer({ min: 0, max: 31 }), n: fc.integer({ min: 1, max: 4 }), f: fc.constantFrom(R, W, R | W, R | W | 4) }),
+      fc.record({ k: fc.constant('unmap' as const), i: fc.integer({ min: 0, max: 31 }), n: fc.integer({ min: 1, max: 8 }) }),
+      fc.record({ k: fc.constant('munmap' as const), v: fc.integer({ min: 0, max: 15 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 25 }), fc.boolean(), fc.constantFrom(0, 1, 2), (ops, limited, closeOrder) => {
+        const fx = makeFixture('rfc-v4');
+        let lockedDuring = 0;
+        let pinnedDuring = 0;
+        let mmRef: { lockedVm: number } | null = null;
+        const { thread } = fx.run(function* (sys) {
+          const x = yield* open(sys);
+          const proc = curProc(fx);
+          for (const o of ops) {
+            if (o.k === 'map') yield* map(x, o.f, x.buf + o.v * P, o.i * P, Math.min(o.n, 16 - o.v) * P);
+            else if (o.k === 'unmap') yield* unmap(x, o.i * P, o.n * P);
+            else yield* sys.munmap(x.buf + o.v * P, P);
+            // invariant: locked_vm equals the pages the container holds pinned
+            const it = fx.type1!.instances[0]!;
+            if (it.pinnedPages !== proc.mm.lockedVm) throw new Error(`locked_vm ${proc.mm.lockedVm} != pinned ${it.pinnedPages}`);
+            if (fx.mem.pages.totalPins !== it.pinnedPages) throw new Error('allocator pins disagree');
+          }
+          lockedDuring = proc.mm.lockedVm;
+          pinnedDuring = fx.mem.pages.totalPins;
+          mmRef = proc.mm;
+          if (closeOrder === 0) { yield* sys.close(x.c); yield* sys.close(x.g); }
+          else if (closeOrder === 1) { yield* sys.close(x.g); yield* sys.close(x.c); }
+          // 2: leave it to process exit
+          return 0;
+        }, limited ? { capIpcLock: false, memlock: 8 * P } : {});
+        expect(thread.exit!.trap).toBeNull();
+        expect(thread.exit!.hostError).toBeNull();
+        expect(lockedDuring).toBe(pinnedDuring);
+        expect(fx.mem.pages.pinnedPages).toBe(0);
+        expect(mmRef!.lockedVm).toBe(0);
+        expect(fx.mem.pages.allocatedPages).toBe(0);
+        expect(fx.iommu.domains.length).toBe(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+export { MAP_SHARED };

@@ -1,0 +1,391 @@
+import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, ENOTTY, EPERM } from '../base/errno.js';
+import type { KernelLog } from '../base/klog.js';
+import { IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE, type IommuCore, type IommuDomain, type IommuGroup } from '../iommu/types.js';
+import type { AddressSpace, PinnedPage } from '../process/mm.js';
+import type { Features } from '../profile.js';
+import {
+  VFIO_CHECK_EXTENSION,
+  VFIO_DMA_MAP_FLAG_EXEC,
+  VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_VADDR,
+  VFIO_DMA_MAP_FLAG_WRITE,
+  VFIO_IOMMU_GET_INFO,
+  VFIO_IOMMU_INFO_PGSIZES,
+  VFIO_IOMMU_MAP_DMA,
+  VFIO_IOMMU_UNMAP_DMA,
+  VFIO_TYPE1_IOMMU,
+} from '../uapi/constants.js';
+import type { Task } from '../vfs/file.js';
+import type { VfioIommuDriverOps } from './types.js';
+import type { Vfio } from './vfio.js';
+
+const PAGE_SIZE = 4096;
+const PAGE_SHIFT = 12;
+const TWO32 = 2 ** 32;
+const TWO64 = 2n ** 64n;
+
+/** One DMA mapping (struct vfio_dma): its pages, pinned through `mm` at map time. */
+export interface VfioDma {
+  iova: number;
+  size: number;
+  vaddr: number;
+  /** IOMMU_* prot */
+  prot: number;
+  /** physical address per page */
+  pa: Float64Array;
+  /** 1 where the page is a reserved (VM_PFNMAP) frame: not pinned, not accounted */
+  reserved: Uint8Array;
+  mm: AddressSpace;
+}
+
+export interface DmaMappingView {
+  iova: number;
+  size: number;
+  vaddr: number;
+  prot: number;
+}
+
+/** A container's type1 backend instance (struct vfio_iommu): one IOMMU domain, its groups and mappings. */
+export class Type1Iommu {
+  readonly groups: IommuGroup[] = [];
+  /** mappings sorted by iova */
+  readonly dmas: VfioDma[] = [];
+  released = false;
+  constructor(readonly domain: IommuDomain) {}
+
+  mappings(): DmaMappingView[] {
+    return this.dmas.map((d) => ({ iova: d.iova, size: d.size, vaddr: d.vaddr, prot: d.prot }));
+  }
+
+  /** pages pinned by this container's mappings (reserved frames excluded) */
+  get pinnedPages(): number {
+    let n = 0;
+    for (const d of this.dmas) for (let i = 0; i < d.reserved.length; i++) if (!d.reserved[i]) n++;
+    return n;
+  }
+}
+
+export interface Type1Options {
+  iommu: IommuCore;
+  features: Features;
+  log: KernelLog | null;
+  /** module parameter allow_unsafe_interrupts (default false) */
+  allowUnsafeInterrupts?: boolean;
+}
+
+/**
+ * vfio_iommu_type1 as the 2014 tree has it (Linux 3.13/3.14 base of the RFC v4 series:
+ * one IOMMU domain per container allocated at SET_IOMMU, adjacent mappings merged),
+ * with patch 02 (VFIO_DMA_MAP_FLAG_EXEC -> IOMMU_EXEC) and patch 03 (register for the
+ * platform bus) selected by profile features. The mainline profile gives bit 2 the
+ * VADDR meaning (see docs/VFIO.md for what of it is modelled).
+ */
+export class Type1Driver implements VfioIommuDriverOps {
+  readonly name = 'vfio-iommu-type1';
+  readonly instances: Type1Iommu[] = [];
+  private readonly sbuf = new Uint8Array(32);
+  private readonly sview = new DataView(this.sbuf.buffer);
+  private readonly pin: PinnedPage = { pa: 0, reserved: false };
+
+  constructor(
+    readonly opts: Type1Options,
+    /** the bus whose IOMMU the domains are allocated on */
+    readonly busName: string,
+    /** interrupt remapping required (PCI targets) */
+    readonly requireIntrRemap: boolean,
+  ) {}
+
+  private get features(): Features {
+    return this.opts.features;
+  }
+
+  open(arg: number): object | number {
+    if (arg !== VFIO_TYPE1_IOMMU) return -EINVAL;
+    const d = this.opts.iommu.domainAlloc(this.busName);
+    if (typeof d === 'number') return -EIO;
+    if (this.requireIntrRemap && !this.opts.allowUnsafeInterrupts && !this.opts.iommu.capable(this.busName, IOMMU_CAP_INTR_REMAP)) {
+      this.opts.log?.warn('vfio_iommu_type1', 'No interrupt remapping support.  Use the module param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform');
+      this.opts.iommu.domainFree(d);
+      return -EPERM;
+    }
+    const it = new Type1Iommu(d);
+    this.instances.push(it);
+    return it;
+  }
+
+  release(data: object): void {
+    const it = data as Type1Iommu;
+    this.removeRange(it, 0, Number.MAX_SAFE_INTEGER);
+    for (const g of [...it.groups]) this.opts.iommu.detachGroup(it.domain, g);
+    it.groups.length = 0;
+    this.opts.iommu.domainFree(it.domain);
+    it.released = true;
+    const i = this.instances.indexOf(it);
+    if (i >= 0) this.instances.splice(i, 1);
+  }
+
+  attachGroup(data: object, group: IommuGroup): number {
+    const it = data as Type1Iommu;
+    if (it.groups.includes(group)) return -EINVAL;
+    const r = this.opts.iommu.attachGroup(it.domain, group);
+    if (r) return r;
+    it.groups.push(group);
+    return 0;
+  }
+
+  detachGroup(data: object, group: IommuGroup): void {
+    const it = data as Type1Iommu;
+    const i = it.groups.indexOf(group);
+    if (i < 0) return;
+    this.opts.iommu.detachGroup(it.domain, group);
+    it.groups.splice(i, 1);
+  }
+
+  ioctl(data: object | null, task: Task | null, cmd: number, arg: number): number {
+    if (cmd === VFIO_CHECK_EXTENSION) return arg === VFIO_TYPE1_IOMMU ? 1 : 0;
+    const it = data as Type1Iommu | null;
+    if (it === null || task === null) return -EINVAL;
+    const mm = task.mm;
+    const b = this.sbuf;
+    const v = this.sview;
+    switch (cmd) {
+      case VFIO_IOMMU_GET_INFO: {
+        if (mm.copyFromUser(b, 0, arg, 16) < 0) return -EFAULT;
+        if (v.getUint32(0, true) < 16) return -EINVAL;
+        // the 2014 type1 writes flags 0; mainline reports PGSIZES
+        v.setUint32(4, this.features.mainline ? VFIO_IOMMU_INFO_PGSIZES : 0, true);
+        v.setUint32(8, it.domain.pgsizeBitmap >>> 0, true);
+        v.setUint32(12, Math.floor(it.domain.pgsizeBitmap / TWO32) >>> 0, true);
+        return mm.copyToUser(arg, b, 0, 16) < 0 ? -EFAULT : 0;
+      }
+      case VFIO_IOMMU_MAP_DMA: {
+        if (mm.copyFromUser(b, 0, arg, 32) < 0) return -EFAULT;
+        const flags = v.getUint32(4, true);
+        let mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+        if (this.features.mainline) mask |= VFIO_DMA_MAP_FLAG_VADDR;
+        else if (this.features.dmaMapExecFlag) mask |= VFIO_DMA_MAP_FLAG_EXEC;
+        if (v.getUint32(0, true) < 32 || (flags & ~mask) !== 0) return -EINVAL;
+        return this.doMap(it, mm, flags, v.getBigUint64(8, true), v.getBigUint64(16, true), v.getBigUint64(24, true), task);
+      }
+      case VFIO_IOMMU_UNMAP_DMA: {
+        if (mm.copyFromUser(b, 0, arg, 24) < 0) return -EFAULT;
+        if (v.getUint32(0, true) < 24 || v.getUint32(4, true) !== 0) return -EINVAL;
+        const r = this.doUnmap(it, v.getBigUint64(8, true), v.getBigUint64(16, true));
+        if (r < 0) return r;
+        v.setBigUint64(16, BigInt(r), true);
+        return mm.copyToUser(arg, b, 0, 24) < 0 ? -EFAULT : 0;
+      }
+      default:
+        return -ENOTTY;
+    }
+  }
+
+  private minMask(it: Type1Iommu): number {
+    const bm = it.domain.pgsizeBitmap;
+    let low = 1;
+    while (low <= bm && (bm & low) === 0 && low < 2 ** 30) low *= 2;
+    return low - 1;
+  }
+
+  private doMap(it: Type1Iommu, mm: AddressSpace, flags: number, vaddrB: bigint, iovaB: bigint, sizeB: bigint, task: Task): number {
+    // vaddr and size are unsigned long / size_t on 32-bit ARM: larger values do not fit
+    if (vaddrB >= BigInt(TWO32) || sizeB >= BigInt(TWO32)) return -EINVAL;
+    // model limit: iova beyond 2^52 cannot be represented (and is beyond any SMMU IAS)
+    if (iovaB >= 2n ** 52n) return -EINVAL;
+    const vaddr = Number(vaddrB);
+    const iova = Number(iovaB);
+    const size = Number(sizeB);
+    const mask = this.minMask(it);
+    if (this.features.mainline && (flags & VFIO_DMA_MAP_FLAG_VADDR) !== 0) {
+      // mainline: update the vaddr of an existing mapping; READ/WRITE must be clear
+      if ((flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) !== 0) return -EINVAL;
+      if (!size || ((size | vaddr) % (mask + 1)) !== 0 || iova % (mask + 1) !== 0) return -EINVAL;
+      const d = it.dmas.find((x) => x.iova === iova && x.size === size);
+      if (!d) return -EINVAL;
+      d.vaddr = vaddr;
+      return 0;
+    }
+    let prot = 0;
+    if (flags & VFIO_DMA_MAP_FLAG_WRITE) prot |= IOMMU_WRITE;
+    if (flags & VFIO_DMA_MAP_FLAG_READ) prot |= IOMMU_READ;
+    if (!this.features.mainline && this.features.dmaMapExecFlag && (flags & VFIO_DMA_MAP_FLAG_EXEC)) prot |= IOMMU_EXEC;
+    if (!prot) return -EINVAL;
+    if (!size || size % (mask + 1) !== 0 || iova % (mask + 1) !== 0 || vaddr % (mask + 1) !== 0) return -EINVAL;
+    if (iovaB + sizeB > TWO64) return -EINVAL;
+    if (vaddr + size > TWO32) return -EINVAL;
+    for (const d of it.dmas) if (d.iova < iova + size && iova < d.iova + d.size) return -EEXIST;
+
+    const npage = size >>> PAGE_SHIFT;
+    const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm };
+    const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
+    const lockCap = task.proc.capIpcLock;
+    let done = 0;
+    let err = 0;
+    for (; done < npage; done++) {
+      const va = vaddr + done * PAGE_SIZE;
+      const r = mm.pinUserPage(va, (prot & IOMMU_WRITE) !== 0, this.pin);
+      if (r < 0) {
+        err = r;
+        break;
+      }
+      if (!this.pin.reserved) {
+        if (!lockCap && mm.lockedVm + 1 > limit) {
+          mm.unpinPage(this.pin);
+          this.opts.log?.warn('vfio_iommu_type1', `RLIMIT_MEMLOCK (${task.proc.rlimitMemlock}) exceeded`);
+          err = -ENOMEM;
+          break;
+        }
+        mm.lockedVm++;
+      }
+      dma.pa[done] = this.pin.pa;
+      dma.reserved[done] = this.pin.reserved ? 1 : 0;
+      const io = iova + done * PAGE_SIZE;
+      if (it.domain.iovaToPhys(io) !== null) {
+        err = -EBUSY;
+        this.unpinOne(dma, done);
+        break;
+      }
+      const m = it.domain.map(io, this.pin.pa, PAGE_SIZE, prot);
+      if (m) {
+        err = m;
+        this.unpinOne(dma, done);
+        break;
+      }
+    }
+    if (err) {
+      // atomic failure: nothing stays mapped or pinned
+      if (done > 0) it.domain.unmap(iova, done * PAGE_SIZE);
+      for (let i = 0; i < done; i++) this.unpinOne(dma, i);
+      return err;
+    }
+    this.insertAndMerge(it, dma);
+    return 0;
+  }
+
+  private unpinOne(d: VfioDma, i: number): void {
+    if (d.reserved[i]) return;
+    this.pin.pa = d.pa[i]!;
+    this.pin.reserved = false;
+    d.mm.unpinPage(this.pin);
+    d.mm.lockedVm--;
+  }
+
+  private insertAndMerge(it: Type1Iommu, dma: VfioDma): void {
+    const ds = it.dmas;
+    let i = 0;
+    while (i < ds.length && ds[i]!.iova < dma.iova) i++;
+    ds.splice(i, 0, dma);
+    // merge with the right neighbour, then with the left one
+    const right = ds[i + 1];
+    if (right && this.mergeable(dma, right)) {
+      this.concat(dma, right);
+      ds.splice(i + 1, 1);
+    }
+    const left = i > 0 ? ds[i - 1] : undefined;
+    if (left && this.mergeable(left, dma)) {
+      this.concat(left, dma);
+      ds.splice(i, 1);
+    }
+  }
+
+  private mergeable(a: VfioDma, b: VfioDma): boolean {
+    return a.iova + a.size === b.iova && a.vaddr + a.size === b.vaddr && a.prot === b.prot && a.mm === b.mm;
+  }
+
+  private concat(a: VfioDma, b: VfioDma): void {
+    const pa = new Float64Array(a.pa.length + b.pa.length);
+    pa.set(a.pa);
+    pa.set(b.pa, a.pa.length);
+    const rs = new Uint8Array(pa.length);
+    rs.set(a.reserved);
+    rs.set(b.reserved, a.reserved.length);
+    a.pa = pa;
+    a.reserved = rs;
+    a.size += b.size;
+  }
+
+  private doUnmap(it: Type1Iommu, iovaB: bigint, sizeB: bigint): number {
+    const mask = BigInt(this.minMask(it));
+    if (!sizeB || (sizeB & mask) !== 0n || (iovaB & mask) !== 0n) return -EINVAL;
+    if (iovaB >= 2n ** 52n) return 0; // nothing can be mapped there
+    const iova = Number(iovaB);
+    const end = iovaB + sizeB >= 2n ** 52n ? Number.MAX_SAFE_INTEGER : Number(iovaB + sizeB);
+    return this.removeRange(it, iova, end);
+  }
+
+  /** unmap [start, end): trims, splits or removes every overlapping mapping; returns bytes unmapped */
+  private removeRange(it: Type1Iommu, start: number, end: number): number {
+    let unmapped = 0;
+    const ds = it.dmas;
+    for (let i = 0; i < ds.length; i++) {
+      const d = ds[i]!;
+      const dEnd = d.iova + d.size;
+      if (dEnd <= start || d.iova >= end) continue;
+      const from = Math.max(start, d.iova);
+      const to = Math.min(end, dEnd);
+      const p0 = (from - d.iova) / PAGE_SIZE;
+      const p1 = (to - d.iova) / PAGE_SIZE;
+      it.domain.unmap(from, to - from);
+      for (let p = p0; p < p1; p++) this.unpinOne(d, p);
+      unmapped += to - from;
+      if (from === d.iova && to === dEnd) {
+        ds.splice(i, 1);
+        i--;
+      } else if (from === d.iova) {
+        d.pa = d.pa.slice(p1);
+        d.reserved = d.reserved.slice(p1);
+        d.vaddr += to - d.iova;
+        d.size = dEnd - to;
+        d.iova = to;
+      } else if (to === dEnd) {
+        d.pa = d.pa.slice(0, p0);
+        d.reserved = d.reserved.slice(0, p0);
+        d.size = from - d.iova;
+      } else {
+        const tail: VfioDma = {
+          iova: to,
+          size: dEnd - to,
+          vaddr: d.vaddr + (to - d.iova),
+          prot: d.prot,
+          pa: d.pa.slice(p1),
+          reserved: d.reserved.slice(p1),
+          mm: d.mm,
+        };
+        d.pa = d.pa.slice(0, p0);
+        d.reserved = d.reserved.slice(0, p0);
+        d.size = from - d.iova;
+        ds.splice(i + 1, 0, tail);
+        i++;
+      }
+    }
+    return unmapped;
+  }
+}
+
+/**
+ * vfio_iommu_type1_init: decides the bus and registers with the VFIO core. Without
+ * patch 03 only the PCI bus counts (this board has none: -ENODEV, nothing registered,
+ * CHECK_EXTENSION(TYPE1) answers 0). With patch 03 PCI is preferred (interrupt remapping
+ * then required), else the platform bus when an IOMMU serves it. Mainline registers
+ * whenever an IOMMU is present on either bus.
+ */
+export function vfioIommuType1Init(vfio: Vfio, opts: Type1Options): Type1Driver | number {
+  const { iommu, features } = opts;
+  let bus: string | null = null;
+  let intr = false;
+  if (iommu.present('pci')) {
+    bus = 'pci';
+    intr = true;
+  } else if ((features.type1PlatformBus || features.mainline) && iommu.present('platform')) {
+    bus = 'platform';
+  }
+  if (bus === null) {
+    opts.log?.info('vfio_iommu_type1', 'no IOMMU on a supported bus: not registered');
+    return -ENODEV;
+  }
+  const drv = new Type1Driver(opts, bus, intr);
+  const r = vfio.registerIommuDriver(drv);
+  return r < 0 ? r : drv;
+}
+
+export { ENOMEM };

@@ -1,0 +1,417 @@
+import { EBADF, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/errno.js';
+import type { KernelLog } from '../base/klog.js';
+import type { KDevice } from '../driver/types.js';
+import type { IommuCore, IommuGroup } from '../iommu/types.js';
+import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
+import type { Vfs } from '../vfs/vfs.js';
+import {
+  VFIO_API_VERSION,
+  VFIO_CHECK_EXTENSION,
+  VFIO_GET_API_VERSION,
+  VFIO_GROUP_FLAGS_CONTAINER_SET,
+  VFIO_GROUP_FLAGS_VIABLE,
+  VFIO_GROUP_GET_DEVICE_FD,
+  VFIO_GROUP_GET_STATUS,
+  VFIO_GROUP_SET_CONTAINER,
+  VFIO_GROUP_UNSET_CONTAINER,
+  VFIO_IOMMU_GET_INFO,
+  VFIO_IOMMU_MAP_DMA,
+  VFIO_IOMMU_UNMAP_DMA,
+  VFIO_SET_IOMMU,
+} from '../uapi/constants.js';
+import type { VfioDeviceOps, VfioIommuDriverOps } from './types.js';
+
+const O_RDWR = 2;
+const O_CLOEXEC = 0o2000000;
+const PAGE_SIZE = 4096;
+
+export class VfioContainer {
+  readonly groups: VfioGroup[] = [];
+  iommuDriver: VfioIommuDriverOps | null = null;
+  iommuData: object | null = null;
+  /** references: the container fd(s) and each attached group */
+  refs = 1;
+  constructor(readonly id: number) {}
+}
+
+export class VfioDevice {
+  /** open device fds */
+  openCount = 0;
+  /** vfio_del_group_dev was called while the device was open: removal completes at the last release */
+  removing = false;
+  constructor(
+    readonly dev: KDevice,
+    readonly group: VfioGroup,
+    readonly ops: VfioDeviceOps,
+    readonly data: unknown,
+  ) {}
+}
+
+export class VfioGroup {
+  readonly devices: VfioDevice[] = [];
+  container: VfioContainer | null = null;
+  /** 1 for the group fd's SET_CONTAINER, +1 per open device fd */
+  containerUsers = 0;
+  opened = false;
+  constructor(readonly iommuGroup: IommuGroup) {}
+  get id(): number {
+    return this.iommuGroup.id;
+  }
+}
+
+export interface GroupState {
+  id: number;
+  viable: boolean;
+  opened: boolean;
+  containerSet: boolean;
+  containerUsers: number;
+  devices: string[];
+  openDevices: string[];
+}
+
+export interface VfioHost {
+  readonly vfs: Vfs;
+  readonly iommu: IommuCore;
+  readonly log: KernelLog | null;
+}
+
+/**
+ * The VFIO core of the 2014 kernel (drivers/vfio/vfio.c): /dev/vfio/vfio containers,
+ * /dev/vfio/<N> groups created when a bus driver adds a device of IOMMU group N, device
+ * fds, IOMMU-backend registration. The rules are those of shared/reference/vfio-uapi.md.
+ */
+export class Vfio {
+  readonly iommuDrivers: VfioIommuDriverOps[] = [];
+  private readonly groupMap = new Map<number, VfioGroup>();
+  readonly containers = new Set<VfioContainer>();
+  private nextContainerId = 1;
+  // scratch for struct copies (no allocation on the ioctl path)
+  private readonly sbuf = new Uint8Array(64);
+  private readonly sview = new DataView(this.sbuf.buffer);
+
+  readonly containerFops: FileOps;
+  readonly groupFops: FileOps;
+  readonly deviceFops: FileOps;
+
+  constructor(readonly host: VfioHost) {
+    const self = this;
+    this.containerFops = {
+      name: 'vfio-container',
+      ioctl: (f, task, cmd, arg) => self.containerIoctl(f.priv as VfioContainer, task, cmd, arg),
+      release: (f) => self.containerPut(f.priv as VfioContainer),
+    };
+    this.groupFops = {
+      name: 'vfio-group',
+      ioctl: (f, task, cmd, arg) => self.groupIoctl(f.priv as VfioGroup, task, cmd, arg),
+      release: (f) => self.groupRelease(f.priv as VfioGroup),
+    };
+    this.deviceFops = {
+      name: 'vfio-device',
+      ioctl: (f, task, cmd, arg) => {
+        const d = f.priv as VfioDevice;
+        return d.ops.ioctl ? d.ops.ioctl(d.data, task, cmd, arg) : -EINVAL;
+      },
+      read: (f, task, buf, count, pos) => {
+        const d = f.priv as VfioDevice;
+        return d.ops.read ? d.ops.read(d.data, task, buf, count, pos) : -EINVAL;
+      },
+      write: (f, task, buf, count, pos) => {
+        const d = f.priv as VfioDevice;
+        return d.ops.write ? d.ops.write(d.data, task, buf, count, pos) : -EINVAL;
+      },
+      mmap: (f, task, vma) => {
+        const d = f.priv as VfioDevice;
+        return d.ops.mmap ? d.ops.mmap(d.data, task, vma) : -EINVAL;
+      },
+      release: (f) => self.deviceRelease(f.priv as VfioDevice),
+    };
+    host.vfs.addDevNode('/dev/vfio/vfio', 0o666, (flags, _task, path) => {
+      const c = new VfioContainer(this.nextContainerId++);
+      this.containers.add(c);
+      return new File(this.containerFops, c, flags, path);
+    });
+  }
+
+  // ---------------- IOMMU driver registration ----------------
+
+  registerIommuDriver(ops: VfioIommuDriverOps): number {
+    if (this.iommuDrivers.includes(ops)) return -EINVAL;
+    this.iommuDrivers.push(ops);
+    this.host.log?.info('vfio', `registered IOMMU driver ${ops.name}`);
+    return 0;
+  }
+
+  unregisterIommuDriver(ops: VfioIommuDriverOps): void {
+    const i = this.iommuDrivers.indexOf(ops);
+    if (i >= 0) this.iommuDrivers.splice(i, 1);
+  }
+
+  // ---------------- bus-driver interface ----------------
+
+  /** vfio_add_group_dev: 0, -EINVAL (no IOMMU group), -EBUSY (already added) */
+  addGroupDev(dev: KDevice, ops: VfioDeviceOps, data: unknown): number {
+    const ig = this.host.iommu.groupOf(dev);
+    if (ig === null) return -EINVAL;
+    let g = this.groupMap.get(ig.id);
+    if (!g) {
+      g = new VfioGroup(ig);
+      this.groupMap.set(ig.id, g);
+      const grp = g;
+      this.host.vfs.addDevNode(`/dev/vfio/${ig.id}`, 0o600, (flags, _task, path) => this.groupOpen(grp, flags, path));
+    }
+    if (g.devices.some((d) => d.dev === dev)) return -EBUSY;
+    g.devices.push(new VfioDevice(dev, g, ops, data));
+    return 0;
+  }
+
+  /**
+   * vfio_del_group_dev: returns the device data, or null when the device is unknown.
+   * Linux sleeps until every device fd is closed; the model cannot sleep in a driver's
+   * remove(), so the device is marked and leaves its group at its last release.
+   */
+  delGroupDev(dev: KDevice): unknown {
+    for (const g of this.groupMap.values()) {
+      const d = g.devices.find((x) => x.dev === dev);
+      if (!d) continue;
+      if (d.openCount > 0) {
+        d.removing = true;
+        this.host.log?.warn('vfio', `${dev.name}: removal deferred until its device fds are closed`);
+      } else this.dropDevice(d);
+      return d.data;
+    }
+    return null;
+  }
+
+  private dropDevice(d: VfioDevice): void {
+    const g = d.group;
+    const i = g.devices.indexOf(d);
+    if (i >= 0) g.devices.splice(i, 1);
+    this.maybeDropGroup(g);
+  }
+
+  /** a group without devices, not open and not in a container disappears with its node */
+  private maybeDropGroup(g: VfioGroup): void {
+    if (g.devices.length > 0 || g.opened || g.container !== null) return;
+    if (this.groupMap.get(g.id) !== g) return;
+    this.groupMap.delete(g.id);
+    this.host.vfs.removeDevNode(`/dev/vfio/${g.id}`);
+  }
+
+  // ---------------- inspection ----------------
+
+  group(id: number): VfioGroup | null {
+    return this.groupMap.get(id) ?? null;
+  }
+
+  groups(): VfioGroup[] {
+    return [...this.groupMap.values()];
+  }
+
+  viable(g: VfioGroup): boolean {
+    for (const dev of g.iommuGroup.devices) {
+      if (dev.driver === null) continue;
+      if (g.devices.some((d) => d.dev === dev)) continue;
+      return false;
+    }
+    return true;
+  }
+
+  groupState(id: number): GroupState | null {
+    const g = this.groupMap.get(id);
+    if (!g) return null;
+    return {
+      id,
+      viable: this.viable(g),
+      opened: g.opened,
+      containerSet: g.container !== null,
+      containerUsers: g.containerUsers,
+      devices: g.devices.map((d) => d.dev.name),
+      openDevices: g.devices.filter((d) => d.openCount > 0).map((d) => d.dev.name),
+    };
+  }
+
+  /** every live container: its groups, backend name and backend instance (Type1Iommu for type1) */
+  containerStates(): { id: number; groups: number[]; iommu: string | null; data: object | null }[] {
+    return [...this.containers].map((c) => ({ id: c.id, groups: c.groups.map((g) => g.id), iommu: c.iommuDriver?.name ?? null, data: c.iommuData }));
+  }
+
+  // ---------------- container ----------------
+
+  private containerPut(c: VfioContainer): void {
+    c.refs--;
+    if (c.refs === 0) this.containers.delete(c);
+  }
+
+  private containerIoctl(c: VfioContainer, task: Task, cmd: number, arg: number): number {
+    switch (cmd) {
+      case VFIO_GET_API_VERSION:
+        return VFIO_API_VERSION;
+      case VFIO_CHECK_EXTENSION: {
+        if (c.iommuDriver) return c.iommuDriver.ioctl(c.iommuData, task, cmd, arg);
+        let ret = 0;
+        for (const d of this.iommuDrivers) {
+          ret = d.ioctl(null, task, VFIO_CHECK_EXTENSION, arg);
+          if (ret > 0) break;
+        }
+        return ret;
+      }
+      case VFIO_SET_IOMMU:
+        return this.setIommu(c, arg);
+      default:
+        if (c.iommuDriver) return c.iommuDriver.ioctl(c.iommuData, task, cmd, arg);
+        // the IOMMU backend's requests before SET_IOMMU: -EINVAL as in vfio.c; anything else -ENOTTY
+        return cmd === VFIO_IOMMU_GET_INFO || cmd === VFIO_IOMMU_MAP_DMA || cmd === VFIO_IOMMU_UNMAP_DMA ? -EINVAL : -ENOTTY;
+    }
+  }
+
+  private setIommu(c: VfioContainer, arg: number): number {
+    if (c.groups.length === 0 || c.iommuDriver !== null) return -EINVAL;
+    // spec: an unknown type is -EINVAL (also when no backend accepts it)
+    let ret = -EINVAL;
+    for (const drv of this.iommuDrivers) {
+      if (drv.ioctl(null, null, VFIO_CHECK_EXTENSION, arg) <= 0) continue;
+      const data = drv.open(arg);
+      if (typeof data === 'number') {
+        ret = data;
+        continue;
+      }
+      // attach every group; on failure detach the ones done
+      let err = 0;
+      const done: VfioGroup[] = [];
+      for (const g of c.groups) {
+        err = drv.attachGroup(data, g.iommuGroup);
+        if (err) break;
+        done.push(g);
+      }
+      if (err) {
+        for (const g of done) drv.detachGroup(data, g.iommuGroup);
+        drv.release(data);
+        ret = err;
+        continue;
+      }
+      c.iommuDriver = drv;
+      c.iommuData = data;
+      return 0;
+    }
+    return ret;
+  }
+
+  // ---------------- group ----------------
+
+  private groupOpen(g: VfioGroup, flags: number, path: string): File | number {
+    if (this.groupMap.get(g.id) !== g) return -ENODEV;
+    if (g.opened) return -EBUSY;
+    // still attached to a container from an earlier open (device fds keep it)
+    if (g.container !== null) return -EBUSY;
+    g.opened = true;
+    return new File(this.groupFops, g, flags, path);
+  }
+
+  private groupRelease(g: VfioGroup): void {
+    this.tryDissolveContainer(g);
+    g.opened = false;
+    this.maybeDropGroup(g);
+  }
+
+  /** drop one container user; the last one detaches the group */
+  private tryDissolveContainer(g: VfioGroup): void {
+    if (g.containerUsers > 0) {
+      g.containerUsers--;
+      if (g.containerUsers === 0) this.unsetContainerInternal(g);
+    }
+  }
+
+  private unsetContainerInternal(g: VfioGroup): void {
+    const c = g.container;
+    if (c === null) return;
+    if (c.iommuDriver && c.iommuData) c.iommuDriver.detachGroup(c.iommuData, g.iommuGroup);
+    g.container = null;
+    const i = c.groups.indexOf(g);
+    if (i >= 0) c.groups.splice(i, 1);
+    if (c.iommuDriver && c.groups.length === 0) {
+      c.iommuDriver.release(c.iommuData!);
+      c.iommuDriver = null;
+      c.iommuData = null;
+    }
+    this.containerPut(c);
+    this.maybeDropGroup(g);
+  }
+
+  private groupIoctl(g: VfioGroup, task: Task, cmd: number, arg: number): number {
+    switch (cmd) {
+      case VFIO_GROUP_GET_STATUS: {
+        const r = task.mm.copyFromUser(this.sbuf, 0, arg, 8);
+        if (r < 0) return r;
+        if (this.sview.getUint32(0, true) < 8) return -EINVAL;
+        let flags = 0;
+        if (this.viable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
+        if (g.container !== null) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+        this.sview.setUint32(4, flags, true);
+        return task.mm.copyToUser(arg, this.sbuf, 0, 8) < 0 ? -EFAULT : 0;
+      }
+      case VFIO_GROUP_SET_CONTAINER: {
+        const v = task.mm.getUser32(arg);
+        if (v < 0) return -EFAULT;
+        const fd = v | 0;
+        if (fd < 0) return -EINVAL;
+        return this.setContainer(g, task, fd);
+      }
+      case VFIO_GROUP_UNSET_CONTAINER:
+        if (g.containerUsers === 0) return -EINVAL;
+        if (g.containerUsers !== 1) return -EBUSY;
+        g.containerUsers = 0;
+        this.unsetContainerInternal(g);
+        return 0;
+      case VFIO_GROUP_GET_DEVICE_FD: {
+        const name = task.mm.strndupUser(arg, PAGE_SIZE);
+        if (typeof name === 'number') return name;
+        return this.getDeviceFd(g, task, name);
+      }
+      default:
+        return -ENOTTY;
+    }
+  }
+
+  private setContainer(g: VfioGroup, task: Task, fd: number): number {
+    if (g.containerUsers > 0) return -EINVAL;
+    const f = task.proc.fdget(fd);
+    if (f === null) return -EBADF;
+    if (f.ops !== this.containerFops) return -EINVAL;
+    const c = f.priv as VfioContainer;
+    if (c.iommuDriver && c.iommuData) {
+      const r = c.iommuDriver.attachGroup(c.iommuData, g.iommuGroup);
+      if (r) return r;
+    }
+    g.container = c;
+    c.groups.push(g);
+    c.refs++;
+    g.containerUsers = 1;
+    return 0;
+  }
+
+  private getDeviceFd(g: VfioGroup, task: Task, name: string): number {
+    if (g.containerUsers === 0 || g.container === null || g.container.iommuDriver === null || !this.viable(g)) return -EINVAL;
+    const d = g.devices.find((x) => x.dev.name === name && !x.removing);
+    if (!d) return -ENODEV;
+    const r = d.ops.open(d.data);
+    if (r) return r;
+    const f = anonInodeGetFile('[vfio-device]', this.deviceFops, d, O_RDWR);
+    const fd = task.proc.fdInstall(f, true);
+    if (fd < 0) {
+      d.ops.release(d.data);
+      return fd;
+    }
+    d.openCount++;
+    g.containerUsers++;
+    return fd;
+  }
+
+  private deviceRelease(d: VfioDevice): void {
+    d.ops.release(d.data);
+    d.openCount--;
+    this.tryDissolveContainer(d.group);
+    if (d.removing && d.openCount === 0) this.dropDevice(d);
+  }
+}
+
+export { O_CLOEXEC };

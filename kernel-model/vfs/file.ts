@@ -1,0 +1,95 @@
+import type { WaitQueue } from '../../emulator/cpu/cpu.js';
+import type { AddressSpace, Vma } from '../process/mm.js';
+import type { Process } from '../process/process.js';
+
+/** returned by a blocking operation after it parked the caller: the syscall is restarted when woken */
+export const ERESTARTSYS = 512;
+
+/** f_mode bits */
+export const FMODE_READ = 1;
+export const FMODE_WRITE = 2;
+export const FMODE_LSEEK = 4;
+export const FMODE_PREAD = 8;
+export const FMODE_PWRITE = 16;
+
+/**
+ * The kernel context of a syscall ("current"): the calling process, its address space,
+ * and a way to sleep. A file operation that must wait calls `sleepOn(wq)` for each wait
+ * queue and returns -ERESTARTSYS; the syscall layer blocks the thread and re-executes
+ * the operation when a queue is woken (Linux's restart semantics, without signals).
+ */
+export interface Task {
+  readonly proc: Process;
+  readonly mm: AddressSpace;
+  /** false in contexts that cannot sleep (the plain invoke entry without a thread) */
+  readonly canBlock: boolean;
+  sleepOn(wq: WaitQueue): void;
+}
+
+/** poll_table: a poll op registers its wait queues here (null when only the mask is wanted) */
+export interface PollTable {
+  wait(wq: WaitQueue): void;
+}
+
+export interface DirEntry {
+  name: string;
+  type: number;
+  ino: number;
+}
+
+/**
+ * struct file_operations, reduced. Every method returns Linux values (>= 0 or -errno).
+ * `buf` arguments are user pointers: the op copies with task.mm.copyToUser/FromUser.
+ */
+export interface FileOps {
+  readonly name: string;
+  read?(f: File, task: Task, buf: number, count: number, pos: number): number;
+  write?(f: File, task: Task, buf: number, count: number, pos: number): number;
+  /** when absent, lseek is generic (SEEK_SET/CUR; SEEK_END with `size`) */
+  llseek?(f: File, offset: number, whence: number): number;
+  ioctl?(f: File, task: Task, cmd: number, arg: number): number;
+  /** the VMA exists (anonymous, empty); the op makes it a device mapping or refuses */
+  mmap?(f: File, task: Task, vma: Vma): number;
+  poll?(f: File, pt: PollTable | null): number;
+  readdir?(f: File): DirEntry[] | number;
+  release?(f: File): void;
+}
+
+let nextIno = 1000;
+
+/** struct file */
+export class File {
+  refs = 1;
+  pos = 0;
+  /** FMODE_* */
+  mode: number;
+  readonly ino = nextIno++;
+  constructor(
+    readonly ops: FileOps,
+    public priv: unknown,
+    /** open flags (O_NONBLOCK, O_APPEND, access mode) */
+    public flags: number,
+    /** what /proc/self/fd would show: a path or "anon_inode:[eventfd]" */
+    readonly path: string,
+  ) {
+    const acc = flags & 3;
+    this.mode = (acc === 0 || acc === 2 ? FMODE_READ : 0) | (acc === 1 || acc === 2 ? FMODE_WRITE : 0) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+  }
+
+  get(): this {
+    this.refs++;
+    return this;
+  }
+
+  /** fput: the last reference calls release */
+  put(): void {
+    if (this.refs <= 0) return;
+    this.refs--;
+    if (this.refs === 0) this.ops.release?.(this);
+  }
+}
+
+/** anon_inode_getfile */
+export function anonInodeGetFile(name: string, ops: FileOps, priv: unknown, flags: number): File {
+  return new File(ops, priv, flags, `anon_inode:${name}`);
+}
