@@ -2,6 +2,7 @@ import type { MachineCore } from '../emulator/board/types.js';
 import type { DeviceTree, DtNode } from '../emulator/dt/types.js';
 import { HwAccess } from './base/hw.js';
 import { KernelLog } from './base/klog.js';
+import { KernelOops } from './base/oops.js';
 import { DriverCore } from './driver/core.js';
 import { ArmSmmuDriver } from './drivers/arm-smmu.js';
 import { Pl330Driver } from './drivers/pl330.js';
@@ -95,8 +96,22 @@ export class Kernel implements KernelServices {
     const ic = this.irq as unknown as { boot?: () => void; booted?: boolean };
     if (typeof ic.boot === 'function' && ic.booted !== true) ic.boot();
     this.platformBus.populate();
-    this.driverCore.driverRegister(this.drivers.armSmmu);
-    this.driverCore.driverRegister(this.drivers.pl330);
-    this.driverCore.driverRegister(this.drivers.testDma);
+    // an Oops in a built-in driver's probe (e.g. a node without a device model behind its
+    // registers: an external abort) is logged and boot goes on with the device unbound
+    this.driverCore.oopsHandler = (e, drv, dev) => {
+      this.log.log('alert', '', e.message);
+      this.log.log('emerg', '', `Internal error: Oops: ${e.kind} in ${drv.name} probe of ${dev.name}`);
+      this.oopses.push(e);
+    };
+    try {
+      this.driverCore.driverRegister(this.drivers.armSmmu);
+      this.driverCore.driverRegister(this.drivers.pl330);
+      this.driverCore.driverRegister(this.drivers.testDma);
+    } finally {
+      this.driverCore.oopsHandler = null;
+    }
   }
+
+  /** Oopses taken at boot */
+  readonly oopses: KernelOops[] = [];
 }

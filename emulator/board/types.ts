@@ -65,6 +65,8 @@ export interface DeviceContext {
   /** the device's interrupt outputs, one IrqLine per `interrupts` entry, already wired */
   readonly irqs: IrqLine[];
   readonly irqSpecs: IrqSpec[];
+  /** `interrupt-names` entry per interrupt (null when the node has none); optional for hand-built contexts */
+  readonly irqNames?: (string | null)[];
   /** stream ids from `iommus = <&smmu sid ...>` (empty when the device is not behind an IOMMU) */
   readonly streamIds: number[];
   /**

@@ -9,8 +9,11 @@ export interface SrcLoc {
 
 /** A phandle reference inside a cell list: `&label` (resolved to the node's phandle). */
 export interface DtRef {
+  /** a label name, or a full path starting with '/' for `&{/path}` */
   ref: string;
   loc: SrcLoc;
+  /** the referenced node's phandle, filled in when the tree is resolved (parser) */
+  phandle?: number;
 }
 
 /** One comma-separated piece of a property value. */
@@ -49,6 +52,8 @@ export interface DeviceTree {
   /** phandle -> node */
   phandles: Map<number, DtNode>;
   file: string;
+  /** `/memreserve/ <address> <size>;` entries (optional; absent when the source has none) */
+  memreserve?: { address: bigint; size: bigint }[];
 }
 
 /** A parse or semantic error that names file:line:col. */

@@ -173,3 +173,26 @@ describe('driver core: 2014 semantics', () => {
     expect(k.log.grep(/driver_sysfs_add\(2c0a0000.dma\) failed/).length).toBe(1);
   });
 });
+
+describe('driver core: bus notifiers', () => {
+  it('reports bind/unbind events in order and lets bind-driver veto a probe', () => {
+    const { k } = bootWithFakes('mainline');
+    const events: string[] = [];
+    let veto = false;
+    k.driverCore.registerNotifier((ev, dev, drv) => {
+      events.push(`${ev} ${dev.name} ${drv?.name ?? '-'}`);
+      return veto && ev === 'bind-driver' ? -EBUSY : undefined;
+    });
+    sysWrite(k.sysfs, `${D}/drivers/dma-pl330/unbind`, DMA);
+    sysWrite(k.sysfs, `${D}/drivers/dma-pl330/bind`, DMA);
+    expect(events).toEqual([
+      `unbind-driver ${DMA} dma-pl330`, `unbound-driver ${DMA} dma-pl330`,
+      `bind-driver ${DMA} dma-pl330`, `bound-driver ${DMA} dma-pl330`,
+    ]);
+    sysWrite(k.sysfs, `${D}/drivers/dma-pl330/unbind`, DMA);
+    veto = true;
+    expect(sysWrite(k.sysfs, `${D}/drivers/dma-pl330/bind`, DMA)).toBe(-EBUSY);
+    expect(driverOf(k, DMA)).toBeNull();
+    expect(k.drivers.pl330.hosts.length).toBe(0); // probe never ran
+  });
+});

@@ -1,5 +1,5 @@
 import type { DtNode } from '../../emulator/dt/types.js';
-import { EBUSY, EEXIST, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errnoName } from '../base/errno.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errnoName } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import { PAGE_SIZE } from '../mm/page-alloc.js';
@@ -68,6 +68,14 @@ export class Device implements KDevice {
   }
 }
 
+/**
+ * Bus notifier events (BUS_NOTIFY_*). A 'bind-driver' listener may veto the probe by
+ * returning a negative errno (the hook where mainline claims DMA ownership: a group owned
+ * by user space refuses ordinary drivers with -EBUSY).
+ */
+export type BusEvent = 'add-device' | 'del-device' | 'bind-driver' | 'bound-driver' | 'unbind-driver' | 'unbound-driver';
+export type BusNotifier = (ev: BusEvent, dev: KDevice, drv: KDriver | null) => number | void;
+
 /** sysfs_streq: equal, ignoring one trailing newline on either side */
 export function sysfsStreq(a: string, b: string): boolean {
   const strip = (s: string): string => (s.endsWith('\n') ? s.slice(0, -1) : s);
@@ -78,12 +86,33 @@ export class DriverCore {
   readonly buses = new Map<string, Bus>();
   /** devices, in registration order */
   private readonly sysfsDriverDirs = new Map<KDriver, string>();
+  private readonly notifiers: BusNotifier[] = [];
+  /** when set, an Oops in a probe is handed here instead of propagating (boot) */
+  oopsHandler: ((e: KernelOops, drv: KDriver, dev: KDevice) => void) | null = null;
 
   constructor(
     readonly sysfs: Sysfs,
     readonly profile: Profile,
     readonly log: KernelLog,
   ) {}
+
+  /** bus_register_notifier (all buses) */
+  registerNotifier(fn: BusNotifier): void {
+    this.notifiers.push(fn);
+  }
+
+  unregisterNotifier(fn: BusNotifier): void {
+    const i = this.notifiers.indexOf(fn);
+    if (i >= 0) this.notifiers.splice(i, 1);
+  }
+
+  private notify(ev: BusEvent, dev: KDevice, drv: KDriver | null): number {
+    for (const fn of [...this.notifiers]) {
+      const r = fn(ev, dev, drv);
+      if (typeof r === 'number' && r < 0) return r;
+    }
+    return 0;
+  }
 
   busRegister(name: string): Bus {
     const existing = this.buses.get(name);
@@ -171,6 +200,7 @@ export class DriverCore {
       });
     }
     this.sysfs.addLink(`bus/${bus.name}/devices/${dev.name}`, `/sys/${p}`);
+    this.notify('add-device', dev, null);
     if (bus.autoprobe) this.deviceAttach(dev);
     return 0;
   }
@@ -181,6 +211,7 @@ export class DriverCore {
     const i = bus.devices.indexOf(dev);
     if (i >= 0) bus.devices.splice(i, 1);
     dev.registered = false;
+    this.notify('del-device', dev, null);
     this.sysfs.remove(`bus/${bus.name}/devices/${dev.name}`);
     this.sysfs.remove(`devices/${bus.name}/${dev.name}`);
   }
@@ -303,6 +334,8 @@ export class DriverCore {
       dev.drvdata = null;
       return -EEXIST;
     }
+    const veto = this.notify('bind-driver', dev, drv);
+    if (veto < 0) return veto;
     dev.driver = drv;
     if (dir) this.sysfs.addLink(`${dir}/${dev.name}`, `/sys/devices/${dev.bus.name}/${dev.name}`);
     this.sysfs.addLink(`devices/${dev.bus.name}/${dev.name}/driver`, `/sys/${dir ?? `bus/${dev.bus.name}/drivers/${drv.name}`}`);
@@ -310,11 +343,13 @@ export class DriverCore {
     try {
       r = drv.probe(dev);
     } catch (e) {
+      // an Oops in probe: undo the binding; the syscall boundary handles it, or the
+      // oopsHandler (set during boot) records it and the probe counts as failed
       if (!(e instanceof KernelOops)) throw e;
-      this.log.log('alert', '', e.message);
-      r = -ENODEV;
       this.unlink(dev, drv);
-      throw e;
+      if (!this.oopsHandler) throw e;
+      this.oopsHandler(e, drv, dev);
+      return -EFAULT;
     }
     if (r !== 0) {
       this.unlink(dev, drv);
@@ -322,6 +357,7 @@ export class DriverCore {
       else if (r !== -ENODEV && r !== -ENXIO) this.log.warn('', `${drv.name}: probe of ${dev.name} failed with error ${r}`);
       return r;
     }
+    this.notify('bound-driver', dev, drv);
     return 0;
   }
 
@@ -361,8 +397,10 @@ export class DriverCore {
     if (!(dev instanceof Device)) return;
     const drv = dev.driver;
     if (!drv) return;
+    this.notify('unbind-driver', dev, drv);
     drv.remove(dev);
     this.unlink(dev, drv);
+    this.notify('unbound-driver', dev, drv);
   }
 
   describe(ret: number): string {

@@ -517,6 +517,7 @@ export class ArmSmmu implements IommuOps {
 
   /** tear down (driver remove) */
   shutdown(): void {
+    if (this.contextMap.some((x) => x)) this.k.log.err(this.prefix, 'removing device with active domains!');
     this.wr(this.gr0 + GR0_sCR0, sCR0_CLIENTPD);
     this.freeGlobalIrqs();
   }

@@ -17,6 +17,11 @@ const CR1 = 0xe04;
 const CR3 = 0xe0c;
 const CR4 = 0xe10;
 const CRD = 0xe14;
+const DBGSTATUS = 0xd00;
+const DBGCMD = 0xd04;
+const DBGINST0 = 0xd08;
+const DBGINST1 = 0xd0c;
+const DMAKILL = 0x01;
 const PERIPH_ID = 0xfe0;
 const PCELL_ID = 0xff0;
 
@@ -52,7 +57,9 @@ export interface Pl330Host {
  * Host PL330 driver (stand-in for drivers/dma/pl330.c as a dmaengine provider). Probe
  * reads the configuration registers and the PrimeCell ids through MMIO, checks the ids,
  * requests every interrupt line with one handler, and logs the probe line Linux logs.
- * The handler acknowledges events (INTCLR) and logs channel faults. It is bound at boot
+ * The handler acknowledges events (INTCLR), and like Linux's pl330_update logs each
+ * faulting channel and stops it with DMAKILL through the debug interface (a faulting
+ * thread keeps the abort line asserted until killed). It is bound at boot
  * so that an administrator must move the device to vfio-platform.
  */
 export class Pl330Driver implements KDriver {
@@ -133,6 +140,15 @@ export class Pl330Driver implements KDriver {
     if (i >= 0) this.hosts.splice(i, 1);
   }
 
+  /** DMAKILL to a channel thread (or the manager for ch < 0) through the debug registers */
+  private kill(base: number, ch: number): void {
+    const hw = this.k.hw;
+    for (let i = 0; i < 100 && hw.readl(base + DBGSTATUS) & 1; i++);
+    hw.writel((DMAKILL << 16) | (ch >= 0 ? (ch << 8) | 1 : 0), base + DBGINST0);
+    hw.writel(0, base + DBGINST1);
+    hw.writel(0, base + DBGCMD);
+  }
+
   readonly handler = (_irq: number, devId: unknown): IrqReturn => {
     const host = devId as Pl330Host;
     const hw = this.k.hw;
@@ -146,9 +162,15 @@ export class Pl330Driver implements KDriver {
       const ftrd = fsrd ? hw.readl(b + FTRD) : 0;
       host.faults.push({ t: this.k.now(), fsrd, fsrc, ftrd, ftr });
       for (let c = 0; c < host.cfg.numChan; c++) {
-        if (fsrc & (1 << c)) this.k.log.err(`${this.name} ${host.dev.name}`, `Reset Channel-${c}\t FTC-0x${ftr[c]!.toString(16)}`);
+        if (fsrc & (1 << c)) {
+          this.k.log.info(`${this.name} ${host.dev.name}`, `Reset Channel-${c}\t CS-${hw.readl(b + 0x100 + 8 * c).toString(16)} FTC-${ftr[c]!.toString(16)}`);
+          this.kill(b, c);
+        }
       }
-      if (fsrd) this.k.log.err(`${this.name} ${host.dev.name}`, `DMAC fault FTRD-0x${ftrd.toString(16)}`);
+      if (fsrd) {
+        this.k.log.err(`${this.name} ${host.dev.name}`, `DMAC fault FTRD-0x${ftrd.toString(16)}`);
+        this.kill(b, -1);
+      }
       handled = true;
     }
     const ev = hw.readl(b + INT_EVENT_RIS) & hw.readl(b + INTEN);

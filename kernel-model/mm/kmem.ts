@@ -103,6 +103,17 @@ export class Kmem {
     this.ram.bytes.fill(0, o, o + len);
   }
 
+  /** kzalloc: kmalloc already zeroes */
+  kzalloc(size: number): number {
+    return this.kmalloc(size);
+  }
+
+  /** kcalloc: n * size with overflow check (NULL on overflow, as Linux) */
+  kcalloc(n: number, size: number): number {
+    if (n < 0 || size < 0 || n * size > 0xffffffff) return 0;
+    return this.kmalloc(n * size);
+  }
+
   /** kfree; NULL and ZERO_SIZE_PTR are ignored; a bad pointer is a kernel BUG (Oops) */
   kfree(kva: number): void {
     if (kva === 0 || kva === 0x10) return;

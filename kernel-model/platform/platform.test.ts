@@ -55,3 +55,17 @@ describe('platform bus from the device tree', () => {
     expect(defaultBoardTree().labels.get('dma1')).toBeDefined();
   });
 });
+
+describe('boot robustness', () => {
+  it('an external abort in a probe (no device behind the registers) is logged; boot goes on', () => {
+    const m = makeMachine();
+    const k = new Kernel(m, defaultBoardTree(), parseProfile('rfc-v4'), new FakeIrq());
+    k.boot();
+    expect(k.oopses.map((e) => e.kind)).toEqual(['external-abort', 'external-abort']);
+    expect(k.log.grep(/Internal error: Oops: external-abort in arm-smmu probe of 2b400000.iommu/).length).toBe(1);
+    expect(k.log.grep(/Internal error: Oops: external-abort in dma-pl330 probe of 2c0a0000.dma/).length).toBe(1);
+    expect(k.driverCore.findDevice('platform', '2c0a0000.dma')!.driver).toBeNull();
+    expect(k.iommu.present('platform')).toBe(false);
+    expect(k.sysfs.list('bus/platform/drivers')).toEqual(['arm-smmu', 'dma-pl330', 'test-dma']);
+  });
+});

@@ -422,7 +422,6 @@ export class AddressSpace {
     const pa = this.resolve(va, PROT_READ);
     if (pa < 0) return pa === R_NOMEM ? -ENOMEM : -EFAULT;
     const page = pa - (va & PAGE_MASK);
-    this.host.pages.get(page);
     this.host.pages.pin(page);
     this.pinnedThrough++;
     out.pa = page;
@@ -434,7 +433,6 @@ export class AddressSpace {
   unpinPage(p: PinnedPage): void {
     if (p.reserved) return;
     this.host.pages.unpin(p.pa);
-    this.host.pages.put(p.pa);
     this.pinnedThrough--;
   }
 }

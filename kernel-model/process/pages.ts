@@ -6,10 +6,10 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 
 /**
  * What the process layer needs from the kernel's page allocator (kernel-model/mm, built
- * in parallel; the integrator binds this to kernel.mm). Pages are physical addresses of
- * 4 KiB pages in board RAM. A page lives while its reference count is > 0; pin counts
- * (get_user_pages) are tracked beside it and each pin also holds one reference, so a
- * pinned page survives munmap until it is unpinned.
+ * in parallel; `bindPageAllocator` adapts kernel.mm.pages). Pages are physical addresses
+ * of 4 KiB pages in board RAM. A page lives while its reference count is > 0; pin counts
+ * (get_user_pages) are tracked beside it and each pin also holds one reference (taken by
+ * pin, dropped by unpin), so a pinned page survives munmap until it is unpinned.
  */
 export interface UserPageAllocator {
   /** a zero-filled page: its physical address, or -ENOMEM */
@@ -18,7 +18,9 @@ export interface UserPageAllocator {
   get(pa: number): void;
   /** drop one reference; the page is freed at zero */
   put(pa: number): void;
+  /** +1 pin and +1 reference */
   pin(pa: number): void;
+  /** -1 pin and -1 reference */
   unpin(pa: number): void;
   pinCount(pa: number): number;
 }
@@ -27,4 +29,26 @@ export interface UserPageAllocator {
 export interface MemoryHost {
   readonly pages: UserPageAllocator;
   readonly bus: PhysicalBus;
+}
+
+/** The shape of kernel-model/mm/page-alloc.ts PageAllocator that the adapter needs. */
+export interface KernelPageAllocatorLike {
+  allocPage(): number;
+  getPage(pa: number): boolean;
+  putPage(pa: number): void;
+  pinPage(pa: number): boolean;
+  unpinPage(pa: number): void;
+  pinCount(pa: number): number;
+}
+
+/** Adapt the kernel's page allocator (kernel.mm.pages) to the process layer's interface. */
+export function bindPageAllocator(k: KernelPageAllocatorLike): UserPageAllocator {
+  return {
+    allocZeroed: () => k.allocPage(),
+    get: (pa) => void k.getPage(pa),
+    put: (pa) => k.putPage(pa),
+    pin: (pa) => void k.pinPage(pa),
+    unpin: (pa) => k.unpinPage(pa),
+    pinCount: (pa) => k.pinCount(pa),
+  };
 }

@@ -20,6 +20,8 @@ export interface ProcessOptions {
   nofile?: number;
   /** RLIMIT_MEMLOCK in bytes (default 64 KiB) */
   memlock?: number;
+  /** open fds 0, 1, 2 on the console (reads: EOF; writes captured in stdout/stderr) */
+  stdio?: boolean;
 }
 
 /** A process: pid, credentials, limits, fd table, address space, threads. */
@@ -34,6 +36,9 @@ export class Process {
   readonly threads: GuestThread[] = [];
   exitCode: number | null = null;
   alive = true;
+  /** what the program wrote to fds 1 and 2 when they are the console */
+  stdout = '';
+  stderr = '';
 
   constructor(
     readonly pid: number,

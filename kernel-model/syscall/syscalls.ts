@@ -10,7 +10,7 @@ import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
 import { NR, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
-import { ERESTARTSYS, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
+import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 
 const O_CLOEXEC = 0o2000000;
@@ -73,6 +73,21 @@ export class ThreadTask implements Task, PollTable {
   }
 }
 
+/** the console behind fds 0-2 of a process created with stdio: reads EOF, writes are captured */
+const consoleFops: FileOps = {
+  name: 'console',
+  read: () => 0,
+  write(f, task, buf, count) {
+    const b = new Uint8Array(Math.min(count, 65536));
+    const r = task.mm.copyFromUser(b, 0, buf, b.length);
+    if (r < 0) return r;
+    const text = String.fromCharCode(...b);
+    if (f.priv === 2) task.proc.stderr += text;
+    else task.proc.stdout += text;
+    return b.length;
+  },
+};
+
 /** How a process ended, for reports. */
 export interface ProcessExitReport {
   pid: number;
@@ -112,6 +127,11 @@ export class SyscallLayer {
   createProcess(opts: ProcessOptions = {}): Process {
     const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, opts);
     this.processes.set(p.pid, p);
+    if (opts.stdio) {
+      p.fdInstall(new FileCls(consoleFops, 0, 0, '/dev/console'), false);
+      p.fdInstall(new FileCls(consoleFops, 1, 1, '/dev/console'), false);
+      p.fdInstall(new FileCls(consoleFops, 2, 1, '/dev/console'), false);
+    }
     return p;
   }
 
@@ -138,6 +158,11 @@ export class SyscallLayer {
     return th;
   }
 
+  /**
+   * A thread ended. The process ends when its main thread ends (return from main or exit():
+   * exit_group) or when any thread dies of a signal; its other threads are then killed.
+   * Another thread returning normally just ends that thread.
+   */
   private threadExited(proc: Process, t: StubThread): void {
     const task = this.tasks.get(t);
     task?.finish();
@@ -147,11 +172,18 @@ export class SyscallLayer {
       this.host.log?.info('', `${proc.name}[${proc.pid}]: ${x.trap.signal} ${x.trap.address !== null ? `at 0x${(x.trap.address >>> 0).toString(16)}` : ''} (${x.trap.reason})`);
     }
     if (x.hostError) this.host.log?.err('', `${proc.name}[${proc.pid}]: model error escaped guest code: ${x.hostError.message}`);
-    if (proc.threads.every((th) => th.state === 'exited' || th === t)) {
-      proc.exitCode = x.status;
-      this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError });
-      this.exitProcess(proc);
+    if (!proc.alive || proc.exitCode !== null) return;
+    const ends = t === proc.threads[0] || x.trap !== null || x.hostError !== null || proc.threads.every((th) => th.state === 'exited');
+    if (!ends) return;
+    proc.exitCode = x.status;
+    for (const th of proc.threads) {
+      if (th !== t && th.state !== 'exited' && th instanceof StubThread) {
+        th.kill(new GuestTrap('SIGKILL', null, `process ${proc.pid} exiting`));
+        this.cpu.exitThread(th);
+      }
     }
+    this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError });
+    this.exitProcess(proc);
   }
 
   /** do_exit: release every file and the address space */
@@ -164,17 +196,21 @@ export class SyscallLayer {
     this.processes.delete(proc.pid);
   }
 
-  /** run kernel code; a KernelOops is logged and becomes -EFAULT for the caller (the model keeps running) */
+  /** run kernel code; a KernelOops is logged and kills the calling process (the model keeps running) */
   private guard(proc: Process, fn: () => number): number {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof KernelOops) {
-        this.host.log?.log('alert', '', `${e.message} (process ${proc.name}[${proc.pid}])`);
-        throw new GuestTrap('SIGSEGV', null, `killed by kernel Oops: ${e.message}`);
-      }
-      throw e;
+      return this.oops(proc, e);
     }
+  }
+
+  private oops(proc: Process, e: unknown): never {
+    if (e instanceof KernelOops) {
+      this.host.log?.log('alert', '', `${e.message} (process ${proc.name}[${proc.pid}])`);
+      throw new GuestTrap('SIGSEGV', null, `killed by kernel Oops: ${e.message}`);
+    }
+    throw e;
   }
 
   // ---------------- entries ----------------
@@ -191,7 +227,12 @@ export class SyscallLayer {
       this.cpu.charge(this.cpu.costs.syscall);
       this.count++;
     } else task.unqueue();
-    const r = this.guard(proc, () => this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a));
+    let r: number;
+    try {
+      r = this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a);
+    } catch (e) {
+      this.oops(proc, e);
+    }
     if (r === -ERESTARTSYS && thread !== null) {
       task.restarting = true;
       this.cpu.block(thread, task.deadline);
@@ -202,38 +243,36 @@ export class SyscallLayer {
   }
 
   private dispatch(t: ThreadTask, nr: number, a: readonly number[]): number {
-    const u = (i: number): number => (a[i] ?? 0) >>> 0;
-    const s = (i: number): number => (a[i] ?? 0) | 0;
     switch (nr) {
       case NR.exit:
       case NR.exit_group:
-        throw new GuestExit(s(0));
-      case NR.read: return this.sysRead(t, s(0), u(1), u(2), -1);
-      case NR.write: return this.sysWrite(t, s(0), u(1), u(2), -1);
+        throw new GuestExit(((a[0] ?? 0) | 0));
+      case NR.read: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
+      case NR.write: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
       case NR.open: {
-        const p = t.mm.strndupUser(u(0), 4096);
-        return typeof p === 'number' ? p : this.sysOpen(t, p, s(1));
+        const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
+        return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0));
       }
-      case NR.close: return this.sysClose(t, s(0));
-      case NR.lseek: return this.sysLseek(t, s(0), s(1), s(2));
+      case NR.close: return this.sysClose(t, ((a[0] ?? 0) | 0));
+      case NR.lseek: return this.sysLseek(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), ((a[2] ?? 0) | 0));
       case NR.getpid: return t.proc.pid;
-      case NR.ioctl: return this.sysIoctl(t, s(0), u(1), u(2));
+      case NR.ioctl: return this.sysIoctl(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
       case NR.readlink: {
-        const p = t.mm.strndupUser(u(0), 4096);
-        return typeof p === 'number' ? p : this.sysReadlink(t, p, u(1), s(2));
+        const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
+        return typeof p === 'number' ? p : this.sysReadlink(t, p, ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
       }
-      case NR.munmap: return t.mm.munmap(u(0), u(1));
-      case NR.mprotect: return t.mm.mprotect(u(0), u(1), s(2));
-      case NR._newselect: return this.sysSelect(t, s(0), u(1), u(2), u(3), u(4));
-      case NR.nanosleep: return this.sysNanosleep(t, u(0), u(1));
-      case NR.poll: return this.sysPoll(t, u(0), u(1), s(2));
+      case NR.munmap: return t.mm.munmap(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
+      case NR.mprotect: return t.mm.mprotect(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
+      case NR._newselect: return this.sysSelect(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[3] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0));
+      case NR.nanosleep: return this.sysNanosleep(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
+      case NR.poll: return this.sysPoll(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
       // EABI passes 64-bit offsets in an even register pair (r4:r5)
-      case NR.pread64: return this.sysRead(t, s(0), u(1), u(2), u(4) + u(5) * 2 ** 32);
-      case NR.pwrite64: return this.sysWrite(t, s(0), u(1), u(2), u(4) + u(5) * 2 ** 32);
-      case NR.mmap2: return this.sysMmap(t, u(0), u(1), s(2), s(3), s(4), u(5) * PAGE_SIZE);
-      case NR.getdents64: return this.sysGetdents64(t, s(0), u(1), u(2));
-      case NR.eventfd: return sysEventfd(t.proc, this.cpu, u(0), 0);
-      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, u(0), s(1));
+      case NR.pread64: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.pwrite64: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.mmap2: return this.sysMmap(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0), ((a[3] ?? 0) | 0), ((a[4] ?? 0) | 0), ((a[5] ?? 0) >>> 0) * PAGE_SIZE);
+      case NR.getdents64: return this.sysGetdents64(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
+      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0);
+      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0));
       default: return -ENOSYS;
     }
   }

@@ -230,6 +230,11 @@ export class Vfio {
     };
   }
 
+  /** every live container: its groups, backend name and backend instance (Type1Iommu for type1) */
+  containerStates(): { id: number; groups: number[]; iommu: string | null; data: object | null }[] {
+    return [...this.containers].map((c) => ({ id: c.id, groups: c.groups.map((g) => g.id), iommu: c.iommuDriver?.name ?? null, data: c.iommuData }));
+  }
+
   // ---------------- container ----------------
 
   private containerPut(c: VfioContainer): void {

@@ -39,6 +39,7 @@ export class FakePageAllocator implements UserPageAllocator {
     } else this.refs.set(pa, n - 1);
   }
   pin(pa: number): void {
+    this.get(pa);
     this.pins.set(pa, (this.pins.get(pa) ?? 0) + 1);
   }
   unpin(pa: number): void {
@@ -46,6 +47,7 @@ export class FakePageAllocator implements UserPageAllocator {
     if (n <= 0) throw new Error(`unpin of unpinned page 0x${pa.toString(16)}`);
     if (n === 1) this.pins.delete(pa);
     else this.pins.set(pa, n - 1);
+    this.put(pa);
   }
   pinCount(pa: number): number {
     return this.pins.get(pa) ?? 0;

@@ -1,0 +1,2 @@
+export * from './test-irq.js';
+export * from './test-dma.js';

@@ -1,0 +1,761 @@
+/**
+ * Device-tree source (DTS) parser for the subset our boards use.
+ *
+ * Supported (see docs/BOARDS.md for the full list and the error format):
+ *   /dts-v1/;  /memreserve/ <a> <s>;  `/ { ... };` (repeated root blocks merge)
+ *   nodes with unit addresses, labels (`lbl: node@addr { ... };`), node merging
+ *   `&label { ... };` and `&{/path} { ... };` node extension at top level
+ *   properties: booleans, `<cells>` (decimal, 0x hex, leading-0 octal, 'c' char literals,
+ *   `&label` / `&{/path}` phandle references, parenthesised C expressions), `/bits/ N <...>`
+ *   (N = 8, 16, 32, 64), strings with C escapes, string lists, `[00 11 22]` byte arrays,
+ *   bare `&label` path references; `/delete-node/` and `/delete-property/`;
+ *   `//` and `/* *\/` comments.
+ * Not supported (clear error): C preprocessor directives (#include, #define: run cpp first),
+ * /include/, /plugin/ overlays, labels on properties or inside values.
+ *
+ * Choices (documented, tested):
+ *   - a raw newline inside a string literal is an error ("unterminated string"), so the
+ *     error points at the opening quote instead of the end of the file;
+ *   - columns count characters (a tab is one column), lines and columns start at 1;
+ *   - phandles: explicit `phandle` / `linux,phandle` properties are honoured; every other
+ *     node that is the target of a `&ref` inside a cell list gets the next free phandle
+ *     from 1 upwards, in document (pre-order) order of the nodes, so allocation does not
+ *     depend on where the references are;
+ *   - a property defined twice in a node takes the later value (kept at the first
+ *     position); a node defined twice is merged, as dtc does;
+ *   - `/delete-node/ name;` of a node that does not exist is ignored (as dtc does);
+ *     `/delete-node/ &unknown;` is an "unknown label" error.
+ */
+import { DtsError, type DeviceTree, type DtChunk, type DtNode, type DtProperty, type DtRef, type SrcLoc } from './types.js';
+
+const LABEL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NODE_NAME_RE = /^[A-Za-z0-9,._+-]+$/;
+const UNIT_RE = /^[A-Za-z0-9,._+-]+$/;
+const PROP_NAME_RE = /^[A-Za-z0-9,._+?#-]+$/;
+const WORD_CHARS = /[A-Za-z0-9,._+?#@-]/;
+const NUM_CHARS = /[A-Za-z0-9_]/;
+
+const U64_MASK = (1n << 64n) - 1n;
+
+export interface ParseOptions {
+  /** require `/dts-v1/;` at the start (default true) */
+  requireVersion?: boolean;
+}
+
+/** Parse DTS text. Throws DtsError (file:line:col) on any syntax or reference error. */
+export function parseDts(text: string, file = '<dts>', opts: ParseOptions = {}): DeviceTree {
+  const p = new Parser(text, file);
+  return p.parseFile(opts.requireVersion ?? true);
+}
+
+export function nodeFullName(n: DtNode): string {
+  return n.unitAddress === null ? n.name : `${n.name}@${n.unitAddress}`;
+}
+
+export function nodePath(n: DtNode): string {
+  if (n.parent === null) return '/';
+  const parts: string[] = [];
+  for (let c: DtNode | null = n; c !== null && c.parent !== null; c = c.parent) parts.push(nodeFullName(c));
+  return '/' + parts.reverse().join('/');
+}
+
+export function formatLoc(l: SrcLoc): string {
+  return `${l.file}:${l.line}:${l.col}`;
+}
+
+/** Find a node by absolute path ("/cpus/cpu@0"); a component without '@' also matches a unique node of that name. */
+export function findNodeByPath(root: DtNode, path: string): DtNode | null {
+  if (!path.startsWith('/')) return null;
+  let cur: DtNode = root;
+  for (const comp of path.split('/').filter((c) => c.length > 0)) {
+    let next = cur.children.find((c) => nodeFullName(c) === comp);
+    if (next === undefined && !comp.includes('@')) {
+      const named = cur.children.filter((c) => c.name === comp);
+      if (named.length === 1) next = named[0];
+    }
+    if (next === undefined) return null;
+    cur = next;
+  }
+  return cur;
+}
+
+function newNode(name: string, unitAddress: string | null, parent: DtNode | null, loc: SrcLoc): DtNode {
+  return { name, unitAddress, labels: [], props: [], children: [], parent, loc, phandle: null };
+}
+
+class Parser {
+  private pos = 0;
+  private line = 1;
+  private col = 1;
+  /** position just after the last consumed token (for "missing ';'" errors) */
+  private endLine = 1;
+  private endCol = 1;
+  private readonly labels = new Map<string, { node: DtNode; loc: SrcLoc }>();
+  private readonly root: DtNode;
+  private memreserve: { address: bigint; size: bigint }[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {
+    this.root = newNode('/', null, null, this.loc());
+  }
+
+  // ---------------------------------------------------------------- scanning
+
+  private loc(): SrcLoc {
+    return { file: this.file, line: this.line, col: this.col };
+  }
+
+  private err(loc: SrcLoc, msg: string): never {
+    throw new DtsError(loc, msg);
+  }
+
+  private eof(): boolean {
+    return this.pos >= this.text.length;
+  }
+
+  private peek(o = 0): string {
+    return this.text.charAt(this.pos + o);
+  }
+
+  private startsWith(s: string): boolean {
+    return this.text.startsWith(s, this.pos);
+  }
+
+  private advance(n = 1): void {
+    for (let i = 0; i < n && this.pos < this.text.length; i++) {
+      if (this.text.charCodeAt(this.pos) === 10) {
+        this.line++;
+        this.col = 1;
+      } else {
+        this.col++;
+      }
+      this.pos++;
+    }
+    this.endLine = this.line;
+    this.endCol = this.col;
+  }
+
+  /** location just after the last consumed token */
+  private get lastEnd(): SrcLoc {
+    return { file: this.file, line: this.endLine, col: this.endCol };
+  }
+
+  private set lastEnd(l: SrcLoc) {
+    this.endLine = l.line;
+    this.endCol = l.col;
+  }
+
+  /** skip whitespace and comments (does not move lastEnd) */
+  private skipWs(): void {
+    const save = this.lastEnd;
+    for (;;) {
+      const c = this.peek();
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') {
+        this.advance();
+      } else if (c === '/' && this.peek(1) === '/') {
+        while (!this.eof() && this.peek() !== '\n') this.advance();
+      } else if (c === '/' && this.peek(1) === '*') {
+        const start = this.loc();
+        this.advance(2);
+        while (!this.eof() && !this.startsWith('*/')) this.advance();
+        if (this.eof()) this.err(start, "unterminated comment (missing '*/')");
+        this.advance(2);
+      } else {
+        break;
+      }
+    }
+    this.lastEnd = save;
+  }
+
+  private readWhile(re: RegExp): string {
+    const start = this.pos;
+    while (!this.eof() && re.test(this.peek())) this.advance();
+    return this.text.slice(start, this.pos);
+  }
+
+  /** a short description of what is at the current position, for messages */
+  private describeHere(): string {
+    if (this.eof()) return 'end of file';
+    const m = /^[A-Za-z0-9,._+?#@-]+/.exec(this.text.slice(this.pos, this.pos + 40));
+    if (m) return `'${m[0]}'`;
+    return `'${this.peek()}'`;
+  }
+
+  private expectSemicolon(after: string): void {
+    this.skipWs();
+    if (this.peek() === ';') {
+      this.advance();
+      return;
+    }
+    this.err(this.lastEnd, `missing ';' after ${after} (found ${this.describeHere()})`);
+  }
+
+  // ---------------------------------------------------------------- top level
+
+  parseFile(requireVersion: boolean): DeviceTree {
+    this.skipWs();
+    if (this.startsWith('/dts-v1/')) {
+      this.advance('/dts-v1/'.length);
+      this.expectSemicolon("'/dts-v1/'");
+    } else if (requireVersion) {
+      this.err(this.loc(), `expected '/dts-v1/;' at the start of the file (found ${this.describeHere()})`);
+    }
+    let sawRoot = false;
+    for (;;) {
+      this.skipWs();
+      if (this.eof()) break;
+      const here = this.loc();
+      if (this.startsWith('/dts-v1/')) {
+        this.advance('/dts-v1/'.length);
+        this.expectSemicolon("'/dts-v1/'");
+      } else if (this.startsWith('/memreserve/')) {
+        this.advance('/memreserve/'.length);
+        this.skipWs();
+        const address = this.parseIntegerPrim();
+        this.skipWs();
+        const size = this.parseIntegerPrim();
+        this.memreserve.push({ address, size });
+        this.expectSemicolon("'/memreserve/'");
+      } else if (this.startsWith('/delete-node/')) {
+        this.advance('/delete-node/'.length);
+        this.skipWs();
+        if (this.peek() !== '&') this.err(this.loc(), `expected '&label' after /delete-node/ at top level (found ${this.describeHere()})`);
+        const ref = this.parseRefText();
+        const node = this.lookupRefNow(ref);
+        if (node === this.root) this.err(ref.loc, 'cannot delete the root node');
+        this.deleteNode(node);
+        this.expectSemicolon('/delete-node/');
+      } else if (this.startsWith('/include/') || this.startsWith('/plugin/')) {
+        const w = this.startsWith('/include/') ? '/include/' : '/plugin/';
+        this.err(here, `${w} is not supported by this parser`);
+      } else if (this.peek() === '/') {
+        this.advance();
+        this.skipWs();
+        if (this.peek() !== '{') this.err(this.loc(), `unexpected ${this.describeHere()} after '/' (expected '{')`);
+        this.advance();
+        if (!sawRoot) this.root.loc = here;
+        this.parseNodeBody(this.root, here, '/');
+        sawRoot = true;
+      } else if (this.peek() === '&') {
+        const ref = this.parseRefText();
+        const node = this.lookupRefNow(ref);
+        this.skipWs();
+        if (this.peek() !== '{') this.err(this.loc(), `unexpected ${this.describeHere()} after '&${ref.ref}' (expected '{')`);
+        this.advance();
+        this.parseNodeBody(node, here, `&${ref.ref}`);
+      } else if (this.peek() === '#') {
+        const w = this.readWhile(/[#A-Za-z_]/);
+        this.err(here, `preprocessor directive '${w}' is not supported (run the C preprocessor first)`);
+      } else {
+        this.err(here, `unexpected ${this.describeHere()} at top level (expected '/ {', '&label {' or a directive)`);
+      }
+    }
+    if (!sawRoot) this.err(this.loc(), "no root node ('/ { ... };') in file");
+    const tree: DeviceTree = { root: this.root, labels: new Map(), phandles: new Map(), file: this.file };
+    if (this.memreserve.length > 0) tree.memreserve = this.memreserve;
+    this.resolve(tree);
+    return tree;
+  }
+
+  /** parse `&label` or `&{/path}` (at '&') */
+  private parseRefText(): DtRef {
+    const loc = this.loc();
+    this.advance(); // '&'
+    if (this.peek() === '{') {
+      this.advance();
+      const path = this.readWhile(/[^}\s]/);
+      if (this.peek() !== '}') this.err(loc, "unterminated path reference (missing '}')");
+      this.advance();
+      if (!path.startsWith('/')) this.err(loc, `bad path reference '&{${path}}' (a path starts with '/')`);
+      return { ref: path, loc };
+    }
+    const name = this.readWhile(/[A-Za-z0-9_]/);
+    if (!LABEL_RE.test(name)) this.err(loc, `bad reference '&${name}${this.eof() ? '' : this.peek()}' (expected &label or &{/path})`);
+    return { ref: name, loc };
+  }
+
+  private lookupRefNow(ref: DtRef): DtNode {
+    if (ref.ref.startsWith('/')) {
+      const n = findNodeByPath(this.root, ref.ref);
+      if (n === null) this.err(ref.loc, `unknown node path '${ref.ref}'`);
+      return n;
+    }
+    const l = this.labels.get(ref.ref);
+    if (l === undefined) this.err(ref.loc, `unknown label '${ref.ref}'`);
+    return l.node;
+  }
+
+  private addLabel(node: DtNode, label: string, loc: SrcLoc): void {
+    const prev = this.labels.get(label);
+    if (prev !== undefined && prev.node !== node) {
+      this.err(loc, `duplicate label '${label}' (already on ${nodePath(prev.node)} at ${formatLoc(prev.loc)})`);
+    }
+    if (prev === undefined) this.labels.set(label, { node, loc });
+    if (!node.labels.includes(label)) node.labels.push(label);
+  }
+
+  private deleteNode(node: DtNode): void {
+    const parent = node.parent;
+    if (parent !== null) {
+      const i = parent.children.indexOf(node);
+      if (i >= 0) parent.children.splice(i, 1);
+    }
+    const drop = (n: DtNode): void => {
+      for (const l of n.labels) if (this.labels.get(l)?.node === n) this.labels.delete(l);
+      n.children.forEach(drop);
+    };
+    drop(node);
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  /** parse after '{' up to and including '};' */
+  private parseNodeBody(node: DtNode, openLoc: SrcLoc, what: string): void {
+    for (;;) {
+      this.skipWs();
+      if (this.eof()) this.err(openLoc, `unterminated node '${what}' (missing '};' before end of file)`);
+      const here = this.loc();
+      const c = this.peek();
+      if (c === '}') {
+        this.advance();
+        this.expectSemicolon(`node '${what}'`);
+        return;
+      }
+      if (this.startsWith('/delete-node/')) {
+        this.advance('/delete-node/'.length);
+        this.skipWs();
+        const nloc = this.loc();
+        const name = this.readWhile(/[A-Za-z0-9,._+@-]/);
+        if (name === '') this.err(nloc, `expected a node name after /delete-node/ (found ${this.describeHere()})`);
+        const victim = node.children.find((ch) => nodeFullName(ch) === name);
+        if (victim !== undefined) this.deleteNode(victim);
+        this.expectSemicolon('/delete-node/');
+        continue;
+      }
+      if (this.startsWith('/delete-property/')) {
+        this.advance('/delete-property/'.length);
+        this.skipWs();
+        const nloc = this.loc();
+        const name = this.readWhile(/[A-Za-z0-9,._+?#-]/);
+        if (name === '') this.err(nloc, `expected a property name after /delete-property/ (found ${this.describeHere()})`);
+        const i = node.props.findIndex((pr) => pr.name === name);
+        if (i >= 0) node.props.splice(i, 1);
+        this.expectSemicolon('/delete-property/');
+        continue;
+      }
+      if (!WORD_CHARS.test(c)) {
+        this.err(here, `unexpected ${this.describeHere()} in node '${what}' (expected a property, a child node or '};')`);
+      }
+      // labels, then a name
+      const labels: { name: string; loc: SrcLoc }[] = [];
+      let word: string;
+      let wordLoc: SrcLoc;
+      for (;;) {
+        wordLoc = this.loc();
+        word = this.readWhile(WORD_CHARS);
+        if (this.peek() === ':' && LABEL_RE.test(word)) {
+          this.advance();
+          labels.push({ name: word, loc: wordLoc });
+          this.skipWs();
+          if (!WORD_CHARS.test(this.peek())) {
+            this.err(this.loc(), `unexpected ${this.describeHere()} after label '${word}:' (expected a node name)`);
+          }
+          continue;
+        }
+        break;
+      }
+      const nameEnd = this.lastEnd;
+      this.skipWs();
+      const next = this.peek();
+      if (next === '{') {
+        const at = word.indexOf('@');
+        const name = at >= 0 ? word.slice(0, at) : word;
+        const unit = at >= 0 ? word.slice(at + 1) : null;
+        if (!NODE_NAME_RE.test(name) || (unit !== null && !UNIT_RE.test(unit))) this.err(wordLoc, `invalid node name '${word}'`);
+        this.advance();
+        let child = node.children.find((ch) => ch.name === name && ch.unitAddress === unit);
+        if (child === undefined) {
+          child = newNode(name, unit, node, wordLoc);
+          node.children.push(child);
+        }
+        for (const l of labels) this.addLabel(child, l.name, l.loc);
+        this.parseNodeBody(child, wordLoc, word);
+        continue;
+      }
+      // a property
+      if (labels.length > 0) this.err(labels[0]!.loc, `labels on properties are not supported ('${labels[0]!.name}:' on '${word}')`);
+      if (!PROP_NAME_RE.test(word)) this.err(wordLoc, `invalid property name '${word}'`);
+      if (word.startsWith('#') && /^#(include|define|if|ifdef|ifndef|endif|undef|else|elif)$/.test(word)) {
+        this.err(wordLoc, `preprocessor directive '${word}' is not supported (run the C preprocessor first)`);
+      }
+      let value: DtChunk[] = [];
+      if (next === '=') {
+        this.advance();
+        value = this.parseValue(word);
+        this.expectSemicolon(`property '${word}'`);
+      } else if (next === ';') {
+        this.advance();
+      } else {
+        this.lastEnd = nameEnd;
+        this.err(nameEnd, `missing ';' after property '${word}' (found ${this.describeHere()})`);
+      }
+      const prop: DtProperty = { name: word, value, loc: wordLoc };
+      const i = node.props.findIndex((pr) => pr.name === word);
+      if (i >= 0) node.props[i] = prop;
+      else node.props.push(prop);
+    }
+  }
+
+  // ---------------------------------------------------------------- values
+
+  private parseValue(prop: string): DtChunk[] {
+    const chunks: DtChunk[] = [];
+    for (;;) {
+      this.skipWs();
+      const here = this.loc();
+      const c = this.peek();
+      if (c === '<') {
+        chunks.push(this.parseCells(32));
+      } else if (this.startsWith('/bits/')) {
+        this.advance('/bits/'.length);
+        this.skipWs();
+        const bloc = this.loc();
+        const w = this.readWhile(NUM_CHARS);
+        const bits = Number(w);
+        if (bits !== 8 && bits !== 16 && bits !== 32 && bits !== 64) this.err(bloc, `bad /bits/ size '${w}' (expected 8, 16, 32 or 64)`);
+        this.skipWs();
+        if (this.peek() !== '<') this.err(this.loc(), `expected '<' after /bits/ ${bits} (found ${this.describeHere()})`);
+        chunks.push(this.parseCells(bits));
+      } else if (c === '"') {
+        chunks.push({ kind: 'string', value: this.parseString() });
+      } else if (c === '[') {
+        chunks.push(this.parseBytes());
+      } else if (c === '&') {
+        chunks.push({ kind: 'ref', ref: this.parseRefText() });
+      } else {
+        this.err(here, `unexpected ${this.describeHere()} in the value of property '${prop}' (expected <cells>, "string", [bytes] or &label)`);
+      }
+      this.skipWs();
+      if (this.peek() === ',') {
+        this.advance();
+        continue;
+      }
+      return chunks;
+    }
+  }
+
+  private parseCells(bits: 8 | 16 | 32 | 64): DtChunk {
+    const open = this.loc();
+    this.advance(); // '<'
+    const cells: (number | bigint | DtRef)[] = [];
+    for (;;) {
+      this.skipWs();
+      if (this.eof()) this.err(open, "unterminated cell list (missing '>')");
+      const c = this.peek();
+      if (c === '>') {
+        this.advance();
+        return { kind: 'cells', bits, cells };
+      }
+      const here = this.loc();
+      if (c === '&') {
+        if (bits !== 32) this.err(here, `phandle references are only allowed in 32-bit cells (this list is /bits/ ${bits})`);
+        cells.push(this.parseRefText());
+        continue;
+      }
+      if (c === '(' || c === "'" || /[0-9]/.test(c)) {
+        const v = this.parseIntegerPrim();
+        cells.push(this.fitCell(v, bits, here));
+        continue;
+      }
+      let w = this.readWhile(/[^\s<>;,]/);
+      if (w === '') w = c;
+      this.err(here, `bad cell '${w}' (expected a number, a 'c' character, &label or a parenthesised expression)`);
+    }
+  }
+
+  private fitCell(v: bigint, bits: number, loc: SrcLoc): number | bigint {
+    if (bits < 64) {
+      const mask = (1n << BigInt(bits)) - 1n;
+      // like dtc: values that are sign-extended negatives of the cell width are accepted
+      if (v > mask && (v | mask) !== U64_MASK) this.err(loc, `cell value 0x${v.toString(16)} does not fit in ${bits} bits`);
+      return Number(v & mask);
+    }
+    return v & U64_MASK;
+  }
+
+  /** a number literal, a char literal or '(' expression ')' -> unsigned 64-bit value */
+  private parseIntegerPrim(): bigint {
+    const here = this.loc();
+    const c = this.peek();
+    if (c === '(') {
+      this.advance();
+      const v = this.parseExpr();
+      this.skipWs();
+      if (this.peek() !== ')') this.err(this.loc(), `expected ')' in expression (found ${this.describeHere()})`);
+      this.advance();
+      return v;
+    }
+    if (c === "'") return this.parseCharLiteral();
+    if (/[0-9]/.test(c)) {
+      const w = this.readWhile(NUM_CHARS);
+      const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:[uU]?[lL]{0,2}|[lL]{1,2}[uU])$/.exec(w);
+      if (!m) this.err(here, `bad cell '${w}' (not a valid number)`);
+      const digits = m[1]!;
+      let v: bigint;
+      if (/^0[xX]/.test(digits)) v = BigInt(digits);
+      else if (digits.length > 1 && digits.startsWith('0')) v = BigInt('0o' + digits.slice(1));
+      else v = BigInt(digits);
+      if (v > U64_MASK) this.err(here, `number '${w}' does not fit in 64 bits`);
+      return v;
+    }
+    let w = this.readWhile(/[^\s<>;,()]/);
+    if (w === '') w = this.eof() ? 'end of file' : c;
+    this.err(here, `bad cell '${w}' (expected a number, a 'c' character or a parenthesised expression)`);
+  }
+
+  private parseCharLiteral(): bigint {
+    const open = this.loc();
+    this.advance(); // '
+    if (this.eof() || this.peek() === '\n' || this.peek() === "'") this.err(open, 'bad character literal');
+    const code = this.peek() === '\\' ? this.parseEscape(open) : this.takeChar();
+    if (this.peek() !== "'") this.err(open, "unterminated character literal (missing ')");
+    this.advance();
+    return BigInt(code);
+  }
+
+  private takeChar(): number {
+    const cp = this.text.codePointAt(this.pos)!;
+    this.advance(cp > 0xffff ? 2 : 1);
+    return cp;
+  }
+
+  /** at '\\': returns the code of the escaped character */
+  private parseEscape(strLoc: SrcLoc): number {
+    this.advance(); // backslash
+    if (this.eof()) this.err(strLoc, 'unterminated string');
+    const c = this.peek();
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, v: 11, f: 12, '\\': 92, '"': 34, "'": 39 };
+    if (c in simple) {
+      this.advance();
+      return simple[c]!;
+    }
+    if (c === 'x') {
+      this.advance();
+      const h = this.readHex(2);
+      if (h === '') this.err(this.loc(), "bad escape '\\x' (expected hex digits)");
+      return parseInt(h, 16);
+    }
+    if (/[0-7]/.test(c)) {
+      let o = '';
+      while (o.length < 3 && /[0-7]/.test(this.peek())) {
+        o += this.peek();
+        this.advance();
+      }
+      return parseInt(o, 8) & 0xff;
+    }
+    if (c === '\n') this.err(strLoc, 'unterminated string');
+    // unknown escape: the character itself (as dtc does)
+    return this.takeChar();
+  }
+
+  private readHex(max: number): string {
+    let s = '';
+    while (s.length < max && /[0-9a-fA-F]/.test(this.peek())) {
+      s += this.peek();
+      this.advance();
+    }
+    return s;
+  }
+
+  private parseString(): string {
+    const open = this.loc();
+    this.advance(); // "
+    let s = '';
+    for (;;) {
+      if (this.eof() || this.peek() === '\n') this.err(open, 'unterminated string (missing closing \'"\' on this line)');
+      const c = this.peek();
+      if (c === '"') {
+        this.advance();
+        return s;
+      }
+      if (c === '\\') s += String.fromCodePoint(this.parseEscape(open));
+      else s += String.fromCodePoint(this.takeChar());
+    }
+  }
+
+  private parseBytes(): DtChunk {
+    const open = this.loc();
+    this.advance(); // [
+    const out: number[] = [];
+    for (;;) {
+      this.skipWs();
+      if (this.eof()) this.err(open, "unterminated byte string (missing ']')");
+      if (this.peek() === ']') {
+        this.advance();
+        return { kind: 'bytes', bytes: Uint8Array.from(out) };
+      }
+      const here = this.loc();
+      const w = this.readWhile(/[^\s\]]/);
+      if (!/^(?:[0-9a-fA-F]{2})+$/.test(w)) this.err(here, `bad byte '${w}' in byte string (expected pairs of hex digits)`);
+      for (let i = 0; i < w.length; i += 2) out.push(parseInt(w.slice(i, i + 2), 16));
+    }
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  /** binary operators by precedence (higher binds tighter) */
+  private static readonly BINOPS: [string, number][] = [
+    ['||', 1], ['&&', 2], ['|', 3], ['^', 4], ['&', 5],
+    ['==', 6], ['!=', 6], ['<=', 7], ['>=', 7], ['<<', 8], ['>>', 8], ['<', 7], ['>', 7],
+    ['+', 9], ['-', 9], ['*', 10], ['/', 10], ['%', 10],
+  ];
+
+  private peekBinop(): [string, number] | null {
+    for (const op of Parser.BINOPS) {
+      if (this.startsWith(op[0])) {
+        // '|' must not match '||', '&' not '&&', '<' not '<<' / '<='
+        if ((op[0] === '|' || op[0] === '&') && this.peek(1) === op[0]) continue;
+        return op;
+      }
+    }
+    return null;
+  }
+
+  /** conditional expression (lowest precedence, right associative) */
+  private parseExpr(): bigint {
+    const cond = this.parseBinary(1);
+    this.skipWs();
+    if (this.peek() !== '?') return cond;
+    const qloc = this.loc();
+    this.advance();
+    const a = this.parseExpr();
+    this.skipWs();
+    if (this.peek() !== ':') this.err(qloc, "expected ':' in conditional expression");
+    this.advance();
+    const b = this.parseExpr();
+    return cond !== 0n ? a : b;
+  }
+
+  /** precedence climbing over left-associative binary operators with precedence >= minPrec */
+  private parseBinary(minPrec: number): bigint {
+    let lhs = this.parseUnary();
+    for (;;) {
+      this.skipWs();
+      const op = this.peekBinop();
+      if (op === null || op[1] < minPrec) return lhs;
+      const oloc = this.loc();
+      this.advance(op[0].length);
+      const rhs = this.parseBinary(op[1] + 1);
+      lhs = this.applyBinop(op[0], lhs, rhs, oloc);
+    }
+  }
+
+  private applyBinop(op: string, a: bigint, b: bigint, loc: SrcLoc): bigint {
+    let r: bigint;
+    switch (op) {
+      case '+': r = a + b; break;
+      case '-': r = a - b; break;
+      case '*': r = a * b; break;
+      case '/': if (b === 0n) this.err(loc, 'division by zero in expression'); r = a / b; break;
+      case '%': if (b === 0n) this.err(loc, 'division by zero in expression'); r = a % b; break;
+      case '<<': r = b >= 64n ? 0n : a << b; break;
+      case '>>': r = b >= 64n ? 0n : a >> b; break;
+      case '&': r = a & b; break;
+      case '|': r = a | b; break;
+      case '^': r = a ^ b; break;
+      case '&&': r = a !== 0n && b !== 0n ? 1n : 0n; break;
+      case '||': r = a !== 0n || b !== 0n ? 1n : 0n; break;
+      case '==': r = a === b ? 1n : 0n; break;
+      case '!=': r = a !== b ? 1n : 0n; break;
+      // values are unsigned 64-bit (dtc's literals are unsigned long long): unsigned compare
+      case '<': r = a < b ? 1n : 0n; break;
+      case '>': r = a > b ? 1n : 0n; break;
+      case '<=': r = a <= b ? 1n : 0n; break;
+      case '>=': r = a >= b ? 1n : 0n; break;
+      default: this.err(loc, `unknown operator '${op}'`);
+    }
+    return r & U64_MASK;
+  }
+
+  private parseUnary(): bigint {
+    this.skipWs();
+    const c = this.peek();
+    if (c === '-') {
+      this.advance();
+      return -this.parseUnary() & U64_MASK;
+    }
+    if (c === '~') {
+      this.advance();
+      return ~this.parseUnary() & U64_MASK;
+    }
+    if (c === '!') {
+      this.advance();
+      return this.parseUnary() === 0n ? 1n : 0n;
+    }
+    if (c === '+') {
+      this.advance();
+      return this.parseUnary();
+    }
+    return this.parseIntegerPrim();
+  }
+
+  // ---------------------------------------------------------------- resolution
+
+  private resolve(tree: DeviceTree): void {
+    for (const [l, v] of this.labels) tree.labels.set(l, v.node);
+    const order: DtNode[] = [];
+    const walk = (n: DtNode): void => {
+      order.push(n);
+      n.children.forEach(walk);
+    };
+    walk(this.root);
+    // 1. references (cells refs need phandles; bare refs are paths)
+    const referenced = new Set<DtNode>();
+    const cellRefs: [DtRef, DtNode][] = [];
+    for (const n of order) {
+      for (const p of n.props) {
+        for (const ch of p.value) {
+          if (ch.kind === 'cells') {
+            for (const c of ch.cells) {
+              if (typeof c === 'object') {
+                const target = this.lookupRefNow(c);
+                referenced.add(target);
+                cellRefs.push([c, target]);
+              }
+            }
+          } else if (ch.kind === 'ref') {
+            this.lookupRefNow(ch.ref);
+          }
+        }
+      }
+    }
+    // 2. explicit phandles
+    for (const n of order) {
+      for (const p of n.props) {
+        if (p.name !== 'phandle' && p.name !== 'linux,phandle') continue;
+        const ch = p.value[0];
+        if (p.value.length !== 1 || ch === undefined || ch.kind !== 'cells' || ch.bits !== 32 || ch.cells.length !== 1 || typeof ch.cells[0] !== 'number') {
+          this.err(p.loc, `'${p.name}' must be a single 32-bit cell`);
+        }
+        const v = ch.cells[0] as number;
+        if (v === 0 || v === 0xffffffff) this.err(p.loc, `invalid phandle value 0x${v.toString(16)}`);
+        if (n.phandle !== null && n.phandle !== v) this.err(p.loc, `'${p.name}' (${v}) disagrees with the node's other phandle ${n.phandle}`);
+        const other = tree.phandles.get(v);
+        if (other !== undefined && other !== n) this.err(p.loc, `duplicate phandle ${v} (also on ${nodePath(other)})`);
+        n.phandle = v;
+        tree.phandles.set(v, n);
+      }
+    }
+    // 3. allocate, in document order
+    let next = 1;
+    for (const n of order) {
+      if (!referenced.has(n) || n.phandle !== null) continue;
+      while (tree.phandles.has(next)) next++;
+      n.phandle = next;
+      tree.phandles.set(next, n);
+    }
+    for (const [r, target] of cellRefs) r.phandle = target.phandle!;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The machine: scheduler, bus, tracer, seeded PRNG and CPU, with the devices of a board
+ * assembled from its device tree (emulator/board/assemble.ts, docs/BOARDS.md).
+ *
+ * This file is in emulator/ and names no concrete device: the caller passes a
+ * DeviceRegistry (tools use devices/registry.ts defaultRegistry()).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RamRegion } from './bus.js';
+import { PhysicalBus } from './bus.js';
+import { Cpu, type CpuOptions } from './cpu/cpu.js';
+import { assembleBoard, type AssembleOptions } from './board/assemble.js';
+import type { DeviceRegistry } from './board/registry.js';
+import type { DeviceInstance, MachineCore } from './board/types.js';
+import { isEnabled, string, u32 } from './dt/access.js';
+import { findNodeByPath, parseDts } from './dt/parser.js';
+import type { DeviceTree, DtNode } from './dt/types.js';
+import { Prng } from './prng.js';
+import { Scheduler } from './scheduler.js';
+import { Tracer } from './trace.js';
+
+/** Seed used when none is given (recorded in the trace like any other). */
+export const DEFAULT_SEED = 1;
+
+export interface MachineTraceOptions {
+  /** emit trace events (default false: only a property check per potential event) */
+  enabled?: boolean;
+  /** keep events in memory (default true; the digest is computed either way) */
+  keep?: boolean;
+  maxKept?: number;
+}
+
+export interface MachineOptions {
+  seed?: number;
+  trace?: MachineTraceOptions;
+  /** CPU options; hz defaults to the first cpu node's clock-frequency */
+  cpu?: CpuOptions;
+  assemble?: AssembleOptions;
+}
+
+export interface CreateMachineOptions extends MachineOptions {
+  /** DTS source text */
+  dts: string;
+  /** file name used in error messages ("emulator/boards/vexpress-vfio.dts") */
+  file: string;
+  registry: DeviceRegistry;
+}
+
+export class Machine implements MachineCore {
+  readonly scheduler: Scheduler;
+  readonly bus: PhysicalBus;
+  readonly tracer: Tracer;
+  readonly prng: Prng;
+  readonly cpu: Cpu;
+  readonly tree: DeviceTree;
+  /** device instances in creation order (interrupt controllers, IOMMUs, then the rest) */
+  readonly devices: readonly DeviceInstance[];
+  readonly ram: readonly RamRegion[];
+  /** the interrupt controller whose output drives the CPU's IRQ input (null when none) */
+  readonly rootIrqController: DeviceInstance | null;
+  /** the board file name (tree.file) */
+  readonly file: string;
+  readonly seed: number;
+  private readonly byName = new Map<string, DeviceInstance>();
+
+  constructor(tree: DeviceTree, registry: DeviceRegistry, opts: MachineOptions = {}) {
+    this.tree = tree;
+    this.file = tree.file;
+    this.seed = (opts.seed ?? DEFAULT_SEED) >>> 0;
+    this.scheduler = new Scheduler();
+    const sched = this.scheduler;
+    this.tracer = new Tracer(() => sched.now, opts.trace?.enabled ?? false, { keep: opts.trace?.keep ?? true, maxKept: opts.trace?.maxKept });
+    this.tracer.emit('machine', 'seed', { seed: this.seed, board: this.file });
+    this.prng = new Prng(this.seed);
+    this.bus = new PhysicalBus();
+    const cpuOpts: CpuOptions = { ...(opts.cpu ?? {}) };
+    if (cpuOpts.hz === undefined) {
+      const hz = cpuClockFromTree(tree);
+      if (hz !== null) cpuOpts.hz = hz;
+    }
+    this.cpu = new Cpu(this.scheduler, this.tracer, cpuOpts);
+    const board = assembleBoard(this, tree, registry, opts.assemble);
+    this.devices = board.devices;
+    this.ram = board.ram;
+    this.rootIrqController = board.rootIrqController;
+    for (const d of board.devices) this.byName.set(d.name, d);
+  }
+
+  /** The device with a Linux-style name ("2c0a0000.dma"), or null. */
+  deviceByName(name: string): DeviceInstance | null {
+    return this.byName.get(name) ?? null;
+  }
+
+  /** The device created from a node with this label ("dma0"), or null. */
+  deviceByLabel(label: string): DeviceInstance | null {
+    const n = this.tree.labels.get(label);
+    if (n === undefined) return null;
+    return this.devices.find((d) => d.node === n) ?? null;
+  }
+
+  /** Reset every device to its power-on state, in creation order. */
+  resetDevices(): void {
+    for (const d of this.devices) d.reset?.();
+  }
+}
+
+function cpuClockFromTree(tree: DeviceTree): number | null {
+  const cpus = findNodeByPath(tree.root, '/cpus');
+  if (cpus === null) return null;
+  const cpu: DtNode | undefined = cpus.children.find((c) => string(c, 'device_type') === 'cpu' && isEnabled(c));
+  if (cpu === undefined) return null;
+  return u32(cpu, 'clock-frequency');
+}
+
+/** Parse a board source and assemble a machine. Errors are DtsError (file:line:col). */
+export function createMachine(opts: CreateMachineOptions): Machine {
+  const tree = parseDts(opts.dts, opts.file);
+  return new Machine(tree, opts.registry, opts);
+}
+
+// ------------------------------------------------------------------ board files
+
+export const DEFAULT_BOARD = 'vexpress-vfio';
+
+/**
+ * Directories searched for named boards: emulator/boards next to this module (sources,
+ * tests) and ../emulator/boards from a bundle in dist/.
+ */
+export function boardDirs(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [join(here, 'boards'), join(here, '..', 'emulator', 'boards')];
+}
+
+function boardDir(): string | null {
+  for (const d of boardDirs()) if (existsSync(d)) return d;
+  return null;
+}
+
+/** Names of the shipped boards (sorted). */
+export function listBoards(): string[] {
+  const d = boardDir();
+  if (d === null) return [];
+  return readdirSync(d).filter((f) => f.endsWith('.dts')).map((f) => f.slice(0, -4)).sort();
+}
+
+/**
+ * Load a board's DTS source: a name ("vexpress-vfio", the default; the file is
+ * emulator/boards/<name>.dts) or a path (anything containing '/' or ending in '.dts',
+ * resolved against the working directory; a bare "<name>.dts" that is not there is looked
+ * up among the shipped boards).
+ */
+export function loadBoardSource(nameOrPath: string = DEFAULT_BOARD): { text: string; file: string } {
+  const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\');
+  if (isPath || nameOrPath.endsWith('.dts')) {
+    const p = resolve(nameOrPath);
+    if (existsSync(p)) return { text: readFileSync(p, 'utf8'), file: nameOrPath };
+    // "vexpress-vfio.dts" without a directory: also look among the shipped boards
+    if (isPath || !existsSync(join(boardDir() ?? '', nameOrPath))) throw new Error(`board file not found: ${nameOrPath}`);
+    nameOrPath = nameOrPath.slice(0, -4);
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(nameOrPath)) throw new Error(`bad board name '${nameOrPath}'`);
+  const d = boardDir();
+  const p = d === null ? null : join(d, `${nameOrPath}.dts`);
+  if (p === null || !existsSync(p)) {
+    throw new Error(`unknown board '${nameOrPath}' (available: ${listBoards().join(', ') || 'none found'})`);
+  }
+  return { text: readFileSync(p, 'utf8'), file: `emulator/boards/${nameOrPath}.dts` };
+}
+
+/** Load a named board (or path) and assemble it. */
+export function createBoardMachine(nameOrPath: string, registry: DeviceRegistry, opts: MachineOptions = {}): Machine {
+  const { text, file } = loadBoardSource(nameOrPath);
+  return createMachine({ ...opts, dts: text, file, registry });
+}

@@ -1,0 +1,7 @@
+export { SyscallLayer, ThreadTask, type SyscallHost, type ProcessExitReport } from './syscalls.js';
+export { Process, type ProcessOptions } from '../process/process.js';
+export { AddressSpace, UserMemory, type Vma, type PinnedPage } from '../process/mm.js';
+export { bindPageAllocator, type UserPageAllocator, type MemoryHost } from '../process/pages.js';
+export { Vfs } from '../vfs/vfs.js';
+export { File, anonInodeGetFile, ERESTARTSYS, type FileOps, type Task, type PollTable } from '../vfs/file.js';
+export { EventfdCtx, eventfdCtxFdget, eventfdCtxFileget } from '../eventfd/eventfd.js';

@@ -1,0 +1,3 @@
+export { Vfio, VfioContainer, VfioGroup, VfioDevice, type GroupState, type VfioHost } from './vfio.js';
+export { Type1Driver, Type1Iommu, vfioIommuType1Init, type Type1Options, type DmaMappingView } from './type1.js';
+export type { VfioDeviceOps, VfioIommuDriverOps } from './types.js';
