@@ -32,6 +32,8 @@ export interface Pl330Config {
   streamId: number;
   /** allow bulk execution of load/store loop bodies (equivalent to step execution) */
   fastPath: boolean;
+  /** fast path: at most this many source bytes per bulk chunk (one scheduler event) */
+  bulkChunkBytes: number;
 }
 
 export const DEFAULT_PL330_CONFIG: Pl330Config = {
@@ -55,6 +57,7 @@ export const DEFAULT_PL330_CONFIG: Pl330Config = {
   periphNs: 0xffffffff,
   streamId: 0,
   fastPath: true,
+  bulkChunkBytes: 65536,
 };
 
 /**
@@ -73,8 +76,6 @@ export const TIMING = {
   stallRetryCycles: 16,
   /** watchdog: a thread stalled this long without progress is locked up */
   watchdogCycles: 1024,
-  /** fast path: at most this many bytes per bulk chunk (one scheduler event) */
-  bulkChunkBytes: 4096,
 } as const;
 
 /** A peripheral attached to one of the DMAC's request interfaces. */
@@ -1085,7 +1086,7 @@ export class Pl330 implements MmioDevice {
     if (level !== 0) return false;
     const lc = lc1 ? t.lc1 : t.lc0;
     const per = Math.max(srcPer, 1);
-    let k = Math.min(lc, Math.max(1, Math.floor(TIMING.bulkChunkBytes / per)));
+    let k = Math.min(lc, Math.max(1, Math.floor(Math.max(1, this.cfg.bulkChunkBytes) / per)));
     const srcTotal = k * srcPer;
     const dstTotal = k * dstPer;
     if (srcTotal > 0) {
