@@ -201,3 +201,31 @@ describe('timing model', () => {
     expect(xfer!.dur).toBe(710);
   });
 });
+
+describe('manager thread', () => {
+  it('boots from boot_addr (boot_en), starts a channel with DMAGO and waits for its event with DMAWFE', () => {
+    const rig = makeRig({ bootEn: true, bootAddr: PROG, mgrNsAtReset: false });
+    const CH = PROG + 0x100;
+    rig.poke(CH, [A.DMAMOV('SAR', 0x1234), A.DMASEV(3), A.DMAEND()].flat());
+    rig.poke(PROG, [A.DMAGO(1, CH, true), A.DMAWFE(3), A.DMAEND()].flat());
+    expect((rig.reg(R.REG_CR0) >> 1) & 1).toBe(1);
+    expect(rig.reg(R.REG_CR2)).toBe(PROG);
+    rig.dmac.reset();
+    rig.run();
+    expect(rig.reg(R.REG_DSR) & 0xf).toBe(R.ST_STOPPED);
+    expect(rig.reg(R.REG_DPC)).toBe(PROG + 8);
+    expect(rig.reg(R.chanRegOffset(1, 'SAR'))).toBe(0x1234);
+    expect((rig.reg(R.csrOffset(1)) >> 21) & 1).toBe(1);
+    expect(rig.reg(R.REG_FSRD)).toBe(0);
+  });
+
+  it('a manager program with a channel-only instruction faults (undef_instr in FTRD)', () => {
+    const rig = makeRig({ bootEn: true, bootAddr: PROG });
+    rig.poke(PROG, A.DMALD());
+    rig.dmac.reset();
+    rig.run();
+    expect(rig.reg(R.REG_FSRD)).toBe(1);
+    expect(rig.reg(R.REG_FTRD)).toBe(R.FTD_UNDEF_INSTR);
+    expect(rig.abort.level).toBe(true);
+  });
+});

@@ -577,7 +577,6 @@ export class Pl330 implements MmioDevice {
       this.tracer.emit(this.name, 'pl330-fault', { thread: t.id, pc: t.pc, ftr: t.ftr });
     }
     this.updateIrqs();
-    this.wakeStalled();
   }
 
   private kill(t: Pl330Thread): void {
@@ -588,11 +587,6 @@ export class Pl330 implements MmioDevice {
     t.wfpBurstNs = t.wfpPeriph = false;
     if (t.isManager) this.lockupIrq = false;
     this.updateIrqs();
-    this.wakeStalled();
-  }
-
-  private wakeStalled(): void {
-    // channels stalled on MFIFO space retry on their own timer; nothing else to do
   }
 
   // ------------------------------------------------------------------ instruction fetch
