@@ -145,7 +145,7 @@ describe('debug interface', () => {
 
   it('DMAGO with ns=0 from a non-secure manager is dmago_err; from a secure manager it starts a secure channel', () => {
     const rig = makeRig({ mgrNsAtReset: true });
-    rig.poke(PROG, [A.DMAEND()]);
+    rig.poke(PROG, A.DMAEND());
     rig.debug(A.DMAGO(0, PROG, false));
     expect(rig.reg(R.REG_FTRD)).toBe((R.FTD_DMAGO_ERR | R.FTD_DBG_INSTR) >>> 0);
     expect(rig.reg(R.REG_FSRD)).toBe(1);
