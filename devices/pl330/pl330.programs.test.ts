@@ -199,6 +199,13 @@ describe('timing model', () => {
     expect(xfer!.f['loaded']).toBe(64);
     expect(xfer!.f['stored']).toBe(64);
     expect(xfer!.dur).toBe(710);
+    expect(rig.tracer.events.some((e) => e.kind === 'pl330-insn')).toBe(false);
+    const ti = makeRig({ traceInstructions: true });
+    ti.tracer.enabled = true;
+    ti.poke(PROG, prog());
+    ti.go(0, PROG);
+    ti.run();
+    expect(ti.tracer.events.filter((e) => e.kind === 'pl330-insn').length).toBe(4 + 8 + 4 + 2);
   });
 });
 

@@ -34,6 +34,8 @@ export interface Pl330Config {
   fastPath: boolean;
   /** fast path: at most this many source bytes per bulk chunk (one scheduler event) */
   bulkChunkBytes: number;
+  /** emit one 'pl330-insn' trace event per executed instruction (off by default) */
+  traceInstructions: boolean;
 }
 
 export const DEFAULT_PL330_CONFIG: Pl330Config = {
@@ -58,6 +60,7 @@ export const DEFAULT_PL330_CONFIG: Pl330Config = {
   streamId: 0,
   fastPath: true,
   bulkChunkBytes: 65536,
+  traceInstructions: false,
 };
 
 /**
@@ -667,7 +670,7 @@ export class Pl330 implements MmioDevice {
     }
     t.instructions++;
     if (this.insnObserver) this.insnObserver(t.id, t.pc, this.insn, n);
-    if (this.tracer?.enabled) this.tracer.emit(this.name, 'pl330-insn', { thread: t.id, pc: t.pc, op: this.insn[0]! });
+    if (this.cfg.traceInstructions && this.tracer?.enabled) this.tracer.emit(this.name, 'pl330-insn', { thread: t.id, pc: t.pc, op: this.insn[0]! });
     const r = this.exec(t, this.insn, false);
     switch (r) {
       case Next.Advance:
@@ -915,7 +918,9 @@ export class Pl330 implements MmioDevice {
     const lc1 = (op & 4) !== 0;
     const lc = lc1 ? t.lc1 : t.lc0;
     if (lc === 0) return Next.Advance;
-    if ((op & 1) === 0 && this.cfg.fastPath && this.tryBulk(t, jump, lc1)) return Next.Scheduled;
+    // instruction-level observation (trace or observer) sees every instruction: no fast path then
+    const observed = this.insnObserver !== null || (this.cfg.traceInstructions && this.tracer?.enabled === true);
+    if ((op & 1) === 0 && this.cfg.fastPath && !observed && this.tryBulk(t, jump, lc1)) return Next.Scheduled;
     if (lc1) t.lc1 = lc - 1;
     else t.lc0 = lc - 1;
     t.pc = (t.pc - jump) >>> 0;
