@@ -227,6 +227,7 @@ export class Pl330 implements MmioDevice {
   private dbgInst0 = 0;
   private dbgInst1 = 0;
   private dbgBusy = false;
+  private dbgEv: SimEvent | null = null;
   /** watchdog irq-only lockup indication (WD.wd_irq_only = 1) */
   private lockupIrq = false;
   private mfifoUsed = 0;
@@ -298,6 +299,8 @@ export class Pl330 implements MmioDevice {
     this.inten = this.ris = this.wd = 0;
     this.dbgInst0 = this.dbgInst1 = 0;
     this.dbgBusy = false;
+    this.sched.cancel(this.dbgEv);
+    this.dbgEv = null;
     this.lockupIrq = false;
     this.mfifoUsed = 0;
     this.periphPending.fill(0);
@@ -421,7 +424,7 @@ export class Pl330 implements MmioDevice {
           this.dbgBusy = true;
           const i0 = this.dbgInst0;
           const i1 = this.dbgInst1;
-          this.sched.schedule(TIMING.debugCycles * this.periodNs, () => this.debugExec(i0, i1), `${this.name}:dbg`);
+          this.dbgEv = this.sched.schedule(TIMING.debugCycles * this.periodNs, () => this.debugExec(i0, i1), `${this.name}:dbg`);
         }
         break;
       case C.REG_WD:
@@ -502,6 +505,7 @@ export class Pl330 implements MmioDevice {
 
   private debugExec(i0: number, i1: number): void {
     this.dbgBusy = false;
+    this.dbgEv = null;
     const toChannel = (i0 & 1) !== 0;
     const chn = (i0 >>> 8) & 7;
     const b = this.insn;
@@ -1096,7 +1100,9 @@ export class Pl330 implements MmioDevice {
       if (!sr || !dr) return false;
       if (t.sar < t.dar + dstTotal && t.dar < t.sar + srcTotal) return false;
       const so = t.sar - sr.base;
-      dr.bytes.set(sr.bytes.subarray(so, so + srcTotal), t.dar - dr.base);
+      // same region: copyWithin is a plain memmove (ranges are disjoint anyway)
+      if (sr === dr) dr.bytes.copyWithin(t.dar - dr.base, so, so + srcTotal);
+      else dr.bytes.set(sr.bytes.subarray(so, so + srcTotal), t.dar - dr.base);
       this.port.bytes += srcTotal + dstTotal;
       t.sar = (t.sar + srcTotal) >>> 0;
       t.dar = (t.dar + dstTotal) >>> 0;
