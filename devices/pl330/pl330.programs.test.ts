@@ -278,3 +278,26 @@ describe('fast path boundaries', () => {
     expect(Array.from(rig.peek(DST, 4096))).toEqual(data);
   });
 });
+
+describe('behind a translation stage (the scenario through the SMMU)', () => {
+  it('IOVA 0 / 0x1000 / 0x2000 mapped to RAM: program fetched and data copied through translations, one IRQ', () => {
+    const mmu = new ToyIommu(20, RAM_BASE + 0x80000);
+    const rig = makeRig({ streamId: 1 }, { translator: mmu });
+    const base = RAM_BASE + 0x80000;
+    const data = pattern(4096, 11);
+    rig.poke(base, data);
+    const prog = new A.Pl330Asm().mov('CCR', R.makeCcr({ srcBeatBytes: 16, srcBurstLen: 16 })).mov('SAR', 0).mov('DAR', 0x1000)
+      .lp(0, 16).emit(A.DMALD()).emit(A.DMARMB()).emit(A.DMAST()).emit(A.DMAWMB()).lpEnd().emit(A.DMASEV(0)).emit(A.DMAEND()).bytes;
+    rig.poke(base + 0x2000, prog);
+    rig.wreg(R.REG_INTEN, 1);
+    rig.go(0, 0x2000);
+    rig.run();
+    expect(Array.from(rig.peek(base + 0x1000, 4096))).toEqual(data);
+    expect(rig.irqs[0]!.rises).toBe(1);
+    expect(rig.abort.level).toBe(false);
+    // lookups: icache line fills + one per burst (16 loads + 16 stores)
+    const lines = Math.ceil(prog.length / 16) + 1;
+    expect(mmu.lookups).toBeLessThanOrEqual(32 + lines);
+    expect(mmu.lookups).toBeGreaterThanOrEqual(32 + 1);
+  });
+});
