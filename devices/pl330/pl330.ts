@@ -144,6 +144,9 @@ export class Pl330Thread {
   wfpPeriph = false;
   ev: SimEvent | null = null;
   stallCycles = 0;
+  /** 4 KiB pages of the last successful load / store burst (-1: none) */
+  lastSrcPage = -1;
+  lastDstPage = -1;
   /** per-transfer statistics (since DMAGO) */
   startNs = 0;
   bytesLoaded = 0;
@@ -244,6 +247,8 @@ export class Pl330 implements MmioDevice {
   private readonly insn = new Uint8Array(6);
   private readonly burst = new Uint8Array(256);
   private cycles = 0;
+  private deferFaults = false;
+  private deferredFault = 0;
 
   constructor(cfg: Partial<Pl330Config>, deps: Pl330Deps) {
     const c: Pl330Config = { ...DEFAULT_PL330_CONFIG, ...cfg };
@@ -554,6 +559,7 @@ export class Pl330 implements MmioDevice {
     t.stallCycles = 0;
     t.wfpBurstNs = t.wfpPeriph = false;
     t.startNs = this.sched.now;
+    t.lastSrcPage = t.lastDstPage = -1;
     t.bytesLoaded = t.bytesStored = t.instructions = 0;
     // Choice: the instruction cache is invalidated on DMAGO, so a program rewritten at the
     // same address (as Linux does per request) is never executed stale.
@@ -576,6 +582,11 @@ export class Pl330 implements MmioDevice {
   }
 
   private fault(t: Pl330Thread, bits: number): void {
+    if (this.deferFaults) {
+      // batched stepping: the caller delivers the fault at the right virtual time
+      this.deferredFault = (this.deferredFault | bits) >>> 0;
+      return;
+    }
     this.sched.cancel(t.ev);
     t.ev = null;
     t.ftr = (t.ftr | bits) >>> 0;
@@ -969,6 +980,7 @@ export class Pl330 implements MmioDevice {
     fifo.push(this.burst, 0, n);
     this.mfifoUsed += n;
     t.bytesLoaded += n;
+    t.lastSrcPage = Math.floor(t.sar / 4096) === Math.floor((t.sar + n - 1) / 4096) ? Math.floor(t.sar / 4096) : -1;
     if (C.ccrSrcInc(t.ccr)) t.sar = (t.sar + n) >>> 0;
     return Next.Advance;
   }
@@ -1012,6 +1024,7 @@ export class Pl330 implements MmioDevice {
       return Next.Stop;
     }
     t.bytesStored += n;
+    t.lastDstPage = Math.floor(t.dar / 4096) === Math.floor((t.dar + n - 1) / 4096) ? Math.floor(t.dar / 4096) : -1;
     if (C.ccrDstInc(t.ccr)) t.dar = (t.dar + n) >>> 0;
     return Next.Advance;
   }
@@ -1045,7 +1058,6 @@ export class Pl330 implements MmioDevice {
    * that do not overlap, and the body's MFIFO balance is zero.
    */
   private tryBulk(t: Pl330Thread, jump: number, lc1: boolean): boolean {
-    if (this.port.translator !== null) return false;
     if (t.fifo!.len !== 0) return false;
     for (const o of this.channels) if (o !== t && o.state !== C.ST_STOPPED && o.state !== C.ST_FAULTING) return false;
     if (this.manager.state !== C.ST_STOPPED && this.manager.state !== C.ST_FAULTING) return false;
@@ -1064,6 +1076,8 @@ export class Pl330 implements MmioDevice {
     let cyc = TIMING.insnCycles; // the DMALPEND itself
     let srcPer = 0;
     let dstPer = 0;
+    // pure: the loop is a plain block copy (legal incrementing bursts, no swap)
+    let pure = true;
     for (let a = start; a < lpend; a++) {
       const op = this.peekCached(a);
       const isLd = op === 0x04 || op === 0x05 || op === 0x07;
@@ -1072,13 +1086,13 @@ export class Pl330 implements MmioDevice {
       if (isLd || isSt) {
         if (!this.condOk(t, op)) continue;
         if (isLd) {
-          if (sSize > 4 || (1 << sSize) > this.busBytes || !C.ccrSrcInc(ccr)) return false;
+          if (sSize > 4 || (1 << sSize) > this.busBytes || !C.ccrSrcInc(ccr)) pure = false;
           level += srcBurst;
-          if (level > free) return false;
+          if (level > free) return false; // would stall: step path
           srcPer += srcBurst;
           cyc += TIMING.axiLatencyCycles + C.ccrSrcLen(ccr);
         } else {
-          if (dSize > 4 || (1 << dSize) > this.busBytes || !C.ccrDstInc(ccr) || C.ccrEndianSwap(ccr) !== 0) return false;
+          if (dSize > 4 || (1 << dSize) > this.busBytes || !C.ccrDstInc(ccr) || C.ccrEndianSwap(ccr) !== 0) pure = false;
           if (level < dstBurst) return false;
           level -= dstBurst;
           dstPer += dstBurst;
@@ -1087,6 +1101,12 @@ export class Pl330 implements MmioDevice {
       } else if (op !== 0x12 && op !== 0x13 && op !== 0x18) return false;
     }
     if (level !== 0) return false;
+    if (pure && this.port.translator === null && this.bulkCopy(t, start, lpend, lc1, cyc, srcPer, dstPer)) return true;
+    return this.inlineLoop(t, start, lpend, lc1, srcBurst, dstBurst);
+  }
+
+  /** The whole chunk as one RAM block copy (bare bus only: no translation cost to account). */
+  private bulkCopy(t: Pl330Thread, start: number, lpend: number, lc1: boolean, cyc: number, srcPer: number, dstPer: number): boolean {
     const lc = lc1 ? t.lc1 : t.lc0;
     const per = Math.max(srcPer, 1);
     let k = Math.min(lc, Math.max(1, Math.floor(Math.max(1, this.cfg.bulkChunkBytes) / per)));
@@ -1108,6 +1128,8 @@ export class Pl330 implements MmioDevice {
       t.dar = (t.dar + dstTotal) >>> 0;
       t.bytesLoaded += srcTotal;
       t.bytesStored += dstTotal;
+      t.lastSrcPage = Math.floor((t.sar - 1) / 4096);
+      t.lastDstPage = Math.floor((t.dar - 1) / 4096);
     } else if (k > 4096) k = 4096;
     if (lc1) t.lc1 = lc - k;
     else t.lc0 = lc - k;
@@ -1115,7 +1137,87 @@ export class Pl330 implements MmioDevice {
     // DMALPEND already counted by step()
     t.instructions += k * (1 + (lpend - start)) - 1;
     // pc stays at the DMALPEND, which runs next
-    this.kick(t, this.cycles * this.periodNs + k * cyc * this.periodNs);
+    this.kick(t, (this.cycles + k * cyc) * this.periodNs + this.port.takeCost());
+    return true;
+  }
+
+  /**
+   * Batched stepping: run the loop's instructions one after the other inside this event,
+   * through the same load/store code (same port accesses, same translations and costs, in
+   * the same order), summing each instruction's time exactly as step() would schedule it.
+   * Behind a translation stage a batch never leaves the 4 KiB source/destination pages
+   * the previous bursts were translated in (so a translation fault only ever happens on
+   * the step path); a bus error inside a batch is delivered at the time step execution
+   * would raise it.
+   */
+  private inlineLoop(t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number): boolean {
+    const tr = this.port.translator !== null;
+    const P = 4096;
+    const inPage = (addr: number, n: number, page: number): boolean => Math.floor(addr / P) === page && Math.floor((addr + n - 1) / P) === page;
+    if (tr && (t.lastSrcPage < 0 || t.lastDstPage < 0)) return false;
+    const period = this.periodNs;
+    // the DMALPEND being executed: its fetch cost plus its own cycle
+    let delay = (this.cycles + TIMING.insnCycles) * period + this.port.takeCost();
+    let lc = lc1 ? t.lc1 : t.lc0;
+    let moved = 0;
+    const limit = Math.max(1, this.cfg.bulkChunkBytes);
+    let first = true;
+    const b = this.insn;
+    for (;;) {
+      // DMALPEND jumps back
+      if (!first) {
+        t.instructions++;
+        delay += TIMING.insnCycles * period;
+      }
+      first = false;
+      lc--;
+      if (lc1) t.lc1 = lc;
+      else t.lc0 = lc;
+      for (let a = start; a < lpend; a++) {
+        const op = this.peekCached(a);
+        const isLd = op === 0x04 || op === 0x05 || op === 0x07;
+        const isSt = op === 0x08 || op === 0x09 || op === 0x0b;
+        if (tr && (isLd || isSt) && this.condOk(t, op)) {
+          const ok = isLd ? inPage(t.sar, srcBurst, t.lastSrcPage) : inPage(t.dar, dstBurst, t.lastDstPage);
+          if (!ok) {
+            // leave the rest to the step path, from this instruction at its exact time
+            t.pc = a;
+            this.kick(t, delay);
+            return true;
+          }
+        }
+        t.pc = a;
+        t.instructions++;
+        this.cycles = 0;
+        b[0] = op;
+        const before = delay;
+        this.deferredFault = 0;
+        this.deferFaults = true;
+        const r = this.exec(t, b, false);
+        this.deferFaults = false;
+        if (r !== Next.Advance) {
+          const bits = this.deferredFault;
+          if (bits !== 0) {
+            // the fault happens when step execution would have executed this instruction
+            this.port.takeCost();
+            this.sched.cancel(t.ev);
+            t.ev = this.sched.schedule(before, () => {
+              t.ev = null;
+              this.fault(t, bits);
+            }, `${this.name}:ch${t.id}:fault`);
+            return true;
+          }
+          // not expected for these instructions; fall back to stepping from here
+          this.kick(t, before);
+          return true;
+        }
+        moved += isLd ? srcBurst : 0;
+        delay += (this.cycles + TIMING.insnCycles) * period + this.port.takeCost();
+      }
+      t.pc = lpend;
+      if (lc === 0 || moved >= limit) break;
+    }
+    this.kick(t, delay);
     return true;
   }
 
