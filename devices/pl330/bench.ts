@@ -1,5 +1,5 @@
 import { PhysicalBus } from '../../emulator/bus.js';
-import { MasterPort } from '../../emulator/master.js';
+import { MasterPort, type TranslationStage } from '../../emulator/master.js';
 import { Scheduler } from '../../emulator/scheduler.js';
 import { Pl330Asm, DMAEND, DMALD, DMAST, DMASEV } from './assembler.js';
 import { makeCcr } from './constants.js';
@@ -16,12 +16,17 @@ export interface Pl330BenchResult {
 }
 
 /**
- * Mem-to-mem transfer of `bytes` (a multiple of 256) on a bare bus (no SMMU), programmed
+ * Mem-to-mem transfer of `bytes` (a multiple of 256) on a bare bus (no SMMU unless
+ * `opts.translator` is given: an identity stage measures the translated path), programmed
  * the way Linux does it: 16-byte beats x 16 on a 128-bit bus, nested DMALP loops.
  * `now` is the host clock used for hostMs (passed in by the tool; the model never
  * reads it).
  */
-export function runPl330Bench(bytes: number, now: () => number, opts: { fastPath?: boolean } = {}): Pl330BenchResult {
+export function runPl330Bench(
+  bytes: number,
+  now: () => number,
+  opts: { fastPath?: boolean; translator?: TranslationStage | null } = {},
+): Pl330BenchResult {
   const burst = 256;
   const bursts = Math.max(1, Math.floor(bytes / burst));
   bytes = bursts * burst;
@@ -31,7 +36,7 @@ export function runPl330Bench(bytes: number, now: () => number, opts: { fastPath
   const dst = src + bytes;
   const prog = src + 2 * bytes;
   bus.addRam('ram', src, 2 * bytes + 4096);
-  const port = new MasterPort(bus, 'pl330');
+  const port = new MasterPort(bus, 'pl330', opts.translator ?? null);
   const dmac = new Pl330({ dataWidthBits: 128, fastPath: opts.fastPath ?? true }, { scheduler: sched, port, eventIrqs: [], abortIrq: null });
   const ram = bus.ramAt(src, 2 * bytes + 4096)!;
   for (let i = 0; i < bytes; i += 4) ram.view.setUint32(i, (i * 2654435761) >>> 0, true);
