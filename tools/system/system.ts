@@ -1,0 +1,125 @@
+/**
+ * A booted system: the board assembled from its device tree with the project's device
+ * models, and the kernel model for a profile, up to the point where user programs can run
+ * (VFS with sysfs/procfs/devtmpfs, syscalls, VFIO core, vfio_iommu_type1, vfio-platform).
+ *
+ * This is board assembly + kernel "init": the one place that names concrete devices
+ * (through the device registry) and wires the kernel's subsystems together.
+ */
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import type { GuestProgram } from '../../emulator/cpu/stub.js';
+import type { StubThread } from '../../emulator/cpu/stub.js';
+import type { DtNode } from '../../emulator/dt/types.js';
+import { createMachine, DEFAULT_BOARD, loadBoardSource, type Machine, type MachineOptions } from '../../emulator/machine.js';
+import type { RunResult } from '../../emulator/scheduler.js';
+import { defaultRegistry } from '../../devices/registry.js';
+import { IrqCore } from '../../kernel-model/irq/core.js';
+import { Kernel } from '../../kernel-model/kernel.js';
+import { decodeReg } from '../../kernel-model/platform/of.js';
+import { bindPageAllocator } from '../../kernel-model/process/pages.js';
+import type { Process, ProcessOptions } from '../../kernel-model/process/process.js';
+import { parseProfile, type Profile } from '../../kernel-model/profile.js';
+import { SyscallLayer } from '../../kernel-model/syscall/syscalls.js';
+import type { Sys } from '../../kernel-model/uapi/sys.js';
+import { VfioPlatformDriver } from '../../kernel-model/vfio/platform/vfio-platform.js';
+import { vfioIommuType1Init, type Type1Driver } from '../../kernel-model/vfio/type1.js';
+import { Vfio } from '../../kernel-model/vfio/vfio.js';
+import { Vfs } from '../../kernel-model/vfs/vfs.js';
+
+export interface SystemOptions {
+  /** profile name (baseline, rfc-v4, mainline, patches:<list>) or a parsed profile */
+  profile?: string | Profile;
+  /** built-in board name or a .dts path (default vexpress-vfio) */
+  board?: string;
+  /** board source given directly (tests) */
+  boardSource?: { text: string; file: string };
+  seed?: number;
+  trace?: MachineOptions['trace'];
+}
+
+export class System {
+  readonly machine: Machine;
+  readonly profile: Profile;
+  readonly irq: IrqCore;
+  readonly kernel: Kernel;
+  readonly vfs: Vfs;
+  readonly syscalls: SyscallLayer;
+  readonly vfio: Vfio;
+  readonly type1: Type1Driver | null;
+  readonly vfioPlatform: VfioPlatformDriver | null;
+
+  constructor(opts: SystemOptions = {}) {
+    this.profile = typeof opts.profile === 'object' ? opts.profile : parseProfile(opts.profile ?? 'rfc-v4');
+    const src = opts.boardSource ?? loadBoardSource(opts.board ?? DEFAULT_BOARD);
+    this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace });
+    const m = this.machine;
+    const gic = findGic(m.tree.root);
+    if (!gic) throw new Error(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
+    const regs = decodeReg(m.tree, gic);
+    let irqCore: IrqCore | null = null;
+    this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log }) => {
+      irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base } });
+      return irqCore;
+    });
+    this.irq = irqCore!;
+    this.kernel.boot();
+    const k = this.kernel;
+    this.vfs = new Vfs(k.sysfs);
+    this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
+    this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log });
+    this.vfio = new Vfio({ vfs: this.vfs, iommu: k.iommu, log: k.log });
+    const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, features: this.profile.features, log: k.log });
+    this.type1 = typeof t1 === 'number' ? null : t1;
+    if (this.profile.features.vfioPlatformLevel >= 4) {
+      const drv = new VfioPlatformDriver({
+        driverCore: k.driverCore,
+        sysfs: k.sysfs,
+        iommu: k.iommu,
+        vfio: this.vfio,
+        irq: this.irq,
+        hw: k.hw,
+        kmem: k.mm.kmem,
+        log: k.log,
+        profile: this.profile,
+        cpu: m.cpu,
+      });
+      this.vfioPlatform = drv.register() === 0 ? drv : null;
+    } else {
+      this.vfioPlatform = null;
+    }
+    // let boot-time work (GIC and SMMU programming already happened synchronously) settle
+    m.scheduler.runUntilIdle(100_000);
+  }
+
+  get cpu(): Cpu {
+    return this.machine.cpu;
+  }
+
+  get now(): number {
+    return this.machine.scheduler.now;
+  }
+
+  /** Start a guest program as a new process (root, CAP_IPC_LOCK unless told otherwise). */
+  spawn(name: string, main: (sys: Sys) => GuestProgram, popts: ProcessOptions = {}): { proc: Process; thread: StubThread } {
+    const proc = this.syscalls.createProcess({ name, ...popts });
+    const thread = this.syscalls.spawn(proc, main, name);
+    return { proc, thread };
+  }
+
+  /** Run until the threads have exited, the machine stops, or the virtual-time limit. */
+  runUntilExited(threads: readonly StubThread[], withinNs = 10_000_000_000, maxEvents = 50_000_000): RunResult {
+    return this.machine.scheduler.runUntilPredicate(() => threads.every((t) => t.exit !== null), { within: withinNs, maxEvents });
+  }
+}
+
+function findGic(root: DtNode): DtNode | null {
+  const stack: DtNode[] = [root];
+  while (stack.length) {
+    const n = stack.shift()!;
+    const compat = n.props.find((p) => p.name === 'compatible');
+    if (compat && compat.value.some((c) => c.kind === 'string' && (c.value === 'arm,gic-400' || c.value === 'arm,cortex-a15-gic'))) return n;
+    stack.push(...n.children);
+  }
+  return null;
+}
+
