@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { runPl330Bench } from './bench.js';
+
+describe('bench', () => {
+  it('copies N bytes correctly; virtual time is the same with and without the fast path', () => {
+    let t = 0;
+    const clock = (): number => (t += 1);
+    const fast = runPl330Bench(1 << 20, clock);
+    const step = runPl330Bench(1 << 20, clock, { fastPath: false });
+    expect(fast.ok).toBe(true);
+    expect(step.ok).toBe(true);
+    expect(fast.bytes).toBe(1 << 20);
+    // 4096 iterations of (LD 1+2+16, ST 1+2+16, LPEND 1) = 39 cycles x 10 ns, plus the prologue/epilogue
+    expect(fast.virtualNs).toBe(step.virtualNs);
+    expect(fast.virtualNs - 4096 * 390).toBeGreaterThan(0);
+    expect(fast.virtualNs - 4096 * 390).toBeLessThan(1000);
+  });
+});
