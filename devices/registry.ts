@@ -7,6 +7,7 @@ import { TEST_DMA_COMPATIBLE, createTestDma } from './testdev/test-dma.js';
 import { TEST_IRQ_COMPATIBLE, createTestIrq } from './testdev/test-irq.js';
 import { GIC_COMPATIBLES, gicFactory } from './gic/index.js';
 import { SMMU_COMPATIBLES, smmuFactory } from './smmu/index.js';
+import { pl330Factory } from './pl330/index.js';
 
 export function defaultRegistry(): DeviceRegistry {
   const r = new DeviceRegistry();
@@ -15,5 +16,6 @@ export function defaultRegistry(): DeviceRegistry {
 
   for (const c of GIC_COMPATIBLES) r.register(c, gicFactory);
   for (const c of SMMU_COMPATIBLES) r.register(c, smmuFactory);
+  r.register('arm,pl330', pl330Factory);
   return r;
 }
