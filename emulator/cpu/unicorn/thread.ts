@@ -1,0 +1,309 @@
+import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
+import type { Tracer } from '../../trace.js';
+import { UnicornEngine } from './engine.js';
+import {
+  UC_ARM_REG_CPSR, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
+  UC_ERR_READ_UNALIGNED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
+  UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT, UC_HOOK_MEM_UNMAPPED,
+  UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED,
+  type NativePtr,
+} from './native.js';
+
+/**
+ * A guest thread executing ARM machine code on Unicorn.
+ *
+ * Time model: the thread runs in quanta of at most `quantum` instructions
+ * (uc_emu_start with a count; Unicorn stops exactly after that many). Every executed
+ * instruction costs `cpi` CPU cycles (default 1: a Cortex-A15 at 1 GHz retiring about one
+ * instruction per cycle on integer code). The instructions executed before an early stop
+ * (a blocking syscall, exit, fault) are counted exactly with a UC_HOOK_BLOCK hook that
+ * sums the instruction counts of the translation blocks entered (an svc always ends a
+ * block, so the sum is exact there). Syscalls charge `cpu.costs.syscall` cycles on top;
+ * device accesses `cpu.costs.mmioAccess`. Virtual time inside a quantum, as seen by a
+ * syscall, is the step's start time plus the cycles charged so far (`nowNs()`).
+ *
+ * Syscalls: `svc #0` raises UC_HOOK_INTR intno 2; the hook reads r7 and r0-r6 and calls
+ * the SyscallBridge. A numeric result goes to r0 and execution continues in the same
+ * quantum. BLOCK stops the engine: the bridge has parked the thread (cpu.block with a
+ * deadline, or a wait queue); when it is woken the SAME syscall is presented to the
+ * bridge again (it re-checks its condition, like a restarted Linux wait) before any
+ * further instruction runs.
+ */
+export const BLOCK = 'block' as const;
+export type SyscallResult = number | typeof BLOCK;
+
+export interface SyscallBridge {
+  /**
+   * Serve syscall `nr` with register arguments `args` (r0-r6, unsigned 32-bit). Return the
+   * value for r0 (negative errno as a negative number), or BLOCK after parking the thread
+   * (cpu.block / WaitQueue.add). To end the thread or process call `t.exit(status)`.
+   */
+  syscall(t: UnicornThread, nr: number, args: Uint32Array): SyscallResult;
+}
+
+export type GuestSignal = 'SIGSEGV' | 'SIGILL' | 'SIGBUS' | 'SIGTRAP';
+export const SIGNAL_NUMBERS: Record<GuestSignal, number> = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGSEGV: 11 };
+
+export interface GuestFault {
+  signal: GuestSignal;
+  /** faulting data/instruction address, or null (undefined instruction) */
+  address: number | null;
+  pc: number;
+  access: 'read' | 'write' | 'fetch' | 'exec';
+  reason: string;
+}
+
+export interface UnicornExit {
+  /** status as a shell shows it: exit code, or 128 + signal number */
+  status: number;
+  code: number | null;
+  fault: GuestFault | null;
+  /** a host exception (a model bug) that ended the thread; never rethrown */
+  hostError: Error | null;
+}
+
+export interface UnicornThreadOptions {
+  /** instructions per quantum (default 10,000) */
+  quantum?: number;
+  /** CPU cycles per instruction (default 1) */
+  cpi?: number;
+  tracer?: Tracer | null;
+}
+
+const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
+
+export class UnicornThread implements GuestThread {
+  state: ThreadState = 'runnable';
+  exitInfo: UnicornExit | null = null;
+  onExit: ((t: UnicornThread) => void) | null = null;
+  readonly quantum: number;
+  readonly cpi: number;
+  /** statistics */
+  instructions = 0;
+  syscalls = 0;
+  quanta = 0;
+  private cpu: Cpu | null = null;
+  private readonly tracer: Tracer | null;
+  private readonly args = new Uint32Array(7);
+  private pendingNr = -1;
+  private pendingArgs = new Uint32Array(7);
+  /** instructions counted by the block hook in the current quantum */
+  private blockSum = 0;
+  private stepStart = 0;
+  private chargedInStep = 0;
+  private stopReason: 'block' | 'exit' | 'fault' | null = null;
+  private fault: GuestFault | null = null;
+  private readonly icount = new Map<number, number>();
+  private readonly scratch = new Uint8Array(4096);
+
+  constructor(
+    readonly tid: number,
+    readonly name: string,
+    readonly engine: UnicornEngine,
+    readonly bridge: SyscallBridge,
+    entry: number,
+    sp: number,
+    opts: UnicornThreadOptions = {},
+  ) {
+    this.quantum = opts.quantum ?? 10_000;
+    this.cpi = opts.cpi ?? 1;
+    this.tracer = opts.tracer ?? null;
+    const a = engine.arch;
+    engine.setReg(a.spReg, sp);
+    // Thumb entry: Unicorn's PC write takes bit 0 as the T bit (writing CPSR.T has no effect)
+    engine.setReg(a.pcReg, entry >>> 0);
+    engine.hook(UC_HOOK_INTR, engine.callback(this.onIntr as never, 'hookintr'));
+    engine.hook(UC_HOOK_BLOCK, engine.callback(this.onBlock as never, 'hookcode'));
+    engine.hook(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, engine.callback(this.onBadMem as never, 'eventmem'));
+    engine.onMmio = () => { this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0; };
+  }
+
+  /** Virtual time now, inside the running step (step start + cycles so far). */
+  nowNs(): number {
+    const cpu = this.cpu;
+    if (cpu === null) return this.stepStart;
+    return this.stepStart + cpu.clock.cycles(this.chargedInStep + this.blockSum * this.cpi);
+  }
+
+  get currentCpu(): Cpu | null {
+    return this.cpu;
+  }
+
+  /** End the thread (exit/exit_group from the bridge). */
+  exit(status: number): void {
+    if (this.exitInfo !== null) return;
+    this.exitInfo = { status: status & 0xff, code: status & 0xff, fault: null, hostError: null };
+    this.stopReason = 'exit';
+    this.engine.api.uc_emu_stop(this.engine.uc);
+  }
+
+  run(cpu: Cpu): RunOutcome {
+    if (this.exitInfo !== null) return 'exited';
+    this.cpu = cpu;
+    this.stepStart = cpu.scheduler.now;
+    this.chargedInStep = 0;
+    this.blockSum = 0;
+    this.stopReason = null;
+    try {
+      if (this.pendingNr >= 0) {
+        // re-present the syscall that blocked
+        const r = this.bridge.syscall(this, this.pendingNr, this.pendingArgs);
+        this.chargedInStep += cpu.costs.syscall;
+        if (this.exitInfo !== null) return this.finish(cpu, 'exited');
+        if (r === BLOCK) return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
+        this.pendingNr = -1;
+        this.engine.setReg(this.engine.arch.retReg, r);
+      }
+      this.quanta++;
+      const e = this.engine;
+      const err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, this.quantum);
+      let executed: number;
+      if (this.stopReason === null && err === UC_ERR_OK) executed = this.quantum;
+      else executed = Math.min(this.blockSum, this.quantum);
+      this.blockSum = 0;
+      this.instructions += executed;
+      this.chargedInStep += executed * this.cpi;
+      if (this.exitInfo !== null) return this.finish(cpu, 'exited');
+      if (err !== UC_ERR_OK || this.stopReason === 'fault') {
+        this.die(this.fault ?? this.faultFromError(err));
+        return this.finish(cpu, 'exited');
+      }
+      if (this.stopReason === 'block') return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
+      return this.finish(cpu, 'yield');
+    } catch (ex) {
+      // a host exception is a model bug: end the thread, report it, never rethrow
+      this.exitInfo = { status: 128 + 6, code: null, fault: null, hostError: ex as Error };
+      return this.finish(cpu, 'exited');
+    }
+  }
+
+  private finish(cpu: Cpu, outcome: RunOutcome): RunOutcome {
+    cpu.charge(this.chargedInStep);
+    this.chargedInStep = 0;
+    if (outcome === 'exited') {
+      this.state = 'exited';
+      if (this.tracer?.enabled) {
+        const x = this.exitInfo!;
+        this.tracer.emit(`cpu.${this.name}`, 'exit', { status: x.status, insns: this.instructions, sig: x.fault?.signal ?? null, addr: x.fault?.address ?? null, pc: x.fault?.pc ?? null });
+      }
+      this.onExit?.(this);
+    }
+    this.cpu = null;
+    return outcome;
+  }
+
+  private die(f: GuestFault): void {
+    this.fault = f;
+    this.exitInfo = { status: 128 + SIGNAL_NUMBERS[f.signal], code: null, fault: f, hostError: null };
+  }
+
+  /** One-line report as a shell/kernel log would show it. */
+  describeExit(): string {
+    const x = this.exitInfo;
+    if (x === null) return `${this.name}: running`;
+    if (x.hostError) return `${this.name}: host error: ${x.hostError.message}`;
+    if (x.fault) {
+      const f = x.fault;
+      return `${this.name}: ${f.signal} (${f.reason}) ${f.address !== null ? `at address ${hex(f.address)} ` : ''}pc ${hex(f.pc)}; exit status ${x.status}`;
+    }
+    return `${this.name}: exited with status ${x.status}`;
+  }
+
+  private faultFromError(err: number): GuestFault {
+    const pc = this.engine.reg(this.engine.arch.pcReg);
+    switch (err) {
+      case UC_ERR_READ_UNMAPPED: case UC_ERR_READ_PROT: case UC_ERR_READ_UNALIGNED:
+        return { signal: 'SIGSEGV', address: null, pc, access: 'read', reason: this.engine.api.uc_strerror(err) };
+      case UC_ERR_WRITE_UNMAPPED: case UC_ERR_WRITE_PROT:
+        return { signal: 'SIGSEGV', address: null, pc, access: 'write', reason: this.engine.api.uc_strerror(err) };
+      case UC_ERR_FETCH_UNMAPPED: case UC_ERR_FETCH_PROT:
+        return { signal: 'SIGSEGV', address: pc, pc, access: 'fetch', reason: this.engine.api.uc_strerror(err) };
+      case UC_ERR_INSN_INVALID:
+        return { signal: 'SIGILL', address: null, pc, access: 'exec', reason: 'undefined instruction' };
+      default:
+        return { signal: 'SIGILL', address: null, pc, access: 'exec', reason: this.engine.api.uc_strerror(err) };
+    }
+  }
+
+  // ------------------------------------------------------------------ native hooks
+
+  private readonly onIntr = (_uc: NativePtr, intno: number): void => {
+    const e = this.engine;
+    if (intno !== e.arch.svcIntno) {
+      // QEMU's AArch32 exception numbers: 1 UDEF, 3 prefetch abort, 4 data abort, 7 BKPT
+      const pc = e.reg(e.arch.pcReg);
+      if (intno === 1) this.fault = { signal: 'SIGILL', address: null, pc, access: 'exec', reason: 'undefined instruction' };
+      else if (intno === 7) this.fault = { signal: 'SIGTRAP', address: null, pc, access: 'exec', reason: 'breakpoint' };
+      else this.fault = { signal: 'SIGSEGV', address: null, pc, access: intno === 3 ? 'fetch' : 'read', reason: `exception ${intno}` };
+      this.stopReason = 'fault';
+      e.api.uc_emu_stop(e.uc);
+      return;
+    }
+    const cpu = this.cpu!;
+    try {
+      const nr = e.reg(e.arch.syscallNrReg);
+      const a = this.args;
+      const regs = e.arch.argRegs;
+      for (let i = 0; i < 7; i++) a[i] = e.reg(regs[i]!);
+      this.syscalls++;
+      const r = this.bridge.syscall(this, nr, a);
+      this.chargedInStep += cpu.costs.syscall;
+      if (this.exitInfo !== null) return; // exit() already stopped the engine
+      if (r === BLOCK) {
+        this.pendingNr = nr;
+        this.pendingArgs.set(a);
+        this.stopReason = 'block';
+        e.api.uc_emu_stop(e.uc);
+        return;
+      }
+      e.setReg(e.arch.retReg, r);
+    } catch (ex) {
+      this.exitInfo = { status: 128 + 6, code: null, fault: null, hostError: ex as Error };
+      this.stopReason = 'exit';
+      e.api.uc_emu_stop(e.uc);
+    }
+  };
+
+  private readonly onBlock = (_uc: NativePtr, address: number | bigint, size: number): void => {
+    const a = Number(address);
+    const key = a + size * 0x1_0000_0000;
+    let n = this.icount.get(key);
+    if (n === undefined) {
+      n = this.countInstructions(a, size);
+      this.icount.set(key, n);
+    }
+    this.blockSum += n;
+  };
+
+  /** Instruction count of a translation block: ARM = size/4; Thumb decodes 16/32-bit encodings. */
+  private countInstructions(address: number, size: number): number {
+    const e = this.engine;
+    if ((e.reg(UC_ARM_REG_CPSR) & (1 << 5)) === 0) return size >>> 2;
+    const buf = size <= this.scratch.length ? this.scratch.subarray(0, size) : new Uint8Array(size);
+    if (!e.read(address, buf)) return Math.max(1, size >>> 1);
+    let n = 0;
+    for (let i = 0; i + 1 < size;) {
+      const hw = buf[i]! | (buf[i + 1]! << 8);
+      i += (hw >>> 11) >= 0x1d ? 4 : 2;
+      n++;
+    }
+    return n;
+  }
+
+  /** The translation-block instruction-count cache must be dropped when code pages change. */
+  invalidateCode(): void {
+    this.icount.clear();
+  }
+
+  private readonly onBadMem = (_uc: NativePtr, type: number, address: number | bigint, _size: number, _value: number | bigint): boolean => {
+    const e = this.engine;
+    const addr = Number(BigInt.asUintN(32, BigInt(address)));
+    const pc = e.reg(e.arch.pcReg);
+    const access = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT ? 'write' : type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT ? 'fetch' : 'read';
+    const unmapped = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_FETCH_UNMAPPED || type === 19;
+    this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted` };
+    if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
+    this.stopReason = 'fault';
+    return false;
+  };
+}
