@@ -12,15 +12,21 @@ import {
 /**
  * A guest thread executing ARM machine code on Unicorn.
  *
- * Time model: the thread runs in quanta of at most `quantum` instructions
- * (uc_emu_start with a count; Unicorn stops exactly after that many). Every executed
- * instruction costs `cpi` CPU cycles (default 1: a Cortex-A15 at 1 GHz retiring about one
- * instruction per cycle on integer code). The instructions executed before an early stop
- * (a blocking syscall, exit, fault) are counted exactly with a UC_HOOK_BLOCK hook that
- * sums the instruction counts of the translation blocks entered (an svc always ends a
- * block, so the sum is exact there). Syscalls charge `cpu.costs.syscall` cycles on top;
- * device accesses `cpu.costs.mmioAccess`. Virtual time inside a quantum, as seen by a
- * syscall, is the step's start time plus the cycles charged so far (`nowNs()`).
+ * Time model: instructions are counted with a UC_HOOK_BLOCK hook that adds the
+ * instruction count of every translation block (TB) entered (ARM: size/4; Thumb: 16/32-bit
+ * encodings decoded once per TB and cached). This counts instructions ARCHITECTURALLY
+ * executed, including those that fail their condition code (inside IT blocks), as the
+ * Cortex-A15 PMU event INST_RETIRED does; Unicorn's own uc_emu_start count (a code hook)
+ * skips condition-failed instructions, so mixing both is inexact: the count is not used.
+ * A quantum ends in the block hook when the next TB would exceed `quantum` instructions
+ * (default 10,000): uc_emu_stop there keeps that TB from executing, so a quantum ends
+ * exactly on a TB boundary, the same one in every run. An svc always ends a TB, so the
+ * count at a syscall is exact; a fault in the middle of a TB counts the whole TB (the
+ * thread dies there anyway). Each instruction costs `cpi` CPU cycles (default 1: a
+ * Cortex-A15 at 1 GHz retiring about one instruction per cycle on integer code);
+ * syscalls add `cpu.costs.syscall`, device accesses `cpu.costs.mmioAccess`. Virtual time
+ * inside a quantum, as a syscall sees it, is the step's start time plus the cycles
+ * charged so far (`nowNs()`).
  *
  * Syscalls: `svc #0` raises UC_HOOK_INTR intno 2; the hook reads r7 and r0-r6 and calls
  * the SyscallBridge. A numeric result goes to r0 and execution continues in the same
@@ -91,7 +97,7 @@ export class UnicornThread implements GuestThread {
   private blockSum = 0;
   private stepStart = 0;
   private chargedInStep = 0;
-  private stopReason: 'block' | 'exit' | 'fault' | null = null;
+  private stopReason: 'quantum' | 'block' | 'exit' | 'fault' | null = null;
   private fault: GuestFault | null = null;
   private readonly icount = new Map<number, number>();
   private readonly scratch = new Uint8Array(4096);
@@ -156,10 +162,8 @@ export class UnicornThread implements GuestThread {
       }
       this.quanta++;
       const e = this.engine;
-      const err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, this.quantum);
-      let executed: number;
-      if (this.stopReason === null && err === UC_ERR_OK) executed = this.quantum;
-      else executed = Math.min(this.blockSum, this.quantum);
+      const err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
+      const executed = this.blockSum;
       this.blockSum = 0;
       this.instructions += executed;
       this.chargedInStep += executed * this.cpi;
@@ -271,6 +275,13 @@ export class UnicornThread implements GuestThread {
     if (n === undefined) {
       n = this.countInstructions(a, size);
       this.icount.set(key, n);
+    }
+    if (this.blockSum + n > this.quantum && this.blockSum > 0) {
+      // End of the quantum: stopping in the block hook keeps this block from executing, so
+      // the quantum ends exactly on a translation-block boundary (deterministic).
+      this.stopReason = 'quantum';
+      this.engine.api.uc_emu_stop(this.engine.uc);
+      return;
     }
     this.blockSum += n;
   };

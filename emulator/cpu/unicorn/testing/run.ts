@@ -20,6 +20,8 @@ export interface RunResult {
   now: number;
   digest: string;
   bus: PhysicalBus;
+  /** CPU cycles consumed (instructions x cpi + syscall and device costs) */
+  cpuCycles: number;
 }
 
 export const RAM_BASE = 0x80000000;
@@ -56,5 +58,5 @@ export function runElf(path: string, opts: RunOpts = {}): RunResult {
   } finally {
     engine.close();
   }
-  return { thread, shim, proc, engine, image, now: sched.now, digest: tracer.digest(), bus };
+  return { thread, shim, proc, engine, image, now: sched.now, digest: tracer.digest(), bus, cpuCycles: cpu.totalCycles };
 }

@@ -22,6 +22,9 @@ export class TestShim implements SyscallBridge {
   readonly counts = new Map<number, number>();
   private sleeping = new Map<UnicornThread, number>();
   exitStatus: number | null = null;
+  /** completed sleeps: virtual time of the call, its deadline, and when the thread resumed */
+  readonly sleeps: { start: number; deadline: number; resumed: number }[] = [];
+  private sleepStart = new Map<UnicornThread, number>();
 
   constructor(readonly proc: TestProcess, readonly prng: Prng, readonly pid = 100, readonly exe = '/bin/prog') {}
 
@@ -148,6 +151,7 @@ export class TestShim implements SyscallBridge {
             return BLOCK;
           }
           this.sleeping.delete(t);
+          this.sleeps.push({ start: this.sleepStart.get(t)!, deadline: pending, resumed: t.nowNs() });
           return 0;
         }
         const time64 = nr === NR.clock_nanosleep_time64;
@@ -160,6 +164,7 @@ export class TestShim implements SyscallBridge {
         const clockOff = nr !== NR.nanosleep && a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0;
         const deadline = abs ? d - clockOff : t.nowNs() + d;
         this.sleeping.set(t, deadline);
+        this.sleepStart.set(t, t.nowNs());
         t.currentCpu!.block(t, deadline);
         return BLOCK;
       }
