@@ -11,6 +11,8 @@ export const NR = {
   open: 5,
   close: 6,
   getpid: 20,
+  kill: 37,
+  tgkill: 268,
   ioctl: 54,
   brk: 45,
   readlink: 85,

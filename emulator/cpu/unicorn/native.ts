@@ -182,8 +182,12 @@ function bind(): UnicornApi {
   koffi.opaque('uc_engine');
   koffi.opaque('uc_context');
   // user_data is declared as uintptr_t so that a small integer id travels through it.
+  // The hook-code address is declared uint32_t although C passes a uint64_t: on the
+  // 64-bit ABIs koffi supports, an integer argument occupies a whole register and the
+  // low half is the 32-bit guest address (AArch32). This avoids a BigInt per callback
+  // (measured: the block hook is the hot path). An AArch64 backend must use uint64_t.
   const protos: Record<CallbackProto, unknown> = {
-    hookcode: koffi.pointer(koffi.proto('void uc_cb_hookcode(uc_engine *uc, uint64_t address, uint32_t size, uintptr_t ud)')),
+    hookcode: koffi.pointer(koffi.proto('void uc_cb_hookcode(uc_engine *uc, uint32_t address, uint32_t size, uintptr_t ud)')),
     hookintr: koffi.pointer(koffi.proto('void uc_cb_hookintr(uc_engine *uc, uint32_t intno, uintptr_t ud)')),
     eventmem: koffi.pointer(koffi.proto('bool uc_cb_eventmem(uc_engine *uc, int type, uint64_t address, int size, int64_t value, uintptr_t ud)')),
     insn_invalid: koffi.pointer(koffi.proto('bool uc_cb_insn_invalid(uc_engine *uc, uintptr_t ud)')),

@@ -143,6 +143,14 @@ export class UnicornThread implements GuestThread {
     this.engine.api.uc_emu_stop(this.engine.uc);
   }
 
+  /** End the thread by a signal whose default action terminates (tgkill(SIGABRT) from abort()). */
+  exitSignal(signo: number): void {
+    if (this.exitInfo !== null) return;
+    this.exitInfo = { status: 128 + (signo & 0x7f), code: null, fault: null, hostError: null };
+    this.stopReason = 'exit';
+    this.engine.api.uc_emu_stop(this.engine.uc);
+  }
+
   run(cpu: Cpu): RunOutcome {
     if (this.exitInfo !== null) return 'exited';
     this.cpu = cpu;
@@ -206,6 +214,7 @@ export class UnicornThread implements GuestThread {
     const x = this.exitInfo;
     if (x === null) return `${this.name}: running`;
     if (x.hostError) return `${this.name}: host error: ${x.hostError.message}`;
+    if (x.code === null && !x.fault) return `${this.name}: killed by signal ${x.status - 128}; exit status ${x.status}`;
     if (x.fault) {
       const f = x.fault;
       return `${this.name}: ${f.signal} (${f.reason}) ${f.address !== null ? `at address ${hex(f.address)} ` : ''}pc ${hex(f.pc)}; exit status ${x.status}`;
@@ -268,8 +277,7 @@ export class UnicornThread implements GuestThread {
     }
   };
 
-  private readonly onBlock = (_uc: NativePtr, address: number | bigint, size: number): void => {
-    const a = Number(address);
+  private readonly onBlock = (_uc: NativePtr, a: number, size: number): void => {
     const key = a + size * 0x1_0000_0000;
     let n = this.icount.get(key);
     if (n === undefined) {

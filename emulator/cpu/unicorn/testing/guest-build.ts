@@ -9,7 +9,9 @@ import { isUnicornAvailable } from '../native.js';
  * into the gitignored guest-tests/c/build when a binary is missing or older than its
  * source or the script. Binaries are never committed; CI builds them from source.
  */
-export const GUEST_C_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../guest-tests/c');
+const FROM_SOURCE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../guest-tests/c');
+/** guest-tests/c: found relative to this source file, or (bundled into dist/) to the working directory */
+export const GUEST_C_DIR = existsSync(join(FROM_SOURCE, 'build.sh')) ? FROM_SOURCE : resolve(process.cwd(), 'guest-tests/c');
 export const GUEST_BUILD_DIR = join(GUEST_C_DIR, 'build');
 
 export function hasCrossCompiler(): boolean {

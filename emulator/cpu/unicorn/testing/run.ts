@@ -50,7 +50,8 @@ export function runElf(path: string, opts: RunOpts = {}): RunResult {
   const loaded = loadElf(proc, image, argv, opts.envp ?? ['PATH=/bin', 'HOME=/'], prng.fork(1));
   const engine = new UnicornEngine();
   engine.attach(proc, bus);
-  const shim = new TestShim(proc, prng.fork(2), 100, argv[0]);
+  const exe = (argv[0] ?? 'prog').startsWith('/') ? argv[0]! : `/bin/${argv[0] ?? 'prog'}`;
+  const shim = new TestShim(proc, prng.fork(2), 100, exe);
   const thread = new UnicornThread(100, 'prog', engine, shim, loaded.entry, loaded.sp, { tracer, ...opts });
   cpu.addThread(thread);
   try {

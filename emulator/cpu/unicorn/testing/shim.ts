@@ -132,6 +132,14 @@ export class TestShim implements SyscallBridge {
         const b = new TextEncoder().encode(this.exe).subarray(0, size);
         return e.write(buf, b) ? b.length : err(E.EFAULT);
       }
+      case NR.tgkill:
+      case NR.kill: {
+        const sig = nr === NR.tgkill ? a[2]! : a[1]!;
+        if (sig === 0) return 0;
+        // default actions only (the shim has no signal handlers): terminate
+        t.exitSignal(sig);
+        return 0;
+      }
       case NR.ioctl:
         return err(E.ENOTTY);
       case NR.clock_gettime:
