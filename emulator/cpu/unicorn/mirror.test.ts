@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { PhysicalBus } from '../../bus.js';
+import { Scheduler } from '../../scheduler.js';
+import { Cpu } from '../cpu.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from './address-space.js';
+import { UnicornEngine } from './engine.js';
+import { UC_ARM_REG_R0 } from './native.js';
+import { shouldSkipUnicornTests } from './testing/guest-build.js';
+import { TestProcess } from './testing/process.js';
+import { BLOCK, UnicornThread, type SyscallBridge } from './thread.js';
+
+const skip = shouldSkipUnicornTests();
+
+// ARM (A32) encodings of a tiny program: str r0, [r1]; ldr r2, [r1]; mov r7, #1; mov r0, #7; svc #0
+const PROG = [0xe5810000, 0xe5912000, 0xe3a07001, 0xe3a00007, 0xef000000];
+const CODE = 0x10000;
+const DATA = 0x20000;
+
+function setup(dataProt: number, codeProt = PROT_READ | PROT_EXEC) {
+  const bus = new PhysicalBus();
+  bus.addRam('ram', 0x80000000, 16 * 1024 * 1024);
+  const proc = new TestProcess(bus, 0x80000000, 16 * 1024 * 1024);
+  proc.map(CODE, 4096, PROT_READ | PROT_WRITE);
+  const code = new Uint8Array(new Uint32Array(PROG).buffer);
+  proc.poke(CODE, code);
+  proc.protect(CODE, 4096, codeProt);
+  proc.map(DATA, 8192, dataProt);
+  const engine = new UnicornEngine();
+  engine.attach(proc, bus);
+  const calls: number[] = [];
+  const bridge: SyscallBridge = {
+    syscall(t, nr, a) {
+      calls.push(nr);
+      if (nr === 1) t.exit(a[0]!);
+      return 0;
+    },
+  };
+  const sched = new Scheduler();
+  const cpu = new Cpu(sched);
+  const t = new UnicornThread(1, 't', engine, bridge, CODE, 0, {});
+  engine.setReg(UC_ARM_REG_R0, 0xdeadbeef);
+  engine.setReg(UC_ARM_REG_R0 + 1, DATA + 8);
+  cpu.addThread(t);
+  const run = () => {
+    sched.runUntilPredicate(() => t.state === 'exited', { within: 1_000_000 });
+    engine.close();
+  };
+  return { bus, proc, engine, t, calls, run, cpu };
+}
+
+describe.skipIf(skip)('Unicorn address-space mirror', () => {
+  it('RAM pages map zero-copy into board RAM; contiguous frames become one Unicorn region', () => {
+    const s = setup(PROT_READ | PROT_WRITE);
+    // code page and a 2-page data run (physically contiguous, same prot): 2 runs
+    expect(s.engine.mappedRuns).toBe(2);
+    s.run();
+    expect(s.t.exitInfo?.status).toBe(7);
+    expect(s.t.instructions).toBe(5);
+    const pa = s.proc.pageAt(DATA)!.pa;
+    expect(s.bus.read(pa + 8, 4, 0)).toBe(0xdeadbeef);
+  });
+
+  it('a store to a read-only page is SIGSEGV with the address and the PC of the store', () => {
+    const s = setup(PROT_READ);
+    s.run();
+    const f = s.t.exitInfo!.fault!;
+    expect(s.t.exitInfo!.status).toBe(139);
+    expect(f).toMatchObject({ signal: 'SIGSEGV', address: DATA + 8, pc: CODE, access: 'write' });
+    expect(s.calls).toEqual([]);
+  });
+
+  it('a load from an unmapped page is SIGSEGV; mprotect/munmap changes are mirrored', () => {
+    const s = setup(PROT_READ | PROT_WRITE);
+    s.proc.unmap(DATA, 8192);
+    s.proc.map(DATA + 4096, 4096, PROT_READ);
+    s.run();
+    expect(s.t.exitInfo!.fault).toMatchObject({ signal: 'SIGSEGV', address: DATA + 8, pc: CODE, access: 'write', reason: 'write of unmapped address' });
+  });
+
+  it('executing a page without PROT_EXEC is a SIGSEGV fetch fault', () => {
+    const s = setup(PROT_READ | PROT_WRITE, PROT_READ);
+    s.run();
+    expect(s.t.exitInfo!.fault).toMatchObject({ signal: 'SIGSEGV', address: CODE, access: 'fetch' });
+  });
+
+  it('a bridge that returns BLOCK without parking the thread makes it yield and retry the same syscall', () => {
+    const s = setup(PROT_READ | PROT_WRITE);
+    let tries = 0;
+    (s.t as unknown as { bridge: SyscallBridge }).bridge.syscall = (t, nr, a) => {
+      s.calls.push(nr);
+      if (++tries < 3) return BLOCK;
+      t.exit(a[0]!);
+      return 0;
+    };
+    s.run();
+    expect(s.calls).toEqual([1, 1, 1]);
+    expect(s.t.exitInfo?.status).toBe(7);
+    expect(s.t.syscalls).toBe(1);
+  });
+});
