@@ -6,7 +6,8 @@ import {
 import {
   loadUnicorn, ucCtl,
   UC_ARCH_ARM, UC_ARM_REG_C1_C0_2, UC_ARM_REG_CPSR, UC_ARM_REG_FPEXC, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP,
-  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_ERR_OK, UC_MODE_ARM,
+  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
+  UC_HOOK_MEM_UNMAPPED, UC_MODE_ARM,
   type CallbackProto, type NativePtr, type UnicornApi,
 } from './native.js';
 
@@ -68,6 +69,19 @@ export class UnicornError extends Error {
   }
 }
 
+/** The thread running inside uc_emu_start receives the engine's hooks. */
+export interface HookClient {
+  onIntr(intno: number): void;
+  onBlock(address: number, size: number): void;
+  onBadMem(type: number, address: number | bigint): boolean;
+  onMmio(): void;
+}
+
+/** A register context owner (a thread sharing the engine). */
+export interface ContextOwner {
+  ctx: NativePtr | null;
+}
+
 interface MappedRun {
   start: number;
   end: number;
@@ -96,8 +110,16 @@ export class UnicornEngine {
   mmioErrors = 0;
   /** MMIO accesses served */
   mmioAccesses = 0;
-  /** called for each MMIO access (the thread charges device-access cycles) */
-  onMmio: (() => void) | null = null;
+  /** the thread inside uc_emu_start (hooks are routed to it) */
+  running: HookClient | null = null;
+  /** whose registers are live in the CPU; others are saved in their uc_context */
+  private owner: ContextOwner | null = null;
+  private contexts: NativePtr[] = [];
+  private hooksInstalled = false;
+  /** instruction counts of translation blocks, keyed by address + size * 2^32 (shared code) */
+  readonly icount = new Map<number, number>();
+  /** register context switches performed */
+  contextSwitches = 0;
   closed = false;
 
   constructor(readonly arch: ArchSpec = ARMV7A) {
@@ -147,6 +169,44 @@ export class UnicornEngine {
     this.check('uc_hook_add', this.api.uc_hook_add(this.uc, hh, type, cb, 0, begin, end));
   }
 
+  /** Install the engine-wide hooks once; they dispatch to `running`. */
+  installHooks(): void {
+    if (this.hooksInstalled) return;
+    this.hooksInstalled = true;
+    this.hook(UC_HOOK_INTR, this.callback(((_uc: NativePtr, intno: number) => this.running?.onIntr(intno)) as never, 'hookintr'));
+    this.hook(UC_HOOK_BLOCK, this.callback(((_uc: NativePtr, a: number, size: number) => this.running?.onBlock(a, size)) as never, 'hookcode'));
+    this.hook(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, this.callback(((_uc: NativePtr, type: number, a: number | bigint) => this.running?.onBadMem(type, a) ?? false) as never, 'eventmem'));
+  }
+
+  /**
+   * Make `t`'s registers the live ones: save the current owner's registers into its
+   * context and restore `t`'s (a thread with no context yet inherits the live registers,
+   * which is what clone() wants).
+   */
+  switchTo(t: ContextOwner): void {
+    const cur = this.owner;
+    if (cur === t) return;
+    if (cur !== null) {
+      if (cur.ctx === null) cur.ctx = this.newContext();
+      this.check('uc_context_save', this.api.uc_context_save(this.uc, cur.ctx));
+    }
+    if (t.ctx !== null) this.check('uc_context_restore', this.api.uc_context_restore(this.uc, t.ctx));
+    if (cur !== null) this.contextSwitches++;
+    this.owner = t;
+  }
+
+  /** true when `t`'s registers are the live ones */
+  owns(t: ContextOwner): boolean {
+    return this.owner === t;
+  }
+
+  private newContext(): NativePtr {
+    const out: NativePtr[] = [null];
+    this.check('uc_context_alloc', this.api.uc_context_alloc(this.uc, out));
+    this.contexts.push(out[0]);
+    return out[0];
+  }
+
   // ------------------------------------------------------------------ address space mirror
 
   /** Mirror `space` into the engine; RAM pages point into `bus`'s RAM buffers (zero copy). */
@@ -157,7 +217,7 @@ export class UnicornEngine {
     this.mmioRead = this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number => {
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
-      this.onMmio?.();
+      this.running?.onMmio();
       const v = bus.read(pa, size, space.userAttrs);
       if (v < 0) {
         // A bus error on a device load: Linux would deliver SIGBUS; the value read is 0.
@@ -169,7 +229,7 @@ export class UnicornEngine {
     this.mmioWrite = this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
-      this.onMmio?.();
+      this.running?.onMmio();
       if (bus.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), space.userAttrs) < 0) this.mmioErrors++;
     }) as never, 'mmio_write');
     for (const [s, e] of space.ranges()) this.sync(s, e);
@@ -179,6 +239,7 @@ export class UnicornEngine {
   /** Re-derive the mappings of [start, end) from the address space. */
   sync(start: number, end: number): void {
     const space = this.space!;
+    this.icount.clear(); // code may have changed under these addresses
     start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
     end = Math.ceil(end / PAGE_SIZE) * PAGE_SIZE;
     // unmap every run touching the range, widening the range to cover them
@@ -247,6 +308,8 @@ export class UnicornEngine {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
+    for (const c of this.contexts) this.api.uc_context_free(c);
+    this.contexts.length = 0;
     this.api.uc_close(this.uc);
     for (const cb of this.callbacks) this.api.unregister(cb);
     this.callbacks.length = 0;

@@ -4,7 +4,7 @@ import { Scheduler } from '../../scheduler.js';
 import { Cpu } from '../cpu.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from './address-space.js';
 import { UnicornEngine } from './engine.js';
-import { UC_ARM_REG_R0 } from './native.js';
+import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_R0, UC_ARM_REG_SP } from './native.js';
 import { shouldSkipUnicornTests } from './testing/guest-build.js';
 import { TestProcess } from './testing/process.js';
 import { BLOCK, UnicornThread, type SyscallBridge } from './thread.js';
@@ -96,5 +96,56 @@ describe.skipIf(skip)('Unicorn address-space mirror', () => {
     expect(s.calls).toEqual([1, 1, 1]);
     expect(s.t.exitInfo?.status).toBe(7);
     expect(s.t.syscalls).toBe(1);
+  });
+});
+
+// Two threads on one engine: loop: add r0, r0, #1; cmp r0, r3; bne loop; mov r7, #1; svc #0
+const COUNT_PROG = [0xe2800001, 0xe1500003, 0x1afffffc, 0xe3a07001, 0xef000000];
+
+describe.skipIf(skip)('Unicorn threads sharing an engine', () => {
+  it('interleave by quanta with separate registers, and clone() copies the parent except r0/SP/TLS', () => {
+    const bus = new PhysicalBus();
+    bus.addRam('ram', 0x80000000, 16 * 1024 * 1024);
+    const proc = new TestProcess(bus, 0x80000000, 16 * 1024 * 1024);
+    proc.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+    proc.poke(CODE, new Uint8Array(new Uint32Array(COUNT_PROG).buffer));
+    const engine = new UnicornEngine();
+    engine.attach(proc, bus);
+    const order: string[] = [];
+    const bridge: SyscallBridge = {
+      syscall(t, nr, a) {
+        order.push(`${t.name}:${nr}`);
+        if (nr === 1) t.exit(a[0]!);
+        return 0;
+      },
+    };
+    const sched = new Scheduler();
+    const cpu = new Cpu(sched);
+    const a = new UnicornThread(1, 'a', engine, bridge, CODE, 0x1000, { quantum: 30 });
+    engine.setReg(UC_ARM_REG_R0, 0);
+    engine.setReg(UC_ARM_REG_R0 + 3, 200);
+    engine.setReg(UC_ARM_REG_C13_C0_3, 0x1111);
+    // clone from a's live registers (as from its syscall), then give b its own bound
+    const b = UnicornThread.clone(a, 2, 'b', 0x2000, 0x2222);
+    expect(engine.owns(a)).toBe(true);
+    expect(engine.reg(UC_ARM_REG_C13_C0_3)).toBe(0x1111);
+    engine.switchTo(b);
+    expect(engine.reg(UC_ARM_REG_SP)).toBe(0x2000);
+    expect(engine.reg(UC_ARM_REG_C13_C0_3)).toBe(0x2222);
+    expect(engine.reg(UC_ARM_REG_R0 + 3)).toBe(200); // inherited
+    engine.setReg(UC_ARM_REG_R0, 0);
+    engine.setReg(UC_ARM_REG_R0 + 3, 70);
+    cpu.addThread(a);
+    cpu.addThread(b);
+    sched.runUntilPredicate(() => a.state === 'exited' && b.state === 'exited', { within: 1_000_000 });
+    engine.close();
+    expect(a.exitInfo?.status).toBe(200);
+    expect(b.exitInfo?.status).toBe(70);
+    expect(order).toEqual(['b:1', 'a:1']);
+    // 3 instructions per iteration + 2 to exit
+    expect(a.instructions).toBe(200 * 3 + 2);
+    expect(b.instructions).toBe(70 * 3 + 2);
+    expect(a.quanta).toBeGreaterThan(10);
+    expect(engine.contextSwitches).toBeGreaterThan(10);
   });
 });

@@ -104,6 +104,7 @@ export interface UnicornApi {
   uc_context_save(uc: NativePtr, ctx: NativePtr): number;
   uc_context_restore(uc: NativePtr, ctx: NativePtr): number;
   uc_context_free(ctx: NativePtr): number;
+  uc_context_reg_write(ctx: NativePtr, regid: number, value: Uint32Array): number;
   /** Register a JS function as a native callback of one of the prototypes below. */
   register(fn: (...args: never[]) => unknown, proto: CallbackProto): NativePtr;
   unregister(cb: NativePtr): void;
@@ -224,6 +225,7 @@ function bind(): UnicornApi {
     uc_context_save: f('int uc_context_save(uc_engine *uc, uc_context *ctx)'),
     uc_context_restore: f('int uc_context_restore(uc_engine *uc, uc_context *ctx)'),
     uc_context_free: f('int uc_context_free(uc_context *ctx)'),
+    uc_context_reg_write: f('int uc_context_reg_write(uc_context *ctx, int regid, const uint32_t *value)'),
     register: (fn, proto) => koffi.register(fn, protos[proto]),
     unregister: (cb) => koffi.unregister(cb),
   };

@@ -1,10 +1,9 @@
 import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
 import type { Tracer } from '../../trace.js';
-import { UnicornEngine } from './engine.js';
+import { UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
 import {
-  UC_ARM_REG_CPSR, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
+  UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
   UC_ERR_READ_UNALIGNED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
-  UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT, UC_HOOK_MEM_UNMAPPED,
   UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED,
   type NativePtr,
 } from './native.js';
@@ -78,7 +77,9 @@ export interface UnicornThreadOptions {
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
-export class UnicornThread implements GuestThread {
+export class UnicornThread implements GuestThread, HookClient, ContextOwner {
+  /** saved registers while another thread of the engine runs (engine-managed) */
+  ctx: NativePtr | null = null;
   state: ThreadState = 'runnable';
   exitInfo: UnicornExit | null = null;
   onExit: ((t: UnicornThread) => void) | null = null;
@@ -90,6 +91,7 @@ export class UnicornThread implements GuestThread {
   quanta = 0;
   private cpu: Cpu | null = null;
   private readonly tracer: Tracer | null;
+  private readonly traceSrc: string;
   private readonly args = new Uint32Array(7);
   private pendingNr = -1;
   private pendingArgs = new Uint32Array(7);
@@ -99,7 +101,7 @@ export class UnicornThread implements GuestThread {
   private chargedInStep = 0;
   private stopReason: 'quantum' | 'block' | 'exit' | 'fault' | null = null;
   private fault: GuestFault | null = null;
-  private readonly icount = new Map<number, number>();
+  private readonly icount: Map<number, number>;
   private readonly scratch = new Uint8Array(4096);
 
   constructor(
@@ -114,14 +116,34 @@ export class UnicornThread implements GuestThread {
     this.quantum = opts.quantum ?? 10_000;
     this.cpi = opts.cpi ?? 1;
     this.tracer = opts.tracer ?? null;
+    this.traceSrc = `cpu.${name}`;
+    this.icount = engine.icount;
+    engine.installHooks();
+    // Take over the live registers (the previous owner's are saved); a new thread starts
+    // from them, which is exactly what clone() needs, and then gets its own SP and PC.
+    engine.switchTo(this);
     const a = engine.arch;
     engine.setReg(a.spReg, sp);
     // Thumb entry: Unicorn's PC write takes bit 0 as the T bit (writing CPSR.T has no effect)
     engine.setReg(a.pcReg, entry >>> 0);
-    engine.hook(UC_HOOK_INTR, engine.callback(this.onIntr as never, 'hookintr'));
-    engine.hook(UC_HOOK_BLOCK, engine.callback(this.onBlock as never, 'hookcode'));
-    engine.hook(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, engine.callback(this.onBadMem as never, 'eventmem'));
-    engine.onMmio = () => { this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0; };
+  }
+
+  /**
+   * clone() for pthread_create: a new thread of the same process (same engine), with the
+   * parent's registers except r0 = 0, SP = `childSp` (when non-zero) and TPIDRURO = `tls`
+   * (CLONE_SETTLS). Call it from the parent's syscall (its registers are live); the child
+   * resumes after the parent's svc. The caller adds the child to the Cpu.
+   */
+  static clone(parent: UnicornThread, tid: number, name: string, childSp: number, tls: number | null, opts: UnicornThreadOptions = {}): UnicornThread {
+    const e = parent.engine;
+    if (!e.owns(parent)) throw new Error('clone: the parent must be the running thread');
+    const resume = e.arch.resumeAddress(e);
+    const sp = childSp !== 0 ? childSp : e.reg(e.arch.spReg);
+    const child = new UnicornThread(tid, name, e, parent.bridge, resume, sp, { quantum: parent.quantum, cpi: parent.cpi, tracer: parent.tracer, ...opts });
+    e.setReg(e.arch.retReg, 0);
+    if (tls !== null) e.setReg(UC_ARM_REG_C13_C0_3, tls);
+    e.switchTo(parent);
+    return child;
   }
 
   /** Virtual time now, inside the running step (step start + cycles so far). */
@@ -140,7 +162,9 @@ export class UnicornThread implements GuestThread {
     if (this.exitInfo !== null) return;
     this.exitInfo = { status: status & 0xff, code: status & 0xff, fault: null, hostError: null };
     this.stopReason = 'exit';
-    this.engine.api.uc_emu_stop(this.engine.uc);
+    // only stop the engine if this thread is the one inside it (exit_group from a sibling
+    // marks this thread; it leaves the run queue when it is next picked)
+    if (this.engine.running === this) this.engine.api.uc_emu_stop(this.engine.uc);
   }
 
   /** End the thread by a signal whose default action terminates (tgkill(SIGABRT) from abort()). */
@@ -148,12 +172,17 @@ export class UnicornThread implements GuestThread {
     if (this.exitInfo !== null) return;
     this.exitInfo = { status: 128 + (signo & 0x7f), code: null, fault: null, hostError: null };
     this.stopReason = 'exit';
-    this.engine.api.uc_emu_stop(this.engine.uc);
+    if (this.engine.running === this) this.engine.api.uc_emu_stop(this.engine.uc);
   }
 
   run(cpu: Cpu): RunOutcome {
-    if (this.exitInfo !== null) return 'exited';
+    if (this.exitInfo !== null) {
+      this.state = 'exited';
+      return 'exited';
+    }
     this.cpu = cpu;
+    this.engine.switchTo(this);
+    this.engine.running = this;
     this.stepStart = cpu.scheduler.now;
     this.chargedInStep = 0;
     this.blockSum = 0;
@@ -190,13 +219,14 @@ export class UnicornThread implements GuestThread {
   }
 
   private finish(cpu: Cpu, outcome: RunOutcome): RunOutcome {
+    this.engine.running = null;
     cpu.charge(this.chargedInStep);
     this.chargedInStep = 0;
     if (outcome === 'exited') {
       this.state = 'exited';
       if (this.tracer?.enabled) {
         const x = this.exitInfo!;
-        this.tracer.emit(`cpu.${this.name}`, 'exit', { status: x.status, insns: this.instructions, sig: x.fault?.signal ?? null, addr: x.fault?.address ?? null, pc: x.fault?.pc ?? null });
+        this.tracer.emit(this.traceSrc, 'exit', { status: x.status, insns: this.instructions, sig: x.fault?.signal ?? null, addr: x.fault?.address ?? null, pc: x.fault?.pc ?? null });
       }
       this.onExit?.(this);
     }
@@ -240,7 +270,11 @@ export class UnicornThread implements GuestThread {
 
   // ------------------------------------------------------------------ native hooks
 
-  private readonly onIntr = (_uc: NativePtr, intno: number): void => {
+  onMmio(): void {
+    this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0;
+  }
+
+  readonly onIntr = (intno: number): void => {
     const e = this.engine;
     if (intno !== e.arch.svcIntno) {
       // QEMU's AArch32 exception numbers: 1 UDEF, 3 prefetch abort, 4 data abort, 7 BKPT
@@ -261,6 +295,9 @@ export class UnicornThread implements GuestThread {
       this.syscalls++;
       const r = this.bridge.syscall(this, nr, a);
       this.chargedInStep += cpu.costs.syscall;
+      if (this.tracer !== null && this.tracer.enabled) {
+        this.tracer.emit(this.traceSrc, 'syscall', { nr, a0: a[0]!, a1: a[1]!, a2: a[2]!, ret: r === BLOCK ? 'block' : r | 0, insns: this.instructions + this.blockSum });
+      }
       if (this.exitInfo !== null) return; // exit() already stopped the engine
       if (r === BLOCK) {
         this.pendingNr = nr;
@@ -277,7 +314,7 @@ export class UnicornThread implements GuestThread {
     }
   };
 
-  private readonly onBlock = (_uc: NativePtr, a: number, size: number): void => {
+  readonly onBlock = (a: number, size: number): void => {
     const key = a + size * 0x1_0000_0000;
     let n = this.icount.get(key);
     if (n === undefined) {
@@ -311,10 +348,10 @@ export class UnicornThread implements GuestThread {
 
   /** The translation-block instruction-count cache must be dropped when code pages change. */
   invalidateCode(): void {
-    this.icount.clear();
+    this.engine.icount.clear();
   }
 
-  private readonly onBadMem = (_uc: NativePtr, type: number, address: number | bigint, _size: number, _value: number | bigint): boolean => {
+  readonly onBadMem = (type: number, address: number | bigint): boolean => {
     const e = this.engine;
     const addr = Number(BigInt.asUintN(32, BigInt(address)));
     const pc = e.reg(e.arch.pcReg);
