@@ -4,7 +4,7 @@ import { Scheduler } from '../../scheduler.js';
 import { Cpu } from '../cpu.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from './address-space.js';
 import { UnicornEngine } from './engine.js';
-import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_R0, UC_ARM_REG_SP } from './native.js';
+import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_READ_UNMAPPED, UC_HOOK_MEM_UNMAPPED } from './native.js';
 import { shouldSkipUnicornTests } from './testing/guest-build.js';
 import { TestProcess } from './testing/process.js';
 import { BLOCK, UnicornThread, type SyscallBridge } from './thread.js';
@@ -147,5 +147,34 @@ describe.skipIf(skip)('Unicorn threads sharing an engine', () => {
     expect(b.instructions).toBe(70 * 3 + 2);
     expect(a.quanta).toBeGreaterThan(10);
     expect(engine.contextSwitches).toBeGreaterThan(10);
+  });
+});
+
+describe.skipIf(skip)('why per-page mappings: Unicorn 2.0.1 does not walk ARM page tables', () => {
+  it('with SCTLR.M set, TTBR0 pointing at a valid L1 table, a load from a section-mapped VA is still a physical access', () => {
+    // movw/movt r0=0x20000; mcr TTBR0; mvn r1,#0; mcr DACR; mrc/orr/mcr SCTLR.M=1; isb;
+    // r3=0x40010100; ldr r4,[r3]; r3=0x50010100; ldr r5,[r3]; b .
+    const code = [0xe3000000, 0xe3400002, 0xee020f10, 0xe3e01000, 0xee031f10, 0xee112f10, 0xe3822001, 0xee012f10,
+      0xf57ff06f, 0xe3003100, 0xe3443001, 0xe5934000, 0xe3003100, 0xe3453001, 0xe5935000, 0xeafffffe];
+    const engine = new UnicornEngine();
+    const ram = new Uint8Array(1 << 20);
+    const dv = new DataView(ram.buffer);
+    try {
+      engine.check('map', engine.api.uc_mem_map_ptr(engine.uc, 0, ram.length, 7, ram));
+      ram.set(new Uint8Array(new Uint32Array(code).buffer), 0x10000);
+      dv.setUint32(0x10100, 0xcafef00d, true);
+      // L1 section descriptors (AP=0b11, type 0b10): VA 0 -> PA 0 and VA 0x40000000 -> PA 0
+      dv.setUint32(0x20000, (3 << 10) | 2, true);
+      dv.setUint32(0x20000 + 0x400 * 4, (3 << 10) | 2, true);
+      let faultAt = -1;
+      engine.hook(UC_HOOK_MEM_UNMAPPED, engine.callback(((_u: unknown, _t: number, a: number | bigint) => { faultAt = Number(a); return false; }) as never, 'eventmem'));
+      const err = engine.api.uc_emu_start(engine.uc, 0x10000, 0x10000 + 15 * 4, 0, 100);
+      // A table walk would have loaded 0xcafef00d; Unicorn 2.0.1 treats the VA as physical.
+      expect(err).toBe(UC_ERR_READ_UNMAPPED);
+      expect(faultAt).toBe(0x40010100);
+      expect(engine.reg(UC_ARM_REG_R0 + 4)).toBe(0);
+    } finally {
+      engine.close();
+    }
   });
 });
