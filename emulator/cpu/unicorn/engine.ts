@@ -86,6 +86,8 @@ interface MappedRun {
   start: number;
   end: number;
   kind: 'ram' | 'mmio';
+  /** mmio routing id (0 for RAM) */
+  id: number;
 }
 
 /**
@@ -250,6 +252,7 @@ export class UnicornEngine {
         continue;
       }
       this.check('uc_mem_unmap', this.api.uc_mem_unmap(this.uc, r.start, r.end - r.start));
+      if (r.id !== 0) this.mmioIds.delete(r.id);
       start = Math.min(start, r.start);
       end = Math.max(end, r.end);
     }
@@ -283,20 +286,21 @@ export class UnicornEngine {
 
   private mapRun(va: number, vend: number, b: PageBacking): void {
     const len = vend - va;
+    let id = 0;
     if (b.kind === 'ram') {
       const ram = this.bus!.ramAt(b.pa, len);
       if (ram === null) throw new Error(`engine: pa 0x${b.pa.toString(16)}+0x${len.toString(16)} is not board RAM`);
       const off = b.pa - ram.base;
       this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, va, len, protToUc(b.prot), ram.bytes.subarray(off, off + len)));
     } else {
-      const id = this.nextMmioId++;
+      id = this.nextMmioId++;
       this.mmioIds.set(id, b.pa);
       // uc_mmio_map has no permission argument: device pages are mapped read/write; a
       // PROT_READ-only device mapping is enforced afterwards with uc_mem_protect.
       this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
       if ((b.prot & 3) !== 3) this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, va, len, protToUc(b.prot)));
     }
-    this.runs.push({ start: va, end: vend, kind: b.kind });
+    this.runs.push({ start: va, end: vend, kind: b.kind, id });
   }
 
   /** number of Unicorn regions mirroring the address space (statistics, tests) */

@@ -129,4 +129,17 @@ describe.skipIf(skip)('Unicorn backend: static glibc programs', () => {
     expect(r.bus.read(pa, 4, 0)).toBe(0xfeedc0de);
     expect(r.bus.read(pa + 4, 4, 0)).toBe(0x12345678);
   });
+
+  it('a store to a read-only device mapping is SIGSEGV and never reaches the device', () => {
+    const dev = new RecordingDevice();
+    const r = runElf(guestBinary('mmio'), {
+      setup: (bus, proc) => {
+        bus.addMmio('testdev', 0x2c0c0000, 0x1000, dev);
+        proc.mapDevice(0x50000000, 0x2c0c0000, 0x1000, PROT_READ);
+      },
+    });
+    expect(r.thread.exitInfo?.status).toBe(139);
+    expect(r.thread.exitInfo?.fault).toMatchObject({ signal: 'SIGSEGV', address: 0x50000004, access: 'write' });
+    expect(dev.log).toEqual([]);
+  });
 });
