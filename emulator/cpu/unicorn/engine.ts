@@ -137,6 +137,22 @@ export class UnicornEngine {
     if (code !== UC_ERR_OK) throw new UnicornError(op, code, this.api);
   }
 
+  private batches = new Map<Int32Array, { view: Uint32Array; ptrs: BigUint64Array; keep: unknown }>();
+
+  /**
+   * Read several registers with one native call. Returns a view valid until the next
+   * readRegs() with the same `ids` array (keep `ids` constant: its native block is cached).
+   */
+  readRegs(ids: Int32Array): Uint32Array {
+    let b = this.batches.get(ids);
+    if (b === undefined) {
+      b = this.api.allocRegBlock(ids.length);
+      this.batches.set(ids, b);
+    }
+    this.check('uc_reg_read_batch', this.api.uc_reg_read_batch(this.uc, ids, b.ptrs, ids.length));
+    return b.view;
+  }
+
   reg(id: number): number {
     this.api.uc_reg_read(this.uc, id, this.r32);
     return this.r32[0]!;

@@ -93,6 +93,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   private readonly tracer: Tracer | null;
   private readonly traceSrc: string;
   private readonly args = new Uint32Array(7);
+  private readonly syscallRegs: Int32Array;
   private pendingNr = -1;
   private pendingArgs = new Uint32Array(7);
   /** instructions counted by the block hook in the current quantum */
@@ -118,6 +119,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.tracer = opts.tracer ?? null;
     this.traceSrc = `cpu.${name}`;
     this.icount = engine.icount;
+    this.syscallRegs = Int32Array.from([engine.arch.syscallNrReg, ...engine.arch.argRegs]);
     engine.installHooks();
     // Take over the live registers (the previous owner's are saved); a new thread starts
     // from them, which is exactly what clone() needs, and then gets its own SP and PC.
@@ -288,10 +290,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     }
     const cpu = this.cpu!;
     try {
-      const nr = e.reg(e.arch.syscallNrReg);
+      // one batch read: the syscall number register, then the argument registers
+      const v = e.readRegs(this.syscallRegs);
+      const nr = v[0]!;
       const a = this.args;
-      const regs = e.arch.argRegs;
-      for (let i = 0; i < 7; i++) a[i] = e.reg(regs[i]!);
+      for (let i = 0; i < 7; i++) a[i] = v[i + 1]!;
       this.syscalls++;
       const r = this.bridge.syscall(this, nr, a);
       this.chargedInStep += cpu.costs.syscall;
