@@ -178,3 +178,43 @@ describe.skipIf(skip)('why per-page mappings: Unicorn 2.0.1 does not walk ARM pa
     }
   });
 });
+
+describe.skipIf(skip)('blocked syscalls completed by the waker', () => {
+  it('completeSyscall delivers r0 without re-presenting the syscall; the thread resumes at the wake time', () => {
+    // mov r7, #3; svc #0; mov r7, #1; svc #0   (exit status = the first call's result)
+    const prog = [0xe3a07003, 0xef000000, 0xe3a07001, 0xef000000];
+    const bus = new PhysicalBus();
+    bus.addRam('ram', 0x80000000, 1024 * 1024);
+    const proc = new TestProcess(bus, 0x80000000, 1024 * 1024);
+    proc.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+    proc.poke(CODE, new Uint8Array(new Uint32Array(prog).buffer));
+    const engine = new UnicornEngine();
+    engine.attach(proc, bus);
+    const sched = new Scheduler();
+    const cpu = new Cpu(sched);
+    const seen: string[] = [];
+    const bridge: SyscallBridge = {
+      syscall(t, nr, a) {
+        seen.push(`${nr}@${t.nowNs()}`);
+        if (nr === 3) {
+          cpu.block(t);
+          sched.scheduleAt(5_000, () => {
+            t.completeSyscall(42);
+            cpu.wake(t);
+          }, 'waker');
+          return BLOCK;
+        }
+        t.exit(a[0]!);
+        return 0;
+      },
+    };
+    const t = new UnicornThread(1, 't', engine, bridge, CODE, 0, {});
+    cpu.addThread(t);
+    sched.runUntilPredicate(() => t.state === 'exited', { within: 1_000_000 });
+    engine.close();
+    expect(t.exitInfo?.status).toBe(42);
+    // nowNs() counts the instructions before the svc (1 cycle each); the syscall cost is charged after the call
+    expect(seen).toEqual(['3@2', `1@${5_000 + 2}`]);
+    expect(t.instructions).toBe(4);
+  });
+});

@@ -32,7 +32,8 @@ import {
  * quantum. BLOCK stops the engine: the bridge has parked the thread (cpu.block with a
  * deadline, or a wait queue); when it is woken the SAME syscall is presented to the
  * bridge again (it re-checks its condition, like a restarted Linux wait) before any
- * further instruction runs.
+ * further instruction runs, unless the waker delivered the result with
+ * `completeSyscall(value)`.
  */
 export const BLOCK = 'block' as const;
 export type SyscallResult = number | typeof BLOCK;
@@ -96,6 +97,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   private readonly syscallRegs: Int32Array;
   private pendingNr = -1;
   private pendingArgs = new Uint32Array(7);
+  /** result delivered by a waker for the blocked syscall (completeSyscall), or null */
+  private pendingResult: number | null = null;
   /** instructions counted by the block hook in the current quantum */
   private blockSum = 0;
   private stepStart = 0;
@@ -169,6 +172,21 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     if (this.engine.running === this) this.engine.api.uc_emu_stop(this.engine.uc);
   }
 
+  /**
+   * Complete the syscall this thread is blocked in with `result` (for r0), instead of
+   * having it re-presented to the bridge when the thread runs again. The caller still
+   * wakes the thread (cpu.wake / WaitQueue.wakeAll).
+   */
+  completeSyscall(result: number): void {
+    if (this.pendingNr < 0) throw new Error(`${this.name}: completeSyscall without a blocked syscall`);
+    this.pendingResult = result >>> 0;
+  }
+
+  /** the syscall number this thread is blocked in, or -1 */
+  get blockedSyscall(): number {
+    return this.pendingNr;
+  }
+
   /** End the thread by a signal whose default action terminates (tgkill(SIGABRT) from abort()). */
   exitSignal(signo: number): void {
     if (this.exitInfo !== null) return;
@@ -190,6 +208,12 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.blockSum = 0;
     this.stopReason = null;
     try {
+      if (this.pendingNr >= 0 && this.pendingResult !== null) {
+        // the waker delivered the result: no re-presentation
+        this.engine.setReg(this.engine.arch.retReg, this.pendingResult);
+        this.pendingNr = -1;
+        this.pendingResult = null;
+      }
       if (this.pendingNr >= 0) {
         // re-present the syscall that blocked
         const r = this.bridge.syscall(this, this.pendingNr, this.pendingArgs);
