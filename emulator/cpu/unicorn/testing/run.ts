@@ -33,6 +33,8 @@ export interface RunOpts extends UnicornThreadOptions {
   seed?: number;
   /** set up extra board state (device regions) before the program starts */
   setup?: (bus: PhysicalBus, proc: TestProcess) => void;
+  /** called once the thread is created, before the scheduler runs (schedule probes, devices) */
+  onStart?: (sched: Scheduler, thread: UnicornThread) => void;
   maxNs?: number;
 }
 
@@ -54,6 +56,7 @@ export function runElf(path: string, opts: RunOpts = {}): RunResult {
   const shim = new TestShim(proc, prng.fork(2), 100, exe);
   const thread = new UnicornThread(100, 'prog', engine, shim, loaded.entry, loaded.sp, { tracer, ...opts });
   cpu.addThread(thread);
+  opts.onStart?.(sched, thread);
   try {
     sched.runUntilPredicate(() => thread.state === 'exited', { within: opts.maxNs ?? 10_000_000_000 });
   } finally {

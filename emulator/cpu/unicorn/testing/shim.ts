@@ -1,7 +1,7 @@
 import type { Prng } from '../../../prng.js';
 import {
   CLOCK_REALTIME, decodeIovecs, decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, ERRNO, MAP_ANONYMOUS,
-  MAP_FIXED, NR, readCString, RLIM_INFINITY, sreg, TIMER_ABSTIME, toReg,
+  MAP_FIXED, NR, readCString, RLIM_INFINITY, TIMER_ABSTIME, toReg,
 } from '../abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../native.js';
 import { BLOCK, type SyscallBridge, type SyscallResult, type UnicornThread } from '../thread.js';
@@ -182,7 +182,6 @@ export class TestShim implements SyscallBridge {
       case NR.fstatat64:
       default:
         if (nr !== NR.rseq && nr !== NR.statx && nr !== NR.fstat64 && nr !== NR.fstatat64) this.unknown.set(nr, (this.unknown.get(nr) ?? 0) + 1);
-        void sreg;
         return err(E.ENOSYS);
     }
   }
