@@ -16,6 +16,6 @@ for src in "$here"/*.c; do
 	# -ffile-prefix-map + no build id keep the output independent of the checkout path.
 	"$CC" -static -O2 -Wall -Wextra -mthumb \
 		-ffile-prefix-map="$here"=. -Wl,--build-id=none \
-		-o "$out/$name.tmp" "$src"
-	mv "$out/$name.tmp" "$out/$name"
+		-o "$out/$name.tmp.$$" "$src"
+	mv -f "$out/$name.tmp.$$" "$out/$name" # atomic: concurrent test workers may build too
 done
