@@ -197,8 +197,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
 
   run(cpu: Cpu): RunOutcome {
     if (this.exitInfo !== null) {
-      this.state = 'exited';
-      return 'exited';
+      // ended by a sibling (exit_group) while runnable: report it like any exit
+      this.cpu = cpu;
+      return this.finish(cpu, 'exited');
     }
     this.cpu = cpu;
     this.engine.switchTo(this);
