@@ -1,0 +1,339 @@
+import type { PhysicalBus } from '../../bus.js';
+import {
+  PAGE_SHIFT, PAGE_SIZE, protToUc,
+  type GuestAddressSpace, type PageBacking,
+} from './address-space.js';
+import {
+  loadUnicorn, ucCtl,
+  UC_ARCH_ARM, UC_ARM_REG_C1_C0_2, UC_ARM_REG_CPSR, UC_ARM_REG_FPEXC, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP,
+  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
+  UC_HOOK_MEM_UNMAPPED, UC_MODE_ARM,
+  type CallbackProto, type NativePtr, type UnicornApi,
+} from './native.js';
+
+/**
+ * The architecture seam. Everything the engine and the thread need to know about the
+ * guest ISA lives here; ARMV7A is the only implementation today. An AArch64 spec would
+ * add 64-bit register access (uc_reg_read with a BigUint64Array), UC_ARCH_ARM64, svc
+ * number in x8 and arguments in x0-x5, and intno 2 for EXCP_SWI as well.
+ */
+export interface ArchSpec {
+  readonly name: string;
+  readonly ucArch: number;
+  readonly ucMode: number;
+  readonly cpuModel: number;
+  readonly pcReg: number;
+  readonly spReg: number;
+  /** register holding the syscall number */
+  readonly syscallNrReg: number;
+  /** argument registers, in order */
+  readonly argRegs: readonly number[];
+  readonly retReg: number;
+  /** UC_HOOK_INTR number raised by the supervisor call */
+  readonly svcIntno: number;
+  /** size of the svc instruction in the current mode */
+  svcSize(e: UnicornEngine): number;
+  /** the start address to give uc_emu_start for the current PC (Thumb bit) */
+  resumeAddress(e: UnicornEngine): number;
+  /** one-time CPU set-up after uc_open (FPU enable etc.) */
+  init(e: UnicornEngine): void;
+}
+
+const CPSR_T = 1 << 5;
+
+export const ARMV7A: ArchSpec = {
+  name: 'armv7-a',
+  ucArch: UC_ARCH_ARM,
+  ucMode: UC_MODE_ARM,
+  cpuModel: UC_CPU_ARM_CORTEX_A15,
+  pcReg: UC_ARM_REG_PC,
+  spReg: UC_ARM_REG_SP,
+  syscallNrReg: UC_ARM_REG_R0 + 7,
+  argRegs: [0, 1, 2, 3, 4, 5, 6].map((i) => UC_ARM_REG_R0 + i),
+  retReg: UC_ARM_REG_R0,
+  svcIntno: 2, // EXCP_SWI
+  svcSize: (e) => ((e.reg(UC_ARM_REG_CPSR) & CPSR_T) !== 0 ? 2 : 4),
+  resumeAddress: (e) => (e.reg(UC_ARM_REG_PC) | ((e.reg(UC_ARM_REG_CPSR) & CPSR_T) !== 0 ? 1 : 0)) >>> 0,
+  init: (e) => {
+    // glibc's string functions use NEON: grant cp10/cp11 full access in CPACR and set FPEXC.EN,
+    // otherwise the first VFP/NEON instruction is undefined.
+    e.setReg(UC_ARM_REG_C1_C0_2, e.reg(UC_ARM_REG_C1_C0_2) | 0x00f00000);
+    e.setReg(UC_ARM_REG_FPEXC, 0x40000000);
+  },
+};
+
+export class UnicornError extends Error {
+  constructor(readonly op: string, readonly code: number, api: UnicornApi) {
+    super(`unicorn ${op}: ${api.uc_strerror(code)} (${code})`);
+    this.name = 'UnicornError';
+  }
+}
+
+/** The thread running inside uc_emu_start receives the engine's hooks. */
+export interface HookClient {
+  onIntr(intno: number): void;
+  onBlock(address: number, size: number): void;
+  onBadMem(type: number, address: number | bigint): boolean;
+  onMmio(): void;
+}
+
+/** A register context owner (a thread sharing the engine). */
+export interface ContextOwner {
+  ctx: NativePtr | null;
+}
+
+interface MappedRun {
+  start: number;
+  end: number;
+  kind: 'ram' | 'mmio';
+  /** mmio routing id (0 for RAM) */
+  id: number;
+}
+
+/**
+ * One Unicorn engine = one guest address space (a process; its threads share it and
+ * switch register contexts). Owns the native handle, the mirror of the process's
+ * mappings and the native callbacks.
+ */
+export class UnicornEngine {
+  readonly api: UnicornApi;
+  readonly uc: NativePtr;
+  private readonly r32 = new Uint32Array(1);
+  private readonly callbacks: NativePtr[] = [];
+  private runs: MappedRun[] = [];
+  private space: GuestAddressSpace | null = null;
+  private bus: PhysicalBus | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private mmioIds = new Map<number, number>(); // mmio id -> physical base of the run
+  private nextMmioId = 1;
+  private mmioRead: NativePtr | null = null;
+  private mmioWrite: NativePtr | null = null;
+  /** device accesses made by guest code whose bus status was an error (id, status) */
+  mmioErrors = 0;
+  /** MMIO accesses served */
+  mmioAccesses = 0;
+  /** the thread inside uc_emu_start (hooks are routed to it) */
+  running: HookClient | null = null;
+  /** whose registers are live in the CPU; others are saved in their uc_context */
+  private owner: ContextOwner | null = null;
+  private contexts: NativePtr[] = [];
+  private hooksInstalled = false;
+  /** instruction counts of translation blocks, keyed by address + size * 2^32 (shared code) */
+  readonly icount = new Map<number, number>();
+  /** register context switches performed */
+  contextSwitches = 0;
+  closed = false;
+
+  constructor(readonly arch: ArchSpec = ARMV7A) {
+    this.api = loadUnicorn();
+    const out: NativePtr[] = [null];
+    this.check('uc_open', this.api.uc_open(arch.ucArch, arch.ucMode, out));
+    this.uc = out[0];
+    this.check('uc_ctl(cpu model)', this.api.uc_ctl_int(this.uc, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), arch.cpuModel));
+    arch.init(this);
+  }
+
+  check(op: string, code: number): void {
+    if (code !== UC_ERR_OK) throw new UnicornError(op, code, this.api);
+  }
+
+  private batches = new Map<Int32Array, { view: Uint32Array; ptrs: BigUint64Array; keep: unknown }>();
+
+  /**
+   * Read several registers with one native call. Returns a view valid until the next
+   * readRegs() with the same `ids` array (keep `ids` constant: its native block is cached).
+   */
+  readRegs(ids: Int32Array): Uint32Array {
+    let b = this.batches.get(ids);
+    if (b === undefined) {
+      b = this.api.allocRegBlock(ids.length);
+      this.batches.set(ids, b);
+    }
+    this.check('uc_reg_read_batch', this.api.uc_reg_read_batch(this.uc, ids, b.ptrs, ids.length));
+    return b.view;
+  }
+
+  reg(id: number): number {
+    this.api.uc_reg_read(this.uc, id, this.r32);
+    return this.r32[0]!;
+  }
+
+  setReg(id: number, v: number): void {
+    this.r32[0] = v >>> 0;
+    this.check('uc_reg_write', this.api.uc_reg_write(this.uc, id, this.r32));
+  }
+
+  /** Read guest virtual memory (through the mappings). Returns false on a fault. */
+  read(va: number, dst: Uint8Array): boolean {
+    if (dst.length === 0) return true;
+    return this.api.uc_mem_read(this.uc, va, dst, dst.length) === UC_ERR_OK;
+  }
+
+  /** Write guest virtual memory. Returns false on a fault. */
+  write(va: number, src: Uint8Array): boolean {
+    if (src.length === 0) return true;
+    return this.api.uc_mem_write(this.uc, va, src, src.length) === UC_ERR_OK;
+  }
+
+  /** Register a native callback owned by this engine (freed on close). */
+  callback(fn: (...args: never[]) => unknown, proto: CallbackProto): NativePtr {
+    const cb = this.api.register(fn, proto);
+    this.callbacks.push(cb);
+    return cb;
+  }
+
+  hook(type: number, cb: NativePtr, begin = 1, end = 0): void {
+    const hh: NativePtr[] = [0];
+    this.check('uc_hook_add', this.api.uc_hook_add(this.uc, hh, type, cb, 0, begin, end));
+  }
+
+  /** Install the engine-wide hooks once; they dispatch to `running`. */
+  installHooks(): void {
+    if (this.hooksInstalled) return;
+    this.hooksInstalled = true;
+    this.hook(UC_HOOK_INTR, this.callback(((_uc: NativePtr, intno: number) => this.running?.onIntr(intno)) as never, 'hookintr'));
+    this.hook(UC_HOOK_BLOCK, this.callback(((_uc: NativePtr, a: number, size: number) => this.running?.onBlock(a, size)) as never, 'hookcode'));
+    this.hook(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, this.callback(((_uc: NativePtr, type: number, a: number | bigint) => this.running?.onBadMem(type, a) ?? false) as never, 'eventmem'));
+  }
+
+  /**
+   * Make `t`'s registers the live ones: save the current owner's registers into its
+   * context and restore `t`'s (a thread with no context yet inherits the live registers,
+   * which is what clone() wants).
+   */
+  switchTo(t: ContextOwner): void {
+    const cur = this.owner;
+    if (cur === t) return;
+    if (cur !== null) {
+      if (cur.ctx === null) cur.ctx = this.newContext();
+      this.check('uc_context_save', this.api.uc_context_save(this.uc, cur.ctx));
+    }
+    if (t.ctx !== null) this.check('uc_context_restore', this.api.uc_context_restore(this.uc, t.ctx));
+    if (cur !== null) this.contextSwitches++;
+    this.owner = t;
+  }
+
+  /** true when `t`'s registers are the live ones */
+  owns(t: ContextOwner): boolean {
+    return this.owner === t;
+  }
+
+  private newContext(): NativePtr {
+    const out: NativePtr[] = [null];
+    this.check('uc_context_alloc', this.api.uc_context_alloc(this.uc, out));
+    this.contexts.push(out[0]);
+    return out[0];
+  }
+
+  // ------------------------------------------------------------------ address space mirror
+
+  /** Mirror `space` into the engine; RAM pages point into `bus`'s RAM buffers (zero copy). */
+  attach(space: GuestAddressSpace, bus: PhysicalBus): void {
+    if (this.space !== null) throw new Error('engine: address space already attached');
+    this.space = space;
+    this.bus = bus;
+    this.mmioRead = this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number => {
+      const pa = this.mmioIds.get(Number(ud))! + Number(offset);
+      this.mmioAccesses++;
+      this.running?.onMmio();
+      const v = bus.read(pa, size, space.userAttrs);
+      if (v < 0) {
+        // A bus error on a device load: Linux would deliver SIGBUS; the value read is 0.
+        this.mmioErrors++;
+        return 0;
+      }
+      return v;
+    }) as never, 'mmio_read');
+    this.mmioWrite = this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
+      const pa = this.mmioIds.get(Number(ud))! + Number(offset);
+      this.mmioAccesses++;
+      this.running?.onMmio();
+      if (bus.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), space.userAttrs) < 0) this.mmioErrors++;
+    }) as never, 'mmio_write');
+    for (const [s, e] of space.ranges()) this.sync(s, e);
+    this.unsubscribe = space.onChange((s, e) => this.sync(s, e));
+  }
+
+  /** Re-derive the mappings of [start, end) from the address space. */
+  sync(start: number, end: number): void {
+    const space = this.space!;
+    this.icount.clear(); // code may have changed under these addresses
+    start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+    end = Math.ceil(end / PAGE_SIZE) * PAGE_SIZE;
+    // unmap every run touching the range, widening the range to cover them
+    const keep: MappedRun[] = [];
+    for (const r of this.runs) {
+      if (r.end <= start || r.start >= end) {
+        keep.push(r);
+        continue;
+      }
+      this.check('uc_mem_unmap', this.api.uc_mem_unmap(this.uc, r.start, r.end - r.start));
+      if (r.id !== 0) this.mmioIds.delete(r.id);
+      start = Math.min(start, r.start);
+      end = Math.max(end, r.end);
+    }
+    this.runs = keep;
+    // map page runs: contiguous virtual pages with the same kind/prot and contiguous physical pages
+    let runStart = -1;
+    let first: PageBacking | null = null;
+    let prevPa = 0;
+    const flush = (va: number): void => {
+      if (first !== null) this.mapRun(runStart, va, first);
+      first = null;
+    };
+    for (let va = start; va < end; va += PAGE_SIZE) {
+      const b = space.pageAt(va);
+      if (b === null) {
+        flush(va);
+        continue;
+      }
+      if (first !== null && b.kind === first.kind && b.prot === first.prot && b.pa === prevPa + PAGE_SIZE) {
+        prevPa = b.pa;
+        continue;
+      }
+      flush(va);
+      first = b;
+      runStart = va;
+      prevPa = b.pa;
+    }
+    flush(end);
+    this.runs.sort((a, b) => a.start - b.start);
+  }
+
+  private mapRun(va: number, vend: number, b: PageBacking): void {
+    const len = vend - va;
+    let id = 0;
+    if (b.kind === 'ram') {
+      const ram = this.bus!.ramAt(b.pa, len);
+      if (ram === null) throw new Error(`engine: pa 0x${b.pa.toString(16)}+0x${len.toString(16)} is not board RAM`);
+      const off = b.pa - ram.base;
+      this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, va, len, protToUc(b.prot), ram.bytes.subarray(off, off + len)));
+    } else {
+      id = this.nextMmioId++;
+      this.mmioIds.set(id, b.pa);
+      // uc_mmio_map has no permission argument: device pages are mapped read/write; a
+      // PROT_READ-only device mapping is enforced afterwards with uc_mem_protect.
+      this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
+      if ((b.prot & 3) !== 3) this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, va, len, protToUc(b.prot)));
+    }
+    this.runs.push({ start: va, end: vend, kind: b.kind, id });
+  }
+
+  /** number of Unicorn regions mirroring the address space (statistics, tests) */
+  get mappedRuns(): number {
+    return this.runs.length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    for (const c of this.contexts) this.api.uc_context_free(c);
+    this.contexts.length = 0;
+    this.api.uc_close(this.uc);
+    for (const cb of this.callbacks) this.api.unregister(cb);
+    this.callbacks.length = 0;
+  }
+}
+
+export { PAGE_SHIFT, UC_ARM_REG_SP as SP_REG, UC_ARM_REG_PC as PC_REG };

@@ -1,0 +1,54 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isUnicornAvailable } from '../native.js';
+
+/**
+ * Test support: build guest-tests/c with its build.sh (static, arm-linux-gnueabihf-gcc)
+ * into the gitignored guest-tests/c/build when a binary is missing or older than its
+ * source or the script. Binaries are never committed; CI builds them from source.
+ */
+const FROM_SOURCE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../guest-tests/c');
+/** guest-tests/c: found relative to this source file, or (bundled into dist/) to the working directory */
+export const GUEST_C_DIR = existsSync(join(FROM_SOURCE, 'build.sh')) ? FROM_SOURCE : resolve(process.cwd(), 'guest-tests/c');
+export const GUEST_BUILD_DIR = join(GUEST_C_DIR, 'build');
+
+export function hasCrossCompiler(): boolean {
+  return spawnSync('arm-linux-gnueabihf-gcc', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** true when the Unicorn tests can run here */
+export function unicornTestsRunnable(): boolean {
+  return isUnicornAvailable() && hasCrossCompiler();
+}
+
+/**
+ * Skip only on developer machines lacking the prerequisites; in CI (process.env.CI set)
+ * never skip, so that a missing package fails loudly.
+ */
+export function shouldSkipUnicornTests(): boolean {
+  return !process.env['CI'] && !unicornTestsRunnable();
+}
+
+let built = false;
+
+/** Path of a guest binary, (re)building all of them if any is missing or stale. */
+export function guestBinary(name: string): string {
+  if (!built) {
+    const script = join(GUEST_C_DIR, 'build.sh');
+    const scriptTime = statSync(script).mtimeMs;
+    let stale = false;
+    for (const f of readdirSync(GUEST_C_DIR).filter((n) => n.endsWith('.c')).sort()) {
+      const bin = join(GUEST_BUILD_DIR, f.slice(0, -2));
+      if (!existsSync(bin)) { stale = true; break; }
+      const t = statSync(bin).mtimeMs;
+      if (t < statSync(join(GUEST_C_DIR, f)).mtimeMs || t < scriptTime) { stale = true; break; }
+    }
+    if (stale) execFileSync(script, [GUEST_BUILD_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
+    built = true;
+  }
+  const p = join(GUEST_BUILD_DIR, name);
+  if (!existsSync(p)) throw new Error(`guest binary ${name} missing after build (no ${name}.c?)`);
+  return p;
+}

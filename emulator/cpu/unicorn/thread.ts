@@ -1,0 +1,393 @@
+import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
+import type { Tracer } from '../../trace.js';
+import { UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
+import {
+  UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
+  UC_ERR_READ_UNALIGNED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
+  UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED,
+  type NativePtr,
+} from './native.js';
+
+/**
+ * A guest thread executing ARM machine code on Unicorn.
+ *
+ * Time model: instructions are counted with a UC_HOOK_BLOCK hook that adds the
+ * instruction count of every translation block (TB) entered (ARM: size/4; Thumb: 16/32-bit
+ * encodings decoded once per TB and cached). This counts instructions ARCHITECTURALLY
+ * executed, including those that fail their condition code (inside IT blocks), as the
+ * Cortex-A15 PMU event INST_RETIRED does; Unicorn's own uc_emu_start count (a code hook)
+ * skips condition-failed instructions, so mixing both is inexact: the count is not used.
+ * A quantum ends in the block hook when the next TB would exceed `quantum` instructions
+ * (default 10,000): uc_emu_stop there keeps that TB from executing, so a quantum ends
+ * exactly on a TB boundary, the same one in every run. An svc always ends a TB, so the
+ * count at a syscall is exact; a fault in the middle of a TB counts the whole TB (the
+ * thread dies there anyway). Each instruction costs `cpi` CPU cycles (default 1: a
+ * Cortex-A15 at 1 GHz retiring about one instruction per cycle on integer code);
+ * syscalls add `cpu.costs.syscall`, device accesses `cpu.costs.mmioAccess`. Virtual time
+ * inside a quantum, as a syscall sees it, is the step's start time plus the cycles
+ * charged so far (`nowNs()`).
+ *
+ * Syscalls: `svc #0` raises UC_HOOK_INTR intno 2; the hook reads r7 and r0-r6 and calls
+ * the SyscallBridge. A numeric result goes to r0 and execution continues in the same
+ * quantum. BLOCK stops the engine: the bridge has parked the thread (cpu.block with a
+ * deadline, or a wait queue); when it is woken the SAME syscall is presented to the
+ * bridge again (it re-checks its condition, like a restarted Linux wait) before any
+ * further instruction runs, unless the waker delivered the result with
+ * `completeSyscall(value)`.
+ */
+export const BLOCK = 'block' as const;
+export type SyscallResult = number | typeof BLOCK;
+
+export interface SyscallBridge {
+  /**
+   * Serve syscall `nr` with register arguments `args` (r0-r6, unsigned 32-bit). Return the
+   * value for r0 (negative errno as a negative number), or BLOCK after parking the thread
+   * (cpu.block / WaitQueue.add). To end the thread or process call `t.exit(status)`.
+   */
+  syscall(t: UnicornThread, nr: number, args: Uint32Array): SyscallResult;
+}
+
+export type GuestSignal = 'SIGSEGV' | 'SIGILL' | 'SIGBUS' | 'SIGTRAP';
+export const SIGNAL_NUMBERS: Record<GuestSignal, number> = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGSEGV: 11 };
+
+export interface GuestFault {
+  signal: GuestSignal;
+  /** faulting data/instruction address, or null (undefined instruction) */
+  address: number | null;
+  pc: number;
+  access: 'read' | 'write' | 'fetch' | 'exec';
+  reason: string;
+}
+
+export interface UnicornExit {
+  /** status as a shell shows it: exit code, or 128 + signal number */
+  status: number;
+  code: number | null;
+  fault: GuestFault | null;
+  /** a host exception (a model bug) that ended the thread; never rethrown */
+  hostError: Error | null;
+}
+
+export interface UnicornThreadOptions {
+  /** instructions per quantum (default 10,000) */
+  quantum?: number;
+  /** CPU cycles per instruction (default 1) */
+  cpi?: number;
+  tracer?: Tracer | null;
+}
+
+const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
+
+export class UnicornThread implements GuestThread, HookClient, ContextOwner {
+  /** saved registers while another thread of the engine runs (engine-managed) */
+  ctx: NativePtr | null = null;
+  state: ThreadState = 'runnable';
+  exitInfo: UnicornExit | null = null;
+  onExit: ((t: UnicornThread) => void) | null = null;
+  readonly quantum: number;
+  readonly cpi: number;
+  /** statistics */
+  instructions = 0;
+  syscalls = 0;
+  quanta = 0;
+  private cpu: Cpu | null = null;
+  private readonly tracer: Tracer | null;
+  private readonly traceSrc: string;
+  private readonly args = new Uint32Array(7);
+  private readonly syscallRegs: Int32Array;
+  private pendingNr = -1;
+  private pendingArgs = new Uint32Array(7);
+  /** result delivered by a waker for the blocked syscall (completeSyscall), or null */
+  private pendingResult: number | null = null;
+  /** instructions counted by the block hook in the current quantum */
+  private blockSum = 0;
+  private stepStart = 0;
+  private chargedInStep = 0;
+  private stopReason: 'quantum' | 'block' | 'exit' | 'fault' | null = null;
+  private fault: GuestFault | null = null;
+  private readonly icount: Map<number, number>;
+  private readonly scratch = new Uint8Array(4096);
+
+  constructor(
+    readonly tid: number,
+    readonly name: string,
+    readonly engine: UnicornEngine,
+    readonly bridge: SyscallBridge,
+    entry: number,
+    sp: number,
+    opts: UnicornThreadOptions = {},
+  ) {
+    this.quantum = opts.quantum ?? 10_000;
+    this.cpi = opts.cpi ?? 1;
+    this.tracer = opts.tracer ?? null;
+    this.traceSrc = `cpu.${name}`;
+    this.icount = engine.icount;
+    this.syscallRegs = Int32Array.from([engine.arch.syscallNrReg, ...engine.arch.argRegs]);
+    engine.installHooks();
+    // Take over the live registers (the previous owner's are saved); a new thread starts
+    // from them, which is exactly what clone() needs, and then gets its own SP and PC.
+    engine.switchTo(this);
+    const a = engine.arch;
+    engine.setReg(a.spReg, sp);
+    // Thumb entry: Unicorn's PC write takes bit 0 as the T bit (writing CPSR.T has no effect)
+    engine.setReg(a.pcReg, entry >>> 0);
+  }
+
+  /**
+   * clone() for pthread_create: a new thread of the same process (same engine), with the
+   * parent's registers except r0 = 0, SP = `childSp` (when non-zero) and TPIDRURO = `tls`
+   * (CLONE_SETTLS). Call it from the parent's syscall (its registers are live); the child
+   * resumes after the parent's svc. The caller adds the child to the Cpu.
+   */
+  static clone(parent: UnicornThread, tid: number, name: string, childSp: number, tls: number | null, opts: UnicornThreadOptions = {}): UnicornThread {
+    const e = parent.engine;
+    if (!e.owns(parent)) throw new Error('clone: the parent must be the running thread');
+    const resume = e.arch.resumeAddress(e);
+    const sp = childSp !== 0 ? childSp : e.reg(e.arch.spReg);
+    const child = new UnicornThread(tid, name, e, parent.bridge, resume, sp, { quantum: parent.quantum, cpi: parent.cpi, tracer: parent.tracer, ...opts });
+    e.setReg(e.arch.retReg, 0);
+    if (tls !== null) e.setReg(UC_ARM_REG_C13_C0_3, tls);
+    e.switchTo(parent);
+    return child;
+  }
+
+  /** Virtual time now, inside the running step (step start + cycles so far). */
+  nowNs(): number {
+    const cpu = this.cpu;
+    if (cpu === null) return this.stepStart;
+    return this.stepStart + cpu.clock.cycles(this.chargedInStep + this.blockSum * this.cpi);
+  }
+
+  get currentCpu(): Cpu | null {
+    return this.cpu;
+  }
+
+  /** End the thread (exit/exit_group from the bridge). */
+  exit(status: number): void {
+    if (this.exitInfo !== null) return;
+    this.exitInfo = { status: status & 0xff, code: status & 0xff, fault: null, hostError: null };
+    this.stopReason = 'exit';
+    // only stop the engine if this thread is the one inside it (exit_group from a sibling
+    // marks this thread; it leaves the run queue when it is next picked)
+    if (this.engine.running === this) this.engine.api.uc_emu_stop(this.engine.uc);
+  }
+
+  /**
+   * Complete the syscall this thread is blocked in with `result` (for r0), instead of
+   * having it re-presented to the bridge when the thread runs again. The caller still
+   * wakes the thread (cpu.wake / WaitQueue.wakeAll).
+   */
+  completeSyscall(result: number): void {
+    if (this.pendingNr < 0) throw new Error(`${this.name}: completeSyscall without a blocked syscall`);
+    this.pendingResult = result >>> 0;
+  }
+
+  /** the syscall number this thread is blocked in, or -1 */
+  get blockedSyscall(): number {
+    return this.pendingNr;
+  }
+
+  /** End the thread by a signal whose default action terminates (tgkill(SIGABRT) from abort()). */
+  exitSignal(signo: number): void {
+    if (this.exitInfo !== null) return;
+    this.exitInfo = { status: 128 + (signo & 0x7f), code: null, fault: null, hostError: null };
+    this.stopReason = 'exit';
+    if (this.engine.running === this) this.engine.api.uc_emu_stop(this.engine.uc);
+  }
+
+  run(cpu: Cpu): RunOutcome {
+    if (this.exitInfo !== null) {
+      // ended by a sibling (exit_group) while runnable: report it like any exit
+      this.cpu = cpu;
+      return this.finish(cpu, 'exited');
+    }
+    this.cpu = cpu;
+    this.engine.switchTo(this);
+    this.engine.running = this;
+    this.stepStart = cpu.scheduler.now;
+    this.chargedInStep = 0;
+    this.blockSum = 0;
+    this.stopReason = null;
+    try {
+      if (this.pendingNr >= 0 && this.pendingResult !== null) {
+        // the waker delivered the result: no re-presentation
+        this.engine.setReg(this.engine.arch.retReg, this.pendingResult);
+        this.pendingNr = -1;
+        this.pendingResult = null;
+      }
+      if (this.pendingNr >= 0) {
+        // re-present the syscall that blocked
+        const r = this.bridge.syscall(this, this.pendingNr, this.pendingArgs);
+        this.chargedInStep += cpu.costs.syscall;
+        if (this.exitInfo !== null) return this.finish(cpu, 'exited');
+        if (r === BLOCK) return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
+        this.pendingNr = -1;
+        this.engine.setReg(this.engine.arch.retReg, r);
+      }
+      this.quanta++;
+      const e = this.engine;
+      const err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
+      const executed = this.blockSum;
+      this.blockSum = 0;
+      this.instructions += executed;
+      this.chargedInStep += executed * this.cpi;
+      if (this.exitInfo !== null) return this.finish(cpu, 'exited');
+      if (err !== UC_ERR_OK || this.stopReason === 'fault') {
+        this.die(this.fault ?? this.faultFromError(err));
+        return this.finish(cpu, 'exited');
+      }
+      if (this.stopReason === 'block') return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
+      return this.finish(cpu, 'yield');
+    } catch (ex) {
+      // a host exception is a model bug: end the thread, report it, never rethrow
+      this.exitInfo = { status: 128 + 6, code: null, fault: null, hostError: ex as Error };
+      return this.finish(cpu, 'exited');
+    }
+  }
+
+  private finish(cpu: Cpu, outcome: RunOutcome): RunOutcome {
+    this.engine.running = null;
+    cpu.charge(this.chargedInStep);
+    this.chargedInStep = 0;
+    if (outcome === 'exited') {
+      this.state = 'exited';
+      if (this.tracer?.enabled) {
+        const x = this.exitInfo!;
+        this.tracer.emit(this.traceSrc, 'exit', { status: x.status, insns: this.instructions, sig: x.fault?.signal ?? null, addr: x.fault?.address ?? null, pc: x.fault?.pc ?? null });
+      }
+      this.onExit?.(this);
+    }
+    this.cpu = null;
+    return outcome;
+  }
+
+  private die(f: GuestFault): void {
+    this.fault = f;
+    this.exitInfo = { status: 128 + SIGNAL_NUMBERS[f.signal], code: null, fault: f, hostError: null };
+  }
+
+  /** One-line report as a shell/kernel log would show it. */
+  describeExit(): string {
+    const x = this.exitInfo;
+    if (x === null) return `${this.name}: running`;
+    if (x.hostError) return `${this.name}: host error: ${x.hostError.message}`;
+    if (x.code === null && !x.fault) return `${this.name}: killed by signal ${x.status - 128}; exit status ${x.status}`;
+    if (x.fault) {
+      const f = x.fault;
+      return `${this.name}: ${f.signal} (${f.reason}) ${f.address !== null ? `at address ${hex(f.address)} ` : ''}pc ${hex(f.pc)}; exit status ${x.status}`;
+    }
+    return `${this.name}: exited with status ${x.status}`;
+  }
+
+  private faultFromError(err: number): GuestFault {
+    const pc = this.engine.reg(this.engine.arch.pcReg);
+    switch (err) {
+      case UC_ERR_READ_UNMAPPED: case UC_ERR_READ_PROT: case UC_ERR_READ_UNALIGNED:
+        return { signal: 'SIGSEGV', address: null, pc, access: 'read', reason: this.engine.api.uc_strerror(err) };
+      case UC_ERR_WRITE_UNMAPPED: case UC_ERR_WRITE_PROT:
+        return { signal: 'SIGSEGV', address: null, pc, access: 'write', reason: this.engine.api.uc_strerror(err) };
+      case UC_ERR_FETCH_UNMAPPED: case UC_ERR_FETCH_PROT:
+        return { signal: 'SIGSEGV', address: pc, pc, access: 'fetch', reason: this.engine.api.uc_strerror(err) };
+      case UC_ERR_INSN_INVALID:
+        return { signal: 'SIGILL', address: null, pc, access: 'exec', reason: 'undefined instruction' };
+      default:
+        return { signal: 'SIGILL', address: null, pc, access: 'exec', reason: this.engine.api.uc_strerror(err) };
+    }
+  }
+
+  // ------------------------------------------------------------------ native hooks
+
+  onMmio(): void {
+    this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0;
+  }
+
+  readonly onIntr = (intno: number): void => {
+    const e = this.engine;
+    if (intno !== e.arch.svcIntno) {
+      // QEMU's AArch32 exception numbers: 1 UDEF, 3 prefetch abort, 4 data abort, 7 BKPT
+      const pc = e.reg(e.arch.pcReg);
+      if (intno === 1) this.fault = { signal: 'SIGILL', address: null, pc, access: 'exec', reason: 'undefined instruction' };
+      else if (intno === 7) this.fault = { signal: 'SIGTRAP', address: null, pc, access: 'exec', reason: 'breakpoint' };
+      else this.fault = { signal: 'SIGSEGV', address: null, pc, access: intno === 3 ? 'fetch' : 'read', reason: `exception ${intno}` };
+      this.stopReason = 'fault';
+      e.api.uc_emu_stop(e.uc);
+      return;
+    }
+    const cpu = this.cpu!;
+    try {
+      // one batch read: the syscall number register, then the argument registers
+      const v = e.readRegs(this.syscallRegs);
+      const nr = v[0]!;
+      const a = this.args;
+      for (let i = 0; i < 7; i++) a[i] = v[i + 1]!;
+      this.syscalls++;
+      const r = this.bridge.syscall(this, nr, a);
+      this.chargedInStep += cpu.costs.syscall;
+      if (this.tracer !== null && this.tracer.enabled) {
+        this.tracer.emit(this.traceSrc, 'syscall', { nr, a0: a[0]!, a1: a[1]!, a2: a[2]!, ret: r === BLOCK ? 'block' : r | 0, insns: this.instructions + this.blockSum });
+      }
+      if (this.exitInfo !== null) return; // exit() already stopped the engine
+      if (r === BLOCK) {
+        this.pendingNr = nr;
+        this.pendingArgs.set(a);
+        this.stopReason = 'block';
+        e.api.uc_emu_stop(e.uc);
+        return;
+      }
+      e.setReg(e.arch.retReg, r);
+    } catch (ex) {
+      this.exitInfo = { status: 128 + 6, code: null, fault: null, hostError: ex as Error };
+      this.stopReason = 'exit';
+      e.api.uc_emu_stop(e.uc);
+    }
+  };
+
+  readonly onBlock = (a: number, size: number): void => {
+    const key = a + size * 0x1_0000_0000;
+    let n = this.icount.get(key);
+    if (n === undefined) {
+      n = this.countInstructions(a, size);
+      this.icount.set(key, n);
+    }
+    if (this.blockSum + n > this.quantum && this.blockSum > 0) {
+      // End of the quantum: stopping in the block hook keeps this block from executing, so
+      // the quantum ends exactly on a translation-block boundary (deterministic).
+      this.stopReason = 'quantum';
+      this.engine.api.uc_emu_stop(this.engine.uc);
+      return;
+    }
+    this.blockSum += n;
+  };
+
+  /** Instruction count of a translation block: ARM = size/4; Thumb decodes 16/32-bit encodings. */
+  private countInstructions(address: number, size: number): number {
+    const e = this.engine;
+    if ((e.reg(UC_ARM_REG_CPSR) & (1 << 5)) === 0) return size >>> 2;
+    const buf = size <= this.scratch.length ? this.scratch.subarray(0, size) : new Uint8Array(size);
+    if (!e.read(address, buf)) return Math.max(1, size >>> 1);
+    let n = 0;
+    for (let i = 0; i + 1 < size;) {
+      const hw = buf[i]! | (buf[i + 1]! << 8);
+      i += (hw >>> 11) >= 0x1d ? 4 : 2;
+      n++;
+    }
+    return n;
+  }
+
+  /** The translation-block instruction-count cache must be dropped when code pages change. */
+  invalidateCode(): void {
+    this.engine.icount.clear();
+  }
+
+  readonly onBadMem = (type: number, address: number | bigint): boolean => {
+    const e = this.engine;
+    const addr = Number(BigInt.asUintN(32, BigInt(address)));
+    const pc = e.reg(e.arch.pcReg);
+    const access = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT ? 'write' : type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT ? 'fetch' : 'read';
+    const unmapped = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_FETCH_UNMAPPED || type === 19;
+    this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted` };
+    if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
+    this.stopReason = 'fault';
+    return false;
+  };
+}
