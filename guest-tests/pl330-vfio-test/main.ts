@@ -117,6 +117,12 @@ export interface Pl330TestOptions {
   irqTimeoutMs?: number;
   /** make the DMA program's source point at this IOVA instead (unmapped-IOVA scenario) */
   srcIovaOverride?: number;
+  /**
+   * close-in-flight variant: right after starting the DMA, close these fds / unmap the
+   * buffers in this order and exit without waiting (the kernel must keep every page the
+   * DMA can still reach until the IOMMU mapping is gone)
+   */
+  closeInFlight?: Array<'container' | 'group' | 'device' | 'eventfd' | 'munmap'>;
   /** observer for the harness: each step's result as it happens */
   observe?: (step: StepName, ok: boolean, detail?: string) => void;
   /** the program's printed lines land here too (the Libc records them) */
@@ -290,6 +296,19 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
       m.write32(regAddr(R.DBGINST0), dbgInst0(go, 'manager'));
       m.write32(regAddr(R.DBGINST1), dbgInst1(go));
       m.write32(regAddr(R.DBGCMD), 0);
+    }
+    if (o.closeInFlight) {
+      for (const what of o.closeInFlight) {
+        if (what === 'munmap') {
+          for (const a of areas) yield* sys.munmap(a.vaddr, a.len);
+          yield* sys.munmap(base, regSize);
+        } else {
+          const fd = what === 'container' ? container : what === 'group' ? group : what === 'device' ? device : irqfd;
+          yield* sys.close(fd);
+        }
+        yield* libc.puts(`closed ${what} while the transfer is in flight`);
+      }
+      return 0;
     }
     // 12. wait for the eventfd
     const ms = o.irqTimeoutMs ?? 1000;

@@ -1,11 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runCli } from './main.js';
 
-const code = runCli(process.argv.slice(2), {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-  writeFile: (p, d) => writeFileSync(p, d),
-  readFile: (p) => readFileSync(p, 'utf8'),
+const io = {
+  out: (s: string) => process.stdout.write(s),
+  err: (s: string) => process.stderr.write(s),
+  writeFile: (p: string, d: string) => writeFileSync(p, d),
+  readFile: (p: string) => readFileSync(p, 'utf8'),
   isTTY: Boolean(process.stdout.isTTY),
-});
-process.exitCode = code;
+};
+Promise.resolve(runCli(process.argv.slice(2), io)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`vfio-arm-emu: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

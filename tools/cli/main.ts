@@ -1,7 +1,10 @@
 import pkg from '../../package.json' with { type: 'json' };
+import { ProfileError, parseProfile } from '../../kernel-model/profile.js';
 import { formatOptions, parseArgs, UsageError, type OptSpec } from './args.js';
 import '../scenarios/index.js';
-import { getScenario, listScenarios } from '../scenarios/registry.js';
+import { computeMatrix, formatMatrix } from '../scenarios/matrix.js';
+import { getScenario, listScenarios, type ScenarioResult } from '../scenarios/registry.js';
+import { oneLine, readTraceFile, summarizeTrace, summaryLines, toJson, toJunit } from './report.js';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -11,13 +14,20 @@ export interface CliIo {
   isTTY: boolean;
 }
 
+/** commands contributed by other tools (fuzz, unicorn) register here */
+export type CommandHandler = (argv: readonly string[], io: CliIo) => number | Promise<number>;
+const extraCommands = new Map<string, { handler: CommandHandler; usage: string }>();
+export function registerCommand(name: string, usageLine: string, handler: CommandHandler): void {
+  extraCommands.set(name, { handler, usage: usageLine });
+}
+
 const RUN_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: baseline, rfc-v4, mainline, patches:<list> (default rfc-v4)' },
   board: { type: 'string', metavar: 'FILE', help: 'board device tree (.dts) or built-in board name (default vexpress-vfio)' },
   seed: { type: 'int', min: 0, help: 'PRNG seed for guest data (default 1)' },
-  size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size (default 4096; K/M suffixes accepted)' },
+  size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size, a multiple of 256 (default 4096; K/M suffixes accepted)' },
   transfers: { type: 'int', min: 1, help: 'number of transfers (default 1)' },
-  channel: { type: 'int', min: 0, help: 'PL330 channel (default 0)' },
+  channel: { type: 'int', min: 0, help: 'PL330 channel, 0-7 (default 0)' },
   trace: { type: 'string', metavar: 'FILE', help: 'write a trace file' },
   'trace-format': { type: 'string', choices: ['perfetto', 'jsonl'], help: 'trace file format (default perfetto)' },
   json: { type: 'bool', help: 'print one JSON object instead of text' },
@@ -26,33 +36,42 @@ const RUN_OPTS: Record<string, OptSpec> = {
 };
 
 export function usage(): string {
+  const extra = [...extraCommands.values()].map((c) => `  ${c.usage}`).join('\n');
   return `vfio-arm-emu ${pkg.version}: deterministic ARM board emulator for VFIO on platform devices
 
 usage:
   vfio-arm-emu run <scenario> [options]   run a scenario headless (main job: run pl330-vfio-test)
   vfio-arm-emu list                       list scenarios
-  vfio-arm-emu --help | --version
+  vfio-arm-emu matrix [--json] [--seed N] the patch-level matrix (every prefix of the series)
+  vfio-arm-emu trace summarize <file>     summarise a trace written by run --trace
+${extra ? extra + '\n' : ''}  vfio-arm-emu --help | --version
 
 run options:
 ${formatOptions(RUN_OPTS)}
 
 exit status: 0 the outcome is the expected one, 1 it is not, 2 usage error.
-docs: docs/CLI.md`;
+docs: docs/CLI.md, docs/SCENARIOS.md`;
 }
 
-export function runCli(argv: readonly string[], io: CliIo): number {
+export function runCli(argv: readonly string[], io: CliIo): number | Promise<number> {
   try {
-    return dispatch(argv, io);
+    const r = dispatch(argv, io);
+    if (r instanceof Promise) return r.catch((e: unknown) => handleError(e, io));
+    return r;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`vfio-arm-emu: ${e.message}\n\n${usage()}\n`);
-      return 2;
-    }
-    throw e;
+    return handleError(e, io);
   }
 }
 
-function dispatch(argv: readonly string[], io: CliIo): number {
+function handleError(e: unknown, io: CliIo): number {
+  if (e instanceof UsageError || e instanceof ProfileError) {
+    io.err(`vfio-arm-emu: ${e.message}\n\n${usage()}\n`);
+    return 2;
+  }
+  throw e;
+}
+
+function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) throw new UsageError('missing command');
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -66,16 +85,40 @@ function dispatch(argv: readonly string[], io: CliIo): number {
   switch (cmd) {
     case 'list': {
       parseArgs(rest, {});
-      const list = listScenarios();
-      if (list.length === 0) io.out('no scenario is available yet\n');
-      for (const s of list) io.out(`${s.name.padEnd(32)} ${s.description}\n`);
+      for (const s of listScenarios()) io.out(`${s.name.padEnd(22)} ${s.description}\n    profiles: ${(s.profiles ?? ['all']).join(', ')}\n`);
       return 0;
     }
     case 'run':
       return cmdRun(rest, io);
-    default:
+    case 'matrix':
+      return cmdMatrix(rest, io);
+    case 'trace':
+      return cmdTrace(rest, io);
+    default: {
+      const c = extraCommands.get(cmd);
+      if (c) return c.handler(rest, io);
       throw new UsageError(`unknown command '${cmd}'`);
+    }
   }
+}
+
+/** a scenario's options from the parsed CLI options (validated) */
+function scenarioOptions(opts: Record<string, unknown>): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number } {
+  const profile = (opts['profile'] as string | undefined) ?? 'rfc-v4';
+  parseProfile(profile); // ProfileError -> usage error, exit 2
+  const size = opts['size'] as number | undefined;
+  if (size !== undefined && size % 256 !== 0) throw new UsageError(`--size must be a multiple of 256 bytes (one 16 x 16-byte burst), got ${size}`);
+  if (size !== undefined && size > 32 * 1024 * 1024) throw new UsageError(`--size at most 32M on the default 256 MiB board, got ${size}`);
+  const channel = opts['channel'] as number | undefined;
+  if (channel !== undefined && channel > 7) throw new UsageError(`--channel must be 0-7, got ${channel}`);
+  return {
+    profile,
+    board: (opts['board'] as string | undefined) ?? 'vexpress-vfio',
+    seed: (opts['seed'] as number | undefined) ?? 1,
+    size,
+    transfers: opts['transfers'] as number | undefined,
+    channel,
+  };
 }
 
 function cmdRun(argv: readonly string[], io: CliIo): number {
@@ -83,13 +126,59 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run: missing scenario name' : `run: one scenario at a time (got ${positionals.join(', ')})`);
   const name = positionals[0]!;
   const sc = getScenario(name);
-  if (!sc) {
-    if (name === 'pl330-vfio-test') {
-      io.out('pl330-vfio-test: scenario not available yet (the scenario issue has not landed)\n');
-      return 0;
+  if (!sc) throw new UsageError(`unknown scenario '${name}' (see 'vfio-arm-emu list')`);
+  if (opts['trace-format'] !== undefined && opts['trace'] === undefined) throw new UsageError('--trace-format needs --trace FILE');
+  const so = scenarioOptions(opts);
+  let r: ScenarioResult;
+  try {
+    r = sc.run(so);
+  } catch (e) {
+    if (e instanceof Error && /board|\.dts|DtsError|no device model/.test(`${e.message} ${e.name}`)) {
+      io.err(`vfio-arm-emu: ${e.message}\n`);
+      return 2;
     }
-    throw new UsageError(`unknown scenario '${name}' (see 'vfio-arm-emu list')`);
+    throw e;
   }
-  void opts;
-  return 1;
+  if (typeof opts['trace'] === 'string') {
+    const fmt = (opts['trace-format'] as string | undefined) ?? 'perfetto';
+    const data = fmt === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.();
+    io.writeFile(opts['trace'], data ?? '');
+  }
+  if (typeof opts['junit'] === 'string') io.writeFile(opts['junit'], toJunit([r]));
+  if (opts['json']) io.out(JSON.stringify(toJson(r), null, 2) + '\n');
+  else if (opts['quiet']) io.out(oneLine(r) + '\n');
+  else io.out([...r.output, '', ...summaryLines(r)].join('\n') + '\n');
+  return r.passed ? 0 : 1;
+}
+
+function cmdMatrix(argv: readonly string[], io: CliIo): number {
+  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0 } });
+  if (positionals.length) throw new UsageError(`matrix: unexpected argument '${positionals[0]}'`);
+  const rows = computeMatrix((opts['seed'] as number | undefined) ?? 1);
+  if (opts['json']) io.out(JSON.stringify({ rows, matchesExpected: rows.every((r) => r.matches) }, null, 2) + '\n');
+  else io.out(formatMatrix(rows) + `\n\n${rows.every((r) => r.matches) ? 'every row matches the expected matrix' : 'MISMATCH with the expected matrix'}\n`);
+  return rows.every((r) => r.matches) ? 0 : 1;
+}
+
+function cmdTrace(argv: readonly string[], io: CliIo): number {
+  const { positionals } = parseArgs(argv, {});
+  const [sub, file, ...more] = positionals;
+  if (sub !== 'summarize') throw new UsageError(sub === undefined ? 'trace: missing subcommand (summarize)' : `trace: unknown subcommand '${sub}'`);
+  if (file === undefined || more.length) throw new UsageError('trace summarize: give exactly one trace file');
+  let text: string;
+  try {
+    text = io.readFile(file);
+  } catch (e) {
+    io.err(`vfio-arm-emu: cannot read ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = readTraceFile(text);
+  } catch (e) {
+    io.err(`vfio-arm-emu: ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  io.out([`${file} (${parsed.format})`, ...summarizeTrace(parsed.events)].join('\n') + '\n');
+  return 0;
 }

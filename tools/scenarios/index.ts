@@ -1,2 +1,2 @@
-/** Registers every scenario. Later issues add their scenarios here. */
-import './registry.js';
+/** Registers every scenario. */
+import './pl330.js';

@@ -34,7 +34,10 @@ export interface ScenarioResult {
   virtualTimeNs: number;
   traceSha256: string;
   dmaBytes: number;
+  /** interrupts delivered to user space (eventfd signals from vfio-platform) */
   interrupts: number;
+  /** host IRQ takes of the device's lines (/proc/interrupts counts; lazy disable counts twice) */
+  irqTakes: number;
   faults: ScenarioFault[];
   kernelLog: string[];
   output: string[];

@@ -129,6 +129,8 @@ export class VfioPlatformDriver implements KDriver {
   readonly mainline: boolean;
   readonly devices = new Map<KDevice, VfioPlatformDevice>();
   readonly ops: VfioDeviceOps;
+  /** interrupts delivered to user space through trigger eventfds, per device name (statistics) */
+  readonly signalled = new Map<string, number>();
   private readonly b: Profile['features']['bugs'];
   private readonly scratch = new Uint8Array(64);
   private readonly sv = new DataView(this.scratch.buffer);
@@ -569,6 +571,7 @@ export class VfioPlatformDriver implements KDriver {
     if (ret === IRQ_HANDLED && irq.trigger) {
       irq.trigger.signal(1);
       irq.signalled++;
+      this.signalled.set(vdev.pdev.name, (this.signalled.get(vdev.pdev.name) ?? 0) + 1);
     }
     return ret;
   }

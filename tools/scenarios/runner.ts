@@ -1,0 +1,141 @@
+/**
+ * Runs guest programs on a booted System and turns what happened into a ScenarioResult:
+ * the program's own output lines, the outcome (from the steps it reached, the machine's
+ * stop reason, the process's exit), virtual time, DMA bytes, interrupts, faults, the
+ * kernel log and the trace digest.
+ */
+import type { StubThread } from '../../emulator/cpu/stub.js';
+import type { RunResult } from '../../emulator/scheduler.js';
+import type { TraceEvent } from '../../emulator/trace.js';
+import { bindToVfio, type BindMethod, type BindResult } from '../../guest-tests/admin/bind.js';
+import { Libc } from '../../guest-tests/lib/libc.js';
+import { errnoName } from '../../kernel-model/base/errno.js';
+import { formatRecord } from '../../kernel-model/base/klog.js';
+import type { Profile } from '../../kernel-model/profile.js';
+import { System, type SystemOptions } from '../system/system.js';
+import type { ScenarioFault, ScenarioOptions, ScenarioResult } from './registry.js';
+
+/** virtual-time budget of one scenario run */
+export const SCENARIO_TIME_LIMIT_NS = 5_000_000_000;
+
+export function bootSystem(o: ScenarioOptions, board?: string): System {
+  const so: SystemOptions = {
+    profile: o.profile,
+    board: board ?? o.board,
+    seed: o.seed,
+    trace: { enabled: true, keep: true },
+  };
+  return new System(so);
+}
+
+export function bindMethodFor(p: Profile): BindMethod {
+  return p.features.driverOverride ? 'driver_override' : 'vfio_bind';
+}
+
+/** The administrator's shell session: bind the device to vfio-platform, find its group. */
+export function adminBind(sys: System, device: string): { result: BindResult | null; run: RunResult; output: string[] } {
+  let result: BindResult | null = null;
+  const method = bindMethodFor(sys.profile);
+  const { proc, thread } = sys.spawn('admin', function* (s) {
+    const libc = new Libc(s);
+    if ((yield* libc.init(16 * 1024)) < 0) return 1;
+    result = yield* bindToVfio(s, libc, device, method);
+    return result.ok ? 0 : 1;
+  });
+  const run = sys.runUntilExited([thread], 1_000_000_000);
+  const r = result as BindResult | null;
+  const output = r ? r.transcript.map((l) => `# ${l}`) : [];
+  void proc;
+  return { result: r, run, output };
+}
+
+export interface Collected {
+  run: RunResult;
+  exitStatus: number | null;
+  output: string[];
+}
+
+/** Wait for the threads; report the stop. */
+export function runThreads(sys: System, threads: StubThread[], withinNs = SCENARIO_TIME_LIMIT_NS): RunResult {
+  return sys.runUntilExited(threads, withinNs);
+}
+
+export function splitLines(s: string): string[] {
+  const lines = s.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** faults seen during the run: SMMU context/global faults, PL330 channel faults, Oopses, storms, guest traps */
+export function collectFaults(sys: System, events: readonly TraceEvent[] | null): ScenarioFault[] {
+  const out: ScenarioFault[] = [];
+  for (const f of sys.kernel.drivers.armSmmu.instances.flatMap((i) => i.contextFaults)) {
+    const ind = (f.fsynr >> 6) & 1;
+    out.push({ t: f.t, source: 'arm-smmu', kind: 'context-fault', detail: `iova=0x${(f.iova >>> 0).toString(16).padStart(8, '0')} fsr=0x${f.fsr.toString(16)} fsynr=0x${f.fsynr.toString(16)} cb=${f.cb}${ind ? ' (instruction fetch)' : ''}` });
+  }
+  for (const o of sys.kernel.oopses) out.push({ t: 0, source: 'kernel', kind: 'oops', detail: o.message });
+  for (const st of sys.irq.storms) {
+    out.push({ t: (st as unknown as { t?: number }).t ?? sys.now, source: 'irq', kind: 'interrupt-storm', detail: `IRQ ${st.irq} (hwirq ${st.hwirq}, ${st.name}): ${st.entries} entries in ${st.windowNs} ns` });
+  }
+  if (events) {
+    for (const e of events) {
+      if (e.kind === 'pl330-fault' || e.kind === 'fault') out.push({ t: e.t, source: e.src, kind: e.kind, detail: JSON.stringify(e.f) });
+    }
+  }
+  for (const x of sys.syscalls.exits) {
+    if (x.trap) out.push({ t: 0, source: x.name, kind: x.trap.signal, detail: x.trap.message });
+  }
+  const oopsLines = sys.kernel.log.records.filter((r) => /Unable to handle kernel|Oops/.test(r.msg));
+  for (const r of oopsLines) if (!out.some((f) => f.kind === 'oops' && r.msg.includes(f.detail))) out.push({ t: r.t, source: 'kernel', kind: 'oops', detail: r.msg });
+  return out;
+}
+
+export function dmaBytesOf(events: readonly TraceEvent[] | null, sys: System): number {
+  void sys;
+  if (!events) return 0;
+  let n = 0;
+  for (const e of events) if (e.kind === 'pl330-xfer') n += Number(e.f['stored'] ?? 0);
+  return n;
+}
+
+/** interrupts delivered to user space for a device (vfio-platform trigger eventfd signals) */
+export function interruptsOf(sys: System, device: string): number {
+  return sys.vfioPlatform?.signalled.get(device) ?? 0;
+}
+
+/** host IRQ takes of a device's lines (its /proc/interrupts counts) */
+export function irqTakesOf(sys: System, device: string): number {
+  const dev = sys.kernel.driverCore.findDevice('platform', device);
+  if (!dev) return 0;
+  let n = 0;
+  for (const r of dev.resources) if (r.kind === 'irq') n += sys.irq.descOf(r.start)?.count ?? 0;
+  return n;
+}
+
+export function finishResult(
+  sys: System,
+  base: Pick<ScenarioResult, 'scenario' | 'profile' | 'board' | 'seed' | 'expected' | 'outcome' | 'output' | 'exitStatus'> & { device?: string },
+  run: RunResult,
+  keep: boolean,
+): ScenarioResult {
+  const tr = sys.machine.tracer;
+  const events = tr.events.length ? tr.events : null;
+  const faults = collectFaults(sys, events);
+  if (run.reason === 'stopped' && run.detail && !faults.some((f) => f.kind === 'interrupt-storm')) {
+    faults.push({ t: run.now, source: 'machine', kind: 'stopped', detail: run.detail });
+  }
+  return {
+    ...base,
+    passed: base.outcome === base.expected,
+    virtualTimeNs: sys.now,
+    traceSha256: tr.digest(),
+    dmaBytes: dmaBytesOf(events, sys),
+    interrupts: interruptsOf(sys, base.device ?? '2c0a0000.dma'),
+    irqTakes: irqTakesOf(sys, base.device ?? '2c0a0000.dma'),
+    faults,
+    kernelLog: sys.kernel.log.records.map(formatRecord),
+    ...(keep ? { traceJsonLines: () => tr.toJsonLines(), tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }) } : {}),
+  };
+}
+
+export { errnoName };
