@@ -10,6 +10,9 @@
  *    own thread, with a virtual-time timeout, before the buffers are compared (the
  *    original compared right after starting the DMA, racing its IRQ thread);
  *  - the DMA program encodes the outer loop end with loop counter 1 (see pl330-prog.ts);
+ *  - the channel's completion event is the channel number, and the VFIO IRQ index used
+ *    is that event's interrupt (the original always signalled event 0 while enabling
+ *    INTEN bit <channel>, so only channel 0 ever interrupted);
  *  - `transfers > 1` repeats the transfer, doing INTCLR and then VFIO UNMASK in between
  *    as the automasked line requires (rfc-v4 patch 10, and mainline).
  */
@@ -235,26 +238,28 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   }
   const regAddr = (off: number): number => (base + off) >>> 0;
 
-  // 8. IRQ 0 info, eventfd, SET_IRQS trigger
+  // 8. IRQ info (index = the channel's event interrupt), eventfd, SET_IRQS trigger
+  const chan = o.channel ?? 0;
+  const irqIndex = chan;
   const irq = libc.malloc(vfio_irq_info.minsz);
   m.write32(irq, vfio_irq_info.minsz);
-  m.write32(irq + vfio_irq_info.index, 0);
+  m.write32(irq + vfio_irq_info.index, irqIndex);
   if (!note('irq-info', (yield* sys.ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, irq)) === 0)) {
     yield* libc.puts(`Couldn't get IRQ ${m.read32(irq + vfio_irq_info.index)} info`);
     return 1;
   }
-  yield* libc.puts(`- IRQ 0: range of ${m.read32(irq + vfio_irq_info.count)}, flags=0x${hex(m.read32(irq + vfio_irq_info.flags))}`);
+  yield* libc.puts(`- IRQ ${irqIndex}: range of ${m.read32(irq + vfio_irq_info.count)}, flags=0x${hex(m.read32(irq + vfio_irq_info.flags))}`);
   const irqfd = yield* sys.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (!note('eventfd', irqfd >= 0)) return 1;
   const set = libc.malloc(vfio_irq_set.minsz + 4);
   m.write32(set + vfio_irq_set.argsz, vfio_irq_set.minsz + 4);
   m.write32(set + vfio_irq_set.flags, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
-  m.write32(set + vfio_irq_set.index, 0);
+  m.write32(set + vfio_irq_set.index, irqIndex);
   m.write32(set + vfio_irq_set.start, 0);
   m.write32(set + vfio_irq_set.count, 1);
   m.write32(set + vfio_irq_set.data, irqfd);
   if (!note('set-irqs', (yield* sys.ioctl(device, VFIO_DEVICE_SET_IRQS, set)) === 0)) {
-    yield* libc.puts('Failure in vfio_irqfd_init for IRQ 0');
+    yield* libc.puts(`Failure in vfio_irqfd_init for IRQ ${irqIndex}`);
     return 1;
   }
 
@@ -266,7 +271,7 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   const ebuf = libc.malloc(8);
   const rr = yield* sys.read(irqfd, ebuf, 8);
   if (!note('irq-quiet', rr === -EAGAIN, String(rr))) {
-    yield* libc.puts("IRQ 0 shouldn't trigger yet.");
+    yield* libc.puts(`IRQ ${irqIndex} shouldn't trigger yet.`);
     return 1;
   }
 
@@ -277,10 +282,9 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   yield* libc.puts(`source value: 0x${hex(m.read32(srcA.vaddr))}`);
   yield* libc.puts(`destination value: 0x${hex(m.read32(dstA.vaddr))}`);
   yield* libc.puts('start thread');
-  const chan = o.channel ?? 0;
   yield* libc.puts(`allocated thread ${chan}`);
   yield* libc.puts(`channel ${chan} allocated`);
-  const prog = memToMemProgram({ src: o.srcIovaOverride ?? srcA.iova, dst: dstA.iova, size, burstBytes: 16, burstLen: 16, event: 0 });
+  const prog = memToMemProgram({ src: o.srcIovaOverride ?? srcA.iova, dst: dstA.iova, size, burstBytes: 16, burstLen: 16, event: chan });
   yield* printDebug(libc, prog.bytes, size);
   m.writeBytes(instA.vaddr, Uint8Array.from(prog.bytes));
 
@@ -326,7 +330,7 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
     }
     yield* libc.puts('TRIGGER!');
     yield* sys.read(irqfd, ebuf, 8);
-    if (m.read32(regAddr(R.INTEN)) & 1) m.write32(regAddr(R.INTCLR), 1);
+    if (m.read32(regAddr(R.INTEN)) & (1 << chan)) m.write32(regAddr(R.INTCLR), 1 << chan);
     yield* libc.puts('done!');
     yield* libc.puts('the message is: transfer completed');
     // 13. compare
@@ -345,7 +349,7 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
       const um = libc.malloc(vfio_irq_set.minsz);
       m.write32(um + vfio_irq_set.argsz, vfio_irq_set.minsz);
       m.write32(um + vfio_irq_set.flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK);
-      m.write32(um + vfio_irq_set.index, 0);
+      m.write32(um + vfio_irq_set.index, irqIndex);
       m.write32(um + vfio_irq_set.start, 0);
       m.write32(um + vfio_irq_set.count, 1);
       note('unmask', (yield* sys.ioctl(device, VFIO_DEVICE_SET_IRQS, um)) === 0);
@@ -362,11 +366,11 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   const clean = libc.malloc(vfio_irq_set.minsz);
   m.write32(clean + vfio_irq_set.argsz, vfio_irq_set.minsz);
   m.write32(clean + vfio_irq_set.flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
-  m.write32(clean + vfio_irq_set.index, 0);
+  m.write32(clean + vfio_irq_set.index, irqIndex);
   m.write32(clean + vfio_irq_set.start, 0);
   m.write32(clean + vfio_irq_set.count, 0);
   if (!note('teardown', (yield* sys.ioctl(device, VFIO_DEVICE_SET_IRQS, clean)) === 0)) {
-    yield* libc.puts('Failure in vfio_irqfd_clean for IRQ 0');
+    yield* libc.puts(`Failure in vfio_irqfd_clean for IRQ ${irqIndex}`);
     return 1;
   }
   yield* sys.close(irqfd);

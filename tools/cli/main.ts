@@ -27,7 +27,7 @@ const RUN_OPTS: Record<string, OptSpec> = {
   seed: { type: 'int', min: 0, help: 'PRNG seed for guest data (default 1)' },
   size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size, a multiple of 256 (default 4096; K/M suffixes accepted)' },
   transfers: { type: 'int', min: 1, help: 'number of transfers (default 1)' },
-  channel: { type: 'int', min: 0, help: 'PL330 channel, 0-7 (default 0)' },
+  channel: { type: 'int', min: 0, help: 'PL330 channel, 0-3: its event interrupt signals completion (default 0)' },
   trace: { type: 'string', metavar: 'FILE', help: 'write a trace file' },
   'trace-format': { type: 'string', choices: ['perfetto', 'jsonl'], help: 'trace file format (default perfetto)' },
   json: { type: 'bool', help: 'print one JSON object instead of text' },
@@ -110,7 +110,8 @@ function scenarioOptions(opts: Record<string, unknown>): { profile: string; boar
   if (size !== undefined && size % 256 !== 0) throw new UsageError(`--size must be a multiple of 256 bytes (one 16 x 16-byte burst), got ${size}`);
   if (size !== undefined && size > 32 * 1024 * 1024) throw new UsageError(`--size at most 32M on the default 256 MiB board, got ${size}`);
   const channel = opts['channel'] as number | undefined;
-  if (channel !== undefined && channel > 7) throw new UsageError(`--channel must be 0-7, got ${channel}`);
+  // the channel's completion event is its number; the default board wires event interrupts 0-3
+  if (channel !== undefined && channel > 3) throw new UsageError(`--channel must be 0-3 (the board wires the PL330 event interrupts 0-3), got ${channel}`);
   return {
     profile,
     board: (opts['board'] as string | undefined) ?? 'vexpress-vfio',

@@ -1,0 +1,103 @@
+/**
+ * The regression suite: every scenario in every profile where it applies, asserting the
+ * outcome, the program's output lines, virtual time, interrupt counts and the trace
+ * digest against golden values kept in golden.json.
+ *
+ * Update the goldens deliberately (after a reviewed change of behaviour or timing):
+ *   npm run golden:update
+ * (= UPDATE_GOLDEN=1 vitest run tools/scenarios/regression.test.ts), then review the diff.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import './index.js';
+import { CLOSE_ITEMS, permutations, runCloseInFlight, runPl330 } from './pl330.js';
+import { listScenarios, type ScenarioResult } from './registry.js';
+
+interface Golden {
+  outcome: string;
+  expected: string;
+  virtualTimeNs: number;
+  interrupts: number;
+  irqTakes: number;
+  dmaBytes: number;
+  traceSha256: string;
+  output: string[];
+}
+
+const GOLDEN_FILE = join(__dirname, 'golden.json');
+const updating = process.env['UPDATE_GOLDEN'] === '1';
+const golden: Record<string, Golden> = existsSync(GOLDEN_FILE) ? (JSON.parse(readFileSync(GOLDEN_FILE, 'utf8')) as Record<string, Golden>) : {};
+const fresh: Record<string, Golden> = {};
+
+function snap(r: ScenarioResult): Golden {
+  return {
+    outcome: r.outcome,
+    expected: r.expected,
+    virtualTimeNs: r.virtualTimeNs,
+    interrupts: r.interrupts,
+    irqTakes: r.irqTakes,
+    dmaBytes: r.dmaBytes,
+    traceSha256: r.traceSha256,
+    output: r.output,
+  };
+}
+
+function check(key: string, r: ScenarioResult): void {
+  const g = snap(r);
+  fresh[key] = g;
+  expect(r.outcome, `${key}: outcome`).toBe(r.expected);
+  if (updating) return;
+  const want = golden[key];
+  expect(want, `${key}: no golden value (run npm run golden:update)`).toBeDefined();
+  expect(g.output).toEqual(want!.output);
+  expect(g).toEqual(want);
+}
+
+afterAll(() => {
+  if (updating) writeFileSync(GOLDEN_FILE, JSON.stringify(Object.fromEntries(Object.entries(fresh).sort(([a], [b]) => a.localeCompare(b))), null, 1) + '\n');
+});
+
+describe('regression: every scenario in every applicable profile', () => {
+  for (const s of listScenarios()) {
+    for (const p of s.profiles ?? ['rfc-v4']) {
+      it(`${s.name} [${p}]`, () => {
+        check(`${s.name}|${p}|seed=1`, s.run({ profile: p, board: 'vexpress-vfio', seed: 1 }));
+      });
+    }
+  }
+  it('close-in-flight: every order of closing container, group, device and eventfd', () => {
+    for (const order of permutations(CLOSE_ITEMS)) {
+      const r = runCloseInFlight({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1 }, order);
+      expect(r.checks, order.join(',')).toEqual({ noPagesPinned: true, iovasUnmapped: true, dmaStopped: true });
+      expect(r.outcome).toBe('pass');
+    }
+  });
+});
+
+describe('determinism', () => {
+  it('the same seed gives the same digest and virtual time; another seed other data, same time', () => {
+    const a = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 7 });
+    const b = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 7 });
+    const c = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 8 });
+    expect(b.traceSha256).toBe(a.traceSha256);
+    expect(b.virtualTimeNs).toBe(a.virtualTimeNs);
+    expect(b.output).toEqual(a.output);
+    expect(c.virtualTimeNs).toBe(a.virtualTimeNs);
+    const srcLine = (r: typeof a): string | undefined => r.output.find((l) => l.startsWith('source value:'));
+    expect(srcLine(c)).not.toBe(srcLine(a));
+    expect(c.outcome).toBe('pass');
+  });
+
+  it('larger transfers and repeated transfers pass with INTCLR + UNMASK between them', () => {
+    const r = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 3, size: 1024 * 1024, transfers: 3 });
+    expect(r.outcome).toBe('pass');
+    expect(r.interrupts).toBe(3);
+    expect(r.dmaBytes).toBe(3 * 1024 * 1024);
+    expect(r.output.filter((l) => l === 'done!')).toHaveLength(3);
+    expect(r.output.some((l) => l.startsWith('test failed!'))).toBe(false);
+    const m = runPl330({ profile: 'mainline', board: 'vexpress-vfio', seed: 3, size: 64 * 1024, transfers: 2, channel: 3 });
+    expect(m.outcome).toBe('pass');
+    expect(m.interrupts).toBe(2);
+  });
+});
