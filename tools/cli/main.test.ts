@@ -1,40 +1,159 @@
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from './main.js';
 
-function io(): CliIo & { o: string; e: string } {
+function io(files: Record<string, string> = {}): CliIo & { o: string; e: string; files: Record<string, string> } {
   const r = {
     o: '',
     e: '',
+    files,
     out(s: string) {
       r.o += s;
     },
     err(s: string) {
       r.e += s;
     },
-    writeFile() {},
-    readFile() {
-      return '';
+    writeFile(p: string, d: string) {
+      files[p] = d;
+    },
+    readFile(p: string) {
+      if (!(p in files)) throw new Error('ENOENT: no such file');
+      return files[p]!;
     },
     isTTY: false,
   };
   return r;
 }
 
-describe('CLI', () => {
-  it('prints help and version', () => {
-    const a = io();
-    expect(runCli(['--help'], a)).toBe(0);
-    expect(a.o).toMatch(/usage:/);
-    const b = io();
-    expect(runCli(['--version'], b)).toBe(0);
-    expect(b.o).toMatch(/^vfio-arm-emu \d+\.\d+\.\d+/);
+const run = async (argv: string[], x = io()): Promise<{ code: number; x: ReturnType<typeof io> }> => ({ code: await runCli(argv, x), x });
+
+describe('CLI basics', () => {
+  it('prints help and version', async () => {
+    const a = await run(['--help']);
+    expect(a.code).toBe(0);
+    expect(a.x.o).toMatch(/usage:/);
+    expect(a.x.o).toMatch(/matrix/);
+    const b = await run(['--version']);
+    expect(b.x.o).toMatch(/^vfio-arm-emu \d+\.\d+\.\d+/);
   });
-  it.each([[[]], [['frobnicate']], [['run']], [['run', 'x', '--seed', 'abc']], [['run', 'pl330-vfio-test', '--trace-format', 'svg']]])(
-    'answers bad arguments %j with usage and exit 2',
-    (argv) => {
-      const a = io();
-      expect(runCli(argv, a)).toBe(2);
-      expect(a.e).toMatch(/usage:/);
-    },
-  );
+
+  it.each([
+    [[]],
+    [['frobnicate']],
+    [['run']],
+    [['run', 'nope']],
+    [['run', 'pl330-vfio-test', '--seed', 'abc']],
+    [['run', 'pl330-vfio-test', '--trace-format', 'svg']],
+    [['run', 'pl330-vfio-test', '--profile', 'patches:4']],
+    [['run', 'pl330-vfio-test', '--profile', 'wat']],
+    [['run', 'pl330-vfio-test', '--size', '100']],
+    [['run', 'pl330-vfio-test', '--channel', '9']],
+    [['run', 'pl330-vfio-test', '--trace-format', 'jsonl']],
+    [['matrix', 'extra']],
+    [['trace']],
+    [['trace', 'summarize']],
+  ])('answers bad arguments %j with usage and exit 2', async (argv) => {
+    const a = await run(argv);
+    expect(a.code).toBe(2);
+    expect(a.x.e).toMatch(/vfio-arm-emu: /);
+  });
+
+  it('names the missing patch when a subset is impossible', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--profile', 'patches:1-3,5']);
+    expect(a.code).toBe(2);
+    expect(a.x.e).toMatch(/patch 05 .* needs patch 04/);
+  });
+
+  it('reports a malformed board file with file:line:col and exit 2', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const d = mkdtempSync(join(tmpdir(), 'board-'));
+    const f = join(d, 'bad.dts');
+    writeFileSync(f, '/dts-v1/;\n/ {\n  node@1 {\n    reg = <0x1 zz>;\n  };\n};\n');
+    const a = await run(['run', 'pl330-vfio-test', '--board', f]);
+    expect(a.code).toBe(2);
+    expect(a.x.e).toMatch(/bad\.dts:4:\d+: /);
+  });
+});
+
+describe('vfio-arm-emu run', () => {
+  it('runs the main job: the program lines, done!, the message, no failure line, exit 0', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--profile', 'rfc-v4']);
+    expect(a.code).toBe(0);
+    const lines = a.x.o.split('\n');
+    expect(lines).toContain('done!');
+    expect(lines).toContain('the message is: transfer completed');
+    expect(lines.some((l) => l.startsWith('test failed!'))).toBe(false);
+    expect(a.x.o).toMatch(/result: PASS/);
+    expect(a.x.o).toMatch(/trace sha256: [0-9a-f]{64}/);
+  });
+
+  it('--json prints one object with the documented fields', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--json', '--seed', '5']);
+    expect(a.code).toBe(0);
+    const j = JSON.parse(a.x.o) as Record<string, unknown>;
+    for (const k of ['scenario', 'profile', 'board', 'seed', 'passed', 'expected', 'virtualTimeNs', 'traceSha256', 'dmaBytes', 'interrupts', 'faults', 'kernelLog', 'output']) expect(j).toHaveProperty(k);
+    expect(j['seed']).toBe(5);
+    expect(j['passed']).toBe(true);
+    expect(j['interrupts']).toBe(1);
+    expect(j['dmaBytes']).toBe(4096);
+    expect(Array.isArray(j['kernelLog'])).toBe(true);
+    expect((j['kernelLog'] as string[]).some((l) => /Loaded driver for PL330/.test(l))).toBe(true);
+  });
+
+  it('--trace writes a Perfetto trace-event file (one track per source, IRQ lines as counters) that trace summarize reads', async () => {
+    const x = io();
+    const a = await run(['run', 'pl330-vfio-test', '--trace', 'out.json', '--junit', 'junit.xml', '--quiet'], x);
+    expect(a.code).toBe(0);
+    const t = JSON.parse(x.files['out.json']!) as { traceEvents: Array<{ ph: string; name: string; args?: { name?: string } }> };
+    const tracks = t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args!.name);
+    expect(tracks).toContain('2c0a0000.dma');
+    expect(t.traceEvents.some((e) => e.ph === 'C' && e.name.startsWith('irq 2c0a0000.dma'))).toBe(true);
+    expect(x.files['junit.xml']).toMatch(/<testcase classname="vfio-arm-emu.pl330-vfio-test" name="pl330-vfio-test \[rfc-v4\]"/);
+    expect(a.x.o.trim().split('\n')).toHaveLength(1);
+    const s = await run(['trace', 'summarize', 'out.json'], x);
+    expect(s.code).toBe(0);
+    expect(s.x.o).toMatch(/DMA transfers: 1 {3}bytes stored: 4096/);
+    const y = io();
+    await run(['run', 'pl330-vfio-test', '--trace', 't.jsonl', '--trace-format', 'jsonl'], y);
+    const s2 = await run(['trace', 'summarize', 't.jsonl'], y);
+    expect(s2.x.o).toMatch(/\(jsonl\)/);
+    const bad = await run(['trace', 'summarize', 'missing.json'], y);
+    expect(bad.code).toBe(2);
+  });
+
+  it('exits 1 when the outcome is not the expected one (a shared group leaves the group not viable)', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--board', 'vexpress-vfio-shared-group']);
+    expect(a.code).toBe(1);
+    expect(a.x.o).toMatch(/Group is not viable/);
+    expect(a.x.o).toMatch(/result: FAIL/);
+  });
+
+  it('prints the storm diagnosis at patch level 09 and exits 0 (the expected outcome there)', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--profile', 'patches:1-9']);
+    expect(a.code).toBe(0);
+    expect(a.x.o).toMatch(/interrupt storm on IRQ \d+/);
+  });
+});
+
+describe('vfio-arm-emu matrix', () => {
+  it('prints the matrix, every row matching the expected one, and JSON', async () => {
+    const a = await run(['matrix', '--json']);
+    expect(a.code).toBe(0);
+    const j = JSON.parse(a.x.o) as { rows: Array<{ profile: string; outcome: string; matches: boolean }>; matchesExpected: boolean };
+    expect(j.matchesExpected).toBe(true);
+    const row = (p: string): string => j.rows.find((r) => r.profile === p)!.outcome;
+    expect(row('baseline')).toBe('stop:check-extension');
+    expect(row('patches:1-3')).toBe('stop:no-group');
+    expect(row('patches:1-4')).toBe('stop:region-info');
+    expect(row('patches:1-6')).toBe('stop:mmap');
+    expect(row('patches:1-7')).toBe('stop:irq-info');
+    expect(row('patches:1-8')).toBe('stop:set-irqs');
+    expect(row('patches:1-9')).toBe('stop:interrupt-storm');
+    expect(row('rfc-v4')).toBe('pass');
+    expect(row('patches:1,3-10')).toBe('stop:map-dma');
+    expect(row('mainline')).toBe('pass');
+    const t = await run(['matrix']);
+    expect(t.x.o).toMatch(/every row matches the expected matrix/);
+  });
 });
