@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runPl330 } from '../scenarios/pl330.js';
+import { median, nowMs, registerBench } from './registry.js';
+
+/**
+ * 3. scenario: pl330-vfio-test (rfc-v4, one page) wall time in-process after warm-up, and
+ * the whole CLI process (`node dist/cli.js run pl330-vfio-test --quiet`).
+ */
+registerBench({
+  name: 'scenario',
+  description: 'pl330-vfio-test wall time: in-process (after warm-up) and the whole CLI process',
+  run(ctx) {
+    const opts = { profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1 };
+    for (let i = 0; i < (ctx.short ? 3 : 10); i++) runPl330(opts);
+    const times: number[] = [];
+    for (let i = 0; i < (ctx.short ? 5 : 30); i++) {
+      const t0 = nowMs();
+      const r = runPl330(opts);
+      times.push(nowMs() - t0);
+      if (!r.passed) throw new Error(`scenario did not pass: ${r.outcome}`);
+    }
+    const figs = [{ name: 'in-process', value: median(times), unit: 'ms', higherIsBetter: false, target: { op: '<=' as const, value: 20 } }];
+    const cli = join(process.cwd(), 'dist', 'cli.js');
+    if (existsSync(cli)) {
+      const ct: number[] = [];
+      for (let i = 0; i < (ctx.short ? 2 : 5); i++) {
+        const t0 = nowMs();
+        const p = spawnSync(process.execPath, [cli, 'run', 'pl330-vfio-test', '--quiet'], { encoding: 'utf8' });
+        ct.push(nowMs() - t0);
+        if (p.status !== 0) throw new Error(`CLI run failed: ${p.stderr}`);
+      }
+      figs.push({ name: 'cli-process', value: median(ct), unit: 'ms', higherIsBetter: false, target: { op: '<=', value: 500 } });
+    }
+    return figs;
+  },
+});
