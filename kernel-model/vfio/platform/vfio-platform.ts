@@ -321,12 +321,20 @@ export class VfioPlatformDriver implements KDriver {
 
   private irqCleanup(vdev: VfioPlatformDevice): void {
     for (const irq of vdev.irqs) {
-      if (this.level >= 10 && irq.masked) {
-        // patch 10: a line left masked by the automask handler is re-enabled on release
+      if (this.mainline && irq.masked) {
         this.d.irq.enableIrq(irq.hwirq);
         irq.masked = false;
       }
       this.setTrigger(vdev, irq, null);
+      if (!this.mainline && this.level >= 10 && irq.masked) {
+        // patch 10, in the posted order: vfio_set_trigger(-1) (free_irq: irq_shutdown,
+        // depth 1, masked at the GIC) and THEN enable_irq for a line left masked, so the
+        // GIC enable bit ends up set on a line without a handler. Should the device
+        // still assert it, the next take finds no action and masks it again
+        // (handle_fasteoi_irq), so nothing storms.
+        this.d.irq.enableIrq(irq.hwirq);
+        irq.masked = false;
+      }
       if (this.mainline) {
         this.dropVirqfd(irq, 'unmask');
         this.dropVirqfd(irq, 'mask');
@@ -385,29 +393,27 @@ export class VfioPlatformDriver implements KDriver {
     const r = this.copyIn(task, arg, minsz);
     if (r) return r;
     const index = this.sv.getUint32(8, true);
-    let addr: number;
-    let size: number;
-    let flags: number;
     if (this.b.regionInfoNoBoundsCheck) {
       // review finding 1: vdev->region[info.index] with no bounds check. The element
       // address is computed with 32-bit pointer arithmetic and dereferenced in the
       // kernel: past the array it reads the neighbouring heap bytes; outside the linear
-      // map it is a paging-request Oops (thrown from kmem).
+      // map it is a paging-request Oops (thrown from kmem). The three fields are copied
+      // as raw bytes (u64 addr -> offset, u64 size, u32 flags), so a kernel pointer in
+      // the high word reaches user space bit-exact (a JS number would round above 2^53).
       const kva = (vdev.regionKva + index * REGION_STRUCT_SIZE) >>> 0;
-      addr = this.d.kmem.read64(kva);
-      size = this.d.kmem.read64(kva + 8);
-      flags = this.d.kmem.read32(kva + 16);
-    } else {
-      if (index >= vdev.regions.length) return -EINVAL;
-      const reg = vdev.regions[index]!;
-      addr = reg.addr;
-      size = reg.size;
-      flags = reg.flags;
+      const raw = this.d.kmem.readBytes(kva, 20);
+      this.scratch.set(raw.subarray(16, 20), 4); // flags
+      this.scratch.set(raw.subarray(8, 16), 16); // size
+      // 2014: the offset IS the physical address (mainline never takes this path)
+      this.scratch.set(raw.subarray(0, 8), 24);
+      return this.copyOut(task, arg, minsz);
     }
-    this.sv.setUint32(4, flags >>> 0, true);
-    setU64(this.sv, 16, size);
+    if (index >= vdev.regions.length) return -EINVAL;
+    const reg = vdev.regions[index]!;
+    this.sv.setUint32(4, reg.flags >>> 0, true);
+    setU64(this.sv, 16, reg.size);
     // 2014: the offset IS the physical address; mainline: index << 40
-    setU64(this.sv, 24, this.mainline ? index * 2 ** VFIO_PLATFORM_OFFSET_SHIFT : addr);
+    setU64(this.sv, 24, this.mainline ? index * 2 ** VFIO_PLATFORM_OFFSET_SHIFT : reg.addr);
     return this.copyOut(task, arg, minsz);
   }
 
