@@ -62,7 +62,7 @@ export const REGION_STRUCT_SIZE = 24;
 /** sizeof(struct vfio_platform_irq) at patch 10: flags, count, trigger*, hwirq, name*, masked (+pad), spinlock */
 export const IRQ_STRUCT_SIZE = 28;
 /** the vmalloc address the model gives ioremap() mappings (reported in Oops messages) */
-const IOREMAP_VA = 0xf0900000;
+export const IOREMAP_VA = 0xf0900000;
 /** cycles for ioremap_nocache + iounmap of a region on every read/write (review remark 5) */
 export const IOREMAP_CYCLES = 1500;
 
