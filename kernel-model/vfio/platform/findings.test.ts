@@ -108,6 +108,7 @@ describe('finding 1: a far index is a kernel Oops', () => {
     expect(sys.kernel.mm.kmem.lin.kvaToPa(base)).toBeGreaterThanOrEqual(0); // a linear-map (heap) address
     expect(sys.kernel.mm.kmem.lin.kvaToPa(addr)).toBeLessThan(0);
     expect(oops[0]!.msg).toMatch(/process victim\[\d+\]/);
+    expect(oops[0]!.msg).toMatch(/GET_REGION_INFO reads vdev->region\[134217728\] \(region array at 0x[0-9a-f]+, 1 element\(s\)\)/);
     // released on exit: the device is closed again and usable by the next process
     expect(sys.vfioPlatform!.inspect()[0]!.open).toBe(0);
     secondProcessWorks(sys);

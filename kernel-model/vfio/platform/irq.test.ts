@@ -120,6 +120,18 @@ describe('loopback and teardown', () => {
     expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, 1, { bool: 0 })).toBe(-EINVAL);
   });
 
+  it('rfc-v4: a loopback with no trigger set is a NULL dereference in the handler (Oops); patch 09 ignores it', () => {
+    const r = rig('rfc-v4');
+    expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 0)).toBe(0);
+    // invoke without a thread: the syscall boundary reports the Oops as the killing trap
+    expect(() => r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 1)).toThrow(/killed by kernel Oops: Unable to handle kernel paging request at virtual address 0x00000004/);
+    expect(r.sys.kernel.log.grep(/NULL pointer dereference in vfio_irq_handler/).filter((l) => l.level === 'alert')).toHaveLength(1);
+    const r9 = rig('patches:1-9');
+    expect(r9.u.setIrqs(r9.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 0)).toBe(0);
+    expect(r9.u.setIrqs(r9.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 1)).toBe(0);
+    expect(r9.u.eventfdRead(r9.efd)).toBe(-EAGAIN);
+  });
+
   it('teardown with DATA_NONE count 0 frees the handler: device events no longer reach the eventfd', () => {
     const r = rig('rfc-v4');
     expect(r.sys.irq.descOf(r.virq)!.actions).toHaveLength(1);

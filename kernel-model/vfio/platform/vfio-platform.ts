@@ -401,7 +401,13 @@ export class VfioPlatformDriver implements KDriver {
       // as raw bytes (u64 addr -> offset, u64 size, u32 flags), so a kernel pointer in
       // the high word reaches user space bit-exact (a JS number would round above 2^53).
       const kva = (vdev.regionKva + index * REGION_STRUCT_SIZE) >>> 0;
-      const raw = this.d.kmem.readBytes(kva, 20);
+      let raw: Uint8Array;
+      try {
+        raw = this.d.kmem.readBytes(kva, 20);
+      } catch (e) {
+        if (!(e instanceof KernelOops)) throw e;
+        throw new KernelOops(e.kind, e.address, `vfio_platform_ioctl: GET_REGION_INFO reads vdev->region[${index}] (region array at 0x${vdev.regionKva.toString(16)}, ${vdev.regions.length} element(s)): ${e.detail}`);
+      }
       this.scratch.set(raw.subarray(16, 20), 4); // flags
       this.scratch.set(raw.subarray(8, 16), 16); // size
       // 2014: the offset IS the physical address (mainline never takes this path)
