@@ -120,6 +120,14 @@ describe('loopback and teardown', () => {
     expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, 1, { bool: 0 })).toBe(-EINVAL);
   });
 
+  it('mainline: DATA_BOOL(0) is accepted and does nothing', () => {
+    const r = rig('mainline');
+    expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, 1, { bool: 0 })).toBe(0);
+    expect(r.u.eventfdRead(r.efd)).toBe(-EAGAIN);
+    expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, 1, { bool: 1 })).toBe(0);
+    expect(r.u.eventfdRead(r.efd)).toBe(1);
+  });
+
   it('rfc-v4: a loopback with no trigger set is a NULL dereference in the handler (Oops); patch 09 ignores it', () => {
     const r = rig('rfc-v4');
     expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 0)).toBe(0);
