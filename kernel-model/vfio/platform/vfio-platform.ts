@@ -215,6 +215,13 @@ export class VfioPlatformDriver implements KDriver {
 
   // ------------------------------------------------------------------ open/release
 
+  /**
+   * Model choice (documented deviation): regions and irqs are set up at the first open and
+   * torn down at the last release. The posted patches 05-10 run regions_init/irq_init on
+   * EVERY open and the cleanups on EVERY release, so a second GET_DEVICE_FD leaks the first
+   * arrays (and any handler requested through them) and closing one of two fds frees
+   * arrays the other still uses (use-after-free, then a double kfree). Not modelled yet.
+   */
   private open(vdev: VfioPlatformDevice): number {
     if (this.level >= 5 && vdev.openCount === 0) {
       const r = this.regionsInit(vdev);
