@@ -216,14 +216,16 @@ export class VfioPlatformDriver implements KDriver {
   // ------------------------------------------------------------------ open/release
 
   /**
-   * Model choice (documented deviation): regions and irqs are set up at the first open and
-   * torn down at the last release. The posted patches 05-10 run regions_init/irq_init on
-   * EVERY open and the cleanups on EVERY release, so a second GET_DEVICE_FD leaks the first
-   * arrays (and any handler requested through them) and closing one of two fds frees
-   * arrays the other still uses (use-after-free, then a double kfree). Not modelled yet.
+   * open/release. The posted patches 05-10 run regions_init/irq_init on EVERY open and the
+   * cleanups on EVERY release, and never clear the pointers or counts: a second
+   * GET_DEVICE_FD leaks the first arrays (a handler requested through them stays installed
+   * and keeps signalling the old trigger), closing one of two fds frees the arrays the other
+   * fd still uses (use-after-free: region lookups read the freed heap bytes, irq state is
+   * written into them), and the last close frees them again (double kfree, see safeKfree).
+   * Mainline counts opens: set up at the first open, torn down at the last release.
    */
   private open(vdev: VfioPlatformDevice): number {
-    if (this.level >= 5 && vdev.openCount === 0) {
+    if (this.level >= 5 && (vdev.openCount === 0 || !this.mainline)) {
       const r = this.regionsInit(vdev);
       if (r) return r;
       if (this.level >= 8) {
@@ -241,9 +243,31 @@ export class VfioPlatformDriver implements KDriver {
   private release(vdev: VfioPlatformDevice): void {
     if (vdev.openCount <= 0) return;
     vdev.openCount--;
-    if (vdev.openCount > 0) return;
-    if (this.level >= 8) this.irqCleanup(vdev);
+    if (this.mainline) {
+      if (vdev.openCount > 0) return;
+      if (this.level >= 8) this.irqCleanup(vdev);
+      if (this.level >= 5) this.regionsCleanup(vdev);
+      return;
+    }
+    // patch 08's order: regions, then irqs
     if (this.level >= 5) this.regionsCleanup(vdev);
+    if (this.level >= 8) this.irqCleanup(vdev);
+  }
+
+  /**
+   * kfree as the 2014 cleanups call it. A second kfree of an object still free is refused
+   * and logged (model choice: SLUB's debug check "Object already free"; a kernel without it
+   * corrupts its freelist silently). If the object was handed out again in between, the
+   * kfree frees the new owner's object, as it would in Linux.
+   */
+  private safeKfree(kva: number, what: string): void {
+    try {
+      this.d.kmem.kfree(kva);
+    } catch (e) {
+      if (!(e instanceof KernelOops) || e.kind !== 'bug') throw e;
+      this.d.log.err('', `=============================================================================`);
+      this.d.log.err('', `BUG kmalloc: Object already free: kfree(0x${(kva >>> 0).toString(16)}) of ${what} (double free)`);
+    }
   }
 
   private regionsInit(vdev: VfioPlatformDevice): number {
@@ -269,9 +293,21 @@ export class VfioPlatformDriver implements KDriver {
   }
 
   private regionsCleanup(vdev: VfioPlatformDevice): void {
+    if (!this.mainline) {
+      // 2014: kfree(vdev->region) only; the pointer and num_regions stay (dangling)
+      if (vdev.regionKva) this.safeKfree(vdev.regionKva, `the region array of ${vdev.pdev.name}`);
+      return;
+    }
     if (vdev.regionKva) this.d.kmem.kfree(vdev.regionKva);
     vdev.regionKva = 0;
     vdev.regions = [];
+  }
+
+  /** 2014: vdev->region[i] as read from the heap (read/write/mmap walk the array in memory) */
+  private heapRegion(vdev: VfioPlatformDevice, i: number): Region {
+    const kva = vdev.regionKva + i * REGION_STRUCT_SIZE;
+    const k = this.d.kmem;
+    return { addr: k.read64(kva), size: k.read64(kva + 8), flags: k.read32(kva + 16) };
   }
 
   private isLevel(hwirq: number): boolean {
@@ -348,6 +384,11 @@ export class VfioPlatformDriver implements KDriver {
         if (irq.requested) this.d.irq.freeIrq(irq.hwirq, irq);
         irq.requested = false;
       }
+    }
+    if (!this.mainline) {
+      // 2014: kfree(vdev->irq) only; the pointer, num_irqs and the state stay (dangling)
+      if (vdev.irqKva && vdev.irqKva !== 0x10) this.safeKfree(vdev.irqKva, `the irq array of ${vdev.pdev.name}`);
+      return;
     }
     if (vdev.irqKva && vdev.irqKva !== 0x10) this.d.kmem.kfree(vdev.irqKva);
     vdev.irqKva = 0;
@@ -678,7 +719,8 @@ export class VfioPlatformDriver implements KDriver {
    * -EINVAL (finding 3).
    */
   private rw2014(vdev: VfioPlatformDevice, task: Task, buf: number, count: number, pos: number, write: boolean): number {
-    for (const region of vdev.regions) {
+    for (let i = 0; i < vdev.regions.length; i++) {
+      const region = this.heapRegion(vdev, i);
       if (pos < region.addr || pos + count - 1 >= region.addr + region.size) continue;
       this.d.cpu.charge(IOREMAP_CYCLES);
       const mapped = Math.ceil(((region.addr % PAGE_SIZE) + region.size) / PAGE_SIZE) * PAGE_SIZE;
@@ -764,7 +806,8 @@ export class VfioPlatformDriver implements KDriver {
     }
     // 2014: the page offset is the physical page number
     const addr = vma.pgoff * PAGE_SIZE;
-    for (const region of vdev.regions) {
+    for (let i = 0; i < vdev.regions.length; i++) {
+      const region = this.heapRegion(vdev, i);
       if (addr < region.addr || addr + len - 1 >= region.addr + region.size) continue;
       _task.mm.remapPfnRange(vma, addr);
       return 0;
