@@ -62,7 +62,7 @@ export const REGION_STRUCT_SIZE = 24;
 /** sizeof(struct vfio_platform_irq) at patch 10: flags, count, trigger*, hwirq, name*, masked (+pad), spinlock */
 export const IRQ_STRUCT_SIZE = 28;
 /** the vmalloc address the model gives ioremap() mappings (reported in Oops messages) */
-const IOREMAP_VA = 0xf0900000;
+export const IOREMAP_VA = 0xf0900000;
 /** cycles for ioremap_nocache + iounmap of a region on every read/write (review remark 5) */
 export const IOREMAP_CYCLES = 1500;
 
@@ -217,8 +217,17 @@ export class VfioPlatformDriver implements KDriver {
 
   // ------------------------------------------------------------------ open/release
 
+  /**
+   * open/release. The posted patches 05-10 run regions_init/irq_init on EVERY open and the
+   * cleanups on EVERY release, and never clear the pointers or counts: a second
+   * GET_DEVICE_FD leaks the first arrays (a handler requested through them stays installed
+   * and keeps signalling the old trigger), closing one of two fds frees the arrays the other
+   * fd still uses (use-after-free: region lookups read the freed heap bytes, irq state is
+   * written into them), and the last close frees them again (double kfree, see safeKfree).
+   * Mainline counts opens: set up at the first open, torn down at the last release.
+   */
   private open(vdev: VfioPlatformDevice): number {
-    if (this.level >= 5 && vdev.openCount === 0) {
+    if (this.level >= 5 && (vdev.openCount === 0 || !this.mainline)) {
       const r = this.regionsInit(vdev);
       if (r) return r;
       if (this.level >= 8) {
@@ -236,9 +245,31 @@ export class VfioPlatformDriver implements KDriver {
   private release(vdev: VfioPlatformDevice): void {
     if (vdev.openCount <= 0) return;
     vdev.openCount--;
-    if (vdev.openCount > 0) return;
-    if (this.level >= 8) this.irqCleanup(vdev);
+    if (this.mainline) {
+      if (vdev.openCount > 0) return;
+      if (this.level >= 8) this.irqCleanup(vdev);
+      if (this.level >= 5) this.regionsCleanup(vdev);
+      return;
+    }
+    // patch 08's order: regions, then irqs
     if (this.level >= 5) this.regionsCleanup(vdev);
+    if (this.level >= 8) this.irqCleanup(vdev);
+  }
+
+  /**
+   * kfree as the 2014 cleanups call it. A second kfree of an object still free is refused
+   * and logged (model choice: SLUB's debug check "Object already free"; a kernel without it
+   * corrupts its freelist silently). If the object was handed out again in between, the
+   * kfree frees the new owner's object, as it would in Linux.
+   */
+  private safeKfree(kva: number, what: string): void {
+    try {
+      this.d.kmem.kfree(kva);
+    } catch (e) {
+      if (!(e instanceof KernelOops) || e.kind !== 'bug') throw e;
+      this.d.log.err('', `=============================================================================`);
+      this.d.log.err('', `BUG kmalloc: Object already free: kfree(0x${(kva >>> 0).toString(16)}) of ${what} (double free)`);
+    }
   }
 
   private regionsInit(vdev: VfioPlatformDevice): number {
@@ -264,9 +295,21 @@ export class VfioPlatformDriver implements KDriver {
   }
 
   private regionsCleanup(vdev: VfioPlatformDevice): void {
+    if (!this.mainline) {
+      // 2014: kfree(vdev->region) only; the pointer and num_regions stay (dangling)
+      if (vdev.regionKva) this.safeKfree(vdev.regionKva, `the region array of ${vdev.pdev.name}`);
+      return;
+    }
     if (vdev.regionKva) this.d.kmem.kfree(vdev.regionKva);
     vdev.regionKva = 0;
     vdev.regions = [];
+  }
+
+  /** 2014: vdev->region[i] as read from the heap (read/write/mmap walk the array in memory) */
+  private heapRegion(vdev: VfioPlatformDevice, i: number): Region {
+    const kva = vdev.regionKva + i * REGION_STRUCT_SIZE;
+    const k = this.d.kmem;
+    return { addr: k.read64(kva), size: k.read64(kva + 8), flags: k.read32(kva + 16) };
   }
 
   private isLevel(hwirq: number): boolean {
@@ -323,18 +366,31 @@ export class VfioPlatformDriver implements KDriver {
 
   private irqCleanup(vdev: VfioPlatformDevice): void {
     for (const irq of vdev.irqs) {
-      if (this.level >= 10 && irq.masked) {
-        // patch 10: a line left masked by the automask handler is re-enabled on release
+      if (this.mainline && irq.masked) {
         this.d.irq.enableIrq(irq.hwirq);
         irq.masked = false;
       }
       this.setTrigger(vdev, irq, null);
+      if (!this.mainline && this.level >= 10 && irq.masked) {
+        // patch 10, in the posted order: vfio_set_trigger(-1) (free_irq: irq_shutdown,
+        // depth 1, masked at the GIC) and THEN enable_irq for a line left masked, so the
+        // GIC enable bit ends up set on a line without a handler. Should the device
+        // still assert it, the next take finds no action and masks it again
+        // (handle_fasteoi_irq), so nothing storms.
+        this.d.irq.enableIrq(irq.hwirq);
+        irq.masked = false;
+      }
       if (this.mainline) {
         this.dropVirqfd(irq, 'unmask');
         this.dropVirqfd(irq, 'mask');
         if (irq.requested) this.d.irq.freeIrq(irq.hwirq, irq);
         irq.requested = false;
       }
+    }
+    if (!this.mainline) {
+      // 2014: kfree(vdev->irq) only; the pointer, num_irqs and the state stay (dangling)
+      if (vdev.irqKva && vdev.irqKva !== 0x10) this.safeKfree(vdev.irqKva, `the irq array of ${vdev.pdev.name}`);
+      return;
     }
     if (vdev.irqKva && vdev.irqKva !== 0x10) this.d.kmem.kfree(vdev.irqKva);
     vdev.irqKva = 0;
@@ -387,29 +443,33 @@ export class VfioPlatformDriver implements KDriver {
     const r = this.copyIn(task, arg, minsz);
     if (r) return r;
     const index = this.sv.getUint32(8, true);
-    let addr: number;
-    let size: number;
-    let flags: number;
     if (this.b.regionInfoNoBoundsCheck) {
       // review finding 1: vdev->region[info.index] with no bounds check. The element
       // address is computed with 32-bit pointer arithmetic and dereferenced in the
       // kernel: past the array it reads the neighbouring heap bytes; outside the linear
-      // map it is a paging-request Oops (thrown from kmem).
+      // map it is a paging-request Oops (thrown from kmem). The three fields are copied
+      // as raw bytes (u64 addr -> offset, u64 size, u32 flags), so a kernel pointer in
+      // the high word reaches user space bit-exact (a JS number would round above 2^53).
       const kva = (vdev.regionKva + index * REGION_STRUCT_SIZE) >>> 0;
-      addr = this.d.kmem.read64(kva);
-      size = this.d.kmem.read64(kva + 8);
-      flags = this.d.kmem.read32(kva + 16);
-    } else {
-      if (index >= vdev.regions.length) return -EINVAL;
-      const reg = vdev.regions[index]!;
-      addr = reg.addr;
-      size = reg.size;
-      flags = reg.flags;
+      let raw: Uint8Array;
+      try {
+        raw = this.d.kmem.readBytes(kva, 20);
+      } catch (e) {
+        if (!(e instanceof KernelOops)) throw e;
+        throw new KernelOops(e.kind, e.address, `vfio_platform_ioctl: GET_REGION_INFO reads vdev->region[${index}] (region array at 0x${vdev.regionKva.toString(16)}, ${vdev.regions.length} element(s)): ${e.detail}`);
+      }
+      this.scratch.set(raw.subarray(16, 20), 4); // flags
+      this.scratch.set(raw.subarray(8, 16), 16); // size
+      // 2014: the offset IS the physical address (mainline never takes this path)
+      this.scratch.set(raw.subarray(0, 8), 24);
+      return this.copyOut(task, arg, minsz);
     }
-    this.sv.setUint32(4, flags >>> 0, true);
-    setU64(this.sv, 16, size);
+    if (index >= vdev.regions.length) return -EINVAL;
+    const reg = vdev.regions[index]!;
+    this.sv.setUint32(4, reg.flags >>> 0, true);
+    setU64(this.sv, 16, reg.size);
     // 2014: the offset IS the physical address; mainline: index << 40
-    setU64(this.sv, 24, this.mainline ? index * 2 ** VFIO_PLATFORM_OFFSET_SHIFT : addr);
+    setU64(this.sv, 24, this.mainline ? index * 2 ** VFIO_PLATFORM_OFFSET_SHIFT : reg.addr);
     return this.copyOut(task, arg, minsz);
   }
 
@@ -662,7 +722,8 @@ export class VfioPlatformDriver implements KDriver {
    * -EINVAL (finding 3).
    */
   private rw2014(vdev: VfioPlatformDevice, task: Task, buf: number, count: number, pos: number, write: boolean): number {
-    for (const region of vdev.regions) {
+    for (let i = 0; i < vdev.regions.length; i++) {
+      const region = this.heapRegion(vdev, i);
       if (pos < region.addr || pos + count - 1 >= region.addr + region.size) continue;
       this.d.cpu.charge(IOREMAP_CYCLES);
       const mapped = Math.ceil(((region.addr % PAGE_SIZE) + region.size) / PAGE_SIZE) * PAGE_SIZE;
@@ -748,7 +809,8 @@ export class VfioPlatformDriver implements KDriver {
     }
     // 2014: the page offset is the physical page number
     const addr = vma.pgoff * PAGE_SIZE;
-    for (const region of vdev.regions) {
+    for (let i = 0; i < vdev.regions.length; i++) {
+      const region = this.heapRegion(vdev, i);
       if (addr < region.addr || addr + len - 1 >= region.addr + region.size) continue;
       _task.mm.remapPfnRange(vma, addr);
       return 0;
