@@ -728,32 +728,15 @@ export class VfioPlatformDriver implements KDriver {
       this.d.cpu.charge(IOREMAP_CYCLES);
       const mapped = Math.ceil(((region.addr % PAGE_SIZE) + region.size) / PAGE_SIZE) * PAGE_SIZE;
       const scale = this.b.rwOffsetScaledBy4 ? 4 : 1;
-      let off = pos - region.addr;
-      let done = 0;
-      while (count > 0) {
-        const width = count >= 4 && off % 4 === 0 ? 4 : count >= 2 && off % 2 === 0 ? 2 : 1;
+      const regionOff = region.addr % PAGE_SIZE;
+      const name = vdev.pdev.name;
+      return this.mmioCopy(task, buf, count, pos - region.addr, write, (off, width) => {
         const byteOff = off * scale;
-        if ((region.addr % PAGE_SIZE) + byteOff + width > mapped) {
-          throw new KernelOops('paging-request', (IOREMAP_VA + (region.addr % PAGE_SIZE) + byteOff) >>> 0, `vfio_platform_${write ? 'write' : 'read'}: ${write ? 'iowrite' : 'ioread'}${width * 8} past the ioremap of ${vdev.pdev.name} (offset 0x${off.toString(16)} scaled to 0x${byteOff.toString(16)})`);
+        if (regionOff + byteOff + width > mapped) {
+          throw new KernelOops('paging-request', (IOREMAP_VA + regionOff + byteOff) >>> 0, `vfio_platform_${write ? 'write' : 'read'}: ${write ? 'iowrite' : 'ioread'}${width * 8} past the ioremap of ${name} (offset 0x${off.toString(16)} scaled to 0x${byteOff.toString(16)})`);
         }
-        const pa = region.addr + byteOff;
-        if (write) {
-          if (task.mm.copyFromUser(this.scratch, 0, buf, width) < 0) return -EFAULT;
-          const v = width === 4 ? this.sv.getUint32(0, true) : width === 2 ? this.sv.getUint16(0, true) : this.scratch[0]!;
-          this.d.hw.write(pa, width, v);
-        } else {
-          const v = this.d.hw.read(pa, width);
-          if (width === 4) this.sv.setUint32(0, v, true);
-          else if (width === 2) this.sv.setUint16(0, v, true);
-          else this.scratch[0] = v;
-          if (task.mm.copyToUser(buf, this.scratch, 0, width) < 0) return -EFAULT;
-        }
-        count -= width;
-        done += width;
-        off += width;
-        buf += width;
-      }
-      return done;
+        return region.addr + byteOff;
+      });
     }
     return write || !this.b.readEfaultOutsideRegions ? -EINVAL : -EFAULT;
   }
@@ -761,16 +744,25 @@ export class VfioPlatformDriver implements KDriver {
   /** mainline: index-encoded offsets, bounds-checked, count clipped, byte-exact */
   private rwMainline(vdev: VfioPlatformDevice, task: Task, buf: number, count: number, pos: number, write: boolean): number {
     const index = Math.floor(pos / 2 ** VFIO_PLATFORM_OFFSET_SHIFT);
-    let off = pos % 2 ** VFIO_PLATFORM_OFFSET_SHIFT;
+    const off = pos % 2 ** VFIO_PLATFORM_OFFSET_SHIFT;
     if (index >= vdev.regions.length) return -EINVAL;
     const region = vdev.regions[index]!;
     if (!(region.flags & (write ? REGION_WRITE : REGION_READ))) return -EINVAL;
     if (off >= region.size) return -EINVAL;
     count = Math.min(count, region.size - off);
+    return this.mmioCopy(task, buf, count, off, write, (o) => region.addr + o);
+  }
+
+  /**
+   * The read/write loop both eras share: 4-, 2- or 1-byte device accesses chosen by the
+   * offset's alignment and the bytes left, each copied to or from the user buffer.
+   * `paOf(off, width)` gives the physical address of the access (and may Oops).
+   */
+  private mmioCopy(task: Task, buf: number, count: number, off: number, write: boolean, paOf: (off: number, width: 1 | 2 | 4) => number): number {
     let done = 0;
     while (count > 0) {
       const width = count >= 4 && off % 4 === 0 ? 4 : count >= 2 && off % 2 === 0 ? 2 : 1;
-      const pa = region.addr + off;
+      const pa = paOf(off, width);
       if (write) {
         if (task.mm.copyFromUser(this.scratch, 0, buf, width) < 0) return -EFAULT;
         const v = width === 4 ? this.sv.getUint32(0, true) : width === 2 ? this.sv.getUint16(0, true) : this.scratch[0]!;
