@@ -319,6 +319,25 @@ export class UnicornEngine {
     this.runs.push({ start: va, end: vend, kind: b.kind, id });
   }
 
+  /**
+   * Demand paging from the UNMAPPED hooks: ask the address space to materialise the page
+   * of `va` and mirror it. True: the access is retried by Unicorn (a mapping added from
+   * inside the hook is found when the hook returns true).
+   */
+  demandFault(va: number, access: 'read' | 'write' | 'fetch'): boolean {
+    const space = this.space;
+    if (space === null || space.fault === undefined) return false;
+    if (!space.fault(va, access)) return false;
+    const page = va - (va % PAGE_SIZE);
+    if (space.pageAt(page) === null) return false;
+    this.sync(page, page + PAGE_SIZE);
+    this.demandFaults++;
+    return true;
+  }
+
+  /** pages mirrored by demand faults (statistics) */
+  demandFaults = 0;
+
   /** number of Unicorn regions mirroring the address space (statistics, tests) */
   get mappedRuns(): number {
     return this.runs.length;
