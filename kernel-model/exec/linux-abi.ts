@@ -11,7 +11,7 @@ import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import type { Process } from '../process/process.js';
-import type { SyscallLayer } from '../syscall/syscalls.js';
+import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
 import { NR as UNR } from '../uapi/constants.js';
 import type { ProcessGuestSpace } from './space.js';
 
@@ -111,6 +111,8 @@ export class LinuxAbi implements SyscallBridge {
   threads: UnicornThread[] = [];
   exit: ArmProcessExit | null = null;
   onProcessExit: ((x: ArmProcessExit) => void) | null = null;
+  /** called when the process ends, before its files are closed and its memory released */
+  onBeforeTeardown: ((x: ArmProcessExit) => void) | null = null;
   private readonly prng: Prng;
   private readonly exe: string;
   private readonly log: KernelLog | null;
@@ -170,6 +172,26 @@ export class LinuxAbi implements SyscallBridge {
       throw e;
     }
     if (r === -ERESTARTSYS) return BLOCK;
+    return r;
+  }
+
+  /**
+   * A layer sys_* method called directly, with the same restart protocol as
+   * SyscallLayer.invoke (deadline kept across restarts, -ERESTARTSYS -> blocked).
+   */
+  private restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult {
+    const task = this.layer.taskOf(this.proc, t);
+    if (!task.restarting) {
+      this.cpu.charge(this.cpu.costs.syscall);
+      this.layer.count++;
+    } else task.unqueue();
+    const r = fn(task);
+    if (r === -ERESTARTSYS) {
+      task.restarting = true;
+      this.cpu.block(t, task.deadline);
+      return BLOCK;
+    }
+    task.finish();
     return r;
   }
 
@@ -257,6 +279,19 @@ export class LinuxAbi implements SyscallBridge {
           if (r < len) break;
         }
         return total;
+      }
+      case N.pselect6:
+      case N.pselect6_time64: {
+        if (nr === N.pselect6_time64) break; // -ENOSYS: glibc falls back to pselect6
+        // pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack): no signals here, the
+        // mask is ignored; the timeout is decoded here and given to the layer's select code
+        let ns: number | null = null;
+        if (a[4] !== 0) {
+          if (!this.readIn(a[4]!, this.scratch8)) return -EFAULT;
+          ns = decodeTimespec(this.scratch8, false);
+          if (ns === null) return -EINVAL;
+        }
+        return this.restartable(t, (task) => this.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, ns));
       }
       case N.ppoll:
       case N.ppoll_time64: {
@@ -526,6 +561,7 @@ export class LinuxAbi implements SyscallBridge {
       trap: x.fault ? new GuestTrap(x.fault.signal === 'SIGBUS' ? 'SIGBUS' : x.fault.signal === 'SIGILL' ? 'SIGILL' : 'SIGSEGV', x.fault.address, x.fault.reason) : null,
       hostError: x.hostError,
     });
+    this.onBeforeTeardown?.(this.exit);
     this.proc.teardown();
     this.layer.processes.delete(this.proc.pid);
     this.onProcessExit?.(this.exit);

@@ -57,8 +57,10 @@ export interface UnicornRunResult {
   stderr: string;
   virtualTimeNs: number;
   traceSha256: string;
-  /** VFIO interrupts taken (kstat counts of IRQ lines with a vfio handler, as /proc/interrupts shows) */
+  /** VFIO interrupts delivered to user space: eventfd signals by vfio-platform for the bound device */
   interrupts: number;
+  /** GIC takes of the device's lines (/proc/interrupts counts; a level line masked lazily is taken twice) */
+  irqTakes: number;
   /** unknown syscall numbers answered -ENOSYS, with counts */
   unknownSyscalls: Record<string, number>;
   syscalls: number;
@@ -68,6 +70,8 @@ export interface UnicornRunResult {
   mmioAccesses: number;
   bind: BindResult | null;
   kernelLog: string[];
+  /** /proc/interrupts at the end of the run */
+  procInterrupts: string;
 }
 
 /** Boot, bind, exec, run. */
@@ -89,9 +93,11 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const proc = system.syscalls.createProcess({ name: opts.argv0.slice(0, 15), stdio: true });
   const prng = new Prng(seed).fork(0x41524d);
   let arm: ArmProcess | null = null;
+  let signals = 0;
   try {
     arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
     const a = arm;
+    if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, opts.bind ?? DEFAULT_DEVICE); };
     m.scheduler.runUntilPredicate(() => a.abi.exit !== null, { within: opts.maxNs ?? 10_000_000_000, maxEvents: 50_000_000 });
   } finally {
     arm?.engine.close();
@@ -114,7 +120,8 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     stderr: proc.stderr,
     virtualTimeNs: system.now,
     traceSha256: m.tracer.digest(),
-    interrupts: vfioInterrupts(system),
+    interrupts: signals,
+    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, opts.bind ?? DEFAULT_DEVICE),
     unknownSyscalls: unknown,
     syscalls,
     instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
@@ -123,6 +130,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     mmioAccesses: arm.engine.mmioAccesses,
     bind,
     kernelLog: system.kernel.log.lines(),
+    procInterrupts: system.irq.procInterrupts(),
   };
 }
 
@@ -140,15 +148,36 @@ export function adminBind(system: System, device: string): BindResult {
   return result ?? { ok: false, groupPath: null, group: null, transcript: ['admin program did not finish'] };
 }
 
-/** IRQ takes of lines that have a VFIO handler (the /proc/interrupts counts) */
-export function vfioInterrupts(system: System): number {
+/** eventfd signals vfio-platform delivered for `device` (the interrupts user space sees) */
+export function vfioSignals(system: System, device: string): number {
   let n = 0;
-  for (const line of system.irq.procInterrupts().split('\n')) {
-    if (!/vfio/i.test(line)) continue;
-    const m = /^\s*\d+:\s+(\d+)/.exec(line);
-    if (m) n += Number(m[1]);
-  }
+  for (const d of system.vfioPlatform?.inspect() ?? []) if (d.device === device) for (const i of d.irqs) n += i.signalled;
   return n;
+}
+
+/**
+ * Interrupts taken from the device's lines (the /proc/interrupts counts of the GIC IDs in
+ * its device-tree `interrupts`, SPI N = GIC ID 32 + N).
+ */
+export function deviceInterrupts(system: System, device: string): number {
+  const [addr, name] = device.split('.');
+  const ids = new Set<number>();
+  const stack = [system.machine.tree.root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    stack.push(...n.children);
+    if (n.name !== name || (n.unitAddress ?? '').toLowerCase() !== (addr ?? '').toLowerCase()) continue;
+    const p = n.props.find((x) => x.name === 'interrupts');
+    const cells: number[] = [];
+    for (const v of p?.value ?? []) if (v.kind === 'cells') for (const c of v.cells) if (typeof c === 'number') cells.push(c);
+    for (let i = 0; i + 2 < cells.length; i += 3) ids.add((cells[i] === 0 ? 32 : 16) + cells[i + 1]!);
+  }
+  let count = 0;
+  for (const line of system.irq.procInterrupts().split('\n')) {
+    const m = /^\s*\d+:\s+(\d+)\s+GIC\s+(\d+)/.exec(line);
+    if (m && ids.has(Number(m[2]))) count += Number(m[1]);
+  }
+  return count;
 }
 
 /** group path given to the program when the device has no IOMMU group (the program then reports "not viable") */
@@ -191,6 +220,12 @@ export function runPl330VfioTestStub(opts: { profile?: string; board?: string; s
   const system = new System({ profile: opts.profile ?? 'rfc-v4', board: opts.board, seed: opts.seed ?? 1 });
   const bind = adminBind(system, device);
   const { proc, thread } = system.spawn('pl330-vfio-test', (sys: Sys) => pl330VfioTest(sys, { groupPath: bind.groupPath ?? NO_GROUP_PATH, device, abi: '2014' }), { stdio: true });
-  system.runUntilExited([thread]);
-  return { exitStatus: thread.exit?.status ?? null, stdout: proc.stdout, interrupts: vfioInterrupts(system), virtualTimeNs: system.now };
+  // the device's IRQ state is reset when the program closes it: sample while it runs
+  let signals = 0;
+  system.machine.scheduler.runUntilPredicate(() => {
+    if (thread.exit !== null) return true;
+    signals = Math.max(signals, vfioSignals(system, device));
+    return false;
+  }, { within: 10_000_000_000, maxEvents: 50_000_000 });
+  return { exitStatus: thread.exit?.status ?? null, stdout: proc.stdout, interrupts: signals, virtualTimeNs: system.now };
 }
