@@ -109,6 +109,19 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.unknownSyscalls).toEqual({ [String(0x1234)]: 1 });
   });
 
+  it('pthreads: clone, futex mutex/condvar/join under preemption, a timed wait expiring in virtual time', () => {
+    const outs = new Set<string>();
+    for (const quantum of [97, 10_000]) {
+      const r = runElf({ elf: guestBinary('threads'), args: [], quantum });
+      expect(r.exitStatus, `quantum ${quantum}`).toBe(0);
+      expect(r.threads).toBe(4);
+      outs.add(r.stdout);
+      if (quantum === 97) expect(r.syscallsByNr['240'] ?? 0).toBeGreaterThan(20); // contended futexes
+      expect(r.unknownSyscalls).toEqual({});
+    }
+    expect([...outs]).toEqual(['counter 600 joined 60\ntimedwait ETIMEDOUT after >= 3 ms\n']);
+  });
+
   it('nanosleep blocks in virtual time', () => {
     const r = runElf({ elf: guestBinary('sleep'), args: [] });
     expect(r.exitStatus).toBe(0);

@@ -64,6 +64,8 @@ export interface UnicornRunResult {
   /** unknown syscall numbers answered -ENOSYS, with counts */
   unknownSyscalls: Record<string, number>;
   syscalls: number;
+  /** syscalls by ARM EABI number */
+  syscallsByNr: Record<string, number>;
   instructions: number;
   threads: number;
   demandFaults: number;
@@ -106,7 +108,11 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const unknown: Record<string, number> = {};
   for (const [nr, n] of arm.abi.unknown) unknown[String(nr)] = n;
   let syscalls = 0;
-  for (const n of arm.abi.counts.values()) syscalls += n;
+  const byNr: Record<string, number> = {};
+  for (const [nr, n] of [...arm.abi.counts].sort((p, q) => p[0] - q[0])) {
+    syscalls += n;
+    byNr[String(nr)] = n;
+  }
   return {
     cpu: 'unicorn',
     elf: opts.elf,
@@ -124,6 +130,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, opts.bind ?? DEFAULT_DEVICE),
     unknownSyscalls: unknown,
     syscalls,
+    syscallsByNr: byNr,
     instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
     threads: arm.abi.threads.length,
     demandFaults: arm.engine.demandFaults,
