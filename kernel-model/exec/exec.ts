@@ -94,7 +94,7 @@ export function execElf(o: ExecOptions): ArmProcess {
   engine.attach(space, o.bus);
   const exe = argv[0]!.startsWith('/') ? argv[0]! : `/bin/${argv[0]}`;
   const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exe, brk, log: o.log ?? null, tracer: o.tracer ?? null });
-  const main = new UnicornThread(o.proc.pid, o.proc.name, engine, abi, img.entry, st.sp, { tracer: o.tracer ?? null, quantum: o.quantum, cpi: o.cpi });
+  const main = new UnicornThread(o.proc.pid, o.proc.name, engine, abi, img.entry, st.sp, { tracer: o.tracer ?? null, quantum: o.quantum, cpi: o.cpi, chargeSyscalls: false });
   abi.adopt(main);
   o.cpu.addThread(main);
   return { proc: o.proc, engine, space, abi, main, image: img };

@@ -48,6 +48,13 @@ const ENOSYS_EXPECTED = new Set<number>([
   ARM_NR.clone3, ARM_NR.sched_getaffinity, ARM_NR.membarrier,
 ]);
 
+/** numbers whose cost the kernel layer charges (layer.invoke / restartable) */
+const ROUTED = new Set<number>([
+  ARM_NR.read, ARM_NR.write, ARM_NR.close, ARM_NR.ioctl, ARM_NR.poll, ARM_NR._newselect, ARM_NR.nanosleep, ARM_NR.eventfd2,
+  UNR.lseek, UNR.getdents64, UNR.pread64, UNR.pwrite64, UNR.eventfd, ARM_NR.open, ARM_NR.openat, ARM_NR.mmap2,
+  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.ppoll, ARM_NR.pselect6,
+]);
+
 interface FutexWait {
   uaddr: number;
   deadline: number | null;
@@ -204,8 +211,14 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
-    this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
     const N = ARM_NR;
+    // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
+    // calls routed to it (once, not per restart); the calls served here are charged on
+    // their first presentation (a restarted futex/clock_nanosleep is not charged again).
+    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+      this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
+      if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
+    }
     switch (nr) {
       // ---------------- routed to the kernel model's syscall layer ----------------
       case N.read: case N.write: case N.close: case N.ioctl: case N.poll: case N._newselect: case N.nanosleep:
