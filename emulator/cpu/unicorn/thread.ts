@@ -310,6 +310,14 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
 
   // ------------------------------------------------------------------ native hooks
 
+  onBusError(va: number, write: boolean, status: number): void {
+    if (this.fault !== null) return;
+    const e = this.engine;
+    this.fault = { signal: 'SIGBUS', address: va >>> 0, pc: e.reg(e.arch.pcReg), access: write ? 'write' : 'read', reason: `bus error on device ${write ? 'write' : 'read'} (status ${status})` };
+    this.stopReason = 'fault';
+    e.api.uc_emu_stop(e.uc);
+  }
+
   onMmio(): void {
     this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0;
   }
