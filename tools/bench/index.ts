@@ -1,2 +1,3 @@
 /** Every benchmark module registers itself here. */
 import './host.js';
+import '../unicorn/bench.js';
