@@ -87,6 +87,13 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.kernelLog.some((l) => l.includes('segv[') && l.includes('SIGSEGV'))).toBe(true);
   });
 
+  it('an undefined instruction exits 132 (SIGILL); the process is torn down and logged', () => {
+    const r = runElf({ elf: guestBinary('ill'), args: [] });
+    expect(r.exitStatus).toBe(132);
+    expect(r.exitReport).toMatch(/^ill: SIGILL \(undefined instruction\) pc 0x[0-9a-f]+; exit status 132$/);
+    expect(r.kernelLog.some((l) => l.includes('ill[') && l.includes('SIGILL'))).toBe(true);
+  });
+
   it('ioctl error paths reach the kernel model\'s VFIO code; unknown syscalls answer -ENOSYS and are counted', () => {
     const r = runElf({ elf: guestBinary('ioctl-errors'), args: ['/dev/vfio/0'] });
     expect(r.exitStatus).toBe(0);
