@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { runElf, runPl330VfioTestStub, runPl330VfioTestUnicorn, type UnicornRunResult } from './run.js';
+import { formatUnicornRun, runElf, runPl330VfioTestStub, runPl330VfioTestUnicorn, type UnicornRunResult } from './run.js';
 
 /**
  * Unmodified ARM binaries (guest-tests/c, static armhf glibc) as processes of the whole
@@ -77,6 +77,12 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.exitStatus).toBe(0);
     expect(r.unknownSyscalls).toEqual({});
     expect(r.demandFaults).toBeGreaterThan(0); // stack and heap pages materialised on first touch
+    const text = formatUnicornRun(r);
+    expect(text.startsWith('hello from hello (argc=1)\n--- hello: exited with status 0\n')).toBe(true);
+    expect(text).toContain(`exit status 0, virtual time`);
+    expect(text).toContain(`unknown: none`);
+    expect(text).toContain(r.traceSha256);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r); // --json: plain data
   });
 
   it('a NULL dereference exits 139 with a report naming the address and the PC', () => {

@@ -236,3 +236,22 @@ export function runPl330VfioTestStub(opts: { profile?: string; board?: string; s
   }, { within: 10_000_000_000, maxEvents: 50_000_000 });
   return { exitStatus: thread.exit?.status ?? null, stdout: proc.stdout, interrupts: signals, virtualTimeNs: system.now };
 }
+
+/**
+ * Human-readable output for the CLI: the program's stdout and stderr as it wrote them, then
+ * the exit line and the run summary (the `--json` form is the result object itself).
+ */
+export function formatUnicornRun(r: UnicornRunResult): string {
+  const out: string[] = [];
+  if (r.stdout) out.push(r.stdout.endsWith('\n') ? r.stdout.slice(0, -1) : r.stdout);
+  if (r.stderr) out.push(...r.stderr.split('\n').filter((l) => l).map((l) => `[stderr] ${l}`));
+  out.push(`--- ${r.exitReport}`);
+  const unknown = Object.entries(r.unknownSyscalls).map(([nr, n]) => `${nr}x${n}`).join(' ') || 'none';
+  out.push(
+    `cpu unicorn, profile ${r.profile}, board ${r.board}, seed ${r.seed}: exit status ${r.exitStatus ?? 'none (time limit)'}, ` +
+      `virtual time ${(r.virtualTimeNs / 1e6).toFixed(3)} ms, ${r.instructions} instructions, ${r.threads} thread(s), ` +
+      `${r.syscalls} syscalls (unknown: ${unknown}), interrupts ${r.interrupts}, trace sha256 ${r.traceSha256}`,
+  );
+  if (r.bind) out.push(...r.bind.transcript.map((l) => `[admin] ${l}`));
+  return out.join('\n') + '\n';
+}
