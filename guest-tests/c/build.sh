@@ -14,7 +14,7 @@ mkdir -p "$out"
 for src in "$here"/*.c; do
 	name=$(basename "$src" .c)
 	# -ffile-prefix-map + no build id keep the output independent of the checkout path.
-	"$CC" -static -O2 -Wall -Wextra -mthumb \
+	"$CC" -static -O2 -Wall -Wextra -mthumb -pthread \
 		-ffile-prefix-map="$here"=. -Wl,--build-id=none \
 		-o "$out/$name.tmp.$$" "$src"
 	mv -f "$out/$name.tmp.$$" "$out/$name" # atomic: concurrent test workers may build too

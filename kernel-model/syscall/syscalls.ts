@@ -509,12 +509,17 @@ export class SyscallLayer {
     return r < 0 ? r : ready;
   }
 
-  sysSelect(t: ThreadTask, n: number, rp: number, wp: number, ep: number, tvp: number): number {
+  /**
+   * select(2). `timeoutNsArg` (optional, for pselect6 from register-based backends, which
+   * decode their own timespec): used instead of a timeval when tvp is 0; undefined keeps
+   * the select semantics (tvp 0 = wait forever).
+   */
+  sysSelect(t: ThreadTask, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null): number {
     if (n < 0) return -EINVAL;
     n = Math.min(n, t.proc.rlimitNofile);
     const words = Math.ceil(n / 32);
     const bytes = words * 4;
-    let timeoutNs: number | null = null;
+    let timeoutNs: number | null = tvp === 0 && timeoutNsArg !== undefined ? timeoutNsArg : null;
     if (tvp !== 0) {
       const b = new Uint8Array(8);
       const r = t.mm.copyFromUser(b, 0, tvp, 8);

@@ -1,3 +1,4 @@
 /** Every benchmark module registers itself here. */
 import './host.js';
 import './scenario.js';
+import '../unicorn/bench.js';

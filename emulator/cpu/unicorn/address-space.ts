@@ -38,6 +38,12 @@ export interface GuestAddressSpace {
   ranges(): readonly (readonly [number, number])[];
   /** attributes used for the process's device accesses (user, non-secure) */
   readonly userAttrs: Attrs;
+  /**
+   * Optional demand paging: the CPU touched `va`, whose page is not mirrored (pageAt gave
+   * null). Return true after materialising the page (the engine then mirrors it and the
+   * access is retried), false for a real fault (SIGSEGV).
+   */
+  fault?(va: number, access: 'read' | 'write' | 'fetch'): boolean;
 }
 
 /** Linux mmap/mprotect protection bits (PROT_*) to Unicorn's UC_PROT_* (same values). */

@@ -75,6 +75,8 @@ export interface HookClient {
   onBlock(address: number, size: number): void;
   onBadMem(type: number, address: number | bigint): boolean;
   onMmio(): void;
+  /** a device access through a mapping got a bus error (SIGBUS for the thread) */
+  onBusError?(va: number, write: boolean, status: number): void;
 }
 
 /** A register context owner (a thread sharing the engine). */
@@ -105,6 +107,7 @@ export class UnicornEngine {
   private bus: PhysicalBus | null = null;
   private unsubscribe: (() => void) | null = null;
   private mmioIds = new Map<number, number>(); // mmio id -> physical base of the run
+  private mmioVa = new Map<number, number>(); // mmio id -> virtual base of the run
   private nextMmioId = 1;
   private mmioRead: NativePtr | null = null;
   private mmioWrite: NativePtr | null = null;
@@ -238,8 +241,10 @@ export class UnicornEngine {
       this.running?.onMmio();
       const v = bus.read(pa, size, space.userAttrs);
       if (v < 0) {
-        // A bus error on a device load: Linux would deliver SIGBUS; the value read is 0.
+        // A bus error on a device load: SIGBUS for the thread (the load itself reads 0;
+        // the engine stops at the end of the current translation block)
         this.mmioErrors++;
+        this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), false, v);
         return 0;
       }
       return v;
@@ -248,7 +253,11 @@ export class UnicornEngine {
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
-      if (bus.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), space.userAttrs) < 0) this.mmioErrors++;
+      const st = bus.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), space.userAttrs);
+      if (st < 0) {
+        this.mmioErrors++;
+        this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), true, st);
+      }
     }) as never, 'mmio_write');
     for (const [s, e] of space.ranges()) this.sync(s, e);
     this.unsubscribe = space.onChange((s, e) => this.sync(s, e));
@@ -268,7 +277,10 @@ export class UnicornEngine {
         continue;
       }
       this.check('uc_mem_unmap', this.api.uc_mem_unmap(this.uc, r.start, r.end - r.start));
-      if (r.id !== 0) this.mmioIds.delete(r.id);
+      if (r.id !== 0) {
+        this.mmioIds.delete(r.id);
+        this.mmioVa.delete(r.id);
+      }
       start = Math.min(start, r.start);
       end = Math.max(end, r.end);
     }
@@ -311,6 +323,7 @@ export class UnicornEngine {
     } else {
       id = this.nextMmioId++;
       this.mmioIds.set(id, b.pa);
+      this.mmioVa.set(id, va);
       // uc_mmio_map has no permission argument: device pages are mapped read/write; a
       // PROT_READ-only device mapping is enforced afterwards with uc_mem_protect.
       this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
@@ -318,6 +331,25 @@ export class UnicornEngine {
     }
     this.runs.push({ start: va, end: vend, kind: b.kind, id });
   }
+
+  /**
+   * Demand paging from the UNMAPPED hooks: ask the address space to materialise the page
+   * of `va` and mirror it. True: the access is retried by Unicorn (a mapping added from
+   * inside the hook is found when the hook returns true).
+   */
+  demandFault(va: number, access: 'read' | 'write' | 'fetch'): boolean {
+    const space = this.space;
+    if (space === null || space.fault === undefined) return false;
+    if (!space.fault(va, access)) return false;
+    const page = va - (va % PAGE_SIZE);
+    if (space.pageAt(page) === null) return false;
+    this.sync(page, page + PAGE_SIZE);
+    this.demandFaults++;
+    return true;
+  }
+
+  /** pages mirrored by demand faults (statistics) */
+  demandFaults = 0;
 
   /** number of Unicorn regions mirroring the address space (statistics, tests) */
   get mappedRuns(): number {

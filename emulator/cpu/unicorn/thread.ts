@@ -74,6 +74,12 @@ export interface UnicornThreadOptions {
   /** CPU cycles per instruction (default 1) */
   cpi?: number;
   tracer?: Tracer | null;
+  /**
+   * charge `cpu.costs.syscall` for every syscall presentation (default true). A bridge that
+   * charges syscalls itself (the kernel model's layer charges once per call, not per
+   * restart) passes false.
+   */
+  chargeSyscalls?: boolean;
 }
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
@@ -86,6 +92,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   onExit: ((t: UnicornThread) => void) | null = null;
   readonly quantum: number;
   readonly cpi: number;
+  readonly chargeSyscalls: boolean;
   /** statistics */
   instructions = 0;
   syscalls = 0;
@@ -120,6 +127,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.quantum = opts.quantum ?? 10_000;
     this.cpi = opts.cpi ?? 1;
     this.tracer = opts.tracer ?? null;
+    this.chargeSyscalls = opts.chargeSyscalls ?? true;
     this.traceSrc = `cpu.${name}`;
     this.icount = engine.icount;
     this.syscallRegs = Int32Array.from([engine.arch.syscallNrReg, ...engine.arch.argRegs]);
@@ -144,11 +152,16 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     if (!e.owns(parent)) throw new Error('clone: the parent must be the running thread');
     const resume = e.arch.resumeAddress(e);
     const sp = childSp !== 0 ? childSp : e.reg(e.arch.spReg);
-    const child = new UnicornThread(tid, name, e, parent.bridge, resume, sp, { quantum: parent.quantum, cpi: parent.cpi, tracer: parent.tracer, ...opts });
+    const child = new UnicornThread(tid, name, e, parent.bridge, resume, sp, { quantum: parent.quantum, cpi: parent.cpi, tracer: parent.tracer, chargeSyscalls: parent.chargeSyscalls, ...opts });
     e.setReg(e.arch.retReg, 0);
     if (tls !== null) e.setReg(UC_ARM_REG_C13_C0_3, tls);
     e.switchTo(parent);
     return child;
+  }
+
+  /** Charge CPU cycles to the running step (visible to nowNs()). */
+  charge(cycles: number): void {
+    this.chargedInStep += cycles;
   }
 
   /** Virtual time now, inside the running step (step start + cycles so far). */
@@ -218,7 +231,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       if (this.pendingNr >= 0) {
         // re-present the syscall that blocked
         const r = this.bridge.syscall(this, this.pendingNr, this.pendingArgs);
-        this.chargedInStep += cpu.costs.syscall;
+        if (this.chargeSyscalls) this.chargedInStep += cpu.costs.syscall;
         if (this.exitInfo !== null) return this.finish(cpu, 'exited');
         if (r === BLOCK) return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
         this.pendingNr = -1;
@@ -297,6 +310,14 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
 
   // ------------------------------------------------------------------ native hooks
 
+  onBusError(va: number, write: boolean, status: number): void {
+    if (this.fault !== null) return;
+    const e = this.engine;
+    this.fault = { signal: 'SIGBUS', address: va >>> 0, pc: e.reg(e.arch.pcReg), access: write ? 'write' : 'read', reason: `bus error on device ${write ? 'write' : 'read'} (status ${status})` };
+    this.stopReason = 'fault';
+    e.api.uc_emu_stop(e.uc);
+  }
+
   onMmio(): void {
     this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0;
   }
@@ -322,7 +343,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       for (let i = 0; i < 7; i++) a[i] = v[i + 1]!;
       this.syscalls++;
       const r = this.bridge.syscall(this, nr, a);
-      this.chargedInStep += cpu.costs.syscall;
+      if (this.chargeSyscalls) this.chargedInStep += cpu.costs.syscall;
       if (this.tracer !== null && this.tracer.enabled) {
         this.tracer.emit(this.traceSrc, 'syscall', { nr, a0: a[0]!, a1: a[1]!, a2: a[2]!, ret: r === BLOCK ? 'block' : r | 0, insns: this.instructions + this.blockSum });
       }
@@ -382,9 +403,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   readonly onBadMem = (type: number, address: number | bigint): boolean => {
     const e = this.engine;
     const addr = Number(BigInt.asUintN(32, BigInt(address)));
-    const pc = e.reg(e.arch.pcReg);
     const access = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT ? 'write' : type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT ? 'fetch' : 'read';
     const unmapped = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_FETCH_UNMAPPED || type === 19;
+    // demand paging: a page the process has mapped but never touched is materialised here
+    if (unmapped && e.demandFault(addr, access)) return true;
+    const pc = e.reg(e.arch.pcReg);
     this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted` };
     if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
     this.stopReason = 'fault';

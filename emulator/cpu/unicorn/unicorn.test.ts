@@ -143,6 +143,25 @@ describe.skipIf(skip)('Unicorn backend: static glibc programs', () => {
     expect(dev.log).toEqual([]);
   });
 
+  it('a device store that gets a bus error is SIGBUS (status 135) with the faulting address', () => {
+    const dev = new RecordingDevice();
+    dev.write = (offset: number, size: number, value: number): number => {
+      dev.log.push(`w${size}@${offset}=${value.toString(16)}`);
+      return offset === 4 ? -2 /* BUS_SLAVE_ERROR */ : BUS_OK;
+    };
+    const r = runElf(guestBinary('mmio'), {
+      setup: (bus, proc) => {
+        bus.addMmio('testdev', 0x2c0c0000, 0x1000, dev);
+        proc.mapDevice(0x50000000, 0x2c0c0000, 0x1000, PROT_READ | PROT_WRITE);
+      },
+    });
+    expect(r.thread.exitInfo?.status).toBe(135);
+    expect(r.thread.exitInfo?.fault).toMatchObject({ signal: 'SIGBUS', address: 0x50000004, access: 'write' });
+    expect(r.engine.mmioErrors).toBe(1);
+    expect(dev.log[0]).toBe('w4@4=abcd0001');
+    expect(r.thread.describeExit()).toMatch(/SIGBUS \(bus error on device write \(status -2\)\) at address 0x50000004 pc 0x[0-9a-f]+; exit status 135$/);
+  });
+
   it('device events run between quanta at their virtual time while the guest computes', () => {
     const seen: { t: number; insns: number }[] = [];
     let thread: { instructions: number } | null = null;

@@ -1,0 +1,584 @@
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
+import {
+  CLOCK_REALTIME, decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
+} from '../../emulator/cpu/unicorn/abi.js';
+import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
+import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
+import type { Prng } from '../../emulator/prng.js';
+import type { Tracer } from '../../emulator/trace.js';
+import type { KernelLog } from '../base/klog.js';
+import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
+import { PAGE_SIZE } from '../process/pages.js';
+import type { Process } from '../process/process.js';
+import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
+import { NR as UNR } from '../uapi/constants.js';
+import type { ProcessGuestSpace } from './space.js';
+
+/** Linux ARM EABI syscall numbers this layer serves itself (arch/arm/tools/syscall.tbl) */
+export const ARM_NR = {
+  restart_syscall: 0, exit: 1, read: 3, write: 4, open: 5, close: 6, getpid: 20, getuid: 24, kill: 37, brk: 45,
+  getgid: 47, geteuid: 49, getegid: 50, ioctl: 54, readlink: 85, munmap: 91, uname: 122, mprotect: 125,
+  _llseek: 140, _newselect: 142, writev: 146, sched_yield: 158, nanosleep: 162, poll: 168, rt_sigaction: 174,
+  rt_sigprocmask: 175, sigaltstack: 186, ugetrlimit: 191, mmap2: 192, fstat64: 197, getuid32: 199, getgid32: 200,
+  geteuid32: 201, getegid32: 202, madvise: 220, gettid: 224, futex: 240, sched_getaffinity: 242, exit_group: 248,
+  set_tid_address: 256, clock_gettime: 263, clock_getres: 264, clock_nanosleep: 265, tgkill: 268, openat: 322,
+  fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
+  prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
+  clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
+  ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
+} as const;
+
+const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
+const ERESTARTSYS = 512;
+const AT_FDCWD = -100;
+const MAP_ANONYMOUS = 0x20;
+const MAP_FIXED = 0x10;
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
+const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
+const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+/** CLOCK_REALTIME = this fixed epoch + virtual time (2014-05-13, the RFC's date): deterministic */
+export const REALTIME_EPOCH_NS = 1_399_939_200 * 1e9;
+const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
+
+/** Syscalls that are answered -ENOSYS on purpose (glibc falls back or tolerates it): not "unknown". */
+const ENOSYS_EXPECTED = new Set<number>([
+  ARM_NR.rseq, ARM_NR.statx, ARM_NR.fstat64, ARM_NR.fstatat64, ARM_NR.pselect6_time64, ARM_NR.ppoll_time64,
+  ARM_NR.clone3, ARM_NR.sched_getaffinity, ARM_NR.membarrier,
+]);
+
+/** numbers whose cost the kernel layer charges (layer.invoke / restartable) */
+const ROUTED = new Set<number>([
+  ARM_NR.read, ARM_NR.write, ARM_NR.close, ARM_NR.ioctl, ARM_NR.poll, ARM_NR._newselect, ARM_NR.nanosleep, ARM_NR.eventfd2,
+  UNR.lseek, UNR.getdents64, UNR.pread64, UNR.pwrite64, UNR.eventfd, ARM_NR.open, ARM_NR.openat, ARM_NR.mmap2,
+  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.ppoll, ARM_NR.pselect6,
+]);
+
+interface FutexWait {
+  uaddr: number;
+  deadline: number | null;
+}
+
+export interface LinuxAbiOptions {
+  layer: SyscallLayer;
+  proc: Process;
+  space: ProcessGuestSpace;
+  cpu: Cpu;
+  prng: Prng;
+  /** /proc/self/exe */
+  exe: string;
+  brk: number;
+  log?: KernelLog | null;
+  tracer?: Tracer | null;
+  /** first tid for threads created by clone (the main thread's tid is the pid) */
+  firstTid?: number;
+}
+
+/** How the ARM process ended. */
+export interface ArmProcessExit {
+  status: number;
+  code: number | null;
+  /** one line: "prog: SIGSEGV (read of unmapped address) at address 0x0 pc 0x10430; exit status 139" */
+  report: string;
+  thread: UnicornThread;
+}
+
+/**
+ * The Linux ARM EABI system call entry of one process running on the Unicorn backend
+ * (the SyscallBridge for its threads).
+ *
+ * Everything the kernel model's SyscallLayer implements is routed to `layer.invoke()`:
+ * open, close, read, write, lseek, ioctl (VFIO structs read from guest memory by the
+ * same sys_* code the stub CPU uses), mmap2 (pgoff in pages), munmap, mprotect, poll,
+ * _newselect, nanosleep, readlink, getdents64, eventfd2, pread64/pwrite64. A call that
+ * must wait returns -ERESTARTSYS after the layer blocked the thread; this bridge answers
+ * BLOCK, and the thread re-presents the same call when it runs again (Linux's restart).
+ *
+ * What a static glibc program and pthreads need beyond that is implemented here, on the
+ * kernel side: brk, set_tls, set_tid_address, set_robust_list, uname, getrandom (seeded
+ * Prng), prlimit64/ugetrlimit, readlinkat, openat, writev, clock_gettime(64) (virtual
+ * time), clock_nanosleep(64), ppoll, clone (threads only: CLONE_VM|CLONE_THREAD), futex
+ * WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), tgkill/kill (default action
+ * only). rseq, statx, fstat64, fstatat64, pselect6_time64, ppoll_time64, clone3 answer
+ * -ENOSYS on purpose (glibc falls back or tolerates it); any other unknown number answers
+ * -ENOSYS and is counted in `unknown`.
+ */
+export class LinuxAbi implements SyscallBridge {
+  readonly layer: SyscallLayer;
+  readonly proc: Process;
+  readonly space: ProcessGuestSpace;
+  readonly cpu: Cpu;
+  /** unknown syscall numbers -> count (answered -ENOSYS) */
+  readonly unknown = new Map<number, number>();
+  /** every syscall number -> count */
+  readonly counts = new Map<number, number>();
+  brkStart: number;
+  brk: number;
+  threads: UnicornThread[] = [];
+  exit: ArmProcessExit | null = null;
+  onProcessExit: ((x: ArmProcessExit) => void) | null = null;
+  /** called when the process ends, before its files are closed and its memory released */
+  onBeforeTeardown: ((x: ArmProcessExit) => void) | null = null;
+  private readonly prng: Prng;
+  private readonly exe: string;
+  private readonly log: KernelLog | null;
+  private nextTid: number;
+  private groupExit = false;
+  private futexQueues = new Map<number, UnicornThread[]>();
+  private futexWaits = new Map<UnicornThread, FutexWait>();
+  private sleeping = new Map<UnicornThread, number>();
+  private clearTid = new Map<UnicornThread, number>();
+  private scratch8 = new Uint8Array(8);
+  private scratch16 = new Uint8Array(16);
+
+  constructor(o: LinuxAbiOptions) {
+    this.layer = o.layer;
+    this.proc = o.proc;
+    this.space = o.space;
+    this.cpu = o.cpu;
+    this.prng = o.prng;
+    this.exe = o.exe;
+    this.brkStart = this.brk = o.brk;
+    this.log = o.log ?? null;
+    this.nextTid = o.firstTid ?? o.proc.pid * 10 + 1;
+  }
+
+  /** Register a thread of this process (the main thread and clone children). */
+  adopt(t: UnicornThread): void {
+    this.threads.push(t);
+    this.proc.threads.push(t);
+    t.onExit = (th) => this.threadExited(th);
+  }
+
+  get mm() {
+    return this.proc.mm;
+  }
+
+  private get now(): number {
+    return this.cpu.scheduler.now;
+  }
+
+  /** the kernel layer, with its blocking protocol and faults mapped to the thread */
+  private kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult {
+    let r: number;
+    try {
+      r = this.layer.invoke(this.proc, t, nr, args);
+    } catch (e) {
+      if (e instanceof GuestExit) {
+        this.groupExit = true;
+        t.exit(e.code);
+        return 0;
+      }
+      if (e instanceof GuestTrap) {
+        this.log?.info('', `${this.proc.name}[${this.proc.pid}]: ${e.signal} (${e.reason})`);
+        t.exitSignal(SIGNO[e.signal]);
+        this.groupExit = true;
+        return 0;
+      }
+      throw e;
+    }
+    if (r === -ERESTARTSYS) return BLOCK;
+    return r;
+  }
+
+  /**
+   * A layer sys_* method called directly, with the same restart protocol as
+   * SyscallLayer.invoke (deadline kept across restarts, -ERESTARTSYS -> blocked).
+   */
+  private restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult {
+    const task = this.layer.taskOf(this.proc, t);
+    if (!task.restarting) {
+      this.cpu.charge(this.cpu.costs.syscall);
+      this.layer.count++;
+    } else task.unqueue();
+    const r = fn(task);
+    if (r === -ERESTARTSYS) {
+      task.restarting = true;
+      this.cpu.block(t, task.deadline);
+      return BLOCK;
+    }
+    task.finish();
+    return r;
+  }
+
+  private readIn(va: number, b: Uint8Array): boolean {
+    return this.mm.copyFromUser(b, 0, va, b.length) === 0;
+  }
+
+  private writeOut(va: number, b: Uint8Array): boolean {
+    return this.mm.copyToUser(va, b, 0, b.length) === 0;
+  }
+
+  syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
+    const N = ARM_NR;
+    // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
+    // calls routed to it (once, not per restart); the calls served here are charged on
+    // their first presentation (a restarted futex/clock_nanosleep is not charged again).
+    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+      this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
+      if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
+    }
+    switch (nr) {
+      // ---------------- routed to the kernel model's syscall layer ----------------
+      case N.read: case N.write: case N.close: case N.ioctl: case N.poll: case N._newselect: case N.nanosleep:
+      case N.eventfd2: case UNR.lseek: case UNR.getdents64: case UNR.pread64: case UNR.pwrite64: case UNR.eventfd:
+        return this.kernel(t, nr, a as unknown as number[]);
+      case N.open:
+        return this.kernel(t, UNR.open, [a[0]!, a[1]!, a[2]!]);
+      case N.openat: {
+        // the model's VFS has only absolute paths (cwd is /): dirfd is irrelevant for them
+        const dirfd = a[0]! | 0;
+        if (dirfd !== AT_FDCWD) {
+          const p = this.mm.strndupUser(a[1]!, 4096);
+          if (typeof p === 'string' && !p.startsWith('/')) return -ENOSYS;
+        }
+        return this.kernel(t, UNR.open, [a[1]!, a[2]!, a[3]!]);
+      }
+      case N.readlink:
+      case N.readlinkat: {
+        const pathPtr = nr === N.readlink ? a[0]! : a[1]!;
+        const buf = nr === N.readlink ? a[1]! : a[2]!;
+        const size = nr === N.readlink ? a[2]! : a[3]!;
+        const p = this.mm.strndupUser(pathPtr, 4096);
+        if (typeof p === 'number') return p;
+        if (p === '/proc/self/exe') {
+          if ((size | 0) <= 0) return -EINVAL;
+          const b = new TextEncoder().encode(this.exe).subarray(0, size);
+          return this.writeOut(buf, b) ? b.length : -EFAULT;
+        }
+        return this.kernel(t, UNR.readlink, [pathPtr, buf, size]);
+      }
+      case N.mmap2: {
+        const r = this.kernel(t, nr, a as unknown as number[]);
+        if (typeof r === 'number' && r >= 0) this.space.changed(r, r + a[1]!);
+        else if ((a[3]! & MAP_FIXED) !== 0) this.space.changed(a[0]!, a[0]! + a[1]!);
+        return r;
+      }
+      case N.munmap:
+      case N.mprotect: {
+        const r = this.kernel(t, nr, a as unknown as number[]);
+        this.space.changed(a[0]!, a[0]! + a[1]!);
+        return r;
+      }
+      case N._llseek: {
+        // _llseek(fd, offset_high, offset_low, loff_t *result, whence): the files here are small
+        if (a[1] !== 0) return -EINVAL;
+        const r = this.kernel(t, UNR.lseek, [a[0]!, a[2]!, a[4]!]);
+        if (typeof r !== 'number' || r < 0) return r;
+        const b = new Uint8Array(8);
+        new DataView(b.buffer).setUint32(0, r, true);
+        return this.writeOut(a[3]!, b) ? 0 : -EFAULT;
+      }
+      case N.writev: {
+        const cnt = a[2]!;
+        if (cnt > 1024) return -EINVAL;
+        const iov = new Uint8Array(cnt * 8);
+        if (!this.readIn(a[1]!, iov)) return -EFAULT;
+        const dv = new DataView(iov.buffer);
+        let total = 0;
+        for (let i = 0; i < cnt; i++) {
+          const len = dv.getUint32(i * 8 + 4, true);
+          if (len === 0) continue;
+          const r = this.kernel(t, N.write, [a[0]!, dv.getUint32(i * 8, true), len]);
+          if (r === BLOCK) {
+            if (total === 0) return BLOCK;
+            this.layer.taskOf(this.proc, t).finish();
+            this.cpu.wake(t);
+            return total;
+          }
+          if (r < 0) return total > 0 ? total : r;
+          total += r;
+          if (r < len) break;
+        }
+        return total;
+      }
+      case N.pselect6:
+      case N.pselect6_time64: {
+        if (nr === N.pselect6_time64) break; // -ENOSYS: glibc falls back to pselect6
+        // pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack): no signals here, the
+        // mask is ignored; the timeout is decoded here and given to the layer's select code
+        let ns: number | null = null;
+        if (a[4] !== 0) {
+          if (!this.readIn(a[4]!, this.scratch8)) return -EFAULT;
+          ns = decodeTimespec(this.scratch8, false);
+          if (ns === null) return -EINVAL;
+        }
+        return this.restartable(t, (task) => this.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, ns));
+      }
+      case N.ppoll:
+      case N.ppoll_time64: {
+        if (nr === N.ppoll_time64) break; // -ENOSYS: glibc falls back to ppoll
+        let ms = -1;
+        if (a[2] !== 0) {
+          if (!this.readIn(a[2]!, this.scratch8)) return -EFAULT;
+          const ns = decodeTimespec(this.scratch8, false);
+          if (ns === null) return -EINVAL;
+          ms = Math.ceil(ns / 1e6);
+        }
+        return this.kernel(t, N.poll, [a[0]!, a[1]!, ms]);
+      }
+
+      // ---------------- process, memory, identity ----------------
+      case N.exit: {
+        this.clearChildTid(t);
+        t.exit(a[0]!);
+        return 0;
+      }
+      case N.exit_group:
+        this.groupExit = true;
+        t.exit(a[0]!);
+        return 0;
+      case N.brk:
+        return this.sysBrk(a[0]!);
+      case N.ARM_set_tls:
+        t.engine.setReg(UC_ARM_REG_C13_C0_3, a[0]!);
+        return 0;
+      case N.set_tid_address:
+        if (a[0] !== 0) this.clearTid.set(t, a[0]!);
+        else this.clearTid.delete(t);
+        return t.tid;
+      case N.gettid:
+        return t.tid;
+      case N.getpid:
+        return this.proc.pid;
+      case N.getuid: case N.getgid: case N.geteuid: case N.getegid:
+      case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
+        return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
+      case N.madvise: case N.rt_sigaction: case N.rt_sigprocmask: case N.sigaltstack: case N.set_robust_list:
+      case N.ARM_cacheflush: case N.sched_yield:
+        return 0;
+      case N.uname: {
+        const u = encodeUtsname({ sysname: 'Linux', nodename: 'vfio-arm-emu', release: '3.17.0-rc1-vfio', version: '#1 SMP PREEMPT', machine: 'armv7l', domainname: '(none)' });
+        return this.writeOut(a[0]!, u) ? 0 : -EFAULT;
+      }
+      case N.getrandom: {
+        const n = Math.min(a[1]!, 1 << 20);
+        const buf = new Uint8Array(n);
+        this.prng.fill(buf);
+        return this.writeOut(a[0]!, buf) ? n : -EFAULT;
+      }
+      case N.prlimit64: {
+        if (a[0] !== 0 && a[0] !== this.proc.pid) return -EPERM;
+        if (a[2] !== 0) return -EPERM; // setting limits is not supported
+        if (a[3] !== 0) {
+          const res = a[1]!;
+          const lim = res === 3 /* STACK */ ? encodeRlimit64(8n << 20n, RLIM_INFINITY)
+            : res === 7 /* NOFILE */ ? encodeRlimit64(BigInt(this.proc.rlimitNofile), BigInt(this.proc.rlimitNofile))
+              : res === 8 /* MEMLOCK */ ? encodeRlimit64(BigInt(this.proc.rlimitMemlock), BigInt(this.proc.rlimitMemlock))
+                : encodeRlimit64(RLIM_INFINITY, RLIM_INFINITY);
+          if (!this.writeOut(a[3]!, lim)) return -EFAULT;
+        }
+        return 0;
+      }
+      case N.ugetrlimit: {
+        const b = new Uint8Array(8);
+        const dv = new DataView(b.buffer);
+        const res = a[0]!;
+        const v = res === 3 ? 8 << 20 : res === 7 ? this.proc.rlimitNofile : res === 8 ? this.proc.rlimitMemlock : 0xffffffff;
+        dv.setUint32(0, v, true);
+        dv.setUint32(4, res === 3 ? 0xffffffff : v, true);
+        return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
+      }
+      case N.tgkill:
+      case N.kill: {
+        const sig = nr === N.tgkill ? a[2]! : a[1]!;
+        if (sig === 0) return 0;
+        // no signal handlers in this model: the default action (terminate) for the process
+        this.groupExit = true;
+        t.exitSignal(sig);
+        return 0;
+      }
+
+      // ---------------- time ----------------
+      case N.clock_gettime:
+      case N.clock_gettime64: {
+        const ns = t.nowNs() + (a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0);
+        return this.writeOut(a[1]!, encodeTimespec(ns, nr === N.clock_gettime64)) ? 0 : -EFAULT;
+      }
+      case N.clock_getres: {
+        if (a[1] === 0) return 0;
+        return this.writeOut(a[1]!, encodeTimespec(1, false)) ? 0 : -EFAULT;
+      }
+      case N.clock_nanosleep:
+      case N.clock_nanosleep_time64:
+        return this.sysClockNanosleep(t, nr === N.clock_nanosleep_time64, a);
+
+      // ---------------- threads ----------------
+      case N.clone:
+        return this.sysClone(t, a);
+      case N.futex:
+      case N.futex_time64:
+        return this.sysFutex(t, nr === N.futex_time64, a);
+    }
+    if (!ENOSYS_EXPECTED.has(nr)) this.unknown.set(nr, (this.unknown.get(nr) ?? 0) + 1);
+    return -ENOSYS;
+  }
+
+  // ------------------------------------------------------------------ implementations
+
+  private sysBrk(addr: number): number {
+    if (addr < this.brkStart) return this.brk;
+    const oldTop = Math.ceil(this.brk / PAGE_SIZE) * PAGE_SIZE;
+    const newTop = Math.ceil(addr / PAGE_SIZE) * PAGE_SIZE;
+    if (newTop > oldTop) {
+      // the new heap range must be free (Linux: find_vma_intersection)
+      for (const v of this.mm.mappings) if (v.start < newTop && v.end > oldTop) return this.brk;
+      const r = this.mm.mapRegion(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
+      if (typeof r === 'number') return this.brk;
+      this.space.changed(oldTop, newTop);
+    } else if (newTop < oldTop) {
+      this.mm.munmap(newTop, oldTop - newTop);
+      this.space.changed(newTop, oldTop);
+    }
+    this.brk = addr;
+    return addr;
+  }
+
+  private sysClockNanosleep(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
+    const pending = this.sleeping.get(t);
+    if (pending !== undefined) {
+      if (this.now < pending) {
+        this.cpu.block(t, pending);
+        return BLOCK;
+      }
+      this.sleeping.delete(t);
+      return 0;
+    }
+    const b = time64 ? this.scratch16 : this.scratch8;
+    if (!this.readIn(a[2]!, b)) return -EFAULT;
+    const d = decodeTimespec(b, time64);
+    if (d === null) return -EINVAL;
+    const abs = (a[1]! & TIMER_ABSTIME) !== 0;
+    const clockOff = a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0;
+    const deadline = abs ? d - clockOff : t.nowNs() + d;
+    if (deadline <= this.now) return 0;
+    this.sleeping.set(t, deadline);
+    this.cpu.block(t, deadline);
+    return BLOCK;
+  }
+
+  private sysClone(t: UnicornThread, a: Uint32Array): SyscallResult {
+    const flags = a[0]!;
+    // processes (fork) are not modelled: only threads sharing this address space
+    if ((flags & CLONE_VM) === 0 || (flags & CLONE_THREAD) === 0) return -ENOSYS;
+    const tid = this.nextTid++;
+    const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
+    const child = UnicornThread.clone(t, tid, `${this.proc.name}:${tid}`, a[1]!, tls);
+    const tidBytes = new Uint8Array(4);
+    new DataView(tidBytes.buffer).setUint32(0, tid, true);
+    if ((flags & CLONE_PARENT_SETTID) !== 0) this.writeOut(a[2]!, tidBytes);
+    if ((flags & CLONE_CHILD_SETTID) !== 0) this.writeOut(a[4]!, tidBytes);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0) this.clearTid.set(child, a[4]!);
+    this.adopt(child);
+    this.cpu.addThread(child);
+    return tid;
+  }
+
+  private sysFutex(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
+    const uaddr = a[0]!;
+    const op = a[1]! & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+    const realtime = (a[1]! & FUTEX_CLOCK_REALTIME) !== 0;
+    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return this.futexWake(uaddr, a[2]!);
+    if (op !== FUTEX_WAIT && op !== FUTEX_WAIT_BITSET) return -ENOSYS;
+    const w = this.futexWaits.get(t);
+    if (w !== undefined) {
+      // re-presented: only a timeout wakes a futex waiter without completing its call
+      if (w.deadline !== null && this.now >= w.deadline) {
+        this.futexUnqueue(t);
+        return -ETIMEDOUT;
+      }
+      this.cpu.block(t, w.deadline);
+      return BLOCK;
+    }
+    const v = this.mm.getUser32(uaddr);
+    if (v < 0) return v;
+    if (v !== a[2]) return -EAGAIN;
+    let deadline: number | null = null;
+    if (a[3] !== 0) {
+      const b = time64 ? this.scratch16 : this.scratch8;
+      if (!this.readIn(a[3]!, b)) return -EFAULT;
+      const d = decodeTimespec(b, time64);
+      if (d === null) return -EINVAL;
+      // FUTEX_WAIT: relative; FUTEX_WAIT_BITSET: absolute on CLOCK_MONOTONIC (or REALTIME)
+      deadline = op === FUTEX_WAIT ? t.nowNs() + d : d - (realtime ? REALTIME_EPOCH_NS : 0);
+      if (deadline <= this.now) return -ETIMEDOUT;
+    }
+    let q = this.futexQueues.get(uaddr);
+    if (q === undefined) this.futexQueues.set(uaddr, (q = []));
+    q.push(t);
+    this.futexWaits.set(t, { uaddr, deadline });
+    this.cpu.block(t, deadline);
+    return BLOCK;
+  }
+
+  private futexWake(uaddr: number, n: number): number {
+    const q = this.futexQueues.get(uaddr);
+    if (q === undefined) return 0;
+    let woken = 0;
+    while (q.length > 0 && woken < n) {
+      const w = q.shift()!;
+      this.futexWaits.delete(w);
+      w.completeSyscall(0);
+      this.cpu.wake(w);
+      woken++;
+    }
+    if (q.length === 0) this.futexQueues.delete(uaddr);
+    return woken;
+  }
+
+  private futexUnqueue(t: UnicornThread): void {
+    const w = this.futexWaits.get(t);
+    if (w === undefined) return;
+    this.futexWaits.delete(t);
+    const q = this.futexQueues.get(w.uaddr);
+    if (q) {
+      const i = q.indexOf(t);
+      if (i >= 0) q.splice(i, 1);
+      if (q.length === 0) this.futexQueues.delete(w.uaddr);
+    }
+  }
+
+  /** CLONE_CHILD_CLEARTID / set_tid_address: *ctid = 0 and a futex wake (pthread_join) */
+  private clearChildTid(t: UnicornThread): void {
+    const ctid = this.clearTid.get(t);
+    if (ctid === undefined) return;
+    this.clearTid.delete(t);
+    if (this.mm.putUser32(ctid, 0) === 0) this.futexWake(ctid, 1);
+  }
+
+  private threadExited(t: UnicornThread): void {
+    this.layer.taskOf(this.proc, t).finish();
+    this.futexUnqueue(t);
+    this.sleeping.delete(t);
+    if (this.exit !== null) return;
+    const x = t.exitInfo!;
+    const ends = this.groupExit || x.fault !== null || x.hostError !== null || this.threads.every((th) => th.state === 'exited');
+    if (!ends) return;
+    for (const th of this.threads) {
+      if (th === t || th.state === 'exited') continue;
+      th.exit(x.status);
+      this.layer.taskOf(this.proc, th).finish();
+      this.futexUnqueue(th);
+      this.cpu.exitThread(th);
+    }
+    const report = t.describeExit();
+    if (x.fault !== null || x.hostError !== null) this.log?.info('', `${this.proc.name}[${this.proc.pid}]: ${report}`);
+    this.exit = { status: x.status, code: x.code, report, thread: t };
+    this.proc.exitCode = x.status;
+    this.layer.exits.push({
+      pid: this.proc.pid,
+      name: this.proc.name,
+      status: x.status,
+      code: x.code,
+      trap: x.fault ? new GuestTrap(x.fault.signal === 'SIGBUS' ? 'SIGBUS' : x.fault.signal === 'SIGILL' ? 'SIGILL' : 'SIGSEGV', x.fault.address, x.fault.reason) : null,
+      hostError: x.hostError,
+    });
+    this.onBeforeTeardown?.(this.exit);
+    this.proc.teardown();
+    this.layer.processes.delete(this.proc.pid);
+    this.onProcessExit?.(this.exit);
+  }
+}
+
+export { ENOMEM };

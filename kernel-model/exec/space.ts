@@ -1,0 +1,93 @@
+import { makeAttrs } from '../../emulator/attrs.js';
+import {
+  PAGE_SIZE,
+  type AddressSpaceListener, type GuestAddressSpace, type PageBacking,
+} from '../../emulator/cpu/unicorn/address-space.js';
+import type { AddressSpace } from '../process/mm.js';
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const PROT_EXEC = 4;
+
+/**
+ * The kernel-model process address space (kernel-model/process/mm.ts AddressSpace, with
+ * its VMAs) as the Unicorn backend sees it (GuestAddressSpace).
+ *
+ * - an anonymous VMA page that has a frame -> 'ram' at that frame (board RAM, zero copy);
+ * - a VM_PFNMAP VMA (a driver's remap_pfn_range, i.e. the vfio region mmap) -> 'mmio' at
+ *   the device's physical address: guest loads/stores become PhysicalBus transactions;
+ * - an anonymous page never touched -> null (not mirrored).
+ *
+ * Demand-zero choice: pages are materialised when the CPU first touches them, not at mmap
+ * time. Unicorn reports the access to an unmirrored page (UC_HOOK_MEM_*_UNMAPPED); the
+ * engine calls `fault()`, which, when a VMA covers the address and allows the access,
+ * allocates the zeroed frame exactly as the kernel's page-fault path does
+ * (mm.pinUserPage's resolve), after which the engine maps the page and the access is
+ * retried. So an 8 MiB thread stack costs only the pages the thread uses. Pages the
+ * kernel faulted in itself (copy_to_user, get_user_pages for VFIO_IOMMU_MAP_DMA) are
+ * picked up the same way on the CPU's first access.
+ *
+ * The kernel's AddressSpace has no change listeners, so the Linux ABI layer calls
+ * `changed(start, end)` after every syscall that alters the VMAs (mmap2, munmap,
+ * mprotect, brk) and exec calls it after loading.
+ */
+export class ProcessGuestSpace implements GuestAddressSpace {
+  readonly userAttrs = makeAttrs({ priv: false, ns: true });
+  private listeners: AddressSpaceListener[] = [];
+  /** pages materialised by CPU demand faults (statistics) */
+  demandFaults = 0;
+
+  constructor(readonly mm: AddressSpace) {}
+
+  pageAt(va: number): PageBacking | null {
+    va = va >>> 0;
+    const v = this.mm.find(va);
+    if (v === null) return null;
+    const page = va - (va % PAGE_SIZE);
+    if (v.kind === 'pfn') return { kind: 'mmio', pa: v.pfnBase + (page - v.start), prot: v.prot };
+    const pa = v.pages![(page - v.start) / PAGE_SIZE]!;
+    if (pa < 0) return null;
+    return { kind: 'ram', pa, prot: v.prot };
+  }
+
+  /**
+   * The CPU touched `va`, which is not mirrored. Materialise its page if a VMA allows the
+   * access (demand-zero). Returns false for a real fault (no VMA, or the protection
+   * forbids it): the thread gets SIGSEGV.
+   */
+  fault(va: number, access: 'read' | 'write' | 'fetch'): boolean {
+    va = va >>> 0;
+    const v = this.mm.find(va);
+    if (v === null) return false;
+    const need = access === 'write' ? PROT_WRITE : access === 'fetch' ? PROT_EXEC : PROT_READ;
+    if ((v.prot & need) === 0) return false;
+    if (v.kind === 'pfn') return true; // device page: mirrored by the engine's re-sync
+    const idx = Math.floor((va - v.start) / PAGE_SIZE);
+    const ps = v.pages!;
+    if (ps[idx]! >= 0) return true; // faulted in by the kernel meanwhile
+    const pa = this.mm.host.pages.allocZeroed();
+    if (pa < 0) return false;
+    ps[idx] = pa;
+    this.demandFaults++;
+    return true;
+  }
+
+  onChange(l: AddressSpaceListener): () => void {
+    this.listeners.push(l);
+    return () => {
+      this.listeners = this.listeners.filter((x) => x !== l);
+    };
+  }
+
+  ranges(): [number, number][] {
+    return this.mm.mappings.map((v) => [v.start, v.end] as [number, number]);
+  }
+
+  /** the VMAs of [start, end) changed (mmap, munmap, mprotect, brk, exec) */
+  changed(start: number, end: number): void {
+    const s = Math.max(0, Math.floor(start / PAGE_SIZE) * PAGE_SIZE);
+    const e = Math.min(0x1_0000_0000, Math.ceil(end / PAGE_SIZE) * PAGE_SIZE);
+    if (e <= s) return;
+    for (const l of this.listeners) l(s, e);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench` figures for the Unicorn backend: guest instruction rate and the raw
+ * svc round trip (emulator/cpu/unicorn/bench.ts), plus the costs on the real kernel-model
+ * path: a getpid round trip through LinuxAbi + the whole system, and a full
+ * pl330-vfio-test run (boot, binding, exec, DMA, exit) of the C port.
+ */
+import { isUnicornAvailable } from '../../emulator/cpu/unicorn/native.js';
+import { benchUnicorn } from '../../emulator/cpu/unicorn/bench.js';
+import { guestBinary, hasCrossCompiler } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { nowMs, registerBench, type BenchFigure } from '../bench/registry.js';
+import { runElf, runPl330VfioTestUnicorn } from './run.js';
+
+export function benchUnicornSystem(short: boolean): BenchFigure[] {
+  if (!isUnicornAvailable() || !hasCrossCompiler()) return [];
+  const raw = benchUnicorn({ loopIterations: short ? 200_000 : 2_000_000, syscalls: short ? 10_000 : 50_000, pages: 50, repeats: short ? 1 : 3 });
+  const n = short ? 5_000 : 50_000;
+  let best = Infinity;
+  for (let i = 0; i < (short ? 1 : 3); i++) {
+    const t0 = nowMs();
+    const r = runElf({ elf: guestBinary('syscalls'), args: [String(n)], bind: null });
+    const dt = nowMs() - t0;
+    if (r.exitStatus !== 0) throw new Error(`syscalls benchmark failed: ${r.exitReport}`);
+    best = Math.min(best, dt);
+  }
+  let t0 = nowMs();
+  runElf({ elf: guestBinary('syscalls'), args: ['0'], bind: null });
+  const startup = nowMs() - t0;
+  t0 = nowMs();
+  const p = runPl330VfioTestUnicorn({ profile: 'rfc-v4' });
+  const pl330 = nowMs() - t0;
+  if (!p.passed) throw new Error('pl330-vfio-test (C) did not pass');
+  return [
+    { name: 'unicorn-instructions', value: raw.instructionsPerSecond / 1e6, unit: 'M insn/s', higherIsBetter: true },
+    { name: 'unicorn-svc-round-trip', value: raw.syscallRoundTripNs / 1000, unit: 'us', higherIsBetter: false },
+    { name: 'unicorn-kernel-syscall-round-trip', value: ((best - startup) * 1000) / n, unit: 'us', higherIsBetter: false },
+    { name: 'unicorn-pl330-vfio-test-run', value: pl330, unit: 'ms', higherIsBetter: false },
+  ];
+}
+
+registerBench({
+  name: 'unicorn',
+  description: 'Unicorn backend: guest instructions/s, svc round trip, getpid through the kernel model, C pl330-vfio-test end to end',
+  run: (ctx) => benchUnicornSystem(ctx.short),
+});

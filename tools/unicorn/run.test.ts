@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { formatUnicornRun, runElf, runPl330VfioTestStub, runPl330VfioTestUnicorn, type UnicornRunResult } from './run.js';
+
+/**
+ * Unmodified ARM binaries (guest-tests/c, static armhf glibc) as processes of the whole
+ * system on the Unicorn backend. Skipped only on a developer machine without libunicorn2
+ * or the cross compiler; in CI (CI set) they run and fail loudly.
+ */
+const skip = shouldSkipUnicornTests();
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
+/** the only line whose text depends on the process layout: the region mmap's address */
+const normalise = (ls: string[]): string[] => ls.map((l) => l.replace(/^( {2}- Successful MMAP to address )0x[0-9a-f]+$/, '$1<addr>'));
+
+describe.skipIf(skip)('C pl330-vfio-test on the Unicorn backend', () => {
+  let rfc: (UnicornRunResult & { passed: boolean }) | null = null;
+  const rfcRun = (): UnicornRunResult & { passed: boolean } => (rfc ??= runPl330VfioTestUnicorn({ profile: 'rfc-v4' }));
+
+  it('passes in rfc-v4 with the TypeScript scenario\'s output: destination equals source, one interrupt', () => {
+    const r = rfcRun();
+    const ts = runPl330VfioTestStub({ profile: 'rfc-v4' });
+    expect(r.exitReport).toBe('pl330-vfio-test: exited with status 0');
+    expect(r.exitStatus).toBe(0);
+    expect(ts.exitStatus).toBe(0);
+    expect(r.stdout).not.toContain('test failed!');
+    expect(r.stdout).toContain('TRIGGER!\ndone!\nthe message is: transfer completed\n');
+    const c = lines(r.stdout);
+    expect(c.filter((l) => /^ {2}- Successful MMAP to address 0x[0-9a-f]+$/.test(l))).toHaveLength(1);
+    expect(normalise(c)).toEqual(normalise(lines(ts.stdout)));
+    // the last two lines print the first words of source and destination after the DMA
+    const src = c.at(-2)!.split(': ')[1];
+    expect(c.at(-1)).toBe(`destination value: ${src}`);
+    expect(r.interrupts).toBe(1);
+    expect(ts.interrupts).toBe(1);
+    expect(r.passed).toBe(true);
+    // real ARM code: an IRQ thread (clone + futex join), PL330 registers programmed by guest stores
+    expect(r.threads).toBe(2);
+    expect(r.mmioAccesses).toBeGreaterThan(10);
+    expect(r.unknownSyscalls).toEqual({});
+    expect(r.bind?.ok).toBe(true);
+  });
+
+  it('fails where the matrix says: patches:1-3 (no vfio-platform: group not viable), patches:1,3-10 (EXEC rejected)', () => {
+    for (const [profile, msg] of [
+      ['patches:1-3', 'Group is not viable (not all devices bound for vfio)'],
+      ['patches:1,3-10', 'Could not map DMA memory'],
+      ['baseline', "Doesn't support the IOMMU driver we want"],
+    ] as const) {
+      const r = runPl330VfioTestUnicorn({ profile });
+      const ts = runPl330VfioTestStub({ profile });
+      expect(r.exitStatus, profile).toBe(1);
+      expect(lines(r.stdout), profile).toEqual([msg]);
+      expect(lines(r.stdout), profile).toEqual(lines(ts.stdout));
+      expect(r.interrupts, profile).toBe(0);
+      expect(r.passed, profile).toBe(false);
+    }
+  });
+
+  it('is deterministic: two runs give the same trace digest, time and output', () => {
+    const a = rfcRun();
+    const b = runPl330VfioTestUnicorn({ profile: 'rfc-v4' });
+    expect(b.traceSha256).toBe(a.traceSha256);
+    expect(b.virtualTimeNs).toBe(a.virtualTimeNs);
+    expect(b.instructions).toBe(a.instructions);
+    expect(b.stdout).toBe(a.stdout);
+    const c = runPl330VfioTestUnicorn({ profile: 'rfc-v4', seed: 2 });
+    expect(c.exitStatus).toBe(0);
+    expect(c.traceSha256).not.toBe(a.traceSha256); // the seed reaches the trace (AT_RANDOM, getrandom)
+  });
+});
+
+describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
+  it('hello prints and exits 0 with no unknown syscall', () => {
+    const r = runElf({ elf: guestBinary('hello'), args: [] });
+    expect(r.stdout).toBe('hello from hello (argc=1)\n');
+    expect(r.exitStatus).toBe(0);
+    expect(r.unknownSyscalls).toEqual({});
+    expect(r.demandFaults).toBeGreaterThan(0); // stack and heap pages materialised on first touch
+    const text = formatUnicornRun(r);
+    expect(text.startsWith('hello from hello (argc=1)\n--- hello: exited with status 0\n')).toBe(true);
+    expect(text).toContain(`exit status 0, virtual time`);
+    expect(text).toContain(`unknown: none`);
+    expect(text).toContain(r.traceSha256);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r); // --json: plain data
+  });
+
+  it('a NULL dereference exits 139 with a report naming the address and the PC', () => {
+    const r = runElf({ elf: guestBinary('segv'), args: [] });
+    expect(r.exitStatus).toBe(139);
+    expect(r.stdout).toBe('about to dereference NULL\n');
+    expect(r.exitReport).toMatch(/^segv: SIGSEGV \(read of unmapped address\) at address 0x0 pc 0x[0-9a-f]+; exit status 139$/);
+    expect(r.kernelLog.some((l) => l.includes('segv[') && l.includes('SIGSEGV'))).toBe(true);
+  });
+
+  it('an undefined instruction exits 132 (SIGILL); the process is torn down and logged', () => {
+    const r = runElf({ elf: guestBinary('ill'), args: [] });
+    expect(r.exitStatus).toBe(132);
+    expect(r.exitReport).toMatch(/^ill: SIGILL \(undefined instruction\) pc 0x[0-9a-f]+; exit status 132$/);
+    expect(r.kernelLog.some((l) => l.includes('ill[') && l.includes('SIGILL'))).toBe(true);
+  });
+
+  it('ioctl error paths reach the kernel model\'s VFIO code; unknown syscalls answer -ENOSYS and are counted', () => {
+    const r = runElf({ elf: guestBinary('ioctl-errors'), args: ['/dev/vfio/0'] });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'open /dev/vfio/vfio = 3',
+      'GET_API_VERSION = 0',
+      'CHECK_EXTENSION(77) = 0',
+      'unknown ioctl = -25',
+      'bad fd = -9',
+      'MAP_DMA no iommu = -22',
+      'GET_INFO no iommu = -22',
+      'open group = 4',
+      'GROUP_GET_STATUS bad pointer = -14',
+      'GROUP_GET_STATUS argsz 4 = -22',
+      'GET_API_VERSION on a group = -25',
+      'syscall 0x1234 = -38',
+      'open /dev/vfio/4242 = -2',
+      'close bad fd = -9',
+    ]);
+    expect(r.unknownSyscalls).toEqual({ [String(0x1234)]: 1 });
+  });
+
+  it('pthreads: clone, futex mutex/condvar/join under preemption, a timed wait expiring in virtual time', () => {
+    const outs = new Set<string>();
+    for (const quantum of [97, 10_000]) {
+      const r = runElf({ elf: guestBinary('threads'), args: [], quantum });
+      expect(r.exitStatus, `quantum ${quantum}`).toBe(0);
+      expect(r.threads).toBe(4);
+      outs.add(r.stdout);
+      if (quantum === 97) expect(r.syscallsByNr['240'] ?? 0).toBeGreaterThan(20); // contended futexes
+      expect(r.unknownSyscalls).toEqual({});
+    }
+    expect([...outs]).toEqual(['counter 600 joined 60\ntimedwait ETIMEDOUT after >= 3 ms\n']);
+  });
+
+  it('nanosleep blocks in virtual time', () => {
+    const r = runElf({ elf: guestBinary('sleep'), args: [] });
+    expect(r.exitStatus).toBe(0);
+    const ns = Number(/slept (\d+) ns/.exec(r.stdout)?.[1]);
+    expect(ns).toBeGreaterThanOrEqual(2_500_000);
+    expect(ns).toBeLessThan(2_600_000);
+    expect(r.virtualTimeNs).toBeGreaterThanOrEqual(2_500_000);
+  });
+});

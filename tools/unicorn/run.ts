@@ -1,0 +1,257 @@
+/**
+ * Run unmodified ARM Linux programs (static armhf ELF) as processes of the emulated system
+ * on the Unicorn CPU backend: boot the System (board + kernel model for a profile), do the
+ * administrator's VFIO binding with the TypeScript admin program on the stub CPU
+ * (guest-tests/admin/bind.ts), exec the ELF as a process with stdio, run it to exit.
+ *
+ * Entry points for the CLI (wired by the integrator):
+ *   vfio-arm-emu run --cpu unicorn --elf path [--args ...]   -> runElf()
+ *   vfio-arm-emu run pl330-vfio-test --cpu unicorn          -> runPl330VfioTestUnicorn()
+ */
+import { readFileSync } from 'node:fs';
+import { Prng } from '../../emulator/prng.js';
+import { bindToVfio, type BindResult } from '../../guest-tests/admin/bind.js';
+import { Libc } from '../../guest-tests/lib/libc.js';
+import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
+import { execElf, type ArmProcess } from '../../kernel-model/exec/exec.js';
+import type { Sys } from '../../kernel-model/uapi/sys.js';
+import { System } from '../system/system.js';
+import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+
+export const DEFAULT_DEVICE = '2c0a0000.dma';
+
+export interface UnicornRunOptions {
+  /** path of the ARM ELF */
+  elf: string;
+  /** argv[1..] */
+  args?: readonly string[];
+  /** argv[0] (default: the file's base name) */
+  argv0?: string;
+  profile?: string;
+  board?: string;
+  seed?: number;
+  /** the caller wants JSON (the result is the same object; `json` only marks the request) */
+  json?: boolean;
+  /** bind this platform device to vfio-platform before the program starts (default 2c0a0000.dma; null: no binding) */
+  bind?: string | null;
+  /** trace events kept in memory (default false: digest only) */
+  keepTrace?: boolean;
+  /** virtual-time limit (default 10 s) */
+  maxNs?: number;
+  /** instructions per quantum */
+  quantum?: number;
+}
+
+export interface UnicornRunResult {
+  cpu: 'unicorn';
+  elf: string;
+  argv: string[];
+  profile: string;
+  board: string;
+  seed: number;
+  /** shell-style status: exit code or 128 + signal; null if the program did not end in time */
+  exitStatus: number | null;
+  /** "prog: exited with status 0" or the fault report "prog: SIGSEGV (...) at address 0x0 pc 0x...; exit status 139" */
+  exitReport: string;
+  stdout: string;
+  stderr: string;
+  virtualTimeNs: number;
+  traceSha256: string;
+  /** VFIO interrupts delivered to user space: eventfd signals by vfio-platform for the bound device */
+  interrupts: number;
+  /** GIC takes of the device's lines (/proc/interrupts counts; a level line masked lazily is taken twice) */
+  irqTakes: number;
+  /** unknown syscall numbers answered -ENOSYS, with counts */
+  unknownSyscalls: Record<string, number>;
+  syscalls: number;
+  /** syscalls by ARM EABI number */
+  syscallsByNr: Record<string, number>;
+  instructions: number;
+  threads: number;
+  demandFaults: number;
+  mmioAccesses: number;
+  bind: BindResult | null;
+  kernelLog: string[];
+  /** /proc/interrupts at the end of the run */
+  procInterrupts: string;
+}
+
+/** Boot, bind, exec, run. */
+export function runElf(opts: UnicornRunOptions): UnicornRunResult {
+  const elfBytes = new Uint8Array(readFileSync(opts.elf));
+  const argv0 = opts.argv0 ?? opts.elf.split('/').pop() ?? 'prog';
+  return runElfBytes(elfBytes, { ...opts, argv0 });
+}
+
+function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null) => string[] }): UnicornRunResult {
+  const seed = opts.seed ?? 1;
+  const profile = opts.profile ?? 'rfc-v4';
+  const board = opts.board ?? 'vexpress-vfio';
+  const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false } });
+  const m = system.machine;
+  const bind = opts.bind === null ? null : adminBind(system, opts.bind ?? DEFAULT_DEVICE);
+  const args = opts.argsFromBind ? opts.argsFromBind(bind) : [...(opts.args ?? [])];
+  const argv = [opts.argv0, ...args];
+  const proc = system.syscalls.createProcess({ name: opts.argv0.slice(0, 15), stdio: true });
+  const prng = new Prng(seed).fork(0x41524d);
+  let arm: ArmProcess | null = null;
+  let signals = 0;
+  try {
+    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
+    const a = arm;
+    if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, opts.bind ?? DEFAULT_DEVICE); };
+    m.scheduler.runUntilPredicate(() => a.abi.exit !== null, { within: opts.maxNs ?? 10_000_000_000, maxEvents: 50_000_000 });
+  } finally {
+    arm?.engine.close();
+  }
+  const x = arm.abi.exit;
+  const unknown: Record<string, number> = {};
+  for (const [nr, n] of arm.abi.unknown) unknown[String(nr)] = n;
+  let syscalls = 0;
+  const byNr: Record<string, number> = {};
+  for (const [nr, n] of [...arm.abi.counts].sort((p, q) => p[0] - q[0])) {
+    syscalls += n;
+    byNr[String(nr)] = n;
+  }
+  return {
+    cpu: 'unicorn',
+    elf: opts.elf,
+    argv,
+    profile,
+    board,
+    seed,
+    exitStatus: x?.status ?? null,
+    exitReport: x?.report ?? `${opts.argv0}: did not exit within the time limit`,
+    stdout: proc.stdout,
+    stderr: proc.stderr,
+    virtualTimeNs: system.now,
+    traceSha256: m.tracer.digest(),
+    interrupts: signals,
+    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, opts.bind ?? DEFAULT_DEVICE),
+    unknownSyscalls: unknown,
+    syscalls,
+    syscallsByNr: byNr,
+    instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
+    threads: arm.abi.threads.length,
+    demandFaults: arm.engine.demandFaults,
+    mmioAccesses: arm.engine.mmioAccesses,
+    bind,
+    kernelLog: system.kernel.log.lines(),
+    procInterrupts: system.irq.procInterrupts(),
+  };
+}
+
+/** The administrator's binding, run as a TypeScript program on the stub CPU. */
+export function adminBind(system: System, device: string): BindResult {
+  const method = system.profile.features.driverOverride ? 'driver_override' : 'vfio_bind';
+  let result: BindResult | null = null;
+  const { thread } = system.spawn('admin', function* (sys: Sys) {
+    const libc = new Libc(sys);
+    if ((yield* libc.init(16 * 1024)) < 0) return 1;
+    result = yield* bindToVfio(sys, libc, device, method);
+    return 0;
+  }, { stdio: true });
+  system.runUntilExited([thread]);
+  return result ?? { ok: false, groupPath: null, group: null, transcript: ['admin program did not finish'] };
+}
+
+/** eventfd signals vfio-platform delivered for `device` (the interrupts user space sees) */
+export function vfioSignals(system: System, device: string): number {
+  let n = 0;
+  for (const d of system.vfioPlatform?.inspect() ?? []) if (d.device === device) for (const i of d.irqs) n += i.signalled;
+  return n;
+}
+
+/**
+ * Interrupts taken from the device's lines (the /proc/interrupts counts of the GIC IDs in
+ * its device-tree `interrupts`, SPI N = GIC ID 32 + N).
+ */
+export function deviceInterrupts(system: System, device: string): number {
+  const [addr, name] = device.split('.');
+  const ids = new Set<number>();
+  const stack = [system.machine.tree.root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    stack.push(...n.children);
+    if (n.name !== name || (n.unitAddress ?? '').toLowerCase() !== (addr ?? '').toLowerCase()) continue;
+    const p = n.props.find((x) => x.name === 'interrupts');
+    const cells: number[] = [];
+    for (const v of p?.value ?? []) if (v.kind === 'cells') for (const c of v.cells) if (typeof c === 'number') cells.push(c);
+    for (let i = 0; i + 2 < cells.length; i += 3) ids.add((cells[i] === 0 ? 32 : 16) + cells[i + 1]!);
+  }
+  let count = 0;
+  for (const line of system.irq.procInterrupts().split('\n')) {
+    const m = /^\s*\d+:\s+(\d+)\s+GIC\s+(\d+)/.exec(line);
+    if (m && ids.has(Number(m[2]))) count += Number(m[1]);
+  }
+  return count;
+}
+
+/** group path given to the program when the device has no IOMMU group (the program then reports "not viable") */
+const NO_GROUP_PATH = '/dev/vfio/0';
+
+export interface Pl330UnicornOptions {
+  profile?: string;
+  board?: string;
+  seed?: number;
+  device?: string;
+  /** the ELF (default: guest-tests/c/build/pl330-vfio-test, built from source when stale) */
+  elf?: string;
+  keepTrace?: boolean;
+  json?: boolean;
+}
+
+/** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
+export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): UnicornRunResult & { passed: boolean } {
+  const device = opts.device ?? DEFAULT_DEVICE;
+  const elf = opts.elf ?? guestBinary('pl330-vfio-test');
+  const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
+    elf,
+    argv0: 'pl330-vfio-test',
+    profile: opts.profile,
+    board: opts.board,
+    seed: opts.seed,
+    keepTrace: opts.keepTrace,
+    bind: device,
+    argsFromBind: (b) => [b?.groupPath ?? NO_GROUP_PATH, device],
+  });
+  return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
+}
+
+/**
+ * The TypeScript pl330-vfio-test on the stub CPU with the same set-up (binding, argv) as
+ * runPl330VfioTestUnicorn: the reference the C port's output is compared with.
+ */
+export function runPl330VfioTestStub(opts: { profile?: string; board?: string; seed?: number; device?: string } = {}): { exitStatus: number | null; stdout: string; interrupts: number; virtualTimeNs: number } {
+  const device = opts.device ?? DEFAULT_DEVICE;
+  const system = new System({ profile: opts.profile ?? 'rfc-v4', board: opts.board, seed: opts.seed ?? 1 });
+  const bind = adminBind(system, device);
+  const { proc, thread } = system.spawn('pl330-vfio-test', (sys: Sys) => pl330VfioTest(sys, { groupPath: bind.groupPath ?? NO_GROUP_PATH, device, abi: '2014' }), { stdio: true });
+  // the device's IRQ state is reset when the program closes it: sample while it runs
+  let signals = 0;
+  system.machine.scheduler.runUntilPredicate(() => {
+    if (thread.exit !== null) return true;
+    signals = Math.max(signals, vfioSignals(system, device));
+    return false;
+  }, { within: 10_000_000_000, maxEvents: 50_000_000 });
+  return { exitStatus: thread.exit?.status ?? null, stdout: proc.stdout, interrupts: signals, virtualTimeNs: system.now };
+}
+
+/**
+ * Human-readable output for the CLI: the program's stdout and stderr as it wrote them, then
+ * the exit line and the run summary (the `--json` form is the result object itself).
+ */
+export function formatUnicornRun(r: UnicornRunResult): string {
+  const out: string[] = [];
+  if (r.stdout) out.push(r.stdout.endsWith('\n') ? r.stdout.slice(0, -1) : r.stdout);
+  if (r.stderr) out.push(...r.stderr.split('\n').filter((l) => l).map((l) => `[stderr] ${l}`));
+  out.push(`--- ${r.exitReport}`);
+  const unknown = Object.entries(r.unknownSyscalls).map(([nr, n]) => `${nr}x${n}`).join(' ') || 'none';
+  out.push(
+    `cpu unicorn, profile ${r.profile}, board ${r.board}, seed ${r.seed}: exit status ${r.exitStatus ?? 'none (time limit)'}, ` +
+      `virtual time ${(r.virtualTimeNs / 1e6).toFixed(3)} ms, ${r.instructions} instructions, ${r.threads} thread(s), ` +
+      `${r.syscalls} syscalls (unknown: ${unknown}), interrupts ${r.interrupts}, trace sha256 ${r.traceSha256}`,
+  );
+  if (r.bind) out.push(...r.bind.transcript.map((l) => `[admin] ${l}`));
+  return out.join('\n') + '\n';
+}
