@@ -5,6 +5,8 @@ import '../scenarios/index.js';
 import { computeMatrix, formatMatrix } from '../scenarios/matrix.js';
 import { getScenario, listScenarios, type ScenarioResult } from '../scenarios/registry.js';
 import { oneLine, readTraceFile, summarizeTrace, summaryLines, toJson, toJunit } from './report.js';
+import { UnicornUnavailableError } from '../../emulator/cpu/unicorn/native.js';
+import { formatUnicornRun, runElf, runPl330VfioTestUnicorn, type UnicornRunResult } from '../unicorn/run.js';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -33,6 +35,9 @@ const RUN_OPTS: Record<string, OptSpec> = {
   json: { type: 'bool', help: 'print one JSON object instead of text' },
   junit: { type: 'string', metavar: 'FILE', help: 'write a JUnit XML report' },
   quiet: { type: 'bool', help: 'print only the summary line' },
+  cpu: { type: 'string', choices: ['stub', 'unicorn'], help: 'CPU backend: stub (TypeScript guest programs, default) or unicorn (ARM machine code)' },
+  elf: { type: 'string', metavar: 'FILE', help: 'with --cpu unicorn: run this static ARM ELF as a process (no scenario name)' },
+  args: { type: 'string', multi: true, metavar: 'ARG', help: 'with --elf: an argument for the program (repeat for more)' },
 };
 
 export function usage(): string {
@@ -41,6 +46,9 @@ export function usage(): string {
 
 usage:
   vfio-arm-emu run <scenario> [options]   run a scenario headless (main job: run pl330-vfio-test)
+  vfio-arm-emu run --cpu unicorn --elf FILE [--args A ...] [--profile P]
+                                          run a static ARM Linux binary against the board and kernel model
+  vfio-arm-emu run pl330-vfio-test --cpu unicorn   the C port of the scenario on the Unicorn backend
   vfio-arm-emu list                       list scenarios
   vfio-arm-emu matrix [--json] [--seed N] the patch-level matrix (every prefix of the series)
   vfio-arm-emu trace summarize <file>     summarise a trace written by run --trace
@@ -124,6 +132,8 @@ function scenarioOptions(opts: Record<string, unknown>): { profile: string; boar
 
 function cmdRun(argv: readonly string[], io: CliIo): number {
   const { positionals, opts } = parseArgs(argv, RUN_OPTS);
+  if (opts['cpu'] === 'unicorn') return cmdRunUnicorn(positionals, opts, io);
+  if (opts['elf'] !== undefined || opts['args'] !== undefined) throw new UsageError('--elf and --args need --cpu unicorn');
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run: missing scenario name' : `run: one scenario at a time (got ${positionals.join(', ')})`);
   const name = positionals[0]!;
   const sc = getScenario(name);
@@ -182,4 +192,35 @@ function cmdTrace(argv: readonly string[], io: CliIo): number {
   }
   io.out([`${file} (${parsed.format})`, ...summarizeTrace(parsed.events)].join('\n') + '\n');
   return 0;
+}
+
+/** run on the Unicorn backend: an ELF given with --elf, or the C port of pl330-vfio-test */
+function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io: CliIo): number {
+  const elf = opts['elf'] as string | undefined;
+  if (elf === undefined && positionals.length === 0) throw new UsageError('run --cpu unicorn: give --elf FILE or the scenario pl330-vfio-test');
+  if (elf !== undefined && positionals.length) throw new UsageError(`run --cpu unicorn --elf: no scenario name expected (got ${positionals.join(', ')})`);
+  if (elf === undefined && (positionals.length !== 1 || positionals[0] !== 'pl330-vfio-test')) {
+    throw new UsageError(`run --cpu unicorn: only pl330-vfio-test has a C port (got ${positionals.join(', ')})`);
+  }
+  for (const k of ['size', 'transfers', 'channel', 'junit']) if (opts[k] !== undefined) throw new UsageError(`--${k} is not available with --cpu unicorn`);
+  const so = scenarioOptions(opts);
+  let r: UnicornRunResult & { passed?: boolean };
+  try {
+    r = elf !== undefined
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined })
+      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined });
+  } catch (e) {
+    if (e instanceof UnicornUnavailableError || (e instanceof Error && /ENOENT|not found|arm-linux-gnueabihf/.test(e.message))) {
+      io.err(`vfio-arm-emu: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (typeof opts['trace'] === 'string') {
+    io.writeFile(opts['trace'], (opts['trace-format'] === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.()) ?? '');
+  }
+  if (opts['json']) io.out(JSON.stringify(r, null, 2) + '\n');
+  else io.out(formatUnicornRun(r));
+  const ok = r.passed ?? r.exitStatus === 0;
+  return ok ? 0 : 1;
 }

@@ -74,6 +74,9 @@ export interface UnicornRunResult {
   kernelLog: string[];
   /** /proc/interrupts at the end of the run */
   procInterrupts: string;
+  /** trace exports (kept only with keepTrace; functions, so JSON output leaves them out) */
+  traceJsonLines?: () => string;
+  tracePerfetto?: () => string;
 }
 
 /** Boot, bind, exec, run. */
@@ -138,6 +141,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     bind,
     kernelLog: system.kernel.log.lines(),
     procInterrupts: system.irq.procInterrupts(),
+    ...(opts.keepTrace ? { traceJsonLines: () => m.tracer.toJsonLines(), tracePerfetto: () => m.tracer.toPerfetto({ elf: opts.elf, profile, board }) } : {}),
   };
 }
 
