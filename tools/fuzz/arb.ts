@@ -174,12 +174,25 @@ const allVfio = Object.values(R) as number[];
 
 /** a file offset: mostly inside a region, on 4/2/1-byte boundaries; sometimes far outside */
 const off: fc.Arbitrary<Off> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ region: fc.constant(0), off: fc.oneof(fc.nat({ max: 0x3ff }).map((n) => n * 4), fc.nat({ max: 0xfff }), fc.constantFrom(0, 4, 0x20, 0xe00, 0xfe0, 0xffc, 0xfff, 0x1000)) }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      region: fc.constant(0),
+      off: fc.oneof(
+        // registers (word-aligned), denser near the start of the region
+        { weight: 6, arbitrary: fc.nat({ max: 0xff }).map((n) => n * 4) },
+        { weight: 3, arbitrary: fc.nat({ max: 0x3ff }).map((n) => n * 4) },
+        { weight: 1, arbitrary: fc.nat({ max: 0xfff }) },
+        // region edges and a few well-known PL330 registers (DSR, INTEN, DBGSTATUS, CR0, periph id, last byte, one past)
+        { weight: 1, arbitrary: fc.constantFrom(0, 0x20, 0xd00, 0xe00, 0xfe0, 0xffc, 0xfff, 0x1000) },
+      ),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ region: fc.nat({ max: 3 }), off: fc.nat({ max: 0x2000 }) }) },
   { weight: 1, arbitrary: fc.constantFrom<Off>({ raw: '0x0' }, { raw: '0x1000' }, { raw: '0x2c0a0000' }, { raw: '0x10000000000' }, { raw: '0x7fffffffffff' }, { raw: '0x80000000' }) },
 );
 
-const count = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(1, 2, 4, 8) }, { weight: 2, arbitrary: fc.nat({ max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(0x1000, 0x2000, 0xffffffff) });
+const count = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(4, 4, 4, 8, 1, 2) }, { weight: 2, arbitrary: fc.nat({ max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(0x1000, 0x2000, 0xffffffff) });
 
 const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1', '/dev/vfio/99', '/dev/vfio', '/dev/null', '/proc/interrupts'];
 

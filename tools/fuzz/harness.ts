@@ -105,6 +105,7 @@ export class Harness {
   private readonly mainline: boolean;
   private readonly ignore: ReadonlySet<string>;
   private step = 0;
+  private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
   private nextPid = 0;
@@ -270,7 +271,8 @@ export class Harness {
   private fail(sig: string, message: string): void {
     const f: Finding = { sig, message, step: this.step };
     this.seen.push(f);
-    if (!this.ignore.has(sig)) throw new FindingError(f);
+    // thrown at the end of the step, once the call's result is in the transcript
+    if (!this.ignore.has(sig) && this.pendingFail === null) this.pendingFail = f;
   }
 
   private cover(kind: FdKind | null, what: string, ret: number): void {
@@ -284,19 +286,18 @@ export class Harness {
 
   /** Execute one call and check every invariant. Throws FindingError. */
   exec(call: Call): void {
-    const s = 'p' in call ? this.slots[call.p % NPROC]! : null;
-    const line = this.opts.transcript ? formatCall(call, s ? (r) => this.resolveFd(call.p % NPROC, r) : undefined) : '';
+    const pi = 'p' in call ? call.p % NPROC : -1;
+    const s = pi >= 0 ? this.slots[pi]! : null;
+    const line = this.opts.transcript ? formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
     let ret: number | string = 0;
     try {
       ret = this.dispatch(call);
     } catch (e) {
-      if (e instanceof FindingError) throw e;
       if (e instanceof GuestTrap && s) {
         // a kernel Oops kills the calling process (the kernel logged it); a user fault too
         ret = e.reason;
-        this.respawn(call.p % NPROC);
+        this.respawn(pi);
         if (e.reason.startsWith('killed by kernel Oops')) {
-          this.record(line, ret);
           const msg = e.reason.slice('killed by kernel Oops: '.length);
           this.fail(oopsSignature(this.site(call), msg), msg);
         }
@@ -309,6 +310,11 @@ export class Harness {
     this.record(line, ret);
     this.checkInvariants();
     this.step++;
+    const f = this.pendingFail;
+    if (f) {
+      this.pendingFail = null;
+      throw new FindingError(f);
+    }
   }
 
   private record(line: string, ret: number | string): void {
@@ -436,7 +442,7 @@ export class Harness {
         // user loads/stores through the mapping (a fault raises SIGSEGV/SIGBUS: the process dies)
         const mem = proc.mm;
         if (c.write) mem.storeU(va, c.width, c.value >>> 0);
-        else mem.loadU(va, c.width);
+        else return mem.loadU(va, c.width);
         return 0;
       }
       case 'eventfd': {
@@ -606,9 +612,15 @@ export class Harness {
     for (const pa of this.everPinned) if (pages.pinCount(pa) !== 0) this.fail('leak-pinned', `page 0x${pa.toString(16)} still pinned (${pages.pinCount(pa)}) after every fd was closed`);
     for (const s of this.slots) if (s.proc.mm.lockedVm !== 0) this.fail('leak-locked-vm', `${s.proc.name}: locked_vm ${s.proc.mm.lockedVm} after exit`);
     const cs = this.sys.vfio.containerStates();
+    const f = this.pendingFail;
+    this.pendingFail = null;
+    if (f) throw new FindingError(f);
     if (cs.length !== 0) this.fail('leak-container', `containers still alive after every fd was closed: ${JSON.stringify(cs.map((c) => ({ id: c.id, groups: c.groups })))}`);
     const g = this.sys.vfio.groupState(this.group);
     if (g && (g.opened || g.containerSet || g.containerUsers !== 0 || g.openDevices.length)) this.fail('leak-group', `group ${this.group} after every fd was closed: ${JSON.stringify(g)}`);
+    const f2 = this.pendingFail;
+    this.pendingFail = null;
+    if (f2) throw new FindingError(f2);
   }
 
   /** syscalls executed so far */
