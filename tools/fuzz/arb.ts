@@ -62,12 +62,14 @@ const iova: fc.Arbitrary<Value> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 40n - 4096n), u64hex(2n ** 52n), u64hex(2n ** 64n - 4096n), u64hex(2n ** 63n), 1, 0x800) },
 );
 const size: fc.Arbitrary<Value> = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: 1, max: 18 }).map((n) => n * PAGE) },
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => n * PAGE) },
+  { weight: 2, arbitrary: fc.integer({ min: 5, max: 18 }).map((n) => n * PAGE) },
   { weight: 2, arbitrary: fc.constantFrom(0, 1, 0x800, 0x1001, 0x100000) },
   { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 32n), u64hex(2n ** 64n - 4096n), 0xfffff000, u64hex(2n ** 52n)) },
 );
 const vaddr: fc.Arbitrary<Value> = fc.oneof(
-  { weight: 8, arbitrary: fc.nat({ max: DMA_PAGES + 1 }).map((n) => ({ dma: n })) },
+  { weight: 6, arbitrary: fc.nat({ max: 7 }).map((n) => ({ dma: n })) },
+  { weight: 2, arbitrary: fc.nat({ max: DMA_PAGES + 1 }).map((n) => ({ dma: n })) },
   { weight: 1, arbitrary: fc.nat({ max: 1 }).map((n) => ({ ro: n })) },
   { weight: 1, arbitrary: fc.constantFrom(0, 0x1000, 0xbffff000, 0xfffff000, u64hex(2n ** 32n), 0x800) },
 );
@@ -166,8 +168,8 @@ function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
 }
 
 const R = VFIO_REQS;
-const containerReqs = [R.VFIO_GET_API_VERSION, R.VFIO_CHECK_EXTENSION, R.VFIO_SET_IOMMU, R.VFIO_IOMMU_GET_INFO, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_UNMAP_DMA];
-const groupReqs = [R.VFIO_GROUP_GET_STATUS, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_GET_DEVICE_FD, R.VFIO_GROUP_GET_DEVICE_FD];
+const containerReqs = [R.VFIO_GET_API_VERSION, R.VFIO_CHECK_EXTENSION, R.VFIO_SET_IOMMU, R.VFIO_IOMMU_GET_INFO, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_UNMAP_DMA, R.VFIO_IOMMU_UNMAP_DMA];
+const groupReqs = [R.VFIO_GROUP_GET_STATUS, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_GET_DEVICE_FD, R.VFIO_GROUP_GET_DEVICE_FD];
 const deviceReqs = [R.VFIO_DEVICE_GET_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_IRQ_INFO, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_RESET];
 const unknownReqs = [0x3b63, 0x3b73, 0x3b74, 0x5421, 0x5451, 0xc0103b6c, 0x40043b68, 0];
 const allVfio = Object.values(R) as number[];
@@ -192,7 +194,19 @@ const off: fc.Arbitrary<Off> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<Off>({ raw: '0x0' }, { raw: '0x1000' }, { raw: '0x2c0a0000' }, { raw: '0x10000000000' }, { raw: '0x7fffffffffff' }, { raw: '0x80000000' }) },
 );
 
-const count = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(4, 4, 4, 8, 1, 2) }, { weight: 2, arbitrary: fc.nat({ max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(0x1000, 0x2000, 0xffffffff) });
+/** mmap offsets: page-aligned region starts mostly */
+const mmapOff: fc.Arbitrary<Off> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ region: fc.constant(0), off: fc.constantFrom(0, 0, 0x1000, 0x800) }) },
+  { weight: 1, arbitrary: off },
+);
+
+const count = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(4, 4, 4, 8, 1, 2) },
+  { weight: 2, arbitrary: fc.nat({ max: 64 }) },
+  // bulk reads of a register block, up to the whole region and past it
+  { weight: 3, arbitrary: fc.constantFrom(0x40, 0x100, 0x400, 0x800, 0x1000, 0x1001) },
+  { weight: 1, arbitrary: fc.constantFrom(0x2000, 0xffffffff) },
+);
 
 const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1', '/dev/vfio/99', '/dev/vfio', '/dev/null', '/proc/interrupts'];
 
@@ -209,7 +223,7 @@ export function callArb(): fc.Arbitrary<Call> {
     { weight: 1, arbitrary: ioctlOn('any', [...unknownReqs, ...allVfio]) },
     { weight: 4, arbitrary: fc.record({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },

@@ -88,7 +88,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let done = 0;
   let round = 0;
   const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 24 });
-  const arb = fc.tuple(fc.oneof({ weight: 2, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
+  const arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);
     let counted = 0;
