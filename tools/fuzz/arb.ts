@@ -14,16 +14,18 @@ export const DMA_PAGES = 16;
 const u32edge = fc.constantFrom(0, 1, 2, 3, 4, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x1000, 0x10000);
 const u32 = fc.oneof({ weight: 3, arbitrary: u32edge }, { weight: 1, arbitrary: fc.nat({ max: 0xffffffff }) });
 
-const pid = fc.nat({ max: NPROC - 1 });
+/** the calling process: mostly P0 (which the set-up prefix equips), sometimes the others */
+const pid = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: NPROC - 1 }) });
 
 const ptr: fc.Arbitrary<PtrKind> = fc.oneof(
-  { weight: 20, arbitrary: fc.constant<PtrKind>('ok') },
+  { weight: 12, arbitrary: fc.constant<PtrKind>('ok') },
   { weight: 1, arbitrary: fc.constantFrom<PtrKind>('null', 'unmapped', 'ro', 'tail') },
 );
 
 export function fdRef(kind: FdKind): fc.Arbitrary<FdRef> {
   return fc.oneof(
-    { weight: 12, arbitrary: fc.record({ k: fc.constant(kind), i: fc.nat({ max: 2 }) }) },
+    { weight: 8, arbitrary: fc.record({ k: fc.constant(kind), i: fc.constant(0) }) },
+    { weight: 4, arbitrary: fc.record({ k: fc.constant(kind), i: fc.nat({ max: 2 }) }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constantFrom<FdKind>('container', 'group', 'device', 'eventfd', 'any'), i: fc.nat({ max: 3 }) }) },
     { weight: 1, arbitrary: fc.record({ raw: fc.constantFrom(-1, 0, 1, 2, 3, 7, 63, 1023, 1024, 0x7fffffff) }) },
   );
@@ -32,9 +34,9 @@ export function fdRef(kind: FdKind): fc.Arbitrary<FdRef> {
 /** argsz around minsz */
 function argsz(minsz: number): fc.Arbitrary<number> {
   return fc.oneof(
-    { weight: 10, arbitrary: fc.constant(minsz) },
+    { weight: 8, arbitrary: fc.constant(minsz) },
     { weight: 3, arbitrary: fc.integer({ min: Math.max(0, minsz - 8), max: minsz + 16 }) },
-    { weight: 1, arbitrary: fc.constantFrom(0, 0xffffffff, 0x80000000, 4096) },
+    { weight: 2, arbitrary: fc.constantFrom(0, minsz - 1, minsz - 4, 0xffffffff, 0x80000000, 4096) },
   );
 }
 
@@ -75,7 +77,7 @@ const vaddr: fc.Arbitrary<Value> = fc.oneof(
 );
 
 // mapping flags: READ, WRITE, bit 2 (EXEC in the series, VADDR in mainline)
-const mapFlags = flags([1, 2, 4]);
+const mapFlags = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(3, 3, 1, 2) }, { weight: 3, arbitrary: flags([1, 2, 4]) });
 
 function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
   const minsz = STRUCTS[type].minsz;
@@ -168,9 +170,9 @@ function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
 }
 
 const R = VFIO_REQS;
-const containerReqs = [R.VFIO_GET_API_VERSION, R.VFIO_CHECK_EXTENSION, R.VFIO_SET_IOMMU, R.VFIO_IOMMU_GET_INFO, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_UNMAP_DMA, R.VFIO_IOMMU_UNMAP_DMA];
-const groupReqs = [R.VFIO_GROUP_GET_STATUS, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_GET_DEVICE_FD, R.VFIO_GROUP_GET_DEVICE_FD];
-const deviceReqs = [R.VFIO_DEVICE_GET_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_IRQ_INFO, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_RESET];
+const containerReqs = [R.VFIO_GET_API_VERSION, R.VFIO_CHECK_EXTENSION, R.VFIO_SET_IOMMU, R.VFIO_IOMMU_GET_INFO, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_UNMAP_DMA, R.VFIO_IOMMU_UNMAP_DMA, 0x3b7f];
+const groupReqs = [R.VFIO_GROUP_GET_STATUS, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_GET_DEVICE_FD, R.VFIO_GROUP_GET_DEVICE_FD, 0x3b63];
+const deviceReqs = [R.VFIO_DEVICE_GET_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_IRQ_INFO, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_RESET, 0x3b74];
 const unknownReqs = [0x3b63, 0x3b73, 0x3b74, 0x5421, 0x5451, 0xc0103b6c, 0x40043b68, 0];
 const allVfio = Object.values(R) as number[];
 
@@ -181,7 +183,8 @@ const off: fc.Arbitrary<Off> = fc.oneof(
     arbitrary: fc.record({
       region: fc.constant(0),
       off: fc.oneof(
-        // registers (word-aligned), denser near the start of the region
+        // the start of the region, then registers (word-aligned), denser near the start
+        { weight: 2, arbitrary: fc.constant(0) },
         { weight: 6, arbitrary: fc.nat({ max: 0xff }).map((n) => n * 4) },
         { weight: 3, arbitrary: fc.nat({ max: 0x3ff }).map((n) => n * 4) },
         { weight: 1, arbitrary: fc.nat({ max: 0xfff }) },
@@ -219,9 +222,9 @@ export function callArb(): fc.Arbitrary<Call> {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('group') }) },
     { weight: 9, arbitrary: ioctlOn('container', containerReqs) },
     { weight: 9, arbitrary: ioctlOn('group', groupReqs) },
-    { weight: 8, arbitrary: ioctlOn('device', deviceReqs) },
+    { weight: 12, arbitrary: ioctlOn('device', deviceReqs) },
     { weight: 1, arbitrary: ioctlOn('any', [...unknownReqs, ...allVfio]) },
-    { weight: 4, arbitrary: fc.record({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
+    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
