@@ -9,6 +9,7 @@ import { coverageRows, FINDING_FORMAT, runFuzzCommand, type FindingFile } from '
 import { runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
+import { fuzzRateDetail } from './bench.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 
 /** the fixed budget of the acceptance tests: same seed and runs for both profiles */
@@ -224,5 +225,15 @@ describe('CLI', () => {
       expect(two).toEqual(one);
       expect(readFileSync(join(dir, `fuzz-worker-${process.pid}.js`), 'utf8').length).toBeGreaterThan(1000);
     });
+  });
+});
+
+describe('bench', () => {
+  it('fuzzRateDetail reports syscalls and runs per second', () => {
+    const r = fuzzRateDetail(4);
+    expect(r.runs).toBe(4);
+    expect(r.execs).toBeGreaterThan(4 * 5);
+    expect(r.execsPerSec).toBeGreaterThan(0);
+    expect(r.execsPerSec).toBeCloseTo(r.execs / (r.ms / 1000), 6);
   });
 });
