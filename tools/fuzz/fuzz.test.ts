@@ -174,9 +174,9 @@ describe('CLI', () => {
 
   it('a campaign writes replayable finding files and a coverage summary; shards merge to the whole', () => {
     const io = fakeIo();
-    const code = runFuzzCommand(['--profile', 'rfc-v4', '--runs', '20', '--out', 'out', '--json'], io, { mkdir: () => {} });
+    const code = runFuzzCommand(['--profile', 'rfc-v4', '--runs', '10', '--out', 'out', '--json'], io, { mkdir: () => {} });
     const whole = JSON.parse(io.stdout) as { runs: number; execs: number; findings: { sig: string; file: string }[]; coverage: { fd: string; call: string; ok: boolean; errors: string[] }[] };
-    expect(whole.runs).toBe(20);
+    expect(whole.runs).toBe(10);
     expect(whole.findings.length).toBeGreaterThan(0);
     expect(code).toBe(1);
     for (const f of whole.findings) {
