@@ -1,0 +1,278 @@
+/**
+ * Structure-aware fast-check arbitraries for VFIO syscall programs: every ioctl argument
+ * struct with argsz around minsz, known flag combinations plus unknown bits, indexes in and
+ * out of range (huge ones too), eventfd payloads, device names, IOVA/vaddr/size edge values,
+ * raw garbage, and calls across several processes.
+ */
+import fc from 'fast-check';
+import { STRUCTS, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
+
+export const NPROC = 3;
+/** pages of each process's DMA area */
+export const DMA_PAGES = 16;
+
+const u32edge = fc.constantFrom(0, 1, 2, 3, 4, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x1000, 0x10000);
+const u32 = fc.oneof({ weight: 3, arbitrary: u32edge }, { weight: 1, arbitrary: fc.nat({ max: 0xffffffff }) });
+
+/** the calling process: mostly P0 (which the set-up prefix equips), sometimes the others */
+const pid = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: NPROC - 1 }) });
+
+const ptr: fc.Arbitrary<PtrKind> = fc.oneof(
+  { weight: 12, arbitrary: fc.constant<PtrKind>('ok') },
+  { weight: 1, arbitrary: fc.constantFrom<PtrKind>('null', 'unmapped', 'ro', 'tail') },
+);
+
+export function fdRef(kind: FdKind): fc.Arbitrary<FdRef> {
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.record({ k: fc.constant(kind), i: fc.constant(0) }) },
+    { weight: 4, arbitrary: fc.record({ k: fc.constant(kind), i: fc.nat({ max: 2 }) }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constantFrom<FdKind>('container', 'group', 'device', 'eventfd', 'any'), i: fc.nat({ max: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ raw: fc.constantFrom(-1, 0, 1, 2, 3, 7, 63, 1023, 1024, 0x7fffffff) }) },
+  );
+}
+
+/** argsz around minsz */
+function argsz(minsz: number): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.constant(minsz) },
+    { weight: 3, arbitrary: fc.integer({ min: Math.max(0, minsz - 8), max: minsz + 16 }) },
+    { weight: 2, arbitrary: fc.constantFrom(0, minsz - 1, minsz - 4, 0xffffffff, 0x80000000, 4096) },
+  );
+}
+
+function flags(known: number[]): fc.Arbitrary<number> {
+  const combos = fc.subarray(known).map((a) => a.reduce((x, y) => x | y, 0));
+  return fc.oneof(
+    { weight: 8, arbitrary: combos },
+    { weight: 1, arbitrary: fc.tuple(combos, fc.integer({ min: 0, max: 31 })).map(([f, b]) => (f | (1 << b)) >>> 0) },
+    { weight: 1, arbitrary: u32 },
+  );
+}
+
+const index = fc.oneof(
+  { weight: 6, arbitrary: fc.nat({ max: 6 }) },
+  { weight: 2, arbitrary: fc.constantFrom(8, 16, 64, 170, 171, 256, 0x1000, 0x10000) },
+  { weight: 2, arbitrary: fc.constantFrom(0x7fffffff, 0x80000000, 0xffffffff, 0x0aaaaaab, 0x40000000) },
+  { weight: 1, arbitrary: fc.nat({ max: 0xffffffff }) },
+);
+
+const PAGE = 4096;
+const u64hex = (x: bigint): string => '0x' + x.toString(16);
+const iova: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 8, arbitrary: fc.nat({ max: 24 }).map((n) => n * PAGE) },
+  { weight: 2, arbitrary: fc.constantFrom(0x100000, 0x1000000, 0x80000000, 0xfffff000, 0x100000000) },
+  { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 40n - 4096n), u64hex(2n ** 52n), u64hex(2n ** 64n - 4096n), u64hex(2n ** 63n), 1, 0x800) },
+);
+const size: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => n * PAGE) },
+  { weight: 2, arbitrary: fc.integer({ min: 5, max: 18 }).map((n) => n * PAGE) },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, 0x800, 0x1001, 0x100000) },
+  { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 32n), u64hex(2n ** 64n - 4096n), 0xfffff000, u64hex(2n ** 52n)) },
+);
+const vaddr: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 6, arbitrary: fc.nat({ max: 7 }).map((n) => ({ dma: n })) },
+  { weight: 2, arbitrary: fc.nat({ max: DMA_PAGES + 1 }).map((n) => ({ dma: n })) },
+  { weight: 1, arbitrary: fc.nat({ max: 1 }).map((n) => ({ ro: n })) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 0x1000, 0xbffff000, 0xfffff000, u64hex(2n ** 32n), 0x800) },
+);
+
+// mapping flags: READ, WRITE, bit 2 (EXEC in the series, VADDR in mainline)
+const mapFlags = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(3, 3, 1, 2) }, { weight: 3, arbitrary: flags([1, 2, 4]) });
+
+function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
+  const minsz = STRUCTS[type].minsz;
+  return fc
+    .record({ argsz: argsz(minsz), rest: fc.record(fields), tail: tail ?? fc.constant(undefined), ptr })
+    .map(({ argsz: a, rest, tail: t, ptr: p }) => {
+      const arg: IoctlArg = { t: 'struct', type, fields: { argsz: a, ...rest }, ptr: p };
+      if (t && t.length) arg.tail = t;
+      return arg;
+    });
+}
+
+const EFD_DATA = 1 << 2;
+const irqSetFlags = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(1, 2, 4), fc.constantFrom(8, 16, 32)).map(([d, a]) => d | a) },
+  { weight: 2, arbitrary: flags([1, 2, 4, 8, 16, 32]) },
+);
+
+const irqSet: fc.Arbitrary<IoctlArg> = fc
+  .record({
+    argsz: argsz(20),
+    flags: irqSetFlags,
+    index: fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 5 }) }, { weight: 1, arbitrary: index }),
+    start: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 }),
+    count: fc.oneof({ weight: 8, arbitrary: fc.nat({ max: 1 }) }, { weight: 1, arbitrary: u32 }),
+    efd: fdRef('eventfd'),
+    word: fc.oneof(fc.constantFrom(0, 1, 2, 0xff, -1), u32),
+    ptr,
+  })
+  .map((r) => {
+    const data: Value = (r.flags & EFD_DATA) !== 0 && r.word !== -1 ? { fd: r.efd } : r.word;
+    return {
+      t: 'struct',
+      type: 'vfio_irq_set',
+      fields: { argsz: r.argsz === 20 ? 24 : r.argsz, flags: r.flags, index: r.index, start: r.start, count: r.count },
+      tail: [data],
+      ptr: r.ptr,
+    } satisfies IoctlArg;
+  });
+
+const deviceName = fc.oneof(
+  { weight: 10, arbitrary: fc.constantFrom('2c0a0000.dma') },
+  { weight: 2, arbitrary: fc.constantFrom('2c0b0000.dma', '2c0c0000.irq', '', 'dma', '2c0a0000.dma ', '2C0A0000.DMA', '2c0a0000.dma\n') },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+);
+
+const garbage = fc.array(fc.nat({ max: 255 }), { minLength: 0, maxLength: 48 });
+
+/** arbitrary ioctl argument for each request (a few requests get another request's struct, by design) */
+function argFor(req: number): fc.Arbitrary<IoctlArg> {
+  const R = VFIO_REQS;
+  switch (req) {
+    case R.VFIO_CHECK_EXTENSION:
+    case R.VFIO_SET_IOMMU:
+      return fc.record({ t: fc.constant('int' as const), v: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(1, 3) }, { weight: 2, arbitrary: fc.constantFrom(0, 2, 4, 8, 9, 10) }, { weight: 1, arbitrary: u32 }) });
+    case R.VFIO_GROUP_GET_STATUS:
+      return struct('vfio_group_status', { flags: flags([1, 2]) });
+    case R.VFIO_GROUP_SET_CONTAINER:
+      return fc.record({
+        t: fc.constant('struct' as const),
+        type: fc.constant('int32' as const),
+        fields: fc.record({ v: fc.oneof({ weight: 8, arbitrary: fdRef('container').map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0x7fffffff, -2147483648) }) }),
+        ptr,
+      });
+    case R.VFIO_GROUP_GET_DEVICE_FD:
+      return fc.record({ t: fc.constant('str' as const), s: deviceName, nul: fc.oneof({ weight: 15, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), ptr });
+    case R.VFIO_DEVICE_GET_INFO:
+      return struct('vfio_device_info', { flags: u32, num_regions: u32, num_irqs: u32 });
+    case R.VFIO_DEVICE_GET_REGION_INFO:
+      return struct('vfio_region_info', { flags: u32, index, resv: fc.constant(0), size: fc.constant(0), offset: fc.constant(0) });
+    case R.VFIO_DEVICE_GET_IRQ_INFO:
+      return struct('vfio_irq_info', { flags: u32, index, count: fc.constant(0) });
+    case R.VFIO_DEVICE_SET_IRQS:
+      return irqSet;
+    case R.VFIO_IOMMU_GET_INFO:
+      return struct('vfio_iommu_type1_info', { flags: u32, iova_pgsizes: fc.constant(0) });
+    case R.VFIO_IOMMU_MAP_DMA:
+      return struct('vfio_iommu_type1_dma_map', { flags: mapFlags, vaddr, iova, size });
+    case R.VFIO_IOMMU_UNMAP_DMA:
+      return struct('vfio_iommu_type1_dma_unmap', { flags: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 }), iova, size });
+    default:
+      return fc.oneof(fc.record({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), fc.record({ t: fc.constant('bytes' as const), b: garbage, ptr }));
+  }
+}
+
+function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
+  return fc.constantFrom(...reqs).chain((req) =>
+    fc.record({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) }),
+  );
+}
+
+const R = VFIO_REQS;
+const containerReqs = [R.VFIO_GET_API_VERSION, R.VFIO_CHECK_EXTENSION, R.VFIO_SET_IOMMU, R.VFIO_IOMMU_GET_INFO, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_MAP_DMA, R.VFIO_IOMMU_UNMAP_DMA, R.VFIO_IOMMU_UNMAP_DMA, 0x3b7f];
+const groupReqs = [R.VFIO_GROUP_GET_STATUS, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_SET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_UNSET_CONTAINER, R.VFIO_GROUP_GET_DEVICE_FD, R.VFIO_GROUP_GET_DEVICE_FD, 0x3b63];
+const deviceReqs = [R.VFIO_DEVICE_GET_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_REGION_INFO, R.VFIO_DEVICE_GET_IRQ_INFO, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_SET_IRQS, R.VFIO_DEVICE_RESET, 0x3b74];
+const unknownReqs = [0x3b63, 0x3b73, 0x3b74, 0x5421, 0x5451, 0xc0103b6c, 0x40043b68, 0];
+const allVfio = Object.values(R) as number[];
+
+/** a file offset: mostly inside a region, on 4/2/1-byte boundaries; sometimes far outside */
+const off: fc.Arbitrary<Off> = fc.oneof(
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      region: fc.constant(0),
+      off: fc.oneof(
+        // the start of the region, then registers (word-aligned), denser near the start
+        { weight: 2, arbitrary: fc.constant(0) },
+        { weight: 6, arbitrary: fc.nat({ max: 0xff }).map((n) => n * 4) },
+        { weight: 3, arbitrary: fc.nat({ max: 0x3ff }).map((n) => n * 4) },
+        { weight: 1, arbitrary: fc.nat({ max: 0xfff }) },
+        // region edges and a few well-known PL330 registers (DSR, INTEN, DBGSTATUS, CR0, periph id, last byte, one past)
+        { weight: 1, arbitrary: fc.constantFrom(0, 0x20, 0xd00, 0xe00, 0xfe0, 0xffc, 0xfff, 0x1000) },
+      ),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ region: fc.nat({ max: 3 }), off: fc.nat({ max: 0x2000 }) }) },
+  { weight: 1, arbitrary: fc.constantFrom<Off>({ raw: '0x0' }, { raw: '0x1000' }, { raw: '0x2c0a0000' }, { raw: '0x10000000000' }, { raw: '0x7fffffffffff' }, { raw: '0x80000000' }) },
+);
+
+/** mmap offsets: page-aligned region starts mostly */
+const mmapOff: fc.Arbitrary<Off> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ region: fc.constant(0), off: fc.constantFrom(0, 0, 0x1000, 0x800) }) },
+  { weight: 1, arbitrary: off },
+);
+
+const count = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(4, 4, 4, 8, 1, 2) },
+  { weight: 2, arbitrary: fc.nat({ max: 64 }) },
+  // bulk reads of a register block, up to the whole region and past it
+  { weight: 3, arbitrary: fc.constantFrom(0x40, 0x100, 0x400, 0x800, 0x1000, 0x1001) },
+  { weight: 1, arbitrary: fc.constantFrom(0x2000, 0xffffffff) },
+);
+
+const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1', '/dev/vfio/99', '/dev/vfio', '/dev/null', '/proc/interrupts'];
+
+/** every kind of call, with weights that favour the VFIO state machine */
+export function callArb(): fc.Arbitrary<Call> {
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom(...PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o4002, 0o2000002, 0o40000) }) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('any') }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('device') }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('group') }) },
+    { weight: 9, arbitrary: ioctlOn('container', containerReqs) },
+    { weight: 9, arbitrary: ioctlOn('group', groupReqs) },
+    { weight: 12, arbitrary: ioctlOn('device', deviceReqs) },
+    { weight: 1, arbitrary: ioctlOn('any', [...unknownReqs, ...allVfio]) },
+    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff') }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fdRef('any'), { minLength: 1, maxLength: 3 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('run' as const), ns: fc.constantFrom(1000, 100_000, 1_000_000) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), p: pid }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('echo' as const),
+        p: pid,
+        path: fc.constantFrom(
+          '/sys/bus/platform/drivers/vfio-platform/unbind',
+          '/sys/bus/platform/drivers/vfio-platform/vfio_bind',
+          '/sys/bus/platform/drivers_probe',
+          '/sys/bus/platform/devices/2c0a0000.dma/driver_override',
+        ),
+        value: fc.constantFrom('2c0a0000.dma', '2c0b0000.dma', 'nonexistent', ''),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('raw' as const),
+        p: pid,
+        nr: fc.oneof(fc.constantFrom(3, 4, 6, 19, 54, 91, 125, 168, 180, 181, 192, 217, 351, 356), fc.nat({ max: 500 })),
+        args: fc.array(u32, { minLength: 6, maxLength: 6 }),
+      }),
+    },
+  );
+}
+
+/** A short "happy path" prefix generator: opens container + group, attaches, sets the IOMMU, gets the device. */
+export const SETUP_PREFIX: Call[] = [
+  { op: 'open', p: 0, path: '/dev/vfio/vfio', flags: 2 },
+  { op: 'open', p: 0, path: '/dev/vfio/0', flags: 2 },
+  { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_SET_CONTAINER, arg: { t: 'struct', type: 'int32', fields: { v: { fd: { k: 'container', i: 0 } } }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v: 1 } },
+  { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD, arg: { t: 'str', s: '2c0a0000.dma', nul: true, ptr: 'ok' } },
+];
+
+/**
+ * A program: with probability 1/2 it starts from the happy-path prefix (so deep device
+ * states are reached quickly), then random calls.
+ */
+export function programArb(maxCalls = 24): fc.Arbitrary<Call[]> {
+  return fc.tuple(fc.nat({ max: SETUP_PREFIX.length }), fc.array(callArb(), { minLength: 1, maxLength: maxCalls })).map(([n, rest]) => [...SETUP_PREFIX.slice(0, n), ...rest]);
+}

@@ -1,0 +1,289 @@
+/**
+ * `vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time SECONDS] [--json] [--out DIR]
+ *                    [--replay FILE] [--jobs N] [--shard i/n] [--no-suppress]`
+ *
+ * Synchronous like the rest of the CLI: with --jobs the main thread blocks in Atomics.wait
+ * and drains the workers' ports with receiveMessageOnPort (no event loop needed).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { formatOptions, parseArgs, UsageError, type OptSpec } from '../cli/args.js';
+import type { CliIo } from '../cli/main.js';
+import { runProgram, type FindingReport } from './engine.js';
+import { DEFAULT_SUPPRESSIONS } from './harness.js';
+import { FD_IOCTLS, type Call } from './program.js';
+import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
+import type { WorkerJob, WorkerMsg } from './worker.js';
+
+export const FUZZ_OPTS: Record<string, OptSpec> = {
+  profile: { type: 'string', metavar: 'P', help: 'kernel profile: rfc-v4 (default), mainline, baseline, patches:<list>' },
+  seed: { type: 'int', min: 0, help: 'campaign seed (default 1)' },
+  runs: { type: 'int', min: 1, help: 'fast-check runs, one booted system each (default 200)' },
+  time: { type: 'int', min: 1, metavar: 'SECONDS', help: 'run slices until this much host time has passed (instead of --runs)' },
+  json: { type: 'bool', help: 'print one JSON object' },
+  out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },
+  replay: { type: 'string', metavar: 'FILE', help: 'replay one finding file and print its calls as C' },
+  jobs: { type: 'int', min: 1, help: 'worker threads (default 1)' },
+  shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
+  'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
+};
+
+export function fuzzUsage(): string {
+  return `usage: vfio-arm-emu fuzz [options]\n\n${formatOptions(FUZZ_OPTS)}\n\nexit status: 0 no finding (replay: the finding no longer reproduces), 1 findings (replay: reproduced), 2 usage error.\ndocs: docs/FUZZING.md\n`;
+}
+
+export interface FuzzHost {
+  mkdir?: (dir: string) => void;
+  /** the bundled worker (default: fuzz-worker.js next to this module, when it exists) */
+  workerFile?: string | null;
+  /** host clock in ms (tests) */
+  now?: () => number;
+}
+
+export const FINDING_FORMAT = 'vfio-arm-emu-fuzz-finding';
+
+export interface FindingFile {
+  format: typeof FINDING_FORMAT;
+  version: 1;
+  profile: string;
+  sig: string;
+  message: string;
+  seed: number;
+  program: Call[];
+  /** C-like transcript of the shrunk program when it was found */
+  transcript: { line: string; ret: string }[];
+}
+
+function defaultWorkerFile(): string | null {
+  try {
+    const p = fileURLToPath(new URL('./fuzz-worker.js', import.meta.url));
+    return existsSync(p) ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHost = {}): number {
+  const { positionals, opts } = parseArgs(argv, FUZZ_OPTS);
+  if (positionals.length) throw new UsageError(`fuzz: unexpected argument '${positionals[0]}'`);
+  if (opts.replay !== undefined) {
+    for (const k of ['runs', 'time', 'jobs', 'shard', 'seed']) if (opts[k] !== undefined) throw new UsageError(`fuzz: --replay cannot be combined with --${k}`);
+    return replay(String(opts.replay), io, Boolean(opts.json));
+  }
+  if (opts.runs !== undefined && opts.time !== undefined) throw new UsageError('fuzz: give --runs or --time, not both');
+  const profile = String(opts.profile ?? 'rfc-v4');
+  const seed = Number(opts.seed ?? 1);
+  const runs = Number(opts.runs ?? 200);
+  const jobs = Number(opts.jobs ?? 1);
+  const timeMs = opts.time !== undefined ? Number(opts.time) * 1000 : undefined;
+  let shard = { i: 0, n: 1 };
+  if (opts.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(String(opts.shard));
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`fuzz: --shard needs i/n with 0 <= i < n, got '${String(opts.shard)}'`);
+    shard = { i: Number(m[1]), n: Number(m[2]) };
+  }
+  // validate the profile before any work (a bad name is a usage error)
+  try {
+    runProgram(profile, []);
+  } catch (e) {
+    throw new UsageError(`fuzz: ${(e as Error).message}`);
+  }
+  const suppress = opts['no-suppress'] ? [] : [...DEFAULT_SUPPRESSIONS];
+  const now = host.now ?? ((): number => performance.now());
+  const t0 = now();
+  const total = timeMs === undefined ? sliceCount(runs) : Number.MAX_SAFE_INTEGER;
+  const mine = timeMs === undefined ? shardSlices(total, shard) : [];
+  const plannedRuns = mine.reduce((a, k) => a + sliceRuns(runs, k), 0);
+  const progress = new Progress(io, timeMs === undefined ? plannedRuns : 0, timeMs);
+  const parts: SliceResult[] = [];
+  const onSlice = (s: SliceResult): void => {
+    parts.push(s);
+    progress.update(s.result.runs, s.result.findings.length, now() - t0);
+  };
+  const workerFile = host.workerFile === undefined ? defaultWorkerFile() : host.workerFile;
+  if (jobs > 1 && workerFile) {
+    runWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress }, onSlice);
+  } else {
+    // in-process (also the fallback when running from source, where no bundled worker exists)
+    if (jobs > 1 && !opts.json) io.err('fuzz: no bundled worker (dist/fuzz-worker.js): running the slices in-process\n');
+    if (timeMs === undefined) for (const k of mine) onSlice(runSlice(profile, seed, k, sliceRuns(runs, k), suppress));
+    else for (let k = shard.i; now() - t0 < timeMs; k += shard.n) onSlice(runSlice(profile, seed, k, SLICE_RUNS, suppress));
+  }
+  progress.end();
+  const merged = mergeSlices(profile, seed, parts);
+  const elapsed = now() - t0;
+  const outDir = String(opts.out ?? 'fuzz-findings');
+  const files: string[] = [];
+  if (merged.findings.length) {
+    (host.mkdir ?? ((d: string) => mkdirSync(d, { recursive: true })))(outDir);
+    for (const f of merged.findings) {
+      const file = `${outDir}/${profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
+      io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
+      files.push(file);
+    }
+  }
+  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs)) + '\n');
+  else io.out(summaryText(merged, elapsed, files, shard, jobs));
+  return merged.findings.length ? 1 : 0;
+}
+
+function toFile(f: FindingReport): FindingFile {
+  return { format: FINDING_FORMAT, version: 1, profile: f.profile, sig: f.sig, message: f.message, seed: f.seed, program: f.program, transcript: f.transcript };
+}
+
+function replay(path: string, io: CliIo, json: boolean): number {
+  let file: FindingFile;
+  try {
+    file = JSON.parse(io.readFile(path)) as FindingFile;
+  } catch (e) {
+    throw new UsageError(`fuzz: cannot read finding file '${path}': ${(e as Error).message}`);
+  }
+  if (file.format !== FINDING_FORMAT || !Array.isArray(file.program)) throw new UsageError(`fuzz: '${path}' is not a fuzz finding file`);
+  const { finding, harness } = runProgram(file.profile, file.program, { transcript: true });
+  const same = finding !== null && finding.sig === file.sig;
+  if (json) {
+    io.out(JSON.stringify({ file: path, profile: file.profile, expected: file.sig, reproduced: same, finding, calls: harness.transcript }) + '\n');
+  } else {
+    io.out(`/* replay of ${path}: profile ${file.profile}, expected ${file.sig} */\n`);
+    for (const t of harness.transcript) io.out(`${t.line}  /* = ${t.ret} */\n`);
+    if (finding) io.out(`\n${same ? 'REPRODUCED' : 'DIFFERENT FINDING'}: ${finding.sig}\n  ${finding.message}\n`);
+    else io.out(`\nnot reproduced: the program ran clean on ${file.profile}\n`);
+  }
+  return finding ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ workers
+
+interface WorkerPlan {
+  workerFile: string;
+  jobs: number;
+  profile: string;
+  seed: number;
+  runs: number;
+  mine: number[];
+  shard: { i: number; n: number };
+  timeMs: number | undefined;
+  suppress: string[];
+}
+
+function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
+  const signal = new SharedArrayBuffer(4);
+  const sig = new Int32Array(signal);
+  const ports = [];
+  const workers: Worker[] = [];
+  for (let j = 0; j < p.jobs; j++) {
+    const { port1, port2 } = new MessageChannel();
+    const job: WorkerJob = {
+      profile: p.profile,
+      seed: p.seed,
+      runs: p.runs,
+      slices: p.mine.filter((_, idx) => idx % p.jobs === j),
+      time: p.timeMs === undefined ? undefined : { first: p.shard.i + j * p.shard.n, stride: p.shard.n * p.jobs, ms: p.timeMs },
+      suppress: p.suppress,
+      port: port2,
+      signal,
+    };
+    workers.push(new Worker(p.workerFile, { workerData: job, transferList: [port2] }));
+    ports.push(port1);
+  }
+  let live = p.jobs;
+  let seen = 0;
+  let error: string | null = null;
+  while (live > 0) {
+    Atomics.wait(sig, 0, seen, 1000);
+    seen = Atomics.load(sig, 0);
+    for (const port of ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const msg = m.message as WorkerMsg;
+        if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result });
+        else if (msg.type === 'done') live--;
+        else {
+          error = msg.message;
+          live--;
+        }
+      }
+    }
+  }
+  for (const w of workers) void w.terminate();
+  for (const port of ports) port.close();
+  if (error) throw new Error(`fuzz worker failed: ${error}`);
+}
+
+// ------------------------------------------------------------------ output
+
+class Progress {
+  private runs = 0;
+  private findings = 0;
+  private lastPct = -1;
+  constructor(
+    private readonly io: CliIo,
+    private readonly total: number,
+    private readonly timeMs: number | undefined,
+  ) {}
+  update(runs: number, findings: number, elapsed: number): void {
+    this.runs += runs;
+    this.findings += findings;
+    const frac = this.timeMs !== undefined ? Math.min(1, elapsed / this.timeMs) : this.total ? this.runs / this.total : 1;
+    const pct = Math.floor(frac * 100);
+    if (this.io.isTTY) {
+      const w = 30;
+      const bar = '#'.repeat(Math.round(frac * w)).padEnd(w, '.');
+      this.io.err(`\r[${bar}] ${pct}% ${this.runs} runs, ${this.findings} findings`);
+    } else if (pct >= this.lastPct + 10 || pct === 100) {
+      this.lastPct = pct;
+      this.io.err(`fuzz: ${pct}% (${this.runs} runs, ${this.findings} findings so far)\n`);
+    }
+  }
+  end(): void {
+    if (this.io.isTTY) this.io.err('\n');
+  }
+}
+
+/** the ioctl x result table: one row per ioctl of the container, group and device fds */
+export function coverageRows(cov: Record<string, string[]>): { fd: string; call: string; ok: boolean; errors: string[] }[] {
+  const rows = [];
+  for (const fd of ['container', 'group', 'device'] as const) {
+    for (const call of FD_IOCTLS[fd]) {
+      const r = cov[`${fd}:${call}`] ?? [];
+      rows.push({ fd, call, ok: r.includes('ok'), errors: r.filter((x) => x !== 'ok') });
+    }
+  }
+  return rows;
+}
+
+function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number): object {
+  return {
+    profile: m.profile,
+    seed: m.seed,
+    shard: `${shard.i}/${shard.n}`,
+    jobs,
+    runs: m.runs,
+    slices: m.slices.length,
+    execs: m.execs,
+    elapsedMs: Math.round(elapsed),
+    execsPerSec: Math.round(m.execs / Math.max(elapsed / 1000, 1e-3)),
+    findings: m.findings.map((f, i) => ({ sig: f.sig, message: f.message, seed: f.seed, file: files[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
+    coverage: coverageRows(m.coverage),
+  };
+}
+
+function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number): string {
+  const L: string[] = [];
+  const secs = elapsed / 1000;
+  L.push(`fuzz ${m.profile}: seed ${m.seed}, shard ${shard.i}/${shard.n}, ${jobs} job(s): ${m.runs} runs (${m.slices.length} slices), ${m.execs} syscalls in ${secs.toFixed(1)} s = ${Math.round(m.execs / Math.max(secs, 1e-3))} execs/s`);
+  L.push('');
+  if (m.findings.length === 0) L.push('no findings');
+  m.findings.forEach((f, i) => {
+    L.push(`finding ${i + 1}: ${f.sig}${files[i] ? `  (${files[i]})` : ''}`);
+    L.push(`  ${f.message}`);
+    L.push('  shrunk reproducer:');
+    for (const t of f.transcript) L.push(`    ${t.line}  /* = ${t.ret} */`);
+    L.push('');
+  });
+  L.push('');
+  L.push('coverage (ioctl x result):');
+  L.push(`  ${'fd'.padEnd(10)} ${'call'.padEnd(28)} ${'ok'.padEnd(4)} errors`);
+  for (const r of coverageRows(m.coverage)) L.push(`  ${r.fd.padEnd(10)} ${r.call.padEnd(28)} ${(r.ok ? 'yes' : '-').padEnd(4)} ${r.errors.join(' ') || '-'}`);
+  return L.join('\n') + '\n';
+}

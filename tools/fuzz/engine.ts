@@ -1,0 +1,139 @@
+/**
+ * The campaign engine: fast-check model-based testing (fc.commands + fc.modelRun), one
+ * booted System per run, findings deduplicated by signature. After a failure, fast-check
+ * shrinks the command sequence; the shrunk program is re-executed in a fresh system to
+ * confirm it reproduces (the replay file is that program), its signature is added to the
+ * known set, and the campaign continues with the next seed until the budget is spent.
+ */
+import fc from 'fast-check';
+import { SETUP_PREFIX, callArb } from './arb.js';
+import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { formatCall, type Call } from './program.js';
+
+export interface FindingReport extends Finding {
+  profile: string;
+  seed: number;
+  /** the shrunk program (replayable) */
+  program: Call[];
+  /** the C-like transcript of its replay */
+  transcript: StepRecord[];
+}
+
+export interface CampaignOptions {
+  profile: string;
+  seed: number;
+  /** total fast-check runs (one boot each) */
+  runs: number;
+  /** stop after this many milliseconds of host time (tools only) */
+  timeMs?: number;
+  maxCommands?: number;
+  /** signatures not reported (default DEFAULT_SUPPRESSIONS) */
+  suppress?: readonly string[];
+  /** called after every run */
+  onProgress?: (done: number, total: number, findings: number) => void;
+}
+
+export interface CampaignResult {
+  profile: string;
+  seed: number;
+  runs: number;
+  execs: number;
+  elapsedMs: number;
+  findings: FindingReport[];
+  /** "kind:ioctl" -> sorted results */
+  coverage: Record<string, string[]>;
+}
+
+/** fast-check command wrapping one call: the model is inside the harness (RefModel) */
+export class CallCommand implements fc.Command<object, Harness> {
+  constructor(readonly call: Call) {}
+  check(): boolean {
+    return true;
+  }
+  run(_m: object, h: Harness): void {
+    h.exec(this.call);
+  }
+  toString(): string {
+    return formatCall(this.call);
+  }
+}
+
+/** Execute a program in a fresh system; returns the first finding (not in `ignore`) or null. */
+export function runProgram(profile: string, program: readonly Call[], opts: { ignore?: ReadonlySet<string>; transcript?: boolean } = {}): { finding: Finding | null; harness: Harness } {
+  const h = new Harness({ profile, ignore: opts.ignore, transcript: opts.transcript });
+  try {
+    for (const c of program) h.exec(c);
+    h.finish();
+  } catch (e) {
+    if (e instanceof FindingError) return { finding: e.finding, harness: h };
+    throw e;
+  }
+  return { finding: null, harness: h };
+}
+
+/** fast-check may hand back its command wrappers: unwrap to our CallCommand's call */
+function unwrap(c: unknown): Call {
+  const w = c as { cmd?: CallCommand; call?: Call };
+  return w.call ?? w.cmd!.call;
+}
+
+const hostNow = (): number => performance.now();
+
+export function runCampaign(o: CampaignOptions): CampaignResult {
+  const t0 = hostNow();
+  const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
+  const findings: FindingReport[] = [];
+  const coverage = new Map<string, Set<string>>();
+  let execs = 0;
+  let done = 0;
+  let round = 0;
+  const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 24, size: 'max' });
+  const arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
+  while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
+    const ignore = new Set(known);
+    let counted = 0;
+    const prop = fc.property(arb, ([n, cmds]) => {
+      const h = new Harness({ profile: o.profile, ignore });
+      try {
+        fc.modelRun(() => ({ model: {}, real: h }), [...SETUP_PREFIX.slice(0, n).map((c) => new CallCommand(c)), ...cmds]);
+        h.finish();
+      } finally {
+        execs += h.syscalls;
+        for (const [k, v] of h.coverage) {
+          let s = coverage.get(k);
+          if (!s) coverage.set(k, (s = new Set()));
+          for (const x of v) s.add(x);
+        }
+        counted++;
+      }
+    });
+    const seed = (o.seed + round * 0x9e3779b1) | 0;
+    const remaining = o.runs - done;
+    const res = fc.check(prop, { seed, numRuns: remaining, endOnFailure: false, interruptAfterTimeLimit: o.timeMs === undefined ? undefined : Math.max(1, o.timeMs - (hostNow() - t0)) });
+    round++;
+    // runs before the failure count toward the budget (shrinking runs do not)
+    done += res.failed ? res.numRuns : Math.max(res.numRuns, 1);
+    o.onProgress?.(Math.min(done, o.runs), o.runs, findings.length);
+    void counted;
+    if (!res.failed || !res.counterexample) {
+      if (res.interrupted) break;
+      continue;
+    }
+    const [n, cmds] = res.counterexample[0];
+    const program: Call[] = [...SETUP_PREFIX.slice(0, n), ...[...cmds].map(unwrap)];
+    const rep = runProgram(o.profile, program, { ignore, transcript: true });
+    if (!rep.finding) {
+      // not reproducible on its own: report as a host-side problem of the fuzzer itself
+      const err = res.errorInstance instanceof Error ? res.errorInstance.message : String(res.errorInstance);
+      known.add(`unreproducible:${err.slice(0, 40)}`);
+      findings.push({ sig: 'unreproducible', message: err, step: -1, profile: o.profile, seed, program, transcript: rep.harness.transcript });
+      continue;
+    }
+    known.add(rep.finding.sig);
+    findings.push({ ...rep.finding, profile: o.profile, seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript });
+  }
+  const cov: Record<string, string[]> = {};
+  for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
+  findings.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
+  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov };
+}

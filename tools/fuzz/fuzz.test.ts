@@ -1,0 +1,239 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../cli/args.js';
+import type { CliIo } from '../cli/main.js';
+import { SETUP_PREFIX } from './arb.js';
+import { coverageRows, FINDING_FORMAT, runFuzzCommand, type FindingFile } from './cli.js';
+import { runCampaign, runProgram, type CampaignResult } from './engine.js';
+import { FindingError, Harness } from './harness.js';
+import { formatCall, VFIO_REQS, type Call } from './program.js';
+import { fuzzRateDetail } from './bench.js';
+import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
+
+/** the fixed budget of the acceptance tests: same seed and runs for both profiles */
+const BUDGET = { seed: 7, runs: 120 };
+
+function fakeIo(files: Record<string, string> = {}): CliIo & { stdout: string; stderr: string; files: Record<string, string> } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    files,
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s),
+    writeFile: (p: string, d: string) => void (files[p] = d),
+    readFile: (p: string) => {
+      if (!(p in files)) throw new Error(`ENOENT: ${p}`);
+      return files[p]!;
+    },
+    isTTY: false,
+  };
+  return io;
+}
+
+let rfc: CampaignResult;
+let mainline: CampaignResult;
+
+beforeAll(() => {
+  rfc = runCampaign({ profile: 'rfc-v4', ...BUDGET });
+  mainline = runCampaign({ profile: 'mainline', ...BUDGET });
+});
+
+describe('acceptance: the review bugs of RFC v4', () => {
+  it('rfc-v4: rediscovers the GET_REGION_INFO out-of-bounds read and the read/write offset scaling, shrunk', () => {
+    const sigs = rfc.findings.map((f) => f.sig);
+    expect(sigs).toContain('region-info-leak');
+    expect(sigs).toContain('rw-offset-mismatch');
+    const leak = rfc.findings.find((f) => f.sig === 'region-info-leak')!;
+    const rw = rfc.findings.find((f) => f.sig === 'rw-offset-mismatch')!;
+    // shrunk: the five set-up calls and the one that shows the bug
+    expect(leak.program.length).toBeLessThanOrEqual(SETUP_PREFIX.length + 1);
+    expect(rw.program.length).toBeLessThanOrEqual(SETUP_PREFIX.length + 1);
+    expect(leak.transcript.at(-1)!.line).toMatch(/VFIO_DEVICE_GET_REGION_INFO/);
+    expect(rw.transcript.at(-1)!.line).toMatch(/pread\(/);
+    expect(rw.message).toMatch(/returned [0-9a-f]+, but the register at physical 0x2c0a[0-9a-f]{4} holds/);
+  });
+
+  it('mainline runs the same budget clean', () => {
+    expect(mainline.findings).toEqual([]);
+    expect(mainline.runs).toBe(BUDGET.runs);
+    expect(mainline.execs).toBeGreaterThan(BUDGET.runs * 10);
+  });
+
+  it('every finding replays to the same signature, deterministically', () => {
+    for (const f of rfc.findings) {
+      const a = runProgram('rfc-v4', f.program, { transcript: true });
+      const b = runProgram('rfc-v4', f.program, { transcript: true });
+      expect(a.finding?.sig).toBe(f.sig);
+      expect(a.harness.transcript).toEqual(b.harness.transcript);
+      // and the same program is clean on mainline, where the bugs are fixed
+      const m = runProgram('mainline', f.program);
+      expect(m.finding?.sig ?? null).not.toBe(f.sig);
+    }
+  });
+
+  it('reaches every ioctl of the container, group and device fds, with success and error returns', () => {
+    const cov: Record<string, string[]> = {};
+    for (const c of [rfc.coverage, mainline.coverage]) for (const [k, v] of Object.entries(c)) cov[k] = [...new Set([...(cov[k] ?? []), ...v])];
+    const rows = coverageRows(cov);
+    for (const r of rows) {
+      expect(r.ok || r.errors.length > 0, `${r.fd} ${r.call} never reached`).toBe(true);
+      // GET_API_VERSION and CHECK_EXTENSION take their argument by value and cannot fail
+      if (r.call !== 'VFIO_GET_API_VERSION' && r.call !== 'VFIO_CHECK_EXTENSION') expect(r.errors.length, `${r.fd} ${r.call}: no error return reached`).toBeGreaterThan(0);
+      // VFIO_DEVICE_RESET cannot succeed: the PL330 has no reset handler (documented); unknown requests never succeed
+      if (r.call !== 'VFIO_DEVICE_RESET' && r.call !== 'unknown') expect(r.ok, `${r.fd} ${r.call}: no success reached`).toBe(true);
+    }
+  });
+});
+
+describe('invariants catch what they claim to', () => {
+  const mapCall: Call = {
+    op: 'ioctl',
+    p: 0,
+    fd: { k: 'container', i: 0 },
+    req: VFIO_REQS.VFIO_IOMMU_MAP_DMA,
+    arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: 0 }, iova: 0x10000, size: 0x2000 }, ptr: 'ok' },
+  };
+  const status: Call = { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_STATUS, arg: { t: 'struct', type: 'vfio_group_status', fields: { argsz: 8 }, ptr: 'ok' } };
+
+  function mapped(profile: string): Harness {
+    const h = new Harness({ profile });
+    for (const c of [...SETUP_PREFIX, mapCall]) h.exec(c);
+    return h;
+  }
+
+  function sigOf(h: Harness, c: Call): string | null {
+    try {
+      h.exec(c);
+      return null;
+    } catch (e) {
+      if (e instanceof FindingError) return e.finding.sig;
+      throw e;
+    }
+  }
+
+  it('a clean sequence with a live mapping passes, and closing everything returns the pins to zero', () => {
+    const h = mapped('mainline');
+    const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+    expect(it1.pinnedPages).toBe(2);
+    expect(h.slots[0]!.proc.mm.lockedVm).toBe(2);
+    expect(() => h.finish()).not.toThrow();
+  });
+
+  it('locked_vm that disagrees with the mappings is reported', () => {
+    const h = mapped('mainline');
+    h.slots[0]!.proc.mm.lockedVm += 1;
+    expect(sigOf(h, status)).toBe('locked-vm');
+  });
+
+  it('a mapping missing from the SMMU tables is reported as a DMA invariant violation', () => {
+    const h = mapped('rfc-v4');
+    const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+    it1.domain.unmap(0x10000, 0x1000);
+    expect(sigOf(h, status)).toBe('dma-missing');
+  });
+
+  it('a mapping the model does not expect is a model divergence', () => {
+    const h = mapped('mainline');
+    const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+    it1.dmas[0]!.iova += 0x1000;
+    expect(sigOf(h, status)).toMatch(/^(model-divergence|dma-)/);
+  });
+
+  it('the C-like rendering names the calls', () => {
+    expect(formatCall(mapCall)).toBe('P0: struct vfio_iommu_type1_dma_map s = { .argsz = 0x20, .flags = 3, .vaddr = dma_area + 0 * 4096, .iova = 0x10000, .size = 0x2000 }; ioctl(container[0], VFIO_IOMMU_MAP_DMA, &s);');
+  });
+});
+
+describe('CLI', () => {
+  it('--replay reproduces a finding file and prints the calls as C', () => {
+    const f = rfc.findings.find((x) => x.sig === 'region-info-leak')!;
+    const file: FindingFile = { format: FINDING_FORMAT, version: 1, profile: 'rfc-v4', sig: f.sig, message: f.message, seed: f.seed, program: f.program, transcript: f.transcript };
+    const io = fakeIo({ 'leak.json': JSON.stringify(file) });
+    expect(runFuzzCommand(['--replay', 'leak.json'], io)).toBe(1);
+    expect(io.stdout).toMatch(/ioctl\(2 \/\* device\[0\] \*\/, VFIO_DEVICE_GET_REGION_INFO, &s\);/);
+    expect(io.stdout).toMatch(/REPRODUCED: region-info-leak/);
+    const io2 = fakeIo({ 'leak.json': JSON.stringify(file) });
+    runFuzzCommand(['--replay', 'leak.json'], io2);
+    expect(io2.stdout).toBe(io.stdout);
+    // the same program on mainline does not reproduce
+    const io3 = fakeIo({ 'leak.json': JSON.stringify({ ...file, profile: 'mainline' }) });
+    expect(runFuzzCommand(['--replay', 'leak.json'], io3)).toBe(0);
+    expect(io3.stdout).toMatch(/not reproduced/);
+  });
+
+  it('usage errors', () => {
+    const io = fakeIo();
+    expect(() => runFuzzCommand(['--runs', '5', '--time', '5'], io)).toThrow(UsageError);
+    expect(() => runFuzzCommand(['--shard', '2/2'], io)).toThrow(UsageError);
+    expect(() => runFuzzCommand(['--bogus'], io)).toThrow(UsageError);
+    expect(() => runFuzzCommand(['--profile', 'nonsense'], io)).toThrow(UsageError);
+    expect(() => runFuzzCommand(['--replay', 'missing.json'], io)).toThrow(UsageError);
+  });
+
+  it('a campaign writes replayable finding files and a coverage summary; shards merge to the whole', () => {
+    const io = fakeIo();
+    const code = runFuzzCommand(['--profile', 'rfc-v4', '--runs', '10', '--out', 'out', '--json'], io, { mkdir: () => {} });
+    const whole = JSON.parse(io.stdout) as { runs: number; execs: number; findings: { sig: string; file: string }[]; coverage: { fd: string; call: string; ok: boolean; errors: string[] }[] };
+    expect(whole.runs).toBe(10);
+    expect(whole.findings.length).toBeGreaterThan(0);
+    expect(code).toBe(1);
+    for (const f of whole.findings) {
+      expect(f.file).toMatch(/^out\/rfc-v4-.*\.json$/);
+      const file = JSON.parse(io.files[f.file]!) as FindingFile;
+      expect(runProgram(file.profile, file.program).finding?.sig).toBe(f.sig);
+    }
+    expect(whole.coverage.map((r) => `${r.fd}:${r.call}`)).toContain('device:VFIO_DEVICE_GET_REGION_INFO');
+    // shards of a mainline campaign merge to the unsharded result
+    const run = (extra: string[]): typeof whole => {
+      const o = fakeIo();
+      expect(runFuzzCommand(['--profile', 'mainline', '--runs', '40', '--json', ...extra], o, { mkdir: () => {} })).toBe(0);
+      return JSON.parse(o.stdout) as typeof whole;
+    };
+    const all = run([]);
+    const parts = [run(['--shard', '0/2']), run(['--shard', '1/2'])];
+    expect(parts[0]!.runs + parts[1]!.runs).toBe(40);
+    expect(parts[0]!.execs + parts[1]!.execs).toBe(all.execs);
+    const merged = all.coverage.map((r) => {
+      const a = parts[0]!.coverage.find((x) => x.fd === r.fd && x.call === r.call)!;
+      const b = parts[1]!.coverage.find((x) => x.fd === r.fd && x.call === r.call)!;
+      return { ...r, ok: a.ok || b.ok, errors: [...new Set([...a.errors, ...b.errors])].sort() };
+    });
+    expect(merged).toEqual(all.coverage.map((r) => ({ ...r, errors: [...r.errors].sort() })));
+  });
+
+  describe('--jobs with the bundled worker', () => {
+    let dir: string;
+    beforeAll(async () => {
+      // a directory directly under the repository, like dist/, so the bundle finds emulator/boards
+      mkdirSync('.scratch', { recursive: true });
+      dir = resolve('.scratch');
+      await build({ entryPoints: ['tools/fuzz/worker.ts'], outfile: join(dir, `fuzz-worker-${process.pid}.js`), bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['koffi'], logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+    });
+    afterAll(() => rmSync(join(dir, `fuzz-worker-${process.pid}.js`), { force: true }));
+
+    it('two worker threads give the same merged result as one in-process job', () => {
+      const run = (jobs: string, workerFile: string | null): { runs: number; execs: number; findings: { sig: string; calls: string[] }[]; coverage: unknown } => {
+        const io = fakeIo();
+        runFuzzCommand(['--profile', 'mainline', '--runs', '30', '--json', '--jobs', jobs], io, { mkdir: () => {}, workerFile });
+        const j = JSON.parse(io.stdout);
+        return { runs: j.runs, execs: j.execs, findings: j.findings, coverage: j.coverage };
+      };
+      const one = run('1', null);
+      const two = run('2', join(dir, `fuzz-worker-${process.pid}.js`));
+      expect(two).toEqual(one);
+      expect(readFileSync(join(dir, `fuzz-worker-${process.pid}.js`), 'utf8').length).toBeGreaterThan(1000);
+    });
+  });
+});
+
+describe('bench', () => {
+  it('fuzzRateDetail reports syscalls and runs per second', () => {
+    const r = fuzzRateDetail(4);
+    expect(r.runs).toBe(4);
+    expect(r.execs).toBeGreaterThan(4 * 5);
+    expect(r.execsPerSec).toBeGreaterThan(0);
+    expect(r.execsPerSec).toBeCloseTo(r.execs / (r.ms / 1000), 6);
+  });
+});

@@ -1,0 +1,338 @@
+/**
+ * The reference model: a small, independent description of the VFIO state a program
+ * should have produced (containers, groups, device fds, DMA mappings), written from
+ * shared/reference/vfio-uapi.md, not from the implementation. It follows the calls'
+ * results (a successful call changes the model), predicts the outcomes the rules fix
+ * (e.g. SET_IOMMU on a container without groups fails, a group cannot be opened twice,
+ * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
+ * and is compared with the implementation's inspection hooks after every call.
+ */
+import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
+import type { AddressSpace } from '../../kernel-model/process/mm.js';
+import type { Process } from '../../kernel-model/process/process.js';
+import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
+import type { System } from '../system/system.js';
+import { VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
+
+interface MMap {
+  iova: number;
+  size: number;
+  vaddr: number;
+  prot: number;
+  mm: AddressSpace;
+}
+
+interface MContainer {
+  id: number;
+  fds: number;
+  groups: number[];
+  iommu: boolean;
+  maps: MMap[];
+}
+
+interface MGroup {
+  opened: boolean;
+  container: number | null;
+  /** the group fd's SET_CONTAINER holds a container user */
+  holds: boolean;
+  devFds: number;
+}
+
+type FdObj = { kind: 'container'; id: number } | { kind: 'group'; id: number } | { kind: 'device'; id: number };
+
+export interface PreIoctl {
+  map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint };
+  unmap?: { iova: bigint; size: bigint };
+  setContainer?: number | null;
+}
+
+const PAGE = 4096;
+
+export class RefModel {
+  private readonly containers = new Map<number, MContainer>();
+  private readonly groups = new Map<number, MGroup>();
+  private readonly fds = new Map<Process, Map<number, FdObj>>();
+  private nextCid = 1;
+  /** state changed outside the model's knowledge (raw syscalls on VFIO fds, sysfs rebinding): comparisons stop */
+  lost = false;
+  private pending: string | null = null;
+
+  constructor(
+    private readonly sys: System,
+    private readonly groupId: number,
+    private readonly device: string,
+  ) {
+    this.groups.set(groupId, { opened: false, container: null, holds: false, devFds: 0 });
+  }
+
+  private table(p: Process): Map<number, FdObj> {
+    let t = this.fds.get(p);
+    if (!t) this.fds.set(p, (t = new Map()));
+    return t;
+  }
+
+  private expect(cond: boolean, msg: string): void {
+    if (!cond && this.pending === null) this.pending = msg;
+  }
+
+  snapshotOpen(_p: Process, _path: string): null {
+    return null;
+  }
+
+  opened(p: Process, path: string, r: number, _pre: null): void {
+    if (path === '/dev/vfio/vfio') {
+      if (r >= 0) {
+        const id = this.nextCid++;
+        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, maps: [] });
+        this.table(p).set(r, { kind: 'container', id });
+      }
+      return;
+    }
+    const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
+    if (!m || Number(m[1]) !== this.groupId) return;
+    const g = this.groups.get(this.groupId)!;
+    if (g.opened || g.container !== null) this.expect(r < 0, `open(${path}) succeeded although the group is ${g.opened ? 'already open' : 'still in a container'}`);
+    if (r >= 0) {
+      g.opened = true;
+      this.table(p).set(r, { kind: 'group', id: this.groupId });
+    }
+  }
+
+  closed(p: Process, fd: number, _kind: FdKind | null): void {
+    const t = this.table(p);
+    const o = t.get(fd);
+    if (!o) return;
+    t.delete(fd);
+    if (o.kind === 'container') {
+      const c = this.containers.get(o.id)!;
+      c.fds--;
+      this.maybeFree(c);
+    } else if (o.kind === 'group') {
+      const g = this.groups.get(o.id)!;
+      g.opened = false;
+      if (g.holds) {
+        g.holds = false;
+        this.dropUser(g);
+      }
+    } else {
+      const g = this.groups.get(o.id)!;
+      g.devFds--;
+      this.dropUser(g);
+    }
+  }
+
+  private maybeFree(c: MContainer): void {
+    if (c.fds === 0 && c.groups.length === 0) this.containers.delete(c.id);
+  }
+
+  private dropUser(g: MGroup): void {
+    if (g.holds || g.devFds > 0 || g.container === null) return;
+    const c = this.containers.get(g.container)!;
+    c.groups = c.groups.filter((x) => x !== this.groupId);
+    g.container = null;
+    if (c.groups.length === 0) {
+      c.iommu = false;
+      c.maps = [];
+    }
+    this.maybeFree(c);
+  }
+
+  processExited(p: Process): void {
+    const t = this.table(p);
+    for (const fd of [...t.keys()].sort((a, b) => a - b)) this.closed(p, fd, null);
+    this.fds.delete(p);
+  }
+
+  sysfsChanged(): void {
+    this.lost = true;
+  }
+
+  /** a raw syscall ran: follow closed fds; anything else touching VFIO fds loses the model */
+  resync(p: Process): void {
+    const open = new Set(p.openFds);
+    const t = this.table(p);
+    for (const fd of [...t.keys()]) if (!open.has(fd)) this.closed(p, fd, null);
+    for (const fd of open) {
+      const f = p.fdget(fd);
+      if (f && f.ops.name.startsWith('vfio') && !t.has(fd)) this.lost = true;
+    }
+    // a raw ioctl on a VFIO fd may have changed anything
+    this.lost = true;
+  }
+
+  preIoctl(p: Process, _fd: number, kind: FdKind | null, req: number, arg: IoctlArg, val: (v: Value) => bigint): PreIoctl {
+    const pre: PreIoctl = {};
+    if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
+    const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
+    if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size') };
+    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size') };
+    if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
+      const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
+      pre.setContainer = o?.kind === 'container' ? o.id : null;
+    }
+    return pre;
+  }
+
+  postIoctl(p: Process, fd: number, kind: FdKind | null, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): string | null {
+    const o = this.table(p).get(fd);
+    if (o?.kind === 'container') {
+      const c = this.containers.get(o.id)!;
+      switch (req) {
+        case R.VFIO_SET_IOMMU:
+          if (c.groups.length === 0 || c.iommu) this.expect(r < 0, `SET_IOMMU succeeded on a container ${c.iommu ? 'whose IOMMU is already set' : 'without groups'}`);
+          if (r === 0) c.iommu = true;
+          break;
+        case R.VFIO_IOMMU_MAP_DMA:
+        case R.VFIO_IOMMU_GET_INFO:
+        case R.VFIO_IOMMU_UNMAP_DMA:
+          if (!c.iommu) this.expect(r < 0, `${req === R.VFIO_IOMMU_MAP_DMA ? 'MAP_DMA' : req === R.VFIO_IOMMU_UNMAP_DMA ? 'UNMAP_DMA' : 'IOMMU_GET_INFO'} succeeded on a container without an IOMMU`);
+          if (r === 0 && req === R.VFIO_IOMMU_MAP_DMA && pre.map) this.applyMap(c, p.mm, pre.map);
+          if (r === 0 && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap) {
+            const removed = this.applyUnmap(c, pre.unmap.iova, pre.unmap.size);
+            const b = new Uint8Array(8);
+            if (p.mm.copyFromUser(b, 0, scratch + 16, 8) >= 0) {
+              const got = Number(new DataView(b.buffer).getBigUint64(0, true));
+              this.expect(got === removed, `UNMAP_DMA wrote back size 0x${got.toString(16)}, the model removed 0x${removed.toString(16)} bytes`);
+            }
+          }
+          break;
+      }
+    } else if (o?.kind === 'group') {
+      const g = this.groups.get(o.id)!;
+      switch (req) {
+        case R.VFIO_GROUP_SET_CONTAINER:
+          if (g.holds || g.devFds > 0) this.expect(r < 0, 'SET_CONTAINER succeeded on a group that already has container users');
+          if (r === 0) {
+            if (pre.setContainer === undefined || pre.setContainer === null) {
+              this.expect(false, 'SET_CONTAINER succeeded with something that is not a container fd');
+              this.lost = true;
+              break;
+            }
+            const c = this.containers.get(pre.setContainer)!;
+            g.container = c.id;
+            g.holds = true;
+            c.groups.push(o.id);
+          }
+          break;
+        case R.VFIO_GROUP_UNSET_CONTAINER:
+          if (!g.holds && g.devFds === 0) this.expect(r < 0, 'UNSET_CONTAINER succeeded on a group in no container');
+          else if (g.devFds > 0) this.expect(r < 0, 'UNSET_CONTAINER succeeded while device fds are open');
+          if (r === 0) {
+            g.holds = false;
+            this.dropUser(g);
+          }
+          break;
+        case R.VFIO_GROUP_GET_DEVICE_FD: {
+          const c = g.container === null ? null : this.containers.get(g.container)!;
+          if (!c || !c.iommu) this.expect(r < 0, `GET_DEVICE_FD succeeded on a group ${c ? 'whose container has no IOMMU' : 'in no container'}`);
+          if (arg.t === 'str' && (arg.s !== this.device || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned a device fd`);
+          if (r >= 0) {
+            g.devFds++;
+            this.table(p).set(r, { kind: 'device', id: o.id });
+          }
+          break;
+        }
+        case R.VFIO_GROUP_GET_STATUS:
+          if (r === 0 && arg.t === 'struct' && arg.ptr === 'ok') {
+            const b = new Uint8Array(4);
+            if (p.mm.copyFromUser(b, 0, scratch + 4, 4) >= 0) {
+              const flags = new DataView(b.buffer).getUint32(0, true);
+              this.expect(((flags & 2) !== 0) === (g.container !== null), `GET_STATUS flags 0x${flags.toString(16)} but the group is ${g.container !== null ? '' : 'not '}in a container`);
+            }
+          }
+          break;
+      }
+    }
+    void kind;
+    return null;
+  }
+
+  private protOf(flags: number): number {
+    const f = this.sys.profile.features;
+    let prot = 0;
+    if (flags & 1) prot |= IOMMU_READ;
+    if (flags & 2) prot |= IOMMU_WRITE;
+    if (!f.mainline && f.dmaMapExecFlag && flags & 4) prot |= IOMMU_EXEC;
+    return prot;
+  }
+
+  private applyMap(c: MContainer, mm: AddressSpace, m: NonNullable<PreIoctl['map']>): void {
+    const iova = Number(m.iova);
+    const size = Number(m.size);
+    const vaddr = Number(m.vaddr);
+    if (this.sys.profile.features.mainline && m.flags & 4) {
+      const d = c.maps.find((x) => x.iova === iova && x.size === size);
+      this.expect(d !== undefined, `MAP_DMA(VADDR) succeeded without a mapping at 0x${iova.toString(16)}+0x${size.toString(16)}`);
+      if (d) d.vaddr = vaddr;
+      return;
+    }
+    this.expect(!c.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `MAP_DMA succeeded over an existing mapping at iova 0x${iova.toString(16)}`);
+    const n: MMap = { iova, size, vaddr, prot: this.protOf(m.flags), mm };
+    let i = 0;
+    while (i < c.maps.length && c.maps[i]!.iova < iova) i++;
+    c.maps.splice(i, 0, n);
+    const join = (a: MMap, b: MMap): boolean => a.iova + a.size === b.iova && a.vaddr + a.size === b.vaddr && a.prot === b.prot && a.mm === b.mm;
+    const right = c.maps[i + 1];
+    if (right && join(n, right)) {
+      n.size += right.size;
+      c.maps.splice(i + 1, 1);
+    }
+    const left = c.maps[i - 1];
+    if (left && join(left, n)) {
+      left.size += n.size;
+      c.maps.splice(i, 1);
+    }
+  }
+
+  private applyUnmap(c: MContainer, iovaB: bigint, sizeB: bigint): number {
+    const start = Number(iovaB);
+    const end = Number(iovaB + sizeB > 2n ** 53n ? 2n ** 53n : iovaB + sizeB);
+    let removed = 0;
+    const out: MMap[] = [];
+    for (const d of c.maps) {
+      const dEnd = d.iova + d.size;
+      if (dEnd <= start || d.iova >= end) {
+        out.push(d);
+        continue;
+      }
+      const from = Math.max(start, d.iova);
+      const to = Math.min(end, dEnd);
+      removed += to - from;
+      if (from > d.iova) out.push({ ...d, size: from - d.iova });
+      if (to < dEnd) out.push({ ...d, iova: to, size: dEnd - to, vaddr: d.vaddr + (to - d.iova) });
+    }
+    c.maps = out;
+    void PAGE;
+    return removed;
+  }
+
+  /** compare with the implementation; a message on divergence */
+  compare(insts: { id: number; it: Type1Iommu }[]): string | null {
+    const pend = this.pending;
+    this.pending = null;
+    if (this.lost) return null;
+    if (pend) return pend;
+    const g = this.groups.get(this.groupId)!;
+    const real = this.sys.vfio.groupState(this.groupId);
+    if (real) {
+      const users = (g.holds ? 1 : 0) + g.devFds;
+      if (real.opened !== g.opened || real.containerSet !== (g.container !== null) || real.containerUsers !== users || (real.openDevices.length > 0) !== g.devFds > 0) {
+        return `group ${this.groupId}: implementation ${JSON.stringify({ opened: real.opened, containerSet: real.containerSet, users: real.containerUsers, openDevices: real.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
+      }
+    }
+    const cs = this.sys.vfio.containerStates();
+    if (cs.length !== this.containers.size) return `${cs.length} live containers, the model has ${this.containers.size}`;
+    for (const rc of cs) {
+      const mc = this.containers.get(rc.id);
+      if (!mc) return `container ${rc.id} is alive, the model freed it`;
+      if (rc.groups.join() !== mc.groups.join()) return `container ${rc.id}: groups [${rc.groups}] vs model [${mc.groups}]`;
+      if ((rc.iommu !== null) !== mc.iommu) return `container ${rc.id}: IOMMU ${rc.iommu ?? 'unset'}, model ${mc.iommu ? 'set' : 'unset'}`;
+      const inst = insts.find((x) => x.id === rc.id);
+      const real = inst ? inst.it.mappings() : [];
+      const a = real.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}/${m.prot}`).join(' ');
+      const b = mc.maps.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}/${m.prot}`).join(' ');
+      if (a !== b) return `container ${rc.id}: mappings [${a}] vs model [${b}]`;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The fuzzer's program representation: a JSON-serialisable list of calls with symbolic
+ * resources (fd references resolved at execution time against the fds each process holds,
+ * user pointers into per-process areas, region-relative file offsets). Symbolic
+ * references keep a program meaningful while fast-check shrinks it (deleting a call
+ * never leaves a dangling number), and make replay files independent of fd numbering.
+ */
+
+/** which fds an FdRef chooses from */
+export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any';
+
+/** the i-th (modulo) live fd of that kind in the calling process, or a raw fd number */
+export type FdRef = { k: FdKind; i: number } | { raw: number };
+
+/** where a user pointer points */
+export type PtrKind =
+  | 'ok' // the process's scratch buffer
+  | 'null'
+  | 'unmapped' // an address below the first user mapping
+  | 'ro' // a read-only page (copy_to_user faults)
+  | 'tail'; // 8 bytes before the guard page after the scratch buffer (partial copies fault)
+
+/**
+ * A value for a struct field or an argument: a number (u32 range or small), a hex string
+ * for 64-bit values, or a symbol resolved at execution time.
+ */
+export type Value =
+  | number
+  | string
+  | { fd: FdRef }
+  | { dma: number } // vaddr of page n of the process's DMA area (pages past its end fall into other memory)
+  | { ro: number }; // vaddr of page n of the process's read-only area
+
+/** a file offset: into region `region` of the device (encoded as the profile's ABI says), or raw */
+export type Off = { region: number; off: number } | { raw: string };
+
+export interface StructArg {
+  t: 'struct';
+  /** layout name (see STRUCTS) */
+  type: StructName;
+  fields: Record<string, Value>;
+  /** 32-bit words after minsz (SET_IRQS data) */
+  tail?: Value[];
+  ptr: PtrKind;
+}
+
+export type IoctlArg =
+  | { t: 'int'; v: Value }
+  | StructArg
+  | { t: 'str'; s: string; nul: boolean; ptr: PtrKind }
+  | { t: 'bytes'; b: number[]; ptr: PtrKind };
+
+export type Call =
+  | { op: 'open'; p: number; path: string; flags: number }
+  | { op: 'close'; p: number; fd: FdRef }
+  | { op: 'ioctl'; p: number; fd: FdRef; req: number; arg: IoctlArg }
+  | { op: 'pread' | 'pwrite'; p: number; fd: FdRef; off: Off; count: number; ptr: PtrKind }
+  | { op: 'read' | 'write'; p: number; fd: FdRef; count: number; ptr: PtrKind }
+  | { op: 'mmap'; p: number; fd: FdRef; len: number; prot: number; flags: number; off: Off }
+  | { op: 'munmap'; p: number; map: number; len: number }
+  | { op: 'mmio'; p: number; map: number; off: number; width: 1 | 2 | 4; write: boolean; value: number }
+  | { op: 'eventfd'; p: number; init: number; flags: number }
+  | { op: 'efd_write'; p: number; fd: FdRef; value: string }
+  | { op: 'poll'; p: number; fds: FdRef[]; events: number }
+  | { op: 'echo'; p: number; path: string; value: string }
+  | { op: 'exit'; p: number }
+  | { op: 'run'; ns: number }
+  | { op: 'raw'; p: number; nr: number; args: number[] };
+
+export type Program = Call[];
+
+export type StructName =
+  | 'vfio_group_status'
+  | 'vfio_iommu_type1_info'
+  | 'vfio_iommu_type1_dma_map'
+  | 'vfio_iommu_type1_dma_unmap'
+  | 'vfio_device_info'
+  | 'vfio_region_info'
+  | 'vfio_irq_info'
+  | 'vfio_irq_set'
+  | 'int32';
+
+/** field name, offset, size (bytes) and minsz of every VFIO argument struct */
+export const STRUCTS: Record<StructName, { minsz: number; fields: [string, number, 4 | 8][] }> = {
+  vfio_group_status: { minsz: 8, fields: [['argsz', 0, 4], ['flags', 4, 4]] },
+  vfio_iommu_type1_info: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iova_pgsizes', 8, 8]] },
+  vfio_iommu_type1_dma_map: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['vaddr', 8, 8], ['iova', 16, 8], ['size', 24, 8]] },
+  vfio_iommu_type1_dma_unmap: { minsz: 24, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iova', 8, 8], ['size', 16, 8]] },
+  vfio_device_info: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['num_regions', 8, 4], ['num_irqs', 12, 4]] },
+  vfio_region_info: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['index', 8, 4], ['resv', 12, 4], ['size', 16, 8], ['offset', 24, 8]] },
+  vfio_irq_info: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['index', 8, 4], ['count', 12, 4]] },
+  vfio_irq_set: { minsz: 20, fields: [['argsz', 0, 4], ['flags', 4, 4], ['index', 8, 4], ['start', 12, 4], ['count', 16, 4]] },
+  int32: { minsz: 4, fields: [['v', 0, 4]] },
+};
+
+/** VFIO request numbers by name (shared/reference/vfio-uapi.md) */
+export const VFIO_REQS = {
+  VFIO_GET_API_VERSION: 0x3b64,
+  VFIO_CHECK_EXTENSION: 0x3b65,
+  VFIO_SET_IOMMU: 0x3b66,
+  VFIO_GROUP_GET_STATUS: 0x3b67,
+  VFIO_GROUP_SET_CONTAINER: 0x3b68,
+  VFIO_GROUP_UNSET_CONTAINER: 0x3b69,
+  VFIO_GROUP_GET_DEVICE_FD: 0x3b6a,
+  VFIO_DEVICE_GET_INFO: 0x3b6b,
+  VFIO_DEVICE_GET_REGION_INFO: 0x3b6c,
+  VFIO_DEVICE_GET_IRQ_INFO: 0x3b6d,
+  VFIO_DEVICE_SET_IRQS: 0x3b6e,
+  VFIO_DEVICE_RESET: 0x3b6f,
+  VFIO_IOMMU_GET_INFO: 0x3b70,
+  VFIO_IOMMU_MAP_DMA: 0x3b71,
+  VFIO_IOMMU_UNMAP_DMA: 0x3b72,
+} as const;
+
+const REQ_NAMES = new Map<number, string>(Object.entries(VFIO_REQS).map(([k, v]) => [v, k]));
+REQ_NAMES.set(0x5421, 'FIONBIO');
+REQ_NAMES.set(0x5451, 'FIOCLEX');
+REQ_NAMES.set(0x5450, 'FIONCLEX');
+
+export function reqName(req: number): string {
+  return REQ_NAMES.get(req >>> 0) ?? `0x${(req >>> 0).toString(16)}`;
+}
+
+/** The ioctls of each VFIO fd type (the coverage table's rows), plus read/write/mmap of the device fd. */
+export const FD_IOCTLS: Record<'container' | 'group' | 'device', string[]> = {
+  container: ['VFIO_GET_API_VERSION', 'VFIO_CHECK_EXTENSION', 'VFIO_SET_IOMMU', 'VFIO_IOMMU_GET_INFO', 'VFIO_IOMMU_MAP_DMA', 'VFIO_IOMMU_UNMAP_DMA', 'unknown'],
+  group: ['VFIO_GROUP_GET_STATUS', 'VFIO_GROUP_SET_CONTAINER', 'VFIO_GROUP_UNSET_CONTAINER', 'VFIO_GROUP_GET_DEVICE_FD', 'unknown'],
+  device: ['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_GET_IRQ_INFO', 'VFIO_DEVICE_SET_IRQS', 'VFIO_DEVICE_RESET', 'unknown', 'read', 'write', 'mmap'],
+};
+
+// ------------------------------------------------------------------ C-like rendering
+
+function fdStr(r: FdRef): string {
+  return 'raw' in r ? String(r.raw) : `${r.k}[${r.i}]`;
+}
+
+function valStr(v: Value): string {
+  if (typeof v === 'number') return v < 0 || v < 10 ? String(v) : `0x${v.toString(16)}`;
+  if (typeof v === 'string') return v;
+  if ('fd' in v) return fdStr(v.fd);
+  if ('dma' in v) return `dma_area + ${v.dma} * 4096`;
+  return `ro_area + ${v.ro} * 4096`;
+}
+
+function ptrStr(p: PtrKind, what: string): string {
+  switch (p) {
+    case 'ok':
+      return what;
+    case 'null':
+      return 'NULL';
+    case 'unmapped':
+      return '(void *)0x1000 /* unmapped */';
+    case 'ro':
+      return `ro_area /* read-only */`;
+    case 'tail':
+      return `scratch_end - 8 /* straddles the guard page */`;
+  }
+}
+
+function offStr(o: Off): string {
+  return 'raw' in o ? o.raw : `REGION_OFFSET(${o.region}) + 0x${o.off.toString(16)}`;
+}
+
+/** One call as a line of C (symbolic fds such as `device[0]` are the fds that call resolved to when `fds` is given). */
+export function formatCall(c: Call, fds?: (r: FdRef) => number | null): string {
+  const F = (r: FdRef): string => {
+    const n = fds?.(r);
+    return n === undefined || n === null ? fdStr(r) : `${n} /* ${fdStr(r)} */`;
+  };
+  const P = 'p' in c ? `P${c.p}: ` : '';
+  switch (c.op) {
+    case 'open':
+      return `${P}open("${c.path}", 0${c.flags.toString(8)});`;
+    case 'close':
+      return `${P}close(${F(c.fd)});`;
+    case 'ioctl': {
+      const a = c.arg;
+      let arg: string;
+      let pre = '';
+      if (a.t === 'int') arg = valStr(a.v);
+      else if (a.t === 'str') {
+        pre = `strcpy(buf, "${a.s.length > 40 ? a.s.slice(0, 40) + '...' : a.s}")${a.nul ? '' : ' /* no NUL within 4096 bytes */'}; `;
+        arg = ptrStr(a.ptr, 'buf');
+      } else if (a.t === 'bytes') {
+        pre = `memcpy(buf, {${a.b.slice(0, 16).join(',')}${a.b.length > 16 ? ',...' : ''}}, ${a.b.length}); `;
+        arg = ptrStr(a.ptr, 'buf');
+      } else {
+        const fields = Object.entries(a.fields).map(([k, v]) => `.${k} = ${valStr(v)}`);
+        const tail = a.tail?.length ? ` /* data: ${a.tail.map(valStr).join(', ')} */` : '';
+        pre = `struct ${a.type} s = { ${fields.join(', ')} };${tail} `;
+        arg = ptrStr(a.ptr, '&s');
+      }
+      return `${P}${pre}ioctl(${F(c.fd)}, ${reqName(c.req)}, ${arg});`;
+    }
+    case 'pread':
+    case 'pwrite':
+      return `${P}${c.op}(${F(c.fd)}, ${ptrStr(c.ptr, 'buf')}, ${c.count}, ${offStr(c.off)});`;
+    case 'read':
+    case 'write':
+      return `${P}${c.op}(${F(c.fd)}, ${ptrStr(c.ptr, 'buf')}, ${c.count});`;
+    case 'mmap':
+      return `${P}map[] = mmap(NULL, 0x${c.len.toString(16)}, ${c.prot}, 0x${c.flags.toString(16)}, ${F(c.fd)}, ${offStr(c.off)});`;
+    case 'munmap':
+      return `${P}munmap(map[${c.map}], 0x${c.len.toString(16)});`;
+    case 'mmio':
+      return c.write
+        ? `${P}*(volatile uint${c.width * 8}_t *)(map[${c.map}] + 0x${c.off.toString(16)}) = 0x${c.value.toString(16)};`
+        : `${P}(void)*(volatile uint${c.width * 8}_t *)(map[${c.map}] + 0x${c.off.toString(16)});`;
+    case 'eventfd':
+      return `${P}eventfd(${c.init}, 0x${c.flags.toString(16)});`;
+    case 'efd_write':
+      return `${P}uint64_t v = ${c.value}; write(${F(c.fd)}, &v, 8);`;
+    case 'poll':
+      return `${P}poll({${c.fds.map((f) => `{${F(f)}, 0x${c.events.toString(16)}}`).join(', ')}}, ${c.fds.length}, 0);`;
+    case 'echo':
+      return `${P}system("echo ${c.value} > ${c.path}");`;
+    case 'exit':
+      return `${P}exit(0);`;
+    case 'run':
+      return `/* let ${c.ns} ns of virtual time pass */`;
+    case 'raw':
+      return `${P}syscall(${c.nr}, ${c.args.map((x) => `0x${(x >>> 0).toString(16)}`).join(', ')});`;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Worker-thread entry of `vfio-arm-emu fuzz --jobs N` (bundled as dist/fuzz-worker.js).
+ * Runs the slices it is given (or, in time mode, slices k = job, job + jobs, ... until the
+ * deadline) and posts each slice's result on its port, then bumps a shared counter so the
+ * main thread, blocked in Atomics.wait, wakes up and drains the port synchronously.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { runSlice, sliceRuns, SLICE_RUNS } from './slices.js';
+
+export interface WorkerJob {
+  profile: string;
+  seed: number;
+  runs: number;
+  /** slices to run (run mode) */
+  slices: number[];
+  /** time mode: first slice, stride, deadline (ms of host time from start) */
+  time?: { first: number; stride: number; ms: number };
+  suppress?: string[];
+  port: MessagePort;
+  signal: SharedArrayBuffer;
+}
+
+export type WorkerMsg = { type: 'slice'; k: number; result: ReturnType<typeof runSlice>['result'] } | { type: 'done' } | { type: 'error'; message: string };
+
+function main(job: WorkerJob): void {
+  const sig = new Int32Array(job.signal);
+  const post = (m: WorkerMsg): void => {
+    job.port.postMessage(m);
+    Atomics.add(sig, 0, 1);
+    Atomics.notify(sig, 0);
+  };
+  try {
+    if (job.time) {
+      const t0 = performance.now();
+      for (let k = job.time.first; performance.now() - t0 < job.time.ms; k += job.time.stride) {
+        post({ type: 'slice', ...runSlice(job.profile, job.seed, k, SLICE_RUNS, job.suppress) });
+      }
+    } else {
+      for (const k of job.slices) post({ type: 'slice', ...runSlice(job.profile, job.seed, k, sliceRuns(job.runs, k), job.suppress) });
+    }
+    post({ type: 'done' });
+  } catch (e) {
+    post({ type: 'error', message: (e as Error).stack ?? String(e) });
+  }
+}
+
+if (parentPort && workerData && (workerData as { port?: unknown }).port) main(workerData as WorkerJob);
