@@ -6,6 +6,7 @@ import { computeMatrix, formatMatrix } from '../scenarios/matrix.js';
 import { getScenario, listScenarios, type ScenarioResult } from '../scenarios/registry.js';
 import { oneLine, readTraceFile, summarizeTrace, summaryLines, toJson, toJunit } from './report.js';
 import { UnicornUnavailableError } from '../../emulator/cpu/unicorn/native.js';
+import { runFuzzCommand } from '../fuzz/cli.js';
 import { formatUnicornRun, runElf, runPl330VfioTestUnicorn, type UnicornRunResult } from '../unicorn/run.js';
 
 export interface CliIo {
@@ -52,6 +53,8 @@ usage:
   vfio-arm-emu list                       list scenarios
   vfio-arm-emu matrix [--json] [--seed N] the patch-level matrix (every prefix of the series)
   vfio-arm-emu trace summarize <file>     summarise a trace written by run --trace
+  vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time S] [--json] [--out DIR] [--replay FILE]
+                    [--jobs N] [--shard i/n]  property-based fuzzing of the VFIO ioctls (docs/FUZZING.md)
 ${extra ? extra + '\n' : ''}  vfio-arm-emu --help | --version
 
 run options:
@@ -102,6 +105,8 @@ function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> 
       return cmdMatrix(rest, io);
     case 'trace':
       return cmdTrace(rest, io);
+    case 'fuzz':
+      return runFuzzCommand(rest, io);
     default: {
       const c = extraCommands.get(cmd);
       if (c) return c.handler(rest, io);
