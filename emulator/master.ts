@@ -30,9 +30,11 @@ export interface TranslationStage {
    * statistics. A master may then perform that translate() inside a batch that runs ahead
    * of virtual time. Stages without it are only ever called at the exact virtual time.
    * When `out` is given and the answer is true, it receives what that translate() will
-   * report (status BUS_OK, pa, extent, costNs).
+   * report (status BUS_OK, pa, extent, costNs). With `avoidLo < avoidHi` the answer is
+   * also false when the lookup reads memory (a table walk) in physical [avoidLo, avoidHi):
+   * a master holding back writes to that range must write them first.
    */
-  quietLookup?(va: number, attrs: Attrs, out?: TranslationResult): boolean;
+  quietLookup?(va: number, attrs: Attrs, out?: TranslationResult, avoidLo?: number, avoidHi?: number): boolean;
   /**
    * Optional bulk-DMA hook: if `translate(va, attrs)` made now would be a pure hit (TLB
    * hit or bypass: no state change other than statistics), account `count` such lookups

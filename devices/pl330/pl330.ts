@@ -1178,6 +1178,13 @@ export class Pl330 implements MmioDevice {
    * A bus error inside a batch is delivered at the time step execution would raise it.
    */
   private inlineLoop(t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number, seg: SegmentShape | null): boolean {
+    const r = this.inlineLoopBody(t, start, lpend, lc1, srcBurst, dstBurst, seg);
+    // every exit: the held-back RAM copy is written before the event ends
+    this.flushCopy();
+    return r;
+  }
+
+  private inlineLoopBody(t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number, seg: SegmentShape | null): boolean {
     const xl = this.port.translator;
     const tr = xl !== null;
     const quiet = xl !== null && typeof xl.quietLookup === 'function';
@@ -1186,6 +1193,9 @@ export class Pl330 implements MmioDevice {
     // load's bytes (same burst size, as many stores as loads)
     const xfast = segments && quiet && seg.nLd === seg.nSt && srcBurst === dstBurst;
     this.xPending = this.xHead = 0;
+    // the body's opcodes, read from the instruction cache once (tryBulk checked they are cached)
+    const ops = this.bodyOps;
+    for (let a = start; a < lpend; a++) ops[a - start] = this.peekCached(a);
     const P = 4096;
     const inPage = (addr: number, n: number, page: number): boolean => Math.floor(addr / P) === page && Math.floor((addr + n - 1) / P) === page;
     if (tr && !quiet && (t.lastSrcPage < 0 || t.lastDstPage < 0)) return false;
@@ -1233,7 +1243,7 @@ export class Pl330 implements MmioDevice {
       if (lc1) t.lc1 = lc;
       else t.lc0 = lc;
       for (let a = start; a < lpend; a++) {
-        const op = this.peekCached(a);
+        const op = ops[a - start]!;
         const isLd = op === 0x04 || op === 0x05 || op === 0x07;
         const isSt = op === 0x08 || op === 0x09 || op === 0x0b;
         if (xfast && (isLd || isSt) && this.condOk(t, op)) {
@@ -1289,6 +1299,7 @@ export class Pl330 implements MmioDevice {
         const before = delay;
         this.deferredFault = 0;
         this.deferFaults = true;
+        this.flushCopy();
         const r = this.exec(t, b, false);
         this.deferFaults = false;
         if (r !== Next.Advance) {
@@ -1317,6 +1328,7 @@ export class Pl330 implements MmioDevice {
     return true;
   }
 
+  private readonly bodyOps: number[] = [];
   // translation-level bursts: loads translated and not yet stored (pa, region), FIFO order
   private xPending = 0;
   private xHead = 0;
@@ -1337,7 +1349,17 @@ export class Pl330 implements MmioDevice {
     const va = isLd ? t.sar : t.dar;
     if (Math.floor(va / 4096) !== Math.floor((va + n - 1) / 4096) || va + n > 0x100000000) return -1;
     const o = this.xOut;
-    if (!xl.quietLookup!(va, attrs, o) || o.extent < n) return -1;
+    let q: boolean;
+    if (this.cPend) {
+      // a walk must not read memory the held-back copy is still to write
+      const lo = this.cDr!.base + this.cDo;
+      q = xl.quietLookup!(va, attrs, o, lo, lo + this.cLen);
+      if (!q) {
+        this.flushCopy();
+        q = xl.quietLookup!(va, attrs, o);
+      }
+    } else q = xl.quietLookup!(va, attrs, o);
+    if (!q || o.extent < n) return -1;
     const bus = this.port.bus;
     const r = bus.ramAt(o.pa, n);
     if (r === null) return -1;
@@ -1366,9 +1388,7 @@ export class Pl330 implements MmioDevice {
       const sr = this.xRegion[this.xHead]!;
       this.xHead++;
       if (this.xHead === this.xPending) this.xHead = this.xPending = 0;
-      const so = sp - sr.base;
-      if (sr === r) r.bytes.copyWithin(pa - r.base, so, so + n);
-      else r.bytes.set(sr.bytes.subarray(so, so + n), pa - r.base);
+      this.addCopy(sr, sp - sr.base, r, pa - r.base, n);
       t.dar = (t.dar + n) >>> 0;
       t.bytesStored += n;
       t.lastDstPage = Math.floor(va / 4096);
@@ -1376,8 +1396,52 @@ export class Pl330 implements MmioDevice {
     return tr.costNs;
   }
 
+  // the held-back RAM copy of translation-level execution: consecutive bursts and page runs
+  // that continue each other on both sides are written as one copy. Exact because nothing
+  // reads memory inside a batch except the batch's own loads (the run's source never
+  // overlaps its destination) and table walks (quietLookup's avoid range); it is written
+  // before anything else could look (batch end, exec path, MFIFO fill).
+  private cPend = false;
+  private cSr: RamRegion | null = null;
+  private cDr: RamRegion | null = null;
+  private cSo = 0;
+  private cDo = 0;
+  private cLen = 0;
+
+  private addCopy(sr: RamRegion, so: number, dr: RamRegion, dOff: number, n: number): void {
+    if (this.cPend && sr === this.cSr && dr === this.cDr && this.cSo + this.cLen === so && this.cDo + this.cLen === dOff) {
+      const len = this.cLen + n;
+      if (sr !== dr || this.cSo + len <= this.cDo || this.cDo + len <= this.cSo) {
+        this.cLen = len;
+        return;
+      }
+    }
+    this.flushCopy();
+    if (sr === dr && so < dOff + n && dOff < so + n) {
+      // a burst overlapping itself: memmove of the loaded bytes, now
+      dr.bytes.copyWithin(dOff, so, so + n);
+      return;
+    }
+    this.cPend = true;
+    this.cSr = sr;
+    this.cDr = dr;
+    this.cSo = so;
+    this.cDo = dOff;
+    this.cLen = n;
+  }
+
+  private flushCopy(): void {
+    if (!this.cPend) return;
+    this.cPend = false;
+    const sr = this.cSr!;
+    const dr = this.cDr!;
+    if (sr === dr) dr.bytes.copyWithin(this.cDo, this.cSo, this.cSo + this.cLen);
+    else dr.bytes.set(sr.bytes.subarray(this.cSo, this.cSo + this.cLen), this.cDo);
+  }
+
   /** Leaving translation-level execution mid-iteration: loaded bytes go into the MFIFO. */
   private xMaterialize(t: Pl330Thread): void {
+    this.flushCopy();
     for (let i = this.xHead; i < this.xPending; i++) {
       const r = this.xRegion[i]!;
       const n = C.ccrSrcLen(t.ccr) << C.ccrSrcSize(t.ccr);
@@ -1422,9 +1486,7 @@ export class Pl330 implements MmioDevice {
     xl.translateHits!(t.sar, srcAttrs, k * seg.nLd, so);
     if (seg.nSt > 0) xl.translateHits!(t.dar, dstAttrs, k * seg.nSt, d);
     this.segCost = k * seg.nLd * so.costNs + k * seg.nSt * d.costNs;
-    const sOff = so.pa - sr.base;
-    if (sr === dr) dr.bytes.copyWithin(d.pa - dr.base, sOff, sOff + sLen);
-    else dr.bytes.set(sr.bytes.subarray(sOff, sOff + sLen), d.pa - dr.base);
+    this.addCopy(sr, so.pa - sr.base, dr, d.pa - dr.base, sLen);
     this.port.bytes += sLen + dLen;
     t.sar = (t.sar + sLen) >>> 0;
     t.dar = (t.dar + dLen) >>> 0;

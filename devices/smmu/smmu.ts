@@ -228,6 +228,10 @@ export class Smmu implements TranslationStage, MmioDevice {
   private rHitSlot = 0; // TLB slot of the last hit
   /** per TLB set: bumped by every insertion into the set */
   private readonly tSetGen: Float64Array;
+  // quietLookup(avoidLo, avoidHi): did the walk read a descriptor in that range?
+  private avoidLo = 0;
+  private avoidHi = 0;
+  private avoidHit = false;
   private rFetches = 0; // descriptor fetches of the last successful walk
   private rAsid = -1; // TLB tag (ASID, -1 global) of the last walk's leaf
   private qValid = false;
@@ -421,10 +425,15 @@ export class Smmu implements TranslationStage, MmioDevice {
    * free: the lookup runs with fill=false (no statistics, no TLB insertion; a miss walks the
    * tables with plain reads).
    */
-  quietLookup(va: number, attrs: Attrs, out?: TranslationResult): boolean {
+  quietLookup(va: number, attrs: Attrs, out?: TranslationResult, avoidLo = 0, avoidHi = 0): boolean {
     this.qValid = false;
+    this.avoidLo = avoidLo;
+    this.avoidHi = avoidHi;
+    this.avoidHit = false;
     const k = this.resolve(va, attrs, true, false);
+    this.avoidLo = this.avoidHi = 0;
     if (k !== K_TRANSLATED && k !== K_BYPASS) return false;
+    if (this.avoidHit) return false;
     if (this.rWalked) {
       const tr = this.tracer;
       if (tr !== null && tr.enabled) return false;
@@ -699,7 +708,9 @@ export class Smmu implements TranslationStage, MmioDevice {
       const shift = level === 1 ? 30 : level === 2 ? 21 : 12;
       const idxBits = level === 1 ? n - 30 : level === 2 && n <= 30 ? n - 21 : 9;
       const idx = (va >>> shift) & ((1 << idxBits) - 1); // va < 2^32 (checked by the caller)
-      const st = this.bus.read64(table + idx * 8, this.walkAttrs, d);
+      const da = table + idx * 8;
+      if (da + 8 > this.avoidLo && da < this.avoidHi) this.avoidHit = true;
+      const st = this.bus.read64(da, this.walkAttrs, d);
       this.rCost += this.walkNs;
       fetches++;
       if (count) this.stats.descriptorFetches++;
