@@ -5,6 +5,7 @@
  */
 import './host.js';
 import './dma-copy.js';
+import './dma-smmu.js';
 import './ioctl-rate.js';
 // 3. scenario (pl330-vfio-test wall time in-process and CLI process time): added by the
 //    integrator with tools/scenarios — import './scenario.js' here.
