@@ -157,7 +157,7 @@ registerBench({
   description: '64 MiB PL330 mem-to-mem copy through the SMMU (4 KiB pages, mapped with VFIO MAP_DMA): host bytes/s and ratio to a host copy',
   run(ctx) {
     const bytes = ctx.short ? 16 << 20 : 64 << 20;
-    const reps = ctx.short ? 6 : 8;
+    const reps = ctx.short ? 6 : 12;
     const r = runDmaCopy(bytes, reps);
     if (!r.ok) throw new Error('dma-copy: destination differs from source');
     // the first transfers warm the JIT up; the best of the last half is the figure (the

@@ -134,7 +134,7 @@ registerBench({
     const bytes = ctx.short ? 16 << 20 : 64 << 20;
     const r = runDmaThroughSmmu(bytes, nowMs);
     const ms: number[] = [];
-    for (let i = 0; i < (ctx.short ? 4 : 8); i++) ms.push(r.again());
+    for (let i = 0; i < (ctx.short ? 4 : 12); i++) ms.push(r.again());
     if (!r.ok) throw new Error('dma-direct: destination differs from source');
     const best = Math.min(...ms.slice(ms.length >> 1));
     const dmaBps = bytes / (best / 1000);
