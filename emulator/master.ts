@@ -23,6 +23,27 @@ export interface TranslationResult {
 export interface TranslationStage {
   readonly name: string;
   translate(va: number, attrs: Attrs, out: TranslationResult): void;
+  /**
+   * Optional bulk-DMA hook (side-effect free): true when `translate(va, attrs)` made now
+   * would succeed and leave no time-stamped trace of itself (no fault record, no fault
+   * interrupt, no trace event), i.e. its only effects are TLB fill/replacement and
+   * statistics. A master may then perform that translate() inside a batch that runs ahead
+   * of virtual time. Stages without it are only ever called at the exact virtual time.
+   * When `out` is given and the answer is true, it receives what that translate() will
+   * report (status BUS_OK, pa, extent, costNs). With `avoidLo < avoidHi` the answer is
+   * also false when the lookup reads memory (a table walk) in physical [avoidLo, avoidHi):
+   * a master holding back writes to that range must write them first.
+   */
+  quietLookup?(va: number, attrs: Attrs, out?: TranslationResult, avoidLo?: number, avoidHi?: number): boolean;
+  /**
+   * Optional bulk-DMA hook: if `translate(va, attrs)` made now would be a pure hit (TLB
+   * hit or bypass: no state change other than statistics), account `count` such lookups
+   * exactly as `count` translate() calls would (statistics only), fill `out` (status
+   * BUS_OK, pa, costNs = the cost of ONE lookup, extent = bytes from va for which every
+   * further lookup is also such a hit with the same translation) and return true.
+   * Otherwise change nothing and return false. count = 0 only probes.
+   */
+  translateHits?(va: number, attrs: Attrs, count: number, out: TranslationResult): boolean;
 }
 
 export function newTranslationResult(): TranslationResult {

@@ -1,7 +1,7 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
-import { BUS_OK, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
+import { BUS_OK, SIZE_4, type MmioDevice, type RamRegion } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { MasterPort } from '../../emulator/master.js';
+import type { MasterPort, TranslationResult, TranslationStage } from '../../emulator/master.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
 import * as C from './constants.js';
@@ -87,6 +87,16 @@ export interface Pl330PeripheralPort {
   ack?(kind: 'single' | 'burst', last: boolean): void;
   /** DMAFLUSHP: the DMAC cleared its request state; the peripheral should re-send */
   flush?(): void;
+}
+
+/** Per-iteration shape of a pure copy loop (batched page-run segments). */
+interface SegmentShape {
+  /** cycles of one iteration: DMALPEND + body */
+  cyc: number;
+  srcPer: number;
+  dstPer: number;
+  nLd: number;
+  nSt: number;
 }
 
 /** Byte FIFO: one channel's share of the MFIFO. */
@@ -1076,6 +1086,8 @@ export class Pl330 implements MmioDevice {
     let cyc = TIMING.insnCycles; // the DMALPEND itself
     let srcPer = 0;
     let dstPer = 0;
+    let nLd = 0;
+    let nSt = 0;
     // pure: the loop is a plain block copy (legal incrementing bursts, no swap)
     let pure = true;
     for (let a = start; a < lpend; a++) {
@@ -1090,19 +1102,22 @@ export class Pl330 implements MmioDevice {
           level += srcBurst;
           if (level > free) return false; // would stall: step path
           srcPer += srcBurst;
+          nLd++;
           cyc += TIMING.axiLatencyCycles + C.ccrSrcLen(ccr);
         } else {
           if (dSize > 4 || (1 << dSize) > this.busBytes || !C.ccrDstInc(ccr) || C.ccrEndianSwap(ccr) !== 0) pure = false;
           if (level < dstBurst) return false;
           level -= dstBurst;
           dstPer += dstBurst;
+          nSt++;
           cyc += TIMING.axiLatencyCycles + C.ccrDstLen(ccr);
         }
       } else if (op !== 0x12 && op !== 0x13 && op !== 0x18) return false;
     }
     if (level !== 0) return false;
     if (pure && this.port.translator === null && this.bulkCopy(t, start, lpend, lc1, cyc, srcPer, dstPer)) return true;
-    return this.inlineLoop(t, start, lpend, lc1, srcBurst, dstBurst);
+    const seg: SegmentShape | null = pure && srcPer > 0 ? { cyc, srcPer, dstPer, nLd, nSt } : null;
+    return this.inlineLoop(t, start, lpend, lc1, srcBurst, dstBurst, seg);
   }
 
   /** The whole chunk as one RAM block copy (bare bus only: no translation cost to account). */
@@ -1145,16 +1160,45 @@ export class Pl330 implements MmioDevice {
    * Batched stepping: run the loop's instructions one after the other inside this event,
    * through the same load/store code (same port accesses, same translations and costs, in
    * the same order), summing each instruction's time exactly as step() would schedule it.
-   * Behind a translation stage a batch never leaves the 4 KiB source/destination pages
-   * the previous bursts were translated in (so a translation fault only ever happens on
-   * the step path); a bus error inside a batch is delivered at the time step execution
-   * would raise it.
+   *
+   * Behind a translation stage that offers the bulk hooks (quietLookup/translateHits, the
+   * SMMU does) the batch:
+   * - copies whole page runs at once ("segments", pure copy loops only): when the current
+   *   source and destination pages are both pure TLB hits, every burst of the next k
+   *   iterations that stays inside those pages is a hit too (a hit changes no TLB state), so
+   *   the k x loads/stores lookups are accounted with one translateHits() per side, the
+   *   bytes move with one copyWithin/set in RAM, and the time is k x (loop cycles) plus the
+   *   per-lookup costs, exactly what step execution charges;
+   * - runs any other burst (a page change: TLB miss and walk) through the exact load/store
+   *   code, but only when quietLookup() says that translation leaves no time-stamped trace
+   *   (no fault, no traced walk); otherwise it stops and the step path executes that
+   *   instruction at its exact virtual time (faults and traced walks happen only there).
+   * Behind a stage without the hooks a batch stays inside the 4 KiB source/destination
+   * pages the previous bursts were translated in.
+   * A bus error inside a batch is delivered at the time step execution would raise it.
    */
-  private inlineLoop(t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number): boolean {
-    const tr = this.port.translator !== null;
+  private inlineLoop(t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number, seg: SegmentShape | null): boolean {
+    const r = this.inlineLoopBody(t, start, lpend, lc1, srcBurst, dstBurst, seg);
+    // every exit: the held-back RAM copy is written before the event ends
+    this.flushCopy();
+    return r;
+  }
+
+  private inlineLoopBody(t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number, seg: SegmentShape | null): boolean {
+    const xl = this.port.translator;
+    const tr = xl !== null;
+    const quiet = xl !== null && typeof xl.quietLookup === 'function';
+    const segments = seg !== null && xl !== null && typeof xl.translateHits === 'function';
+    // translation-level bursts: pure copy loops whose j-th store takes exactly the j-th
+    // load's bytes (same burst size, as many stores as loads)
+    const xfast = segments && quiet && seg.nLd === seg.nSt && srcBurst === dstBurst;
+    this.xPending = this.xHead = 0;
+    // the body's opcodes, read from the instruction cache once (tryBulk checked they are cached)
+    const ops = this.bodyOps;
+    for (let a = start; a < lpend; a++) ops[a - start] = this.peekCached(a);
     const P = 4096;
     const inPage = (addr: number, n: number, page: number): boolean => Math.floor(addr / P) === page && Math.floor((addr + n - 1) / P) === page;
-    if (tr && (t.lastSrcPage < 0 || t.lastDstPage < 0)) return false;
+    if (tr && !quiet && (t.lastSrcPage < 0 || t.lastDstPage < 0)) return false;
     const period = this.periodNs;
     // the DMALPEND being executed: its fetch cost plus its own cycle
     let delay = (this.cycles + TIMING.insnCycles) * period + this.port.takeCost();
@@ -1163,7 +1207,32 @@ export class Pl330 implements MmioDevice {
     const limit = Math.max(1, this.cfg.bulkChunkBytes);
     let first = true;
     const b = this.insn;
+    const bodyLen = lpend - start;
+    const srcAttrs = this.dataAttrs(C.ccrSrcProt(t.ccr), false);
+    const dstAttrs = this.dataAttrs(C.ccrDstProt(t.ccr), true);
+    // after a segment the next iteration starts a new page on one side at least: run it
+    // burst by burst (its first lookups miss) rather than probing for a segment first
+    let trySeg = true;
     for (;;) {
+      if (segments && (trySeg || !xfast)) {
+        const k = this.segment(t, seg, xl, lc, Math.max(1, Math.floor((limit - moved) / seg.srcPer)), srcAttrs, dstAttrs);
+        if (k > 0) {
+          // k x (DMALPEND + body); the first DMALPEND is the one being executed (counted)
+          const lpends = first ? k - 1 : k;
+          t.instructions += lpends + k * bodyLen;
+          delay += (k * seg.cyc - (first ? TIMING.insnCycles : 0)) * period + this.segCost;
+          first = false;
+          lc -= k;
+          if (lc1) t.lc1 = lc;
+          else t.lc0 = lc;
+          moved += k * seg.srcPer;
+          t.pc = lpend;
+          if (lc === 0 || moved >= limit) break;
+          trySeg = false;
+          continue;
+        }
+      }
+      trySeg = true;
       // DMALPEND jumps back
       if (!first) {
         t.instructions++;
@@ -1174,11 +1243,48 @@ export class Pl330 implements MmioDevice {
       if (lc1) t.lc1 = lc;
       else t.lc0 = lc;
       for (let a = start; a < lpend; a++) {
-        const op = this.peekCached(a);
+        const op = ops[a - start]!;
         const isLd = op === 0x04 || op === 0x05 || op === 0x07;
         const isSt = op === 0x08 || op === 0x09 || op === 0x0b;
+        if (xfast && (isLd || isSt) && this.condOk(t, op)) {
+          // translation-level execution of one burst (see xAccess)
+          const d = this.xAccess(t, xl, isLd, isLd ? srcBurst : dstBurst, isLd ? srcAttrs : dstAttrs);
+          if (d < 0) {
+            this.xMaterialize(t);
+            t.pc = a;
+            if (d === -2) {
+              // cannot happen with a stage honouring quietLookup; deliver as a bus error
+              // at the instruction's exact time
+              const bits = isLd ? C.FT_DATA_READ_ERR : C.FT_DATA_WRITE_ERR;
+              t.instructions++;
+              this.sched.cancel(t.ev);
+              t.ev = this.sched.schedule(delay, () => {
+                t.ev = null;
+                this.fault(t, bits);
+              }, `${this.name}:ch${t.id}:fault`);
+              return true;
+            }
+            this.kick(t, delay);
+            return true;
+          }
+          t.instructions++;
+          moved += isLd ? srcBurst : 0;
+          delay += (TIMING.axiLatencyCycles + (isLd ? C.ccrSrcLen(t.ccr) : C.ccrDstLen(t.ccr)) + TIMING.insnCycles) * period + d;
+          continue;
+        }
+        if (xfast && (op === 0x12 || op === 0x13 || op === 0x18 || isLd || isSt)) {
+          // barrier, DMANOP, or a load/store whose condition is false: one cycle
+          t.instructions++;
+          delay += TIMING.insnCycles * period;
+          continue;
+        }
         if (tr && (isLd || isSt) && this.condOk(t, op)) {
-          const ok = isLd ? inPage(t.sar, srcBurst, t.lastSrcPage) : inPage(t.dar, dstBurst, t.lastDstPage);
+          let ok: boolean;
+          if (quiet) {
+            const addr = isLd ? t.sar : t.dar;
+            const n = isLd ? srcBurst : dstBurst;
+            ok = Math.floor(addr / P) === Math.floor((addr + n - 1) / P) && xl.quietLookup!(addr, isLd ? srcAttrs : dstAttrs);
+          } else ok = isLd ? inPage(t.sar, srcBurst, t.lastSrcPage) : inPage(t.dar, dstBurst, t.lastDstPage);
           if (!ok) {
             // leave the rest to the step path, from this instruction at its exact time
             t.pc = a;
@@ -1193,6 +1299,7 @@ export class Pl330 implements MmioDevice {
         const before = delay;
         this.deferredFault = 0;
         this.deferFaults = true;
+        this.flushCopy();
         const r = this.exec(t, b, false);
         this.deferFaults = false;
         if (r !== Next.Advance) {
@@ -1219,6 +1326,175 @@ export class Pl330 implements MmioDevice {
     }
     this.kick(t, delay);
     return true;
+  }
+
+  private readonly bodyOps: number[] = [];
+  // translation-level bursts: loads translated and not yet stored (pa, region), FIFO order
+  private xPending = 0;
+  private xHead = 0;
+  private readonly xPa: number[] = [];
+  private readonly xRegion: RamRegion[] = [];
+  private readonly xOut: TranslationResult = { status: 0, pa: 0, extent: 0, costNs: 0 };
+  private readonly xTr: TranslationResult = { status: 0, pa: 0, extent: 0, costNs: 0 };
+
+  /**
+   * One incrementing burst of a pure copy loop at translation level: the same translate()
+   * call the load/store code would make (only when quietLookup() says it leaves no
+   * time-stamped trace and the burst is one page of RAM), the data moved RAM to RAM when the
+   * matching store runs. Returns the translation cost (ns, >= 0), -1 when the burst must run
+   * on the step path (nothing changed), -2 on an (unexpected) translation mismatch after the
+   * lookup was made.
+   */
+  private xAccess(t: Pl330Thread, xl: TranslationStage, isLd: boolean, n: number, attrs: Attrs): number {
+    const va = isLd ? t.sar : t.dar;
+    if (Math.floor(va / 4096) !== Math.floor((va + n - 1) / 4096) || va + n > 0x100000000) return -1;
+    const o = this.xOut;
+    let q: boolean;
+    if (this.cPend) {
+      // a walk must not read memory the held-back copy is still to write
+      const lo = this.cDr!.base + this.cDo;
+      q = xl.quietLookup!(va, attrs, o, lo, lo + this.cLen);
+      if (!q) {
+        this.flushCopy();
+        q = xl.quietLookup!(va, attrs, o);
+      }
+    } else q = xl.quietLookup!(va, attrs, o);
+    if (!q || o.extent < n) return -1;
+    const bus = this.port.bus;
+    const r = bus.ramAt(o.pa, n);
+    if (r === null) return -1;
+    const pa = o.pa;
+    if (!isLd) {
+      if (this.xPending - this.xHead < 1) return -1;
+      // a store must not overwrite bytes a later pending load still has to deliver
+      for (let i = this.xHead + 1; i < this.xPending; i++) {
+        const lp = this.xPa[i]!;
+        if (pa < lp + n && lp < pa + n) return -1;
+      }
+    }
+    const tr = this.xTr;
+    xl.translate(va, attrs, tr);
+    if (tr.status !== BUS_OK || tr.pa !== pa) return -2;
+    this.port.bytes += n;
+    if (isLd) {
+      this.xPa[this.xPending] = pa;
+      this.xRegion[this.xPending] = r;
+      this.xPending++;
+      t.sar = (t.sar + n) >>> 0;
+      t.bytesLoaded += n;
+      t.lastSrcPage = Math.floor(va / 4096);
+    } else {
+      const sp = this.xPa[this.xHead]!;
+      const sr = this.xRegion[this.xHead]!;
+      this.xHead++;
+      if (this.xHead === this.xPending) this.xHead = this.xPending = 0;
+      this.addCopy(sr, sp - sr.base, r, pa - r.base, n);
+      t.dar = (t.dar + n) >>> 0;
+      t.bytesStored += n;
+      t.lastDstPage = Math.floor(va / 4096);
+    }
+    return tr.costNs;
+  }
+
+  // the held-back RAM copy of translation-level execution: consecutive bursts and page runs
+  // that continue each other on both sides are written as one copy. Exact because nothing
+  // reads memory inside a batch except the batch's own loads (the run's source never
+  // overlaps its destination) and table walks (quietLookup's avoid range); it is written
+  // before anything else could look (batch end, exec path, MFIFO fill).
+  private cPend = false;
+  private cSr: RamRegion | null = null;
+  private cDr: RamRegion | null = null;
+  private cSo = 0;
+  private cDo = 0;
+  private cLen = 0;
+
+  private addCopy(sr: RamRegion, so: number, dr: RamRegion, dOff: number, n: number): void {
+    if (this.cPend && sr === this.cSr && dr === this.cDr && this.cSo + this.cLen === so && this.cDo + this.cLen === dOff) {
+      const len = this.cLen + n;
+      if (sr !== dr || this.cSo + len <= this.cDo || this.cDo + len <= this.cSo) {
+        this.cLen = len;
+        return;
+      }
+    }
+    this.flushCopy();
+    if (sr === dr && so < dOff + n && dOff < so + n) {
+      // a burst overlapping itself: memmove of the loaded bytes, now
+      dr.bytes.copyWithin(dOff, so, so + n);
+      return;
+    }
+    this.cPend = true;
+    this.cSr = sr;
+    this.cDr = dr;
+    this.cSo = so;
+    this.cDo = dOff;
+    this.cLen = n;
+  }
+
+  private flushCopy(): void {
+    if (!this.cPend) return;
+    this.cPend = false;
+    const sr = this.cSr!;
+    const dr = this.cDr!;
+    if (sr === dr) dr.bytes.copyWithin(this.cDo, this.cSo, this.cSo + this.cLen);
+    else dr.bytes.set(sr.bytes.subarray(this.cSo, this.cSo + this.cLen), this.cDo);
+  }
+
+  /** Leaving translation-level execution mid-iteration: loaded bytes go into the MFIFO. */
+  private xMaterialize(t: Pl330Thread): void {
+    this.flushCopy();
+    for (let i = this.xHead; i < this.xPending; i++) {
+      const r = this.xRegion[i]!;
+      const n = C.ccrSrcLen(t.ccr) << C.ccrSrcSize(t.ccr);
+      const off = this.xPa[i]! - r.base;
+      t.fifo!.push(r.bytes, off, n);
+      this.mfifoUsed += n;
+    }
+    this.xHead = this.xPending = 0;
+  }
+
+  /** translation cost of the last segment (ns) */
+  private segCost = 0;
+  private readonly segSrc: TranslationResult = { status: 0, pa: 0, extent: 0, costNs: 0 };
+  private readonly segDst: TranslationResult = { status: 0, pa: 0, extent: 0, costNs: 0 };
+
+  /**
+   * One page-run segment of a pure copy loop behind a translation stage: when the current
+   * source and destination addresses are pure hits, the number k (1..maxIter, <= maxChunk)
+   * of whole iterations whose bursts stay inside both hit ranges is copied RAM to RAM at
+   * once and its k x nLd / k x nSt lookups accounted (translateHits). Returns k, or 0 when no
+   * segment applies (then nothing changed). Updates SAR/DAR, byte counters, port bytes and
+   * this.segCost (total lookup cost); the caller updates LC, PC, instructions and time.
+   */
+  private segment(t: Pl330Thread, seg: SegmentShape, xl: TranslationStage, maxIter: number, maxChunk: number, srcAttrs: Attrs, dstAttrs: Attrs): number {
+    const so = this.segSrc;
+    const d = this.segDst;
+    if (!xl.translateHits!(t.sar, srcAttrs, 0, so)) return 0;
+    if (seg.dstPer > 0 && !xl.translateHits!(t.dar, dstAttrs, 0, d)) return 0;
+    let k = Math.min(maxIter, maxChunk, Math.floor(so.extent / seg.srcPer));
+    if (seg.dstPer > 0) k = Math.min(k, Math.floor(d.extent / seg.dstPer));
+    if (!(k >= 1)) return 0;
+    const sLen = k * seg.srcPer;
+    const dLen = k * seg.dstPer;
+    if (t.sar + sLen > 0x100000000 || t.dar + dLen > 0x100000000) return 0;
+    const bus = this.port.bus;
+    const sr = bus.ramAt(so.pa, sLen);
+    const dr = bus.ramAt(d.pa, dLen);
+    if (sr === null || dr === null) return 0;
+    // overlapping source and destination: step order matters (memmove would differ)
+    if (so.pa < d.pa + dLen && d.pa < so.pa + sLen) return 0;
+    // account the lookups exactly as k iterations of single translations would
+    xl.translateHits!(t.sar, srcAttrs, k * seg.nLd, so);
+    if (seg.nSt > 0) xl.translateHits!(t.dar, dstAttrs, k * seg.nSt, d);
+    this.segCost = k * seg.nLd * so.costNs + k * seg.nSt * d.costNs;
+    this.addCopy(sr, so.pa - sr.base, dr, d.pa - dr.base, sLen);
+    this.port.bytes += sLen + dLen;
+    t.sar = (t.sar + sLen) >>> 0;
+    t.dar = (t.dar + dLen) >>> 0;
+    t.bytesLoaded += sLen;
+    t.bytesStored += dLen;
+    t.lastSrcPage = Math.floor((t.sar - 1) / 4096);
+    t.lastDstPage = Math.floor((t.dar - 1) / 4096);
+    return k;
   }
 
   private peekCached(addr: number): number {

@@ -78,7 +78,8 @@ export function measureSmmuThroughput(iterations = 2_000_000): SmmuBenchResult {
   return { hitsPerSec: iterations / hitSec, missesPerSec: missIters / missSec, walkFraction, iterations };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// run directly (npx tsx devices/smmu/bench.ts), not when bundled into another entry point
+if (/devices[\\/]smmu[\\/]bench\.[cm]?[tj]s$/.test(process.argv[1] ?? '')) {
   const r = measureSmmuThroughput();
   console.log(`smmu: TLB hit ${(r.hitsPerSec / 1e6).toFixed(1)} M translations/s, miss (3-level walk) ${(r.missesPerSec / 1e6).toFixed(2)} M translations/s (walk fraction ${r.walkFraction.toFixed(3)})`);
 }

@@ -102,6 +102,8 @@ const K_BYPASS = 0;
 const K_TRANSLATED = 1;
 const K_CTX_FAULT = 2;
 const K_GLOBAL_FAULT = 3;
+/** TLB miss in hit-only mode (translateHits): nothing walked, nothing recorded */
+const K_MISS = 4;
 
 // permission bits of a TLB entry / walk result; index = (unpriv ? 3 : 0) + (write ? 1 : instr ? 2 : 0)
 const P_PR = 1;
@@ -217,6 +219,47 @@ export class Smmu implements TranslationStage, MmioDevice {
   private rGfsr = 0; // sGFSR bit for a global fault
   private rPtw = false; // fault happened during the table walk (for FSYNR0.PTWF)
   private rAttrs = 0; // attributes after S2CR overrides
+  private rWalked = false; // the last resolve walked the tables
+  private hitOnly = false; // resolve stops at a TLB miss (K_MISS) instead of walking
+  // quietLookup() remembers a successful walk so that the translate() of the same access
+  // that immediately follows it (bulk DMA) does not read the tables twice. One-shot:
+  // cleared by every translate(), register write and reset.
+  private lastInsert = 0; // TLB slot of the last insertion
+  private rHitSlot = 0; // TLB slot of the last hit
+  /** per TLB set: bumped by every insertion into the set */
+  private readonly tSetGen: Float64Array;
+  // quietLookup(avoidLo, avoidHi): did the walk read a descriptor in that range?
+  private avoidLo = 0;
+  private avoidHi = 0;
+  private avoidHit = false;
+  private rFetches = 0; // descriptor fetches of the last successful walk
+  private rAsid = -1; // TLB tag (ASID, -1 global) of the last walk's leaf
+  private qValid = false;
+  private qVa = 0;
+  private qAttrs = 0;
+  private qCb = 0;
+  private qAsid = 0;
+  private qFetches = 0;
+  private qPa = 0;
+  private qExtent = 0;
+  private qCost = 0;
+  private qwVa = 0;
+  private qwSize = 0;
+  private qwPa = 0;
+  private qwPerms = 0;
+  private qwLevel = 0;
+  // translateHits() remembers, per direction (0 read, 1 write), the TLB slot its last probe
+  // hit (or the slot the last replayed walk filled), keyed by 4 KiB page and attributes.
+  // Valid while no register write, sync, reset or insertion into that slot's set happened
+  // since (tlbGen, tSetGen): the slot is then still the first match of every lookup in
+  // that page, so the answer is the same hit without a new lookup.
+  private tlbGen = 0;
+  private readonly hPage = new Float64Array(2).fill(-1);
+  private readonly hAttrs = new Float64Array(2);
+  private readonly hSlot = new Int32Array(2);
+  private readonly hSet = new Int32Array(2);
+  private readonly hSetGen = new Float64Array(2);
+  private readonly hGen = new Float64Array(2);
   // walk scratch
   private wVa = 0;
   private wSize = 0;
@@ -286,6 +329,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.tPerms = new Uint8Array(total);
     this.tLevel = new Uint8Array(total);
     this.tNext = new Uint8Array(sets);
+    this.tSetGen = new Float64Array(sets);
     this.reset();
   }
 
@@ -312,6 +356,8 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.tValid.fill(0);
     this.tNext.fill(0);
     this.pending = [];
+    this.qValid = false;
+    this.tlbGen++;
     this.faultLog.length = 0;
     this.faultsDropped = 0;
     this.updateIrqs();
@@ -322,6 +368,33 @@ export class Smmu implements TranslationStage, MmioDevice {
   // =====================================================================================
 
   translate(va: number, attrs: Attrs, out: TranslationResult): void {
+    if (this.qValid) {
+      this.qValid = false;
+      const tr = this.tracer;
+      if (this.qVa === va && this.qAttrs === attrs && (tr === null || !tr.enabled)) {
+        // replay of the walk quietLookup() just made for this access (see there): the same
+        // statistics, the same TLB insertion, the same result
+        const st = this.stats;
+        st.translations++;
+        st.misses++;
+        st.walks++;
+        st.descriptorFetches += this.qFetches;
+        this.wVa = this.qwVa;
+        this.wSize = this.qwSize;
+        this.wPa = this.qwPa;
+        this.wPerms = this.qwPerms;
+        this.tlbInsert(this.qCb, this.qAsid, va);
+        this.tLevel[this.lastInsert] = this.qwLevel;
+        // the new entry is the only match for its page (the walk happened because nothing
+        // matched): later hit lookups in this page find it
+        this.hRemember((attrs & ATTR_WRITE) !== 0 ? 1 : 0, Math.floor(va / 4096), attrs, this.lastInsert);
+        out.status = BUS_OK;
+        out.pa = this.qPa;
+        out.extent = this.qExtent;
+        out.costNs = this.qCost;
+        return;
+      }
+    }
     this.stats.translations++;
     const walks0 = this.stats.walks;
     const k = this.resolve(va, attrs, true, true);
@@ -332,16 +405,113 @@ export class Smmu implements TranslationStage, MmioDevice {
     }
     if (k === K_TRANSLATED || k === K_BYPASS) {
       if (k === K_BYPASS) this.stats.bypasses++;
+      this.qValid = false;
       out.status = BUS_OK;
       out.pa = this.rPa;
       out.extent = this.rExtent;
       return;
     }
+    this.qValid = false;
     out.status = BUS_TRANSLATION_FAULT;
     out.pa = 0;
     out.extent = 0;
     if (k === K_CTX_FAULT) this.recordContextFault(va, attrs);
     else this.recordGlobalFault(va, attrs);
+  }
+
+  /**
+   * Bulk-DMA hook (TranslationStage.quietLookup): would translate(va, attrs) now succeed
+   * without a time-stamped side effect (no fault, no 'smmu-walk' trace event)? Side-effect
+   * free: the lookup runs with fill=false (no statistics, no TLB insertion; a miss walks the
+   * tables with plain reads).
+   */
+  quietLookup(va: number, attrs: Attrs, out?: TranslationResult, avoidLo = 0, avoidHi = 0): boolean {
+    this.qValid = false;
+    this.avoidLo = avoidLo;
+    this.avoidHi = avoidHi;
+    this.avoidHit = false;
+    const k = this.resolve(va, attrs, true, false);
+    this.avoidLo = this.avoidHi = 0;
+    if (k !== K_TRANSLATED && k !== K_BYPASS) return false;
+    if (this.avoidHit) return false;
+    if (this.rWalked) {
+      const tr = this.tracer;
+      if (tr !== null && tr.enabled) return false;
+      // remember the walk: the translate() of this very access that a bulk master makes
+      // next replays it (statistics, TLB insertion) without reading the tables again
+      this.qValid = true;
+      this.qVa = va;
+      this.qAttrs = attrs;
+      this.qCb = this.rCb;
+      this.qAsid = this.rAsid;
+      this.qFetches = this.rFetches;
+      this.qPa = this.rPa;
+      this.qExtent = this.rExtent;
+      this.qCost = this.rCost;
+      this.qwVa = this.wVa;
+      this.qwSize = this.wSize;
+      this.qwPa = this.wPa;
+      this.qwPerms = this.wPerms;
+      this.qwLevel = this.rLevel;
+    }
+    if (out !== undefined) {
+      out.status = BUS_OK;
+      out.pa = this.rPa;
+      out.extent = this.rExtent;
+      out.costNs = this.rCost;
+    }
+    return true;
+  }
+
+  /**
+   * Bulk-DMA hook (TranslationStage.translateHits): when translate(va, attrs) would now be
+   * a TLB hit or a bypass, account `count` such translations (translations, hits or
+   * bypasses: exactly what `count` translate() calls would add; a hit changes nothing else,
+   * the TLB has no replacement state updated on hits) and report the translation. extent
+   * stops at the end of the 4 KiB page for TLB hits: the set index is taken from the page
+   * number, so a lookup in another page of a block entry may miss.
+   */
+  translateHits(va: number, attrs: Attrs, count: number, out: TranslationResult): boolean {
+    const h = (attrs & ATTR_WRITE) !== 0 ? 1 : 0;
+    const page = Math.floor(va / 4096);
+    const st = this.stats;
+    if (this.hPage[h] === page && this.hAttrs[h] === attrs && this.hGen[h] === this.tlbGen && this.hSetGen[h] === this.tSetGen[this.hSet[h]!]) {
+      const w = this.hSlot[h]!;
+      const base = this.tVa[w]!;
+      out.status = BUS_OK;
+      out.pa = this.tPa[w]! + (va - base);
+      out.extent = Math.min(base + this.tSize[w]! - va, 4096 - (va % 4096));
+      out.costNs = this.hitNs;
+      st.hits += count;
+      st.translations += count;
+      return true;
+    }
+    this.hitOnly = true;
+    const k = this.resolve(va, attrs, true, false);
+    this.hitOnly = false;
+    if (k === K_TRANSLATED) {
+      out.extent = Math.min(this.rExtent, 4096 - (va % 4096));
+      st.hits += count;
+      this.hRemember(h, page, attrs, this.rHitSlot);
+    } else if (k === K_BYPASS) {
+      out.extent = this.rExtent;
+      st.bypasses += count;
+    } else return false;
+    st.translations += count;
+    out.status = BUS_OK;
+    out.pa = this.rPa;
+    out.costNs = this.rCost;
+    return true;
+  }
+
+  private hRemember(h: number, page: number, attrs: Attrs, w: number): void {
+    const set = Math.floor(w / this.tlbWays);
+    this.hPage[h] = page;
+    this.hAttrs[h] = attrs;
+    this.hSlot[h] = w;
+    this.hSet[h] = set;
+    this.hSetGen[h] = this.tSetGen[set]!;
+    this.hGen[h] = this.tlbGen;
   }
 
   /**
@@ -353,6 +523,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.rCb = -1;
     this.rLevel = 0;
     this.rPtw = false;
+    this.rWalked = false;
     this.rAttrs = attrs;
     const scr0 = this.scr0;
     if ((scr0 & R.SCR0_CLIENTPD) !== 0) return this.bypass(va);
@@ -480,9 +651,11 @@ export class Smmu implements TranslationStage, MmioDevice {
         }
         this.rPa = this.tPa[w]! + (va - base);
         this.rExtent = base + this.tSize[w]! - va;
+        this.rHitSlot = w;
         return K_TRANSLATED;
       }
       if (fill) this.stats.misses++;
+      if (this.hitOnly) return K_MISS;
     }
 
     // ---- table walk ----
@@ -498,7 +671,8 @@ export class Smmu implements TranslationStage, MmioDevice {
       this.rFsr = st;
       return K_CTX_FAULT;
     }
-    if (fill) this.tlbInsert(cb, this.wGlobal ? -1 : asid, va);
+    this.rAsid = this.wGlobal ? -1 : asid;
+    if (fill) this.tlbInsert(cb, this.rAsid, va);
     if ((this.wPerms & permBit) === 0) {
       this.rFsr = R.FSR_PF;
       return K_CTX_FAULT;
@@ -514,6 +688,8 @@ export class Smmu implements TranslationStage, MmioDevice {
    */
   private walk(cb: number, va: number, useT1: boolean, txsz: number, sctlr: number, count: boolean): number {
     if (count) this.stats.walks++;
+    this.rWalked = true;
+    let fetches = 0;
     const n = 32 - txsz; // input region size in bits
     let level = n > 30 ? 1 : 2;
     // table base alignment: x = 5 - TxSZ (level 1 start) or 14 - TxSZ (level 2 start)
@@ -531,9 +707,12 @@ export class Smmu implements TranslationStage, MmioDevice {
     for (;;) {
       const shift = level === 1 ? 30 : level === 2 ? 21 : 12;
       const idxBits = level === 1 ? n - 30 : level === 2 && n <= 30 ? n - 21 : 9;
-      const idx = Math.floor(va / 2 ** shift) & ((1 << idxBits) - 1);
-      const st = this.bus.read64(table + idx * 8, this.walkAttrs, d);
+      const idx = (va >>> shift) & ((1 << idxBits) - 1); // va < 2^32 (checked by the caller)
+      const da = table + idx * 8;
+      if (da + 8 > this.avoidLo && da < this.avoidHi) this.avoidHit = true;
+      const st = this.bus.read64(da, this.walkAttrs, d);
       this.rCost += this.walkNs;
+      fetches++;
       if (count) this.stats.descriptorFetches++;
       this.rLevel = level;
       if (st !== BUS_OK) {
@@ -561,7 +740,7 @@ export class Smmu implements TranslationStage, MmioDevice {
       if (level === 3 && (dlo & 2) === 0) return R.FSR_TF; // 0b01 is reserved at level 3
       // block (levels 1-2) or page (level 3)
       if ((dlo & (1 << 10)) === 0 && (sctlr & R.SCTLR_AFFD) === 0) return R.FSR_AFF;
-      const size = 2 ** shift;
+      const size = 1 << shift; // shift <= 30
       const oaMask = level === 1 ? 0xc0000000 : level === 2 ? 0xffe00000 : 0xfffff000;
       this.wPa = ((dlo & oaMask) >>> 0) + (dhi & 0xff) * TWO32;
       this.wVa = va - (va % size);
@@ -593,6 +772,7 @@ export class Smmu implements TranslationStage, MmioDevice {
       if (px) p |= P_PX;
       if (ux) p |= P_UX;
       this.wPerms = p;
+      this.rFetches = fetches;
       return 0;
     }
   }
@@ -612,6 +792,8 @@ export class Smmu implements TranslationStage, MmioDevice {
       w = set + this.tNext[s]!;
       this.tNext[s] = (this.tNext[s]! + 1) % this.tlbWays;
     }
+    this.tSetGen[s]!++;
+    this.lastInsert = w;
     this.tValid[w] = 1;
     this.tCb[w] = cb;
     this.tAsid[w] = asid;
@@ -755,6 +937,8 @@ export class Smmu implements TranslationStage, MmioDevice {
 
   /** Apply pending invalidations (all, or only those issued to context bank `onlyCb`). */
   private sync(onlyCb: number): void {
+    this.tlbGen++;
+    this.qValid = false;
     const p = this.pending;
     const keep: number[] = [];
     for (let i = 0; i < p.length; i += 4) {
@@ -824,6 +1008,8 @@ export class Smmu implements TranslationStage, MmioDevice {
     const page = offset >>> 12;
     const off = offset & 0xfff;
     value >>>= 0;
+    this.qValid = false;
+    this.tlbGen++;
     if (page === 0) this.writeGr0(off, value);
     else if (page === 1) this.writeGr1(off, value);
     else if (page >= this.globalPages) {

@@ -31,6 +31,8 @@ interface Summary {
   samples: number[];
   target?: BenchFigure['target'];
   meetsTarget?: boolean;
+  skipped?: boolean;
+  note?: string;
 }
 
 async function main(): Promise<number> {
@@ -85,7 +87,12 @@ async function main(): Promise<number> {
       const samples = runs.map((r) => r[i]!.value);
       const med = median(samples);
       const s: Summary = { bench: b.name, figure: f.name, unit: f.unit, median: med, min: Math.min(...samples), max: Math.max(...samples), samples };
-      if (f.target) {
+      if (f.skipped) {
+        s.skipped = true;
+        s.median = s.min = s.max = NaN;
+      }
+      if (f.note) s.note = f.note;
+      if (f.target && !f.skipped) {
         s.target = f.target;
         s.meetsTarget = f.target.op === '>=' ? med >= f.target.value : med <= f.target.value;
       }
@@ -101,7 +108,11 @@ async function main(): Promise<number> {
     for (const s of summaries) {
       const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4));
       const tgt = s.target ? `${s.target.op} ${s.target.value} ${s.meetsTarget ? '(met)' : '(NOT met)'}` : '';
-      process.stdout.write(`${`${s.bench}/${s.figure}`.padEnd(34)} ${fmt(s.median).padStart(14)} ${`${fmt(s.min)}..${fmt(s.max)}`.padStart(24)}  ${s.unit.padEnd(10)} ${tgt}\n`);
+      if (s.skipped) {
+        process.stdout.write(`${`${s.bench}/${s.figure}`.padEnd(34)} ${'skipped'.padStart(14)} ${''.padStart(24)}  ${s.unit.padEnd(10)} ${s.note ?? ''}\n`);
+        continue;
+      }
+      process.stdout.write(`${`${s.bench}/${s.figure}`.padEnd(34)} ${fmt(s.median).padStart(14)} ${`${fmt(s.min)}..${fmt(s.max)}`.padStart(24)}  ${s.unit.padEnd(10)} ${tgt}${s.note ? `  [${s.note}]` : ''}\n`);
     }
   }
   return failed ? 1 : 0;

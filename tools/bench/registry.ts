@@ -11,6 +11,15 @@ export interface BenchFigure {
   higherIsBetter: boolean;
   /** the project's target, when there is one (reported, never asserted) */
   target?: { op: '>=' | '<='; value: number };
+  /** the figure could not be measured here (value NaN); `note` says why */
+  skipped?: boolean;
+  /** free-form remark printed with the figure (why skipped, what limits it, ...) */
+  note?: string;
+}
+
+/** A figure that could not be measured on this machine (reported with the reason). */
+export function skippedFigure(name: string, unit: string, note: string, target?: BenchFigure['target']): BenchFigure {
+  return { name, value: NaN, unit, higherIsBetter: true, skipped: true, note, ...(target ? { target } : {}) };
 }
 
 export interface BenchContext {
