@@ -138,6 +138,20 @@ function boardDir(): string | null {
   return null;
 }
 
+/** A board that cannot be loaded or used: missing/unreadable file, unknown name (a user error, not a bug). */
+export class BoardError extends Error {
+  override name = 'BoardError';
+}
+
+function readBoardFile(p: string, shown: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (e) {
+    // e.g. EISDIR for a directory, EACCES: say which file, without a host stack trace
+    throw new BoardError(`cannot read board file ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /** Names of the shipped boards (sorted). */
 export function listBoards(): string[] {
   const d = boardDir();
@@ -155,18 +169,18 @@ export function loadBoardSource(nameOrPath: string = DEFAULT_BOARD): { text: str
   const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\');
   if (isPath || nameOrPath.endsWith('.dts')) {
     const p = resolve(nameOrPath);
-    if (existsSync(p)) return { text: readFileSync(p, 'utf8'), file: nameOrPath };
+    if (existsSync(p)) return { text: readBoardFile(p, nameOrPath), file: nameOrPath };
     // "vexpress-vfio.dts" without a directory: also look among the shipped boards
-    if (isPath || !existsSync(join(boardDir() ?? '', nameOrPath))) throw new Error(`board file not found: ${nameOrPath}`);
+    if (isPath || !existsSync(join(boardDir() ?? '', nameOrPath))) throw new BoardError(`board file not found: ${nameOrPath}`);
     nameOrPath = nameOrPath.slice(0, -4);
   }
-  if (!/^[A-Za-z0-9._-]+$/.test(nameOrPath)) throw new Error(`bad board name '${nameOrPath}'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(nameOrPath)) throw new BoardError(`bad board name '${nameOrPath}'`);
   const d = boardDir();
   const p = d === null ? null : join(d, `${nameOrPath}.dts`);
   if (p === null || !existsSync(p)) {
-    throw new Error(`unknown board '${nameOrPath}' (available: ${listBoards().join(', ') || 'none found'})`);
+    throw new BoardError(`unknown board '${nameOrPath}' (available: ${listBoards().join(', ') || 'none found'})`);
   }
-  return { text: readFileSync(p, 'utf8'), file: `emulator/boards/${nameOrPath}.dts` };
+  return { text: readBoardFile(p, `emulator/boards/${nameOrPath}.dts`), file: `emulator/boards/${nameOrPath}.dts` };
 }
 
 /** Load a named board (or path) and assemble it. */

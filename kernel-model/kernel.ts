@@ -70,7 +70,13 @@ export class Kernel implements KernelServices {
     this.irq = typeof irq === 'function' ? irq({ hw: this.hw, log: this.log }) : irq;
     const mem = findMemory(tree);
     if (!mem) throw new KernelBootError('device tree declares no memory node');
-    const pages = new PageAllocator(machine.bus, mem.base, mem.size, KERNEL_RESERVED_BYTES);
+    let pages: PageAllocator;
+    try {
+      pages = new PageAllocator(machine.bus, mem.base, mem.size, KERNEL_RESERVED_BYTES);
+    } catch (e) {
+      // e.g. a node called "memory" without device_type = "memory": the board maps no RAM there
+      throw new KernelBootError(`memory node 0x${mem.base.toString(16)}+0x${mem.size.toString(16)} is not RAM on this board: ${(e as Error).message}`);
+    }
     const kmem = new Kmem(pages);
     this.mm = { pages, kmem, lin: kmem.lin };
     this.sysfs = new Sysfs();

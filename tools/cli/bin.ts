@@ -8,7 +8,8 @@ const io = {
   readFile: (p: string) => readFileSync(p, 'utf8'),
   isTTY: Boolean(process.stdout.isTTY),
 };
-Promise.resolve(runCli(process.argv.slice(2), io)).then(
+// a synchronous throw must land in the handler below too (not as an uncaught exception)
+Promise.resolve().then(() => runCli(process.argv.slice(2), io)).then(
   (code) => {
     process.exitCode = code;
   },

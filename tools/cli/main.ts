@@ -6,6 +6,10 @@ import { computeMatrix, formatMatrix } from '../scenarios/matrix.js';
 import { getScenario, listScenarios, type ScenarioResult } from '../scenarios/registry.js';
 import { oneLine, readTraceFile, summarizeTrace, summaryLines, toJson, toJunit } from './report.js';
 import { UnicornUnavailableError } from '../../emulator/cpu/unicorn/native.js';
+import { ElfError } from '../../emulator/cpu/unicorn/elf.js';
+import { DtsError } from '../../emulator/dt/types.js';
+import { BoardError } from '../../emulator/machine.js';
+import { KernelBootError } from '../../kernel-model/kernel.js';
 import { runFuzzCommand } from '../fuzz/cli.js';
 import { formatUnicornRun, runElf, runPl330VfioTestUnicorn, type UnicornRunResult } from '../unicorn/run.js';
 
@@ -74,12 +78,38 @@ export function runCli(argv: readonly string[], io: CliIo): number | Promise<num
   }
 }
 
+/** A bad input that is not a command-line mistake (unreadable/unwritable file, bad board): message, exit 2, no usage text. */
+export class InputError extends Error {}
+
 function handleError(e: unknown, io: CliIo): number {
   if (e instanceof UsageError || e instanceof ProfileError) {
     io.err(`vfio-arm-emu: ${e.message}\n\n${usage()}\n`);
     return 2;
   }
+  if (e instanceof InputError) {
+    io.err(`vfio-arm-emu: ${e.message}\n`);
+    return 2;
+  }
   throw e;
+}
+
+/** a host file-system error (ENOENT, EISDIR, EACCES, ...) from fs calls on a user-given path */
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** write an output file named on the command line; failure is a clear input error (exit 2) */
+function writeOutput(io: CliIo, path: string, data: string, what: string): void {
+  try {
+    io.writeFile(path, data);
+  } catch (e) {
+    throw new InputError(`cannot write ${what} ${path}: ${isFsError(e) ? e.code : (e as Error).message}`);
+  }
+}
+
+/** errors caused by a bad board (file missing/unreadable/malformed, or unusable by the kernel model) */
+function isBoardError(e: unknown): e is Error {
+  return e instanceof DtsError || e instanceof BoardError || e instanceof KernelBootError;
 }
 
 function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> {
@@ -95,7 +125,8 @@ function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> 
   }
   switch (cmd) {
     case 'list': {
-      parseArgs(rest, {});
+      const { positionals } = parseArgs(rest, {});
+      if (positionals.length) throw new UsageError(`list: unexpected argument '${positionals[0]}'`);
       for (const s of listScenarios()) io.out(`${s.name.padEnd(22)} ${s.description}\n    profiles: ${(s.profiles ?? ['all']).join(', ')}\n`);
       return 0;
     }
@@ -149,18 +180,15 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
   try {
     r = sc.run(so);
   } catch (e) {
-    if (e instanceof Error && /board|\.dts|DtsError|no device model/.test(`${e.message} ${e.name}`)) {
-      io.err(`vfio-arm-emu: ${e.message}\n`);
-      return 2;
-    }
+    if (isBoardError(e)) throw new InputError(e.message);
     throw e;
   }
   if (typeof opts['trace'] === 'string') {
     const fmt = (opts['trace-format'] as string | undefined) ?? 'perfetto';
     const data = fmt === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.();
-    io.writeFile(opts['trace'], data ?? '');
+    writeOutput(io, opts['trace'], data ?? '', 'trace file');
   }
-  if (typeof opts['junit'] === 'string') io.writeFile(opts['junit'], toJunit([r]));
+  if (typeof opts['junit'] === 'string') writeOutput(io, opts['junit'], toJunit([r]), 'JUnit report');
   if (opts['json']) io.out(JSON.stringify(toJson(r), null, 2) + '\n');
   else if (opts['quiet']) io.out(oneLine(r) + '\n');
   else io.out([...r.output, '', ...summaryLines(r)].join('\n') + '\n');
@@ -215,14 +243,14 @@ function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io:
       ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined })
       : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined });
   } catch (e) {
-    if (e instanceof UnicornUnavailableError || (e instanceof Error && /ENOENT|not found|arm-linux-gnueabihf/.test(e.message))) {
-      io.err(`vfio-arm-emu: ${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof UnicornUnavailableError || isBoardError(e)) throw new InputError(e.message);
+    if (e instanceof ElfError) throw new InputError(`${elf ?? 'pl330-vfio-test'}: ${e.message}`);
+    if (isFsError(e)) throw new InputError(`cannot read ${e.path ?? elf ?? 'the program'}: ${e.code}`);
+    if (e instanceof Error && /not found|arm-linux-gnueabihf/.test(e.message)) throw new InputError(e.message);
     throw e;
   }
   if (typeof opts['trace'] === 'string') {
-    io.writeFile(opts['trace'], (opts['trace-format'] === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.()) ?? '');
+    writeOutput(io, opts['trace'], (opts['trace-format'] === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.()) ?? '', 'trace file');
   }
   if (opts['json']) io.out(JSON.stringify(r, null, 2) + '\n');
   else io.out(formatUnicornRun(r));

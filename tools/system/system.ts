@@ -10,7 +10,7 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import type { StubThread } from '../../emulator/cpu/stub.js';
 import type { DtNode } from '../../emulator/dt/types.js';
-import { createMachine, DEFAULT_BOARD, loadBoardSource, type Machine, type MachineOptions } from '../../emulator/machine.js';
+import { BoardError, createMachine, DEFAULT_BOARD, loadBoardSource, type Machine, type MachineOptions } from '../../emulator/machine.js';
 import type { RunResult } from '../../emulator/scheduler.js';
 import { defaultRegistry } from '../../devices/registry.js';
 import { IrqCore } from '../../kernel-model/irq/core.js';
@@ -54,7 +54,7 @@ export class System {
     this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace });
     const m = this.machine;
     const gic = findGic(m.tree.root);
-    if (!gic) throw new Error(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
+    if (!gic) throw new BoardError(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
     const regs = decodeReg(m.tree, gic);
     let irqCore: IrqCore | null = null;
     this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log }) => {

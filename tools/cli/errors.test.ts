@@ -1,0 +1,86 @@
+/**
+ * Bad input on the command line must give a clear one-line message and exit 2, never a host
+ * exception: unreadable or malformed board files, unwritable output files, non-ELF programs.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from './main.js';
+
+function io(): CliIo & { o: string; e: string } {
+  const r = {
+    o: '',
+    e: '',
+    out(s: string) {
+      r.o += s;
+    },
+    err(s: string) {
+      r.e += s;
+    },
+    // an fs error as node:fs throws it (code + syscall + path)
+    writeFile(p: string) {
+      throw Object.assign(new Error(`ENOENT: no such file or directory, open '${p}'`), { code: 'ENOENT', syscall: 'open', path: p });
+    },
+    readFile(p: string): string {
+      return readFileSync(p, 'utf8');
+    },
+    isTTY: false,
+  };
+  return r;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-errors-'));
+const board = readFileSync(new URL('../../emulator/boards/vexpress-vfio.dts', import.meta.url), 'utf8');
+function boardFile(name: string, text: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+async function expectInputError(argv: string[], message: RegExp): Promise<void> {
+  const x = io();
+  const code = await runCli(argv, x);
+  expect(code).toBe(2);
+  expect(x.e).toMatch(/^vfio-arm-emu: /);
+  expect(x.e).toMatch(message);
+  expect(x.e).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('CLI: bad files are clear errors with exit 2', () => {
+  it('a board path that is a directory', async () => {
+    await expectInputError(['run', 'pl330-vfio-test', '--board', dir], /cannot read board file .*: EISDIR/);
+  });
+
+  it('a board file that is not a device tree (no .dts suffix): file:line:col', async () => {
+    await expectInputError(['run', 'pl330-vfio-test', '--board', boardFile('board.txt', 'root:x:0:0\n')], /board\.txt:1:1: /);
+  });
+
+  it('a board without a GIC', async () => {
+    const f = boardFile('nogic.dts', '/dts-v1/;\n/ { #address-cells = <1>; #size-cells = <1>;\n memory@80000000 { device_type = "memory"; reg = <0x80000000 0x1000000>; }; };\n');
+    await expectInputError(['run', 'pl330-vfio-test', '--board', f], /nogic\.dts: no GIC/);
+  });
+
+  it('a node called memory that is not RAM (no device_type) is a boot error, not a host exception', async () => {
+    const f = boardFile('nomem.dts', board.replace('device_type = "memory";', ''));
+    await expectInputError(['run', 'pl330-vfio-test', '--board', f], /memory node 0x80000000\+0x10000000 is not RAM/);
+  });
+
+  it('an unwritable --trace or --junit file', async () => {
+    await expectInputError(['run', 'pl330-vfio-test', '--trace', '/nonexistent/t.json'], /cannot write trace file \/nonexistent\/t\.json: ENOENT/);
+    await expectInputError(['run', 'pl330-vfio-test', '--junit', '/nonexistent/j.xml'], /cannot write JUnit report \/nonexistent\/j\.xml: ENOENT/);
+  });
+
+  it('--cpu unicorn --elf with a file that is not an ELF, a directory, or nothing', async () => {
+    const notElf = boardFile('notelf', 'hello');
+    await expectInputError(['run', '--cpu', 'unicorn', '--elf', notElf], /notelf: ELF: file too short/);
+    await expectInputError(['run', '--cpu', 'unicorn', '--elf', dir], /cannot read .*: EISDIR/);
+    await expectInputError(['run', '--cpu', 'unicorn', '--elf', join(dir, 'missing')], /cannot read .*missing: ENOENT/);
+  });
+
+  it('list takes no arguments', async () => {
+    const x = io();
+    expect(await runCli(['list', 'extra'], x)).toBe(2);
+    expect(x.e).toMatch(/list: unexpected argument 'extra'/);
+  });
+});
