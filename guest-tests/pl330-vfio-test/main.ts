@@ -179,13 +179,16 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   m.write32(info, vfio_iommu_type1_info.minsz);
   note('iommu-info', (yield* sys.ioctl(container, VFIO_IOMMU_GET_INFO, info)) === 0);
 
-  // 4. three anonymous mappings mapped for DMA at IOVA 0, size, 2*size
+  // 4. three anonymous mappings mapped for DMA at IOVA 0, len, 2*len, where len is the
+  //    transfer size rounded up to whole pages (MAP_DMA needs page-aligned IOVA and size; the
+  //    original's one page is the case size = len)
   const flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (mapExec ? VFIO_DMA_MAP_FLAG_EXEC : 0);
   const progBytes = Math.max(4096, Math.ceil((64 + 16 * Math.ceil(size / 65536)) / 4096) * 4096);
+  const len = Math.ceil(size / 4096) * 4096;
   const areas = [
-    { len: size, iova: 0 },
-    { len: size, iova: size },
-    { len: progBytes, iova: 2 * size },
+    { len, iova: 0 },
+    { len, iova: len },
+    { len: progBytes, iova: 2 * len },
   ].map((a) => ({ ...a, vaddr: 0 }));
   let mapRet = 0;
   for (const a of areas) {
@@ -291,6 +294,10 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   let ok = true;
   const tv = libc.malloc(timeval.size);
   const fdset = libc.malloc(128);
+  // the UNMASK argument is allocated once (at first use) and reused: the bump allocator never
+  // frees, and one allocation per transfer ran the heap dry after ~10,000 transfers (malloc
+  // returned NULL and the program died with SIGSEGV at 0x0)
+  let um = 0;
   for (let t = 0; t < transfers; t++) {
     if (t > 0) m.fill(dstA.vaddr, 0, size);
     // 11. INTEN for the channel's event, DMAGO through the debug interface
@@ -346,7 +353,7 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
     note('compare', bad === 0, String(bad));
     if (bad) ok = false;
     if (t + 1 < transfers && (o.unmaskBetween ?? true)) {
-      const um = libc.malloc(vfio_irq_set.minsz);
+      if (um === 0) um = libc.malloc(vfio_irq_set.minsz);
       m.write32(um + vfio_irq_set.argsz, vfio_irq_set.minsz);
       m.write32(um + vfio_irq_set.flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK);
       m.write32(um + vfio_irq_set.index, irqIndex);

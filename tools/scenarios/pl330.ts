@@ -201,7 +201,8 @@ export function runCloseInFlight(o: ScenarioOptions, order: ReadonlyArray<(typeo
   // after the container is gone the stream either faults or (2014 driver: S2CR back to
   // bypass) sees the IOVA as a physical address: neither may land in RAM
   let stillMapped = 0;
-  for (let iova = 0; iova < 2 * size + 4096; iova += 4096) {
+  const len = Math.ceil(size / 4096) * 4096; // the guest maps whole pages at IOVA 0, len, 2*len
+  for (let iova = 0; iova < 2 * len + 4096; iova += 4096) {
     const t = smmu.translateNoSideEffects(PL330_STREAM, iova, 0);
     if (t.ok && sys.machine.bus.ramAt(t.pa ?? iova, 1) !== null) stillMapped++;
   }

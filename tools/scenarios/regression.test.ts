@@ -100,4 +100,21 @@ describe('determinism', () => {
     expect(m.outcome).toBe('pass');
     expect(m.interrupts).toBe(2);
   });
+
+  it('sizes that are not whole pages (any multiple of 256) pass: the mappings are rounded up to pages', () => {
+    for (const size of [256, 1024, 4096 + 256]) {
+      const r = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 2, size });
+      expect(r.outcome, `size ${size}`).toBe('pass');
+      expect(r.dmaBytes).toBe(size);
+    }
+  });
+
+  it('many transfers do not exhaust the guest heap (the UNMASK argument is not allocated per transfer)', () => {
+    // the 256 KiB arena held ~10,900 per-transfer allocations: beyond that malloc returned NULL
+    const n = 12_000;
+    const r = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 2, size: 256, transfers: n });
+    expect(r.outcome).toBe('pass');
+    expect(r.interrupts).toBe(n);
+    expect(r.dmaBytes).toBe(256 * n);
+  });
 });
