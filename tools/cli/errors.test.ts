@@ -83,4 +83,17 @@ describe('CLI: bad files are clear errors with exit 2', () => {
     expect(await runCli(['list', 'extra'], x)).toBe(2);
     expect(x.e).toMatch(/list: unexpected argument 'extra'/);
   });
+
+  it('<command> --help prints that command\'s usage and exits 0', async () => {
+    for (const cmd of ['run', 'list', 'matrix', 'trace']) {
+      const x = io();
+      expect(await runCli([cmd, '--help'], x)).toBe(0);
+      expect(x.o).toMatch(/run options:/);
+    }
+    const f = io();
+    expect(await runCli(['fuzz', '-h'], f)).toBe(0);
+    expect(f.o).toMatch(/usage: vfio-arm-emu fuzz/);
+    const bad = io();
+    expect(await runCli(['nope', '--help'], bad)).toBe(2);
+  });
 });

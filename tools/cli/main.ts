@@ -10,7 +10,7 @@ import { ElfError } from '../../emulator/cpu/unicorn/elf.js';
 import { DtsError } from '../../emulator/dt/types.js';
 import { BoardError } from '../../emulator/machine.js';
 import { KernelBootError } from '../../kernel-model/kernel.js';
-import { runFuzzCommand } from '../fuzz/cli.js';
+import { fuzzUsage, runFuzzCommand } from '../fuzz/cli.js';
 import { formatUnicornRun, runElf, runPl330VfioTestUnicorn, type UnicornRunResult } from '../unicorn/run.js';
 
 export interface CliIo {
@@ -121,6 +121,14 @@ function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> 
   }
   if (cmd === '--version' || cmd === '-V') {
     io.out(`vfio-arm-emu ${pkg.version}\n`);
+    return 0;
+  }
+  // `<command> --help` (before any `--`): the command's usage on stdout, exit 0
+  const dd = rest.indexOf('--');
+  if ((dd < 0 ? rest : rest.slice(0, dd)).some((a) => a === '--help' || a === '-h')) {
+    if (cmd === 'fuzz') io.out(fuzzUsage());
+    else if (['list', 'run', 'matrix', 'trace'].includes(cmd)) io.out(usage() + '\n');
+    else throw new UsageError(`unknown command '${cmd}'`);
     return 0;
   }
   switch (cmd) {
