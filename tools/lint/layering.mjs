@@ -7,7 +7,8 @@
 //   tools/        -> anything
 // Test files (*.test.ts) and test helpers (*/testing/*) may reach across layers to build
 // fixtures; the rule is for the model's own code. Also forbidden in model code
-// (emulator, devices, kernel-model): host wall clocks and unseeded randomness.
+// (emulator, devices, kernel-model) and in guest programs (guest-tests, which run inside the
+// deterministic machine): host wall clocks and unseeded randomness.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
@@ -21,6 +22,7 @@ const ALLOWED = {
   'guest-tests': ['guest-tests', 'kernel-model/uapi'],
   tools: LAYERS,
 };
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'";()=]*?\sfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
 const WALLCLOCK = /\b(Math\.random|Date\.now|new Date\(|performance\.now|process\.hrtime|setTimeout|setInterval|setImmediate)\b/;
 
 function* walk(dir) {
@@ -50,15 +52,21 @@ for (const layer of LAYERS) {
     files++;
     const text = readFileSync(file, 'utf8');
     const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      const m = /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/.exec(line);
-      const spec = m && (m[1] ?? m[2] ?? m[3]);
+    // import/export specifiers, also when the statement spans several lines
+    // (`import {\n  a,\n  b,\n} from '...'`): the span between the keyword and `from` holds no
+    // quote, parenthesis, '=' or ';', so it cannot run on into unrelated code
+    IMPORT_RE.lastIndex = 0;
+    for (let m; (m = IMPORT_RE.exec(text)) !== null; ) {
+      const spec = m[1] ?? m[2] ?? m[3];
       if (spec && spec.startsWith('.')) {
+        const line = text.slice(0, m.index + m[0].length).split('\n').length;
         const target = relative(root, resolve(dirname(file), spec));
         const ok = target === 'package.json' || ALLOWED[layer].some((a) => target === a || target.startsWith(a + '/') || target.startsWith(a + sep));
-        if (!ok) problems.push(`${rel}:${i + 1}: ${layer}/ may not import '${spec}' (resolves to ${target}); allowed: ${ALLOWED[layer].join(', ')}`);
+        if (!ok) problems.push(`${rel}:${line}: ${layer}/ may not import '${spec}' (resolves to ${target}); allowed: ${ALLOWED[layer].join(', ')}`);
       }
-      if (layer !== 'tools' && layer !== 'guest-tests' && WALLCLOCK.test(line) && !/lint-allow-wallclock/.test(line)) {
+    }
+    lines.forEach((line, i) => {
+      if (layer !== 'tools' && WALLCLOCK.test(line) && !/lint-allow-wallclock/.test(line)) {
         problems.push(`${rel}:${i + 1}: host clock or unseeded randomness in model code: ${line.trim()}`);
       }
     });

@@ -29,6 +29,8 @@ describe('layering lint', () => {
       'kernel-model/uapi/api.ts': 'export const O_RDWR = 2;\n',
       'guest-tests/p.ts': "import { O_RDWR } from '../kernel-model/uapi/api.js';\n",
       'kernel-model/k.test.ts': "import '../devices/a/dev.js';\n",
+      // `from '...'` in text after an export is not an import
+      'kernel-model/doc.ts': "export function f(): string {\n  // copied from '../devices/x.js'\n  return Array.from('ab').join('');\n}\n",
     });
     const r = lint(root);
     expect(r.out).toMatch(/layering: ok/);
@@ -42,6 +44,10 @@ describe('layering lint', () => {
     ['emulator/e.ts', "import('../tools/cli.js');\n", /emulator\/ may not import/],
     ['devices/b.ts', 'const t = Date.now();\n', /host clock/],
     ['kernel-model/r.ts', 'const r = Math.random();\n', /unseeded randomness|host clock/],
+    ['guest-tests/r.ts', 'const r = Math.random();\n', /unseeded randomness|host clock/],
+    // a statement over several lines (as formatters write long import lists), with its line
+    ['kernel-model/m.ts', "export const a = 1;\nimport {\n  D,\n  E,\n} from '../devices/a/dev.js';\n", /kernel-model\/m\.ts:5: kernel-model\/ may not import/],
+    ['devices/m.ts', "import type {\n  K,\n} from '../kernel-model/k.js';\n", /devices\/ may not import/],
   ])('fails on %s', (file, text, re) => {
     const root = tree({ [file]: text });
     const r = lint(root);
