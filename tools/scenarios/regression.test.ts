@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
 import { CLOSE_ITEMS, permutations, runCloseInFlight, runPl330 } from './pl330.js';
-import { listScenarios, type ScenarioResult } from './registry.js';
+import { getScenario, listScenarios, type ScenarioResult } from './registry.js';
 
 interface Golden {
   outcome: string;
@@ -116,5 +116,46 @@ describe('determinism', () => {
     expect(r.outcome).toBe('pass');
     expect(r.interrupts).toBe(n);
     expect(r.dmaBytes).toBe(256 * n);
+  });
+});
+
+describe('negative scenarios: the documented diagnosis, not only the outcome label', () => {
+  // FTR bits of the PL330 (TRM DDI 0424, FTRn): instr_fetch_err 16, data_read_err 18
+  const INSTR_FETCH_ERR = 1 << 16;
+  const DATA_READ_ERR = 1 << 18;
+  const pl330Ftr = (r: ScenarioResult): number =>
+    r.faults.filter((f) => f.kind === 'pl330-fault').reduce((a, f) => a | (JSON.parse(f.detail) as { ftr: number }).ftr, 0);
+  const smmuFault = (r: ScenarioResult): { fsr: number; fsynr: number } | null => {
+    const f = r.faults.find((x) => x.source === 'arm-smmu' && x.kind === 'context-fault');
+    if (!f) return null;
+    const m = /fsr=0x([0-9a-f]+) fsynr=0x([0-9a-f]+)/.exec(f.detail)!;
+    return { fsr: parseInt(m[1]!, 16), fsynr: parseInt(m[2]!, 16) };
+  };
+  // the registered scenario itself (its result carries the booted system)
+  const scenario = (name: string): ReturnType<typeof runPl330> =>
+    getScenario(name)!.run({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1 }) as ReturnType<typeof runPl330>;
+  const abortRaised = (r: ReturnType<typeof runPl330>): boolean =>
+    r.system.machine.tracer.events.some((e) => e.kind === 'irq-line' && e.f['line'] === '2c0a0000.dma:abort' && e.f['level'] === 1);
+
+  it('pl330-noexec (rfc-v4): SMMU permission fault with IND, PL330 instr_fetch_err, abort IRQ, the program reports it', () => {
+    const r = scenario('pl330-noexec');
+    const f = smmuFault(r)!;
+    expect(f).not.toBeNull();
+    expect(f.fsr & (1 << 3)).not.toBe(0); // FSR.PF
+    expect(f.fsynr & (1 << 6)).not.toBe(0); // FSYNR0.IND
+    expect(pl330Ftr(r) & INSTR_FETCH_ERR).not.toBe(0);
+    expect(abortRaised(r)).toBe(true);
+    expect(r.output.some((l) => /^no interrupt within 10 ms: channel 0 .*fault type 0x10000$/.test(l))).toBe(true);
+    expect(r.interrupts).toBe(0);
+  });
+
+  it('pl330-unmapped-iova: SMMU translation fault, PL330 data_read_err, abort IRQ', () => {
+    const r = scenario('pl330-unmapped-iova');
+    const f = smmuFault(r)!;
+    expect(f.fsr & (1 << 1)).not.toBe(0); // FSR.TF
+    expect(f.fsynr & (1 << 6)).toBe(0); // a data access, not an instruction fetch
+    expect(pl330Ftr(r) & DATA_READ_ERR).not.toBe(0);
+    expect(abortRaised(r)).toBe(true);
+    expect(r.dmaBytes).toBe(0);
   });
 });
