@@ -2,11 +2,12 @@
  * Bad input on the command line must give a clear one-line message and exit 2, never a host
  * exception: unreadable or malformed board files, unwritable output files, non-ELF programs.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from './main.js';
+import { nodeIo } from './node-io.js';
 
 function io(): CliIo & { o: string; e: string } {
   const r = {
@@ -95,5 +96,24 @@ describe('CLI: bad files are clear errors with exit 2', () => {
     expect(f.o).toMatch(/usage: vfio-arm-emu fuzz/);
     const bad = io();
     expect(await runCli(['nope', '--help'], bad)).toBe(2);
+  });
+});
+
+describe('CLI on the host file system (nodeIo)', () => {
+  it('creates the directories of output files (--junit reports/x.xml in a fresh checkout)', async () => {
+    const out = join(dir, 'reports', 'nested');
+    const x = { ...nodeIo(), out: () => {} };
+    const code = await runCli(['run', 'pl330-vfio-test', '--quiet', '--junit', join(out, 'j.xml'), '--trace', join(out, 't.json')], x);
+    expect(code).toBe(0);
+    expect(readFileSync(join(out, 'j.xml'), 'utf8')).toMatch(/<testsuite/);
+    expect(existsSync(join(out, 't.json'))).toBe(true);
+  });
+
+  it('an output path below a regular file is a clear error, exit 2', async () => {
+    const file = boardFile('plain-file', 'x');
+    let e = '';
+    const x = { ...nodeIo(), out: () => {}, err: (s: string) => void (e += s) };
+    expect(await runCli(['run', 'pl330-vfio-test', '--quiet', '--junit', join(file, 'j.xml')], x)).toBe(2);
+    expect(e).toMatch(/cannot write JUnit report .*plain-file\/j\.xml: (ENOTDIR|EEXIST)/);
   });
 });
