@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Prng } from '../../emulator/prng.js';
+import type { RunResult } from '../../emulator/scheduler.js';
 import { bindToVfio, type BindResult } from '../../guest-tests/admin/bind.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
 import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
@@ -99,11 +100,12 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const prng = new Prng(seed).fork(0x41524d);
   let arm: ArmProcess | null = null;
   let signals = 0;
+  let run: RunResult | null = null;
   try {
     arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, opts.bind ?? DEFAULT_DEVICE); };
-    m.scheduler.runUntilPredicate(() => a.abi.exit !== null, { within: opts.maxNs ?? 10_000_000_000, maxEvents: 50_000_000 });
+    run = m.scheduler.runUntilPredicate(() => a.abi.exit !== null, { within: opts.maxNs ?? 10_000_000_000, maxEvents: 50_000_000 });
   } finally {
     arm?.engine.close();
   }
@@ -124,7 +126,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     board,
     seed,
     exitStatus: x?.status ?? null,
-    exitReport: x?.report ?? `${opts.argv0}: did not exit within the time limit`,
+    exitReport: x?.report ?? noExitReport(opts.argv0, run),
     stdout: proc.stdout,
     stderr: proc.stderr,
     virtualTimeNs: system.now,
@@ -143,6 +145,14 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     procInterrupts: system.irq.procInterrupts(),
     ...(opts.keepTrace ? { traceJsonLines: () => m.tracer.toJsonLines(), tracePerfetto: () => m.tracer.toPerfetto({ elf: opts.elf, profile, board }) } : {}),
   };
+}
+
+/** why a program that did not exit did not: the run loop's stop reason (e.g. the IRQ core's storm diagnosis) */
+function noExitReport(argv0: string, run: RunResult | null): string {
+  if (run?.reason === 'stopped') return `${argv0}: did not exit: the machine stopped the run: ${run.detail ?? 'no detail'}`;
+  if (run?.reason === 'idle') return `${argv0}: did not exit: nothing left to run (every thread blocked with no wake-up pending)`;
+  if (run?.reason === 'event-limit') return `${argv0}: did not exit within the event budget`;
+  return `${argv0}: did not exit within the time limit`;
 }
 
 /** The administrator's binding, run as a TypeScript program on the stub CPU. */
