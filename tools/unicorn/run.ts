@@ -262,7 +262,7 @@ export function formatUnicornRun(r: UnicornRunResult): string {
   out.push(`--- ${r.exitReport}`);
   const unknown = Object.entries(r.unknownSyscalls).map(([nr, n]) => `${nr}x${n}`).join(' ') || 'none';
   out.push(
-    `cpu unicorn, profile ${r.profile}, board ${r.board}, seed ${r.seed}: exit status ${r.exitStatus ?? 'none (time limit)'}, ` +
+    `cpu unicorn, profile ${r.profile}, board ${r.board}, seed ${r.seed}: exit status ${r.exitStatus ?? 'none'}, ` +
       `virtual time ${(r.virtualTimeNs / 1e6).toFixed(3)} ms, ${r.instructions} instructions, ${r.threads} thread(s), ` +
       `${r.syscalls} syscalls (unknown: ${unknown}), interrupts ${r.interrupts}, trace sha256 ${r.traceSha256}`,
   );
