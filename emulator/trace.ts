@@ -101,7 +101,7 @@ export function parseJsonLines(text: string): TraceEvent[] {
     } catch (e) {
       throw new Error(`line ${i + 1}: not JSON: ${(e as Error).message}`);
     }
-    const ev = o as TraceEvent;
+    const ev = (o ?? {}) as TraceEvent; // a `null` line is not an event either
     if (typeof ev.t !== 'number' || typeof ev.src !== 'string' || typeof ev.kind !== 'string') {
       throw new Error(`line ${i + 1}: not a trace event (needs t, src, kind)`);
     }

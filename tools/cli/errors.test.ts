@@ -117,3 +117,19 @@ describe('CLI on the host file system (nodeIo)', () => {
     expect(e).toMatch(/cannot write JUnit report .*plain-file\/j\.xml: (ENOTDIR|EEXIST)/);
   });
 });
+
+describe('CLI: trace summarize on files that are not traces', () => {
+  it.each([
+    ['{"traceEvents":5}', /"traceEvents" is not an array/],
+    ['{"traceEvents":[null]}', /traceEvents\[0\] is not a trace event/],
+    ['{"traceEvents":[{"ph":"X","name":"a"}]}', /traceEvents\[0\] is not a trace event/],
+    ['null\n', /line 1: not a trace event/],
+    ['{"t":1,"src":"a","kind":"k","f":{}}\n[]\n', /line 2: not a trace event/],
+  ])('%s: a clear message, exit 2', async (text, re) => {
+    const f = boardFile('trace.json', text);
+    const x = io();
+    expect(await runCli(['trace', 'summarize', f], x)).toBe(2);
+    expect(x.e).toMatch(re);
+    expect(x.e).not.toMatch(/Cannot read|not iterable/);
+  });
+});

@@ -77,6 +77,14 @@ export function readTraceFile(text: string): { format: 'jsonl' | 'perfetto'; eve
     } catch (e) {
       throw new Error(`not a trace file: ${(e as Error).message}`);
     }
+    const list: unknown = o?.traceEvents;
+    if (!Array.isArray(list)) throw new Error('not a trace file: "traceEvents" is not an array');
+    list.forEach((e: unknown, i) => {
+      const x = e as { ph?: unknown; ts?: unknown; name?: unknown } | null;
+      if (typeof x !== 'object' || x === null || typeof x.ph !== 'string' || typeof x.name !== 'string' || (x.ph !== 'M' && typeof x.ts !== 'number')) {
+        throw new Error(`not a trace file: traceEvents[${i}] is not a trace event (needs ph, name, ts)`);
+      }
+    });
     const names = new Map<number, string>();
     for (const e of o.traceEvents ?? []) if (e.ph === 'M' && e.name === 'thread_name') names.set(e.tid, String(e.args?.['name']));
     const events: TraceEvent[] = [];
