@@ -13,6 +13,7 @@ export interface OptSpec {
   /** may be given more than once (values collected) */
   multi?: boolean;
   min?: number;
+  max?: number;
   help?: string;
   metavar?: string;
 }
@@ -58,6 +59,7 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptSpec>
       const n = parseIntStrict(raw);
       if (n === null) throw new UsageError(`option '--${name}' needs a whole number, got '${raw}'`);
       if (s.min !== undefined && n < s.min) throw new UsageError(`option '--${name}' must be at least ${s.min}, got ${n}`);
+      if (s.max !== undefined && n > s.max) throw new UsageError(`option '--${name}' must be at most ${s.max}, got ${n}`);
       v = n;
     } else {
       if (s.choices && !s.choices.includes(raw)) {

@@ -31,7 +31,8 @@ export function registerCommand(name: string, usageLine: string, handler: Comman
 const RUN_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: baseline, rfc-v4, mainline, patches:<list> (default rfc-v4)' },
   board: { type: 'string', metavar: 'FILE', help: 'board device tree (.dts) or built-in board name (default vexpress-vfio)' },
-  seed: { type: 'int', min: 0, help: 'PRNG seed for guest data (default 1)' },
+  // the PRNG takes a 32-bit seed: a larger one would silently alias a smaller one
+  seed: { type: 'int', min: 0, max: 0xffff_ffff, help: 'PRNG seed for guest data, 0..4294967295 (default 1)' },
   size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size, a multiple of 256 (default 4096; K/M suffixes accepted)' },
   transfers: { type: 'int', min: 1, help: 'number of transfers (default 1)' },
   channel: { type: 'int', min: 0, help: 'PL330 channel, 0-3: its event interrupt signals completion (default 0)' },
@@ -204,7 +205,7 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
 }
 
 function cmdMatrix(argv: readonly string[], io: CliIo): number {
-  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0 } });
+  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0, max: 0xffff_ffff } });
   if (positionals.length) throw new UsageError(`matrix: unexpected argument '${positionals[0]}'`);
   const rows = computeMatrix((opts['seed'] as number | undefined) ?? 1);
   if (opts['json']) io.out(JSON.stringify({ rows, matchesExpected: rows.every((r) => r.matches) }, null, 2) + '\n');
