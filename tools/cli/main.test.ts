@@ -103,6 +103,16 @@ describe('vfio-arm-emu run', () => {
     expect((j['kernelLog'] as string[]).some((l) => /Loaded driver for PL330/.test(l))).toBe(true);
   });
 
+  it('--json has exactly the fields docs/SCENARIOS.md documents', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/SCENARIOS.md', import.meta.url), 'utf8').replace(/\n/g, ' ');
+    const m = /`--json` prints one object with\s+`([^`]+)`/.exec(doc);
+    expect(m, 'field list in docs/SCENARIOS.md').not.toBeNull();
+    const documented = m![1]!.split(',').map((f) => f.trim().replace(/\[\]$/, '')).sort();
+    const a = await run(['run', 'pl330-vfio-test', '--json']);
+    expect(Object.keys(JSON.parse(a.x.o) as object).sort()).toEqual(documented);
+  });
+
   it('--trace writes a Perfetto trace-event file (one track per source, IRQ lines as counters) that trace summarize reads', async () => {
     const x = io();
     const a = await run(['run', 'pl330-vfio-test', '--trace', 'out.json', '--junit', 'junit.xml', '--quiet'], x);
