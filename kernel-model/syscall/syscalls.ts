@@ -96,6 +96,8 @@ export interface ProcessExitReport {
   code: number | null;
   trap: GuestTrap | null;
   hostError: Error | null;
+  /** virtual time of the exit (ns) */
+  t?: number;
 }
 
 /**
@@ -182,7 +184,7 @@ export class SyscallLayer {
         this.cpu.exitThread(th);
       }
     }
-    this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError });
+    this.exits.push({ pid: proc.pid, name: proc.name, status: x.status, code: x.code, trap: x.trap, hostError: x.hostError, t: this.cpu.scheduler.now });
     this.exitProcess(proc);
   }
 

@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
 import { CLOSE_ITEMS, permutations, runCloseInFlight, runPl330 } from './pl330.js';
 import { getScenario, listScenarios, type ScenarioResult } from './registry.js';
+import { collectFaults } from './runner.js';
+import { System } from '../system/system.js';
 
 interface Golden {
   outcome: string;
@@ -157,5 +159,26 @@ describe('negative scenarios: the documented diagnosis, not only the outcome lab
     expect(pl330Ftr(r) & DATA_READ_ERR).not.toBe(0);
     expect(abortRaised(r)).toBe(true);
     expect(r.dmaBytes).toBe(0);
+  });
+});
+
+describe('fault list', () => {
+  it('is in time order, and a guest trap carries the time the program died (not 0)', () => {
+    const sys = new System({ profile: 'rfc-v4', seed: 1 });
+    const { thread } = sys.spawn('segv', function* (u) {
+      for (let i = 0; i < 20; i++) yield* u.getpid(); // let virtual time pass first (300 ns per syscall)
+      u.mem.read8(0xdead0);
+      return 0;
+    });
+    sys.runUntilExited([thread]);
+    expect(thread.exit?.trap?.signal).toBe('SIGSEGV');
+    const faults = collectFaults(sys, null);
+    const trap = faults.find((f) => f.kind === 'SIGSEGV')!;
+    expect(trap.t).toBeGreaterThanOrEqual(5000);
+    expect(trap.t).toBeLessThanOrEqual(sys.now);
+    const r = getScenario('pl330-unmapped-iova')!.run({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1 });
+    const ts = r.faults.map((f) => f.t);
+    expect(ts.length).toBeGreaterThan(1);
+    expect(ts).toEqual([...ts].sort((a, b) => a - b));
   });
 });

@@ -73,7 +73,9 @@ export function collectFaults(sys: System, events: readonly TraceEvent[] | null)
     const ind = (f.fsynr >> 6) & 1;
     out.push({ t: f.t, source: 'arm-smmu', kind: 'context-fault', detail: `iova=0x${(f.iova >>> 0).toString(16).padStart(8, '0')} fsr=0x${f.fsr.toString(16)} fsynr=0x${f.fsynr.toString(16)} cb=${f.cb}${ind ? ' (instruction fetch)' : ''}` });
   }
-  for (const o of sys.kernel.oopses) out.push({ t: 0, source: 'kernel', kind: 'oops', detail: o.message });
+  // an Oops's time: its kernel-log line (the oops record itself carries none)
+  const oopsTime = (msg: string): number => sys.kernel.log.records.find((r) => r.msg.includes(msg))?.t ?? sys.now;
+  for (const o of sys.kernel.oopses) out.push({ t: oopsTime(o.message), source: 'kernel', kind: 'oops', detail: o.message });
   for (const st of sys.irq.storms) {
     out.push({ t: (st as unknown as { t?: number }).t ?? sys.now, source: 'irq', kind: 'interrupt-storm', detail: `IRQ ${st.irq} (hwirq ${st.hwirq}, ${st.name}): ${st.entries} entries in ${st.windowNs} ns` });
   }
@@ -83,11 +85,12 @@ export function collectFaults(sys: System, events: readonly TraceEvent[] | null)
     }
   }
   for (const x of sys.syscalls.exits) {
-    if (x.trap) out.push({ t: 0, source: x.name, kind: x.trap.signal, detail: x.trap.message });
+    if (x.trap) out.push({ t: x.t ?? sys.now, source: x.name, kind: x.trap.signal, detail: x.trap.message });
   }
   const oopsLines = sys.kernel.log.records.filter((r) => /Unable to handle kernel|Oops/.test(r.msg));
   for (const r of oopsLines) if (!out.some((f) => f.kind === 'oops' && r.msg.includes(f.detail))) out.push({ t: r.t, source: 'kernel', kind: 'oops', detail: r.msg });
-  return out;
+  // in time order (stable: simultaneous faults keep the order above)
+  return out.sort((a, b) => a.t - b.t);
 }
 
 export function dmaBytesOf(events: readonly TraceEvent[] | null, sys: System): number {
