@@ -67,5 +67,5 @@ export function getScenario(name: string): Scenario | undefined {
 }
 
 export function listScenarios(): Scenario[] {
-  return [...scenarios.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...scenarios.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // code-point order: the same on every host locale
 }
