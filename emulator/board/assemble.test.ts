@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { makeAttrs, streamIdOf } from '../attrs.js';
 import { BUS_DECODE_ERROR, BUS_OK } from '../bus.js';
-import { createMachine, loadBoardSource, type Machine } from '../machine.js';
+import { BoardError, createMachine, loadBoardSource, type Machine } from '../machine.js';
 import { DtsError } from '../dt/types.js';
 import { parseDts } from '../dt/parser.js';
 import { scanPlatform } from './assemble.js';
@@ -302,5 +302,10 @@ describe('board files', () => {
     expect(loadBoardSource('vexpress-vfio.dts')).toEqual(loadBoardSource('vexpress-vfio'));
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(/board file not found: nowhere\/x.dts/);
     expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-shared-group\)/);
+    // user errors are BoardErrors (the CLI reports them in one line, exit 2)
+    expect(() => loadBoardSource('nowhere/x.dts')).toThrow(BoardError);
+    expect(() => loadBoardSource('no-such-board')).toThrow(BoardError);
+    expect(() => loadBoardSource('bad name!')).toThrow(BoardError);
+    expect(() => loadBoardSource('emulator/boards')).toThrow(/cannot read board file emulator\/boards: EISDIR/);
   });
 });
