@@ -133,3 +133,18 @@ describe('CLI: trace summarize on files that are not traces', () => {
     expect(x.e).not.toMatch(/Cannot read|not iterable/);
   });
 });
+
+describe('run options a scenario does not take', () => {
+  it.each([
+    [['run', 'group-busy', '--size', '8192'], /group-busy does not take --size/],
+    [['run', 'no-unmask', '--transfers', '3'], /no-unmask does not take --transfers/],
+    [['run', 'group-not-viable', '--board', 'vexpress-vfio'], /group-not-viable does not take --board/],
+    [['run', 'pl330-vfio-test', '--transfers', '10001'], /--transfers at most 10000/],
+  ])('%j is a usage error', async (argv, re) => {
+    const { runCli } = await import('./main.js');
+    let err = '';
+    const code = await runCli(argv, { out: () => {}, err: (s) => (err += s), writeFile: () => {}, readFile: () => '', isTTY: false });
+    expect(code).toBe(2);
+    expect(err).toMatch(re);
+  });
+});

@@ -34,7 +34,7 @@ const RUN_OPTS: Record<string, OptSpec> = {
   // the PRNG takes a 32-bit seed: a larger one would silently alias a smaller one
   seed: { type: 'int', min: 0, max: 0xffff_ffff, help: 'PRNG seed for guest data, 0..4294967295 (default 1)' },
   size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size, a multiple of 256 (default 4096; K/M suffixes accepted)' },
-  transfers: { type: 'int', min: 1, help: 'number of transfers (default 1)' },
+  transfers: { type: 'int', min: 1, help: 'number of transfers, 1-10000 (default 1)' },
   channel: { type: 'int', min: 0, help: 'PL330 channel, 0-3: its event interrupt signals completion (default 0)' },
   trace: { type: 'string', metavar: 'FILE', help: 'write a trace file' },
   'trace-format': { type: 'string', choices: ['perfetto', 'jsonl'], help: 'trace file format (default perfetto)' },
@@ -162,6 +162,9 @@ function scenarioOptions(opts: Record<string, unknown>): { profile: string; boar
   const size = opts['size'] as number | undefined;
   if (size !== undefined && size % 256 !== 0) throw new UsageError(`--size must be a multiple of 256 bytes (one 16 x 16-byte burst), got ${size}`);
   if (size !== undefined && size > 32 * 1024 * 1024) throw new UsageError(`--size at most 32M on the default 256 MiB board, got ${size}`);
+  const transfers = opts['transfers'] as number | undefined;
+  // each transfer waits for its interrupt within the run's 5 s of virtual time
+  if (transfers !== undefined && transfers > 10_000) throw new UsageError(`--transfers at most 10000, got ${transfers}`);
   const channel = opts['channel'] as number | undefined;
   // the channel's completion event is its number; the default board wires event interrupts 0-3
   if (channel !== undefined && channel > 3) throw new UsageError(`--channel must be 0-3 (the board wires the PL330 event interrupts 0-3), got ${channel}`);
@@ -184,6 +187,11 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
   const sc = getScenario(name);
   if (!sc) throw new UsageError(`unknown scenario '${name}' (see 'vfio-arm-emu list')`);
   if (opts['trace-format'] !== undefined && opts['trace'] === undefined) throw new UsageError('--trace-format needs --trace FILE');
+  for (const k of ['board', 'size', 'transfers', 'channel'] as const) {
+    if (opts[k] !== undefined && !sc.accepts.includes(k)) {
+      throw new UsageError(`scenario ${name} does not take --${k} (it takes: ${sc.accepts.length ? sc.accepts.map((a) => `--${a}`).join(', ') : 'only --profile and --seed'})`);
+    }
+  }
   const so = scenarioOptions(opts);
   let r: ScenarioResult;
   try {

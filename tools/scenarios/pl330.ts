@@ -107,6 +107,7 @@ const main: Scenario = {
   name: 'pl330-vfio-test',
   description: 'the series\' test: a PL330 mem-to-mem copy driven from user space through VFIO (expected outcome per profile)',
   profiles: ALL_PROFILES,
+  accepts: ['board', 'size', 'transfers', 'channel'],
   run: (o) => runPl330(o),
 };
 
@@ -114,6 +115,7 @@ const noexec: Scenario = {
   name: 'pl330-noexec',
   description: 'DMA buffers mapped without EXEC: in rfc-v4 the PL330 instruction fetch hits XN (mainline mappings are executable)',
   profiles: ['rfc-v4', 'mainline'],
+  accepts: ['board', 'size', 'channel'],
   run: (o) =>
     runPl330({ ...o, name: 'pl330-noexec', variant: { mapExec: false, irqTimeoutMs: 10 }, expected: (p) => (p.features.iommuExecSemantics === 'exec-flag' ? 'fault:xn' : 'pass') }),
 };
@@ -122,6 +124,7 @@ const unmapped: Scenario = {
   name: 'pl330-unmapped-iova',
   description: 'the DMA program reads from an IOVA nobody mapped: SMMU translation fault, PL330 data_read_err',
   profiles: ['rfc-v4', 'mainline'],
+  accepts: ['board', 'size', 'channel'],
   run: (o) => runPl330({ ...o, name: 'pl330-unmapped-iova', variant: { srcIovaOverride: 0x0100_0000, irqTimeoutMs: 10 }, expected: () => 'fault:translation' }),
 };
 
@@ -129,6 +132,7 @@ const storm: Scenario = {
   name: 'interrupt-storm',
   description: 'patch level 09: the completion interrupt is level-triggered and nothing masks it: the machine reports the storm',
   profiles: ['patches:1-9'],
+  accepts: ['board', 'size', 'channel'],
   run: (o) => runPl330({ ...o, name: 'interrupt-storm', expected: () => 'stop:interrupt-storm' }),
 };
 
@@ -136,6 +140,7 @@ const noUnmask: Scenario = {
   name: 'no-unmask',
   description: 'two transfers without UNMASK in between: the automasked line stays masked, the second completion never arrives',
   profiles: ['rfc-v4', 'mainline'],
+  accepts: ['board', 'size', 'channel'],
   run: (o) => runPl330({ ...o, name: 'no-unmask', transfers: 2, variant: { unmaskBetween: false, irqTimeoutMs: 10 }, expected: () => 'stop:no-interrupt' }),
 };
 
@@ -143,6 +148,7 @@ const notViable: Scenario = {
   name: 'group-not-viable',
   description: 'a second device of the same IOMMU group stays on its host driver: the group is not viable',
   profiles: ['rfc-v4', 'mainline'],
+  accepts: ['size', 'channel'],
   run: (o) => runPl330({ ...o, name: 'group-not-viable', boardOverride: 'vexpress-vfio-shared-group', expected: () => 'stop:not-viable' }),
 };
 
@@ -150,6 +156,7 @@ const groupBusy: Scenario = {
   name: 'group-busy',
   description: 'a second process opening a group that is already open gets -EBUSY',
   profiles: ['rfc-v4', 'mainline'],
+  accepts: ['board'],
   run(o) {
     const profile = parseProfile(o.profile);
     const sys = bootSystem(o);
@@ -218,6 +225,7 @@ const closeInFlight: Scenario = {
   name: 'close-in-flight',
   description: 'close container, group, device and eventfd (order: --seed picks one of the 24 orders) while a transfer is in flight: nothing stays pinned, no freed page is reachable',
   profiles: ['rfc-v4', 'mainline'],
+  accepts: ['board', 'size', 'channel'],
   run: (o) => {
     const orders = permutations(CLOSE_ITEMS);
     return runCloseInFlight(o, orders[o.seed % orders.length]!);

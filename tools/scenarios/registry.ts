@@ -52,6 +52,8 @@ export interface Scenario {
   description: string;
   /** profiles the scenario applies to (for the regression suite); undefined: all */
   profiles?: readonly string[];
+  /** the run options this scenario honours beyond profile and seed (the CLI refuses others) */
+  accepts: ReadonlyArray<'board' | 'size' | 'transfers' | 'channel'>;
   run(opts: ScenarioOptions): ScenarioResult;
 }
 

@@ -57,7 +57,7 @@ function check(key: string, r: ScenarioResult): void {
 }
 
 afterAll(() => {
-  if (updating) writeFileSync(GOLDEN_FILE, JSON.stringify(Object.fromEntries(Object.entries(fresh).sort(([a], [b]) => a.localeCompare(b))), null, 1) + '\n');
+  if (updating) writeFileSync(GOLDEN_FILE, JSON.stringify(Object.fromEntries(Object.entries(fresh).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), null, 1) + '\n');
 });
 
 describe('regression: every scenario in every applicable profile', () => {
