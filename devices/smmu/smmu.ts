@@ -11,9 +11,9 @@
  * address would be fed into a stage-2 walk there).
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
-import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
+import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus, type RamRegion } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { TranslationResult, TranslationStage } from '../../emulator/master.js';
+import type { CopyRun, TranslationResult, TranslationStage } from '../../emulator/master.js';
 import type { Tracer } from '../../emulator/trace.js';
 import * as R from './regs.js';
 
@@ -114,6 +114,7 @@ const P_UW = 16;
 const P_UX = 32;
 
 const TWO32 = 0x1_0000_0000;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAX_FAULT_RECORDS = 4096;
 /** TLB maintenance operations held before a sync is forced (see queue()) */
 const MAX_PENDING_TLBI = 1024;
@@ -504,6 +505,199 @@ export class Smmu implements TranslationStage, MmioDevice {
     return true;
   }
 
+  // ---- translateCopyRun state (guard mode of the walk) ----
+  private gOn = false;
+  private gRegion: RamRegion | null = null;
+  private gU32: Uint32Array | null = null;
+  /** 4 KiB PA page numbers written by the run so far (before the current access) */
+  private gWritten = new Float64Array(64);
+  private gNw = 0;
+  /** per walk level: table page checked against gWritten[0..gChecked) */
+  private readonly gTab = new Float64Array(4).fill(-1);
+  private readonly gChecked = new Int32Array(4);
+
+  /** Guarded descriptor read for translateCopyRun: false = stop the run before this access. */
+  private gRead(da: number, level: number, d: Uint32Array): boolean {
+    const pg = Math.floor(da / 4096);
+    let from = 0;
+    if (this.gTab[level] === pg) from = this.gChecked[level]!;
+    const wr = this.gWritten;
+    const n = this.gNw;
+    for (let i = from; i < n; i++) if (wr[i] === pg) return false;
+    this.gTab[level] = pg;
+    this.gChecked[level] = n;
+    let r = this.gRegion;
+    if (r === null || da < r.base || da + 8 > r.base + r.size) {
+      r = this.bus.ramAt(da, 8);
+      if (r === null) return false; // a table outside RAM: the step path reads it at its time
+      this.gRegion = r;
+      const b = r.bytes;
+      this.gU32 = LITTLE_ENDIAN_HOST && (b.byteOffset & 3) === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : null;
+    }
+    const off = da - r.base;
+    const u = this.gU32;
+    if (u !== null && (off & 7) === 0) {
+      d[0] = u[off >>> 2]!;
+      d[1] = u[(off >>> 2) + 1]!;
+    } else {
+      d[0] = r.view.getUint32(off, true);
+      d[1] = r.view.getUint32(off + 4, true);
+    }
+    return true;
+  }
+
+  /**
+   * Bulk-DMA hook (TranslationStage.translateCopyRun): the translate() calls of a copy loop
+   * R0 W0 R1 W1 ... performed in one allocation-free loop with exactly their effects:
+   * - an access in the page of the side's previous access whose TLB slot saw no insertion
+   *   into its set since (tSetGen) is the same hit again (a hit changes nothing but
+   *   statistics), so runs of such accesses are accounted arithmetically;
+   * - any other access is looked up side-effect free (resolve without fill), and committed
+   *   (statistics, TLB insertion with the same replacement) only when it is quiet: no fault,
+   *   no traced walk, the burst inside one 4 KiB page, the output page RAM, and no descriptor
+   *   read from a page an earlier write access of this run writes (the master applies the
+   *   data after the call, so such a walk would see stale memory: the run stops there and
+   *   the step path makes that access at its own time). Descriptors are read straight from
+   *   the RAM array (same values as bus.read64).
+   */
+  translateCopyRun(run: CopyRun): void {
+    this.qValid = false;
+    const st = this.stats;
+    const tr = this.tracer;
+    const traced = tr !== null && tr.enabled;
+    const B = run.burst;
+    const sAttrs = run.srcAttrs;
+    const dAttrs = run.dstAttrs;
+    let sVa = run.srcVa;
+    let dVa = run.dstVa;
+    const sPage0 = Math.floor(sVa / 4096);
+    const dPage0 = Math.floor(dVa / 4096);
+    const sOut = run.srcPa;
+    const dOut = run.dstPa;
+    let iters = run.iterations;
+    let done = 0;
+    let cost = 0;
+    run.done = 0;
+    run.costNs = 0;
+    if (!(B > 0 && B <= 4096) || iters <= 0) return;
+    if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
+    this.gNw = 0;
+    this.gTab.fill(-1);
+    this.gRegion = null;
+    this.gU32 = null;
+    // memo per side: page (-1 none), slot (-1 bypass), set, set generation, hit cost
+    let sPg = -1;
+    let sSlot = 0;
+    let sSet = 0;
+    let sGen = 0;
+    let sHit = 0;
+    let dPg = -1;
+    let dSlot = 0;
+    let dSet = 0;
+    let dGen = 0;
+    let dHit = 0;
+    const tSetGen = this.tSetGen;
+    const ways = this.tlbWays;
+    this.gOn = true;
+    try {
+      while (iters > 0) {
+        // ---- whole iterations inside both memoised pages: pure hits ----
+        if (sPg >= 0 && dPg >= 0 && Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg &&
+          (sSlot < 0 || tSetGen[sSet] === sGen) && (dSlot < 0 || tSetGen[dSet] === dGen)) {
+          let m = Math.floor((4096 - (sVa % 4096)) / B);
+          const md = Math.floor((4096 - (dVa % 4096)) / B);
+          if (md < m) m = md;
+          if (iters < m) m = iters;
+          if (m > 0) {
+            st.translations += 2 * m;
+            if (sSlot < 0) st.bypasses += m;
+            else st.hits += m;
+            if (dSlot < 0) st.bypasses += m;
+            else st.hits += m;
+            cost += m * (sHit + dHit);
+            done += 2 * m;
+            sVa += m * B;
+            dVa += m * B;
+            iters -= m;
+            continue;
+          }
+        }
+        // ---- one iteration, access by access ----
+        for (let side = 0; side < 2; side++) {
+          const isW = side === 1;
+          const va = isW ? dVa : sVa;
+          const pg = Math.floor(va / 4096);
+          if ((va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          if (isW ? pg === dPg && (dSlot < 0 || tSetGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || tSetGen[sSet] === sGen)) {
+            // the same hit (or bypass) as the side's previous access
+            st.translations++;
+            if ((isW ? dSlot : sSlot) < 0) st.bypasses++;
+            else st.hits++;
+            cost += isW ? dHit : sHit;
+            done++;
+            continue;
+          }
+          const idx = isW ? pg - dPage0 : pg - sPage0;
+          if (idx >= (isW ? dOut.length : sOut.length)) return;
+          const attrs = isW ? dAttrs : sAttrs;
+          const k = this.resolve(va, attrs, true, false);
+          if (k !== K_TRANSLATED && k !== K_BYPASS) return;
+          if (this.rWalked && traced) return;
+          const pagePa = this.rPa - (va % 4096);
+          if (this.bus.ramAt(pagePa, 4096) === null) return;
+          // commit: what translate() does for this access
+          st.translations++;
+          let slot: number;
+          if (k === K_BYPASS) {
+            st.bypasses++;
+            slot = -1;
+          } else if (this.rWalked) {
+            st.misses++;
+            st.walks++;
+            st.descriptorFetches += this.rFetches;
+            this.tlbInsert(this.rCb, this.rAsid, va);
+            slot = this.lastInsert;
+          } else {
+            st.hits++;
+            slot = this.rHitSlot;
+          }
+          cost += this.rCost;
+          done++;
+          const set = slot < 0 ? 0 : Math.floor(slot / ways);
+          if (isW) {
+            dOut[idx] = pagePa;
+            dPg = pg;
+            dSlot = slot;
+            dSet = set;
+            dGen = slot < 0 ? 0 : tSetGen[set]!;
+            dHit = this.hitNs;
+            const ppg = Math.floor(pagePa / 4096);
+            const wr = this.gWritten;
+            let seen = false;
+            for (let i = this.gNw - 1; i >= 0; i--) if (wr[i] === ppg) { seen = true; break; }
+            if (!seen) wr[this.gNw++] = ppg;
+          } else {
+            sOut[idx] = pagePa;
+            sPg = pg;
+            sSlot = slot;
+            sSet = set;
+            sGen = slot < 0 ? 0 : tSetGen[set]!;
+            sHit = this.hitNs;
+          }
+        }
+        sVa += B;
+        dVa += B;
+        iters--;
+      }
+    } finally {
+      this.gOn = false;
+      this.gRegion = null;
+      this.gU32 = null;
+      run.done = done;
+      run.costNs = cost;
+    }
+  }
+
   private hRemember(h: number, page: number, attrs: Attrs, w: number): void {
     const set = Math.floor(w / this.tlbWays);
     this.hPage[h] = page;
@@ -710,7 +904,13 @@ export class Smmu implements TranslationStage, MmioDevice {
       const idx = (va >>> shift) & ((1 << idxBits) - 1); // va < 2^32 (checked by the caller)
       const da = table + idx * 8;
       if (da + 8 > this.avoidLo && da < this.avoidHi) this.avoidHit = true;
-      const st = this.bus.read64(da, this.walkAttrs, d);
+      let st: number;
+      if (this.gOn) {
+        // translateCopyRun: descriptors are read straight from RAM (same value as read64),
+        // never from a page this run writes before the walk (the write is applied later)
+        if (!this.gRead(da, level, d)) return R.FSR_EF;
+        st = BUS_OK;
+      } else st = this.bus.read64(da, this.walkAttrs, d);
       this.rCost += this.walkNs;
       fetches++;
       if (count) this.stats.descriptorFetches++;
