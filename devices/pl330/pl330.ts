@@ -1387,6 +1387,12 @@ export class Pl330 implements MmioDevice {
     let sVa = t.sar;
     let dVa = t.dar;
     let left = m * B;
+    // pieces split at page boundaries of either side; consecutive pieces that continue each
+    // other on both sides form one run, copied at once when its source and destination do
+    // not overlap (then every burst reads memory no burst of the run writes)
+    let runPs = -1;
+    let runPd = -1;
+    let runLen = 0;
     while (left > 0) {
       const so = sVa % 4096;
       const dOff = dVa % 4096;
@@ -1394,17 +1400,18 @@ export class Pl330 implements MmioDevice {
       n -= n % B; // whole bursts (each burst lies inside one page on both sides)
       const ps = run.srcPa[Math.floor(sVa / 4096) - sPage0]! + so;
       const pd = run.dstPa[Math.floor(dVa / 4096) - dPage0]! + dOff;
-      const sr = bus.ramAt(ps, n)!;
-      const dr = bus.ramAt(pd, n)!;
-      if (sr === dr && ps < pd + n && pd < ps + n) {
-        // source and destination overlap: each burst sees the previous bursts' stores
-        this.flushCopy();
-        for (let x = 0; x < n; x += B) dr.bytes.copyWithin(pd - dr.base + x, ps - sr.base + x, ps - sr.base + x + B);
-      } else this.addCopy(sr, ps - sr.base, dr, pd - dr.base, n);
+      if (runLen > 0 && ps === runPs + runLen && pd === runPd + runLen) runLen += n;
+      else {
+        if (runLen > 0) this.copyPieces(runPs, runPd, runLen, B);
+        runPs = ps;
+        runPd = pd;
+        runLen = n;
+      }
       sVa += n;
       dVa += n;
       left -= n;
     }
+    if (runLen > 0) this.copyPieces(runPs, runPd, runLen, B);
     this.flushCopy();
     const bytes = m * B;
     t.sar = (t.sar + bytes) >>> 0;
@@ -1450,6 +1457,26 @@ export class Pl330 implements MmioDevice {
     else t.lc0 = lc;
     this.kick(t, delay);
     return true;
+  }
+
+  /** Copy `len` bytes of bursts of B bytes from physical ps to pd exactly as in step order. */
+  private copyPieces(ps: number, pd: number, len: number, B: number): void {
+    const bus = this.port.bus;
+    const sr = bus.ramAt(ps, len);
+    const dr = sr === null ? null : bus.ramAt(pd, len);
+    if (sr === null || dr === null || (sr === dr && ps < pd + len && pd < ps + len)) {
+      // across RAM regions, or source and destination overlap: burst by burst, each burst
+      // seeing the previous bursts' stores (every burst lies in RAM: the stage checked)
+      this.flushCopy();
+      for (let x = 0; x < len; x += B) {
+        const s1 = bus.ramAt(ps + x, B)!;
+        const d1 = bus.ramAt(pd + x, B)!;
+        if (s1 === d1) d1.bytes.copyWithin(pd + x - d1.base, ps + x - s1.base, ps + x - s1.base + B);
+        else d1.bytes.set(s1.bytes.subarray(ps + x - s1.base, ps + x - s1.base + B), pd + x - d1.base);
+      }
+      return;
+    }
+    this.addCopy(sr, ps - sr.base, dr, pd - dr.base, len);
   }
 
   private readonly bodyOps: number[] = [];

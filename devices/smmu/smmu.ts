@@ -505,6 +505,105 @@ export class Smmu implements TranslationStage, MmioDevice {
     return true;
   }
 
+  // ---- translateCopyRun walk cache, one entry per side (0 read, 1 write: gSide): the path
+  // to the level-3 table of one 2 MiB region ----
+  private gSide = 0;
+  private readonly wcValid = new Uint8Array(2);
+  private readonly wcRegion = new Float64Array(2);
+  private readonly wcCb = new Int32Array(2);
+  private readonly wcRoot = new Float64Array(2);
+  private readonly wcT1 = new Uint8Array(2);
+  private readonly wcN = new Int32Array(2);
+  private readonly wcTable = new Float64Array(2);
+  /** restrictions: 1 noUnpriv, 2 noWrite, 4 xnT, 8 pxnT */
+  private readonly wcRestr = new Uint8Array(2);
+  private readonly wcFetches = new Int32Array(2);
+  private readonly wcPg1 = new Float64Array(2);
+  private readonly wcPg2 = new Float64Array(2);
+  private readonly wcChecked = new Int32Array(2);
+  // ---- translateCopyRun: per side, the context of a translated lookup (constant during a run:
+  // no register changes) when TTBR selection does not depend on the address (T0SZ = T1SZ = 0)
+  private readonly fcOk = new Uint8Array(2);
+  private fcGen = -1;
+  private readonly fcCb = new Int32Array(2);
+  private readonly fcAsid = new Int32Array(2);
+  private readonly fcPerm = new Int32Array(2);
+  private readonly fcSctlr = new Uint32Array(2);
+
+  private fcLearn(side: number): void {
+    const cb = this.rCb;
+    const ttbcr = this.ttbcr[cb]!;
+    if ((ttbcr & R.TTBCR_T0SZ_MASK) !== 0 || ((ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7) !== 0) return;
+    const attrs = this.rAttrs;
+    const need = (attrs & ATTR_PRIV) !== 0 ? 0 : 3;
+    this.fcOk[side] = 1;
+    this.fcCb[side] = cb;
+    this.fcAsid[side] = (((ttbcr & R.TTBCR_A1) !== 0 ? this.ttbr1Hi[cb]! : this.ttbr0Hi[cb]!) >>> 16) & 0xff;
+    this.fcPerm[side] = 1 << (need + ((attrs & ATTR_WRITE) !== 0 ? 1 : (attrs & ATTR_INSTR) !== 0 ? 2 : 0));
+    this.fcSctlr[side] = this.sctlr[cb]!;
+  }
+
+  /**
+   * translateCopyRun's lookup for a side whose context is known (fcLearn): the TLB scan of
+   * translateContext, and on a miss in a 2 MiB region whose level-3 table the walk cache
+   * holds, the level-3 descriptor read and decoded as walk() does. Fills the r and w fields
+   * like resolve(fill = false). Returns K_TRANSLATED, -1 (a fault: stop the run) or -2 (use
+   * resolve()).
+   */
+  private fastLookup(side: number, va: number): number {
+    if (!(va < TWO32)) return -2;
+    const cb = this.fcCb[side]!;
+    const asid = this.fcAsid[side]!;
+    const permBit = this.fcPerm[side]!;
+    const page = Math.floor(va / 4096);
+    const set = ((page ^ (page >>> 7) ^ (cb * 0x9e5)) & (this.tlbSets - 1)) * this.tlbWays;
+    this.rCb = cb;
+    this.rCost = this.hitNs;
+    for (let w = set, e = set + this.tlbWays; w < e; w++) {
+      if (this.tValid[w] === 0 || this.tCb[w] !== cb) continue;
+      const ta = this.tAsid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const base = this.tVa[w]!;
+      if (va < base || va >= base + this.tSize[w]!) continue;
+      if ((this.tPerms[w]! & permBit) === 0) return -1;
+      this.rPa = this.tPa[w]! + (va - base);
+      this.rExtent = base + this.tSize[w]! - va;
+      this.rHitSlot = w;
+      this.rWalked = false;
+      return K_TRANSLATED;
+    }
+    const region = Math.floor(va / 0x200000);
+    if (this.wcValid[side] !== 1 || this.wcRegion[side] !== region) return -2;
+    const wr = this.gWritten;
+    const p1 = this.wcPg1[side]!;
+    const p2 = this.wcPg2[side]!;
+    for (let i = this.wcChecked[side]!; i < this.gNw; i++) if (wr[i] === p1 || wr[i] === p2) return -2;
+    this.wcChecked[side] = this.gNw;
+    const d = this.d64;
+    if (!this.gRead(this.wcTable[side]! + (page & 511) * 8, 3, d)) return -1;
+    const sctlr = this.fcSctlr[side]!;
+    let dlo = d[0]!;
+    let dhi = d[1]!;
+    if ((sctlr & R.SCTLR_E) !== 0) {
+      const t = dlo;
+      dlo = bswap32(dhi);
+      dhi = bswap32(t);
+    }
+    if ((dlo & 3) !== 3) return -2; // invalid or reserved: resolve() reports the fault
+    const r = this.wcRestr[side]!;
+    if (this.leaf(3, 12, va, dlo, dhi, sctlr, (r & 1) !== 0, (r & 2) !== 0, (r & 4) !== 0, (r & 8) !== 0) !== 0) return -1;
+    if ((this.wPerms & permBit) === 0) return -1;
+    const fetches = this.wcFetches[side]! + 1;
+    this.rFetches = fetches;
+    this.rCost += fetches * this.walkNs;
+    this.rLevel = 3;
+    this.rWalked = true;
+    this.rAsid = this.wGlobal ? -1 : asid;
+    this.rPa = this.wPa + (va - this.wVa);
+    this.rExtent = this.wVa + this.wSize - va;
+    return K_TRANSLATED;
+  }
+
   // ---- translateCopyRun state (guard mode of the walk) ----
   private gOn = false;
   private gRegion: RamRegion | null = null;
@@ -583,8 +682,12 @@ export class Smmu implements TranslationStage, MmioDevice {
     if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
     this.gNw = 0;
     this.gTab.fill(-1);
-    this.gRegion = null;
-    this.gU32 = null;
+    this.wcValid.fill(0);
+    // the context learnt by earlier runs holds while no register was written since
+    if (this.fcGen !== this.tlbGen) {
+      this.fcOk.fill(0);
+      this.fcGen = this.tlbGen;
+    }
     // memo per side: page (-1 none), slot (-1 bypass), set, set generation, hit cost
     let sPg = -1;
     let sSlot = 0;
@@ -640,7 +743,13 @@ export class Smmu implements TranslationStage, MmioDevice {
           const idx = isW ? pg - dPage0 : pg - sPage0;
           if (idx >= (isW ? dOut.length : sOut.length)) return;
           const attrs = isW ? dAttrs : sAttrs;
-          const k = this.resolve(va, attrs, true, false);
+          this.gSide = side;
+          let k = this.fcOk[side] === 1 ? this.fastLookup(side, va) : -2;
+          if (k === -1) return;
+          if (k === -2) {
+            k = this.resolve(va, attrs, true, false);
+            if (k === K_TRANSLATED) this.fcLearn(side);
+          }
           if (k !== K_TRANSLATED && k !== K_BYPASS) return;
           if (this.rWalked && traced) return;
           const pagePa = this.rPa - (va % 4096);
@@ -690,9 +799,8 @@ export class Smmu implements TranslationStage, MmioDevice {
         iters--;
       }
     } finally {
+      // (gRegion/gU32 stay: RAM regions are never removed from the bus)
       this.gOn = false;
-      this.gRegion = null;
-      this.gU32 = null;
       run.done = done;
       run.costNs = cost;
     }
@@ -896,6 +1004,35 @@ export class Smmu implements TranslationStage, MmioDevice {
     let noWrite = false; // APTable[1]
     let xnT = false;
     let pxnT = false;
+    const region = Math.floor(va / 0x200000);
+    const c = this.gSide;
+    if (this.gOn && this.wcValid[c] === 1 && this.wcRegion[c] === region && this.wcCb[c] === cb && this.wcRoot[c] === table &&
+      this.wcT1[c] === (useT1 ? 1 : 0) && this.wcN[c] === n) {
+      // translateCopyRun walk cache: the level-1/2 descriptors of this 2 MiB region were read
+      // earlier in this run and their table pages are not written by it (checked here), so
+      // they are unchanged: start at level 3 with the same restrictions; the fetches still
+      // count and cost as in a full walk
+      const wr = this.gWritten;
+      const p1 = this.wcPg1[c]!;
+      const p2 = this.wcPg2[c]!;
+      for (let i = this.wcChecked[c]!; i < this.gNw; i++) {
+        if (wr[i] === p1 || wr[i] === p2) this.wcValid[c] = 0;
+      }
+      this.wcChecked[c] = this.gNw;
+      if (this.wcValid[c] === 1) {
+        level = 3;
+        table = this.wcTable[c]!;
+        const r = this.wcRestr[c]!;
+        noUnpriv = (r & 1) !== 0;
+        noWrite = (r & 2) !== 0;
+        xnT = (r & 4) !== 0;
+        pxnT = (r & 8) !== 0;
+        fetches = this.wcFetches[c]!;
+        this.rCost += fetches * this.walkNs;
+      }
+    }
+    const root = table;
+    let pg1 = -1;
     const be = (sctlr & R.SCTLR_E) !== 0;
     const d = this.d64;
     for (;;) {
@@ -933,48 +1070,74 @@ export class Smmu implements TranslationStage, MmioDevice {
         if ((dhi & (1 << 30)) !== 0) noWrite = true;
         if ((dhi & (1 << 28)) !== 0) xnT = true;
         if ((dhi & (1 << 27)) !== 0) pxnT = true;
+        if (this.gOn && pg1 < 0) pg1 = Math.floor(da / 4096);
         table = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
         level++;
+        if (level === 3 && this.gOn) {
+          this.wcValid[c] = 1;
+          this.wcRegion[c] = region;
+          this.wcCb[c] = cb;
+          this.wcRoot[c] = root;
+          this.wcT1[c] = useT1 ? 1 : 0;
+          this.wcN[c] = n;
+          this.wcTable[c] = table;
+          this.wcRestr[c] = (noUnpriv ? 1 : 0) | (noWrite ? 2 : 0) | (xnT ? 4 : 0) | (pxnT ? 8 : 0);
+          this.wcFetches[c] = fetches;
+          this.wcPg1[c] = pg1;
+          this.wcPg2[c] = Math.floor(da / 4096);
+          this.wcChecked[c] = this.gNw;
+        }
         continue;
       }
       if (level === 3 && (dlo & 2) === 0) return R.FSR_TF; // 0b01 is reserved at level 3
       // block (levels 1-2) or page (level 3)
-      if ((dlo & (1 << 10)) === 0 && (sctlr & R.SCTLR_AFFD) === 0) return R.FSR_AFF;
-      const size = 1 << shift; // shift <= 30
-      const oaMask = level === 1 ? 0xc0000000 : level === 2 ? 0xffe00000 : 0xfffff000;
-      this.wPa = ((dlo & oaMask) >>> 0) + (dhi & 0xff) * TWO32;
-      this.wVa = va - (va % size);
-      this.wSize = size;
-      this.wGlobal = (dlo & (1 << 11)) === 0;
-      this.wAttrIndx = (dlo >>> 2) & 7;
-      this.wNs = (dlo >>> 5) & 1;
-      this.wSh = (dlo >>> 8) & 3;
-      // AP[2:1] = descriptor bits [7:6]: bit 6 unprivileged access, bit 7 read-only
-      const ro = (dlo & (1 << 7)) !== 0 || noWrite;
-      const unpriv = (dlo & (1 << 6)) !== 0 && !noUnpriv;
-      const xn = (dhi & (1 << 22)) !== 0 || xnT;
-      const pxn = (dhi & (1 << 21)) !== 0 || pxnT;
-      let p = P_PR;
-      if (!ro) p |= P_PW;
-      if (unpriv) {
-        p |= P_UR;
-        if (!ro) p |= P_UW;
-      }
-      // instruction fetches need read permission at that privilege; XN forbids both,
-      // PXN only privileged fetches. SCTLR.WXN: writable => XN; UWXN: PL0-writable => PXN.
-      let px = !xn && !pxn;
-      let ux = !xn && unpriv;
-      if ((sctlr & R.SCTLR_WXN) !== 0 && !ro) {
-        px = false;
-        ux = false;
-      }
-      if ((sctlr & R.SCTLR_UWXN) !== 0 && unpriv && !ro) px = false;
-      if (px) p |= P_PX;
-      if (ux) p |= P_UX;
-      this.wPerms = p;
+      const lf = this.leaf(level, shift, va, dlo, dhi, sctlr, noUnpriv, noWrite, xnT, pxnT);
+      if (lf !== 0) return lf;
       this.rFetches = fetches;
       return 0;
     }
+  }
+
+  /**
+   * Decode a block/page descriptor (valid, of the right type) into the w* fields. Returns 0,
+   * or FSR_AFF for an access-flag fault.
+   */
+  private leaf(level: number, shift: number, va: number, dlo: number, dhi: number, sctlr: number,
+    noUnpriv: boolean, noWrite: boolean, xnT: boolean, pxnT: boolean): number {
+    if ((dlo & (1 << 10)) === 0 && (sctlr & R.SCTLR_AFFD) === 0) return R.FSR_AFF;
+    const size = 1 << shift; // shift <= 30
+    const oaMask = level === 1 ? 0xc0000000 : level === 2 ? 0xffe00000 : 0xfffff000;
+    this.wPa = ((dlo & oaMask) >>> 0) + (dhi & 0xff) * TWO32;
+    this.wVa = va - (va % size);
+    this.wSize = size;
+    this.wGlobal = (dlo & (1 << 11)) === 0;
+    this.wAttrIndx = (dlo >>> 2) & 7;
+    this.wNs = (dlo >>> 5) & 1;
+    this.wSh = (dlo >>> 8) & 3;
+    // AP[2:1] = descriptor bits [7:6]: bit 6 unprivileged access, bit 7 read-only
+    const ro = (dlo & (1 << 7)) !== 0 || noWrite;
+    const unpriv = (dlo & (1 << 6)) !== 0 && !noUnpriv;
+    const xn = (dhi & (1 << 22)) !== 0 || xnT;
+    const pxn = (dhi & (1 << 21)) !== 0 || pxnT;
+    let p = P_PR;
+    if (!ro) p |= P_PW;
+    if (unpriv) {
+      p |= P_UR;
+      if (!ro) p |= P_UW;
+    }
+    // instruction fetches need read permission at that privilege; XN forbids both,
+    // PXN only privileged fetches. SCTLR.WXN: writable => XN; UWXN: PL0-writable => PXN.
+    let px = !xn && !pxn;
+    let ux = !xn && unpriv;
+    if ((sctlr & R.SCTLR_WXN) !== 0 && !ro) {
+      px = false;
+      ux = false;
+    }
+    if ((sctlr & R.SCTLR_UWXN) !== 0 && unpriv && !ro) px = false;
+    if (px) p |= P_PX;
+    if (ux) p |= P_UX;
+    this.wPerms = p;
+    return 0;
   }
 
   private tlbInsert(cb: number, asid: number, va: number): void {
