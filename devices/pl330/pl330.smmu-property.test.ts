@@ -50,7 +50,8 @@ interface Spec {
   /**
    * IOVA page -> physical data page, or -1 unmapped, -2 read-only (mapped to page 95),
    * -3 the level-3 table page itself (writable: the DMA rewrites its own page table),
-   * -4 an alias of the page of IOVA page (i ^ 16) (source and destination overlap)
+   * -4 an alias of the page of IOVA page (i ^ 16) (source and destination overlap),
+   * -5 the level-2 table page (writable)
    */
   map: number[];
   /** second run of the same program (TLB warm) */
@@ -129,6 +130,7 @@ function run(s: Spec, fastPath: boolean) {
     let pa = RAM + m * 4096;
     if (m === -2) pa = RAM + 95 * 4096;
     else if (m === -3) pa = L3;
+    else if (m === -5) pa = L2;
     else if (m === -4) {
       const o = s.map[i ^ 16]!;
       pa = o >= 0 ? RAM + o * 4096 : RAM + 89 * 4096;
@@ -221,6 +223,34 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
       // the remap took effect: source IOVA page 1 was read from physical page (1*7+40)%88
       const tl = f.tlb.find((e) => e.va === IOVA_SRC + 0x1000);
       expect(tl?.pa).toBe(RAM + 47 * 4096);
+    }
+  });
+
+  it('a DMA that invalidates its level-2 descriptor: walks in later batches see it (walk cache revalidated)', () => {
+    // destination IOVA page 1 is the level-2 table page. The source starts 512 bytes before
+    // the end of source page 0, so source page 1 is walked (in a batch: walk cache filled) at
+    // iteration 2; the store of iteration 3 writes the first 256 bytes of the level-2 table
+    // from source page 1 bytes 256..511 (physical page 1), whose first word (zero) replaces
+    // the level-2 descriptor of the source region: the walk of source page 2 (iteration 18,
+    // a later batch with small chunks) must fault at level 2
+    const map = Array.from({ length: 32 }, (_, i) => i);
+    map[17] = -5;
+    for (const chunk of [256, 4096, 65536]) {
+      const s: Spec = {
+        srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 2, n0: 64, k: 1, fill: [], srcOff: 4096 - 512, dstOff: 4096 - 768, chunk,
+        tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[4096 + 256, [0, 0]]],
+      };
+      const f = run(s, true);
+      const st = run(s, false);
+      expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+      expect(f.now).toBe(st.now);
+      expect(f.stats).toEqual(st.stats);
+      expect(f.tlb).toEqual(st.tlb);
+      expect(f.faults).toEqual(st.faults);
+      expect(f.regs).toEqual(st.regs);
+      expect(f.abortAt).toBe(st.abortAt);
+      expect(f.faults[0]?.va).toBe(IOVA_SRC + 0x2000);
+      expect(f.faults[0]?.level).toBe(2);
     }
   });
 

@@ -521,6 +521,26 @@ export class Smmu implements TranslationStage, MmioDevice {
   private readonly wcPg1 = new Float64Array(2);
   private readonly wcPg2 = new Float64Array(2);
   private readonly wcChecked = new Int32Array(2);
+  /** level-1 (-1: none) and level-2 descriptor addresses and raw values of the cached path */
+  private readonly wcA1 = new Float64Array(2);
+  private readonly wcA2 = new Float64Array(2);
+  private readonly wcV = new Uint32Array(8);
+  private wcGen = -1;
+  private wA1 = -1;
+  private wA2 = -1;
+  private readonly wV = new Uint32Array(4);
+
+  /** A walk cache entry from an earlier run: still valid when its descriptors are unchanged. */
+  private wcRevalidate(c: number): boolean {
+    const d = this.d64;
+    const v = this.wcV;
+    const a1 = this.wcA1[c]!;
+    let ok = true;
+    if (a1 >= 0 && (!this.gRead(a1, 1, d) || d[0] !== v[4 * c] || d[1] !== v[4 * c + 1])) ok = false;
+    if (ok && (!this.gRead(this.wcA2[c]!, 2, d) || d[0] !== v[4 * c + 2] || d[1] !== v[4 * c + 3])) ok = false;
+    this.wcValid[c] = ok ? 1 : 0;
+    return ok;
+  }
   // ---- translateCopyRun: per side, the context of a translated lookup (constant during a run:
   // no register changes) when TTBR selection does not depend on the address (T0SZ = T1SZ = 0)
   private readonly fcOk = new Uint8Array(2);
@@ -530,13 +550,16 @@ export class Smmu implements TranslationStage, MmioDevice {
   private readonly fcPerm = new Int32Array(2);
   private readonly fcSctlr = new Uint32Array(2);
 
-  private fcLearn(side: number): void {
+  private readonly fcAttrs = new Float64Array(2).fill(-1);
+
+  private fcLearn(side: number, attrs0: Attrs): void {
     const cb = this.rCb;
     const ttbcr = this.ttbcr[cb]!;
     if ((ttbcr & R.TTBCR_T0SZ_MASK) !== 0 || ((ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7) !== 0) return;
     const attrs = this.rAttrs;
     const need = (attrs & ATTR_PRIV) !== 0 ? 0 : 3;
     this.fcOk[side] = 1;
+    this.fcAttrs[side] = attrs0;
     this.fcCb[side] = cb;
     this.fcAsid[side] = (((ttbcr & R.TTBCR_A1) !== 0 ? this.ttbr1Hi[cb]! : this.ttbr0Hi[cb]!) >>> 16) & 0xff;
     this.fcPerm[side] = 1 << (need + ((attrs & ATTR_WRITE) !== 0 ? 1 : (attrs & ATTR_INSTR) !== 0 ? 2 : 0));
@@ -573,7 +596,8 @@ export class Smmu implements TranslationStage, MmioDevice {
       return K_TRANSLATED;
     }
     const region = Math.floor(va / 0x200000);
-    if (this.wcValid[side] !== 1 || this.wcRegion[side] !== region) return -2;
+    if (this.wcValid[side] === 0 || this.wcRegion[side] !== region || this.wcCb[side] !== cb) return -2;
+    if (this.wcValid[side] === 2 && !this.wcRevalidate(side)) return -2;
     const wr = this.gWritten;
     const p1 = this.wcPg1[side]!;
     const p2 = this.wcPg2[side]!;
@@ -682,12 +706,23 @@ export class Smmu implements TranslationStage, MmioDevice {
     if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
     this.gNw = 0;
     this.gTab.fill(-1);
-    this.wcValid.fill(0);
+    // walk cache entries of earlier runs: revalidated (their level-1/2 descriptors re-read
+    // and compared) before use, unless a register changed since
+    if (this.wcGen !== this.tlbGen) {
+      this.wcValid.fill(0);
+      this.wcGen = this.tlbGen;
+    }
+    for (let c = 0; c < 2; c++) {
+      if (this.wcValid[c] === 1) this.wcValid[c] = 2;
+      this.wcChecked[c] = 0;
+    }
     // the context learnt by earlier runs holds while no register was written since
     if (this.fcGen !== this.tlbGen) {
       this.fcOk.fill(0);
       this.fcGen = this.tlbGen;
     }
+    if (this.fcAttrs[0] !== sAttrs) this.fcOk[0] = 0;
+    if (this.fcAttrs[1] !== dAttrs) this.fcOk[1] = 0;
     // memo per side: page (-1 none), slot (-1 bypass), set, set generation, hit cost
     let sPg = -1;
     let sSlot = 0;
@@ -748,7 +783,7 @@ export class Smmu implements TranslationStage, MmioDevice {
           if (k === -1) return;
           if (k === -2) {
             k = this.resolve(va, attrs, true, false);
-            if (k === K_TRANSLATED) this.fcLearn(side);
+            if (k === K_TRANSLATED) this.fcLearn(side, attrs);
           }
           if (k !== K_TRANSLATED && k !== K_BYPASS) return;
           if (this.rWalked && traced) return;
@@ -1006,7 +1041,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     let pxnT = false;
     const region = Math.floor(va / 0x200000);
     const c = this.gSide;
-    if (this.gOn && this.wcValid[c] === 1 && this.wcRegion[c] === region && this.wcCb[c] === cb && this.wcRoot[c] === table &&
+    if (this.gOn && this.wcValid[c] !== 0 && this.wcRegion[c] === region && this.wcCb[c] === cb && this.wcRoot[c] === table &&
       this.wcT1[c] === (useT1 ? 1 : 0) && this.wcN[c] === n) {
       // translateCopyRun walk cache: the level-1/2 descriptors of this 2 MiB region were read
       // earlier in this run and their table pages are not written by it (checked here), so
@@ -1019,6 +1054,7 @@ export class Smmu implements TranslationStage, MmioDevice {
         if (wr[i] === p1 || wr[i] === p2) this.wcValid[c] = 0;
       }
       this.wcChecked[c] = this.gNw;
+      if (this.wcValid[c] === 2) this.wcRevalidate(c);
       if (this.wcValid[c] === 1) {
         level = 3;
         table = this.wcTable[c]!;
@@ -1070,7 +1106,17 @@ export class Smmu implements TranslationStage, MmioDevice {
         if ((dhi & (1 << 30)) !== 0) noWrite = true;
         if ((dhi & (1 << 28)) !== 0) xnT = true;
         if ((dhi & (1 << 27)) !== 0) pxnT = true;
-        if (this.gOn && pg1 < 0) pg1 = Math.floor(da / 4096);
+        if (this.gOn) {
+          if (pg1 < 0) {
+            pg1 = Math.floor(da / 4096);
+            this.wA1 = -1;
+          }
+          const j = level === 1 ? 0 : 2;
+          if (level === 1) this.wA1 = da;
+          else this.wA2 = da;
+          this.wV[j] = d[0]!;
+          this.wV[j + 1] = d[1]!;
+        }
         table = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
         level++;
         if (level === 3 && this.gOn) {
@@ -1086,6 +1132,9 @@ export class Smmu implements TranslationStage, MmioDevice {
           this.wcPg1[c] = pg1;
           this.wcPg2[c] = Math.floor(da / 4096);
           this.wcChecked[c] = this.gNw;
+          this.wcA1[c] = this.wA1;
+          this.wcA2[c] = this.wA2;
+          for (let j = 0; j < 4; j++) this.wcV[4 * c + j] = this.wV[j]!;
         }
         continue;
       }
