@@ -776,7 +776,7 @@ export class Smmu implements TranslationStage, MmioDevice {
             continue;
           }
           const idx = isW ? pg - dPage0 : pg - sPage0;
-          if (idx >= (isW ? dOut.length : sOut.length)) return;
+          if (idx >= (isW ? dOut.length : sOut.length) || this.gNw >= this.gWritten.length) return;
           const attrs = isW ? dAttrs : sAttrs;
           this.gSide = side;
           let k = this.fcOk[side] === 1 ? this.fastLookup(side, va) : -2;
@@ -801,6 +801,20 @@ export class Smmu implements TranslationStage, MmioDevice {
             st.descriptorFetches += this.rFetches;
             this.tlbInsert(this.rCb, this.rAsid, va);
             slot = this.lastInsert;
+            // the other side's memo survives an insertion into its set when its slot was not
+            // the one replaced and the new entry cannot be found before it for its page (a
+            // lookup returns the first match in slot order)
+            const iset = Math.floor(slot / ways);
+            const oPg = isW ? sPg : dPg;
+            const oSlot = isW ? sSlot : dSlot;
+            if (oPg >= 0 && oSlot >= 0 && (isW ? sSet : dSet) === iset && (isW ? sGen : dGen) === tSetGen[iset]! - 1 && slot !== oSlot) {
+              const base = this.tVa[slot]!;
+              const opa = oPg * 4096;
+              if (slot > oSlot || opa + 4096 <= base || opa >= base + this.tSize[slot]!) {
+                if (isW) sGen = tSetGen[iset]!;
+                else dGen = tSetGen[iset]!;
+              }
+            }
           } else {
             st.hits++;
             slot = this.rHitSlot;
@@ -817,9 +831,8 @@ export class Smmu implements TranslationStage, MmioDevice {
             dHit = this.hitNs;
             const ppg = Math.floor(pagePa / 4096);
             const wr = this.gWritten;
-            let seen = false;
-            for (let i = this.gNw - 1; i >= 0; i--) if (wr[i] === ppg) { seen = true; break; }
-            if (!seen) wr[this.gNw++] = ppg;
+            // (a page may appear twice: the list only has to contain every written page)
+            if (this.gNw === 0 || wr[this.gNw - 1] !== ppg) wr[this.gNw++] = ppg;
           } else {
             sOut[idx] = pagePa;
             sPg = pg;
