@@ -582,15 +582,20 @@ export class Smmu implements TranslationStage, MmioDevice {
     const set = ((page ^ (page >>> 7) ^ (cb * 0x9e5)) & (this.tlbSets - 1)) * this.tlbWays;
     this.rCb = cb;
     this.rCost = this.hitNs;
+    const tValid = this.tValid;
+    const tCb = this.tCb;
+    const tAsid = this.tAsid;
+    const tVa = this.tVa;
+    const tSize = this.tSize;
     for (let w = set, e = set + this.tlbWays; w < e; w++) {
-      if (this.tValid[w] === 0 || this.tCb[w] !== cb) continue;
-      const ta = this.tAsid[w]!;
+      if (tValid[w] === 0 || tCb[w] !== cb) continue;
+      const ta = tAsid[w]!;
       if (ta !== -1 && ta !== asid) continue;
-      const base = this.tVa[w]!;
-      if (va < base || va >= base + this.tSize[w]!) continue;
+      const base = tVa[w]!;
+      if (va < base || va >= base + tSize[w]!) continue;
       if ((this.tPerms[w]! & permBit) === 0) return -1;
       this.rPa = this.tPa[w]! + (va - base);
-      this.rExtent = base + this.tSize[w]! - va;
+      this.rExtent = base + tSize[w]! - va;
       this.rHitSlot = w;
       this.rWalked = false;
       return K_TRANSLATED;
@@ -598,13 +603,28 @@ export class Smmu implements TranslationStage, MmioDevice {
     const region = Math.floor(va / 0x200000);
     if (this.wcValid[side] === 0 || this.wcRegion[side] !== region || this.wcCb[side] !== cb) return -2;
     if (this.wcValid[side] === 2 && !this.wcRevalidate(side)) return -2;
+    const tab = this.wcTable[side]!;
+    const da = tab + (page & 511) * 8;
+    // written pages since the last check: the level-1/2 table pages (the cached path is
+    // stale: let resolve() walk and stop) or the level-3 table page (stop before the walk)
     const wr = this.gWritten;
     const p1 = this.wcPg1[side]!;
     const p2 = this.wcPg2[side]!;
-    for (let i = this.wcChecked[side]!; i < this.gNw; i++) if (wr[i] === p1 || wr[i] === p2) return -2;
+    const p3 = Math.floor(tab / 4096);
+    for (let i = this.wcChecked[side]!; i < this.gNw; i++) {
+      const x = wr[i]!;
+      if (x === p3) return -1;
+      if (x === p1 || x === p2) return -2;
+    }
     this.wcChecked[side] = this.gNw;
     const d = this.d64;
-    if (!this.gRead(this.wcTable[side]! + (page & 511) * 8, 3, d)) return -1;
+    const rg = this.gRegion;
+    const u = this.gU32;
+    if (rg !== null && u !== null && da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0) {
+      const o = (da - rg.base) >>> 2;
+      d[0] = u[o]!;
+      d[1] = u[o + 1]!;
+    } else if (!this.gRead(da, 3, d)) return -1;
     const sctlr = this.fcSctlr[side]!;
     let dlo = d[0]!;
     let dhi = d[1]!;
