@@ -226,6 +226,32 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
     }
   });
 
+  it('a DMA that rewrites its level-3 table while the walk cache holds it (same batch)', () => {
+    // 128-byte bursts, 32 per page, inner loops of 32 iterations (iteration 0 of each runs
+    // on the step path). Source page 1 is walked at iteration 8 (a batch: walk cache filled);
+    // destination IOVA page 1 is the level-3 table: the store of iteration 33 (a batch)
+    // writes its source descriptors from physical page 1 bytes 3200..3327 (valid leaves
+    // remapping the source pages); the walk of source page 2 at iteration 40, in the same
+    // batch, must read the new descriptor
+    const map = Array.from({ length: 32 }, (_, i) => i);
+    map[17] = -3;
+    const words: number[] = [];
+    for (let j = 0; j < 16; j++) words.push((RAM + ((j * 7 + 40) % 88) * 4096) | 0x743, 0);
+    const s: Spec = {
+      srcBeat: 16, srcLen: 8, dstBeat: 16, n1: 3, n0: 32, k: 1, fill: [], srcOff: 3072, dstOff: 0, chunk: 65536,
+      tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[4096 + 3200, words]],
+    };
+    const f = run(s, true);
+    const st = run(s, false);
+    expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+    expect(f.now).toBe(st.now);
+    expect(f.stats).toEqual(st.stats);
+    expect(f.tlb).toEqual(st.tlb);
+    expect(f.faults).toEqual(st.faults);
+    expect(f.regs).toEqual(st.regs);
+    expect(f.tlb.find((e) => e.va === IOVA_SRC + 0x2000)?.pa).toBe(RAM + 54 * 4096);
+  });
+
   it('a DMA that invalidates its level-2 descriptor: walks in later batches see it (walk cache revalidated)', () => {
     // destination IOVA page 1 is the level-2 table page. The source starts 512 bytes before
     // the end of source page 0, so source page 1 is walked (in a batch: walk cache filled) at
