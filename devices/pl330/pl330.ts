@@ -1358,7 +1358,19 @@ export class Pl330 implements MmioDevice {
       else if (op === 0x08 || op === 0x09 || op === 0x0b) posSt = i;
     }
     if (posLd < 0 || posSt < posLd) return false;
-    let iters = Math.min(lc, Math.max(1, Math.floor(limit / B)));
+    // nested loops: an inner loop on LC0 directly inside an outer counted loop on LC1 whose
+    // body is just DMALP LC0 + this loop (DMALPEND LC0 at lpend, DMALPEND LC1 right after,
+    // jumping back to the DMALP right before the body, all cached): when the inner loop
+    // ends, the run continues through DMALPEND (not taken), DMALPEND LC1 (taken), DMALP
+    // (one cycle and one instruction each) into the next inner loop's first iteration
+    let imm = -1;
+    if (!lc1 && t.lc1 > 0 && this.peekCached(lpend) === 0x38 && this.peekCached(lpend + 1) === lpend - start &&
+      this.peekCached(lpend + 2) === 0x3c) {
+      const j2 = this.peekCached(lpend + 3);
+      if (j2 >= 0 && lpend + 2 - j2 === start - 2 && this.peekCached(start - 2) === 0x20) imm = this.peekCached(start - 1);
+    }
+    const avail = imm >= 0 ? lc + t.lc1 * (imm + 1) : lc;
+    let iters = Math.min(avail, Math.max(1, Math.floor(limit / B)));
     // SAR/DAR wrap at 4 GiB: never run a batch across the wrap
     iters = Math.min(iters, Math.floor((0x100000000 - t.sar) / B), Math.floor((0x100000000 - t.dar) / B));
     if (iters < 1) return false;
@@ -1420,22 +1432,46 @@ export class Pl330 implements MmioDevice {
     t.bytesStored += bytes;
     this.port.bytes += 2 * bytes;
     const period = this.periodNs;
-    // m x (DMALPEND + body); the first DMALPEND is the one being executed (already counted)
+    // m x (DMALPEND + body) (+ DMALPEND, DMALPEND LC1, DMALP at each inner-loop change);
+    // the first DMALPEND is the one being executed (already counted)
     delay += run.costNs;
+    let l0 = lc;
+    let l1 = t.lc1;
     let insns = 0;
+    let cyc = 0;
+    for (let j = 0; j < m; j++) {
+      if (l0 > 0) {
+        l0--;
+        cyc += seg.cyc;
+        insns += 1 + bodyLen;
+      } else {
+        l1--;
+        l0 = imm;
+        cyc += seg.cyc + 2 * TIMING.insnCycles;
+        insns += 3 + bodyLen;
+      }
+    }
     if (m > 0) {
-      insns += m * (1 + bodyLen) - 1;
-      delay += (m * seg.cyc - TIMING.insnCycles) * period;
+      insns--;
+      cyc -= TIMING.insnCycles;
     }
     if (partial) {
-      // the next iteration's DMALPEND (unless it is the one being executed), the body up to
-      // and including the load; its bytes wait in the MFIFO for the store
-      if (m > 0) {
-        insns++;
-        delay += TIMING.insnCycles * period;
+      // the next iteration's loop instructions (unless it is the DMALPEND being executed),
+      // the body up to and including the load; its bytes wait in the MFIFO for the store
+      if (l0 > 0) {
+        l0--;
+        if (m > 0) {
+          insns++;
+          cyc += TIMING.insnCycles;
+        }
+      } else {
+        l1--;
+        l0 = imm;
+        insns += 3;
+        cyc += 3 * TIMING.insnCycles;
       }
       insns += posLd + 1;
-      delay += (posLd + TIMING.insnCycles + TIMING.axiLatencyCycles + C.ccrSrcLen(t.ccr)) * period;
+      cyc += posLd + TIMING.insnCycles + TIMING.axiLatencyCycles + C.ccrSrcLen(t.ccr);
       const ps = run.srcPa[Math.floor(t.sar / 4096) - sPage0]! + (t.sar % 4096);
       const sr = bus.ramAt(ps, B)!;
       t.fifo!.push(sr.bytes, ps - sr.base, B);
@@ -1452,10 +1488,12 @@ export class Pl330 implements MmioDevice {
     if (m > 0) t.lastDstPage = Math.floor((t.dar - 1) / 4096);
     t.instructions += insns;
     t.stallCycles = 0;
-    lc -= m + (partial ? 1 : 0);
-    if (lc1) t.lc1 = lc;
-    else t.lc0 = lc;
-    this.kick(t, delay);
+    if (lc1) t.lc1 = l0;
+    else {
+      t.lc0 = l0;
+      t.lc1 = l1;
+    }
+    this.kick(t, delay + cyc * period);
     return true;
   }
 
