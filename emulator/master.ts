@@ -44,6 +44,39 @@ export interface TranslationStage {
    * Otherwise change nothing and return false. count = 0 only probes.
    */
   translateHits?(va: number, attrs: Attrs, count: number, out: TranslationResult): boolean;
+  /**
+   * Optional bulk-DMA hook for a copy loop (see CopyRun): performs, in order, the translate()
+   * calls of the accesses R0 W0 R1 W1 ... (Ri reads `burst` bytes at srcVa + i*burst with
+   * srcAttrs, Wi writes `burst` bytes at dstVa + i*burst with dstAttrs), with exactly the
+   * effects those calls would have (statistics, TLB fills and replacement), and stops before
+   * the first access that would not be quiet (see quietLookup: fault, traced walk), whose
+   * burst crosses a 4 KiB page, whose output page is not RAM, or whose table walk would read
+   * memory that an earlier write access of this run writes (the master applies the data
+   * after the call). Fills run.done, run.costNs, run.srcPa/dstPa.
+   */
+  translateCopyRun?(run: CopyRun): void;
+}
+
+/**
+ * In/out block of TranslationStage.translateCopyRun (preallocated by the master; no
+ * allocation per call).
+ */
+export interface CopyRun {
+  srcVa: number;
+  srcAttrs: Attrs;
+  dstVa: number;
+  dstAttrs: Attrs;
+  /** bytes per access (both sides) */
+  burst: number;
+  /** iterations requested (each = one read access then one write access) */
+  iterations: number;
+  /** out: accesses performed (2 x complete iterations, + 1 when the last read only) */
+  done: number;
+  /** out: translation cost of those accesses (sum of what each translate() reports) */
+  costNs: number;
+  /** out: output address of each 4 KiB input page touched, index = page - first page; capacity = length */
+  srcPa: Float64Array;
+  dstPa: Float64Array;
 }
 
 export function newTranslationResult(): TranslationResult {

@@ -47,10 +47,17 @@ interface Spec {
   hitNs: number;
   walkNs: number;
   trace: boolean;
-  /** IOVA page -> physical data page, or -1 unmapped, or -2 read-only (mapped to page 95) */
+  /**
+   * IOVA page -> physical data page, or -1 unmapped, -2 read-only (mapped to page 95),
+   * -3 the level-3 table page itself (writable: the DMA rewrites its own page table),
+   * -4 an alias of the page of IOVA page (i ^ 16) (source and destination overlap),
+   * -5 the level-2 table page (writable)
+   */
   map: number[];
   /** second run of the same program (TLB warm) */
   twice: boolean;
+  /** RAM to overwrite before the run: [byte offset in RAM, 64-bit words (lo, hi pairs)] */
+  patch?: [number, number[]][];
 }
 
 const specArb: fc.Arbitrary<Spec> = fc
@@ -70,7 +77,7 @@ const specArb: fc.Arbitrary<Spec> = fc
     walkNs: fc.constantFrom(0, 60),
     trace: fc.boolean(),
     perm: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 32, maxLength: 32 }),
-    holes: fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.constantFrom(-1, -2)), { maxLength: 2 }),
+    holes: fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.constantFrom(-1, -2, -3, -3, -4, -4)), { maxLength: 3 }),
     twice: fc.boolean(),
   })
   .map((r) => {
@@ -110,6 +117,9 @@ function run(s: Spec, fastPath: boolean) {
     ram.view.setUint32(pa - RAM, lo >>> 0, true);
     ram.view.setUint32(pa - RAM + 4, hi >>> 0, true);
   };
+  for (const [off, words] of s.patch ?? []) {
+    for (let i = 0; i < words.length; i += 2) w64(RAM + off + 4 * i, words[i]!, words[i + 1]!);
+  }
   w64(PGD, L2 | 3);
   w64(L2, L3 | 3);
   const leaf = (pa: number, ro: boolean): number => (pa | 0x743 | (ro ? 0x80 : 0)) >>> 0; // AF, SH, nG, AP[1] unprivileged access, page; AP[2]=ro
@@ -117,7 +127,15 @@ function run(s: Spec, fastPath: boolean) {
     const m = s.map[i]!;
     const iova = i < 16 ? IOVA_SRC + i * 4096 : IOVA_DST + (i - 16) * 4096;
     if (m === -1) continue;
-    w64(L3 + 8 * (iova >>> 12), leaf(m === -2 ? RAM + 95 * 4096 : RAM + m * 4096, m === -2));
+    let pa = RAM + m * 4096;
+    if (m === -2) pa = RAM + 95 * 4096;
+    else if (m === -3) pa = L3;
+    else if (m === -5) pa = L2;
+    else if (m === -4) {
+      const o = s.map[i ^ 16]!;
+      pa = o >= 0 ? RAM + o * 4096 : RAM + 89 * 4096;
+    }
+    w64(L3 + 8 * (iova >>> 12), leaf(pa, m === -2));
   }
   w64(L3 + 8 * (IOVA_PROG >>> 12), leaf(PROG_PA, true));
   ram.bytes.set(program(s), PROG_PA - RAM);
@@ -174,8 +192,92 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
         expect(f.bytes).toBe(st.bytes);
         expect(f.insns).toBe(st.insns);
       }),
-      { numRuns: 150, seed: 0x5330 },
+      { numRuns: 250, seed: 0x5330 },
     );
+  });
+
+  it('a DMA that rewrites its own page table: later walks see the new descriptors, as in step execution', () => {
+    // destination IOVA page 1 is the level-3 table page itself; the destination starts 256
+    // bytes before it, so the store of iteration 1 (inside the batch) writes the table's
+    // first 256 bytes from source bytes 256..511 (physical page 0), whose second half holds
+    // valid leaf descriptors remapping the source IOVA pages. The walks of source pages 1.. come after
+    // that store, inside the same batch, and must read the new descriptors.
+    const map = Array.from({ length: 32 }, (_, i) => i);
+    map[17] = -3;
+    const words: number[] = [];
+    for (let j = 0; j < 16; j++) words.push((RAM + ((j * 7 + 40) % 88) * 4096) | 0x743, 0);
+    for (const walkNs of [0, 60]) {
+      const s: Spec = {
+        srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 2, n0: 64, k: 1, fill: [0x12], srcOff: 0, dstOff: 4096 - 256, chunk: 65536,
+        tlbEntries: 128, hitNs: 2, walkNs, trace: false, map, twice: false, patch: [[384, words]],
+      };
+      const f = run(s, true);
+      const st = run(s, false);
+      expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+      expect(f.now).toBe(st.now);
+      expect(f.stats).toEqual(st.stats);
+      expect(f.tlb).toEqual(st.tlb);
+      expect(f.faults).toEqual(st.faults);
+      expect(f.regs).toEqual(st.regs);
+      expect(f.insns).toBe(st.insns);
+      // the remap took effect: source IOVA page 1 was read from physical page (1*7+40)%88
+      const tl = f.tlb.find((e) => e.va === IOVA_SRC + 0x1000);
+      expect(tl?.pa).toBe(RAM + 47 * 4096);
+    }
+  });
+
+  it('a DMA that rewrites its level-3 table while the walk cache holds it (same batch)', () => {
+    // 128-byte bursts, 32 per page, inner loops of 32 iterations (iteration 0 of each runs
+    // on the step path). Source page 1 is walked at iteration 8 (a batch: walk cache filled);
+    // destination IOVA page 1 is the level-3 table: the store of iteration 33 (a batch)
+    // writes its source descriptors from physical page 1 bytes 3200..3327 (valid leaves
+    // remapping the source pages); the walk of source page 2 at iteration 40, in the same
+    // batch, must read the new descriptor
+    const map = Array.from({ length: 32 }, (_, i) => i);
+    map[17] = -3;
+    const words: number[] = [];
+    for (let j = 0; j < 16; j++) words.push((RAM + ((j * 7 + 40) % 88) * 4096) | 0x743, 0);
+    const s: Spec = {
+      srcBeat: 16, srcLen: 8, dstBeat: 16, n1: 3, n0: 32, k: 1, fill: [], srcOff: 3072, dstOff: 0, chunk: 65536,
+      tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[4096 + 3200, words]],
+    };
+    const f = run(s, true);
+    const st = run(s, false);
+    expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+    expect(f.now).toBe(st.now);
+    expect(f.stats).toEqual(st.stats);
+    expect(f.tlb).toEqual(st.tlb);
+    expect(f.faults).toEqual(st.faults);
+    expect(f.regs).toEqual(st.regs);
+    expect(f.tlb.find((e) => e.va === IOVA_SRC + 0x2000)?.pa).toBe(RAM + 54 * 4096);
+  });
+
+  it('a DMA that invalidates its level-2 descriptor: walks in later batches see it (walk cache revalidated)', () => {
+    // destination IOVA page 1 is the level-2 table page. The source starts 512 bytes before
+    // the end of source page 0, so source page 1 is walked (in a batch: walk cache filled) at
+    // iteration 2; the store of iteration 3 writes the first 256 bytes of the level-2 table
+    // from source page 1 bytes 256..511 (physical page 1), whose first word (zero) replaces
+    // the level-2 descriptor of the source region: the walk of source page 2 (iteration 18,
+    // a later batch with small chunks) must fault at level 2
+    const map = Array.from({ length: 32 }, (_, i) => i);
+    map[17] = -5;
+    for (const chunk of [256, 4096, 65536]) {
+      const s: Spec = {
+        srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 2, n0: 64, k: 1, fill: [], srcOff: 4096 - 512, dstOff: 4096 - 768, chunk,
+        tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[4096 + 256, [0, 0]]],
+      };
+      const f = run(s, true);
+      const st = run(s, false);
+      expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+      expect(f.now).toBe(st.now);
+      expect(f.stats).toEqual(st.stats);
+      expect(f.tlb).toEqual(st.tlb);
+      expect(f.faults).toEqual(st.faults);
+      expect(f.regs).toEqual(st.regs);
+      expect(f.abortAt).toBe(st.abortAt);
+      expect(f.faults[0]?.va).toBe(IOVA_SRC + 0x2000);
+      expect(f.faults[0]?.level).toBe(2);
+    }
   });
 
   it('a fully mapped page-aligned copy really batches (fewer scheduler events) and copies the data', () => {

@@ -1,7 +1,7 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, SIZE_4, type MmioDevice, type RamRegion } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { MasterPort, TranslationResult, TranslationStage } from '../../emulator/master.js';
+import type { CopyRun, MasterPort, TranslationResult, TranslationStage } from '../../emulator/master.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
 import * as C from './constants.js';
@@ -1210,6 +1210,8 @@ export class Pl330 implements MmioDevice {
     const bodyLen = lpend - start;
     const srcAttrs = this.dataAttrs(C.ccrSrcProt(t.ccr), false);
     const dstAttrs = this.dataAttrs(C.ccrDstProt(t.ccr), true);
+    if (xfast && typeof xl.translateCopyRun === 'function' && seg.nLd === 1 && seg.nSt === 1 && lc > 0 &&
+      this.copyRun(t, xl, start, lpend, lc1, lc, seg, srcBurst, srcAttrs, dstAttrs, delay, limit)) return true;
     // after a segment the next iteration starts a new page on one side at least: run it
     // burst by burst (its first lookups miss) rather than probing for a segment first
     let trySeg = true;
@@ -1326,6 +1328,193 @@ export class Pl330 implements MmioDevice {
     }
     this.kick(t, delay);
     return true;
+  }
+
+  private readonly cRun: CopyRun = {
+    srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, done: 0, costNs: 0,
+    srcPa: new Float64Array(0), dstPa: new Float64Array(0),
+  };
+
+  /**
+   * Copy loops with one load then one store of the same burst per iteration, behind a stage
+   * with translateCopyRun (the SMMU): the translations of up to a chunk of iterations in one
+   * call (the stage stops before any access that is not quiet), then the data moved RAM to
+   * RAM in step order (merged into one copy per run of pages that continue each other on
+   * both sides, burst by burst where a piece's source and destination overlap). Time =
+   * iterations x loop cycles + the sum of the lookups' costs, as step execution charges.
+   * A run ending between the load and the store leaves the loaded bytes in the MFIFO and
+   * the PC after the load. Returns false (nothing changed) when the stage did nothing.
+   */
+  private copyRun(t: Pl330Thread, xl: TranslationStage, start: number, lpend: number, lc1: boolean, lc: number, seg: SegmentShape,
+    B: number, srcAttrs: Attrs, dstAttrs: Attrs, delay: number, limit: number): boolean {
+    const ops = this.bodyOps;
+    const bodyLen = lpend - start;
+    let posLd = -1;
+    let posSt = -1;
+    for (let i = 0; i < bodyLen; i++) {
+      const op = ops[i]!;
+      if (!this.condOk(t, op)) continue;
+      if (op === 0x04 || op === 0x05 || op === 0x07) posLd = i;
+      else if (op === 0x08 || op === 0x09 || op === 0x0b) posSt = i;
+    }
+    if (posLd < 0 || posSt < posLd) return false;
+    // nested loops: an inner loop on LC0 directly inside an outer counted loop on LC1 whose
+    // body is just DMALP LC0 + this loop (DMALPEND LC0 at lpend, DMALPEND LC1 right after,
+    // jumping back to the DMALP right before the body, all cached): when the inner loop
+    // ends, the run continues through DMALPEND (not taken), DMALPEND LC1 (taken), DMALP
+    // (one cycle and one instruction each) into the next inner loop's first iteration
+    let imm = -1;
+    if (!lc1 && t.lc1 > 0 && this.peekCached(lpend) === 0x38 && this.peekCached(lpend + 1) === lpend - start &&
+      this.peekCached(lpend + 2) === 0x3c) {
+      const j2 = this.peekCached(lpend + 3);
+      if (j2 >= 0 && lpend + 2 - j2 === start - 2 && this.peekCached(start - 2) === 0x20) imm = this.peekCached(start - 1);
+    }
+    const avail = imm >= 0 ? lc + t.lc1 * (imm + 1) : lc;
+    let iters = Math.min(avail, Math.max(1, Math.floor(limit / B)));
+    // SAR/DAR wrap at 4 GiB: never run a batch across the wrap
+    iters = Math.min(iters, Math.floor((0x100000000 - t.sar) / B), Math.floor((0x100000000 - t.dar) / B));
+    if (iters < 1) return false;
+    const run = this.cRun;
+    const pages = Math.floor((iters * B) / 4096) + 2;
+    if (run.srcPa.length < pages) {
+      run.srcPa = new Float64Array(pages);
+      run.dstPa = new Float64Array(pages);
+    }
+    this.flushCopy();
+    run.srcVa = t.sar;
+    run.dstVa = t.dar;
+    run.srcAttrs = srcAttrs;
+    run.dstAttrs = dstAttrs;
+    run.burst = B;
+    run.iterations = iters;
+    xl.translateCopyRun!(run);
+    const done = run.done;
+    if (done === 0) return false;
+    const m = done >>> 1;
+    const partial = (done & 1) !== 0;
+    // ---- data, in step order ----
+    const bus = this.port.bus;
+    const sPage0 = Math.floor(t.sar / 4096);
+    const dPage0 = Math.floor(t.dar / 4096);
+    let sVa = t.sar;
+    let dVa = t.dar;
+    let left = m * B;
+    // pieces split at page boundaries of either side; consecutive pieces that continue each
+    // other on both sides form one run, copied at once when its source and destination do
+    // not overlap (then every burst reads memory no burst of the run writes)
+    let runPs = -1;
+    let runPd = -1;
+    let runLen = 0;
+    while (left > 0) {
+      const so = sVa % 4096;
+      const dOff = dVa % 4096;
+      let n = Math.min(4096 - so, 4096 - dOff, left);
+      n -= n % B; // whole bursts (each burst lies inside one page on both sides)
+      const ps = run.srcPa[Math.floor(sVa / 4096) - sPage0]! + so;
+      const pd = run.dstPa[Math.floor(dVa / 4096) - dPage0]! + dOff;
+      if (runLen > 0 && ps === runPs + runLen && pd === runPd + runLen) runLen += n;
+      else {
+        if (runLen > 0) this.copyPieces(runPs, runPd, runLen, B);
+        runPs = ps;
+        runPd = pd;
+        runLen = n;
+      }
+      sVa += n;
+      dVa += n;
+      left -= n;
+    }
+    if (runLen > 0) this.copyPieces(runPs, runPd, runLen, B);
+    this.flushCopy();
+    const bytes = m * B;
+    t.sar = (t.sar + bytes) >>> 0;
+    t.dar = (t.dar + bytes) >>> 0;
+    t.bytesLoaded += bytes;
+    t.bytesStored += bytes;
+    this.port.bytes += 2 * bytes;
+    const period = this.periodNs;
+    // m x (DMALPEND + body) (+ DMALPEND, DMALPEND LC1, DMALP at each inner-loop change);
+    // the first DMALPEND is the one being executed (already counted)
+    delay += run.costNs;
+    let l0 = lc;
+    let l1 = t.lc1;
+    let insns = 0;
+    let cyc = 0;
+    for (let j = 0; j < m; j++) {
+      if (l0 > 0) {
+        l0--;
+        cyc += seg.cyc;
+        insns += 1 + bodyLen;
+      } else {
+        l1--;
+        l0 = imm;
+        cyc += seg.cyc + 2 * TIMING.insnCycles;
+        insns += 3 + bodyLen;
+      }
+    }
+    if (m > 0) {
+      insns--;
+      cyc -= TIMING.insnCycles;
+    }
+    if (partial) {
+      // the next iteration's loop instructions (unless it is the DMALPEND being executed),
+      // the body up to and including the load; its bytes wait in the MFIFO for the store
+      if (l0 > 0) {
+        l0--;
+        if (m > 0) {
+          insns++;
+          cyc += TIMING.insnCycles;
+        }
+      } else {
+        l1--;
+        l0 = imm;
+        insns += 3;
+        cyc += 3 * TIMING.insnCycles;
+      }
+      insns += posLd + 1;
+      cyc += posLd + TIMING.insnCycles + TIMING.axiLatencyCycles + C.ccrSrcLen(t.ccr);
+      const ps = run.srcPa[Math.floor(t.sar / 4096) - sPage0]! + (t.sar % 4096);
+      const sr = bus.ramAt(ps, B)!;
+      t.fifo!.push(sr.bytes, ps - sr.base, B);
+      this.mfifoUsed += B;
+      t.lastSrcPage = Math.floor(t.sar / 4096);
+      t.sar = (t.sar + B) >>> 0;
+      t.bytesLoaded += B;
+      this.port.bytes += B;
+      t.pc = start + posLd + 1;
+    } else {
+      t.pc = lpend;
+      if (m > 0) t.lastSrcPage = Math.floor((t.sar - 1) / 4096);
+    }
+    if (m > 0) t.lastDstPage = Math.floor((t.dar - 1) / 4096);
+    t.instructions += insns;
+    t.stallCycles = 0;
+    if (lc1) t.lc1 = l0;
+    else {
+      t.lc0 = l0;
+      t.lc1 = l1;
+    }
+    this.kick(t, delay + cyc * period);
+    return true;
+  }
+
+  /** Copy `len` bytes of bursts of B bytes from physical ps to pd exactly as in step order. */
+  private copyPieces(ps: number, pd: number, len: number, B: number): void {
+    const bus = this.port.bus;
+    const sr = bus.ramAt(ps, len);
+    const dr = sr === null ? null : bus.ramAt(pd, len);
+    if (sr === null || dr === null || (sr === dr && ps < pd + len && pd < ps + len)) {
+      // across RAM regions, or source and destination overlap: burst by burst, each burst
+      // seeing the previous bursts' stores (every burst lies in RAM: the stage checked)
+      this.flushCopy();
+      for (let x = 0; x < len; x += B) {
+        const s1 = bus.ramAt(ps + x, B)!;
+        const d1 = bus.ramAt(pd + x, B)!;
+        if (s1 === d1) d1.bytes.copyWithin(pd + x - d1.base, ps + x - s1.base, ps + x - s1.base + B);
+        else d1.bytes.set(s1.bytes.subarray(ps + x - s1.base, ps + x - s1.base + B), pd + x - d1.base);
+      }
+      return;
+    }
+    this.addCopy(sr, ps - sr.base, dr, pd - dr.base, len);
   }
 
   private readonly bodyOps: number[] = [];

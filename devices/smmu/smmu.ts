@@ -11,9 +11,9 @@
  * address would be fed into a stage-2 walk there).
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
-import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
+import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus, type RamRegion } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { TranslationResult, TranslationStage } from '../../emulator/master.js';
+import type { CopyRun, TranslationResult, TranslationStage } from '../../emulator/master.js';
 import type { Tracer } from '../../emulator/trace.js';
 import * as R from './regs.js';
 
@@ -114,6 +114,7 @@ const P_UW = 16;
 const P_UX = 32;
 
 const TWO32 = 0x1_0000_0000;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAX_FAULT_RECORDS = 4096;
 /** TLB maintenance operations held before a sync is forced (see queue()) */
 const MAX_PENDING_TLBI = 1024;
@@ -504,6 +505,375 @@ export class Smmu implements TranslationStage, MmioDevice {
     return true;
   }
 
+  // ---- translateCopyRun walk cache, one entry per side (0 read, 1 write: gSide): the path
+  // to the level-3 table of one 2 MiB region ----
+  private gSide = 0;
+  private readonly wcValid = new Uint8Array(2);
+  private readonly wcRegion = new Float64Array(2);
+  private readonly wcCb = new Int32Array(2);
+  private readonly wcRoot = new Float64Array(2);
+  private readonly wcT1 = new Uint8Array(2);
+  private readonly wcN = new Int32Array(2);
+  private readonly wcTable = new Float64Array(2);
+  /** restrictions: 1 noUnpriv, 2 noWrite, 4 xnT, 8 pxnT */
+  private readonly wcRestr = new Uint8Array(2);
+  private readonly wcFetches = new Int32Array(2);
+  private readonly wcPg1 = new Float64Array(2);
+  private readonly wcPg2 = new Float64Array(2);
+  private readonly wcChecked = new Int32Array(2);
+  /** level-1 (-1: none) and level-2 descriptor addresses and raw values of the cached path */
+  private readonly wcA1 = new Float64Array(2);
+  private readonly wcA2 = new Float64Array(2);
+  private readonly wcV = new Uint32Array(8);
+  private wcGen = -1;
+  private wA1 = -1;
+  private wA2 = -1;
+  private readonly wV = new Uint32Array(4);
+
+  /** A walk cache entry from an earlier run: still valid when its descriptors are unchanged. */
+  private wcRevalidate(c: number): boolean {
+    const d = this.d64;
+    const v = this.wcV;
+    const a1 = this.wcA1[c]!;
+    let ok = true;
+    if (a1 >= 0 && (!this.gRead(a1, 1, d) || d[0] !== v[4 * c] || d[1] !== v[4 * c + 1])) ok = false;
+    if (ok && (!this.gRead(this.wcA2[c]!, 2, d) || d[0] !== v[4 * c + 2] || d[1] !== v[4 * c + 3])) ok = false;
+    this.wcValid[c] = ok ? 1 : 0;
+    return ok;
+  }
+  // ---- translateCopyRun: per side, the context of a translated lookup (constant during a run:
+  // no register changes) when TTBR selection does not depend on the address (T0SZ = T1SZ = 0)
+  private readonly fcOk = new Uint8Array(2);
+  private fcGen = -1;
+  private readonly fcCb = new Int32Array(2);
+  private readonly fcAsid = new Int32Array(2);
+  private readonly fcPerm = new Int32Array(2);
+  private readonly fcSctlr = new Uint32Array(2);
+
+  private readonly fcAttrs = new Float64Array(2).fill(-1);
+
+  private fcLearn(side: number, attrs0: Attrs): void {
+    const cb = this.rCb;
+    const ttbcr = this.ttbcr[cb]!;
+    if ((ttbcr & R.TTBCR_T0SZ_MASK) !== 0 || ((ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7) !== 0) return;
+    const attrs = this.rAttrs;
+    const need = (attrs & ATTR_PRIV) !== 0 ? 0 : 3;
+    this.fcOk[side] = 1;
+    this.fcAttrs[side] = attrs0;
+    this.fcCb[side] = cb;
+    this.fcAsid[side] = (((ttbcr & R.TTBCR_A1) !== 0 ? this.ttbr1Hi[cb]! : this.ttbr0Hi[cb]!) >>> 16) & 0xff;
+    this.fcPerm[side] = 1 << (need + ((attrs & ATTR_WRITE) !== 0 ? 1 : (attrs & ATTR_INSTR) !== 0 ? 2 : 0));
+    this.fcSctlr[side] = this.sctlr[cb]!;
+  }
+
+  /**
+   * translateCopyRun's lookup for a side whose context is known (fcLearn): the TLB scan of
+   * translateContext, and on a miss in a 2 MiB region whose level-3 table the walk cache
+   * holds, the level-3 descriptor read and decoded as walk() does. Fills the r and w fields
+   * like resolve(fill = false). Returns K_TRANSLATED, -1 (a fault: stop the run) or -2 (use
+   * resolve()).
+   */
+  private fastLookup(side: number, va: number): number {
+    if (!(va < TWO32)) return -2;
+    const cb = this.fcCb[side]!;
+    const asid = this.fcAsid[side]!;
+    const permBit = this.fcPerm[side]!;
+    const page = Math.floor(va / 4096);
+    const set = ((page ^ (page >>> 7) ^ (cb * 0x9e5)) & (this.tlbSets - 1)) * this.tlbWays;
+    this.rCb = cb;
+    this.rCost = this.hitNs;
+    const tValid = this.tValid;
+    const tCb = this.tCb;
+    const tAsid = this.tAsid;
+    const tVa = this.tVa;
+    const tSize = this.tSize;
+    for (let w = set, e = set + this.tlbWays; w < e; w++) {
+      if (tValid[w] === 0 || tCb[w] !== cb) continue;
+      const ta = tAsid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const base = tVa[w]!;
+      if (va < base || va >= base + tSize[w]!) continue;
+      if ((this.tPerms[w]! & permBit) === 0) return -1;
+      this.rPa = this.tPa[w]! + (va - base);
+      this.rExtent = base + tSize[w]! - va;
+      this.rHitSlot = w;
+      this.rWalked = false;
+      return K_TRANSLATED;
+    }
+    const region = Math.floor(va / 0x200000);
+    if (this.wcValid[side] === 0 || this.wcRegion[side] !== region || this.wcCb[side] !== cb) return -2;
+    if (this.wcValid[side] === 2 && !this.wcRevalidate(side)) return -2;
+    const tab = this.wcTable[side]!;
+    const da = tab + (page & 511) * 8;
+    // written pages since the last check: the level-1/2 table pages (the cached path is
+    // stale: let resolve() walk and stop) or the level-3 table page (stop before the walk)
+    const wr = this.gWritten;
+    const p1 = this.wcPg1[side]!;
+    const p2 = this.wcPg2[side]!;
+    const p3 = Math.floor(tab / 4096);
+    for (let i = this.wcChecked[side]!; i < this.gNw; i++) {
+      const x = wr[i]!;
+      if (x === p3) return -1;
+      if (x === p1 || x === p2) return -2;
+    }
+    this.wcChecked[side] = this.gNw;
+    const d = this.d64;
+    const rg = this.gRegion;
+    const u = this.gU32;
+    if (rg !== null && u !== null && da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0) {
+      const o = (da - rg.base) >>> 2;
+      d[0] = u[o]!;
+      d[1] = u[o + 1]!;
+    } else if (!this.gRead(da, 3, d)) return -1;
+    const sctlr = this.fcSctlr[side]!;
+    let dlo = d[0]!;
+    let dhi = d[1]!;
+    if ((sctlr & R.SCTLR_E) !== 0) {
+      const t = dlo;
+      dlo = bswap32(dhi);
+      dhi = bswap32(t);
+    }
+    if ((dlo & 3) !== 3) return -2; // invalid or reserved: resolve() reports the fault
+    const r = this.wcRestr[side]!;
+    if (this.leaf(3, 12, va, dlo, dhi, sctlr, (r & 1) !== 0, (r & 2) !== 0, (r & 4) !== 0, (r & 8) !== 0) !== 0) return -1;
+    if ((this.wPerms & permBit) === 0) return -1;
+    const fetches = this.wcFetches[side]! + 1;
+    this.rFetches = fetches;
+    this.rCost += fetches * this.walkNs;
+    this.rLevel = 3;
+    this.rWalked = true;
+    this.rAsid = this.wGlobal ? -1 : asid;
+    this.rPa = this.wPa + (va - this.wVa);
+    this.rExtent = this.wVa + this.wSize - va;
+    return K_TRANSLATED;
+  }
+
+  // ---- translateCopyRun state (guard mode of the walk) ----
+  private gOn = false;
+  private gRegion: RamRegion | null = null;
+  private gU32: Uint32Array | null = null;
+  /** 4 KiB PA page numbers written by the run so far (before the current access) */
+  private gWritten = new Float64Array(64);
+  private gNw = 0;
+  /** per walk level: table page checked against gWritten[0..gChecked) */
+  private readonly gTab = new Float64Array(4).fill(-1);
+  private readonly gChecked = new Int32Array(4);
+
+  /** Guarded descriptor read for translateCopyRun: false = stop the run before this access. */
+  private gRead(da: number, level: number, d: Uint32Array): boolean {
+    const pg = Math.floor(da / 4096);
+    let from = 0;
+    if (this.gTab[level] === pg) from = this.gChecked[level]!;
+    const wr = this.gWritten;
+    const n = this.gNw;
+    for (let i = from; i < n; i++) if (wr[i] === pg) return false;
+    this.gTab[level] = pg;
+    this.gChecked[level] = n;
+    let r = this.gRegion;
+    if (r === null || da < r.base || da + 8 > r.base + r.size) {
+      r = this.bus.ramAt(da, 8);
+      if (r === null) return false; // a table outside RAM: the step path reads it at its time
+      this.gRegion = r;
+      const b = r.bytes;
+      this.gU32 = LITTLE_ENDIAN_HOST && (b.byteOffset & 3) === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : null;
+    }
+    const off = da - r.base;
+    const u = this.gU32;
+    if (u !== null && (off & 7) === 0) {
+      d[0] = u[off >>> 2]!;
+      d[1] = u[(off >>> 2) + 1]!;
+    } else {
+      d[0] = r.view.getUint32(off, true);
+      d[1] = r.view.getUint32(off + 4, true);
+    }
+    return true;
+  }
+
+  /**
+   * Bulk-DMA hook (TranslationStage.translateCopyRun): the translate() calls of a copy loop
+   * R0 W0 R1 W1 ... performed in one allocation-free loop with exactly their effects:
+   * - an access in the page of the side's previous access whose TLB slot saw no insertion
+   *   into its set since (tSetGen) is the same hit again (a hit changes nothing but
+   *   statistics), so runs of such accesses are accounted arithmetically;
+   * - any other access is looked up side-effect free (resolve without fill), and committed
+   *   (statistics, TLB insertion with the same replacement) only when it is quiet: no fault,
+   *   no traced walk, the burst inside one 4 KiB page, the output page RAM, and no descriptor
+   *   read from a page an earlier write access of this run writes (the master applies the
+   *   data after the call, so such a walk would see stale memory: the run stops there and
+   *   the step path makes that access at its own time). Descriptors are read straight from
+   *   the RAM array (same values as bus.read64).
+   */
+  translateCopyRun(run: CopyRun): void {
+    this.qValid = false;
+    const st = this.stats;
+    const tr = this.tracer;
+    const traced = tr !== null && tr.enabled;
+    const B = run.burst;
+    const sAttrs = run.srcAttrs;
+    const dAttrs = run.dstAttrs;
+    let sVa = run.srcVa;
+    let dVa = run.dstVa;
+    const sPage0 = Math.floor(sVa / 4096);
+    const dPage0 = Math.floor(dVa / 4096);
+    const sOut = run.srcPa;
+    const dOut = run.dstPa;
+    let iters = run.iterations;
+    let done = 0;
+    let cost = 0;
+    run.done = 0;
+    run.costNs = 0;
+    if (!(B > 0 && B <= 4096) || iters <= 0) return;
+    if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
+    this.gNw = 0;
+    this.gTab.fill(-1);
+    // walk cache entries of earlier runs: revalidated (their level-1/2 descriptors re-read
+    // and compared) before use, unless a register changed since
+    if (this.wcGen !== this.tlbGen) {
+      this.wcValid.fill(0);
+      this.wcGen = this.tlbGen;
+    }
+    for (let c = 0; c < 2; c++) {
+      if (this.wcValid[c] === 1) this.wcValid[c] = 2;
+      this.wcChecked[c] = 0;
+    }
+    // the context learnt by earlier runs holds while no register was written since
+    if (this.fcGen !== this.tlbGen) {
+      this.fcOk.fill(0);
+      this.fcGen = this.tlbGen;
+    }
+    if (this.fcAttrs[0] !== sAttrs) this.fcOk[0] = 0;
+    if (this.fcAttrs[1] !== dAttrs) this.fcOk[1] = 0;
+    // memo per side: page (-1 none), slot (-1 bypass), set, set generation, hit cost
+    let sPg = -1;
+    let sSlot = 0;
+    let sSet = 0;
+    let sGen = 0;
+    let sHit = 0;
+    let dPg = -1;
+    let dSlot = 0;
+    let dSet = 0;
+    let dGen = 0;
+    let dHit = 0;
+    const tSetGen = this.tSetGen;
+    const ways = this.tlbWays;
+    this.gOn = true;
+    try {
+      while (iters > 0) {
+        // ---- whole iterations inside both memoised pages: pure hits ----
+        if (sPg >= 0 && dPg >= 0 && Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg &&
+          (sSlot < 0 || tSetGen[sSet] === sGen) && (dSlot < 0 || tSetGen[dSet] === dGen)) {
+          let m = Math.floor((4096 - (sVa % 4096)) / B);
+          const md = Math.floor((4096 - (dVa % 4096)) / B);
+          if (md < m) m = md;
+          if (iters < m) m = iters;
+          if (m > 0) {
+            st.translations += 2 * m;
+            if (sSlot < 0) st.bypasses += m;
+            else st.hits += m;
+            if (dSlot < 0) st.bypasses += m;
+            else st.hits += m;
+            cost += m * (sHit + dHit);
+            done += 2 * m;
+            sVa += m * B;
+            dVa += m * B;
+            iters -= m;
+            continue;
+          }
+        }
+        // ---- one iteration, access by access ----
+        for (let side = 0; side < 2; side++) {
+          const isW = side === 1;
+          const va = isW ? dVa : sVa;
+          const pg = Math.floor(va / 4096);
+          if ((va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          if (isW ? pg === dPg && (dSlot < 0 || tSetGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || tSetGen[sSet] === sGen)) {
+            // the same hit (or bypass) as the side's previous access
+            st.translations++;
+            if ((isW ? dSlot : sSlot) < 0) st.bypasses++;
+            else st.hits++;
+            cost += isW ? dHit : sHit;
+            done++;
+            continue;
+          }
+          const idx = isW ? pg - dPage0 : pg - sPage0;
+          if (idx >= (isW ? dOut.length : sOut.length) || this.gNw >= this.gWritten.length) return;
+          const attrs = isW ? dAttrs : sAttrs;
+          this.gSide = side;
+          let k = this.fcOk[side] === 1 ? this.fastLookup(side, va) : -2;
+          if (k === -1) return;
+          if (k === -2) {
+            k = this.resolve(va, attrs, true, false);
+            if (k === K_TRANSLATED) this.fcLearn(side, attrs);
+          }
+          if (k !== K_TRANSLATED && k !== K_BYPASS) return;
+          if (this.rWalked && traced) return;
+          const pagePa = this.rPa - (va % 4096);
+          if (this.bus.ramAt(pagePa, 4096) === null) return;
+          // commit: what translate() does for this access
+          st.translations++;
+          let slot: number;
+          if (k === K_BYPASS) {
+            st.bypasses++;
+            slot = -1;
+          } else if (this.rWalked) {
+            st.misses++;
+            st.walks++;
+            st.descriptorFetches += this.rFetches;
+            this.tlbInsert(this.rCb, this.rAsid, va);
+            slot = this.lastInsert;
+            // the other side's memo survives an insertion into its set when its slot was not
+            // the one replaced and the new entry cannot be found before it for its page (a
+            // lookup returns the first match in slot order)
+            const iset = Math.floor(slot / ways);
+            const oPg = isW ? sPg : dPg;
+            const oSlot = isW ? sSlot : dSlot;
+            if (oPg >= 0 && oSlot >= 0 && (isW ? sSet : dSet) === iset && (isW ? sGen : dGen) === tSetGen[iset]! - 1 && slot !== oSlot) {
+              const base = this.tVa[slot]!;
+              const opa = oPg * 4096;
+              if (slot > oSlot || opa + 4096 <= base || opa >= base + this.tSize[slot]!) {
+                if (isW) sGen = tSetGen[iset]!;
+                else dGen = tSetGen[iset]!;
+              }
+            }
+          } else {
+            st.hits++;
+            slot = this.rHitSlot;
+          }
+          cost += this.rCost;
+          done++;
+          const set = slot < 0 ? 0 : Math.floor(slot / ways);
+          if (isW) {
+            dOut[idx] = pagePa;
+            dPg = pg;
+            dSlot = slot;
+            dSet = set;
+            dGen = slot < 0 ? 0 : tSetGen[set]!;
+            dHit = this.hitNs;
+            const ppg = Math.floor(pagePa / 4096);
+            const wr = this.gWritten;
+            // (a page may appear twice: the list only has to contain every written page)
+            if (this.gNw === 0 || wr[this.gNw - 1] !== ppg) wr[this.gNw++] = ppg;
+          } else {
+            sOut[idx] = pagePa;
+            sPg = pg;
+            sSlot = slot;
+            sSet = set;
+            sGen = slot < 0 ? 0 : tSetGen[set]!;
+            sHit = this.hitNs;
+          }
+        }
+        sVa += B;
+        dVa += B;
+        iters--;
+      }
+    } finally {
+      // (gRegion/gU32 stay: RAM regions are never removed from the bus)
+      this.gOn = false;
+      run.done = done;
+      run.costNs = cost;
+    }
+  }
+
   private hRemember(h: number, page: number, attrs: Attrs, w: number): void {
     const set = Math.floor(w / this.tlbWays);
     this.hPage[h] = page;
@@ -702,6 +1072,36 @@ export class Smmu implements TranslationStage, MmioDevice {
     let noWrite = false; // APTable[1]
     let xnT = false;
     let pxnT = false;
+    const region = Math.floor(va / 0x200000);
+    const c = this.gSide;
+    if (this.gOn && this.wcValid[c] !== 0 && this.wcRegion[c] === region && this.wcCb[c] === cb && this.wcRoot[c] === table &&
+      this.wcT1[c] === (useT1 ? 1 : 0) && this.wcN[c] === n) {
+      // translateCopyRun walk cache: the level-1/2 descriptors of this 2 MiB region were read
+      // earlier in this run and their table pages are not written by it (checked here), so
+      // they are unchanged: start at level 3 with the same restrictions; the fetches still
+      // count and cost as in a full walk
+      const wr = this.gWritten;
+      const p1 = this.wcPg1[c]!;
+      const p2 = this.wcPg2[c]!;
+      for (let i = this.wcChecked[c]!; i < this.gNw; i++) {
+        if (wr[i] === p1 || wr[i] === p2) this.wcValid[c] = 0;
+      }
+      this.wcChecked[c] = this.gNw;
+      if (this.wcValid[c] === 2) this.wcRevalidate(c);
+      if (this.wcValid[c] === 1) {
+        level = 3;
+        table = this.wcTable[c]!;
+        const r = this.wcRestr[c]!;
+        noUnpriv = (r & 1) !== 0;
+        noWrite = (r & 2) !== 0;
+        xnT = (r & 4) !== 0;
+        pxnT = (r & 8) !== 0;
+        fetches = this.wcFetches[c]!;
+        this.rCost += fetches * this.walkNs;
+      }
+    }
+    const root = table;
+    let pg1 = -1;
     const be = (sctlr & R.SCTLR_E) !== 0;
     const d = this.d64;
     for (;;) {
@@ -710,7 +1110,13 @@ export class Smmu implements TranslationStage, MmioDevice {
       const idx = (va >>> shift) & ((1 << idxBits) - 1); // va < 2^32 (checked by the caller)
       const da = table + idx * 8;
       if (da + 8 > this.avoidLo && da < this.avoidHi) this.avoidHit = true;
-      const st = this.bus.read64(da, this.walkAttrs, d);
+      let st: number;
+      if (this.gOn) {
+        // translateCopyRun: descriptors are read straight from RAM (same value as read64),
+        // never from a page this run writes before the walk (the write is applied later)
+        if (!this.gRead(da, level, d)) return R.FSR_EF;
+        st = BUS_OK;
+      } else st = this.bus.read64(da, this.walkAttrs, d);
       this.rCost += this.walkNs;
       fetches++;
       if (count) this.stats.descriptorFetches++;
@@ -733,48 +1139,87 @@ export class Smmu implements TranslationStage, MmioDevice {
         if ((dhi & (1 << 30)) !== 0) noWrite = true;
         if ((dhi & (1 << 28)) !== 0) xnT = true;
         if ((dhi & (1 << 27)) !== 0) pxnT = true;
+        if (this.gOn) {
+          if (pg1 < 0) {
+            pg1 = Math.floor(da / 4096);
+            this.wA1 = -1;
+          }
+          const j = level === 1 ? 0 : 2;
+          if (level === 1) this.wA1 = da;
+          else this.wA2 = da;
+          this.wV[j] = d[0]!;
+          this.wV[j + 1] = d[1]!;
+        }
         table = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
         level++;
+        if (level === 3 && this.gOn) {
+          this.wcValid[c] = 1;
+          this.wcRegion[c] = region;
+          this.wcCb[c] = cb;
+          this.wcRoot[c] = root;
+          this.wcT1[c] = useT1 ? 1 : 0;
+          this.wcN[c] = n;
+          this.wcTable[c] = table;
+          this.wcRestr[c] = (noUnpriv ? 1 : 0) | (noWrite ? 2 : 0) | (xnT ? 4 : 0) | (pxnT ? 8 : 0);
+          this.wcFetches[c] = fetches;
+          this.wcPg1[c] = pg1;
+          this.wcPg2[c] = Math.floor(da / 4096);
+          this.wcChecked[c] = this.gNw;
+          this.wcA1[c] = this.wA1;
+          this.wcA2[c] = this.wA2;
+          for (let j = 0; j < 4; j++) this.wcV[4 * c + j] = this.wV[j]!;
+        }
         continue;
       }
       if (level === 3 && (dlo & 2) === 0) return R.FSR_TF; // 0b01 is reserved at level 3
       // block (levels 1-2) or page (level 3)
-      if ((dlo & (1 << 10)) === 0 && (sctlr & R.SCTLR_AFFD) === 0) return R.FSR_AFF;
-      const size = 1 << shift; // shift <= 30
-      const oaMask = level === 1 ? 0xc0000000 : level === 2 ? 0xffe00000 : 0xfffff000;
-      this.wPa = ((dlo & oaMask) >>> 0) + (dhi & 0xff) * TWO32;
-      this.wVa = va - (va % size);
-      this.wSize = size;
-      this.wGlobal = (dlo & (1 << 11)) === 0;
-      this.wAttrIndx = (dlo >>> 2) & 7;
-      this.wNs = (dlo >>> 5) & 1;
-      this.wSh = (dlo >>> 8) & 3;
-      // AP[2:1] = descriptor bits [7:6]: bit 6 unprivileged access, bit 7 read-only
-      const ro = (dlo & (1 << 7)) !== 0 || noWrite;
-      const unpriv = (dlo & (1 << 6)) !== 0 && !noUnpriv;
-      const xn = (dhi & (1 << 22)) !== 0 || xnT;
-      const pxn = (dhi & (1 << 21)) !== 0 || pxnT;
-      let p = P_PR;
-      if (!ro) p |= P_PW;
-      if (unpriv) {
-        p |= P_UR;
-        if (!ro) p |= P_UW;
-      }
-      // instruction fetches need read permission at that privilege; XN forbids both,
-      // PXN only privileged fetches. SCTLR.WXN: writable => XN; UWXN: PL0-writable => PXN.
-      let px = !xn && !pxn;
-      let ux = !xn && unpriv;
-      if ((sctlr & R.SCTLR_WXN) !== 0 && !ro) {
-        px = false;
-        ux = false;
-      }
-      if ((sctlr & R.SCTLR_UWXN) !== 0 && unpriv && !ro) px = false;
-      if (px) p |= P_PX;
-      if (ux) p |= P_UX;
-      this.wPerms = p;
+      const lf = this.leaf(level, shift, va, dlo, dhi, sctlr, noUnpriv, noWrite, xnT, pxnT);
+      if (lf !== 0) return lf;
       this.rFetches = fetches;
       return 0;
     }
+  }
+
+  /**
+   * Decode a block/page descriptor (valid, of the right type) into the w* fields. Returns 0,
+   * or FSR_AFF for an access-flag fault.
+   */
+  private leaf(level: number, shift: number, va: number, dlo: number, dhi: number, sctlr: number,
+    noUnpriv: boolean, noWrite: boolean, xnT: boolean, pxnT: boolean): number {
+    if ((dlo & (1 << 10)) === 0 && (sctlr & R.SCTLR_AFFD) === 0) return R.FSR_AFF;
+    const size = 1 << shift; // shift <= 30
+    const oaMask = level === 1 ? 0xc0000000 : level === 2 ? 0xffe00000 : 0xfffff000;
+    this.wPa = ((dlo & oaMask) >>> 0) + (dhi & 0xff) * TWO32;
+    this.wVa = va - (va % size);
+    this.wSize = size;
+    this.wGlobal = (dlo & (1 << 11)) === 0;
+    this.wAttrIndx = (dlo >>> 2) & 7;
+    this.wNs = (dlo >>> 5) & 1;
+    this.wSh = (dlo >>> 8) & 3;
+    // AP[2:1] = descriptor bits [7:6]: bit 6 unprivileged access, bit 7 read-only
+    const ro = (dlo & (1 << 7)) !== 0 || noWrite;
+    const unpriv = (dlo & (1 << 6)) !== 0 && !noUnpriv;
+    const xn = (dhi & (1 << 22)) !== 0 || xnT;
+    const pxn = (dhi & (1 << 21)) !== 0 || pxnT;
+    let p = P_PR;
+    if (!ro) p |= P_PW;
+    if (unpriv) {
+      p |= P_UR;
+      if (!ro) p |= P_UW;
+    }
+    // instruction fetches need read permission at that privilege; XN forbids both,
+    // PXN only privileged fetches. SCTLR.WXN: writable => XN; UWXN: PL0-writable => PXN.
+    let px = !xn && !pxn;
+    let ux = !xn && unpriv;
+    if ((sctlr & R.SCTLR_WXN) !== 0 && !ro) {
+      px = false;
+      ux = false;
+    }
+    if ((sctlr & R.SCTLR_UWXN) !== 0 && unpriv && !ro) px = false;
+    if (px) p |= P_PX;
+    if (ux) p |= P_UX;
+    this.wPerms = p;
+    return 0;
   }
 
   private tlbInsert(cb: number, asid: number, va: number): void {
