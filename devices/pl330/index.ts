@@ -38,26 +38,37 @@ export function pl330ConfigFromNode(node: DtNode, streamId = 0): Pl330Config {
   };
   const d = DEFAULT_PL330_CONFIG;
   const dw = num('arm,pl330-data-width', d.dataWidthBits);
-  return {
+  // the configuration space of the PL330 (TRM: CR0-CR4/CRD field widths); a board outside
+  // it is an error at the node, never a silently different controller
+  const ranged = (name: string, def: number, lo: number, hi: number): number => {
+    const v = num(name, def);
+    if (!(v >= lo && v <= hi)) throw new RangeError(`${name} = ${v} is outside ${lo}..${hi}`);
+    return v;
+  };
+  if (dw !== 32 && dw !== 64 && dw !== 128) throw new RangeError(`arm,pl330-data-width = ${dw}: the PL330 AXI data bus is 32, 64 or 128 bits`);
+  const clockHz = num('clock-frequency', d.clockHz);
+  if (!(clockHz > 0) || !Number.isInteger(1e9 / clockHz)) throw new RangeError(`clock-frequency = ${clockHz} Hz has no whole-nanosecond period`);
+  const cfg: Pl330Config = {
     ...d,
-    channels: num('arm,pl330-channels', d.channels),
-    events: num('arm,pl330-events', d.events),
-    periphReqs: num('arm,pl330-periph-reqs', d.periphReqs),
-    dataWidthBits: dw === 32 || dw === 64 || dw === 128 ? dw : d.dataWidthBits,
-    mfifoDepth: num('arm,pl330-mfifo-depth', d.mfifoDepth),
-    rdCap: num('arm,pl330-rd-cap', d.rdCap),
-    wrCap: num('arm,pl330-wr-cap', d.wrCap),
-    rdQueueDepth: num('arm,pl330-rd-queue-depth', d.rdQueueDepth),
-    wrQueueDepth: num('arm,pl330-wr-queue-depth', d.wrQueueDepth),
-    icacheLines: num('arm,pl330-icache-lines', d.icacheLines),
-    icacheLineWords: num('arm,pl330-icache-line-words', d.icacheLineWords),
-    revision: num('arm,pl330-revision', d.revision),
-    clockHz: num('clock-frequency', d.clockHz),
+    channels: ranged('arm,pl330-channels', d.channels, 1, 8),
+    events: ranged('arm,pl330-events', d.events, 1, 32),
+    periphReqs: ranged('arm,pl330-periph-reqs', d.periphReqs, 0, 32),
+    dataWidthBits: dw,
+    mfifoDepth: ranged('arm,pl330-mfifo-depth', d.mfifoDepth, 1, 1024),
+    rdCap: ranged('arm,pl330-rd-cap', d.rdCap, 1, 8),
+    wrCap: ranged('arm,pl330-wr-cap', d.wrCap, 1, 8),
+    rdQueueDepth: ranged('arm,pl330-rd-queue-depth', d.rdQueueDepth, 1, 16),
+    wrQueueDepth: ranged('arm,pl330-wr-queue-depth', d.wrQueueDepth, 1, 16),
+    icacheLines: ranged('arm,pl330-icache-lines', d.icacheLines, 1, 16),
+    icacheLineWords: ranged('arm,pl330-icache-line-words', d.icacheLineWords, 1, 16),
+    revision: ranged('arm,pl330-revision', d.revision, 0, 15),
+    clockHz,
     mgrNsAtReset: hasProp(node, 'arm,pl330-mgr-ns-at-reset'),
     bootEn: hasProp(node, 'arm,pl330-boot-en'),
     bootAddr: num('arm,pl330-boot-addr', 0),
     streamId,
   };
+  return cfg;
 }
 
 /** Split ctx.irqs into event lines and the abort line (interrupt-names when present, else last = abort). */

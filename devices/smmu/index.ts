@@ -43,10 +43,10 @@ export const smmuFactory: DeviceFactory = (ctx: DeviceContext): DeviceInstance =
   const smmu = new Smmu(ctx.machine.bus, {
     name: ctx.name,
     regSize: reg.size,
-    numContextBanks: propU32(node, 'arm,num-context-banks') ?? 4,
-    numSmrs: propU32(node, 'arm,num-smrs') ?? 8,
-    ias: propU32(node, 'arm,ias') ?? 40,
-    oas: propU32(node, 'arm,oas') ?? 40,
+    numContextBanks: inRange('arm,num-context-banks', propU32(node, 'arm,num-context-banks') ?? 4, 1, 128),
+    numSmrs: inRange('arm,num-smrs', propU32(node, 'arm,num-smrs') ?? 8, 0, 128),
+    ias: addrSize('arm,ias', propU32(node, 'arm,ias') ?? 40),
+    oas: addrSize('arm,oas', propU32(node, 'arm,oas') ?? 40),
     globalIrqs: ctx.irqs.slice(0, nGlobal),
     contextIrqs: ctx.irqs.slice(nGlobal),
     tlbEntries: propU32(node, 'vfio-arm-emu,tlb-entries'),
@@ -64,3 +64,15 @@ export const smmuFactory: DeviceFactory = (ctx: DeviceContext): DeviceInstance =
     reset: () => smmu.reset(),
   };
 };
+
+/** a configuration value the SMMUv1 register fields can express, or an error at the node */
+function inRange(name: string, v: number, lo: number, hi: number): number {
+  if (!(v >= lo && v <= hi)) throw new RangeError(`${name} = ${v} is outside ${lo}..${hi}`);
+  return v;
+}
+
+/** sIDR2 IAS/OAS encodings of SMMUv1: 32, 36 or 40 bits */
+function addrSize(name: string, v: number): number {
+  if (v !== 32 && v !== 36 && v !== 40) throw new RangeError(`${name} = ${v}: an SMMUv1 address size is 32, 36 or 40 bits`);
+  return v;
+}

@@ -148,3 +148,22 @@ describe('run options a scenario does not take', () => {
     expect(err).toMatch(re);
   });
 });
+
+describe('device configuration outside what the hardware can be', () => {
+  it.each([
+    ['arm,pl330-channels = <8>;', 'arm,pl330-channels = <9>;', /arm,pl330-channels = 9 is outside 1\.\.8/],
+    ['arm,pl330-data-width = <128>;', 'arm,pl330-data-width = <12>;', /data bus is 32, 64 or 128 bits/],
+    ['arm,ias = <40>;', 'arm,ias = <99>;', /arm,ias = 99: an SMMUv1 address size/],
+  ])('%s -> %s is reported at the node with exit 2', async (from, to, re) => {
+    const src = readFileSync(join(__dirname, '../../emulator/boards/vexpress-vfio.dts'), 'utf8');
+    expect(src).toContain(from);
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const f = join(dir, 'bad-config.dts');
+    writeFileSync(f, src.replace(from, to));
+    let err = '';
+    const code = await runCli(['run', 'pl330-vfio-test', '--board', f], { out: () => {}, err: (s) => (err += s), writeFile: () => {}, readFile: () => '', isTTY: false });
+    expect(code).toBe(2);
+    expect(err).toMatch(/bad-config\.dts:\d+:\d+: /);
+    expect(err).toMatch(re);
+  });
+});
