@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { SETUP_PREFIX, callArb } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { formatCall, type Call } from './program.js';
+import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
 
 export interface FindingReport extends Finding {
   profile: string;
@@ -31,6 +32,11 @@ export interface CampaignOptions {
   suppress?: readonly string[];
   /** called after every run */
   onProgress?: (done: number, total: number, findings: number) => void;
+  /**
+   * start every run from a snapshot of the booted, bound harness instead of a fresh boot
+   * (default true; the results are the same: see tools/fuzz/snapshot.ts)
+   */
+  reuse?: boolean;
 }
 
 export interface CampaignResult {
@@ -79,6 +85,36 @@ function unwrap(c: unknown): Call {
 
 const hostNow = (): number => performance.now();
 
+/**
+ * One booted harness per profile and process, snapshotted right after its set-up (boot,
+ * binding, the processes and their mappings); `pooledHarness` restores it to that state.
+ * null: the snapshot is not possible (fresh boots are used).
+ */
+const pool = new Map<string, { h: Harness; snap: GraphSnapshot } | null>();
+
+/** A harness in its post-set-up state: restored from the profile's snapshot, or freshly booted. */
+export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Harness {
+  let e = pool.get(profile);
+  if (e === undefined) {
+    const h = new Harness({ profile });
+    try {
+      e = { h, snap: new GraphSnapshot([h], h.sys.machine.ram) };
+    } catch (err) {
+      if (!(err instanceof SnapshotUnsupported)) throw err;
+      e = null;
+    }
+    pool.set(profile, e);
+    if (e) {
+      h.setIgnore(ignore);
+      return h;
+    }
+  }
+  if (e === null) return new Harness({ profile, ignore });
+  e.snap.restore();
+  e.h.setIgnore(ignore);
+  return e.h;
+}
+
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const t0 = hostNow();
   const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
@@ -93,12 +129,12 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const ignore = new Set(known);
     let counted = 0;
     const prop = fc.property(arb, ([n, cmds]) => {
-      const h = new Harness({ profile: o.profile, ignore });
+      const h = o.reuse === false ? new Harness({ profile: o.profile, ignore }) : pooledHarness(o.profile, ignore);
       try {
         fc.modelRun(() => ({ model: {}, real: h }), [...SETUP_PREFIX.slice(0, n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
       } finally {
-        execs += h.syscalls;
+        execs += h.runSyscalls;
         for (const [k, v] of h.coverage) {
           let s = coverage.get(k);
           if (!s) coverage.set(k, (s = new Set()));

@@ -104,7 +104,9 @@ export class Harness {
   readonly regions: { addr: number; size: number }[];
   private readonly smmu: Smmu | null;
   private readonly mainline: boolean;
-  private readonly ignore: ReadonlySet<string>;
+  private ignore: ReadonlySet<string>;
+  /** syscalls executed by the set-up (boot, binding, the processes' mappings) */
+  readonly setupSyscalls: number;
   private step = 0;
   private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
@@ -123,6 +125,12 @@ export class Harness {
     this.group = this.bind();
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
     this.model = new RefModel(this.sys, this.group, DEVICE);
+    this.setupSyscalls = this.sys.syscalls.count;
+  }
+
+  /** the known signatures (a harness restored from a snapshot gets the campaign's current set) */
+  setIgnore(ignore: ReadonlySet<string>): void {
+    this.ignore = ignore;
   }
 
   // ---------------------------------------------------------------- set-up
@@ -635,8 +643,13 @@ export class Harness {
     if (f2) throw new FindingError(f2);
   }
 
-  /** syscalls executed so far */
+  /** syscalls executed so far (set-up included) */
   get syscalls(): number {
     return this.sys.syscalls.count;
+  }
+
+  /** syscalls executed by the run itself (after the set-up) */
+  get runSyscalls(): number {
+    return this.sys.syscalls.count - this.setupSyscalls;
   }
 }
