@@ -383,6 +383,7 @@ export class Harness {
         const r = inv('close', [fd]);
         this.checkRet('close', r, 'close');
         if (r === 0) this.model.closed(proc, fd, kind);
+        if (r === 0 && kind === 'device' && s.maps.length > 0) this.model.deviceMayOutliveFd();
         return r;
       }
       case 'ioctl': {

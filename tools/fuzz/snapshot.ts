@@ -94,6 +94,12 @@ function walk(roots: readonly object[], skip: ReadonlySet<object>, visit: (o: ob
   }
 }
 
+function restorePage(r: RamRegion, pages: Map<number, Uint8Array>, p: number): void {
+  const c = pages.get(p);
+  if (c) r.bytes.set(c, p * PAGE);
+  else r.bytes.fill(0, p * PAGE, Math.min(r.size, (p + 1) * PAGE));
+}
+
 export class GraphSnapshot {
   private readonly recs: Rec[] = [];
   private readonly rams: RamRec[] = [];
@@ -176,12 +182,20 @@ export class GraphSnapshot {
   restore(): void {
     for (const { r, pages } of this.rams) {
       const d = r.dirty!;
-      for (let p = 0; p < d.length; p++) {
+      // scan the page record four pages at a time (most of it is clean)
+      const w = new Int32Array(d.buffer, d.byteOffset, d.length >>> 2);
+      for (let i = 0; i < w.length; i++) {
+        if (w[i] === 0) continue;
+        for (let p = 4 * i; p < 4 * i + 4; p++) {
+          if (d[p] === 0) continue;
+          d[p] = 0;
+          restorePage(r, pages, p);
+        }
+      }
+      for (let p = 4 * w.length; p < d.length; p++) {
         if (d[p] === 0) continue;
         d[p] = 0;
-        const c = pages.get(p);
-        if (c) r.bytes.set(c, p * PAGE);
-        else r.bytes.fill(0, p * PAGE, Math.min(r.size, (p + 1) * PAGE));
+        restorePage(r, pages, p);
       }
     }
     const recs = this.recs;
