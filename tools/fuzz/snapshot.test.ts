@@ -5,6 +5,7 @@ import { runCampaign, runProgram } from './engine.js';
 import { FindingError, Harness, type Finding } from './harness.js';
 import type { Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported, graphDigest } from './snapshot.js';
+import { System } from '../system/system.js';
 
 /** run a program on a harness (already in its post-set-up state); first finding or null */
 function exec(h: Harness, program: readonly Call[]): Finding | null {
@@ -70,6 +71,50 @@ describe('snapshot/restore of the fuzz harness', () => {
     expect(a.execs).toBe(b.execs);
     expect(a.coverage).toEqual(b.coverage);
     expect(a.findings.map((f) => [f.sig, f.program, f.transcript])).toEqual(b.findings.map((f) => [f.sig, f.program, f.transcript]));
+  });
+
+  it('every writer of RAM records the pages it wrote (bus, page allocator, kmalloc heap, user stores)', () => {
+    const sys = new System({ profile: 'mainline' });
+    const ram = sys.machine.ram[0]!;
+    ram.dirty = new Uint8Array(ram.size / 4096);
+    const d = ram.dirty;
+    const { pages, kmem } = sys.kernel.mm;
+    const page = (pa: number): number => (pa - ram.base) >>> 12;
+    const check = (name: string, pa: number, write: () => void, span = 1): void => {
+      d.fill(0);
+      write();
+      const got = [...d].map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+      expect(got, name).toEqual(Array.from({ length: span }, (_, i) => page(pa) + i));
+    };
+    const pa = pages.allocPage();
+    check('allocPage (zeroing)', pa, () => {
+      pages.freePage(pa);
+      expect(pages.allocPage()).toBe(pa);
+    });
+    const pa2 = pages.allocPages(1);
+    pages.freePages(pa2, 1);
+    check('allocPages(1)', pa2, () => pages.allocPages(1), 2);
+    check('bus.write', pa, () => sys.machine.bus.write(pa + 8, 4, 1, 0));
+    check('bus.write64', pa, () => sys.machine.bus.write64(pa + 8, 1, 2, 0));
+    check('bus.writeBlock', pa, () => sys.machine.bus.writeBlock(pa + 4094, new Uint8Array(4), 0, 4, 0), 2);
+    check('bus.fill', pa, () => sys.machine.bus.fill(pa, 7, 16, 0));
+    const kva = kmem.lin.paToKva(pa);
+    check('kmem.write8', pa, () => kmem.write8(kva + 1, 1));
+    check('kmem.write16', pa, () => kmem.write16(kva + 2, 1));
+    check('kmem.write32', pa, () => kmem.write32(kva + 4, 1));
+    check('kmem.write64', pa, () => kmem.write64(kva + 8, 1));
+    check('kmem.writeBytes', pa, () => kmem.writeBytes(kva + 16, new Uint8Array([1, 2])));
+    check('kmem.writePhys64', pa, () => kmem.writePhys64(pa + 24, 1, 2));
+    const proc = sys.syscalls.createProcess({ name: 'p' });
+    const va = sys.syscalls.invoke(proc, null, 'mmap2', [0, 4096, 3, 0x22, -1, 0]);
+    proc.mm.storeU(va, 4, 1); // faults the page in
+    d.fill(0);
+    proc.mm.storeU(va + 4, 4, 2);
+    proc.mm.storeU(va + 8, 2, 2);
+    proc.mm.storeU(va + 10, 1, 2);
+    const dirty = [...d].map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+    expect(dirty.length, 'user stores').toBe(1);
+    expect(ram.bytes[dirty[0]! * 4096 + 4]).toBe(2);
   });
 
   it('restores objects, arrays, maps, sets and buffers in place and drops what was added', () => {
