@@ -123,7 +123,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let execs = 0;
   let done = 0;
   let round = 0;
-  const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 24, size: 'max' });
+  const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 64, size: 'max' });
   const arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);

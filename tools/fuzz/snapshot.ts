@@ -94,6 +94,13 @@ function walk(roots: readonly object[], skip: ReadonlySet<object>, visit: (o: ob
   }
 }
 
+/** own enumerable string keys (allocation-free; symbol keys are not used by the models) */
+function ownKeyCount(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
+}
+
 function restorePage(r: RamRegion, pages: Map<number, Uint8Array>, p: number): void {
   const c = pages.get(p);
   if (c) r.bytes.set(c, p * PAGE);
@@ -208,7 +215,7 @@ export class GraphSnapshot {
           const vals = rec.vals;
           for (let j = 0; j < keys.length; j++) o[keys[j] as string] = vals[j];
           // properties added since the snapshot
-          if (rec.dict && (Object.keys(o).length !== keys.length || Object.getOwnPropertySymbols(o).length !== 0)) {
+          if (rec.dict && ownKeyCount(o) !== keys.length) {
             const keep = new Set(keys);
             for (const k of Reflect.ownKeys(o)) if (!keep.has(k)) delete o[k as string];
           }
