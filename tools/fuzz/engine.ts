@@ -98,7 +98,7 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
   if (e === undefined) {
     const h = new Harness({ profile });
     try {
-      e = { h, snap: new GraphSnapshot([h], h.sys.machine.ram) };
+      e = { h, snap: new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]) };
     } catch (err) {
       if (!(err instanceof SnapshotUnsupported)) throw err;
       e = null;

@@ -27,7 +27,7 @@ describe('snapshot/restore of the fuzz harness', () => {
   for (const profile of ['rfc-v4', 'mainline']) {
     it(`${profile}: after arbitrary runs, restore gives back the snapshot state exactly (object graph and every RAM byte)`, () => {
       const h = new Harness({ profile, transcript: true });
-      const snap = new GraphSnapshot([h], h.sys.machine.ram);
+      const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
       const ram = h.sys.machine.ram[0]!;
       const ramCopy = ram.bytes.slice();
       // RAM is compared byte for byte below (hashing it in the digest would be slow)
@@ -47,7 +47,7 @@ describe('snapshot/restore of the fuzz harness', () => {
 
     it(`${profile}: programs give identical transcripts, findings, virtual time and syscall counts on a restored and a freshly booted harness`, () => {
       const h = new Harness({ profile, transcript: true });
-      const snap = new GraphSnapshot([h], h.sys.machine.ram);
+      const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
       let findings = 0;
       for (const p of programs(23, 10)) {
         snap.restore();

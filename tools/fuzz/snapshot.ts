@@ -116,14 +116,19 @@ export class GraphSnapshot {
    * @param roots objects whose reachable state is recorded
    * @param rams RAM regions restored through their dirty-page record (their `dirty` arrays are enabled here)
    * @param skip objects left alone (neither recorded nor restored)
+   * @param constants roots of data nothing changes after the snapshot (the parsed device
+   *   tree): everything reachable from them is left alone. The exactness tests digest the
+   *   whole graph, these included, so a change to them is caught there.
    */
   constructor(
     readonly roots: readonly object[],
     rams: readonly RamRegion[],
     skip: readonly object[] = [],
+    constants: readonly object[] = [],
   ) {
     const ramBufs = new Set<ArrayBuffer>(rams.map((r) => r.bytes.buffer as ArrayBuffer));
     const sk = new Set<object>(skip);
+    walk(constants, new Set(), (o) => sk.add(o), ramBufs);
     for (const r of rams) {
       const np = Math.ceil(r.size / PAGE);
       if (!r.dirty || r.dirty.length !== np) (r as { dirty?: Uint8Array | null }).dirty = new Uint8Array(np);
