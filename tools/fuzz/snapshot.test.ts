@@ -138,6 +138,16 @@ describe('snapshot/restore of the fuzz harness', () => {
     expect(root.arr[1]).toBe(inner);
   });
 
+  it('leaves read-only properties alone and still drops added keys of a plain object holding one', () => {
+    const root: Record<string, unknown> = { a: 1 };
+    Object.defineProperty(root, 'ro', { value: 5, enumerable: true, writable: false });
+    const snap = new GraphSnapshot([root], []);
+    root.a = 2;
+    root.added = 3;
+    snap.restore();
+    expect(root).toEqual({ a: 1, ro: 5 });
+  });
+
   it('refuses a graph holding a generator (its state cannot be captured)', () => {
     function* g(): Generator<number> {
       yield 1;

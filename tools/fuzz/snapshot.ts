@@ -29,7 +29,17 @@ export class SnapshotUnsupported extends Error {}
 const PAGE = 4096;
 
 type Rec =
-  | { k: 0; o: Record<PropertyKey, unknown>; keys: PropertyKey[]; vals: unknown[]; dict: boolean }
+  | {
+      k: 0;
+      o: Record<PropertyKey, unknown>;
+      /** writable data properties and their values */
+      keys: PropertyKey[];
+      vals: unknown[];
+      /** plain object: checked for properties added since (then `all` = its own keys at snapshot time) */
+      dict: boolean;
+      nEnum: number;
+      all: PropertyKey[] | null;
+    }
   | { k: 1; o: unknown[]; vals: unknown[] }
   | { k: 2; o: Map<unknown, unknown>; keys: unknown[]; vals: unknown[] }
   | { k: 3; o: Set<unknown>; vals: unknown[] }
@@ -178,16 +188,19 @@ export class GraphSnapshot {
     if (Object.isFrozen(o)) return;
     const keys: PropertyKey[] = [];
     const vals: unknown[] = [];
-    for (const k of Reflect.ownKeys(o)) {
+    const own = Reflect.ownKeys(o);
+    for (const k of own) {
       const d = Object.getOwnPropertyDescriptor(o, k)!;
-      if (!('value' in d)) continue; // accessors: their state lives elsewhere
+      // accessors: their state lives elsewhere; read-only data cannot have changed
+      if (!('value' in d) || !d.writable) continue;
       keys.push(k);
       vals.push(d.value);
     }
     // class instances have fixed shapes (TypeScript declares every field); only plain objects
     // (dictionaries) are checked for keys added since the snapshot
     const proto = Object.getPrototypeOf(o) as unknown;
-    this.recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict: proto === Object.prototype || proto === null });
+    const dict = proto === Object.prototype || proto === null;
+    this.recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict, nEnum: dict ? ownKeyCount(o) : 0, all: dict ? own : null });
   }
 
   /** Put every recorded object (and RAM) back to its state at snapshot time. */
@@ -220,8 +233,8 @@ export class GraphSnapshot {
           const vals = rec.vals;
           for (let j = 0; j < keys.length; j++) o[keys[j] as string] = vals[j];
           // properties added since the snapshot
-          if (rec.dict && ownKeyCount(o) !== keys.length) {
-            const keep = new Set(keys);
+          if (rec.dict && ownKeyCount(o) !== rec.nEnum) {
+            const keep = new Set(rec.all);
             for (const k of Reflect.ownKeys(o)) if (!keep.has(k)) delete o[k as string];
           }
           break;
