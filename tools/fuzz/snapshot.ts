@@ -111,6 +111,22 @@ function ownKeyCount(o: object): number {
   return n;
 }
 
+/** same entries in the same (iteration) order */
+function sameMap(m: Map<unknown, unknown>, keys: unknown[], vals: unknown[]): boolean {
+  let j = 0;
+  for (const k of m.keys()) {
+    if (k !== keys[j] || m.get(k) !== vals[j]) return false;
+    j++;
+  }
+  return true;
+}
+
+function sameSet(s: Set<unknown>, vals: unknown[]): boolean {
+  let j = 0;
+  for (const v of s) if (v !== vals[j++]) return false;
+  return true;
+}
+
 function restorePage(r: RamRegion, pages: Map<number, Uint8Array>, p: number): void {
   const c = pages.get(p);
   if (c) r.bytes.set(c, p * PAGE);
@@ -240,20 +256,23 @@ export class GraphSnapshot {
           break;
         }
         case 1: {
+          // most arrays are unchanged: compare first (no length change, no write barrier)
           const a = rec.o;
           const v = rec.vals;
-          a.length = v.length;
-          for (let j = 0; j < v.length; j++) a[j] = v[j];
+          if (a.length !== v.length) a.length = v.length;
+          for (let j = 0; j < v.length; j++) if (a[j] !== v[j]) a[j] = v[j];
           break;
         }
         case 2: {
           const m = rec.o;
+          if (m.size === rec.keys.length && sameMap(m, rec.keys, rec.vals)) break;
           m.clear();
           for (let j = 0; j < rec.keys.length; j++) m.set(rec.keys[j], rec.vals[j]);
           break;
         }
         case 3: {
           const s = rec.o;
+          if (s.size === rec.vals.length && sameSet(s, rec.vals)) break;
           s.clear();
           for (const v of rec.vals) s.add(v);
           break;
