@@ -136,6 +136,13 @@ describe('snapshot/restore of the fuzz harness', () => {
     expect(graphDigest([root])).toBe(d0);
     expect(root).toEqual({ n: 1, s: 'a', arr: [1, { x: 1 }], m: new Map([['k', { x: 1 }]]), set: new Set([1]), u8: new Uint8Array([1, 2, 3]), dict: { a: 1 } });
     expect(root.arr[1]).toBe(inner);
+    // -0 and 0 are told apart
+    const z = { a: 0, arr: [0] };
+    const zs = new GraphSnapshot([z], []);
+    z.a = -0;
+    z.arr[0] = -0;
+    zs.restore();
+    expect(Object.is(z.a, 0) && Object.is(z.arr[0], 0)).toBe(true);
   });
 
   it('leaves read-only properties alone and still drops added keys of a plain object holding one', () => {

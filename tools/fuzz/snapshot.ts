@@ -115,7 +115,8 @@ function ownKeyCount(o: object): number {
 function sameMap(m: Map<unknown, unknown>, keys: unknown[], vals: unknown[]): boolean {
   let j = 0;
   for (const k of m.keys()) {
-    if (k !== keys[j] || m.get(k) !== vals[j]) return false;
+    const v = m.get(k);
+    if (k !== keys[j] || v !== vals[j] || v === 0 || k === 0) return false;
     j++;
   }
   return true;
@@ -123,7 +124,7 @@ function sameMap(m: Map<unknown, unknown>, keys: unknown[], vals: unknown[]): bo
 
 function sameSet(s: Set<unknown>, vals: unknown[]): boolean {
   let j = 0;
-  for (const v of s) if (v !== vals[j++]) return false;
+  for (const v of s) if (v !== vals[j++] || v === 0) return false;
   return true;
 }
 
@@ -247,7 +248,12 @@ export class GraphSnapshot {
           const o = rec.o;
           const keys = rec.keys;
           const vals = rec.vals;
-          for (let j = 0; j < keys.length; j++) o[keys[j] as string] = vals[j];
+          for (let j = 0; j < keys.length; j++) {
+            // compare first (a store is dearer); 0 is always rewritten (-0 === 0)
+            const k = keys[j] as string;
+            const c = o[k];
+            if (c !== vals[j] || c === 0) o[k] = vals[j];
+          }
           // properties added since the snapshot
           if (rec.dict && ownKeyCount(o) !== rec.nEnum) {
             const keep = new Set(rec.all);
@@ -260,7 +266,10 @@ export class GraphSnapshot {
           const a = rec.o;
           const v = rec.vals;
           if (a.length !== v.length) a.length = v.length;
-          for (let j = 0; j < v.length; j++) if (a[j] !== v[j]) a[j] = v[j];
+          for (let j = 0; j < v.length; j++) {
+            const c = a[j];
+            if (c !== v[j] || c === 0) a[j] = v[j];
+          }
           break;
         }
         case 2: {
