@@ -34,7 +34,7 @@ describe('snapshot/restore of the fuzz harness', () => {
       const skip = [ram.bytes.buffer];
       const d0 = graphDigest([h], skip);
       let dirtied = 0;
-      for (const p of programs(11, 12)) {
+      for (const p of programs(11, 8)) {
         exec(h, p);
         dirtied += ram.dirty!.reduce((a, b) => a + b, 0);
         expect(graphDigest([h], skip)).not.toBe(d0); // the run changed the state
@@ -49,7 +49,7 @@ describe('snapshot/restore of the fuzz harness', () => {
       const h = new Harness({ profile, transcript: true });
       const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
       let findings = 0;
-      for (const p of programs(23, 10)) {
+      for (const p of programs(23, 8)) {
         snap.restore();
         const f1 = exec(h, p);
         const fresh = runProgram(profile, p, { transcript: true });
