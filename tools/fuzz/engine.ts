@@ -1,6 +1,7 @@
 /**
- * The campaign engine: fast-check model-based testing (fc.commands + fc.modelRun), one
- * booted System per run, findings deduplicated by signature. After a failure, fast-check
+ * The campaign engine: fast-check model-based testing (fc.commands + fc.modelRun), every
+ * run starting from the identical post-boot state (restored from a snapshot of the booted,
+ * bound harness: see pooledHarness and snapshot.ts), findings deduplicated by signature. After a failure, fast-check
  * shrinks the command sequence; the shrunk program is re-executed in a fresh system to
  * confirm it reproduces (the replay file is that program), its signature is added to the
  * known set, and the campaign continues with the next seed until the budget is spent.
@@ -23,10 +24,11 @@ export interface FindingReport extends Finding {
 export interface CampaignOptions {
   profile: string;
   seed: number;
-  /** total fast-check runs (one boot each) */
+  /** total fast-check runs (each from the post-boot state) */
   runs: number;
   /** stop after this many milliseconds of host time (tools only) */
   timeMs?: number;
+  /** calls per run at most (default 64) */
   maxCommands?: number;
   /** signatures not reported (default DEFAULT_SUPPRESSIONS) */
   suppress?: readonly string[];
