@@ -6,6 +6,13 @@ import { FindingError, Harness, type Finding } from './harness.js';
 import type { Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported, graphDigest } from './snapshot.js';
 import { System } from '../system/system.js';
+import { runDmaThroughSmmu } from '../bench/dma-smmu.js';
+import { PhysicalBus } from '../../emulator/bus.js';
+import { MasterPort } from '../../emulator/master.js';
+import { Scheduler } from '../../emulator/scheduler.js';
+import { DMAEND, DMALD, DMAST, Pl330Asm } from '../../devices/pl330/assembler.js';
+import { makeCcr } from '../../devices/pl330/constants.js';
+import { Pl330 } from '../../devices/pl330/pl330.js';
 
 /** run a program on a harness (already in its post-set-up state); first finding or null */
 function exec(h: Harness, program: readonly Call[]): Finding | null {
@@ -115,6 +122,50 @@ describe('snapshot/restore of the fuzz harness', () => {
     const dirty = [...d].map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
     expect(dirty.length, 'user stores').toBe(1);
     expect(ram.bytes[dirty[0]! * 4096 + 4]).toBe(2);
+  });
+
+  for (const fastPath of [true, false]) {
+    for (const scramble of [false, true]) {
+      it(`PL330 copies behind the SMMU record every RAM page they change (fast path ${fastPath}, scrambled pages ${scramble})`, () => {
+        const run = runDmaThroughSmmu(8 * 4096, () => 0, { fastPath, scramble });
+        const bus = (run.dmac as unknown as { port: { bus: PhysicalBus } }).port.bus;
+        const region = bus.ramAt(0x80000000, 1)!;
+        region.bytes.fill(0x77, run.bytes, 2 * run.bytes);
+        const before = region.bytes.slice();
+        region.dirty = new Uint8Array(Math.ceil(region.size / 4096));
+        run.again();
+        let changed = 0;
+        for (let p = 0; p < region.dirty.length; p++) {
+          const a = Buffer.from(before.buffer, p * 4096, Math.min(4096, region.size - p * 4096));
+          const b = Buffer.from(region.bytes.buffer, p * 4096, Math.min(4096, region.size - p * 4096));
+          if (Buffer.compare(a, b) !== 0) {
+            changed++;
+            expect(region.dirty[p], `page ${p} changed without a record`).toBe(1);
+          }
+        }
+        expect(changed).toBe(8);
+      });
+    }
+  }
+
+  it('PL330 bulk copies without an IOMMU record the pages they write', () => {
+    const sched = new Scheduler();
+    const bus = new PhysicalBus();
+    const base = 0x80000000;
+    const bytes = 4 * 4096;
+    const region = bus.addRam('ram', base, 2 * bytes + 4096);
+    const dmac = new Pl330({ dataWidthBits: 128, fastPath: true }, { scheduler: sched, port: new MasterPort(bus, 'pl330', null), eventIrqs: [], abortIrq: null });
+    region.bytes.fill(0x42, 0, bytes);
+    const a = new Pl330Asm();
+    a.mov('CCR', makeCcr({ srcBeatBytes: 16, srcBurstLen: 16 })).mov('SAR', base).mov('DAR', base + bytes);
+    a.lp(0, bytes / 256).emit(DMALD()).emit(DMAST()).lpEnd();
+    a.emit(DMAEND());
+    region.bytes.set(a.toBytes(), 2 * bytes);
+    region.dirty = new Uint8Array(9);
+    dmac.startChannel(0, base + 2 * bytes);
+    sched.runUntilIdle(1e8);
+    expect(region.bytes[bytes + 5]).toBe(0x42);
+    expect([...region.dirty]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0]);
   });
 
   it('restores objects, arrays, maps, sets and buffers in place and drops what was added', () => {
