@@ -51,6 +51,21 @@ export interface RamRegion {
   readonly size: number;
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /**
+   * Optional write record (snapshot/restore, tools/fuzz/snapshot.ts): when set, one byte
+   * per 4 KiB page, set to 1 by every writer of the region's bytes (the bus, the PL330's
+   * RAM-to-RAM copies, the kernel model's page allocator, kmalloc heap and user-memory
+   * stores). null/absent (the default) costs one property test per write.
+   */
+  dirty?: Uint8Array | null;
+}
+
+/** Record that [off, off+len) of a RAM region (offsets within the region) was written. */
+export function ramWritten(r: RamRegion, off: number, len: number): void {
+  const d = r.dirty;
+  if (!d || len <= 0) return;
+  const last = (off + len - 1) >>> 12;
+  for (let p = off >>> 12; p <= last; p++) d[p] = 1;
 }
 
 export interface MmioRegion {
@@ -79,7 +94,7 @@ export class PhysicalBus {
 
   addRam(name: string, base: number, size: number): RamRegion {
     const buf = new ArrayBuffer(size);
-    const r: RamRegion = { kind: 'ram', name, base, size, bytes: new Uint8Array(buf), view: new DataView(buf) };
+    const r: RamRegion = { kind: 'ram', name, base, size, bytes: new Uint8Array(buf), view: new DataView(buf), dirty: null };
     this.insert(r);
     return r;
   }
@@ -160,6 +175,7 @@ export class PhysicalBus {
     const off = addr - r.base;
     if (r.kind === 'ram') {
       const v = r.view;
+      if (r.dirty) ramWritten(r, off, size);
       switch (size) {
         case 1: v.setUint8(off, value); return BUS_OK;
         case 2: v.setUint16(off, value, true); return BUS_OK;
@@ -202,6 +218,7 @@ export class PhysicalBus {
     if (r === null) return BUS_DECODE_ERROR;
     const off = addr - r.base;
     if (r.kind === 'ram') {
+      if (r.dirty) ramWritten(r, off, 8);
       r.view.setUint32(off, lo >>> 0, true);
       r.view.setUint32(off + 4, hi >>> 0, true);
       return BUS_OK;
@@ -244,6 +261,7 @@ export class PhysicalBus {
       const n = Math.min(len, r.base + r.size - addr);
       if (r.kind === 'ram') {
         r.bytes.set(src.subarray(srcOff, srcOff + n), addr - r.base);
+        if (r.dirty) ramWritten(r, addr - r.base, n);
       } else {
         const st = this.mmioBlock(addr, src, srcOff, n, attrs, true);
         if (st !== BUS_OK) return st;
@@ -281,6 +299,7 @@ export class PhysicalBus {
     const r = this.ramAt(addr, len);
     if (r) {
       r.bytes.fill(value, addr - r.base, addr - r.base + len);
+      if (r.dirty) ramWritten(r, addr - r.base, len);
       return BUS_OK;
     }
     const tmp = new Uint8Array(len).fill(value);

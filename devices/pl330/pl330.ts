@@ -1,5 +1,5 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
-import { BUS_OK, SIZE_4, type MmioDevice, type RamRegion } from '../../emulator/bus.js';
+import { BUS_OK, SIZE_4, ramWritten, type MmioDevice, type RamRegion } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
 import type { CopyRun, MasterPort, TranslationResult, TranslationStage } from '../../emulator/master.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
@@ -1138,6 +1138,7 @@ export class Pl330 implements MmioDevice {
       // same region: copyWithin is a plain memmove (ranges are disjoint anyway)
       if (sr === dr) dr.bytes.copyWithin(t.dar - dr.base, so, so + srcTotal);
       else dr.bytes.set(sr.bytes.subarray(so, so + srcTotal), t.dar - dr.base);
+      if (dr.dirty) ramWritten(dr, t.dar - dr.base, srcTotal);
       this.port.bytes += srcTotal + dstTotal;
       t.sar = (t.sar + srcTotal) >>> 0;
       t.dar = (t.dar + dstTotal) >>> 0;
@@ -1609,6 +1610,7 @@ export class Pl330 implements MmioDevice {
     if (sr === dr && so < dOff + n && dOff < so + n) {
       // a burst overlapping itself: memmove of the loaded bytes, now
       dr.bytes.copyWithin(dOff, so, so + n);
+      if (dr.dirty) ramWritten(dr, dOff, n);
       return;
     }
     this.cPend = true;
@@ -1626,6 +1628,7 @@ export class Pl330 implements MmioDevice {
     const dr = this.cDr!;
     if (sr === dr) dr.bytes.copyWithin(this.cDo, this.cSo, this.cSo + this.cLen);
     else dr.bytes.set(sr.bytes.subarray(this.cSo, this.cSo + this.cLen), this.cDo);
+    if (dr.dirty) ramWritten(dr, this.cDo, this.cLen);
   }
 
   /** Leaving translation-level execution mid-iteration: loaded bytes go into the MFIFO. */

@@ -1,4 +1,4 @@
-import type { RamRegion } from '../../emulator/bus.js';
+import { ramWritten, type RamRegion } from '../../emulator/bus.js';
 import { KernelOops } from '../base/oops.js';
 import { LinearMap, PAGE_SIZE, type PageAllocator } from './page-alloc.js';
 
@@ -101,6 +101,7 @@ export class Kmem {
   private zero(pa: number, len: number): void {
     const o = pa - this.ram.base;
     this.ram.bytes.fill(0, o, o + len);
+    if (this.ram.dirty) ramWritten(this.ram, o, len);
   }
 
   /** kzalloc: kmalloc already zeroes */
@@ -174,16 +175,23 @@ export class Kmem {
     return this.view.getUint32(o, true) + this.view.getUint32(o + 4, true) * 2 ** 32;
   }
   write8(kva: number, v: number): void {
-    this.view.setUint8(this.off(kva, 1), v);
+    const o = this.off(kva, 1);
+    if (this.ram.dirty) ramWritten(this.ram, o, 1);
+    this.view.setUint8(o, v);
   }
   write16(kva: number, v: number): void {
-    this.view.setUint16(this.off(kva, 2), v, true);
+    const o = this.off(kva, 2);
+    if (this.ram.dirty) ramWritten(this.ram, o, 2);
+    this.view.setUint16(o, v, true);
   }
   write32(kva: number, v: number): void {
-    this.view.setUint32(this.off(kva, 4), v >>> 0, true);
+    const o = this.off(kva, 4);
+    if (this.ram.dirty) ramWritten(this.ram, o, 4);
+    this.view.setUint32(o, v >>> 0, true);
   }
   write64(kva: number, v: number): void {
     const o = this.off(kva, 8);
+    if (this.ram.dirty) ramWritten(this.ram, o, 8);
     this.view.setUint32(o, v % 2 ** 32 >>> 0, true);
     this.view.setUint32(o + 4, Math.floor(v / 2 ** 32) >>> 0, true);
   }
@@ -194,7 +202,9 @@ export class Kmem {
   }
   writeBytes(kva: number, data: Uint8Array): void {
     if (data.length === 0) return;
-    this.ram.bytes.set(data, this.off(kva, data.length));
+    const o = this.off(kva, data.length);
+    this.ram.bytes.set(data, o);
+    if (this.ram.dirty) ramWritten(this.ram, o, data.length);
   }
 
   /** physical-address helpers for page tables (the page-table walker reads RAM by pa) */
@@ -204,6 +214,7 @@ export class Kmem {
   }
   writePhys64(pa: number, lo: number, hi: number): void {
     const o = pa - this.ram.base;
+    if (this.ram.dirty) ramWritten(this.ram, o, 8);
     this.view.setUint32(o, lo >>> 0, true);
     this.view.setUint32(o + 4, hi >>> 0, true);
   }

@@ -1,4 +1,4 @@
-import type { PhysicalBus, RamRegion } from '../../emulator/bus.js';
+import { ramWritten, type PhysicalBus, type RamRegion } from '../../emulator/bus.js';
 import { ENOMEM } from '../base/errno.js';
 
 export const PAGE_SHIFT = 12;
@@ -112,7 +112,9 @@ export class PageAllocator {
       this.pincount[j] = 0;
     }
     this.free -= n;
-    this.ram.bytes.fill(0, i * PAGE_SIZE + (this.ramBase - this.ram.base), (i + n) * PAGE_SIZE + (this.ramBase - this.ram.base));
+    const o = i * PAGE_SIZE + (this.ramBase - this.ram.base);
+    this.ram.bytes.fill(0, o, o + n * PAGE_SIZE);
+    if (this.ram.dirty) ramWritten(this.ram, o, n * PAGE_SIZE);
   }
 
   /** free 2^order pages allocated together (drops the allocation reference of each) */

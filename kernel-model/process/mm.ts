@@ -1,3 +1,4 @@
+import { ramWritten } from '../../emulator/bus.js';
 import { makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
@@ -318,6 +319,7 @@ export class AddressSpace {
     const ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, true);
     const o = pa - ram.base;
+    if (ram.dirty) ramWritten(ram, o, size);
     if (size === 4) ram.view.setUint32(o, value >>> 0, true);
     else if (size === 2) ram.view.setUint16(o, value & 0xffff, true);
     else ram.bytes[o] = value & 0xff;

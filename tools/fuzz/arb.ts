@@ -7,6 +7,29 @@
 import fc from 'fast-check';
 import { STRUCTS, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
 
+/**
+ * fc.record without its random prototype: fc.record draws one more boolean per record to
+ * choose between a plain object and an Object.create(null) one, and null-prototype objects
+ * are slow (dictionary-mode) in V8 everywhere the harness reads them. This draws the same
+ * values from the same random stream (the same tuple plus that boolean, ignored), so seeds
+ * give the same programs, and always builds a plain object.
+ */
+function rec<T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
+  const keys = Object.keys(model) as (keyof T & string)[];
+  const arbs = keys.map((k) => model[k] as fc.Arbitrary<unknown>);
+  return fc.tuple(...arbs, fc.boolean()).map(
+    (vals) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) o[keys[i]!] = vals[i];
+      return o as T;
+    },
+    (v) => {
+      if (typeof v !== 'object' || v === null) throw new Error('not a record');
+      return [...keys.map((k) => (v as Record<string, unknown>)[k]), Object.getPrototypeOf(v) === null];
+    },
+  );
+}
+
 export const NPROC = 3;
 /** pages of each process's DMA area */
 export const DMA_PAGES = 16;
@@ -24,10 +47,10 @@ const ptr: fc.Arbitrary<PtrKind> = fc.oneof(
 
 export function fdRef(kind: FdKind): fc.Arbitrary<FdRef> {
   return fc.oneof(
-    { weight: 8, arbitrary: fc.record({ k: fc.constant(kind), i: fc.constant(0) }) },
-    { weight: 4, arbitrary: fc.record({ k: fc.constant(kind), i: fc.nat({ max: 2 }) }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constantFrom<FdKind>('container', 'group', 'device', 'eventfd', 'any'), i: fc.nat({ max: 3 }) }) },
-    { weight: 1, arbitrary: fc.record({ raw: fc.constantFrom(-1, 0, 1, 2, 3, 7, 63, 1023, 1024, 0x7fffffff) }) },
+    { weight: 8, arbitrary: rec({ k: fc.constant(kind), i: fc.constant(0) }) },
+    { weight: 4, arbitrary: rec({ k: fc.constant(kind), i: fc.nat({ max: 2 }) }) },
+    { weight: 2, arbitrary: rec({ k: fc.constantFrom<FdKind>('container', 'group', 'device', 'eventfd', 'any'), i: fc.nat({ max: 3 }) }) },
+    { weight: 1, arbitrary: rec({ raw: fc.constantFrom(-1, 0, 1, 2, 3, 7, 63, 1023, 1024, 0x7fffffff) }) },
   );
 }
 
@@ -81,8 +104,7 @@ const mapFlags = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(3, 3, 1, 2) },
 
 function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
   const minsz = STRUCTS[type].minsz;
-  return fc
-    .record({ argsz: argsz(minsz), rest: fc.record(fields), tail: tail ?? fc.constant(undefined), ptr })
+  return rec({ argsz: argsz(minsz), rest: rec(fields), tail: tail ?? fc.constant(undefined), ptr })
     .map(({ argsz: a, rest, tail: t, ptr: p }) => {
       const arg: IoctlArg = { t: 'struct', type, fields: { argsz: a, ...rest }, ptr: p };
       if (t && t.length) arg.tail = t;
@@ -96,8 +118,7 @@ const irqSetFlags = fc.oneof(
   { weight: 2, arbitrary: flags([1, 2, 4, 8, 16, 32]) },
 );
 
-const irqSet: fc.Arbitrary<IoctlArg> = fc
-  .record({
+const irqSet: fc.Arbitrary<IoctlArg> = rec({
     argsz: argsz(20),
     flags: irqSetFlags,
     index: fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 5 }) }, { weight: 1, arbitrary: index }),
@@ -132,18 +153,18 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
   switch (req) {
     case R.VFIO_CHECK_EXTENSION:
     case R.VFIO_SET_IOMMU:
-      return fc.record({ t: fc.constant('int' as const), v: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(1, 3) }, { weight: 2, arbitrary: fc.constantFrom(0, 2, 4, 8, 9, 10) }, { weight: 1, arbitrary: u32 }) });
+      return rec({ t: fc.constant('int' as const), v: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(1, 3) }, { weight: 2, arbitrary: fc.constantFrom(0, 2, 4, 8, 9, 10) }, { weight: 1, arbitrary: u32 }) });
     case R.VFIO_GROUP_GET_STATUS:
       return struct('vfio_group_status', { flags: flags([1, 2]) });
     case R.VFIO_GROUP_SET_CONTAINER:
-      return fc.record({
+      return rec({
         t: fc.constant('struct' as const),
         type: fc.constant('int32' as const),
-        fields: fc.record({ v: fc.oneof({ weight: 8, arbitrary: fdRef('container').map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0x7fffffff, -2147483648) }) }),
+        fields: rec({ v: fc.oneof({ weight: 8, arbitrary: fdRef('container').map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0x7fffffff, -2147483648) }) }),
         ptr,
       });
     case R.VFIO_GROUP_GET_DEVICE_FD:
-      return fc.record({ t: fc.constant('str' as const), s: deviceName, nul: fc.oneof({ weight: 15, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), ptr });
+      return rec({ t: fc.constant('str' as const), s: deviceName, nul: fc.oneof({ weight: 15, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), ptr });
     case R.VFIO_DEVICE_GET_INFO:
       return struct('vfio_device_info', { flags: u32, num_regions: u32, num_irqs: u32 });
     case R.VFIO_DEVICE_GET_REGION_INFO:
@@ -159,13 +180,13 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
     case R.VFIO_IOMMU_UNMAP_DMA:
       return struct('vfio_iommu_type1_dma_unmap', { flags: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 }), iova, size });
     default:
-      return fc.oneof(fc.record({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), fc.record({ t: fc.constant('bytes' as const), b: garbage, ptr }));
+      return fc.oneof(rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), rec({ t: fc.constant('bytes' as const), b: garbage, ptr }));
   }
 }
 
 function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
   return fc.constantFrom(...reqs).chain((req) =>
-    fc.record({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) }),
+    rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) }),
   );
 }
 
@@ -180,7 +201,7 @@ const allVfio = Object.values(R) as number[];
 const off: fc.Arbitrary<Off> = fc.oneof(
   {
     weight: 10,
-    arbitrary: fc.record({
+    arbitrary: rec({
       region: fc.constant(0),
       off: fc.oneof(
         // the start of the region, then registers (word-aligned), denser near the start
@@ -193,13 +214,13 @@ const off: fc.Arbitrary<Off> = fc.oneof(
       ),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ region: fc.nat({ max: 3 }), off: fc.nat({ max: 0x2000 }) }) },
+  { weight: 1, arbitrary: rec({ region: fc.nat({ max: 3 }), off: fc.nat({ max: 0x2000 }) }) },
   { weight: 1, arbitrary: fc.constantFrom<Off>({ raw: '0x0' }, { raw: '0x1000' }, { raw: '0x2c0a0000' }, { raw: '0x10000000000' }, { raw: '0x7fffffffffff' }, { raw: '0x80000000' }) },
 );
 
 /** mmap offsets: page-aligned region starts mostly */
 const mmapOff: fc.Arbitrary<Off> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ region: fc.constant(0), off: fc.constantFrom(0, 0, 0x1000, 0x800) }) },
+  { weight: 6, arbitrary: rec({ region: fc.constant(0), off: fc.constantFrom(0, 0, 0x1000, 0x800) }) },
   { weight: 1, arbitrary: off },
 );
 
@@ -216,27 +237,27 @@ const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1',
 /** every kind of call, with weights that favour the VFIO state machine */
 export function callArb(): fc.Arbitrary<Call> {
   return fc.oneof(
-    { weight: 6, arbitrary: fc.record({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom(...PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o4002, 0o2000002, 0o40000) }) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('any') }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('device') }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), p: pid, fd: fdRef('group') }) },
+    { weight: 6, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom(...PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o4002, 0o2000002, 0o40000) }) }) },
+    { weight: 2, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('any') }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('device') }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('group') }) },
     { weight: 9, arbitrary: ioctlOn('container', containerReqs) },
     { weight: 9, arbitrary: ioctlOn('group', groupReqs) },
     { weight: 12, arbitrary: ioctlOn('device', deviceReqs) },
     { weight: 1, arbitrary: ioctlOn('any', [...unknownReqs, ...allVfio]) },
-    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
-    { weight: 3, arbitrary: fc.record({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff') }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fdRef('any'), { minLength: 1, maxLength: 3 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('run' as const), ns: fc.constantFrom(1000, 100_000, 1_000_000) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), p: pid }) },
+    { weight: 6, arbitrary: rec({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
+    { weight: 1, arbitrary: rec({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
+    { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
+    { weight: 3, arbitrary: rec({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff') }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fdRef('any'), { minLength: 1, maxLength: 3 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('run' as const), ns: fc.constantFrom(1000, 100_000, 1_000_000) }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('exit' as const), p: pid }) },
     {
       weight: 1,
-      arbitrary: fc.record({
+      arbitrary: rec({
         op: fc.constant('echo' as const),
         p: pid,
         path: fc.constantFrom(
@@ -250,7 +271,7 @@ export function callArb(): fc.Arbitrary<Call> {
     },
     {
       weight: 1,
-      arbitrary: fc.record({
+      arbitrary: rec({
         op: fc.constant('raw' as const),
         p: pid,
         nr: fc.oneof(fc.constantFrom(3, 4, 6, 19, 54, 91, 125, 168, 180, 181, 192, 217, 351, 356), fc.nat({ max: 500 })),

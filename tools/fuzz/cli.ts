@@ -19,7 +19,7 @@ import type { WorkerJob, WorkerMsg } from './worker.js';
 export const FUZZ_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: rfc-v4 (default), mainline, baseline, patches:<list>' },
   seed: { type: 'int', min: 0, help: 'campaign seed (default 1)' },
-  runs: { type: 'int', min: 1, help: 'fast-check runs, one booted system each (default 200)' },
+  runs: { type: 'int', min: 1, help: 'fast-check runs, each from the post-boot snapshot (default 200)' },
   time: { type: 'int', min: 1, metavar: 'SECONDS', help: 'run slices until this much host time has passed (instead of --runs)' },
   json: { type: 'bool', help: 'print one JSON object' },
   out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },

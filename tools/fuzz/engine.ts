@@ -1,6 +1,7 @@
 /**
- * The campaign engine: fast-check model-based testing (fc.commands + fc.modelRun), one
- * booted System per run, findings deduplicated by signature. After a failure, fast-check
+ * The campaign engine: fast-check model-based testing (fc.commands + fc.modelRun), every
+ * run starting from the identical post-boot state (restored from a snapshot of the booted,
+ * bound harness: see pooledHarness and snapshot.ts), findings deduplicated by signature. After a failure, fast-check
  * shrinks the command sequence; the shrunk program is re-executed in a fresh system to
  * confirm it reproduces (the replay file is that program), its signature is added to the
  * known set, and the campaign continues with the next seed until the budget is spent.
@@ -9,6 +10,7 @@ import fc from 'fast-check';
 import { SETUP_PREFIX, callArb } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { formatCall, type Call } from './program.js';
+import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
 
 export interface FindingReport extends Finding {
   profile: string;
@@ -22,15 +24,21 @@ export interface FindingReport extends Finding {
 export interface CampaignOptions {
   profile: string;
   seed: number;
-  /** total fast-check runs (one boot each) */
+  /** total fast-check runs (each from the post-boot state) */
   runs: number;
   /** stop after this many milliseconds of host time (tools only) */
   timeMs?: number;
+  /** calls per run at most (default 64) */
   maxCommands?: number;
   /** signatures not reported (default DEFAULT_SUPPRESSIONS) */
   suppress?: readonly string[];
   /** called after every run */
   onProgress?: (done: number, total: number, findings: number) => void;
+  /**
+   * start every run from a snapshot of the booted, bound harness instead of a fresh boot
+   * (default true; the results are the same: see tools/fuzz/snapshot.ts)
+   */
+  reuse?: boolean;
 }
 
 export interface CampaignResult {
@@ -79,6 +87,36 @@ function unwrap(c: unknown): Call {
 
 const hostNow = (): number => performance.now();
 
+/**
+ * One booted harness per profile and process, snapshotted right after its set-up (boot,
+ * binding, the processes and their mappings); `pooledHarness` restores it to that state.
+ * null: the snapshot is not possible (fresh boots are used).
+ */
+const pool = new Map<string, { h: Harness; snap: GraphSnapshot } | null>();
+
+/** A harness in its post-set-up state: restored from the profile's snapshot, or freshly booted. */
+export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Harness {
+  let e = pool.get(profile);
+  if (e === undefined) {
+    const h = new Harness({ profile });
+    try {
+      e = { h, snap: new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]) };
+    } catch (err) {
+      if (!(err instanceof SnapshotUnsupported)) throw err;
+      e = null;
+    }
+    pool.set(profile, e);
+    if (e) {
+      h.setIgnore(ignore);
+      return h;
+    }
+  }
+  if (e === null) return new Harness({ profile, ignore });
+  e.snap.restore();
+  e.h.setIgnore(ignore);
+  return e.h;
+}
+
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const t0 = hostNow();
   const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
@@ -87,18 +125,18 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let execs = 0;
   let done = 0;
   let round = 0;
-  const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 24, size: 'max' });
+  const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 64, size: 'max' });
   const arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);
     let counted = 0;
     const prop = fc.property(arb, ([n, cmds]) => {
-      const h = new Harness({ profile: o.profile, ignore });
+      const h = o.reuse === false ? new Harness({ profile: o.profile, ignore }) : pooledHarness(o.profile, ignore);
       try {
         fc.modelRun(() => ({ model: {}, real: h }), [...SETUP_PREFIX.slice(0, n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
       } finally {
-        execs += h.syscalls;
+        execs += h.runSyscalls;
         for (const [k, v] of h.coverage) {
           let s = coverage.get(k);
           if (!s) coverage.set(k, (s = new Set()));

@@ -25,6 +25,10 @@ const PROT_RW = 3;
 const MAP_PRIVATE_ANON = 0x22;
 const ERESTARTSYS = 512;
 const UNMAPPED_PTR = 0x1000;
+/** constant inputs, allocated once (copyToUser only reads them) */
+const ENC = new TextEncoder();
+const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
+const ZERO_PAGE = new Uint8Array(PAGE);
 
 export interface Finding {
   /** dedup key, e.g. "region-info-leak", "rw-offset-mismatch", "oops:ioctl:VFIO_DEVICE_GET_REGION_INFO" */
@@ -104,7 +108,9 @@ export class Harness {
   readonly regions: { addr: number; size: number }[];
   private readonly smmu: Smmu | null;
   private readonly mainline: boolean;
-  private readonly ignore: ReadonlySet<string>;
+  private ignore: ReadonlySet<string>;
+  /** syscalls executed by the set-up (boot, binding, the processes' mappings) */
+  readonly setupSyscalls: number;
   private step = 0;
   private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
@@ -123,6 +129,12 @@ export class Harness {
     this.group = this.bind();
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
     this.model = new RefModel(this.sys, this.group, DEVICE);
+    this.setupSyscalls = this.sys.syscalls.count;
+  }
+
+  /** the known signatures (a harness restored from a snapshot gets the campaign's current set) */
+  setIgnore(ignore: ReadonlySet<string>): void {
+    this.ignore = ignore;
   }
 
   // ---------------------------------------------------------------- set-up
@@ -143,7 +155,7 @@ export class Harness {
   echo(proc: Process, scratch: number, path: string, value: string): number {
     const mem = proc.mm;
     const inv = (name: 'open' | 'write' | 'close', a: number[]): number => this.sys.syscalls.invoke(proc, null, name, a);
-    const enc = new TextEncoder();
+    const enc = ENC;
     const p = enc.encode(path + '\0');
     const v = enc.encode(value + '\n');
     if (mem.copyToUser(scratch, p, 0, p.length) < 0 || mem.copyToUser(scratch + 1024, v, 0, v.length) < 0) return -14;
@@ -241,9 +253,9 @@ export class Harness {
     if (a.t === 'int') return Number(BigInt.asUintN(32, this.value(p, a.v)));
     let bytes: Uint8Array;
     if (a.t === 'str') {
-      if (a.nul) bytes = new TextEncoder().encode(a.s + '\0');
+      if (a.nul) bytes = ENC.encode(a.s + '\0');
       else {
-        bytes = new Uint8Array(2 * PAGE - 8).fill(0x41);
+        bytes = NO_NUL;
       }
     } else if (a.t === 'bytes') bytes = Uint8Array.from(a.b);
     else {
@@ -361,7 +373,7 @@ export class Harness {
     const inv = (name: Parameters<typeof sc.invoke>[2], a: number[]): number => sc.invoke(proc, null, name, a);
     switch (c.op) {
       case 'open': {
-        const b = new TextEncoder().encode(c.path + '\0');
+        const b = ENC.encode(c.path + '\0');
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
         const before = this.model.snapshotOpen(proc, c.path);
         const r = inv('open', [s.scratch, c.flags]);
@@ -375,6 +387,7 @@ export class Harness {
         const r = inv('close', [fd]);
         this.checkRet('close', r, 'close');
         if (r === 0) this.model.closed(proc, fd, kind);
+        if (r === 0 && kind === 'device' && s.maps.length > 0) this.model.deviceMayOutliveFd();
         return r;
       }
       case 'ioctl': {
@@ -397,7 +410,7 @@ export class Harness {
         const kind = this.kindOf(proc, fd);
         const pos = this.offset(c.off);
         const buf = this.ptr(p, c.ptr, c.count);
-        if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, new Uint8Array(Math.min(c.count, PAGE)).fill(0), 0, Math.min(c.count, PAGE));
+        if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, ZERO_PAGE, 0, Math.min(c.count, PAGE));
         const lo = pos % 2 ** 32 >>> 0;
         const hi = Math.floor(pos / 2 ** 32) >>> 0;
         const r = inv(c.op === 'pread' ? 'pread64' : 'pwrite64', [fd, buf, c.count, 0, lo, hi]);
@@ -635,8 +648,13 @@ export class Harness {
     if (f2) throw new FindingError(f2);
   }
 
-  /** syscalls executed so far */
+  /** syscalls executed so far (set-up included) */
   get syscalls(): number {
     return this.sys.syscalls.count;
+  }
+
+  /** syscalls executed by the run itself (after the set-up) */
+  get runSyscalls(): number {
+    return this.sys.syscalls.count - this.setupSyscalls;
   }
 }

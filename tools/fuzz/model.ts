@@ -147,6 +147,15 @@ export class RefModel {
     this.lost = true;
   }
 
+  /**
+   * A device fd was closed while the process still has mappings: a mapping of the device
+   * holds a reference to its file (as a vma does in Linux), so the device stays open until
+   * the munmap or the exit. The model does not follow vma references: it stops comparing.
+   */
+  deviceMayOutliveFd(): void {
+    this.lost = true;
+  }
+
   /** a raw syscall ran: follow closed fds; anything else touching VFIO fds loses the model */
   resync(p: Process): void {
     const open = new Set(p.openFds);

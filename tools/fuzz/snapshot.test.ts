@@ -1,0 +1,215 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SETUP_PREFIX, programArb } from './arb.js';
+import { runCampaign, runProgram } from './engine.js';
+import { FindingError, Harness, type Finding } from './harness.js';
+import type { Call } from './program.js';
+import { GraphSnapshot, SnapshotUnsupported, graphDigest } from './snapshot.js';
+import { System } from '../system/system.js';
+import { runDmaThroughSmmu } from '../bench/dma-smmu.js';
+import { PhysicalBus } from '../../emulator/bus.js';
+import { MasterPort } from '../../emulator/master.js';
+import { Scheduler } from '../../emulator/scheduler.js';
+import { DMAEND, DMALD, DMAST, Pl330Asm } from '../../devices/pl330/assembler.js';
+import { makeCcr } from '../../devices/pl330/constants.js';
+import { Pl330 } from '../../devices/pl330/pl330.js';
+
+/** run a program on a harness (already in its post-set-up state); first finding or null */
+function exec(h: Harness, program: readonly Call[]): Finding | null {
+  try {
+    for (const c of program) h.exec(c);
+    h.finish();
+  } catch (e) {
+    if (e instanceof FindingError) return e.finding;
+    throw e;
+  }
+  return null;
+}
+
+function programs(seed: number, n: number): Call[][] {
+  return fc.sample(programArb(24), { seed, numRuns: n }).map((p, i) => (i % 2 === 0 ? [...SETUP_PREFIX, ...p] : p));
+}
+
+describe('snapshot/restore of the fuzz harness', () => {
+  for (const profile of ['rfc-v4', 'mainline']) {
+    it(`${profile}: after arbitrary runs, restore gives back the snapshot state exactly (object graph and every RAM byte)`, () => {
+      const h = new Harness({ profile, transcript: true });
+      const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
+      const ram = h.sys.machine.ram[0]!;
+      const ramCopy = ram.bytes.slice();
+      // RAM is compared byte for byte below (hashing it in the digest would be slow)
+      const skip = [ram.bytes.buffer];
+      const d0 = graphDigest([h], skip);
+      let dirtied = 0;
+      for (const p of programs(11, 8)) {
+        exec(h, p);
+        dirtied += ram.dirty!.reduce((a, b) => a + b, 0);
+        expect(graphDigest([h], skip)).not.toBe(d0); // the run changed the state
+        snap.restore();
+        expect(graphDigest([h], skip)).toBe(d0);
+        expect(Buffer.compare(Buffer.from(ram.bytes.buffer), Buffer.from(ramCopy.buffer))).toBe(0);
+      }
+      expect(dirtied).toBeGreaterThan(0);
+    });
+
+    it(`${profile}: programs give identical transcripts, findings, virtual time and syscall counts on a restored and a freshly booted harness`, () => {
+      const h = new Harness({ profile, transcript: true });
+      const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
+      let findings = 0;
+      for (const p of programs(23, 8)) {
+        snap.restore();
+        const f1 = exec(h, p);
+        const fresh = runProgram(profile, p, { transcript: true });
+        expect(h.transcript).toEqual(fresh.harness.transcript);
+        expect(f1).toEqual(fresh.finding);
+        expect(h.sys.now).toBe(fresh.harness.sys.now);
+        expect(h.runSyscalls).toBe(fresh.harness.runSyscalls);
+        expect([...h.coverage.entries()].map(([k, v]) => [k, [...v]])).toEqual([...fresh.harness.coverage.entries()].map(([k, v]) => [k, [...v]]));
+        if (f1) findings++;
+      }
+      if (profile === 'rfc-v4') expect(findings).toBeGreaterThan(0);
+    });
+  }
+
+  it('a campaign gives the same findings, runs, syscall count and coverage with snapshots as with a boot per run', () => {
+    const a = runCampaign({ profile: 'rfc-v4', seed: 3, runs: 30, reuse: true });
+    const b = runCampaign({ profile: 'rfc-v4', seed: 3, runs: 30, reuse: false });
+    expect(a.runs).toBe(b.runs);
+    expect(a.execs).toBe(b.execs);
+    expect(a.coverage).toEqual(b.coverage);
+    expect(a.findings.map((f) => [f.sig, f.program, f.transcript])).toEqual(b.findings.map((f) => [f.sig, f.program, f.transcript]));
+  });
+
+  it('every writer of RAM records the pages it wrote (bus, page allocator, kmalloc heap, user stores)', () => {
+    const sys = new System({ profile: 'mainline' });
+    const ram = sys.machine.ram[0]!;
+    ram.dirty = new Uint8Array(ram.size / 4096);
+    const d = ram.dirty;
+    const { pages, kmem } = sys.kernel.mm;
+    const page = (pa: number): number => (pa - ram.base) >>> 12;
+    const check = (name: string, pa: number, write: () => void, span = 1): void => {
+      d.fill(0);
+      write();
+      const got = [...d].map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+      expect(got, name).toEqual(Array.from({ length: span }, (_, i) => page(pa) + i));
+    };
+    const pa = pages.allocPage();
+    check('allocPage (zeroing)', pa, () => {
+      pages.freePage(pa);
+      expect(pages.allocPage()).toBe(pa);
+    });
+    const pa2 = pages.allocPages(1);
+    pages.freePages(pa2, 1);
+    check('allocPages(1)', pa2, () => pages.allocPages(1), 2);
+    check('bus.write', pa, () => sys.machine.bus.write(pa + 8, 4, 1, 0));
+    check('bus.write64', pa, () => sys.machine.bus.write64(pa + 8, 1, 2, 0));
+    check('bus.writeBlock', pa, () => sys.machine.bus.writeBlock(pa + 4094, new Uint8Array(4), 0, 4, 0), 2);
+    check('bus.fill', pa, () => sys.machine.bus.fill(pa, 7, 16, 0));
+    const kva = kmem.lin.paToKva(pa);
+    check('kmem.write8', pa, () => kmem.write8(kva + 1, 1));
+    check('kmem.write16', pa, () => kmem.write16(kva + 2, 1));
+    check('kmem.write32', pa, () => kmem.write32(kva + 4, 1));
+    check('kmem.write64', pa, () => kmem.write64(kva + 8, 1));
+    check('kmem.writeBytes', pa, () => kmem.writeBytes(kva + 16, new Uint8Array([1, 2])));
+    check('kmem.writePhys64', pa, () => kmem.writePhys64(pa + 24, 1, 2));
+    const proc = sys.syscalls.createProcess({ name: 'p' });
+    const va = sys.syscalls.invoke(proc, null, 'mmap2', [0, 4096, 3, 0x22, -1, 0]);
+    proc.mm.storeU(va, 4, 1); // faults the page in
+    d.fill(0);
+    proc.mm.storeU(va + 4, 4, 2);
+    proc.mm.storeU(va + 8, 2, 2);
+    proc.mm.storeU(va + 10, 1, 2);
+    const dirty = [...d].map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+    expect(dirty.length, 'user stores').toBe(1);
+    expect(ram.bytes[dirty[0]! * 4096 + 4]).toBe(2);
+  });
+
+  for (const fastPath of [true, false]) {
+    for (const scramble of [false, true]) {
+      it(`PL330 copies behind the SMMU record every RAM page they change (fast path ${fastPath}, scrambled pages ${scramble})`, () => {
+        const run = runDmaThroughSmmu(8 * 4096, () => 0, { fastPath, scramble });
+        const bus = (run.dmac as unknown as { port: { bus: PhysicalBus } }).port.bus;
+        const region = bus.ramAt(0x80000000, 1)!;
+        region.bytes.fill(0x77, run.bytes, 2 * run.bytes);
+        const before = region.bytes.slice();
+        region.dirty = new Uint8Array(Math.ceil(region.size / 4096));
+        run.again();
+        let changed = 0;
+        for (let p = 0; p < region.dirty.length; p++) {
+          const a = Buffer.from(before.buffer, p * 4096, Math.min(4096, region.size - p * 4096));
+          const b = Buffer.from(region.bytes.buffer, p * 4096, Math.min(4096, region.size - p * 4096));
+          if (Buffer.compare(a, b) !== 0) {
+            changed++;
+            expect(region.dirty[p], `page ${p} changed without a record`).toBe(1);
+          }
+        }
+        expect(changed).toBe(8);
+      });
+    }
+  }
+
+  it('PL330 bulk copies without an IOMMU record the pages they write', () => {
+    const sched = new Scheduler();
+    const bus = new PhysicalBus();
+    const base = 0x80000000;
+    const bytes = 4 * 4096;
+    const region = bus.addRam('ram', base, 2 * bytes + 4096);
+    const dmac = new Pl330({ dataWidthBits: 128, fastPath: true }, { scheduler: sched, port: new MasterPort(bus, 'pl330', null), eventIrqs: [], abortIrq: null });
+    region.bytes.fill(0x42, 0, bytes);
+    const a = new Pl330Asm();
+    a.mov('CCR', makeCcr({ srcBeatBytes: 16, srcBurstLen: 16 })).mov('SAR', base).mov('DAR', base + bytes);
+    a.lp(0, bytes / 256).emit(DMALD()).emit(DMAST()).lpEnd();
+    a.emit(DMAEND());
+    region.bytes.set(a.toBytes(), 2 * bytes);
+    region.dirty = new Uint8Array(9);
+    dmac.startChannel(0, base + 2 * bytes);
+    sched.runUntilIdle(1e8);
+    expect(region.bytes[bytes + 5]).toBe(0x42);
+    expect([...region.dirty]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0]);
+  });
+
+  it('restores objects, arrays, maps, sets and buffers in place and drops what was added', () => {
+    const inner = { x: 1 };
+    const root = { n: 1, s: 'a', arr: [1, inner], m: new Map([['k', inner]]), set: new Set([1]), u8: new Uint8Array([1, 2, 3]), dict: { a: 1 } as Record<string, number> };
+    const snap = new GraphSnapshot([root], []);
+    const d0 = graphDigest([root]);
+    root.n = 2;
+    root.s = 'b';
+    inner.x = 5;
+    root.arr.push(7);
+    root.m.set('z', { x: 9 });
+    root.m.delete('k');
+    root.set.add(2);
+    root.u8[1] = 9;
+    root.dict.b = 2;
+    expect(graphDigest([root])).not.toBe(d0);
+    snap.restore();
+    expect(graphDigest([root])).toBe(d0);
+    expect(root).toEqual({ n: 1, s: 'a', arr: [1, { x: 1 }], m: new Map([['k', { x: 1 }]]), set: new Set([1]), u8: new Uint8Array([1, 2, 3]), dict: { a: 1 } });
+    expect(root.arr[1]).toBe(inner);
+    // -0 and 0 are told apart
+    const z = { a: 0, arr: [0] };
+    const zs = new GraphSnapshot([z], []);
+    z.a = -0;
+    z.arr[0] = -0;
+    zs.restore();
+    expect(Object.is(z.a, 0) && Object.is(z.arr[0], 0)).toBe(true);
+  });
+
+  it('leaves read-only properties alone and still drops added keys of a plain object holding one', () => {
+    const root: Record<string, unknown> = { a: 1 };
+    Object.defineProperty(root, 'ro', { value: 5, enumerable: true, writable: false });
+    const snap = new GraphSnapshot([root], []);
+    root.a = 2;
+    root.added = 3;
+    snap.restore();
+    expect(root).toEqual({ a: 1, ro: 5 });
+  });
+
+  it('refuses a graph holding a generator (its state cannot be captured)', () => {
+    function* g(): Generator<number> {
+      yield 1;
+    }
+    expect(() => new GraphSnapshot([{ it: g() }], [])).toThrow(SnapshotUnsupported);
+  });
+});

@@ -1,0 +1,399 @@
+/**
+ * In-place snapshot/restore of a booted object graph (the fuzzer's Harness: System, kernel
+ * model, devices, processes, reference model), so that every fast-check run starts from the
+ * identical post-boot state without paying for a boot.
+ *
+ * Taking a snapshot walks everything reachable from the roots and records, per object, its
+ * own data properties (per array its elements, per Map/Set its entries, per ArrayBuffer a
+ * copy of its bytes). Restoring writes those records back into the SAME objects (object
+ * identities are kept, so every reference between them stays valid) and drops properties
+ * and entries added since; objects created after the snapshot become unreachable.
+ *
+ * RAM is not copied back whole: a RamRegion's `dirty` page record (emulator/bus.ts
+ * `ramWritten`, set by every writer of RAM) says which 4 KiB pages changed; those pages are
+ * copied back from the snapshot (or zeroed: only the pages that were non-zero at snapshot
+ * time are stored).
+ *
+ * Limits (checked where possible, tested otherwise): state captured only by closures
+ * (a `let` variable a callback updates) and module-level variables are invisible here; a
+ * generator, promise or WeakMap in the graph makes the snapshot refuse (SnapshotUnsupported),
+ * and the caller falls back to fresh boots. tools/fuzz/snapshot.test.ts proves exactness for
+ * the fuzzer's harness: after arbitrary runs, the restored graph (RAM included) digests
+ * identically to the snapshot, and programs give identical transcripts on restored and
+ * freshly booted systems.
+ */
+import type { RamRegion } from '../../emulator/bus.js';
+
+export class SnapshotUnsupported extends Error {}
+
+const PAGE = 4096;
+
+type Rec =
+  | {
+      k: 0;
+      o: Record<PropertyKey, unknown>;
+      /** writable data properties and their values */
+      keys: PropertyKey[];
+      vals: unknown[];
+      /** plain object: checked for properties added since (then `all` = its own keys at snapshot time) */
+      dict: boolean;
+      nEnum: number;
+      all: PropertyKey[] | null;
+    }
+  | { k: 1; o: unknown[]; vals: unknown[] }
+  | { k: 2; o: Map<unknown, unknown>; keys: unknown[]; vals: unknown[] }
+  | { k: 3; o: Set<unknown>; vals: unknown[] }
+  | { k: 4; o: ArrayBuffer; copy: Uint8Array };
+
+interface RamRec {
+  r: RamRegion;
+  /** page index -> content at snapshot time (pages absent were all zero) */
+  pages: Map<number, Uint8Array>;
+}
+
+const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+
+function isView(v: object): v is ArrayBufferView {
+  return ArrayBuffer.isView(v);
+}
+
+function tag(v: object): string {
+  return Object.prototype.toString.call(v);
+}
+
+/** Visit the graph from `roots` in a deterministic order (BFS, own keys in property order). */
+function walk(roots: readonly object[], skip: ReadonlySet<object>, visit: (o: object) => void, ramBufs: ReadonlySet<ArrayBuffer>): void {
+  const seen = new Set<object>();
+  const queue: object[] = [];
+  const push = (v: unknown): void => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return;
+    const o = v as object;
+    if (seen.has(o) || skip.has(o)) return;
+    seen.add(o);
+    queue.push(o);
+  };
+  for (const r of roots) push(r);
+  for (let qi = 0; qi < queue.length; qi++) {
+    const o = queue[qi]!;
+    if (typeof o === 'function') continue; // functions: treated as constants (their closures are not visible)
+    visit(o);
+    if (o instanceof ArrayBuffer) continue;
+    if (isView(o)) {
+      if (!ramBufs.has(o.buffer as ArrayBuffer)) push(o.buffer);
+      continue;
+    }
+    if (o instanceof Map) {
+      for (const [k, v] of o) {
+        push(k);
+        push(v);
+      }
+      continue;
+    }
+    if (o instanceof Set) {
+      for (const v of o) push(v);
+      continue;
+    }
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) push(o[i]);
+      continue;
+    }
+    for (const k of Reflect.ownKeys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k)!;
+      if ('value' in d) push(d.value);
+    }
+  }
+}
+
+/** own enumerable string keys (allocation-free; symbol keys are not used by the models) */
+function ownKeyCount(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
+}
+
+/** same entries in the same (iteration) order */
+function sameMap(m: Map<unknown, unknown>, keys: unknown[], vals: unknown[]): boolean {
+  let j = 0;
+  for (const k of m.keys()) {
+    const v = m.get(k);
+    if (k !== keys[j] || v !== vals[j] || v === 0 || k === 0) return false;
+    j++;
+  }
+  return true;
+}
+
+function sameSet(s: Set<unknown>, vals: unknown[]): boolean {
+  let j = 0;
+  for (const v of s) if (v !== vals[j++] || v === 0) return false;
+  return true;
+}
+
+function restorePage(r: RamRegion, pages: Map<number, Uint8Array>, p: number): void {
+  const c = pages.get(p);
+  if (c) r.bytes.set(c, p * PAGE);
+  else r.bytes.fill(0, p * PAGE, Math.min(r.size, (p + 1) * PAGE));
+}
+
+export class GraphSnapshot {
+  private readonly recs: Rec[] = [];
+  private readonly rams: RamRec[] = [];
+  private readonly skip: ReadonlySet<object>;
+
+  /**
+   * @param roots objects whose reachable state is recorded
+   * @param rams RAM regions restored through their dirty-page record (their `dirty` arrays are enabled here)
+   * @param skip objects left alone (neither recorded nor restored)
+   * @param constants roots of data nothing changes after the snapshot (the parsed device
+   *   tree): everything reachable from them is left alone. The exactness tests digest the
+   *   whole graph, these included, so a change to them is caught there.
+   */
+  constructor(
+    readonly roots: readonly object[],
+    rams: readonly RamRegion[],
+    skip: readonly object[] = [],
+    constants: readonly object[] = [],
+  ) {
+    const ramBufs = new Set<ArrayBuffer>(rams.map((r) => r.bytes.buffer as ArrayBuffer));
+    const sk = new Set<object>(skip);
+    walk(constants, new Set(), (o) => sk.add(o), ramBufs);
+    for (const r of rams) {
+      const np = Math.ceil(r.size / PAGE);
+      if (!r.dirty || r.dirty.length !== np) (r as { dirty?: Uint8Array | null }).dirty = new Uint8Array(np);
+      sk.add(r.dirty!);
+      sk.add(r.dirty!.buffer);
+      const pages = new Map<number, Uint8Array>();
+      const w = new Int32Array(r.bytes.buffer, r.bytes.byteOffset, Math.floor(r.size / 4));
+      for (let p = 0; p < np; p++) {
+        const end = Math.min((p + 1) * (PAGE / 4), w.length);
+        for (let i = p * (PAGE / 4); i < end; i++) {
+          if (w[i] !== 0) {
+            pages.set(p, r.bytes.slice(p * PAGE, Math.min(r.size, (p + 1) * PAGE)));
+            break;
+          }
+        }
+      }
+      r.dirty!.fill(0);
+      this.rams.push({ r, pages });
+    }
+    this.skip = sk;
+    walk(roots, sk, (o) => this.record(o), ramBufs);
+  }
+
+  private record(o: object): void {
+    if (o instanceof ArrayBuffer) {
+      this.recs.push({ k: 4, o, copy: new Uint8Array(o.slice(0)) });
+      return;
+    }
+    if (isView(o)) return; // its buffer is recorded
+    if (o instanceof Map) {
+      this.recs.push({ k: 2, o, keys: [...o.keys()], vals: [...o.values()] });
+      return;
+    }
+    if (o instanceof Set) {
+      this.recs.push({ k: 3, o, vals: [...o] });
+      return;
+    }
+    if (Array.isArray(o)) {
+      this.recs.push({ k: 1, o, vals: o.slice() });
+      return;
+    }
+    const t = tag(o);
+    if (t === '[object Generator]' || t === '[object Promise]' || o instanceof WeakMap || o instanceof WeakSet || t === '[object WeakRef]') {
+      throw new SnapshotUnsupported(`cannot snapshot a ${t}`);
+    }
+    if (Object.getPrototypeOf(o) === TypedArrayProto) return;
+    if (Object.isFrozen(o)) return;
+    const keys: PropertyKey[] = [];
+    const vals: unknown[] = [];
+    const own = Reflect.ownKeys(o);
+    for (const k of own) {
+      const d = Object.getOwnPropertyDescriptor(o, k)!;
+      // accessors: their state lives elsewhere; read-only data cannot have changed
+      if (!('value' in d) || !d.writable) continue;
+      keys.push(k);
+      vals.push(d.value);
+    }
+    // class instances have fixed shapes (TypeScript declares every field); only plain objects
+    // (dictionaries) are checked for keys added since the snapshot
+    const proto = Object.getPrototypeOf(o) as unknown;
+    const dict = proto === Object.prototype || proto === null;
+    this.recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict, nEnum: dict ? ownKeyCount(o) : 0, all: dict ? own : null });
+  }
+
+  /** Put every recorded object (and RAM) back to its state at snapshot time. */
+  restore(): void {
+    for (const { r, pages } of this.rams) {
+      const d = r.dirty!;
+      // scan the page record four pages at a time (most of it is clean)
+      const w = new Int32Array(d.buffer, d.byteOffset, d.length >>> 2);
+      for (let i = 0; i < w.length; i++) {
+        if (w[i] === 0) continue;
+        for (let p = 4 * i; p < 4 * i + 4; p++) {
+          if (d[p] === 0) continue;
+          d[p] = 0;
+          restorePage(r, pages, p);
+        }
+      }
+      for (let p = 4 * w.length; p < d.length; p++) {
+        if (d[p] === 0) continue;
+        d[p] = 0;
+        restorePage(r, pages, p);
+      }
+    }
+    const recs = this.recs;
+    for (let i = 0; i < recs.length; i++) {
+      const rec = recs[i]!;
+      switch (rec.k) {
+        case 0: {
+          const o = rec.o;
+          const keys = rec.keys;
+          const vals = rec.vals;
+          for (let j = 0; j < keys.length; j++) {
+            // compare first (a store is dearer); 0 is always rewritten (-0 === 0)
+            const k = keys[j] as string;
+            const c = o[k];
+            if (c !== vals[j] || c === 0) o[k] = vals[j];
+          }
+          // properties added since the snapshot
+          if (rec.dict && ownKeyCount(o) !== rec.nEnum) {
+            const keep = new Set(rec.all);
+            for (const k of Reflect.ownKeys(o)) if (!keep.has(k)) delete o[k as string];
+          }
+          break;
+        }
+        case 1: {
+          // most arrays are unchanged: compare first (no length change, no write barrier)
+          const a = rec.o;
+          const v = rec.vals;
+          if (a.length !== v.length) a.length = v.length;
+          for (let j = 0; j < v.length; j++) {
+            const c = a[j];
+            if (c !== v[j] || c === 0) a[j] = v[j];
+          }
+          break;
+        }
+        case 2: {
+          const m = rec.o;
+          if (m.size === rec.keys.length && sameMap(m, rec.keys, rec.vals)) break;
+          m.clear();
+          for (let j = 0; j < rec.keys.length; j++) m.set(rec.keys[j], rec.vals[j]);
+          break;
+        }
+        case 3: {
+          const s = rec.o;
+          if (s.size === rec.vals.length && sameSet(s, rec.vals)) break;
+          s.clear();
+          for (const v of rec.vals) s.add(v);
+          break;
+        }
+        case 4:
+          new Uint8Array(rec.o).set(rec.copy);
+          break;
+      }
+    }
+  }
+
+  /** number of recorded objects (diagnostics) */
+  get size(): number {
+    return this.recs.length;
+  }
+}
+
+/**
+ * A digest of the state reachable from `roots` (RAM included, byte for byte): equal digests
+ * mean equal graphs up to object identity (objects are numbered in walk order). Functions
+ * count by identity (the same function object), not by captured state.
+ */
+export function graphDigest(roots: readonly object[], skip: readonly object[] = []): string {
+  const ids = new Map<object, number>();
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0x12345678 | 0;
+  const mix = (x: number): void => {
+    h1 = Math.imul(h1 ^ x, 0x01000193);
+    h2 = Math.imul(h2 ^ x, 0x5bd1e995) ^ (h2 >>> 15);
+  };
+  const str = (s: string): void => {
+    mix(s.length);
+    for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
+  };
+  const funcs = new Map<unknown, number>();
+  const order: object[] = [];
+  walk(roots, new Set(skip), (o) => {
+    ids.set(o, order.length);
+    order.push(o);
+  }, new Set());
+  const val = (v: unknown): void => {
+    switch (typeof v) {
+      case 'undefined':
+        mix(1);
+        return;
+      case 'boolean':
+        mix(v ? 2 : 3);
+        return;
+      case 'number':
+        mix(4);
+        str(Object.is(v, -0) ? '-0' : String(v));
+        return;
+      case 'bigint':
+        mix(5);
+        str(v.toString());
+        return;
+      case 'string':
+        mix(6);
+        str(v);
+        return;
+      case 'symbol':
+        mix(7);
+        str(String(v));
+        return;
+      case 'function': {
+        mix(8);
+        let id = funcs.get(v);
+        if (id === undefined) funcs.set(v, (id = funcs.size));
+        mix(id);
+        return;
+      }
+      default:
+        if (v === null) mix(9);
+        else {
+          mix(10);
+          mix(ids.get(v as object) ?? -1);
+        }
+    }
+  };
+  for (const o of order) {
+    mix(0xabc);
+    if (o instanceof ArrayBuffer) {
+      const b = new Uint8Array(o);
+      mix(b.length);
+      const w = new Int32Array(o, 0, b.length >>> 2);
+      for (let i = 0; i < w.length; i++) mix(w[i]!);
+      for (let i = w.length * 4; i < b.length; i++) mix(b[i]!);
+    } else if (isView(o)) {
+      mix(o.byteOffset);
+      mix(o.byteLength);
+      val(o.buffer);
+    } else if (o instanceof Map) {
+      mix(o.size);
+      for (const [k, v] of o) {
+        val(k);
+        val(v);
+      }
+    } else if (o instanceof Set) {
+      mix(o.size);
+      for (const v of o) val(v);
+    } else if (Array.isArray(o)) {
+      mix(o.length);
+      for (const v of o) val(v);
+    } else {
+      str(o.constructor?.name ?? 'null-proto');
+      for (const k of Reflect.ownKeys(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, k)!;
+        if (!('value' in d)) continue;
+        str(String(k));
+        val(d.value);
+      }
+    }
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0') + ':' + order.length;
+}
