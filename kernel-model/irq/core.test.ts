@@ -5,7 +5,7 @@ import { EBUSY, EINVAL } from '../base/errno.js';
 import { KernelOops } from '../base/oops.js';
 import { IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH } from '../driver/types.js';
 import { IRQ_HANDLED, IRQ_NONE, IRQF_NO_AUTOEN, IRQF_SHARED, type IrqReturn } from './index.js';
-import { buildIrqMachine, GICD_BASE, TEST_IRQ_BASE, TEST_IRQ_SPEC, type IrqMachine } from './testing/machine.js';
+import { buildIrqMachine, GICD_BASE, TEST_IRQ_BASE, TEST_IRQ_SPEC, type IrqMachine } from '../../tools/testing/irq-machine.js';
 
 const ID = 32 + TEST_IRQ_SPEC[1];
 

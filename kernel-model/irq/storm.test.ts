@@ -4,7 +4,7 @@ import { WaitQueue } from '../../emulator/cpu/cpu.js';
 import { PREEMPT, StubThread, type GuestProgram } from '../../emulator/cpu/stub.js';
 import { NS_PER_MS } from '../../emulator/time.js';
 import { IRQ_HANDLED } from './index.js';
-import { buildIrqMachine, TEST_IRQ_BASE, TEST_IRQ_SPEC, type IrqMachine } from './testing/machine.js';
+import { buildIrqMachine, TEST_IRQ_BASE, TEST_IRQ_SPEC, type IrqMachine } from '../../tools/testing/irq-machine.js';
 
 /**
  * End to end: a guest thread spins (charging CPU time) while the test device raises

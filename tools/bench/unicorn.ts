@@ -1,9 +1,9 @@
 /**
- * 7. unicorn: the Unicorn CPU backend (emulator/cpu/unicorn/bench.ts): guest instructions per
+ * 7. unicorn: the Unicorn CPU backend (tools/unicorn/engine-bench.ts): guest instructions per
  * second on a CPU-bound loop, and the syscall round trip. Skipped with a note when
  * libunicorn2 (or the guest C toolchain the benchmark programs are built with) is absent.
  */
-import { benchUnicorn } from '../../emulator/cpu/unicorn/bench.js';
+import { benchUnicorn } from '../unicorn/engine-bench.js';
 import { isUnicornAvailable } from '../../emulator/cpu/unicorn/native.js';
 import { registerBench, skippedFigure } from './registry.js';
 

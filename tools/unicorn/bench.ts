@@ -1,11 +1,11 @@
 /**
  * `npm run bench` figures for the Unicorn backend: guest instruction rate and the raw
- * svc round trip (emulator/cpu/unicorn/bench.ts), plus the costs on the real kernel-model
+ * svc round trip (tools/unicorn/engine-bench.ts), plus the costs on the real kernel-model
  * path: a getpid round trip through LinuxAbi + the whole system, and a full
  * pl330-vfio-test run (boot, binding, exec, DMA, exit) of the C port.
  */
 import { isUnicornAvailable } from '../../emulator/cpu/unicorn/native.js';
-import { benchUnicorn } from '../../emulator/cpu/unicorn/bench.js';
+import { benchUnicorn } from './engine-bench.js';
 import { guestBinary, hasCrossCompiler } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { nowMs, registerBench, type BenchFigure } from '../bench/registry.js';
 import { runElf, runPl330VfioTestUnicorn } from './run.js';

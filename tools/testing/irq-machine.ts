@@ -1,13 +1,13 @@
-import { PhysicalBus } from '../../../emulator/bus.js';
-import { Cpu } from '../../../emulator/cpu/cpu.js';
-import { IrqLine } from '../../../emulator/irq.js';
-import { Scheduler } from '../../../emulator/scheduler.js';
-import { Tracer } from '../../../emulator/trace.js';
-import { Gic400 } from '../../../devices/gic/gic.js';
-import { TestIrqDevice } from '../../../devices/gic/testing/test-irq.js';
-import { HwAccess } from '../../base/hw.js';
-import { KernelLog } from '../../base/klog.js';
-import { IrqCore, type IrqCoreOptions } from '../core.js';
+import { PhysicalBus } from '../../emulator/bus.js';
+import { Cpu } from '../../emulator/cpu/cpu.js';
+import { IrqLine } from '../../emulator/irq.js';
+import { Scheduler } from '../../emulator/scheduler.js';
+import { Tracer } from '../../emulator/trace.js';
+import { Gic400 } from '../../devices/gic/gic.js';
+import { TestIrqDevice } from '../../devices/gic/testing/test-irq.js';
+import { HwAccess } from '../../kernel-model/base/hw.js';
+import { KernelLog } from '../../kernel-model/base/klog.js';
+import { IrqCore, type IrqCoreOptions } from '../../kernel-model/irq/core.js';
 
 /** Default-board addresses used by the hand-built fixture. */
 export const GICD_BASE = 0x2c001000;

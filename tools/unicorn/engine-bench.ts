@@ -1,13 +1,13 @@
-import { performance } from 'node:perf_hooks'; // lint-allow-wallclock: the benchmark measures host time, never model time
-import { PhysicalBus } from '../../bus.js';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from './address-space.js';
-import { UnicornEngine } from './engine.js';
-import { guestBinary } from './testing/guest-build.js';
-import { TestProcess } from './testing/process.js';
-import { runElf } from './testing/run.js';
-import { UnicornThread, type SyscallBridge } from './thread.js';
-import { Cpu } from '../cpu.js';
-import { Scheduler } from '../../scheduler.js';
+import { performance } from 'node:perf_hooks';
+import { PhysicalBus } from '../../emulator/bus.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../emulator/cpu/unicorn/address-space.js';
+import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
+import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { TestProcess } from '../../emulator/cpu/unicorn/testing/process.js';
+import { runElf } from '../../emulator/cpu/unicorn/testing/run.js';
+import { UnicornThread, type SyscallBridge } from '../../emulator/cpu/unicorn/thread.js';
+import { Cpu } from '../../emulator/cpu/cpu.js';
+import { Scheduler } from '../../emulator/scheduler.js';
 
 /**
  * Micro-benchmarks of the Unicorn backend (host time; never used by the model):
@@ -25,7 +25,7 @@ export interface UnicornBenchResult {
   helloMs: number;
 }
 
-const now = (): number => performance.now(); // lint-allow-wallclock
+const now = (): number => performance.now();
 
 let repeats = 1;
 
