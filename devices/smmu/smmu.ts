@@ -688,8 +688,8 @@ export class Smmu implements TranslationStage, MmioDevice {
       if (tValid[w] === 0 || tCb[w] !== cb) continue;
       const ta = tAsid[w]!;
       if (ta !== -1 && ta !== asid) continue;
-      const base = tVa[w]!;
-      if (va >= base && va < base + tSize[w]!) return -2; // a TLB hit: the general path
+      const d = va - tVa[w]!;
+      if (((d >= 0 ? 1 : 0) & (d < tSize[w]! ? 1 : 0)) !== 0) return -2; // a TLB hit: the general path
     }
     if (this.wcValid[side] !== 1 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
     const tab = this.wcTable[side]!;
@@ -887,10 +887,10 @@ export class Smmu implements TranslationStage, MmioDevice {
     try {
       while (iters > 0) {
         // ---- whole iterations inside both memoised pages: pure hits ----
-        if (sPg >= 0 && dPg >= 0 && Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg &&
+        if (sPg >= 0 && dPg >= 0 && (ints ? (sVa >>> 12) === sPg && (dVa >>> 12) === dPg : Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg) &&
           (sSlot < 0 || tSetGen[sSet] === sGen) && (dSlot < 0 || tSetGen[dSet] === dGen)) {
-          let m = Math.floor((4096 - (sVa % 4096)) / B);
-          const md = Math.floor((4096 - (dVa % 4096)) / B);
+          let m = ints ? ((4096 - (sVa & 4095)) / B) | 0 : Math.floor((4096 - (sVa % 4096)) / B);
+          const md = ints ? ((4096 - (dVa & 4095)) / B) | 0 : Math.floor((4096 - (dVa % 4096)) / B);
           if (md < m) m = md;
           if (iters < m) m = iters;
           if (m > 0) {
@@ -911,8 +911,8 @@ export class Smmu implements TranslationStage, MmioDevice {
         for (let side = 0; side < 2; side++) {
           const isW = side === 1;
           const va = isW ? dVa : sVa;
-          const pg = Math.floor(va / 4096);
-          if ((va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          const pg = ints ? va >>> 12 : Math.floor(va / 4096);
+          if ((ints ? va & 4095 : va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
           if (isW ? pg === dPg && (dSlot < 0 || tSetGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || tSetGen[sSet] === sGen)) {
             // the same hit (or bypass) as the side's previous access
             st.translations++;
@@ -966,7 +966,7 @@ export class Smmu implements TranslationStage, MmioDevice {
             // the other side's memo survives an insertion into its set when its slot was not
             // the one replaced and the new entry cannot be found before it for its page (a
             // lookup returns the first match in slot order)
-            const iset = Math.floor(slot / ways);
+            const iset = (slot / ways) | 0;
             const oPg = isW ? sPg : dPg;
             const oSlot = isW ? sSlot : dSlot;
             if (oPg >= 0 && oSlot >= 0 && (isW ? sSet : dSet) === iset && (isW ? sGen : dGen) === tSetGen[iset]! - 1 && slot !== oSlot) {
@@ -979,7 +979,7 @@ export class Smmu implements TranslationStage, MmioDevice {
             }
           }
           done++;
-          const set = slot < 0 ? 0 : Math.floor(slot / ways);
+          const set = slot < 0 ? 0 : (slot / ways) | 0;
           if (isW) {
             dOut[idx] = pagePa;
             dPg = pg;
