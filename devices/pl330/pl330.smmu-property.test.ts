@@ -56,6 +56,10 @@ interface Spec {
   map: number[];
   /** second run of the same program (TLB warm) */
   twice: boolean;
+  /** per IOVA page (0..31): [XOR into the leaf's low word, OR into its high word] */
+  bits?: [number, number][];
+  /** CCR SrcProt/DstProt (default 2: non-secure, unprivileged) */
+  prot?: number;
   /** RAM to overwrite before the run: [byte offset in RAM, 64-bit words (lo, hi pairs)] */
   patch?: [number, number[]][];
 }
@@ -96,7 +100,7 @@ const specArb: fc.Arbitrary<Spec> = fc
 
 function program(s: Spec): number[] {
   const burst = s.srcBeat * s.srcLen;
-  const ccr = R.makeCcr({ srcBeatBytes: s.srcBeat, srcBurstLen: s.srcLen, dstBeatBytes: s.dstBeat, dstBurstLen: burst / s.dstBeat });
+  const ccr = R.makeCcr({ srcBeatBytes: s.srcBeat, srcBurstLen: s.srcLen, dstBeatBytes: s.dstBeat, dstBurstLen: burst / s.dstBeat, srcProt: s.prot ?? 2, dstProt: s.prot ?? 2 });
   const a = new A.Pl330Asm().mov('CCR', ccr).mov('SAR', IOVA_SRC + s.srcOff).mov('DAR', IOVA_DST + s.dstOff);
   a.lp(1, s.n1).lp(0, s.n0);
   for (let i = 0; i < s.k; i++) a.emit(A.DMALD());
@@ -135,7 +139,8 @@ function run(s: Spec, fastPath: boolean) {
       const o = s.map[i ^ 16]!;
       pa = o >= 0 ? RAM + o * 4096 : RAM + 89 * 4096;
     }
-    w64(L3 + 8 * (iova >>> 12), leaf(pa, m === -2));
+    const b = s.bits?.[i] ?? [0, 0];
+    w64(L3 + 8 * (iova >>> 12), (leaf(pa, m === -2) ^ b[0]) >>> 0, b[1]);
   }
   w64(L3 + 8 * (IOVA_PROG >>> 12), leaf(PROG_PA, true));
   ram.bytes.set(program(s), PROG_PA - RAM);
@@ -194,6 +199,79 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
       }),
       { numRuns: 250, seed: 0x5330 },
     );
+  });
+
+  it('long page-aligned copies with varied descriptor bits (the run\'s committed-miss path and its leaf memo) are identical', () => {
+    // whole 16-page copies in big batches, so that most page changes miss the TLB inside one
+    // run with the walk cache valid; leaves differ in nG, AP[2:1], XN and PXN (AP[1] only
+    // matters to unprivileged accesses, AP[2] to writes), and at most one page has a
+    // faulting leaf (AF clear, no unprivileged access, read-only)
+    const bitArb = fc.tuple(
+      fc.constantFrom(0, 0, 0, 0, 0, 0x800, 0x40, 0x840),
+      fc.constantFrom(0, 0, 0, 0, 0, 1 << 22, 1 << 21, (1 << 22) | (1 << 21)),
+    );
+    const arb = fc.record({
+      perm: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 32, maxLength: 32 }),
+      bits: fc.array(bitArb, { minLength: 32, maxLength: 32 }),
+      srcRo: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+      bad: fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.constantFrom(0x400, 0x40, 0x80)), { maxLength: 1 }),
+      priv: fc.boolean(),
+      holes: fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.constantFrom(-1, -2, -4)), { maxLength: 2 }),
+      tlbEntries: fc.constantFrom(4, 8, 128),
+      chunk: fc.constantFrom(16384, 65536),
+      walkNs: fc.constantFrom(0, 60),
+      srcOff: fc.constantFrom(0, 0, 256),
+      dstOff: fc.constantFrom(0, 0, 512),
+      twice: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(arb, (r) => {
+        const pool = Array.from({ length: 90 }, (_, i) => i);
+        const map: number[] = [];
+        for (let i = 0; i < 32; i++) map.push(pool.splice(r.perm[i]! % pool.length, 1)[0]!);
+        for (const [p, kind] of r.holes) map[p] = kind;
+        const n0 = r.srcOff === 0 && r.dstOff === 0 ? 16 : 15;
+        const bits = r.bits.map(([lo, hi], i): [number, number] => [
+          (r.priv ? lo : lo & ~0x40) | (i < 16 && r.srcRo[i] ? 0x80 : 0), hi]);
+        for (const [p, b] of r.bad) bits[p]![0] = (bits[p]![0] & ~b) | b;
+        const s: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0, k: 1, fill: [], srcOff: r.srcOff, dstOff: r.dstOff, chunk: r.chunk,
+          tlbEntries: r.tlbEntries, hitNs: 2, walkNs: r.walkNs, trace: false, map, twice: r.twice, bits, prot: r.priv ? 3 : 2 };
+        const f = run(s, true);
+        const st = run(s, false);
+        expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+        expect(f.regs).toEqual(st.regs);
+        expect(f.cbRegs).toEqual(st.cbRegs);
+        expect(f.now).toBe(st.now);
+        expect(f.abortAt).toBe(st.abortAt);
+        expect(f.ctxIrqAt).toBe(st.ctxIrqAt);
+        expect(f.stats).toEqual(st.stats);
+        expect(f.tlb).toEqual(st.tlb);
+        expect(f.faults).toEqual(st.faults);
+        expect(f.bytes).toBe(st.bytes);
+        expect(f.insns).toBe(st.insns);
+      }),
+      { numRuns: 120, seed: 0x5331 },
+    );
+  });
+
+  it('a faulting leaf in the middle of a long run (AF clear, no unprivileged access, read-only destination) stops it as step execution does', () => {
+    const map = Array.from({ length: 32 }, (_, i) => (i * 37) % 90);
+    for (const [page, bit] of [[5, 0x400], [7, 0x40], [16 + 9, 0x80], [3, 0x800]] as const) {
+      const bits = Array.from({ length: 32 }, (): [number, number] => [0, 0]);
+      bits[page] = [bit, 0];
+      const s: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 65536, tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false, bits };
+      const f = run(s, true);
+      const st = run(s, false);
+      expect(Buffer.compare(Buffer.from(f.mem), Buffer.from(st.mem))).toBe(0);
+      expect(f.regs).toEqual(st.regs);
+      expect(f.cbRegs).toEqual(st.cbRegs);
+      expect(f.now).toBe(st.now);
+      expect(f.abortAt).toBe(st.abortAt);
+      expect(f.stats).toEqual(st.stats);
+      expect(f.tlb).toEqual(st.tlb);
+      expect(f.faults).toEqual(st.faults);
+      expect(f.faults.length).toBe(bit === 0x800 ? 0 : 1);
+    }
   });
 
   it('a DMA that rewrites its own page table: later walks see the new descriptors, as in step execution', () => {

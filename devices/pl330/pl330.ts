@@ -1436,22 +1436,22 @@ export class Pl330 implements MmioDevice {
     // m x (DMALPEND + body) (+ DMALPEND, DMALPEND LC1, DMALP at each inner-loop change);
     // the first DMALPEND is the one being executed (already counted)
     delay += run.costNs;
+    // the m iterations in closed form: the first min(m, lc) decrement LC0; each later group
+    // of imm + 1 iterations starts with an inner-loop change (LC1 decremented, LC0 = imm)
+    // whose iteration adds DMALPEND LC1 and DMALP (two instructions and cycles more)
     let l0 = lc;
     let l1 = t.lc1;
-    let insns = 0;
-    let cyc = 0;
-    for (let j = 0; j < m; j++) {
-      if (l0 > 0) {
-        l0--;
-        cyc += seg.cyc;
-        insns += 1 + bodyLen;
-      } else {
-        l1--;
-        l0 = imm;
-        cyc += seg.cyc + 2 * TIMING.insnCycles;
-        insns += 3 + bodyLen;
-      }
+    let changes = 0;
+    if (m <= lc) l0 = lc - m;
+    else {
+      const r = m - lc; // > 0 only with a nested loop (imm >= 0: iters <= avail)
+      const g = imm + 1;
+      changes = Math.ceil(r / g);
+      l0 = imm - (r - (changes - 1) * g - 1);
+      l1 -= changes;
     }
+    let insns = m * (1 + bodyLen) + 2 * changes;
+    let cyc = m * seg.cyc + changes * 2 * TIMING.insnCycles;
     if (m > 0) {
       insns--;
       cyc -= TIMING.insnCycles;

@@ -648,6 +648,130 @@ export class Smmu implements TranslationStage, MmioDevice {
     return K_TRANSLATED;
   }
 
+  // ---- translateCopyRun's committed miss (fastMiss) ----
+  /** per side: the last level-3 leaf decode (key: AF, nG, AP[2:1], XN, PXN bits; -1 none) */
+  private readonly lmKey = new Int32Array(2).fill(-1);
+  private readonly lmRestr = new Int32Array(2);
+  private readonly lmSctlr = new Float64Array(2);
+  private readonly lmPerms = new Int32Array(2);
+  private readonly lmGlobal = new Uint8Array(2);
+  /** RAM region of the last output page checked by fastMiss */
+  private fmRam: RamRegion | null = null;
+  /** out of fastMiss: output page address and cost of the committed lookup */
+  private fmPa = 0;
+  private fmCost = 0;
+
+  /**
+   * translateCopyRun's common case in one step: a lookup of `va` (< 2^32, integral) for a
+   * side whose context is known that misses the TLB in a 2 MiB region whose level-3 table
+   * the walk cache holds (valid in this run), reads a valid page descriptor straight from
+   * RAM (little-endian tables) and translates to a RAM page. Performs exactly what
+   * fastLookup + the commit in translateCopyRun do for it (statistics, TLB insertion with
+   * the same slot choice and round-robin advance, walk-cache check mark) and returns the
+   * TLB slot; fmPa/fmCost receive the output page and the cost. The level-3 leaf decode is
+   * memoised per side on the descriptor bits it depends on (and the restrictions and
+   * SCTLR). Returns -2, having changed nothing that fastLookup would not change the same
+   * way, for anything else (the general path then decides).
+   */
+  private fastMiss(side: number, va: number, page: number): number {
+    const cb = this.fcCb[side]!;
+    const asid = this.fcAsid[side]!;
+    const s = (page ^ (page >>> 7) ^ (cb * 0x9e5)) & (this.tlbSets - 1);
+    const ways = this.tlbWays;
+    const set = s * ways;
+    const tValid = this.tValid;
+    const tCb = this.tCb;
+    const tAsid = this.tAsid;
+    const tVa = this.tVa;
+    const tSize = this.tSize;
+    for (let w = set, e = set + ways; w < e; w++) {
+      if (tValid[w] === 0 || tCb[w] !== cb) continue;
+      const ta = tAsid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const d = va - tVa[w]!;
+      if (((d >= 0 ? 1 : 0) & (d < tSize[w]! ? 1 : 0)) !== 0) return -2; // a TLB hit: the general path
+    }
+    if (this.wcValid[side] !== 1 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
+    const tab = this.wcTable[side]!;
+    const wr = this.gWritten;
+    const p1 = this.wcPg1[side]!;
+    const p2 = this.wcPg2[side]!;
+    const p3 = Math.floor(tab / 4096);
+    const nw = this.gNw;
+    for (let i = this.wcChecked[side]!; i < nw; i++) {
+      const x = wr[i]!;
+      if (x === p3 || x === p1 || x === p2) return -2;
+    }
+    this.wcChecked[side] = nw; // (fastLookup would set the same)
+    const da = tab + (page & 511) * 8;
+    const rg = this.gRegion;
+    const u = this.gU32;
+    if (rg === null || u === null || !(da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0)) return -2;
+    const sctlr = this.fcSctlr[side]!;
+    if ((sctlr & R.SCTLR_E) !== 0) return -2;
+    const o = (da - rg.base) >>> 2;
+    const dlo = u[o]!;
+    const dhi = u[o + 1]!;
+    if ((dlo & 3) !== 3) return -2;
+    const restr = this.wcRestr[side]!;
+    const key = (dlo & 0xcc0) | ((dhi >>> 21) & 3);
+    let perms: number;
+    let global: boolean;
+    if (this.lmKey[side] === key && this.lmRestr[side] === restr && this.lmSctlr[side] === sctlr) {
+      perms = this.lmPerms[side]!;
+      global = this.lmGlobal[side] === 1;
+    } else {
+      if (this.leaf(3, 12, va, dlo, dhi, sctlr, (restr & 1) !== 0, (restr & 2) !== 0, (restr & 4) !== 0, (restr & 8) !== 0) !== 0) return -2;
+      perms = this.wPerms;
+      global = this.wGlobal;
+      this.lmKey[side] = key;
+      this.lmRestr[side] = restr;
+      this.lmSctlr[side] = sctlr;
+      this.lmPerms[side] = perms;
+      this.lmGlobal[side] = global ? 1 : 0;
+    }
+    if ((perms & this.fcPerm[side]!) === 0) return -2;
+    const pa = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
+    let ram = this.fmRam;
+    if (ram === null || !(pa >= ram.base && pa + 4096 <= ram.base + ram.size)) {
+      ram = this.bus.ramAt(pa, 4096);
+      if (ram === null) return -2;
+      this.fmRam = ram;
+    }
+    // commit (translate(): a miss, a walk of wcFetches + 1 descriptors, a TLB insertion)
+    const fetches = this.wcFetches[side]! + 1;
+    const st = this.stats;
+    st.translations++;
+    st.misses++;
+    st.walks++;
+    st.descriptorFetches += fetches;
+    let w = -1;
+    for (let i = set; i < set + ways; i++) {
+      if (tValid[i] === 0) {
+        w = i;
+        break;
+      }
+    }
+    if (w < 0) {
+      const nx = this.tNext[s]!;
+      w = set + nx;
+      this.tNext[s] = nx + 1 === ways ? 0 : nx + 1;
+    }
+    this.tSetGen[s]!++;
+    this.lastInsert = w;
+    tValid[w] = 1;
+    tCb[w] = cb;
+    tAsid[w] = global ? -1 : asid;
+    tVa[w] = va - (va & 4095);
+    tSize[w] = 4096;
+    this.tPa[w] = pa;
+    this.tPerms[w] = perms;
+    this.tLevel[w] = 3;
+    this.fmPa = pa;
+    this.fmCost = this.hitNs + fetches * this.walkNs;
+    return w;
+  }
+
   // ---- translateCopyRun state (guard mode of the walk) ----
   private gOn = false;
   private gRegion: RamRegion | null = null;
@@ -723,6 +847,9 @@ export class Smmu implements TranslationStage, MmioDevice {
     run.done = 0;
     run.costNs = 0;
     if (!(B > 0 && B <= 4096) || iters <= 0) return;
+    // every address of the run an integer below 2^32: page numbers and offsets by shifts
+    const ints = Number.isInteger(sVa) && Number.isInteger(dVa) && Number.isInteger(B) && sVa >= 0 && dVa >= 0 &&
+      sVa + iters * B <= TWO32 && dVa + iters * B <= TWO32;
     if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
     this.gNw = 0;
     this.gTab.fill(-1);
@@ -760,10 +887,10 @@ export class Smmu implements TranslationStage, MmioDevice {
     try {
       while (iters > 0) {
         // ---- whole iterations inside both memoised pages: pure hits ----
-        if (sPg >= 0 && dPg >= 0 && Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg &&
+        if (sPg >= 0 && dPg >= 0 && (ints ? (sVa >>> 12) === sPg && (dVa >>> 12) === dPg : Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg) &&
           (sSlot < 0 || tSetGen[sSet] === sGen) && (dSlot < 0 || tSetGen[dSet] === dGen)) {
-          let m = Math.floor((4096 - (sVa % 4096)) / B);
-          const md = Math.floor((4096 - (dVa % 4096)) / B);
+          let m = ints ? ((4096 - (sVa & 4095)) / B) | 0 : Math.floor((4096 - (sVa % 4096)) / B);
+          const md = ints ? ((4096 - (dVa & 4095)) / B) | 0 : Math.floor((4096 - (dVa % 4096)) / B);
           if (md < m) m = md;
           if (iters < m) m = iters;
           if (m > 0) {
@@ -784,8 +911,8 @@ export class Smmu implements TranslationStage, MmioDevice {
         for (let side = 0; side < 2; side++) {
           const isW = side === 1;
           const va = isW ? dVa : sVa;
-          const pg = Math.floor(va / 4096);
-          if ((va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          const pg = ints ? va >>> 12 : Math.floor(va / 4096);
+          if ((ints ? va & 4095 : va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
           if (isW ? pg === dPg && (dSlot < 0 || tSetGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || tSetGen[sSet] === sGen)) {
             // the same hit (or bypass) as the side's previous access
             st.translations++;
@@ -797,6 +924,15 @@ export class Smmu implements TranslationStage, MmioDevice {
           }
           const idx = isW ? pg - dPage0 : pg - sPage0;
           if (idx >= (isW ? dOut.length : sOut.length) || this.gNw >= this.gWritten.length) return;
+          let slot: number;
+          let pagePa: number;
+          const fm = ints && !traced && this.fcOk[side] === 1 ? this.fastMiss(side, va, pg) : -2;
+          if (fm >= 0) {
+            // committed by fastMiss (a walk and a TLB insertion)
+            slot = fm;
+            pagePa = this.fmPa;
+            cost += this.fmCost;
+          } else {
           const attrs = isW ? dAttrs : sAttrs;
           this.gSide = side;
           let k = this.fcOk[side] === 1 ? this.fastLookup(side, va) : -2;
@@ -807,11 +943,10 @@ export class Smmu implements TranslationStage, MmioDevice {
           }
           if (k !== K_TRANSLATED && k !== K_BYPASS) return;
           if (this.rWalked && traced) return;
-          const pagePa = this.rPa - (va % 4096);
+          pagePa = this.rPa - (va % 4096);
           if (this.bus.ramAt(pagePa, 4096) === null) return;
           // commit: what translate() does for this access
           st.translations++;
-          let slot: number;
           if (k === K_BYPASS) {
             st.bypasses++;
             slot = -1;
@@ -821,10 +956,17 @@ export class Smmu implements TranslationStage, MmioDevice {
             st.descriptorFetches += this.rFetches;
             this.tlbInsert(this.rCb, this.rAsid, va);
             slot = this.lastInsert;
+          } else {
+            st.hits++;
+            slot = this.rHitSlot;
+          }
+          cost += this.rCost;
+          }
+          if (fm >= 0 || (slot >= 0 && this.rWalked)) {
             // the other side's memo survives an insertion into its set when its slot was not
             // the one replaced and the new entry cannot be found before it for its page (a
             // lookup returns the first match in slot order)
-            const iset = Math.floor(slot / ways);
+            const iset = (slot / ways) | 0;
             const oPg = isW ? sPg : dPg;
             const oSlot = isW ? sSlot : dSlot;
             if (oPg >= 0 && oSlot >= 0 && (isW ? sSet : dSet) === iset && (isW ? sGen : dGen) === tSetGen[iset]! - 1 && slot !== oSlot) {
@@ -835,13 +977,9 @@ export class Smmu implements TranslationStage, MmioDevice {
                 else dGen = tSetGen[iset]!;
               }
             }
-          } else {
-            st.hits++;
-            slot = this.rHitSlot;
           }
-          cost += this.rCost;
           done++;
-          const set = slot < 0 ? 0 : Math.floor(slot / ways);
+          const set = slot < 0 ? 0 : (slot / ways) | 0;
           if (isW) {
             dOut[idx] = pagePa;
             dPg = pg;
