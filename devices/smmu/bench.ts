@@ -1,7 +1,7 @@
 /**
  * Host-speed benchmark of the SMMU translation path: translations per second on TLB hits
  * and on TLB misses (full 3-level walk on every access). Run with
- *   npx tsx devices/smmu/bench.ts   (or import measureSmmuThroughput from a tool)
+ *   npm run bench -- --only smmu-walk (tools/bench/smmu-walk.ts)
  * Host timing is only used to report the benchmark, never inside the model.
  */
 import { makeAttrs } from '../../emulator/attrs.js';
@@ -19,9 +19,8 @@ export interface SmmuBenchResult {
   iterations: number;
 }
 
-const hostNow = (): number => performance.now(); // lint-allow-wallclock (benchmark only)
-
-export function measureSmmuThroughput(iterations = 2_000_000): SmmuBenchResult {
+/** `hostNow` is the caller's host clock (tools/ own it; the model never reads one) */
+export function measureSmmuThroughput(iterations: number, hostNow: () => number): SmmuBenchResult {
   const bus = new PhysicalBus();
   const RAM = 0x80000000;
   bus.addRam('ram', RAM, 0x0100_0000);
@@ -76,10 +75,4 @@ export function measureSmmuThroughput(iterations = 2_000_000): SmmuBenchResult {
   const walkFraction = (smmu.stats.walks - walks0) / missIters;
   if (sink === -1) throw new Error('unreachable');
   return { hitsPerSec: iterations / hitSec, missesPerSec: missIters / missSec, walkFraction, iterations };
-}
-
-// run directly (npx tsx devices/smmu/bench.ts), not when bundled into another entry point
-if (/devices[\\/]smmu[\\/]bench\.[cm]?[tj]s$/.test(process.argv[1] ?? '')) {
-  const r = measureSmmuThroughput();
-  console.log(`smmu: TLB hit ${(r.hitsPerSec / 1e6).toFixed(1)} M translations/s, miss (3-level walk) ${(r.missesPerSec / 1e6).toFixed(2)} M translations/s (walk fraction ${r.walkFraction.toFixed(3)})`);
 }

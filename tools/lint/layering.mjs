@@ -66,7 +66,7 @@ for (const layer of LAYERS) {
       }
     }
     lines.forEach((line, i) => {
-      if (layer !== 'tools' && WALLCLOCK.test(line) && !/lint-allow-wallclock/.test(line)) {
+      if (layer !== 'tools' && WALLCLOCK.test(line)) {
         problems.push(`${rel}:${i + 1}: host clock or unseeded randomness in model code: ${line.trim()}`);
       }
     });
