@@ -10,6 +10,7 @@ import { IrqLine } from '../../emulator/irq.js';
 import { newTranslationResult } from '../../emulator/master.js';
 import * as R from './regs.js';
 import { Smmu } from './smmu.js';
+import { programStage1Context } from './setup.js';
 
 export interface SmmuBenchResult {
   hitsPerSec: number;
@@ -40,13 +41,7 @@ export function measureSmmuThroughput(iterations: number, hostNow: () => number)
   w64(pgd, (l2 | 3) >>> 0, 0);
   w64(l2, (l3 | 3) >>> 0, 0);
   for (let i = 0; i < 512; i++) w64(l3 + 8 * i, ((RAM + 0x20_0000 + i * 0x1000) | 0x743) >>> 0, 0);
-  smmu.write(R.GR0_SMR, 4, (R.SMR_VALID | 1) >>> 0, 0);
-  smmu.write(R.GR0_S2CR, 4, 0, 0);
-  smmu.write(0x1000, 4, R.CBAR_TYPE_S1_S2BYPASS << R.CBAR_TYPE_SHIFT, 0);
-  smmu.write(0x8000 + R.CB_TTBR0_LO, 4, pgd, 0);
-  smmu.write(0x8000 + R.CB_TTBCR, 4, R.TTBCR_EAE >>> 0, 0);
-  smmu.write(0x8000 + R.CB_SCTLR, 4, R.SCTLR_M, 0);
-  smmu.write(R.GR0_SCR0, 4, 0, 0);
+  programStage1Context(smmu, 1, pgd);
   const out = newTranslationResult();
   const attrs = makeAttrs({ streamId: 1 });
 

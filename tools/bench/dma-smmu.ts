@@ -11,10 +11,10 @@ import { Tracer } from '../../emulator/trace.js';
 import { Pl330Asm, DMAEND, DMALD, DMAST, DMASEV } from '../../devices/pl330/assembler.js';
 import { makeCcr } from '../../devices/pl330/constants.js';
 import { Pl330 } from '../../devices/pl330/pl330.js';
-import * as R from '../../devices/smmu/regs.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
 import { hostCopyBytesPerSec } from './host.js';
 import { nowMs, registerBench } from './registry.js';
+import { programStage1Context } from '../../devices/smmu/setup.js';
 
 export interface DmaSmmuRun {
   bytes: number;
@@ -74,13 +74,7 @@ export function runDmaThroughSmmu(
     regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40,
     globalIrqs: [new IrqLine('g')], contextIrqs: [new IrqLine('c0')], now: () => sched.now, tracer,
   });
-  smmu.write(R.GR0_SMR, 4, (R.SMR_VALID | 1) >>> 0, 0);
-  smmu.write(R.GR0_S2CR, 4, 0, 0);
-  smmu.write(0x1000, 4, R.CBAR_TYPE_S1_S2BYPASS << R.CBAR_TYPE_SHIFT, 0);
-  smmu.write(0x8000 + R.CB_TTBR0_LO, 4, pgd, 0);
-  smmu.write(0x8000 + R.CB_TTBCR, 4, R.TTBCR_EAE >>> 0, 0);
-  smmu.write(0x8000 + R.CB_SCTLR, 4, R.SCTLR_M, 0);
-  smmu.write(R.GR0_SCR0, 4, 0, 0);
+  programStage1Context(smmu, 1, pgd);
   const port = new MasterPort(bus, 'pl330', smmu);
   const dmac = new Pl330(
     { dataWidthBits: 128, fastPath: opts.fastPath ?? true, streamId: 1, ...(opts.bulkChunkBytes ? { bulkChunkBytes: opts.bulkChunkBytes } : {}) },
