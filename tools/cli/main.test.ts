@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from './main.js';
+import { runCli } from './main.js';
+import { memoryIo } from './testing/memory-io.js';
 
-function io(files: Record<string, string> = {}): CliIo & { o: string; e: string; files: Record<string, string> } {
-  const r = {
-    o: '',
-    e: '',
-    files,
-    out(s: string) {
-      r.o += s;
-    },
-    err(s: string) {
-      r.e += s;
-    },
-    writeFile(p: string, d: string) {
-      files[p] = d;
-    },
-    readFile(p: string) {
-      if (!(p in files)) throw new Error('ENOENT: no such file');
-      return files[p]!;
-    },
-    isTTY: false,
-  };
-  return r;
-}
+const io = memoryIo;
 
 const run = async (argv: string[], x = io()): Promise<{ code: number; x: ReturnType<typeof io> }> => ({ code: await runCli(argv, x), x });
 

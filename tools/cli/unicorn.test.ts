@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { runCli, type CliIo } from './main.js';
+import { runCli } from './main.js';
+import { memoryIo } from './testing/memory-io.js';
 
-function io(): CliIo & { o: string; e: string; files: Record<string, string> } {
-  const files: Record<string, string> = {};
-  const r = {
-    o: '',
-    e: '',
-    files,
-    out(s: string) {
-      r.o += s;
-    },
-    err(s: string) {
-      r.e += s;
-    },
-    writeFile(p: string, d: string) {
-      files[p] = d;
-    },
-    readFile(p: string) {
-      return files[p] ?? '';
-    },
-    isTTY: false,
-  };
-  return r;
-}
+const io = memoryIo;
 
 describe.skipIf(shouldSkipUnicornTests())('CLI on the Unicorn backend', () => {
   it('run pl330-vfio-test --cpu unicorn runs the C port: same lines, one interrupt, exit 0', async () => {
