@@ -17,6 +17,7 @@ import type { DeviceInstance, MachineCore } from './board/types.js';
 import { isEnabled, string, u32 } from './dt/access.js';
 import { findNodeByPath, parseDts } from './dt/parser.js';
 import type { DeviceTree, DtNode } from './dt/types.js';
+import { ACCEL_DEFAULT } from './accel.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
 import { Tracer } from './trace.js';
@@ -38,6 +39,8 @@ export interface MachineOptions {
   /** CPU options; hz defaults to the first cpu node's clock-frequency */
   cpu?: CpuOptions;
   assemble?: AssembleOptions;
+  /** accelerator layers on (default ACCEL_DEFAULT: on unless VFIO_ARM_EMU_ACCEL=0); emulator/accel.ts */
+  accel?: boolean;
 }
 
 export interface CreateMachineOptions extends MachineOptions {
@@ -63,12 +66,15 @@ export class Machine implements MachineCore {
   /** the board file name (tree.file) */
   readonly file: string;
   readonly seed: number;
+  /** accelerator layers allowed (devices may still turn theirs off by node property) */
+  readonly accel: boolean;
   private readonly byName = new Map<string, DeviceInstance>();
 
   constructor(tree: DeviceTree, registry: DeviceRegistry, opts: MachineOptions = {}) {
     this.tree = tree;
     this.file = tree.file;
     this.seed = (opts.seed ?? DEFAULT_SEED) >>> 0;
+    this.accel = opts.accel ?? ACCEL_DEFAULT;
     this.scheduler = new Scheduler();
     const sched = this.scheduler;
     this.tracer = new Tracer(() => sched.now, opts.trace?.enabled ?? false, { keep: opts.trace?.keep ?? true, maxKept: opts.trace?.maxKept });

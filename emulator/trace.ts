@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { GuestErrorKind, GuestErrorSink } from './regmap.js';
 
 /**
  * Structured tracing. Each event is (time ns, source, kind, fields). When the tracer is
@@ -28,8 +29,16 @@ export interface TracerOptions {
   maxKept?: number;
 }
 
-export class Tracer {
+export class Tracer implements GuestErrorSink {
   enabled: boolean;
+  /**
+   * Guest errors (emulator/regmap.ts): accesses the hardware would not decode or that break
+   * a register's access type. Counted whether or not tracing is on (the run summary reports
+   * them, as QEMU's LOG_GUEST_ERROR would log them); traced as `guest-error` when it is.
+   */
+  guestErrors = 0;
+  /** guest errors per source device, in order of first occurrence */
+  readonly guestErrorsBySrc = new Map<string, number>();
   readonly events: TraceEvent[] = [];
   count = 0;
   private hash: Hash = createHash('sha256');
@@ -67,6 +76,12 @@ export class Tracer {
     this.hash.update('\n');
     this.count++;
     if (this.keep && this.events.length < this.maxKept) this.events.push(ev);
+  }
+
+  guestError(src: string, what: GuestErrorKind, offset: number, reg: string | null, value: number | null): void {
+    this.guestErrors++;
+    this.guestErrorsBySrc.set(src, (this.guestErrorsBySrc.get(src) ?? 0) + 1);
+    if (this.enabled) this.emit(src, 'guest-error', { what, off: offset, reg, value });
   }
 
   /** SHA-256 (hex) of everything emitted so far. */

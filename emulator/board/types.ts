@@ -26,6 +26,8 @@ export interface MachineCore {
   readonly tracer: Tracer;
   readonly prng: Prng;
   readonly cpu: Cpu;
+  /** accelerator layers allowed (emulator/accel.ts); optional for hand-built machines (default ACCEL_DEFAULT) */
+  readonly accel?: boolean;
 }
 
 /** A device instance created by a factory. */
