@@ -15,12 +15,19 @@ export function summaryLines(r: ScenarioResult): string[] {
     `result: ${r.passed ? 'PASS' : 'FAIL'}: ${outcomeText(r.outcome)}${r.passed ? '' : ` (expected: ${outcomeText(r.expected)})`}`,
     `virtual time: ${formatNs(r.virtualTimeNs)}   DMA bytes: ${r.dmaBytes}   interrupts: ${r.interrupts} (host IRQ takes: ${r.irqTakes})   faults: ${r.faults.length}`,
     ...r.faults.map((f) => `  fault: [${formatNs(f.t)}] ${f.source} ${f.kind}: ${f.detail}`),
+    `guest errors: ${guestErrorText(r)}   accelerators: ${r.accel ? 'on' : 'off'}`,
     `trace sha256: ${r.traceSha256}`,
   ];
 }
 
+/** "0", or "2 (2c0a0000.dma: 1, 2b400000.iommu: 1)" */
+export function guestErrorText(r: Pick<ScenarioResult, 'guestErrors' | 'guestErrorsByDevice'>): string {
+  const by = Object.entries(r.guestErrorsByDevice);
+  return by.length ? `${r.guestErrors} (${by.map(([d, n]) => `${d}: ${n}`).join(', ')})` : String(r.guestErrors);
+}
+
 export function oneLine(r: ScenarioResult): string {
-  return `${r.passed ? 'PASS' : 'FAIL'} ${r.scenario} ${r.profile} outcome=${r.outcome} expected=${r.expected} vt=${r.virtualTimeNs}ns irq=${r.interrupts} dma=${r.dmaBytes} faults=${r.faults.length} sha256=${r.traceSha256}`;
+  return `${r.passed ? 'PASS' : 'FAIL'} ${r.scenario} ${r.profile} outcome=${r.outcome} expected=${r.expected} vt=${r.virtualTimeNs}ns irq=${r.interrupts} dma=${r.dmaBytes} faults=${r.faults.length} guest-errors=${r.guestErrors} sha256=${r.traceSha256}`;
 }
 
 export function toJson(r: ScenarioResult): Record<string, unknown> {
@@ -39,6 +46,9 @@ export function toJson(r: ScenarioResult): Record<string, unknown> {
     interrupts: r.interrupts,
     irqTakes: r.irqTakes,
     faults: r.faults,
+    guestErrors: r.guestErrors,
+    guestErrorsByDevice: r.guestErrorsByDevice,
+    accel: r.accel,
     exitStatus: r.exitStatus,
     kernelLog: r.kernelLog,
     output: r.output,
