@@ -2,20 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { IrqLine } from './irq.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
-import { parseJsonLines, toPerfettoTrace, Tracer } from './trace.js';
+import { fromPerfettoTrace, parseJsonLines, toPerfettoTrace, Tracer, type TraceEvent } from './trace.js';
 
 /** A seeded toy workload: random events that emit trace records and toggle an IRQ line. */
 function workload(seed: number): { digest: string; tracer: Tracer } {
   const s = new Scheduler();
   const tr = new Tracer(() => s.now, true);
   const rng = new Prng(seed);
-  tr.emit('machine', 'seed', { seed });
+  tr.emit('machine', 'seed', { seed, board: 'toy' });
   const line = new IrqLine('dev:0', tr);
   for (let i = 0; i < 200; i++) {
     const t = rng.below(10_000);
     const v = rng.nextU32();
     s.scheduleAt(t, () => {
-      tr.emit(`dev${v % 3}`, 'tick', { v, i });
+      tr.emit(`dev${v % 3}`, 'irq-handled', { irq: v, ret: i });
       if (v & 1) line.set(!line.level);
     });
   }
@@ -40,23 +40,59 @@ describe('Tracer', () => {
     expect(() => parseJsonLines('{"x":1}\n')).toThrow(/line 1/);
   });
 
-  it('exports Chrome/Perfetto trace events: one track per source, IRQ lines as counters', () => {
+  it('exports Chrome/Perfetto trace events: one track per source, IRQ lines as counters with an edge track', () => {
     const { tracer } = workload(1);
     const pf = toPerfettoTrace(tracer.events, { board: 'test' });
     const names = pf.traceEvents.filter((e) => e.name === 'thread_name').map((e) => (e.args as { name: string }).name);
-    expect(new Set(names)).toEqual(new Set(['machine', 'dev0', 'dev1', 'dev2']));
+    expect(new Set(names)).toEqual(new Set(['machine', 'dev0', 'dev1', 'dev2', 'irq dev:0'])); // sources, and the IRQ line's edge track
     const counters = pf.traceEvents.filter((e) => e.ph === 'C');
     expect(counters.length).toBeGreaterThan(0);
     expect(counters[0]!.name).toBe('irq dev:0');
     // microsecond timestamps keep the ns resolution
-    const tick = tracer.events.find((e) => e.kind === 'tick')!;
-    expect(pf.traceEvents.some((e) => e.name === 'tick' && e.ts === tick.t / 1000)).toBe(true);
+    const tick = tracer.events.find((e) => e.kind === 'irq-handled')!;
+    expect(pf.traceEvents.some((e) => e.name === 'irq-handled' && e.ts === tick.t / 1000)).toBe(true);
+  });
+
+  it('draws spans from their start: a span-start kind at t, a span-end kind at t - dur', () => {
+    const events: TraceEvent[] = [
+      { t: 1000, src: 'dma', kind: 'pl330-dbg', f: { thread: 8, op: 0xa0, allowed: true } },
+      // the walk of the channel's first fetch: emitted when the lookup starts, costing 300 ns after
+      { t: 1200, src: 'smmu', kind: 'smmu-walk', dur: 300, f: { sid: 1, va: 0, cb: 0, level: 3, ok: 1, pa: 0x1000 } },
+      // the channel's transfer: emitted when it ends, 5000 ns after its DMAGO
+      { t: 6000, src: 'dma', kind: 'pl330-xfer', dur: 5000, f: { ch: 0, loaded: 256, stored: 256, insns: 9 } },
+    ];
+    const pf = toPerfettoTrace(events);
+    const x = (name: string): { ts: number; dur?: number } => pf.traceEvents.find((e) => e.name === name)!;
+    expect(x('smmu-walk')).toMatchObject({ ts: 1.2, dur: 0.3 });
+    expect(x('smmu-walk').ts).toBeGreaterThanOrEqual(x('pl330-dbg').ts);
+    expect(x('pl330-xfer')).toMatchObject({ ts: 1, dur: 5 });
+    expect(fromPerfettoTrace(pf)).toEqual(events);
+  });
+
+  it('marks every IRQ line change with an instant on the line\'s track, so a zero-width pulse is visible', () => {
+    const s = new Scheduler();
+    const tr = new Tracer(() => s.now, true);
+    const line = new IrqLine('dev:3', tr);
+    s.scheduleAt(500, () => line.pulse());
+    s.runUntilIdle();
+    const pf = toPerfettoTrace(tr.events);
+    const tid = pf.traceEvents.find((e) => e.name === 'thread_name' && (e.args as { name: string }).name === 'irq dev:3')!.tid;
+    const marks = pf.traceEvents.filter((e) => e.tid === tid && e.ph === 'i');
+    expect(marks.map((e) => [e.name, e.ts])).toEqual([['rise', 0.5], ['fall', 0.5]]);
+    expect(pf.traceEvents.filter((e) => e.ph === 'C').map((e) => [e.name, e.ts, e.args])).toEqual([['irq dev:3', 0.5, { level: 1 }], ['irq dev:3', 0.5, { level: 0 }]]);
+    // the markers are drawing only: reading the file back gives the two line events
+    expect(fromPerfettoTrace(pf)).toEqual(tr.events);
+  });
+
+  it('Perfetto export and import are inverse for a whole run', () => {
+    const { tracer } = workload(3);
+    expect(fromPerfettoTrace(JSON.parse(tracer.toPerfetto()))).toEqual(tracer.events);
   });
 
   it('records nothing and costs nothing when disabled', () => {
     const tr = new Tracer(() => 0, false);
     const before = tr.digest();
-    tr.emit('x', 'y', {});
+    tr.emit('x', 'gic-spurious', {});
     expect(tr.count).toBe(0);
     expect(tr.events).toHaveLength(0);
     expect(tr.digest()).toBe(before);
@@ -64,10 +100,10 @@ describe('Tracer', () => {
 
   it('mutes kinds on request', () => {
     const tr = new Tracer(() => 0, true);
-    tr.mute('insn');
-    tr.emit('pl330', 'insn', {});
-    tr.emit('pl330', 'xfer', {});
-    expect(tr.events.map((e) => e.kind)).toEqual(['xfer']);
+    tr.mute('pl330-insn');
+    tr.emit('pl330', 'pl330-insn', { thread: 0, pc: 0, op: 0 });
+    tr.emit('pl330', 'pl330-fault', { thread: 0, pc: 0, ftr: 1 });
+    expect(tr.events.map((e) => e.kind)).toEqual(['pl330-fault']);
   });
 });
 

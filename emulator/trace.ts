@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { GuestErrorKind, GuestErrorSink } from './regmap.js';
+import { traceEventDecl, traceExtent, type TraceFieldsOf, type TraceKind } from './trace-events.js';
 
 /**
  * Structured tracing. Each event is (time ns, source, kind, fields). When the tracer is
@@ -9,6 +10,10 @@ import type { GuestErrorKind, GuestErrorSink } from './regmap.js';
  * A run's trace digest is the SHA-256 of the canonical JSON-lines serialisation of
  * every event in order; it is computed incrementally, so the digest is available even
  * when events are not kept in memory.
+ *
+ * Every kind is declared once in the trace catalogue (emulator/trace-events.ts, docs/TRACE.md):
+ * `emit` only accepts declared kinds with their declared fields (a compile-time check: the
+ * disabled path is unchanged), and the exporters read the catalogue to draw each kind.
  */
 export type TraceFieldValue = number | string | boolean | null;
 export type TraceFields = Record<string, TraceFieldValue>;
@@ -57,21 +62,26 @@ export class Tracer implements GuestErrorSink {
     this.maxKept = opts.maxKept ?? 5_000_000;
   }
 
-  mute(kind: string): void {
+  mute(kind: TraceKind): void {
     this.muted.add(kind);
   }
 
-  unmute(kind: string): void {
+  unmute(kind: TraceKind): void {
     this.muted.delete(kind);
   }
 
-  isMuted(kind: string): boolean {
+  isMuted(kind: TraceKind): boolean {
     return this.muted.has(kind);
   }
 
-  emit(src: string, kind: string, f: TraceFields, dur?: number): void {
+  /**
+   * Record an event of a catalogued kind. `dur` (ns) is given exactly for the span kinds;
+   * whether `t` is the span's start or end is the kind's declared shape.
+   */
+  emit<K extends TraceKind>(src: string, kind: K, f: TraceFieldsOf<K>, dur?: number): void {
     if (!this.enabled || this.muted.has(kind)) return;
-    const ev: TraceEvent = dur === undefined ? { t: this.now(), src, kind, f } : { t: this.now(), src, kind, dur, f };
+    const fields = f as TraceFields;
+    const ev: TraceEvent = dur === undefined ? { t: this.now(), src, kind, f: fields } : { t: this.now(), src, kind, dur, f: fields };
     this.hash.update(serialize(ev));
     this.hash.update('\n');
     this.count++;
@@ -125,49 +135,113 @@ export function parseJsonLines(text: string): TraceEvent[] {
   return out;
 }
 
-interface ChromeEvent {
+export interface ChromeEvent {
   name: string;
   ph: string;
   ts: number;
   pid: number;
   tid: number;
+  cat?: string;
   dur?: number;
   s?: string;
   args?: Record<string, unknown>;
 }
 
+/** category of the instant markers drawn on an IRQ line's track (not events of their own) */
+const EDGE_CAT = 'irq-edge';
+
 /**
- * Chrome trace-event JSON (loadable in ui.perfetto.dev). One process "vfio-arm-emu",
- * one thread track per trace source; IRQ line levels become counter tracks named
- * "irq <line>". Timestamps are microseconds (fractional, so ns resolution is kept).
+ * Chrome trace-event JSON (loadable in ui.perfetto.dev), drawn as the trace catalogue says:
+ * one process "vfio-arm-emu", one thread track per trace source; spans (`X`) from their
+ * start (a `span-start` kind at `t`, a `span-end` kind at `t - dur`); counter kinds
+ * (IRQ lines) as counter tracks named "irq <line>", each change also marked by an instant
+ * event ("rise" / "fall") on a thread track of the same name, so a pulse (rise and fall at
+ * the same instant) stays visible. Timestamps are microseconds (fractional, so ns
+ * resolution is kept). Event categories are the kinds' sources.
  */
 export function toPerfettoTrace(events: readonly TraceEvent[], meta: Record<string, string> = {}): { traceEvents: ChromeEvent[]; displayTimeUnit: string; otherData: Record<string, string> } {
   const tids = new Map<string, number>();
   const out: ChromeEvent[] = [];
   const pid = 1;
   out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: 'vfio-arm-emu' } });
-  const tidOf = (src: string): number => {
-    let t = tids.get(src);
+  const tidOf = (track: string): number => {
+    let t = tids.get(track);
     if (t === undefined) {
       t = tids.size + 1;
-      tids.set(src, t);
-      out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: t, args: { name: src } });
+      tids.set(track, t);
+      out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: t, args: { name: track } });
       out.push({ name: 'thread_sort_index', ph: 'M', ts: 0, pid, tid: t, args: { sort_index: t } });
     }
     return t;
   };
   for (const e of events) {
-    const ts = e.t / 1000;
-    if (e.kind === 'irq-line' && typeof e.f['line'] === 'string') {
-      out.push({ name: `irq ${e.f['line']}`, ph: 'C', ts, pid, tid: 0, args: { level: e.f['level'] } });
+    const d = traceEventDecl(e.kind);
+    const cat = d?.src ?? 'unknown';
+    if (d?.counter !== undefined && typeof e.f[d.counter.track] === 'string') {
+      const track = `${d.counter.prefix}${String(e.f[d.counter.track])}`;
+      const v = e.f[d.counter.value];
+      const ts = e.t / 1000;
+      out.push({ name: track, ph: 'C', cat, ts, pid, tid: 0, args: { [d.counter.value]: v } });
+      out.push({ name: v ? 'rise' : 'fall', ph: 'i', s: 't', cat: EDGE_CAT, ts, pid, tid: tidOf(track), args: { [d.counter.value]: v } });
       continue;
     }
     const tid = tidOf(e.src);
     if (e.dur !== undefined) {
-      out.push({ name: e.kind, ph: 'X', ts: (e.t - e.dur) / 1000, dur: e.dur / 1000, pid, tid, args: e.f });
+      const x = traceExtent(e);
+      out.push({ name: e.kind, ph: 'X', cat, ts: x.start / 1000, dur: e.dur / 1000, pid, tid, args: e.f });
     } else {
-      out.push({ name: e.kind, ph: 'i', s: 't', ts, pid, tid, args: e.f });
+      out.push({ name: e.kind, ph: 'i', s: 't', cat, ts: e.t / 1000, pid, tid, args: e.f });
     }
   }
   return { traceEvents: out, displayTimeUnit: 'ns', otherData: meta };
+}
+
+/**
+ * The events back from a Chrome/Perfetto file written by `toPerfettoTrace` (the inverse, by
+ * the same catalogue: a span's `t` is its start or its end as its kind says; the edge
+ * markers of counter tracks are skipped). Throws on input that is not a trace-event file.
+ */
+export function fromPerfettoTrace(o: unknown): TraceEvent[] {
+  const list: unknown = (o as { traceEvents?: unknown } | null)?.traceEvents;
+  if (!Array.isArray(list)) throw new Error('not a trace file: "traceEvents" is not an array');
+  list.forEach((e: unknown, i) => {
+    const x = e as { ph?: unknown; ts?: unknown; name?: unknown } | null;
+    if (typeof x !== 'object' || x === null || typeof x.ph !== 'string' || typeof x.name !== 'string' || (x.ph !== 'M' && typeof x.ts !== 'number')) {
+      throw new Error(`not a trace file: traceEvents[${i}] is not a trace event (needs ph, name, ts)`);
+    }
+  });
+  const evs = list as ChromeEvent[];
+  const names = new Map<number, string>();
+  for (const e of evs) if (e.ph === 'M' && e.name === 'thread_name') names.set(e.tid, String(e.args?.['name']));
+  const out: TraceEvent[] = [];
+  for (const e of evs) {
+    if (e.ph === 'M' || e.cat === EDGE_CAT) continue;
+    const tns = Math.round(e.ts * 1000);
+    const f = (e.args ?? {}) as TraceFields;
+    if (e.ph === 'C') {
+      // counter tracks: the catalogue kind whose prefix names the track (IRQ lines)
+      const k = counterKindOf(e.name);
+      if (k !== null) {
+        out.push({ t: tns, src: k.src, kind: k.kind, f: { [k.track]: e.name.slice(k.prefix.length), ...f } });
+        continue;
+      }
+    }
+    const src = names.get(e.tid) ?? String(e.tid);
+    if (e.ph === 'X') {
+      const dur = Math.round((e.dur ?? 0) * 1000);
+      const start = traceEventDecl(e.name)?.shape === 'span-start';
+      out.push({ t: start ? tns : tns + dur, src, kind: e.name, dur, f });
+    } else {
+      out.push({ t: tns, src, kind: e.name, f });
+    }
+  }
+  return out;
+}
+
+function counterKindOf(track: string): { kind: string; src: string; track: string; prefix: string } | null {
+  for (const kind of ['irq-line'] as const) {
+    const d = traceEventDecl(kind)!;
+    if (d.counter && track.startsWith(d.counter.prefix)) return { kind, src: d.src, track: d.counter.track, prefix: d.counter.prefix };
+  }
+  return null;
 }

@@ -8,7 +8,7 @@ import { Tracer } from '../../emulator/trace.js';
 import type { DeviceContext } from '../../emulator/board/types.js';
 import type { DtNode } from '../../emulator/dt/types.js';
 import {
-  GIC_SPURIOUS, GICC_CTLR, GICC_DIR, GICC_EOIR, GICC_HPPIR, GICC_IAR, GICC_PMR, GICC_RPR, GICD_CTLR, GICD_ICACTIVER,
+  GIC_SPURIOUS, GICC_BPR, GICC_CTLR, GICC_DIR, GICC_EOIR, GICC_HPPIR, GICC_IAR, GICC_PMR, GICC_RPR, GICD_CTLR, GICD_ICACTIVER,
   GICD_ICENABLER, GICD_ICFGR, GICD_ICPENDR, GICD_IPRIORITYR, GICD_ISACTIVER, GICD_ISENABLER, GICD_ISPENDR,
   GICD_ITARGETSR, GICD_SGIR, GICD_TYPER, GICD_ICPIDR2, Gic400, gicFactory, gicIdOfSpec,
 } from './index.js';
@@ -297,6 +297,78 @@ describe('GIC-400 register semantics', () => {
     expect(f.dr(GICD_CTLR, 1)).toBe(BUS_SLAVE_ERROR);
     expect(f.dr(GICD_CTLR + 2)).toBe(BUS_SLAVE_ERROR);
     expect(f.cr(0x400)).toBe(0);
+  });
+
+  it('reports reserved offsets, read-only writes and write-only reads as guest errors, answering RAZ/WI', () => {
+    const sched = new Scheduler();
+    const tr = new Tracer(() => sched.now, true);
+    const f = new Fx(160, tr);
+    const d = 'gic.distributor';
+    const c = 'gic.cpu-interface';
+    expect(f.dr(0x00c)).toBe(0); // reserved (IHI 0048B Table 4-1)
+    expect(f.dw(0x040, 0x1234)).toBe(BUS_OK);
+    expect(f.dr(GICD_ISENABLER + 5 * 4)).toBe(0); // IDs 160-191: beyond ITLinesNumber
+    expect(f.dr(0xd00)).toBe(0); // GIC-400 PPISR: not implemented
+    expect(f.dw(GICD_TYPER, 0xffffffff)).toBe(BUS_OK); // RO
+    expect(f.dr(GICD_TYPER) & 0x1f).toBe(4);
+    expect(f.dr(GICD_SGIR)).toBe(0); // WO
+    expect(f.dw(GICD_ITARGETSR + 4, 0xff, 1)).toBe(BUS_OK); // ITARGETSR1: read-only
+    expect(f.dr(GICD_ITARGETSR + 4, 1)).toBe(1);
+    expect(f.dw(GICD_ICFGR, 0)).toBe(BUS_OK); // ICFGR0: read-only
+    expect(f.dr(GICD_ICFGR) >>> 0).toBe(0xaaaaaaaa);
+    expect(f.dr(0x010, 1)).toBe(BUS_SLAVE_ERROR); // byte access where no byte register decodes
+    expect(f.dr(GICD_CTLR, 1)).toBe(BUS_SLAVE_ERROR); // byte access to a word register
+    expect(f.cr(GICC_EOIR)).toBe(0); // WO
+    expect(f.cw(GICC_IAR, 5)).toBe(BUS_OK); // RO
+    expect(f.cr(0x400)).toBe(0); // IMPLEMENTATION DEFINED / reserved
+    expect(f.cw(0x1004, 1)).toBe(BUS_OK);
+    const seen = tr.events.filter((e) => e.kind === 'guest-error').map((e) => `${e.src} ${String(e.f['what'])} 0x${Number(e.f['off']).toString(16)} ${String(e.f['reg'])}`);
+    expect(seen).toEqual([
+      `${d} unmapped-read 0xc null`,
+      `${d} unmapped-write 0x40 null`,
+      `${d} unmapped-read 0x114 null`,
+      `${d} unmapped-read 0xd00 null`,
+      `${d} read-only-write 0x4 GICD_TYPER`,
+      `${d} write-only-read 0xf00 GICD_SGIR`,
+      `${d} read-only-write 0x804 GICD_ITARGETSR[1]`,
+      `${d} read-only-write 0xc00 GICD_ICFGR[0]`,
+      `${d} unmapped-read 0x10 null`,
+      `${d} bad-size 0x0 GICD_CTLR`,
+      `${c} write-only-read 0x10 GICC_EOIR`,
+      `${c} read-only-write 0xc GICC_IAR`,
+      `${c} unmapped-read 0x400 null`,
+      `${c} unmapped-write 0x1004 null`,
+    ]);
+    expect(tr.guestErrors).toBe(14);
+    expect([...tr.guestErrorsBySrc]).toEqual([[d, 10], [c, 4]]);
+    // what Linux's gic_dist_init / gic_cpu_init touch is all decoded: no report
+    const n = tr.guestErrors;
+    f.setup([40, 159]);
+    f.dr(GICD_ITARGETSR, 4);
+    f.dw(GICD_ICFGR + 4 * 9, 0);
+    f.cr(GICC_IAR);
+    expect(tr.guestErrors).toBe(n);
+  });
+
+  it('names every register for traces, by the table', () => {
+    const g = new Gic400({ numIrqs: 160 });
+    expect(g.dmap.nameAt(GICD_CTLR)).toBe('GICD_CTLR');
+    expect(g.dmap.nameAt(GICD_ISENABLER + 4)).toBe('GICD_ISENABLER[1]');
+    expect(g.dmap.nameAt(GICD_ISENABLER + 20)).toBeNull(); // beyond the 160 implemented IDs
+    expect(g.dmap.nameAt(GICD_IPRIORITYR + 0x9d)).toBe('GICD_IPRIORITYR[39]+1');
+    expect(g.dmap.nameAt(GICD_ICPIDR2)).toBe('GICD_ICPIDR2');
+    expect(g.dmap.nameAt(0xf24)).toBe('GICD_SPENDSGIR[1]');
+    expect(g.cmap.nameAt(GICC_DIR)).toBe('GICC_DIR');
+    expect(g.cmap.nameAt(GICC_HPPIR)).toBe('GICC_HPPIR');
+    expect(new Gic400({ numIrqs: 1020 }).dmap.nameAt(GICD_IPRIORITYR + 0x3fc)).toBeNull(); // IDs 1020-1023
+    const rows = g.cmap.describe();
+    expect(rows.find((r) => r.name === 'GICC_BPR')).toMatchObject({ offset: 8, access: 'RW', reset: 2 });
+    expect(rows.find((r) => r.name === 'GICC_IIDR')).toMatchObject({ offset: 0xfc, access: 'RO', reset: 0x0202143b });
+    // reset comes from the tables
+    g.cpuInterface.write(GICC_BPR, 4, 5, A);
+    expect(g.cpuInterface.read(GICC_BPR, 4, A)).toBe(5);
+    g.reset();
+    expect(g.cpuInterface.read(GICC_BPR, 4, A)).toBe(2);
   });
 
   it('traces acks and EOIs only when the tracer is enabled', () => {

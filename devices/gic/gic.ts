@@ -1,7 +1,8 @@
-import type { Attrs } from '../../emulator/attrs.js';
-import { BUS_OK, BUS_SLAVE_ERROR, SIZE_1, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
+import { BUS_SLAVE_ERROR, SIZE_1, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
 import { IrqLine, type IrqSink } from '../../emulator/irq.js';
+import { RegisterMap } from '../../emulator/regmap.js';
 import type { Tracer } from '../../emulator/trace.js';
+import { cpuInterfaceSpecs, distributorSpecs, GicBits } from './regs.js';
 
 /**
  * GIC-400 (GICv2) model: one distributor and one CPU interface (CPU 0).
@@ -32,9 +33,12 @@ import type { Tracer } from '../../emulator/trace.js';
  *    writable; only bit 1 of each field is stored.
  *  - Only CPU 0 exists: ITARGETSR for SGIs/PPIs reads 0x01, SPI target bits 1-7 RAZ/WI;
  *    an SPI whose target bit 0 is clear is never signalled.
- *  - Byte access is accepted for IPRIORITYR, ITARGETSR, CPENDSGIR/SPENDSGIR; any other
- *    distributor register, and every CPU interface register, needs an aligned word
- *    access (otherwise BUS_SLAVE_ERROR). Unimplemented offsets are RAZ/WI.
+ *  - Registers are declared in regs.ts (one RegisterMap table per interface, IHI 0048B
+ *    4.1.2/4.1.3): byte access is accepted for IPRIORITYR, ITARGETSR, CPENDSGIR/SPENDSGIR;
+ *    any other distributor register, and every CPU interface register, needs an aligned
+ *    word access (otherwise BUS_SLAVE_ERROR). Reserved and unimplemented offsets are
+ *    RAZ/WI; they, writes to read-only registers (or read-only parts: ITARGETSR0-7,
+ *    ICFGR0) and reads of write-only ones are reported as guest errors to the tracer.
  *  - CPENDSGIR/SPENDSGIR (0xF10-0xF2C) are RAZ/WI; SGIs are raised through SGIR.
  *  - GICC_CTLR bit 9 (EOImode) is honoured: EOIR then only drops the running priority
  *    and GICC_DIR (0x1000) deactivates.
@@ -70,17 +74,8 @@ export const GICC_HPPIR = 0x018;
 export const GICC_IIDR = 0x0fc;
 export const GICC_DIR = 0x1000;
 
-const GICD_IIDR_VALUE = 0x0200143b; // ARM, GIC-400 r0p0-style identification
-const GICC_IIDR_VALUE = 0x0202143b;
 const PRIO_MASK = 0xf8; // 5 implemented priority bits
 const IDLE_PRIORITY = 0xff;
-
-/** ID registers 0xFD0-0xFFC (PIDR4-7, PIDR0-3, CIDR0-3) */
-const ID_REGS: Record<number, number> = {
-  0xfd0: 0x04, 0xfd4: 0x00, 0xfd8: 0x00, 0xfdc: 0x00,
-  0xfe0: 0x90, 0xfe4: 0xb4, 0xfe8: 0x2b, 0xfec: 0x00,
-  0xff0: 0x0d, 0xff4: 0xf0, 0xff8: 0x05, 0xffc: 0xb1,
-};
 
 export interface GicOptions {
   /** number of interrupt IDs (multiple of 32, 32..1020 rounded up to 1024); default 160 */
@@ -117,10 +112,13 @@ export class Gic400 {
   private readonly prio: Uint8Array;
   private readonly targets: Uint8Array;
   private readonly group: Uint8Array;
-  private distCtlr = 0;
-  private cpuCtlr = 0;
-  private pmr = 0;
-  private bpr = 2;
+  /** the register tables (regs.ts); plain registers (CTLRs, PMR, BPR, IIDRs) live in their stores */
+  readonly dmap: RegisterMap<Gic400>;
+  readonly cmap: RegisterMap<Gic400>;
+  private readonly sDistCtlr: number;
+  private readonly sCpuCtlr: number;
+  private readonly sPmr: number;
+  private readonly sBpr: number;
   /** acknowledged interrupts whose priority has not been dropped yet (ids, oldest first) */
   private readonly activeIds: number[] = [];
   private readonly activePrios: number[] = [];
@@ -145,17 +143,34 @@ export class Gic400 {
     this.targets = new Uint8Array(n);
     this.group = new Uint8Array(n);
     this.output = new IrqLine(`${this.name}.irq-out`, this.tracer);
+    const dn = `${this.name}.distributor`;
+    const cn = `${this.name}.cpu-interface`;
+    this.dmap = new RegisterMap<Gic400>(dn, distributorSpecs(n), this.tracer, { size: 0x1000, sizes: SIZE_4 });
+    this.cmap = new RegisterMap<Gic400>(cn, cpuInterfaceSpecs(), this.tracer, { size: 0x2000, sizes: SIZE_4 });
+    this.sDistCtlr = this.dmap.slot('GICD_CTLR');
+    this.sCpuCtlr = this.cmap.slot('GICC_CTLR');
+    this.sPmr = this.cmap.slot('GICC_PMR');
+    this.sBpr = this.cmap.slot('GICC_BPR');
+    const dmap = this.dmap;
     this.distributor = {
-      name: `${this.name}.distributor`,
+      name: dn,
       accessSizes: SIZE_1 | SIZE_4,
-      read: (off, size, attrs) => this.distRead(off, size, attrs),
-      write: (off, size, value, attrs) => this.distWrite(off, size, value, attrs),
+      read: (off, size, attrs) => {
+        // a byte access where no byte-accessible register decodes: SLVERR, as any register refusing bytes
+        if (size === 1 && dmap.decode(off) === null) return this.unmappedByte(dmap, off, null);
+        return dmap.read(this, off, size, attrs);
+      },
+      write: (off, size, value, attrs) => {
+        if (size === 1 && dmap.decode(off) === null) return this.unmappedByte(dmap, off, value);
+        return dmap.write(this, off, size, value, attrs);
+      },
     };
+    const cmap = this.cmap;
     this.cpuInterface = {
-      name: `${this.name}.cpu-interface`,
+      name: cn,
       accessSizes: SIZE_4,
-      read: (off, _size, _attrs) => this.cpuRead(off),
-      write: (off, _size, value, _attrs) => this.cpuWrite(off, value),
+      read: (off, size, attrs) => cmap.read(this, off, size, attrs),
+      write: (off, size, value, attrs) => cmap.write(this, off, size, value, attrs),
     };
     this.reset();
   }
@@ -170,10 +185,8 @@ export class Gic400 {
     this.group.fill(0);
     this.targets.fill(0);
     for (let i = 0; i < 16; i++) this.edge[i] = 1;
-    this.distCtlr = 0;
-    this.cpuCtlr = 0;
-    this.pmr = 0;
-    this.bpr = 2;
+    this.dmap.reset();
+    this.cmap.reset();
     this.activeIds.length = 0;
     this.activePrios.length = 0;
     this.update();
@@ -223,6 +236,24 @@ export class Gic400 {
   }
 
   // ---------------------------------------------------------------- core logic
+
+  private get distCtlr(): number {
+    return this.dmap.store[this.sDistCtlr]!;
+  }
+  private get cpuCtlr(): number {
+    return this.cmap.store[this.sCpuCtlr]!;
+  }
+  private get pmr(): number {
+    return this.cmap.store[this.sPmr]!;
+  }
+  private get bpr(): number {
+    return this.cmap.store[this.sBpr]!;
+  }
+
+  private unmappedByte(map: RegisterMap<Gic400>, off: number, value: number | null): number {
+    this.tracer?.guestError(map.device, value === null ? 'unmapped-read' : 'unmapped-write', off, null, value);
+    return BUS_SLAVE_ERROR;
+  }
 
   private groupPrio(p: number): number {
     // BPR = n: the group priority is bits [7:n+1]
@@ -306,78 +337,59 @@ export class Gic400 {
     this.update();
   }
 
-  private deactivate(value: number): void {
-    const id = value & 0x3ff;
-    if (id >= this.numIrqs) return;
-    this.active[id] = 0;
-    this.update();
-  }
+  // ---------------------------------------------------------------- register behaviour
+  // Called by the register tables (regs.ts); `i` is the register's index in its array.
 
-  // ---------------------------------------------------------------- distributor registers
-
-  private bitsRead(arr: Uint8Array, base: number, set?: (id: number) => boolean): number {
+  /** word `w` of a set/clear bit array (IHI 0048B 4.3.4-4.3.10); pending includes asserted level inputs */
+  bitsRead(which: GicBits, w: number): number {
+    const arr = which === GicBits.Group ? this.group : which === GicBits.Enable ? this.enabled : which === GicBits.Active ? this.active : null;
     let v = 0;
-    const n = this.numIrqs;
-    for (let b = 0; b < 32; b++) {
+    const base = w * 32;
+    const end = Math.min(32, this.numIrqs - base);
+    for (let b = 0; b < end; b++) {
       const id = base + b;
-      if (id >= n) break;
-      if (set ? set(id) : arr[id] === 1) v |= 1 << b;
+      if (arr !== null ? arr[id] === 1 : this.isPending(id)) v |= 1 << b;
     }
     return v >>> 0;
   }
 
-  private distRead(off: number, size: number, _attrs: Attrs): number {
-    if (size === 1) {
-      if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) return this.prioByte(off - GICD_IPRIORITYR);
-      if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) return this.targetByte(off - GICD_ITARGETSR);
-      if (off >= 0xf10 && off < 0xf30) return 0;
-      return BUS_SLAVE_ERROR;
+  /** IGROUPR stores every bit; the set/clear registers act on the bits written as 1 */
+  bitsWrite(which: GicBits, w: number, value: number, set: boolean): void {
+    const base = w * 32;
+    const end = Math.min(32, this.numIrqs - base);
+    for (let b = 0; b < end; b++) {
+      const id = base + b;
+      const bit = (value >>> b) & 1;
+      if (which === GicBits.Group) this.group[id] = bit;
+      else if (bit === 0) continue;
+      else if (which === GicBits.Enable) this.enabled[id] = set ? 1 : 0;
+      else if (which === GicBits.Active) this.active[id] = set ? 1 : 0;
+      else if (id >= 16) this.latch[id] = set ? 1 : 0; // SGI pending bits: WI (IHI 0048B 4.3.7/4.3.8)
     }
-    if ((off & 3) !== 0) return BUS_SLAVE_ERROR;
-    if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) {
-      const b = off - GICD_IPRIORITYR;
-      return (this.prioByte(b) | (this.prioByte(b + 1) << 8) | (this.prioByte(b + 2) << 16) | (this.prioByte(b + 3) << 24)) >>> 0;
+    this.update();
+  }
+
+  /** `size` bytes of IPRIORITYR (targets false) or ITARGETSR (targets true) from byte `b` */
+  bytesRead(targets: boolean, b: number, size: number): number {
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= (targets ? this.targetByte(b + k) : this.prioByte(b + k)) << (8 * k);
+    return v >>> 0;
+  }
+
+  bytesWrite(targets: boolean, b: number, size: number, value: number): void {
+    if (targets && b < 32) {
+      // ITARGETSR0-7 (SGIs, PPIs) are read-only (IHI 0048B 4.3.12)
+      this.reportRo(this.dmap, GICD_ITARGETSR + b, value);
+      return;
     }
-    if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
-      const b = off - GICD_ITARGETSR;
-      return (this.targetByte(b) | (this.targetByte(b + 1) << 8) | (this.targetByte(b + 2) << 16) | (this.targetByte(b + 3) << 24)) >>> 0;
+    for (let k = 0; k < size; k++) {
+      const id = b + k;
+      const x = (value >>> (8 * k)) & 0xff;
+      if (targets) {
+        if (id >= 32 && id < this.numIrqs) this.targets[id] = x & 0x01;
+      } else if (id < this.numIrqs) this.prio[id] = x & PRIO_MASK;
     }
-    if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-      const base = ((off - GICD_ICFGR) >> 2) * 16;
-      let v = 0;
-      for (let i = 0; i < 16; i++) {
-        const id = base + i;
-        if (id < this.numIrqs && this.edge[id] === 1) v |= 2 << (2 * i);
-      }
-      return v >>> 0;
-    }
-    const word = (off & 0x7f) >> 2;
-    const base = word * 32;
-    switch (off & ~0x7f) {
-      case GICD_IGROUPR:
-        return this.bitsRead(this.group, base);
-      case GICD_ISENABLER:
-      case GICD_ICENABLER:
-        return this.bitsRead(this.enabled, base);
-      case GICD_ISPENDR:
-      case GICD_ICPENDR:
-        return this.bitsRead(this.latch, base, (id) => this.isPending(id));
-      case GICD_ISACTIVER:
-      case GICD_ICACTIVER:
-        return this.bitsRead(this.active, base);
-      default:
-        break;
-    }
-    switch (off) {
-      case GICD_CTLR:
-        return this.distCtlr;
-      case GICD_TYPER:
-        return this.itLinesNumber & 0x1f; // CPUNumber 0 (one CPU), SecurityExtn 0
-      case GICD_IIDR:
-        return GICD_IIDR_VALUE;
-      default:
-        return ID_REGS[off] ?? 0;
-    }
+    this.update();
   }
 
   private prioByte(id: number): number {
@@ -389,138 +401,78 @@ export class Gic400 {
     return id < 32 ? 0x01 : this.targets[id]!;
   }
 
-  private distWrite(off: number, size: number, value: number, _attrs: Attrs): number {
-    if (size === 1) {
-      if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) this.setPrio(off - GICD_IPRIORITYR, value & 0xff);
-      else if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) this.setTarget(off - GICD_ITARGETSR, value & 0xff);
-      else if (off >= 0xf10 && off < 0xf30) return BUS_OK;
-      else return BUS_SLAVE_ERROR;
-      this.update();
-      return BUS_OK;
+  /** GICD_ICFGR<w>: bit 1 of each 2-bit field is the edge bit (IHI 0048B 4.3.13) */
+  cfgRead(w: number): number {
+    let v = 0;
+    const base = w * 16;
+    for (let i = 0; i < 16; i++) {
+      const id = base + i;
+      if (id < this.numIrqs && this.edge[id] === 1) v |= 2 << (2 * i);
     }
-    if ((off & 3) !== 0) return BUS_SLAVE_ERROR;
-    if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) {
-      const b = off - GICD_IPRIORITYR;
-      for (let i = 0; i < 4; i++) this.setPrio(b + i, (value >>> (8 * i)) & 0xff);
-      this.update();
-      return BUS_OK;
+    return v >>> 0;
+  }
+
+  cfgWrite(w: number, value: number): void {
+    if (w === 0) {
+      this.reportRo(this.dmap, GICD_ICFGR, value); // SGIs: always edge, ICFGR0 read-only
+      return;
     }
-    if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
-      const b = off - GICD_ITARGETSR;
-      for (let i = 0; i < 4; i++) this.setTarget(b + i, (value >>> (8 * i)) & 0xff);
-      this.update();
-      return BUS_OK;
-    }
-    if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-      const base = ((off - GICD_ICFGR) >> 2) * 16;
-      if (base < 16) return BUS_OK; // SGIs: always edge
-      for (let i = 0; i < 16; i++) {
-        const id = base + i;
-        if (id < this.numIrqs) this.edge[id] = (value >>> (2 * i + 1)) & 1;
-      }
-      this.update();
-      return BUS_OK;
-    }
-    const word = (off & 0x7f) >> 2;
-    const base = word * 32;
-    const n = this.numIrqs;
-    const region = off & ~0x7f;
-    if (region >= GICD_IGROUPR && region <= GICD_ICACTIVER) {
-      for (let b = 0; b < 32; b++) {
-        const id = base + b;
-        if (id >= n) break;
-        const bit = (value >>> b) & 1;
-        if (region === GICD_IGROUPR) {
-          this.group[id] = bit;
-          continue;
-        }
-        if (bit === 0) continue;
-        switch (region) {
-          case GICD_ISENABLER: this.enabled[id] = 1; break;
-          case GICD_ICENABLER: this.enabled[id] = 0; break;
-          case GICD_ISPENDR: if (id >= 16) this.latch[id] = 1; break;
-          case GICD_ICPENDR: if (id >= 16) this.latch[id] = 0; break;
-          case GICD_ISACTIVER: this.active[id] = 1; break;
-          case GICD_ICACTIVER: this.active[id] = 0; break;
-          default: break;
-        }
-      }
-      this.update();
-      return BUS_OK;
-    }
-    switch (off) {
-      case GICD_CTLR:
-        this.distCtlr = value & 1;
-        break;
-      case GICD_SGIR: {
-        const filter = (value >>> 24) & 3;
-        const list = (value >>> 16) & 0xff;
-        const sgi = value & 0xf;
-        // 0: CPUs in the list; 1: all but the requester (none here); 2: the requester
-        if ((filter === 0 && (list & 1) !== 0) || filter === 2) this.latch[sgi] = 1;
-        break;
-      }
-      default:
-        return BUS_OK; // RO / reserved: WI
+    const base = w * 16;
+    for (let i = 0; i < 16; i++) {
+      const id = base + i;
+      if (id < this.numIrqs) this.edge[id] = (value >>> (2 * i + 1)) & 1;
     }
     this.update();
-    return BUS_OK;
   }
 
-  private setPrio(id: number, v: number): void {
-    if (id < this.numIrqs) this.prio[id] = v & PRIO_MASK;
-  }
-
-  private setTarget(id: number, v: number): void {
-    if (id >= 32 && id < this.numIrqs) this.targets[id] = v & 0x01;
-  }
-
-  // ---------------------------------------------------------------- CPU interface registers
-
-  private cpuRead(off: number): number {
-    if ((off & 3) !== 0) return BUS_SLAVE_ERROR;
-    switch (off) {
-      case GICC_CTLR: return this.cpuCtlr;
-      case GICC_PMR: return this.pmr;
-      case GICC_BPR: return this.bpr;
-      case GICC_IAR: return this.acknowledge();
-      case GICC_RPR: return this.runningPriority;
-      case GICC_HPPIR: {
-        // the highest-priority pending interrupt for this CPU, whether or not it beats
-        // PMR and the running priority (1023 when there is none or the distributor is off)
-        const id = (this.distCtlr & 1) !== 0 ? this.highestPending() : -1;
-        return id < 0 ? GIC_SPURIOUS : id;
-      }
-      case 0x020: // AIAR (group 1 alias: no group 1 here)
-      case 0x028: // AHPPIR
-        return GIC_SPURIOUS;
-      case GICC_IIDR: return GICC_IIDR_VALUE;
-      default: return 0; // EOIR/DIR (WO), APRs, reserved: RAZ
-    }
-  }
-
-  private cpuWrite(off: number, value: number): number {
-    if ((off & 3) !== 0) return BUS_SLAVE_ERROR;
-    switch (off) {
-      case GICC_CTLR:
-        this.cpuCtlr = value & ((1 << 9) | 1);
-        break;
-      case GICC_PMR:
-        this.pmr = value & PRIO_MASK;
-        break;
-      case GICC_BPR:
-        this.bpr = Math.max(2, value & 7);
-        break;
-      case GICC_EOIR:
-        this.endOfInterrupt(value);
-        return BUS_OK;
-      case GICC_DIR:
-        if ((this.cpuCtlr & (1 << 9)) !== 0) this.deactivate(value);
-        return BUS_OK;
-      default:
-        return BUS_OK;
-    }
+  /** GICD_SGIR (IHI 0048B 4.3.15): filter 0 = the CPUs in the list, 1 = all but the requester (none here), 2 = the requester */
+  sgir(value: number): void {
+    const filter = (value >>> 24) & 3;
+    const list = (value >>> 16) & 0xff;
+    if ((filter === 0 && (list & 1) !== 0) || filter === 2) this.latch[value & 0xf] = 1;
     this.update();
-    return BUS_OK;
+  }
+
+  setDistCtlr(v: number): void {
+    this.dmap.store[this.sDistCtlr] = v & 1;
+    this.update();
+  }
+
+  setCpuCtlr(v: number): void {
+    this.cmap.store[this.sCpuCtlr] = v & ((1 << 9) | 1);
+    this.update();
+  }
+
+  setPmr(v: number): void {
+    this.cmap.store[this.sPmr] = v & PRIO_MASK;
+    this.update();
+  }
+
+  setBpr(v: number): void {
+    this.cmap.store[this.sBpr] = Math.max(2, v & 7);
+    this.update();
+  }
+
+  /**
+   * GICC_HPPIR: the highest-priority pending interrupt for this CPU, whether or not it beats
+   * PMR and the running priority (1023 when there is none or the distributor is off)
+   */
+  hppir(): number {
+    const id = (this.distCtlr & 1) !== 0 ? this.highestPending() : -1;
+    return id < 0 ? GIC_SPURIOUS : id;
+  }
+
+  /** GICC_DIR: deactivates only in EOImode 1 (IHI 0048B 4.4.15) */
+  deactivateReg(value: number): void {
+    if ((this.cpuCtlr & (1 << 9)) === 0) return;
+    const id = value & 0x3ff;
+    if (id >= this.numIrqs) return;
+    this.active[id] = 0;
+    this.update();
+  }
+
+  /** a write to a read-only part of a register the table declares RW: WI, reported */
+  private reportRo(map: RegisterMap<Gic400>, off: number, value: number): void {
+    this.tracer?.guestError(map.device, 'read-only-write', off, map.nameAt(off), value >>> 0);
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import { runCli } from './main.js';
 import { memoryIo } from './testing/memory-io.js';
 
@@ -30,6 +31,8 @@ describe('CLI basics', () => {
     [['run', 'pl330-vfio-test', '--size', '100']],
     [['run', 'pl330-vfio-test', '--channel', '9']],
     [['run', 'pl330-vfio-test', '--trace-format', 'jsonl']],
+    [['run', 'pl330-vfio-test', '--no-accel=1']],
+    [['run', 'pl330-vfio-test', '--accel']],
     [['matrix', 'extra']],
     [['trace']],
     [['trace', 'summarize']],
@@ -112,6 +115,22 @@ describe('vfio-arm-emu run', () => {
     expect(s2.x.o).toMatch(/\(jsonl\)/);
     const bad = await run(['trace', 'summarize', 'missing.json'], y);
     expect(bad.code).toBe(2);
+  });
+
+  it('--no-accel builds the machine without accelerators, with the same results', async () => {
+    const on = await run(['run', 'pl330-vfio-test', '--json', '--size', '64K']);
+    const off = await run(['run', 'pl330-vfio-test', '--json', '--size', '64K', '--no-accel']);
+    expect(off.code).toBe(0);
+    const a = JSON.parse(on.x.o) as Record<string, unknown>;
+    const b = JSON.parse(off.x.o) as Record<string, unknown>;
+    expect(b['accel']).toBe(false);
+    expect(a['accel']).toBe(ACCEL_DEFAULT);
+    for (const k of ['virtualTimeNs', 'traceSha256', 'dmaBytes', 'interrupts', 'output', 'guestErrors']) expect(b[k]).toEqual(a[k]);
+    const q = await run(['run', 'pl330-vfio-test', '--no-accel']);
+    expect(q.x.o).toMatch(/guest errors: 0 {3}accelerators: off/);
+    const m = await run(['matrix', '--json', '--no-accel']);
+    expect(m.code).toBe(0);
+    expect((JSON.parse(m.x.o) as { matchesExpected: boolean }).matchesExpected).toBe(true);
   });
 
   it('exits 1 when the outcome is not the expected one (a shared group leaves the group not viable)', async () => {

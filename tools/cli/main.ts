@@ -41,6 +41,7 @@ const RUN_OPTS: Record<string, OptSpec> = {
   json: { type: 'bool', help: 'print one JSON object instead of text' },
   junit: { type: 'string', metavar: 'FILE', help: 'write a JUnit XML report' },
   quiet: { type: 'bool', help: 'print only the summary line' },
+  'no-accel': { type: 'bool', help: 'turn every device accelerator off: the reference models alone (same results, slower; docs/ARCHITECTURE.md)' },
   cpu: { type: 'string', choices: ['stub', 'unicorn'], help: 'CPU backend: stub (TypeScript guest programs, default) or unicorn (ARM machine code)' },
   elf: { type: 'string', metavar: 'FILE', help: 'with --cpu unicorn: run this static ARM ELF as a process (no scenario name)' },
   args: { type: 'string', multi: true, metavar: 'ARG', help: 'with --elf: an argument for the program (repeat for more)' },
@@ -56,7 +57,8 @@ usage:
                                           run a static ARM Linux binary against the board and kernel model
   vfio-arm-emu run pl330-vfio-test --cpu unicorn   the C port of the scenario on the Unicorn backend
   vfio-arm-emu list                       list scenarios
-  vfio-arm-emu matrix [--json] [--seed N] the patch-level matrix (every prefix of the series)
+  vfio-arm-emu matrix [--json] [--seed N] [--no-accel]
+                                          the patch-level matrix (every prefix of the series)
   vfio-arm-emu trace summarize <file>     summarise a trace written by run --trace
   vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time S] [--json] [--out DIR] [--replay FILE]
                     [--jobs N] [--shard i/n]  property-based fuzzing of the VFIO ioctls (docs/FUZZING.md)
@@ -156,7 +158,7 @@ function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> 
 }
 
 /** a scenario's options from the parsed CLI options (validated) */
-function scenarioOptions(opts: Record<string, unknown>): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number } {
+function scenarioOptions(opts: Record<string, unknown>): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number; accel?: boolean } {
   const profile = (opts['profile'] as string | undefined) ?? 'rfc-v4';
   parseProfile(profile); // ProfileError -> usage error, exit 2
   const size = opts['size'] as number | undefined;
@@ -175,6 +177,8 @@ function scenarioOptions(opts: Record<string, unknown>): { profile: string; boar
     size,
     transfers: opts['transfers'] as number | undefined,
     channel,
+    // --no-accel: machine option accel false; without it the default (on unless VFIO_ARM_EMU_ACCEL=0)
+    ...(opts['no-accel'] === true ? { accel: false } : {}),
   };
 }
 
@@ -213,9 +217,9 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
 }
 
 function cmdMatrix(argv: readonly string[], io: CliIo): number {
-  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0, max: 0xffff_ffff } });
+  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0, max: 0xffff_ffff }, 'no-accel': { type: 'bool' } });
   if (positionals.length) throw new UsageError(`matrix: unexpected argument '${positionals[0]}'`);
-  const rows = computeMatrix((opts['seed'] as number | undefined) ?? 1);
+  const rows = computeMatrix((opts['seed'] as number | undefined) ?? 1, opts['no-accel'] === true ? false : undefined);
   if (opts['json']) io.out(JSON.stringify({ rows, matchesExpected: rows.every((r) => r.matches) }, null, 2) + '\n');
   else io.out(formatMatrix(rows) + `\n\n${rows.every((r) => r.matches) ? 'every row matches the expected matrix' : 'MISMATCH with the expected matrix'}\n`);
   return rows.every((r) => r.matches) ? 0 : 1;
@@ -257,8 +261,8 @@ function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io:
   let r: UnicornRunResult & { passed?: boolean };
   try {
     r = elf !== undefined
-      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined })
-      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined });
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel })
+      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel });
   } catch (e) {
     if (e instanceof UnicornUnavailableError || isBoardError(e)) throw new InputError(e.message);
     if (e instanceof ElfError) throw new InputError(`${elf ?? 'pl330-vfio-test'}: ${e.message}`);

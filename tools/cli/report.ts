@@ -1,6 +1,7 @@
 /** Human, JSON and JUnit renderings of scenario results, and trace summaries. */
 import { formatNs } from '../../emulator/time.js';
-import { parseJsonLines, type TraceEvent } from '../../emulator/trace.js';
+import { fromPerfettoTrace, parseJsonLines, type TraceEvent } from '../../emulator/trace.js';
+import { traceEventDecl, traceExtent } from '../../emulator/trace-events.js';
 import type { ScenarioResult } from '../scenarios/registry.js';
 import { OUTCOME_TEXT, type Outcome } from '../scenarios/expected.js';
 
@@ -14,12 +15,19 @@ export function summaryLines(r: ScenarioResult): string[] {
     `result: ${r.passed ? 'PASS' : 'FAIL'}: ${outcomeText(r.outcome)}${r.passed ? '' : ` (expected: ${outcomeText(r.expected)})`}`,
     `virtual time: ${formatNs(r.virtualTimeNs)}   DMA bytes: ${r.dmaBytes}   interrupts: ${r.interrupts} (host IRQ takes: ${r.irqTakes})   faults: ${r.faults.length}`,
     ...r.faults.map((f) => `  fault: [${formatNs(f.t)}] ${f.source} ${f.kind}: ${f.detail}`),
+    `guest errors: ${guestErrorText(r)}   accelerators: ${r.accel ? 'on' : 'off'}`,
     `trace sha256: ${r.traceSha256}`,
   ];
 }
 
+/** "0", or "2 (2c0a0000.dma: 1, 2b400000.iommu: 1)" */
+export function guestErrorText(r: Pick<ScenarioResult, 'guestErrors' | 'guestErrorsByDevice'>): string {
+  const by = Object.entries(r.guestErrorsByDevice);
+  return by.length ? `${r.guestErrors} (${by.map(([d, n]) => `${d}: ${n}`).join(', ')})` : String(r.guestErrors);
+}
+
 export function oneLine(r: ScenarioResult): string {
-  return `${r.passed ? 'PASS' : 'FAIL'} ${r.scenario} ${r.profile} outcome=${r.outcome} expected=${r.expected} vt=${r.virtualTimeNs}ns irq=${r.interrupts} dma=${r.dmaBytes} faults=${r.faults.length} sha256=${r.traceSha256}`;
+  return `${r.passed ? 'PASS' : 'FAIL'} ${r.scenario} ${r.profile} outcome=${r.outcome} expected=${r.expected} vt=${r.virtualTimeNs}ns irq=${r.interrupts} dma=${r.dmaBytes} faults=${r.faults.length} guest-errors=${r.guestErrors} sha256=${r.traceSha256}`;
 }
 
 export function toJson(r: ScenarioResult): Record<string, unknown> {
@@ -38,6 +46,9 @@ export function toJson(r: ScenarioResult): Record<string, unknown> {
     interrupts: r.interrupts,
     irqTakes: r.irqTakes,
     faults: r.faults,
+    guestErrors: r.guestErrors,
+    guestErrorsByDevice: r.guestErrorsByDevice,
+    accel: r.accel,
     exitStatus: r.exitStatus,
     kernelLog: r.kernelLog,
     output: r.output,
@@ -71,70 +82,88 @@ ${cases.join('\n')}
 export function readTraceFile(text: string): { format: 'jsonl' | 'perfetto'; events: TraceEvent[] } {
   const t = text.trimStart();
   if (t.startsWith('{') && t.includes('"traceEvents"')) {
-    let o: { traceEvents?: Array<{ name: string; ph: string; ts: number; dur?: number; tid: number; args?: Record<string, unknown> }> };
+    let o: unknown;
     try {
-      o = JSON.parse(t) as typeof o;
+      o = JSON.parse(t);
     } catch (e) {
       throw new Error(`not a trace file: ${(e as Error).message}`);
     }
-    const list: unknown = o?.traceEvents;
-    if (!Array.isArray(list)) throw new Error('not a trace file: "traceEvents" is not an array');
-    list.forEach((e: unknown, i) => {
-      const x = e as { ph?: unknown; ts?: unknown; name?: unknown } | null;
-      if (typeof x !== 'object' || x === null || typeof x.ph !== 'string' || typeof x.name !== 'string' || (x.ph !== 'M' && typeof x.ts !== 'number')) {
-        throw new Error(`not a trace file: traceEvents[${i}] is not a trace event (needs ph, name, ts)`);
-      }
-    });
-    const names = new Map<number, string>();
-    for (const e of o.traceEvents ?? []) if (e.ph === 'M' && e.name === 'thread_name') names.set(e.tid, String(e.args?.['name']));
-    const events: TraceEvent[] = [];
-    for (const e of o.traceEvents ?? []) {
-      if (e.ph === 'M') continue;
-      const tns = Math.round(e.ts * 1000);
-      if (e.ph === 'C') {
-        events.push({ t: tns, src: 'irq', kind: 'irq-line', f: { line: e.name.replace(/^irq /, ''), level: Number(e.args?.['level'] ?? 0) } });
-      } else if (e.ph === 'X') {
-        const dur = Math.round((e.dur ?? 0) * 1000);
-        events.push({ t: tns + dur, src: names.get(e.tid) ?? String(e.tid), kind: e.name, dur, f: (e.args ?? {}) as TraceEvent['f'] });
-      } else {
-        events.push({ t: tns, src: names.get(e.tid) ?? String(e.tid), kind: e.name, f: (e.args ?? {}) as TraceEvent['f'] });
-      }
-    }
-    return { format: 'perfetto', events };
+    return { format: 'perfetto', events: fromPerfettoTrace(o) };
   }
   return { format: 'jsonl', events: parseJsonLines(text) };
 }
 
+/**
+ * A trace's summary, organised by the trace catalogue (emulator/trace-events.ts): events per
+ * source and per kind (span kinds with their total and longest duration), IRQ line rising
+ * edges (the counter kind), DMA transfers, guest errors per device, every occurrence of a
+ * `notable` kind (faults, storms, guest errors; the first 20), and the kinds the catalogue
+ * does not know (a trace from another version).
+ */
 export function summarizeTrace(events: readonly TraceEvent[]): string[] {
   if (events.length === 0) return ['empty trace'];
-  const first = events[0]!.t;
-  const last = events.reduce((m, e) => Math.max(m, e.t), first);
-  const byKind = new Map<string, number>();
+  let first = Infinity;
+  let last = -Infinity;
+  const byKind = new Map<string, { n: number; dur: number; max: number }>();
   const bySrc = new Map<string, number>();
   const irqRises = new Map<string, number>();
+  const guestErrors = new Map<string, number>();
+  const unknown = new Set<string>();
   let dma = 0;
   let xfers = 0;
   const notable: string[] = [];
+  let notableCount = 0;
   for (const e of events) {
-    byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+    const x = traceExtent(e);
+    first = Math.min(first, x.start);
+    last = Math.max(last, x.end);
+    const k = byKind.get(e.kind) ?? { n: 0, dur: 0, max: 0 };
+    k.n++;
+    if (e.dur !== undefined) {
+      k.dur += e.dur;
+      k.max = Math.max(k.max, e.dur);
+    }
+    byKind.set(e.kind, k);
     bySrc.set(e.src, (bySrc.get(e.src) ?? 0) + 1);
-    if (e.kind === 'irq-line' && e.f['level'] === 1) irqRises.set(String(e.f['line']), (irqRises.get(String(e.f['line'])) ?? 0) + 1);
+    const d = traceEventDecl(e.kind);
+    if (d === undefined) unknown.add(e.kind);
+    else if (d.counter !== undefined && e.f[d.counter.value] === 1) {
+      const line = String(e.f[d.counter.track]);
+      irqRises.set(line, (irqRises.get(line) ?? 0) + 1);
+    }
     if (e.kind === 'pl330-xfer') {
       xfers++;
       dma += Number(e.f['stored'] ?? 0);
     }
-    if (/fault|storm|oops/i.test(e.kind) && notable.length < 20) notable.push(`  [${formatNs(e.t)}] ${e.src} ${e.kind} ${JSON.stringify(e.f)}`);
+    if (e.kind === 'guest-error') guestErrors.set(e.src, (guestErrors.get(e.src) ?? 0) + 1);
+    if (d?.notable) {
+      notableCount++;
+      if (notable.length < 20) notable.push(`  [${formatNs(e.t)}] ${e.src} ${e.kind} ${JSON.stringify(e.f)}`);
+    }
   }
-  const sorted = (m: Map<string, number>): string[] => [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `  ${k.padEnd(28)} ${v}`);
+  const sorted = (m: Map<string, number>): string[] => [...m.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).map(([k, v]) => `  ${k.padEnd(28)} ${v}`);
+  const kinds = [...byKind.entries()].sort((a, b) => b[1].n - a[1].n || cmp(a[0], b[0])).map(([kind, k]) => {
+    const shape = traceEventDecl(kind)?.shape ?? 'not in the catalogue';
+    const spans = k.dur > 0 || shape.startsWith('span') ? `   total ${formatNs(k.dur)}, longest ${formatNs(k.max)}` : '';
+    return `  ${kind.padEnd(28)} ${String(k.n).padEnd(8)} ${shape}${spans}`;
+  });
+  const guestTotal = [...guestErrors.values()].reduce((a, b) => a + b, 0);
   return [
     `events: ${events.length}   span: ${formatNs(first)} .. ${formatNs(last)}`,
     `DMA transfers: ${xfers}   bytes stored: ${dma}`,
+    `guest errors: ${guestTotal}${guestTotal ? ` (${[...guestErrors.entries()].map(([s, n]) => `${s}: ${n}`).join(', ')})` : ''}`,
     'IRQ line rising edges:',
     ...(irqRises.size ? sorted(irqRises) : ['  none']),
     'events by source:',
     ...sorted(bySrc),
     'events by kind:',
-    ...sorted(byKind),
-    ...(notable.length ? ['faults and storms:', ...notable] : []),
+    ...kinds,
+    ...(notable.length ? [`faults, storms and guest errors${notableCount > notable.length ? ` (first ${notable.length} of ${notableCount})` : ''}:`, ...notable] : []),
+    ...(unknown.size ? [`kinds not in the trace catalogue (docs/TRACE.md): ${[...unknown].sort(cmp).join(', ')}`] : []),
   ];
+}
+
+/** code-point order: the same on every host locale */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

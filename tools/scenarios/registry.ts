@@ -11,6 +11,8 @@ export interface ScenarioOptions {
   transfers?: number;
   channel?: number;
   trace?: { enabled: boolean; keep: boolean };
+  /** accelerator layers on/off (emulator/accel.ts); undefined: the default (VFIO_ARM_EMU_ACCEL) */
+  accel?: boolean;
 }
 
 export interface ScenarioFault {
@@ -39,6 +41,12 @@ export interface ScenarioResult {
   /** host IRQ takes of the device's lines (/proc/interrupts counts; lazy disable counts twice) */
   irqTakes: number;
   faults: ScenarioFault[];
+  /** whether the device accelerators were allowed (machine option `accel`) */
+  accel: boolean;
+  /** guest errors reported by register maps (emulator/regmap.ts), counted with tracing on or off */
+  guestErrors: number;
+  /** the same per reporting device, in order of first occurrence */
+  guestErrorsByDevice: Record<string, number>;
   kernelLog: string[];
   output: string[];
   exitStatus: number | null;

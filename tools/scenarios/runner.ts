@@ -1,8 +1,8 @@
 /**
  * Runs guest programs on a booted System and turns what happened into a ScenarioResult:
  * the program's own output lines, the outcome (from the steps it reached, the machine's
- * stop reason, the process's exit), virtual time, DMA bytes, interrupts, faults, the
- * kernel log and the trace digest.
+ * stop reason, the process's exit), virtual time, DMA bytes, interrupts, faults, guest
+ * errors (register-map reports), the kernel log and the trace digest.
  */
 import type { StubThread } from '../../emulator/cpu/stub.js';
 import type { RunResult } from '../../emulator/scheduler.js';
@@ -24,6 +24,7 @@ export function bootSystem(o: ScenarioOptions, board?: string): System {
     board: board ?? o.board,
     seed: o.seed,
     trace: { enabled: true, keep: true },
+    accel: o.accel,
   };
   return new System(so);
 }
@@ -136,6 +137,9 @@ export function finishResult(
     interrupts: interruptsOf(sys, base.device ?? '2c0a0000.dma'),
     irqTakes: irqTakesOf(sys, base.device ?? '2c0a0000.dma'),
     faults,
+    accel: sys.machine.accel,
+    guestErrors: tr.guestErrors,
+    guestErrorsByDevice: Object.fromEntries(tr.guestErrorsBySrc),
     kernelLog: sys.kernel.log.records.map(formatRecord),
     ...(keep ? { traceJsonLines: () => tr.toJsonLines(), tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }) } : {}),
   };

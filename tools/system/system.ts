@@ -35,6 +35,8 @@ export interface SystemOptions {
   boardSource?: { text: string; file: string };
   seed?: number;
   trace?: MachineOptions['trace'];
+  /** accelerator layers (emulator/accel.ts); default ACCEL_DEFAULT. CLI `--no-accel` */
+  accel?: boolean;
 }
 
 export class System {
@@ -51,7 +53,7 @@ export class System {
   constructor(opts: SystemOptions = {}) {
     this.profile = typeof opts.profile === 'object' ? opts.profile : parseProfile(opts.profile ?? 'rfc-v4');
     const src = opts.boardSource ?? loadBoardSource(opts.board ?? DEFAULT_BOARD);
-    this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace });
+    this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace, accel: opts.accel });
     const m = this.machine;
     const gic = findGic(m.tree.root);
     if (!gic) throw new BoardError(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);

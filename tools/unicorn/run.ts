@@ -37,6 +37,8 @@ export interface UnicornRunOptions {
   bind?: string | null;
   /** trace events kept in memory (default false: digest only) */
   keepTrace?: boolean;
+  /** accelerator layers (emulator/accel.ts); default ACCEL_DEFAULT */
+  accel?: boolean;
   /** virtual-time limit (default 10 s) */
   maxNs?: number;
   /** instructions per quantum */
@@ -91,7 +93,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const seed = opts.seed ?? 1;
   const profile = opts.profile ?? 'rfc-v4';
   const board = opts.board ?? 'vexpress-vfio';
-  const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false } });
+  const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false }, accel: opts.accel });
   const m = system.machine;
   const bind = opts.bind === null ? null : adminBind(system, opts.bind ?? DEFAULT_DEVICE);
   const args = opts.argsFromBind ? opts.argsFromBind(bind) : [...(opts.args ?? [])];
@@ -213,6 +215,7 @@ export interface Pl330UnicornOptions {
   elf?: string;
   keepTrace?: boolean;
   json?: boolean;
+  accel?: boolean;
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
@@ -226,6 +229,7 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     board: opts.board,
     seed: opts.seed,
     keepTrace: opts.keepTrace,
+    accel: opts.accel,
     bind: device,
     argsFromBind: (b) => [b?.groupPath ?? NO_GROUP_PATH, device],
   });
