@@ -111,7 +111,7 @@ function program(s: Spec): number[] {
   return a.bytes;
 }
 
-function run(s: Spec, fastPath: boolean) {
+function run(s: Spec, fastPath: boolean, smmuAccel = fastPath) {
   const sched = new Scheduler();
   const tracer = new Tracer(() => sched.now, s.trace);
   const bus = new PhysicalBus();
@@ -148,7 +148,7 @@ function run(s: Spec, fastPath: boolean) {
   const smmu = new Smmu(bus, {
     regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40,
     globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq], tlbEntries: s.tlbEntries, hitNs: s.hitNs, walkNsPerLevel: s.walkNs,
-    now: () => sched.now, tracer,
+    now: () => sched.now, tracer, accel: smmuAccel,
   });
   smmu.write(SR.GR0_SMR, 4, (SR.SMR_VALID | 1) >>> 0, CPU);
   smmu.write(SR.GR0_S2CR, 4, 0, CPU);
