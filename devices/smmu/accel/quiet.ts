@@ -12,8 +12,6 @@ import type { Smmu } from '../smmu.js';
 import { K_BYPASS, K_TRANSLATED } from '../types.js';
 import type { DescriptorReader } from '../walk.js';
 
-export type TranslateFn = (this: Smmu, va: number, attrs: Attrs, out: TranslationResult) => void;
-
 export class QuietPath {
   // quietLookup() remembers a successful walk so that the translate() of the same access
   // that immediately follows it (bulk DMA) does not read the tables twice. One-shot:
@@ -50,7 +48,7 @@ export class QuietPath {
   private avoidHit = false;
   private readonly avoidReader: DescriptorReader;
 
-  constructor(private readonly s: Smmu, private readonly ref: TranslateFn) {
+  constructor(private readonly s: Smmu) {
     const bus = s.busReader;
     this.avoidReader = {
       read64: (pa, level, out) => {
@@ -60,31 +58,31 @@ export class QuietPath {
     };
   }
 
-  /** Smmu.translate with the replay of the walk the last quietLookup() made for this access. */
-  translate(va: number, attrs: Attrs, out: TranslationResult): void {
+  /**
+   * The translate() of the access the last quietLookup() walked for (same address and
+   * attributes, no register write since, tracing off): replay that walk (the same
+   * statistics, the same TLB insertion, the same result) and return true. Otherwise
+   * return false (the reference translate() follows). Either way the memo is used up.
+   */
+  replay(va: number, attrs: Attrs, out: TranslationResult): boolean {
     const s = this.s;
-    if (this.qValid) {
-      this.qValid = false;
-      const tr = s.tracer;
-      if (this.qVa === va && this.qAttrs === attrs && this.qEpoch === s.epoch && (tr === null || !tr.enabled)) {
-        // replay: the same statistics, the same TLB insertion, the same result
-        const st = s.stats;
-        st.translations++;
-        st.misses++;
-        st.walks++;
-        st.descriptorFetches += this.qFetches;
-        const w = s.tlb.insert(this.qCb, this.qAsid, va, this.qwVa, this.qwSize, this.qwPa, this.qwPerms, this.qwLevel);
-        // the new entry is the only match for its page (the walk happened because nothing
-        // matched): later hit lookups in this page find it
-        this.hRemember((attrs & ATTR_WRITE) !== 0 ? 1 : 0, Math.floor(va / 4096), attrs, w);
-        out.status = BUS_OK;
-        out.pa = this.qPa;
-        out.extent = this.qExtent;
-        out.costNs = this.qCost;
-        return;
-      }
-    }
-    this.ref.call(s, va, attrs, out);
+    this.qValid = false;
+    const tr = s.tracer;
+    if (this.qVa !== va || this.qAttrs !== attrs || this.qEpoch !== s.epoch || (tr !== null && tr.enabled)) return false;
+    const st = s.stats;
+    st.translations++;
+    st.misses++;
+    st.walks++;
+    st.descriptorFetches += this.qFetches;
+    const w = s.tlb.insert(this.qCb, this.qAsid, va, this.qwVa, this.qwSize, this.qwPa, this.qwPerms, this.qwLevel);
+    // the new entry is the only match for its page (the walk happened because nothing
+    // matched): later hit lookups in this page find it
+    this.hRemember((attrs & ATTR_WRITE) !== 0 ? 1 : 0, Math.floor(va / 4096), attrs, w);
+    out.status = BUS_OK;
+    out.pa = this.qPa;
+    out.extent = this.qExtent;
+    out.costNs = this.qCost;
+    return true;
   }
 
   /**
