@@ -414,8 +414,10 @@ export class Smmu implements TranslationStage, MmioDevice {
     return cb >= 0 && cb < this.numCb ? this.cbMap.nameAt(off, cb) : null;
   }
 
-  /** sTLBGSYNC. Choice: the global sync completes every outstanding invalidation, including
-   * those issued through a context bank (the 2014 driver follows TLBIASID by sTLBGSYNC). */
+  /**
+   * sTLBGSYNC. Choice: the global sync completes every outstanding invalidation, including
+   * those issued through a context bank (the 2014 driver follows TLBIASID by sTLBGSYNC).
+   */
   gsync(): void {
     this.tlb.sync(-1);
     this.gsyncDoneAt = this.now() + this.syncNs;

@@ -17,8 +17,10 @@ import { bswap32, decodeLeaf, permBitFor, type DescriptorReader } from '../walk.
 import type { QuietPath } from './quiet.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** what the guarded reader answers for a descriptor the run must not read now: the walk
- * ends (as an external abort, never committed: the run stops before that access) */
+/**
+ * What the guarded reader answers for a descriptor the run must not read now: the walk ends
+ * (as an external abort, never committed: the run stops before that access).
+ */
 const STOP = BUS_DECODE_ERROR;
 
 export class CopyRunner {
