@@ -4,6 +4,7 @@
  *   npm run bench -- --only smmu-walk (tools/bench/smmu-walk.ts)
  * Host timing is only used to report the benchmark, never inside the model.
  */
+import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import { makeAttrs } from '../../emulator/attrs.js';
 import { PhysicalBus } from '../../emulator/bus.js';
 import { IrqLine } from '../../emulator/irq.js';
@@ -21,14 +22,14 @@ export interface SmmuBenchResult {
 }
 
 /** `hostNow` is the caller's host clock (tools/ own it; the model never reads one) */
-export function measureSmmuThroughput(iterations: number, hostNow: () => number): SmmuBenchResult {
+export function measureSmmuThroughput(iterations: number, hostNow: () => number, accel = ACCEL_DEFAULT): SmmuBenchResult {
   const bus = new PhysicalBus();
   const RAM = 0x80000000;
   bus.addRam('ram', RAM, 0x0100_0000);
   const ctxIrq = new IrqLine('ctx');
   const smmu = new Smmu(bus, {
     regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40,
-    globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq],
+    globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq], accel,
   });
   const w64 = (pa: number, lo: number, hi: number) => {
     bus.write(pa, 4, lo >>> 0, 0);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ACCEL_DEFAULT, NO_ACCEL_PROP } from '../../emulator/accel.js';
 import { makeAttrs } from '../../emulator/attrs.js';
 import type { DeviceContext, MachineCore } from '../../emulator/board/types.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT, PhysicalBus } from '../../emulator/bus.js';
@@ -26,12 +27,12 @@ function smmuNode(props: DtProperty[]): DtNode {
   };
 }
 
-function ctxFor(node: DtNode, nIrqs: number) {
+function ctxFor(node: DtNode, nIrqs: number, accel?: boolean) {
   const bus = new PhysicalBus();
   bus.addRam('ram', 0x80000000, 0x100000);
   const scheduler = new Scheduler();
   const tracer = new Tracer(() => scheduler.now, true);
-  const machine = { scheduler, bus, tracer } as unknown as MachineCore;
+  const machine = { scheduler, bus, tracer, ...(accel === undefined ? {} : { accel }) } as unknown as MachineCore;
   const irqs = Array.from({ length: nIrqs }, (_, i) => new IrqLine(`smmu-${i}`));
   const ctx: DeviceContext = {
     machine,
@@ -108,6 +109,27 @@ describe('smmuFactory', () => {
     // context bank 1 is at 0x4000 + 0x1000 in this smaller layout
     s.write(0x5000 + R.CB_MAIR0, 4, 0x1234, 0);
     expect(s.read(0x5000 + R.CB_MAIR0, 4, 0)).toBe(0x1234);
+  });
+
+  it('installs the accelerators (bulk hooks) only when the machine allows them and the node does not refuse them', () => {
+    const hooks = (accel: boolean, props: DtProperty[]) => {
+      const s = smmuFactory(ctxFor(smmuNode([u32('#global-interrupts', 1), ...props]), 2, accel).ctx).iommu!.stage as Smmu;
+      return [s.accel, typeof s.quietLookup, typeof s.translateHits, typeof s.translateCopyRun];
+    };
+    expect(hooks(true, [])).toEqual([true, 'function', 'function', 'function']);
+    expect(hooks(false, [])).toEqual([false, 'undefined', 'undefined', 'undefined']);
+    expect(hooks(true, [{ name: NO_ACCEL_PROP, value: [], loc }])).toEqual([false, 'undefined', 'undefined', 'undefined']);
+    // without a machine choice: the default (VFIO_ARM_EMU_ACCEL)
+    const s = smmuFactory(ctxFor(smmuNode([u32('#global-interrupts', 1)]), 2).ctx).iommu!.stage as Smmu;
+    expect(s.accel).toBe(ACCEL_DEFAULT);
+  });
+
+  it('reports a guest access to a reserved offset through the machine tracer, named by the device', () => {
+    const { ctx, tracer } = ctxFor(smmuNode([u32('#global-interrupts', 1)]), 2);
+    const s = smmuFactory(ctx).mmio[0]!;
+    s.write(0x8000 + 0x44, 4, 1, 0);
+    expect(tracer.guestErrorsBySrc.get('2b400000.iommu')).toBe(1);
+    expect(tracer.events.filter((e) => e.kind === 'guest-error').map((e) => e.f)).toEqual([{ what: 'unmapped-write', off: 0x8044, reg: null, value: 1 }]);
   });
 
   it('rejects a node whose #global-interrupts exceeds its interrupts', () => {

@@ -6,14 +6,17 @@
  * `arm,oas` (bits), `#global-interrupts` (the first N interrupts are global fault lines,
  * the rest context interrupt lines indexed by CBAR.IRPTNDX). Optional model knobs:
  * `vfio-arm-emu,tlb-entries`, `vfio-arm-emu,tlb-hit-ns`, `vfio-arm-emu,walk-ns-per-level`,
- * `vfio-arm-emu,sync-ns`.
+ * `vfio-arm-emu,sync-ns`, and `vfio-arm-emu,no-accel` (emulator/accel.ts: this SMMU without its
+ * accelerators, devices/smmu/accel/).
  */
 import type { DeviceContext, DeviceFactory, DeviceInstance } from '../../emulator/board/types.js';
+import { ACCEL_DEFAULT, NO_ACCEL_PROP } from '../../emulator/accel.js';
+import { hasProp } from '../../emulator/dt/access.js';
 import type { DtNode } from '../../emulator/dt/types.js';
 import { Smmu } from './smmu.js';
 
 export { Smmu } from './smmu.js';
-export type { SmmuConfig, SmmuFaultRecord, SmmuFaultType, SmmuLookup, SmmuStats, SmmuTlbEntry } from './smmu.js';
+export type { SmmuConfig, SmmuFaultRecord, SmmuFaultType, SmmuLookup, SmmuStats, SmmuTlbEntry } from './types.js';
 export * as smmuRegs from './regs.js';
 
 export const SMMU_COMPATIBLES: readonly string[] = ['arm,mmu-400', 'arm,smmu-v1'];
@@ -53,6 +56,7 @@ export const smmuFactory: DeviceFactory = (ctx: DeviceContext): DeviceInstance =
     hitNs: propU32(node, 'vfio-arm-emu,tlb-hit-ns'),
     walkNsPerLevel: propU32(node, 'vfio-arm-emu,walk-ns-per-level'),
     syncNs: propU32(node, 'vfio-arm-emu,sync-ns'),
+    accel: (ctx.machine.accel ?? ACCEL_DEFAULT) && !hasProp(node, NO_ACCEL_PROP),
     now: () => sched.now,
     tracer: ctx.machine.tracer,
   });

@@ -73,6 +73,8 @@ export function runDmaThroughSmmu(
   const smmu = new Smmu(bus, {
     regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40,
     globalIrqs: [new IrqLine('g')], contextIrqs: [new IrqLine('c0')], now: () => sched.now, tracer,
+    // the SMMU's bulk hooks go with the DMA engine's fast path (both are accelerators)
+    accel: opts.fastPath ?? true,
   });
   programStage1Context(smmu, 1, pgd);
   const port = new MasterPort(bus, 'pl330', smmu);

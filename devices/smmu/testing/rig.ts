@@ -5,6 +5,7 @@
  */
 import { makeAttrs } from '../../../emulator/attrs.js';
 import { PhysicalBus, type RamRegion } from '../../../emulator/bus.js';
+import { ACCEL_DEFAULT } from '../../../emulator/accel.js';
 import { IrqLine } from '../../../emulator/irq.js';
 import { Smmu, type SmmuConfig } from '../smmu.js';
 import * as R from '../regs.js';
@@ -64,6 +65,7 @@ export function makeRig(cfg: Partial<SmmuConfig> = {}): Rig {
     globalIrqs: [globalIrq],
     contextIrqs: ctxIrqs,
     now: () => time.now,
+    accel: ACCEL_DEFAULT,
     ...cfg,
   });
   bus.addMmio('smmu', SMMU_BASE, 0x10000, smmu);

@@ -1,0 +1,507 @@
+/**
+ * Accelerator: TranslationStage.translateCopyRun (emulator/master.ts), the translate() calls
+ * of a copy loop R0 W0 R1 W1 ... performed in one allocation-free call with exactly their
+ * effects, and the host-side caches it keeps for that: per-side page memos, the context of
+ * each side, a walk cache of the path to the last level-3 table and a memo of the last
+ * level-3 leaf decode. Nothing here is architectural state; see docs/SMMU.md ("Reference
+ * model and accelerators") for why every result equals the reference translate() calls.
+ */
+import { ATTR_INSTR, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../../emulator/attrs.js';
+import { BUS_DECODE_ERROR, BUS_OK, type RamRegion } from '../../../emulator/bus.js';
+import type { CopyRun } from '../../../emulator/master.js';
+import * as R from '../regs.js';
+import { CBS } from '../regs.js';
+import type { Smmu } from '../smmu.js';
+import { K_BYPASS, K_TRANSLATED, TWO32 } from '../types.js';
+import { bswap32, decodeLeaf, permBitFor, type DescriptorReader } from '../walk.js';
+import type { QuietPath } from './quiet.js';
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/**
+ * What the guarded reader answers for a descriptor the run must not read now: the walk ends
+ * (as an external abort, never committed: the run stops before that access).
+ */
+const STOP = BUS_DECODE_ERROR;
+
+export class CopyRunner {
+  // ---- walk cache, one entry per side (0 read, 1 write): the path to the level-3 table of
+  // one 2 MiB region ----
+  private readonly wcValid = new Uint8Array(2); // 0 invalid, 1 valid in this run, 2 from an earlier run (revalidate)
+  private readonly wcRegion = new Float64Array(2);
+  private readonly wcCb = new Int32Array(2);
+  private readonly wcTable = new Float64Array(2);
+  /** walk.RESTR_* of the path */
+  private readonly wcRestr = new Uint8Array(2);
+  private readonly wcFetches = new Int32Array(2);
+  private readonly wcPg1 = new Float64Array(2);
+  private readonly wcPg2 = new Float64Array(2);
+  private readonly wcChecked = new Int32Array(2);
+  /** level-1 (-1: none) and level-2 descriptor addresses and raw values of the cached path */
+  private readonly wcA1 = new Float64Array(2);
+  private readonly wcA2 = new Float64Array(2);
+  private readonly wcV = new Uint32Array(8);
+  private wcGen = -1;
+  // ---- per side, the context of a translated lookup (constant during a run: no register
+  // changes) when TTBR selection does not depend on the address (T0SZ = T1SZ = 0) ----
+  private readonly fcOk = new Uint8Array(2);
+  private fcGen = -1;
+  private readonly fcCb = new Int32Array(2);
+  private readonly fcAsid = new Int32Array(2);
+  private readonly fcPerm = new Int32Array(2);
+  private readonly fcSctlr = new Uint32Array(2);
+  private readonly fcAttrs = new Float64Array(2).fill(-1);
+  // ---- the committed miss (fastMiss): per side, the last level-3 leaf decode (key: AF, nG,
+  // AP[2:1], XN, PXN bits; -1 none) ----
+  private readonly lmKey = new Int32Array(2).fill(-1);
+  private readonly lmRestr = new Int32Array(2);
+  private readonly lmSctlr = new Float64Array(2);
+  private readonly lmPerms = new Int32Array(2);
+  private readonly lmGlobal = new Uint8Array(2);
+  /** RAM region of the last output page checked by fastMiss */
+  private fmRam: RamRegion | null = null;
+  /** out of fastMiss: output page address and cost of the committed lookup */
+  private fmPa = 0;
+  private fmCost = 0;
+  // ---- guarded descriptor reads ----
+  private gRegion: RamRegion | null = null;
+  private gU32: Uint32Array | null = null;
+  /** 4 KiB PA page numbers written by the run so far (before the current access) */
+  private gWritten = new Float64Array(64);
+  private gNw = 0;
+  /** per walk level: table page checked against gWritten[0..gChecked) */
+  private readonly gTab = new Float64Array(4).fill(-1);
+  private readonly gChecked = new Int32Array(4);
+  private readonly d64 = new Uint32Array(2);
+  /** the walker's reader during a run: RAM only, never a page this run wrote before */
+  private readonly reader: DescriptorReader = { read64: (pa, level, out) => (this.gRead(pa, level, out) ? BUS_OK : STOP) };
+
+  constructor(private readonly s: Smmu, private readonly quiet: QuietPath) {}
+
+  /** Guarded descriptor read: false = stop the run before this access. */
+  private gRead(da: number, level: number, d: Uint32Array): boolean {
+    const pg = Math.floor(da / 4096);
+    let from = 0;
+    if (this.gTab[level] === pg) from = this.gChecked[level]!;
+    const wr = this.gWritten;
+    const n = this.gNw;
+    for (let i = from; i < n; i++) if (wr[i] === pg) return false;
+    this.gTab[level] = pg;
+    this.gChecked[level] = n;
+    let r = this.gRegion;
+    if (r === null || da < r.base || da + 8 > r.base + r.size) {
+      r = this.s.bus.ramAt(da, 8);
+      if (r === null) return false; // a table outside RAM: the step path reads it at its time
+      this.gRegion = r;
+      const b = r.bytes;
+      this.gU32 = LITTLE_ENDIAN_HOST && (b.byteOffset & 3) === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : null;
+    }
+    const off = da - r.base;
+    const u = this.gU32;
+    if (u !== null && (off & 7) === 0) {
+      d[0] = u[off >>> 2]!;
+      d[1] = u[(off >>> 2) + 1]!;
+    } else {
+      d[0] = r.view.getUint32(off, true);
+      d[1] = r.view.getUint32(off + 4, true);
+    }
+    return true;
+  }
+
+  /** A walk cache entry from an earlier run: still valid when its descriptors are unchanged. */
+  private wcRevalidate(c: number): boolean {
+    const d = this.d64;
+    const v = this.wcV;
+    const a1 = this.wcA1[c]!;
+    let ok = true;
+    if (a1 >= 0 && (!this.gRead(a1, 1, d) || d[0] !== v[4 * c] || d[1] !== v[4 * c + 1])) ok = false;
+    if (ok && (!this.gRead(this.wcA2[c]!, 2, d) || d[0] !== v[4 * c + 2] || d[1] !== v[4 * c + 3])) ok = false;
+    this.wcValid[c] = ok ? 1 : 0;
+    return ok;
+  }
+
+  /** Keep the table path of the walk just made (Smmu.wr) for `side`: the level-3 table of va's 2 MiB region. */
+  private wcRecord(side: number, va: number, cb: number): void {
+    const wr = this.s.wr;
+    this.wcValid[side] = 1;
+    this.wcRegion[side] = Math.floor(va / 0x200000);
+    this.wcCb[side] = cb;
+    this.wcTable[side] = wr.table3;
+    this.wcRestr[side] = wr.restr3;
+    this.wcFetches[side] = wr.fetches3;
+    this.wcPg1[side] = Math.floor((wr.a1 >= 0 ? wr.a1 : wr.a2) / 4096);
+    this.wcPg2[side] = Math.floor(wr.a2 / 4096);
+    this.wcChecked[side] = this.gNw;
+    this.wcA1[side] = wr.a1;
+    this.wcA2[side] = wr.a2;
+    for (let j = 0; j < 4; j++) this.wcV[4 * side + j] = wr.v[j]!;
+  }
+
+  private fcLearn(side: number, attrs0: Attrs): void {
+    const s = this.s;
+    const cb = s.res.cb;
+    const o = cb * s.cbSlots;
+    const ttbcr = s.c[o + CBS.TTBCR]!;
+    if ((ttbcr & R.TTBCR_T0SZ_MASK) !== 0 || ((ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7) !== 0) return;
+    const attrs = s.res.attrs;
+    this.fcOk[side] = 1;
+    this.fcAttrs[side] = attrs0;
+    this.fcCb[side] = cb;
+    this.fcAsid[side] = (((ttbcr & R.TTBCR_A1) !== 0 ? s.c[o + CBS.TTBR1_HI]! : s.c[o + CBS.TTBR0_HI]!) >>> 16) & 0xff;
+    this.fcPerm[side] = permBitFor((attrs & ATTR_PRIV) !== 0, (attrs & ATTR_WRITE) !== 0, (attrs & ATTR_INSTR) !== 0);
+    this.fcSctlr[side] = s.c[o + CBS.SCTLR]!;
+  }
+
+  /**
+   * The lookup for a side whose context is known (fcLearn): the TLB scan of
+   * Smmu.translateContext, and on a miss in a 2 MiB region whose level-3 table the walk
+   * cache holds, the level-3 descriptor read and decoded as the walker does (the level-1/2
+   * fetches still count and cost as in a full walk). Fills Smmu.res/wr like resolve(fill =
+   * false). Returns K_TRANSLATED, -1 (a fault: stop the run) or -2 (use resolve()).
+   */
+  private fastLookup(side: number, va: number): number {
+    if (!(va < TWO32)) return -2;
+    const s = this.s;
+    const r = s.res;
+    const tlb = s.tlb;
+    const cb = this.fcCb[side]!;
+    const asid = this.fcAsid[side]!;
+    const permBit = this.fcPerm[side]!;
+    r.cb = cb;
+    r.cost = s.hitNs;
+    const w = tlb.lookup(cb, asid, va);
+    if (w >= 0) {
+      if ((tlb.perms[w]! & permBit) === 0) return -1;
+      const base = tlb.va[w]!;
+      r.pa = tlb.pa[w]! + (va - base);
+      r.extent = base + tlb.size[w]! - va;
+      r.hitSlot = w;
+      r.walked = false;
+      return K_TRANSLATED;
+    }
+    const page = Math.floor(va / 4096);
+    const region = Math.floor(va / 0x200000);
+    if (this.wcValid[side] === 0 || this.wcRegion[side] !== region || this.wcCb[side] !== cb) return -2;
+    if (this.wcValid[side] === 2 && !this.wcRevalidate(side)) return -2;
+    const tab = this.wcTable[side]!;
+    const da = tab + (page & 511) * 8;
+    // written pages since the last check: the level-1/2 table pages (the cached path is
+    // stale: let resolve() walk and stop) or the level-3 table page (stop before the walk)
+    const wrt = this.gWritten;
+    const p1 = this.wcPg1[side]!;
+    const p2 = this.wcPg2[side]!;
+    const p3 = Math.floor(tab / 4096);
+    for (let i = this.wcChecked[side]!; i < this.gNw; i++) {
+      const x = wrt[i]!;
+      if (x === p3) return -1;
+      if (x === p1 || x === p2) return -2;
+    }
+    this.wcChecked[side] = this.gNw;
+    const d = this.d64;
+    const rg = this.gRegion;
+    const u = this.gU32;
+    if (rg !== null && u !== null && da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0) {
+      const o = (da - rg.base) >>> 2;
+      d[0] = u[o]!;
+      d[1] = u[o + 1]!;
+    } else if (!this.gRead(da, 3, d)) return -1;
+    const sctlr = this.fcSctlr[side]!;
+    let dlo = d[0]!;
+    let dhi = d[1]!;
+    if ((sctlr & R.SCTLR_E) !== 0) {
+      const t = dlo;
+      dlo = bswap32(dhi);
+      dhi = bswap32(t);
+    }
+    if ((dlo & 3) !== 3) return -2; // invalid or reserved: resolve() reports the fault
+    const wr = s.wr;
+    if (decodeLeaf(3, 12, va, dlo, dhi, sctlr, this.wcRestr[side]!, wr) !== 0) return -1;
+    if ((wr.perms & permBit) === 0) return -1;
+    const fetches = this.wcFetches[side]! + 1;
+    r.fetches = fetches;
+    r.cost += fetches * s.walkNs;
+    r.level = 3;
+    r.walked = true;
+    r.asid = wr.global ? -1 : asid;
+    r.pa = wr.pa + (va - wr.va);
+    r.extent = wr.va + wr.size - va;
+    return K_TRANSLATED;
+  }
+
+  /**
+   * The run's common case in one step: a lookup of `va` (< 2^32, integral) for a side whose
+   * context is known that misses the TLB in a 2 MiB region whose level-3 table the walk
+   * cache holds (valid in this run), reads a valid page descriptor straight from RAM
+   * (little-endian tables) and translates to a RAM page. Performs exactly what fastLookup +
+   * the commit in translateCopyRun do for it (statistics, TLB insertion, walk-cache check
+   * mark) and returns the TLB slot; fmPa/fmCost receive the output page and the cost. The
+   * level-3 leaf decode is memoised per side on the descriptor bits it depends on (and the
+   * restrictions and SCTLR). Returns -2, having changed nothing that fastLookup would not
+   * change the same way, for anything else (the general path then decides).
+   */
+  private fastMiss(side: number, va: number, page: number): number {
+    const s = this.s;
+    const tlb = s.tlb;
+    const cb = this.fcCb[side]!;
+    const asid = this.fcAsid[side]!;
+    if (tlb.lookup(cb, asid, va) >= 0) return -2; // a TLB hit: the general path
+    if (this.wcValid[side] !== 1 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
+    const tab = this.wcTable[side]!;
+    const wrt = this.gWritten;
+    const p1 = this.wcPg1[side]!;
+    const p2 = this.wcPg2[side]!;
+    const p3 = Math.floor(tab / 4096);
+    const nw = this.gNw;
+    for (let i = this.wcChecked[side]!; i < nw; i++) {
+      const x = wrt[i]!;
+      if (x === p3 || x === p1 || x === p2) return -2;
+    }
+    this.wcChecked[side] = nw; // (fastLookup would set the same)
+    const da = tab + (page & 511) * 8;
+    const rg = this.gRegion;
+    const u = this.gU32;
+    if (rg === null || u === null || !(da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0)) return -2;
+    const sctlr = this.fcSctlr[side]!;
+    if ((sctlr & R.SCTLR_E) !== 0) return -2;
+    const o = (da - rg.base) >>> 2;
+    const dlo = u[o]!;
+    const dhi = u[o + 1]!;
+    if ((dlo & 3) !== 3) return -2;
+    const restr = this.wcRestr[side]!;
+    const key = (dlo & 0xcc0) | ((dhi >>> 21) & 3);
+    let perms: number;
+    let global: boolean;
+    if (this.lmKey[side] === key && this.lmRestr[side] === restr && this.lmSctlr[side] === sctlr) {
+      perms = this.lmPerms[side]!;
+      global = this.lmGlobal[side] === 1;
+    } else {
+      const wr = s.wr;
+      if (decodeLeaf(3, 12, va, dlo, dhi, sctlr, restr, wr) !== 0) return -2;
+      perms = wr.perms;
+      global = wr.global;
+      this.lmKey[side] = key;
+      this.lmRestr[side] = restr;
+      this.lmSctlr[side] = sctlr;
+      this.lmPerms[side] = perms;
+      this.lmGlobal[side] = global ? 1 : 0;
+    }
+    if ((perms & this.fcPerm[side]!) === 0) return -2;
+    const pa = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
+    let ram = this.fmRam;
+    if (ram === null || !(pa >= ram.base && pa + 4096 <= ram.base + ram.size)) {
+      ram = s.bus.ramAt(pa, 4096);
+      if (ram === null) return -2;
+      this.fmRam = ram;
+    }
+    // commit (translate(): a miss, a walk of wcFetches + 1 descriptors, a TLB insertion)
+    const fetches = this.wcFetches[side]! + 1;
+    const st = s.stats;
+    st.translations++;
+    st.misses++;
+    st.walks++;
+    st.descriptorFetches += fetches;
+    const w = tlb.insert(cb, global ? -1 : asid, va, va - (va & 4095), 4096, pa, perms, 3);
+    this.fmPa = pa;
+    this.fmCost = s.hitNs + fetches * s.walkNs;
+    return w;
+  }
+
+  /**
+   * TranslationStage.translateCopyRun: the translate() calls of a copy loop R0 W0 R1 W1 ...
+   * performed in one allocation-free loop with exactly their effects:
+   * - an access in the page of the side's previous access whose TLB slot saw no insertion
+   *   into its set since (tlb.setGen) is the same hit again (a hit changes nothing but
+   *   statistics), so runs of such accesses are accounted arithmetically;
+   * - any other access is looked up side-effect free (resolve without fill), and committed
+   *   (statistics, TLB insertion with the same replacement) only when it is quiet: no fault,
+   *   no traced walk, the burst inside one 4 KiB page, the output page RAM, and no descriptor
+   *   read from a page an earlier write access of this run writes (the master applies the
+   *   data after the call, so such a walk would see stale memory: the run stops there and
+   *   the step path makes that access at its own time). Descriptors are read straight from
+   *   the RAM array (same values as bus.read64).
+   */
+  translateCopyRun(run: CopyRun): void {
+    const s = this.s;
+    this.quiet.qValid = false;
+    const st = s.stats;
+    const tlb = s.tlb;
+    const r = s.res;
+    const tr = s.tracer;
+    const traced = tr !== null && tr.enabled;
+    const B = run.burst;
+    const sAttrs = run.srcAttrs;
+    const dAttrs = run.dstAttrs;
+    let sVa = run.srcVa;
+    let dVa = run.dstVa;
+    const sPage0 = Math.floor(sVa / 4096);
+    const dPage0 = Math.floor(dVa / 4096);
+    const sOut = run.srcPa;
+    const dOut = run.dstPa;
+    let iters = run.iterations;
+    let done = 0;
+    let cost = 0;
+    run.done = 0;
+    run.costNs = 0;
+    if (!(B > 0 && B <= 4096) || iters <= 0) return;
+    // every address of the run an integer below 2^32: page numbers and offsets by shifts
+    const ints = Number.isInteger(sVa) && Number.isInteger(dVa) && Number.isInteger(B) && sVa >= 0 && dVa >= 0 &&
+      sVa + iters * B <= TWO32 && dVa + iters * B <= TWO32;
+    if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
+    this.gNw = 0;
+    this.gTab.fill(-1);
+    // walk cache entries of earlier runs: revalidated (their level-1/2 descriptors re-read
+    // and compared) before use, unless a register changed since
+    if (this.wcGen !== s.epoch) {
+      this.wcValid.fill(0);
+      this.wcGen = s.epoch;
+    }
+    for (let c = 0; c < 2; c++) {
+      if (this.wcValid[c] === 1) this.wcValid[c] = 2;
+      this.wcChecked[c] = 0;
+    }
+    // the context learnt by earlier runs holds while no register was written since
+    if (this.fcGen !== s.epoch) {
+      this.fcOk.fill(0);
+      this.fcGen = s.epoch;
+    }
+    if (this.fcAttrs[0] !== sAttrs) this.fcOk[0] = 0;
+    if (this.fcAttrs[1] !== dAttrs) this.fcOk[1] = 0;
+    // memo per side: page (-1 none), slot (-1 bypass), set, set generation, hit cost
+    let sPg = -1;
+    let sSlot = 0;
+    let sSet = 0;
+    let sGen = 0;
+    let sHit = 0;
+    let dPg = -1;
+    let dSlot = 0;
+    let dSet = 0;
+    let dGen = 0;
+    let dHit = 0;
+    const setGen = tlb.setGen;
+    const ways = tlb.ways;
+    try {
+      while (iters > 0) {
+        // ---- whole iterations inside both memoised pages: pure hits ----
+        if (sPg >= 0 && dPg >= 0 && (ints ? (sVa >>> 12) === sPg && (dVa >>> 12) === dPg : Math.floor(sVa / 4096) === sPg && Math.floor(dVa / 4096) === dPg) &&
+          (sSlot < 0 || setGen[sSet] === sGen) && (dSlot < 0 || setGen[dSet] === dGen)) {
+          let m = ints ? ((4096 - (sVa & 4095)) / B) | 0 : Math.floor((4096 - (sVa % 4096)) / B);
+          const md = ints ? ((4096 - (dVa & 4095)) / B) | 0 : Math.floor((4096 - (dVa % 4096)) / B);
+          if (md < m) m = md;
+          if (iters < m) m = iters;
+          if (m > 0) {
+            st.translations += 2 * m;
+            if (sSlot < 0) st.bypasses += m;
+            else st.hits += m;
+            if (dSlot < 0) st.bypasses += m;
+            else st.hits += m;
+            cost += m * (sHit + dHit);
+            done += 2 * m;
+            sVa += m * B;
+            dVa += m * B;
+            iters -= m;
+            continue;
+          }
+        }
+        // ---- one iteration, access by access ----
+        for (let side = 0; side < 2; side++) {
+          const isW = side === 1;
+          const va = isW ? dVa : sVa;
+          const pg = ints ? va >>> 12 : Math.floor(va / 4096);
+          if ((ints ? va & 4095 : va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          if (isW ? pg === dPg && (dSlot < 0 || setGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || setGen[sSet] === sGen)) {
+            // the same hit (or bypass) as the side's previous access
+            st.translations++;
+            if ((isW ? dSlot : sSlot) < 0) st.bypasses++;
+            else st.hits++;
+            cost += isW ? dHit : sHit;
+            done++;
+            continue;
+          }
+          const idx = isW ? pg - dPage0 : pg - sPage0;
+          if (idx >= (isW ? dOut.length : sOut.length) || this.gNw >= this.gWritten.length) return;
+          let slot: number;
+          let pagePa: number;
+          const fm = ints && !traced && this.fcOk[side] === 1 ? this.fastMiss(side, va, pg) : -2;
+          if (fm >= 0) {
+            // committed by fastMiss (a walk and a TLB insertion)
+            slot = fm;
+            pagePa = this.fmPa;
+            cost += this.fmCost;
+          } else {
+            const attrs = isW ? dAttrs : sAttrs;
+            let k = this.fcOk[side] === 1 ? this.fastLookup(side, va) : -2;
+            if (k === -1) return;
+            if (k === -2) {
+              k = s.resolve(va, attrs, true, false, true, this.reader);
+              if (r.walked && s.wr.table3 >= 0) this.wcRecord(side, va, r.cb);
+              if (k === K_TRANSLATED) this.fcLearn(side, attrs);
+            }
+            if (k !== K_TRANSLATED && k !== K_BYPASS) return;
+            if (r.walked && traced) return;
+            pagePa = r.pa - (va % 4096);
+            if (s.bus.ramAt(pagePa, 4096) === null) return;
+            // commit: what translate() does for this access
+            st.translations++;
+            if (k === K_BYPASS) {
+              st.bypasses++;
+              slot = -1;
+            } else if (r.walked) {
+              st.misses++;
+              st.walks++;
+              st.descriptorFetches += r.fetches;
+              const wr = s.wr;
+              slot = tlb.insert(r.cb, r.asid, va, wr.va, wr.size, wr.pa, wr.perms, r.level);
+            } else {
+              st.hits++;
+              slot = r.hitSlot;
+            }
+            cost += r.cost;
+          }
+          if (fm >= 0 || (slot >= 0 && r.walked)) {
+            // the other side's memo survives an insertion into its set when its slot was not
+            // the one replaced and the new entry cannot be found before it for its page (a
+            // lookup returns the first match in slot order)
+            const iset = (slot / ways) | 0;
+            const oPg = isW ? sPg : dPg;
+            const oSlot = isW ? sSlot : dSlot;
+            if (oPg >= 0 && oSlot >= 0 && (isW ? sSet : dSet) === iset && (isW ? sGen : dGen) === setGen[iset]! - 1 && slot !== oSlot) {
+              const base = tlb.va[slot]!;
+              const opa = oPg * 4096;
+              if (slot > oSlot || opa + 4096 <= base || opa >= base + tlb.size[slot]!) {
+                if (isW) sGen = setGen[iset]!;
+                else dGen = setGen[iset]!;
+              }
+            }
+          }
+          done++;
+          const set = slot < 0 ? 0 : (slot / ways) | 0;
+          if (isW) {
+            dOut[idx] = pagePa;
+            dPg = pg;
+            dSlot = slot;
+            dSet = set;
+            dGen = slot < 0 ? 0 : setGen[set]!;
+            dHit = s.hitNs;
+            const ppg = Math.floor(pagePa / 4096);
+            const wrt = this.gWritten;
+            // (a page may appear twice: the list only has to contain every written page)
+            if (this.gNw === 0 || wrt[this.gNw - 1] !== ppg) wrt[this.gNw++] = ppg;
+          } else {
+            sOut[idx] = pagePa;
+            sPg = pg;
+            sSlot = slot;
+            sSet = set;
+            sGen = slot < 0 ? 0 : setGen[set]!;
+            sHit = s.hitNs;
+          }
+        }
+        sVa += B;
+        dVa += B;
+        iters--;
+      }
+    } finally {
+      // (gRegion/gU32 stay: RAM regions are never removed from the bus)
+      run.done = done;
+      run.costNs = cost;
+    }
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Fault recording and the SMMU's interrupt outputs (IHI 0062, "Fault handling": context
+ * faults in CBn_FSR / FAR / FSYNR0, global faults in sGFSR / sGFAR / sGFSYNRn), and the
+ * guest-visible writes that clear or restore them (FSR and sGFSR are write-1-to-clear,
+ * FSRRESTORE / sGFSRRESTORE write them, RESUME ends a stalled transaction).
+ *
+ * The 2014 arm-smmu driver's context fault handler (arm_smmu_context_fault) reads FSR,
+ * FSYNR0 and FAR, writes FSR back to clear it and, when FSR.SS is set, writes RESUME;
+ * its global handler (arm_smmu_global_fault) reads sGFSR/sGFSYNR0/1/sGFAR and writes
+ * sGFSR back.
+ *
+ * Stall model seam: a faulting transaction is always answered with an error at once
+ * (terminate); SCTLR.CFCFG = 1 only sets FSR.SS, which RESUME clears. Holding the
+ * transaction until RESUME (retry / terminate) belongs here: `recordContext` decides
+ * what a fault does, `resume` what RESUME does.
+ */
+import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../emulator/attrs.js';
+import * as R from './regs.js';
+import { CBS, GS } from './regs.js';
+import type { Smmu } from './smmu.js';
+import { TWO32, type SmmuFaultRecord, type SmmuFaultType } from './types.js';
+
+export const MAX_FAULT_RECORDS = 4096;
+
+export function contextFaultType(fsrBit: number): SmmuFaultType {
+  return fsrBit === R.FSR_TF ? 'translation' : fsrBit === R.FSR_AFF ? 'access-flag' : fsrBit === R.FSR_PF ? 'permission' : 'external';
+}
+
+export class FaultUnit {
+  readonly log: SmmuFaultRecord[] = [];
+  /** fault records dropped because the log was full */
+  dropped = 0;
+
+  constructor(private readonly s: Smmu) {}
+
+  reset(): void {
+    this.log.length = 0;
+    this.dropped = 0;
+  }
+
+  private syndromeAttrs(attrs: Attrs, wnr: number, pnu: number, ind: number, nsattr: number, nsstate: number): number {
+    let s = 0;
+    if ((attrs & ATTR_WRITE) !== 0) s |= wnr;
+    if ((attrs & ATTR_PRIV) === 0) s |= pnu;
+    if ((attrs & ATTR_INSTR) !== 0) s |= ind;
+    if ((attrs & ATTR_NS) !== 0) s |= nsattr | nsstate;
+    return s;
+  }
+
+  private append(rec: SmmuFaultRecord): void {
+    if (this.log.length < MAX_FAULT_RECORDS) this.log.push(rec);
+    else this.dropped++;
+    const tr = this.s.tracer;
+    if (tr !== null && tr.enabled) {
+      tr.emit(this.s.name, 'smmu-fault', { scope: rec.scope, type: rec.type, sid: rec.streamId, va: rec.va, cb: rec.cb, level: rec.level, multi: rec.multi ? 1 : 0 });
+    }
+  }
+
+  /**
+   * Record the context fault the last resolve found (res.cb, res.fsr, res.level, res.ptw)
+   * for the access (va, attrs0). A fault that finds FSR already holding a fault (any fault
+   * bit or SS) only sets MULTI: FAR/FSYNR0 keep the first fault's syndrome (IHI 0062,
+   * CBn_FSR.MULTI). Stall (SCTLR.CFCFG = 1): FSR.SS is set as well.
+   */
+  recordContext(va: number, attrs0: Attrs): void {
+    const s = this.s;
+    const r = s.res;
+    const cb = r.cb;
+    const c = s.c;
+    const o = cb * s.cbSlots;
+    s.stats.contextFaults++;
+    const f = c[o + CBS.FSR]!;
+    const multi = (f & (R.FSR_FAULTS | R.FSR_SS)) !== 0;
+    if (multi) {
+      c[o + CBS.FSR] = f | R.FSR_MULTI;
+    } else {
+      let nf = f | r.fsr;
+      if ((c[o + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0) nf |= R.FSR_SS;
+      c[o + CBS.FSR] = nf;
+      c[o + CBS.FAR_LO] = va % TWO32;
+      c[o + CBS.FAR_HI] = Math.floor(va / TWO32);
+      c[o + CBS.FSYNR0] =
+        (r.level & 3) |
+        this.syndromeAttrs(r.attrs, R.FSYNR0_WNR, R.FSYNR0_PNU, R.FSYNR0_IND, R.FSYNR0_NSATTR, R.FSYNR0_NSSTATE) |
+        (r.ptw ? R.FSYNR0_PTWF : 0);
+    }
+    this.append({ time: s.now(), streamId: (attrs0 >>> 16) & 0x7fff, va, attrs: attrs0, type: contextFaultType(r.fsr), scope: 'context', cb, level: r.level, multi });
+    this.update();
+  }
+
+  /** Record the global fault the last resolve found (res.gfsr) for the access (va, attrs0). */
+  recordGlobal(va: number, attrs0: Attrs): void {
+    const s = this.s;
+    const r = s.res;
+    const g = s.g;
+    s.stats.globalFaults++;
+    const bit = r.gfsr;
+    const gfsr = g[GS.sGFSR]!;
+    const multi = (gfsr & 0xff) !== 0;
+    if (multi) {
+      g[GS.sGFSR] = gfsr | R.GFSR_MULTI;
+    } else {
+      g[GS.sGFSR] = gfsr | bit;
+      g[GS.sGFAR_LO] = va % TWO32;
+      g[GS.sGFAR_HI] = Math.floor(va / TWO32);
+      g[GS.sGFSYNR0] = this.syndromeAttrs(r.attrs, R.GFSYNR0_WNR, R.GFSYNR0_PNU, R.GFSYNR0_IND, R.GFSYNR0_NSATTR, R.GFSYNR0_NSSTATE);
+      g[GS.sGFSYNR1] = (attrs0 >>> 16) & 0x7fff;
+    }
+    const type = this.globalFaultType(bit, r.cb, attrs0);
+    this.append({ time: s.now(), streamId: (attrs0 >>> 16) & 0x7fff, va, attrs: attrs0, type, scope: 'global', cb: r.cb, level: 0, multi });
+    this.update();
+  }
+
+  globalFaultType(bit: number, cb: number, attrs0: Attrs): SmmuFaultType {
+    return bit === R.GFSR_USF
+      ? (cb === -1 && this.s.stream.isS2crFault(attrs0) ? 's2cr-fault' : 'unidentified-stream')
+      : bit === R.GFSR_SMCF
+        ? 'stream-match-conflict'
+        : bit === R.GFSR_UCBF
+          ? 'unimplemented-context-bank'
+          : 'invalid-context';
+  }
+
+  // ---- guest writes (register table handlers, regs.ts) ----
+
+  /** sGFSR: write 1 to clear */
+  w1cGfsr(v: number): void {
+    const g = this.s.g;
+    g[GS.sGFSR] = (g[GS.sGFSR]! & ~(v & R.GFSR_ALL)) >>> 0;
+    this.update();
+  }
+
+  /** sGFSRRESTORE: writes sGFSR */
+  restoreGfsr(v: number): void {
+    this.s.g[GS.sGFSR] = v & R.GFSR_ALL;
+    this.update();
+  }
+
+  /** CBn_FSR: write 1 to clear; SS is cleared by RESUME, not by FSR (IHI 0062, CBn_FSR) */
+  w1cFsr(cb: number, v: number): void {
+    const k = cb * this.s.cbSlots + CBS.FSR;
+    const c = this.s.c;
+    c[k] = (c[k]! & ~(v & (R.FSR_FAULTS | R.FSR_MULTI))) >>> 0;
+    this.update();
+  }
+
+  /** CBn_FSRRESTORE: writes FSR */
+  restoreFsr(cb: number, v: number): void {
+    this.s.c[cb * this.s.cbSlots + CBS.FSR] = v & R.FSR_ALL;
+    this.update();
+  }
+
+  /**
+   * CBn_RESUME: ends a stalled transaction. The master was already answered (terminate);
+   * retry (TnR = 0) cannot re-issue it, so both values just clear SS.
+   */
+  resume(cb: number, _v: number): void {
+    const k = cb * this.s.cbSlots + CBS.FSR;
+    this.s.c[k] = this.s.c[k]! & ~R.FSR_SS;
+    this.update();
+  }
+
+  /**
+   * Interrupt levels. A context interrupt line (CBAR.IRPTNDX) is asserted while any context
+   * bank routed to it has SCTLR.CFIE and an outstanding fault in FSR (fault bits, SS or
+   * MULTI): level-sensitive, held until software clears FSR by writing the value back
+   * (as the Linux handler does). The global line (first global interrupt) is asserted
+   * while sGFSR holds a fault enabled by sCR0.GFIE (non-configuration faults) or
+   * GCFGFIE (configuration faults: ICF, SMCF, UCBF, UCIF), or MULTI with either.
+   * An IRPTNDX beyond the implemented lines records an UCIF global fault.
+   */
+  update(): void {
+    const s = this.s;
+    const ctx = s.cfg.contextIrqs;
+    const c = s.c;
+    const cs = s.cbSlots;
+    const cbar = s.cbar;
+    const g = s.g;
+    // compute levels without allocating: one pass per line (few lines)
+    for (let line = 0; line < ctx.length; line++) {
+      let lvl = false;
+      for (let cb = 0; cb < s.numCb; cb++) {
+        if (((cbar[cb]! >>> R.CBAR_IRPTNDX_SHIFT) & 0xff) !== line) continue;
+        if ((c[cb * cs + CBS.SCTLR]! & R.SCTLR_CFIE) !== 0 && (c[cb * cs + CBS.FSR]! & R.FSR_ALL) !== 0) lvl = true;
+      }
+      ctx[line]!.set(lvl);
+    }
+    for (let cb = 0; cb < s.numCb; cb++) {
+      const ndx = (cbar[cb]! >>> R.CBAR_IRPTNDX_SHIFT) & 0xff;
+      if (ndx >= ctx.length && (c[cb * cs + CBS.SCTLR]! & R.SCTLR_CFIE) !== 0 && (c[cb * cs + CBS.FSR]! & R.FSR_ALL) !== 0 && (g[GS.sGFSR]! & R.GFSR_UCIF) === 0) {
+        if ((g[GS.sGFSR]! & 0xff) !== 0) g[GS.sGFSR] = g[GS.sGFSR]! | R.GFSR_MULTI;
+        else g[GS.sGFSR] = g[GS.sGFSR]! | R.GFSR_UCIF;
+      }
+    }
+    const line = s.cfg.globalIrqs[0];
+    if (line !== undefined) {
+      const scr0 = g[GS.sCR0]!;
+      const gfsr = g[GS.sGFSR]!;
+      let lvl = false;
+      if ((scr0 & R.SCR0_GFIE) !== 0 && (gfsr & ~R.GFSR_CONFIG & 0xff) !== 0) lvl = true;
+      if ((scr0 & R.SCR0_GCFGFIE) !== 0 && (gfsr & R.GFSR_CONFIG) !== 0) lvl = true;
+      if ((scr0 & (R.SCR0_GFIE | R.SCR0_GCFGFIE)) !== 0 && (gfsr & R.GFSR_MULTI) !== 0) lvl = true;
+      line.set(lvl);
+    }
+  }
+}

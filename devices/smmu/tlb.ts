@@ -1,0 +1,192 @@
+/**
+ * The SMMU's TLB: 4-way set associative, held in typed arrays (lookups allocate nothing),
+ * with architected "stale until invalidated and synced" maintenance (IHI 0062, "TLB
+ * maintenance operations": an invalidation completes, at the latest, when a following
+ * sync completes).
+ *
+ * Entries are tagged with the context bank, the ASID (or -1 for a global entry, nG = 0)
+ * and the input range of their page/block. The set index is a hash of the 4 KiB input page
+ * and the bank; replacement is the first invalid way, else round-robin per set
+ * (deterministic). Walk results are cached before the permission check.
+ */
+import { OP_ALL, OP_CB_ALL, OP_CB_ASID, OP_CB_VA, OP_CB_VAA, OP_VMID } from './regs.js';
+import { P_PR, P_PW, P_PX, P_UR, P_UW, P_UX } from './walk.js';
+import type { SmmuTlbEntry } from './types.js';
+
+/** TLB maintenance operations held before a sync is forced (see queue()) */
+export const MAX_PENDING_TLBI = 1024;
+
+export class Tlb {
+  readonly ways = 4;
+  readonly sets: number;
+  readonly valid: Uint8Array;
+  readonly cb: Uint16Array;
+  readonly asid: Int16Array;
+  readonly va: Float64Array;
+  readonly size: Float64Array;
+  readonly pa: Float64Array;
+  readonly perms: Uint8Array;
+  readonly level: Uint8Array;
+  /** per set: the next way round-robin replacement takes */
+  readonly next: Uint8Array;
+  /** per set: bumped by every insertion into the set (observers: accel/ memos) */
+  readonly setGen: Float64Array;
+  /** slot of the last insertion */
+  lastInsert = 0;
+  /** pending invalidations: [op, cb, asid, va] quadruples, applied by a sync */
+  private pending: number[] = [];
+
+  /** `vmidOf(cb)`: CBAR.VMID of a context bank (for TLBIVMID) */
+  constructor(entries: number, private readonly vmidOf: (cb: number) => number) {
+    if (!(entries >= 4)) entries = 4;
+    let sets = 1;
+    while (sets * 2 * this.ways <= entries) sets *= 2;
+    this.sets = sets;
+    const total = sets * this.ways;
+    this.valid = new Uint8Array(total);
+    this.cb = new Uint16Array(total);
+    this.asid = new Int16Array(total);
+    this.va = new Float64Array(total);
+    this.size = new Float64Array(total);
+    this.pa = new Float64Array(total);
+    this.perms = new Uint8Array(total);
+    this.level = new Uint8Array(total);
+    this.next = new Uint8Array(sets);
+    this.setGen = new Float64Array(sets);
+  }
+
+  reset(): void {
+    this.valid.fill(0);
+    this.next.fill(0);
+    this.pending = [];
+  }
+
+  /** set index of input page `page` (va / 4096) in bank `cb` */
+  setOf(page: number, cb: number): number {
+    return (page ^ (page >>> 7) ^ (cb * 0x9e5)) & (this.sets - 1);
+  }
+
+  /** First slot matching (cb, asid or global, va), or -1. */
+  lookup(cb: number, asid: number, va: number): number {
+    const page = Math.floor(va / 4096);
+    const set = this.setOf(page, cb) * this.ways;
+    for (let w = set, e = set + this.ways; w < e; w++) {
+      if (this.valid[w] === 0 || this.cb[w] !== cb) continue;
+      const ta = this.asid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const base = this.va[w]!;
+      if (va < base || va >= base + this.size[w]!) continue;
+      return w;
+    }
+    return -1;
+  }
+
+  /**
+   * Insert the leaf of a walk of `va` (page/block [leafVa, leafVa + size) -> pa) into the set
+   * of va's page. Returns the slot (also in lastInsert).
+   */
+  insert(cb: number, asid: number, va: number, leafVa: number, size: number, pa: number, perms: number, level: number): number {
+    const s = this.setOf(Math.floor(va / 4096), cb);
+    const set = s * this.ways;
+    let w = -1;
+    for (let i = set; i < set + this.ways; i++) {
+      if (this.valid[i] === 0) {
+        w = i;
+        break;
+      }
+    }
+    if (w < 0) {
+      w = set + this.next[s]!;
+      this.next[s] = (this.next[s]! + 1) % this.ways;
+    }
+    this.setGen[s]!++;
+    this.lastInsert = w;
+    this.valid[w] = 1;
+    this.cb[w] = cb;
+    this.asid[w] = asid;
+    this.va[w] = leafVa;
+    this.size[w] = size;
+    this.pa[w] = pa;
+    this.perms[w] = perms;
+    this.level[w] = level;
+    return w;
+  }
+
+  // ---- maintenance (IHI 0062, TLB maintenance operations and TLBSYNC / sTLBGSYNC) ----
+
+  queue(op: number, cb: number, asid: number, va: number): void {
+    // An invalidation may architecturally complete at any time before its sync; to bound
+    // memory when software never syncs, a long queue is completed early (oldest first).
+    if (this.pending.length >= 4 * MAX_PENDING_TLBI) this.sync(-1);
+    this.pending.push(op, cb, asid, va);
+  }
+
+  /** Apply pending invalidations (all, or only those issued to context bank `onlyCb`). */
+  sync(onlyCb: number): void {
+    const p = this.pending;
+    const keep: number[] = [];
+    for (let i = 0; i < p.length; i += 4) {
+      const op = p[i]!;
+      const cb = p[i + 1]!;
+      if (onlyCb >= 0 && (op === OP_ALL || op === OP_VMID || cb !== onlyCb)) {
+        keep.push(op, cb, p[i + 2]!, p[i + 3]!);
+        continue;
+      }
+      this.invalidate(op, cb, p[i + 2]!, p[i + 3]!);
+    }
+    this.pending = keep;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length / 4;
+  }
+
+  private invalidate(op: number, cb: number, asid: number, va: number): void {
+    const n = this.valid.length;
+    for (let w = 0; w < n; w++) {
+      if (this.valid[w] === 0) continue;
+      let kill = false;
+      const tcb = this.cb[w]!;
+      switch (op) {
+        case OP_ALL:
+          kill = true;
+          break;
+        case OP_CB_ALL:
+          kill = tcb === cb;
+          break;
+        case OP_CB_ASID:
+          // by ASID: non-global entries of that ASID only
+          kill = tcb === cb && this.asid[w] === asid;
+          break;
+        case OP_CB_VA: {
+          const base = this.va[w]!;
+          const ta = this.asid[w]!;
+          kill = tcb === cb && (ta === -1 || ta === asid) && va >= base && va < base + this.size[w]!;
+          break;
+        }
+        case OP_CB_VAA: {
+          const base = this.va[w]!;
+          kill = tcb === cb && va >= base && va < base + this.size[w]!;
+          break;
+        }
+        case OP_VMID:
+          kill = this.vmidOf(tcb) === asid;
+          break;
+      }
+      if (kill) this.valid[w] = 0;
+    }
+  }
+
+  dump(): SmmuTlbEntry[] {
+    const out: SmmuTlbEntry[] = [];
+    for (let w = 0; w < this.valid.length; w++) {
+      if (this.valid[w] === 0) continue;
+      const p = this.perms[w]!;
+      const perms =
+        (p & P_PR ? 'r' : '-') + (p & P_PW ? 'w' : '-') + (p & P_PX ? 'x' : '-') + '/' +
+        (p & P_UR ? 'r' : '-') + (p & P_UW ? 'w' : '-') + (p & P_UX ? 'x' : '-');
+      out.push({ cb: this.cb[w]!, asid: this.asid[w]!, va: this.va[w]!, size: this.size[w]!, pa: this.pa[w]!, level: this.level[w]!, perms });
+    }
+    return out;
+  }
+}

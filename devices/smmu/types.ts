@@ -1,0 +1,133 @@
+/**
+ * Public types of the SMMU model and the result block of its resolver (shared by the
+ * reference modules and accel/; no behaviour here).
+ */
+import type { Attrs } from '../../emulator/attrs.js';
+import type { IrqLine } from '../../emulator/irq.js';
+import type { Tracer } from '../../emulator/trace.js';
+
+export interface SmmuConfig {
+  /** size of the register region (global space = first half, context banks in the second half) */
+  regSize: number;
+  numContextBanks: number;
+  numSmrs: number;
+  /** input address size in bits (sIDR2.IAS) */
+  ias: number;
+  /** output address size in bits (sIDR2.OAS) */
+  oas: number;
+  /** global fault lines (the first #global-interrupts of the node's interrupts) */
+  globalIrqs: IrqLine[];
+  /** context interrupt lines, indexed by CBAR.IRPTNDX */
+  contextIrqs: IrqLine[];
+  /**
+   * Accelerators (devices/smmu/accel/: the bulk-DMA hooks quietLookup / translateHits /
+   * translateCopyRun and their memos and walk cache). Off: the SMMU offers no bulk hook, so
+   * masters translate access by access; every result is the same (emulator/accel.ts).
+   */
+  accel: boolean;
+  /** TLB size in entries (4-way set associative; default 128) */
+  tlbEntries?: number;
+  /** cost of a TLB hit / stream-table lookup in ns (default 2: one cycle at 500 MHz) */
+  hitNs?: number;
+  /** cost of one descriptor fetch in ns (default 60: one DRAM access) */
+  walkNsPerLevel?: number;
+  /** time the sync status (SACTIVE/GSACTIVE) stays set after a sync, in ns (default 0) */
+  syncNs?: number;
+  /** current virtual time (for fault records and sync delay); default: always 0 */
+  now?: () => number;
+  /** trace sink and guest-error sink (reserved offsets, RO writes, WO reads) */
+  tracer?: Tracer | null;
+  name?: string;
+}
+
+export type SmmuFaultType =
+  | 'translation'
+  | 'access-flag'
+  | 'permission'
+  | 'external'
+  | 'unidentified-stream'
+  | 'stream-match-conflict'
+  | 's2cr-fault'
+  | 'unimplemented-context-bank'
+  | 'invalid-context';
+
+export interface SmmuFaultRecord {
+  time: number;
+  streamId: number;
+  va: number;
+  attrs: Attrs;
+  type: SmmuFaultType;
+  /** 'context' (recorded in a context bank's FSR) or 'global' (sGFSR) */
+  scope: 'context' | 'global';
+  /** context bank, or -1 for global faults */
+  cb: number;
+  /** walk level for context faults (1-3), 0 otherwise */
+  level: number;
+  /** true when the fault found FSR/sGFSR already holding a fault (MULTI set, syndrome lost) */
+  multi: boolean;
+}
+
+export type SmmuLookup =
+  | { ok: true; pa: number; extent: number; bypass: boolean; cb: number; level: number }
+  | { ok: false; fault: SmmuFaultType; cb: number; level: number };
+
+export interface SmmuTlbEntry {
+  cb: number;
+  /** -1 for a global (nG=0) entry */
+  asid: number;
+  va: number;
+  size: number;
+  pa: number;
+  level: number;
+  perms: string;
+}
+
+export interface SmmuStats {
+  translations: number;
+  hits: number;
+  misses: number;
+  walks: number;
+  descriptorFetches: number;
+  bypasses: number;
+  contextFaults: number;
+  globalFaults: number;
+}
+
+// result kinds of the resolver (Smmu.resolve)
+export const K_BYPASS = 0;
+export const K_TRANSLATED = 1;
+export const K_CTX_FAULT = 2;
+export const K_GLOBAL_FAULT = 3;
+/** TLB miss when the resolver was asked not to walk: nothing walked, nothing recorded */
+export const K_MISS = 4;
+
+/** What the last resolve found (preallocated: no allocation per lookup). */
+export class Resolved {
+  pa = 0;
+  /** bytes from va for which the same translation holds */
+  extent = 0;
+  /** cost of the lookup in ns */
+  cost = 0;
+  /** context bank (-1: none reached) */
+  cb = -1;
+  /** walk level of the leaf or of the fault */
+  level = 0;
+  /** FSR bit of a context fault */
+  fsr = 0;
+  /** sGFSR bit of a global fault */
+  gfsr = 0;
+  /** the fault was an external abort during the table walk (FSYNR0.PTWF) */
+  ptw = false;
+  /** attributes after the S2CR PRIVCFG/INSTCFG overrides */
+  attrs = 0;
+  /** the lookup walked the tables */
+  walked = false;
+  /** TLB slot of a hit */
+  hitSlot = 0;
+  /** TLB tag of the last walk's leaf (ASID, -1 global) */
+  asid = -1;
+  /** descriptor fetches of the last walk */
+  fetches = 0;
+}
+
+export const TWO32 = 0x1_0000_0000;

@@ -1,0 +1,192 @@
+/**
+ * The reference stage-1 table walker: VMSAv7 long-descriptor (LPAE) format, 4 KiB granule,
+ * 32-bit input address (an AArch32 LPAE context bank, ARM IHI 0062 "Translation table
+ * walks" and the ARMv7-A ARM (DDI 0406C) B3.6 "Long-descriptor translation table format").
+ *
+ * A pure function of the tables: it reads descriptors through a `DescriptorReader` (the
+ * SMMU passes one that reads the physical bus; accelerators may pass another reader but
+ * never change the walk) and writes its result into a `WalkResult`. No statistics, no TLB,
+ * no costs, no accelerator state: the caller (Smmu.translateContext) does those.
+ */
+import { BUS_OK } from '../../emulator/bus.js';
+import * as R from './regs.js';
+import { TWO32 } from './types.js';
+
+/** Reads the 64-bit descriptor at physical address `pa` for walk level `level`. */
+export interface DescriptorReader {
+  /** out[0] = bits [31:0], out[1] = bits [63:32]; returns BUS_OK or a negative bus status */
+  read64(pa: number, level: number, out: Uint32Array): number;
+}
+
+// permission bits of a walk result / TLB entry; index = (unpriv ? 3 : 0) + (write ? 1 : instr ? 2 : 0)
+export const P_PR = 1;
+export const P_PW = 2;
+export const P_PX = 4;
+export const P_UR = 8;
+export const P_UW = 16;
+export const P_UX = 32;
+
+/** hierarchical restrictions from table descriptors (bit set of a walk path) */
+export const RESTR_NO_UNPRIV = 1; // APTable[0]
+export const RESTR_NO_WRITE = 2; // APTable[1]
+export const RESTR_XN = 4; // XNTable
+export const RESTR_PXN = 8; // PXNTable
+
+/** The permission bit an access needs (P_*), from its attributes' privilege/write/instr flags. */
+export function permBitFor(priv: boolean, write: boolean, instr: boolean): number {
+  return 1 << ((priv ? 0 : 3) + (write ? 1 : instr ? 2 : 0));
+}
+
+export class WalkResult {
+  // ---- the leaf (valid when the walk returns 0) ----
+  /** input address of the first byte of the page/block */
+  va = 0;
+  size = 0;
+  /** output address of the page/block */
+  pa = 0;
+  /** P_* bits */
+  perms = 0;
+  /** nG = 0 */
+  global = false;
+  attrIndx = 0;
+  sh = 0;
+  ns = 0;
+  // ---- the walk ----
+  /** level of the leaf, or of the descriptor that faulted */
+  level = 0;
+  /** descriptors read (a read that aborted included) */
+  fetches = 0;
+  /** the fault is an external abort on a descriptor read */
+  ptw = false;
+  // ---- the table path (what a walk cache would keep) ----
+  /** address of the level-3 table the walk reached through table descriptors, -1 none */
+  table3 = -1;
+  /** RESTR_* accumulated down to that table */
+  restr3 = 0;
+  /** descriptors read before the level-3 one */
+  fetches3 = 0;
+  /** address of the level-1 table descriptor read (-1: the walk started at level 2) */
+  a1 = -1;
+  /** address of the level-2 table descriptor read (-1 none) */
+  a2 = -1;
+  /** raw words of those descriptors: [l1 lo, l1 hi, l2 lo, l2 hi] */
+  readonly v = new Uint32Array(4);
+}
+
+export function bswap32(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+}
+
+/**
+ * Walk the tables of one TTBR for `va` (0 <= va < 2^32, inside the TTBR's region: the
+ * caller selects the TTBR and checks EPDn). `txsz` is T0SZ or T1SZ. Returns 0 (out holds
+ * the leaf) or the FSR bit of the fault (FSR_TF, FSR_AFF, FSR_EF; out.level is its level).
+ * Permissions are not checked here: out.perms says what the leaf allows.
+ */
+export function walkStage1(
+  rd: DescriptorReader, ttbrLo: number, ttbrHi: number, txsz: number, sctlr: number, va: number,
+  out: WalkResult, d: Uint32Array,
+): number {
+  out.fetches = 0;
+  out.ptw = false;
+  out.table3 = -1;
+  out.a1 = -1;
+  out.a2 = -1;
+  const n = 32 - txsz; // input region size in bits
+  // IHI 0062 / DDI 0406C B3.6.6: an input region of more than 2^30 bytes starts at level 1
+  // (2 or 4 entries, table aligned to 2^(5-TxSZ)), otherwise at level 2 (aligned to 2^(14-TxSZ))
+  let level = n > 30 ? 1 : 2;
+  const x = level === 1 ? 5 - txsz : 14 - txsz;
+  let table = ((ttbrLo & ~((1 << x) - 1)) >>> 0) + (ttbrHi & 0xff) * TWO32;
+  let restr = 0;
+  const be = (sctlr & R.SCTLR_E) !== 0;
+  for (;;) {
+    const shift = level === 1 ? 30 : level === 2 ? 21 : 12;
+    const idxBits = level === 1 ? n - 30 : level === 2 && n <= 30 ? n - 21 : 9;
+    const idx = (va >>> shift) & ((1 << idxBits) - 1); // va < 2^32 (checked by the caller)
+    const da = table + idx * 8;
+    const st = rd.read64(da, level, d);
+    out.fetches++;
+    out.level = level;
+    if (st !== BUS_OK) {
+      // a descriptor read that decodes nothing or gets an error: external abort on the walk
+      out.ptw = true;
+      return R.FSR_EF;
+    }
+    let dlo = d[0]!;
+    let dhi = d[1]!;
+    if (be) {
+      // SCTLR.E: big-endian translation tables
+      const t = dlo;
+      dlo = bswap32(dhi);
+      dhi = bswap32(t);
+    }
+    if ((dlo & 1) === 0) return R.FSR_TF;
+    if (level < 3 && (dlo & 2) !== 0) {
+      // table descriptor: NSTable [63], APTable [62:61], XNTable [60], PXNTable [59]
+      if ((dhi & (1 << 29)) !== 0) restr |= RESTR_NO_UNPRIV;
+      if ((dhi & (1 << 30)) !== 0) restr |= RESTR_NO_WRITE;
+      if ((dhi & (1 << 28)) !== 0) restr |= RESTR_XN;
+      if ((dhi & (1 << 27)) !== 0) restr |= RESTR_PXN;
+      const j = level === 1 ? 0 : 2;
+      if (level === 1) out.a1 = da;
+      else out.a2 = da;
+      out.v[j] = d[0]!;
+      out.v[j + 1] = d[1]!;
+      table = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
+      level++;
+      if (level === 3) {
+        out.table3 = table;
+        out.restr3 = restr;
+        out.fetches3 = out.fetches;
+      }
+      continue;
+    }
+    if (level === 3 && (dlo & 2) === 0) return R.FSR_TF; // 0b01 is reserved at level 3
+    // block (levels 1-2) or page (level 3)
+    return decodeLeaf(level, shift, va, dlo, dhi, sctlr, restr, out);
+  }
+}
+
+/**
+ * Decode a block/page descriptor (valid, of the right type; byte order already fixed) at
+ * `level` into out's leaf fields. Returns 0, or FSR_AFF for an access-flag fault
+ * (AF = 0 and SCTLR.AFFD = 0).
+ */
+export function decodeLeaf(level: number, shift: number, va: number, dlo: number, dhi: number, sctlr: number, restr: number, out: WalkResult): number {
+  out.level = level;
+  if ((dlo & (1 << 10)) === 0 && (sctlr & R.SCTLR_AFFD) === 0) return R.FSR_AFF;
+  const size = 1 << shift; // shift <= 30
+  const oaMask = level === 1 ? 0xc0000000 : level === 2 ? 0xffe00000 : 0xfffff000;
+  out.pa = ((dlo & oaMask) >>> 0) + (dhi & 0xff) * TWO32; // 40-bit output, bits [47:40] ignored
+  out.va = va - (va % size);
+  out.size = size;
+  out.global = (dlo & (1 << 11)) === 0;
+  out.attrIndx = (dlo >>> 2) & 7;
+  out.ns = (dlo >>> 5) & 1;
+  out.sh = (dlo >>> 8) & 3;
+  // AP[2:1] = descriptor bits [7:6]: bit 6 unprivileged access, bit 7 read-only
+  const ro = (dlo & (1 << 7)) !== 0 || (restr & RESTR_NO_WRITE) !== 0;
+  const unpriv = (dlo & (1 << 6)) !== 0 && (restr & RESTR_NO_UNPRIV) === 0;
+  const xn = (dhi & (1 << 22)) !== 0 || (restr & RESTR_XN) !== 0;
+  const pxn = (dhi & (1 << 21)) !== 0 || (restr & RESTR_PXN) !== 0;
+  let p = P_PR;
+  if (!ro) p |= P_PW;
+  if (unpriv) {
+    p |= P_UR;
+    if (!ro) p |= P_UW;
+  }
+  // instruction fetches need read permission at that privilege; XN forbids both,
+  // PXN only privileged fetches. SCTLR.WXN: writable => XN; UWXN: PL0-writable => PXN.
+  let px = !xn && !pxn;
+  let ux = !xn && unpriv;
+  if ((sctlr & R.SCTLR_WXN) !== 0 && !ro) {
+    px = false;
+    ux = false;
+  }
+  if ((sctlr & R.SCTLR_UWXN) !== 0 && unpriv && !ro) px = false;
+  if (px) p |= P_PX;
+  if (ux) p |= P_UX;
+  out.perms = p;
+  return 0;
+}
