@@ -68,8 +68,8 @@ function build(s: Spec): { bytes: number[]; total: number } {
   return { bytes: a.bytes, total: (s.n1 * s.n0 + s.tail) * s.k * burst };
 }
 
-function run(s: Spec, fastPath: boolean, src: Uint8Array): { rig: Rig; mem: Uint8Array } {
-  const rig = makeRig({ fastPath, bulkChunkBytes: s.chunk }, { ramSize: RAM });
+function run(s: Spec, accel: boolean, src: Uint8Array): { rig: Rig; mem: Uint8Array } {
+  const rig = makeRig({ accel, bulkChunkBytes: s.chunk }, { ramSize: RAM });
   rig.poke(SRC, src);
   rig.ram.bytes.fill(0xcd, DST - RAM_BASE, RAM - 0x1000);
   const { bytes } = build(s);
@@ -127,10 +127,10 @@ describe('property: batched stepping behind a translation stage equals step exec
       fc.property(specArb, fc.constantFrom(0, 7, 20), fc.option(fc.integer({ min: 0, max: 12 })), fc.boolean(), (s, cost, hole, holeInSrc) => {
         const src = new Uint8Array(0x20000 - 0x100);
         for (let i = 0; i < src.length; i++) src[i] = (i * 131 + 7) & 0xff;
-        const go = (fastPath: boolean) => {
+        const go = (accel: boolean) => {
           const mmu = new ToyIommu(cost);
           if (hole !== null) mmu.unmappedPages.add(Math.floor(((holeInSrc ? SRC : DST) + hole * 4096) / 4096));
-          const rig = makeRig({ fastPath, bulkChunkBytes: s.chunk }, { ramSize: RAM, translator: mmu });
+          const rig = makeRig({ accel, bulkChunkBytes: s.chunk }, { ramSize: RAM, translator: mmu });
           rig.poke(SRC, src);
           rig.poke(PROG, build(s).bytes);
           let abortAt = -1;

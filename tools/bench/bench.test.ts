@@ -17,8 +17,8 @@ describe('bench workloads', () => {
   it('dma-direct: the copy through the SMMU is right, and batched == step (time, SMMU statistics)', () => {
     let t = 0;
     const clock = (): number => t++;
-    const fast = runDmaThroughSmmu(256 << 10, clock, { scramble: true });
-    const step = runDmaThroughSmmu(256 << 10, clock, { fastPath: false, scramble: true });
+    const fast = runDmaThroughSmmu(256 << 10, clock, { accel: true, scramble: true });
+    const step = runDmaThroughSmmu(256 << 10, clock, { accel: false, scramble: true });
     expect(fast.ok).toBe(true);
     expect(step.ok).toBe(true);
     expect(fast.virtualNs).toBe(step.virtualNs);
