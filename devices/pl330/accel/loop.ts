@@ -70,16 +70,27 @@ export function tryBulk(acc: Pl330Accel, t: Pl330Thread, jump: number, lc1: bool
     } else if (!isOneCycleOp(op)) return false;
   }
   if (level !== 0) return false;
-  if (pure && acc.h.port.translator === null && bulkCopy(acc, t, start, lpend, lc1, cyc, srcPer, dstPer)) return true;
+  // The horizon: nothing else may run while a batch runs ahead of virtual time, so a batch
+  // only covers instructions that step execution would run before the next pending event
+  // of any other component (the CPU, a timer, another device). That event then sees exactly
+  // the state step execution would have left. (This thread's own next step is not pending:
+  // step() cleared it.)
+  const next = acc.h.sched.peekTime();
+  const budget = next === undefined ? Infinity : next - acc.h.sched.now;
+  if (pure && acc.h.port.translator === null && bulkCopy(acc, t, start, lpend, lc1, cyc, srcPer, dstPer, budget)) return true;
   const seg: SegmentShape | null = pure && srcPer > 0 ? { cyc, srcPer, dstPer, nLd, nSt } : null;
-  return inlineLoop(acc, t, start, lpend, lc1, srcBurst, dstBurst, seg);
+  return inlineLoop(acc, t, start, lpend, lc1, srcBurst, dstBurst, seg, budget);
 }
 
 /** The whole chunk as one RAM block copy (bare bus only: no translation cost to account). */
-export function bulkCopy(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: number, lc1: boolean, cyc: number, srcPer: number, dstPer: number): boolean {
+export function bulkCopy(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: number, lc1: boolean, cyc: number, srcPer: number, dstPer: number,
+  budget: number): boolean {
   const lc = lc1 ? t.lc1 : t.lc0;
   const per = Math.max(srcPer, 1);
   let k = Math.min(lc, Math.max(1, Math.floor(Math.max(1, acc.h.cfg.bulkChunkBytes) / per)));
+  // the chunk ends (the next DMALPEND runs) by the budget: every instruction of it runs before
+  if (budget !== Infinity) k = Math.min(k, Math.floor((budget / acc.h.periodNs - acc.h.cycles) / cyc));
+  if (k < 1) return false;
   const srcTotal = k * srcPer;
   const dstTotal = k * dstPer;
   if (srcTotal > 0) {
@@ -133,14 +144,16 @@ export function bulkCopy(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: 
  * pages the previous bursts were translated in.
  * A bus error inside a batch is delivered at the time step execution would raise it.
  */
-export function inlineLoop(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number, seg: SegmentShape | null): boolean {
-  const r = inlineLoopBody(acc, t, start, lpend, lc1, srcBurst, dstBurst, seg);
+export function inlineLoop(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number,
+  seg: SegmentShape | null, budget: number): boolean {
+  const r = inlineLoopBody(acc, t, start, lpend, lc1, srcBurst, dstBurst, seg, budget);
   // every exit: the held-back RAM copy is written before the event ends
   flushCopy(acc);
   return r;
 }
 
-export function inlineLoopBody(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number, seg: SegmentShape | null): boolean {
+export function inlineLoopBody(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: number, lc1: boolean, srcBurst: number, dstBurst: number,
+  seg: SegmentShape | null, budget: number): boolean {
   const xl = acc.h.port.translator;
   const tr = xl !== null;
   const quiet = xl !== null && typeof xl.quietLookup === 'function';
@@ -167,13 +180,13 @@ export function inlineLoopBody(acc: Pl330Accel, t: Pl330Thread, start: number, l
   const srcAttrs = acc.h.dataAttrs(C.ccrSrcProt(t.ccr), false);
   const dstAttrs = acc.h.dataAttrs(C.ccrDstProt(t.ccr), true);
   if (xfast && typeof xl.translateCopyRun === 'function' && seg.nLd === 1 && seg.nSt === 1 && lc > 0 &&
-    copyRun(acc, t, xl, start, lpend, lc1, lc, seg, srcBurst, srcAttrs, dstAttrs, delay, limit)) return true;
+    copyRun(acc, t, xl, start, lpend, lc1, lc, seg, srcBurst, srcAttrs, dstAttrs, delay, limit, budget)) return true;
   // after a segment the next iteration starts a new page on one side at least: run it
   // burst by burst (its first lookups miss) rather than probing for a segment first
   let trySeg = true;
   for (;;) {
     if (segments && (trySeg || !xfast)) {
-      const k = segment(acc, t, seg, xl, lc, Math.max(1, Math.floor((limit - moved) / seg.srcPer)), srcAttrs, dstAttrs);
+      const k = segment(acc, t, seg, xl, lc, Math.max(1, Math.floor((limit - moved) / seg.srcPer)), budget - delay, srcAttrs, dstAttrs);
       if (k > 0) {
         // k x (DMALPEND + body); the first DMALPEND is the one being executed (counted)
         const lpends = first ? k - 1 : k;
@@ -191,6 +204,8 @@ export function inlineLoopBody(acc: Pl330Accel, t: Pl330Thread, start: number, l
       }
     }
     trySeg = true;
+    // the DMALPEND runs at now + delay: past the horizon it is left to the step path
+    if (!first && delay >= budget) break;
     // DMALPEND jumps back
     if (!first) {
       t.instructions++;
@@ -202,6 +217,13 @@ export function inlineLoopBody(acc: Pl330Accel, t: Pl330Thread, start: number, l
     else t.lc0 = lc;
     for (let a = start; a < lpend; a++) {
       const op = ops[a - start]!;
+      if (delay >= budget) {
+        // this instruction runs at or after the next event of something else: step path
+        xMaterialize(acc, t);
+        t.pc = a;
+        acc.h.kick(t, delay);
+        return true;
+      }
       const isLd = isLoadOp(op);
       const isSt = isStoreOp(op);
       if (xfast && (isLd || isSt) && condOk(t, op)) {

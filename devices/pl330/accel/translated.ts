@@ -123,19 +123,24 @@ export function xMaterialize(acc: Pl330Accel, t: Pl330Thread): void {
 }
 
 /**
- * One page-run segment of a pure copy loop behind a translation stage: when the current
+ * One page-run segment of a pure copy loop behind a translation stage (ending within
+ * `budgetNs` of virtual time): when the current
  * source and destination addresses are pure hits, the number k (1..maxIter, <= maxChunk)
  * of whole iterations whose bursts stay inside both hit ranges is copied RAM to RAM at
  * once and its k x nLd / k x nSt lookups accounted (translateHits). Returns k, or 0 when no
  * segment applies (then nothing changed). Updates SAR/DAR, byte counters, port bytes and
  * acc.segCost (total lookup cost); the caller updates LC, PC, instructions and time.
  */
-export function segment(acc: Pl330Accel, t: Pl330Thread, seg: SegmentShape, xl: TranslationStage, maxIter: number, maxChunk: number, srcAttrs: Attrs, dstAttrs: Attrs): number {
+export function segment(acc: Pl330Accel, t: Pl330Thread, seg: SegmentShape, xl: TranslationStage, maxIter: number, maxChunk: number,
+  budgetNs: number, srcAttrs: Attrs, dstAttrs: Attrs): number {
   const so = acc.segSrc;
   const d = acc.segDst;
   if (!xl.translateHits!(t.sar, srcAttrs, 0, so)) return 0;
   if (seg.dstPer > 0 && !xl.translateHits!(t.dar, dstAttrs, 0, d)) return 0;
   let k = Math.min(maxIter, maxChunk, Math.floor(so.extent / seg.srcPer));
+  // the k iterations must end by the time budget (the next event of anything else)
+  const perIter = seg.cyc * acc.h.periodNs + seg.nLd * so.costNs + (seg.nSt > 0 ? seg.nSt * d.costNs : 0);
+  if (budgetNs !== Infinity) k = Math.min(k, Math.floor(budgetNs / perIter));
   if (seg.dstPer > 0) k = Math.min(k, Math.floor(d.extent / seg.dstPer));
   if (!(k >= 1)) return 0;
   const sLen = k * seg.srcPer;
