@@ -1,6 +1,6 @@
 /**
  * PL330 static configuration: what the device tree and the configuration registers
- * CR0-CR4/CRD describe (DMA-330 TRM, ARM DDI 0424, 3.3.14-3.3.19), plus model options.
+ * CR0-CR4/CRD describe (DMA-330 TRM, ARM DDI 0424, 3.4), plus model options.
  */
 import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import type { IrqLine } from '../../emulator/irq.js';

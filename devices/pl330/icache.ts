@@ -1,6 +1,6 @@
 /**
- * The PL330 instruction cache (DMA-330 TRM, ARM DDI 0424, 2.4 "Instruction cache"; geometry
- * in CR1, 3.3.15): `icache-lines` lines of `icache-line-words` 32-bit words, shared by all
+ * The PL330 instruction cache (DMA-330 TRM, ARM DDI 0424, chapter 2; geometry in CR1, TRM
+ * 3.4): `icache-lines` lines of `icache-line-words` 32-bit words, shared by all
  * threads, filled by line-sized instruction reads through the master port. Replacement is
  * round-robin (the TRM does not specify it).
  */

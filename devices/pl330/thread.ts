@@ -1,9 +1,9 @@
 /**
- * PL330 threads and the MFIFO (DMA-330 TRM, ARM DDI 0424: 2.2 "Operating states" and
- * 2.5 "MFIFO").
+ * PL330 threads and the MFIFO (DMA-330 TRM, ARM DDI 0424: chapter 2, operating states and
+ * the MFIFO).
  *
- * A thread is the manager (id -1) or a DMA channel. Its state machine (TRM Figure 2-2 and
- * 2-3, state encodings in DSR/CSR [3:0], 3.3.1 and 3.3.12):
+ * A thread is the manager (id -1) or a DMA channel. Its state machine (TRM chapter 2, state
+ * encodings in DSR/CSR [3:0], TRM 3.4):
  *
  *   Stopped --DMAGO--> Executing --DMAEND--> (Completing) --> Stopped
  *   Executing --DMAWFE--> Waiting for event --DMASEV/event--> Executing
@@ -54,7 +54,7 @@ export class ByteFifo {
 }
 
 /**
- * The MFIFO (TRM 2.5): one buffer of `mfifo-depth x data-width/8` bytes shared by all
+ * The MFIFO (TRM chapter 2): one buffer of `mfifo-depth x data-width/8` bytes shared by all
  * channels, each channel's data kept in order. Accounting is by bytes (docs/PL330.md,
  * simplifications).
  */
@@ -133,7 +133,7 @@ export class Pl330Thread {
     return this.state === C.ST_FAULTING || this.state === C.ST_FAULT_COMPLETING;
   }
 
-  /** reset values (TRM 3.3: CSR/CPC/SAR/DAR/LC0/LC1 0, CCR 0x00800200) */
+  /** reset values (TRM 3.4: CSR/CPC/SAR/DAR/LC0/LC1 0, CCR 0x00800200) */
   resetState(): void {
     this.state = C.ST_STOPPED;
     this.pc = 0;
@@ -147,7 +147,7 @@ export class Pl330Thread {
     this.fifo?.clear();
   }
 
-  /** DMAGO (TRM 4.3.5): the channel starts at `pc` with security `ns`, request flag single */
+  /** DMAGO (TRM 4.3 DMAGO): the channel starts at `pc` with security `ns`, request flag single */
   begin(pc: number, ns: boolean, now: number): void {
     this.pc = pc >>> 0;
     this.ns = ns;
@@ -162,7 +162,7 @@ export class Pl330Thread {
     this.bytesLoaded = this.bytesStored = this.instructions = 0;
   }
 
-  /** DSR (manager, TRM 3.3.1) or CSR (channel, 3.3.12) */
+  /** DSR (manager) or CSR (channel), TRM 3.4 */
   statusRegister(): number {
     if (this.isManager) return (this.state | (this.wakeup << 4) | (this.ns ? 1 << 9 : 0)) >>> 0;
     return (this.state | (this.wakeup << 4) | (this.wfpBurstNs ? 1 << 14 : 0) | (this.wfpPeriph ? 1 << 15 : 0) | (this.ns ? 1 << 21 : 0)) >>> 0;
