@@ -80,7 +80,7 @@ function run(s: Spec, accel: boolean, src: Uint8Array): { rig: Rig; mem: Uint8Ar
 }
 
 describe('property: random valid mem-to-mem programs', () => {
-  it('move exactly the predicted bytes and touch nothing outside [SAR,SAR+len) / [DAR,DAR+len); fast path == step path', () => {
+  it('move exactly the predicted bytes and touch nothing outside [SAR,SAR+len) / [DAR,DAR+len); accelerators on == off', () => {
     fc.assert(
       fc.property(specArb, fc.integer(), (s, seed) => {
         const { total } = build(s);
@@ -113,7 +113,7 @@ describe('property: random valid mem-to-mem programs', () => {
         expect(fast.rig.sched.now).toBe(step.rig.sched.now);
         expect(fast.rig.port.bytes).toBe(step.rig.port.bytes);
         expect(fast.rig.dmac.channels[0]!.instructions).toBe(step.rig.dmac.channels[0]!.instructions);
-        // the fast path really ran (fewer scheduler events) whenever the inner loop repeats
+        // the accelerators really ran (fewer scheduler events) whenever the inner loop repeats
         if (s.n0 >= 2) expect(fast.rig.sched.executed).toBeLessThan(step.rig.sched.executed);
       }),
       { numRuns: 120, seed: 0x330 },
