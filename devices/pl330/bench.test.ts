@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { runPl330Bench } from './bench.js';
 
 describe('bench', () => {
-  it('copies N bytes correctly; virtual time is the same with and without the fast path', () => {
+  it('copies N bytes correctly; virtual time is the same with and without the accelerators', () => {
     let t = 0;
     const clock = (): number => (t += 1);
-    const fast = runPl330Bench(1 << 20, clock);
-    const step = runPl330Bench(1 << 20, clock, { fastPath: false });
+    const fast = runPl330Bench(1 << 20, clock, { accel: true });
+    const step = runPl330Bench(1 << 20, clock, { accel: false });
     expect(fast.ok).toBe(true);
     expect(step.ok).toBe(true);
     expect(fast.bytes).toBe(1 << 20);

@@ -1,3 +1,4 @@
+import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import { PhysicalBus } from '../../emulator/bus.js';
 import { MasterPort, type TranslationStage } from '../../emulator/master.js';
 import { Scheduler } from '../../emulator/scheduler.js';
@@ -25,7 +26,7 @@ export interface Pl330BenchResult {
 export function runPl330Bench(
   bytes: number,
   now: () => number,
-  opts: { fastPath?: boolean; translator?: TranslationStage | null } = {},
+  opts: { accel?: boolean; translator?: TranslationStage | null } = {},
 ): Pl330BenchResult {
   const burst = 256;
   const bursts = Math.max(1, Math.floor(bytes / burst));
@@ -37,7 +38,7 @@ export function runPl330Bench(
   const prog = src + 2 * bytes;
   bus.addRam('ram', src, 2 * bytes + 4096);
   const port = new MasterPort(bus, 'pl330', opts.translator ?? null);
-  const dmac = new Pl330({ dataWidthBits: 128, fastPath: opts.fastPath ?? true }, { scheduler: sched, port, eventIrqs: [], abortIrq: null });
+  const dmac = new Pl330({ dataWidthBits: 128, accel: opts.accel ?? ACCEL_DEFAULT }, { scheduler: sched, port, eventIrqs: [], abortIrq: null });
   const ram = bus.ramAt(src, 2 * bytes + 4096)!;
   for (let i = 0; i < bytes; i += 4) ram.view.setUint32(i, (i * 2654435761) >>> 0, true);
   // touch the destination first so that host page faults are not what is measured

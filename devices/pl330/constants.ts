@@ -1,6 +1,7 @@
 /**
  * PL330 (CoreLink DMA-330) architectural constants: register offsets, thread states,
- * fault bits. Values follow shared/reference/pl330.md and the TRM (DDI 0424).
+ * fault bits, CCR fields. Values follow the DMA-330 TRM (ARM DDI 0424): 3.3 register summary,
+ * 3.4 register descriptions (DSR/CSR states, FTRD/FTR fault types, CCR).
  */
 
 // ---- register offsets ----

@@ -1,10 +1,14 @@
 import type { DeviceContext, DeviceFactory, DeviceInstance } from '../../emulator/board/types.js';
 import type { DtNode } from '../../emulator/dt/types.js';
 import type { IrqLine } from '../../emulator/irq.js';
+import { ACCEL_DEFAULT, NO_ACCEL_PROP } from '../../emulator/accel.js';
 import { DEFAULT_PL330_CONFIG, Pl330, type Pl330Config } from './pl330.js';
 
 export { Pl330, Pl330Thread, DEFAULT_PL330_CONFIG, TIMING as PL330_TIMING, pl330InsnSize } from './pl330.js';
 export type { Pl330Config, Pl330Deps, Pl330PeripheralPort, Pl330InsnObserver } from './pl330.js';
+export { ISA as PL330_ISA, disassemble as pl330Disassemble, disassembleProgram as pl330DisassembleProgram } from './isa.js';
+export type { InsnDef as Pl330InsnDef, InsnClass as Pl330InsnClass } from './isa.js';
+export { pl330RegisterSpecs } from './regs.js';
 export * as pl330Regs from './constants.js';
 export { makeCcr } from './constants.js';
 export { TestPeripheral } from './peripheral.js';
@@ -31,7 +35,7 @@ function propStrings(node: DtNode, name: string): string[] | null {
 const hasProp = (node: DtNode, name: string): boolean => node.props.some((p) => p.name === name);
 
 /** The PL330 configuration a device-tree node describes (missing properties: defaults). */
-export function pl330ConfigFromNode(node: DtNode, streamId = 0): Pl330Config {
+export function pl330ConfigFromNode(node: DtNode, streamId = 0, machineAccel: boolean = ACCEL_DEFAULT): Pl330Config {
   const num = (name: string, def: number): number => {
     const c = propCells(node, name);
     return c && c.length > 0 ? c[0]! : def;
@@ -67,6 +71,8 @@ export function pl330ConfigFromNode(node: DtNode, streamId = 0): Pl330Config {
     bootEn: hasProp(node, 'arm,pl330-boot-en'),
     bootAddr: num('arm,pl330-boot-addr', 0),
     streamId,
+    // accelerators (emulator/accel.ts): the machine's choice, unless this node turns them off
+    accel: machineAccel && !hasProp(node, NO_ACCEL_PROP),
   };
   return cfg;
 }
@@ -96,7 +102,7 @@ export interface Pl330Instance extends DeviceInstance {
 
 /** Factory for compatible "arm,pl330". */
 export const pl330Factory: DeviceFactory = (ctx: DeviceContext): Pl330Instance => {
-  const cfg = pl330ConfigFromNode(ctx.node, ctx.streamIds[0] ?? 0);
+  const cfg = pl330ConfigFromNode(ctx.node, ctx.streamIds[0] ?? 0, ctx.machine.accel ?? ACCEL_DEFAULT);
   const { events, abort } = splitPl330Irqs(ctx.node, ctx.irqs);
   const dmac = new Pl330(cfg, {
     scheduler: ctx.machine.scheduler,

@@ -123,8 +123,8 @@ describe('instruction effects', () => {
   });
 
   it('DMALP/DMALPEND run the body lc+1 times on both counters; LC registers are visible', () => {
-    for (const fastPath of [true, false]) {
-      const rig = makeRig({ fastPath });
+    for (const accel of [true, false]) {
+      const rig = makeRig({ accel });
       rig.poke(SRC, Array.from({ length: 256 }, (_, i) => i));
       const a = new A.Pl330Asm();
       a.mov('CCR', R.makeCcr({ srcBeatBytes: 4, srcBurstLen: 4 })).mov('SAR', SRC).mov('DAR', DST);

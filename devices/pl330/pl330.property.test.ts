@@ -68,8 +68,8 @@ function build(s: Spec): { bytes: number[]; total: number } {
   return { bytes: a.bytes, total: (s.n1 * s.n0 + s.tail) * s.k * burst };
 }
 
-function run(s: Spec, fastPath: boolean, src: Uint8Array): { rig: Rig; mem: Uint8Array } {
-  const rig = makeRig({ fastPath, bulkChunkBytes: s.chunk }, { ramSize: RAM });
+function run(s: Spec, accel: boolean, src: Uint8Array): { rig: Rig; mem: Uint8Array } {
+  const rig = makeRig({ accel, bulkChunkBytes: s.chunk }, { ramSize: RAM });
   rig.poke(SRC, src);
   rig.ram.bytes.fill(0xcd, DST - RAM_BASE, RAM - 0x1000);
   const { bytes } = build(s);
@@ -80,7 +80,7 @@ function run(s: Spec, fastPath: boolean, src: Uint8Array): { rig: Rig; mem: Uint
 }
 
 describe('property: random valid mem-to-mem programs', () => {
-  it('move exactly the predicted bytes and touch nothing outside [SAR,SAR+len) / [DAR,DAR+len); fast path == step path', () => {
+  it('move exactly the predicted bytes and touch nothing outside [SAR,SAR+len) / [DAR,DAR+len); accelerators on == off', () => {
     fc.assert(
       fc.property(specArb, fc.integer(), (s, seed) => {
         const { total } = build(s);
@@ -113,7 +113,7 @@ describe('property: random valid mem-to-mem programs', () => {
         expect(fast.rig.sched.now).toBe(step.rig.sched.now);
         expect(fast.rig.port.bytes).toBe(step.rig.port.bytes);
         expect(fast.rig.dmac.channels[0]!.instructions).toBe(step.rig.dmac.channels[0]!.instructions);
-        // the fast path really ran (fewer scheduler events) whenever the inner loop repeats
+        // the accelerators really ran (fewer scheduler events) whenever the inner loop repeats
         if (s.n0 >= 2) expect(fast.rig.sched.executed).toBeLessThan(step.rig.sched.executed);
       }),
       { numRuns: 120, seed: 0x330 },
@@ -127,10 +127,10 @@ describe('property: batched stepping behind a translation stage equals step exec
       fc.property(specArb, fc.constantFrom(0, 7, 20), fc.option(fc.integer({ min: 0, max: 12 })), fc.boolean(), (s, cost, hole, holeInSrc) => {
         const src = new Uint8Array(0x20000 - 0x100);
         for (let i = 0; i < src.length; i++) src[i] = (i * 131 + 7) & 0xff;
-        const go = (fastPath: boolean) => {
+        const go = (accel: boolean) => {
           const mmu = new ToyIommu(cost);
           if (hole !== null) mmu.unmappedPages.add(Math.floor(((holeInSrc ? SRC : DST) + hole * 4096) / 4096));
-          const rig = makeRig({ fastPath, bulkChunkBytes: s.chunk }, { ramSize: RAM, translator: mmu });
+          const rig = makeRig({ accel, bulkChunkBytes: s.chunk }, { ramSize: RAM, translator: mmu });
           rig.poke(SRC, src);
           rig.poke(PROG, build(s).bytes);
           let abortAt = -1;

@@ -112,7 +112,7 @@ function program(s: Spec): number[] {
   return a.bytes;
 }
 
-function run(s: Spec, fastPath: boolean, smmuAccel = fastPath) {
+function run(s: Spec, accel: boolean, smmuAccel = accel) {
   const sched = new Scheduler();
   const tracer = new Tracer(() => sched.now, s.trace);
   const bus = new PhysicalBus();
@@ -164,7 +164,7 @@ function run(s: Spec, fastPath: boolean, smmuAccel = fastPath) {
   const abort = new IrqLine('abort');
   let abortAt = -1;
   abort.connect((l) => { if (l && abortAt < 0) abortAt = sched.now; });
-  const dmac = new Pl330({ fastPath, bulkChunkBytes: s.chunk, streamId: 1 }, { scheduler: sched, port, eventIrqs: [new IrqLine('irq0')], abortIrq: abort, tracer, name: 'dma0' });
+  const dmac = new Pl330({ accel, bulkChunkBytes: s.chunk, streamId: 1 }, { scheduler: sched, port, eventIrqs: [new IrqLine('irq0')], abortIrq: abort, tracer, name: 'dma0' });
   const runs = s.twice ? 2 : 1;
   for (let r = 0; r < runs; r++) {
     dmac.startChannel(0, IOVA_PROG);

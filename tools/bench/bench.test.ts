@@ -14,11 +14,15 @@ describe('bench workloads', () => {
     for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy']) expect(names).toContain(n);
   });
 
+  it('the DMA benchmarks run with accelerators on and off', () => {
+    for (const n of ['dma-copy', 'dma-direct']) expect(listBenches().find((b) => b.name === n)?.accelModes).toBe(true);
+  });
+
   it('dma-direct: the copy through the SMMU is right, and batched == step (time, SMMU statistics)', () => {
     let t = 0;
     const clock = (): number => t++;
-    const fast = runDmaThroughSmmu(256 << 10, clock, { scramble: true });
-    const step = runDmaThroughSmmu(256 << 10, clock, { fastPath: false, scramble: true });
+    const fast = runDmaThroughSmmu(256 << 10, clock, { accel: true, scramble: true });
+    const step = runDmaThroughSmmu(256 << 10, clock, { accel: false, scramble: true });
     expect(fast.ok).toBe(true);
     expect(step.ok).toBe(true);
     expect(fast.virtualNs).toBe(step.virtualNs);

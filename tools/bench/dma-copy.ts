@@ -38,7 +38,7 @@ export interface DmaCopyResult {
   bytes: number;
   /** host ms per transfer, one per repetition */
   hostMs: number[];
-  /** virtual ns of one transfer */
+  /** virtual ns of the last transfer */
   virtualNs: number;
   ok: boolean;
   smmuWalks: number;
@@ -152,12 +152,18 @@ export function runDmaCopy(bytes: number, reps: number): DmaCopyResult {
   return { bytes, hostMs, virtualNs, ok, smmuWalks: smmu?.stats.walks ?? -1 };
 }
 
+/** bytes of the transfer whose virtual time both accelerator modes must agree on */
+export const DMA_REFERENCE_BYTES = 1 << 20;
+
 registerBench({
   name: 'dma-copy',
-  description: '64 MiB PL330 mem-to-mem copy through the SMMU (4 KiB pages, mapped with VFIO MAP_DMA): host bytes/s and ratio to a host copy',
+  description: 'PL330 mem-to-mem copy through the SMMU (4 KiB pages, mapped with VFIO MAP_DMA): host bytes/s and ratio to a host copy; 64 MiB with accelerators, 4 MiB without',
+  accelModes: true,
   run(ctx) {
-    const bytes = ctx.short ? 16 << 20 : 64 << 20;
-    const reps = ctx.short ? 6 : 12;
+    // without accelerators every instruction is a scheduler event: a smaller transfer keeps
+    // the run short; throughput (bytes/s) stays comparable
+    const bytes = ctx.accel ? (ctx.short ? 16 << 20 : 64 << 20) : ctx.short ? DMA_REFERENCE_BYTES : 4 << 20;
+    const reps = ctx.accel ? (ctx.short ? 6 : 12) : ctx.short ? 2 : 4;
     const r = runDmaCopy(bytes, reps);
     if (!r.ok) throw new Error('dma-copy: destination differs from source');
     // the first transfers warm the JIT up; the best of the last half is the figure (the
@@ -166,11 +172,15 @@ registerBench({
     const best = Math.min(...warm);
     const dmaBps = bytes / (best / 1000);
     const hostBps = hostCopyBytesPerSec(bytes, 5);
+    // the same 1 MiB transfer (freshly booted, first transfer) in every mode: its virtual
+    // time must not depend on the accelerators
+    const refNs = runDmaCopy(DMA_REFERENCE_BYTES, 1).virtualNs;
     return [
-      { name: 'throughput', value: dmaBps / 1e6, unit: 'MB/s', higherIsBetter: true },
-      { name: 'ratio-to-host-copy', value: dmaBps / hostBps, unit: 'x', higherIsBetter: true, target: { op: '>=', value: 0.5 } },
+      { name: 'throughput', value: dmaBps / 1e6, unit: 'MB/s', higherIsBetter: true, note: `${bytes >> 20} MiB transfers` },
+      { name: 'ratio-to-host-copy', value: dmaBps / hostBps, unit: 'x', higherIsBetter: true, ...(ctx.accel ? { target: { op: '>=', value: 0.5 } as const } : {}) },
       { name: 'host-copy', value: hostBps / 1e6, unit: 'MB/s', higherIsBetter: true },
-      { name: 'virtual-time', value: r.virtualNs / 1e6, unit: 'ms', higherIsBetter: false },
+      { name: 'virtual-time', value: r.virtualNs / 1e6, unit: 'ms', higherIsBetter: false, note: `the last ${bytes >> 20} MiB transfer` },
+      { name: 'virtual-time-1MiB', value: refNs / 1e6, unit: 'ms', higherIsBetter: false, sameInAllModes: true },
     ];
   },
 });

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import { parseArgs, UsageError } from '../cli/args.js';
 import './index.js';
 import { getBench, listBenches, median, type BenchFigure } from './registry.js';
@@ -17,12 +18,14 @@ async function child(name: string, short: boolean): Promise<void> {
     process.stderr.write(`unknown benchmark ${name}\n`);
     process.exit(2);
   }
-  const figs = await b.run({ short });
+  const figs = await b.run({ short, accel: ACCEL_DEFAULT });
   process.stdout.write(JSON.stringify(figs) + '\n');
 }
 
 interface Summary {
   bench: string;
+  /** accelerators on in this figure's run */
+  accel: boolean;
   figure: string;
   unit: string;
   median: number;
@@ -69,34 +72,50 @@ async function main(): Promise<number> {
   const summaries: Summary[] = [];
   let failed = 0;
   for (const b of selected) {
-    const runs: BenchFigure[][] = [];
-    for (let r = 0; r < reps; r++) {
-      const args = [process.argv[1]!, '--child', b.name, ...(short ? ['--short'] : [])];
-      const res = spawnSync(process.execPath, ['--expose-gc', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (res.status !== 0) {
-        process.stderr.write(`bench ${b.name} failed (exit ${res.status}):\n${res.stderr}\n`);
-        failed++;
-        break;
+    // benchmarks with accelModes run with accelerators on and off (child environment
+    // VFIO_ARM_EMU_ACCEL, emulator/accel.ts); the others in the runner's own mode
+    const modes = b.accelModes ? [true, false] : [ACCEL_DEFAULT];
+    const invariant = new Map<string, { accel: boolean; value: number }>();
+    for (const accel of modes) {
+      const runs: BenchFigure[][] = [];
+      for (let r = 0; r < reps; r++) {
+        const args = [process.argv[1]!, '--child', b.name, ...(short ? ['--short'] : [])];
+        const env = b.accelModes ? { ...process.env, VFIO_ARM_EMU_ACCEL: accel ? '1' : '0' } : process.env;
+        const res = spawnSync(process.execPath, ['--expose-gc', ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
+        if (res.status !== 0) {
+          process.stderr.write(`bench ${b.name} failed (exit ${res.status}):\n${res.stderr}\n`);
+          failed++;
+          break;
+        }
+        const line = res.stdout.trim().split('\n').pop() ?? '[]';
+        runs.push(JSON.parse(line) as BenchFigure[]);
       }
-      const line = res.stdout.trim().split('\n').pop() ?? '[]';
-      runs.push(JSON.parse(line) as BenchFigure[]);
-    }
-    if (runs.length === 0) continue;
-    for (let i = 0; i < runs[0]!.length; i++) {
-      const f = runs[0]![i]!;
-      const samples = runs.map((r) => r[i]!.value);
-      const med = median(samples);
-      const s: Summary = { bench: b.name, figure: f.name, unit: f.unit, median: med, min: Math.min(...samples), max: Math.max(...samples), samples };
-      if (f.skipped) {
-        s.skipped = true;
-        s.median = s.min = s.max = NaN;
+      if (runs.length === 0) continue;
+      for (let i = 0; i < runs[0]!.length; i++) {
+        const f = runs[0]![i]!;
+        const samples = runs.map((r) => r[i]!.value);
+        const med = median(samples);
+        if (f.sameInAllModes) {
+          // deterministic figures: every repetition and every mode must give the same value
+          const prev = invariant.get(f.name);
+          if (samples.some((v) => v !== samples[0]) || (prev !== undefined && prev.value !== samples[0])) {
+            process.stderr.write(`bench ${b.name}: ${f.name} differs between runs/modes: ${prev ? `${prev.value} (accel ${prev.accel ? 'on' : 'off'}) vs ` : ''}${samples.join(', ')} (accel ${accel ? 'on' : 'off'})\n`);
+            failed++;
+          }
+          if (prev === undefined) invariant.set(f.name, { accel, value: samples[0]! });
+        }
+        const s: Summary = { bench: b.name, accel, figure: f.name, unit: f.unit, median: med, min: Math.min(...samples), max: Math.max(...samples), samples };
+        if (f.skipped) {
+          s.skipped = true;
+          s.median = s.min = s.max = NaN;
+        }
+        if (f.note) s.note = f.note;
+        if (f.target && !f.skipped) {
+          s.target = f.target;
+          s.meetsTarget = f.target.op === '>=' ? med >= f.target.value : med <= f.target.value;
+        }
+        summaries.push(s);
       }
-      if (f.note) s.note = f.note;
-      if (f.target && !f.skipped) {
-        s.target = f.target;
-        s.meetsTarget = f.target.op === '>=' ? med >= f.target.value : med <= f.target.value;
-      }
-      summaries.push(s);
     }
   }
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version };
@@ -106,13 +125,14 @@ async function main(): Promise<number> {
     process.stdout.write(`machine: ${machine.cpus} x ${machine.model}, node ${machine.node}; ${reps} repetition(s)${short ? ', short mode' : ''}\n`);
     process.stdout.write(`${'figure'.padEnd(34)} ${'median'.padStart(14)} ${'min..max'.padStart(24)}  unit       target\n`);
     for (const s of summaries) {
+      const label = `${s.bench}${s.accel ? '' : '[no-accel]'}/${s.figure}`;
       const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4));
       const tgt = s.target ? `${s.target.op} ${s.target.value} ${s.meetsTarget ? '(met)' : '(NOT met)'}` : '';
       if (s.skipped) {
-        process.stdout.write(`${`${s.bench}/${s.figure}`.padEnd(34)} ${'skipped'.padStart(14)} ${''.padStart(24)}  ${s.unit.padEnd(10)} ${s.note ?? ''}\n`);
+        process.stdout.write(`${label.padEnd(34)} ${'skipped'.padStart(14)} ${''.padStart(24)}  ${s.unit.padEnd(10)} ${s.note ?? ''}\n`);
         continue;
       }
-      process.stdout.write(`${`${s.bench}/${s.figure}`.padEnd(34)} ${fmt(s.median).padStart(14)} ${`${fmt(s.min)}..${fmt(s.max)}`.padStart(24)}  ${s.unit.padEnd(10)} ${tgt}${s.note ? `  [${s.note}]` : ''}\n`);
+      process.stdout.write(`${label.padEnd(34)} ${fmt(s.median).padStart(14)} ${`${fmt(s.min)}..${fmt(s.max)}`.padStart(24)}  ${s.unit.padEnd(10)} ${tgt}${s.note ? `  [${s.note}]` : ''}\n`);
     }
   }
   return failed ? 1 : 0;

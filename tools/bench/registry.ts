@@ -15,6 +15,12 @@ export interface BenchFigure {
   skipped?: boolean;
   /** free-form remark printed with the figure (why skipped, what limits it, ...) */
   note?: string;
+  /**
+   * The figure must be the same with accelerators on and off (virtual time of a fixed
+   * transfer): the runner compares it across a benchmark's accelerator modes and fails on a
+   * difference.
+   */
+  sameInAllModes?: boolean;
 }
 
 /** A figure that could not be measured on this machine (reported with the reason). */
@@ -24,12 +30,22 @@ export function skippedFigure(name: string, unit: string, note: string, target?:
 
 export interface BenchContext {
   short: boolean;
+  /**
+   * Accelerators on in this run (emulator/accel.ts ACCEL_DEFAULT of the child process: the
+   * runner starts a benchmark with `modes` once per mode, with VFIO_ARM_EMU_ACCEL set).
+   */
+  accel: boolean;
 }
 
 export interface Benchmark {
   name: string;
   description: string;
   run(ctx: BenchContext): BenchFigure[] | Promise<BenchFigure[]>;
+  /**
+   * Run once with accelerators on and once with them off (default: once, in the runner's
+   * own mode). The figures of the off run are reported as `<name>[no-accel]/<figure>`.
+   */
+  accelModes?: boolean;
 }
 
 const benches = new Map<string, Benchmark>();

@@ -124,10 +124,10 @@ describe('snapshot/restore of the fuzz harness', () => {
     expect(ram.bytes[dirty[0]! * 4096 + 4]).toBe(2);
   });
 
-  for (const fastPath of [true, false]) {
+  for (const accel of [true, false]) {
     for (const scramble of [false, true]) {
-      it(`PL330 copies behind the SMMU record every RAM page they change (fast path ${fastPath}, scrambled pages ${scramble})`, () => {
-        const run = runDmaThroughSmmu(8 * 4096, () => 0, { fastPath, scramble });
+      it(`PL330 copies behind the SMMU record every RAM page they change (accelerators ${accel ? "on" : "off"}, scrambled pages ${scramble})`, () => {
+        const run = runDmaThroughSmmu(8 * 4096, () => 0, { accel, scramble });
         const bus = (run.dmac as unknown as { port: { bus: PhysicalBus } }).port.bus;
         const region = bus.ramAt(0x80000000, 1)!;
         region.bytes.fill(0x77, run.bytes, 2 * run.bytes);
@@ -154,7 +154,7 @@ describe('snapshot/restore of the fuzz harness', () => {
     const base = 0x80000000;
     const bytes = 4 * 4096;
     const region = bus.addRam('ram', base, 2 * bytes + 4096);
-    const dmac = new Pl330({ dataWidthBits: 128, fastPath: true }, { scheduler: sched, port: new MasterPort(bus, 'pl330', null), eventIrqs: [], abortIrq: null });
+    const dmac = new Pl330({ dataWidthBits: 128, accel: true }, { scheduler: sched, port: new MasterPort(bus, 'pl330', null), eventIrqs: [], abortIrq: null });
     region.bytes.fill(0x42, 0, bytes);
     const a = new Pl330Asm();
     a.mov('CCR', makeCcr({ srcBeatBytes: 16, srcBurstLen: 16 })).mov('SAR', base).mov('DAR', base + bytes);
