@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ACCEL_DEFAULT } from '../../emulator/accel.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_REGION_INFO, type GuestProgram, type Sys } from '../../kernel-model/uapi/index.js';
+import { vfio_region_info } from '../../kernel-model/uapi/structs.js';
+import { Libc } from '../../guest-tests/lib/libc.js';
+import { bootBound, openVfio } from '../bench/vfio-setup.js';
 import { guestErrorText, oneLine, summaryLines, toJson } from '../cli/report.js';
 import './index.js';
 import { getScenario } from './registry.js';
@@ -39,6 +43,51 @@ describe('the run summary counts guest errors', () => {
       [dist, { what: 'unmapped-read', off: 0xd00, reg: null, value: null }],
       [dist, { what: 'read-only-write', off: 0x004, reg: 'GICD_TYPER', value: 0xffffffff }],
     ]);
+  });
+
+  it('a user program writing a reserved PL330 offset and a read-only register through its VFIO mmap is reported', () => {
+    // the device fd's region 0 is the PL330's register page (DDI 0424 3.3: 0x008-0x01c are
+    // reserved; DSR at 0x000 is read-only)
+    const { sys, groupPath } = bootBound({ profile: 'rfc-v4' });
+    sys.machine.tracer.enabled = true;
+    const before = sys.machine.tracer.guestErrors;
+    const { thread } = sys.spawn('poke', function* (s: Sys): GuestProgram {
+      const libc = new Libc(s);
+      if ((yield* libc.init(64 * 1024)) < 0) return 1;
+      const h = yield* openVfio(s, libc, groupPath);
+      if (typeof h === 'number') return 2;
+      const reg = libc.malloc(vfio_region_info.minsz);
+      s.mem.write32(reg, vfio_region_info.minsz);
+      s.mem.write32(reg + vfio_region_info.index, 0);
+      if ((yield* s.ioctl(h.device, VFIO_DEVICE_GET_REGION_INFO, reg)) !== 0) return 3;
+      const base = yield* s.mmap(0, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, h.device, libc.read64(reg + vfio_region_info.offset));
+      if (base < 0) return 4;
+      s.mem.write32(base + 0x008, 0x1234);
+      s.mem.write32(base + 0x000, 1);
+      return 0;
+    }, { stdio: true });
+    sys.runUntilExited([thread]);
+    expect(thread.exit?.status).toBe(0);
+    const dev = '2c0a0000.dma';
+    expect(sys.machine.tracer.guestErrors - before).toBe(2);
+    expect(sys.machine.tracer.guestErrorsBySrc.get(dev)).toBe(2);
+    const ev = sys.machine.tracer.events.filter((e) => e.kind === 'guest-error');
+    expect(ev.map((e) => [e.src, e.f['what'], e.f['off'], e.f['reg']])).toEqual([
+      [dev, 'unmapped-write', 0x008, null],
+      [dev, 'read-only-write', 0x000, 'DSR'],
+    ]);
+    const r = finishResult(sys, { scenario: 'poke', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, sys.machine.scheduler.runUntilIdle(), true);
+    expect(toJson(r)['guestErrorsByDevice']).toEqual({ [dev]: 2 });
+  });
+
+  it('a devmem write to a reserved SMMU offset is reported under the SMMU', () => {
+    const sys = bootSystem({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1 });
+    sys.machine.tracer.enabled = true;
+    sys.kernel.hw.writel(0xdead, 0x2b400000 + 0x004); // GR0 0x004 is reserved (IHI 0062)
+    const r = finishResult(sys, { scenario: 'devmem', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, sys.machine.scheduler.runUntilIdle(), true);
+    expect(toJson(r)['guestErrorsByDevice']).toEqual({ '2b400000.iommu': 1 });
+    const ev = sys.machine.tracer.events.filter((e) => e.kind === 'guest-error');
+    expect(ev.map((e) => [e.src, e.f['what'], e.f['off'], e.f['value']])).toEqual([['2b400000.iommu', 'unmapped-write', 0x004, 0xdead]]);
   });
 
   it('counts guest errors with tracing off too', () => {
