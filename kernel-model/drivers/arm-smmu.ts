@@ -328,12 +328,12 @@ export class ArmSmmu implements IommuOps {
   capable(cap: number): boolean {
     if (cap === IOMMU_CAP_CACHE_COHERENCY) return this.coherentWalk;
     // mainline: "MSIs are just memory writes"; the 2014 driver answered no
-    if (cap === IOMMU_CAP_INTR_REMAP) return this.k.profile.features.mainline;
+    if (cap === IOMMU_CAP_INTR_REMAP) return this.k.profile.caps.smmuIntrRemap;
     return false;
   }
 
   domainInit(d: Domain): number {
-    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, this.k.profile.features.iommuExecSemantics, 32);
+    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, this.k.profile.caps.iommuExecSemantics, 32);
     const r = pt.init();
     if (r < 0) return r;
     const p: DomainPriv = { pgtable: pt, smmu: null, cbndx: -1, irq: -1, streams: new Map() };

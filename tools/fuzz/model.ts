@@ -257,11 +257,11 @@ export class RefModel {
   }
 
   private protOf(flags: number): number {
-    const f = this.sys.profile.features;
+    const c = this.sys.profile.caps;
     let prot = 0;
     if (flags & 1) prot |= IOMMU_READ;
     if (flags & 2) prot |= IOMMU_WRITE;
-    if (!f.mainline && f.dmaMapExecFlag && flags & 4) prot |= IOMMU_EXEC;
+    if (c.dmaMapBit2 === 'exec' && flags & 4) prot |= IOMMU_EXEC;
     return prot;
   }
 
@@ -269,7 +269,7 @@ export class RefModel {
     const iova = Number(m.iova);
     const size = Number(m.size);
     const vaddr = Number(m.vaddr);
-    if (this.sys.profile.features.mainline && m.flags & 4) {
+    if (this.sys.profile.caps.dmaMapBit2 === 'vaddr' && m.flags & 4) {
       const d = c.maps.find((x) => x.iova === iova && x.size === size);
       this.expect(d !== undefined, `MAP_DMA(VADDR) succeeded without a mapping at 0x${iova.toString(16)}+0x${size.toString(16)}`);
       if (d) d.vaddr = vaddr;
