@@ -78,7 +78,8 @@ export interface VfioHost {
 /**
  * The VFIO core of the 2014 kernel (drivers/vfio/vfio.c): /dev/vfio/vfio containers,
  * /dev/vfio/<N> groups created when a bus driver adds a device of IOMMU group N, device
- * fds, IOMMU-backend registration. The rules are those of shared/reference/vfio-uapi.md.
+ * fds, IOMMU-backend registration. The rules are those of the VFIO uapi (include/uapi/linux/vfio.h,
+ * Documentation/vfio.txt) as the 2014 drivers/vfio/vfio.c implements them (docs/VFIO.md).
  */
 export class Vfio {
   readonly iommuDrivers: VfioIommuDriverOps[] = [];

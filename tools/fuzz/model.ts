@@ -1,7 +1,7 @@
 /**
  * The reference model: a small, independent description of the VFIO state a program
  * should have produced (containers, groups, device fds, DMA mappings), written from
- * shared/reference/vfio-uapi.md, not from the implementation. It follows the calls'
+ * the VFIO uapi rules (include/uapi/linux/vfio.h, docs/VFIO.md), not from the implementation. It follows the calls'
  * results (a successful call changes the model), predicts the outcomes the rules fix
  * (e.g. SET_IOMMU on a container without groups fails, a group cannot be opened twice,
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
