@@ -8,16 +8,12 @@ import { MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, U
 import type { MemoryHost } from '../process/pages.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
-import { NR, type SyscallName } from '../uapi/constants.js';
+import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
 import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 const FIONBIO = 0x5421;

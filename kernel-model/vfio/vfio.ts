@@ -5,6 +5,8 @@ import type { IommuCore, IommuGroup } from '../iommu/types.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import {
+  O_CLOEXEC,
+  O_RDWR,
   VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
   VFIO_GET_API_VERSION,
@@ -21,8 +23,6 @@ import {
 } from '../uapi/constants.js';
 import type { VfioDeviceOps, VfioIommuDriverOps } from './types.js';
 
-const O_RDWR = 2;
-const O_CLOEXEC = 0o2000000;
 const PAGE_SIZE = 4096;
 
 export class VfioContainer {
