@@ -1,9 +1,11 @@
 /**
  * Kernel profiles: which patches of the RFC v4 series "VFIO support for platform
- * devices" (Feb 2014) are applied, and whether the kernel is the 2014 one or mainline.
+ * devices" (Antonios Motakis, linux-arm-kernel / kvmarm, February 2014) are applied, and
+ * whether the kernel is the 2014 one or mainline.
  *
- * This is the ONE place where the series selects behaviour. Subsystems never test
- * patch numbers: they read the named features below, derived here from the profile.
+ * This is the ONE place where the profile selects behaviour: it turns a profile into a
+ * record of named capabilities (`Capabilities`). Subsystems read capabilities, never
+ * patch numbers or the profile kind (`npm run lint` rejects both outside this file).
  */
 export type PatchNo = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 
@@ -27,35 +29,247 @@ export const PATCH_DEPS: Record<PatchNo, PatchNo[]> = {
 
 export type ProfileKind = 'baseline' | 'patches' | 'rfc-v4' | 'mainline';
 
-export interface Features {
-  /** 01: driver_probe_device exported (vfio_bind may use it) */
+/**
+ * Review findings and defects of the posted code that the model reproduces. Each is
+ * a capability like the others: a profile that carries the patch carries its bug.
+ */
+export interface Bugs {
+  /** finding 1 (review of 05): vfio_platform_ioctl(GET_REGION_INFO) reads vdev->region[info.index] without checking index < num_regions */
+  regionInfoNoBoundsCheck: boolean;
+  /** finding 2 (review of 06): vfio_platform_read/write add the offset to `unsigned int *io`, so the byte offset is scaled by 4 */
+  rwOffsetScaledBy4: boolean;
+  /** finding 3 (review of 06): vfio_platform_read of an offset outside every region returns -EFAULT (write: -EINVAL) */
+  readEfaultOutsideRegions: boolean;
+  /** patch 10: vfio_irq_handler calls eventfd_signal(irq->trigger) unconditionally, so a loopback (SET_IRQS TRIGGER DATA_NONE/BOOL) with no trigger set dereferences NULL */
+  loopbackNullTrigger: boolean;
+}
+
+/**
+ * What the modelled kernel can do and which rule it follows, one named entry per decision.
+ * Subsystems read these, never patch numbers or the profile kind (`npm run lint` checks
+ * it). Each entry says which patch of the series or which kernel function decides it;
+ * docs/PROFILES.md has the table of values per profile.
+ *
+ * To add a capability: add it here with its doc comment, give it a value in KERNEL_3_14
+ * (the 2014 tree without the series), in the PATCH_CAPS entry of the patch that changes it
+ * (if any) and in MAINLINE, then add its row to the table in docs/PROFILES.md
+ * (kernel-model/profile.test.ts checks that the table lists every capability).
+ */
+export interface Capabilities {
+  // ---- driver core (drivers/base/)
+  /** patch 01: driver_probe_device() exported (EXPORT_SYMBOL_GPL in drivers/base/dd.c), so vfio_bind can call it */
   driverProbeDeviceExported: boolean;
-  /** 02: VFIO_DMA_MAP_FLAG_EXEC accepted and passed as IOMMU_EXEC */
-  dmaMapExecFlag: boolean;
-  /** 03: type1 registers for the platform bus (IOMMU present there) */
-  type1PlatformBus: boolean;
-  /** 04..10: vfio-platform driver level (0 = not present, 4..10 = last patch applied) */
-  vfioPlatformLevel: number;
-  /** 2014 arm-smmu: XN unless IOMMU_EXEC; mainline: XN only with IOMMU_NOEXEC */
-  iommuExecSemantics: 'exec-flag' | 'noexec-flag';
-  /** binding mechanism offered to administrators */
-  vfioBindFile: boolean;
+  /** the platform device `driver_override` attribute, honoured by platform_match() (drivers/base/platform.c; mainline, not in 3.14) */
   driverOverride: boolean;
-  /** rfc-v4 review findings reproduced */
-  bugs: {
-    regionInfoNoBoundsCheck: boolean;
-    rwOffsetScaledBy4: boolean;
-    readEfaultOutsideRegions: boolean;
-  };
-  /** mainline-only behaviour */
-  mainline: boolean;
+  /**
+   * what driver_probe_device() returns when the driver's ->probe fails (drivers/base/dd.c):
+   * 'ignored' (3.14 really_probe: 0, "Ignore errors returned by ->probe so that the next
+   * driver can try its luck") or 'returned' (the probe's -errno)
+   */
+  probeErrors: 'ignored' | 'returned';
+  /**
+   * bind_store() (drivers/base/bus.c) for a device that already has a driver: 'enodev'
+   * (3.14 tests `dev->driver == NULL` and falls through to -ENODEV) or 'ebusy'
+   * (device_driver_attach: -EBUSY)
+   */
+  bindBoundDevice: 'enodev' | 'ebusy';
+
+  // ---- IOMMU (drivers/iommu/)
+  /**
+   * IOMMU prot bit 3 in the arm-smmu/io-pgtable page tables: 'exec-flag' (the 2014
+   * arm-smmu: XN unless IOMMU_EXEC) or 'noexec-flag' (mainline: XN only with IOMMU_NOEXEC)
+   */
+  iommuExecSemantics: 'exec-flag' | 'noexec-flag';
+  /**
+   * arm-smmu's answer to IOMMU_CAP_INTR_REMAP: false (the 2014 arm_smmu_domain_has_cap)
+   * or true (mainline arm_smmu_capable: "MSIs are just memory writes")
+   */
+  smmuIntrRemap: boolean;
+
+  // ---- vfio_iommu_type1 (drivers/vfio/vfio_iommu_type1.c)
+  /** patch 03: vfio_iommu_type1_init() registers for the platform bus when an IOMMU serves it (before: PCI only) */
+  type1PlatformBus: boolean;
+  /**
+   * the meaning of bit 2 of VFIO_IOMMU_MAP_DMA's flags (vfio_dma_do_map): 'none' (outside
+   * the accepted mask: -EINVAL), 'exec' (patch 02: VFIO_DMA_MAP_FLAG_EXEC, mapped with
+   * IOMMU_EXEC) or 'vaddr' (mainline VFIO_DMA_MAP_FLAG_VADDR: update a mapping's vaddr)
+   */
+  dmaMapBit2: 'none' | 'exec' | 'vaddr';
+  /** VFIO_IOMMU_GET_INFO reports VFIO_IOMMU_INFO_PGSIZES in flags (mainline); the 3.14 type1 writes flags 0 */
+  iommuInfoPgsizes: boolean;
+
+  // ---- vfio-platform (drivers/vfio/platform/)
+  /** patch 04: the vfio-platform driver exists (module_init registers it on the platform bus) */
+  vfioPlatform: boolean;
+  /**
+   * how an administrator hands a device to vfio-platform: 'vfio_bind' (patch 04's driver
+   * attribute, created when the driver registers) or 'driver_override' (mainline:
+   * the device's driver_override, then drivers_probe)
+   */
+  bindMechanism: 'vfio_bind' | 'driver_override';
+  /**
+   * vfio_platform_open()/release(): 'every-open' (patches 05-10 as posted: regions and
+   * irqs set up on every open, cleaned up on every release, pointers and counts left
+   * dangling after kfree) or 'first-open-last-close' (mainline: refcnt, set up at the first
+   * open, torn down and cleared at the last release)
+   */
+  openRule: 'every-open' | 'first-open-last-close';
+  /** patch 05: regions built at open (vfio_platform_regions_init), GET_REGION_INFO, num_regions in GET_INFO */
+  regionInfo: boolean;
+  /**
+   * the region offset GET_REGION_INFO reports and read/write/mmap decode: 'physical-address'
+   * (patches 05-07) or 'index-shift-40' (mainline VFIO_PLATFORM_INDEX_TO_OFFSET,
+   * VFIO_PLATFORM_OFFSET_SHIFT = 40)
+   */
+  regionOffsetEncoding: 'physical-address' | 'index-shift-40';
+  /**
+   * read/write on the device fd: 'none' (patches 04-05: return 0), 'ioremap-by-address'
+   * (patch 06: the region containing the physical address is ioremapped on every call;
+   * regions get READ|WRITE) or 'by-index-checked' (mainline vfio_platform_read/write_mmio:
+   * region from the offset's index, bounds-checked, count clipped)
+   */
+  rwImplementation: 'none' | 'ioremap-by-address' | 'by-index-checked';
+  /**
+   * mmap of a region: 'none' (patches 04-06: -EINVAL), 'by-address' (patch 07: the page
+   * offset is the physical page, any range inside one region; page-aligned regions get
+   * the MMAP flag) or 'by-index-checked' (mainline vfio_platform_mmap: region from the
+   * offset's index, MMAP flag required)
+   */
+  mmapRegions: 'none' | 'by-address' | 'by-index-checked';
+  /** patch 08: irqs built at open (vfio_platform_irq_init), GET_IRQ_INFO, num_irqs in GET_INFO */
+  irqInfo: boolean;
+  /**
+   * the SET_IRQS actions: 'none' (patches 04-08: SET_IRQS -EINVAL), 'trigger' (patch 09:
+   * TRIGGER; MASK/UNMASK -ENOTTY; IRQ_INFO flags EVENTFD) or 'trigger-mask-unmask'
+   * (patch 10, mainline: flags EVENTFD|MASKABLE)
+   */
+  setIrqsActions: 'none' | 'trigger' | 'trigger-mask-unmask';
+  /**
+   * SET_IRQS validation: 'rfc-header' (patch 09's checks of argsz, index, start, count and
+   * unknown bits) or 'validate-and-prepare' (mainline vfio_set_irqs_validate_and_prepare:
+   * also exactly one DATA and one ACTION bit; MASK/UNMASK need IRQ_INFO_MASKABLE)
+   */
+  setIrqsValidation: 'rfc-header' | 'validate-and-prepare';
+  /** SET_IRQS with DATA_BOOL false: 'einval' (patches 09-10) or 'noop' (mainline: 0, nothing done) */
+  setIrqsBoolFalse: 'einval' | 'noop';
+  /** MASK/UNMASK with DATA_EVENTFD: virqfd (mainline drivers/vfio/virqfd.c); false: -ENOTTY (patch 10: "not implemented yet") */
+  maskUnmaskEventfd: boolean;
+  /**
+   * vfio_irq_handler: 'signal' (patch 09: signal the trigger, never mask) or 'automask'
+   * (patch 10, mainline: a level line is disabled (disable_irq_nosync) and reported
+   * AUTOMASKED; a masked line returns IRQ_NONE)
+   */
+  irqHandler: 'signal' | 'automask';
+  /**
+   * when the handler is requested: 'at-set-trigger' (patches 09-10: request_irq when a
+   * trigger is set, free_irq when it is removed) or 'at-open-disabled' (mainline: at open
+   * with IRQF_NO_AUTOEN; setting a trigger enables the line, removing it disables it)
+   */
+  irqRequest: 'at-set-trigger' | 'at-open-disabled';
+  /**
+   * what release does to a line left masked: 'none' (patch 09 never masks), 'enable-after-free'
+   * (patch 10's order: vfio_set_trigger(-1), then enable_irq) or 'enable-before-free'
+   * (mainline vfio_platform_irq_cleanup: unmask, then remove the trigger and free the handler)
+   */
+  irqReleaseUnmask: 'none' | 'enable-after-free' | 'enable-before-free';
+
+  /** reproduced review findings and defects of the posted patches */
+  bugs: Bugs;
+}
+
+/** A patch's change to the capabilities (bugs merge field by field). */
+export type CapabilityDelta = Partial<Omit<Capabilities, 'bugs'>> & { bugs?: Partial<Bugs> };
+
+/** The 2014 tree the series applies to (Linux 3.14-era drivers/base, type1, arm-smmu), no patch applied. */
+export const KERNEL_3_14: Readonly<Capabilities> = {
+  driverProbeDeviceExported: false,
+  driverOverride: false,
+  probeErrors: 'ignored',
+  bindBoundDevice: 'enodev',
+  iommuExecSemantics: 'exec-flag',
+  smmuIntrRemap: false,
+  type1PlatformBus: false,
+  dmaMapBit2: 'none',
+  iommuInfoPgsizes: false,
+  vfioPlatform: false,
+  bindMechanism: 'vfio_bind',
+  openRule: 'every-open',
+  regionInfo: false,
+  regionOffsetEncoding: 'physical-address',
+  rwImplementation: 'none',
+  mmapRegions: 'none',
+  irqInfo: false,
+  setIrqsActions: 'none',
+  setIrqsValidation: 'rfc-header',
+  setIrqsBoolFalse: 'einval',
+  maskUnmaskEventfd: false,
+  irqHandler: 'signal',
+  irqRequest: 'at-set-trigger',
+  irqReleaseUnmask: 'none',
+  bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
+};
+
+/** What each patch of the RFC v4 series changes, applied in patch order over KERNEL_3_14. */
+export const PATCH_CAPS: Record<PatchNo, CapabilityDelta> = {
+  1: { driverProbeDeviceExported: true },
+  2: { dmaMapBit2: 'exec' },
+  3: { type1PlatformBus: true },
+  4: { vfioPlatform: true },
+  5: { regionInfo: true, bugs: { regionInfoNoBoundsCheck: true } },
+  6: { rwImplementation: 'ioremap-by-address', bugs: { rwOffsetScaledBy4: true, readEfaultOutsideRegions: true } },
+  7: { mmapRegions: 'by-address' },
+  8: { irqInfo: true },
+  9: { setIrqsActions: 'trigger' },
+  10: { setIrqsActions: 'trigger-mask-unmask', irqHandler: 'automask', irqReleaseUnmask: 'enable-after-free', bugs: { loopbackNullTrigger: true } },
+};
+
+/** How the story ended: mainline drivers/vfio/platform, type1, arm-smmu and the driver core. */
+export const MAINLINE: Readonly<Capabilities> = {
+  driverProbeDeviceExported: false,
+  driverOverride: true,
+  probeErrors: 'returned',
+  bindBoundDevice: 'ebusy',
+  iommuExecSemantics: 'noexec-flag',
+  smmuIntrRemap: true,
+  type1PlatformBus: true,
+  dmaMapBit2: 'vaddr',
+  iommuInfoPgsizes: true,
+  vfioPlatform: true,
+  bindMechanism: 'driver_override',
+  openRule: 'first-open-last-close',
+  regionInfo: true,
+  regionOffsetEncoding: 'index-shift-40',
+  rwImplementation: 'by-index-checked',
+  mmapRegions: 'by-index-checked',
+  irqInfo: true,
+  setIrqsActions: 'trigger-mask-unmask',
+  setIrqsValidation: 'validate-and-prepare',
+  setIrqsBoolFalse: 'noop',
+  maskUnmaskEventfd: true,
+  irqHandler: 'automask',
+  irqRequest: 'at-open-disabled',
+  irqReleaseUnmask: 'enable-before-free',
+  bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
+};
+
+export function applyDelta(base: Readonly<Capabilities>, d: CapabilityDelta): Capabilities {
+  const { bugs, ...rest } = d;
+  return { ...base, ...rest, bugs: { ...base.bugs, ...bugs } };
+}
+
+/** The 2014 kernel with a (dependency-checked) patch subset: KERNEL_3_14 plus each patch's delta, in patch order. */
+export function capsOfPatches(patches: ReadonlySet<PatchNo>): Capabilities {
+  let c = applyDelta(KERNEL_3_14, {});
+  for (const p of ALL) if (patches.has(p)) c = applyDelta(c, PATCH_CAPS[p]);
+  return c;
 }
 
 export interface Profile {
   readonly name: string;
   readonly kind: ProfileKind;
+  /** the series' patches the profile contains (for reports and the matrix; behaviour reads `caps`) */
   readonly patches: ReadonlySet<PatchNo>;
-  readonly features: Features;
+  readonly caps: Readonly<Capabilities>;
 }
 
 export class ProfileError extends Error {}
@@ -86,68 +300,37 @@ export function checkDeps(patches: ReadonlySet<PatchNo>): void {
   }
 }
 
-function features2014(patches: ReadonlySet<PatchNo>, faithfulBugs: boolean): Features {
-  let level = 0;
-  for (let p = 4; p <= 10; p++) if (patches.has(p as PatchNo)) level = p;
-  return {
-    driverProbeDeviceExported: patches.has(1),
-    dmaMapExecFlag: patches.has(2),
-    type1PlatformBus: patches.has(3),
-    vfioPlatformLevel: level,
-    iommuExecSemantics: 'exec-flag',
-    vfioBindFile: level >= 4,
-    driverOverride: false,
-    bugs: {
-      regionInfoNoBoundsCheck: faithfulBugs && level >= 5,
-      rwOffsetScaledBy4: faithfulBugs && level >= 6,
-      readEfaultOutsideRegions: faithfulBugs && level >= 6,
-    },
-    mainline: false,
-  };
-}
-
 const ALL: PatchNo[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 /**
- * Profile names: `baseline`, `rfc-v4`, `mainline`, `patches:<list>` (e.g. patches:1-10,
- * patches:1,3-10), and `patches:none`. Patch subsets reproduce the series as posted,
- * review findings included (they are part of the patches).
+ * The named profiles. Adding one (say the series' v5, or a 3.19 tree) is an entry here:
+ * its kind, the patches it contains and its capabilities (usually a base record plus
+ * deltas), then a column in docs/PROFILES.md.
+ */
+export const NAMED_PROFILES: Readonly<Record<string, { kind: ProfileKind; patches: readonly PatchNo[]; caps: Readonly<Capabilities> }>> = {
+  baseline: { kind: 'baseline', patches: [], caps: capsOfPatches(new Set()) },
+  // patches 1-10 as posted, review findings included (they are part of the patches)
+  'rfc-v4': { kind: 'rfc-v4', patches: ALL, caps: capsOfPatches(new Set(ALL)) },
+  mainline: { kind: 'mainline', patches: ALL, caps: MAINLINE },
+};
+
+/**
+ * Profile names: the NAMED_PROFILES (`baseline`, `rfc-v4`, `mainline`), `patches:<list>`
+ * (e.g. patches:1-10, patches:1,3-10) and `patches:none`. Patch subsets reproduce the
+ * series as posted, review findings included (they are part of the patches).
  */
 export function parseProfile(name: string): Profile {
   const n = name.trim();
-  if (n === 'baseline') {
-    return { name: 'baseline', kind: 'baseline', patches: new Set(), features: features2014(new Set(), true) };
-  }
-  if (n === 'rfc-v4') {
-    const ps = new Set(ALL);
-    return { name: 'rfc-v4', kind: 'rfc-v4', patches: ps, features: features2014(ps, true) };
-  }
-  if (n === 'mainline') {
-    return {
-      name: 'mainline',
-      kind: 'mainline',
-      patches: new Set(ALL),
-      features: {
-        driverProbeDeviceExported: false,
-        dmaMapExecFlag: false,
-        type1PlatformBus: true,
-        vfioPlatformLevel: 10,
-        iommuExecSemantics: 'noexec-flag',
-        vfioBindFile: false,
-        driverOverride: true,
-        bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false },
-        mainline: true,
-      },
-    };
-  }
+  const named = Object.hasOwn(NAMED_PROFILES, n) ? NAMED_PROFILES[n] : undefined;
+  if (named) return { name: n, kind: named.kind, patches: new Set(named.patches), caps: named.caps };
   const m = /^patches:(.*)$/.exec(n);
   if (m) {
     const ps = parsePatchList(m[1]!);
     checkDeps(ps);
     const list = [...ps].sort((a, b) => a - b);
-    return { name: `patches:${formatPatchList(list)}`, kind: 'patches', patches: ps, features: features2014(ps, true) };
+    return { name: `patches:${formatPatchList(list)}`, kind: 'patches', patches: ps, caps: capsOfPatches(ps) };
   }
-  throw new ProfileError(`unknown profile '${name}' (expected baseline, rfc-v4, mainline or patches:<list> such as patches:1-10 or patches:1,3-10)`);
+  throw new ProfileError(`unknown profile '${name}' (expected ${Object.keys(NAMED_PROFILES).join(', ')} or patches:<list> such as patches:1-10 or patches:1,3-10)`);
 }
 
 export function formatPatchList(list: readonly number[]): string {
@@ -163,4 +346,4 @@ export function formatPatchList(list: readonly number[]): string {
   return parts.join(',');
 }
 
-export const PROFILE_NAMES = ['baseline', 'rfc-v4', 'mainline', 'patches:<list>'] as const;
+export const PROFILE_NAMES = [...Object.keys(NAMED_PROFILES), 'patches:<list>'] as const;

@@ -174,7 +174,7 @@ export class DriverCore {
 
   /** the platform bus match (platform_match): driver_override first, then OF, then name */
   match(drv: KDriver, dev: KDevice): boolean {
-    if (this.profile.features.driverOverride && dev.driverOverride !== null) return dev.driverOverride === drv.name;
+    if (this.profile.caps.driverOverride && dev.driverOverride !== null) return dev.driverOverride === drv.name;
     const compat = dev instanceof Device ? dev.compatible : [];
     for (const c of compat) if (drv.ofMatch.includes(c)) return true;
     return dev.name === drv.name;
@@ -192,7 +192,7 @@ export class DriverCore {
     this.sysfs.addLink(`${p}/subsystem`, `/sys/bus/${bus.name}`);
     this.sysfs.addFile(`${p}/uevent`, { mode: 0o644, show: () => this.uevent(dev), store: (d) => d.length });
     this.sysfs.addFile(`${p}/modalias`, { mode: 0o444, show: () => this.modalias(dev) });
-    if (this.profile.features.driverOverride) {
+    if (this.profile.caps.driverOverride) {
       this.sysfs.addFile(`${p}/driver_override`, {
         mode: 0o644,
         show: () => `${dev.driverOverride ?? '(null)'}\n`,
@@ -279,12 +279,8 @@ export class DriverCore {
   private bindStore(bus: Bus, drv: KDriver, data: string): number {
     const dev = this.findDevice(bus.name, data);
     if (!dev || !this.match(drv, dev)) return -ENODEV;
-    if (this.profile.features.mainline) {
-      if (dev.driver) return -EBUSY;
-      const r = this.reallyProbe(dev, drv);
-      return r === 0 ? data.length : r;
-    }
-    if (dev.driver) return -ENODEV;
+    // bind_store (drivers/base/bus.c): a device that already has a driver is refused
+    if (dev.driver) return this.profile.caps.bindBoundDevice === 'ebusy' ? -EBUSY : -ENODEV;
     const r = this.driverProbeDeviceInternal(drv, dev);
     return r > 0 ? data.length : r === 0 ? -ENODEV : r;
   }
@@ -304,7 +300,7 @@ export class DriverCore {
    * driver's probe failed. It does NOT check whether the device already has a driver.
    */
   get driverProbeDevice(): ((drv: KDriver, dev: KDevice) => number) | null {
-    if (!this.profile.features.driverProbeDeviceExported) return null;
+    if (!this.profile.caps.driverProbeDeviceExported) return null;
     return (drv, dev) => this.driverProbeDeviceInternal(drv, dev);
   }
 
@@ -312,7 +308,7 @@ export class DriverCore {
     if (!(dev instanceof Device) || !dev.registered) return -ENODEV;
     const r = this.reallyProbe(dev, drv);
     if (r === 0) return 1;
-    if (this.profile.features.mainline) return r;
+    if (this.profile.caps.probeErrors === 'returned') return r;
     return 0; // 3.14: "Ignore errors returned by ->probe so that the next driver can try its luck"
   }
 

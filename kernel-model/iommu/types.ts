@@ -4,7 +4,7 @@ import type { KDevice } from '../driver/types.js';
  * IOMMU API (include/linux/iommu.h of the era). prot bits: READ, WRITE, CACHE as in
  * Linux; bit 3 is IOMMU_EXEC in the 2014 kernel with the series (arm-smmu sets XN
  * unless it is given) and IOMMU_NOEXEC in mainline (XN only when it is given). The
- * profile's features.iommuExecSemantics says which meaning bit 3 has.
+ * profile's caps.iommuExecSemantics says which meaning bit 3 has.
  */
 export const IOMMU_READ = 1 << 0;
 export const IOMMU_WRITE = 1 << 1;

@@ -6,7 +6,11 @@ import type { HwAccess } from '../base/hw.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import { IRQ_TYPE_EDGE_FALLING, IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
-import { IRQ_HANDLED, IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHandler } from './types.js';
+import { showInterrupts } from './proc.js';
+import { SpuriousDetector, StormDetector, type IrqStorm } from './spurious.js';
+import { IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHandler } from './types.js';
+
+export type { IrqStorm } from './spurious.js';
 
 /**
  * The kernel's interrupt core (kernel/irq/*) and the GIC irqchip driver
@@ -29,12 +33,8 @@ import { IRQ_HANDLED, IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqAp
  * replays a pending edge interrupt through GICD_ISPENDR (a level one re-asserts by
  * itself).
  *
- * Storm detection (emulator diagnosis, not Linux): a take of the same interrupt counts
- * into a streak while no guest thread has run since the previous take and the CPU was
- * idle for at most `stormGapNs` since then (elapsed time minus the cycles spent in
- * between, so a slow handler does not hide a storm). When a streak reaches `stormThreshold` takes
- * (default 10,000, gap 10 us) the core records `storm`, logs the diagnosis and asks the
- * scheduler to stop; every further `stormThreshold` takes of the same streak ask again.
+ * Each take is also counted by note_interrupt and by the emulator's storm diagnosis
+ * (spurious.ts); /proc/interrupts is printed by proc.ts.
  */
 
 export const GIC_SPURIOUS_ID = 1023;
@@ -121,17 +121,6 @@ export interface IrqDesc {
   stormCycles: number;
 }
 
-export interface IrqStorm {
-  irq: number;
-  hwirq: number;
-  name: string;
-  entries: number;
-  windowNs: number;
-  /** virtual time of the detection (ns) */
-  at: number;
-  message: string;
-}
-
 export interface IrqCoreStats {
   /** IRQ exception entries handled by the core */
   entries: number;
@@ -161,17 +150,11 @@ export class IrqCore implements IrqApi {
   numIrqs: number;
   booted = false;
   readonly stats: IrqCoreStats = { entries: 0, spurious: 0, errors: 0, oopses: 0, ipis: 0 };
-  /** the first storm diagnosed, or null */
-  storm: IrqStorm | null = null;
-  /** every storm report (a resumed run may report again) */
-  readonly storms: IrqStorm[] = [];
   /** the last Oops caught at the IRQ entry */
   lastOops: KernelOops | null = null;
 
-  readonly stormThreshold: number;
-  readonly stormGapNs: number;
-  private readonly spuriousWindow: number;
-  private readonly spuriousLimit: number;
+  private readonly stormDetector: StormDetector;
+  private readonly spurious: SpuriousDetector;
   private nextVirq: number;
   private readonly descs = new Map<number, IrqDesc>();
   private readonly hwToVirq = new Map<number, number>();
@@ -186,10 +169,26 @@ export class IrqCore implements IrqApi {
     this.cpuBase = opts.gic.cpuBase;
     this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
     this.nextVirq = opts.firstVirq ?? 16;
-    this.stormThreshold = opts.stormThreshold ?? 10_000;
-    this.stormGapNs = opts.stormGapNs ?? 10_000;
-    this.spuriousWindow = opts.spuriousWindow ?? 100_000;
-    this.spuriousLimit = opts.spuriousLimit ?? 99_900;
+    this.stormDetector = new StormDetector(this.cpu, this.scheduler, this.log, this.tracer, opts.stormThreshold ?? 10_000, opts.stormGapNs ?? 10_000);
+    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, (desc) => this.maskIrq(desc));
+  }
+
+  /** the first interrupt storm diagnosed, or null */
+  get storm(): IrqStorm | null {
+    return this.stormDetector.storm;
+  }
+
+  /** every storm report (a resumed run may report again) */
+  get storms(): readonly IrqStorm[] {
+    return this.stormDetector.storms;
+  }
+
+  get stormThreshold(): number {
+    return this.stormDetector.threshold;
+  }
+
+  get stormGapNs(): number {
+    return this.stormDetector.gapNs;
   }
 
   // ================================================================ GIC driver: boot
@@ -518,7 +517,7 @@ export class IrqCore implements IrqApi {
     desc.count++;
     const tr = this.tracer;
     if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-take', { irq: desc.irq, hwirq: desc.hwirq });
-    this.checkStorm(desc);
+    this.stormDetector.check(desc);
     if (desc.actions.length === 0 || desc.disabled) {
       desc.pendingReplay = true;
       this.maskIrq(desc);
@@ -545,7 +544,7 @@ export class IrqCore implements IrqApi {
     }
     desc.inProgress = false;
     if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-handled', { irq: desc.irq, ret });
-    this.noteInterrupt(desc, ret);
+    this.spurious.note(desc, ret);
     this.eoi(iar);
     if (hostError !== null) throw hostError;
   }
@@ -557,82 +556,11 @@ export class IrqCore implements IrqApi {
     this.log.err('', `Internal error: Oops [#${this.stats.oopses}] in interrupt context; the IRQ is completed (EOI) and the machine continues`);
   }
 
-  /** note_interrupt, loosely: a line whose handlers (almost) never handle it is disabled */
-  private noteInterrupt(desc: IrqDesc, ret: number): void {
-    if ((ret & IRQ_HANDLED) === 0) {
-      desc.unhandled++;
-      if (desc.unhandled === 1 || desc.unhandled % 10_000 === 0) {
-        this.log.warn('genirq', `irq ${desc.irq}: handler returned IRQ_NONE (${desc.unhandled} unhandled)`);
-      }
-    }
-    if (++desc.windowCount < this.spuriousWindow) return;
-    desc.windowCount = 0;
-    if (desc.unhandled > this.spuriousLimit) {
-      this.log.err('', `irq ${desc.irq}: nobody cared (try booting with the "irqpoll" option)`);
-      this.log.err('', `handlers: ${desc.actions.map((a) => a.name).join(', ')}`);
-      this.log.err('', `Disabling IRQ #${desc.irq}`);
-      desc.spuriousDisabled = true;
-      desc.depth++;
-      desc.disabled = true;
-      this.maskIrq(desc);
-    }
-    desc.unhandled = 0;
-  }
-
-  private checkStorm(desc: IrqDesc): void {
-    const now = this.scheduler.now;
-    const epoch = this.cpu.userSteps;
-    const cycles = this.cpu.totalCycles;
-    // idle time of the CPU since the previous take of this line: elapsed time minus the
-    // work done since (that take's own cost, other IRQ entries), so an expensive
-    // handler does not hide a storm
-    const idle = now - desc.stormLast - this.cpu.clock.cycles(cycles - desc.stormCycles);
-    desc.stormCycles = cycles;
-    if (desc.stormEpoch !== epoch || idle > this.stormGapNs) {
-      desc.stormEpoch = epoch;
-      desc.stormCount = 0;
-      desc.stormStart = now;
-    }
-    desc.stormCount++;
-    desc.stormLast = now;
-    if (desc.stormCount % this.stormThreshold !== 0) return;
-    const name = desc.actions.length ? desc.actions.map((a) => a.name).join(', ') : 'no handler';
-    const windowNs = now - desc.stormStart;
-    const message = `interrupt storm on IRQ ${desc.irq} (hwirq ${desc.hwirq}, ${name}): ${desc.stormCount} entries in ${windowNs} ns without the program running`;
-    const s: IrqStorm = { irq: desc.irq, hwirq: desc.hwirq, name, entries: desc.stormCount, windowNs, at: now, message };
-    if (this.storm === null) this.storm = s;
-    this.storms.push(s);
-    this.log.err('genirq', message);
-    const tr = this.tracer;
-    if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-storm', { irq: desc.irq, hwirq: desc.hwirq, entries: desc.stormCount, windowNs });
-    this.scheduler.requestStop(message);
-  }
-
   // ================================================================ /proc/interrupts
 
-  /**
-   * /proc/interrupts as Linux prints it for one CPU: virq, count, chip "GIC", hwirq,
-   * Level/Edge, action names; lines with neither handler nor count are omitted; a final
-   * "Err:" line counts takes of unmapped IDs.
-   */
+  /** /proc/interrupts (proc.ts) */
   procInterrupts(): string {
-    let maxIrq = 0;
-    for (const k of this.descs.keys()) if (k > maxIrq) maxIrq = k;
-    let prec = 3;
-    for (let j = 1000; prec < 10 && j <= maxIrq + 1; j *= 10) prec++;
-    // the CPU column header ends where the right-aligned %10u count ends
-    let s = ' '.repeat(prec + 8) + 'CPU0'.padEnd(11) + '\n';
-    for (const d of this.descriptors()) {
-      if (d.actions.length === 0 && d.count === 0) continue;
-      let line = `${String(d.irq).padStart(prec)}: ${String(d.count).padStart(10)} `;
-      line += ` ${'GIC'.padStart(8)}`;
-      line += ` ${String(d.hwirq).padStart(prec)}`;
-      line += ` ${(triggerIsLevel(d.trigger) ? 'Level' : 'Edge').padEnd(8)}`;
-      if (d.actions.length) line += `  ${d.actions.map((a) => a.name).join(', ')}`;
-      s += line + '\n';
-    }
-    s += `${'Err'.padStart(prec)}: ${String(this.stats.errors).padStart(10)}\n`;
-    return s;
+    return showInterrupts(this.descriptors(), this.stats.errors);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
-import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
+import { EBADF, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import { sysEventfd } from '../eventfd/eventfd.js';
@@ -8,20 +8,12 @@ import { MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, U
 import type { MemoryHost } from '../process/pages.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
-import { NR, type SyscallName } from '../uapi/constants.js';
+import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
 import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
+import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
-const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
-const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
-const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
-const POLLEX_SET = POLLPRI;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 const FIONBIO = 0x5421;
@@ -122,9 +114,8 @@ export class SyscallLayer {
   get cpu(): Cpu {
     return this.host.cpu;
   }
-  private get now(): number {
-    return this.host.cpu.scheduler.now;
-  }
+  /** virtual time for the wait family (wait.ts) */
+  private readonly clock = (): number => this.host.cpu.scheduler.now;
 
   createProcess(opts: ProcessOptions = {}): Process {
     const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, opts);
@@ -475,125 +466,19 @@ export class SyscallLayer {
     return used;
   }
 
-  /** sets t.deadline on the first execution; true when the (restarted) call has timed out */
-  private timedOut(t: ThreadTask, timeoutNs: number | null): boolean {
-    if (!t.restarting) t.deadline = timeoutNs === null ? null : this.now + timeoutNs;
-    return t.deadline !== null && this.now >= t.deadline;
-  }
+  // poll, select and nanosleep: wait.ts (fs/select.c, kernel/time/hrtimer.c)
 
   sysPoll(t: ThreadTask, fds: number, nfds: number, timeoutMs: number): number {
-    if (nfds > t.proc.rlimitNofile) return -EINVAL;
-    const buf = new Uint8Array(nfds * 8);
-    const r0 = t.mm.copyFromUser(buf, 0, fds, buf.length);
-    if (r0 < 0) return r0;
-    const dv = new DataView(buf.buffer);
-    const expired = this.timedOut(t, timeoutMs < 0 ? null : timeoutMs * 1_000_000);
-    const mayWait = timeoutMs !== 0 && !expired && t.canBlock;
-    let ready = 0;
-    for (let i = 0; i < nfds; i++) {
-      const fd = dv.getInt32(i * 8, true);
-      const events = dv.getInt16(i * 8 + 4, true) & 0xffff;
-      let rev = 0;
-      if (fd >= 0) {
-        const f = t.proc.fdget(fd);
-        if (f === null) rev = POLLNVAL;
-        else {
-          const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
-          rev = m & (events | POLLERR | POLLHUP);
-        }
-      }
-      dv.setInt16(i * 8 + 6, rev, true);
-      if (rev !== 0) ready++;
-    }
-    if (ready === 0 && mayWait) return -ERESTARTSYS;
-    t.unqueue();
-    const r = t.mm.copyToUser(fds, buf, 0, buf.length);
-    return r < 0 ? r : ready;
+    return sysPoll(t, this.clock, fds, nfds, timeoutMs);
   }
 
-  /**
-   * select(2). `timeoutNsArg` (optional, for pselect6 from register-based backends, which
-   * decode their own timespec): used instead of a timeval when tvp is 0; undefined keeps
-   * the select semantics (tvp 0 = wait forever).
-   */
+  /** select(2); `timeoutNsArg` as in wait.ts sysSelect (pselect6 from register-based backends) */
   sysSelect(t: ThreadTask, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null): number {
-    if (n < 0) return -EINVAL;
-    n = Math.min(n, t.proc.rlimitNofile);
-    const words = Math.ceil(n / 32);
-    const bytes = words * 4;
-    let timeoutNs: number | null = tvp === 0 && timeoutNsArg !== undefined ? timeoutNsArg : null;
-    if (tvp !== 0) {
-      const b = new Uint8Array(8);
-      const r = t.mm.copyFromUser(b, 0, tvp, 8);
-      if (r < 0) return r;
-      const dv = new DataView(b.buffer);
-      const sec = dv.getInt32(0, true);
-      const usec = dv.getInt32(4, true);
-      if (sec < 0 || usec < 0) return -EINVAL;
-      timeoutNs = sec * 1e9 + usec * 1e3;
-    }
-    const ins: Uint32Array[] = [];
-    for (const p of [rp, wp, ep]) {
-      const a = new Uint32Array(words);
-      if (p !== 0 && bytes > 0) {
-        const r = t.mm.copyFromUser(new Uint8Array(a.buffer), 0, p, bytes);
-        if (r < 0) return r;
-      }
-      ins.push(a);
-    }
-    const outs = [new Uint32Array(words), new Uint32Array(words), new Uint32Array(words)];
-    const expired = this.timedOut(t, timeoutNs);
-    const mayWait = timeoutNs !== 0 && !expired && t.canBlock;
-    let ready = 0;
-    for (let fd = 0; fd < n; fd++) {
-      const w = fd >>> 5;
-      const bit = 1 << (fd & 31);
-      const want = ((ins[0]![w]! & bit) !== 0 ? 1 : 0) | ((ins[1]![w]! & bit) !== 0 ? 2 : 0) | ((ins[2]![w]! & bit) !== 0 ? 4 : 0);
-      if (want === 0) continue;
-      const f = t.proc.fdget(fd);
-      if (f === null) {
-        t.unqueue();
-        return -EBADF;
-      }
-      const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN_SET | POLLOUT_SET;
-      if ((want & 1) && (m & POLLIN_SET)) { outs[0]![w]! |= bit; ready++; }
-      if ((want & 2) && (m & POLLOUT_SET)) { outs[1]![w]! |= bit; ready++; }
-      if ((want & 4) && (m & POLLEX_SET)) { outs[2]![w]! |= bit; ready++; }
-    }
-    if (ready === 0 && mayWait) return -ERESTARTSYS;
-    t.unqueue();
-    const ps = [rp, wp, ep];
-    for (let k = 0; k < 3; k++) {
-      if (ps[k] !== 0 && bytes > 0) {
-        const r = t.mm.copyToUser(ps[k]!, new Uint8Array(outs[k]!.buffer), 0, bytes);
-        if (r < 0) return r;
-      }
-    }
-    if (tvp !== 0 && t.deadline !== null) {
-      // Linux writes the time left back into the timeval
-      const left = Math.max(0, t.deadline - this.now);
-      const b = new Uint8Array(8);
-      const dv = new DataView(b.buffer);
-      dv.setInt32(0, Math.floor(left / 1e9), true);
-      dv.setInt32(4, Math.floor((left % 1e9) / 1e3), true);
-      t.mm.copyToUser(tvp, b, 0, 8);
-    }
-    return ready;
+    return sysSelect(t, this.clock, n, rp, wp, ep, tvp, timeoutNsArg);
   }
 
-  sysNanosleep(t: ThreadTask, req: number, _rem: number): number {
-    if (!t.restarting) {
-      const b = new Uint8Array(8);
-      const r = t.mm.copyFromUser(b, 0, req, 8);
-      if (r < 0) return r === -EFAULT ? r : -EFAULT;
-      const dv = new DataView(b.buffer);
-      const sec = dv.getInt32(0, true);
-      const nsec = dv.getInt32(4, true);
-      if (sec < 0 || nsec < 0 || nsec > 999_999_999) return -EINVAL;
-      if (this.timedOut(t, sec * 1e9 + nsec)) return 0;
-      return t.canBlock ? -ERESTARTSYS : 0;
-    }
-    return this.now >= (t.deadline ?? 0) ? 0 : -ERESTARTSYS;
+  sysNanosleep(t: ThreadTask, req: number, rem: number): number {
+    return sysNanosleep(t, this.clock, req, rem);
   }
 }
 

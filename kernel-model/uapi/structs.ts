@@ -1,7 +1,7 @@
 /**
  * Struct layouts of the user ABI (offset:size, little-endian, natural alignment), from
- * shared/reference/vfio-uapi.md. Both the kernel model and guest programs use these
- * numbers, so a disagreement can only come from the reference itself.
+ * include/uapi/linux/vfio.h (32-bit ARM EABI). Both the kernel model and guest programs
+ * use these numbers, so a disagreement can only come from the header itself.
  */
 export const vfio_group_status = { argsz: 0, flags: 4, minsz: 8 } as const;
 export const vfio_iommu_type1_info = { argsz: 0, flags: 4, iova_pgsizes: 8, minsz: 16 } as const;

@@ -2,7 +2,7 @@ import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, ENOTTY, EPERM } fro
 import type { KernelLog } from '../base/klog.js';
 import { IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE, type IommuCore, type IommuDomain, type IommuGroup } from '../iommu/types.js';
 import type { AddressSpace, PinnedPage } from '../process/mm.js';
-import type { Features } from '../profile.js';
+import type { Capabilities } from '../profile.js';
 import {
   VFIO_CHECK_EXTENSION,
   VFIO_DMA_MAP_FLAG_EXEC,
@@ -67,7 +67,7 @@ export class Type1Iommu {
 
 export interface Type1Options {
   iommu: IommuCore;
-  features: Features;
+  caps: Readonly<Capabilities>;
   log: KernelLog | null;
   /** module parameter allow_unsafe_interrupts (default false) */
   allowUnsafeInterrupts?: boolean;
@@ -77,8 +77,9 @@ export interface Type1Options {
  * vfio_iommu_type1 as the 2014 tree has it (Linux 3.13/3.14 base of the RFC v4 series:
  * one IOMMU domain per container allocated at SET_IOMMU, adjacent mappings merged),
  * with patch 02 (VFIO_DMA_MAP_FLAG_EXEC -> IOMMU_EXEC) and patch 03 (register for the
- * platform bus) selected by profile features. The mainline profile gives bit 2 the
- * VADDR meaning (see docs/VFIO.md for what of it is modelled).
+ * platform bus) selected by the profile's capabilities (`dmaMapBit2`, `type1PlatformBus`,
+ * `iommuInfoPgsizes`); mainline gives bit 2 the VADDR meaning (see docs/VFIO.md for what
+ * of it is modelled).
  */
 export class Type1Driver implements VfioIommuDriverOps {
   readonly name = 'vfio-iommu-type1';
@@ -95,8 +96,8 @@ export class Type1Driver implements VfioIommuDriverOps {
     readonly requireIntrRemap: boolean,
   ) {}
 
-  private get features(): Features {
-    return this.opts.features;
+  private get caps(): Readonly<Capabilities> {
+    return this.opts.caps;
   }
 
   open(arg: number): object | number {
@@ -153,7 +154,7 @@ export class Type1Driver implements VfioIommuDriverOps {
         if (mm.copyFromUser(b, 0, arg, 16) < 0) return -EFAULT;
         if (v.getUint32(0, true) < 16) return -EINVAL;
         // the 2014 type1 writes flags 0; mainline reports PGSIZES
-        v.setUint32(4, this.features.mainline ? VFIO_IOMMU_INFO_PGSIZES : 0, true);
+        v.setUint32(4, this.caps.iommuInfoPgsizes ? VFIO_IOMMU_INFO_PGSIZES : 0, true);
         v.setUint32(8, it.domain.pgsizeBitmap >>> 0, true);
         v.setUint32(12, Math.floor(it.domain.pgsizeBitmap / TWO32) >>> 0, true);
         return mm.copyToUser(arg, b, 0, 16) < 0 ? -EFAULT : 0;
@@ -162,8 +163,8 @@ export class Type1Driver implements VfioIommuDriverOps {
         if (mm.copyFromUser(b, 0, arg, 32) < 0) return -EFAULT;
         const flags = v.getUint32(4, true);
         let mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-        if (this.features.mainline) mask |= VFIO_DMA_MAP_FLAG_VADDR;
-        else if (this.features.dmaMapExecFlag) mask |= VFIO_DMA_MAP_FLAG_EXEC;
+        if (this.caps.dmaMapBit2 === 'vaddr') mask |= VFIO_DMA_MAP_FLAG_VADDR;
+        else if (this.caps.dmaMapBit2 === 'exec') mask |= VFIO_DMA_MAP_FLAG_EXEC;
         if (v.getUint32(0, true) < 32 || (flags & ~mask) !== 0) return -EINVAL;
         return this.doMap(it, mm, flags, v.getBigUint64(8, true), v.getBigUint64(16, true), v.getBigUint64(24, true), task);
       }
@@ -196,7 +197,7 @@ export class Type1Driver implements VfioIommuDriverOps {
     const iova = Number(iovaB);
     const size = Number(sizeB);
     const mask = this.minMask(it);
-    if (this.features.mainline && (flags & VFIO_DMA_MAP_FLAG_VADDR) !== 0) {
+    if (this.caps.dmaMapBit2 === 'vaddr' && (flags & VFIO_DMA_MAP_FLAG_VADDR) !== 0) {
       // mainline: update the vaddr of an existing mapping; READ/WRITE must be clear
       if ((flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) !== 0) return -EINVAL;
       if (!size || ((size | vaddr) % (mask + 1)) !== 0 || iova % (mask + 1) !== 0) return -EINVAL;
@@ -208,7 +209,7 @@ export class Type1Driver implements VfioIommuDriverOps {
     let prot = 0;
     if (flags & VFIO_DMA_MAP_FLAG_WRITE) prot |= IOMMU_WRITE;
     if (flags & VFIO_DMA_MAP_FLAG_READ) prot |= IOMMU_READ;
-    if (!this.features.mainline && this.features.dmaMapExecFlag && (flags & VFIO_DMA_MAP_FLAG_EXEC)) prot |= IOMMU_EXEC;
+    if (this.caps.dmaMapBit2 === 'exec' && (flags & VFIO_DMA_MAP_FLAG_EXEC)) prot |= IOMMU_EXEC;
     if (!prot) return -EINVAL;
     if (!size || size % (mask + 1) !== 0 || iova % (mask + 1) !== 0 || vaddr % (mask + 1) !== 0) return -EINVAL;
     if (iovaB + sizeB > TWO64) return -EINVAL;
@@ -366,17 +367,17 @@ export class Type1Driver implements VfioIommuDriverOps {
  * vfio_iommu_type1_init: decides the bus and registers with the VFIO core. Without
  * patch 03 only the PCI bus counts (this board has none: -ENODEV, nothing registered,
  * CHECK_EXTENSION(TYPE1) answers 0). With patch 03 PCI is preferred (interrupt remapping
- * then required), else the platform bus when an IOMMU serves it. Mainline registers
- * whenever an IOMMU is present on either bus.
+ * then required), else the platform bus when an IOMMU serves it (mainline behaves as with
+ * patch 03: registers whenever an IOMMU is present on either bus).
  */
 export function vfioIommuType1Init(vfio: Vfio, opts: Type1Options): Type1Driver | number {
-  const { iommu, features } = opts;
+  const { iommu, caps } = opts;
   let bus: string | null = null;
   let intr = false;
   if (iommu.present('pci')) {
     bus = 'pci';
     intr = true;
-  } else if ((features.type1PlatformBus || features.mainline) && iommu.present('platform')) {
+  } else if (caps.type1PlatformBus && iommu.present('platform')) {
     bus = 'platform';
   }
   if (bus === null) {

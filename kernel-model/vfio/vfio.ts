@@ -5,6 +5,8 @@ import type { IommuCore, IommuGroup } from '../iommu/types.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import {
+  O_CLOEXEC,
+  O_RDWR,
   VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
   VFIO_GET_API_VERSION,
@@ -21,8 +23,6 @@ import {
 } from '../uapi/constants.js';
 import type { VfioDeviceOps, VfioIommuDriverOps } from './types.js';
 
-const O_RDWR = 2;
-const O_CLOEXEC = 0o2000000;
 const PAGE_SIZE = 4096;
 
 export class VfioContainer {
@@ -78,7 +78,8 @@ export interface VfioHost {
 /**
  * The VFIO core of the 2014 kernel (drivers/vfio/vfio.c): /dev/vfio/vfio containers,
  * /dev/vfio/<N> groups created when a bus driver adds a device of IOMMU group N, device
- * fds, IOMMU-backend registration. The rules are those of shared/reference/vfio-uapi.md.
+ * fds, IOMMU-backend registration. The rules are those of the VFIO uapi (include/uapi/linux/vfio.h,
+ * Documentation/vfio.txt) as the 2014 drivers/vfio/vfio.c implements them (docs/VFIO.md).
  */
 export class Vfio {
   readonly iommuDrivers: VfioIommuDriverOps[] = [];

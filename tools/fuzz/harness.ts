@@ -107,7 +107,8 @@ export class Harness {
   readonly streamId: number;
   readonly regions: { addr: number; size: number }[];
   private readonly smmu: Smmu | null;
-  private readonly mainline: boolean;
+  /** region file offsets are `index << 40` (capability regionOffsetEncoding), not physical addresses */
+  private readonly indexOffsets: boolean;
   private ignore: ReadonlySet<string>;
   /** syscalls executed by the set-up (boot, binding, the processes' mappings) */
   readonly setupSyscalls: number;
@@ -119,7 +120,7 @@ export class Harness {
 
   constructor(readonly opts: HarnessOptions) {
     this.sys = new System({ profile: opts.profile, seed: 1 });
-    this.mainline = this.sys.profile.features.mainline;
+    this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.ignore = opts.ignore ?? new Set();
     const dev = this.sys.kernel.driverCore.findDevice('platform', DEVICE);
     this.regions = (dev?.resources ?? []).filter((r) => r.kind === 'mem').map((r) => ({ addr: r.start, size: r.size }));
@@ -172,7 +173,7 @@ export class Harness {
     const s = this.sys.syscalls.invoke(admin, null, 'mmap2', [0, 2 * PAGE, PROT_RW, MAP_PRIVATE_ANON, -1, 0]);
     const devDir = `/sys/bus/platform/devices/${DEVICE}`;
     const drv = this.sys.kernel.driverCore.findDevice('platform', DEVICE)?.driver?.name ?? null;
-    if (this.sys.profile.features.vfioBindFile) {
+    if (this.sys.profile.caps.vfioPlatform && this.sys.profile.caps.bindMechanism === 'vfio_bind') {
       if (drv && drv !== 'vfio-platform') this.echo(admin, s, `/sys/bus/platform/drivers/${drv}/unbind`, DEVICE);
       this.echo(admin, s, '/sys/bus/platform/drivers/vfio-platform/vfio_bind', DEVICE);
     } else {
@@ -241,7 +242,7 @@ export class Harness {
   offset(o: Off): number {
     if ('raw' in o) return Number(BigInt(o.raw));
     const r = this.regions[o.region];
-    if (this.mainline) return o.region * 2 ** 40 + o.off;
+    if (this.indexOffsets) return o.region * 2 ** 40 + o.off;
     // a region that does not exist: an address past the last one
     return (r ? r.addr : 0x2c0f0000 + o.region * PAGE) + o.off;
   }
@@ -522,7 +523,7 @@ export class Harness {
     const offset = Number(dv.getBigUint64(24, true));
     const flags = dv.getUint32(4, true);
     const reg = this.regions[index];
-    const ok = reg !== undefined && reg.size === size && offset === (this.mainline ? index * 2 ** 40 : reg.addr) && (flags & ~7) === 0;
+    const ok = reg !== undefined && reg.size === size && offset === (this.indexOffsets ? index * 2 ** 40 : reg.addr) && (flags & ~7) === 0;
     if (!ok) {
       const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
       this.fail('region-info-leak', `GET_REGION_INFO(index ${index}) succeeded with a region the device does not have (the device has ${this.regions.length}): flags 0x${flags.toString(16)} size 0x${size.toString(16)} offset 0x${offset.toString(16)}; bytes ${hex}`);
@@ -532,7 +533,7 @@ export class Harness {
   /** a successful read of device registers must return what the registers hold at the correct address */
   private checkReadOracle(s: Slot, pos: number, n: number): void {
     let pa: number;
-    if (this.mainline) {
+    if (this.indexOffsets) {
       const r = this.regions[Math.floor(pos / 2 ** 40)];
       if (!r) return;
       pa = r.addr + (pos % 2 ** 40);

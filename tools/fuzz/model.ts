@@ -1,7 +1,7 @@
 /**
  * The reference model: a small, independent description of the VFIO state a program
  * should have produced (containers, groups, device fds, DMA mappings), written from
- * shared/reference/vfio-uapi.md, not from the implementation. It follows the calls'
+ * the VFIO uapi rules (include/uapi/linux/vfio.h, docs/VFIO.md), not from the implementation. It follows the calls'
  * results (a successful call changes the model), predicts the outcomes the rules fix
  * (e.g. SET_IOMMU on a container without groups fails, a group cannot be opened twice,
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
@@ -257,11 +257,11 @@ export class RefModel {
   }
 
   private protOf(flags: number): number {
-    const f = this.sys.profile.features;
+    const c = this.sys.profile.caps;
     let prot = 0;
     if (flags & 1) prot |= IOMMU_READ;
     if (flags & 2) prot |= IOMMU_WRITE;
-    if (!f.mainline && f.dmaMapExecFlag && flags & 4) prot |= IOMMU_EXEC;
+    if (c.dmaMapBit2 === 'exec' && flags & 4) prot |= IOMMU_EXEC;
     return prot;
   }
 
@@ -269,7 +269,7 @@ export class RefModel {
     const iova = Number(m.iova);
     const size = Number(m.size);
     const vaddr = Number(m.vaddr);
-    if (this.sys.profile.features.mainline && m.flags & 4) {
+    if (this.sys.profile.caps.dmaMapBit2 === 'vaddr' && m.flags & 4) {
       const d = c.maps.find((x) => x.iova === iova && x.size === size);
       this.expect(d !== undefined, `MAP_DMA(VADDR) succeeded without a mapping at 0x${iova.toString(16)}+0x${size.toString(16)}`);
       if (d) d.vaddr = vaddr;

@@ -9,6 +9,27 @@
 // fixtures; the rule is for the model's own code. Also forbidden in model code
 // (emulator, devices, kernel-model) and in guest programs (guest-tests, which run inside the
 // deterministic machine): host wall clocks and unseeded randomness.
+//
+// Profile rule (issue 15): behaviour that differs between kernel profiles is decided in ONE
+// place, kernel-model/profile.ts, as named capabilities (`profile.caps.*`). Everywhere else
+// in kernel-model/ and tools/ a line is rejected when it
+//   - names `vfioPlatformLevel` (the old patch-level number),
+//   - reads a property called `mainline` (`features.mainline`, `caps.mainline`,
+//     `this.mainline`: a whole-era switch is a profile-kind check under another name),
+//   - reads a profile's patch set (`.patches`, e.g. `profile.patches.has(4)`),
+//   - compares a `level`-named value with a patch number 4..10 (`level >= 4`,
+//     `patchLevel < 10`; LPAE walk levels 0..3 are not patch numbers),
+//   - reads `profile.kind`, or compares anything with a profile kind literal
+//     (`=== 'mainline'`, `!== 'rfc-v4'`, `case 'baseline':`, `'patches' ===` ...).
+// The match is on source text, comments included, so old names do not survive in prose.
+// Not checked: kernel-model/profile.ts (the table itself), test files and testing/ helpers
+// (a test may pick or assert per profile), and tools/lint/ (this rule's own text).
+// tools/ IS covered: tools/system/system.ts is kernel init, the fuzzer's model is a
+// second reference model of the kernel, and the scenarios choose the administrator's
+// and the program's behaviour; all of them must follow capabilities, or a new profile
+// silently breaks them. Expected outcomes (tools/scenarios/expected.ts) are derived from
+// capabilities too; the matrix lists profiles by NAME ('patches:1-9'), which this rule
+// does not match, so it may keep naming patch sets.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
@@ -23,6 +44,17 @@ const ALLOWED = {
   tools: LAYERS,
 };
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'";()=]*?\sfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
+const PROFILE_LAYERS = ['kernel-model', 'tools'];
+const PROFILE_EXEMPT = (rel) => rel === join('kernel-model', 'profile.ts') || rel.startsWith(join('tools', 'lint') + sep);
+const KINDS = "(?:baseline|patches|rfc-v4|mainline)";
+const PROFILE_RULES = [
+  [/\bvfioPlatformLevel\b/, 'vfioPlatformLevel (read a named capability instead)'],
+  [/\.mainline\b/, 'a `mainline` switch (read a named capability instead)'],
+  [/\.patches\b/, "a profile's patch set (read a named capability instead)"],
+  [/\b\w*[lL]evel\s*(?:[<>]=?|[!=]==?)\s*(?:[4-9]|10)\b/, 'a patch-level comparison (read a named capability instead)'],
+  [/\bprofile\.kind\b/, 'the profile kind (read a named capability instead)'],
+  [new RegExp(`(?:[!=]==?\\s*['"\`]${KINDS}['"\`])|(?:['"\`]${KINDS}['"\`]\\s*[!=]==?)|(?:\\bcase\\s+['"\`]${KINDS}['"\`])`), 'a comparison with a profile kind (read a named capability instead)'],
+];
 const WALLCLOCK = /\b(Math\.random|Date\.now|new Date\(|performance\.now|process\.hrtime|setTimeout|setInterval|setImmediate)\b/;
 
 function* walk(dir) {
@@ -65,9 +97,14 @@ for (const layer of LAYERS) {
         if (!ok) problems.push(`${rel}:${line}: ${layer}/ may not import '${spec}' (resolves to ${target}); allowed: ${ALLOWED[layer].join(', ')}`);
       }
     }
+    const profileRule = PROFILE_LAYERS.includes(layer) && !PROFILE_EXEMPT(rel);
     lines.forEach((line, i) => {
       if (layer !== 'tools' && WALLCLOCK.test(line)) {
         problems.push(`${rel}:${i + 1}: host clock or unseeded randomness in model code: ${line.trim()}`);
+      }
+      if (profileRule) {
+        const hit = PROFILE_RULES.find(([re]) => re.test(line));
+        if (hit) problems.push(`${rel}:${i + 1}: profile decision outside kernel-model/profile.ts: ${hit[1]}: ${line.trim()}`);
       }
     });
   }

@@ -36,6 +36,46 @@ describe('layering lint', () => {
     expect(r.out).toMatch(/layering: ok/);
     expect(r.code).toBe(0);
   });
+  it('accepts capability reads, and profile kinds and patch sets where the profile rule allows them', () => {
+    const root = tree({
+      // subsystems read named capabilities
+      'kernel-model/vfio/platform/common.ts': [
+        "export function rw(caps: { rwImplementation: string; regionInfo: boolean }): number {",
+        "  if (caps.rwImplementation === 'none') return 0;",
+        '  return caps.regionInfo ? 1 : 2;',
+        '}',
+        // LPAE walk levels are not patch numbers
+        'export const leaf = (level: number): boolean => level >= 3;',
+        '',
+      ].join('\n'),
+      // the table itself
+      'kernel-model/profile.ts': "export const f = (p: { kind: string; patches: Set<number> }): boolean => p.kind === 'mainline' || p.patches.has(4);\n",
+      // tests may pick and assert per profile
+      'kernel-model/vfio/platform/levels.test.ts': "const mainline = profile.kind === 'mainline' && level >= 5;\n",
+      // the matrix names profiles, it does not decide behaviour
+      'tools/scenarios/matrix.ts': "export const MATRIX = ['baseline', 'patches:1-9', 'rfc-v4', 'mainline'];\n",
+      'tools/scenarios/expected.ts': "export const abi = (c: { dmaMapBit2: string }): string => (c.dmaMapBit2 === 'vaddr' ? 'mainline' : '2014');\n",
+    });
+    const r = lint(root);
+    expect(r.out).toMatch(/layering: ok/);
+    expect(r.code).toBe(0);
+  });
+  it.each([
+    ['kernel-model/vfio/type1.ts', 'if (this.features.mainline) mask |= 4;\n', /type1\.ts:1: profile decision .*`mainline` switch/],
+    ['kernel-model/drivers/arm-smmu.ts', 'const remap = this.k.profile.caps.mainline;\n', /`mainline` switch/],
+    ['kernel-model/vfio/platform/vfio-platform.ts', 'const x = 1;\nif (f.vfioPlatformLevel < 4) return -19;\n', /vfio-platform\.ts:2: profile decision .*vfioPlatformLevel/],
+    ['kernel-model/vfio/platform/irq.ts', 'if (this.level >= 10) automask();\n', /patch-level comparison/],
+    ['kernel-model/driver/core.ts', 'if (this.profile.patches.has(1)) exportIt();\n', /patch set/],
+    ['kernel-model/driver/core.ts', "if (this.profile.kind === 'mainline') return -16;\n", /profile kind/],
+    ['kernel-model/vfio/vfio.ts', "switch (p.kind) {\n  case 'rfc-v4':\n    break;\n}\n", /vfio\.ts:1: .*profile kind|vfio\.ts:2: .*profile kind/],
+    ['tools/system/system.ts', 'if (this.profile.features.vfioPlatformLevel >= 4) register();\n', /tools\/system\/system\.ts:1: profile decision/],
+    ['tools/fuzz/model.ts', "const mainline = k === 'mainline';\n", /profile kind/],
+  ])('rejects a profile decision in %s', (file, text, re) => {
+    const root = tree({ [file]: text });
+    const r = lint(root);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(re);
+  });
   it.each([
     ['kernel-model/k.ts', "import { D } from '../devices/a/dev.js';\n", /kernel-model\/ may not import/],
     ['devices/a/dev.ts', "import { K } from '../../kernel-model/k.js';\n", /devices\/ may not import/],

@@ -1,7 +1,7 @@
 /**
- * The expected outcome of pl330-vfio-test for a profile: shared/reference/patch-series.md
- * "What a user of the emulator sees, level by level", derived from the profile's
- * features (never from patch numbers directly) in the order the program meets them.
+ * The expected outcome of pl330-vfio-test for a profile (docs/PROFILES.md, "Expected
+ * matrix"), derived from the profile's capabilities (never from patch numbers or the
+ * profile kind) in the order the program meets them.
  */
 import type { Profile } from '../../kernel-model/profile.js';
 
@@ -52,26 +52,30 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   timeout: 'the run did not finish within its virtual-time budget',
 };
 
-/** pl330-vfio-test written for the 2014 series (EXEC flag, physical-address offsets) */
+/**
+ * Which variant of pl330-vfio-test a user of the profile's kernel runs: the program as
+ * written for the series passes VFIO_DMA_MAP_FLAG_EXEC; where bit 2 of MAP_DMA's flags
+ * means VADDR (mainline) it is the program rewritten without it.
+ */
+export function pl330ProgramAbi(p: Profile): '2014' | 'mainline' {
+  return p.caps.dmaMapBit2 === 'vaddr' ? 'mainline' : '2014';
+}
+
+/**
+ * The expected outcome of pl330-vfio-test (in the variant pl330ProgramAbi picks): the
+ * first step, in the program's order, that the profile's capabilities do not support.
+ */
 export function expectedPl330Outcome(p: Profile): Outcome {
-  const f = p.features;
-  if (f.mainline) return 'pass';
-  if (!f.type1PlatformBus) return 'stop:check-extension';
-  if (f.vfioPlatformLevel < 4) return 'stop:no-group';
-  if (!f.dmaMapExecFlag) return 'stop:map-dma';
-  switch (f.vfioPlatformLevel) {
-    case 4:
-      return 'stop:region-info';
-    case 5:
-    case 6:
-      return 'stop:mmap';
-    case 7:
-      return 'stop:irq-info';
-    case 8:
-      return 'stop:set-irqs';
-    case 9:
-      return 'stop:interrupt-storm';
-    default:
-      return 'pass';
-  }
+  const c = p.caps;
+  if (!c.type1PlatformBus) return 'stop:check-extension';
+  if (!c.vfioPlatform) return 'stop:no-group';
+  // the 2014 program maps its buffers with EXEC
+  if (pl330ProgramAbi(p) === '2014' && c.dmaMapBit2 !== 'exec') return 'stop:map-dma';
+  if (!c.regionInfo) return 'stop:region-info';
+  if (c.mmapRegions === 'none') return 'stop:mmap';
+  if (!c.irqInfo) return 'stop:irq-info';
+  if (c.setIrqsActions === 'none') return 'stop:set-irqs';
+  // a level line nobody masks re-enters the handler forever
+  if (c.irqHandler !== 'automask') return 'stop:interrupt-storm';
+  return 'pass';
 }

@@ -5,7 +5,7 @@ import { groupHolder, groupSecond, type GroupBusyShared } from '../../guest-test
 import { pl330VfioTest, type Pl330TestOptions, type StepName } from '../../guest-tests/pl330-vfio-test/main.js';
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
 import type { System } from '../system/system.js';
-import { expectedPl330Outcome, type Outcome } from './expected.js';
+import { expectedPl330Outcome, pl330ProgramAbi, type Outcome } from './expected.js';
 import { registerScenario, type Scenario, type ScenarioOptions, type ScenarioResult } from './registry.js';
 import { adminBind, bootSystem, finishResult, runThreads, splitLines } from './runner.js';
 
@@ -76,7 +76,7 @@ export function runPl330(o: Pl330RunOptions): ScenarioResult & { steps: StepReco
   const opts: Pl330TestOptions = {
     groupPath,
     device: PL330_DEVICE,
-    abi: profile.features.mainline ? 'mainline' : '2014',
+    abi: pl330ProgramAbi(profile),
     size: o.size,
     transfers: o.transfers,
     channel: o.channel,
@@ -117,7 +117,7 @@ const noexec: Scenario = {
   profiles: ['rfc-v4', 'mainline'],
   accepts: ['board', 'size', 'channel'],
   run: (o) =>
-    runPl330({ ...o, name: 'pl330-noexec', variant: { mapExec: false, irqTimeoutMs: 10 }, expected: (p) => (p.features.iommuExecSemantics === 'exec-flag' ? 'fault:xn' : 'pass') }),
+    runPl330({ ...o, name: 'pl330-noexec', variant: { mapExec: false, irqTimeoutMs: 10 }, expected: (p) => (p.caps.iommuExecSemantics === 'exec-flag' ? 'fault:xn' : 'pass') }),
 };
 
 const unmapped: Scenario = {

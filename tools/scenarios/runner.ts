@@ -30,7 +30,7 @@ export function bootSystem(o: ScenarioOptions, board?: string): System {
 }
 
 export function bindMethodFor(p: Profile): BindMethod {
-  return p.features.driverOverride ? 'driver_override' : 'vfio_bind';
+  return p.caps.bindMechanism;
 }
 
 /** The administrator's shell session: bind the device to vfio-platform, find its group. */

@@ -159,7 +159,7 @@ function noExitReport(argv0: string, run: RunResult | null): string {
 
 /** The administrator's binding, run as a TypeScript program on the stub CPU. */
 export function adminBind(system: System, device: string): BindResult {
-  const method = system.profile.features.driverOverride ? 'driver_override' : 'vfio_bind';
+  const method = system.profile.caps.bindMechanism;
   let result: BindResult | null = null;
   const { thread } = system.spawn('admin', function* (sys: Sys) {
     const libc = new Libc(sys);

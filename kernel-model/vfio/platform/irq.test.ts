@@ -33,7 +33,7 @@ interface Rig {
 /** PL330 bound to VFIO, its register page mmapped, an eventfd as the irq0 trigger, INTEN[0] = 1 */
 function rig(profile: string): Rig {
   const { sys, u, device } = setup(profile);
-  const pgoff = sys.profile.features.mainline ? 0 : PL330_BASE / 4096;
+  const pgoff = sys.profile.caps.regionOffsetEncoding === 'index-shift-40' ? 0 : PL330_BASE / 4096;
   const regs = u.call('mmap2', [0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, device, pgoff]);
   expect(regs).toBeGreaterThan(0);
   const efd = u.call('eventfd2', [0, EFD_NONBLOCK]);

@@ -1,11 +1,12 @@
 /**
- * Cross-check of vfio-platform against the expected matrix of shared/reference/
- * patch-series.md: where the pl330-vfio-test guest program stops at each patch level.
+ * Cross-check of vfio-platform against the expected matrix (docs/PROFILES.md): where the
+ * pl330-vfio-test guest program stops at each patch level.
  * (The matrix function and CLI belong to tools/scenarios; this only guards the driver's
  * side of it.)
  */
 import { describe, expect, it } from 'vitest';
 import { pl330VfioTest, type StepName } from '../../../guest-tests/pl330-vfio-test/main.js';
+import { pl330ProgramAbi } from '../../../tools/scenarios/expected.js';
 import { System } from '../../../tools/system/system.js';
 import { PL330, User, bindToVfio } from './testing/user.js';
 
@@ -20,7 +21,7 @@ function run(profile: string, opts: { mapExec?: boolean; transfers?: number } = 
   if (sys.vfioPlatform) expect(bindToVfio(new User(sys, 'admin'), PL330)).toBe(PL330.length + 1);
   let failed: StepName | null = null;
   const { thread } = sys.spawn('pl330-vfio-test', (s) => pl330VfioTest(s, {
-    groupPath: '/dev/vfio/0', device: PL330, abi: sys.profile.features.mainline ? 'mainline' : '2014', seed: 1, irqTimeoutMs: 10,
+    groupPath: '/dev/vfio/0', device: PL330, abi: pl330ProgramAbi(sys.profile), seed: 1, irqTimeoutMs: 10,
     ...opts,
     observe: (step, ok) => { if (!ok && failed === null) failed = step; },
   }), { stdio: true });

@@ -71,7 +71,7 @@ export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; bus
   iommu.addGroup(0, [dev, ...(o.extraDevices ?? [])]);
   const profile = parseProfile(profileName);
   const vfio = new Vfio({ vfs, iommu, log });
-  const t1 = vfioIommuType1Init(vfio, { iommu, features: profile.features, log });
+  const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log });
   const bus = new FakeVfioBusDriver();
   if (o.register ?? true) {
     dev.driver = fakeDriver('vfio-platform');

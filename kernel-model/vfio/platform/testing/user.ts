@@ -163,7 +163,7 @@ export function bindToVfio(u: User, dev: string): number {
     const r = u.echo(`/sys/bus/platform/drivers/${drv}/unbind`, dev);
     if (r < 0) return r;
   }
-  if (u.sys.profile.features.vfioBindFile) return u.echo('/sys/bus/platform/drivers/vfio-platform/vfio_bind', dev);
+  if (u.sys.profile.caps.vfioPlatform && u.sys.profile.caps.bindMechanism === 'vfio_bind') return u.echo('/sys/bus/platform/drivers/vfio-platform/vfio_bind', dev);
   const r = u.echo(`/sys/bus/platform/devices/${dev}/driver_override`, 'vfio-platform');
   if (r < 0) return r;
   return u.echo('/sys/bus/platform/drivers_probe', dev);

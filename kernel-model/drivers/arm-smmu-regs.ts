@@ -1,0 +1,94 @@
+/**
+ * The SMMU register layout the arm-smmu driver programs (the 2014 drivers/iommu/arm-smmu.c
+ * defines; mainline keeps them in drivers/iommu/arm/arm-smmu/arm-smmu.h): offsets in the
+ * global register spaces GR0/GR1 and in a context bank, and their fields, as the ARM SMMU
+ * architecture specification (ARM IHI 0062, SMMUv1/v2) names them.
+ */
+// GR0
+export const GR0_sCR0 = 0x000;
+export const GR0_sIDR0 = 0x020;
+export const GR0_sIDR1 = 0x024;
+export const GR0_sIDR2 = 0x028;
+export const GR0_sGFAR = 0x040;
+export const GR0_sGFSR = 0x048;
+export const GR0_sGFSYNR0 = 0x050;
+export const GR0_sGFSYNR1 = 0x054;
+export const GR0_STLBIALL = 0x060;
+export const GR0_TLBIALLNSNH = 0x068;
+export const GR0_TLBIALLH = 0x06c;
+export const GR0_sTLBGSYNC = 0x070;
+export const GR0_sTLBGSTATUS = 0x074;
+export const GR0_SMR = (n: number): number => 0x800 + 4 * n;
+export const GR0_S2CR = (n: number): number => 0xc00 + 4 * n;
+// GR1
+export const GR1_CBAR = (n: number): number => 4 * n;
+// context bank
+export const CB_SCTLR = 0x000;
+export const CB_RESUME = 0x008;
+export const CB_TTBR0_LO = 0x020;
+export const CB_TTBR0_HI = 0x024;
+export const CB_TTBCR = 0x030;
+export const CB_MAIR0 = 0x038;
+export const CB_MAIR1 = 0x03c;
+export const CB_FSR = 0x058;
+export const CB_FAR_LO = 0x060;
+export const CB_FAR_HI = 0x064;
+export const CB_FSYNR0 = 0x068;
+export const CB_TLBIVA = 0x600;
+export const CB_TLBIASID = 0x610;
+export const CB_TLBIALL = 0x618;
+
+export const sCR0_CLIENTPD = 1 << 0;
+export const sCR0_GFRE = 1 << 1;
+export const sCR0_GFIE = 1 << 2;
+export const sCR0_GCFGFRE = 1 << 4;
+export const sCR0_GCFGFIE = 1 << 5;
+export const sCR0_USFCFG = 1 << 10;
+export const sCR0_VMIDPNE = 1 << 11;
+export const sCR0_PTM = 1 << 12;
+export const sCR0_FB = 1 << 13;
+export const sCR0_BSU_MASK = 3 << 14;
+
+export const ID0_S1TS = 1 << 30;
+export const ID0_S2TS = 1 << 29;
+export const ID0_NTS = 1 << 28;
+export const ID0_SMS = 1 << 27;
+export const ID0_CTTW = 1 << 14;
+
+export const SMR_VALID = 1 << 31;
+export const S2CR_TYPE_TRANS = 0 << 16;
+export const S2CR_TYPE_BYPASS = 1 << 16;
+export const S2CR_TYPE_FAULT = 2 << 16;
+
+export const CBAR_TYPE_S1_TRANS_S2_BYPASS = 1 << 16;
+export const CBAR_S1_MEMATTR_WB = 0xf << 12;
+export const CBAR_S1_BPSHCFG_NSH = 3 << 8;
+export const CBAR_IRPTNDX_SHIFT = 24;
+
+export const SCTLR_M = 1 << 0;
+export const SCTLR_TRE = 1 << 1;
+export const SCTLR_AFE = 1 << 2;
+export const SCTLR_CFRE = 1 << 5;
+export const SCTLR_CFIE = 1 << 6;
+export const SCTLR_ASIDPNE = 1 << 12;
+
+export const TTBCR_EAE = 1 << 31;
+export const TTBCR_EPD1 = 1 << 23;
+export const TTBCR_SH0_IS = 3 << 12;
+export const TTBCR_ORGN0_WBWA = 1 << 10;
+export const TTBCR_IRGN0_WBWA = 1 << 8;
+
+export const FSR_TF = 1 << 1;
+export const FSR_AFF = 1 << 2;
+export const FSR_PF = 1 << 3;
+export const FSR_EF = 1 << 4;
+export const FSR_TLBMCF = 1 << 5;
+export const FSR_TLBLKF = 1 << 6;
+export const FSR_ASF = 1 << 7;
+export const FSR_UUT = 1 << 8;
+export const FSR_SS = 1 << 30;
+export const FSR_MULTI = 1 << 31;
+export const FSR_FAULT = (FSR_MULTI | FSR_SS | FSR_UUT | FSR_ASF | FSR_TLBLKF | FSR_TLBMCF | FSR_EF | FSR_PF | FSR_AFF | FSR_TF) >>> 0;
+export const FSYNR0_WNR = 1 << 4;
+export const FSYNR0_IND = 1 << 6;
+export const RESUME_TERMINATE = 1;

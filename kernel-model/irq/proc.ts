@@ -1,0 +1,31 @@
+/**
+ * /proc/interrupts (kernel/irq/proc.c show_interrupts, arch/arm's arch_show_interrupts
+ * "Err:" line) for one CPU.
+ */
+import { IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
+import type { IrqDesc } from './core.js';
+
+/**
+ * /proc/interrupts as Linux prints it for one CPU: virq, count, chip "GIC", hwirq,
+ * Level/Edge, action names; lines with neither handler nor count are omitted; a final
+ * "Err:" line counts takes of unmapped IDs. `descs` in virq order.
+ */
+export function showInterrupts(descs: readonly Readonly<IrqDesc>[], errors: number): string {
+  let maxIrq = 0;
+  for (const d of descs) if (d.irq > maxIrq) maxIrq = d.irq;
+  let prec = 3;
+  for (let j = 1000; prec < 10 && j <= maxIrq + 1; j *= 10) prec++;
+  // the CPU column header ends where the right-aligned %10u count ends
+  let s = ' '.repeat(prec + 8) + 'CPU0'.padEnd(11) + '\n';
+  for (const d of descs) {
+    if (d.actions.length === 0 && d.count === 0) continue;
+    let line = `${String(d.irq).padStart(prec)}: ${String(d.count).padStart(10)} `;
+    line += ` ${'GIC'.padStart(8)}`;
+    line += ` ${String(d.hwirq).padStart(prec)}`;
+    line += ` ${((d.trigger & (IRQ_TYPE_LEVEL_HIGH | IRQ_TYPE_LEVEL_LOW)) !== 0 ? 'Level' : 'Edge').padEnd(8)}`;
+    if (d.actions.length) line += `  ${d.actions.map((a) => a.name).join(', ')}`;
+    s += line + '\n';
+  }
+  s += `${'Err'.padStart(prec)}: ${String(errors).padStart(10)}\n`;
+  return s;
+}

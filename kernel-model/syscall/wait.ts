@@ -1,0 +1,136 @@
+/**
+ * The syscalls that wait for events or time, with their timeouts: poll and select
+ * (fs/select.c) and nanosleep (kernel/time/hrtimer.c). A call that must wait returns
+ * -ERESTARTSYS after queueing the task on the wait queues of the files it polls; the
+ * syscall layer blocks the thread until a wake-up or the deadline kept in the task, then
+ * runs the call again (`t.restarting`).
+ */
+import { EBADF, EFAULT, EINVAL } from '../base/errno.js';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../uapi/constants.js';
+import { ERESTARTSYS } from '../vfs/file.js';
+import type { ThreadTask } from './syscalls.js';
+
+const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
+const POLLEX_SET = POLLPRI;
+
+/** sets t.deadline on the first execution; true when the (restarted) call has timed out */
+function timedOut(t: ThreadTask, now: number, timeoutNs: number | null): boolean {
+  if (!t.restarting) t.deadline = timeoutNs === null ? null : now + timeoutNs;
+  return t.deadline !== null && now >= t.deadline;
+}
+
+export function sysPoll(t: ThreadTask, clock: () => number, fds: number, nfds: number, timeoutMs: number): number {
+  if (nfds > t.proc.rlimitNofile) return -EINVAL;
+  const buf = new Uint8Array(nfds * 8);
+  const r0 = t.mm.copyFromUser(buf, 0, fds, buf.length);
+  if (r0 < 0) return r0;
+  const dv = new DataView(buf.buffer);
+  const expired = timedOut(t, clock(), timeoutMs < 0 ? null : timeoutMs * 1_000_000);
+  const mayWait = timeoutMs !== 0 && !expired && t.canBlock;
+  let ready = 0;
+  for (let i = 0; i < nfds; i++) {
+    const fd = dv.getInt32(i * 8, true);
+    const events = dv.getInt16(i * 8 + 4, true) & 0xffff;
+    let rev = 0;
+    if (fd >= 0) {
+      const f = t.proc.fdget(fd);
+      if (f === null) rev = POLLNVAL;
+      else {
+        const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+        rev = m & (events | POLLERR | POLLHUP);
+      }
+    }
+    dv.setInt16(i * 8 + 6, rev, true);
+    if (rev !== 0) ready++;
+  }
+  if (ready === 0 && mayWait) return -ERESTARTSYS;
+  t.unqueue();
+  const r = t.mm.copyToUser(fds, buf, 0, buf.length);
+  return r < 0 ? r : ready;
+}
+
+/**
+ * select(2). `timeoutNsArg` (optional, for pselect6 from register-based backends, which
+ * decode their own timespec): used instead of a timeval when tvp is 0; undefined keeps
+ * the select semantics (tvp 0 = wait forever).
+ */
+export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null): number {
+  if (n < 0) return -EINVAL;
+  n = Math.min(n, t.proc.rlimitNofile);
+  const words = Math.ceil(n / 32);
+  const bytes = words * 4;
+  let timeoutNs: number | null = tvp === 0 && timeoutNsArg !== undefined ? timeoutNsArg : null;
+  if (tvp !== 0) {
+    const b = new Uint8Array(8);
+    const r = t.mm.copyFromUser(b, 0, tvp, 8);
+    if (r < 0) return r;
+    const dv = new DataView(b.buffer);
+    const sec = dv.getInt32(0, true);
+    const usec = dv.getInt32(4, true);
+    if (sec < 0 || usec < 0) return -EINVAL;
+    timeoutNs = sec * 1e9 + usec * 1e3;
+  }
+  const ins: Uint32Array[] = [];
+  for (const p of [rp, wp, ep]) {
+    const a = new Uint32Array(words);
+    if (p !== 0 && bytes > 0) {
+      const r = t.mm.copyFromUser(new Uint8Array(a.buffer), 0, p, bytes);
+      if (r < 0) return r;
+    }
+    ins.push(a);
+  }
+  const outs = [new Uint32Array(words), new Uint32Array(words), new Uint32Array(words)];
+  const expired = timedOut(t, clock(), timeoutNs);
+  const mayWait = timeoutNs !== 0 && !expired && t.canBlock;
+  let ready = 0;
+  for (let fd = 0; fd < n; fd++) {
+    const w = fd >>> 5;
+    const bit = 1 << (fd & 31);
+    const want = ((ins[0]![w]! & bit) !== 0 ? 1 : 0) | ((ins[1]![w]! & bit) !== 0 ? 2 : 0) | ((ins[2]![w]! & bit) !== 0 ? 4 : 0);
+    if (want === 0) continue;
+    const f = t.proc.fdget(fd);
+    if (f === null) {
+      t.unqueue();
+      return -EBADF;
+    }
+    const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN_SET | POLLOUT_SET;
+    if ((want & 1) && (m & POLLIN_SET)) { outs[0]![w]! |= bit; ready++; }
+    if ((want & 2) && (m & POLLOUT_SET)) { outs[1]![w]! |= bit; ready++; }
+    if ((want & 4) && (m & POLLEX_SET)) { outs[2]![w]! |= bit; ready++; }
+  }
+  if (ready === 0 && mayWait) return -ERESTARTSYS;
+  t.unqueue();
+  const ps = [rp, wp, ep];
+  for (let k = 0; k < 3; k++) {
+    if (ps[k] !== 0 && bytes > 0) {
+      const r = t.mm.copyToUser(ps[k]!, new Uint8Array(outs[k]!.buffer), 0, bytes);
+      if (r < 0) return r;
+    }
+  }
+  if (tvp !== 0 && t.deadline !== null) {
+    // Linux writes the time left back into the timeval
+    const left = Math.max(0, t.deadline - clock());
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, Math.floor(left / 1e9), true);
+    dv.setInt32(4, Math.floor((left % 1e9) / 1e3), true);
+    t.mm.copyToUser(tvp, b, 0, 8);
+  }
+  return ready;
+}
+
+export function sysNanosleep(t: ThreadTask, clock: () => number, req: number, _rem: number): number {
+  if (!t.restarting) {
+    const b = new Uint8Array(8);
+    const r = t.mm.copyFromUser(b, 0, req, 8);
+    if (r < 0) return r === -EFAULT ? r : -EFAULT;
+    const dv = new DataView(b.buffer);
+    const sec = dv.getInt32(0, true);
+    const nsec = dv.getInt32(4, true);
+    if (sec < 0 || nsec < 0 || nsec > 999_999_999) return -EINVAL;
+    if (timedOut(t, clock(), sec * 1e9 + nsec)) return 0;
+    return t.canBlock ? -ERESTARTSYS : 0;
+  }
+  return clock() >= (t.deadline ?? 0) ? 0 : -ERESTARTSYS;
+}

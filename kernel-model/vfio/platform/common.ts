@@ -1,0 +1,306 @@
+/**
+ * vfio-platform's bus-independent part (vfio_platform_common.c): the device fd's
+ * open/release, the ioctl dispatch (GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, SET_IRQS
+ * header validation, RESET), read/write and mmap. Regions are in regions.ts, interrupts
+ * in irq.ts, the platform-bus glue (binding, probe/remove) in vfio-platform.ts.
+ *
+ * Which rules apply is read from the profile's capabilities (`openRule`, `regionInfo`,
+ * `irqInfo`, `setIrqsActions`, `setIrqsValidation`, `rwImplementation`, `mmapRegions`,
+ * `bugs.*`; kernel-model/profile.ts, docs/PROFILES.md).
+ */
+import { EFAULT, EINVAL, ENOTTY } from '../../base/errno.js';
+import { KernelOops } from '../../base/oops.js';
+import type { Vma } from '../../process/mm.js';
+import type { Capabilities } from '../../profile.js';
+import {
+  MAP_SHARED,
+  PAGE_SIZE,
+  VFIO_DEVICE_FLAGS_PLATFORM,
+  VFIO_DEVICE_GET_INFO,
+  VFIO_DEVICE_GET_IRQ_INFO,
+  VFIO_DEVICE_GET_REGION_INFO,
+  VFIO_DEVICE_RESET,
+  VFIO_DEVICE_SET_IRQS,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_ACTION_TYPE_MASK,
+  VFIO_IRQ_SET_DATA_NONE,
+  VFIO_IRQ_SET_DATA_TYPE_MASK,
+  VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_REGION_INFO_FLAG_READ,
+  VFIO_REGION_INFO_FLAG_WRITE,
+} from '../../uapi/constants.js';
+import type { Task } from '../../vfs/file.js';
+import type { VfioDeviceOps } from '../types.js';
+import { VfioPlatformIrqs } from './irq.js';
+import type { VfioPlatformDeps, VfioPlatformDevice } from './private.js';
+import { heapRegion, offsetInRegion, offsetToIndex, pgoffToRegion, regionInfo, regionsCleanup, regionsInit } from './regions.js';
+
+/** the vmalloc address the model gives ioremap() mappings (reported in Oops messages) */
+export const IOREMAP_VA = 0xf0900000;
+/** cycles for ioremap_nocache + iounmap of a region on every read/write (review remark 5) */
+export const IOREMAP_CYCLES = 1500;
+
+export class VfioPlatformCommon {
+  readonly ops: VfioDeviceOps;
+  readonly irqs: VfioPlatformIrqs;
+  private readonly scratch = new Uint8Array(64);
+  private readonly sv = new DataView(this.scratch.buffer);
+
+  constructor(private readonly d: VfioPlatformDeps) {
+    this.irqs = new VfioPlatformIrqs(d);
+    const self = this;
+    this.ops = {
+      name: 'vfio-platform',
+      open: (data) => self.open(data as VfioPlatformDevice),
+      release: (data) => self.release(data as VfioPlatformDevice),
+      ioctl: (data, task, cmd, arg) => self.ioctl(data as VfioPlatformDevice, task, cmd, arg),
+      read: (data, task, buf, count, pos) => self.rw(data as VfioPlatformDevice, task, buf, count, pos, false),
+      write: (data, task, buf, count, pos) => self.rw(data as VfioPlatformDevice, task, buf, count, pos, true),
+      mmap: (data, task, vma) => self.mmap(data as VfioPlatformDevice, task, vma),
+    };
+  }
+
+  private get caps(): Readonly<Capabilities> {
+    return this.d.profile.caps;
+  }
+
+  // ------------------------------------------------------------------ open/release
+
+  /**
+   * open/release. The posted patches 05-10 run regions_init/irq_init on EVERY open and the
+   * cleanups on EVERY release, and never clear the pointers or counts: a second
+   * GET_DEVICE_FD leaks the first arrays (a handler requested through them stays installed
+   * and keeps signalling the old trigger), closing one of two fds frees the arrays the other
+   * fd still uses (use-after-free: region lookups read the freed heap bytes, irq state is
+   * written into them), and the last close frees them again (double kfree, see safeKfree).
+   * Mainline counts opens: set up at the first open, torn down at the last release.
+   */
+  private open(vdev: VfioPlatformDevice): number {
+    const caps = this.caps;
+    if (caps.regionInfo && (vdev.openCount === 0 || caps.openRule === 'every-open')) {
+      const r = regionsInit(this.d, vdev);
+      if (r) return r;
+      if (caps.irqInfo) {
+        const ri = this.irqs.init(vdev);
+        if (ri) {
+          regionsCleanup(this.d, vdev);
+          return ri;
+        }
+      }
+    }
+    vdev.openCount++;
+    return 0;
+  }
+
+  private release(vdev: VfioPlatformDevice): void {
+    const caps = this.caps;
+    if (vdev.openCount <= 0) return;
+    vdev.openCount--;
+    if (caps.openRule === 'first-open-last-close') {
+      if (vdev.openCount > 0) return;
+      if (caps.irqInfo) this.irqs.cleanup(vdev);
+      if (caps.regionInfo) regionsCleanup(this.d, vdev);
+      return;
+    }
+    // patch 08's order: regions, then irqs
+    if (caps.regionInfo) regionsCleanup(this.d, vdev);
+    if (caps.irqInfo) this.irqs.cleanup(vdev);
+  }
+
+  // ------------------------------------------------------------------ ioctl
+
+  private ioctl(vdev: VfioPlatformDevice, task: Task, cmd: number, arg: number): number {
+    switch (cmd) {
+      case VFIO_DEVICE_GET_INFO:
+        return this.getInfo(vdev, task, arg);
+      case VFIO_DEVICE_GET_REGION_INFO:
+        return this.caps.regionInfo ? this.getRegionInfo(vdev, task, arg) : -EINVAL;
+      case VFIO_DEVICE_GET_IRQ_INFO:
+        return this.caps.irqInfo ? this.getIrqInfo(vdev, task, arg) : -EINVAL;
+      case VFIO_DEVICE_SET_IRQS:
+        return this.caps.setIrqsActions !== 'none' ? this.setIrqs(vdev, task, arg) : -EINVAL;
+      case VFIO_DEVICE_RESET:
+        // no reset handler exists for the PL330 (mainline runs with reset_required=0)
+        return -EINVAL;
+      default:
+        return -ENOTTY;
+    }
+  }
+
+  private copyIn(task: Task, arg: number, minsz: number): number {
+    const r = task.mm.copyFromUser(this.scratch, 0, arg, minsz);
+    if (r < 0) return -EFAULT;
+    if (this.sv.getUint32(0, true) < minsz) return -EINVAL;
+    return 0;
+  }
+
+  private copyOut(task: Task, arg: number, minsz: number): number {
+    return task.mm.copyToUser(arg, this.scratch, 0, minsz) < 0 ? -EFAULT : 0;
+  }
+
+  private getInfo(vdev: VfioPlatformDevice, task: Task, arg: number): number {
+    const minsz = 16;
+    const r = this.copyIn(task, arg, minsz);
+    if (r) return r;
+    this.sv.setUint32(4, VFIO_DEVICE_FLAGS_PLATFORM, true);
+    this.sv.setUint32(8, this.caps.regionInfo ? vdev.regions.length : 0, true);
+    this.sv.setUint32(12, this.caps.irqInfo ? vdev.irqs.length : 0, true);
+    return this.copyOut(task, arg, minsz);
+  }
+
+  private getRegionInfo(vdev: VfioPlatformDevice, task: Task, arg: number): number {
+    const minsz = 32;
+    const r = this.copyIn(task, arg, minsz);
+    if (r) return r;
+    const ri = regionInfo(this.d, vdev, this.sv.getUint32(8, true), this.scratch, this.sv);
+    if (ri) return ri;
+    return this.copyOut(task, arg, minsz);
+  }
+
+  private getIrqInfo(vdev: VfioPlatformDevice, task: Task, arg: number): number {
+    const minsz = 16;
+    const r = this.copyIn(task, arg, minsz);
+    if (r) return r;
+    const index = this.sv.getUint32(8, true);
+    if (index >= vdev.irqs.length) return -EINVAL;
+    const irq = vdev.irqs[index]!;
+    this.sv.setUint32(4, irq.flags, true);
+    this.sv.setUint32(12, irq.count, true);
+    return this.copyOut(task, arg, minsz);
+  }
+
+  /** SET_IRQS: copy and validate the header, then hand the action to irq.ts */
+  private setIrqs(vdev: VfioPlatformDevice, task: Task, arg: number): number {
+    const minsz = 20;
+    const r = this.copyIn(task, arg, minsz);
+    if (r) return r;
+    const flags = this.sv.getUint32(4, true);
+    const index = this.sv.getUint32(8, true);
+    const start = this.sv.getUint32(12, true);
+    const count = this.sv.getUint32(16, true);
+    // header validation (patch 09; vfio_set_irqs_validate_and_prepare also wants exactly one DATA and one ACTION bit)
+    if (index >= vdev.irqs.length) return -EINVAL;
+    if (start !== 0 || count > 1) return -EINVAL;
+    if (count === 0 && (!(flags & VFIO_IRQ_SET_DATA_NONE) || !(flags & VFIO_IRQ_SET_ACTION_TRIGGER))) return -EINVAL;
+    if (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) return -EINVAL;
+    if (this.caps.setIrqsValidation === 'validate-and-prepare' && (popcount(flags & VFIO_IRQ_SET_DATA_TYPE_MASK) !== 1 || popcount(flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 1)) return -EINVAL;
+    return this.irqs.setIrqs(vdev, task, flags, index, count, arg + minsz);
+  }
+
+  // ------------------------------------------------------------------ read/write
+
+  private rw(vdev: VfioPlatformDevice, task: Task, buf: number, count: number, pos: number, write: boolean): number {
+    switch (this.caps.rwImplementation) {
+      case 'none':
+        return 0; // patch 04/05: read/write return 0
+      case 'ioremap-by-address':
+        return this.rwIoremap(vdev, task, buf, count, pos, write);
+      case 'by-index-checked':
+        return this.rwByIndex(vdev, task, buf, count, pos, write);
+    }
+  }
+
+  /**
+   * Patch 06 as posted: the offset is a physical address; the region containing
+   * [pos, pos+count) is ioremapped and accessed through `unsigned int *io`, so
+   * `io + off` is 4 * off bytes past the mapping (review finding 2). An access that lands
+   * inside the ioremapped pages reaches whatever register is there; past them it hits
+   * the vmalloc guard area: a paging-request Oops. No region: read -EFAULT, write
+   * -EINVAL (finding 3).
+   */
+  private rwIoremap(vdev: VfioPlatformDevice, task: Task, buf: number, count: number, pos: number, write: boolean): number {
+    const bugs = this.caps.bugs;
+    for (let i = 0; i < vdev.regions.length; i++) {
+      const region = heapRegion(this.d, vdev, i);
+      if (pos < region.addr || pos + count - 1 >= region.addr + region.size) continue;
+      this.d.cpu.charge(IOREMAP_CYCLES);
+      const mapped = Math.ceil(((region.addr % PAGE_SIZE) + region.size) / PAGE_SIZE) * PAGE_SIZE;
+      const scale = bugs.rwOffsetScaledBy4 ? 4 : 1;
+      const regionOff = region.addr % PAGE_SIZE;
+      const name = vdev.pdev.name;
+      return this.mmioCopy(task, buf, count, pos - region.addr, write, (off, width) => {
+        const byteOff = off * scale;
+        if (regionOff + byteOff + width > mapped) {
+          throw new KernelOops('paging-request', (IOREMAP_VA + regionOff + byteOff) >>> 0, `vfio_platform_${write ? 'write' : 'read'}: ${write ? 'iowrite' : 'ioread'}${width * 8} past the ioremap of ${name} (offset 0x${off.toString(16)} scaled to 0x${byteOff.toString(16)})`);
+        }
+        return region.addr + byteOff;
+      });
+    }
+    return write || !bugs.readEfaultOutsideRegions ? -EINVAL : -EFAULT;
+  }
+
+  /** mainline: index-encoded offsets, bounds-checked, count clipped, byte-exact */
+  private rwByIndex(vdev: VfioPlatformDevice, task: Task, buf: number, count: number, pos: number, write: boolean): number {
+    const index = offsetToIndex(pos);
+    const off = offsetInRegion(pos);
+    if (index >= vdev.regions.length) return -EINVAL;
+    const region = vdev.regions[index]!;
+    if (!(region.flags & (write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ))) return -EINVAL;
+    if (off >= region.size) return -EINVAL;
+    count = Math.min(count, region.size - off);
+    return this.mmioCopy(task, buf, count, off, write, (o) => region.addr + o);
+  }
+
+  /**
+   * The read/write loop both implementations share: 4-, 2- or 1-byte device accesses
+   * chosen by the offset's alignment and the bytes left, each copied to or from the user
+   * buffer. `paOf(off, width)` gives the physical address of the access (and may Oops).
+   */
+  private mmioCopy(task: Task, buf: number, count: number, off: number, write: boolean, paOf: (off: number, width: 1 | 2 | 4) => number): number {
+    let done = 0;
+    while (count > 0) {
+      const width = count >= 4 && off % 4 === 0 ? 4 : count >= 2 && off % 2 === 0 ? 2 : 1;
+      const pa = paOf(off, width);
+      if (write) {
+        if (task.mm.copyFromUser(this.scratch, 0, buf, width) < 0) return -EFAULT;
+        const v = width === 4 ? this.sv.getUint32(0, true) : width === 2 ? this.sv.getUint16(0, true) : this.scratch[0]!;
+        this.d.hw.write(pa, width, v);
+      } else {
+        const v = this.d.hw.read(pa, width);
+        if (width === 4) this.sv.setUint32(0, v, true);
+        else if (width === 2) this.sv.setUint16(0, v, true);
+        else this.scratch[0] = v;
+        if (task.mm.copyToUser(buf, this.scratch, 0, width) < 0) return -EFAULT;
+      }
+      count -= width;
+      done += width;
+      off += width;
+      buf += width;
+    }
+    return done;
+  }
+
+  // ------------------------------------------------------------------ mmap
+
+  private mmap(vdev: VfioPlatformDevice, task: Task, vma: Vma): number {
+    const how = this.caps.mmapRegions;
+    if (how === 'none') return -EINVAL; // patch 04-06: mmap -EINVAL
+    const len = vma.end - vma.start;
+    if (vma.end < vma.start || vma.start % PAGE_SIZE || vma.end % PAGE_SIZE) return -EINVAL;
+    if ((vma.flags & MAP_SHARED) === 0) return -EINVAL;
+    if (how === 'by-index-checked') {
+      const { index, start } = pgoffToRegion(vma.pgoff);
+      if (index >= vdev.regions.length) return -EINVAL;
+      const region = vdev.regions[index]!;
+      if (!(region.flags & VFIO_REGION_INFO_FLAG_MMAP)) return -EINVAL;
+      if (region.size < PAGE_SIZE || start + len > region.size) return -EINVAL;
+      task.mm.remapPfnRange(vma, region.addr + start);
+      return 0;
+    }
+    // 2014: the page offset is the physical page number
+    const addr = vma.pgoff * PAGE_SIZE;
+    for (let i = 0; i < vdev.regions.length; i++) {
+      const region = heapRegion(this.d, vdev, i);
+      if (addr < region.addr || addr + len - 1 >= region.addr + region.size) continue;
+      task.mm.remapPfnRange(vma, addr);
+      return 0;
+    }
+    return -EINVAL;
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}
