@@ -1,7 +1,7 @@
 /**
  * PL330 microcode encoder used by guest programs (user space writes the DMA program
  * itself, as the original pl330-vfio-test helper library did). Written for this project
- * from the PL330 instruction encodings (shared/reference/pl330.md).
+ * from the PL330 instruction encodings (ARM DDI 0424, PL330 TRM, chapter 4 instruction set).
  */
 export class Pl330Program {
   readonly bytes: number[] = [];

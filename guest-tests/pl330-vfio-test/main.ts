@@ -1,6 +1,6 @@
 /**
  * pl330-vfio-test as a guest program: the user-space test the RFC series was validated
- * with (virtualopensystems/pl330-vfio-test), step by step as shared/reference/scenario.md
+ * with (virtualopensystems/pl330-vfio-test), step by step as the upstream program does
  * describes, with the original program's messages. It sees only the syscall API.
  *
  * Documented deviations from the C original:
@@ -61,7 +61,7 @@ import {
 import { hex, hex64, Libc, Rand } from '../lib/libc.js';
 import { dbgInst0, dbgInst1, dmaGo, memToMemProgram } from '../lib/pl330-prog.js';
 
-/** PL330 register offsets (shared/reference/pl330.md) */
+/** PL330 register offsets (ARM DDI 0424, PL330 TRM, 3.3 register summary) */
 const R = {
   DSR: 0x000,
   INTEN: 0x020,

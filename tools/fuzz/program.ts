@@ -93,7 +93,7 @@ export const STRUCTS: Record<StructName, { minsz: number; fields: [string, numbe
   int32: { minsz: 4, fields: [['v', 0, 4]] },
 };
 
-/** VFIO request numbers by name (shared/reference/vfio-uapi.md) */
+/** VFIO request numbers by name (include/uapi/linux/vfio.h) */
 export const VFIO_REQS = {
   VFIO_GET_API_VERSION: 0x3b64,
   VFIO_CHECK_EXTENSION: 0x3b65,

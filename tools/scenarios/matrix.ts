@@ -2,7 +2,7 @@
  * The patch-level matrix: for each profile (every patch prefix 0..10, the series without
  * patch 02, rfc-v4 and mainline), which VFIO ioctls the pl330-vfio-test program got to
  * and what they returned, and where the scenario stopped, compared with the expected
- * matrix of shared/reference/patch-series.md.
+ * matrix (docs/PROFILES.md: what the RFC v4 series of February 2014 does at each patch).
  */
 import type { StepName } from '../../guest-tests/pl330-vfio-test/main.js';
 import { OUTCOME_TEXT, type Outcome } from './expected.js';
