@@ -26,6 +26,7 @@
  *   - `/delete-node/ name;` of a node that does not exist is ignored (as dtc does);
  *     `/delete-node/ &unknown;` is an "unknown label" error.
  */
+import { createHash } from 'node:crypto';
 import { DtsError, type DeviceTree, type DtChunk, type DtNode, type DtProperty, type DtRef, type SrcLoc } from './types.js';
 
 const LABEL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -56,7 +57,9 @@ export interface ParseOptions {
 /** Parse DTS text. Throws DtsError (file:line:col) on any syntax or reference error. */
 export function parseDts(text: string, file = '<dts>', opts: ParseOptions = {}): DeviceTree {
   const p = new Parser(text, file);
-  return p.parseFile(opts.requireVersion ?? true);
+  const tree = p.parseFile(opts.requireVersion ?? true);
+  tree.sourceSha256 = createHash('sha256').update(text).digest('hex');
+  return tree;
 }
 
 export function nodeFullName(n: DtNode): string {
