@@ -114,7 +114,8 @@ describe('CLI on the host file system (nodeIo)', () => {
     let e = '';
     const x = { ...nodeIo(), out: () => {}, err: (s: string) => void (e += s) };
     expect(await runCli(['run', 'pl330-vfio-test', '--quiet', '--junit', join(file, 'j.xml')], x)).toBe(2);
-    expect(e).toMatch(/cannot write JUnit report .*plain-file\/j\.xml: (ENOTDIR|EEXIST)/);
+    // refused before the run: the nearest existing ancestor is a file
+    expect(e).toMatch(/cannot write JUnit report .*plain-file\/j\.xml: .*plain-file is not a directory/);
   });
 });
 

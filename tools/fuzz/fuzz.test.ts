@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/args.js';
 import type { CliIo } from '../cli/main.js';
 import { SETUP_PREFIX } from './arb.js';
+import { InputError } from '../cli/outputs.js';
 import { coverageRows, FINDING_FORMAT, runFuzzCommand, type FindingFile } from './cli.js';
 import { runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
@@ -169,7 +170,7 @@ describe('CLI', () => {
     expect(() => runFuzzCommand(['--shard', '2/2'], io)).toThrow(UsageError);
     expect(() => runFuzzCommand(['--bogus'], io)).toThrow(UsageError);
     expect(() => runFuzzCommand(['--profile', 'nonsense'], io)).toThrow(UsageError);
-    expect(() => runFuzzCommand(['--replay', 'missing.json'], io)).toThrow(UsageError);
+    expect(() => runFuzzCommand(['--replay', 'missing.json'], io)).toThrow(InputError);
   });
 
   it('a campaign writes replayable finding files and a coverage summary; shards merge to the whole', () => {

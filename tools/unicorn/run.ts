@@ -20,6 +20,14 @@ import { System } from '../system/system.js';
 import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
+/** default virtual-time limit of an ARM program run: 10 s */
+export const DEFAULT_MAX_NS = 10_000_000_000;
+/**
+ * default instruction limit: 1e9 guest instructions, about a minute of host time at the
+ * backend's ~14 M instructions/s (docs/PERFORMANCE.md), so a CPU-bound program cannot run for
+ * many minutes before a limit triggers (10 s of virtual time at 1 GHz would be 1e10)
+ */
+export const DEFAULT_MAX_INSTRUCTIONS = 1_000_000_000;
 
 export interface UnicornRunOptions {
   /** path of the ARM ELF */
@@ -39,6 +47,13 @@ export interface UnicornRunOptions {
   keepTrace?: boolean;
   /** virtual-time limit (default 10 s) */
   maxNs?: number;
+  /** guest-instruction limit, all threads together (default DEFAULT_MAX_INSTRUCTIONS) */
+  maxInstructions?: number;
+  /**
+   * called now and then while the program runs (about once per host second, host clock:
+   * tools/ only) with the progress so far; the CLI draws a heartbeat on a terminal's stderr
+   */
+  onProgress?: (p: { virtualNs: number; instructions: number }) => void;
   /** instructions per quantum */
   quantum?: number;
 }
@@ -101,11 +116,32 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   let arm: ArmProcess | null = null;
   let signals = 0;
   let run: RunResult | null = null;
+  let insnLimitHit = false;
   try {
     arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, opts.bind ?? DEFAULT_DEVICE); };
-    run = m.scheduler.runUntilPredicate(() => a.abi.exit !== null, { within: opts.maxNs ?? 10_000_000_000, maxEvents: 50_000_000 });
+    const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    const insns = (): number => a.abi.threads.reduce((n, t) => n + t.instructions, 0);
+    const progress = opts.onProgress;
+    let lastBeat = performance.now();
+    let calls = 0;
+    run = m.scheduler.runUntilPredicate(
+      () => {
+        if (a.abi.exit !== null) return true;
+        if (insns() >= maxInsns) {
+          insnLimitHit = true;
+          return true;
+        }
+        // the heartbeat looks at the host clock only every 4096 scheduler steps
+        if (progress !== undefined && (++calls & 4095) === 0 && performance.now() - lastBeat >= 1000) {
+          lastBeat = performance.now();
+          progress({ virtualNs: m.scheduler.now, instructions: insns() });
+        }
+        return false;
+      },
+      { within: opts.maxNs ?? DEFAULT_MAX_NS, maxEvents: 50_000_000 },
+    );
   } finally {
     arm?.engine.close();
   }
@@ -126,7 +162,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     board,
     seed,
     exitStatus: x?.status ?? null,
-    exitReport: x?.report ?? noExitReport(opts.argv0, run),
+    exitReport: x?.report ?? (insnLimitHit ? `${opts.argv0}: did not exit within the instruction limit (${opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS} instructions; see --insn-limit)` : noExitReport(opts.argv0, run)),
     stdout: proc.stdout,
     stderr: proc.stderr,
     virtualTimeNs: system.now,
@@ -152,7 +188,7 @@ function noExitReport(argv0: string, run: RunResult | null): string {
   if (run?.reason === 'stopped') return `${argv0}: did not exit: the machine stopped the run: ${run.detail ?? 'no detail'}`;
   if (run?.reason === 'idle') return `${argv0}: did not exit: nothing left to run (every thread blocked with no wake-up pending)`;
   if (run?.reason === 'event-limit') return `${argv0}: did not exit within the event budget`;
-  return `${argv0}: did not exit within the time limit`;
+  return `${argv0}: did not exit within the virtual-time limit (see --time-limit)`;
 }
 
 /** The administrator's binding, run as a TypeScript program on the stub CPU. */
@@ -213,6 +249,9 @@ export interface Pl330UnicornOptions {
   elf?: string;
   keepTrace?: boolean;
   json?: boolean;
+  maxNs?: number;
+  maxInstructions?: number;
+  onProgress?: UnicornRunOptions['onProgress'];
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
@@ -226,6 +265,9 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     board: opts.board,
     seed: opts.seed,
     keepTrace: opts.keepTrace,
+    maxNs: opts.maxNs,
+    maxInstructions: opts.maxInstructions,
+    onProgress: opts.onProgress,
     bind: device,
     argsFromBind: (b) => [b?.groupPath ?? NO_GROUP_PATH, device],
   });
