@@ -12,6 +12,7 @@ import type { RamRegion } from './bus.js';
 import { PhysicalBus } from './bus.js';
 import { Cpu, type CpuOptions } from './cpu/cpu.js';
 import { assembleBoard, type AssembleOptions } from './board/assemble.js';
+import { validateBoard } from './board/validate.js';
 import type { DeviceRegistry } from './board/registry.js';
 import type { DeviceInstance, MachineCore } from './board/types.js';
 import { getProp, isEnabled, string, u32 } from './dt/access.js';
@@ -89,6 +90,8 @@ export class Machine implements MachineCore {
       if (hz !== null) cpuOpts.hz = hz;
     }
     this.cpu = new Cpu(this.scheduler, this.tracer, cpuOpts);
+    // the bindings' rules first (file:line:col), then the device models' own checks
+    validateBoard(tree);
     const board = assembleBoard(this, tree, registry, opts.assemble);
     this.devices = board.devices;
     this.ram = board.ram;
