@@ -233,7 +233,7 @@ function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
 
 // ------------------------------------------------------------------ output
 
-class Progress {
+export class Progress {
   private runs = 0;
   private findings = 0;
   /** distinct signatures so far: what a user wants to see (thousands of raw findings are a few bugs) */

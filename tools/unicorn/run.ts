@@ -17,6 +17,7 @@ import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
 import { execElf, type ArmProcess } from '../../kernel-model/exec/exec.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
 import { System } from '../system/system.js';
+import { compatibles } from '../../emulator/dt/access.js';
 import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
@@ -102,14 +103,24 @@ export function runElf(opts: UnicornRunOptions): UnicornRunResult {
   return runElfBytes(elfBytes, { ...opts, argv0 });
 }
 
-function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null) => string[] }): UnicornRunResult {
+/**
+ * The board's PL330 device name: the device created for a node compatible with "arm,pl330"
+ * (wherever the board puts it); the default board's name when there is none (binding it then
+ * fails visibly in the administrator's transcript).
+ */
+export function pl330DeviceName(system: System): string {
+  return system.machine.devices.find((d) => compatibles(d.node).includes('arm,pl330'))?.name ?? DEFAULT_DEVICE;
+}
+
+function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null, device: string) => string[] }): UnicornRunResult {
   const seed = opts.seed ?? 1;
   const profile = opts.profile ?? 'rfc-v4';
   const board = opts.board ?? 'vexpress-vfio';
   const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false } });
   const m = system.machine;
-  const bind = opts.bind === null ? null : adminBind(system, opts.bind ?? DEFAULT_DEVICE);
-  const args = opts.argsFromBind ? opts.argsFromBind(bind) : [...(opts.args ?? [])];
+  const device = opts.bind ?? pl330DeviceName(system);
+  const bind = opts.bind === null ? null : adminBind(system, device);
+  const args = opts.argsFromBind ? opts.argsFromBind(bind, device) : [...(opts.args ?? [])];
   const argv = [opts.argv0, ...args];
   const proc = system.syscalls.createProcess({ name: opts.argv0.slice(0, 15), stdio: true });
   const prng = new Prng(seed).fork(0x41524d);
@@ -120,7 +131,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   try {
     arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
     const a = arm;
-    if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, opts.bind ?? DEFAULT_DEVICE); };
+    if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
     const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     const insns = (): number => a.abi.threads.reduce((n, t) => n + t.instructions, 0);
     const progress = opts.onProgress;
@@ -168,7 +179,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     virtualTimeNs: system.now,
     traceSha256: m.tracer.digest(),
     interrupts: signals,
-    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, opts.bind ?? DEFAULT_DEVICE),
+    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, device),
     unknownSyscalls: unknown,
     syscalls,
     syscallsByNr: byNr,
@@ -256,7 +267,6 @@ export interface Pl330UnicornOptions {
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
 export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): UnicornRunResult & { passed: boolean } {
-  const device = opts.device ?? DEFAULT_DEVICE;
   const elf = opts.elf ?? guestBinary('pl330-vfio-test');
   const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
     elf,
@@ -268,8 +278,8 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     maxNs: opts.maxNs,
     maxInstructions: opts.maxInstructions,
     onProgress: opts.onProgress,
-    bind: device,
-    argsFromBind: (b) => [b?.groupPath ?? NO_GROUP_PATH, device],
+    bind: opts.device,
+    argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device],
   });
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }
@@ -279,8 +289,8 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
  * runPl330VfioTestUnicorn: the reference the C port's output is compared with.
  */
 export function runPl330VfioTestStub(opts: { profile?: string; board?: string; seed?: number; device?: string } = {}): { exitStatus: number | null; stdout: string; interrupts: number; virtualTimeNs: number } {
-  const device = opts.device ?? DEFAULT_DEVICE;
   const system = new System({ profile: opts.profile ?? 'rfc-v4', board: opts.board, seed: opts.seed ?? 1 });
+  const device = opts.device ?? pl330DeviceName(system);
   const bind = adminBind(system, device);
   const { proc, thread } = system.spawn('pl330-vfio-test', (sys: Sys) => pl330VfioTest(sys, { groupPath: bind.groupPath ?? NO_GROUP_PATH, device, abi: '2014' }), { stdio: true });
   // the device's IRQ state is reset when the program closes it: sample while it runs
