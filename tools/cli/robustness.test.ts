@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { MAX_NODE_DEPTH } from '../../emulator/dt/parser.js';
 import { pl330BudgetNs } from '../scenarios/pl330.js';
+import { runElf } from '../unicorn/run.js';
 import { tempDir } from '../testing/tmp.js';
 import { runCli, type CliIo } from './main.js';
 import { nodeIo } from './node-io.js';
@@ -134,6 +135,15 @@ describe('resource bounds and budgets', () => {
     const t = await cli(['run', '--cpu', 'unicorn', '--elf', guestBinary('loop'), '--args', '100000000', '--time-limit', '1']);
     expect(t.code).toBe(1);
     expect(t.out).toMatch(/did not exit within the virtual-time limit/);
+  });
+
+  it.skipIf(shouldSkipUnicornTests())('a long ARM run reports progress (the heartbeat the CLI draws on a terminal)', () => {
+    const beats: { virtualNs: number; instructions: number }[] = [];
+    const r = runElf({ elf: guestBinary('loop'), args: ['1000000'], progressIntervalMs: 0, onProgress: (p) => beats.push(p) });
+    expect(r.exitStatus).toBe(0);
+    expect(beats.length).toBeGreaterThan(0);
+    expect(beats.at(-1)!.instructions).toBeGreaterThan(beats[0]!.instructions - 1);
+    expect(beats.at(-1)!.instructions).toBeLessThanOrEqual(r.instructions);
   });
 });
 

@@ -55,6 +55,8 @@ export interface UnicornRunOptions {
    * tools/ only) with the progress so far; the CLI draws a heartbeat on a terminal's stderr
    */
   onProgress?: (p: { virtualNs: number; instructions: number }) => void;
+  /** host milliseconds between onProgress calls (default 1000) */
+  progressIntervalMs?: number;
   /** instructions per quantum */
   quantum?: number;
 }
@@ -136,6 +138,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     const insns = (): number => a.abi.threads.reduce((n, t) => n + t.instructions, 0);
     const progress = opts.onProgress;
     let lastBeat = performance.now();
+    const beatMs = opts.progressIntervalMs ?? 1000;
     let calls = 0;
     run = m.scheduler.runUntilPredicate(
       () => {
@@ -144,8 +147,8 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
           insnLimitHit = true;
           return true;
         }
-        // the heartbeat looks at the host clock only every 4096 scheduler steps
-        if (progress !== undefined && (++calls & 4095) === 0 && performance.now() - lastBeat >= 1000) {
+        // the heartbeat looks at the host clock only every 64 scheduler steps (a step runs a CPU quantum)
+        if (progress !== undefined && (++calls & 63) === 0 && performance.now() - lastBeat >= beatMs) {
           lastBeat = performance.now();
           progress({ virtualNs: m.scheduler.now, instructions: insns() });
         }
