@@ -35,6 +35,15 @@ const UNIT_RE = /^[A-Za-z0-9,._+-]+$/;
 const PROP_NAME_RE = /^[A-Za-z0-9,._+?#-]+$/;
 const WORD_CHARS = /[A-Za-z0-9,._+?#@-]/;
 const NUM_CHARS = /[A-Za-z0-9_]/;
+/* character classes of readWhile: module constants, so its per-class tables are built once */
+const DIRECTIVE_CHARS = /[#A-Za-z_]/;
+const PATH_REF_CHARS = /[^}\s]/;
+const LABEL_CHARS = /[A-Za-z0-9_]/;
+const NODE_WORD_CHARS = /[A-Za-z0-9,._+@-]/;
+const PROP_WORD_CHARS = /[A-Za-z0-9,._+?#-]/;
+const CELL_WORD_CHARS = /[^\s<>;,]/;
+const EXPR_WORD_CHARS = /[^\s<>;,()]/;
+const BYTE_WORD_CHARS = /[^\s\]]/;
 
 const U64_MASK = (1n << 64n) - 1n;
 
@@ -216,7 +225,7 @@ class Parser {
     this.endCol = saveCol;
   }
 
-  /** ASCII membership tables of the character classes readWhile is called with */
+  /** ASCII membership tables of the character classes readWhile is called with (module constants: a fixed set) */
   private static readonly tables = new Map<RegExp, Uint8Array>();
 
   /** consume the longest run of characters of class `re` (a one-character class) */
@@ -318,7 +327,7 @@ class Parser {
         this.advance();
         this.parseNodeBody(node, here, `&${ref.ref}`);
       } else if (this.peek() === '#') {
-        const w = this.readWhile(/[#A-Za-z_]/);
+        const w = this.readWhile(DIRECTIVE_CHARS);
         this.err(here, `preprocessor directive '${w}' is not supported (run the C preprocessor first)`);
       } else {
         this.err(here, `unexpected ${this.describeHere()} at top level (expected '/ {', '&label {' or a directive)`);
@@ -337,13 +346,13 @@ class Parser {
     this.advance(); // '&'
     if (this.peek() === '{') {
       this.advance();
-      const path = this.readWhile(/[^}\s]/);
+      const path = this.readWhile(PATH_REF_CHARS);
       if (this.peek() !== '}') this.err(loc, "unterminated path reference (missing '}')");
       this.advance();
       if (!path.startsWith('/')) this.err(loc, `bad path reference '&{${path}}' (a path starts with '/')`);
       return { ref: path, loc };
     }
-    const name = this.readWhile(/[A-Za-z0-9_]/);
+    const name = this.readWhile(LABEL_CHARS);
     if (!LABEL_RE.test(name)) this.err(loc, `bad reference '&${name}${this.eof() ? '' : this.peek()}' (expected &label or &{/path})`);
     return { ref: name, loc };
   }
@@ -367,7 +376,8 @@ class Parser {
     // a new label cannot be on the node yet; a repeated one already is (no O(labels) scan)
     if (prev === undefined) {
       this.labels.set(label, { node, loc });
-      node.labels.push(label);
+      // exact-size arrays: a pushed-to empty array keeps room for 17 (retained per node)
+      node.labels = [...node.labels, label];
     }
   }
 
@@ -422,7 +432,7 @@ class Parser {
     }
     const i = node.props.findIndex((pr) => pr.name === prop.name);
     if (i >= 0) node.props[i] = prop;
-    else node.props.push(prop);
+    else node.props = [...node.props, prop]; // exact size (at most INDEX_AT copies of a short array)
     if (node.props.length >= INDEX_AT) this.propIndex.set(node, new Map(node.props.map((pr) => [pr.name, pr])));
   }
 
@@ -463,7 +473,7 @@ class Parser {
         this.advance('/delete-node/'.length);
         this.skipWs();
         const nloc = this.loc();
-        const name = this.readWhile(/[A-Za-z0-9,._+@-]/);
+        const name = this.readWhile(NODE_WORD_CHARS);
         if (name === '') this.err(nloc, `expected a node name after /delete-node/ (found ${this.describeHere()})`);
         const victim = this.childNamed(node, name);
         if (victim !== undefined) this.deleteNode(victim);
@@ -474,7 +484,7 @@ class Parser {
         this.advance('/delete-property/'.length);
         this.skipWs();
         const nloc = this.loc();
-        const name = this.readWhile(/[A-Za-z0-9,._+?#-]/);
+        const name = this.readWhile(PROP_WORD_CHARS);
         if (name === '') this.err(nloc, `expected a property name after /delete-property/ (found ${this.describeHere()})`);
         this.deleteProp(node, name);
         this.expectSemicolon('/delete-property/');
@@ -501,7 +511,8 @@ class Parser {
         }
         break;
       }
-      const nameEnd = this.lastEnd;
+      const nameEndLine = this.endLine;
+      const nameEndCol = this.endCol;
       this.skipWs();
       const next = this.peek();
       if (next === '{') {
@@ -536,8 +547,9 @@ class Parser {
       } else if (next === ';') {
         this.advance();
       } else {
-        this.lastEnd = nameEnd;
-        this.err(nameEnd, `missing ';' after property '${word}' (found ${this.describeHere()})`);
+        this.endLine = nameEndLine;
+        this.endCol = nameEndCol;
+        this.err(this.at(nameEndLine, nameEndCol), `missing ';' after property '${word}' (found ${this.describeHere()})`);
       }
       // a redefinition replaces the value and keeps the first position (Map.set on an existing key)
       this.setProp(node, { name: word, value, loc: wordLoc });
@@ -586,7 +598,7 @@ class Parser {
         this.advance();
         continue;
       }
-      return chunks;
+      return chunks.length === 1 ? [chunks[0]!] : chunks.slice();
     }
   }
 
@@ -601,7 +613,7 @@ class Parser {
       const c = this.peek();
       if (c === '>') {
         this.advance();
-        return { kind: 'cells', bits, cells };
+        return { kind: 'cells', bits, cells: cells.slice() };
       }
       const hereLine = this.line;
       const hereCol = this.col;
@@ -627,7 +639,7 @@ class Parser {
         cells.push(this.fitCell(v, bits, hereLine, hereCol));
         continue;
       }
-      let w = this.readWhile(/[^\s<>;,]/);
+      let w = this.readWhile(CELL_WORD_CHARS);
       if (w === '') w = c;
       this.err(this.at(hereLine, hereCol), `bad cell '${w}' (expected a number, a 'c' character, &label or a parenthesised expression)`);
     }
@@ -669,7 +681,7 @@ class Parser {
       if (v > U64_MASK) this.err(this.at(hereLine, hereCol), `number '${w}' does not fit in 64 bits`);
       return v;
     }
-    let w = this.readWhile(/[^\s<>;,()]/);
+    let w = this.readWhile(EXPR_WORD_CHARS);
     if (w === '') w = this.eof() ? 'end of file' : c;
     this.err(this.at(hereLine, hereCol), `bad cell '${w}' (expected a number, a 'c' character or a parenthesised expression)`);
   }
@@ -756,7 +768,7 @@ class Parser {
         return { kind: 'bytes', bytes: Uint8Array.from(out) };
       }
       const here = this.loc();
-      const w = this.readWhile(/[^\s\]]/);
+      const w = this.readWhile(BYTE_WORD_CHARS);
       if (!/^(?:[0-9a-fA-F]{2})+$/.test(w)) this.err(here, `bad byte '${w}' in byte string (expected pairs of hex digits)`);
       for (let i = 0; i < w.length; i += 2) out.push(parseInt(w.slice(i, i + 2), 16));
     }
