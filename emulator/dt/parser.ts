@@ -113,7 +113,9 @@ class Parser {
   /** position just after the last consumed token (for "missing ';'" errors) */
   private endLine = 1;
   private endCol = 1;
-  private readonly labels = new Map<string, { node: DtNode; loc: SrcLoc }>();
+  /** label -> node (becomes the tree's map) and label -> where it was defined (for messages) */
+  private readonly labels = new Map<string, DtNode>();
+  private readonly labelLocs = new Map<string, SrcLoc>();
   private readonly root: DtNode;
   private memreserve: { address: bigint; size: bigint }[] = [];
   /** per wide node: children by full name ("dma@2c0a0000"), so finding a node to merge is O(1) */
@@ -334,7 +336,7 @@ class Parser {
       }
     }
     if (!sawRoot) this.err(this.loc(), "no root node ('/ { ... };') in file");
-    const tree: DeviceTree = { root: this.root, labels: new Map(), phandles: new Map(), file: this.file };
+    const tree: DeviceTree = { root: this.root, labels: this.labels, phandles: new Map(), file: this.file };
     if (this.memreserve.length > 0) tree.memreserve = this.memreserve;
     this.resolve(tree);
     return tree;
@@ -365,17 +367,18 @@ class Parser {
     }
     const l = this.labels.get(ref.ref);
     if (l === undefined) this.err(ref.loc, `unknown label '${ref.ref}'`);
-    return l.node;
+    return l;
   }
 
   private addLabel(node: DtNode, label: string, loc: SrcLoc): void {
     const prev = this.labels.get(label);
-    if (prev !== undefined && prev.node !== node) {
-      this.err(loc, `duplicate label '${label}' (already on ${nodePath(prev.node)} at ${formatLoc(prev.loc)})`);
+    if (prev !== undefined && prev !== node) {
+      this.err(loc, `duplicate label '${label}' (already on ${nodePath(prev)} at ${formatLoc(this.labelLocs.get(label)!)})`);
     }
     // a new label cannot be on the node yet; a repeated one already is (no O(labels) scan)
     if (prev === undefined) {
-      this.labels.set(label, { node, loc });
+      this.labels.set(label, node);
+      this.labelLocs.set(label, loc);
       // exact-size arrays: a pushed-to empty array keeps room for 17 (retained per node)
       node.labels = [...node.labels, label];
     }
@@ -392,7 +395,12 @@ class Parser {
     // drop the labels of the whole subtree (iteratively: no recursion on the host stack)
     const todo: DtNode[] = [node];
     for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
-      for (const l of n.labels) if (this.labels.get(l)?.node === n) this.labels.delete(l);
+      for (const l of n.labels) {
+        if (this.labels.get(l) === n) {
+          this.labels.delete(l);
+          this.labelLocs.delete(l);
+        }
+      }
       for (const ch of n.children) todo.push(ch);
     }
   }
@@ -894,7 +902,6 @@ class Parser {
   // ---------------------------------------------------------------- resolution
 
   private resolve(tree: DeviceTree): void {
-    for (const [l, v] of this.labels) tree.labels.set(l, v.node);
     // properties: the per-node maps hold the final set, in definition order
     for (const [n, m] of this.propIndex) n.props = [...m.values()];
     // every node in document (pre-)order, iteratively
@@ -905,7 +912,7 @@ class Parser {
       for (let i = n.children.length - 1; i >= 0; i--) todo.push(n.children[i]!);
     }
     // 1. references (cells refs need phandles; bare refs are paths)
-    const referenced = new Set<DtNode>();
+    // a referenced node without a phandle is marked 0 ("to allocate"; 0 is never a phandle)
     const refs: DtRef[] = [];
     const targets: DtNode[] = [];
     for (const n of order) {
@@ -915,7 +922,7 @@ class Parser {
             for (const c of ch.cells) {
               if (typeof c === 'object') {
                 const target = this.lookupRefNow(c);
-                referenced.add(target);
+                if (target.phandle === null) target.phandle = 0;
                 refs.push(c);
                 targets.push(target);
               }
@@ -936,7 +943,7 @@ class Parser {
         }
         const v = ch.cells[0] as number;
         if (v === 0 || v === 0xffffffff) this.err(p.loc, `invalid phandle value 0x${v.toString(16)}`);
-        if (n.phandle !== null && n.phandle !== v) this.err(p.loc, `'${p.name}' (${v}) disagrees with the node's other phandle ${n.phandle}`);
+        if (n.phandle !== null && n.phandle !== 0 && n.phandle !== v) this.err(p.loc, `'${p.name}' (${v}) disagrees with the node's other phandle ${n.phandle}`);
         const other = tree.phandles.get(v);
         if (other !== undefined && other !== n) this.err(p.loc, `duplicate phandle ${v} (also on ${nodePath(other)})`);
         n.phandle = v;
@@ -946,7 +953,7 @@ class Parser {
     // 3. allocate, in document order
     let next = 1;
     for (const n of order) {
-      if (!referenced.has(n) || n.phandle !== null) continue;
+      if (n.phandle !== 0) continue;
       while (tree.phandles.has(next)) next++;
       n.phandle = next;
       tree.phandles.set(next, n);
