@@ -12,11 +12,12 @@ import type { RamRegion } from './bus.js';
 import { PhysicalBus } from './bus.js';
 import { Cpu, type CpuOptions } from './cpu/cpu.js';
 import { assembleBoard, type AssembleOptions } from './board/assemble.js';
+import { validateBoard } from './board/validate.js';
 import type { DeviceRegistry } from './board/registry.js';
 import type { DeviceInstance, MachineCore } from './board/types.js';
-import { isEnabled, string, u32 } from './dt/access.js';
+import { getProp, isEnabled, string, u32 } from './dt/access.js';
 import { findNodeByPath, parseDts } from './dt/parser.js';
-import type { DeviceTree, DtNode } from './dt/types.js';
+import { DtsError, type DeviceTree, type DtNode } from './dt/types.js';
 import { ACCEL_DEFAULT } from './accel.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
@@ -78,7 +79,9 @@ export class Machine implements MachineCore {
     this.scheduler = new Scheduler();
     const sched = this.scheduler;
     this.tracer = new Tracer(() => sched.now, opts.trace?.enabled ?? false, { keep: opts.trace?.keep ?? true, maxKept: opts.trace?.maxKept });
-    this.tracer.emit('machine', 'seed', { seed: this.seed, board: this.file });
+    // the board is identified by its content, never by the path string it was loaded through
+    // (default name, relative or absolute path give one digest): the source's SHA-256
+    this.tracer.emit('machine', 'seed', { seed: this.seed, board: tree.sourceSha256 ?? 'unparsed' });
     this.prng = new Prng(this.seed);
     this.bus = new PhysicalBus();
     const cpuOpts: CpuOptions = { ...(opts.cpu ?? {}) };
@@ -87,6 +90,8 @@ export class Machine implements MachineCore {
       if (hz !== null) cpuOpts.hz = hz;
     }
     this.cpu = new Cpu(this.scheduler, this.tracer, cpuOpts);
+    // the bindings' rules first (file:line:col), then the device models' own checks
+    validateBoard(tree);
     const board = assembleBoard(this, tree, registry, opts.assemble);
     this.devices = board.devices;
     this.ram = board.ram;
@@ -117,7 +122,16 @@ function cpuClockFromTree(tree: DeviceTree): number | null {
   if (cpus === null) return null;
   const cpu: DtNode | undefined = cpus.children.find((c) => string(c, 'device_type') === 'cpu' && isEnabled(c));
   if (cpu === undefined) return null;
-  return u32(cpu, 'clock-frequency');
+  const hz = u32(cpu, 'clock-frequency');
+  if (hz !== null && !validCpuHz(hz)) {
+    throw new DtsError(getProp(cpu, 'clock-frequency')!.loc, `CPU clock-frequency ${hz} Hz is not usable: the model counts whole nanoseconds per cycle, so it must divide 1000000000 (1 Hz .. 1 GHz; e.g. 1000000000, 500000000, 100000000)`);
+  }
+  return hz;
+}
+
+/** a CPU clock the model can run: a whole number of nanoseconds per cycle (emulator/time.ts Clock) */
+export function validCpuHz(hz: number): boolean {
+  return Number.isInteger(hz) && hz >= 1 && hz <= 1_000_000_000 && 1_000_000_000 % hz === 0;
 }
 
 /** Parse a board source and assemble a machine. Errors are DtsError (file:line:col). */

@@ -17,14 +17,14 @@
  * 5. The root interrupt controller's output is connected to the CPU's IRQ input.
  */
 import { MasterPort } from '../master.js';
-import { IrqLine } from '../irq.js';
+import { IrqLine, type IrqSink } from '../irq.js';
 import type { RamRegion } from '../bus.js';
 import {
   compatibles, getProp, hasProp, interruptParent, interrupts, iommus, isEnabled, isInterruptController,
   isIommuNode, string, translatedReg, describeNode,
 } from '../dt/access.js';
 import { findNodeByPath, nodePath } from '../dt/parser.js';
-import { DtsError, type DeviceTree, type DtNode } from '../dt/types.js';
+import { DtsError, type DeviceTree, type DtNode, type DtProperty } from '../dt/types.js';
 import type { DeviceRegistry } from './registry.js';
 import type { DeviceContext, DeviceFactory, DeviceInstance, IrqSpec, MachineCore, RegEntry } from './types.js';
 
@@ -110,6 +110,21 @@ export function scanPlatform(tree: DeviceTree, opts: AssembleOptions = {}): Plat
   };
   scan(tree.root);
   return { memory, devices };
+}
+
+/**
+ * The controller's input for a specifier. A specifier the controller cannot serve (an SPI
+ * beyond its lines, an unknown type cell) is a board error at the consumer's `interrupts`
+ * property (file:line:col), whatever the controller model throws.
+ */
+function connectInput(ctrl: DeviceInstance, spec: IrqSpec, line: IrqLine, where: DtProperty, name: string, index: number): IrqSink {
+  try {
+    return ctrl.interruptController!.inputFor(spec, line);
+  } catch (e) {
+    const which = index >= 0 ? `interrupt ${index} <${spec.cells.join(' ')}>` : `interrupt <${spec.cells.join(' ')}>`;
+    const msg = (e as Error).message;
+    throw new DtsError(where.loc, `${name}: ${which}: ${msg.startsWith(`${ctrl.name}: `) ? msg.slice(ctrl.name.length + 2) : msg} (controller ${ctrl.name})`);
+  }
 }
 
 export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: DeviceRegistry, opts: AssembleOptions = {}): AssembledBoard {
@@ -210,7 +225,7 @@ export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: 
       if (ci === undefined) {
         throw new DtsError(irqProp!.loc, `interrupt controller ${describeNode(r.controller)} of ${name} is disabled or has no device model`);
       }
-      line.connect(ci.interruptController!.inputFor(spec, line));
+      line.connect(connectInput(ci, spec, line, irqProp!, name, r.index));
     }
 
     // IOMMUs
@@ -283,7 +298,7 @@ export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: 
     }
     for (const [spec, line] of selfWired) {
       if (inst.interruptController === undefined) throw new DtsError(irqProp!.loc, `${name} routes interrupts to itself but is not an interrupt controller`);
-      line.connect(inst.interruptController.inputFor(spec, line));
+      line.connect(connectInput(inst, spec, line, irqProp!, name, -1));
     }
   }
   return { devices, ram, rootIrqController: rootInst };

@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { compatibles, getProp, u32, u32Array, stringList } from './access.js';
-import { findNodeByPath, nodePath, parseDts } from './parser.js';
+import { findNodeByPath, MAX_EXPR_DEPTH, MAX_NODE_DEPTH, nodePath, parseDts } from './parser.js';
 import { DtsError, type DtChunk } from './types.js';
+import { wideTreeSource } from './testing/wide-tree.js';
 
 const boardPath = (n: string): string => fileURLToPath(new URL(`../boards/${n}.dts`, import.meta.url));
 
@@ -252,5 +253,69 @@ describe('robustness', () => {
       }),
       { numRuns: 300, seed: 98 },
     );
+  });
+});
+
+describe('bounded and linear parsing (issue 18)', () => {
+  const nested = (depth: number): string => `/dts-v1/;\n/ {\n${'n {\n'.repeat(depth)}${'};\n'.repeat(depth)}};\n`;
+
+  test(`nesting up to MAX_NODE_DEPTH (${MAX_NODE_DEPTH}) parses; one deeper is a one-line error at the node`, () => {
+    let t = parseDts(nested(MAX_NODE_DEPTH), 'deep.dts');
+    let d = 0;
+    for (let n = t.root; n.children.length > 0; n = n.children[0]!) d++;
+    expect(d).toBe(MAX_NODE_DEPTH);
+    const msg = errorOf(nested(MAX_NODE_DEPTH + 1), 'deep.dts');
+    expect(msg).toBe(`deep.dts:${MAX_NODE_DEPTH + 3}:1: node 'n' is nested more than ${MAX_NODE_DEPTH} levels deep (the limit, as Linux's FDT_MAX_DEPTH)`);
+    // far beyond the limit (a host stack overflow for a recursive parser): the same one-line error
+    expect(errorOf(nested(200_000), 'deep.dts')).toMatch(/^deep\.dts:\d+:1: node 'n' is nested more than 64 levels deep/);
+    // the limit counts from the root also for `&label { ... }` extensions
+    t = parseDts(`/dts-v1/;\n/ { a: a { }; };\n&a { ${'n { '.repeat(MAX_NODE_DEPTH - 1)}${'}; '.repeat(MAX_NODE_DEPTH - 1)}};\n`, 'x.dts');
+    expect(t.labels.get('a')!.children).toHaveLength(1);
+    expect(errorOf(`/dts-v1/;\n/ { a: a { }; };\n&a { ${'n { '.repeat(MAX_NODE_DEPTH)}${'}; '.repeat(MAX_NODE_DEPTH)}};\n`)).toMatch(/nested more than 64 levels deep/);
+  });
+
+  test('deep parentheses and unary chains in cell expressions are a one-line error, not a host stack overflow', () => {
+    const ok = parseDts(`/dts-v1/;\n/ { v = <${'('.repeat(100)}1${')'.repeat(100)} (${'-'.repeat(100)}1)>; };\n`);
+    expect(u32Array(ok.root, 'v')).toEqual([1, 1]);
+    expect(errorOf(`/dts-v1/;\n/ { v = <${'('.repeat(100_000)}1${')'.repeat(100_000)}>; };\n`)).toMatch(new RegExp(`^bad\\.dts:2:\\d+: expression nested more than ${MAX_EXPR_DEPTH} levels deep$`));
+    expect(errorOf(`/dts-v1/;\n/ { v = <(${'~'.repeat(100_000)}1)>; };\n`)).toMatch(/^bad\.dts:2:\d+: expression nested more than 256 levels deep$/);
+    expect(errorOf(`/dts-v1/;\n/ { v = <(${'1 ? '.repeat(100_000)}1${' : 0'.repeat(100_000)})>; };\n`)).toMatch(/expression nested more than 256 levels deep$/);
+  });
+
+  test('wide nodes keep dtc semantics: merging, redefinition keeps position, deletion', () => {
+    const kids = Array.from({ length: 40 }, (_, i) => `k${i}: c@${i} { p${i} = <${i}>; };`).join('\n');
+    const props = Array.from({ length: 40 }, (_, i) => `q${i} = <${i}>;`).join(' ');
+    const t = parseDts(`/dts-v1/;\n/ { ${kids} ${props} q3 = <99>; /delete-property/ q5; q5 = <55>; /delete-node/ c@7; c@1 { extra; }; };\n&k2 { p2 = <22>; };\n`);
+    const names = t.root.props.map((p) => p.name);
+    expect(names.slice(0, 5)).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
+    expect(names.at(-1)).toBe('q5');
+    expect(u32(t.root, 'q3')).toBe(99);
+    expect(t.root.children).toHaveLength(39);
+    expect(findNodeByPath(t.root, '/c@7')).toBeNull();
+    expect(t.labels.has('k7')).toBe(false);
+    expect(getProp(findNodeByPath(t.root, '/c@1')!, 'extra')).not.toBeNull();
+    expect(u32(t.labels.get('k2')!, 'p2')).toBe(22);
+  });
+
+  test('a 100k-node tree (labels, references, reg) parses in linear time, well under the 2 s target', () => {
+    // CPU time of this process, best of two: a bound on the parser, not on a loaded CI host.
+    // The acceptance figure itself (<= 2000 ms) is the dt-parse benchmark (docs/PERFORMANCE.md);
+    // here the bound is generous (x2) and the scaling check catches a quadratic step.
+    const cpuMs = (src: string): number => {
+      let best = Infinity;
+      for (let k = 0; k < 2; k++) {
+        const c0 = process.cpuUsage();
+        const t = parseDts(src, 'wide.dts');
+        const c = process.cpuUsage(c0);
+        best = Math.min(best, (c.user + c.system) / 1000);
+        expect(t.phandles.size).toBe(t.root.children.length);
+      }
+      return best;
+    };
+    const small = cpuMs(wideTreeSource(25_000));
+    const big = cpuMs(wideTreeSource(100_000));
+    expect(big).toBeLessThan(4000);
+    // 4x the input: a quadratic parser takes 16x; allow for the garbage collector
+    expect(big / small).toBeLessThan(8);
   });
 });

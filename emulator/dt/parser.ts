@@ -26,6 +26,7 @@
  *   - `/delete-node/ name;` of a node that does not exist is ignored (as dtc does);
  *     `/delete-node/ &unknown;` is an "unknown label" error.
  */
+import { createHash } from 'node:crypto';
 import { DtsError, type DeviceTree, type DtChunk, type DtNode, type DtProperty, type DtRef, type SrcLoc } from './types.js';
 
 const LABEL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -34,8 +35,28 @@ const UNIT_RE = /^[A-Za-z0-9,._+-]+$/;
 const PROP_NAME_RE = /^[A-Za-z0-9,._+?#-]+$/;
 const WORD_CHARS = /[A-Za-z0-9,._+?#@-]/;
 const NUM_CHARS = /[A-Za-z0-9_]/;
+/* character classes of readWhile: module constants, so its per-class tables are built once */
+const DIRECTIVE_CHARS = /[#A-Za-z_]/;
+const PATH_REF_CHARS = /[^}\s]/;
+const LABEL_CHARS = /[A-Za-z0-9_]/;
+const NODE_WORD_CHARS = /[A-Za-z0-9,._+@-]/;
+const PROP_WORD_CHARS = /[A-Za-z0-9,._+?#-]/;
+const CELL_WORD_CHARS = /[^\s<>;,]/;
+const EXPR_WORD_CHARS = /[^\s<>;,()]/;
+const BYTE_WORD_CHARS = /[^\s\]]/;
 
 const U64_MASK = (1n << 64n) - 1n;
+
+/**
+ * Deepest node nesting accepted (the root is depth 0). Linux unflattens a device tree with
+ * a fixed-size stack of FDT_MAX_DEPTH = 64 levels (drivers/of/fdt.c, unflatten_dt_nodes),
+ * so no board Linux can boot is deeper.
+ */
+export const MAX_NODE_DEPTH = 64;
+/** Deepest nesting of parentheses / unary operators / `?:` in a cell expression. */
+export const MAX_EXPR_DEPTH = 256;
+/** child / property count from which a node gets a name index (below it a scan is cheaper) */
+const INDEX_AT = 16;
 
 export interface ParseOptions {
   /** require `/dts-v1/;` at the start (default true) */
@@ -45,7 +66,9 @@ export interface ParseOptions {
 /** Parse DTS text. Throws DtsError (file:line:col) on any syntax or reference error. */
 export function parseDts(text: string, file = '<dts>', opts: ParseOptions = {}): DeviceTree {
   const p = new Parser(text, file);
-  return p.parseFile(opts.requireVersion ?? true);
+  const tree = p.parseFile(opts.requireVersion ?? true);
+  tree.sourceSha256 = createHash('sha256').update(text).digest('hex');
+  return tree;
 }
 
 export function nodeFullName(n: DtNode): string {
@@ -90,9 +113,17 @@ class Parser {
   /** position just after the last consumed token (for "missing ';'" errors) */
   private endLine = 1;
   private endCol = 1;
-  private readonly labels = new Map<string, { node: DtNode; loc: SrcLoc }>();
+  /** label -> node (becomes the tree's map) and label -> where it was defined (for messages) */
+  private readonly labels = new Map<string, DtNode>();
+  private readonly labelLocs = new Map<string, SrcLoc>();
   private readonly root: DtNode;
   private memreserve: { address: bigint; size: bigint }[] = [];
+  /** per wide node: children by full name ("dma@2c0a0000"), so finding a node to merge is O(1) */
+  private readonly childIndex = new Map<DtNode, Map<string, DtNode>>();
+  /** per node with many properties: properties by name in definition order (the node's set until resolve) */
+  private readonly propIndex = new Map<DtNode, Map<string, DtProperty>>();
+  /** current nesting of cell expressions (bounded by MAX_EXPR_DEPTH) */
+  private exprDepth = 0;
 
   constructor(
     private readonly text: string,
@@ -105,6 +136,18 @@ class Parser {
 
   private loc(): SrcLoc {
     return { file: this.file, line: this.line, col: this.col };
+  }
+
+  /** step back over `n` characters just read on this line (no newline among them) */
+  private rewind(line: number, col: number, n: number): void {
+    this.pos -= n;
+    this.line = line;
+    this.col = col;
+  }
+
+  /** a location from saved line/column numbers (hot paths keep numbers, not objects) */
+  private at(line: number, col: number): SrcLoc {
+    return { file: this.file, line, col };
   }
 
   private err(loc: SrcLoc, msg: string): never {
@@ -124,15 +167,17 @@ class Parser {
   }
 
   private advance(n = 1): void {
-    for (let i = 0; i < n && this.pos < this.text.length; i++) {
-      if (this.text.charCodeAt(this.pos) === 10) {
+    const text = this.text;
+    const end = Math.min(this.pos + n, text.length);
+    for (let p = this.pos; p < end; p++) {
+      if (text.charCodeAt(p) === 10) {
         this.line++;
         this.col = 1;
       } else {
         this.col++;
       }
-      this.pos++;
     }
+    this.pos = end;
     this.endLine = this.line;
     this.endCol = this.col;
   }
@@ -149,30 +194,68 @@ class Parser {
 
   /** skip whitespace and comments (does not move lastEnd) */
   private skipWs(): void {
-    const save = this.lastEnd;
+    const saveLine = this.endLine;
+    const saveCol = this.endCol;
+    const text = this.text;
     for (;;) {
-      const c = this.peek();
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') {
-        this.advance();
-      } else if (c === '/' && this.peek(1) === '/') {
-        while (!this.eof() && this.peek() !== '\n') this.advance();
-      } else if (c === '/' && this.peek(1) === '*') {
+      const c = text.charCodeAt(this.pos);
+      if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+        this.pos++;
+        this.col++;
+      } else if (c === 10) {
+        this.pos++;
+        this.line++;
+        this.col = 1;
+      } else if (c === 47 /* / */ && text.charCodeAt(this.pos + 1) === 47) {
+        let e = text.indexOf('\n', this.pos);
+        if (e < 0) e = text.length;
+        this.col += e - this.pos;
+        this.pos = e;
+      } else if (c === 47 && text.charCodeAt(this.pos + 1) === 42 /* * */) {
         const start = this.loc();
-        this.advance(2);
-        while (!this.eof() && !this.startsWith('*/')) this.advance();
-        if (this.eof()) this.err(start, "unterminated comment (missing '*/')");
-        this.advance(2);
+        const e = text.indexOf('*/', this.pos + 2);
+        if (e < 0) {
+          this.advance(text.length - this.pos);
+          this.err(start, "unterminated comment (missing '*/')");
+        }
+        this.advance(e + 2 - this.pos);
       } else {
         break;
       }
     }
-    this.lastEnd = save;
+    this.endLine = saveLine;
+    this.endCol = saveCol;
   }
 
+  /** ASCII membership tables of the character classes readWhile is called with (module constants: a fixed set) */
+  private static readonly tables = new Map<RegExp, Uint8Array>();
+
+  /** consume the longest run of characters of class `re` (a one-character class) */
   private readWhile(re: RegExp): string {
+    let t = Parser.tables.get(re);
+    if (t === undefined) {
+      t = new Uint8Array(128);
+      for (let c = 0; c < 128; c++) t[c] = re.test(String.fromCharCode(c)) ? 1 : 0;
+      Parser.tables.set(re, t);
+    }
+    const text = this.text;
     const start = this.pos;
-    while (!this.eof() && re.test(this.peek())) this.advance();
-    return this.text.slice(start, this.pos);
+    let p = start;
+    let nl = false;
+    for (; p < text.length; p++) {
+      const c = text.charCodeAt(p);
+      if (c < 128 ? t[c] === 0 : !re.test(text.charAt(p))) break;
+      if (c === 10) nl = true;
+    }
+    if (p === start) return '';
+    if (nl) this.advance(p - start);
+    else {
+      this.pos = p;
+      this.col += p - start;
+      this.endLine = this.line;
+      this.endCol = this.col;
+    }
+    return text.slice(start, p);
   }
 
   /** a short description of what is at the current position, for messages */
@@ -246,14 +329,14 @@ class Parser {
         this.advance();
         this.parseNodeBody(node, here, `&${ref.ref}`);
       } else if (this.peek() === '#') {
-        const w = this.readWhile(/[#A-Za-z_]/);
+        const w = this.readWhile(DIRECTIVE_CHARS);
         this.err(here, `preprocessor directive '${w}' is not supported (run the C preprocessor first)`);
       } else {
         this.err(here, `unexpected ${this.describeHere()} at top level (expected '/ {', '&label {' or a directive)`);
       }
     }
     if (!sawRoot) this.err(this.loc(), "no root node ('/ { ... };') in file");
-    const tree: DeviceTree = { root: this.root, labels: new Map(), phandles: new Map(), file: this.file };
+    const tree: DeviceTree = { root: this.root, labels: this.labels, phandles: new Map(), file: this.file };
     if (this.memreserve.length > 0) tree.memreserve = this.memreserve;
     this.resolve(tree);
     return tree;
@@ -265,13 +348,13 @@ class Parser {
     this.advance(); // '&'
     if (this.peek() === '{') {
       this.advance();
-      const path = this.readWhile(/[^}\s]/);
+      const path = this.readWhile(PATH_REF_CHARS);
       if (this.peek() !== '}') this.err(loc, "unterminated path reference (missing '}')");
       this.advance();
       if (!path.startsWith('/')) this.err(loc, `bad path reference '&{${path}}' (a path starts with '/')`);
       return { ref: path, loc };
     }
-    const name = this.readWhile(/[A-Za-z0-9_]/);
+    const name = this.readWhile(LABEL_CHARS);
     if (!LABEL_RE.test(name)) this.err(loc, `bad reference '&${name}${this.eof() ? '' : this.peek()}' (expected &label or &{/path})`);
     return { ref: name, loc };
   }
@@ -284,16 +367,21 @@ class Parser {
     }
     const l = this.labels.get(ref.ref);
     if (l === undefined) this.err(ref.loc, `unknown label '${ref.ref}'`);
-    return l.node;
+    return l;
   }
 
   private addLabel(node: DtNode, label: string, loc: SrcLoc): void {
     const prev = this.labels.get(label);
-    if (prev !== undefined && prev.node !== node) {
-      this.err(loc, `duplicate label '${label}' (already on ${nodePath(prev.node)} at ${formatLoc(prev.loc)})`);
+    if (prev !== undefined && prev !== node) {
+      this.err(loc, `duplicate label '${label}' (already on ${nodePath(prev)} at ${formatLoc(this.labelLocs.get(label)!)})`);
     }
-    if (prev === undefined) this.labels.set(label, { node, loc });
-    if (!node.labels.includes(label)) node.labels.push(label);
+    // a new label cannot be on the node yet; a repeated one already is (no O(labels) scan)
+    if (prev === undefined) {
+      this.labels.set(label, node);
+      this.labelLocs.set(label, loc);
+      // exact-size arrays: a pushed-to empty array keeps room for 17 (retained per node)
+      node.labels = [...node.labels, label];
+    }
   }
 
   private deleteNode(node: DtNode): void {
@@ -301,35 +389,101 @@ class Parser {
     if (parent !== null) {
       const i = parent.children.indexOf(node);
       if (i >= 0) parent.children.splice(i, 1);
+      const m = this.childIndex.get(parent);
+      if (m !== undefined && m.get(nodeFullName(node)) === node) m.delete(nodeFullName(node));
     }
-    const drop = (n: DtNode): void => {
-      for (const l of n.labels) if (this.labels.get(l)?.node === n) this.labels.delete(l);
-      n.children.forEach(drop);
-    };
-    drop(node);
+    // drop the labels of the whole subtree (iteratively: no recursion on the host stack)
+    const todo: DtNode[] = [node];
+    for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+      for (const l of n.labels) {
+        if (this.labels.get(l) === n) {
+          this.labels.delete(l);
+          this.labelLocs.delete(l);
+        }
+      }
+      for (const ch of n.children) todo.push(ch);
+    }
   }
 
   // ---------------------------------------------------------------- nodes
 
-  /** parse after '{' up to and including '};' */
-  private parseNodeBody(node: DtNode, openLoc: SrcLoc, what: string): void {
-    for (;;) {
+  /**
+   * The child of `node` with this full name ("dma@2c0a0000"), or undefined. Small nodes are
+   * scanned; from INDEX_AT children on, a name index keeps the lookup O(1) (wide trees).
+   */
+  private childNamed(node: DtNode, fullName: string): DtNode | undefined {
+    const m = this.childIndex.get(node);
+    if (m !== undefined) return m.get(fullName);
+    for (const ch of node.children) if (nodeFullName(ch) === fullName) return ch;
+    return undefined;
+  }
+
+  private addChild(node: DtNode, child: DtNode): void {
+    node.children.push(child);
+    let m = this.childIndex.get(node);
+    if (m === undefined && node.children.length >= INDEX_AT) {
+      m = new Map(node.children.map((c) => [nodeFullName(c), c]));
+      this.childIndex.set(node, m);
+    } else if (m !== undefined) m.set(nodeFullName(child), child);
+  }
+
+  /**
+   * Define (or redefine) a property. A redefinition keeps the first position. Small nodes
+   * use their props array; from INDEX_AT properties on, an insertion-ordered map is the
+   * node's property set until resolve() writes it back (O(1) per definition and deletion).
+   */
+  private setProp(node: DtNode, prop: DtProperty): void {
+    const m = this.propIndex.get(node);
+    if (m !== undefined) {
+      m.set(prop.name, prop);
+      return;
+    }
+    const i = node.props.findIndex((pr) => pr.name === prop.name);
+    if (i >= 0) node.props[i] = prop;
+    else node.props = [...node.props, prop]; // exact size (at most INDEX_AT copies of a short array)
+    if (node.props.length >= INDEX_AT) this.propIndex.set(node, new Map(node.props.map((pr) => [pr.name, pr])));
+  }
+
+  private deleteProp(node: DtNode, name: string): void {
+    const m = this.propIndex.get(node);
+    if (m !== undefined) {
+      m.delete(name);
+      return;
+    }
+    const i = node.props.findIndex((pr) => pr.name === name);
+    if (i >= 0) node.props.splice(i, 1);
+  }
+
+  /**
+   * Parse after '{' up to and including the matching '};'. Iterative: nested nodes are
+   * frames on an explicit stack (at most MAX_NODE_DEPTH deep), so neither deep nesting nor
+   * wide trees touch the host stack, and each node/property costs O(1) beyond its text.
+   */
+  private parseNodeBody(top: DtNode, topOpenLoc: SrcLoc, topWhat: string): void {
+    const baseDepth = this.depthOf(top);
+    const stack: { node: DtNode; openLoc: SrcLoc; what: string }[] = [{ node: top, openLoc: topOpenLoc, what: topWhat }];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const node = frame.node;
+      const what = frame.what;
       this.skipWs();
-      if (this.eof()) this.err(openLoc, `unterminated node '${what}' (missing '};' before end of file)`);
-      const here = this.loc();
+      if (this.eof()) this.err(frame.openLoc, `unterminated node '${what}' (missing '};' before end of file)`);
+      const hereLine = this.line;
+      const hereCol = this.col;
       const c = this.peek();
       if (c === '}') {
         this.advance();
         this.expectSemicolon(`node '${what}'`);
-        return;
+        stack.pop();
+        continue;
       }
       if (this.startsWith('/delete-node/')) {
         this.advance('/delete-node/'.length);
         this.skipWs();
         const nloc = this.loc();
-        const name = this.readWhile(/[A-Za-z0-9,._+@-]/);
+        const name = this.readWhile(NODE_WORD_CHARS);
         if (name === '') this.err(nloc, `expected a node name after /delete-node/ (found ${this.describeHere()})`);
-        const victim = node.children.find((ch) => nodeFullName(ch) === name);
+        const victim = this.childNamed(node, name);
         if (victim !== undefined) this.deleteNode(victim);
         this.expectSemicolon('/delete-node/');
         continue;
@@ -338,18 +492,17 @@ class Parser {
         this.advance('/delete-property/'.length);
         this.skipWs();
         const nloc = this.loc();
-        const name = this.readWhile(/[A-Za-z0-9,._+?#-]/);
+        const name = this.readWhile(PROP_WORD_CHARS);
         if (name === '') this.err(nloc, `expected a property name after /delete-property/ (found ${this.describeHere()})`);
-        const i = node.props.findIndex((pr) => pr.name === name);
-        if (i >= 0) node.props.splice(i, 1);
+        this.deleteProp(node, name);
         this.expectSemicolon('/delete-property/');
         continue;
       }
       if (!WORD_CHARS.test(c)) {
-        this.err(here, `unexpected ${this.describeHere()} in node '${what}' (expected a property, a child node or '};')`);
+        this.err(this.at(hereLine, hereCol), `unexpected ${this.describeHere()} in node '${what}' (expected a property, a child node or '};')`);
       }
       // labels, then a name
-      const labels: { name: string; loc: SrcLoc }[] = [];
+      let labels: { name: string; loc: SrcLoc }[] | null = null;
       let word: string;
       let wordLoc: SrcLoc;
       for (;;) {
@@ -357,7 +510,7 @@ class Parser {
         word = this.readWhile(WORD_CHARS);
         if (this.peek() === ':' && LABEL_RE.test(word)) {
           this.advance();
-          labels.push({ name: word, loc: wordLoc });
+          (labels ??= []).push({ name: word, loc: wordLoc });
           this.skipWs();
           if (!WORD_CHARS.test(this.peek())) {
             this.err(this.loc(), `unexpected ${this.describeHere()} after label '${word}:' (expected a node name)`);
@@ -366,7 +519,8 @@ class Parser {
         }
         break;
       }
-      const nameEnd = this.lastEnd;
+      const nameEndLine = this.endLine;
+      const nameEndCol = this.endCol;
       this.skipWs();
       const next = this.peek();
       if (next === '{') {
@@ -374,18 +528,21 @@ class Parser {
         const name = at >= 0 ? word.slice(0, at) : word;
         const unit = at >= 0 ? word.slice(at + 1) : null;
         if (!NODE_NAME_RE.test(name) || (unit !== null && !UNIT_RE.test(unit))) this.err(wordLoc, `invalid node name '${word}'`);
+        if (baseDepth + stack.length > MAX_NODE_DEPTH) {
+          this.err(wordLoc, `node '${word}' is nested more than ${MAX_NODE_DEPTH} levels deep (the limit, as Linux's FDT_MAX_DEPTH)`);
+        }
         this.advance();
-        let child = node.children.find((ch) => ch.name === name && ch.unitAddress === unit);
+        let child = this.childNamed(node, word);
         if (child === undefined) {
           child = newNode(name, unit, node, wordLoc);
-          node.children.push(child);
+          this.addChild(node, child);
         }
-        for (const l of labels) this.addLabel(child, l.name, l.loc);
-        this.parseNodeBody(child, wordLoc, word);
+        if (labels !== null) for (const l of labels) this.addLabel(child, l.name, l.loc);
+        stack.push({ node: child, openLoc: wordLoc, what: word });
         continue;
       }
       // a property
-      if (labels.length > 0) this.err(labels[0]!.loc, `labels on properties are not supported ('${labels[0]!.name}:' on '${word}')`);
+      if (labels !== null) this.err(labels[0]!.loc, `labels on properties are not supported ('${labels[0]!.name}:' on '${word}')`);
       if (!PROP_NAME_RE.test(word)) this.err(wordLoc, `invalid property name '${word}'`);
       if (word.startsWith('#') && /^#(include|define|if|ifdef|ifndef|endif|undef|else|elif)$/.test(word)) {
         this.err(wordLoc, `preprocessor directive '${word}' is not supported (run the C preprocessor first)`);
@@ -398,14 +555,20 @@ class Parser {
       } else if (next === ';') {
         this.advance();
       } else {
-        this.lastEnd = nameEnd;
-        this.err(nameEnd, `missing ';' after property '${word}' (found ${this.describeHere()})`);
+        this.endLine = nameEndLine;
+        this.endCol = nameEndCol;
+        this.err(this.at(nameEndLine, nameEndCol), `missing ';' after property '${word}' (found ${this.describeHere()})`);
       }
-      const prop: DtProperty = { name: word, value, loc: wordLoc };
-      const i = node.props.findIndex((pr) => pr.name === word);
-      if (i >= 0) node.props[i] = prop;
-      else node.props.push(prop);
+      // a redefinition replaces the value and keeps the first position (Map.set on an existing key)
+      this.setProp(node, { name: word, value, loc: wordLoc });
     }
+  }
+
+  /** depth of a node below the root (the root is 0) */
+  private depthOf(n: DtNode): number {
+    let d = 0;
+    for (let c = n.parent; c !== null; c = c.parent) d++;
+    return d;
   }
 
   // ---------------------------------------------------------------- values
@@ -414,7 +577,8 @@ class Parser {
     const chunks: DtChunk[] = [];
     for (;;) {
       this.skipWs();
-      const here = this.loc();
+      const hereLine = this.line;
+      const hereCol = this.col;
       const c = this.peek();
       if (c === '<') {
         chunks.push(this.parseCells(32));
@@ -435,51 +599,65 @@ class Parser {
       } else if (c === '&') {
         chunks.push({ kind: 'ref', ref: this.parseRefText() });
       } else {
-        this.err(here, `unexpected ${this.describeHere()} in the value of property '${prop}' (expected <cells>, "string", [bytes] or &label)`);
+        this.err(this.at(hereLine, hereCol), `unexpected ${this.describeHere()} in the value of property '${prop}' (expected <cells>, "string", [bytes] or &label)`);
       }
       this.skipWs();
       if (this.peek() === ',') {
         this.advance();
         continue;
       }
-      return chunks;
+      return chunks.length === 1 ? [chunks[0]!] : chunks.slice();
     }
   }
 
   private parseCells(bits: 8 | 16 | 32 | 64): DtChunk {
-    const open = this.loc();
+    const openLine = this.line;
+    const openCol = this.col;
     this.advance(); // '<'
     const cells: (number | bigint | DtRef)[] = [];
     for (;;) {
       this.skipWs();
-      if (this.eof()) this.err(open, "unterminated cell list (missing '>')");
+      if (this.eof()) this.err(this.at(openLine, openCol), "unterminated cell list (missing '>')");
       const c = this.peek();
       if (c === '>') {
         this.advance();
-        return { kind: 'cells', bits, cells };
+        return { kind: 'cells', bits, cells: cells.slice() };
       }
-      const here = this.loc();
+      const hereLine = this.line;
+      const hereCol = this.col;
       if (c === '&') {
-        if (bits !== 32) this.err(here, `phandle references are only allowed in 32-bit cells (this list is /bits/ ${bits})`);
+        if (bits !== 32) this.err(this.at(hereLine, hereCol), `phandle references are only allowed in 32-bit cells (this list is /bits/ ${bits})`);
         cells.push(this.parseRefText());
         continue;
       }
-      if (c === '(' || c === "'" || /[0-9]/.test(c)) {
+      const cc = c.charCodeAt(0);
+      if (bits === 32 && cc >= 48 && cc <= 57) {
+        // fast path: a plain decimal or hex literal that fits in 32 bits (no BigInt)
+        const w = this.readWhile(NUM_CHARS);
+        const v = /^(?:0[xX][0-9a-fA-F]{1,8}|[1-9][0-9]{0,9}|0)$/.test(w) ? Number(w) : -1;
+        if (v >= 0 && v <= 0xffff_ffff) {
+          cells.push(v);
+          continue;
+        }
+        // anything else (octal, suffixes, too large, malformed): the general path
+        this.rewind(hereLine, hereCol, w.length);
+      }
+      if (c === '(' || c === "'" || (cc >= 48 && cc <= 57)) {
         const v = this.parseIntegerPrim();
-        cells.push(this.fitCell(v, bits, here));
+        cells.push(this.fitCell(v, bits, hereLine, hereCol));
         continue;
       }
-      let w = this.readWhile(/[^\s<>;,]/);
+      let w = this.readWhile(CELL_WORD_CHARS);
       if (w === '') w = c;
-      this.err(here, `bad cell '${w}' (expected a number, a 'c' character, &label or a parenthesised expression)`);
+      this.err(this.at(hereLine, hereCol), `bad cell '${w}' (expected a number, a 'c' character, &label or a parenthesised expression)`);
     }
   }
 
-  private fitCell(v: bigint, bits: number, loc: SrcLoc): number | bigint {
+  private fitCell(v: bigint, bits: number, line: number, col: number): number | bigint {
     if (bits < 64) {
       const mask = (1n << BigInt(bits)) - 1n;
       // like dtc: values that are sign-extended negatives of the cell width are accepted
-      if (v > mask && (v | mask) !== U64_MASK) this.err(loc, `cell value 0x${v.toString(16)} does not fit in ${bits} bits`);
+      if (v > mask && (v | mask) !== U64_MASK) this.err(this.at(line, col), `cell value 0x${v.toString(16)} does not fit in ${bits} bits`);
       return Number(v & mask);
     }
     return v & U64_MASK;
@@ -487,7 +665,8 @@ class Parser {
 
   /** a number literal, a char literal or '(' expression ')' -> unsigned 64-bit value */
   private parseIntegerPrim(): bigint {
-    const here = this.loc();
+    const hereLine = this.line;
+    const hereCol = this.col;
     const c = this.peek();
     if (c === '(') {
       this.advance();
@@ -501,18 +680,18 @@ class Parser {
     if (/[0-9]/.test(c)) {
       const w = this.readWhile(NUM_CHARS);
       const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:[uU]?[lL]{0,2}|[lL]{1,2}[uU])$/.exec(w);
-      if (!m) this.err(here, `bad cell '${w}' (not a valid number)`);
+      if (!m) this.err(this.at(hereLine, hereCol), `bad cell '${w}' (not a valid number)`);
       const digits = m[1]!;
       let v: bigint;
       if (/^0[xX]/.test(digits)) v = BigInt(digits);
       else if (digits.length > 1 && digits.startsWith('0')) v = BigInt('0o' + digits.slice(1));
       else v = BigInt(digits);
-      if (v > U64_MASK) this.err(here, `number '${w}' does not fit in 64 bits`);
+      if (v > U64_MASK) this.err(this.at(hereLine, hereCol), `number '${w}' does not fit in 64 bits`);
       return v;
     }
-    let w = this.readWhile(/[^\s<>;,()]/);
+    let w = this.readWhile(EXPR_WORD_CHARS);
     if (w === '') w = this.eof() ? 'end of file' : c;
-    this.err(here, `bad cell '${w}' (expected a number, a 'c' character or a parenthesised expression)`);
+    this.err(this.at(hereLine, hereCol), `bad cell '${w}' (expected a number, a 'c' character or a parenthesised expression)`);
   }
 
   private parseCharLiteral(): bigint {
@@ -597,7 +776,7 @@ class Parser {
         return { kind: 'bytes', bytes: Uint8Array.from(out) };
       }
       const here = this.loc();
-      const w = this.readWhile(/[^\s\]]/);
+      const w = this.readWhile(BYTE_WORD_CHARS);
       if (!/^(?:[0-9a-fA-F]{2})+$/.test(w)) this.err(here, `bad byte '${w}' in byte string (expected pairs of hex digits)`);
       for (let i = 0; i < w.length; i += 2) out.push(parseInt(w.slice(i, i + 2), 16));
     }
@@ -623,8 +802,20 @@ class Parser {
     return null;
   }
 
+  /** count one level of expression nesting; beyond MAX_EXPR_DEPTH a one-line error */
+  private enterExpr(): void {
+    if (++this.exprDepth > MAX_EXPR_DEPTH) this.err(this.loc(), `expression nested more than ${MAX_EXPR_DEPTH} levels deep`);
+  }
+
   /** conditional expression (lowest precedence, right associative) */
   private parseExpr(): bigint {
+    this.enterExpr();
+    const v = this.parseCondExpr();
+    this.exprDepth--;
+    return v;
+  }
+
+  private parseCondExpr(): bigint {
     const cond = this.parseBinary(1);
     this.skipWs();
     if (this.peek() !== '?') return cond;
@@ -680,6 +871,13 @@ class Parser {
   }
 
   private parseUnary(): bigint {
+    this.enterExpr();
+    const v = this.parseUnaryInner();
+    this.exprDepth--;
+    return v;
+  }
+
+  private parseUnaryInner(): bigint {
     this.skipWs();
     const c = this.peek();
     if (c === '-') {
@@ -704,16 +902,19 @@ class Parser {
   // ---------------------------------------------------------------- resolution
 
   private resolve(tree: DeviceTree): void {
-    for (const [l, v] of this.labels) tree.labels.set(l, v.node);
+    // properties: the per-node maps hold the final set, in definition order
+    for (const [n, m] of this.propIndex) n.props = [...m.values()];
+    // every node in document (pre-)order, iteratively
     const order: DtNode[] = [];
-    const walk = (n: DtNode): void => {
+    const todo: DtNode[] = [this.root];
+    for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
       order.push(n);
-      n.children.forEach(walk);
-    };
-    walk(this.root);
+      for (let i = n.children.length - 1; i >= 0; i--) todo.push(n.children[i]!);
+    }
     // 1. references (cells refs need phandles; bare refs are paths)
-    const referenced = new Set<DtNode>();
-    const cellRefs: [DtRef, DtNode][] = [];
+    // a referenced node without a phandle is marked 0 ("to allocate"; 0 is never a phandle)
+    const refs: DtRef[] = [];
+    const targets: DtNode[] = [];
     for (const n of order) {
       for (const p of n.props) {
         for (const ch of p.value) {
@@ -721,8 +922,9 @@ class Parser {
             for (const c of ch.cells) {
               if (typeof c === 'object') {
                 const target = this.lookupRefNow(c);
-                referenced.add(target);
-                cellRefs.push([c, target]);
+                if (target.phandle === null) target.phandle = 0;
+                refs.push(c);
+                targets.push(target);
               }
             }
           } else if (ch.kind === 'ref') {
@@ -741,7 +943,7 @@ class Parser {
         }
         const v = ch.cells[0] as number;
         if (v === 0 || v === 0xffffffff) this.err(p.loc, `invalid phandle value 0x${v.toString(16)}`);
-        if (n.phandle !== null && n.phandle !== v) this.err(p.loc, `'${p.name}' (${v}) disagrees with the node's other phandle ${n.phandle}`);
+        if (n.phandle !== null && n.phandle !== 0 && n.phandle !== v) this.err(p.loc, `'${p.name}' (${v}) disagrees with the node's other phandle ${n.phandle}`);
         const other = tree.phandles.get(v);
         if (other !== undefined && other !== n) this.err(p.loc, `duplicate phandle ${v} (also on ${nodePath(other)})`);
         n.phandle = v;
@@ -751,11 +953,11 @@ class Parser {
     // 3. allocate, in document order
     let next = 1;
     for (const n of order) {
-      if (!referenced.has(n) || n.phandle !== null) continue;
+      if (n.phandle !== 0) continue;
       while (tree.phandles.has(next)) next++;
       n.phandle = next;
       tree.phandles.set(next, n);
     }
-    for (const [r, target] of cellRefs) r.phandle = target.phandle!;
+    for (let i = 0; i < refs.length; i++) refs[i]!.phandle = targets[i]!.phandle!;
   }
 }

@@ -52,6 +52,11 @@ export interface DeviceTree {
   /** phandle -> node */
   phandles: Map<number, DtNode>;
   file: string;
+  /**
+   * SHA-256 (hex) of the source text the tree was parsed from (parseDts): what identifies the
+   * board in a trace, independent of how its path was spelled.
+   */
+  sourceSha256?: string;
   /** `/memreserve/ <address> <size>;` entries (optional; absent when the source has none) */
   memreserve?: { address: bigint; size: bigint }[];
 }

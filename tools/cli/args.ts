@@ -78,13 +78,13 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptSpec>
   return { positionals, opts };
 }
 
-/** decimal, 0x hex, with optional K/M/G (binary) suffix; null when malformed */
+/** decimal, 0x hex, with optional k/K/M/G (binary: 1024, 1024^2, 1024^3) suffix, optionally followed by i/B (KiB, MB); null when malformed */
 export function parseIntStrict(s: string): number | null {
-  const m = /^(0x[0-9a-fA-F]+|\d+)([KMG]i?B?)?$/.exec(s.trim());
+  const m = /^(0x[0-9a-fA-F]+|\d+)([kKMG]i?B?)?$/.exec(s.trim());
   if (!m) return null;
   let n = Number(m[1]);
   const suf = m[2]?.[0];
-  if (suf === 'K') n *= 1024;
+  if (suf === 'K' || suf === 'k') n *= 1024;
   else if (suf === 'M') n *= 1024 * 1024;
   else if (suf === 'G') n *= 1024 * 1024 * 1024;
   return Number.isSafeInteger(n) ? n : null;

@@ -1,5 +1,18 @@
 import { runCli } from './main.js';
-import { nodeIo } from './node-io.js';
+import { markStdoutClosed, nodeIo } from './node-io.js';
+
+/**
+ * A closed stdout pipe (`vfio-arm-emu list | head -1`): stop quietly as Unix tools do when
+ * SIGPIPE ends them (no message; status 141 = 128 + SIGPIPE, what a shell reports for them).
+ */
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') {
+    markStdoutClosed();
+    process.exit(141);
+  }
+  process.stderr.write(`vfio-arm-emu: cannot write to stdout: ${e.code ?? e.message}\n`);
+  process.exit(2);
+});
 
 // a synchronous throw must land in the handler below too (not as an uncaught exception)
 Promise.resolve()

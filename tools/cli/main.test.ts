@@ -1,3 +1,4 @@
+import { tempDir } from '../testing/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import { runCli } from './main.js';
@@ -49,10 +50,9 @@ describe('CLI basics', () => {
   });
 
   it('reports a malformed board file with file:line:col and exit 2', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const d = mkdtempSync(join(tmpdir(), 'board-'));
+    const d = tempDir('board');
     const f = join(d, 'bad.dts');
     writeFileSync(f, '/dts-v1/;\n/ {\n  node@1 {\n    reg = <0x1 zz>;\n  };\n};\n');
     const a = await run(['run', 'pl330-vfio-test', '--board', f]);

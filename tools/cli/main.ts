@@ -1,5 +1,5 @@
 import pkg from '../../package.json' with { type: 'json' };
-import { ProfileError, parseProfile } from '../../kernel-model/profile.js';
+import { ProfileError } from '../../kernel-model/profile.js';
 import { formatOptions, parseArgs, UsageError, type OptSpec } from './args.js';
 import '../scenarios/index.js';
 import { computeMatrix, formatMatrix } from '../scenarios/matrix.js';
@@ -11,6 +11,9 @@ import { DtsError } from '../../emulator/dt/types.js';
 import { BoardError } from '../../emulator/machine.js';
 import { KernelBootError } from '../../kernel-model/kernel.js';
 import { fuzzUsage, runFuzzCommand } from '../fuzz/cli.js';
+import { InputError } from './outputs.js';
+import { cliProfile } from './profile-arg.js';
+import { defaultProfileFor, definedForProfile } from '../scenarios/registry.js';
 import { formatUnicornRun, runElf, runPl330VfioTestUnicorn, type UnicornRunResult } from '../unicorn/run.js';
 
 export interface CliIo {
@@ -18,7 +21,11 @@ export interface CliIo {
   err: (s: string) => void;
   writeFile: (path: string, data: string) => void;
   readFile: (path: string) => string;
+  /** check an output path before the work starts (throws InputError); absent: no check (tests) */
+  checkOutput?: (path: string, kind: 'file' | 'dir', what: string) => void;
   isTTY: boolean;
+  /** stderr is a terminal (progress and heartbeat lines go there only then) */
+  errIsTTY?: boolean;
 }
 
 /** commands contributed by other tools (fuzz, unicorn) register here */
@@ -33,7 +40,7 @@ const RUN_OPTS: Record<string, OptSpec> = {
   board: { type: 'string', metavar: 'FILE', help: 'board device tree (.dts) or built-in board name (default vexpress-vfio)' },
   // the PRNG takes a 32-bit seed: a larger one would silently alias a smaller one
   seed: { type: 'int', min: 0, max: 0xffff_ffff, help: 'PRNG seed for guest data, 0..4294967295 (default 1)' },
-  size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size, a multiple of 256 (default 4096; K/M suffixes accepted)' },
+  size: { type: 'int', min: 1, metavar: 'BYTES', help: 'transfer size, a multiple of 256, at most 32M (default 4096; k/K/M/G suffixes accepted)' },
   transfers: { type: 'int', min: 1, help: 'number of transfers, 1-10000 (default 1)' },
   channel: { type: 'int', min: 0, help: 'PL330 channel, 0-3: its event interrupt signals completion (default 0)' },
   trace: { type: 'string', metavar: 'FILE', help: 'write a trace file' },
@@ -45,6 +52,8 @@ const RUN_OPTS: Record<string, OptSpec> = {
   cpu: { type: 'string', choices: ['stub', 'unicorn'], help: 'CPU backend: stub (TypeScript guest programs, default) or unicorn (ARM machine code)' },
   elf: { type: 'string', metavar: 'FILE', help: 'with --cpu unicorn: run this static ARM ELF as a process (no scenario name)' },
   args: { type: 'string', multi: true, metavar: 'ARG', help: 'with --elf: an argument for the program (repeat for more)' },
+  'insn-limit': { type: 'int', min: 1, metavar: 'N', help: 'with --cpu unicorn: stop after N guest instructions, all threads (default 1000000000)' },
+  'time-limit': { type: 'int', min: 1, max: 3_600_000, metavar: 'MS', help: 'with --cpu unicorn: stop after MS milliseconds of virtual time (default 10000)' },
 };
 
 export function usage(): string {
@@ -81,8 +90,7 @@ export function runCli(argv: readonly string[], io: CliIo): number | Promise<num
   }
 }
 
-/** A bad input that is not a command-line mistake (unreadable/unwritable file, bad board): message, exit 2, no usage text. */
-export class InputError extends Error {}
+export { InputError };
 
 function handleError(e: unknown, io: CliIo): number {
   if (e instanceof UsageError || e instanceof ProfileError) {
@@ -158,14 +166,14 @@ function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> 
 }
 
 /** a scenario's options from the parsed CLI options (validated) */
-function scenarioOptions(opts: Record<string, unknown>): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number; accel?: boolean } {
-  const profile = (opts['profile'] as string | undefined) ?? 'rfc-v4';
-  parseProfile(profile); // ProfileError -> usage error, exit 2
+function scenarioOptions(opts: Record<string, unknown>, defaultProfile = 'rfc-v4'): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number; accel?: boolean } {
+  const profile = cliProfile((opts['profile'] as string | undefined) ?? defaultProfile); // ProfileError -> usage error, exit 2
   const size = opts['size'] as number | undefined;
   if (size !== undefined && size % 256 !== 0) throw new UsageError(`--size must be a multiple of 256 bytes (one 16 x 16-byte burst), got ${size}`);
   if (size !== undefined && size > 32 * 1024 * 1024) throw new UsageError(`--size at most 32M on the default 256 MiB board, got ${size}`);
   const transfers = opts['transfers'] as number | undefined;
   // each transfer waits for its interrupt within the run's 5 s of virtual time
+  // the virtual-time budget scales with size x transfers (tools/scenarios/pl330.ts pl330BudgetNs)
   if (transfers !== undefined && transfers > 10_000) throw new UsageError(`--transfers at most 10000, got ${transfers}`);
   const channel = opts['channel'] as number | undefined;
   // the channel's completion event is its number; the default board wires event interrupts 0-3
@@ -182,8 +190,15 @@ function scenarioOptions(opts: Record<string, unknown>): { profile: string; boar
   };
 }
 
+/** output files named by --trace / --junit are checked before the run (tools/cli/outputs.ts) */
+function checkOutputs(io: CliIo, opts: Record<string, unknown>): void {
+  if (typeof opts['trace'] === 'string') io.checkOutput?.(opts['trace'], 'file', 'trace file');
+  if (typeof opts['junit'] === 'string') io.checkOutput?.(opts['junit'], 'file', 'JUnit report');
+}
+
 function cmdRun(argv: readonly string[], io: CliIo): number {
   const { positionals, opts } = parseArgs(argv, RUN_OPTS);
+  if (opts['cpu'] !== 'unicorn' && (opts['insn-limit'] !== undefined || opts['time-limit'] !== undefined)) throw new UsageError('--insn-limit and --time-limit need --cpu unicorn');
   if (opts['cpu'] === 'unicorn') return cmdRunUnicorn(positionals, opts, io);
   if (opts['elf'] !== undefined || opts['args'] !== undefined) throw new UsageError('--elf and --args need --cpu unicorn');
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run: missing scenario name' : `run: one scenario at a time (got ${positionals.join(', ')})`);
@@ -196,7 +211,12 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
       throw new UsageError(`scenario ${name} does not take --${k} (it takes: ${sc.accepts.length ? sc.accepts.map((a) => `--${a}`).join(', ') : 'only --profile and --seed'})`);
     }
   }
-  const so = scenarioOptions(opts);
+  // a scenario whose expected outcome is defined for some profiles only refuses the others
+  const so = scenarioOptions(opts, defaultProfileFor(sc));
+  if (!definedForProfile(sc, so.profile)) {
+    throw new UsageError(`scenario ${name} is defined for profile${sc.profiles!.length > 1 ? 's' : ''} ${sc.profiles!.join(', ')} only (its expected outcome is not computed for ${so.profile})`);
+  }
+  checkOutputs(io, opts);
   let r: ScenarioResult;
   try {
     r = sc.run(so);
@@ -237,6 +257,10 @@ function cmdTrace(argv: readonly string[], io: CliIo): number {
     io.err(`vfio-arm-emu: cannot read ${file}: ${(e as Error).message}\n`);
     return 2;
   }
+  if (text.trim() === '') {
+    io.err(`vfio-arm-emu: ${file}: empty file (not a trace written by run --trace)\n`);
+    return 2;
+  }
   let parsed;
   try {
     parsed = readTraceFile(text);
@@ -258,11 +282,19 @@ function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io:
   }
   for (const k of ['size', 'transfers', 'channel', 'junit']) if (opts[k] !== undefined) throw new UsageError(`--${k} is not available with --cpu unicorn`);
   const so = scenarioOptions(opts);
+  checkOutputs(io, opts);
+  const limits = {
+    maxInstructions: opts['insn-limit'] as number | undefined,
+    maxNs: opts['time-limit'] === undefined ? undefined : (opts['time-limit'] as number) * 1_000_000,
+    // a heartbeat on stderr, only when it is a terminal (never in logs or pipes)
+    onProgress: io.errIsTTY ? (p: { virtualNs: number; instructions: number }) => io.err(`\r[running: ${(p.virtualNs / 1e9).toFixed(3)} s virtual, ${(p.instructions / 1e6).toFixed(1)} M instructions]`) : undefined,
+  };
   let r: UnicornRunResult & { passed?: boolean };
   try {
     r = elf !== undefined
-      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel })
-      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel });
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, ...limits })
+      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, ...limits });
+    if (io.errIsTTY) io.err('\r\x1b[K');
   } catch (e) {
     if (e instanceof UnicornUnavailableError || isBoardError(e)) throw new InputError(e.message);
     if (e instanceof ElfError) throw new InputError(`${elf ?? 'pl330-vfio-test'}: ${e.message}`);

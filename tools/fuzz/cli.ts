@@ -5,16 +5,27 @@
  * Synchronous like the rest of the CLI: with --jobs the main thread blocks in Atomics.wait
  * and drains the workers' ports with receiveMessageOnPort (no event loop needed).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { formatOptions, parseArgs, UsageError, type OptSpec } from '../cli/args.js';
 import type { CliIo } from '../cli/main.js';
 import { runProgram, type FindingReport } from './engine.js';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_SUPPRESSIONS } from './harness.js';
-import { FD_IOCTLS, type Call } from './program.js';
+import { FD_IOCTLS } from './program.js';
+import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
+import { cliProfile } from '../cli/profile-arg.js';
+import { InputError, mkdirs } from '../cli/outputs.js';
 import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
 import type { WorkerJob, WorkerMsg } from './worker.js';
+
+/**
+ * Most worker threads a campaign may ask for. Each worker boots its own machine (tens of MB);
+ * beyond the host's CPUs they only compete, so the campaign runs min(--jobs, CPUs) workers
+ * (slices are merged in slice order: the findings do not depend on the worker count).
+ */
+export const MAX_JOBS = 64;
 
 export const FUZZ_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: rfc-v4 (default), mainline, baseline, patches:<list>' },
@@ -24,7 +35,7 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   json: { type: 'bool', help: 'print one JSON object' },
   out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },
   replay: { type: 'string', metavar: 'FILE', help: 'replay one finding file and print its calls as C' },
-  jobs: { type: 'int', min: 1, help: 'worker threads (default 1)' },
+  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `worker threads, 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
   shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
   'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
 };
@@ -39,21 +50,12 @@ export interface FuzzHost {
   workerFile?: string | null;
   /** host clock in ms (tests) */
   now?: () => number;
+  /** host CPUs (default os.availableParallelism(); tests) */
+  cpus?: number;
 }
 
-export const FINDING_FORMAT = 'vfio-arm-emu-fuzz-finding';
+export { FINDING_FORMAT, type FindingFile } from './schema.js';
 
-export interface FindingFile {
-  format: typeof FINDING_FORMAT;
-  version: 1;
-  profile: string;
-  sig: string;
-  message: string;
-  seed: number;
-  program: Call[];
-  /** C-like transcript of the shrunk program when it was found */
-  transcript: { line: string; ret: string }[];
-}
 
 function defaultWorkerFile(): string | null {
   try {
@@ -72,10 +74,18 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
     return replay(String(opts.replay), io, Boolean(opts.json));
   }
   if (opts.runs !== undefined && opts.time !== undefined) throw new UsageError('fuzz: give --runs or --time, not both');
-  const profile = String(opts.profile ?? 'rfc-v4');
+  let profile: string;
+  try {
+    profile = cliProfile(String(opts.profile ?? 'rfc-v4'));
+  } catch (e) {
+    throw new UsageError(`fuzz: ${(e as Error).message}`);
+  }
   const seed = Number(opts.seed ?? 1);
   const runs = Number(opts.runs ?? 200);
-  const jobs = Number(opts.jobs ?? 1);
+  const jobsAsked = Number(opts.jobs ?? 1);
+  const cpus = host.cpus ?? availableParallelism();
+  const jobs = Math.min(jobsAsked, Math.max(1, cpus));
+  if (jobs < jobsAsked && !opts.json) io.err(`fuzz: --jobs ${jobsAsked} on a host with ${cpus} CPU(s): running ${jobs} worker(s)\n`);
   const timeMs = opts.time !== undefined ? Number(opts.time) * 1000 : undefined;
   let shard = { i: 0, n: 1 };
   if (opts.shard !== undefined) {
@@ -89,6 +99,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   } catch (e) {
     throw new UsageError(`fuzz: ${(e as Error).message}`);
   }
+  // the findings directory is checked before the campaign, not after it (its results would be lost)
+  const outDir = String(opts.out ?? 'fuzz-findings');
+  io.checkOutput?.(outDir, 'dir', 'fuzz --out directory');
   const suppress = opts['no-suppress'] ? [] : [...DEFAULT_SUPPRESSIONS];
   const now = host.now ?? ((): number => performance.now());
   const t0 = now();
@@ -99,7 +112,7 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const parts: SliceResult[] = [];
   const onSlice = (s: SliceResult): void => {
     parts.push(s);
-    progress.update(s.result.runs, s.result.findings.length, now() - t0);
+    progress.update(s.result.runs, s.result.findings.map((f) => f.sig), now() - t0);
   };
   const workerFile = host.workerFile === undefined ? defaultWorkerFile() : host.workerFile;
   if (jobs > 1 && workerFile) {
@@ -113,10 +126,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   progress.end();
   const merged = mergeSlices(profile, seed, parts);
   const elapsed = now() - t0;
-  const outDir = String(opts.out ?? 'fuzz-findings');
   const files: string[] = [];
   if (merged.findings.length) {
-    (host.mkdir ?? ((d: string) => mkdirSync(d, { recursive: true })))(outDir);
+    (host.mkdir ?? mkdirs)(outDir);
     for (const f of merged.findings) {
       const file = `${outDir}/${profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
       io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
@@ -133,13 +145,22 @@ function toFile(f: FindingReport): FindingFile {
 }
 
 function replay(path: string, io: CliIo, json: boolean): number {
+  let text: string;
+  try {
+    text = io.readFile(path);
+  } catch (e) {
+    throw new InputError(`fuzz: cannot read finding file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   let file: FindingFile;
   try {
-    file = JSON.parse(io.readFile(path)) as FindingFile;
+    file = validateFindingFile(JSON.parse(text));
+    cliProfile(file.profile);
   } catch (e) {
-    throw new UsageError(`fuzz: cannot read finding file '${path}': ${(e as Error).message}`);
+    // not JSON, not a finding file (SchemaError names the field), or an unknown profile
+    if (e instanceof SyntaxError) throw new InputError(`fuzz: ${path}: not JSON (${e.message})`);
+    if (e instanceof SchemaError || e instanceof Error) throw new InputError(`fuzz: ${path}: ${e.message}`);
+    throw e;
   }
-  if (file.format !== FINDING_FORMAT || !Array.isArray(file.program)) throw new UsageError(`fuzz: '${path}' is not a fuzz finding file`);
   const { finding, harness } = runProgram(file.profile, file.program, { transcript: true });
   const same = finding !== null && finding.sig === file.sig;
   if (json) {
@@ -212,27 +233,31 @@ function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
 
 // ------------------------------------------------------------------ output
 
-class Progress {
+export class Progress {
   private runs = 0;
   private findings = 0;
+  /** distinct signatures so far: what a user wants to see (thousands of raw findings are a few bugs) */
+  private readonly unique = new Set<string>();
   private lastPct = -1;
   constructor(
     private readonly io: CliIo,
     private readonly total: number,
     private readonly timeMs: number | undefined,
   ) {}
-  update(runs: number, findings: number, elapsed: number): void {
+  update(runs: number, sigs: readonly string[], elapsed: number): void {
     this.runs += runs;
-    this.findings += findings;
+    this.findings += sigs.length;
+    for (const s of sigs) this.unique.add(s);
     const frac = this.timeMs !== undefined ? Math.min(1, elapsed / this.timeMs) : this.total ? this.runs / this.total : 1;
     const pct = Math.floor(frac * 100);
     if (this.io.isTTY) {
       const w = 30;
       const bar = '#'.repeat(Math.round(frac * w)).padEnd(w, '.');
-      this.io.err(`\r[${bar}] ${pct}% ${this.runs} runs, ${this.findings} findings`);
-    } else if (pct >= this.lastPct + 10 || pct === 100) {
+      this.io.err(`\r[${bar}] ${pct}% ${this.runs} runs, ${this.unique.size} unique findings`);
+    } else if (pct >= this.lastPct + 10 || (pct === 100 && this.lastPct < 100)) {
+      // one line per 10%, and 100% once (slices finishing after --time ran out add no line)
       this.lastPct = pct;
-      this.io.err(`fuzz: ${pct}% (${this.runs} runs, ${this.findings} findings so far)\n`);
+      this.io.err(`fuzz: ${pct}% (${this.runs} runs, ${this.unique.size} unique findings so far)\n`);
     }
   }
   end(): void {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/args.js';
 import type { CliIo } from '../cli/main.js';
 import { SETUP_PREFIX } from './arb.js';
-import { coverageRows, FINDING_FORMAT, runFuzzCommand, type FindingFile } from './cli.js';
+import { InputError } from '../cli/outputs.js';
+import { coverageRows, FINDING_FORMAT, Progress, runFuzzCommand, type FindingFile } from './cli.js';
 import { runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
@@ -169,7 +170,7 @@ describe('CLI', () => {
     expect(() => runFuzzCommand(['--shard', '2/2'], io)).toThrow(UsageError);
     expect(() => runFuzzCommand(['--bogus'], io)).toThrow(UsageError);
     expect(() => runFuzzCommand(['--profile', 'nonsense'], io)).toThrow(UsageError);
-    expect(() => runFuzzCommand(['--replay', 'missing.json'], io)).toThrow(UsageError);
+    expect(() => runFuzzCommand(['--replay', 'missing.json'], io)).toThrow(InputError);
   });
 
   it('a campaign writes replayable finding files and a coverage summary; shards merge to the whole', () => {
@@ -235,5 +236,26 @@ describe('bench', () => {
     expect(r.execs).toBeGreaterThan(4 * 5);
     expect(r.execsPerSec).toBeGreaterThan(0);
     expect(r.execsPerSec).toBeCloseTo(r.execs / (r.ms / 1000), 6);
+  });
+});
+
+describe('progress output (issue 18)', () => {
+  it('counts unique findings, and prints 100% once even when slices finish after --time ran out', () => {
+    const io = fakeIo();
+    const p = new Progress(io, 0, 1000);
+    p.update(25, ['a', 'a', 'b'], 500);
+    p.update(25, ['a', 'b', 'b', 'b'], 1000);
+    // workers still finishing their slices after the time is up
+    p.update(25, ['a'], 1200);
+    p.update(25, ['c'], 1300);
+    p.end();
+    const lines = io.stderr.trim().split('\n');
+    expect(lines).toEqual(['fuzz: 50% (25 runs, 2 unique findings so far)', 'fuzz: 100% (50 runs, 2 unique findings so far)']);
+  });
+
+  it('a --jobs count beyond the host CPUs runs one worker per CPU, with a note', () => {
+    const io = fakeIo();
+    runFuzzCommand(['--runs', '1', '--jobs', '8', '--profile', 'mainline'], io, { cpus: 2, workerFile: null, mkdir: () => {} });
+    expect(io.stderr).toMatch(/fuzz: --jobs 8 on a host with 2 CPU\(s\): running 2 worker\(s\)/);
   });
 });

@@ -7,10 +7,39 @@ import { parseProfile, type Profile } from '../../kernel-model/profile.js';
 import type { System } from '../system/system.js';
 import { expectedPl330Outcome, pl330ProgramAbi, type Outcome } from './expected.js';
 import { registerScenario, type Scenario, type ScenarioOptions, type ScenarioResult } from './registry.js';
-import { adminBind, bootSystem, finishResult, runThreads, splitLines } from './runner.js';
+import { adminBind, bootSystem, finishResult, runThreads, SCENARIO_TIME_LIMIT_NS, splitLines } from './runner.js';
+import { checkRamFor } from './board-needs.js';
+import { compatibles, iommus } from '../../emulator/dt/access.js';
+import { BoardError } from '../../emulator/machine.js';
 
+/** the PL330's device name on the default board (other boards: found by pl330Of) */
 export const PL330_DEVICE = '2c0a0000.dma';
-const PL330_STREAM = 1;
+
+/**
+ * The board's PL330: the enabled device created for a node compatible with "arm,pl330"
+ * (Documentation/devicetree/bindings/dma/arm-pl330.yaml), wherever the board puts it, with
+ * its Linux device name and its SMMU stream id (first `iommus` specifier cell). A board
+ * without one cannot run these scenarios: a board error naming the file (exit 2).
+ */
+export function pl330Of(sys: System): { name: string; stream: number | null } {
+  const dev = sys.machine.devices.find((d) => compatibles(d.node).includes('arm,pl330'));
+  if (dev === undefined) throw new BoardError(`${sys.machine.file}: the board has no enabled PL330 (a node compatible with "arm,pl330"): this scenario needs one`);
+  const mmu = iommus(sys.machine.tree, dev.node)[0];
+  return { name: dev.name, stream: mmu?.args[0] ?? null };
+}
+
+/** virtual-time budget of a pl330 scenario run */
+export const PL330_BASE_BUDGET_NS = SCENARIO_TIME_LIMIT_NS;
+/**
+ * Virtual-time budget scaled with the work asked: the fixed 5 s (set-up, interrupt waits of
+ * the negative scenarios) plus, per transfer, 8 ns per byte (about 2.5x the ~3 ns/byte the
+ * default board's PL330 + SMMU take, docs/PL330.md) and 100 us of per-transfer overhead
+ * (measured ~13 us). So every accepted --size x --transfers combination has the time it needs.
+ */
+export function pl330BudgetNs(size: number | undefined, transfers: number | undefined): number {
+  const bytes = Math.ceil((size ?? 4096) / 4096) * 4096;
+  return PL330_BASE_BUDGET_NS + (transfers ?? 1) * (bytes * 8 + 100_000);
+}
 
 export interface StepRecord {
   step: StepName;
@@ -69,13 +98,15 @@ export interface Pl330RunOptions extends ScenarioOptions {
 export function runPl330(o: Pl330RunOptions): ScenarioResult & { steps: StepRecord[]; system: System } {
   const profile = parseProfile(o.profile);
   const sys = bootSystem(o, o.boardOverride);
-  const admin = adminBind(sys, PL330_DEVICE);
+  const device = pl330Of(sys).name;
+  checkRamFor(sys, o.size ?? 4096, o.name ?? 'pl330-vfio-test');
+  const admin = adminBind(sys, device);
   const output: string[] = [...admin.output];
   const steps: StepRecord[] = [];
   const groupPath = admin.result?.groupPath ?? '/dev/vfio/0';
   const opts: Pl330TestOptions = {
     groupPath,
-    device: PL330_DEVICE,
+    device,
     abi: pl330ProgramAbi(profile),
     size: o.size,
     transfers: o.transfers,
@@ -85,7 +116,7 @@ export function runPl330(o: Pl330RunOptions): ScenarioResult & { steps: StepReco
     observe: (step, ok, detail) => steps.push({ step, ok, detail }),
   };
   const { proc, thread } = sys.spawn('pl330-vfio-test', (s) => pl330VfioTest(s, opts), { stdio: true });
-  const run = runThreads(sys, [thread]);
+  const run = runThreads(sys, [thread], pl330BudgetNs(o.size, o.variant?.transfers ?? o.transfers));
   output.push(...splitLines(proc.stdout));
   const exitStatus = thread.exit?.status ?? null;
   if (thread.exit?.trap) output.push(`[killed: ${thread.exit.trap.message}]`);
@@ -94,7 +125,7 @@ export function runPl330(o: Pl330RunOptions): ScenarioResult & { steps: StepReco
   const expected = (o.expected ?? expectedPl330Outcome)(profile);
   const res = finishResult(
     sys,
-    { scenario: o.name ?? 'pl330-vfio-test', profile: profile.name, board: sys.machine.file, seed: o.seed, expected, outcome, output, exitStatus, device: PL330_DEVICE },
+    { scenario: o.name ?? 'pl330-vfio-test', profile: profile.name, board: sys.machine.file, seed: o.seed, expected, outcome, output, exitStatus, device },
     run,
     true,
   );
@@ -107,6 +138,7 @@ const main: Scenario = {
   name: 'pl330-vfio-test',
   description: 'the series\' test: a PL330 mem-to-mem copy driven from user space through VFIO (expected outcome per profile)',
   profiles: ALL_PROFILES,
+  anyProfile: true,
   accepts: ['board', 'size', 'transfers', 'channel'],
   run: (o) => runPl330(o),
 };
@@ -160,7 +192,9 @@ const groupBusy: Scenario = {
   run(o) {
     const profile = parseProfile(o.profile);
     const sys = bootSystem(o);
-    const admin = adminBind(sys, PL330_DEVICE);
+    const device = pl330Of(sys).name;
+    checkRamFor(sys, 4096, 'group-busy');
+    const admin = adminBind(sys, device);
     const groupPath = admin.result?.groupPath ?? '/dev/vfio/0';
     const shared: GroupBusyShared = { holderOpen: false, secondDone: false, secondResult: null };
     const a = sys.spawn('holder', (s) => groupHolder(s, groupPath, shared), { stdio: true });
@@ -170,7 +204,7 @@ const groupBusy: Scenario = {
     const outcome: Outcome = shared.secondResult === -16 ? 'busy:group' : shared.secondResult === null ? 'timeout' : 'fail:exit-status';
     return finishResult(
       sys,
-      { scenario: 'group-busy', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: 'busy:group', outcome, output, exitStatus: b.thread.exit?.status ?? null },
+      { scenario: 'group-busy', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: 'busy:group', outcome, output, exitStatus: b.thread.exit?.status ?? null, device },
       run,
       true,
     );
@@ -198,6 +232,7 @@ export function runCloseInFlight(o: ScenarioOptions, order: ReadonlyArray<(typeo
   const size = o.size ?? 256 * 1024;
   const r = runPl330({ ...o, size, name: `close-in-flight`, variant: { closeInFlight: [...order, 'munmap'] }, expected: () => 'pass' });
   const sys = r.system;
+  const pl = pl330Of(sys);
   sys.machine.scheduler.runUntilIdle(1_000_000);
   const pages = sys.kernel.mm.pages;
   let pinned = 0;
@@ -210,10 +245,10 @@ export function runCloseInFlight(o: ScenarioOptions, order: ReadonlyArray<(typeo
   let stillMapped = 0;
   const len = Math.ceil(size / 4096) * 4096; // the guest maps whole pages at IOVA 0, len, 2*len
   for (let iova = 0; iova < 2 * len + 4096; iova += 4096) {
-    const t = smmu.translateNoSideEffects(PL330_STREAM, iova, 0);
+    const t = smmu.translateNoSideEffects(pl.stream ?? 0, iova, 0);
     if (t.ok && sys.machine.bus.ramAt(t.pa ?? iova, 1) !== null) stillMapped++;
   }
-  const dmac = (sys.machine.deviceByName(PL330_DEVICE) as unknown as { dmac: { busy: boolean } }).dmac;
+  const dmac = (sys.machine.deviceByName(pl.name) as unknown as { dmac: { busy: boolean } }).dmac;
   const checks = { noPagesPinned: pinned === 0, iovasUnmapped: stillMapped === 0, dmaStopped: !dmac.busy };
   const ok = Object.values(checks).every(Boolean) && r.exitStatus === 0;
   const outcome: Outcome = ok ? 'pass' : 'fail:exit-status';

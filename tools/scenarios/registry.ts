@@ -3,6 +3,8 @@
  * outcome) that `vfio-arm-emu run` and the regression suite know. Scenarios register
  * themselves from tools/scenarios/index.ts.
  */
+import { parseProfile, type Profile } from '../../kernel-model/profile.js';
+
 export interface ScenarioOptions {
   profile: string;
   board: string;
@@ -60,6 +62,13 @@ export interface Scenario {
   description: string;
   /** profiles the scenario applies to (for the regression suite); undefined: all */
   profiles?: readonly string[];
+  /**
+   * true when the scenario computes its expected outcome for every profile (`profiles` is then
+   * only what the regression suite runs). Otherwise the expected outcome is defined for
+   * `profiles` only, and the CLI refuses other profiles (exit 2) rather than report a FAIL
+   * that means nothing (docs/CLI.md).
+   */
+  anyProfile?: boolean;
   /** the run options this scenario honours beyond profile and seed (the CLI refuses others) */
   accepts: ReadonlyArray<'board' | 'size' | 'transfers' | 'channel'>;
   run(opts: ScenarioOptions): ScenarioResult;
@@ -78,4 +87,21 @@ export function getScenario(name: string): Scenario | undefined {
 
 export function listScenarios(): Scenario[] {
   return [...scenarios.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // code-point order: the same on every host locale
+}
+
+/** two profile names select the same behaviour (rfc-v4 and patches:1-10 do) */
+function sameProfile(a: Profile, b: Profile): boolean {
+  return JSON.stringify(a.caps) === JSON.stringify(b.caps);
+}
+
+/** the scenario's expected outcome is defined for this profile */
+export function definedForProfile(s: Scenario, profile: string): boolean {
+  if (s.anyProfile || s.profiles === undefined) return true;
+  const p = parseProfile(profile);
+  return s.profiles.some((q) => sameProfile(parseProfile(q), p));
+}
+
+/** the profile a run uses when none is given: rfc-v4, or the scenario's first one if rfc-v4 is not among them */
+export function defaultProfileFor(s: Scenario): string {
+  return definedForProfile(s, 'rfc-v4') ? 'rfc-v4' : s.profiles![0]!;
 }

@@ -17,9 +17,18 @@ import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
 import { execElf, type ArmProcess } from '../../kernel-model/exec/exec.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
 import { System } from '../system/system.js';
+import { compatibles } from '../../emulator/dt/access.js';
 import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
+/** default virtual-time limit of an ARM program run: 10 s */
+export const DEFAULT_MAX_NS = 10_000_000_000;
+/**
+ * default instruction limit: 1e9 guest instructions, about a minute of host time at the
+ * backend's ~14 M instructions/s (docs/PERFORMANCE.md), so a CPU-bound program cannot run for
+ * many minutes before a limit triggers (10 s of virtual time at 1 GHz would be 1e10)
+ */
+export const DEFAULT_MAX_INSTRUCTIONS = 1_000_000_000;
 
 export interface UnicornRunOptions {
   /** path of the ARM ELF */
@@ -41,6 +50,15 @@ export interface UnicornRunOptions {
   accel?: boolean;
   /** virtual-time limit (default 10 s) */
   maxNs?: number;
+  /** guest-instruction limit, all threads together (default DEFAULT_MAX_INSTRUCTIONS) */
+  maxInstructions?: number;
+  /**
+   * called now and then while the program runs (about once per host second, host clock:
+   * tools/ only) with the progress so far; the CLI draws a heartbeat on a terminal's stderr
+   */
+  onProgress?: (p: { virtualNs: number; instructions: number }) => void;
+  /** host milliseconds between onProgress calls (default 1000) */
+  progressIntervalMs?: number;
   /** instructions per quantum */
   quantum?: number;
 }
@@ -89,25 +107,57 @@ export function runElf(opts: UnicornRunOptions): UnicornRunResult {
   return runElfBytes(elfBytes, { ...opts, argv0 });
 }
 
-function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null) => string[] }): UnicornRunResult {
+/**
+ * The board's PL330 device name: the device created for a node compatible with "arm,pl330"
+ * (wherever the board puts it); the default board's name when there is none (binding it then
+ * fails visibly in the administrator's transcript).
+ */
+export function pl330DeviceName(system: System): string {
+  return system.machine.devices.find((d) => compatibles(d.node).includes('arm,pl330'))?.name ?? DEFAULT_DEVICE;
+}
+
+function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null, device: string) => string[] }): UnicornRunResult {
   const seed = opts.seed ?? 1;
   const profile = opts.profile ?? 'rfc-v4';
   const board = opts.board ?? 'vexpress-vfio';
   const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false }, accel: opts.accel });
   const m = system.machine;
-  const bind = opts.bind === null ? null : adminBind(system, opts.bind ?? DEFAULT_DEVICE);
-  const args = opts.argsFromBind ? opts.argsFromBind(bind) : [...(opts.args ?? [])];
+  const device = opts.bind ?? pl330DeviceName(system);
+  const bind = opts.bind === null ? null : adminBind(system, device);
+  const args = opts.argsFromBind ? opts.argsFromBind(bind, device) : [...(opts.args ?? [])];
   const argv = [opts.argv0, ...args];
   const proc = system.syscalls.createProcess({ name: opts.argv0.slice(0, 15), stdio: true });
   const prng = new Prng(seed).fork(0x41524d);
   let arm: ArmProcess | null = null;
   let signals = 0;
   let run: RunResult | null = null;
+  let insnLimitHit = false;
   try {
     arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
     const a = arm;
-    if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, opts.bind ?? DEFAULT_DEVICE); };
-    run = m.scheduler.runUntilPredicate(() => a.abi.exit !== null, { within: opts.maxNs ?? 10_000_000_000, maxEvents: 50_000_000 });
+    if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
+    const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    const insns = (): number => a.abi.threads.reduce((n, t) => n + t.instructions, 0);
+    const progress = opts.onProgress;
+    let lastBeat = performance.now();
+    const beatMs = opts.progressIntervalMs ?? 1000;
+    let calls = 0;
+    run = m.scheduler.runUntilPredicate(
+      () => {
+        if (a.abi.exit !== null) return true;
+        if (insns() >= maxInsns) {
+          insnLimitHit = true;
+          return true;
+        }
+        // the heartbeat looks at the host clock only every 64 scheduler steps (a step runs a CPU quantum)
+        if (progress !== undefined && (++calls & 63) === 0 && performance.now() - lastBeat >= beatMs) {
+          lastBeat = performance.now();
+          progress({ virtualNs: m.scheduler.now, instructions: insns() });
+        }
+        return false;
+      },
+      { within: opts.maxNs ?? DEFAULT_MAX_NS, maxEvents: 50_000_000 },
+    );
   } finally {
     arm?.engine.close();
   }
@@ -128,13 +178,13 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     board,
     seed,
     exitStatus: x?.status ?? null,
-    exitReport: x?.report ?? noExitReport(opts.argv0, run),
+    exitReport: x?.report ?? (insnLimitHit ? `${opts.argv0}: did not exit within the instruction limit (${opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS} instructions; see --insn-limit)` : noExitReport(opts.argv0, run)),
     stdout: proc.stdout,
     stderr: proc.stderr,
     virtualTimeNs: system.now,
     traceSha256: m.tracer.digest(),
     interrupts: signals,
-    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, opts.bind ?? DEFAULT_DEVICE),
+    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, device),
     unknownSyscalls: unknown,
     syscalls,
     syscallsByNr: byNr,
@@ -154,7 +204,7 @@ function noExitReport(argv0: string, run: RunResult | null): string {
   if (run?.reason === 'stopped') return `${argv0}: did not exit: the machine stopped the run: ${run.detail ?? 'no detail'}`;
   if (run?.reason === 'idle') return `${argv0}: did not exit: nothing left to run (every thread blocked with no wake-up pending)`;
   if (run?.reason === 'event-limit') return `${argv0}: did not exit within the event budget`;
-  return `${argv0}: did not exit within the time limit`;
+  return `${argv0}: did not exit within the virtual-time limit (see --time-limit)`;
 }
 
 /** The administrator's binding, run as a TypeScript program on the stub CPU. */
@@ -216,11 +266,13 @@ export interface Pl330UnicornOptions {
   keepTrace?: boolean;
   json?: boolean;
   accel?: boolean;
+  maxNs?: number;
+  maxInstructions?: number;
+  onProgress?: UnicornRunOptions['onProgress'];
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
 export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): UnicornRunResult & { passed: boolean } {
-  const device = opts.device ?? DEFAULT_DEVICE;
   const elf = opts.elf ?? guestBinary('pl330-vfio-test');
   const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
     elf,
@@ -230,8 +282,11 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     seed: opts.seed,
     keepTrace: opts.keepTrace,
     accel: opts.accel,
-    bind: device,
-    argsFromBind: (b) => [b?.groupPath ?? NO_GROUP_PATH, device],
+    maxNs: opts.maxNs,
+    maxInstructions: opts.maxInstructions,
+    onProgress: opts.onProgress,
+    bind: opts.device,
+    argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device],
   });
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }
@@ -241,8 +296,8 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
  * runPl330VfioTestUnicorn: the reference the C port's output is compared with.
  */
 export function runPl330VfioTestStub(opts: { profile?: string; board?: string; seed?: number; device?: string } = {}): { exitStatus: number | null; stdout: string; interrupts: number; virtualTimeNs: number } {
-  const device = opts.device ?? DEFAULT_DEVICE;
   const system = new System({ profile: opts.profile ?? 'rfc-v4', board: opts.board, seed: opts.seed ?? 1 });
+  const device = opts.device ?? pl330DeviceName(system);
   const bind = adminBind(system, device);
   const { proc, thread } = system.spawn('pl330-vfio-test', (sys: Sys) => pl330VfioTest(sys, { groupPath: bind.groupPath ?? NO_GROUP_PATH, device, abi: '2014' }), { stdio: true });
   // the device's IRQ state is reset when the program closes it: sample while it runs
