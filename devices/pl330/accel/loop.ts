@@ -37,6 +37,17 @@ export function tryBulk(acc: Pl330Accel, t: Pl330Thread, jump: number, lc1: bool
   const srcBurst = (1 << sSize) * C.ccrSrcLen(ccr);
   const dstBurst = (1 << dSize) * C.ccrDstLen(ccr);
   const free = acc.h.mfifo.free;
+  // Realignment (Pl330.burstBytes): a burst from an address not aligned to its beat moves a
+  // partial first beat. The accelerators count whole bursts, so they run only from aligned
+  // addresses and hand unaligned ones back to the reference executor; a body of loads and
+  // stores only (no DMAADDH/DMAADNH) keeps aligned addresses aligned, and the first
+  // reference-executed burst from an unaligned address realigns it (incrementing bursts),
+  // so the following DMALPEND can accelerate again. Beats narrowed to the bus (wide-beat
+  // mode 'narrow') are handed back too.
+  const sBeat = 1 << sSize;
+  const dBeat = 1 << dSize;
+  const wideNarrowed = acc.h.cfg.wideBeat === 'narrow' && (sSize > 4 || sBeat > acc.h.busBytes || dSize > 4 || dBeat > acc.h.busBytes);
+  if (wideNarrowed || (t.sar & (sBeat - 1)) !== 0 || (t.dar & (dBeat - 1)) !== 0) return false;
   let level = 0;
   let cyc = TIMING.insnCycles; // the DMALPEND itself
   let srcPer = 0;
