@@ -145,6 +145,8 @@ export const ISA: readonly InsnDef[] = [
   {
     name: 'DMAEND', enc: 0x00, mask: 0xff, size: 1, cls: 'control', mgr: true, chan: true, doc: 'TRM 4.3 DMAEND',
     exec: (x, t) => {
+      // The TRM leaves a stopped thread's PC undefined. Model choice (docs/PL330.md, "DMAEND
+      // and the PC"): Next.Stop skips the PC advance, so CPC/DPC keep the DMAEND's address.
       x.endThread(t);
       return Next.Stop;
     },
