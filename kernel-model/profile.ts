@@ -173,6 +173,17 @@ export interface Capabilities {
    */
   irqReleaseUnmask: 'none' | 'enable-after-free' | 'enable-before-free';
 
+  // ---- issue 16 item 3: the prot-to-PTE rule for a mapping without READ and WRITE
+  /**
+   * what the IOMMU page table gets for a map without IOMMU_READ and IOMMU_WRITE:
+   * 'faulting-unless-exec' (2014 arm_smmu_alloc_init_pte, drivers/iommu/arm-smmu.c: "if
+   * IOMMU_EXEC clear XN, else if neither READ nor WRITE make a faulting entry", so with
+   * patch 02 a MAP_DMA with VFIO_DMA_MAP_FLAG_EXEC alone is a valid read/write/execute page,
+   * pinned for read only by vfio_pin_pages) or 'not-mapped' (mainline io-pgtable-arm.c
+   * arm_lpae_map: "If no access, then nothing to do")
+   */
+  iommuNoAccessPte: 'faulting-unless-exec' | 'not-mapped';
+
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
 }
@@ -206,6 +217,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   irqHandler: 'signal',
   irqRequest: 'at-set-trigger',
   irqReleaseUnmask: 'none',
+  iommuNoAccessPte: 'faulting-unless-exec',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
 };
 
@@ -249,6 +261,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   irqHandler: 'automask',
   irqRequest: 'at-open-disabled',
   irqReleaseUnmask: 'enable-before-free',
+  iommuNoAccessPte: 'not-mapped',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
 };
 

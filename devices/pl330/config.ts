@@ -8,6 +8,9 @@ import type { MasterPort } from '../../emulator/master.js';
 import type { Scheduler } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
 
+export type Pl330WideBeat = 'fault-at-dmamov' | 'fault-at-access' | 'narrow';
+export const PL330_WIDE_BEAT_MODES: readonly Pl330WideBeat[] = ['fault-at-dmamov', 'fault-at-access', 'narrow'];
+
 export interface Pl330Config {
   channels: number; // 1..8
   events: number; // 1..32 (event/IRQ numbers)
@@ -31,6 +34,14 @@ export interface Pl330Config {
   periphNs: number;
   /** SMMU stream id carried in every transaction's attributes */
   streamId: number;
+  /**
+   * A CCR beat wider than the AXI data bus (or a reserved size encoding): the TRM says
+   * nothing, so this is a documented model choice (docs/PL330.md, "Beats wider than the data
+   * bus"), board property `vfio-arm-emu,pl330-wide-beat`: 'fault-at-access' (default:
+   * operand_invalid at the DMALD/DMAST that would issue the burst), 'fault-at-dmamov'
+   * (operand_invalid at the DMAMOV CCR that programs it) or 'narrow' (bus-wide beats).
+   */
+  wideBeat: Pl330WideBeat;
   /**
    * Accelerators (accel/: bulk execution of load/store loop bodies, copy runs) on. They give
    * the same results as the reference executor (memory, registers, virtual time, statistics,
@@ -65,6 +76,7 @@ export const DEFAULT_PL330_CONFIG: Readonly<Pl330Config> = {
   irqNs: 0xffffffff,
   periphNs: 0xffffffff,
   streamId: 0,
+  wideBeat: 'fault-at-access',
   accel: ACCEL_DEFAULT,
   bulkChunkBytes: 65536,
   traceInstructions: false,

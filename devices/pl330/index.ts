@@ -2,7 +2,11 @@ import type { DeviceContext, DeviceFactory, DeviceInstance } from '../../emulato
 import type { DtNode } from '../../emulator/dt/types.js';
 import type { IrqLine } from '../../emulator/irq.js';
 import { ACCEL_DEFAULT, NO_ACCEL_PROP } from '../../emulator/accel.js';
+import { PL330_WIDE_BEAT_MODES, type Pl330WideBeat } from './config.js';
 import { DEFAULT_PL330_CONFIG, Pl330, type Pl330Config } from './pl330.js';
+
+/** the board property choosing what a beat wider than the data bus does (docs/PL330.md) */
+export const WIDE_BEAT_PROP = 'vfio-arm-emu,pl330-wide-beat';
 
 export { Pl330, Pl330Thread, DEFAULT_PL330_CONFIG, TIMING as PL330_TIMING, pl330InsnSize } from './pl330.js';
 export type { Pl330Config, Pl330Deps, Pl330PeripheralPort, Pl330InsnObserver } from './pl330.js';
@@ -49,6 +53,16 @@ export function pl330ConfigFromNode(node: DtNode, streamId = 0, machineAccel: bo
     if (!(v >= lo && v <= hi)) throw new RangeError(`${name} = ${v} is outside ${lo}..${hi}`);
     return v;
   };
+  const oneOf = (name: string, def: number, allowed: readonly number[], why: string): number => {
+    const v = num(name, def);
+    if (!allowed.includes(v)) throw new RangeError(`${name} = ${v}: ${why} (TRM 3.4)`);
+    return v;
+  };
+  const wb = propStrings(node, WIDE_BEAT_PROP);
+  const wideBeat = (wb === null ? d.wideBeat : wb.length === 1 ? wb[0] : '') as Pl330WideBeat;
+  if (!PL330_WIDE_BEAT_MODES.includes(wideBeat)) {
+    throw new RangeError(`${WIDE_BEAT_PROP} = ${(wb ?? []).map((x) => `"${x}"`).join(', ')}: expected one of ${PL330_WIDE_BEAT_MODES.map((m) => `"${m}"`).join(', ')}`);
+  }
   if (dw !== 32 && dw !== 64 && dw !== 128) throw new RangeError(`arm,pl330-data-width = ${dw}: the PL330 AXI data bus is 32, 64 or 128 bits`);
   const clockHz = num('clock-frequency', d.clockHz);
   if (!(clockHz > 0) || !Number.isInteger(1e9 / clockHz)) throw new RangeError(`clock-frequency = ${clockHz} Hz has no whole-nanosecond period`);
@@ -64,13 +78,14 @@ export function pl330ConfigFromNode(node: DtNode, streamId = 0, machineAccel: bo
     rdQueueDepth: ranged('arm,pl330-rd-queue-depth', d.rdQueueDepth, 1, 16),
     wrQueueDepth: ranged('arm,pl330-wr-queue-depth', d.wrQueueDepth, 1, 16),
     icacheLines: ranged('arm,pl330-icache-lines', d.icacheLines, 1, 16),
-    icacheLineWords: ranged('arm,pl330-icache-line-words', d.icacheLineWords, 1, 16),
+    icacheLineWords: oneOf('arm,pl330-icache-line-words', d.icacheLineWords, [4, 8, 16, 32], 'CR1 icache_len encodes 4, 8, 16 or 32 words'),
     revision: ranged('arm,pl330-revision', d.revision, 0, 15),
     clockHz,
     mgrNsAtReset: hasProp(node, 'arm,pl330-mgr-ns-at-reset'),
     bootEn: hasProp(node, 'arm,pl330-boot-en'),
     bootAddr: num('arm,pl330-boot-addr', 0),
     streamId,
+    wideBeat,
     // accelerators (emulator/accel.ts): the machine's choice, unless this node turns them off
     accel: machineAccel && !hasProp(node, NO_ACCEL_PROP),
   };

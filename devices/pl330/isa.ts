@@ -69,6 +69,9 @@ export interface Pl330Core {
   loopEnd(t: Pl330Thread, op: number, jump: number): Next;
 }
 
+/** a CCR size field wider than the AXI data bus (or a reserved encoding, 0b101 and up) */
+const wideBeat = (x: Pl330Core, sz: number): boolean => sz > 4 || 1 << sz > x.cfg.dataWidthBits / 8;
+
 export type Executor = (x: Pl330Core, t: Pl330Thread, b: Uint8Array, dbg: boolean) => Next;
 
 export interface InsnDef {
@@ -142,6 +145,8 @@ export const ISA: readonly InsnDef[] = [
   {
     name: 'DMAEND', enc: 0x00, mask: 0xff, size: 1, cls: 'control', mgr: true, chan: true, doc: 'TRM 4.3 DMAEND',
     exec: (x, t) => {
+      // The TRM leaves a stopped thread's PC undefined. Model choice (docs/PL330.md, "DMAEND
+      // and the PC"): Next.Stop skips the PC advance, so CPC/DPC keep the DMAEND's address.
       x.endThread(t);
       return Next.Stop;
     },
@@ -230,6 +235,9 @@ export const ISA: readonly InsnDef[] = [
             x.fault(t, C.FT_CH_RDWR_ERR);
             return Next.Stop;
           }
+          // wide-beat mode 'fault-at-dmamov' (a model choice, docs/PL330.md): a CCR whose
+          // source or destination beat is wider than the data bus is refused here
+          if (x.cfg.wideBeat === 'fault-at-dmamov' && (wideBeat(x, C.ccrSrcSize(v)) || wideBeat(x, C.ccrDstSize(v)))) return badOperand(x, t);
           t.ccr = v;
           return Next.Advance;
       }

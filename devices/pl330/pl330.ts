@@ -19,7 +19,7 @@ import type { RegisterMap } from '../../emulator/regmap.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
 import { createPl330Accel } from './accel/index.js';
-import { DEFAULT_PL330_CONFIG, type Pl330Config, type Pl330Deps, type Pl330InsnObserver, type Pl330PeripheralPort } from './config.js';
+import { DEFAULT_PL330_CONFIG, PL330_WIDE_BEAT_MODES, type Pl330Config, type Pl330Deps, type Pl330InsnObserver, type Pl330PeripheralPort } from './config.js';
 import * as C from './constants.js';
 import { Icache } from './icache.js';
 import { DECODE, disassemble, INSN_SIZE, Next, type Pl330Core } from './isa.js';
@@ -28,7 +28,7 @@ import { ByteFifo, Mfifo, Pl330Thread } from './thread.js';
 import { burstCycles, icacheFillCycles, TIMING } from './timing.js';
 
 export { DEFAULT_PL330_CONFIG } from './config.js';
-export type { Pl330Config, Pl330Deps, Pl330InsnObserver, Pl330PeripheralPort } from './config.js';
+export type { Pl330Config, Pl330WideBeat, Pl330Deps, Pl330InsnObserver, Pl330PeripheralPort } from './config.js';
 export { TIMING } from './timing.js';
 export { Pl330Thread } from './thread.js';
 export { pl330InsnSize } from './isa.js';
@@ -101,7 +101,9 @@ export class Pl330 implements MmioDevice, Pl330Core {
     c.periphReqs = clampInt(c.periphReqs, 0, 32);
     c.mfifoDepth = clampInt(c.mfifoDepth, 1, 1024);
     c.icacheLines = clampInt(c.icacheLines, 1, 16);
-    if (![4, 8, 16, 32].includes(c.icacheLineWords)) c.icacheLineWords = 4;
+    // CR1 icache_len encodes 4, 8, 16 or 32 words (TRM 3.4 CR1); anything else is not a PL330
+    if (![4, 8, 16, 32].includes(c.icacheLineWords)) throw new RangeError(`icache line of ${c.icacheLineWords} words: CR1 encodes 4, 8, 16 or 32`);
+    if (!PL330_WIDE_BEAT_MODES.includes(c.wideBeat)) throw new RangeError(`wide-beat mode '${String(c.wideBeat)}'`);
     if (![32, 64, 128].includes(c.dataWidthBits)) c.dataWidthBits = 64;
     this.cfg = c;
     this.name = deps.name ?? 'pl330';
@@ -496,17 +498,47 @@ export class Pl330 implements MmioDevice, Pl330Core {
 
   // ------------------------------------------------------------------ data transfers
 
+  /**
+   * The beat of a burst of CCR size field `sz` (bytes), or -1 when the thread faults with
+   * operand_invalid. A beat wider than the AXI data bus (or a reserved size encoding, 0b101
+   * and up) has no TRM sentence saying what the PL330 does; the board property
+   * `vfio-arm-emu,pl330-wide-beat` chooses (docs/PL330.md, "Beats wider than the data bus"):
+   * 'fault-at-access' (default) faults here, at the DMALD/DMAST, 'narrow' issues bus-wide
+   * beats, 'fault-at-dmamov' already refused the CCR (isa.ts DMAMOV) so no such CCR reaches
+   * here except the reset CCR, which is 1-byte beats.
+   */
+  beatBytes(sz: number): number {
+    const size = 1 << sz;
+    if (sz <= 4 && size <= this.busBytes) return size;
+    return this.cfg.wideBeat === 'narrow' ? this.busBytes : -1;
+  }
+
+  /**
+   * Bytes one burst of `len` beats of `size` bytes moves from `addr` (realignment).
+   * AMBA AXI (ARM IHI 0022, "Unaligned transfers"): a burst from an address that is not
+   * aligned to its beat size carries only the bytes from the address up to the next beat
+   * boundary in its first beat; an incrementing burst's later beats are aligned. So an
+   * incrementing burst moves len x size - (addr mod size) bytes and leaves the address
+   * aligned; a fixed-address burst repeats the same partial beat, (size - addr mod size)
+   * bytes each. The PL330 packs what it reads into the MFIFO byte by byte and a store takes
+   * the bytes its own burst carries (TRM, MFIFO usage), so a program with an unaligned SAR
+   * or DAR moves fewer bytes in the first burst and realigns, as on the bus.
+   */
+  static burstBytes(addr: number, size: number, len: number, inc: boolean): number {
+    const skew = (addr >>> 0) & (size - 1);
+    return inc ? size * len - skew : (size - skew) * len;
+  }
+
   /** DMALD (TRM 4.3): one burst of CCR's source geometry into the channel's MFIFO share */
   load(t: Pl330Thread): Next {
-    const size = 1 << C.ccrSrcSize(t.ccr);
+    const size = this.beatBytes(C.ccrSrcSize(t.ccr));
     const len = C.ccrSrcLen(t.ccr);
-    if (C.ccrSrcSize(t.ccr) > 4 || size > this.busBytes) {
-      // TRM: a beat may not be wider than the AXI data bus. Choice: the instruction that
-      // would issue such a burst faults with operand_invalid (precise, PC at the DMALD).
+    if (size < 0) {
       this.fault(t, C.FT_OPERAND_INVALID);
       return Next.Stop;
     }
-    const n = size * len;
+    const inc = C.ccrSrcInc(t.ccr);
+    const n = Pl330.burstBytes(t.sar, size, len, inc);
     const fifo = t.fifo!;
     if (n > this.mfifo.free) {
       const others = this.mfifo.used - fifo.len;
@@ -519,10 +551,11 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.stallCycles = 0;
     const attrs = this.dataAttrs(C.ccrSrcProt(t.ccr), false);
     let st: number;
-    if (C.ccrSrcInc(t.ccr)) st = this.port.readBlock(t.sar, this.burst, 0, n, attrs);
+    if (inc) st = this.port.readBlock(t.sar, this.burst, 0, n, attrs);
     else {
+      const beat = n / len;
       st = BUS_OK;
-      for (let i = 0; i < len && st === BUS_OK; i++) st = this.port.readBlock(t.sar, this.burst, i * size, size, attrs);
+      for (let i = 0; i < len && st === BUS_OK; i++) st = this.port.readBlock(t.sar, this.burst, i * beat, beat, attrs);
     }
     this.cycles += burstCycles(len);
     if (st !== BUS_OK) {
@@ -532,20 +565,20 @@ export class Pl330 implements MmioDevice, Pl330Core {
     this.mfifo.push(t, this.burst, 0, n);
     t.bytesLoaded += n;
     t.lastSrcPage = Math.floor(t.sar / 4096) === Math.floor((t.sar + n - 1) / 4096) ? Math.floor(t.sar / 4096) : -1;
-    if (C.ccrSrcInc(t.ccr)) t.sar = (t.sar + n) >>> 0;
+    if (inc) t.sar = (t.sar + n) >>> 0;
     return Next.Advance;
   }
 
   /** DMAST / DMASTZ (TRM 4.3): one burst of CCR's destination geometry from the MFIFO (or zeros) */
   store(t: Pl330Thread, zero: boolean): Next {
-    const sz = C.ccrDstSize(t.ccr);
-    const size = 1 << sz;
+    const size = this.beatBytes(C.ccrDstSize(t.ccr));
     const len = C.ccrDstLen(t.ccr);
-    if (sz > 4 || size > this.busBytes) {
+    if (size < 0) {
       this.fault(t, C.FT_OPERAND_INVALID);
       return Next.Stop;
     }
-    const n = size * len;
+    const inc = C.ccrDstInc(t.ccr);
+    const n = Pl330.burstBytes(t.dar, size, len, inc);
     const fifo = t.fifo!;
     const buf = this.burst;
     if (zero) buf.fill(0, 0, n);
@@ -558,16 +591,18 @@ export class Pl330 implements MmioDevice, Pl330Core {
       this.mfifo.pop(t, buf, 0, n);
       const es = C.ccrEndianSwap(t.ccr);
       if (es >= 1 && es <= 4) {
+        // Simplification (docs/PL330.md): swap groups counted from the burst's first byte
         const g = 1 << es;
         for (let i = 0; i + g <= n; i += g) buf.subarray(i, i + g).reverse();
       }
     }
     const attrs = this.dataAttrs(C.ccrDstProt(t.ccr), true);
     let st: number;
-    if (C.ccrDstInc(t.ccr)) st = this.port.writeBlock(t.dar, buf, 0, n, attrs);
+    if (inc) st = this.port.writeBlock(t.dar, buf, 0, n, attrs);
     else {
+      const beat = n / len;
       st = BUS_OK;
-      for (let i = 0; i < len && st === BUS_OK; i++) st = this.port.writeBlock(t.dar, buf, i * size, size, attrs);
+      for (let i = 0; i < len && st === BUS_OK; i++) st = this.port.writeBlock(t.dar, buf, i * beat, beat, attrs);
     }
     this.cycles += burstCycles(len);
     if (st !== BUS_OK) {
@@ -576,7 +611,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     }
     t.bytesStored += n;
     t.lastDstPage = Math.floor(t.dar / 4096) === Math.floor((t.dar + n - 1) / 4096) ? Math.floor(t.dar / 4096) : -1;
-    if (C.ccrDstInc(t.ccr)) t.dar = (t.dar + n) >>> 0;
+    if (inc) t.dar = (t.dar + n) >>> 0;
     return Next.Advance;
   }
 

@@ -89,7 +89,8 @@ export class Mfifo {
 export class Pl330Thread {
   state = C.ST_STOPPED;
   pc = 0;
-  ns = true;
+  /** CSR.CNS / DSR.DNS: set by DMAGO (channel) or boot_manager_ns (manager); 0 at reset */
+  ns = false;
   ftr = 0;
   /** event (DMAWFE) or peripheral (DMAWFP) the thread waits for: DSR/CSR [8:4] */
   wakeup = 0;
@@ -133,9 +134,15 @@ export class Pl330Thread {
     return this.state === C.ST_FAULTING || this.state === C.ST_FAULT_COMPLETING;
   }
 
-  /** reset values (TRM 3.4: CSR/CPC/SAR/DAR/LC0/LC1 0, CCR 0x00800200) */
+  /**
+   * reset values (TRM 3.4: CSR/CPC/SAR/DAR/LC0/LC1 0, CCR 0x00800200). CSR's reset value 0
+   * includes CNS (bit 21): a channel that never ran reads secure; the manager's DSR.DNS
+   * comes from boot_manager_ns (Pl330.reset sets it after this).
+   */
   resetState(): void {
     this.state = C.ST_STOPPED;
+    this.ns = false;
+    this.wfpBurstNs = this.wfpPeriph = false;
     this.pc = 0;
     this.ftr = 0;
     this.wakeup = 0;

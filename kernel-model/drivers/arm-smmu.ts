@@ -311,7 +311,9 @@ export class ArmSmmu implements IommuOps {
   }
 
   domainInit(d: Domain): number {
-    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, this.k.profile.caps.iommuExecSemantics, 32);
+    // prot-to-PTE rules (io-pgtable-arm.ts header): XN per iommuExecSemantics, no-access maps per iommuNoAccessPte
+    const caps = this.k.profile.caps;
+    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, caps.iommuExecSemantics, 32, caps.iommuNoAccessPte);
     const r = pt.init();
     if (r < 0) return r;
     const p: DomainPriv = { pgtable: pt, smmu: null, cbndx: -1, irq: -1, streams: new Map() };

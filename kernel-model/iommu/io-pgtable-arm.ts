@@ -1,7 +1,7 @@
 import { EEXIST, ENOMEM, ERANGE } from '../base/errno.js';
 import type { Kmem } from '../mm/kmem.js';
 import type { PageAllocator } from '../mm/page-alloc.js';
-import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from './types.js';
+import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from './types.js';
 
 /**
  * ARM LPAE stage-1 page tables (VMSAv7 long-descriptor format, 4 KiB granule, 32-bit
@@ -18,8 +18,15 @@ import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from './types.js';
  * IOMMU_CACHE else 0 (non-cacheable), and XN|PXN per the profile:
  *   'exec-flag'  (2014): XN unless prot has IOMMU_EXEC (bit 3);
  *   'noexec-flag' (mainline): XN only when prot has IOMMU_NOEXEC (bit 3).
- * A mapping with neither READ nor WRITE: 2014 writes a faulting (invalid) descriptor
- * "to avoid TLB fills"; mainline writes nothing. Both report success.
+ * A mapping with neither READ nor WRITE (profile caps.iommuNoAccessPte):
+ *   'faulting-unless-exec' (2014 arm_smmu_alloc_init_pte, drivers/iommu/arm-smmu.c): "if
+ *     IOMMU_EXEC clear XN, else if neither READ nor WRITE clear the page type bits" — so an
+ *     EXEC-only mapping is a VALID page with AP_RDONLY clear (AP_RDONLY is set only for READ
+ *     without WRITE) and XN clear: readable, writable and executable by the master; any other
+ *     no-access mapping is a faulting (invalid) descriptor "to avoid TLB fills";
+ *   'not-mapped' (mainline io-pgtable-arm.c arm_lpae_map: "If no access, then nothing to
+ *     do"): nothing is written, whatever bit 3 says.
+ * Both report success.
  * Page sizes: 4 KiB pages (level 3), 2 MiB blocks (level 2), 1 GiB blocks (level 1).
  */
 export const LPAE_PGSIZE_BITMAP = (1 << 12) | (1 << 21) | (1 << 30);
@@ -47,6 +54,8 @@ const LEVEL_SHIFT = [0, 30, 21, 12];
 const TWO32 = 2 ** 32;
 
 export type ExecSemantics = 'exec-flag' | 'noexec-flag';
+/** what a map without READ and WRITE writes (see the header) */
+export type NoAccessRule = 'faulting-unless-exec' | 'not-mapped';
 
 export class LpaeS1Pgtable {
   /** physical address of the level-1 table (TTBR0) */
@@ -60,6 +69,7 @@ export class LpaeS1Pgtable {
     readonly kmem: Kmem,
     readonly exec: ExecSemantics,
     readonly ias = 32,
+    readonly noAccessRule: NoAccessRule = exec === 'exec-flag' ? 'faulting-unless-exec' : 'not-mapped',
   ) {}
 
   /** allocate the pgd: 0 or -ENOMEM */
@@ -121,7 +131,9 @@ export class LpaeS1Pgtable {
     if (iova < 0 || iova + size > 2 ** this.ias || pa >= 2 ** 40) return -ERANGE;
     const target = LpaeS1Pgtable.levelFor(size);
     const noAccess = (prot & (IOMMU_READ | IOMMU_WRITE)) === 0;
-    if (noAccess && this.exec === 'noexec-flag') return 0;
+    if (noAccess && this.noAccessRule === 'not-mapped') return 0;
+    // 2014: IOMMU_EXEC wins over "no access" (the `else if`): an EXEC-only leaf stays valid
+    const faulting = noAccess && !(this.exec === 'exec-flag' && (prot & IOMMU_EXEC) !== 0);
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
       const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
@@ -129,7 +141,7 @@ export class LpaeS1Pgtable {
       if (lvl === target) {
         if ((lo & 1) !== 0) return -EEXIST;
         let [nlo, nhi] = this.leafBits(pa, prot, lvl);
-        if (noAccess) nlo &= ~3; // 2014: a faulting entry
+        if (faulting) nlo &= ~3; // 2014: a faulting entry
         this.wr(ptep, nlo, nhi);
         return 0;
       }

@@ -75,6 +75,25 @@ describe('io-pgtable (LPAE stage 1) descriptors in RAM', () => {
     expect(walkRam(b.k, b.pt.pgd, 0x4000)!.lvl).toBe(1); // no lower-level table was even created
   });
 
+  it('issue 16 item 3: 2014 EXEC alone is a VALID page (AP_RDONLY and XN clear); mainline NOEXEC alone maps nothing', () => {
+    const a = domainOn('rfc-v4');
+    expect(a.d.map(0x6000, 0x81000000, 0x1000, IOMMU_EXEC)).toBe(0);
+    const e = walkRam(a.k, a.pt.pgd, 0x6000)!;
+    expect(e.lvl).toBe(3);
+    expect(e.lo & 3).toBe(3);
+    expect(e.lo & PTE_AP_RDONLY).toBe(0);
+    expect(e.hi & (PTE_HI_XN | PTE_HI_PXN)).toBe(0);
+    expect(a.d.iovaToPhys(0x6000)).toBe(0x81000000);
+    // EXEC|CACHE alone too; CACHE alone (no READ/WRITE/EXEC) stays a faulting entry
+    expect(a.d.map(0x7000, 0x81001000, 0x1000, IOMMU_EXEC | IOMMU_CACHE)).toBe(0);
+    expect(walkRam(a.k, a.pt.pgd, 0x7000)!.lo & 3).toBe(3);
+    expect(a.d.map(0x8000, 0x81002000, 0x1000, IOMMU_CACHE)).toBe(0);
+    expect(walkRam(a.k, a.pt.pgd, 0x8000)!.lo & 3).toBe(0);
+    const b = domainOn('mainline');
+    expect(b.d.map(0x6000, 0x81000000, 0x1000, IOMMU_NOEXEC)).toBe(0);
+    expect(b.d.iovaToPhys(0x6000)).toBeNull();
+  });
+
   it('uses 2 MiB and 1 GiB blocks when size and alignment allow', () => {
     const { d, pt, k } = domainOn('rfc-v4');
     expect(d.map(0x40000000, 0x80000000, 0x40000000 + 0x200000 + 0x1000, RW)).toBe(0);

@@ -224,6 +224,9 @@ export class Type1Driver implements VfioIommuDriverOps {
     let err = 0;
     for (; done < npage; done++) {
       const va = vaddr + done * PAGE_SIZE;
+      // 3.14 vfio_pin_pages -> vaddr_get_pfn: get_user_pages_fast(vaddr, 1, !!(prot & IOMMU_WRITE), ...):
+      // pinned for write only with IOMMU_WRITE, so an EXEC-only mapping (patch 02) is pinned
+      // for read although the 2014 arm-smmu makes it device-writable (issue 16 item 3)
       const r = mm.pinUserPage(va, (prot & IOMMU_WRITE) !== 0, this.pin);
       if (r < 0) {
         err = r;

@@ -37,6 +37,17 @@ export function tryBulk(acc: Pl330Accel, t: Pl330Thread, jump: number, lc1: bool
   const srcBurst = (1 << sSize) * C.ccrSrcLen(ccr);
   const dstBurst = (1 << dSize) * C.ccrDstLen(ccr);
   const free = acc.h.mfifo.free;
+  // Realignment (Pl330.burstBytes): a burst from an address not aligned to its beat moves a
+  // partial first beat. The bulk paths count whole bursts, so they start only from aligned
+  // SAR/DAR and hand anything else back to the reference executor (defensive: at a DMALPEND
+  // an incrementing address is already aligned, because the body's first iteration ran on
+  // the reference path and its first burst realigned it; fixed-address bursts are not
+  // "pure" and run through the reference load/store inside batched stepping). Beats
+  // narrowed to the bus (wide-beat mode 'narrow') are handed back too.
+  const sBeat = 1 << sSize;
+  const dBeat = 1 << dSize;
+  const wideNarrowed = acc.h.cfg.wideBeat === 'narrow' && (sSize > 4 || sBeat > acc.h.busBytes || dSize > 4 || dBeat > acc.h.busBytes);
+  if (wideNarrowed || (t.sar & (sBeat - 1)) !== 0 || (t.dar & (dBeat - 1)) !== 0) return false;
   let level = 0;
   let cyc = TIMING.insnCycles; // the DMALPEND itself
   let srcPer = 0;
