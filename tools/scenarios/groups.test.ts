@@ -4,7 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import './index.js';
+import { sysWrite } from '../../kernel-model/testing/fixtures.js';
+import { System } from '../system/system.js';
+import { runPl330 } from './pl330.js';
 import { getScenario } from './registry.js';
+import { adminBind } from './runner.js';
 
 const run = (name: string, profile: string) => getScenario(name)!.run({ profile, board: 'vexpress-vfio', seed: 1 });
 
@@ -60,5 +64,32 @@ describe('group-not-viable is a mainline story', () => {
     const r = run('group-not-viable', 'rfc-v4');
     expect(r.expected).toBe('pass');
     expect(r.outcome).toBe('pass');
+  });
+});
+
+describe('the guard fires only for a group in use', () => {
+  it('a group nobody holds: both kernels let the host driver bind back (no BUG, no -EBUSY)', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const sys = new System({ profile, seed: 1 });
+      adminBind(sys, '2c0a0000.dma');
+      const sysfs = sys.kernel.sysfs;
+      expect(sysWrite(sysfs, '/sys/bus/platform/drivers/vfio-platform/unbind', '2c0a0000.dma\n'), profile).toBeGreaterThan(0);
+      if (sys.profile.caps.driverOverride) sysWrite(sysfs, '/sys/bus/platform/devices/2c0a0000.dma/driver_override', '\n');
+      expect(sysWrite(sysfs, '/sys/bus/platform/drivers/dma-pl330/bind', '2c0a0000.dma\n'), profile).toBeGreaterThan(0);
+      expect(sys.kernel.driverCore.findDevice('platform', '2c0a0000.dma')!.driver?.name).toBe('dma-pl330');
+      expect(sys.kernel.log.grep(/kernel BUG/)).toHaveLength(0);
+      expect(sys.machine.scheduler.stopRequested).toBeNull();
+    }
+  });
+});
+
+describe('the generic-binding board', () => {
+  it('vexpress-vfio-iommus: mainline runs pl330-vfio-test; the 2014 kernel finds no SMMU master, so no group', () => {
+    const m = runPl330({ profile: 'mainline', board: 'vexpress-vfio-iommus', seed: 1 });
+    expect(m.outcome).toBe('pass');
+    const r = runPl330({ profile: 'rfc-v4', board: 'vexpress-vfio-iommus', seed: 1 });
+    expect(r.outcome).toBe('stop:no-group');
+    expect(r.kernelLog.some((l) => /arm-smmu 2b400000.iommu: registered 0 master devices/.test(l))).toBe(true);
+    expect(r.kernelLog.some((l) => /VFIO: No IOMMU group for device 2c0a0000.dma/.test(l))).toBe(true);
   });
 });
