@@ -70,8 +70,8 @@ export class Device implements KDevice {
 
 /**
  * Bus notifier events (BUS_NOTIFY_*). A 'bind-driver' listener may veto the probe by
- * returning a negative errno (the hook where mainline claims DMA ownership: a group owned
- * by user space refuses ordinary drivers with -EBUSY).
+ * returning a negative errno. (Mainline's refusal of a driver for a device whose group user
+ * space owns is not a notifier: really_probe asks the bus's dma_configure, `dmaConfigure` below.)
  */
 export type BusEvent = 'add-device' | 'del-device' | 'bind-driver' | 'bound-driver' | 'unbind-driver' | 'unbound-driver';
 export type BusNotifier = (ev: BusEvent, dev: KDevice, drv: KDriver | null) => number | void;
