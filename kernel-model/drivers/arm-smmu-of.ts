@@ -30,7 +30,9 @@
 import type { DeviceTree, DtNode } from '../../emulator/dt/types.js';
 import { EBUSY, ENODEV, ENOSPC } from '../base/errno.js';
 import type { KDevice } from '../driver/types.js';
-import { getProp, isAvailable, propCells, propU32, type Cell } from '../platform/of.js';
+import { getProp, isAvailable, parsePhandleList } from '../platform/of.js';
+
+export { fullName, parsePhandleList } from '../platform/of.js';
 import type { KernelServices } from './services.js';
 
 /** 3.14: MAX_MASTER_STREAMIDS = MAX_PHANDLE_ARGS (include/linux/of.h: 8) */
@@ -45,43 +47,6 @@ export interface SmmuMaster {
 export interface BindingState {
   legacy: boolean;
   generic: boolean;
-}
-
-/** of_node_full_name: "/dma@2c0a0000" */
-export function fullName(n: DtNode): string {
-  const parts: string[] = [];
-  for (let x: DtNode | null = n; x !== null && x.parent !== null; x = x.parent) parts.unshift(x.unitAddress !== null ? `${x.name}@${x.unitAddress}` : x.name);
-  return `/${parts.join('/')}`;
-}
-
-function cellNum(c: Cell): number {
-  return typeof c === 'number' ? c : (c.phandle ?? 0);
-}
-
-function cellNode(tree: DeviceTree, c: Cell | undefined): DtNode | null {
-  if (c === undefined) return null;
-  if (typeof c !== 'number') return c;
-  return tree.phandles.get(c) ?? null;
-}
-
-/**
- * of_parse_phandle_with_args(np, list, cellsName, i) for i = 0, 1, ... until it fails:
- * the entries before the failure, and the pr_err line of the failure (null at the list's end).
- */
-export function parsePhandleList(tree: DeviceTree, np: DtNode, list: string, cellsName: string): { entries: { node: DtNode; args: number[] }[]; error: string | null } {
-  const cells = propCells(tree, np, list) ?? [];
-  const entries: { node: DtNode; args: number[] }[] = [];
-  let i = 0;
-  while (i < cells.length) {
-    const target = cellNode(tree, cells[i]);
-    if (target === null) return { entries, error: `${fullName(np)}: could not find phandle` };
-    const count = getProp(target, cellsName) ? propU32(tree, target, cellsName) : null;
-    if (count === null) return { entries, error: `${fullName(np)}: could not get ${cellsName} for ${fullName(target)}` };
-    if (i + 1 + count > cells.length) return { entries, error: `${fullName(np)}: arguments longer than property` };
-    entries.push({ node: target, args: cells.slice(i + 1, i + 1 + count).map(cellNum) });
-    i += 1 + count;
-  }
-  return { entries, error: null };
 }
 
 /** every available node of the tree with an `iommus` entry pointing at `smmu` (arm_smmu_of_xlate's first cell) */
