@@ -31,8 +31,6 @@ import type { DeviceTree, DtNode } from '../../emulator/dt/types.js';
 import { EBUSY, ENODEV, ENOSPC } from '../base/errno.js';
 import type { KDevice } from '../driver/types.js';
 import { getProp, isAvailable, parsePhandleList } from '../platform/of.js';
-
-export { fullName, parsePhandleList } from '../platform/of.js';
 import type { KernelServices } from './services.js';
 
 /** 3.14: MAX_MASTER_STREAMIDS = MAX_PHANDLE_ARGS (include/linux/of.h: 8) */
