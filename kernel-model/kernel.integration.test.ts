@@ -51,10 +51,18 @@ describe('kernel boot on the default board (real devices)', () => {
     expect(log).toMatch(/dma-pl330 2c0a0000.dma: Loaded driver for PL330 DMAC-241330/);
   });
 
-  it('the shared-group board puts both DMA masters in one group', () => {
-    const { k } = boot('vexpress-vfio-shared-group');
+  it('the shared-group board: two groups under rfc-v4 (a group per master), one under mainline (grouped by stream id)', () => {
+    const old = boot('vexpress-vfio-shared-group', 'rfc-v4').k;
+    expect(old.sysfs.list('kernel/iommu_groups')).toEqual(['0', '1']);
+    expect(old.sysfs.list('kernel/iommu_groups/0/devices')).toEqual(['2c0a0000.dma']);
+    expect(old.sysfs.list('kernel/iommu_groups/1/devices')).toEqual(['2c0b0000.dma']);
+    expect(old.driverCore.findDevice('platform', '2c0b0000.dma')?.driver?.name).toBe('test-dma');
+    expect(old.log.grep(/arm-smmu 2b400000.iommu: registered 2 master devices/).length).toBe(1);
+    const k = boot('vexpress-vfio-shared-group', 'mainline').k;
+    expect(k.sysfs.list('kernel/iommu_groups')).toEqual(['0']);
     expect(k.sysfs.list('kernel/iommu_groups/0/devices')).toEqual(['2c0a0000.dma', '2c0b0000.dma']);
     expect(k.driverCore.findDevice('platform', '2c0b0000.dma')?.driver?.name).toBe('test-dma');
+    expect(k.log.grep(/deprecated "mmu-masters" DT property in use; DMA API support unavailable/).length).toBe(1);
   });
 });
 

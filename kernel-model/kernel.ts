@@ -85,6 +85,10 @@ export class Kernel implements KernelServices {
     this.driverCore = new DriverCore(this.sysfs, profile, this.log);
     this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
     this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32);
+    // iommu_bus_init: group notifiers hear the driver core's bind/unbind events of their devices;
+    // mainline platform_dma_configure asks the IOMMU core before a probe
+    this.driverCore.registerNotifier(this.iommu.busNotifier);
+    this.driverCore.dmaConfigure = (dev) => this.iommu.deviceUseDefaultDomain(dev);
     this.drivers = { armSmmu: new ArmSmmuDriver(this), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
   }
 

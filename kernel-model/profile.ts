@@ -183,6 +183,30 @@ export interface Capabilities {
    * arm_lpae_map: "If no access, then nothing to do")
    */
   iommuNoAccessPte: 'faulting-unless-exec' | 'not-mapped';
+  // ---- IOMMU groups, group ownership, SMMU device-tree binding (issue 16 items 1, 2, 8)
+  /**
+   * how the arm-smmu driver forms IOMMU groups: 'per-device' (3.14 arm_smmu_add_device:
+   * iommu_group_alloc() for every master, whatever its stream ids, so two masters with one
+   * stream id sit in two groups) or 'by-stream-id' (mainline arm_smmu_device_group: a master
+   * whose stream id already has a stream-map entry joins that entry's group)
+   */
+  groupingRule: 'per-device' | 'by-stream-id';
+  /**
+   * what keeps a driver off a device of a group user space holds: 'bug-on' (3.14 vfio.c
+   * vfio_iommu_group_notifier: IOMMU_GROUP_NOTIFY_BOUND_DRIVER runs
+   * BUG_ON(vfio_group_nb_verify(group, dev)) after the probe succeeded) or 'refuse-bind'
+   * (mainline really_probe -> platform_dma_configure -> iommu_device_use_default_domain:
+   * -EBUSY while iommu_group_claim_dma_owner holds the group; the probe never runs)
+   */
+  groupOwnershipGuard: 'bug-on' | 'refuse-bind';
+  /**
+   * the device-tree binding arm-smmu reads: 'mmu-masters' (3.14 arm_smmu_device_dt_probe:
+   * the SMMU node's `mmu-masters` with `#stream-id-cells` on each master; `iommus` unknown)
+   * or 'iommus-or-legacy' (mainline: `iommus` through arm_smmu_of_xlate, the legacy
+   * `mmu-masters` through arm_smmu_register_legacy_master with a deprecation notice, and
+   * "not probing due to mismatched DT properties" when the two are mixed)
+   */
+  smmuDtBinding: 'mmu-masters' | 'iommus-or-legacy';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -218,6 +242,9 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   irqRequest: 'at-set-trigger',
   irqReleaseUnmask: 'none',
   iommuNoAccessPte: 'faulting-unless-exec',
+  groupingRule: 'per-device',
+  groupOwnershipGuard: 'bug-on',
+  smmuDtBinding: 'mmu-masters',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
 };
 
@@ -262,6 +289,9 @@ export const MAINLINE: Readonly<Capabilities> = {
   irqRequest: 'at-open-disabled',
   irqReleaseUnmask: 'enable-before-free',
   iommuNoAccessPte: 'not-mapped',
+  groupingRule: 'by-stream-id',
+  groupOwnershipGuard: 'refuse-bind',
+  smmuDtBinding: 'iommus-or-legacy',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
 };
 

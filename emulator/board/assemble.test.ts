@@ -125,6 +125,37 @@ describe('default board (vexpress-vfio) with toy GIC / SMMU / PL330', () => {
   });
 });
 
+describe('SMMU master bindings: legacy mmu-masters and generic iommus wire the same hardware', () => {
+  test('vexpress-vfio (mmu-masters) and vexpress-vfio-iommus (iommus): dma0 behind the SMMU with stream id 1', () => {
+    for (const name of ['vexpress-vfio', 'vexpress-vfio-iommus']) {
+      const t = toys();
+      board(name, t);
+      const [, smmu, dma0] = t.created as [ToyInstance, ToyInstance, ToyInstance];
+      expect(dma0.ctx.streamIds, name).toEqual([1]);
+      expect(dma0.port!.translator, name).toBe(smmu.translator);
+    }
+  });
+
+  test('a legacy master with #stream-id-cells = <2> gets both stream ids; a master in no list is not translated', () => {
+    const t = toys();
+    const m = createMachine({
+      file: 'l.dts', registry: t.registry,
+      dts: mini(
+        '  smmu: iommu@2000 { compatible = "arm,mmu-400"; reg = <0x2000 0x100>; mmu-masters = <&m0 5 6>; };',
+        '  m0: dma@3000 { compatible = "arm,pl330"; reg = <0x3000 0x100>; #stream-id-cells = <2>; };',
+        '  dma@4000 { compatible = "arm,pl330"; reg = <0x4000 0x100>; };',
+      ),
+    });
+    const m0 = t.created.find((d) => d.name === '3000.dma')!;
+    const other = t.created.find((d) => d.name === '4000.dma')!;
+    expect(m0.ctx.streamIds).toEqual([5, 6]);
+    expect(m0.port!.translator).toBe(t.created.find((d) => d.name === '2000.iommu')!.translator);
+    expect(other.ctx.streamIds).toEqual([]);
+    expect(other.port!.translator).toBeNull();
+    expect(m.devices.length).toBe(4);
+  });
+});
+
 describe('shared-group board', () => {
   test('dma1 is created behind the same SMMU with the same stream id and copies through it', () => {
     const t = toys();
@@ -305,7 +336,7 @@ describe('board files', () => {
     expect(viaPath.text).toBe(loadBoardSource('vexpress-vfio').text);
     expect(loadBoardSource('vexpress-vfio.dts')).toEqual(loadBoardSource('vexpress-vfio'));
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(/board file not found: nowhere\/x.dts/);
-    expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-shared-group\)/);
+    expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-iommus, vexpress-vfio-shared-group\)/);
     // user errors are BoardErrors (the CLI reports them in one line, exit 2)
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(BoardError);
     expect(() => loadBoardSource('no-such-board')).toThrow(BoardError);

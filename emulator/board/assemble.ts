@@ -12,8 +12,8 @@
  *    with #iommu-cells or mmu-masters); then every other device in document order.
  * 4. For each device: its `interrupts` become IrqLines named "<dev>:<interrupt-name or
  *    index>", connected to the controller's inputFor(spec, line) before the factory runs;
- *    its `iommus` give ctx.streamIds and ctx.dmaPort() master ports whose translator is the
- *    IOMMU's stage; each non-null instance.mmio[i] is mapped at reg[i].
+ *    its `iommus` (or its entry in an SMMU's legacy `mmu-masters`) give ctx.streamIds and
+ *    ctx.dmaPort() master ports whose translator is the IOMMU's stage; each non-null instance.mmio[i] is mapped at reg[i].
  * 5. The root interrupt controller's output is connected to the CPU's IRQ input.
  */
 import { MasterPort } from '../master.js';
@@ -236,8 +236,11 @@ export function assembleBoard(machine: MachineCore, tree: DeviceTree, registry: 
     for (const r of mmuRefs) {
       if (mmuNode !== null && r.iommu !== mmuNode) throw new DtsError(mmuLoc, `${name} is behind more than one IOMMU; not supported`);
       mmuNode = r.iommu;
-      // the first specifier cell is the stream id (#iommu-cells = 1 for the SMMU)
-      if (r.args.length > 0) streamIds.push(r.args[0]!);
+      // both bindings wire the same hardware: the generic `iommus = <&smmu sid [mask]>` on the
+      // master (the first specifier cell is the stream id) and the legacy
+      // `mmu-masters = <&master sid...>` on the SMMU (every cell after the phandle is a stream id)
+      const ids = r.binding === 'mmu-masters' ? r.args : r.args.slice(0, 1);
+      for (const id of ids) if (!streamIds.includes(id)) streamIds.push(id);
     }
     if (mmuNode !== null) {
       const mc = candByNode.get(mmuNode);

@@ -148,9 +148,9 @@ describe('iommus', () => {
     ), 'm.dts');
     const smmu = t.labels.get('smmu')!;
     const old = t.labels.get('old')!;
-    expect(iommus(t, at(t, '/m1'))).toEqual([{ iommu: smmu, args: [1] }]);
-    expect(iommus(t, at(t, '/m2'))).toEqual([{ iommu: old, args: [3, 4] }]);
-    expect(iommus(t, at(t, '/m3'))).toEqual([{ iommu: old, args: [9] }]);
+    expect(iommus(t, at(t, '/m1'))).toEqual([{ iommu: smmu, args: [1], binding: 'iommus' }]);
+    expect(iommus(t, at(t, '/m2'))).toEqual([{ iommu: old, args: [3, 4], binding: 'mmu-masters' }]);
+    expect(iommus(t, at(t, '/m3'))).toEqual([{ iommu: old, args: [9], binding: 'mmu-masters' }]);
     expect(iommus(t, at(t, '/x'))).toEqual([]);
     expect(errorOf(() => iommus(t, at(t, '/bad')))).toBe("m.dts:9:9: 'iommus' refers to 'noc' (/x), which has no #iommu-cells");
     expect(errorOf(() => iommus(t, at(t, '/short')))).toBe("m.dts:10:11: 'iommus' entry for 'smmu' (/smmu) needs 1 cells after the phandle");

@@ -329,8 +329,13 @@ export function interrupts(tree: DeviceTree, node: DtNode): IrqRef[] {
 export interface IommuRef {
   /** the IOMMU node */
   iommu: DtNode;
-  /** the specifier cells (#iommu-cells of them; for the SMMU: the stream id) */
+  /**
+   * the specifier cells: for `iommus`, #iommu-cells of them (for the SMMU: the stream id,
+   * then an optional SMR mask); for `mmu-masters`, #stream-id-cells stream ids
+   */
   args: number[];
+  /** which binding named this master: the generic `iommus` or the legacy SMMU-side `mmu-masters` */
+  binding: 'iommus' | 'mmu-masters';
 }
 
 /**
@@ -352,14 +357,14 @@ export function iommus(tree: DeviceTree, node: DtNode): IommuRef[] {
       if (cp === null) throw new DtsError(p.loc, `'iommus' refers to ${describeNode(mmu)}, which has no #iommu-cells`);
       const n = u32(mmu, '#iommu-cells')!;
       if (i + 1 + n > c.length) throw new DtsError(p.loc, `'iommus' entry for ${describeNode(mmu)} needs ${n} cells after the phandle`);
-      out.push({ iommu: mmu, args: c.slice(i + 1, i + 1 + n) });
+      out.push({ iommu: mmu, args: c.slice(i + 1, i + 1 + n), binding: 'iommus' });
       i += 1 + n;
     }
   }
   for (const s of allNodes(tree)) {
     const mm = getProp(s, 'mmu-masters');
     if (mm === null) continue;
-    for (const e of mmuMasters(tree, mm)) if (e.master === node) out.push({ iommu: s, args: e.args });
+    for (const e of mmuMasters(tree, mm)) if (e.master === node) out.push({ iommu: s, args: e.args, binding: 'mmu-masters' });
   }
   return out;
 }

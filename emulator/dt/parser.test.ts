@@ -33,15 +33,19 @@ describe('default boards', () => {
     const dma0 = t.labels.get('dma0')!;
     expect(u32Array(dma0, 'interrupts')).toEqual([0, 92, 4, 0, 93, 4, 0, 94, 4, 0, 95, 4, 0, 96, 4]);
     expect(stringList(dma0, 'interrupt-names')).toEqual(['irq0', 'irq1', 'irq2', 'irq3', 'abort']);
-    expect(u32Array(dma0, 'iommus')).toEqual([t.labels.get('smmu')!.phandle, 1]);
+    // the legacy SMMU binding both kernels read: mmu-masters on the SMMU, #stream-id-cells on the master
+    expect(u32Array(t.labels.get('smmu')!, 'mmu-masters')).toEqual([dma0.phandle, 1, t.labels.get('dma1')!.phandle, 1]);
+    expect(u32(dma0, '#stream-id-cells')).toBe(1);
+    expect(getProp(dma0, 'iommus')).toBeNull();
     expect(u32(dma0, 'arm,pl330-data-width')).toBe(128);
     expect(getProp(dma0, 'arm,pl330-mgr-ns-at-reset')!.value).toEqual([]);
     expect(u32Array(findNodeByPath(t.root, '/memory@80000000')!, 'reg')).toEqual([0x80000000, 0x10000000]);
     expect(findNodeByPath(t.root, '/cpus/cpu@0')).not.toBeNull();
     // phandles are allocated to referenced nodes only, in document order
-    expect(t.labels.get('smmu')!.phandle).toBe(2);
     expect(gic.phandle).toBe(1);
-    expect(dma0.phandle).toBeNull();
+    expect(dma0.phandle).toBe(2);
+    expect(t.labels.get('dma1')!.phandle).toBe(3);
+    expect(t.labels.get('smmu')!.phandle).toBeNull();
   });
 
   test('the shared-group board differs only in dma1 status and the model string', () => {
@@ -53,6 +57,19 @@ describe('default boards', () => {
     expect(getProp(tb.labels.get('dma1')!, 'status')!.value).toEqual([{ kind: 'string', value: 'okay' }]);
     const strip = (s: string): string => s.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/^\s*(model|status) = .*$/gm, '').replace(/\s+/g, ' ');
     expect(strip(a)).toBe(strip(b));
+  });
+
+  test('vexpress-vfio-iommus is the default board with the generic iommus binding instead of mmu-masters', () => {
+    const a = parseDts(readFileSync(boardPath('vexpress-vfio'), 'utf8'), 'a.dts');
+    const c = parseDts(readFileSync(boardPath('vexpress-vfio-iommus'), 'utf8'), 'c.dts');
+    const smmu = c.labels.get('smmu')!;
+    expect(getProp(smmu, 'mmu-masters')).toBeNull();
+    expect(u32(smmu, '#iommu-cells')).toBe(1);
+    for (const l of ['dma0', 'dma1']) {
+      expect(u32Array(c.labels.get(l)!, 'iommus')).toEqual([smmu.phandle, 1]);
+      expect(getProp(c.labels.get(l)!, '#stream-id-cells')).toBeNull();
+      expect(getProp(a.labels.get(l)!, 'iommus')).toBeNull();
+    }
   });
 });
 

@@ -42,6 +42,11 @@ export interface KDriver {
   readonly name: string;
   /** of_match_table compatibles (empty: matches nothing by compatible) */
   readonly ofMatch: readonly string[];
+  /**
+   * the driver manages DMA ownership itself (mainline struct device_driver.driver_managed_dma:
+   * vfio bus drivers), so really_probe does not ask the IOMMU core for the default domain
+   */
+  readonly driverManagedDma?: boolean;
   /** 0 or -errno */
   probe(dev: KDevice): number;
   remove(dev: KDevice): void;

@@ -7,6 +7,7 @@ import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP } from '../iommu/types.
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { propU32 } from '../platform/of.js';
 import type { KernelServices } from './services.js';
+import { smmuDtMasters, smmuGroupMasters, type BindingState } from './arm-smmu-of.js';
 import {
   GR0_sCR0,
   GR0_sIDR0,
@@ -508,8 +509,10 @@ function hex8(v: number): string {
 }
 
 /**
- * Union of masters the SMMU cannot tell apart: two devices whose stream ids overlap
- * (this driver programs SMRs with mask 0, so overlap = an equal id) share a group.
+ * Union of masters the SMMU cannot tell apart (mainline grouping, caps.groupingRule
+ * 'by-stream-id'): two devices whose stream ids overlap (this driver programs SMRs with
+ * mask 0, so overlap = an equal id) share a group. (Mainline's arm_smmu_device_group
+ * refuses a master whose ids straddle two existing groups with -EINVAL; the model merges.)
  * Groups are ordered by their first member in device registration (= tree) order.
  */
 export function partitionMasters(masters: readonly KDevice[]): KDevice[][] {
@@ -544,25 +547,36 @@ export class ArmSmmuDriver implements KDriver {
   readonly name = 'arm-smmu';
   readonly ofMatch = ['arm,smmu-v1', 'arm,mmu-400', 'arm,mmu-401', 'arm,smmu-v2', 'arm,mmu-500'] as const;
   readonly instances: ArmSmmu[] = [];
+  /** the DT binding in use system-wide (mainline: using_legacy_binding / using_generic_binding) */
+  readonly binding: BindingState = { legacy: false, generic: false };
 
   constructor(readonly k: KernelServices) {}
 
   probe(kdev: KDevice): number {
     if (!(kdev instanceof Device)) return -ENODEV;
     const smmu = new ArmSmmu(this.k, kdev);
+    const k = this.k;
+    // the masters, as this kernel reads the tree (arm-smmu-of.ts: mmu-masters / iommus)
+    const found = kdev.ofNode ? smmuDtMasters(k, kdev.ofNode, smmu.prefix, this.binding) : [];
+    if (typeof found === 'number') return found;
     const r = smmu.probe();
     if (r < 0) return r;
     kdev.drvdata = smmu;
     this.instances.push(smmu);
+    // the stream ids of each master device (3.14: struct arm_smmu_master; mainline: its iommu_fwspec)
+    const masters: KDevice[] = [];
+    for (const dev of k.platformBus.bus.devices) {
+      const m = found.find((x) => x.node === dev.ofNode);
+      if (!m) continue;
+      for (const s of m.sids) if (!dev.streamIds.includes(s)) dev.streamIds.push(s);
+      masters.push(dev);
+    }
     // bus_set_iommu(&platform_bus_type, &arm_smmu_ops): first SMMU serves the bus
-    const k = this.k;
     if (!k.iommu.present('platform')) k.iommu.busSetIommu('platform', smmu);
-    const masters = kdev.ofNode ? k.platformBus.mastersOf(kdev.ofNode) : [];
-    for (const set of partitionMasters(masters)) {
+    for (const set of smmuGroupMasters(k, masters, partitionMasters)) {
       const g = k.iommu.groupAlloc();
       for (const m of set) k.iommu.groupAddDevice(g, m);
     }
-    k.log.info(smmu.prefix, `registered ${masters.length} master devices`);
     return 0;
   }
 

@@ -45,11 +45,17 @@ describe('arm-smmu driver (register-file fake)', () => {
     expect(one.sysfs.list('kernel/iommu_groups')).toEqual(['0']);
     expect(one.sysfs.lookupNoFollow('kernel/iommu_groups/0/devices/2c0a0000.dma')).toEqual({ kind: 'link', target: '/sys/devices/platform/2c0a0000.dma' });
     expect(one.sysfs.lookupNoFollow('bus/platform/devices/2c0a0000.dma/iommu_group')).toEqual({ kind: 'link', target: '/sys/kernel/iommu_groups/0' });
+    // one stream id, two masters: 3.14 arm_smmu_add_device gives each master its own group;
+    // mainline arm_smmu_device_group puts them in the group of the shared stream-map entry
     const shared = bootWithFakes('rfc-v4', { testDma: true }).k;
-    expect(shared.iommu.groups().map((g) => g.devices.map((d) => d.name))).toEqual([['2c0a0000.dma', '2c0b0000.dma']]);
-    const apart = bootWithFakes('rfc-v4', { testDma: true, testDmaSid: 2 }).k;
-    expect(apart.iommu.groups().map((g) => g.id)).toEqual([0, 1]);
-    expect(apart.iommu.groupOf(apart.driverCore.findDevice('platform', '2c0b0000.dma')!)?.id).toBe(1);
+    expect(shared.iommu.groups().map((g) => g.devices.map((d) => d.name))).toEqual([['2c0a0000.dma'], ['2c0b0000.dma']]);
+    const sharedMainline = bootWithFakes('mainline', { testDma: true }).k;
+    expect(sharedMainline.iommu.groups().map((g) => g.devices.map((d) => d.name))).toEqual([['2c0a0000.dma', '2c0b0000.dma']]);
+    for (const p of ['rfc-v4', 'mainline']) {
+      const apart = bootWithFakes(p, { testDma: true, testDmaSid: 2 }).k;
+      expect(apart.iommu.groups().map((g) => g.id)).toEqual([0, 1]);
+      expect(apart.iommu.groupOf(apart.driverCore.findDevice('platform', '2c0b0000.dma')!)?.id).toBe(1);
+    }
   });
 
   it('partitions masters by overlapping stream ids, merging bridged sets', () => {

@@ -1,4 +1,4 @@
-import { ENODEV } from '../base/errno.js';
+import { EBUSY, ENODEV } from '../base/errno.js';
 import { Device } from '../driver/core.js';
 import type { KDevice, KDriver } from '../driver/types.js';
 import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from '../irq/types.js';
@@ -11,14 +11,35 @@ import type { KernelServices } from './services.js';
  * the interrupt line; the handler acknowledges DONE/ERROR in STATUS (0x10, write 1 to
  * clear bits 1 and 2), which is what lowers the device's level interrupt.
  */
+const TDMA_SRC = 0x00;
+const TDMA_DST = 0x04;
+const TDMA_LEN = 0x08;
+const TDMA_CTRL = 0x0c;
 const TDMA_STATUS = 0x10;
+const TDMA_FAULT_ADDR = 0x14;
 const TDMA_DONE_ERROR = (1 << 1) | (1 << 2);
+/** bytes the selftest copies */
+export const TDMA_SELFTEST_LEN = 256;
+
+/**
+ * The host's own DMA on the device, like a dmatest run: `echo 1 > /sys/devices/platform/<dev>/selftest`
+ * copies TDMA_SELFTEST_LEN bytes between two kernel pages allocated at probe, addressed by
+ * their physical addresses (3.14 ARM: no IOMMU DMA ops for platform devices, so the DMA
+ * address of a buffer is its physical address); reading the file shows the addresses and
+ * the last result (idle, running, ok, mismatch, or error <code> at <address>).
+ */
+interface Selftest {
+  src: number;
+  dst: number;
+  result: string;
+}
 
 export class TestDmaDriver implements KDriver {
   readonly name = 'test-dma';
   readonly ofMatch = ['vfio-arm-emu,test-dma'] as const;
   readonly bound: Device[] = [];
   private readonly bases = new Map<KDevice, number>();
+  private readonly selftests = new Map<KDevice, Selftest>();
   /** completions and errors acknowledged */
   acks = 0;
 
@@ -38,6 +59,13 @@ export class TestDmaDriver implements KDriver {
     }
     kdev.drvdata = irqs;
     this.bases.set(kdev, kdev.resource('mem', 0)?.start ?? -1);
+    const st: Selftest = { src: this.k.mm.pages.allocPage(), dst: this.k.mm.pages.allocPage(), result: 'idle' };
+    this.selftests.set(kdev, st);
+    this.k.driverCore.sysfs.addFile(`devices/${kdev.bus.name}/${kdev.name}/selftest`, {
+      mode: 0o644,
+      show: () => `src 0x${st.src.toString(16)} dst 0x${st.dst.toString(16)} len ${TDMA_SELFTEST_LEN} ${st.result}\n`,
+      store: (data) => this.startSelftest(kdev, st, data),
+    });
     this.bound.push(kdev);
     this.k.log.info(`${this.name} ${kdev.name}`, `probed (${irqs.length} irq)`);
     return 0;
@@ -47,8 +75,31 @@ export class TestDmaDriver implements KDriver {
     const irqs = (kdev.drvdata as number[] | null) ?? [];
     for (const irq of irqs) this.k.irq.freeIrq(irq, kdev);
     this.bases.delete(kdev);
+    const st = this.selftests.get(kdev);
+    if (st) {
+      this.k.driverCore.sysfs.remove(`devices/${kdev.bus.name}/${kdev.name}/selftest`);
+      this.k.mm.pages.freePage(st.src);
+      this.k.mm.pages.freePage(st.dst);
+      this.selftests.delete(kdev);
+    }
     const i = this.bound.indexOf(kdev as Device);
     if (i >= 0) this.bound.splice(i, 1);
+  }
+
+  private startSelftest(kdev: KDevice, st: Selftest, data: string): number {
+    const base = this.bases.get(kdev) ?? -1;
+    if (base < 0 || st.result === 'running') return -EBUSY;
+    const kmem = this.k.mm.kmem;
+    const pattern = new Uint8Array(TDMA_SELFTEST_LEN);
+    for (let i = 0; i < pattern.length; i++) pattern[i] = (0xa5 ^ i) & 0xff;
+    kmem.writeBytes(kmem.lin.paToKva(st.src), pattern);
+    kmem.writeBytes(kmem.lin.paToKva(st.dst), new Uint8Array(TDMA_SELFTEST_LEN));
+    st.result = 'running';
+    this.k.hw.writel(st.src, base + TDMA_SRC);
+    this.k.hw.writel(st.dst, base + TDMA_DST);
+    this.k.hw.writel(TDMA_SELFTEST_LEN, base + TDMA_LEN);
+    this.k.hw.writel(1, base + TDMA_CTRL);
+    return data.length;
   }
 
   private readonly handler = (_irq: number, dev: unknown): IrqReturn => {
@@ -56,6 +107,18 @@ export class TestDmaDriver implements KDriver {
     if (base < 0) return IRQ_NONE;
     const st = this.k.hw.readl(base + TDMA_STATUS);
     if ((st & TDMA_DONE_ERROR) === 0) return IRQ_NONE;
+    const test = this.selftests.get(dev as KDevice);
+    if (test && test.result === 'running') {
+      if (st & (1 << 2)) {
+        test.result = `error ${(st >>> 8) & 7} at 0x${this.k.hw.readl(base + TDMA_FAULT_ADDR).toString(16)}`;
+      } else {
+        const kmem = this.k.mm.kmem;
+        const a = kmem.readBytes(kmem.lin.paToKva(test.src), TDMA_SELFTEST_LEN);
+        const b = kmem.readBytes(kmem.lin.paToKva(test.dst), TDMA_SELFTEST_LEN);
+        test.result = a.every((x, i) => x === b[i]) ? 'ok' : 'mismatch';
+      }
+      this.k.log.info(`${this.name} ${(dev as KDevice).name}`, `selftest: ${test.result}`);
+    }
     this.k.hw.writel(st & TDMA_DONE_ERROR, base + TDMA_STATUS);
     this.acks++;
     return IRQ_HANDLED;

@@ -1,5 +1,6 @@
 import { EBUSY, EINVAL, ENODEV, ENOSYS, ERANGE } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
+import type { BusEvent } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 import type { IommuCore as IommuCoreApi, IommuDomain, IommuGroup } from './types.js';
@@ -28,9 +29,16 @@ export interface IommuOps {
 
 export type FaultHandler = (domain: Domain, dev: string, iova: number, flags: number) => number;
 
+/** IOMMU_GROUP_NOTIFY_* actions: the driver-core bus events of a group's devices (iommu_bus_notifier) */
+export type GroupNotifier = (ev: BusEvent, dev: KDevice) => void;
+
 export class Group implements IommuGroup {
   readonly devices: KDevice[] = [];
   domain: Domain | null = null;
+  /** iommu_group_register_notifier: the group's notifier chain */
+  readonly notifiers: GroupNotifier[] = [];
+  /** mainline iommu_group_claim_dma_owner: who holds the group for user-space DMA (null: nobody) */
+  owner: unknown = null;
   constructor(readonly id: number) {}
 }
 
@@ -199,6 +207,56 @@ export class IommuCoreImpl implements IommuCoreApi {
 
   groups(): readonly Group[] {
     return this.groupList;
+  }
+
+  /** iommu_group_register_notifier */
+  groupRegisterNotifier(g: IommuGroup, fn: GroupNotifier): void {
+    if (g instanceof Group && !g.notifiers.includes(fn)) g.notifiers.push(fn);
+  }
+
+  groupUnregisterNotifier(g: IommuGroup, fn: GroupNotifier): void {
+    if (!(g instanceof Group)) return;
+    const i = g.notifiers.indexOf(fn);
+    if (i >= 0) g.notifiers.splice(i, 1);
+  }
+
+  /**
+   * iommu_bus_notifier (drivers/iommu/iommu.c): the driver core's BUS_NOTIFY_* events of a
+   * device in a group go down the group's notifier chain (IOMMU_GROUP_NOTIFY_BIND_DRIVER,
+   * BOUND_DRIVER, UNBIND_DRIVER, UNBOUND_DRIVER). Registered with the driver core at boot.
+   */
+  readonly busNotifier = (ev: BusEvent, dev: KDevice): void => {
+    if (ev === 'add-device' || ev === 'del-device') return;
+    const g = this.groupOf(dev);
+    if (g === null) return;
+    for (const fn of [...g.notifiers]) fn(ev, dev);
+  };
+
+  /**
+   * mainline iommu_group_claim_dma_owner: user space (VFIO, at SET_CONTAINER) takes the group
+   * for DMA; -EBUSY when another owner holds it. (Mainline also refuses while host drivers
+   * use the default domain, owner_cnt; that counting is not modelled here.)
+   */
+  claimDmaOwner(g: IommuGroup, owner: unknown): number {
+    if (!(g instanceof Group)) return -EINVAL;
+    if (g.owner !== null && g.owner !== owner) return -EBUSY;
+    g.owner = owner;
+    return 0;
+  }
+
+  /** mainline iommu_group_release_dma_owner */
+  releaseDmaOwner(g: IommuGroup): void {
+    if (g instanceof Group) g.owner = null;
+  }
+
+  /**
+   * mainline iommu_device_use_default_domain, called from really_probe through the bus's
+   * dma_configure (platform_dma_configure) before a driver that does not manage DMA itself
+   * probes: -EBUSY while user space owns the device's group.
+   */
+  deviceUseDefaultDomain(dev: KDevice): number {
+    const g = this.groupOf(dev);
+    return g !== null && g.owner !== null ? -EBUSY : 0;
   }
 
   /** iommu_group_alloc */

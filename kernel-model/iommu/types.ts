@@ -46,6 +46,12 @@ export interface IommuCore {
   attachGroup(d: IommuDomain, g: IommuGroup): number;
   detachGroup(d: IommuDomain, g: IommuGroup): void;
   groupById(id: number): IommuGroup | null;
+  /** iommu_group_register_notifier / unregister (optional: test fakes may have no notifier chain) */
+  groupRegisterNotifier?(g: IommuGroup, fn: (ev: string, dev: KDevice) => void): void;
+  groupUnregisterNotifier?(g: IommuGroup, fn: (ev: string, dev: KDevice) => void): void;
+  /** mainline iommu_group_claim_dma_owner / iommu_group_release_dma_owner (optional, as above) */
+  claimDmaOwner?(g: IommuGroup, owner: unknown): number;
+  releaseDmaOwner?(g: IommuGroup): void;
   groupOf(dev: KDevice): IommuGroup | null;
   groups(): readonly IommuGroup[];
 }

@@ -136,25 +136,32 @@ export function irqSpecs(tree: DeviceTree, node: DtNode): number[][] {
   return out;
 }
 
-/** `iommus = <&smmu sid ...>`: [iommu node, specifier cells][] */
-export function iommuSpecs(tree: DeviceTree, node: DtNode): { iommu: DtNode; args: number[] }[] {
-  const cells = propCells(tree, node, 'iommus');
-  if (!cells) return [];
-  const out: { iommu: DtNode; args: number[] }[] = [];
+/** of_node_full_name: "/dma@2c0a0000" */
+export function fullName(n: DtNode): string {
+  const parts: string[] = [];
+  for (let x: DtNode | null = n; x !== null && x.parent !== null; x = x.parent) parts.unshift(x.unitAddress !== null ? `${x.name}@${x.unitAddress}` : x.name);
+  return `/${parts.join('/')}`;
+}
+
+/**
+ * of_parse_phandle_with_args(np, list, cellsName, i) for i = 0, 1, ... until it fails
+ * (drivers/of/base.c): the entries before the failure, and the pr_err line of the failure
+ * (null at the list's end).
+ */
+export function parsePhandleList(tree: DeviceTree, np: DtNode, list: string, cellsName: string): { entries: { node: DtNode; args: number[] }[]; error: string | null } {
+  const cells = propCells(tree, np, list) ?? [];
+  const entries: { node: DtNode; args: number[] }[] = [];
   let i = 0;
   while (i < cells.length) {
     const target = cellNode(tree, cells[i]);
-    if (!target) break;
-    const n = cellsOf(tree, target, '#iommu-cells', 1);
-    const args: number[] = [];
-    for (let j = 1; j <= n && i + j < cells.length; j++) {
-      const c = cells[i + j]!;
-      args.push(typeof c === 'number' ? c : (c.phandle ?? 0));
-    }
-    out.push({ iommu: target, args });
-    i += 1 + n;
+    if (target === null) return { entries, error: `${fullName(np)}: could not find phandle` };
+    const count = getProp(target, cellsName) ? propU32(tree, target, cellsName) : null;
+    if (count === null) return { entries, error: `${fullName(np)}: could not get ${cellsName} for ${fullName(target)}` };
+    if (i + 1 + count > cells.length) return { entries, error: `${fullName(np)}: arguments longer than property` };
+    entries.push({ node: target, args: cells.slice(i + 1, i + 1 + count).map((c) => (typeof c === 'number' ? c : (c.phandle ?? 0))) });
+    i += 1 + count;
   }
-  return out;
+  return { entries, error: null };
 }
 
 /** of_device_make_bus_id: "<first reg address in hex>.<node name>", or the node name */

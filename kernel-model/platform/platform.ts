@@ -3,7 +3,7 @@ import type { DriverCore, Bus } from '../driver/core.js';
 import { Device } from '../driver/core.js';
 import type { Resource } from '../driver/types.js';
 import type { IrqApi } from '../irq/types.js';
-import { decodeReg, getProp, iommuSpecs, irqResources, isAvailable, linuxDeviceName, propStrings } from './of.js';
+import { decodeReg, getProp, irqResources, isAvailable, linuxDeviceName, propStrings } from './of.js';
 
 /**
  * The platform bus populated from the device tree (of_platform_populate, reduced):
@@ -60,17 +60,13 @@ export class PlatformBus {
     const regNames = propStrings(node, 'reg-names');
     res.forEach((r, i) => (r.name = regNames[i] ?? null));
     res.push(...irqResources(this.tree, node, this.irq));
-    const sids: number[] = [];
-    for (const s of iommuSpecs(this.tree, node)) sids.push(...s.args);
-    const dev = new Device(name, this.busFor(node), node, res, sids, propStrings(node, 'compatible'));
+    // stream ids are filled in by the IOMMU driver, which decides which binding it reads
+    // (drivers/arm-smmu-of.ts: 3.14 mmu-masters, mainline iommus or legacy mmu-masters)
+    const dev = new Device(name, this.busFor(node), node, res, [], propStrings(node, 'compatible'));
     const r = this.core.deviceAdd(dev);
     if (r < 0) return null;
     this.byNode.set(node, dev);
     return dev;
   }
 
-  /** the devices whose `iommus` points at `iommuNode` */
-  mastersOf(iommuNode: DtNode): Device[] {
-    return this.bus.devices.filter((d) => d.ofNode && iommuSpecs(this.tree, d.ofNode).some((s) => s.iommu === iommuNode));
-  }
 }

@@ -51,27 +51,37 @@ export function makeTree(root: DtNode): DeviceTree {
 
 const spi = (n: number, t = 4): number[] => [0, n, t];
 
-/** the default board (HELPERS.md), optionally with the second DMA master enabled */
-export function defaultBoardTree(opts: { testDma?: boolean; testDmaSid?: number } = {}): DeviceTree {
+/**
+ * the default board (emulator/boards/vexpress-vfio.dts), optionally with the second DMA master
+ * enabled; masters in the legacy `mmu-masters` binding both kernels read (default) or the
+ * generic `iommus` binding only mainline reads
+ */
+export function defaultBoardTree(opts: { testDma?: boolean; testDmaSid?: number; binding?: 'mmu-masters' | 'iommus' } = {}): DeviceTree {
+  const legacy = (opts.binding ?? 'mmu-masters') === 'mmu-masters';
+  const sid1 = opts.testDmaSid ?? 1;
+  const smmuMasters: Record<string, PropVal> = legacy
+    ? { 'mmu-masters': [{ ref: 'dma0' }, 1, ...(opts.testDma ? [{ ref: 'dma1' }, sid1] : [])] }
+    : { '#iommu-cells': [1] };
+  const master = (sid: number): Record<string, PropVal> => (legacy ? { '#stream-id-cells': [1] } : { iommus: [{ ref: 'smmu' }, sid] });
   const root = node('', null, { '#address-cells': [1], '#size-cells': [1], compatible: 'arm,vexpress', 'interrupt-parent': [{ ref: 'gic' }] }, [
     node('cpus', null, { '#address-cells': [1], '#size-cells': [0] }, [node('cpu', '0', { compatible: 'arm,cortex-a15', reg: [0] })]),
     node('memory', '80000000', { device_type: 'memory', reg: [0x80000000, 0x10000000] }),
     node('interrupt-controller', '2c001000', { compatible: 'arm,gic-400', 'interrupt-controller': true, '#interrupt-cells': [3], reg: [0x2c001000, 0x1000, 0x2c002000, 0x2000] }, [], ['gic']),
     node('iommu', '2b400000', {
-      compatible: ['arm,mmu-400', 'arm,smmu-v1'], reg: [0x2b400000, 0x10000], '#iommu-cells': [1], '#global-interrupts': [1],
+      compatible: ['arm,mmu-400', 'arm,smmu-v1'], reg: [0x2b400000, 0x10000], ...smmuMasters, '#global-interrupts': [1],
       interrupts: [...spi(40), ...spi(41), ...spi(42), ...spi(43), ...spi(44)],
       'arm,num-context-banks': [4], 'arm,num-smrs': [8], 'arm,ias': [40], 'arm,oas': [40],
     }, [], ['smmu']),
     node('dma', '2c0a0000', {
       compatible: ['arm,pl330', 'arm,primecell'], reg: [0x2c0a0000, 0x1000],
       interrupts: [...spi(92), ...spi(93), ...spi(94), ...spi(95), ...spi(96)], 'interrupt-names': ['irq0', 'irq1', 'irq2', 'irq3', 'abort'],
-      iommus: [{ ref: 'smmu' }, 1], 'arm,pl330-channels': [8], 'arm,pl330-events': [16], 'arm,pl330-periph-reqs': [4],
+      ...master(1), 'arm,pl330-channels': [8], 'arm,pl330-events': [16], 'arm,pl330-periph-reqs': [4],
       'arm,pl330-data-width': [128], 'arm,pl330-mfifo-depth': [256], 'arm,pl330-revision': [2], 'clock-frequency': [100000000],
       'arm,pl330-mgr-ns-at-reset': true,
     }, [], ['dma0']),
     node('dma', '2c0b0000', {
       compatible: 'vfio-arm-emu,test-dma', reg: [0x2c0b0000, 0x1000], interrupts: spi(97),
-      iommus: [{ ref: 'smmu' }, opts.testDmaSid ?? 1], status: opts.testDma ? 'okay' : 'disabled',
+      ...master(sid1), status: opts.testDma ? 'okay' : 'disabled',
     }, [], ['dma1']),
     node('irq-source', '2c0c0000', { compatible: 'vfio-arm-emu,test-irq', reg: [0x2c0c0000, 0x1000], interrupts: spi(98) }),
   ]);
@@ -188,7 +198,7 @@ import { Kernel } from '../kernel.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 
 /** a booted kernel on the default board with register-file fakes for the SMMU and PL330 */
-export function bootWithFakes(profile = 'rfc-v4', opts: { testDma?: boolean; testDmaSid?: number } = {}): { k: Kernel; irq: FakeIrq; smmu: RegFile; pl330: RegFile } {
+export function bootWithFakes(profile = 'rfc-v4', opts: { testDma?: boolean; testDmaSid?: number; binding?: 'mmu-masters' | 'iommus' } = {}): { k: Kernel; irq: FakeIrq; smmu: RegFile; pl330: RegFile } {
   const m = makeMachine();
   const smmu = fakeSmmuRegs();
   const pl330 = fakePl330Regs();

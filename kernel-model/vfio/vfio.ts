@@ -1,5 +1,6 @@
 import { EBADF, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
+import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
 import type { IommuCore, IommuGroup } from '../iommu/types.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
@@ -49,6 +50,8 @@ export class VfioDevice {
 
 export class VfioGroup {
   readonly devices: VfioDevice[] = [];
+  /** the group's entry on the IOMMU group notifier chain (vfio_group.nb) */
+  nb: ((ev: string, dev: KDevice) => void) | null = null;
   container: VfioContainer | null = null;
   /** 1 for the group fd's SET_CONTAINER, +1 per open device fd */
   containerUsers = 0;
@@ -73,6 +76,14 @@ export interface VfioHost {
   readonly vfs: Vfs;
   readonly iommu: IommuCore;
   readonly log: KernelLog | null;
+  /**
+   * the profile's caps.groupOwnershipGuard: 'bug-on' (3.14 vfio_iommu_group_notifier) or
+   * 'refuse-bind' (mainline: the group's DMA ownership is claimed at SET_CONTAINER, so the
+   * driver core refuses other drivers); absent: neither (unit-test fixtures)
+   */
+  readonly groupOwnershipGuard?: 'bug-on' | 'refuse-bind';
+  /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
+  readonly bug?: (report: string[]) => void;
 }
 
 /**
@@ -159,6 +170,9 @@ export class Vfio {
       this.groupMap.set(ig.id, g);
       const grp = g;
       this.host.vfs.addDevNode(`/dev/vfio/${ig.id}`, 0o600, (flags, _task, path) => this.groupOpen(grp, flags, path));
+      // vfio_create_group: iommu_group_register_notifier(iommu_group, &group->nb)
+      grp.nb = (ev, d) => this.groupNotifier(grp, ev, d);
+      this.host.iommu.groupRegisterNotifier?.(ig, grp.nb);
     }
     if (g.devices.some((d) => d.dev === dev)) return -EBUSY;
     g.devices.push(new VfioDevice(dev, g, ops, data));
@@ -196,6 +210,43 @@ export class Vfio {
     if (this.groupMap.get(g.id) !== g) return;
     this.groupMap.delete(g.id);
     this.host.vfs.removeDevNode(`/dev/vfio/${g.id}`);
+    if (g.nb !== null) this.host.iommu.groupUnregisterNotifier?.(g.iommuGroup, g.nb);
+    g.nb = null;
+  }
+
+  // ---------------- the group notifier (3.14 vfio_iommu_group_notifier) ----------------
+
+  /**
+   * IOMMU_GROUP_NOTIFY_BOUND_DRIVER runs BUG_ON(vfio_group_nb_verify(group, dev)) in 3.14: a
+   * driver has just been bound (its probe succeeded) to a device of a group user space is
+   * using (container_users != 0), and it is neither a vfio driver (the device is not in the
+   * vfio group) nor driver-less. vfio.c's own comment on UNBOUND_DRIVER: "Once that occurs, we
+   * have to stop the system to maintain isolation". Mainline prevents the bind instead
+   * (driver core dma_configure, caps.groupOwnershipGuard 'refuse-bind'), so this never fires.
+   */
+  private groupNotifier(g: VfioGroup, ev: string, dev: KDevice): void {
+    if (ev !== 'bound-driver' || this.host.groupOwnershipGuard !== 'bug-on') return;
+    if (this.nbVerify(g, dev) === 0) return;
+    const report = [
+      '------------[ cut here ]------------',
+      'kernel BUG at drivers/vfio/vfio.c!',
+      'Internal error: Oops - BUG: 0 [#1] ARM',
+      'PC is at vfio_iommu_group_notifier',
+      'LR is at notifier_call_chain',
+      `vfio_iommu_group_notifier: BUG_ON(vfio_group_nb_verify(group, dev)): device ${dev.name}, group ${g.id} (container_users ${g.containerUsers}) bound to driver ${dev.driver?.name ?? '(none)'}`,
+      'Backtrace: vfio_iommu_group_notifier <- notifier_call_chain <- __blocking_notifier_call_chain <- iommu_bus_notifier <- notifier_call_chain <- __blocking_notifier_call_chain <- driver_bound <- really_probe <- driver_probe_device <- bind_store <- drv_attr_store <- sysfs_write_file <- vfs_write <- SyS_write',
+    ];
+    this.host.bug?.(report);
+    throw new KernelOops('bug', 0, `kernel BUG at drivers/vfio/vfio.c (vfio_iommu_group_notifier, device ${dev.name}, group ${g.id})`);
+  }
+
+  /** vfio_group_nb_verify: 0 unless the group is in use and vfio_dev_viable() says no */
+  private nbVerify(g: VfioGroup, dev: KDevice): number {
+    if (g.containerUsers === 0) return 0;
+    // vfio_dev_viable: driver-less, or a device of the vfio group
+    if (dev.driver === null) return 0;
+    if (g.devices.some((d) => d.dev === dev)) return 0;
+    return -EINVAL;
   }
 
   // ---------------- inspection ----------------
@@ -326,6 +377,8 @@ export class Vfio {
     const c = g.container;
     if (c === null) return;
     if (c.iommuDriver && c.iommuData) c.iommuDriver.detachGroup(c.iommuData, g.iommuGroup);
+    // mainline vfio_container_detach_group: iommu_group_release_dma_owner
+    if (this.host.groupOwnershipGuard === 'refuse-bind') this.host.iommu.releaseDmaOwner?.(g.iommuGroup);
     g.container = null;
     const i = c.groups.indexOf(g);
     if (i >= 0) c.groups.splice(i, 1);
@@ -379,9 +432,18 @@ export class Vfio {
     if (f === null) return -EBADF;
     if (f.ops !== this.containerFops) return -EINVAL;
     const c = f.priv as VfioContainer;
+    // mainline vfio_container_attach_group: iommu_group_claim_dma_owner(group, file)
+    const claim = this.host.groupOwnershipGuard === 'refuse-bind' && this.host.iommu.claimDmaOwner !== undefined;
+    if (claim) {
+      const r = this.host.iommu.claimDmaOwner!(g.iommuGroup, g);
+      if (r < 0) return r;
+    }
     if (c.iommuDriver && c.iommuData) {
       const r = c.iommuDriver.attachGroup(c.iommuData, g.iommuGroup);
-      if (r) return r;
+      if (r) {
+        if (claim) this.host.iommu.releaseDmaOwner?.(g.iommuGroup);
+        return r;
+      }
     }
     g.container = c;
     c.groups.push(g);

@@ -26,7 +26,11 @@ export type Outcome =
   | 'fail:exit-status'
   | 'busy:group'
   | 'crash'
-  | 'timeout';
+  | 'timeout'
+  | 'bug:group-notifier'
+  | 'refused:bind-busy'
+  | 'hole:shared-stream-id'
+  | 'isolated:one-group';
 
 export const OUTCOME_TEXT: Record<Outcome, string> = {
   pass: 'passes',
@@ -50,6 +54,10 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   'busy:group': 'a second open of the group is refused with -EBUSY',
   crash: 'the program was killed',
   timeout: 'the run did not finish within its virtual-time budget',
+  'bug:group-notifier': 'kernel BUG at drivers/vfio/vfio.c: the group notifier\'s BUG_ON(vfio_group_nb_verify()) after a host driver bound to a device of a group in use; the machine stops',
+  'refused:bind-busy': 'the host driver\'s bind is refused with -EBUSY: user space owns the group\'s DMA',
+  'hole:shared-stream-id': 'two groups for one stream id: the host-owned master\'s DMA goes through the user\'s IOVA space, and attaching both masters raises the SMMU stream match conflict (sGFSR.SMCF)',
+  'isolated:one-group': 'one group for the shared stream id: not viable while a host driver holds a member; with both on vfio the group is viable and one SMR serves both',
 };
 
 /**

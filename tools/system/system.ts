@@ -69,7 +69,19 @@ export class System {
     this.vfs = new Vfs(k.sysfs);
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
     this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log });
-    this.vfio = new Vfio({ vfs: this.vfs, iommu: k.iommu, log: k.log });
+    this.vfio = new Vfio({
+      vfs: this.vfs,
+      iommu: k.iommu,
+      log: k.log,
+      groupOwnershipGuard: this.profile.caps.groupOwnershipGuard,
+      // BUG(): the report goes to the kernel log and the run stops there (model choice: the
+      // state after a BUG that guards isolation is not one a test should run on; Linux would
+      // kill the writing task and continue tainted, holding its locks)
+      bug: (report) => {
+        for (const l of report) k.log.log('emerg', '', l);
+        m.scheduler.requestStop(`kernel BUG: ${report[report.length - 2] ?? report[1]}`);
+      },
+    });
     const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log });
     this.type1 = typeof t1 === 'number' ? null : t1;
     if (this.profile.caps.vfioPlatform) {

@@ -28,6 +28,8 @@ export class VfioPlatformDriver implements KDriver {
   readonly name = 'vfio-platform';
   /** matches nothing by compatible: devices arrive through vfio_bind or driver_override */
   readonly ofMatch: readonly string[] = [];
+  /** mainline vfio_platform_driver.driver.driver_managed_dma = true (VFIO claims DMA ownership itself) */
+  readonly driverManagedDma = true;
   readonly devices = new Map<KDevice, VfioPlatformDevice>();
   readonly ops: VfioDeviceOps;
   /** interrupts delivered to user space through trigger eventfds, per device name (statistics) */
