@@ -26,7 +26,8 @@ export type Outcome =
   | 'fail:exit-status'
   | 'busy:group'
   | 'crash'
-  | 'timeout';
+  | 'timeout'
+  | 'hang:stalled-dma';
 
 export const OUTCOME_TEXT: Record<Outcome, string> = {
   pass: 'passes',
@@ -50,6 +51,7 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   'busy:group': 'a second open of the group is refused with -EBUSY',
   crash: 'the program was killed',
   timeout: 'the run did not finish within its virtual-time budget',
+  'hang:stalled-dma': 'the machine hangs: a DMA transaction stalled in the SMMU, its fault line disabled ("nobody cared"), nothing left to run',
 };
 
 /**

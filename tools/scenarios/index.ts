@@ -1,2 +1,3 @@
 /** Registers every scenario. */
 import './pl330.js';
+import './fault-storm.js';
