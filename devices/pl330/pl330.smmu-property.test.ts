@@ -387,6 +387,51 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
     expect(Buffer.compare(Buffer.from(retried.mem.subarray(88 * 4096, 89 * 4096)), Buffer.from(retried.mem.subarray(dp, dp + 4096)))).toBe(0);
   });
 
+  it('stall mode: a channel waiting for a held access stays Executing; DMAKILL leaves it Killing until RESUME ends the access', () => {
+    const sched = new Scheduler();
+    const bus = new PhysicalBus();
+    const ram = bus.addRam('ram', RAM, RAM_SIZE);
+    const w64 = (pa: number, lo: number): void => {
+      ram.view.setUint32(pa - RAM, lo >>> 0, true);
+      ram.view.setUint32(pa - RAM + 4, 0, true);
+    };
+    w64(PGD, L2 | 3);
+    w64(L2, L3 | 3);
+    w64(L3 + 8 * (IOVA_PROG >>> 12), (PROG_PA | 0x743) >>> 0);
+    const prog = new A.Pl330Asm().mov('CCR', R.makeCcr({ srcBeatBytes: 16, srcBurstLen: 16, srcProt: 2, dstProt: 2 })).mov('SAR', IOVA_SRC).mov('DAR', IOVA_DST)
+      .emit(A.DMALD()).emit(A.DMAST()).emit(A.DMAEND()).bytes;
+    ram.bytes.set(prog, PROG_PA - RAM);
+    const ctxIrq = new IrqLine('ctx');
+    const smmu = new Smmu(bus, { regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40, globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq], now: () => sched.now, accel: true });
+    smmu.write(SR.GR0_SMR, 4, (SR.SMR_VALID | 1) >>> 0, CPU);
+    smmu.write(SR.GR0_S2CR, 4, 0, CPU);
+    smmu.write(0x1000, 4, SR.CBAR_TYPE_S1_S2BYPASS << SR.CBAR_TYPE_SHIFT, CPU);
+    smmu.write(0x8000 + SR.CB_TTBR0_LO, 4, PGD, CPU);
+    smmu.write(0x8000 + SR.CB_TTBCR, 4, SR.TTBCR_EAE >>> 0, CPU);
+    smmu.write(0x8000 + SR.CB_SCTLR, 4, (SR.SCTLR_M | SR.SCTLR_CFIE | SR.SCTLR_CFRE | SR.SCTLR_CFCFG) >>> 0, CPU);
+    smmu.write(SR.GR0_SCR0, 4, 0, CPU);
+    const abort = new IrqLine('abort');
+    const dmac = new Pl330({ accel: true, streamId: 1 }, { scheduler: sched, port: new MasterPort(bus, 'pl330', smmu), eventIrqs: [new IrqLine('irq0')], abortIrq: abort, tracer: null, name: 'dma0' });
+    dmac.startChannel(0, IOVA_PROG);
+    expect(sched.runUntilIdle(100_000).reason).toBe('idle');
+    const csr = (): number => dmac.read(R.csrOffset(0), 4, CPU) & 0xf;
+    // the load from the unmapped source is held: no fault, the thread still executing
+    expect(ctxIrq.level).toBe(true);
+    expect(csr()).toBe(R.ST_EXECUTING);
+    expect(dmac.read(R.ftrOffset(0), 4, CPU)).toBe(0);
+    expect(smmu.fault.stalled.length).toBe(1);
+    dmac.kill(dmac.channels[0]!);
+    expect(csr()).toBe(R.ST_KILLING);
+    sched.runUntilIdle(100_000);
+    expect(csr()).toBe(R.ST_KILLING);
+    smmu.write(0x8000 + SR.CB_FSR, 4, smmu.read(0x8000 + SR.CB_FSR, 4, CPU), CPU);
+    smmu.write(0x8000 + SR.CB_RESUME, 4, SR.RESUME_TERMINATE, CPU);
+    sched.runUntilIdle(100_000);
+    expect(csr()).toBe(R.ST_STOPPED);
+    expect(dmac.read(R.ftrOffset(0), 4, CPU)).toBe(0);
+    expect(abort.level).toBe(false);
+  });
+
   it('a fully mapped page-aligned copy really batches (fewer scheduler events) and copies the data', () => {
     const map = Array.from({ length: 32 }, (_, i) => (i * 37) % 90);
     const s: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 65536, tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false };
