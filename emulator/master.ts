@@ -12,6 +12,13 @@ import { BUS_OK, BUS_TRANSLATION_FAULT, type PhysicalBus } from './bus.js';
  * virtual time the lookup took (TLB hit or table walk), charged by the master.
  * On a fault out.status is BUS_TRANSLATION_FAULT (terminated) and the stage has already
  * recorded the fault in its own registers; out.extent is 0.
+ *
+ * Stall model: a stage may instead answer BUS_STALLED (out.extent 0): the transaction is
+ * held in the stage (e.g. an SMMU context bank with SCTLR.CFCFG = 1, IHI 0062 "Stall
+ * model") and has not completed. The master must then neither complete nor fail the
+ * access: it registers with `onStallResolved` (MasterPort.awaitStall) and, when the stage
+ * resolves the stall, either issues the same access again ('retry') or takes the bus error
+ * the access now ends with ('terminate').
  */
 export interface TranslationResult {
   status: number;
@@ -20,9 +27,25 @@ export interface TranslationResult {
   costNs: number;
 }
 
+/** What a translation stage decided for a stalled transaction (CBn_RESUME.TnR). */
+export type StallOutcome = 'retry' | 'terminate';
+
+/**
+ * Called once when a stalled transaction is resolved. It runs inside the register write
+ * that resolves the stall (e.g. the CPU's store to CBn_RESUME), so it must only schedule
+ * the master's continuation on the scheduler, never run the master's engine itself (no
+ * host recursion from a CPU store into a DMA engine's step).
+ */
+export type StallListener = (outcome: StallOutcome) => void;
+
 export interface TranslationStage {
   readonly name: string;
   translate(va: number, attrs: Attrs, out: TranslationResult): void;
+  /**
+   * Stall model: attach `listener` to the transaction the last translate() answered with
+   * BUS_STALLED. A stage that never stalls need not implement it.
+   */
+  onStallResolved?(listener: StallListener): void;
   /**
    * Optional bulk-DMA hook (side-effect free): true when `translate(va, attrs)` made now
    * would succeed and leave no time-stamped trace of itself (no fault record, no fault
@@ -79,6 +102,12 @@ export interface CopyRun {
   dstPa: Float64Array;
 }
 
+/**
+ * Status of an access a translation stage holds stalled (see TranslationStage): not an
+ * error yet; the master waits (MasterPort.awaitStall). Never returned by the bus itself.
+ */
+export const BUS_STALLED = -4;
+
 export function newTranslationResult(): TranslationResult {
   return { status: BUS_OK, pa: 0, extent: 0, costNs: 0 };
 }
@@ -99,6 +128,11 @@ export class MasterPort {
   /** translation time accumulated since the owner last took it */
   costNs = 0;
   lastFault: MasterFault | null = null;
+  /**
+   * The access the translation stage holds stalled (its last answer was BUS_STALLED), or
+   * null. Set by the access that stalled, cleared by awaitStall.
+   */
+  stalled: MasterFault | null = null;
   /** bytes moved through this port (reads + writes) */
   bytes = 0;
   private readonly tr: TranslationResult = newTranslationResult();
@@ -115,6 +149,29 @@ export class MasterPort {
     return c;
   }
 
+  /**
+   * Wait for the stalled access (stalled != null) to be resolved: `listener` is called once
+   * with 'retry' (issue the same access again) or 'terminate' (the access ended with a
+   * bus error: lastFault then says BUS_TRANSLATION_FAULT). It is called from the register
+   * write that resolves the stall, so it must only schedule (StallListener).
+   */
+  awaitStall(listener: StallListener): void {
+    const s = this.stalled;
+    const t = this.translator;
+    if (s === null || t === null || t.onStallResolved === undefined) throw new Error(`${this.name}: awaitStall without a stalled access`);
+    this.stalled = null;
+    t.onStallResolved((outcome) => {
+      if (outcome === 'terminate') this.lastFault = { va: s.va, attrs: s.attrs, status: BUS_TRANSLATION_FAULT };
+      listener(outcome);
+    });
+  }
+
+  private noteFault(va: number, attrs: Attrs, status: number): void {
+    const f = { va, attrs, status };
+    this.lastFault = f;
+    if (status === BUS_STALLED) this.stalled = f;
+  }
+
   /** Translate one address; returns the pa or a negative status (fault recorded). */
   private xlate(va: number, attrs: Attrs, len: number): number {
     const t = this.translator;
@@ -123,7 +180,7 @@ export class MasterPort {
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;
     if (tr.status !== BUS_OK) {
-      this.lastFault = { va, attrs, status: tr.status };
+      this.noteFault(va, attrs, tr.status);
       return tr.status;
     }
     if (tr.extent < len) {
@@ -203,7 +260,7 @@ export class MasterPort {
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;
     if (tr.status !== BUS_OK) {
-      this.lastFault = { va, attrs, status: tr.status };
+      this.noteFault(va, attrs, tr.status);
       return [tr.status, 0];
     }
     return [tr.pa, Math.min(len, tr.extent)];

@@ -82,6 +82,12 @@ export const TRACE_EVENTS = {
       cb: n('context bank (-1: global)'), level: n('walk level (0 for global faults)'), multi: n('1 when the fault register already held a fault'),
     },
   },
+  'smmu-resume': {
+    src: 'smmu', shape: 'instant', notable: true, doc: 'a transaction held in stall mode (SCTLR.CFCFG) was resolved by CBn_RESUME: retried or terminated',
+    fields: {
+      cb: n('context bank'), sid: n('stream ID'), va: n('input address'), outcome: s('`retry` or `terminate`'), stalledNs: n('how long it was held'),
+    },
+  },
   'pl330-dbg': {
     src: 'pl330', shape: 'instant', doc: 'an instruction issued through DBGINST0/1 (DBGCMD)',
     fields: { thread: n('thread: channel number, -1 the manager'), op: n('first instruction byte'), allowed: { type: 'boolean', doc: 'whether the debug interface accepts it' } },

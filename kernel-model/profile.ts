@@ -207,6 +207,22 @@ export interface Capabilities {
    * "not probing due to mismatched DT properties" when the two are mixed)
    */
   smmuDtBinding: 'mmu-masters' | 'iommus-or-legacy';
+  // ---- arm-smmu context faults (issue 16, stall mode)
+  /**
+   * what a context fault does to the faulting transaction, decided by the SCTLR value the
+   * driver writes: 'stall' (3.14 arm_smmu_init_context_bank writes SCTLR_CFCFG with
+   * CFIE/CFRE: the transaction waits in the SMMU until arm_smmu_context_fault writes
+   * CB_RESUME) or 'terminate' (mainline arm_smmu_write_context_bank: CFIE/CFRE/AFE/TRE/M
+   * without CFCFG: the master gets the abort at once)
+   */
+  smmuContextFaultMode: 'stall' | 'terminate';
+  /**
+   * what arm_smmu_context_fault returns for a fault no domain handler took
+   * (report_iommu_fault != 0): 'irq-none' (3.14: RESUME_TERMINATE and IRQ_NONE, so a
+   * device that keeps faulting feeds note_interrupt's "nobody cared") or 'irq-handled'
+   * (mainline: logs "Unhandled context fault", clears FSR, returns IRQ_HANDLED)
+   */
+  smmuUnhandledFaultReturn: 'irq-none' | 'irq-handled';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -245,6 +261,8 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   groupingRule: 'per-device',
   groupOwnershipGuard: 'bug-on',
   smmuDtBinding: 'mmu-masters',
+  smmuContextFaultMode: 'stall',
+  smmuUnhandledFaultReturn: 'irq-none',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
 };
 
@@ -292,6 +310,8 @@ export const MAINLINE: Readonly<Capabilities> = {
   groupingRule: 'by-stream-id',
   groupOwnershipGuard: 'refuse-bind',
   smmuDtBinding: 'iommus-or-legacy',
+  smmuContextFaultMode: 'terminate',
+  smmuUnhandledFaultReturn: 'irq-handled',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
 };
 

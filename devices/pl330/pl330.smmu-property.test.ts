@@ -63,6 +63,14 @@ interface Spec {
   prot?: number;
   /** RAM to overwrite before the run: [byte offset in RAM, 64-bit words (lo, hi pairs)] */
   patch?: [number, number[]][];
+  /**
+   * stall mode (SCTLR.CFCFG = 1) with a fault handler run `handlerNs` after the context
+   * interrupt rises: reads FSR/FAR, writes FSR back and RESUME: 'terminate' always;
+   * 'retry' maps an unmapped faulting page (to physical page 88) and retries, terminates
+   * any other fault
+   */
+  stall?: 'terminate' | 'retry';
+  handlerNs?: number;
 }
 
 const specArb: fc.Arbitrary<Spec> = fc
@@ -156,10 +164,29 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   smmu.write(0x1000, 4, SR.CBAR_TYPE_S1_S2BYPASS << SR.CBAR_TYPE_SHIFT, CPU);
   smmu.write(0x8000 + SR.CB_TTBR0_LO, 4, PGD, CPU);
   smmu.write(0x8000 + SR.CB_TTBCR, 4, SR.TTBCR_EAE >>> 0, CPU);
-  smmu.write(0x8000 + SR.CB_SCTLR, 4, (SR.SCTLR_M | SR.SCTLR_CFIE | SR.SCTLR_CFRE) >>> 0, CPU);
+  smmu.write(0x8000 + SR.CB_SCTLR, 4, (SR.SCTLR_M | SR.SCTLR_CFIE | SR.SCTLR_CFRE | (s.stall ? SR.SCTLR_CFCFG : 0)) >>> 0, CPU);
   smmu.write(SR.GR0_SCR0, 4, 0, CPU);
   let ctxIrqAt = -1;
-  ctxIrq.connect((l) => { if (l && ctxIrqAt < 0) ctxIrqAt = sched.now; });
+  const resumes: number[] = [];
+  ctxIrq.connect((l) => {
+    if (l && ctxIrqAt < 0) ctxIrqAt = sched.now;
+    if (!l || s.stall === undefined) return;
+    // the CPU's fault handler, later in virtual time (as arm_smmu_context_fault)
+    sched.schedule(s.handlerNs ?? 1000, () => {
+      const fsr = smmu.read(0x8000 + SR.CB_FSR, 4, CPU);
+      if ((fsr & SR.FSR_SS) === 0) return;
+      const far = smmu.read(0x8000 + SR.CB_FAR_LO, 4, CPU);
+      let resume = SR.RESUME_TERMINATE;
+      const slot = L3 + 8 * (far >>> 12) - RAM;
+      if (s.stall === 'retry' && (fsr & SR.FSR_TF) !== 0 && far < 0x100000 && ram.view.getUint32(slot, true) === 0) {
+        w64(L3 + 8 * (far >>> 12), leaf(RAM + 88 * 4096, false));
+        resume = 0;
+      }
+      smmu.write(0x8000 + SR.CB_FSR, 4, fsr, CPU);
+      smmu.write(0x8000 + SR.CB_RESUME, 4, resume, CPU);
+      resumes.push(sched.now, resume);
+    }, 'handler');
+  });
   const port = new MasterPort(bus, 'pl330', smmu);
   const abort = new IrqLine('abort');
   let abortAt = -1;
@@ -173,7 +200,7 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   const regs = [R.cpcOffset(0), R.csrOffset(0), R.ftrOffset(0), R.chanRegOffset(0, 'SAR'), R.chanRegOffset(0, 'DAR'), R.chanRegOffset(0, 'LC0'), R.chanRegOffset(0, 'LC1'), R.REG_INT_EVENT_RIS].map((o) => dmac.read(o, 4, CPU));
   const cbRegs = [SR.CB_FSR, SR.CB_FAR_LO, SR.CB_FAR_HI, SR.CB_FSYNR0].map((o) => smmu.read(0x8000 + o, 4, CPU));
   return {
-    mem: ram.bytes, regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
+    mem: ram.bytes, regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, resumes, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
     digest: tracer.digest(), events: tracer.events.length, bytes: port.bytes, insns: dmac.channels[0]!.instructions, executed: sched.executed,
   };
 }
@@ -324,6 +351,85 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
       expect(f.faults[0]?.va).toBe(IOVA_SRC + 0x2000);
       expect(f.faults[0]?.level).toBe(2);
     }
+  });
+
+  it('stall mode (SCTLR.CFCFG): terminated and retried stalls give identical results batched and stepped', () => {
+    fc.assert(
+      fc.property(specArb, fc.constantFrom('terminate' as const, 'retry' as const), fc.constantFrom(0, 1000, 25_000), (s0, stall, handlerNs) => {
+        const s: Spec = { ...s0, stall, handlerNs };
+        const f = run(s, true);
+        const st = run(s, false);
+        const all = ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'resumes', 'stats', 'tlb', 'faults', 'events', 'digest', 'bytes', 'insns'] as const;
+        expectSameAsStep(f, st, all);
+        expectSameAsStep(run(s, true, false), st, all);
+        // the bus error reaches the DMA only after the handler resumed the stalled access
+        if (st.abortAt >= 0) expect(st.abortAt).toBeGreaterThanOrEqual(st.ctxIrqAt + handlerNs);
+      }),
+      { numRuns: 150, seed: 0x5332 },
+    );
+  });
+
+  it('stall mode: the data_read_err arrives when RESUME terminates, not when the fault happens; retry completes the copy', () => {
+    const map = Array.from({ length: 32 }, (_, i) => (i * 37) % 90);
+    map[3] = -1; // source IOVA page 3 unmapped
+    const base: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 65536, tlbEntries: 128, hitNs: 2, walkNs: 60, trace: false, map, twice: false };
+    const term = run(base, false);
+    expect(term.regs[2]).toBe(R.FT_DATA_READ_ERR);
+    const stalled = run({ ...base, stall: 'terminate', handlerNs: 50_000 }, false);
+    expect(stalled.regs[2]).toBe(R.FT_DATA_READ_ERR);
+    expect(stalled.ctxIrqAt).toBe(term.ctxIrqAt);
+    expect(stalled.abortAt).toBe(stalled.resumes[0]);
+    expect(stalled.abortAt - term.abortAt).toBeGreaterThanOrEqual(50_000);
+    const retried = run({ ...base, stall: 'retry', handlerNs: 50_000 }, false);
+    expect(retried.regs[2]).toBe(0); // no fault: the handler mapped the page and retried
+    expect(retried.resumes[1]).toBe(0);
+    const dp = map[16 + 3]! * 4096;
+    expect(Buffer.compare(Buffer.from(retried.mem.subarray(88 * 4096, 89 * 4096)), Buffer.from(retried.mem.subarray(dp, dp + 4096)))).toBe(0);
+  });
+
+  it('stall mode: a channel waiting for a held access stays Executing; DMAKILL leaves it Killing until RESUME ends the access', () => {
+    const sched = new Scheduler();
+    const bus = new PhysicalBus();
+    const ram = bus.addRam('ram', RAM, RAM_SIZE);
+    const w64 = (pa: number, lo: number): void => {
+      ram.view.setUint32(pa - RAM, lo >>> 0, true);
+      ram.view.setUint32(pa - RAM + 4, 0, true);
+    };
+    w64(PGD, L2 | 3);
+    w64(L2, L3 | 3);
+    w64(L3 + 8 * (IOVA_PROG >>> 12), (PROG_PA | 0x743) >>> 0);
+    const prog = new A.Pl330Asm().mov('CCR', R.makeCcr({ srcBeatBytes: 16, srcBurstLen: 16, srcProt: 2, dstProt: 2 })).mov('SAR', IOVA_SRC).mov('DAR', IOVA_DST)
+      .emit(A.DMALD()).emit(A.DMAST()).emit(A.DMAEND()).bytes;
+    ram.bytes.set(prog, PROG_PA - RAM);
+    const ctxIrq = new IrqLine('ctx');
+    const smmu = new Smmu(bus, { regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40, globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq], now: () => sched.now, accel: true });
+    smmu.write(SR.GR0_SMR, 4, (SR.SMR_VALID | 1) >>> 0, CPU);
+    smmu.write(SR.GR0_S2CR, 4, 0, CPU);
+    smmu.write(0x1000, 4, SR.CBAR_TYPE_S1_S2BYPASS << SR.CBAR_TYPE_SHIFT, CPU);
+    smmu.write(0x8000 + SR.CB_TTBR0_LO, 4, PGD, CPU);
+    smmu.write(0x8000 + SR.CB_TTBCR, 4, SR.TTBCR_EAE >>> 0, CPU);
+    smmu.write(0x8000 + SR.CB_SCTLR, 4, (SR.SCTLR_M | SR.SCTLR_CFIE | SR.SCTLR_CFRE | SR.SCTLR_CFCFG) >>> 0, CPU);
+    smmu.write(SR.GR0_SCR0, 4, 0, CPU);
+    const abort = new IrqLine('abort');
+    const dmac = new Pl330({ accel: true, streamId: 1 }, { scheduler: sched, port: new MasterPort(bus, 'pl330', smmu), eventIrqs: [new IrqLine('irq0')], abortIrq: abort, tracer: null, name: 'dma0' });
+    dmac.startChannel(0, IOVA_PROG);
+    expect(sched.runUntilIdle(100_000).reason).toBe('idle');
+    const csr = (): number => dmac.read(R.csrOffset(0), 4, CPU) & 0xf;
+    // the load from the unmapped source is held: no fault, the thread still executing
+    expect(ctxIrq.level).toBe(true);
+    expect(csr()).toBe(R.ST_EXECUTING);
+    expect(dmac.read(R.ftrOffset(0), 4, CPU)).toBe(0);
+    expect(smmu.fault.stalled.length).toBe(1);
+    dmac.kill(dmac.channels[0]!);
+    expect(csr()).toBe(R.ST_KILLING);
+    sched.runUntilIdle(100_000);
+    expect(csr()).toBe(R.ST_KILLING);
+    smmu.write(0x8000 + SR.CB_FSR, 4, smmu.read(0x8000 + SR.CB_FSR, 4, CPU), CPU);
+    smmu.write(0x8000 + SR.CB_RESUME, 4, SR.RESUME_TERMINATE, CPU);
+    sched.runUntilIdle(100_000);
+    expect(csr()).toBe(R.ST_STOPPED);
+    expect(dmac.read(R.ftrOffset(0), 4, CPU)).toBe(0);
+    expect(abort.level).toBe(false);
   });
 
   it('a fully mapped page-aligned copy really batches (fewer scheduler events) and copies the data', () => {

@@ -14,7 +14,7 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { MasterPort } from '../../emulator/master.js';
+import type { MasterPort, StallOutcome } from '../../emulator/master.js';
 import type { RegisterMap } from '../../emulator/regmap.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -141,6 +141,11 @@ export class Pl330 implements MmioDevice, Pl330Core {
       this.sched.cancel(t.ev);
       t.ev = null;
       t.resetState();
+      // a wait for a stalled access ends with the reset (its resolution is ignored)
+      t.stalledOn = 0;
+      t.stallGen++;
+      t.replayStore = null;
+      t.stallRetry = false;
     }
     this.manager.ns = this.cfg.mgrNsAtReset;
     this.regs.reset();
@@ -322,6 +327,51 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.ev = null;
     t.state = C.ST_STOPPED;
     this.mfifo.discard(t);
+    t.stalledOn = 0;
+    t.stallGen++;
+    t.replayStore = null;
+    t.stallRetry = false;
+  }
+
+  /**
+   * The access just made is held by the translation stage (port.stalled: an SMMU context
+   * bank in stall mode, devices/smmu/fault.ts). The thread issues nothing until the stage
+   * resolves it: 'terminate' ends the access with a bus error, so the thread then takes
+   * `bits` (data_read_err, data_write_err, instr_fetch_err; DMA-330 TRM 3.4 FTRn), at the
+   * virtual time of the resolution; 'retry' issues the access again (the instruction is
+   * executed again from its start, not counted twice). `counted`: the instruction was
+   * counted already (a data access; a fetch stalls before). The continuation is a
+   * scheduler event (no host recursion from the CPU's RESUME store into this engine).
+   */
+  private awaitStall(t: Pl330Thread, bits: number, counted: boolean): Next {
+    if (this.deferFaults) throw new Error(`${this.name}: an access stalled while executing ahead of virtual time`);
+    this.sched.cancel(t.ev);
+    t.ev = null;
+    t.stalledOn = bits;
+    const gen = t.stallGen;
+    const name = t.isManager ? `${this.name}:mgr` : `${this.name}:ch${t.id}`;
+    this.port.awaitStall((outcome: StallOutcome) => {
+      if (t.stallGen !== gen) return;
+      t.stalledOn = 0;
+      if (t.state === C.ST_KILLING) {
+        // DMAKILL waited for the outstanding transaction (TRM 3.3, Killing state)
+        this.stop(t);
+        this.updateIrqs();
+        return;
+      }
+      t.ev = this.sched.schedule(0, () => {
+        t.ev = null;
+        if (t.state !== C.ST_EXECUTING) return;
+        if (outcome === 'terminate') {
+          t.replayStore = null;
+          this.fault(t, bits);
+        } else {
+          t.stallRetry = counted;
+          this.step(t);
+        }
+      }, `${name}:resume`);
+    });
+    return Next.Scheduled;
   }
 
   fault(t: Pl330Thread, bits: number): void {
@@ -342,6 +392,18 @@ export class Pl330 implements MmioDevice, Pl330Core {
   kill(t: Pl330Thread): void {
     // DMAKILL: killing -> stopped; clears the thread's fault and MFIFO data
     t.state = C.ST_KILLING;
+    if (t.stalledOn !== 0) {
+      // an AXI transaction is outstanding (held in the SMMU): the thread stays Killing until
+      // it completes (DMA-330 TRM 3.3, thread states: Killing waits for outstanding
+      // transactions), then stops (awaitStall)
+      this.sched.cancel(t.ev);
+      t.ev = null;
+      t.ftr = 0;
+      t.wfpBurstNs = t.wfpPeriph = false;
+      if (t.isManager) this.lockupIrq = false;
+      this.updateIrqs();
+      return;
+    }
     this.stop(t);
     t.ftr = 0;
     t.wfpBurstNs = t.wfpPeriph = false;
@@ -402,19 +464,25 @@ export class Pl330 implements MmioDevice, Pl330Core {
     if (t.state !== C.ST_EXECUTING) return;
     this.cycles = 0;
     this.port.takeCost();
+    const retry = t.stallRetry;
+    t.stallRetry = false;
     const n = this.fetch(t);
     if (n < 0) {
-      this.fault(t, t.isManager ? C.FTD_INSTR_FETCH_ERR : C.FT_INSTR_FETCH_ERR);
+      const bits = t.isManager ? C.FTD_INSTR_FETCH_ERR : C.FT_INSTR_FETCH_ERR;
+      if (this.port.stalled !== null) this.awaitStall(t, bits, retry);
+      else this.fault(t, bits);
       return;
     }
     if (n === 0) {
       this.fault(t, t.isManager ? C.FTD_UNDEF_INSTR : C.FT_UNDEF_INSTR);
       return;
     }
-    t.instructions++;
-    if (this.insnObserver) this.insnObserver(t.id, t.pc, this.insn, n);
-    if (this.cfg.traceInstructions && this.tracer?.enabled) {
-      this.tracer.emit(this.name, 'pl330-insn', { thread: t.id, pc: t.pc, op: this.insn[0]!, dis: disassemble(this.insn) });
+    if (!retry) {
+      t.instructions++;
+      if (this.insnObserver) this.insnObserver(t.id, t.pc, this.insn, n);
+      if (this.cfg.traceInstructions && this.tracer?.enabled) {
+        this.tracer.emit(this.name, 'pl330-insn', { thread: t.id, pc: t.pc, op: this.insn[0]!, dis: disassemble(this.insn) });
+      }
     }
     const r = this.execute(t, this.insn, false);
     if (r === Next.Advance || r === Next.Jumped) {
@@ -559,6 +627,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     }
     this.cycles += burstCycles(len);
     if (st !== BUS_OK) {
+      if (this.port.stalled !== null) return this.awaitStall(t, C.FT_DATA_READ_ERR, true);
       this.fault(t, C.FT_DATA_READ_ERR);
       return Next.Stop;
     }
@@ -581,7 +650,10 @@ export class Pl330 implements MmioDevice, Pl330Core {
     const n = Pl330.burstBytes(t.dar, size, len, inc);
     const fifo = t.fifo!;
     const buf = this.burst;
+    const replay = t.replayStore;
+    t.replayStore = null;
     if (zero) buf.fill(0, 0, n);
+    else if (replay !== null) buf.set(replay.subarray(0, n)); // a stalled store retried: the burst it took
     else {
       if (fifo.len < n) {
         // the program stores more than it loaded
@@ -606,6 +678,10 @@ export class Pl330 implements MmioDevice, Pl330Core {
     }
     this.cycles += burstCycles(len);
     if (st !== BUS_OK) {
+      if (this.port.stalled !== null) {
+        if (!zero) t.replayStore = buf.slice(0, n);
+        return this.awaitStall(t, C.FT_DATA_WRITE_ERR, true);
+      }
       this.fault(t, C.FT_DATA_WRITE_ERR);
       return Next.Stop;
     }

@@ -116,6 +116,17 @@ export class Pl330Thread {
   bytesLoaded = 0;
   bytesStored = 0;
   instructions = 0;
+  /**
+   * Stall model (an access held by the translation stage, emulator/master.ts BUS_STALLED):
+   * the FTR bit the held access takes if it is terminated (0: not waiting), a generation
+   * bumped when the thread stops (a later resolution of an old wait is ignored), whether
+   * the next step retries an instruction already counted, and the burst a stalled store
+   * had taken from the MFIFO (issued again on retry).
+   */
+  stalledOn = 0;
+  stallGen = 0;
+  stallRetry = false;
+  replayStore: Uint8Array | null = null;
   constructor(
     readonly id: number,
     readonly fifo: ByteFifo | null,

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeAttrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT } from '../../emulator/bus.js';
-import { MasterPort } from '../../emulator/master.js';
+import { BUS_STALLED, MasterPort } from '../../emulator/master.js';
 import * as R from './regs.js';
 import { ent, makeRig, tableDesc } from './testing/rig.js';
 
@@ -64,7 +64,11 @@ describe('SMMU driven like the 2014 Linux driver', () => {
     const data = makeAttrs({ streamId: 1 });
     expect(port.read(0x10000, 4, data)).toBe(0xdeadbeef); // the CPU-visible data is readable
     expect(port.write(0x11000, 4, 1, makeAttrs({ streamId: 1, write: true }))).toBe(BUS_OK);
-    expect(port.read(0x10000, 4, fetch)).toBe(BUS_TRANSLATION_FAULT); // program fetch: XN
+    // program fetch: XN; the driver's SCTLR has CFCFG, so the fetch stalls in the SMMU
+    expect(port.read(0x10000, 4, fetch)).toBe(BUS_STALLED);
+    expect(port.stalled?.va).toBe(0x10000);
+    const outcomes: string[] = [];
+    port.awaitStall((o) => outcomes.push(o));
     expect(rig.ctxIrqs[1]!.level).toBe(true);
 
     // ---- the driver's context fault handler ----
@@ -75,13 +79,18 @@ describe('SMMU driven like the 2014 Linux driver', () => {
     expect(fsynr & R.FSYNR0_WNR).toBe(0);
     expect(cbr(cb, R.CB_FAR_LO)).toBe(0x10000);
     cbw(cb, R.CB_FSR, fsr);
+    expect(outcomes).toEqual([]);
     cbw(cb, R.CB_RESUME, R.RESUME_TERMINATE);
+    // the master gets its bus error now
+    expect(outcomes).toEqual(['terminate']);
+    expect(port.lastFault?.status).toBe(BUS_TRANSLATION_FAULT);
     expect(cbr(cb, R.CB_FSR)).toBe(0);
     expect(rig.ctxIrqs[1]!.level).toBe(false);
 
     // ---- remap with IOMMU_EXEC (what patch 02 makes VFIO pass), unmap flush, retry ----
     rig.wr64(ent(l3, 0x10), driverPte(prog, { write: false, exec: true }));
-    expect(port.read(0x10000, 4, fetch)).toBe(BUS_TRANSLATION_FAULT); // stale XN entry still cached
+    expect(port.read(0x10000, 4, fetch)).toBe(BUS_STALLED); // stale XN entry still cached
+    port.awaitStall((o) => outcomes.push(o));
     cbw(cb, R.CB_FSR, cbr(cb, R.CB_FSR));
     cbw(cb, R.CB_RESUME, R.RESUME_TERMINATE);
     cbw(cb, R.CB_TLBIASID, cb);

@@ -9,12 +9,23 @@
  * its global handler (arm_smmu_global_fault) reads sGFSR/sGFSYNR0/1/sGFAR and writes
  * sGFSR back.
  *
- * Stall model seam: a faulting transaction is always answered with an error at once
- * (terminate); SCTLR.CFCFG = 1 only sets FSR.SS, which RESUME clears. Holding the
- * transaction until RESUME (retry / terminate) belongs here: `recordContext` decides
- * what a fault does, `resume` what RESUME does.
+ * Stall model (IHI 0062, "Fault handling", the stall and terminate models; CBn_SCTLR.CFCFG,
+ * CBn_FSR.SS, CBn_RESUME): with CFCFG = 0 a context fault terminates the transaction at
+ * once (the master gets a bus error). With CFCFG = 1 the faulting transaction is held in the
+ * SMMU: the fault is recorded (FSR with SS set, FAR, FSYNR0), the context interrupt rises,
+ * and the master gets no answer until software writes CBn_RESUME: TnR = 1 terminates it
+ * (the master's access then ends with the bus error), TnR = 0 retries it (the master issues
+ * the same access again, which translates anew). `recordContext` decides what a fault does
+ * (returns whether it stalled), `resume` what RESUME does; the master waits through
+ * TranslationStage.onStallResolved (emulator/master.ts), so nothing here runs the master.
+ *
+ * Choices where the architecture leaves room: a second transaction that faults in a bank
+ * whose FSR already holds a fault (or SS) sets MULTI and, in stall mode, is held as well;
+ * one RESUME resolves every transaction held by that bank, in arrival order. RESUME with
+ * FSR.SS clear does nothing. A reset terminates the held transactions.
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../emulator/attrs.js';
+import type { StallListener } from '../../emulator/master.js';
 import * as R from './regs.js';
 import { CBS, GS } from './regs.js';
 import type { Smmu } from './smmu.js';
@@ -26,16 +37,61 @@ export function contextFaultType(fsrBit: number): SmmuFaultType {
   return fsrBit === R.FSR_TF ? 'translation' : fsrBit === R.FSR_AFF ? 'access-flag' : fsrBit === R.FSR_PF ? 'permission' : 'external';
 }
 
+/** A transaction held by a context bank in stall mode. */
+export interface StalledTransaction {
+  cb: number;
+  va: number;
+  attrs: Attrs;
+  /** virtual time it stalled */
+  since: number;
+  /** the master's continuation (TranslationStage.onStallResolved), null until it registers */
+  listener: StallListener | null;
+}
+
 export class FaultUnit {
   readonly log: SmmuFaultRecord[] = [];
   /** fault records dropped because the log was full */
   dropped = 0;
+  /** the transactions held in stall mode, in arrival order */
+  readonly stalled: StalledTransaction[] = [];
+  /** transactions that stalled / were resumed with retry / with terminate, since reset */
+  stalls = 0;
+  retries = 0;
+  terminations = 0;
 
   constructor(private readonly s: Smmu) {}
 
   reset(): void {
     this.log.length = 0;
     this.dropped = 0;
+    this.stalls = this.retries = this.terminations = 0;
+    this.release(-1, 'terminate');
+  }
+
+  /** TranslationStage.onStallResolved: the master of the last stalled transaction waits */
+  attach(listener: StallListener): void {
+    const t = this.stalled[this.stalled.length - 1];
+    if (t === undefined || t.listener !== null) throw new Error(`${this.s.name}: onStallResolved without a stalled transaction`);
+    t.listener = listener;
+  }
+
+  /** end the held transactions of bank cb (-1: all) with `outcome`, in arrival order */
+  private release(cb: number, outcome: 'retry' | 'terminate'): void {
+    const st = this.stalled;
+    const done: StalledTransaction[] = [];
+    for (let i = 0; i < st.length; ) {
+      if (cb < 0 || st[i]!.cb === cb) done.push(st.splice(i, 1)[0]!);
+      else i++;
+    }
+    for (const t of done) {
+      if (outcome === 'retry') this.retries++;
+      else this.terminations++;
+      const tr = this.s.tracer;
+      if (tr !== null && tr.enabled) {
+        tr.emit(this.s.name, 'smmu-resume', { cb: t.cb, sid: (t.attrs >>> 16) & 0x7fff, va: t.va, outcome, stalledNs: this.s.now() - t.since });
+      }
+      if (t.listener !== null) t.listener(outcome);
+    }
   }
 
   private syndromeAttrs(attrs: Attrs, wnr: number, pnu: number, ind: number, nsattr: number, nsstate: number): number {
@@ -60,9 +116,10 @@ export class FaultUnit {
    * Record the context fault the last resolve found (res.cb, res.fsr, res.level, res.ptw)
    * for the access (va, attrs0). A fault that finds FSR already holding a fault (any fault
    * bit or SS) only sets MULTI: FAR/FSYNR0 keep the first fault's syndrome (IHI 0062,
-   * CBn_FSR.MULTI). Stall (SCTLR.CFCFG = 1): FSR.SS is set as well.
+   * CBn_FSR.MULTI). Stall (SCTLR.CFCFG = 1): FSR.SS is set as well and the transaction is
+   * held (returns true: the master gets BUS_STALLED); false: terminated at once.
    */
-  recordContext(va: number, attrs0: Attrs): void {
+  recordContext(va: number, attrs0: Attrs): boolean {
     const s = this.s;
     const r = s.res;
     const cb = r.cb;
@@ -71,11 +128,12 @@ export class FaultUnit {
     s.stats.contextFaults++;
     const f = c[o + CBS.FSR]!;
     const multi = (f & (R.FSR_FAULTS | R.FSR_SS)) !== 0;
+    const stall = (c[o + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0;
     if (multi) {
       c[o + CBS.FSR] = f | R.FSR_MULTI;
     } else {
       let nf = f | r.fsr;
-      if ((c[o + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0) nf |= R.FSR_SS;
+      if (stall) nf |= R.FSR_SS;
       c[o + CBS.FSR] = nf;
       c[o + CBS.FAR_LO] = va % TWO32;
       c[o + CBS.FAR_HI] = Math.floor(va / TWO32);
@@ -85,7 +143,12 @@ export class FaultUnit {
         (r.ptw ? R.FSYNR0_PTWF : 0);
     }
     this.append({ time: s.now(), streamId: (attrs0 >>> 16) & 0x7fff, va, attrs: attrs0, type: contextFaultType(r.fsr), scope: 'context', cb, level: r.level, multi });
+    if (stall) {
+      this.stalls++;
+      this.stalled.push({ cb, va, attrs: attrs0, since: s.now(), listener: null });
+    }
     this.update();
+    return stall;
   }
 
   /** Record the global fault the last resolve found (res.gfsr) for the access (va, attrs0). */
@@ -151,13 +214,17 @@ export class FaultUnit {
   }
 
   /**
-   * CBn_RESUME: ends a stalled transaction. The master was already answered (terminate);
-   * retry (TnR = 0) cannot re-issue it, so both values just clear SS.
+   * CBn_RESUME (IHI 0062, CBn_RESUME): TnR (bit 0) = 1 terminates the bank's stalled
+   * transactions (their masters get the bus error now), 0 retries them (their masters issue
+   * the accesses again). Clears FSR.SS. Without SS set there is nothing stalled: ignored.
+   * The masters' continuations only schedule (StallListener), so this write returns at once.
    */
-  resume(cb: number, _v: number): void {
+  resume(cb: number, v: number): void {
     const k = cb * this.s.cbSlots + CBS.FSR;
+    if ((this.s.c[k]! & R.FSR_SS) === 0) return;
     this.s.c[k] = this.s.c[k]! & ~R.FSR_SS;
     this.update();
+    this.release(cb, (v & R.RESUME_TERMINATE) !== 0 ? 'terminate' : 'retry');
   }
 
   /**

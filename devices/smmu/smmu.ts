@@ -21,7 +21,7 @@
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
-import type { CopyRun, TranslationResult, TranslationStage } from '../../emulator/master.js';
+import { BUS_STALLED, type CopyRun, type StallListener, type TranslationResult, type TranslationStage } from '../../emulator/master.js';
 import { RegisterMap, type GuestErrorKind } from '../../emulator/regmap.js';
 import type { Tracer } from '../../emulator/trace.js';
 import { installAccel } from './accel/index.js';
@@ -214,8 +214,15 @@ export class Smmu implements TranslationStage, MmioDevice {
     out.status = BUS_TRANSLATION_FAULT;
     out.pa = 0;
     out.extent = 0;
-    if (k === K_CTX_FAULT) this.fault.recordContext(va, attrs);
-    else this.fault.recordGlobal(va, attrs);
+    if (k === K_CTX_FAULT) {
+      // stall model (SCTLR.CFCFG = 1): the transaction is held until CBn_RESUME (fault.ts)
+      if (this.fault.recordContext(va, attrs)) out.status = BUS_STALLED;
+    } else this.fault.recordGlobal(va, attrs);
+  }
+
+  /** TranslationStage.onStallResolved: the master of the transaction just stalled waits (fault.ts) */
+  onStallResolved(listener: StallListener): void {
+    this.fault.attach(listener);
   }
 
   /**

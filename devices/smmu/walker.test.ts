@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeAttrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT } from '../../emulator/bus.js';
-import { newTranslationResult } from '../../emulator/master.js';
+import { BUS_STALLED, newTranslationResult } from '../../emulator/master.js';
 import * as R from './regs.js';
 import { blockDesc, ent, makeRig, pageDesc, tableDesc, type Rig } from './testing/rig.js';
 
@@ -233,17 +233,49 @@ describe('SMMU stage-1 LPAE walker', () => {
     expect(s2.rig.ctxIrqs.some((l) => l.level)).toBe(false);
   });
 
-  it('stall mode (CFCFG): SS set, the master still gets an error, RESUME clears SS', () => {
-    const { rig } = setup({ stall: true });
-    const o = tr(rig, 0x1000, RD);
-    expect(o.status).toBe(BUS_TRANSLATION_FAULT);
+  it('stall mode (CFCFG): the transaction is held (SS, FAR, FSYNR0), RESUME with TnR=1 terminates it, TnR=0 retries it', () => {
+    const { rig, pgd } = setup({ stall: true });
+    const o = tr(rig, 0x1234, WR);
+    expect(o.status).toBe(BUS_STALLED);
     expect(rig.cbr(0, R.CB_FSR)).toBe((R.FSR_TF | R.FSR_SS) >>> 0);
+    expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x1234);
+    expect(rig.cbr(0, R.CB_FSYNR0) & R.FSYNR0_WNR).toBe(R.FSYNR0_WNR);
+    const got: string[] = [];
+    rig.smmu.onStallResolved((x) => got.push(x));
+    // clearing FSR does not release it: SS stays and so does the interrupt
     rig.cbw(0, R.CB_FSR, rig.cbr(0, R.CB_FSR));
     expect(rig.cbr(0, R.CB_FSR)).toBe(R.FSR_SS >>> 0);
     expect(rig.ctxIrqs[0]!.level).toBe(true);
+    expect(got).toEqual([]);
     rig.cbw(0, R.CB_RESUME, R.RESUME_TERMINATE);
+    expect(got).toEqual(['terminate']);
     expect(rig.cbr(0, R.CB_FSR)).toBe(0);
     expect(rig.ctxIrqs[0]!.level).toBe(false);
+    // a second RESUME has nothing to resolve
+    rig.cbw(0, R.CB_RESUME, 0);
+    expect(got).toEqual(['terminate']);
+    // retry: two transactions held (the second sets MULTI), one RESUME retries both
+    expect(tr(rig, 0x5000, RD).status).toBe(BUS_STALLED);
+    rig.smmu.onStallResolved((x) => got.push(`a:${x}`));
+    expect(tr(rig, 0x6000, RD).status).toBe(BUS_STALLED);
+    rig.smmu.onStallResolved((x) => got.push(`b:${x}`));
+    expect(rig.cbr(0, R.CB_FSR)).toBe((R.FSR_TF | R.FSR_SS | R.FSR_MULTI) >>> 0);
+    expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x5000);
+    const l3 = l3For(rig, pgd, 0x5000);
+    rig.wr64(ent(l3, 5), pageDesc(0x8000_5000));
+    rig.cbw(0, R.CB_FSR, rig.cbr(0, R.CB_FSR));
+    rig.cbw(0, R.CB_RESUME, 0);
+    expect(got).toEqual(['terminate', 'a:retry', 'b:retry']);
+    expect(tr(rig, 0x5010, RD).pa).toBe(0x8000_5010);
+    expect(rig.smmu.fault.stalled.length).toBe(0);
+    expect([rig.smmu.fault.stalls, rig.smmu.fault.retries, rig.smmu.fault.terminations]).toEqual([3, 2, 1]);
+  });
+
+  it('terminate mode (CFCFG clear): a context fault answers the master at once', () => {
+    const { rig } = setup({});
+    expect(tr(rig, 0x1000, RD).status).toBe(BUS_TRANSLATION_FAULT);
+    expect(rig.cbr(0, R.CB_FSR)).toBe(R.FSR_TF);
+    expect(rig.smmu.fault.stalled.length).toBe(0);
   });
 
   it('TTBR1 region selection with T0SZ=1 and the 32-bit input limit', () => {

@@ -70,6 +70,7 @@ export const SCTLR_TRE = 1 << 1;
 export const SCTLR_AFE = 1 << 2;
 export const SCTLR_CFRE = 1 << 5;
 export const SCTLR_CFIE = 1 << 6;
+export const SCTLR_CFCFG = 1 << 7;
 export const SCTLR_ASIDPNE = 1 << 12;
 
 export const TTBCR_EAE = 1 << 31;

@@ -4,6 +4,7 @@ import type { KDevice, KDriver } from '../driver/types.js';
 import { Domain, Group, IOMMU_FAULT_READ, IOMMU_FAULT_WRITE, type IommuOps } from '../iommu/core.js';
 import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE } from '../iommu/io-pgtable-arm.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP } from '../iommu/types.js';
+import { Ratelimit } from './arm-smmu-ratelimit.js';
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { propU32 } from '../platform/of.js';
 import type { KernelServices } from './services.js';
@@ -63,6 +64,7 @@ import {
   SCTLR_AFE,
   SCTLR_CFRE,
   SCTLR_CFIE,
+  SCTLR_CFCFG,
   SCTLR_ASIDPNE,
   TTBCR_EAE,
   TTBCR_EPD1,
@@ -126,6 +128,8 @@ export class ArmSmmu implements IommuOps {
   readonly contextMap: boolean[] = [];
   readonly smrMap: boolean[] = [];
   readonly contextFaults: ContextFaultRecord[] = [];
+  /** arm_smmu_context_fault's dev_err_ratelimited state */
+  private readonly faultRs = new Ratelimit('arm_smmu_context_fault');
   readonly globalFaults: GlobalFaultRecord[] = [];
   readonly prefix: string;
   private requestedGlobal: number[] = [];
@@ -362,7 +366,11 @@ export class ArmSmmu implements IommuOps {
     this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA /* T0SZ 0: 32-bit input */);
     this.wr(base + CB_MAIR0, MAIR0_VALUE);
     this.wr(base + CB_MAIR1, 0);
-    this.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_ASIDPNE);
+    // SCTLR: 3.14 arm_smmu_init_context_bank writes CFCFG | CFIE | CFRE | M | EAE_SBOP (AFE |
+    // TRE) | S1_ASIDPNE: context faults stall until the handler writes CB_RESUME; mainline
+    // arm_smmu_write_context_bank leaves CFCFG out (terminate) (capability smmuContextFaultMode)
+    const cfcfg = this.k.profile.caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
+    this.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | cfcfg | SCTLR_ASIDPNE);
     return 0;
   }
 
@@ -455,7 +463,10 @@ export class ArmSmmu implements IommuOps {
 
   // ---- interrupt handlers ------------------------------------------------------------
 
-  readonly contextFault = (_irq: number, devId: unknown): IrqReturn => {
+  readonly contextFault = Object.assign((_irq: number, devId: unknown): IrqReturn => this.onContextFault(devId), { ksym: 'arm_smmu_context_fault' });
+
+  /** arm_smmu_context_fault (3.14 drivers/iommu/arm-smmu.c) */
+  private onContextFault(devId: unknown): IrqReturn {
     const d = devId as Domain;
     const p = d.priv as DomainPriv | null;
     if (!p || p.cbndx < 0) return IRQ_NONE;
@@ -473,14 +484,18 @@ export class ArmSmmu implements IommuOps {
       ret = IRQ_HANDLED;
       resume = 0; // RESUME_RETRY
     } else {
-      this.k.log.err(this.prefix, `Unhandled context fault: iova=0x${hex8(iova)}, fsynr=0x${fsynr.toString(16)}, cb=${p.cbndx}`);
-      ret = IRQ_NONE;
+      // dev_err_ratelimited (5 s, burst 10)
+      if (this.faultRs.allow(this.k.log, this.k.now())) this.k.log.err(this.prefix, `Unhandled context fault: iova=0x${hex8(iova)}, fsynr=0x${fsynr.toString(16)}, cb=${p.cbndx}`);
+      // 3.14 arm_smmu_context_fault: terminate the stalled transaction and return IRQ_NONE
+      // (note_interrupt counts it as unhandled); mainline returns IRQ_HANDLED
+      // (capability smmuUnhandledFaultReturn)
+      ret = this.k.profile.caps.smmuUnhandledFaultReturn === 'irq-none' ? IRQ_NONE : IRQ_HANDLED;
       resume = RESUME_TERMINATE;
     }
     this.wr(base + CB_FSR, fsr);
     if (fsr & FSR_SS) this.wr(base + CB_RESUME, resume);
     return ret;
-  };
+  }
 
   readonly globalFault = (_irq: number, _devId: unknown): IrqReturn => {
     const gr0 = this.gr0;

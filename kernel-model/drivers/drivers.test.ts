@@ -6,7 +6,7 @@ import {
   ArmSmmu, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
   CB_TTBR0_HI, CB_TTBR0_LO, FSR_TF, FSR_PF, FSYNR0_IND, GR0_S2CR, GR0_SMR, GR0_sCR0, GR0_sGFSR, GR0_sGFSYNR1,
   GR0_sTLBGSYNC, partitionMasters, S2CR_TYPE_BYPASS, SCTLR_AFE, SCTLR_ASIDPNE, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
-  SCTLR_TRE, sCR0_CLIENTPD, sCR0_GCFGFIE, sCR0_GCFGFRE, sCR0_GFIE, sCR0_GFRE, sCR0_USFCFG, SMR_VALID, TTBCR_EAE,
+  SCTLR_TRE, SCTLR_CFCFG, FSR_SS, CB_RESUME, RESUME_TERMINATE, sCR0_CLIENTPD, sCR0_GCFGFIE, sCR0_GCFGFRE, sCR0_GFIE, sCR0_GFRE, sCR0_USFCFG, SMR_VALID, TTBCR_EAE,
 } from './arm-smmu.js';
 
 const CB0 = 0x8000;
@@ -82,7 +82,8 @@ describe('arm-smmu driver (register-file fake)', () => {
     expect((smmu.get(CB0 + CB_TTBCR) & TTBCR_EAE) >>> 0).toBe(TTBCR_EAE >>> 0);
     expect(smmu.get(CB0 + CB_TTBCR) & 0xf).toBe(0);
     expect(smmu.get(CB0 + CB_MAIR0)).toBe(0x0004ff44);
-    expect(smmu.get(CB0 + CB_SCTLR)).toBe(SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_ASIDPNE);
+    // 3.14 arm_smmu_init_context_bank: CFCFG (stall on context fault) with CFIE/CFRE
+    expect(smmu.get(CB0 + CB_SCTLR)).toBe(SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_CFCFG | SCTLR_ASIDPNE);
     expect(irq.handlers.get(73)?.[0]?.name).toBe('arm-smmu-context-fault');
 
     d.map(0x1000, 0x81000000, 0x1000, IOMMU_READ | IOMMU_WRITE);
@@ -121,6 +122,39 @@ describe('arm-smmu driver (register-file fake)', () => {
     smmu.regs.set(CB0 + CB_FAR_LO, 0x2000);
     expect(irq.fire(73)).toBe(1);
     expect(k.log.grep(/Unhandled context fault/).length).toBe(1);
+  });
+
+  it('SCTLR per profile: 3.14 sets CFCFG (stall), mainline does not (terminate)', () => {
+    for (const [profile, cfcfg] of [['baseline', SCTLR_CFCFG], ['patches:1-3', SCTLR_CFCFG], ['rfc-v4', SCTLR_CFCFG], ['mainline', 0]] as const) {
+      const { k, smmu } = bootWithFakes(profile);
+      const d = k.iommu.domainAlloc('platform') as Domain;
+      expect(k.iommu.attachGroup(d, k.iommu.groups()[0]!)).toBe(0);
+      expect(smmu.get(CB0 + CB_SCTLR) & SCTLR_CFCFG, profile).toBe(cfcfg);
+    }
+  });
+
+  it('an unhandled stalled context fault: FSR cleared, RESUME_TERMINATE written; IRQ_NONE in 3.14, IRQ_HANDLED in mainline', () => {
+    for (const [profile, ret] of [['rfc-v4', 0], ['mainline', 1]] as const) {
+      const { k, smmu, irq } = bootWithFakes(profile);
+      const d = k.iommu.domainAlloc('platform') as Domain;
+      k.iommu.attachGroup(d, k.iommu.groups()[0]!);
+      smmu.regs.set(CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0);
+      smmu.regs.set(CB0 + CB_FAR_LO, 0x3000);
+      expect(irq.fire(73), profile).toBe(ret);
+      expect(smmu.writes.slice(-2)).toEqual([[CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0], [CB0 + CB_RESUME, RESUME_TERMINATE]]);
+    }
+  });
+
+  it('"Unhandled context fault" is dev_err_ratelimited: 10 per 5 s, then "callbacks suppressed"', () => {
+    const { k, smmu, irq } = bootWithFakes('rfc-v4');
+    const d = k.iommu.domainAlloc('platform') as Domain;
+    k.iommu.attachGroup(d, k.iommu.groups()[0]!);
+    for (let i = 0; i < 25; i++) {
+      smmu.regs.set(CB0 + CB_FSR, FSR_TF);
+      irq.fire(73);
+    }
+    expect(k.log.grep(/Unhandled context fault/).length).toBe(10);
+    expect(k.drivers.armSmmu.first!.contextFaults.length).toBe(25);
   });
 
   it('global fault: logs GFSR and syndromes, clears', () => {

@@ -315,11 +315,47 @@ describe('note_interrupt', () => {
     const r = m.scheduler.runUntilIdle(100_000);
     expect(r.reason).toBe('idle');
     expect(calls).toBe(100);
-    expect(m.log.grep(/irq 16: nobody cared/).length).toBe(1);
+    expect(m.log.grep(/irq 16: nobody cared \(try booting with the "irqpoll" option\)/).length).toBe(1);
     expect(m.log.grep(/Disabling IRQ #16/).length).toBe(1);
     expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(true);
     expect(m.gic.isEnabled(ID)).toBe(false);
     expect(m.core.storm).toBeNull();
+    // __report_bad_irq's lines, then KERN_EMERG "Disabling IRQ #16"; no message for the
+    // IRQ_NONE takes before (note_interrupt prints nothing until it disables the line)
+    const recs = m.log.records.filter((r) => /irq 16|handlers|deaf|Disabling|IRQ_NONE/.test(r.msg));
+    expect(recs.map((r) => [r.level, r.msg])).toEqual([
+      ['err', 'irq 16: nobody cared (try booting with the "irqpoll" option)'],
+      ['err', 'handlers:'],
+      ['err', '[<deaf>] deaf'],
+      ['emerg', 'Disabling IRQ #16'],
+    ]);
+  });
+
+  it('unhandled takes more than HZ/10 apart restart the count (no doomsday timer); a new shared handler re-enables a disabled line', () => {
+    const m = setup({ core: { spuriousWindow: 100, spuriousLimit: 99 } });
+    let calls = 0;
+    let gap = 110_000_000; // 110 ms: more than HZ/10 (10 jiffies at HZ = 100) plus a tick
+    m.core.requestIrq(m.irq, () => {
+      calls++;
+      m.line.lower();
+      if (calls < 300) m.scheduler.schedule(gap, () => m.line.raise());
+      return IRQ_NONE;
+    }, IRQF_SHARED, 'slow', 1);
+    m.line.raise();
+    m.scheduler.runUntilIdle(1_000_000);
+    expect(calls).toBe(300);
+    expect(m.log.grep(/nobody cared/).length).toBe(0);
+    // the same at 1 ms intervals: disabled at the 100th take
+    gap = 1_000_000;
+    calls = 0;
+    m.line.raise();
+    m.scheduler.runUntilIdle(1_000_000);
+    expect(calls).toBe(100);
+    expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(true);
+    // __setup_irq of another shared handler: counters reset, the line enabled again
+    m.core.requestIrq(m.irq, () => IRQ_HANDLED, IRQF_SHARED, 'second', 2);
+    expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(false);
+    expect(m.gic.isEnabled(ID)).toBe(true);
   });
 });
 

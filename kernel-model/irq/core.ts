@@ -110,6 +110,8 @@ export interface IrqDesc {
   count: number;
   /** note_interrupt state */
   unhandled: number;
+  /** last_unhandled: jiffies of the last IRQ_NONE take */
+  lastUnhandled: number;
   windowCount: number;
   /** set when note_interrupt disabled the line ("nobody cared") */
   spuriousDisabled: boolean;
@@ -170,7 +172,7 @@ export class IrqCore implements IrqApi {
     this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
     this.nextVirq = opts.firstVirq ?? 16;
     this.stormDetector = new StormDetector(this.cpu, this.scheduler, this.log, this.tracer, opts.stormThreshold ?? 10_000, opts.stormGapNs ?? 10_000);
-    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, (desc) => this.maskIrq(desc));
+    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, (desc) => this.maskIrq(desc), () => this.scheduler.now);
   }
 
   /** the first interrupt storm diagnosed, or null */
@@ -265,7 +267,7 @@ export class IrqCore implements IrqApi {
       virq = this.nextVirq++;
       desc = {
         irq: virq, hwirq, trigger: 0, actions: [], depth: 1, disabled: true, masked: true,
-        pendingReplay: false, inProgress: false, count: 0, unhandled: 0, windowCount: 0,
+        pendingReplay: false, inProgress: false, count: 0, unhandled: 0, lastUnhandled: 0, windowCount: 0,
         spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0,
       };
       this.descs.set(virq, desc);
@@ -392,6 +394,14 @@ export class IrqCore implements IrqApi {
         return -EBUSY;
       }
       desc.actions.push({ handler, flags, name, devId });
+      // __setup_irq: "Reset broken irq detection when installing new handler"; a line the
+      // spurious logic disabled gets another chance (IRQS_SPURIOUS_DISABLED cleared, __enable_irq)
+      desc.unhandled = 0;
+      desc.windowCount = 0;
+      if (desc.spuriousDisabled) {
+        desc.spuriousDisabled = false;
+        this.enableIrq(irq);
+      }
       return 0;
     }
     if (trig !== 0 && trig !== desc.trigger) {

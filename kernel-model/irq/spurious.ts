@@ -1,8 +1,8 @@
 /**
  * Detection of misbehaving interrupt lines, apart from the flow that takes them:
  *
- * - `SpuriousDetector`: note_interrupt (kernel/irq/spurious.c), loosely: a line whose
- *   handlers (almost) never handle it is disabled ("nobody cared").
+ * - `SpuriousDetector`: note_interrupt (kernel/irq/spurious.c): a line whose handlers
+ *   (almost) never handle it is disabled ("nobody cared"); see the class.
  * - `StormDetector`: an emulator diagnosis, not Linux. A take of the same interrupt
  *   counts into a streak while no guest thread has run since the previous take and the
  *   CPU was idle for at most `gapNs` since then (elapsed time minus the cycles spent in
@@ -32,6 +32,37 @@ export interface IrqStorm {
   message: string;
 }
 
+/** CONFIG_HZ of the modelled kernel (ARM's default, as vexpress_defconfig of 3.14 leaves it) */
+export const HZ = 100;
+/** jiffies at virtual time `ns` (one tick every 1/HZ s from boot) */
+export function jiffiesAt(ns: number): number {
+  return Math.floor(ns / (1e9 / HZ));
+}
+
+/**
+ * note_interrupt (kernel/irq/spurious.c, Linux 3.14), for the flows this model has (no
+ * threaded handlers, no irqfixup/irqpoll, so no misrouted-IRQ polling):
+ *
+ * - an IRQ_NONE take counts into irqs_unhandled, restarted at 1 when more than HZ/10
+ *   jiffies passed since the previous unhandled take ("the odd spurious IRQ caused by bus
+ *   asynchronicity" must not become a doomsday timer); last_unhandled = jiffies;
+ * - every take counts into irq_count; at 100,000 it is reset and, if more than 99,900 of
+ *   them were unhandled, __report_bad_irq prints "irq N: nobody cared (try booting with
+ *   the "irqpoll" option)", the stack and "handlers:" followed by one "[<addr>] symbol" line
+ *   per action, then KERN_EMERG "Disabling IRQ #N"; the line gets IRQS_SPURIOUS_DISABLED,
+ *   depth + 1 and irq_disable (masked at the GIC); irqs_unhandled is reset either way.
+ * - poll_spurious_irqs then runs every HZ/10 and calls try_one_irq(force) on such lines,
+ *   which returns at once unless the first action is IRQF_SHARED, not a timer, and has a
+ *   `next` action: a line with a single handler is never polled again, so nothing runs
+ *   its handler any more (the model's case: one arm-smmu context handler per line).
+ * - request_irq of another shared handler on the line (__setup_irq) resets the counters
+ *   and re-enables a line the spurious logic disabled (core.ts requestIrq).
+ *
+ * Model limits: the HZ/10 poll of a disabled line with several shared handlers is not
+ * modelled (no such line on the boards); dump_stack prints no frames (the model has no
+ * kernel stack); the handler line prints the handler's symbol (`ksym` on the handler, or
+ * the request_irq name) in place of its address ("[<sym>] sym").
+ */
 export class SpuriousDetector {
   constructor(
     private readonly log: KernelLog,
@@ -41,22 +72,30 @@ export class SpuriousDetector {
     readonly limit: number,
     /** mask the line at the chip */
     private readonly mask: (desc: IrqDesc) => void,
+    /** virtual time (jiffies are derived from it) */
+    private readonly now: () => number = () => 0,
   ) {}
 
   /** note_interrupt, after the handlers of one take returned `ret` */
   note(desc: IrqDesc, ret: number): void {
     if ((ret & IRQ_HANDLED) === 0) {
-      desc.unhandled++;
-      if (desc.unhandled === 1 || desc.unhandled % 10_000 === 0) {
-        this.log.warn('genirq', `irq ${desc.irq}: handler returned IRQ_NONE (${desc.unhandled} unhandled)`);
-      }
+      const j = jiffiesAt(this.now());
+      // time_after(jiffies, last_unhandled + HZ/10)
+      if (j > desc.lastUnhandled + HZ / 10) desc.unhandled = 1;
+      else desc.unhandled++;
+      desc.lastUnhandled = j;
     }
     if (++desc.windowCount < this.window) return;
     desc.windowCount = 0;
     if (desc.unhandled > this.limit) {
+      // __report_bad_irq
       this.log.err('', `irq ${desc.irq}: nobody cared (try booting with the "irqpoll" option)`);
-      this.log.err('', `handlers: ${desc.actions.map((a) => a.name).join(', ')}`);
-      this.log.err('', `Disabling IRQ #${desc.irq}`);
+      this.log.err('', 'handlers:');
+      for (const a of desc.actions) {
+        const sym = (a.handler as { ksym?: string }).ksym ?? a.name;
+        this.log.err('', `[<${sym}>] ${sym}`);
+      }
+      this.log.log('emerg', '', `Disabling IRQ #${desc.irq}`);
       desc.spuriousDisabled = true;
       desc.depth++;
       desc.disabled = true;

@@ -30,7 +30,8 @@ export type Outcome =
   | 'bug:group-notifier'
   | 'refused:bind-busy'
   | 'hole:shared-stream-id'
-  | 'isolated:one-group';
+  | 'isolated:one-group'
+  | 'hang:stalled-dma';
 
 export const OUTCOME_TEXT: Record<Outcome, string> = {
   pass: 'passes',
@@ -58,6 +59,7 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   'refused:bind-busy': 'the host driver\'s bind is refused with -EBUSY: user space owns the group\'s DMA',
   'hole:shared-stream-id': 'two groups for one stream id: the host-owned master\'s DMA goes through the user\'s IOVA space, and attaching both masters raises the SMMU stream match conflict (sGFSR.SMCF)',
   'isolated:one-group': 'one group for the shared stream id: not viable while a host driver holds a member; with both on vfio the group is viable and one SMR serves both',
+  'hang:stalled-dma': 'the machine hangs: a DMA transaction stalled in the SMMU, its fault line disabled ("nobody cared"), nothing left to run',
 };
 
 /**

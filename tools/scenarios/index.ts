@@ -1,3 +1,4 @@
 /** Registers every scenario. */
 import './pl330.js';
 import './groups.js';
+import './fault-storm.js';

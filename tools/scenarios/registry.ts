@@ -71,6 +71,8 @@ export interface Scenario {
   anyProfile?: boolean;
   /** the run options this scenario honours beyond profile and seed (the CLI refuses others) */
   accepts: ReadonlyArray<'board' | 'size' | 'transfers' | 'channel'>;
+  /** host-time budget of one run in the regression suite, when longer than the default */
+  timeoutMs?: number;
   run(opts: ScenarioOptions): ScenarioResult;
 }
 

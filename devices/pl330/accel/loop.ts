@@ -179,6 +179,10 @@ export function inlineLoopBody(acc: Pl330Accel, t: Pl330Thread, start: number, l
   const P = 4096;
   const inPage = (addr: number, n: number, page: number): boolean => Math.floor(addr / P) === page && Math.floor((addr + n - 1) / P) === page;
   if (tr && !quiet && (t.lastSrcPage < 0 || t.lastDstPage < 0)) return false;
+  // a stage that can stall an access (stall model, emulator/master.ts BUS_STALLED) is only
+  // run ahead of virtual time through quietLookup, which never answers true for an access
+  // that would fault: without it, hand back to the reference step path
+  if (tr && !quiet && typeof xl.onStallResolved === 'function') return false;
   const period = acc.h.periodNs;
   // the DMALPEND being executed: its fetch cost plus its own cycle
   let delay = (acc.h.cycles + TIMING.insnCycles) * period + acc.h.port.takeCost();

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeAttrs } from '../../../emulator/attrs.js';
 import { BUS_OK } from '../../../emulator/bus.js';
-import { newTranslationResult, type CopyRun, type TranslationResult } from '../../../emulator/master.js';
+import { BUS_STALLED, newTranslationResult, type CopyRun, type TranslationResult } from '../../../emulator/master.js';
 import { Tracer } from '../../../emulator/trace.js';
 import * as R from '../regs.js';
 import { ent, makeRig, pageDesc, RAM_BASE, tableDesc, type Rig } from '../testing/rig.js';
@@ -37,7 +37,8 @@ type Op =
   | { k: 'copy'; sp: number; dp: number; sOff: number; dOff: number; burst: number; iterations: number }
   | { k: 'remap'; p: number; leaf: Leaf }
   | { k: 'tlbi' }
-  | { k: 'clear-fsr' };
+  | { k: 'clear-fsr' }
+  | { k: 'resume'; tnr: number };
 
 const pageArb = fc.constantFrom(...IOVA_PAGES);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -54,15 +55,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('remap' as const), p: pageArb, leaf: leafArb }),
   fc.record({ k: fc.constant('tlbi' as const) }),
   fc.record({ k: fc.constant('clear-fsr' as const) }),
+  fc.record({ k: fc.constant('resume' as const), tnr: fc.constantFrom(0, 1) }),
 );
 
 interface Side {
   rig: Rig;
   tracer: Tracer;
   l3: number[];
+  /** stall mode: the resolutions of stalled transactions, in order ([va, outcome]) */
+  outcomes: [number, string][];
 }
 
-function build(accel: boolean, tlbEntries: number, walkNs: number, trace: boolean, leaves: Leaf[]): Side {
+function build(accel: boolean, tlbEntries: number, walkNs: number, trace: boolean, leaves: Leaf[], stall = false): Side {
   const time = { now: 0 };
   const tracer = new Tracer(() => time.now, trace);
   const rig = makeRig({ accel, tlbEntries, walkNsPerLevel: walkNs, tracer, numContextBanks: 4 });
@@ -73,8 +77,8 @@ function build(accel: boolean, tlbEntries: number, walkNs: number, trace: boolea
   rig.wr64(ent(pgd, 0), tableDesc(l2));
   rig.wr64(ent(l2, 0), tableDesc(l3[0]!));
   rig.wr64(ent(l2, 1), tableDesc(l3[1]!));
-  rig.attach(SID, 1, pgd, { asid: 7 });
-  const side = { rig, tracer, l3 };
+  rig.attach(SID, 1, pgd, { asid: 7, stall });
+  const side: Side = { rig, tracer, l3, outcomes: [] };
   IOVA_PAGES.forEach((p, i) => writeLeaf(side, p, leaves[i]!));
   return side;
 }
@@ -95,7 +99,16 @@ function newRun(): CopyRun {
 /** everything observable of an SMMU */
 function state(s: Side) {
   const cb = [R.CB_FSR, R.CB_FAR_LO, R.CB_FSYNR0].map((o) => s.rig.cbr(1, o));
-  return { stats: { ...s.rig.smmu.stats }, tlb: s.rig.smmu.dumpTlb(), faults: s.rig.smmu.faults().length, cb, gfsr: s.rig.r(R.GR0_SGFSR), digest: s.tracer.digest(), irq: s.rig.ctxIrqs.map((l) => l.level) };
+  const f = s.rig.smmu.fault;
+  return {
+    stats: { ...s.rig.smmu.stats }, tlb: s.rig.smmu.dumpTlb(), faults: s.rig.smmu.faults().length, cb, gfsr: s.rig.r(R.GR0_SGFSR), digest: s.tracer.digest(), irq: s.rig.ctxIrqs.map((l) => l.level),
+    stalled: f.stalled.length, stalls: [f.stalls, f.retries, f.terminations], outcomes: s.outcomes.slice(),
+  };
+}
+
+/** a master waiting for its stalled access (the stall model): record the resolution */
+function wait(s: Side, va: number, o: TranslationResult): void {
+  if (o.status === BUS_STALLED) s.rig.smmu.onStallResolved((outcome) => s.outcomes.push([va, outcome]));
 }
 
 function same(a: TranslationResult, b: TranslationResult): void {
@@ -111,9 +124,10 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
         fc.constantFrom(4, 8, 128),
         fc.constantFrom(0, 60),
         fc.boolean(),
-        (leaves, ops, tlbEntries, walkNs, trace) => {
-          const acc = build(true, tlbEntries, walkNs, trace, leaves);
-          const ref = build(false, tlbEntries, walkNs, trace, leaves);
+        fc.boolean(),
+        (leaves, ops, tlbEntries, walkNs, trace, stall) => {
+          const acc = build(true, tlbEntries, walkNs, trace, leaves, stall);
+          const ref = build(false, tlbEntries, walkNs, trace, leaves, stall);
           expect(typeof acc.rig.smmu.translateCopyRun).toBe('function');
           expect(ref.rig.smmu.quietLookup ?? ref.rig.smmu.translateHits ?? ref.rig.smmu.translateCopyRun).toBeUndefined();
           const a = acc.rig.smmu;
@@ -128,6 +142,8 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
                 a.translate(va, attrsOf(op.write), oa);
                 r.translate(va, attrsOf(op.write), or);
                 same(oa, or);
+                wait(acc, va, oa);
+                wait(ref, va, or);
                 break;
               }
               case 'quiet': {
@@ -137,6 +153,10 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
                 a.translate(va, attrsOf(op.write), oa);
                 r.translate(va, attrsOf(op.write), or);
                 same(oa, or);
+                wait(acc, va, oa);
+                wait(ref, va, or);
+                // a quiet answer is never given for an access that stalls
+                if (oa.status === BUS_STALLED) expect(q).toBe(false);
                 // a quiet answer is what the translate() made right after it reports
                 if (q) same(probe, or);
                 break;
@@ -180,6 +200,9 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
                 break;
               case 'clear-fsr':
                 for (const s of [acc, ref]) s.rig.cbw(1, R.CB_FSR, s.rig.cbr(1, R.CB_FSR));
+                break;
+              case 'resume':
+                for (const s of [acc, ref]) s.rig.cbw(1, R.CB_RESUME, op.tnr);
                 break;
             }
             expect(state(acc)).toEqual(state(ref));
