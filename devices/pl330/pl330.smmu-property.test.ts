@@ -362,8 +362,10 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
         const all = ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'resumes', 'stats', 'tlb', 'faults', 'events', 'digest', 'bytes', 'insns'] as const;
         expectSameAsStep(f, st, all);
         expectSameAsStep(run(s, true, false), st, all);
-        // the bus error reaches the DMA only after the handler resumed the stalled access
-        if (st.abortAt >= 0) expect(st.abortAt).toBeGreaterThanOrEqual(st.ctxIrqAt + handlerNs);
+        // the bus error reaches the DMA only after the handler resumed the stalled access (an
+        // abort without any context fault is the program's own, e.g. st_data_unavailable when
+        // an unaligned source realigns: AXI realignment, transfer.ts)
+        if (st.abortAt >= 0 && st.ctxIrqAt >= 0) expect(st.abortAt).toBeGreaterThanOrEqual(st.ctxIrqAt + handlerNs);
       }),
       { numRuns: 150, seed: 0x5332 },
     );

@@ -3,8 +3,9 @@
  *
  * Where things live (docs/PL330.md): the register table in regs.ts, the instruction set
  * (encodings, sizes, executors, disassembly) in isa.ts, thread state and the MFIFO in
- * thread.ts, the instruction cache in icache.ts, cycle costs in timing.ts. This file runs the
- * threads: fetch, execute, loads/stores, events, peripherals, faults, the debug interface.
+ * thread.ts, the instruction cache in icache.ts, cycle costs in timing.ts, bursts (DMALD/DMAST,
+ * AXI realignment, stalled accesses) in transfer.ts. This file runs the threads: fetch,
+ * execute, events, peripherals, faults, the debug interface.
  * Each thread runs as scheduler events in virtual time, one event per instruction, so an
  * endless DMA program only consumes virtual time and event budget.
  *
@@ -25,7 +26,8 @@ import { Icache } from './icache.js';
 import { DECODE, disassemble, INSN_SIZE, Next, type Pl330Core } from './isa.js';
 import { pl330RegisterMap } from './regs.js';
 import { ByteFifo, Mfifo, Pl330Thread } from './thread.js';
-import { burstCycles, icacheFillCycles, TIMING } from './timing.js';
+import { icacheFillCycles, TIMING } from './timing.js';
+import { beatBytes, burstBytes, loadBurst, storeBurst } from './transfer.js';
 
 export { DEFAULT_PL330_CONFIG } from './config.js';
 export type { Pl330Config, Pl330WideBeat, Pl330Deps, Pl330InsnObserver, Pl330PeripheralPort } from './config.js';
@@ -77,6 +79,8 @@ export class Pl330 implements MmioDevice, Pl330Core {
   deferFaults = false;
   deferredFault = 0;
   debugBusy = false;
+  /** one burst's bytes (transfer.ts) */
+  readonly burst = new Uint8Array(256);
 
   private readonly eventIrqs: IrqLine[];
   private readonly abortIrq: IrqLine | null;
@@ -86,7 +90,6 @@ export class Pl330 implements MmioDevice, Pl330Core {
   private lockupIrq = false;
   private readonly periphPorts: (Pl330PeripheralPort | null)[] = new Array<Pl330PeripheralPort | null>(32).fill(null);
   private readonly insn = new Uint8Array(6);
-  private readonly burst = new Uint8Array(256);
   private readonly sInten: number;
   private readonly sWd: number;
   private readonly sDbg0: number;
@@ -343,7 +346,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
    * counted already (a data access; a fetch stalls before). The continuation is a
    * scheduler event (no host recursion from the CPU's RESUME store into this engine).
    */
-  private awaitStall(t: Pl330Thread, bits: number, counted: boolean): Next {
+  awaitStall(t: Pl330Thread, bits: number, counted: boolean): Next {
     if (this.deferFaults) throw new Error(`${this.name}: an access stalled while executing ahead of virtual time`);
     this.sched.cancel(t.ev);
     t.ev = null;
@@ -564,135 +567,30 @@ export class Pl330 implements MmioDevice, Pl330Core {
     return Next.Jumped;
   }
 
-  // ------------------------------------------------------------------ data transfers
+  // ------------------------------------------------------------------ data transfers (transfer.ts)
 
-  /**
-   * The beat of a burst of CCR size field `sz` (bytes), or -1 when the thread faults with
-   * operand_invalid. A beat wider than the AXI data bus (or a reserved size encoding, 0b101
-   * and up) has no TRM sentence saying what the PL330 does; the board property
-   * `vfio-arm-emu,pl330-wide-beat` chooses (docs/PL330.md, "Beats wider than the data bus"):
-   * 'fault-at-access' (default) faults here, at the DMALD/DMAST, 'narrow' issues bus-wide
-   * beats, 'fault-at-dmamov' already refused the CCR (isa.ts DMAMOV) so no such CCR reaches
-   * here except the reset CCR, which is 1-byte beats.
-   */
+  /** the beat of CCR size field `sz` in bytes, or -1 (operand_invalid): transfer.ts beatBytes */
   beatBytes(sz: number): number {
-    const size = 1 << sz;
-    if (sz <= 4 && size <= this.busBytes) return size;
-    return this.cfg.wideBeat === 'narrow' ? this.busBytes : -1;
+    return beatBytes(this, sz);
   }
 
-  /**
-   * Bytes one burst of `len` beats of `size` bytes moves from `addr` (realignment).
-   * AMBA AXI (ARM IHI 0022, "Unaligned transfers"): a burst from an address that is not
-   * aligned to its beat size carries only the bytes from the address up to the next beat
-   * boundary in its first beat; an incrementing burst's later beats are aligned. So an
-   * incrementing burst moves len x size - (addr mod size) bytes and leaves the address
-   * aligned; a fixed-address burst repeats the same partial beat, (size - addr mod size)
-   * bytes each. The PL330 packs what it reads into the MFIFO byte by byte and a store takes
-   * the bytes its own burst carries (TRM, MFIFO usage), so a program with an unaligned SAR
-   * or DAR moves fewer bytes in the first burst and realigns, as on the bus.
-   */
+  /** bytes one burst moves from `addr` (AXI realignment): transfer.ts burstBytes */
   static burstBytes(addr: number, size: number, len: number, inc: boolean): number {
-    const skew = (addr >>> 0) & (size - 1);
-    return inc ? size * len - skew : (size - skew) * len;
+    return burstBytes(addr, size, len, inc);
   }
 
-  /** DMALD (TRM 4.3): one burst of CCR's source geometry into the channel's MFIFO share */
+  /** DMALD (TRM 4.3): transfer.ts loadBurst */
   load(t: Pl330Thread): Next {
-    const size = this.beatBytes(C.ccrSrcSize(t.ccr));
-    const len = C.ccrSrcLen(t.ccr);
-    if (size < 0) {
-      this.fault(t, C.FT_OPERAND_INVALID);
-      return Next.Stop;
-    }
-    const inc = C.ccrSrcInc(t.ccr);
-    const n = Pl330.burstBytes(t.sar, size, len, inc);
-    const fifo = t.fifo!;
-    if (n > this.mfifo.free) {
-      const others = this.mfifo.used - fifo.len;
-      if (others === 0 || n > this.mfifoBytes - fifo.len) {
-        this.fault(t, C.FT_MFIFO_ERR);
-        return Next.Stop;
-      }
-      return this.stall(t);
-    }
-    t.stallCycles = 0;
-    const attrs = this.dataAttrs(C.ccrSrcProt(t.ccr), false);
-    let st: number;
-    if (inc) st = this.port.readBlock(t.sar, this.burst, 0, n, attrs);
-    else {
-      const beat = n / len;
-      st = BUS_OK;
-      for (let i = 0; i < len && st === BUS_OK; i++) st = this.port.readBlock(t.sar, this.burst, i * beat, beat, attrs);
-    }
-    this.cycles += burstCycles(len);
-    if (st !== BUS_OK) {
-      if (this.port.stalled !== null) return this.awaitStall(t, C.FT_DATA_READ_ERR, true);
-      this.fault(t, C.FT_DATA_READ_ERR);
-      return Next.Stop;
-    }
-    this.mfifo.push(t, this.burst, 0, n);
-    t.bytesLoaded += n;
-    t.lastSrcPage = Math.floor(t.sar / 4096) === Math.floor((t.sar + n - 1) / 4096) ? Math.floor(t.sar / 4096) : -1;
-    if (inc) t.sar = (t.sar + n) >>> 0;
-    return Next.Advance;
+    return loadBurst(this, t);
   }
 
-  /** DMAST / DMASTZ (TRM 4.3): one burst of CCR's destination geometry from the MFIFO (or zeros) */
+  /** DMAST / DMASTZ (TRM 4.3): transfer.ts storeBurst */
   store(t: Pl330Thread, zero: boolean): Next {
-    const size = this.beatBytes(C.ccrDstSize(t.ccr));
-    const len = C.ccrDstLen(t.ccr);
-    if (size < 0) {
-      this.fault(t, C.FT_OPERAND_INVALID);
-      return Next.Stop;
-    }
-    const inc = C.ccrDstInc(t.ccr);
-    const n = Pl330.burstBytes(t.dar, size, len, inc);
-    const fifo = t.fifo!;
-    const buf = this.burst;
-    const replay = t.replayStore;
-    t.replayStore = null;
-    if (zero) buf.fill(0, 0, n);
-    else if (replay !== null) buf.set(replay.subarray(0, n)); // a stalled store retried: the burst it took
-    else {
-      if (fifo.len < n) {
-        // the program stores more than it loaded
-        this.fault(t, C.FT_ST_DATA_UNAVAILABLE);
-        return Next.Stop;
-      }
-      this.mfifo.pop(t, buf, 0, n);
-      const es = C.ccrEndianSwap(t.ccr);
-      if (es >= 1 && es <= 4) {
-        // Simplification (docs/PL330.md): swap groups counted from the burst's first byte
-        const g = 1 << es;
-        for (let i = 0; i + g <= n; i += g) buf.subarray(i, i + g).reverse();
-      }
-    }
-    const attrs = this.dataAttrs(C.ccrDstProt(t.ccr), true);
-    let st: number;
-    if (inc) st = this.port.writeBlock(t.dar, buf, 0, n, attrs);
-    else {
-      const beat = n / len;
-      st = BUS_OK;
-      for (let i = 0; i < len && st === BUS_OK; i++) st = this.port.writeBlock(t.dar, buf, i * beat, beat, attrs);
-    }
-    this.cycles += burstCycles(len);
-    if (st !== BUS_OK) {
-      if (this.port.stalled !== null) {
-        if (!zero) t.replayStore = buf.slice(0, n);
-        return this.awaitStall(t, C.FT_DATA_WRITE_ERR, true);
-      }
-      this.fault(t, C.FT_DATA_WRITE_ERR);
-      return Next.Stop;
-    }
-    t.bytesStored += n;
-    t.lastDstPage = Math.floor(t.dar / 4096) === Math.floor((t.dar + n - 1) / 4096) ? Math.floor(t.dar / 4096) : -1;
-    if (inc) t.dar = (t.dar + n) >>> 0;
-    return Next.Advance;
+    return storeBurst(this, t, zero);
   }
 
   /** MFIFO full with other channels' data: retry later; the watchdog detects lockup (TRM 3.4 WD). */
-  private stall(t: Pl330Thread): Next {
+  mfifoWait(t: Pl330Thread): Next {
     t.stallCycles += TIMING.stallRetryCycles;
     if (t.stallCycles >= TIMING.watchdogCycles) {
       t.stallCycles = 0;
