@@ -351,7 +351,7 @@ export class SyscallLayer {
     if (!f.ops.read) return -EINVAL;
     count = Math.min(count, MAX_RW_COUNT);
     const r = f.ops.read(f, t, buf, count, pos >= 0 ? pos : f.pos);
-    if (r > 0 && pos < 0) f.pos += r;
+    if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
     return r;
   }
 
@@ -362,7 +362,7 @@ export class SyscallLayer {
     if (!f.ops.write) return -EINVAL;
     count = Math.min(count, MAX_RW_COUNT);
     const r = f.ops.write(f, t, buf, count, pos >= 0 ? pos : f.pos);
-    if (r > 0 && pos < 0) f.pos += r;
+    if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
     return r;
   }
 

@@ -69,7 +69,7 @@ export class System {
     this.vfs = new Vfs(k.sysfs);
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
     this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log });
-    this.vfio = new Vfio({ vfs: this.vfs, iommu: k.iommu, log: k.log });
+    this.vfio = new Vfio({ vfs: this.vfs, iommu: k.iommu, log: k.log, caps: this.profile.caps });
     const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log });
     this.type1 = typeof t1 === 'number' ? null : t1;
     if (this.profile.caps.vfioPlatform) {

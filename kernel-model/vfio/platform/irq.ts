@@ -349,16 +349,49 @@ export class VfioPlatformIrqs {
       default:
         return -ENOTTY;
     }
-    if (mask) this.maskIrq(vdev, irq);
+    if (mask) this.maskIrq(vdev, irq, task);
     else this.unmaskIrq(vdev, irq);
     return 0;
   }
 
-  private maskIrq(vdev: VfioPlatformDevice, irq: PlatIrq): void {
+  /**
+   * vfio_platform_mask. Patch 10 (`bugs.maskSleepsUnderSpinlock`): disable_irq() inside
+   * spin_lock_irqsave(&irq_ctx->lock): disable_irq -> synchronize_irq -> wait_event ->
+   * might_sleep, with interrupts off and (CONFIG_DEBUG_ATOMIC_SLEEP, model choice: on, it
+   * also selects PREEMPT_COUNT) preempt_count 1, so __might_sleep (kernel/sched/core.c)
+   * prints its splat; the mask still happens (on one CPU nothing is in progress, so
+   * synchronize_irq does not wait; on SMP a handler running on another CPU that takes
+   * the same lock would deadlock). Mainline: disable_irq_nosync, no splat.
+   */
+  private maskIrq(vdev: VfioPlatformDevice, irq: PlatIrq, task: Task | null = null): void {
     if (!irq.masked) {
-      this.d.irq.disableIrq(irq.hwirq);
+      if (this.caps.bugs.maskSleepsUnderSpinlock) {
+        this.mightSleepSplat(task, ['synchronize_irq', 'disable_irq', 'vfio_platform_mask', 'vfio_platform_set_irq_mask', 'vfio_platform_set_irqs_ioctl', 'vfio_platform_ioctl', 'vfio_device_fops_unl_ioctl', 'do_vfs_ioctl', 'SyS_ioctl']);
+        this.d.irq.disableIrq(irq.hwirq);
+      } else {
+        this.d.irq.disableIrqNosync(irq.hwirq); // mainline vfio_platform_mask
+      }
       irq.masked = true;
       this.mirror(vdev, irq);
+    }
+  }
+
+  /**
+   * __might_sleep's report (3.14 kernel/sched/core.c, CONFIG_DEBUG_ATOMIC_SLEEP): the two
+   * KERN_ERR lines, then dump_stack's "CPU: ... PID: ... Comm: ..." and the call chain.
+   * Model limits: the `:line` after the file name is not reproduced, and the rate limit
+   * (one report per second of jiffies) is not modelled: every call reports.
+   */
+  private mightSleepSplat(task: Task | null, chain: readonly string[]): void {
+    const pid = task?.proc.pid ?? 0;
+    const comm = task?.proc.name ?? 'swapper';
+    const log = this.d.log;
+    log.err('', 'BUG: sleeping function called from invalid context at kernel/irq/manage.c');
+    log.err('', `in_atomic(): 1, irqs_disabled(): 128, pid: ${pid}, name: ${comm}`);
+    log.log('warn', '', `CPU: 0 PID: ${pid} Comm: ${comm} Not tainted`);
+    for (let i = 0; i < chain.length; i++) {
+      const caller = chain[i + 1];
+      log.log('warn', '', caller === undefined ? `(${chain[i]})` : `(${chain[i]}) from (${caller})`);
     }
   }
 
