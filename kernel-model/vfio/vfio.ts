@@ -17,9 +17,6 @@ import {
   VFIO_GROUP_GET_STATUS,
   VFIO_GROUP_SET_CONTAINER,
   VFIO_GROUP_UNSET_CONTAINER,
-  VFIO_IOMMU_GET_INFO,
-  VFIO_IOMMU_MAP_DMA,
-  VFIO_IOMMU_UNMAP_DMA,
   VFIO_SET_IOMMU,
 } from '../uapi/constants.js';
 import type { Capabilities } from '../profile.js';
