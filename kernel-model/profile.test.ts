@@ -32,7 +32,7 @@ describe('profiles', () => {
     // 08 needs only 05: without 06 and 07 there is no read/write and no mmap
     const c = parseProfile('patches:1-5,8').caps;
     expect([c.irqInfo, c.regionInfo, c.rwImplementation, c.mmapRegions, c.setIrqsActions]).toEqual([true, true, 'none', 'none', 'none']);
-    expect(c.bugs).toEqual({ regionInfoNoBoundsCheck: true, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false });
+    expect(c.bugs).toEqual({ regionInfoNoBoundsCheck: true, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false });
     // 02 alone: the EXEC flag, but type1 does not register for the platform bus
     const e = parseProfile('patches:2').caps;
     expect([e.dmaMapBit2, e.type1PlatformBus, e.vfioPlatform]).toEqual(['exec', false, false]);

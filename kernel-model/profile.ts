@@ -42,6 +42,19 @@ export interface Bugs {
   readEfaultOutsideRegions: boolean;
   /** patch 10: vfio_irq_handler calls eventfd_signal(irq->trigger) unconditionally, so a loopback (SET_IRQS TRIGGER DATA_NONE/BOOL) with no trigger set dereferences NULL */
   loopbackNullTrigger: boolean;
+  /**
+   * patch 09: vfio_set_trigger passes the struct vfio_platform_irq to request_irq() as
+   * dev_id while vfio_irq_handler casts dev_id to struct eventfd_ctx, so eventfd_signal()
+   * runs on the irq struct's bytes (the Oops of the matrix row 01-09); patch 10's handler
+   * takes dev_id as the irq struct and signals irq_ctx->trigger (fixed)
+   */
+  irqHandlerDevIdMismatch: boolean;
+  /**
+   * patch 10's vfio_platform_mask calls disable_irq() (synchronize_irq, which may sleep)
+   * inside spin_lock_irqsave: "BUG: sleeping function called from invalid context"
+   * (__might_sleep); mainline's vfio_platform_mask uses disable_irq_nosync
+   */
+  maskSleepsUnderSpinlock: boolean;
 }
 
 /**
@@ -223,6 +236,28 @@ export interface Capabilities {
    * (mainline: logs "Unhandled context fault", clears FSR, returns IRQ_HANDLED)
    */
   smmuUnhandledFaultReturn: 'irq-none' | 'irq-handled';
+  // ---- exact answers of the 2014 stack (issue 16, item 6)
+  /**
+   * what vfio-platform's GET_INFO, GET_REGION_INFO and GET_IRQ_INFO return when the copy
+   * out to user space faults: 'bytes-not-copied' (patches 04, 05, 08 end with `return
+   * copy_to_user(...)`, i.e. the positive count of bytes not copied) or 'efault'
+   * (mainline vfio_platform_ioctl: `copy_to_user(...) ? -EFAULT : 0`)
+   */
+  copyToUserReturn: 'bytes-not-copied' | 'efault';
+  /**
+   * the container fd's file operations besides ioctl: 'passthrough' (3.14 vfio.c
+   * vfio_fops_read/write/mmap: the IOMMU driver's op, -EINVAL without a driver or op) or
+   * 'ioctl-only' (mainline's container fops have no read/write/mmap: mmap -ENODEV from
+   * do_mmap, read/write -EINVAL from vfs_read/vfs_write)
+   */
+  containerFileOps: 'passthrough' | 'ioctl-only';
+  /**
+   * VFIO_TYPE1v2_IOMMU offered by vfio_iommu_type1 (vfio_iommu_type1_ioctl
+   * CHECK_EXTENSION, vfio_iommu_type1_open): false in 3.14 (type1 answers TYPE1 only, so
+   * SET_IOMMU(TYPE1v2) is -ENODEV from vfio_ioctl_set_iommu; v2 came with 3.15), true in
+   * mainline
+   */
+  type1v2: boolean;
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -263,7 +298,10 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   smmuDtBinding: 'mmu-masters',
   smmuContextFaultMode: 'stall',
   smmuUnhandledFaultReturn: 'irq-none',
-  bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
+  copyToUserReturn: 'bytes-not-copied',
+  containerFileOps: 'passthrough',
+  type1v2: false,
+  bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
 /** What each patch of the RFC v4 series changes, applied in patch order over KERNEL_3_14. */
@@ -276,8 +314,8 @@ export const PATCH_CAPS: Record<PatchNo, CapabilityDelta> = {
   6: { rwImplementation: 'ioremap-by-address', bugs: { rwOffsetScaledBy4: true, readEfaultOutsideRegions: true } },
   7: { mmapRegions: 'by-address' },
   8: { irqInfo: true },
-  9: { setIrqsActions: 'trigger' },
-  10: { setIrqsActions: 'trigger-mask-unmask', irqHandler: 'automask', irqReleaseUnmask: 'enable-after-free', bugs: { loopbackNullTrigger: true } },
+  9: { setIrqsActions: 'trigger', bugs: { irqHandlerDevIdMismatch: true } },
+  10: { setIrqsActions: 'trigger-mask-unmask', irqHandler: 'automask', irqReleaseUnmask: 'enable-after-free', bugs: { loopbackNullTrigger: true, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: true } },
 };
 
 /** How the story ended: mainline drivers/vfio/platform, type1, arm-smmu and the driver core. */
@@ -312,7 +350,10 @@ export const MAINLINE: Readonly<Capabilities> = {
   smmuDtBinding: 'iommus-or-legacy',
   smmuContextFaultMode: 'terminate',
   smmuUnhandledFaultReturn: 'irq-handled',
-  bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false },
+  copyToUserReturn: 'efault',
+  containerFileOps: 'ioctl-only',
+  type1v2: true,
+  bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
 export function applyDelta(base: Readonly<Capabilities>, d: CapabilityDelta): Capabilities {

@@ -211,24 +211,32 @@ describe('enable/disable depth', () => {
 });
 
 describe('IRQ entry', () => {
-  it('a KernelOops in a handler is logged, the EOI is still written, the machine keeps running', () => {
+  it('a KernelOops in a handler panics: "Fatal exception in interrupt", no EOI, the machine stops for good', () => {
     const m = setup();
     let calls = 0;
     m.core.requestIrq(m.irq, () => {
       calls++;
       m.line.lower();
-      throw new KernelOops('external-abort', 0x2c0d0000, 'read32 decode-error');
+      throw new KernelOops('external-abort', 0x2c0d0000, 'read32 decode-error', ['oopser_handler']);
     }, 0, 'oopser', 1);
     m.line.raise();
-    settle(m);
+    const res = m.scheduler.runUntil(m.scheduler.now + 1_000_000);
     expect(calls).toBe(1);
-    expect(m.gic.isActive(ID)).toBe(false);
-    expect(m.gic.runningPriority).toBe(0xff);
-    expect(m.log.grep(/Unable to handle kernel .* in interrupt/).length).toBe(1);
+    expect(res.reason).toBe('stopped');
+    expect(res.detail).toBe('Kernel panic - not syncing: Fatal exception in interrupt');
+    expect(m.core.panicked).toBe(res.detail);
+    // panic() never returns: the interrupt stays active at the GIC (no EOI)
+    expect(m.gic.isActive(ID)).toBe(true);
+    const lines = m.log.lines();
+    expect(lines.some((l) => /Unable to handle kernel external-abort at virtual address 0x2c0d0000: read32 decode-error \(in interrupt: handler oopser of IRQ \d+\)/.test(l))).toBe(true);
+    expect(lines.some((l) => l.endsWith('Internal error: Oops: 1008 [#1] ARM'))).toBe(true);
+    expect(lines.some((l) => l.endsWith('(oopser_handler) from (handle_irq_event_percpu)'))).toBe(true);
+    expect(lines[lines.length - 1]).toMatch(/Kernel panic - not syncing: Fatal exception in interrupt$/);
     expect(m.core.stats.oopses).toBe(1);
+    // nothing is taken any more
     m.line.raise();
-    settle(m);
-    expect(calls).toBe(2);
+    m.core.irqEntry();
+    expect(calls).toBe(1);
   });
 
   it('an IAR of 1023 counts as spurious and writes no EOI', () => {

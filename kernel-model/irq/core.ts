@@ -4,7 +4,7 @@ import type { Tracer } from '../../emulator/trace.js';
 import { EINVAL, EBUSY } from '../base/errno.js';
 import type { HwAccess } from '../base/hw.js';
 import type { KernelLog } from '../base/klog.js';
-import { KernelOops } from '../base/oops.js';
+import { IRQ_ENTRY_CALLERS, KernelOops, oopsReport } from '../base/oops.js';
 import { IRQ_TYPE_EDGE_FALLING, IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
 import { showInterrupts } from './proc.js';
 import { SpuriousDetector, StormDetector, type IrqStorm } from './spurious.js';
@@ -154,6 +154,12 @@ export class IrqCore implements IrqApi {
   readonly stats: IrqCoreStats = { entries: 0, spurious: 0, errors: 0, oopses: 0, ipis: 0 };
   /** the last Oops caught at the IRQ entry */
   lastOops: KernelOops | null = null;
+  /**
+   * set when an Oops in a handler panicked the kernel ("Fatal exception in interrupt"):
+   * the CPU spins in panic() with interrupts off, so the IRQ entry takes nothing more and
+   * the scheduler's stop request stays
+   */
+  panicked: string | null = null;
 
   private readonly stormDetector: StormDetector;
   private readonly spurious: SpuriousDetector;
@@ -485,6 +491,7 @@ export class IrqCore implements IrqApi {
 
   /** The IRQ exception entry installed with cpu.setIrqEntry (gic_handle_irq). */
   readonly irqEntry = (): void => {
+    if (this.panicked !== null) return;
     this.stats.entries++;
     let iar: number;
     try {
@@ -545,11 +552,14 @@ export class IrqCore implements IrqApi {
         ret |= a.handler(desc.irq, a.devId);
       } catch (e) {
         if (e instanceof KernelOops) {
-          this.reportOops(e, `handler ${a.name} of IRQ ${desc.irq}`);
-        } else {
-          hostError = e;
-          break;
+          // arch/arm/kernel/traps.c oops_end: an Oops in interrupt context panics;
+          // panic() never returns, so there is no EOI and nothing runs after it
+          desc.inProgress = false;
+          this.panicInInterrupt(e.withCallers(IRQ_ENTRY_CALLERS), `handler ${a.name} of IRQ ${desc.irq}`);
+          return;
         }
+        hostError = e;
+        break;
       }
     }
     desc.inProgress = false;
@@ -557,6 +567,23 @@ export class IrqCore implements IrqApi {
     this.spurious.note(desc, ret);
     this.eoi(iar);
     if (hostError !== null) throw hostError;
+  }
+
+  /**
+   * An Oops in a handler: die() prints the report, oops_end() finds in_interrupt() and
+   * calls panic("Fatal exception in interrupt") (arch/arm/kernel/traps.c; kernel/panic.c
+   * prints "Kernel panic - not syncing: %s"). With panic_timeout 0 the CPU then spins
+   * with interrupts off: the model stops the machine for good.
+   */
+  private panicInInterrupt(e: KernelOops, where: string): void {
+    this.stats.oopses++;
+    this.lastOops = e;
+    this.log.log('alert', '', `${e.message} (in interrupt: ${where})`);
+    for (const l of oopsReport(e, this.stats.oopses)) this.log.log('emerg', '', l);
+    const msg = 'Kernel panic - not syncing: Fatal exception in interrupt';
+    this.log.log('emerg', '', msg);
+    this.panicked = msg;
+    this.scheduler.requestStop(msg);
   }
 
   private reportOops(e: KernelOops, where: string): void {

@@ -2,7 +2,7 @@ import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
 import { EBADF, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
-import { KernelOops } from '../base/oops.js';
+import { KernelOops, oopsReport } from '../base/oops.js';
 import { sysEventfd } from '../eventfd/eventfd.js';
 import { MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, UserMemory, type AddressSpace } from '../process/mm.js';
 import type { MemoryHost } from '../process/pages.js';
@@ -201,6 +201,9 @@ export class SyscallLayer {
   private oops(proc: Process, e: unknown): never {
     if (e instanceof KernelOops) {
       this.host.log?.log('alert', '', `${e.message} (process ${proc.name}[${proc.pid}])`);
+      // the call chain, when the faulting code knows it (process context: the Oops kills
+      // the caller, the machine runs on; arch/arm/kernel/traps.c oops_end -> do_exit)
+      if (e.backtrace.length > 0) for (const l of oopsReport(e, 1).slice(1)) this.host.log?.log('alert', '', l);
       throw new GuestTrap('SIGSEGV', null, `killed by kernel Oops: ${e.message}`);
     }
     throw e;
@@ -348,7 +351,7 @@ export class SyscallLayer {
     if (!f.ops.read) return -EINVAL;
     count = Math.min(count, MAX_RW_COUNT);
     const r = f.ops.read(f, t, buf, count, pos >= 0 ? pos : f.pos);
-    if (r > 0 && pos < 0) f.pos += r;
+    if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
     return r;
   }
 
@@ -359,7 +362,7 @@ export class SyscallLayer {
     if (!f.ops.write) return -EINVAL;
     count = Math.min(count, MAX_RW_COUNT);
     const r = f.ops.write(f, t, buf, count, pos >= 0 ? pos : f.pos);
-    if (r > 0 && pos < 0) f.pos += r;
+    if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
     return r;
   }
 

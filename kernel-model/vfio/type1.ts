@@ -14,6 +14,7 @@ import {
   VFIO_IOMMU_MAP_DMA,
   VFIO_IOMMU_UNMAP_DMA,
   VFIO_TYPE1_IOMMU,
+  VFIO_TYPE1v2_IOMMU,
 } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
 import type { VfioIommuDriverOps } from './types.js';
@@ -100,8 +101,17 @@ export class Type1Driver implements VfioIommuDriverOps {
     return this.opts.caps;
   }
 
+  /**
+   * the IOMMU types this type1 offers (vfio_iommu_type1_ioctl CHECK_EXTENSION): TYPE1, and
+   * TYPE1v2 where `type1v2` (mainline; 3.15 added it). Model limit: a TYPE1v2 container
+   * behaves as TYPE1 (v2's refusal to split a mapping on UNMAP is not modelled).
+   */
+  private offers(type: number): boolean {
+    return type === VFIO_TYPE1_IOMMU || (type === VFIO_TYPE1v2_IOMMU && this.caps.type1v2);
+  }
+
   open(arg: number): object | number {
-    if (arg !== VFIO_TYPE1_IOMMU) return -EINVAL;
+    if (!this.offers(arg)) return -EINVAL;
     const d = this.opts.iommu.domainAlloc(this.busName);
     if (typeof d === 'number') return -EIO;
     if (this.requireIntrRemap && !this.opts.allowUnsafeInterrupts && !this.opts.iommu.capable(this.busName, IOMMU_CAP_INTR_REMAP)) {
@@ -143,7 +153,7 @@ export class Type1Driver implements VfioIommuDriverOps {
   }
 
   ioctl(data: object | null, task: Task | null, cmd: number, arg: number): number {
-    if (cmd === VFIO_CHECK_EXTENSION) return arg === VFIO_TYPE1_IOMMU ? 1 : 0;
+    if (cmd === VFIO_CHECK_EXTENSION) return this.offers(arg) ? 1 : 0;
     const it = data as Type1Iommu | null;
     if (it === null || task === null) return -EINVAL;
     const mm = task.mm;

@@ -15,6 +15,10 @@ export interface VfioIommuDriverOps {
   ioctl(data: object | null, task: Task | null, cmd: number, arg: number): number;
   attachGroup(data: object, group: IommuGroup): number;
   detachGroup(data: object, group: IommuGroup): void;
+  /** the container fd's read/write/mmap (3.14 vfio_fops_read/write/mmap pass them on; type1 has none) */
+  read?(data: object, task: Task, buf: number, count: number, pos: number): number;
+  write?(data: object, task: Task, buf: number, count: number, pos: number): number;
+  mmap?(data: object, task: Task, vma: Vma): number;
 }
 
 /**

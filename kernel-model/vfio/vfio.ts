@@ -3,6 +3,7 @@ import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
 import type { IommuCore, IommuGroup } from '../iommu/types.js';
+import type { Vma } from '../process/mm.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import {
@@ -17,11 +18,9 @@ import {
   VFIO_GROUP_GET_STATUS,
   VFIO_GROUP_SET_CONTAINER,
   VFIO_GROUP_UNSET_CONTAINER,
-  VFIO_IOMMU_GET_INFO,
-  VFIO_IOMMU_MAP_DMA,
-  VFIO_IOMMU_UNMAP_DMA,
   VFIO_SET_IOMMU,
 } from '../uapi/constants.js';
+import type { Capabilities } from '../profile.js';
 import type { VfioDeviceOps, VfioIommuDriverOps } from './types.js';
 
 const PAGE_SIZE = 4096;
@@ -84,6 +83,8 @@ export interface VfioHost {
   readonly groupOwnershipGuard?: 'bug-on' | 'refuse-bind';
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
+  /** the profile's capabilities (`containerFileOps`); absent: the 3.14 container fops */
+  readonly caps?: Pick<Capabilities, 'containerFileOps'>;
 }
 
 /**
@@ -107,10 +108,22 @@ export class Vfio {
 
   constructor(readonly host: VfioHost) {
     const self = this;
+    const container = (f: File): VfioContainer => f.priv as VfioContainer;
     this.containerFops = {
       name: 'vfio-container',
-      ioctl: (f, task, cmd, arg) => self.containerIoctl(f.priv as VfioContainer, task, cmd, arg),
-      release: (f) => self.containerPut(f.priv as VfioContainer),
+      ioctl: (f, task, cmd, arg) => self.containerIoctl(container(f), task, cmd, arg),
+      release: (f) => self.containerPut(container(f)),
+      // 3.14 vfio.c vfio_fops_read/write/mmap: the IOMMU driver's op, -EINVAL when the
+      // container has no driver or the driver no such op (type1 has none). Mainline's
+      // container fops have only ioctl (`containerFileOps` 'ioctl-only'): the VFS answers
+      // (read/write -EINVAL, mmap -ENODEV from do_mmap)
+      ...((host.caps?.containerFileOps ?? 'passthrough') === 'passthrough'
+        ? {
+            read: (f: File, task: Task, buf: number, count: number, pos: number) => container(f).iommuDriver?.read?.(container(f).iommuData!, task, buf, count, pos) ?? -EINVAL,
+            write: (f: File, task: Task, buf: number, count: number, pos: number) => container(f).iommuDriver?.write?.(container(f).iommuData!, task, buf, count, pos) ?? -EINVAL,
+            mmap: (f: File, task: Task, vma: Vma) => container(f).iommuDriver?.mmap?.(container(f).iommuData!, task, vma) ?? -EINVAL,
+          }
+        : {}),
     };
     this.groupFops = {
       name: 'vfio-group',
@@ -119,6 +132,9 @@ export class Vfio {
     };
     this.deviceFops = {
       name: 'vfio-device',
+      // vfio_device_fops_read/write pass ppos to the bus driver, and vfio-platform's
+      // read/write (posted and mainline) never update it: the file position stays
+      keepsPos: true,
       ioctl: (f, task, cmd, arg) => {
         const d = f.priv as VfioDevice;
         return d.ops.ioctl ? d.ops.ioctl(d.data, task, cmd, arg) : -EINVAL;
@@ -310,16 +326,21 @@ export class Vfio {
       case VFIO_SET_IOMMU:
         return this.setIommu(c, arg);
       default:
+        // vfio_fops_unl_ioctl (3.14 vfio.c; mainline container.c alike): `long ret =
+        // -EINVAL;` and every other request is passed to the IOMMU driver if the container
+        // has one, so without a driver any request (an IOMMU one, a device one, an unknown
+        // one) is -EINVAL, not -ENOTTY
         if (c.iommuDriver) return c.iommuDriver.ioctl(c.iommuData, task, cmd, arg);
-        // the IOMMU backend's requests before SET_IOMMU: -EINVAL as in vfio.c; anything else -ENOTTY
-        return cmd === VFIO_IOMMU_GET_INFO || cmd === VFIO_IOMMU_MAP_DMA || cmd === VFIO_IOMMU_UNMAP_DMA ? -EINVAL : -ENOTTY;
+        return -EINVAL;
     }
   }
 
   private setIommu(c: VfioContainer, arg: number): number {
     if (c.groups.length === 0 || c.iommuDriver !== null) return -EINVAL;
-    // spec: an unknown type is -EINVAL (also when no backend accepts it)
-    let ret = -EINVAL;
+    // vfio_ioctl_set_iommu (3.14 vfio.c; mainline alike): `long ret = -ENODEV;`, then each
+    // driver whose CHECK_EXTENSION(type) is positive is opened: a type no driver offers
+    // (unknown, or TYPE1v2 on 3.14's type1, `type1v2`) stays -ENODEV
+    let ret = -ENODEV;
     for (const drv of this.iommuDrivers) {
       if (drv.ioctl(null, null, VFIO_CHECK_EXTENSION, arg) <= 0) continue;
       const data = drv.open(arg);

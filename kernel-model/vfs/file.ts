@@ -53,6 +53,13 @@ export interface FileOps {
   poll?(f: File, pt: PollTable | null): number;
   readdir?(f: File): DirEntry[] | number;
   release?(f: File): void;
+  /**
+   * read/write never update *ppos (the file position stays where it was): Linux's
+   * vfs_read/vfs_write write back whatever the driver left in *ppos, and some drivers
+   * (vfio_device_fops_read/write -> vfio-platform's read/write) never touch it. Absent:
+   * the position advances by the bytes transferred, as most drivers do.
+   */
+  readonly keepsPos?: boolean;
 }
 
 let nextIno = 1000;

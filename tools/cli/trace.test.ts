@@ -15,7 +15,7 @@ describe('traces of scenario runs against the trace catalogue', () => {
   it.each([
     ['pl330-vfio-test', 'rfc-v4', ['pl330-dbg', 'smmu-walk', 'pl330-xfer', 'irq-line', 'gic-ack', 'printk']],
     ['pl330-noexec', 'rfc-v4', ['smmu-fault', 'pl330-fault']],
-    ['interrupt-storm', 'patches:1-9', ['irq-storm']],
+    ['patch09-oops', 'patches:1-9', ['irq-take', 'printk']],
   ])('%s [%s]: every event is a declared kind with its declared fields', (name, profile, expectKinds) => {
     const events = runScenario(name, profile);
     const problems = events.flatMap((e) => checkTraceEvent(e));

@@ -142,6 +142,23 @@ describe('invariants catch what they claim to', () => {
     expect(sigOf(h, status)).toMatch(/^(model-divergence|dma-)/);
   });
 
+  it('the model holds the exact 2014 answers: SET_IOMMU of a type no driver offers -ENODEV, container requests without a driver -EINVAL', () => {
+    const prefix = SETUP_PREFIX.slice(0, 3); // container + group attached, no SET_IOMMU
+    const setIommu = (v: number): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v } });
+    const info: Call = { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_IOMMU_GET_INFO, arg: { t: 'struct', type: 'vfio_iommu_type1_info', fields: { argsz: 16 }, ptr: 'ok' } };
+    const unknown: Call = { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: 0x3b7f, arg: { t: 'int', v: 0 } };
+    for (const profile of ['rfc-v4', 'mainline']) {
+      expect(runProgram(profile, [...prefix, setIommu(42), info, unknown, setIommu(3), setIommu(1)]).finding, profile).toBeNull();
+    }
+    // the model notices a wrong answer: make the container answer -ENOTTY for unknown requests
+    const h = new Harness({ profile: 'rfc-v4' });
+    for (const c of prefix) h.exec(c);
+    const fops = h.sys.vfio.containerFops as { ioctl?: (...a: never[]) => number };
+    const orig = fops.ioctl!;
+    fops.ioctl = ((...a: never[]) => (a[2] === 0x3b7f ? -25 : orig(...a))) as typeof fops.ioctl;
+    expect(sigOf(h, unknown)).toBe('model-divergence');
+  });
+
   it('the C-like rendering names the calls', () => {
     expect(formatCall(mapCall)).toBe('P0: struct vfio_iommu_type1_dma_map s = { .argsz = 0x20, .flags = 3, .vaddr = dma_area + 0 * 4096, .iova = 0x10000, .size = 0x2000 }; ioctl(container[0], VFIO_IOMMU_MAP_DMA, &s);');
   });

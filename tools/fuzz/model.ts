@@ -7,7 +7,9 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
+import { EINVAL, ENODEV } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
+import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
@@ -44,6 +46,8 @@ export interface PreIoctl {
   map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint };
   unmap?: { iova: bigint; size: bigint };
   setContainer?: number | null;
+  /** SET_IOMMU's type argument */
+  setIommuType?: bigint;
 }
 
 const PAGE = 4096;
@@ -171,6 +175,7 @@ export class RefModel {
 
   preIoctl(p: Process, _fd: number, kind: FdKind | null, req: number, arg: IoctlArg, val: (v: Value) => bigint): PreIoctl {
     const pre: PreIoctl = {};
+    if (kind === 'container' && req === R.VFIO_SET_IOMMU && arg.t === 'int') pre.setIommuType = BigInt.asUintN(32, val(arg.v));
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
     const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
     if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size') };
@@ -188,13 +193,16 @@ export class RefModel {
       const c = this.containers.get(o.id)!;
       switch (req) {
         case R.VFIO_SET_IOMMU:
-          if (c.groups.length === 0 || c.iommu) this.expect(r < 0, `SET_IOMMU succeeded on a container ${c.iommu ? 'whose IOMMU is already set' : 'without groups'}`);
+          if (c.groups.length === 0 || c.iommu) this.expect(r === -EINVAL, `SET_IOMMU on a container ${c.iommu ? 'whose IOMMU is already set' : 'without groups'} returned ${r}, not -EINVAL`);
+          // vfio_ioctl_set_iommu: a type no driver offers (CHECK_EXTENSION <= 0) is -ENODEV
+          else if (pre.setIommuType !== undefined && !this.typeOffered(pre.setIommuType)) this.expect(r === -ENODEV, `SET_IOMMU(${pre.setIommuType}) returned ${r}: a type no IOMMU driver offers is -ENODEV`);
           if (r === 0) c.iommu = true;
           break;
         case R.VFIO_IOMMU_MAP_DMA:
         case R.VFIO_IOMMU_GET_INFO:
         case R.VFIO_IOMMU_UNMAP_DMA:
-          if (!c.iommu) this.expect(r < 0, `${req === R.VFIO_IOMMU_MAP_DMA ? 'MAP_DMA' : req === R.VFIO_IOMMU_UNMAP_DMA ? 'UNMAP_DMA' : 'IOMMU_GET_INFO'} succeeded on a container without an IOMMU`);
+          // vfio_fops_unl_ioctl: without an IOMMU driver every request but the three core ones is -EINVAL
+          if (!c.iommu) this.expect(r === -EINVAL, `${req === R.VFIO_IOMMU_MAP_DMA ? 'MAP_DMA' : req === R.VFIO_IOMMU_UNMAP_DMA ? 'UNMAP_DMA' : 'IOMMU_GET_INFO'} on a container without an IOMMU returned ${r}, not -EINVAL`);
           if (r === 0 && req === R.VFIO_IOMMU_MAP_DMA && pre.map) this.applyMap(c, p.mm, pre.map);
           if (r === 0 && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap) {
             const removed = this.applyUnmap(c, pre.unmap.iova, pre.unmap.size);
@@ -205,6 +213,9 @@ export class RefModel {
             }
           }
           break;
+        default:
+          // (VFIO requests only: do_vfs_ioctl answers FIOCLEX and friends before the driver)
+          if (!c.iommu && ((req >>> 8) & 0xff) === 0x3b && req !== R.VFIO_GET_API_VERSION && req !== R.VFIO_CHECK_EXTENSION) this.expect(r === -EINVAL, `ioctl 0x${req.toString(16)} on a container without an IOMMU returned ${r}, not -EINVAL`);
       }
     } else if (o?.kind === 'group') {
       const g = this.groups.get(o.id)!;
@@ -254,6 +265,11 @@ export class RefModel {
     }
     void kind;
     return null;
+  }
+
+  /** the IOMMU types vfio_iommu_type1 offers (its CHECK_EXTENSION): TYPE1, and TYPE1v2 with `type1v2` */
+  private typeOffered(t: bigint): boolean {
+    return t === BigInt(VFIO_TYPE1_IOMMU) || (t === BigInt(VFIO_TYPE1v2_IOMMU) && this.sys.profile.caps.type1v2);
   }
 
   private protOf(flags: number): number {

@@ -19,6 +19,7 @@ export type Outcome =
   | 'stop:set-irqs'
   | 'stop:irq-not-quiet'
   | 'stop:interrupt-storm'
+  | 'panic:oops-in-interrupt'
   | 'stop:no-interrupt'
   | 'fault:xn'
   | 'fault:translation'
@@ -47,6 +48,7 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   'stop:set-irqs': 'SET_IRQS fails',
   'stop:irq-not-quiet': 'the eventfd fired before the transfer',
   'stop:interrupt-storm': 'interrupt storm: the level line nobody masks re-enters the handler forever',
+  'panic:oops-in-interrupt': 'Oops in interrupt context (patch 09\'s handler runs eventfd_signal() on the struct vfio_platform_irq): "Kernel panic - not syncing: Fatal exception in interrupt"',
   'stop:no-interrupt': 'no completion interrupt (virtual-time timeout)',
   'fault:xn': 'PL330 instruction fetch hits XN: SMMU permission fault (IND), instr_fetch_err, abort IRQ',
   'fault:translation': 'PL330 load from an unmapped IOVA: SMMU translation fault, data_read_err',
@@ -85,6 +87,9 @@ export function expectedPl330Outcome(p: Profile): Outcome {
   if (c.mmapRegions === 'none') return 'stop:mmap';
   if (!c.irqInfo) return 'stop:irq-info';
   if (c.setIrqsActions === 'none') return 'stop:set-irqs';
+  // patch 09 as posted: the first completion interrupt runs eventfd_signal() on the
+  // struct vfio_platform_irq (request_irq's dev_id), an Oops in interrupt context
+  if (c.bugs.irqHandlerDevIdMismatch) return 'panic:oops-in-interrupt';
   // a level line nobody masks re-enters the handler forever
   if (c.irqHandler !== 'automask') return 'stop:interrupt-storm';
   return 'pass';

@@ -66,6 +66,8 @@ const STEP_OUTCOME: Partial<Record<StepName, Outcome>> = {
 };
 
 export function deriveOutcome(sys: System, steps: readonly StepRecord[], runReason: string, exitStatus: number | null): Outcome {
+  // an Oops in interrupt context panicked the kernel: the machine stopped there
+  if (sys.irq.panicked !== null) return 'panic:oops-in-interrupt';
   if (sys.irq.storms.length > 0) return 'stop:interrupt-storm';
   const bad = steps.find((s) => !s.ok && STEP_OUTCOME[s.step] !== undefined);
   if (bad) {
@@ -160,12 +162,12 @@ const unmapped: Scenario = {
   run: (o) => runPl330({ ...o, name: 'pl330-unmapped-iova', variant: { srcIovaOverride: 0x0100_0000, irqTimeoutMs: 10 }, expected: () => 'fault:translation' }),
 };
 
-const storm: Scenario = {
-  name: 'interrupt-storm',
-  description: 'patch level 09: the completion interrupt is level-triggered and nothing masks it: the machine reports the storm',
+const patch09Oops: Scenario = {
+  name: 'patch09-oops',
+  description: 'patch level 09 as posted: the first completion interrupt runs eventfd_signal() on the struct vfio_platform_irq: Oops in interrupt context, "Kernel panic - not syncing: Fatal exception in interrupt"',
   profiles: ['patches:1-9'],
   accepts: ['board', 'size', 'channel'],
-  run: (o) => runPl330({ ...o, name: 'interrupt-storm', expected: () => 'stop:interrupt-storm' }),
+  run: (o) => runPl330({ ...o, name: 'patch09-oops', expected: () => 'panic:oops-in-interrupt' }),
 };
 
 const noUnmask: Scenario = {
@@ -274,4 +276,4 @@ const closeInFlight: Scenario = {
   },
 };
 
-for (const s of [main, noexec, unmapped, storm, noUnmask, notViable, groupBusy, closeInFlight]) registerScenario(s);
+for (const s of [main, noexec, unmapped, patch09Oops, noUnmask, notViable, groupBusy, closeInFlight]) registerScenario(s);

@@ -90,6 +90,12 @@ export function collectFaults(sys: System, events: readonly TraceEvent[] | null)
   }
   const oopsLines = sys.kernel.log.records.filter((r) => /Unable to handle kernel|Oops/.test(r.msg));
   for (const r of oopsLines) if (!out.some((f) => f.kind === 'oops' && r.msg.includes(f.detail))) out.push({ t: r.t, source: 'kernel', kind: 'oops', detail: r.msg });
+  // the call chain of an Oops in interrupt context, innermost first (its report's Backtrace)
+  const irqOops = sys.irq.lastOops;
+  if (irqOops !== null && irqOops.backtrace.length > 0) {
+    const at = sys.kernel.log.records.find((r) => r.msg.startsWith(irqOops.message))?.t ?? sys.now;
+    out.push({ t: at, source: 'kernel', kind: 'oops-backtrace', detail: irqOops.backtrace.join(' <- ') });
+  }
   // in time order (stable: simultaneous faults keep the order above)
   return out.sort((a, b) => a.t - b.t);
 }

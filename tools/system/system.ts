@@ -74,6 +74,7 @@ export class System {
       iommu: k.iommu,
       log: k.log,
       groupOwnershipGuard: this.profile.caps.groupOwnershipGuard,
+      caps: this.profile.caps,
       // BUG(): the report goes to the kernel log and the run stops there (model choice: the
       // state after a BUG that guards isolation is not one a test should run on; Linux would
       // kill the writing task and continue tainted, holding its locks)

@@ -134,8 +134,24 @@ export class VfioPlatformCommon {
     return 0;
   }
 
+  /**
+   * The end of GET_INFO / GET_REGION_INFO / GET_IRQ_INFO (`copyToUserReturn`): patches
+   * 04, 05 and 08 end with `return copy_to_user((void __user *)arg, &info, minsz);`, so a
+   * faulting copy-out returns copy_to_user's result, the POSITIVE count of bytes not
+   * copied (3.14 arch/arm copy_to_user: all of them when access_ok fails, else what
+   * __copy_to_user left; the model copies page by page and counts from the first page
+   * that faults). Mainline: `copy_to_user(...) ? -EFAULT : 0`.
+   */
   private copyOut(task: Task, arg: number, minsz: number): number {
-    return task.mm.copyToUser(arg, this.scratch, 0, minsz) < 0 ? -EFAULT : 0;
+    if (this.caps.copyToUserReturn === 'efault') return task.mm.copyToUser(arg, this.scratch, 0, minsz) < 0 ? -EFAULT : 0;
+    let done = 0;
+    while (done < minsz) {
+      const va = (arg + done) >>> 0;
+      const n = Math.min(minsz - done, PAGE_SIZE - (va % PAGE_SIZE));
+      if (va + n > 2 ** 32 || task.mm.copyToUser(va, this.scratch, done, n) < 0) return minsz - done;
+      done += n;
+    }
+    return 0;
   }
 
   private getInfo(vdev: VfioPlatformDevice, task: Task, arg: number): number {

@@ -102,7 +102,7 @@ describe('automasked level line (patch 10)', () => {
 });
 
 describe('loopback and teardown', () => {
-  it.each(['patches:1-9', 'rfc-v4'])('%s: DATA_NONE and DATA_BOOL(1) signal the eventfd from user space', (profile) => {
+  it.each(['rfc-v4'])('%s: DATA_NONE and DATA_BOOL(1) signal the eventfd from user space', (profile) => {
     const r = rig(profile);
     const automask = profile === 'rfc-v4';
     expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 1)).toBe(0);
@@ -128,16 +128,42 @@ describe('loopback and teardown', () => {
     expect(r.u.eventfdRead(r.efd)).toBe(1);
   });
 
-  it('rfc-v4: a loopback with no trigger set is a NULL dereference in the handler (Oops); patch 09 ignores it', () => {
+  it('rfc-v4: a loopback with no trigger set is eventfd_signal(NULL): its first access, ctx->count at 0x10, Oopses', () => {
     const r = rig('rfc-v4');
     expect(r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 0)).toBe(0);
     // invoke without a thread: the syscall boundary reports the Oops as the killing trap
-    expect(() => r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 1)).toThrow(/killed by kernel Oops: Unable to handle kernel paging request at virtual address 0x00000004/);
-    expect(r.sys.kernel.log.grep(/NULL pointer dereference in vfio_irq_handler/).filter((l) => l.level === 'alert')).toHaveLength(1);
-    const r9 = rig('patches:1-9');
-    expect(r9.u.setIrqs(r9.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 0)).toBe(0);
-    expect(r9.u.setIrqs(r9.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 1)).toBe(0);
-    expect(r9.u.eventfdRead(r9.efd)).toBe(-EAGAIN);
+    expect(() => r.u.setIrqs(r.device, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 1)).toThrow(/killed by kernel Oops: Unable to handle kernel NULL pointer dereference at virtual address 0x00000010: eventfd_signal/);
+    const lines = r.sys.kernel.log.lines();
+    expect(lines.some((l) => l.includes('(eventfd_signal) from (vfio_irq_handler)'))).toBe(true);
+    expect(lines.some((l) => l.includes('(vfio_irq_handler) from (vfio_platform_set_irq_trigger)'))).toBe(true);
+    expect(r.sys.irq.panicked).toBeNull();
+  });
+
+  it.each([
+    ['DATA_NONE', VFIO_IRQ_SET_DATA_NONE, undefined],
+    ['DATA_BOOL(1)', VFIO_IRQ_SET_DATA_BOOL, 1],
+  ] as const)('patches:1-9: a %s loopback runs eventfd_signal on the struct vfio_platform_irq: Oops in process context, the machine runs on', (_n, data, bool) => {
+    const r = rig('patches:1-9');
+    const vdev = r.sys.vfioPlatform!.inspect()[0]!;
+    const irqKva = r.sys.kernel.mm.kmem.read32(vdev.kva + 12); // vdev->irq
+    expect(irqKva).toBe(vdev.irqKva);
+    const nameBefore = r.sys.kernel.mm.kmem.read32(irqKva + 16); // irq[0].name
+    expect(r.sys.kernel.mm.kmem.read32(irqKva + 4)).toBe(1); // irq[0].flags = EVENTFD, taken as wqh.task_list.next
+    expect(() => r.u.setIrqs(r.device, data | T, 0, 0, 1, bool === undefined ? {} : { bool })).toThrow(
+      /killed by kernel Oops: Unable to handle kernel NULL pointer dereference at virtual address 0x00000001: __wake_up_common/,
+    );
+    // ctx->count += 1 landed on the name pointer (the low word of the u64 at offset 16)
+    expect(r.sys.kernel.mm.kmem.read32(irqKva + 16)).toBe(nameBefore + 1);
+    const lines = r.sys.kernel.log.lines();
+    for (const frame of ['(__wake_up_common) from (__wake_up_locked_key)', '(__wake_up_locked_key) from (eventfd_signal)', '(eventfd_signal) from (vfio_irq_handler)', '(vfio_irq_handler) from (vfio_platform_set_irq_trigger)']) {
+      expect(lines.some((l) => l.includes(frame)), frame).toBe(true);
+    }
+    expect(r.sys.irq.panicked).toBeNull();
+    expect(r.u.eventfdRead(r.efd)).toBe(-EAGAIN); // nothing was signalled
+    // release: kfree(irq->name) now frees name + 1, which SLUB's debug check refuses
+    expect(r.u.call('munmap', [r.regs, 4096])).toBe(0);
+    expect(r.u.call('close', [r.device])).toBe(0);
+    expect(r.sys.kernel.log.grep(/Invalid object pointer 0x[0-9a-f]+: kfree\(irq->name\)/)).toHaveLength(1);
   });
 
   it('teardown with DATA_NONE count 0 frees the handler: device events no longer reach the eventfd', () => {
@@ -221,16 +247,34 @@ describe('release', () => {
   });
 });
 
-describe('patch 09: nothing masks the level line', () => {
-  it('the first completion interrupt becomes a storm that the IRQ core diagnoses and stops', () => {
+describe('patch 09 as posted: the handler takes dev_id (the irq struct) for the eventfd context', () => {
+  it('the first completion interrupt Oopses in interrupt context: "Kernel panic - not syncing: Fatal exception in interrupt"', () => {
     const r = rig('patches:1-9');
     sev(r);
     const res = r.sys.machine.scheduler.runUntil(r.sys.now + 1_000_000_000);
     expect(res.reason).toBe('stopped');
-    expect(res.detail).toMatch(/interrupt storm on IRQ \d+ \(hwirq 124/);
-    expect(r.sys.irq.storm).not.toBeNull();
-    expect(r.sys.irq.storm!.hwirq).toBe(GIC_ID);
-    // every entry signalled the eventfd
-    expect(r.u.eventfdRead(r.efd)).toBe(r.sys.irq.storm!.entries);
+    expect(res.detail).toBe('Kernel panic - not syncing: Fatal exception in interrupt');
+    expect(r.sys.irq.panicked).not.toBeNull();
+    expect(r.sys.irq.storm).toBeNull();
+    const lines = r.sys.kernel.log.lines();
+    const at = lines.findIndex((l) => /Unable to handle kernel NULL pointer dereference at virtual address 0x00000001: __wake_up_common .* \(in interrupt: handler vfio-irq\[\d+\]\(2c0a0000.dma\) of IRQ \d+\)/.test(l));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(lines[at + 1]).toMatch(/Internal error: Oops: 5 \[#1\] ARM/);
+    const chain = ['(__wake_up_common) from (__wake_up_locked_key)', '(eventfd_signal) from (vfio_irq_handler)', '(vfio_irq_handler) from (handle_irq_event_percpu)', '(handle_fasteoi_irq) from (generic_handle_irq)', '(gic_handle_irq)'];
+    for (const frame of chain) expect(lines.some((l) => l.endsWith(frame)), frame).toBe(true);
+    expect(lines[lines.length - 1]).toMatch(/Kernel panic - not syncing: Fatal exception in interrupt$/);
+    // nothing was signalled, and the stopped machine stays stopped: no further IRQ entry
+    expect(r.u.eventfdRead(r.efd)).toBe(-EAGAIN);
+    const entries = r.sys.irq.stats.entries;
+    r.sys.machine.scheduler.runUntil(r.sys.now + 1_000_000);
+    expect(r.sys.irq.stats.entries).toBe(entries);
+  });
+
+  it('patch 10 fixes the handler: the same interrupt signals the trigger eventfd', () => {
+    const r = rig('patches:1-10');
+    sev(r);
+    settle(r);
+    expect(r.u.eventfdRead(r.efd)).toBe(1);
+    expect(r.sys.irq.panicked).toBeNull();
   });
 });

@@ -11,7 +11,7 @@
 import { EFAULT, EINVAL, ENOMEM, ENOTTY } from '../../base/errno.js';
 import { KernelOops } from '../../base/oops.js';
 import { IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../../driver/types.js';
-import { eventfdCtxFdget, type EventfdCtx } from '../../eventfd/eventfd.js';
+import { eventfdCtxFdget, eventfdSignalAt, type EventfdCtx, type KernelMemory } from '../../eventfd/eventfd.js';
 import { IRQ_HANDLED, IRQ_NONE, IRQF_NO_AUTOEN, type IrqReturn } from '../../irq/types.js';
 import {
   VFIO_IRQ_INFO_AUTOMASKED,
@@ -27,9 +27,12 @@ import {
   VFIO_IRQ_SET_DATA_TYPE_MASK,
 } from '../../uapi/constants.js';
 import type { Task } from '../../vfs/file.js';
-import { IRQ_STRUCT_SIZE, VDEV_IRQ, VDEV_NUM_IRQS, ZERO_SIZE_PTR, safeKfree, type PlatIrq, type VfioPlatformDeps, type VfioPlatformDevice, type VirqFd } from './private.js';
+import { IRQ_COUNT, IRQ_FLAGS, IRQ_HWIRQ, IRQ_MASKED, IRQ_NAME, IRQ_STRUCT_SIZE, IRQ_STRUCT_SIZE_09, IRQ_TRIGGER, VDEV_IRQ, VDEV_NUM_IRQS, ZERO_SIZE_PTR, safeKfree, type PlatIrq, type VfioPlatformDeps, type VfioPlatformDevice, type VirqFd } from './private.js';
 
 const enc = new TextEncoder();
+
+/** the callers of a loopback's handler call (patch 09/10 vfio_platform_set_irq_trigger, from the ioctl) */
+const LOOPBACK_CALLERS = ['vfio_platform_set_irq_trigger', 'vfio_platform_set_irqs_ioctl', 'vfio_platform_ioctl', 'vfio_device_fops_unl_ioctl', 'do_vfs_ioctl', 'SyS_ioctl'];
 
 export class VfioPlatformIrqs {
   /** interrupts delivered to user space through trigger eventfds, per device name (statistics) */
@@ -43,6 +46,22 @@ export class VfioPlatformIrqs {
     return this.d.profile.caps;
   }
 
+  /** sizeof(struct vfio_platform_irq): patch 10 (the automasking handler) adds `masked` */
+  private get irqSize(): number {
+    return this.caps.irqHandler === 'automask' ? IRQ_STRUCT_SIZE : IRQ_STRUCT_SIZE_09;
+  }
+
+  /** the kernel address of vdev->irq[index] */
+  irqKvaOf(vdev: VfioPlatformDevice, irq: PlatIrq): number {
+    return (vdev.irqKva + irq.index * this.irqSize) >>> 0;
+  }
+
+  /** the kernel's loads and stores for code that runs on raw heap bytes (eventfd_signal on a wrong object) */
+  private get kernelMemory(): KernelMemory {
+    const k = this.d.kmem;
+    return { read32: (a) => k.read32(a), write32: (a, v) => k.write32(a, v), isMapped: (a) => k.lin.kvaToPa(a) >= 0 };
+  }
+
   private isLevel(hwirq: number): boolean {
     return (this.d.irq.irqGetTriggerType(hwirq) & (IRQ_TYPE_LEVEL_HIGH | IRQ_TYPE_LEVEL_LOW)) !== 0;
   }
@@ -51,7 +70,7 @@ export class VfioPlatformIrqs {
   init(vdev: VfioPlatformDevice): number {
     const caps = this.caps;
     const virqs = vdev.pdev.resources.filter((r) => r.kind === 'irq').map((r) => r.start);
-    const kva = virqs.length ? this.d.kmem.kmalloc(IRQ_STRUCT_SIZE * virqs.length) : ZERO_SIZE_PTR;
+    const kva = virqs.length ? this.d.kmem.kmalloc(this.irqSize * virqs.length) : ZERO_SIZE_PTR;
     if (kva === 0) return -ENOMEM;
     vdev.irqKva = kva;
     vdev.irqs = virqs.map((hwirq, index) => {
@@ -86,13 +105,13 @@ export class VfioPlatformIrqs {
   /** keep the kernel-heap copy of struct vfio_platform_irq in step with the model's state */
   private mirror(vdev: VfioPlatformDevice, irq: PlatIrq): void {
     const k = this.d.kmem;
-    const base = vdev.irqKva + irq.index * IRQ_STRUCT_SIZE;
-    k.write32(base, irq.flags);
-    k.write32(base + 4, irq.count);
-    k.write32(base + 8, irq.trigger ? 0xc0de0000 + (irq.index << 4) : 0); // an opaque kernel pointer value
-    k.write32(base + 12, irq.hwirq);
-    k.write32(base + 16, irq.nameKva);
-    k.write8(base + 20, irq.masked ? 1 : 0);
+    const base = this.irqKvaOf(vdev, irq);
+    k.write32(base + IRQ_TRIGGER, irq.trigger ? 0xc0de0000 + (irq.index << 4) : 0); // an opaque kernel pointer value
+    k.write32(base + IRQ_FLAGS, irq.flags);
+    k.write32(base + IRQ_COUNT, irq.count);
+    k.write32(base + IRQ_HWIRQ, irq.hwirq);
+    k.write32(base + IRQ_NAME, irq.nameKva);
+    if (this.irqSize > IRQ_MASKED) k.write8(base + IRQ_MASKED, irq.masked ? 1 : 0);
   }
 
   /** vfio_platform_irq_cleanup */
@@ -190,15 +209,18 @@ export class VfioPlatformIrqs {
     }
   }
 
-  /** user-space loopback: run the handler as if the line had fired */
+  /**
+   * user-space loopback: patches 09/10 call vfio_irq_handler(irq->hwirq, irq) from the
+   * ioctl, in process context: what the handler does to a wrong object is an Oops that
+   * kills the caller (the syscall boundary), not a panic
+   */
   private loopback(vdev: VfioPlatformDevice, irq: PlatIrq): void {
-    if (this.caps.bugs.loopbackNullTrigger && irq.trigger === null) {
-      // patch 10's handler calls eventfd_signal(irq_ctx->trigger) unconditionally: with
-      // no trigger set that is a NULL dereference (spin_lock on ctx->wqh.lock, offset 4)
-      this.handlerMask(vdev, irq);
-      throw new KernelOops('paging-request', 0x4, `NULL pointer dereference in vfio_irq_handler (eventfd_signal of an unset trigger, ${vdev.pdev.name} irq ${irq.index})`);
+    try {
+      this.handler(vdev, irq);
+    } catch (e) {
+      if (e instanceof KernelOops) throw e.withCallers(LOOPBACK_CALLERS);
+      throw e;
     }
-    this.handler(vdev, irq);
   }
 
   /**
@@ -211,7 +233,7 @@ export class VfioPlatformIrqs {
     if (irq.trigger) {
       if (atOpen) this.d.irq.disableIrq(irq.hwirq);
       else this.d.irq.freeIrq(irq.hwirq, irq);
-      if (irq.nameKva) this.d.kmem.kfree(irq.nameKva);
+      if (irq.nameKva) this.kfreeName(vdev, irq);
       irq.nameKva = 0;
       irq.trigger = null;
       this.mirror(vdev, irq);
@@ -242,6 +264,25 @@ export class VfioPlatformIrqs {
     return 0;
   }
 
+  /**
+   * kfree(irq->name). Patch 09's handler increments `name` in the heap (it is the low word
+   * of the wrong object's ctx->count), so after a loopback that Oopsed the kernel frees
+   * name + 1: SLUB's debug check refuses it ("Invalid object pointer", the model's
+   * slub_debug choice, see safeKfree) and the name object leaks.
+   */
+  private kfreeName(vdev: VfioPlatformDevice, irq: PlatIrq): void {
+    if (this.caps.bugs.irqHandlerDevIdMismatch) {
+      const heap = this.d.kmem.read32(this.irqKvaOf(vdev, irq) + IRQ_NAME);
+      if (heap !== irq.nameKva) {
+        this.d.log.err('', `=============================================================================`);
+        this.d.log.err('', `BUG kmalloc: Invalid object pointer 0x${heap.toString(16)}: kfree(irq->name) of ${vdev.pdev.name} irq ${irq.index} (the name was 0x${irq.nameKva.toString(16)}; eventfd_signal incremented it)`);
+        this.d.log.err('', `FIX kmalloc: Object at 0x${heap.toString(16)} not freed`);
+        return;
+      }
+    }
+    this.d.kmem.kfree(irq.nameKva);
+  }
+
   /** the automask part of the handler (patch 10 / mainline's automasked handler) */
   private handlerMask(vdev: VfioPlatformDevice, irq: PlatIrq): IrqReturn {
     if (this.caps.irqHandler !== 'automask') return IRQ_HANDLED;
@@ -255,15 +296,31 @@ export class VfioPlatformIrqs {
   }
 
   /**
-   * vfio_irq_handler. Patch 09 signals the trigger on every interrupt and never masks a
-   * line: a level line stays asserted until user space clears the device, so the CPU
-   * re-enters here forever (the storm the matrix shows). Patch 09 as posted passes the
-   * struct vfio_platform_irq as dev_id while its handler treats dev_id as the eventfd
-   * context; patch 10 fixes that. The model signals the registered eventfd at both
-   * levels (documented deviation: the memory corruption is not modelled).
+   * vfio_irq_handler(irq, dev_id), dev_id being the struct vfio_platform_irq that
+   * vfio_set_trigger passed to request_irq (and that the loopback passes).
+   *
+   * Patch 09 (`bugs.irqHandlerDevIdMismatch`): `struct eventfd_ctx *trigger = dev_id;
+   * eventfd_signal(trigger, 1);` runs eventfd_signal on the irq struct's heap bytes
+   * (eventfdSignalAt: ctx->count is `name` and the next 4 bytes, ctx->wqh.task_list.next
+   * is `flags` = VFIO_IRQ_INFO_EVENTFD = 1), so the wait-queue walk loads from address
+   * 0x00000001: an Oops in __wake_up_common, a panic when it runs in interrupt context.
+   *
+   * Patch 10 and mainline: dev_id is the irq struct; automask, then
+   * eventfd_signal(irq_ctx->trigger). Patch 10 signals unconditionally
+   * (`bugs.loopbackNullTrigger`): with no trigger set (a loopback) that is
+   * eventfd_signal(NULL), whose first access (ctx->count, offset 16) Oopses at 0x10.
    */
   private handler(vdev: VfioPlatformDevice, irq: PlatIrq): IrqReturn {
+    if (this.caps.bugs.irqHandlerDevIdMismatch) {
+      eventfdSignalAt(this.kernelMemory, this.irqKvaOf(vdev, irq), 1, ['vfio_irq_handler']);
+      // a struct whose bytes happen to look like an empty wait queue: nothing woken
+      return IRQ_HANDLED;
+    }
     const ret = this.handlerMask(vdev, irq);
+    if (irq.trigger === null && this.caps.bugs.loopbackNullTrigger) {
+      // as the model has had it: the signal does not depend on the mask state
+      eventfdSignalAt(this.kernelMemory, 0, 1, ['vfio_irq_handler']);
+    }
     if (ret === IRQ_HANDLED && irq.trigger) {
       irq.trigger.signal(1);
       irq.signalled++;
@@ -292,16 +349,49 @@ export class VfioPlatformIrqs {
       default:
         return -ENOTTY;
     }
-    if (mask) this.maskIrq(vdev, irq);
+    if (mask) this.maskIrq(vdev, irq, task);
     else this.unmaskIrq(vdev, irq);
     return 0;
   }
 
-  private maskIrq(vdev: VfioPlatformDevice, irq: PlatIrq): void {
+  /**
+   * vfio_platform_mask. Patch 10 (`bugs.maskSleepsUnderSpinlock`): disable_irq() inside
+   * spin_lock_irqsave(&irq_ctx->lock): disable_irq -> synchronize_irq -> wait_event ->
+   * might_sleep, with interrupts off and (CONFIG_DEBUG_ATOMIC_SLEEP, model choice: on, it
+   * also selects PREEMPT_COUNT) preempt_count 1, so __might_sleep (kernel/sched/core.c)
+   * prints its splat; the mask still happens (on one CPU nothing is in progress, so
+   * synchronize_irq does not wait; on SMP a handler running on another CPU that takes
+   * the same lock would deadlock). Mainline: disable_irq_nosync, no splat.
+   */
+  private maskIrq(vdev: VfioPlatformDevice, irq: PlatIrq, task: Task | null = null): void {
     if (!irq.masked) {
-      this.d.irq.disableIrq(irq.hwirq);
+      if (this.caps.bugs.maskSleepsUnderSpinlock) {
+        this.mightSleepSplat(task, ['synchronize_irq', 'disable_irq', 'vfio_platform_mask', 'vfio_platform_set_irq_mask', 'vfio_platform_set_irqs_ioctl', 'vfio_platform_ioctl', 'vfio_device_fops_unl_ioctl', 'do_vfs_ioctl', 'SyS_ioctl']);
+        this.d.irq.disableIrq(irq.hwirq);
+      } else {
+        this.d.irq.disableIrqNosync(irq.hwirq); // mainline vfio_platform_mask
+      }
       irq.masked = true;
       this.mirror(vdev, irq);
+    }
+  }
+
+  /**
+   * __might_sleep's report (3.14 kernel/sched/core.c, CONFIG_DEBUG_ATOMIC_SLEEP): the two
+   * KERN_ERR lines, then dump_stack's "CPU: ... PID: ... Comm: ..." and the call chain.
+   * Model limits: the `:line` after the file name is not reproduced, and the rate limit
+   * (one report per second of jiffies) is not modelled: every call reports.
+   */
+  private mightSleepSplat(task: Task | null, chain: readonly string[]): void {
+    const pid = task?.proc.pid ?? 0;
+    const comm = task?.proc.name ?? 'swapper';
+    const log = this.d.log;
+    log.err('', 'BUG: sleeping function called from invalid context at kernel/irq/manage.c');
+    log.err('', `in_atomic(): 1, irqs_disabled(): 128, pid: ${pid}, name: ${comm}`);
+    log.log('warn', '', `CPU: 0 PID: ${pid} Comm: ${comm} Not tainted`);
+    for (let i = 0; i < chain.length; i++) {
+      const caller = chain[i + 1];
+      log.log('warn', '', caller === undefined ? `(${chain[i]})` : `(${chain[i]}) from (${caller})`);
     }
   }
 

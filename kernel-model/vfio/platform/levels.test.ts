@@ -91,8 +91,13 @@ describe('per patch level: ioctl results and the stubs before each patch', () =>
       expect(u.setIrqs(fd, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, 0)).toBe(-EINVAL); // count 0 without TRIGGER
       expect(u.setIrqs(fd, VFIO_IRQ_SET_DATA_EVENTFD | T | 0x40, 0, 0, 1, { fd: efd })).toBe(-EINVAL); // unknown bit
       expect(u.setIrqs(fd, VFIO_IRQ_SET_DATA_EVENTFD | T, 0, 0, 1, { fd: efd })).toBe(0);
-      expect(u.setIrqs(fd, VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, 1, { bool: 1 })).toBe(0); // loopback
-      expect(u.eventfdRead(efd)).toBe(1);
+      if (level === 9) {
+        // patch 09's loopback runs eventfd_signal on the struct vfio_platform_irq: Oops
+        // (tested in irq.test.ts); the rest of this walk skips it
+      } else {
+        expect(u.setIrqs(fd, VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, 1, { bool: 1 })).toBe(0); // loopback
+        expect(u.eventfdRead(efd)).toBe(1);
+      }
       expect(u.setIrqs(fd, VFIO_IRQ_SET_DATA_NONE | T, 0, 0, 0)).toBe(0); // teardown
       // MASK/UNMASK: -ENOTTY at 09 ("not implemented"), working at 10
       for (const action of [VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_UNMASK]) {

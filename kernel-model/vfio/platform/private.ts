@@ -32,8 +32,25 @@ export const VDEV_IRQ = 12;
 export const VDEV_NUM_IRQS = 16;
 /** sizeof(struct vfio_platform_region) on 32-bit ARM with LPAE (u64 addr, u64 size, u32 flags, padded) */
 export const REGION_STRUCT_SIZE = 24;
-/** sizeof(struct vfio_platform_irq) at patch 10: flags, count, trigger*, hwirq, name*, masked (+pad), spinlock */
-export const IRQ_STRUCT_SIZE = 28;
+/**
+ * struct vfio_platform_irq as the series' vfio_platform_private.h has it (the series' tree,
+ * github.com/virtualopensystems/linux-kvm-arm, drivers/vfio/platform/vfio_platform_private.h):
+ * `struct eventfd_ctx *trigger; u32 flags; u32 count; int hwirq; char *name;` = 20 bytes
+ * (patch 09). Patch 10 adds `bool masked; spinlock_t lock;`; the model puts them after
+ * `name` (model choice: the posted patch 10 header was not available) and spinlock_t is
+ * empty on the uniprocessor, non-debug board (include/linux/spinlock_types_up.h), so
+ * sizeof = 24. Offsets of the fields:
+ */
+export const IRQ_TRIGGER = 0;
+export const IRQ_FLAGS = 4;
+export const IRQ_COUNT = 8;
+export const IRQ_HWIRQ = 12;
+export const IRQ_NAME = 16;
+export const IRQ_MASKED = 20;
+/** sizeof(struct vfio_platform_irq) with patch 10's `masked` (and mainline's, as the model lays it out) */
+export const IRQ_STRUCT_SIZE = 24;
+/** sizeof(struct vfio_platform_irq) at patch 09 (no `masked`) */
+export const IRQ_STRUCT_SIZE_09 = 20;
 /** what the model's kmalloc(0) returns for a device without irqs (ZERO_SIZE_PTR) */
 export const ZERO_SIZE_PTR = 0x10;
 

@@ -109,9 +109,11 @@ export class VfioPlatformDriver implements KDriver {
   // ------------------------------------------------------------------ inspection
 
   /** state for tools and tests: per device, per irq */
-  inspect(): Array<{ device: string; open: number; regions: Region[]; irqs: Array<{ index: number; virq: number; flags: number; masked: boolean; trigger: boolean; signalled: number }> }> {
+  inspect(): Array<{ device: string; kva: number; irqKva: number; open: number; regions: Region[]; irqs: Array<{ index: number; virq: number; flags: number; masked: boolean; trigger: boolean; signalled: number }> }> {
     return [...this.devices.values()].map((v) => ({
       device: v.pdev.name,
+      kva: v.kva,
+      irqKva: v.irqKva,
       open: v.openCount,
       regions: v.regions.map((r) => ({ ...r })),
       irqs: v.irqs.map((i) => ({ index: i.index, virq: i.hwirq, flags: i.flags, masked: i.masked, trigger: i.trigger !== null, signalled: i.signalled })),

@@ -70,7 +70,7 @@ export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; bus
   const dev = fakeDevice('2c0a0000.dma');
   iommu.addGroup(0, [dev, ...(o.extraDevices ?? [])]);
   const profile = parseProfile(profileName);
-  const vfio = new Vfio({ vfs, iommu, log });
+  const vfio = new Vfio({ vfs, iommu, log, caps: profile.caps });
   const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log });
   const bus = new FakeVfioBusDriver();
   if (o.register ?? true) {
