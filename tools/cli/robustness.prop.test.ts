@@ -75,7 +75,7 @@ describe('property: malformed device trees', () => {
 // ------------------------------------------------------------------ command lines
 
 const token = fc.constantFrom(
-  'pl330-vfio-test', 'interrupt-storm', 'group-busy', 'no-unmask', 'nope', 'summarize', 'f.json', 'empty.json', 'missing.json',
+  'pl330-vfio-test', 'patch09-oops', 'group-busy', 'no-unmask', 'nope', 'summarize', 'f.json', 'empty.json', 'missing.json',
   '--profile', 'rfc-v4', 'mainline', 'baseline', 'patches:', 'patches:1-3,5', 'patches:1-9', 'patches:0',
   '--board', 'vexpress-vfio', '/nonexistent.dts', '/proc', '.', '--seed', '--size', '--transfers', '--channel',
   '0', '1', '-1', '1k', '256', '0x100', '4M', '64M', '99999999999', 'abc', '',

@@ -170,9 +170,9 @@ describe('files the CLI reads: schema-checked, one-line errors', () => {
 
 describe('scenarios outside their profiles, and smaller items', () => {
   const cases: Case[] = [
-    ['interrupt-storm in mainline is refused, naming its profiles', () => ['run', 'interrupt-storm', '--profile', 'mainline'], /scenario interrupt-storm is defined for profile patches:1-9 only/, 2],
+    ['patch09-oops in mainline is refused, naming its profiles', () => ['run', 'patch09-oops', '--profile', 'mainline'], /scenario patch09-oops is defined for profile patches:1-9 only/, 2],
     ['pl330-noexec in baseline is refused', () => ['run', 'pl330-noexec', '--profile', 'baseline'], /scenario pl330-noexec is defined for profiles rfc-v4, mainline only/, 2],
-    ['interrupt-storm without --profile runs in its own profile', () => ['run', 'interrupt-storm', '--quiet'], /^PASS interrupt-storm patches:1-9 outcome=stop:interrupt-storm/, 0],
+    ['patch09-oops without --profile runs in its own profile', () => ['run', 'patch09-oops', '--quiet'], /^PASS patch09-oops patches:1-9 outcome=panic:oops-in-interrupt/, 0],
     ['a profile spelled differently but the same behaviour is accepted', () => ['run', 'no-unmask', '--quiet', '--profile', 'patches:1-10'], /^PASS no-unmask patches:1-10 /, 0],
     ['pl330-vfio-test computes its outcome for every profile', () => ['run', 'pl330-vfio-test', '--quiet', '--profile', 'patches:1-5'], /^PASS pl330-vfio-test patches:1-5 outcome=stop:mmap/, 0],
     ['--profile patches: (empty list) is refused', () => ['run', 'pl330-vfio-test', '--profile', 'patches:'], /empty patch list in '--profile patches:'/, 2],
