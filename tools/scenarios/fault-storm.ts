@@ -149,8 +149,8 @@ export function expectedFaultStorm(caps: ReturnType<typeof parseProfile>['caps']
 
 export function runFaultStorm(o: ScenarioOptions, iterations = FAULT_STORM_ITERATIONS): ScenarioResult & { faulted: number } {
   const profile = parseProfile(o.profile);
-  // tracing only on request: 100,050 faults make millions of trace events
-  const sys = new System({ profile: o.profile, board: o.board, seed: o.seed, trace: { enabled: o.trace?.enabled ?? false, keep: o.trace?.keep ?? false }, accel: o.accel });
+  // traced for the digest, events kept only on request (100,050 faults make millions of events)
+  const sys = new System({ profile: o.profile, board: o.board, seed: o.seed, trace: { enabled: o.trace?.enabled ?? true, keep: o.trace?.keep ?? false }, accel: o.accel });
   const admin = adminBind(sys, PL330_DEVICE);
   const output: string[] = [...admin.output];
   let faulted = -1;
