@@ -16,8 +16,6 @@ import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,
   VFIO_IOMMU_MAP_DMA,
-  VFIO_IRQ_SET_ACTION_TRIGGER,
-  VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_ACTION_UNMASK,
   timeval,
@@ -28,6 +26,7 @@ import {
   type Sys,
 } from '../../kernel-model/uapi/index.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
+import { setIrqTrigger } from '../../guest-tests/lib/vfio.js';
 import { dbgInst0, dbgInst1, dmaGo, memToMemProgram } from '../../guest-tests/lib/pl330-prog.js';
 import type { Smmu } from '../../devices/smmu/smmu.js';
 import { hostCopyBytesPerSec } from './host.js';
@@ -79,14 +78,7 @@ export function runDmaCopy(bytes: number, reps: number): DmaCopyResult {
     const base = yield* s.mmap(0, libc.read64(reg + vfio_region_info.size), PROT_READ | PROT_WRITE, MAP_SHARED, h.device, libc.read64(reg + vfio_region_info.offset));
     if (base < 0) return 6;
     const irqfd = yield* s.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    const set = libc.malloc(vfio_irq_set.minsz + 4);
-    m.write32(set + vfio_irq_set.argsz, vfio_irq_set.minsz + 4);
-    m.write32(set + vfio_irq_set.flags, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
-    m.write32(set + vfio_irq_set.index, 0);
-    m.write32(set + vfio_irq_set.start, 0);
-    m.write32(set + vfio_irq_set.count, 1);
-    m.write32(set + vfio_irq_set.data, irqfd);
-    if ((yield* s.ioctl(h.device, VFIO_DEVICE_SET_IRQS, set)) !== 0) return 7;
+    if ((yield* setIrqTrigger(s, libc, h.device, 0, irqfd)) !== 0) return 7;
     // source data in 1 MiB blocks (a generator, not a per-word loop)
     const block = new Uint8Array(1 << 20);
     let x = 0x12345678;

@@ -13,12 +13,11 @@
  */
 import { dbgInst0, dbgInst1, dmaGo, memToMemProgram } from '../../guest-tests/lib/pl330-prog.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
+import { setIrqTrigger } from '../../guest-tests/lib/vfio.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import {
-  MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_SET_IRQS, VFIO_DMA_MAP_FLAG_EXEC,
-  VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA,
-  VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, timespec, vfio_iommu_type1_dma_map,
-  vfio_irq_set, vfio_region_info, type GuestProgram, type Sys, type SysCall,
+  MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_REGION_INFO, VFIO_DMA_MAP_FLAG_EXEC,
+  VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, timespec, vfio_iommu_type1_dma_map, vfio_region_info, type GuestProgram, type Sys, type SysCall,
 } from '../../kernel-model/uapi/index.js';
 import { pl330ProgramAbi, type Outcome } from './expected.js';
 import { diagnoseHang } from './hang.js';
@@ -87,14 +86,7 @@ function* stormProgram(sys: Sys, o: StormOptions): GuestProgram {
   const regAddr = (off: number): number => (base + off) >>> 0;
   // channel 0's completion interrupt (DMASEV 0) on a blocking eventfd
   const irqfd = yield* sys.eventfd(0, 0);
-  const set = libc.malloc(vfio_irq_set.minsz + 4);
-  m.write32(set + vfio_irq_set.argsz, vfio_irq_set.minsz + 4);
-  m.write32(set + vfio_irq_set.flags, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
-  m.write32(set + vfio_irq_set.index, 0);
-  m.write32(set + vfio_irq_set.start, 0);
-  m.write32(set + vfio_irq_set.count, 1);
-  m.write32(set + vfio_irq_set.data, irqfd);
-  if ((yield* sys.ioctl(device, VFIO_DEVICE_SET_IRQS, set)) !== 0) {
+  if ((yield* setIrqTrigger(sys, libc, device, 0, irqfd)) !== 0) {
     yield* libc.puts('SET_IRQS failed');
     return 1;
   }
