@@ -9,12 +9,17 @@ export function outcomeText(o: string): string {
   return OUTCOME_TEXT[o as Outcome] ?? o;
 }
 
+/** faults listed in the human summary, and in `--json` (`faultCount` has the total) */
+export const SUMMARY_FAULTS = 50;
+export const JSON_FAULTS = 1000;
+
 export function summaryLines(r: ScenarioResult): string[] {
   return [
     `scenario: ${r.scenario}   profile: ${r.profile}   board: ${r.board}   seed: ${r.seed}`,
     `result: ${r.passed ? 'PASS' : 'FAIL'}: ${outcomeText(r.outcome)}${r.passed ? '' : ` (expected: ${outcomeText(r.expected)})`}`,
     `virtual time: ${formatNs(r.virtualTimeNs)}   DMA bytes: ${r.dmaBytes}   interrupts: ${r.interrupts} (host IRQ takes: ${r.irqTakes})   faults: ${r.faults.length}`,
-    ...r.faults.map((f) => `  fault: [${formatNs(f.t)}] ${f.source} ${f.kind}: ${f.detail}`),
+    ...r.faults.slice(0, SUMMARY_FAULTS).map((f) => `  fault: [${formatNs(f.t)}] ${f.source} ${f.kind}: ${f.detail}`),
+    ...(r.faults.length > SUMMARY_FAULTS ? [`  ... and ${r.faults.length - SUMMARY_FAULTS} more faults (the first ${JSON_FAULTS} are in --json)`] : []),
     `guest errors: ${guestErrorText(r)}   accelerators: ${r.accel ? 'on' : 'off'}`,
     `trace sha256: ${r.traceSha256}`,
   ];
@@ -45,7 +50,8 @@ export function toJson(r: ScenarioResult): Record<string, unknown> {
     dmaBytes: r.dmaBytes,
     interrupts: r.interrupts,
     irqTakes: r.irqTakes,
-    faults: r.faults,
+    faultCount: r.faults.length,
+    faults: r.faults.length > JSON_FAULTS ? r.faults.slice(0, JSON_FAULTS) : r.faults,
     guestErrors: r.guestErrors,
     guestErrorsByDevice: r.guestErrorsByDevice,
     accel: r.accel,
