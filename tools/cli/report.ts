@@ -13,13 +13,18 @@ export function outcomeText(o: string): string {
 export const SUMMARY_FAULTS = 50;
 export const JSON_FAULTS = 1000;
 
+/** the first `n` faults, a null marking the ones left out, and the last (a hang report or the fatal one) */
+function capFaults<T>(faults: readonly T[], n: number): (T | null)[] {
+  if (faults.length <= n + 1) return [...faults];
+  return [...faults.slice(0, n), null, faults[faults.length - 1]!];
+}
+
 export function summaryLines(r: ScenarioResult): string[] {
   return [
     `scenario: ${r.scenario}   profile: ${r.profile}   board: ${r.board}   seed: ${r.seed}`,
     `result: ${r.passed ? 'PASS' : 'FAIL'}: ${outcomeText(r.outcome)}${r.passed ? '' : ` (expected: ${outcomeText(r.expected)})`}`,
     `virtual time: ${formatNs(r.virtualTimeNs)}   DMA bytes: ${r.dmaBytes}   interrupts: ${r.interrupts} (host IRQ takes: ${r.irqTakes})   faults: ${r.faults.length}`,
-    ...r.faults.slice(0, SUMMARY_FAULTS).map((f) => `  fault: [${formatNs(f.t)}] ${f.source} ${f.kind}: ${f.detail}`),
-    ...(r.faults.length > SUMMARY_FAULTS ? [`  ... and ${r.faults.length - SUMMARY_FAULTS} more faults (the first ${JSON_FAULTS} are in --json)`] : []),
+    ...capFaults(r.faults, SUMMARY_FAULTS).map((f) => (f === null ? `  ... ${r.faults.length - SUMMARY_FAULTS - 1} more faults (--json has the first ${JSON_FAULTS} and the last)` : `  fault: [${formatNs(f.t)}] ${f.source} ${f.kind}: ${f.detail}`)),
     `guest errors: ${guestErrorText(r)}   accelerators: ${r.accel ? 'on' : 'off'}`,
     `trace sha256: ${r.traceSha256}`,
   ];
@@ -51,7 +56,7 @@ export function toJson(r: ScenarioResult): Record<string, unknown> {
     interrupts: r.interrupts,
     irqTakes: r.irqTakes,
     faultCount: r.faults.length,
-    faults: r.faults.length > JSON_FAULTS ? r.faults.slice(0, JSON_FAULTS) : r.faults,
+    faults: r.faults.length > JSON_FAULTS + 1 ? [...r.faults.slice(0, JSON_FAULTS), r.faults[r.faults.length - 1]!] : r.faults,
     guestErrors: r.guestErrors,
     guestErrorsByDevice: r.guestErrorsByDevice,
     accel: r.accel,
