@@ -258,6 +258,45 @@ export interface Capabilities {
    * mainline
    */
   type1v2: boolean;
+  // ---- issue 17: type1 as today (mainline drivers/vfio/vfio_iommu_type1.c)
+  /**
+   * adjacent MAP_DMA requests with contiguous vaddr and equal prot merged into one mapping:
+   * true in 3.14 (vfio_dma_do_map joins the new range with its neighbours), false in
+   * mainline (vfio_dma_do_map links one struct vfio_dma per request, vfio_link_dma)
+   */
+  type1MergeMappings: boolean;
+  /**
+   * what UNMAP_DMA does to the mappings it overlaps: 'trim-split' (3.14 as modelled: any
+   * page range, mappings trimmed or split) or 'whole-mappings' (mainline vfio_dma_do_unmap:
+   * only whole mappings are removed; a TYPE1 (v1) container removes every mapping whose
+   * first IOVA the request covers and stops at one starting before the request (size 0);
+   * a TYPE1v2 container refuses a request that would split a mapping with -EINVAL)
+   */
+  type1UnmapRule: 'trim-split' | 'whole-mappings';
+  /**
+   * VFIO_DMA_UNMAP_FLAG_ALL and the VFIO_UNMAP_ALL extension (mainline
+   * vfio_iommu_type1_unmap_dma / vfio_dma_do_unmap: iova and size must be 0, -EINVAL
+   * otherwise); false in 3.14 (flags must be 0)
+   */
+  type1UnmapAll: boolean;
+  /**
+   * MAP_DMA refused with -EINVAL outside the IOMMU domain's aperture (mainline
+   * vfio_dma_do_map -> vfio_iommu_iova_dma_valid over the iova list built at attach from
+   * domain->geometry, arm-smmu's aperture_end = 2^ias - 1); false in 3.14 (no check)
+   */
+  type1IovaAperture: boolean;
+  /**
+   * VFIO_IOMMU_GET_INFO answers with the capability chain (mainline
+   * vfio_iommu_type1_get_info: migration, DMA-avail and IOVA-ranges capabilities,
+   * VFIO_IOMMU_INFO_CAPS, cap_offset, argsz raised when the buffer is too small); false in
+   * 3.14 (16-byte answer only)
+   */
+  type1InfoCaps: boolean;
+  /**
+   * the module parameter dma_entry_limit: MAP_DMA beyond it is -ENOSPC (mainline
+   * vfio_dma_do_map, `if (!iommu->dma_avail)`; default U16_MAX = 65535); 0 in 3.14 (no limit)
+   */
+  type1DmaEntryLimit: number;
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -301,6 +340,12 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   copyToUserReturn: 'bytes-not-copied',
   containerFileOps: 'passthrough',
   type1v2: false,
+  type1MergeMappings: true,
+  type1UnmapRule: 'trim-split',
+  type1UnmapAll: false,
+  type1IovaAperture: false,
+  type1InfoCaps: false,
+  type1DmaEntryLimit: 0,
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -353,6 +398,12 @@ export const MAINLINE: Readonly<Capabilities> = {
   copyToUserReturn: 'efault',
   containerFileOps: 'ioctl-only',
   type1v2: true,
+  type1MergeMappings: false,
+  type1UnmapRule: 'whole-mappings',
+  type1UnmapAll: true,
+  type1IovaAperture: true,
+  type1InfoCaps: true,
+  type1DmaEntryLimit: 65535,
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

@@ -26,6 +26,8 @@ export interface IommuDomain {
   readonly id: number;
   /** smallest page size first: bitmap of supported page sizes */
   readonly pgsizeBitmap: number;
+  /** input address size in bits: the aperture is [0, 2^ias - 1] (domain->geometry; absent: no limit below the model's 2^52) */
+  readonly ias?: number;
   /** 0 or -errno (-EBUSY/-EEXIST when something is already mapped at iova) */
   map(iova: number, pa: number, size: number, prot: number): number;
   /** returns bytes unmapped (0 when nothing was mapped) */

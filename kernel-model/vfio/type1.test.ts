@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
 import {
-  EEXIST, EFAULT, EINVAL, ENOMEM, EBUSY,
+  EEXIST, EFAULT, EINVAL, ENOMEM, EBUSY, ENOSPC, VFIO_CHECK_EXTENSION, VFIO_IOMMU_GET_INFO, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL,
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE,
   VFIO_DMA_MAP_FLAG_EXEC, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
   VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
@@ -25,14 +25,14 @@ interface Ctx {
   buf: number;
 }
 
-function* open(sys: Sys, bufPages = 16): GuestProgram<Ctx> {
+function* open(sys: Sys, bufPages = 16, type = VFIO_TYPE1_IOMMU): GuestProgram<Ctx> {
   const s = yield* sys.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const buf = yield* sys.mmap(0, bufPages * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const c = yield* sys.open('/dev/vfio/vfio', O_RDWR);
   const g = yield* sys.open('/dev/vfio/0', O_RDWR);
   sys.mem.write32(s, c);
   yield* sys.ioctl(g, VFIO_GROUP_SET_CONTAINER, s);
-  const r = yield* sys.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU);
+  const r = yield* sys.ioctl(c, VFIO_SET_IOMMU, type);
   if (r !== 0) throw new Error(`SET_IOMMU ${r}`);
   return { sys, c, g, s, buf };
 }
@@ -268,6 +268,123 @@ describe('patch 02: VFIO_DMA_MAP_FLAG_EXEC', () => {
   });
 });
 
+/**
+ * issue 17: mainline type1 (drivers/vfio/vfio_iommu_type1.c). Each row: the profile, the
+ * container type, the operations, the expected results and the kernel function deciding them;
+ * the 2014 rows keep 3.14's answers.
+ */
+describe('mainline type1 rules (issue 17)', () => {
+  type Row = [string, string, number, (x: Ctx) => GuestProgram<unknown[]>, unknown[], string];
+  const mapsOf = (fx: Fixture) => iommuOf(fx).mappings().map((m) => [m.iova / P, m.size / P]);
+  const rows = (fx: () => Fixture): Row[] => [
+    ['SET_IOMMU(TYPE1v2) accepted', 'mainline', VFIO_TYPE1v2_IOMMU, function* () { return [iommuOf(fx()).v2]; }, [true], 'vfio_iommu_type1_open'],
+    ['CHECK_EXTENSION TYPE1, TYPE1v2, UNMAP_ALL', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      return [yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU), yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU), yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL)];
+    }, [1, 1, 1], 'vfio_iommu_type1_check_extension'],
+    ['2014: CHECK_EXTENSION UNMAP_ALL 0', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL)]; }, [0], '3.14 vfio_iommu_type1_ioctl'],
+    ['adjacent mappings stay separate', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      return [yield* map(x, R | W, x.buf, 0, P), yield* map(x, R | W, x.buf + P, P, P), mapsOf(fx())];
+    }, [0, 0, [[0, 1], [1, 1]]], 'vfio_dma_do_map / vfio_link_dma'],
+    ['2014: adjacent mappings merged', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) {
+      return [yield* map(x, R | W, x.buf, 0, P), yield* map(x, R | W, x.buf + P, P, P), mapsOf(fx())];
+    }, [0, 0, [[0, 2]]], '3.14 vfio_dma_do_map'],
+    ['v1: unmap covering the first IOVA removes the whole mapping', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      return [...(yield* unmap(x, 0, P)), mapsOf(fx()), fx().mem.pages.pinnedPages];
+    }, [0, 4 * P, [], 0], 'vfio_dma_do_unmap (v1)'],
+    ['v1: unmap starting inside a mapping returns size 0', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      yield* map(x, R | W, x.buf + 4 * P, 4 * P, P);
+      return [...(yield* unmap(x, P, 8 * P)), mapsOf(fx())];
+    }, [0, 0, [[0, 4], [4, 1]]], 'vfio_dma_do_unmap (v1)'],
+    ['2014: unmap inside a mapping splits it', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      return [...(yield* unmap(x, P, P)), mapsOf(fx())];
+    }, [0, P, [[0, 1], [2, 2]]], '3.14 vfio_dma_do_unmap'],
+    ['v2: unmap splitting a mapping at its start -EINVAL', 'mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      return [(yield* unmap(x, P, 3 * P))[0], mapsOf(fx())];
+    }, [-EINVAL, [[0, 4]]], 'vfio_dma_do_unmap (v2)'],
+    ['v2: unmap splitting a mapping at its end -EINVAL', 'mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      return [(yield* unmap(x, 0, P))[0], mapsOf(fx())];
+    }, [-EINVAL, [[0, 4]]], 'vfio_dma_do_unmap (v2)'],
+    ['v2: unmap of whole mappings and holes', 'mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 2 * P);
+      yield* map(x, R | W, x.buf + 2 * P, 4 * P, 2 * P);
+      return [...(yield* unmap(x, 0, 16 * P)), mapsOf(fx())];
+    }, [0, 4 * P, []], 'vfio_dma_do_unmap (v2)'],
+    ['UNMAP_FLAG_ALL removes everything', 'mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 2 * P);
+      yield* map(x, R | W, x.buf + 2 * P, 8 * P, P);
+      return [...(yield* unmap(x, 0, 0, 2)), mapsOf(fx())];
+    }, [0, 3 * P, []], 'vfio_dma_do_unmap (VFIO_DMA_UNMAP_FLAG_ALL)'],
+    ['UNMAP_FLAG_ALL with iova or size -EINVAL', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 2 * P);
+      return [(yield* unmap(x, 0, P, 2))[0], (yield* unmap(x, P, 0, 2))[0], mapsOf(fx())];
+    }, [-EINVAL, -EINVAL, [[0, 2]]], 'vfio_dma_do_unmap'],
+    ['2014: UNMAP flags must be 0', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [(yield* unmap(x, 0, 0, 2))[0]]; }, [-EINVAL], '3.14 vfio_iommu_type1_ioctl'],
+    ['MAP_DMA beyond the aperture -EINVAL', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      return [yield* map(x, R | W, x.buf, 2 ** 32, P), yield* map(x, R | W, x.buf, 2 ** 32 - P, 2 * P), yield* map(x, R | W, x.buf, 2 ** 32 - P, P)];
+    }, [-EINVAL, -EINVAL, 0], 'vfio_dma_do_map -> vfio_iommu_iova_dma_valid'],
+    ['2014: no aperture check', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [yield* map(x, R | W, x.buf, 2 ** 32, P)]; }, [0], '3.14 vfio_dma_do_map'],
+  ];
+  let cur: Fixture | null = null;
+  const get = (): Fixture => cur!;
+  it.each(rows(get).map((r) => [r[0], r[5], r] as const))('%s (%s)', (_n, _fn, row) => {
+    const [, prof, type, body, want] = row;
+    const fx = makeFixture(prof);
+    cur = fx;
+    const out: unknown[] = [];
+    const { thread } = fx.run(function* (sys) {
+      const x = yield* open(sys, 16, type);
+      out.push(...(yield* body(x)));
+      return 0;
+    });
+    expect(thread.exit?.hostError ?? null).toBeNull();
+    expect(out).toEqual(want);
+  });
+
+  it('dma_entry_limit: the 65536th MAP_DMA is -ENOSPC; an unmap frees an entry (vfio_dma_do_map)', () => {
+    const fx = makeFixture('mainline');
+    const out = runGuest(fx, function* (x, o) {
+      iommuOf(fx).dmaAvail = 1; // as if 65534 mappings existed
+      o.push(yield* map(x, R | W, x.buf, 0, P));
+      o.push(yield* map(x, R | W, x.buf + P, P, P));
+      o.push((yield* unmap(x, 0, P))[0]);
+      o.push(yield* map(x, R | W, x.buf + P, P, P));
+    });
+    expect(out).toEqual([0, -ENOSPC, 0, 0]);
+    const fresh = makeFixture('mainline');
+    runGuest(fresh, function* () { expect(iommuOf(fresh).dmaAvail).toBe(65535); });
+  });
+
+  it('GET_INFO: capability chain (migration, DMA-avail, IOVA ranges), CAPS flag, cap_offset; argsz raised (vfio_iommu_type1_get_info)', () => {
+    const fx = makeFixture('mainline');
+    const res: unknown[] = [];
+    runGuest(fx, function* (x) {
+      const m = x.sys.mem;
+      const a = x.s + 1024;
+      m.write32(a, 24);
+      m.write32(a + 16, 0xdead);
+      res.push(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, a), m.read32(a), m.read32(a + 4), m.read32(a + 16));
+      m.write32(a, 104);
+      res.push(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, a), m.read32(a + 4), m.read32(a + 16));
+      // chain: migration @24 -> DMA-avail @56 -> IOVA ranges @72
+      res.push([m.read32(a + 24) & 0xffff, m.read32(a + 28)], [m.read32(a + 56) & 0xffff, m.read32(a + 60), m.read32(a + 64)]);
+      res.push([m.read32(a + 72) & 0xffff, m.read32(a + 76), m.read32(a + 80), m.read64(a + 88), m.read64(a + 96)]);
+    });
+    expect(res).toEqual([0, 104, 3, 0, 0, 3, 24, [2, 56], [3, 72, 65535], [1, 0, 1, 0n, 2n ** 32n - 1n]]);
+    const old = makeFixture('rfc-v4');
+    runGuest(old, function* (x) {
+      x.sys.mem.write32(x.s + 1024, 24);
+      x.sys.mem.write32(x.s + 1040, 0xdead);
+      expect(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, x.s + 1024)).toBe(0);
+      expect([x.sys.mem.read32(x.s + 1024), x.sys.mem.read32(x.s + 1028), x.sys.mem.read32(x.s + 1040)]).toEqual([24, 0, 0xdead]);
+    });
+  });
+});
+
 describe('release', () => {
   it('closing every fd unmaps and unpins everything; pinned pages outlive munmap until then', () => {
     const fx = makeFixture();
@@ -292,8 +409,8 @@ describe('release', () => {
       fc.record({ k: fc.constant('munmap' as const), v: fc.integer({ min: 0, max: 15 }) }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 25 }), fc.boolean(), fc.constantFrom(0, 1, 2), (ops, limited, closeOrder) => {
-        const fx = makeFixture('rfc-v4');
+      fc.property(fc.array(op, { maxLength: 25 }), fc.boolean(), fc.constantFrom(0, 1, 2), fc.constantFrom('rfc-v4', 'mainline'), (ops, limited, closeOrder, prof) => {
+        const fx = makeFixture(prof);
         let lockedDuring = 0;
         let pinnedDuring = 0;
         let mmRef: { lockedVm: number } | null = null;

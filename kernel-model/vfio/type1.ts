@@ -1,4 +1,4 @@
-import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, ENOTTY, EPERM } from '../base/errno.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, ENOSPC, ENOTTY, EPERM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE, type IommuCore, type IommuDomain, type IommuGroup } from '../iommu/types.js';
 import type { AddressSpace, PinnedPage } from '../process/mm.js';
@@ -15,6 +15,7 @@ import {
   VFIO_IOMMU_UNMAP_DMA,
   VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU,
+  VFIO_UNMAP_ALL,
 } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
 import type { VfioIommuDriverOps } from './types.js';
@@ -24,6 +25,18 @@ const PAGE_SIZE = 4096;
 const PAGE_SHIFT = 12;
 const TWO32 = 2 ** 32;
 const TWO64 = 2n ** 64n;
+const VFIO_DMA_UNMAP_FLAG_ALL = 1 << 1;
+const VFIO_IOMMU_INFO_CAPS = 1 << 1;
+
+/**
+ * the last IOVA of a domain's aperture (arm-smmu arm_smmu_init_domain_context:
+ * geometry.aperture_end = (1 << ias) - 1); a domain without an input size (test fakes)
+ * gets the model's 2^52 limit
+ */
+function apertureEnd(d: IommuDomain): number {
+  const ias = d.ias;
+  return (ias === undefined ? 2 ** 52 : 2 ** ias) - 1;
+}
 
 /** One DMA mapping (struct vfio_dma): its pages, pinned through `mm` at map time. */
 export interface VfioDma {
@@ -52,7 +65,16 @@ export class Type1Iommu {
   /** mappings sorted by iova */
   readonly dmas: VfioDma[] = [];
   released = false;
-  constructor(readonly domain: IommuDomain) {}
+  /** MAP_DMA entries still available (mainline iommu->dma_avail, from dma_entry_limit; unused when the limit is 0) */
+  dmaAvail: number;
+  constructor(
+    readonly domain: IommuDomain,
+    /** opened as VFIO_TYPE1v2_IOMMU (iommu->v2) */
+    readonly v2 = false,
+    dmaEntryLimit = 0,
+  ) {
+    this.dmaAvail = dmaEntryLimit;
+  }
 
   mappings(): DmaMappingView[] {
     return this.dmas.map((d) => ({ iova: d.iova, size: d.size, vaddr: d.vaddr, prot: d.prot }));
@@ -103,11 +125,21 @@ export class Type1Driver implements VfioIommuDriverOps {
 
   /**
    * the IOMMU types this type1 offers (vfio_iommu_type1_ioctl CHECK_EXTENSION): TYPE1, and
-   * TYPE1v2 where `type1v2` (mainline; 3.15 added it). Model limit: a TYPE1v2 container
-   * behaves as TYPE1 (v2's refusal to split a mapping on UNMAP is not modelled).
+   * TYPE1v2 where `type1v2` (mainline; 3.15 added it). The container remembers which it
+   * was opened as (iommu->v2): mainline's unmap rules differ (`type1UnmapRule`).
    */
   private offers(type: number): boolean {
     return type === VFIO_TYPE1_IOMMU || (type === VFIO_TYPE1v2_IOMMU && this.caps.type1v2);
+  }
+
+  /**
+   * CHECK_EXTENSION: the IOMMU types, and in mainline VFIO_UNMAP_ALL (vfio_iommu_type1_ioctl ->
+   * vfio_iommu_type1_check_extension, `type1UnmapAll`)
+   */
+  private extension(arg: number): number {
+    if (this.offers(arg)) return 1;
+    if (arg === VFIO_UNMAP_ALL && this.caps.type1UnmapAll) return 1;
+    return 0;
   }
 
   open(arg: number): object | number {
@@ -119,7 +151,7 @@ export class Type1Driver implements VfioIommuDriverOps {
       this.opts.iommu.domainFree(d);
       return -EPERM;
     }
-    const it = new Type1Iommu(d);
+    const it = new Type1Iommu(d, arg === VFIO_TYPE1v2_IOMMU, this.caps.type1DmaEntryLimit);
     this.instances.push(it);
     return it;
   }
@@ -153,7 +185,7 @@ export class Type1Driver implements VfioIommuDriverOps {
   }
 
   ioctl(data: object | null, task: Task | null, cmd: number, arg: number): number {
-    if (cmd === VFIO_CHECK_EXTENSION) return this.offers(arg) ? 1 : 0;
+    if (cmd === VFIO_CHECK_EXTENSION) return this.extension(arg);
     const it = data as Type1Iommu | null;
     if (it === null || task === null) return -EINVAL;
     const mm = task.mm;
@@ -167,6 +199,7 @@ export class Type1Driver implements VfioIommuDriverOps {
         v.setUint32(4, this.caps.iommuInfoPgsizes ? VFIO_IOMMU_INFO_PGSIZES : 0, true);
         v.setUint32(8, it.domain.pgsizeBitmap >>> 0, true);
         v.setUint32(12, Math.floor(it.domain.pgsizeBitmap / TWO32) >>> 0, true);
+        if (this.caps.type1InfoCaps) return this.infoCaps(it, mm, arg, v.getUint32(0, true));
         return mm.copyToUser(arg, b, 0, 16) < 0 ? -EFAULT : 0;
       }
       case VFIO_IOMMU_MAP_DMA: {
@@ -180,8 +213,12 @@ export class Type1Driver implements VfioIommuDriverOps {
       }
       case VFIO_IOMMU_UNMAP_DMA: {
         if (mm.copyFromUser(b, 0, arg, 24) < 0) return -EFAULT;
-        if (v.getUint32(0, true) < 24 || v.getUint32(4, true) !== 0) return -EINVAL;
-        const r = this.doUnmap(it, v.getBigUint64(8, true), v.getBigUint64(16, true));
+        const uflags = v.getUint32(4, true);
+        // mainline vfio_iommu_type1_unmap_dma: flags outside the mask are -EINVAL (only
+        // VFIO_DMA_UNMAP_FLAG_ALL is modelled; GET_DIRTY_BITMAP and VADDR are refused)
+        const umask = this.caps.type1UnmapAll ? VFIO_DMA_UNMAP_FLAG_ALL : 0;
+        if (v.getUint32(0, true) < 24 || (uflags & ~umask) !== 0) return -EINVAL;
+        const r = this.doUnmap(it, v.getBigUint64(8, true), v.getBigUint64(16, true), (uflags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0);
         if (r < 0) return r;
         v.setBigUint64(16, BigInt(r), true);
         return mm.copyToUser(arg, b, 0, 24) < 0 ? -EFAULT : 0;
@@ -225,6 +262,10 @@ export class Type1Driver implements VfioIommuDriverOps {
     if (iovaB + sizeB > TWO64) return -EINVAL;
     if (vaddr + size > TWO32) return -EINVAL;
     for (const d of it.dmas) if (d.iova < iova + size && iova < d.iova + d.size) return -EEXIST;
+    // mainline vfio_dma_do_map: `if (!iommu->dma_avail) return -ENOSPC` (dma_entry_limit)
+    if (this.caps.type1DmaEntryLimit > 0 && it.dmaAvail <= 0) return -ENOSPC;
+    // mainline vfio_dma_do_map -> vfio_iommu_iova_dma_valid: inside the domain's aperture
+    if (this.caps.type1IovaAperture && iova + size > apertureEnd(it.domain) + 1) return -EINVAL;
 
     const npage = size >>> PAGE_SHIFT;
     const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm };
@@ -273,6 +314,7 @@ export class Type1Driver implements VfioIommuDriverOps {
       return err;
     }
     this.insertAndMerge(it, dma);
+    if (this.caps.type1DmaEntryLimit > 0) it.dmaAvail--;
     return 0;
   }
 
@@ -289,6 +331,8 @@ export class Type1Driver implements VfioIommuDriverOps {
     let i = 0;
     while (i < ds.length && ds[i]!.iova < dma.iova) i++;
     ds.splice(i, 0, dma);
+    // mainline vfio_dma_do_map keeps one vfio_dma per request (vfio_link_dma)
+    if (!this.caps.type1MergeMappings) return;
     // merge with the right neighbour, then with the left one
     const right = ds[i + 1];
     if (right && this.mergeable(dma, right)) {
@@ -318,13 +362,106 @@ export class Type1Driver implements VfioIommuDriverOps {
     a.size += b.size;
   }
 
-  private doUnmap(it: Type1Iommu, iovaB: bigint, sizeB: bigint): number {
+  private doUnmap(it: Type1Iommu, iovaB: bigint, sizeB: bigint, all: boolean): number {
+    if (all) {
+      // mainline vfio_dma_do_unmap: UNMAP_FLAG_ALL needs iova and size 0
+      if (iovaB !== 0n || sizeB !== 0n) return -EINVAL;
+      return this.removeWhole(it, 0, Number.MAX_SAFE_INTEGER, false);
+    }
     const mask = BigInt(this.minMask(it));
     if (!sizeB || (sizeB & mask) !== 0n || (iovaB & mask) !== 0n) return -EINVAL;
     if (iovaB >= 2n ** 52n) return 0; // nothing can be mapped there
     const iova = Number(iovaB);
     const end = iovaB + sizeB >= 2n ** 52n ? Number.MAX_SAFE_INTEGER : Number(iovaB + sizeB);
+    if (this.caps.type1UnmapRule === 'whole-mappings') {
+      if (iovaB + sizeB > TWO64) return -EINVAL; // `iova + size - 1 < iova`
+      return this.removeWhole(it, iova, end, !it.v2);
+    }
     return this.removeRange(it, iova, end);
+  }
+
+  /**
+   * mainline vfio_dma_do_unmap over [start, end): v2 refuses to split a mapping (-EINVAL
+   * when a mapping straddles either end); v1 walks the overlapping mappings in IOVA order,
+   * stops at one starting before `start` (so a request starting inside a mapping removes
+   * nothing and reports 0) and removes every other one whole, even past `end`
+   */
+  private removeWhole(it: Type1Iommu, start: number, end: number, v1: boolean): number {
+    const ds = it.dmas;
+    if (!v1) {
+      for (const d of ds) {
+        const dEnd = d.iova + d.size;
+        if (d.iova < start && dEnd > start) return -EINVAL;
+        if (d.iova < end && dEnd > end) return -EINVAL;
+      }
+    }
+    let unmapped = 0;
+    for (let i = 0; i < ds.length; i++) {
+      const d = ds[i]!;
+      if (d.iova + d.size <= start) continue;
+      if (d.iova >= end) break;
+      if (v1 && d.iova < start) break;
+      unmapped += d.size;
+      this.removeRange(it, d.iova, d.iova + d.size);
+      i--;
+    }
+    return unmapped;
+  }
+
+  /**
+   * mainline vfio_iommu_type1_get_info: the capability chain as vfio_iommu_migration_build_caps,
+   * vfio_iommu_dma_avail_build_caps and vfio_iommu_iova_build_caps add it (vfio_info_cap_add,
+   * each capability 8-byte aligned), shifted behind the 24-byte struct vfio_iommu_type1_info
+   * (vfio_info_cap_shift). A buffer too small for it gets argsz raised and no chain; the
+   * fixed part is copied up to cap_offset when argsz covers it.
+   */
+  private infoCaps(it: Type1Iommu, mm: AddressSpace, arg: number, argsz: number): number {
+    const INFO = 24;
+    const ranges: [bigint, bigint][] = [[0n, BigInt(apertureEnd(it.domain))]];
+    const migration = 32;
+    const avail = 16;
+    const iova = 16 + 16 * ranges.length;
+    const total = INFO + migration + avail + iova;
+    const buf = new Uint8Array(total);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(0, argsz, true);
+    dv.setUint32(4, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, true);
+    dv.setUint32(8, it.domain.pgsizeBitmap >>> 0, true);
+    dv.setUint32(12, Math.floor(it.domain.pgsizeBitmap / TWO32) >>> 0, true);
+    const header = (off: number, id: number, next: number): void => {
+      dv.setUint16(off, id, true);
+      dv.setUint16(off + 2, 1, true);
+      dv.setUint32(off + 4, next, true);
+    };
+    // VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: flags 0, pgsize_bitmap, max_dirty_bitmap_size
+    // (DIRTY_BITMAP_SIZE_MAX: INT_MAX pages rounded to u64 words, in bytes = 2^28)
+    let o = INFO;
+    header(o, 2, o + migration);
+    dv.setUint32(o + 8, 0, true);
+    dv.setUint32(o + 16, it.domain.pgsizeBitmap >>> 0, true);
+    dv.setUint32(o + 20, Math.floor(it.domain.pgsizeBitmap / TWO32) >>> 0, true);
+    dv.setBigUint64(o + 24, 1n << 28n, true);
+    // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: avail
+    o += migration;
+    header(o, 3, o + avail);
+    dv.setUint32(o + 8, it.dmaAvail >>> 0, true);
+    // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: nr_iovas, reserved, ranges (start, end inclusive)
+    o += avail;
+    header(o, 1, 0);
+    dv.setUint32(o + 8, ranges.length, true);
+    ranges.forEach(([s, e], k) => {
+      dv.setBigUint64(o + 16 + 16 * k, s, true);
+      dv.setBigUint64(o + 24 + 16 * k, e, true);
+    });
+    let copy = 16;
+    if (argsz >= 20) copy = 20; // offsetofend(cap_offset): cap_offset written (0 unless the chain fits)
+    if (argsz < total) {
+      dv.setUint32(0, total, true);
+      return mm.copyToUser(arg, buf, 0, copy) < 0 ? -EFAULT : 0;
+    }
+    dv.setUint32(16, INFO, true);
+    if (mm.copyToUser(arg + INFO, buf, INFO, total - INFO) < 0) return -EFAULT;
+    return mm.copyToUser(arg, buf, 0, copy) < 0 ? -EFAULT : 0;
   }
 
   /** unmap [start, end): trims, splits or removes every overlapping mapping; returns bytes unmapped */
@@ -344,6 +481,7 @@ export class Type1Driver implements VfioIommuDriverOps {
       unmapped += to - from;
       if (from === d.iova && to === dEnd) {
         ds.splice(i, 1);
+        if (this.caps.type1DmaEntryLimit > 0) it.dmaAvail++; // vfio_remove_dma
         i--;
       } else if (from === d.iova) {
         d.pa = d.pa.slice(p1);

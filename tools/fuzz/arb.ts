@@ -178,7 +178,7 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
     case R.VFIO_IOMMU_MAP_DMA:
       return struct('vfio_iommu_type1_dma_map', { flags: mapFlags, vaddr, iova, size });
     case R.VFIO_IOMMU_UNMAP_DMA:
-      return struct('vfio_iommu_type1_dma_unmap', { flags: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 }), iova, size });
+      return struct('vfio_iommu_type1_dma_unmap', { flags: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(2) /* UNMAP_FLAG_ALL (mainline) */ }, { weight: 1, arbitrary: u32 }), iova, size });
     default:
       return fc.oneof(rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), rec({ t: fc.constant('bytes' as const), b: garbage, ptr }));
   }

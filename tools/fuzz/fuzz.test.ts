@@ -142,6 +142,32 @@ describe('invariants catch what they claim to', () => {
     expect(sigOf(h, status)).toMatch(/^(model-divergence|dma-)/);
   });
 
+  it('the model follows mainline type1 (issue 17): separate adjacent mappings, v1/v2 unmap rules, UNMAP_FLAG_ALL', () => {
+    const prefix = SETUP_PREFIX.slice(0, 3);
+    const setIommu = (v: number): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v } });
+    const mapAt = (page: number, iova: number, size: number): Call => ({ ...mapCall, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: page }, iova, size }, ptr: 'ok' } });
+    const unmapAt = (iova: number, size: number, flags = 0): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_IOMMU_UNMAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_unmap', fields: { argsz: 24, flags, iova, size }, ptr: 'ok' } });
+    const body = [mapAt(0, 0x10000, 0x1000), mapAt(1, 0x11000, 0x1000), mapAt(2, 0x20000, 0x2000), unmapAt(0x21000, 0x1000), unmapAt(0x10000, 0x1000), unmapAt(0x20000, 0x1000), unmapAt(0, 0, 2)];
+    for (const type of [1, 3]) {
+      for (const profile of ['rfc-v4', 'mainline']) {
+        if (profile === 'rfc-v4' && type === 3) continue;
+        expect(runProgram(profile, [...prefix, setIommu(type), ...body]).finding, `${profile} type ${type}`).toBeNull();
+      }
+    }
+    // the model notices a 2014-style merge under mainline
+    const h = new Harness({ profile: 'mainline' });
+    for (const c of [...prefix, setIommu(1), mapAt(0, 0x10000, 0x1000), mapAt(1, 0x11000, 0x1000)]) h.exec(c);
+    expect(h.sys.vfio.containerStates()[0]!.data).toBeDefined();
+    const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+    expect(it1.mappings().length).toBe(2);
+    const [a, b] = [it1.dmas[0]!, it1.dmas[1]!];
+    a.pa = Float64Array.from([...a.pa, ...b.pa]);
+    a.reserved = Uint8Array.from([...a.reserved, ...b.reserved]);
+    a.size += b.size;
+    it1.dmas.splice(1, 1);
+    expect(sigOf(h, status)).toMatch(/^(model-divergence|dma-)/);
+  });
+
   it('the model holds the exact 2014 answers: SET_IOMMU of a type no driver offers -ENODEV, container requests without a driver -EINVAL', () => {
     const prefix = SETUP_PREFIX.slice(0, 3); // container + group attached, no SET_IOMMU
     const setIommu = (v: number): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v } });

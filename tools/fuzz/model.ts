@@ -29,6 +29,8 @@ interface MContainer {
   fds: number;
   groups: number[];
   iommu: boolean;
+  /** SET_IOMMU(VFIO_TYPE1v2_IOMMU): mainline's v2 unmap rule */
+  v2: boolean;
   maps: MMap[];
 }
 
@@ -44,7 +46,7 @@ type FdObj = { kind: 'container'; id: number } | { kind: 'group'; id: number } |
 
 export interface PreIoctl {
   map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint };
-  unmap?: { iova: bigint; size: bigint };
+  unmap?: { iova: bigint; size: bigint; flags: number };
   setContainer?: number | null;
   /** SET_IOMMU's type argument */
   setIommuType?: bigint;
@@ -87,7 +89,7 @@ export class RefModel {
     if (path === '/dev/vfio/vfio') {
       if (r >= 0) {
         const id = this.nextCid++;
-        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, maps: [] });
+        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [] });
         this.table(p).set(r, { kind: 'container', id });
       }
       return;
@@ -179,7 +181,7 @@ export class RefModel {
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
     const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
     if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size') };
-    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size') };
+    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')) };
     if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
       const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
       pre.setContainer = o?.kind === 'container' ? o.id : null;
@@ -196,7 +198,10 @@ export class RefModel {
           if (c.groups.length === 0 || c.iommu) this.expect(r === -EINVAL, `SET_IOMMU on a container ${c.iommu ? 'whose IOMMU is already set' : 'without groups'} returned ${r}, not -EINVAL`);
           // vfio_ioctl_set_iommu: a type no driver offers (CHECK_EXTENSION <= 0) is -ENODEV
           else if (pre.setIommuType !== undefined && !this.typeOffered(pre.setIommuType)) this.expect(r === -ENODEV, `SET_IOMMU(${pre.setIommuType}) returned ${r}: a type no IOMMU driver offers is -ENODEV`);
-          if (r === 0) c.iommu = true;
+          if (r === 0) {
+            c.iommu = true;
+            c.v2 = pre.setIommuType === BigInt(VFIO_TYPE1v2_IOMMU);
+          }
           break;
         case R.VFIO_IOMMU_MAP_DMA:
         case R.VFIO_IOMMU_GET_INFO:
@@ -205,7 +210,7 @@ export class RefModel {
           if (!c.iommu) this.expect(r === -EINVAL, `${req === R.VFIO_IOMMU_MAP_DMA ? 'MAP_DMA' : req === R.VFIO_IOMMU_UNMAP_DMA ? 'UNMAP_DMA' : 'IOMMU_GET_INFO'} on a container without an IOMMU returned ${r}, not -EINVAL`);
           if (r === 0 && req === R.VFIO_IOMMU_MAP_DMA && pre.map) this.applyMap(c, p.mm, pre.map);
           if (r === 0 && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap) {
-            const removed = this.applyUnmap(c, pre.unmap.iova, pre.unmap.size);
+            const removed = this.applyUnmap(c, pre.unmap.iova, pre.unmap.size, pre.unmap.flags);
             const b = new Uint8Array(8);
             if (p.mm.copyFromUser(b, 0, scratch + 16, 8) >= 0) {
               const got = Number(new DataView(b.buffer).getBigUint64(0, true));
@@ -296,6 +301,8 @@ export class RefModel {
     let i = 0;
     while (i < c.maps.length && c.maps[i]!.iova < iova) i++;
     c.maps.splice(i, 0, n);
+    // mainline vfio_dma_do_map keeps one mapping per MAP_DMA (`type1MergeMappings`)
+    if (!this.sys.profile.caps.type1MergeMappings) return;
     const join = (a: MMap, b: MMap): boolean => a.iova + a.size === b.iova && a.vaddr + a.size === b.vaddr && a.prot === b.prot && a.mm === b.mm;
     const right = c.maps[i + 1];
     if (right && join(n, right)) {
@@ -309,9 +316,36 @@ export class RefModel {
     }
   }
 
-  private applyUnmap(c: MContainer, iovaB: bigint, sizeB: bigint): number {
-    const start = Number(iovaB);
-    const end = Number(iovaB + sizeB > 2n ** 53n ? 2n ** 53n : iovaB + sizeB);
+  private applyUnmap(c: MContainer, iovaB: bigint, sizeB: bigint, flags: number): number {
+    const caps = this.sys.profile.caps;
+    // UNMAP_FLAG_ALL (mainline, `type1UnmapAll`): only with iova = size = 0, removes everything
+    const all = caps.type1UnmapAll && (flags & 2) !== 0;
+    if (all) this.expect(iovaB === 0n && sizeB === 0n, 'UNMAP_DMA(FLAG_ALL) succeeded with a non-zero iova or size');
+    const start = all ? 0 : Number(iovaB);
+    const end = all ? 2 ** 53 : Number(iovaB + sizeB > 2n ** 53n ? 2n ** 53n : iovaB + sizeB);
+    if (caps.type1UnmapRule === 'whole-mappings') {
+      // the uapi rules of today's type1: whole mappings only; v2 never splits (a
+      // straddling request fails), v1 removes the mappings whose first IOVA it covers and
+      // stops at a mapping starting before the request
+      if (c.v2 && !all) this.expect(!c.maps.some((d) => (d.iova < start && d.iova + d.size > start) || (d.iova < end && d.iova + d.size > end)), `UNMAP_DMA on a TYPE1v2 container succeeded splitting a mapping (0x${start.toString(16)}..0x${end.toString(16)})`);
+      let removed = 0;
+      const out: MMap[] = [];
+      let stop = false;
+      for (const d of c.maps) {
+        if (stop || d.iova + d.size <= start || d.iova >= end) {
+          out.push(d);
+          continue;
+        }
+        if (!c.v2 && d.iova < start) {
+          stop = true;
+          out.push(d);
+          continue;
+        }
+        removed += d.size;
+      }
+      c.maps = out;
+      return removed;
+    }
     let removed = 0;
     const out: MMap[] = [];
     for (const d of c.maps) {

@@ -11,6 +11,8 @@ export interface FakeMapping {
 export class FakeDomain implements IommuDomain {
   readonly pages = new Map<number, FakeMapping>();
   readonly pgsizeBitmap = 0x40201000;
+  /** input address size, as the SMMU model's stage-1 domains (aperture 0..2^32-1) */
+  readonly ias = 32;
   failMapAt: number | null = null;
   constructor(readonly id: number) {}
   map(iova: number, pa: number, size: number, prot: number): number {
