@@ -258,6 +258,27 @@ export interface Capabilities {
    * mainline
    */
   type1v2: boolean;
+  // ---- issue 17: the VFIO core and vfio-platform's SET_IRQS/RESET as today's kernel
+  /**
+   * the group ioctls SET_CONTAINER and GET_DEVICE_FD: 'vfio-c' (3.14 drivers/vfio/vfio.c
+   * vfio_group_set_container: a negative fd -EINVAL, a group with container users -EINVAL
+   * before fdget, an fd that is not a container -EINVAL; vfio_group_get_device_fd: the
+   * container checks (-EINVAL) before the name lookup) or 'group-c' (mainline
+   * drivers/vfio/group.c vfio_group_ioctl_set_container: fdget first (-EBADF for any bad fd,
+   * negative included), then the group's container (-EINVAL), then an fd that is neither a
+   * container (vfio_container_from_file) nor an iommufd: -EBADFD;
+   * vfio_group_ioctl_get_device_fd: vfio_device_get_from_name first (-ENODEV for an unknown
+   * name, before any container check))
+   */
+  groupIoctls: 'vfio-c' | 'group-c';
+  /**
+   * VFIO_DEVICE_RESET on a vfio-platform device: 'einval' (patch 04's vfio_platform_ioctl:
+   * -EINVAL, silently) or 'call-reset' (mainline vfio_platform_ioctl ->
+   * vfio_platform_call_reset: the device's reset function, else dev_warn "no reset function
+   * found!" and -EINVAL; the PL330 has none, which is why it binds only with
+   * reset_required cleared)
+   */
+  deviceReset: 'einval' | 'call-reset';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -301,6 +322,8 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   copyToUserReturn: 'bytes-not-copied',
   containerFileOps: 'passthrough',
   type1v2: false,
+  groupIoctls: 'vfio-c',
+  deviceReset: 'einval',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -353,6 +376,8 @@ export const MAINLINE: Readonly<Capabilities> = {
   copyToUserReturn: 'efault',
   containerFileOps: 'ioctl-only',
   type1v2: true,
+  groupIoctls: 'group-c',
+  deviceReset: 'call-reset',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
