@@ -159,8 +159,10 @@ export interface Capabilities {
   setIrqsActions: 'none' | 'trigger' | 'trigger-mask-unmask';
   /**
    * SET_IRQS validation: 'rfc-header' (patch 09's checks of argsz, index, start, count and
-   * unknown bits) or 'validate-and-prepare' (mainline vfio_set_irqs_validate_and_prepare:
-   * also exactly one DATA and one ACTION bit; MASK/UNMASK need IRQ_INFO_MASKABLE)
+   * unknown bits) or 'validate-and-prepare' (mainline vfio_set_irqs_validate_and_prepare,
+   * drivers/vfio/vfio_main.c: bounds against num_irqs, exactly one DATA type, argsz against
+   * count x data size, all -EINVAL; then vfio_platform_set_irqs_ioctl: no single ACTION bit
+   * -ENOTTY (no handler); MASK/UNMASK need IRQ_INFO_MASKABLE)
    */
   setIrqsValidation: 'rfc-header' | 'validate-and-prepare';
   /** SET_IRQS with DATA_BOOL false: 'einval' (patches 09-10) or 'noop' (mainline: 0, nothing done) */
