@@ -159,8 +159,10 @@ export interface Capabilities {
   setIrqsActions: 'none' | 'trigger' | 'trigger-mask-unmask';
   /**
    * SET_IRQS validation: 'rfc-header' (patch 09's checks of argsz, index, start, count and
-   * unknown bits) or 'validate-and-prepare' (mainline vfio_set_irqs_validate_and_prepare:
-   * also exactly one DATA and one ACTION bit; MASK/UNMASK need IRQ_INFO_MASKABLE)
+   * unknown bits) or 'validate-and-prepare' (mainline vfio_set_irqs_validate_and_prepare,
+   * drivers/vfio/vfio_main.c: bounds against num_irqs, exactly one DATA type, argsz against
+   * count x data size, all -EINVAL; then vfio_platform_set_irqs_ioctl: no single ACTION bit
+   * -ENOTTY (no handler); MASK/UNMASK need IRQ_INFO_MASKABLE)
    */
   setIrqsValidation: 'rfc-header' | 'validate-and-prepare';
   /** SET_IRQS with DATA_BOOL false: 'einval' (patches 09-10) or 'noop' (mainline: 0, nothing done) */
@@ -297,6 +299,27 @@ export interface Capabilities {
    * vfio_dma_do_map, `if (!iommu->dma_avail)`; default U16_MAX = 65535); 0 in 3.14 (no limit)
    */
   type1DmaEntryLimit: number;
+  // ---- issue 17: the VFIO core and vfio-platform's SET_IRQS/RESET as today's kernel
+  /**
+   * the group ioctls SET_CONTAINER and GET_DEVICE_FD: 'vfio-c' (3.14 drivers/vfio/vfio.c
+   * vfio_group_set_container: a negative fd -EINVAL, a group with container users -EINVAL
+   * before fdget, an fd that is not a container -EINVAL; vfio_group_get_device_fd: the
+   * container checks (-EINVAL) before the name lookup) or 'group-c' (mainline
+   * drivers/vfio/group.c vfio_group_ioctl_set_container: fdget first (-EBADF for any bad fd,
+   * negative included), then the group's container (-EINVAL), then an fd that is neither a
+   * container (vfio_container_from_file) nor an iommufd: -EBADFD;
+   * vfio_group_ioctl_get_device_fd: vfio_device_get_from_name first (-ENODEV for an unknown
+   * name, before any container check))
+   */
+  groupIoctls: 'vfio-c' | 'group-c';
+  /**
+   * VFIO_DEVICE_RESET on a vfio-platform device: 'einval' (patch 04's vfio_platform_ioctl:
+   * -EINVAL, silently) or 'call-reset' (mainline vfio_platform_ioctl ->
+   * vfio_platform_call_reset: the device's reset function, else dev_warn "no reset function
+   * found!" and -EINVAL; the PL330 has none, which is why it binds only with
+   * reset_required cleared)
+   */
+  deviceReset: 'einval' | 'call-reset';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -346,6 +369,8 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1IovaAperture: false,
   type1InfoCaps: false,
   type1DmaEntryLimit: 0,
+  groupIoctls: 'vfio-c',
+  deviceReset: 'einval',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -404,6 +429,8 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1IovaAperture: true,
   type1InfoCaps: true,
   type1DmaEntryLimit: 65535,
+  groupIoctls: 'group-c',
+  deviceReset: 'call-reset',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

@@ -116,6 +116,9 @@ export const VFIO_TYPE1_IOMMU = 1;
 export const VFIO_SPAPR_TCE_IOMMU = 2;
 export const VFIO_TYPE1v2_IOMMU = 3;
 export const VFIO_DMA_CC_IOMMU = 4;
+export const VFIO_EEH = 5;
+/** 6: VFIO_TYPE1_NESTING_IOMMU, withdrawn from today's uapi (reserved) */
+export const VFIO_SPAPR_TCE_v2_IOMMU = 7;
 export const VFIO_NOIOMMU_IOMMU = 8;
 export const VFIO_UNMAP_ALL = 9;
 export const VFIO_UPDATE_VADDR = 10;

@@ -1,4 +1,4 @@
-import { EBADF, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/errno.js';
+import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
@@ -83,8 +83,8 @@ export interface VfioHost {
   readonly groupOwnershipGuard?: 'bug-on' | 'refuse-bind';
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
-  /** the profile's capabilities (`containerFileOps`); absent: the 3.14 container fops */
-  readonly caps?: Pick<Capabilities, 'containerFileOps'>;
+  /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'>;
 }
 
 /**
@@ -428,7 +428,9 @@ export class Vfio {
         const v = task.mm.getUser32(arg);
         if (v < 0) return -EFAULT;
         const fd = v | 0;
-        if (fd < 0) return -EINVAL;
+        // 3.14 vfio_group_ioctl: `if (fd < 0) return -EINVAL;`; mainline
+        // vfio_group_ioctl_set_container hands any fd to fdget (-EBADF)
+        if (fd < 0 && this.groupIoctls() === 'vfio-c') return -EINVAL;
         return this.setContainer(g, task, fd);
       }
       case VFIO_GROUP_UNSET_CONTAINER:
@@ -447,11 +449,24 @@ export class Vfio {
     }
   }
 
+  private groupIoctls(): 'vfio-c' | 'group-c' {
+    return this.host.caps?.groupIoctls ?? 'vfio-c';
+  }
+
+  /**
+   * `groupIoctls` 'vfio-c' (3.14 vfio_group_set_container): container users -EINVAL, then
+   * fdget -EBADF, then an fd whose f_op is not vfio_fops -EINVAL. 'group-c' (mainline
+   * vfio_group_ioctl_set_container): fdget -EBADF, then vfio_group_has_iommu -EINVAL, then
+   * vfio_container_from_file; the model has no iommufd (iommufd_ctx_from_file fails), so
+   * any other fd is "not recognized": -EBADFD.
+   */
   private setContainer(g: VfioGroup, task: Task, fd: number): number {
-    if (g.containerUsers > 0) return -EINVAL;
-    const f = task.proc.fdget(fd);
+    const mainline = this.groupIoctls() === 'group-c';
+    if (!mainline && g.containerUsers > 0) return -EINVAL;
+    const f = fd < 0 ? null : task.proc.fdget(fd);
     if (f === null) return -EBADF;
-    if (f.ops !== this.containerFops) return -EINVAL;
+    if (mainline && g.containerUsers > 0) return -EINVAL;
+    if (f.ops !== this.containerFops) return mainline ? -EBADFD : -EINVAL;
     const c = f.priv as VfioContainer;
     // mainline vfio_container_attach_group: iommu_group_claim_dma_owner(group, file)
     const claim = this.host.groupOwnershipGuard === 'refuse-bind' && this.host.iommu.claimDmaOwner !== undefined;
@@ -473,10 +488,26 @@ export class Vfio {
     return 0;
   }
 
+  /**
+   * `groupIoctls` 'vfio-c' (3.14 vfio_group_get_device_fd): container users, the
+   * container's IOMMU driver and viability (-EINVAL) before the name lookup (-ENODEV).
+   * 'group-c' (mainline vfio_group_ioctl_get_device_fd): vfio_device_get_from_name first
+   * (-ENODEV), then vfio_df_group_open / vfio_group_use_container (-EINVAL without a
+   * container or without its IOMMU driver).
+   */
   private getDeviceFd(g: VfioGroup, task: Task, name: string): number {
-    if (g.containerUsers === 0 || g.container === null || g.container.iommuDriver === null || !this.viable(g)) return -EINVAL;
-    const d = g.devices.find((x) => x.dev.name === name && !x.removing);
-    if (!d) return -ENODEV;
+    const lookup = (): VfioDevice | undefined => g.devices.find((x) => x.dev.name === name && !x.removing);
+    const noContainer = (): boolean => g.containerUsers === 0 || g.container === null || g.container.iommuDriver === null || !this.viable(g);
+    let d: VfioDevice | undefined;
+    if (this.groupIoctls() === 'group-c') {
+      d = lookup();
+      if (!d) return -ENODEV;
+      if (noContainer()) return -EINVAL;
+    } else {
+      if (noContainer()) return -EINVAL;
+      d = lookup();
+      if (!d) return -ENODEV;
+    }
     const r = d.ops.open(d.data);
     if (r) return r;
     const f = anonInodeGetFile('[vfio-device]', this.deviceFops, d, O_RDWR);

@@ -7,7 +7,7 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
-import { EINVAL, ENODEV } from '../../kernel-model/base/errno.js';
+import { EBADFD, EINVAL, ENODEV } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
@@ -48,6 +48,8 @@ export interface PreIoctl {
   map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint };
   unmap?: { iova: bigint; size: bigint; flags: number };
   setContainer?: number | null;
+  /** SET_CONTAINER's fd is open in the model's table but is not a container */
+  setContainerOther?: boolean;
   /** SET_IOMMU's type argument */
   setIommuType?: bigint;
 }
@@ -185,6 +187,7 @@ export class RefModel {
     if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
       const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
       pre.setContainer = o?.kind === 'container' ? o.id : null;
+      pre.setContainerOther = o !== undefined && o.kind !== 'container';
     }
     return pre;
   }
@@ -227,6 +230,13 @@ export class RefModel {
       switch (req) {
         case R.VFIO_GROUP_SET_CONTAINER:
           if (g.holds || g.devFds > 0) this.expect(r < 0, 'SET_CONTAINER succeeded on a group that already has container users');
+          // an open fd that is not a container: -EINVAL while the group has container users
+          // (both kernels), else 3.14 vfio_group_set_container -EINVAL / mainline
+          // vfio_group_ioctl_set_container -EBADFD (neither a container nor an iommufd)
+          else if (pre.setContainerOther) {
+            const want = this.sys.profile.caps.groupIoctls === 'group-c' ? -EBADFD : -EINVAL;
+            this.expect(r === want, `SET_CONTAINER with an fd that is not a container returned ${r}, not ${want}`);
+          }
           if (r === 0) {
             if (pre.setContainer === undefined || pre.setContainer === null) {
               this.expect(false, 'SET_CONTAINER succeeded with something that is not a container fd');
@@ -251,6 +261,8 @@ export class RefModel {
           const c = g.container === null ? null : this.containers.get(g.container)!;
           if (!c || !c.iommu) this.expect(r < 0, `GET_DEVICE_FD succeeded on a group ${c ? 'whose container has no IOMMU' : 'in no container'}`);
           if (arg.t === 'str' && (arg.s !== this.device || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned a device fd`);
+          // mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name (-ENODEV) before any container check
+          if (arg.t === 'str' && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && arg.s !== this.device && this.sys.profile.caps.groupIoctls === 'group-c') this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
           if (r >= 0) {
             g.devFds++;
             this.table(p).set(r, { kind: 'device', id: o.id });

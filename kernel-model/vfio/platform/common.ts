@@ -21,10 +21,15 @@ import {
   VFIO_DEVICE_GET_REGION_INFO,
   VFIO_DEVICE_RESET,
   VFIO_DEVICE_SET_IRQS,
+  VFIO_IRQ_SET_ACTION_MASK,
   VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_ACTION_TYPE_MASK,
+  VFIO_IRQ_SET_ACTION_UNMASK,
+  VFIO_IRQ_SET_DATA_BOOL,
+  VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK,
+  VFIO_IRQ_INFO_MASKABLE,
   VFIO_REGION_INFO_FLAG_MMAP,
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
@@ -120,7 +125,10 @@ export class VfioPlatformCommon {
       case VFIO_DEVICE_SET_IRQS:
         return this.caps.setIrqsActions !== 'none' ? this.setIrqs(vdev, task, arg) : -EINVAL;
       case VFIO_DEVICE_RESET:
-        // no reset handler exists for the PL330 (mainline runs with reset_required=0)
+        // `deviceReset`: patch 04's vfio_platform_ioctl answers -EINVAL; mainline
+        // vfio_platform_ioctl -> vfio_platform_call_reset: no reset function (the PL330 has
+        // none, which is why it binds only with reset_required cleared) -> dev_warn and -EINVAL
+        if (this.caps.deviceReset === 'call-reset') this.d.log.warn(`vfio-platform ${vdev.pdev.name}`, 'no reset function found!');
         return -EINVAL;
       default:
         return -ENOTTY;
@@ -194,12 +202,65 @@ export class VfioPlatformCommon {
     const index = this.sv.getUint32(8, true);
     const start = this.sv.getUint32(12, true);
     const count = this.sv.getUint32(16, true);
+    if (this.caps.setIrqsValidation === 'validate-and-prepare') return this.setIrqsMainline(vdev, task, arg, flags, index, start, count);
     // header validation (patch 09; vfio_set_irqs_validate_and_prepare also wants exactly one DATA and one ACTION bit)
     if (index >= vdev.irqs.length) return -EINVAL;
     if (start !== 0 || count > 1) return -EINVAL;
     if (count === 0 && (!(flags & VFIO_IRQ_SET_DATA_NONE) || !(flags & VFIO_IRQ_SET_ACTION_TRIGGER))) return -EINVAL;
     if (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) return -EINVAL;
-    if (this.caps.setIrqsValidation === 'validate-and-prepare' && (popcount(flags & VFIO_IRQ_SET_DATA_TYPE_MASK) !== 1 || popcount(flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 1)) return -EINVAL;
+    return this.irqs.setIrqs(vdev, task, flags, index, count, arg + minsz);
+  }
+
+  /**
+   * Mainline SET_IRQS (`setIrqsValidation` 'validate-and-prepare'), in the kernel's order:
+   * vfio_platform_ioctl copies the header (argsz < minsz: -EINVAL, via copyIn), then
+   * vfio_set_irqs_validate_and_prepare (drivers/vfio/vfio_main.c; num_irqs and max_irq_type
+   * both vdev->num_irqs): index, `count >= U32_MAX - start` and unknown flag bits -EINVAL;
+   * start/start+count beyond num_irqs -EINVAL; exactly one DATA type (else -EINVAL); with
+   * data, argsz - minsz < count x size (1 for BOOL, 4 for EVENTFD) -EINVAL. memdup_user of
+   * the data (-EFAULT). Then vfio_platform_set_irqs_ioctl picks the handler by the ACTION
+   * bits: none of MASK, UNMASK, TRIGGER alone (no bit, or several) -ENOTTY. The handlers'
+   * own first checks (vfio_platform_set_irq_mask/unmask: start != 0 || count != 1;
+   * vfio_platform_set_irq_trigger: the same unless count 0 with DATA_NONE) are -EINVAL.
+   */
+  private setIrqsMainline(vdev: VfioPlatformDevice, task: Task, arg: number, flags: number, index: number, start: number, count: number): number {
+    const minsz = 20;
+    const argsz = this.sv.getUint32(0, true);
+    const numIrqs = vdev.irqs.length;
+    if (index >= numIrqs || count >= 0xffffffff - start || flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) return -EINVAL;
+    if (start >= numIrqs || start + count > numIrqs) return -EINVAL;
+    let size: number;
+    switch (flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
+      case VFIO_IRQ_SET_DATA_NONE:
+        size = 0;
+        break;
+      case VFIO_IRQ_SET_DATA_BOOL:
+        size = 1;
+        break;
+      case VFIO_IRQ_SET_DATA_EVENTFD:
+        size = 4;
+        break;
+      default:
+        return -EINVAL;
+    }
+    const dataSize = count * size;
+    if (size && argsz - minsz < dataSize) return -EINVAL;
+    const action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+    const handled = action === VFIO_IRQ_SET_ACTION_MASK || action === VFIO_IRQ_SET_ACTION_UNMASK || action === VFIO_IRQ_SET_ACTION_TRIGGER;
+    const removeTrigger = action === VFIO_IRQ_SET_ACTION_TRIGGER && count === 0 && (flags & VFIO_IRQ_SET_DATA_NONE) !== 0;
+    const shapeOk = removeTrigger || (start === 0 && count === 1);
+    const maskable = action === VFIO_IRQ_SET_ACTION_TRIGGER || (vdev.irqs[index]!.flags & VFIO_IRQ_INFO_MASKABLE) !== 0;
+    // memdup_user(arg + minsz, data_size) comes before the handler. When the handler goes on
+    // to read the data (start 0, count 1: exactly data_size bytes) its read faults where
+    // memdup would; otherwise the model copies here, so a faulting payload is -EFAULT
+    // before the handler's -ENOTTY/-EINVAL (and a good one is copied once, as in the kernel)
+    if (!(handled && shapeOk && maskable)) {
+      for (let off = 0; off < dataSize; off += this.scratch.length) {
+        if (task.mm.copyFromUser(this.scratch, 0, arg + minsz + off, Math.min(this.scratch.length, dataSize - off)) < 0) return -EFAULT;
+      }
+    }
+    if (!handled) return -ENOTTY;
+    if (!shapeOk) return -EINVAL;
     return this.irqs.setIrqs(vdev, task, flags, index, count, arg + minsz);
   }
 
@@ -313,10 +374,4 @@ export class VfioPlatformCommon {
     }
     return -EINVAL;
   }
-}
-
-function popcount(x: number): number {
-  let n = 0;
-  for (; x; x &= x - 1) n++;
-  return n;
 }
