@@ -70,8 +70,9 @@ const E = (...names: string[]): Set<number> => new Set(names.map((n) => Number(O
 const ALLOWED: Record<string, Set<number>> = {
   open: E('ENOENT', 'EACCES', 'EBUSY', 'ENODEV', 'ENXIO', 'EMFILE', 'EINVAL', 'ENOTDIR', 'EISDIR', 'EFAULT', 'EPERM', 'ENAMETOOLONG'),
   close: E('EBADF'),
-  // ERANGE: io-pgtable-arm refuses an IOVA beyond the SMMU's input address size (Linux does the same)
-  ioctl: E('EBADF', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE'),
+  // ERANGE: io-pgtable-arm refuses an IOVA beyond the SMMU's input address size (Linux does the same);
+  // EBADFD: mainline SET_CONTAINER with an fd that is neither a container nor an iommufd (group.c)
+  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE'),
   rw: E('EBADF', 'EINVAL', 'EFAULT', 'ESPIPE', 'EAGAIN', 'EIO', 'ENODEV', 'EPERM', 'ENOSPC', 'ENOENT', 'EBUSY', 'EISDIR'),
   mmap: E('EINVAL', 'EBADF', 'ENODEV', 'EACCES', 'ENOMEM', 'EPERM', 'EAGAIN'),
   munmap: E('EINVAL'),
