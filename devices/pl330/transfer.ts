@@ -5,6 +5,7 @@
  * model choice, docs/PL330.md) and accesses held by a stalling SMMU (emulator/master.ts).
  * Part of the reference executor (pl330.ts calls these for the isa table's executors).
  */
+import type { Attrs } from '../../emulator/attrs.js';
 import { BUS_OK } from '../../emulator/bus.js';
 import * as C from './constants.js';
 import { Next } from './isa.js';
@@ -43,6 +44,19 @@ export function burstBytes(addr: number, size: number, len: number, inc: boolean
   return inc ? size * len - skew : (size - skew) * len;
 }
 
+/**
+ * The bus side of one burst: an incrementing burst is one block of `n` bytes; a fixed-address
+ * burst is `len` beats of n / len bytes at the same address. Returns BUS_OK or the first
+ * failing beat's status.
+ */
+function busBurst(x: Pl330, addr: number, buf: Uint8Array, n: number, len: number, inc: boolean, attrs: Attrs, write: boolean): number {
+  if (inc) return write ? x.port.writeBlock(addr, buf, 0, n, attrs) : x.port.readBlock(addr, buf, 0, n, attrs);
+  const beat = n / len;
+  let st = BUS_OK;
+  for (let i = 0; i < len && st === BUS_OK; i++) st = write ? x.port.writeBlock(addr, buf, i * beat, beat, attrs) : x.port.readBlock(addr, buf, i * beat, beat, attrs);
+  return st;
+}
+
 /** DMALD (TRM 4.3): one burst of CCR's source geometry into the channel's MFIFO share */
 export function loadBurst(x: Pl330, t: Pl330Thread): Next {
   const size = x.beatBytes(C.ccrSrcSize(t.ccr));
@@ -64,13 +78,7 @@ export function loadBurst(x: Pl330, t: Pl330Thread): Next {
   }
   t.stallCycles = 0;
   const attrs = x.dataAttrs(C.ccrSrcProt(t.ccr), false);
-  let st: number;
-  if (inc) st = x.port.readBlock(t.sar, x.burst, 0, n, attrs);
-  else {
-    const beat = n / len;
-    st = BUS_OK;
-    for (let i = 0; i < len && st === BUS_OK; i++) st = x.port.readBlock(t.sar, x.burst, i * beat, beat, attrs);
-  }
+  const st = busBurst(x, t.sar, x.burst, n, len, inc, attrs, false);
   x.cycles += burstCycles(len);
   if (st !== BUS_OK) {
     if (x.port.stalled !== null) return x.awaitStall(t, C.FT_DATA_READ_ERR, true);
@@ -115,13 +123,7 @@ export function storeBurst(x: Pl330, t: Pl330Thread, zero: boolean): Next {
     }
   }
   const attrs = x.dataAttrs(C.ccrDstProt(t.ccr), true);
-  let st: number;
-  if (inc) st = x.port.writeBlock(t.dar, buf, 0, n, attrs);
-  else {
-    const beat = n / len;
-    st = BUS_OK;
-    for (let i = 0; i < len && st === BUS_OK; i++) st = x.port.writeBlock(t.dar, buf, i * beat, beat, attrs);
-  }
+  const st = busBurst(x, t.dar, buf, n, len, inc, attrs, true);
   x.cycles += burstCycles(len);
   if (st !== BUS_OK) {
     if (x.port.stalled !== null) {
