@@ -62,3 +62,18 @@ export const isOneCycleOp = (op: number): boolean => op >= 0 && BODY_KIND[op] ==
 export const LPEND_LC0 = insn('DMALPEND').enc;
 export const LPEND_LC1 = insn('DMALPEND').enc | 4;
 export const LP_LC0 = insn('DMALP').enc;
+
+/**
+ * What a batch that moved `src` bytes from SAR and `dst` bytes to DAR leaves behind, as the
+ * same DMALD/DMAST steps would (transfer.ts): addresses advanced, the thread's and the port's
+ * byte counts, and the last page each side touched.
+ */
+export function advanceBatch(h: AccelHost, t: Pl330Thread, src: number, dst: number): void {
+  h.port.bytes += src + dst;
+  t.sar = (t.sar + src) >>> 0;
+  t.dar = (t.dar + dst) >>> 0;
+  t.bytesLoaded += src;
+  t.bytesStored += dst;
+  t.lastSrcPage = Math.floor((t.sar - 1) / 4096);
+  t.lastDstPage = Math.floor((t.dar - 1) / 4096);
+}

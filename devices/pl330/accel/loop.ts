@@ -10,7 +10,7 @@ import { condOk, Next } from '../isa.js';
 import type { Pl330Thread } from '../thread.js';
 import { TIMING } from '../timing.js';
 import { copyRun } from './copy-run.js';
-import { isLoadOp, isOneCycleOp, isStoreOp, type SegmentShape } from './host.js';
+import { advanceBatch, isLoadOp, isOneCycleOp, isStoreOp, type SegmentShape } from './host.js';
 import type { Pl330Accel } from './state.js';
 import { flushCopy, segment, xAccess, xMaterialize } from './translated.js';
 
@@ -116,13 +116,7 @@ export function bulkCopy(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: 
     if (sr === dr) dr.bytes.copyWithin(t.dar - dr.base, so, so + srcTotal);
     else dr.bytes.set(sr.bytes.subarray(so, so + srcTotal), t.dar - dr.base);
     if (dr.dirty) ramWritten(dr, t.dar - dr.base, srcTotal);
-    acc.h.port.bytes += srcTotal + dstTotal;
-    t.sar = (t.sar + srcTotal) >>> 0;
-    t.dar = (t.dar + dstTotal) >>> 0;
-    t.bytesLoaded += srcTotal;
-    t.bytesStored += dstTotal;
-    t.lastSrcPage = Math.floor((t.sar - 1) / 4096);
-    t.lastDstPage = Math.floor((t.dar - 1) / 4096);
+    advanceBatch(acc.h, t, srcTotal, dstTotal);
   } else if (k > 4096) k = 4096;
   if (lc1) t.lc1 = lc - k;
   else t.lc0 = lc - k;

@@ -14,7 +14,7 @@ import { BUS_OK, ramWritten, type RamRegion } from '../../../emulator/bus.js';
 import type { TranslationStage } from '../../../emulator/master.js';
 import * as C from '../constants.js';
 import type { Pl330Thread } from '../thread.js';
-import type { SegmentShape } from './host.js';
+import { advanceBatch, type SegmentShape } from './host.js';
 import type { Pl330Accel } from './state.js';
 
 /**
@@ -157,12 +157,6 @@ export function segment(acc: Pl330Accel, t: Pl330Thread, seg: SegmentShape, xl: 
   if (seg.nSt > 0) xl.translateHits!(t.dar, dstAttrs, k * seg.nSt, d);
   acc.segCost = k * seg.nLd * so.costNs + k * seg.nSt * d.costNs;
   addCopy(acc, sr, so.pa - sr.base, dr, d.pa - dr.base, sLen);
-  acc.h.port.bytes += sLen + dLen;
-  t.sar = (t.sar + sLen) >>> 0;
-  t.dar = (t.dar + dLen) >>> 0;
-  t.bytesLoaded += sLen;
-  t.bytesStored += dLen;
-  t.lastSrcPage = Math.floor((t.sar - 1) / 4096);
-  t.lastDstPage = Math.floor((t.dar - 1) / 4096);
+  advanceBatch(acc.h, t, sLen, dLen);
   return k;
 }
