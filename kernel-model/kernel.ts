@@ -84,7 +84,7 @@ export class Kernel implements KernelServices {
     this.sysfs.mkdir('class');
     this.driverCore = new DriverCore(this.sysfs, profile, this.log);
     this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
-    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32);
+    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, profile.caps.iommuResvRegions);
     // iommu_bus_init: group notifiers hear the driver core's bind/unbind events of their devices;
     // mainline platform_dma_configure asks the IOMMU core before a probe
     this.driverCore.registerNotifier(this.iommu.busNotifier);

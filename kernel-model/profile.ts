@@ -299,6 +299,28 @@ export interface Capabilities {
    * vfio_dma_do_map, `if (!iommu->dma_avail)`; default U16_MAX = 65535); 0 in 3.14 (no limit)
    */
   type1DmaEntryLimit: number;
+  /**
+   * the IOMMU driver reports reserved IOVA regions and the IOMMU core shows them: true in
+   * mainline (arm_smmu_get_resv_regions: the software MSI window 0x8000000..0x80fffff,
+   * IOMMU_RESV_SW_MSI; /sys/kernel/iommu_groups/N/reserved_regions through
+   * iommu_group_show_resv_regions), false in 3.14 (no get_resv_regions op, no attribute)
+   */
+  iommuResvRegions: boolean;
+  /**
+   * vfio_iommu_type1 takes a group's reserved regions out of the container's IOVA list
+   * (mainline vfio_iommu_type1_attach_group -> iommu_get_group_resv_regions,
+   * vfio_iommu_resv_conflict (-EINVAL when a mapping overlaps one), vfio_iommu_resv_exclude;
+   * MAP_DMA into one is -EINVAL through vfio_iommu_iova_dma_valid; GET_INFO's IOVA ranges split
+   * around them); false in 3.14
+   */
+  type1ResvRegions: boolean;
+  /**
+   * the VFIO_DMA_CC_IOMMU extension: true in mainline (vfio_iommu_type1_check_extension: 0
+   * before SET_IOMMU, then 1 only when every domain enforces cache coherency,
+   * vfio_domains_have_enforce_cache_coherency); false in 3.14 (the extension came with 3.15;
+   * CHECK_EXTENSION answers 0)
+   */
+  type1DmaCc: boolean;
   // ---- issue 17: the VFIO core and vfio-platform's SET_IRQS/RESET as today's kernel
   /**
    * the group ioctls SET_CONTAINER and GET_DEVICE_FD: 'vfio-c' (3.14 drivers/vfio/vfio.c
@@ -369,6 +391,9 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1IovaAperture: false,
   type1InfoCaps: false,
   type1DmaEntryLimit: 0,
+  iommuResvRegions: false,
+  type1ResvRegions: false,
+  type1DmaCc: false,
   groupIoctls: 'vfio-c',
   deviceReset: 'einval',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
@@ -429,6 +454,9 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1IovaAperture: true,
   type1InfoCaps: true,
   type1DmaEntryLimit: 65535,
+  iommuResvRegions: true,
+  type1ResvRegions: true,
+  type1DmaCc: true,
   groupIoctls: 'group-c',
   deviceReset: 'call-reset',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },

@@ -3,7 +3,7 @@ import { Device } from '../driver/core.js';
 import type { KDevice, KDriver } from '../driver/types.js';
 import { Domain, Group, IOMMU_FAULT_READ, IOMMU_FAULT_WRITE, type IommuOps } from '../iommu/core.js';
 import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE } from '../iommu/io-pgtable-arm.js';
-import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP } from '../iommu/types.js';
+import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { Ratelimit } from './arm-smmu-ratelimit.js';
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { propU32 } from '../platform/of.js';
@@ -313,6 +313,19 @@ export class ArmSmmu implements IommuOps {
     // mainline: "MSIs are just memory writes"; the 2014 driver answered no
     if (cap === IOMMU_CAP_INTR_REMAP) return this.k.profile.caps.smmuIntrRemap;
     return false;
+  }
+
+  /**
+   * mainline arm_smmu_get_resv_regions (drivers/iommu/arm/arm-smmu/arm-smmu.c): the software-managed
+   * MSI window, MSI_IOVA_BASE 0x8000000 + MSI_IOVA_LENGTH 0x100000, IOMMU_RESV_SW_MSI with prot
+   * WRITE|NOEXEC|MMIO; then iommu_dma_get_resv_regions (drivers/iommu/dma-iommu.c), which adds
+   * IORT regions on ACPI systems and of_iommu_get_resv_regions' `memory-region` + `iommu-addresses`
+   * regions: this board's device tree has neither, so the window is all. The 3.14 driver has no
+   * such op (`iommuResvRegions`).
+   */
+  getResvRegions(_dev: KDevice): IommuResvRegion[] {
+    if (!this.k.profile.caps.iommuResvRegions) return [];
+    return [{ start: 0x800_0000, length: 0x10_0000, prot: IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO, type: IOMMU_RESV_SW_MSI }];
   }
 
   domainInit(d: Domain): number {

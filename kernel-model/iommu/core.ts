@@ -3,7 +3,7 @@ import type { KernelLog } from '../base/klog.js';
 import type { BusEvent } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
-import type { IommuCore as IommuCoreApi, IommuDomain, IommuGroup } from './types.js';
+import type { IommuCore as IommuCoreApi, IommuDomain, IommuGroup, IommuResvRegion } from './types.js';
 
 /** report_iommu_fault flags */
 export const IOMMU_FAULT_READ = 0;
@@ -25,7 +25,12 @@ export interface IommuOps {
   /** unmap the entry at iova (asked size pgsize): bytes unmapped, 0 if nothing */
   unmapPage(d: Domain, iova: number, pgsize: number): number;
   iovaToPhys(d: Domain, iova: number): number | null;
+  /** mainline iommu_ops.get_resv_regions: the IOVA ranges the driver reserves for `dev` (absent: none) */
+  getResvRegions?(dev: KDevice): IommuResvRegion[];
 }
+
+/** iommu_group_resv_type_string (mainline drivers/iommu/iommu.c), indexed by IOMMU_RESV_* */
+const RESV_TYPE_NAMES = ['direct', 'direct-relaxable', 'reserved', 'msi', 'msi'];
 
 export type FaultHandler = (domain: Domain, dev: string, iova: number, flags: number) => number;
 
@@ -141,8 +146,41 @@ export class IommuCoreImpl implements IommuCoreApi {
     readonly sysfs: Sysfs,
     readonly log: KernelLog,
     readonly ias = 32,
+    /** groups have the `reserved_regions` attribute (mainline, since 4.11; `iommuResvRegions`) */
+    readonly resvRegionsSysfs = false,
   ) {
     sysfs.mkdir('kernel/iommu_groups');
+  }
+
+  /**
+   * mainline iommu_get_group_resv_regions: each device's regions from its IOMMU driver
+   * (iommu_get_resv_regions -> ops->get_resv_regions), inserted as iommu_insert_resv_region
+   * does: sorted by start (then type), and regions of one type that overlap or touch merged.
+   * The driver is the one serving the device's bus, else the one of the group's domain.
+   */
+  getGroupResvRegions(g: IommuGroup): IommuResvRegion[] {
+    const all: IommuResvRegion[] = [];
+    for (const dev of g.devices) {
+      const ops = this.busOps.get(dev.bus.name) ?? (g instanceof Group ? g.domain?.ops : undefined);
+      if (ops?.getResvRegions) all.push(...ops.getResvRegions(dev));
+    }
+    all.sort((a, b) => a.start - b.start || a.type - b.type);
+    const out: { start: number; length: number; prot: number; type: number }[] = [];
+    for (const r of all) {
+      let top = null;
+      for (let i = out.length - 1; i >= 0; i--) {
+        if (out[i]!.type === r.type) {
+          top = out[i]!;
+          break;
+        }
+      }
+      if (top && r.start <= top.start + top.length) {
+        top.length = Math.max(top.start + top.length, r.start + r.length) - top.start;
+      } else {
+        out.push({ ...r });
+      }
+    }
+    return out;
   }
 
   busSetIommu(busName: string, ops: IommuOps): number {
@@ -264,6 +302,14 @@ export class IommuCoreImpl implements IommuCoreApi {
     const g = new Group(this.nextGroupId++);
     this.groupList.push(g);
     this.sysfs.mkdir(`kernel/iommu_groups/${g.id}/devices`);
+    if (this.resvRegionsSysfs) {
+      // mainline iommu_group_show_resv_regions: "0x%016llx 0x%016llx %s\n" per region (start,
+      // last address, iommu_group_resv_type_string)
+      this.sysfs.addFile(`kernel/iommu_groups/${g.id}/reserved_regions`, {
+        mode: 0o444,
+        show: () => this.getGroupResvRegions(g).map((r) => `0x${r.start.toString(16).padStart(16, '0')} 0x${(r.start + r.length - 1).toString(16).padStart(16, '0')} ${RESV_TYPE_NAMES[r.type] ?? 'unknown'}\n`).join(''),
+      });
+    }
     return g;
   }
 

@@ -3,11 +3,14 @@ import fc from 'fast-check';
 import { EBUSY, EEXIST, EINVAL, ENODEV, ERANGE } from '../base/errno.js';
 import { ArmSmmu } from '../drivers/arm-smmu.js';
 import { bootWithFakes } from '../testing/fixtures.js';
-import { Domain } from './core.js';
+import { Domain, IommuCoreImpl } from './core.js';
+import { KernelLog } from '../base/klog.js';
+import { Sysfs } from '../sysfs/sysfs.js';
+import { fakeDevice } from '../vfio/testing/fake-iommu.js';
 import {
   LpaeS1Pgtable, PTE_AF, PTE_AP_RDONLY, PTE_AP_UNPRIV, PTE_HI_PXN, PTE_HI_XN, PTE_NG, PTE_SH_IS,
 } from './io-pgtable-arm.js';
-import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_NOEXEC, IOMMU_READ, IOMMU_WRITE } from './types.js';
+import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_NOEXEC, IOMMU_READ, IOMMU_RESV_RESERVED, IOMMU_RESV_SW_MSI, IOMMU_WRITE } from './types.js';
 
 const RW = IOMMU_READ | IOMMU_WRITE;
 
@@ -196,5 +199,27 @@ describe('IOMMU core', () => {
     expect(k.iommu.attachGroup(b, g)).toBe(0);
     k.iommu.domainFree(b);
     expect(k.iommu.attachGroup(a, g)).toBe(0);
+  });
+});
+
+describe('reserved regions (mainline iommu_get_group_resv_regions, iommu_group_show_resv_regions)', () => {
+  it('regions of a group\'s devices sorted by start, overlapping or touching ones of one type merged; the sysfs attribute lists them', () => {
+    const sysfs = new Sysfs();
+    const core = new IommuCoreImpl(sysfs, new KernelLog(() => 0), 32, true);
+    const per: Record<string, { start: number; length: number; prot: number; type: number }[]> = {
+      a: [{ start: 0x800_0000, length: 0x10_0000, prot: 0, type: IOMMU_RESV_SW_MSI }, { start: 0x1000, length: 0x1000, prot: 0, type: IOMMU_RESV_RESERVED }],
+      b: [{ start: 0x80f_0000, length: 0x2_0000, prot: 0, type: IOMMU_RESV_SW_MSI }, { start: 0x2000, length: 0x1000, prot: 0, type: IOMMU_RESV_RESERVED }],
+    };
+    const ops = { getResvRegions: (dev: { name: string }) => per[dev.name] ?? [] } as unknown as Parameters<typeof core.busSetIommu>[1];
+    expect(core.busSetIommu('platform', ops)).toBe(0);
+    const g = core.groupAlloc();
+    core.groupAddDevice(g, fakeDevice('a'));
+    core.groupAddDevice(g, fakeDevice('b'));
+    expect(core.getGroupResvRegions(g).map((r) => [r.start, r.length, r.type])).toEqual([[0x1000, 0x2000, IOMMU_RESV_RESERVED], [0x800_0000, 0x11_0000, IOMMU_RESV_SW_MSI]]);
+    const e = sysfs.lookup(`kernel/iommu_groups/${g.id}/reserved_regions`);
+    expect(e?.kind === 'file' ? e.attr.show?.() : null).toBe('0x0000000000001000 0x0000000000002fff reserved\n0x0000000008000000 0x000000000810ffff msi\n');
+    const plain = new IommuCoreImpl(new Sysfs(), new KernelLog(() => 0), 32, false);
+    const g2 = plain.groupAlloc();
+    expect(plain.sysfs.lookup(`kernel/iommu_groups/${g2.id}/reserved_regions`)).toBeNull();
   });
 });

@@ -13,9 +13,28 @@ export const IOMMU_CACHE = 1 << 2;
 export const IOMMU_EXEC = 1 << 3;
 /** mainline: mapping must not be executed */
 export const IOMMU_NOEXEC = 1 << 3;
+/** mainline: device memory (MMIO) mapping */
+export const IOMMU_MMIO = 1 << 4;
 
 export const IOMMU_CAP_CACHE_COHERENCY = 0;
 export const IOMMU_CAP_INTR_REMAP = 1;
+
+/** enum iommu_resv_type (mainline include/linux/iommu.h) */
+export const IOMMU_RESV_DIRECT = 0;
+export const IOMMU_RESV_DIRECT_RELAXABLE = 1;
+export const IOMMU_RESV_RESERVED = 2;
+export const IOMMU_RESV_MSI = 3;
+export const IOMMU_RESV_SW_MSI = 4;
+
+/** struct iommu_resv_region (mainline): an IOVA range a device's IOMMU driver keeps for itself */
+export interface IommuResvRegion {
+  readonly start: number;
+  readonly length: number;
+  /** IOMMU_* prot of the region */
+  readonly prot: number;
+  /** IOMMU_RESV_* */
+  readonly type: number;
+}
 
 export interface IommuGroup {
   readonly id: number;
@@ -34,6 +53,11 @@ export interface IommuDomain {
   unmap(iova: number, size: number): number;
   /** physical address for iova, or null when unmapped */
   iovaToPhys(iova: number): number | null;
+  /**
+   * mainline iommu_domain_ops.enforce_cache_coherency (absent: the driver has no such op, as
+   * arm-smmu; vfio_iommu_type1_attach_group then leaves domain->enforce_cache_coherency false)
+   */
+  enforceCacheCoherency?(): boolean;
 }
 
 export interface IommuCore {
@@ -56,4 +80,10 @@ export interface IommuCore {
   releaseDmaOwner?(g: IommuGroup): void;
   groupOf(dev: KDevice): IommuGroup | null;
   groups(): readonly IommuGroup[];
+  /**
+   * mainline iommu_get_group_resv_regions: the reserved regions of every device of the group
+   * (the IOMMU driver's get_resv_regions), sorted by start, overlapping ones of one type
+   * merged (optional: test fakes and the 2014 core have none)
+   */
+  getGroupResvRegions?(g: IommuGroup): IommuResvRegion[];
 }

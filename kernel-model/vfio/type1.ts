@@ -1,10 +1,11 @@
-import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, ENOSPC, ENOTTY, EPERM } from '../base/errno.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, EPERM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
-import { IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE, type IommuCore, type IommuDomain, type IommuGroup } from '../iommu/types.js';
+import { IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_READ, IOMMU_RESV_DIRECT_RELAXABLE, IOMMU_WRITE, type IommuCore, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
 import type { AddressSpace, PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
 import {
   VFIO_CHECK_EXTENSION,
+  VFIO_DMA_CC_IOMMU,
   VFIO_DMA_MAP_FLAG_EXEC,
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_VADDR,
@@ -16,6 +17,7 @@ import {
   VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU,
   VFIO_UNMAP_ALL,
+  VFIO_UPDATE_VADDR,
 } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
 import type { VfioIommuDriverOps } from './types.js';
@@ -25,7 +27,9 @@ const PAGE_SIZE = 4096;
 const PAGE_SHIFT = 12;
 const TWO32 = 2 ** 32;
 const TWO64 = 2n ** 64n;
+const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP = 1 << 0;
 const VFIO_DMA_UNMAP_FLAG_ALL = 1 << 1;
+const VFIO_DMA_UNMAP_FLAG_VADDR = 1 << 2;
 const VFIO_IOMMU_INFO_CAPS = 1 << 1;
 
 /**
@@ -36,6 +40,47 @@ const VFIO_IOMMU_INFO_CAPS = 1 << 1;
 function apertureEnd(d: IommuDomain): number {
   const ias = d.ias;
   return (ias === undefined ? 2 ** 52 : 2 ** ias) - 1;
+}
+
+/** mainline vfio_iommu_iova_dma_valid: [start, end] inside one range of the list, or the list empty */
+function iovaDmaValid(list: readonly IovaRange[], start: number, end: number): boolean {
+  if (list.length === 0) return true;
+  for (const [s, e] of list) if (start >= s && end <= e) return true;
+  return false;
+}
+
+/**
+ * mainline vfio_iommu_resv_exclude: each reserved region (IOMMU_RESV_DIRECT_RELAXABLE ones excepted)
+ * is cut out of the ranges it overlaps, leaving the parts below and above it
+ */
+function resvExclude(list: readonly IovaRange[], regions: readonly IommuResvRegion[]): IovaRange[] {
+  let out: IovaRange[] = [...list];
+  for (const r of regions) {
+    if (r.type === IOMMU_RESV_DIRECT_RELAXABLE) continue;
+    const start = r.start;
+    const end = r.start + r.length - 1;
+    const next: IovaRange[] = [];
+    for (const [s, e] of out) {
+      if (start > e || end < s) {
+        next.push([s, e]);
+        continue;
+      }
+      if (start > s) next.push([s, start - 1]);
+      if (end < e) next.push([end + 1, e]);
+    }
+    out = next;
+  }
+  return out;
+}
+
+/** a mapping straddles `start` or `end` (mainline vfio_dma_do_unmap's v2 check: the unmap would split it) */
+function splits(ds: readonly VfioDma[], start: number, end: number): boolean {
+  for (const d of ds) {
+    const dEnd = d.iova + d.size;
+    if (d.iova < start && dEnd > start) return true;
+    if (d.iova < end && dEnd > end) return true;
+  }
+  return false;
 }
 
 /** One DMA mapping (struct vfio_dma): its pages, pinned through `mm` at map time. */
@@ -50,6 +95,8 @@ export interface VfioDma {
   /** 1 where the page is a reserved (VM_PFNMAP) frame: not pinned, not accounted */
   reserved: Uint8Array;
   mm: AddressSpace;
+  /** mainline dma->vaddr_invalid: UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR dropped the vaddr */
+  vaddrInvalid: boolean;
 }
 
 export interface DmaMappingView {
@@ -57,7 +104,12 @@ export interface DmaMappingView {
   size: number;
   vaddr: number;
   prot: number;
+  /** the vaddr was invalidated (mainline UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR) and not yet restored */
+  vaddrInvalid: boolean;
 }
+
+/** one valid IOVA range (mainline struct vfio_iova): start and last address, inclusive */
+export type IovaRange = readonly [start: number, end: number];
 
 /** A container's type1 backend instance (struct vfio_iommu): one IOMMU domain, its groups and mappings. */
 export class Type1Iommu {
@@ -67,6 +119,16 @@ export class Type1Iommu {
   released = false;
   /** MAP_DMA entries still available (mainline iommu->dma_avail, from dma_entry_limit; unused when the limit is 0) */
   dmaAvail: number;
+  /** mappings whose vaddr is invalidated (mainline iommu->vaddr_invalid_count) */
+  vaddrInvalidCount = 0;
+  /**
+   * the valid IOVA ranges (mainline iommu->iova_list), sorted: empty until a group is
+   * attached (vfio_iommu_iova_dma_valid then accepts any IOVA), then the domain's aperture
+   * minus the attached groups' reserved regions
+   */
+  iovaList: IovaRange[] = [];
+  /** each attached group's reserved regions (iommu_get_group_resv_regions at attach) */
+  readonly groupResv = new Map<IommuGroup, IommuResvRegion[]>();
   constructor(
     readonly domain: IommuDomain,
     /** opened as VFIO_TYPE1v2_IOMMU (iommu->v2) */
@@ -77,7 +139,7 @@ export class Type1Iommu {
   }
 
   mappings(): DmaMappingView[] {
-    return this.dmas.map((d) => ({ iova: d.iova, size: d.size, vaddr: d.vaddr, prot: d.prot }));
+    return this.dmas.map((d) => ({ iova: d.iova, size: d.size, vaddr: d.vaddr, prot: d.prot, vaddrInvalid: d.vaddrInvalid }));
   }
 
   /** pages pinned by this container's mappings (reserved frames excluded) */
@@ -107,7 +169,7 @@ export interface Type1Options {
 export class Type1Driver implements VfioIommuDriverOps {
   readonly name = 'vfio-iommu-type1';
   readonly instances: Type1Iommu[] = [];
-  private readonly sbuf = new Uint8Array(32);
+  private readonly sbuf = new Uint8Array(48);
   private readonly sview = new DataView(this.sbuf.buffer);
   private readonly pin: PinnedPage = { pa: 0, reserved: false };
 
@@ -133,12 +195,22 @@ export class Type1Driver implements VfioIommuDriverOps {
   }
 
   /**
-   * CHECK_EXTENSION: the IOMMU types, and in mainline VFIO_UNMAP_ALL (vfio_iommu_type1_ioctl ->
-   * vfio_iommu_type1_check_extension, `type1UnmapAll`)
+   * CHECK_EXTENSION: the IOMMU types, and in mainline (vfio_iommu_type1_check_extension) VFIO_UNMAP_ALL
+   * (`type1UnmapAll`); VFIO_UPDATE_VADDR (`dmaMapBit2 = vaddr`) once the container has its IOMMU
+   * (`iommu && !vfio_iommu_has_emulated(iommu)`: this model has no emulated (mdev) groups, so 1 after
+   * SET_IOMMU, 0 before); VFIO_DMA_CC_IOMMU (`type1DmaCc`) 0 before SET_IOMMU, then 1 only when
+   * every domain enforces cache coherency (vfio_domains_have_enforce_cache_coherency). That flag
+   * is set at attach from the domain's enforce_cache_coherency op, which arm-smmu
+   * (drivers/iommu/arm/arm-smmu/arm-smmu.c) does not have: 0 on this board. The older rule
+   * (3.15-5.18, vfio_domains_have_iommu_cache from iommu_capable(IOMMU_CAP_CACHE_COHERENCY)) gives
+   * 0 too: arm_smmu_capable answers it from ARM_SMMU_FEAT_COHERENT_WALK (sIDR0.CTTW), clear on this
+   * MMU-400. 3.14 knows neither extension: 0.
    */
-  private extension(arg: number): number {
+  private extension(arg: number, it: Type1Iommu | null): number {
     if (this.offers(arg)) return 1;
     if (arg === VFIO_UNMAP_ALL && this.caps.type1UnmapAll) return 1;
+    if (arg === VFIO_UPDATE_VADDR && this.caps.dmaMapBit2 === 'vaddr') return it !== null ? 1 : 0;
+    if (arg === VFIO_DMA_CC_IOMMU && this.caps.type1DmaCc) return it !== null && it.domain.enforceCacheCoherency?.() === true ? 1 : 0;
     return 0;
   }
 
@@ -162,6 +234,8 @@ export class Type1Driver implements VfioIommuDriverOps {
     for (const g of [...it.groups]) this.opts.iommu.detachGroup(it.domain, g);
     it.groups.length = 0;
     this.opts.iommu.domainFree(it.domain);
+    it.iovaList = [];
+    it.groupResv.clear();
     it.released = true;
     const i = this.instances.indexOf(it);
     if (i >= 0) this.instances.splice(i, 1);
@@ -169,10 +243,43 @@ export class Type1Driver implements VfioIommuDriverOps {
 
   attachGroup(data: object, group: IommuGroup): number {
     const it = data as Type1Iommu;
+    // mainline vfio_iommu_type1_attach_group: "Attach could require pinning, so disallow while
+    // vaddr is invalid" (-EBUSY, before the duplicate check)
+    if (it.vaddrInvalidCount > 0) return -EBUSY;
     if (it.groups.includes(group)) return -EINVAL;
     const r = this.opts.iommu.attachGroup(it.domain, group);
     if (r) return r;
+    if (this.caps.type1IovaAperture) {
+      const e = this.attachIovaList(it, group);
+      if (e) {
+        this.opts.iommu.detachGroup(it.domain, group);
+        return e;
+      }
+    }
     it.groups.push(group);
+    return 0;
+  }
+
+  /**
+   * mainline vfio_iommu_type1_attach_group after iommu_attach_group: the group's reserved regions
+   * (iommu_get_group_resv_regions, `type1ResvRegions`); vfio_iommu_resv_conflict: an existing
+   * mapping overlapping one (IOMMU_RESV_DIRECT_RELAXABLE excepted) -EINVAL; then on a copy of the
+   * IOVA list vfio_iommu_aper_resize to the domain's aperture and vfio_iommu_resv_exclude (a list
+   * left empty -EINVAL); the copy replaces the list only when the attach succeeds. (One domain
+   * per container here, so vfio_iommu_aper_conflict, which compares a new domain's aperture,
+   * never fires.)
+   */
+  private attachIovaList(it: Type1Iommu, group: IommuGroup): number {
+    const regions = this.caps.type1ResvRegions ? (this.opts.iommu.getGroupResvRegions?.(group) ?? []) : [];
+    for (const r of regions) {
+      if (r.type === IOMMU_RESV_DIRECT_RELAXABLE) continue;
+      for (const d of it.dmas) if (d.iova < r.start + r.length && r.start < d.iova + d.size) return -EINVAL;
+    }
+    const base: IovaRange[] = it.iovaList.length > 0 ? it.iovaList : [[0, apertureEnd(it.domain)]];
+    const list = resvExclude(base, regions);
+    if (list.length === 0) return -EINVAL;
+    it.iovaList = list;
+    it.groupResv.set(group, regions);
     return 0;
   }
 
@@ -182,11 +289,19 @@ export class Type1Driver implements VfioIommuDriverOps {
     if (i < 0) return;
     this.opts.iommu.detachGroup(it.domain, group);
     it.groups.splice(i, 1);
+    // mainline vfio_iommu_type1_detach_group -> vfio_iommu_resv_refresh: the list is rebuilt from
+    // the aperture minus the reserved regions of the groups still attached
+    it.groupResv.delete(group);
+    if (this.caps.type1IovaAperture && it.iovaList.length > 0) {
+      let list: IovaRange[] = [[0, apertureEnd(it.domain)]];
+      for (const g of it.groups) list = resvExclude(list, it.groupResv.get(g) ?? []);
+      it.iovaList = list;
+    }
   }
 
   ioctl(data: object | null, task: Task | null, cmd: number, arg: number): number {
-    if (cmd === VFIO_CHECK_EXTENSION) return this.extension(arg);
     const it = data as Type1Iommu | null;
+    if (cmd === VFIO_CHECK_EXTENSION) return this.extension(arg, it);
     if (it === null || task === null) return -EINVAL;
     const mm = task.mm;
     const b = this.sbuf;
@@ -214,11 +329,25 @@ export class Type1Driver implements VfioIommuDriverOps {
       case VFIO_IOMMU_UNMAP_DMA: {
         if (mm.copyFromUser(b, 0, arg, 24) < 0) return -EFAULT;
         const uflags = v.getUint32(4, true);
-        // mainline vfio_iommu_type1_unmap_dma: flags outside the mask are -EINVAL (only
-        // VFIO_DMA_UNMAP_FLAG_ALL is modelled; GET_DIRTY_BITMAP and VADDR are refused)
-        const umask = this.caps.type1UnmapAll ? VFIO_DMA_UNMAP_FLAG_ALL : 0;
-        if (v.getUint32(0, true) < 24 || (uflags & ~umask) !== 0) return -EINVAL;
-        const r = this.doUnmap(it, v.getBigUint64(8, true), v.getBigUint64(16, true), (uflags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0);
+        const uargsz = v.getUint32(0, true);
+        // mainline vfio_iommu_type1_unmap_dma: flags outside GET_DIRTY_BITMAP|VADDR|ALL are -EINVAL
+        // (3.14: flags must be 0)
+        let umask = 0;
+        if (this.caps.type1UnmapAll) umask |= VFIO_DMA_UNMAP_FLAG_ALL;
+        if (this.caps.type1InfoCaps) umask |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+        if (this.caps.dmaMapBit2 === 'vaddr') umask |= VFIO_DMA_UNMAP_FLAG_VADDR;
+        if (uargsz < 24 || (uflags & ~umask) !== 0) return -EINVAL;
+        if (uflags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+          // GET_DIRTY_BITMAP with ALL or VADDR -EINVAL; argsz must cover the struct vfio_bitmap that
+          // follows (-EINVAL), read with copy_from_user (-EFAULT); then vfio_dma_do_unmap refuses it
+          // (-EINVAL) because dirty page tracking is off: VFIO_IOMMU_DIRTY_PAGES is not modelled,
+          // so it can never be started
+          if (uflags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)) return -EINVAL;
+          if (uargsz < 48) return -EINVAL;
+          if (mm.copyFromUser(b, 24, arg + 24, 24) < 0) return -EFAULT;
+          return -EINVAL;
+        }
+        const r = this.doUnmap(it, v.getBigUint64(8, true), v.getBigUint64(16, true), (uflags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0, (uflags & VFIO_DMA_UNMAP_FLAG_VADDR) !== 0);
         if (r < 0) return r;
         v.setBigUint64(16, BigInt(r), true);
         return mm.copyToUser(arg, b, 0, 24) < 0 ? -EFAULT : 0;
@@ -245,12 +374,22 @@ export class Type1Driver implements VfioIommuDriverOps {
     const size = Number(sizeB);
     const mask = this.minMask(it);
     if (this.caps.dmaMapBit2 === 'vaddr' && (flags & VFIO_DMA_MAP_FLAG_VADDR) !== 0) {
-      // mainline: update the vaddr of an existing mapping; READ/WRITE must be clear
+      // mainline vfio_dma_do_map with VFIO_DMA_MAP_FLAG_VADDR (set_vaddr): READ or WRITE with it
+      // -EINVAL; size, iova and vaddr aligned, size non-zero, no IOVA or vaddr wrap (-EINVAL)
       if ((flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) !== 0) return -EINVAL;
-      if (!size || ((size | vaddr) % (mask + 1)) !== 0 || iova % (mask + 1) !== 0) return -EINVAL;
-      const d = it.dmas.find((x) => x.iova === iova && x.size === size);
-      if (!d) return -EINVAL;
+      if (!size || size % (mask + 1) !== 0 || iova % (mask + 1) !== 0 || vaddr % (mask + 1) !== 0) return -EINVAL;
+      if (iovaB + sizeB > TWO64 || vaddr + size > TWO32) return -EINVAL;
+      // vfio_find_dma(iommu, iova, size): no mapping overlaps the range -ENOENT; the one found
+      // must be exactly [iova, iova + size) and have its vaddr invalidated, else -EINVAL
+      const d = it.dmas.find((x) => x.iova < iova + size && iova < x.iova + x.size);
+      if (!d) return -ENOENT;
+      if (!d.vaddrInvalid || d.iova !== iova || d.size !== size) return -EINVAL;
+      // vfio_change_dma_owner moves the mapping's locked_vm to the caller's mm when it differs
+      // from the mapping's: no fd reaches a second mm in this model (no fork, no fd passing,
+      // exec starts a new process), so the caller's mm is always the mapping's and nothing moves
       d.vaddr = vaddr;
+      d.vaddrInvalid = false;
+      it.vaddrInvalidCount--;
       return 0;
     }
     let prot = 0;
@@ -264,11 +403,14 @@ export class Type1Driver implements VfioIommuDriverOps {
     for (const d of it.dmas) if (d.iova < iova + size && iova < d.iova + d.size) return -EEXIST;
     // mainline vfio_dma_do_map: `if (!iommu->dma_avail) return -ENOSPC` (dma_entry_limit)
     if (this.caps.type1DmaEntryLimit > 0 && it.dmaAvail <= 0) return -ENOSPC;
-    // mainline vfio_dma_do_map -> vfio_iommu_iova_dma_valid: inside the domain's aperture
-    if (this.caps.type1IovaAperture && iova + size > apertureEnd(it.domain) + 1) return -EINVAL;
+    // mainline vfio_dma_do_map -> vfio_iommu_iova_dma_valid: [iova, iova + size - 1] inside one
+    // range of the IOVA list (the aperture minus the reserved regions; an empty list accepts all).
+    // Pinning the new range needs only its own vaddr: other mappings' invalidated vaddrs do not
+    // matter (today's vfio_dma_do_map has no vaddr_invalid_count check)
+    if (this.caps.type1IovaAperture && !iovaDmaValid(it.iovaList, iova, iova + size - 1)) return -EINVAL;
 
     const npage = size >>> PAGE_SHIFT;
-    const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm };
+    const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false };
     const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
     const lockCap = task.proc.capIpcLock;
     let done = 0;
@@ -362,10 +504,11 @@ export class Type1Driver implements VfioIommuDriverOps {
     a.size += b.size;
   }
 
-  private doUnmap(it: Type1Iommu, iovaB: bigint, sizeB: bigint, all: boolean): number {
+  private doUnmap(it: Type1Iommu, iovaB: bigint, sizeB: bigint, all: boolean, invalidate: boolean): number {
     if (all) {
       // mainline vfio_dma_do_unmap: UNMAP_FLAG_ALL needs iova and size 0
       if (iovaB !== 0n || sizeB !== 0n) return -EINVAL;
+      if (invalidate) return this.invalidateVaddr(it, 0, Number.MAX_SAFE_INTEGER, false);
       return this.removeWhole(it, 0, Number.MAX_SAFE_INTEGER, false);
     }
     const mask = BigInt(this.minMask(it));
@@ -375,6 +518,7 @@ export class Type1Driver implements VfioIommuDriverOps {
     const end = iovaB + sizeB >= 2n ** 52n ? Number.MAX_SAFE_INTEGER : Number(iovaB + sizeB);
     if (this.caps.type1UnmapRule === 'whole-mappings') {
       if (iovaB + sizeB > TWO64) return -EINVAL; // `iova + size - 1 < iova`
+      if (invalidate) return this.invalidateVaddr(it, iova, end, !it.v2);
       return this.removeWhole(it, iova, end, !it.v2);
     }
     return this.removeRange(it, iova, end);
@@ -388,13 +532,7 @@ export class Type1Driver implements VfioIommuDriverOps {
    */
   private removeWhole(it: Type1Iommu, start: number, end: number, v1: boolean): number {
     const ds = it.dmas;
-    if (!v1) {
-      for (const d of ds) {
-        const dEnd = d.iova + d.size;
-        if (d.iova < start && dEnd > start) return -EINVAL;
-        if (d.iova < end && dEnd > end) return -EINVAL;
-      }
-    }
+    if (!v1 && splits(ds, start, end)) return -EINVAL;
     let unmapped = 0;
     for (let i = 0; i < ds.length; i++) {
       const d = ds[i]!;
@@ -409,6 +547,50 @@ export class Type1Driver implements VfioIommuDriverOps {
   }
 
   /**
+   * mainline vfio_dma_do_unmap with VFIO_DMA_UNMAP_FLAG_VADDR (alone or with FLAG_ALL): the same walk
+   * and the same v1/v2 rules as an unmap, but each mapping it reaches keeps its pages, its IOMMU
+   * entries and its place and only gets vaddr_invalid set; the size written back is the sum of
+   * their sizes. Reaching a mapping already invalidated undoes the ones marked by this call and
+   * fails with -EINVAL (size 0).
+   *
+   * What needs a vaddr while it is invalid, in today's kernel (the vaddr_wait queue that blocked
+   * vfio_pin_pages / vfio_dma_rw / vfio_iommu_replay, commit 898b9eaeb3fe "vfio/type1: block on
+   * invalid vaddr" of 5.12, was reverted in 6.3 by "vfio/type1: revert "block on invalid vaddr"";
+   * VFIO_UPDATE_VADDR is instead refused to containers with emulated (mdev) groups, the only users
+   * of vfio_pin_pages / vfio_dma_rw, which this model does not have): attaching another group
+   * (its replay would pin through the vaddrs) is -EBUSY (vfio_iommu_type1_attach_group). Nothing
+   * blocks: device DMA keeps using the pages pinned at map time through the IOMMU; a MAP_DMA of a
+   * new range pins its own vaddr; a plain UNMAP_DMA removes an invalidated mapping (its pfns come
+   * from the IOMMU, vfio_unmap_unpin) and so does closing the container (vfio_remove_dma drops
+   * vaddr_invalid_count).
+   */
+  private invalidateVaddr(it: Type1Iommu, start: number, end: number, v1: boolean): number {
+    const ds = it.dmas;
+    if (!v1 && splits(ds, start, end)) return -EINVAL;
+    let n = 0;
+    let i = 0;
+    for (; i < ds.length; i++) {
+      const d = ds[i]!;
+      if (d.iova + d.size <= start) continue;
+      if (d.iova >= end) break;
+      if (v1 && d.iova < start) break;
+      if (d.vaddrInvalid) {
+        for (let j = 0; j < i; j++) {
+          const m = ds[j]!;
+          if (m.iova + m.size <= start) continue;
+          m.vaddrInvalid = false;
+          it.vaddrInvalidCount--;
+        }
+        return -EINVAL;
+      }
+      d.vaddrInvalid = true;
+      it.vaddrInvalidCount++;
+      n += d.size;
+    }
+    return n;
+  }
+
+  /**
    * mainline vfio_iommu_type1_get_info: the capability chain as vfio_iommu_migration_build_caps,
    * vfio_iommu_dma_avail_build_caps and vfio_iommu_iova_build_caps add it (vfio_info_cap_add,
    * each capability 8-byte aligned), shifted behind the 24-byte struct vfio_iommu_type1_info
@@ -417,10 +599,12 @@ export class Type1Driver implements VfioIommuDriverOps {
    */
   private infoCaps(it: Type1Iommu, mm: AddressSpace, arg: number, argsz: number): number {
     const INFO = 24;
-    const ranges: [bigint, bigint][] = [[0n, BigInt(apertureEnd(it.domain))]];
+    // vfio_iommu_iova_build_caps: one range per IOVA list entry (split around reserved regions);
+    // no capability when the list is empty
+    const ranges = it.iovaList;
     const migration = 32;
     const avail = 16;
-    const iova = 16 + 16 * ranges.length;
+    const iova = ranges.length > 0 ? 16 + 16 * ranges.length : 0;
     const total = INFO + migration + avail + iova;
     const buf = new Uint8Array(total);
     const dv = new DataView(buf.buffer);
@@ -443,16 +627,18 @@ export class Type1Driver implements VfioIommuDriverOps {
     dv.setBigUint64(o + 24, 1n << 28n, true);
     // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: avail
     o += migration;
-    header(o, 3, o + avail);
+    header(o, 3, iova > 0 ? o + avail : 0);
     dv.setUint32(o + 8, it.dmaAvail >>> 0, true);
     // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: nr_iovas, reserved, ranges (start, end inclusive)
     o += avail;
-    header(o, 1, 0);
-    dv.setUint32(o + 8, ranges.length, true);
-    ranges.forEach(([s, e], k) => {
-      dv.setBigUint64(o + 16 + 16 * k, s, true);
-      dv.setBigUint64(o + 24 + 16 * k, e, true);
-    });
+    if (iova > 0) {
+      header(o, 1, 0);
+      dv.setUint32(o + 8, ranges.length, true);
+      ranges.forEach(([s, e], k) => {
+        dv.setBigUint64(o + 16 + 16 * k, BigInt(s), true);
+        dv.setBigUint64(o + 24 + 16 * k, BigInt(e), true);
+      });
+    }
     let copy = 16;
     if (argsz >= 20) copy = 20; // offsetofend(cap_offset): cap_offset written (0 unless the chain fits)
     if (argsz < total) {
@@ -482,6 +668,7 @@ export class Type1Driver implements VfioIommuDriverOps {
       if (from === d.iova && to === dEnd) {
         ds.splice(i, 1);
         if (this.caps.type1DmaEntryLimit > 0) it.dmaAvail++; // vfio_remove_dma
+        if (d.vaddrInvalid) it.vaddrInvalidCount--; // vfio_remove_dma
         i--;
       } else if (from === d.iova) {
         d.pa = d.pa.slice(p1);
@@ -502,6 +689,7 @@ export class Type1Driver implements VfioIommuDriverOps {
           pa: d.pa.slice(p1),
           reserved: d.reserved.slice(p1),
           mm: d.mm,
+          vaddrInvalid: d.vaddrInvalid,
         };
         d.pa = d.pa.slice(0, p0);
         d.reserved = d.reserved.slice(0, p0);

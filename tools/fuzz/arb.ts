@@ -84,6 +84,8 @@ const u64hex = (x: bigint): string => '0x' + x.toString(16);
 const iova: fc.Arbitrary<Value> = fc.oneof(
   { weight: 8, arbitrary: fc.nat({ max: 24 }).map((n) => n * PAGE) },
   { weight: 2, arbitrary: fc.constantFrom(0x100000, 0x1000000, 0x80000000, 0xfffff000, 0x100000000) },
+  // around and inside the SMMU's software MSI window (mainline: reserved, MAP_DMA -EINVAL)
+  { weight: 1, arbitrary: fc.constantFrom(0x8000000, 0x80ff000, 0x7fff000, 0x7ffe000, 0x8100000) },
   { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 40n - 4096n), u64hex(2n ** 52n), u64hex(2n ** 64n - 4096n), u64hex(2n ** 63n), 1, 0x800) },
 );
 const size: fc.Arbitrary<Value> = fc.oneof(
@@ -99,8 +101,16 @@ const vaddr: fc.Arbitrary<Value> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, 0x1000, 0xbffff000, 0xfffff000, u64hex(2n ** 32n), 0x800) },
 );
 
-// mapping flags: READ, WRITE, bit 2 (EXEC in the series, VADDR in mainline)
-const mapFlags = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(3, 3, 1, 2) }, { weight: 3, arbitrary: flags([1, 2, 4]) });
+// mapping flags: READ, WRITE, bit 2 (EXEC in the series, VADDR in mainline: alone it re-supplies
+// an invalidated mapping's vaddr)
+const mapFlags = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(3, 3, 1, 2) }, { weight: 3, arbitrary: flags([1, 2, 4]) }, { weight: 1, arbitrary: fc.constant(4) });
+// unmap flags: 0, UNMAP_FLAG_ALL, VADDR and VADDR|ALL (mainline), GET_DIRTY_BITMAP combinations, anything
+const unmapFlags = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.constant(2) },
+  { weight: 2, arbitrary: fc.constantFrom(4, 4, 6, 1, 5) },
+  { weight: 1, arbitrary: u32 },
+);
 
 function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
   const minsz = STRUCTS[type].minsz;
@@ -178,7 +188,7 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
     case R.VFIO_IOMMU_MAP_DMA:
       return struct('vfio_iommu_type1_dma_map', { flags: mapFlags, vaddr, iova, size });
     case R.VFIO_IOMMU_UNMAP_DMA:
-      return struct('vfio_iommu_type1_dma_unmap', { flags: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(2) /* UNMAP_FLAG_ALL (mainline) */ }, { weight: 1, arbitrary: u32 }), iova, size });
+      return struct('vfio_iommu_type1_dma_unmap', { flags: unmapFlags, iova, size });
     default:
       return fc.oneof(rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), rec({ t: fc.constant('bytes' as const), b: garbage, ptr }));
   }

@@ -168,6 +168,25 @@ describe('invariants catch what they claim to', () => {
     expect(sigOf(h, status)).toMatch(/^(model-divergence|dma-)/);
   });
 
+  it('the model follows mainline VADDR and the MSI window (issue 17): invalidate, refused re-invalidation, restore, a window MAP refused', () => {
+    const prefix = SETUP_PREFIX.slice(0, 3);
+    const setIommu: Call = { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v: 3 } };
+    const mapAt = (page: number, iova: number, size: number, flags = 3): Call => ({ ...mapCall, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags, vaddr: { dma: page }, iova, size }, ptr: 'ok' } });
+    const unmapAt = (iova: number, size: number, flags = 0): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_IOMMU_UNMAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_unmap', fields: { argsz: 24, flags, iova, size }, ptr: 'ok' } });
+    const body = [mapAt(0, 0x10000, 0x2000), mapAt(2, 0x20000, 0x1000), unmapAt(0x10000, 0x2000, 4), unmapAt(0, 0, 6), mapAt(4, 0x10000, 0x2000, 4), mapAt(4, 0x10000, 0x2000, 4), unmapAt(0, 0, 6), mapAt(0, 0x800_0000, 0x1000), mapAt(0, 0x7ff_f000, 0x1000), unmapAt(0, 0, 2)];
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const pre = profile === 'mainline' ? [...prefix, setIommu] : SETUP_PREFIX.slice(0, 4);
+      expect(runProgram(profile, [...pre, ...body]).finding, profile).toBeNull();
+    }
+    // the model notices a vaddr left valid by UNMAP(VADDR)
+    const h = new Harness({ profile: 'mainline' });
+    for (const c of [...prefix, setIommu, mapAt(0, 0x10000, 0x1000), unmapAt(0x10000, 0x1000, 4)]) h.exec(c);
+    const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+    expect(it1.mappings()[0]!.vaddrInvalid).toBe(true);
+    it1.dmas[0]!.vaddrInvalid = false;
+    expect(sigOf(h, status)).toBe('model-divergence');
+  });
+
   it('the model holds the exact 2014 answers: SET_IOMMU of a type no driver offers -ENODEV, container requests without a driver -EINVAL', () => {
     const prefix = SETUP_PREFIX.slice(0, 3); // container + group attached, no SET_IOMMU
     const setIommu = (v: number): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v } });

@@ -71,8 +71,9 @@ const ALLOWED: Record<string, Set<number>> = {
   open: E('ENOENT', 'EACCES', 'EBUSY', 'ENODEV', 'ENXIO', 'EMFILE', 'EINVAL', 'ENOTDIR', 'EISDIR', 'EFAULT', 'EPERM', 'ENAMETOOLONG'),
   close: E('EBADF'),
   // ERANGE: io-pgtable-arm refuses an IOVA beyond the SMMU's input address size (Linux does the same);
-  // EBADFD: mainline SET_CONTAINER with an fd that is neither a container nor an iommufd (group.c)
-  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE'),
+  // EBADFD: mainline SET_CONTAINER with an fd that is neither a container nor an iommufd (group.c);
+  // ENOENT: mainline MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR where no mapping overlaps (vfio_dma_do_map)
+  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE', 'ENOENT'),
   rw: E('EBADF', 'EINVAL', 'EFAULT', 'ESPIPE', 'EAGAIN', 'EIO', 'ENODEV', 'EPERM', 'ENOSPC', 'ENOENT', 'EBUSY', 'EISDIR'),
   mmap: E('EINVAL', 'EBADF', 'ENODEV', 'EACCES', 'ENOMEM', 'EPERM', 'EAGAIN'),
   munmap: E('EINVAL'),

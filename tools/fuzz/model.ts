@@ -22,7 +22,15 @@ interface MMap {
   vaddr: number;
   prot: number;
   mm: AddressSpace;
+  /** UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR dropped the vaddr (mainline); MAP_DMA with VADDR restores it */
+  vaddrInvalid: boolean;
 }
+
+/**
+ * the IOVA range the SMMU driver reserves for MSIs in mainline (arm_smmu_get_resv_regions:
+ * MSI_IOVA_BASE, MSI_IOVA_LENGTH; docs/VFIO.md): no MAP_DMA may cover any of it (`type1ResvRegions`)
+ */
+const MSI_WINDOW = [0x800_0000, 0x810_0000] as const;
 
 interface MContainer {
   id: number;
@@ -302,14 +310,21 @@ export class RefModel {
     const iova = Number(m.iova);
     const size = Number(m.size);
     const vaddr = Number(m.vaddr);
-    if (this.sys.profile.caps.dmaMapBit2 === 'vaddr' && m.flags & 4) {
+    const caps = this.sys.profile.caps;
+    if (caps.dmaMapBit2 === 'vaddr' && m.flags & 4) {
+      // VFIO_DMA_MAP_FLAG_VADDR restores the vaddr of exactly one mapping whose vaddr was invalidated
       const d = c.maps.find((x) => x.iova === iova && x.size === size);
       this.expect(d !== undefined, `MAP_DMA(VADDR) succeeded without a mapping at 0x${iova.toString(16)}+0x${size.toString(16)}`);
-      if (d) d.vaddr = vaddr;
+      if (d) {
+        this.expect(d.vaddrInvalid, `MAP_DMA(VADDR) succeeded on the mapping at 0x${iova.toString(16)} whose vaddr was never invalidated`);
+        d.vaddr = vaddr;
+        d.vaddrInvalid = false;
+      }
       return;
     }
     this.expect(!c.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `MAP_DMA succeeded over an existing mapping at iova 0x${iova.toString(16)}`);
-    const n: MMap = { iova, size, vaddr, prot: this.protOf(m.flags), mm };
+    if (caps.type1ResvRegions && caps.iommuResvRegions) this.expect(iova + size <= MSI_WINDOW[0] || iova >= MSI_WINDOW[1], `MAP_DMA succeeded at 0x${iova.toString(16)}+0x${size.toString(16)}, over the SMMU's reserved MSI window`);
+    const n: MMap = { iova, size, vaddr, prot: this.protOf(m.flags), mm, vaddrInvalid: false };
     let i = 0;
     while (i < c.maps.length && c.maps[i]!.iova < iova) i++;
     c.maps.splice(i, 0, n);
@@ -332,6 +347,8 @@ export class RefModel {
     const caps = this.sys.profile.caps;
     // UNMAP_FLAG_ALL (mainline, `type1UnmapAll`): only with iova = size = 0, removes everything
     const all = caps.type1UnmapAll && (flags & 2) !== 0;
+    // VFIO_DMA_UNMAP_FLAG_VADDR (mainline): the same walk, but the mappings stay and lose their vaddr
+    const invalidate = caps.dmaMapBit2 === 'vaddr' && (flags & 4) !== 0;
     if (all) this.expect(iovaB === 0n && sizeB === 0n, 'UNMAP_DMA(FLAG_ALL) succeeded with a non-zero iova or size');
     const start = all ? 0 : Number(iovaB);
     const end = all ? 2 ** 53 : Number(iovaB + sizeB > 2n ** 53n ? 2n ** 53n : iovaB + sizeB);
@@ -354,6 +371,11 @@ export class RefModel {
           continue;
         }
         removed += d.size;
+        if (invalidate) {
+          this.expect(!d.vaddrInvalid, `UNMAP_DMA(VADDR) succeeded reaching the mapping at 0x${d.iova.toString(16)} whose vaddr was already invalid`);
+          d.vaddrInvalid = true;
+          out.push(d);
+        }
       }
       c.maps = out;
       return removed;
@@ -400,8 +422,8 @@ export class RefModel {
       if ((rc.iommu !== null) !== mc.iommu) return `container ${rc.id}: IOMMU ${rc.iommu ?? 'unset'}, model ${mc.iommu ? 'set' : 'unset'}`;
       const inst = insts.find((x) => x.id === rc.id);
       const real = inst ? inst.it.mappings() : [];
-      const a = real.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}/${m.prot}`).join(' ');
-      const b = mc.maps.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}/${m.prot}`).join(' ');
+      const a = real.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
+      const b = mc.maps.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
       if (a !== b) return `container ${rc.id}: mappings [${a}] vs model [${b}]`;
     }
     return null;

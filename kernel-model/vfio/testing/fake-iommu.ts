@@ -1,6 +1,6 @@
 import { EBUSY, EINVAL, ENODEV } from '../../base/errno.js';
 import type { BusType, KDevice, KDriver } from '../../driver/types.js';
-import { IOMMU_EXEC, type IommuCore, type IommuDomain, type IommuGroup } from '../../iommu/types.js';
+import { IOMMU_EXEC, type IommuCore, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../../iommu/types.js';
 
 export interface FakeMapping {
   pa: number;
@@ -14,6 +14,8 @@ export class FakeDomain implements IommuDomain {
   /** input address size, as the SMMU model's stage-1 domains (aperture 0..2^32-1) */
   readonly ias = 32;
   failMapAt: number | null = null;
+  /** the domain op enforce_cache_coherency (absent unless a test sets it, as arm-smmu has none) */
+  enforceCacheCoherency?: () => boolean;
   constructor(readonly id: number) {}
   map(iova: number, pa: number, size: number, prot: number): number {
     if (this.failMapAt !== null && iova === this.failMapAt) return -ENODEV;
@@ -42,6 +44,10 @@ export class FakeIommu implements IommuCore {
   readonly attached = new Map<IommuGroup, FakeDomain>();
   private groupList: IommuGroup[] = [];
   private nextDomain = 1;
+  /** reserved regions per group id (iommu_get_group_resv_regions); none unless a test sets them */
+  readonly resv = new Map<number, IommuResvRegion[]>();
+  /** set on every domain allocated from now on (FakeDomain.enforceCacheCoherency) */
+  enforceCacheCoherency: (() => boolean) | undefined = undefined;
   constructor(public buses: string[] = ['platform']) {}
   present(bus: string): boolean {
     return this.buses.includes(bus);
@@ -52,6 +58,7 @@ export class FakeIommu implements IommuCore {
   domainAlloc(bus: string): IommuDomain | number {
     if (!this.present(bus)) return -ENODEV;
     const d = new FakeDomain(this.nextDomain++);
+    if (this.enforceCacheCoherency) d.enforceCacheCoherency = this.enforceCacheCoherency;
     this.domains.push(d);
     return d;
   }
@@ -75,6 +82,9 @@ export class FakeIommu implements IommuCore {
   }
   groups(): readonly IommuGroup[] {
     return this.groupList;
+  }
+  getGroupResvRegions(g: IommuGroup): IommuResvRegion[] {
+    return this.resv.get(g.id) ?? [];
   }
   addGroup(id: number, devices: KDevice[]): IommuGroup {
     const g: IommuGroup = { id, devices };
