@@ -2,7 +2,9 @@ import type { MachineCore } from '../emulator/board/types.js';
 import type { DeviceTree, DtNode } from '../emulator/dt/types.js';
 import { HwAccess } from './base/hw.js';
 import { KernelLog } from './base/klog.js';
+import { builtinParams } from './base/module-params.js';
 import { KernelOops } from './base/oops.js';
+import { KernelParams } from './base/params.js';
 import { DriverCore } from './driver/core.js';
 import { ArmSmmuDriver } from './drivers/arm-smmu.js';
 import { Pl330Driver } from './drivers/pl330.js';
@@ -12,7 +14,7 @@ import { IommuCoreImpl } from './iommu/core.js';
 import type { IrqApi } from './irq/types.js';
 import { Kmem } from './mm/kmem.js';
 import { LinearMap, PageAllocator } from './mm/page-alloc.js';
-import { decodeReg, propStrings } from './platform/of.js';
+import { decodeReg, getProp, propStrings } from './platform/of.js';
 import { PlatformBus } from './platform/platform.js';
 import type { Profile } from './profile.js';
 import { Sysfs } from './sysfs/sysfs.js';
@@ -37,6 +39,27 @@ export function findMemory(tree: DeviceTree): { base: number; size: number } | n
 }
 
 /**
+ * /chosen/bootargs (drivers/of/fdt.c early_init_dt_scan_chosen copies it to
+ * boot_command_line); '' when the board has none (CONFIG_CMDLINE empty)
+ */
+export function chosenBootargs(tree: DeviceTree): string {
+  const chosen = tree.root.children.find((c) => c.name === 'chosen' && c.unitAddress === null);
+  if (!chosen) return '';
+  const p = getProp(chosen, 'bootargs');
+  if (!p) return '';
+  for (const ch of p.value) if (ch.kind === 'string') return ch.value;
+  return '';
+}
+
+export interface KernelOptions {
+  /**
+   * the kernel command line, replacing the board's /chosen/bootargs (as a boot loader that
+   * sets bootargs does; CLI `--bootargs`); undefined: the board's
+   */
+  bootargs?: string;
+}
+
+/**
  * The Linux kernel model. Kernel code runs synchronously on the caller's stack (a
  * syscall, an IRQ handler, boot) and touches hardware only through `hw`, which charges
  * the CPU for every MMIO access.
@@ -56,6 +79,12 @@ export class Kernel implements KernelServices {
   readonly iommu: IommuCoreImpl;
   readonly irq: IrqApi;
   readonly drivers: { armSmmu: ArmSmmuDriver; pl330: Pl330Driver; testDma: TestDmaDriver };
+  /**
+   * built-in module parameters and the command line (kernel/params.c). Read a parameter
+   * with `params.bool('arm_smmu', 'disable_bypass')` / `params.uint(module, name)`; which
+   * exist: kernel-model/base/module-params.ts
+   */
+  readonly params: KernelParams;
   booted = false;
 
   constructor(
@@ -63,8 +92,11 @@ export class Kernel implements KernelServices {
     readonly tree: DeviceTree,
     readonly profile: Profile,
     irq: IrqApi | ((ctx: { hw: HwAccess; log: KernelLog }) => IrqApi),
+    private readonly opts: KernelOptions = {},
   ) {
     this.log = new KernelLog(() => machine.scheduler.now, machine.tracer);
+    this.params = new KernelParams(this.log, profile.caps.cmdlineRules);
+    for (const d of builtinParams(profile.caps)) this.params.declare(d);
     this.hw = new HwAccess(machine.bus, machine.cpu);
     // the IRQ core needs the kernel's hw access and log: accept a factory for it
     this.irq = typeof irq === 'function' ? irq({ hw: this.hw, log: this.log }) : irq;
@@ -101,7 +133,11 @@ export class Kernel implements KernelServices {
     this.booted = true;
     const { pages } = this.mm;
     this.log.info('', `Linux version 3.14.0-vfio-arm-emu (${this.profile.name})`);
+    // start_kernel: setup_arch (the command line from /chosen/bootargs), then parse_args
+    this.params.parseCommandLine(this.opts.bootargs ?? chosenBootargs(this.tree));
     this.log.info('', `Memory: ${(pages.nrFree * 4) >> 10}MiB available (${KERNEL_RESERVED_BYTES >> 10}K kernel code/data reserved)`);
+    // param_sysfs_init / param_sysfs_builtin: /sys/module/<module>/parameters
+    this.params.exposeSysfs(this.sysfs);
     // init_IRQ: an IRQ core with a boot step (the GIC driver) runs it before any probe
     const ic = this.irq as unknown as { boot?: () => void; booted?: boolean };
     if (typeof ic.boot === 'function' && ic.booted !== true) ic.boot();

@@ -94,8 +94,11 @@ export interface Capabilities {
    */
   iommuExecSemantics: 'exec-flag' | 'noexec-flag';
   /**
-   * arm-smmu's answer to IOMMU_CAP_INTR_REMAP: false (the 2014 arm_smmu_domain_has_cap)
-   * or true (mainline arm_smmu_capable: "MSIs are just memory writes")
+   * arm-smmu's answer to IOMMU_CAP_INTR_REMAP: false in both. 3.14 arm_smmu_domain_has_cap
+   * answers IOMMU_CAP_CACHE_COHERENCY only (the "MSIs are just memory writes" answer came
+   * later, in arm_smmu_capable, and was removed again by "iommu/arm-smmu: Do not advertise
+   * IOMMU_CAP_INTR_REMAP anymore", 2017: interrupt isolation is the MSI controller's, see
+   * `type1MsiIsolation`); mainline arm_smmu_capable has no INTR_REMAP case
    */
   smmuIntrRemap: boolean;
 
@@ -342,6 +345,39 @@ export interface Capabilities {
    * reset_required cleared)
    */
   deviceReset: 'einval' | 'call-reset';
+  // ---- issue 17: kernel command line, module parameters, isolated MSI, reset_required
+  /**
+   * kernel command-line parsing (kernel/params.c parse_args, lib/cmdline.c next_arg,
+   * init/main.c unknown_bootoption): 'strtobool-first-error' (3.14: parse_args returns at the first failing
+   * parameter; bools through strtobool: y/Y/1, n/N/0; no "--"; unknown parameters pass
+   * silently) or 'kstrtobool-all-errors' (mainline: every failing parameter reported, parsing goes on; "--" ends
+   * the kernel's part; bools through kstrtobool: also t/T/f/F, e/E/d/D, on/off; non-dotted
+   * unknown parameters listed by print_unknown_bootoptions)
+   */
+  cmdlineRules: 'strtobool-first-error' | 'kstrtobool-all-errors';
+  /**
+   * the interrupt-isolation check of vfio_iommu_type1_attach_group: 'pci-intr-remap' (3.14:
+   * iommu_domain_has_cap(IOMMU_CAP_INTR_REMAP) unless allow_unsafe_interrupts; with patch 03
+   * only where type1 serves the PCI bus, and the 3.14 arm_smmu_domain_has_cap answers
+   * CACHE_COHERENCY only) or 'group-isolated-msi' (mainline: iommu_group_has_isolated_msi ->
+   * msi_device_has_isolated_msi for every device of the group; a platform device with wired
+   * interrupts on a GICv2 has no MSI domain with IRQ_DOMAIN_FLAG_ISOLATED_MSI and
+   * arch_is_isolated_msi() is false on ARM, so -EPERM unless allow_unsafe_interrupts)
+   */
+  type1MsiIsolation: 'pci-intr-remap' | 'group-isolated-msi';
+  /**
+   * mainline vfio_platform.c module_param reset_required (default true):
+   * vfio_platform_init_common -> vfio_platform_get_reset; a device without a reset
+   * function fails to probe ("No reset function found for device %s", -ENOENT) unless
+   * vfio_platform.reset_required=0. The 2014 series has neither the parameter nor the check.
+   */
+  vfioPlatformResetRequired: boolean;
+  /**
+   * mainline arm-smmu.c module_param disable_bypass (0444, default
+   * CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT=y): the parameter exists (its behaviour is
+   * the arm-smmu driver's); 3.14 arm-smmu.c has no such parameter
+   */
+  smmuDisableBypassParam: boolean;
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -396,6 +432,10 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1DmaCc: false,
   groupIoctls: 'vfio-c',
   deviceReset: 'einval',
+  cmdlineRules: 'strtobool-first-error',
+  type1MsiIsolation: 'pci-intr-remap',
+  vfioPlatformResetRequired: false,
+  smmuDisableBypassParam: false,
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -420,7 +460,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   probeErrors: 'returned',
   bindBoundDevice: 'ebusy',
   iommuExecSemantics: 'noexec-flag',
-  smmuIntrRemap: true,
+  smmuIntrRemap: false,
   type1PlatformBus: true,
   dmaMapBit2: 'vaddr',
   iommuInfoPgsizes: true,
@@ -459,6 +499,10 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1DmaCc: true,
   groupIoctls: 'group-c',
   deviceReset: 'call-reset',
+  cmdlineRules: 'kstrtobool-all-errors',
+  type1MsiIsolation: 'group-isolated-msi',
+  vfioPlatformResetRequired: true,
+  smmuDisableBypassParam: true,
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

@@ -174,7 +174,8 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   const pfd = libc.malloc(4);
   m.write32(pfd, container);
   note('set-container', (yield* sys.ioctl(group, VFIO_GROUP_SET_CONTAINER, pfd)) === 0);
-  note('set-iommu', (yield* sys.ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU)) === 0);
+  const setIommu = yield* sys.ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU);
+  note('set-iommu', setIommu === 0, String(setIommu));
   const info = libc.malloc(vfio_iommu_type1_info.minsz);
   m.write32(info, vfio_iommu_type1_info.minsz);
   note('iommu-info', (yield* sys.ioctl(container, VFIO_IOMMU_GET_INFO, info)) === 0);

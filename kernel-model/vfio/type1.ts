@@ -1,5 +1,6 @@
 import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, EPERM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
+import type { KernelParams } from '../base/params.js';
 import { IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_READ, IOMMU_RESV_DIRECT_RELAXABLE, IOMMU_WRITE, type IommuCore, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
 import type { AddressSpace, PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
@@ -31,6 +32,8 @@ const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP = 1 << 0;
 const VFIO_DMA_UNMAP_FLAG_ALL = 1 << 1;
 const VFIO_DMA_UNMAP_FLAG_VADDR = 1 << 2;
 const VFIO_IOMMU_INFO_CAPS = 1 << 1;
+/** vfio_iommu_type1_attach_group's pr_warn after "%s: " (__func__); the same text in 3.14 and mainline */
+export const NO_INTR_REMAP = 'No interrupt remapping support.  Use the module param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform';
 
 /**
  * the last IOVA of a domain's aperture (arm-smmu arm_smmu_init_domain_context:
@@ -154,8 +157,26 @@ export interface Type1Options {
   iommu: IommuCore;
   caps: Readonly<Capabilities>;
   log: KernelLog | null;
-  /** module parameter allow_unsafe_interrupts (default false) */
+  /**
+   * the kernel's module parameters (kernel-model/base/params.ts): allow_unsafe_interrupts
+   * and, where it exists, dma_entry_limit are read from there, live (both are 0644 in
+   * sysfs); without it the two options below apply
+   */
+  params?: KernelParams | null;
+  /** module parameter allow_unsafe_interrupts when `params` is absent (default false) */
   allowUnsafeInterrupts?: boolean;
+}
+
+/**
+ * mainline iommu_group_has_isolated_msi (drivers/iommu/iommu.c): true only when every
+ * device of the group has isolated MSI (msi_device_has_isolated_msi, kernel/irq/msi.c: an
+ * MSI domain with IRQ_DOMAIN_FLAG_ISOLATED_MSI in its parent chain, else
+ * arch_is_isolated_msi(), false on ARM). The model's board has a GICv2 without an MSI
+ * controller (no GICv2m, no ITS): no device has an MSI domain, so only an empty group
+ * (the loop's `ret = true` start) is isolated.
+ */
+export function iommuGroupHasIsolatedMsi(group: IommuGroup): boolean {
+  return group.devices.length === 0;
 }
 
 /**
@@ -214,16 +235,34 @@ export class Type1Driver implements VfioIommuDriverOps {
     return 0;
   }
 
+  /** vfio_iommu_type1.allow_unsafe_interrupts, read when it is used (writable in sysfs) */
+  private get allowUnsafeInterrupts(): boolean {
+    const p = this.opts.params;
+    if (p) return p.bool('vfio_iommu_type1', 'allow_unsafe_interrupts');
+    return this.opts.allowUnsafeInterrupts ?? false;
+  }
+
+  /** mainline vfio_iommu_type1_open: iommu->dma_avail = dma_entry_limit (the module parameter's value now) */
+  private get dmaEntryLimit(): number {
+    const p = this.opts.params;
+    if (p && this.caps.type1DmaEntryLimit > 0 && p.has('vfio_iommu_type1', 'dma_entry_limit')) return p.uint('vfio_iommu_type1', 'dma_entry_limit');
+    return this.caps.type1DmaEntryLimit;
+  }
+
   open(arg: number): object | number {
     if (!this.offers(arg)) return -EINVAL;
     const d = this.opts.iommu.domainAlloc(this.busName);
     if (typeof d === 'number') return -EIO;
-    if (this.requireIntrRemap && !this.opts.allowUnsafeInterrupts && !this.opts.iommu.capable(this.busName, IOMMU_CAP_INTR_REMAP)) {
-      this.opts.log?.warn('vfio_iommu_type1', 'No interrupt remapping support.  Use the module param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform');
+    // `type1MsiIsolation` 'pci-intr-remap': 3.14 vfio_iommu_type1_attach_group asks
+    // iommu_domain_has_cap(IOMMU_CAP_INTR_REMAP) unless allow_unsafe_interrupts; patch 03
+    // requires it only where type1 serves the PCI bus. (Checked here, when the domain is
+    // allocated at SET_IOMMU: the errno and message reach the caller alike.)
+    if (this.caps.type1MsiIsolation === 'pci-intr-remap' && this.requireIntrRemap && !this.allowUnsafeInterrupts && !this.opts.iommu.capable(this.busName, IOMMU_CAP_INTR_REMAP)) {
+      this.opts.log?.warn('', `vfio_iommu_type1_attach_group: ${NO_INTR_REMAP}`);
       this.opts.iommu.domainFree(d);
       return -EPERM;
     }
-    const it = new Type1Iommu(d, arg === VFIO_TYPE1v2_IOMMU, this.caps.type1DmaEntryLimit);
+    const it = new Type1Iommu(d, arg === VFIO_TYPE1v2_IOMMU, this.dmaEntryLimit);
     this.instances.push(it);
     return it;
   }
@@ -249,12 +288,27 @@ export class Type1Driver implements VfioIommuDriverOps {
     if (it.groups.includes(group)) return -EINVAL;
     const r = this.opts.iommu.attachGroup(it.domain, group);
     if (r) return r;
+    // the IOVA list is built on a copy that replaces the list only when the whole attach succeeds
+    // (mainline: iova_copy, vfio_iommu_iova_insert_copy after every check)
+    const savedList = it.iovaList;
     if (this.caps.type1IovaAperture) {
       const e = this.attachIovaList(it, group);
       if (e) {
         this.opts.iommu.detachGroup(it.domain, group);
         return e;
       }
+    }
+    // `type1MsiIsolation` 'group-isolated-msi': mainline vfio_iommu_type1_attach_group, after
+    // iommu_attach_group and the IOVA checks: `if (!allow_unsafe_interrupts &&
+    // !iommu_group_has_isolated_msi(iommu_group))` pr_warn("%s: No interrupt remapping
+    // support. ...", __func__), -EPERM, goto out_detach (the group is detached again, the IOVA
+    // copy dropped)
+    if (this.caps.type1MsiIsolation === 'group-isolated-msi' && !this.allowUnsafeInterrupts && !iommuGroupHasIsolatedMsi(group)) {
+      this.opts.log?.warn('', `vfio_iommu_type1_attach_group: ${NO_INTR_REMAP}`);
+      it.iovaList = savedList;
+      it.groupResv.delete(group);
+      this.opts.iommu.detachGroup(it.domain, group);
+      return -EPERM;
     }
     it.groups.push(group);
     return 0;

@@ -35,6 +35,9 @@ describe('CLI basics', () => {
     [['run', 'pl330-vfio-test', '--no-accel=1']],
     [['run', 'pl330-vfio-test', '--accel']],
     [['matrix', 'extra']],
+    [['run', 'pl330-vfio-test', '--bootargs', 'vfio_iommu_type1.allow_unsafe_interrupts="1']], // unbalanced quote
+    [['matrix', '--bootargs', '"']],
+    [['run', 'pl330-vfio-test', '--bootargs']],
     [['trace']],
     [['trace', 'summarize']],
   ])('answers bad arguments %j with usage and exit 2', async (argv) => {
@@ -166,5 +169,20 @@ describe('vfio-arm-emu matrix', () => {
     expect(row('mainline')).toBe('pass');
     const t = await run(['matrix']);
     expect(t.x.o).toMatch(/every row matches the expected matrix/);
+  });
+});
+
+describe('--bootargs: the kernel command line replaces /chosen/bootargs', () => {
+  it('mainline with an empty command line: the bind fails (reset_required), the outcome is the expected one for that kernel', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--profile', 'mainline', '--bootargs', '', '--json']);
+    const j = JSON.parse(a.x.o) as { outcome: string; expected: string };
+    expect([a.code, j.outcome, j.expected]).toEqual([0, 'stop:no-group', 'stop:no-group']);
+  });
+
+  it('mainline without allow_unsafe_interrupts: SET_IOMMU -EPERM is reported with the kernel\'s reason', async () => {
+    const a = await run(['run', 'pl330-vfio-test', '--profile', 'mainline', '--bootargs=vfio_platform.reset_required=0']);
+    expect(a.code).toBe(0);
+    expect(a.x.o).toMatch(/\[VFIO_SET_IOMMU: -EPERM\]/);
+    expect(a.x.o).toMatch(/vfio_iommu_type1_attach_group: No interrupt remapping support/);
   });
 });

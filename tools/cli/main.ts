@@ -10,6 +10,7 @@ import { ElfError } from '../../emulator/cpu/unicorn/elf.js';
 import { DtsError } from '../../emulator/dt/types.js';
 import { BoardError } from '../../emulator/machine.js';
 import { KernelBootError } from '../../kernel-model/kernel.js';
+import { cmdlineQuotingError } from '../../kernel-model/base/params.js';
 import { fuzzUsage, runFuzzCommand } from '../fuzz/cli.js';
 import { InputError } from './outputs.js';
 import { cliProfile } from './profile-arg.js';
@@ -49,6 +50,7 @@ const RUN_OPTS: Record<string, OptSpec> = {
   junit: { type: 'string', metavar: 'FILE', help: 'write a JUnit XML report' },
   quiet: { type: 'bool', help: 'print only the summary line' },
   'no-accel': { type: 'bool', help: 'turn every device accelerator off: the reference models alone (same results, slower; docs/ARCHITECTURE.md)' },
+  bootargs: { type: 'string', metavar: 'STRING', help: 'kernel command line, replacing the board\'s /chosen/bootargs ("" for none; docs/KERNEL.md)' },
   cpu: { type: 'string', choices: ['stub', 'unicorn'], help: 'CPU backend: stub (TypeScript guest programs, default) or unicorn (ARM machine code)' },
   elf: { type: 'string', metavar: 'FILE', help: 'with --cpu unicorn: run this static ARM ELF as a process (no scenario name)' },
   args: { type: 'string', multi: true, metavar: 'ARG', help: 'with --elf: an argument for the program (repeat for more)' },
@@ -66,7 +68,7 @@ usage:
                                           run a static ARM Linux binary against the board and kernel model
   vfio-arm-emu run pl330-vfio-test --cpu unicorn   the C port of the scenario on the Unicorn backend
   vfio-arm-emu list                       list scenarios
-  vfio-arm-emu matrix [--json] [--seed N] [--no-accel]
+  vfio-arm-emu matrix [--json] [--seed N] [--no-accel] [--bootargs STRING]
                                           the patch-level matrix (every prefix of the series)
   vfio-arm-emu trace summarize <file>     summarise a trace written by run --trace
   vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time S] [--json] [--out DIR] [--replay FILE]
@@ -166,7 +168,16 @@ function dispatch(argv: readonly string[], io: CliIo): number | Promise<number> 
 }
 
 /** a scenario's options from the parsed CLI options (validated) */
-function scenarioOptions(opts: Record<string, unknown>, defaultProfile = 'rfc-v4'): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number; accel?: boolean } {
+/** --bootargs: a command line whose quoting the kernel would misread is a usage error */
+function bootargsOption(opts: Record<string, unknown>): { bootargs?: string } {
+  const b = opts['bootargs'] as string | undefined;
+  if (b === undefined) return {};
+  const q = cmdlineQuotingError(b);
+  if (q !== null) throw new UsageError(`--bootargs: ${q}`);
+  return { bootargs: b };
+}
+
+function scenarioOptions(opts: Record<string, unknown>, defaultProfile = 'rfc-v4'): { profile: string; board: string; seed: number; size?: number; transfers?: number; channel?: number; accel?: boolean; bootargs?: string } {
   const profile = cliProfile((opts['profile'] as string | undefined) ?? defaultProfile); // ProfileError -> usage error, exit 2
   const size = opts['size'] as number | undefined;
   if (size !== undefined && size % 256 !== 0) throw new UsageError(`--size must be a multiple of 256 bytes (one 16 x 16-byte burst), got ${size}`);
@@ -187,6 +198,7 @@ function scenarioOptions(opts: Record<string, unknown>, defaultProfile = 'rfc-v4
     channel,
     // --no-accel: machine option accel false; without it the default (on unless VFIO_ARM_EMU_ACCEL=0)
     ...(opts['no-accel'] === true ? { accel: false } : {}),
+    ...bootargsOption(opts),
   };
 }
 
@@ -237,9 +249,9 @@ function cmdRun(argv: readonly string[], io: CliIo): number {
 }
 
 function cmdMatrix(argv: readonly string[], io: CliIo): number {
-  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0, max: 0xffff_ffff }, 'no-accel': { type: 'bool' } });
+  const { positionals, opts } = parseArgs(argv, { json: { type: 'bool' }, seed: { type: 'int', min: 0, max: 0xffff_ffff }, 'no-accel': { type: 'bool' }, bootargs: { type: 'string' } });
   if (positionals.length) throw new UsageError(`matrix: unexpected argument '${positionals[0]}'`);
-  const rows = computeMatrix((opts['seed'] as number | undefined) ?? 1, opts['no-accel'] === true ? false : undefined);
+  const rows = computeMatrix((opts['seed'] as number | undefined) ?? 1, opts['no-accel'] === true ? false : undefined, bootargsOption(opts).bootargs);
   if (opts['json']) io.out(JSON.stringify({ rows, matchesExpected: rows.every((r) => r.matches) }, null, 2) + '\n');
   else io.out(formatMatrix(rows) + `\n\n${rows.every((r) => r.matches) ? 'every row matches the expected matrix' : 'MISMATCH with the expected matrix'}\n`);
   return rows.every((r) => r.matches) ? 0 : 1;
@@ -292,8 +304,8 @@ function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io:
   let r: UnicornRunResult & { passed?: boolean };
   try {
     r = elf !== undefined
-      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, ...limits })
-      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, ...limits });
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
+      : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits });
     if (io.errIsTTY) io.err('\r\x1b[K');
   } catch (e) {
     if (e instanceof UnicornUnavailableError || isBoardError(e)) throw new InputError(e.message);

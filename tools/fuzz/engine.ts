@@ -67,8 +67,8 @@ export class CallCommand implements fc.Command<object, Harness> {
 }
 
 /** Execute a program in a fresh system; returns the first finding (not in `ignore`) or null. */
-export function runProgram(profile: string, program: readonly Call[], opts: { ignore?: ReadonlySet<string>; transcript?: boolean } = {}): { finding: Finding | null; harness: Harness } {
-  const h = new Harness({ profile, ignore: opts.ignore, transcript: opts.transcript });
+export function runProgram(profile: string, program: readonly Call[], opts: { ignore?: ReadonlySet<string>; transcript?: boolean; bootargs?: string } = {}): { finding: Finding | null; harness: Harness } {
+  const h = new Harness({ profile, ignore: opts.ignore, transcript: opts.transcript, bootargs: opts.bootargs });
   try {
     for (const c of program) h.exec(c);
     h.finish();

@@ -321,3 +321,17 @@ describe('progress output (issue 18)', () => {
     expect(io.stderr).toMatch(/fuzz: --jobs 8 on a host with 2 CPU\(s\): running 2 worker\(s\)/);
   });
 });
+
+describe('the reference model follows the kernel command line (mainline isolated MSI)', () => {
+  // the happy-path prefix up to SET_IOMMU: clean whatever the command line, because the model
+  // expects what vfio_iommu_type1_attach_group answers for the booted kernel's parameters
+  it.each([
+    ['mainline', 'vfio_platform.reset_required=0', '-EPERM'],
+    ['mainline', 'vfio_platform.reset_required=0 vfio_iommu_type1.allow_unsafe_interrupts=1', '0'],
+    ['rfc-v4', '', '0'],
+  ] as const)('%s --bootargs %j: SET_IOMMU %s, no finding', (profile, bootargs, want) => {
+    const { finding, harness } = runProgram(profile, SETUP_PREFIX.slice(0, 4), { bootargs, transcript: true });
+    expect(finding).toBeNull();
+    expect(harness.transcript.find((t) => /VFIO_SET_IOMMU/.test(t.line))!.ret).toBe(want);
+  });
+});

@@ -63,6 +63,8 @@ export interface HarnessOptions {
   ignore?: ReadonlySet<string>;
   /** record a C-like transcript of every call (replay) */
   transcript?: boolean;
+  /** the kernel command line instead of the default board's (tests of the reference model's rules) */
+  bootargs?: string;
 }
 
 /** errno values each call may return */
@@ -121,7 +123,7 @@ export class Harness {
   private nextPid = 0;
 
   constructor(readonly opts: HarnessOptions) {
-    this.sys = new System({ profile: opts.profile, seed: 1 });
+    this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.ignore = opts.ignore ?? new Set();
     const dev = this.sys.kernel.driverCore.findDevice('platform', DEVICE);

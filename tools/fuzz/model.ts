@@ -7,7 +7,7 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
-import { EBADFD, EINVAL, ENODEV } from '../../kernel-model/base/errno.js';
+import { EBADFD, EINVAL, ENODEV, EPERM } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
@@ -209,6 +209,14 @@ export class RefModel {
           if (c.groups.length === 0 || c.iommu) this.expect(r === -EINVAL, `SET_IOMMU on a container ${c.iommu ? 'whose IOMMU is already set' : 'without groups'} returned ${r}, not -EINVAL`);
           // vfio_ioctl_set_iommu: a type no driver offers (CHECK_EXTENSION <= 0) is -ENODEV
           else if (pre.setIommuType !== undefined && !this.typeOffered(pre.setIommuType)) this.expect(r === -ENODEV, `SET_IOMMU(${pre.setIommuType}) returned ${r}: a type no IOMMU driver offers is -ENODEV`);
+          // mainline vfio_iommu_type1_attach_group: the board's wired interrupts are not
+          // isolated MSIs, so an offered type is -EPERM unless the kernel's command line set
+          // vfio_iommu_type1.allow_unsafe_interrupts (the default board's does)
+          else if (this.sys.profile.caps.type1MsiIsolation === 'group-isolated-msi') {
+            const unsafe = this.sys.kernel.params.bool('vfio_iommu_type1', 'allow_unsafe_interrupts');
+            this.expect(unsafe || r === -EPERM, `SET_IOMMU returned ${r} without allow_unsafe_interrupts: mainline refuses a group without isolated MSI with -EPERM`);
+            if (unsafe) this.expect(r !== -EPERM, `SET_IOMMU returned -EPERM although vfio_iommu_type1.allow_unsafe_interrupts is set`);
+          }
           if (r === 0) {
             c.iommu = true;
             c.v2 = pre.setIommuType === BigInt(VFIO_TYPE1v2_IOMMU);

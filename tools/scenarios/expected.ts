@@ -3,12 +3,14 @@
  * matrix"), derived from the profile's capabilities (never from patch numbers or the
  * profile kind) in the order the program meets them.
  */
+import type { KernelParams } from '../../kernel-model/base/params.js';
 import type { Profile } from '../../kernel-model/profile.js';
 
 export type Outcome =
   | 'pass'
   | 'stop:check-extension'
   | 'stop:no-group'
+  | 'stop:set-iommu'
   | 'stop:not-viable'
   | 'stop:map-dma'
   | 'stop:device-fd'
@@ -39,6 +41,7 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   'stop:check-extension': 'CHECK_EXTENSION(TYPE1) = 0: "Doesn\'t support the IOMMU driver we want"',
   'stop:no-group': 'no /dev/vfio/<group> (no vfio driver for the device)',
   'stop:not-viable': 'group not viable (a device of the group is bound to a host driver)',
+  'stop:set-iommu': 'VFIO_SET_IOMMU refused with -EPERM: "vfio_iommu_type1_attach_group: No interrupt remapping support" (the group\'s wired interrupts are not isolated; the kernel needs vfio_iommu_type1.allow_unsafe_interrupts=1)',
   'stop:map-dma': 'MAP_DMA rejected: "Could not map DMA memory"',
   'stop:device-fd': 'GET_DEVICE_FD fails',
   'stop:device-info': 'DEVICE_GET_INFO fails',
@@ -75,12 +78,19 @@ export function pl330ProgramAbi(p: Profile): '2014' | 'mainline' {
 
 /**
  * The expected outcome of pl330-vfio-test (in the variant pl330ProgramAbi picks): the
- * first step, in the program's order, that the profile's capabilities do not support.
+ * first step, in the program's order, that the profile's capabilities (and the booted
+ * kernel's module parameters, from its command line) do not support.
  */
-export function expectedPl330Outcome(p: Profile): Outcome {
+export function expectedPl330Outcome(p: Profile, params: KernelParams | null = null): Outcome {
   const c = p.caps;
   if (!c.type1PlatformBus) return 'stop:check-extension';
   if (!c.vfioPlatform) return 'stop:no-group';
+  // mainline vfio_platform_init_common: no device of the board has a reset module, so the
+  // bind fails (no vfio group) unless the command line cleared vfio_platform.reset_required
+  if (c.vfioPlatformResetRequired && (params === null || params.bool('vfio_platform', 'reset_required'))) return 'stop:no-group';
+  // mainline vfio_iommu_type1_attach_group: wired interrupts on a GICv2 are not isolated, so
+  // SET_IOMMU is -EPERM unless vfio_iommu_type1.allow_unsafe_interrupts=1
+  if (c.type1MsiIsolation === 'group-isolated-msi' && (params === null || !params.bool('vfio_iommu_type1', 'allow_unsafe_interrupts'))) return 'stop:set-iommu';
   // the 2014 program maps its buffers with EXEC
   if (pl330ProgramAbi(p) === '2014' && c.dmaMapBit2 !== 'exec') return 'stop:map-dma';
   if (!c.regionInfo) return 'stop:region-info';

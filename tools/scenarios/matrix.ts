@@ -56,9 +56,9 @@ export interface MatrixRow {
   virtualTimeNs: number;
 }
 
-export function computeMatrix(seed = 1, accel?: boolean): MatrixRow[] {
+export function computeMatrix(seed = 1, accel?: boolean, bootargs?: string): MatrixRow[] {
   return MATRIX_PROFILES.map((profile) => {
-    const r = runPl330({ profile, board: 'vexpress-vfio', seed, accel });
+    const r = runPl330({ profile, board: 'vexpress-vfio', seed, accel, bootargs });
     const ioctls: MatrixRow['ioctls'] = {};
     for (const c of MATRIX_COLUMNS) {
       const s = r.steps.find((x) => x.step === c.step);

@@ -3,6 +3,8 @@
  */
 import { groupHolder, groupSecond, type GroupBusyShared } from '../../guest-tests/negative/group-busy.js';
 import { pl330VfioTest, type Pl330TestOptions, type StepName } from '../../guest-tests/pl330-vfio-test/main.js';
+import { errnoName } from '../../kernel-model/base/errno.js';
+import type { KernelParams } from '../../kernel-model/base/params.js';
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
 import type { System } from '../system/system.js';
 import { expectedPl330Outcome, pl330ProgramAbi, type Outcome } from './expected.js';
@@ -52,6 +54,7 @@ const STEP_OUTCOME: Partial<Record<StepName, Outcome>> = {
   'api-version': 'stop:check-extension',
   'check-extension': 'stop:check-extension',
   'open-group': 'stop:no-group',
+  'set-iommu': 'stop:set-iommu',
   'group-viable': 'stop:not-viable',
   'map-dma': 'stop:map-dma',
   'device-fd': 'stop:device-fd',
@@ -93,7 +96,8 @@ export interface Pl330RunOptions extends ScenarioOptions {
   boardOverride?: string;
   /** which scenario name to report */
   name?: string;
-  expected?: (p: Profile) => Outcome;
+  /** the expected outcome for the profile and the booted kernel's module parameters */
+  expected?: (p: Profile, params: KernelParams) => Outcome;
 }
 
 /** boot, bind, run pl330-vfio-test with the profile's ABI, and report */
@@ -124,7 +128,14 @@ export function runPl330(o: Pl330RunOptions): ScenarioResult & { steps: StepReco
   if (thread.exit?.trap) output.push(`[killed: ${thread.exit.trap.message}]`);
   if (run.reason === 'stopped' && run.detail) output.push(`[machine stopped: ${run.detail}]`);
   const outcome = deriveOutcome(sys, steps, run.reason, exitStatus);
-  const expected = (o.expected ?? expectedPl330Outcome)(profile);
+  const expected = (o.expected ?? expectedPl330Outcome)(profile, sys.kernel.params);
+  // SET_IOMMU refused: the errno and the kernel's reason (the program itself ignores the
+  // ioctl's result, as the original does, and stops at MAP_DMA)
+  const si = steps.find((x) => x.step === 'set-iommu' && !x.ok);
+  if (si) {
+    output.push(`[VFIO_SET_IOMMU: ${errnoName(Number(si.detail))}]`);
+    for (const r of sys.kernel.log.records) if (r.msg.includes('No interrupt remapping support')) output.push(`[kernel: ${r.prefix ? `${r.prefix}: ` : ''}${r.msg}]`);
+  }
   const res = finishResult(
     sys,
     { scenario: o.name ?? 'pl330-vfio-test', profile: profile.name, board: sys.machine.file, seed: o.seed, expected, outcome, output, exitStatus, device },
@@ -190,7 +201,7 @@ const notViable: Scenario = {
   profiles: ['rfc-v4', 'mainline'],
   accepts: ['size', 'channel'],
   run: (o) =>
-    runPl330({ ...o, name: 'group-not-viable', boardOverride: 'vexpress-vfio-shared-group', expected: (p) => (p.caps.groupingRule === 'by-stream-id' ? 'stop:not-viable' : expectedPl330Outcome(p)) }),
+    runPl330({ ...o, name: 'group-not-viable', boardOverride: 'vexpress-vfio-shared-group', expected: (p, k) => (p.caps.groupingRule === 'by-stream-id' ? 'stop:not-viable' : expectedPl330Outcome(p, k)) }),
 };
 
 const groupBusy: Scenario = {

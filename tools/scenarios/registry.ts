@@ -15,6 +15,8 @@ export interface ScenarioOptions {
   trace?: { enabled: boolean; keep: boolean };
   /** accelerator layers on/off (emulator/accel.ts); undefined: the default (VFIO_ARM_EMU_ACCEL) */
   accel?: boolean;
+  /** the kernel command line, replacing the board's /chosen/bootargs (CLI --bootargs); undefined: the board's */
+  bootargs?: string;
 }
 
 export interface ScenarioFault {

@@ -25,6 +25,7 @@ export function bootSystem(o: ScenarioOptions, board?: string): System {
     seed: o.seed,
     trace: { enabled: true, keep: true },
     accel: o.accel,
+    bootargs: o.bootargs,
   };
   return new System(so);
 }

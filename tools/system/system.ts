@@ -37,6 +37,11 @@ export interface SystemOptions {
   trace?: MachineOptions['trace'];
   /** accelerator layers (emulator/accel.ts); default ACCEL_DEFAULT. CLI `--no-accel` */
   accel?: boolean;
+  /**
+   * the kernel command line, replacing the board's /chosen/bootargs (CLI `--bootargs`);
+   * undefined: the board's
+   */
+  bootargs?: string;
 }
 
 export class System {
@@ -62,7 +67,7 @@ export class System {
     this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log }) => {
       irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base } });
       return irqCore;
-    });
+    }, { bootargs: opts.bootargs });
     this.irq = irqCore!;
     this.kernel.boot();
     const k = this.kernel;
@@ -83,7 +88,7 @@ export class System {
         m.scheduler.requestStop(`kernel BUG: ${report[report.length - 2] ?? report[1]}`);
       },
     });
-    const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log });
+    const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params });
     this.type1 = typeof t1 === 'number' ? null : t1;
     if (this.profile.caps.vfioPlatform) {
       const drv = new VfioPlatformDriver({
@@ -97,6 +102,7 @@ export class System {
         log: k.log,
         profile: this.profile,
         cpu: m.cpu,
+        params: k.params,
       });
       this.vfioPlatform = drv.register() === 0 ? drv : null;
     } else {

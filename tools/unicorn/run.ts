@@ -48,6 +48,8 @@ export interface UnicornRunOptions {
   keepTrace?: boolean;
   /** accelerator layers (emulator/accel.ts); default ACCEL_DEFAULT */
   accel?: boolean;
+  /** the kernel command line, replacing the board's /chosen/bootargs (CLI --bootargs) */
+  bootargs?: string;
   /** virtual-time limit (default 10 s) */
   maxNs?: number;
   /** guest-instruction limit, all threads together (default DEFAULT_MAX_INSTRUCTIONS) */
@@ -120,7 +122,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const seed = opts.seed ?? 1;
   const profile = opts.profile ?? 'rfc-v4';
   const board = opts.board ?? 'vexpress-vfio';
-  const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false }, accel: opts.accel });
+  const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false }, accel: opts.accel, bootargs: opts.bootargs });
   const m = system.machine;
   const device = opts.bind ?? pl330DeviceName(system);
   const bind = opts.bind === null ? null : adminBind(system, device);
@@ -266,6 +268,7 @@ export interface Pl330UnicornOptions {
   keepTrace?: boolean;
   json?: boolean;
   accel?: boolean;
+  bootargs?: string;
   maxNs?: number;
   maxInstructions?: number;
   onProgress?: UnicornRunOptions['onProgress'];
@@ -282,6 +285,7 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     seed: opts.seed,
     keepTrace: opts.keepTrace,
     accel: opts.accel,
+    bootargs: opts.bootargs,
     maxNs: opts.maxNs,
     maxInstructions: opts.maxInstructions,
     onProgress: opts.onProgress,

@@ -12,6 +12,7 @@
 import type { Cpu } from '../../../emulator/cpu/cpu.js';
 import type { HwAccess } from '../../base/hw.js';
 import type { KernelLog } from '../../base/klog.js';
+import type { KernelParams } from '../../base/params.js';
 import { KernelOops } from '../../base/oops.js';
 import type { DriverCore } from '../../driver/core.js';
 import type { KDevice } from '../../driver/types.js';
@@ -92,6 +93,12 @@ export interface VfioPlatformDevice {
   irqKva: number;
   irqs: PlatIrq[];
   openCount: number;
+  /**
+   * vdev->reset_required: set by the bus glue before vfio_platform_init_common (mainline
+   * vfio_platform.c from its module parameter reset_required; mainline vfio_amba.c: false);
+   * false where the profile has no such rule (`vfioPlatformResetRequired`)
+   */
+  resetRequired: boolean;
 }
 
 export interface VfioPlatformDeps {
@@ -105,6 +112,8 @@ export interface VfioPlatformDeps {
   log: KernelLog;
   profile: Profile;
   cpu: Cpu;
+  /** the kernel's module parameters (vfio_platform.reset_required); absent: defaults */
+  params?: KernelParams | null;
 }
 
 /**

@@ -15,7 +15,8 @@
  * (kernel-model/profile.ts). Per-patch behaviour and the review findings are documented
  * in docs/PROFILES.md; every deliberate choice is commented next to its code.
  */
-import { EINVAL, ENODEV, ENOMEM } from '../../base/errno.js';
+import { EINVAL, ENODEV, ENOENT, ENOMEM } from '../../base/errno.js';
+import { getProp } from '../../platform/of.js';
 import type { KDevice, KDriver } from '../../driver/types.js';
 import type { VfioDeviceOps } from '../types.js';
 import { VfioPlatformCommon } from './common.js';
@@ -80,7 +81,30 @@ export class VfioPlatformDriver implements KDriver {
 
   // ------------------------------------------------------------------ probe/remove
 
+  /**
+   * the value vfio_platform_probe gives vdev->reset_required: the module parameter
+   * reset_required (mainline vfio_platform.c, default true) where the profile has it
+   */
+  private get resetRequired(): boolean {
+    if (!this.d.profile.caps.vfioPlatformResetRequired) return false;
+    const p = this.d.params;
+    return p && p.has('vfio_platform', 'reset_required') ? p.bool('vfio_platform', 'reset_required') : true;
+  }
+
   probe(dev: KDevice): number {
+    const resetRequired = this.resetRequired;
+    if (this.d.profile.caps.vfioPlatformResetRequired) {
+      // mainline vfio_platform_probe -> vfio_alloc_device -> vfio_platform_init_common,
+      // before the IOMMU group is looked up (vfio_register_group_dev):
+      // vfio_platform_get_reset -> vfio_platform_lookup_reset(compat) (after
+      // request_module("vfio-reset:%s")): none of the registered reset modules matches
+      // -> -ENOENT; with reset_required: dev_err "No reset function found for device %s"
+      const r = vfioPlatformGetReset(dev);
+      if (r < 0 && resetRequired) {
+        this.d.log.err(`vfio-platform ${dev.name}`, `No reset function found for device ${dev.name}`);
+        return r;
+      }
+    }
     const group = this.d.iommu.groupOf(dev);
     if (!group) {
       this.d.log.err('', `VFIO: No IOMMU group for device ${dev.name}`);
@@ -89,7 +113,7 @@ export class VfioPlatformDriver implements KDriver {
     // struct vfio_platform_device { pdev*; region*; num_regions; irq*; num_irqs; } (kzalloc)
     const kva = this.d.kmem.kmalloc(VDEV_STRUCT_SIZE);
     if (kva === 0) return -ENOMEM;
-    const vdev: VfioPlatformDevice = { pdev: dev, kva, regionKva: 0, regions: [], irqKva: 0, irqs: [], openCount: 0 };
+    const vdev: VfioPlatformDevice = { pdev: dev, kva, regionKva: 0, regions: [], irqKva: 0, irqs: [], openCount: 0, resetRequired };
     const ret = this.d.vfio.addGroupDev(dev, this.ops, vdev);
     if (ret) {
       this.d.kmem.kfree(kva);
@@ -119,4 +143,25 @@ export class VfioPlatformDriver implements KDriver {
       irqs: v.irqs.map((i) => ({ index: i.index, virq: i.hwirq, flags: i.flags, masked: i.masked, trigger: i.trigger !== null, signalled: i.signalled })),
     }));
   }
+}
+
+/**
+ * The compatibles mainline has platform reset modules for (drivers/vfio/platform/reset/:
+ * vfio_platform_calxedaxgmac.c module_vfio_reset_handler("calxeda,hb-xgmac"),
+ * vfio_platform_amdxgbe.c "amd,xgbe-seattle-v1a"); the bcmflexrm reset is for
+ * "brcm,iproc-flexrm-mbox". No device of the model's boards is one of them.
+ */
+export const VFIO_PLATFORM_RESET_COMPATS: readonly string[] = ['calxeda,hb-xgmac', 'amd,xgbe-seattle-v1a', 'brcm,iproc-flexrm-mbox'];
+
+/**
+ * vfio_platform_get_reset (mainline vfio_platform_common.c): the device's first compatible
+ * (vfio_platform_of_probe: device_property_read_string(dev, "compatible")) looked up among
+ * the registered reset handlers; 0 when found, -ENOENT when not
+ */
+export function vfioPlatformGetReset(dev: KDevice): number {
+  const node = dev.ofNode;
+  const p = node ? getProp(node, 'compatible') : null;
+  const compat = p?.value.find((c) => c.kind === 'string');
+  if (!compat || compat.kind !== 'string') return -ENOENT;
+  return VFIO_PLATFORM_RESET_COMPATS.includes(compat.value) ? 0 : -ENOENT;
 }

@@ -58,7 +58,7 @@ export interface Fixture {
  * IOMMU with group 0 holding device "2c0a0000.dma" (registered with VFIO through a fake
  * bus driver unless register = false), and type1 initialised per profile.
  */
-export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; buses?: string[]; extraDevices?: KDevice[] } = {}): Fixture {
+export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; buses?: string[]; extraDevices?: KDevice[]; allowUnsafeInterrupts?: boolean } = {}): Fixture {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
@@ -71,7 +71,9 @@ export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; bus
   iommu.addGroup(0, [dev, ...(o.extraDevices ?? [])]);
   const profile = parseProfile(profileName);
   const vfio = new Vfio({ vfs, iommu, log, caps: profile.caps });
-  const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log });
+  // vfio_iommu_type1.allow_unsafe_interrupts=1 unless told otherwise, as the default board's
+  // bootargs set it (mainline refuses the fake group's wired-interrupt devices without it)
+  const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log, allowUnsafeInterrupts: o.allowUnsafeInterrupts ?? true });
   const bus = new FakeVfioBusDriver();
   if (o.register ?? true) {
     dev.driver = fakeDriver('vfio-platform');
