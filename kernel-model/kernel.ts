@@ -9,6 +9,7 @@ import { Pl330Driver } from './drivers/pl330.js';
 import type { KernelServices } from './drivers/services.js';
 import { TestDmaDriver } from './drivers/test-dma.js';
 import { IommuCoreImpl } from './iommu/core.js';
+import { DmaApi } from './iommu/dma-iommu.js';
 import type { IrqApi } from './irq/types.js';
 import { Kmem } from './mm/kmem.js';
 import { LinearMap, PageAllocator } from './mm/page-alloc.js';
@@ -54,6 +55,7 @@ export class Kernel implements KernelServices {
   readonly driverCore: DriverCore;
   readonly platformBus: PlatformBus;
   readonly iommu: IommuCoreImpl;
+  readonly dma: DmaApi;
   readonly irq: IrqApi;
   readonly drivers: { armSmmu: ArmSmmuDriver; pl330: Pl330Driver; testDma: TestDmaDriver };
   booted = false;
@@ -84,11 +86,15 @@ export class Kernel implements KernelServices {
     this.sysfs.mkdir('class');
     this.driverCore = new DriverCore(this.sysfs, profile, this.log);
     this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
-    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32);
+    // mainline: owner_cnt (groupOwnershipGuard 'refuse-bind') and default domains (iommuDefaultDomain)
+    const caps = profile.caps;
+    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, { ownerCount: caps.groupOwnershipGuard === 'refuse-bind', defaultDomains: caps.iommuDefaultDomain === 'per-binding' });
     // iommu_bus_init: group notifiers hear the driver core's bind/unbind events of their devices;
     // mainline platform_dma_configure asks the IOMMU core before a probe
+    this.dma = new DmaApi(this.iommu);
     this.driverCore.registerNotifier(this.iommu.busNotifier);
     this.driverCore.dmaConfigure = (dev) => this.iommu.deviceUseDefaultDomain(dev);
+    this.driverCore.dmaCleanup = (dev) => this.iommu.deviceUnuseDefaultDomain(dev);
     this.drivers = { armSmmu: new ArmSmmuDriver(this), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
   }
 
@@ -100,7 +106,8 @@ export class Kernel implements KernelServices {
     if (this.booted) return;
     this.booted = true;
     const { pages } = this.mm;
-    this.log.info('', `Linux version 3.14.0-vfio-arm-emu (${this.profile.name})`);
+    // init/version.c linux_banner: the release per profile (capability kernelRelease)
+    this.log.info('', `Linux version ${this.profile.caps.kernelRelease}-vfio-arm-emu (${this.profile.name})`);
     this.log.info('', `Memory: ${(pages.nrFree * 4) >> 10}MiB available (${KERNEL_RESERVED_BYTES >> 10}K kernel code/data reserved)`);
     // init_IRQ: an IRQ core with a boot step (the GIC driver) runs it before any probe
     const ic = this.irq as unknown as { boot?: () => void; booted?: boolean };
