@@ -147,6 +147,28 @@ describe('default domains and disable_bypass (smmuBypass, iommuDefaultDomain)', 
     expect(s2crTypes(u.sys, 1)).toEqual([1]);
   });
 
+  it('a DMA from a stream in its blocking domain faults (S2CR fault: sGFSR.USF) and arm_smmu_global_fault reports it in mainline; 3.14 lets it through untranslated', () => {
+    for (const profile of ['mainline', 'rfc-v4'] as const) {
+      const u = new User(new System({ profile, board: 'vexpress-vfio-shared-group' }));
+      expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
+      expect(bindToVfio(u, TDMA)).toBeGreaterThan(0);
+      // 3.14 gives each master its own group: the test DMA's is group 1
+      expect(setContainer(u, u.open(profile === 'mainline' ? '/dev/vfio/0' : '/dev/vfio/1'), u.open('/dev/vfio/vfio'))).toBe(0);
+      // the device started behind the kernel's back (as a user's mmap of its registers would)
+      const bus = u.sys.machine.bus;
+      const ram = 0x80000000 + (64 << 20);
+      bus.write(0x2c0b0000 + 0x00, 4, ram, 0);
+      bus.write(0x2c0b0000 + 0x04, 4, ram + 0x1000, 0);
+      bus.write(0x2c0b0000 + 0x08, 4, 64, 0);
+      bus.write(0x2c0b0000 + 0x0c, 4, 1, 0);
+      u.sys.machine.scheduler.runUntil(u.sys.machine.scheduler.now + 1_000_000);
+      const status = bus.read(0x2c0b0000 + 0x10, 4, 0);
+      const blocked = u.sys.kernel.log.grep(/Blocked unknown Stream ID 0x1; boot with "arm-smmu.disable_bypass=0"/).length;
+      if (profile === 'mainline') expect([status & 6, blocked]).toEqual([4, 1]);
+      else expect([status & 6, blocked]).toEqual([2, 0]);
+    }
+  });
+
   it('generic binding (iommus): mainline gives the group a translating DMA default domain; the host DMA API hands out IOVAs and the host selftest passes through it', () => {
     // the iommus board with its second DMA master (test-dma, stream id 1 like the PL330) enabled
     const src = loadBoardSource('vexpress-vfio-iommus');
