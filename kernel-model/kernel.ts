@@ -11,6 +11,7 @@ import { Pl330Driver } from './drivers/pl330.js';
 import type { KernelServices } from './drivers/services.js';
 import { TestDmaDriver } from './drivers/test-dma.js';
 import { IommuCoreImpl } from './iommu/core.js';
+import { DmaApi } from './iommu/dma-iommu.js';
 import type { IrqApi } from './irq/types.js';
 import { Kmem } from './mm/kmem.js';
 import { LinearMap, PageAllocator } from './mm/page-alloc.js';
@@ -77,6 +78,7 @@ export class Kernel implements KernelServices {
   readonly driverCore: DriverCore;
   readonly platformBus: PlatformBus;
   readonly iommu: IommuCoreImpl;
+  readonly dma: DmaApi;
   readonly irq: IrqApi;
   readonly drivers: { armSmmu: ArmSmmuDriver; pl330: Pl330Driver; testDma: TestDmaDriver };
   /**
@@ -116,12 +118,20 @@ export class Kernel implements KernelServices {
     this.sysfs.mkdir('class');
     this.driverCore = new DriverCore(this.sysfs, profile, this.log);
     this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
-    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, profile.caps.iommuResvRegions);
+    // mainline: owner_cnt (groupOwnershipGuard 'refuse-bind') and default domains (iommuDefaultDomain)
+    const caps = profile.caps;
+    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, caps.iommuResvRegions, { ownerCount: caps.groupOwnershipGuard === 'refuse-bind', defaultDomains: caps.iommuDefaultDomain === 'per-binding' });
     // iommu_bus_init: group notifiers hear the driver core's bind/unbind events of their devices;
     // mainline platform_dma_configure asks the IOMMU core before a probe
+    this.dma = new DmaApi(this.iommu);
     this.driverCore.registerNotifier(this.iommu.busNotifier);
     this.driverCore.dmaConfigure = (dev) => this.iommu.deviceUseDefaultDomain(dev);
-    this.drivers = { armSmmu: new ArmSmmuDriver(this), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
+    this.driverCore.dmaCleanup = (dev) => this.iommu.deviceUnuseDefaultDomain(dev);
+    // arm-smmu.disable_bypass: the module parameter from the command line (module-params.ts,
+    // declared when caps.smmuDisableBypassParam), read when the SMMU probes
+    const smmuParam = (name: string): string | undefined =>
+      name === 'arm-smmu.disable_bypass' && caps.smmuDisableBypassParam ? (this.params.bool('arm_smmu', 'disable_bypass') ? '1' : '0') : undefined;
+    this.drivers = { armSmmu: new ArmSmmuDriver(this, smmuParam), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
   }
 
   now(): number {
@@ -132,7 +142,8 @@ export class Kernel implements KernelServices {
     if (this.booted) return;
     this.booted = true;
     const { pages } = this.mm;
-    this.log.info('', `Linux version 3.14.0-vfio-arm-emu (${this.profile.name})`);
+    // init/version.c linux_banner: the release per profile (capability kernelRelease)
+    this.log.info('', `Linux version ${this.profile.caps.kernelRelease}-vfio-arm-emu (${this.profile.name})`);
     // start_kernel: setup_arch (the command line from /chosen/bootargs), then parse_args
     this.params.parseCommandLine(this.opts.bootargs ?? chosenBootargs(this.tree));
     this.log.info('', `Memory: ${(pages.nrFree * 4) >> 10}MiB available (${KERNEL_RESERVED_BYTES >> 10}K kernel code/data reserved)`);

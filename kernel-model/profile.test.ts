@@ -77,4 +77,27 @@ describe('profiles', () => {
     }
     expect([...rows.keys()].filter((k) => !keys(KERNEL_3_14).includes(k))).toEqual([]);
   });
+
+  it('docs/PROFILES.md "Mainline vs 2014: every difference" names every capability whose rfc-v4 and mainline values differ', () => {
+    const md = readFileSync(join(__dirname, '..', 'docs', 'PROFILES.md'), 'utf8');
+    const start = md.indexOf('## Mainline vs 2014: every difference');
+    expect(start).toBeGreaterThan(0);
+    const end = md.indexOf('\n## ', start + 1);
+    const section = md.slice(start, end < 0 ? undefined : end);
+    const header = '| Area | 2014 (3.14 + RFC v4) | Mainline | Capability |';
+    expect(section).toContain(header);
+    // the Capability column (the last cell) of every row
+    const named = new Set<string>();
+    for (const line of section.split('\n')) {
+      if (!line.startsWith('| ') || line === header) continue;
+      const cells = line.split(' | ');
+      for (const m of (cells[cells.length - 1] ?? '').matchAll(/`([\w.]+)`/g)) named.add(m[1]!);
+    }
+    const rfc = parseProfile('rfc-v4').caps;
+    const differing = keys(KERNEL_3_14).filter((k) => JSON.stringify(valueOf(rfc, k)) !== JSON.stringify(valueOf(MAINLINE, k)));
+    expect(differing.length).toBeGreaterThan(30);
+    expect(differing.filter((k) => !named.has(k))).toEqual([]);
+    // and nothing it names is unknown or the same in both
+    expect([...named].filter((k) => !differing.includes(k))).toEqual([]);
+  });
 });

@@ -214,7 +214,11 @@ export interface Capabilities {
    * vfio_iommu_group_notifier: IOMMU_GROUP_NOTIFY_BOUND_DRIVER runs
    * BUG_ON(vfio_group_nb_verify(group, dev)) after the probe succeeded) or 'refuse-bind'
    * (mainline really_probe -> platform_dma_configure -> iommu_device_use_default_domain:
-   * -EBUSY while iommu_group_claim_dma_owner holds the group; the probe never runs)
+   * -EBUSY while iommu_group_claim_dma_owner holds the group; the probe never runs). With
+   * 'refuse-bind' the IOMMU core counts owner_cnt: every bound host driver without
+   * driver_managed_dma holds the group (released at unbind by platform_dma_cleanup ->
+   * iommu_device_unuse_default_domain), so VFIO_GROUP_SET_CONTAINER on a group not viable
+   * fails with -EPERM in iommu_group_claim_dma_owner (vfio_container_attach_group)
    */
   groupOwnershipGuard: 'bug-on' | 'refuse-bind';
   /**
@@ -379,6 +383,41 @@ export interface Capabilities {
    */
   smmuDisableBypassParam: boolean;
 
+  // ---- issue 17: arm-smmu and the IOMMU core as today (mainline v6.12)
+  /**
+   * what the SMMU does with a stream no domain holds: 'bypass' (3.14 arm_smmu_device_reset:
+   * every S2CR BYPASS and sCR0.USFCFG clear, detach writes BYPASS back: an unattached or
+   * released stream reaches memory untranslated) or 'disable-bypass-param' (mainline module
+   * parameter arm-smmu.disable_bypass, default from CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT=y:
+   * sCR0.USFCFG set and s2cr_init_val FAULT, so an unknown stream faults with sGFSR.USF and
+   * arm_smmu_global_fault reports "Blocked unknown Stream ID")
+   */
+  smmuBypass: 'bypass' | 'disable-bypass-param';
+  /**
+   * IOMMU default domains: 'none' (3.14: a group has no domain until a user attaches one;
+   * arm_smmu_attach_dev programs the stream-map entries then and frees them at detach) or
+   * 'per-binding' (mainline iommu_probe_device -> iommu_group_alloc_default_domain: the
+   * stream-map entries are allocated at probe (arm_smmu_master_alloc_smes) and the group
+   * sits in its default domain, IDENTITY with the legacy "mmu-masters" binding
+   * (arm_smmu_def_domain_type) or a translating IOMMU_DOMAIN_DMA domain behind the DMA API
+   * (iommu_setup_dma_ops, dma-iommu) with `iommus`; a DMA-ownership claim moves it to the
+   * blocking domain, release back to the default: __iommu_group_set_core_domain)
+   */
+  iommuDefaultDomain: 'none' | 'per-binding';
+  /**
+   * the fault reports of arm-smmu: '3.14' (arm_smmu_context_fault "Unhandled context fault:
+   * iova=..., fsynr=..., cb=..." dev_err_ratelimited; arm_smmu_global_fault "Unexpected global
+   * fault, this could be serious" + GFSR/GFSYNR0/GFSYNR1) or '6.12' (arm_smmu_context_fault ->
+   * arm_smmu_print_context_fault_info: "Unhandled context fault: fsr=..., iova=..., fsynr=...,
+   * cbfrsynra=..., cb=..." then the decoded FSR and FSYNR0 lines, one __ratelimit;
+   * arm_smmu_global_fault: "Blocked unknown Stream ID ..." for USF with
+   * CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT, else "Unexpected global fault", then
+   * GFSR/GFSYNR0/GFSYNR1/GFSYNR2)
+   */
+  smmuFaultMessages: '3.14' | '6.12';
+  /** the kernel release the boot banner prints ("Linux version <release>-vfio-arm-emu"): init/version.c linux_banner */
+  kernelRelease: '3.14.0' | '6.12.0';
+
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
 }
@@ -436,6 +475,10 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1MsiIsolation: 'pci-intr-remap',
   vfioPlatformResetRequired: false,
   smmuDisableBypassParam: false,
+  smmuBypass: 'bypass',
+  iommuDefaultDomain: 'none',
+  smmuFaultMessages: '3.14',
+  kernelRelease: '3.14.0',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -453,7 +496,7 @@ export const PATCH_CAPS: Record<PatchNo, CapabilityDelta> = {
   10: { setIrqsActions: 'trigger-mask-unmask', irqHandler: 'automask', irqReleaseUnmask: 'enable-after-free', bugs: { loopbackNullTrigger: true, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: true } },
 };
 
-/** How the story ended: mainline drivers/vfio/platform, type1, arm-smmu and the driver core. */
+/** How the story ended: mainline (Linux v6.12, the release the model follows) drivers/vfio/platform, type1, arm-smmu, the IOMMU core and the driver core. */
 export const MAINLINE: Readonly<Capabilities> = {
   driverProbeDeviceExported: false,
   driverOverride: true,
@@ -503,6 +546,10 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1MsiIsolation: 'group-isolated-msi',
   vfioPlatformResetRequired: true,
   smmuDisableBypassParam: true,
+  smmuBypass: 'disable-bypass-param',
+  iommuDefaultDomain: 'per-binding',
+  smmuFaultMessages: '6.12',
+  kernelRelease: '6.12.0',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

@@ -1,6 +1,6 @@
 /**
  * Fault recording and the SMMU's interrupt outputs (IHI 0062, "Fault handling": context
- * faults in CBn_FSR / FAR / FSYNR0, global faults in sGFSR / sGFAR / sGFSYNRn), and the
+ * faults in CBn_FSR / FAR / FSYNR0 and GR1 CBFRSYNRAn, global faults in sGFSR / sGFAR / sGFSYNRn), and the
  * guest-visible writes that clear or restore them (FSR and sGFSR are write-1-to-clear,
  * FSRRESTORE / sGFSRRESTORE write them, RESUME ends a stalled transaction).
  *
@@ -141,6 +141,8 @@ export class FaultUnit {
         (r.level & 3) |
         this.syndromeAttrs(r.attrs, R.FSYNR0_WNR, R.FSYNR0_PNU, R.FSYNR0_IND, R.FSYNR0_NSATTR, R.FSYNR0_NSSTATE) |
         (r.ptw ? R.FSYNR0_PTWF : 0);
+      // CBFRSYNRAn (GR1): the faulting stream id, recorded with FAR/FSYNR0
+      s.cbar[s.cbfrsynraBase + cb] = (attrs0 >>> 16) & 0x7fff;
     }
     this.append({ time: s.now(), streamId: (attrs0 >>> 16) & 0x7fff, va, attrs: attrs0, type: contextFaultType(r.fsr), scope: 'context', cb, level: r.level, multi });
     if (stall) {

@@ -302,6 +302,10 @@ export function gr1Specs(numCb: number): Spec[] {
       },
       doc: 'IHI 0062 CBARn: VMID [7:0], TYPE [17:16], IRPTNDX [31:24] (arm_smmu_init_context_bank)',
     },
+    {
+      name: 'CBFRSYNRA', offset: GR1_CBFRSYNRA, count: numCb, access: 'RO',
+      doc: 'IHI 0062 CBFRSYNRAn: the stream id of context bank n\'s recorded fault [14:0] (SSD_Index [30:16]: 0, no SSD table); written with FAR/FSYNR0, read by mainline arm_smmu_read_context_fault_info',
+    },
   ];
 }
 

@@ -87,6 +87,8 @@ export class Smmu implements TranslationStage, MmioDevice {
   readonly smrBase: number;
   /** CBARn (the GR1 store) */
   readonly cbar: Uint32Array;
+  /** slot of CBFRSYNRA0 in the GR1 store (`cbar`) */
+  readonly cbfrsynraBase: number;
   /** context bank register store: bank b's register x at b * cbSlots + regs.CBS.x */
   readonly c: Uint32Array;
   readonly cbSlots: number;
@@ -159,6 +161,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.g = this.gr0Map.store;
     this.smrBase = this.gr0Map.slot('SMR');
     this.cbar = this.gr1Map.store;
+    this.cbfrsynraBase = this.gr1Map.slot('CBFRSYNRA');
     this.c = this.cbMap.store;
     this.cbSlots = this.cbMap.slots;
     this.stream = new StreamTable(this.g, this.smrBase, this.gr0Map.slot('S2CR'), this.numSmrs);

@@ -29,6 +29,17 @@ describe('SMMU stream matching and global configuration', () => {
     expect(tr(rig, 0x1234, rd(7))).toMatchObject({ status: BUS_OK, pa: 0x1234 });
   });
 
+  it('a context fault records the stream id in GR1 CBFRSYNRAn (IHI 0062)', () => {
+    const rig = makeRig();
+    rig.driverReset();
+    rig.attach(7, 2, rig.page());
+    expect(rig.r(0x1000 + R.GR1_CBFRSYNRA + 4 * 2)).toBe(0);
+    expect(tr(rig, 0x4000, rd(7)).status).toBe(BUS_TRANSLATION_FAULT);
+    expect(rig.r(0x1000 + R.GR1_CBFRSYNRA + 4 * 2)).toBe(7);
+    // another bank is untouched
+    expect(rig.r(0x1000 + R.GR1_CBFRSYNRA + 4 * 1)).toBe(0);
+  });
+
   it('unmatched stream: USFCFG=0 bypasses, USFCFG=1 is an unidentified-stream global fault', () => {
     const rig = makeRig();
     rig.driverReset();

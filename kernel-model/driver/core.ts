@@ -93,6 +93,12 @@ export class DriverCore {
    * kernel, used when caps.groupOwnershipGuard is 'refuse-bind'
    */
   dmaConfigure: ((dev: KDevice) => number) | null = null;
+  /**
+   * the bus's dma_cleanup (mainline platform_dma_cleanup -> iommu_device_unuse_default_domain),
+   * run at unbind after ->remove and on a probe that failed after dma_configure, for the same
+   * drivers dma_configure counted
+   */
+  dmaCleanup: ((dev: KDevice) => void) | null = null;
   /** when set, an Oops in a probe is handed here instead of propagating (boot) */
   oopsHandler: ((e: KernelOops, drv: KDriver, dev: KDevice) => void) | null = null;
 
@@ -342,7 +348,8 @@ export class DriverCore {
     // a driver that does not manage DMA itself gets -EBUSY while user space owns the group
     // (iommu_device_use_default_domain). No message: bind_store returns the error. In 3.14
     // nothing checks here; vfio's group notifier runs after the probe (BUG_ON, vfio.ts).
-    if (this.profile.caps.groupOwnershipGuard === 'refuse-bind' && drv.driverManagedDma !== true && this.dmaConfigure !== null) {
+    const dmaCounted = this.dmaCounted(drv);
+    if (dmaCounted && this.dmaConfigure !== null) {
       const r = this.dmaConfigure(dev);
       if (r < 0) return r;
     }
@@ -356,12 +363,15 @@ export class DriverCore {
       // an Oops in probe: undo the binding; the syscall boundary handles it, or the
       // oopsHandler (set during boot) records it and the probe counts as failed
       if (!(e instanceof KernelOops)) throw e;
+      if (dmaCounted) this.dmaCleanup?.(dev);
       this.unlink(dev, drv);
       if (!this.oopsHandler) throw e;
       this.oopsHandler(e, drv, dev);
       return -EFAULT;
     }
     if (r !== 0) {
+      // mainline really_probe probe_failed -> dev->bus->dma_cleanup
+      if (dmaCounted) this.dmaCleanup?.(dev);
       this.unlink(dev, drv);
       if (r === -EPROBE_DEFER) this.log.info(`${drv.name} ${dev.name}`, `Driver ${drv.name} requests probe deferral`);
       else if (r !== -ENODEV && r !== -ENXIO) this.log.warn('', `${drv.name}: probe of ${dev.name} failed with error ${r}`);
@@ -369,6 +379,14 @@ export class DriverCore {
     }
     this.notify('bound-driver', dev, drv);
     return 0;
+  }
+
+  /**
+   * mainline platform_dma_configure/platform_dma_cleanup use the IOMMU default domain for a
+   * driver without driver_managed_dma (vfio drivers set it); 3.14 has neither
+   */
+  private dmaCounted(drv: KDriver): boolean {
+    return this.profile.caps.groupOwnershipGuard === 'refuse-bind' && drv.driverManagedDma !== true;
   }
 
   private unlink(dev: Device, drv: KDriver): void {
@@ -409,6 +427,8 @@ export class DriverCore {
     if (!drv) return;
     this.notify('unbind-driver', dev, drv);
     drv.remove(dev);
+    // mainline __device_release_driver: dev->bus->dma_cleanup after the remove
+    if (this.dmaCounted(drv)) this.dmaCleanup?.(dev);
     this.unlink(dev, drv);
     this.notify('unbound-driver', dev, drv);
   }

@@ -58,7 +58,6 @@ export const ID0_CTTW = 1 << 14;
 export const SMR_VALID = 1 << 31;
 export const S2CR_TYPE_TRANS = 0 << 16;
 export const S2CR_TYPE_BYPASS = 1 << 16;
-export const S2CR_TYPE_FAULT = 2 << 16;
 
 export const CBAR_TYPE_S1_TRANS_S2_BYPASS = 1 << 16;
 export const CBAR_S1_MEMATTR_WB = 0xf << 12;
@@ -93,3 +92,16 @@ export const FSR_FAULT = (FSR_MULTI | FSR_SS | FSR_UUT | FSR_ASF | FSR_TLBLKF | 
 export const FSYNR0_WNR = 1 << 4;
 export const FSYNR0_IND = 1 << 6;
 export const RESUME_TERMINATE = 1;
+// mainline additions (v6.12 drivers/iommu/arm/arm-smmu/arm-smmu.h)
+export const GR0_sGFSYNR2 = 0x058;
+export const sGFSR_USF = 1 << 1;
+export const S2CR_TYPE_FAULT = 2 << 16;
+/** GR1 CBFRSYNRAn: the stream id of context bank n's fault (arm_smmu_read_context_fault_info) */
+export const GR1_CBFRSYNRA = (n: number): number => 0x400 + 4 * n;
+export const FSR_FORMAT_SHIFT = 9;
+export const FSYNR0_PLVL_MASK = 3;
+export const FSYNR0_PNU = 1 << 5;
+export const FSYNR0_NSATTR = 1 << 8;
+export const FSYNR0_PTWF = 1 << 10;
+export const FSYNR0_AFR = 1 << 11;
+export const FSYNR0_S1CBNDX_SHIFT = 16;

@@ -1,4 +1,4 @@
-import { EINVAL, ENODEV, ENOSPC } from '../base/errno.js';
+import { EINVAL, ENODEV, ENOSPC, ENOSYS } from '../base/errno.js';
 import { Device } from '../driver/core.js';
 import type { KDevice, KDriver } from '../driver/types.js';
 import { Domain, Group, IOMMU_FAULT_READ, IOMMU_FAULT_WRITE, type IommuOps } from '../iommu/core.js';
@@ -18,6 +18,28 @@ import {
   GR0_sGFSR,
   GR0_sGFSYNR0,
   GR0_sGFSYNR1,
+  GR0_sGFSYNR2,
+  GR1_CBFRSYNRA,
+  sGFSR_USF,
+  S2CR_TYPE_FAULT,
+  FSR_FORMAT_SHIFT,
+  FSR_UUT,
+  FSR_ASF,
+  FSR_TLBLKF,
+  FSR_TLBMCF,
+  FSR_EF,
+  FSR_PF,
+  FSR_AFF,
+  FSR_TF,
+  FSR_MULTI,
+  FSYNR0_PLVL_MASK,
+  FSYNR0_PNU,
+  FSYNR0_IND,
+  FSYNR0_NSATTR,
+  FSYNR0_PTWF,
+  FSYNR0_AFR,
+  FSYNR0_S1CBNDX_SHIFT,
+  CB_FAR_HI,
   GR0_STLBIALL,
   GR0_TLBIALLNSNH,
   GR0_TLBIALLH,
@@ -76,6 +98,7 @@ import {
   FSYNR0_WNR,
   RESUME_TERMINATE,
 } from './arm-smmu-regs.js';
+import { Group as IommuGroupImpl } from '../iommu/core.js';
 
 export * from './arm-smmu-regs.js';
 
@@ -133,12 +156,34 @@ export class ArmSmmu implements IommuOps {
   readonly globalFaults: GlobalFaultRecord[] = [];
   readonly prefix: string;
   private requestedGlobal: number[] = [];
+  /** arm_smmu_global_fault's __ratelimit state (mainline: one DEFINE_RATELIMIT_STATE per handler) */
+  private readonly globalRs = new Ratelimit('arm_smmu_global_fault');
+  /**
+   * mainline: stream-map entries allocated at probe_device (arm_smmu_master_alloc_smes), per
+   * group (caps.iommuDefaultDomain 'per-binding'); 3.14 programs them at attach
+   */
+  private readonly groupSmes = new Map<IommuGroupImpl, number[]>();
 
   constructor(
     readonly k: KernelServices,
     readonly dev: Device,
+    /**
+     * mainline module parameter arm-smmu.disable_bypass (false: caps.smmuBypass 'bypass', the
+     * 3.14 driver has no such parameter): unattached streams fault (sCR0.USFCFG, s2cr_init_val)
+     */
+    readonly disableBypass = false,
   ) {
     this.prefix = `arm-smmu ${dev.name}`;
+  }
+
+  /** s2cr_init_val: what an S2CR holds while no domain uses it */
+  private get s2crInit(): number {
+    return this.disableBypass ? S2CR_TYPE_FAULT : S2CR_TYPE_BYPASS;
+  }
+
+  /** stream-map entries allocated at probe_device (mainline) rather than at attach (3.14) */
+  private get smesAtProbe(): boolean {
+    return this.k.profile.caps.iommuDefaultDomain === 'per-binding';
   }
 
   get gr0(): number {
@@ -269,6 +314,12 @@ export class ArmSmmu implements IommuOps {
     const gfsr = this.rd(gr0 + GR0_sGFSR);
     this.wr(gr0 + GR0_sGFSR, gfsr);
     for (let i = 0; i < this.numMappingGroups; i++) {
+      if (this.smesAtProbe) {
+        // mainline arm_smmu_write_sme: S2CR (s2cr_init_val: FAULT with disable_bypass) then an invalid SMR
+        this.wr(gr0 + GR0_S2CR(i), this.s2crInit);
+        if (this.streamMatching) this.wr(gr0 + GR0_SMR(i), 0);
+        continue;
+      }
       // invalid SMR (the 2014 driver writes ~SMR_VALID; 0 is equally invalid and keeps reserved bits clear)
       if (this.streamMatching) this.wr(gr0 + GR0_SMR(i), 0);
       this.wr(gr0 + GR0_S2CR(i), S2CR_TYPE_BYPASS);
@@ -282,8 +333,10 @@ export class ArmSmmu implements IommuOps {
     this.wr(gr0 + GR0_TLBIALLNSNH, 0);
     let reg = this.rd(gr0 + GR0_sCR0);
     reg |= sCR0_GFRE | sCR0_GFIE | sCR0_GCFGFRE | sCR0_GCFGFIE;
-    // enable client access; unmatched streams bypass (2014: USFCFG clear)
+    // enable client access; unmatched streams bypass (3.14: USFCFG clear) or, with mainline's
+    // disable_bypass, fault (arm_smmu_device_reset: USFCFG set)
     reg &= ~(sCR0_CLIENTPD | sCR0_USFCFG);
+    if (this.disableBypass) reg |= sCR0_USFCFG;
     reg |= sCR0_VMIDPNE | sCR0_PTM;
     reg &= ~sCR0_FB;
     reg &= ~sCR0_BSU_MASK;
@@ -405,8 +458,15 @@ export class ArmSmmu implements IommuOps {
       const r = this.initContext(d, p);
       if (r < 0) return r;
     }
-    const sids: number[] = [];
-    for (const dev of g.devices) for (const s of dev.streamIds) if (!sids.includes(s)) sids.push(s);
+    const pre = this.groupSmes.get(g);
+    if (pre !== undefined) {
+      // mainline arm_smmu_attach_dev -> arm_smmu_master_install_s2crs: the entries exist
+      // since probe_device; only their S2CRs change (TRANS to this domain's context bank)
+      for (const i of pre) this.wr(this.gr0 + GR0_S2CR(i), S2CR_TYPE_TRANS | p.cbndx);
+      p.streams.set(g, pre);
+      return 0;
+    }
+    const sids = groupSids(g);
     const idx: number[] = [];
     if (this.streamMatching) {
       for (const sid of sids) {
@@ -432,6 +492,13 @@ export class ArmSmmu implements IommuOps {
   detachGroup(d: Domain, g: Group): void {
     const p = d.priv as DomainPriv | null;
     if (!p) return;
+    if (this.groupSmes.has(g)) {
+      // mainline: the entries stay (the IOMMU core attaches the group's core domain next,
+      // __iommu_group_set_core_domain, which rewrites the S2CRs); the context bank belongs to
+      // the domain until it is freed (arm_smmu_domain_free)
+      p.streams.delete(g);
+      return;
+    }
     const idx = p.streams.get(g) ?? [];
     // S2CR first: freeing the SMR lets it be reallocated at once
     for (const i of idx) this.wr(this.gr0 + GR0_S2CR(i), S2CR_TYPE_BYPASS);
@@ -445,6 +512,38 @@ export class ArmSmmu implements IommuOps {
     // last group gone: disable the context bank (this model frees it at detach rather
     // than at domain destruction, so a domain can be re-attached later)
     if (p.streams.size === 0) this.destroyContext(d, p);
+  }
+
+  /**
+   * mainline arm_smmu_probe_device -> arm_smmu_master_alloc_smes: one stream-map entry per
+   * stream id of the group (arm_smmu_find_sme; the group's masters share them), its S2CR at
+   * s2cr_init_val, written S2CR then SMR (arm_smmu_write_sme)
+   */
+  probeGroup(g: IommuGroupImpl): number {
+    if (this.groupSmes.has(g)) return 0;
+    const idx: number[] = [];
+    const sids = groupSids(g);
+    for (const sid of sids) {
+      const i = this.streamMatching ? this.smrMap.indexOf(false) : sid;
+      if (i < 0 || i >= this.numMappingGroups) {
+        for (const j of idx) this.smrMap[j] = false;
+        return -ENOSPC;
+      }
+      this.smrMap[i] = true;
+      idx.push(i);
+    }
+    idx.forEach((i, n) => {
+      this.wr(this.gr0 + GR0_S2CR(i), this.s2crInit);
+      if (this.streamMatching) this.wr(this.gr0 + GR0_SMR(i), SMR_VALID | (sids[n]! & 0x7fff));
+    });
+    this.groupSmes.set(g, idx);
+    return 0;
+  }
+
+  /** mainline arm_smmu_attach_dev_type: identity (BYPASS) or blocked (FAULT) domain for the group's entries */
+  setGroupStreams(g: IommuGroupImpl, type: 'bypass' | 'fault'): void {
+    const v = type === 'bypass' ? S2CR_TYPE_BYPASS : S2CR_TYPE_FAULT;
+    for (const i of this.groupSmes.get(g) ?? []) this.wr(this.gr0 + GR0_S2CR(i), v);
   }
 
   mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number {
@@ -478,11 +577,12 @@ export class ArmSmmu implements IommuOps {
 
   readonly contextFault = Object.assign((_irq: number, devId: unknown): IrqReturn => this.onContextFault(devId), { ksym: 'arm_smmu_context_fault' });
 
-  /** arm_smmu_context_fault (3.14 drivers/iommu/arm-smmu.c) */
+  /** arm_smmu_context_fault (3.14 drivers/iommu/arm-smmu.c; mainline: onContextFaultMainline) */
   private onContextFault(devId: unknown): IrqReturn {
     const d = devId as Domain;
     const p = d.priv as DomainPriv | null;
     if (!p || p.cbndx < 0) return IRQ_NONE;
+    if (this.k.profile.caps.smmuFaultMessages === '6.12') return this.onContextFaultMainline(d, p);
     const base = this.cb(p.cbndx);
     const fsr = this.rd(base + CB_FSR);
     if (!(fsr & FSR_FAULT)) return IRQ_NONE;
@@ -510,7 +610,46 @@ export class ArmSmmu implements IommuOps {
     return ret;
   }
 
+  /**
+   * mainline (v6.12) arm_smmu_context_fault: arm_smmu_read_context_fault_info (FAR as a
+   * 64-bit read, hi then lo on this 32-bit kernel, truncated to unsigned long; FSR; FSYNR0;
+   * GR1 CBFRSYNRA), IRQ_NONE without a fault bit, report_iommu_fault, and for -ENOSYS
+   * (no domain handler) under one __ratelimit (5 s, burst 10) arm_smmu_print_context_fault_info's
+   * three lines; FSR written back; IRQ_HANDLED. No RESUME: mainline contexts terminate.
+   */
+  private onContextFaultMainline(d: Domain, p: DomainPriv): IrqReturn {
+    const idx = p.cbndx;
+    const base = this.cb(idx);
+    this.rd(base + CB_FAR_HI);
+    const iova = this.rd(base + CB_FAR_LO);
+    const fsr = this.rd(base + CB_FSR);
+    const fsynr = this.rd(base + CB_FSYNR0);
+    const cbfrsynra = this.rd(this.gr1 + GR1_CBFRSYNRA(idx));
+    if (!(fsr & FSR_FAULT)) return IRQ_NONE;
+    this.contextFaults.push({ t: this.k.now(), iova, fsr, fsynr, cb: idx });
+    const devName = d.groups[0]?.devices[0]?.name ?? this.dev.name;
+    const ret = d.reportFault(devName, iova, fsynr & FSYNR0_WNR ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ);
+    if (ret === -ENOSYS && this.faultRs.allow(this.k.log, this.k.now())) {
+      const log = this.k.log;
+      const h = (v: number): string => (v >>> 0).toString(16);
+      const b = (bit: number, name: string): string => (fsr & bit ? name : '');
+      const y = (bit: number, name: string): string => (fsynr & bit ? name : '');
+      log.err(this.prefix, `Unhandled context fault: fsr=0x${h(fsr)}, iova=0x${hex8(iova)}, fsynr=0x${h(fsynr)}, cbfrsynra=0x${h(cbfrsynra)}, cb=${idx}`);
+      log.err(
+        this.prefix,
+        `FSR    = ${hex8(fsr)} [${b(FSR_MULTI, 'MULTI ')}${b(FSR_SS, 'SS ')}Format=${(fsr >>> FSR_FORMAT_SHIFT) & 3}${b(FSR_UUT, ' UUT')}${b(FSR_ASF, ' ASF')}${b(FSR_TLBLKF, ' TLBLKF')}${b(FSR_TLBMCF, ' TLBMCF')}${b(FSR_EF, ' EF')}${b(FSR_PF, ' PF')}${b(FSR_AFF, ' AFF')}${b(FSR_TF, ' TF')}], SID=0x${h(cbfrsynra)}`,
+      );
+      log.err(
+        this.prefix,
+        `FSYNR0 = ${hex8(fsynr)} [S1CBNDX=${(fsynr >>> FSYNR0_S1CBNDX_SHIFT) & 0xff}${y(FSYNR0_AFR, ' AFR')}${y(FSYNR0_PTWF, ' PTWF')}${y(FSYNR0_NSATTR, ' NSATTR')}${y(FSYNR0_IND, ' IND')}${y(FSYNR0_PNU, ' PNU')}${y(FSYNR0_WNR, ' WNR')} PLVL=${fsynr & FSYNR0_PLVL_MASK}]`,
+      );
+    }
+    this.wr(base + CB_FSR, fsr);
+    return IRQ_HANDLED;
+  }
+
   readonly globalFault = (_irq: number, _devId: unknown): IrqReturn => {
+    if (this.k.profile.caps.smmuFaultMessages === '6.12') return this.onGlobalFaultMainline();
     const gr0 = this.gr0;
     const gfsr = this.rd(gr0 + GR0_sGFSR);
     if (!gfsr) return IRQ_NONE;
@@ -524,12 +663,47 @@ export class ArmSmmu implements IommuOps {
     return IRQ_HANDLED;
   };
 
+  /**
+   * mainline (v6.12) arm_smmu_global_fault: sGFSR, sGFSYNR0/1/2 read, IRQ_NONE when sGFSR is
+   * 0; under __ratelimit (5 s, burst 10): "Blocked unknown Stream ID 0x<sid>; boot with
+   * "arm-smmu.disable_bypass=0" ..." for USF (CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT=y,
+   * the model's config, whatever the parameter says), else "Unexpected global fault, this
+   * could be serious", then the four registers; sGFSR written back; IRQ_HANDLED.
+   */
+  private onGlobalFaultMainline(): IrqReturn {
+    const gr0 = this.gr0;
+    const gfsr = this.rd(gr0 + GR0_sGFSR);
+    const gfsynr0 = this.rd(gr0 + GR0_sGFSYNR0);
+    const gfsynr1 = this.rd(gr0 + GR0_sGFSYNR1);
+    const gfsynr2 = this.rd(gr0 + GR0_sGFSYNR2);
+    if (!gfsr) return IRQ_NONE;
+    this.globalFaults.push({ t: this.k.now(), gfsr, gfsynr0, gfsynr1, gfar: 0 });
+    const log = this.k.log;
+    if (this.globalRs.allow(log, this.k.now())) {
+      if (gfsr & sGFSR_USF) {
+        log.err(this.prefix, `Blocked unknown Stream ID 0x${(gfsynr1 & 0xffff).toString(16)}; boot with "arm-smmu.disable_bypass=0" to allow, but this may have security implications`);
+      } else {
+        log.err(this.prefix, 'Unexpected global fault, this could be serious');
+      }
+      log.err(this.prefix, `\tGFSR 0x${hex8(gfsr)}, GFSYNR0 0x${hex8(gfsynr0)}, GFSYNR1 0x${hex8(gfsynr1)}, GFSYNR2 0x${hex8(gfsynr2)}`);
+    }
+    this.wr(gr0 + GR0_sGFSR, gfsr);
+    return IRQ_HANDLED;
+  }
+
   /** tear down (driver remove) */
   shutdown(): void {
     if (this.contextMap.some((x) => x)) this.k.log.err(this.prefix, 'removing device with active domains!');
     this.wr(this.gr0 + GR0_sCR0, sCR0_CLIENTPD);
     this.freeGlobalIrqs();
   }
+}
+
+/** the stream ids of a group's masters, first occurrence order (their fwspec ids) */
+function groupSids(g: Group): number[] {
+  const sids: number[] = [];
+  for (const dev of g.devices) for (const s of dev.streamIds) if (!sids.includes(s)) sids.push(s);
+  return sids;
 }
 
 function hex8(v: number): string {
@@ -578,11 +752,37 @@ export class ArmSmmuDriver implements KDriver {
   /** the DT binding in use system-wide (mainline: using_legacy_binding / using_generic_binding) */
   readonly binding: BindingState = { legacy: false, generic: false };
 
-  constructor(readonly k: KernelServices) {}
+  /**
+   * `param` is the seam to the kernel's module parameters (kernel command line from
+   * /chosen/bootargs, `arm-smmu.disable_bypass=0`): it answers a parameter's string value
+   * or undefined when not given (kernel.ts wires it to the parsed command line,
+   * kernel-model/base/params.ts; the default answers undefined: disable_bypass keeps its default).
+   */
+  constructor(
+    readonly k: KernelServices,
+    readonly param: (name: string) => string | undefined = () => undefined,
+  ) {}
+
+  /**
+   * mainline `static bool disable_bypass = IS_ENABLED(CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT)`,
+   * module_param(disable_bypass, bool, ...): CONFIG=y assumed (the default on arm64 and in
+   * multi_v7 builds with ARM_SMMU); a given value is parsed as param_set_bool (kstrtobool:
+   * 1/y/Y/on, 0/n/N/off); an unparsable value leaves the default (the kernel prints an error
+   * and ignores it). 3.14 has no such parameter (caps.smmuBypass 'bypass').
+   */
+  disableBypass(): boolean {
+    if (this.k.profile.caps.smmuBypass !== 'disable-bypass-param') return false;
+    const v = this.param('arm-smmu.disable_bypass');
+    if (v === undefined || v === '') return true;
+    const t = v.toLowerCase();
+    if (t[0] === '1' || t[0] === 'y' || t === 'on') return true;
+    if (t[0] === '0' || t[0] === 'n' || t === 'off') return false;
+    return true;
+  }
 
   probe(kdev: KDevice): number {
     if (!(kdev instanceof Device)) return -ENODEV;
-    const smmu = new ArmSmmu(this.k, kdev);
+    const smmu = new ArmSmmu(this.k, kdev, this.disableBypass());
     const k = this.k;
     // the masters, as this kernel reads the tree (arm-smmu-of.ts: mmu-masters / iommus)
     const found = kdev.ofNode ? smmuDtMasters(k, kdev.ofNode, smmu.prefix, this.binding) : [];
@@ -604,6 +804,12 @@ export class ArmSmmuDriver implements KDriver {
     for (const set of smmuGroupMasters(k, masters, partitionMasters)) {
       const g = k.iommu.groupAlloc();
       for (const m of set) k.iommu.groupAddDevice(g, m);
+      // mainline iommu_probe_device: stream-map entries and the default domain, IDENTITY with
+      // the legacy binding (arm_smmu_def_domain_type), else IOMMU_DOMAIN_DMA (the core's
+      // default for a DMA-API-capable platform device). 3.14: nothing until a user attaches.
+      // Model limit: a failure (no free stream-map entry or context bank) leaves the group
+      // without a default domain, silently; mainline would fail the device's probe_device.
+      k.iommu.groupProbe(g, this.binding.legacy ? 'identity' : 'dma');
     }
     return 0;
   }

@@ -3,7 +3,7 @@ import { Domain } from '../iommu/core.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
 import { bootWithFakes, sysWrite } from '../testing/fixtures.js';
 import {
-  ArmSmmu, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
+  ArmSmmu, ArmSmmuDriver, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
   CB_TTBR0_HI, CB_TTBR0_LO, FSR_TF, FSR_PF, FSYNR0_IND, GR0_S2CR, GR0_SMR, GR0_sCR0, GR0_sGFSR, GR0_sGFSYNR1,
   GR0_sTLBGSYNC, partitionMasters, S2CR_TYPE_BYPASS, SCTLR_AFE, SCTLR_ASIDPNE, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
   SCTLR_TRE, SCTLR_CFCFG, FSR_SS, CB_RESUME, RESUME_TERMINATE, sCR0_CLIENTPD, sCR0_GCFGFIE, sCR0_GCFGFRE, sCR0_GFIE, sCR0_GFRE, sCR0_USFCFG, SMR_VALID, TTBCR_EAE,
@@ -133,7 +133,7 @@ describe('arm-smmu driver (register-file fake)', () => {
     }
   });
 
-  it('an unhandled stalled context fault: FSR cleared, RESUME_TERMINATE written; IRQ_NONE in 3.14, IRQ_HANDLED in mainline', () => {
+  it('an unhandled stalled context fault: FSR cleared, RESUME_TERMINATE written, IRQ_NONE (3.14); mainline v6.12 writes FSR back, no RESUME, IRQ_HANDLED', () => {
     for (const [profile, ret] of [['rfc-v4', 0], ['mainline', 1]] as const) {
       const { k, smmu, irq } = bootWithFakes(profile);
       const d = k.iommu.domainAlloc('platform') as Domain;
@@ -141,7 +141,12 @@ describe('arm-smmu driver (register-file fake)', () => {
       smmu.regs.set(CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0);
       smmu.regs.set(CB0 + CB_FAR_LO, 0x3000);
       expect(irq.fire(73), profile).toBe(ret);
-      expect(smmu.writes.slice(-2)).toEqual([[CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0], [CB0 + CB_RESUME, RESUME_TERMINATE]]);
+      if (profile === 'rfc-v4') expect(smmu.writes.slice(-2)).toEqual([[CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0], [CB0 + CB_RESUME, RESUME_TERMINATE]]);
+      else {
+        // arm_smmu_context_fault (v6.12): FSR written back last, CB_RESUME never written
+        expect(smmu.writes.slice(-1)).toEqual([[CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0]]);
+        expect(smmu.writes.filter((w) => w[0] === CB0 + CB_RESUME)).toEqual([]);
+      }
     }
   });
 
@@ -155,6 +160,45 @@ describe('arm-smmu driver (register-file fake)', () => {
     }
     expect(k.log.grep(/Unhandled context fault/).length).toBe(10);
     expect(k.drivers.armSmmu.first!.contextFaults.length).toBe(25);
+  });
+
+  it('mainline (v6.12) fault reports: arm_smmu_print_context_fault_info\'s three lines; arm_smmu_global_fault "Blocked unknown Stream ID" for USF, else "Unexpected global fault", with GFSYNR2', () => {
+    const { k, smmu, irq } = bootWithFakes('mainline');
+    const d = k.iommu.domainAlloc('platform') as Domain;
+    expect(k.iommu.attachGroup(d, k.iommu.groups()[0]!)).toBe(0);
+    smmu.regs.set(CB0 + CB_FSR, FSR_PF);
+    smmu.regs.set(CB0 + CB_FAR_LO, 0x3004);
+    smmu.regs.set(CB0 + CB_FSYNR0, FSYNR0_IND | 2);
+    smmu.regs.set(0x1000 + 0x400, 1); // GR1 CBFRSYNRA0: stream id 1
+    expect(irq.fire(73)).toBe(1);
+    expect(k.log.grep(/arm-smmu 2b400000.iommu: (Unhandled|FSR |FSYNR0)/).map((l) => l.msg)).toEqual([
+      'Unhandled context fault: fsr=0x8, iova=0x00003004, fsynr=0x42, cbfrsynra=0x1, cb=0',
+      'FSR    = 00000008 [Format=0 PF], SID=0x1',
+      'FSYNR0 = 00000042 [S1CBNDX=0 IND PLVL=2]',
+    ]);
+    smmu.regs.set(GR0_sGFSR, 2);
+    smmu.regs.set(GR0_sGFSYNR1, 0x10001);
+    expect(irq.fire(72)).toBe(1);
+    smmu.regs.set(GR0_sGFSR, 4);
+    expect(irq.fire(72)).toBe(1);
+    expect(k.log.grep(/Blocked|Unexpected global|GFSR 0x/).map((l) => l.msg)).toEqual([
+      'Blocked unknown Stream ID 0x1; boot with "arm-smmu.disable_bypass=0" to allow, but this may have security implications',
+      '\tGFSR 0x00000002, GFSYNR0 0x00000000, GFSYNR1 0x00010001, GFSYNR2 0x00000000',
+      'Unexpected global fault, this could be serious',
+      '\tGFSR 0x00000004, GFSYNR0 0x00000000, GFSYNR1 0x00010001, GFSYNR2 0x00000000',
+    ]);
+  });
+
+  it('arm-smmu.disable_bypass (the module-parameter seam): default on in mainline, "0"/"n"/"off" turn it off, absent in 3.14', () => {
+    const cases: [string, string | undefined, boolean][] = [
+      ['mainline', undefined, true], ['mainline', '1', true], ['mainline', 'Y', true], ['mainline', '0', false],
+      ['mainline', 'n', false], ['mainline', 'off', false], ['mainline', 'bogus', true], ['rfc-v4', '1', false],
+    ];
+    for (const [profile, v, want] of cases) {
+      const { k } = bootWithFakes(profile);
+      const drv = new ArmSmmuDriver(k, (name) => (name === 'arm-smmu.disable_bypass' ? v : undefined));
+      expect(drv.disableBypass(), `${profile} ${v}`).toBe(want);
+    }
   });
 
   it('global fault: logs GFSR and syndromes, clears', () => {

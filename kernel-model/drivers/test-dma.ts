@@ -24,13 +24,19 @@ export const TDMA_SELFTEST_LEN = 256;
 /**
  * The host's own DMA on the device, like a dmatest run: `echo 1 > /sys/devices/platform/<dev>/selftest`
  * copies TDMA_SELFTEST_LEN bytes between two kernel pages allocated at probe, addressed by
- * their physical addresses (3.14 ARM: no IOMMU DMA ops for platform devices, so the DMA
- * address of a buffer is its physical address); reading the file shows the addresses and
- * the last result (idle, running, ok, mismatch, or error <code> at <address>).
+ * their DMA addresses from the DMA API (kernel-model/iommu/dma-iommu.ts: 3.14 ARM has no IOMMU
+ * DMA ops for platform devices, so it is the physical address; mainline maps them in the
+ * group's default domain: the physical address with an IDENTITY default domain, an IOVA with
+ * a translating one); reading the file shows the DMA addresses and the last result (idle,
+ * running, ok, mismatch, or error <code> at <address>).
  */
 interface Selftest {
+  /** physical addresses (the CPU's side) */
   src: number;
   dst: number;
+  /** DMA addresses (the device's side) */
+  srcDma: number;
+  dstDma: number;
   result: string;
 }
 
@@ -59,11 +65,23 @@ export class TestDmaDriver implements KDriver {
     }
     kdev.drvdata = irqs;
     this.bases.set(kdev, kdev.resource('mem', 0)?.start ?? -1);
-    const st: Selftest = { src: this.k.mm.pages.allocPage(), dst: this.k.mm.pages.allocPage(), result: 'idle' };
+    const src = this.k.mm.pages.allocPage();
+    const dst = this.k.mm.pages.allocPage();
+    const srcDma = this.k.dma.map(kdev, src, TDMA_SELFTEST_LEN);
+    const dstDma = srcDma < 0 ? srcDma : this.k.dma.map(kdev, dst, TDMA_SELFTEST_LEN);
+    if (srcDma < 0 || dstDma < 0) {
+      if (srcDma >= 0) this.k.dma.unmap(kdev, srcDma, TDMA_SELFTEST_LEN);
+      this.k.mm.pages.freePage(src);
+      this.k.mm.pages.freePage(dst);
+      for (const q of irqs) this.k.irq.freeIrq(q, kdev);
+      this.bases.delete(kdev);
+      return srcDma < 0 ? srcDma : dstDma;
+    }
+    const st: Selftest = { src, dst, srcDma, dstDma, result: 'idle' };
     this.selftests.set(kdev, st);
     this.k.driverCore.sysfs.addFile(`devices/${kdev.bus.name}/${kdev.name}/selftest`, {
       mode: 0o644,
-      show: () => `src 0x${st.src.toString(16)} dst 0x${st.dst.toString(16)} len ${TDMA_SELFTEST_LEN} ${st.result}\n`,
+      show: () => `src 0x${st.srcDma.toString(16)} dst 0x${st.dstDma.toString(16)} len ${TDMA_SELFTEST_LEN} ${st.result}\n`,
       store: (data) => this.startSelftest(kdev, st, data),
     });
     this.bound.push(kdev);
@@ -78,6 +96,8 @@ export class TestDmaDriver implements KDriver {
     const st = this.selftests.get(kdev);
     if (st) {
       this.k.driverCore.sysfs.remove(`devices/${kdev.bus.name}/${kdev.name}/selftest`);
+      this.k.dma.unmap(kdev, st.srcDma, TDMA_SELFTEST_LEN);
+      this.k.dma.unmap(kdev, st.dstDma, TDMA_SELFTEST_LEN);
       this.k.mm.pages.freePage(st.src);
       this.k.mm.pages.freePage(st.dst);
       this.selftests.delete(kdev);
@@ -95,8 +115,8 @@ export class TestDmaDriver implements KDriver {
     kmem.writeBytes(kmem.lin.paToKva(st.src), pattern);
     kmem.writeBytes(kmem.lin.paToKva(st.dst), new Uint8Array(TDMA_SELFTEST_LEN));
     st.result = 'running';
-    this.k.hw.writel(st.src, base + TDMA_SRC);
-    this.k.hw.writel(st.dst, base + TDMA_DST);
+    this.k.hw.writel(st.srcDma, base + TDMA_SRC);
+    this.k.hw.writel(st.dstDma, base + TDMA_DST);
     this.k.hw.writel(TDMA_SELFTEST_LEN, base + TDMA_LEN);
     this.k.hw.writel(1, base + TDMA_CTRL);
     return data.length;

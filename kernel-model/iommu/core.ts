@@ -1,4 +1,4 @@
-import { EBUSY, EINVAL, ENODEV, ENOSYS, ERANGE } from '../base/errno.js';
+import { EBUSY, EINVAL, ENODEV, ENOSYS, EPERM, ERANGE } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import type { BusEvent } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
@@ -27,6 +27,18 @@ export interface IommuOps {
   iovaToPhys(d: Domain, iova: number): number | null;
   /** mainline iommu_ops.get_resv_regions: the IOVA ranges the driver reserves for `dev` (absent: none) */
   getResvRegions?(dev: KDevice): IommuResvRegion[];
+  /**
+   * mainline arm_smmu_probe_device -> arm_smmu_master_alloc_smes: the group's stream-map
+   * entries, allocated once when its devices are probed, their S2CRs at the driver's initial
+   * type (s2cr_init_val: fault with disable_bypass). Absent: entries are programmed at attach
+   * (3.14).
+   */
+  probeGroup?(g: Group): number;
+  /**
+   * mainline arm_smmu_attach_dev_type (identity / blocked domains): the group's S2CRs to
+   * BYPASS or FAULT, no context bank
+   */
+  setGroupStreams?(g: Group, type: 'bypass' | 'fault'): void;
 }
 
 /** iommu_group_resv_type_string (mainline drivers/iommu/iommu.c), indexed by IOMMU_RESV_* */
@@ -44,6 +56,21 @@ export class Group implements IommuGroup {
   readonly notifiers: GroupNotifier[] = [];
   /** mainline iommu_group_claim_dma_owner: who holds the group for user-space DMA (null: nobody) */
   owner: unknown = null;
+  /**
+   * mainline group->owner_cnt (drivers/iommu/iommu.c): host drivers using the default domain
+   * (iommu_device_use_default_domain, one per bound device whose driver does not manage DMA),
+   * or 1 while user space owns the group (iommu_group_claim_dma_owner)
+   */
+  ownerCnt = 0;
+  /**
+   * mainline group->default_domain (iommu_group_alloc_default_domain): 'identity' (the
+   * streams bypass: arm_smmu_def_domain_type with the legacy binding), a translating DMA
+   * domain (IOMMU_DOMAIN_DMA, used by the DMA API through dma-iommu), or null (3.14: no
+   * default domains)
+   */
+  defaultDomain: Domain | 'identity' | null = null;
+  /** mainline: the group sits in its blocking domain (S2CR fault), as after a DMA-ownership claim */
+  blocked = false;
   constructor(readonly id: number) {}
 }
 
@@ -148,6 +175,12 @@ export class IommuCoreImpl implements IommuCoreApi {
     readonly ias = 32,
     /** groups have the `reserved_regions` attribute (mainline, since 4.11; `iommuResvRegions`) */
     readonly resvRegionsSysfs = false,
+    /**
+     * ownerCount: mainline owner_cnt (iommu_device_use_default_domain,
+     * iommu_group_claim_dma_owner); defaultDomains: mainline default domains and the blocking
+     * domain (iommu_group_alloc_default_domain, __iommu_take_dma_ownership). Both off: 3.14.
+     */
+    readonly opts: { ownerCount: boolean; defaultDomains: boolean } = { ownerCount: false, defaultDomains: false },
   ) {
     sysfs.mkdir('kernel/iommu_groups');
   }
@@ -217,22 +250,92 @@ export class IommuCoreImpl implements IommuCoreApi {
     d.ops.domainDestroy(d);
   }
 
+  /**
+   * iommu_attach_group. 3.14: -EBUSY when the group has a domain. Mainline
+   * (__iommu_attach_group): -EBUSY unless the group is in its default or blocking domain,
+   * which the new domain replaces (__iommu_group_set_domain: the driver rewrites the S2CRs).
+   */
   attachGroup(d: IommuDomain, g: IommuGroup): number {
     if (!(d instanceof Domain) || !(g instanceof Group)) return -EINVAL;
-    if (g.domain) return -EBUSY;
+    const old = g.domain;
+    if (old !== null && old !== g.defaultDomain) return -EBUSY;
     if (g.devices.length === 0) return -ENODEV;
     const r = d.ops.attachGroup(d, g);
     if (r < 0) return r;
+    if (old !== null) this.unlinkDomain(old, g);
+    g.blocked = false;
     g.domain = d;
     d.groups.push(g);
     return 0;
   }
 
-  detachGroup(d: IommuDomain, g: IommuGroup): void {
-    if (!(d instanceof Domain) || !(g instanceof Group) || g.domain !== d) return;
+  private unlinkDomain(d: Domain, g: Group): void {
     d.ops.detachGroup(d, g);
     g.domain = null;
     d.groups.splice(d.groups.indexOf(g), 1);
+  }
+
+  /**
+   * iommu_detach_group. Mainline (__iommu_group_set_core_domain): the group goes back to its
+   * blocking domain while user space owns it, else to its default domain.
+   */
+  detachGroup(d: IommuDomain, g: IommuGroup): void {
+    if (!(d instanceof Domain) || !(g instanceof Group) || g.domain !== d) return;
+    this.unlinkDomain(d, g);
+    if (this.opts.defaultDomains && d !== g.defaultDomain) this.setCoreDomain(g);
+  }
+
+  /** __iommu_group_set_core_domain: blocking while owned, else the default domain */
+  private setCoreDomain(g: Group): void {
+    const ops = this.groupOps(g);
+    if (ops === null) return;
+    if (g.domain !== null) this.unlinkDomain(g.domain, g);
+    if (g.owner !== null) {
+      ops.setGroupStreams?.(g, 'fault');
+      g.blocked = true;
+      return;
+    }
+    g.blocked = false;
+    const dd = g.defaultDomain;
+    if (dd === 'identity') ops.setGroupStreams?.(g, 'bypass');
+    else if (dd !== null && dd.ops.attachGroup(dd, g) === 0) {
+      g.domain = dd;
+      dd.groups.push(g);
+    }
+  }
+
+  private groupOps(g: Group): IommuOps | null {
+    const dev = g.devices[0];
+    return dev ? this.opsFor(dev.bus.name) : null;
+  }
+
+  /**
+   * mainline iommu_probe_device for a group the driver formed: arm_smmu_probe_device
+   * allocates the stream-map entries (probeGroup), then iommu_group_alloc_default_domain
+   * and the attach: 'identity' (S2CR bypass; arm_smmu_def_domain_type with the legacy
+   * binding) or 'dma' (a translating IOMMU_DOMAIN_DMA domain, iommu_setup_dma_ops: the
+   * group's DMA API addresses are IOVAs in it). Only with `defaultDomains`.
+   */
+  groupProbe(g: Group, type: 'identity' | 'dma'): number {
+    if (!this.opts.defaultDomains) return 0;
+    const ops = this.groupOps(g);
+    if (ops === null) return -ENODEV;
+    const r = ops.probeGroup?.(g) ?? 0;
+    if (r < 0) return r;
+    if (type === 'identity') {
+      g.defaultDomain = 'identity';
+      ops.setGroupStreams?.(g, 'bypass');
+      return 0;
+    }
+    const d = this.domainAlloc(g.devices[0]!.bus.name);
+    if (typeof d === 'number') return d;
+    g.defaultDomain = d;
+    const a = this.attachGroup(d, g);
+    if (a < 0) {
+      g.defaultDomain = null;
+      d.ops.domainDestroy(d);
+    }
+    return a;
   }
 
   groupById(id: number): Group | null {
@@ -271,30 +374,71 @@ export class IommuCoreImpl implements IommuCoreApi {
   };
 
   /**
-   * mainline iommu_group_claim_dma_owner: user space (VFIO, at SET_CONTAINER) takes the group
-   * for DMA; -EBUSY when another owner holds it. (Mainline also refuses while host drivers
-   * use the default domain, owner_cnt; that counting is not modelled here.)
+   * mainline iommu_group_claim_dma_owner (drivers/iommu/iommu.c): user space (VFIO, at
+   * SET_CONTAINER: vfio_container_attach_group) takes the group for DMA. With owner_cnt
+   * (`ownerCount`): -EPERM while anyone holds it, host drivers using the default domain
+   * (iommu_device_use_default_domain) included; then __iommu_take_dma_ownership moves the
+   * group to its blocking domain (S2CR fault) and counts the owner. Without: -EBUSY when
+   * another owner holds it.
    */
   claimDmaOwner(g: IommuGroup, owner: unknown): number {
     if (!(g instanceof Group)) return -EINVAL;
-    if (g.owner !== null && g.owner !== owner) return -EBUSY;
+    if (!this.opts.ownerCount) {
+      if (g.owner !== null && g.owner !== owner) return -EBUSY;
+      g.owner = owner;
+      return 0;
+    }
+    if (g.ownerCnt > 0) return -EPERM;
     g.owner = owner;
+    g.ownerCnt++;
+    if (this.opts.defaultDomains) this.setCoreDomain(g);
     return 0;
   }
 
-  /** mainline iommu_group_release_dma_owner */
+  /**
+   * mainline iommu_group_release_dma_owner -> __iommu_release_dma_ownership: owner_cnt 0, no
+   * owner, the group back in its default domain (__iommu_group_set_domain_nofail)
+   */
   releaseDmaOwner(g: IommuGroup): void {
-    if (g instanceof Group) g.owner = null;
+    if (!(g instanceof Group)) return;
+    g.owner = null;
+    if (!this.opts.ownerCount) return;
+    g.ownerCnt = 0;
+    if (this.opts.defaultDomains) this.setCoreDomain(g);
+  }
+
+  /** mainline iommu_group_dma_owner_claimed: owner_cnt != 0 */
+  dmaOwnerClaimed(g: IommuGroup): boolean {
+    return g instanceof Group && g.ownerCnt !== 0;
   }
 
   /**
    * mainline iommu_device_use_default_domain, called from really_probe through the bus's
    * dma_configure (platform_dma_configure) before a driver that does not manage DMA itself
-   * probes: -EBUSY while user space owns the device's group.
+   * probes: -EBUSY while user space owns the device's group (owner set, or the group not in
+   * its default domain); else owner_cnt++. Without owner_cnt: -EBUSY while owned.
    */
   deviceUseDefaultDomain(dev: KDevice): number {
     const g = this.groupOf(dev);
-    return g !== null && g.owner !== null ? -EBUSY : 0;
+    if (g === null) return 0;
+    if (!this.opts.ownerCount) return g.owner !== null ? -EBUSY : 0;
+    if (g.ownerCnt > 0 && (g.owner !== null || !this.inDefaultDomain(g))) return -EBUSY;
+    g.ownerCnt++;
+    return 0;
+  }
+
+  /**
+   * mainline iommu_device_unuse_default_domain, from platform_dma_cleanup (the driver core's
+   * dma_cleanup at unbind, and on a probe that failed after dma_configure): owner_cnt--
+   */
+  deviceUnuseDefaultDomain(dev: KDevice): void {
+    const g = this.groupOf(dev);
+    if (g !== null && this.opts.ownerCount && g.ownerCnt > 0) g.ownerCnt--;
+  }
+
+  private inDefaultDomain(g: Group): boolean {
+    if (!this.opts.defaultDomains) return g.domain === null;
+    return g.defaultDomain === 'identity' || g.defaultDomain === null ? g.domain === null && !g.blocked : g.domain === g.defaultDomain;
   }
 
   /** iommu_group_alloc */
