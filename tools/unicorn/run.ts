@@ -224,7 +224,7 @@ export function adminBind(system: System, device: string): BindResult {
 /** eventfd signals vfio-platform delivered for `device` (the interrupts user space sees) */
 export function vfioSignals(system: System, device: string): number {
   let n = 0;
-  for (const d of system.vfioPlatform?.inspect() ?? []) if (d.device === device) for (const i of d.irqs) n += i.signalled;
+  for (const drv of system.vfioBusDrivers) for (const d of drv.inspect()) if (d.device === device) for (const i of d.irqs) n += i.signalled;
   return n;
 }
 

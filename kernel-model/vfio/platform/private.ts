@@ -85,6 +85,20 @@ export interface PlatIrq {
 
 export interface VfioPlatformDevice {
   readonly pdev: KDevice;
+  /**
+   * vdev->name: the platform device's name (vfio_platform_init_dev: pdev->name) or
+   * "vfio-amba-%08x" of the peripheral id (vfio_amba_init_dev); mainline names the irq
+   * handlers after it ("vfio-irq[%d](%s)", vfio_platform_irq_init)
+   */
+  readonly name: string;
+  /** vdev->flags: what GET_INFO reports, VFIO_DEVICE_FLAGS_PLATFORM or VFIO_DEVICE_FLAGS_AMBA (vfio_amba_init_dev) */
+  readonly flags: number;
+  /**
+   * vdev->reset_required: a device without a reset function fails to probe
+   * (vfio_platform_init_common); vfio_amba_init_dev sets it false, vfio-platform takes it
+   * from the module parameter reset_required
+   */
+  readonly resetRequired: boolean;
   /** kva of the vdev struct itself */
   readonly kva: number;
   regionKva: number;
