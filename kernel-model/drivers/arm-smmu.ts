@@ -582,7 +582,8 @@ export class ArmSmmuDriver implements KDriver {
     const masters: KDevice[] = [];
     // masters on every bus the SMMU serves: the platform bus and, where PrimeCells are AMBA
     // devices, the AMBA bus (mainline: of_iommu_configure / the fwspec of any device)
-    const devices = k.platformBus.amba ? [...k.platformBus.bus.devices, ...k.platformBus.amba.bus.devices] : k.platformBus.bus.devices;
+    // devices, in the tree order of_platform_populate created them in (byNode keeps it)
+    const devices = k.platformBus.amba ? [...k.platformBus.byNode.values()].filter((d) => d.registered) : k.platformBus.bus.devices;
     for (const dev of devices) {
       const m = found.find((x) => x.node === dev.ofNode);
       if (!m) continue;

@@ -14,6 +14,7 @@ import {
   VFIO_TYPE1_IOMMU, vfio_device_info, vfio_irq_info, vfio_irq_set, vfio_region_info, type SyscallName,
 } from '../../../uapi/index.js';
 import { System } from '../../../../tools/system/system.js';
+import type { VfioPlatformDriver } from '../vfio-platform.js';
 
 export const PL330 = '2c0a0000.dma';
 export const PL330_BASE = 0x2c0a0000;
@@ -145,6 +146,13 @@ export class User {
     const r = this.call('read', [efd, b, 8]);
     return r < 0 ? r : Number(this.mem.read64(b));
   }
+}
+
+/** the VFIO bus driver that holds the PL330: vfio-amba where the profile has it (mainline), else vfio-platform */
+export function vfioDriverOf(sys: System): VfioPlatformDriver {
+  const d = sys.vfioAmba ?? sys.vfioPlatform;
+  if (!d) throw new Error('no VFIO bus driver in this profile');
+  return d;
 }
 
 /** the bus of a device (its `subsystem` link): amba where the profile makes the PL330 an AMBA device, else platform */
