@@ -299,8 +299,11 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
 
 /** the C port a user of the profile's kernel runs: 'pl330-vfio-test' (2014: EXEC map flag) or 'pl330-vfio-test-mainline' */
 export function pl330CPort(profile: string): string {
-  return pl330ProgramAbi(parseProfile(profile)) === 'mainline' ? 'pl330-vfio-test-mainline' : 'pl330-vfio-test';
+  return C_PORTS[pl330ProgramAbi(parseProfile(profile))];
 }
+
+/** the C port of each program variant (guest-tests/c) */
+const C_PORTS = { '2014': 'pl330-vfio-test', mainline: 'pl330-vfio-test-mainline' } as const;
 
 /**
  * The TypeScript pl330-vfio-test on the stub CPU with the same set-up (binding, argv) as
