@@ -42,7 +42,7 @@ describe('which bus an arm,primecell node is on (caps.primecellBus)', () => {
     ['rfc-v4', 'platform', 'the RFC v4 set-up: vfio_bind searches the platform bus'],
     ['patches:1-3', 'platform', 'the RFC v4 set-up'],
     ['baseline', 'platform', 'the RFC v4 set-up'],
-  ] as const)('%s: the PL330 is a(n) %s device (%s)', (profile, bus) => {
+  ] as const)('%s: the PL330 is a(n) %s device (%s)', (profile, bus, _fn) => {
     const { k } = boot(profile);
     const other = bus === 'amba' ? 'platform' : 'amba';
     expect(k.driverCore.findDevice(bus, DMA)?.driver?.name).toBe('dma-pl330');
