@@ -116,7 +116,7 @@ describe('driver_override and bind on the AMBA bus (mainline amba driver_overrid
     ['bind an unknown device', 'drivers/dma-pl330/bind', 'nosuch.dev\n', -ENODEV, 'bind_store: bus_find_device_by_name'],
     ['unbind from a driver that does not have it', 'drivers/vfio-amba/unbind', `${DMA}\n`, -ENODEV, 'unbind_store: dev->driver != drv'],
     ['probe an unknown device', 'drivers_probe', 'nosuch.dev\n', -ENODEV, 'drivers_probe_store: bus_find_device_by_name'],
-  ] as const)('%s: /sys/bus/amba/%s = %i (%s)', (_what, path, value, result) => {
+  ] as const)('%s: /sys/bus/amba/%s = %i (%s)', (_what, path, value, result, _fn) => {
     // the booted system: the PL330 bound to dma-pl330, vfio-amba registered
     const k = new System({ profile: 'mainline', seed: 1 }).kernel;
     expect(k.driverCore.findDevice('amba', DMA)?.driver?.name).toBe('dma-pl330');
@@ -144,7 +144,7 @@ describe('vfio-amba (mainline drivers/vfio/platform/vfio_amba.c)', () => {
     // [profile, VFIO bus driver, GET_INFO flags, regions, irqs, kernel function]
     ['mainline', 'vfio-amba', VFIO_DEVICE_FLAGS_AMBA, 1, 5, 'vfio_amba_init_dev: VFIO_DEVICE_FLAGS_AMBA, get_amba_resource (index 0 only), get_amba_irq'],
     ['rfc-v4', 'vfio-platform', VFIO_DEVICE_FLAGS_PLATFORM, 1, 5, 'patch 04 vfio_platform_ioctl GET_INFO (unchanged)'],
-  ] as const)('%s: bound to %s, GET_INFO flags %i, %i region(s), %i irq(s) (%s)', (profile, drv, flags, regions, irqs) => {
+  ] as const)('%s: bound to %s, GET_INFO flags %i, %i region(s), %i irq(s) (%s)', (profile, drv, flags, regions, irqs, _fn) => {
     const { sys, u, device } = setup(profile);
     expect(sys.kernel.driverCore.findDeviceOnAnyBus(DMA)?.driver?.name).toBe(drv);
     expect(vfioDriverOf(sys).name).toBe(drv);
