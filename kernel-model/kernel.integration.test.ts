@@ -152,14 +152,15 @@ describe('binding with the real interrupt controller', () => {
   it('mainline: unbind + driver_override + drivers_probe frees the host driver IRQs and binds the override', () => {
     const { k } = boot('vexpress-vfio', 'mainline');
     const probed: string[] = [];
-    k.driverCore.driverRegister({ name: 'vfio-platform', ofMatch: [], probe: (dev) => (probed.push(dev.name), 0), remove: () => {} });
-    const line0 = k.driverCore.findDevice('platform', '2c0a0000.dma')!.irq(0);
+    // mainline: the PL330 is an AMBA device (caps.primecellBus), bound through the AMBA bus's files
+    k.driverCore.driverRegister({ name: 'vfio-amba', ofMatch: [], probe: (dev) => (probed.push(dev.name), 0), remove: () => {} }, 'amba');
+    const line0 = k.driverCore.findDevice('amba', '2c0a0000.dma')!.irq(0);
     expect(k.irq.requestIrq(line0, () => 1, 0, 'y', 'y')).toBe(-16); // held by dma-pl330
-    sysWrite(k.sysfs, '/sys/bus/platform/devices/2c0a0000.dma/driver_override', 'vfio-platform\n');
-    expect(sysWrite(k.sysfs, '/sys/bus/platform/devices/2c0a0000.dma/driver/unbind', '2c0a0000.dma\n')).toBe(13);
-    const virq = k.driverCore.findDevice('platform', '2c0a0000.dma')!.irq(0);
+    sysWrite(k.sysfs, '/sys/bus/amba/devices/2c0a0000.dma/driver_override', 'vfio-amba\n');
+    expect(sysWrite(k.sysfs, '/sys/bus/amba/devices/2c0a0000.dma/driver/unbind', '2c0a0000.dma\n')).toBe(13);
+    const virq = k.driverCore.findDevice('amba', '2c0a0000.dma')!.irq(0);
     expect(k.drivers.pl330.hosts.length).toBe(0);
-    expect(sysWrite(k.sysfs, '/sys/bus/platform/drivers_probe', '2c0a0000.dma\n')).toBe(13);
+    expect(sysWrite(k.sysfs, '/sys/bus/amba/drivers_probe', '2c0a0000.dma\n')).toBe(13);
     expect(probed).toEqual(['2c0a0000.dma']);
     // the host driver's lines are free again: a new shared request succeeds
     expect(k.irq.requestIrq(virq, () => 1, 0, 'x', 'x')).toBe(0);

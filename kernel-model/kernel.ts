@@ -1,5 +1,6 @@
 import type { MachineCore } from '../emulator/board/types.js';
 import type { DeviceTree, DtNode } from '../emulator/dt/types.js';
+import { AmbaBus } from './amba/bus.js';
 import { HwAccess } from './base/hw.js';
 import { KernelLog } from './base/klog.js';
 import { builtinParams } from './base/module-params.js';
@@ -77,6 +78,8 @@ export class Kernel implements KernelServices {
   readonly sysfs: Sysfs;
   readonly driverCore: DriverCore;
   readonly platformBus: PlatformBus;
+  /** the AMBA bus (profiles whose `primecellBus` is 'amba'), else null */
+  readonly ambaBus: AmbaBus | null;
   readonly iommu: IommuCoreImpl;
   readonly dma: DmaApi;
   readonly irq: IrqApi;
@@ -118,6 +121,9 @@ export class Kernel implements KernelServices {
     this.sysfs.mkdir('class');
     this.driverCore = new DriverCore(this.sysfs, profile, this.log);
     this.platformBus = new PlatformBus(this.driverCore, tree, this.irq);
+    // amba_init (postcore_initcall: before of_platform_populate) when the kernel puts PrimeCells on the AMBA bus
+    this.ambaBus = profile.caps.primecellBus === 'amba' ? new AmbaBus(this.driverCore, tree, this.irq, this.hw, this.log) : null;
+    this.platformBus.amba = this.ambaBus;
     // mainline: owner_cnt (groupOwnershipGuard 'refuse-bind') and default domains (iommuDefaultDomain)
     const caps = profile.caps;
     this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, caps.iommuResvRegions, { ownerCount: caps.groupOwnershipGuard === 'refuse-bind', defaultDomains: caps.iommuDefaultDomain === 'per-binding' });
@@ -162,7 +168,9 @@ export class Kernel implements KernelServices {
     };
     try {
       this.driverCore.driverRegister(this.drivers.armSmmu);
-      this.driverCore.driverRegister(this.drivers.pl330);
+      // dma-pl330: an amba_driver (module_amba_driver(pl330_driver), id table {0x00041330,
+      // 0x000fffff}) where the PL330 is an AMBA device; the RFC set-up's platform driver otherwise
+      this.driverCore.driverRegister(this.drivers.pl330, this.ambaBus ? 'amba' : 'platform');
       this.driverCore.driverRegister(this.drivers.testDma);
     } finally {
       this.driverCore.oopsHandler = null;

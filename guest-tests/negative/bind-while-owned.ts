@@ -50,8 +50,12 @@ export function* groupOwner(sys: Sys, groupPath: string, shared: BindWhileOwnedS
   return 0;
 }
 
-/** the administrator: move the device from vfio-platform back to its host driver */
-export function* rebindHost(sys: Sys, device: string, hostDriver: string, hasDriverOverride: boolean, shared: BindWhileOwnedShared): GuestProgram {
+/**
+ * the administrator: move the device from its VFIO driver back to its host driver, on the
+ * device's bus (`bus`, as the binding found it: platform, or amba for mainline's PL330, whose
+ * VFIO driver is then vfio-amba)
+ */
+export function* rebindHost(sys: Sys, device: string, hostDriver: string, hasDriverOverride: boolean, shared: BindWhileOwnedShared, bus = 'platform'): GuestProgram {
   const libc = new Libc(sys);
   if ((yield* libc.init(16 * 1024)) < 0) return 1;
   const ts = libc.malloc(8);
@@ -61,9 +65,10 @@ export function* rebindHost(sys: Sys, device: string, hostDriver: string, hasDri
     yield* libc.puts(`# echo ${value} > ${path}: ${r === 0 ? 'ok' : errnoName(r)}`);
     return r;
   };
-  yield* step('/sys/bus/platform/drivers/vfio-platform/unbind', device);
-  if (hasDriverOverride) yield* step(`/sys/bus/platform/devices/${device}/driver_override`, '');
-  shared.bindResult = yield* step(`/sys/bus/platform/drivers/${hostDriver}/bind`, device);
+  const vfio = bus === 'amba' ? 'vfio-amba' : 'vfio-platform';
+  yield* step(`/sys/bus/${bus}/drivers/${vfio}/unbind`, device);
+  if (hasDriverOverride) yield* step(`/sys/bus/${bus}/devices/${device}/driver_override`, '');
+  shared.bindResult = yield* step(`/sys/bus/${bus}/drivers/${hostDriver}/bind`, device);
   shared.adminDone = true;
   return 0;
 }

@@ -25,6 +25,8 @@ import {
   PROT_WRITE,
   VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
+  VFIO_DEVICE_FLAGS_AMBA,
+  VFIO_DEVICE_FLAGS_PLATFORM,
   VFIO_DEVICE_GET_INFO,
   VFIO_DEVICE_GET_IRQ_INFO,
   VFIO_DEVICE_GET_REGION_INFO,
@@ -219,6 +221,19 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   if (!note('device-info', (yield* sys.ioctl(device, VFIO_DEVICE_GET_INFO, di)) === 0)) {
     yield* libc.puts('Could not get VFIO device');
     return 1;
+  }
+  if (o.abi === 'mainline') {
+    // the mainline program checks the device type GET_INFO reports: an AMBA device (one that
+    // /sys/bus/amba/devices lists) must come with VFIO_DEVICE_FLAGS_AMBA (vfio_amba_init_dev),
+    // a platform device with VFIO_DEVICE_FLAGS_PLATFORM (vfio_platform_init_dev)
+    const flags = m.read32(di + vfio_device_info.flags);
+    const lb = libc.malloc(256, 1);
+    const amba = (yield* sys.readlink(`/sys/bus/amba/devices/${o.device}`, lb, 255)) >= 0;
+    yield* libc.puts(`Device flags=0x${hex(flags)} (${amba ? 'AMBA' : 'platform'} device)`);
+    if (!note('device-info', (flags & (amba ? VFIO_DEVICE_FLAGS_AMBA : VFIO_DEVICE_FLAGS_PLATFORM)) !== 0, `flags 0x${hex(flags)}`)) {
+      yield* libc.puts(`Device is not reported as ${amba ? 'an AMBA' : 'a platform'} device`);
+      return 1;
+    }
   }
   yield* libc.puts(`Device has ${m.read32(di + vfio_device_info.num_regions)} region(s):`);
 

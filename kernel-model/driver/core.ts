@@ -23,7 +23,23 @@ export class Bus implements BusType {
   readonly devices: Device[] = [];
   readonly drivers: KDriver[] = [];
   autoprobe = true;
-  constructor(readonly name: string) {}
+  /**
+   * the bus type's own match (struct bus_type.match), e.g. amba_match; null: the platform
+   * bus's platform_match (DriverCore.match)
+   */
+  matchFn: ((drv: KDriver, dev: Device) => boolean) | null = null;
+  /** the bus type's uevent variables (struct bus_type.uevent), e.g. amba_uevent; null: the OF modalias */
+  ueventFn: ((dev: Device) => string) | null = null;
+  /**
+   * the directory under /sys/devices its devices live in: their parent device. The bus name
+   * for the platform bus (/sys/devices/platform); an AMBA device created from the device tree
+   * has the platform bus root as parent too (of_amba_device_create: `dev->dev.parent =
+   * parent ? : &platform_bus`), so it is /sys/devices/platform/<name> as well
+   */
+  devicesDir: string;
+  constructor(readonly name: string) {
+    this.devicesDir = name;
+  }
 }
 
 export class Device implements KDevice {
@@ -64,7 +80,12 @@ export class Device implements KDevice {
   }
 
   get sysfsPath(): string {
-    return `/sys/devices/${this.bus.name}/${this.name}`;
+    return `/sys/${this.sysfsRel}`;
+  }
+
+  /** the device's directory relative to /sys */
+  get sysfsRel(): string {
+    return `devices/${this.bus.devicesDir}/${this.name}`;
   }
 }
 
@@ -126,15 +147,20 @@ export class DriverCore {
     return 0;
   }
 
-  busRegister(name: string): Bus {
+  /**
+   * bus_register. `devicesDir`: the /sys/devices directory of the bus's devices (their parent;
+   * default: the bus name, as the platform bus's root device "platform")
+   */
+  busRegister(name: string, devicesDir = name): Bus {
     const existing = this.buses.get(name);
     if (existing) return existing;
     const bus = new Bus(name);
+    bus.devicesDir = devicesDir;
     this.buses.set(name, bus);
     const base = `bus/${name}`;
     this.sysfs.mkdir(`${base}/devices`);
     this.sysfs.mkdir(`${base}/drivers`);
-    this.sysfs.mkdir(`devices/${name}`);
+    this.sysfs.mkdir(`devices/${devicesDir}`);
     this.sysfs.addFile(`${base}/drivers_probe`, {
       mode: 0o200,
       store: (data) => {
@@ -172,6 +198,19 @@ export class DriverCore {
     return null;
   }
 
+  /**
+   * a device by name on whichever bus has it (buses in registration order: platform, then amba).
+   * Not a kernel function: for tools and tests that name a device without caring whether the
+   * profile made it a platform or an AMBA device (`primecellBus`)
+   */
+  findDeviceOnAnyBus(name: string): Device | null {
+    for (const b of this.buses.keys()) {
+      const d = this.findDevice(b, name);
+      if (d) return d;
+    }
+    return null;
+  }
+
   findDriver(busName: string, name: string): KDriver | null {
     const bus = this.buses.get(busName);
     if (!bus) return null;
@@ -186,6 +225,7 @@ export class DriverCore {
 
   /** the platform bus match (platform_match): driver_override first, then OF, then name */
   match(drv: KDriver, dev: KDevice): boolean {
+    if (dev instanceof Device && dev.bus.matchFn) return dev.bus.matchFn(drv, dev);
     if (this.profile.caps.driverOverride && dev.driverOverride !== null) return dev.driverOverride === drv.name;
     const compat = dev instanceof Device ? dev.compatible : [];
     for (const c of compat) if (drv.ofMatch.includes(c)) return true;
@@ -199,7 +239,7 @@ export class DriverCore {
     if (bus.devices.some((d) => d.name === dev.name)) return -EEXIST;
     bus.devices.push(dev);
     dev.registered = true;
-    const p = `devices/${bus.name}/${dev.name}`;
+    const p = dev.sysfsRel;
     this.sysfs.mkdir(p);
     this.sysfs.addLink(`${p}/subsystem`, `/sys/bus/${bus.name}`);
     this.sysfs.addFile(`${p}/uevent`, { mode: 0o644, show: () => this.uevent(dev), store: (d) => d.length });
@@ -225,7 +265,7 @@ export class DriverCore {
     dev.registered = false;
     this.notify('del-device', dev, null);
     this.sysfs.remove(`bus/${bus.name}/devices/${dev.name}`);
-    this.sysfs.remove(`devices/${bus.name}/${dev.name}`);
+    this.sysfs.remove(dev.sysfsRel);
   }
 
   private modalias(dev: Device): string {
@@ -234,6 +274,7 @@ export class DriverCore {
   }
 
   private uevent(dev: Device): string {
+    if (dev.bus.ueventFn) return (dev.driver ? `DRIVER=${dev.driver.name}\n` : '') + dev.bus.ueventFn(dev);
     let s = '';
     if (dev.driver) s += `DRIVER=${dev.driver.name}\n`;
     if (dev.ofNode) s += `OF_NAME=${dev.ofNode.name}\n`;
@@ -337,7 +378,7 @@ export class DriverCore {
       // state untouched. Reproduced as the 2014 kernel behaved.
       this.log.err('', `driver: ${dev.name}: driver_sysfs_add(${dev.name}) failed`);
       if (dir) this.sysfs.remove(`${dir}/${dev.name}`);
-      this.sysfs.remove(`devices/${dev.bus.name}/${dev.name}/driver`);
+      this.sysfs.remove(`${dev.sysfsRel}/driver`);
       dev.driver = null;
       dev.drvdata = null;
       return -EEXIST;
@@ -354,8 +395,8 @@ export class DriverCore {
       if (r < 0) return r;
     }
     dev.driver = drv;
-    if (dir) this.sysfs.addLink(`${dir}/${dev.name}`, `/sys/devices/${dev.bus.name}/${dev.name}`);
-    this.sysfs.addLink(`devices/${dev.bus.name}/${dev.name}/driver`, `/sys/${dir ?? `bus/${dev.bus.name}/drivers/${drv.name}`}`);
+    if (dir) this.sysfs.addLink(`${dir}/${dev.name}`, dev.sysfsPath);
+    this.sysfs.addLink(`${dev.sysfsRel}/driver`, `/sys/${dir ?? `bus/${dev.bus.name}/drivers/${drv.name}`}`);
     let r: number;
     try {
       r = drv.probe(dev);
@@ -392,7 +433,7 @@ export class DriverCore {
   private unlink(dev: Device, drv: KDriver): void {
     const dir = this.sysfsDriverDirs.get(drv);
     if (dir) this.sysfs.remove(`${dir}/${dev.name}`);
-    this.sysfs.remove(`devices/${dev.bus.name}/${dev.name}/driver`);
+    this.sysfs.remove(`${dev.sysfsRel}/driver`);
     dev.driver = null;
     dev.drvdata = null;
   }

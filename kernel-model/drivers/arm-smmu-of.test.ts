@@ -20,7 +20,7 @@ describe('arm-smmu device-tree binding per kernel (caps.smmuDtBinding)', () => {
   it('generic iommus: mainline reads it; 3.14 finds no master (registered 0 master devices) and no device gets a group', () => {
     const k = bootWithFakes('mainline', { binding: 'iommus' }).k;
     expect(groupsOf(k)).toEqual([['2c0a0000.dma']]);
-    expect(k.driverCore.findDevice('platform', '2c0a0000.dma')!.streamIds).toEqual([1]);
+    expect(k.driverCore.findDevice('amba', '2c0a0000.dma')!.streamIds).toEqual([1]); // mainline: an AMBA device (caps.primecellBus)
     expect(k.log.grep(/deprecated|registered/)).toHaveLength(0);
     const old = bootWithFakes('rfc-v4', { binding: 'iommus' }).k;
     expect(groupsOf(old)).toEqual([]);

@@ -793,7 +793,11 @@ export class ArmSmmuDriver implements KDriver {
     this.instances.push(smmu);
     // the stream ids of each master device (3.14: struct arm_smmu_master; mainline: its iommu_fwspec)
     const masters: KDevice[] = [];
-    for (const dev of k.platformBus.bus.devices) {
+    // masters on every bus the SMMU serves: the platform bus and, where PrimeCells are AMBA
+    // devices, the AMBA bus (mainline: of_iommu_configure / the fwspec of any device)
+    // devices, in the tree order of_platform_populate created them in (byNode keeps it)
+    const devices = k.platformBus.amba ? [...k.platformBus.byNode.values()].filter((d) => d.registered) : k.platformBus.bus.devices;
+    for (const dev of devices) {
       const m = found.find((x) => x.node === dev.ofNode);
       if (!m) continue;
       for (const s of m.sids) if (!dev.streamIds.includes(s)) dev.streamIds.push(s);
@@ -801,6 +805,9 @@ export class ArmSmmuDriver implements KDriver {
     }
     // bus_set_iommu(&platform_bus_type, &arm_smmu_ops): first SMMU serves the bus
     if (!k.iommu.present('platform')) k.iommu.busSetIommu('platform', smmu);
+    // and the AMBA bus when there is one (mainline: arm_smmu_bus_init / iommu_device_register ->
+    // bus_iommu_probe over iommu_buses[], which lists &amba_bustype with CONFIG_ARM_AMBA)
+    if (k.platformBus.amba && !k.iommu.present('amba')) k.iommu.busSetIommu('amba', smmu);
     for (const set of smmuGroupMasters(k, masters, partitionMasters)) {
       const g = k.iommu.groupAlloc();
       for (const m of set) k.iommu.groupAddDevice(g, m);

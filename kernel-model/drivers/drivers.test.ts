@@ -235,17 +235,17 @@ describe('host PL330 driver (register-file fake)', () => {
 
   it('unbinding frees its IRQs; rebinding requests them again', () => {
     const { k, irq } = bootWithFakes('mainline');
-    sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/unbind', '2c0a0000.dma\n');
+    sysWrite(k.sysfs, '/sys/bus/amba/drivers/dma-pl330/unbind', '2c0a0000.dma\n');
     for (let v = 124; v <= 128; v++) expect(irq.handlers.has(v)).toBe(false);
-    sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/bind', '2c0a0000.dma\n');
+    sysWrite(k.sysfs, '/sys/bus/amba/drivers/dma-pl330/bind', '2c0a0000.dma\n');
     expect(irq.handlers.get(124)?.length).toBe(1);
   });
 
   it('refuses a device whose PrimeCell id is wrong', () => {
     const { k, pl330 } = bootWithFakes('mainline');
-    sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/unbind', '2c0a0000.dma\n');
+    sysWrite(k.sysfs, '/sys/bus/amba/drivers/dma-pl330/unbind', '2c0a0000.dma\n');
     pl330.regs.set(0xff0, 0);
-    expect(sysWrite(k.sysfs, '/sys/bus/platform/drivers/dma-pl330/bind', '2c0a0000.dma\n')).toBe(-22);
+    expect(sysWrite(k.sysfs, '/sys/bus/amba/drivers/dma-pl330/bind', '2c0a0000.dma\n')).toBe(-22);
     expect(k.log.grep(/PERIPH_ID 0x241330, PCELL_ID 0xb105f000 !/).length).toBe(1);
   });
 

@@ -155,7 +155,10 @@ export class RegFile implements MmioDevice {
   ) {
     for (const [k, v] of Object.entries(presets)) this.regs.set(Number(k), v >>> 0);
   }
+  /** offsets read, in order (tests observe a driver's MMIO reads here) */
+  readonly reads: number[] = [];
   read(offset: number): number {
+    this.reads.push(offset);
     return this.regs.get(offset) ?? 0;
   }
   write(offset: number, _size: number, value: number): number {

@@ -126,7 +126,7 @@ export class Harness {
     this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.ignore = opts.ignore ?? new Set();
-    const dev = this.sys.kernel.driverCore.findDevice('platform', DEVICE);
+    const dev = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
     this.regions = (dev?.resources ?? []).filter((r) => r.kind === 'mem').map((r) => ({ addr: r.start, size: r.size }));
     this.streamId = dev?.streamIds[0] ?? 1;
     const smmuDev = this.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu);
@@ -175,18 +175,21 @@ export class Harness {
   private bind(): number {
     const admin = this.sys.syscalls.createProcess({ name: 'admin' });
     const s = this.sys.syscalls.invoke(admin, null, 'mmap2', [0, 2 * PAGE, PROT_RW, MAP_PRIVATE_ANON, -1, 0]);
-    const devDir = `/sys/bus/platform/devices/${DEVICE}`;
-    const drv = this.sys.kernel.driverCore.findDevice('platform', DEVICE)?.driver?.name ?? null;
+    // the device's bus: platform, or amba where the profile makes the PL330 an AMBA device (`primecellBus`)
+    const bus = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE)?.bus.name ?? 'platform';
+    const vfioDrv = bus === 'amba' ? 'vfio-amba' : 'vfio-platform';
+    const devDir = `/sys/bus/${bus}/devices/${DEVICE}`;
+    const drv = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE)?.driver?.name ?? null;
     if (this.sys.profile.caps.vfioPlatform && this.sys.profile.caps.bindMechanism === 'vfio_bind') {
       if (drv && drv !== 'vfio-platform') this.echo(admin, s, `/sys/bus/platform/drivers/${drv}/unbind`, DEVICE);
       this.echo(admin, s, '/sys/bus/platform/drivers/vfio-platform/vfio_bind', DEVICE);
     } else {
-      this.echo(admin, s, `${devDir}/driver_override`, 'vfio-platform');
-      if (drv && drv !== 'vfio-platform') this.echo(admin, s, `/sys/bus/platform/drivers/${drv}/unbind`, DEVICE);
-      this.echo(admin, s, '/sys/bus/platform/drivers_probe', DEVICE);
+      this.echo(admin, s, `${devDir}/driver_override`, vfioDrv);
+      if (drv && drv !== vfioDrv) this.echo(admin, s, `/sys/bus/${bus}/drivers/${drv}/unbind`, DEVICE);
+      this.echo(admin, s, `/sys/bus/${bus}/drivers_probe`, DEVICE);
     }
     this.sys.syscalls.exitProcess(admin);
-    const g = this.sys.kernel.iommu.groupOf(this.sys.kernel.driverCore.findDevice('platform', DEVICE)!);
+    const g = this.sys.kernel.iommu.groupOf(this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE)!);
     return g?.id ?? 0;
   }
 

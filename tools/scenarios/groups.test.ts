@@ -29,7 +29,7 @@ describe('bind-while-owned', () => {
   it('mainline: the bind is refused with -EBUSY before the probe (really_probe -> dma_configure), nothing logged, the machine runs on', () => {
     const r = run('bind-while-owned', 'mainline');
     expect(r.outcome).toBe('refused:bind-busy');
-    expect(r.output).toContain('# echo 2c0a0000.dma > /sys/bus/platform/drivers/dma-pl330/bind: -EBUSY');
+    expect(r.output).toContain('# echo 2c0a0000.dma > /sys/bus/amba/drivers/dma-pl330/bind: -EBUSY'); // mainline: the PL330 is an AMBA device
     expect(r.kernelLog.filter((l) => /Loaded driver for PL330/.test(l))).toHaveLength(1);
     expect(r.kernelLog.some((l) => /BUG/.test(l))).toBe(false);
     expect(r.faults).toEqual([]);
@@ -73,10 +73,12 @@ describe('the guard fires only for a group in use', () => {
       const sys = new System({ profile, seed: 1 });
       adminBind(sys, '2c0a0000.dma');
       const sysfs = sys.kernel.sysfs;
-      expect(sysWrite(sysfs, '/sys/bus/platform/drivers/vfio-platform/unbind', '2c0a0000.dma\n'), profile).toBeGreaterThan(0);
-      if (sys.profile.caps.driverOverride) sysWrite(sysfs, '/sys/bus/platform/devices/2c0a0000.dma/driver_override', '\n');
-      expect(sysWrite(sysfs, '/sys/bus/platform/drivers/dma-pl330/bind', '2c0a0000.dma\n'), profile).toBeGreaterThan(0);
-      expect(sys.kernel.driverCore.findDevice('platform', '2c0a0000.dma')!.driver?.name).toBe('dma-pl330');
+      // mainline: an AMBA device bound to vfio-amba (caps.primecellBus, caps.vfioAmba)
+      const [bus, vfio] = sys.profile.caps.primecellBus === 'amba' ? ['amba', 'vfio-amba'] : ['platform', 'vfio-platform'];
+      expect(sysWrite(sysfs, `/sys/bus/${bus}/drivers/${vfio}/unbind`, '2c0a0000.dma\n'), profile).toBeGreaterThan(0);
+      if (sys.profile.caps.driverOverride) sysWrite(sysfs, `/sys/bus/${bus}/devices/2c0a0000.dma/driver_override`, '\n');
+      expect(sysWrite(sysfs, `/sys/bus/${bus}/drivers/dma-pl330/bind`, '2c0a0000.dma\n'), profile).toBeGreaterThan(0);
+      expect(sys.kernel.driverCore.findDevice(bus, '2c0a0000.dma')!.driver?.name).toBe('dma-pl330');
       expect(sys.kernel.log.grep(/kernel BUG/)).toHaveLength(0);
       expect(sys.machine.scheduler.stopRequested).toBeNull();
     }

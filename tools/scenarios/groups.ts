@@ -30,7 +30,7 @@ export function runBindWhileOwned(o: ScenarioOptions): ScenarioResult {
   const shared: BindWhileOwnedShared = { ownerReady: false, adminDone: false, bindResult: null };
   const owner = sys.spawn('owner', (s) => groupOwner(s, admin.result?.groupPath ?? '/dev/vfio/0', shared), { stdio: true });
   const hasOverride = profile.caps.driverOverride;
-  const root = sys.spawn('admin', (s) => rebindHost(s, PL330_DEVICE, 'dma-pl330', hasOverride, shared), { stdio: true });
+  const root = sys.spawn('admin', (s) => rebindHost(s, PL330_DEVICE, 'dma-pl330', hasOverride, shared, admin.result?.bus ?? 'platform'), { stdio: true });
   const run = runThreads(sys, [owner.thread, root.thread]);
   const output = [...admin.output, ...splitLines(owner.proc.stdout), ...splitLines(root.proc.stdout)];
   if (root.thread.exit?.trap) output.push(`[admin killed: ${root.thread.exit.trap.message}]`);

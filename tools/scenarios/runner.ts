@@ -109,14 +109,14 @@ export function dmaBytesOf(events: readonly TraceEvent[] | null, sys: System): n
   return n;
 }
 
-/** interrupts delivered to user space for a device (vfio-platform trigger eventfd signals) */
+/** interrupts delivered to user space for a device (vfio-platform / vfio-amba trigger eventfd signals) */
 export function interruptsOf(sys: System, device: string): number {
-  return sys.vfioPlatform?.signalled.get(device) ?? 0;
+  return sys.vfioSignalled(device);
 }
 
 /** host IRQ takes of a device's lines (its /proc/interrupts counts) */
 export function irqTakesOf(sys: System, device: string): number {
-  const dev = sys.kernel.driverCore.findDevice('platform', device);
+  const dev = sys.kernel.driverCore.findDeviceOnAnyBus(device);
   if (!dev) return 0;
   let n = 0;
   for (const r of dev.resources) if (r.kind === 'irq') n += sys.irq.descOf(r.start)?.count ?? 0;

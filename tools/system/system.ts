@@ -21,7 +21,8 @@ import type { Process, ProcessOptions } from '../../kernel-model/process/process
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
 import { SyscallLayer } from '../../kernel-model/syscall/syscalls.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
-import { VfioPlatformDriver } from '../../kernel-model/vfio/platform/vfio-platform.js';
+import { VfioAmbaDriver } from '../../kernel-model/vfio/platform/vfio-amba.js';
+import { VfioPlatformDriver, type VfioPlatformDeps } from '../../kernel-model/vfio/platform/vfio-platform.js';
 import { vfioIommuType1Init, type Type1Driver } from '../../kernel-model/vfio/type1.js';
 import { Vfio } from '../../kernel-model/vfio/vfio.js';
 import { Vfs } from '../../kernel-model/vfs/vfs.js';
@@ -54,6 +55,8 @@ export class System {
   readonly vfio: Vfio;
   readonly type1: Type1Driver | null;
   readonly vfioPlatform: VfioPlatformDriver | null;
+  /** vfio-amba (profiles with `vfioAmba`), else null */
+  readonly vfioAmba: VfioAmbaDriver | null;
 
   constructor(opts: SystemOptions = {}) {
     this.profile = typeof opts.profile === 'object' ? opts.profile : parseProfile(opts.profile ?? 'rfc-v4');
@@ -90,26 +93,48 @@ export class System {
     });
     const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params });
     this.type1 = typeof t1 === 'number' ? null : t1;
+    const deps: VfioPlatformDeps = {
+      driverCore: k.driverCore,
+      sysfs: k.sysfs,
+      iommu: k.iommu,
+      vfio: this.vfio,
+      irq: this.irq,
+      hw: k.hw,
+      kmem: k.mm.kmem,
+      log: k.log,
+      profile: this.profile,
+      cpu: m.cpu,
+      params: k.params,
+    };
     if (this.profile.caps.vfioPlatform) {
-      const drv = new VfioPlatformDriver({
-        driverCore: k.driverCore,
-        sysfs: k.sysfs,
-        iommu: k.iommu,
-        vfio: this.vfio,
-        irq: this.irq,
-        hw: k.hw,
-        kmem: k.mm.kmem,
-        log: k.log,
-        profile: this.profile,
-        cpu: m.cpu,
-        params: k.params,
-      });
+      const drv = new VfioPlatformDriver(deps);
       this.vfioPlatform = drv.register() === 0 ? drv : null;
     } else {
       this.vfioPlatform = null;
     }
+    if (this.profile.caps.vfioAmba) {
+      const drv = new VfioAmbaDriver(deps);
+      this.vfioAmba = drv.register() === 0 ? drv : null;
+    } else {
+      this.vfioAmba = null;
+    }
     // let boot-time work (GIC and SMMU programming already happened synchronously) settle
     m.scheduler.runUntilIdle(100_000);
+  }
+
+  /** the VFIO bus drivers loaded (vfio-platform, vfio-amba) */
+  get vfioBusDrivers(): VfioPlatformDriver[] {
+    const out: VfioPlatformDriver[] = [];
+    if (this.vfioPlatform) out.push(this.vfioPlatform);
+    if (this.vfioAmba) out.push(this.vfioAmba);
+    return out;
+  }
+
+  /** interrupts delivered to user space for a device, by whichever VFIO bus driver has it */
+  vfioSignalled(device: string): number {
+    let n = 0;
+    for (const d of this.vfioBusDrivers) n += d.signalled.get(device) ?? 0;
+    return n;
   }
 
   get cpu(): Cpu {

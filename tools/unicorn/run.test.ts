@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { formatUnicornRun, runElf, runPl330VfioTestStub, runPl330VfioTestUnicorn, type UnicornRunResult } from './run.js';
+import { formatUnicornRun, pl330CPort, runElf, runPl330VfioTestStub, runPl330VfioTestUnicorn, type UnicornRunResult } from './run.js';
 
 /**
  * Unmodified ARM binaries (guest-tests/c, static armhf glibc) as processes of the whole
@@ -87,6 +87,74 @@ describe.skipIf(skip)('C pl330-vfio-test on the Unicorn backend', () => {
     const c = runPl330VfioTestUnicorn({ profile: 'rfc-v4', seed: 2 });
     expect(c.exitStatus).toBe(0);
     expect(c.traceSha256).not.toBe(a.traceSha256); // the seed reaches the trace (AT_RANDOM, getrandom)
+  });
+});
+
+/** the ioctl(2) calls of a kept trace, in order: request number and return value (Unicorn `syscall` events, nr 54) */
+function ioctlsOf(r: UnicornRunResult): Array<{ req: number; ret: number }> {
+  const out: Array<{ req: number; ret: number }> = [];
+  for (const line of r.traceJsonLines!().split('\n')) {
+    if (!line.includes('"syscall"')) continue;
+    const e = JSON.parse(line) as { kind?: string; f?: Record<string, unknown> };
+    const f = e.f ?? (e as Record<string, unknown>);
+    if (Number(f['nr']) !== 54 || typeof f['ret'] !== 'number') continue;
+    out.push({ req: Number(f['a1']) >>> 0, ret: f['ret'] });
+  }
+  return out;
+}
+
+const VFIO_IOMMU_MAP_DMA = 0x3b71;
+const VFIO_DEVICE_SET_IRQS = 0x3b6e;
+
+describe.skipIf(skip)('C pl330-vfio-test for today\'s kernel (pl330-vfio-test-mainline.c) on the Unicorn backend', () => {
+  it('the CLI picks the port by the profile\'s MAP_DMA bit 2 (pl330ProgramAbi)', () => {
+    expect(pl330CPort('mainline')).toBe('pl330-vfio-test-mainline');
+    expect(pl330CPort('rfc-v4')).toBe('pl330-vfio-test');
+    expect(pl330CPort('patches:1-10')).toBe('pl330-vfio-test');
+  });
+
+  it('passes under mainline on the default board: vfio-amba binding, AMBA flag, index << 40 offsets, one interrupt, INTCLR then UNMASK', () => {
+    const r = runPl330VfioTestUnicorn({ profile: 'mainline', keepTrace: true });
+    const ts = runPl330VfioTestStub({ profile: 'mainline', abi: 'mainline' });
+    expect(r.elf).toMatch(/pl330-vfio-test-mainline$/);
+    expect(r.exitStatus).toBe(0);
+    expect(r.passed).toBe(true);
+    expect(r.interrupts).toBe(1);
+    // the administrator bound it on the AMBA bus, to vfio-amba (driver_override + drivers_probe)
+    expect(r.bind?.bus).toBe('amba');
+    expect(r.bind?.transcript).toEqual([
+      'echo vfio-amba > /sys/bus/amba/devices/2c0a0000.dma/driver_override: ok',
+      'echo 2c0a0000.dma > /sys/bus/amba/drivers/dma-pl330/unbind: ok',
+      'echo 2c0a0000.dma > /sys/bus/amba/drivers_probe: ok',
+    ]);
+    const c = lines(r.stdout);
+    // vfio_amba_init_dev: VFIO_DEVICE_FLAGS_AMBA (1 << 3); region 0 at offset 0 << 40
+    expect(c).toContain('Device flags=0x8 (AMBA device)');
+    expect(c).toContain('- Region 0: size=0x1000 offset=0x0 flags=0x7');
+    expect(normalise(c)).toEqual(normalise(lines(ts.stdout)));
+    expect(ts.exitStatus).toBe(0);
+    // every ioctl succeeded; after the interrupt: SET_IRQS UNMASK (then the trigger teardown)
+    const io = ioctlsOf(r);
+    expect(io.filter((x) => x.ret < 0)).toEqual([]);
+    expect(io.filter((x) => x.req === VFIO_DEVICE_SET_IRQS)).toHaveLength(3); // TRIGGER, UNMASK, TRIGGER(count 0)
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
+  it.each([
+    // [program, profile, its stdout, the first failing ioctl, its errno, the kernel function that refuses it]
+    ['pl330-vfio-test', 'mainline', 'Could not map DMA memory', VFIO_IOMMU_MAP_DMA, -22, 'vfio_dma_do_map: READ|WRITE with bit 2, which is VFIO_DMA_MAP_FLAG_VADDR today: (prot && set_vaddr) -> -EINVAL'],
+  ] as const)('the 2014 port (%s) under %s stops with "%s" (first failing ioctl %i: %i, %s)', (prog, profile, msg, req, errno) => {
+    const r = runPl330VfioTestUnicorn({ profile, elf: guestBinary(prog), keepTrace: true });
+    const io = ioctlsOf(r);
+    expect(r.exitStatus).toBe(1);
+    expect(lines(r.stdout)).toEqual([msg]);
+    const first = io.findIndex((x) => x.ret < 0);
+    expect(io[first]).toEqual({ req, ret: errno });
+    // every call before it succeeded: GET_API_VERSION, CHECK_EXTENSION, GET_STATUS, SET_CONTAINER, SET_IOMMU, IOMMU GET_INFO
+    expect(first).toBe(6);
+    // the program maps all three buffers before checking (ret |= ...): each one is refused
+    expect(io.filter((x) => x.req === VFIO_IOMMU_MAP_DMA).map((x) => x.ret)).toEqual([errno, errno, errno]);
+    expect(r.interrupts).toBe(0);
   });
 });
 

@@ -16,6 +16,8 @@ import { Libc } from '../../guest-tests/lib/libc.js';
 import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
 import { execElf, type ArmProcess } from '../../kernel-model/exec/exec.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
+import { parseProfile } from '../../kernel-model/profile.js';
+import { pl330ProgramAbi } from '../scenarios/expected.js';
 import { System } from '../system/system.js';
 import { compatibles } from '../../emulator/dt/access.js';
 import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
@@ -226,7 +228,7 @@ export function adminBind(system: System, device: string): BindResult {
 /** eventfd signals vfio-platform delivered for `device` (the interrupts user space sees) */
 export function vfioSignals(system: System, device: string): number {
   let n = 0;
-  for (const d of system.vfioPlatform?.inspect() ?? []) if (d.device === device) for (const i of d.irqs) n += i.signalled;
+  for (const drv of system.vfioBusDrivers) for (const d of drv.inspect()) if (d.device === device) for (const i of d.irqs) n += i.signalled;
   return n;
 }
 
@@ -263,7 +265,11 @@ export interface Pl330UnicornOptions {
   board?: string;
   seed?: number;
   device?: string;
-  /** the ELF (default: guest-tests/c/build/pl330-vfio-test, built from source when stale) */
+  /**
+   * the ELF (default: the port for the profile's kernel, as pl330ProgramAbi picks the
+   * TypeScript variant: guest-tests/c/build/pl330-vfio-test (2014) or pl330-vfio-test-mainline;
+   * built from source when stale)
+   */
   elf?: string;
   keepTrace?: boolean;
   json?: boolean;
@@ -276,7 +282,7 @@ export interface Pl330UnicornOptions {
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
 export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): UnicornRunResult & { passed: boolean } {
-  const elf = opts.elf ?? guestBinary('pl330-vfio-test');
+  const elf = opts.elf ?? guestBinary(pl330CPort(opts.profile ?? 'rfc-v4'));
   const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
     elf,
     argv0: 'pl330-vfio-test',
@@ -295,15 +301,23 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }
 
+/** the C port a user of the profile's kernel runs: 'pl330-vfio-test' (2014: EXEC map flag) or 'pl330-vfio-test-mainline' */
+export function pl330CPort(profile: string): string {
+  return C_PORTS[pl330ProgramAbi(parseProfile(profile))];
+}
+
+/** the C port of each program variant (guest-tests/c) */
+const C_PORTS = { '2014': 'pl330-vfio-test', mainline: 'pl330-vfio-test-mainline' } as const;
+
 /**
  * The TypeScript pl330-vfio-test on the stub CPU with the same set-up (binding, argv) as
  * runPl330VfioTestUnicorn: the reference the C port's output is compared with.
  */
-export function runPl330VfioTestStub(opts: { profile?: string; board?: string; seed?: number; device?: string } = {}): { exitStatus: number | null; stdout: string; interrupts: number; virtualTimeNs: number } {
+export function runPl330VfioTestStub(opts: { profile?: string; board?: string; seed?: number; device?: string; abi?: '2014' | 'mainline' } = {}): { exitStatus: number | null; stdout: string; interrupts: number; virtualTimeNs: number } {
   const system = new System({ profile: opts.profile ?? 'rfc-v4', board: opts.board, seed: opts.seed ?? 1 });
   const device = opts.device ?? pl330DeviceName(system);
   const bind = adminBind(system, device);
-  const { proc, thread } = system.spawn('pl330-vfio-test', (sys: Sys) => pl330VfioTest(sys, { groupPath: bind.groupPath ?? NO_GROUP_PATH, device, abi: '2014' }), { stdio: true });
+  const { proc, thread } = system.spawn('pl330-vfio-test', (sys: Sys) => pl330VfioTest(sys, { groupPath: bind.groupPath ?? NO_GROUP_PATH, device, abi: opts.abi ?? '2014' }), { stdio: true });
   // the device's IRQ state is reset when the program closes it: sample while it runs
   let signals = 0;
   system.machine.scheduler.runUntilPredicate(() => {

@@ -15,7 +15,6 @@ import type { Capabilities } from '../../profile.js';
 import {
   MAP_SHARED,
   PAGE_SIZE,
-  VFIO_DEVICE_FLAGS_PLATFORM,
   VFIO_DEVICE_GET_INFO,
   VFIO_DEVICE_GET_IRQ_INFO,
   VFIO_DEVICE_GET_REGION_INFO,
@@ -51,11 +50,15 @@ export class VfioPlatformCommon {
   private readonly scratch = new Uint8Array(64);
   private readonly sv = new DataView(this.scratch.buffer);
 
-  constructor(private readonly d: VfioPlatformDeps) {
+  /** `driverName`: the vfio_device_ops name and dev_* prefix, 'vfio-platform' or 'vfio-amba' (vfio_amba_ops) */
+  constructor(
+    private readonly d: VfioPlatformDeps,
+    readonly driverName = 'vfio-platform',
+  ) {
     this.irqs = new VfioPlatformIrqs(d);
     const self = this;
     this.ops = {
-      name: 'vfio-platform',
+      name: driverName,
       open: (data) => self.open(data as VfioPlatformDevice),
       release: (data) => self.release(data as VfioPlatformDevice),
       ioctl: (data, task, cmd, arg) => self.ioctl(data as VfioPlatformDevice, task, cmd, arg),
@@ -128,7 +131,7 @@ export class VfioPlatformCommon {
         // `deviceReset`: patch 04's vfio_platform_ioctl answers -EINVAL; mainline
         // vfio_platform_ioctl -> vfio_platform_call_reset: no reset function (the PL330 has
         // none, which is why it binds only with reset_required cleared) -> dev_warn and -EINVAL
-        if (this.caps.deviceReset === 'call-reset') this.d.log.warn(`vfio-platform ${vdev.pdev.name}`, 'no reset function found!');
+        if (this.caps.deviceReset === 'call-reset') this.d.log.warn(`${this.driverName} ${vdev.pdev.name}`, 'no reset function found!');
         return -EINVAL;
       default:
         return -ENOTTY;
@@ -166,7 +169,8 @@ export class VfioPlatformCommon {
     const minsz = 16;
     const r = this.copyIn(task, arg, minsz);
     if (r) return r;
-    this.sv.setUint32(4, VFIO_DEVICE_FLAGS_PLATFORM, true);
+    // vdev->flags: VFIO_DEVICE_FLAGS_PLATFORM (vfio-platform) or VFIO_DEVICE_FLAGS_AMBA (vfio-amba)
+    this.sv.setUint32(4, vdev.flags, true);
     this.sv.setUint32(8, this.caps.regionInfo ? vdev.regions.length : 0, true);
     this.sv.setUint32(12, this.caps.irqInfo ? vdev.irqs.length : 0, true);
     return this.copyOut(task, arg, minsz);

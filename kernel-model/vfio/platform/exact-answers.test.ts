@@ -11,7 +11,7 @@ import {
   VFIO_IRQ_SET_DATA_NONE, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, vfio_iommu_type1_dma_map,
 } from '../../uapi/index.js';
 import { System } from '../../../tools/system/system.js';
-import { PL330, PL330_BASE, User, bindToVfio, setup } from './testing/user.js';
+import { PL330, PL330_BASE, User, bindToVfio, setup, vfioDriverOf } from './testing/user.js';
 
 /** a System with the PL330 on vfio-platform, a container and its group attached (SET_IOMMU not done) */
 function attached(profile: string): { sys: System; u: User; container: number; group: number } {
@@ -145,7 +145,7 @@ describe('patch 10 MASK: disable_irq() under spin_lock_irqsave', () => {
     expect(at).toBeGreaterThanOrEqual(0);
     expect(lines[at + 1]).toMatch(new RegExp(`in_atomic\\(\\): 1, irqs_disabled\\(\\): 128, pid: ${u.proc.pid}, name: ${u.proc.name}$`));
     expect(lines.some((l) => l.endsWith('(disable_irq) from (vfio_platform_mask)'))).toBe(true);
-    expect(sys.vfioPlatform!.inspect()[0]!.irqs[0]!.masked).toBe(true);
+    expect(vfioDriverOf(sys).inspect()[0]!.irqs[0]!.masked).toBe(true);
     // UNMASK (enable_irq) does not sleep: no second report
     expect(u.setIrqs(device, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, 1)).toBe(0);
     expect(sys.kernel.log.grep(/sleeping function called from invalid context/)).toHaveLength(1);
@@ -155,6 +155,6 @@ describe('patch 10 MASK: disable_irq() under spin_lock_irqsave', () => {
     const { sys, u, device } = setup('mainline');
     expect(u.setIrqs(device, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 0, 0, 1)).toBe(0);
     expect(sys.kernel.log.grep(/sleeping function called from invalid context/)).toHaveLength(0);
-    expect(sys.vfioPlatform!.inspect()[0]!.irqs[0]!.masked).toBe(true);
+    expect(vfioDriverOf(sys).inspect()[0]!.irqs[0]!.masked).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import {
   VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, vfio_region_info, type Sys,
 } from '../../uapi/index.js';
 import { System } from '../../../tools/system/system.js';
-import { PL330, PL330_BASE, User, openDevice, setup, bindToVfio } from './testing/user.js';
+import { PL330, PL330_BASE, User, openDevice, setup, bindToVfio, vfioDriverOf } from './testing/user.js';
 import { IOREMAP_VA, REGION_STRUCT_SIZE } from './vfio-platform.js';
 
 const CR0 = 0xe00;
@@ -18,7 +18,7 @@ const INTEN = 0x20;
 describe('finding 1: GET_REGION_INFO index without a bounds check', () => {
   it('rfc-v4: an index past the array returns the neighbouring kernel-heap bytes', () => {
     const { sys, u, device } = setup('rfc-v4');
-    const vdev = sys.vfioPlatform!.devices.values().next().value!;
+    const vdev = vfioDriverOf(sys).devices.values().next().value!;
     expect(vdev.regionKva).not.toBe(0);
     // give the region array's slab a neighbour with content: setting a trigger kmallocs
     // the irq name ("vfio-irq[21](2c0a0000.dma)") in the same size class
@@ -110,7 +110,7 @@ describe('finding 1: a far index is a kernel Oops', () => {
     expect(oops[0]!.msg).toMatch(/process victim\[\d+\]/);
     expect(oops[0]!.msg).toMatch(/GET_REGION_INFO reads vdev->region\[134217728\] \(region array at 0x[0-9a-f]+, 1 element\(s\)\)/);
     // released on exit: the device is closed again and usable by the next process
-    expect(sys.vfioPlatform!.inspect()[0]!.open).toBe(0);
+    expect(vfioDriverOf(sys).inspect()[0]!.open).toBe(0);
     secondProcessWorks(sys);
   });
 });

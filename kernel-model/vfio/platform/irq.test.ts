@@ -11,7 +11,7 @@ import {
   VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
 } from '../../uapi/index.js';
 import type { System } from '../../../tools/system/system.js';
-import { PL330_BASE, type User, gicEnabled, setup } from './testing/user.js';
+import { PL330_BASE, type User, gicEnabled, setup, vfioDriverOf } from './testing/user.js';
 
 const INTEN = 0x20;
 const INTCLR = 0x2c;
@@ -55,7 +55,7 @@ function settle(r: Rig, ns = 20_000): void {
 }
 
 function irqState(r: Rig): { masked: boolean; signalled: number } {
-  const i = r.sys.vfioPlatform!.inspect()[0]!.irqs[0]!;
+  const i = vfioDriverOf(r.sys).inspect()[0]!.irqs[0]!;
   return { masked: i.masked, signalled: i.signalled };
 }
 
@@ -144,7 +144,7 @@ describe('loopback and teardown', () => {
     ['DATA_BOOL(1)', VFIO_IRQ_SET_DATA_BOOL, 1],
   ] as const)('patches:1-9: a %s loopback runs eventfd_signal on the struct vfio_platform_irq: Oops in process context, the machine runs on', (_n, data, bool) => {
     const r = rig('patches:1-9');
-    const vdev = r.sys.vfioPlatform!.inspect()[0]!;
+    const vdev = vfioDriverOf(r.sys).inspect()[0]!;
     const irqKva = r.sys.kernel.mm.kmem.read32(vdev.kva + 12); // vdev->irq
     expect(irqKva).toBe(vdev.irqKva);
     const nameBefore = r.sys.kernel.mm.kmem.read32(irqKva + 16); // irq[0].name
@@ -239,7 +239,7 @@ describe('release', () => {
     expect(r.u.call('close', [r.device])).toBe(0);
     // free_irq, then enable_irq for the masked line (patch 10's order): enabled at the GIC,
     // depth 0, no handler left
-    expect(r.sys.vfioPlatform!.inspect()[0]!.open).toBe(0);
+    expect(vfioDriverOf(r.sys).inspect()[0]!.open).toBe(0);
     const desc = r.sys.irq.descOf(r.virq)!;
     expect(desc.actions).toHaveLength(0);
     expect(desc.depth).toBe(0);

@@ -88,7 +88,8 @@ export class VfioPlatformIrqs {
       // mainline: handlers are requested at open with the line left disabled; setting a
       // trigger enables it
       for (const irq of vdev.irqs) {
-        irq.name = `vfio-irq[${irq.hwirq}](${vdev.pdev.name})`;
+        // mainline vfio_platform_irq_init: "vfio-irq[%d](%s)" of hwirq and vdev->name
+        irq.name = `vfio-irq[${irq.hwirq}](${vdev.name})`;
         const r = this.d.irq.requestIrq(irq.hwirq, (_n, id) => this.handler(vdev, id as PlatIrq), IRQF_NO_AUTOEN, irq.name, irq);
         if (r < 0) {
           for (const o of vdev.irqs) if (o.requested) this.d.irq.freeIrq(o.hwirq, o);

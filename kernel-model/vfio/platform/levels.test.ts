@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadBoardSource } from '../../../emulator/machine.js';
 import {
-  EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_CHECK_EXTENSION, VFIO_DEVICE_FLAGS_PLATFORM,
+  EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_CHECK_EXTENSION, VFIO_DEVICE_FLAGS_AMBA, VFIO_DEVICE_FLAGS_PLATFORM,
   VFIO_DEVICE_RESET, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_SET_ACTION_MASK,
   VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
   VFIO_TYPE1_IOMMU, EFD_NONBLOCK,
 } from '../../uapi/index.js';
 import { System } from '../../../tools/system/system.js';
-import { PL330, PL330_BASE, User, hostDriver, openDevice, setup } from './testing/user.js';
+import { PL330, PL330_BASE, User, hostDriver, openDevice, setup, vfioDriverOf } from './testing/user.js';
 
 const CR0 = 0xe00;
 const PL330_GIC_IRQ0 = 32 + 92;
@@ -31,8 +31,9 @@ describe('per patch level: ioctl results and the stubs before each patch', () =>
     const cr0 = sys.kernel.hw.readl(PL330_BASE + CR0);
     expect(cr0).not.toBe(0);
 
-    // 04: GET_INFO = PLATFORM; regions from 05; irqs from 08
-    expect(u.deviceInfo(fd)).toEqual({ ret: 0, flags: VFIO_DEVICE_FLAGS_PLATFORM, numRegions: level >= 5 ? 1 : 0, numIrqs: level >= 8 ? 5 : 0 });
+    // 04: GET_INFO = PLATFORM; regions from 05; irqs from 08. Mainline: the PL330 is an AMBA
+    // device bound to vfio-amba, whose vfio_amba_init_dev sets VFIO_DEVICE_FLAGS_AMBA
+    expect(u.deviceInfo(fd)).toEqual({ ret: 0, flags: mainline ? VFIO_DEVICE_FLAGS_AMBA : VFIO_DEVICE_FLAGS_PLATFORM, numRegions: level >= 5 ? 1 : 0, numIrqs: level >= 8 ? 5 : 0 });
 
     // 05: REGION_INFO (offset = physical address in 2014, index << 40 in mainline); flags from 06/07
     const ri = u.regionInfo(fd, 0);
@@ -146,7 +147,7 @@ describe('vfio_bind (patch 04)', () => {
     expect(u.readlink(`/sys/bus/platform/devices/${PL330}/driver`)).toBe(-ENOENT);
     expect(u.open('/dev/vfio/0')).toBe(-ENOENT);
     expect(sys.irq.descOf(irq0)!.actions.map((a) => a.name)).toEqual([PL330]);
-    expect(sys.vfioPlatform!.devices.size).toBe(0);
+    expect(vfioDriverOf(sys).devices.size).toBe(0);
     // a second vfio_bind now binds (the device has no driver) ...
     expect(u.echo('/sys/bus/platform/drivers/vfio-platform/vfio_bind', PL330)).toBe(PL330.length + 1);
     expect(hostDriver(u, PL330)).toBe('vfio-platform');
@@ -174,6 +175,6 @@ describe('vfio_bind (patch 04)', () => {
     expect(sys.kernel.log.grep(/VFIO: No IOMMU group for device 2c0b0000\.dma/)).toHaveLength(1);
     expect(sys.kernel.log.grep(/vfio-platform: probe of 2c0b0000\.dma failed with error -22/)).toHaveLength(1);
     expect(hostDriver(u, dev)).toBeNull();
-    expect(sys.vfioPlatform!.devices.size).toBe(0);
+    expect(vfioDriverOf(sys).devices.size).toBe(0);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EAGAIN, EBUSY, EFD_NONBLOCK, MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_GROUP_GET_DEVICE_FD, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD } from '../../uapi/index.js';
 import { debugInst } from '../../../devices/pl330/assembler.js';
-import { PL330, PL330_BASE, User, bindToVfio, openDevice } from './testing/user.js';
+import { PL330, PL330_BASE, User, bindToVfio, openDevice, vfioDriverOf } from './testing/user.js';
 import { System } from '../../../tools/system/system.js';
 
 const TRIG = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
@@ -44,11 +44,11 @@ describe('two opens of one device', () => {
   it('rfc-v4: the second open leaks the first arrays, the first close frees the arrays the second fd uses, the last close frees them again', () => {
     const { sys, u, group, a, b, efdA } = boot('rfc-v4');
     const kmem = sys.kernel.mm.kmem;
-    const vdev = sys.vfioPlatform!.devices.values().next().value!;
+    const vdev = vfioDriverOf(sys).devices.values().next().value!;
     const virq = sys.irq.virqOf(GIC_ID);
     // the second open replaced the arrays: fd B sees fresh irq state, but the handler
     // requested through the first array still owns the line
-    expect(sys.vfioPlatform!.inspect()[0]!.irqs[0]!.trigger).toBe(false);
+    expect(vfioDriverOf(sys).inspect()[0]!.irqs[0]!.trigger).toBe(false);
     const efdB = u.call('eventfd2', [0, EFD_NONBLOCK]);
     expect(u.setIrqs(b, TRIG, 0, 0, 1, { fd: efdB })).toBe(-EBUSY);
     expect(sys.kernel.log.grep(/Flags mismatch irq/)).toHaveLength(1);
@@ -88,7 +88,7 @@ describe('two opens of one device', () => {
     const { sys, u, a, b, efdA, allocBefore } = boot('mainline');
     const kmem = sys.kernel.mm.kmem;
     // the trigger set through A is visible through B: one state
-    expect(sys.vfioPlatform!.inspect()[0]!.irqs[0]!.trigger).toBe(true);
+    expect(vfioDriverOf(sys).inspect()[0]!.irqs[0]!.trigger).toBe(true);
     expect(u.call('close', [a])).toBe(0);
     sevVia(u, b, 0);
     sys.machine.scheduler.runUntil(sys.now + 20_000);

@@ -86,6 +86,21 @@ export interface PlatIrq {
 
 export interface VfioPlatformDevice {
   readonly pdev: KDevice;
+  /**
+   * vdev->name: the platform device's name (vfio_platform_init_dev: pdev->name) or
+   * "vfio-amba-%08x" of the peripheral id (vfio_amba_init_dev); mainline names the irq
+   * handlers after it ("vfio-irq[%d](%s)", vfio_platform_irq_init)
+   */
+  readonly name: string;
+  /** vdev->flags: what GET_INFO reports, VFIO_DEVICE_FLAGS_PLATFORM or VFIO_DEVICE_FLAGS_AMBA (vfio_amba_init_dev) */
+  readonly flags: number;
+  /**
+   * vdev->reset_required: a device without a reset function fails to probe
+   * (vfio_platform_init_common); vfio_amba_init_dev sets it false, vfio-platform takes it
+   * from the module parameter reset_required; false where the profile has no such rule
+   * (`vfioPlatformResetRequired`)
+   */
+  readonly resetRequired: boolean;
   /** kva of the vdev struct itself */
   readonly kva: number;
   regionKva: number;
@@ -93,12 +108,6 @@ export interface VfioPlatformDevice {
   irqKva: number;
   irqs: PlatIrq[];
   openCount: number;
-  /**
-   * vdev->reset_required: set by the bus glue before vfio_platform_init_common (mainline
-   * vfio_platform.c from its module parameter reset_required; mainline vfio_amba.c: false);
-   * false where the profile has no such rule (`vfioPlatformResetRequired`)
-   */
-  resetRequired: boolean;
 }
 
 export interface VfioPlatformDeps {

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EBADF, EFAULT, EFD_NONBLOCK, EINVAL, ENOTTY } from '../../uapi/index.js';
-import { setup } from './testing/user.js';
+import { setup, vfioDriverOf } from './testing/user.js';
 
 const NUM_IRQS = 5;
 
@@ -43,7 +43,7 @@ describe('SET_IRQS header validation (property)', () => {
       fc.property(header, (h) => {
         const fdVal = h.data === 'efd' ? efd : h.data === 'one' ? 1 : h.data === 'zero' ? 0 : h.data === 'minus1' ? -1 : 99;
         const valid = headerValid(h.argsz, h.flags, h.index, h.start, h.count);
-        const irq = valid ? sys.vfioPlatform!.inspect()[0]!.irqs[h.index]! : null;
+        const irq = valid ? vfioDriverOf(sys).inspect()[0]!.irqs[h.index]! : null;
         // patch 10 loopback without a trigger: DATA_NONE, or DATA_BOOL whose first byte is 1
         const loop = (h.flags & 0x38) === 0x20 && h.count === 1 && ((h.flags & 7) === 1 || ((h.flags & 7) === 2 && (fdVal & 0xff) === 1));
         // patch 09: every loopback runs eventfd_signal on the irq struct (dev_id mismatch)

@@ -18,6 +18,7 @@
 import { EINVAL, ENODEV, ENOENT, ENOMEM } from '../../base/errno.js';
 import { getProp } from '../../platform/of.js';
 import type { KDevice, KDriver } from '../../driver/types.js';
+import { VFIO_DEVICE_FLAGS_PLATFORM } from '../../uapi/constants.js';
 import type { VfioDeviceOps } from '../types.js';
 import { VfioPlatformCommon } from './common.js';
 import { VDEV_STRUCT_SIZE, type Region, type VfioPlatformDeps, type VfioPlatformDevice } from './private.js';
@@ -26,7 +27,7 @@ export { IOREMAP_CYCLES, IOREMAP_VA } from './common.js';
 export { IRQ_STRUCT_SIZE, REGION_STRUCT_SIZE, type VfioPlatformDeps, type VfioPlatformDevice } from './private.js';
 
 export class VfioPlatformDriver implements KDriver {
-  readonly name = 'vfio-platform';
+  readonly name: string;
   /** matches nothing by compatible: devices arrive through vfio_bind or driver_override */
   readonly ofMatch: readonly string[] = [];
   /** mainline vfio_platform_driver.driver.driver_managed_dma = true (VFIO claims DMA ownership itself) */
@@ -37,8 +38,13 @@ export class VfioPlatformDriver implements KDriver {
   readonly signalled: Map<string, number>;
   private readonly common: VfioPlatformCommon;
 
-  constructor(readonly d: VfioPlatformDeps) {
-    this.common = new VfioPlatformCommon(d);
+  /** `name`: 'vfio-platform', or the name of a driver built on the same common code (vfio-amba.ts) */
+  constructor(
+    readonly d: VfioPlatformDeps,
+    name = 'vfio-platform',
+  ) {
+    this.name = name;
+    this.common = new VfioPlatformCommon(d, name);
     this.ops = this.common.ops;
     this.signalled = this.common.irqs.signalled;
   }
@@ -92,7 +98,10 @@ export class VfioPlatformDriver implements KDriver {
   }
 
   probe(dev: KDevice): number {
-    const resetRequired = this.resetRequired;
+    // the bus glue's init_dev (vfio_platform_init_dev / vfio_amba_init_dev) decides name, flags
+    // and reset_required before vfio_platform_init_common runs
+    const init = this.initDev(dev);
+    const resetRequired = init.resetRequired;
     if (this.d.profile.caps.vfioPlatformResetRequired) {
       // mainline vfio_platform_probe -> vfio_alloc_device -> vfio_platform_init_common,
       // before the IOMMU group is looked up (vfio_register_group_dev):
@@ -113,7 +122,7 @@ export class VfioPlatformDriver implements KDriver {
     // struct vfio_platform_device { pdev*; region*; num_regions; irq*; num_irqs; } (kzalloc)
     const kva = this.d.kmem.kmalloc(VDEV_STRUCT_SIZE);
     if (kva === 0) return -ENOMEM;
-    const vdev: VfioPlatformDevice = { pdev: dev, kva, regionKva: 0, regions: [], irqKva: 0, irqs: [], openCount: 0, resetRequired };
+    const vdev: VfioPlatformDevice = { ...init, pdev: dev, kva, regionKva: 0, regions: [], irqKva: 0, irqs: [], openCount: 0 };
     const ret = this.d.vfio.addGroupDev(dev, this.ops, vdev);
     if (ret) {
       this.d.kmem.kfree(kva);
@@ -121,6 +130,11 @@ export class VfioPlatformDriver implements KDriver {
     }
     this.devices.set(dev, vdev);
     return 0;
+  }
+
+  /** the bus glue's init_dev: vdev->name, vdev->flags, vdev->reset_required (vfio_platform_init_dev) */
+  protected initDev(dev: KDevice): Pick<VfioPlatformDevice, 'name' | 'flags' | 'resetRequired'> {
+    return { name: dev.name, flags: VFIO_DEVICE_FLAGS_PLATFORM, resetRequired: this.resetRequired };
   }
 
   remove(dev: KDevice): void {

@@ -14,6 +14,7 @@ import {
   VFIO_TYPE1_IOMMU, vfio_device_info, vfio_irq_info, vfio_irq_set, vfio_region_info, type SyscallName,
 } from '../../../uapi/index.js';
 import { System } from '../../../../tools/system/system.js';
+import type { VfioPlatformDriver } from '../vfio-platform.js';
 
 export const PL330 = '2c0a0000.dma';
 export const PL330_BASE = 0x2c0a0000;
@@ -147,31 +148,55 @@ export class User {
   }
 }
 
-/** The host driver currently bound to a platform device (its name), or null */
+/** the VFIO bus driver that holds the PL330: vfio-amba where the profile has it (mainline), else vfio-platform */
+export function vfioDriverOf(sys: System): VfioPlatformDriver {
+  const d = sys.vfioAmba ?? sys.vfioPlatform;
+  if (!d) throw new Error('no VFIO bus driver in this profile');
+  return d;
+}
+
+/** the bus of a device (its `subsystem` link): amba where the profile makes the PL330 an AMBA device, else platform */
+export function busOf(u: User, dev: string): string {
+  for (const b of ['platform', 'amba']) {
+    const l = u.readlink(`/sys/bus/${b}/devices/${dev}/subsystem`);
+    if (typeof l === 'string') return l.split('/').pop()!;
+  }
+  return 'platform';
+}
+
+/** the VFIO driver for a device's bus: vfio-amba for an AMBA device, else vfio-platform */
+export function vfioDriverFor(u: User, dev: string): string {
+  return busOf(u, dev) === 'amba' ? 'vfio-amba' : 'vfio-platform';
+}
+
+/** The host driver currently bound to a device (its name), or null */
 export function hostDriver(u: User, dev: string): string | null {
-  const l = u.readlink(`/sys/bus/platform/devices/${dev}/driver`);
+  const l = u.readlink(`/sys/bus/${busOf(u, dev)}/devices/${dev}/driver`);
   return typeof l === 'string' ? l.split('/').pop()! : null;
 }
 
 /**
- * Move `dev` to vfio-platform as an administrator would: unbind from the host driver,
- * then vfio_bind (2014) or driver_override + drivers_probe (mainline).
+ * Move `dev` to its VFIO driver as an administrator would: unbind from the host driver,
+ * then vfio_bind (2014) or driver_override + drivers_probe on the device's bus (mainline:
+ * vfio-amba on the AMBA bus for the PL330).
  */
 export function bindToVfio(u: User, dev: string): number {
+  const bus = busOf(u, dev);
+  const vfio = bus === 'amba' ? 'vfio-amba' : 'vfio-platform';
   const drv = hostDriver(u, dev);
-  if (drv && drv !== 'vfio-platform') {
-    const r = u.echo(`/sys/bus/platform/drivers/${drv}/unbind`, dev);
+  if (drv && drv !== vfio) {
+    const r = u.echo(`/sys/bus/${bus}/drivers/${drv}/unbind`, dev);
     if (r < 0) return r;
   }
   if (u.sys.profile.caps.vfioPlatform && u.sys.profile.caps.bindMechanism === 'vfio_bind') return u.echo('/sys/bus/platform/drivers/vfio-platform/vfio_bind', dev);
-  const r = u.echo(`/sys/bus/platform/devices/${dev}/driver_override`, 'vfio-platform');
+  const r = u.echo(`/sys/bus/${bus}/devices/${dev}/driver_override`, vfio);
   if (r < 0) return r;
-  return u.echo('/sys/bus/platform/drivers_probe', dev);
+  return u.echo(`/sys/bus/${bus}/drivers_probe`, dev);
 }
 
 /** container + group + GET_DEVICE_FD; throws with the failing step */
 export function openDevice(u: User, dev: string): { container: number; group: number; device: number } {
-  const link = u.readlink(`/sys/bus/platform/devices/${dev}/iommu_group`);
+  const link = u.readlink(`/sys/bus/${busOf(u, dev)}/devices/${dev}/iommu_group`);
   if (typeof link !== 'string') throw new Error(`no iommu_group link: ${link}`);
   const container = u.open('/dev/vfio/vfio');
   const group = u.open(`/dev/vfio/${link.split('/').pop()}`);
