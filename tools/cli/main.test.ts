@@ -173,10 +173,10 @@ describe('vfio-arm-emu matrix', () => {
 });
 
 describe('--bootargs: the kernel command line replaces /chosen/bootargs', () => {
-  it('mainline with an empty command line: the bind fails (reset_required), the outcome is the expected one for that kernel', async () => {
+  it('mainline with an empty command line: SET_IOMMU is refused (isolated MSI), the outcome is the expected one for that kernel', async () => {
     const a = await run(['run', 'pl330-vfio-test', '--profile', 'mainline', '--bootargs', '', '--json']);
     const j = JSON.parse(a.x.o) as { outcome: string; expected: string };
-    expect([a.code, j.outcome, j.expected]).toEqual([0, 'stop:no-group', 'stop:no-group']);
+    expect([a.code, j.outcome, j.expected]).toEqual([0, 'stop:set-iommu', 'stop:set-iommu']);
   });
 
   it('mainline without allow_unsafe_interrupts: SET_IOMMU -EPERM is reported with the kernel\'s reason', async () => {

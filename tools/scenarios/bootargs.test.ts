@@ -20,9 +20,11 @@ describe('pl330-vfio-test and the kernel command line', () => {
   // [profile, --bootargs (undefined: the board's), outcome, SET_IOMMU result, kernel line that must appear (deciding function), line that must not]
   const rows: Array<[string, string | undefined, string, number | null, string | null, string | null]> = [
     ['mainline', undefined, 'pass', 0, null, NO_INTR_REMAP],
-    // vfio_platform_init_common: no reset module for "arm,pl330" -> the bind fails, no vfio group
-    ['mainline', '', 'stop:no-group', null, NO_RESET, NO_INTR_REMAP],
-    ['mainline', 'vfio_iommu_type1.allow_unsafe_interrupts=1', 'stop:no-group', null, NO_RESET, NO_INTR_REMAP],
+    // the PL330 is an AMBA device bound by vfio-amba, whose vfio_amba_init_dev sets
+    // reset_required false: the bind succeeds whatever vfio_platform.reset_required says, and
+    // vfio_iommu_type1_attach_group refuses the non-isolated interrupts
+    ['mainline', '', 'stop:set-iommu', -EPERM, NO_INTR_REMAP, NO_RESET],
+    ['mainline', 'vfio_iommu_type1.allow_unsafe_interrupts=1', 'pass', 0, null, NO_RESET],
     // vfio_iommu_type1_attach_group: the PL330's wired GIC interrupts are not isolated MSIs
     ['mainline', 'vfio_platform.reset_required=0', 'stop:set-iommu', -EPERM, NO_INTR_REMAP, NO_RESET],
     ['mainline', 'vfio_platform.reset_required=0 vfio_iommu_type1.allow_unsafe_interrupts=y', 'pass', 0, null, NO_INTR_REMAP],

@@ -87,7 +87,9 @@ export function expectedPl330Outcome(p: Profile, params: KernelParams | null = n
   if (!c.vfioPlatform) return 'stop:no-group';
   // mainline vfio_platform_init_common: no device of the board has a reset module, so the
   // bind fails (no vfio group) unless the command line cleared vfio_platform.reset_required
-  if (c.vfioPlatformResetRequired && (params === null || params.bool('vfio_platform', 'reset_required'))) return 'stop:no-group';
+  // (only where vfio-platform binds the PL330: mainline's vfio-amba sets reset_required false,
+  // vfio_amba_init_dev, so on the AMBA bus the parameter does not matter)
+  if (c.vfioPlatformResetRequired && c.primecellBus === 'platform' && (params === null || params.bool('vfio_platform', 'reset_required'))) return 'stop:no-group';
   // mainline vfio_iommu_type1_attach_group: wired interrupts on a GICv2 are not isolated, so
   // SET_IOMMU is -EPERM unless vfio_iommu_type1.allow_unsafe_interrupts=1
   if (c.type1MsiIsolation === 'group-isolated-msi' && (params === null || !params.bool('vfio_iommu_type1', 'allow_unsafe_interrupts'))) return 'stop:set-iommu';
