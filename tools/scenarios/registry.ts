@@ -4,6 +4,7 @@
  * themselves from tools/scenarios/index.ts.
  */
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
+import type { Machine } from '../../emulator/machine.js';
 
 export interface ScenarioOptions {
   profile: string;
@@ -15,6 +16,8 @@ export interface ScenarioOptions {
   trace?: { enabled: boolean; keep: boolean };
   /** accelerator layers on/off (emulator/accel.ts); undefined: the default (VFIO_ARM_EMU_ACCEL) */
   accel?: boolean;
+  /** called with the machine right after it is assembled, before the kernel boots (CLI --trace-mmio) */
+  onMachine?: (m: Machine) => void;
 }
 
 export interface ScenarioFault {

@@ -25,6 +25,7 @@ export function bootSystem(o: ScenarioOptions, board?: string): System {
     seed: o.seed,
     trace: { enabled: true, keep: true },
     accel: o.accel,
+    onMachine: o.onMachine,
   };
   return new System(so);
 }

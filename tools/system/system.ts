@@ -37,6 +37,8 @@ export interface SystemOptions {
   trace?: MachineOptions['trace'];
   /** accelerator layers (emulator/accel.ts); default ACCEL_DEFAULT. CLI `--no-accel` */
   accel?: boolean;
+  /** called with the assembled machine before the kernel boots (an MMIO observer: CLI --trace-mmio) */
+  onMachine?: (m: Machine) => void;
 }
 
 export class System {
@@ -55,6 +57,7 @@ export class System {
     const src = opts.boardSource ?? loadBoardSource(opts.board ?? DEFAULT_BOARD);
     this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace, accel: opts.accel });
     const m = this.machine;
+    opts.onMachine?.(m);
     const gic = findGic(m.tree.root);
     if (!gic) throw new BoardError(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
     const regs = decodeReg(m.tree, gic);
