@@ -86,10 +86,11 @@ export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number
   }
   if (opts['elf'] !== undefined || opts['args'] !== undefined) throw new UsageError('--elf and --args need --cpu unicorn');
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run: missing scenario name' : `run: one scenario at a time (got ${positionals.join(', ')})`);
-  const name = positionals[0]!;
+  const arg = positionals[0]!;
   // a scenario file (./my-scenario.ts, .mjs): same options, summary, JSON, JUnit and exit rules
-  const sc: Scenario | undefined = isScenarioPath(name) ? await loadScenarioFile(name) : getScenario(name);
-  if (!sc) throw new UsageError(`unknown scenario '${name}' (see 'vfio-arm-emu list'; a scenario file needs a path such as ./${name}.ts)`);
+  const sc: Scenario | undefined = isScenarioPath(arg) ? await loadScenarioFile(arg) : getScenario(arg);
+  if (!sc) throw new UsageError(`unknown scenario '${arg}' (see 'vfio-arm-emu list'; a scenario file needs a path such as ./${arg}.ts)`);
+  const name = sc.name;
   if (opts['trace-format'] !== undefined && opts['trace'] === undefined) throw new UsageError('--trace-format needs --trace FILE');
   for (const k of ['board', 'size', 'transfers', 'channel'] as const) {
     if (opts[k] !== undefined && !sc.accepts.includes(k)) {

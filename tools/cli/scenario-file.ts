@@ -25,12 +25,14 @@ export function isScenarioPath(arg: string): boolean {
   return arg.includes('/') || arg.includes('\\') || TS.has(extname(arg)) || JS.has(extname(arg));
 }
 
-/** the library entry a bundled scenario's `import 'vfio-arm-emu'` resolves to */
-function libraryEntry(): { path: string; external: boolean } {
+/**
+ * The library entry a bundled scenario's `import 'vfio-arm-emu'` resolves to: dist/index.js
+ * next to the bundled CLI, or the sources when the CLI runs from them (tests). It stays an
+ * import (not re-bundled), so the library finds its boards from its own location.
+ */
+function libraryEntry(): string {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { path: resolve(dirname(here), '../api/index.ts'), external: false };
-  // dist/cli.js -> dist/index.js: imported by Node from its own location (not re-bundled)
-  return { path: join(dirname(here), 'index.js'), external: true };
+  return here.endsWith('.ts') ? resolve(dirname(here), '../api/index.ts') : join(dirname(here), 'index.js');
 }
 
 export async function loadScenarioFile(arg: string): Promise<Scenario> {
@@ -59,12 +61,12 @@ export async function loadScenarioFile(arg: string): Promise<Scenario> {
         target: 'node20',
         logLevel: 'silent',
         sourcemap: 'inline',
-        // everything is bundled (node built-ins stay imports) except the library in dist/
+        // everything is bundled (node built-ins stay imports) except the library
         plugins: [
           {
             name: 'vfio-arm-emu',
             setup(b) {
-              b.onResolve({ filter: /^vfio-arm-emu$/ }, () => (lib.external ? { path: pathToFileURL(lib.path).href, external: true } : { path: lib.path }));
+              b.onResolve({ filter: /^vfio-arm-emu$/ }, () => ({ path: pathToFileURL(lib).href, external: true }));
             },
           },
         ],
