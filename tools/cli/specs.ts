@@ -34,15 +34,18 @@ export const MATRIX_OPTS: Record<string, OptSpec> = {
 };
 
 export interface CommandInfo {
-  /** one line for the global usage */
+  /** the command line, for the global usage */
   synopsis: string;
+  /** what it does (one line) */
+  what: string;
   /** the command's own --help (fuzz: its options come from tools/fuzz/cli.ts) */
   help?: () => string;
 }
 
 export const COMMANDS: Record<string, CommandInfo> = {
   run: {
-    synopsis: `vfio-arm-emu run <scenario | ./file.ts | ./file.mjs> [options]   run a scenario headless (main job: run pl330-vfio-test)`,
+    synopsis: 'vfio-arm-emu run <scenario | ./file.ts | ./file.mjs> [options]',
+    what: 'run a scenario headless (the main job: run pl330-vfio-test), or an ARM program with --cpu unicorn',
     help: () => `usage:
   vfio-arm-emu run <scenario> [options]        a built-in scenario ('vfio-arm-emu list')
   vfio-arm-emu run ./my-scenario.ts [options]  a scenario file: .ts/.mts bundled with esbuild, or .mjs/.js (docs/API.md)
@@ -59,7 +62,8 @@ docs: docs/CLI.md, docs/SCENARIOS.md, docs/API.md
 `,
   },
   list: {
-    synopsis: 'vfio-arm-emu list                       list scenarios',
+    synopsis: 'vfio-arm-emu list',
+    what: 'list the built-in scenarios',
     help: () => `usage: vfio-arm-emu list
 
 Lists the built-in scenarios with their descriptions and the profiles they are defined for.
@@ -67,7 +71,8 @@ No options. exit status: 0, 2 usage error.
 `,
   },
   matrix: {
-    synopsis: 'vfio-arm-emu matrix [--json] [--seed N] [--no-accel]   the patch-level matrix (every prefix of the series)',
+    synopsis: 'vfio-arm-emu matrix [--json] [--seed N] [--no-accel]',
+    what: 'the patch-level matrix (every prefix of the series)',
     help: () => `usage: vfio-arm-emu matrix [options]
 
 Runs pl330-vfio-test on every prefix of the series and compares each row with the expected matrix.
@@ -80,7 +85,8 @@ docs: docs/SCENARIOS.md
 `,
   },
   trace: {
-    synopsis: 'vfio-arm-emu trace summarize <file>     summarise a trace written by run --trace',
+    synopsis: 'vfio-arm-emu trace summarize <file>',
+    what: 'summarise a trace written by run --trace',
     help: () => `usage: vfio-arm-emu trace summarize <file>
 
 Summarises a trace written by 'run --trace' (Perfetto JSON or JSON lines): events per source
@@ -91,7 +97,8 @@ docs: docs/TRACE.md
 `,
   },
   fuzz: {
-    synopsis: 'vfio-arm-emu fuzz [--profile P] [--runs N | --time S] [--jobs N] [--shard i/n] [--json] ...   fuzz the VFIO ioctls (docs/FUZZING.md)',
+    synopsis: 'vfio-arm-emu fuzz [--profile P] [--runs N | --time S] [--jobs N] [--shard i/n] [--json] ...',
+    what: 'fuzz the VFIO ioctls against a baseline of known findings (docs/FUZZING.md)',
   },
 };
 
@@ -104,8 +111,9 @@ export function globalUsage(version: string, extra: readonly string[] = []): str
   return `vfio-arm-emu ${version}: deterministic ARM board emulator for VFIO on platform devices
 
 usage:
-${Object.values(COMMANDS).map((c) => `  ${c.synopsis}`).join('\n')}
-${extra.map((l) => `  ${l}\n`).join('')}  vfio-arm-emu <command> --help            a command's options
+${Object.values(COMMANDS).map((c) => `  ${c.synopsis}\n      ${c.what}`).join('\n')}
+${extra.map((l) => `  ${l}\n`).join('')}  vfio-arm-emu <command> --help
+      the command's own usage and options
   vfio-arm-emu --help | --version
 
 exit status: 0 the outcome is the expected one, 1 it is not, 2 usage error.
