@@ -42,6 +42,8 @@ export interface MmioDevice {
   readonly accessSizes: number;
   read(offset: number, size: number, attrs: Attrs): number;
   write(offset: number, size: number, value: number, attrs: Attrs): number;
+  /** the register at `offset` by its manual name (from the device's RegisterMap: "CB1.FSR"); null when none decodes. Optional: used by MMIO tracing (CLI --trace-mmio) */
+  regName?(offset: number): string | null;
 }
 
 export interface RamRegion {

@@ -164,6 +164,7 @@ export class Gic400 {
         if (size === 1 && dmap.decode(off) === null) return this.unmappedByte(dmap, off, value);
         return dmap.write(this, off, size, value, attrs);
       },
+      regName: (off) => dmap.nameAt(off),
     };
     const cmap = this.cmap;
     this.cpuInterface = {
@@ -171,6 +172,7 @@ export class Gic400 {
       accessSizes: SIZE_4,
       read: (off, size, attrs) => cmap.read(this, off, size, attrs),
       write: (off, size, value, attrs) => cmap.write(this, off, size, value, attrs),
+      regName: (off) => cmap.nameAt(off),
     };
     this.reset();
   }

@@ -178,6 +178,11 @@ export class Pl330 implements MmioDevice, Pl330Core {
     return this.regs.write(this, off, size, value, attrs);
   }
 
+  /** register name for MMIO traces (emulator/bus.ts MmioDevice.regName) */
+  regName(off: number): string | null {
+    return this.regs.nameAt(off);
+  }
+
   /** INTEN */
   get inten(): number {
     return this.regs.store[this.sInten]!;

@@ -410,6 +410,16 @@ export class Smmu implements TranslationStage, MmioDevice {
     return BUS_OK;
   }
 
+  /** register name for MMIO traces (emulator/bus.ts MmioDevice.regName): "sCR0", "CB1.FSR" */
+  regName(offset: number): string | null {
+    const page = offset >>> 12;
+    const off = offset & 0xfff;
+    if (page === 0) return this.gr0Map.nameAt(off);
+    if (page === 1) return this.gr1Map.nameAt(off);
+    const cb = page - this.globalPages;
+    return cb >= 0 && cb < this.numCb ? this.cbMap.nameAt(off, cb) : null;
+  }
+
   private unimplemented(what: GuestErrorKind, offset: number, value: number | null): void {
     if (this.tracer !== null) this.tracer.guestError(this.name, what, offset, null, value);
   }

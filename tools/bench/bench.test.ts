@@ -11,7 +11,7 @@ import './index.js';
 describe('bench workloads', () => {
   it('registers the issue-11 benchmarks', () => {
     const names = listBenches().map((b) => b.name);
-    for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy']) expect(names).toContain(n);
+    for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup']) expect(names).toContain(n);
   });
 
   it('the DMA benchmarks run with accelerators on and off', () => {

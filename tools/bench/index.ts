@@ -14,3 +14,4 @@ import './memory.js';
 import './unicorn.js';
 import '../unicorn/bench.js';
 import './dt-parse.js';
+import './cli-startup.js';

@@ -85,12 +85,24 @@ describe('CLI: bad files are clear errors with exit 2', () => {
     expect(x.e).toMatch(/list: unexpected argument 'extra'/);
   });
 
-  it('<command> --help prints that command\'s usage and exits 0', async () => {
-    for (const cmd of ['run', 'list', 'matrix', 'trace']) {
+  it('<command> --help prints that command\'s own usage and exits 0', async () => {
+    const texts = new Set<string>();
+    for (const cmd of ['run', 'list', 'matrix', 'trace', 'fuzz']) {
       const x = io();
       expect(await runCli([cmd, '--help'], x)).toBe(0);
-      expect(x.o).toMatch(/run options:/);
+      expect(x.o).toMatch(new RegExp(`usage: *\\n? *vfio-arm-emu ${cmd}\\b`));
+      // its own text: not the global usage, and not another command's
+      expect(x.o).not.toMatch(/vfio-arm-emu --help \| --version/);
+      texts.add(x.o);
+      const h = io();
+      expect(await runCli(['help', cmd], h)).toBe(0);
+      expect(h.o).toBe(x.o);
     }
+    expect(texts.size).toBe(5);
+    const r = io();
+    await runCli(['run', '--help'], r);
+    expect(r.o).toMatch(/--profile P/);
+    expect(r.o).toMatch(/--trace-mmio FILE/);
     const f = io();
     expect(await runCli(['fuzz', '-h'], f)).toBe(0);
     expect(f.o).toMatch(/usage: vfio-arm-emu fuzz/);

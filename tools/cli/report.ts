@@ -5,6 +5,25 @@ import { traceEventDecl, traceExtent } from '../../emulator/trace-events.js';
 import type { ScenarioResult } from '../scenarios/registry.js';
 import { OUTCOME_TEXT, type Outcome } from '../scenarios/expected.js';
 
+/**
+ * The `schema` field of every `--json` output: "vfio-arm-emu/<output>/<major>". The major
+ * number changes when a field is removed or changes meaning; added fields keep it. The JSON
+ * Schemas are docs/schemas/<output>.schema.json (checked against real outputs by
+ * tools/cli/schema.test.ts).
+ */
+export const RUN_JSON_SCHEMA = 'vfio-arm-emu/run/1';
+export const RUN_UNICORN_JSON_SCHEMA = 'vfio-arm-emu/run-unicorn/1';
+export const MATRIX_JSON_SCHEMA = 'vfio-arm-emu/matrix/1';
+/** every output's schema id -> its JSON Schema file (docs/schemas/) */
+export const JSON_SCHEMAS: Readonly<Record<string, string>> = {
+  [RUN_JSON_SCHEMA]: 'docs/schemas/run.schema.json',
+  [RUN_UNICORN_JSON_SCHEMA]: 'docs/schemas/run-unicorn.schema.json',
+  [MATRIX_JSON_SCHEMA]: 'docs/schemas/matrix.schema.json',
+  'vfio-arm-emu/fuzz/1': 'docs/schemas/fuzz.schema.json',
+  'vfio-arm-emu/fuzz-replay/1': 'docs/schemas/fuzz-replay.schema.json',
+  'vfio-arm-emu/fuzz-baseline/1': 'docs/schemas/fuzz-baseline.schema.json',
+};
+
 export function outcomeText(o: string): string {
   return OUTCOME_TEXT[o as Outcome] ?? o;
 }
@@ -42,6 +61,7 @@ export function oneLine(r: ScenarioResult): string {
 
 export function toJson(r: ScenarioResult): Record<string, unknown> {
   return {
+    schema: RUN_JSON_SCHEMA,
     scenario: r.scenario,
     profile: r.profile,
     board: r.board,

@@ -184,7 +184,7 @@ describe('scenarios outside their profiles, and smaller items', () => {
   it.each(cases)('%s', async (...c) => check(c));
 
   it('--help and docs/CLI.md agree on size suffixes', async () => {
-    const r = await cli(['--help']);
+    const r = await cli(['run', '--help']);
     expect(r.out).toMatch(/k\/K\/M\/G suffixes accepted/);
     const doc = readFileSync(new URL('../../docs/CLI.md', import.meta.url), 'utf8');
     expect(doc).toMatch(/`k`\/`K`\/`M`\/`G`/);

@@ -19,6 +19,12 @@ import { cliProfile } from '../cli/profile-arg.js';
 import { InputError, mkdirs } from '../cli/outputs.js';
 import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
 import type { WorkerJob, WorkerMsg } from './worker.js';
+import { BaselineError, loadBaseline, matchBaseline, type BaselineEntry, type FuzzBaseline } from './baseline.js';
+
+/** the `schema` field of `fuzz --json` (docs/schemas/fuzz.schema.json) */
+export const FUZZ_JSON_SCHEMA = 'vfio-arm-emu/fuzz/1';
+/** the `schema` field of `fuzz --replay --json` (docs/schemas/fuzz-replay.schema.json) */
+export const FUZZ_REPLAY_JSON_SCHEMA = 'vfio-arm-emu/fuzz-replay/1';
 
 /**
  * Most worker threads a campaign may ask for. Each worker boots its own machine (tens of MB);
@@ -38,10 +44,12 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `worker threads, 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
   shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
   'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
+  baseline: { type: 'string', metavar: 'FILE', help: 'known findings per profile (default: the committed tools/fuzz/baseline.json)' },
+  'no-baseline': { type: 'bool', help: 'no known findings: every finding fails the campaign (exit 1)' },
 };
 
 export function fuzzUsage(): string {
-  return `usage: vfio-arm-emu fuzz [options]\n\n${formatOptions(FUZZ_OPTS)}\n\nexit status: 0 no finding (replay: the finding no longer reproduces), 1 findings (replay: reproduced), 2 usage error.\ndocs: docs/FUZZING.md\n`;
+  return `usage: vfio-arm-emu fuzz [options]\n\n${formatOptions(FUZZ_OPTS)}\n\nexit status: 0 no finding or only known ones (the baseline; replay: the finding no longer reproduces), 1 a new finding (replay: reproduced), 2 usage error.\ndocs: docs/FUZZING.md\n`;
 }
 
 export interface FuzzHost {
@@ -70,10 +78,30 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const { positionals, opts } = parseArgs(argv, FUZZ_OPTS);
   if (positionals.length) throw new UsageError(`fuzz: unexpected argument '${positionals[0]}'`);
   if (opts.replay !== undefined) {
-    for (const k of ['runs', 'time', 'jobs', 'shard', 'seed']) if (opts[k] !== undefined) throw new UsageError(`fuzz: --replay cannot be combined with --${k}`);
+    for (const k of ['runs', 'time', 'jobs', 'shard', 'seed', 'baseline', 'no-baseline']) if (opts[k] !== undefined) throw new UsageError(`fuzz: --replay cannot be combined with --${k}`);
     return replay(String(opts.replay), io, Boolean(opts.json));
   }
   if (opts.runs !== undefined && opts.time !== undefined) throw new UsageError('fuzz: give --runs or --time, not both');
+  if (opts.baseline !== undefined && opts['no-baseline']) throw new UsageError('fuzz: give --baseline FILE or --no-baseline, not both');
+  let baseline: FuzzBaseline | null = null;
+  let baselineFile: string | null = null;
+  if (!opts['no-baseline']) {
+    baselineFile = opts.baseline === undefined ? 'tools/fuzz/baseline.json' : String(opts.baseline);
+    let text: string | undefined;
+    if (opts.baseline !== undefined) {
+      try {
+        text = io.readFile(baselineFile);
+      } catch (e) {
+        throw new InputError(`fuzz: cannot read baseline ${baselineFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    try {
+      baseline = loadBaseline(text, baselineFile);
+    } catch (e) {
+      if (e instanceof BaselineError) throw new InputError(`fuzz: ${e.message}`);
+      throw e;
+    }
+  }
   let profile: string;
   try {
     profile = cliProfile(String(opts.profile ?? 'rfc-v4'));
@@ -135,9 +163,11 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
       files.push(file);
     }
   }
-  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs)) + '\n');
-  else io.out(summaryText(merged, elapsed, files, shard, jobs));
-  return merged.findings.length ? 1 : 0;
+  const base = matchBaseline(baseline, profile, merged.findings.map((f) => f.sig));
+  const bl = { file: baselineFile, known: base.known, fresh: base.fresh };
+  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl)) + '\n');
+  else io.out(summaryText(merged, elapsed, files, shard, jobs, bl));
+  return base.fresh.length ? 1 : 0;
 }
 
 function toFile(f: FindingReport): FindingFile {
@@ -164,7 +194,7 @@ function replay(path: string, io: CliIo, json: boolean): number {
   const { finding, harness } = runProgram(file.profile, file.program, { transcript: true });
   const same = finding !== null && finding.sig === file.sig;
   if (json) {
-    io.out(JSON.stringify({ file: path, profile: file.profile, expected: file.sig, reproduced: same, finding, calls: harness.transcript }) + '\n');
+    io.out(JSON.stringify({ schema: FUZZ_REPLAY_JSON_SCHEMA, file: path, profile: file.profile, expected: file.sig, reproduced: same, finding, calls: harness.transcript }) + '\n');
   } else {
     io.out(`/* replay of ${path}: profile ${file.profile}, expected ${file.sig} */\n`);
     for (const t of harness.transcript) io.out(`${t.line}  /* = ${t.ret} */\n`);
@@ -250,7 +280,7 @@ export class Progress {
     for (const s of sigs) this.unique.add(s);
     const frac = this.timeMs !== undefined ? Math.min(1, elapsed / this.timeMs) : this.total ? this.runs / this.total : 1;
     const pct = Math.floor(frac * 100);
-    if (this.io.isTTY) {
+    if (this.io.errIsTTY === true) {
       const w = 30;
       const bar = '#'.repeat(Math.round(frac * w)).padEnd(w, '.');
       this.io.err(`\r[${bar}] ${pct}% ${this.runs} runs, ${this.unique.size} unique findings`);
@@ -261,7 +291,7 @@ export class Progress {
     }
   }
   end(): void {
-    if (this.io.isTTY) this.io.err('\n');
+    if (this.io.errIsTTY === true) this.io.err('\n');
   }
 }
 
@@ -277,8 +307,15 @@ export function coverageRows(cov: Record<string, string[]>): { fd: string; call:
   return rows;
 }
 
-function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number): object {
+interface BaselineUse {
+  file: string | null;
+  known: Map<string, BaselineEntry>;
+  fresh: string[];
+}
+
+function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse): object {
   return {
+    schema: FUZZ_JSON_SCHEMA,
     profile: m.profile,
     seed: m.seed,
     shard: `${shard.i}/${shard.n}`,
@@ -288,24 +325,32 @@ function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: nu
     execs: m.execs,
     elapsedMs: Math.round(elapsed),
     execsPerSec: Math.round(m.execs / Math.max(elapsed / 1000, 1e-3)),
-    findings: m.findings.map((f, i) => ({ sig: f.sig, message: f.message, seed: f.seed, file: files[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
+    findings: m.findings.map((f, i) => ({ sig: f.sig, known: bl.known.has(f.sig), message: f.message, seed: f.seed, file: files[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
+    baseline: { file: bl.file, known: [...bl.known.keys()], new: bl.fresh },
     coverage: coverageRows(m.coverage),
   };
 }
 
-function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number): string {
+function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse): string {
   const L: string[] = [];
   const secs = elapsed / 1000;
   L.push(`fuzz ${m.profile}: seed ${m.seed}, shard ${shard.i}/${shard.n}, ${jobs} job(s): ${m.runs} runs (${m.slices.length} slices), ${m.execs} syscalls in ${secs.toFixed(1)} s = ${Math.round(m.execs / Math.max(secs, 1e-3))} execs/s`);
   L.push('');
   if (m.findings.length === 0) L.push('no findings');
   m.findings.forEach((f, i) => {
-    L.push(`finding ${i + 1}: ${f.sig}${files[i] ? `  (${files[i]})` : ''}`);
+    const k = bl.known.get(f.sig);
+    L.push(`finding ${i + 1}: ${f.sig} [${k ? 'known' : 'NEW'}]${files[i] ? `  (${files[i]})` : ''}`);
     L.push(`  ${f.message}`);
+    if (k) L.push(`  known (${bl.file}): ${k.why}`);
     L.push('  shrunk reproducer:');
     for (const t of f.transcript) L.push(`    ${t.line}  /* = ${t.ret} */`);
     L.push('');
   });
+  if (m.findings.length) {
+    L.push(bl.file === null
+      ? `${m.findings.length} finding(s), no baseline (--no-baseline): all count as new`
+      : `${bl.known.size} known finding(s) (baseline ${bl.file}), ${bl.fresh.length} new${bl.fresh.length ? `: ${bl.fresh.join(', ')}` : ''}`);
+  }
   L.push('');
   L.push('coverage (ioctl x result):');
   L.push(`  ${'fd'.padEnd(10)} ${'call'.padEnd(28)} ${'ok'.padEnd(4)} errors`);

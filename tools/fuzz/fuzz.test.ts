@@ -237,11 +237,27 @@ describe('CLI', () => {
 
   it('a campaign writes replayable finding files and a coverage summary; shards merge to the whole', () => {
     const io = fakeIo();
-    const code = runFuzzCommand(['--profile', 'rfc-v4', '--runs', '10', '--out', 'out', '--json'], io, { mkdir: () => {} });
-    const whole = JSON.parse(io.stdout) as { runs: number; execs: number; findings: { sig: string; file: string }[]; coverage: { fd: string; call: string; ok: boolean; errors: string[] }[] };
+    const code = runFuzzCommand(['--profile', 'rfc-v4', '--runs', '10', '--out', 'out', '--json', '--no-baseline'], io, { mkdir: () => {} });
+    const whole = JSON.parse(io.stdout) as { runs: number; execs: number; findings: { sig: string; file: string; known: boolean }[]; coverage: { fd: string; call: string; ok: boolean; errors: string[] }[] };
     expect(whole.runs).toBe(10);
     expect(whole.findings.length).toBeGreaterThan(0);
+    // --no-baseline: every finding is new, exit 1
     expect(code).toBe(1);
+    expect(whole.findings.every((f) => !f.known)).toBe(true);
+    // the same campaign against the committed baseline: the review findings are known, exit 0
+    const io2 = fakeIo();
+    expect(runFuzzCommand(['--profile', 'rfc-v4', '--runs', '10', '--out', 'out', '--json'], io2, { mkdir: () => {} })).toBe(0);
+    const based = JSON.parse(io2.stdout) as { findings: { sig: string; known: boolean }[]; baseline: { known: string[]; new: string[] } };
+    expect(based.findings.map((f) => f.sig)).toEqual(whole.findings.map((f) => f.sig));
+    expect(based.findings.every((f) => f.known)).toBe(true);
+    expect(based.baseline.new).toEqual([]);
+    // a baseline that lacks one of them: that one is new, exit 1 (signature-matched, not counted)
+    const [first, ...others] = based.findings.map((f) => f.sig);
+    const partial = { schema: 'vfio-arm-emu/fuzz-baseline/1', profiles: { 'patches:1-10': others.map((sig) => ({ sig, why: 'test' })) } };
+    const io3 = fakeIo({ 'b.json': JSON.stringify(partial) });
+    expect(runFuzzCommand(['--profile', 'rfc-v4', '--runs', '10', '--out', 'out', '--baseline', 'b.json'], io3, { mkdir: () => {} })).toBe(1);
+    expect(io3.stdout).toContain(`${first} [NEW]`);
+    expect(io3.stdout).toContain(`${others.length} known finding(s) (baseline b.json), 1 new: ${first}`);
     for (const f of whole.findings) {
       expect(f.file).toMatch(/^out\/rfc-v4-.*\.json$/);
       const file = JSON.parse(io.files[f.file]!) as FindingFile;

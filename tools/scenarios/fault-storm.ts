@@ -142,7 +142,7 @@ export function expectedFaultStorm(caps: ReturnType<typeof parseProfile>['caps']
 export function runFaultStorm(o: ScenarioOptions, iterations = FAULT_STORM_ITERATIONS): ScenarioResult & { faulted: number } {
   const profile = parseProfile(o.profile);
   // traced for the digest, events kept only on request (100,050 faults make millions of events)
-  const sys = new System({ profile: o.profile, board: o.board, seed: o.seed, trace: { enabled: o.trace?.enabled ?? true, keep: o.trace?.keep ?? false }, accel: o.accel });
+  const sys = new System({ profile: o.profile, board: o.board, seed: o.seed, trace: { enabled: o.trace?.enabled ?? true, keep: o.trace?.keep ?? false }, accel: o.accel, onMachine: o.onMachine });
   const admin = adminBind(sys, PL330_DEVICE);
   const output: string[] = [...admin.output];
   let faulted = -1;

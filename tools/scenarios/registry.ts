@@ -4,6 +4,7 @@
  * themselves from tools/scenarios/index.ts.
  */
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
+import type { Machine } from '../../emulator/machine.js';
 
 export interface ScenarioOptions {
   profile: string;
@@ -17,6 +18,8 @@ export interface ScenarioOptions {
   accel?: boolean;
   /** the kernel command line, replacing the board's /chosen/bootargs (CLI --bootargs); undefined: the board's */
   bootargs?: string;
+  /** called with the machine right after it is assembled, before the kernel boots (CLI --trace-mmio) */
+  onMachine?: (m: Machine) => void;
 }
 
 export interface ScenarioFault {

@@ -26,6 +26,7 @@ export function bootSystem(o: ScenarioOptions, board?: string): System {
     trace: { enabled: true, keep: true },
     accel: o.accel,
     bootargs: o.bootargs,
+    onMachine: o.onMachine,
   };
   return new System(so);
 }

@@ -43,6 +43,8 @@ export interface SystemOptions {
    * undefined: the board's
    */
   bootargs?: string;
+  /** called with the assembled machine before the kernel boots (an MMIO observer: CLI --trace-mmio) */
+  onMachine?: (m: Machine) => void;
 }
 
 export class System {
@@ -63,6 +65,7 @@ export class System {
     const src = opts.boardSource ?? loadBoardSource(opts.board ?? DEFAULT_BOARD);
     this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace, accel: opts.accel });
     const m = this.machine;
+    opts.onMachine?.(m);
     const gic = findGic(m.tree.root);
     if (!gic) throw new BoardError(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
     const regs = decodeReg(m.tree, gic);
