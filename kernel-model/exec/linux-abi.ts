@@ -1,7 +1,7 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import {
-  CLOCK_REALTIME, decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
+  decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
 } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
@@ -40,6 +40,33 @@ const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PA
 const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 /** CLOCK_REALTIME = this fixed epoch + virtual time (2014-05-13, the RFC's date): deterministic */
 export const REALTIME_EPOCH_NS = 1_399_939_200 * 1e9;
+/**
+ * The epoch offset of a clock id, or null for an id clock_gettime refuses with -EINVAL
+ * (kernel/time/posix-timers.c clockid_to_kclock: the posix_clocks[] table; a negative id is
+ * a CPU-time clock of kernel/time/posix-cpu-timers.c, CPUCLOCK_WHICH 3 is invalid and the pid
+ * must be the caller's (0 = self) or, CPUCLOCK_PERTHREAD, one of its threads).
+ * REALTIME (0), REALTIME_COARSE (5), REALTIME_ALARM (8) and TAI (11, tai offset 0 as on a
+ * machine where no one set it) carry the epoch; MONOTONIC (1), MONOTONIC_RAW (4),
+ * MONOTONIC_COARSE (6), BOOTTIME (7), BOOTTIME_ALARM (9) are time since boot; 10
+ * (CLOCK_SGI_CYCLE, removed) and ids past 11 are invalid.
+ * Choice: the CPU-time clocks (2, 3 and the negative ids) read the time since boot too, and the
+ * coarse clocks are as exact as the others (no tick: every clock is derived from virtual time).
+ */
+export function clockEpochOffset(id: number, pid: number, isOwnTid: (tid: number) => boolean): number | null {
+  if (id < 0) {
+    if ((id & 3) === 3) return null;
+    const who = ~(id >> 3);
+    if (who === 0) return 0;
+    if ((id & 4) !== 0) return isOwnTid(who) ? 0 : null;
+    return who === pid ? 0 : null;
+  }
+  switch (id) {
+    case 0: case 5: case 8: case 11: return REALTIME_EPOCH_NS;
+    case 1: case 2: case 3: case 4: case 6: case 7: case 9: return 0;
+    default: return null;
+  }
+}
+
 const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
 
 /** Syscalls that are answered -ENOSYS on purpose (glibc falls back or tolerates it): not "unknown". */
@@ -393,10 +420,12 @@ export class LinuxAbi implements SyscallBridge {
       // ---------------- time ----------------
       case N.clock_gettime:
       case N.clock_gettime64: {
-        const ns = t.nowNs() + (a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0);
-        return this.writeOut(a[1]!, encodeTimespec(ns, nr === N.clock_gettime64)) ? 0 : -EFAULT;
+        const off = this.clockOffset(a[0]! | 0);
+        if (off === null) return -EINVAL;
+        return this.writeOut(a[1]!, encodeTimespec(t.nowNs() + off, nr === N.clock_gettime64)) ? 0 : -EFAULT;
       }
       case N.clock_getres: {
+        if (this.clockOffset(a[0]! | 0) === null) return -EINVAL;
         if (a[1] === 0) return 0;
         return this.writeOut(a[1]!, encodeTimespec(1, false)) ? 0 : -EFAULT;
       }
@@ -416,6 +445,10 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   // ------------------------------------------------------------------ implementations
+
+  private clockOffset(id: number): number | null {
+    return clockEpochOffset(id, this.proc.pid, (tid) => this.threads.some((th) => th.tid === tid && th.state !== 'exited'));
+  }
 
   private sysBrk(addr: number): number {
     if (addr < this.brkStart) return this.brk;
@@ -450,7 +483,8 @@ export class LinuxAbi implements SyscallBridge {
     const d = decodeTimespec(b, time64);
     if (d === null) return -EINVAL;
     const abs = (a[1]! & TIMER_ABSTIME) !== 0;
-    const clockOff = a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0;
+    const clockOff = this.clockOffset(a[0]! | 0);
+    if (clockOff === null) return -EINVAL;
     const deadline = abs ? d - clockOff : t.nowNs() + d;
     if (deadline <= this.now) return 0;
     this.sleeping.set(t, deadline);

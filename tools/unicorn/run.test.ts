@@ -155,6 +155,18 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect([...outs]).toEqual(['counter 600 joined 60\ntimedwait ETIMEDOUT after >= 3 ms\n']);
   });
 
+  it('clock_gettime: the realtime clocks (0, 5 REALTIME_COARSE, 8, 11) carry the epoch, the others count from boot, invalid ids are EINVAL; time() is not 0', () => {
+    const r = runElf({ elf: guestBinary('clocks'), args: [], bind: null });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'clock 0: epoch', 'clock 1: boot', 'clock 2: boot', 'clock 3: boot', 'clock 4: boot', 'clock 5: epoch',
+      'clock 6: boot', 'clock 7: boot', 'clock 8: epoch', 'clock 9: boot', 'clock 10: errno 22', 'clock 11: epoch',
+      'clock 12: errno 22', 'clock 1000: errno 22', 'clock -2: boot', 'clock -1: errno 22',
+      'time() epoch',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
   it('nanosleep blocks in virtual time', () => {
     const r = runElf({ elf: guestBinary('sleep'), args: [] });
     expect(r.exitStatus).toBe(0);
