@@ -320,6 +320,16 @@ export interface Capabilities {
    * reset_required cleared)
    */
   deviceReset: 'einval' | 'call-reset';
+  // ---- issue 20: user land
+  /**
+   * select() on an fd closed by another thread while the caller sleeps (the fds are checked on
+   * entry only, fs/select.c do_select -> max_select_fd; the re-scans after a wake-up fdget each
+   * fd): 'skip' (3.14 do_select: `if (f.file) { ... }` around the poll and the result bits, a
+   * closed fd is passed over) or 'ready' (mainline do_select: mask starts as EPOLLNVAL, which
+   * POLLIN_SET, POLLOUT_SET and POLLEX_SET include, so a closed fd is reported in every set
+   * it was asked for)
+   */
+  selectClosedFd: 'skip' | 'ready';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -371,6 +381,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1DmaEntryLimit: 0,
   groupIoctls: 'vfio-c',
   deviceReset: 'einval',
+  selectClosedFd: 'skip',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -431,6 +442,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1DmaEntryLimit: 65535,
   groupIoctls: 'group-c',
   deviceReset: 'call-reset',
+  selectClosedFd: 'ready',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

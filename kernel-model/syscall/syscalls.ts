@@ -24,6 +24,8 @@ export interface SyscallHost {
   readonly vfs: Vfs;
   readonly memory: MemoryHost;
   readonly log: KernelLog | null;
+  /** select() re-scan of an fd closed while the caller sleeps (profile.caps.selectClosedFd; default 'skip', 3.14) */
+  readonly selectClosedFd?: 'skip' | 'ready';
 }
 
 /**
@@ -477,7 +479,7 @@ export class SyscallLayer {
 
   /** select(2); `timeoutNsArg` as in wait.ts sysSelect (pselect6 from register-based backends) */
   sysSelect(t: ThreadTask, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null): number {
-    return sysSelect(t, this.clock, n, rp, wp, ep, tvp, timeoutNsArg);
+    return sysSelect(t, this.clock, n, rp, wp, ep, tvp, timeoutNsArg, this.host.selectClosedFd ?? 'skip');
   }
 
   sysNanosleep(t: ThreadTask, req: number, rem: number): number {
