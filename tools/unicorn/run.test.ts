@@ -41,6 +41,14 @@ describe.skipIf(skip)('C pl330-vfio-test on the Unicorn backend', () => {
     expect(r.bind?.ok).toBe(true);
   });
 
+  it('a program that never exits still reports the interrupts it received (sampled at the end of the run)', () => {
+    const r = runPl330VfioTestUnicorn({ profile: 'rfc-v4', extraArgs: ['hang'], maxInstructions: 300_000 });
+    expect(r.exitStatus).toBeNull();
+    expect(r.exitReport).toContain('did not exit within the instruction limit');
+    expect(r.stdout).toContain('TRIGGER!\ndone!\n');
+    expect(r.interrupts).toBe(1);
+  });
+
   it('fails where the matrix says: patches:1-3 (no vfio-platform: group not viable), patches:1,3-10 (EXEC rejected)', () => {
     for (const [profile, msg] of [
       ['patches:1-3', 'Group is not viable (not all devices bound for vfio)'],

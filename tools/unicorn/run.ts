@@ -159,6 +159,9 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
       { within: opts.maxNs ?? DEFAULT_MAX_NS, maxEvents: 50_000_000 },
     );
   } finally {
+    // a program that has not exited still holds the device: its signals are counted now
+    // (the count is reset when the process's files are closed, hence the teardown hook too)
+    if (arm !== null && arm.abi.exit === null && opts.bind !== null) signals = vfioSignals(system, device);
     arm?.engine.close();
   }
   const x = arm.abi.exit;
@@ -269,6 +272,10 @@ export interface Pl330UnicornOptions {
   maxNs?: number;
   maxInstructions?: number;
   onProgress?: UnicornRunOptions['onProgress'];
+  /** argv after the group path and the device (the C port's `nowait` or `hang`) */
+  extraArgs?: readonly string[];
+  /** instructions per quantum */
+  quantum?: number;
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
@@ -286,7 +293,8 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     maxInstructions: opts.maxInstructions,
     onProgress: opts.onProgress,
     bind: opts.device,
-    argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device],
+    quantum: opts.quantum,
+    argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device, ...(opts.extraArgs ?? [])],
   });
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }
