@@ -41,8 +41,25 @@ describe.skipIf(skip)('C pl330-vfio-test on the Unicorn backend', () => {
     expect(r.bind?.ok).toBe(true);
   });
 
+  it('what a program observes does not depend on the quantum: comparing without waiting for the interrupt gives the same mismatches at 1k, 10k and 1M', () => {
+    const runs = [1_000, 10_000, 1_000_000].map((quantum) => runPl330VfioTestUnicorn({ profile: 'rfc-v4', extraArgs: ['nowait'], quantum }));
+    const first = runs[0]!;
+    const mismatches = (r: UnicornRunResult): number => Number(/compared without waiting: (\d+) mismatches/.exec(r.stdout)?.[1]);
+    expect(mismatches(first)).toBeGreaterThan(0); // the DMA is still running when the comparison starts
+    expect(mismatches(first)).toBeLessThan(1024);
+    for (const r of runs) {
+      expect(r.exitStatus).toBe(0);
+      expect(r.interrupts).toBe(1);
+      expect(lines(r.stdout).filter((l) => l.startsWith('test failed!'))).toHaveLength(mismatches(first));
+      expect(r.stdout).toBe(first.stdout);
+      expect(r.instructions).toBe(first.instructions);
+      expect(r.virtualTimeNs).toBe(first.virtualTimeNs);
+      expect(r.syscallsByNr).toEqual(first.syscallsByNr);
+    }
+  });
+
   it('a program that never exits still reports the interrupts it received (sampled at the end of the run)', () => {
-    const r = runPl330VfioTestUnicorn({ profile: 'rfc-v4', extraArgs: ['hang'], maxInstructions: 300_000 });
+    const r = runPl330VfioTestUnicorn({ profile: 'rfc-v4', extraArgs: ['hang'], maxInstructions: 150_000 });
     expect(r.exitStatus).toBeNull();
     expect(r.exitReport).toContain('did not exit within the instruction limit');
     expect(r.stdout).toContain('TRIGGER!\ndone!\n');
@@ -152,15 +169,19 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
 
   it('pthreads: clone, futex mutex/condvar/join under preemption, a timed wait expiring in virtual time', () => {
     const outs = new Set<string>();
-    for (const quantum of [97, 10_000]) {
-      const r = runElf({ elf: guestBinary('threads'), args: [], quantum });
+    const stats = new Set<string>();
+    for (const [quantum, timeslice] of [[97, 97], [10_000, 97], [10_000, 10_000]] as const) {
+      const r = runElf({ elf: guestBinary('threads'), args: [], quantum, timeslice });
       expect(r.exitStatus, `quantum ${quantum}`).toBe(0);
       expect(r.threads).toBe(4);
       outs.add(r.stdout);
-      if (quantum === 97) expect(r.syscallsByNr['240'] ?? 0).toBeGreaterThan(20); // contended futexes
+      if (timeslice === 97) expect(r.syscallsByNr['240'] ?? 0).toBeGreaterThan(20); // contended futexes
+      // the quantum (host batching) is invisible: same slice, same run
+      if (timeslice === 97) stats.add(JSON.stringify([r.instructions, r.virtualTimeNs, r.syscallsByNr]));
       expect(r.unknownSyscalls).toEqual({});
     }
     expect([...outs]).toEqual(['counter 600 joined 60\ntimedwait ETIMEDOUT after >= 3 ms\n']);
+    expect(stats.size).toBe(1);
   });
 
   it('clock_gettime: the realtime clocks (0, 5 REALTIME_COARSE, 8, 11) carry the epoch, the others count from boot, invalid ids are EINVAL; time() is not 0', () => {

@@ -59,8 +59,10 @@ export interface UnicornRunOptions {
   onProgress?: (p: { virtualNs: number; instructions: number }) => void;
   /** host milliseconds between onProgress calls (default 1000) */
   progressIntervalMs?: number;
-  /** instructions per quantum */
+  /** host batching limit: instructions per quantum at most (invisible to the program; docs/TIMING.md) */
   quantum?: number;
+  /** time slice of a thread, in instructions (default 10,000) */
+  timeslice?: number;
 }
 
 export interface UnicornRunResult {
@@ -133,7 +135,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   let run: RunResult | null = null;
   let insnLimitHit = false;
   try {
-    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
+    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
     const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
