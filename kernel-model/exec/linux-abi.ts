@@ -26,6 +26,7 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
+  pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
@@ -345,6 +346,19 @@ export class LinuxAbi implements SyscallBridge {
         }
         return this.kernel(t, N.poll, [a[0]!, a[1]!, ms]);
       }
+
+      // ---------------- file descriptors (served by the layer; none of them blocks) ----------------
+      case N.pipe:
+      case N.pipe2:
+        return this.layer.sysPipe2(this.layer.taskOf(this.proc, t), a[0]!, nr === N.pipe ? 0 : a[1]! | 0);
+      case N.dup:
+        return this.layer.sysDup(this.layer.taskOf(this.proc, t), a[0]! | 0);
+      case N.dup2:
+      case N.dup3:
+        return this.layer.sysDup3(this.layer.taskOf(this.proc, t), a[0]! | 0, a[1]! | 0, nr === N.dup2 ? 0 : a[2]! | 0, nr === N.dup2);
+      case N.fcntl:
+      case N.fcntl64:
+        return this.layer.sysFcntl(this.layer.taskOf(this.proc, t), a[0]! | 0, a[1]! | 0, a[2]!);
 
       // ---------------- process, memory, identity ----------------
       case N.exit: {

@@ -196,6 +196,26 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.unknownSyscalls).toEqual({});
   });
 
+  it('pipes, dup/dup2/dup3 and fcntl: data, redirection, close-on-exec, O_NONBLOCK, EOF, EPIPE, a blocked reader woken', () => {
+    const r = runElf({ elf: guestBinary('pipes'), args: [], bind: null });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'pipe2 cloexec: 1 1 fd 3',
+      'write 5',
+      'read 5 hello',
+      'nonblock read -1 EAGAIN flags 0x800',
+      'redirected 10 via stdout saved-cloexec 0',
+      'dup3 10 cloexec 1',
+      'F_DUPFD_CLOEXEC 20 cloexec 1',
+      'dup3 same -1 EINVAL dup2 same 10',
+      'eof 0',
+      'epipe -1 EPIPE',
+      'thread read wake',
+      'bad fd -1 EBADF',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
   it('nanosleep blocks in virtual time', () => {
     const r = runElf({ elf: guestBinary('sleep'), args: [] });
     expect(r.exitStatus).toBe(0);
