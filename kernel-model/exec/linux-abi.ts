@@ -12,6 +12,7 @@ import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
+import { AT_SYMLINK_NOFOLLOW, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
 import type { ProcessGuestSpace } from './space.js';
 
@@ -26,7 +27,7 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  stat64: 195, lstat64: 196, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
@@ -72,7 +73,7 @@ const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGB
 
 /** Syscalls that are answered -ENOSYS on purpose (glibc falls back or tolerates it): not "unknown". */
 const ENOSYS_EXPECTED = new Set<number>([
-  ARM_NR.rseq, ARM_NR.statx, ARM_NR.fstat64, ARM_NR.fstatat64, ARM_NR.pselect6_time64, ARM_NR.ppoll_time64,
+  ARM_NR.rseq, ARM_NR.pselect6_time64, ARM_NR.ppoll_time64,
   ARM_NR.clone3, ARM_NR.sched_getaffinity, ARM_NR.membarrier,
 ]);
 
@@ -128,7 +129,7 @@ export interface ArmProcessExit {
  * Prng), prlimit64/ugetrlimit, readlinkat, openat, writev, clock_gettime(64) (virtual
  * time), clock_nanosleep(64), ppoll, clone (threads only: CLONE_VM|CLONE_THREAD), futex
  * WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), tgkill/kill (default action
- * only). rseq, statx, fstat64, fstatat64, pselect6_time64, ppoll_time64, clone3 answer
+ * only). rseq, pselect6_time64, ppoll_time64, clone3 answer
  * -ENOSYS on purpose (glibc falls back or tolerates it); any other unknown number answers
  * -ENOSYS and is counted in `unknown`.
  */
@@ -359,6 +360,20 @@ export class LinuxAbi implements SyscallBridge {
       case N.fcntl:
       case N.fcntl64:
         return this.layer.sysFcntl(this.layer.taskOf(this.proc, t), a[0]! | 0, a[1]! | 0, a[2]!);
+
+      case N.stat64:
+      case N.lstat64:
+      case N.fstatat64:
+      case N.statx: {
+        const at = nr === N.fstatat64 || nr === N.statx;
+        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+        if (typeof p === 'number') return p;
+        const flags = nr === N.lstat64 ? AT_SYMLINK_NOFOLLOW : at ? a[nr === N.statx ? 2 : 3]! | 0 : 0;
+        const buf = nr === N.statx ? a[4]! : at ? a[2]! : a[1]!;
+        return sysStatAt(this.layer.taskOf(this.proc, t), this.layer.host.vfs, at ? a[0]! | 0 : AT_FDCWD, p, flags, buf, nr === N.statx ? 'statx' : 'stat64');
+      }
+      case N.fstat64:
+        return sysFstat(this.layer.taskOf(this.proc, t), this.layer.host.vfs, a[0]! | 0, a[1]!);
 
       // ---------------- process, memory, identity ----------------
       case N.exit: {

@@ -216,6 +216,26 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.unknownSyscalls).toEqual({});
   });
 
+  it('stat, lstat, fstat, fstatat, statx over sysfs, devtmpfs, pipes and anonymous files', () => {
+    const r = runElf({ elf: guestBinary('stat'), args: [] });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'stat iommu_group 0 dir',
+      'lstat iommu_group 0 link size ' + String('../../../kernel/iommu_groups/'.length + 1),
+      'readlink iommu_groups/<n>',
+      'stat /dev/vfio/vfio 0 chr 0666',
+      'fstatat uevent 0 reg size 4096',
+      'fstat dir 0 dir',
+      'statx /sys 0 dir',
+      'fstat pipe fifo',
+      'fstat eventfd other 0600',
+      'fstat stdout chr',
+      'stat missing -1 ENOENT',
+      'fstat bad -1 EBADF',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
   it('nanosleep blocks in virtual time', () => {
     const r = runElf({ elf: guestBinary('sleep'), args: [] });
     expect(r.exitStatus).toBe(0);
