@@ -53,5 +53,24 @@ int main(int argc, char **argv)
 	printf("stat missing %d %s\n", r, errno == ENOENT ? "ENOENT" : "?");
 	r = fstat(99, &st);
 	printf("fstat bad %d %s\n", r, errno == EBADF ? "EBADF" : "?");
+	/* cwd: chdir, getcwd, relative open/readlink/stat, access */
+	r = chdir("/sys/bus/platform/devices");
+	printf("chdir %d cwd %s\n", r, getcwd(path, sizeof(path)) ? path : "?");
+	snprintf(path, sizeof(path), "%s/uevent", dev);
+	d = open(path, O_RDONLY);
+	r = read(d, link, sizeof(link) - 1);
+	printf("relative open %s\n", d >= 0 && r > 0 ? "ok" : "failed");
+	snprintf(path, sizeof(path), "%s/iommu_group", dev);
+	r = readlink(path, link, sizeof(link) - 1);
+	printf("relative readlink %s\n", r > 0 ? "ok" : "failed");
+	r = stat(dev, &st);
+	printf("relative stat %d %s\n", r, type(st.st_mode));
+	r = chdir(dev);
+	printf("chdir link %d cwd %s\n", r, getcwd(path, sizeof(path)) ? (strncmp(path, "/sys/devices/", 13) == 0 ? "/sys/devices/..." : path) : "?");
+	r = chdir("..");
+	printf("chdir .. %d\n", r);
+	r = chdir("/dev/vfio/vfio");
+	printf("chdir chr %d %s\n", r, errno == ENOTDIR ? "ENOTDIR" : "?");
+	printf("access %d %d\n", access("/dev/vfio/vfio", R_OK | W_OK), access("/nonexistent", F_OK));
 	return 0;
 }

@@ -12,7 +12,7 @@ import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
-import { AT_SYMLINK_NOFOLLOW, sysFstat, sysStatAt } from '../syscall/stat.js';
+import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
 import type { ProcessGuestSpace } from './space.js';
 
@@ -27,10 +27,11 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  stat64: 195, lstat64: 196, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
+const ENOENT = 2, EBADF = 9, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
 const ERESTARTSYS = 512;
 const AT_FDCWD = -100;
@@ -254,15 +255,59 @@ export class LinuxAbi implements SyscallBridge {
       case N.eventfd2: case UNR.lseek: case UNR.getdents64: case UNR.pread64: case UNR.pwrite64: case UNR.eventfd:
         return this.kernel(t, nr, a as unknown as number[]);
       case N.open:
-        return this.kernel(t, UNR.open, [a[0]!, a[1]!, a[2]!]);
       case N.openat: {
-        // the model's VFS has only absolute paths (cwd is /): dirfd is irrelevant for them
-        const dirfd = a[0]! | 0;
-        if (dirfd !== AT_FDCWD) {
-          const p = this.mm.strndupUser(a[1]!, 4096);
-          if (typeof p === 'string' && !p.startsWith('/')) return -ENOSYS;
+        // absolute paths go to the layer as they are; a relative one is resolved against the
+        // dirfd or the cwd first (fs/namei.c path_init)
+        const at = nr === N.openat;
+        const pathPtr = at ? a[1]! : a[0]!;
+        const flags = at ? a[2]! : a[1]!;
+        const p = this.mm.strndupUser(pathPtr, 4096);
+        if (typeof p === 'string' && p.length > 0 && !p.startsWith('/')) {
+          const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+          if (typeof abs === 'number') return abs;
+          return this.restartable(t, (task) => this.layer.sysOpen(task, abs, flags));
         }
-        return this.kernel(t, UNR.open, [a[1]!, a[2]!, a[3]!]);
+        return this.kernel(t, UNR.open, [pathPtr, flags, at ? a[3]! : a[2]!]);
+      }
+      case N.getcwd: {
+        // sys_getcwd: the length including the NUL, -ERANGE when it does not fit
+        const b = new TextEncoder().encode(this.proc.cwd + '\0');
+        if (b.length > a[1]!) return -ERANGE;
+        return this.writeOut(a[0]!, b) ? b.length : -EFAULT;
+      }
+      case N.chdir:
+      case N.fchdir: {
+        let abs: string | number;
+        if (nr === N.chdir) {
+          const p = this.mm.strndupUser(a[0]!, 4096);
+          if (typeof p === 'number') return p;
+          abs = p.length === 0 ? -ENOENT : resolveAt(this.layer.taskOf(this.proc, t), AT_FDCWD, p);
+        } else {
+          const f = this.proc.fdget(a[0]! | 0);
+          abs = f === null ? -EBADF : f.path;
+        }
+        if (typeof abs === 'number') return abs;
+        const r = this.layer.host.vfs.walk(abs, true);
+        if (typeof r === 'number') return r;
+        if (r.node.kind !== 'dir') return -ENOTDIR;
+        this.proc.cwd = r.path;
+        return 0;
+      }
+      case N.access:
+      case N.faccessat:
+      case N.faccessat2: {
+        // root: every existing file passes (fs/open.c do_faccessat with CAP_DAC_OVERRIDE;
+        // X_OK on a file without any x bit would fail, and no file here has one but dirs)
+        const at = nr !== N.access;
+        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+        if (typeof p === 'number') return p;
+        const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+        if (typeof abs === 'number') return abs;
+        const r = this.layer.host.vfs.walk(abs, true);
+        if (typeof r === 'number') return r;
+        const mode = at ? a[2]! : a[1]!;
+        if ((mode & 1) !== 0 && r.node.kind !== 'dir') return -EACCES;
+        return 0;
       }
       case N.readlink:
       case N.readlinkat: {
@@ -275,6 +320,11 @@ export class LinuxAbi implements SyscallBridge {
           if ((size | 0) <= 0) return -EINVAL;
           const b = new TextEncoder().encode(this.exe).subarray(0, size);
           return this.writeOut(buf, b) ? b.length : -EFAULT;
+        }
+        if (p.length > 0 && !p.startsWith('/')) {
+          const abs = resolveAt(this.layer.taskOf(this.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p);
+          if (typeof abs === 'number') return abs;
+          return this.layer.sysReadlink(this.layer.taskOf(this.proc, t), abs, buf, size);
         }
         return this.kernel(t, UNR.readlink, [pathPtr, buf, size]);
       }

@@ -27,6 +27,8 @@ export interface ProcessOptions {
 /** A process: pid, credentials, limits, fd table, address space, threads. */
 export class Process {
   readonly name: string;
+  /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
+  cwd = '/';
   uid: number;
   capIpcLock: boolean;
   rlimitNofile: number;

@@ -49,12 +49,12 @@ export function fileStat(vfs: Vfs, f: File): StatInfo {
 }
 
 /**
- * The absolute path of `path` relative to `dirfd` (every process's cwd is "/"): -EBADF for a
+ * The absolute path of `path` relative to `dirfd` (AT_FDCWD: the process's cwd): -EBADF for a
  * closed dirfd, -ENOTDIR when it is not a directory (fs/namei.c path_init).
  */
 export function resolveAt(t: ThreadTask, dirfd: number, path: string): string | number {
   if (path.startsWith('/')) return path;
-  if (dirfd === AT_FDCWD) return '/' + path;
+  if (dirfd === AT_FDCWD) return t.proc.cwd.replace(/\/$/, '') + '/' + path;
   const f = t.proc.fdget(dirfd);
   if (f === null) return -EBADF;
   if (f.ops !== dirFops) return -ENOTDIR;

@@ -216,7 +216,7 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.unknownSyscalls).toEqual({});
   });
 
-  it('stat, lstat, fstat, fstatat, statx over sysfs, devtmpfs, pipes and anonymous files', () => {
+  it('stat, lstat, fstat, fstatat, statx over sysfs, devtmpfs, pipes and anonymous files; chdir/getcwd and relative paths', () => {
     const r = runElf({ elf: guestBinary('stat'), args: [] });
     expect(r.exitStatus).toBe(0);
     expect(lines(r.stdout)).toEqual([
@@ -232,6 +232,14 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
       'fstat stdout chr',
       'stat missing -1 ENOENT',
       'fstat bad -1 EBADF',
+      'chdir 0 cwd /sys/bus/platform/devices',
+      'relative open ok',
+      'relative readlink ok',
+      'relative stat 0 dir',
+      'chdir link 0 cwd /sys/devices/...',
+      'chdir .. 0',
+      'chdir chr -1 ENOTDIR',
+      'access 0 -1',
     ]);
     expect(r.unknownSyscalls).toEqual({});
   });
