@@ -27,7 +27,7 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  prctl: 172, getppid: 64, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
@@ -448,6 +448,24 @@ export class LinuxAbi implements SyscallBridge {
         return t.tid;
       case N.getpid:
         return this.proc.pid;
+      case N.getppid:
+        // the process was started by the board, not by another process: init's pid (choice)
+        return 1;
+      case N.prctl: {
+        // kernel/sys.c: PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes); the other
+        // options are not modelled: -EINVAL
+        if (a[0] === 15) return 0;
+        if (a[0] === 16) {
+          const b = new Uint8Array(16);
+          b.set(new TextEncoder().encode(this.proc.name).subarray(0, 15));
+          return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
+        }
+        return -EINVAL;
+      }
+      case N.sendfile64:
+        // Choice: no file here has splice_read (Linux: do_splice_direct fails -EINVAL for such
+        // files); callers (busybox cat, coreutils) fall back to read/write
+        return -EINVAL;
       case N.getuid: case N.getgid: case N.geteuid: case N.getegid:
       case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
         return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
