@@ -128,6 +128,8 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(text).toContain(`unknown: none`);
     expect(text).toContain(r.traceSha256);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r); // --json: plain data
+    // per-process exit statuses: the administrator's binding program, then hello
+    expect(r.processes.map((p) => [p.name, p.status])).toEqual([['admin', 0], ['hello', 0]]);
   });
 
   it('a NULL dereference exits 139 with a report naming the address and the PC', () => {

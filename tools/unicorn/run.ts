@@ -86,6 +86,8 @@ export interface UnicornRunResult {
   irqTakes: number;
   /** unknown syscall numbers answered -ENOSYS, with counts */
   unknownSyscalls: Record<string, number>;
+  /** every process that ended during the run (the administrator's included), in exit order: shell-style status */
+  processes: { pid: number; name: string; status: number }[];
   syscalls: number;
   /** syscalls by ARM EABI number */
   syscallsByNr: Record<string, number>;
@@ -191,6 +193,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     interrupts: signals,
     irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, device),
     unknownSyscalls: unknown,
+    processes: system.syscalls.exits.map((e) => ({ pid: e.pid, name: e.name, status: e.status })),
     syscalls,
     syscallsByNr: byNr,
     instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
