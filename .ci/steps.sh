@@ -22,6 +22,10 @@ step_system_deps() {
   fi
 }
 
+# Debian's busybox-static for armhf (the busybox tests; never committed): fetched into the
+# cache outside git the same way a developer does (dpkg --add-architecture armhf, apt-get download)
+step_busybox() { bash tools/unicorn/fetch-busybox.sh >/dev/null; }
+
 step_install() { npm ci --no-audit --no-fund; }
 step_typecheck() { npm run typecheck; }
 step_lint() { npm run lint; }
@@ -72,12 +76,12 @@ step_summary() {
 }
 
 if [ "$#" -eq 0 ]; then
-  echo "usage: .ci/steps.sh <step> [args]   (system-deps install typecheck lint actionlint test test-no-accel pack main-job bench fuzz-shard fuzz-merge summary)" >&2
+  echo "usage: .ci/steps.sh <step> [args]   (system-deps busybox install typecheck lint actionlint test test-no-accel pack main-job bench fuzz-shard fuzz-merge summary)" >&2
   exit 2
 fi
 step="$1"
 shift
 case "$step" in
-  system-deps|install|typecheck|lint|actionlint|test|test-no-accel|pack|main-job|bench|fuzz-shard|fuzz-merge|summary) "step_${step//-/_}" "$@" ;;
+  system-deps|busybox|install|typecheck|lint|actionlint|test|test-no-accel|pack|main-job|bench|fuzz-shard|fuzz-merge|summary) "step_${step//-/_}" "$@" ;;
   *) echo ".ci/steps.sh: unknown step '$step'" >&2; exit 2 ;;
 esac

@@ -85,6 +85,24 @@ describe('Scheduler', () => {
     expect(r).toMatchObject({ reason: 'stopped', detail: 'storm', now: 1 });
   });
 
+  it('advanceTo moves the clock inside an event up to, never past, the next pending event', () => {
+    const s = new Scheduler();
+    const seen: number[] = [];
+    s.schedule(10, () => {
+      s.advanceTo(15);
+      seen.push(s.now);
+      s.advanceTo(12); // backwards: ignored
+      seen.push(s.now);
+      expect(() => s.advanceTo(31)).toThrow(RangeError); // the event at 30 has not run
+      s.advanceTo(30); // up to it is allowed
+      seen.push(s.now);
+      s.schedule(0, () => seen.push(-s.now)); // scheduled from the advanced clock, after the one queued at 30
+    });
+    s.schedule(30, () => seen.push(s.now));
+    s.runUntilIdle();
+    expect(seen).toEqual([15, 15, 30, 30, -30]);
+  });
+
   it('rejects negative or fractional delays', () => {
     const s = new Scheduler();
     expect(() => s.schedule(-1, () => {})).toThrow(RangeError);

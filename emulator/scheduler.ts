@@ -111,6 +111,19 @@ export class Scheduler {
     return this.heap.length ? this.heap[0]!.time : undefined;
   }
 
+  /**
+   * Move the clock forward to `t` from inside the running event, never past a pending event:
+   * a CPU step whose guest code has reached time `t` makes its device accesses and syscalls
+   * there (docs/TIMING.md). A `t` at or before now is ignored.
+   */
+  advanceTo(t: Ns): void {
+    if (!(t > this._now)) return;
+    const next = this.peekTime();
+    if (next !== undefined && t > next) throw new RangeError(`advanceTo: ${t} passes the pending event at ${next}`);
+    if (!Number.isInteger(t)) throw new RangeError(`advanceTo: time ${t} is not an integer`);
+    this._now = t;
+  }
+
   /** Run one event; false when none is left. */
   step(): boolean {
     this.dropCancelledTop();

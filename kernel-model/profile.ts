@@ -437,6 +437,16 @@ export interface Capabilities {
    * (vfio_amba_init_dev); false in 3.14 and the RFC (no AMBA support: a TODO of the cover letter)
    */
   vfioAmba: boolean;
+  // ---- issue 20: user land
+  /**
+   * select() on an fd closed by another thread while the caller sleeps (the fds are checked on
+   * entry only, fs/select.c do_select -> max_select_fd; the re-scans after a wake-up fdget each
+   * fd): 'skip' (3.14 do_select: `if (f.file) { ... }` around the poll and the result bits, a
+   * closed fd is passed over) or 'ready' (mainline do_select: mask starts as EPOLLNVAL, which
+   * POLLIN_SET, POLLOUT_SET and POLLEX_SET include, so a closed fd is reported in every set
+   * it was asked for)
+   */
+  selectClosedFd: 'skip' | 'ready';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -501,6 +511,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   kernelRelease: '3.14.0',
   primecellBus: 'platform',
   vfioAmba: false,
+  selectClosedFd: 'skip',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -574,6 +585,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   kernelRelease: '6.12.0',
   primecellBus: 'amba',
   vfioAmba: true,
+  selectClosedFd: 'ready',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

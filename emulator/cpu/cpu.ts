@@ -19,8 +19,12 @@ import { Clock, type Ns } from '../time.js';
  */
 export type ThreadState = 'runnable' | 'blocked' | 'exited';
 
-/** Why a thread stopped running in a step. */
-export type RunOutcome = 'yield' | 'blocked' | 'exited';
+/**
+ * Why a thread stopped running in a step. 'continue': the thread stopped only so that the
+ * scheduler could run an event due now (or because of a host-side batching limit) and has
+ * not used up its time slice: it stays at the head of the run queue (docs/TIMING.md).
+ */
+export type RunOutcome = 'yield' | 'blocked' | 'exited' | 'continue';
 
 export interface GuestThread {
   readonly tid: number;
@@ -139,6 +143,16 @@ export class Cpu {
     return this.irqLevel;
   }
 
+  /** an IRQ would be taken at the next step boundary (asserted, unmasked, entry installed) */
+  get irqPending(): boolean {
+    return this.irqLevel && !this.irqMasked && this.irqEntry !== null;
+  }
+
+  /** cycles charged to the running step so far (a backend's view of its own time) */
+  get stepCycles(): number {
+    return this.charged;
+  }
+
   /** Charge cycles to the current step. */
   charge(cycles: number): void {
     this.charged += cycles;
@@ -226,6 +240,9 @@ export class Cpu {
   };
 
   private runStep(): void {
+    // A backend running guest code may move the scheduler's clock forward inside the step
+    // (Scheduler.advanceTo, up to the next pending event): the step's cycles count from its start.
+    const start = this.scheduler.now;
     this.charged = 0;
     if (this.irqLevel && !this.irqMasked && this.irqEntry !== null) {
       this.irqEntries++;
@@ -243,11 +260,12 @@ export class Cpu {
       const outcome = t.run(this);
       this.current = null;
       if (outcome === 'yield' && t.state === 'runnable') this.runQueue.push(t);
+      else if (outcome === 'continue' && t.state === 'runnable') this.runQueue.unshift(t);
       else if (outcome === 'exited') this.exitThread(t);
     }
     const c = this.charged;
     this.charged = 0;
     this.totalCycles += c;
-    this.busyUntil = this.scheduler.now + this.clock.cycles(c);
+    this.busyUntil = start + this.clock.cycles(c);
   }
 }

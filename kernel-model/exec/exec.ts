@@ -32,8 +32,10 @@ export interface ExecOptions {
   prng: Prng;
   tracer?: Tracer | null;
   log?: KernelLog | null;
-  /** instructions per quantum (default 10,000) */
+  /** host batching limit in instructions (default 10,000; invisible to the program) */
   quantum?: number;
+  /** time slice in instructions (default 10,000) */
+  timeslice?: number;
   /** cycles per instruction (default 1) */
   cpi?: number;
 }
@@ -94,7 +96,7 @@ export function execElf(o: ExecOptions): ArmProcess {
   engine.attach(space, o.bus);
   const exe = argv[0]!.startsWith('/') ? argv[0]! : `/bin/${argv[0]}`;
   const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exe, brk, log: o.log ?? null, tracer: o.tracer ?? null });
-  const main = new UnicornThread(o.proc.pid, o.proc.name, engine, abi, img.entry, st.sp, { tracer: o.tracer ?? null, quantum: o.quantum, cpi: o.cpi, chargeSyscalls: false });
+  const main = new UnicornThread(o.proc.pid, o.proc.name, engine, abi, img.entry, st.sp, { tracer: o.tracer ?? null, quantum: o.quantum, timeslice: o.timeslice, cpi: o.cpi, chargeSyscalls: false });
   abi.adopt(main);
   o.cpu.addThread(main);
   return { proc: o.proc, engine, space, abi, main, image: img };

@@ -1,7 +1,7 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import {
-  CLOCK_REALTIME, decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
+  decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
 } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
@@ -12,6 +12,7 @@ import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
+import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
 import type { ProcessGuestSpace } from './space.js';
 
@@ -26,9 +27,11 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
+  prctl: 172, getppid: 64, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
+const ENOENT = 2, EBADF = 9, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
 const ERESTARTSYS = 512;
 const AT_FDCWD = -100;
@@ -40,11 +43,38 @@ const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PA
 const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 /** CLOCK_REALTIME = this fixed epoch + virtual time (2014-05-13, the RFC's date): deterministic */
 export const REALTIME_EPOCH_NS = 1_399_939_200 * 1e9;
+/**
+ * The epoch offset of a clock id, or null for an id clock_gettime refuses with -EINVAL
+ * (kernel/time/posix-timers.c clockid_to_kclock: the posix_clocks[] table; a negative id is
+ * a CPU-time clock of kernel/time/posix-cpu-timers.c, CPUCLOCK_WHICH 3 is invalid and the pid
+ * must be the caller's (0 = self) or, CPUCLOCK_PERTHREAD, one of its threads).
+ * REALTIME (0), REALTIME_COARSE (5), REALTIME_ALARM (8) and TAI (11, tai offset 0 as on a
+ * machine where no one set it) carry the epoch; MONOTONIC (1), MONOTONIC_RAW (4),
+ * MONOTONIC_COARSE (6), BOOTTIME (7), BOOTTIME_ALARM (9) are time since boot; 10
+ * (CLOCK_SGI_CYCLE, removed) and ids past 11 are invalid.
+ * Choice: the CPU-time clocks (2, 3 and the negative ids) read the time since boot too, and the
+ * coarse clocks are as exact as the others (no tick: every clock is derived from virtual time).
+ */
+export function clockEpochOffset(id: number, pid: number, isOwnTid: (tid: number) => boolean): number | null {
+  if (id < 0) {
+    if ((id & 3) === 3) return null;
+    const who = ~(id >> 3);
+    if (who === 0) return 0;
+    if ((id & 4) !== 0) return isOwnTid(who) ? 0 : null;
+    return who === pid ? 0 : null;
+  }
+  switch (id) {
+    case 0: case 5: case 8: case 11: return REALTIME_EPOCH_NS;
+    case 1: case 2: case 3: case 4: case 6: case 7: case 9: return 0;
+    default: return null;
+  }
+}
+
 const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
 
 /** Syscalls that are answered -ENOSYS on purpose (glibc falls back or tolerates it): not "unknown". */
 const ENOSYS_EXPECTED = new Set<number>([
-  ARM_NR.rseq, ARM_NR.statx, ARM_NR.fstat64, ARM_NR.fstatat64, ARM_NR.pselect6_time64, ARM_NR.ppoll_time64,
+  ARM_NR.rseq, ARM_NR.pselect6_time64, ARM_NR.ppoll_time64,
   ARM_NR.clone3, ARM_NR.sched_getaffinity, ARM_NR.membarrier,
 ]);
 
@@ -100,7 +130,7 @@ export interface ArmProcessExit {
  * Prng), prlimit64/ugetrlimit, readlinkat, openat, writev, clock_gettime(64) (virtual
  * time), clock_nanosleep(64), ppoll, clone (threads only: CLONE_VM|CLONE_THREAD), futex
  * WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), tgkill/kill (default action
- * only). rseq, statx, fstat64, fstatat64, pselect6_time64, ppoll_time64, clone3 answer
+ * only). rseq, pselect6_time64, ppoll_time64, clone3 answer
  * -ENOSYS on purpose (glibc falls back or tolerates it); any other unknown number answers
  * -ENOSYS and is counted in `unknown`.
  */
@@ -225,15 +255,59 @@ export class LinuxAbi implements SyscallBridge {
       case N.eventfd2: case UNR.lseek: case UNR.getdents64: case UNR.pread64: case UNR.pwrite64: case UNR.eventfd:
         return this.kernel(t, nr, a as unknown as number[]);
       case N.open:
-        return this.kernel(t, UNR.open, [a[0]!, a[1]!, a[2]!]);
       case N.openat: {
-        // the model's VFS has only absolute paths (cwd is /): dirfd is irrelevant for them
-        const dirfd = a[0]! | 0;
-        if (dirfd !== AT_FDCWD) {
-          const p = this.mm.strndupUser(a[1]!, 4096);
-          if (typeof p === 'string' && !p.startsWith('/')) return -ENOSYS;
+        // absolute paths go to the layer as they are; a relative one is resolved against the
+        // dirfd or the cwd first (fs/namei.c path_init)
+        const at = nr === N.openat;
+        const pathPtr = at ? a[1]! : a[0]!;
+        const flags = at ? a[2]! : a[1]!;
+        const p = this.mm.strndupUser(pathPtr, 4096);
+        if (typeof p === 'string' && p.length > 0 && !p.startsWith('/')) {
+          const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+          if (typeof abs === 'number') return abs;
+          return this.restartable(t, (task) => this.layer.sysOpen(task, abs, flags));
         }
-        return this.kernel(t, UNR.open, [a[1]!, a[2]!, a[3]!]);
+        return this.kernel(t, UNR.open, [pathPtr, flags, at ? a[3]! : a[2]!]);
+      }
+      case N.getcwd: {
+        // sys_getcwd: the length including the NUL, -ERANGE when it does not fit
+        const b = new TextEncoder().encode(this.proc.cwd + '\0');
+        if (b.length > a[1]!) return -ERANGE;
+        return this.writeOut(a[0]!, b) ? b.length : -EFAULT;
+      }
+      case N.chdir:
+      case N.fchdir: {
+        let abs: string | number;
+        if (nr === N.chdir) {
+          const p = this.mm.strndupUser(a[0]!, 4096);
+          if (typeof p === 'number') return p;
+          abs = p.length === 0 ? -ENOENT : resolveAt(this.layer.taskOf(this.proc, t), AT_FDCWD, p);
+        } else {
+          const f = this.proc.fdget(a[0]! | 0);
+          abs = f === null ? -EBADF : f.path;
+        }
+        if (typeof abs === 'number') return abs;
+        const r = this.layer.host.vfs.walk(abs, true);
+        if (typeof r === 'number') return r;
+        if (r.node.kind !== 'dir') return -ENOTDIR;
+        this.proc.cwd = r.path;
+        return 0;
+      }
+      case N.access:
+      case N.faccessat:
+      case N.faccessat2: {
+        // root: every existing file passes (fs/open.c do_faccessat with CAP_DAC_OVERRIDE;
+        // X_OK on a file without any x bit would fail, and no file here has one but dirs)
+        const at = nr !== N.access;
+        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+        if (typeof p === 'number') return p;
+        const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+        if (typeof abs === 'number') return abs;
+        const r = this.layer.host.vfs.walk(abs, true);
+        if (typeof r === 'number') return r;
+        const mode = at ? a[2]! : a[1]!;
+        if ((mode & 1) !== 0 && r.node.kind !== 'dir') return -EACCES;
+        return 0;
       }
       case N.readlink:
       case N.readlinkat: {
@@ -246,6 +320,11 @@ export class LinuxAbi implements SyscallBridge {
           if ((size | 0) <= 0) return -EINVAL;
           const b = new TextEncoder().encode(this.exe).subarray(0, size);
           return this.writeOut(buf, b) ? b.length : -EFAULT;
+        }
+        if (p.length > 0 && !p.startsWith('/')) {
+          const abs = resolveAt(this.layer.taskOf(this.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p);
+          if (typeof abs === 'number') return abs;
+          return this.layer.sysReadlink(this.layer.taskOf(this.proc, t), abs, buf, size);
         }
         return this.kernel(t, UNR.readlink, [pathPtr, buf, size]);
       }
@@ -319,6 +398,33 @@ export class LinuxAbi implements SyscallBridge {
         return this.kernel(t, N.poll, [a[0]!, a[1]!, ms]);
       }
 
+      // ---------------- file descriptors (served by the layer; none of them blocks) ----------------
+      case N.pipe:
+      case N.pipe2:
+        return this.layer.sysPipe2(this.layer.taskOf(this.proc, t), a[0]!, nr === N.pipe ? 0 : a[1]! | 0);
+      case N.dup:
+        return this.layer.sysDup(this.layer.taskOf(this.proc, t), a[0]! | 0);
+      case N.dup2:
+      case N.dup3:
+        return this.layer.sysDup3(this.layer.taskOf(this.proc, t), a[0]! | 0, a[1]! | 0, nr === N.dup2 ? 0 : a[2]! | 0, nr === N.dup2);
+      case N.fcntl:
+      case N.fcntl64:
+        return this.layer.sysFcntl(this.layer.taskOf(this.proc, t), a[0]! | 0, a[1]! | 0, a[2]!);
+
+      case N.stat64:
+      case N.lstat64:
+      case N.fstatat64:
+      case N.statx: {
+        const at = nr === N.fstatat64 || nr === N.statx;
+        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+        if (typeof p === 'number') return p;
+        const flags = nr === N.lstat64 ? AT_SYMLINK_NOFOLLOW : at ? a[nr === N.statx ? 2 : 3]! | 0 : 0;
+        const buf = nr === N.statx ? a[4]! : at ? a[2]! : a[1]!;
+        return sysStatAt(this.layer.taskOf(this.proc, t), this.layer.host.vfs, at ? a[0]! | 0 : AT_FDCWD, p, flags, buf, nr === N.statx ? 'statx' : 'stat64');
+      }
+      case N.fstat64:
+        return sysFstat(this.layer.taskOf(this.proc, t), this.layer.host.vfs, a[0]! | 0, a[1]!);
+
       // ---------------- process, memory, identity ----------------
       case N.exit: {
         this.clearChildTid(t);
@@ -342,6 +448,24 @@ export class LinuxAbi implements SyscallBridge {
         return t.tid;
       case N.getpid:
         return this.proc.pid;
+      case N.getppid:
+        // the process was started by the board, not by another process: init's pid (choice)
+        return 1;
+      case N.prctl: {
+        // kernel/sys.c: PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes); the other
+        // options are not modelled: -EINVAL
+        if (a[0] === 15) return 0;
+        if (a[0] === 16) {
+          const b = new Uint8Array(16);
+          b.set(new TextEncoder().encode(this.proc.name).subarray(0, 15));
+          return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
+        }
+        return -EINVAL;
+      }
+      case N.sendfile64:
+        // Choice: no file here has splice_read (Linux: do_splice_direct fails -EINVAL for such
+        // files); callers (busybox cat, coreutils) fall back to read/write
+        return -EINVAL;
       case N.getuid: case N.getgid: case N.geteuid: case N.getegid:
       case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
         return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
@@ -393,10 +517,12 @@ export class LinuxAbi implements SyscallBridge {
       // ---------------- time ----------------
       case N.clock_gettime:
       case N.clock_gettime64: {
-        const ns = t.nowNs() + (a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0);
-        return this.writeOut(a[1]!, encodeTimespec(ns, nr === N.clock_gettime64)) ? 0 : -EFAULT;
+        const off = this.clockOffset(a[0]! | 0);
+        if (off === null) return -EINVAL;
+        return this.writeOut(a[1]!, encodeTimespec(t.nowNs() + off, nr === N.clock_gettime64)) ? 0 : -EFAULT;
       }
       case N.clock_getres: {
+        if (this.clockOffset(a[0]! | 0) === null) return -EINVAL;
         if (a[1] === 0) return 0;
         return this.writeOut(a[1]!, encodeTimespec(1, false)) ? 0 : -EFAULT;
       }
@@ -416,6 +542,10 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   // ------------------------------------------------------------------ implementations
+
+  private clockOffset(id: number): number | null {
+    return clockEpochOffset(id, this.proc.pid, (tid) => this.threads.some((th) => th.tid === tid && th.state !== 'exited'));
+  }
 
   private sysBrk(addr: number): number {
     if (addr < this.brkStart) return this.brk;
@@ -450,7 +580,8 @@ export class LinuxAbi implements SyscallBridge {
     const d = decodeTimespec(b, time64);
     if (d === null) return -EINVAL;
     const abs = (a[1]! & TIMER_ABSTIME) !== 0;
-    const clockOff = a[0] === CLOCK_REALTIME ? REALTIME_EPOCH_NS : 0;
+    const clockOff = this.clockOffset(a[0]! | 0);
+    if (clockOff === null) return -EINVAL;
     const deadline = abs ? d - clockOff : t.nowNs() + d;
     if (deadline <= this.now) return 0;
     this.sleeping.set(t, deadline);

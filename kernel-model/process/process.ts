@@ -1,5 +1,5 @@
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
-import { EBADF, EMFILE } from '../base/errno.js';
+import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
 import { AddressSpace } from './mm.js';
 import type { MemoryHost } from './pages.js';
@@ -27,6 +27,8 @@ export interface ProcessOptions {
 /** A process: pid, credentials, limits, fd table, address space, threads. */
 export class Process {
   readonly name: string;
+  /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
+  cwd = '/';
   uid: number;
   capIpcLock: boolean;
   rlimitNofile: number;
@@ -73,6 +75,23 @@ export class Process {
     const e: FdEntry = { file, cloexec };
     if (fd === this.fds.length) this.fds.push(e);
     else this.fds[fd] = e;
+    return fd;
+  }
+
+  /**
+   * dup2/dup3/F_DUPFD: install `file` (the caller's reference) at the lowest free fd >= `min`
+   * (exact = false) or at `min` itself, closing what was there (exact = true, do_dup2:
+   * -EBADF past RLIMIT_NOFILE for the target, -EINVAL for F_DUPFD past it, -EMFILE when full).
+   */
+  fdInstallFrom(file: File, min: number, cloexec: boolean, exact: boolean): number {
+    if (min >= this.rlimitNofile) return exact ? -EBADF : -EINVAL;
+    let fd = min;
+    if (!exact) while (fd < this.fds.length && this.fds[fd] !== null) fd++;
+    if (fd >= this.rlimitNofile) return -EMFILE;
+    while (this.fds.length <= fd) this.fds.push(null);
+    const old = this.fds[fd];
+    this.fds[fd] = { file, cloexec };
+    old?.file.put();
     return fd;
   }
 

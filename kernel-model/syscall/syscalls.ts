@@ -1,6 +1,6 @@
 import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
-import { EBADF, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops, oopsReport } from '../base/oops.js';
 import { sysEventfd } from '../eventfd/eventfd.js';
@@ -13,6 +13,11 @@ import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
 import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
+import { createPipeFiles } from '../vfs/pipe.js';
+
+/** include/uapi/asm-generic/fcntl.h */
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1;
+const O_APPEND = 0o2000;
 
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
@@ -24,6 +29,8 @@ export interface SyscallHost {
   readonly vfs: Vfs;
   readonly memory: MemoryHost;
   readonly log: KernelLog | null;
+  /** select() re-scan of an fd closed while the caller sleeps (profile.caps.selectClosedFd; default 'skip', 3.14) */
+  readonly selectClosedFd?: 'skip' | 'ready';
 }
 
 /**
@@ -344,6 +351,97 @@ export class SyscallLayer {
     return t.proc.close(fd);
   }
 
+  /** pipe2(2) (fs/pipe.c do_pipe2): flags O_CLOEXEC | O_NONBLOCK, else -EINVAL; two fds written to `fdsPtr` */
+  sysPipe2(t: ThreadTask, fdsPtr: number, flags: number): number {
+    if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -EINVAL;
+    const [rd, wr] = createPipeFiles(this.host.cpu, flags);
+    const cloexec = (flags & O_CLOEXEC) !== 0;
+    const r = t.proc.fdInstall(rd, cloexec);
+    if (r < 0) {
+      rd.put();
+      wr.put();
+      return r;
+    }
+    const w = t.proc.fdInstall(wr, cloexec);
+    if (w < 0) {
+      t.proc.close(r);
+      wr.put();
+      return w;
+    }
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, r, true);
+    dv.setInt32(4, w, true);
+    if (t.mm.copyToUser(fdsPtr, b, 0, 8) < 0) {
+      // do_pipe2: the fds are not installed when the copy fails
+      t.proc.close(r);
+      t.proc.close(w);
+      return -EFAULT;
+    }
+    return 0;
+  }
+
+  /** dup(2): the lowest free fd, close-on-exec clear */
+  sysDup(t: ThreadTask, fd: number): number {
+    const f = t.proc.fdget(fd);
+    if (f === null) return -EBADF;
+    const r = t.proc.fdInstall(f.get(), false);
+    if (r < 0) f.put();
+    return r;
+  }
+
+  /**
+   * dup2/dup3 (fs/file.c ksys_dup3, do_dup2): dup3 refuses flags other than O_CLOEXEC and
+   * oldfd == newfd (-EINVAL); dup2 with oldfd == newfd returns newfd when it is open.
+   */
+  sysDup3(t: ThreadTask, oldfd: number, newfd: number, flags: number, isDup2: boolean): number {
+    if (!isDup2 && (flags & ~O_CLOEXEC) !== 0) return -EINVAL;
+    const f = t.proc.fdget(oldfd);
+    if (oldfd === newfd) {
+      if (isDup2) return f === null ? -EBADF : newfd;
+      return -EINVAL;
+    }
+    if (f === null) return -EBADF;
+    if (newfd < 0) return -EBADF;
+    const r = t.proc.fdInstallFrom(f.get(), newfd, (flags & O_CLOEXEC) !== 0, true);
+    if (r < 0) f.put();
+    return r;
+  }
+
+  /**
+   * fcntl/fcntl64 (fs/fcntl.c do_fcntl): F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/F_SETFD
+   * (FD_CLOEXEC), F_GETFL/F_SETFL (only O_APPEND and O_NONBLOCK change: SETFL_MASK without
+   * O_DIRECT/O_NOATIME/FASYNC, which no file here supports). Other commands: -EINVAL.
+   */
+  sysFcntl(t: ThreadTask, fd: number, cmd: number, arg: number): number {
+    const e = t.proc.fdEntry(fd);
+    if (e === null) return -EBADF;
+    switch (cmd) {
+      case F_DUPFD:
+      case F_DUPFD_CLOEXEC: {
+        const min = arg | 0;
+        if (min < 0) return -EINVAL;
+        const r = t.proc.fdInstallFrom(e.file.get(), min, cmd === F_DUPFD_CLOEXEC, false);
+        if (r < 0) e.file.put();
+        return r;
+      }
+      case F_GETFD:
+        return e.cloexec ? FD_CLOEXEC : 0;
+      case F_SETFD:
+        e.cloexec = (arg & FD_CLOEXEC) !== 0;
+        return 0;
+      case F_GETFL:
+        return e.file.flags;
+      case F_SETFL: {
+        const mask = O_APPEND | O_NONBLOCK;
+        e.file.flags = (e.file.flags & ~mask) | (arg & mask);
+        return 0;
+      }
+      default:
+        return -EINVAL;
+    }
+  }
+
   sysRead(t: ThreadTask, fd: number, buf: number, count: number, pos: number): number {
     const f = t.proc.fdget(fd);
     if (f === null || (f.mode & FMODE_READ) === 0) return -EBADF;
@@ -477,7 +575,7 @@ export class SyscallLayer {
 
   /** select(2); `timeoutNsArg` as in wait.ts sysSelect (pselect6 from register-based backends) */
   sysSelect(t: ThreadTask, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null): number {
-    return sysSelect(t, this.clock, n, rp, wp, ep, tvp, timeoutNsArg);
+    return sysSelect(t, this.clock, n, rp, wp, ep, tvp, timeoutNsArg, this.host.selectClosedFd ?? 'skip');
   }
 
   sysNanosleep(t: ThreadTask, req: number, rem: number): number {

@@ -55,7 +55,7 @@ export function sysPoll(t: ThreadTask, clock: () => number, fds: number, nfds: n
  * decode their own timespec): used instead of a timeval when tvp is 0; undefined keeps
  * the select semantics (tvp 0 = wait forever).
  */
-export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null): number {
+export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null, closedFd: 'skip' | 'ready' = 'skip'): number {
   if (n < 0) return -EINVAL;
   n = Math.min(n, t.proc.rlimitNofile);
   const words = Math.ceil(n / 32);
@@ -91,8 +91,16 @@ export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: num
     if (want === 0) continue;
     const f = t.proc.fdget(fd);
     if (f === null) {
-      t.unqueue();
-      return -EBADF;
+      // the fds are checked on entry only (do_select -> max_select_fd: -EBADF); an fd closed
+      // by another thread while this call slept is met again on the re-scan after a wake-up
+      if (!t.restarting) {
+        t.unqueue();
+        return -EBADF;
+      }
+      if (closedFd === 'skip') continue;
+      // mainline: EPOLLNVAL is in every result set
+      for (let k = 0; k < 3; k++) if (want & (1 << k)) { outs[k]![w]! |= bit; ready++; }
+      continue;
     }
     const m = f.ops.poll ? f.ops.poll(f, mayWait && ready === 0 ? t : null) : POLLIN_SET | POLLOUT_SET;
     if ((want & 1) && (m & POLLIN_SET)) { outs[0]![w]! |= bit; ready++; }

@@ -79,7 +79,7 @@ export class System {
     const k = this.kernel;
     this.vfs = new Vfs(k.sysfs);
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
-    this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log });
+    this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log, selectClosedFd: this.profile.caps.selectClosedFd });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,

@@ -41,6 +41,31 @@ describe.skipIf(skip)('C pl330-vfio-test on the Unicorn backend', () => {
     expect(r.bind?.ok).toBe(true);
   });
 
+  it('what a program observes does not depend on the quantum: comparing without waiting for the interrupt gives the same mismatches at 1k, 10k and 1M', () => {
+    const runs = [1_000, 10_000, 1_000_000].map((quantum) => runPl330VfioTestUnicorn({ profile: 'rfc-v4', extraArgs: ['nowait'], quantum }));
+    const first = runs[0]!;
+    const mismatches = (r: UnicornRunResult): number => Number(/compared without waiting: (\d+) mismatches/.exec(r.stdout)?.[1]);
+    expect(mismatches(first)).toBeGreaterThan(0); // the DMA is still running when the comparison starts
+    expect(mismatches(first)).toBeLessThan(1024);
+    for (const r of runs) {
+      expect(r.exitStatus).toBe(0);
+      expect(r.interrupts).toBe(1);
+      expect(lines(r.stdout).filter((l) => l.startsWith('test failed!'))).toHaveLength(mismatches(first));
+      expect(r.stdout).toBe(first.stdout);
+      expect(r.instructions).toBe(first.instructions);
+      expect(r.virtualTimeNs).toBe(first.virtualTimeNs);
+      expect(r.syscallsByNr).toEqual(first.syscallsByNr);
+    }
+  });
+
+  it('a program that never exits still reports the interrupts it received (sampled at the end of the run)', () => {
+    const r = runPl330VfioTestUnicorn({ profile: 'rfc-v4', extraArgs: ['hang'], maxInstructions: 150_000 });
+    expect(r.exitStatus).toBeNull();
+    expect(r.exitReport).toContain('did not exit within the instruction limit');
+    expect(r.stdout).toContain('TRIGGER!\ndone!\n');
+    expect(r.interrupts).toBe(1);
+  });
+
   it('fails where the matrix says: patches:1-3 (no vfio-platform: group not viable), patches:1,3-10 (EXEC rejected)', () => {
     for (const [profile, msg] of [
       ['patches:1-3', 'Group is not viable (not all devices bound for vfio)'],
@@ -171,6 +196,8 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(text).toContain(`unknown: none`);
     expect(text).toContain(r.traceSha256);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r); // --json: plain data
+    // per-process exit statuses: the administrator's binding program, then hello
+    expect(r.processes.map((p) => [p.name, p.status])).toEqual([['admin', 0], ['hello', 0]]);
   });
 
   it('a NULL dereference exits 139 with a report naming the address and the PC', () => {
@@ -212,15 +239,79 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
 
   it('pthreads: clone, futex mutex/condvar/join under preemption, a timed wait expiring in virtual time', () => {
     const outs = new Set<string>();
-    for (const quantum of [97, 10_000]) {
-      const r = runElf({ elf: guestBinary('threads'), args: [], quantum });
+    const stats = new Set<string>();
+    for (const [quantum, timeslice] of [[97, 97], [10_000, 97], [10_000, 10_000]] as const) {
+      const r = runElf({ elf: guestBinary('threads'), args: [], quantum, timeslice });
       expect(r.exitStatus, `quantum ${quantum}`).toBe(0);
       expect(r.threads).toBe(4);
       outs.add(r.stdout);
-      if (quantum === 97) expect(r.syscallsByNr['240'] ?? 0).toBeGreaterThan(20); // contended futexes
+      if (timeslice === 97) expect(r.syscallsByNr['240'] ?? 0).toBeGreaterThan(20); // contended futexes
+      // the quantum (host batching) is invisible: same slice, same run
+      if (timeslice === 97) stats.add(JSON.stringify([r.instructions, r.virtualTimeNs, r.syscallsByNr]));
       expect(r.unknownSyscalls).toEqual({});
     }
     expect([...outs]).toEqual(['counter 600 joined 60\ntimedwait ETIMEDOUT after >= 3 ms\n']);
+    expect(stats.size).toBe(1);
+  });
+
+  it('clock_gettime: the realtime clocks (0, 5 REALTIME_COARSE, 8, 11) carry the epoch, the others count from boot, invalid ids are EINVAL; time() is not 0', () => {
+    const r = runElf({ elf: guestBinary('clocks'), args: [], bind: null });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'clock 0: epoch', 'clock 1: boot', 'clock 2: boot', 'clock 3: boot', 'clock 4: boot', 'clock 5: epoch',
+      'clock 6: boot', 'clock 7: boot', 'clock 8: epoch', 'clock 9: boot', 'clock 10: errno 22', 'clock 11: epoch',
+      'clock 12: errno 22', 'clock 1000: errno 22', 'clock -2: boot', 'clock -1: errno 22',
+      'time() epoch',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
+  it('pipes, dup/dup2/dup3 and fcntl: data, redirection, close-on-exec, O_NONBLOCK, EOF, EPIPE, a blocked reader woken', () => {
+    const r = runElf({ elf: guestBinary('pipes'), args: [], bind: null });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'pipe2 cloexec: 1 1 fd 3',
+      'write 5',
+      'read 5 hello',
+      'nonblock read -1 EAGAIN flags 0x800',
+      'redirected 10 via stdout saved-cloexec 0',
+      'dup3 10 cloexec 1',
+      'F_DUPFD_CLOEXEC 20 cloexec 1',
+      'dup3 same -1 EINVAL dup2 same 10',
+      'eof 0',
+      'epipe -1 EPIPE',
+      'thread read wake',
+      'bad fd -1 EBADF',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
+  it('stat, lstat, fstat, fstatat, statx over sysfs, devtmpfs, pipes and anonymous files; chdir/getcwd and relative paths', () => {
+    const r = runElf({ elf: guestBinary('stat'), args: [] });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'stat iommu_group 0 dir',
+      'lstat iommu_group 0 link size ' + String('../../../kernel/iommu_groups/'.length + 1),
+      'readlink iommu_groups/<n>',
+      'stat /dev/vfio/vfio 0 chr 0666',
+      'fstatat uevent 0 reg size 4096',
+      'fstat dir 0 dir',
+      'statx /sys 0 dir',
+      'fstat pipe fifo',
+      'fstat eventfd other 0600',
+      'fstat stdout chr',
+      'stat missing -1 ENOENT',
+      'fstat bad -1 EBADF',
+      'chdir 0 cwd /sys/bus/platform/devices',
+      'relative open ok',
+      'relative readlink ok',
+      'relative stat 0 dir',
+      'chdir link 0 cwd /sys/devices/...',
+      'chdir .. 0',
+      'chdir chr -1 ENOTDIR',
+      'access 0 -1',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
   });
 
   it('nanosleep blocks in virtual time', () => {

@@ -63,8 +63,10 @@ export interface UnicornRunOptions {
   onProgress?: (p: { virtualNs: number; instructions: number }) => void;
   /** host milliseconds between onProgress calls (default 1000) */
   progressIntervalMs?: number;
-  /** instructions per quantum */
+  /** host batching limit: instructions per quantum at most (invisible to the program; docs/TIMING.md) */
   quantum?: number;
+  /** time slice of a thread, in instructions (default 10,000) */
+  timeslice?: number;
 }
 
 export interface UnicornRunResult {
@@ -88,6 +90,8 @@ export interface UnicornRunResult {
   irqTakes: number;
   /** unknown syscall numbers answered -ENOSYS, with counts */
   unknownSyscalls: Record<string, number>;
+  /** every process that ended during the run (the administrator's included), in exit order: shell-style status */
+  processes: { pid: number; name: string; status: number }[];
   syscalls: number;
   /** syscalls by ARM EABI number */
   syscallsByNr: Record<string, number>;
@@ -137,7 +141,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   let run: RunResult | null = null;
   let insnLimitHit = false;
   try {
-    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum });
+    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
     const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
@@ -163,6 +167,9 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
       { within: opts.maxNs ?? DEFAULT_MAX_NS, maxEvents: 50_000_000 },
     );
   } finally {
+    // a program that has not exited still holds the device: its signals are counted now
+    // (the count is reset when the process's files are closed, hence the teardown hook too)
+    if (arm !== null && arm.abi.exit === null && opts.bind !== null) signals = vfioSignals(system, device);
     arm?.engine.close();
   }
   const x = arm.abi.exit;
@@ -190,6 +197,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     interrupts: signals,
     irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, device),
     unknownSyscalls: unknown,
+    processes: system.syscalls.exits.map((e) => ({ pid: e.pid, name: e.name, status: e.status })),
     syscalls,
     syscallsByNr: byNr,
     instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
@@ -278,6 +286,10 @@ export interface Pl330UnicornOptions {
   maxNs?: number;
   maxInstructions?: number;
   onProgress?: UnicornRunOptions['onProgress'];
+  /** argv after the group path and the device (the C port's `nowait` or `hang`) */
+  extraArgs?: readonly string[];
+  /** instructions per quantum */
+  quantum?: number;
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
@@ -296,7 +308,8 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     maxInstructions: opts.maxInstructions,
     onProgress: opts.onProgress,
     bind: opts.device,
-    argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device],
+    quantum: opts.quantum,
+    argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device, ...(opts.extraArgs ?? [])],
   });
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }

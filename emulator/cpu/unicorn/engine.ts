@@ -75,6 +75,8 @@ export interface HookClient {
   onBlock(address: number, size: number): void;
   onBadMem(type: number, address: number | bigint): boolean;
   onMmio(): void;
+  /** after the device access (its side effects may have scheduled work) */
+  afterMmio?(): void;
   /** a device access through a mapping got a bus error (SIGBUS for the thread) */
   onBusError?(va: number, write: boolean, status: number): void;
 }
@@ -240,6 +242,7 @@ export class UnicornEngine {
       this.mmioAccesses++;
       this.running?.onMmio();
       const v = bus.read(pa, size, space.userAttrs);
+      this.running?.afterMmio?.();
       if (v < 0) {
         // A bus error on a device load: SIGBUS for the thread (the load itself reads 0;
         // the engine stops at the end of the current translation block)
@@ -254,6 +257,7 @@ export class UnicornEngine {
       this.mmioAccesses++;
       this.running?.onMmio();
       const st = bus.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), space.userAttrs);
+      this.running?.afterMmio?.();
       if (st < 0) {
         this.mmioErrors++;
         this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), true, st);

@@ -121,7 +121,7 @@ describe.skipIf(skip)('Unicorn threads sharing an engine', () => {
     };
     const sched = new Scheduler();
     const cpu = new Cpu(sched);
-    const a = new UnicornThread(1, 'a', engine, bridge, CODE, 0x1000, { quantum: 30 });
+    const a = new UnicornThread(1, 'a', engine, bridge, CODE, 0x1000, { quantum: 30, timeslice: 30 });
     engine.setReg(UC_ARM_REG_R0, 0);
     engine.setReg(UC_ARM_REG_R0 + 3, 200);
     engine.setReg(UC_ARM_REG_C13_C0_3, 0x1111);

@@ -17,15 +17,21 @@ import {
  * executed, including those that fail their condition code (inside IT blocks), as the
  * Cortex-A15 PMU event INST_RETIRED does; Unicorn's own uc_emu_start count (a code hook)
  * skips condition-failed instructions, so mixing both is inexact: the count is not used.
- * A quantum ends in the block hook when the next TB would exceed `quantum` instructions
- * (default 10,000): uc_emu_stop there keeps that TB from executing, so a quantum ends
- * exactly on a TB boundary, the same one in every run. An svc always ends a TB, so the
+ * A step ends in the block hook (uc_emu_stop there keeps that TB from executing, so a step
+ * ends exactly on a TB boundary) when the TB would exceed the host batching limit `quantum`
+ * (default 10,000 instructions), when the thread's time at the TB's start has reached the
+ * next pending scheduler event, or when the TB would exceed the thread's time slice
+ * (`timeslice`, virtual: instructions). Only the last one changes which thread runs; the
+ * first two end the step with 'continue' (the event runs, the thread goes on), so what a
+ * program observes does not depend on `quantum` (docs/TIMING.md). An svc always ends a TB, so the
  * count at a syscall is exact; a fault in the middle of a TB counts the whole TB (the
  * thread dies there anyway). Each instruction costs `cpi` CPU cycles (default 1: a
  * Cortex-A15 at 1 GHz retiring about one instruction per cycle on integer code);
  * syscalls add `cpu.costs.syscall`, device accesses `cpu.costs.mmioAccess`. Virtual time
- * inside a quantum, as a syscall sees it, is the step's start time plus the cycles
- * charged so far (`nowNs()`).
+ * inside a step, as a syscall sees it, is the step's start time plus the cycles charged
+ * so far (`nowNs()`, the TB in progress included); before a syscall and before a device
+ * access the scheduler's clock is moved to that time (capped at the next pending event),
+ * so the effects happen at their virtual time.
  *
  * Syscalls: `svc #0` raises UC_HOOK_INTR intno 2; the hook reads r7 and r0-r6 and calls
  * the SyscallBridge. A numeric result goes to r0 and execution continues in the same
@@ -69,8 +75,16 @@ export interface UnicornExit {
 }
 
 export interface UnicornThreadOptions {
-  /** instructions per quantum (default 10,000) */
+  /**
+   * host batching limit: instructions per uc_emu_start at most (default 10,000). Invisible to
+   * the program (the thread continues after it); a host-speed knob only.
+   */
   quantum?: number;
+  /**
+   * time slice in instructions (default 10,000): a thread that has run this many
+   * instructions since it was last dispatched yields to the other runnable threads
+   */
+  timeslice?: number;
   /** CPU cycles per instruction (default 1) */
   cpi?: number;
   tracer?: Tracer | null;
@@ -91,6 +105,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   exitInfo: UnicornExit | null = null;
   onExit: ((t: UnicornThread) => void) | null = null;
   readonly quantum: number;
+  readonly timeslice: number;
   readonly cpi: number;
   readonly chargeSyscalls: boolean;
   /** statistics */
@@ -110,7 +125,14 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   private blockSum = 0;
   private stepStart = 0;
   private chargedInStep = 0;
-  private stopReason: 'quantum' | 'block' | 'exit' | 'fault' | null = null;
+  private stopReason: 'quantum' | 'event' | 'slice' | 'block' | 'exit' | 'fault' | null = null;
+  /** instructions run in the current time slice before this step */
+  private sliceUsed = 0;
+  /**
+   * cycles since the step's start at which the next pending event is due (Infinity: none;
+   * -Infinity: an IRQ is pending, stop at the next TB)
+   */
+  private limitCycles = Infinity;
   private fault: GuestFault | null = null;
   private readonly icount: Map<number, number>;
   private readonly scratch = new Uint8Array(4096);
@@ -125,6 +147,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     opts: UnicornThreadOptions = {},
   ) {
     this.quantum = opts.quantum ?? 10_000;
+    this.timeslice = opts.timeslice ?? 10_000;
     this.cpi = opts.cpi ?? 1;
     this.tracer = opts.tracer ?? null;
     this.chargeSyscalls = opts.chargeSyscalls ?? true;
@@ -152,7 +175,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     if (!e.owns(parent)) throw new Error('clone: the parent must be the running thread');
     const resume = e.arch.resumeAddress(e);
     const sp = childSp !== 0 ? childSp : e.reg(e.arch.spReg);
-    const child = new UnicornThread(tid, name, e, parent.bridge, resume, sp, { quantum: parent.quantum, cpi: parent.cpi, tracer: parent.tracer, chargeSyscalls: parent.chargeSyscalls, ...opts });
+    const child = new UnicornThread(tid, name, e, parent.bridge, resume, sp, { quantum: parent.quantum, timeslice: parent.timeslice, cpi: parent.cpi, tracer: parent.tracer, chargeSyscalls: parent.chargeSyscalls, ...opts });
     e.setReg(e.arch.retReg, 0);
     if (tls !== null) e.setReg(UC_ARM_REG_C13_C0_3, tls);
     e.switchTo(parent);
@@ -164,11 +187,36 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.chargedInStep += cycles;
   }
 
-  /** Virtual time now, inside the running step (step start + cycles so far). */
+  /**
+   * Virtual time now, inside the running step: step start + every cycle charged to the step
+   * so far (the core's: context switch, kernel-layer charges; this thread's: instructions
+   * of the TBs entered, syscalls, device accesses).
+   */
   nowNs(): number {
     const cpu = this.cpu;
     if (cpu === null) return this.stepStart;
-    return this.stepStart + cpu.clock.cycles(this.chargedInStep + this.blockSum * this.cpi);
+    return this.stepStart + cpu.clock.cycles(cpu.stepCycles + this.chargedInStep + this.blockSum * this.cpi);
+  }
+
+  /**
+   * Bring the scheduler's clock to this thread's time (capped at the next pending event:
+   * the clock never passes an event that has not run), before a syscall or a device access.
+   */
+  private syncClock(cpu: Cpu): void {
+    const sch = cpu.scheduler;
+    const next = sch.peekTime();
+    const t = this.nowNs();
+    sch.advanceTo(next === undefined || t < next ? t : next);
+  }
+
+  /** Recompute where the step must stop for the next event (after anything that may schedule one). */
+  private refreshLimit(cpu: Cpu): void {
+    if (cpu.irqPending) {
+      this.limitCycles = -Infinity;
+      return;
+    }
+    const next = cpu.scheduler.peekTime();
+    this.limitCycles = next === undefined ? Infinity : (next - this.stepStart) / cpu.clock.periodNs;
   }
 
   get currentCpu(): Cpu | null {
@@ -230,6 +278,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       }
       if (this.pendingNr >= 0) {
         // re-present the syscall that blocked
+        this.syncClock(cpu);
         const r = this.bridge.syscall(this, this.pendingNr, this.pendingArgs);
         if (this.chargeSyscalls) this.chargedInStep += cpu.costs.syscall;
         if (this.exitInfo !== null) return this.finish(cpu, 'exited');
@@ -237,6 +286,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
         this.pendingNr = -1;
         this.engine.setReg(this.engine.arch.retReg, r);
       }
+      this.refreshLimit(cpu);
       this.quanta++;
       const e = this.engine;
       const err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
@@ -250,6 +300,10 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
         return this.finish(cpu, 'exited');
       }
       if (this.stopReason === 'block') return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
+      if (this.stopReason === 'quantum' || this.stopReason === 'event') {
+        this.sliceUsed += executed;
+        return this.finish(cpu, 'continue');
+      }
       return this.finish(cpu, 'yield');
     } catch (ex) {
       // a host exception is a model bug: end the thread, report it, never rethrow
@@ -260,6 +314,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
 
   private finish(cpu: Cpu, outcome: RunOutcome): RunOutcome {
     this.engine.running = null;
+    if (outcome !== 'continue') this.sliceUsed = 0;
     cpu.charge(this.chargedInStep);
     this.chargedInStep = 0;
     if (outcome === 'exited') {
@@ -319,7 +374,16 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   }
 
   onMmio(): void {
-    this.chargedInStep += this.cpu?.costs.mmioAccess ?? 0;
+    const cpu = this.cpu;
+    if (cpu === null) return;
+    this.chargedInStep += cpu.costs.mmioAccess;
+    this.syncClock(cpu);
+  }
+
+  /** after a device access: its side effects may have scheduled an event or raised an IRQ */
+  afterMmio(): void {
+    const cpu = this.cpu;
+    if (cpu !== null) this.refreshLimit(cpu);
   }
 
   readonly onIntr = (intno: number): void => {
@@ -342,7 +406,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       const a = this.args;
       for (let i = 0; i < 7; i++) a[i] = v[i + 1]!;
       this.syscalls++;
+      this.syncClock(cpu);
       const r = this.bridge.syscall(this, nr, a);
+      this.refreshLimit(cpu);
       if (this.chargeSyscalls) this.chargedInStep += cpu.costs.syscall;
       if (this.tracer !== null && this.tracer.enabled) {
         this.tracer.emit(this.traceSrc, 'syscall', { nr, a0: a[0]!, a1: a[1]!, a2: a[2]!, ret: r === BLOCK ? 'block' : r | 0, insns: this.instructions + this.blockSum });
@@ -370,14 +436,21 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       n = this.countInstructions(a, size);
       this.icount.set(key, n);
     }
-    if (this.blockSum + n > this.quantum && this.blockSum > 0) {
-      // End of the quantum: stopping in the block hook keeps this block from executing, so
-      // the quantum ends exactly on a translation-block boundary (deterministic).
-      this.stopReason = 'quantum';
+    // Stopping in the block hook keeps this block from executing: a step ends exactly on a
+    // translation-block boundary. The three tests are made on the same values whether or not
+    // the previous step ended right before this block, so their outcome does not depend on
+    // the host batching limit (docs/TIMING.md).
+    const sum = this.blockSum;
+    let stop: 'quantum' | 'event' | 'slice' | null = null;
+    if (sum > 0 && sum + n > this.quantum) stop = 'quantum';
+    else if (this.sliceUsed + sum > 0 && this.sliceUsed + sum + n > this.timeslice) stop = 'slice';
+    else if (this.cpu!.stepCycles + this.chargedInStep + sum * this.cpi >= this.limitCycles) stop = 'event';
+    if (stop !== null) {
+      this.stopReason = stop;
       this.engine.api.uc_emu_stop(this.engine.uc);
       return;
     }
-    this.blockSum += n;
+    this.blockSum = sum + n;
   };
 
   /** Instruction count of a translation block: ARM = size/4; Thumb decodes 16/32-bit encodings. */

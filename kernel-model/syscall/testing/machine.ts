@@ -10,14 +10,14 @@ import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine() {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready' } = {}) {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
   const mem = makeTestMemory();
   const sysfs = new Sysfs();
   const vfs = new Vfs(sysfs);
-  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log });
+  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd });
   return {
     sched, cpu, log, mem, sysfs, vfs, sys,
     /** start a program; does not run the scheduler */

@@ -52,3 +52,20 @@ export function guestBinary(name: string): string {
   if (!existsSync(p)) throw new Error(`guest binary ${name} missing after build (no ${name}.c?)`);
   return p;
 }
+
+/**
+ * Debian's busybox-static (armhf), fetched by tools/unicorn/fetch-busybox.sh into a cache
+ * outside git: $VFIO_ARM_EMU_BUSYBOX (the binary), else $VFIO_ARM_EMU_BUSYBOX_DIR/bin/busybox,
+ * else ~/.cache/vfio-arm-emu/busybox/bin/busybox. null when absent.
+ */
+export function busyboxPath(): string | null {
+  const env = process.env;
+  const home = env['HOME'] ?? '/root';
+  const p = env['VFIO_ARM_EMU_BUSYBOX'] ?? join(env['VFIO_ARM_EMU_BUSYBOX_DIR'] ?? join(home, '.cache/vfio-arm-emu/busybox'), 'bin/busybox');
+  return existsSync(p) ? p : null;
+}
+
+/** skip the busybox tests only on a developer machine without it (or without Unicorn); never in CI */
+export function shouldSkipBusyboxTests(): boolean {
+  return !process.env['CI'] && (!isUnicornAvailable() || busyboxPath() === null);
+}

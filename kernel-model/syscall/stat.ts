@@ -1,0 +1,118 @@
+/**
+ * stat(2) family over the model's VFS (fs/stat.c): stat64/lstat64/fstat64/fstatat64 with the
+ * ARM EABI `struct stat64` (arch/arm/include/uapi/asm/stat.h, 104 bytes) and statx with
+ * `struct statx` (include/uapi/linux/stat.h, 256 bytes).
+ *
+ * What a node reports (choices of this model, where the file systems have no such data):
+ * directories S_IFDIR, 2 links, size 0; symbolic links S_IFLNK|0777, size = length of the
+ * target; device nodes S_IFCHR with their mode, rdev 0; sysfs attributes S_IFREG with their
+ * mode and size 4096 (as sysfs reports PAGE_SIZE for every attribute); pipes S_IFIFO|0600;
+ * anonymous inodes (eventfd, VFIO fds) mode 0600 without a type (anon_inode_inode); the
+ * console fds S_IFCHR|0620. Owner root, times 0, st_dev 0, blksize 4096, blocks 0.
+ */
+import { EBADF, EFAULT, EINVAL, ENOTDIR } from '../base/errno.js';
+import type { File } from '../vfs/file.js';
+import { dirFops, type Vfs, type VNode } from '../vfs/vfs.js';
+import type { ThreadTask } from './syscalls.js';
+
+export const S_IFIFO = 0o010000, S_IFCHR = 0o020000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+/** STATX_BASIC_STATS */
+const STATX_BASIC_STATS = 0x7ff;
+
+export interface StatInfo {
+  mode: number;
+  nlink: number;
+  size: number;
+  ino: number;
+}
+
+export function nodeStat(n: VNode): StatInfo {
+  switch (n.kind) {
+    case 'dir': return { mode: S_IFDIR | n.mode, nlink: 2, size: 0, ino: n.ino };
+    case 'link': return { mode: S_IFLNK | 0o777, nlink: 1, size: n.target.length, ino: n.ino };
+    case 'chr': return { mode: S_IFCHR | n.mode, nlink: 1, size: 0, ino: n.ino };
+    default: return { mode: S_IFREG | n.mode, nlink: 1, size: 4096, ino: n.ino };
+  }
+}
+
+/** what fstat sees for an open file */
+export function fileStat(vfs: Vfs, f: File): StatInfo {
+  if (f.path === 'pipe:') return { mode: S_IFIFO | 0o600, nlink: 1, size: 0, ino: f.ino };
+  if (f.path.startsWith('anon_inode:')) return { mode: 0o600, nlink: 1, size: 0, ino: f.ino };
+  if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino };
+  const r = vfs.walk(f.path, false);
+  if (typeof r === 'number') return { mode: S_IFREG | 0o600, nlink: 0, size: 0, ino: f.ino };
+  return nodeStat(r.node);
+}
+
+/**
+ * The absolute path of `path` relative to `dirfd` (AT_FDCWD: the process's cwd): -EBADF for a
+ * closed dirfd, -ENOTDIR when it is not a directory (fs/namei.c path_init).
+ */
+export function resolveAt(t: ThreadTask, dirfd: number, path: string): string | number {
+  if (path.startsWith('/')) return path;
+  if (dirfd === AT_FDCWD) return t.proc.cwd.replace(/\/$/, '') + '/' + path;
+  const f = t.proc.fdget(dirfd);
+  if (f === null) return -EBADF;
+  if (f.ops !== dirFops) return -ENOTDIR;
+  return f.path.replace(/\/$/, '') + '/' + path;
+}
+
+/** struct stat64, ARM EABI layout */
+export function encodeStat64(s: StatInfo): Uint8Array {
+  const b = new Uint8Array(104);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(12, s.ino >>> 0, true); // __st_ino
+  dv.setUint32(16, s.mode, true);
+  dv.setUint32(20, s.nlink, true);
+  dv.setUint32(48, s.size, true); // st_size (low word; sizes here are small)
+  dv.setUint32(56, 4096, true); // st_blksize
+  dv.setUint32(96, s.ino >>> 0, true); // st_ino
+  return b;
+}
+
+/** struct statx */
+export function encodeStatx(s: StatInfo): Uint8Array {
+  const b = new Uint8Array(256);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, STATX_BASIC_STATS, true); // stx_mask
+  dv.setUint32(4, 4096, true); // stx_blksize
+  dv.setUint32(16, s.nlink, true);
+  dv.setUint16(28, s.mode, true);
+  dv.setUint32(32, s.ino >>> 0, true);
+  dv.setUint32(40, s.size, true);
+  return b;
+}
+
+/** stat64/lstat64/fstatat64/statx by path; `flags` AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH */
+export function sysStatAt(t: ThreadTask, vfs: Vfs, dirfd: number, path: string, flags: number, buf: number, layout: 'stat64' | 'statx'): number {
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 /* AT_NO_AUTOMOUNT */ | 0x6000 /* AT_STATX_SYNC_TYPE */)) !== 0) return -EINVAL;
+  let info: StatInfo;
+  if (path === '' && (flags & AT_EMPTY_PATH) !== 0) {
+    if (dirfd === AT_FDCWD) info = nodeStat(vfs.root);
+    else {
+      const f = t.proc.fdget(dirfd);
+      if (f === null) return -EBADF;
+      info = fileStat(vfs, f);
+    }
+  } else {
+    if (path === '') return -2; // ENOENT
+    const abs = resolveAt(t, dirfd, path);
+    if (typeof abs === 'number') return abs;
+    const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+    if (typeof r === 'number') return r;
+    info = nodeStat(r.node);
+  }
+  const out = layout === 'stat64' ? encodeStat64(info) : encodeStatx(info);
+  return t.mm.copyToUser(buf, out, 0, out.length) < 0 ? -EFAULT : 0;
+}
+
+export function sysFstat(t: ThreadTask, vfs: Vfs, fd: number, buf: number): number {
+  const f = t.proc.fdget(fd);
+  if (f === null) return -EBADF;
+  const out = encodeStat64(fileStat(vfs, f));
+  return t.mm.copyToUser(buf, out, 0, out.length) < 0 ? -EFAULT : 0;
+}

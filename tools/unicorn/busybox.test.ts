@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { busyboxPath, shouldSkipBusyboxTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { runElf, type UnicornRunOptions, type UnicornRunResult } from './run.js';
+
+/**
+ * Debian's busybox-static (armhf, tools/unicorn/fetch-busybox.sh; .ci/run installs it) on the
+ * Unicorn backend: applets and the shell's builtins over sysfs and devtmpfs. Skipped only on a
+ * developer machine without it; in CI (CI set) a missing binary fails.
+ */
+const skip = shouldSkipBusyboxTests();
+
+function busybox(args: string[], opts: Partial<UnicornRunOptions> = {}): UnicornRunResult {
+  const elf = busyboxPath();
+  if (elf === null) throw new Error('busybox not found: run tools/unicorn/fetch-busybox.sh');
+  return runElf({ elf, argv0: 'busybox', args, maxInstructions: 20_000_000, ...opts });
+}
+
+const DEV = '/sys/bus/platform/devices/2c0a0000.dma';
+
+describe.skipIf(skip)('busybox (Debian busybox-static armhf) on the Unicorn backend', () => {
+  it('ls, cat and readlink over sysfs and devtmpfs, with no unknown syscall', () => {
+    const ls = busybox(['ls', '/sys/bus/platform/devices']);
+    expect(ls.exitStatus).toBe(0);
+    expect(ls.stdout.split('\n')).toContain('2c0a0000.dma');
+    expect(ls.unknownSyscalls).toEqual({});
+    const cat = busybox(['cat', `${DEV}/uevent`]);
+    expect(cat.exitStatus).toBe(0);
+    expect(cat.stdout).toContain('DRIVER=vfio-platform\n'); // bound by the administrator step
+    expect(cat.unknownSyscalls).toEqual({});
+    const rl = busybox(['readlink', `${DEV}/iommu_group`]);
+    expect(rl.stdout).toMatch(/^\.\.\/\.\.\/\.\.\/kernel\/iommu_groups\/\d+\n$/);
+    expect(rl.unknownSyscalls).toEqual({});
+    const dev = busybox(['ls', '-l', '/dev/vfio'], { bind: null });
+    expect(dev.stdout).toMatch(/^crw-rw-rw- .* vfio$/m);
+    expect(dev.unknownSyscalls).toEqual({});
+  });
+
+  it('sh -c: builtins, $?, cd/pwd, and echo > a sysfs attribute (mainline driver_override)', () => {
+    const r = busybox(['sh', '-c', `echo a; false; echo "status $?"; cd ${DEV}; pwd; pwd -P; echo vfio-platform > driver_override; echo "write $?"; read o < driver_override; echo "override $o"`], { profile: 'mainline', bind: null });
+    expect(r.exitStatus).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['a', 'status 1', DEV, '/sys/devices/platform/2c0a0000.dma', 'write 0', 'override vfio-platform', '']);
+    expect(r.unknownSyscalls).toEqual({});
+  });
+
+  it('a write to an attribute the profile does not have fails as in the shell (rfc-v4: no driver_override)', () => {
+    const r = busybox(['sh', '-c', `echo vfio-platform > ${DEV}/driver_override; echo "rc $?"`], { bind: null });
+    expect(r.stdout).toBe('rc 1\n');
+    expect(r.stderr).toContain('driver_override: Permission denied');
+    expect(r.unknownSyscalls).toEqual({});
+  });
+});
