@@ -49,7 +49,7 @@ type Rec =
 
 /**
  * Typed arrays of one length, indexed alike, whose writer records every index it changes
- * (`owner.touched[i] = 1`; the snapshot enables the record). Restore copies back only the
+ * (`owner.touched.mark(i)`; the snapshot installs the record). Restore copies back only the
  * touched indexes instead of whole arrays (the page allocator's per-page state, reference
  * and pin counts: 0.6 MB for the 256 MiB board, of which a run changes a few dozen pages).
  */
@@ -90,7 +90,7 @@ type FieldRestorer = (o: Record<string, unknown>, vals: unknown[]) => void;
 /**
  * Restorers compiled per key list: `o["a"]` with a constant key is a named property
  * access the JIT caches per object shape, where the generic loop's `o[k]` is a megamorphic
- * keyed access (it was most of a restore's time: ~2,800 properties of ~440 objects).
+ * keyed access (~2,800 properties of ~440 objects per restore of the fuzz harness).
  * Same semantics as the generic loop: compare first, write when different or 0 (-0).
  * A cache of generated code, not model state.
  */
@@ -98,7 +98,7 @@ const restorers = new Map<string, FieldRestorer>();
 
 function fieldRestorer(keys: readonly PropertyKey[]): FieldRestorer | null {
   if (keys.length === 0 || keys.some((k) => typeof k !== 'string')) return null;
-  const id = (keys as string[]).join('\u0000');
+  const id = JSON.stringify(keys);
   let fn = restorers.get(id);
   if (fn === undefined) {
     let body = 'let c;\n';
@@ -214,8 +214,8 @@ export class GraphSnapshot {
    * @param constants roots of data nothing changes after the snapshot (the parsed device
    *   tree): everything reachable from them is left alone. The exactness tests digest the
    *   whole graph, these included, so a change to them is caught there.
-   * @param tracked typed arrays restored through their owner's change record (their
-   *   `touched` arrays are enabled here); neither they nor their buffers are recorded whole
+   * @param tracked typed arrays restored through their owner's change record (installed
+   *   here as `owner.touched`); neither they nor their buffers are recorded whole
    */
   constructor(
     readonly roots: readonly object[],
