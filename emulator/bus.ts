@@ -243,7 +243,9 @@ export class PhysicalBus {
       const n = Math.min(len, r.base + r.size - addr);
       if (r.kind === 'ram') {
         const o = addr - r.base;
-        dst.set(r.bytes.subarray(o, o + n), dstOff);
+        // small copies (ioctl structs) byte by byte: no view allocated per call
+        if (n <= 64) for (let i = 0, b = r.bytes; i < n; i++) dst[dstOff + i] = b[o + i]!;
+        else dst.set(r.bytes.subarray(o, o + n), dstOff);
       } else {
         const st = this.mmioBlock(addr, dst, dstOff, n, attrs, false);
         if (st !== BUS_OK) return st;
@@ -262,7 +264,8 @@ export class PhysicalBus {
       if (r === null) return BUS_DECODE_ERROR;
       const n = Math.min(len, r.base + r.size - addr);
       if (r.kind === 'ram') {
-        r.bytes.set(src.subarray(srcOff, srcOff + n), addr - r.base);
+        if (n <= 64) for (let i = 0, b = r.bytes, o = addr - r.base; i < n; i++) b[o + i] = src[srcOff + i]!;
+        else r.bytes.set(src.subarray(srcOff, srcOff + n), addr - r.base);
         if (r.dirty) ramWritten(r, addr - r.base, n);
       } else {
         const st = this.mmioBlock(addr, src, srcOff, n, attrs, true);

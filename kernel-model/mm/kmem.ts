@@ -200,6 +200,17 @@ export class Kmem {
     const o = this.off(kva, len);
     return this.ram.bytes.slice(o, o + len);
   }
+  /**
+   * Copy [kva, kva+len) into dst[dstOff..] without allocating (the same bounds check and
+   * Oops as readBytes); small copies byte by byte, larger ones as one block.
+   */
+  readInto(kva: number, len: number, dst: Uint8Array, dstOff: number): void {
+    if (len === 0) return;
+    const o = this.off(kva, len);
+    const b = this.ram.bytes;
+    if (len <= 32) for (let i = 0; i < len; i++) dst[dstOff + i] = b[o + i]!;
+    else dst.set(b.subarray(o, o + len), dstOff);
+  }
   writeBytes(kva: number, data: Uint8Array): void {
     if (data.length === 0) return;
     const o = this.off(kva, data.length);

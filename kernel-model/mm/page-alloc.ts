@@ -28,6 +28,12 @@ export class PageAllocator {
   private hint = 0;
   private free = 0;
   readonly ram: RamRegion;
+  /**
+   * Optional change record of the per-page arrays (null: off, the default): every change
+   * of page i's state, reference or pin count calls touched.mark(i). Tools that snapshot a
+   * booted system (the fuzzer) install it to restore only the pages a run changed.
+   */
+  touched: { mark(i: number): void } | null = null;
 
   constructor(
     readonly bus: PhysicalBus,
@@ -46,6 +52,11 @@ export class PageAllocator {
     this.state.fill(RESERVED, 0, nres);
     this.free = this.nrPages - nres;
     this.hint = nres;
+  }
+
+  /** the per-page arrays (indexed by page frame) that `touched` covers */
+  perPageArrays(): readonly (Uint8Array | Uint32Array)[] {
+    return [this.state, this.refcount, this.pincount];
   }
 
   get nrFree(): number {
@@ -106,7 +117,9 @@ export class PageAllocator {
   }
 
   private take(i: number, n: number): void {
+    const t = this.touched;
     for (let j = i; j < i + n; j++) {
+      if (t) t.mark(j);
       this.state[j] = USED;
       this.refcount[j] = 1;
       this.pincount[j] = 0;
@@ -132,6 +145,7 @@ export class PageAllocator {
   getPage(pa: number): boolean {
     const i = this.pfnIndex(pa);
     if (i < 0 || this.state[i] !== USED) return false;
+    if (this.touched) this.touched.mark(i);
     this.refcount[i]!++;
     return true;
   }
@@ -144,6 +158,7 @@ export class PageAllocator {
 
   private putIndex(i: number): void {
     if (this.state[i] !== USED || this.refcount[i] === 0) return;
+    if (this.touched) this.touched.mark(i);
     if (--this.refcount[i]! === 0) {
       this.state[i] = FREE;
       this.pincount[i] = 0;
@@ -156,6 +171,7 @@ export class PageAllocator {
   pinPage(pa: number): boolean {
     const i = this.pfnIndex(pa);
     if (i < 0 || this.state[i] !== USED) return false;
+    if (this.touched) this.touched.mark(i);
     this.pincount[i]!++;
     this.refcount[i]!++;
     return true;
@@ -164,6 +180,7 @@ export class PageAllocator {
   unpinPage(pa: number): void {
     const i = this.pfnIndex(pa);
     if (i < 0 || this.state[i] !== USED || this.pincount[i] === 0) return;
+    if (this.touched) this.touched.mark(i);
     this.pincount[i]!--;
     this.putIndex(i);
   }

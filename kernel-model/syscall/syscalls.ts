@@ -62,8 +62,10 @@ export class ThreadTask implements Task, PollTable {
     this.sleepOn(wq);
   }
   unqueue(): void {
-    if (this.thread !== null) for (const q of this.queues) q.remove(this.thread);
-    this.queues.length = 0;
+    const qs = this.queues;
+    if (qs.length === 0) return; // the common case: nothing queued (no length store per syscall)
+    if (this.thread !== null) for (let i = 0; i < qs.length; i++) qs[i]!.remove(this.thread);
+    qs.length = 0;
   }
   finish(): void {
     this.unqueue();

@@ -11,7 +11,7 @@ import './index.js';
 describe('bench workloads', () => {
   it('registers the issue-11 benchmarks', () => {
     const names = listBenches().map((b) => b.name);
-    for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup']) expect(names).toContain(n);
+    for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup', 'dma-sizes', 'fuzz-rate', 'fuzz-jobs']) expect(names).toContain(n);
   });
 
   it('the DMA benchmarks run with accelerators on and off', () => {
@@ -35,6 +35,10 @@ describe('bench workloads', () => {
     const r = runDmaCopy(256 << 10, 2);
     expect(r.ok).toBe(true);
     expect(r.hostMs.length).toBe(2);
+    // every transfer is bracketed by two host copies of the same size
+    expect(r.hostCopyMs.length).toBe(4);
+    expect(r.ratios.length).toBe(2);
+    for (const x of r.ratios) expect(x).toBeGreaterThan(0);
     expect(r.virtualNs).toBeGreaterThan(0);
     expect(r.smmuWalks).toBeGreaterThan(2 * 64); // at least the first transfer walks every page
   });

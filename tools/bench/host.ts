@@ -14,6 +14,32 @@ export function hostCopyBytesPerSec(bytes: number, reps = 5): number {
   return bytes / (best / 1000);
 }
 
+/**
+ * A host copy of `bytes` between two halves of a buffer allocated (and touched) once: the
+ * DMA benchmarks time one right before and one right after every emulated transfer of the
+ * same size, in the same process, so that their ratio does not swing with the machine
+ * (the host copy alone varies 6-19 GB/s between runs on a shared machine).
+ */
+export class HostCopy {
+  private readonly a: Uint8Array;
+  constructor(readonly bytes: number) {
+    this.a = new Uint8Array(bytes * 2);
+    for (let i = 0; i < bytes; i += 4096) this.a[i] = i & 0xff;
+    this.a.copyWithin(bytes, 0, bytes);
+  }
+  /** host ms of one copy */
+  time(): number {
+    const t0 = nowMs();
+    this.a.copyWithin(this.bytes, 0, this.bytes);
+    return nowMs() - t0;
+  }
+}
+
+/** ratio host-copy time / DMA time of one transfer bracketed by two host copies (mean of the two) */
+export function bracketRatio(before: number, dma: number, after: number): number {
+  return (before + after) / 2 / dma;
+}
+
 registerBench({
   name: 'host-copy',
   description: 'plain host copy of 64 MiB (Uint8Array.copyWithin): the reference for dma-copy',

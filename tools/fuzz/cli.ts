@@ -65,7 +65,7 @@ export interface FuzzHost {
 export { FINDING_FORMAT, type FindingFile } from './schema.js';
 
 
-function defaultWorkerFile(): string | null {
+export function defaultWorkerFile(): string | null {
   try {
     const p = fileURLToPath(new URL('./fuzz-worker.js', import.meta.url));
     return existsSync(p) ? p : null;
@@ -206,7 +206,7 @@ function replay(path: string, io: CliIo, json: boolean): number {
 
 // ------------------------------------------------------------------ workers
 
-interface WorkerPlan {
+export interface WorkerPlan {
   workerFile: string;
   jobs: number;
   profile: string;
@@ -218,8 +218,14 @@ interface WorkerPlan {
   suppress: string[];
 }
 
-function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
+/**
+ * Run the slices `mine` (or, with timeMs, slices until the time is up) on `jobs` worker
+ * threads; onSlice gets every slice's result as it arrives (merge them with mergeSlices:
+ * the merged result does not depend on the number of jobs).
+ */
+export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
   const signal = new SharedArrayBuffer(4);
+  const next = new SharedArrayBuffer(4);
   const sig = new Int32Array(signal);
   const ports = [];
   const workers: Worker[] = [];
@@ -229,7 +235,8 @@ function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
       profile: p.profile,
       seed: p.seed,
       runs: p.runs,
-      slices: p.mine.filter((_, idx) => idx % p.jobs === j),
+      slices: p.mine,
+      next,
       time: p.timeMs === undefined ? undefined : { first: p.shard.i + j * p.shard.n, stride: p.shard.n * p.jobs, ms: p.timeMs },
       suppress: p.suppress,
       port: port2,

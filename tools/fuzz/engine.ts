@@ -92,6 +92,16 @@ const hostNow = (): number => performance.now();
  * binding, the processes and their mappings); `pooledHarness` restores it to that state.
  * null: the snapshot is not possible (fresh boots are used).
  */
+/**
+ * The snapshot of a harness in its post-set-up state: the whole graph, RAM through its
+ * dirty-page record, the page allocator's per-page arrays through their change record, the
+ * parsed device tree left alone as constant.
+ */
+export function harnessSnapshot(h: Harness): GraphSnapshot {
+  const pages = h.sys.kernel.mm.pages;
+  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }]);
+}
+
 const pool = new Map<string, { h: Harness; snap: GraphSnapshot } | null>();
 
 /** A harness in its post-set-up state: restored from the profile's snapshot, or freshly booted. */
@@ -100,7 +110,7 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
   if (e === undefined) {
     const h = new Harness({ profile });
     try {
-      e = { h, snap: new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]) };
+      e = { h, snap: harnessSnapshot(h) };
     } catch (err) {
       if (!(err instanceof SnapshotUnsupported)) throw err;
       e = null;
@@ -117,6 +127,25 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
   return e.h;
 }
 
+type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
+
+/**
+ * The run arbitrary per maxCommands, built once per process: arbitraries are immutable,
+ * and a campaign cut into slices (--jobs, --shard) would otherwise build and JIT-warm a
+ * fresh tree of arbitraries for every 25-run slice. The random stream is the same.
+ */
+const runArbs = new Map<number, RunArb>();
+
+function runArb(maxCommands: number): RunArb {
+  let arb = runArbs.get(maxCommands);
+  if (arb === undefined) {
+    const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands, size: 'max' });
+    arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
+    runArbs.set(maxCommands, arb);
+  }
+  return arb;
+}
+
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const t0 = hostNow();
   const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
@@ -125,8 +154,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let execs = 0;
   let done = 0;
   let round = 0;
-  const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: o.maxCommands ?? 64, size: 'max' });
-  const arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
+  const arb = runArb(o.maxCommands ?? 64);
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);
     let counted = 0;

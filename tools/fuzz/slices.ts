@@ -1,7 +1,8 @@
 /**
  * Scale-out: a campaign of R runs is cut into slices of SLICE_RUNS runs; slice k runs with
  * seed (seed + k). Shards (--shard i/n) take the slices with k % n === i; jobs (--jobs N)
- * share a shard's slices round-robin. Every slice is independent and deterministic, and
+ * share a shard's slices, each worker taking the next one not yet taken. Every slice is
+ * independent and deterministic, and
  * results merge in slice order, so the merged result does not depend on how many jobs or
  * shards ran them (only on seed, runs and profile).
  */

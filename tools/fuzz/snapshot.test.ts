@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SETUP_PREFIX, programArb } from './arb.js';
-import { runCampaign, runProgram } from './engine.js';
+import { harnessSnapshot, runCampaign, runProgram } from './engine.js';
 import { FindingError, Harness, type Finding } from './harness.js';
 import type { Call } from './program.js';
-import { GraphSnapshot, SnapshotUnsupported, graphDigest } from './snapshot.js';
+import { GraphSnapshot, IndexRecord, SnapshotUnsupported, graphDigest } from './snapshot.js';
 import { System } from '../system/system.js';
 import { runDmaThroughSmmu } from '../bench/dma-smmu.js';
 import { PhysicalBus } from '../../emulator/bus.js';
@@ -34,7 +34,7 @@ describe('snapshot/restore of the fuzz harness', () => {
   for (const profile of ['rfc-v4', 'mainline']) {
     it(`${profile}: after arbitrary runs, restore gives back the snapshot state exactly (object graph and every RAM byte)`, () => {
       const h = new Harness({ profile, transcript: true });
-      const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
+      const snap = harnessSnapshot(h);
       const ram = h.sys.machine.ram[0]!;
       const ramCopy = ram.bytes.slice();
       // RAM is compared byte for byte below (hashing it in the digest would be slow)
@@ -54,7 +54,7 @@ describe('snapshot/restore of the fuzz harness', () => {
 
     it(`${profile}: programs give identical transcripts, findings, virtual time and syscall counts on a restored and a freshly booted harness`, () => {
       const h = new Harness({ profile, transcript: true });
-      const snap = new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree]);
+      const snap = harnessSnapshot(h);
       let findings = 0;
       // seed 30: the rfc-v4 programs include findings (issue 17 changed the arbitraries: VADDR flags, MSI-window IOVAs)
       for (const p of programs(30, 8)) {
@@ -123,6 +123,40 @@ describe('snapshot/restore of the fuzz harness', () => {
     const dirty = [...d].map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
     expect(dirty.length, 'user stores').toBe(1);
     expect(ram.bytes[dirty[0]! * 4096 + 4]).toBe(2);
+  });
+
+  it('the page allocator records every page whose state, reference or pin count it changes', () => {
+    const sys = new System({ profile: 'mainline' });
+    const pages = sys.kernel.mm.pages;
+    const rec = new IndexRecord(pages.nrPages);
+    pages.touched = rec;
+    const ram = sys.machine.ram[0]!;
+    const idx = (pa: number): number => (pa - ram.base) >>> 12;
+    const check = (name: string, pa: number, change: () => void, span = 1): void => {
+      for (const i of rec.list) rec.flags[i] = 0;
+      rec.list.length = 0;
+      change();
+      expect(rec.list, name).toEqual(Array.from({ length: span }, (_, i) => idx(pa) + i));
+    };
+    const pa = pages.allocPage();
+    check('freePage', pa, () => pages.freePage(pa));
+    check('allocPage', pa, () => expect(pages.allocPage()).toBe(pa));
+    check('getPage', pa, () => pages.getPage(pa));
+    check('putPage', pa, () => pages.putPage(pa));
+    check('pinPage', pa, () => pages.pinPage(pa));
+    check('unpinPage', pa, () => pages.unpinPage(pa));
+    const pa2 = pages.allocPages(1);
+    pages.freePages(pa2, 1);
+    check('allocPages(1)', pa2, () => pages.allocPages(1), 2);
+    // a snapshot restores exactly the recorded pages
+    const snapPages = new Uint32Array(pages.perPageArrays()[1]!);
+    const snap = new GraphSnapshot([], [], [], [], [{ arrays: pages.perPageArrays(), owner: pages }]);
+    pages.pinPage(pa);
+    pages.freePages(pa2, 1);
+    snap.restore();
+    expect(new Uint32Array(pages.perPageArrays()[1]!)).toEqual(snapPages);
+    expect(pages.pinCount(pa)).toBe(0);
+    expect(pages.isAllocated(pa2)).toBe(true);
   });
 
   for (const accel of [true, false]) {

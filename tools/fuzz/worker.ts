@@ -12,8 +12,13 @@ export interface WorkerJob {
   profile: string;
   seed: number;
   runs: number;
-  /** slices to run (run mode) */
+  /**
+   * slices of the campaign (run mode): every worker takes the next one not yet taken
+   * (`next`, a shared counter), so a worker slowed by the host or by shrinking does not
+   * hold the others up; results merge by slice number, so who ran which does not matter
+   */
   slices: number[];
+  next: SharedArrayBuffer;
   /** time mode: first slice, stride, deadline (ms of host time from start) */
   time?: { first: number; stride: number; ms: number };
   suppress?: string[];
@@ -37,7 +42,11 @@ function main(job: WorkerJob): void {
         post({ type: 'slice', ...runSlice(job.profile, job.seed, k, SLICE_RUNS, job.suppress) });
       }
     } else {
-      for (const k of job.slices) post({ type: 'slice', ...runSlice(job.profile, job.seed, k, sliceRuns(job.runs, k), job.suppress) });
+      const next = new Int32Array(job.next);
+      for (let i = Atomics.add(next, 0, 1); i < job.slices.length; i = Atomics.add(next, 0, 1)) {
+        const k = job.slices[i]!;
+        post({ type: 'slice', ...runSlice(job.profile, job.seed, k, sliceRuns(job.runs, k), job.suppress) });
+      }
     }
     post({ type: 'done' });
   } catch (e) {

@@ -82,7 +82,8 @@ export function heapRegion(d: VfioPlatformDeps, vdev: VfioPlatformDevice, i: num
 
 /**
  * GET_REGION_INFO for `index`: fills flags (bytes 4-7), size (16-23) and offset (24-31)
- * of struct vfio_region_info in `out`; 0 or -EINVAL.
+ * of struct vfio_region_info in `out` (at least 52 bytes: the posted patches' raw copy
+ * uses out[32..52) as scratch); 0 or -EINVAL.
  */
 export function regionInfo(d: VfioPlatformDeps, vdev: VfioPlatformDevice, index: number, out: Uint8Array, ov: DataView): number {
   if (d.profile.caps.bugs.regionInfoNoBoundsCheck) {
@@ -93,17 +94,18 @@ export function regionInfo(d: VfioPlatformDeps, vdev: VfioPlatformDevice, index:
     // as raw bytes (u64 addr -> offset, u64 size, u32 flags), so a kernel pointer in
     // the high word reaches user space bit-exact (a JS number would round above 2^53).
     const kva = (vdev.regionKva + index * REGION_STRUCT_SIZE) >>> 0;
-    let raw: Uint8Array;
+    // the 20 raw bytes go to out[32..52) (scratch past the 32-byte struct; no allocation
+    // per call), then into place
     try {
-      raw = d.kmem.readBytes(kva, 20);
+      d.kmem.readInto(kva, 20, out, 32);
     } catch (e) {
       if (!(e instanceof KernelOops)) throw e;
       throw new KernelOops(e.kind, e.address, `vfio_platform_ioctl: GET_REGION_INFO reads vdev->region[${index}] (region array at 0x${vdev.regionKva.toString(16)}, ${vdev.regions.length} element(s)): ${e.detail}`);
     }
-    out.set(raw.subarray(16, 20), 4); // flags
-    out.set(raw.subarray(8, 16), 16); // size
+    out.copyWithin(4, 32 + 16, 32 + 20); // flags
+    out.copyWithin(16, 32 + 8, 32 + 16); // size
     // the offset IS the physical address (the posted patch 05)
-    out.set(raw.subarray(0, 8), 24);
+    out.copyWithin(24, 32, 32 + 8);
     return 0;
   }
   if (index >= vdev.regions.length) return -EINVAL;
