@@ -14,7 +14,11 @@ import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
 import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
-import type { ProcessGuestSpace } from './space.js';
+import type { PhysicalBus } from '../../emulator/bus.js';
+import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
+import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
+import { DEFAULT_ENVP, loadElfImage } from './load.js';
+import { ProcessGuestSpace } from './space.js';
 
 /** Linux ARM EABI syscall numbers this layer serves itself (arch/arm/tools/syscall.tbl) */
 export const ARM_NR = {
@@ -27,11 +31,11 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  prctl: 172, getppid: 64, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  prctl: 172, getppid: 64, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
-const ENOENT = 2, EBADF = 9, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
+const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
 const ERESTARTSYS = 512;
 const AT_FDCWD = -100;
@@ -103,7 +107,29 @@ export interface LinuxAbiOptions {
   tracer?: Tracer | null;
   /** first tid for threads created by clone (the main thread's tid is the pid) */
   firstTid?: number;
+  /** the board's bus (fork attaches the child's engine to it); without it fork answers -ENOSYS */
+  bus?: PhysicalBus | null;
+  /** the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
+  exeBytes?: Uint8Array | null;
+  /** the executables execve() can run */
+  execFs?: ExecFs | null;
+  /** the parent process (fork); null for a process started by the board */
+  parent?: LinuxAbi | null;
 }
+
+/**
+ * The file system execve() reads programs from: the bytes of the file at an absolute guest
+ * path, or a negative errno (-ENOENT, -EACCES).
+ */
+export type ExecFs = (path: string) => Uint8Array | number;
+
+/** wait4/waitid option bits (include/uapi/linux/wait.h) */
+const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+const P_ALL = 0, P_PID = 1, P_PGID = 2;
+const ECHILD = 10, ENOEXEC = 8, E2BIG = 7;
+const SIGCHLD = 17;
+/** siginfo si_code for SIGCHLD (include/uapi/asm-generic/siginfo.h) */
+const CLD_EXITED = 1, CLD_KILLED = 2;
 
 /** How the ARM process ended. */
 export interface ArmProcessExit {
@@ -151,16 +177,34 @@ export class LinuxAbi implements SyscallBridge {
   /** called when the process ends, before its files are closed and its memory released */
   onBeforeTeardown: ((x: ArmProcessExit) => void) | null = null;
   private readonly prng: Prng;
-  private readonly exe: string;
+  private exe: string;
   private readonly log: KernelLog | null;
   private nextTid: number;
   private groupExit = false;
   private futexQueues = new Map<number, UnicornThread[]>();
   private futexWaits = new Map<UnicornThread, FutexWait>();
   private sleeping = new Map<UnicornThread, number>();
-  private clearTid = new Map<UnicornThread, number>();
+  readonly clearTid = new Map<UnicornThread, number>();
   private scratch8 = new Uint8Array(8);
   private scratch16 = new Uint8Array(16);
+  private readonly bus: PhysicalBus | null;
+  private exeBytes: Uint8Array | null;
+  private readonly execFs: ExecFs | null;
+  private readonly tracer: Tracer | null;
+  /** the parent (null: started by the board, or reparented to init when the parent ended) */
+  parent: LinuxAbi | null;
+  /** children not yet reaped, in fork order (the zombies have `exit` set) */
+  readonly children: LinuxAbi[] = [];
+  /** every process of this tree (the board-started one and its descendants), in creation order */
+  readonly tree: LinuxAbi[];
+  /** threads blocked in wait4/waitid (re-presented when a child changes state) */
+  private waiting = new Set<UnicornThread>();
+  /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
+  pendingSignals = 0;
+  /** this process was created by fork(): its engine is its own and closes when it ends */
+  private readonly forked: boolean;
+  private execs = 0;
+  private forks = 0;
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -172,6 +216,14 @@ export class LinuxAbi implements SyscallBridge {
     this.brkStart = this.brk = o.brk;
     this.log = o.log ?? null;
     this.nextTid = o.firstTid ?? o.proc.pid * 10 + 1;
+    this.bus = o.bus ?? null;
+    this.exeBytes = o.exeBytes ?? null;
+    this.execFs = o.execFs ?? null;
+    this.tracer = o.tracer ?? null;
+    this.parent = o.parent ?? null;
+    this.forked = this.parent !== null;
+    this.tree = this.parent !== null ? this.parent.tree : [];
+    this.tree.push(this);
   }
 
   /** Register a thread of this process (the main thread and clone children). */
@@ -245,7 +297,7 @@ export class LinuxAbi implements SyscallBridge {
     // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
     // calls routed to it (once, not per restart); the calls served here are charged on
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
-    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.waiting.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
@@ -449,8 +501,25 @@ export class LinuxAbi implements SyscallBridge {
       case N.getpid:
         return this.proc.pid;
       case N.getppid:
-        // the process was started by the board, not by another process: init's pid (choice)
-        return 1;
+        // sys_getppid: the parent's pid; a process started by the board, or whose parent has
+        // ended (reparented, kernel/exit.c forget_original_parent), has init's (1)
+        return this.parent?.proc.pid ?? 1;
+      case N.fork:
+      case N.vfork:
+        return this.sysFork(t, SIGCHLD, a);
+      case N.execve:
+        return this.sysExecve(t, a);
+      case N.wait4:
+        return this.sysWait(t, a[0]! | 0, a[1]!, a[2]! | 0, a[3]!, null);
+      case N.waitid: {
+        // waitid(idtype, id, infop, options, rusage)
+        const idtype = a[0]!;
+        const opts = a[3]! | 0;
+        if ((opts & WEXITED) === 0) return -EINVAL;
+        const pid = idtype === P_ALL ? -1 : idtype === P_PID ? a[1]! | 0 : idtype === P_PGID ? -1 : null;
+        if (pid === null || (idtype === P_PID && pid <= 0)) return -EINVAL;
+        return this.sysWait(t, pid, 0, opts, a[4]!, a[2]!);
+      }
       case N.prctl: {
         // kernel/sys.c: PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes); the other
         // options are not modelled: -EINVAL
@@ -591,8 +660,10 @@ export class LinuxAbi implements SyscallBridge {
 
   private sysClone(t: UnicornThread, a: Uint32Array): SyscallResult {
     const flags = a[0]!;
-    // processes (fork) are not modelled: only threads sharing this address space
-    if ((flags & CLONE_VM) === 0 || (flags & CLONE_THREAD) === 0) return -ENOSYS;
+    // a new process: fork-style clone (glibc's fork: CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD),
+    // or CLONE_VM without CLONE_THREAD (posix_spawn's CLONE_VM|CLONE_VFORK) served as a fork
+    if ((flags & CLONE_THREAD) === 0) return this.sysFork(t, flags, a);
+    if ((flags & CLONE_VM) === 0) return -EINVAL;
     const tid = this.nextTid++;
     const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
     const child = UnicornThread.clone(t, tid, `${this.proc.name}:${tid}`, a[1]!, tls);
@@ -604,6 +675,175 @@ export class LinuxAbi implements SyscallBridge {
     this.adopt(child);
     this.cpu.addThread(child);
     return tid;
+  }
+
+  /**
+   * fork / vfork / clone without CLONE_THREAD (kernel/fork.c kernel_clone -> copy_process): a
+   * new process with a copy of the address space (AddressSpace.forkInto: copying, not
+   * copy-on-write), the fd table (dup_fd), cwd, credentials and limits, and one thread with
+   * the caller's registers and r0 = 0 on its own Unicorn engine. It joins the CPU's run queue
+   * like any thread (same timeslice rule, deterministic order). ARM clone arguments are
+   * (flags, newsp, parent_tidptr, tls, child_tidptr) (CONFIG_CLONE_BACKWARDS).
+   * Choices: vfork is a fork (the parent is not suspended until the child execs or exits;
+   * a vfork child that only execs or _exits, as POSIX requires, cannot tell); CLONE_VM
+   * without CLONE_THREAD (posix_spawn) is a fork too, with the child on `newsp`; the exit
+   * signal is always SIGCHLD.
+   */
+  private sysFork(t: UnicornThread, flags: number, a: Uint32Array): SyscallResult {
+    if (this.bus === null) return -ENOSYS;
+    if (this.threads.filter((th) => th.state !== 'exited').length > 1 && (flags & CLONE_VM) === 0) {
+      // the other threads are not copied (only the caller, as in Linux); nothing else to do
+    }
+    const parentProc = this.proc;
+    const proc = this.layer.createProcess({ name: parentProc.name, uid: parentProc.uid, capIpcLock: parentProc.capIpcLock, nofile: parentProc.rlimitNofile, memlock: parentProc.rlimitMemlock });
+    proc.cwd = parentProc.cwd;
+    if (this.mm.forkInto(proc.mm) < 0) {
+      proc.teardown();
+      this.layer.processes.delete(proc.pid);
+      return -ENOMEM;
+    }
+    parentProc.copyFdsTo(proc);
+    const space = new ProcessGuestSpace(proc.mm);
+    const engine = new UnicornEngine(t.engine.arch);
+    engine.attach(space, this.bus);
+    const child = new LinuxAbi({
+      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.exe, brk: this.brk,
+      log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
+    });
+    child.brkStart = this.brkStart;
+    const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
+    const newsp = a[1]!;
+    if (newsp !== 0) engine.setReg(engine.arch.spReg, newsp);
+    if ((flags & CLONE_SETTLS) !== 0) engine.setReg(UC_ARM_REG_C13_C0_3, a[3]!);
+    child.adopt(th);
+    // copy_process: *parent_tidptr in the parent, *child_tidptr in the child (its own copy)
+    if ((flags & CLONE_PARENT_SETTID) !== 0) this.mm.putUser32(a[2]!, proc.pid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0) child.mm.putUser32(a[4]!, proc.pid);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearTid.set(th, a[4]!);
+    this.children.push(child);
+    this.cpu.addThread(th);
+    return proc.pid;
+  }
+
+  /** read a NULL-terminated array of string pointers (argv/envp), or a negative errno */
+  private readStrings(ptr: number): string[] | number {
+    const out: string[] = [];
+    if (ptr === 0) return out;
+    let bytes = 0;
+    for (let i = 0; ; i++) {
+      if (i >= 0x7fffffff / 4 || bytes > 128 * 1024) return -E2BIG; // MAX_ARG_STRLEN-ish bound (choice: 128 KiB in all)
+      const p = this.mm.getUser32(ptr + 4 * i);
+      if (p < 0) return -EFAULT;
+      if (p === 0) return out;
+      const str = this.mm.strndupUser(p >>> 0, 128 * 1024);
+      if (typeof str === 'number') return str;
+      bytes += str.length + 1;
+      out.push(str);
+    }
+  }
+
+  /**
+   * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
+   * ELF: the path is resolved against the cwd and read from `execFs` (/proc/self/exe is the
+   * running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
+   * a script) before anything changes. Past the point of no return: every mapping goes, the
+   * new image and stack are loaded, close-on-exec fds close, the program break, comm and
+   * /proc/self/exe follow the new file, and the thread restarts at the entry point.
+   * Choice: only from a single-threaded process (de_thread's killing of the other threads is
+   * not modelled): -EBUSY otherwise.
+   */
+  private sysExecve(t: UnicornThread, a: Uint32Array): SyscallResult {
+    const path = this.mm.strndupUser(a[0]!, 4096);
+    if (typeof path === 'number') return path;
+    if (path.length === 0) return -ENOENT;
+    const argv = this.readStrings(a[1]!);
+    if (typeof argv === 'number') return argv;
+    const envp = this.readStrings(a[2]!);
+    if (typeof envp === 'number') return envp;
+    let abs: string;
+    let bytes: Uint8Array | number;
+    if (path === '/proc/self/exe') {
+      abs = this.exe;
+      bytes = this.exeBytes ?? -ENOENT;
+    } else {
+      const r = path.startsWith('/') ? path : resolveAt(this.layer.taskOf(this.proc, t), AT_FDCWD, path);
+      if (typeof r === 'number') return r;
+      abs = r;
+      bytes = this.execFs === null ? -ENOENT : this.execFs(abs);
+    }
+    if (typeof bytes === 'number') return bytes;
+    try {
+      parseElf(bytes);
+    } catch (e) {
+      if (e instanceof ElfError) return -ENOEXEC;
+      throw e;
+    }
+    if (this.threads.some((th) => th !== t && th.state !== 'exited')) return -EBUSY;
+    // the point of no return
+    const old = this.space.ranges();
+    this.mm.unmapAll();
+    const loaded = loadElfImage(this.mm, bytes, argv.length > 0 ? argv : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, this.prng.fork(0x45584543 + (++this.execs)));
+    for (const [s0, e0] of old) this.space.changed(s0, e0);
+    for (const [s0, e0] of this.space.ranges()) this.space.changed(s0, e0);
+    this.brkStart = this.brk = loaded.brk;
+    this.exe = abs;
+    this.exeBytes = bytes;
+    this.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
+    this.proc.closeOnExec();
+    this.clearTid.delete(t);
+    t.restartAt(loaded.img.entry, loaded.sp);
+    return 0;
+  }
+
+  /**
+   * wait4 / waitid (kernel/exit.c do_wait): a child matching `pid` (-1 or a process group:
+   * any child; > 0: that child) that has ended is reaped (unless WNOWAIT) and its status
+   * written: wait4's int status (exit code << 8, or the signal number), waitid's siginfo
+   * (SIGCHLD, CLD_EXITED/CLD_KILLED, pid, uid, status). No matching child: -ECHILD;
+   * WNOHANG with none ended: 0 (waitid: a zeroed siginfo). Otherwise the thread sleeps until
+   * a child ends and the call is presented again. Resource usage is reported as zero.
+   */
+  private sysWait(t: UnicornThread, pid: number, statusPtr: number, options: number, rusage: number, infop: number | null): SyscallResult {
+    this.waiting.delete(t);
+    const match = (c: LinuxAbi): boolean => pid <= 0 || c.proc.pid === pid;
+    if (!this.children.some(match)) return -ECHILD;
+    const z = this.children.find((c) => match(c) && c.exit !== null);
+    if (z === undefined) {
+      if ((options & WNOHANG) !== 0) {
+        if (infop !== null && infop !== 0 && !this.writeOut(infop, new Uint8Array(128))) return -EFAULT;
+        return 0;
+      }
+      this.waiting.add(t);
+      this.cpu.block(t);
+      return BLOCK;
+    }
+    const x = z.exit!;
+    const signo = x.code === null ? (x.status - 128) & 0x7f : 0;
+    if (infop === null) {
+      if (statusPtr !== 0 && this.mm.putUser32(statusPtr, x.code !== null ? (x.code & 0xff) << 8 : signo) < 0) return -EFAULT;
+    } else if (infop !== 0) {
+      const b = new Uint8Array(128);
+      const dv = new DataView(b.buffer);
+      dv.setInt32(0, SIGCHLD, true);
+      dv.setInt32(8, x.code !== null ? CLD_EXITED : CLD_KILLED, true);
+      dv.setInt32(12, z.proc.pid, true);
+      dv.setInt32(16, z.proc.uid, true);
+      dv.setInt32(20, x.code !== null ? x.code & 0xff : signo, true);
+      if (!this.writeOut(infop, b)) return -EFAULT;
+    }
+    if (rusage !== 0 && !this.writeOut(rusage, new Uint8Array(72))) return -EFAULT;
+    if ((options & WNOWAIT) === 0 || infop === null) this.children.splice(this.children.indexOf(z), 1);
+    // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
+    return infop === null ? z.proc.pid : 0;
+  }
+
+  /** a child ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
+  private childEnded(): void {
+    this.pendingSignals |= 1 << (SIGCHLD - 1);
+    for (const w of [...this.waiting]) {
+      this.waiting.delete(w);
+      if (w.state !== 'exited') this.cpu.wake(w);
+    }
   }
 
   private sysFutex(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
@@ -708,6 +948,13 @@ export class LinuxAbi implements SyscallBridge {
     this.onBeforeTeardown?.(this.exit);
     this.proc.teardown();
     this.layer.processes.delete(this.proc.pid);
+    this.waiting.clear();
+    // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
+    // the parent is notified
+    for (const c of this.children) c.parent = null;
+    this.children.length = 0;
+    this.parent?.childEnded();
+    if (this.forked) t.engine.close();
     this.onProcessExit?.(this.exit);
   }
 }

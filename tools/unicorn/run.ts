@@ -20,7 +20,8 @@ import { parseProfile } from '../../kernel-model/profile.js';
 import { pl330ProgramAbi } from '../scenarios/expected.js';
 import { System } from '../system/system.js';
 import { compatibles } from '../../emulator/dt/access.js';
-import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { busyboxPath, guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { hostExecFs } from './rootfs.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
 /** default virtual-time limit of an ARM program run: 10 s */
@@ -67,6 +68,12 @@ export interface UnicornRunOptions {
   quantum?: number;
   /** time slice of a thread, in instructions (default 10,000) */
   timeslice?: number;
+  /** a host directory execve() reads programs from (read-only; tools/unicorn/rootfs.ts) */
+  rootfs?: string | null;
+  /** busybox-static for /bin/busybox and /bin/sh (default: the fetched one, when present) */
+  busybox?: string | null;
+  /** more guest paths -> host files for execve */
+  execFiles?: Readonly<Record<string, string>>;
 }
 
 export interface UnicornRunResult {
@@ -141,11 +148,12 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   let run: RunResult | null = null;
   let insnLimitHit = false;
   try {
-    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice });
+    const execFs = hostExecFs({ rootfs: opts.rootfs ?? null, busybox: opts.busybox === undefined ? busyboxPath() : opts.busybox, files: opts.execFiles });
+    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice, execFs });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
     const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
-    const insns = (): number => a.abi.threads.reduce((n, t) => n + t.instructions, 0);
+    const insns = (): number => a.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => k + t.instructions, n), 0);
     const progress = opts.onProgress;
     let lastBeat = performance.now();
     const beatMs = opts.progressIntervalMs ?? 1000;
@@ -174,10 +182,17 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   }
   const x = arm.abi.exit;
   const unknown: Record<string, number> = {};
-  for (const [nr, n] of arm.abi.unknown) unknown[String(nr)] = n;
+  // every process of the run's tree (the program and what it forked)
+  const unknownAll = new Map<number, number>();
+  const countsAll = new Map<number, number>();
+  for (const p of arm.abi.tree) {
+    for (const [nr, n] of p.unknown) unknownAll.set(nr, (unknownAll.get(nr) ?? 0) + n);
+    for (const [nr, n] of p.counts) countsAll.set(nr, (countsAll.get(nr) ?? 0) + n);
+  }
+  for (const [nr, n] of [...unknownAll].sort((p, q) => p[0] - q[0])) unknown[String(nr)] = n;
   let syscalls = 0;
   const byNr: Record<string, number> = {};
-  for (const [nr, n] of [...arm.abi.counts].sort((p, q) => p[0] - q[0])) {
+  for (const [nr, n] of [...countsAll].sort((p, q) => p[0] - q[0])) {
     syscalls += n;
     byNr[String(nr)] = n;
   }
@@ -200,8 +215,8 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     processes: system.syscalls.exits.map((e) => ({ pid: e.pid, name: e.name, status: e.status })),
     syscalls,
     syscallsByNr: byNr,
-    instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
-    threads: arm.abi.threads.length,
+    instructions: arm.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => k + t.instructions, n), 0),
+    threads: arm.abi.tree.reduce((n, p) => n + p.threads.length, 0),
     demandFaults: arm.engine.demandFaults,
     mmioAccesses: arm.engine.mmioAccesses,
     bind,
