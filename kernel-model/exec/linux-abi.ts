@@ -3,7 +3,7 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import {
   decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
 } from '../../emulator/cpu/unicorn/abi.js';
-import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
+import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -14,6 +14,7 @@ import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
 import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
+import type { SimEvent } from '../../emulator/scheduler.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
 import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
@@ -31,7 +32,7 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  prctl: 172, getppid: 64, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  prctl: 172, getppid: 64, setitimer: 104, getitimer: 105, sigreturn: 119, rt_sigreturn: 173, rt_sigsuspend: 179, pause: 29, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
@@ -127,7 +128,38 @@ export type ExecFs = (path: string) => Uint8Array | number;
 const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
 const P_ALL = 0, P_PID = 1, P_PGID = 2;
 const ECHILD = 10, ENOEXEC = 8, E2BIG = 7;
-const SIGCHLD = 17;
+const SIGCHLD = 17, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGSTOP = 19;
+const SIG_DFL = 0, SIG_IGN = 1;
+/** sa_flags (arch/arm/include/uapi/asm/signal.h) */
+const SA_SIGINFO = 4, SA_RESTORER = 0x04000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+const EINTR = 4, ESRCH = 3;
+const sigBit = (sig: number): number => 1 << (sig - 1);
+const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
+/**
+ * ARM struct ucontext (arch/arm/include/asm/ucontext.h): uc_flags, uc_link, uc_stack (12),
+ * uc_mcontext (struct sigcontext, 21 words), uc_sigmask (128 bytes in the kernel's layout),
+ * uc_regspace (the VFP block: magic, size, d0-d31, fpscr, fpexc, fpinst, fpinst2)
+ */
+const UC_SIGMASK = 20 + 21 * 4, UC_REGSPACE = UC_SIGMASK + 128, UC_SIZE = UC_REGSPACE + 512;
+const VFP_MAGIC = 0x56465001, VFP_SIZE = 280;
+
+interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  /** signals 1-32 */
+  mask: number;
+}
+const DEFAULT_ACTION: SigAction = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+
+/**
+ * The default action of a signal terminates the process (kernel/signal.c sig_kernel_ignore
+ * and sig_kernel_stop sets): not SIGCHLD, SIGCONT, SIGURG, SIGWINCH (ignore) nor, by choice
+ * (no job control), SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (stop).
+ */
+function defaultTerminates(sig: number): boolean {
+  return !(sig === 17 || sig === 18 || sig === 23 || sig === 28 || (sig >= 19 && sig <= 22));
+}
 /** siginfo si_code for SIGCHLD (include/uapi/asm-generic/siginfo.h) */
 const CLD_EXITED = 1, CLD_KILLED = 2;
 
@@ -205,6 +237,17 @@ export class LinuxAbi implements SyscallBridge {
   private readonly forked: boolean;
   private execs = 0;
   private forks = 0;
+  /** sigaction per signal number (index 0 unused) */
+  readonly actions: SigAction[] = Array.from({ length: 65 }, () => ({ ...DEFAULT_ACTION }));
+  /** blocked mask of each thread (signals 1-32) */
+  readonly blocked = new Map<UnicornThread, number>();
+  /** threads in sigsuspend/pause -> the mask to restore after the handler */
+  private suspended = new Map<UnicornThread, number>();
+  private itimer: SimEvent | null = null;
+  private itimerAt = 0;
+  private itimerInterval = 0;
+  /** signals delivered to handlers (statistics) */
+  signalsDelivered = 0;
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -293,11 +336,27 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
+    const r = this.serve(t, nr, a);
+    // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
+    if (r === BLOCK || this.pendingSignals === 0 || t.exitInfo !== null) return r;
+    const d = this.deliver(t, r, true);
+    return d ?? r;
+  }
+
+  /** signal delivery between quanta (and after a sleeping call completed by its waker) */
+  beforeResume(t: UnicornThread): void {
+    if (this.pendingSignals === 0) return;
+    const e = t.engine;
+    const d = this.deliver(t, e.reg(e.arch.retReg), false);
+    if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
+  }
+
+  private serve(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
     const N = ARM_NR;
     // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
     // calls routed to it (once, not per restart); the calls served here are charged on
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
-    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.waiting.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
@@ -538,7 +597,21 @@ export class LinuxAbi implements SyscallBridge {
       case N.getuid: case N.getgid: case N.geteuid: case N.getegid:
       case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
         return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
-      case N.madvise: case N.rt_sigaction: case N.rt_sigprocmask: case N.sigaltstack: case N.set_robust_list:
+      case N.rt_sigaction:
+        return this.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
+      case N.rt_sigprocmask:
+        return this.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
+      case N.rt_sigreturn:
+      case N.sigreturn:
+        return this.sysSigreturn(t, nr === N.rt_sigreturn);
+      case N.rt_sigsuspend:
+      case N.pause:
+        return this.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
+      case N.setitimer:
+        return this.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
+      case N.getitimer:
+        return this.sysSetitimer(a[0]! | 0, 0, a[1]!);
+      case N.madvise: case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;
       case N.uname: {
@@ -574,14 +647,8 @@ export class LinuxAbi implements SyscallBridge {
         return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
       }
       case N.tgkill:
-      case N.kill: {
-        const sig = nr === N.tgkill ? a[2]! : a[1]!;
-        if (sig === 0) return 0;
-        // no signal handlers in this model: the default action (terminate) for the process
-        this.groupExit = true;
-        t.exitSignal(sig);
-        return 0;
-      }
+      case N.kill:
+        return this.sysKill(a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);
 
       // ---------------- time ----------------
       case N.clock_gettime:
@@ -711,7 +778,10 @@ export class LinuxAbi implements SyscallBridge {
       log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
     });
     child.brkStart = this.brkStart;
+    // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
+    for (let i = 0; i < this.actions.length; i++) child.actions[i] = { ...this.actions[i]! };
     const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
+    child.blocked.set(th, this.blocked.get(t) ?? 0);
     const newsp = a[1]!;
     if (newsp !== 0) engine.setReg(engine.arch.spReg, newsp);
     if ((flags & CLONE_SETTLS) !== 0) engine.setReg(UC_ARM_REG_C13_C0_3, a[3]!);
@@ -791,6 +861,8 @@ export class LinuxAbi implements SyscallBridge {
     this.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
     this.proc.closeOnExec();
     this.clearTid.delete(t);
+    // flush_signal_handlers: caught signals go back to the default action (ignored stay ignored)
+    for (const act of this.actions) if (act.handler !== SIG_IGN) Object.assign(act, DEFAULT_ACTION);
     t.restartAt(loaded.img.entry, loaded.sp);
     return 0;
   }
@@ -839,7 +911,7 @@ export class LinuxAbi implements SyscallBridge {
 
   /** a child ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
   private childEnded(): void {
-    this.pendingSignals |= 1 << (SIGCHLD - 1);
+    this.signal(SIGCHLD);
     for (const w of [...this.waiting]) {
       this.waiting.delete(w);
       if (w.state !== 'exited') this.cpu.wake(w);
@@ -910,6 +982,324 @@ export class LinuxAbi implements SyscallBridge {
     }
   }
 
+  // ------------------------------------------------------------------ signals
+
+  /**
+   * Post `sig` to this process (kernel/signal.c send_signal / complete_signal): SIGKILL, or a
+   * signal whose action is the default "terminate" and that some thread does not block, ends
+   * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
+   * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
+   * otherwise it is pending for the process, and one thread sleeping in an interruptible call
+   * without blocking it is interrupted (-EINTR; with SA_RESTART only sigsuspend/pause are:
+   * the other calls go on and the handler runs when they return, a choice: Linux would run
+   * the handler and restart the call). Signals 1-32 only (real-time ones are refused by kill).
+   */
+  signal(sig: number): void {
+    if (this.exit !== null || sig < 1 || sig > 32) return;
+    const bit = sigBit(sig);
+    const act = this.actions[sig]!;
+    const live = this.threads.filter((th) => th.state !== 'exited' && th.exitInfo === null);
+    if (live.length === 0) return;
+    if (sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) {
+      if (sig !== SIGKILL && live.every((th) => ((this.blocked.get(th) ?? 0) & bit) !== 0)) {
+        this.pendingSignals |= bit;
+        return;
+      }
+      this.terminate(sig);
+      return;
+    }
+    if (act.handler === SIG_IGN || act.handler === SIG_DFL) return;
+    this.pendingSignals |= bit;
+    for (const th of live) {
+      if (((this.blocked.get(th) ?? 0) & bit) !== 0 || th.state !== 'blocked') continue;
+      if (this.interrupt(th, (act.flags & SA_RESTART) !== 0)) break;
+    }
+  }
+
+  /** end every thread of the process by `sig` (the exit status is 128 + sig) */
+  private terminate(sig: number): void {
+    this.groupExit = true;
+    for (const th of this.threads) {
+      if (th.state === 'exited' || th.exitInfo !== null) continue;
+      th.exitSignal(sig);
+      // a sleeping thread is woken to leave: it ends when it is next picked
+      if (th.state === 'blocked') this.cpu.wake(th);
+    }
+  }
+
+  /** wake a thread sleeping in wait4/futex/nanosleep/sigsuspend with -EINTR; false if it is not in one */
+  private interrupt(th: UnicornThread, restart: boolean): boolean {
+    if (this.suspended.has(th)) {
+      // the entry stays: deliver() puts its mask in the frame and removes it
+    } else if (restart) {
+      return false;
+    } else if (this.waiting.has(th)) {
+      this.waiting.delete(th);
+    } else if (this.sleeping.has(th)) {
+      this.sleeping.delete(th);
+    } else if (this.futexWaits.has(th)) {
+      this.futexUnqueue(th);
+    } else return false;
+    th.completeSyscall(-EINTR);
+    this.cpu.wake(th);
+    return true;
+  }
+
+  /**
+   * Deliver the lowest pending signal `t` does not block (get_signal + handle_signal): a
+   * default action ends the process or drops it; a handler gets a signal frame on the user
+   * stack (setup_frame / setup_rt_frame of arch/arm/kernel/signal.c: a ucontext with the
+   * sigcontext r0-r15/cpsr, the old mask and the VFP registers, preceded by a siginfo for
+   * SA_SIGINFO), r0 = signal number (r1 = &info, r2 = &uc for SA_SIGINFO), SP = frame,
+   * LR = sa_restorer (glibc always sets SA_RESTORER; without one LR is 0, a choice: no
+   * sigpage trampoline), PC = handler (bit 0: Thumb). `r0` is the value r0 has now (the
+   * syscall result), saved in the frame. Returns the new r0, or null when nothing was delivered.
+   */
+  private deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
+    const blocked = this.blocked.get(t) ?? 0;
+    const ready = this.pendingSignals & ~blocked;
+    if (ready === 0) return null;
+    const sig = 32 - Math.clz32(ready & -ready);
+    const bit = sigBit(sig);
+    this.pendingSignals &= ~bit;
+    const act = this.actions[sig]!;
+    if (act.handler === SIG_IGN) return null;
+    if (act.handler === SIG_DFL) {
+      if (defaultTerminates(sig)) this.terminate(sig);
+      return null;
+    }
+    const e = t.engine;
+    const rt = (act.flags & SA_SIGINFO) !== 0;
+    const ucOff = rt ? 128 : 0;
+    const size = ucOff + UC_SIZE + (rt ? 0 : 16);
+    const sp = e.reg(e.arch.spReg);
+    const frame = ((sp - size) & ~7) >>> 0;
+    const b = new Uint8Array(size);
+    const dv = new DataView(b.buffer);
+    if (rt) {
+      dv.setInt32(0, sig, true);
+      dv.setInt32(8, 0, true); // SI_USER
+    }
+    const u = ucOff;
+    dv.setUint32(u + 8, 0, true); // uc_stack.ss_sp
+    dv.setInt32(u + 12, 2, true); // SS_DISABLE
+    const mc = u + 20;
+    const oldMask = this.suspended.get(t) ?? blocked;
+    this.suspended.delete(t);
+    dv.setUint32(mc + 8, oldMask >>> 0, true);
+    dv.setUint32(mc + 12, r0 >>> 0, true);
+    for (let i = 1; i < 13; i++) dv.setUint32(mc + 12 + 4 * i, e.reg(UC_ARM_REG_R0 + i), true);
+    const cpsr = e.reg(UC_ARM_REG_CPSR);
+    dv.setUint32(mc + 64, sp, true);
+    dv.setUint32(mc + 68, e.reg(UC_ARM_REG_LR), true);
+    dv.setUint32(mc + 72, e.reg(e.arch.pcReg) & ~1, true);
+    dv.setUint32(mc + 76, cpsr, true);
+    dv.setUint32(u + UC_SIGMASK, oldMask >>> 0, true);
+    const vfp = u + UC_REGSPACE;
+    dv.setUint32(vfp, VFP_MAGIC, true);
+    dv.setUint32(vfp + 4, VFP_SIZE, true);
+    const d2 = new Uint32Array(2);
+    for (let i = 0; i < 32; i++) {
+      e.api.uc_reg_read(e.uc, UC_ARM_REG_D0 + i, d2);
+      dv.setUint32(vfp + 8 + 8 * i, d2[0]!, true);
+      dv.setUint32(vfp + 12 + 8 * i, d2[1]!, true);
+    }
+    dv.setUint32(vfp + 8 + 256, e.reg(UC_ARM_REG_FPSCR), true);
+    dv.setUint32(vfp + 8 + 260, 0x40000000, true); // FPEXC.EN
+    if (!this.writeOut(frame, b)) {
+      // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
+      this.terminate(SIGSEGV);
+      return null;
+    }
+    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
+    if ((act.flags & SA_RESETHAND) !== 0) Object.assign(act, DEFAULT_ACTION);
+    e.setReg(e.arch.spReg, frame);
+    e.setReg(UC_ARM_REG_LR, (act.flags & SA_RESTORER) !== 0 ? act.restorer : 0);
+    if (rt) {
+      e.setReg(UC_ARM_REG_R0 + 1, frame);
+      e.setReg(UC_ARM_REG_R0 + 2, frame + ucOff);
+    }
+    e.setReg(e.arch.pcReg, act.handler);
+    if (inSyscall) t.requestStop();
+    this.signalsDelivered++;
+    return sig;
+  }
+
+  /** rt_sigreturn / sigreturn (restore_sigframe): registers, VFP and mask from the frame at SP */
+  private sysSigreturn(t: UnicornThread, rt: boolean): SyscallResult {
+    const e = t.engine;
+    const sp = e.reg(e.arch.spReg);
+    const u = sp + (rt ? 128 : 0);
+    const b = new Uint8Array(UC_SIZE);
+    if (!this.readIn(u, b)) {
+      this.terminate(SIGSEGV);
+      return 0;
+    }
+    const dv = new DataView(b.buffer);
+    const mc = 20;
+    this.blocked.set(t, dv.getUint32(UC_SIGMASK, true) & ~UNBLOCKABLE);
+    const cpsr = dv.getUint32(mc + 76, true);
+    // user mode flags only (signal.c valid_user_regs): the mode bits stay those of the thread
+    e.setReg(UC_ARM_REG_CPSR, (e.reg(UC_ARM_REG_CPSR) & 0x1f) | (cpsr & ~0x1f & ~0x1c0));
+    for (let i = 1; i < 13; i++) e.setReg(UC_ARM_REG_R0 + i, dv.getUint32(mc + 12 + 4 * i, true));
+    e.setReg(e.arch.spReg, dv.getUint32(mc + 64, true));
+    e.setReg(UC_ARM_REG_LR, dv.getUint32(mc + 68, true));
+    if (dv.getUint32(UC_REGSPACE, true) === VFP_MAGIC) {
+      const d2 = new Uint32Array(2);
+      for (let i = 0; i < 32; i++) {
+        d2[0] = dv.getUint32(UC_REGSPACE + 8 + 8 * i, true);
+        d2[1] = dv.getUint32(UC_REGSPACE + 12 + 8 * i, true);
+        e.api.uc_reg_write(e.uc, UC_ARM_REG_D0 + i, d2);
+      }
+      e.setReg(UC_ARM_REG_FPSCR, dv.getUint32(UC_REGSPACE + 8 + 256, true));
+    }
+    e.setReg(e.arch.pcReg, (dv.getUint32(mc + 72, true) & ~1) | ((cpsr & 0x20) !== 0 ? 1 : 0));
+    t.requestStop();
+    return dv.getUint32(mc + 12, true);
+  }
+
+  /** rt_sigaction (kernel/signal.c do_sigaction; ARM struct sigaction: handler, flags, restorer, mask[2]) */
+  private sysSigaction(sig: number, act: number, oact: number, setsize: number): number {
+    if (setsize !== 8) return -EINVAL;
+    if (sig < 1 || sig > 64) return -EINVAL;
+    const cur = this.actions[sig]!;
+    if (oact !== 0) {
+      const b = new Uint8Array(20);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, cur.handler, true);
+      dv.setUint32(4, cur.flags, true);
+      dv.setUint32(8, cur.restorer, true);
+      dv.setUint32(12, cur.mask >>> 0, true);
+      if (!this.writeOut(oact, b)) return -EFAULT;
+    }
+    if (act !== 0) {
+      if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
+      const b = new Uint8Array(20);
+      if (!this.readIn(act, b)) return -EFAULT;
+      const dv = new DataView(b.buffer);
+      cur.handler = dv.getUint32(0, true);
+      cur.flags = dv.getUint32(4, true);
+      cur.restorer = dv.getUint32(8, true);
+      cur.mask = dv.getUint32(12, true) & ~UNBLOCKABLE;
+      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending
+      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) this.pendingSignals &= ~sigBit(sig);
+    }
+    return 0;
+  }
+
+  /** rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL and SIGSTOP cannot be blocked */
+  private sysSigprocmask(t: UnicornThread, how: number, set: number, oset: number, setsize: number): number {
+    if (setsize !== 8) return -EINVAL;
+    const cur = this.blocked.get(t) ?? 0;
+    let next = cur;
+    if (set !== 0) {
+      if (!this.readIn(set, this.scratch8)) return -EFAULT;
+      const m = new DataView(this.scratch8.buffer).getUint32(0, true);
+      if (how === 0) next = cur | m;
+      else if (how === 1) next = cur & ~m;
+      else if (how === 2) next = m;
+      else return -EINVAL;
+    }
+    if (oset !== 0) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setUint32(0, cur >>> 0, true);
+      if (!this.writeOut(oset, b)) return -EFAULT;
+    }
+    this.blocked.set(t, next & ~UNBLOCKABLE);
+    // a now-unblocked fatal signal that was held pending ends the process at once
+    const fatal = this.pendingSignals & ~(next & ~UNBLOCKABLE);
+    if (fatal !== 0) {
+      const sig = 32 - Math.clz32(fatal & -fatal);
+      if (this.actions[sig]!.handler === SIG_DFL && defaultTerminates(sig)) {
+        this.pendingSignals &= ~sigBit(sig);
+        this.terminate(sig);
+      }
+    }
+    return 0;
+  }
+
+  /** rt_sigsuspend / pause: sleep with the given mask until a signal is delivered; -EINTR */
+  private sysSigsuspend(t: UnicornThread, maskPtr: number | null, setsize: number): SyscallResult {
+    if (setsize !== 8) return -EINVAL;
+    if (this.suspended.has(t)) {
+      // re-presented without a signal (a spurious wake): keep sleeping
+      this.cpu.block(t);
+      return BLOCK;
+    }
+    const old = this.blocked.get(t) ?? 0;
+    if (maskPtr !== null) {
+      if (!this.readIn(maskPtr, this.scratch8)) return -EFAULT;
+      this.blocked.set(t, new DataView(this.scratch8.buffer).getUint32(0, true) & ~UNBLOCKABLE);
+    }
+    this.suspended.set(t, old);
+    if ((this.pendingSignals & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
+    this.cpu.block(t);
+    return BLOCK;
+  }
+
+  /**
+   * kill / tgkill (kernel/signal.c): pid > 0 one process of this tree; 0 and -1 every process
+   * of the tree (one process group, by choice; -1 leaves the caller out); -ESRCH when none;
+   * signal 0 checks existence only. tgkill targets the process of `tgid` (the thread is not
+   * chosen: any thread not blocking the signal takes it).
+   */
+  private sysKill(pid: number, sig: number, tg: boolean): number {
+    if (sig < 0 || sig > 64) return -EINVAL;
+    if (sig > 32) return -EINVAL; // choice: real-time signals are not queued
+    let targets: LinuxAbi[];
+    if (pid > 0 || tg) targets = this.tree.filter((p) => p.proc.pid === pid && p.exit === null);
+    else targets = this.tree.filter((p) => p.exit === null && (pid !== -1 || p !== this));
+    if (targets.length === 0) return -ESRCH;
+    if (sig !== 0) for (const p of targets) p.signal(sig);
+    return 0;
+  }
+
+  /**
+   * setitimer / getitimer ITIMER_REAL (kernel/time/itimer.c): SIGALRM at the expiry, again
+   * every interval; glibc's alarm() is setitimer on ARM EABI. A virtual-time event on the
+   * board's scheduler: deterministic. ITIMER_VIRTUAL/PROF are not modelled (-EINVAL).
+   */
+  private sysSetitimer(which: number, value: number, ovalue: number): number {
+    if (which !== 0) return -EINVAL;
+    const now = this.now;
+    if (ovalue !== 0) {
+      const left = this.itimer !== null && this.itimer.pending ? Math.max(0, this.itimerAt - now) : 0;
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      const us = (ns: number): [number, number] => {
+        const u = Math.ceil(ns / 1000);
+        return [Math.floor(u / 1e6), u % 1e6];
+      };
+      const [is, iu] = us(this.itimerInterval);
+      const [vs, vu] = us(left);
+      dv.setUint32(0, is, true); dv.setUint32(4, iu, true); dv.setUint32(8, vs, true); dv.setUint32(12, vu, true);
+      if (!this.writeOut(ovalue, b)) return -EFAULT;
+    }
+    if (value === 0) return 0;
+    const b = new Uint8Array(16);
+    if (!this.readIn(value, b)) return -EFAULT;
+    const dv = new DataView(b.buffer);
+    const ns = (sec: number, usec: number): number | null => (usec < 0 || usec >= 1e6 || sec < 0 ? null : sec * 1e9 + usec * 1000);
+    const interval = ns(dv.getInt32(0, true), dv.getInt32(4, true));
+    const val = ns(dv.getInt32(8, true), dv.getInt32(12, true));
+    if (interval === null || val === null) return -EINVAL;
+    this.cpu.scheduler.cancel(this.itimer);
+    this.itimer = null;
+    this.itimerInterval = interval;
+    if (val > 0) this.armItimer(now + val);
+    return 0;
+  }
+
+  private armItimer(at: number): void {
+    this.itimerAt = at;
+    this.itimer = this.cpu.scheduler.scheduleAt(at, () => {
+      this.itimer = null;
+      if (this.exit !== null) return;
+      if (this.itimerInterval > 0) this.armItimer(this.itimerAt + this.itimerInterval);
+      this.signal(SIGALRM);
+    }, `itimer ${this.proc.pid}`);
+  }
+
   /** CLONE_CHILD_CLEARTID / set_tid_address: *ctid = 0 and a futex wake (pthread_join) */
   private clearChildTid(t: UnicornThread): void {
     const ctid = this.clearTid.get(t);
@@ -949,6 +1339,8 @@ export class LinuxAbi implements SyscallBridge {
     this.proc.teardown();
     this.layer.processes.delete(this.proc.pid);
     this.waiting.clear();
+    this.cpu.scheduler.cancel(this.itimer);
+    this.itimer = null;
     // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
     // the parent is notified
     for (const c of this.children) c.parent = null;

@@ -30,4 +30,20 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     expect(r.unknownSyscalls).toEqual({});
     expect(r.processes.map((p) => p.status)).toEqual([3, 0, 128 + 15, 0]);
   });
+  it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, SIG_IGN, a default action', () => {
+    const r = runElf({ elf: guestBinary('signals'), bind: null });
+    expect(lines(r.stdout)).toEqual([
+      'kill 0 usr1 1 f 3.0',
+      'blocked usr1 1',
+      'unblocked usr1 2',
+      'pause -1 EINTR alrm 1',
+      'chld 1 info 1',
+      'killed child: signaled 1 sig 15',
+      'ignored usr2 survived',
+    ]);
+    expect(r.exitStatus).toBe(128 + 1); // SIGHUP's default action
+    expect(r.unknownSyscalls).toEqual({});
+    // alarm(1): one second of virtual time passed in pause()
+    expect(r.virtualTimeNs).toBeGreaterThanOrEqual(1e9);
+  });
 });

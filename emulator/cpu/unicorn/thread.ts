@@ -51,6 +51,8 @@ export interface SyscallBridge {
    * (cpu.block / WaitQueue.add). To end the thread or process call `t.exit(status)`.
    */
   syscall(t: UnicornThread, nr: number, args: Uint32Array): SyscallResult;
+  /** called before each step of `t` (its registers are live): pending signals are delivered here */
+  beforeResume?(t: UnicornThread): void;
 }
 
 export type GuestSignal = 'SIGSEGV' | 'SIGILL' | 'SIGBUS' | 'SIGTRAP';
@@ -342,6 +344,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
         if (r === BLOCK) return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
         this.pendingNr = -1;
         this.engine.setReg(this.engine.arch.retReg, r);
+      }
+      if (this.bridge.beforeResume !== undefined) {
+        // signal delivery between quanta (the bridge may redirect the thread to a handler or end it)
+        this.bridge.beforeResume(this);
+        if (this.exitInfo !== null) return this.finish(cpu, 'exited');
       }
       this.refreshLimit(cpu);
       this.quanta++;
