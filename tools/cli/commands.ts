@@ -91,6 +91,7 @@ function checkOutputs(io: CliIo, opts: Record<string, unknown>): void {
 export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number> {
   const { positionals, opts } = parseArgs(argv, RUN_OPTS);
   if (opts['cpu'] !== 'unicorn' && (opts['insn-limit'] !== undefined || opts['time-limit'] !== undefined)) throw new UsageError('--insn-limit and --time-limit need --cpu unicorn');
+  if (opts['rootfs'] !== undefined && (opts['cpu'] !== 'unicorn' || opts['elf'] === undefined)) throw new UsageError('--rootfs needs --cpu unicorn --elf');
   if (opts['cpu'] === 'unicorn') {
     if (opts['trace-mmio'] !== undefined) throw new UsageError('--trace-mmio is not available with --cpu unicorn');
     return cmdRunUnicorn(positionals, opts, io);
@@ -194,7 +195,7 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
   let r: import('../unicorn/run.js').UnicornRunResult & { passed?: boolean };
   try {
     r = elf !== undefined
-      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits });
     if (io.errIsTTY) io.err('\r\x1b[K');
   } catch (e) {
