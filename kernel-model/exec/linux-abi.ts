@@ -208,6 +208,8 @@ export class LinuxAbi implements SyscallBridge {
   onProcessExit: ((x: ArmProcessExit) => void) | null = null;
   /** called when the process ends, before its files are closed and its memory released */
   onBeforeTeardown: ((x: ArmProcessExit) => void) | null = null;
+  /** on the tree's first process: called when any process of the tree ends, before its teardown */
+  onTreeTeardown: ((p: LinuxAbi) => void) | null = null;
   private readonly prng: Prng;
   private exe: string;
   private readonly log: KernelLog | null;
@@ -909,6 +911,11 @@ export class LinuxAbi implements SyscallBridge {
     return infop === null ? z.proc.pid : 0;
   }
 
+  /** release the native engine of a forked process still running when the run ends (its owner closes the first one) */
+  closeEngine(): void {
+    if (this.forked) this.threads[0]?.engine.close();
+  }
+
   /** a child ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
   private childEnded(): void {
     this.signal(SIGCHLD);
@@ -1336,6 +1343,7 @@ export class LinuxAbi implements SyscallBridge {
       hostError: x.hostError,
     });
     this.onBeforeTeardown?.(this.exit);
+    this.tree[0]!.onTreeTeardown?.(this);
     this.proc.teardown();
     this.layer.processes.delete(this.proc.pid);
     this.waiting.clear();

@@ -74,6 +74,11 @@ export interface UnicornRunOptions {
   busybox?: string | null;
   /** more guest paths -> host files for execve */
   execFiles?: Readonly<Record<string, string>>;
+  /**
+   * with bind null: count this device's VFIO interrupts anyway (the programs bind it
+   * themselves): the largest count seen when a process of the run ends, or at the end
+   */
+  countDevice?: string;
 }
 
 export interface UnicornRunResult {
@@ -152,6 +157,8 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice, execFs });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
+    const counted = opts.countDevice;
+    if (opts.bind === null && counted !== undefined) a.abi.onTreeTeardown = () => { signals = Math.max(signals, vfioSignals(system, counted)); };
     const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     const insns = (): number => a.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => k + t.instructions, n), 0);
     const progress = opts.onProgress;
@@ -179,6 +186,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     // (the count is reset when the process's files are closed, hence the teardown hook too)
     if (arm !== null && arm.abi.exit === null && opts.bind !== null) signals = vfioSignals(system, device);
     arm?.engine.close();
+    for (const p of arm?.abi.tree ?? []) p.closeEngine();
   }
   const x = arm.abi.exit;
   const unknown: Record<string, number> = {};
@@ -210,7 +218,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     virtualTimeNs: system.now,
     traceSha256: m.tracer.digest(),
     interrupts: signals,
-    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, device),
+    irqTakes: opts.bind === null ? (opts.countDevice !== undefined ? deviceInterrupts(system, opts.countDevice) : 0) : deviceInterrupts(system, device),
     unknownSyscalls: unknown,
     processes: system.syscalls.exits.map((e) => ({ pid: e.pid, name: e.name, status: e.status })),
     syscalls,
@@ -305,6 +313,30 @@ export interface Pl330UnicornOptions {
   extraArgs?: readonly string[];
   /** instructions per quantum */
   quantum?: number;
+}
+
+/**
+ * A shell script run by busybox's sh on the board (`run --cpu unicorn --sh FILE`):
+ * `sh -c <script> <name> [args]`, nothing bound beforehand (the script does the administrator's
+ * set-up), `/bin/pl330-vfio-test` = the C port for the profile's kernel (pl330CPort), busybox
+ * for /bin/sh and /bin/busybox, `rootfs` for the rest. The PL330's VFIO interrupts are counted.
+ */
+export function runShScript(opts: Omit<UnicornRunOptions, 'elf'> & { script: string }): UnicornRunResult {
+  const bb = opts.busybox ?? busyboxPath();
+  if (bb === null) throw new Error('busybox not found: run tools/unicorn/fetch-busybox.sh (or set VFIO_ARM_EMU_BUSYBOX)');
+  const text = readFileSync(opts.script, 'utf8');
+  const name = opts.script.split('/').pop() ?? 'script.sh';
+  const profile = opts.profile ?? 'rfc-v4';
+  return runElf({
+    ...opts,
+    elf: bb,
+    argv0: 'sh',
+    args: ['-c', text, name, ...(opts.args ?? [])],
+    bind: null,
+    countDevice: opts.countDevice ?? DEFAULT_DEVICE,
+    busybox: bb,
+    execFiles: { '/bin/pl330-vfio-test': guestBinary(pl330CPort(profile)), ...(opts.execFiles ?? {}) },
+  });
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
