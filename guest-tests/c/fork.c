@@ -60,15 +60,21 @@ int main(void)
 	printf("wait4 any %d\n", w == c);
 	report("exec hello", st);
 
-	/* 3: a child killed by a signal; WNOHANG before it runs; waitid */
+	/* 3: a child killed by a signal; WNOHANG while it waits on a pipe; waitid */
+	int go[2];
+	if (pipe(go) != 0)
+		return 1;
 	c = fork();
 	if (c == 0) {
+		char ch;
+		read(go[0], &ch, 1);
 		kill(getpid(), SIGTERM);
 		for (;;)
 			;
 	}
 	w = waitpid(c, &st, WNOHANG);
 	printf("WNOHANG %d\n", w);
+	write(go[1], "x", 1);
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	int r = waitid(P_PID, c, &si, WEXITED);

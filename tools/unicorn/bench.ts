@@ -27,7 +27,7 @@ export function benchUnicornSystem(short: boolean): BenchFigure[] {
   runElf({ elf: guestBinary('syscalls'), args: ['0'], bind: null });
   const startup = nowMs() - t0;
   // fork + exec + wait: N rounds minus the run with none
-  const rounds = short ? 20 : 100;
+  const rounds = short ? 10 : 100;
   let bestSpawn = Infinity;
   for (let i = 0; i < (short ? 1 : 3); i++) {
     t0 = nowMs();

@@ -29,6 +29,15 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     ]);
     expect(r.unknownSyscalls).toEqual({});
     expect(r.processes.map((p) => p.status)).toEqual([3, 0, 128 + 15, 0]);
+    // processes share the CPU by the threads' time-slice rule: another slice interleaves them
+    // differently but the program observes the same; the quantum is invisible (same run)
+    const files = { '/bin/hello': guestBinary('hello'), '/etc/not-elf': `${GUEST_C_DIR}/fork.c` };
+    const slice = runElf({ elf: guestBinary('fork'), bind: null, execFiles: files, timeslice: 97 });
+    expect(slice.stdout).toBe(r.stdout);
+    const q = runElf({ elf: guestBinary('fork'), bind: null, execFiles: files, quantum: 97 });
+    expect(q.stdout).toBe(r.stdout);
+    expect(q.traceSha256).toBe(r.traceSha256);
+    expect(q.instructions).toBe(r.instructions);
   });
   it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, SIG_IGN, a default action', () => {
     const r = runElf({ elf: guestBinary('signals'), bind: null });
