@@ -1,4 +1,4 @@
-import { ramWritten, type PhysicalBus, type RamRegion } from '../../emulator/bus.js';
+import type { PhysicalBus, RamRegion } from '../../emulator/bus.js';
 import { ENOMEM } from '../base/errno.js';
 
 export const PAGE_SHIFT = 12;
@@ -113,8 +113,8 @@ export class PageAllocator {
     }
     this.free -= n;
     const o = i * PAGE_SIZE + (this.ramBase - this.ram.base);
-    this.ram.bytes.fill(0, o, o + n * PAGE_SIZE);
-    if (this.ram.dirty) ramWritten(this.ram, o, n * PAGE_SIZE);
+    // __GFP_ZERO: zeros into never-written RAM allocate nothing (emulator/ram.ts)
+    this.ram.fill(o, 0, n * PAGE_SIZE);
   }
 
   /** free 2^order pages allocated together (drops the allocation reference of each) */
