@@ -1,6 +1,6 @@
 import type { RamRegion } from '../../emulator/bus.js';
 import { KernelOops } from '../base/oops.js';
-import { LinearMap, PAGE_SIZE, type PageAllocator } from './page-alloc.js';
+import { LinearMap, LOWMEM_LIMIT, PAGE_SIZE, type PageAllocator } from './page-alloc.js';
 
 /** kmalloc size classes (bytes), as the kmalloc-N caches of a 32-bit ARM kernel */
 export const KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096] as const;
@@ -38,7 +38,7 @@ export class Kmem {
   allocated = 0;
 
   constructor(readonly pages: PageAllocator) {
-    this.lin = new LinearMap(pages.ramBase, pages.nrPages * PAGE_SIZE);
+    this.lin = new LinearMap(pages.ramBase, Math.min(pages.nrPages * PAGE_SIZE, LOWMEM_LIMIT));
     this.ram = pages.ram;
     this.ramOff = pages.ramBase - this.ram.base;
   }
