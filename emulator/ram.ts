@@ -52,13 +52,22 @@ function pageBits(lo: number, hi: number): number {
 export class RamRegion {
   readonly kind = 'ram' as const;
   readonly nChunks: number;
-  /** chunk index -> its bytes, or null while never written (reads as zeros) */
-  private readonly chunks: (Uint8Array | null)[];
+  /**
+   * chunk index -> slot in `store` (0: never written, reads as zeros). A typed array: a
+   * zero-filled table is a cheap allocation even for 4 GiB (65536 slots), where an array
+   * of object references is not.
+   */
+  private readonly idx: Int32Array;
+  /** slot -> chunk bytes; slot 0 is null, so `store[idx[ci]]` is null for an absent chunk */
+  private readonly store: (Uint8Array | null)[] = [null];
+  /** slots freed by restore(), reused first */
+  private readonly freeSlots: number[] = [];
   private nPresent = 0;
   /** chunks handed out as external pointers (Unicorn): never dropped; created on first pin */
   private pinned: Uint8Array | null = null;
   // ---- snapshot record (null until snapshot()) ----
-  private snap: (Uint8Array | null)[] | null = null;
+  /** chunk index -> its copy at the snapshot (chunks absent then are absent here) */
+  private snap: Map<number, Uint8Array> | null = null;
   private dirtyMask: Int32Array | null = null;
   private dirtyList: Int32Array | null = null;
   private nDirty = 0;
@@ -72,7 +81,7 @@ export class RamRegion {
       throw new RangeError(`RAM region ${name}: size 0x${size.toString(16)} must be a multiple of 4 KiB and at most 4 GiB`);
     }
     this.nChunks = Math.ceil(size / RAM_CHUNK_SIZE);
-    this.chunks = new Array<Uint8Array | null>(this.nChunks).fill(null);
+    this.idx = new Int32Array(this.nChunks);
   }
 
   /** number of chunks allocated (each RAM_CHUNK_SIZE bytes, the last one possibly shorter) */
@@ -83,27 +92,37 @@ export class RamRegion {
   /** bytes of host memory holding this region's contents */
   get bytesAllocated(): number {
     let n = this.nPresent * RAM_CHUNK_SIZE;
-    const last = this.chunks[this.nChunks - 1];
+    const last = this.store[this.idx[this.nChunks - 1]!];
     if (last) n -= RAM_CHUNK_SIZE - last.length;
     return n;
   }
 
   /** whether the chunk holding offset `off` is allocated */
   isPresent(off: number): boolean {
-    return this.chunks[off >>> RAM_CHUNK_SHIFT] !== null;
+    return this.idx[off >>> RAM_CHUNK_SHIFT] !== 0;
   }
 
   private alloc(ci: number): Uint8Array {
     const len = Math.min(RAM_CHUNK_SIZE, this.size - ci * RAM_CHUNK_SIZE);
     const c = new Uint8Array(len);
-    this.chunks[ci] = c;
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.store.length;
+    this.store[slot] = c;
+    this.idx[ci] = slot;
     this.nPresent++;
     return c;
   }
 
+  private drop(ci: number): void {
+    const slot = this.idx[ci]!;
+    this.store[slot] = null;
+    this.idx[ci] = 0;
+    this.freeSlots.push(slot);
+    this.nPresent--;
+  }
+
   /** the chunk at index ci for writing (allocated if absent) */
   private wchunk(ci: number): Uint8Array {
-    return this.chunks[ci] ?? this.alloc(ci);
+    return this.store[this.idx[ci]!] ?? this.alloc(ci);
   }
 
   /** record a write of [off, off+len) in the snapshot record (no-op without a snapshot) */
@@ -126,14 +145,14 @@ export class RamRegion {
   // ---------------- scalar accesses (little-endian) ----------------
 
   read8(off: number): number {
-    const c = this.chunks[off >>> RAM_CHUNK_SHIFT];
+    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
     return c ? c[off & RAM_CHUNK_MASK]! : 0;
   }
 
   read16(off: number): number {
     const o = off & RAM_CHUNK_MASK;
     if (o > RAM_CHUNK_SIZE - 2) return this.read8(off) | (this.read8(off + 1) << 8);
-    const c = this.chunks[off >>> RAM_CHUNK_SHIFT];
+    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
     return c ? c[o]! | (c[o + 1]! << 8) : 0;
   }
 
@@ -142,7 +161,7 @@ export class RamRegion {
     if (o > RAM_CHUNK_SIZE - 4) {
       return (this.read8(off) | (this.read8(off + 1) << 8) | (this.read8(off + 2) << 16) | (this.read8(off + 3) << 24)) >>> 0;
     }
-    const c = this.chunks[off >>> RAM_CHUNK_SHIFT];
+    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
     return c ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : 0;
   }
 
@@ -199,7 +218,7 @@ export class RamRegion {
     while (len > 0) {
       const o = off & RAM_CHUNK_MASK;
       const n = Math.min(len, RAM_CHUNK_SIZE - o);
-      const c = this.chunks[off >>> RAM_CHUNK_SHIFT];
+      const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
       if (c) dst.set(n === c.length ? c : c.subarray(o, o + n), dstOff);
       else dst.fill(0, dstOff, dstOff + n);
       off += n;
@@ -243,7 +262,7 @@ export class RamRegion {
       const o = off & RAM_CHUNK_MASK;
       const n = Math.min(len, RAM_CHUNK_SIZE - o);
       const ci = off >>> RAM_CHUNK_SHIFT;
-      let c = this.chunks[ci] as Uint8Array | null;
+      let c = this.store[this.idx[ci]!] as Uint8Array | null;
       if (c !== null || value !== 0) {
         if (this.dirtyMask !== null) this.mark(off, n);
         if (c === null) c = this.alloc(ci);
@@ -285,9 +304,9 @@ export class RamRegion {
 
   /** one piece inside one source chunk and one destination chunk */
   private copyPiece(dOff: number, src: RamRegion, sOff: number, n: number): void {
-    const sc = src.chunks[sOff >>> RAM_CHUNK_SHIFT] as Uint8Array | null;
+    const sc = src.store[src.idx[sOff >>> RAM_CHUNK_SHIFT]!] as Uint8Array | null;
     const di = dOff >>> RAM_CHUNK_SHIFT;
-    let dc = this.chunks[di] as Uint8Array | null;
+    let dc = this.store[this.idx[di]!] as Uint8Array | null;
     const d = dOff & RAM_CHUNK_MASK;
     if (sc === null) {
       if (dc === null) return;
@@ -310,7 +329,7 @@ export class RamRegion {
   readSpan(off: number, len: number): Uint8Array | null {
     const o = off & RAM_CHUNK_MASK;
     if (o + len > RAM_CHUNK_SIZE) return null;
-    return this.chunks[off >>> RAM_CHUNK_SHIFT] ?? ZERO_CHUNK;
+    return this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]! ?? ZERO_CHUNK;
   }
 
   /**
@@ -340,10 +359,10 @@ export class RamRegion {
    * starts the write record.
    */
   snapshot(): void {
-    const snap = new Array<Uint8Array | null>(this.nChunks).fill(null);
+    const snap = new Map<number, Uint8Array>();
     for (let i = 0; i < this.nChunks; i++) {
-      const c = this.chunks[i];
-      if (c) snap[i] = c.slice();
+      const c = this.store[this.idx[i]!];
+      if (c) snap.set(i, c.slice());
     }
     this.snap = snap;
     this.dirtyMask = new Int32Array(this.nChunks);
@@ -362,14 +381,12 @@ export class RamRegion {
       const ci = list[i]!;
       let bits = m[ci]!;
       m[ci] = 0;
-      const c = this.chunks[ci] as Uint8Array | null;
-      const s = snap[ci] as Uint8Array | null;
-      if (s === null) {
+      const c = this.store[this.idx[ci]!] as Uint8Array | null;
+      const s = snap.get(ci);
+      if (s === undefined) {
         if (c === null) continue;
-        if (pinned === null || pinned[ci] === 0) {
-          this.chunks[ci] = null;
-          this.nPresent--;
-        } else c.fill(0);
+        if (pinned === null || pinned[ci] === 0) this.drop(ci);
+        else c.fill(0);
         continue;
       }
       if (c === null) continue; // present at the snapshot: never dropped since
