@@ -46,29 +46,8 @@ export interface MmioDevice {
   regName?(offset: number): string | null;
 }
 
-export interface RamRegion {
-  readonly kind: 'ram';
-  readonly name: string;
-  readonly base: number;
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
-  /**
-   * Optional write record (snapshot/restore, tools/fuzz/snapshot.ts): when set, one byte
-   * per 4 KiB page, set to 1 by every writer of the region's bytes (the bus, the PL330's
-   * RAM-to-RAM copies, the kernel model's page allocator, kmalloc heap and user-memory
-   * stores). null/absent (the default) costs one property test per write.
-   */
-  dirty?: Uint8Array | null;
-}
-
-/** Record that [off, off+len) of a RAM region (offsets within the region) was written. */
-export function ramWritten(r: RamRegion, off: number, len: number): void {
-  const d = r.dirty;
-  if (!d || len <= 0) return;
-  const last = (off + len - 1) >>> 12;
-  for (let p = off >>> 12; p <= last; p++) d[p] = 1;
-}
+export { RamRegion } from './ram.js';
+import { RamRegion } from './ram.js';
 
 export interface MmioRegion {
   readonly kind: 'mmio';
@@ -84,9 +63,9 @@ export type Region = RamRegion | MmioRegion;
 export type MmioObserver = (region: MmioRegion, offset: number, size: number, write: boolean, value: number, attrs: Attrs) => void;
 
 /**
- * The physical address space: RAM regions (ArrayBuffer-backed; Node allocates them
- * zero-filled and the OS commits pages only when touched, so a 256 MiB board costs
- * nothing until used) and MMIO regions. Little-endian.
+ * The physical address space: RAM regions (sparse page stores, emulator/ram.ts: chunks
+ * allocated on first write, untouched memory reads as zeros at no cost) and MMIO regions.
+ * Little-endian.
  */
 export class PhysicalBus {
   /** regions sorted by base, non-overlapping */
@@ -95,8 +74,7 @@ export class PhysicalBus {
   mmioObserver: MmioObserver | null = null;
 
   addRam(name: string, base: number, size: number): RamRegion {
-    const buf = new ArrayBuffer(size);
-    const r: RamRegion = { kind: 'ram', name, base, size, bytes: new Uint8Array(buf), view: new DataView(buf), dirty: null };
+    const r = new RamRegion(name, base, size);
     this.insert(r);
     return r;
   }
@@ -156,11 +134,10 @@ export class PhysicalBus {
     if (r === null) return BUS_DECODE_ERROR;
     const off = addr - r.base;
     if (r.kind === 'ram') {
-      const v = r.view;
       switch (size) {
-        case 1: return v.getUint8(off);
-        case 2: return v.getUint16(off, true);
-        case 4: return v.getUint32(off, true);
+        case 1: return r.read8(off);
+        case 2: return r.read16(off);
+        case 4: return r.read32(off);
         default: return BUS_SLAVE_ERROR;
       }
     }
@@ -176,12 +153,10 @@ export class PhysicalBus {
     if (r === null) return BUS_DECODE_ERROR;
     const off = addr - r.base;
     if (r.kind === 'ram') {
-      const v = r.view;
-      if (r.dirty) ramWritten(r, off, size);
       switch (size) {
-        case 1: v.setUint8(off, value); return BUS_OK;
-        case 2: v.setUint16(off, value, true); return BUS_OK;
-        case 4: v.setUint32(off, value >>> 0, true); return BUS_OK;
+        case 1: r.write8(off, value); return BUS_OK;
+        case 2: r.write16(off, value); return BUS_OK;
+        case 4: r.write32(off, value); return BUS_OK;
         default: return BUS_SLAVE_ERROR;
       }
     }
@@ -201,8 +176,7 @@ export class PhysicalBus {
     if (r === null) return BUS_DECODE_ERROR;
     const off = addr - r.base;
     if (r.kind === 'ram') {
-      out[0] = r.view.getUint32(off, true);
-      out[1] = r.view.getUint32(off + 4, true);
+      r.read64(off, out);
       return BUS_OK;
     }
     if ((r.device.accessSizes & SIZE_8) === 0) return BUS_SLAVE_ERROR;
@@ -220,9 +194,7 @@ export class PhysicalBus {
     if (r === null) return BUS_DECODE_ERROR;
     const off = addr - r.base;
     if (r.kind === 'ram') {
-      if (r.dirty) ramWritten(r, off, 8);
-      r.view.setUint32(off, lo >>> 0, true);
-      r.view.setUint32(off + 4, hi >>> 0, true);
+      r.write64(off, lo, hi);
       return BUS_OK;
     }
     if ((r.device.accessSizes & SIZE_8) === 0) return BUS_SLAVE_ERROR;
@@ -242,10 +214,7 @@ export class PhysicalBus {
       if (r === null) return BUS_DECODE_ERROR;
       const n = Math.min(len, r.base + r.size - addr);
       if (r.kind === 'ram') {
-        const o = addr - r.base;
-        // small copies (ioctl structs) byte by byte: no view allocated per call
-        if (n <= 64) for (let i = 0, b = r.bytes; i < n; i++) dst[dstOff + i] = b[o + i]!;
-        else dst.set(r.bytes.subarray(o, o + n), dstOff);
+        r.readBlock(addr - r.base, dst, dstOff, n);
       } else {
         const st = this.mmioBlock(addr, dst, dstOff, n, attrs, false);
         if (st !== BUS_OK) return st;
@@ -264,9 +233,7 @@ export class PhysicalBus {
       if (r === null) return BUS_DECODE_ERROR;
       const n = Math.min(len, r.base + r.size - addr);
       if (r.kind === 'ram') {
-        if (n <= 64) for (let i = 0, b = r.bytes, o = addr - r.base; i < n; i++) b[o + i] = src[srcOff + i]!;
-        else r.bytes.set(src.subarray(srcOff, srcOff + n), addr - r.base);
-        if (r.dirty) ramWritten(r, addr - r.base, n);
+        r.writeBlock(addr - r.base, src, srcOff, n);
       } else {
         const st = this.mmioBlock(addr, src, srcOff, n, attrs, true);
         if (st !== BUS_OK) return st;
@@ -303,8 +270,7 @@ export class PhysicalBus {
   fill(addr: number, value: number, len: number, attrs: Attrs): number {
     const r = this.ramAt(addr, len);
     if (r) {
-      r.bytes.fill(value, addr - r.base, addr - r.base + len);
-      if (r.dirty) ramWritten(r, addr - r.base, len);
+      r.fill(addr - r.base, value, len);
       return BUS_OK;
     }
     const tmp = new Uint8Array(len).fill(value);

@@ -134,9 +134,30 @@ export function validCpuHz(hz: number): boolean {
   return Number.isInteger(hz) && hz >= 1 && hz <= 1_000_000_000 && 1_000_000_000 % hz === 0;
 }
 
+/**
+ * Parsed boards of this process, by file name and source text (issue 19, lean boot): a
+ * scenario suite, the matrix or a benchmark boots the same board many times, and the tree
+ * is read-only after parsing (the machine, the board assembler and the kernel model only
+ * read it; the fuzzer's snapshots treat it as a constant and their exactness tests digest
+ * it), so one parse serves every boot. A few boards at most are kept.
+ */
+const parsedBoards = new Map<string, DeviceTree>();
+const PARSED_BOARDS_MAX = 8;
+
+/** Parse a board source (cached; errors are DtsError, file:line:col, and are not cached). */
+export function parseBoard(dts: string, file: string): DeviceTree {
+  const key = `${file}\0${dts}`;
+  const hit = parsedBoards.get(key);
+  if (hit !== undefined) return hit;
+  const tree = parseDts(dts, file);
+  if (parsedBoards.size >= PARSED_BOARDS_MAX) parsedBoards.delete(parsedBoards.keys().next().value!);
+  parsedBoards.set(key, tree);
+  return tree;
+}
+
 /** Parse a board source and assemble a machine. Errors are DtsError (file:line:col). */
 export function createMachine(opts: CreateMachineOptions): Machine {
-  const tree = parseDts(opts.dts, opts.file);
+  const tree = parseBoard(opts.dts, opts.file);
   return new Machine(tree, opts.registry, opts);
 }
 

@@ -81,6 +81,14 @@ export interface Capabilities {
    */
   probeErrors: 'ignored' | 'returned';
   /**
+   * the driver core's report of a failed ->probe (drivers/base/dd.c): '3.14' (really_probe:
+   * printk(KERN_WARNING "%s: probe of %s failed with error %d", drv->name, dev_name(dev))) or
+   * 'call-driver-probe' (mainline call_driver_probe: dev_err(dev, "probe with driver %s failed
+   * with error %d"), with the device's driver already set, so the prefix is "<drv> <dev>");
+   * -ENODEV/-ENXIO stay silent in both (mainline: dev_dbg "rejects match")
+   */
+  probeFailureMessage: '3.14' | 'call-driver-probe';
+  /**
    * bind_store() (drivers/base/bus.c) for a device that already has a driver: 'enodev'
    * (3.14 tests `dev->driver == NULL` and falls through to -ENODEV) or 'ebusy'
    * (device_driver_attach: -EBUSY)
@@ -460,6 +468,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   driverProbeDeviceExported: false,
   driverOverride: false,
   probeErrors: 'ignored',
+  probeFailureMessage: '3.14',
   bindBoundDevice: 'enodev',
   iommuExecSemantics: 'exec-flag',
   smmuIntrRemap: false,
@@ -534,6 +543,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   driverProbeDeviceExported: false,
   driverOverride: true,
   probeErrors: 'returned',
+  probeFailureMessage: 'call-driver-probe',
   bindBoundDevice: 'ebusy',
   iommuExecSemantics: 'noexec-flag',
   smmuIntrRemap: false,

@@ -59,7 +59,21 @@ export interface GicDeviceInstance extends DeviceInstance {
  * A specifier the GIC cannot serve is a board configuration error (RangeError naming
  * the node and the cells).
  */
+/**
+ * Sizes of the GIC-400's register interfaces the model decodes (ARM DDI 0471B, GIC-400 TRM,
+ * Table 3-1: distributor 4 KiB, CPU interface 8 KiB). A `reg` entry smaller than that would
+ * leave registers the kernel's GIC driver writes at boot (e.g. GICD_ICFGR at 0xc00) outside
+ * the mapping: a board error, not an external abort during boot.
+ */
+const GIC_REG_MIN = [0x1000, 0x2000] as const;
+
 export const gicFactory: DeviceFactory = (ctx: DeviceContext): GicDeviceInstance => {
+  GIC_REG_MIN.forEach((min, i) => {
+    const r = ctx.reg[i];
+    if (r !== undefined && r.size < min) {
+      throw new RangeError(`reg entry ${i} (${i === 0 ? 'distributor' : 'CPU interface'}) is 0x${r.size.toString(16)} bytes; the GIC-400 decodes 0x${min.toString(16)} (ARM DDI 0471B, Table 3-1)`);
+    }
+  });
   const numIrqs = u32Prop(ctx.node, 'arm,num-irqs') ?? 160;
   const gic = new Gic400({ numIrqs, name: ctx.name, tracer: ctx.machine.tracer });
   const interruptController: InterruptController = {

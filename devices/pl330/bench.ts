@@ -40,9 +40,9 @@ export function runPl330Bench(
   const port = new MasterPort(bus, 'pl330', opts.translator ?? null);
   const dmac = new Pl330({ dataWidthBits: 128, accel: opts.accel ?? ACCEL_DEFAULT }, { scheduler: sched, port, eventIrqs: [], abortIrq: null });
   const ram = bus.ramAt(src, 2 * bytes + 4096)!;
-  for (let i = 0; i < bytes; i += 4) ram.view.setUint32(i, (i * 2654435761) >>> 0, true);
+  for (let i = 0; i < bytes; i += 4) ram.write32(i, (i * 2654435761) >>> 0);
   // touch the destination first so that host page faults are not what is measured
-  ram.bytes.fill(0xa5, bytes, 2 * bytes);
+  ram.fill(bytes, 0xa5, bytes);
   const a = new Pl330Asm();
   a.mov('CCR', makeCcr({ srcBeatBytes: 16, srcBurstLen: 16 })).mov('SAR', src).mov('DAR', dst);
   let left = bursts;
@@ -58,11 +58,11 @@ export function runPl330Bench(
     }
   }
   a.emit(DMASEV(0)).emit(DMAEND());
-  ram.bytes.set(a.toBytes(), prog - src);
+  ram.writeBytes(prog - src, a.toBytes());
   const t0 = now();
   dmac.startChannel(0, prog);
   sched.runUntilIdle(100_000_000);
   const hostMs = now() - t0;
-  const ok = Buffer.compare(Buffer.from(ram.bytes.buffer, 0, bytes), Buffer.from(ram.bytes.buffer, bytes, bytes)) === 0;
+  const ok = Buffer.compare(ram.readBytes(0, bytes), ram.readBytes(bytes, bytes)) === 0;
   return { bytes, virtualNs: sched.now, hostMs, hostMBps: bytes / 1048576 / (hostMs / 1000), ok };
 }

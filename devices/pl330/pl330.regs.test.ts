@@ -212,7 +212,7 @@ describe('device-tree factory', () => {
     const seen: number[] = [];
     bus.mmioObserver = null;
     const p = new A.Pl330Asm().mov('CCR', R.makeCcr()).mov('SAR', RAM_BASE).mov('DAR', RAM_BASE + 0x100).emit(A.DMALD()).emit(A.DMAST()).emit(A.DMASEV(3)).emit(A.DMAEND());
-    bus.ramAt(RAM_BASE, 1)!.bytes.set(p.toBytes(), 0x1000);
+    bus.ramAt(RAM_BASE, 1)!.writeBytes(0x1000, p.toBytes());
     ports[0]!.translator = { name: 'spy', translate: (va, a, out) => { seen.push(a); out.status = 0; out.pa = va; out.extent = 4096 - (va % 4096); out.costNs = 0; } };
     bus.write(0x2c0a0000 + R.REG_INTEN, 4, 8, at);
     const [i0, i1] = A.debugInst(A.DMAGO(0, RAM_BASE + 0x1000));

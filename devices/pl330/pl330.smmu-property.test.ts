@@ -125,10 +125,9 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   const tracer = new Tracer(() => sched.now, s.trace);
   const bus = new PhysicalBus();
   const ram = bus.addRam('ram', RAM, RAM_SIZE);
-  for (let i = 0; i < DATA_PAGES * 4096; i++) ram.bytes[i] = (i * 131 + (i >>> 12) * 7 + 3) & 0xff;
+  for (let i = 0; i < DATA_PAGES * 4096; i++) ram.write8(i, (i * 131 + (i >>> 12) * 7 + 3) & 0xff);
   const w64 = (pa: number, lo: number, hi = 0): void => {
-    ram.view.setUint32(pa - RAM, lo >>> 0, true);
-    ram.view.setUint32(pa - RAM + 4, hi >>> 0, true);
+    ram.write64(pa - RAM, lo >>> 0, hi >>> 0);
   };
   for (const [off, words] of s.patch ?? []) {
     for (let i = 0; i < words.length; i += 2) w64(RAM + off + 4 * i, words[i]!, words[i + 1]!);
@@ -152,7 +151,7 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
     w64(L3 + 8 * (iova >>> 12), (leaf(pa, m === -2) ^ b[0]) >>> 0, b[1]);
   }
   w64(L3 + 8 * (IOVA_PROG >>> 12), leaf(PROG_PA, true));
-  ram.bytes.set(program(s), PROG_PA - RAM);
+  ram.writeBytes(PROG_PA - RAM, program(s));
   const ctxIrq = new IrqLine('ctx');
   const smmu = new Smmu(bus, {
     regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40,
@@ -178,7 +177,7 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
       const far = smmu.read(0x8000 + SR.CB_FAR_LO, 4, CPU);
       let resume = SR.RESUME_TERMINATE;
       const slot = L3 + 8 * (far >>> 12) - RAM;
-      if (s.stall === 'retry' && (fsr & SR.FSR_TF) !== 0 && far < 0x100000 && ram.view.getUint32(slot, true) === 0) {
+      if (s.stall === 'retry' && (fsr & SR.FSR_TF) !== 0 && far < 0x100000 && ram.read32(slot) === 0) {
         w64(L3 + 8 * (far >>> 12), leaf(RAM + 88 * 4096, false));
         resume = 0;
       }
@@ -200,7 +199,7 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   const regs = [R.cpcOffset(0), R.csrOffset(0), R.ftrOffset(0), R.chanRegOffset(0, 'SAR'), R.chanRegOffset(0, 'DAR'), R.chanRegOffset(0, 'LC0'), R.chanRegOffset(0, 'LC1'), R.REG_INT_EVENT_RIS].map((o) => dmac.read(o, 4, CPU));
   const cbRegs = [SR.CB_FSR, SR.CB_FAR_LO, SR.CB_FAR_HI, SR.CB_FSYNR0].map((o) => smmu.read(0x8000 + o, 4, CPU));
   return {
-    mem: ram.bytes, regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, resumes, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
+    mem: ram.readBytes(0, ram.size), regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, resumes, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
     digest: tracer.digest(), events: tracer.events.length, bytes: port.bytes, insns: dmac.channels[0]!.instructions, executed: sched.executed,
   };
 }
@@ -394,15 +393,14 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
     const bus = new PhysicalBus();
     const ram = bus.addRam('ram', RAM, RAM_SIZE);
     const w64 = (pa: number, lo: number): void => {
-      ram.view.setUint32(pa - RAM, lo >>> 0, true);
-      ram.view.setUint32(pa - RAM + 4, 0, true);
+      ram.write64(pa - RAM, lo >>> 0, 0);
     };
     w64(PGD, L2 | 3);
     w64(L2, L3 | 3);
     w64(L3 + 8 * (IOVA_PROG >>> 12), (PROG_PA | 0x743) >>> 0);
     const prog = new A.Pl330Asm().mov('CCR', R.makeCcr({ srcBeatBytes: 16, srcBurstLen: 16, srcProt: 2, dstProt: 2 })).mov('SAR', IOVA_SRC).mov('DAR', IOVA_DST)
       .emit(A.DMALD()).emit(A.DMAST()).emit(A.DMAEND()).bytes;
-    ram.bytes.set(prog, PROG_PA - RAM);
+    ram.writeBytes(PROG_PA - RAM, prog);
     const ctxIrq = new IrqLine('ctx');
     const smmu = new Smmu(bus, { regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40, globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq], now: () => sched.now, accel: true });
     smmu.write(SR.GR0_SMR, 4, (SR.SMR_VALID | 1) >>> 0, CPU);

@@ -16,8 +16,13 @@ export const MATCH_CONFLICT = -3;
 const NOT_COMPUTED = -2;
 
 export class StreamTable {
-  /** stream id -> SMR index, MATCH_NONE, MATCH_CONFLICT or not computed */
-  private readonly sidMap = new Int16Array(0x8000);
+  /**
+   * stream id -> SMR index, MATCH_NONE, MATCH_CONFLICT or not computed. Allocated and
+   * cleared lazily (issue 19, lean boot): the SMR writes of a driver's probe and the resets
+   * only mark it stale, and the first lookup after them clears it once.
+   */
+  private sidMap: Int16Array | null = null;
+  private stale = true;
 
   /** `regs[smrBase + i]` is SMRi, `regs[s2crBase + i]` S2CRi (the GR0 register store) */
   constructor(
@@ -31,12 +36,21 @@ export class StreamTable {
 
   /** Forget cached matches (after an SMR write or reset). */
   invalidate(): void {
-    this.sidMap.fill(NOT_COMPUTED);
+    this.stale = true;
+  }
+
+  private fresh(): Int16Array {
+    let m = this.sidMap;
+    if (m === null) m = this.sidMap = new Int16Array(0x8000);
+    m.fill(NOT_COMPUTED);
+    this.stale = false;
+    return m;
   }
 
   /** The SMR index matching `sid`, MATCH_NONE or MATCH_CONFLICT. */
   match(sid: number): number {
-    const m = this.sidMap[sid]!;
+    const map = this.stale ? this.fresh() : this.sidMap!;
+    const m = map[sid]!;
     return m === NOT_COMPUTED ? this.compute(sid) : m;
   }
 
@@ -47,7 +61,7 @@ export class StreamTable {
 
   /** Was the stream in `attrs` refused by an S2CR of type fault (not by a missing match)? */
   isS2crFault(attrs: Attrs): boolean {
-    const m = this.sidMap[(attrs >>> 16) & 0x7fff]!;
+    const m = this.match((attrs >>> 16) & 0x7fff);
     return m >= 0 && ((this.s2cr(m) >>> R.S2CR_TYPE_SHIFT) & 3) >= R.S2CR_TYPE_FAULT;
   }
 
@@ -66,7 +80,7 @@ export class StreamTable {
         found = i;
       }
     }
-    this.sidMap[sid] = found;
+    this.sidMap![sid] = found;
     return found;
   }
 }

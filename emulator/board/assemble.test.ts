@@ -53,12 +53,12 @@ describe('default board (vexpress-vfio) with toy GIC / SMMU / PL330', () => {
     expect(m.file).toBe('emulator/boards/vexpress-vfio.dts');
   });
 
-  test('RAM at 0x80000000, 256 MiB; decode error outside', () => {
-    expect(m.ram.map((r) => [r.base, r.size])).toEqual([[0x8000_0000, 256 * 1024 * 1024]]);
+  test('RAM at 0x80000000, 1 GiB; decode error outside', () => {
+    expect(m.ram.map((r) => [r.base, r.size])).toEqual([[0x8000_0000, 1024 * 1024 * 1024]]);
     const a = makeAttrs({});
-    expect(m.bus.write(0x8fff_fffc, 4, 0xdeadbeef, a)).toBe(BUS_OK);
-    expect(m.bus.read(0x8fff_fffc, 4, a)).toBe(0xdeadbeef);
-    expect(m.bus.read(0x9000_0000, 4, a)).toBe(BUS_DECODE_ERROR);
+    expect(m.bus.write(0xbfff_fffc, 4, 0xdeadbeef, a)).toBe(BUS_OK);
+    expect(m.bus.read(0xbfff_fffc, 4, a)).toBe(0xdeadbeef);
+    expect(m.bus.read(0xc000_0000, 4, a)).toBe(BUS_DECODE_ERROR);
     expect(m.bus.read(0x7fff_fffc, 4, a)).toBe(BUS_DECODE_ERROR);
   });
 

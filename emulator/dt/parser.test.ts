@@ -39,7 +39,7 @@ describe('default boards', () => {
     expect(getProp(dma0, 'iommus')).toBeNull();
     expect(u32(dma0, 'arm,pl330-data-width')).toBe(128);
     expect(getProp(dma0, 'arm,pl330-mgr-ns-at-reset')!.value).toEqual([]);
-    expect(u32Array(findNodeByPath(t.root, '/memory@80000000')!, 'reg')).toEqual([0x80000000, 0x10000000]);
+    expect(u32Array(findNodeByPath(t.root, '/memory@80000000')!, 'reg')).toEqual([0x80000000, 0x40000000]);
     expect(findNodeByPath(t.root, '/cpus/cpu@0')).not.toBeNull();
     // phandles are allocated to referenced nodes only, in document order
     expect(gic.phandle).toBe(1);

@@ -415,7 +415,11 @@ export class DriverCore {
       if (dmaCounted) this.dmaCleanup?.(dev);
       this.unlink(dev, drv);
       if (r === -EPROBE_DEFER) this.log.info(`${drv.name} ${dev.name}`, `Driver ${drv.name} requests probe deferral`);
-      else if (r !== -ENODEV && r !== -ENXIO) this.log.warn('', `${drv.name}: probe of ${dev.name} failed with error ${r}`);
+      else if (r !== -ENODEV && r !== -ENXIO) {
+        // `probeFailureMessage`: 3.14 really_probe's printk / mainline call_driver_probe's dev_err
+        if (this.profile.caps.probeFailureMessage === 'call-driver-probe') this.log.err(`${drv.name} ${dev.name}`, `probe with driver ${drv.name} failed with error ${r}`);
+        else this.log.warn('', `${drv.name}: probe of ${dev.name} failed with error ${r}`);
+      }
       return r;
     }
     this.notify('bound-driver', dev, drv);

@@ -1,6 +1,6 @@
-import { ramWritten, type RamRegion } from '../../emulator/bus.js';
+import type { RamRegion } from '../../emulator/bus.js';
 import { KernelOops } from '../base/oops.js';
-import { LinearMap, PAGE_SIZE, type PageAllocator } from './page-alloc.js';
+import { LinearMap, LOWMEM_LIMIT, PAGE_SIZE, type PageAllocator } from './page-alloc.js';
 
 /** kmalloc size classes (bytes), as the kmalloc-N caches of a 32-bit ARM kernel */
 export const KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096] as const;
@@ -34,14 +34,12 @@ export class Kmem {
   /** large allocations: kva -> order */
   private readonly large = new Map<number, number>();
   private readonly ram: RamRegion;
-  private readonly view: DataView;
   private readonly ramOff: number;
   allocated = 0;
 
   constructor(readonly pages: PageAllocator) {
-    this.lin = new LinearMap(pages.ramBase, pages.nrPages * PAGE_SIZE);
+    this.lin = new LinearMap(pages.ramBase, Math.min(pages.nrPages * PAGE_SIZE, LOWMEM_LIMIT));
     this.ram = pages.ram;
-    this.view = this.ram.view;
     this.ramOff = pages.ramBase - this.ram.base;
   }
 
@@ -100,8 +98,7 @@ export class Kmem {
 
   private zero(pa: number, len: number): void {
     const o = pa - this.ram.base;
-    this.ram.bytes.fill(0, o, o + len);
-    if (this.ram.dirty) ramWritten(this.ram, o, len);
+    this.ram.fill(o, 0, len);
   }
 
   /** kzalloc: kmalloc already zeroes */
@@ -161,73 +158,58 @@ export class Kmem {
   }
 
   read8(kva: number): number {
-    return this.view.getUint8(this.off(kva, 1));
+    return this.ram.read8(this.off(kva, 1));
   }
   read16(kva: number): number {
-    return this.view.getUint16(this.off(kva, 2), true);
+    return this.ram.read16(this.off(kva, 2));
   }
   read32(kva: number): number {
-    return this.view.getUint32(this.off(kva, 4), true);
+    return this.ram.read32(this.off(kva, 4));
   }
   /** 64-bit value as a JS number (exact below 2^53) */
   read64(kva: number): number {
     const o = this.off(kva, 8);
-    return this.view.getUint32(o, true) + this.view.getUint32(o + 4, true) * 2 ** 32;
+    return this.ram.read32(o) + this.ram.read32(o + 4) * 2 ** 32;
   }
   write8(kva: number, v: number): void {
-    const o = this.off(kva, 1);
-    if (this.ram.dirty) ramWritten(this.ram, o, 1);
-    this.view.setUint8(o, v);
+    this.ram.write8(this.off(kva, 1), v);
   }
   write16(kva: number, v: number): void {
-    const o = this.off(kva, 2);
-    if (this.ram.dirty) ramWritten(this.ram, o, 2);
-    this.view.setUint16(o, v, true);
+    this.ram.write16(this.off(kva, 2), v);
   }
   write32(kva: number, v: number): void {
-    const o = this.off(kva, 4);
-    if (this.ram.dirty) ramWritten(this.ram, o, 4);
-    this.view.setUint32(o, v >>> 0, true);
+    this.ram.write32(this.off(kva, 4), v >>> 0);
   }
   write64(kva: number, v: number): void {
     const o = this.off(kva, 8);
-    if (this.ram.dirty) ramWritten(this.ram, o, 8);
-    this.view.setUint32(o, v % 2 ** 32 >>> 0, true);
-    this.view.setUint32(o + 4, Math.floor(v / 2 ** 32) >>> 0, true);
+    this.ram.write32(o, v % 2 ** 32 >>> 0);
+    this.ram.write32(o + 4, Math.floor(v / 2 ** 32) >>> 0);
   }
   readBytes(kva: number, len: number): Uint8Array {
     if (len === 0) return new Uint8Array(0);
-    const o = this.off(kva, len);
-    return this.ram.bytes.slice(o, o + len);
+    return this.ram.readBytes(this.off(kva, len), len);
   }
   /**
    * Copy [kva, kva+len) into dst[dstOff..] without allocating (the same bounds check and
-   * Oops as readBytes); small copies byte by byte, larger ones as one block.
+   * Oops as readBytes).
    */
   readInto(kva: number, len: number, dst: Uint8Array, dstOff: number): void {
     if (len === 0) return;
-    const o = this.off(kva, len);
-    const b = this.ram.bytes;
-    if (len <= 32) for (let i = 0; i < len; i++) dst[dstOff + i] = b[o + i]!;
-    else dst.set(b.subarray(o, o + len), dstOff);
+    // the page store copies small spans byte by byte (emulator/ram.ts readBlock)
+    this.ram.readBlock(this.off(kva, len), dst, dstOff, len);
   }
   writeBytes(kva: number, data: Uint8Array): void {
     if (data.length === 0) return;
-    const o = this.off(kva, data.length);
-    this.ram.bytes.set(data, o);
-    if (this.ram.dirty) ramWritten(this.ram, o, data.length);
+    this.ram.writeBytes(this.off(kva, data.length), data);
   }
 
   /** physical-address helpers for page tables (the page-table walker reads RAM by pa) */
   readPhys64(pa: number): [lo: number, hi: number] {
     const o = pa - this.ram.base;
-    return [this.view.getUint32(o, true), this.view.getUint32(o + 4, true)];
+    return [this.ram.read32(o), this.ram.read32(o + 4)];
   }
   writePhys64(pa: number, lo: number, hi: number): void {
-    const o = pa - this.ram.base;
-    if (this.ram.dirty) ramWritten(this.ram, o, 8);
-    this.view.setUint32(o, lo >>> 0, true);
-    this.view.setUint32(o + 4, hi >>> 0, true);
+    this.ram.write64(pa - this.ram.base, lo >>> 0, hi >>> 0);
   }
   get ramOffset(): number {
     return this.ramOff;

@@ -1,14 +1,27 @@
-import { ramWritten, type PhysicalBus, type RamRegion } from '../../emulator/bus.js';
+import type { PhysicalBus, RamRegion } from '../../emulator/bus.js';
 import { ENOMEM } from '../base/errno.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** kernel linear map: PAGE_OFFSET maps the start of RAM (3G/1G split of a 32-bit ARM kernel) */
 export const PAGE_OFFSET = 0xc0000000;
+/**
+ * Most RAM the linear map (lowmem) covers: 768 MiB. A 32-bit ARM kernel of 2014 keeps
+ * 240 MiB of vmalloc space plus an 8 MiB guard below VMALLOC_END (0xff800000), so lowmem
+ * ends at vmalloc_min = 0xf0000000 (arch/arm/mm/mmu.c vmalloc_min, sanity_check_meminfo /
+ * arm_lowmem_limit; arch/arm/include/asm/pgtable.h VMALLOC_END, VMALLOC_OFFSET). RAM
+ * beyond it is highmem: it has no kernel linear address. The model's page allocator hands
+ * out pages lowest first, so kernel allocations (kmalloc slabs, page tables) stay in lowmem
+ * unless 768 MiB are in use; a kva computed for a page above it fails the linear-map check
+ * as a paging request would.
+ */
+export const LOWMEM_LIMIT = 0xf0000000 - PAGE_OFFSET;
 
 const FREE = 0;
 const USED = 1;
 const RESERVED = 2;
+/** per-page records allocated at boot beyond the reserved pages (16 MiB of RAM) */
+const MIN_RECORDS = 4096;
 
 /**
  * Physical page allocator over one RAM region (the `memory` node of the tree).
@@ -19,12 +32,19 @@ const RESERVED = 2;
  * Every page has a reference count (1 after allocation; get/put) and a pin count
  * (get_user_pages-style pins, which also hold a reference). Allocated pages are zeroed
  * (__GFP_ZERO: page tables and kmalloc slabs rely on it).
+ *
+ * The per-page records (state, reference and pin counts: Linux's struct page array) cover
+ * only the pages up to the highest one ever allocated, grown by doubling: every page above
+ * is free with no references, since allocation is lowest-first. A board with gigabytes of
+ * RAM therefore boots with records for a few thousand pages, and the fuzzer's snapshot
+ * copies records in proportion to the memory in use, not to the board's RAM (issue 19).
  */
 export class PageAllocator {
   readonly nrPages: number;
-  private readonly state: Uint8Array;
-  private readonly refcount: Uint32Array;
-  private readonly pincount: Uint32Array;
+  /** per-page records for pages [0, state.length); pages above are FREE with no references */
+  private state: Uint8Array;
+  private refcount: Uint32Array;
+  private pincount: Uint32Array;
   private hint = 0;
   private free = 0;
   readonly ram: RamRegion;
@@ -45,10 +65,11 @@ export class PageAllocator {
     if (!r) throw new RangeError(`page allocator: no RAM region at 0x${ramBase.toString(16)}+0x${ramSize.toString(16)}`);
     this.ram = r;
     this.nrPages = Math.floor(ramSize / PAGE_SIZE);
-    this.state = new Uint8Array(this.nrPages);
-    this.refcount = new Uint32Array(this.nrPages);
-    this.pincount = new Uint32Array(this.nrPages);
     const nres = Math.min(this.nrPages, Math.ceil(reservedBytes / PAGE_SIZE));
+    const cap = Math.min(this.nrPages, Math.max(MIN_RECORDS, nres + MIN_RECORDS));
+    this.state = new Uint8Array(cap);
+    this.refcount = new Uint32Array(cap);
+    this.pincount = new Uint32Array(cap);
     this.state.fill(RESERVED, 0, nres);
     this.free = this.nrPages - nres;
     this.hint = nres;
@@ -92,7 +113,7 @@ export class PageAllocator {
     const st = this.state;
     if (n === 1) {
       for (let i = this.hint; i < this.nrPages; i++) {
-        if (st[i] === FREE) {
+        if (i >= st.length || st[i] === FREE) {
           this.take(i, 1);
           this.hint = i + 1;
           return this.ramBase + i * PAGE_SIZE;
@@ -102,7 +123,7 @@ export class PageAllocator {
     }
     for (let i = 0; i + n <= this.nrPages; i += n) {
       let ok = true;
-      for (let j = i; j < i + n; j++) {
+      for (let j = i; j < i + n && j < st.length; j++) {
         if (st[j] !== FREE) {
           ok = false;
           break;
@@ -116,7 +137,25 @@ export class PageAllocator {
     return -ENOMEM;
   }
 
+  /** make the records cover pages [0, end) */
+  private cover(end: number): void {
+    let cap = this.state.length;
+    if (end <= cap) return;
+    while (cap < end) cap *= 2;
+    cap = Math.min(cap, this.nrPages);
+    const st = new Uint8Array(cap);
+    st.set(this.state);
+    const rc = new Uint32Array(cap);
+    rc.set(this.refcount);
+    const pc = new Uint32Array(cap);
+    pc.set(this.pincount);
+    this.state = st;
+    this.refcount = rc;
+    this.pincount = pc;
+  }
+
   private take(i: number, n: number): void {
+    this.cover(i + n);
     const t = this.touched;
     for (let j = i; j < i + n; j++) {
       if (t) t.mark(j);
@@ -126,8 +165,8 @@ export class PageAllocator {
     }
     this.free -= n;
     const o = i * PAGE_SIZE + (this.ramBase - this.ram.base);
-    this.ram.bytes.fill(0, o, o + n * PAGE_SIZE);
-    if (this.ram.dirty) ramWritten(this.ram, o, n * PAGE_SIZE);
+    // __GFP_ZERO: zeros into never-written RAM allocate nothing (emulator/ram.ts)
+    this.ram.fill(o, 0, n * PAGE_SIZE);
   }
 
   /** free 2^order pages allocated together (drops the allocation reference of each) */
@@ -187,12 +226,17 @@ export class PageAllocator {
 
   refCount(pa: number): number {
     const i = this.pfnIndex(pa);
-    return i < 0 ? 0 : this.refcount[i]!;
+    return i < 0 ? 0 : this.refcount[i] ?? 0;
   }
 
   pinCount(pa: number): number {
     const i = this.pfnIndex(pa);
-    return i < 0 ? 0 : this.pincount[i]!;
+    return i < 0 ? 0 : this.pincount[i] ?? 0;
+  }
+
+  /** pages covered by per-page records (diagnostics, tests) */
+  get recordPages(): number {
+    return this.state.length;
   }
 }
 

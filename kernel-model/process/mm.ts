@@ -1,4 +1,3 @@
-import { ramWritten } from '../../emulator/bus.js';
 import { makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
@@ -343,7 +342,7 @@ export class AddressSpace {
     const ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, false);
     const o = pa - ram.base;
-    return size === 4 ? ram.view.getUint32(o, true) : size === 2 ? ram.view.getUint16(o, true) : ram.bytes[o]!;
+    return size === 4 ? ram.read32(o) : size === 2 ? ram.read16(o) : ram.read8(o);
   }
 
   storeU(va: number, size: 1 | 2 | 4, value: number): void {
@@ -364,10 +363,9 @@ export class AddressSpace {
     const ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, true);
     const o = pa - ram.base;
-    if (ram.dirty) ramWritten(ram, o, size);
-    if (size === 4) ram.view.setUint32(o, value >>> 0, true);
-    else if (size === 2) ram.view.setUint16(o, value & 0xffff, true);
-    else ram.bytes[o] = value & 0xff;
+    if (size === 4) ram.write32(o, value >>> 0);
+    else if (size === 2) ram.write16(o, value & 0xffff);
+    else ram.write8(o, value & 0xff);
   }
 
   // ---------------- kernel helpers: copy_{from,to}_user ----------------

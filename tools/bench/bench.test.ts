@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runDmaCopy } from './dma-copy.js';
 import { runDmaThroughSmmu } from './dma-smmu.js';
 import { measureIoctlRates } from './ioctl-rate.js';
+import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
 import './index.js';
 
@@ -12,6 +13,15 @@ describe('bench workloads', () => {
   it('registers the issue-11 benchmarks', () => {
     const names = listBenches().map((b) => b.name);
     for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup', 'dma-sizes', 'fuzz-rate', 'fuzz-jobs']) expect(names).toContain(n);
+  });
+
+  it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {
+    const s = measureBoot('mainline');
+    expect(Object.keys(s.phases)).toEqual(['dt-parse', 'machine', 'kernel-init', 'kernel-boot', 'userspace']);
+    for (const v of Object.values(s.phases)) expect(v).toBeGreaterThanOrEqual(0);
+    const sum = Object.values(s.phases).reduce((a, b) => a + b, 0);
+    expect(sum).toBeLessThanOrEqual(s.totalMs + 1e-6);
+    expect(listBenches().map((b) => b.name)).toContain('boot');
   });
 
   it('the DMA benchmarks run with accelerators on and off', () => {

@@ -4,7 +4,7 @@
  * PL330's and the SMMU's accelerators (default ACCEL_DEFAULT). The dma-copy benchmark
  * measures the same path with every mapping made through VFIO.
  */
-import { PhysicalBus } from '../../emulator/bus.js';
+import { PhysicalBus, type RamRegion } from '../../emulator/bus.js';
 import { IrqLine } from '../../emulator/irq.js';
 import { MasterPort } from '../../emulator/master.js';
 import { Scheduler } from '../../emulator/scheduler.js';
@@ -28,7 +28,7 @@ export interface DmaSmmuRun {
   smmu: Smmu;
   sched: Scheduler;
   dmac: Pl330;
-  ram: Uint8Array;
+  ram: RamRegion;
   tracer: Tracer;
 }
 
@@ -52,15 +52,13 @@ export function runDmaThroughSmmu(
   const l2Pages = Math.ceil(l3Pages / 512);
   const ramSize = 2 * bytes + 4096 + (1 + l2Pages + l3Pages) * 4096;
   const ramR = bus.addRam('ram', RAM, ramSize);
-  const ram = ramR.bytes;
-  const view = ramR.view;
+  const ram = ramR;
   const prog = RAM + 2 * bytes;
   const pgd = prog + 4096;
   const l2 = pgd + 4096;
   const l3 = l2 + l2Pages * 4096;
   const w64 = (pa: number, lo: number, hi: number): void => {
-    view.setUint32(pa - RAM, lo >>> 0, true);
-    view.setUint32(pa - RAM + 4, hi >>> 0, true);
+    ram.write64(pa - RAM, lo >>> 0, hi >>> 0);
   };
   for (let i = 0; i < l2Pages; i++) w64(pgd + 8 * i, (l2 + i * 4096) | 3, 0);
   for (let i = 0; i < l3Pages; i++) w64(l2 + 8 * i, (l3 + i * 4096) | 3, 0);
@@ -84,8 +82,8 @@ export function runDmaThroughSmmu(
     { dataWidthBits: 128, accel: opts.accel ?? ACCEL_DEFAULT, streamId: 1, ...(opts.bulkChunkBytes ? { bulkChunkBytes: opts.bulkChunkBytes } : {}) },
     { scheduler: sched, port, eventIrqs: [new IrqLine('irq0')], abortIrq: new IrqLine('abort'), tracer },
   );
-  for (let i = 0; i < bytes; i += 4) view.setUint32(i, (i * 2654435761) >>> 0, true);
-  ram.fill(0xa5, bytes, 2 * bytes);
+  for (let i = 0; i < bytes; i += 4) ram.write32(i, (i * 2654435761) >>> 0);
+  ram.fill(bytes, 0xa5, bytes);
   const a = new Pl330Asm();
   a.mov('CCR', makeCcr({ srcBeatBytes: 16, srcBurstLen: 16 })).mov('SAR', 0).mov('DAR', bytes);
   let left = bytes / 256;
@@ -100,7 +98,7 @@ export function runDmaThroughSmmu(
     }
   }
   a.emit(DMASEV(0)).emit(DMAEND());
-  ram.set(a.toBytes(), prog - RAM);
+  ram.writeBytes(prog - RAM, a.toBytes());
   const once = (): number => {
     const t0 = now();
     dmac.startChannel(0, total * 4096);
@@ -113,13 +111,13 @@ export function runDmaThroughSmmu(
     for (let i = 0; i < pages && ok; i++) {
       const sp = i % 2 === 0 ? i + 1 : i - 1;
       const dp = (pages + i) % 2 === 0 ? pages + i + 1 : pages + i - 1;
-      ok = Buffer.compare(Buffer.from(ram.buffer, sp * 4096, 4096), Buffer.from(ram.buffer, dp * 4096, 4096)) === 0;
+      ok = Buffer.compare(ram.readBytes(sp * 4096, 4096), ram.readBytes(dp * 4096, 4096)) === 0;
     }
-  } else ok = Buffer.compare(Buffer.from(ram.buffer, 0, bytes), Buffer.from(ram.buffer, bytes, bytes)) === 0;
+  } else ok = Buffer.compare(ram.readBytes(0, bytes), ram.readBytes(bytes, bytes)) === 0;
   const again = (): number => {
-    ram.fill(0x5a, bytes, 2 * bytes);
+    ram.fill(bytes, 0x5a, bytes);
     const ms = once();
-    if (Buffer.compare(Buffer.from(ram.buffer, 0, 4096), Buffer.from(ram.buffer, bytes + (opts.scramble ? 4096 : 0), 4096)) !== 0 && !opts.scramble) ok = false;
+    if (Buffer.compare(ram.readBytes(0, 4096), ram.readBytes(bytes + (opts.scramble ? 4096 : 0), 4096)) !== 0 && !opts.scramble) ok = false;
     return ms;
   };
   return { bytes, again, hostMs, virtualNs: sched.now, ok, smmu, sched, dmac, ram, tracer };

@@ -60,7 +60,7 @@ function scenarioOptions(opts: Record<string, unknown>, defaultProfile = 'rfc-v4
   const profile = cliProfile((opts['profile'] as string | undefined) ?? defaultProfile); // ProfileError -> usage error, exit 2
   const size = opts['size'] as number | undefined;
   if (size !== undefined && size % 256 !== 0) throw new UsageError(`--size must be a multiple of 256 bytes (one 16 x 16-byte burst), got ${size}`);
-  if (size !== undefined && size > 32 * 1024 * 1024) throw new UsageError(`--size at most 32M on the default 256 MiB board, got ${size}`);
+  if (size !== undefined && size > 32 * 1024 * 1024) throw new UsageError(`--size at most 32M, got ${size}`);
   const transfers = opts['transfers'] as number | undefined;
   // each transfer waits for its interrupt within the run's 5 s of virtual time
   // the virtual-time budget scales with size x transfers (tools/scenarios/pl330.ts pl330BudgetNs)

@@ -64,7 +64,7 @@ describe('CLI: bad files are clear errors with exit 2', () => {
 
   it('a node called memory that is not RAM (no device_type) is a boot error, not a host exception', async () => {
     const f = boardFile('nomem.dts', board.replace('device_type = "memory";', ''));
-    await expectInputError(['run', 'pl330-vfio-test', '--board', f], /memory node 0x80000000\+0x10000000 is not RAM/);
+    await expectInputError(['run', 'pl330-vfio-test', '--board', f], /memory node 0x80000000\+0x40000000 is not RAM/);
   });
 
   it('an unwritable --trace or --junit file', async () => {

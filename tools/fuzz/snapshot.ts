@@ -9,10 +9,9 @@
  * identities are kept, so every reference between them stays valid) and drops properties
  * and entries added since; objects created after the snapshot become unreachable.
  *
- * RAM is not copied back whole: a RamRegion's `dirty` page record (emulator/bus.ts
- * `ramWritten`, set by every writer of RAM) says which 4 KiB pages changed; those pages are
- * copied back from the snapshot (or zeroed: only the pages that were non-zero at snapshot
- * time are stored).
+ * RAM is not walked: each RamRegion is a page store with its own snapshot record
+ * (emulator/ram.ts: every write through the store marks its 4 KiB pages), so a restore
+ * copies back only the pages written since and drops the chunks allocated since.
  *
  * Limits (checked where possible, tested otherwise): state captured only by closures
  * (a `let` variable a callback updates) and module-level variables are invisible here; a
@@ -22,11 +21,9 @@
  * identically to the snapshot, and programs give identical transcripts on restored and
  * freshly booted systems.
  */
-import type { RamRegion } from '../../emulator/bus.js';
+import { RAM_CHUNK_SIZE, RamRegion } from '../../emulator/ram.js';
 
 export class SnapshotUnsupported extends Error {}
-
-const PAGE = 4096;
 
 type Rec =
   | {
@@ -79,12 +76,6 @@ interface TrackedRec {
   touched: IndexRecord;
 }
 
-interface RamRec {
-  r: RamRegion;
-  /** page index -> content at snapshot time (pages absent were all zero) */
-  pages: Map<number, Uint8Array>;
-}
-
 type FieldRestorer = (o: Record<string, unknown>, vals: unknown[]) => void;
 
 /**
@@ -123,7 +114,7 @@ function tag(v: object): string {
 }
 
 /** Visit the graph from `roots` in a deterministic order (BFS, own keys in property order). */
-function walk(roots: readonly object[], skip: ReadonlySet<object>, visit: (o: object) => void, ramBufs: ReadonlySet<ArrayBuffer>): void {
+function walk(roots: readonly object[], skip: ReadonlySet<object>, visit: (o: object) => void): void {
   const seen = new Set<object>();
   const queue: object[] = [];
   const push = (v: unknown): void => {
@@ -138,9 +129,9 @@ function walk(roots: readonly object[], skip: ReadonlySet<object>, visit: (o: ob
     const o = queue[qi]!;
     if (typeof o === 'function') continue; // functions: treated as constants (their closures are not visible)
     visit(o);
-    if (o instanceof ArrayBuffer) continue;
+    if (o instanceof ArrayBuffer || o instanceof RamRegion) continue; // a RAM region: its contents are its own state
     if (isView(o)) {
-      if (!ramBufs.has(o.buffer as ArrayBuffer)) push(o.buffer);
+      push(o.buffer);
       continue;
     }
     if (o instanceof Map) {
@@ -189,12 +180,6 @@ function sameSet(s: Set<unknown>, vals: unknown[]): boolean {
   return true;
 }
 
-function restorePage(r: RamRegion, pages: Map<number, Uint8Array>, p: number): void {
-  const c = pages.get(p);
-  if (c) r.bytes.set(c, p * PAGE);
-  else r.bytes.fill(0, p * PAGE, Math.min(r.size, (p + 1) * PAGE));
-}
-
 function restoreIndex(t: TrackedRec, p: number): void {
   const as = t.arrays;
   const cs = t.copies;
@@ -203,13 +188,13 @@ function restoreIndex(t: TrackedRec, p: number): void {
 
 export class GraphSnapshot {
   private readonly recs: Rec[] = [];
-  private readonly rams: RamRec[] = [];
+  private readonly rams: RamRegion[] = [];
   private readonly tracked: TrackedRec[] = [];
   private readonly skip: ReadonlySet<object>;
 
   /**
    * @param roots objects whose reachable state is recorded
-   * @param rams RAM regions restored through their dirty-page record (their `dirty` arrays are enabled here)
+   * @param rams RAM regions restored through their own page-store snapshot (taken here; they are not walked)
    * @param skip objects left alone (neither recorded nor restored)
    * @param constants roots of data nothing changes after the snapshot (the parsed device
    *   tree): everything reachable from them is left alone. The exactness tests digest the
@@ -224,9 +209,7 @@ export class GraphSnapshot {
     constants: readonly object[] = [],
     tracked: readonly TrackedArrays[] = [],
   ) {
-    const ramBufs = new Set<ArrayBuffer>(rams.map((r) => r.bytes.buffer as ArrayBuffer));
     const sk = new Set<object>(skip);
-    walk(constants, new Set(), (o) => sk.add(o), ramBufs);
     for (const t of tracked) {
       const n = t.arrays[0]?.length ?? 0;
       if (t.arrays.some((a) => a.length !== n)) throw new RangeError('tracked arrays of different lengths');
@@ -243,26 +226,13 @@ export class GraphSnapshot {
       this.tracked.push({ arrays: t.arrays, copies: t.arrays.map((a) => a.slice()), touched });
     }
     for (const r of rams) {
-      const np = Math.ceil(r.size / PAGE);
-      if (!r.dirty || r.dirty.length !== np) (r as { dirty?: Uint8Array | null }).dirty = new Uint8Array(np);
-      sk.add(r.dirty!);
-      sk.add(r.dirty!.buffer);
-      const pages = new Map<number, Uint8Array>();
-      const w = new Int32Array(r.bytes.buffer, r.bytes.byteOffset, Math.floor(r.size / 4));
-      for (let p = 0; p < np; p++) {
-        const end = Math.min((p + 1) * (PAGE / 4), w.length);
-        for (let i = p * (PAGE / 4); i < end; i++) {
-          if (w[i] !== 0) {
-            pages.set(p, r.bytes.slice(p * PAGE, Math.min(r.size, (p + 1) * PAGE)));
-            break;
-          }
-        }
-      }
-      r.dirty!.fill(0);
-      this.rams.push({ r, pages });
+      sk.add(r);
+      r.snapshot();
+      this.rams.push(r);
     }
+    walk(constants, new Set(rams), (o) => sk.add(o));
     this.skip = sk;
-    walk(roots, sk, (o) => this.record(o), ramBufs);
+    walk(roots, sk, (o) => this.record(o));
   }
 
   private record(o: object): void {
@@ -308,24 +278,7 @@ export class GraphSnapshot {
 
   /** Put every recorded object (and RAM) back to its state at snapshot time. */
   restore(): void {
-    for (const { r, pages } of this.rams) {
-      const d = r.dirty!;
-      // scan the page record four pages at a time (most of it is clean)
-      const w = new Int32Array(d.buffer, d.byteOffset, d.length >>> 2);
-      for (let i = 0; i < w.length; i++) {
-        if (w[i] === 0) continue;
-        for (let p = 4 * i; p < 4 * i + 4; p++) {
-          if (d[p] === 0) continue;
-          d[p] = 0;
-          restorePage(r, pages, p);
-        }
-      }
-      for (let p = 4 * w.length; p < d.length; p++) {
-        if (d[p] === 0) continue;
-        d[p] = 0;
-        restorePage(r, pages, p);
-      }
-    }
+    for (const r of this.rams) r.restore();
     for (const t of this.tracked) {
       const { flags, list } = t.touched;
       for (let i = 0; i < list.length; i++) {
@@ -417,7 +370,7 @@ export function graphDigest(roots: readonly object[], skip: readonly object[] = 
   walk(roots, new Set(skip), (o) => {
     ids.set(o, order.length);
     order.push(o);
-  }, new Set());
+  });
   const val = (v: unknown): void => {
     switch (typeof v) {
       case 'undefined':
@@ -459,7 +412,20 @@ export function graphDigest(roots: readonly object[], skip: readonly object[] = 
   };
   for (const o of order) {
     mix(0xabc);
-    if (o instanceof ArrayBuffer) {
+    if (o instanceof RamRegion) {
+      // contents and which chunks are allocated (not the snapshot record)
+      str(o.name);
+      mix(o.size);
+      const c = new Uint8Array(RAM_CHUNK_SIZE);
+      for (let ci = 0; ci < o.nChunks; ci++) {
+        if (!o.isPresent(ci * RAM_CHUNK_SIZE)) continue;
+        mix(ci);
+        const n = Math.min(RAM_CHUNK_SIZE, o.size - ci * RAM_CHUNK_SIZE);
+        o.readBlock(ci * RAM_CHUNK_SIZE, c, 0, n);
+        const w = new Int32Array(c.buffer, 0, n >>> 2);
+        for (let i = 0; i < w.length; i++) mix(w[i]!);
+      }
+    } else if (o instanceof ArrayBuffer) {
       const b = new Uint8Array(o);
       mix(b.length);
       const w = new Int32Array(o, 0, b.length >>> 2);

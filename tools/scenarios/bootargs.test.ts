@@ -71,7 +71,7 @@ describe('vfio_platform.reset_required with a device that stays a platform devic
     expect(sysRead(sys.kernel.sysfs, '/sys/module/vfio_platform/parameters/reset_required')).toBe('Y\n');
     const log = sys.kernel.log.records.map((x) => (x.prefix ? `${x.prefix}: ${x.msg}` : x.msg));
     expect(log).toContain(`vfio-platform ${dev}: No reset function found for device ${dev}`);
-    expect(log.some((l) => l.includes(`probe of ${dev} failed with error -${ENOENT}`))).toBe(true);
+    expect(log.some((l) => l.includes(`vfio-platform ${dev}: probe with driver vfio-platform failed with error -${ENOENT}`))).toBe(true);
     expect([...sys.vfioPlatform!.devices.keys()].map((d) => d.name)).not.toContain(dev);
     expect(sys.kernel.driverCore.findDevice('platform', dev)!.driver).toBeNull();
   });

@@ -10,7 +10,7 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import type { StubThread } from '../../emulator/cpu/stub.js';
 import type { DtNode } from '../../emulator/dt/types.js';
-import { BoardError, createMachine, DEFAULT_BOARD, loadBoardSource, type Machine, type MachineOptions } from '../../emulator/machine.js';
+import { BoardError, DEFAULT_BOARD, loadBoardSource, Machine, parseBoard, type MachineOptions } from '../../emulator/machine.js';
 import type { RunResult } from '../../emulator/scheduler.js';
 import { defaultRegistry } from '../../devices/registry.js';
 import { IrqCore } from '../../kernel-model/irq/core.js';
@@ -45,7 +45,16 @@ export interface SystemOptions {
   bootargs?: string;
   /** called with the assembled machine before the kernel boots (an MMIO observer: CLI --trace-mmio) */
   onMachine?: (m: Machine) => void;
+  /**
+   * Called at the end of each boot phase (benchmarks: tools/bench/boot.ts): 'dt-parse',
+   * 'machine' (RAM, devices, wiring), 'kernel-init' (page allocator, kmalloc heap, driver
+   * core, IOMMU core), 'kernel-boot' (IRQ core, platform devices, arm-smmu, host drivers),
+   * 'userspace' (VFS, syscalls, VFIO core, type1, vfio-platform, settling).
+   */
+  phase?: (name: BootPhase) => void;
 }
+
+export type BootPhase = 'dt-parse' | 'machine' | 'kernel-init' | 'kernel-boot' | 'userspace';
 
 export class System {
   readonly machine: Machine;
@@ -62,8 +71,12 @@ export class System {
 
   constructor(opts: SystemOptions = {}) {
     this.profile = typeof opts.profile === 'object' ? opts.profile : parseProfile(opts.profile ?? 'rfc-v4');
+    const phase = opts.phase;
     const src = opts.boardSource ?? loadBoardSource(opts.board ?? DEFAULT_BOARD);
-    this.machine = createMachine({ dts: src.text, file: src.file, registry: defaultRegistry(), seed: opts.seed, trace: opts.trace, accel: opts.accel });
+    const tree = parseBoard(src.text, src.file);
+    phase?.('dt-parse');
+    this.machine = new Machine(tree, defaultRegistry(), { seed: opts.seed, trace: opts.trace, accel: opts.accel });
+    phase?.('machine');
     const m = this.machine;
     opts.onMachine?.(m);
     const gic = findGic(m.tree.root);
@@ -75,7 +88,9 @@ export class System {
       return irqCore;
     }, { bootargs: opts.bootargs });
     this.irq = irqCore!;
+    phase?.('kernel-init');
     this.kernel.boot();
+    phase?.('kernel-boot');
     const k = this.kernel;
     this.vfs = new Vfs(k.sysfs);
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
@@ -123,6 +138,7 @@ export class System {
     }
     // let boot-time work (GIC and SMMU programming already happened synchronously) settle
     m.scheduler.runUntilIdle(100_000);
+    phase?.('userspace');
   }
 
   /** the VFIO bus drivers loaded (vfio-platform, vfio-amba) */

@@ -115,7 +115,11 @@ describe.skipIf(skip)('C pl330-vfio-test on the Unicorn backend', () => {
   });
 });
 
-/** the ioctl(2) calls of a kept trace, in order: request number and return value (Unicorn `syscall` events, nr 54) */
+/**
+ * the VFIO ioctl(2) calls of a kept trace, in order: request number and return value (Unicorn
+ * `syscall` events, nr 54, type ';'). glibc's own TCGETS on stdout (isatty for stdio buffering:
+ * -ENOTTY, stdout is not a terminal) is not the program's.
+ */
 function ioctlsOf(r: UnicornRunResult): Array<{ req: number; ret: number }> {
   const out: Array<{ req: number; ret: number }> = [];
   for (const line of r.traceJsonLines!().split('\n')) {
@@ -123,6 +127,7 @@ function ioctlsOf(r: UnicornRunResult): Array<{ req: number; ret: number }> {
     const e = JSON.parse(line) as { kind?: string; f?: Record<string, unknown> };
     const f = e.f ?? (e as Record<string, unknown>);
     if (Number(f['nr']) !== 54 || typeof f['ret'] !== 'number') continue;
+    if (((Number(f['a1']) >>> 8) & 0xff) !== 0x3b) continue; // VFIO_TYPE ';'
     out.push({ req: Number(f['a1']) >>> 0, ret: f['ret'] });
   }
   return out;

@@ -11,7 +11,7 @@ import type { Pl330Thread } from '../thread.js';
 import { TIMING } from '../timing.js';
 import { isLoadOp, isStoreOp, LP_LC0, LPEND_LC0, LPEND_LC1, type SegmentShape } from './host.js';
 import type { Pl330Accel } from './state.js';
-import { addCopy, flushCopy } from './translated.js';
+import { addCopy, flushCopy, pushRam } from './translated.js';
 
 /** upper bound assumed for one translation's cost when a copy run must end before a horizon */
 export const LOOKUP_BOUND_NS = 1_000_000;
@@ -160,7 +160,7 @@ export function copyRun(acc: Pl330Accel, t: Pl330Thread, xl: TranslationStage, s
     cyc += posLd + TIMING.insnCycles + TIMING.axiLatencyCycles + C.ccrSrcLen(t.ccr);
     const ps = run.srcPa[Math.floor(t.sar / 4096) - sPage0]! + (t.sar % 4096);
     const sr = bus.ramAt(ps, B)!;
-    t.fifo!.push(sr.bytes, ps - sr.base, B);
+    pushRam(t, sr, ps - sr.base, B);
     acc.h.mfifo.used += B;
     t.lastSrcPage = Math.floor(t.sar / 4096);
     t.sar = (t.sar + B) >>> 0;
@@ -195,8 +195,7 @@ export function copyPieces(acc: Pl330Accel, ps: number, pd: number, len: number,
     for (let x = 0; x < len; x += B) {
       const s1 = bus.ramAt(ps + x, B)!;
       const d1 = bus.ramAt(pd + x, B)!;
-      if (s1 === d1) d1.bytes.copyWithin(pd + x - d1.base, ps + x - s1.base, ps + x - s1.base + B);
-      else d1.bytes.set(s1.bytes.subarray(ps + x - s1.base, ps + x - s1.base + B), pd + x - d1.base);
+      d1.copyFrom(pd + x - d1.base, s1, ps + x - s1.base, B);
     }
     return;
   }

@@ -4,7 +4,6 @@
  * results: memory, SAR/DAR/LC/PC, MFIFO, instruction counts, port bytes, translations and
  * virtual time.
  */
-import { ramWritten } from '../../../emulator/bus.js';
 import * as C from '../constants.js';
 import { condOk, Next } from '../isa.js';
 import type { Pl330Thread } from '../thread.js';
@@ -112,10 +111,8 @@ export function bulkCopy(acc: Pl330Accel, t: Pl330Thread, start: number, lpend: 
     if (!sr || !dr) return false;
     if (t.sar < t.dar + dstTotal && t.dar < t.sar + srcTotal) return false;
     const so = t.sar - sr.base;
-    // same region: copyWithin is a plain memmove (ranges are disjoint anyway)
-    if (sr === dr) dr.bytes.copyWithin(t.dar - dr.base, so, so + srcTotal);
-    else dr.bytes.set(sr.bytes.subarray(so, so + srcTotal), t.dar - dr.base);
-    if (dr.dirty) ramWritten(dr, t.dar - dr.base, srcTotal);
+    // one block copy of runs of present chunks (ranges are disjoint)
+    dr.copyFrom(t.dar - dr.base, sr, so, srcTotal);
     advanceBatch(acc.h, t, srcTotal, dstTotal);
   } else if (k > 4096) k = 4096;
   if (lc1) t.lc1 = lc - k;

@@ -10,7 +10,8 @@
  * reference-executor path, MFIFO fill).
  */
 import type { Attrs } from '../../../emulator/attrs.js';
-import { BUS_OK, ramWritten, type RamRegion } from '../../../emulator/bus.js';
+import { BUS_OK, type RamRegion } from '../../../emulator/bus.js';
+import { RAM_CHUNK_MASK } from '../../../emulator/ram.js';
 import type { TranslationStage } from '../../../emulator/master.js';
 import * as C from '../constants.js';
 import type { Pl330Thread } from '../thread.js';
@@ -87,8 +88,7 @@ export function addCopy(acc: Pl330Accel, sr: RamRegion, so: number, dr: RamRegio
   flushCopy(acc);
   if (sr === dr && so < dOff + n && dOff < so + n) {
     // a burst overlapping itself: memmove of the loaded bytes, now
-    dr.bytes.copyWithin(dOff, so, so + n);
-    if (dr.dirty) ramWritten(dr, dOff, n);
+    dr.copyFrom(dOff, sr, so, n);
     return;
   }
   acc.cPend = true;
@@ -104,9 +104,14 @@ export function flushCopy(acc: Pl330Accel): void {
   acc.cPend = false;
   const sr = acc.cSr!;
   const dr = acc.cDr!;
-  if (sr === dr) dr.bytes.copyWithin(acc.cDo, acc.cSo, acc.cSo + acc.cLen);
-  else dr.bytes.set(sr.bytes.subarray(acc.cSo, acc.cSo + acc.cLen), acc.cDo);
-  if (dr.dirty) ramWritten(dr, acc.cDo, acc.cLen);
+  dr.copyFrom(acc.cDo, sr, acc.cSo, acc.cLen);
+}
+
+/** Load n bytes of RAM at region offset off into the thread's MFIFO (no copy when they lie in one chunk). */
+export function pushRam(t: Pl330Thread, r: RamRegion, off: number, n: number): void {
+  const span = r.readSpan(off, n);
+  if (span !== null) t.fifo!.push(span, off & RAM_CHUNK_MASK, n);
+  else t.fifo!.push(r.readBytes(off, n), 0, n);
 }
 
 /** Leaving translation-level execution mid-iteration: loaded bytes go into the MFIFO. */
@@ -116,7 +121,7 @@ export function xMaterialize(acc: Pl330Accel, t: Pl330Thread): void {
     const r = acc.xRegion[i]!;
     const n = C.ccrSrcLen(t.ccr) << C.ccrSrcSize(t.ccr);
     const off = acc.xPa[i]! - r.base;
-    t.fifo!.push(r.bytes, off, n);
+    pushRam(t, r, off, n);
     acc.h.mfifo.used += n;
   }
   acc.xHead = acc.xPending = 0;

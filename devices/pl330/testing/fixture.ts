@@ -75,9 +75,9 @@ export function makeRig(cfg: Partial<Pl330Config> = {}, opts: { ramSize?: number
     reg: (off) => bus.read(DMAC_BASE + off, 4, cpu),
     wreg: (off, v) => bus.write(DMAC_BASE + off, 4, v, cpu),
     poke: (addr, bytes) => {
-      ram.bytes.set(bytes, addr - RAM_BASE);
+      ram.writeBytes(addr - RAM_BASE, bytes);
     },
-    peek: (addr, len) => ram.bytes.slice(addr - RAM_BASE, addr - RAM_BASE + len),
+    peek: (addr, len) => ram.readBytes(addr - RAM_BASE, len),
     debug: (bytes, channel) => {
       sched.runUntilPredicate(() => rig.reg(R.REG_DBGSTATUS) === 0, { maxEvents: 1000 });
       const [i0, i1] = debugInst(bytes, channel);

@@ -16,7 +16,6 @@ import { K_BYPASS, K_TRANSLATED, TWO32 } from '../types.js';
 import { bswap32, decodeLeaf, permBitFor, type DescriptorReader } from '../walk.js';
 import type { QuietPath } from './quiet.js';
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /**
  * What the guarded reader answers for a descriptor the run must not read now: the walk ends
  * (as an external abort, never committed: the run stops before that access).
@@ -64,7 +63,6 @@ export class CopyRunner {
   private fmCost = 0;
   // ---- guarded descriptor reads ----
   private gRegion: RamRegion | null = null;
-  private gU32: Uint32Array | null = null;
   /** 4 KiB PA page numbers written by the run so far (before the current access) */
   private gWritten = new Float64Array(64);
   private gNw = 0;
@@ -92,18 +90,8 @@ export class CopyRunner {
       r = this.s.bus.ramAt(da, 8);
       if (r === null) return false; // a table outside RAM: the step path reads it at its time
       this.gRegion = r;
-      const b = r.bytes;
-      this.gU32 = LITTLE_ENDIAN_HOST && (b.byteOffset & 3) === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : null;
     }
-    const off = da - r.base;
-    const u = this.gU32;
-    if (u !== null && (off & 7) === 0) {
-      d[0] = u[off >>> 2]!;
-      d[1] = u[(off >>> 2) + 1]!;
-    } else {
-      d[0] = r.view.getUint32(off, true);
-      d[1] = r.view.getUint32(off + 4, true);
-    }
+    r.read64(da - r.base, d);
     return true;
   }
 
@@ -198,11 +186,8 @@ export class CopyRunner {
     this.wcChecked[side] = this.gNw;
     const d = this.d64;
     const rg = this.gRegion;
-    const u = this.gU32;
-    if (rg !== null && u !== null && da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0) {
-      const o = (da - rg.base) >>> 2;
-      d[0] = u[o]!;
-      d[1] = u[o + 1]!;
+    if (rg !== null && da >= rg.base && da + 8 <= rg.base + rg.size) {
+      rg.read64(da - rg.base, d);
     } else if (!this.gRead(da, 3, d)) return -1;
     const sctlr = this.fcSctlr[side]!;
     let dlo = d[0]!;
@@ -258,13 +243,12 @@ export class CopyRunner {
     this.wcChecked[side] = nw; // (fastLookup would set the same)
     const da = tab + (page & 511) * 8;
     const rg = this.gRegion;
-    const u = this.gU32;
-    if (rg === null || u === null || !(da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0)) return -2;
+    if (rg === null || !(da >= rg.base && da + 8 <= rg.base + rg.size && (da & 7) === 0)) return -2;
     const sctlr = this.fcSctlr[side]!;
     if ((sctlr & R.SCTLR_E) !== 0) return -2;
-    const o = (da - rg.base) >>> 2;
-    const dlo = u[o]!;
-    const dhi = u[o + 1]!;
+    const o = da - rg.base;
+    const dlo = rg.read32(o);
+    const dhi = rg.read32(o + 4);
     if ((dlo & 3) !== 3) return -2;
     const restr = this.wcRestr[side]!;
     const key = (dlo & 0xcc0) | ((dhi >>> 21) & 3);

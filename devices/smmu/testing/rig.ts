@@ -90,7 +90,7 @@ export function makeRig(cfg: Partial<SmmuConfig> = {}): Rig {
     page() {
       const p = next;
       next += 0x1000;
-      ram.bytes.fill(0, p - RAM_BASE, p - RAM_BASE + 0x1000);
+      ram.fill(p - RAM_BASE, 0, 0x1000);
       return p;
     },
     wr64(pa, d) {

@@ -7,8 +7,9 @@ import type { Attrs } from '../../attrs.js';
  *
  * Memory model (see docs/UNICORN.md for the measurements behind the choice): the
  * process's VMAs are mirrored into Unicorn as per-page-run mappings. A run of virtual
- * pages backed by physically contiguous board RAM becomes ONE uc_mem_map_ptr pointing
- * into the board's RAM buffer (zero copy: the guest's memory IS the board's RAM); a
+ * pages backed by physically contiguous board RAM becomes one uc_mem_map_ptr per RAM
+ * chunk it spans (64 KiB, emulator/ram.ts), pointing into the chunk's pinned buffer (zero
+ * copy: the guest's memory IS the board's RAM); a
  * device page (a vfio region mmap) becomes a uc_mmio_map whose callbacks go to the
  * PhysicalBus with user (unprivileged, non-secure) attributes.
  */

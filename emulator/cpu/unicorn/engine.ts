@@ -1,4 +1,5 @@
 import type { PhysicalBus } from '../../bus.js';
+import { RAM_CHUNK_MASK, RAM_CHUNK_SIZE } from '../../ram.js';
 import {
   PAGE_SHIFT, PAGE_SIZE, protToUc,
   type GuestAddressSpace, type PageBacking,
@@ -322,8 +323,18 @@ export class UnicornEngine {
     if (b.kind === 'ram') {
       const ram = this.bus!.ramAt(b.pa, len);
       if (ram === null) throw new Error(`engine: pa 0x${b.pa.toString(16)}+0x${len.toString(16)} is not board RAM`);
-      const off = b.pa - ram.base;
-      this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, va, len, protToUc(b.prot), ram.bytes.subarray(off, off + len)));
+      // sparse RAM (emulator/ram.ts): each chunk is its own host buffer, so a run is mapped
+      // one piece per chunk, each onto the chunk's pinned (allocated, never dropped) memory
+      let off = b.pa - ram.base;
+      let v = va;
+      while (v < vend) {
+        const n = Math.min(vend - v, RAM_CHUNK_SIZE - (off & RAM_CHUNK_MASK));
+        this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, v, n, protToUc(b.prot), ram.pin(off, n)));
+        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0 });
+        v += n;
+        off += n;
+      }
+      return;
     } else {
       id = this.nextMmioId++;
       this.mmioIds.set(id, b.pa);

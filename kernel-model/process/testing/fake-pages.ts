@@ -21,7 +21,7 @@ export class FakePageAllocator implements UserPageAllocator {
     this.refs.set(pa, 1);
     this.allocs++;
     const r = this.bus.ramAt(pa, PAGE_SIZE)!;
-    r.bytes.fill(0, pa - r.base, pa - r.base + PAGE_SIZE);
+    r.fill(pa - r.base, 0, PAGE_SIZE);
     return pa;
   }
   get(pa: number): void {

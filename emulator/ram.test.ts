@@ -1,0 +1,187 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PhysicalBus } from './bus.js';
+import { RAM_CHUNK_SIZE, RamRegion } from './ram.js';
+
+// five chunks, the last one short: exercises chunk boundaries and a partial last chunk
+const SIZE = 4 * RAM_CHUNK_SIZE + 8192;
+
+type Op =
+  | { k: 'w'; size: 1 | 2 | 4; off: number; v: number }
+  | { k: 'w64'; off: number; lo: number; hi: number }
+  | { k: 'block'; off: number; data: Uint8Array }
+  | { k: 'fill'; off: number; len: number; v: number }
+  | { k: 'copy'; d: number; s: number; len: number; other: boolean }
+  | { k: 'snap' }
+  | { k: 'restore' };
+
+/** offsets near chunk boundaries are the interesting ones */
+const offArb = (maxLen: number): fc.Arbitrary<number> =>
+  fc.oneof(
+    fc.integer({ min: 0, max: SIZE - maxLen }),
+    fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: -8, max: 8 })).map(([c, d]) => Math.max(0, Math.min(SIZE - maxLen, c * RAM_CHUNK_SIZE + d))),
+  );
+const lenArb = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 3 * RAM_CHUNK_SIZE }));
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ k: fc.constant('w' as const), size: fc.constantFrom(1 as const, 2 as const, 4 as const), off: offArb(4), v: fc.integer({ min: 0, max: 0xffffffff }) }),
+  fc.record({ k: fc.constant('w64' as const), off: offArb(8), lo: fc.integer({ min: 0, max: 0xffffffff }), hi: fc.integer({ min: 0, max: 0xffffffff }) }),
+  fc.record({ k: fc.constant('block' as const), off: offArb(300), data: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
+  lenArb.chain((len) => fc.record({ k: fc.constant('fill' as const), off: offArb(len), len: fc.constant(len), v: fc.constantFrom(0, 0, 0x5a, 0xff) })),
+  lenArb.chain((len) => fc.record({ k: fc.constant('copy' as const), d: offArb(len), s: offArb(len), len: fc.constant(len), other: fc.boolean() })),
+  fc.constant({ k: 'snap' as const }),
+  fc.constant({ k: 'restore' as const }),
+);
+
+/** The same operations on a dense byte array (the reference). */
+function applyDense(m: Uint8Array, other: Uint8Array, op: Op, snap: { s: Uint8Array | null }): void {
+  switch (op.k) {
+    case 'w':
+      for (let i = 0; i < op.size; i++) m[op.off + i] = (op.v >>> (8 * i)) & 0xff;
+      break;
+    case 'w64':
+      for (let i = 0; i < 4; i++) m[op.off + i] = (op.lo >>> (8 * i)) & 0xff;
+      for (let i = 0; i < 4; i++) m[op.off + 4 + i] = (op.hi >>> (8 * i)) & 0xff;
+      break;
+    case 'block':
+      m.set(op.data, op.off);
+      break;
+    case 'fill':
+      m.fill(op.v, op.off, op.off + op.len);
+      break;
+    case 'copy':
+      if (op.other) m.set(other.subarray(op.s, op.s + op.len), op.d);
+      else m.copyWithin(op.d, op.s, op.s + op.len);
+      break;
+    case 'snap':
+      snap.s = m.slice();
+      break;
+    case 'restore':
+      if (snap.s) m.set(snap.s);
+      break;
+  }
+}
+
+function applySparse(r: RamRegion, other: RamRegion, op: Op): void {
+  switch (op.k) {
+    case 'w':
+      if (op.size === 1) r.write8(op.off, op.v & 0xff);
+      else if (op.size === 2) r.write16(op.off, op.v & 0xffff);
+      else r.write32(op.off, op.v);
+      break;
+    case 'w64':
+      r.write64(op.off, op.lo, op.hi);
+      break;
+    case 'block':
+      r.writeBlock(op.off, op.data, 0, op.data.length);
+      break;
+    case 'fill':
+      r.fill(op.off, op.v, op.len);
+      break;
+    case 'copy':
+      r.copyFrom(op.d, op.other ? other : r, op.s, op.len);
+      break;
+    case 'snap':
+      r.snapshot();
+      break;
+    case 'restore':
+      if (r.snapshotted) r.restore();
+      break;
+  }
+}
+
+describe('sparse RAM page store', () => {
+  it('property: random read/write/fill/copy/snapshot/restore sequences give the same bytes as a dense array', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 0xffff }), (ops, seed) => {
+        const r = new RamRegion('r', 0, SIZE);
+        const o = new RamRegion('o', 0, SIZE);
+        const dense = new Uint8Array(SIZE);
+        const odense = new Uint8Array(SIZE);
+        // the other region: a few present chunks with known contents
+        for (let i = 0; i < 3 * RAM_CHUNK_SIZE; i += 4097) {
+          const v = (i * 2654435761 + seed) >>> 24;
+          o.write8(i, v);
+          odense[i] = v;
+        }
+        const snap = { s: null as Uint8Array | null };
+        for (const op of ops) {
+          applySparse(r, o, op);
+          applyDense(dense, odense, op, snap);
+          // scalar reads agree at the operation's own boundaries
+          const at = op.k === 'copy' ? op.d : op.k === 'snap' || op.k === 'restore' ? 0 : op.off;
+          const lo = dense[at]! | (dense[at + 1]! << 8) | (dense[at + 2]! << 16) | (dense[at + 3]! << 24);
+          expect(r.read32(at)).toBe(lo >>> 0);
+          expect(r.read16(at + 1)).toBe(dense[at + 1]! | (dense[at + 2]! << 8));
+        }
+        expect(Buffer.compare(r.readBytes(0, SIZE), dense)).toBe(0);
+        // an absent chunk is all zeros in the reference: nothing allocated without a non-zero byte ever written
+        let nonZeroChunks = 0;
+        for (let c = 0; c * RAM_CHUNK_SIZE < SIZE; c++) {
+          const part = dense.subarray(c * RAM_CHUNK_SIZE, Math.min(SIZE, (c + 1) * RAM_CHUNK_SIZE));
+          if (part.some((b) => b !== 0)) {
+            nonZeroChunks++;
+            expect(r.isPresent(c * RAM_CHUNK_SIZE)).toBe(true);
+          }
+        }
+        expect(r.chunksPresent).toBeGreaterThanOrEqual(nonZeroChunks);
+      }),
+      { numRuns: 100, seed: 19 },
+    );
+  });
+
+  it('reads of untouched memory return zeros without allocating; zero fills into absent chunks allocate nothing', () => {
+    const bus = new PhysicalBus();
+    const r = bus.addRam('big', 0x80000000, 2 ** 32); // 4 GiB: one table slot per 64 KiB chunk
+    expect(r.chunksPresent).toBe(0);
+    expect(bus.read(0x80000000, 4, 0)).toBe(0);
+    expect(bus.read(0x17ffffffc, 4, 0)).toBe(0);
+    const buf = new Uint8Array(3 * RAM_CHUNK_SIZE).fill(9);
+    expect(bus.readBlock(0x90000000, buf, 0, buf.length, 0)).toBe(0);
+    expect(buf.every((b) => b === 0)).toBe(true);
+    bus.fill(0xa0000000, 0, 1 << 20, 0);
+    r.copyFrom(0x1000, r, 0x2000_0000, 1 << 20); // zeros onto zeros
+    expect(r.readSpan(0x123, 16)).not.toBeNull();
+    expect(r.chunksPresent).toBe(0);
+    expect(r.bytesAllocated).toBe(0);
+    bus.write(0x17ffffffc, 4, 0xdeadbeef, 0);
+    expect(r.chunksPresent).toBe(1);
+    expect(r.bytesAllocated).toBe(RAM_CHUNK_SIZE);
+    expect(bus.read(0x17ffffffc, 4, 0)).toBe(0xdeadbeef);
+  });
+
+  it('snapshot/restore: only recorded pages are copied back, chunks allocated since are dropped, pinned chunks are zeroed', () => {
+    const r = new RamRegion('r', 0, 8 * RAM_CHUNK_SIZE);
+    r.write32(0x10, 0x11111111);
+    r.write32(RAM_CHUNK_SIZE + 0x2000, 0x22222222);
+    r.snapshot();
+    expect(r.dirtyPages()).toEqual([]);
+    r.write32(0x14, 5); // page 0
+    r.fill(RAM_CHUNK_SIZE + 0x1ff0, 0x33, 0x20); // pages 17 and 18
+    r.write8(5 * RAM_CHUNK_SIZE + 7, 1); // a chunk allocated since
+    const pin = r.pin(6 * RAM_CHUNK_SIZE, 4096);
+    pin[0] = 0x77; // an external writer (Unicorn): not recorded
+    r.write8(6 * RAM_CHUNK_SIZE + 1, 2);
+    expect(r.dirtyPages()).toEqual([0, 17, 18, 80, 96]);
+    expect(r.chunksPresent).toBe(4);
+    r.restore();
+    expect(r.dirtyPages()).toEqual([]);
+    expect(r.chunksPresent).toBe(3); // the pinned chunk stays (zeroed)
+    expect(r.isPresent(5 * RAM_CHUNK_SIZE)).toBe(false);
+    expect(r.read32(0x10)).toBe(0x11111111);
+    expect(r.read32(0x14)).toBe(0);
+    expect(r.read32(RAM_CHUNK_SIZE + 0x2000)).toBe(0x22222222);
+    expect(r.read32(RAM_CHUNK_SIZE + 0x1ffc)).toBe(0);
+    expect(pin[0]).toBe(0);
+    expect(pin[1]).toBe(0);
+    // a second run from the same snapshot
+    r.write32(RAM_CHUNK_SIZE + 0x2000, 0);
+    r.restore();
+    expect(r.read32(RAM_CHUNK_SIZE + 0x2000)).toBe(0x22222222);
+  });
+
+  it('refuses regions that are not whole 4 KiB pages or exceed 4 GiB', () => {
+    expect(() => new RamRegion('x', 0, 1000)).toThrow(RangeError);
+    expect(() => new RamRegion('x', 0, 2 ** 32 + 4096)).toThrow(RangeError);
+  });
+});
