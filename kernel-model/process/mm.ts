@@ -260,8 +260,7 @@ export class AddressSpace {
           const rd = this.host.bus.ramAt(dst, PAGE_SIZE)!;
           const so = src - rs.base;
           const dOff = dst - rd.base;
-          rd.bytes.set(rs.bytes.subarray(so, so + PAGE_SIZE), dOff);
-          if (rd.dirty) ramWritten(rd, dOff, PAGE_SIZE);
+          rd.copyFrom(dOff, rs, so, PAGE_SIZE);
           cp[i] = dst;
         }
       } else v.ref?.get();
