@@ -760,9 +760,7 @@ export class LinuxAbi implements SyscallBridge {
    */
   private sysFork(t: UnicornThread, flags: number, a: Uint32Array): SyscallResult {
     if (this.bus === null) return -ENOSYS;
-    if (this.threads.filter((th) => th.state !== 'exited').length > 1 && (flags & CLONE_VM) === 0) {
-      // the other threads are not copied (only the caller, as in Linux); nothing else to do
-    }
+    // only the calling thread is copied into the child, as in Linux
     const parentProc = this.proc;
     const proc = this.layer.createProcess({ name: parentProc.name, uid: parentProc.uid, capIpcLock: parentProc.capIpcLock, nofile: parentProc.rlimitNofile, memlock: parentProc.rlimitMemlock });
     proc.cwd = parentProc.cwd;
@@ -803,7 +801,8 @@ export class LinuxAbi implements SyscallBridge {
     if (ptr === 0) return out;
     let bytes = 0;
     for (let i = 0; ; i++) {
-      if (i >= 0x7fffffff / 4 || bytes > 128 * 1024) return -E2BIG; // MAX_ARG_STRLEN-ish bound (choice: 128 KiB in all)
+      // choice: 128 KiB of strings in all (Linux: MAX_ARG_STRLEN per string, a quarter of the stack limit in all)
+      if (bytes > 128 * 1024) return -E2BIG;
       const p = this.mm.getUser32(ptr + 4 * i);
       if (p < 0) return -EFAULT;
       if (p === 0) return out;
