@@ -3,7 +3,7 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import {
   decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
 } from '../../emulator/cpu/unicorn/abi.js';
-import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
+import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -14,7 +14,12 @@ import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
 import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
-import type { ProcessGuestSpace } from './space.js';
+import type { SimEvent } from '../../emulator/scheduler.js';
+import type { PhysicalBus } from '../../emulator/bus.js';
+import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
+import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
+import { DEFAULT_ENVP, loadElfImage } from './load.js';
+import { ProcessGuestSpace } from './space.js';
 
 /** Linux ARM EABI syscall numbers this layer serves itself (arch/arm/tools/syscall.tbl) */
 export const ARM_NR = {
@@ -27,11 +32,11 @@ export const ARM_NR = {
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  prctl: 172, getppid: 64, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  prctl: 172, getppid: 64, setitimer: 104, getitimer: 105, sigreturn: 119, rt_sigreturn: 173, rt_sigsuspend: 179, pause: 29, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
-const ENOENT = 2, EBADF = 9, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
+const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
 const ERESTARTSYS = 512;
 const AT_FDCWD = -100;
@@ -103,7 +108,60 @@ export interface LinuxAbiOptions {
   tracer?: Tracer | null;
   /** first tid for threads created by clone (the main thread's tid is the pid) */
   firstTid?: number;
+  /** the board's bus (fork attaches the child's engine to it); without it fork answers -ENOSYS */
+  bus?: PhysicalBus | null;
+  /** the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
+  exeBytes?: Uint8Array | null;
+  /** the executables execve() can run */
+  execFs?: ExecFs | null;
+  /** the parent process (fork); null for a process started by the board */
+  parent?: LinuxAbi | null;
 }
+
+/**
+ * The file system execve() reads programs from: the bytes of the file at an absolute guest
+ * path, or a negative errno (-ENOENT, -EACCES).
+ */
+export type ExecFs = (path: string) => Uint8Array | number;
+
+/** wait4/waitid option bits (include/uapi/linux/wait.h) */
+const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+const P_ALL = 0, P_PID = 1, P_PGID = 2;
+const ECHILD = 10, ENOEXEC = 8, E2BIG = 7;
+const SIGCHLD = 17, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGSTOP = 19;
+const SIG_DFL = 0, SIG_IGN = 1;
+/** sa_flags (arch/arm/include/uapi/asm/signal.h) */
+const SA_SIGINFO = 4, SA_RESTORER = 0x04000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+const EINTR = 4, ESRCH = 3;
+const sigBit = (sig: number): number => 1 << (sig - 1);
+const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
+/**
+ * ARM struct ucontext (arch/arm/include/asm/ucontext.h): uc_flags, uc_link, uc_stack (12),
+ * uc_mcontext (struct sigcontext, 21 words), uc_sigmask (128 bytes in the kernel's layout),
+ * uc_regspace (the VFP block: magic, size, d0-d31, fpscr, fpexc, fpinst, fpinst2)
+ */
+const UC_SIGMASK = 20 + 21 * 4, UC_REGSPACE = UC_SIGMASK + 128, UC_SIZE = UC_REGSPACE + 512;
+const VFP_MAGIC = 0x56465001, VFP_SIZE = 280;
+
+interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  /** signals 1-32 */
+  mask: number;
+}
+const DEFAULT_ACTION: SigAction = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+
+/**
+ * The default action of a signal terminates the process (kernel/signal.c sig_kernel_ignore
+ * and sig_kernel_stop sets): not SIGCHLD, SIGCONT, SIGURG, SIGWINCH (ignore) nor, by choice
+ * (no job control), SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (stop).
+ */
+function defaultTerminates(sig: number): boolean {
+  return !(sig === 17 || sig === 18 || sig === 23 || sig === 28 || (sig >= 19 && sig <= 22));
+}
+/** siginfo si_code for SIGCHLD (include/uapi/asm-generic/siginfo.h) */
+const CLD_EXITED = 1, CLD_KILLED = 2;
 
 /** How the ARM process ended. */
 export interface ArmProcessExit {
@@ -150,17 +208,48 @@ export class LinuxAbi implements SyscallBridge {
   onProcessExit: ((x: ArmProcessExit) => void) | null = null;
   /** called when the process ends, before its files are closed and its memory released */
   onBeforeTeardown: ((x: ArmProcessExit) => void) | null = null;
+  /** on the tree's first process: called when any process of the tree ends, before its teardown */
+  onTreeTeardown: ((p: LinuxAbi) => void) | null = null;
   private readonly prng: Prng;
-  private readonly exe: string;
+  private exe: string;
   private readonly log: KernelLog | null;
   private nextTid: number;
   private groupExit = false;
   private futexQueues = new Map<number, UnicornThread[]>();
   private futexWaits = new Map<UnicornThread, FutexWait>();
   private sleeping = new Map<UnicornThread, number>();
-  private clearTid = new Map<UnicornThread, number>();
+  readonly clearTid = new Map<UnicornThread, number>();
   private scratch8 = new Uint8Array(8);
   private scratch16 = new Uint8Array(16);
+  private readonly bus: PhysicalBus | null;
+  private exeBytes: Uint8Array | null;
+  private readonly execFs: ExecFs | null;
+  private readonly tracer: Tracer | null;
+  /** the parent (null: started by the board, or reparented to init when the parent ended) */
+  parent: LinuxAbi | null;
+  /** children not yet reaped, in fork order (the zombies have `exit` set) */
+  readonly children: LinuxAbi[] = [];
+  /** every process of this tree (the board-started one and its descendants), in creation order */
+  readonly tree: LinuxAbi[];
+  /** threads blocked in wait4/waitid (re-presented when a child changes state) */
+  private waiting = new Set<UnicornThread>();
+  /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
+  pendingSignals = 0;
+  /** this process was created by fork(): its engine is its own and closes when it ends */
+  private readonly forked: boolean;
+  private execs = 0;
+  private forks = 0;
+  /** sigaction per signal number (index 0 unused) */
+  readonly actions: SigAction[] = Array.from({ length: 65 }, () => ({ ...DEFAULT_ACTION }));
+  /** blocked mask of each thread (signals 1-32) */
+  readonly blocked = new Map<UnicornThread, number>();
+  /** threads in sigsuspend/pause -> the mask to restore after the handler */
+  private suspended = new Map<UnicornThread, number>();
+  private itimer: SimEvent | null = null;
+  private itimerAt = 0;
+  private itimerInterval = 0;
+  /** signals delivered to handlers (statistics) */
+  signalsDelivered = 0;
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -172,6 +261,14 @@ export class LinuxAbi implements SyscallBridge {
     this.brkStart = this.brk = o.brk;
     this.log = o.log ?? null;
     this.nextTid = o.firstTid ?? o.proc.pid * 10 + 1;
+    this.bus = o.bus ?? null;
+    this.exeBytes = o.exeBytes ?? null;
+    this.execFs = o.execFs ?? null;
+    this.tracer = o.tracer ?? null;
+    this.parent = o.parent ?? null;
+    this.forked = this.parent !== null;
+    this.tree = this.parent !== null ? this.parent.tree : [];
+    this.tree.push(this);
   }
 
   /** Register a thread of this process (the main thread and clone children). */
@@ -241,11 +338,27 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
+    const r = this.serve(t, nr, a);
+    // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
+    if (r === BLOCK || this.pendingSignals === 0 || t.exitInfo !== null) return r;
+    const d = this.deliver(t, r, true);
+    return d ?? r;
+  }
+
+  /** signal delivery between quanta (and after a sleeping call completed by its waker) */
+  beforeResume(t: UnicornThread): void {
+    if (this.pendingSignals === 0) return;
+    const e = t.engine;
+    const d = this.deliver(t, e.reg(e.arch.retReg), false);
+    if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
+  }
+
+  private serve(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
     const N = ARM_NR;
     // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
     // calls routed to it (once, not per restart); the calls served here are charged on
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
-    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
@@ -449,8 +562,25 @@ export class LinuxAbi implements SyscallBridge {
       case N.getpid:
         return this.proc.pid;
       case N.getppid:
-        // the process was started by the board, not by another process: init's pid (choice)
-        return 1;
+        // sys_getppid: the parent's pid; a process started by the board, or whose parent has
+        // ended (reparented, kernel/exit.c forget_original_parent), has init's (1)
+        return this.parent?.proc.pid ?? 1;
+      case N.fork:
+      case N.vfork:
+        return this.sysFork(t, SIGCHLD, a);
+      case N.execve:
+        return this.sysExecve(t, a);
+      case N.wait4:
+        return this.sysWait(t, a[0]! | 0, a[1]!, a[2]! | 0, a[3]!, null);
+      case N.waitid: {
+        // waitid(idtype, id, infop, options, rusage)
+        const idtype = a[0]!;
+        const opts = a[3]! | 0;
+        if ((opts & WEXITED) === 0) return -EINVAL;
+        const pid = idtype === P_ALL ? -1 : idtype === P_PID ? a[1]! | 0 : idtype === P_PGID ? -1 : null;
+        if (pid === null || (idtype === P_PID && pid <= 0)) return -EINVAL;
+        return this.sysWait(t, pid, 0, opts, a[4]!, a[2]!);
+      }
       case N.prctl: {
         // kernel/sys.c: PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes); the other
         // options are not modelled: -EINVAL
@@ -469,7 +599,21 @@ export class LinuxAbi implements SyscallBridge {
       case N.getuid: case N.getgid: case N.geteuid: case N.getegid:
       case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
         return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
-      case N.madvise: case N.rt_sigaction: case N.rt_sigprocmask: case N.sigaltstack: case N.set_robust_list:
+      case N.rt_sigaction:
+        return this.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
+      case N.rt_sigprocmask:
+        return this.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
+      case N.rt_sigreturn:
+      case N.sigreturn:
+        return this.sysSigreturn(t, nr === N.rt_sigreturn);
+      case N.rt_sigsuspend:
+      case N.pause:
+        return this.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
+      case N.setitimer:
+        return this.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
+      case N.getitimer:
+        return this.sysSetitimer(a[0]! | 0, 0, a[1]!);
+      case N.madvise: case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;
       case N.uname: {
@@ -505,14 +649,8 @@ export class LinuxAbi implements SyscallBridge {
         return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
       }
       case N.tgkill:
-      case N.kill: {
-        const sig = nr === N.tgkill ? a[2]! : a[1]!;
-        if (sig === 0) return 0;
-        // no signal handlers in this model: the default action (terminate) for the process
-        this.groupExit = true;
-        t.exitSignal(sig);
-        return 0;
-      }
+      case N.kill:
+        return this.sysKill(a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);
 
       // ---------------- time ----------------
       case N.clock_gettime:
@@ -591,8 +729,10 @@ export class LinuxAbi implements SyscallBridge {
 
   private sysClone(t: UnicornThread, a: Uint32Array): SyscallResult {
     const flags = a[0]!;
-    // processes (fork) are not modelled: only threads sharing this address space
-    if ((flags & CLONE_VM) === 0 || (flags & CLONE_THREAD) === 0) return -ENOSYS;
+    // a new process: fork-style clone (glibc's fork: CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD),
+    // or CLONE_VM without CLONE_THREAD (posix_spawn's CLONE_VM|CLONE_VFORK) served as a fork
+    if ((flags & CLONE_THREAD) === 0) return this.sysFork(t, flags, a);
+    if ((flags & CLONE_VM) === 0) return -EINVAL;
     const tid = this.nextTid++;
     const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
     const child = UnicornThread.clone(t, tid, `${this.proc.name}:${tid}`, a[1]!, tls);
@@ -604,6 +744,184 @@ export class LinuxAbi implements SyscallBridge {
     this.adopt(child);
     this.cpu.addThread(child);
     return tid;
+  }
+
+  /**
+   * fork / vfork / clone without CLONE_THREAD (kernel/fork.c kernel_clone -> copy_process): a
+   * new process with a copy of the address space (AddressSpace.forkInto: copying, not
+   * copy-on-write), the fd table (dup_fd), cwd, credentials and limits, and one thread with
+   * the caller's registers and r0 = 0 on its own Unicorn engine. It joins the CPU's run queue
+   * like any thread (same timeslice rule, deterministic order). ARM clone arguments are
+   * (flags, newsp, parent_tidptr, tls, child_tidptr) (CONFIG_CLONE_BACKWARDS).
+   * Choices: vfork is a fork (the parent is not suspended until the child execs or exits;
+   * a vfork child that only execs or _exits, as POSIX requires, cannot tell); CLONE_VM
+   * without CLONE_THREAD (posix_spawn) is a fork too, with the child on `newsp`; the exit
+   * signal is always SIGCHLD.
+   */
+  private sysFork(t: UnicornThread, flags: number, a: Uint32Array): SyscallResult {
+    if (this.bus === null) return -ENOSYS;
+    // only the calling thread is copied into the child, as in Linux
+    const parentProc = this.proc;
+    const proc = this.layer.createProcess({ name: parentProc.name, uid: parentProc.uid, capIpcLock: parentProc.capIpcLock, nofile: parentProc.rlimitNofile, memlock: parentProc.rlimitMemlock });
+    proc.cwd = parentProc.cwd;
+    if (this.mm.forkInto(proc.mm) < 0) {
+      proc.teardown();
+      this.layer.processes.delete(proc.pid);
+      return -ENOMEM;
+    }
+    parentProc.copyFdsTo(proc);
+    const space = new ProcessGuestSpace(proc.mm);
+    const engine = new UnicornEngine(t.engine.arch);
+    engine.attach(space, this.bus);
+    const child = new LinuxAbi({
+      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.exe, brk: this.brk,
+      log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
+    });
+    child.brkStart = this.brkStart;
+    // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
+    for (let i = 0; i < this.actions.length; i++) child.actions[i] = { ...this.actions[i]! };
+    const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
+    child.blocked.set(th, this.blocked.get(t) ?? 0);
+    const newsp = a[1]!;
+    if (newsp !== 0) engine.setReg(engine.arch.spReg, newsp);
+    if ((flags & CLONE_SETTLS) !== 0) engine.setReg(UC_ARM_REG_C13_C0_3, a[3]!);
+    child.adopt(th);
+    // copy_process: *parent_tidptr in the parent, *child_tidptr in the child (its own copy)
+    if ((flags & CLONE_PARENT_SETTID) !== 0) this.mm.putUser32(a[2]!, proc.pid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0) child.mm.putUser32(a[4]!, proc.pid);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearTid.set(th, a[4]!);
+    this.children.push(child);
+    this.cpu.addThread(th);
+    return proc.pid;
+  }
+
+  /** read a NULL-terminated array of string pointers (argv/envp), or a negative errno */
+  private readStrings(ptr: number): string[] | number {
+    const out: string[] = [];
+    if (ptr === 0) return out;
+    let bytes = 0;
+    for (let i = 0; ; i++) {
+      // choice: 128 KiB of strings in all (Linux: MAX_ARG_STRLEN per string, a quarter of the stack limit in all)
+      if (bytes > 128 * 1024) return -E2BIG;
+      const p = this.mm.getUser32(ptr + 4 * i);
+      if (p < 0) return -EFAULT;
+      if (p === 0) return out;
+      const str = this.mm.strndupUser(p >>> 0, 128 * 1024);
+      if (typeof str === 'number') return str;
+      bytes += str.length + 1;
+      out.push(str);
+    }
+  }
+
+  /**
+   * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
+   * ELF: the path is resolved against the cwd and read from `execFs` (/proc/self/exe is the
+   * running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
+   * a script) before anything changes. Past the point of no return: every mapping goes, the
+   * new image and stack are loaded, close-on-exec fds close, the program break, comm and
+   * /proc/self/exe follow the new file, and the thread restarts at the entry point.
+   * Choice: only from a single-threaded process (de_thread's killing of the other threads is
+   * not modelled): -EBUSY otherwise.
+   */
+  private sysExecve(t: UnicornThread, a: Uint32Array): SyscallResult {
+    const path = this.mm.strndupUser(a[0]!, 4096);
+    if (typeof path === 'number') return path;
+    if (path.length === 0) return -ENOENT;
+    const argv = this.readStrings(a[1]!);
+    if (typeof argv === 'number') return argv;
+    const envp = this.readStrings(a[2]!);
+    if (typeof envp === 'number') return envp;
+    let abs: string;
+    let bytes: Uint8Array | number;
+    if (path === '/proc/self/exe') {
+      abs = this.exe;
+      bytes = this.exeBytes ?? -ENOENT;
+    } else {
+      const r = path.startsWith('/') ? path : resolveAt(this.layer.taskOf(this.proc, t), AT_FDCWD, path);
+      if (typeof r === 'number') return r;
+      abs = r;
+      bytes = this.execFs === null ? -ENOENT : this.execFs(abs);
+    }
+    if (typeof bytes === 'number') return bytes;
+    try {
+      parseElf(bytes);
+    } catch (e) {
+      if (e instanceof ElfError) return -ENOEXEC;
+      throw e;
+    }
+    if (this.threads.some((th) => th !== t && th.state !== 'exited')) return -EBUSY;
+    // the point of no return
+    const old = this.space.ranges();
+    this.mm.unmapAll();
+    const loaded = loadElfImage(this.mm, bytes, argv.length > 0 ? argv : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, this.prng.fork(0x45584543 + (++this.execs)));
+    for (const [s0, e0] of old) this.space.changed(s0, e0);
+    for (const [s0, e0] of this.space.ranges()) this.space.changed(s0, e0);
+    this.brkStart = this.brk = loaded.brk;
+    this.exe = abs;
+    this.exeBytes = bytes;
+    this.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
+    this.proc.closeOnExec();
+    this.clearTid.delete(t);
+    // flush_signal_handlers: caught signals go back to the default action (ignored stay ignored)
+    for (const act of this.actions) if (act.handler !== SIG_IGN) Object.assign(act, DEFAULT_ACTION);
+    t.restartAt(loaded.img.entry, loaded.sp);
+    return 0;
+  }
+
+  /**
+   * wait4 / waitid (kernel/exit.c do_wait): a child matching `pid` (-1 or a process group:
+   * any child; > 0: that child) that has ended is reaped (unless WNOWAIT) and its status
+   * written: wait4's int status (exit code << 8, or the signal number), waitid's siginfo
+   * (SIGCHLD, CLD_EXITED/CLD_KILLED, pid, uid, status). No matching child: -ECHILD;
+   * WNOHANG with none ended: 0 (waitid: a zeroed siginfo). Otherwise the thread sleeps until
+   * a child ends and the call is presented again. Resource usage is reported as zero.
+   */
+  private sysWait(t: UnicornThread, pid: number, statusPtr: number, options: number, rusage: number, infop: number | null): SyscallResult {
+    this.waiting.delete(t);
+    const match = (c: LinuxAbi): boolean => pid <= 0 || c.proc.pid === pid;
+    if (!this.children.some(match)) return -ECHILD;
+    const z = this.children.find((c) => match(c) && c.exit !== null);
+    if (z === undefined) {
+      if ((options & WNOHANG) !== 0) {
+        if (infop !== null && infop !== 0 && !this.writeOut(infop, new Uint8Array(128))) return -EFAULT;
+        return 0;
+      }
+      this.waiting.add(t);
+      this.cpu.block(t);
+      return BLOCK;
+    }
+    const x = z.exit!;
+    const signo = x.code === null ? (x.status - 128) & 0x7f : 0;
+    if (infop === null) {
+      if (statusPtr !== 0 && this.mm.putUser32(statusPtr, x.code !== null ? (x.code & 0xff) << 8 : signo) < 0) return -EFAULT;
+    } else if (infop !== 0) {
+      const b = new Uint8Array(128);
+      const dv = new DataView(b.buffer);
+      dv.setInt32(0, SIGCHLD, true);
+      dv.setInt32(8, x.code !== null ? CLD_EXITED : CLD_KILLED, true);
+      dv.setInt32(12, z.proc.pid, true);
+      dv.setInt32(16, z.proc.uid, true);
+      dv.setInt32(20, x.code !== null ? x.code & 0xff : signo, true);
+      if (!this.writeOut(infop, b)) return -EFAULT;
+    }
+    if (rusage !== 0 && !this.writeOut(rusage, new Uint8Array(72))) return -EFAULT;
+    if ((options & WNOWAIT) === 0 || infop === null) this.children.splice(this.children.indexOf(z), 1);
+    // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
+    return infop === null ? z.proc.pid : 0;
+  }
+
+  /** release the native engine of a forked process still running when the run ends (its owner closes the first one) */
+  closeEngine(): void {
+    if (this.forked) this.threads[0]?.engine.close();
+  }
+
+  /** a child ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
+  private childEnded(): void {
+    this.signal(SIGCHLD);
+    for (const w of [...this.waiting]) {
+      this.waiting.delete(w);
+      if (w.state !== 'exited') this.cpu.wake(w);
+    }
   }
 
   private sysFutex(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
@@ -670,6 +988,324 @@ export class LinuxAbi implements SyscallBridge {
     }
   }
 
+  // ------------------------------------------------------------------ signals
+
+  /**
+   * Post `sig` to this process (kernel/signal.c send_signal / complete_signal): SIGKILL, or a
+   * signal whose action is the default "terminate" and that some thread does not block, ends
+   * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
+   * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
+   * otherwise it is pending for the process, and one thread sleeping in an interruptible call
+   * without blocking it is interrupted (-EINTR; with SA_RESTART only sigsuspend/pause are:
+   * the other calls go on and the handler runs when they return, a choice: Linux would run
+   * the handler and restart the call). Signals 1-32 only (real-time ones are refused by kill).
+   */
+  signal(sig: number): void {
+    if (this.exit !== null || sig < 1 || sig > 32) return;
+    const bit = sigBit(sig);
+    const act = this.actions[sig]!;
+    const live = this.threads.filter((th) => th.state !== 'exited' && th.exitInfo === null);
+    if (live.length === 0) return;
+    if (sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) {
+      if (sig !== SIGKILL && live.every((th) => ((this.blocked.get(th) ?? 0) & bit) !== 0)) {
+        this.pendingSignals |= bit;
+        return;
+      }
+      this.terminate(sig);
+      return;
+    }
+    if (act.handler === SIG_IGN || act.handler === SIG_DFL) return;
+    this.pendingSignals |= bit;
+    for (const th of live) {
+      if (((this.blocked.get(th) ?? 0) & bit) !== 0 || th.state !== 'blocked') continue;
+      if (this.interrupt(th, (act.flags & SA_RESTART) !== 0)) break;
+    }
+  }
+
+  /** end every thread of the process by `sig` (the exit status is 128 + sig) */
+  private terminate(sig: number): void {
+    this.groupExit = true;
+    for (const th of this.threads) {
+      if (th.state === 'exited' || th.exitInfo !== null) continue;
+      th.exitSignal(sig);
+      // a sleeping thread is woken to leave: it ends when it is next picked
+      if (th.state === 'blocked') this.cpu.wake(th);
+    }
+  }
+
+  /** wake a thread sleeping in wait4/futex/nanosleep/sigsuspend with -EINTR; false if it is not in one */
+  private interrupt(th: UnicornThread, restart: boolean): boolean {
+    if (this.suspended.has(th)) {
+      // the entry stays: deliver() puts its mask in the frame and removes it
+    } else if (restart) {
+      return false;
+    } else if (this.waiting.has(th)) {
+      this.waiting.delete(th);
+    } else if (this.sleeping.has(th)) {
+      this.sleeping.delete(th);
+    } else if (this.futexWaits.has(th)) {
+      this.futexUnqueue(th);
+    } else return false;
+    th.completeSyscall(-EINTR);
+    this.cpu.wake(th);
+    return true;
+  }
+
+  /**
+   * Deliver the lowest pending signal `t` does not block (get_signal + handle_signal): a
+   * default action ends the process or drops it; a handler gets a signal frame on the user
+   * stack (setup_frame / setup_rt_frame of arch/arm/kernel/signal.c: a ucontext with the
+   * sigcontext r0-r15/cpsr, the old mask and the VFP registers, preceded by a siginfo for
+   * SA_SIGINFO), r0 = signal number (r1 = &info, r2 = &uc for SA_SIGINFO), SP = frame,
+   * LR = sa_restorer (glibc always sets SA_RESTORER; without one LR is 0, a choice: no
+   * sigpage trampoline), PC = handler (bit 0: Thumb). `r0` is the value r0 has now (the
+   * syscall result), saved in the frame. Returns the new r0, or null when nothing was delivered.
+   */
+  private deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
+    const blocked = this.blocked.get(t) ?? 0;
+    const ready = this.pendingSignals & ~blocked;
+    if (ready === 0) return null;
+    const sig = 32 - Math.clz32(ready & -ready);
+    const bit = sigBit(sig);
+    this.pendingSignals &= ~bit;
+    const act = this.actions[sig]!;
+    if (act.handler === SIG_IGN) return null;
+    if (act.handler === SIG_DFL) {
+      if (defaultTerminates(sig)) this.terminate(sig);
+      return null;
+    }
+    const e = t.engine;
+    const rt = (act.flags & SA_SIGINFO) !== 0;
+    const ucOff = rt ? 128 : 0;
+    const size = ucOff + UC_SIZE + (rt ? 0 : 16);
+    const sp = e.reg(e.arch.spReg);
+    const frame = ((sp - size) & ~7) >>> 0;
+    const b = new Uint8Array(size);
+    const dv = new DataView(b.buffer);
+    if (rt) {
+      dv.setInt32(0, sig, true);
+      dv.setInt32(8, 0, true); // SI_USER
+    }
+    const u = ucOff;
+    dv.setUint32(u + 8, 0, true); // uc_stack.ss_sp
+    dv.setInt32(u + 12, 2, true); // SS_DISABLE
+    const mc = u + 20;
+    const oldMask = this.suspended.get(t) ?? blocked;
+    this.suspended.delete(t);
+    dv.setUint32(mc + 8, oldMask >>> 0, true);
+    dv.setUint32(mc + 12, r0 >>> 0, true);
+    for (let i = 1; i < 13; i++) dv.setUint32(mc + 12 + 4 * i, e.reg(UC_ARM_REG_R0 + i), true);
+    const cpsr = e.reg(UC_ARM_REG_CPSR);
+    dv.setUint32(mc + 64, sp, true);
+    dv.setUint32(mc + 68, e.reg(UC_ARM_REG_LR), true);
+    dv.setUint32(mc + 72, e.reg(e.arch.pcReg) & ~1, true);
+    dv.setUint32(mc + 76, cpsr, true);
+    dv.setUint32(u + UC_SIGMASK, oldMask >>> 0, true);
+    const vfp = u + UC_REGSPACE;
+    dv.setUint32(vfp, VFP_MAGIC, true);
+    dv.setUint32(vfp + 4, VFP_SIZE, true);
+    const d2 = new Uint32Array(2);
+    for (let i = 0; i < 32; i++) {
+      e.api.uc_reg_read(e.uc, UC_ARM_REG_D0 + i, d2);
+      dv.setUint32(vfp + 8 + 8 * i, d2[0]!, true);
+      dv.setUint32(vfp + 12 + 8 * i, d2[1]!, true);
+    }
+    dv.setUint32(vfp + 8 + 256, e.reg(UC_ARM_REG_FPSCR), true);
+    dv.setUint32(vfp + 8 + 260, 0x40000000, true); // FPEXC.EN
+    if (!this.writeOut(frame, b)) {
+      // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
+      this.terminate(SIGSEGV);
+      return null;
+    }
+    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
+    if ((act.flags & SA_RESETHAND) !== 0) Object.assign(act, DEFAULT_ACTION);
+    e.setReg(e.arch.spReg, frame);
+    e.setReg(UC_ARM_REG_LR, (act.flags & SA_RESTORER) !== 0 ? act.restorer : 0);
+    if (rt) {
+      e.setReg(UC_ARM_REG_R0 + 1, frame);
+      e.setReg(UC_ARM_REG_R0 + 2, frame + ucOff);
+    }
+    e.setReg(e.arch.pcReg, act.handler);
+    if (inSyscall) t.requestStop();
+    this.signalsDelivered++;
+    return sig;
+  }
+
+  /** rt_sigreturn / sigreturn (restore_sigframe): registers, VFP and mask from the frame at SP */
+  private sysSigreturn(t: UnicornThread, rt: boolean): SyscallResult {
+    const e = t.engine;
+    const sp = e.reg(e.arch.spReg);
+    const u = sp + (rt ? 128 : 0);
+    const b = new Uint8Array(UC_SIZE);
+    if (!this.readIn(u, b)) {
+      this.terminate(SIGSEGV);
+      return 0;
+    }
+    const dv = new DataView(b.buffer);
+    const mc = 20;
+    this.blocked.set(t, dv.getUint32(UC_SIGMASK, true) & ~UNBLOCKABLE);
+    const cpsr = dv.getUint32(mc + 76, true);
+    // user mode flags only (signal.c valid_user_regs): the mode bits stay those of the thread
+    e.setReg(UC_ARM_REG_CPSR, (e.reg(UC_ARM_REG_CPSR) & 0x1f) | (cpsr & ~0x1f & ~0x1c0));
+    for (let i = 1; i < 13; i++) e.setReg(UC_ARM_REG_R0 + i, dv.getUint32(mc + 12 + 4 * i, true));
+    e.setReg(e.arch.spReg, dv.getUint32(mc + 64, true));
+    e.setReg(UC_ARM_REG_LR, dv.getUint32(mc + 68, true));
+    if (dv.getUint32(UC_REGSPACE, true) === VFP_MAGIC) {
+      const d2 = new Uint32Array(2);
+      for (let i = 0; i < 32; i++) {
+        d2[0] = dv.getUint32(UC_REGSPACE + 8 + 8 * i, true);
+        d2[1] = dv.getUint32(UC_REGSPACE + 12 + 8 * i, true);
+        e.api.uc_reg_write(e.uc, UC_ARM_REG_D0 + i, d2);
+      }
+      e.setReg(UC_ARM_REG_FPSCR, dv.getUint32(UC_REGSPACE + 8 + 256, true));
+    }
+    e.setReg(e.arch.pcReg, (dv.getUint32(mc + 72, true) & ~1) | ((cpsr & 0x20) !== 0 ? 1 : 0));
+    t.requestStop();
+    return dv.getUint32(mc + 12, true);
+  }
+
+  /** rt_sigaction (kernel/signal.c do_sigaction; ARM struct sigaction: handler, flags, restorer, mask[2]) */
+  private sysSigaction(sig: number, act: number, oact: number, setsize: number): number {
+    if (setsize !== 8) return -EINVAL;
+    if (sig < 1 || sig > 64) return -EINVAL;
+    const cur = this.actions[sig]!;
+    if (oact !== 0) {
+      const b = new Uint8Array(20);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, cur.handler, true);
+      dv.setUint32(4, cur.flags, true);
+      dv.setUint32(8, cur.restorer, true);
+      dv.setUint32(12, cur.mask >>> 0, true);
+      if (!this.writeOut(oact, b)) return -EFAULT;
+    }
+    if (act !== 0) {
+      if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
+      const b = new Uint8Array(20);
+      if (!this.readIn(act, b)) return -EFAULT;
+      const dv = new DataView(b.buffer);
+      cur.handler = dv.getUint32(0, true);
+      cur.flags = dv.getUint32(4, true);
+      cur.restorer = dv.getUint32(8, true);
+      cur.mask = dv.getUint32(12, true) & ~UNBLOCKABLE;
+      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending
+      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) this.pendingSignals &= ~sigBit(sig);
+    }
+    return 0;
+  }
+
+  /** rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL and SIGSTOP cannot be blocked */
+  private sysSigprocmask(t: UnicornThread, how: number, set: number, oset: number, setsize: number): number {
+    if (setsize !== 8) return -EINVAL;
+    const cur = this.blocked.get(t) ?? 0;
+    let next = cur;
+    if (set !== 0) {
+      if (!this.readIn(set, this.scratch8)) return -EFAULT;
+      const m = new DataView(this.scratch8.buffer).getUint32(0, true);
+      if (how === 0) next = cur | m;
+      else if (how === 1) next = cur & ~m;
+      else if (how === 2) next = m;
+      else return -EINVAL;
+    }
+    if (oset !== 0) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setUint32(0, cur >>> 0, true);
+      if (!this.writeOut(oset, b)) return -EFAULT;
+    }
+    this.blocked.set(t, next & ~UNBLOCKABLE);
+    // a now-unblocked fatal signal that was held pending ends the process at once
+    const fatal = this.pendingSignals & ~(next & ~UNBLOCKABLE);
+    if (fatal !== 0) {
+      const sig = 32 - Math.clz32(fatal & -fatal);
+      if (this.actions[sig]!.handler === SIG_DFL && defaultTerminates(sig)) {
+        this.pendingSignals &= ~sigBit(sig);
+        this.terminate(sig);
+      }
+    }
+    return 0;
+  }
+
+  /** rt_sigsuspend / pause: sleep with the given mask until a signal is delivered; -EINTR */
+  private sysSigsuspend(t: UnicornThread, maskPtr: number | null, setsize: number): SyscallResult {
+    if (setsize !== 8) return -EINVAL;
+    if (this.suspended.has(t)) {
+      // re-presented without a signal (a spurious wake): keep sleeping
+      this.cpu.block(t);
+      return BLOCK;
+    }
+    const old = this.blocked.get(t) ?? 0;
+    if (maskPtr !== null) {
+      if (!this.readIn(maskPtr, this.scratch8)) return -EFAULT;
+      this.blocked.set(t, new DataView(this.scratch8.buffer).getUint32(0, true) & ~UNBLOCKABLE);
+    }
+    this.suspended.set(t, old);
+    if ((this.pendingSignals & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
+    this.cpu.block(t);
+    return BLOCK;
+  }
+
+  /**
+   * kill / tgkill (kernel/signal.c): pid > 0 one process of this tree; 0 and -1 every process
+   * of the tree (one process group, by choice; -1 leaves the caller out); -ESRCH when none;
+   * signal 0 checks existence only. tgkill targets the process of `tgid` (the thread is not
+   * chosen: any thread not blocking the signal takes it).
+   */
+  private sysKill(pid: number, sig: number, tg: boolean): number {
+    if (sig < 0 || sig > 64) return -EINVAL;
+    if (sig > 32) return -EINVAL; // choice: real-time signals are not queued
+    let targets: LinuxAbi[];
+    if (pid > 0 || tg) targets = this.tree.filter((p) => p.proc.pid === pid && p.exit === null);
+    else targets = this.tree.filter((p) => p.exit === null && (pid !== -1 || p !== this));
+    if (targets.length === 0) return -ESRCH;
+    if (sig !== 0) for (const p of targets) p.signal(sig);
+    return 0;
+  }
+
+  /**
+   * setitimer / getitimer ITIMER_REAL (kernel/time/itimer.c): SIGALRM at the expiry, again
+   * every interval; glibc's alarm() is setitimer on ARM EABI. A virtual-time event on the
+   * board's scheduler: deterministic. ITIMER_VIRTUAL/PROF are not modelled (-EINVAL).
+   */
+  private sysSetitimer(which: number, value: number, ovalue: number): number {
+    if (which !== 0) return -EINVAL;
+    const now = this.now;
+    if (ovalue !== 0) {
+      const left = this.itimer !== null && this.itimer.pending ? Math.max(0, this.itimerAt - now) : 0;
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      const us = (ns: number): [number, number] => {
+        const u = Math.ceil(ns / 1000);
+        return [Math.floor(u / 1e6), u % 1e6];
+      };
+      const [is, iu] = us(this.itimerInterval);
+      const [vs, vu] = us(left);
+      dv.setUint32(0, is, true); dv.setUint32(4, iu, true); dv.setUint32(8, vs, true); dv.setUint32(12, vu, true);
+      if (!this.writeOut(ovalue, b)) return -EFAULT;
+    }
+    if (value === 0) return 0;
+    const b = new Uint8Array(16);
+    if (!this.readIn(value, b)) return -EFAULT;
+    const dv = new DataView(b.buffer);
+    const ns = (sec: number, usec: number): number | null => (usec < 0 || usec >= 1e6 || sec < 0 ? null : sec * 1e9 + usec * 1000);
+    const interval = ns(dv.getInt32(0, true), dv.getInt32(4, true));
+    const val = ns(dv.getInt32(8, true), dv.getInt32(12, true));
+    if (interval === null || val === null) return -EINVAL;
+    this.cpu.scheduler.cancel(this.itimer);
+    this.itimer = null;
+    this.itimerInterval = interval;
+    if (val > 0) this.armItimer(now + val);
+    return 0;
+  }
+
+  private armItimer(at: number): void {
+    this.itimerAt = at;
+    this.itimer = this.cpu.scheduler.scheduleAt(at, () => {
+      this.itimer = null;
+      if (this.exit !== null) return;
+      if (this.itimerInterval > 0) this.armItimer(this.itimerAt + this.itimerInterval);
+      this.signal(SIGALRM);
+    }, `itimer ${this.proc.pid}`);
+  }
+
   /** CLONE_CHILD_CLEARTID / set_tid_address: *ctid = 0 and a futex wake (pthread_join) */
   private clearChildTid(t: UnicornThread): void {
     const ctid = this.clearTid.get(t);
@@ -706,8 +1342,18 @@ export class LinuxAbi implements SyscallBridge {
       hostError: x.hostError,
     });
     this.onBeforeTeardown?.(this.exit);
+    this.tree[0]!.onTreeTeardown?.(this);
     this.proc.teardown();
     this.layer.processes.delete(this.proc.pid);
+    this.waiting.clear();
+    this.cpu.scheduler.cancel(this.itimer);
+    this.itimer = null;
+    // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
+    // the parent is notified
+    for (const c of this.children) c.parent = null;
+    this.children.length = 0;
+    this.parent?.childEnded();
+    if (this.forked) t.engine.close();
     this.onProcessExit?.(this.exit);
   }
 }

@@ -230,6 +230,50 @@ export class AddressSpace {
     return 0;
   }
 
+  /**
+   * dup_mmap (kernel/fork.c) by copying: every VMA of this address space is reproduced in
+   * `child` (empty, freshly created); each materialised anonymous page gets a new frame with a
+   * copy of its bytes (untouched pages stay demand-zero), and a device (VM_PFNMAP) VMA maps
+   * the same physical range, taking a reference on its file as copy_page_range's
+   * vm_area_dup + get_file does. Choice: copying instead of copy-on-write (the Unicorn
+   * mirror maps frames zero-copy; write-protecting and breaking shared pages would need a
+   * fault round trip per first write in both processes, and a static busybox touches about
+   * a hundred pages, i.e. 400 KiB copied per fork: a few tens of microseconds).
+   * Returns 0, or -ENOMEM (the child keeps what was copied; the caller releases it).
+   */
+  forkInto(child: AddressSpace): number {
+    for (const v of this.vmas) {
+      const c: Vma = { ...v, pages: null };
+      if (v.kind === 'anon') {
+        const ps = v.pages!;
+        const cp = new Float64Array(ps.length).fill(-1);
+        c.pages = cp;
+        for (let i = 0; i < ps.length; i++) {
+          const src = ps[i]!;
+          if (src < 0) continue;
+          const dst = this.host.pages.allocZeroed();
+          if (dst < 0) {
+            child.insert(c);
+            return -ENOMEM;
+          }
+          const rs = this.host.bus.ramAt(src, PAGE_SIZE)!;
+          const rd = this.host.bus.ramAt(dst, PAGE_SIZE)!;
+          const so = src - rs.base;
+          const dOff = dst - rd.base;
+          rd.copyFrom(dOff, rs, so, PAGE_SIZE);
+          cp[i] = dst;
+        }
+      } else v.ref?.get();
+      child.insert(c);
+    }
+    return 0;
+  }
+
+  /** execve (fs/exec.c exec_mmap): drop every mapping; the address space stays usable for the new image */
+  unmapAll(): void {
+    for (const v of [...this.vmas]) this.removeVma(v);
+  }
+
   /** unmap everything (exit_mmap) */
   releaseAll(): void {
     for (const v of [...this.vmas]) this.removeVma(v);

@@ -26,7 +26,8 @@ export interface ProcessOptions {
 
 /** A process: pid, credentials, limits, fd table, address space, threads. */
 export class Process {
-  readonly name: string;
+  /** the command name (comm; execve sets it to the file's base name) */
+  name: string;
   /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
   cwd = '/';
   uid: number;
@@ -110,6 +111,23 @@ export class Process {
       if (e) out.push(i);
     });
     return out;
+  }
+
+  /**
+   * fork (kernel/fork.c copy_files -> dup_fd): `child` (with no fds yet) gets the same
+   * table, every open file with one more reference, close-on-exec flags kept.
+   */
+  copyFdsTo(child: Process): void {
+    child.fds = this.fds.map((e) => {
+      if (e === null) return null;
+      e.file.get();
+      return { file: e.file, cloexec: e.cloexec };
+    });
+  }
+
+  /** execve (fs/exec.c do_close_on_exec): close the fds marked close-on-exec, in fd order */
+  closeOnExec(): void {
+    for (const fd of this.openFds) if (this.fds[fd]!.cloexec) this.close(fd);
   }
 
   /** exit: close every fd (in fd order), then tear down the address space */

@@ -74,20 +74,26 @@ export class ThreadTask implements Task, PollTable {
   }
 }
 
-/** the console behind fds 0-2 of a process created with stdio: reads EOF, writes are captured */
-const consoleFops: FileOps = {
-  name: 'console',
-  read: () => 0,
-  write(f, task, buf, count) {
-    const b = new Uint8Array(Math.min(count, 65536));
-    const r = task.mm.copyFromUser(b, 0, buf, b.length);
-    if (r < 0) return r;
-    const text = String.fromCharCode(...b);
-    if (f.priv === 2) task.proc.stderr += text;
-    else task.proc.stdout += text;
-    return b.length;
-  },
-};
+/**
+ * The console behind fds 0-2 of a process created with stdio: reads EOF, writes are captured
+ * in `owner`'s stdout/stderr, whichever process writes (a forked child inherits the console:
+ * its output lands where its parent's does, as on a terminal).
+ */
+function consoleFops(owner: Process): FileOps {
+  return {
+    name: 'console',
+    read: () => 0,
+    write(f, task, buf, count) {
+      const b = new Uint8Array(Math.min(count, 65536));
+      const r = task.mm.copyFromUser(b, 0, buf, b.length);
+      if (r < 0) return r;
+      const text = String.fromCharCode(...b);
+      if (f.priv === 2) owner.stderr += text;
+      else owner.stdout += text;
+      return b.length;
+    },
+  };
+}
 
 /** How a process ended, for reports. */
 export interface ProcessExitReport {
@@ -130,9 +136,10 @@ export class SyscallLayer {
     const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, opts);
     this.processes.set(p.pid, p);
     if (opts.stdio) {
-      p.fdInstall(new FileCls(consoleFops, 0, 0, '/dev/console'), false);
-      p.fdInstall(new FileCls(consoleFops, 1, 1, '/dev/console'), false);
-      p.fdInstall(new FileCls(consoleFops, 2, 1, '/dev/console'), false);
+      const fops = consoleFops(p);
+      p.fdInstall(new FileCls(fops, 0, 0, '/dev/console'), false);
+      p.fdInstall(new FileCls(fops, 1, 1, '/dev/console'), false);
+      p.fdInstall(new FileCls(fops, 2, 1, '/dev/console'), false);
     }
     return p;
   }

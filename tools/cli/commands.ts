@@ -91,6 +91,8 @@ function checkOutputs(io: CliIo, opts: Record<string, unknown>): void {
 export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number> {
   const { positionals, opts } = parseArgs(argv, RUN_OPTS);
   if (opts['cpu'] !== 'unicorn' && (opts['insn-limit'] !== undefined || opts['time-limit'] !== undefined)) throw new UsageError('--insn-limit and --time-limit need --cpu unicorn');
+  if (opts['rootfs'] !== undefined && (opts['cpu'] !== 'unicorn' || (opts['elf'] === undefined && opts['sh'] === undefined))) throw new UsageError('--rootfs needs --cpu unicorn --elf or --sh');
+  if (opts['sh'] !== undefined && opts['cpu'] !== 'unicorn') throw new UsageError('--sh needs --cpu unicorn');
   if (opts['cpu'] === 'unicorn') {
     if (opts['trace-mmio'] !== undefined) throw new UsageError('--trace-mmio is not available with --cpu unicorn');
     return cmdRunUnicorn(positionals, opts, io);
@@ -173,13 +175,15 @@ export function cmdTrace(argv: readonly string[], io: CliIo): number {
 
 /** run on the Unicorn backend: an ELF given with --elf, or the C port of pl330-vfio-test */
 async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io: CliIo): Promise<number> {
-  const { formatUnicornRun, runElf, runPl330VfioTestUnicorn } = await import('../unicorn/run.js');
+  const { formatUnicornRun, runElf, runPl330VfioTestUnicorn, runShScript } = await import('../unicorn/run.js');
   const { UnicornUnavailableError } = await import('../../emulator/cpu/unicorn/native.js');
   const { ElfError } = await import('../../emulator/cpu/unicorn/elf.js');
   const elf = opts['elf'] as string | undefined;
-  if (elf === undefined && positionals.length === 0) throw new UsageError('run --cpu unicorn: give --elf FILE or the scenario pl330-vfio-test');
+  const sh = opts['sh'] as string | undefined;
+  if (sh !== undefined && (elf !== undefined || positionals.length)) throw new UsageError('run --cpu unicorn --sh: no --elf or scenario name with a script');
+  if (sh === undefined && elf === undefined && positionals.length === 0) throw new UsageError('run --cpu unicorn: give --elf FILE or the scenario pl330-vfio-test');
   if (elf !== undefined && positionals.length) throw new UsageError(`run --cpu unicorn --elf: no scenario name expected (got ${positionals.join(', ')})`);
-  if (elf === undefined && (positionals.length !== 1 || positionals[0] !== 'pl330-vfio-test')) {
+  if (sh === undefined && elf === undefined && (positionals.length !== 1 || positionals[0] !== 'pl330-vfio-test')) {
     throw new UsageError(`run --cpu unicorn: only pl330-vfio-test has a C port (got ${positionals.join(', ')})`);
   }
   for (const k of ['size', 'transfers', 'channel', 'junit']) if (opts[k] !== undefined) throw new UsageError(`--${k} is not available with --cpu unicorn`);
@@ -193,8 +197,10 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
   };
   let r: import('../unicorn/run.js').UnicornRunResult & { passed?: boolean };
   try {
-    r = elf !== undefined
-      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
+    r = sh !== undefined
+      ? runShScript({ script: sh, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
+      : elf !== undefined
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits });
     if (io.errIsTTY) io.err('\r\x1b[K');
   } catch (e) {

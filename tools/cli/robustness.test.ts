@@ -116,6 +116,9 @@ describe('resource bounds and budgets', () => {
     ['--transfers beyond 10000', () => ['run', 'pl330-vfio-test', '--transfers', '10001'], /--transfers at most 10000/, 2],
     ['--size beyond 32M', () => ['run', 'pl330-vfio-test', '--size', '64M'], /--size at most 32M/, 2],
     ['--insn-limit without --cpu unicorn', () => ['run', 'pl330-vfio-test', '--insn-limit', '1000'], /--insn-limit and --time-limit need --cpu unicorn/, 2],
+    ['--sh without --cpu unicorn', () => ['run', '--sh', 'x.sh'], /--sh needs --cpu unicorn/, 2],
+    ['--sh with --elf', () => ['run', '--cpu', 'unicorn', '--sh', 'x.sh', '--elf', 'y'], /no --elf or scenario name with a script/, 2],
+    ['--rootfs without a program', () => ['run', 'pl330-vfio-test', '--cpu', 'unicorn', '--rootfs', '/'], /--rootfs needs --cpu unicorn --elf or --sh/, 2],
     ['--time-limit beyond an hour', () => ['run', '--cpu', 'unicorn', '--elf', 'x', '--time-limit', '3600001'], /option '--time-limit' must be at most 3600000/, 2],
   ];
   it.each(cases)('%s', async (...c) => check(c));

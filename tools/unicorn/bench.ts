@@ -2,7 +2,8 @@
  * `npm run bench` figures for the Unicorn backend: guest instruction rate and the raw
  * svc round trip (tools/unicorn/engine-bench.ts), plus the costs on the real kernel-model
  * path: a getpid round trip through LinuxAbi + the whole system, and a full
- * pl330-vfio-test run (boot, binding, exec, DMA, exit) of the C port.
+ * pl330-vfio-test run (boot, binding, exec, DMA, exit) of the C port, and a process round
+ * trip: fork + execve of a static program + waitpid (guest-tests/c/spawn.c).
  */
 import { isUnicornAvailable } from '../../emulator/cpu/unicorn/native.js';
 import { benchUnicorn } from './engine-bench.js';
@@ -25,6 +26,19 @@ export function benchUnicornSystem(short: boolean): BenchFigure[] {
   let t0 = nowMs();
   runElf({ elf: guestBinary('syscalls'), args: ['0'], bind: null });
   const startup = nowMs() - t0;
+  // fork + exec + wait: N rounds minus the run with none
+  const rounds = short ? 10 : 100;
+  let bestSpawn = Infinity;
+  for (let i = 0; i < (short ? 1 : 3); i++) {
+    t0 = nowMs();
+    const r = runElf({ elf: guestBinary('spawn'), args: [String(rounds)], bind: null });
+    const dt = nowMs() - t0;
+    if (r.exitStatus !== 0) throw new Error(`spawn benchmark failed: ${r.exitReport} ${r.stdout}`);
+    bestSpawn = Math.min(bestSpawn, dt);
+  }
+  t0 = nowMs();
+  runElf({ elf: guestBinary('spawn'), args: ['0'], bind: null });
+  const spawnStartup = nowMs() - t0;
   t0 = nowMs();
   const p = runPl330VfioTestUnicorn({ profile: 'rfc-v4' });
   const pl330 = nowMs() - t0;
@@ -34,11 +48,12 @@ export function benchUnicornSystem(short: boolean): BenchFigure[] {
     { name: 'unicorn-svc-round-trip', value: raw.syscallRoundTripNs / 1000, unit: 'us', higherIsBetter: false },
     { name: 'unicorn-kernel-syscall-round-trip', value: ((best - startup) * 1000) / n, unit: 'us', higherIsBetter: false },
     { name: 'unicorn-pl330-vfio-test-run', value: pl330, unit: 'ms', higherIsBetter: false },
+    { name: 'unicorn-fork-exec-wait', value: ((bestSpawn - spawnStartup) * 1000) / rounds, unit: 'us', higherIsBetter: false },
   ];
 }
 
 registerBench({
   name: 'unicorn',
-  description: 'Unicorn backend: guest instructions/s, svc round trip, getpid through the kernel model, C pl330-vfio-test end to end',
+  description: 'Unicorn backend: guest instructions/s, svc round trip, getpid through the kernel model, C pl330-vfio-test end to end, fork+exec+wait',
   run: (ctx) => benchUnicornSystem(ctx.short),
 });

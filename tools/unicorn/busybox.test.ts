@@ -51,4 +51,15 @@ describe.skipIf(skip)('busybox (Debian busybox-static armhf) on the Unicorn back
     expect(r.stderr).toContain('driver_override: Permission denied');
     expect(r.unknownSyscalls).toEqual({});
   });
+  it('sh -c: a pipeline, $(...), $? of a child and exit statuses through fork, execve of /proc/self/exe and wait4', () => {
+    const r = busybox(['sh', '-c', `echo a | cat; x=$(echo hi); echo "got $x"; sh -c 'exit 5'; echo "rc $?"; ls /sys/bus | cat; false | true; echo "pipe rc $?"`], { bind: null });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['a', 'got hi', 'rc 5', 'platform', 'pipe rc 0', '']);
+    expect(r.exitStatus).toBe(0);
+    expect(r.unknownSyscalls).toEqual({});
+    // the forks and re-execs really happened: processes ended besides the shell, with their statuses
+    expect(r.syscallsByNr['11']).toBeGreaterThan(0); // execve
+    expect(r.processes.some((p) => p.status === 5)).toBe(true);
+    expect(r.processes.length).toBeGreaterThanOrEqual(5);
+  });
 });

@@ -20,7 +20,8 @@ import { parseProfile } from '../../kernel-model/profile.js';
 import { pl330ProgramAbi } from '../scenarios/expected.js';
 import { System } from '../system/system.js';
 import { compatibles } from '../../emulator/dt/access.js';
-import { guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { busyboxPath, guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { hostExecFs } from './rootfs.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
 /** default virtual-time limit of an ARM program run: 10 s */
@@ -67,6 +68,17 @@ export interface UnicornRunOptions {
   quantum?: number;
   /** time slice of a thread, in instructions (default 10,000) */
   timeslice?: number;
+  /** a host directory execve() reads programs from (read-only; tools/unicorn/rootfs.ts) */
+  rootfs?: string | null;
+  /** busybox-static for /bin/busybox and /bin/sh (default: the fetched one, when present) */
+  busybox?: string | null;
+  /** more guest paths -> host files for execve */
+  execFiles?: Readonly<Record<string, string>>;
+  /**
+   * with bind null: count this device's VFIO interrupts anyway (the programs bind it
+   * themselves): the largest count seen when a process of the run ends, or at the end
+   */
+  countDevice?: string;
 }
 
 export interface UnicornRunResult {
@@ -141,11 +153,14 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   let run: RunResult | null = null;
   let insnLimitHit = false;
   try {
-    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice });
+    const execFs = hostExecFs({ rootfs: opts.rootfs ?? null, busybox: opts.busybox === undefined ? busyboxPath() : opts.busybox, files: opts.execFiles });
+    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice, execFs });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
+    const counted = opts.countDevice;
+    if (opts.bind === null && counted !== undefined) a.abi.onTreeTeardown = () => { signals = Math.max(signals, vfioSignals(system, counted)); };
     const maxInsns = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
-    const insns = (): number => a.abi.threads.reduce((n, t) => n + t.instructions, 0);
+    const insns = (): number => a.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => k + t.instructions, n), 0);
     const progress = opts.onProgress;
     let lastBeat = performance.now();
     const beatMs = opts.progressIntervalMs ?? 1000;
@@ -171,13 +186,21 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     // (the count is reset when the process's files are closed, hence the teardown hook too)
     if (arm !== null && arm.abi.exit === null && opts.bind !== null) signals = vfioSignals(system, device);
     arm?.engine.close();
+    for (const p of arm?.abi.tree ?? []) p.closeEngine();
   }
   const x = arm.abi.exit;
   const unknown: Record<string, number> = {};
-  for (const [nr, n] of arm.abi.unknown) unknown[String(nr)] = n;
+  // every process of the run's tree (the program and what it forked)
+  const unknownAll = new Map<number, number>();
+  const countsAll = new Map<number, number>();
+  for (const p of arm.abi.tree) {
+    for (const [nr, n] of p.unknown) unknownAll.set(nr, (unknownAll.get(nr) ?? 0) + n);
+    for (const [nr, n] of p.counts) countsAll.set(nr, (countsAll.get(nr) ?? 0) + n);
+  }
+  for (const [nr, n] of [...unknownAll].sort((p, q) => p[0] - q[0])) unknown[String(nr)] = n;
   let syscalls = 0;
   const byNr: Record<string, number> = {};
-  for (const [nr, n] of [...arm.abi.counts].sort((p, q) => p[0] - q[0])) {
+  for (const [nr, n] of [...countsAll].sort((p, q) => p[0] - q[0])) {
     syscalls += n;
     byNr[String(nr)] = n;
   }
@@ -195,13 +218,13 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     virtualTimeNs: system.now,
     traceSha256: m.tracer.digest(),
     interrupts: signals,
-    irqTakes: opts.bind === null ? 0 : deviceInterrupts(system, device),
+    irqTakes: opts.bind === null ? (opts.countDevice !== undefined ? deviceInterrupts(system, opts.countDevice) : 0) : deviceInterrupts(system, device),
     unknownSyscalls: unknown,
     processes: system.syscalls.exits.map((e) => ({ pid: e.pid, name: e.name, status: e.status })),
     syscalls,
     syscallsByNr: byNr,
-    instructions: arm.abi.threads.reduce((s, t) => s + t.instructions, 0),
-    threads: arm.abi.threads.length,
+    instructions: arm.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => k + t.instructions, n), 0),
+    threads: arm.abi.tree.reduce((n, p) => n + p.threads.length, 0),
     demandFaults: arm.engine.demandFaults,
     mmioAccesses: arm.engine.mmioAccesses,
     bind,
@@ -290,6 +313,30 @@ export interface Pl330UnicornOptions {
   extraArgs?: readonly string[];
   /** instructions per quantum */
   quantum?: number;
+}
+
+/**
+ * A shell script run by busybox's sh on the board (`run --cpu unicorn --sh FILE`):
+ * `sh -c <script> <name> [args]`, nothing bound beforehand (the script does the administrator's
+ * set-up), `/bin/pl330-vfio-test` = the C port for the profile's kernel (pl330CPort), busybox
+ * for /bin/sh and /bin/busybox, `rootfs` for the rest. The PL330's VFIO interrupts are counted.
+ */
+export function runShScript(opts: Omit<UnicornRunOptions, 'elf'> & { script: string }): UnicornRunResult {
+  const bb = opts.busybox ?? busyboxPath();
+  if (bb === null) throw new Error('busybox not found: run tools/unicorn/fetch-busybox.sh (or set VFIO_ARM_EMU_BUSYBOX)');
+  const text = readFileSync(opts.script, 'utf8');
+  const name = opts.script.split('/').pop() ?? 'script.sh';
+  const profile = opts.profile ?? 'rfc-v4';
+  return runElf({
+    ...opts,
+    elf: bb,
+    argv0: 'sh',
+    args: ['-c', text, name, ...(opts.args ?? [])],
+    bind: null,
+    countDevice: opts.countDevice ?? DEFAULT_DEVICE,
+    busybox: bb,
+    execFiles: { '/bin/pl330-vfio-test': guestBinary(pl330CPort(profile)), ...(opts.execFiles ?? {}) },
+  });
 }
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */

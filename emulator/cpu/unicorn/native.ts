@@ -18,9 +18,11 @@ export const UC_MODE_THUMB = 16;
 // --- ARM (AArch32) register ids
 export const UC_ARM_REG_CPSR = 3;
 export const UC_ARM_REG_FPEXC = 4;
+export const UC_ARM_REG_FPSCR = 6;
 export const UC_ARM_REG_LR = 10;
 export const UC_ARM_REG_PC = 11;
 export const UC_ARM_REG_SP = 12;
+export const UC_ARM_REG_D0 = 14; // D0..D31 are consecutive (64-bit)
 export const UC_ARM_REG_R0 = 66; // R0..R12 are consecutive
 export const UC_ARM_REG_C1_C0_2 = 111; // CPACR
 export const UC_ARM_REG_C13_C0_3 = 113; // TPIDRURO (user read-only thread id: the TLS pointer)

@@ -2,7 +2,7 @@ import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
 import type { Tracer } from '../../trace.js';
 import { UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
 import {
-  UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
+  UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
   UC_ERR_READ_UNALIGNED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
   UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED,
   type NativePtr,
@@ -51,6 +51,8 @@ export interface SyscallBridge {
    * (cpu.block / WaitQueue.add). To end the thread or process call `t.exit(status)`.
    */
   syscall(t: UnicornThread, nr: number, args: Uint32Array): SyscallResult;
+  /** called before each step of `t` (its registers are live): pending signals are delivered here */
+  beforeResume?(t: UnicornThread): void;
 }
 
 export type GuestSignal = 'SIGSEGV' | 'SIGILL' | 'SIGBUS' | 'SIGTRAP';
@@ -95,6 +97,9 @@ export interface UnicornThreadOptions {
    */
   chargeSyscalls?: boolean;
 }
+
+/** registers fork() copies with single reads (r0-r12, SP, LR, CPSR, FPSCR, TPIDRURO); D0-D31 are 64-bit */
+const FORK_REGS: readonly number[] = [UC_ARM_REG_CPSR, ...Array.from({ length: 13 }, (_, i) => UC_ARM_REG_R0 + i), UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_FPSCR, UC_ARM_REG_C13_C0_3];
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
@@ -180,6 +185,60 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     if (tls !== null) e.setReg(UC_ARM_REG_C13_C0_3, tls);
     e.switchTo(parent);
     return child;
+  }
+
+  /**
+   * fork(): the first thread of a new process on its own engine (`engine`, already attached
+   * to the child's copy of the address space), with every user register of `parent` (r0-r12,
+   * SP, LR, CPSR, FPSCR, D0-D31, TPIDRURO) except r0 = 0; it resumes after the parent's svc
+   * (kernel/fork.c copy_thread of arch/arm/kernel/process.c: childregs = parent's, ARM_r0 = 0).
+   * Call it from the parent's syscall (its registers are live). The caller adds it to the Cpu.
+   */
+  static forkInto(parent: UnicornThread, engine: UnicornEngine, bridge: SyscallBridge, tid: number, name: string): UnicornThread {
+    const pe = parent.engine;
+    if (!pe.owns(parent)) throw new Error('fork: the parent must be the running thread');
+    const resume = pe.arch.resumeAddress(pe);
+    const regs = FORK_REGS.map((id) => pe.reg(id));
+    const d = new Uint32Array(64);
+    const d2 = new Uint32Array(2);
+    for (let i = 0; i < 32; i++) {
+      pe.check('uc_reg_read', pe.api.uc_reg_read(pe.uc, UC_ARM_REG_D0 + i, d2));
+      d[2 * i] = d2[0]!;
+      d[2 * i + 1] = d2[1]!;
+    }
+    const child = new UnicornThread(tid, name, engine, bridge, resume, pe.reg(pe.arch.spReg), { quantum: parent.quantum, timeslice: parent.timeslice, cpi: parent.cpi, tracer: parent.tracer, chargeSyscalls: parent.chargeSyscalls });
+    FORK_REGS.forEach((id, i) => engine.setReg(id, regs[i]!));
+    for (let i = 0; i < 32; i++) {
+      d2[0] = d[2 * i]!;
+      d2[1] = d[2 * i + 1]!;
+      engine.check('uc_reg_write', engine.api.uc_reg_write(engine.uc, UC_ARM_REG_D0 + i, d2));
+    }
+    engine.setReg(engine.arch.retReg, 0);
+    engine.setReg(engine.arch.pcReg, resume);
+    return child;
+  }
+
+  /**
+   * execve(): the thread continues at `entry` with stack pointer `sp`, r0-r12 and LR zero and
+   * no TLS (start_thread, arch/arm/include/asm/processor.h); the engine stops after the
+   * current syscall so the next step starts from the new image.
+   */
+  restartAt(entry: number, sp: number): void {
+    const e = this.engine;
+    if (!e.owns(this)) throw new Error('exec: the thread must be the running one');
+    for (let i = 0; i < 13; i++) e.setReg(UC_ARM_REG_R0 + i, 0);
+    e.setReg(UC_ARM_REG_LR, 0);
+    e.setReg(UC_ARM_REG_C13_C0_3, 0);
+    e.setReg(e.arch.spReg, sp);
+    e.setReg(e.arch.pcReg, entry >>> 0);
+    this.requestStop();
+  }
+
+  /** end the current step after the running syscall (signal delivery, exec): the thread continues next step */
+  requestStop(): void {
+    if (this.engine.running !== this) return;
+    if (this.stopReason === null) this.stopReason = 'quantum';
+    this.engine.api.uc_emu_stop(this.engine.uc);
   }
 
   /** Charge CPU cycles to the running step (visible to nowNs()). */
@@ -285,6 +344,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
         if (r === BLOCK) return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
         this.pendingNr = -1;
         this.engine.setReg(this.engine.arch.retReg, r);
+      }
+      if (this.bridge.beforeResume !== undefined) {
+        // signal delivery between quanta (the bridge may redirect the thread to a handler or end it)
+        this.bridge.beforeResume(this);
+        if (this.exitInfo !== null) return this.finish(cpu, 'exited');
       }
       this.refreshLimit(cpu);
       this.quanta++;

@@ -1,0 +1,94 @@
+/*
+ * Processes on the Unicorn backend: fork copies memory and fds, getppid, a child that execs
+ * another program (/bin/hello from the run's exec file system), exit statuses and signals
+ * seen through wait4/waitpid/waitid, WNOHANG, ECHILD, execve errors (ENOENT, ENOEXEC).
+ * Output is deterministic (no pid is printed, only relations between pids).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int global = 1;
+
+static void report(const char *what, int st)
+{
+	if (WIFEXITED(st))
+		printf("%s: exited %d\n", what, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("%s: signal %d\n", what, WTERMSIG(st));
+	else
+		printf("%s: status 0x%x\n", what, st);
+}
+
+int main(void)
+{
+	int fds[2];
+	pid_t me = getpid();
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (pipe(fds) != 0)
+		return 1;
+
+	/* 1: memory is copied, the pipe is shared, getppid is the parent */
+	pid_t c = fork();
+	if (c == 0) {
+		char msg[64];
+		global = 42;
+		int n = snprintf(msg, sizeof msg, "ppid-ok %d global %d", getppid() == me, global);
+		write(fds[1], msg, n);
+		_exit(3);
+	}
+	char buf[64] = { 0 };
+	int n = read(fds[0], buf, sizeof buf - 1);
+	printf("child said: %.*s\n", n, buf);
+	int st = 0;
+	pid_t w = waitpid(c, &st, 0);
+	printf("waitpid same pid %d, parent global %d\n", w == c, global);
+	report("child 1", st);
+
+	/* 2: the child execs another program */
+	c = fork();
+	if (c == 0) {
+		char *argv[] = { "hello", "x", NULL };
+		char *envp[] = { "A=1", NULL };
+		execve("/bin/hello", argv, envp);
+		_exit(100 + errno);
+	}
+	w = wait4(-1, &st, 0, NULL);
+	printf("wait4 any %d\n", w == c);
+	report("exec hello", st);
+
+	/* 3: a child killed by a signal; WNOHANG while it waits on a pipe; waitid */
+	int go[2];
+	if (pipe(go) != 0)
+		return 1;
+	c = fork();
+	if (c == 0) {
+		char ch;
+		read(go[0], &ch, 1);
+		kill(getpid(), SIGTERM);
+		for (;;)
+			;
+	}
+	w = waitpid(c, &st, WNOHANG);
+	printf("WNOHANG %d\n", w);
+	write(go[1], "x", 1);
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	int r = waitid(P_PID, c, &si, WEXITED);
+	printf("waitid %d signo %d code %d pid %d status %d\n", r, si.si_signo, si.si_code == CLD_KILLED, si.si_pid == c, si.si_status);
+
+	/* 4: execve errors come back to the caller */
+	char *noargs[] = { "x", NULL };
+	r = execve("/bin/nonexistent", noargs, NULL);
+	printf("execve missing %d %s\n", r, errno == ENOENT ? "ENOENT" : strerror(errno));
+	r = execve("/etc/not-elf", noargs, NULL);
+	printf("execve not-elf %d %s\n", r, errno == ENOEXEC ? "ENOEXEC" : strerror(errno));
+
+	/* 5: no child left */
+	w = wait(&st);
+	printf("wait none %d %s\n", w, errno == ECHILD ? "ECHILD" : strerror(errno));
+	return 0;
+}

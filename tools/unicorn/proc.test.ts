@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { guestBinary, GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { runElf } from './run.js';
+
+/**
+ * Processes on the Unicorn backend (kernel-model/exec/linux-abi.ts): fork, execve from the
+ * run's exec file system, exit/wait4/waitid statuses, getppid. Skipped only on a developer
+ * machine without libunicorn2 or the cross compiler; in CI (CI set) they must run.
+ */
+const skip = shouldSkipUnicornTests();
+const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
+
+describe.skipIf(skip)('processes on the Unicorn backend', () => {
+  it('fork copies memory and shares fds, a child execs another program, statuses through wait4/waitpid/waitid', () => {
+    const r = runElf({ elf: guestBinary('fork'), bind: null, execFiles: { '/bin/hello': guestBinary('hello'), '/etc/not-elf': `${GUEST_C_DIR}/fork.c` } });
+    expect(r.exitStatus).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'child said: ppid-ok 1 global 42',
+      'waitpid same pid 1, parent global 1',
+      'child 1: exited 3',
+      'hello from hello (argc=2)',
+      'wait4 any 1',
+      'exec hello: exited 0',
+      'WNOHANG 0',
+      'waitid 0 signo 17 code 1 pid 1 status 15',
+      'execve missing -1 ENOENT',
+      'execve not-elf -1 ENOEXEC',
+      'wait none -1 ECHILD',
+    ]);
+    expect(r.unknownSyscalls).toEqual({});
+    expect(r.processes.map((p) => p.status)).toEqual([3, 0, 128 + 15, 0]);
+    // processes share the CPU by the threads' time-slice rule: another slice interleaves them
+    // differently but the program observes the same; the quantum is invisible (same run)
+    const files = { '/bin/hello': guestBinary('hello'), '/etc/not-elf': `${GUEST_C_DIR}/fork.c` };
+    const slice = runElf({ elf: guestBinary('fork'), bind: null, execFiles: files, timeslice: 97 });
+    expect(slice.stdout).toBe(r.stdout);
+    const q = runElf({ elf: guestBinary('fork'), bind: null, execFiles: files, quantum: 97 });
+    expect(q.stdout).toBe(r.stdout);
+    expect(q.traceSha256).toBe(r.traceSha256);
+    expect(q.instructions).toBe(r.instructions);
+  });
+  it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, SIG_IGN, a default action', () => {
+    const r = runElf({ elf: guestBinary('signals'), bind: null });
+    expect(lines(r.stdout)).toEqual([
+      'kill 0 usr1 1 f 3.0',
+      'blocked usr1 1',
+      'unblocked usr1 2',
+      'pause -1 EINTR alrm 1',
+      'chld 1 info 1',
+      'killed child: signaled 1 sig 15',
+      'ignored usr2 survived',
+    ]);
+    expect(r.exitStatus).toBe(128 + 1); // SIGHUP's default action
+    expect(r.unknownSyscalls).toEqual({});
+    // alarm(1): one second of virtual time passed in pause()
+    expect(r.virtualTimeNs).toBeGreaterThanOrEqual(1e9);
+  });
+});
