@@ -228,8 +228,23 @@ export class CopyRunner {
     const tlb = s.tlb;
     const cb = this.fcCb[side]!;
     const asid = this.fcAsid[side]!;
-    if (tlb.lookup(cb, asid, va) >= 0) return -2; // a TLB hit: the general path
     if (this.wcValid[side] !== 1 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
+    // Tlb.lookup(cb, asid, va) inlined (va an integer < 2^32: page = va >>> 12): a hit
+    // goes to the general path
+    const tset = (page ^ (page >>> 7) ^ (cb * 0x9e5)) & (tlb.sets - 1);
+    const tValid = tlb.valid;
+    const tCb = tlb.cb;
+    const tAsid = tlb.asid;
+    const tVa = tlb.va;
+    const tSize = tlb.size;
+    const ways = tlb.ways;
+    for (let w = tset * ways, e = w + ways; w < e; w++) {
+      if (tValid[w] === 0 || tCb[w] !== cb) continue;
+      const ta = tAsid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const base = tVa[w]!;
+      if (va >= base && va < base + tSize[w]!) return -2;
+    }
     const tab = this.wcTable[side]!;
     const wrt = this.gWritten;
     const p1 = this.wcPg1[side]!;
@@ -283,7 +298,7 @@ export class CopyRunner {
     st.misses++;
     st.walks++;
     st.descriptorFetches += fetches;
-    const w = tlb.insert(cb, global ? -1 : asid, va, va - (va & 4095), 4096, pa, perms, 3);
+    const w = tlb.insertInSet(tset, cb, global ? -1 : asid, va - (va & 4095), 4096, pa, perms, 3);
     this.fmPa = pa;
     this.fmCost = s.hitNs + fetches * s.walkNs;
     return w;
@@ -385,8 +400,58 @@ export class CopyRunner {
             continue;
           }
         }
-        // ---- one iteration, access by access ----
-        for (let side = 0; side < 2; side++) {
+        // ---- both sides entering new pages, each access a quiet miss (fastMiss): a long
+        // run's common case, with exactly the effects of the access-by-access code below ----
+        let first = 0;
+        if (ints && !traced && this.fcOk[0] === 1 && this.fcOk[1] === 1 && (sVa >>> 12) !== sPg && (dVa >>> 12) !== dPg &&
+          (sVa & 4095) + B <= 4096 && (dVa & 4095) + B <= 4096 && this.gNw < this.gWritten.length) {
+          const sp = sVa >>> 12;
+          const dp = dVa >>> 12;
+          const si = sp - sPage0;
+          const di = dp - dPage0;
+          if (si < sOut.length && di < dOut.length) {
+            const ws = this.fastMiss(0, sVa, sp);
+            if (ws >= 0) {
+              cost += this.fmCost;
+              done++;
+              sOut[si] = this.fmPa;
+              sPg = sp;
+              sSlot = ws;
+              sSet = (ws / ways) | 0;
+              sGen = setGen[sSet]!;
+              sHit = s.hitNs;
+              // (the write side's memo is of another page: it is not used for this access)
+              first = 1;
+              const wd = this.fastMiss(1, dVa, dp);
+              if (wd >= 0) {
+                cost += this.fmCost;
+                done++;
+                const pagePa = this.fmPa;
+                dOut[di] = pagePa;
+                const iset = (wd / ways) | 0;
+                // the read side's memo survives an insertion into its set that did not replace
+                // its slot (as below; the new entry is the 4 KiB page dp !== sp: a lookup of
+                // sp cannot match it)
+                if (sSet === iset && sGen === setGen[iset]! - 1 && wd !== ws) sGen = setGen[iset]!;
+                dPg = dp;
+                dSlot = wd;
+                dSet = iset;
+                dGen = setGen[iset]!;
+                dHit = s.hitNs;
+                const ppg = Math.floor(pagePa / 4096);
+                const wrt = this.gWritten;
+                if (this.gNw === 0 || wrt[this.gNw - 1] !== ppg) wrt[this.gNw++] = ppg;
+                sVa += B;
+                dVa += B;
+                iters--;
+                continue;
+              }
+            }
+          }
+        }
+        // ---- one iteration, access by access (from the write side when the read side was
+        // made above) ----
+        for (let side = first; side < 2; side++) {
           const isW = side === 1;
           const va = isW ? dVa : sVa;
           const pg = ints ? va >>> 12 : Math.floor(va / 4096);
