@@ -215,7 +215,8 @@ export class CopyRunner {
   /**
    * The run's common case in one step: a lookup of `va` (< 2^32, integral) for a side whose
    * context is known that misses the TLB in a 2 MiB region whose level-3 table the walk
-   * cache holds (valid in this run), reads a valid page descriptor straight from RAM
+   * cache holds (valid in this run, or kept from an earlier run and revalidated here as
+   * fastLookup would), reads a valid page descriptor straight from RAM
    * (little-endian tables) and translates to a RAM page. Performs exactly what fastLookup +
    * the commit in translateCopyRun do for it (statistics, TLB insertion, walk-cache check
    * mark) and returns the TLB slot; fmPa/fmCost receive the output page and the cost. The
@@ -228,7 +229,8 @@ export class CopyRunner {
     const tlb = s.tlb;
     const cb = this.fcCb[side]!;
     const asid = this.fcAsid[side]!;
-    if (this.wcValid[side] !== 1 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
+    const wv = this.wcValid[side]!;
+    if (wv === 0 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
     // Tlb.lookup(cb, asid, va) inlined (va an integer < 2^32: page = va >>> 12): a hit
     // goes to the general path
     const tset = (page ^ (page >>> 7) ^ (cb * 0x9e5)) & (tlb.sets - 1);
@@ -245,6 +247,10 @@ export class CopyRunner {
       const base = tVa[w]!;
       if (va >= base && va < base + tSize[w]!) return -2;
     }
+    // a walk cache entry of an earlier run: revalidated here exactly as fastLookup would
+    // (a TLB miss in the entry's region and bank), so that a run's first miss per side
+    // takes this path too
+    if (wv === 2 && !this.wcRevalidate(side)) return -2;
     const tab = this.wcTable[side]!;
     const wrt = this.gWritten;
     const p1 = this.wcPg1[side]!;
