@@ -9,6 +9,7 @@
 import { ATTR_INSTR, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../../emulator/attrs.js';
 import { BUS_DECODE_ERROR, BUS_OK, type RamRegion } from '../../../emulator/bus.js';
 import type { CopyRun } from '../../../emulator/master.js';
+import { RAM_CHUNK_MASK, RAM_CHUNK_SHIFT, ZERO_CHUNK } from '../../../emulator/ram.js';
 import * as R from '../regs.js';
 import { CBS } from '../regs.js';
 import type { Smmu } from '../smmu.js';
@@ -58,6 +59,10 @@ export class CopyRunner {
   private readonly lmGlobal = new Uint8Array(2);
   /** RAM region of the last output page checked by fastMiss */
   private fmRam: RamRegion | null = null;
+  /** fastMiss's descriptor chunks per side (page-store chunk index dcKey of region dcRg; reset per run) */
+  private dcRg: RamRegion | null = null;
+  private readonly dcKey = new Float64Array(2).fill(-1);
+  private readonly dcChunk: Uint8Array[] = [ZERO_CHUNK, ZERO_CHUNK];
   /** out of fastMiss: output page address and cost of the committed lookup */
   private fmPa = 0;
   private fmCost = 0;
@@ -268,8 +273,22 @@ export class CopyRunner {
     const sctlr = this.fcSctlr[side]!;
     if ((sctlr & R.SCTLR_E) !== 0) return -2;
     const o = da - rg.base;
-    const dlo = rg.read32(o);
-    const dhi = rg.read32(o + 4);
+    // the descriptor straight from the page-store chunk holding it (the same bytes as
+    // rg.read32; chunks do not change during a run: the data is applied after it)
+    const ci = o >>> RAM_CHUNK_SHIFT;
+    if (this.dcRg !== rg) {
+      this.dcRg = rg;
+      this.dcKey.fill(-1);
+    }
+    let c = this.dcChunk[side]!;
+    if (this.dcKey[side] !== ci) {
+      c = rg.readSpan(o, 8)!;
+      this.dcChunk[side] = c;
+      this.dcKey[side] = ci;
+    }
+    const q = o & RAM_CHUNK_MASK;
+    const dlo = (c[q]! | (c[q + 1]! << 8) | (c[q + 2]! << 16) | (c[q + 3]! << 24)) >>> 0;
+    const dhi = (c[q + 4]! | (c[q + 5]! << 8) | (c[q + 6]! << 16) | (c[q + 7]! << 24)) >>> 0;
     if ((dlo & 3) !== 3) return -2;
     const restr = this.wcRestr[side]!;
     const key = (dlo & 0xcc0) | ((dhi >>> 21) & 3);
@@ -353,6 +372,7 @@ export class CopyRunner {
     if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
     this.gNw = 0;
     this.gTab.fill(-1);
+    this.dcKey.fill(-1);
     // walk cache entries of earlier runs: revalidated (their level-1/2 descriptors re-read
     // and compared) before use, unless a register changed since
     if (this.wcGen !== s.epoch) {
