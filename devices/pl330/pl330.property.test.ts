@@ -35,7 +35,7 @@ const specArb: fc.Arbitrary<Spec> = fc
     tail: fc.integer({ min: 0, max: 3 }),
     srcOff: fc.integer({ min: 0, max: 63 }),
     dstOff: fc.integer({ min: 0, max: 63 }),
-    chunk: fc.constantFrom(1, 100, 4096, 65536),
+    chunk: fc.constantFrom(1, 100, 4096, 65536, 1 << 20),
   })
   .map((r) => {
     const srcBeat = 1 << r.srcBeatLog;

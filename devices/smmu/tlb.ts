@@ -86,7 +86,11 @@ export class Tlb {
    * of va's page. Returns the slot (also in lastInsert).
    */
   insert(cb: number, asid: number, va: number, leafVa: number, size: number, pa: number, perms: number, level: number): number {
-    const s = this.setOf(Math.floor(va / 4096), cb);
+    return this.insertInSet(this.setOf(Math.floor(va / 4096), cb), cb, asid, leafVa, size, pa, perms, level);
+  }
+
+  /** insert() into set `s` (= setOf(page of va, cb), computed by the caller) */
+  insertInSet(s: number, cb: number, asid: number, leafVa: number, size: number, pa: number, perms: number, level: number): number {
     const set = s * this.ways;
     let w = -1;
     for (let i = set; i < set + this.ways; i++) {

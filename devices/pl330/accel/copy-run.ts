@@ -91,13 +91,17 @@ export function copyRun(acc: Pl330Accel, t: Pl330Thread, xl: TranslationStage, s
   let runPs = -1;
   let runPd = -1;
   let runLen = 0;
+  // (SAR/DAR are 32-bit and the run does not wrap: page numbers and offsets by shifts)
+  const srcPa = run.srcPa;
+  const dstPa = run.dstPa;
   while (left > 0) {
-    const so = sVa % 4096;
-    const dOff = dVa % 4096;
-    let n = Math.min(4096 - so, 4096 - dOff, left);
+    const so = sVa & 4095;
+    const dOff = dVa & 4095;
+    let n = 4096 - (so > dOff ? so : dOff);
+    if (left < n) n = left;
     n -= n % B; // whole bursts (each burst lies inside one page on both sides)
-    const ps = run.srcPa[Math.floor(sVa / 4096) - sPage0]! + so;
-    const pd = run.dstPa[Math.floor(dVa / 4096) - dPage0]! + dOff;
+    const ps = srcPa[(sVa >>> 12) - sPage0]! + so;
+    const pd = dstPa[(dVa >>> 12) - dPage0]! + dOff;
     if (runLen > 0 && ps === runPs + runLen && pd === runPd + runLen) runLen += n;
     else {
       if (runLen > 0) copyPieces(acc, runPs, runPd, runLen, B);

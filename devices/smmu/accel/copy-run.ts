@@ -9,6 +9,7 @@
 import { ATTR_INSTR, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../../emulator/attrs.js';
 import { BUS_DECODE_ERROR, BUS_OK, type RamRegion } from '../../../emulator/bus.js';
 import type { CopyRun } from '../../../emulator/master.js';
+import { RAM_CHUNK_MASK, RAM_CHUNK_SHIFT, ZERO_CHUNK } from '../../../emulator/ram.js';
 import * as R from '../regs.js';
 import { CBS } from '../regs.js';
 import type { Smmu } from '../smmu.js';
@@ -58,6 +59,10 @@ export class CopyRunner {
   private readonly lmGlobal = new Uint8Array(2);
   /** RAM region of the last output page checked by fastMiss */
   private fmRam: RamRegion | null = null;
+  /** fastMiss's descriptor chunks per side (page-store chunk index dcKey of region dcRg; reset per run) */
+  private dcRg: RamRegion | null = null;
+  private readonly dcKey = new Float64Array(2).fill(-1);
+  private readonly dcChunk: Uint8Array[] = [ZERO_CHUNK, ZERO_CHUNK];
   /** out of fastMiss: output page address and cost of the committed lookup */
   private fmPa = 0;
   private fmCost = 0;
@@ -215,7 +220,8 @@ export class CopyRunner {
   /**
    * The run's common case in one step: a lookup of `va` (< 2^32, integral) for a side whose
    * context is known that misses the TLB in a 2 MiB region whose level-3 table the walk
-   * cache holds (valid in this run), reads a valid page descriptor straight from RAM
+   * cache holds (valid in this run, or kept from an earlier run and revalidated here as
+   * fastLookup would), reads a valid page descriptor straight from RAM
    * (little-endian tables) and translates to a RAM page. Performs exactly what fastLookup +
    * the commit in translateCopyRun do for it (statistics, TLB insertion, walk-cache check
    * mark) and returns the TLB slot; fmPa/fmCost receive the output page and the cost. The
@@ -228,8 +234,28 @@ export class CopyRunner {
     const tlb = s.tlb;
     const cb = this.fcCb[side]!;
     const asid = this.fcAsid[side]!;
-    if (tlb.lookup(cb, asid, va) >= 0) return -2; // a TLB hit: the general path
-    if (this.wcValid[side] !== 1 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
+    const wv = this.wcValid[side]!;
+    if (wv === 0 || this.wcRegion[side] !== (va >>> 21) || this.wcCb[side] !== cb) return -2;
+    // Tlb.lookup(cb, asid, va) inlined (va an integer < 2^32: page = va >>> 12): a hit
+    // goes to the general path
+    const tset = (page ^ (page >>> 7) ^ (cb * 0x9e5)) & (tlb.sets - 1);
+    const tValid = tlb.valid;
+    const tCb = tlb.cb;
+    const tAsid = tlb.asid;
+    const tVa = tlb.va;
+    const tSize = tlb.size;
+    const ways = tlb.ways;
+    for (let w = tset * ways, e = w + ways; w < e; w++) {
+      if (tValid[w] === 0 || tCb[w] !== cb) continue;
+      const ta = tAsid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const base = tVa[w]!;
+      if (va >= base && va < base + tSize[w]!) return -2;
+    }
+    // a walk cache entry of an earlier run: revalidated here exactly as fastLookup would
+    // (a TLB miss in the entry's region and bank), so that a run's first miss per side
+    // takes this path too
+    if (wv === 2 && !this.wcRevalidate(side)) return -2;
     const tab = this.wcTable[side]!;
     const wrt = this.gWritten;
     const p1 = this.wcPg1[side]!;
@@ -247,8 +273,22 @@ export class CopyRunner {
     const sctlr = this.fcSctlr[side]!;
     if ((sctlr & R.SCTLR_E) !== 0) return -2;
     const o = da - rg.base;
-    const dlo = rg.read32(o);
-    const dhi = rg.read32(o + 4);
+    // the descriptor straight from the page-store chunk holding it (the same bytes as
+    // rg.read32; chunks do not change during a run: the data is applied after it)
+    const ci = o >>> RAM_CHUNK_SHIFT;
+    if (this.dcRg !== rg) {
+      this.dcRg = rg;
+      this.dcKey.fill(-1);
+    }
+    let c = this.dcChunk[side]!;
+    if (this.dcKey[side] !== ci) {
+      c = rg.readSpan(o, 8)!;
+      this.dcChunk[side] = c;
+      this.dcKey[side] = ci;
+    }
+    const q = o & RAM_CHUNK_MASK;
+    const dlo = (c[q]! | (c[q + 1]! << 8) | (c[q + 2]! << 16) | (c[q + 3]! << 24)) >>> 0;
+    const dhi = (c[q + 4]! | (c[q + 5]! << 8) | (c[q + 6]! << 16) | (c[q + 7]! << 24)) >>> 0;
     if ((dlo & 3) !== 3) return -2;
     const restr = this.wcRestr[side]!;
     const key = (dlo & 0xcc0) | ((dhi >>> 21) & 3);
@@ -283,7 +323,7 @@ export class CopyRunner {
     st.misses++;
     st.walks++;
     st.descriptorFetches += fetches;
-    const w = tlb.insert(cb, global ? -1 : asid, va, va - (va & 4095), 4096, pa, perms, 3);
+    const w = tlb.insertInSet(tset, cb, global ? -1 : asid, va - (va & 4095), 4096, pa, perms, 3);
     this.fmPa = pa;
     this.fmCost = s.hitNs + fetches * s.walkNs;
     return w;
@@ -332,6 +372,7 @@ export class CopyRunner {
     if (this.gWritten.length < dOut.length + 1) this.gWritten = new Float64Array(dOut.length + 1);
     this.gNw = 0;
     this.gTab.fill(-1);
+    this.dcKey.fill(-1);
     // walk cache entries of earlier runs: revalidated (their level-1/2 descriptors re-read
     // and compared) before use, unless a register changed since
     if (this.wcGen !== s.epoch) {
@@ -385,8 +426,58 @@ export class CopyRunner {
             continue;
           }
         }
-        // ---- one iteration, access by access ----
-        for (let side = 0; side < 2; side++) {
+        // ---- both sides entering new pages, each access a quiet miss (fastMiss): a long
+        // run's common case, with exactly the effects of the access-by-access code below ----
+        let first = 0;
+        if (ints && !traced && this.fcOk[0] === 1 && this.fcOk[1] === 1 && (sVa >>> 12) !== sPg && (dVa >>> 12) !== dPg &&
+          (sVa & 4095) + B <= 4096 && (dVa & 4095) + B <= 4096 && this.gNw < this.gWritten.length) {
+          const sp = sVa >>> 12;
+          const dp = dVa >>> 12;
+          const si = sp - sPage0;
+          const di = dp - dPage0;
+          if (si < sOut.length && di < dOut.length) {
+            const ws = this.fastMiss(0, sVa, sp);
+            if (ws >= 0) {
+              cost += this.fmCost;
+              done++;
+              sOut[si] = this.fmPa;
+              sPg = sp;
+              sSlot = ws;
+              sSet = (ws / ways) | 0;
+              sGen = setGen[sSet]!;
+              sHit = s.hitNs;
+              // (the write side's memo is of another page: it is not used for this access)
+              first = 1;
+              const wd = this.fastMiss(1, dVa, dp);
+              if (wd >= 0) {
+                cost += this.fmCost;
+                done++;
+                const pagePa = this.fmPa;
+                dOut[di] = pagePa;
+                const iset = (wd / ways) | 0;
+                // the read side's memo survives an insertion into its set that did not replace
+                // its slot (as below; the new entry is the 4 KiB page dp !== sp: a lookup of
+                // sp cannot match it)
+                if (sSet === iset && sGen === setGen[iset]! - 1 && wd !== ws) sGen = setGen[iset]!;
+                dPg = dp;
+                dSlot = wd;
+                dSet = iset;
+                dGen = setGen[iset]!;
+                dHit = s.hitNs;
+                const ppg = Math.floor(pagePa / 4096);
+                const wrt = this.gWritten;
+                if (this.gNw === 0 || wrt[this.gNw - 1] !== ppg) wrt[this.gNw++] = ppg;
+                sVa += B;
+                dVa += B;
+                iters--;
+                continue;
+              }
+            }
+          }
+        }
+        // ---- one iteration, access by access (from the write side when the read side was
+        // made above) ----
+        for (let side = first; side < 2; side++) {
           const isW = side === 1;
           const va = isW ? dVa : sVa;
           const pg = ints ? va >>> 12 : Math.floor(va / 4096);
