@@ -23,6 +23,11 @@ export class StreamTable {
    */
   private sidMap: Int16Array | null = null;
   private stale = true;
+  /**
+   * stream ids answered since the last clear: a clear resets just these entries (issue 19: a
+   * run computes a handful of ids, and refilling the 64 KiB table cost more than the lookups)
+   */
+  private computed: number[] = [];
 
   /** `regs[smrBase + i]` is SMRi, `regs[s2crBase + i]` S2CRi (the GR0 register store) */
   constructor(
@@ -41,8 +46,16 @@ export class StreamTable {
 
   private fresh(): Int16Array {
     let m = this.sidMap;
-    if (m === null) m = this.sidMap = new Int16Array(0x8000);
-    m.fill(NOT_COMPUTED);
+    const c = this.computed;
+    if (m === null) {
+      m = this.sidMap = new Int16Array(0x8000);
+      m.fill(NOT_COMPUTED);
+    } else if (c.length > 1024) {
+      m.fill(NOT_COMPUTED);
+    } else {
+      for (let i = 0; i < c.length; i++) m[c[i]!] = NOT_COMPUTED;
+    }
+    c.length = 0;
     this.stale = false;
     return m;
   }
@@ -81,6 +94,7 @@ export class StreamTable {
       }
     }
     this.sidMap![sid] = found;
+    this.computed.push(sid);
     return found;
   }
 }
