@@ -216,13 +216,24 @@ export function loadBoardSource(nameOrPath: string = DEFAULT_BOARD): { text: str
     nameOrPath = nameOrPath.slice(0, -4);
   }
   if (!/^[A-Za-z0-9._-]+$/.test(nameOrPath)) throw new BoardError(`bad board name '${nameOrPath}'`);
+  const cached = shippedBoards.get(nameOrPath);
+  if (cached !== undefined) return cached;
   const d = boardDir();
   const p = d === null ? null : join(d, `${nameOrPath}.dts`);
   if (p === null || !existsSync(p)) {
     throw new BoardError(`unknown board '${nameOrPath}' (available: ${listBoards().join(', ') || 'none found'})`);
   }
-  return { text: readBoardFile(p, `emulator/boards/${nameOrPath}.dts`), file: `emulator/boards/${nameOrPath}.dts` };
+  const src = { text: readBoardFile(p, `emulator/boards/${nameOrPath}.dts`), file: `emulator/boards/${nameOrPath}.dts` };
+  shippedBoards.set(nameOrPath, src);
+  return src;
 }
+
+/**
+ * Sources of the shipped boards read so far in this process, by name (issue 19: a boot read
+ * the file and probed the board directories every time). The shipped boards are part of the
+ * package and do not change while it runs; boards given by path are read every time.
+ */
+const shippedBoards = new Map<string, { text: string; file: string }>();
 
 /** Load a named board (or path) and assemble it. */
 export function createBoardMachine(nameOrPath: string, registry: DeviceRegistry, opts: MachineOptions = {}): Machine {

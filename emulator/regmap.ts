@@ -87,6 +87,74 @@ export interface RegisterMapOptions {
 
 const NONE = -1;
 
+/**
+ * The decoding of a register table: which spec and element each word of the range is, each
+ * spec's first slot, one bank's reset values. It depends only on the table and the decoded
+ * size, so it is built once per table (issue 19: the device models share their tables per
+ * configuration, e.g. devices/pl330/regs.ts, and every instance used to rebuild it at boot).
+ * Shared layouts are never written after construction.
+ */
+interface Layout {
+  readonly size: number;
+  readonly wordSpec: Int16Array;
+  readonly wordElem: Int16Array;
+  readonly base: Int32Array;
+  readonly slots: number;
+  readonly resetValues: Uint32Array;
+}
+
+const layouts = new WeakMap<readonly RegSpec<unknown>[], Layout[]>();
+
+function layoutOf<D>(device: string, specs: readonly RegSpec<D>[], sizeOpt: number | undefined): Layout {
+  const key = specs as readonly RegSpec<unknown>[];
+  let list = layouts.get(key);
+  if (list !== undefined) {
+    for (const l of list) if (sizeOpt === undefined ? l.size === naturalSize(specs) : l.size === sizeOpt) return l;
+  } else {
+    list = [];
+    layouts.set(key, list);
+  }
+  const l = buildLayout(device, specs, sizeOpt);
+  list.push(l);
+  return l;
+}
+
+function naturalSize<D>(specs: readonly RegSpec<D>[]): number {
+  let end = 0;
+  for (const s of specs) end = Math.max(end, s.offset + ((s.count ?? 1) - 1) * (s.stride ?? 4) + 4);
+  return end;
+}
+
+function buildLayout<D>(device: string, specs: readonly RegSpec<D>[], sizeOpt: number | undefined): Layout {
+  const end = naturalSize(specs);
+  const size = sizeOpt ?? end;
+  if (end > size) throw new RangeError(`${device}: register map of ${size} bytes cannot hold a register ending at 0x${end.toString(16)}`);
+  const wordSpec = new Int16Array((size + 3) >>> 2).fill(NONE);
+  const wordElem = new Int16Array((size + 3) >>> 2);
+  const base = new Int32Array(specs.length);
+  let slots = 0;
+  specs.forEach((s, si) => {
+    const n = s.count ?? 1;
+    const stride = s.stride ?? 4;
+    if ((s.offset & 3) !== 0 || (stride & 3) !== 0 || n < 1) throw new RangeError(`${device}: register ${s.name} is not word-aligned`);
+    base[si] = slots;
+    slots += n;
+    for (let e = 0; e < n; e++) {
+      const w = (s.offset + e * stride) >>> 2;
+      if (wordSpec[w] !== NONE) throw new RangeError(`${device}: registers ${specs[wordSpec[w]!]!.name} and ${s.name} overlap at 0x${(w * 4).toString(16)}`);
+      wordSpec[w] = si;
+      wordElem[w] = e;
+    }
+  });
+  const resetValues = new Uint32Array(slots);
+  specs.forEach((s, si) => {
+    const v = (s.reset ?? 0) >>> 0;
+    const n = s.count ?? 1;
+    for (let e = 0; e < n; e++) resetValues[base[si]! + e] = v;
+  });
+  return { size, wordSpec, wordElem, base, slots, resetValues };
+}
+
 /** One decoded register of a map (index into `specs`, array element). */
 export interface DecodedReg {
   spec: number;
@@ -115,6 +183,8 @@ export class RegisterMap<D> {
   private readonly defSizes: number;
   private readonly bankPrefix: ((bank: number) => string) | null;
   private readonly reportBase: ((bank: number) => number) | null;
+  /** one bank's reset values (shared with every map of the same table) */
+  private readonly resetValues: Uint32Array;
 
   constructor(
     readonly device: string,
@@ -128,29 +198,14 @@ export class RegisterMap<D> {
     this.badSize = opts.badSize ?? 'slave-error';
     this.bankPrefix = opts.bankPrefix ?? null;
     this.reportBase = opts.reportBase ?? null;
-    let end = 0;
-    for (const s of specs) end = Math.max(end, s.offset + ((s.count ?? 1) - 1) * (s.stride ?? 4) + 4);
-    this.size = opts.size ?? end;
-    if (end > this.size) throw new RangeError(`${device}: register map of ${this.size} bytes cannot hold a register ending at 0x${end.toString(16)}`);
-    this.wordSpec = new Int16Array((this.size + 3) >>> 2).fill(NONE);
-    this.wordElem = new Int16Array((this.size + 3) >>> 2);
-    this.base = new Int32Array(specs.length);
-    let slots = 0;
-    specs.forEach((s, si) => {
-      const n = s.count ?? 1;
-      const stride = s.stride ?? 4;
-      if ((s.offset & 3) !== 0 || (stride & 3) !== 0 || n < 1) throw new RangeError(`${device}: register ${s.name} is not word-aligned`);
-      this.base[si] = slots;
-      slots += n;
-      for (let e = 0; e < n; e++) {
-        const w = (s.offset + e * stride) >>> 2;
-        if (this.wordSpec[w] !== NONE) throw new RangeError(`${device}: registers ${specs[this.wordSpec[w]!]!.name} and ${s.name} overlap at 0x${(w * 4).toString(16)}`);
-        this.wordSpec[w] = si;
-        this.wordElem[w] = e;
-      }
-    });
-    this.slots = slots;
-    this.store = new Uint32Array(slots * this.banks);
+    const layout = layoutOf(device, specs, opts.size);
+    this.size = layout.size;
+    this.wordSpec = layout.wordSpec;
+    this.wordElem = layout.wordElem;
+    this.base = layout.base;
+    this.slots = layout.slots;
+    this.resetValues = layout.resetValues;
+    this.store = new Uint32Array(this.slots * this.banks);
     this.reset();
   }
 
@@ -160,12 +215,7 @@ export class RegisterMap<D> {
   }
 
   resetBank(bank: number): void {
-    const o = bank * this.slots;
-    this.specs.forEach((s, si) => {
-      const v = (s.reset ?? 0) >>> 0;
-      const n = s.count ?? 1;
-      for (let e = 0; e < n; e++) this.store[o + this.base[si]! + e] = v;
-    });
+    this.store.set(this.resetValues, bank * this.slots);
   }
 
   /** Index of the spec named `name` (throws for an unknown name: a programming error). */

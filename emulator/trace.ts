@@ -46,7 +46,8 @@ export class Tracer implements GuestErrorSink {
   readonly guestErrorsBySrc = new Map<string, number>();
   readonly events: TraceEvent[] = [];
   count = 0;
-  private hash: Hash = createHash('sha256');
+  /** created by the first event (issue 19: a machine traced off never needs one) */
+  private hash: Hash | null = null;
   private keep: boolean;
   private maxKept: number;
   /** kinds filtered out (e.g. instruction-level events unless asked for) */
@@ -82,8 +83,8 @@ export class Tracer implements GuestErrorSink {
     if (!this.enabled || this.muted.has(kind)) return;
     const fields = f as TraceFields;
     const ev: TraceEvent = dur === undefined ? { t: this.now(), src, kind, f: fields } : { t: this.now(), src, kind, dur, f: fields };
-    this.hash.update(serialize(ev));
-    this.hash.update('\n');
+    // `ev` has serialize()'s key order (t, src, kind, dur, f): its JSON is serialize(ev)
+    (this.hash ??= createHash('sha256')).update(JSON.stringify(ev) + '\n');
     this.count++;
     if (this.keep && this.events.length < this.maxKept) this.events.push(ev);
   }
@@ -96,7 +97,7 @@ export class Tracer implements GuestErrorSink {
 
   /** SHA-256 (hex) of everything emitted so far. */
   digest(): string {
-    return this.hash.copy().digest('hex');
+    return (this.hash === null ? createHash('sha256') : this.hash.copy()).digest('hex');
   }
 
   toJsonLines(): string {

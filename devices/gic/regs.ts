@@ -45,6 +45,15 @@ function bitsReg(name: string, offset: number, words: number, which: GicBits, se
 
 /** The distributor's table for a GIC with `numIrqs` interrupt IDs. */
 export function distributorSpecs(numIrqs: number): RegSpec<Gic400>[] {
+  // one table per configuration, shared by every GIC (its layout is built once: emulator/regmap.ts)
+  let t = distributorTables.get(numIrqs);
+  if (t === undefined) distributorTables.set(numIrqs, (t = buildDistributorSpecs(numIrqs)));
+  return t;
+}
+
+const distributorTables = new Map<number, RegSpec<Gic400>[]>();
+
+function buildDistributorSpecs(numIrqs: number): RegSpec<Gic400>[] {
   const words = Math.ceil(numIrqs / 32);
   const quads = Math.ceil(numIrqs / 4); // 1020 IDs: 255 words, 0x7FC / 0xBFC stay reserved
   return [
@@ -85,6 +94,12 @@ export function distributorSpecs(numIrqs: number): RegSpec<Gic400>[] {
 
 /** The CPU interface's table (8 KiB: GICC_DIR sits in the second 4 KiB page). */
 export function cpuInterfaceSpecs(): RegSpec<Gic400>[] {
+  return (cpuInterfaceTable ??= buildCpuInterfaceSpecs());
+}
+
+let cpuInterfaceTable: RegSpec<Gic400>[] | undefined;
+
+function buildCpuInterfaceSpecs(): RegSpec<Gic400>[] {
   return [
     { name: 'GICC_CTLR', offset: 0x000, access: 'RW', mask: 1 | (1 << 9), reset: 0, write: (g, v) => g.setCpuCtlr(v), doc: 'IHI 0048B 4.4.1: Enable (bit 0), EOImode (bit 9)' },
     { name: 'GICC_PMR', offset: 0x004, access: 'RW', mask: 0xf8, reset: 0, write: (g, v) => g.setPmr(v), doc: 'IHI 0048B 4.4.2: 5 implemented bits' },

@@ -56,6 +56,15 @@ export function idValues(c: Pl330Config): number[] {
 
 /** The register table of a DMAC with `channels` channels. */
 export function pl330RegisterSpecs(channels: number): Spec[] {
+  // one table per channel count, shared by every DMAC (its layout is built once: emulator/regmap.ts)
+  let t = pl330Tables.get(channels);
+  if (t === undefined) pl330Tables.set(channels, (t = buildPl330RegisterSpecs(channels)));
+  return t;
+}
+
+const pl330Tables = new Map<number, Spec[]>();
+
+function buildPl330RegisterSpecs(channels: number): Spec[] {
   const ch = (i: number, dev: Pl330) => dev.channels[i]!;
   return [
     { name: 'DSR', offset: C.REG_DSR, access: 'RO', read: (d) => d.manager.statusRegister(), doc: 'TRM 3.4 DMA Manager Status Register' },

@@ -18,16 +18,18 @@
 import type { SimEvent } from '../../emulator/scheduler.js';
 import * as C from './constants.js';
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Byte FIFO: one channel's in-order share of the MFIFO. */
 export class ByteFifo {
-  buf: Uint8Array;
+  /** allocated on the first push (issue 19, lean boot: most channels never move data) */
+  private buf: Uint8Array = NO_BYTES;
   head = 0;
   len = 0;
-  constructor(cap: number) {
-    this.buf = new Uint8Array(cap);
-  }
+  constructor(readonly cap: number) {}
   push(src: Uint8Array, off: number, n: number): void {
-    const cap = this.buf.length;
+    const cap = this.cap;
+    if (this.buf.length !== cap) this.buf = new Uint8Array(cap);
     let tail = (this.head + this.len) % cap;
     for (let i = 0; i < n; ) {
       const k = Math.min(n - i, cap - tail);
@@ -38,7 +40,7 @@ export class ByteFifo {
     this.len += n;
   }
   pop(dst: Uint8Array, off: number, n: number): void {
-    const cap = this.buf.length;
+    const cap = this.cap;
     for (let i = 0; i < n; ) {
       const k = Math.min(n - i, cap - this.head);
       dst.set(this.buf.subarray(this.head, this.head + k), off + i);

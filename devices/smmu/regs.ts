@@ -272,6 +272,16 @@ export const GS = slotsOf(gr0Fixed([0, 0, 0]), ['sCR0', 'sGFAR_LO', 'sGFAR_HI', 
 
 /** The GR0 page (IHI 0062, global address space 0): fixed registers, then SMRn and S2CRn. */
 export function gr0Specs(numSmrs: number, idr: readonly [number, number, number]): Spec[] {
+  // one table per configuration, shared by every SMMU (its layout is built once: emulator/regmap.ts)
+  const key = `${numSmrs}:${idr[0]}:${idr[1]}:${idr[2]}`;
+  let t = gr0Tables.get(key);
+  if (t === undefined) gr0Tables.set(key, (t = buildGr0Specs(numSmrs, idr)));
+  return t;
+}
+
+const gr0Tables = new Map<string, Spec[]>();
+
+function buildGr0Specs(numSmrs: number, idr: readonly [number, number, number]): Spec[] {
   return [
     ...gr0Fixed(idr),
     {
@@ -293,6 +303,14 @@ export function gr0Specs(numSmrs: number, idr: readonly [number, number, number]
 
 /** The GR1 page (IHI 0062, global address space 1): CBARn. */
 export function gr1Specs(numCb: number): Spec[] {
+  let t = gr1Tables.get(numCb);
+  if (t === undefined) gr1Tables.set(numCb, (t = buildGr1Specs(numCb)));
+  return t;
+}
+
+const gr1Tables = new Map<number, Spec[]>();
+
+function buildGr1Specs(numCb: number): Spec[] {
   return [
     {
       name: 'CBAR', offset: GR1_CBAR, count: numCb, access: 'RW',

@@ -4,7 +4,7 @@
  *
  * SMRn matches when VALID and (sid ^ ID) & ~MASK == 0 (15-bit ids: sIDR0.NUMSIDB = 15). No
  * match, or two matches (a stream match conflict, SMCF), is for the caller to report.
- * The sid -> SMR index answer is cached in a 32 K-entry table, dropped on every SMR write.
+ * The sid -> SMR index answer is cached per stream id, dropped on every SMR write.
  */
 import { ATTR_INSTR, ATTR_PRIV, type Attrs } from '../../emulator/attrs.js';
 import * as R from './regs.js';
@@ -13,16 +13,19 @@ import * as R from './regs.js';
 export const MATCH_NONE = -1;
 /** more than one SMR matches the stream (SMCF) */
 export const MATCH_CONFLICT = -3;
-const NOT_COMPUTED = -2;
 
 export class StreamTable {
   /**
-   * stream id -> SMR index, MATCH_NONE, MATCH_CONFLICT or not computed. Allocated and
-   * cleared lazily (issue 19, lean boot): the SMR writes of a driver's probe and the resets
-   * only mark it stale, and the first lookup after them clears it once.
+   * stream id -> SMR index, MATCH_NONE, MATCH_CONFLICT or not computed (0: the stored value is
+   * the answer + 4, so a zeroed page means "not computed"), in 128 pages of 256 ids allocated on
+   * first use (issue 19, lean boot: a 64 KiB table per SMMU cost more than the lookups of a run).
+   * SMR writes and resets only mark it stale; the first lookup after them clears the ids
+   * answered since the last clear.
    */
-  private sidMap: Int16Array | null = null;
+  private readonly pages: (Int16Array | undefined)[] = new Array<Int16Array | undefined>(0x80).fill(undefined);
   private stale = true;
+  /** stream ids answered since the last clear */
+  private computed: number[] = [];
 
   /** `regs[smrBase + i]` is SMRi, `regs[s2crBase + i]` S2CRi (the GR0 register store) */
   constructor(
@@ -39,19 +42,19 @@ export class StreamTable {
     this.stale = true;
   }
 
-  private fresh(): Int16Array {
-    let m = this.sidMap;
-    if (m === null) m = this.sidMap = new Int16Array(0x8000);
-    m.fill(NOT_COMPUTED);
+  private clear(): void {
+    const c = this.computed;
+    for (let i = 0; i < c.length; i++) this.pages[c[i]! >>> 8]![c[i]! & 0xff] = 0;
+    c.length = 0;
     this.stale = false;
-    return m;
   }
 
   /** The SMR index matching `sid`, MATCH_NONE or MATCH_CONFLICT. */
   match(sid: number): number {
-    const map = this.stale ? this.fresh() : this.sidMap!;
-    const m = map[sid]!;
-    return m === NOT_COMPUTED ? this.compute(sid) : m;
+    if (this.stale) this.clear();
+    const pg = this.pages[sid >>> 8];
+    const m = pg === undefined ? 0 : pg[sid & 0xff]!;
+    return m === 0 ? this.compute(sid) : m - 4;
   }
 
   /** S2CR of register group `i` */
@@ -80,7 +83,10 @@ export class StreamTable {
         found = i;
       }
     }
-    this.sidMap![sid] = found;
+    let pg = this.pages[sid >>> 8];
+    if (pg === undefined) pg = this.pages[sid >>> 8] = new Int16Array(0x100);
+    pg[sid & 0xff] = found + 4;
+    this.computed.push(sid);
     return found;
   }
 }

@@ -43,16 +43,22 @@ export class Tlb {
     while (sets * 2 * this.ways <= entries) sets *= 2;
     this.sets = sets;
     const total = sets * this.ways;
-    this.valid = new Uint8Array(total);
-    this.cb = new Uint16Array(total);
-    this.asid = new Int16Array(total);
-    this.va = new Float64Array(total);
-    this.size = new Float64Array(total);
-    this.pa = new Float64Array(total);
-    this.perms = new Uint8Array(total);
-    this.level = new Uint8Array(total);
-    this.next = new Uint8Array(sets);
-    this.setGen = new Float64Array(sets);
+    // one zeroed buffer for all the per-entry arrays (issue 19, lean boot: ten separate
+    // allocations per SMMU); 8-byte fields first, then 2-byte, then bytes, so each view is aligned
+    const buf = new ArrayBuffer(8 * (3 * total + sets) + 2 * 2 * total + 3 * total + sets);
+    let o = 0;
+    const f64 = (n: number): Float64Array => ((o += 8 * n), new Float64Array(buf, o - 8 * n, n));
+    this.va = f64(total);
+    this.size = f64(total);
+    this.pa = f64(total);
+    this.setGen = f64(sets);
+    this.cb = new Uint16Array(buf, o, total);
+    this.asid = new Int16Array(buf, o + 2 * total, total);
+    o += 4 * total;
+    this.valid = new Uint8Array(buf, o, total);
+    this.perms = new Uint8Array(buf, o + total, total);
+    this.level = new Uint8Array(buf, o + 2 * total, total);
+    this.next = new Uint8Array(buf, o + 3 * total, sets);
   }
 
   reset(): void {

@@ -39,6 +39,12 @@ const MIN_RECORDS = 4096;
  * RAM therefore boots with records for a few thousand pages, and the fuzzer's snapshot
  * copies records in proportion to the memory in use, not to the board's RAM (issue 19).
  */
+/** zeroed per-page records for `cap` pages, in one buffer (one allocation per boot, not three) */
+function records(cap: number): [Uint8Array, Uint32Array, Uint32Array] {
+  const buf = new ArrayBuffer(9 * cap);
+  return [new Uint8Array(buf, 8 * cap, cap), new Uint32Array(buf, 0, cap), new Uint32Array(buf, 4 * cap, cap)];
+}
+
 export class PageAllocator {
   readonly nrPages: number;
   /** per-page records for pages [0, state.length); pages above are FREE with no references */
@@ -67,9 +73,7 @@ export class PageAllocator {
     this.nrPages = Math.floor(ramSize / PAGE_SIZE);
     const nres = Math.min(this.nrPages, Math.ceil(reservedBytes / PAGE_SIZE));
     const cap = Math.min(this.nrPages, Math.max(MIN_RECORDS, nres + MIN_RECORDS));
-    this.state = new Uint8Array(cap);
-    this.refcount = new Uint32Array(cap);
-    this.pincount = new Uint32Array(cap);
+    [this.state, this.refcount, this.pincount] = records(cap);
     this.state.fill(RESERVED, 0, nres);
     this.free = this.nrPages - nres;
     this.hint = nres;
@@ -143,11 +147,9 @@ export class PageAllocator {
     if (end <= cap) return;
     while (cap < end) cap *= 2;
     cap = Math.min(cap, this.nrPages);
-    const st = new Uint8Array(cap);
+    const [st, rc, pc] = records(cap);
     st.set(this.state);
-    const rc = new Uint32Array(cap);
     rc.set(this.refcount);
-    const pc = new Uint32Array(cap);
     pc.set(this.pincount);
     this.state = st;
     this.refcount = rc;

@@ -300,11 +300,6 @@ export class AddressSpace {
     return pa + (va & PAGE_MASK);
   }
 
-  private isPfn(va: number): boolean {
-    const v = this.find(va);
-    return v !== null && v.kind === 'pfn';
-  }
-
   private trap(va: number, code: number, write: boolean): never {
     if (code === R_UNMAPPED) throw new GuestTrap('SIGSEGV', va, `${write ? 'write to' : 'read from'} unmapped address (no VMA)`);
     if (code === R_PROT) {
@@ -331,7 +326,8 @@ export class AddressSpace {
     }
     const pa = this.resolve(va, PROT_READ);
     if (pa < 0) this.trap(va, pa, false);
-    if (this.isPfn(va)) {
+    // resolve() succeeded through find(), which leaves the VMA in `last` (one lookup per access)
+    if (this.last!.kind === 'pfn') {
       if (this.cpu) this.cpu.charge(this.cpu.costs.mmioAccess);
       const r = this.host.bus.read(pa, size, USER_ATTRS);
       if (r < 0) this.trap(va, r - 10, false);
@@ -352,7 +348,8 @@ export class AddressSpace {
     }
     const pa = this.resolve(va, PROT_WRITE);
     if (pa < 0) this.trap(va, pa, true);
-    if (this.isPfn(va)) {
+    // resolve() succeeded through find(), which leaves the VMA in `last` (one lookup per access)
+    if (this.last!.kind === 'pfn') {
       if (this.cpu) this.cpu.charge(this.cpu.costs.mmioAccess);
       const st = this.host.bus.write(pa, size, value >>> 0, USER_ATTRS);
       if (st < 0) this.trap(va, st - 10, true);
@@ -486,6 +483,9 @@ export function protString(p: number): string {
 }
 
 /** The guest-side accessor object (sys.mem) over an address space. */
+/** zeros for UserMemory.fill (never written) */
+const ZERO_FILL = new Uint8Array(16 * 1024);
+
 export class UserMemory {
   constructor(readonly mm: AddressSpace) {}
   read8(va: number): number {
@@ -524,7 +524,10 @@ export class UserMemory {
     this.mm.copy(va, data, 0, data.length, true, true);
   }
   fill(va: number, byte: number, len: number): void {
-    this.writeBytes(va, new Uint8Array(len).fill(byte));
+    // zeros (every malloc of the guest programs' libc) come from one shared buffer; the copy
+    // and its cost are those of writing the same bytes
+    if (byte === 0 && len <= ZERO_FILL.length) this.mm.copy(va, ZERO_FILL, 0, len, true, true);
+    else this.writeBytes(va, new Uint8Array(len).fill(byte));
   }
   readCString(va: number, max = 4096): string {
     let s = '';

@@ -23,20 +23,36 @@ export type SysfsEntry =
 export class Sysfs {
   readonly root: SysfsEntry & { kind: 'dir' } = { kind: 'dir', children: new Map() };
 
+  /** the components of a path, without empty ones and "." (one pass, no intermediate arrays) */
   private split(path: string): string[] {
-    return path.split('/').filter((p) => p.length > 0 && p !== '.');
+    const parts: string[] = [];
+    let start = 0;
+    for (let i = 0; i <= path.length; i++) {
+      if (i === path.length || path.charCodeAt(i) === 0x2f) {
+        if (i > start && !(i === start + 1 && path.charCodeAt(start) === 0x2e)) parts.push(path.slice(start, i));
+        start = i + 1;
+      }
+    }
+    return parts;
   }
 
   /** mkdir -p */
   mkdir(path: string): SysfsEntry & { kind: 'dir' } {
+    const parts = this.split(path);
+    return this.mkdirParts(parts, parts.length);
+  }
+
+  /** mkdir -p of the first `n` components */
+  private mkdirParts(parts: readonly string[], n: number): SysfsEntry & { kind: 'dir' } {
     let d = this.root;
-    for (const part of this.split(path)) {
+    for (let i = 0; i < n; i++) {
+      const part = parts[i]!;
       let c = d.children.get(part);
       if (!c) {
         c = { kind: 'dir', children: new Map() };
         d.children.set(part, c);
       }
-      if (c.kind !== 'dir') throw new Error(`sysfs: ${path}: ${part} is not a directory`);
+      if (c.kind !== 'dir') throw new Error(`sysfs: ${parts.slice(0, n).join('/')}: ${part} is not a directory`);
       d = c;
     }
     return d;
@@ -44,9 +60,9 @@ export class Sysfs {
 
   private parentAndName(path: string): [SysfsEntry & { kind: 'dir' }, string] {
     const parts = this.split(path);
-    const name = parts.pop();
+    const name = parts[parts.length - 1];
     if (!name) throw new Error(`sysfs: bad path ${path}`);
-    return [this.mkdir(parts.join('/')), name];
+    return [this.mkdirParts(parts, parts.length - 1), name];
   }
 
   addFile(path: string, attr: SysfsAttr): void {
