@@ -33,6 +33,7 @@ export const ARM_NR = {
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
   prctl: 172, getppid: 64, setitimer: 104, getitimer: 105, sigreturn: 119, rt_sigreturn: 173, rt_sigsuspend: 179, pause: 29, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  mkdir: 39, mkdirat: 323, unlink: 10, unlinkat: 328, rmdir: 40,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
@@ -405,6 +406,24 @@ export class LinuxAbi implements SyscallBridge {
         if (r.node.kind !== 'dir') return -ENOTDIR;
         this.proc.cwd = r.path;
         return 0;
+      }
+      case N.mkdir:
+      case N.mkdirat:
+      case N.unlink:
+      case N.unlinkat:
+      case N.rmdir: {
+        // fs/namei.c do_mkdirat / do_unlinkat / do_rmdir over the VFS (only tmpfs takes changes);
+        // unlinkat's AT_REMOVEDIR (0x200) makes it rmdir, other flags are -EINVAL
+        const at = nr === N.mkdirat || nr === N.unlinkat;
+        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+        if (typeof p === 'number') return p;
+        if (p.length === 0) return -ENOENT;
+        const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+        if (typeof abs === 'number') return abs;
+        const vfs = this.layer.host.vfs;
+        if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & ~0o022);
+        if (nr === N.unlinkat && (a[2]! & ~0x200) !== 0) return -EINVAL;
+        return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0));
       }
       case N.access:
       case N.faccessat:

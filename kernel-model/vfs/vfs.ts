@@ -1,4 +1,6 @@
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP_FALLBACK, ENOENT, ENOTDIR, EPERM } from './errors.js';
+import { ENOTEMPTY } from '../base/errno.js';
+import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile } from './tmpfs.js';
 import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type FileOps, type Task } from './file.js';
 
@@ -11,6 +13,8 @@ const O_ACCMODE = 3;
 const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
 const O_DIRECTORY = 0o40000;
 const O_NOFOLLOW = 0o100000;
 
@@ -59,17 +63,20 @@ function relativePath(fromDir: string, to: string): string {
 }
 
 /**
- * VFS-lite: one namespace with devtmpfs under /dev, the kernel's Sysfs tree under /sys
- * and procfs under /proc. Paths are absolute (the cwd of every process is /).
+ * VFS-lite: one namespace with devtmpfs under /dev, the kernel's Sysfs tree under /sys,
+ * procfs under /proc and a small writable tmpfs at /tmp (vfs/tmpfs.ts). Paths reaching
+ * the VFS are absolute (the syscall layer resolves relative ones against the cwd).
  */
 export class Vfs {
   readonly root = new RamDir();
   readonly dev = new RamDir();
   readonly proc = new RamDir(0o555);
+  readonly tmp = new Tmpfs();
 
   constructor(readonly sysfs: Sysfs | null) {
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
+    this.root.children.set('tmp', this.tmp.root);
     if (sysfs) this.root.children.set('sys', sysfsDir(sysfs, ''));
   }
 
@@ -115,14 +122,21 @@ export class Vfs {
     const r = this.walk(path, (flags & O_NOFOLLOW) === 0);
     if (typeof r === 'number') {
       if (r === -ENOENT && (flags & O_CREAT) !== 0) {
-        // none of these file systems supports creating files
-        const parent = this.walk(path.replace(/\/[^/]*\/*$/, '') || '/', true);
-        return typeof parent === 'number' ? parent : -EACCES;
+        // only tmpfs creates files (fs/namei.c lookup_open -> shmem_create); the other file
+        // systems here have no ->create
+        const at = this.parentOf(path);
+        if (typeof at === 'number') return at;
+        if (!(at.dir instanceof TmpfsDir)) return -EACCES;
+        const f = new TmpfsFile(at.dir.fs);
+        at.dir.children.set(at.name, f);
+        return f.open(flags, task, at.path);
       }
       return r;
     }
     const n = r.node;
     const acc = flags & O_ACCMODE;
+    // O_CREAT|O_EXCL on an existing name (fs/namei.c open_last_lookups)
+    if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
     if (n.kind === 'link') return -ELOOP_FALLBACK;
     if (n.kind === 'dir') {
       if (acc === O_WRONLY || acc === O_RDWR || (flags & O_CREAT) !== 0) return -EISDIR;
@@ -134,7 +148,47 @@ export class Vfs {
       const wantW = acc === O_WRONLY || acc === O_RDWR;
       if ((wantR && (n.mode & 0o004) === 0) || (wantW && (n.mode & 0o002) === 0)) return -EACCES;
     }
+    // O_TRUNC on a writable open of a regular file (fs/open.c handle_truncate)
+    if (n instanceof TmpfsFile && (flags & O_TRUNC) !== 0 && opensForWrite(flags)) n.truncate(0);
     return n.open(flags, task, r.path);
+  }
+
+  /** the directory a new name would go in: its node, the last component and the canonical path */
+  parentOf(path: string): { dir: VNode & { kind: 'dir' }; name: string; path: string } | number {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) return -EEXIST; // "/" itself
+    if (name === '..') return -EINVAL;
+    const p = this.walk('/' + parts.join('/'), true);
+    if (typeof p === 'number') return p;
+    if (p.node.kind !== 'dir') return -ENOTDIR;
+    return { dir: p.node, name, path: (p.path === '/' ? '' : p.path) + '/' + name };
+  }
+
+  /** mkdir(2): only tmpfs directories take new entries (shmem_mkdir); elsewhere -EACCES */
+  mkdir(path: string, mode: number): number {
+    const at = this.parentOf(path);
+    if (typeof at === 'number') return at;
+    if (at.dir.lookup(at.name) !== null) return -EEXIST;
+    if (!(at.dir instanceof TmpfsDir)) return -EACCES;
+    at.dir.children.set(at.name, new TmpfsDir(at.dir.fs, mode & 0o7777));
+    return 0;
+  }
+
+  /** unlink(2) (rmdir = false) and rmdir(2) (fs/namei.c do_unlinkat, do_rmdir) */
+  remove(path: string, rmdir: boolean): number {
+    const at = this.parentOf(path);
+    if (typeof at === 'number') return at === -EEXIST ? -EISDIR : at;
+    const n = at.dir.lookup(at.name);
+    if (n === null) return -ENOENT;
+    if (rmdir && n.kind !== 'dir') return -ENOTDIR;
+    // unlink of a directory: -EISDIR (Linux's generic answer; POSIX allows -EPERM)
+    if (!rmdir && n.kind === 'dir') return -EISDIR;
+    if (!(at.dir instanceof TmpfsDir)) return -EACCES;
+    if (n instanceof TmpfsDir && n.children.size > 0) return -ENOTEMPTY;
+    if (n instanceof TmpfsFile) n.unlinked();
+    at.dir.children.delete(at.name);
+    return 0;
   }
 
   /** readlink(2): the link text, or -ENOENT / -EINVAL (not a link) */
