@@ -1,6 +1,7 @@
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP_FALLBACK, ENOENT, ENOTDIR, EPERM } from './errors.js';
-import { ENOTEMPTY } from '../base/errno.js';
+import { ENOTEMPTY, EROFS } from '../base/errno.js';
 import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile } from './tmpfs.js';
+import { RootfsDir, type RootfsSource } from './rootfs.js';
 import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type FileOps, type Task } from './file.js';
 
@@ -33,15 +34,19 @@ export class RamDir {
   readonly kind = 'dir' as const;
   readonly ino = inoSeq++;
   readonly children = new Map<string, VNode>();
+  /** a directory underneath (the read-only rootfs under /): names not in `children` come from it */
+  fallback: (VNode & { kind: 'dir' }) | null = null;
   constructor(public mode = 0o755) {}
   lookup(name: string): VNode | null {
-    return this.children.get(name) ?? null;
+    return this.children.get(name) ?? this.fallback?.lookup(name) ?? null;
   }
   list(): DirEntry[] {
-    return [...this.children.keys()].sort().map((name) => {
+    const own = [...this.children.keys()].map((name) => {
       const n = this.children.get(name)!;
       return { name, ino: n.ino, type: nodeType(n) };
     });
+    const under = this.fallback === null ? [] : this.fallback.list().filter((e) => !this.children.has(e.name));
+    return [...own, ...under].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 }
 
@@ -78,6 +83,18 @@ export class Vfs {
     this.root.children.set('proc', this.proc);
     this.root.children.set('tmp', this.tmp.root);
     if (sysfs) this.root.children.set('sys', sysfsDir(sysfs, ''));
+  }
+
+  /** the read-only root file system under / (vfs/rootfs.ts): its names appear beside the mounts */
+  mountRootfs(src: RootfsSource): void {
+    const e = src('/');
+    if (e === null || e.kind !== 'dir') return;
+    this.root.fallback = new RootfsDir(src, '/', e.mode, e.names);
+  }
+
+  /** is a directory on the read-only rootfs (the root itself once one is mounted)? */
+  private readOnlyDir(d: VNode): boolean {
+    return d instanceof RootfsDir || (d === this.root && this.root.fallback !== null);
   }
 
   /**
@@ -126,6 +143,7 @@ export class Vfs {
         // systems here have no ->create
         const at = this.parentOf(path);
         if (typeof at === 'number') return at;
+        if (this.readOnlyDir(at.dir)) return -EROFS;
         if (!(at.dir instanceof TmpfsDir)) return -EACCES;
         const f = new TmpfsFile(at.dir.fs);
         at.dir.children.set(at.name, f);
@@ -170,6 +188,7 @@ export class Vfs {
     const at = this.parentOf(path);
     if (typeof at === 'number') return at;
     if (at.dir.lookup(at.name) !== null) return -EEXIST;
+    if (this.readOnlyDir(at.dir)) return -EROFS;
     if (!(at.dir instanceof TmpfsDir)) return -EACCES;
     at.dir.children.set(at.name, new TmpfsDir(at.dir.fs, mode & 0o7777));
     return 0;
@@ -184,6 +203,7 @@ export class Vfs {
     if (rmdir && n.kind !== 'dir') return -ENOTDIR;
     // unlink of a directory: -EISDIR (Linux's generic answer; POSIX allows -EPERM)
     if (!rmdir && n.kind === 'dir') return -EISDIR;
+    if (this.readOnlyDir(at.dir) && !(at.dir === this.root && this.root.children.has(at.name))) return -EROFS;
     if (!(at.dir instanceof TmpfsDir)) return -EACCES;
     if (n instanceof TmpfsDir && n.children.size > 0) return -ENOTEMPTY;
     if (n instanceof TmpfsFile) n.unlinked();
