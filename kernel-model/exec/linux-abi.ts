@@ -40,6 +40,8 @@ export const ARM_NR = {
 const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
 const ERESTARTSYS = 512;
+/** include/linux/errno.h: restart only when no handler runs */
+const ERESTARTNOHAND = 514;
 const AT_FDCWD = -100;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED = 0x10;
@@ -348,10 +350,24 @@ export class LinuxAbi implements SyscallBridge {
 
   /** signal delivery between quanta (and after a sleeping call completed by its waker) */
   beforeResume(t: UnicornThread): void {
-    if (this.pendingSignals === 0) return;
     const e = t.engine;
-    const d = this.deliver(t, e.reg(e.arch.retReg), false);
+    const r0 = e.reg(e.arch.retReg) | 0;
+    const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
+    if (this.pendingSignals === 0 && !interrupted) return;
+    const d = this.pendingSignals === 0 ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
+    // interrupted, but no handler ran (another thread took the signal, or it was dropped):
+    // the call is restarted (do_signal without a handler: every restart code restarts)
+    else if (d === null && interrupted && t.exitInfo === null) this.restartSyscall(t);
+  }
+
+  /** re-execute the svc: r0 = ORIG_r0, PC back over the instruction (do_signal's restart) */
+  private restartSyscall(t: UnicornThread): void {
+    const e = t.engine;
+    e.setReg(e.arch.retReg, t.blockedArg0);
+    const thumb = (e.reg(UC_ARM_REG_CPSR) & 0x20) !== 0;
+    // a PC write's bit 0 selects the instruction set (Unicorn, as BX): keep Thumb set
+    e.setReg(e.arch.pcReg, ((e.reg(e.arch.pcReg) & ~1) - (thumb ? 2 : 4) + (thumb ? 1 : 0)) >>> 0);
   }
 
   private serve(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
@@ -1015,9 +1031,13 @@ export class LinuxAbi implements SyscallBridge {
    * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
    * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
    * otherwise it is pending for the process, and one thread sleeping in an interruptible call
-   * without blocking it is interrupted (-EINTR; with SA_RESTART only sigsuspend/pause are:
-   * the other calls go on and the handler runs when they return, a choice: Linux would run
-   * the handler and restart the call). Signals 1-32 only (real-time ones are refused by kill).
+   * without blocking it is interrupted: a call of the syscall layer (pipe read/write, poll,
+   * select, nanosleep, device waits) gives up with a restart code and deliver() makes it
+   * -EINTR or, for -ERESTARTSYS under SA_RESTART, re-executes it after the handler (poll and
+   * select are -EINTR even with SA_RESTART, as Linux's -ERESTARTNOHAND); sigsuspend/pause
+   * always return -EINTR; wait4/futex/clock_nanosleep served here are -EINTR without
+   * SA_RESTART and go on with it (the handler runs when they return, a choice: Linux would
+   * restart them). Signals 1-32 only (real-time ones are refused by kill).
    */
   signal(sig: number): void {
     if (this.exit !== null || sig < 1 || sig > 32) return;
@@ -1052,8 +1072,22 @@ export class LinuxAbi implements SyscallBridge {
     }
   }
 
-  /** wake a thread sleeping in wait4/futex/nanosleep/sigsuspend with -EINTR; false if it is not in one */
+  /** wake a thread sleeping in a layer call, wait4/futex/clock_nanosleep or sigsuspend; false if it is not in one */
   private interrupt(th: UnicornThread, restart: boolean): boolean {
+    const task = this.layer.taskOf(this.proc, th);
+    if (task.restarting && !this.suspended.has(th)) {
+      // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
+      // device's wait): signal_pending makes the wait give up with -ERESTARTSYS (pipe_read,
+      // wait_event_interruptible) or -ERESTARTNOHAND (do_sys_poll, core_sys_select, and
+      // nanosleep's -ERESTART_RESTARTBLOCK, which behaves the same with a handler);
+      // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
+      const nr = th.blockedSyscall;
+      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.nanosleep;
+      task.finish();
+      th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
+      this.cpu.wake(th);
+      return true;
+    }
     if (this.suspended.has(th)) {
       // the entry stays: deliver() puts its mask in the frame and removes it
     } else if (restart) {
@@ -1094,6 +1128,14 @@ export class LinuxAbi implements SyscallBridge {
       return null;
     }
     const e = t.engine;
+    // a sleeping call the signal interrupted (arch/arm/kernel/signal.c handle_signal):
+    // -ERESTARTSYS with SA_RESTART re-executes the svc after the handler (PC back over it,
+    // r0 = ORIG_r0, both saved in the frame); otherwise, and always for -ERESTARTNOHAND
+    // (poll, select), the call returns -EINTR
+    if ((r0 | 0) === -ERESTARTSYS && (act.flags & SA_RESTART) !== 0) {
+      this.restartSyscall(t);
+      r0 = t.blockedArg0;
+    } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND) r0 = -EINTR;
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const ucOff = rt ? 128 : 0;
     const size = ucOff + UC_SIZE + (rt ? 0 : 16);
