@@ -238,6 +238,8 @@ export class LinuxAbi implements SyscallBridge {
   private waiting = new Set<UnicornThread>();
   /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
   pendingSignals = 0;
+  /** threads woken out of a layer call with a restart code, until their next step (beforeResume) */
+  private readonly interrupted = new Set<UnicornThread>();
   /** this process was created by fork(): its engine is its own and closes when it ends */
   private readonly forked: boolean;
   private execs = 0;
@@ -350,10 +352,12 @@ export class LinuxAbi implements SyscallBridge {
 
   /** signal delivery between quanta (and after a sleeping call completed by its waker) */
   beforeResume(t: UnicornThread): void {
+    // the common case without a register read: nothing pending, no interrupted call
+    if (this.pendingSignals === 0 && (this.interrupted.size === 0 || !this.interrupted.has(t))) return;
+    this.interrupted.delete(t);
     const e = t.engine;
     const r0 = e.reg(e.arch.retReg) | 0;
     const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
-    if (this.pendingSignals === 0 && !interrupted) return;
     const d = this.pendingSignals === 0 ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
     // interrupted, but no handler ran (another thread took the signal, or it was dropped):
@@ -1085,6 +1089,7 @@ export class LinuxAbi implements SyscallBridge {
       const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.nanosleep;
       task.finish();
       th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
+      this.interrupted.add(th);
       this.cpu.wake(th);
       return true;
     }
