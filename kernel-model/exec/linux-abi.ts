@@ -33,12 +33,15 @@ export const ARM_NR = {
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
   prctl: 172, getppid: 64, setitimer: 104, getitimer: 105, sigreturn: 119, rt_sigreturn: 173, rt_sigsuspend: 179, pause: 29, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
+  mkdir: 39, mkdirat: 323, unlink: 10, unlinkat: 328, rmdir: 40,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;
 
 const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
 const ERESTARTSYS = 512;
+/** include/linux/errno.h: restart only when no handler runs */
+const ERESTARTNOHAND = 514;
 const AT_FDCWD = -100;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED = 0x10;
@@ -235,6 +238,8 @@ export class LinuxAbi implements SyscallBridge {
   private waiting = new Set<UnicornThread>();
   /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
   pendingSignals = 0;
+  /** threads woken out of a layer call with a restart code, until their next step (beforeResume) */
+  private readonly interrupted = new Set<UnicornThread>();
   /** this process was created by fork(): its engine is its own and closes when it ends */
   private readonly forked: boolean;
   private execs = 0;
@@ -347,10 +352,26 @@ export class LinuxAbi implements SyscallBridge {
 
   /** signal delivery between quanta (and after a sleeping call completed by its waker) */
   beforeResume(t: UnicornThread): void {
-    if (this.pendingSignals === 0) return;
+    // the common case without a register read: nothing pending, no interrupted call
+    if (this.pendingSignals === 0 && (this.interrupted.size === 0 || !this.interrupted.has(t))) return;
+    this.interrupted.delete(t);
     const e = t.engine;
-    const d = this.deliver(t, e.reg(e.arch.retReg), false);
+    const r0 = e.reg(e.arch.retReg) | 0;
+    const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
+    const d = this.pendingSignals === 0 ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
+    // interrupted, but no handler ran (another thread took the signal, or it was dropped):
+    // the call is restarted (do_signal without a handler: every restart code restarts)
+    else if (d === null && interrupted && t.exitInfo === null) this.restartSyscall(t);
+  }
+
+  /** re-execute the svc: r0 = ORIG_r0, PC back over the instruction (do_signal's restart) */
+  private restartSyscall(t: UnicornThread): void {
+    const e = t.engine;
+    e.setReg(e.arch.retReg, t.blockedArg0);
+    const thumb = (e.reg(UC_ARM_REG_CPSR) & 0x20) !== 0;
+    // a PC write's bit 0 selects the instruction set (Unicorn, as BX): keep Thumb set
+    e.setReg(e.arch.pcReg, ((e.reg(e.arch.pcReg) & ~1) - (thumb ? 2 : 4) + (thumb ? 1 : 0)) >>> 0);
   }
 
   private serve(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
@@ -405,6 +426,24 @@ export class LinuxAbi implements SyscallBridge {
         if (r.node.kind !== 'dir') return -ENOTDIR;
         this.proc.cwd = r.path;
         return 0;
+      }
+      case N.mkdir:
+      case N.mkdirat:
+      case N.unlink:
+      case N.unlinkat:
+      case N.rmdir: {
+        // fs/namei.c do_mkdirat / do_unlinkat / do_rmdir over the VFS (only tmpfs takes changes);
+        // unlinkat's AT_REMOVEDIR (0x200) makes it rmdir, other flags are -EINVAL
+        const at = nr === N.mkdirat || nr === N.unlinkat;
+        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+        if (typeof p === 'number') return p;
+        if (p.length === 0) return -ENOENT;
+        const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+        if (typeof abs === 'number') return abs;
+        const vfs = this.layer.host.vfs;
+        if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & ~0o022);
+        if (nr === N.unlinkat && (a[2]! & ~0x200) !== 0) return -EINVAL;
+        return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0));
       }
       case N.access:
       case N.faccessat:
@@ -996,9 +1035,13 @@ export class LinuxAbi implements SyscallBridge {
    * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
    * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
    * otherwise it is pending for the process, and one thread sleeping in an interruptible call
-   * without blocking it is interrupted (-EINTR; with SA_RESTART only sigsuspend/pause are:
-   * the other calls go on and the handler runs when they return, a choice: Linux would run
-   * the handler and restart the call). Signals 1-32 only (real-time ones are refused by kill).
+   * without blocking it is interrupted: a call of the syscall layer (pipe read/write, poll,
+   * select, nanosleep, device waits) gives up with a restart code and deliver() makes it
+   * -EINTR or, for -ERESTARTSYS under SA_RESTART, re-executes it after the handler (poll and
+   * select are -EINTR even with SA_RESTART, as Linux's -ERESTARTNOHAND); sigsuspend/pause
+   * always return -EINTR; wait4/futex/clock_nanosleep served here are -EINTR without
+   * SA_RESTART and go on with it (the handler runs when they return, a choice: Linux would
+   * restart them). Signals 1-32 only (real-time ones are refused by kill).
    */
   signal(sig: number): void {
     if (this.exit !== null || sig < 1 || sig > 32) return;
@@ -1033,8 +1076,23 @@ export class LinuxAbi implements SyscallBridge {
     }
   }
 
-  /** wake a thread sleeping in wait4/futex/nanosleep/sigsuspend with -EINTR; false if it is not in one */
+  /** wake a thread sleeping in a layer call, wait4/futex/clock_nanosleep or sigsuspend; false if it is not in one */
   private interrupt(th: UnicornThread, restart: boolean): boolean {
+    const task = this.layer.taskOf(this.proc, th);
+    if (task.restarting && !this.suspended.has(th)) {
+      // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
+      // device's wait): signal_pending makes the wait give up with -ERESTARTSYS (pipe_read,
+      // wait_event_interruptible) or -ERESTARTNOHAND (do_sys_poll, core_sys_select, and
+      // nanosleep's -ERESTART_RESTARTBLOCK, which behaves the same with a handler);
+      // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
+      const nr = th.blockedSyscall;
+      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.nanosleep;
+      task.finish();
+      th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
+      this.interrupted.add(th);
+      this.cpu.wake(th);
+      return true;
+    }
     if (this.suspended.has(th)) {
       // the entry stays: deliver() puts its mask in the frame and removes it
     } else if (restart) {
@@ -1075,6 +1133,14 @@ export class LinuxAbi implements SyscallBridge {
       return null;
     }
     const e = t.engine;
+    // a sleeping call the signal interrupted (arch/arm/kernel/signal.c handle_signal):
+    // -ERESTARTSYS with SA_RESTART re-executes the svc after the handler (PC back over it,
+    // r0 = ORIG_r0, both saved in the frame); otherwise, and always for -ERESTARTNOHAND
+    // (poll, select), the call returns -EINTR
+    if ((r0 | 0) === -ERESTARTSYS && (act.flags & SA_RESTART) !== 0) {
+      this.restartSyscall(t);
+      r0 = t.blockedArg0;
+    } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND) r0 = -EINTR;
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const ucOff = rt ? 128 : 0;
     const size = ucOff + UC_SIZE + (rt ? 0 : 16);

@@ -6,13 +6,15 @@
  * What a node reports (choices of this model, where the file systems have no such data):
  * directories S_IFDIR, 2 links, size 0; symbolic links S_IFLNK|0777, size = length of the
  * target; device nodes S_IFCHR with their mode, rdev 0; sysfs attributes S_IFREG with their
- * mode and size 4096 (as sysfs reports PAGE_SIZE for every attribute); pipes S_IFIFO|0600;
+ * mode and size 4096 (as sysfs reports PAGE_SIZE for every attribute); tmpfs and rootfs files their size (rootfs files their host mode bits); pipes S_IFIFO|0600;
  * anonymous inodes (eventfd, VFIO fds) mode 0600 without a type (anon_inode_inode); the
  * console fds S_IFCHR|0620. Owner root, times 0, st_dev 0, blksize 4096, blocks 0.
  */
 import { EBADF, EFAULT, EINVAL, ENOTDIR } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
 import { dirFops, type Vfs, type VNode } from '../vfs/vfs.js';
+import { TmpfsFile } from '../vfs/tmpfs.js';
+import { RootfsFile } from '../vfs/rootfs.js';
 import type { ThreadTask } from './syscalls.js';
 
 export const S_IFIFO = 0o010000, S_IFCHR = 0o020000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
@@ -34,7 +36,7 @@ export function nodeStat(n: VNode): StatInfo {
     case 'dir': return { mode: S_IFDIR | n.mode, nlink: 2, size: 0, ino: n.ino };
     case 'link': return { mode: S_IFLNK | 0o777, nlink: 1, size: n.target.length, ino: n.ino };
     case 'chr': return { mode: S_IFCHR | n.mode, nlink: 1, size: 0, ino: n.ino };
-    default: return { mode: S_IFREG | n.mode, nlink: 1, size: 4096, ino: n.ino };
+    default: return { mode: S_IFREG | n.mode, nlink: 1, size: n instanceof TmpfsFile || n instanceof RootfsFile ? n.size : 4096, ino: n.ino };
   }
 }
 
@@ -43,6 +45,8 @@ export function fileStat(vfs: Vfs, f: File): StatInfo {
   if (f.path === 'pipe:') return { mode: S_IFIFO | 0o600, nlink: 1, size: 0, ino: f.ino };
   if (f.path.startsWith('anon_inode:')) return { mode: 0o600, nlink: 1, size: 0, ino: f.ino };
   if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino };
+  // an unlinked tmpfs file is still the file its descriptor holds
+  if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile) return nodeStat(f.priv);
   const r = vfs.walk(f.path, false);
   if (typeof r === 'number') return { mode: S_IFREG | 0o600, nlink: 0, size: 0, ino: f.ino };
   return nodeStat(r.node);

@@ -1,4 +1,7 @@
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP_FALLBACK, ENOENT, ENOTDIR, EPERM } from './errors.js';
+import { ENOTEMPTY, EROFS } from '../base/errno.js';
+import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile } from './tmpfs.js';
+import { RootfsDir, type RootfsSource } from './rootfs.js';
 import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type FileOps, type Task } from './file.js';
 
@@ -11,6 +14,8 @@ const O_ACCMODE = 3;
 const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
 const O_DIRECTORY = 0o40000;
 const O_NOFOLLOW = 0o100000;
 
@@ -29,15 +34,19 @@ export class RamDir {
   readonly kind = 'dir' as const;
   readonly ino = inoSeq++;
   readonly children = new Map<string, VNode>();
+  /** a directory underneath (the read-only rootfs under /): names not in `children` come from it */
+  fallback: (VNode & { kind: 'dir' }) | null = null;
   constructor(public mode = 0o755) {}
   lookup(name: string): VNode | null {
-    return this.children.get(name) ?? null;
+    return this.children.get(name) ?? this.fallback?.lookup(name) ?? null;
   }
   list(): DirEntry[] {
-    return [...this.children.keys()].sort().map((name) => {
+    const own = [...this.children.keys()].map((name) => {
       const n = this.children.get(name)!;
       return { name, ino: n.ino, type: nodeType(n) };
     });
+    const under = this.fallback === null ? [] : this.fallback.list().filter((e) => !this.children.has(e.name));
+    return [...own, ...under].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 }
 
@@ -59,18 +68,33 @@ function relativePath(fromDir: string, to: string): string {
 }
 
 /**
- * VFS-lite: one namespace with devtmpfs under /dev, the kernel's Sysfs tree under /sys
- * and procfs under /proc. Paths are absolute (the cwd of every process is /).
+ * VFS-lite: one namespace with devtmpfs under /dev, the kernel's Sysfs tree under /sys,
+ * procfs under /proc and a small writable tmpfs at /tmp (vfs/tmpfs.ts). Paths reaching
+ * the VFS are absolute (the syscall layer resolves relative ones against the cwd).
  */
 export class Vfs {
   readonly root = new RamDir();
   readonly dev = new RamDir();
   readonly proc = new RamDir(0o555);
+  readonly tmp = new Tmpfs();
 
   constructor(readonly sysfs: Sysfs | null) {
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
+    this.root.children.set('tmp', this.tmp.root);
     if (sysfs) this.root.children.set('sys', sysfsDir(sysfs, ''));
+  }
+
+  /** the read-only root file system under / (vfs/rootfs.ts): its names appear beside the mounts */
+  mountRootfs(src: RootfsSource): void {
+    const e = src('/');
+    if (e === null || e.kind !== 'dir') return;
+    this.root.fallback = new RootfsDir(src, '/', e.mode, e.names);
+  }
+
+  /** is a directory on the read-only rootfs (the root itself once one is mounted)? */
+  private readOnlyDir(d: VNode): boolean {
+    return d instanceof RootfsDir || (d === this.root && this.root.fallback !== null);
   }
 
   /**
@@ -115,14 +139,22 @@ export class Vfs {
     const r = this.walk(path, (flags & O_NOFOLLOW) === 0);
     if (typeof r === 'number') {
       if (r === -ENOENT && (flags & O_CREAT) !== 0) {
-        // none of these file systems supports creating files
-        const parent = this.walk(path.replace(/\/[^/]*\/*$/, '') || '/', true);
-        return typeof parent === 'number' ? parent : -EACCES;
+        // only tmpfs creates files (fs/namei.c lookup_open -> shmem_create); the other file
+        // systems here have no ->create
+        const at = this.parentOf(path);
+        if (typeof at === 'number') return at;
+        if (this.readOnlyDir(at.dir)) return -EROFS;
+        if (!(at.dir instanceof TmpfsDir)) return -EACCES;
+        const f = new TmpfsFile(at.dir.fs);
+        at.dir.children.set(at.name, f);
+        return f.open(flags, task, at.path);
       }
       return r;
     }
     const n = r.node;
     const acc = flags & O_ACCMODE;
+    // O_CREAT|O_EXCL on an existing name (fs/namei.c open_last_lookups)
+    if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
     if (n.kind === 'link') return -ELOOP_FALLBACK;
     if (n.kind === 'dir') {
       if (acc === O_WRONLY || acc === O_RDWR || (flags & O_CREAT) !== 0) return -EISDIR;
@@ -134,7 +166,49 @@ export class Vfs {
       const wantW = acc === O_WRONLY || acc === O_RDWR;
       if ((wantR && (n.mode & 0o004) === 0) || (wantW && (n.mode & 0o002) === 0)) return -EACCES;
     }
+    // O_TRUNC on a writable open of a regular file (fs/open.c handle_truncate)
+    if (n instanceof TmpfsFile && (flags & O_TRUNC) !== 0 && opensForWrite(flags)) n.truncate(0);
     return n.open(flags, task, r.path);
+  }
+
+  /** the directory a new name would go in: its node, the last component and the canonical path */
+  parentOf(path: string): { dir: VNode & { kind: 'dir' }; name: string; path: string } | number {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) return -EEXIST; // "/" itself
+    if (name === '..') return -EINVAL;
+    const p = this.walk('/' + parts.join('/'), true);
+    if (typeof p === 'number') return p;
+    if (p.node.kind !== 'dir') return -ENOTDIR;
+    return { dir: p.node, name, path: (p.path === '/' ? '' : p.path) + '/' + name };
+  }
+
+  /** mkdir(2): only tmpfs directories take new entries (shmem_mkdir); elsewhere -EACCES */
+  mkdir(path: string, mode: number): number {
+    const at = this.parentOf(path);
+    if (typeof at === 'number') return at;
+    if (at.dir.lookup(at.name) !== null) return -EEXIST;
+    if (this.readOnlyDir(at.dir)) return -EROFS;
+    if (!(at.dir instanceof TmpfsDir)) return -EACCES;
+    at.dir.children.set(at.name, new TmpfsDir(at.dir.fs, mode & 0o7777));
+    return 0;
+  }
+
+  /** unlink(2) (rmdir = false) and rmdir(2) (fs/namei.c do_unlinkat, do_rmdir) */
+  remove(path: string, rmdir: boolean): number {
+    const at = this.parentOf(path);
+    if (typeof at === 'number') return at === -EEXIST ? -EISDIR : at;
+    const n = at.dir.lookup(at.name);
+    if (n === null) return -ENOENT;
+    if (rmdir && n.kind !== 'dir') return -ENOTDIR;
+    // unlink of a directory: -EISDIR (Linux's generic answer; POSIX allows -EPERM)
+    if (!rmdir && n.kind === 'dir') return -EISDIR;
+    if (this.readOnlyDir(at.dir) && !(at.dir === this.root && this.root.children.has(at.name))) return -EROFS;
+    if (!(at.dir instanceof TmpfsDir)) return -EACCES;
+    if (n instanceof TmpfsDir && n.children.size > 0) return -ENOTEMPTY;
+    if (n instanceof TmpfsFile) n.unlinked();
+    at.dir.children.delete(at.name);
+    return 0;
   }
 
   /** readlink(2): the link text, or -ENOENT / -EINVAL (not a link) */

@@ -27,7 +27,7 @@ export const RUN_OPTS: Record<string, OptSpec> = {
   'insn-limit': { type: 'int', min: 1, metavar: 'N', help: 'with --cpu unicorn: stop after N guest instructions, all threads (default 1000000000)' },
   'time-limit': { type: 'int', min: 1, max: 3_600_000, metavar: 'MS', help: 'with --cpu unicorn: stop after MS milliseconds of virtual time (default 10000)' },
   sh: { type: 'string', metavar: 'FILE', help: "with --cpu unicorn: run this shell script with busybox's sh on the board (nothing bound first; /bin/pl330-vfio-test is the C port)" },
-  rootfs: { type: 'string', metavar: 'DIR', help: 'with --cpu unicorn --elf: a host directory execve() reads programs from, read-only (/bin/busybox and /bin/sh: the fetched busybox)' },
+  rootfs: { type: 'string', metavar: 'DIR', help: 'with --cpu unicorn --elf or --sh: a host directory mounted read-only as / (open/stat/getdents64/readlink and execve() see it; /bin/busybox and /bin/sh: the fetched busybox)' },
 };
 
 export const MATRIX_OPTS: Record<string, OptSpec> = {

@@ -55,4 +55,19 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     // alarm(1): one second of virtual time passed in pause()
     expect(r.virtualTimeNs).toBeGreaterThanOrEqual(1e9);
   });
+  it('signals interrupt sleeping calls: read -EINTR without SA_RESTART and restarted with it; poll and select -EINTR even with SA_RESTART', () => {
+    const r = runElf({ elf: guestBinary('sigintr'), bind: null });
+    expect(lines(r.stdout)).toEqual([
+      'read without SA_RESTART: -1 EINTR, alarms 1',
+      "read with SA_RESTART: 1 'h', alarms 2",
+      'poll with SA_RESTART: -1 EINTR, alarms 3',
+      'select with SA_RESTART: -1 EINTR, alarms 4',
+    ]);
+    expect(r.exitStatus).toBe(0);
+    expect(r.unknownSyscalls).toEqual({});
+    // four alarm(1) sleeps of virtual time
+    expect(r.virtualTimeNs).toBeGreaterThanOrEqual(4e9);
+    const again = runElf({ elf: guestBinary('sigintr'), bind: null });
+    expect(again.traceSha256).toBe(r.traceSha256);
+  });
 });

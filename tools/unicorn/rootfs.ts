@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { ExecFs } from '../../kernel-model/exec/linux-abi.js';
+import type { RootfsEntry, RootfsSource } from '../../kernel-model/vfs/rootfs.js';
 
 const ENOENT = 2, EACCES = 13;
 
@@ -48,5 +49,39 @@ export function hostExecFs(o: HostExecFsOptions): ExecFs {
     }
     if (o.busybox && (path === '/bin/busybox' || path === '/bin/sh')) return read(o.busybox);
     return -ENOENT;
+  };
+}
+
+/**
+ * The same host directory as the read-only root file system of the VFS (kernel-model/vfs/rootfs.ts):
+ * what open/read/stat/getdents64/readlink see. Paths come from the VFS one component at a time
+ * (it resolves `..` and symbolic links itself, in the guest's namespace), so a lookup never
+ * leaves the directory; host symbolic links are shown as links, their text unchanged. Anything
+ * but directories, regular files and links (sockets, fifos, devices) is absent. Answers are
+ * cached: the directory must not change during the run.
+ */
+export function hostRootfs(dir: string): RootfsSource {
+  const root = realpathSync(resolve(dir));
+  const cache = new Map<string, RootfsEntry | null>();
+  return (path: string): RootfsEntry | null => {
+    let e = cache.get(path);
+    if (e !== undefined) return e;
+    e = null;
+    if (!path.split('/').includes('..')) {
+      const host = join(root, path);
+      try {
+        const st = lstatSync(host);
+        if (st.isDirectory()) e = { kind: 'dir', mode: st.mode & 0o7777, names: readdirSync(host).sort() };
+        else if (st.isSymbolicLink()) e = { kind: 'link', target: readlinkSync(host) };
+        else if (st.isFile()) {
+          let bytes: Uint8Array | null = null;
+          e = { kind: 'file', mode: st.mode & 0o7777, bytes: () => (bytes ??= new Uint8Array(readFileSync(host))) };
+        }
+      } catch {
+        e = null;
+      }
+    }
+    cache.set(path, e);
+    return e;
   };
 }

@@ -21,7 +21,7 @@ import { pl330ProgramAbi } from '../scenarios/expected.js';
 import { System } from '../system/system.js';
 import { compatibles } from '../../emulator/dt/access.js';
 import { busyboxPath, guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { hostExecFs } from './rootfs.js';
+import { hostExecFs, hostRootfs } from './rootfs.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
 /** default virtual-time limit of an ARM program run: 10 s */
@@ -68,7 +68,7 @@ export interface UnicornRunOptions {
   quantum?: number;
   /** time slice of a thread, in instructions (default 10,000) */
   timeslice?: number;
-  /** a host directory execve() reads programs from (read-only; tools/unicorn/rootfs.ts) */
+  /** a host directory mounted read-only as / (beside /dev, /proc, /sys, /tmp): execve() and the file syscalls read it (tools/unicorn/rootfs.ts) */
   rootfs?: string | null;
   /** busybox-static for /bin/busybox and /bin/sh (default: the fetched one, when present) */
   busybox?: string | null;
@@ -142,6 +142,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const board = opts.board ?? 'vexpress-vfio';
   const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false }, accel: opts.accel, bootargs: opts.bootargs });
   const m = system.machine;
+  if (opts.rootfs) system.vfs.mountRootfs(hostRootfs(opts.rootfs));
   const device = opts.bind ?? pl330DeviceName(system);
   const bind = opts.bind === null ? null : adminBind(system, device);
   const args = opts.argsFromBind ? opts.argsFromBind(bind, device) : [...(opts.args ?? [])];

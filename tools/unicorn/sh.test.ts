@@ -35,9 +35,10 @@ describe.skipIf(skip)('run --cpu unicorn --sh: the set-up-and-test script', () =
 
   it('stops where the matrix says without the binding patch (patches:1-3: no vfio_bind, no driver_override)', () => {
     const r = runShScript({ script: SCRIPT, profile: 'patches:1-3' });
-    // no way to bind: the device stays on dma-pl330 and the group is not viable (the matrix's
-    // stop for patch prefixes before vfio_bind), as the C program reports it
+    // no way to bind: the device stays on dma-pl330 and its group has no character device
+    // (the matrix's stop:no-group); the C program's unchecked open() then reports it as not viable
     expect(r.stdout).toContain('driver_override failed\nnow bound to dma-pl330\n');
+    expect(r.stdout).toMatch(/\ngroup (\d+)\nno \/dev\/vfio\/\1\n/);
     expect(r.stdout).toContain('Group is not viable');
     expect(r.stdout).toContain('test exit 1\n');
     expect(r.stderr).toContain('driver_override: Permission denied');

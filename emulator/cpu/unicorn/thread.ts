@@ -302,6 +302,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.pendingResult = result >>> 0;
   }
 
+  /** r0 as the last blocked syscall received it (ARM's ORIG_r0: a restarted call gets it back) */
+  get blockedArg0(): number {
+    return this.pendingArgs[0]!;
+  }
+
   /** the syscall number this thread is blocked in, or -1 */
   get blockedSyscall(): number {
     return this.pendingNr;
