@@ -412,12 +412,7 @@ export class Smmu implements TranslationStage, MmioDevice {
 
   /** register name for MMIO traces (emulator/bus.ts MmioDevice.regName): "sCR0", "CB1.FSR" */
   regName(offset: number): string | null {
-    const page = offset >>> 12;
-    const off = offset & 0xfff;
-    if (page === 0) return this.gr0Map.nameAt(off);
-    if (page === 1) return this.gr1Map.nameAt(off);
-    const cb = page - this.globalPages;
-    return cb >= 0 && cb < this.numCb ? this.cbMap.nameAt(off, cb) : null;
+    return this.nameAt(offset);
   }
 
   private unimplemented(what: GuestErrorKind, offset: number, value: number | null): void {
