@@ -88,6 +88,7 @@ describe('C reproducers: emitting', () => {
     const clean = emitC({ profile: 'mainline', program: fixtures.find((f) => f.file.sig === 'region-info-leak')!.file.program });
     expect(clean.sig).toBeNull();
     expect(clean.check).toBe('unchecked');
+    expect(clean.c).toContain('the model finds nothing in this program');
   });
 
   it('refuses programs of the other processes with a clear error', () => {
@@ -206,6 +207,19 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
     expect(runProgram(file.profile, prog, { ignore: new Set(DEFAULT_SUPPRESSIONS) }).finding).toBeNull();
     const u = run(`${name}-control`, file.profile);
     expect(verdict(u.stdout), u.stdout).toBe(`NOT REPRODUCED ${file.sig}`);
+    expect(u.exitStatus).toBe(0);
+  });
+
+  it('an rfc-v4 finding emitted for mainline (where the model runs it clean) checks the same signature and prints NOT REPRODUCED; the program binds the PL330 to vfio-amba itself', () => {
+    const file = fixtures.find((f) => f.file.sig === 'region-info-leak')!.file;
+    const r = emitFinding({ ...file, profile: 'mainline' });
+    expect(r.sig).toBeNull();
+    expect(r.check).toBe('region-info');
+    expect(r.c).toContain('echo("/sys/bus/amba/devices/" DEVICE "/driver_override", "vfio-amba");');
+    const [bin] = Object.values(buildAll([{ name: 'mainline-region-info-leak', c: r.c }]));
+    const u = runElf({ elf: bin!, argv0: 'repro', profile: 'mainline', bind: null });
+    expect(u.stdout).toContain('call 4 = 6\ncall 5 = -1 (errno 22, EINVAL)\n');
+    expect(verdict(u.stdout)).toBe('NOT REPRODUCED region-info-leak');
     expect(u.exitStatus).toBe(0);
   });
 
