@@ -250,7 +250,9 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'mmio': {
       const t = `volatile uint${c.width * 8}_t *`;
       L.push(`\t\tif (nmaps) { ${t}p = (${t})((char *)maps[${c.map >>> 0}u % nmaps] + ${hex(c.off >>> 0)});`);
-      L.push(c.write ? `\t\t  *p = ${hex(c.value >>> 0)}u; rc = 0; } else rc = 0;` : '\t\t  rc = *p; } else rc = 0;');
+      // a store of `width` bytes keeps the value's low bytes (the harness's storeU)
+      const v = c.width === 4 ? c.value >>> 0 : (c.value >>> 0) & ((1 << (8 * c.width)) - 1);
+      L.push(c.write ? `\t\t  *p = ${hex(v)}u; rc = 0; } else rc = 0;` : '\t\t  rc = *p; } else rc = 0;');
       return;
     }
     case 'eventfd':
@@ -348,6 +350,8 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('#define _GNU_SOURCE');
   L.push('#define _FILE_OFFSET_BITS 64');
   L.push('#include <linux/vfio.h>');
+  L.push('/* the calls pass bad pointers and sizes on purpose */');
+  L.push('#pragma GCC diagnostic ignored "-Wpragmas"\n#pragma GCC diagnostic ignored "-Wnonnull"\n#pragma GCC diagnostic ignored "-Wstringop-overflow"\n#pragma GCC diagnostic ignored "-Wstringop-overread"\n#pragma GCC diagnostic ignored "-Warray-bounds"');
   L.push('#include <errno.h>\n#include <fcntl.h>\n#include <poll.h>\n#include <signal.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <time.h>\n#include <sys/eventfd.h>\n#include <sys/ioctl.h>\n#include <sys/mman.h>\n#include <sys/syscall.h>\n#include <sys/wait.h>\n#include <unistd.h>');
   L.push('');
   L.push('/* Constants of the 2014 RFC series "VFIO support for platform devices" that today\'s header');
@@ -390,6 +394,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('static int child(const char *group_path)\n{\n\tlong rc = 0;\n\t(void)group_path;');
   L.push('\tbind_device();');
   L.push('\tif (setup_areas()) return 2;');
+  L.push('\tclear_fds();');
   calls.forEach((c, i) => {
     const line = formatCall(c).replace(/^P\d+: /, '');
     L.push(`\t/* call ${i}: ${line.replace(/\*\//g, '* /').replace(/\/\*/g, '/ *')} */`);
@@ -478,6 +483,23 @@ static int setup_areas(void)
 	if (scratch == MAP_FAILED || ro_area == MAP_FAILED || dma_area == MAP_FAILED) { printf("could not map the work areas: %s\n", strerror(errno)); return -1; }
 	munmap(scratch + 2 * PAGE, PAGE);
 	return 0;
+}
+
+/* The harness's process has no open file (no stdio): move stdout and the pipe to fds 200 and 201 and
+ * close 0-2, so that the fds the calls get, and raw fd numbers, are the same as in the model.
+ * (glibc's stdout is an assignable variable.) */
+static void clear_fds(void)
+{
+	int out = dup2(1, 200), rep = dup2(report_fd, 201);
+	FILE *f;
+	if (out < 0 || rep < 0) _exit(2);
+	close(0); close(1); close(2);
+	if (report_fd != rep) close(report_fd);
+	report_fd = rep;
+	f = fdopen(out, "w");
+	if (!f) _exit(2);
+	setvbuf(f, NULL, _IONBF, 0);
+	stdout = f;
 }
 
 /* tell the parent which call comes next (it reports the call a kernel Oops killed us in) */
