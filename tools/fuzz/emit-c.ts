@@ -683,7 +683,8 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
   }
   L.push('\t*p++ = 0x04; *p++ = 0x12; *p++ = 0x08; *p++ = 0x13; *p++ = 0x00;');
   L.push('\t/* DMAGO channel 0 at PROBE_IOVA, through the manager thread\'s debug instruction registers */');
-  L.push('\twhile (regs[DBGSTATUS / 4] & 1)\n\t\t;');
+  L.push('\tfor (i = 0; i < 100000 && (regs[DBGSTATUS / 4] & 1); i++)\n\t\t;');
+  L.push('\tif (regs[DBGSTATUS / 4] & 1) { printf("DMA probe: the debug interface stays busy\\n"); return 3; }');
   L.push('\tregs[DBGINST0 / 4] = ((uint32_t)(0xa0 | 2) << 16) | (0u << 24);');
   L.push('\tregs[DBGINST1 / 4] = PROBE_IOVA;');
   L.push('\tregs[DBGCMD / 4] = 0;');
