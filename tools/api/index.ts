@@ -70,3 +70,4 @@ export function boards(): string[] {
 // ------------------------------------------------------------------ fuzzing
 export { runCampaign, runProgram, type CampaignOptions, type CampaignResult, type FindingReport } from '../fuzz/engine.js';
 export { loadBaseline, matchBaseline, type FuzzBaseline } from '../fuzz/baseline.js';
+export { emitC, emitFinding, EmitError, type EmitInput, type EmitResult } from '../fuzz/emit-c.js';

@@ -102,7 +102,7 @@ docs: docs/TRACE.md
   },
   fuzz: {
     synopsis: 'vfio-arm-emu fuzz [--profile P] [--runs N | --time S] [--jobs N] [--shard i/n] [--json] ...',
-    what: 'fuzz the VFIO ioctls against a baseline of known findings (docs/FUZZING.md)',
+    what: 'fuzz the VFIO ioctls against a baseline of known findings; replay a finding or turn it into a C reproducer (docs/FUZZING.md)',
   },
 };
 

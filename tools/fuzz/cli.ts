@@ -1,6 +1,6 @@
 /**
  * `vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time SECONDS] [--json] [--out DIR]
- *                    [--replay FILE] [--jobs N] [--shard i/n] [--no-suppress]`
+ *                    [--replay FILE [--emit-c FILE|-]] [--jobs N] [--shard i/n] [--no-suppress]`
  *
  * Synchronous like the rest of the CLI: with --jobs the main thread blocks in Atomics.wait
  * and drains the workers' ports with receiveMessageOnPort (no event loop needed).
@@ -19,6 +19,7 @@ import { cliProfile } from '../cli/profile-arg.js';
 import { InputError, mkdirs } from '../cli/outputs.js';
 import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
 import type { WorkerJob, WorkerMsg } from './worker.js';
+import { EmitError, emitFinding } from './emit-c.js';
 import { BaselineError, loadBaseline, matchBaseline, type BaselineEntry, type FuzzBaseline } from './baseline.js';
 
 /** the `schema` field of `fuzz --json` (docs/schemas/fuzz.schema.json) */
@@ -46,10 +47,11 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
   baseline: { type: 'string', metavar: 'FILE', help: 'known findings per profile (default: the committed tools/fuzz/baseline.json)' },
   'no-baseline': { type: 'bool', help: 'no known findings: every finding fails the campaign (exit 1)' },
+  'emit-c': { type: 'string', metavar: 'FILE', help: 'with --replay: write the finding as a standalone C reproducer to FILE (- for stdout; docs/FUZZING.md)' },
 };
 
 export function fuzzUsage(): string {
-  return `usage: vfio-arm-emu fuzz [options]\n\n${formatOptions(FUZZ_OPTS)}\n\nexit status: 0 no finding or only known ones (the baseline; replay: the finding no longer reproduces), 1 a new finding (replay: reproduced), 2 usage error.\ndocs: docs/FUZZING.md\n`;
+  return `usage: vfio-arm-emu fuzz [options]\n\n${formatOptions(FUZZ_OPTS)}\n\nexit status: 0 no finding or only known ones (the baseline; replay: the finding no longer reproduces), 1 a new finding (replay: reproduced), 2 usage error; --replay with --emit-c: 0 once the C program is written.\ndocs: docs/FUZZING.md\n`;
 }
 
 export interface FuzzHost {
@@ -79,8 +81,11 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   if (positionals.length) throw new UsageError(`fuzz: unexpected argument '${positionals[0]}'`);
   if (opts.replay !== undefined) {
     for (const k of ['runs', 'time', 'jobs', 'shard', 'seed', 'baseline', 'no-baseline']) if (opts[k] !== undefined) throw new UsageError(`fuzz: --replay cannot be combined with --${k}`);
-    return replay(String(opts.replay), io, Boolean(opts.json));
+    const emit = opts['emit-c'] === undefined ? undefined : String(opts['emit-c']);
+    if (emit === '-' && opts.json) throw new UsageError('fuzz: --emit-c - and --json both write to stdout: give --emit-c a file');
+    return replay(String(opts.replay), io, Boolean(opts.json), emit);
   }
+  if (opts['emit-c'] !== undefined) throw new UsageError('fuzz: --emit-c needs --replay FILE (a campaign with --out writes a .c next to every finding file)');
   if (opts.runs !== undefined && opts.time !== undefined) throw new UsageError('fuzz: give --runs or --time, not both');
   if (opts.baseline !== undefined && opts['no-baseline']) throw new UsageError('fuzz: give --baseline FILE or --no-baseline, not both');
   let baseline: FuzzBaseline | null = null;
@@ -155,18 +160,20 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const merged = mergeSlices(profile, seed, parts);
   const elapsed = now() - t0;
   const files: string[] = [];
+  const cfiles: (string | null)[] = [];
   if (merged.findings.length) {
     (host.mkdir ?? mkdirs)(outDir);
     for (const f of merged.findings) {
       const file = `${outDir}/${profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
       io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
       files.push(file);
+      cfiles.push(writeReproducer(f, file, io));
     }
   }
   const base = matchBaseline(baseline, profile, merged.findings.map((f) => f.sig));
   const bl = { file: baselineFile, known: base.known, fresh: base.fresh };
-  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl)) + '\n');
-  else io.out(summaryText(merged, elapsed, files, shard, jobs, bl));
+  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl, cfiles)) + '\n');
+  else io.out(summaryText(merged, elapsed, files, shard, jobs, bl, cfiles));
   return base.fresh.length ? 1 : 0;
 }
 
@@ -174,7 +181,21 @@ function toFile(f: FindingReport): FindingFile {
   return { format: FINDING_FORMAT, version: 1, profile: f.profile, sig: f.sig, message: f.message, seed: f.seed, program: f.program, transcript: f.transcript };
 }
 
-function replay(path: string, io: CliIo, json: boolean): number {
+/** the C reproducer next to a finding file (`x.json` -> `x.c`); null when the program cannot be expressed (a note on stderr) */
+function writeReproducer(f: FindingReport, file: string, io: CliIo): string | null {
+  try {
+    const r = emitFinding(f, file);
+    const cfile = file.replace(/\.json$/, '') + '.c';
+    io.writeFile(cfile, r.c);
+    return cfile;
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    io.err(`fuzz: no C reproducer for ${file}: ${e.message}\n`);
+    return null;
+  }
+}
+
+function replay(path: string, io: CliIo, json: boolean, emit?: string): number {
   let text: string;
   try {
     text = io.readFile(path);
@@ -191,17 +212,33 @@ function replay(path: string, io: CliIo, json: boolean): number {
     if (e instanceof SchemaError || e instanceof Error) throw new InputError(`fuzz: ${path}: ${e.message}`);
     throw e;
   }
+  if (emit !== undefined) {
+    // the C reproducer (tools/fuzz/emit-c.ts): exit 0 once written; `-`: the program alone on stdout
+    let c: string;
+    try {
+      c = emitFinding(file, path).c;
+    } catch (e) {
+      if (e instanceof EmitError) throw new InputError(`fuzz: ${path}: ${e.message}`);
+      throw e;
+    }
+    if (emit === '-') {
+      io.out(c);
+      return 0;
+    }
+    io.writeFile(emit, c);
+  }
   const { finding, harness } = runProgram(file.profile, file.program, { transcript: true });
   const same = finding !== null && finding.sig === file.sig;
   if (json) {
-    io.out(JSON.stringify({ schema: FUZZ_REPLAY_JSON_SCHEMA, file: path, profile: file.profile, expected: file.sig, reproduced: same, finding, calls: harness.transcript }) + '\n');
+    io.out(JSON.stringify({ schema: FUZZ_REPLAY_JSON_SCHEMA, file: path, profile: file.profile, expected: file.sig, reproduced: same, finding, calls: harness.transcript, ...(emit !== undefined ? { reproducer: emit } : {}) }) + '\n');
   } else {
     io.out(`/* replay of ${path}: profile ${file.profile}, expected ${file.sig} */\n`);
     for (const t of harness.transcript) io.out(`${t.line}  /* = ${t.ret} */\n`);
     if (finding) io.out(`\n${same ? 'REPRODUCED' : 'DIFFERENT FINDING'}: ${finding.sig}\n  ${finding.message}\n`);
     else io.out(`\nnot reproduced: the program ran clean on ${file.profile}\n`);
+    if (emit !== undefined) io.out(`C reproducer: ${emit}\n`);
   }
-  return finding ? 1 : 0;
+  return emit !== undefined ? 0 : finding ? 1 : 0;
 }
 
 // ------------------------------------------------------------------ workers
@@ -320,7 +357,7 @@ interface BaselineUse {
   fresh: string[];
 }
 
-function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse): object {
+function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = []): object {
   return {
     schema: FUZZ_JSON_SCHEMA,
     profile: m.profile,
@@ -332,13 +369,13 @@ function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: nu
     execs: m.execs,
     elapsedMs: Math.round(elapsed),
     execsPerSec: Math.round(m.execs / Math.max(elapsed / 1000, 1e-3)),
-    findings: m.findings.map((f, i) => ({ sig: f.sig, known: bl.known.has(f.sig), message: f.message, seed: f.seed, file: files[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
+    findings: m.findings.map((f, i) => ({ sig: f.sig, known: bl.known.has(f.sig), message: f.message, seed: f.seed, file: files[i] ?? null, reproducer: cfiles[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
     baseline: { file: bl.file, known: [...bl.known.keys()], new: bl.fresh },
     coverage: coverageRows(m.coverage),
   };
 }
 
-function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse): string {
+function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = []): string {
   const L: string[] = [];
   const secs = elapsed / 1000;
   L.push(`fuzz ${m.profile}: seed ${m.seed}, shard ${shard.i}/${shard.n}, ${jobs} job(s): ${m.runs} runs (${m.slices.length} slices), ${m.execs} syscalls in ${secs.toFixed(1)} s = ${Math.round(m.execs / Math.max(secs, 1e-3))} execs/s`);
@@ -349,6 +386,7 @@ function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: nu
     L.push(`finding ${i + 1}: ${f.sig} [${k ? 'known' : 'NEW'}]${files[i] ? `  (${files[i]})` : ''}`);
     L.push(`  ${f.message}`);
     if (k) L.push(`  known (${bl.file}): ${k.why}`);
+    if (cfiles[i]) L.push(`  C reproducer: ${cfiles[i]}`);
     L.push('  shrunk reproducer:');
     for (const t of f.transcript) L.push(`    ${t.line}  /* = ${t.ret} */`);
     L.push('');

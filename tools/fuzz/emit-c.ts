@@ -1,0 +1,755 @@
+/**
+ * C reproducers for fuzz findings (issue 22): a finding's program (Call[] with symbolic fds,
+ * pointers and offsets) becomes a standalone C program that uses only <linux/vfio.h> and libc,
+ * builds with guest-tests/c/build.sh (static armhf) and runs under `run --cpu unicorn --elf`
+ * or on a real board with that kernel.
+ *
+ * Shape of the emitted program (docs/FUZZING.md, "C reproducers"):
+ * - main() forks; the child does the work and the parent prints the one-line verdict, so a
+ *   kernel Oops (which kills the calling process: arch/arm/kernel/traps.c oops_end ->
+ *   make_task_dead(SIGSEGV)) is still reported. The child tells the parent, through a pipe,
+ *   which call it is about to make.
+ * - the child binds the device to the VFIO driver by sysfs writes when it is not bound yet
+ *   (what the fuzz harness's administrator does), maps the areas the harness's process has
+ *   (scratch buffer with a guard page, read-only pages, the DMA area), then makes the calls.
+ *   fds are resolved as the harness resolves them: the i-th (modulo) live fd of that kind.
+ * - after the faulting call it checks what shows the finding: the errno, the leaked bytes
+ *   (GET_REGION_INFO's struct, a read compared with the mmap'd registers), a DMA probe with
+ *   the PL330 for the DMA isolation findings, or (Oops) the child's death inside that call.
+ * - last line: "REPRODUCED <sig>: <evidence>" (exit 1, as `fuzz --replay` exits 1 when the
+ *   finding reproduces), "NOT REPRODUCED <sig>: <why>" (exit 0), or "UNCHECKED <sig>: ..."
+ *   (exit 3) for invariants a user program cannot observe (pinned-page counts, the
+ *   reference model's state); 2 when the program could not start.
+ *
+ * The TypeScript harness is the reference: the emitter replays the program in it (a fresh
+ * System, as `fuzz --replay` does) for the signature, its message and every call's result,
+ * which the program prints next to its own results ("model: ...").
+ */
+import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
+import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
+import { NPROC } from './arb.js';
+import { loadBaseline, matchBaseline } from './baseline.js';
+import { DEFAULT_SUPPRESSIONS, DEVICE, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+
+const PAGE = 4096;
+
+export interface EmitInput {
+  profile: string;
+  program: readonly Call[];
+  /** the signature the finding file names (the replay's own signature is used when they differ) */
+  sig?: string;
+  /** where it came from (a finding file's path), for the header comment */
+  source?: string;
+  /** why it is known: the baseline's reason (the review citation), for the header comment */
+  why?: string;
+  /** the file's message: where the model gives no finding (another profile), the check of `sig` uses it (the DMA probe's IOVA) */
+  message?: string;
+}
+
+export interface EmitResult {
+  /** the C source */
+  c: string;
+  /** the signature the TypeScript harness gives for the program (what the C program checks), or null when it runs clean */
+  sig: string | null;
+  /** the harness's finding (message, step), or null */
+  finding: Finding | null;
+  /** how the program shows the finding: 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'unchecked' */
+  check: CheckKind;
+}
+
+export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'unchecked';
+
+export class EmitError extends Error {}
+
+/** the signatures ignored while replaying for the emitter: the campaign's suppressions, except the finding's own */
+function replayIgnore(sig: string | undefined): Set<string> {
+  return new Set(DEFAULT_SUPPRESSIONS.filter((s) => s !== sig));
+}
+
+/** Which check a signature gets. */
+export function checkKind(sig: string): CheckKind {
+  if (sig.startsWith('oops:')) return 'oops';
+  if (sig === 'region-info-leak') return 'region-info';
+  if (sig === 'rw-offset-mismatch') return 'read-oracle';
+  if (sig.startsWith('bad-errno:')) return 'errno';
+  if (sig.startsWith('bad-return:')) return 'return';
+  if (sig === 'dma-unmapped' || sig === 'dma-readable-without-read-flag' || sig === 'dma-missing' || sig === 'dma-wrong-page') return 'dma-probe';
+  return 'unchecked';
+}
+
+// ------------------------------------------------------------------ C text helpers
+
+const cstr = (s: string): string => JSON.stringify(s).replace(/\\u00([0-9a-f]{2})/g, '\\x$1');
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+/** a comment that cannot end early */
+const cmt = (s: string): string => `/* ${s.replace(/\*\//g, '* /')} */`;
+
+const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD' };
+
+function fdExpr(r: FdRef): string {
+  return 'raw' in r ? `${r.raw | 0} ${cmt('raw fd')}` : `fd_of(${KIND_C[r.k]}, ${r.i >>> 0}u)`;
+}
+
+/** a value as a 64-bit C expression (the harness's value(): BigInt.asUintN(64, ...)) */
+function valExpr(v: Value): string {
+  if (typeof v === 'number' || typeof v === 'string') return `${hex(BigInt.asUintN(64, BigInt(v)))}ULL`;
+  if ('fd' in v) return `(uint64_t)(int64_t)${fdExpr(v.fd)}`;
+  if ('dma' in v) return `(uint64_t)(uintptr_t)(dma_area + ${v.dma} * PAGE)`;
+  return `(uint64_t)(uintptr_t)(ro_area + ${v.ro} * PAGE)`;
+}
+
+/** the pointer expression for a PtrKind (the harness's ptr()) */
+function ptrExpr(k: PtrKind, len: number): string {
+  switch (k) {
+    case 'ok':
+      return 'scratch';
+    case 'null':
+      return 'NULL';
+    case 'unmapped':
+      return `(char *)0x1000 ${cmt('unmapped')}`;
+    case 'ro':
+      return `ro_area ${cmt('read-only page')}`;
+    case 'tail':
+      return `(scratch + 2 * PAGE - ${Math.min(8, Math.max(1, len - 1))}) ${cmt('straddles the guard page')}`;
+  }
+}
+
+/** header struct and field names for the harness's layouts (resv: the 2014 name of cap_offset) */
+const C_STRUCT: Record<string, string> = {
+  vfio_group_status: 'struct vfio_group_status',
+  vfio_iommu_type1_info: 'struct vfio_iommu_type1_info',
+  vfio_iommu_type1_dma_map: 'struct vfio_iommu_type1_dma_map',
+  vfio_iommu_type1_dma_unmap: 'struct vfio_iommu_type1_dma_unmap',
+  vfio_device_info: 'struct vfio_device_info',
+  vfio_region_info: 'struct vfio_region_info',
+  vfio_irq_info: 'struct vfio_irq_info',
+  vfio_irq_set: 'struct vfio_irq_set',
+  int32: 'int32_t',
+};
+
+function flagNames(type: string, v: Value, bit2: string): string {
+  if (typeof v !== 'number') return '';
+  const names: [number, string][] =
+    type === 'vfio_iommu_type1_dma_map'
+      ? [[1, 'VFIO_DMA_MAP_FLAG_READ'], [2, 'VFIO_DMA_MAP_FLAG_WRITE'], [4, bit2]]
+      : type === 'vfio_irq_set'
+        ? [[1, 'VFIO_IRQ_SET_DATA_NONE'], [2, 'VFIO_IRQ_SET_DATA_BOOL'], [4, 'VFIO_IRQ_SET_DATA_EVENTFD'], [8, 'VFIO_IRQ_SET_ACTION_MASK'], [16, 'VFIO_IRQ_SET_ACTION_UNMASK'], [32, 'VFIO_IRQ_SET_ACTION_TRIGGER']]
+        : type === 'vfio_iommu_type1_dma_unmap'
+          ? [[1, 'VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP'], [2, 'VFIO_DMA_UNMAP_FLAG_ALL'], [4, 'VFIO_DMA_UNMAP_FLAG_VADDR']]
+          : [];
+  if (!names.length || v === 0) return '';
+  let rest = v >>> 0;
+  const out: string[] = [];
+  for (const [b, n] of names) if (rest & b) { out.push(n); rest &= ~b; }
+  if (rest) out.push(hex(rest));
+  return ` ${cmt(out.join(' | '))}`;
+}
+
+// ------------------------------------------------------------------ emitter
+
+interface Ctx {
+  h: Harness;
+  bit2: string;
+  lines: string[];
+}
+
+/** marshal an ioctl argument into the scratch buffer (the harness's marshal()); returns the pointer/int expression */
+function marshal(a: IoctlArg, ctx: Ctx, L: string[]): string {
+  if (a.t === 'int') return `(unsigned long)(uint32_t)${valExpr(a.v)}`;
+  if (a.t === 'str') {
+    if (a.nul) {
+      L.push(`\t\tmemcpy(scratch, ${cstr(a.s)}, ${new TextEncoder().encode(a.s).length + 1});`);
+    } else {
+      L.push(`\t\tmemset(scratch, 'A', 2 * PAGE - 8); ${cmt('no NUL within 4096 bytes')}`);
+    }
+    const len = a.nul ? new TextEncoder().encode(a.s).length + 1 : 2 * PAGE - 8;
+    return tailCopy(a.ptr, len, L);
+  }
+  if (a.t === 'bytes') {
+    L.push(`\t\t{ static const uint8_t b[] = { ${a.b.map((x) => hex(x & 0xff)).join(', ') || '0'} }; memcpy(scratch, b, ${a.b.length}); }`);
+    return tailCopy(a.ptr, a.b.length, L);
+  }
+  const st = STRUCTS[a.type];
+  const tail = a.tail ?? [];
+  const len = st.minsz + 4 * tail.length + 8;
+  L.push(`\t\tmemset(scratch, 0, ${len});`);
+  if (a.type === 'int32') {
+    const v = a.fields['v'];
+    if (v !== undefined) L.push(`\t\t*(int32_t *)scratch = (int32_t)(uint32_t)${valExpr(v)};`);
+  } else {
+    L.push(`\t\t${C_STRUCT[a.type]} *s = (void *)scratch;`);
+    for (const [name, , size] of st.fields) {
+      const v = a.fields[name];
+      if (v === undefined) continue;
+      const field = name === 'resv' ? 'cap_offset' : name;
+      const note = name === 'resv' ? ` ${cmt('resv in the 2014 series')}` : name === 'flags' ? flagNames(a.type, v, ctx.bit2) : '';
+      L.push(`\t\ts->${field} = (uint${size * 8}_t)${valExpr(v)};${note}`);
+    }
+    tail.forEach((v, i) => L.push(`\t\t((uint32_t *)(scratch + ${st.minsz}))[${i}] = (uint32_t)${valExpr(v)};`));
+  }
+  return tailCopy(a.ptr, len, L);
+}
+
+/** the bytes always go to the scratch buffer; a 'tail' pointer also gets them (up to the guard page) */
+function tailCopy(k: PtrKind, len: number, L: string[]): string {
+  const p = ptrExpr(k, len);
+  if (k === 'tail') {
+    const back = Math.min(8, Math.max(1, len - 1));
+    L.push(`\t\tmemcpy(scratch + 2 * PAGE - ${back}, scratch, ${Math.min(len, back)});`);
+  }
+  return p;
+}
+
+/** the file offset the harness passes (Harness.offset), with its symbolic form as a comment */
+function offExpr(o: Off, h: Harness): string {
+  const n = h.offset(o);
+  const sym = 'raw' in o ? 'raw offset' : `region ${o.region} + ${hex(o.off)}`;
+  return `(off_t)${hex(BigInt.asUintN(64, BigInt(n)))}ULL ${cmt(sym)}`;
+}
+
+function callC(c: Call, ctx: Ctx, L: string[]): void {
+  const h = ctx.h;
+  switch (c.op) {
+    case 'open': {
+      const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : 'any';
+      const path = c.path === `/dev/vfio/${h.group}` ? 'group_path' : cstr(c.path);
+      L.push(`\t\trc = ret(open(${path}, 0${c.flags.toString(8)}));`);
+      L.push(`\t\tif (rc >= 0) track(rc, ${KIND_C[kind]});`);
+      return;
+    }
+    case 'close':
+      L.push(`\t\t{ int fd = ${fdExpr(c.fd)}; rc = ret(close(fd)); if (rc == 0) untrack(fd); }`);
+      return;
+    case 'ioctl': {
+      const arg = marshal(c.arg, ctx, L);
+      const name = reqName(c.req);
+      const req = name.startsWith('0x') ? `${hex(c.req >>> 0)}u` : name;
+      L.push(`\t\trc = ret(ioctl(${fdExpr(c.fd)}, ${req}, ${arg}));`);
+      if (c.req === VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD) L.push('\t\tif (rc >= 0) track(rc, K_DEVICE);');
+      return;
+    }
+    case 'pread':
+    case 'pwrite': {
+      if (c.op === 'pwrite') L.push(`\t\tmemset(scratch, 0, ${Math.min(c.count, PAGE)});`);
+      L.push(`\t\trc = ret(${c.op}(${fdExpr(c.fd)}, ${ptrExpr(c.ptr, c.count)}, ${c.count >>> 0}u, ${offExpr(c.off, h)}));`);
+      return;
+    }
+    case 'read':
+    case 'write':
+      if (c.op === 'write') L.push('\t\tmemset(scratch, 0, 8); scratch[0] = 1;');
+      L.push(`\t\trc = ret(${c.op}(${fdExpr(c.fd)}, ${ptrExpr(c.ptr, c.count)}, ${c.count >>> 0}u));`);
+      return;
+    case 'mmap':
+      L.push(`\t\t{ void *m = mmap(NULL, ${hex(c.len >>> 0)}, ${c.prot}, ${hex(c.flags >>> 0)}, ${fdExpr(c.fd)}, ${offExpr(c.off, h)});`);
+      L.push('\t\t  rc = m == MAP_FAILED ? -errno : (long)(uintptr_t)m; if (m != MAP_FAILED && nmaps < MAXMAPS) maps[nmaps++] = m; }');
+      return;
+    case 'munmap':
+      L.push(`\t\tif (nmaps) { int i = ${c.map >>> 0}u % nmaps; rc = ret(munmap(maps[i], ${hex(c.len >>> 0)})); if (rc == 0) { memmove(&maps[i], &maps[i + 1], (nmaps - i - 1) * sizeof maps[0]); nmaps--; } } else rc = 0;`);
+      return;
+    case 'mmio': {
+      const t = `volatile uint${c.width * 8}_t *`;
+      L.push(`\t\tif (nmaps) { ${t}p = (${t})((char *)maps[${c.map >>> 0}u % nmaps] + ${hex(c.off >>> 0)});`);
+      // a store of `width` bytes keeps the value's low bytes (the harness's storeU)
+      const v = c.width === 4 ? c.value >>> 0 : (c.value >>> 0) & ((1 << (8 * c.width)) - 1);
+      L.push(c.write ? `\t\t  *p = ${hex(v)}u; rc = 0; } else rc = 0;` : '\t\t  rc = *p; } else rc = 0;');
+      return;
+    }
+    case 'eventfd':
+      L.push(`\t\trc = ret(eventfd(${c.init >>> 0}u, ${hex(c.flags >>> 0)})); if (rc >= 0) track(rc, K_EVENTFD);`);
+      return;
+    case 'efd_write':
+      L.push(`\t\t{ uint64_t v = ${hex(BigInt.asUintN(64, BigInt(c.value)))}ULL; memcpy(scratch, &v, 8); rc = ret(write(${fdExpr(c.fd)}, scratch, 8)); }`);
+      return;
+    case 'poll': {
+      L.push(`\t\t{ struct pollfd *p = (void *)scratch;`);
+      c.fds.forEach((f, i) => L.push(`\t\t  p[${i}].fd = ${fdExpr(f)}; p[${i}].events = ${hex(c.events & 0x7fff)}; p[${i}].revents = 0;`));
+      L.push(`\t\t  rc = ret(poll(p, ${c.fds.length}, 0)); }`);
+      return;
+    }
+    case 'echo':
+      L.push(`\t\trc = echo(${cstr(c.path)}, ${cstr(c.value)});`);
+      return;
+    case 'exit':
+      L.push(`\t\texit_like(); rc = 0; ${cmt('the harness ends the process and starts a new one: every fd and mapping goes')}`);
+      return;
+    case 'run':
+      L.push(`\t\t{ struct timespec ts = { ${Math.floor(c.ns / 1e9)}, ${c.ns % 1e9} }; nanosleep(&ts, NULL); rc = 0; }`);
+      return;
+    case 'raw':
+      L.push(`\t\trc = ret(syscall(${c.nr}, ${c.args.map((x) => `${hex(x >>> 0)}u`).join(', ') || '0'})); ${cmt('fds this creates or closes are not tracked')}`);
+      return;
+  }
+}
+
+/** the harness's result text ("0", "-EINVAL", "killed by kernel Oops: ...") as a C check of rc; null: nothing to compare */
+function expectC(ret: string): { cond: string; text: string } | null {
+  const m = /^-([A-Z0-9]+)$/.exec(ret);
+  if (m) {
+    const n = Object.entries(ERRNO_NAMES).find(([, v]) => v === m[1])?.[0];
+    return n === undefined ? null : { cond: `rc == -${n}`, text: ret };
+  }
+  if (/^-?\d+$/.test(ret)) return { cond: Number(ret) >= 0 ? 'rc >= 0' : `rc == ${ret}`, text: ret };
+  return null;
+}
+
+/** Emit the C reproducer of a finding program. Throws EmitError for programs it cannot express. */
+export function emitC(input: EmitInput): EmitResult {
+  const { profile, program } = input;
+  const other = program.findIndex((c) => 'p' in c && c.p % NPROC !== 0);
+  if (other >= 0) {
+    const c = program[other]!;
+    throw new EmitError(`call ${other} runs in process P${'p' in c ? c.p % NPROC : 0} (${['', 'root without CAP_IPC_LOCK', 'uid 1000'][('p' in c ? c.p : 0) % NPROC]}): the C emitter reproduces programs of process P0 only`);
+  }
+  // the reference: replay in the TypeScript harness (a fresh System), call by call
+  const ignore = replayIgnore(input.sig);
+  const h = new Harness({ profile, ignore, transcript: true });
+  let finding: Finding | null = null;
+  try {
+    for (const c of program) h.exec(c);
+    h.finish();
+  } catch (e) {
+    if (!(e instanceof FindingError)) throw e;
+    finding = e.finding;
+  }
+  const transcript: StepRecord[] = h.transcript;
+  const sig = finding?.sig ?? null;
+  // a program the model runs clean (e.g. a finding of rfc-v4 emitted for mainline) still gets the
+  // check of the file's signature, which then prints NOT REPRODUCED where the kernel is right
+  const target: Finding | null = finding ?? (input.sig ? { sig: input.sig, message: input.message ?? '', step: program.length - 1 } : null);
+  const check: CheckKind = target === null ? 'unchecked' : checkKind(target.sig);
+  const step = target && target.step >= 0 && target.step < program.length ? target.step : program.length - 1;
+  const calls = program.slice(0, step + 1);
+  const caps = h.sys.profile.caps;
+  const bit2 = caps.dmaMapBit2 === 'exec' ? 'VFIO_DMA_MAP_FLAG_EXEC' : caps.dmaMapBit2 === 'vaddr' ? 'VFIO_DMA_MAP_FLAG_VADDR' : '0x4 /* not a flag in this profile */';
+  const ctx: Ctx = { h, bit2, lines: [] };
+  const dev = h.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
+  const bus = dev?.bus.name ?? 'platform';
+  const vfioDrv = bus === 'amba' ? 'vfio-amba' : 'vfio-platform';
+  const bindVfioBind = caps.vfioPlatform && caps.bindMechanism === 'vfio_bind';
+
+  const L: string[] = [];
+  const targetSig = target?.sig ?? 'none';
+  // ---- header comment
+  L.push('/*');
+  L.push(` * Reproducer of the fuzz finding "${targetSig}" on profile ${profile}`.replace(/\*\//g, '* /'));
+  L.push(' * (generated by `vfio-arm-emu fuzz --replay FILE --emit-c`: tools/fuzz/emit-c.ts; docs/FUZZING.md).');
+  if (input.source) L.push(` * From: ${input.source.replace(/\*\//g, '* /')}`);
+  if (input.why) L.push(` * Known finding: ${input.why.replace(/\*\//g, '* /')}`);
+  if (input.sig && sig === null) L.push(` * The model of ${profile} runs this program clean: the program checks for "${input.sig}" all the same (expect NOT REPRODUCED).`);
+  else if (input.sig && sig !== input.sig) L.push(` * The file names "${input.sig}", but its program gives "${sig}" in the model: this program checks the latter.`);
+  if (finding) L.push(` * The model's report: ${finding.message.replace(/\*\//g, '* /')}`);
+  L.push(' *');
+  L.push(' * Build: guest-tests/c/build.sh (arm-linux-gnueabihf-gcc -static). Run: ./repro [/dev/vfio/<group>]');
+  L.push(' * (under the emulator: vfio-arm-emu run --cpu unicorn --elf repro --profile ' + profile + ').');
+  L.push(' * Prints one verdict line: "REPRODUCED <sig>: ..." (exit 1), "NOT REPRODUCED <sig>: ..." (exit 0),');
+  L.push(' * "UNCHECKED <sig>: ..." (exit 3: an invariant no user program can observe); exit 2: could not start.');
+  L.push(' * The work is done in a child process: a kernel Oops kills the process that made the call');
+  L.push(' * (arch/arm/kernel/traps.c oops_end), and the parent reports it; the Oops itself is in the kernel log.');
+  L.push(' */');
+  L.push('#define _GNU_SOURCE');
+  L.push('#define _FILE_OFFSET_BITS 64');
+  L.push('#include <linux/vfio.h>');
+  L.push('/* the calls pass bad pointers and sizes on purpose */');
+  L.push('#pragma GCC diagnostic ignored "-Wpragmas"\n#pragma GCC diagnostic ignored "-Wnonnull"\n#pragma GCC diagnostic ignored "-Wstringop-overflow"\n#pragma GCC diagnostic ignored "-Wstringop-overread"\n#pragma GCC diagnostic ignored "-Warray-bounds"');
+  L.push('#include <errno.h>\n#include <fcntl.h>\n#include <poll.h>\n#include <signal.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <time.h>\n#include <sys/eventfd.h>\n#include <sys/ioctl.h>\n#include <sys/mman.h>\n#include <sys/syscall.h>\n#include <sys/wait.h>\n#include <unistd.h>');
+  L.push('');
+  L.push('/* Constants of the 2014 RFC series "VFIO support for platform devices" that today\'s header');
+  L.push(' * lacks or gives another meaning (bit 2 of the MAP_DMA flags is VFIO_DMA_MAP_FLAG_VADDR since v5.12). */');
+  L.push('#ifndef VFIO_DMA_MAP_FLAG_EXEC\n#define VFIO_DMA_MAP_FLAG_EXEC (1 << 2) /* RFC patch 02: executable by the device */\n#endif');
+  L.push('#ifndef VFIO_DMA_MAP_FLAG_VADDR\n#define VFIO_DMA_MAP_FLAG_VADDR (1 << 2)\n#endif');
+  L.push('#ifndef VFIO_DEVICE_FLAGS_PLATFORM\n#define VFIO_DEVICE_FLAGS_PLATFORM (1 << 2) /* RFC patch 05: vfio-platform device */\n#endif');
+  L.push('#ifndef VFIO_DMA_UNMAP_FLAG_ALL\n#define VFIO_DMA_UNMAP_FLAG_ALL (1 << 1)\n#endif');
+  L.push('#ifndef VFIO_DMA_UNMAP_FLAG_VADDR\n#define VFIO_DMA_UNMAP_FLAG_VADDR (1 << 2)\n#endif');
+  L.push('');
+  L.push(`#define SIG ${cstr(targetSig)}`);
+  L.push(`#define DEVICE ${cstr(DEVICE)}`);
+  L.push(`#define PAGE ${PAGE}`);
+  L.push(`static const char *group_path_default = ${cstr(`/dev/vfio/${h.group}`)}; /* the device's IOMMU group (argv[1] replaces it) */`);
+  L.push('#define MAXFDS 256\n#define MAXMAPS 64');
+  L.push('');
+  L.push(RUNTIME_C);
+  // ---- binding
+  L.push('/* the administrator\'s binding, by sysfs writes (as the fuzz harness does): only when the device');
+  L.push(' * is not bound to the VFIO driver yet */');
+  L.push('static void bind_device(void)\n{\n\tchar link[256], *drv;\n\tssize_t n;');
+  L.push(`\tn = readlink("/sys/bus/${bus}/devices/" DEVICE "/driver", link, sizeof link - 1);`);
+  L.push('\tdrv = NULL;\n\tif (n > 0) { link[n] = 0; drv = strrchr(link, \'/\'); drv = drv ? drv + 1 : link; }');
+  L.push(`\tif (drv && strcmp(drv, ${cstr(vfioDrv)}) == 0) return;`);
+  if (bindVfioBind) {
+    L.push('\t/* 2014 series (patch 05): unbind the current driver, then vfio-platform\'s vfio_bind file */');
+    L.push(`\tif (drv) { char p[300]; snprintf(p, sizeof p, "/sys/bus/platform/drivers/%s/unbind", drv); echo(p, DEVICE); }`);
+    L.push('\techo("/sys/bus/platform/drivers/vfio-platform/vfio_bind", DEVICE);');
+  } else {
+    L.push('\t/* mainline: driver_override, unbind, drivers_probe (Documentation/driver-api/vfio.rst; Documentation/ABI/testing/sysfs-bus-platform and sysfs-bus-amba: driver_override) */');
+    L.push(`\techo("/sys/bus/${bus}/devices/" DEVICE "/driver_override", ${cstr(vfioDrv)});`);
+    L.push(`\tif (drv) { char p[300]; snprintf(p, sizeof p, "/sys/bus/${bus}/drivers/%s/unbind", drv); echo(p, DEVICE); }`);
+    L.push(`\techo("/sys/bus/${bus}/drivers_probe", DEVICE);`);
+  }
+  L.push('}');
+  L.push('');
+  // ---- check helpers for the signature
+  L.push(checkHelpers(check, h, calls, target, transcript));
+  // ---- the child
+  L.push('static int child(const char *group_path)\n{\n\tlong rc = 0;\n\t(void)group_path;');
+  L.push('\tbind_device();');
+  L.push('\tif (setup_areas()) return 2;');
+  L.push('\tclear_fds();');
+  calls.forEach((c, i) => {
+    const line = formatCall(c).replace(/^P\d+: /, '');
+    L.push(`\t/* call ${i}: ${line.replace(/\*\//g, '* /').replace(/\/\*/g, '/ *')} */`);
+    L.push(`\tstep(${i});`);
+    L.push('\t{');
+    callC(c, ctx, L);
+    L.push('\t}');
+    const exp = transcript[i] ? expectC(transcript[i]!.ret) : null;
+    const model = transcript[i]?.ret ?? '?';
+    L.push(`\tshow(${i}, rc, ${exp ? exp.cond : 1}, ${cstr(model.length > 120 ? model.slice(0, 117) + '...' : model)});`);
+    if (i === step) L.push(`\treturn check_finding(rc);`);
+  });
+  if (calls.length === 0) L.push('\treturn check_finding(rc);');
+  L.push('}');
+  L.push('');
+  L.push(mainC(check, step));
+  return { c: L.join('\n') + '\n', sig, finding, check };
+}
+
+// ------------------------------------------------------------------ fixed runtime
+
+const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
+static char *scratch, *ro_area, *dma_area;
+enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD };
+/* the fds this program holds and their kind, ascending (the harness resolves "the i-th live fd of a kind") */
+static int tfd[MAXFDS], tkind[MAXFDS], ntfd;
+static void *maps[MAXMAPS];
+static int nmaps;
+static int report_fd = -1;
+
+static long ret(long r) { return r == -1 ? -errno : r; }
+
+UNUSED static void track(long fd, int kind)
+{
+	int i, j;
+	for (i = 0; i < ntfd && tfd[i] < fd; i++)
+		;
+	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; return; }
+	if (ntfd == MAXFDS) return;
+	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; }
+	tfd[i] = (int)fd; tkind[i] = kind; ntfd++;
+}
+
+UNUSED static void untrack(int fd)
+{
+	int i;
+	for (i = 0; i < ntfd; i++)
+		if (tfd[i] == fd) { memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]); memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]); ntfd--; return; }
+}
+
+/* the i-th (modulo) live fd of that kind; 1000 (never open: EBADF) when there is none */
+UNUSED static int fd_of(int kind, unsigned i)
+{
+	int list[MAXFDS], n = 0, k;
+	for (k = 0; k < ntfd; k++)
+		if (kind == K_ANY || tkind[k] == kind) list[n++] = tfd[k];
+	return n ? list[i % n] : 1000;
+}
+
+/* echo value > path: 0 or -errno */
+UNUSED static long echo(const char *path, const char *value)
+{
+	char buf[4200];
+	int fd = open(path, O_WRONLY);
+	long r;
+	if (fd < 0) return -errno;
+	snprintf(buf, sizeof buf, "%s\n", value);
+	r = ret(write(fd, buf, strlen(buf)));
+	close(fd);
+	return r < 0 ? r : 0;
+}
+
+/* the process ends in the harness (fds closed, mappings gone); here: close and unmap what the program made */
+UNUSED static void exit_like(void)
+{
+	while (ntfd) { close(tfd[ntfd - 1]); ntfd--; }
+	while (nmaps) { munmap(maps[nmaps - 1], PAGE); nmaps--; }
+}
+
+/* the harness's process: a scratch buffer of 2 pages followed by an unmapped guard page, 2 read-only pages, the DMA area */
+static int setup_areas(void)
+{
+	scratch = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro_area = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dma_area = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED || ro_area == MAP_FAILED || dma_area == MAP_FAILED) { printf("could not map the work areas: %s\n", strerror(errno)); return -1; }
+	munmap(scratch + 2 * PAGE, PAGE);
+	return 0;
+}
+
+/* The harness's process has no open file (no stdio): move stdout and the pipe to fds 200 and 201 and
+ * close 0-2, so that the fds the calls get, and raw fd numbers, are the same as in the model.
+ * (glibc's stdout is an assignable variable.) */
+static void clear_fds(void)
+{
+	int out = dup2(1, 200), rep = dup2(report_fd, 201);
+	FILE *f;
+	if (out < 0 || rep < 0) _exit(2);
+	close(0); close(1); close(2);
+	if (report_fd != rep) close(report_fd);
+	report_fd = rep;
+	f = fdopen(out, "w");
+	if (!f) _exit(2);
+	setvbuf(f, NULL, _IONBF, 0);
+	stdout = f;
+}
+
+/* tell the parent which call comes next (it reports the call a kernel Oops killed us in) */
+static void step(int i)
+{
+	char c = (char)i;
+	if (write(report_fd, &c, 1) != 1) _exit(2);
+}
+
+static void errname(long rc, char *out, size_t len)
+{
+	if (rc < 0) snprintf(out, len, "-1 (errno %ld, %s)", -rc, strerrorname_np((int)-rc) ? strerrorname_np((int)-rc) : "?");
+	else snprintf(out, len, "%ld", rc);
+}
+
+static void show(int i, long rc, int as_model, const char *model)
+{
+	char r[96];
+	errname(rc, r, sizeof r);
+	printf("call %d = %s%s%s\n", i, r, as_model ? "" : "   <- differs from the model: ", as_model ? "" : model);
+}
+
+UNUSED static void hexdump(const uint8_t *b, int n, char *out)
+{
+	int i;
+	for (i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = 0;
+}
+`;
+
+/** the check after the faulting call: check_finding(rc) returns the child's exit status and prints the evidence */
+function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], finding: Finding | null, transcript: readonly StepRecord[]): string {
+  const L: string[] = [];
+  const last = calls[calls.length - 1];
+  const sig = finding?.sig ?? 'none';
+  L.push(`/* how the finding shows: ${check} */`);
+  switch (check) {
+    case 'oops':
+      L.push('/* reaching this means the call returned: no Oops */');
+      L.push('static int check_finding(long rc)\n{\n\t(void)rc;\n\tprintf("the call returned: no kernel Oops\\n");\n\treturn 0;\n}');
+      break;
+    case 'region-info': {
+      // the device's real regions: index, size and file offset as the profile's ABI encodes it
+      const regs = h.regions.map((r, i) => `{ ${hex(r.size)}ULL, ${hex(BigInt(h.offset({ region: i, off: 0 })))}ULL }`);
+      L.push(`/* the regions the device has (size, file offset): ${h.regions.length} */`);
+      L.push(`static const struct { uint64_t size, offset; } regions[] = { ${regs.join(', ') || '{ 0, 0 }'} };`);
+      L.push(`#define NREGIONS ${h.regions.length}`);
+      L.push('/* a GET_REGION_INFO that succeeds must describe a real region (index < num_regions, its size and offset) */');
+      L.push('static int check_finding(long rc)\n{\n\tstruct vfio_region_info *s = (void *)scratch;\n\tchar b[80];\n\tint ok;');
+      L.push('\tif (rc != 0) { printf("GET_REGION_INFO failed: nothing leaked\\n"); return 0; }');
+      L.push('\tok = s->index < NREGIONS && regions[s->index].size == s->size && regions[s->index].offset == s->offset && (s->flags & ~7u) == 0;');
+      L.push('\tif (ok) { printf("GET_REGION_INFO(index %u) describes a real region\\n", s->index); return 0; }');
+      L.push('\thexdump((const uint8_t *)s, 32, b);');
+      L.push('\tprintf("leak: GET_REGION_INFO(index %u) succeeded with a region the device does not have (the device has %d): flags 0x%x size 0x%llx offset 0x%llx; bytes %s\\n", s->index, NREGIONS, s->flags, (unsigned long long)s->size, (unsigned long long)s->offset, b);');
+      L.push('\treturn 1;\n}');
+      break;
+    }
+    case 'read-oracle': {
+      if (!last || last.op !== 'pread' || 'raw' in last.off) {
+        L.push('static int check_finding(long rc)\n{\n\t(void)rc;\n\tprintf("the faulting call is not a read of a device region: cannot compare\\n");\n\treturn 3;\n}');
+        break;
+      }
+      const reg = h.regions[last.off.region];
+      const pos = h.offset(last.off);
+      const mapOff = h.offset({ region: last.off.region, off: 0 });
+      const pa = reg ? reg.addr + last.off.off : 0;
+      L.push('/* a read of the device fd must return what the registers hold: compared with the registers as the');
+      L.push(' * mmap of the same region shows them (32-bit loads: the PL330 decodes only word accesses) */');
+      L.push('static int check_finding(long rc)\n{\n\tchar got[2 * 4096 + 1], want[2 * 4096 + 1];\n\tuint8_t w[4096];\n\tvolatile uint32_t *regs;\n\tlong k;');
+      L.push(`\tif (rc <= 0) { printf("the read failed: nothing to compare\\n"); return 0; }`);
+      L.push(`\tregs = mmap(NULL, ${hex(reg?.size ?? PAGE)}, PROT_READ, MAP_SHARED, fd_of(K_DEVICE, ${'k' in last.fd ? last.fd.i >>> 0 : 0}u), (off_t)${hex(BigInt.asUintN(64, BigInt(mapOff)))}ULL);`);
+      L.push('\tif (regs == MAP_FAILED) { printf("cannot mmap the region to compare: %s\\n", strerror(errno)); return 3; }');
+      L.push(`\tfor (k = 0; k < rc; k++) { unsigned o = ${last.off.off >>> 0}u + k; w[k] = (uint8_t)(regs[o / 4] >> (8 * (o % 4))); }`);
+      L.push('\thexdump((const uint8_t *)scratch, rc, got);\n\thexdump(w, rc, want);');
+      L.push(`\tif (strcmp(got, want) == 0) { printf("the read returned what the registers hold\\n"); return 0; }`);
+      L.push(`\tprintf("mismatch: read of %ld bytes at offset ${hex(pos)} returned %s, but the register at physical ${hex(pa)} holds %s\\n", rc, got, want);`);
+      L.push('\treturn 1;\n}');
+      break;
+    }
+    case 'errno': {
+      const n = Number(sig.split(':').pop());
+      L.push(`/* ${sig.replace(/\*\//g, '')}: the call returns errno ${n}, which is not a valid error for it */`);
+      L.push(`static int check_finding(long rc)\n{\n\tif (rc == -${n}) { printf("the call returned errno ${n} (%s), not a valid error for it\\n", strerror(${n})); return 1; }`);
+      L.push(`\tprintf("the call returned %ld, not errno ${n}\\n", rc);\n\treturn 0;\n}`);
+      break;
+    }
+    case 'return': {
+      let cond = '0';
+      let what = 'an impossible value';
+      if (last && (last.op === 'pread' || last.op === 'pwrite')) {
+        cond = `rc > ${last.count >>> 0}`;
+        what = `more than the ${last.count >>> 0} bytes asked for`;
+      } else if (last && last.op === 'mmap') {
+        cond = 'rc >= 0 && ((unsigned long)rc % PAGE != 0 || (unsigned long)rc >= 0xc0000000ul)';
+        what = 'an address that is not a page-aligned user address';
+      }
+      L.push(`static int check_finding(long rc)\n{\n\tif (${cond}) { printf("the call returned %ld: ${what}\\n", rc); return 1; }`);
+      L.push('\tprintf("the call returned %ld\\n", rc);\n\treturn 0;\n}');
+      break;
+    }
+    case 'dma-probe':
+      L.push(dmaProbe(h, finding!, calls));
+      break;
+    case 'unchecked': {
+      const want = transcript[calls.length - 1]?.ret ?? '';
+      if (finding) {
+        L.push(`/* ${sig.replace(/\*\//g, '')} is an invariant of the model a user program cannot observe (the kernel's`);
+        L.push(' * counters, page tables or the reference model): the program shows the calls run as in the model */');
+      } else L.push('/* the model finds nothing in this program: it shows the calls and their results only */');
+      L.push(`static int check_finding(long rc)\n{\n\tprintf("last call returned %ld (model: %s)\\n", rc, ${cstr(want)});\n\treturn 3;\n}`);
+      break;
+    }
+  }
+  return L.join('\n') + '\n';
+}
+
+/**
+ * The DMA findings: the PL330 (driven through the mmap'd registers and its debug instruction
+ * interface, as guest-tests/c/pl330-vfio-test.c does) copies one word from or to the IOVA the
+ * harness's SMMU check named. A completed transfer shows that the device reached it (dma-unmapped,
+ * dma-readable-without-read-flag, dma-wrong-page when the word is not where the mapping's page is),
+ * a fault shows dma-missing. The probe's own program and buffer are a page mapped READ|WRITE at an
+ * IOVA no mapping of the program uses.
+ */
+function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string {
+  const L: string[] = [];
+  const m = /(read|write) at iova 0x([0-9a-f]+)/.exec(finding.message);
+  const write = m?.[1] === 'write';
+  const x = m ? parseInt(m[2]!, 16) : 0;
+  // the mappings after the program (type1's list, in the harness): the probe's page goes above them
+  let top = 0x100000;
+  let userOf: string | null = null;
+  for (const c of h.sys.vfio.containerStates()) {
+    if (c.iommu !== 'vfio-iommu-type1' || !c.data) continue;
+    for (const d of (c.data as Type1Iommu).dmas) top = Math.max(top, d.iova + d.size);
+  }
+  // where the word at x is in this process (the MAP_DMA of the program that covers x, by its dma-area vaddr)
+  for (const c of calls) {
+    if (c.op !== 'ioctl' || c.req !== VFIO_REQS.VFIO_IOMMU_MAP_DMA || c.arg.t !== 'struct') continue;
+    const f = c.arg.fields;
+    const iova = typeof f['iova'] === 'number' || typeof f['iova'] === 'string' ? Number(BigInt(f['iova'])) : NaN;
+    const size = typeof f['size'] === 'number' || typeof f['size'] === 'string' ? Number(BigInt(f['size'])) : NaN;
+    const va = f['vaddr'];
+    if (x >= iova && x < iova + size && va !== undefined && typeof va === 'object' && 'dma' in va) userOf = `dma_area + ${va.dma} * PAGE + ${hex(x - iova)}`;
+  }
+  const probe = Math.ceil((top + 0x100000) / 0x100000) * 0x100000;
+  const r0 = h.regions[0] ?? { addr: 0, size: PAGE };
+  const regOff = h.offset({ region: 0, off: 0 });
+  const want = finding.sig === 'dma-missing' ? 'fault' : finding.sig === 'dma-wrong-page' ? 'elsewhere' : 'complete';
+  L.push(`#define PROBE_IOVA ${hex(probe)}u /* above every mapping of the program */`);
+  L.push(`#define X_IOVA ${hex(x)}u /* the IOVA the model's SMMU check named (${write ? 'write' : 'read'}) */`);
+  L.push('#define PATTERN 0x5ca1ab1eu');
+  L.push('/* PL330 registers (ARM DDI 0424D, 3.3) */');
+  L.push('#define DSR 0x000\n#define FSRC 0x034\n#define FTR(n) (0x040 + 4 * (n))\n#define CSR(n) (0x100 + 8 * (n))\n#define DBGSTATUS 0xd00\n#define DBGCMD 0xd04\n#define DBGINST0 0xd08\n#define DBGINST1 0xd0c');
+  L.push('static int check_finding(long rc)\n{');
+  L.push('\tvolatile uint32_t *regs;\n\tuint8_t *pg, *p;\n\tuint32_t ccr, state = 1, got = 0;\n\tint i, mapped = 0;');
+  L.push(`\tvolatile uint32_t *xu = ${userOf ? `(volatile uint32_t *)(${userOf})` : 'NULL'}; /* the word at X_IOVA in this process, when a mapping of the program covers it */`);
+  L.push('\t(void)rc;');
+  L.push(`\tregs = mmap(NULL, ${hex(r0.size)}, PROT_READ | PROT_WRITE, MAP_SHARED, fd_of(K_DEVICE, 0), (off_t)${hex(BigInt.asUintN(64, BigInt(regOff)))}ULL);`);
+  L.push('\tif (regs == MAP_FAILED) { printf("DMA probe: cannot mmap the device registers: %s\\n", strerror(errno)); return 3; }');
+  L.push('\tpg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);');
+  L.push('\tfor (i = 0; i < ntfd && !mapped; i++) {');
+  // the PL330 fetches its program through the SMMU as an instruction access: the 2014 arm-smmu
+  // maps XN unless IOMMU_EXEC (arm_smmu_alloc_init_pte; capability iommuExecSemantics)
+  const probeFlags = h.sys.profile.caps.iommuExecSemantics === 'exec-flag' && h.sys.profile.caps.dmaMapBit2 === 'exec' ? ' | VFIO_DMA_MAP_FLAG_EXEC' : '';
+  L.push(`\t\tstruct vfio_iommu_type1_dma_map mp = { sizeof mp, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE${probeFlags}, (uintptr_t)pg, PROBE_IOVA, PAGE };`);
+  L.push('\t\tif (tkind[i] == K_CONTAINER && ioctl(tfd[i], VFIO_IOMMU_MAP_DMA, &mp) == 0) mapped = 1;\n\t}');
+  L.push('\tif (!mapped) { printf("DMA probe: cannot map the probe page: %s\\n", strerror(errno)); return 3; }');
+  L.push('\t/* the channel program: CCR (one 4-byte beat, incrementing, non-secure), SAR, DAR, LD, RMB, ST, WMB, END */');
+  L.push('\tccr = 1 | (2 << 1) | (2 << 8) | (1 << 14) | (2 << 15) | (2 << 22);');
+  L.push('\tp = pg;');
+  L.push('#define MOV(rd, v) do { uint32_t v_ = (v); *p++ = 0xbc; *p++ = (rd); memcpy(p, &v_, 4); p += 4; } while (0)');
+  if (write) {
+    L.push('\t/* the device writes PATTERN (from the probe page) to X_IOVA */');
+    L.push('\t*(uint32_t *)(pg + 0x800) = PATTERN; /* the word at X_IOVA is left alone: a store would break copy-on-write of the pinned page */');
+    L.push('\tMOV(1, ccr); MOV(0, PROBE_IOVA + 0x800); MOV(2, X_IOVA);');
+  } else {
+    L.push('\t/* the device reads X_IOVA into the probe page */');
+    L.push('\t*(uint32_t *)(pg + 0x800) = 0;\n\tif (xu) *xu = PATTERN;');
+    L.push('\tMOV(1, ccr); MOV(0, X_IOVA); MOV(2, PROBE_IOVA + 0x800);');
+  }
+  L.push('\t*p++ = 0x04; *p++ = 0x12; *p++ = 0x08; *p++ = 0x13; *p++ = 0x00;');
+  L.push('\t/* DMAGO channel 0 at PROBE_IOVA, through the manager thread\'s debug instruction registers */');
+  L.push('\tfor (i = 0; i < 100000 && (regs[DBGSTATUS / 4] & 1); i++)\n\t\t;');
+  L.push('\tif (regs[DBGSTATUS / 4] & 1) { printf("DMA probe: the debug interface stays busy\\n"); return 3; }');
+  L.push('\tregs[DBGINST0 / 4] = ((uint32_t)(0xa0 | 2) << 16) | (0u << 24);');
+  L.push('\tregs[DBGINST1 / 4] = PROBE_IOVA;');
+  L.push('\tregs[DBGCMD / 4] = 0;');
+  L.push('\t/* a 4-byte transfer takes microseconds: look after 1 ms (the channel may not have left "stopped" right after the DBGCMD) */');
+  L.push('\t{ struct timespec ms = { 0, 1000000 }; nanosleep(&ms, NULL); }');
+  L.push('\tfor (i = 0; i < 1000; i++) {');
+  L.push('\t\tstruct timespec ts = { 0, 10000 };');
+  L.push('\t\tstate = regs[CSR(0) / 4] & 0xf;');
+  L.push('\t\tif (state == 0 || state == 0xe || state == 0xf || (regs[FSRC / 4] & 1)) break;');
+  L.push('\t\tnanosleep(&ts, NULL);\n\t}');
+  L.push(write ? '\tgot = xu ? *xu : 0;' : '\tgot = *(volatile uint32_t *)(pg + 0x800);');
+  L.push('\tif (state == 0xe || state == 0xf || (regs[FSRC / 4] & 1)) {');
+  L.push('\t\tprintf("DMA probe: the device\'s %s at iova 0x%x faulted (fault type 0x%x)\\n", ' + (write ? '"write"' : '"read"') + ', X_IOVA, regs[FTR(0) / 4]);');
+  L.push(`\t\treturn ${want === 'fault' ? 1 : 0};\n\t}`);
+  L.push('\tif (state != 0) { printf("DMA probe: the channel did not stop (state 0x%x)\\n", state); return 3; }');
+  if (write) {
+    L.push('\tprintf("DMA probe: the device\'s write at iova 0x%x completed without a fault%s\\n", X_IOVA, xu ? (got == PATTERN ? " and landed in the mapped page" : " but not in the mapped page") : "");');
+    L.push(`\treturn ${want === 'complete' ? '1' : want === 'elsewhere' ? '(xu && got != PATTERN)' : '0'};`);
+  } else {
+    L.push('\tprintf("DMA probe: the device\'s read at iova 0x%x completed without a fault%s\\n", X_IOVA, xu ? (got == PATTERN ? " and read the mapped page" : " but did not read the mapped page") : "");');
+    L.push(`\treturn ${want === 'complete' ? '1' : want === 'elsewhere' ? '(xu && got != PATTERN)' : '0'};`);
+  }
+  L.push('}');
+  return L.join('\n');
+}
+
+function mainC(check: CheckKind, step: number): string {
+  const oops = check === 'oops';
+  return String.raw`int main(int argc, char **argv)
+{
+	int p[2], st = 0, last = -1;
+	char c;
+	pid_t pid;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (pipe(p) != 0) { printf("NOT REPRODUCED %s: pipe: %s\n", SIG, strerror(errno)); return 2; }
+	pid = fork();
+	if (pid < 0) { printf("NOT REPRODUCED %s: fork: %s\n", SIG, strerror(errno)); return 2; }
+	if (pid == 0) {
+		close(p[0]);
+		report_fd = p[1];
+		_exit(child(argc > 1 ? argv[1] : group_path_default));
+	}
+	close(p[1]);
+	while (read(p[0], &c, 1) == 1) last = (unsigned char)c;
+	if (waitpid(pid, &st, 0) != pid) { printf("NOT REPRODUCED %s: waitpid: %s\n", SIG, strerror(errno)); return 2; }
+	if (WIFSIGNALED(st)) {
+		${oops ? `if (last == ${step} && WTERMSIG(st) == SIGSEGV) {
+			printf("REPRODUCED %s: the process was killed (signal %d) inside call %d: the kernel Oopsed (see the kernel log)\\n", SIG, WTERMSIG(st), last);
+			return 1;
+		}
+		` : ''}printf("NOT REPRODUCED %s: the process was killed by signal %d in call %d\n", SIG, WTERMSIG(st), last);
+		return 0;
+	}
+	switch (WEXITSTATUS(st)) {
+	case 1: printf("REPRODUCED %s\n", SIG); return 1;
+	case 3: printf("UNCHECKED %s: the calls ran; the finding is not observable from here\n", SIG); return 3;
+	case 2: printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2;
+	default: printf("NOT REPRODUCED %s\n", SIG); return 0;
+	}
+}
+`;
+}
+
+/** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */
+export function emitFinding(f: { profile: string; sig: string; message?: string; program: readonly Call[] }, source?: string): EmitResult {
+  const why = matchBaseline(loadBaseline(), f.profile, [f.sig]).known.get(f.sig)?.why;
+  return emitC({ profile: f.profile, program: f.program, sig: f.sig, source, why, message: f.message });
+}
