@@ -84,7 +84,7 @@ export interface VfioHost {
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
   /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
-  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'>;
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd'>>;
 }
 
 /**
@@ -153,11 +153,15 @@ export class Vfio {
       },
       release: (f) => self.deviceRelease(f.priv as VfioDevice),
     };
-    host.vfs.addDevNode('/dev/vfio/vfio', 0o666, (flags, _task, path) => {
-      const c = new VfioContainer(this.nextContainerId++);
-      this.containers.add(c);
-      return new File(this.containerFops, c, flags, path);
-    });
+    // CONFIG_VFIO_CONTAINER (drivers/vfio/container.c vfio_container_init: misc "vfio/vfio");
+    // off with CONFIG_IOMMUFD_VFIO_CONTAINER, where iommufd registers the node (iommufd/main.c)
+    if (host.caps?.iommufd !== 'dev-iommu+vfio-compat') {
+      host.vfs.addDevNode('/dev/vfio/vfio', 0o666, (flags, _task, path) => {
+        const c = new VfioContainer(this.nextContainerId++);
+        this.containers.add(c);
+        return new File(this.containerFops, c, flags, path);
+      });
+    }
   }
 
   // ---------------- IOMMU driver registration ----------------
