@@ -455,6 +455,17 @@ export interface Capabilities {
    * it was asked for)
    */
   selectClosedFd: 'skip' | 'ready';
+  // ---- issue 23: iommufd
+  /**
+   * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14
+   * has no iommufd; CONFIG_IOMMUFD came with 6.2), 'dev-iommu' (mainline CONFIG_IOMMUFD=y:
+   * /dev/iommu, IOAS/HWPT/device objects; /dev/vfio/vfio stays VFIO's container with
+   * vfio_iommu_type1) or 'dev-iommu+vfio-compat' (also CONFIG_IOMMUFD_VFIO_CONTAINER=y with
+   * CONFIG_VFIO_CONTAINER=n: /dev/vfio/vfio is an iommufd, the container ioctls answered by
+   * vfio_compat.c over a compat IOAS, no vfio_iommu_type1; profile variant
+   * `mainline+iommufd-compat`, see docs/PROFILES.md "The iommufd compat container")
+   */
+  iommufd: 'none' | 'dev-iommu' | 'dev-iommu+vfio-compat';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -521,6 +532,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   primecellBus: 'platform',
   vfioAmba: false,
   selectClosedFd: 'skip',
+  iommufd: 'none',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -596,6 +608,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   primecellBus: 'amba',
   vfioAmba: true,
   selectClosedFd: 'ready',
+  iommufd: 'dev-iommu',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -659,10 +672,15 @@ export const NAMED_PROFILES: Readonly<Record<string, { kind: ProfileKind; patche
   // patches 1-10 as posted, review findings included (they are part of the patches)
   'rfc-v4': { kind: 'rfc-v4', patches: ALL, caps: capsOfPatches(new Set(ALL)) },
   mainline: { kind: 'mainline', patches: ALL, caps: MAINLINE },
+  // a kernel-configuration variant of mainline: CONFIG_IOMMUFD_VFIO_CONTAINER=y (and so
+  // CONFIG_VFIO_CONTAINER=n). A build option, not a command-line one, hence a profile and not
+  // a bootarg.
+  'mainline+iommufd-compat': { kind: 'mainline', patches: ALL, caps: { ...MAINLINE, iommufd: 'dev-iommu+vfio-compat' } },
 };
 
 /**
- * Profile names: the NAMED_PROFILES (`baseline`, `rfc-v4`, `mainline`), `patches:<list>`
+ * Profile names: the NAMED_PROFILES (`baseline`, `rfc-v4`, `mainline`, and the mainline
+ * kernel-configuration variant `mainline+iommufd-compat`), `patches:<list>`
  * (e.g. patches:1-10, patches:1,3-10) and `patches:none`. Patch subsets reproduce the
  * series as posted, review findings included (they are part of the patches).
  */
