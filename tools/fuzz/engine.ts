@@ -127,7 +127,7 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
   return e.h;
 }
 
-type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
+export type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
 
 /**
  * The run arbitrary per maxCommands, built once per process: arbitraries are immutable,
@@ -136,7 +136,7 @@ type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
  */
 const runArbs = new Map<number, RunArb>();
 
-function runArb(maxCommands: number): RunArb {
+export function runArb(maxCommands: number): RunArb {
   let arb = runArbs.get(maxCommands);
   if (arb === undefined) {
     const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands, size: 'max' });
