@@ -50,6 +50,8 @@ export interface CampaignResult {
   findings: FindingReport[];
   /** "kind:ioctl" -> sorted results */
   coverage: Record<string, string[]>;
+  /** coverage build only: one byte per branch site, 1 = reached (tools/fuzz/coverage/) */
+  branches?: Uint8Array;
 }
 
 /** fast-check command wrapping one call: the model is inside the harness (RefModel) */

@@ -47,6 +47,7 @@ function main(): void {
   for (const seed of seeds) {
     const one = (guided: boolean): ModeResult => {
       const r = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided });
+      for (const f of r.findings) if (f.sig === 'host-error' || f.sig === 'unreproducible') process.stderr.write(`fuzz-cov-bench: seed ${seed} ${guided ? 'guided' : 'random'}: ${f.sig}: ${f.message}\n${JSON.stringify(f.program)}\n`);
       let all = 0;
       for (const b of r.branches) all += b;
       return { kernelModel: kernelModelCovered(rt, r.branches), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt };

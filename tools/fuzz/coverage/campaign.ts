@@ -172,7 +172,17 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     if (!res.failed || !res.counterexample) continue;
     const [n, cmds] = res.counterexample[0];
     const program: Call[] = [...SETUP_PREFIX.slice(0, n), ...[...cmds].map(unwrap)];
-    const rep = runProgram(o.profile, program, { ignore, transcript: true });
+    let rep: ReturnType<typeof runProgram>;
+    try {
+      rep = runProgram(o.profile, program, { ignore, transcript: true });
+    } catch (e) {
+      // a host-side error of the harness on this program: reported, not fatal to the campaign
+      const msg = e instanceof Error ? e.message : String(e);
+      known.add(`host-error:${msg.slice(0, 40)}`);
+      findings.push({ sig: 'host-error', message: msg, step: -1, profile: o.profile, seed, program, transcript: [] });
+      hits.fill(0);
+      continue;
+    }
     hits.fill(0); // the confirmation run in a fresh system is not a generated run either
     if (!rep.finding) {
       const err = res.errorInstance instanceof Error ? res.errorInstance.message : String(res.errorInstance);
