@@ -52,11 +52,16 @@ for (const name of Object.keys(entryPoints)) chmodSync(`dist/${name}.js`, 0o755)
  */
 async function coverageBuild() {
   const root = process.cwd();
-  const out = 'dist/cov';
+  // --outdir DIR (tests): elsewhere than dist/cov; named boards are then looked up in
+  // DIR/../emulator/boards (emulator/machine.ts boardDirs)
+  const oi = process.argv.indexOf('--outdir');
+  const out = oi > 0 ? process.argv[oi + 1] : 'dist/cov';
   // the instrumenter is TypeScript: bundle it (typescript stays external) and load it
   mkdirSync(out, { recursive: true });
+  mkdirSync('dist', { recursive: true });
   for (const f of readdirSync(out)) if (/\.(m?js)(\.map)?$/.test(f)) rmSync(`${out}/${f}`);
-  const inst = `${out}/instrumenter.mjs`;
+  // (written next to the repository's node_modules, where `typescript` resolves from)
+  const inst = `dist/.instrumenter-${process.pid}.mjs`;
   await build({ entryPoints: ['tools/fuzz/coverage/instrument.ts'], bundle: true, platform: 'node', format: 'esm', outfile: inst, external: ['typescript'], logLevel: 'warning' });
   const { instrumentSource, flattenSites } = await import(new URL(`../${inst}`, import.meta.url).href);
   rmSync(inst);
@@ -125,5 +130,5 @@ export function covFile(path) { const f = byPath.get(path); return hits.subarray
   for (const name of Object.keys(entries)) chmodSync(`${out}/${name}.js`, 0o755);
   let sites = 0;
   for (const v of table.values()) sites += v.length / 3;
-  console.log(`coverage build: ${table.size} files, ${sites} branch sites -> ${out}/`);
+  console.error(`coverage build: ${table.size} files, ${sites} branch sites -> ${out}/`);
 }

@@ -4,7 +4,7 @@
  * fuzz-coverage benchmark (tools/bench/fuzz-coverage.ts), which runs it as a child process
  * because the counters exist only in the coverage build.
  *
- *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3]
+ *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff]
  */
 import { runCoverageCampaign } from './campaign.js';
 import { covRuntime, kernelModelCovered } from './runtime.js';
@@ -52,6 +52,22 @@ function main(): void {
       for (const b of r.branches) all += b;
       return { kernelModel: kernelModelCovered(rt, r.branches), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt };
     };
+    if (process.argv.includes('--diff')) {
+      // diagnosis: the sites (line:col/kind) only one of the two modes reached, per file
+      const a = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: false }).branches;
+      const b = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: true }).branches;
+      for (const f of rt.files) {
+        const ra: string[] = [];
+        const gb: string[] = [];
+        for (let i = 0; i < f.n; i++) {
+          const w = `${f.sites[3 * i]}:${f.sites[3 * i + 1]}/${f.sites[3 * i + 2]}`;
+          if (a[f.base + i] && !b[f.base + i]) ra.push(w);
+          if (b[f.base + i] && !a[f.base + i]) gb.push(w);
+        }
+        if (ra.length || gb.length) process.stderr.write(`${f.path}: random-only ${ra.join(' ')} | guided-only ${gb.join(' ')}\n`);
+      }
+      continue;
+    }
     out.seeds.push({ seed, random: one(false), guided: one(true) });
   }
   process.stdout.write(JSON.stringify(out) + '\n');

@@ -57,35 +57,64 @@ export interface CoverageCampaignResult extends CampaignResult {
   foundAt: Record<string, number>;
 }
 
+/**
+ * A call of a guided campaign: after it runs, `onStep` (the campaign's novelty probe) learns
+ * whether the call reached a site new to the campaign, so that a corpus entry ends at the
+ * last call that did (the calls after it only cost syscalls when the entry is replayed).
+ */
+export class CovCallCommand extends CallCommand {
+  static onStep: (() => void) | null = null;
+  override run(m: object, h: Harness): void {
+    try {
+      super.run(m, h);
+    } finally {
+      CovCallCommand.onStep?.();
+    }
+  }
+}
+
 /** runs per fast-check round (the corpus grows within a round too) */
 export const ROUND_RUNS = 20;
 /** a corpus call is dropped with probability 1/DROP_FREQ */
 export const DROP_FREQ = 12;
 /** fresh calls added to a corpus entry, at most */
 export const SUFFIX_MAX = 12;
+/** a kept corpus call is replaced by a fresh one with probability 1/SUBST_FREQ */
+export const SUBST_FREQ = 24;
+/** half of the picks are among the RECENT newest entries (the frontier), half uniform */
+export const RECENT = 16;
 /** weights of fresh programs vs corpus-derived ones */
 export const FRESH_WEIGHT = 1;
-export const CORPUS_WEIGHT = 3;
+export const CORPUS_WEIGHT = 1;
 
 type Cmd = fc.Command<object, Harness>;
 
 /** The guided run arbitrary over a corpus that grows while fast-check draws from it. */
 export function guidedArb(corpus: readonly CorpusEntry[], maxCommands: number): RunArb {
-  const fresh = runArb(maxCommands);
-  const suffix = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands: SUFFIX_MAX, size: 'max' });
+  const call = callArb();
+  const cmd = call.map((c) => new CovCallCommand(c));
+  // the normal fuzzer's run arbitrary (engine.ts runArb), with calls that report their novelty
+  const fresh: RunArb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), fc.commands([cmd], { maxCommands, size: 'max' }));
+  const suffix = fc.commands([cmd], { maxCommands: SUFFIX_MAX, size: 'max' });
   const mutated: RunArb = fc.nat().chain((r): RunArb => {
-    const e = corpus.length ? corpus[r % corpus.length]! : undefined;
-    if (e === undefined) return fresh;
-    const keep = fc.tuple(...e.calls.map((c) => fc.option(fc.constant(c), { freq: DROP_FREQ, nil: null })));
+    const len = corpus.length;
+    if (len === 0) return fresh;
+    const e = corpus[r & 1 && len > RECENT ? len - 1 - ((r >>> 1) % RECENT) : (r >>> 1) % len]!;
+    const keep = fc.tuple(...e.calls.map((c) => fc.option(fc.oneof({ weight: SUBST_FREQ - 1, arbitrary: fc.constant(c) }, { weight: 1, arbitrary: call }), { freq: DROP_FREQ, nil: null })));
     // where the fresh calls go: after the last kept call (0), or that many calls earlier
     const back = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: e.calls.length }) });
     return fc.tuple(keep, back, suffix).map(([kept, b, suf]): [number, Iterable<Cmd>] => {
-      const pre = (kept as (Call | null)[]).filter((c): c is Call => c !== null).map((c) => new CallCommand(c));
+      const pre = (kept as (Call | null)[]).filter((c): c is Call => c !== null).map((c) => new CovCallCommand(c));
       const at = Math.max(0, pre.length - b);
       return [e.n, [...pre.slice(0, at), ...suf, ...pre.slice(at)]];
     });
   });
   return fc.oneof({ weight: FRESH_WEIGHT, arbitrary: fresh }, { weight: CORPUS_WEIGHT, arbitrary: mutated });
+}
+
+/** AFL's hit-count bucket of a non-zero counter, as one bit */
+function bucket(h: number): number {
+  return h <= 3 ? 1 << (h - 1) : h < 8 ? 8 : h < 16 ? 16 : h < 32 ? 32 : h < 128 ? 64 : 128;
 }
 
 function unwrap(c: unknown): Call {
@@ -118,6 +147,26 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const corpus: CorpusEntry[] = [];
   const maxCommands = o.maxCommands ?? 64;
   const arb = o.guided ? guidedArb(corpus, maxCommands) : runArb(maxCommands);
+  // novelty per call (guided): the index of the last call of the run that reached a new site
+  let step = 0;
+  let lastNew = -1;
+  // novelty is per site and hit-count bucket (AFL's buckets: 1, 2, 3, 4-7, 8-15, 16-31,
+  // 32-127, 128+): a run that takes a loop or a path more often than before is kept too.
+  // seenB: buckets of earlier runs; runB: buckets this run showed at an earlier call
+  const seenB = new Uint8Array(hits.length);
+  const runB = new Uint8Array(hits.length);
+  const probe = (): void => {
+    for (let i = 0; i < hits.length; i++) {
+      const h = hits[i]!;
+      if (h === 0) continue;
+      const b = bucket(h);
+      if (((seenB[i]! | runB[i]!) & b) === 0) {
+        runB[i]! |= b;
+        lastNew = step;
+      }
+    }
+    step++;
+  };
   let execs = 0;
   let genExecs = 0;
   let done = 0;
@@ -134,11 +183,15 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
       if (!failed && (genExecs >= maxSyscalls || done >= o.runs)) return;
       const h = pooledHarness(o.profile, ignore);
       let ok = false;
+      step = 0;
+      lastNew = -1;
+      if (o.guided && !failed) CovCallCommand.onStep = probe;
       try {
         fc.modelRun(() => ({ model: {}, real: h }), [...SETUP_PREFIX.slice(0, n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
         ok = true;
       } finally {
+        CovCallCommand.onStep = null;
         const s = h.runSyscalls;
         execs += s;
         for (const [k, v] of h.coverage) {
@@ -150,17 +203,25 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
           genExecs += s;
           done++;
           let fresh = false;
+          let atEnd = false; // new after the last call (the end-of-run teardown)
           for (let i = 0; i < hits.length; i++) {
-            if (hits[i] !== 0 && seen[i] === 0) {
-              seen[i] = 1;
-              fresh = true;
-            }
+            const h = hits[i]!;
+            if (h === 0) continue;
+            seen[i] = 1;
+            const b = bucket(h);
+            if (((seenB[i]! | runB[i]!) & b) === 0) atEnd = fresh = true;
+            else if (runB[i] !== 0) fresh = true;
+            seenB[i]! |= runB[i]! | b;
+            runB[i] = 0;
           }
           if (!ok) {
             failed = true;
             failAt = genExecs;
           } else if (fresh && o.guided) {
-            corpus.push({ n, calls: [...cmds].map(unwrap) });
+            // up to the last call that reached something new (when the end-of-run teardown
+            // did, the whole program)
+            const calls = [...cmds].map(unwrap);
+            corpus.push({ n, calls: atEnd || lastNew < 0 ? calls : calls.slice(0, lastNew + 1) });
           }
         }
         hits.fill(0);
