@@ -240,7 +240,7 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
       // a host-side error of the harness on this program: reported, not fatal to the campaign
       const msg = e instanceof Error ? e.message : String(e);
       known.add(`host-error:${msg.slice(0, 40)}`);
-      findings.push({ sig: 'host-error', message: msg, step: -1, profile: o.profile, seed, program, transcript: [] });
+      findings.push({ sig: 'host-error', message: msg, step: -1, profile: o.profile, seed: o.seed, program, transcript: [] });
       hits.fill(0);
       continue;
     }
@@ -248,12 +248,13 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     if (!rep.finding) {
       const err = res.errorInstance instanceof Error ? res.errorInstance.message : String(res.errorInstance);
       known.add(`unreproducible:${err.slice(0, 40)}`);
-      findings.push({ sig: 'unreproducible', message: err, step: -1, profile: o.profile, seed, program, transcript: rep.harness.transcript });
+      findings.push({ sig: 'unreproducible', message: err, step: -1, profile: o.profile, seed: o.seed, program, transcript: rep.harness.transcript });
       continue;
     }
     known.add(rep.finding.sig);
     foundAt[rep.finding.sig] = failAt;
-    findings.push({ ...rep.finding, profile: o.profile, seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript });
+    // the seed recorded is the campaign's: the round seeds and the corpus follow from it
+    findings.push({ ...rep.finding, profile: o.profile, seed: o.seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript });
   }
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
