@@ -6,7 +6,7 @@
  * results merge in slice order, so the merged result does not depend on how many jobs or
  * shards ran them (only on seed, runs and profile).
  */
-import { runCampaign, type CampaignResult, type FindingReport } from './engine.js';
+import { pooledHarness, runCampaign, type CampaignResult, type FindingReport } from './engine.js';
 import { runCoverageCampaign } from './coverage/campaign.js';
 import { covRuntime, hitBitmap, unionInto } from './coverage/runtime.js';
 
@@ -38,12 +38,17 @@ export function shardSlices(total: number, shard: { i: number; n: number }): num
 
 /**
  * One slice. guided: the coverage-guided campaign (coverage build only). In the coverage build
- * an unguided slice also reports the branch sites it reached (its counters are zeroed first).
+ * an unguided slice also reports the branch sites its runs reached (shrinking included; the
+ * boot and set-up before the snapshot excluded, as in the guided campaign).
  */
 export function runSlice(profile: string, seed: number, k: number, runs: number, suppress?: readonly string[], guided = false): SliceResult {
   if (guided) return { k, result: runCoverageCampaign({ profile, seed: (seed + k) | 0, runs, suppress, guided: true }) };
   const rt = covRuntime();
-  rt?.hits.fill(0);
+  if (rt) {
+    // as in the guided campaign, the boot and set-up's branches are not the runs'
+    pooledHarness(profile, new Set());
+    rt.hits.fill(0);
+  }
   const result = runCampaign({ profile, seed: (seed + k) | 0, runs, suppress });
   if (rt) result.branches = hitBitmap(rt);
   return { k, result };
