@@ -11,6 +11,8 @@ import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../testing/tmp.js';
 import { unpackBits, type BranchReport } from './runtime.js';
+import { runCli } from '../../cli/main.js';
+import { memoryIo } from '../../cli/testing/memory-io.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 let dir = '';
@@ -61,6 +63,15 @@ describe('coverage build (npm run build:cov) and fuzz --coverage', () => {
     const f = a.out.findings[0]!;
     const r = spawnSync(process.execPath, [cli, 'fuzz', '--replay', f.file!, '--json'], { cwd: root, encoding: 'utf8' });
     expect((JSON.parse(r.stdout) as { reproduced: boolean }).reproduced, f.sig).toBe(true);
+  });
+
+  it('the counters change no behaviour: a scenario has the same trace digest as from source', async () => {
+    const p = spawnSync(process.execPath, [cli, 'run', 'pl330-vfio-test', '--json'], { cwd: root, encoding: 'utf8' });
+    const io = memoryIo({});
+    await runCli(['run', 'pl330-vfio-test', '--json'], io);
+    const want = JSON.parse(io.o) as { traceSha256: string; passed: boolean };
+    expect(want.passed).toBe(true);
+    expect((JSON.parse(p.stdout) as { traceSha256: string }).traceSha256).toBe(want.traceSha256);
   });
 
   it('shards of a measured (unguided) campaign merge into the union of their bitmaps (.ci/fuzz-merge.mjs)', () => {
