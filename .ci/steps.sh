@@ -56,15 +56,19 @@ step_bench() {
   if [ -f dist/bench.js ]; then node dist/bench.js --short; fi
 }
 
-# one shard of a fuzz campaign: fuzz-shard <profile> <i/n> [runs]; exit 1 on a finding not in the baseline
+# one shard of a fuzz campaign: fuzz-shard <profile> <i/n> [runs]; exit 1 on a finding not in the baseline.
+# Run by the coverage build (the same campaign and findings, with the branch sites it reached
+# in the JSON, docs/FUZZING.md), so that fuzz-merge reports one coverage figure per profile.
 step_fuzz_shard() {
   npm run build --silent
+  npm run build:cov --silent
   local profile="$1" shard="$2" runs="${3:-400}"
   local name="fuzz-${profile//[^A-Za-z0-9.-]/_}-${shard/\//-of-}"
-  node dist/cli.js fuzz --profile "$profile" --shard "$shard" --runs "$runs" --json --out "$REPORTS/$name" > "$REPORTS/$name.json"
+  node dist/cov/fuzz-cov.js fuzz --profile "$profile" --shard "$shard" --runs "$runs" --json --out "$REPORTS/$name" > "$REPORTS/$name.json"
 }
-# the shards' JSON outputs merged: known and new signatures per profile; exit 1 on a new one
-step_fuzz_merge() { node .ci/fuzz-merge.mjs "${1:-$REPORTS}"; }
+# the shards' JSON outputs merged: known and new signatures per profile, the union of their
+# branch coverage (written to <dir>/coverage-merged.json); exit 1 on a new signature
+step_fuzz_merge() { node .ci/fuzz-merge.mjs "${1:-$REPORTS}" --coverage-out "${1:-$REPORTS}/coverage-merged.json"; }
 
 # "tests: N passed, M failed" from a vitest JSON report
 step_summary() {

@@ -167,11 +167,12 @@ export const DEFAULT_BOARD = 'vexpress-vfio';
 
 /**
  * Directories searched for named boards: emulator/boards next to this module (sources,
- * tests) and ../emulator/boards from a bundle in dist/.
+ * tests), ../emulator/boards from a bundle in dist/ and ../../emulator/boards from the
+ * coverage build in dist/cov/ (docs/FUZZING.md).
  */
 export function boardDirs(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
-  return [join(here, 'boards'), join(here, '..', 'emulator', 'boards')];
+  return [join(here, 'boards'), join(here, '..', 'emulator', 'boards'), join(here, '..', '..', 'emulator', 'boards')];
 }
 
 function boardDir(): string | null {

@@ -7,12 +7,34 @@ import { runDmaThroughSmmu } from './dma-smmu.js';
 import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
+import { coverageFigures } from './fuzz-coverage.js';
 import './index.js';
 
 describe('bench workloads', () => {
   it('registers the issue-11 benchmarks', () => {
     const names = listBenches().map((b) => b.name);
-    for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup', 'dma-sizes', 'fuzz-rate', 'fuzz-jobs']) expect(names).toContain(n);
+    for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup', 'dma-sizes', 'fuzz-rate', 'fuzz-jobs', 'fuzz-coverage']) expect(names).toContain(n);
+  });
+
+  it('fuzz-coverage: medians over seeds, the gain in %, per finding guided/random of the median syscalls (not found = Infinity)', () => {
+    const mode = (kernelModel: number, foundAt: Record<string, number>) => ({ kernelModel, all: kernelModel, genExecs: 100, runs: 5, corpus: 0, foundAt });
+    const out = {
+      profile: 'rfc-v4',
+      syscalls: 100,
+      kernelModelSites: 4000,
+      seeds: [
+        { seed: 1, random: mode(100, { a: 10, b: 50 }), guided: mode(120, { a: 5 }) },
+        { seed: 2, random: mode(110, { a: 30 }), guided: mode(110, { a: 20, b: 40 }) },
+        { seed: 3, random: mode(90, { a: 20, b: 60 }), guided: mode(130, { a: 40, b: 30 }) },
+      ],
+    };
+    const f = Object.fromEntries(coverageFigures(out, ['a', 'b']).map((x) => [x.name, x.value]));
+    expect(f['km-branches-random']).toBe(100);
+    expect(f['km-branches-guided']).toBe(120);
+    expect(f['km-branch-gain']).toBeCloseTo(20);
+    expect(f['to-find/a']).toBe(1); // medians 20 and 20
+    expect(f['to-find/b']).toBe(40 / 60); // random [50, inf, 60] -> 60; guided [inf, 40, 30] -> 40
+    expect(f['findings-found-sooner']).toBe(1);
   });
 
   it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {

@@ -10,6 +10,7 @@ import './ioctl-rate.js';
 import './scenario.js';
 import './boot.js';
 import './fuzz.js';
+import './fuzz-coverage.js';
 import './smmu-walk.js';
 import './memory.js';
 import './unicorn.js';

@@ -1,6 +1,6 @@
 /**
  * `vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time SECONDS] [--json] [--out DIR]
- *                    [--replay FILE [--emit-c FILE|-]] [--jobs N] [--shard i/n] [--no-suppress]`
+ *                    [--replay FILE [--emit-c FILE|-]] [--jobs N] [--shard i/n] [--no-suppress] [--coverage]`
  *
  * Synchronous like the rest of the CLI: with --jobs the main thread blocks in Atomics.wait
  * and drains the workers' ports with receiveMessageOnPort (no event loop needed).
@@ -17,7 +17,8 @@ import { FD_IOCTLS } from './program.js';
 import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
 import { cliProfile } from '../cli/profile-arg.js';
 import { InputError, mkdirs } from '../cli/outputs.js';
-import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
+import { COVERAGE_SLICE_RUNS, mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
+import { branchReport, covRuntime } from './coverage/runtime.js';
 import type { WorkerJob, WorkerMsg } from './worker.js';
 import { EmitError, emitFinding } from './emit-c.js';
 import { BaselineError, loadBaseline, matchBaseline, type BaselineEntry, type FuzzBaseline } from './baseline.js';
@@ -48,6 +49,7 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   baseline: { type: 'string', metavar: 'FILE', help: 'known findings per profile (default: the committed tools/fuzz/baseline.json)' },
   'no-baseline': { type: 'bool', help: 'no known findings: every finding fails the campaign (exit 1)' },
   'emit-c': { type: 'string', metavar: 'FILE', help: 'with --replay: write the finding as a standalone C reproducer to FILE (- for stdout; docs/FUZZING.md)' },
+  coverage: { type: 'bool', help: `coverage-guided: a corpus of runs that reached new branches, mutated (coverage build: node dist/cov/fuzz-cov.js; slices of ${COVERAGE_SLICE_RUNS} runs)` },
 };
 
 export function fuzzUsage(): string {
@@ -113,6 +115,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   } catch (e) {
     throw new UsageError(`fuzz: ${(e as Error).message}`);
   }
+  const guided = Boolean(opts.coverage);
+  if (guided && !covRuntime()) throw new UsageError('fuzz: --coverage needs the coverage build: npm run build:cov, then node dist/cov/fuzz-cov.js fuzz --coverage ...');
+  const size = guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
   const seed = Number(opts.seed ?? 1);
   const runs = Number(opts.runs ?? 200);
   const jobsAsked = Number(opts.jobs ?? 1);
@@ -138,9 +143,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const suppress = opts['no-suppress'] ? [] : [...DEFAULT_SUPPRESSIONS];
   const now = host.now ?? ((): number => performance.now());
   const t0 = now();
-  const total = timeMs === undefined ? sliceCount(runs) : Number.MAX_SAFE_INTEGER;
+  const total = timeMs === undefined ? sliceCount(runs, size) : Number.MAX_SAFE_INTEGER;
   const mine = timeMs === undefined ? shardSlices(total, shard) : [];
-  const plannedRuns = mine.reduce((a, k) => a + sliceRuns(runs, k), 0);
+  const plannedRuns = mine.reduce((a, k) => a + sliceRuns(runs, k, size), 0);
   const progress = new Progress(io, timeMs === undefined ? plannedRuns : 0, timeMs);
   const parts: SliceResult[] = [];
   const onSlice = (s: SliceResult): void => {
@@ -149,12 +154,12 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   };
   const workerFile = host.workerFile === undefined ? defaultWorkerFile() : host.workerFile;
   if (jobs > 1 && workerFile) {
-    runWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress }, onSlice);
+    runWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress, guided }, onSlice);
   } else {
     // in-process (also the fallback when running from source, where no bundled worker exists)
     if (jobs > 1 && !opts.json) io.err('fuzz: no bundled worker (dist/fuzz-worker.js): running the slices in-process\n');
-    if (timeMs === undefined) for (const k of mine) onSlice(runSlice(profile, seed, k, sliceRuns(runs, k), suppress));
-    else for (let k = shard.i; now() - t0 < timeMs; k += shard.n) onSlice(runSlice(profile, seed, k, SLICE_RUNS, suppress));
+    if (timeMs === undefined) for (const k of mine) onSlice(runSlice(profile, seed, k, sliceRuns(runs, k, size), suppress, guided));
+    else for (let k = shard.i; now() - t0 < timeMs; k += shard.n) onSlice(runSlice(profile, seed, k, size, suppress, guided));
   }
   progress.end();
   const merged = mergeSlices(profile, seed, parts);
@@ -172,8 +177,8 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   }
   const base = matchBaseline(baseline, profile, merged.findings.map((f) => f.sig));
   const bl = { file: baselineFile, known: base.known, fresh: base.fresh };
-  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl, cfiles)) + '\n');
-  else io.out(summaryText(merged, elapsed, files, shard, jobs, bl, cfiles));
+  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl, cfiles, guided)) + '\n');
+  else io.out(summaryText(merged, elapsed, files, shard, jobs, bl, cfiles, guided));
   return base.fresh.length ? 1 : 0;
 }
 
@@ -253,6 +258,8 @@ export interface WorkerPlan {
   shard: { i: number; n: number };
   timeMs: number | undefined;
   suppress: string[];
+  /** coverage-guided slices (coverage build) */
+  guided?: boolean;
 }
 
 /**
@@ -276,6 +283,7 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): vo
       next,
       time: p.timeMs === undefined ? undefined : { first: p.shard.i + j * p.shard.n, stride: p.shard.n * p.jobs, ms: p.timeMs },
       suppress: p.suppress,
+      guided: p.guided,
       port: port2,
       signal,
     };
@@ -357,7 +365,8 @@ interface BaselineUse {
   fresh: string[];
 }
 
-function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = []): object {
+function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false): object {
+  const rt = covRuntime();
   return {
     schema: FUZZ_JSON_SCHEMA,
     profile: m.profile,
@@ -372,13 +381,20 @@ function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: nu
     findings: m.findings.map((f, i) => ({ sig: f.sig, known: bl.known.has(f.sig), message: f.message, seed: f.seed, file: files[i] ?? null, reproducer: cfiles[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
     baseline: { file: bl.file, known: [...bl.known.keys()], new: bl.fresh },
     coverage: coverageRows(m.coverage),
+    // the coverage build only: branch sites reached, per file (merged by .ci/fuzz-merge.mjs)
+    ...(rt && m.branches ? { guided, branches: branchReport(rt, m.branches) } : {}),
   };
 }
 
-function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = []): string {
+function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false): string {
   const L: string[] = [];
   const secs = elapsed / 1000;
   L.push(`fuzz ${m.profile}: seed ${m.seed}, shard ${shard.i}/${shard.n}, ${jobs} job(s): ${m.runs} runs (${m.slices.length} slices), ${m.execs} syscalls in ${secs.toFixed(1)} s = ${Math.round(m.execs / Math.max(secs, 1e-3))} execs/s`);
+  const rt = covRuntime();
+  if (rt && m.branches) {
+    const b = branchReport(rt, m.branches);
+    L.push(`branch coverage (${guided ? 'coverage-guided' : 'random'}): kernel-model ${b.kernelModel.covered}/${b.kernelModel.total}, all instrumented ${b.covered}/${b.total} (per file: --json)`);
+  }
   L.push('');
   if (m.findings.length === 0) L.push('no findings');
   m.findings.forEach((f, i) => {

@@ -50,6 +50,8 @@ export interface CampaignResult {
   findings: FindingReport[];
   /** "kind:ioctl" -> sorted results */
   coverage: Record<string, string[]>;
+  /** coverage build only: one byte per branch site, 1 = reached (tools/fuzz/coverage/) */
+  branches?: Uint8Array;
 }
 
 /** fast-check command wrapping one call: the model is inside the harness (RefModel) */
@@ -127,7 +129,7 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
   return e.h;
 }
 
-type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
+export type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
 
 /**
  * The run arbitrary per maxCommands, built once per process: arbitraries are immutable,
@@ -136,7 +138,7 @@ type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
  */
 const runArbs = new Map<number, RunArb>();
 
-function runArb(maxCommands: number): RunArb {
+export function runArb(maxCommands: number): RunArb {
   let arb = runArbs.get(maxCommands);
   if (arb === undefined) {
     const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands, size: 'max' });

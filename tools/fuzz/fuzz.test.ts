@@ -233,6 +233,8 @@ describe('CLI', () => {
     expect(() => runFuzzCommand(['--bogus'], io)).toThrow(UsageError);
     expect(() => runFuzzCommand(['--profile', 'nonsense'], io)).toThrow(UsageError);
     expect(() => runFuzzCommand(['--replay', 'missing.json'], io)).toThrow(InputError);
+    // the counters exist only in the coverage build (dist/cov/fuzz-cov.js), not from source
+    expect(() => runFuzzCommand(['--coverage', '--runs', '1'], io)).toThrow(/--coverage needs the coverage build/);
   });
 
   it('a campaign writes replayable finding files and a coverage summary; shards merge to the whole', () => {

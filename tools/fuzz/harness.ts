@@ -638,7 +638,14 @@ export class Harness {
   finish(): void {
     for (let p = 0; p < this.slots.length; p++) {
       const s = this.slots[p]!;
-      this.sys.syscalls.exitProcess(s.proc);
+      try {
+        this.sys.syscalls.exitProcess(s.proc);
+      } catch (e) {
+        // an Oops in the exit-time release of the process's files is a finding too
+        if (!(e instanceof GuestTrap) || !e.reason.startsWith('killed by kernel Oops')) throw e;
+        const msg = e.reason.slice('killed by kernel Oops: '.length);
+        this.fail(oopsSignature('exit', msg), msg);
+      }
       this.model.processExited(s.proc);
     }
     const pages = this.sys.kernel.mm.pages;

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { runSlice, sliceRuns, SLICE_RUNS } from './slices.js';
+import { COVERAGE_SLICE_RUNS, runSlice, sliceRuns, SLICE_RUNS } from './slices.js';
 
 export interface WorkerJob {
   profile: string;
@@ -22,6 +22,8 @@ export interface WorkerJob {
   /** time mode: first slice, stride, deadline (ms of host time from start) */
   time?: { first: number; stride: number; ms: number };
   suppress?: string[];
+  /** coverage-guided slices (`--coverage`, coverage build) of COVERAGE_SLICE_RUNS runs */
+  guided?: boolean;
   port: MessagePort;
   signal: SharedArrayBuffer;
 }
@@ -35,17 +37,18 @@ function main(job: WorkerJob): void {
     Atomics.add(sig, 0, 1);
     Atomics.notify(sig, 0);
   };
+  const size = job.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
   try {
     if (job.time) {
       const t0 = performance.now();
       for (let k = job.time.first; performance.now() - t0 < job.time.ms; k += job.time.stride) {
-        post({ type: 'slice', ...runSlice(job.profile, job.seed, k, SLICE_RUNS, job.suppress) });
+        post({ type: 'slice', ...runSlice(job.profile, job.seed, k, size, job.suppress, job.guided) });
       }
     } else {
       const next = new Int32Array(job.next);
       for (let i = Atomics.add(next, 0, 1); i < job.slices.length; i = Atomics.add(next, 0, 1)) {
         const k = job.slices[i]!;
-        post({ type: 'slice', ...runSlice(job.profile, job.seed, k, sliceRuns(job.runs, k), job.suppress) });
+        post({ type: 'slice', ...runSlice(job.profile, job.seed, k, sliceRuns(job.runs, k, size), job.suppress, job.guided) });
       }
     }
     post({ type: 'done' });

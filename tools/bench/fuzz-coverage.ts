@@ -1,0 +1,51 @@
+/**
+ * fuzz-coverage (issue 22): coverage-guided vs random generation at an equal budget of
+ * generated syscalls, rfc-v4, several seeds. The counters exist only in the coverage build,
+ * so the measurement runs as a child process: node dist/cov/fuzz-cov-bench.js (npm run
+ * build:cov; `npm run bench` builds it). Deterministic: the figures depend on the seeds and
+ * the budget only (repetitions give the same numbers), not on the host's speed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { registerBench, median, skippedFigure, type BenchFigure } from './registry.js';
+import type { CoverageBenchOutput } from '../fuzz/coverage/bench-main.js';
+
+/** per finding: median over seeds of the generated syscalls until it was found (Infinity: not within the budget) */
+export function medianTimesToFind(o: CoverageBenchOutput, sigs: readonly string[]): { sig: string; random: number; guided: number }[] {
+  return sigs.map((sig) => ({
+    sig,
+    random: median(o.seeds.map((s) => s.random.foundAt[sig] ?? Infinity)),
+    guided: median(o.seeds.map((s) => s.guided.foundAt[sig] ?? Infinity)),
+  }));
+}
+
+/** the figures of one measurement (exported for the test of their arithmetic) */
+export function coverageFigures(o: CoverageBenchOutput, sigs: readonly string[]): BenchFigure[] {
+  const r = median(o.seeds.map((s) => s.random.kernelModel));
+  const g = median(o.seeds.map((s) => s.guided.kernelModel));
+  const t = medianTimesToFind(o, sigs);
+  const faster = t.filter((x) => x.guided < x.random).length;
+  const note = `${o.syscalls} syscalls per campaign, seeds ${o.seeds.map((s) => s.seed).join(',')}; ${o.kernelModelSites} kernel-model sites in the build`;
+  return [
+    { name: 'km-branches-random', value: r, unit: 'sites', higherIsBetter: true, note },
+    { name: 'km-branches-guided', value: g, unit: 'sites', higherIsBetter: true },
+    { name: 'km-branch-gain', value: ((g - r) / r) * 100, unit: '%', higherIsBetter: true, target: { op: '>=', value: 15 } },
+    ...t.map((x) => ({ name: `to-find/${x.sig}`, value: x.guided / x.random, unit: 'x (guided/random)', higherIsBetter: false, note: `median syscalls random ${x.random}, guided ${x.guided}` })),
+    { name: 'findings-found-sooner', value: faster, unit: `of ${t.length}`, higherIsBetter: true, target: { op: '>=', value: t.length } },
+  ];
+}
+
+registerBench({
+  name: 'fuzz-coverage',
+  description: 'coverage-guided vs random fuzzing, rfc-v4, equal syscall budget: kernel-model branches reached, syscalls to each finding (coverage build)',
+  run(ctx) {
+    const script = fileURLToPath(new URL('./cov/fuzz-cov-bench.js', import.meta.url));
+    const sigs = ['region-info-leak', 'oops:ioctl:VFIO_DEVICE_GET_REGION_INFO', 'rw-offset-mismatch', 'oops:pread', 'oops:pwrite', 'oops:ioctl:VFIO_DEVICE_SET_IRQS', 'dma-unmapped'];
+    if (!existsSync(script)) return [skippedFigure('km-branch-gain', '%', 'no coverage build (npm run build:cov)', { op: '>=', value: 15 })];
+    const args = ctx.short ? ['--syscalls', '10000', '--seeds', '1,2,3'] : ['--syscalls', '40000', '--seeds', '1,2,3,4,5'];
+    const p = spawnSync(process.execPath, [script, '--profile', 'rfc-v4', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (p.status !== 0) throw new Error(`fuzz-cov-bench failed (${p.status}): ${p.stderr}`);
+    return coverageFigures(JSON.parse(p.stdout) as CoverageBenchOutput, sigs);
+  },
+});

@@ -1,0 +1,76 @@
+/**
+ * dist/cov/fuzz-cov-bench.js (coverage build): random vs coverage-guided generation at an
+ * equal budget of generated syscalls, per seed; prints one JSON object. Used by the
+ * fuzz-coverage benchmark (tools/bench/fuzz-coverage.ts), which runs it as a child process
+ * because the counters exist only in the coverage build.
+ *
+ *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff]
+ */
+import { runCoverageCampaign } from './campaign.js';
+import { covRuntime, kernelModelCovered } from './runtime.js';
+
+export interface ModeResult {
+  /** kernel-model/ branch sites reached */
+  kernelModel: number;
+  /** all instrumented sites reached (devices/ too) */
+  all: number;
+  genExecs: number;
+  runs: number;
+  corpus: number;
+  /** signature -> generated syscalls until the run that showed it */
+  foundAt: Record<string, number>;
+}
+
+export interface CoverageBenchOutput {
+  profile: string;
+  syscalls: number;
+  kernelModelSites: number;
+  seeds: { seed: number; random: ModeResult; guided: ModeResult }[];
+}
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+}
+
+function main(): void {
+  const rt = covRuntime();
+  if (!rt) throw new Error('fuzz-cov-bench: not the coverage build');
+  const profile = arg('profile', 'rfc-v4');
+  const syscalls = Number(arg('syscalls', '100000'));
+  const seeds = arg('seeds', '1,2,3').split(',').map(Number);
+  let kmSites = 0;
+  for (const f of rt.files) if (f.path.startsWith('kernel-model/')) kmSites += f.n;
+  const out: CoverageBenchOutput = { profile, syscalls, kernelModelSites: kmSites, seeds: [] };
+  // warm-up: the profile's boot + snapshot and the JIT, outside both measurements
+  runCoverageCampaign({ profile, seed: 99, runs: 20, guided: false });
+  for (const seed of seeds) {
+    const one = (guided: boolean): ModeResult => {
+      const r = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided });
+      for (const f of r.findings) if (f.sig === 'host-error' || f.sig === 'unreproducible') process.stderr.write(`fuzz-cov-bench: seed ${seed} ${guided ? 'guided' : 'random'}: ${f.sig}: ${f.message}\n${JSON.stringify(f.program)}\n`);
+      let all = 0;
+      for (const b of r.branches) all += b;
+      return { kernelModel: kernelModelCovered(rt, r.branches), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt };
+    };
+    if (process.argv.includes('--diff')) {
+      // diagnosis: the sites (line:col/kind) only one of the two modes reached, per file
+      const a = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: false }).branches;
+      const b = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: true }).branches;
+      for (const f of rt.files) {
+        const ra: string[] = [];
+        const gb: string[] = [];
+        for (let i = 0; i < f.n; i++) {
+          const w = `${f.sites[3 * i]}:${f.sites[3 * i + 1]}/${f.sites[3 * i + 2]}`;
+          if (a[f.base + i] && !b[f.base + i]) ra.push(w);
+          if (b[f.base + i] && !a[f.base + i]) gb.push(w);
+        }
+        if (ra.length || gb.length) process.stderr.write(`${f.path}: random-only ${ra.join(' ')} | guided-only ${gb.join(' ')}\n`);
+      }
+      continue;
+    }
+    out.seeds.push({ seed, random: one(false), guided: one(true) });
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main();
