@@ -177,7 +177,7 @@ const BIND: BindRow[] = [
   {
     what: 'the driver open_device failing', fn: 'vfio_df_device_first_open: ops->open_device, then vfio_df_iommufd_unbind', expect: -ENODEV,
     run: (s) => { s.f.bus.openError = -ENODEV; return s.u.bind(s.cdev, s.iommufd); },
-    after: ({ fake }) => expect(fake.events).toEqual(['bind 2c0a0000.dma', 'unbind 2c0a0000.dma']),
+    after: ({ fake }) => expect([fake.events, fake.refs]).toEqual([['bind 2c0a0000.dma', 'unbind 2c0a0000.dma'], 1]),
   },
   {
     what: 'an out_devid that cannot be written', fn: 'vfio_df_ioctl_bind_iommufd copy_to_user(out_devid) -> vfio_df_close', expect: -EFAULT,
@@ -200,19 +200,20 @@ describe('VFIO_DEVICE_BIND_IOMMUFD errors', () => {
     row.after?.(s);
   });
 
-  it('success: out_devid is the iommufd object id; the device ioctls work; close unbinds and drops the iommufd reference', () => {
+  it('success: out_devid is the iommufd object id; the device ioctls work; close unbinds and drops the context reference', () => {
     const { f, u, cdev, iommufd, fake } = setup();
     expect(u.bind(cdev, iommufd)).toBe(0);
+    expect(fake.refs).toBe(2);
     expect(u.mem.read32(u.page + vfio_device_bind_iommufd.out_devid)).toBe(3);
     expect(u.info(cdev)).toBe(0);
     expect(f.bus.opens).toBe(1);
     expect(u.attach(cdev, 1)).toBe(0);
-    // closing /dev/iommu first: the bound device keeps the context (iommufd_ctx_from_fd's file reference)
+    // closing /dev/iommu first: the bound device keeps its context reference (iommufd_ctx_from_fd)
     expect(u.close(iommufd)).toBe(0);
-    expect(fake.closed).toBe(0);
+    expect(fake.refs).toBe(1);
     expect(u.close(cdev)).toBe(0);
     expect(fake.events).toEqual(['bind 2c0a0000.dma', 'attach 2c0a0000.dma 1', 'detach 2c0a0000.dma', 'unbind 2c0a0000.dma']);
-    expect([f.bus.releases, fake.closed]).toEqual([1, 1]);
+    expect([f.bus.releases, fake.refs]).toEqual([1, 0]);
   });
 });
 
@@ -244,7 +245,7 @@ describe('VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH_IOMMUFD_PT errors', () => {
     expect(u.mem.read32(u.page + vfio_device_attach_iommufd_pt.pt_id)).toBe(fake.hwpt);
     expect(u.attach(cdev, fake.hwpt)).toBe(0);
     expect(u.detach(cdev)).toBe(0);
-    expect(fake.events).toEqual(['bind 2c0a0000.dma', 'attach 2c0a0000.dma 1', 'detach 2c0a0000.dma', 'attach 2c0a0000.dma 2', 'detach 2c0a0000.dma']);
+    expect(fake.events).toEqual(['bind 2c0a0000.dma', 'attach 2c0a0000.dma 1', 'replace 2c0a0000.dma 2', 'detach 2c0a0000.dma']);
   });
 });
 

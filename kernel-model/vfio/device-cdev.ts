@@ -42,8 +42,8 @@ const MINORMASK = (1 << 20) - 1;
 export class VfioDeviceFile {
   /** set (smp_store_release) once BIND_IOMMUFD has opened the device; group-path files have it from the start */
   accessGranted = false;
-  /** the iommufd file whose context the bind holds (iommufd_ctx_from_fd takes a file reference) */
-  iommufdFile: File | null = null;
+  /** df->iommufd: the context the bind holds a reference on (iommufd_ctx_from_fd) */
+  iommufd: object | null = null;
   /** the id iommufd gave the bond (out_devid) */
   devid = 0;
   constructor(
@@ -218,13 +218,13 @@ export class VfioDeviceCdev {
   private bindLocked(df: VfioDeviceFile, task: Task, arg: number, fd: number): number {
     const d = df.device;
     if (df.accessGranted) return -EINVAL;
-    // iommufd_ctx_from_fd: fget (-EBADF), f_op != &iommufd_fops (-EBADFD); the context holds the file
+    // iommufd_ctx_from_fd: fget (-EBADF), f_op != &iommufd_fops (-EBADFD); a context reference
     const f = task.proc.fdget(fd);
     if (f === null) return -EBADF;
     const iommufd = this.host.iommufd;
     const ctx = iommufd ? iommufd.ctxFromFile(f) : -EBADFD;
     if (typeof ctx === 'number') return ctx;
-    df.iommufdFile = f.get();
+    df.iommufd = ctx;
     // vfio_df_open: a cdev file may not open a device that is open already (open_count != 0 && !df->group)
     let ret = d.openCount !== 0 || d.cdevOpened ? -EINVAL : this.firstOpen(d, ctx, df);
     if (ret === 0) {
@@ -235,8 +235,8 @@ export class VfioDeviceCdev {
       }
     }
     if (ret) {
-      df.iommufdFile.put();
-      df.iommufdFile = null;
+      iommufd!.ctxPut(ctx);
+      df.iommufd = null;
       return ret;
     }
     d.cdevOpened = true;
@@ -253,7 +253,7 @@ export class VfioDeviceCdev {
     const b = this.host.iommufd!.deviceBind(ctx, d.dev);
     if (typeof b === 'number') return b;
     d.idev = b.idev;
-    df.devid = b.id;
+    df.devid = b.devId;
     const r = d.ops.open(d.data);
     if (r) {
       this.physicalUnbind(d);
@@ -285,8 +285,8 @@ export class VfioDeviceCdev {
     if (!df.accessGranted) return;
     const d = df.device;
     this.lastClose(d);
-    df.iommufdFile?.put();
-    df.iommufdFile = null;
+    if (df.iommufd !== null) this.host.iommufd?.ctxPut(df.iommufd);
+    df.iommufd = null;
     d.cdevOpened = false;
     df.accessGranted = false;
     this.unblockGroup(d);
@@ -318,18 +318,10 @@ export class VfioDeviceCdev {
     const iommufd = this.host.iommufd;
     // WARN_ON(!vdev->iommufd_device)
     if (d.idev === null || !iommufd) return -EINVAL;
-    let r: { ptId: number } | number;
-    if (d.iommufdAttached) {
-      if (iommufd.deviceReplace) r = iommufd.deviceReplace(d.idev, ptId);
-      else {
-        iommufd.deviceDetach(d.idev);
-        d.iommufdAttached = false;
-        r = iommufd.deviceAttach(d.idev, ptId);
-      }
-    } else r = iommufd.deviceAttach(d.idev, ptId);
-    if (typeof r === 'number') return r;
+    const r = d.iommufdAttached ? iommufd.deviceReplace(d.idev, ptId) : iommufd.deviceAttach(d.idev, ptId);
+    if (r < 0) return r;
     d.iommufdAttached = true;
-    this.sview.setUint32(0, r.ptId, true);
+    this.sview.setUint32(0, r, true);
     if (task.mm.copyToUser(arg + s.pt_id, this.sbuf, 0, 4) < 0) {
       this.physicalDetach(d);
       return -EFAULT;

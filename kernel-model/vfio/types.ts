@@ -46,21 +46,23 @@ export interface VfioDeviceOps {
  */
 export interface VfioIommufd {
   /**
-   * iommufd_ctx_from_file: the context of an open /dev/iommu file, or -EBADFD for any other
-   * file (iommufd_ctx_from_fd's `file->f_op != &iommufd_fops`)
+   * iommufd_ctx_from_file: the context of an open /dev/iommu file with a reference (dropped by
+   * ctxPut), or -EBADFD for any other file (`file->f_op != &iommufd_fops`)
    */
   ctxFromFile(f: File): object | number;
+  /** iommufd_ctx_put */
+  ctxPut(ctx: object): void;
   /**
    * iommufd_device_bind(ictx, dev, &id): binds the device to the context (DMA ownership of
    * its group claimed for the context); the bond and its object id, or -errno
    */
-  deviceBind(ctx: object, dev: KDevice): { idev: object; id: number } | number;
+  deviceBind(ctx: object, dev: KDevice): { idev: object; devId: number } | number;
   /** iommufd_device_attach(idev, &pt_id): the id actually attached (an IOAS gets a HWPT), or -errno */
-  deviceAttach(idev: object, ptId: number): { ptId: number } | number;
-  /** iommufd_device_replace(idev, &pt_id) (absent: detach then attach) */
-  deviceReplace?(idev: object, ptId: number): { ptId: number } | number;
+  deviceAttach(idev: object, ptId: number): number;
+  /** iommufd_device_replace(idev, &pt_id): as attach, for an attached device */
+  deviceReplace(idev: object, ptId: number): number;
   /** iommufd_device_detach(idev) */
   deviceDetach(idev: object): void;
   /** iommufd_device_unbind(idev): DMA ownership released */
-  deviceUnbind(idev: object): void;
+  deviceUnbind(idev: object): unknown;
 }
