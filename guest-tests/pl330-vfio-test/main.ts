@@ -100,7 +100,15 @@ export type StepName =
   | 'interrupt'
   | 'compare'
   | 'unmask'
-  | 'teardown';
+  | 'teardown'
+  // the cdev + iommufd form (iommufd.ts)
+  | 'open-iommufd'
+  | 'find-cdev'
+  | 'open-cdev'
+  | 'bind'
+  | 'ioas-alloc'
+  | 'attach-pt'
+  | 'ioas-map';
 
 export interface Pl330TestOptions {
   /** argv[1]: /dev/vfio/<group> */
