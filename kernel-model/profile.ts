@@ -464,6 +464,17 @@ export interface Capabilities {
    * (vfio_device_block_group, vfio_group_fops_open). false: groups only (3.14, the RFC)
    */
   vfioDeviceCdev: boolean;
+  // ---- issue 23: iommufd
+  /**
+   * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14
+   * has no iommufd; CONFIG_IOMMUFD came with 6.2), 'dev-iommu' (mainline CONFIG_IOMMUFD=y:
+   * /dev/iommu, IOAS/HWPT/device objects; /dev/vfio/vfio stays VFIO's container with
+   * vfio_iommu_type1) or 'dev-iommu+vfio-compat' (also CONFIG_IOMMUFD_VFIO_CONTAINER=y with
+   * CONFIG_VFIO_CONTAINER=n: /dev/vfio/vfio is an iommufd, the container ioctls answered by
+   * vfio_compat.c over a compat IOAS, no vfio_iommu_type1; profile variant
+   * `mainline+iommufd-compat`, see docs/PROFILES.md "The iommufd compat container")
+   */
+  iommufd: 'none' | 'dev-iommu' | 'dev-iommu+vfio-compat';
 
   /** reproduced review findings and defects of the posted patches */
   bugs: Bugs;
@@ -531,6 +542,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   vfioAmba: false,
   selectClosedFd: 'skip',
   vfioDeviceCdev: false,
+  iommufd: 'none',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -607,6 +619,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   vfioAmba: true,
   selectClosedFd: 'ready',
   vfioDeviceCdev: true,
+  iommufd: 'dev-iommu',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -670,10 +683,15 @@ export const NAMED_PROFILES: Readonly<Record<string, { kind: ProfileKind; patche
   // patches 1-10 as posted, review findings included (they are part of the patches)
   'rfc-v4': { kind: 'rfc-v4', patches: ALL, caps: capsOfPatches(new Set(ALL)) },
   mainline: { kind: 'mainline', patches: ALL, caps: MAINLINE },
+  // a kernel-configuration variant of mainline: CONFIG_IOMMUFD_VFIO_CONTAINER=y (and so
+  // CONFIG_VFIO_CONTAINER=n). A build option, not a command-line one, hence a profile and not
+  // a bootarg.
+  'mainline+iommufd-compat': { kind: 'mainline', patches: ALL, caps: { ...MAINLINE, iommufd: 'dev-iommu+vfio-compat' } },
 };
 
 /**
- * Profile names: the NAMED_PROFILES (`baseline`, `rfc-v4`, `mainline`), `patches:<list>`
+ * Profile names: the NAMED_PROFILES (`baseline`, `rfc-v4`, `mainline`, and the mainline
+ * kernel-configuration variant `mainline+iommufd-compat`), `patches:<list>`
  * (e.g. patches:1-10, patches:1,3-10) and `patches:none`. Patch subsets reproduce the
  * series as posted, review findings included (they are part of the patches).
  */

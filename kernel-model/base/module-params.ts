@@ -8,8 +8,10 @@ import type { Capabilities } from '../profile.js';
 import type { ParamDecl } from './params.js';
 
 export function builtinParams(caps: Readonly<Capabilities>): ParamDecl[] {
-  const out: ParamDecl[] = [
-    {
+  const out: ParamDecl[] = [];
+  // CONFIG_IOMMUFD_VFIO_CONTAINER=y goes with CONFIG_VFIO_CONTAINER=n: no vfio_iommu_type1
+  if (caps.iommufd !== 'dev-iommu+vfio-compat') {
+    out.push({
       // 3.14 and mainline drivers/vfio/vfio_iommu_type1.c:
       // module_param_named(allow_unsafe_interrupts, allow_unsafe_interrupts, bool, S_IRUGO | S_IWUSR)
       module: 'vfio_iommu_type1',
@@ -18,9 +20,21 @@ export function builtinParams(caps: Readonly<Capabilities>): ParamDecl[] {
       perm: 0o644,
       default: false,
       source: 'drivers/vfio/vfio_iommu_type1.c module_param_named(allow_unsafe_interrupts)',
-    },
-  ];
-  if (caps.type1DmaEntryLimit > 0) {
+    });
+  }
+  if (caps.iommufd !== 'none') {
+    out.push({
+      // v6.12 drivers/iommu/iommufd/device.c:
+      // module_param(allow_unsafe_interrupts, bool, S_IRUGO | S_IWUSR)
+      module: 'iommufd',
+      name: 'allow_unsafe_interrupts',
+      type: 'bool',
+      perm: 0o644,
+      default: false,
+      source: 'drivers/iommu/iommufd/device.c module_param(allow_unsafe_interrupts)',
+    });
+  }
+  if (caps.type1DmaEntryLimit > 0 && caps.iommufd !== 'dev-iommu+vfio-compat') {
     out.push({
       // mainline drivers/vfio/vfio_iommu_type1.c: module_param_named(dma_entry_limit, dma_entry_limit, uint, 0644)
       module: 'vfio_iommu_type1',

@@ -407,6 +407,40 @@ export class IommuCoreImpl implements IommuCoreApi {
     if (this.opts.defaultDomains) this.setCoreDomain(g);
   }
 
+  /**
+   * mainline iommu_device_claim_dma_owner (drivers/iommu/iommu.c; iommufd_device_bind):
+   * per device. No group -ENODEV. A group already owned: the same owner counts one more
+   * device (owner_cnt++), anyone else (host drivers using the default domain included)
+   * -EPERM. Else __iommu_take_dma_ownership: -EBUSY when the group is in a domain other than
+   * its default one, then the blocking domain and owner_cnt 1.
+   */
+  deviceClaimDmaOwner(dev: KDevice, owner: unknown): number {
+    if (owner === null || owner === undefined) return -EINVAL;
+    const g = this.groupOf(dev);
+    if (g === null) return -ENODEV;
+    if (g.ownerCnt > 0) {
+      if (g.owner !== owner) return -EPERM;
+      g.ownerCnt++;
+      return 0;
+    }
+    if (g.domain !== null && g.domain !== g.defaultDomain) return -EBUSY;
+    g.owner = owner;
+    g.ownerCnt = 1;
+    if (this.opts.defaultDomains) this.setCoreDomain(g);
+    return 0;
+  }
+
+  /**
+   * mainline iommu_device_release_dma_owner: owner_cnt-- while other devices of the group
+   * hold it, else __iommu_release_dma_ownership (no owner, back to the default domain)
+   */
+  deviceReleaseDmaOwner(dev: KDevice): void {
+    const g = this.groupOf(dev);
+    if (g === null) return;
+    if (g.ownerCnt > 1) g.ownerCnt--;
+    else this.releaseDmaOwner(g);
+  }
+
   /** mainline iommu_group_dma_owner_claimed: owner_cnt != 0 */
   dmaOwnerClaimed(g: IommuGroup): boolean {
     return g instanceof Group && g.ownerCnt !== 0;

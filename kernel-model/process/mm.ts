@@ -64,6 +64,8 @@ export class AddressSpace {
   private last: Vma | null = null;
   /** pages accounted as locked (mm->locked_vm) */
   lockedVm = 0;
+  /** mm->pinned_vm: pages pinned long-term and accounted to this mm (iommufd's do_update_pinned counts them in every accounting mode) */
+  pinnedVm = 0;
   /** pages currently pinned through this mm (statistics; the allocator has the counts) */
   pinnedThrough = 0;
   private released = false;

@@ -2,6 +2,7 @@ import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/er
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
+import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceReplace, iommufdDeviceUnbind, iommufdVfioCompatIoasCreate, iommufdVfioCompatIoasGetId, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
 import type { IommuCore, IommuGroup } from '../iommu/types.js';
 import type { Vma } from '../process/mm.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
@@ -24,6 +25,17 @@ import {
 import type { Capabilities } from '../profile.js';
 import { VfioDeviceCdev, VfioDeviceFile } from './device-cdev.js';
 import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js';
+
+/** iommufd's kernel API (kernel-model/iommu/iommufd/index.ts) as the device cdev calls it */
+const IOMMUFD_API: VfioIommufd = {
+  ctxFromFile: (f) => iommufdCtxFromFile(f),
+  ctxPut: (ctx) => iommufdCtxPut(ctx as IommufdCtx),
+  deviceBind: (ctx, dev) => iommufdDeviceBind(ctx as IommufdCtx, dev),
+  deviceAttach: (idev, ptId) => iommufdDeviceAttach(idev as IommufdDevice, ptId),
+  deviceReplace: (idev, ptId) => iommufdDeviceReplace(idev as IommufdDevice, ptId),
+  deviceDetach: (idev) => iommufdDeviceDetach(idev as IommufdDevice),
+  deviceUnbind: (idev) => iommufdDeviceUnbind(idev as IommufdDevice),
+};
 
 const PAGE_SIZE = 4096;
 
@@ -51,6 +63,13 @@ export class VfioDevice {
   idev: object | null = null;
   /** vdev->iommufd_attached */
   iommufdAttached = false;
+  /**
+   * opened through a group attached to an iommufd (mainline vfio_df_group_open with
+   * group->iommufd): the binding made at the first open (vfio_iommufd_physical_bind) and
+   * whether it is attached to the compat IOAS (vdev->iommufd_attached)
+   */
+  groupIdev: IommufdDevice | null = null;
+  groupIdevAttached = false;
   constructor(
     readonly dev: KDevice,
     readonly group: VfioGroup,
@@ -64,6 +83,8 @@ export class VfioGroup {
   /** the group's entry on the IOMMU group notifier chain (vfio_group.nb) */
   nb: ((ev: string, dev: KDevice) => void) | null = null;
   container: VfioContainer | null = null;
+  /** mainline group->iommufd: SET_CONTAINER was given an iommufd (a reference on its context) */
+  iommufd: IommufdCtx | null = null;
   /** 1 for the group fd's SET_CONTAINER, +1 per open device fd */
   containerUsers = 0;
   opened = false;
@@ -98,7 +119,7 @@ export interface VfioHost {
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
   /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
-  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'vfioDeviceCdev'>>;
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev'>>;
   /** the iommufd kernel API (kernel-model/iommu/iommufd) the device cdev binds through */
   readonly iommufd?: VfioIommufd;
 }
@@ -129,7 +150,7 @@ export class Vfio {
     this.cdev = host.caps?.vfioDeviceCdev
       ? new VfioDeviceCdev({
           vfs: host.vfs,
-          iommufd: host.iommufd,
+          iommufd: host.iommufd ?? (host.caps?.iommufd !== undefined && host.caps.iommufd !== 'none' ? IOMMUFD_API : undefined),
           groupInUse: (g) => g.opened || g.devices.some((d) => d.openCount > 0),
           putRegistration: (d) => {
             if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
@@ -184,11 +205,15 @@ export class Vfio {
       },
       release: (f) => self.deviceRelease(f.priv as VfioDevice),
     };
-    host.vfs.addDevNode('/dev/vfio/vfio', 0o666, (flags, _task, path) => {
-      const c = new VfioContainer(this.nextContainerId++);
-      this.containers.add(c);
-      return new File(this.containerFops, c, flags, path);
-    });
+    // CONFIG_VFIO_CONTAINER (drivers/vfio/container.c vfio_container_init: misc "vfio/vfio");
+    // off with CONFIG_IOMMUFD_VFIO_CONTAINER, where iommufd registers the node (iommufd/main.c)
+    if (host.caps?.iommufd !== 'dev-iommu+vfio-compat') {
+      host.vfs.addDevNode('/dev/vfio/vfio', 0o666, (flags, _task, path) => {
+        const c = new VfioContainer(this.nextContainerId++);
+        this.containers.add(c);
+        return new File(this.containerFops, c, flags, path);
+      });
+    }
   }
 
   // ---------------- IOMMU driver registration ----------------
@@ -427,6 +452,11 @@ export class Vfio {
   }
 
   private groupRelease(g: VfioGroup): void {
+    // mainline vfio_group_fops_release: the iommufd context reference goes
+    if (g.iommufd !== null) {
+      iommufdCtxPut(g.iommufd);
+      g.iommufd = null;
+    }
     this.tryDissolveContainer(g);
     g.opened = false;
     this.maybeDropGroup(g);
@@ -466,7 +496,8 @@ export class Vfio {
         if (this.sview.getUint32(0, true) < 8) return -EINVAL;
         let flags = 0;
         if (this.viable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
-        if (g.container !== null) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+        // mainline vfio_group_ioctl_get_status: vfio_group_has_iommu (a container or an iommufd)
+        if (g.container !== null || g.iommufd !== null) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
         this.sview.setUint32(4, flags, true);
         return task.mm.copyToUser(arg, this.sbuf, 0, 8) < 0 ? -EFAULT : 0;
       }
@@ -480,6 +511,13 @@ export class Vfio {
         return this.setContainer(g, task, fd);
       }
       case VFIO_GROUP_UNSET_CONTAINER:
+        // mainline vfio_group_ioctl_unset_container: a group attached to an iommufd drops its
+        // context reference whatever its open devices (they hold their own bindings)
+        if (g.iommufd !== null) {
+          iommufdCtxPut(g.iommufd);
+          g.iommufd = null;
+          return 0;
+        }
         if (g.containerUsers === 0) return -EINVAL;
         if (g.containerUsers !== 1) return -EBUSY;
         g.containerUsers = 0;
@@ -511,8 +549,22 @@ export class Vfio {
     if (!mainline && g.containerUsers > 0) return -EINVAL;
     const f = fd < 0 ? null : task.proc.fdget(fd);
     if (f === null) return -EBADF;
-    if (mainline && g.containerUsers > 0) return -EINVAL;
-    if (f.ops !== this.containerFops) return mainline ? -EBADFD : -EINVAL;
+    if (mainline && (g.containerUsers > 0 || g.iommufd !== null)) return -EINVAL;
+    if (f.ops !== this.containerFops) {
+      if (!mainline) return -EINVAL;
+      // mainline vfio_group_ioctl_set_container: iommufd_ctx_from_file, then
+      // iommufd_vfio_compat_ioas_create; the group keeps the context reference (group->iommufd).
+      // DMA ownership is claimed per device when a device fd binds (iommufd_device_bind).
+      const ictx = iommufdCtxFromFile(f);
+      if (typeof ictx === 'number') return -EBADFD;
+      const r = iommufdVfioCompatIoasCreate(ictx);
+      if (r) {
+        iommufdCtxPut(ictx);
+        return r;
+      }
+      g.iommufd = ictx;
+      return 0;
+    }
     const c = f.priv as VfioContainer;
     // mainline vfio_container_attach_group: iommu_group_claim_dma_owner(group, file)
     const claim = this.host.groupOwnershipGuard === 'refuse-bind' && this.host.iommu.claimDmaOwner !== undefined;
@@ -543,7 +595,9 @@ export class Vfio {
    */
   private getDeviceFd(g: VfioGroup, task: Task, name: string): number {
     const lookup = (): VfioDevice | undefined => g.devices.find((x) => x.dev.name === name && !x.removing);
-    const noContainer = (): boolean => g.containerUsers === 0 || g.container === null || g.container.iommuDriver === null || !this.viable(g);
+    // a group attached to an iommufd: vfio_df_group_open only asks vfio_group_has_iommu (the
+    // DMA-ownership claim of iommufd_device_bind decides the rest)
+    const noContainer = (): boolean => g.iommufd === null && (g.containerUsers === 0 || g.container === null || g.container.iommuDriver === null || !this.viable(g));
     let d: VfioDevice | undefined;
     if (this.groupIoctls() === 'group-c') {
       d = lookup();
@@ -554,6 +608,7 @@ export class Vfio {
       d = lookup();
       if (!d) return -ENODEV;
     }
+    if (g.iommufd !== null) return this.getDeviceFdIommufd(g, d, task);
     const r = d.ops.open(d.data);
     if (r) return r;
     const f = anonInodeGetFile('[vfio-device]', this.deviceFops, d, O_RDWR);
@@ -567,9 +622,65 @@ export class Vfio {
     return fd;
   }
 
+  /**
+   * mainline vfio_df_group_open with group->iommufd: the first open binds the device
+   * (vfio_df_iommufd_bind -> vfio_iommufd_physical_bind -> iommufd_device_bind: -EPERM while
+   * a host driver or another owner holds the group), then the bus driver's open_device, then
+   * vfio_iommufd_compat_attach_ioas attaches it to the compat IOAS (-ENODEV when it was
+   * destroyed); a failure undoes the open (vfio_df_close)
+   */
+  private getDeviceFdIommufd(g: VfioGroup, d: VfioDevice, task: Task): number {
+    const first = d.openCount === 0;
+    if (first) {
+      const b = iommufdDeviceBind(g.iommufd!, d.dev);
+      if (typeof b === 'number') return b;
+      d.groupIdev = b.idev;
+    }
+    const r = d.ops.open(d.data);
+    if (r) {
+      if (first) this.unbindGroupIdev(d);
+      return r;
+    }
+    if (first) {
+      const id = iommufdVfioCompatIoasGetId(g.iommufd!);
+      const a = id < 0 ? id : iommufdDeviceAttach(d.groupIdev!, id);
+      if (a < 0) {
+        d.ops.release(d.data);
+        this.unbindGroupIdev(d);
+        return a;
+      }
+      d.groupIdevAttached = true;
+    }
+    const f = anonInodeGetFile('[vfio-device]', this.deviceFops, d, O_RDWR);
+    const fd = task.proc.fdInstall(f, true);
+    if (fd < 0) {
+      d.ops.release(d.data);
+      if (first) this.unbindGroupIdev(d);
+      return fd;
+    }
+    d.openCount++;
+    return fd;
+  }
+
+  /** vfio_iommufd_physical_unbind: detach if attached, then iommufd_device_unbind */
+  private unbindGroupIdev(d: VfioDevice): void {
+    const idev = d.groupIdev;
+    if (idev === null) return;
+    if (d.groupIdevAttached) iommufdDeviceDetach(idev);
+    d.groupIdevAttached = false;
+    d.groupIdev = null;
+    iommufdDeviceUnbind(idev);
+  }
+
   private deviceRelease(d: VfioDevice): void {
     d.ops.release(d.data);
     d.openCount--;
+    if (d.groupIdev !== null) {
+      // mainline vfio_df_device_last_close -> vfio_df_iommufd_unbind
+      if (d.openCount === 0) this.unbindGroupIdev(d);
+      if (d.removing && d.openCount === 0) this.dropDevice(d);
+      return;
+    }
     this.tryDissolveContainer(d.group);
     if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
   }

@@ -1,7 +1,8 @@
 /**
  * A booted system: the board assembled from its device tree with the project's device
  * models, and the kernel model for a profile, up to the point where user programs can run
- * (VFS with sysfs/procfs/devtmpfs, syscalls, VFIO core, vfio_iommu_type1, vfio-platform).
+ * (VFS with sysfs/procfs/devtmpfs, syscalls, VFIO core, vfio_iommu_type1 or iommufd's compat
+ * container, iommufd, vfio-platform).
  *
  * This is board assembly + kernel "init": the one place that names concrete devices
  * (through the device registry) and wires the kernel's subsystems together.
@@ -23,6 +24,7 @@ import { SyscallLayer } from '../../kernel-model/syscall/syscalls.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
 import { VfioAmbaDriver } from '../../kernel-model/vfio/platform/vfio-amba.js';
 import { VfioPlatformDriver, type VfioPlatformDeps } from '../../kernel-model/vfio/platform/vfio-platform.js';
+import { IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
 import { vfioIommuType1Init, type Type1Driver } from '../../kernel-model/vfio/type1.js';
 import { Vfio } from '../../kernel-model/vfio/vfio.js';
 import { Vfs } from '../../kernel-model/vfs/vfs.js';
@@ -65,6 +67,8 @@ export class System {
   readonly syscalls: SyscallLayer;
   readonly vfio: Vfio;
   readonly type1: Type1Driver | null;
+  /** iommufd (profiles whose `iommufd` is not 'none'), else null */
+  readonly iommufd: IommufdService | null;
   readonly vfioPlatform: VfioPlatformDriver | null;
   /** vfio-amba (profiles with `vfioAmba`), else null */
   readonly vfioAmba: VfioAmbaDriver | null;
@@ -109,8 +113,13 @@ export class System {
         m.scheduler.requestStop(`kernel BUG: ${report[report.length - 2] ?? report[1]}`);
       },
     });
-    const t1 = vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params });
-    this.type1 = typeof t1 === 'number' ? null : t1;
+    // iommufd_init (module_init): /dev/iommu, and /dev/vfio/vfio with CONFIG_IOMMUFD_VFIO_CONTAINER,
+    // where CONFIG_VFIO_CONTAINER=n leaves no vfio_iommu_type1 (the VFIO core then creates no
+    // container node: VfioHost.caps.iommufd)
+    const ifd = this.profile.caps.iommufd;
+    this.iommufd = ifd === 'none' ? null : new IommufdService({ vfs: this.vfs, iommu: k.iommu, log: k.log, params: k.params, vfioContainer: ifd === 'dev-iommu+vfio-compat' });
+    const t1 = ifd === 'dev-iommu+vfio-compat' ? null : vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params });
+    this.type1 = t1 === null || typeof t1 === 'number' ? null : t1;
     const deps: VfioPlatformDeps = {
       driverCore: k.driverCore,
       sysfs: k.sysfs,
