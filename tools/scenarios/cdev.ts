@@ -4,6 +4,8 @@
  * between the group path and the cdev path, DMA to an IOVA the IOAS does not map, and
  * IOMMU_IOAS_MAP beyond RLIMIT_MEMLOCK (docs/SCENARIOS.md).
  */
+import { echoTo } from '../../guest-tests/admin/bind.js';
+import { Libc } from '../../guest-tests/lib/libc.js';
 import { cdevGroupConflict, type CdevGroupConflictResult } from '../../guest-tests/negative/cdev-group-conflict.js';
 import { pl330IommufdTest, type Pl330IommufdOptions } from '../../guest-tests/pl330-vfio-test/iommufd.js';
 import { parseProfile } from '../../kernel-model/profile.js';
@@ -18,6 +20,29 @@ import { adminBind, bootSystem, finishResult, runThreads, splitLines } from './r
 /** the device's directory under /sys/bus: amba where the kernel made the PL330 an AMBA device, else platform */
 export function sysfsDeviceOf(sys: System, device: string): string {
   return sys.kernel.sysfs.lookup(`bus/amba/devices/${device}`) !== null ? `/sys/bus/amba/devices/${device}` : `/sys/bus/platform/devices/${device}`;
+}
+
+/** where the administrator allows iommufd to bind devices whose interrupts are not isolated */
+export const IOMMUFD_UNSAFE_PARAM = '/sys/module/iommufd/parameters/allow_unsafe_interrupts';
+
+/**
+ * The administrator's second step for the cdev path: `echo 1 >
+ * /sys/module/iommufd/parameters/allow_unsafe_interrupts` (drivers/iommu/iommufd/device.c
+ * module_param, 0644). The GIC-400 isolates no MSI, so iommufd_device_bind refuses every
+ * device (-EPERM) without it, as vfio_iommu_type1 does without its own parameter, which the
+ * board's command line sets; the board's command line is left as it is (it is part of every
+ * scenario's trace). Returns the transcript lines.
+ */
+export function adminAllowUnsafeIommufd(sys: System): string[] {
+  let r = 0;
+  const { thread } = sys.spawn('admin', function* (s) {
+    const libc = new Libc(s);
+    if ((yield* libc.init(16 * 1024)) < 0) return 1;
+    r = yield* echoTo(s, libc, IOMMUFD_UNSAFE_PARAM, '1');
+    return r === 0 ? 0 : 1;
+  });
+  sys.runUntilExited([thread], 1_000_000_000);
+  return [`# echo 1 > ${IOMMUFD_UNSAFE_PARAM}: ${r === 0 ? 'ok' : `error ${r}`}`];
 }
 
 export interface Pl330IommufdRunOptions extends ScenarioOptions {
@@ -35,7 +60,7 @@ export function runPl330Iommufd(o: Pl330IommufdRunOptions): ScenarioResult & { s
   const device = pl330Of(sys).name;
   checkRamFor(sys, o.size ?? 4096, o.name);
   const admin = adminBind(sys, device);
-  const output: string[] = [...admin.output];
+  const output: string[] = [...admin.output, ...adminAllowUnsafeIommufd(sys)];
   const steps: StepRecord[] = [];
   const opts: Pl330IommufdOptions = {
     sysfsDevice: sysfsDeviceOf(sys, device),
@@ -101,10 +126,11 @@ const cdevConflict: Scenario = {
     checkRamFor(sys, 4096, 'cdev-group-conflict');
     const admin = adminBind(sys, device);
     const groupPath = admin.result?.groupPath ?? '/dev/vfio/0';
+    const allow = adminAllowUnsafeIommufd(sys);
     const res: CdevGroupConflictResult = { bindWhileGroup: null, bindAfter: null, groupWhileBound: null };
     const p = sys.spawn('cdev-group-conflict', (s) => cdevGroupConflict(s, groupPath, device, sysfsDeviceOf(sys, device), res), { stdio: true });
     const run = runThreads(sys, [p.thread]);
-    const output = [...admin.output, ...splitLines(p.proc.stdout)];
+    const output = [...admin.output, ...allow, ...splitLines(p.proc.stdout)];
     const exitStatus = p.thread.exit?.status ?? null;
     const outcome: Outcome = exitStatus === null ? 'timeout' : exitStatus === 0 ? 'busy:cdev-group' : 'fail:exit-status';
     return finishResult(sys, { scenario: 'cdev-group-conflict', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: 'busy:cdev-group', outcome, output, exitStatus, device }, run, true);
