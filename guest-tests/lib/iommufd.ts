@@ -8,7 +8,7 @@ import {
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_MAP,
   IOMMU_IOAS_UNMAP,
-} from '../../kernel-model/iommu/iommufd/uapi.js';
+} from '../../kernel-model/uapi/index.js';
 import {
   O_DIRECTORY,
   O_RDONLY,

@@ -7,7 +7,7 @@
  * is the mainline program's (pl330DeviceTest): regions, the register mmap, the interrupt, the
  * transfer and the comparison.
  */
-import { IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE } from '../../kernel-model/iommu/iommufd/uapi.js';
+import { IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE } from '../../kernel-model/uapi/index.js';
 import { O_RDWR, type GuestProgram, type Sys } from '../../kernel-model/uapi/index.js';
 import { findVfioCdev, ioasAlloc, ioasMap, vfioDeviceAttachPt, vfioDeviceBindIommufd } from '../lib/iommufd.js';
 import { Libc } from '../lib/libc.js';

@@ -4,8 +4,6 @@
  * between the group path and the cdev path, DMA to an IOVA the IOAS does not map, and
  * IOMMU_IOAS_MAP beyond RLIMIT_MEMLOCK (docs/SCENARIOS.md).
  */
-import { echoTo } from '../../guest-tests/admin/bind.js';
-import { Libc } from '../../guest-tests/lib/libc.js';
 import { cdevGroupConflict, type CdevGroupConflictResult } from '../../guest-tests/negative/cdev-group-conflict.js';
 import { pl330IommufdTest, type Pl330IommufdOptions } from '../../guest-tests/pl330-vfio-test/iommufd.js';
 import { parseProfile } from '../../kernel-model/profile.js';
@@ -15,34 +13,11 @@ import { checkRamFor } from './board-needs.js';
 import type { Outcome } from './expected.js';
 import { deriveOutcome, pl330BudgetNs, pl330Of, type StepRecord } from './pl330.js';
 import { registerScenario, type Scenario, type ScenarioOptions, type ScenarioResult } from './registry.js';
-import { adminBind, bootSystem, finishResult, runThreads, splitLines } from './runner.js';
+import { adminAllowUnsafeIommufd, adminBind, bootSystem, finishResult, runThreads, splitLines } from './runner.js';
 
 /** the device's directory under /sys/bus: amba where the kernel made the PL330 an AMBA device, else platform */
 export function sysfsDeviceOf(sys: System, device: string): string {
   return sys.kernel.sysfs.lookup(`bus/amba/devices/${device}`) !== null ? `/sys/bus/amba/devices/${device}` : `/sys/bus/platform/devices/${device}`;
-}
-
-/** where the administrator allows iommufd to bind devices whose interrupts are not isolated */
-export const IOMMUFD_UNSAFE_PARAM = '/sys/module/iommufd/parameters/allow_unsafe_interrupts';
-
-/**
- * The administrator's second step for the cdev path: `echo 1 >
- * /sys/module/iommufd/parameters/allow_unsafe_interrupts` (drivers/iommu/iommufd/device.c
- * module_param, 0644). The GIC-400 isolates no MSI, so iommufd_device_bind refuses every
- * device (-EPERM) without it, as vfio_iommu_type1 does without its own parameter, which the
- * board's command line sets; the board's command line is left as it is (it is part of every
- * scenario's trace). Returns the transcript lines.
- */
-export function adminAllowUnsafeIommufd(sys: System): string[] {
-  let r = 0;
-  const { thread } = sys.spawn('admin', function* (s) {
-    const libc = new Libc(s);
-    if ((yield* libc.init(16 * 1024)) < 0) return 1;
-    r = yield* echoTo(s, libc, IOMMUFD_UNSAFE_PARAM, '1');
-    return r === 0 ? 0 : 1;
-  });
-  sys.runUntilExited([thread], 1_000_000_000);
-  return [`# echo 1 > ${IOMMUFD_UNSAFE_PARAM}: ${r === 0 ? 'ok' : `error ${r}`}`];
 }
 
 export interface Pl330IommufdRunOptions extends ScenarioOptions {
