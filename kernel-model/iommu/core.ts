@@ -415,9 +415,9 @@ export class IommuCoreImpl implements IommuCoreApi {
    * its default one, then the blocking domain and owner_cnt 1.
    */
   deviceClaimDmaOwner(dev: KDevice, owner: unknown): number {
-    if (owner === null || owner === undefined) return -EINVAL;
     const g = this.groupOf(dev);
     if (g === null) return -ENODEV;
+    if (owner === null || owner === undefined) return -EINVAL;
     if (g.ownerCnt > 0) {
       if (g.owner !== owner) return -EPERM;
       g.ownerCnt++;

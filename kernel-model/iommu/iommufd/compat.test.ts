@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dbgInst0, dbgInst1, dmaGo, memToMemProgram } from '../../../guest-tests/lib/pl330-prog.js';
-import { EINVAL, ENODEV, ENOENT, ENOMEM, EPERM } from '../../base/errno.js';
+import { EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM } from '../../base/errno.js';
 import {
   MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W, VFIO_GET_API_VERSION,
   VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
@@ -170,6 +170,26 @@ describe('iommufd compat container (mainline+iommufd-compat)', () => {
       expect(mapDma(u, c, R | W, buf, 0x10000, 4 * P)).toBe(0);
       expect(unmapDma(u, c, 0x11000, P)).toEqual(expected);
     }
+  });
+
+  it('MAP_DMA: READ/WRITE only (VADDR -EINVAL), neither accepted; PFNMAP memory -EFAULT; UNMAP_DMA flags other than ALL -EINVAL', () => {
+    const { u, c, g } = setup();
+    expect(setContainer(u, g, c)).toBe(0);
+    const dev = u.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330));
+    expect(dev).toBeGreaterThanOrEqual(0);
+    const buf = u.mmap(4 * P);
+    // iommufd_vfio_map_dma: supported_flags READ|WRITE
+    expect(mapDma(u, c, 1 << 2, buf, 0x10000, P)).toBe(-EINVAL);
+    // no READ/WRITE check: prot IOMMU_CACHE alone (io-pgtable maps nothing, the page is pinned)
+    expect(mapDma(u, c, 0, buf, 0x10000, P)).toBe(0);
+    expect(pinnedPages(u.sys)).toBe(1);
+    // the device's MMIO mmap is VM_PFNMAP: pin_user_pages refuses it
+    const regs = u.call('mmap2', [0, P, PROT_READ | PROT_WRITE, MAP_SHARED, dev, 0]);
+    expect(mapDma(u, c, R | W, regs, 0x20000, P)).toBe(-EFAULT);
+    // iommufd_vfio_unmap_dma: supported_flags VFIO_DMA_UNMAP_FLAG_ALL (VADDR is 1 << 2)
+    expect(unmapDma(u, c, 0x10000, P, 1 << 2)[0]).toBe(-EINVAL);
+    expect(unmapDma(u, c, 0x10000, P, 1 << 1)[0]).toBe(-EINVAL);
+    expect(unmapDma(u, c, 0, 0, 1 << 1)).toEqual([0, P]);
   });
 
   it('the plain mainline profile keeps VFIO\'s container; /dev/iommu exists beside it', () => {

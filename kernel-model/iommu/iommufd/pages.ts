@@ -50,14 +50,16 @@ export class UserLockedVm {
 }
 
 const scratchPin: PinnedPage = { pa: 0, reserved: false };
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 
 export class IoptPages {
   /** kref: areas and page lists holding it */
   refs = 1;
-  /** physical page per index (valid while users[i] > 0) */
-  readonly pfns: Float64Array;
+  /** physical page per index (valid while users[i] > 0); allocated at the first pin (a MAP without a domain pins nothing) */
+  pfns: Float64Array = EMPTY_F64;
   /** how many filled areas hold each page index (the kernel's domains_itree coverage) */
-  readonly users: Uint32Array;
+  users: Uint32Array = EMPTY_U32;
   npinned = 0;
   lastNpinned = 0;
   constructor(
@@ -71,10 +73,7 @@ export class IoptPages {
     readonly proc: Process,
     readonly uid: number,
     private readonly userVm: UserLockedVm,
-  ) {
-    this.pfns = new Float64Array(npages);
-    this.users = new Uint32Array(npages);
-  }
+  ) {}
 
   /**
    * Take a use of page indexes [first, last] (iopt_area_fill_domain's pfn_reader): pages no
@@ -84,6 +83,10 @@ export class IoptPages {
    * taken.
    */
   take(first: number, last: number): number {
+    if (this.users.length === 0) {
+      this.pfns = new Float64Array(this.npages);
+      this.users = new Uint32Array(this.npages);
+    }
     let i = first;
     let err = 0;
     const pin = scratchPin;
@@ -92,7 +95,9 @@ export class IoptPages {
         this.users[i]!++;
         continue;
       }
-      const r = this.mm.pinUserPage(this.uptr + i * PAGE_SIZE, this.writable, pin);
+      const va = this.uptr + i * PAGE_SIZE;
+      // a range running past the 32-bit address space: nothing to pin there
+      const r = va >= 2 ** 32 ? -EFAULT : this.mm.pinUserPage(va, this.writable, pin);
       if (r < 0 || pin.reserved) {
         // pin_user_pages refuses VM_IO / VM_PFNMAP vmas (check_vma_flags): -EFAULT
         err = r < 0 ? r : -EFAULT;
@@ -112,6 +117,7 @@ export class IoptPages {
 
   /** drop a use of [first, last]: pages no filled area holds any more are unpinned and unaccounted (update_unpinned) */
   drop(first: number, last: number): void {
+    if (this.users.length === 0) return;
     const pin = scratchPin;
     for (let i = first; i <= last; i++) {
       const u = this.users[i]!;
