@@ -49,6 +49,8 @@ describe('VFIO device cdev on the booted mainline system', () => {
     u.call('close', [fd]);
     expect(u.echo('/sys/bus/amba/drivers/vfio-amba/unbind', PL330)).toBeGreaterThan(0);
     expect(u.open(CDEV)).toBe(-ENOENT);
+    // devtmpfs delete_path: the empty directory goes with its last node
+    expect(u.open('/dev/vfio/devices', 0)).toBe(-ENOENT);
     expect(readText(u, `${SYSDEV}/vfio-dev/vfio0/dev`)).toBe(-ENOENT);
     const old = new User(new System({ profile: 'rfc-v4' }));
     expect(bindToVfio(old, PL330)).toBeGreaterThan(0);

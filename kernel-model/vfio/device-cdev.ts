@@ -23,7 +23,7 @@ import {
 } from '../uapi/constants.js';
 import { vfio_device_attach_iommufd_pt, vfio_device_bind_iommufd, vfio_device_detach_iommufd_pt } from '../uapi/structs.js';
 import { File, type FileOps, type Task } from '../vfs/file.js';
-import type { Vfs } from '../vfs/vfs.js';
+import { RamDir, type Vfs } from '../vfs/vfs.js';
 import type { VfioIommufd } from './types.js';
 import type { VfioDevice, VfioGroup } from './vfio.js';
 
@@ -146,11 +146,14 @@ export class VfioDeviceCdev {
   del(d: VfioDevice): void {
     const name = `vfio${d.index}`;
     this.host.vfs.removeDevNode(`/dev/vfio/devices/${name}`);
-    const dir = this.classDir(d);
+    // devtmpfs delete_path: the directories the node needed go with their last entry
+    const dir = this.host.vfs.walk('/dev/vfio/devices', false);
+    if (typeof dir !== 'number' && dir.node instanceof RamDir && dir.node.children.size === 0) this.host.vfs.removeDevNode('/dev/vfio/devices');
+    const cls = this.classDir(d);
     const sysfs = this.sysfs;
-    if (dir === null || sysfs === null) return;
+    if (cls === null || sysfs === null) return;
     sysfs.remove(`class/vfio-dev/${name}`);
-    sysfs.remove(dir);
+    sysfs.remove(cls);
     // the class glue directory goes with its last child (cleanup_glue_dir)
     const glue = `${d.dev.sysfsRel}/vfio-dev`;
     if ((sysfs.list(glue) ?? []).length === 0) sysfs.remove(glue);

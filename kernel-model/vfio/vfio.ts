@@ -678,7 +678,7 @@ export class Vfio {
     if (d.groupIdev !== null) {
       // mainline vfio_df_device_last_close -> vfio_df_iommufd_unbind
       if (d.openCount === 0) this.unbindGroupIdev(d);
-      if (d.removing && d.openCount === 0) this.dropDevice(d);
+      if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
       return;
     }
     this.tryDissolveContainer(d.group);
