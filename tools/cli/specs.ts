@@ -6,7 +6,7 @@
 import { formatOptions, type OptSpec } from './args.js';
 
 export const RUN_OPTS: Record<string, OptSpec> = {
-  profile: { type: 'string', metavar: 'P', help: 'kernel profile: baseline, rfc-v4, mainline, patches:<list> (default rfc-v4)' },
+  profile: { type: 'string', metavar: 'P', help: 'kernel profile: baseline, rfc-v4, mainline, mainline+iommufd-compat, patches:<list> (default rfc-v4)' },
   board: { type: 'string', metavar: 'FILE', help: 'board device tree (.dts) or built-in board name (default vexpress-vfio)' },
   // the PRNG takes a 32-bit seed: a larger one would silently alias a smaller one
   seed: { type: 'int', min: 0, max: 0xffff_ffff, help: 'PRNG seed for guest data, 0..4294967295 (default 1)' },

@@ -30,7 +30,7 @@ import { Vfio } from '../../kernel-model/vfio/vfio.js';
 import { Vfs } from '../../kernel-model/vfs/vfs.js';
 
 export interface SystemOptions {
-  /** profile name (baseline, rfc-v4, mainline, patches:<list>) or a parsed profile */
+  /** profile name (baseline, rfc-v4, mainline, mainline+iommufd-compat, patches:<list>) or a parsed profile */
   profile?: string | Profile;
   /** built-in board name or a .dts path (default vexpress-vfio) */
   board?: string;

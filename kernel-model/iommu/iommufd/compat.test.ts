@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dbgInst0, dbgInst1, dmaGo, memToMemProgram } from '../../../guest-tests/lib/pl330-prog.js';
-import { EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM } from '../../base/errno.js';
+import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM } from '../../base/errno.js';
 import {
   MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W, VFIO_GET_API_VERSION,
   VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
@@ -190,6 +190,33 @@ describe('iommufd compat container (mainline+iommufd-compat)', () => {
     expect(unmapDma(u, c, 0x10000, P, 1 << 2)[0]).toBe(-EINVAL);
     expect(unmapDma(u, c, 0x10000, P, 1 << 1)[0]).toBe(-EINVAL);
     expect(unmapDma(u, c, 0, 0, 1 << 1)).toEqual([0, P]);
+  });
+
+  it('mainline: a group attached to /dev/iommu (group.c iommufd branch); the exclusion with a VFIO container holding the group', () => {
+    const { u, c, g } = setup('mainline');
+    // the group in VFIO's container: iommu_group_claim_dma_owner(group, vfio group)
+    expect(setContainer(u, g, c)).toBe(0);
+    const v = new IfdUser(u.sys, 'other');
+    v.openIommufd();
+    // iommufd_device_bind -> iommu_device_claim_dma_owner: another owner -> -EPERM
+    expect(v.bind(PL330)).toBe(-EPERM);
+    expect(u.call('close', [c])).toBe(0);
+    expect(u.call('close', [g])).toBe(0);
+    const g2 = v.open(`/dev/vfio/${(u.readlink(`/sys/bus/amba/devices/${PL330}/iommu_group`) as string).split('/').pop()}`);
+    expect(setContainer(v, g2, v.fd)).toBe(0);
+    // a group already attached (container or iommufd): vfio_group_has_iommu -> -EINVAL
+    expect(setContainer(v, g2, v.fd)).toBe(-EINVAL);
+    // IOMMU_VFIO_IOAS GET: the compat IOAS the group made (id 1)
+    expect(v.vfioIoas(0)).toEqual([0, 1]);
+    const dev = v.ioctl(g2, VFIO_GROUP_GET_DEVICE_FD, v.str(PL330));
+    expect(dev).toBeGreaterThanOrEqual(0);
+    // the device is bound (id 2) and attached to an auto HWPT (id 3): IOAS destroy -EBUSY
+    expect(v.destroy(1)).toBe(-EBUSY);
+    expect(v.hwInfo(2)[0]).toBe(0);
+    for (const fd of [dev, g2, v.fd]) expect(v.call('close', [fd])).toBe(0);
+    expect(u.sys.iommufd!.contexts.size).toBe(0);
+    const grp = u.sys.kernel.iommu.groups()[0]!;
+    expect([grp.ownerCnt, grp.owner]).toEqual([0, null]);
   });
 
   it('the plain mainline profile keeps VFIO\'s container; /dev/iommu exists beside it', () => {

@@ -11,7 +11,7 @@ import type { Domain } from '../core.js';
 import { IOMMU_CAP_CACHE_COHERENCY } from '../types.js';
 import { ucmdRespond, type Ucmd } from './main.js';
 import { HwptPaging, IommufdDevice, IommufdGroup, type Ioas, type IommufdCtx } from './objects.js';
-import { IOMMU_HW_INFO_TYPE_NONE, IOMMU_HWPT_DATA_NONE } from './uapi.js';
+import { IOMMU_HW_INFO_TYPE_NONE, IOMMU_HWPT_DATA_NONE, IOMMU_HWPT_DIRTY_TRACKING_ENABLE } from './uapi.js';
 
 // ---------------- groups ----------------
 
@@ -380,4 +380,31 @@ export function iommufdGetHwInfo(u: Ucmd): number {
   dv.setUint32(24, IOMMU_HW_INFO_TYPE_NONE, true);
   dv.setBigUint64(32, 0n, true);
   return ucmdRespond(u, 40);
+}
+
+/**
+ * iommufd_hwpt_set_dirty_tracking: flags other than ENABLE -EOPNOTSUPP; hwpt_id (8) not a
+ * paging HWPT (iommufd_get_hwpt_paging) -ENOENT; iopt_set_dirty_tracking: the arm-smmu (v1/v2)
+ * domain has no dirty_ops -EOPNOTSUPP
+ */
+export function iommufdHwptSetDirtyTracking(u: Ucmd): number {
+  if ((u.dv.getUint32(4, true) & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) !== 0) return -EOPNOTSUPP;
+  if (u.ictx.get(u.dv.getUint32(8, true), 'hwpt-paging') === null) return -ENOENT;
+  return -EOPNOTSUPP;
+}
+
+/**
+ * iommufd_hwpt_invalidate: __reserved (28) -EOPNOTSUPP; entry_num (24) without data_uptr (8)
+ * or entry_len (20) -EINVAL; hwpt_id (4) not a nested HWPT (iommufd_get_hwpt_nested: arm-smmu
+ * v1/v2 cannot make one) -ENOENT. entry_num is written back (0 done) before every return
+ * (iommufd_ucmd_respond: -EFAULT wins).
+ */
+export function iommufdHwptInvalidate(u: Ucmd): number {
+  const dv = u.dv;
+  let rc: number;
+  if (dv.getUint32(28, true) !== 0) rc = -EOPNOTSUPP;
+  else if (dv.getUint32(24, true) !== 0 && (dv.getBigUint64(8, true) === 0n || dv.getUint32(20, true) === 0)) rc = -EINVAL;
+  else rc = -ENOENT;
+  dv.setUint32(24, 0, true);
+  return ucmdRespond(u, 32) ? -EFAULT : rc;
 }

@@ -12,7 +12,7 @@ import type { System } from '../../../tools/system/system.js';
 import { iommufdCtxFromFile, iommufdDeviceAttach, iommufdDeviceDetach, iommufdDeviceUnbind, type IommufdDevice } from './index.js';
 import { bootMainline, IfdUser, pinnedPages } from './testing/ifd-user.js';
 import {
-  IOMMU_GET_HW_INFO, IOMMU_HWPT_ALLOC, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
+  IOMMU_GET_HW_INFO, IOMMU_HWPT_ALLOC, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE, IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
   IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FIXED_IOVA as F, IOMMU_IOAS_MAP_READABLE as R, IOMMU_IOAS_MAP_WRITEABLE as W,
   IOMMU_OPTION, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, IOMMU_OPTION_OP_SET, IOMMU_OPTION_RLIMIT_MODE, IOMMU_VFIO_IOAS, IOMMU_VFIO_IOAS_GET,
   IOMMU_VFIO_IOAS_SET,
@@ -82,7 +82,7 @@ const ROWS: Row[] = [
   // ---- the dispatcher (main.c iommufd_fops_ioctl)
   { ioctl: 'dispatch', what: 'a request number with size bits (_IOW instead of _IO)', fn: 'iommufd_fops_ioctl: op->ioctl_num != cmd -> -ENOIOCTLCMD, vfs_ioctl -> -ENOTTY', expect: -ENOTTY, run: (x) => raw(x, IOMMU_IOAS_ALLOC | (12 << 16) | (1 << 30), 12) },
   { ioctl: 'dispatch', what: 'a command past the table (0x8f)', fn: 'iommufd_fops_ioctl -> iommufd_vfio_ioctl: -ENOIOCTLCMD -> -ENOTTY', expect: -ENOTTY, run: (x) => raw(x, 0x3b8f, 8) },
-  { ioctl: 'dispatch', what: 'a v6.12 table entry the model does not have (HWPT_SET_DIRTY_TRACKING)', fn: 'model limit: dirty tracking, HWPT invalidation and fault queues are not modelled (-ENOTTY)', expect: -ENOTTY, run: (x) => raw(x, IOMMU_HWPT_SET_DIRTY_TRACKING, 16) },
+  { ioctl: 'dispatch', what: 'a v6.12 table entry the model does not have (HWPT_GET_DIRTY_BITMAP)', fn: 'model limit: HWPT_GET_DIRTY_BITMAP and FAULT_QUEUE_ALLOC are not modelled (-ENOTTY)', expect: -ENOTTY, run: (x) => raw(x, IOMMU_HWPT_GET_DIRTY_BITMAP, 48) },
   { ioctl: 'dispatch', what: 'the argument pointer unmapped', fn: 'iommufd_fops_ioctl: get_user(ucmd.user_size) -> -EFAULT', expect: -EFAULT, run: (x) => x.u.ioctl(x.u.fd, IOMMU_IOAS_ALLOC, 0x10) },
   { ioctl: 'dispatch', what: 'size below offsetofend of the last required field', fn: 'iommufd_fops_ioctl: user_size < op->min_size -> -EINVAL', expect: -EINVAL, run: (x) => raw(x, IOMMU_IOAS_ALLOC, 11) },
   { ioctl: 'dispatch', what: 'a larger struct with a non-zero byte past the kernel\'s', fn: 'copy_struct_from_user -> check_zeroed_user: -E2BIG', expect: -E2BIG, run: (x) => raw(x, IOMMU_IOAS_ALLOC, 16, { 12: 1 }) },
@@ -204,6 +204,13 @@ const ROWS: Row[] = [
   { ioctl: 'HWPT_ALLOC', what: 'pt_id of a paging HWPT (a nested HWPT)', fn: 'iommufd_hwpt_nested_alloc: !ops->domain_alloc_user -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => x.u.hwptAlloc(x.bind(), x.u.hwptAlloc(2, x.ioas)) },
   { ioctl: 'HWPT_ALLOC', what: 'a paging HWPT for the IOAS: not attached, the mappings pinned into its domain', fn: 'iommufd_hwpt_paging_alloc(immediate_attach false) -> iopt_table_add_domain', expect: 3 * 100 + 2, run: (x) => (x.u.map(x.ioas, R | F, x.buf, 2 * P, 0x10000), x.u.hwptAlloc(x.bind(), x.ioas) * 100 + pinnedPages(x.sys)) },
   { ioctl: 'HWPT_ALLOC', what: 'filling the domain fails on unmapped user memory: -EFAULT, the id free again', fn: 'iopt_table_add_domain -> iopt_fill_domain -> -EFAULT; iommufd_object_abort', expect: -EFAULT * 10 + 3, run: (x) => (x.u.map(x.ioas, R | F, 0x7000000, P, 0x10000), x.u.hwptAlloc(x.bind(), x.ioas) * 10 + x.u.ioasAlloc()) },
+  // ---- IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_HWPT_INVALIDATE (hw_pagetable.c)
+  { ioctl: 'SET_DIRTY_TRACKING', what: 'an unknown flag', fn: 'iommufd_hwpt_set_dirty_tracking -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => raw(x, IOMMU_HWPT_SET_DIRTY_TRACKING, 16, { 4: 2, 8: x.attach() }) },
+  { ioctl: 'SET_DIRTY_TRACKING', what: 'hwpt_id of an IOAS', fn: 'iommufd_get_hwpt_paging -> -ENOENT', expect: -ENOENT, run: (x) => raw(x, IOMMU_HWPT_SET_DIRTY_TRACKING, 16, { 4: 1, 8: x.ioas }) },
+  { ioctl: 'SET_DIRTY_TRACKING', what: 'enable on an arm-smmu HWPT', fn: 'iopt_set_dirty_tracking: !domain->dirty_ops -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => raw(x, IOMMU_HWPT_SET_DIRTY_TRACKING, 16, { 4: 1, 8: x.attach() }) },
+  { ioctl: 'HWPT_INVALIDATE', what: '__reserved non-zero', fn: 'iommufd_hwpt_invalidate -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => raw(x, IOMMU_HWPT_INVALIDATE, 32, { 4: x.attach(), 28: 1 }) },
+  { ioctl: 'HWPT_INVALIDATE', what: 'entries without data_uptr', fn: 'iommufd_hwpt_invalidate: entry_num && !data_uptr -> -EINVAL', expect: -EINVAL, run: (x) => raw(x, IOMMU_HWPT_INVALIDATE, 32, { 4: x.attach(), 20: 8, 24: 1 }) },
+  { ioctl: 'HWPT_INVALIDATE', what: 'a paging HWPT (arm-smmu makes no nested ones); entry_num written back 0', fn: 'iommufd_get_hwpt_nested -> -ENOENT', expect: -ENOENT * 10, run: (x) => raw(x, IOMMU_HWPT_INVALIDATE, 32, { 4: x.attach(), 8: 0x1000n, 20: 8, 24: 3 }) * 10 + x.u.u32(24) },
   // ---- the kernel-internal API (device.c, main.c)
   { ioctl: 'bind', what: 'a context from a file that is not an iommufd', fn: 'iommufd_ctx_from_file: file->f_op != &iommufd_fops -> -EBADFD', expect: -EBADFD, run: (x) => iommufdCtxFromFile(x.u.proc.fdget(x.u.open('/dev/vfio/vfio'))!) as number },
   { ioctl: 'bind', what: 'bind twice from two contexts', fn: 'iommufd_device_bind -> iommu_device_claim_dma_owner: another owner -> -EPERM', expect: -EPERM, run: (x) => {
