@@ -47,6 +47,7 @@ export function runPl330Iommufd(o: Pl330IommufdRunOptions): ScenarioResult & { s
     ...o.variant,
     observe: (step, ok, detail) => steps.push({ step, ok, detail }),
   };
+  const logStart = sys.kernel.log.records.length;
   const { proc, thread } = sys.spawn('pl330-vfio-test-iommufd', (s) => pl330IommufdTest(s, opts), { stdio: true, ...o.proc });
   const run = runThreads(sys, [thread], pl330BudgetNs(o.size, o.transfers));
   output.push(...splitLines(proc.stdout));
@@ -54,6 +55,10 @@ export function runPl330Iommufd(o: Pl330IommufdRunOptions): ScenarioResult & { s
   if (thread.exit?.trap) output.push(`[killed: ${thread.exit.trap.message}]`);
   if (run.reason === 'stopped' && run.detail) output.push(`[machine stopped: ${run.detail}]`);
   const outcome = deriveOutcome(sys, steps, run.reason, exitStatus);
+  // an SMMU fault is reported by arm_smmu_context_fault in the kernel log: shown with the output
+  if (outcome.startsWith('fault:')) {
+    for (const r of sys.kernel.log.records.slice(logStart)) if (r.prefix.startsWith('arm-smmu')) output.push(`[kernel: ${r.prefix}: ${r.msg}]`);
+  }
   const res = finishResult(sys, { scenario: o.name, profile: profile.name, board: sys.machine.file, seed: o.seed, expected: o.expected, outcome, output, exitStatus, device }, run, true);
   return { ...res, steps, system: sys };
 }
