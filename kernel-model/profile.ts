@@ -455,6 +455,15 @@ export interface Capabilities {
    * it was asked for)
    */
   selectClosedFd: 'skip' | 'ready';
+  // ---- issue 23: the device-centric VFIO path
+  /**
+   * the VFIO device cdev (mainline drivers/vfio/device_cdev.c, CONFIG_VFIO_DEVICE_CDEV):
+   * /dev/vfio/devices/vfioN and sysfs `vfio-dev/vfioN` for every registered VFIO device
+   * (vfio_device_add), a device fd unusable until VFIO_DEVICE_BIND_IOMMUFD, then
+   * VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT; exclusion with the group path
+   * (vfio_device_block_group, vfio_group_fops_open). false: groups only (3.14, the RFC)
+   */
+  vfioDeviceCdev: boolean;
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14
@@ -532,6 +541,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   primecellBus: 'platform',
   vfioAmba: false,
   selectClosedFd: 'skip',
+  vfioDeviceCdev: false,
   iommufd: 'none',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
@@ -608,6 +618,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   primecellBus: 'amba',
   vfioAmba: true,
   selectClosedFd: 'ready',
+  vfioDeviceCdev: true,
   iommufd: 'dev-iommu',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };

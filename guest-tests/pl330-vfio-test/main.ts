@@ -100,7 +100,15 @@ export type StepName =
   | 'interrupt'
   | 'compare'
   | 'unmask'
-  | 'teardown';
+  | 'teardown'
+  // the cdev + iommufd form (iommufd.ts)
+  | 'open-iommufd'
+  | 'find-cdev'
+  | 'open-cdev'
+  | 'bind'
+  | 'ioas-alloc'
+  | 'attach-pt'
+  | 'ioas-map';
 
 export interface Pl330TestOptions {
   /** argv[1]: /dev/vfio/<group> */
@@ -144,7 +152,6 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   if ((yield* libc.init(256 * 1024)) < 0) return 1;
   const m = sys.mem;
   const size = o.size ?? 4096;
-  const transfers = o.transfers ?? 1;
   const mapExec = o.mapExec ?? o.abi === '2014';
 
   // 1. container
@@ -208,12 +215,39 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
     yield* libc.puts('Could not map DMA memory');
     return 1;
   }
-  const [srcA, dstA, instA] = areas as [typeof areas[0], typeof areas[0], typeof areas[0]];
 
   // 5. device fd
   const device = yield* sys.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, libc.cstring(o.device));
   note('device-fd', device >= 0, String(device));
   yield* libc.puts(`=== VFIO device file descriptor ${device} ===`);
+  return yield* pl330DeviceTest(sys, libc, o, device, areas, note, { container, group, device });
+}
+
+/** the DMA buffers of the test: source, destination and the PL330 program, each mapped at `iova` */
+export interface DmaArea {
+  len: number;
+  iova: number;
+  vaddr: number;
+}
+
+/**
+ * Steps 6-14 of the program, the same whichever way the device fd was obtained (through its
+ * group, or its cdev bound to an iommufd): device and region info, the register mmap, the
+ * interrupt, the transfer(s) and the comparison. `fds` names what closeInFlight closes.
+ */
+export function* pl330DeviceTest(
+  sys: Sys,
+  libc: Libc,
+  o: Omit<Pl330TestOptions, 'groupPath' | 'closeInFlight'> & { closeInFlight?: readonly string[] },
+  device: number,
+  areas: readonly DmaArea[],
+  note: (s: StepName, ok: boolean, d?: string) => boolean,
+  fds: Readonly<Record<string, number>>,
+): GuestProgram {
+  const m = sys.mem;
+  const size = o.size ?? 4096;
+  const transfers = o.transfers ?? 1;
+  const [srcA, dstA, instA] = areas as [DmaArea, DmaArea, DmaArea];
 
   // 6. device info
   const di = libc.malloc(vfio_device_info.minsz);
@@ -330,7 +364,7 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
           for (const a of areas) yield* sys.munmap(a.vaddr, a.len);
           yield* sys.munmap(base, regSize);
         } else {
-          const fd = what === 'container' ? container : what === 'group' ? group : what === 'device' ? device : irqfd;
+          const fd = what === 'eventfd' ? irqfd : fds[what]!;
           yield* sys.close(fd);
         }
         yield* libc.puts(`closed ${what} while the transfer is in flight`);

@@ -36,6 +36,8 @@ export interface KDevice {
   driverOverride: string | null;
   /** set by the IOMMU core when the device joins a group */
   iommuGroup: { readonly id: number } | null;
+  /** the device's sysfs directory relative to /sys (absent: test fakes without one) */
+  readonly sysfsRel?: string;
 }
 
 export interface KDriver {

@@ -11,6 +11,12 @@ export const vfio_device_info = { argsz: 0, flags: 4, num_regions: 8, num_irqs: 
 export const vfio_region_info = { argsz: 0, flags: 4, index: 8, resv: 12, size: 16, offset: 24, minsz: 32 } as const;
 export const vfio_irq_info = { argsz: 0, flags: 4, index: 8, count: 12, minsz: 16 } as const;
 export const vfio_irq_set = { argsz: 0, flags: 4, index: 8, start: 12, count: 16, data: 20, minsz: 20 } as const;
+/** mainline v6.12: struct vfio_device_bind_iommufd { u32 argsz; u32 flags; s32 iommufd; u32 out_devid; } (minsz: offsetofend out_devid) */
+export const vfio_device_bind_iommufd = { argsz: 0, flags: 4, iommufd: 8, out_devid: 12, minsz: 16 } as const;
+/** struct vfio_device_attach_iommufd_pt { u32 argsz; u32 flags; u32 pt_id; } (v6.12: no pasid member yet) */
+export const vfio_device_attach_iommufd_pt = { argsz: 0, flags: 4, pt_id: 8, minsz: 12 } as const;
+/** struct vfio_device_detach_iommufd_pt { u32 argsz; u32 flags; } */
+export const vfio_device_detach_iommufd_pt = { argsz: 0, flags: 4, minsz: 8 } as const;
 
 /** struct pollfd { int fd; short events; short revents; } */
 export const pollfd = { fd: 0, events: 4, revents: 6, size: 8 } as const;

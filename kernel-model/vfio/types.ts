@@ -1,6 +1,7 @@
 import type { IommuGroup } from '../iommu/types.js';
 import type { Vma } from '../process/mm.js';
-import type { Task } from '../vfs/file.js';
+import type { KDevice } from '../driver/types.js';
+import type { File, Task } from '../vfs/file.js';
 
 /**
  * An IOMMU backend of the VFIO container (struct vfio_iommu_driver_ops). `data` is
@@ -36,4 +37,32 @@ export interface VfioDeviceOps {
   write?(deviceData: unknown, task: Task, buf: number, count: number, pos: number): number;
   /** the VMA is created; use task.mm.remapPfnRange(vma, pa) to map device memory, or return -errno */
   mmap?(deviceData: unknown, task: Task, vma: Vma): number;
+}
+
+/**
+ * The iommufd kernel API as VFIO uses it (include/linux/iommufd.h; drivers/vfio/iommufd.c
+ * calls these for a "physical" device such as vfio-platform's). kernel-model/iommu/iommufd
+ * provides it; tools/system wires it into the VFIO core. `ctx` and `idev` are opaque here.
+ */
+export interface VfioIommufd {
+  /**
+   * iommufd_ctx_from_file: the context of an open /dev/iommu file with a reference (dropped by
+   * ctxPut), or -EBADFD for any other file (`file->f_op != &iommufd_fops`)
+   */
+  ctxFromFile(f: File): object | number;
+  /** iommufd_ctx_put */
+  ctxPut(ctx: object): void;
+  /**
+   * iommufd_device_bind(ictx, dev, &id): binds the device to the context (DMA ownership of
+   * its group claimed for the context); the bond and its object id, or -errno
+   */
+  deviceBind(ctx: object, dev: KDevice): { idev: object; devId: number } | number;
+  /** iommufd_device_attach(idev, &pt_id): the id actually attached (an IOAS gets a HWPT), or -errno */
+  deviceAttach(idev: object, ptId: number): number;
+  /** iommufd_device_replace(idev, &pt_id): as attach, for an attached device */
+  deviceReplace(idev: object, ptId: number): number;
+  /** iommufd_device_detach(idev) */
+  deviceDetach(idev: object): void;
+  /** iommufd_device_unbind(idev): DMA ownership released */
+  deviceUnbind(idev: object): unknown;
 }

@@ -2,7 +2,7 @@ import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/er
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
-import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind, iommufdVfioCompatIoasCreate, iommufdVfioCompatIoasGetId, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
+import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceReplace, iommufdDeviceUnbind, iommufdVfioCompatIoasCreate, iommufdVfioCompatIoasGetId, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
 import type { IommuCore, IommuGroup } from '../iommu/types.js';
 import type { Vma } from '../process/mm.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
@@ -12,6 +12,7 @@ import {
   O_RDWR,
   VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
+  VFIO_DEVICE_BIND_IOMMUFD,
   VFIO_GET_API_VERSION,
   VFIO_GROUP_FLAGS_CONTAINER_SET,
   VFIO_GROUP_FLAGS_VIABLE,
@@ -22,7 +23,19 @@ import {
   VFIO_SET_IOMMU,
 } from '../uapi/constants.js';
 import type { Capabilities } from '../profile.js';
-import type { VfioDeviceOps, VfioIommuDriverOps } from './types.js';
+import { VfioDeviceCdev, VfioDeviceFile } from './device-cdev.js';
+import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js';
+
+/** iommufd's kernel API (kernel-model/iommu/iommufd/index.ts) as the device cdev calls it */
+const IOMMUFD_API: VfioIommufd = {
+  ctxFromFile: (f) => iommufdCtxFromFile(f),
+  ctxPut: (ctx) => iommufdCtxPut(ctx as IommufdCtx),
+  deviceBind: (ctx, dev) => iommufdDeviceBind(ctx as IommufdCtx, dev),
+  deviceAttach: (idev, ptId) => iommufdDeviceAttach(idev as IommufdDevice, ptId),
+  deviceReplace: (idev, ptId) => iommufdDeviceReplace(idev as IommufdDevice, ptId),
+  deviceDetach: (idev) => iommufdDeviceDetach(idev as IommufdDevice),
+  deviceUnbind: (idev) => iommufdDeviceUnbind(idev as IommufdDevice),
+};
 
 const PAGE_SIZE = 4096;
 
@@ -40,6 +53,16 @@ export class VfioDevice {
   openCount = 0;
   /** vfio_del_group_dev was called while the device was open: removal completes at the last release */
   removing = false;
+  /** device->index (vfio.device_ida) with `vfioDeviceCdev`: the N of vfioN; -1 without */
+  index = -1;
+  /** open cdev files (each holds a registration reference: vfio_device_fops_cdev_open) */
+  cdevFiles = 0;
+  /** device->cdev_opened: a cdev file has bound the device to an iommufd */
+  cdevOpened = false;
+  /** vdev->iommufd_device: the iommufd bond while a cdev file has the device bound */
+  idev: object | null = null;
+  /** vdev->iommufd_attached */
+  iommufdAttached = false;
   /**
    * opened through a group attached to an iommufd (mainline vfio_df_group_open with
    * group->iommufd): the binding made at the first open (vfio_iommufd_physical_bind) and
@@ -65,6 +88,8 @@ export class VfioGroup {
   /** 1 for the group fd's SET_CONTAINER, +1 per open device fd */
   containerUsers = 0;
   opened = false;
+  /** group->cdev_device_open_cnt: devices of the group bound through their cdev (vfio_device_block_group) */
+  cdevDeviceOpenCnt = 0;
   constructor(readonly iommuGroup: IommuGroup) {}
   get id(): number {
     return this.iommuGroup.id;
@@ -94,7 +119,9 @@ export interface VfioHost {
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
   /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
-  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd'>>;
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev'>>;
+  /** the iommufd kernel API (kernel-model/iommu/iommufd) the device cdev binds through */
+  readonly iommufd?: VfioIommufd;
 }
 
 /**
@@ -115,9 +142,21 @@ export class Vfio {
   readonly containerFops: FileOps;
   readonly groupFops: FileOps;
   readonly deviceFops: FileOps;
+  /** the device cdevs (`vfioDeviceCdev`), else null */
+  readonly cdev: VfioDeviceCdev | null;
 
   constructor(readonly host: VfioHost) {
     const self = this;
+    this.cdev = host.caps?.vfioDeviceCdev
+      ? new VfioDeviceCdev({
+          vfs: host.vfs,
+          iommufd: host.iommufd ?? (host.caps?.iommufd !== undefined && host.caps.iommufd !== 'none' ? IOMMUFD_API : undefined),
+          groupInUse: (g) => g.opened || g.devices.some((d) => d.openCount > 0),
+          putRegistration: (d) => {
+            if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
+          },
+        })
+      : null;
     const container = (f: File): VfioContainer => f.priv as VfioContainer;
     this.containerFops = {
       name: 'vfio-container',
@@ -147,6 +186,9 @@ export class Vfio {
       keepsPos: true,
       ioctl: (f, task, cmd, arg) => {
         const d = f.priv as VfioDevice;
+        // mainline vfio_device_fops_unl_ioctl hands BIND_IOMMUFD to vfio_df_ioctl_bind_iommufd
+        // for every device file; a group-path file gets its header checks, then -EINVAL
+        if (self.cdev !== null && cmd === VFIO_DEVICE_BIND_IOMMUFD) return self.cdev.bindIommufd(new VfioDeviceFile(d, d.group), task, arg);
         return d.ops.ioctl ? d.ops.ioctl(d.data, task, cmd, arg) : -EINVAL;
       },
       read: (f, task, buf, count, pos) => {
@@ -205,7 +247,15 @@ export class Vfio {
       this.host.iommu.groupRegisterNotifier?.(ig, grp.nb);
     }
     if (g.devices.some((d) => d.dev === dev)) return -EBUSY;
-    g.devices.push(new VfioDevice(dev, g, ops, data));
+    const vd = new VfioDevice(dev, g, ops, data);
+    if (this.cdev !== null) {
+      // vfio_init_device (ida) at vfio_alloc_device, vfio_device_add at registration
+      const index = this.cdev.allocIndex();
+      if (index < 0) return index;
+      vd.index = index;
+      this.cdev.add(vd);
+    }
+    g.devices.push(vd);
     return 0;
   }
 
@@ -218,7 +268,9 @@ export class Vfio {
     for (const g of this.groupMap.values()) {
       const d = g.devices.find((x) => x.dev === dev);
       if (!d) continue;
-      if (d.openCount > 0) {
+      // vfio_unregister_group_dev -> vfio_device_del: no new cdev opens, the node goes now
+      if (this.cdev !== null && d.index >= 0 && !d.removing) this.cdev.del(d);
+      if (d.openCount > 0 || d.cdevFiles > 0) {
         d.removing = true;
         this.host.log?.warn('vfio', `${dev.name}: removal deferred until its device fds are closed`);
       } else this.dropDevice(d);
@@ -229,6 +281,9 @@ export class Vfio {
 
   private dropDevice(d: VfioDevice): void {
     const g = d.group;
+    // vfio_device_release: ida_free of the index
+    if (this.cdev !== null && d.index >= 0) this.cdev.freeIndex(d.index);
+    d.index = -1;
     const i = g.devices.indexOf(d);
     if (i >= 0) g.devices.splice(i, 1);
     this.maybeDropGroup(g);
@@ -387,6 +442,8 @@ export class Vfio {
 
   private groupOpen(g: VfioGroup, flags: number, path: string): File | number {
     if (this.groupMap.get(g.id) !== g) return -ENODEV;
+    // mainline vfio_group_fops_open: a device of the group bound through its cdev (-EBUSY)
+    if (g.cdevDeviceOpenCnt > 0) return -EBUSY;
     if (g.opened) return -EBUSY;
     // still attached to a container from an earlier open (device fds keep it)
     if (g.container !== null) return -EBUSY;
@@ -621,11 +678,11 @@ export class Vfio {
     if (d.groupIdev !== null) {
       // mainline vfio_df_device_last_close -> vfio_df_iommufd_unbind
       if (d.openCount === 0) this.unbindGroupIdev(d);
-      if (d.removing && d.openCount === 0) this.dropDevice(d);
+      if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
       return;
     }
     this.tryDissolveContainer(d.group);
-    if (d.removing && d.openCount === 0) this.dropDevice(d);
+    if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
   }
 }
 

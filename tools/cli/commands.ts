@@ -175,7 +175,7 @@ export function cmdTrace(argv: readonly string[], io: CliIo): number {
 
 /** run on the Unicorn backend: an ELF given with --elf, or the C port of pl330-vfio-test */
 async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io: CliIo): Promise<number> {
-  const { formatUnicornRun, runElf, runPl330VfioTestUnicorn, runShScript } = await import('../unicorn/run.js');
+  const { formatUnicornRun, runElf, runPl330IommufdUnicorn, runPl330VfioTestUnicorn, runShScript } = await import('../unicorn/run.js');
   const { UnicornUnavailableError } = await import('../../emulator/cpu/unicorn/native.js');
   const { ElfError } = await import('../../emulator/cpu/unicorn/elf.js');
   const elf = opts['elf'] as string | undefined;
@@ -183,11 +183,12 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
   if (sh !== undefined && (elf !== undefined || positionals.length)) throw new UsageError('run --cpu unicorn --sh: no --elf or scenario name with a script');
   if (sh === undefined && elf === undefined && positionals.length === 0) throw new UsageError('run --cpu unicorn: give --elf FILE or the scenario pl330-vfio-test');
   if (elf !== undefined && positionals.length) throw new UsageError(`run --cpu unicorn --elf: no scenario name expected (got ${positionals.join(', ')})`);
-  if (sh === undefined && elf === undefined && (positionals.length !== 1 || positionals[0] !== 'pl330-vfio-test')) {
-    throw new UsageError(`run --cpu unicorn: only pl330-vfio-test has a C port (got ${positionals.join(', ')})`);
+  if (sh === undefined && elf === undefined && (positionals.length !== 1 || (positionals[0] !== 'pl330-vfio-test' && positionals[0] !== 'pl330-vfio-test-iommufd'))) {
+    throw new UsageError(`run --cpu unicorn: only pl330-vfio-test and pl330-vfio-test-iommufd have a C port (got ${positionals.join(', ')})`);
   }
   for (const k of ['size', 'transfers', 'channel', 'junit']) if (opts[k] !== undefined) throw new UsageError(`--${k} is not available with --cpu unicorn`);
-  const so = scenarioOptions(opts);
+  // the cdev + iommufd port is a mainline program (as its scenario, defined for mainline only)
+  const so = scenarioOptions(opts, positionals[0] === 'pl330-vfio-test-iommufd' ? 'mainline' : 'rfc-v4');
   checkOutputs(io, opts);
   const limits = {
     maxInstructions: opts['insn-limit'] as number | undefined,
@@ -201,6 +202,8 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
       ? runShScript({ script: sh, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : elf !== undefined
       ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
+      : positionals[0] === 'pl330-vfio-test-iommufd'
+      ? runPl330IommufdUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits });
     if (io.errIsTTY) io.err('\r\x1b[K');
   } catch (e) {

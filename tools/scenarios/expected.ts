@@ -34,7 +34,15 @@ export type Outcome =
   | 'refused:bind-busy'
   | 'hole:shared-stream-id'
   | 'isolated:one-group'
-  | 'hang:stalled-dma';
+  | 'hang:stalled-dma'
+  // the cdev + iommufd form (tools/scenarios/cdev.ts)
+  | 'stop:no-iommufd'
+  | 'stop:no-cdev'
+  | 'stop:bind'
+  | 'stop:ioas-alloc'
+  | 'stop:attach-pt'
+  | 'stop:ioas-map'
+  | 'busy:cdev-group';
 
 export const OUTCOME_TEXT: Record<Outcome, string> = {
   pass: 'passes',
@@ -65,6 +73,13 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   'hole:shared-stream-id': 'two groups for one stream id: the host-owned master\'s DMA goes through the user\'s IOVA space, and attaching both masters raises the SMMU stream match conflict (sGFSR.SMCF)',
   'isolated:one-group': 'one group for the shared stream id: not viable while a host driver holds a member; with both on vfio the group is viable and one SMR serves both',
   'hang:stalled-dma': 'the machine hangs: a DMA transaction stalled in the SMMU, its fault line disabled ("nobody cared"), nothing left to run',
+  'stop:no-iommufd': 'no /dev/iommu',
+  'stop:no-cdev': 'no VFIO device cdev (no vfio-dev entry under the device in sysfs)',
+  'stop:bind': 'VFIO_DEVICE_BIND_IOMMUFD fails',
+  'stop:ioas-alloc': 'IOMMU_IOAS_ALLOC fails',
+  'stop:attach-pt': 'VFIO_DEVICE_ATTACH_IOMMUFD_PT fails',
+  'stop:ioas-map': 'IOMMU_IOAS_MAP fails (e.g. -ENOMEM: the pinned pages exceed RLIMIT_MEMLOCK)',
+  'busy:cdev-group': 'the group path and the cdev path exclude each other: BIND_IOMMUFD while the group holds the device and the group open while the cdev is bound are both -EBUSY',
 };
 
 /**

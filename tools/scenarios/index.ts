@@ -2,3 +2,4 @@
 import './pl330.js';
 import './groups.js';
 import './fault-storm.js';
+import './cdev.js';

@@ -66,6 +66,13 @@ const STEP_OUTCOME: Partial<Record<StepName, Outcome>> = {
   'irq-quiet': 'stop:irq-not-quiet',
   interrupt: 'stop:no-interrupt',
   compare: 'fail:data-mismatch',
+  'open-iommufd': 'stop:no-iommufd',
+  'find-cdev': 'stop:no-cdev',
+  'open-cdev': 'stop:no-cdev',
+  bind: 'stop:bind',
+  'ioas-alloc': 'stop:ioas-alloc',
+  'attach-pt': 'stop:attach-pt',
+  'ioas-map': 'stop:ioas-map',
 };
 
 export function deriveOutcome(sys: System, steps: readonly StepRecord[], runReason: string, exitStatus: number | null): Outcome {

@@ -7,7 +7,7 @@
 import type { StubThread } from '../../emulator/cpu/stub.js';
 import type { RunResult } from '../../emulator/scheduler.js';
 import type { TraceEvent } from '../../emulator/trace.js';
-import { bindToVfio, type BindMethod, type BindResult } from '../../guest-tests/admin/bind.js';
+import { bindToVfio, echoTo, type BindMethod, type BindResult } from '../../guest-tests/admin/bind.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
 import { errnoName } from '../../kernel-model/base/errno.js';
 import { formatRecord } from '../../kernel-model/base/klog.js';
@@ -154,3 +154,26 @@ export function finishResult(
 }
 
 export { errnoName };
+
+/** where the administrator allows iommufd to bind devices whose interrupts are not isolated */
+export const IOMMUFD_UNSAFE_PARAM = '/sys/module/iommufd/parameters/allow_unsafe_interrupts';
+
+/**
+ * The administrator's second step for the cdev path: `echo 1 >
+ * /sys/module/iommufd/parameters/allow_unsafe_interrupts` (drivers/iommu/iommufd/device.c
+ * module_param, 0644). The GIC-400 isolates no MSI, so iommufd_device_bind refuses every
+ * device (-EPERM) without it, as vfio_iommu_type1 does without its own parameter, which the
+ * board's command line sets; the board's command line is left as it is (it is part of every
+ * scenario's trace). Returns the transcript lines.
+ */
+export function adminAllowUnsafeIommufd(sys: System): string[] {
+  let r = 0;
+  const { thread } = sys.spawn('admin', function* (s) {
+    const libc = new Libc(s);
+    if ((yield* libc.init(16 * 1024)) < 0) return 1;
+    r = yield* echoTo(s, libc, IOMMUFD_UNSAFE_PARAM, '1');
+    return r === 0 ? 0 : 1;
+  });
+  sys.runUntilExited([thread], 1_000_000_000);
+  return [`# echo 1 > ${IOMMUFD_UNSAFE_PARAM}: ${r === 0 ? 'ok' : `error ${r}`}`];
+}

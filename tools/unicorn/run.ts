@@ -18,6 +18,7 @@ import { execElf, type ArmProcess } from '../../kernel-model/exec/exec.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { pl330ProgramAbi } from '../scenarios/expected.js';
+import { adminAllowUnsafeIommufd } from '../scenarios/runner.js';
 import { System } from '../system/system.js';
 import { compatibles } from '../../emulator/dt/access.js';
 import { busyboxPath, guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
@@ -136,7 +137,7 @@ export function pl330DeviceName(system: System): string {
   return system.machine.devices.find((d) => compatibles(d.node).includes('arm,pl330'))?.name ?? DEFAULT_DEVICE;
 }
 
-function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null, device: string) => string[] }): UnicornRunResult {
+function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: string; argsFromBind?: (b: BindResult | null, device: string) => string[]; afterBind?: (s: System) => string[] }): UnicornRunResult {
   const seed = opts.seed ?? 1;
   const profile = opts.profile ?? 'rfc-v4';
   const board = opts.board ?? 'vexpress-vfio';
@@ -145,6 +146,8 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   if (opts.rootfs) system.vfs.mountRootfs(hostRootfs(opts.rootfs));
   const device = opts.bind ?? pl330DeviceName(system);
   const bind = opts.bind === null ? null : adminBind(system, device);
+  // further administrator steps (their transcript lines follow the binding's)
+  if (bind !== null && opts.afterBind) bind.transcript.push(...opts.afterBind(system).map((l) => l.replace(/^# /, '')));
   const args = opts.argsFromBind ? opts.argsFromBind(bind, device) : [...(opts.args ?? [])];
   const argv = [opts.argv0, ...args];
   const proc = system.syscalls.createProcess({ name: opts.argv0.slice(0, 15), stdio: true });
@@ -358,6 +361,33 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
     bind: opts.device,
     quantum: opts.quantum,
     argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device, ...(opts.extraArgs ?? [])],
+  });
+  return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
+}
+
+/**
+ * pl330-vfio-test-iommufd, the C port of the cdev + iommufd program (mainline), on the Unicorn
+ * backend: `pl330-vfio-test-iommufd <device>` after the binding and the administrator's
+ * iommufd.allow_unsafe_interrupts (tools/scenarios/cdev.ts adminAllowUnsafeIommufd)
+ */
+export function runPl330IommufdUnicorn(opts: Omit<Pl330UnicornOptions, 'elf' | 'extraArgs'> = {}): UnicornRunResult & { passed: boolean } {
+  const elf = guestBinary('pl330-vfio-test-iommufd');
+  const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
+    elf,
+    argv0: 'pl330-vfio-test-iommufd',
+    profile: opts.profile ?? 'mainline',
+    board: opts.board,
+    seed: opts.seed,
+    keepTrace: opts.keepTrace,
+    accel: opts.accel,
+    bootargs: opts.bootargs,
+    maxNs: opts.maxNs,
+    maxInstructions: opts.maxInstructions,
+    onProgress: opts.onProgress,
+    bind: opts.device,
+    quantum: opts.quantum,
+    argsFromBind: (_b, device) => [device],
+    afterBind: adminAllowUnsafeIommufd,
   });
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }

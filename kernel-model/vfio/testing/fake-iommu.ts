@@ -97,7 +97,7 @@ export class FakeIommu implements IommuCore {
 export const platformBus: BusType = { name: 'platform' };
 
 export function fakeDevice(name: string): KDevice {
-  return { name, bus: platformBus, ofNode: null, resources: [], streamIds: [], driver: null, drvdata: null, driverOverride: null, iommuGroup: null };
+  return { name, bus: platformBus, ofNode: null, resources: [], streamIds: [], driver: null, drvdata: null, driverOverride: null, iommuGroup: null, sysfsRel: `devices/platform/${name}` };
 }
 
 export function fakeDriver(name: string): KDriver {

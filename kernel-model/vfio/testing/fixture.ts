@@ -12,7 +12,7 @@ import type { GuestMain } from '../../uapi/sys.js';
 import type { Task } from '../../vfs/file.js';
 import { Vfs } from '../../vfs/vfs.js';
 import { Type1Driver, vfioIommuType1Init } from '../type1.js';
-import type { VfioDeviceOps } from '../types.js';
+import type { VfioDeviceOps, VfioIommufd } from '../types.js';
 import { Vfio } from '../vfio.js';
 import { FakeIommu, fakeDevice, fakeDriver } from './fake-iommu.js';
 
@@ -58,7 +58,7 @@ export interface Fixture {
  * IOMMU with group 0 holding device "2c0a0000.dma" (registered with VFIO through a fake
  * bus driver unless register = false), and type1 initialised per profile.
  */
-export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; buses?: string[]; extraDevices?: KDevice[]; allowUnsafeInterrupts?: boolean } = {}): Fixture {
+export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; buses?: string[]; extraDevices?: KDevice[]; allowUnsafeInterrupts?: boolean; iommufd?: (vfs: Vfs) => VfioIommufd } = {}): Fixture {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
@@ -70,7 +70,7 @@ export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; bus
   const dev = fakeDevice('2c0a0000.dma');
   iommu.addGroup(0, [dev, ...(o.extraDevices ?? [])]);
   const profile = parseProfile(profileName);
-  const vfio = new Vfio({ vfs, iommu, log, caps: profile.caps });
+  const vfio = new Vfio({ vfs, iommu, log, caps: profile.caps, iommufd: o.iommufd?.(vfs) });
   // vfio_iommu_type1.allow_unsafe_interrupts=1 unless told otherwise, as the default board's
   // bootargs set it (mainline refuses the fake group's wired-interrupt devices without it)
   const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log, allowUnsafeInterrupts: o.allowUnsafeInterrupts ?? true });
