@@ -194,10 +194,25 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
   }
 }
 
+/**
+ * The call arbitrary per (fd kind, request), built once: arbitraries are immutable, so the
+ * chained one is the same tree as building it per draw (the same random stream and values),
+ * without constructing ~20 arbitrary objects per generated ioctl (docs/PERFORMANCE.md).
+ */
+const ioctlArbs = new Map<string, fc.Arbitrary<Call>>();
+
+function ioctlCall(kind: FdKind, req: number): fc.Arbitrary<Call> {
+  const key = `${kind}:${req}`;
+  let a = ioctlArbs.get(key);
+  if (a === undefined) {
+    a = rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) });
+    ioctlArbs.set(key, a);
+  }
+  return a;
+}
+
 function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
-  return fc.constantFrom(...reqs).chain((req) =>
-    rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) }),
-  );
+  return fc.constantFrom(...reqs).chain((req) => ioctlCall(kind, req));
 }
 
 const R = VFIO_REQS;
