@@ -219,6 +219,9 @@ export class GraphSnapshot {
    *   whole graph, these included, so a change to them is caught there.
    * @param tracked typed arrays restored through their owner's change record (installed
    *   here as `owner.touched`); neither they nor their buffers are recorded whole
+   * @param constantsOf for an object of the graph, the parts of it that are never written
+   *   after construction (e.g. a register map's table and layout: RegisterMap.constantParts),
+   *   left alone like `constants`; asked once per object, in a walk before the recording one
    */
   constructor(
     readonly roots: readonly object[],
@@ -226,6 +229,7 @@ export class GraphSnapshot {
     skip: readonly object[] = [],
     constants: readonly object[] = [],
     tracked: readonly TrackedArrays[] = [],
+    constantsOf?: (o: object) => readonly object[] | null,
   ) {
     const sk = new Set<object>(skip);
     for (const t of tracked) {
@@ -252,7 +256,14 @@ export class GraphSnapshot {
       r.snapshot();
       this.rams.push(r);
     }
-    walk(constants, new Set(rams), (o) => sk.add(o));
+    const consts = [...constants];
+    if (constantsOf) {
+      walk(roots, new Set([...sk, ...consts]), (o) => {
+        const c = constantsOf(o);
+        if (c) consts.push(...c);
+      });
+    }
+    walk(consts, new Set(rams), (o) => sk.add(o));
     this.skip = sk;
     walk(roots, sk, (o) => this.record(o));
   }
