@@ -50,6 +50,27 @@ const s = new Int32Array(workerData.sig); const c = new Float64Array(workerData.
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
+ * Syscalls per second once every worker is warm: from `ready` (when the last worker
+ * finished its first slice: its boot, snapshot and the JIT's first compilations are behind
+ * it) to the last slice's end, counting each slice's syscalls in proportion to the part of
+ * its run inside that window (a slice ran from its arrival minus its elapsed time to its
+ * arrival at the main thread). NaN when nothing is left after `ready`.
+ */
+function steadyRate(parts: readonly SliceResult[], ends: readonly number[], ready: number): number {
+  const end = ends[ends.length - 1]!;
+  if (!(end > ready)) return NaN;
+  let execs = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const r = parts[i]!.result;
+    const e = ends[i]!;
+    const b = e - r.elapsedMs;
+    const inside = Math.min(e, end) - Math.max(b, ready);
+    if (inside > 0) execs += (r.execs * inside) / Math.max(r.elapsedMs, 1e-6);
+  }
+  return execs / ((end - ready) / 1000);
+}
+
+/**
  * fuzz-jobs: the same campaign (mainline, seed 1) with 1 and with 2 worker threads, as
  * `vfio-arm-emu fuzz --jobs N` runs it (dist/fuzz-worker.js; each worker boots and
  * snapshots once, and that is in the time); the merged results must be identical (the run
@@ -78,20 +99,27 @@ registerBench({
     }
     const runs = ctx.short ? 400 : 3000;
     const loopN = ctx.short ? 2e8 : 6e8;
-    const campaign = (jobs: number, n: number): { ms: number; cpuMs: number | null; merged: ReturnType<typeof mergeSlices> } => {
+    const campaign = (jobs: number, n: number): { ms: number; cpuMs: number | null; steady: number; merged: ReturnType<typeof mergeSlices> } => {
       const parts: SliceResult[] = [];
+      const ends: number[] = [];
+      const firstEnd = new Map<number, number>();
       const mine = shardSlices(sliceCount(n), { i: 0, n: 1 });
       const t0 = nowMs();
-      const stats = runWorkers({ workerFile: wf, jobs, profile: 'mainline', seed: 1, runs: n, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s) => parts.push(s));
+      const stats = runWorkers({ workerFile: wf, jobs, profile: 'mainline', seed: 1, runs: n, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s, w) => {
+        const t = nowMs();
+        parts.push(s);
+        ends.push(t);
+        if (!firstEnd.has(w)) firstEnd.set(w, t);
+      });
       const ms = nowMs() - t0;
       const cpuMs = stats.some((s) => s.cpuMs === null) ? null : sum(stats.map((s) => s.cpuMs!));
-      return { ms, cpuMs, merged: mergeSlices('mainline', 1, parts) };
+      return { ms, cpuMs, steady: firstEnd.size === jobs ? steadyRate(parts, ends, Math.max(...firstEnd.values())) : NaN, merged: mergeSlices('mainline', 1, parts) };
     };
     // warm-up, untimed: the process's first multi-threaded CPU-bound episode
     campaign(2, 100);
     loopRun(2, loopN / 4);
     const order = ctx.short ? [1, 2] : [1, 2, 2, 1];
-    const fz: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
+    const fz: Record<number, { ms: number[]; cpu: (number | null)[]; steady: number[] }> = { 1: { ms: [], cpu: [], steady: [] }, 2: { ms: [], cpu: [], steady: [] } };
     const lp: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
     const digests = new Set<string>();
     let execs = 0;
@@ -99,6 +127,7 @@ registerBench({
       const c = campaign(jobs, runs);
       fz[jobs]!.ms.push(c.ms);
       fz[jobs]!.cpu.push(c.cpuMs);
+      fz[jobs]!.steady.push(c.steady);
       const m = c.merged;
       execs = m.execs;
       digests.add(JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((f) => [f.sig, f.program])]));
@@ -118,6 +147,7 @@ registerBench({
       { name: 'syscalls-2-jobs', value: execs / (t2 / 1000), unit: 'syscalls/s', higherIsBetter: true },
       { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=', value: 1.7 } },
       { name: 'machine-ceiling-2-threads', value: ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads' },
+      { name: 'steady-speedup-2-jobs', value: mean(fz[2]!.steady) / mean(fz[1]!.steady), unit: 'x', higherIsBetter: true, note: 'the same once every worker is warm (after its first slice: boot, snapshot, first JIT compilations)' },
       { name: 'speedup-share-of-ceiling', value: speedup / ceiling, unit: 'x', higherIsBetter: true, note: 'speed-up / ceiling: how much of what the host gave the fuzzer used' },
       { name: 'cpu-ratio-2-jobs', value: cpuRatio([fz[1]!, fz[2]!]), unit: 'x', higherIsBetter: false, note: 'workers\' thread CPU for the campaign with 2 jobs / with 1 (1.0: no per-thread slow-down)' },
       { name: 'cpu-ratio-2-threads-loop', value: cpuRatio([lp[1]!, lp[2]!]) / 2, unit: 'x', higherIsBetter: false, note: 'the same per unit of work for the control loop: above 1.0 the host slows a running thread down when both run' },

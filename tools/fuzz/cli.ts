@@ -227,9 +227,10 @@ export interface WorkerStats {
 /**
  * Run the slices `mine` (or, with timeMs, slices until the time is up) on `jobs` worker
  * threads; onSlice gets every slice's result as it arrives (merge them with mergeSlices:
- * the merged result does not depend on the number of jobs). Returns each worker's times.
+ * the merged result does not depend on the number of jobs), with the index of the worker
+ * that ran it. Returns each worker's times.
  */
-export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): WorkerStats[] {
+export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: number) => void): WorkerStats[] {
   const signal = new SharedArrayBuffer(4);
   const next = new SharedArrayBuffer(4);
   const sig = new Int32Array(signal);
@@ -258,10 +259,11 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): Wo
   while (live > 0) {
     Atomics.wait(sig, 0, seen, 1000);
     seen = Atomics.load(sig, 0);
-    for (const port of ports) {
+    for (let j = 0; j < ports.length; j++) {
+      const port = ports[j]!;
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const msg = m.message as WorkerMsg;
-        if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result });
+        if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result }, j);
         else if (msg.type === 'done') {
           stats.push({ ms: msg.ms, cpuMs: msg.cpuMs });
           live--;
