@@ -209,6 +209,15 @@ export class RegisterMap<D> {
     this.reset();
   }
 
+  /**
+   * The parts of this map that are never written after construction: the register table and
+   * its decoding layout, shared with every map of the same table (not `store`, the register
+   * state). A snapshot of a machine may leave them alone (the fuzzer's, tools/fuzz/snapshot.ts).
+   */
+  constantParts(): readonly object[] {
+    return [this.specs, this.wordSpec, this.wordElem, this.base, this.resetValues];
+  }
+
   /** Put every stored register of every bank at its reset value. */
   reset(): void {
     for (let b = 0; b < this.banks; b++) this.resetBank(b);

@@ -26,37 +26,70 @@ registerBench({
 });
 
 /**
- * What the machine gives two threads at this moment: a fixed integer loop run by one worker,
- * then by two at once; 2 x t1 / t2 (2.0 on two idle cores; on a shared machine less). The
- * main thread blocks in Atomics.wait like the fuzz CLI does.
+ * A fixed integer loop on k worker threads at once, as the fuzz workers run (the main thread
+ * blocks in Atomics.wait like the fuzz CLI does): host ms until all k are done, and the
+ * threads' CPU ms (summed; null where thread CPU time is unknown).
  */
-function parallelCeiling(iterations: number): number {
-  const code = `const { parentPort, workerData } = require('node:worker_threads'); let x = 0; for (let i = 0; i < workerData.n; i++) x = (x + i) | 0; const s = new Int32Array(workerData.sig); Atomics.add(s, 0, 1); Atomics.notify(s, 0); parentPort.postMessage(x);`;
-  const run = (k: number): number => {
-    const sig = new SharedArrayBuffer(4);
-    const s = new Int32Array(sig);
-    const t0 = nowMs();
-    const ws = Array.from({ length: k }, () => new Worker(code, { eval: true, workerData: { n: iterations, sig } }));
-    while (Atomics.load(s, 0) < k) Atomics.wait(s, 0, Atomics.load(s, 0), 1000);
-    const ms = nowMs() - t0;
-    for (const w of ws) void w.terminate();
-    return ms;
-  };
-  run(1); // warm-up (worker start-up)
-  const t1 = run(1);
-  const t2 = run(2);
-  return (2 * t1) / t2;
+function loopRun(k: number, iterations: number): { ms: number; cpuMs: number | null } {
+  const code = `const { parentPort, workerData } = require('node:worker_threads'); const fs = require('node:fs');
+const cpu = () => { try { const s = fs.readFileSync('/proc/thread-self/stat', 'latin1'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; } };
+const c0 = cpu(); let x = 0; for (let i = 0; i < workerData.n; i++) x = (x + i) | 0;
+const s = new Int32Array(workerData.sig); const c = new Float64Array(workerData.cpu); c[workerData.j] = cpu() - c0; Atomics.add(s, 0, 1); Atomics.notify(s, 0); parentPort.postMessage(x);`;
+  const sig = new SharedArrayBuffer(4);
+  const cpu = new SharedArrayBuffer(8 * k);
+  const s = new Int32Array(sig);
+  const t0 = nowMs();
+  const ws = Array.from({ length: k }, (_, j) => new Worker(code, { eval: true, workerData: { n: iterations, sig, cpu, j } }));
+  while (Atomics.load(s, 0) < k) Atomics.wait(s, 0, Atomics.load(s, 0), 1000);
+  const ms = nowMs() - t0;
+  for (const w of ws) void w.terminate();
+  const c = [...new Float64Array(cpu)].reduce((a, b) => a + b, 0);
+  return { ms, cpuMs: Number.isFinite(c) ? c : null };
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * Syscalls per second once every worker is warm: from `ready` (when the last worker
+ * finished its first slice: its boot, snapshot and the JIT's first compilations are behind
+ * it) to the last slice's end, counting each slice's syscalls in proportion to the part of
+ * its run inside that window (a slice ran from its arrival minus its elapsed time to its
+ * arrival at the main thread). NaN when nothing is left after `ready`.
+ */
+function steadyRate(parts: readonly SliceResult[], ends: readonly number[], ready: number): number {
+  const end = ends[ends.length - 1]!;
+  if (!(end > ready)) return NaN;
+  let execs = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const r = parts[i]!.result;
+    const e = ends[i]!;
+    const b = e - r.elapsedMs;
+    const inside = Math.min(e, end) - Math.max(b, ready);
+    if (inside > 0) execs += (r.execs * inside) / Math.max(r.elapsedMs, 1e-6);
+  }
+  return execs / ((end - ready) / 1000);
 }
 
 /**
  * fuzz-jobs: the same campaign (mainline, seed 1) with 1 and with 2 worker threads, as
  * `vfio-arm-emu fuzz --jobs N` runs it (dist/fuzz-worker.js; each worker boots and
- * snapshots once, and that is in the time). The speed-up is the ratio of the two in the
- * same process; the merged results must be identical (the run fails otherwise).
+ * snapshots once, and that is in the time); the merged results must be identical (the run
+ * fails otherwise).
+ *
+ * Measurement (docs/PERFORMANCE.md, "fuzz-jobs: the measurement"): the first CPU-bound
+ * episode of a process runs markedly slower than later ones, and the load of a shared host
+ * drifts, so a single 1-job run followed by a single 2-job run measures order and drift as
+ * much as scaling. Hence: an untimed warm-up of both kinds first (a short 2-job campaign and
+ * a 2-thread loop), then 1 and 2 jobs measured in the order 1,2,2,1 (ABBA: a linear drift
+ * cancels; short mode 1,2), each followed at once by the control loop on as many threads,
+ * so the control samples the same moment. Speed-ups are ratios of summed times. CPU figures:
+ * the workers' own thread CPU time for the same work with 2 jobs over 1 job (1.0: a thread's
+ * work did not get dearer with two of them; above: duplicated start-up, contention for caches
+ * and memory, or a hypervisor counting waits as CPU), and the same ratio for the loop.
  */
 registerBench({
   name: 'fuzz-jobs',
-  description: 'fuzzer syscalls/s with --jobs 1 and --jobs 2 (worker threads, boot included) and the speed-up',
+  description: 'fuzzer syscalls/s with --jobs 1 and --jobs 2 (worker threads, boot included), the speed-up, and a control loop measured alongside',
   run(ctx) {
     const wf = defaultWorkerFile();
     const cpus = availableParallelism();
@@ -65,25 +98,59 @@ registerBench({
       return [skippedFigure('syscalls-1-job', 'syscalls/s', why), skippedFigure('syscalls-2-jobs', 'syscalls/s', why), skippedFigure('speedup-2-jobs', 'x', why, { op: '>=', value: 1.7 })];
     }
     const runs = ctx.short ? 400 : 3000;
-    const mine = shardSlices(sliceCount(runs), { i: 0, n: 1 });
-    const measure = (jobs: number): { perSec: number; merged: ReturnType<typeof mergeSlices> } => {
+    const loopN = ctx.short ? 2e8 : 6e8;
+    const campaign = (jobs: number, n: number): { ms: number; cpuMs: number | null; steady: number; merged: ReturnType<typeof mergeSlices> } => {
       const parts: SliceResult[] = [];
+      const ends: number[] = [];
+      const firstEnd = new Map<number, number>();
+      const mine = shardSlices(sliceCount(n), { i: 0, n: 1 });
       const t0 = nowMs();
-      runWorkers({ workerFile: wf, jobs, profile: 'mainline', seed: 1, runs, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s) => parts.push(s));
+      const stats = runWorkers({ workerFile: wf, jobs, profile: 'mainline', seed: 1, runs: n, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s, w) => {
+        const t = nowMs();
+        parts.push(s);
+        ends.push(t);
+        if (!firstEnd.has(w)) firstEnd.set(w, t);
+      });
       const ms = nowMs() - t0;
-      const merged = mergeSlices('mainline', 1, parts);
-      return { perSec: merged.execs / (ms / 1000), merged };
+      const cpuMs = stats.some((s) => s.cpuMs === null) ? null : sum(stats.map((s) => s.cpuMs!));
+      return { ms, cpuMs, steady: firstEnd.size === jobs ? steadyRate(parts, ends, Math.max(...firstEnd.values())) : NaN, merged: mergeSlices('mainline', 1, parts) };
     };
-    const one = measure(1);
-    const two = measure(2);
-    const digest = (m: ReturnType<typeof mergeSlices>): string => JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((f) => [f.sig, f.program])]);
-    if (digest(one.merged) !== digest(two.merged)) throw new Error('fuzz-jobs: the merged result differs between 1 and 2 jobs');
-    const ceiling = parallelCeiling(ctx.short ? 2e8 : 6e8);
+    // warm-up, untimed: the process's first multi-threaded CPU-bound episode
+    campaign(2, 100);
+    loopRun(2, loopN / 4);
+    const order = ctx.short ? [1, 2] : [1, 2, 2, 1];
+    const fz: Record<number, { ms: number[]; cpu: (number | null)[]; steady: number[] }> = { 1: { ms: [], cpu: [], steady: [] }, 2: { ms: [], cpu: [], steady: [] } };
+    const lp: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
+    const digests = new Set<string>();
+    let execs = 0;
+    for (const jobs of order) {
+      const c = campaign(jobs, runs);
+      fz[jobs]!.ms.push(c.ms);
+      fz[jobs]!.cpu.push(c.cpuMs);
+      fz[jobs]!.steady.push(c.steady);
+      const m = c.merged;
+      execs = m.execs;
+      digests.add(JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((f) => [f.sig, f.program])]));
+      const l = loopRun(jobs, loopN);
+      lp[jobs]!.ms.push(l.ms);
+      lp[jobs]!.cpu.push(l.cpuMs);
+    }
+    if (digests.size !== 1) throw new Error('fuzz-jobs: the merged result differs between 1 and 2 jobs');
+    const mean = (xs: number[]): number => sum(xs) / xs.length;
+    const cpuRatio = (r: { cpu: (number | null)[] }[]): number => (r.some((x) => x.cpu.includes(null)) ? NaN : sum(r[1]!.cpu as number[]) / r[1]!.cpu.length / (sum(r[0]!.cpu as number[]) / r[0]!.cpu.length));
+    const t1 = mean(fz[1]!.ms);
+    const t2 = mean(fz[2]!.ms);
+    const speedup = t1 / t2;
+    const ceiling = (2 * mean(lp[1]!.ms)) / mean(lp[2]!.ms);
     return [
-      { name: 'syscalls-1-job', value: one.perSec, unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one worker` },
-      { name: 'syscalls-2-jobs', value: two.perSec, unit: 'syscalls/s', higherIsBetter: true },
-      { name: 'speedup-2-jobs', value: two.perSec / one.perSec, unit: 'x', higherIsBetter: true, target: { op: '>=', value: 1.7 } },
-      { name: 'machine-ceiling-2-threads', value: ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop in 1 vs 2 worker threads, same process: what the host gave two threads' },
+      { name: 'syscalls-1-job', value: execs / (t1 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one worker; order ${order.join(',')} after a warm-up` },
+      { name: 'syscalls-2-jobs', value: execs / (t2 / 1000), unit: 'syscalls/s', higherIsBetter: true },
+      { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=', value: 1.7 } },
+      { name: 'machine-ceiling-2-threads', value: ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads' },
+      { name: 'steady-speedup-2-jobs', value: mean(fz[2]!.steady) / mean(fz[1]!.steady), unit: 'x', higherIsBetter: true, note: 'the same once every worker is warm (after its first slice: boot, snapshot, first JIT compilations)' },
+      { name: 'speedup-share-of-ceiling', value: speedup / ceiling, unit: 'x', higherIsBetter: true, note: 'speed-up / ceiling: how much of what the host gave the fuzzer used' },
+      { name: 'cpu-ratio-2-jobs', value: cpuRatio([fz[1]!, fz[2]!]), unit: 'x', higherIsBetter: false, note: 'workers\' thread CPU for the campaign with 2 jobs / with 1 (1.0: no per-thread slow-down)' },
+      { name: 'cpu-ratio-2-threads-loop', value: cpuRatio([lp[1]!, lp[2]!]) / 2, unit: 'x', higherIsBetter: false, note: 'the same per unit of work for the control loop: above 1.0 the host slows a running thread down when both run' },
     ];
   },
 });

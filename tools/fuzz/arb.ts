@@ -17,17 +17,26 @@ import { STRUCTS, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, 
 function rec<T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
   const keys = Object.keys(model) as (keyof T & string)[];
   const arbs = keys.map((k) => model[k] as fc.Arbitrary<unknown>);
+  const build = recordBuilder(keys);
   return fc.tuple(...arbs, fc.boolean()).map(
-    (vals) => {
-      const o: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) o[keys[i]!] = vals[i];
-      return o as T;
-    },
+    (vals) => build(vals) as T,
     (v) => {
       if (typeof v !== 'object' || v === null) throw new Error('not a record');
       return [...keys.map((k) => (v as Record<string, unknown>)[k]), Object.getPrototypeOf(v) === null];
     },
   );
+}
+
+/**
+ * `(vals) => ({ k0: vals[0], k1: vals[1], ... })` compiled per key list: an object literal
+ * gets its final shape at once, where assigning keys one by one in a loop is a chain of
+ * keyed stores and shape transitions per record. Same keys in the same order, same values.
+ */
+function recordBuilder(keys: readonly string[]): (vals: unknown[]) => object {
+  // a literal "__proto__" key would set the prototype instead of a property
+  if (keys.includes('__proto__')) throw new Error('rec: no __proto__ key');
+  const body = `return {${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`;
+  return new Function('v', body) as (vals: unknown[]) => object;
 }
 
 export const NPROC = 3;
@@ -194,10 +203,25 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
   }
 }
 
+/**
+ * The call arbitrary per (fd kind, request), built once: arbitraries are immutable, so the
+ * chained one is the same tree as building it per draw (the same random stream and values),
+ * without constructing ~20 arbitrary objects per generated ioctl (docs/PERFORMANCE.md).
+ */
+const ioctlArbs = new Map<string, fc.Arbitrary<Call>>();
+
+function ioctlCall(kind: FdKind, req: number): fc.Arbitrary<Call> {
+  const key = `${kind}:${req}`;
+  let a = ioctlArbs.get(key);
+  if (a === undefined) {
+    a = rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) });
+    ioctlArbs.set(key, a);
+  }
+  return a;
+}
+
 function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
-  return fc.constantFrom(...reqs).chain((req) =>
-    rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) }),
-  );
+  return fc.constantFrom(...reqs).chain((req) => ioctlCall(kind, req));
 }
 
 const R = VFIO_REQS;

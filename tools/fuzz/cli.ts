@@ -262,12 +262,19 @@ export interface WorkerPlan {
   guided?: boolean;
 }
 
+/** what each worker reported at its end: its host time and thread CPU time (ms; null where unknown) */
+export interface WorkerStats {
+  ms: number;
+  cpuMs: number | null;
+}
+
 /**
  * Run the slices `mine` (or, with timeMs, slices until the time is up) on `jobs` worker
  * threads; onSlice gets every slice's result as it arrives (merge them with mergeSlices:
- * the merged result does not depend on the number of jobs).
+ * the merged result does not depend on the number of jobs), with the index of the worker
+ * that ran it. Returns each worker's times.
  */
-export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): void {
+export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: number) => void): WorkerStats[] {
   const signal = new SharedArrayBuffer(4);
   const next = new SharedArrayBuffer(4);
   const sig = new Int32Array(signal);
@@ -293,14 +300,19 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): vo
   let live = p.jobs;
   let seen = 0;
   let error: string | null = null;
+  const stats: WorkerStats[] = [];
   while (live > 0) {
     Atomics.wait(sig, 0, seen, 1000);
     seen = Atomics.load(sig, 0);
-    for (const port of ports) {
+    for (let j = 0; j < ports.length; j++) {
+      const port = ports[j]!;
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const msg = m.message as WorkerMsg;
-        if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result });
-        else if (msg.type === 'done') live--;
+        if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result }, j);
+        else if (msg.type === 'done') {
+          stats.push({ ms: msg.ms, cpuMs: msg.cpuMs });
+          live--;
+        }
         else {
           error = msg.message;
           live--;
@@ -311,6 +323,7 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult) => void): vo
   for (const w of workers) void w.terminate();
   for (const port of ports) port.close();
   if (error) throw new Error(`fuzz worker failed: ${error}`);
+  return stats;
 }
 
 // ------------------------------------------------------------------ output

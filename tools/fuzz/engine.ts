@@ -7,6 +7,7 @@
  * known set, and the campaign continues with the next seed until the budget is spent.
  */
 import fc from 'fast-check';
+import { RegisterMap } from '../../emulator/regmap.js';
 import { SETUP_PREFIX, callArb } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { formatCall, type Call } from './program.js';
@@ -97,11 +98,11 @@ const hostNow = (): number => performance.now();
 /**
  * The snapshot of a harness in its post-set-up state: the whole graph, RAM through its
  * dirty-page record, the page allocator's per-page arrays through their change record, the
- * parsed device tree left alone as constant.
+ * parsed device tree and the register maps' tables and layouts left alone as constant.
  */
 export function harnessSnapshot(h: Harness): GraphSnapshot {
   const pages = h.sys.kernel.mm.pages;
-  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }]);
+  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }], (o) => (o instanceof RegisterMap ? o.constantParts() : null));
 }
 
 const pool = new Map<string, { h: Harness; snap: GraphSnapshot } | null>();

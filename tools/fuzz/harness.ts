@@ -274,6 +274,12 @@ export class Harness {
       for (const [name, off, size] of st.fields) {
         const v = a.fields[name];
         if (v === undefined) continue;
+        // a safe integer into a 32-bit field: its low 32 bits without a BigInt round trip
+        // (ToUint32 is the value mod 2^32, what BigInt.asUintN(32, ...) gives for it)
+        if (size === 4 && typeof v === 'number' && Number.isSafeInteger(v)) {
+          dv.setUint32(off, v >>> 0, true);
+          continue;
+        }
         const x = this.value(p, v);
         if (size === 4) dv.setUint32(off, Number(BigInt.asUintN(32, x)), true);
         else dv.setBigUint64(off, x, true);

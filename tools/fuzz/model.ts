@@ -430,10 +430,26 @@ export class RefModel {
       if ((rc.iommu !== null) !== mc.iommu) return `container ${rc.id}: IOMMU ${rc.iommu ?? 'unset'}, model ${mc.iommu ? 'set' : 'unset'}`;
       const inst = insts.find((x) => x.id === rc.id);
       const real = inst ? inst.it.mappings() : [];
-      const a = real.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
-      const b = mc.maps.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
-      if (a !== b) return `container ${rc.id}: mappings [${a}] vs model [${b}]`;
+      // compared field by field (this runs after every call); the text only on a difference
+      if (!sameMappings(real, mc.maps)) {
+        const a = real.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
+        const b = mc.maps.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
+        if (a !== b) return `container ${rc.id}: mappings [${a}] vs model [${b}]`;
+      }
     }
     return null;
   }
+}
+
+type MappingFields = Pick<MMap, 'iova' | 'size' | 'vaddr' | 'prot' | 'vaddrInvalid'>;
+
+/** the same mappings in the same order (what comparing their `iova+size@vaddr!/prot` texts tells) */
+function sameMappings(a: readonly MappingFields[], b: readonly MappingFields[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.iova !== y.iova || x.size !== y.size || x.vaddr !== y.vaddr || x.prot !== y.prot || x.vaddrInvalid !== y.vaddrInvalid) return false;
+  }
+  return true;
 }
