@@ -34,7 +34,7 @@ type Op =
   | { k: 'translate'; p: number; off: number; write: boolean }
   | { k: 'quiet'; p: number; off: number; write: boolean }
   | { k: 'hits'; p: number; off: number; write: boolean; count: number }
-  | { k: 'copy'; sp: number; dp: number; sOff: number; dOff: number; burst: number; iterations: number }
+  | { k: 'copy'; sp: number; dp: number; sOff: number; dOff: number; burst: number; iterations: number; limitNs: number; iterNs: number }
   | { k: 'remap'; p: number; leaf: Leaf }
   | { k: 'tlbi' }
   | { k: 'clear-fsr' }
@@ -50,6 +50,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant('copy' as const), sp: fc.integer({ min: 0, max: PAGES - 1 }), dp: fc.integer({ min: 0, max: PAGES - 1 }),
       sOff: fc.constantFrom(0, 0, 0, 64, 4032), dOff: fc.constantFrom(0, 0, 0, 128, 4064), burst: fc.constantFrom(16, 64, 256, 4096), iterations: fc.integer({ min: 1, max: 160 }),
+      // the run's time limit (CopyRun.limitNs): none, or one that cuts most runs
+      limitNs: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 30_000 })), iterNs: fc.constantFrom(0, 10, 37.5, 400),
     }),
   },
   fc.record({ k: fc.constant('remap' as const), p: pageArb, leaf: leafArb }),
@@ -93,7 +95,7 @@ function writeLeaf(s: Side, p: number, leaf: Leaf): void {
 const attrsOf = (write: boolean) => makeAttrs({ streamId: SID, write, priv: false, ns: true });
 
 function newRun(): CopyRun {
-  return { srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, done: 0, costNs: 0, srcPa: new Float64Array(64), dstPa: new Float64Array(64) };
+  return { srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, limitNs: Infinity, iterNs: 0, done: 0, costNs: 0, srcPa: new Float64Array(64), dstPa: new Float64Array(64) };
 }
 
 /** everything observable of an SMMU */
@@ -173,8 +175,10 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
                 break;
               }
               case 'copy': {
-                Object.assign(run, { srcVa: op.sp * 4096 + op.sOff, srcAttrs: attrsOf(false), dstVa: op.dp * 4096 + op.dOff, dstAttrs: attrsOf(true), burst: op.burst, iterations: op.iterations });
+                Object.assign(run, { srcVa: op.sp * 4096 + op.sOff, srcAttrs: attrsOf(false), dstVa: op.dp * 4096 + op.dOff, dstAttrs: attrsOf(true), burst: op.burst, iterations: op.iterations, limitNs: op.limitNs, iterNs: op.iterNs });
                 a.translateCopyRun!(run);
+                // within the time limit: iterNs per iteration begun plus the lookups' costs
+                expect(Math.ceil(run.done / 2) * op.iterNs + run.costNs).toBeLessThanOrEqual(op.limitNs);
                 let cost = 0;
                 for (let i = 0; i < run.done; i++) {
                   const w = (i & 1) === 1;
@@ -230,5 +234,38 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
     expect(run.costNs).toBe(cost);
     expect(state(acc)).toEqual(state(ref));
     expect(acc.rig.smmu.stats.walks).toBe(16);
+  });
+
+  it('a time-limited copy run stops exactly before the first access that would pass the limit', () => {
+    const leaves: Leaf[] = IOVA_PAGES.map((_, i) => ({ kind: 'page', target: i, ro: false, af: true, ng: true }));
+    // limits every 97 ns over the first pages (cutting at hits, at the read miss and at the
+    // write miss of a page change), and a few with other shapes
+    const cases: [number, number, number][] = [[0, 0, 256], [61, 0, 64], [12345, 10, 64], [20_000, 400, 256], [1e9, 400, 64]];
+    for (let l = 0; l < 12_000; l += 97) cases.push([l, 40, 256]);
+    for (const [limitNs, iterNs, burst] of cases) {
+      {
+        const acc = build(true, 8, 60, false, leaves);
+        const ref = build(false, 8, 60, false, leaves);
+        const run = newRun();
+        const iterations = 8 * (4096 / burst);
+        Object.assign(run, { srcVa: 0, srcAttrs: attrsOf(false), dstVa: 8 * 4096, dstAttrs: attrsOf(true), burst, iterations, limitNs, iterNs });
+        acc.rig.smmu.translateCopyRun!(run);
+        // the reference: translate() access after access while the total stays within the
+        // limit (a third SMMU, one access ahead, tells the next access's cost)
+        const ahead = build(false, 8, 60, false, leaves);
+        const or = newTranslationResult();
+        let cost = 0;
+        let n = 0;
+        for (; n < 2 * iterations; n++) {
+          const va = ((n & 1) === 1 ? 8 * 4096 : 0) + (n >>> 1) * burst;
+          ahead.rig.smmu.translate(va, attrsOf((n & 1) === 1), or);
+          if (((n >>> 1) + 1) * iterNs + cost + or.costNs > limitNs) break;
+          ref.rig.smmu.translate(va, attrsOf((n & 1) === 1), or);
+          cost += or.costNs;
+        }
+        expect([limitNs, burst, run.done, run.costNs]).toEqual([limitNs, burst, n, cost]);
+        expect(state(acc)).toEqual(state(ref));
+      }
+    }
   });
 });

@@ -227,9 +227,10 @@ export class CopyRunner {
    * mark) and returns the TLB slot; fmPa/fmCost receive the output page and the cost. The
    * level-3 leaf decode is memoised per side on the descriptor bits it depends on (and the
    * restrictions and SCTLR). Returns -2, having changed nothing that fastLookup would not
-   * change the same way, for anything else (the general path then decides).
+   * change the same way, for anything else (the general path then decides), and for a
+   * lookup that would cost more than `room` ns (the run's time limit).
    */
-  private fastMiss(side: number, va: number, page: number): number {
+  private fastMiss(side: number, va: number, page: number, room: number): number {
     const s = this.s;
     const tlb = s.tlb;
     const cb = this.fcCb[side]!;
@@ -318,6 +319,8 @@ export class CopyRunner {
     }
     // commit (translate(): a miss, a walk of wcFetches + 1 descriptors, a TLB insertion)
     const fetches = this.wcFetches[side]! + 1;
+    const mc = s.hitNs + fetches * s.walkNs;
+    if (mc > room) return -2;
     const st = s.stats;
     st.translations++;
     st.misses++;
@@ -325,7 +328,7 @@ export class CopyRunner {
     st.descriptorFetches += fetches;
     const w = tlb.insertInSet(tset, cb, global ? -1 : asid, va - (va & 4095), 4096, pa, perms, 3);
     this.fmPa = pa;
-    this.fmCost = s.hitNs + fetches * s.walkNs;
+    this.fmCost = mc;
     return w;
   }
 
@@ -363,6 +366,10 @@ export class CopyRunner {
     let iters = run.iterations;
     let done = 0;
     let cost = 0;
+    // time limit: every iteration begun counts iterNs; an access is made only when the
+    // total with its cost stays <= limit (room = what its cost may be)
+    const limit = run.limitNs;
+    const iterNs = run.iterNs;
     run.done = 0;
     run.costNs = 0;
     if (!(B > 0 && B <= 4096) || iters <= 0) return;
@@ -412,6 +419,15 @@ export class CopyRunner {
           const md = ints ? ((4096 - (dVa & 4095)) / B) | 0 : Math.floor((4096 - (dVa % 4096)) / B);
           if (md < m) m = md;
           if (iters < m) m = iters;
+          if (limit !== Infinity) {
+            // (it + m) x iterNs + cost + m x (sHit + dHit) <= limit, it = done / 2
+            const per = iterNs + sHit + dHit;
+            const room = limit - cost - (done >>> 1) * iterNs;
+            let mt = Math.floor(room / per);
+            while (mt > 0 && ((done >>> 1) + mt) * iterNs + cost + mt * (sHit + dHit) > limit) mt--;
+            // (none: the access-by-access code below makes what still fits, a read alone)
+            if (mt < m) m = mt;
+          }
           if (m > 0) {
             st.translations += 2 * m;
             if (sSlot < 0) st.bypasses += m;
@@ -436,7 +452,7 @@ export class CopyRunner {
           const si = sp - sPage0;
           const di = dp - dPage0;
           if (si < sOut.length && di < dOut.length) {
-            const ws = this.fastMiss(0, sVa, sp);
+            const ws = this.fastMiss(0, sVa, sp, limit - ((done >>> 1) + 1) * iterNs - cost);
             if (ws >= 0) {
               cost += this.fmCost;
               done++;
@@ -448,7 +464,7 @@ export class CopyRunner {
               sHit = s.hitNs;
               // (the write side's memo is of another page: it is not used for this access)
               first = 1;
-              const wd = this.fastMiss(1, dVa, dp);
+              const wd = this.fastMiss(1, dVa, dp, limit - ((done >>> 1) + 1) * iterNs - cost);
               if (wd >= 0) {
                 cost += this.fmCost;
                 done++;
@@ -482,8 +498,11 @@ export class CopyRunner {
           const va = isW ? dVa : sVa;
           const pg = ints ? va >>> 12 : Math.floor(va / 4096);
           if ((ints ? va & 4095 : va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          // what this access's cost may be within the time limit
+          const room = limit - ((done >>> 1) + 1) * iterNs - cost;
           if (isW ? pg === dPg && (dSlot < 0 || setGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || setGen[sSet] === sGen)) {
             // the same hit (or bypass) as the side's previous access
+            if ((isW ? dHit : sHit) > room) return;
             st.translations++;
             if ((isW ? dSlot : sSlot) < 0) st.bypasses++;
             else st.hits++;
@@ -495,7 +514,7 @@ export class CopyRunner {
           if (idx >= (isW ? dOut.length : sOut.length) || this.gNw >= this.gWritten.length) return;
           let slot: number;
           let pagePa: number;
-          const fm = ints && !traced && this.fcOk[side] === 1 ? this.fastMiss(side, va, pg) : -2;
+          const fm = ints && !traced && this.fcOk[side] === 1 ? this.fastMiss(side, va, pg, room) : -2;
           if (fm >= 0) {
             // committed by fastMiss (a walk and a TLB insertion)
             slot = fm;
@@ -512,6 +531,7 @@ export class CopyRunner {
             }
             if (k !== K_TRANSLATED && k !== K_BYPASS) return;
             if (r.walked && traced) return;
+            if (r.cost > room) return;
             pagePa = r.pa - (va % 4096);
             if (s.bus.ramAt(pagePa, 4096) === null) return;
             // commit: what translate() does for this access
