@@ -75,7 +75,8 @@ export interface TranslationStage {
    * the first access that would not be quiet (see quietLookup: fault, traced walk), whose
    * burst crosses a 4 KiB page, whose output page is not RAM, or whose table walk would read
    * memory that an earlier write access of this run writes (the master applies the data
-   * after the call). Fills run.done, run.costNs, run.srcPa/dstPa.
+   * after the call), or that would pass the run's time limit (run.limitNs). Fills run.done,
+   * run.costNs, run.srcPa/dstPa.
    */
   translateCopyRun?(run: CopyRun): void;
 }
@@ -93,6 +94,16 @@ export interface CopyRun {
   burst: number;
   /** iterations requested (each = one read access then one write access) */
   iterations: number;
+  /**
+   * Time limit of the run (ns; Infinity: none). The stage stops before an access unless
+   * `iterNs` for every iteration begun so far (that access's included) plus the cost of
+   * every access performed (that access's included) stays <= limitNs. A master running
+   * ahead of virtual time passes the room to the next event of anything else and its own
+   * upper bound of one iteration's time outside the lookups.
+   */
+  limitNs: number;
+  /** upper bound of one iteration's time outside the translations (ns; see limitNs) */
+  iterNs: number;
   /** out: accesses performed (2 x complete iterations, + 1 when the last read only) */
   done: number;
   /** out: translation cost of those accesses (sum of what each translate() reports) */

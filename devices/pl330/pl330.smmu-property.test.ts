@@ -71,6 +71,13 @@ interface Spec {
    */
   stall?: 'terminate' | 'retry';
   handlerNs?: number;
+  /**
+   * another component's periodic event (as the CPU's in a full system): every tickNs, at
+   * most 60 times, it records what it can see of the DMA (time, SAR/DAR, port bytes,
+   * instructions, SMMU translations, a checksum of the data pages); a batch running past
+   * it would show there
+   */
+  tickNs?: number;
 }
 
 const specArb: fc.Arbitrary<Spec> = fc
@@ -92,6 +99,7 @@ const specArb: fc.Arbitrary<Spec> = fc
     perm: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 32, maxLength: 32 }),
     holes: fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.constantFrom(-1, -2, -3, -3, -4, -4)), { maxLength: 3 }),
     twice: fc.boolean(),
+    tickNs: fc.option(fc.integer({ min: 150, max: 12_000 }), { nil: undefined, freq: 2 }),
   })
   .map((r) => {
     const srcBeat = 1 << r.srcBeatLog;
@@ -104,7 +112,7 @@ const specArb: fc.Arbitrary<Spec> = fc
     const map: number[] = [];
     for (let i = 0; i < 32; i++) map.push(pool.splice(r.perm[i]! % pool.length, 1)[0]!);
     for (const [p, kind] of r.holes) map[p] = kind;
-    return { srcBeat, srcLen: r.srcLen, dstBeat, n1: r.n1, n0: r.n0, k: r.k, fill: r.fill, srcOff: r.srcOff, dstOff: r.dstOff, chunk: r.chunk, tlbEntries: r.tlbEntries, hitNs: r.hitNs, walkNs: r.walkNs, trace: r.trace, map, twice: r.twice };
+    return { srcBeat, srcLen: r.srcLen, dstBeat, n1: r.n1, n0: r.n0, k: r.k, fill: r.fill, srcOff: r.srcOff, dstOff: r.dstOff, chunk: r.chunk, tlbEntries: r.tlbEntries, hitNs: r.hitNs, walkNs: r.walkNs, trace: r.trace, map, twice: r.twice, tickNs: r.tickNs };
   });
 
 function program(s: Spec): number[] {
@@ -191,6 +199,19 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   let abortAt = -1;
   abort.connect((l) => { if (l && abortAt < 0) abortAt = sched.now; });
   const dmac = new Pl330({ accel, bulkChunkBytes: s.chunk, streamId: 1 }, { scheduler: sched, port, eventIrqs: [new IrqLine('irq0')], abortIrq: abort, tracer, name: 'dma0' });
+  const ticks: number[] = [];
+  if (s.tickNs !== undefined) {
+    const tickNs = s.tickNs;
+    let n = 0;
+    const tick = (): void => {
+      let sum = 0;
+      for (let o = 0; o < DATA_PAGES * 4096; o += 508) sum = (sum * 31 + ram.read32(o)) >>> 0;
+      ticks.push(sched.now, dmac.read(R.chanRegOffset(0, 'SAR'), 4, CPU), dmac.read(R.chanRegOffset(0, 'DAR'), 4, CPU), port.bytes,
+        dmac.channels[0]!.instructions, smmu.stats.translations, sum);
+      if (++n < 60) sched.schedule(tickNs, tick, 'tick');
+    };
+    sched.schedule(tickNs, tick, 'tick');
+  }
   const runs = s.twice ? 2 : 1;
   for (let r = 0; r < runs; r++) {
     dmac.startChannel(0, IOVA_PROG);
@@ -200,7 +221,7 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   const cbRegs = [SR.CB_FSR, SR.CB_FAR_LO, SR.CB_FAR_HI, SR.CB_FSYNR0].map((o) => smmu.read(0x8000 + o, 4, CPU));
   return {
     mem: ram.readBytes(0, ram.size), regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, resumes, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
-    digest: tracer.digest(), events: tracer.events.length, bytes: port.bytes, insns: dmac.channels[0]!.instructions, executed: sched.executed,
+    digest: tracer.digest(), events: tracer.events.length, bytes: port.bytes, insns: dmac.channels[0]!.instructions, executed: sched.executed, ticks,
   };
 }
 
@@ -220,7 +241,7 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
       fc.property(specArb, (s) => {
         const f = run(s, true);
         const st = run(s, false);
-        const all = ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'stats', 'tlb', 'faults', 'events', 'digest', 'bytes', 'insns'] as const;
+        const all = ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'stats', 'tlb', 'faults', 'events', 'digest', 'bytes', 'insns', 'ticks'] as const;
         expectSameAsStep(f, st, all);
         // the SMMU's accelerators off (no bulk hooks): the DMA engine's batches translate access by access
         expectSameAsStep(run(s, true, false), st, all);
@@ -251,6 +272,7 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
       srcOff: fc.constantFrom(0, 0, 256),
       dstOff: fc.constantFrom(0, 0, 512),
       twice: fc.boolean(),
+      tickNs: fc.option(fc.integer({ min: 300, max: 40_000 }), { nil: undefined }),
     });
     fc.assert(
       fc.property(arb, (r) => {
@@ -263,10 +285,10 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
           (r.priv ? lo : lo & ~0x40) | (i < 16 && r.srcRo[i] ? 0x80 : 0), hi]);
         for (const [p, b] of r.bad) bits[p]![0] = (bits[p]![0] & ~b) | b;
         const s: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0, k: 1, fill: [], srcOff: r.srcOff, dstOff: r.dstOff, chunk: r.chunk,
-          tlbEntries: r.tlbEntries, hitNs: 2, walkNs: r.walkNs, trace: false, map, twice: r.twice, bits, prot: r.priv ? 3 : 2 };
+          tlbEntries: r.tlbEntries, hitNs: 2, walkNs: r.walkNs, trace: false, map, twice: r.twice, bits, prot: r.priv ? 3 : 2, tickNs: r.tickNs };
         const f = run(s, true);
         const st = run(s, false);
-        expectSameAsStep(f, st, ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'stats', 'tlb', 'faults', 'bytes', 'insns']);
+        expectSameAsStep(f, st, ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'stats', 'tlb', 'faults', 'bytes', 'insns', 'ticks']);
       }),
       { numRuns: 120, seed: 0x5331 },
     );
@@ -328,6 +350,34 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
     const st = run(s, false);
     expectSameAsStep(f, st, ['mem', 'now', 'stats', 'tlb', 'faults', 'regs']);
     expect(f.tlb.find((e) => e.va === IOVA_SRC + 0x2000)?.pa).toBe(RAM + 54 * 4096);
+  });
+
+  it('a page-aligned DMA that rewrites its level-3 table in one batch: the next page pair walks the new descriptors', () => {
+    // page-aligned 256-byte bursts over 16 pages in 1 MiB chunks (the SMMU's page-pair loop,
+    // pairRun); destination IOVA page 2 is the level-3 table: the second page pair writes
+    // it whole from physical page 2, which holds the same table with the source pages
+    // remapped; the walk of source page 3 must read the new descriptor
+    const map = Array.from({ length: 32 }, (_, i) => i);
+    map[18] = -3;
+    const words: number[] = [];
+    for (let idx = 0; idx < 512; idx++) {
+      let lo = 0;
+      if (idx === IOVA_PROG >>> 12) lo = PROG_PA | 0x7c3;
+      else if (idx >= IOVA_SRC >>> 12 && idx < (IOVA_SRC >>> 12) + 16) lo = (RAM + (((idx - (IOVA_SRC >>> 12)) * 7 + 40) % 88) * 4096) | 0x743;
+      else if (idx >= IOVA_DST >>> 12 && idx < (IOVA_DST >>> 12) + 16) lo = (idx === (IOVA_DST >>> 12) + 2 ? L3 : RAM + (idx - (IOVA_DST >>> 12) + 16) * 4096) | 0x743;
+      words.push(lo >>> 0, 0);
+    }
+    for (const tlbEntries of [8, 128]) {
+      const s: Spec = {
+        srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 1 << 20,
+        tlbEntries, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[2 * 4096, words]],
+      };
+      const f = run(s, true);
+      const st = run(s, false);
+      expectSameAsStep(f, st, ['mem', 'now', 'stats', 'tlb', 'faults', 'regs', 'insns']);
+      expect(f.faults.length).toBe(0);
+      expect(f.tlb.find((e) => e.va === IOVA_SRC + 0xf000)?.pa).toBe(RAM + ((15 * 7 + 40) % 88) * 4096);
+    }
   });
 
   it('a DMA that invalidates its level-2 descriptor: walks in later batches see it (walk cache revalidated)', () => {

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runDmaCopy } from './dma-copy.js';
-import { runDmaThroughSmmu } from './dma-smmu.js';
+import { linearFit, runDmaThroughSmmu } from './dma-smmu.js';
 import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
@@ -80,5 +80,16 @@ describe('bench workloads', () => {
     expect(r.regionInfoInvokePerSec).toBeGreaterThan(0);
     expect(r.regionInfoSysPerSec).toBeGreaterThan(0);
     expect(r.mapUnmapPairsPerSec).toBeGreaterThan(0);
+  });
+
+  it('dma-sizes linearity: the least-squares line and the deviation of the large sizes from it', () => {
+    const line = [4096, 1 << 20, 16 << 20, 256 << 20].map((b): [number, number] => [b, 0.03 + b * 1e-7]);
+    const f = linearFit(line, 1 << 20);
+    expect(f.fixedMs).toBeCloseTo(0.03, 9);
+    expect(f.msPerByte).toBeCloseTo(1e-7, 15);
+    expect(f.maxDev).toBeLessThan(1e-9);
+    // 16 MiB twice as slow as the line: a clear deviation
+    const bent = line.map(([b, t]): [number, number] => [b, b === 16 << 20 ? 2 * t : t]);
+    expect(linearFit(bent, 1 << 20).maxDev).toBeGreaterThan(0.5);
   });
 });

@@ -164,32 +164,76 @@ export const DMA_SIZES = [4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 <<
 const sizeName = (b: number): string => (b >= 1 << 20 ? `${b >> 20}MiB` : `${b >> 10}KiB`);
 
 /**
+ * Least-squares line t = fixed + perByte x bytes through (bytes, ms) points, and the largest
+ * relative distance of a point of at least `fromBytes` from it (0 for a perfectly linear cost).
+ */
+export function linearFit(points: [number, number][], fromBytes: number): { fixedMs: number; msPerByte: number; maxDev: number } {
+  const n = points.length;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) * (x - mx);
+  }
+  const msPerByte = sxx > 0 ? sxy / sxx : 0;
+  const fixedMs = my - msPerByte * mx;
+  let maxDev = 0;
+  for (const [x, y] of points) {
+    if (x < fromBytes) continue;
+    const fit = fixedMs + msPerByte * x;
+    maxDev = Math.max(maxDev, Math.abs(y - fit) / fit);
+  }
+  return { fixedMs, msPerByte, maxDev };
+}
+
+/**
  * dma-sizes: the dma-direct transfer for 4 KiB .. 256 MiB (16 MiB in short mode): host ms
  * per transfer (median of the warm repetitions), host ns per KiB (constant when the cost is
- * linear in the size), the same-process ratio to the host copy, and the virtual time.
+ * linear in the size), the same-process ratio to the host copy, and the virtual time; then
+ * the linearity summary: a least-squares line through (size, host ms) over all sizes (its
+ * fixed cost per transfer and its ns per KiB), the largest distance of a size >= 1 MiB from
+ * that line, and the same line for the bracketing host copies (what the machine's memory
+ * does at each size), and virtual ns per KiB at the smallest and largest size.
  */
 registerBench({
   name: 'dma-sizes',
   description: 'dma-direct for 4 KiB .. 256 MiB: host time per transfer and per KiB (linearity), ratio to a bracketing host copy, virtual time',
   run(ctx) {
     const out = [];
-    for (const bytes of DMA_SIZES.filter((b) => !ctx.short || b <= 16 << 20)) {
+    const dmaPts: [number, number][] = [];
+    const hostPts: [number, number][] = [];
+    const virt: number[] = [];
+    const sizes = DMA_SIZES.filter((b) => !ctx.short || b <= 16 << 20);
+    for (const bytes of sizes) {
       const r = runDmaThroughSmmu(bytes, nowMs, { accel: ctx.accel });
       const host = new HostCopy(bytes);
       // enough repetitions that the small sizes are not one timer tick
       const reps = Math.max(6, Math.min(400, Math.round((64 << 20) / bytes)));
       const ms: number[] = [];
       const ratios: number[] = [];
+      const hms: number[] = [];
       for (let i = 0; i < reps; i++) {
         const before = host.time();
         const dma = r.again();
         const after = host.time();
         ms.push(dma);
+        hms.push((before + after) / 2);
         ratios.push(bracketRatio(before, dma, after));
       }
       if (!r.ok) throw new Error(`dma-sizes: ${bytes} bytes: destination differs from source`);
       const w = reps >> 1;
       const t = median(ms.slice(w));
+      dmaPts.push([bytes, t]);
+      hostPts.push([bytes, median(hms.slice(w))]);
+      virt.push(r.virtualNs);
       const n = sizeName(bytes);
       out.push(
         { name: `time-${n}`, value: t, unit: 'ms', higherIsBetter: false },
@@ -198,6 +242,18 @@ registerBench({
         { name: `virtual-${n}`, value: r.virtualNs / 1e6, unit: 'ms', higherIsBetter: false, note: 'virtual time of the first transfer' },
       );
     }
+    const fit = linearFit(dmaPts, 1 << 20);
+    const hfit = linearFit(hostPts, 1 << 20);
+    const last = sizes.length - 1;
+    out.push(
+      { name: 'fit-fixed-us', value: fit.fixedMs * 1000, unit: 'us', higherIsBetter: false, note: 'least-squares line through (size, host ms), all sizes: cost per transfer independent of size' },
+      { name: 'fit-ns-per-KiB', value: (fit.msPerByte * 1e6) * 1024, unit: 'ns/KiB', higherIsBetter: false, note: 'slope of that line' },
+      { name: 'fit-max-deviation', value: fit.maxDev, unit: 'x', higherIsBetter: false, note: 'largest |time - line| / line over sizes >= 1 MiB: 0 when linear' },
+      { name: 'host-copy-fit-ns-per-KiB', value: (hfit.msPerByte * 1e6) * 1024, unit: 'ns/KiB', higherIsBetter: false, note: 'the bracketing host copies, same fit' },
+      { name: 'host-copy-fit-max-deviation', value: hfit.maxDev, unit: 'x', higherIsBetter: false, note: 'how linear the host copy itself is on this machine' },
+      { name: 'virtual-ns-per-KiB-smallest', value: virt[0]! / (sizes[0]! / 1024), unit: 'ns/KiB', higherIsBetter: false },
+      { name: 'virtual-ns-per-KiB-largest', value: virt[last]! / (sizes[last]! / 1024), unit: 'ns/KiB', higherIsBetter: false },
+    );
     return out;
   },
 });

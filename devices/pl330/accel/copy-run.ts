@@ -13,9 +13,6 @@ import { isLoadOp, isStoreOp, LP_LC0, LPEND_LC0, LPEND_LC1, type SegmentShape } 
 import type { Pl330Accel } from './state.js';
 import { addCopy, flushCopy, pushRam } from './translated.js';
 
-/** upper bound assumed for one translation's cost when a copy run must end before a horizon */
-export const LOOKUP_BOUND_NS = 1_000_000;
-
 /**
  * Copy loops with one load then one store of the same burst per iteration, behind a stage
  * with translateCopyRun (the SMMU): the translations of up to a chunk of iterations in one
@@ -54,13 +51,16 @@ export function copyRun(acc: Pl330Accel, t: Pl330Thread, xl: TranslationStage, s
   let iters = Math.min(avail, Math.max(1, Math.floor(limit / B)));
   // SAR/DAR wrap at 4 GiB: never run a batch across the wrap
   iters = Math.min(iters, Math.floor((0x100000000 - t.sar) / B), Math.floor((0x100000000 - t.dar) / B));
-  // the run must end before the horizon (the next event of anything else); the lookups'
-  // costs are only known afterwards, so with a finite horizon each iteration is budgeted
-  // with LOOKUP_BOUND_NS per lookup (far above any stage's cost: the SMMU's worst walk is a
-  // few hundred ns) plus two cycles of a possible inner-loop change
-  if (budget !== Infinity) iters = Math.min(iters, Math.floor((budget - delay) / ((seg.cyc + 3) * acc.h.periodNs + 2 * LOOKUP_BOUND_NS)));
   if (iters < 1) return false;
   const run = acc.cRun;
+  // the run must end by the horizon (the next event of anything else): the stage stops
+  // before an access that would pass it (CopyRun.limitNs), counting for every iteration
+  // begun an upper bound of its time outside the lookups: the loop's cycles plus two
+  // cycles of a possible inner-loop change (and one for a partial iteration's loop
+  // instructions), and the lookups' exact costs. (Before issue 19 this was budgeted here
+  // with 1 ms per lookup, which cut runs near a horizon into 1-3 iterations.)
+  run.limitNs = budget === Infinity ? Infinity : budget - delay;
+  run.iterNs = (seg.cyc + 3) * acc.h.periodNs;
   const pages = Math.floor((iters * B) / 4096) + 2;
   if (run.srcPa.length < pages) {
     run.srcPa = new Float64Array(pages);

@@ -39,7 +39,7 @@ export class Pl330Accel implements Pl330LoopAccel {
   readonly segDst: TranslationResult = result();
   /** in/out block of translateCopyRun */
   readonly cRun: CopyRun = {
-    srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, done: 0, costNs: 0,
+    srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, limitNs: Infinity, iterNs: 0, done: 0, costNs: 0,
     srcPa: new Float64Array(0), dstPa: new Float64Array(0),
   };
 

@@ -34,9 +34,10 @@ type Op =
   | { k: 'translate'; p: number; off: number; write: boolean }
   | { k: 'quiet'; p: number; off: number; write: boolean }
   | { k: 'hits'; p: number; off: number; write: boolean; count: number }
-  | { k: 'copy'; sp: number; dp: number; sOff: number; dOff: number; burst: number; iterations: number }
+  | { k: 'copy'; sp: number; dp: number; sOff: number; dOff: number; burst: number; iterations: number; limitNs: number; iterNs: number }
   | { k: 'remap'; p: number; leaf: Leaf }
   | { k: 'tlbi' }
+  | { k: 'tlbiva'; p: number }
   | { k: 'clear-fsr' }
   | { k: 'resume'; tnr: number };
 
@@ -50,10 +51,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant('copy' as const), sp: fc.integer({ min: 0, max: PAGES - 1 }), dp: fc.integer({ min: 0, max: PAGES - 1 }),
       sOff: fc.constantFrom(0, 0, 0, 64, 4032), dOff: fc.constantFrom(0, 0, 0, 128, 4064), burst: fc.constantFrom(16, 64, 256, 4096), iterations: fc.integer({ min: 1, max: 160 }),
+      // the run's time limit (CopyRun.limitNs): none, or one that cuts most runs
+      limitNs: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 30_000 })), iterNs: fc.constantFrom(0, 10, 37.5, 400),
     }),
   },
   fc.record({ k: fc.constant('remap' as const), p: pageArb, leaf: leafArb }),
   fc.record({ k: fc.constant('tlbi' as const) }),
+  // invalidations of single pages leave holes in TLB sets (the next insertion takes the hole
+  // while round-robin may point at it: a write insertion can replace the read's new entry)
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('tlbiva' as const), p: pageArb }) },
   fc.record({ k: fc.constant('clear-fsr' as const) }),
   fc.record({ k: fc.constant('resume' as const), tnr: fc.constantFrom(0, 1) }),
 );
@@ -93,7 +99,7 @@ function writeLeaf(s: Side, p: number, leaf: Leaf): void {
 const attrsOf = (write: boolean) => makeAttrs({ streamId: SID, write, priv: false, ns: true });
 
 function newRun(): CopyRun {
-  return { srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, done: 0, costNs: 0, srcPa: new Float64Array(64), dstPa: new Float64Array(64) };
+  return { srcVa: 0, srcAttrs: 0, dstVa: 0, dstAttrs: 0, burst: 0, iterations: 0, limitNs: Infinity, iterNs: 0, done: 0, costNs: 0, srcPa: new Float64Array(64), dstPa: new Float64Array(64) };
 }
 
 /** everything observable of an SMMU */
@@ -173,8 +179,10 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
                 break;
               }
               case 'copy': {
-                Object.assign(run, { srcVa: op.sp * 4096 + op.sOff, srcAttrs: attrsOf(false), dstVa: op.dp * 4096 + op.dOff, dstAttrs: attrsOf(true), burst: op.burst, iterations: op.iterations });
+                Object.assign(run, { srcVa: op.sp * 4096 + op.sOff, srcAttrs: attrsOf(false), dstVa: op.dp * 4096 + op.dOff, dstAttrs: attrsOf(true), burst: op.burst, iterations: op.iterations, limitNs: op.limitNs, iterNs: op.iterNs });
                 a.translateCopyRun!(run);
+                // within the time limit: iterNs per iteration begun plus the lookups' costs
+                expect(Math.ceil(run.done / 2) * op.iterNs + run.costNs).toBeLessThanOrEqual(op.limitNs);
                 let cost = 0;
                 for (let i = 0; i < run.done; i++) {
                   const w = (i & 1) === 1;
@@ -195,6 +203,12 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
               case 'tlbi':
                 for (const s of [acc, ref]) {
                   s.rig.cbw(1, R.CB_TLBIALL, 0);
+                  s.rig.cbw(1, R.CB_TLBSYNC, 0);
+                }
+                break;
+              case 'tlbiva':
+                for (const s of [acc, ref]) {
+                  s.rig.cbw(1, R.CB_TLBIVAA, op.p * 4096);
                   s.rig.cbw(1, R.CB_TLBSYNC, 0);
                 }
                 break;
@@ -230,5 +244,71 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
     expect(run.costNs).toBe(cost);
     expect(state(acc)).toEqual(state(ref));
     expect(acc.rig.smmu.stats.walks).toBe(16);
+  });
+
+  it('a copy run whose write insertion replaces the read side\'s new entry (a hole at the round-robin way) equals the reference', () => {
+    // 8-entry TLB: 2 sets of 4 ways; with context bank 1 odd pages go to set 0. Set 0 is
+    // filled (13, 15, 17, 19 into ways 0-3), then three replacements (21, 23, 1: ways 0-2,
+    // round-robin at way 3), then page 19 (way 3) is invalidated. In the copy's second page
+    // pair (read page 3, write page 11, both set 0) the read miss takes the hole and the write
+    // miss replaces it round-robin: the read side's later accesses in page 3 miss again.
+    const leaves: Leaf[] = IOVA_PAGES.map((_, i) => ({ kind: 'page', target: i, ro: false, af: true, ng: true }));
+    for (const burst of [256, 4096]) {
+      const acc = build(true, 8, 60, false, leaves);
+      const ref = build(false, 8, 60, false, leaves);
+      const or = newTranslationResult();
+      for (const sd of [acc, ref]) {
+        for (const p of [13, 15, 17, 19, 21, 23, 1]) sd.rig.smmu.translate(p * 4096, attrsOf(false), or);
+        sd.rig.cbw(1, R.CB_TLBIVAA, 19 * 4096);
+        sd.rig.cbw(1, R.CB_TLBSYNC, 0);
+      }
+      const run = newRun();
+      const iterations = 4 * (4096 / burst);
+      Object.assign(run, { srcVa: 2 * 4096, srcAttrs: attrsOf(false), dstVa: 10 * 4096, dstAttrs: attrsOf(true), burst, iterations });
+      acc.rig.smmu.translateCopyRun!(run);
+      expect(run.done).toBe(2 * iterations);
+      let cost = 0;
+      for (let i = 0; i < run.done; i++) {
+        ref.rig.smmu.translate(((i & 1) === 1 ? 10 * 4096 : 2 * 4096) + (i >>> 1) * burst, attrsOf((i & 1) === 1), or);
+        cost += or.costNs;
+      }
+      expect(run.costNs).toBe(cost);
+      expect(state(acc)).toEqual(state(ref));
+      // (page 3 was walked twice with 256-byte bursts)
+      expect(acc.rig.smmu.stats.walks).toBe(7 + 8 + (burst === 256 ? 1 : 0));
+    }
+  });
+
+  it('a time-limited copy run stops exactly before the first access that would pass the limit', () => {
+    const leaves: Leaf[] = IOVA_PAGES.map((_, i) => ({ kind: 'page', target: i, ro: false, af: true, ng: true }));
+    // limits every 97 ns over the first pages (cutting at hits, at the read miss and at the
+    // write miss of a page change), and a few with other shapes
+    const cases: [number, number, number][] = [[0, 0, 256], [61, 0, 64], [12345, 10, 64], [20_000, 400, 256], [1e9, 400, 64]];
+    for (let l = 0; l < 12_000; l += 97) cases.push([l, 40, 256]);
+    for (const [limitNs, iterNs, burst] of cases) {
+      {
+        const acc = build(true, 8, 60, false, leaves);
+        const ref = build(false, 8, 60, false, leaves);
+        const run = newRun();
+        const iterations = 8 * (4096 / burst);
+        Object.assign(run, { srcVa: 0, srcAttrs: attrsOf(false), dstVa: 8 * 4096, dstAttrs: attrsOf(true), burst, iterations, limitNs, iterNs });
+        acc.rig.smmu.translateCopyRun!(run);
+        // the reference: translate() access after access while the total stays within the
+        // limit (a third SMMU, one access ahead, tells the next access's cost)
+        const ahead = build(false, 8, 60, false, leaves);
+        const or = newTranslationResult();
+        let cost = 0;
+        let n = 0;
+        for (; n < 2 * iterations; n++) {
+          const va = ((n & 1) === 1 ? 8 * 4096 : 0) + (n >>> 1) * burst;
+          ahead.rig.smmu.translate(va, attrsOf((n & 1) === 1), or);
+          if (((n >>> 1) + 1) * iterNs + cost + or.costNs > limitNs) break;
+          ref.rig.smmu.translate(va, attrsOf((n & 1) === 1), or);
+          cost += or.costNs;
+        }
+        expect([limitNs, burst, run.done, run.costNs]).toEqual([limitNs, burst, n, cost]);
+        expect(state(acc)).toEqual(state(ref));
+      }
+    }
   });
 });

@@ -66,6 +66,10 @@ export class CopyRunner {
   /** out of fastMiss: output page address and cost of the committed lookup */
   private fmPa = 0;
   private fmCost = 0;
+  /** out of pairRun: the lookups' summed cost, and per side the memo of the last access (slot, set generation) */
+  private prCost = 0;
+  private readonly prSlot = new Int32Array(2);
+  private readonly prGen = new Float64Array(2);
   // ---- guarded descriptor reads ----
   private gRegion: RamRegion | null = null;
   /** 4 KiB PA page numbers written by the run so far (before the current access) */
@@ -227,9 +231,10 @@ export class CopyRunner {
    * mark) and returns the TLB slot; fmPa/fmCost receive the output page and the cost. The
    * level-3 leaf decode is memoised per side on the descriptor bits it depends on (and the
    * restrictions and SCTLR). Returns -2, having changed nothing that fastLookup would not
-   * change the same way, for anything else (the general path then decides).
+   * change the same way, for anything else (the general path then decides), and for a
+   * lookup that would cost more than `room` ns (the run's time limit).
    */
-  private fastMiss(side: number, va: number, page: number): number {
+  private fastMiss(side: number, va: number, page: number, room: number): number {
     const s = this.s;
     const tlb = s.tlb;
     const cb = this.fcCb[side]!;
@@ -318,6 +323,8 @@ export class CopyRunner {
     }
     // commit (translate(): a miss, a walk of wcFetches + 1 descriptors, a TLB insertion)
     const fetches = this.wcFetches[side]! + 1;
+    const mc = s.hitNs + fetches * s.walkNs;
+    if (mc > room) return -2;
     const st = s.stats;
     st.translations++;
     st.misses++;
@@ -325,8 +332,267 @@ export class CopyRunner {
     st.descriptorFetches += fetches;
     const w = tlb.insertInSet(tset, cb, global ? -1 : asid, va - (va & 4095), 4096, pa, perms, 3);
     this.fmPa = pa;
-    this.fmCost = s.hitNs + fetches * s.walkNs;
+    this.fmCost = mc;
     return w;
+  }
+
+  /**
+   * Page pairs in one loop: from page-aligned sVa/dVa with the burst dividing 4 KiB, each
+   * group of n = 4096 / B iterations is one read and one write miss in new pages (both of
+   * fastMiss's common case, for both sides checked before either is committed) followed by
+   * n - 1 iterations of hits in those pages. Performs exactly what translateCopyRun's pair
+   * step (two fastMiss calls) and its hits step do for those iterations, with the walk
+   * cache, descriptor chunks, leaf memos and output RAM region in locals; stops before a
+   * group any of whose conditions fails (translateCopyRun then continues access by
+   * access), and after a group whose write-side insertion replaced the read side's new
+   * TLB entry (then only that group's first iteration is done: the read side's later
+   * accesses in that page are misses). Returns the iterations done (0: nothing changed);
+   * prCost, prSlot and prGen receive the cost and the per-side memo (slot, set generation
+   * right after the side's insertion and, for the read side, after the write side's when
+   * that did not replace it).
+   */
+  private pairRun(run: CopyRun, sVa: number, dVa: number, iters: number, done: number, cost0: number, limit: number, iterNs: number,
+    sPage0: number, dPage0: number): number {
+    const s = this.s;
+    const B = run.burst;
+    const n = 4096 / B;
+    const rg = this.gRegion;
+    if (rg === null || this.wcValid[0] !== 1 || this.wcValid[1] !== 1 || this.fcOk[0] !== 1 || this.fcOk[1] !== 1) return 0;
+    const sCb = this.fcCb[0]!;
+    const dCb = this.fcCb[1]!;
+    const sSctlr = this.fcSctlr[0]!;
+    const dSctlr = this.fcSctlr[1]!;
+    if (this.wcCb[0] !== sCb || this.wcCb[1] !== dCb || (sSctlr & R.SCTLR_E) !== 0 || (dSctlr & R.SCTLR_E) !== 0) return 0;
+    const sAsid = this.fcAsid[0]!;
+    const dAsid = this.fcAsid[1]!;
+    const sPerm = this.fcPerm[0]!;
+    const dPerm = this.fcPerm[1]!;
+    const sReg = this.wcRegion[0]!;
+    const dReg = this.wcRegion[1]!;
+    const sTab = this.wcTable[0]!;
+    const dTab = this.wcTable[1]!;
+    const sRestr = this.wcRestr[0]!;
+    const dRestr = this.wcRestr[1]!;
+    const sF = this.wcFetches[0]! + 1;
+    const dF = this.wcFetches[1]! + 1;
+    const s1 = this.wcPg1[0]!;
+    const s2 = this.wcPg2[0]!;
+    const s3 = Math.floor(sTab / 4096);
+    const d1 = this.wcPg1[1]!;
+    const d2 = this.wcPg2[1]!;
+    const d3 = Math.floor(dTab / 4096);
+    // the written pages neither side has checked yet (fastMiss's check)
+    const wrt = this.gWritten;
+    let nw = this.gNw;
+    for (let c = 0; c < 2; c++) {
+      const p1 = c === 0 ? s1 : d1;
+      const p2 = c === 0 ? s2 : d2;
+      const p3 = c === 0 ? s3 : d3;
+      for (let i = this.wcChecked[c]!; i < nw; i++) {
+        const x = wrt[i]!;
+        if (x === p1 || x === p2 || x === p3) return 0;
+      }
+    }
+    this.wcChecked[0] = nw;
+    this.wcChecked[1] = nw;
+    const hit = s.hitNs;
+    const sCost = hit + sF * s.walkNs;
+    const dCost = hit + dF * s.walkNs;
+    const groupCost = sCost + dCost + (n - 1) * 2 * hit;
+    const rgBase = rg.base;
+    const rgEnd = rg.base + rg.size;
+    if (this.dcRg !== rg) {
+      this.dcRg = rg;
+      this.dcKey.fill(-1);
+    }
+    let sKey = this.dcKey[0]!;
+    let dKey = this.dcKey[1]!;
+    let sChunk = this.dcChunk[0]!;
+    let dChunk = this.dcChunk[1]!;
+    let sLm = this.lmKey[0]!;
+    let dLm = this.lmKey[1]!;
+    if (this.lmRestr[0] !== sRestr || this.lmSctlr[0] !== sSctlr) sLm = -1;
+    if (this.lmRestr[1] !== dRestr || this.lmSctlr[1] !== dSctlr) dLm = -1;
+    let sPerms = this.lmPerms[0]!;
+    let dPerms = this.lmPerms[1]!;
+    let sGlobal = this.lmGlobal[0] === 1;
+    let dGlobal = this.lmGlobal[1] === 1;
+    let ram = this.fmRam;
+    let ramLo = ram === null ? 1 : ram.base;
+    let ramHi = ram === null ? 0 : ram.base + ram.size;
+    const tlb = s.tlb;
+    const tValid = tlb.valid;
+    const tCbA = tlb.cb;
+    const tAsidA = tlb.asid;
+    const tVa = tlb.va;
+    const tSize = tlb.size;
+    const setGen = tlb.setGen;
+    const ways = tlb.ways;
+    const setMask = tlb.sets - 1;
+    const sOut = run.srcPa;
+    const dOut = run.dstPa;
+    let its = 0;
+    let cost = 0;
+    let groups = 0;
+    let ws = -1;
+    let wd = -1;
+    let sGenOut = 0;
+    let dGenOut = 0;
+    while (iters - its >= n) {
+      if (((done >>> 1) + its + n) * iterNs + cost0 + cost + groupCost > limit) break;
+      const va = sVa + its * B;
+      const vd = dVa + its * B;
+      const sp = va >>> 12;
+      const dp = vd >>> 12;
+      if (sp === dp || (sp >>> 9) !== sReg || (dp >>> 9) !== dReg) break;
+      const si = sp - sPage0;
+      const di = dp - dPage0;
+      if (si >= sOut.length || di >= dOut.length || nw >= wrt.length) break;
+      // both lookups miss the TLB (the read side's insertion, of page sp !== dp, cannot
+      // make the write side's lookup hit)
+      const sset = (sp ^ (sp >>> 7) ^ (sCb * 0x9e5)) & setMask;
+      const dset = (dp ^ (dp >>> 7) ^ (dCb * 0x9e5)) & setMask;
+      let hitFound = false;
+      for (let w = sset * ways, e = w + ways; w < e; w++) {
+        if (tValid[w] === 0 || tCbA[w] !== sCb) continue;
+        const ta = tAsidA[w]!;
+        if (ta !== -1 && ta !== sAsid) continue;
+        const base = tVa[w]!;
+        if (va >= base && va < base + tSize[w]!) {
+          hitFound = true;
+          break;
+        }
+      }
+      if (hitFound) break;
+      for (let w = dset * ways, e = w + ways; w < e; w++) {
+        if (tValid[w] === 0 || tCbA[w] !== dCb) continue;
+        const ta = tAsidA[w]!;
+        if (ta !== -1 && ta !== dAsid) continue;
+        const base = tVa[w]!;
+        if (vd >= base && vd < base + tSize[w]!) {
+          hitFound = true;
+          break;
+        }
+      }
+      if (hitFound) break;
+      // the level-3 descriptors, from the page-store chunks holding them
+      const sda = sTab + (sp & 511) * 8;
+      const dda = dTab + (dp & 511) * 8;
+      if (!(sda >= rgBase && sda + 8 <= rgEnd && (sda & 7) === 0 && dda >= rgBase && dda + 8 <= rgEnd && (dda & 7) === 0)) break;
+      const so = sda - rgBase;
+      const doff = dda - rgBase;
+      if ((so >>> RAM_CHUNK_SHIFT) !== sKey) {
+        sKey = so >>> RAM_CHUNK_SHIFT;
+        sChunk = rg.readSpan(so, 8)!;
+      }
+      if ((doff >>> RAM_CHUNK_SHIFT) !== dKey) {
+        dKey = doff >>> RAM_CHUNK_SHIFT;
+        dChunk = rg.readSpan(doff, 8)!;
+      }
+      let q = so & RAM_CHUNK_MASK;
+      const slo = (sChunk[q]! | (sChunk[q + 1]! << 8) | (sChunk[q + 2]! << 16) | (sChunk[q + 3]! << 24)) >>> 0;
+      const shi = (sChunk[q + 4]! | (sChunk[q + 5]! << 8) | (sChunk[q + 6]! << 16) | (sChunk[q + 7]! << 24)) >>> 0;
+      q = doff & RAM_CHUNK_MASK;
+      const dlo = (dChunk[q]! | (dChunk[q + 1]! << 8) | (dChunk[q + 2]! << 16) | (dChunk[q + 3]! << 24)) >>> 0;
+      const dhi = (dChunk[q + 4]! | (dChunk[q + 5]! << 8) | (dChunk[q + 6]! << 16) | (dChunk[q + 7]! << 24)) >>> 0;
+      if ((slo & 3) !== 3 || (dlo & 3) !== 3) break;
+      // leaf decodes (memoised on the bits they depend on)
+      const sk = (slo & 0xcc0) | ((shi >>> 21) & 3);
+      if (sk !== sLm) {
+        const wr = s.wr;
+        if (decodeLeaf(3, 12, va, slo, shi, sSctlr, sRestr, wr) !== 0) break;
+        sLm = sk;
+        sPerms = wr.perms;
+        sGlobal = wr.global;
+      }
+      const dk = (dlo & 0xcc0) | ((dhi >>> 21) & 3);
+      if (dk !== dLm) {
+        const wr = s.wr;
+        if (decodeLeaf(3, 12, vd, dlo, dhi, dSctlr, dRestr, wr) !== 0) break;
+        dLm = dk;
+        dPerms = wr.perms;
+        dGlobal = wr.global;
+      }
+      if ((sPerms & sPerm) === 0 || (dPerms & dPerm) === 0) break;
+      // output pages in RAM
+      const sPa = ((slo & 0xfffff000) >>> 0) + (shi & 0xff) * TWO32;
+      const dPa = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
+      if (!(sPa >= ramLo && sPa + 4096 <= ramHi)) {
+        const r2 = s.bus.ramAt(sPa, 4096);
+        if (r2 === null) break;
+        ram = r2;
+        ramLo = r2.base;
+        ramHi = r2.base + r2.size;
+      }
+      if (!(dPa >= ramLo && dPa + 4096 <= ramHi)) {
+        const r2 = s.bus.ramAt(dPa, 4096);
+        if (r2 === null) break;
+        ram = r2;
+        ramLo = r2.base;
+        ramHi = r2.base + r2.size;
+      }
+      // commit: the read miss, the write miss (translate(): a walk and a TLB insertion each)
+      ws = tlb.insertInSet(sset, sCb, sGlobal ? -1 : sAsid, va, 4096, sPa, sPerms, 3);
+      sGenOut = setGen[sset]!;
+      wd = tlb.insertInSet(dset, dCb, dGlobal ? -1 : dAsid, vd, 4096, dPa, dPerms, 3);
+      dGenOut = setGen[dset]!;
+      sOut[si] = sPa;
+      dOut[di] = dPa;
+      groups++;
+      const ppg = dPa / 4096;
+      if (nw === 0 || wrt[nw - 1] !== ppg) wrt[nw++] = ppg;
+      if (sset === dset) {
+        if (wd === ws) {
+          // the read side's new entry was replaced: only this group's first iteration
+          cost += sCost + dCost;
+          its += 1;
+          break;
+        }
+        // (the write side's entry is of page dp !== sp: the read side's lookup still finds its slot)
+        sGenOut = setGen[sset]!;
+      }
+      cost += groupCost;
+      its += n;
+      // the page just written must not be a table page of either side's walk cache (else
+      // fastMiss's check of it decides, from the next group on)
+      if (ppg === s1 || ppg === s2 || ppg === s3 || ppg === d1 || ppg === d2 || ppg === d3) break;
+      this.wcChecked[0] = nw;
+      this.wcChecked[1] = nw;
+    }
+    // write back the host-side caches and the statistics
+    this.gNw = nw;
+    this.dcKey[0] = sKey;
+    this.dcKey[1] = dKey;
+    this.dcChunk[0] = sChunk;
+    this.dcChunk[1] = dChunk;
+    if (sLm !== this.lmKey[0]) {
+      this.lmKey[0] = sLm;
+      this.lmRestr[0] = sRestr;
+      this.lmSctlr[0] = sSctlr;
+      this.lmPerms[0] = sPerms;
+      this.lmGlobal[0] = sGlobal ? 1 : 0;
+    }
+    if (dLm !== this.lmKey[1]) {
+      this.lmKey[1] = dLm;
+      this.lmRestr[1] = dRestr;
+      this.lmSctlr[1] = dSctlr;
+      this.lmPerms[1] = dPerms;
+      this.lmGlobal[1] = dGlobal ? 1 : 0;
+    }
+    this.fmRam = ram;
+    if (its === 0) return 0;
+    const st = s.stats;
+    st.translations += 2 * its;
+    st.misses += 2 * groups;
+    st.walks += 2 * groups;
+    st.descriptorFetches += groups * (sF + dF);
+    st.hits += 2 * its - 2 * groups;
+    this.prCost = cost;
+    this.prSlot[0] = ws;
+    this.prSlot[1] = wd;
+    this.prGen[0] = sGenOut;
+    this.prGen[1] = dGenOut;
+    return its;
   }
 
   /**
@@ -363,6 +629,10 @@ export class CopyRunner {
     let iters = run.iterations;
     let done = 0;
     let cost = 0;
+    // time limit: every iteration begun counts iterNs; an access is made only when the
+    // total with its cost stays <= limit (room = what its cost may be)
+    const limit = run.limitNs;
+    const iterNs = run.iterNs;
     run.done = 0;
     run.costNs = 0;
     if (!(B > 0 && B <= 4096) || iters <= 0) return;
@@ -412,6 +682,15 @@ export class CopyRunner {
           const md = ints ? ((4096 - (dVa & 4095)) / B) | 0 : Math.floor((4096 - (dVa % 4096)) / B);
           if (md < m) m = md;
           if (iters < m) m = iters;
+          if (limit !== Infinity) {
+            // (it + m) x iterNs + cost + m x (sHit + dHit) <= limit, it = done / 2
+            const per = iterNs + sHit + dHit;
+            const room = limit - cost - (done >>> 1) * iterNs;
+            let mt = Math.floor(room / per);
+            while (mt > 0 && ((done >>> 1) + mt) * iterNs + cost + mt * (sHit + dHit) > limit) mt--;
+            // (none: the access-by-access code below makes what still fits, a read alone)
+            if (mt < m) m = mt;
+          }
           if (m > 0) {
             st.translations += 2 * m;
             if (sSlot < 0) st.bypasses += m;
@@ -426,6 +705,28 @@ export class CopyRunner {
             continue;
           }
         }
+        // ---- page pairs in one loop (pairRun): page-aligned sides, the burst dividing 4 KiB ----
+        if (ints && !traced && (sVa & 4095) === 0 && (dVa & 4095) === 0 && (4096 % B) === 0 && (sVa >>> 12) !== sPg && (dVa >>> 12) !== dPg) {
+          const k = this.pairRun(run, sVa, dVa, iters, done, cost, limit, iterNs, sPage0, dPage0);
+          if (k > 0) {
+            cost += this.prCost;
+            done += 2 * k;
+            sVa += k * B;
+            dVa += k * B;
+            iters -= k;
+            sPg = (sVa - B) >>> 12;
+            dPg = (dVa - B) >>> 12;
+            sSlot = this.prSlot[0]!;
+            dSlot = this.prSlot[1]!;
+            sSet = (sSlot / ways) | 0;
+            dSet = (dSlot / ways) | 0;
+            sGen = this.prGen[0]!;
+            dGen = this.prGen[1]!;
+            sHit = s.hitNs;
+            dHit = s.hitNs;
+            continue;
+          }
+        }
         // ---- both sides entering new pages, each access a quiet miss (fastMiss): a long
         // run's common case, with exactly the effects of the access-by-access code below ----
         let first = 0;
@@ -436,7 +737,7 @@ export class CopyRunner {
           const si = sp - sPage0;
           const di = dp - dPage0;
           if (si < sOut.length && di < dOut.length) {
-            const ws = this.fastMiss(0, sVa, sp);
+            const ws = this.fastMiss(0, sVa, sp, limit - ((done >>> 1) + 1) * iterNs - cost);
             if (ws >= 0) {
               cost += this.fmCost;
               done++;
@@ -448,7 +749,7 @@ export class CopyRunner {
               sHit = s.hitNs;
               // (the write side's memo is of another page: it is not used for this access)
               first = 1;
-              const wd = this.fastMiss(1, dVa, dp);
+              const wd = this.fastMiss(1, dVa, dp, limit - ((done >>> 1) + 1) * iterNs - cost);
               if (wd >= 0) {
                 cost += this.fmCost;
                 done++;
@@ -482,8 +783,11 @@ export class CopyRunner {
           const va = isW ? dVa : sVa;
           const pg = ints ? va >>> 12 : Math.floor(va / 4096);
           if ((ints ? va & 4095 : va % 4096) + B > 4096) return; // a burst across pages: more than one lookup
+          // what this access's cost may be within the time limit
+          const room = limit - ((done >>> 1) + 1) * iterNs - cost;
           if (isW ? pg === dPg && (dSlot < 0 || setGen[dSet] === dGen) : pg === sPg && (sSlot < 0 || setGen[sSet] === sGen)) {
             // the same hit (or bypass) as the side's previous access
+            if ((isW ? dHit : sHit) > room) return;
             st.translations++;
             if ((isW ? dSlot : sSlot) < 0) st.bypasses++;
             else st.hits++;
@@ -495,7 +799,7 @@ export class CopyRunner {
           if (idx >= (isW ? dOut.length : sOut.length) || this.gNw >= this.gWritten.length) return;
           let slot: number;
           let pagePa: number;
-          const fm = ints && !traced && this.fcOk[side] === 1 ? this.fastMiss(side, va, pg) : -2;
+          const fm = ints && !traced && this.fcOk[side] === 1 ? this.fastMiss(side, va, pg, room) : -2;
           if (fm >= 0) {
             // committed by fastMiss (a walk and a TLB insertion)
             slot = fm;
@@ -512,6 +816,7 @@ export class CopyRunner {
             }
             if (k !== K_TRANSLATED && k !== K_BYPASS) return;
             if (r.walked && traced) return;
+            if (r.cost > room) return;
             pagePa = r.pa - (va % 4096);
             if (s.bus.ramAt(pagePa, 4096) === null) return;
             // commit: what translate() does for this access
