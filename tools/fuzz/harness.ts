@@ -13,9 +13,10 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
+import { SmmuView, type ExpectedPage } from './isolation.js';
 import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
-import { RefModel } from './model.js';
+import { RefModel, type UserDomain } from './model.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
@@ -121,6 +122,10 @@ export class Harness {
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
   private nextPid = 0;
+  /** the SMMU's registers and tables as the isolation invariant reads them */
+  private readonly view: SmmuView | null;
+  /** a call that can change mappings, attachments or stream-map entries ran since the last isolation check */
+  private isolationDirty = true;
 
   constructor(readonly opts: HarnessOptions) {
     this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs });
@@ -131,6 +136,7 @@ export class Harness {
     this.streamId = dev?.streamIds[0] ?? 1;
     const smmuDev = this.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu);
     this.smmu = (smmuDev?.mmio[0] as Smmu | undefined) ?? null;
+    this.view = this.smmu ? new SmmuView(this.smmu, this.sys.machine.bus) : null;
     this.group = this.bind();
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
     this.model = new RefModel(this.sys, this.group, DEVICE);
@@ -335,6 +341,7 @@ export class Harness {
       }
     }
     this.record(line, ret);
+    if (mayChangeIsolation(call)) this.isolationDirty = true;
     this.checkInvariants();
     this.step++;
     const f = this.pendingFail;
@@ -356,6 +363,7 @@ export class Harness {
   }
 
   private respawn(p: number): void {
+    this.isolationDirty = true;
     const old = this.slots[p]!;
     this.sys.syscalls.exitProcess(old.proc);
     this.model.processExited(old.proc);
@@ -597,39 +605,116 @@ export class Harness {
       const want = perPa.get(pa) ?? 0;
       if (pages.pinCount(pa) !== want) this.fail('pin-count', `page 0x${pa.toString(16)}: pin count ${pages.pinCount(pa)}, the live mappings hold ${want}`);
     }
-    this.checkDma(insts);
+    if (this.isolationDirty) {
+      this.isolationDirty = false;
+      this.checkIsolation(insts);
+    }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
   }
 
-  /** no DMA of the device's stream reaches a page not mapped for it with that permission */
-  private checkDma(insts: { id: number; it: Type1Iommu }[]): void {
-    if (!this.smmu) return;
-    const inst = insts.find(({ it }) => it.groups.some((g) => g.id === this.group));
-    if (!inst) return; // detached: the 2014 arm-smmu leaves the stream in bypass (not checked)
-    const probes: number[] = [0, 0x80000000, 0xfffff000];
-    for (const d of inst.it.dmas) {
-      probes.push(d.iova - PAGE, d.iova + d.size);
-      for (let i = 0; i < d.pa.length && i < 64; i++) probes.push(d.iova + i * PAGE);
+  /** the stream ids of every IOMMU group (the device tree's masters), by group id */
+  private groupStreams(): Map<number, number[]> {
+    const m = new Map<number, number[]>();
+    for (const g of this.sys.kernel.iommu.groups()) {
+      const sids: number[] = [];
+      for (const d of g.devices) for (const sid of d.streamIds) if (!sids.includes(sid)) sids.push(sid);
+      m.set(g.id, sids);
     }
-    for (const iova of probes) {
-      if (iova < 0 || iova >= 2 ** 40) continue;
-      const d = inst.it.dmas.find((x) => iova >= x.iova && iova < x.iova + x.size);
-      for (const write of [false, true]) {
-        const look = this.smmu.translateNoSideEffects(this.streamId, iova, ATTR_NS | (write ? ATTR_WRITE : 0));
-        const allowed = d !== undefined && (d.prot & (write ? IOMMU_WRITE : IOMMU_READ)) !== 0;
-        if (look.ok && look.bypass) continue;
-        if (look.ok && !allowed && d !== undefined && !write && (d.prot & IOMMU_READ) === 0) {
+    return m;
+  }
+
+  /** the implementation's own view of the user domains (when the reference model is lost) */
+  private implDomains(insts: { id: number; it: Type1Iommu }[]): UserDomain[] {
+    return insts.filter(({ it }) => it.groups.length > 0).map(({ id, it }) => ({ container: id, groups: it.groups.map((g) => g.id), maps: it.dmas.map((d) => ({ iova: d.iova, size: d.size, prot: d.prot, pa: d.pa })) }));
+  }
+
+  /**
+   * DMA isolation: every stream id of a group in a container with an IOMMU reaches exactly
+   * its container's mappings (page, physical page, write permission), and no other stream
+   * reaches that container's context bank. The SMMU side is read from its registers and its
+   * tables in guest RAM (isolation.ts); the expected side is the reference model's mappings
+   * (the implementation's own record only while the model is lost). Runs only after calls
+   * that can change mappings, attachments or the stream mapping table (`isolationDirty`).
+   */
+  private checkIsolation(insts: { id: number; it: Type1Iommu }[]): void {
+    const view = this.view;
+    if (!view) return;
+    const domains = this.model.userDomains() ?? this.implDomains(insts);
+    const streams = this.groupStreams();
+    const cbOwner = new Map<number, number>();
+    const attached = new Set<number>();
+    for (const dom of domains) {
+      let exp: Map<number, ExpectedPage> | null = null;
+      for (const gid of dom.groups) {
+        attached.add(gid);
+        for (const sid of streams.get(gid) ?? []) {
+          const r = view.route(sid);
+          const who = `stream ${sid} (group ${gid}, container ${dom.container})`;
+          if (r.kind === 'bypass') {
+            this.fail('dma-unmapped', `${who} bypasses translation (${r.why}): the device reaches all of memory`);
+            continue;
+          }
+          exp ??= expectedPages(dom);
+          if (r.kind === 'fault') {
+            for (const [pg, e] of exp) {
+              if (e.read || e.write) {
+                this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is mapped but the stream faults (${r.why})`);
+                break;
+              }
+            }
+            continue;
+          }
+          const other = cbOwner.get(r.cb);
+          if (other !== undefined && other !== dom.container) this.fail('dma-cross-group', `${who} translates in context bank ${r.cb}, which container ${other}'s groups use`);
+          if (other !== undefined) continue; // the same bank, already compared
+          cbOwner.set(r.cb, dom.container);
+          this.compareBank(view, r.cb, exp, who);
+        }
+      }
+    }
+    // streams of groups no user domain holds must stay out of the user domains' banks
+    for (const [gid, sids] of streams) {
+      if (attached.has(gid)) continue;
+      for (const sid of sids) {
+        const r = view.route(sid);
+        if (r.kind === 'translate' && cbOwner.has(r.cb)) this.fail('dma-cross-group', `stream ${sid} of group ${gid} (in no user container) translates in context bank ${r.cb} of container ${cbOwner.get(r.cb)}`);
+      }
+    }
+  }
+
+  private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>, who: string): void {
+    const hit = new Map<number, boolean>();
+    let bad = false;
+    view.leaves(cb, (l) => {
+      for (let va = l.va; va < l.va + l.size && !bad; va += PAGE) {
+        const e = exp.get(va / PAGE);
+        const pa = l.pa + (va - l.va);
+        if (!e || (!e.read && !e.write)) {
+          this.fail('dma-unmapped', `${who} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''}, which is not mapped for it${e ? ' with READ or WRITE' : ''} (context bank ${cb})`);
+          bad = true;
+        } else if (e.pa !== pa) {
+          this.fail('dma-wrong-page', `${who}: iova 0x${va.toString(16)} translates to 0x${pa.toString(16)}, the mapping pinned 0x${e.pa.toString(16)}`);
+          bad = true;
+        } else if (l.write && !e.write) {
+          this.fail('dma-unmapped', `${who} can write iova 0x${va.toString(16)}, mapped without VFIO_DMA_MAP_FLAG_WRITE`);
+          bad = true;
+        } else if (!e.read) {
           // LPAE stage-1 descriptors have no "write-only" or "no-read" permission: a mapping
           // without READ is still readable by the device, in every profile (io-pgtable-arm
           // maps WRITE-only as read/write). A documented finding, suppressed by default.
-          this.fail('dma-readable-without-read-flag', `stream ${this.streamId} read at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ (prot ${d.prot})`);
-        } else if (look.ok && !allowed) this.fail('dma-unmapped', `stream ${this.streamId} ${write ? 'write' : 'read'} at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)}, which is not mapped for it with that permission`);
-        if (look.ok && d) {
-          const want = d.pa[Math.floor((iova - d.iova) / PAGE)]!;
-          if (look.pa - (look.pa % PAGE) !== want) this.fail('dma-wrong-page', `iova 0x${iova.toString(16)} translates to 0x${look.pa.toString(16)}, the mapping pinned 0x${want.toString(16)}`);
+          this.fail('dma-readable-without-read-flag', `${who} can read iova 0x${va.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ`);
         }
-        if (!look.ok && allowed) this.fail('dma-missing', `iova 0x${iova.toString(16)} is mapped (${write ? 'write' : 'read'}) but the SMMU faults (${look.fault})`);
+        hit.set(va / PAGE, l.write);
+      }
+    });
+    if (bad) return;
+    for (const [pg, e] of exp) {
+      if (!e.read && !e.write) continue;
+      const w = hit.get(pg);
+      if (w === undefined || (e.write && !w)) {
+        this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is mapped (${e.write ? 'write' : 'read'}) but context bank ${cb} has ${w === undefined ? 'no valid entry' : 'a read-only entry'} for it`);
+        return;
       }
     }
   }
@@ -664,5 +749,53 @@ export class Harness {
   /** syscalls executed by the run itself (after the set-up) */
   get runSyscalls(): number {
     return this.sys.syscalls.count - this.setupSyscalls;
+  }
+}
+
+/** the pages a user domain maps, by IOVA page number */
+function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
+  const m = new Map<number, ExpectedPage>();
+  for (const d of dom.maps) {
+    const n = Math.ceil(d.size / PAGE);
+    for (let i = 0; i < n && i < d.pa.length; i++) m.set(d.iova / PAGE + i, { pa: d.pa[i]!, read: (d.prot & IOMMU_READ) !== 0, write: (d.prot & IOMMU_WRITE) !== 0 });
+  }
+  return m;
+}
+
+/** requests that change neither mappings, attachments nor stream-map entries */
+const ISOLATION_NEUTRAL = new Set<number>([
+  VFIO_REQS.VFIO_GET_API_VERSION,
+  VFIO_REQS.VFIO_CHECK_EXTENSION,
+  VFIO_REQS.VFIO_GROUP_GET_STATUS,
+  VFIO_REQS.VFIO_IOMMU_GET_INFO,
+  VFIO_REQS.VFIO_DEVICE_GET_INFO,
+  VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO,
+  VFIO_REQS.VFIO_DEVICE_GET_IRQ_INFO,
+  VFIO_REQS.VFIO_DEVICE_SET_IRQS,
+  VFIO_REQS.VFIO_DEVICE_RESET,
+]);
+
+/**
+ * Can this call change what a stream id reaches? Closes and exits (a last reference
+ * detaches a group and frees its mappings), container and group ioctls, sysfs writes
+ * (rebinding), raw syscalls, and device writes (pwrite, write, stores through a mapping: a
+ * broken read/write or mmap path may reach any address). Other calls leave the SMMU and the tables alone: the isolation
+ * check skips them (a process killed by a fault sets the flag itself, in respawn).
+ */
+function mayChangeIsolation(c: Call): boolean {
+  switch (c.op) {
+    case 'close':
+    case 'echo':
+    case 'exit':
+    case 'raw':
+    case 'pwrite':
+    case 'write':
+      return true;
+    case 'mmio':
+      return c.write;
+    case 'ioctl':
+      return !ISOLATION_NEUTRAL.has(c.req >>> 0);
+    default:
+      return false;
   }
 }
