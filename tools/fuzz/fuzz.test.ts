@@ -12,6 +12,8 @@ import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
 import { fuzzRateDetail } from './bench.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
+import { Smmu } from '../../devices/smmu/smmu.js';
+import { SmmuView, type Leaf } from './isolation.js';
 
 /** the fixed budget of the acceptance tests: same seed and runs for both profiles */
 const BUDGET = { seed: 3, runs: 120 };
@@ -97,6 +99,8 @@ describe('invariants catch what they claim to', () => {
     arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: 0 }, iova: 0x10000, size: 0x2000 }, ptr: 'ok' },
   };
   const status: Call = { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_STATUS, arg: { t: 'struct', type: 'vfio_group_status', fields: { argsz: 8 }, ptr: 'ok' } };
+  /** a call of the kind that can change mappings (a close; this one fails with EBADF): the DMA-isolation check runs after it */
+  const touch: Call = { op: 'close', p: 0, fd: { raw: 999 } };
 
   function mapped(profile: string): Harness {
     const h = new Harness({ profile });
@@ -132,14 +136,44 @@ describe('invariants catch what they claim to', () => {
     const h = mapped('rfc-v4');
     const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
     it1.domain.unmap(0x10000, 0x1000);
-    expect(sigOf(h, status)).toBe('dma-missing');
+    expect(sigOf(h, touch)).toBe('dma-missing');
+  });
+
+  it('DMA isolation is read from the SMMU registers and its tables in RAM: the stream reaches exactly the mapped pages', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const h = mapped(profile);
+      const smmu = h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
+      const view = new SmmuView(smmu, h.sys.machine.bus);
+      const r = view.route(h.streamId);
+      expect(r.kind).toBe('translate');
+      const leaves: Leaf[] = [];
+      if (r.kind === 'translate') view.leaves(r.cb, (l) => leaves.push(l));
+      const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+      expect(leaves.map((l) => [l.va, l.size, l.pa, l.write])).toEqual([0, 1].map((i) => [0x10000 + i * 0x1000, 0x1000, it1.dmas[0]!.pa[i], true]));
+      // the group leaves its container (close everything of P0): its stream no longer translates there
+      h.exec({ op: 'exit', p: 0 });
+      expect(view.route(h.streamId).kind).not.toBe('translate');
+    }
+  });
+
+  it('a deliberately broken isolation (arm-smmu skips one stream-map entry update at attach) is caught by the invariant', () => {
+    for (const [profile, sig] of [['rfc-v4', 'dma-unmapped'], ['mainline', 'dma-missing']] as const) {
+      const h = new Harness({ profile });
+      h.sys.kernel.drivers.armSmmu.first!.testSkipStreamMapUpdates = 1;
+      let found: string | null = null;
+      for (const c of [...SETUP_PREFIX, mapCall]) {
+        found = sigOf(h, c);
+        if (found) break;
+      }
+      expect(found, profile).toBe(sig);
+    }
   });
 
   it('a mapping the model does not expect is a model divergence', () => {
     const h = mapped('mainline');
     const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
     it1.dmas[0]!.iova += 0x1000;
-    expect(sigOf(h, status)).toMatch(/^(model-divergence|dma-)/);
+    expect(sigOf(h, touch)).toMatch(/^(model-divergence|dma-)/);
   });
 
   it('the model follows mainline type1 (issue 17): separate adjacent mappings, v1/v2 unmap rules, UNMAP_FLAG_ALL', () => {
