@@ -13,6 +13,7 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
+import { Group } from '../../kernel-model/iommu/core.js';
 import { SmmuView, type ExpectedPage } from './isolation.js';
 import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
@@ -20,6 +21,20 @@ import { RefModel, type UserDomain } from './model.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
+/** the second device, test-dma (devices/testdev/test-dma.ts), in an IOMMU group of its own */
+export const DEVICE2 = '2c0b0000.dma';
+/**
+ * the fuzzer's board: the default board with test-dma enabled on stream id 2, so that both
+ * kernels have two IOMMU groups (PL330 group 0, test-dma group 1) and two devices for VFIO
+ */
+export const FUZZ_BOARD = 'vexpress-vfio-two-groups';
+
+/** a device the set-up binds to VFIO */
+export interface FuzzDevice {
+  name: string;
+  group: number;
+  regions: { addr: number; size: number }[];
+}
 const PAGE = 4096;
 const O_WRONLY = 1;
 const PROT_RW = 3;
@@ -66,6 +81,8 @@ export interface HarnessOptions {
   transcript?: boolean;
   /** the kernel command line instead of the default board's (tests of the reference model's rules) */
   bootargs?: string;
+  /** the board (default FUZZ_BOARD); its devices DEVICE and, when enabled, DEVICE2 are bound to VFIO */
+  board?: string;
 }
 
 /** errno values each call may return */
@@ -93,6 +110,9 @@ const ALLOWED: Record<string, Set<number>> = {
  */
 export function oopsSignature(site: string, msg: string): string {
   if (/external-abort/.test(msg) && /(read|write)(8|16) slave-error/.test(msg)) return 'oops:subword-device-access';
+  // 3.14 vfio_iommu_group_notifier's BUG_ON: a host driver bound to a device of a group user
+  // space holds (reached through sysfs, whatever the call site)
+  if (/kernel BUG at drivers\/vfio\/vfio\.c \(vfio_iommu_group_notifier/.test(msg)) return 'oops:bug:vfio_iommu_group_notifier';
   return `oops:${site}`;
 }
 
@@ -108,9 +128,12 @@ export class Harness {
   readonly transcript: StepRecord[] = [];
   /** every finding seen in this run (including ignored ones) */
   readonly seen: Finding[] = [];
+  /** the PL330's group, stream id and regions */
   readonly group: number;
   readonly streamId: number;
   readonly regions: { addr: number; size: number }[];
+  /** every device bound to VFIO by the set-up (the PL330 first) */
+  readonly devices: FuzzDevice[] = [];
   private readonly smmu: Smmu | null;
   /** region file offsets are `index << 40` (capability regionOffsetEncoding), not physical addresses */
   private readonly indexOffsets: boolean;
@@ -128,7 +151,7 @@ export class Harness {
   private isolationDirty = true;
 
   constructor(readonly opts: HarnessOptions) {
-    this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs });
+    this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs, board: opts.board ?? FUZZ_BOARD });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.ignore = opts.ignore ?? new Set();
     const dev = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
@@ -137,9 +160,16 @@ export class Harness {
     const smmuDev = this.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu);
     this.smmu = (smmuDev?.mmio[0] as Smmu | undefined) ?? null;
     this.view = this.smmu ? new SmmuView(this.smmu, this.sys.machine.bus) : null;
-    this.group = this.bind();
+    for (const name of [DEVICE, DEVICE2]) {
+      const d = this.sys.kernel.driverCore.findDeviceOnAnyBus(name);
+      if (!d) continue;
+      const group = this.bind(name);
+      const regions = d.resources.filter((r) => r.kind === 'mem').map((r) => ({ addr: r.start, size: r.size }));
+      this.devices.push({ name, group, regions });
+    }
+    this.group = this.devices[0]?.group ?? 0;
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
-    this.model = new RefModel(this.sys, this.group, DEVICE);
+    this.model = new RefModel(this.sys, this.devices.map((d) => ({ id: d.group, devices: [d.name] })));
     this.setupSyscalls = this.sys.syscalls.count;
   }
 
@@ -178,7 +208,7 @@ export class Harness {
   }
 
   /** the administrator's binding (guest-tests/admin/bind.ts does the same from a guest program); returns the group number */
-  private bind(): number {
+  private bind(DEVICE: string): number {
     const admin = this.sys.syscalls.createProcess({ name: 'admin' });
     const s = this.sys.syscalls.invoke(admin, null, 'mmap2', [0, 2 * PAGE, PROT_RW, MAP_PRIVATE_ANON, -1, 0]);
     // the device's bus: platform, or amba where the profile makes the PL330 an AMBA device (`primecellBus`)
@@ -251,10 +281,16 @@ export class Harness {
     }
   }
 
+  /** the regions of the device a device fd was opened for (the PL330's for any other fd) */
+  private regionsOf(proc: Process, fd: number): { addr: number; size: number }[] {
+    const name = (proc.fdget(fd)?.priv as { dev?: { name?: string } } | undefined)?.dev?.name;
+    return this.devices.find((d) => d.name === name)?.regions ?? this.regions;
+  }
+
   /** file offset as the profile's ABI encodes it: the physical address (2014) or index << 40 (mainline) */
-  offset(o: Off): number {
+  offset(o: Off, regions = this.regions): number {
     if ('raw' in o) return Number(BigInt(o.raw));
-    const r = this.regions[o.region];
+    const r = regions[o.region];
     if (this.indexOffsets) return o.region * 2 ** 40 + o.off;
     // a region that does not exist: an address past the last one
     return (r ? r.addr : 0x2c0f0000 + o.region * PAGE) + o.off;
@@ -417,14 +453,15 @@ export class Harness {
         this.checkRet('ioctl', r, `ioctl(${kind ?? 'bad fd'}, ${name})`);
         const err = this.model.postIoctl(proc, fd, kind, c.req, r, pre, s.scratch, c.arg);
         if (err) this.fail(`model:${kind}:${name}`, err);
-        if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s);
+        if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s, this.regionsOf(proc, fd));
         return r;
       }
       case 'pread':
       case 'pwrite': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
-        const pos = this.offset(c.off);
+        const regions = this.regionsOf(proc, fd);
+        const pos = this.offset(c.off, regions);
         const buf = this.ptr(p, c.ptr, c.count);
         if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, ZERO_PAGE, 0, Math.min(c.count, PAGE));
         const lo = pos % 2 ** 32 >>> 0;
@@ -433,7 +470,7 @@ export class Harness {
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
-        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok') this.checkReadOracle(s, pos, r);
+        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok') this.checkReadOracle(s, pos, r, regions);
         return r;
       }
       case 'read':
@@ -450,7 +487,7 @@ export class Harness {
       case 'mmap': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
-        const off = this.offset(c.off);
+        const off = this.offset(c.off, this.regionsOf(proc, fd));
         if (off % PAGE !== 0) {
           this.cover(kind, 'mmap', -22);
           return -22; // mmap2 cannot express it: the C library returns EINVAL
@@ -509,7 +546,8 @@ export class Harness {
       }
       case 'echo': {
         const r = this.echo(proc, s.scratch, c.path, c.value);
-        this.model.sysfsChanged();
+        // a failed write changed nothing; a bind, unbind or probe may have changed the groups
+        if (r === 0) this.model.sysfsChanged();
         return r;
       }
       case 'exit':
@@ -528,7 +566,7 @@ export class Harness {
   // ---------------------------------------------------------------- bug oracles
 
   /** GET_REGION_INFO returned 0: the struct must describe a real region of the device */
-  private checkRegionInfo(s: Slot): void {
+  private checkRegionInfo(s: Slot, regions: { addr: number; size: number }[]): void {
     const mem = s.proc.mm;
     const b = new Uint8Array(32);
     if (mem.copyFromUser(b, 0, s.scratch, 32) < 0) return;
@@ -537,19 +575,19 @@ export class Harness {
     const size = Number(dv.getBigUint64(16, true));
     const offset = Number(dv.getBigUint64(24, true));
     const flags = dv.getUint32(4, true);
-    const reg = this.regions[index];
+    const reg = regions[index];
     const ok = reg !== undefined && reg.size === size && offset === (this.indexOffsets ? index * 2 ** 40 : reg.addr) && (flags & ~7) === 0;
     if (!ok) {
       const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-      this.fail('region-info-leak', `GET_REGION_INFO(index ${index}) succeeded with a region the device does not have (the device has ${this.regions.length}): flags 0x${flags.toString(16)} size 0x${size.toString(16)} offset 0x${offset.toString(16)}; bytes ${hex}`);
+      this.fail('region-info-leak', `GET_REGION_INFO(index ${index}) succeeded with a region the device does not have (the device has ${regions.length}): flags 0x${flags.toString(16)} size 0x${size.toString(16)} offset 0x${offset.toString(16)}; bytes ${hex}`);
     }
   }
 
   /** a successful read of device registers must return what the registers hold at the correct address */
-  private checkReadOracle(s: Slot, pos: number, n: number): void {
+  private checkReadOracle(s: Slot, pos: number, n: number, regions: { addr: number; size: number }[]): void {
     let pa: number;
     if (this.indexOffsets) {
-      const r = this.regions[Math.floor(pos / 2 ** 40)];
+      const r = regions[Math.floor(pos / 2 ** 40)];
       if (!r) return;
       pa = r.addr + (pos % 2 ** 40);
     } else pa = pos;
@@ -608,6 +646,7 @@ export class Harness {
     if (this.isolationDirty) {
       this.isolationDirty = false;
       this.checkIsolation(insts);
+      this.checkOwnership();
     }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
@@ -622,6 +661,28 @@ export class Harness {
       m.set(g.id, sids);
     }
     return m;
+  }
+
+  /**
+   * Ownership: an IOMMU group is owned by at most one of a host driver (a device of the group
+   * bound to a driver that does not manage DMA itself: not vfio-platform/vfio-amba) and a user
+   * space container (the VFIO group is in one). 3.14 enforces it with the BUG_ON in
+   * vfio_iommu_group_notifier and the viability check of vfio_group_get_device_fd; mainline
+   * with owner_cnt (iommu_device_use_default_domain refuses a host driver -EBUSY while
+   * iommu_group_claim_dma_owner holds the group, and the claim fails -EPERM while a host
+   * driver uses it), whose count must agree.
+   */
+  private checkOwnership(): void {
+    const ownerCnt = this.sys.profile.caps.groupOwnershipGuard === 'refuse-bind';
+    for (const g of this.sys.kernel.iommu.groups()) {
+      const host = g.devices.filter((d) => d.driver !== null && d.driver.driverManagedDma !== true && !d.driver.name.startsWith('vfio')).map((d) => `${d.name} (${d.driver!.name})`);
+      const user = this.sys.vfio.groupState(g.id)?.containerSet ?? false;
+      if (host.length > 0 && user) this.fail('ownership', `group ${g.id} is in a user space container and its device ${host.join(', ')} is bound to a host driver`);
+      else if (ownerCnt && g instanceof Group) {
+        const want = user ? 1 : host.length;
+        if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${user ? 'user space holds it' : `${host.length} host driver(s) use it`}`);
+      }
+    }
   }
 
   /** the implementation's own view of the user domains (when the reference model is lost) */
@@ -734,8 +795,10 @@ export class Harness {
     this.pendingFail = null;
     if (f) throw new FindingError(f);
     if (cs.length !== 0) this.fail('leak-container', `containers still alive after every fd was closed: ${JSON.stringify(cs.map((c) => ({ id: c.id, groups: c.groups })))}`);
-    const g = this.sys.vfio.groupState(this.group);
-    if (g && (g.opened || g.containerSet || g.containerUsers !== 0 || g.openDevices.length)) this.fail('leak-group', `group ${this.group} after every fd was closed: ${JSON.stringify(g)}`);
+    for (const d of this.devices) {
+      const g = this.sys.vfio.groupState(d.group);
+      if (g && (g.opened || g.containerSet || g.containerUsers !== 0 || g.openDevices.length)) this.fail('leak-group', `group ${d.group} after every fd was closed: ${JSON.stringify(g)}`);
+    }
     const f2 = this.pendingFail;
     this.pendingFail = null;
     if (f2) throw new FindingError(f2);

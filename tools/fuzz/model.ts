@@ -65,6 +65,9 @@ interface MContainer {
 }
 
 interface MGroup {
+  id: number;
+  /** the names of its devices bound to VFIO */
+  devices: string[];
   opened: boolean;
   container: number | null;
   /** the group fd's SET_CONTAINER holds a container user */
@@ -97,10 +100,9 @@ export class RefModel {
 
   constructor(
     private readonly sys: System,
-    private readonly groupId: number,
-    private readonly device: string,
+    groups: readonly { id: number; devices: string[] }[],
   ) {
-    this.groups.set(groupId, { opened: false, container: null, holds: false, devFds: 0 });
+    for (const g of groups) this.groups.set(g.id, { id: g.id, devices: g.devices, opened: false, container: null, holds: false, devFds: 0 });
   }
 
   private table(p: Process): Map<number, FdObj> {
@@ -127,12 +129,12 @@ export class RefModel {
       return;
     }
     const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
-    if (!m || Number(m[1]) !== this.groupId) return;
-    const g = this.groups.get(this.groupId)!;
+    const g = m ? this.groups.get(Number(m[1])) : undefined;
+    if (!g) return;
     if (g.opened || g.container !== null) this.expect(r < 0, `open(${path}) succeeded although the group is ${g.opened ? 'already open' : 'still in a container'}`);
     if (r >= 0) {
       g.opened = true;
-      this.table(p).set(r, { kind: 'group', id: this.groupId });
+      this.table(p).set(r, { kind: 'group', id: g.id });
     }
   }
 
@@ -166,7 +168,7 @@ export class RefModel {
   private dropUser(g: MGroup): void {
     if (g.holds || g.devFds > 0 || g.container === null) return;
     const c = this.containers.get(g.container)!;
-    c.groups = c.groups.filter((x) => x !== this.groupId);
+    c.groups = c.groups.filter((x) => x !== g.id);
     g.container = null;
     if (c.groups.length === 0) {
       c.iommu = false;
@@ -304,9 +306,10 @@ export class RefModel {
         case R.VFIO_GROUP_GET_DEVICE_FD: {
           const c = g.container === null ? null : this.containers.get(g.container)!;
           if (!c || !c.iommu) this.expect(r < 0, `GET_DEVICE_FD succeeded on a group ${c ? 'whose container has no IOMMU' : 'in no container'}`);
-          if (arg.t === 'str' && (arg.s !== this.device || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned a device fd`);
-          // mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name (-ENODEV) before any container check
-          if (arg.t === 'str' && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && arg.s !== this.device && this.sys.profile.caps.groupIoctls === 'group-c') this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
+          const mine = arg.t === 'str' && g.devices.includes(arg.s);
+          if (arg.t === 'str' && (!mine || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") on group ${g.id} returned a device fd`);
+          // mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name (-ENODEV: not a device of this group) before any container check
+          if (arg.t === 'str' && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && !mine && this.sys.profile.caps.groupIoctls === 'group-c') this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
           if (r >= 0) {
             g.devFds++;
             this.table(p).set(r, { kind: 'device', id: o.id });
@@ -455,12 +458,12 @@ export class RefModel {
     this.pending = null;
     if (this.lost) return null;
     if (pend) return pend;
-    const g = this.groups.get(this.groupId)!;
-    const real = this.sys.vfio.groupState(this.groupId);
-    if (real) {
+    for (const g of this.groups.values()) {
+      const real = this.sys.vfio.groupState(g.id);
+      if (!real) continue;
       const users = (g.holds ? 1 : 0) + g.devFds;
       if (real.opened !== g.opened || real.containerSet !== (g.container !== null) || real.containerUsers !== users || (real.openDevices.length > 0) !== g.devFds > 0) {
-        return `group ${this.groupId}: implementation ${JSON.stringify({ opened: real.opened, containerSet: real.containerSet, users: real.containerUsers, openDevices: real.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
+        return `group ${g.id}: implementation ${JSON.stringify({ opened: real.opened, containerSet: real.containerSet, users: real.containerUsers, openDevices: real.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
       }
     }
     const cs = this.sys.vfio.containerStates();

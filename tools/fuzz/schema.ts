@@ -218,7 +218,8 @@ export function validateFindingFile(x: unknown): FindingFile {
   str(f['profile'], 'profile');
   str(f['sig'], 'sig');
   if (f['message'] !== undefined) str(f['message'], 'message');
-  if (f['seed'] !== undefined) int(f['seed'], 'seed', 0, Number.MAX_SAFE_INTEGER);
+  // the campaign's per-round seeds are 32-bit signed (engine.ts: (seed + round * 0x9e3779b1) | 0)
+  if (f['seed'] !== undefined) int(f['seed'], 'seed', -(2 ** 31), Number.MAX_SAFE_INTEGER);
   list(f['program'], 'program', 0, MAX_CALLS).forEach((c, i) => call(c, `program[${i}]`));
   if (f['transcript'] !== undefined) list(f['transcript'], 'transcript', 0, MAX_CALLS + 1);
   return f as unknown as FindingFile;
