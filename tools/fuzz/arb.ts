@@ -289,6 +289,10 @@ export function callArb(): fc.Arbitrary<Call> {
     { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
+    // test-dma's registers through a mapping (SRC, DST, LEN, CTRL=1 starts; STATUS): a copy
+    // between IOVAs, mapped or not; an unmapped one is a context fault, which the 2014
+    // arm-smmu takes in stall mode (smmuContextFaultMode) and resumes from its handler
+    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.constantFrom(0, 4, 8, 0xc, 0xc, 0x10), width: fc.constant<4>(4), write: fc.constant(true), value: fc.constantFrom(1, 1, 0x40, 0x1000, 0x2000, 0x10000, 0x11000, 0x100000, 6) }) },
     { weight: 3, arbitrary: rec({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff') }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fdRef('any'), { minLength: 1, maxLength: 3 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },

@@ -468,6 +468,34 @@ describe('ownership and the second group (issue 22)', () => {
   });
 });
 
+describe('stall faults (issue 22)', () => {
+  it('test-dma copying from an unmapped IOVA: a stalled transaction in rfc-v4, resumed by the context fault handler; terminated at once in mainline', () => {
+    const mmio = (off: number, value: number): Call => ({ op: 'mmio', p: 0, map: 0, off, width: 4, write: true, value });
+    for (const [profile, stalls] of [['rfc-v4', 1], ['mainline', 0]] as const) {
+      const h = new Harness({ profile, transcript: true });
+      const calls: Call[] = [
+        ...SETUP_PREFIX,
+        ...SECOND_GROUP,
+        { op: 'mmap', p: 0, fd: { k: 'device', i: 1 }, len: 0x1000, prot: 3, flags: 1, off: { region: 0, off: 0 } },
+        mmio(0, 0x40000), // SRC: unmapped
+        mmio(4, 0x50000), // DST: unmapped
+        mmio(8, 0x40), // LEN
+        mmio(0xc, 1), // start
+      ];
+      for (const c of calls) h.exec(c);
+      expect(h.transcript.at(-5)!.ret, profile).toMatch(/^\d+$/);
+      const smmu = h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
+      h.exec({ op: 'run', ns: 1_000_000 });
+      expect(smmu.fault.stalls, profile).toBe(stalls);
+      expect(smmu.fault.stalled.length).toBe(0);
+      expect(h.sys.kernel.drivers.armSmmu.first!.contextFaults.length, profile).toBeGreaterThan(0);
+      // a transaction nobody resumes (forged: held without a fault the driver saw) is reported
+      smmu.fault.stalled.push({ cb: 0, va: 0x40000, attrs: 2 << 16, since: h.sys.now, listener: null });
+      expect(run2(h, { op: 'run', ns: 1_000_000 })).toBe('stall-stuck');
+    }
+  });
+});
+
 function run2(h: Harness, c: Call): string | null {
   try {
     h.exec(c);

@@ -378,6 +378,7 @@ export class Harness {
     }
     this.record(line, ret);
     if (mayChangeIsolation(call)) this.isolationDirty = true;
+    if (call.op === 'run') this.checkStalls(call.ns);
     this.checkInvariants();
     this.step++;
     const f = this.pendingFail;
@@ -650,6 +651,20 @@ export class Harness {
     }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
+  }
+
+  /**
+   * Stall faults: a context bank in stall mode (the 2014 arm-smmu: CBn_SCTLR.CFCFG, see
+   * `smmuContextFaultMode`) holds a faulting transaction until software writes CBn_RESUME;
+   * 3.14 arm_smmu_context_fault does so from the context interrupt (RESUME terminate: VFIO
+   * registers no fault handler). Once virtual time has passed (a `run` call), no transaction
+   * may still be held: its master would wait forever (`stall-stuck`).
+   */
+  private checkStalls(ns: number): void {
+    const st = this.smmu?.fault.stalled;
+    if (!st || st.length === 0 || ns < 100_000) return;
+    const t = st[0]!;
+    this.fail('stall-stuck', `${st.length} transaction(s) still stalled after ${ns} ns: context bank ${t.cb}, stream ${(t.attrs >>> 16) & 0x7fff}, va 0x${t.va.toString(16)}, stalled since ${t.since} ns`);
   }
 
   /** the stream ids of every IOMMU group (the device tree's masters), by group id */
