@@ -190,7 +190,11 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
     case R.VFIO_IOMMU_MAP_DMA:
       return struct('vfio_iommu_type1_dma_map', { flags: mapFlags, vaddr, iova, size });
     case R.VFIO_IOMMU_UNMAP_DMA:
-      return struct('vfio_iommu_type1_dma_unmap', { flags: unmapFlags, iova, size });
+      return fc.oneof(
+        { weight: 6, arbitrary: struct('vfio_iommu_type1_dma_unmap', { flags: unmapFlags, iova, size }) },
+        // mainline VFIO_DMA_UNMAP_FLAG_ALL (alone or with VADDR) wants iova = size = 0 (vfio_dma_do_unmap)
+        { weight: 1, arbitrary: struct('vfio_iommu_type1_dma_unmap', { flags: fc.constantFrom(2, 2, 6), iova: fc.constant(0), size: fc.constant(0) }) },
+      );
     default:
       return fc.oneof(rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), rec({ t: fc.constant('bytes' as const), b: garbage, ptr }));
   }
