@@ -468,6 +468,24 @@ describe('ownership and the second group (issue 22)', () => {
   });
 });
 
+describe('per-device groups in 2014 (issue 22)', () => {
+  it('the shared-group board: rfc-v4 gives each master its own group, and the shared stream id lets the free group into the user bank (dma-cross-group); mainline makes one group, clean', () => {
+    const open = (h: Harness, calls: Call[]): string | null => {
+      for (const c of calls) {
+        const s = run2(h, c);
+        if (s) return s;
+      }
+      return null;
+    };
+    const old = new Harness({ profile: 'rfc-v4', board: 'vexpress-vfio-shared-group' });
+    expect(old.devices.map((d) => d.group)).toEqual([0, 1]);
+    expect(open(old, SETUP_PREFIX)).toBe('dma-cross-group');
+    const ml = new Harness({ profile: 'mainline', board: 'vexpress-vfio-shared-group' });
+    expect(ml.devices.map((d) => d.group)).toEqual([0, 0]);
+    expect(open(ml, [...SETUP_PREFIX, { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD, arg: { t: 'str', s: '2c0b0000.dma', nul: true, ptr: 'ok' } }])).toBeNull();
+  });
+});
+
 describe('stall faults (issue 22)', () => {
   it('test-dma copying from an unmapped IOVA: a stalled transaction in rfc-v4, resumed by the context fault handler; terminated at once in mainline', () => {
     const mmio = (off: number, value: number): Call => ({ op: 'mmio', p: 0, map: 0, off, width: 4, write: true, value });

@@ -169,7 +169,14 @@ export class Harness {
     }
     this.group = this.devices[0]?.group ?? 0;
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
-    this.model = new RefModel(this.sys, this.devices.map((d) => ({ id: d.group, devices: [d.name] })));
+    // a group per device on the fuzzer's board; one group of both on the shared-group board in mainline
+    const groups: { id: number; devices: string[] }[] = [];
+    for (const d of this.devices) {
+      const g = groups.find((x) => x.id === d.group);
+      if (g) g.devices.push(d.name);
+      else groups.push({ id: d.group, devices: [d.name] });
+    }
+    this.model = new RefModel(this.sys, groups);
     this.setupSyscalls = this.sys.syscalls.count;
   }
 
