@@ -29,7 +29,7 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { NPROC } from './arb.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
-import { DEFAULT_SUPPRESSIONS, DEVICE, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
@@ -323,9 +323,6 @@ export function emitC(input: EmitInput): EmitResult {
   const caps = h.sys.profile.caps;
   const bit2 = caps.dmaMapBit2 === 'exec' ? 'VFIO_DMA_MAP_FLAG_EXEC' : caps.dmaMapBit2 === 'vaddr' ? 'VFIO_DMA_MAP_FLAG_VADDR' : '0x4 /* not a flag in this profile */';
   const ctx: Ctx = { h, bit2, lines: [] };
-  const dev = h.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
-  const bus = dev?.bus.name ?? 'platform';
-  const vfioDrv = bus === 'amba' ? 'vfio-amba' : 'vfio-platform';
   const bindVfioBind = caps.vfioPlatform && caps.bindMechanism === 'vfio_bind';
 
   const L: string[] = [];
@@ -341,11 +338,16 @@ export function emitC(input: EmitInput): EmitResult {
   if (finding) L.push(` * The model's report: ${finding.message.replace(/\*\//g, '* /')}`);
   L.push(' *');
   L.push(' * Build: guest-tests/c/build.sh (arm-linux-gnueabihf-gcc -static). Run: ./repro [/dev/vfio/<group>]');
-  L.push(' * (under the emulator: vfio-arm-emu run --cpu unicorn --elf repro --profile ' + profile + ').');
+  L.push(` * (under the emulator, on the fuzzer's board: vfio-arm-emu run --cpu unicorn --elf repro --profile ${profile} --board ${FUZZ_BOARD}).`);
   L.push(' * Prints one verdict line: "REPRODUCED <sig>: ..." (exit 1), "NOT REPRODUCED <sig>: ..." (exit 0),');
   L.push(' * "UNCHECKED <sig>: ..." (exit 3: an invariant no user program can observe); exit 2: could not start.');
   L.push(' * The work is done in a child process: a kernel Oops kills the process that made the call');
   L.push(' * (arch/arm/kernel/traps.c oops_end), and the parent reports it; the Oops itself is in the kernel log.');
+  if (targetSig.startsWith('oops:bug:')) {
+    L.push(' * A kernel BUG(): Linux kills the caller and goes on (tainted), so the parent prints the verdict; the');
+    L.push(' * emulator stops the machine after such a BUG (tools/system/system.ts), so there the run ends with');
+    L.push(' * "the machine stopped the run: kernel BUG: ..." and the BUG report in the kernel log instead.');
+  }
   L.push(' */');
   L.push('#define _GNU_SOURCE');
   L.push('#define _FILE_OFFSET_BITS 64');
@@ -370,21 +372,33 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('');
   L.push(RUNTIME_C);
   // ---- binding
-  L.push('/* the administrator\'s binding, by sysfs writes (as the fuzz harness does): only when the device');
-  L.push(' * is not bound to the VFIO driver yet */');
-  L.push('static void bind_device(void)\n{\n\tchar link[256], *drv;\n\tssize_t n;');
-  L.push(`\tn = readlink("/sys/bus/${bus}/devices/" DEVICE "/driver", link, sizeof link - 1);`);
+  L.push('/* the administrator\'s binding, by sysfs writes (as the fuzz harness does): each device the harness');
+  L.push(' * binds to VFIO, only when it exists and is not bound to the VFIO driver yet */');
+  L.push('static void bind_device(const char *bus, const char *dev, const char *vfio)\n{\n\tchar p[300], link[256], *drv;\n\tssize_t n;');
+  L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s", bus, dev);');
+  L.push('\tif (access(p, F_OK) != 0) return; /* not on this board */');
+  L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s/driver", bus, dev);');
+  L.push('\tn = readlink(p, link, sizeof link - 1);');
   L.push('\tdrv = NULL;\n\tif (n > 0) { link[n] = 0; drv = strrchr(link, \'/\'); drv = drv ? drv + 1 : link; }');
-  L.push(`\tif (drv && strcmp(drv, ${cstr(vfioDrv)}) == 0) return;`);
+  L.push('\tif (drv && strcmp(drv, vfio) == 0) return;');
   if (bindVfioBind) {
     L.push('\t/* 2014 series (patch 05): unbind the current driver, then vfio-platform\'s vfio_bind file */');
-    L.push(`\tif (drv) { char p[300]; snprintf(p, sizeof p, "/sys/bus/platform/drivers/%s/unbind", drv); echo(p, DEVICE); }`);
-    L.push('\techo("/sys/bus/platform/drivers/vfio-platform/vfio_bind", DEVICE);');
+    L.push('\tif (drv) { snprintf(p, sizeof p, "/sys/bus/platform/drivers/%s/unbind", drv); echo(p, dev); }');
+    L.push('\techo("/sys/bus/platform/drivers/vfio-platform/vfio_bind", dev);');
   } else {
     L.push('\t/* mainline: driver_override, unbind, drivers_probe (Documentation/driver-api/vfio.rst; Documentation/ABI/testing/sysfs-bus-platform and sysfs-bus-amba: driver_override) */');
-    L.push(`\techo("/sys/bus/${bus}/devices/" DEVICE "/driver_override", ${cstr(vfioDrv)});`);
-    L.push(`\tif (drv) { char p[300]; snprintf(p, sizeof p, "/sys/bus/${bus}/drivers/%s/unbind", drv); echo(p, DEVICE); }`);
-    L.push(`\techo("/sys/bus/${bus}/drivers_probe", DEVICE);`);
+    L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s/driver_override", bus, dev);');
+    L.push('\techo(p, vfio);');
+    L.push('\tif (drv) { snprintf(p, sizeof p, "/sys/bus/%s/drivers/%s/unbind", bus, drv); echo(p, dev); }');
+    L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/drivers_probe", bus);');
+    L.push('\techo(p, dev);');
+  }
+  L.push('}');
+  L.push('');
+  L.push('static void bind_devices(void)\n{');
+  for (const d of h.devices) {
+    const b = h.sys.kernel.driverCore.findDeviceOnAnyBus(d.name)?.bus.name ?? 'platform';
+    L.push(`\tbind_device(${cstr(b)}, ${cstr(d.name)}, ${cstr(b === 'amba' ? 'vfio-amba' : 'vfio-platform')}); ${cmt(`IOMMU group ${d.group}`)}`);
   }
   L.push('}');
   L.push('');
@@ -392,7 +406,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push(checkHelpers(check, h, calls, target, transcript));
   // ---- the child
   L.push('static int child(const char *group_path)\n{\n\tlong rc = 0;\n\t(void)group_path;');
-  L.push('\tbind_device();');
+  L.push('\tbind_devices();');
   L.push('\tif (setup_areas()) return 2;');
   L.push('\tclear_fds();');
   calls.forEach((c, i) => {
@@ -617,6 +631,23 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
 }
 
 /**
+ * The IOVA and the access a DMA finding's message names, for the probe: the harness's
+ * messages (tools/fuzz/harness.ts, the isolation check) say "reaches iova X -> PA (read/write)"
+ * (a writable entry where nothing is mapped: probe a write, which a read-only entry would
+ * fault), "can write iova X", "can read iova X", "iova X is mapped (write) but ..." (probe the
+ * access the mapping grants), "iova X translates to ..." (dma-wrong-page: a read); older
+ * finding files "stream S write at iova X". null when the message names no IOVA.
+ */
+export function dmaTarget(message: string): { write: boolean; iova: number } | null {
+  const old = /(read|write) at iova 0x([0-9a-f]+)/.exec(message);
+  if (old) return { write: old[1] === 'write', iova: parseInt(old[2]!, 16) };
+  const m = /iova 0x([0-9a-f]+)/.exec(message);
+  if (!m) return null;
+  const write = /reaches iova 0x[0-9a-f]+ -> 0x[0-9a-f]+ \(read\/write\)|can write iova|is mapped \(write\)/.test(message);
+  return { write, iova: parseInt(m[1]!, 16) };
+}
+
+/**
  * The DMA findings: the PL330 (driven through the mmap'd registers and its debug instruction
  * interface, as guest-tests/c/pl330-vfio-test.c does) copies one word from or to the IOVA the
  * harness's SMMU check named. A completed transfer shows that the device reached it (dma-unmapped,
@@ -626,9 +657,9 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
  */
 function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string {
   const L: string[] = [];
-  const m = /(read|write) at iova 0x([0-9a-f]+)/.exec(finding.message);
-  const write = m?.[1] === 'write';
-  const x = m ? parseInt(m[2]!, 16) : 0;
+  const t = dmaTarget(finding.message);
+  const write = t?.write ?? false;
+  const x = t?.iova ?? 0;
   // the mappings after the program (type1's list, in the harness): the probe's page goes above them
   let top = 0x100000;
   let userOf: string | null = null;
