@@ -38,7 +38,7 @@ import fc from 'fast-check';
 import { SETUP_PREFIX, callArb } from './arb.js';
 import { validateFindingFile, type FindingFile } from './schema.js';
 import { DEFAULT_SUPPRESSIONS, FUZZ_BOARD } from './harness.js';
-import type { Call } from './program.js';
+import { VFIO_REQS, type Call } from './program.js';
 
 const DIR = fileURLToPath(new URL('./findings/', import.meta.url));
 const fixtures: { name: string; file: FindingFile }[] = readdirSync(DIR)
@@ -243,6 +243,32 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
     expect(u.stdout).toContain('call 4 = 2\ncall 5 = -1 (errno 22, EINVAL)\n');
     expect(verdict(u.stdout)).toBe('NOT REPRODUCED region-info-leak');
     expect(u.exitStatus).toBe(0);
+  });
+
+  it('an Oops of the end-of-run exit (oops:exit) is checked after every call, at the exit: the former rfc-v4 one (a model error, fixed) exits clean, NOT REPRODUCED', () => {
+    // set-up, a second device fd closed again, a trigger set through the first: the last
+    // release frees the irq name twice (logged since the fix; it was a BUG Oops in the model)
+    const program: Call[] = [
+      ...SETUP_PREFIX,
+      { op: 'eventfd', p: 0, init: 0, flags: 0x800 },
+      SETUP_PREFIX[4]!,
+      { op: 'close', p: 0, fd: { k: 'device', i: 1 } },
+      { op: 'ioctl', p: 0, fd: { k: 'device', i: 0 }, req: VFIO_REQS.VFIO_DEVICE_SET_IRQS, arg: { t: 'struct', type: 'vfio_irq_set', fields: { argsz: 24, flags: 0x24, index: 0, start: 0, count: 1 }, tail: [{ fd: { k: 'eventfd', i: 0 } }], ptr: 'ok' } },
+    ];
+    expect(runProgram('rfc-v4', program, { ignore: new Set(DEFAULT_SUPPRESSIONS) }).finding).toBeNull();
+    const r = emitC({ profile: 'rfc-v4', program, sig: 'oops:exit' });
+    expect(r.sig).toBeNull();
+    expect(r.check).toBe('oops');
+    expect(r.c).toContain('#define EXIT_STEP 9 ');
+    expect(r.c).toContain('\tstep(9);\n\treturn 0;\n}');
+    const [bin] = Object.values(buildAll([{ name: 'rfc-v4-exit', c: r.c }]));
+    const u = runElf({ elf: bin!, argv0: 'repro', profile: 'rfc-v4', board: FUZZ_BOARD, bind: null });
+    expect(u.stdout).not.toContain('differs from the model');
+    expect(verdict(u.stdout)).toBe('NOT REPRODUCED oops:exit: the process made every call and exited with status 0');
+    expect(u.exitStatus).toBe(0);
+    // the exit's release ran: the name freed twice, logged, no Oops
+    expect(u.kernelLog.filter((l) => /Object already free: kfree\(0x[0-9a-f]+\) of irq->name of 2c0a0000\.dma irq 0 \(double free\)$/.test(l))).toHaveLength(1);
+    expect(u.kernelLog.filter((l) => /Unable to handle kernel/.test(l))).toEqual([]);
   });
 
   it('random programs of P0 (fixed seed): every call returns in C what it returns in the harness (errno, or success), and the verdict follows the model', () => {

@@ -316,9 +316,13 @@ export function emitC(input: EmitInput): EmitResult {
   const sig = finding?.sig ?? null;
   // a program the model runs clean (e.g. a finding of rfc-v4 emitted for mainline) still gets the
   // check of the file's signature, which then prints NOT REPRODUCED where the kernel is right
-  const target: Finding | null = finding ?? (input.sig ? { sig: input.sig, message: input.message ?? '', step: program.length - 1 } : null);
+  // (oops:exit is the end-of-run exit: its step is past the last call, as Harness.finish reports it)
+  const target: Finding | null = finding ?? (input.sig ? { sig: input.sig, message: input.message ?? '', step: input.sig === 'oops:exit' ? program.length : program.length - 1 } : null);
   const check: CheckKind = target === null ? 'unchecked' : checkKind(target.sig);
   const step = target && target.step >= 0 && target.step < program.length ? target.step : program.length - 1;
+  // an Oops of the end-of-run exit (Harness.finish: the exit-time release of the process's
+  // files, signature oops:exit): the program makes every call, then exits, and that is the faulting step
+  const atExit = check === 'oops' && target !== null && target.step >= program.length && program.length > 0;
   const calls = program.slice(0, step + 1);
   const caps = h.sys.profile.caps;
   const bit2 = caps.dmaMapBit2 === 'exec' ? 'VFIO_DMA_MAP_FLAG_EXEC' : caps.dmaMapBit2 === 'vaddr' ? 'VFIO_DMA_MAP_FLAG_VADDR' : '0x4 /* not a flag in this profile */';
@@ -419,12 +423,16 @@ export function emitC(input: EmitInput): EmitResult {
     const exp = transcript[i] ? expectC(transcript[i]!.ret) : null;
     const model = transcript[i]?.ret ?? '?';
     L.push(`\tshow(${i}, rc, ${exp ? exp.cond : 1}, ${cstr(model.length > 120 ? model.slice(0, 117) + '...' : model)});`);
-    if (i === step) L.push(`\treturn check_finding(rc);`);
+    if (i === step && atExit) {
+      L.push(`\t/* the end of the run: the process exits (the kernel releases its files: where the model Oopsed) */`);
+      L.push(`\tstep(${calls.length});`);
+      L.push('\treturn 0;');
+    } else if (i === step) L.push(`\treturn check_finding(rc);`);
   });
   if (calls.length === 0) L.push('\treturn check_finding(rc);');
   L.push('}');
   L.push('');
-  L.push(mainC(check, step));
+  L.push(mainC(check, atExit ? calls.length : step, atExit));
   return { c: L.join('\n') + '\n', sig, finding, check };
 }
 
@@ -553,7 +561,7 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
   switch (check) {
     case 'oops':
       L.push('/* reaching this means the call returned: no Oops */');
-      L.push('static int check_finding(long rc)\n{\n\t(void)rc;\n\tprintf("the call returned: no kernel Oops\\n");\n\treturn 0;\n}');
+      L.push('UNUSED static int check_finding(long rc)\n{\n\t(void)rc;\n\tprintf("the call returned: no kernel Oops\\n");\n\treturn 0;\n}');
       break;
     case 'region-info': {
       // the device's real regions: index, size and file offset as the profile's ABI encodes it
@@ -742,8 +750,17 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
   return L.join('\n');
 }
 
-function mainC(check: CheckKind, step: number): string {
+/**
+ * main(): fork, wait, verdict. `atExit` (an Oops of the end-of-run exit): `step` is the number of
+ * calls, the byte the child sends before it exits; the finding shows as the child killed by
+ * SIGSEGV after that byte (an Oops kills the task: arch/arm/kernel/traps.c oops_end). On a
+ * 3.14 board an Oops inside do_exit is a recursive fault (kernel/exit.c do_exit: "Fixing
+ * recursive fault but reboot is needed!"): the task sleeps for ever holding the pipe, and the
+ * program waits with it; the kernel log shows the Oops.
+ */
+function mainC(check: CheckKind, step: number, atExit = false): string {
   const oops = check === 'oops';
+  if (atExit) return mainExitC(step);
   return String.raw`int main(int argc, char **argv)
 {
 	int p[2], st = 0, last = -1;
@@ -775,6 +792,40 @@ function mainC(check: CheckKind, step: number): string {
 	case 2: printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2;
 	default: printf("NOT REPRODUCED %s\n", SIG); return 0;
 	}
+}
+`;
+}
+
+function mainExitC(step: number): string {
+  return String.raw`#define EXIT_STEP ${step} /* the byte the child sends before it exits */
+int main(int argc, char **argv)
+{
+	int p[2], st = 0, last = -1;
+	char c;
+	pid_t pid;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (pipe(p) != 0) { printf("NOT REPRODUCED %s: pipe: %s\n", SIG, strerror(errno)); return 2; }
+	pid = fork();
+	if (pid < 0) { printf("NOT REPRODUCED %s: fork: %s\n", SIG, strerror(errno)); return 2; }
+	if (pid == 0) {
+		close(p[0]);
+		report_fd = p[1];
+		_exit(child(argc > 1 ? argv[1] : group_path_default));
+	}
+	close(p[1]);
+	while (read(p[0], &c, 1) == 1) last = (unsigned char)c;
+	if (waitpid(pid, &st, 0) != pid) { printf("NOT REPRODUCED %s: waitpid: %s\n", SIG, strerror(errno)); return 2; }
+	if (WIFSIGNALED(st)) {
+		if (last == EXIT_STEP && WTERMSIG(st) == SIGSEGV) {
+			printf("REPRODUCED %s: the process was killed (signal %d) while exiting, after its last call: the kernel Oopsed in the exit-time release of its files (see the kernel log)\n", SIG, WTERMSIG(st));
+			return 1;
+		}
+		printf("NOT REPRODUCED %s: the process was killed by signal %d in call %d\n", SIG, WTERMSIG(st), last);
+		return 0;
+	}
+	if (WEXITSTATUS(st) == 2) { printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2; }
+	printf("NOT REPRODUCED %s: the process made every call and exited with status %d\n", SIG, WEXITSTATUS(st));
+	return 0;
 }
 `;
 }
