@@ -15,7 +15,8 @@
  *   fds are resolved as the harness resolves them: the i-th (modulo) live fd of that kind.
  * - after the faulting call it checks what shows the finding: the errno, the leaked bytes
  *   (GET_REGION_INFO's struct, a read compared with the mmap'd registers), a DMA probe with
- *   the PL330 for the DMA isolation findings, or (Oops) the child's death inside that call.
+ *   the PL330 for the DMA isolation findings, or (Oops) the child's death inside that call
+ *   (oops:exit, an Oops of the end-of-run exit: its death after its last call, as it exits).
  * - last line: "REPRODUCED <sig>: <evidence>" (exit 1, as `fuzz --replay` exits 1 when the
  *   finding reproduces), "NOT REPRODUCED <sig>: <why>" (exit 0), or "UNCHECKED <sig>: ..."
  *   (exit 3) for invariants a user program cannot observe (pinned-page counts, the
