@@ -15,7 +15,8 @@
  *   fds are resolved as the harness resolves them: the i-th (modulo) live fd of that kind.
  * - after the faulting call it checks what shows the finding: the errno, the leaked bytes
  *   (GET_REGION_INFO's struct, a read compared with the mmap'd registers), a DMA probe with
- *   the PL330 for the DMA isolation findings, or (Oops) the child's death inside that call.
+ *   the PL330 for the DMA isolation findings, or (Oops) the child's death inside that call
+ *   (oops:exit, an Oops of the end-of-run exit: its death after its last call, as it exits).
  * - last line: "REPRODUCED <sig>: <evidence>" (exit 1, as `fuzz --replay` exits 1 when the
  *   finding reproduces), "NOT REPRODUCED <sig>: <why>" (exit 0), or "UNCHECKED <sig>: ..."
  *   (exit 3) for invariants a user program cannot observe (pinned-page counts, the
@@ -29,7 +30,7 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { NPROC } from './arb.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
-import { DEFAULT_SUPPRESSIONS, DEVICE, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
@@ -316,16 +317,17 @@ export function emitC(input: EmitInput): EmitResult {
   const sig = finding?.sig ?? null;
   // a program the model runs clean (e.g. a finding of rfc-v4 emitted for mainline) still gets the
   // check of the file's signature, which then prints NOT REPRODUCED where the kernel is right
-  const target: Finding | null = finding ?? (input.sig ? { sig: input.sig, message: input.message ?? '', step: program.length - 1 } : null);
+  // (oops:exit is the end-of-run exit: its step is past the last call, as Harness.finish reports it)
+  const target: Finding | null = finding ?? (input.sig ? { sig: input.sig, message: input.message ?? '', step: input.sig === 'oops:exit' ? program.length : program.length - 1 } : null);
   const check: CheckKind = target === null ? 'unchecked' : checkKind(target.sig);
   const step = target && target.step >= 0 && target.step < program.length ? target.step : program.length - 1;
+  // an Oops of the end-of-run exit (Harness.finish: the exit-time release of the process's
+  // files, signature oops:exit): the program makes every call, then exits, and that is the faulting step
+  const atExit = check === 'oops' && target !== null && target.step >= program.length && program.length > 0;
   const calls = program.slice(0, step + 1);
   const caps = h.sys.profile.caps;
   const bit2 = caps.dmaMapBit2 === 'exec' ? 'VFIO_DMA_MAP_FLAG_EXEC' : caps.dmaMapBit2 === 'vaddr' ? 'VFIO_DMA_MAP_FLAG_VADDR' : '0x4 /* not a flag in this profile */';
   const ctx: Ctx = { h, bit2, lines: [] };
-  const dev = h.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
-  const bus = dev?.bus.name ?? 'platform';
-  const vfioDrv = bus === 'amba' ? 'vfio-amba' : 'vfio-platform';
   const bindVfioBind = caps.vfioPlatform && caps.bindMechanism === 'vfio_bind';
 
   const L: string[] = [];
@@ -341,11 +343,16 @@ export function emitC(input: EmitInput): EmitResult {
   if (finding) L.push(` * The model's report: ${finding.message.replace(/\*\//g, '* /')}`);
   L.push(' *');
   L.push(' * Build: guest-tests/c/build.sh (arm-linux-gnueabihf-gcc -static). Run: ./repro [/dev/vfio/<group>]');
-  L.push(' * (under the emulator: vfio-arm-emu run --cpu unicorn --elf repro --profile ' + profile + ').');
+  L.push(` * (under the emulator, on the fuzzer's board: vfio-arm-emu run --cpu unicorn --elf repro --profile ${profile} --board ${FUZZ_BOARD}).`);
   L.push(' * Prints one verdict line: "REPRODUCED <sig>: ..." (exit 1), "NOT REPRODUCED <sig>: ..." (exit 0),');
   L.push(' * "UNCHECKED <sig>: ..." (exit 3: an invariant no user program can observe); exit 2: could not start.');
   L.push(' * The work is done in a child process: a kernel Oops kills the process that made the call');
   L.push(' * (arch/arm/kernel/traps.c oops_end), and the parent reports it; the Oops itself is in the kernel log.');
+  if (targetSig.startsWith('oops:bug:')) {
+    L.push(' * A kernel BUG(): Linux kills the caller and goes on (tainted), so the parent prints the verdict; the');
+    L.push(' * emulator stops the machine after such a BUG (tools/system/system.ts), so there the run ends with');
+    L.push(' * "the machine stopped the run: kernel BUG: ..." and the BUG report in the kernel log instead.');
+  }
   L.push(' */');
   L.push('#define _GNU_SOURCE');
   L.push('#define _FILE_OFFSET_BITS 64');
@@ -370,21 +377,33 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('');
   L.push(RUNTIME_C);
   // ---- binding
-  L.push('/* the administrator\'s binding, by sysfs writes (as the fuzz harness does): only when the device');
-  L.push(' * is not bound to the VFIO driver yet */');
-  L.push('static void bind_device(void)\n{\n\tchar link[256], *drv;\n\tssize_t n;');
-  L.push(`\tn = readlink("/sys/bus/${bus}/devices/" DEVICE "/driver", link, sizeof link - 1);`);
+  L.push('/* the administrator\'s binding, by sysfs writes (as the fuzz harness does): each device the harness');
+  L.push(' * binds to VFIO, only when it exists and is not bound to the VFIO driver yet */');
+  L.push('static void bind_device(const char *bus, const char *dev, const char *vfio)\n{\n\tchar p[300], link[256], *drv;\n\tssize_t n;');
+  L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s", bus, dev);');
+  L.push('\tif (access(p, F_OK) != 0) return; /* not on this board */');
+  L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s/driver", bus, dev);');
+  L.push('\tn = readlink(p, link, sizeof link - 1);');
   L.push('\tdrv = NULL;\n\tif (n > 0) { link[n] = 0; drv = strrchr(link, \'/\'); drv = drv ? drv + 1 : link; }');
-  L.push(`\tif (drv && strcmp(drv, ${cstr(vfioDrv)}) == 0) return;`);
+  L.push('\tif (drv && strcmp(drv, vfio) == 0) return;');
   if (bindVfioBind) {
     L.push('\t/* 2014 series (patch 05): unbind the current driver, then vfio-platform\'s vfio_bind file */');
-    L.push(`\tif (drv) { char p[300]; snprintf(p, sizeof p, "/sys/bus/platform/drivers/%s/unbind", drv); echo(p, DEVICE); }`);
-    L.push('\techo("/sys/bus/platform/drivers/vfio-platform/vfio_bind", DEVICE);');
+    L.push('\tif (drv) { snprintf(p, sizeof p, "/sys/bus/platform/drivers/%s/unbind", drv); echo(p, dev); }');
+    L.push('\techo("/sys/bus/platform/drivers/vfio-platform/vfio_bind", dev);');
   } else {
     L.push('\t/* mainline: driver_override, unbind, drivers_probe (Documentation/driver-api/vfio.rst; Documentation/ABI/testing/sysfs-bus-platform and sysfs-bus-amba: driver_override) */');
-    L.push(`\techo("/sys/bus/${bus}/devices/" DEVICE "/driver_override", ${cstr(vfioDrv)});`);
-    L.push(`\tif (drv) { char p[300]; snprintf(p, sizeof p, "/sys/bus/${bus}/drivers/%s/unbind", drv); echo(p, DEVICE); }`);
-    L.push(`\techo("/sys/bus/${bus}/drivers_probe", DEVICE);`);
+    L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s/driver_override", bus, dev);');
+    L.push('\techo(p, vfio);');
+    L.push('\tif (drv) { snprintf(p, sizeof p, "/sys/bus/%s/drivers/%s/unbind", bus, drv); echo(p, dev); }');
+    L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/drivers_probe", bus);');
+    L.push('\techo(p, dev);');
+  }
+  L.push('}');
+  L.push('');
+  L.push('static void bind_devices(void)\n{');
+  for (const d of h.devices) {
+    const b = h.sys.kernel.driverCore.findDeviceOnAnyBus(d.name)?.bus.name ?? 'platform';
+    L.push(`\tbind_device(${cstr(b)}, ${cstr(d.name)}, ${cstr(b === 'amba' ? 'vfio-amba' : 'vfio-platform')}); ${cmt(`IOMMU group ${d.group}`)}`);
   }
   L.push('}');
   L.push('');
@@ -392,7 +411,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push(checkHelpers(check, h, calls, target, transcript));
   // ---- the child
   L.push('static int child(const char *group_path)\n{\n\tlong rc = 0;\n\t(void)group_path;');
-  L.push('\tbind_device();');
+  L.push('\tbind_devices();');
   L.push('\tif (setup_areas()) return 2;');
   L.push('\tclear_fds();');
   calls.forEach((c, i) => {
@@ -405,12 +424,16 @@ export function emitC(input: EmitInput): EmitResult {
     const exp = transcript[i] ? expectC(transcript[i]!.ret) : null;
     const model = transcript[i]?.ret ?? '?';
     L.push(`\tshow(${i}, rc, ${exp ? exp.cond : 1}, ${cstr(model.length > 120 ? model.slice(0, 117) + '...' : model)});`);
-    if (i === step) L.push(`\treturn check_finding(rc);`);
+    if (i === step && atExit) {
+      L.push(`\t/* the end of the run: the process exits (the kernel releases its files: where the model Oopsed) */`);
+      L.push(`\tstep(${calls.length});`);
+      L.push('\treturn 0;');
+    } else if (i === step) L.push(`\treturn check_finding(rc);`);
   });
   if (calls.length === 0) L.push('\treturn check_finding(rc);');
   L.push('}');
   L.push('');
-  L.push(mainC(check, step));
+  L.push(mainC(check, atExit ? calls.length : step, atExit));
   return { c: L.join('\n') + '\n', sig, finding, check };
 }
 
@@ -539,7 +562,7 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
   switch (check) {
     case 'oops':
       L.push('/* reaching this means the call returned: no Oops */');
-      L.push('static int check_finding(long rc)\n{\n\t(void)rc;\n\tprintf("the call returned: no kernel Oops\\n");\n\treturn 0;\n}');
+      L.push('UNUSED static int check_finding(long rc)\n{\n\t(void)rc;\n\tprintf("the call returned: no kernel Oops\\n");\n\treturn 0;\n}');
       break;
     case 'region-info': {
       // the device's real regions: index, size and file offset as the profile's ABI encodes it
@@ -617,6 +640,23 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
 }
 
 /**
+ * The IOVA and the access a DMA finding's message names, for the probe: the harness's
+ * messages (tools/fuzz/harness.ts, the isolation check) say "reaches iova X -> PA (read/write)"
+ * (a writable entry where nothing is mapped: probe a write, which a read-only entry would
+ * fault), "can write iova X", "can read iova X", "iova X is mapped (write) but ..." (probe the
+ * access the mapping grants), "iova X translates to ..." (dma-wrong-page: a read); older
+ * finding files "stream S write at iova X". null when the message names no IOVA.
+ */
+export function dmaTarget(message: string): { write: boolean; iova: number } | null {
+  const old = /(read|write) at iova 0x([0-9a-f]+)/.exec(message);
+  if (old) return { write: old[1] === 'write', iova: parseInt(old[2]!, 16) };
+  const m = /iova 0x([0-9a-f]+)/.exec(message);
+  if (!m) return null;
+  const write = /reaches iova 0x[0-9a-f]+ -> 0x[0-9a-f]+ \(read\/write\)|can write iova|is mapped \(write\)/.test(message);
+  return { write, iova: parseInt(m[1]!, 16) };
+}
+
+/**
  * The DMA findings: the PL330 (driven through the mmap'd registers and its debug instruction
  * interface, as guest-tests/c/pl330-vfio-test.c does) copies one word from or to the IOVA the
  * harness's SMMU check named. A completed transfer shows that the device reached it (dma-unmapped,
@@ -626,9 +666,9 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
  */
 function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string {
   const L: string[] = [];
-  const m = /(read|write) at iova 0x([0-9a-f]+)/.exec(finding.message);
-  const write = m?.[1] === 'write';
-  const x = m ? parseInt(m[2]!, 16) : 0;
+  const t = dmaTarget(finding.message);
+  const write = t?.write ?? false;
+  const x = t?.iova ?? 0;
   // the mappings after the program (type1's list, in the harness): the probe's page goes above them
   let top = 0x100000;
   let userOf: string | null = null;
@@ -711,8 +751,17 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
   return L.join('\n');
 }
 
-function mainC(check: CheckKind, step: number): string {
+/**
+ * main(): fork, wait, verdict. `atExit` (an Oops of the end-of-run exit): `step` is the number of
+ * calls, the byte the child sends before it exits; the finding shows as the child killed by
+ * SIGSEGV after that byte (an Oops kills the task: arch/arm/kernel/traps.c oops_end). On a
+ * 3.14 board an Oops inside do_exit is a recursive fault (kernel/exit.c do_exit: "Fixing
+ * recursive fault but reboot is needed!"): the task sleeps for ever holding the pipe, and the
+ * program waits with it; the kernel log shows the Oops.
+ */
+function mainC(check: CheckKind, step: number, atExit = false): string {
   const oops = check === 'oops';
+  if (atExit) return mainExitC(step);
   return String.raw`int main(int argc, char **argv)
 {
 	int p[2], st = 0, last = -1;
@@ -744,6 +793,40 @@ function mainC(check: CheckKind, step: number): string {
 	case 2: printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2;
 	default: printf("NOT REPRODUCED %s\n", SIG); return 0;
 	}
+}
+`;
+}
+
+function mainExitC(step: number): string {
+  return String.raw`#define EXIT_STEP ${step} /* the byte the child sends before it exits */
+int main(int argc, char **argv)
+{
+	int p[2], st = 0, last = -1;
+	char c;
+	pid_t pid;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (pipe(p) != 0) { printf("NOT REPRODUCED %s: pipe: %s\n", SIG, strerror(errno)); return 2; }
+	pid = fork();
+	if (pid < 0) { printf("NOT REPRODUCED %s: fork: %s\n", SIG, strerror(errno)); return 2; }
+	if (pid == 0) {
+		close(p[0]);
+		report_fd = p[1];
+		_exit(child(argc > 1 ? argv[1] : group_path_default));
+	}
+	close(p[1]);
+	while (read(p[0], &c, 1) == 1) last = (unsigned char)c;
+	if (waitpid(pid, &st, 0) != pid) { printf("NOT REPRODUCED %s: waitpid: %s\n", SIG, strerror(errno)); return 2; }
+	if (WIFSIGNALED(st)) {
+		if (last == EXIT_STEP && WTERMSIG(st) == SIGSEGV) {
+			printf("REPRODUCED %s: the process was killed (signal %d) while exiting, after its last call: the kernel Oopsed in the exit-time release of its files (see the kernel log)\n", SIG, WTERMSIG(st));
+			return 1;
+		}
+		printf("NOT REPRODUCED %s: the process was killed by signal %d in call %d\n", SIG, WTERMSIG(st), last);
+		return 0;
+	}
+	if (WEXITSTATUS(st) == 2) { printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2; }
+	printf("NOT REPRODUCED %s: the process made every call and exited with status %d\n", SIG, WEXITSTATUS(st));
+	return 0;
 }
 `;
 }

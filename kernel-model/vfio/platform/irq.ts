@@ -281,7 +281,14 @@ export class VfioPlatformIrqs {
         return;
       }
     }
-    this.d.kmem.kfree(irq.nameKva);
+    // every-open (patches 05-10): the release before may have freed this object already
+    // through the dangling region or irq array it was handed out again as (kasprintf reuses
+    // the freed slot; the earlier kfree(vdev->region) freed the name): a double kfree,
+    // refused and logged as every 2014 cleanup's kfree is (safeKfree: the model's slub_debug
+    // choice, SLUB free_debug_processing "Object already free"), not a BUG. Mainline frees
+    // each name once: a strict kfree keeps a model error loud there.
+    if (this.caps.openRule === 'every-open') safeKfree(this.d, irq.nameKva, `irq->name of ${vdev.pdev.name} irq ${irq.index}`);
+    else this.d.kmem.kfree(irq.nameKva);
   }
 
   /** the automask part of the handler (patch 10 / mainline's automasked handler) */

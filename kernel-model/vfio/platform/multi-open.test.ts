@@ -84,6 +84,26 @@ describe('two opens of one device', () => {
     expect(u.regionInfo(device, 0)).toMatchObject({ ret: 0, size: 0x1000n, offset: BigInt(PL330_BASE) });
   });
 
+  it('rfc-v4: a trigger set after the other fd closed gets a name kasprintf puts in the freed region array, so the last close frees the name twice: logged (slub_debug), not an Oops', () => {
+    // the fuzzer's former oops:exit: set-up, a second GET_DEVICE_FD, close it, SET_IRQS on the first
+    const sys = new System({ profile: 'rfc-v4' });
+    const u = new User(sys);
+    expect(bindToVfio(u, PL330)).toBe(PL330.length + 1);
+    const { group, device: a } = openDevice(u, PL330);
+    const efd = u.call('eventfd2', [0, EFD_NONBLOCK]);
+    const b = u.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330));
+    const vdev = vfioDriverOf(sys).devices.values().next().value!;
+    const regionKva = vdev.regionKva;
+    expect(u.call('close', [b])).toBe(0);
+    expect(u.setIrqs(a, TRIG, 0, 0, 1, { fd: efd })).toBe(0);
+    // the name object is the slot the region array had (lowest free slot of its size class)
+    expect(vdev.irqs[0]!.nameKva).toBe(regionKva);
+    // the release: kfree(vdev->region) frees the name, vfio_set_trigger(-1)'s kfree(irq->name) frees it again
+    expect(u.call('close', [a])).toBe(0);
+    expect(sys.kernel.log.grep(/Object already free: kfree\(0x[0-9a-f]+\) of irq->name of 2c0a0000\.dma irq 0 \(double free\)/)).toHaveLength(1);
+    expect(sys.kernel.log.grep(/Unable to handle kernel/)).toHaveLength(0);
+  });
+
   it('mainline: opens are counted; the arrays live until the last close and nothing leaks', () => {
     const { sys, u, a, b, efdA, allocBefore } = boot('mainline');
     const kmem = sys.kernel.mm.kmem;
