@@ -85,7 +85,7 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 /** a comment that cannot end early */
 const cmt = (s: string): string => `/* ${s.replace(/\*\//g, '* /')} */`;
 
-const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD' };
+const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD', iommufd: 'K_IOMMUFD' };
 
 function fdExpr(r: FdRef): string {
   return 'raw' in r ? `${r.raw | 0} ${cmt('raw fd')}` : `fd_of(${KIND_C[r.k]}, ${r.i >>> 0}u)`;
@@ -212,7 +212,7 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
   const h = ctx.h;
   switch (c.op) {
     case 'open': {
-      const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : 'any';
+      const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : c.path === '/dev/iommu' ? 'iommufd' : /^\/dev\/vfio\/devices\/vfio\d+$/.test(c.path) ? 'device' : 'any';
       const path = c.path === `/dev/vfio/${h.group}` ? 'group_path' : cstr(c.path);
       L.push(`\t\trc = ret(open(${path}, 0${c.flags.toString(8)}));`);
       L.push(`\t\tif (rc >= 0) track(rc, ${KIND_C[kind]});`);
@@ -418,7 +418,7 @@ export function emitC(input: EmitInput): EmitResult {
 
 const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
-enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD };
+enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD };
 /* the fds this program holds and their kind, ascending (the harness resolves "the i-th live fd of a kind") */
 static int tfd[MAXFDS], tkind[MAXFDS], ntfd;
 static void *maps[MAXMAPS];

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
-import { SETUP_PREFIX, callArb } from './arb.js';
+import { callArb, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { formatCall, type Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
@@ -143,7 +143,7 @@ export function runArb(maxCommands: number): RunArb {
   let arb = runArbs.get(maxCommands);
   if (arb === undefined) {
     const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands, size: 'max' });
-    arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
+    arb = fc.tuple(prefixArb(), cmdArb);
     runArbs.set(maxCommands, arb);
   }
   return arb;
@@ -164,7 +164,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const prop = fc.property(arb, ([n, cmds]) => {
       const h = o.reuse === false ? new Harness({ profile: o.profile, ignore }) : pooledHarness(o.profile, ignore);
       try {
-        fc.modelRun(() => ({ model: {}, real: h }), [...SETUP_PREFIX.slice(0, n).map((c) => new CallCommand(c)), ...cmds]);
+        fc.modelRun(() => ({ model: {}, real: h }), [...prefixOf(n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
       } finally {
         execs += h.runSyscalls;
@@ -189,7 +189,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       continue;
     }
     const [n, cmds] = res.counterexample[0];
-    const program: Call[] = [...SETUP_PREFIX.slice(0, n), ...[...cmds].map(unwrap)];
+    const program: Call[] = [...prefixOf(n), ...[...cmds].map(unwrap)];
     const rep = runProgram(o.profile, program, { ignore, transcript: true });
     if (!rep.finding) {
       // not reproducible on its own: report as a host-side problem of the fuzzer itself

@@ -16,6 +16,7 @@ import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel } from './model.js';
+import { iommufdDmaPages, iommufdPins } from './harness-iommufd.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
@@ -67,6 +68,10 @@ export interface HarnessOptions {
   bootargs?: string;
 }
 
+/** the byte after the last field of each struct layout */
+const STRUCT_END = new Map<string, number>(Object.entries(STRUCTS).map(([k, st]) => [k, Math.max(...st.fields.map(([, off, size]) => off + size))]));
+const structEnd = (t: string): number => STRUCT_END.get(t) ?? 0;
+
 /** errno values each call may return */
 const E = (...names: string[]): Set<number> => new Set(names.map((n) => Number(Object.entries(ERRNO_NAMES).find(([, v]) => v === n)?.[0] ?? NaN)));
 const ALLOWED: Record<string, Set<number>> = {
@@ -75,7 +80,9 @@ const ALLOWED: Record<string, Set<number>> = {
   // ERANGE: io-pgtable-arm refuses an IOVA beyond the SMMU's input address size (Linux does the same);
   // EBADFD: mainline SET_CONTAINER with an fd that is neither a container nor an iommufd (group.c);
   // ENOENT: mainline MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR where no mapping overlaps (vfio_dma_do_map)
-  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE', 'ENOENT'),
+  // iommufd (main.c, ioas.c, io_pagetable.c): E2BIG (copy_struct_from_user), EOPNOTSUPP (unknown flags),
+  // EOVERFLOW (IOVA/length wrap), EMSGSIZE (IOAS_IOVA_RANGES with too small an array), EADDRINUSE (reserved IOVA)
+  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE', 'ENOENT', 'E2BIG', 'EOPNOTSUPP', 'EOVERFLOW', 'EMSGSIZE', 'EADDRINUSE'),
   rw: E('EBADF', 'EINVAL', 'EFAULT', 'ESPIPE', 'EAGAIN', 'EIO', 'ENODEV', 'EPERM', 'ENOSPC', 'ENOENT', 'EBUSY', 'EISDIR'),
   mmap: E('EINVAL', 'EBADF', 'ENODEV', 'EACCES', 'ENOMEM', 'EPERM', 'EAGAIN'),
   munmap: E('EINVAL'),
@@ -188,6 +195,10 @@ export class Harness {
       if (drv && drv !== vfioDrv) this.echo(admin, s, `/sys/bus/${bus}/drivers/${drv}/unbind`, DEVICE);
       this.echo(admin, s, `/sys/bus/${bus}/drivers_probe`, DEVICE);
     }
+    // iommufd binds need iommufd.allow_unsafe_interrupts=1 on this board (no isolated MSI:
+    // iommufd_device_bind -> iommufd_allow_unsafe... -EPERM otherwise); set before the
+    // post-boot snapshot, as the scenarios' administrator does
+    if (this.sys.iommufd) this.echo(admin, s, '/sys/module/iommufd/parameters/allow_unsafe_interrupts', '1');
     this.sys.syscalls.exitProcess(admin);
     const g = this.sys.kernel.iommu.groupOf(this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE)!);
     return g?.id ?? 0;
@@ -207,6 +218,8 @@ export class Harness {
         return 'device';
       case 'eventfd':
         return 'eventfd';
+      case 'iommufd':
+        return 'iommufd';
       default:
         return 'any';
     }
@@ -269,7 +282,8 @@ export class Harness {
     else {
       const st = STRUCTS[a.type];
       const tail = a.tail ?? [];
-      bytes = new Uint8Array(st.minsz + 4 * tail.length + 8);
+      // iommufd structs can extend past their min_size (HWPT_ALLOC, GET_HW_INFO): the whole struct
+      bytes = new Uint8Array(Math.max(st.minsz, structEnd(a.type)) + 4 * tail.length + 8);
       const dv = new DataView(bytes.buffer);
       for (const [name, off, size] of st.fields) {
         const v = a.fields[name];
@@ -303,7 +317,7 @@ export class Harness {
   }
 
   private cover(kind: FdKind | null, what: string, ret: number): void {
-    if (kind !== 'container' && kind !== 'group' && kind !== 'device') return;
+    if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd') return;
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
     const row = FD_IOCTLS[kind].includes(what) ? what : 'unknown';
@@ -593,10 +607,24 @@ export class Harness {
         }
       }
     }
+    // iommufd's IOAS areas pin too (harness-iommufd.ts): pinned_vm always, locked_vm per account mode
+    const ip = iommufdPins(this.sys.iommufd);
+    for (const [pa, n] of ip.perPa) {
+      perPa.set(pa, (perPa.get(pa) ?? 0) + n);
+      this.everPinned.add(pa);
+    }
     for (const s of this.slots) {
-      const want = perMm.get(s.proc.mm) ?? 0;
-      if (s.proc.mm.lockedVm !== want) this.fail('locked-vm', `${s.proc.name}: locked_vm ${s.proc.mm.lockedVm} pages, the live mappings pin ${want}`);
-      if (s.proc.mm.pinnedThrough !== want) this.fail('pinned-pages', `${s.proc.name}: ${s.proc.mm.pinnedThrough} pages pinned through the mm, the live mappings pin ${want}`);
+      const mm = s.proc.mm;
+      const want = perMm.get(mm) ?? 0;
+      const wantLocked = want + (ip.locked.get(mm) ?? 0);
+      const wantPinned = want + (ip.pinned.get(mm) ?? 0);
+      if (mm.lockedVm !== wantLocked) this.fail('locked-vm', `${s.proc.name}: locked_vm ${mm.lockedVm} pages, the live mappings account ${wantLocked}`);
+      if (mm.pinnedThrough !== wantPinned) this.fail('pinned-pages', `${s.proc.name}: ${mm.pinnedThrough} pages pinned through the mm, the live mappings pin ${wantPinned}`);
+      if (mm.pinnedVm !== (ip.pinned.get(mm) ?? 0)) this.fail('pinned-vm', `${s.proc.name}: pinned_vm ${mm.pinnedVm} pages, the live IOAS areas pin ${ip.pinned.get(mm) ?? 0}`);
+    }
+    if (this.sys.iommufd) {
+      const u = this.sys.iommufd.userLockedVm;
+      for (const uid of [0, 1000]) if (u.get(uid) !== (ip.user.get(uid) ?? 0)) this.fail('user-locked-vm', `uid ${uid}: user locked_vm ${u.get(uid)} pages, the live IOAS areas account ${ip.user.get(uid) ?? 0}`);
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) {
@@ -612,7 +640,10 @@ export class Harness {
   private checkDma(insts: { id: number; it: Type1Iommu }[]): void {
     if (!this.smmu) return;
     const inst = insts.find(({ it }) => it.groups.some((g) => g.id === this.group));
-    if (!inst) return; // detached: the 2014 arm-smmu leaves the stream in bypass (not checked)
+    if (!inst) {
+      this.checkDmaIommufd();
+      return; // detached: the 2014 arm-smmu leaves the stream in bypass (not checked)
+    }
     const probes: number[] = [0, 0x80000000, 0xfffff000];
     for (const d of inst.it.dmas) {
       probes.push(d.iova - PAGE, d.iova + d.size);
@@ -640,8 +671,69 @@ export class Harness {
     }
   }
 
+  /**
+   * The device attached through iommufd: every page of its IOAS translates to the page the
+   * area pinned with the area's permission; the pages around the areas and a few far IOVAs fault.
+   */
+  private checkDmaIommufd(): void {
+    const smmu = this.smmu!;
+    const m = iommufdDmaPages(this.sys.iommufd, DEVICE);
+    if (!m) return;
+    const covered = (iova: number): { prot: number } | undefined => m.areas.find((a) => iova <= a.last && iova + PAGE - 1 >= a.iova);
+    const probes: number[] = [0, 0x80000000, 0xfffff000];
+    for (const a of m.areas) probes.push(a.iova - (a.iova % PAGE) - PAGE, a.last - (a.last % PAGE) + PAGE);
+    for (const pg of m.pages) probes.push(pg.iova);
+    for (const iova of probes) {
+      if (iova < 0 || iova >= 2 ** 40) continue;
+      const a = covered(iova);
+      const pg = m.pages.find((x) => x.iova === iova);
+      for (const write of [false, true]) {
+        const look = smmu.translateNoSideEffects(this.streamId, iova, ATTR_NS | (write ? ATTR_WRITE : 0));
+        if (look.ok && look.bypass) continue;
+        const allowed = a !== undefined && (a.prot & (write ? IOMMU_WRITE : IOMMU_READ)) !== 0;
+        if (look.ok && !allowed && a !== undefined && !write && (a.prot & IOMMU_READ) === 0) {
+          // the LPAE no-"write-only" rule, as for type1 above (suppressed by default)
+          this.fail('dma-readable-without-read-flag', `stream ${this.streamId} read at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)} although the IOAS area was mapped without IOMMU_IOAS_MAP_READABLE`);
+        } else if (look.ok && !allowed) this.fail('dma-unmapped', `stream ${this.streamId} ${write ? 'write' : 'read'} at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)}, which no IOAS area maps for it with that permission`);
+        if (look.ok && pg && look.pa - (look.pa % PAGE) !== pg.pa) this.fail('dma-wrong-page', `iova 0x${iova.toString(16)} translates to 0x${look.pa.toString(16)}, the IOAS area pinned 0x${pg.pa.toString(16)}`);
+        if (!look.ok && allowed && pg) this.fail('dma-missing', `iova 0x${iova.toString(16)} is in an IOAS area (${write ? 'write' : 'read'}) but the SMMU faults (${look.fault})`);
+      }
+    }
+  }
+
+  /**
+   * Close every process's fds in an order that varies from run to run (rotated and
+   * sometimes reversed by the run's length), so that iommufd contexts, cdevs, groups and
+   * containers are released in every order across a campaign; then the exits.
+   */
+  private closeAllVaried(): void {
+    for (let p = 0; p < this.slots.length; p++) {
+      const s = this.slots[p]!;
+      const fds = [...s.proc.openFds].sort((a, b) => a - b);
+      if (fds.length < 2) continue;
+      const rot = (this.step + p) % fds.length;
+      const order = [...fds.slice(rot), ...fds.slice(0, rot)];
+      if (((this.step >> 1) + p) & 1) order.reverse();
+      for (const fd of order) {
+        const kind = this.kindOf(s.proc, fd);
+        let r: number;
+        try {
+          r = this.sys.syscalls.invoke(s.proc, null, 'close', [fd]);
+        } catch (e) {
+          if (!(e instanceof GuestTrap) || !e.reason.startsWith('killed by kernel Oops')) throw e;
+          const msg = e.reason.slice('killed by kernel Oops: '.length);
+          this.fail(oopsSignature('close', msg), msg);
+          break;
+        }
+        if (r === 0) this.model.closed(s.proc, fd, kind);
+        if (r === 0 && kind === 'device' && s.maps.length > 0) this.model.deviceMayOutliveFd();
+      }
+    }
+  }
+
   /** End of a run: every process exits; nothing may stay pinned, locked, open or attached. */
   finish(): void {
+    if (this.sys.iommufd) this.closeAllVaried();
     for (let p = 0; p < this.slots.length; p++) {
       const s = this.slots[p]!;
       try {
@@ -657,6 +749,10 @@ export class Harness {
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) if (pages.pinCount(pa) !== 0) this.fail('leak-pinned', `page 0x${pa.toString(16)} still pinned (${pages.pinCount(pa)}) after every fd was closed`);
     for (const s of this.slots) if (s.proc.mm.lockedVm !== 0) this.fail('leak-locked-vm', `${s.proc.name}: locked_vm ${s.proc.mm.lockedVm} after exit`);
+    for (const s of this.slots) if (s.proc.mm.pinnedVm !== 0) this.fail('leak-pinned-vm', `${s.proc.name}: pinned_vm ${s.proc.mm.pinnedVm} after exit`);
+    const ifd = this.sys.iommufd;
+    if (ifd && ifd.userLockedVm.total() !== 0) this.fail('leak-user-locked-vm', `user locked_vm ${ifd.userLockedVm.total()} pages after every fd was closed`);
+    if (ifd && ifd.contexts.size !== 0) this.fail('leak-iommufd', `iommufd contexts still alive after every fd was closed: ${JSON.stringify([...ifd.contexts].map((c) => c.ids().map((id) => `${id}:${c.objects.get(id)!.type}`)))}`);
     const cs = this.sys.vfio.containerStates();
     const f = this.pendingFail;
     this.pendingFail = null;
