@@ -17,6 +17,7 @@ import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel } from './model.js';
 import { iommufdDmaPages, iommufdPins } from './harness-iommufd.js';
+import { IommufdModel } from './model-iommufd.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
@@ -109,6 +110,8 @@ export class Harness {
   readonly sys: System;
   readonly slots: Slot[] = [];
   readonly model: RefModel;
+  /** the reference model's iommufd / cdev part (model-iommufd.ts) */
+  readonly imodel: IommufdModel;
   /** ioctl x result coverage: "device:VFIO_DEVICE_GET_INFO" -> {"ok", "EINVAL", ...} */
   readonly coverage = new Map<string, Set<string>>();
   readonly transcript: StepRecord[] = [];
@@ -141,6 +144,7 @@ export class Harness {
     this.group = this.bind();
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
     this.model = new RefModel(this.sys, this.group, DEVICE);
+    this.imodel = new IommufdModel(this.sys.iommufd);
     this.setupSyscalls = this.sys.syscalls.count;
   }
 
@@ -375,9 +379,16 @@ export class Harness {
     return c.op === 'ioctl' ? `ioctl:${reqName(c.req)}` : c.op;
   }
 
+  /** the files a process's exit will release (for the iommufd model) */
+  private filesOf(proc: Process): ReturnType<Process['fdget']>[] {
+    return proc.openFds.map((fd) => proc.fdget(fd));
+  }
+
   private respawn(p: number): void {
     const old = this.slots[p]!;
+    const files = this.filesOf(old.proc);
     this.sys.syscalls.exitProcess(old.proc);
+    for (const f of files) this.imodel.closedFile(f);
     this.model.processExited(old.proc);
     this.slots[p] = this.newSlot(p);
   }
@@ -407,15 +418,21 @@ export class Harness {
         const r = inv('open', [s.scratch, c.flags]);
         this.checkRet('open', r, 'open');
         this.model.opened(proc, c.path, r, before);
+        this.imodel.opened(proc, c.path, r);
         return r;
       }
       case 'close': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
+        const file = this.imodel.fileOf(proc, fd);
         const r = inv('close', [fd]);
         this.checkRet('close', r, 'close');
         if (r === 0) this.model.closed(proc, fd, kind);
-        if (r === 0 && kind === 'device' && s.maps.length > 0) this.model.deviceMayOutliveFd();
+        if (r === 0 && kind === 'device' && s.maps.length > 0) {
+          this.model.deviceMayOutliveFd();
+          this.imodel.lose();
+        }
+        if (r === 0) this.imodel.closedFile(file);
         return r;
       }
       case 'ioctl': {
@@ -423,12 +440,15 @@ export class Harness {
         const kind = this.kindOf(proc, fd);
         const arg = this.marshal(p, c.arg);
         const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, (v) => this.value(p, v));
+        const file = this.imodel.fileOf(proc, fd);
+        const ipre = this.imodel.pre(proc, file, c.req, c.arg, (v) => this.value(p, v));
         const r = inv('ioctl', [fd, c.req, arg]);
         const name = reqName(c.req);
         this.cover(kind, name, r);
         this.checkRet('ioctl', r, `ioctl(${kind ?? 'bad fd'}, ${name})`);
         const err = this.model.postIoctl(proc, fd, kind, c.req, r, pre, s.scratch, c.arg);
         if (err) this.fail(`model:${kind}:${name}`, err);
+        this.imodel.post(proc, file, c.req, r, ipre, s.scratch, c.arg);
         if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s);
         return r;
       }
@@ -522,6 +542,7 @@ export class Harness {
       case 'echo': {
         const r = this.echo(proc, s.scratch, c.path, c.value);
         this.model.sysfsChanged();
+        this.imodel.lose();
         return r;
       }
       case 'exit':
@@ -532,6 +553,7 @@ export class Harness {
         if (!Number.isInteger(r)) this.fail('bad-return:raw', `syscall ${c.nr} returned ${r}`);
         // a raw close/ioctl may change VFIO state behind the model's back: resynchronise it
         this.model.resync(proc);
+        this.imodel.lose();
         return r;
       }
     }
@@ -634,6 +656,8 @@ export class Harness {
     this.checkDma(insts);
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
+    const ierr = this.imodel.compare();
+    if (ierr) this.fail('model-divergence:iommufd', ierr);
   }
 
   /** no DMA of the device's stream reaches a page not mapped for it with that permission */
@@ -716,6 +740,7 @@ export class Harness {
       if (((this.step >> 1) + p) & 1) order.reverse();
       for (const fd of order) {
         const kind = this.kindOf(s.proc, fd);
+        const file = this.imodel.fileOf(s.proc, fd);
         let r: number;
         try {
           r = this.sys.syscalls.invoke(s.proc, null, 'close', [fd]);
@@ -726,7 +751,14 @@ export class Harness {
           break;
         }
         if (r === 0) this.model.closed(s.proc, fd, kind);
-        if (r === 0 && kind === 'device' && s.maps.length > 0) this.model.deviceMayOutliveFd();
+        if (r === 0 && kind === 'device' && s.maps.length > 0) {
+          this.model.deviceMayOutliveFd();
+          this.imodel.lose();
+        }
+        if (r === 0) this.imodel.closedFile(file);
+        // the model after each close, as after each call (an object freed in the wrong order shows here)
+        const ierr = this.imodel.compare();
+        if (ierr) this.fail('model-divergence:iommufd', ierr);
       }
     }
   }
@@ -736,6 +768,7 @@ export class Harness {
     if (this.sys.iommufd) this.closeAllVaried();
     for (let p = 0; p < this.slots.length; p++) {
       const s = this.slots[p]!;
+      const files = this.filesOf(s.proc);
       try {
         this.sys.syscalls.exitProcess(s.proc);
       } catch (e) {
@@ -745,6 +778,7 @@ export class Harness {
         this.fail(oopsSignature('exit', msg), msg);
       }
       this.model.processExited(s.proc);
+      for (const f of files) this.imodel.closedFile(f);
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) if (pages.pinCount(pa) !== 0) this.fail('leak-pinned', `page 0x${pa.toString(16)} still pinned (${pages.pinCount(pa)}) after every fd was closed`);
