@@ -19,6 +19,9 @@ const C = CDEV_REQS;
 /** the cdev nodes: the PL330 is vfio0 (the first VFIO device registered); others do not exist */
 export const CDEV_PATHS = ['/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio1', '/dev/vfio/devices/vfio9', '/dev/vfio/devices'];
 
+/** the IOVA the happy path maps 4 pages at */
+const HAPPY_IOVA = 0x100000;
+
 /** FIXED_IOVA 1, WRITEABLE 2, READABLE 4 (enum iommufd_ioas_map_flags) */
 const mapFlags = (): fc.Arbitrary<number> => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(7, 7, 6, 5, 3) }, { weight: 2, arbitrary: fc.constantFrom(6, 4, 2, 0, 1) }, { weight: 1, arbitrary: flags([1, 2, 4]) });
 
@@ -39,12 +42,20 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
     case I.IOMMU_IOAS_UNMAP:
       return struct('iommu_ioas_unmap', {
         ioas_id: objId(),
-        iova: fc.oneof({ weight: 6, arbitrary: iova }, { weight: 1, arbitrary: fc.constant(0) }),
-        // 0 with iova 0 and U64_MAX: iommufd_ioas_unmap's "unmap everything"
-        length: fc.oneof({ weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.constant('0xffffffffffffffff') }),
+        // the happy path's mapping (IOMMUFD_PREFIX) and around it
+        iova: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(HAPPY_IOVA, HAPPY_IOVA + 0x1000) }, { weight: 6, arbitrary: iova }, { weight: 1, arbitrary: fc.constant(0) }),
+        // iova 0 with length U64_MAX: iommufd_ioas_unmap's "unmap everything"
+        length: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0x4000, 0x1000, 0x8000) }, { weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.constant('0xffffffffffffffff') }),
       });
     case I.IOMMU_IOAS_COPY:
-      return struct('iommu_ioas_copy', { flags: mapFlags(), dst_ioas_id: objId(), src_ioas_id: objId(), length: size, dst_iova: iova, src_iova: iova });
+      return struct('iommu_ioas_copy', {
+        flags: mapFlags(),
+        dst_ioas_id: objId(),
+        src_ioas_id: objId(),
+        length: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(0x1000, 0x4000) }, { weight: 2, arbitrary: size }),
+        dst_iova: iova,
+        src_iova: fc.oneof({ weight: 3, arbitrary: fc.constant(HAPPY_IOVA) }, { weight: 2, arbitrary: iova }),
+      });
     case I.IOMMU_IOAS_IOVA_RANGES:
       // the output array in the DMA area (num_iovas 0: only the count comes back, -EMSGSIZE)
       return struct('iommu_ioas_iova_ranges', { ioas_id: objId(), num_iovas: fc.constantFrom(0, 1, 4, 0xffffffff), reserved: zero(), allowed_iovas: fc.constantFrom<Value>({ dma: 0 }, { dma: 15 }, 0, { ro: 0 }), out_iova_alignment: fc.constant(0) });
@@ -105,5 +116,5 @@ export const IOMMUFD_PREFIX: Call[] = [
   { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_BIND_IOMMUFD, arg: { t: 'struct', type: 'vfio_device_bind_iommufd', fields: { argsz: 16, flags: 0, iommufd: { fd: ifd0 }, out_devid: 0 }, ptr: 'ok' } },
   { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } },
   { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, arg: { t: 'struct', type: 'vfio_device_attach_iommufd_pt', fields: { argsz: 12, flags: 0, pt_id: 2 }, ptr: 'ok' } },
-  { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_MAP, arg: { t: 'struct', type: 'iommu_ioas_map', fields: { argsz: 40, flags: 7, ioas_id: 2, reserved: 0, user_va: { dma: 0 }, length: 4 * 4096, iova: 0x100000 }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_MAP, arg: { t: 'struct', type: 'iommu_ioas_map', fields: { argsz: 40, flags: 7, ioas_id: 2, reserved: 0, user_va: { dma: 0 }, length: 4 * 4096, iova: HAPPY_IOVA }, ptr: 'ok' } },
 ];

@@ -51,6 +51,8 @@ export interface CampaignResult {
   findings: FindingReport[];
   /** "kind:ioctl" -> sorted results */
   coverage: Record<string, string[]>;
+  /** "kind:ioctl" -> how many calls succeeded (shrinking runs included) */
+  okCounts?: Record<string, number>;
   /** coverage build only: one byte per branch site, 1 = reached (tools/fuzz/coverage/) */
   branches?: Uint8Array;
 }
@@ -154,6 +156,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
   const findings: FindingReport[] = [];
   const coverage = new Map<string, Set<string>>();
+  const okCounts = new Map<string, number>();
   let execs = 0;
   let done = 0;
   let round = 0;
@@ -168,6 +171,8 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         h.finish();
       } finally {
         execs += h.runSyscalls;
+        for (const [k, v] of h.okCounts) okCounts.set(k, (okCounts.get(k) ?? 0) + v);
+        h.okCounts.clear();
         for (const [k, v] of h.coverage) {
           let s = coverage.get(k);
           if (!s) coverage.set(k, (s = new Set()));
@@ -204,5 +209,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
   findings.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
-  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov };
+  const oks: Record<string, number> = {};
+  for (const k of [...okCounts.keys()].sort()) oks[k] = okCounts.get(k)!;
+  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, okCounts: oks };
 }

@@ -114,6 +114,8 @@ export class Harness {
   readonly imodel: IommufdModel;
   /** ioctl x result coverage: "device:VFIO_DEVICE_GET_INFO" -> {"ok", "EINVAL", ...} */
   readonly coverage = new Map<string, Set<string>>();
+  /** successful calls per coverage row in this run ("iommufd:IOMMU_IOAS_MAP" -> n) */
+  readonly okCounts = new Map<string, number>();
   readonly transcript: StepRecord[] = [];
   /** every finding seen in this run (including ignored ones) */
   readonly seen: Finding[] = [];
@@ -329,6 +331,7 @@ export class Harness {
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
     set.add(ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret)));
+    if (ret >= 0) this.okCounts.set(key, (this.okCounts.get(key) ?? 0) + 1);
   }
 
   /** Execute one call and check every invariant. Throws FindingError. */
