@@ -146,14 +146,23 @@ const PARSED_BOARDS_MAX = 8;
 
 /** Parse a board source (cached; errors are DtsError, file:line:col, and are not cached). */
 export function parseBoard(dts: string, file: string): DeviceTree {
+  // the last hit first: a boot of the same board (the cached source string itself, so
+  // `===` is a pointer compare) costs no key string and no hash of the whole source
+  const last = lastParsed;
+  if (last !== null && last.dts === dts && last.file === file) return last.tree;
   const key = `${file}\0${dts}`;
-  const hit = parsedBoards.get(key);
-  if (hit !== undefined) return hit;
-  const tree = parseDts(dts, file);
-  if (parsedBoards.size >= PARSED_BOARDS_MAX) parsedBoards.delete(parsedBoards.keys().next().value!);
-  parsedBoards.set(key, tree);
+  let tree = parsedBoards.get(key);
+  if (tree === undefined) {
+    tree = parseDts(dts, file);
+    if (parsedBoards.size >= PARSED_BOARDS_MAX) parsedBoards.delete(parsedBoards.keys().next().value!);
+    parsedBoards.set(key, tree);
+  }
+  lastParsed = { dts, file, tree };
   return tree;
 }
+
+/** the board parseBoard answered last (one of parsedBoards) */
+let lastParsed: { dts: string; file: string; tree: DeviceTree } | null = null;
 
 /** Parse a board source and assemble a machine. Errors are DtsError (file:line:col). */
 export function createMachine(opts: CreateMachineOptions): Machine {

@@ -180,6 +180,31 @@ describe('sparse RAM page store', () => {
     expect(r.read32(RAM_CHUNK_SIZE + 0x2000)).toBe(0x22222222);
   });
 
+  it('chunks past the end of the grown chunk table read as absent; writing one grows it; restore drops it', () => {
+    const G = 2 ** 30; // 16384 chunks: the table starts far smaller
+    const r = new RamRegion('g', 0, G);
+    const hi = G - 8;
+    const dst = new Uint8Array(8).fill(0xee);
+    expect(r.read32(hi)).toBe(0);
+    expect(r.isPresent(hi)).toBe(false);
+    r.readBlock(hi, dst, 0, 8);
+    expect([...dst]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    r.snapshot();
+    r.write32(hi, 0xdeadbeef);
+    r.write8(100 * RAM_CHUNK_SIZE + 3, 7);
+    expect(r.read32(hi)).toBe(0xdeadbeef);
+    expect(r.read8(100 * RAM_CHUNK_SIZE + 3)).toBe(7);
+    expect(r.isPresent(hi)).toBe(true);
+    expect(r.isPresent(8000 * RAM_CHUNK_SIZE)).toBe(false);
+    expect(r.chunksPresent).toBe(2);
+    // a copy from an absent chunk past the written ones into a present one writes zeros
+    r.copyFrom(hi, r, 9000 * RAM_CHUNK_SIZE, 4);
+    expect(r.read32(hi)).toBe(0);
+    r.restore();
+    expect(r.chunksPresent).toBe(0);
+    expect(r.read8(100 * RAM_CHUNK_SIZE + 3)).toBe(0);
+  });
+
   it('refuses regions that are not whole 4 KiB pages or exceed 4 GiB', () => {
     expect(() => new RamRegion('x', 0, 1000)).toThrow(RangeError);
     expect(() => new RamRegion('x', 0, 2 ** 32 + 4096)).toThrow(RangeError);

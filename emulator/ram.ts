@@ -36,6 +36,8 @@ export const RAM_CHUNK_MASK = RAM_CHUNK_SIZE - 1;
 export const RAM_REGION_MAX = 2 ** 32;
 
 const PAGES_PER_CHUNK = RAM_CHUNK_SIZE >>> RAM_PAGE_SHIFT;
+/** chunk-table entries allocated with a region (it grows on demand) */
+const IDX_INITIAL = 64;
 const FULL_MASK = PAGES_PER_CHUNK >= 32 ? -1 : (1 << PAGES_PER_CHUNK) - 1;
 
 /** Zeros standing in for an absent chunk on read paths. Never written. */
@@ -53,11 +55,13 @@ export class RamRegion {
   readonly kind = 'ram' as const;
   readonly nChunks: number;
   /**
-   * chunk index -> slot in `store` (0: never written, reads as zeros). A typed array: a
-   * zero-filled table is a cheap allocation even for 4 GiB (65536 slots), where an array
-   * of object references is not.
+   * chunk index -> slot in `store` (0: never written, reads as zeros). A typed array, grown
+   * by doubling to cover the highest chunk ever written (issue 19: a 1 GiB region's full
+   * table was a 64 KiB allocation per boot, zeroed, for the one or two chunks a run
+   * touches). Reads past its end give undefined, which every reader turns into slot 0 with
+   * `| 0`: an absent chunk.
    */
-  private readonly idx: Int32Array;
+  private idx: Int32Array;
   /** slot -> chunk bytes; slot 0 is null, so `store[idx[ci]]` is null for an absent chunk */
   private readonly store: (Uint8Array | null)[] = [null];
   /** slots freed by restore(), reused first */
@@ -81,7 +85,7 @@ export class RamRegion {
       throw new RangeError(`RAM region ${name}: size 0x${size.toString(16)} must be a multiple of 4 KiB and at most 4 GiB`);
     }
     this.nChunks = Math.ceil(size / RAM_CHUNK_SIZE);
-    this.idx = new Int32Array(this.nChunks);
+    this.idx = new Int32Array(Math.min(this.nChunks, IDX_INITIAL));
   }
 
   /** number of chunks allocated (each RAM_CHUNK_SIZE bytes, the last one possibly shorter) */
@@ -92,17 +96,18 @@ export class RamRegion {
   /** bytes of host memory holding this region's contents */
   get bytesAllocated(): number {
     let n = this.nPresent * RAM_CHUNK_SIZE;
-    const last = this.store[this.idx[this.nChunks - 1]!];
+    const last = this.store[this.idx[this.nChunks - 1]! | 0];
     if (last) n -= RAM_CHUNK_SIZE - last.length;
     return n;
   }
 
   /** whether the chunk holding offset `off` is allocated */
   isPresent(off: number): boolean {
-    return this.idx[off >>> RAM_CHUNK_SHIFT] !== 0;
+    return (this.idx[off >>> RAM_CHUNK_SHIFT]! | 0) !== 0;
   }
 
   private alloc(ci: number): Uint8Array {
+    if (ci >= this.idx.length) this.growIdx(ci);
     const len = Math.min(RAM_CHUNK_SIZE, this.size - ci * RAM_CHUNK_SIZE);
     const c = new Uint8Array(len);
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.store.length;
@@ -110,6 +115,15 @@ export class RamRegion {
     this.idx[ci] = slot;
     this.nPresent++;
     return c;
+  }
+
+  /** make the chunk table cover chunk ci */
+  private growIdx(ci: number): void {
+    let n = this.idx.length;
+    while (n <= ci) n *= 2;
+    const t = new Int32Array(Math.min(n, this.nChunks));
+    t.set(this.idx);
+    this.idx = t;
   }
 
   private drop(ci: number): void {
@@ -122,7 +136,7 @@ export class RamRegion {
 
   /** the chunk at index ci for writing (allocated if absent) */
   private wchunk(ci: number): Uint8Array {
-    return this.store[this.idx[ci]!] ?? this.alloc(ci);
+    return this.store[this.idx[ci]! | 0] ?? this.alloc(ci);
   }
 
   /** record a write of [off, off+len) in the snapshot record (no-op without a snapshot) */
@@ -145,14 +159,14 @@ export class RamRegion {
   // ---------------- scalar accesses (little-endian) ----------------
 
   read8(off: number): number {
-    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
+    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]! | 0]!;
     return c ? c[off & RAM_CHUNK_MASK]! : 0;
   }
 
   read16(off: number): number {
     const o = off & RAM_CHUNK_MASK;
     if (o > RAM_CHUNK_SIZE - 2) return this.read8(off) | (this.read8(off + 1) << 8);
-    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
+    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]! | 0]!;
     return c ? c[o]! | (c[o + 1]! << 8) : 0;
   }
 
@@ -161,7 +175,7 @@ export class RamRegion {
     if (o > RAM_CHUNK_SIZE - 4) {
       return (this.read8(off) | (this.read8(off + 1) << 8) | (this.read8(off + 2) << 16) | (this.read8(off + 3) << 24)) >>> 0;
     }
-    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
+    const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]! | 0]!;
     return c ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : 0;
   }
 
@@ -218,7 +232,7 @@ export class RamRegion {
     while (len > 0) {
       const o = off & RAM_CHUNK_MASK;
       const n = Math.min(len, RAM_CHUNK_SIZE - o);
-      const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]!;
+      const c = this.store[this.idx[off >>> RAM_CHUNK_SHIFT]! | 0]!;
       // small copies (ioctl structs through copy_from_user) byte by byte: no view per call
       if (c && n <= 64) for (let i = 0; i < n; i++) dst[dstOff + i] = c[o + i]!;
       else if (c) dst.set(n === c.length ? c : c.subarray(o, o + n), dstOff);
@@ -265,7 +279,7 @@ export class RamRegion {
       const o = off & RAM_CHUNK_MASK;
       const n = Math.min(len, RAM_CHUNK_SIZE - o);
       const ci = off >>> RAM_CHUNK_SHIFT;
-      let c = this.store[this.idx[ci]!] as Uint8Array | null;
+      let c = this.store[this.idx[ci]! | 0] as Uint8Array | null;
       if (c !== null || value !== 0) {
         if (this.dirtyMask !== null) this.mark(off, n);
         if (c === null) c = this.alloc(ci);
@@ -307,9 +321,9 @@ export class RamRegion {
 
   /** one piece inside one source chunk and one destination chunk */
   private copyPiece(dOff: number, src: RamRegion, sOff: number, n: number): void {
-    const sc = src.store[src.idx[sOff >>> RAM_CHUNK_SHIFT]!] as Uint8Array | null;
+    const sc = src.store[src.idx[sOff >>> RAM_CHUNK_SHIFT]! | 0] as Uint8Array | null;
     const di = dOff >>> RAM_CHUNK_SHIFT;
-    let dc = this.store[this.idx[di]!] as Uint8Array | null;
+    let dc = this.store[this.idx[di]! | 0] as Uint8Array | null;
     const d = dOff & RAM_CHUNK_MASK;
     if (sc === null) {
       if (dc === null) return;
@@ -332,7 +346,7 @@ export class RamRegion {
   readSpan(off: number, len: number): Uint8Array | null {
     const o = off & RAM_CHUNK_MASK;
     if (o + len > RAM_CHUNK_SIZE) return null;
-    return this.store[this.idx[off >>> RAM_CHUNK_SHIFT]!]! ?? ZERO_CHUNK;
+    return this.store[this.idx[off >>> RAM_CHUNK_SHIFT]! | 0]! ?? ZERO_CHUNK;
   }
 
   /**
@@ -364,7 +378,7 @@ export class RamRegion {
   snapshot(): void {
     const snap = new Map<number, Uint8Array>();
     for (let i = 0; i < this.nChunks; i++) {
-      const c = this.store[this.idx[i]!];
+      const c = this.store[this.idx[i]! | 0];
       if (c) snap.set(i, c.slice());
     }
     this.snap = snap;
@@ -384,7 +398,7 @@ export class RamRegion {
       const ci = list[i]!;
       let bits = m[ci]!;
       m[ci] = 0;
-      const c = this.store[this.idx[ci]!] as Uint8Array | null;
+      const c = this.store[this.idx[ci]! | 0] as Uint8Array | null;
       const s = snap.get(ci);
       if (s === undefined) {
         if (c === null) continue;

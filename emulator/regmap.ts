@@ -101,6 +101,8 @@ interface Layout {
   readonly base: Int32Array;
   readonly slots: number;
   readonly resetValues: Uint32Array;
+  /** spec index by register name (the first spec of that name) */
+  readonly byName: ReadonlyMap<string, number>;
 }
 
 const layouts = new WeakMap<readonly RegSpec<unknown>[], Layout[]>();
@@ -152,7 +154,11 @@ function buildLayout<D>(device: string, specs: readonly RegSpec<D>[], sizeOpt: n
     const n = s.count ?? 1;
     for (let e = 0; e < n; e++) resetValues[base[si]! + e] = v;
   });
-  return { size, wordSpec, wordElem, base, slots, resetValues };
+  const byName = new Map<string, number>();
+  specs.forEach((s, si) => {
+    if (!byName.has(s.name)) byName.set(s.name, si);
+  });
+  return { size, wordSpec, wordElem, base, slots, resetValues, byName };
 }
 
 /** One decoded register of a map (index into `specs`, array element). */
@@ -185,6 +191,7 @@ export class RegisterMap<D> {
   private readonly reportBase: ((bank: number) => number) | null;
   /** one bank's reset values (shared with every map of the same table) */
   private readonly resetValues: Uint32Array;
+  private readonly byName: ReadonlyMap<string, number>;
 
   constructor(
     readonly device: string,
@@ -205,6 +212,7 @@ export class RegisterMap<D> {
     this.base = layout.base;
     this.slots = layout.slots;
     this.resetValues = layout.resetValues;
+    this.byName = layout.byName;
     this.store = new Uint32Array(this.slots * this.banks);
     this.reset();
   }
@@ -229,7 +237,7 @@ export class RegisterMap<D> {
 
   /** Index of the spec named `name` (throws for an unknown name: a programming error). */
   indexOf(name: string): number {
-    const i = this.specs.findIndex((s) => s.name === name);
+    const i = this.byName.get(name) ?? -1;
     if (i < 0) throw new Error(`${this.device}: no register named ${name}`);
     return i;
   }

@@ -34,6 +34,9 @@ export interface TracerOptions {
   maxKept?: number;
 }
 
+/** pending serialised events (UTF-16 code units) that trigger a hash update */
+const PENDING_FLUSH = 64 * 1024;
+
 export class Tracer implements GuestErrorSink {
   enabled: boolean;
   /**
@@ -46,8 +49,14 @@ export class Tracer implements GuestErrorSink {
   readonly guestErrorsBySrc = new Map<string, number>();
   readonly events: TraceEvent[] = [];
   count = 0;
-  /** created by the first event (issue 19: a machine traced off never needs one) */
+  /** created by the first flush (issue 19: a machine traced off never needs one) */
   private hash: Hash | null = null;
+  /**
+   * Serialised events not yet fed to the hash: one update per ~64 KiB instead of one per
+   * event (issue 19: each update is a call into native code with a string encode). The
+   * digest is the same: SHA-256 of the concatenation, however it is cut.
+   */
+  private pending = '';
   private keep: boolean;
   private maxKept: number;
   /** kinds filtered out (e.g. instruction-level events unless asked for) */
@@ -84,7 +93,8 @@ export class Tracer implements GuestErrorSink {
     const fields = f as TraceFields;
     const ev: TraceEvent = dur === undefined ? { t: this.now(), src, kind, f: fields } : { t: this.now(), src, kind, dur, f: fields };
     // `ev` has serialize()'s key order (t, src, kind, dur, f): its JSON is serialize(ev)
-    (this.hash ??= createHash('sha256')).update(JSON.stringify(ev) + '\n');
+    this.pending += JSON.stringify(ev) + '\n';
+    if (this.pending.length >= PENDING_FLUSH) this.flush();
     this.count++;
     if (this.keep && this.events.length < this.maxKept) this.events.push(ev);
   }
@@ -97,7 +107,14 @@ export class Tracer implements GuestErrorSink {
 
   /** SHA-256 (hex) of everything emitted so far. */
   digest(): string {
+    this.flush();
     return (this.hash === null ? createHash('sha256') : this.hash.copy()).digest('hex');
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    (this.hash ??= createHash('sha256')).update(this.pending);
+    this.pending = '';
   }
 
   toJsonLines(): string {

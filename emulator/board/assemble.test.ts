@@ -176,6 +176,22 @@ describe('shared-group board', () => {
   });
 });
 
+describe('two-groups board (the fuzzer\'s)', () => {
+  test('dma1 is created, and differs from the shared-group board only in its stream id (and comments)', () => {
+    const m = board('vexpress-vfio-two-groups', toys());
+    expect(m.devices.map((d) => d.name)).toEqual(['2c001000.interrupt-controller', '2b400000.iommu', '2c0a0000.dma', '2c0b0000.dma', '2c0c0000.test-irq']);
+    const code = (name: string): string[] =>
+      loadBoardSource(name)
+        .text.replace(/\/\*[\s\S]*?\*\//g, '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('model'));
+    const a = code('vexpress-vfio-shared-group');
+    const b = code('vexpress-vfio-two-groups');
+    expect(b.filter((l, i) => l !== a[i])).toEqual(['<&dma1 0x2>;']);
+  });
+});
+
 describe('assembly rules', () => {
   test('a node whose compatible has no model is an error naming file:line:col', () => {
     const { registry } = toyRegistry();
@@ -336,7 +352,7 @@ describe('board files', () => {
     expect(viaPath.text).toBe(loadBoardSource('vexpress-vfio').text);
     expect(loadBoardSource('vexpress-vfio.dts')).toEqual(loadBoardSource('vexpress-vfio'));
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(/board file not found: nowhere\/x.dts/);
-    expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-iommus, vexpress-vfio-shared-group\)/);
+    expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-iommus, vexpress-vfio-shared-group, vexpress-vfio-two-groups\)/);
     // user errors are BoardErrors (the CLI reports them in one line, exit 2)
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(BoardError);
     expect(() => loadBoardSource('no-such-board')).toThrow(BoardError);

@@ -48,6 +48,17 @@ export function gicSpecProblem(cells: readonly number[]): string | null {
 }
 
 export function validateBoard(tree: DeviceTree): void {
+  // a tree is read-only after parsing and parsed trees are shared between boots
+  // (emulator/machine.ts parseBoard): one validation per tree (issue 19)
+  if (validTrees.has(tree)) return;
+  checkBoard(tree);
+  validTrees.add(tree);
+}
+
+/** trees that passed checkBoard (a failing tree is checked again, and throws again) */
+const validTrees = new WeakSet<DeviceTree>();
+
+function checkBoard(tree: DeviceTree): void {
   const { memory, devices } = scanPlatform(tree);
   for (const m of memory) {
     const reg = getProp(m, 'reg');

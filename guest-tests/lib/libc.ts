@@ -15,6 +15,22 @@ import {
 
 const enc = new TextEncoder();
 
+/**
+ * UTF-8 bytes of s: ASCII (the programs' output) converted in JS, anything else by
+ * TextEncoder (the same bytes; issue 19: a native encode call per printed line cost more
+ * than the conversion).
+ */
+function utf8(s: string): Uint8Array {
+  const n = s.length;
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return enc.encode(s);
+    b[i] = c;
+  }
+  return b;
+}
+
 export class Libc {
   private heapBase = 0;
   private heapTop = 0;
@@ -49,7 +65,7 @@ export class Libc {
 
   /** a NUL-terminated copy of s in guest memory */
   cstring(s: string): number {
-    const b = enc.encode(s);
+    const b = utf8(s);
     const p = this.malloc(b.length + 1, 1);
     if (p === 0) return 0;
     this.sys.mem.writeBytes(p, b);
@@ -59,7 +75,7 @@ export class Libc {
 
   /** printf-like: writes text to fd 1 through write(2) and records complete lines */
   *print(text: string): SysCall<number> {
-    const b = enc.encode(text);
+    const b = utf8(text);
     const save = this.heapTop;
     const p = this.malloc(b.length, 1);
     let r = -12;

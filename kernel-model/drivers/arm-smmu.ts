@@ -154,6 +154,14 @@ export class ArmSmmu implements IommuOps {
   /** arm_smmu_context_fault's dev_err_ratelimited state */
   private readonly faultRs = new Ratelimit('arm_smmu_context_fault');
   readonly globalFaults: GlobalFaultRecord[] = [];
+  /**
+   * TESTING ONLY (not kernel behaviour; 0 in every booted system): while > 0, each group
+   * attach leaves one stream-map entry as it was and decrements it: the SMR (3.14's
+   * attach path writes the group's SMRs) or, where the entries were allocated at probe
+   * (mainline arm_smmu_master_install_s2crs), the S2CR. A deliberately broken isolation
+   * that the fuzzer's DMA-isolation invariant must catch (tools/fuzz/fuzz.test.ts).
+   */
+  testSkipStreamMapUpdates = 0;
   readonly prefix: string;
   private requestedGlobal: number[] = [];
   /** arm_smmu_global_fault's __ratelimit state (mainline: one DEFINE_RATELIMIT_STATE per handler) */
@@ -462,7 +470,10 @@ export class ArmSmmu implements IommuOps {
     if (pre !== undefined) {
       // mainline arm_smmu_attach_dev -> arm_smmu_master_install_s2crs: the entries exist
       // since probe_device; only their S2CRs change (TRANS to this domain's context bank)
-      for (const i of pre) this.wr(this.gr0 + GR0_S2CR(i), S2CR_TYPE_TRANS | p.cbndx);
+      pre.forEach((i, n) => {
+        if (n === 0 && this.testSkipStreamMapUpdates > 0) this.testSkipStreamMapUpdates--;
+        else this.wr(this.gr0 + GR0_S2CR(i), S2CR_TYPE_TRANS | p.cbndx);
+      });
       p.streams.set(g, pre);
       return 0;
     }
@@ -480,7 +491,10 @@ export class ArmSmmu implements IommuOps {
         idx.push(i);
         void sid;
       }
-      idx.forEach((i, n) => this.wr(this.gr0 + GR0_SMR(i), SMR_VALID | (sids[n]! & 0x7fff)));
+      idx.forEach((i, n) => {
+        if (n === 0 && this.testSkipStreamMapUpdates > 0) this.testSkipStreamMapUpdates--;
+        else this.wr(this.gr0 + GR0_SMR(i), SMR_VALID | (sids[n]! & 0x7fff));
+      });
     } else {
       for (const sid of sids) idx.push(sid);
     }

@@ -81,10 +81,9 @@ export class LpaeS1Pgtable {
     return 0;
   }
 
+  /** the descriptor at pa into this.buf (no allocation: teardown reads 512 entries per table) */
   private rd(pa: number): [number, number] {
-    const [lo, hi] = this.kmem.readPhys64(pa);
-    this.buf[0] = lo;
-    this.buf[1] = hi;
+    this.kmem.readPhys64Into(pa, this.buf);
     return this.buf;
   }
 
@@ -137,7 +136,9 @@ export class LpaeS1Pgtable {
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
       const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
-      const [lo, hi] = this.rd(ptep);
+      const e = this.rd(ptep);
+      const lo = e[0];
+      const hi = e[1];
       if (lvl === target) {
         if ((lo & 1) !== 0) return -EEXIST;
         let [nlo, nhi] = this.leafBits(pa, prot, lvl);
@@ -166,7 +167,9 @@ export class LpaeS1Pgtable {
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
       const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
-      const [lo, hi] = this.rd(ptep);
+      const e = this.rd(ptep);
+      const lo = e[0];
+      const hi = e[1];
       if ((lo & 1) === 0) return 0;
       const isTable = lvl < 3 && (lo & 3) === PTE_TYPE_TABLE;
       if (lvl === target) {
@@ -199,8 +202,8 @@ export class LpaeS1Pgtable {
   private freeTable(pa: number, lvl: number): void {
     if (lvl < 3) {
       for (let i = 0; i < 512; i++) {
-        const [lo, hi] = this.rd(pa + i * 8);
-        if ((lo & 3) === PTE_TYPE_TABLE) this.freeTable(LpaeS1Pgtable.outAddr(lo, hi), lvl + 1);
+        const e = this.rd(pa + i * 8);
+        if ((e[0] & 3) === PTE_TYPE_TABLE) this.freeTable(LpaeS1Pgtable.outAddr(e[0], e[1]), lvl + 1);
       }
     }
     this.pages.freePage(pa);
@@ -219,7 +222,9 @@ export class LpaeS1Pgtable {
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
       const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
-      const [lo, hi] = this.rd(ptep);
+      const e = this.rd(ptep);
+      const lo = e[0];
+      const hi = e[1];
       if ((lo & 1) === 0) return null;
       if (lvl === 3 || (lo & 3) === PTE_TYPE_BLOCK) {
         if (lvl === 3 && (lo & 3) !== PTE_TYPE_PAGE) return null;

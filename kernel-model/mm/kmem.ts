@@ -208,6 +208,12 @@ export class Kmem {
     const o = pa - this.ram.base;
     return [this.ram.read32(o), this.ram.read32(o + 4)];
   }
+  /** readPhys64 into out[0] (low word), out[1] (high word), without allocating */
+  readPhys64Into(pa: number, out: [number, number]): void {
+    const o = pa - this.ram.base;
+    out[0] = this.ram.read32(o);
+    out[1] = this.ram.read32(o + 4);
+  }
   writePhys64(pa: number, lo: number, hi: number): void {
     this.ram.write64(pa - this.ram.base, lo >>> 0, hi >>> 0);
   }

@@ -20,8 +20,12 @@ export const LOWMEM_LIMIT = 0xf0000000 - PAGE_OFFSET;
 const FREE = 0;
 const USED = 1;
 const RESERVED = 2;
-/** per-page records allocated at boot beyond the reserved pages (16 MiB of RAM) */
-const MIN_RECORDS = 4096;
+/**
+ * per-page records allocated at boot beyond the reserved pages (2 MiB of RAM; a scenario
+ * uses a few dozen pages, and the records double when the allocator passes them). Issue 19:
+ * 4096 (16 MiB) made a 55 KiB buffer per boot, fresh memory the host faults in page by page.
+ */
+const MIN_RECORDS = 512;
 
 /**
  * Physical page allocator over one RAM region (the `memory` node of the tree).

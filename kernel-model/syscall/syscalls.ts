@@ -1,3 +1,4 @@
+import { latin1 } from '../base/text.js';
 import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
 import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
@@ -87,7 +88,7 @@ function consoleFops(owner: Process): FileOps {
       const b = new Uint8Array(Math.min(count, 65536));
       const r = task.mm.copyFromUser(b, 0, buf, b.length);
       if (r < 0) return r;
-      const text = String.fromCharCode(...b);
+      const text = latin1(b);
       if (f.priv === 2) owner.stderr += text;
       else owner.stdout += text;
       return b.length;

@@ -1,3 +1,4 @@
+import { latin1 } from '../base/text.js';
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP_FALLBACK, ENOENT, ENOTDIR, EPERM } from './errors.js';
 import { ENOTEMPTY, EROFS } from '../base/errno.js';
 import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile } from './tmpfs.js';
@@ -307,7 +308,7 @@ export const textFops: FileOps = {
     const b = new Uint8Array(n);
     const r = task.mm.copyFromUser(b, 0, buf, n);
     if (r < 0) return r;
-    return p.store(String.fromCharCode(...b));
+    return p.store(latin1(b));
   },
 };
 

@@ -161,7 +161,9 @@ const irqSet: fc.Arbitrary<IoctlArg> = rec({
 
 const deviceName = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom('2c0a0000.dma') },
-  { weight: 2, arbitrary: fc.constantFrom('2c0b0000.dma', '2c0c0000.irq', '', 'dma', '2c0a0000.dma ', '2C0A0000.DMA', '2c0a0000.dma\n') },
+  // the second device (test-dma, group 1 on the fuzzer's board): the right name on its own group, the wrong one on the PL330's
+  { weight: 4, arbitrary: fc.constantFrom('2c0b0000.dma') },
+  { weight: 2, arbitrary: fc.constantFrom('2c0c0000.irq', '', 'dma', '2c0a0000.dma ', '2C0A0000.DMA', '2c0a0000.dma\n') },
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
 );
 
@@ -198,7 +200,11 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
     case R.VFIO_IOMMU_MAP_DMA:
       return struct('vfio_iommu_type1_dma_map', { flags: mapFlags, vaddr, iova, size });
     case R.VFIO_IOMMU_UNMAP_DMA:
-      return struct('vfio_iommu_type1_dma_unmap', { flags: unmapFlags, iova, size });
+      return fc.oneof(
+        { weight: 6, arbitrary: struct('vfio_iommu_type1_dma_unmap', { flags: unmapFlags, iova, size }) },
+        // mainline VFIO_DMA_UNMAP_FLAG_ALL (alone or with VADDR) wants iova = size = 0 (vfio_dma_do_unmap)
+        { weight: 1, arbitrary: struct('vfio_iommu_type1_dma_unmap', { flags: fc.constantFrom(2, 2, 6), iova: fc.constant(0), size: fc.constant(0) }) },
+      );
     default:
       return fc.oneof(rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), rec({ t: fc.constant('bytes' as const), b: garbage, ptr }));
   }
@@ -267,7 +273,34 @@ const count = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0x2000, 0xffffffff) },
 );
 
-const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1', '/dev/vfio/99', '/dev/vfio', '/dev/null', '/proc/interrupts'];
+/**
+ * sysfs attributes the administrator writes: bind/unbind of the VFIO drivers and of the host
+ * drivers (dma-pl330, test-dma), driver_override + drivers_probe, the 2014 vfio_bind. The
+ * PL330 is an AMBA device in mainline (`primecellBus`: /sys/bus/amba, vfio-amba) and a
+ * platform device in 2014; test-dma is a platform device in both. Paths that do not exist in
+ * a profile fail with ENOENT.
+ */
+const SYSFS_PATHS = [
+  '/sys/bus/platform/drivers/vfio-platform/unbind',
+  '/sys/bus/platform/drivers/vfio-platform/bind',
+  '/sys/bus/platform/drivers/vfio-platform/vfio_bind',
+  '/sys/bus/platform/drivers/dma-pl330/bind',
+  '/sys/bus/platform/drivers/dma-pl330/unbind',
+  '/sys/bus/platform/drivers/test-dma/bind',
+  '/sys/bus/platform/drivers/test-dma/unbind',
+  '/sys/bus/platform/drivers_probe',
+  '/sys/bus/platform/devices/2c0a0000.dma/driver_override',
+  '/sys/bus/platform/devices/2c0b0000.dma/driver_override',
+  '/sys/bus/amba/drivers/vfio-amba/unbind',
+  '/sys/bus/amba/drivers/vfio-amba/bind',
+  '/sys/bus/amba/drivers/dma-pl330/bind',
+  '/sys/bus/amba/drivers/dma-pl330/unbind',
+  '/sys/bus/amba/drivers_probe',
+  '/sys/bus/amba/devices/2c0a0000.dma/driver_override',
+];
+const SYSFS_VALUES = ['2c0a0000.dma', '2c0a0000.dma', '2c0b0000.dma', '2c0b0000.dma', 'vfio-platform', 'vfio-amba', 'dma-pl330', 'test-dma', 'nonexistent', ''];
+
+const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1', '/dev/vfio/1', '/dev/vfio/99', '/dev/vfio', '/dev/null', '/proc/interrupts'];
 
 /** every kind of call, with weights that favour the VFIO state machine */
 export function callArb(): fc.Arbitrary<Call> {
@@ -287,6 +320,10 @@ export function callArb(): fc.Arbitrary<Call> {
     { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
+    // test-dma's registers through a mapping (SRC, DST, LEN, CTRL=1 starts; STATUS): a copy
+    // between IOVAs, mapped or not; an unmapped one is a context fault, which the 2014
+    // arm-smmu takes in stall mode (smmuContextFaultMode) and resumes from its handler
+    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.constantFrom(0, 4, 8, 0xc, 0xc, 0x10), width: fc.constant<4>(4), write: fc.constant(true), value: fc.constantFrom(1, 1, 0x40, 0x1000, 0x2000, 0x10000, 0x11000, 0x100000, 6) }) },
     { weight: 3, arbitrary: rec({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff') }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fdRef('any'), { minLength: 1, maxLength: 3 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },
@@ -297,13 +334,8 @@ export function callArb(): fc.Arbitrary<Call> {
       arbitrary: rec({
         op: fc.constant('echo' as const),
         p: pid,
-        path: fc.constantFrom(
-          '/sys/bus/platform/drivers/vfio-platform/unbind',
-          '/sys/bus/platform/drivers/vfio-platform/vfio_bind',
-          '/sys/bus/platform/drivers_probe',
-          '/sys/bus/platform/devices/2c0a0000.dma/driver_override',
-        ),
-        value: fc.constantFrom('2c0a0000.dma', '2c0b0000.dma', 'nonexistent', ''),
+        path: fc.constantFrom(...SYSFS_PATHS),
+        value: fc.constantFrom(...SYSFS_VALUES),
       }),
     },
     {
@@ -328,6 +360,19 @@ export const SETUP_PREFIX: Call[] = [
 ];
 
 /**
+ * The happy path continued with the second group (test-dma's, /dev/vfio/1 on the fuzzer's
+ * board): opened, put in the same container (its streams join the container's domain) and
+ * its device fd taken: two groups and two devices in one container.
+ */
+export const SECOND_GROUP: Call[] = [
+  { op: 'open', p: 0, path: '/dev/vfio/1', flags: 2 },
+  { op: 'ioctl', p: 0, fd: { k: 'group', i: 1 }, req: VFIO_REQS.VFIO_GROUP_SET_CONTAINER, arg: { t: 'struct', type: 'int32', fields: { v: { fd: { k: 'container', i: 0 } } }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: { k: 'group', i: 1 }, req: VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD, arg: { t: 'str', s: '2c0b0000.dma', nul: true, ptr: 'ok' } },
+];
+
+const PREFIX = [...SETUP_PREFIX, ...SECOND_GROUP];
+
+/**
  * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the
  * first n calls of the group/container happy path, above that the first
  * n - SETUP_PREFIX.length - 1 calls of the cdev + iommufd one (arb-iommufd.ts).
@@ -348,12 +393,12 @@ export function prefixArb(): fc.Arbitrary<number> {
 }
 
 /**
- * A program: with probability 1/2 it starts from the happy-path prefix (so deep device
- * states are reached quickly), then random calls.
+ * A program: a prefix of the happy path (so deep device states are reached quickly; about
+ * one program in three also attaches the second group), then random calls; one program in
+ * three starts from (part of) the cdev + iommufd happy path instead (arb-iommufd.ts).
  */
 export function programArb(maxCalls = 24): fc.Arbitrary<Call[]> {
-  // one program in three starts from (part of) the cdev + iommufd happy path instead (arb-iommufd.ts)
   return fc
-    .tuple(fc.nat({ max: SETUP_PREFIX.length }), fc.array(callArb(), { minLength: 1, maxLength: maxCalls }), fc.nat({ max: 2 }), fc.nat({ max: IOMMUFD_PREFIX.length }))
-    .map(([n, rest, which, m]) => (which === 2 ? [...IOMMUFD_PREFIX.slice(0, m), ...rest] : [...SETUP_PREFIX.slice(0, n), ...rest]));
+    .tuple(fc.nat({ max: PREFIX.length }), fc.array(callArb(), { minLength: 1, maxLength: maxCalls }), fc.nat({ max: 2 }), fc.nat({ max: IOMMUFD_PREFIX.length }))
+    .map(([n, rest, which, m]) => (which === 2 ? [...IOMMUFD_PREFIX.slice(0, m), ...rest] : [...PREFIX.slice(0, n), ...rest]));
 }

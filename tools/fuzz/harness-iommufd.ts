@@ -67,7 +67,7 @@ export function iommufdPins(svc: IommufdService | null): IommufdPins {
   return r;
 }
 
-/** one IOVA page mapping the device may use: [iova, iova + PAGE) -> pa with prot */
+/** one IOVA page an attached device may use: [iova, iova + PAGE) -> pa with prot */
 export interface DmaPage {
   iova: number;
   pa: number;
@@ -75,29 +75,41 @@ export interface DmaPage {
 }
 
 /**
- * The device's mappings while it is attached through iommufd (igroup->hwpt: the HWPT's
- * IOAS areas, filled into its domain), page by page; null when no context has it attached.
+ * Every iommu group attached through iommufd (igroup->hwpt) with the pages its HWPT's IOAS
+ * areas fill into the domain, page by page (areas of an IOAS with a domain are aligned to
+ * its page size: iopt_check_iova / iopt_calculate_iova_alignment).
  */
-export function iommufdDmaPages(svc: IommufdService | null, device: string, max = 256): { pages: DmaPage[]; areas: { iova: number; last: number; prot: number }[] } | null {
-  if (!svc) return null;
+export function iommufdAttachments(svc: IommufdService | null): { group: number; hwpt: number; pages: DmaPage[] }[] {
+  const out: { group: number; hwpt: number; pages: DmaPage[] }[] = [];
+  if (!svc) return out;
   for (const ictx of svc.contexts) {
-    for (const o of ictx.objects.values()) {
-      if (o.type !== 'device') continue;
-      const idev = o as IommufdDevice;
-      if (idev.dev.name !== device || idev.unbound || idev.igroup.hwpt === null || !idev.igroup.devices.includes(idev)) continue;
-      const areas = idev.igroup.hwpt.ioas.iopt.areas;
+    for (const ig of ictx.groups.values()) {
+      const hwpt = ig.hwpt;
+      if (hwpt === null || ig.devices.length === 0) continue;
       const pages: DmaPage[] = [];
-      for (const a of areas) {
+      for (const a of hwpt.ioas.iopt.areas) {
         const p = a.pages;
         if (p === null) continue;
-        for (let iova = a.iova - (a.iova % PAGE); iova <= a.last && pages.length < max; iova += PAGE) {
+        for (let iova = a.iova - (a.iova % PAGE); iova <= a.last; iova += PAGE) {
           const idx = Math.floor(a.startByteOf(Math.max(iova, a.iova)) / PAGE);
           if (p.users[idx] === undefined || p.users[idx] === 0) continue;
           pages.push({ iova, pa: p.pfns[idx]!, prot: a.prot });
         }
       }
-      return { pages, areas: areas.map((a) => ({ iova: a.iova, last: a.last, prot: a.prot })) };
+      out.push({ group: ig.group.id, hwpt: hwpt.id, pages });
     }
   }
-  return null;
+  return out;
+}
+
+/** the iommufd device objects (bound, not yet unbound) of devices in IOMMU group `group` */
+export function iommufdBoundDevices(svc: IommufdService | null, group: number): number {
+  if (!svc) return 0;
+  let n = 0;
+  for (const ictx of svc.contexts) {
+    for (const o of ictx.objects.values()) {
+      if (o.type === 'device' && !(o as IommufdDevice).unbound && (o as IommufdDevice).igroup.group.id === group) n++;
+    }
+  }
+  return n;
 }

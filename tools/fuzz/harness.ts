@@ -13,14 +13,30 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
+import { Group } from '../../kernel-model/iommu/core.js';
+import { SmmuView, type ExpectedPage } from './isolation.js';
 import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
-import { RefModel } from './model.js';
-import { iommufdDmaPages, iommufdPins } from './harness-iommufd.js';
+import { RefModel, type UserDomain } from './model.js';
+import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
 import { IommufdModel } from './model-iommufd.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
+/** the second device, test-dma (devices/testdev/test-dma.ts), in an IOMMU group of its own */
+export const DEVICE2 = '2c0b0000.dma';
+/**
+ * the fuzzer's board: the default board with test-dma enabled on stream id 2, so that both
+ * kernels have two IOMMU groups (PL330 group 0, test-dma group 1) and two devices for VFIO
+ */
+export const FUZZ_BOARD = 'vexpress-vfio-two-groups';
+
+/** a device the set-up binds to VFIO */
+export interface FuzzDevice {
+  name: string;
+  group: number;
+  regions: { addr: number; size: number }[];
+}
 const PAGE = 4096;
 const O_WRONLY = 1;
 const PROT_RW = 3;
@@ -67,6 +83,8 @@ export interface HarnessOptions {
   transcript?: boolean;
   /** the kernel command line instead of the default board's (tests of the reference model's rules) */
   bootargs?: string;
+  /** the board (default FUZZ_BOARD); its devices DEVICE and, when enabled, DEVICE2 are bound to VFIO */
+  board?: string;
 }
 
 /** the byte after the last field of each struct layout */
@@ -100,6 +118,9 @@ const ALLOWED: Record<string, Set<number>> = {
  */
 export function oopsSignature(site: string, msg: string): string {
   if (/external-abort/.test(msg) && /(read|write)(8|16) slave-error/.test(msg)) return 'oops:subword-device-access';
+  // 3.14 vfio_iommu_group_notifier's BUG_ON: a host driver bound to a device of a group user
+  // space holds (reached through sysfs, whatever the call site)
+  if (/kernel BUG at drivers\/vfio\/vfio\.c \(vfio_iommu_group_notifier/.test(msg)) return 'oops:bug:vfio_iommu_group_notifier';
   return `oops:${site}`;
 }
 
@@ -119,9 +140,12 @@ export class Harness {
   readonly transcript: StepRecord[] = [];
   /** every finding seen in this run (including ignored ones) */
   readonly seen: Finding[] = [];
+  /** the PL330's group, stream id and regions */
   readonly group: number;
   readonly streamId: number;
   readonly regions: { addr: number; size: number }[];
+  /** every device bound to VFIO by the set-up (the PL330 first) */
+  readonly devices: FuzzDevice[] = [];
   private readonly smmu: Smmu | null;
   /** region file offsets are `index << 40` (capability regionOffsetEncoding), not physical addresses */
   private readonly indexOffsets: boolean;
@@ -133,9 +157,13 @@ export class Harness {
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
   private nextPid = 0;
+  /** the SMMU's registers and tables as the isolation invariant reads them */
+  private readonly view: SmmuView | null;
+  /** a call that can change mappings, attachments or stream-map entries ran since the last isolation check */
+  private isolationDirty = true;
 
   constructor(readonly opts: HarnessOptions) {
-    this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs });
+    this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs, board: opts.board ?? FUZZ_BOARD });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.ignore = opts.ignore ?? new Set();
     const dev = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
@@ -143,9 +171,24 @@ export class Harness {
     this.streamId = dev?.streamIds[0] ?? 1;
     const smmuDev = this.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu);
     this.smmu = (smmuDev?.mmio[0] as Smmu | undefined) ?? null;
-    this.group = this.bind();
+    this.view = this.smmu ? new SmmuView(this.smmu, this.sys.machine.bus) : null;
+    for (const name of [DEVICE, DEVICE2]) {
+      const d = this.sys.kernel.driverCore.findDeviceOnAnyBus(name);
+      if (!d) continue;
+      const group = this.bind(name);
+      const regions = d.resources.filter((r) => r.kind === 'mem').map((r) => ({ addr: r.start, size: r.size }));
+      this.devices.push({ name, group, regions });
+    }
+    this.group = this.devices[0]?.group ?? 0;
     for (let i = 0; i < NPROC; i++) this.slots.push(this.newSlot(i));
-    this.model = new RefModel(this.sys, this.group, DEVICE);
+    // a group per device on the fuzzer's board; one group of both on the shared-group board in mainline
+    const groups: { id: number; devices: string[] }[] = [];
+    for (const d of this.devices) {
+      const g = groups.find((x) => x.id === d.group);
+      if (g) g.devices.push(d.name);
+      else groups.push({ id: d.group, devices: [d.name] });
+    }
+    this.model = new RefModel(this.sys, groups);
     this.imodel = new IommufdModel(this.sys.iommufd);
     this.setupSyscalls = this.sys.syscalls.count;
   }
@@ -185,7 +228,7 @@ export class Harness {
   }
 
   /** the administrator's binding (guest-tests/admin/bind.ts does the same from a guest program); returns the group number */
-  private bind(): number {
+  private bind(DEVICE: string): number {
     const admin = this.sys.syscalls.createProcess({ name: 'admin' });
     const s = this.sys.syscalls.invoke(admin, null, 'mmap2', [0, 2 * PAGE, PROT_RW, MAP_PRIVATE_ANON, -1, 0]);
     // the device's bus: platform, or amba where the profile makes the PL330 an AMBA device (`primecellBus`)
@@ -264,10 +307,16 @@ export class Harness {
     }
   }
 
+  /** the regions of the device a device fd was opened for (the PL330's for any other fd) */
+  private regionsOf(proc: Process, fd: number): { addr: number; size: number }[] {
+    const name = (proc.fdget(fd)?.priv as { dev?: { name?: string } } | undefined)?.dev?.name;
+    return this.devices.find((d) => d.name === name)?.regions ?? this.regions;
+  }
+
   /** file offset as the profile's ABI encodes it: the physical address (2014) or index << 40 (mainline) */
-  offset(o: Off): number {
+  offset(o: Off, regions = this.regions): number {
     if ('raw' in o) return Number(BigInt(o.raw));
-    const r = this.regions[o.region];
+    const r = regions[o.region];
     if (this.indexOffsets) return o.region * 2 ** 40 + o.off;
     // a region that does not exist: an address past the last one
     return (r ? r.addr : 0x2c0f0000 + o.region * PAGE) + o.off;
@@ -362,6 +411,8 @@ export class Harness {
       }
     }
     this.record(line, ret);
+    if (mayChangeIsolation(call)) this.isolationDirty = true;
+    if (call.op === 'run') this.checkStalls(call.ns);
     this.checkInvariants();
     this.step++;
     const f = this.pendingFail;
@@ -388,6 +439,7 @@ export class Harness {
   }
 
   private respawn(p: number): void {
+    this.isolationDirty = true;
     const old = this.slots[p]!;
     const files = this.filesOf(old.proc);
     this.sys.syscalls.exitProcess(old.proc);
@@ -452,14 +504,18 @@ export class Harness {
         const err = this.model.postIoctl(proc, fd, kind, c.req, r, pre, s.scratch, c.arg);
         if (err) this.fail(`model:${kind}:${name}`, err);
         this.imodel.post(proc, file, c.req, r, ipre, s.scratch, c.arg);
-        if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s);
+        // mainline SET_CONTAINER accepts an iommufd (vfio_group_ioctl_set_container ->
+        // iommufd_vfio_compat_ioas_create): the context gains an IOAS the model does not follow
+        if (r === 0 && kind === 'group' && c.req === VFIO_REQS.VFIO_GROUP_SET_CONTAINER) this.imodel.lose();
+        if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s, this.regionsOf(proc, fd));
         return r;
       }
       case 'pread':
       case 'pwrite': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
-        const pos = this.offset(c.off);
+        const regions = this.regionsOf(proc, fd);
+        const pos = this.offset(c.off, regions);
         const buf = this.ptr(p, c.ptr, c.count);
         if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, ZERO_PAGE, 0, Math.min(c.count, PAGE));
         const lo = pos % 2 ** 32 >>> 0;
@@ -468,7 +524,7 @@ export class Harness {
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
-        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok') this.checkReadOracle(s, pos, r);
+        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok') this.checkReadOracle(s, pos, r, regions);
         return r;
       }
       case 'read':
@@ -485,7 +541,7 @@ export class Harness {
       case 'mmap': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
-        const off = this.offset(c.off);
+        const off = this.offset(c.off, this.regionsOf(proc, fd));
         if (off % PAGE !== 0) {
           this.cover(kind, 'mmap', -22);
           return -22; // mmap2 cannot express it: the C library returns EINVAL
@@ -544,7 +600,8 @@ export class Harness {
       }
       case 'echo': {
         const r = this.echo(proc, s.scratch, c.path, c.value);
-        this.model.sysfsChanged();
+        // a failed write changed nothing; a bind, unbind or probe may have changed the groups
+        if (r === 0) this.model.sysfsChanged();
         this.imodel.lose();
         return r;
       }
@@ -565,7 +622,7 @@ export class Harness {
   // ---------------------------------------------------------------- bug oracles
 
   /** GET_REGION_INFO returned 0: the struct must describe a real region of the device */
-  private checkRegionInfo(s: Slot): void {
+  private checkRegionInfo(s: Slot, regions: { addr: number; size: number }[]): void {
     const mem = s.proc.mm;
     const b = new Uint8Array(32);
     if (mem.copyFromUser(b, 0, s.scratch, 32) < 0) return;
@@ -574,19 +631,19 @@ export class Harness {
     const size = Number(dv.getBigUint64(16, true));
     const offset = Number(dv.getBigUint64(24, true));
     const flags = dv.getUint32(4, true);
-    const reg = this.regions[index];
+    const reg = regions[index];
     const ok = reg !== undefined && reg.size === size && offset === (this.indexOffsets ? index * 2 ** 40 : reg.addr) && (flags & ~7) === 0;
     if (!ok) {
       const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-      this.fail('region-info-leak', `GET_REGION_INFO(index ${index}) succeeded with a region the device does not have (the device has ${this.regions.length}): flags 0x${flags.toString(16)} size 0x${size.toString(16)} offset 0x${offset.toString(16)}; bytes ${hex}`);
+      this.fail('region-info-leak', `GET_REGION_INFO(index ${index}) succeeded with a region the device does not have (the device has ${regions.length}): flags 0x${flags.toString(16)} size 0x${size.toString(16)} offset 0x${offset.toString(16)}; bytes ${hex}`);
     }
   }
 
   /** a successful read of device registers must return what the registers hold at the correct address */
-  private checkReadOracle(s: Slot, pos: number, n: number): void {
+  private checkReadOracle(s: Slot, pos: number, n: number, regions: { addr: number; size: number }[]): void {
     let pa: number;
     if (this.indexOffsets) {
-      const r = this.regions[Math.floor(pos / 2 ** 40)];
+      const r = regions[Math.floor(pos / 2 ** 40)];
       if (!r) return;
       pa = r.addr + (pos % 2 ** 40);
     } else pa = pos;
@@ -656,74 +713,195 @@ export class Harness {
       const want = perPa.get(pa) ?? 0;
       if (pages.pinCount(pa) !== want) this.fail('pin-count', `page 0x${pa.toString(16)}: pin count ${pages.pinCount(pa)}, the live mappings hold ${want}`);
     }
-    this.checkDma(insts);
+    if (this.isolationDirty) {
+      this.isolationDirty = false;
+      this.checkIsolation(insts);
+      this.checkOwnership();
+      this.checkIsolationIommufd();
+    }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
     const ierr = this.imodel.compare();
     if (ierr) this.fail('model-divergence:iommufd', ierr);
   }
 
-  /** no DMA of the device's stream reaches a page not mapped for it with that permission */
-  private checkDma(insts: { id: number; it: Type1Iommu }[]): void {
-    if (!this.smmu) return;
-    const inst = insts.find(({ it }) => it.groups.some((g) => g.id === this.group));
-    if (!inst) {
-      this.checkDmaIommufd();
-      return; // detached: the 2014 arm-smmu leaves the stream in bypass (not checked)
+  /**
+   * Stall faults: a context bank in stall mode (the 2014 arm-smmu: CBn_SCTLR.CFCFG, see
+   * `smmuContextFaultMode`) holds a faulting transaction until software writes CBn_RESUME;
+   * 3.14 arm_smmu_context_fault does so from the context interrupt (RESUME terminate: VFIO
+   * registers no fault handler). Once virtual time has passed (a `run` call), no transaction
+   * may still be held: its master would wait forever (`stall-stuck`).
+   */
+  private checkStalls(ns: number): void {
+    const st = this.smmu?.fault.stalled;
+    if (!st || st.length === 0 || ns < 100_000) return;
+    const t = st[0]!;
+    this.fail('stall-stuck', `${st.length} transaction(s) still stalled after ${ns} ns: context bank ${t.cb}, stream ${(t.attrs >>> 16) & 0x7fff}, va 0x${t.va.toString(16)}, stalled since ${t.since} ns`);
+  }
+
+  /** the stream ids of every IOMMU group (the device tree's masters), by group id */
+  private groupStreams(): Map<number, number[]> {
+    const m = new Map<number, number[]>();
+    for (const g of this.sys.kernel.iommu.groups()) {
+      const sids: number[] = [];
+      for (const d of g.devices) for (const sid of d.streamIds) if (!sids.includes(sid)) sids.push(sid);
+      m.set(g.id, sids);
     }
-    const probes: number[] = [0, 0x80000000, 0xfffff000];
-    for (const d of inst.it.dmas) {
-      probes.push(d.iova - PAGE, d.iova + d.size);
-      for (let i = 0; i < d.pa.length && i < 64; i++) probes.push(d.iova + i * PAGE);
+    return m;
+  }
+
+  /**
+   * Ownership: an IOMMU group is owned by at most one of a host driver (a device of the group
+   * bound to a driver that does not manage DMA itself: not vfio-platform/vfio-amba) and a user
+   * space container (the VFIO group is in one). 3.14 enforces it with the BUG_ON in
+   * vfio_iommu_group_notifier and the viability check of vfio_group_get_device_fd; mainline
+   * with owner_cnt (iommu_device_use_default_domain refuses a host driver -EBUSY while
+   * iommu_group_claim_dma_owner holds the group, and the claim fails -EPERM while a host
+   * driver uses it), whose count must agree.
+   */
+  private checkOwnership(): void {
+    const ownerCnt = this.sys.profile.caps.groupOwnershipGuard === 'refuse-bind';
+    for (const g of this.sys.kernel.iommu.groups()) {
+      const host = g.devices.filter((d) => d.driver !== null && d.driver.driverManagedDma !== true && !d.driver.name.startsWith('vfio')).map((d) => `${d.name} (${d.driver!.name})`);
+      const container = this.sys.vfio.groupState(g.id)?.containerSet ?? false;
+      // devices of the group bound to an iommufd (VFIO cdev path): iommufd_device_bind claims DMA
+      // ownership per device (iommu_device_claim_dma_owner: owner_cnt counts the claims)
+      const bound = iommufdBoundDevices(this.sys.iommufd, g.id);
+      const user = container || bound > 0;
+      if (host.length > 0 && user) this.fail('ownership', `group ${g.id} is ${container ? 'in a user space container' : 'bound to an iommufd'} and its device ${host.join(', ')} is bound to a host driver`);
+      else if (ownerCnt && g instanceof Group) {
+        const want = container ? 1 : bound > 0 ? bound : host.length;
+        if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${container ? 'user space holds it' : bound > 0 ? `${bound} device(s) bound to an iommufd` : `${host.length} host driver(s) use it`}`);
+      }
     }
-    for (const iova of probes) {
-      if (iova < 0 || iova >= 2 ** 40) continue;
-      const d = inst.it.dmas.find((x) => iova >= x.iova && iova < x.iova + x.size);
-      for (const write of [false, true]) {
-        const look = this.smmu.translateNoSideEffects(this.streamId, iova, ATTR_NS | (write ? ATTR_WRITE : 0));
-        const allowed = d !== undefined && (d.prot & (write ? IOMMU_WRITE : IOMMU_READ)) !== 0;
-        if (look.ok && look.bypass) continue;
-        if (look.ok && !allowed && d !== undefined && !write && (d.prot & IOMMU_READ) === 0) {
+  }
+
+  /** the implementation's own view of the user domains (when the reference model is lost) */
+  private implDomains(insts: { id: number; it: Type1Iommu }[]): UserDomain[] {
+    return insts.filter(({ it }) => it.groups.length > 0).map(({ id, it }) => ({ container: id, groups: it.groups.map((g) => g.id), maps: it.dmas.map((d) => ({ iova: d.iova, size: d.size, prot: d.prot, pa: d.pa })) }));
+  }
+
+  /**
+   * DMA isolation: every stream id of a group in a container with an IOMMU reaches exactly
+   * its container's mappings (page, physical page, write permission), and no other stream
+   * reaches that container's context bank. The SMMU side is read from its registers and its
+   * tables in guest RAM (isolation.ts); the expected side is the reference model's mappings
+   * (the implementation's own record only while the model is lost). Runs only after calls
+   * that can change mappings, attachments or the stream mapping table (`isolationDirty`).
+   */
+  private checkIsolation(insts: { id: number; it: Type1Iommu }[]): void {
+    const view = this.view;
+    if (!view) return;
+    const domains = this.model.userDomains() ?? this.implDomains(insts);
+    const streams = this.groupStreams();
+    const cbOwner = new Map<number, number>();
+    const attached = new Set<number>();
+    for (const dom of domains) {
+      let exp: Map<number, ExpectedPage> | null = null;
+      for (const gid of dom.groups) {
+        attached.add(gid);
+        for (const sid of streams.get(gid) ?? []) {
+          const r = view.route(sid);
+          const who = `stream ${sid} (group ${gid}, container ${dom.container})`;
+          if (r.kind === 'bypass') {
+            this.fail('dma-unmapped', `${who} bypasses translation (${r.why}): the device reaches all of memory`);
+            continue;
+          }
+          exp ??= expectedPages(dom);
+          if (r.kind === 'fault') {
+            for (const [pg, e] of exp) {
+              if (e.read || e.write) {
+                this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is mapped but the stream faults (${r.why})`);
+                break;
+              }
+            }
+            continue;
+          }
+          const other = cbOwner.get(r.cb);
+          if (other !== undefined && other !== dom.container) this.fail('dma-cross-group', `${who} translates in context bank ${r.cb}, which container ${other}'s groups use`);
+          if (other !== undefined) continue; // the same bank, already compared
+          cbOwner.set(r.cb, dom.container);
+          this.compareBank(view, r.cb, exp, who);
+        }
+      }
+    }
+    // streams of groups no user domain holds must stay out of the user domains' banks
+    for (const [gid, sids] of streams) {
+      if (attached.has(gid)) continue;
+      for (const sid of sids) {
+        const r = view.route(sid);
+        if (r.kind === 'translate' && cbOwner.has(r.cb)) this.fail('dma-cross-group', `stream ${sid} of group ${gid} (in no user container) translates in context bank ${r.cb} of container ${cbOwner.get(r.cb)}`);
+      }
+    }
+  }
+
+  private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>, who: string): void {
+    const hit = new Map<number, boolean>();
+    let bad = false;
+    view.leaves(cb, (l) => {
+      for (let va = l.va; va < l.va + l.size && !bad; va += PAGE) {
+        const e = exp.get(va / PAGE);
+        const pa = l.pa + (va - l.va);
+        if (!e || (!e.read && !e.write)) {
+          this.fail('dma-unmapped', `${who} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''}, which is not mapped for it${e ? ' with READ or WRITE' : ''} (context bank ${cb})`);
+          bad = true;
+        } else if (e.pa !== pa) {
+          this.fail('dma-wrong-page', `${who}: iova 0x${va.toString(16)} translates to 0x${pa.toString(16)}, the mapping pinned 0x${e.pa.toString(16)}`);
+          bad = true;
+        } else if (l.write && !e.write) {
+          this.fail('dma-unmapped', `${who} can write iova 0x${va.toString(16)}, mapped without VFIO_DMA_MAP_FLAG_WRITE`);
+          bad = true;
+        } else if (!e.read) {
           // LPAE stage-1 descriptors have no "write-only" or "no-read" permission: a mapping
           // without READ is still readable by the device, in every profile (io-pgtable-arm
           // maps WRITE-only as read/write). A documented finding, suppressed by default.
-          this.fail('dma-readable-without-read-flag', `stream ${this.streamId} read at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ (prot ${d.prot})`);
-        } else if (look.ok && !allowed) this.fail('dma-unmapped', `stream ${this.streamId} ${write ? 'write' : 'read'} at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)}, which is not mapped for it with that permission`);
-        if (look.ok && d) {
-          const want = d.pa[Math.floor((iova - d.iova) / PAGE)]!;
-          if (look.pa - (look.pa % PAGE) !== want) this.fail('dma-wrong-page', `iova 0x${iova.toString(16)} translates to 0x${look.pa.toString(16)}, the mapping pinned 0x${want.toString(16)}`);
+          this.fail('dma-readable-without-read-flag', `${who} can read iova 0x${va.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ`);
         }
-        if (!look.ok && allowed) this.fail('dma-missing', `iova 0x${iova.toString(16)} is mapped (${write ? 'write' : 'read'}) but the SMMU faults (${look.fault})`);
+        hit.set(va / PAGE, l.write);
+      }
+    });
+    if (bad) return;
+    for (const [pg, e] of exp) {
+      if (!e.read && !e.write) continue;
+      const w = hit.get(pg);
+      if (w === undefined || (e.write && !w)) {
+        this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is mapped (${e.write ? 'write' : 'read'}) but context bank ${cb} has ${w === undefined ? 'no valid entry' : 'a read-only entry'} for it`);
+        return;
       }
     }
   }
 
   /**
-   * The device attached through iommufd: every page of its IOAS translates to the page the
-   * area pinned with the area's permission; the pages around the areas and a few far IOVAs fault.
+   * DMA isolation through iommufd: every stream of a group attached to a HWPT reaches exactly
+   * the pages its IOAS areas pinned (page, physical page, write permission), read from the
+   * SMMU registers and tables in guest RAM as for the containers (compareBank).
    */
-  private checkDmaIommufd(): void {
-    const smmu = this.smmu!;
-    const m = iommufdDmaPages(this.sys.iommufd, DEVICE);
-    if (!m) return;
-    const covered = (iova: number): { prot: number } | undefined => m.areas.find((a) => iova <= a.last && iova + PAGE - 1 >= a.iova);
-    const probes: number[] = [0, 0x80000000, 0xfffff000];
-    for (const a of m.areas) probes.push(a.iova - (a.iova % PAGE) - PAGE, a.last - (a.last % PAGE) + PAGE);
-    for (const pg of m.pages) probes.push(pg.iova);
-    for (const iova of probes) {
-      if (iova < 0 || iova >= 2 ** 40) continue;
-      const a = covered(iova);
-      const pg = m.pages.find((x) => x.iova === iova);
-      for (const write of [false, true]) {
-        const look = smmu.translateNoSideEffects(this.streamId, iova, ATTR_NS | (write ? ATTR_WRITE : 0));
-        if (look.ok && look.bypass) continue;
-        const allowed = a !== undefined && (a.prot & (write ? IOMMU_WRITE : IOMMU_READ)) !== 0;
-        if (look.ok && !allowed && a !== undefined && !write && (a.prot & IOMMU_READ) === 0) {
-          // the LPAE no-"write-only" rule, as for type1 above (suppressed by default)
-          this.fail('dma-readable-without-read-flag', `stream ${this.streamId} read at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)} although the IOAS area was mapped without IOMMU_IOAS_MAP_READABLE`);
-        } else if (look.ok && !allowed) this.fail('dma-unmapped', `stream ${this.streamId} ${write ? 'write' : 'read'} at iova 0x${iova.toString(16)} reaches 0x${look.pa.toString(16)}, which no IOAS area maps for it with that permission`);
-        if (look.ok && pg && look.pa - (look.pa % PAGE) !== pg.pa) this.fail('dma-wrong-page', `iova 0x${iova.toString(16)} translates to 0x${look.pa.toString(16)}, the IOAS area pinned 0x${pg.pa.toString(16)}`);
-        if (!look.ok && allowed && pg) this.fail('dma-missing', `iova 0x${iova.toString(16)} is in an IOAS area (${write ? 'write' : 'read'}) but the SMMU faults (${look.fault})`);
+  private checkIsolationIommufd(): void {
+    const view = this.view;
+    if (!view || !this.sys.iommufd) return;
+    const atts = iommufdAttachments(this.sys.iommufd);
+    if (atts.length === 0) return;
+    const streams = this.groupStreams();
+    for (const att of atts) {
+      const exp = new Map<number, ExpectedPage>();
+      for (const pg of att.pages) exp.set(pg.iova / PAGE, { pa: pg.pa, read: (pg.prot & IOMMU_READ) !== 0, write: (pg.prot & IOMMU_WRITE) !== 0 });
+      for (const sid of streams.get(att.group) ?? []) {
+        const r = view.route(sid);
+        const who = `stream ${sid} (group ${att.group}, iommufd HWPT ${att.hwpt})`;
+        if (r.kind === 'bypass') {
+          this.fail('dma-unmapped', `${who} bypasses translation (${r.why}): the device reaches all of memory`);
+          continue;
+        }
+        if (r.kind === 'fault') {
+          for (const [pg, e] of exp) {
+            if (e.read || e.write) {
+              this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is in an IOAS area but the stream faults (${r.why})`);
+              break;
+            }
+          }
+          continue;
+        }
+        this.compareBank(view, r.cb, exp, who);
       }
     }
   }
@@ -795,8 +973,10 @@ export class Harness {
     this.pendingFail = null;
     if (f) throw new FindingError(f);
     if (cs.length !== 0) this.fail('leak-container', `containers still alive after every fd was closed: ${JSON.stringify(cs.map((c) => ({ id: c.id, groups: c.groups })))}`);
-    const g = this.sys.vfio.groupState(this.group);
-    if (g && (g.opened || g.containerSet || g.containerUsers !== 0 || g.openDevices.length)) this.fail('leak-group', `group ${this.group} after every fd was closed: ${JSON.stringify(g)}`);
+    for (const d of this.devices) {
+      const g = this.sys.vfio.groupState(d.group);
+      if (g && (g.opened || g.containerSet || g.containerUsers !== 0 || g.openDevices.length)) this.fail('leak-group', `group ${d.group} after every fd was closed: ${JSON.stringify(g)}`);
+    }
     const f2 = this.pendingFail;
     this.pendingFail = null;
     if (f2) throw new FindingError(f2);
@@ -810,5 +990,53 @@ export class Harness {
   /** syscalls executed by the run itself (after the set-up) */
   get runSyscalls(): number {
     return this.sys.syscalls.count - this.setupSyscalls;
+  }
+}
+
+/** the pages a user domain maps, by IOVA page number */
+function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
+  const m = new Map<number, ExpectedPage>();
+  for (const d of dom.maps) {
+    const n = Math.ceil(d.size / PAGE);
+    for (let i = 0; i < n && i < d.pa.length; i++) m.set(d.iova / PAGE + i, { pa: d.pa[i]!, read: (d.prot & IOMMU_READ) !== 0, write: (d.prot & IOMMU_WRITE) !== 0 });
+  }
+  return m;
+}
+
+/** requests that change neither mappings, attachments nor stream-map entries */
+const ISOLATION_NEUTRAL = new Set<number>([
+  VFIO_REQS.VFIO_GET_API_VERSION,
+  VFIO_REQS.VFIO_CHECK_EXTENSION,
+  VFIO_REQS.VFIO_GROUP_GET_STATUS,
+  VFIO_REQS.VFIO_IOMMU_GET_INFO,
+  VFIO_REQS.VFIO_DEVICE_GET_INFO,
+  VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO,
+  VFIO_REQS.VFIO_DEVICE_GET_IRQ_INFO,
+  VFIO_REQS.VFIO_DEVICE_SET_IRQS,
+  VFIO_REQS.VFIO_DEVICE_RESET,
+]);
+
+/**
+ * Can this call change what a stream id reaches? Closes and exits (a last reference
+ * detaches a group and frees its mappings), container and group ioctls, sysfs writes
+ * (rebinding), raw syscalls, and device writes (pwrite, write, stores through a mapping: a
+ * broken read/write or mmap path may reach any address). Other calls leave the SMMU and the tables alone: the isolation
+ * check skips them (a process killed by a fault sets the flag itself, in respawn).
+ */
+function mayChangeIsolation(c: Call): boolean {
+  switch (c.op) {
+    case 'close':
+    case 'echo':
+    case 'exit':
+    case 'raw':
+    case 'pwrite':
+    case 'write':
+      return true;
+    case 'mmio':
+      return c.write;
+    case 'ioctl':
+      return !ISOLATION_NEUTRAL.has(c.req >>> 0);
+    default:
+      return false;
   }
 }

@@ -9,7 +9,7 @@
  */
 import { EBADFD, EINVAL, ENODEV, EPERM } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
-import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from '../../kernel-model/uapi/constants.js';
+import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
@@ -24,6 +24,28 @@ interface MMap {
   mm: AddressSpace;
   /** UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR dropped the vaddr (mainline); MAP_DMA with VADDR restores it */
   vaddrInvalid: boolean;
+  /**
+   * the physical page behind each page of the mapping when it was made, read from the
+   * process's page tables (the pages MAP_DMA pinned; -1 where the process had none): what
+   * the DMA-isolation invariant expects the SMMU to translate the IOVA page to
+   */
+  pa: number[];
+}
+
+/** a container user space has given an IOMMU: its groups' streams translate through its mappings */
+export interface UserDomain {
+  container: number;
+  groups: number[];
+  maps: { iova: number; size: number; prot: number; pa: ArrayLike<number> }[];
+}
+
+/** the physical address behind user address va of mm, without faulting anything in (-1: none) */
+export function userPa(mm: AddressSpace, va: number): number {
+  const v = mm.find(va);
+  if (v === null) return -1;
+  if (v.kind === 'pfn') return v.pfnBase + (va - v.start);
+  const pa = v.pages ? v.pages[Math.floor((va - v.start) / PAGE)]! : -1;
+  return pa < 0 ? -1 : pa;
 }
 
 /**
@@ -43,6 +65,9 @@ interface MContainer {
 }
 
 interface MGroup {
+  id: number;
+  /** the names of its devices bound to VFIO */
+  devices: string[];
   opened: boolean;
   container: number | null;
   /** the group fd's SET_CONTAINER holds a container user */
@@ -75,10 +100,9 @@ export class RefModel {
 
   constructor(
     private readonly sys: System,
-    private readonly groupId: number,
-    private readonly device: string,
+    groups: readonly { id: number; devices: string[] }[],
   ) {
-    this.groups.set(groupId, { opened: false, container: null, holds: false, devFds: 0 });
+    for (const g of groups) this.groups.set(g.id, { id: g.id, devices: g.devices, opened: false, container: null, holds: false, devFds: 0 });
   }
 
   private table(p: Process): Map<number, FdObj> {
@@ -105,12 +129,12 @@ export class RefModel {
       return;
     }
     const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
-    if (!m || Number(m[1]) !== this.groupId) return;
-    const g = this.groups.get(this.groupId)!;
+    const g = m ? this.groups.get(Number(m[1])) : undefined;
+    if (!g) return;
     if (g.opened || g.container !== null) this.expect(r < 0, `open(${path}) succeeded although the group is ${g.opened ? 'already open' : 'still in a container'}`);
     if (r >= 0) {
       g.opened = true;
-      this.table(p).set(r, { kind: 'group', id: this.groupId });
+      this.table(p).set(r, { kind: 'group', id: g.id });
     }
   }
 
@@ -144,7 +168,7 @@ export class RefModel {
   private dropUser(g: MGroup): void {
     if (g.holds || g.devFds > 0 || g.container === null) return;
     const c = this.containers.get(g.container)!;
-    c.groups = c.groups.filter((x) => x !== this.groupId);
+    c.groups = c.groups.filter((x) => x !== g.id);
     g.container = null;
     if (c.groups.length === 0) {
       c.iommu = false;
@@ -208,7 +232,13 @@ export class RefModel {
         case R.VFIO_SET_IOMMU:
           if (c.groups.length === 0 || c.iommu) this.expect(r === -EINVAL, `SET_IOMMU on a container ${c.iommu ? 'whose IOMMU is already set' : 'without groups'} returned ${r}, not -EINVAL`);
           // vfio_ioctl_set_iommu: a type no driver offers (CHECK_EXTENSION <= 0) is -ENODEV
-          else if (pre.setIommuType !== undefined && !this.typeOffered(pre.setIommuType)) this.expect(r === -ENODEV, `SET_IOMMU(${pre.setIommuType}) returned ${r}: a type no IOMMU driver offers is -ENODEV`);
+          else if (pre.setIommuType !== undefined && !this.typeOffered(pre.setIommuType)) {
+            // ... but vfio_ioctl_set_iommu asks each driver's CHECK_EXTENSION(type), and mainline
+            // type1 answers 1 for VFIO_UNMAP_ALL: it is tried, and vfio_iommu_type1_open refuses
+            // every type but TYPE1/TYPE1v2 with -EINVAL
+            const want = pre.setIommuType === BigInt(VFIO_UNMAP_ALL) && this.sys.profile.caps.type1UnmapAll ? -EINVAL : -ENODEV;
+            this.expect(r === want, `SET_IOMMU(${pre.setIommuType}) returned ${r}, not ${want} (no IOMMU driver opens that type)`);
+          }
           // mainline vfio_iommu_type1_attach_group: the board's wired interrupts are not
           // isolated MSIs, so an offered type is -EPERM unless the kernel's command line set
           // vfio_iommu_type1.allow_unsafe_interrupts (the default board's does)
@@ -276,9 +306,10 @@ export class RefModel {
         case R.VFIO_GROUP_GET_DEVICE_FD: {
           const c = g.container === null ? null : this.containers.get(g.container)!;
           if (!c || !c.iommu) this.expect(r < 0, `GET_DEVICE_FD succeeded on a group ${c ? 'whose container has no IOMMU' : 'in no container'}`);
-          if (arg.t === 'str' && (arg.s !== this.device || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned a device fd`);
-          // mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name (-ENODEV) before any container check
-          if (arg.t === 'str' && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && arg.s !== this.device && this.sys.profile.caps.groupIoctls === 'group-c') this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
+          const mine = arg.t === 'str' && g.devices.includes(arg.s);
+          if (arg.t === 'str' && (!mine || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") on group ${g.id} returned a device fd`);
+          // mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name (-ENODEV: not a device of this group) before any container check
+          if (arg.t === 'str' && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && !mine && this.sys.profile.caps.groupIoctls === 'group-c') this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
           if (r >= 0) {
             g.devFds++;
             this.table(p).set(r, { kind: 'device', id: o.id });
@@ -332,7 +363,9 @@ export class RefModel {
     }
     this.expect(!c.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `MAP_DMA succeeded over an existing mapping at iova 0x${iova.toString(16)}`);
     if (caps.type1ResvRegions && caps.iommuResvRegions) this.expect(iova + size <= MSI_WINDOW[0] || iova >= MSI_WINDOW[1], `MAP_DMA succeeded at 0x${iova.toString(16)}+0x${size.toString(16)}, over the SMMU's reserved MSI window`);
-    const n: MMap = { iova, size, vaddr, prot: this.protOf(m.flags), mm, vaddrInvalid: false };
+    const pa: number[] = [];
+    for (let off = 0; off < size && off < 2 ** 31; off += PAGE) pa.push(userPa(mm, vaddr + off));
+    const n: MMap = { iova, size, vaddr, prot: this.protOf(m.flags), mm, vaddrInvalid: false, pa };
     let i = 0;
     while (i < c.maps.length && c.maps[i]!.iova < iova) i++;
     c.maps.splice(i, 0, n);
@@ -342,11 +375,13 @@ export class RefModel {
     const right = c.maps[i + 1];
     if (right && join(n, right)) {
       n.size += right.size;
+      n.pa = n.pa.concat(right.pa);
       c.maps.splice(i + 1, 1);
     }
     const left = c.maps[i - 1];
     if (left && join(left, n)) {
       left.size += n.size;
+      left.pa = left.pa.concat(n.pa);
       c.maps.splice(i, 1);
     }
   }
@@ -399,12 +434,22 @@ export class RefModel {
       const from = Math.max(start, d.iova);
       const to = Math.min(end, dEnd);
       removed += to - from;
-      if (from > d.iova) out.push({ ...d, size: from - d.iova });
-      if (to < dEnd) out.push({ ...d, iova: to, size: dEnd - to, vaddr: d.vaddr + (to - d.iova) });
+      if (from > d.iova) out.push({ ...d, size: from - d.iova, pa: d.pa.slice(0, Math.ceil((from - d.iova) / PAGE)) });
+      if (to < dEnd) out.push({ ...d, iova: to, size: dEnd - to, vaddr: d.vaddr + (to - d.iova), pa: d.pa.slice(Math.floor((to - d.iova) / PAGE)) });
     }
     c.maps = out;
-    void PAGE;
     return removed;
+  }
+
+  /**
+   * the containers with an IOMMU and their groups (vfio_iommu_type1_attach_group has put
+   * the groups' streams in the container's domain): null while the model is lost
+   */
+  userDomains(): UserDomain[] | null {
+    if (this.lost) return null;
+    const out: UserDomain[] = [];
+    for (const c of this.containers.values()) if (c.iommu && c.groups.length > 0) out.push({ container: c.id, groups: c.groups, maps: c.maps });
+    return out;
   }
 
   /** compare with the implementation; a message on divergence */
@@ -413,12 +458,12 @@ export class RefModel {
     this.pending = null;
     if (this.lost) return null;
     if (pend) return pend;
-    const g = this.groups.get(this.groupId)!;
-    const real = this.sys.vfio.groupState(this.groupId);
-    if (real) {
+    for (const g of this.groups.values()) {
+      const real = this.sys.vfio.groupState(g.id);
+      if (!real) continue;
       const users = (g.holds ? 1 : 0) + g.devFds;
       if (real.opened !== g.opened || real.containerSet !== (g.container !== null) || real.containerUsers !== users || (real.openDevices.length > 0) !== g.devFds > 0) {
-        return `group ${this.groupId}: implementation ${JSON.stringify({ opened: real.opened, containerSet: real.containerSet, users: real.containerUsers, openDevices: real.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
+        return `group ${g.id}: implementation ${JSON.stringify({ opened: real.opened, containerSet: real.containerSet, users: real.containerUsers, openDevices: real.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
       }
     }
     const cs = this.sys.vfio.containerStates();

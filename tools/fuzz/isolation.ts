@@ -1,0 +1,157 @@
+/**
+ * The DMA-isolation invariant's view of the hardware: what each stream id can reach, read
+ * the way the SMMU itself would find it. The SMMU's programmed state comes from its
+ * registers (sCR0, sIDR0, SMRn, S2CRn, CBARn, the context banks' SCTLR/TTBCR/TTBRn; ARM IHI
+ * 0062 "ARM System Memory Management Unit Architecture Specification", SMMUv1, chapters 9
+ * and 10), and the stage-1 translation tables are walked in guest RAM by this file's own
+ * long-descriptor walker (VMSAv7 LPAE, ARM DDI 0406C B3.6), enumerating every valid leaf.
+ * Nothing here uses the SMMU model's walker, TLB or stream-match table, so a bug there or
+ * in the kernel model's programming of them shows up as a difference with what the
+ * reference model (tools/fuzz/model.ts) says each group's container maps.
+ */
+import { ATTR_NS } from '../../emulator/attrs.js';
+import type { PhysicalBus } from '../../emulator/bus.js';
+import type { Smmu } from '../../devices/smmu/smmu.js';
+
+// ---- register offsets and fields (IHI 0062: 9.6 global register space 0, 9.7 space 1, 10 context banks)
+const SCR0 = 0x000; // sCR0
+const SIDR0 = 0x020; // sIDR0
+const SMR = (n: number): number => 0x800 + 4 * n; // SMRn
+const S2CR = (n: number): number => 0xc00 + 4 * n; // S2CRn
+const CBAR = (n: number): number => 4 * n; // CBARn in global space 1
+const CB_SCTLR = 0x000;
+const CB_TTBR0 = 0x020;
+const CB_TTBR1 = 0x028;
+const CB_TTBCR = 0x030;
+const SCR0_CLIENTPD = 1 << 0; // client port disable: every transaction bypasses
+const SCR0_USFCFG = 1 << 10; // unidentified stream: fault (1) or bypass (0)
+const SIDR0_SMS = 1 << 27; // stream matching supported (else the stream id indexes S2CR)
+const SMR_VALID = 0x8000_0000;
+const S2CR_TRANS = 0;
+const S2CR_BYPASS = 1;
+const CBAR_S1_S2BYPASS = 1;
+const SCTLR_M = 1 << 0;
+const SCTLR_AFFD = 1 << 3;
+const TTBCR_EAE = 0x8000_0000;
+const TTBCR_EPD0 = 1 << 7;
+const TTBCR_EPD1 = 1 << 23;
+const PAGE = 4096;
+
+/** how a stream id's transactions are handled */
+export type StreamRoute =
+  | { kind: 'bypass'; why: string }
+  | { kind: 'fault'; why: string }
+  | { kind: 'translate'; cb: number };
+
+/** one valid leaf of a context bank's tables */
+export interface Leaf {
+  va: number;
+  size: number;
+  pa: number;
+  /** writable at some privilege (AP[2] clear and no APTable[1] above it) */
+  write: boolean;
+}
+
+/** the SMMU's programmed state, read through its registers */
+export class SmmuView {
+  private readonly d = new Uint32Array(2);
+
+  constructor(
+    private readonly smmu: Smmu,
+    private readonly bus: PhysicalBus,
+  ) {}
+
+  private gr0(off: number): number {
+    return this.smmu.read(off, 4, ATTR_NS) >>> 0;
+  }
+
+  private cbReg(cb: number, off: number): number {
+    return this.smmu.read((this.smmu.globalPages + cb) * PAGE + off, 4, ATTR_NS) >>> 0;
+  }
+
+  /** IHI 0062 3.4/9.6.14-15: sCR0, then the stream mapping table (SMR match, or S2CR[sid] without stream matching) */
+  route(sid: number): StreamRoute {
+    const scr0 = this.gr0(SCR0);
+    if ((scr0 & SCR0_CLIENTPD) !== 0) return { kind: 'bypass', why: 'sCR0.CLIENTPD' };
+    let idx = -1;
+    if ((this.gr0(SIDR0) & SIDR0_SMS) !== 0) {
+      for (let i = 0; i < this.smmu.numSmrs; i++) {
+        const smr = this.gr0(SMR(i));
+        if ((smr & SMR_VALID) === 0) continue;
+        const mask = (smr >>> 16) & 0x7fff;
+        if (((sid ^ smr) & 0x7fff & ~mask) !== 0) continue;
+        if (idx >= 0) return { kind: 'fault', why: `stream match conflict (SMR${idx}, SMR${i})` };
+        idx = i;
+      }
+    } else if (sid < this.smmu.numSmrs) idx = sid;
+    if (idx < 0) return (scr0 & SCR0_USFCFG) !== 0 ? { kind: 'fault', why: 'unidentified stream (sCR0.USFCFG)' } : { kind: 'bypass', why: 'unidentified stream, sCR0.USFCFG=0' };
+    const s2cr = this.gr0(S2CR(idx));
+    const type = (s2cr >>> 16) & 3;
+    if (type === S2CR_BYPASS) return { kind: 'bypass', why: `S2CR${idx} bypass` };
+    if (type !== S2CR_TRANS) return { kind: 'fault', why: `S2CR${idx} fault` };
+    const cb = s2cr & 0xff;
+    if (cb >= this.smmu.numCb) return { kind: 'fault', why: `S2CR${idx} names context bank ${cb}` };
+    const cbar = this.smmu.read(PAGE + CBAR(cb), 4, ATTR_NS) >>> 0;
+    if (((cbar >>> 16) & 3) !== CBAR_S1_S2BYPASS) return { kind: 'fault', why: `CBAR${cb} is not a stage-1 context` };
+    if ((this.cbReg(cb, CB_SCTLR) & SCTLR_M) === 0) return { kind: 'bypass', why: `context bank ${cb}: SCTLR.M clear` };
+    if ((this.cbReg(cb, CB_TTBCR) & TTBCR_EAE) === 0) return { kind: 'fault', why: `context bank ${cb}: short-descriptor format` };
+    return { kind: 'translate', cb };
+  }
+
+  /**
+   * Every valid leaf of context bank cb's stage-1 tables (DDI 0406C B3.6.4-B3.6.6: TTBR0 for
+   * [0, 2^(32-T0SZ)), TTBR1 for the top 2^(32-T1SZ), the start level from the region's size).
+   */
+  leaves(cb: number, out: (l: Leaf) => void): void {
+    const sctlr = this.cbReg(cb, CB_SCTLR);
+    const ttbcr = this.cbReg(cb, CB_TTBCR);
+    const t0sz = ttbcr & 7;
+    const t1sz = (ttbcr >>> 16) & 7;
+    const afOk = (sctlr & SCTLR_AFFD) !== 0;
+    const region = (ttbrOff: number, tsz: number, base: number, epd: boolean): void => {
+      if (epd) return;
+      const bits = 32 - tsz;
+      const level = bits > 30 ? 1 : 2;
+      const lo = this.cbReg(cb, ttbrOff);
+      const hi = this.cbReg(cb, ttbrOff + 4) & 0xff;
+      const entries = 2 ** (bits - (level === 1 ? 30 : 21));
+      const x = Math.log2(entries * 8);
+      const table = hi * 2 ** 32 + (lo - (lo % 2 ** x));
+      this.walk(table, level, base, entries, false, afOk, out);
+    };
+    if (t0sz === 0 && t1sz === 0) region(CB_TTBR0, 0, 0, (ttbcr & TTBCR_EPD0) !== 0);
+    else {
+      region(CB_TTBR0, t0sz, 0, (ttbcr & TTBCR_EPD0) !== 0);
+      if (t1sz !== 0) region(CB_TTBR1, t1sz, 2 ** 32 - 2 ** (32 - t1sz), (ttbcr & TTBCR_EPD1) !== 0);
+    }
+  }
+
+  private walk(table: number, level: number, base: number, entries: number, noWrite: boolean, afOk: boolean, out: (l: Leaf) => void): void {
+    const span = level === 1 ? 2 ** 30 : level === 2 ? 2 ** 21 : PAGE;
+    const d = this.d;
+    for (let i = 0; i < entries; i++) {
+      if (this.bus.read64(table + 8 * i, ATTR_NS, d) < 0) continue; // an external abort: no translation
+      const lo = d[0]!;
+      const hi = d[1]!;
+      const type = lo & 3;
+      const oa = (hi & 0xff) * 2 ** 32 + (lo - (lo % PAGE));
+      if (level < 3 && type === 3) {
+        // table descriptor; APTable[1] (bit 62) takes write permission away below it
+        this.walk(oa, level + 1, base + i * span, 512, noWrite || (hi & (1 << 30)) !== 0, afOk, out);
+        continue;
+      }
+      const leaf = level < 3 ? type === 1 : type === 3;
+      if (!leaf) continue;
+      if ((lo & (1 << 10)) === 0 && !afOk) continue; // AF clear: access flag fault
+      const pa = oa - (oa % span);
+      out({ va: base + i * span, size: span, pa, write: !noWrite && (lo & (1 << 7)) === 0 });
+    }
+  }
+}
+
+/** expected access of one IOVA page */
+export interface ExpectedPage {
+  pa: number;
+  read: boolean;
+  write: boolean;
+}
