@@ -172,11 +172,19 @@ function marshal(a: IoctlArg, ctx: Ctx, L: string[]): string {
   }
   const st = STRUCTS[a.type];
   const tail = a.tail ?? [];
-  const len = st.minsz + 4 * tail.length + 8;
+  const len = Math.max(st.minsz, ...st.fields.map(([, o, sz]) => o + sz)) + 4 * tail.length + 8;
   L.push(`\t\tmemset(scratch, 0, ${len});`);
   if (a.type === 'int32') {
     const v = a.fields['v'];
     if (v !== undefined) L.push(`\t\t*(int32_t *)scratch = (int32_t)(uint32_t)${valExpr(v)};`);
+  } else if (C_STRUCT[a.type] === undefined) {
+    // iommufd / cdev structs: written field by field at their uapi offsets (program-iommufd.ts)
+    L.push(`\t\t${cmt(`struct ${a.type}`)}`);
+    for (const [name, off, size] of st.fields) {
+      const v = a.fields[name];
+      if (v === undefined) continue;
+      L.push(`\t\t*(uint${size * 8}_t *)(scratch + ${off}) = (uint${size * 8}_t)${valExpr(v)}; ${cmt(name)}`);
+    }
   } else {
     L.push(`\t\t${C_STRUCT[a.type]} *s = (void *)scratch;`);
     for (const [name, , size] of st.fields) {
@@ -224,7 +232,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'ioctl': {
       const arg = marshal(c.arg, ctx, L);
       const name = reqName(c.req);
-      const req = name.startsWith('0x') ? `${hex(c.req >>> 0)}u` : name;
+      // iommufd and cdev requests by number (the reproducer's headers may predate them)
+      const req = name.startsWith('0x') || name.startsWith('IOMMU_') || name.includes('IOMMUFD') ? `${hex(c.req >>> 0)}u ${cmt(name)}` : name;
       L.push(`\t\trc = ret(ioctl(${fdExpr(c.fd)}, ${req}, ${arg}));`);
       if (c.req === VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD) L.push('\t\tif (rc >= 0) track(rc, K_DEVICE);');
       return;
