@@ -5,6 +5,7 @@
  * raw garbage, and calls across several processes.
  */
 import fc from 'fast-check';
+import { IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
 import { STRUCTS, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
 
 /**
@@ -14,7 +15,7 @@ import { STRUCTS, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, 
  * values from the same random stream (the same tuple plus that boolean, ignored), so seeds
  * give the same programs, and always builds a plain object.
  */
-function rec<T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
+export function rec<T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
   const keys = Object.keys(model) as (keyof T & string)[];
   const arbs = keys.map((k) => model[k] as fc.Arbitrary<unknown>);
   const build = recordBuilder(keys);
@@ -44,12 +45,12 @@ export const NPROC = 3;
 export const DMA_PAGES = 16;
 
 const u32edge = fc.constantFrom(0, 1, 2, 3, 4, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x1000, 0x10000);
-const u32 = fc.oneof({ weight: 3, arbitrary: u32edge }, { weight: 1, arbitrary: fc.nat({ max: 0xffffffff }) });
+export const u32 = fc.oneof({ weight: 3, arbitrary: u32edge }, { weight: 1, arbitrary: fc.nat({ max: 0xffffffff }) });
 
 /** the calling process: mostly P0 (which the set-up prefix equips), sometimes the others */
-const pid = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: NPROC - 1 }) });
+export const pid = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: NPROC - 1 }) });
 
-const ptr: fc.Arbitrary<PtrKind> = fc.oneof(
+export const ptr: fc.Arbitrary<PtrKind> = fc.oneof(
   { weight: 12, arbitrary: fc.constant<PtrKind>('ok') },
   { weight: 1, arbitrary: fc.constantFrom<PtrKind>('null', 'unmapped', 'ro', 'tail') },
 );
@@ -64,7 +65,7 @@ export function fdRef(kind: FdKind): fc.Arbitrary<FdRef> {
 }
 
 /** argsz around minsz */
-function argsz(minsz: number): fc.Arbitrary<number> {
+export function argsz(minsz: number): fc.Arbitrary<number> {
   return fc.oneof(
     { weight: 8, arbitrary: fc.constant(minsz) },
     { weight: 3, arbitrary: fc.integer({ min: Math.max(0, minsz - 8), max: minsz + 16 }) },
@@ -72,7 +73,7 @@ function argsz(minsz: number): fc.Arbitrary<number> {
   );
 }
 
-function flags(known: number[]): fc.Arbitrary<number> {
+export function flags(known: number[]): fc.Arbitrary<number> {
   const combos = fc.subarray(known).map((a) => a.reduce((x, y) => x | y, 0));
   return fc.oneof(
     { weight: 8, arbitrary: combos },
@@ -90,20 +91,20 @@ const index = fc.oneof(
 
 const PAGE = 4096;
 const u64hex = (x: bigint): string => '0x' + x.toString(16);
-const iova: fc.Arbitrary<Value> = fc.oneof(
+export const iova: fc.Arbitrary<Value> = fc.oneof(
   { weight: 8, arbitrary: fc.nat({ max: 24 }).map((n) => n * PAGE) },
   { weight: 2, arbitrary: fc.constantFrom(0x100000, 0x1000000, 0x80000000, 0xfffff000, 0x100000000) },
   // around and inside the SMMU's software MSI window (mainline: reserved, MAP_DMA -EINVAL)
   { weight: 1, arbitrary: fc.constantFrom(0x8000000, 0x80ff000, 0x7fff000, 0x7ffe000, 0x8100000) },
   { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 40n - 4096n), u64hex(2n ** 52n), u64hex(2n ** 64n - 4096n), u64hex(2n ** 63n), 1, 0x800) },
 );
-const size: fc.Arbitrary<Value> = fc.oneof(
+export const size: fc.Arbitrary<Value> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => n * PAGE) },
   { weight: 2, arbitrary: fc.integer({ min: 5, max: 18 }).map((n) => n * PAGE) },
   { weight: 2, arbitrary: fc.constantFrom(0, 1, 0x800, 0x1001, 0x100000) },
   { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 32n), u64hex(2n ** 64n - 4096n), 0xfffff000, u64hex(2n ** 52n)) },
 );
-const vaddr: fc.Arbitrary<Value> = fc.oneof(
+export const vaddr: fc.Arbitrary<Value> = fc.oneof(
   { weight: 6, arbitrary: fc.nat({ max: 7 }).map((n) => ({ dma: n })) },
   { weight: 2, arbitrary: fc.nat({ max: DMA_PAGES + 1 }).map((n) => ({ dma: n })) },
   { weight: 1, arbitrary: fc.nat({ max: 1 }).map((n) => ({ ro: n })) },
@@ -121,7 +122,7 @@ const unmapFlags = fc.oneof(
   { weight: 1, arbitrary: u32 },
 );
 
-function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
+export function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
   const minsz = STRUCTS[type].minsz;
   return rec({ argsz: argsz(minsz), rest: rec(fields), tail: tail ?? fc.constant(undefined), ptr })
     .map(({ argsz: a, rest, tail: t, ptr: p }) => {
@@ -312,6 +313,8 @@ export function callArb(): fc.Arbitrary<Call> {
     { weight: 9, arbitrary: ioctlOn('group', groupReqs) },
     { weight: 12, arbitrary: ioctlOn('device', deviceReqs) },
     { weight: 1, arbitrary: ioctlOn('any', [...unknownReqs, ...allVfio]) },
+    // iommufd and the VFIO device cdev (arb-iommufd.ts); /dev/iommu is ENOENT in 2014 profiles
+    { weight: 14, arbitrary: iommufdCallArb() },
     { weight: 6, arbitrary: rec({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
     { weight: 1, arbitrary: rec({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
     { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
@@ -370,9 +373,32 @@ export const SECOND_GROUP: Call[] = [
 const PREFIX = [...SETUP_PREFIX, ...SECOND_GROUP];
 
 /**
+ * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the
+ * first n calls of the group/container happy path, above that the first
+ * n - SETUP_PREFIX.length - 1 calls of the cdev + iommufd one (arb-iommufd.ts).
+ */
+export function prefixOf(n: number): Call[] {
+  return n <= SETUP_PREFIX.length ? SETUP_PREFIX.slice(0, n) : IOMMUFD_PREFIX.slice(0, n - SETUP_PREFIX.length - 1);
+}
+
+/** the prefix numbers runs draw: the whole group path, part of it, the whole or part of the iommufd path */
+export function prefixArb(): fc.Arbitrary<number> {
+  const base = SETUP_PREFIX.length + 1;
+  return fc.oneof(
+    { weight: 2, arbitrary: fc.constant(SETUP_PREFIX.length) },
+    { weight: 2, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) },
+    { weight: 1, arbitrary: fc.constant(base + IOMMUFD_PREFIX.length) },
+    { weight: 1, arbitrary: fc.integer({ min: base, max: base + IOMMUFD_PREFIX.length }) },
+  );
+}
+
+/**
  * A program: a prefix of the happy path (so deep device states are reached quickly; about
- * one program in three also attaches the second group), then random calls.
+ * one program in three also attaches the second group), then random calls; one program in
+ * three starts from (part of) the cdev + iommufd happy path instead (arb-iommufd.ts).
  */
 export function programArb(maxCalls = 24): fc.Arbitrary<Call[]> {
-  return fc.tuple(fc.nat({ max: PREFIX.length }), fc.array(callArb(), { minLength: 1, maxLength: maxCalls })).map(([n, rest]) => [...PREFIX.slice(0, n), ...rest]);
+  return fc
+    .tuple(fc.nat({ max: PREFIX.length }), fc.array(callArb(), { minLength: 1, maxLength: maxCalls }), fc.nat({ max: 2 }), fc.nat({ max: IOMMUFD_PREFIX.length }))
+    .map(([n, rest, which, m]) => (which === 2 ? [...IOMMUFD_PREFIX.slice(0, m), ...rest] : [...PREFIX.slice(0, n), ...rest]));
 }

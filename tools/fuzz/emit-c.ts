@@ -86,7 +86,7 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 /** a comment that cannot end early */
 const cmt = (s: string): string => `/* ${s.replace(/\*\//g, '* /')} */`;
 
-const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD' };
+const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD', iommufd: 'K_IOMMUFD' };
 
 function fdExpr(r: FdRef): string {
   return 'raw' in r ? `${r.raw | 0} ${cmt('raw fd')}` : `fd_of(${KIND_C[r.k]}, ${r.i >>> 0}u)`;
@@ -173,11 +173,19 @@ function marshal(a: IoctlArg, ctx: Ctx, L: string[]): string {
   }
   const st = STRUCTS[a.type];
   const tail = a.tail ?? [];
-  const len = st.minsz + 4 * tail.length + 8;
+  const len = Math.max(st.minsz, ...st.fields.map(([, o, sz]) => o + sz)) + 4 * tail.length + 8;
   L.push(`\t\tmemset(scratch, 0, ${len});`);
   if (a.type === 'int32') {
     const v = a.fields['v'];
     if (v !== undefined) L.push(`\t\t*(int32_t *)scratch = (int32_t)(uint32_t)${valExpr(v)};`);
+  } else if (C_STRUCT[a.type] === undefined) {
+    // iommufd / cdev structs: written field by field at their uapi offsets (program-iommufd.ts)
+    L.push(`\t\t${cmt(`struct ${a.type}`)}`);
+    for (const [name, off, size] of st.fields) {
+      const v = a.fields[name];
+      if (v === undefined) continue;
+      L.push(`\t\t*(uint${size * 8}_t *)(scratch + ${off}) = (uint${size * 8}_t)${valExpr(v)}; ${cmt(name)}`);
+    }
   } else {
     L.push(`\t\t${C_STRUCT[a.type]} *s = (void *)scratch;`);
     for (const [name, , size] of st.fields) {
@@ -213,7 +221,7 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
   const h = ctx.h;
   switch (c.op) {
     case 'open': {
-      const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : 'any';
+      const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : c.path === '/dev/iommu' ? 'iommufd' : /^\/dev\/vfio\/devices\/vfio\d+$/.test(c.path) ? 'device' : 'any';
       const path = c.path === `/dev/vfio/${h.group}` ? 'group_path' : cstr(c.path);
       L.push(`\t\trc = ret(open(${path}, 0${c.flags.toString(8)}));`);
       L.push(`\t\tif (rc >= 0) track(rc, ${KIND_C[kind]});`);
@@ -225,7 +233,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'ioctl': {
       const arg = marshal(c.arg, ctx, L);
       const name = reqName(c.req);
-      const req = name.startsWith('0x') ? `${hex(c.req >>> 0)}u` : name;
+      // iommufd and cdev requests by number (the reproducer's headers may predate them)
+      const req = name.startsWith('0x') || name.startsWith('IOMMU_') || name.includes('IOMMUFD') ? `${hex(c.req >>> 0)}u ${cmt(name)}` : name;
       L.push(`\t\trc = ret(ioctl(${fdExpr(c.fd)}, ${req}, ${arg}));`);
       if (c.req === VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD) L.push('\t\tif (rc >= 0) track(rc, K_DEVICE);');
       return;
@@ -441,7 +450,7 @@ export function emitC(input: EmitInput): EmitResult {
 
 const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
-enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD };
+enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD };
 /* the fds this program holds and their kind, ascending (the harness resolves "the i-th live fd of a kind") */
 static int tfd[MAXFDS], tkind[MAXFDS], ntfd;
 static void *maps[MAXMAPS];

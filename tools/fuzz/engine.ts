@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
-import { SETUP_PREFIX, callArb } from './arb.js';
+import { callArb, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { formatCall, type Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
@@ -51,6 +51,8 @@ export interface CampaignResult {
   findings: FindingReport[];
   /** "kind:ioctl" -> sorted results */
   coverage: Record<string, string[]>;
+  /** "kind:ioctl" -> how many calls succeeded (shrinking runs included) */
+  okCounts?: Record<string, number>;
   /** coverage build only: one byte per branch site, 1 = reached (tools/fuzz/coverage/) */
   branches?: Uint8Array;
 }
@@ -143,7 +145,7 @@ export function runArb(maxCommands: number): RunArb {
   let arb = runArbs.get(maxCommands);
   if (arb === undefined) {
     const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands, size: 'max' });
-    arb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), cmdArb);
+    arb = fc.tuple(prefixArb(), cmdArb);
     runArbs.set(maxCommands, arb);
   }
   return arb;
@@ -154,6 +156,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
   const findings: FindingReport[] = [];
   const coverage = new Map<string, Set<string>>();
+  const okCounts = new Map<string, number>();
   let execs = 0;
   let done = 0;
   let round = 0;
@@ -164,10 +167,12 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const prop = fc.property(arb, ([n, cmds]) => {
       const h = o.reuse === false ? new Harness({ profile: o.profile, ignore }) : pooledHarness(o.profile, ignore);
       try {
-        fc.modelRun(() => ({ model: {}, real: h }), [...SETUP_PREFIX.slice(0, n).map((c) => new CallCommand(c)), ...cmds]);
+        fc.modelRun(() => ({ model: {}, real: h }), [...prefixOf(n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
       } finally {
         execs += h.runSyscalls;
+        for (const [k, v] of h.okCounts) okCounts.set(k, (okCounts.get(k) ?? 0) + v);
+        h.okCounts.clear();
         for (const [k, v] of h.coverage) {
           let s = coverage.get(k);
           if (!s) coverage.set(k, (s = new Set()));
@@ -189,7 +194,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       continue;
     }
     const [n, cmds] = res.counterexample[0];
-    const program: Call[] = [...SETUP_PREFIX.slice(0, n), ...[...cmds].map(unwrap)];
+    const program: Call[] = [...prefixOf(n), ...[...cmds].map(unwrap)];
     const rep = runProgram(o.profile, program, { ignore, transcript: true });
     if (!rep.finding) {
       // not reproducible on its own: report as a host-side problem of the fuzzer itself
@@ -204,5 +209,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
   findings.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
-  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov };
+  const oks: Record<string, number> = {};
+  for (const k of [...okCounts.keys()].sort()) oks[k] = okCounts.get(k)!;
+  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, okCounts: oks };
 }

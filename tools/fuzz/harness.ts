@@ -18,6 +18,8 @@ import { SmmuView, type ExpectedPage } from './isolation.js';
 import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel, type UserDomain } from './model.js';
+import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
+import { IommufdModel } from './model-iommufd.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
@@ -85,6 +87,10 @@ export interface HarnessOptions {
   board?: string;
 }
 
+/** the byte after the last field of each struct layout */
+const STRUCT_END = new Map<string, number>(Object.entries(STRUCTS).map(([k, st]) => [k, Math.max(...st.fields.map(([, off, size]) => off + size))]));
+const structEnd = (t: string): number => STRUCT_END.get(t) ?? 0;
+
 /** errno values each call may return */
 const E = (...names: string[]): Set<number> => new Set(names.map((n) => Number(Object.entries(ERRNO_NAMES).find(([, v]) => v === n)?.[0] ?? NaN)));
 const ALLOWED: Record<string, Set<number>> = {
@@ -93,7 +99,9 @@ const ALLOWED: Record<string, Set<number>> = {
   // ERANGE: io-pgtable-arm refuses an IOVA beyond the SMMU's input address size (Linux does the same);
   // EBADFD: mainline SET_CONTAINER with an fd that is neither a container nor an iommufd (group.c);
   // ENOENT: mainline MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR where no mapping overlaps (vfio_dma_do_map)
-  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE', 'ENOENT'),
+  // iommufd (main.c, ioas.c, io_pagetable.c): E2BIG (copy_struct_from_user), EOPNOTSUPP (unknown flags),
+  // EOVERFLOW (IOVA/length wrap), EMSGSIZE (IOAS_IOVA_RANGES with too small an array), EADDRINUSE (reserved IOVA)
+  ioctl: E('EBADF', 'EBADFD', 'ENOTTY', 'EINVAL', 'EFAULT', 'EBUSY', 'ENODEV', 'EEXIST', 'ENOMEM', 'EPERM', 'EIO', 'EMFILE', 'ENOSPC', 'ENXIO', 'EAGAIN', 'ERANGE', 'ENOENT', 'E2BIG', 'EOPNOTSUPP', 'EOVERFLOW', 'EMSGSIZE', 'EADDRINUSE'),
   rw: E('EBADF', 'EINVAL', 'EFAULT', 'ESPIPE', 'EAGAIN', 'EIO', 'ENODEV', 'EPERM', 'ENOSPC', 'ENOENT', 'EBUSY', 'EISDIR'),
   mmap: E('EINVAL', 'EBADF', 'ENODEV', 'EACCES', 'ENOMEM', 'EPERM', 'EAGAIN'),
   munmap: E('EINVAL'),
@@ -123,8 +131,12 @@ export class Harness {
   readonly sys: System;
   readonly slots: Slot[] = [];
   readonly model: RefModel;
+  /** the reference model's iommufd / cdev part (model-iommufd.ts) */
+  readonly imodel: IommufdModel;
   /** ioctl x result coverage: "device:VFIO_DEVICE_GET_INFO" -> {"ok", "EINVAL", ...} */
   readonly coverage = new Map<string, Set<string>>();
+  /** successful calls per coverage row in this run ("iommufd:IOMMU_IOAS_MAP" -> n) */
+  readonly okCounts = new Map<string, number>();
   readonly transcript: StepRecord[] = [];
   /** every finding seen in this run (including ignored ones) */
   readonly seen: Finding[] = [];
@@ -177,6 +189,7 @@ export class Harness {
       else groups.push({ id: d.group, devices: [d.name] });
     }
     this.model = new RefModel(this.sys, groups);
+    this.imodel = new IommufdModel(this.sys.iommufd);
     this.setupSyscalls = this.sys.syscalls.count;
   }
 
@@ -231,6 +244,10 @@ export class Harness {
       if (drv && drv !== vfioDrv) this.echo(admin, s, `/sys/bus/${bus}/drivers/${drv}/unbind`, DEVICE);
       this.echo(admin, s, `/sys/bus/${bus}/drivers_probe`, DEVICE);
     }
+    // iommufd binds need iommufd.allow_unsafe_interrupts=1 on this board (no isolated MSI:
+    // iommufd_device_bind -> iommufd_allow_unsafe... -EPERM otherwise); set before the
+    // post-boot snapshot, as the scenarios' administrator does
+    if (this.sys.iommufd) this.echo(admin, s, '/sys/module/iommufd/parameters/allow_unsafe_interrupts', '1');
     this.sys.syscalls.exitProcess(admin);
     const g = this.sys.kernel.iommu.groupOf(this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE)!);
     return g?.id ?? 0;
@@ -250,6 +267,8 @@ export class Harness {
         return 'device';
       case 'eventfd':
         return 'eventfd';
+      case 'iommufd':
+        return 'iommufd';
       default:
         return 'any';
     }
@@ -318,7 +337,8 @@ export class Harness {
     else {
       const st = STRUCTS[a.type];
       const tail = a.tail ?? [];
-      bytes = new Uint8Array(st.minsz + 4 * tail.length + 8);
+      // iommufd structs can extend past their min_size (HWPT_ALLOC, GET_HW_INFO): the whole struct
+      bytes = new Uint8Array(Math.max(st.minsz, structEnd(a.type)) + 4 * tail.length + 8);
       const dv = new DataView(bytes.buffer);
       for (const [name, off, size] of st.fields) {
         const v = a.fields[name];
@@ -352,7 +372,7 @@ export class Harness {
   }
 
   private cover(kind: FdKind | null, what: string, ret: number): void {
-    if (kind !== 'container' && kind !== 'group' && kind !== 'device') return;
+    if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd') return;
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
     const row = FD_IOCTLS[kind].includes(what) ? what : 'unknown';
@@ -360,6 +380,7 @@ export class Harness {
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
     set.add(ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret)));
+    if (ret >= 0) this.okCounts.set(key, (this.okCounts.get(key) ?? 0) + 1);
   }
 
   /** Execute one call and check every invariant. Throws FindingError. */
@@ -412,10 +433,17 @@ export class Harness {
     return c.op === 'ioctl' ? `ioctl:${reqName(c.req)}` : c.op;
   }
 
+  /** the files a process's exit will release (for the iommufd model) */
+  private filesOf(proc: Process): ReturnType<Process['fdget']>[] {
+    return proc.openFds.map((fd) => proc.fdget(fd));
+  }
+
   private respawn(p: number): void {
     this.isolationDirty = true;
     const old = this.slots[p]!;
+    const files = this.filesOf(old.proc);
     this.sys.syscalls.exitProcess(old.proc);
+    for (const f of files) this.imodel.closedFile(f);
     this.model.processExited(old.proc);
     this.slots[p] = this.newSlot(p);
   }
@@ -445,15 +473,21 @@ export class Harness {
         const r = inv('open', [s.scratch, c.flags]);
         this.checkRet('open', r, 'open');
         this.model.opened(proc, c.path, r, before);
+        this.imodel.opened(proc, c.path, r);
         return r;
       }
       case 'close': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
+        const file = this.imodel.fileOf(proc, fd);
         const r = inv('close', [fd]);
         this.checkRet('close', r, 'close');
         if (r === 0) this.model.closed(proc, fd, kind);
-        if (r === 0 && kind === 'device' && s.maps.length > 0) this.model.deviceMayOutliveFd();
+        if (r === 0 && kind === 'device' && s.maps.length > 0) {
+          this.model.deviceMayOutliveFd();
+          this.imodel.lose();
+        }
+        if (r === 0) this.imodel.closedFile(file);
         return r;
       }
       case 'ioctl': {
@@ -461,12 +495,18 @@ export class Harness {
         const kind = this.kindOf(proc, fd);
         const arg = this.marshal(p, c.arg);
         const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, (v) => this.value(p, v));
+        const file = this.imodel.fileOf(proc, fd);
+        const ipre = this.imodel.pre(proc, file, c.req, c.arg, (v) => this.value(p, v));
         const r = inv('ioctl', [fd, c.req, arg]);
         const name = reqName(c.req);
         this.cover(kind, name, r);
         this.checkRet('ioctl', r, `ioctl(${kind ?? 'bad fd'}, ${name})`);
         const err = this.model.postIoctl(proc, fd, kind, c.req, r, pre, s.scratch, c.arg);
         if (err) this.fail(`model:${kind}:${name}`, err);
+        this.imodel.post(proc, file, c.req, r, ipre, s.scratch, c.arg);
+        // mainline SET_CONTAINER accepts an iommufd (vfio_group_ioctl_set_container ->
+        // iommufd_vfio_compat_ioas_create): the context gains an IOAS the model does not follow
+        if (r === 0 && kind === 'group' && c.req === VFIO_REQS.VFIO_GROUP_SET_CONTAINER) this.imodel.lose();
         if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s, this.regionsOf(proc, fd));
         return r;
       }
@@ -562,6 +602,7 @@ export class Harness {
         const r = this.echo(proc, s.scratch, c.path, c.value);
         // a failed write changed nothing; a bind, unbind or probe may have changed the groups
         if (r === 0) this.model.sysfsChanged();
+        this.imodel.lose();
         return r;
       }
       case 'exit':
@@ -572,6 +613,7 @@ export class Harness {
         if (!Number.isInteger(r)) this.fail('bad-return:raw', `syscall ${c.nr} returned ${r}`);
         // a raw close/ioctl may change VFIO state behind the model's back: resynchronise it
         this.model.resync(proc);
+        this.imodel.lose();
         return r;
       }
     }
@@ -647,10 +689,24 @@ export class Harness {
         }
       }
     }
+    // iommufd's IOAS areas pin too (harness-iommufd.ts): pinned_vm always, locked_vm per account mode
+    const ip = iommufdPins(this.sys.iommufd);
+    for (const [pa, n] of ip.perPa) {
+      perPa.set(pa, (perPa.get(pa) ?? 0) + n);
+      this.everPinned.add(pa);
+    }
     for (const s of this.slots) {
-      const want = perMm.get(s.proc.mm) ?? 0;
-      if (s.proc.mm.lockedVm !== want) this.fail('locked-vm', `${s.proc.name}: locked_vm ${s.proc.mm.lockedVm} pages, the live mappings pin ${want}`);
-      if (s.proc.mm.pinnedThrough !== want) this.fail('pinned-pages', `${s.proc.name}: ${s.proc.mm.pinnedThrough} pages pinned through the mm, the live mappings pin ${want}`);
+      const mm = s.proc.mm;
+      const want = perMm.get(mm) ?? 0;
+      const wantLocked = want + (ip.locked.get(mm) ?? 0);
+      const wantPinned = want + (ip.pinned.get(mm) ?? 0);
+      if (mm.lockedVm !== wantLocked) this.fail('locked-vm', `${s.proc.name}: locked_vm ${mm.lockedVm} pages, the live mappings account ${wantLocked}`);
+      if (mm.pinnedThrough !== wantPinned) this.fail('pinned-pages', `${s.proc.name}: ${mm.pinnedThrough} pages pinned through the mm, the live mappings pin ${wantPinned}`);
+      if (mm.pinnedVm !== (ip.pinned.get(mm) ?? 0)) this.fail('pinned-vm', `${s.proc.name}: pinned_vm ${mm.pinnedVm} pages, the live IOAS areas pin ${ip.pinned.get(mm) ?? 0}`);
+    }
+    if (this.sys.iommufd) {
+      const u = this.sys.iommufd.userLockedVm;
+      for (const uid of [0, 1000]) if (u.get(uid) !== (ip.user.get(uid) ?? 0)) this.fail('user-locked-vm', `uid ${uid}: user locked_vm ${u.get(uid)} pages, the live IOAS areas account ${ip.user.get(uid) ?? 0}`);
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) {
@@ -661,9 +717,12 @@ export class Harness {
       this.isolationDirty = false;
       this.checkIsolation(insts);
       this.checkOwnership();
+      this.checkIsolationIommufd();
     }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
+    const ierr = this.imodel.compare();
+    if (ierr) this.fail('model-divergence:iommufd', ierr);
   }
 
   /**
@@ -704,11 +763,15 @@ export class Harness {
     const ownerCnt = this.sys.profile.caps.groupOwnershipGuard === 'refuse-bind';
     for (const g of this.sys.kernel.iommu.groups()) {
       const host = g.devices.filter((d) => d.driver !== null && d.driver.driverManagedDma !== true && !d.driver.name.startsWith('vfio')).map((d) => `${d.name} (${d.driver!.name})`);
-      const user = this.sys.vfio.groupState(g.id)?.containerSet ?? false;
-      if (host.length > 0 && user) this.fail('ownership', `group ${g.id} is in a user space container and its device ${host.join(', ')} is bound to a host driver`);
+      const container = this.sys.vfio.groupState(g.id)?.containerSet ?? false;
+      // devices of the group bound to an iommufd (VFIO cdev path): iommufd_device_bind claims DMA
+      // ownership per device (iommu_device_claim_dma_owner: owner_cnt counts the claims)
+      const bound = iommufdBoundDevices(this.sys.iommufd, g.id);
+      const user = container || bound > 0;
+      if (host.length > 0 && user) this.fail('ownership', `group ${g.id} is ${container ? 'in a user space container' : 'bound to an iommufd'} and its device ${host.join(', ')} is bound to a host driver`);
       else if (ownerCnt && g instanceof Group) {
-        const want = user ? 1 : host.length;
-        if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${user ? 'user space holds it' : `${host.length} host driver(s) use it`}`);
+        const want = container ? 1 : bound > 0 ? bound : host.length;
+        if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${container ? 'user space holds it' : bound > 0 ? `${bound} device(s) bound to an iommufd` : `${host.length} host driver(s) use it`}`);
       }
     }
   }
@@ -808,10 +871,85 @@ export class Harness {
     }
   }
 
-  /** End of a run: every process exits; nothing may stay pinned, locked, open or attached. */
-  finish(): void {
+  /**
+   * DMA isolation through iommufd: every stream of a group attached to a HWPT reaches exactly
+   * the pages its IOAS areas pinned (page, physical page, write permission), read from the
+   * SMMU registers and tables in guest RAM as for the containers (compareBank).
+   */
+  private checkIsolationIommufd(): void {
+    const view = this.view;
+    if (!view || !this.sys.iommufd) return;
+    const atts = iommufdAttachments(this.sys.iommufd);
+    if (atts.length === 0) return;
+    const streams = this.groupStreams();
+    for (const att of atts) {
+      const exp = new Map<number, ExpectedPage>();
+      for (const pg of att.pages) exp.set(pg.iova / PAGE, { pa: pg.pa, read: (pg.prot & IOMMU_READ) !== 0, write: (pg.prot & IOMMU_WRITE) !== 0 });
+      for (const sid of streams.get(att.group) ?? []) {
+        const r = view.route(sid);
+        const who = `stream ${sid} (group ${att.group}, iommufd HWPT ${att.hwpt})`;
+        if (r.kind === 'bypass') {
+          this.fail('dma-unmapped', `${who} bypasses translation (${r.why}): the device reaches all of memory`);
+          continue;
+        }
+        if (r.kind === 'fault') {
+          for (const [pg, e] of exp) {
+            if (e.read || e.write) {
+              this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is in an IOAS area but the stream faults (${r.why})`);
+              break;
+            }
+          }
+          continue;
+        }
+        this.compareBank(view, r.cb, exp, who);
+      }
+    }
+  }
+
+  /**
+   * Close every process's fds in an order that varies from run to run (rotated and
+   * sometimes reversed by the run's length), so that iommufd contexts, cdevs, groups and
+   * containers are released in every order across a campaign; then the exits.
+   */
+  private closeAllVaried(): void {
     for (let p = 0; p < this.slots.length; p++) {
       const s = this.slots[p]!;
+      const fds = [...s.proc.openFds].sort((a, b) => a - b);
+      if (fds.length < 2) continue;
+      const rot = (this.step + p) % fds.length;
+      const order = [...fds.slice(rot), ...fds.slice(0, rot)];
+      if (((this.step >> 1) + p) & 1) order.reverse();
+      for (const fd of order) {
+        const kind = this.kindOf(s.proc, fd);
+        const file = this.imodel.fileOf(s.proc, fd);
+        let r: number;
+        try {
+          r = this.sys.syscalls.invoke(s.proc, null, 'close', [fd]);
+        } catch (e) {
+          if (!(e instanceof GuestTrap) || !e.reason.startsWith('killed by kernel Oops')) throw e;
+          const msg = e.reason.slice('killed by kernel Oops: '.length);
+          this.fail(oopsSignature('close', msg), msg);
+          break;
+        }
+        if (r === 0) this.model.closed(s.proc, fd, kind);
+        if (r === 0 && kind === 'device' && s.maps.length > 0) {
+          this.model.deviceMayOutliveFd();
+          this.imodel.lose();
+        }
+        if (r === 0) this.imodel.closedFile(file);
+        // the model after each close, as after each call (an object freed in the wrong order shows here)
+        const ierr = this.imodel.compare();
+        if (ierr) this.fail('model-divergence:iommufd', ierr);
+      }
+    }
+  }
+
+  /** End of a run: every process exits; nothing may stay pinned, locked, open or attached. */
+  finish(): void {
+    if (this.sys.iommufd) this.closeAllVaried();
+    for (let p = 0; p < this.slots.length; p++) {
+      const s = this.slots[p]!;
+      const files = this.filesOf(s.proc);
       try {
         this.sys.syscalls.exitProcess(s.proc);
       } catch (e) {
@@ -821,10 +959,15 @@ export class Harness {
         this.fail(oopsSignature('exit', msg), msg);
       }
       this.model.processExited(s.proc);
+      for (const f of files) this.imodel.closedFile(f);
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) if (pages.pinCount(pa) !== 0) this.fail('leak-pinned', `page 0x${pa.toString(16)} still pinned (${pages.pinCount(pa)}) after every fd was closed`);
     for (const s of this.slots) if (s.proc.mm.lockedVm !== 0) this.fail('leak-locked-vm', `${s.proc.name}: locked_vm ${s.proc.mm.lockedVm} after exit`);
+    for (const s of this.slots) if (s.proc.mm.pinnedVm !== 0) this.fail('leak-pinned-vm', `${s.proc.name}: pinned_vm ${s.proc.mm.pinnedVm} after exit`);
+    const ifd = this.sys.iommufd;
+    if (ifd && ifd.userLockedVm.total() !== 0) this.fail('leak-user-locked-vm', `user locked_vm ${ifd.userLockedVm.total()} pages after every fd was closed`);
+    if (ifd && ifd.contexts.size !== 0) this.fail('leak-iommufd', `iommufd contexts still alive after every fd was closed: ${JSON.stringify([...ifd.contexts].map((c) => c.ids().map((id) => `${id}:${c.objects.get(id)!.type}`)))}`);
     const cs = this.sys.vfio.containerStates();
     const f = this.pendingFail;
     this.pendingFail = null;

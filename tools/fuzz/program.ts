@@ -6,8 +6,10 @@
  * never leaves a dangling number), and make replay files independent of fd numbering.
  */
 
+import { CDEV_DEVICE_IOCTLS, CDEV_REQS, IOMMUFD_FD_IOCTLS, IOMMUFD_REQS, IOMMUFD_STRUCTS, type IommufdStructName } from './program-iommufd.js';
+
 /** which fds an FdRef chooses from */
-export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any';
+export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any' | 'iommufd';
 
 /** the i-th (modulo) live fd of that kind in the calling process, or a raw fd number */
 export type FdRef = { k: FdKind; i: number } | { raw: number };
@@ -78,10 +80,12 @@ export type StructName =
   | 'vfio_region_info'
   | 'vfio_irq_info'
   | 'vfio_irq_set'
-  | 'int32';
+  | 'int32'
+  | IommufdStructName;
 
 /** field name, offset, size (bytes) and minsz of every VFIO argument struct */
 export const STRUCTS: Record<StructName, { minsz: number; fields: [string, number, 4 | 8][] }> = {
+  ...IOMMUFD_STRUCTS,
   vfio_group_status: { minsz: 8, fields: [['argsz', 0, 4], ['flags', 4, 4]] },
   vfio_iommu_type1_info: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iova_pgsizes', 8, 8]] },
   vfio_iommu_type1_dma_map: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['vaddr', 8, 8], ['iova', 16, 8], ['size', 24, 8]] },
@@ -113,6 +117,7 @@ export const VFIO_REQS = {
 } as const;
 
 const REQ_NAMES = new Map<number, string>(Object.entries(VFIO_REQS).map(([k, v]) => [v, k]));
+for (const [k, v] of [...Object.entries(IOMMUFD_REQS), ...Object.entries(CDEV_REQS)]) REQ_NAMES.set(v, k);
 REQ_NAMES.set(0x5421, 'FIONBIO');
 REQ_NAMES.set(0x5451, 'FIOCLEX');
 REQ_NAMES.set(0x5450, 'FIONCLEX');
@@ -122,10 +127,11 @@ export function reqName(req: number): string {
 }
 
 /** The ioctls of each VFIO fd type (the coverage table's rows), plus read/write/mmap of the device fd. */
-export const FD_IOCTLS: Record<'container' | 'group' | 'device', string[]> = {
+export const FD_IOCTLS: Record<'container' | 'group' | 'device' | 'iommufd', string[]> = {
+  iommufd: IOMMUFD_FD_IOCTLS,
   container: ['VFIO_GET_API_VERSION', 'VFIO_CHECK_EXTENSION', 'VFIO_SET_IOMMU', 'VFIO_IOMMU_GET_INFO', 'VFIO_IOMMU_MAP_DMA', 'VFIO_IOMMU_UNMAP_DMA', 'unknown'],
   group: ['VFIO_GROUP_GET_STATUS', 'VFIO_GROUP_SET_CONTAINER', 'VFIO_GROUP_UNSET_CONTAINER', 'VFIO_GROUP_GET_DEVICE_FD', 'unknown'],
-  device: ['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_GET_IRQ_INFO', 'VFIO_DEVICE_SET_IRQS', 'VFIO_DEVICE_RESET', 'unknown', 'read', 'write', 'mmap'],
+  device: ['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_GET_IRQ_INFO', 'VFIO_DEVICE_SET_IRQS', 'VFIO_DEVICE_RESET', ...CDEV_DEVICE_IOCTLS, 'unknown', 'read', 'write', 'mmap'],
 };
 
 // ------------------------------------------------------------------ C-like rendering

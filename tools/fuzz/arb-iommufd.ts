@@ -1,0 +1,120 @@
+/**
+ * Arbitraries for iommufd (/dev/iommu) and the VFIO device cdev (/dev/vfio/devices/vfioN):
+ * opens of both nodes, every modelled iommufd ioctl with object ids around the ones a
+ * context hands out (lowest free from 1: drivers/iommu/iommufd/main.c
+ * iommufd_object_alloc_elm, xa_alloc), IOAS_MAP flags (FIXED_IOVA / WRITEABLE / READABLE and
+ * unknown bits) with user pointers into the calling process's DMA and read-only areas,
+ * BIND_IOMMUFD / ATTACH / DETACH on device fds, and a happy-path prefix (bind, IOAS, attach,
+ * map) so runs reach the deep states. Built lazily (arb.ts imports this module and this
+ * module uses arb.ts's building blocks).
+ */
+import fc from 'fast-check';
+import { fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
+import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
+import type { Call, FdKind, IoctlArg, Value } from './program.js';
+
+const I = IOMMUFD_REQS;
+const C = CDEV_REQS;
+
+/** the cdev nodes: the PL330 is vfio0 (the first VFIO device registered); others do not exist */
+export const CDEV_PATHS = ['/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio1', '/dev/vfio/devices/vfio9', '/dev/vfio/devices'];
+
+/** the IOVA the happy path maps 4 pages at */
+const HAPPY_IOVA = 0x100000;
+
+/** FIXED_IOVA 1, WRITEABLE 2, READABLE 4 (enum iommufd_ioas_map_flags) */
+const mapFlags = (): fc.Arbitrary<number> => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(7, 7, 6, 5, 3) }, { weight: 2, arbitrary: fc.constantFrom(6, 4, 2, 0, 1) }, { weight: 1, arbitrary: flags([1, 2, 4]) });
+
+/** object ids: mostly the first few a context hands out (2 is the happy path's IOAS), sometimes 0 or far off */
+const objId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: fc.constant(2) }, { weight: 10, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 5, 8, 0x7fffffff, 0xffffffff) });
+
+const fdVal = (k: FdKind): fc.Arbitrary<Value> => fc.oneof({ weight: 10, arbitrary: fdRef(k).map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) });
+const zero = (w = 12): fc.Arbitrary<Value> => fc.oneof({ weight: w, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 });
+
+function argFor(req: number): fc.Arbitrary<IoctlArg> {
+  switch (req) {
+    case I.IOMMU_DESTROY:
+      return struct('iommu_destroy', { id: objId() });
+    case I.IOMMU_IOAS_ALLOC:
+      return struct('iommu_ioas_alloc', { flags: zero(), out_ioas_id: fc.constant(0) });
+    case I.IOMMU_IOAS_MAP:
+      return struct('iommu_ioas_map', { flags: mapFlags(), ioas_id: objId(), reserved: zero(), user_va: vaddr, length: size, iova });
+    case I.IOMMU_IOAS_UNMAP:
+      return struct('iommu_ioas_unmap', {
+        ioas_id: objId(),
+        // the happy path's mapping (IOMMUFD_PREFIX) and around it
+        iova: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(HAPPY_IOVA, HAPPY_IOVA + 0x1000) }, { weight: 6, arbitrary: iova }, { weight: 1, arbitrary: fc.constant(0) }),
+        // iova 0 with length U64_MAX: iommufd_ioas_unmap's "unmap everything"
+        length: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0x4000, 0x1000, 0x8000) }, { weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.constant('0xffffffffffffffff') }),
+      });
+    case I.IOMMU_IOAS_COPY:
+      return struct('iommu_ioas_copy', {
+        flags: mapFlags(),
+        dst_ioas_id: objId(),
+        src_ioas_id: objId(),
+        length: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(0x1000, 0x4000) }, { weight: 2, arbitrary: size }),
+        dst_iova: iova,
+        src_iova: fc.oneof({ weight: 3, arbitrary: fc.constant(HAPPY_IOVA) }, { weight: 2, arbitrary: iova }),
+      });
+    case I.IOMMU_IOAS_IOVA_RANGES:
+      // the output array in the DMA area (num_iovas 0: only the count comes back, -EMSGSIZE)
+      return struct('iommu_ioas_iova_ranges', { ioas_id: objId(), num_iovas: fc.constantFrom(0, 1, 4, 0xffffffff), reserved: zero(), allowed_iovas: fc.constantFrom<Value>({ dma: 0 }, { dma: 15 }, 0, { ro: 0 }), out_iova_alignment: fc.constant(0) });
+    case I.IOMMU_IOAS_ALLOW_IOVAS:
+      // the ranges are read from the DMA area (zero-filled: [0, 0] ranges), or nowhere
+      return struct('iommu_ioas_allow_iovas', { ioas_id: objId(), num_iovas: fc.constantFrom(0, 0, 1, 2, 0xffffffff), reserved: zero(), allowed_iovas: fc.constantFrom<Value>({ dma: 0 }, 0, { ro: 0 }) });
+    case I.IOMMU_OPTION:
+      return struct('iommu_option', {
+        option_id: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: u32 }),
+        op: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.constantFrom(2, 0x10000) }),
+        object_id: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: objId() }),
+        val64: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0, 1, 2) }, { weight: 1, arbitrary: fc.constantFrom(3, '0xffffffffffffffff') }),
+      });
+    case I.IOMMU_HWPT_ALLOC:
+      return struct('iommu_hwpt_alloc', { flags: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: flags([1, 2, 4]) }), dev_id: objId(), pt_id: objId(), out_hwpt_id: fc.constant(0), reserved: zero(), data_type: zero(), data_len: zero(), data_uptr: fc.constant(0), fault_id: zero() });
+    case I.IOMMU_GET_HW_INFO:
+      return struct('iommu_hw_info', { flags: zero(), dev_id: objId(), data_len: fc.constantFrom(0, 8, 64), data_uptr: fc.constantFrom<Value>({ dma: 1 }, 0), out_data_type: fc.constant(0), reserved: zero(), out_capabilities: fc.constant(0) });
+    case C.VFIO_DEVICE_BIND_IOMMUFD:
+      return struct('vfio_device_bind_iommufd', { flags: zero(), iommufd: fdVal('iommufd'), out_devid: fc.constant(0) });
+    case C.VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+      return struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: objId() });
+    case C.VFIO_DEVICE_DETACH_IOMMUFD_PT:
+      return struct('vfio_device_detach_iommufd_pt', { flags: zero() });
+    default:
+      return rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> });
+  }
+}
+
+let built: fc.Arbitrary<Call> | null = null;
+
+function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
+  const arbs = new Map<number, fc.Arbitrary<Call>>();
+  for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(r), arg: argFor(r) }));
+  return fc.constantFrom(...reqs).chain((r) => arbs.get(r)!);
+}
+
+/** every iommufd/cdev call, weighted toward the IOAS and binding state machine */
+export function iommufdCallArb(): fc.Arbitrary<Call> {
+  if (built) return built;
+  const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, 0x3b8f, 0x3b70];
+  const cdevReqs = [C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_DETACH_IOMMUFD_PT];
+  built = fc.oneof(
+    { weight: 3, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom('/dev/iommu', ...CDEV_PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o2000002) }) }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('iommufd') }) },
+    { weight: 12, arbitrary: ioctlOn('iommufd', iommufdReqs) },
+    { weight: 5, arbitrary: ioctlOn('device', cdevReqs) },
+  );
+  return built;
+}
+
+const dev0 = { k: 'device' as const, i: 0 };
+const ifd0 = { k: 'iommufd' as const, i: 0 };
+
+/** the cdev + iommufd happy path (as guest-tests/pl330-vfio-test-iommufd): ids 1 device, 2 IOAS, 3 auto HWPT */
+export const IOMMUFD_PREFIX: Call[] = [
+  { op: 'open', p: 0, path: '/dev/iommu', flags: 2 },
+  { op: 'open', p: 0, path: '/dev/vfio/devices/vfio0', flags: 2 },
+  { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_BIND_IOMMUFD, arg: { t: 'struct', type: 'vfio_device_bind_iommufd', fields: { argsz: 16, flags: 0, iommufd: { fd: ifd0 }, out_devid: 0 }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, arg: { t: 'struct', type: 'vfio_device_attach_iommufd_pt', fields: { argsz: 12, flags: 0, pt_id: 2 }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_MAP, arg: { t: 'struct', type: 'iommu_ioas_map', fields: { argsz: 40, flags: 7, ioas_id: 2, reserved: 0, user_va: { dma: 0 }, length: 4 * 4096, iova: HAPPY_IOVA }, ptr: 'ok' } },
+];

@@ -1,0 +1,115 @@
+/**
+ * The harness's invariants for iommufd (drivers/iommu/iommufd/): what the live IOAS areas
+ * pin and account, and what the SMMU must translate for the fuzzed device while it is
+ * attached through iommufd. Kept apart from harness.ts (which calls these) so the
+ * group/container invariants and these evolve separately.
+ *
+ * Pinning (pages.c): an area's pages are pinned once per page index however many areas and
+ * domains use them (iopt_pages users); mm->pinned_vm counts every pin
+ * (do_update_pinned), mm->locked_vm only in IOPT_PAGES_ACCOUNT_MM mode, the user's
+ * locked_vm only in IOPT_PAGES_ACCOUNT_USER mode (the /dev/iommu default).
+ */
+import type { AddressSpace } from '../../kernel-model/process/mm.js';
+import { IOPT_PAGES_ACCOUNT_MM, IOPT_PAGES_ACCOUNT_USER, type Ioas, type IommufdDevice, type IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
+import type { IoptPages } from '../../kernel-model/iommu/iommufd/pages.js';
+
+const PAGE = 4096;
+
+export interface IommufdPins {
+  /** pages pinned through each mm (AddressSpace.pinnedThrough's iommufd share) */
+  pinned: Map<AddressSpace, number>;
+  /** the pins accounted to mm->locked_vm (ACCOUNT_MM pages) */
+  locked: Map<AddressSpace, number>;
+  /** the pins accounted to each uid's user locked_vm (ACCOUNT_USER pages) */
+  user: Map<number, number>;
+  /** pin count each physical page owes to iommufd */
+  perPa: Map<number, number>;
+}
+
+const add = <K>(m: Map<K, number>, k: K, n: number): void => void m.set(k, (m.get(k) ?? 0) + n);
+
+/** every distinct iopt_pages some area of a live IOAS holds, in context/id order */
+function livePages(svc: IommufdService): IoptPages[] {
+  const seen = new Set<IoptPages>();
+  const out: IoptPages[] = [];
+  for (const ictx of svc.contexts) {
+    for (const id of ictx.ids()) {
+      const o = ictx.objects.get(id)!;
+      if (o.type !== 'ioas') continue;
+      for (const a of (o as Ioas).iopt.areas) {
+        const p = a.pages ?? a.srcPages;
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push(p);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** what the live IOASes pin and account, recomputed from their areas' page uses */
+export function iommufdPins(svc: IommufdService | null): IommufdPins {
+  const r: IommufdPins = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
+  if (!svc) return r;
+  for (const p of livePages(svc)) {
+    let n = 0;
+    for (let i = 0; i < p.users.length; i++) {
+      if (p.users[i]! === 0) continue;
+      n++;
+      add(r.perPa, p.pfns[i]!, 1);
+    }
+    if (n === 0) continue;
+    add(r.pinned, p.mm, n);
+    if (p.accountMode === IOPT_PAGES_ACCOUNT_MM) add(r.locked, p.mm, n);
+    if (p.accountMode === IOPT_PAGES_ACCOUNT_USER) add(r.user, p.uid, n);
+  }
+  return r;
+}
+
+/** one IOVA page an attached device may use: [iova, iova + PAGE) -> pa with prot */
+export interface DmaPage {
+  iova: number;
+  pa: number;
+  prot: number;
+}
+
+/**
+ * Every iommu group attached through iommufd (igroup->hwpt) with the pages its HWPT's IOAS
+ * areas fill into the domain, page by page (areas of an IOAS with a domain are aligned to
+ * its page size: iopt_check_iova / iopt_calculate_iova_alignment).
+ */
+export function iommufdAttachments(svc: IommufdService | null): { group: number; hwpt: number; pages: DmaPage[] }[] {
+  const out: { group: number; hwpt: number; pages: DmaPage[] }[] = [];
+  if (!svc) return out;
+  for (const ictx of svc.contexts) {
+    for (const ig of ictx.groups.values()) {
+      const hwpt = ig.hwpt;
+      if (hwpt === null || ig.devices.length === 0) continue;
+      const pages: DmaPage[] = [];
+      for (const a of hwpt.ioas.iopt.areas) {
+        const p = a.pages;
+        if (p === null) continue;
+        for (let iova = a.iova - (a.iova % PAGE); iova <= a.last; iova += PAGE) {
+          const idx = Math.floor(a.startByteOf(Math.max(iova, a.iova)) / PAGE);
+          if (p.users[idx] === undefined || p.users[idx] === 0) continue;
+          pages.push({ iova, pa: p.pfns[idx]!, prot: a.prot });
+        }
+      }
+      out.push({ group: ig.group.id, hwpt: hwpt.id, pages });
+    }
+  }
+  return out;
+}
+
+/** the iommufd device objects (bound, not yet unbound) of devices in IOMMU group `group` */
+export function iommufdBoundDevices(svc: IommufdService | null, group: number): number {
+  if (!svc) return 0;
+  let n = 0;
+  for (const ictx of svc.contexts) {
+    for (const o of ictx.objects.values()) {
+      if (o.type === 'device' && !(o as IommufdDevice).unbound && (o as IommufdDevice).igroup.group.id === group) n++;
+    }
+  }
+  return n;
+}

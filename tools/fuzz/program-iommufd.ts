@@ -1,0 +1,83 @@
+/**
+ * The fuzzer's program vocabulary for iommufd (/dev/iommu) and the VFIO device cdev
+ * (/dev/vfio/devices/vfioN): struct layouts and request numbers. Kept apart from program.ts
+ * so the VFIO group/container vocabulary and this one grow independently; program.ts merges
+ * them into STRUCTS and the request names.
+ *
+ * Layouts: include/uapi/linux/iommufd.h and include/uapi/linux/vfio.h (v6.12) as
+ * kernel-model/iommu/iommufd/uapi.ts and kernel-model/uapi/structs.ts record them (32-bit
+ * ARM EABI: __aligned_u64 members at 8-byte offsets). The first field of every iommufd
+ * struct is `__u32 size`; it is named `argsz` here so the generic argsz-around-minsz
+ * arbitrary and the C emitter treat both families alike.
+ */
+import {
+  IOMMU_DESTROY,
+  IOMMU_GET_HW_INFO,
+  IOMMU_HWPT_ALLOC,
+  IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_ALLOW_IOVAS,
+  IOMMU_IOAS_COPY,
+  IOMMU_IOAS_IOVA_RANGES,
+  IOMMU_IOAS_MAP,
+  IOMMU_IOAS_UNMAP,
+  IOMMU_OPTION,
+} from '../../kernel-model/iommu/iommufd/uapi.js';
+import { VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_DETACH_IOMMUFD_PT } from '../../kernel-model/uapi/constants.js';
+
+export type IommufdStructName =
+  | 'iommu_destroy'
+  | 'iommu_ioas_alloc'
+  | 'iommu_ioas_allow_iovas'
+  | 'iommu_ioas_copy'
+  | 'iommu_ioas_iova_ranges'
+  | 'iommu_ioas_map'
+  | 'iommu_ioas_unmap'
+  | 'iommu_option'
+  | 'iommu_hwpt_alloc'
+  | 'iommu_hw_info'
+  | 'vfio_device_bind_iommufd'
+  | 'vfio_device_attach_iommufd_pt'
+  | 'vfio_device_detach_iommufd_pt';
+
+/** field name, offset, size and the struct's minsz (iommufd: main.c's min_size; VFIO: the handler's minsz) */
+export const IOMMUFD_STRUCTS: Record<IommufdStructName, { minsz: number; fields: [string, number, 4 | 8][] }> = {
+  iommu_destroy: { minsz: 8, fields: [['argsz', 0, 4], ['id', 4, 4]] },
+  iommu_ioas_alloc: { minsz: 12, fields: [['argsz', 0, 4], ['flags', 4, 4], ['out_ioas_id', 8, 4]] },
+  // allowed_iovas points at num_iovas struct iommu_iova_range { __aligned_u64 start, last }
+  iommu_ioas_allow_iovas: { minsz: 24, fields: [['argsz', 0, 4], ['ioas_id', 4, 4], ['num_iovas', 8, 4], ['reserved', 12, 4], ['allowed_iovas', 16, 8]] },
+  iommu_ioas_copy: { minsz: 40, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dst_ioas_id', 8, 4], ['src_ioas_id', 12, 4], ['length', 16, 8], ['dst_iova', 24, 8], ['src_iova', 32, 8]] },
+  iommu_ioas_iova_ranges: { minsz: 32, fields: [['argsz', 0, 4], ['ioas_id', 4, 4], ['num_iovas', 8, 4], ['reserved', 12, 4], ['allowed_iovas', 16, 8], ['out_iova_alignment', 24, 8]] },
+  iommu_ioas_map: { minsz: 40, fields: [['argsz', 0, 4], ['flags', 4, 4], ['ioas_id', 8, 4], ['reserved', 12, 4], ['user_va', 16, 8], ['length', 24, 8], ['iova', 32, 8]] },
+  iommu_ioas_unmap: { minsz: 24, fields: [['argsz', 0, 4], ['ioas_id', 4, 4], ['iova', 8, 8], ['length', 16, 8]] },
+  iommu_option: { minsz: 24, fields: [['argsz', 0, 4], ['option_id', 4, 4], ['op', 8, 4], ['object_id', 12, 4], ['val64', 16, 8]] },
+  iommu_hwpt_alloc: { minsz: 24, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['pt_id', 12, 4], ['out_hwpt_id', 16, 4], ['reserved', 20, 4], ['data_type', 24, 4], ['data_len', 28, 4], ['data_uptr', 32, 8], ['fault_id', 40, 4]] },
+  iommu_hw_info: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['data_len', 12, 4], ['data_uptr', 16, 8], ['out_data_type', 24, 4], ['reserved', 28, 4], ['out_capabilities', 32, 8]] },
+  vfio_device_bind_iommufd: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iommufd', 8, 4], ['out_devid', 12, 4]] },
+  vfio_device_attach_iommufd_pt: { minsz: 12, fields: [['argsz', 0, 4], ['flags', 4, 4], ['pt_id', 8, 4]] },
+  vfio_device_detach_iommufd_pt: { minsz: 8, fields: [['argsz', 0, 4], ['flags', 4, 4]] },
+};
+
+/** iommufd request numbers (_IO(';', 0x80 + n)) */
+export const IOMMUFD_REQS = {
+  IOMMU_DESTROY,
+  IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_ALLOW_IOVAS,
+  IOMMU_IOAS_COPY,
+  IOMMU_IOAS_IOVA_RANGES,
+  IOMMU_IOAS_MAP,
+  IOMMU_IOAS_UNMAP,
+  IOMMU_OPTION,
+  IOMMU_HWPT_ALLOC,
+  IOMMU_GET_HW_INFO,
+} as const;
+
+/** the cdev-only device ioctls (vfio_device_fops_cdev_ioctl) */
+export const CDEV_REQS = {
+  VFIO_DEVICE_BIND_IOMMUFD,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT,
+} as const;
+
+/** the coverage table's iommufd row (the device row gains the cdev requests) */
+export const IOMMUFD_FD_IOCTLS: string[] = [...Object.keys(IOMMUFD_REQS), 'unknown'];
+export const CDEV_DEVICE_IOCTLS: string[] = Object.keys(CDEV_REQS);
