@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fuzzRateDetail } from '../fuzz/bench.js';
-import { defaultWorkerFile, JOB_EXEC_ARGV, runWorkers } from '../fuzz/cli.js';
+import { CAMPAIGN_V8_FLAGS, defaultWorkerFile, JOB_EXEC_ARGV, runWorkers } from '../fuzz/cli.js';
 import { DEFAULT_SUPPRESSIONS } from '../fuzz/harness.js';
 import { mergeSlices, shardSlices, sliceCount, type SliceResult } from '../fuzz/slices.js';
 import { nowMs, registerBench, skippedFigure } from './registry.js';
@@ -78,17 +78,19 @@ interface JobsVariant {
 }
 
 /**
- * The variants fuzz-jobs measures. `1`: one child process with node's default flags, i.e. a
+ * The variants fuzz-jobs measures. `1`: one child process with CAMPAIGN_V8_FLAGS, i.e. a
  * fresh process running the campaign the way `fuzz --jobs 1` does (in-process, V8's
  * compiler and GC threads free to use the idle core); `2`: `fuzz --jobs 2` (two child
  * processes with JOB_EXEC_ARGV); full mode also `1s` (one child with JOB_EXEC_ARGV: would
- * --jobs 1 gain from the flags?) and `2t` (two worker threads in one process: before issue 19).
+ * --jobs 1 gain from --single-threaded?), `2t` (two worker threads in one process, V8
+ * defaults: before issue 19) and `1d` (one child with node's defaults: --jobs 1 before).
  */
 const VARIANTS: Record<string, JobsVariant> = {
-  '1': { jobs: 1, mode: 'process', execArgv: [] },
+  '1': { jobs: 1, mode: 'process', execArgv: CAMPAIGN_V8_FLAGS },
   '2': { jobs: 2, mode: 'process', execArgv: JOB_EXEC_ARGV },
   '1s': { jobs: 1, mode: 'process', execArgv: JOB_EXEC_ARGV },
   '2t': { jobs: 2, mode: 'thread' },
+  '1d': { jobs: 1, mode: 'process', execArgv: [] },
 };
 
 /**
@@ -101,7 +103,7 @@ const VARIANTS: Record<string, JobsVariant> = {
  * episode of a process runs markedly slower than later ones, and the load of a shared host
  * drifts, so a single 1-job run followed by a single 2-job run measures order and drift as
  * much as scaling. Hence: an untimed warm-up first (a short 2-job campaign and a 2-thread
- * loop), then the variants in a palindromic order (1,2,1s,2t,2t,1s,2,1: a linear drift
+ * loop), then the variants in a palindromic order (1,2,1s,2t,1d,1d,2t,1s,2,1: a linear drift
  * cancels; short mode 1,2), each followed at once by the control loop on as many threads,
  * so the control samples the same moment. Speed-ups are ratios of summed times. CPU figures:
  * the jobs' whole-process CPU time (every thread: JIT, GC) for the same work with 2 jobs over
@@ -140,7 +142,7 @@ registerBench({
     // warm-up, untimed: the process's first multi-threaded CPU-bound episode
     campaign(VARIANTS['2']!, 100);
     loopRun(2, loopN / 4);
-    const order = ctx.short ? ['1', '2'] : ['1', '2', '1s', '2t', '2t', '1s', '2', '1'];
+    const order = ctx.short ? ['1', '2'] : ['1', '2', '1s', '2t', '1d', '1d', '2t', '1s', '2', '1'];
     const fz: Record<string, { ms: number[]; cpu: (number | null)[]; steady: number[] }> = {};
     const lp: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
     const digests = new Set<string>();
@@ -167,7 +169,7 @@ registerBench({
     const speedup = t1 / t2;
     const ceiling = (2 * mean(lp[1]!.ms)) / mean(lp[2]!.ms);
     const out = [
-      { name: 'syscalls-1-job', value: execs / (t1 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one child process with node's default flags (as --jobs 1 runs); order ${order.join(',')} after a warm-up` },
+      { name: 'syscalls-1-job', value: execs / (t1 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one child process with ${CAMPAIGN_V8_FLAGS.join(' ')} (as --jobs 1 runs); order ${order.join(',')} after a warm-up` },
       { name: 'syscalls-2-jobs', value: execs / (t2 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `two child processes with ${JOB_EXEC_ARGV.join(' ')} (as --jobs 2 runs)` },
       { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=' as const, value: 1.7 } },
       { name: 'machine-ceiling-2-threads', value: ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads' },
@@ -181,6 +183,8 @@ registerBench({
         { name: 'syscalls-1-job-single-threaded', value: execs / (mean(fz['1s']!.ms) / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `one child with ${JOB_EXEC_ARGV.join(' ')}: would --jobs 1 gain from the flags?` },
         { name: 'cpu-ratio-1-job-single-threaded', value: meanCpu(fz['1s']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'process CPU of the single-threaded 1-job campaign / the default one (below 1: less CPU for the same work)' },
         { name: 'speedup-2-worker-threads', value: t1 / mean(fz['2t']!.ms), unit: 'x', higherIsBetter: true, note: 'two worker threads in one process (before issue 19) against the same 1-job figure' },
+        { name: 'syscalls-1-job-v8-defaults', value: execs / (mean(fz['1d']!.ms) / 1000), unit: 'syscalls/s', higherIsBetter: true, note: 'one child with node\'s default flags (--jobs 1 before issue 19)' },
+        { name: 'cpu-ratio-1-job-v8-defaults', value: meanCpu(fz['1d']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'process CPU with V8 defaults / with the campaign flags for the same 1-job campaign' },
       );
     }
     return out;
