@@ -154,6 +154,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
     if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`fuzz: --shard needs i/n with 0 <= i < n, got '${String(opts.shard)}'`);
     shard = { i: Number(m[1]), n: Number(m[2]) };
   }
+  // before the fuzzer's and the models' functions get their feedback (the validation below
+  // boots a machine): they then run with the campaign's budget (--jobs N: the children's flags)
+  if (host.tuneV8 !== false) setFlagsFromString(CAMPAIGN_V8_FLAGS.join(' '));
   // validate the profile before any work (a bad name is a usage error)
   try {
     runProgram(profile, []);
@@ -181,8 +184,6 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   } else {
     // in-process (also the fallback when running from source, where no bundled worker exists)
     if (jobs > 1 && !opts.json) io.err('fuzz: no bundled worker (dist/fuzz-worker.js): running the slices in-process\n');
-    // before the fuzzer's functions get their feedback: they then run with the campaign's budget
-    if (host.tuneV8 !== false) setFlagsFromString(CAMPAIGN_V8_FLAGS.join(' '));
     if (timeMs === undefined) for (const k of mine) onSlice(runSlice(profile, seed, k, sliceRuns(runs, k, size), suppress, guided));
     else for (let k = shard.i; now() - t0 < timeMs; k += shard.n) onSlice(runSlice(profile, seed, k, size, suppress, guided));
   }
