@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fuzzRateDetail } from '../fuzz/bench.js';
-import { defaultWorkerFile, runWorkers } from '../fuzz/cli.js';
+import { CAMPAIGN_V8_FLAGS, defaultWorkerFile, JOB_EXEC_ARGV, runWorkers } from '../fuzz/cli.js';
 import { DEFAULT_SUPPRESSIONS } from '../fuzz/harness.js';
 import { mergeSlices, shardSlices, sliceCount, type SliceResult } from '../fuzz/slices.js';
 import { nowMs, registerBench, skippedFigure } from './registry.js';
@@ -70,26 +70,48 @@ function steadyRate(parts: readonly SliceResult[], ends: readonly number[], read
   return execs / ((end - ready) / 1000);
 }
 
+/** how one variant of the fuzz-jobs campaign runs its jobs */
+interface JobsVariant {
+  jobs: number;
+  mode: 'process' | 'thread';
+  execArgv?: readonly string[];
+}
+
 /**
- * fuzz-jobs: the same campaign (mainline, seed 1) with 1 and with 2 worker threads, as
- * `vfio-arm-emu fuzz --jobs N` runs it (dist/fuzz-worker.js; each worker boots and
- * snapshots once, and that is in the time); the merged results must be identical (the run
- * fails otherwise).
+ * The variants fuzz-jobs measures. `1`: one child process with CAMPAIGN_V8_FLAGS, i.e. a
+ * fresh process running the campaign the way `fuzz --jobs 1` does (in-process, V8's
+ * compiler and GC threads free to use the idle core); `2`: `fuzz --jobs 2` (two child
+ * processes with JOB_EXEC_ARGV); full mode also `1s` (one child with JOB_EXEC_ARGV: would
+ * --jobs 1 gain from --single-threaded?), `2t` (two worker threads in one process, V8
+ * defaults: before issue 19) and `1d` (one child with node's defaults: --jobs 1 before).
+ */
+const VARIANTS: Record<string, JobsVariant> = {
+  '1': { jobs: 1, mode: 'process', execArgv: CAMPAIGN_V8_FLAGS },
+  '2': { jobs: 2, mode: 'process', execArgv: JOB_EXEC_ARGV },
+  '1s': { jobs: 1, mode: 'process', execArgv: JOB_EXEC_ARGV },
+  '2t': { jobs: 2, mode: 'thread' },
+  '1d': { jobs: 1, mode: 'process', execArgv: [] },
+};
+
+/**
+ * fuzz-jobs: the same campaign (mainline, seed 1) with 1 and with 2 jobs, as
+ * `vfio-arm-emu fuzz --jobs N` runs it (child processes of dist/fuzz-worker.js; each boots
+ * and snapshots once, and that is in the time, as is the child's start); the merged results
+ * of every variant must be identical (the run fails otherwise).
  *
  * Measurement (docs/PERFORMANCE.md, "fuzz-jobs: the measurement"): the first CPU-bound
  * episode of a process runs markedly slower than later ones, and the load of a shared host
  * drifts, so a single 1-job run followed by a single 2-job run measures order and drift as
- * much as scaling. Hence: an untimed warm-up of both kinds first (a short 2-job campaign and
- * a 2-thread loop), then 1 and 2 jobs measured in the order 1,2,2,1 (ABBA: a linear drift
+ * much as scaling. Hence: an untimed warm-up first (a short 2-job campaign and a 2-thread
+ * loop), then the variants in a palindromic order (1,2,1s,2t,1d,1d,2t,1s,2,1: a linear drift
  * cancels; short mode 1,2), each followed at once by the control loop on as many threads,
  * so the control samples the same moment. Speed-ups are ratios of summed times. CPU figures:
- * the workers' own thread CPU time for the same work with 2 jobs over 1 job (1.0: a thread's
- * work did not get dearer with two of them; above: duplicated start-up, contention for caches
- * and memory, or a hypervisor counting waits as CPU), and the same ratio for the loop.
+ * the jobs' whole-process CPU time (every thread: JIT, GC) for the same work with 2 jobs over
+ * 1 job (1.0: the work did not get dearer with two of them), and the same ratio for the loop.
  */
 registerBench({
   name: 'fuzz-jobs',
-  description: 'fuzzer syscalls/s with --jobs 1 and --jobs 2 (worker threads, boot included), the speed-up, and a control loop measured alongside',
+  description: 'fuzzer syscalls/s with --jobs 1 and --jobs 2 (child processes, start and boot included), the speed-up, and a control loop measured alongside',
   run(ctx) {
     const wf = defaultWorkerFile();
     const cpus = availableParallelism();
@@ -99,58 +121,72 @@ registerBench({
     }
     const runs = ctx.short ? 400 : 3000;
     const loopN = ctx.short ? 2e8 : 6e8;
-    const campaign = (jobs: number, n: number): { ms: number; cpuMs: number | null; steady: number; merged: ReturnType<typeof mergeSlices> } => {
+    const campaign = (v: JobsVariant, n: number): { ms: number; cpuMs: number | null; steady: number; merged: ReturnType<typeof mergeSlices> } => {
       const parts: SliceResult[] = [];
       const ends: number[] = [];
       const firstEnd = new Map<number, number>();
       const mine = shardSlices(sliceCount(n), { i: 0, n: 1 });
       const t0 = nowMs();
-      const stats = runWorkers({ workerFile: wf, jobs, profile: 'mainline', seed: 1, runs: n, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s, w) => {
+      const stats = runWorkers({ workerFile: wf, jobs: v.jobs, mode: v.mode, execArgv: v.execArgv, profile: 'mainline', seed: 1, runs: n, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s, w) => {
         const t = nowMs();
         parts.push(s);
         ends.push(t);
         if (!firstEnd.has(w)) firstEnd.set(w, t);
       });
       const ms = nowMs() - t0;
-      const cpuMs = stats.some((s) => s.cpuMs === null) ? null : sum(stats.map((s) => s.cpuMs!));
-      return { ms, cpuMs, steady: firstEnd.size === jobs ? steadyRate(parts, ends, Math.max(...firstEnd.values())) : NaN, merged: mergeSlices('mainline', 1, parts) };
+      // a child's whole CPU; a worker thread's own (the process's other threads are shared)
+      const cpu = stats.map((s) => s.procCpuMs ?? s.cpuMs);
+      const cpuMs = cpu.some((c) => c === null) ? null : sum(cpu as number[]);
+      return { ms, cpuMs, steady: firstEnd.size === v.jobs ? steadyRate(parts, ends, Math.max(...firstEnd.values())) : NaN, merged: mergeSlices('mainline', 1, parts) };
     };
     // warm-up, untimed: the process's first multi-threaded CPU-bound episode
-    campaign(2, 100);
+    campaign(VARIANTS['2']!, 100);
     loopRun(2, loopN / 4);
-    const order = ctx.short ? [1, 2] : [1, 2, 2, 1];
-    const fz: Record<number, { ms: number[]; cpu: (number | null)[]; steady: number[] }> = { 1: { ms: [], cpu: [], steady: [] }, 2: { ms: [], cpu: [], steady: [] } };
+    const order = ctx.short ? ['1', '2'] : ['1', '2', '1s', '2t', '1d', '1d', '2t', '1s', '2', '1'];
+    const fz: Record<string, { ms: number[]; cpu: (number | null)[]; steady: number[] }> = {};
     const lp: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
     const digests = new Set<string>();
     let execs = 0;
-    for (const jobs of order) {
-      const c = campaign(jobs, runs);
-      fz[jobs]!.ms.push(c.ms);
-      fz[jobs]!.cpu.push(c.cpuMs);
-      fz[jobs]!.steady.push(c.steady);
+    for (const name of order) {
+      const v = VARIANTS[name]!;
+      const c = campaign(v, runs);
+      const f = (fz[name] ??= { ms: [], cpu: [], steady: [] });
+      f.ms.push(c.ms);
+      f.cpu.push(c.cpuMs);
+      f.steady.push(c.steady);
       const m = c.merged;
       execs = m.execs;
-      digests.add(JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((f) => [f.sig, f.program])]));
-      const l = loopRun(jobs, loopN);
-      lp[jobs]!.ms.push(l.ms);
-      lp[jobs]!.cpu.push(l.cpuMs);
+      digests.add(JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((x) => [x.sig, x.program])]));
+      const l = loopRun(v.jobs, loopN);
+      lp[v.jobs]!.ms.push(l.ms);
+      lp[v.jobs]!.cpu.push(l.cpuMs);
     }
-    if (digests.size !== 1) throw new Error('fuzz-jobs: the merged result differs between 1 and 2 jobs');
+    if (digests.size !== 1) throw new Error('fuzz-jobs: the merged result differs between the job counts');
     const mean = (xs: number[]): number => sum(xs) / xs.length;
-    const cpuRatio = (r: { cpu: (number | null)[] }[]): number => (r.some((x) => x.cpu.includes(null)) ? NaN : sum(r[1]!.cpu as number[]) / r[1]!.cpu.length / (sum(r[0]!.cpu as number[]) / r[0]!.cpu.length));
-    const t1 = mean(fz[1]!.ms);
-    const t2 = mean(fz[2]!.ms);
+    const meanCpu = (r: { cpu: (number | null)[] }): number => (r.cpu.includes(null) ? NaN : mean(r.cpu as number[]));
+    const t1 = mean(fz['1']!.ms);
+    const t2 = mean(fz['2']!.ms);
     const speedup = t1 / t2;
     const ceiling = (2 * mean(lp[1]!.ms)) / mean(lp[2]!.ms);
-    return [
-      { name: 'syscalls-1-job', value: execs / (t1 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one worker; order ${order.join(',')} after a warm-up` },
-      { name: 'syscalls-2-jobs', value: execs / (t2 / 1000), unit: 'syscalls/s', higherIsBetter: true },
-      { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=', value: 1.7 } },
+    const out = [
+      { name: 'syscalls-1-job', value: execs / (t1 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one child process with ${CAMPAIGN_V8_FLAGS.join(' ')} (as --jobs 1 runs); order ${order.join(',')} after a warm-up` },
+      { name: 'syscalls-2-jobs', value: execs / (t2 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `two child processes with ${JOB_EXEC_ARGV.join(' ')} (as --jobs 2 runs)` },
+      { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=' as const, value: 1.7 } },
       { name: 'machine-ceiling-2-threads', value: ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads' },
-      { name: 'steady-speedup-2-jobs', value: mean(fz[2]!.steady) / mean(fz[1]!.steady), unit: 'x', higherIsBetter: true, note: 'the same once every worker is warm (after its first slice: boot, snapshot, first JIT compilations)' },
+      { name: 'steady-speedup-2-jobs', value: mean(fz['2']!.steady) / mean(fz['1']!.steady), unit: 'x', higherIsBetter: true, note: 'the same once every job is warm (after its first slice: start, boot, snapshot, first JIT compilations)' },
       { name: 'speedup-share-of-ceiling', value: speedup / ceiling, unit: 'x', higherIsBetter: true, note: 'speed-up / ceiling: how much of what the host gave the fuzzer used' },
-      { name: 'cpu-ratio-2-jobs', value: cpuRatio([fz[1]!, fz[2]!]), unit: 'x', higherIsBetter: false, note: 'workers\' thread CPU for the campaign with 2 jobs / with 1 (1.0: no per-thread slow-down)' },
-      { name: 'cpu-ratio-2-threads-loop', value: cpuRatio([lp[1]!, lp[2]!]) / 2, unit: 'x', higherIsBetter: false, note: 'the same per unit of work for the control loop: above 1.0 the host slows a running thread down when both run' },
+      { name: 'cpu-ratio-2-jobs', value: meanCpu(fz['2']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'the jobs\' whole-process CPU (all threads) for the campaign with 2 jobs / with 1 (1.0: the work did not get dearer)' },
+      { name: 'cpu-ratio-2-threads-loop', value: (meanCpu(lp[2]!) / meanCpu(lp[1]!)) / 2, unit: 'x', higherIsBetter: false, note: 'the same per unit of work for the control loop: above 1.0 the host slows a running thread down when both run' },
     ];
+    if (fz['1s'] && fz['2t']) {
+      out.push(
+        { name: 'syscalls-1-job-single-threaded', value: execs / (mean(fz['1s']!.ms) / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `one child with ${JOB_EXEC_ARGV.join(' ')}: would --jobs 1 gain from the flags?` },
+        { name: 'cpu-ratio-1-job-single-threaded', value: meanCpu(fz['1s']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'process CPU of the single-threaded 1-job campaign / the default one (below 1: less CPU for the same work)' },
+        { name: 'speedup-2-worker-threads', value: t1 / mean(fz['2t']!.ms), unit: 'x', higherIsBetter: true, note: 'two worker threads in one process (before issue 19) against the same 1-job figure' },
+        { name: 'syscalls-1-job-v8-defaults', value: execs / (mean(fz['1d']!.ms) / 1000), unit: 'syscalls/s', higherIsBetter: true, note: 'one child with node\'s default flags (--jobs 1 before issue 19)' },
+        { name: 'cpu-ratio-1-job-v8-defaults', value: meanCpu(fz['1d']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'process CPU with V8 defaults / with the campaign flags for the same 1-job campaign' },
+      );
+    }
+    return out;
   },
 });

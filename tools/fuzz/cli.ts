@@ -2,16 +2,19 @@
  * `vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time SECONDS] [--json] [--out DIR]
  *                    [--replay FILE [--emit-c FILE|-]] [--jobs N] [--shard i/n] [--no-suppress] [--coverage]`
  *
- * Synchronous like the rest of the CLI: with --jobs the main thread blocks in Atomics.wait
- * and drains the workers' ports with receiveMessageOnPort (no event loop needed).
+ * Synchronous like the rest of the CLI: with --jobs N (N > 1) each job is a child process
+ * (fuzz-worker.js, V8 confined to one thread: JOB_EXEC_ARGV) forked by a relay worker
+ * thread; the main thread blocks in Atomics.wait and drains the relay's port with
+ * receiveMessageOnPort (no event loop needed). See runWorkers.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { formatOptions, parseArgs, UsageError, type OptSpec } from '../cli/args.js';
 import type { CliIo } from '../cli/main.js';
 import { runProgram, type FindingReport } from './engine.js';
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_SUPPRESSIONS } from './harness.js';
 import { FD_IOCTLS } from './program.js';
 import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
@@ -19,7 +22,7 @@ import { cliProfile } from '../cli/profile-arg.js';
 import { InputError, mkdirs } from '../cli/outputs.js';
 import { COVERAGE_SLICE_RUNS, mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
 import { branchReport, covRuntime } from './coverage/runtime.js';
-import type { WorkerJob, WorkerMsg } from './worker.js';
+import type { RelayJob, RelayMsg, WorkerJob, WorkerMsg } from './worker.js';
 import { EmitError, emitFinding } from './emit-c.js';
 import { BaselineError, loadBaseline, matchBaseline, type BaselineEntry, type FuzzBaseline } from './baseline.js';
 
@@ -35,6 +38,24 @@ export const FUZZ_REPLAY_JSON_SCHEMA = 'vfio-arm-emu/fuzz-replay/1';
  */
 export const MAX_JOBS = 64;
 
+/**
+ * node/V8 flags of each --jobs child process. `--single-threaded` keeps V8's optimizing
+ * compiler and GC on the job's own thread (no concurrent recompilation, no concurrent or
+ * parallel GC helpers), so N jobs on N cores do not compete for them; measured in
+ * docs/PERFORMANCE.md, "fuzz-jobs: child processes".
+ */
+export const JOB_EXEC_ARGV: readonly string[] = ['--single-threaded', '--interrupt-budget=1081344'];
+
+/**
+ * The V8 tuning every campaign gets (the CLI process for --jobs 1, each child for --jobs N):
+ * 8x V8's default interrupt budget (132 KiB of bytecode), so TurboFan optimizes only the
+ * functions that stay hot. With the default a 1000-run campaign (mainline, seed 1) triggered
+ * ~300 TurboFan compilations and ~80 deoptimizations, and compiling took ~45% of the run when
+ * done on the job's thread; with it, 68 compilations and 13 deoptimizations (docs/PERFORMANCE.md,
+ * "fuzz-jobs: child processes"). Host-side only: programs, results and findings are unchanged.
+ */
+export const CAMPAIGN_V8_FLAGS: readonly string[] = ['--interrupt-budget=1081344'];
+
 export const FUZZ_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: rfc-v4 (default), mainline, baseline, patches:<list>' },
   seed: { type: 'int', min: 0, help: 'campaign seed (default 1)' },
@@ -43,7 +64,7 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   json: { type: 'bool', help: 'print one JSON object' },
   out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },
   replay: { type: 'string', metavar: 'FILE', help: 'replay one finding file and print its calls as C' },
-  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `worker threads, 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
+  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `parallel jobs (child processes), 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
   shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
   'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
   baseline: { type: 'string', metavar: 'FILE', help: 'known findings per profile (default: the committed tools/fuzz/baseline.json)' },
@@ -64,6 +85,8 @@ export interface FuzzHost {
   now?: () => number;
   /** host CPUs (default os.availableParallelism(); tests) */
   cpus?: number;
+  /** apply CAMPAIGN_V8_FLAGS to this process before an in-process campaign (default true) */
+  tuneV8?: boolean;
 }
 
 export { FINDING_FORMAT, type FindingFile } from './schema.js';
@@ -131,6 +154,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
     if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`fuzz: --shard needs i/n with 0 <= i < n, got '${String(opts.shard)}'`);
     shard = { i: Number(m[1]), n: Number(m[2]) };
   }
+  // before the fuzzer's and the models' functions get their feedback (the validation below
+  // boots a machine): they then run with the campaign's budget (--jobs N: the children's flags)
+  if (host.tuneV8 !== false) setFlagsFromString(CAMPAIGN_V8_FLAGS.join(' '));
   // validate the profile before any work (a bad name is a usage error)
   try {
     runProgram(profile, []);
@@ -260,35 +286,48 @@ export interface WorkerPlan {
   suppress: string[];
   /** coverage-guided slices (coverage build) */
   guided?: boolean;
-}
-
-/** what each worker reported at its end: its host time and thread CPU time (ms; null where unknown) */
-export interface WorkerStats {
-  ms: number;
-  cpuMs: number | null;
+  /**
+   * 'process' (default): one child process per job with `execArgv` (default JOB_EXEC_ARGV);
+   * 'thread': one worker thread per job in this process (the pre-issue-19 way; benchmarks)
+   */
+  mode?: 'process' | 'thread';
+  execArgv?: readonly string[];
 }
 
 /**
- * Run the slices `mine` (or, with timeMs, slices until the time is up) on `jobs` worker
- * threads; onSlice gets every slice's result as it arrives (merge them with mergeSlices:
- * the merged result does not depend on the number of jobs), with the index of the worker
- * that ran it. Returns each worker's times.
+ * What each job reported at its end: its host time and its thread CPU time (ms; null where
+ * unknown); procCpuMs: a child process's whole CPU time (every thread of it: JIT, GC).
+ */
+export interface WorkerStats {
+  ms: number;
+  cpuMs: number | null;
+  procCpuMs?: number;
+}
+
+/**
+ * Run the slices `mine` (or, with timeMs, slices until the time is up) on `jobs` jobs;
+ * onSlice gets every slice's result as it arrives (merge them with mergeSlices: the merged
+ * result does not depend on the number of jobs), with the index of the job that ran it.
+ * Returns each job's times. Synchronous: the main thread blocks in Atomics.wait while a
+ * worker thread (the relay, or the workers themselves in 'thread' mode) posts messages.
  */
 export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: number) => void): WorkerStats[] {
   const signal = new SharedArrayBuffer(4);
-  const next = new SharedArrayBuffer(4);
   const sig = new Int32Array(signal);
-  const ports = [];
+  const ports: MessagePort[] = [];
   const workers: Worker[] = [];
-  for (let j = 0; j < p.jobs; j++) {
+  if ((p.mode ?? 'process') === 'process') {
     const { port1, port2 } = new MessageChannel();
-    const job: WorkerJob = {
+    const job: RelayJob = {
+      relay: true,
+      workerFile: p.workerFile,
+      jobs: p.jobs,
+      execArgv: [...(p.execArgv ?? JOB_EXEC_ARGV)],
       profile: p.profile,
       seed: p.seed,
       runs: p.runs,
       slices: p.mine,
-      next,
-      time: p.timeMs === undefined ? undefined : { first: p.shard.i + j * p.shard.n, stride: p.shard.n * p.jobs, ms: p.timeMs },
+      time: p.timeMs === undefined ? undefined : { first: p.shard.i, stride: p.shard.n * p.jobs, ms: p.timeMs },
       suppress: p.suppress,
       guided: p.guided,
       port: port2,
@@ -296,6 +335,25 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: numb
     };
     workers.push(new Worker(p.workerFile, { workerData: job, transferList: [port2] }));
     ports.push(port1);
+  } else {
+    const next = new SharedArrayBuffer(4);
+    for (let j = 0; j < p.jobs; j++) {
+      const { port1, port2 } = new MessageChannel();
+      const job: WorkerJob = {
+        profile: p.profile,
+        seed: p.seed,
+        runs: p.runs,
+        slices: p.mine,
+        next,
+        time: p.timeMs === undefined ? undefined : { first: p.shard.i + j * p.shard.n, stride: p.shard.n * p.jobs, ms: p.timeMs },
+        suppress: p.suppress,
+        guided: p.guided,
+        port: port2,
+        signal,
+      };
+      workers.push(new Worker(p.workerFile, { workerData: job, transferList: [port2] }));
+      ports.push(port1);
+    }
   }
   let live = p.jobs;
   let seen = 0;
@@ -304,24 +362,24 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: numb
   while (live > 0) {
     Atomics.wait(sig, 0, seen, 1000);
     seen = Atomics.load(sig, 0);
-    for (let j = 0; j < ports.length; j++) {
-      const port = ports[j]!;
+    for (let q = 0; q < ports.length; q++) {
+      const port = ports[q]!;
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-        const msg = m.message as WorkerMsg;
+        const msg = m.message as WorkerMsg | RelayMsg;
+        const j = 'j' in msg ? msg.j : q;
         if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result }, j);
         else if (msg.type === 'done') {
-          stats.push({ ms: msg.ms, cpuMs: msg.cpuMs });
+          stats.push({ ms: msg.ms, cpuMs: msg.cpuMs, ...(msg.procCpuMs !== undefined ? { procCpuMs: msg.procCpuMs } : {}) });
           live--;
-        }
-        else {
+        } else {
           error = msg.message;
           live--;
         }
       }
     }
   }
-  for (const w of workers) void w.terminate();
   for (const port of ports) port.close();
+  for (const w of workers) void w.terminate();
   if (error) throw new Error(`fuzz worker failed: ${error}`);
   return stats;
 }

@@ -334,7 +334,7 @@ describe('CLI', () => {
     });
     afterAll(() => rmSync(join(dir, `fuzz-worker-${process.pid}.js`), { force: true }));
 
-    it('two worker threads give the same merged result as one in-process job', () => {
+    it('two jobs (child processes) give the same merged result as one in-process job', () => {
       const run = (jobs: string, workerFile: string | null): { runs: number; execs: number; findings: { sig: string; calls: string[] }[]; coverage: unknown } => {
         const io = fakeIo();
         runFuzzCommand(['--profile', 'mainline', '--runs', '30', '--json', '--jobs', jobs], io, { mkdir: () => {}, workerFile });

@@ -1,9 +1,19 @@
 /**
- * Worker-thread entry of `vfio-arm-emu fuzz --jobs N` (bundled as dist/fuzz-worker.js).
- * Runs the slices it is given (or, in time mode, slices k = job, job + jobs, ... until the
- * deadline) and posts each slice's result on its port, then bumps a shared counter so the
- * main thread, blocked in Atomics.wait, wakes up and drains the port synchronously.
+ * Entry of `vfio-arm-emu fuzz --jobs N` (bundled as dist/fuzz-worker.js), in three roles:
+ *
+ * - child (`--jobs N`, the default since issue 19): a child process `node <V8 flags>
+ *   fuzz-worker.js --vae-fuzz-child` runs slices; it asks for the next slice over its IPC
+ *   channel (run mode) or runs slices k = first, first + stride, ... until its deadline (time
+ *   mode), and sends each slice's result. One process per job, each with V8 confined to one
+ *   thread (JOB_EXEC_ARGV), so a job's compiler and GC work stays on its own core
+ *   (docs/PERFORMANCE.md, "fuzz-jobs: child processes").
+ * - relay: a worker thread of the CLI process that forks the children, hands out slices and
+ *   forwards the children's messages to the main thread, which stays synchronous: it blocks in
+ *   Atomics.wait and drains the port with receiveMessageOnPort (no event loop needed there).
+ * - thread (`FUZZ_JOBS_MODE=threads`, the measurement baseline): the worker thread runs slices
+ *   itself, as before issue 19.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -30,7 +40,38 @@ export interface WorkerJob {
 }
 
 /** `done` carries the worker's own host time and thread CPU time (ms; cpuMs null where unknown) */
-export type WorkerMsg = { type: 'slice'; k: number; result: ReturnType<typeof runSlice>['result'] } | { type: 'done'; ms: number; cpuMs: number | null } | { type: 'error'; message: string };
+export type WorkerMsg = { type: 'slice'; k: number; result: ReturnType<typeof runSlice>['result'] } | { type: 'done'; ms: number; cpuMs: number | null; procCpuMs?: number } | { type: 'error'; message: string };
+
+/** the flag that makes fuzz-worker.js a child process of the relay */
+export const CHILD_FLAG = '--vae-fuzz-child';
+
+/** what the relay thread gets: the children to fork and the campaign */
+export interface RelayJob {
+  relay: true;
+  workerFile: string;
+  jobs: number;
+  /** node/V8 flags of each child (JOB_EXEC_ARGV by default) */
+  execArgv: string[];
+  profile: string;
+  seed: number;
+  runs: number;
+  slices: number[];
+  time?: { first: number; stride: number; ms: number };
+  suppress?: string[];
+  guided?: boolean;
+  port: MessagePort;
+  signal: SharedArrayBuffer;
+}
+
+/** relay -> child */
+type ToChild =
+  | { type: 'job'; profile: string; seed: number; runs: number; suppress?: string[]; guided?: boolean; time?: { first: number; stride: number; ms: number } }
+  | { type: 'slice'; k: number }
+  | { type: 'stop' };
+/** child -> relay: a slice request (run mode) or a WorkerMsg */
+type FromChild = { type: 'next' } | WorkerMsg;
+/** relay -> main thread: a child's message with its job index */
+export type RelayMsg = WorkerMsg & { j: number };
 
 /**
  * CPU time of the calling thread in ms (Linux: /proc/thread-self/stat utime + stime, in
@@ -78,4 +119,102 @@ function main(job: WorkerJob): void {
   }
 }
 
-if (parentPort && workerData && (workerData as { port?: unknown }).port) main(workerData as WorkerJob);
+/** the relay thread: forks the children, deals out slices, forwards results (see the header) */
+function relay(job: RelayJob): void {
+  const sig = new Int32Array(job.signal);
+  const post = (m: RelayMsg): void => {
+    job.port.postMessage(m);
+    Atomics.add(sig, 0, 1);
+    Atomics.notify(sig, 0);
+  };
+  let next = 0;
+  const children: ChildProcess[] = [];
+  for (let j = 0; j < job.jobs; j++) {
+    let ended = false;
+    const c = fork(job.workerFile, [CHILD_FLAG], { execArgv: job.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(c);
+    const send = (m: ToChild): void => {
+      if (c.connected) c.send(m);
+    };
+    c.on('message', (raw) => {
+      const m = raw as FromChild;
+      if (m.type === 'next') {
+        const i = next++;
+        send(i < job.slices.length ? { type: 'slice', k: job.slices[i]! } : { type: 'stop' });
+        return;
+      }
+      if (m.type !== 'slice') ended = true;
+      post({ ...m, j });
+    });
+    c.on('error', (e) => {
+      if (!ended) post({ type: 'error', message: `fuzz job ${j}: ${e.message}`, j });
+      ended = true;
+    });
+    c.on('exit', (code, signal) => {
+      if (!ended) post({ type: 'error', message: `fuzz job ${j}: child process exited (${signal ?? `status ${code}`}) before finishing`, j });
+      ended = true;
+    });
+    send({ type: 'job', profile: job.profile, seed: job.seed, runs: job.runs, suppress: job.suppress, guided: job.guided, time: job.time ? { first: job.time.first + j * (job.time.stride / job.jobs), stride: job.time.stride, ms: job.time.ms } : undefined });
+  }
+  // the CLI terminates this thread once every child reported: the children's IPC then closes and they exit
+  job.port.on('close', () => {
+    for (const c of children) if (c.exitCode === null) c.kill();
+  });
+}
+
+/** a child process (CHILD_FLAG): runs what the relay gives it, one slice at a time */
+function child(): void {
+  const send = (m: FromChild): void => {
+    process.send!(m);
+  };
+  let job: Extract<ToChild, { type: 'job' }> | null = null;
+  const t0 = performance.now();
+  const c0 = threadCpuMs();
+  const p0 = process.cpuUsage();
+  const finish = (): void => {
+    const c1 = threadCpuMs();
+    const p1 = process.cpuUsage(p0);
+    send({ type: 'done', ms: performance.now() - t0, cpuMs: c0 === null || c1 === null ? null : c1 - c0, procCpuMs: (p1.user + p1.system) / 1000 });
+    process.disconnect();
+  };
+  const fail = (e: unknown): void => {
+    send({ type: 'error', message: (e as Error).stack ?? String(e) });
+    process.disconnect();
+  };
+  // the parent went away (the CLI ended or failed): stop between slices
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (raw) => {
+    const m = raw as ToChild;
+    try {
+      if (m.type === 'job') {
+        job = m;
+        if (!m.time) return send({ type: 'next' });
+        const size = m.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
+        const time = m.time;
+        // the deadline counts from the job's arrival: every child runs at least its first slice
+        const start = performance.now();
+        // time mode: one slice per turn of the event loop, so a disconnect is seen between slices
+        const step = (k: number): void => {
+          try {
+            if (performance.now() - start >= time.ms) return finish();
+            send({ type: 'slice', ...runSlice(m.profile, m.seed, k, size, m.suppress, m.guided) });
+            setImmediate(step, k + time.stride);
+          } catch (e) {
+            fail(e);
+          }
+        };
+        step(time.first);
+      } else if (m.type === 'slice' && job) {
+        const size = job.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
+        send({ type: 'slice', ...runSlice(job.profile, job.seed, m.k, sliceRuns(job.runs, m.k, size), job.suppress, job.guided) });
+        send({ type: 'next' });
+      } else if (m.type === 'stop') finish();
+    } catch (e) {
+      fail(e);
+    }
+  });
+}
+
+if (parentPort && workerData && (workerData as { relay?: unknown }).relay) relay(workerData as RelayJob);
+else if (parentPort && workerData && (workerData as { port?: unknown }).port) main(workerData as WorkerJob);
+else if (!parentPort && process.send && process.argv.includes(CHILD_FLAG)) child();

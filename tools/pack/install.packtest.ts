@@ -86,6 +86,19 @@ describe('the packed tarball in a fresh project', () => {
     // 'vfio-arm-emu' import resolved to the installed library
     writeFileSync(join(app, 'ts-scenario.ts'), SCENARIO_TS);
     expect(sh(bin, ['run', './ts-scenario.ts', '--quiet', '--profile', 'mainline'], app)).toMatch(/^PASS ts-copy mainline /);
+    // fuzz --jobs 2 from the installed package: two child processes of its dist/fuzz-worker.js,
+    // the same merged result as one in-process job (exit 1: mainline's findings are not all known)
+    const fuzz = (jobs: string): unknown => {
+      let out: string;
+      try {
+        out = sh(bin, ['fuzz', '--profile', 'mainline', '--runs', '50', '--jobs', jobs, '--json', '--no-baseline', '--out', join(app, `findings-${jobs}`)], app);
+      } catch (e) {
+        out = String((e as { stdout?: string }).stdout ?? '');
+      }
+      const j = JSON.parse(out) as { runs: number; execs: number; findings: { sig: string; calls: string[] }[]; coverage: unknown; jobs: number };
+      return { runs: j.runs, execs: j.execs, coverage: j.coverage, findings: j.findings.map((f) => [f.sig, f.calls]) };
+    };
+    expect(fuzz('2')).toEqual(fuzz('1'));
     // and the repository's example, unchanged
     writeFileSync(join(app, 'example.mjs'), readFileSync(join(root, 'examples/device-info.mjs')));
     expect(sh(process.execPath, ['example.mjs'], app)).toMatch(/^pl330-vfio-test: PASS/m);

@@ -1,0 +1,68 @@
+// fuzz --jobs N (issue 19): child processes forked by a relay thread (the default) and worker
+// threads give the same merged result as one in-process job; time mode and a failing job.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorkers, type WorkerPlan } from './cli.js';
+import { DEFAULT_SUPPRESSIONS } from './harness.js';
+import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, type SliceResult } from './slices.js';
+
+describe('fuzz --jobs: child processes and worker threads', () => {
+  let file: string;
+  beforeAll(async () => {
+    // directly under the repository, like dist/, so the bundle finds emulator/boards
+    mkdirSync('.scratch', { recursive: true });
+    file = join(resolve('.scratch'), `fuzz-worker-jobs-${process.pid}.js`);
+    await build({ entryPoints: ['tools/fuzz/worker.ts'], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['koffi'], logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  });
+  afterAll(() => rmSync(file, { force: true }));
+
+  const digest = (parts: readonly SliceResult[]): string => {
+    const m = mergeSlices('mainline', 4, parts);
+    return JSON.stringify([m.runs, m.execs, m.slices, m.coverage, m.findings.map((f) => [f.sig, f.message, f.program])]);
+  };
+  const plan = (over: Partial<WorkerPlan>): WorkerPlan => {
+    const runs = 60;
+    return { workerFile: file, jobs: 2, profile: 'mainline', seed: 4, runs, mine: shardSlices(sliceCount(runs), { i: 0, n: 1 }), shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS], ...over };
+  };
+
+  it('2 child processes (single-threaded V8) and 2 worker threads merge to exactly the in-process result', () => {
+    const p = plan({});
+    const inProcess = p.mine.map((k) => runSlice('mainline', 4, k, sliceRuns(p.runs, k), p.suppress));
+    const byJob = new Set<number>();
+    const procs: SliceResult[] = [];
+    const stats = runWorkers(p, (s, j) => {
+      procs.push(s);
+      byJob.add(j);
+    });
+    const threads: SliceResult[] = [];
+    runWorkers(plan({ mode: 'thread' }), (s) => threads.push(s));
+    expect(digest(procs)).toBe(digest(inProcess));
+    expect(digest(threads)).toBe(digest(inProcess));
+    expect(procs.map((s) => s.k).sort((a, b) => a - b)).toEqual(p.mine);
+    // every child reported its times; its process CPU covers its thread's
+    expect(stats).toHaveLength(2);
+    for (const s of stats) {
+      expect(s.procCpuMs).toBeGreaterThan(0);
+      if (s.cpuMs !== null) expect(s.procCpuMs! + 20).toBeGreaterThanOrEqual(s.cpuMs);
+    }
+    expect([...byJob].every((j) => j === 0 || j === 1)).toBe(true);
+  });
+
+  it('time mode: each child takes its own slice numbers (shard i + j*n, stride n*jobs) until its deadline', () => {
+    const got: SliceResult[] = [];
+    runWorkers(plan({ mine: [], timeMs: 300, shard: { i: 1, n: 3 } }), (s) => got.push(s));
+    const ks = got.map((s) => s.k).sort((a, b) => a - b);
+    expect(ks.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ks).size).toBe(ks.length);
+    for (const k of ks) expect(k % 3).toBe(1);
+    // both children ran: slices 1, 4 are the first of child 0 and child 1
+    expect(ks).toContain(1);
+    expect(ks).toContain(4);
+  });
+
+  it('a job that fails is reported as an error, not a hang', () => {
+    expect(() => runWorkers(plan({ profile: 'no-such-profile', runs: 25, mine: [0] }), () => {})).toThrow(/fuzz worker failed: .*no-such-profile/s);
+  });
+});
