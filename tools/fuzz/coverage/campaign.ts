@@ -138,16 +138,14 @@ export const SEEDS: readonly { n: number; calls: Call[] }[] = [
   { n: 0, calls: [echo(`${PD}/drivers/vfio-platform/unbind`, DEVICE2), echo(`${PD}/devices/${DEVICE2}/driver_override`, 'test-dma'), echo(`${PD}/drivers_probe`, DEVICE2)] },
 ];
 
-/** fresh-share trace (diagnosis) */
-export let lastShares: number[] = [];
-
 export function newGuidedState(sites: number, seeds = true): GuidedState {
   return { corpus: seeds ? SEEDS.map((s) => ({ n: s.n, calls: [...s.calls], sites: new Uint32Array(0), picks: 0 })) : [], siteRuns: new Uint32Array(sites), tries: [0, 0], wins: [0, 0] };
 }
 
 /**
- * An entry's energy (AFLFast / FairFuzz-like): inversely proportional to how many runs
- * reached its rarest site, and decaying with the times it was already picked.
+ * An entry's energy (AFLFast / FairFuzz-like): inversely proportional to the square of how
+ * many runs reached its rarest site, and decaying with the square root of the times it was
+ * already picked (a seed counts as rarest-site frequency 1 until it is picked).
  */
 function energy(s: GuidedState, e: CorpusEntry): number {
   let rare = 1;
@@ -159,7 +157,7 @@ function energy(s: GuidedState, e: CorpusEntry): number {
     }
     if (rare < 1) rare = 1;
   }
-  return 1 / (rare * Math.sqrt(1 + e.picks));
+  return 1 / (rare * rare * Math.sqrt(1 + e.picks));
 }
 
 /** the entry a draw r in [0, 2^31) picks, by energy */
@@ -176,11 +174,15 @@ function pick(s: GuidedState, r: number): CorpusEntry {
   return c[c.length - 1]!;
 }
 
+/** bounds of the share of fresh programs */
+export const FRESH_MIN = 0.1;
+export const FRESH_MAX = 0.5;
+
 /** probability of a fresh program: the fresh runs' share of the novelty yield, within [0.1, 0.5] */
 export function freshShare(s: GuidedState): number {
   const yf = (s.wins[0] + 1) / (s.tries[0] + 2);
   const yc = (s.wins[1] + 1) / (s.tries[1] + 2);
-  return Math.min(0.5, Math.max(0.1, yf / (yf + yc)));
+  return Math.min(FRESH_MAX, Math.max(FRESH_MIN, yf / (yf + yc)));
 }
 
 type Cmd = fc.Command<object, Harness>;
