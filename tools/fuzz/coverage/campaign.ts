@@ -1,12 +1,15 @@
 /**
  * Coverage-guided campaign (`fuzz --coverage`, coverage build only). fast-check remains the
- * generator and the shrinker; what changes is the arbitrary of a run:
+ * generator and the shrinker; what changes is the arbitrary of a run (guidedArb):
  *
- *   fc.oneof(fresh program (the normal fuzzer's arbitrary),
- *            corpus entry -> each of its calls kept (or, with probability 1/DROP_FREQ, dropped)
- *                            + fresh calls inserted near its end)
+ *   fresh program (the normal fuzzer's arbitrary), with an adaptive probability (freshShare)
+ *   or a corpus entry picked by energy (rarest site reached, times picked), derived by havoc
+ *   (drop / re-draw / insert calls), argument re-draws or splicing with a second entry
  *
- * The corpus holds the programs of runs that reached a branch site no earlier run of the
+ * The corpus starts with state-building seed programs (SEEDS) and grows with the runs that
+ * reached something new.
+ *
+ * Beyond the seeds, the corpus holds the programs of runs that reached a branch site no earlier run of the
  * campaign reached (counters of the coverage build, tools/fuzz/coverage/runtime.ts). It lives
  * for one campaign (one slice of the CLI) and evolves only from that campaign's own runs, in
  * run order: it is a deterministic function of (profile, seed, budget), so the campaign
