@@ -217,7 +217,7 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
  */
 const ioctlArbs = new Map<string, fc.Arbitrary<Call>>();
 
-function ioctlCall(kind: FdKind, req: number): fc.Arbitrary<Call> {
+export function ioctlCall(kind: FdKind, req: number): fc.Arbitrary<Call> {
   const key = `${kind}:${req}`;
   let a = ioctlArbs.get(key);
   if (a === undefined) {

@@ -4,7 +4,9 @@
  * fuzz-coverage benchmark (tools/bench/fuzz-coverage.ts), which runs it as a child process
  * because the counters exist only in the coverage build.
  *
- *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff]
+ *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff] [--no-seeds]
+ *
+ * --no-seeds: the guided mode starts from an empty corpus (ablation of the seed corpus).
  */
 import { runCoverageCampaign } from './campaign.js';
 import { covRuntime, kernelModelCovered } from './runtime.js';
@@ -39,6 +41,7 @@ function main(): void {
   const profile = arg('profile', 'rfc-v4');
   const syscalls = Number(arg('syscalls', '100000'));
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);
+  const withSeeds = !process.argv.includes('--no-seeds');
   let kmSites = 0;
   for (const f of rt.files) if (f.path.startsWith('kernel-model/')) kmSites += f.n;
   const out: CoverageBenchOutput = { profile, syscalls, kernelModelSites: kmSites, seeds: [] };
@@ -46,7 +49,7 @@ function main(): void {
   runCoverageCampaign({ profile, seed: 99, runs: 20, guided: false });
   for (const seed of seeds) {
     const one = (guided: boolean): ModeResult => {
-      const r = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided });
+      const r = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided, seeds: withSeeds });
       for (const f of r.findings) if (f.sig === 'host-error' || f.sig === 'unreproducible') process.stderr.write(`fuzz-cov-bench: seed ${seed} ${guided ? 'guided' : 'random'}: ${f.sig}: ${f.message}\n${JSON.stringify(f.program)}\n`);
       let all = 0;
       for (const b of r.branches) all += b;
@@ -55,7 +58,7 @@ function main(): void {
     if (process.argv.includes('--diff')) {
       // diagnosis: the sites (line:col/kind) only one of the two modes reached, per file
       const a = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: false }).branches;
-      const b = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: true }).branches;
+      const b = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: true, seeds: withSeeds }).branches;
       for (const f of rt.files) {
         const ra: string[] = [];
         const gb: string[] = [];

@@ -1,12 +1,15 @@
 /**
  * Coverage-guided campaign (`fuzz --coverage`, coverage build only). fast-check remains the
- * generator and the shrinker; what changes is the arbitrary of a run:
+ * generator and the shrinker; what changes is the arbitrary of a run (guidedArb):
  *
- *   fc.oneof(fresh program (the normal fuzzer's arbitrary),
- *            corpus entry -> each of its calls kept (or, with probability 1/DROP_FREQ, dropped)
- *                            + fresh calls inserted near its end)
+ *   fresh program (the normal fuzzer's arbitrary), with an adaptive probability (freshShare)
+ *   or a corpus entry picked by energy (rarest site reached, times picked), derived by havoc
+ *   (drop / re-draw / insert calls), argument re-draws or splicing with a second entry
  *
- * The corpus holds the programs of runs that reached a branch site no earlier run of the
+ * The corpus starts with state-building seed programs (SEEDS) and grows with the runs that
+ * reached something new.
+ *
+ * Beyond the seeds, the corpus holds the programs of runs that reached a branch site no earlier run of the
  * campaign reached (counters of the coverage build, tools/fuzz/coverage/runtime.ts). It lives
  * for one campaign (one slice of the CLI) and evolves only from that campaign's own runs, in
  * run order: it is a deterministic function of (profile, seed, budget), so the campaign
@@ -22,17 +25,11 @@
  * measures the same way: the "random mode" of the fuzz-coverage benchmark.
  */
 import fc from 'fast-check';
-import { SETUP_PREFIX, callArb } from '../arb.js';
+import { SECOND_GROUP, SETUP_PREFIX, callArb, ioctlCall } from '../arb.js';
 import { CallCommand, pooledHarness, runArb, runProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
-import { DEFAULT_SUPPRESSIONS, type Harness } from '../harness.js';
-import type { Call } from '../program.js';
+import { DEFAULT_SUPPRESSIONS, DEVICE, DEVICE2, type Harness } from '../harness.js';
+import { VFIO_REQS, type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
-
-/** a corpus entry: SETUP_PREFIX.slice(0, n) then calls */
-export interface CorpusEntry {
-  n: number;
-  calls: Call[];
-}
 
 export interface CoverageCampaignOptions {
   profile: string;
@@ -43,6 +40,8 @@ export interface CoverageCampaignOptions {
   maxSyscalls?: number;
   /** true: corpus-guided; false: the normal fuzzer's arbitrary, measured alike */
   guided: boolean;
+  /** guided: start from the seed corpus (SEEDS); default true */
+  seeds?: boolean;
   maxCommands?: number;
   suppress?: readonly string[];
 }
@@ -81,35 +80,168 @@ export const DROP_FREQ = 12;
 export const SUFFIX_MAX = 12;
 /** a kept corpus call is replaced by a fresh one with probability 1/SUBST_FREQ */
 export const SUBST_FREQ = 24;
-/** half of the picks are among the RECENT newest entries (the frontier), half uniform */
-export const RECENT = 16;
-/** weights of fresh programs vs corpus-derived ones */
-export const FRESH_WEIGHT = 1;
-export const CORPUS_WEIGHT = 1;
+/** a corpus entry: SETUP_PREFIX.slice(0, n) then calls */
+export interface CorpusEntry {
+  n: number;
+  calls: Call[];
+  /** branch sites the run that made the entry reached (empty for a seed) */
+  sites: Uint32Array;
+  /** times the entry was picked as a parent */
+  picks: number;
+}
+
+/**
+ * What the guided arbitrary reads while fast-check draws from it: the corpus, how many
+ * generated runs reached each site (the entries' energy), and the novelty yield of fresh and
+ * corpus-derived runs (the adaptive fresh:corpus ratio). Mutated only by the campaign loop,
+ * in run order: a function of (profile, seed, budget).
+ */
+export interface GuidedState {
+  corpus: CorpusEntry[];
+  siteRuns: Uint32Array;
+  /** [runs, runs that joined the corpus] of fresh (0) and corpus-derived (1) runs */
+  tries: [number, number];
+  wins: [number, number];
+}
+
+const R = VFIO_REQS;
+const dev0Map: Call = { op: 'mmap', p: 0, fd: { k: 'device', i: 0 }, len: 0x1000, prot: 3, flags: 1, off: { region: 0, off: 0 } };
+const dev1Map: Call = { op: 'mmap', p: 0, fd: { k: 'device', i: 1 }, len: 0x1000, prot: 3, flags: 1, off: { region: 0, off: 0 } };
+const mapDma = (dma: number, iova: number, pages: number): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: R.VFIO_IOMMU_MAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma }, iova, size: pages * 0x1000 }, ptr: 'ok' } });
+const efd: Call = { op: 'eventfd', p: 0, init: 0, flags: 0o4000 };
+const irqTrigger = (dev: number): Call => ({ op: 'ioctl', p: 0, fd: { k: 'device', i: dev }, req: R.VFIO_DEVICE_SET_IRQS, arg: { t: 'struct', type: 'vfio_irq_set', fields: { argsz: 24, flags: 4 | 32, index: 0, start: 0, count: 1 }, tail: [{ fd: { k: 'eventfd', i: 0 } }], ptr: 'ok' } });
+
+const mmio = (off: number, value: number): Call => ({ op: 'mmio', p: 0, map: 0, off, width: 4, write: true, value });
+/** a test-dma copy of len bytes from IOVA src to dst (registers SRC, DST, LEN, CTRL: devices/testdev/test-dma.ts) */
+const copy = (src: number, dst: number, len: number): Call[] => [mmio(0, src), mmio(4, dst), mmio(8, len), mmio(0xc, 1)];
+const echo = (path: string, value: string): Call => ({ op: 'echo', p: 0, path, value });
+const PD = '/sys/bus/platform';
+
+/**
+ * The seed corpus: state-building programs (as syzkaller's seed programs or AFL's input
+ * directory) that a random draw rarely assembles in one run: the set-up alone, two groups
+ * and two devices in one container, mappings of both devices' registers and of DMA pages, an
+ * interrupt routed to an eventfd, and (with no VFIO file open) each device handed back from
+ * VFIO to its host driver (dma-pl330 on the platform or AMBA bus, test-dma), by bind and by
+ * driver_override + drivers_probe. The guided mode mutates and extends them like any entry;
+ * random mode does not get them (that is the comparison of the benchmark).
+ */
+export const SEEDS: readonly { n: number; calls: Call[] }[] = [
+  { n: SETUP_PREFIX.length, calls: [] },
+  { n: SETUP_PREFIX.length, calls: [...SECOND_GROUP] },
+  { n: SETUP_PREFIX.length, calls: [...SECOND_GROUP, mapDma(0, 0x10000, 2), dev0Map, dev1Map] },
+  { n: SETUP_PREFIX.length, calls: [mapDma(0, 0, 4), dev0Map, efd, irqTrigger(0)] },
+  { n: SETUP_PREFIX.length, calls: [...SECOND_GROUP, mapDma(2, 0x20000, 4), efd, irqTrigger(1), dev1Map] },
+  // test-dma copies through the SMMU: inside the mapping, then to an unmapped IOVA (a context fault)
+  { n: SETUP_PREFIX.length, calls: [...SECOND_GROUP, mapDma(0, 0x10000, 2), dev1Map, efd, irqTrigger(1), ...copy(0x10000, 0x11000, 0x40), { op: 'run', ns: 100_000 }, ...copy(0x10000, 0x40000, 0x40), { op: 'run', ns: 100_000 }] },
+  { n: 0, calls: [echo(`${PD}/drivers/vfio-platform/unbind`, DEVICE), echo(`${PD}/drivers/dma-pl330/bind`, DEVICE)] },
+  { n: 0, calls: [echo('/sys/bus/amba/drivers/vfio-amba/unbind', DEVICE), echo('/sys/bus/amba/devices/2c0a0000.dma/driver_override', 'dma-pl330'), echo('/sys/bus/amba/drivers_probe', DEVICE)] },
+  { n: 0, calls: [echo('/sys/bus/amba/drivers/vfio-amba/unbind', DEVICE), echo('/sys/bus/amba/drivers/dma-pl330/bind', DEVICE)] },
+  { n: 0, calls: [echo(`${PD}/drivers/vfio-platform/unbind`, DEVICE2), echo(`${PD}/drivers/test-dma/bind`, DEVICE2)] },
+  { n: 0, calls: [echo(`${PD}/drivers/vfio-platform/unbind`, DEVICE2), echo(`${PD}/devices/${DEVICE2}/driver_override`, 'test-dma'), echo(`${PD}/drivers_probe`, DEVICE2)] },
+];
+
+export function newGuidedState(sites: number, seeds = true): GuidedState {
+  return { corpus: seeds ? SEEDS.map((s) => ({ n: s.n, calls: [...s.calls], sites: new Uint32Array(0), picks: 0 })) : [], siteRuns: new Uint32Array(sites), tries: [0, 0], wins: [0, 0] };
+}
+
+/**
+ * An entry's energy (AFLFast / FairFuzz-like): inversely proportional to the square of how
+ * many runs reached its rarest site, and decaying with the square root of the times it was
+ * already picked (a seed counts as rarest-site frequency 1 until it is picked).
+ */
+function energy(s: GuidedState, e: CorpusEntry): number {
+  let rare = 1;
+  if (e.sites.length) {
+    rare = 0xffffffff;
+    for (const i of e.sites) {
+      const f = s.siteRuns[i]!;
+      if (f < rare) rare = f;
+    }
+    if (rare < 1) rare = 1;
+  }
+  return 1 / (rare * rare * Math.sqrt(1 + e.picks));
+}
+
+/** the entry a draw r in [0, 2^31) picks, by energy */
+function pick(s: GuidedState, r: number): CorpusEntry {
+  const c = s.corpus;
+  let total = 0;
+  const w = new Float64Array(c.length);
+  for (let i = 0; i < c.length; i++) total += w[i] = energy(s, c[i]!);
+  let x = (r / 0x80000000) * total;
+  for (let i = 0; i < c.length; i++) {
+    x -= w[i]!;
+    if (x < 0) return c[i]!;
+  }
+  return c[c.length - 1]!;
+}
+
+/** bounds of the share of fresh programs */
+export const FRESH_MIN = 0.1;
+export const FRESH_MAX = 0.5;
+
+/** probability of a fresh program: the fresh runs' share of the novelty yield, within [0.1, 0.5] */
+export function freshShare(s: GuidedState): number {
+  const yf = (s.wins[0] + 1) / (s.tries[0] + 2);
+  const yc = (s.wins[1] + 1) / (s.tries[1] + 2);
+  return Math.min(FRESH_MAX, Math.max(FRESH_MIN, yf / (yf + yc)));
+}
 
 type Cmd = fc.Command<object, Harness>;
+/** a guided run: prefix length, calls, origin (0 fresh, 1 corpus-derived) */
+export type GuidedRun = [number, Iterable<Cmd>, number];
 
-/** The guided run arbitrary over a corpus that grows while fast-check draws from it. */
-export function guidedArb(corpus: readonly CorpusEntry[], maxCommands: number): RunArb {
+/**
+ * The guided run arbitrary over a corpus that grows while fast-check draws from it. A draw
+ * is fresh (the normal fuzzer's arbitrary) with the adaptive probability freshShare, else
+ * derived from an entry picked by energy by one of:
+ *   - havoc: each call kept, dropped (1/DROP_FREQ), or replaced (1/SUBST_FREQ) by a call of
+ *     the same request with fresh argument values (an ioctl) or by any fresh call, plus up to
+ *     SUFFIX_MAX fresh calls at its end or a few calls earlier;
+ *   - arguments: the entry's calls kept, 1-3 of them re-drawn with fresh argument values,
+ *     and up to 3 fresh calls appended;
+ *   - splice: the entry's calls up to a cut, then another entry's calls from a cut, then a
+ *     few fresh calls.
+ */
+export function guidedArb(s: GuidedState, maxCommands: number): fc.Arbitrary<GuidedRun> {
   const call = callArb();
   const cmd = call.map((c) => new CovCallCommand(c));
-  // the normal fuzzer's run arbitrary (engine.ts runArb), with calls that report their novelty
-  const fresh: RunArb = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), fc.commands([cmd], { maxCommands, size: 'max' }));
+  const fresh = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
   const suffix = fc.commands([cmd], { maxCommands: SUFFIX_MAX, size: 'max' });
-  const mutated: RunArb = fc.nat().chain((r): RunArb => {
-    const len = corpus.length;
-    if (len === 0) return fresh;
-    const e = corpus[r & 1 && len > RECENT ? len - 1 - ((r >>> 1) % RECENT) : (r >>> 1) % len]!;
-    const keep = fc.tuple(...e.calls.map((c) => fc.option(fc.oneof({ weight: SUBST_FREQ - 1, arbitrary: fc.constant(c) }, { weight: 1, arbitrary: call }), { freq: DROP_FREQ, nil: null })));
+  const short = fc.commands([cmd], { maxCommands: 3, size: 'max' });
+  const mutant = (c: Call): fc.Arbitrary<Call> => (c.op === 'ioctl' ? fc.oneof({ weight: 3, arbitrary: ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req) }, { weight: 1, arbitrary: call }) : call);
+  const wrap = (cs: readonly Call[]): Cmd[] => cs.map((c) => new CovCallCommand(c));
+  const derived = fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: 9 })).chain(([r1, r2, how]): fc.Arbitrary<GuidedRun> => {
+    if (s.corpus.length === 0) return fresh;
+    const e = pick(s, r1);
+    e.picks++;
+    const len = e.calls.length;
+    if (how >= 8 && s.corpus.length > 1) {
+      const e2 = pick(s, r2);
+      return fc.tuple(fc.nat({ max: len }), fc.nat({ max: e2.calls.length }), short).map(([a, b, suf]): GuidedRun => [e.n, [...wrap(e.calls.slice(0, a)), ...wrap(e2.calls.slice(b)), ...suf], 1]);
+    }
+    if (how >= 6 && len > 0) {
+      const at = fc.nat({ max: len - 1 });
+      return fc.tuple(fc.array(at, { minLength: 1, maxLength: 3 }), short).chain(([where, suf]) => {
+        const idx = [...new Set(where)];
+        return fc.tuple(...idx.map((i) => mutant(e.calls[i]!))).map((ms): GuidedRun => {
+          const calls = [...e.calls];
+          idx.forEach((i, k) => (calls[i] = ms[k]!));
+          return [e.n, [...wrap(calls), ...suf], 1];
+        });
+      });
+    }
+    const keep = fc.tuple(...e.calls.map((c) => fc.option(fc.oneof({ weight: SUBST_FREQ - 1, arbitrary: fc.constant(c) }, { weight: 1, arbitrary: mutant(c) }), { freq: DROP_FREQ, nil: null })));
     // where the fresh calls go: after the last kept call (0), or that many calls earlier
-    const back = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: e.calls.length }) });
-    return fc.tuple(keep, back, suffix).map(([kept, b, suf]): [number, Iterable<Cmd>] => {
-      const pre = (kept as (Call | null)[]).filter((c): c is Call => c !== null).map((c) => new CovCallCommand(c));
+    const back = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: len }) });
+    return fc.tuple(keep, back, suffix).map(([kept, b, suf]): GuidedRun => {
+      const pre = wrap((kept as (Call | null)[]).filter((c): c is Call => c !== null));
       const at = Math.max(0, pre.length - b);
-      return [e.n, [...pre.slice(0, at), ...suf, ...pre.slice(at)]];
+      return [e.n, [...pre.slice(0, at), ...suf, ...pre.slice(at)], 1];
     });
   });
-  return fc.oneof({ weight: FRESH_WEIGHT, arbitrary: fresh }, { weight: CORPUS_WEIGHT, arbitrary: mutated });
+  return fc.nat().chain((r) => (r / 0x80000000 < freshShare(s) ? fresh : derived));
 }
 
 /** AFL's hit-count bucket of a non-zero counter, as one bit */
@@ -144,9 +276,11 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const findings: FindingReport[] = [];
   const foundAt: Record<string, number> = {};
   const coverage = new Map<string, Set<string>>();
-  const corpus: CorpusEntry[] = [];
+  const gs = newGuidedState(hits.length, o.seeds ?? true);
+  const corpus = gs.corpus;
+  const nSeeds = corpus.length;
   const maxCommands = o.maxCommands ?? 64;
-  const arb = o.guided ? guidedArb(corpus, maxCommands) : runArb(maxCommands);
+  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands) : runArb(maxCommands);
   // novelty per call (guided): the index of the last call of the run that reached a new site
   let step = 0;
   let lastNew = -1;
@@ -178,7 +312,7 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     const ignore = new Set(known);
     let failed = false;
     let failAt = 0;
-    const prop = fc.property(arb, ([n, cmds]) => {
+    const prop = fc.property(arb, ([n, cmds, origin]) => {
       // past the budget, the rest of the round's runs do nothing (shrinking still runs)
       if (!failed && (genExecs >= maxSyscalls || done >= o.runs)) return;
       const h = pooledHarness(o.profile, ignore);
@@ -204,10 +338,13 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
           done++;
           let fresh = false;
           let atEnd = false; // new after the last call (the end-of-run teardown)
+          const runSites: number[] = [];
           for (let i = 0; i < hits.length; i++) {
             const h = hits[i]!;
             if (h === 0) continue;
             seen[i] = 1;
+            gs.siteRuns[i]!++;
+            runSites.push(i);
             const b = bucket(h);
             if (((seenB[i]! | runB[i]!) & b) === 0) atEnd = fresh = true;
             else if (runB[i] !== 0) fresh = true;
@@ -217,11 +354,16 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
           if (!ok) {
             failed = true;
             failAt = genExecs;
-          } else if (fresh && o.guided) {
-            // up to the last call that reached something new (when the end-of-run teardown
-            // did, the whole program)
-            const calls = [...cmds].map(unwrap);
-            corpus.push({ n, calls: atEnd || lastNew < 0 ? calls : calls.slice(0, lastNew + 1) });
+          } else if (o.guided) {
+            const k = (origin ?? 0) as 0 | 1;
+            gs.tries[k]++;
+            if (fresh) {
+              gs.wins[k]++;
+              // up to the last call that reached something new (when the end-of-run teardown
+              // did, the whole program)
+              const calls = [...cmds].map(unwrap);
+              corpus.push({ n, calls: atEnd || lastNew < 0 ? calls : calls.slice(0, lastNew + 1), sites: Uint32Array.from(runSites), picks: 0 });
+            }
           }
         }
         hits.fill(0);
@@ -259,5 +401,5 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
   findings.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
-  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, branches: seen, genExecs, corpus: corpus.length, foundAt };
+  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, branches: seen, genExecs, corpus: corpus.length - nSeeds, foundAt };
 }
