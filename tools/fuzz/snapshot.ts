@@ -25,8 +25,6 @@ import { RAM_CHUNK_SIZE, RamRegion, ZERO_CHUNK } from '../../emulator/ram.js';
 
 export class SnapshotUnsupported extends Error {}
 
-type ObjRec = Extract<Rec, { k: 0 }>;
-
 type Rec =
   | {
       k: 0;
@@ -38,8 +36,8 @@ type Rec =
       dict: boolean;
       nEnum: number;
       all: PropertyKey[] | null;
-      /** restored by a compiled chunk (every key a string), else by the generic loop */
-      flat: boolean;
+      /** compiled restore of these string keys (fieldRestorer), or null: the generic loop */
+      fn: FieldRestorer | null;
     }
   | { k: 1; o: unknown[]; vals: unknown[] }
   | { k: 2; o: Map<unknown, unknown>; keys: unknown[]; vals: unknown[] }
@@ -78,44 +76,31 @@ interface TrackedRec {
   touched: IndexRecord;
 }
 
+type FieldRestorer = (o: Record<string, unknown>, vals: unknown[]) => void;
+
 /**
- * The restore of every class instance and plain object whose writable keys are all strings,
- * compiled for this snapshot's graph: one straight-line function per chunk of objects, each
- * object's fields as `o["a"]` accesses with constant keys (a named access whose inline cache
- * sees that one object's shape), the objects in one array and all their recorded values in
- * one flat array, in record order. Restore time is dominated by memory traffic: a run evicts
- * the snapshot's data from the caches (a restore right after other work costs 5-8x one in a
- * tight loop), and a record object, key list, value array and per-key-list restorer function
- * per object were as many extra cache lines as the object itself. Semantics are those of the
- * generic loop: compare first, write when different or 0 (-0 === 0); a plain object whose
- * enumerable key count differs gets its added keys removed (`fixDict`).
+ * Restorers compiled per key list: `o["a"]` with a constant key is a named property
+ * access the JIT caches per object shape, where the generic loop's `o[k]` is a megamorphic
+ * keyed access (~2,800 properties of ~440 objects per restore of the fuzz harness).
+ * Same semantics as the generic loop: compare first, write when different or 0 (-0).
+ * A cache of generated code, not model state.
  */
-type ChunkRestorer = (objs: readonly object[], vals: readonly unknown[], count: (o: object) => number, fixDict: (i: number) => void) => void;
+const restorers = new Map<string, FieldRestorer>();
 
-interface Chunk {
-  fn: ChunkRestorer;
-  objs: object[];
-  vals: unknown[];
-}
-
-/** fields per compiled chunk: keeps each function well below the optimising compiler's size limit */
-const CHUNK_FIELDS = 256;
-
-function compileChunk(recs: readonly ObjRec[], first: number): Chunk {
-  let body = 'let o, c;\n';
-  const objs: object[] = [];
-  const vals: unknown[] = [];
-  for (const rec of recs) {
-    body += `o = O[${objs.length}];\n`;
-    objs.push(rec.o);
-    for (let j = 0; j < rec.keys.length; j++) {
-      const q = JSON.stringify(rec.keys[j]);
-      body += `c = o[${q}]; if (c !== V[${vals.length}] || c === 0) o[${q}] = V[${vals.length}];\n`;
-      vals.push(rec.vals[j]);
-    }
-    if (rec.dict) body += `if (n(o) !== ${rec.nEnum}) x(${first + objs.length - 1});\n`;
+function fieldRestorer(keys: readonly PropertyKey[]): FieldRestorer | null {
+  if (keys.length === 0 || keys.some((k) => typeof k !== 'string')) return null;
+  const id = JSON.stringify(keys);
+  let fn = restorers.get(id);
+  if (fn === undefined) {
+    let body = 'let c;\n';
+    (keys as string[]).forEach((k, j) => {
+      const q = JSON.stringify(k);
+      body += `c = o[${q}]; if (c !== v[${j}] || c === 0) o[${q}] = v[${j}];\n`;
+    });
+    fn = new Function('o', 'v', body) as FieldRestorer;
+    restorers.set(id, fn);
   }
-  return { fn: new Function('O', 'V', 'n', 'x', body) as ChunkRestorer, objs, vals };
+  return fn;
 }
 
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -219,23 +204,11 @@ function restoreIndex(t: TrackedRec, p: number): void {
   for (let j = 0; j < as.length; j++) as[j]![p] = cs[j]![p]!;
 }
 
-/** a plain object's keys added since the snapshot, removed */
-function removeAdded(rec: ObjRec): void {
-  const keep = new Set(rec.all);
-  for (const k of Reflect.ownKeys(rec.o)) if (!keep.has(k)) delete rec.o[k as string];
-}
-
 export class GraphSnapshot {
   private readonly recs: Rec[] = [];
   private readonly rams: RamRegion[] = [];
   private readonly tracked: TrackedRec[] = [];
   private readonly skip: ReadonlySet<object>;
-  /** compiled restores of the objects whose keys are all strings (compileChunk), in record order */
-  private readonly chunks: Chunk[] = [];
-  private readonly flatRecs: ObjRec[];
-  /** every other record (arrays, maps, sets, buffers, objects with symbol keys) */
-  private readonly rest: Rec[];
-  private readonly fixDict = (i: number): void => removeAdded(this.flatRecs[i]!);
 
   /**
    * @param roots objects whose reachable state is recorded
@@ -293,16 +266,6 @@ export class GraphSnapshot {
     walk(consts, new Set(rams), (o) => sk.add(o));
     this.skip = sk;
     walk(roots, sk, (o) => this.record(o));
-    const flat = this.recs.filter((r): r is ObjRec => r.k === 0 && r.flat);
-    for (let i = 0; i < flat.length; ) {
-      let n = 0;
-      let j = i;
-      while (j < flat.length && (j === i || n + flat[j]!.keys.length <= CHUNK_FIELDS)) n += flat[j++]!.keys.length;
-      this.chunks.push(compileChunk(flat.slice(i, j), i));
-      i = j;
-    }
-    this.flatRecs = flat;
-    this.rest = this.recs.filter((r) => r.k !== 0 || !r.flat);
   }
 
   private record(o: object): void {
@@ -343,7 +306,7 @@ export class GraphSnapshot {
     // (dictionaries) are checked for keys added since the snapshot
     const proto = Object.getPrototypeOf(o) as unknown;
     const dict = proto === Object.prototype || proto === null;
-    this.recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict, nEnum: dict ? ownKeyCount(o) : 0, all: dict ? own : null, flat: keys.length > 0 && keys.every((k) => typeof k === 'string') });
+    this.recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict, nEnum: dict ? ownKeyCount(o) : 0, all: dict ? own : null, fn: fieldRestorer(keys) });
   }
 
   /** Put every recorded object (and RAM) back to its state at snapshot time. */
@@ -358,8 +321,7 @@ export class GraphSnapshot {
       }
       list.length = 0;
     }
-    for (const c of this.chunks) c.fn(c.objs, c.vals, ownKeyCount, this.fixDict);
-    const recs = this.rest;
+    const recs = this.recs;
     for (let i = 0; i < recs.length; i++) {
       const rec = recs[i]!;
       switch (rec.k) {
@@ -367,14 +329,18 @@ export class GraphSnapshot {
           const o = rec.o;
           const keys = rec.keys;
           const vals = rec.vals;
-          for (let j = 0; j < keys.length; j++) {
+          if (rec.fn !== null) rec.fn(o as Record<string, unknown>, vals);
+          else for (let j = 0; j < keys.length; j++) {
             // compare first (a store is dearer); 0 is always rewritten (-0 === 0)
             const k = keys[j] as string;
             const c = o[k];
             if (c !== vals[j] || c === 0) o[k] = vals[j];
           }
           // properties added since the snapshot
-          if (rec.dict && ownKeyCount(o) !== rec.nEnum) removeAdded(rec);
+          if (rec.dict && ownKeyCount(o) !== rec.nEnum) {
+            const keep = new Set(rec.all);
+            for (const k of Reflect.ownKeys(o)) if (!keep.has(k)) delete o[k as string];
+          }
           break;
         }
         case 1: {
