@@ -105,6 +105,11 @@ export class Process {
     return 0;
   }
 
+  /** one past the highest open fd (fdget(i) for i below it: the open fds without a list) */
+  get fdLimit(): number {
+    return this.fds.length;
+  }
+
   get openFds(): number[] {
     const out: number[] = [];
     this.fds.forEach((e, i) => {

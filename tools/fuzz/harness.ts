@@ -11,6 +11,7 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import { KernelOops } from '../../kernel-model/base/oops.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Process } from '../../kernel-model/process/process.js';
+import type { File } from '../../kernel-model/vfs/file.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { Group } from '../../kernel-model/iommu/core.js';
@@ -257,29 +258,27 @@ export class Harness {
 
   private kindOf(proc: Process, fd: number): FdKind | null {
     const f = proc.fdget(fd);
-    if (!f) return null;
-    switch (f.ops.name) {
-      case 'vfio-container':
-        return 'container';
-      case 'vfio-group':
-        return 'group';
-      case 'vfio-device':
-        return 'device';
-      case 'eventfd':
-        return 'eventfd';
-      case 'iommufd':
-        return 'iommufd';
-      default:
-        return 'any';
-    }
+    return f ? fileKind(f) : null;
   }
 
   resolveFd(p: number, r: FdRef): number {
     if ('raw' in r) return r.raw;
     const proc = this.slots[p]!.proc;
-    const fds = proc.openFds.filter((fd) => r.k === 'any' || this.kindOf(proc, fd) === r.k);
-    if (fds.length === 0) return 1000; // never open: EBADF
-    return fds[r.i % fds.length]!;
+    // the (r.i mod n)-th of the n open fds of kind r.k, lowest fd first (proc.openFds order),
+    // without building a list: called for every fd argument
+    const lim = proc.fdLimit;
+    let n = 0;
+    for (let fd = 0; fd < lim; fd++) {
+      const f = proc.fdget(fd);
+      if (f !== null && (r.k === 'any' || fileKind(f) === r.k)) n++;
+    }
+    if (n === 0) return 1000; // never open: EBADF
+    let want = r.i % n;
+    for (let fd = 0; fd < lim; fd++) {
+      const f = proc.fdget(fd);
+      if (f !== null && (r.k === 'any' || fileKind(f) === r.k) && want-- === 0) return fd;
+    }
+    return 1000;
   }
 
   private value(p: number, v: Value): bigint {
@@ -677,6 +676,7 @@ export class Harness {
   checkInvariants(): void {
     const insts = this.type1Instances();
     // pinned pages and locked_vm equal what the live mappings imply
+    // fresh tables (Map.prototype.clear is a runtime call in V8, dearer than a new small map)
     const perMm = new Map<unknown, number>();
     const perPa = new Map<number, number>();
     for (const { it } of insts) {
@@ -802,23 +802,24 @@ export class Harness {
         attached.add(gid);
         for (const sid of streams.get(gid) ?? []) {
           const r = view.route(sid);
-          const who = `stream ${sid} (group ${gid}, container ${dom.container})`;
+          // the text only for a message (this loop runs after most calls)
+          const who = (): string => `stream ${sid} (group ${gid}, container ${dom.container})`;
           if (r.kind === 'bypass') {
-            this.fail('dma-unmapped', `${who} bypasses translation (${r.why}): the device reaches all of memory`);
+            this.fail('dma-unmapped', `${who()} bypasses translation (${r.why}): the device reaches all of memory`);
             continue;
           }
           exp ??= expectedPages(dom);
           if (r.kind === 'fault') {
             for (const [pg, e] of exp) {
               if (e.read || e.write) {
-                this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is mapped but the stream faults (${r.why})`);
+                this.fail('dma-missing', `${who()}: iova 0x${(pg * PAGE).toString(16)} is mapped but the stream faults (${r.why})`);
                 break;
               }
             }
             continue;
           }
           const other = cbOwner.get(r.cb);
-          if (other !== undefined && other !== dom.container) this.fail('dma-cross-group', `${who} translates in context bank ${r.cb}, which container ${other}'s groups use`);
+          if (other !== undefined && other !== dom.container) this.fail('dma-cross-group', `${who()} translates in context bank ${r.cb}, which container ${other}'s groups use`);
           if (other !== undefined) continue; // the same bank, already compared
           cbOwner.set(r.cb, dom.container);
           this.compareBank(view, r.cb, exp, who);
@@ -835,27 +836,29 @@ export class Harness {
     }
   }
 
-  private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>, who: string): void {
+  private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>, whoOf: () => string): void {
     const hit = new Map<number, boolean>();
+    let whoText: string | null = null;
+    const who = (): string => (whoText ??= whoOf());
     let bad = false;
     view.leaves(cb, (l) => {
       for (let va = l.va; va < l.va + l.size && !bad; va += PAGE) {
         const e = exp.get(va / PAGE);
         const pa = l.pa + (va - l.va);
         if (!e || (!e.read && !e.write)) {
-          this.fail('dma-unmapped', `${who} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''}, which is not mapped for it${e ? ' with READ or WRITE' : ''} (context bank ${cb})`);
+          this.fail('dma-unmapped', `${who()} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''}, which is not mapped for it${e ? ' with READ or WRITE' : ''} (context bank ${cb})`);
           bad = true;
         } else if (e.pa !== pa) {
-          this.fail('dma-wrong-page', `${who}: iova 0x${va.toString(16)} translates to 0x${pa.toString(16)}, the mapping pinned 0x${e.pa.toString(16)}`);
+          this.fail('dma-wrong-page', `${who()}: iova 0x${va.toString(16)} translates to 0x${pa.toString(16)}, the mapping pinned 0x${e.pa.toString(16)}`);
           bad = true;
         } else if (l.write && !e.write) {
-          this.fail('dma-unmapped', `${who} can write iova 0x${va.toString(16)}, mapped without VFIO_DMA_MAP_FLAG_WRITE`);
+          this.fail('dma-unmapped', `${who()} can write iova 0x${va.toString(16)}, mapped without VFIO_DMA_MAP_FLAG_WRITE`);
           bad = true;
         } else if (!e.read) {
           // LPAE stage-1 descriptors have no "write-only" or "no-read" permission: a mapping
           // without READ is still readable by the device, in every profile (io-pgtable-arm
           // maps WRITE-only as read/write). A documented finding, suppressed by default.
-          this.fail('dma-readable-without-read-flag', `${who} can read iova 0x${va.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ`);
+          this.fail('dma-readable-without-read-flag', `${who()} can read iova 0x${va.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ`);
         }
         hit.set(va / PAGE, l.write);
       }
@@ -865,7 +868,7 @@ export class Harness {
       if (!e.read && !e.write) continue;
       const w = hit.get(pg);
       if (w === undefined || (e.write && !w)) {
-        this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is mapped (${e.write ? 'write' : 'read'}) but context bank ${cb} has ${w === undefined ? 'no valid entry' : 'a read-only entry'} for it`);
+        this.fail('dma-missing', `${who()}: iova 0x${(pg * PAGE).toString(16)} is mapped (${e.write ? 'write' : 'read'}) but context bank ${cb} has ${w === undefined ? 'no valid entry' : 'a read-only entry'} for it`);
         return;
       }
     }
@@ -901,7 +904,7 @@ export class Harness {
           }
           continue;
         }
-        this.compareBank(view, r.cb, exp, who);
+        this.compareBank(view, r.cb, exp, () => who);
       }
     }
   }
@@ -990,6 +993,24 @@ export class Harness {
   /** syscalls executed by the run itself (after the set-up) */
   get runSyscalls(): number {
     return this.sys.syscalls.count - this.setupSyscalls;
+  }
+}
+
+/** the fuzzer's kind of an open file */
+function fileKind(f: File): FdKind {
+  switch (f.ops.name) {
+    case 'vfio-container':
+      return 'container';
+    case 'vfio-group':
+      return 'group';
+    case 'vfio-device':
+      return 'device';
+    case 'eventfd':
+      return 'eventfd';
+    case 'iommufd':
+      return 'iommufd';
+    default:
+      return 'any';
   }
 }
 
