@@ -761,19 +761,10 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
 }
 
 /**
- * main(): fork, wait, verdict. `atExit` (an Oops of the end-of-run exit): `step` is the number of
- * calls, the byte the child sends before it exits; the finding shows as the child killed by
- * SIGSEGV after that byte (an Oops kills the task: arch/arm/kernel/traps.c oops_end). On a
- * 3.14 board an Oops inside do_exit is a recursive fault (kernel/exit.c do_exit: "Fixing
- * recursive fault but reboot is needed!"): the task sleeps for ever holding the pipe, and the
- * program waits with it; the kernel log shows the Oops.
+ * main()'s first part in both verdict forms: the child runs the calls and sends the number of
+ * each call before making it down a pipe; the parent reads the last one and reaps the child
  */
-function mainC(check: CheckKind, step: number, atExit = false): string {
-  const oops = check === 'oops';
-  if (atExit) return mainExitC(step);
-  return String.raw`int main(int argc, char **argv)
-{
-	int p[2], st = 0, last = -1;
+const RUN_CHILD_C = String.raw`	int p[2], st = 0, last = -1;
 	char c;
 	pid_t pid;
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -788,7 +779,22 @@ function mainC(check: CheckKind, step: number, atExit = false): string {
 	close(p[1]);
 	while (read(p[0], &c, 1) == 1) last = (unsigned char)c;
 	if (waitpid(pid, &st, 0) != pid) { printf("NOT REPRODUCED %s: waitpid: %s\n", SIG, strerror(errno)); return 2; }
-	if (WIFSIGNALED(st)) {
+`;
+
+/**
+ * main(): fork, wait, verdict. `atExit` (an Oops of the end-of-run exit): `step` is the number of
+ * calls, the byte the child sends before it exits; the finding shows as the child killed by
+ * SIGSEGV after that byte (an Oops kills the task: arch/arm/kernel/traps.c oops_end). On a
+ * 3.14 board an Oops inside do_exit is a recursive fault (kernel/exit.c do_exit: "Fixing
+ * recursive fault but reboot is needed!"): the task sleeps for ever holding the pipe, and the
+ * program waits with it; the kernel log shows the Oops.
+ */
+function mainC(check: CheckKind, step: number, atExit = false): string {
+  const oops = check === 'oops';
+  if (atExit) return mainExitC(step);
+  return String.raw`int main(int argc, char **argv)
+{
+${RUN_CHILD_C}	if (WIFSIGNALED(st)) {
 		${oops ? `if (last == ${step} && WTERMSIG(st) == SIGSEGV) {
 			printf("REPRODUCED %s: the process was killed (signal %d) inside call %d: the kernel Oopsed (see the kernel log)\\n", SIG, WTERMSIG(st), last);
 			return 1;
@@ -810,22 +816,7 @@ function mainExitC(step: number): string {
   return String.raw`#define EXIT_STEP ${step} /* the byte the child sends before it exits */
 int main(int argc, char **argv)
 {
-	int p[2], st = 0, last = -1;
-	char c;
-	pid_t pid;
-	setvbuf(stdout, NULL, _IONBF, 0);
-	if (pipe(p) != 0) { printf("NOT REPRODUCED %s: pipe: %s\n", SIG, strerror(errno)); return 2; }
-	pid = fork();
-	if (pid < 0) { printf("NOT REPRODUCED %s: fork: %s\n", SIG, strerror(errno)); return 2; }
-	if (pid == 0) {
-		close(p[0]);
-		report_fd = p[1];
-		_exit(child(argc > 1 ? argv[1] : group_path_default));
-	}
-	close(p[1]);
-	while (read(p[0], &c, 1) == 1) last = (unsigned char)c;
-	if (waitpid(pid, &st, 0) != pid) { printf("NOT REPRODUCED %s: waitpid: %s\n", SIG, strerror(errno)); return 2; }
-	if (WIFSIGNALED(st)) {
+${RUN_CHILD_C}	if (WIFSIGNALED(st)) {
 		if (last == EXIT_STEP && WTERMSIG(st) == SIGSEGV) {
 			printf("REPRODUCED %s: the process was killed (signal %d) while exiting, after its last call: the kernel Oopsed in the exit-time release of its files (see the kernel log)\n", SIG, WTERMSIG(st));
 			return 1;
