@@ -345,24 +345,10 @@ export function runShScript(opts: Omit<UnicornRunOptions, 'elf'> & { script: str
 
 /** pl330-vfio-test, the C port, on the Unicorn backend: `test /dev/vfio/<group> <device>` after the binding */
 export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): UnicornRunResult & { passed: boolean } {
-  const elf = opts.elf ?? guestBinary(pl330CPort(opts.profile ?? 'rfc-v4'));
-  const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
-    elf,
-    argv0: 'pl330-vfio-test',
+  return runPl330Port(opts.elf ?? guestBinary(pl330CPort(opts.profile ?? 'rfc-v4')), 'pl330-vfio-test', opts, {
     profile: opts.profile,
-    board: opts.board,
-    seed: opts.seed,
-    keepTrace: opts.keepTrace,
-    accel: opts.accel,
-    bootargs: opts.bootargs,
-    maxNs: opts.maxNs,
-    maxInstructions: opts.maxInstructions,
-    onProgress: opts.onProgress,
-    bind: opts.device,
-    quantum: opts.quantum,
     argsFromBind: (b, device) => [b?.groupPath ?? NO_GROUP_PATH, device, ...(opts.extraArgs ?? [])],
   });
-  return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }
 
 /**
@@ -371,11 +357,21 @@ export function runPl330VfioTestUnicorn(opts: Pl330UnicornOptions = {}): Unicorn
  * iommufd.allow_unsafe_interrupts (tools/scenarios/cdev.ts adminAllowUnsafeIommufd)
  */
 export function runPl330IommufdUnicorn(opts: Omit<Pl330UnicornOptions, 'elf' | 'extraArgs'> = {}): UnicornRunResult & { passed: boolean } {
-  const elf = guestBinary('pl330-vfio-test-iommufd');
+  return runPl330Port(guestBinary('pl330-vfio-test-iommufd'), 'pl330-vfio-test-iommufd', opts, {
+    profile: opts.profile ?? 'mainline',
+    argsFromBind: (_b, device) => [device],
+    afterBind: adminAllowUnsafeIommufd,
+  });
+}
+
+/**
+ * A C port of pl330-vfio-test run with the caller's machine options; it passed when it exited 0
+ * without "test failed!" and took exactly one interrupt
+ */
+function runPl330Port(elf: string, argv0: string, opts: Pl330UnicornOptions, how: Pick<Parameters<typeof runElfBytes>[1], 'profile' | 'argsFromBind' | 'afterBind'>): UnicornRunResult & { passed: boolean } {
   const r = runElfBytes(new Uint8Array(readFileSync(elf)), {
     elf,
-    argv0: 'pl330-vfio-test-iommufd',
-    profile: opts.profile ?? 'mainline',
+    argv0,
     board: opts.board,
     seed: opts.seed,
     keepTrace: opts.keepTrace,
@@ -386,8 +382,7 @@ export function runPl330IommufdUnicorn(opts: Omit<Pl330UnicornOptions, 'elf' | '
     onProgress: opts.onProgress,
     bind: opts.device,
     quantum: opts.quantum,
-    argsFromBind: (_b, device) => [device],
-    afterBind: adminAllowUnsafeIommufd,
+    ...how,
   });
   return { ...r, passed: r.exitStatus === 0 && !/test failed!/.test(r.stdout) && r.interrupts === 1 };
 }
