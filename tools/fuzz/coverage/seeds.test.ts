@@ -1,12 +1,13 @@
 /**
- * The guided mode's seed corpus (campaign.ts SEEDS) and its adaptive fresh share: the seeds
+ * The guided mode's seed corpus (seeds.ts SEEDS) and its adaptive fresh share: the seeds
  * build the states they are meant to build (their calls succeed where the profile has the
  * path) and are clean (no finding), and the fresh share stays within its bounds.
  */
 import { describe, expect, it } from 'vitest';
 import { SETUP_PREFIX } from '../arb.js';
 import { runProgram } from '../engine.js';
-import { FRESH_MAX, FRESH_MIN, SEEDS, freshShare, newGuidedState } from './campaign.js';
+import { FRESH_MAX, FRESH_MIN, freshShare, newGuidedState } from './campaign.js';
+import { SEEDS } from './seeds.js';
 
 describe('guided seed corpus', () => {
   it.each(['rfc-v4', 'mainline'])('%s: every seed runs clean; its calls succeed but for paths the profile lacks', (profile) => {
