@@ -51,8 +51,8 @@ const SCRATCH = 0x40000000;
 const raw = (nr: number, args: number[], p = 1): Call => ({ op: 'raw', p, nr, args: [...args, 0, 0, 0, 0, 0, 0].slice(0, 6) });
 /** readlink(path) by P1 (the path goes to the scratch through an open that may fail) */
 const readlink = (path: string): Call[] => [open(path, 1, 0), raw(85, [SCRATCH, SCRATCH + 0x400, 0x100]), close('any', 0, 1)];
-/** getdents64 of a directory by P1 (O_DIRECTORY), then lseek to 0 and again */
-const ls = (path: string): Call[] => [open(path, 1, 0o40000), raw(217, [0, SCRATCH + 0x400, 0x800]), raw(19, [0, 0, 0]), raw(217, [0, SCRATCH + 0x400, 0x40]), raw(217, [0, SCRATCH + 0x400, 0x800]), close('any', 0, 1)];
+/** getdents64 of a directory by P1 (O_DIRECTORY; its fd `fd`: P1's fds are its own), then lseek to 0 and again */
+const ls = (path: string, fd = 0): Call[] => [open(path, 1, 0o40000), raw(217, [fd, SCRATCH + 0x400, 0x800]), raw(19, [fd, 0, 0]), raw(217, [fd, SCRATCH + 0x400, 0x40]), raw(217, [fd, SCRATCH + 0x400, 0x800]), close('any', fd, 1)];
 /** PL330 debug instruction (TRM 3.3.20-22): DBGINST0/1 then DBGCMD = 0 executes it; manager thread */
 const pl330Dbg = (b0: number, b1: number, inst1: number, map = 0): Call[] => [mmio(0xd08, ((b0 << 16) | (b1 << 24)) >>> 0, map), mmio(0xd0c, inst1, map), mmio(0xd04, 0, map)];
 
@@ -123,4 +123,8 @@ export const SEEDS: readonly Seed[] = [
   { n: SETUP_PREFIX.length, calls: [mapDma(0, 0x10000, 1)] },
   { n: SETUP_PREFIX.length, calls: [{ op: 'pread', p: 0, fd: { k: 'device', i: 0 }, off: { region: 0, off: 0 }, count: 4, ptr: 'ok' }] },
   { n: SETUP_PREFIX.length, calls: [devIoctl(0, R.VFIO_DEVICE_GET_REGION_INFO, 'vfio_region_info'), devIoctl(0, R.VFIO_DEVICE_GET_IRQ_INFO, 'vfio_irq_info')] },
+  // --- files, eventfds and waiting: a tmpfs file written, read, appended, truncated; /tmp listed
+  { n: 0, calls: [open('/tmp/f', 1, 0o102), { op: 'write', p: 1, fd: { k: 'any', i: 0 }, count: 8, ptr: 'ok' }, raw(19, [0, 0, 0]), { op: 'read', p: 1, fd: { k: 'any', i: 0 }, count: 0x100, ptr: 'ok' }, { op: 'pwrite', p: 1, fd: { k: 'any', i: 0 }, off: { raw: '0x1000' }, count: 0x40, ptr: 'ok' }, { op: 'pread', p: 1, fd: { k: 'any', i: 0 }, off: { raw: '0x0' }, count: 0x2000, ptr: 'ok' }, open('/tmp/f', 1, 0o2001), { op: 'write', p: 1, fd: { k: 'any', i: 1 }, count: 8, ptr: 'ok' }, open('/tmp/f', 1, 0o1002), { op: 'read', p: 1, fd: { k: 'any', i: 0 }, count: 0x100, ptr: 'ok' }, ...ls('/tmp', 3), close('any', 0, 1), close('any', 0, 1), close('any', 0, 1), open('/tmp/g', 1, 0o101), open('/tmp', 1, 0o40000)] },
+  // select(2) over the VFIO fds and two eventfds (the fd_set bytes come from the path an open leaves in the scratch; a zeroed timeval), poll over every kind
+  { fails: ['EBADF', 'EINVAL'], n: SETUP_PREFIX.length, calls: [efd, { op: 'eventfd', p: 0, init: 3, flags: 0o4001 }, { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '1' }, open('\x1f', 0, 0), raw(142, [5, SCRATCH, SCRATCH, 0, SCRATCH + 0x2000], 0), open('\x1f', 0, 0), raw(142, [5, SCRATCH, 0, SCRATCH, SCRATCH + 0x2000], 0), open('\x01\x01\x01\x01\x01\x01\x01\x10', 0, 0), raw(142, [64, SCRATCH, 0, 0, SCRATCH + 0x2000], 0), raw(142, [0x7fffffff, 0, 0, 0, SCRATCH + 0x2000], 0), { op: 'poll', p: 0, fds: [{ raw: -1 }, { k: 'group', i: 0 }, { k: 'container', i: 0 }, { k: 'eventfd', i: 1 }, { raw: 60 }], events: 0xffff }, readEfd(1), readEfd(1), readEfd(1), readEfd(0), { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '0xfffffffffffffffe' }, pollEfd(0), readEfd(0), pollEfd(0), raw(162, [SCRATCH + 0x2000, SCRATCH + 0x2010], 0), raw(168, [SCRATCH, 0x100000, 0], 0)] },
 ];
