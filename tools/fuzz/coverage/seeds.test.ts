@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SETUP_PREFIX } from '../arb.js';
 import { runProgram } from '../engine.js';
 import { FRESH_MAX, FRESH_MIN, freshShare, newGuidedState } from './campaign.js';
-import { SEEDS } from './seeds.js';
+import { SCRATCH, SEEDS } from './seeds.js';
 
 describe('guided seed corpus', () => {
   // the errnos each seed's calls returned, per era (computed once per era)
@@ -37,6 +37,14 @@ describe('guided seed corpus', () => {
     });
     // most seeds run without a single failing call in either era
     expect(ok).toBeGreaterThanOrEqual(SEEDS.length / 2);
+  });
+
+  it('the raw calls\' pointers: every process\'s scratch buffer is at SCRATCH, a zeroed read-only page 2 pages above it', () => {
+    const { harness } = runProgram('rfc-v4', []);
+    for (const s of harness.slots) {
+      expect(s.scratch).toBe(SCRATCH);
+      expect(s.ro).toBe(SCRATCH + 0x2000);
+    }
   });
 
   it('every errno a seed declares occurs in some era', () => {

@@ -47,13 +47,17 @@ const open = (path: string, p = 0, flags = 2): Call => ({ op: 'open', p, path, f
 /** P1 reads a file: open read-only (its fd 0: P1 holds no other fd), read, close */
 const cat = (path: string, count = 0x1000): Call[] => [open(path, 1, 0), { op: 'read', p: 1, fd: { k: 'any', i: 0 }, count, ptr: 'ok' }, close('any', 0, 1)];
 /** the scratch buffer of every fuzz process (harness newSlot: its first mmap2); `open` leaves the path at its start */
-const SCRATCH = 0x40000000;
+export const SCRATCH = 0x40000000;
 const raw = (nr: number, args: number[], p = 1): Call => ({ op: 'raw', p, nr, args: [...args, 0, 0, 0, 0, 0, 0].slice(0, 6) });
 /** readlink(path) by P1 (the path goes to the scratch through an open that may fail) */
 const readlink = (path: string): Call[] => [open(path, 1, 0), raw(85, [SCRATCH, SCRATCH + 0x400, 0x100]), close('any', 0, 1)];
 /** getdents64 of a directory by P1 (O_DIRECTORY; its fd `fd`: P1's fds are its own), then lseek to 0 and again */
 const ls = (path: string, fd = 0): Call[] => [open(path, 1, 0o40000), raw(217, [fd, SCRATCH + 0x400, 0x800]), raw(19, [fd, 0, 0]), raw(217, [fd, SCRATCH + 0x400, 0x40]), raw(217, [fd, SCRATCH + 0x400, 0x800]), close('any', fd, 1)];
-/** PL330 debug instruction (TRM 3.3.20-22): DBGINST0/1 then DBGCMD = 0 executes it; manager thread */
+/**
+ * a PL330 debug instruction for the manager thread: DBGINST0 (bytes 0-1 of the instruction in
+ * bits 16-31), DBGINST1 (bytes 2-5), then DBGCMD = 0 executes it (the PL330 TRM's debug
+ * registers; devices/pl330/assembler.ts debugInst builds the same words)
+ */
 const pl330Dbg = (b0: number, b1: number, inst1: number, map = 0): Call[] => [mmio(0xd08, ((b0 << 16) | (b1 << 24)) >>> 0, map), mmio(0xd0c, inst1, map), mmio(0xd04, 0, map)];
 
 /**
