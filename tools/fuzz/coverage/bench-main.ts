@@ -7,6 +7,8 @@
  *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff] [--no-seeds]
  *
  * --no-seeds: the guided mode starts from an empty corpus (ablation of the seed corpus).
+ * --uncovered: diagnosis: per kernel-model file, the sites (line:col/kind) no guided run of
+ *   any of the seeds reached (on stderr; the JSON is printed as usual).
  */
 import { runCoverageCampaign } from './campaign.js';
 import { covRuntime, kernelModelCovered } from './runtime.js';
@@ -72,6 +74,19 @@ function main(): void {
       continue;
     }
     out.seeds.push({ seed, random: one(false), guided: one(true) });
+  }
+  if (process.argv.includes('--uncovered')) {
+    const union = new Uint8Array(rt.hits.length);
+    for (const seed of seeds) {
+      const b = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided: true, seeds: withSeeds }).branches;
+      for (let i = 0; i < b.length; i++) union[i]! |= b[i]!;
+    }
+    for (const f of rt.files) {
+      if (!f.path.startsWith('kernel-model/')) continue;
+      const miss: string[] = [];
+      for (let i = 0; i < f.n; i++) if (!union[f.base + i]) miss.push(`${f.sites[3 * i]}:${f.sites[3 * i + 1]}/${f.sites[3 * i + 2]}`);
+      if (miss.length) process.stderr.write(`${f.path}: ${f.n - miss.length}/${f.n} reached; missed ${miss.join(' ')}\n`);
+    }
   }
   process.stdout.write(JSON.stringify(out) + '\n');
 }
