@@ -267,6 +267,13 @@ describe('snapshot/restore of the fuzz harness', () => {
     mz.m.set('b', 0);
     ms.restore();
     expect(Object.is(mz.m.get('a'), 0) && Object.is(mz.m.get('b'), -0)).toBe(true);
+    // frozen objects and arrays cannot change and are not recorded; a frozen Map's entries can, and are
+    const fz = { o: Object.freeze({ a: 1 }), a: Object.freeze([1, 2]), m: Object.freeze(new Map([['k', 1]])) };
+    const fs = new GraphSnapshot([fz], []);
+    expect(fs.size).toBe(2); // fz and the map
+    fz.m.set('k', 2);
+    fs.restore();
+    expect(fz.m.get('k')).toBe(1);
   });
 
   it('leaves the parts constantsOf names alone, and restores the rest of their owner', () => {

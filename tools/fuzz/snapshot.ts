@@ -329,6 +329,8 @@ export class GraphSnapshot {
       return;
     }
     if (Array.isArray(o)) {
+      // a frozen array cannot change (a frozen Map or Set can: their entries are not properties)
+      if (Object.isFrozen(o)) return;
       recs.push({ k: 1, o, vals: o.slice() });
       return;
     }
