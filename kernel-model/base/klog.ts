@@ -23,7 +23,8 @@ export class KernelLog {
   ) {}
 
   log(level: LogLevel, prefix: string, msg: string): void {
-    const r: LogRecord = { t: this.now(), level, prefix, msg };
+    // a record never changes once logged (frozen: the fuzzer's snapshot need not record it)
+    const r: LogRecord = Object.freeze({ t: this.now(), level, prefix, msg });
     this.records.push(r);
     if (this.tracer?.enabled) this.tracer.emit('kernel', 'printk', { level, msg: formatLine(r) });
     this.listener?.(r);

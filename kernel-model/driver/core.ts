@@ -50,15 +50,23 @@ export class Device implements KDevice {
   registered = false;
   /** compatible strings of the node (of_match) */
   readonly compatible: string[];
+  readonly resources: Resource[];
+  /**
+   * The resources and compatible strings are fixed when the device is created (from its
+   * device-tree node): frozen, so that nothing can change them and the fuzzer's
+   * snapshot (tools/fuzz/snapshot.ts) need not record and restore them.
+   */
   constructor(
     readonly name: string,
     readonly bus: Bus,
     readonly ofNode: DtNode | null,
-    readonly resources: Resource[],
+    resources: Resource[],
     readonly streamIds: number[],
     compatible: string[] = [],
   ) {
-    this.compatible = compatible;
+    for (const r of resources) Object.freeze(r);
+    this.resources = Object.freeze(resources) as Resource[];
+    this.compatible = Object.freeze(compatible) as string[];
   }
 
   /** platform_get_resource(dev, kind, n) */

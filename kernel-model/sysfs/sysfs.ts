@@ -15,13 +15,25 @@ export interface SysfsAttr {
   mode: number;
 }
 
+/**
+ * Entries (and the attributes given to addFile) are frozen: nothing changes them after they
+ * are made. A directory's children change only through the Sysfs methods below, which count
+ * every change in `version` (the fuzzer's snapshot restores the tree's maps only when it moved:
+ * tools/fuzz/snapshot.ts, `guards`); outside this file the maps are read-only.
+ */
 export type SysfsEntry =
-  | { kind: 'dir'; children: Map<string, SysfsEntry> }
-  | { kind: 'file'; attr: SysfsAttr }
-  | { kind: 'link'; target: string };
+  | { readonly kind: 'dir'; readonly children: ReadonlyMap<string, SysfsEntry> }
+  | { readonly kind: 'file'; readonly attr: Readonly<SysfsAttr> }
+  | { readonly kind: 'link'; readonly target: string };
+
+type Dir = { readonly kind: 'dir'; readonly children: Map<string, SysfsEntry> };
+
+const newDir = (): Dir => Object.freeze({ kind: 'dir', children: new Map<string, SysfsEntry>() });
 
 export class Sysfs {
-  readonly root: SysfsEntry & { kind: 'dir' } = { kind: 'dir', children: new Map() };
+  readonly root: SysfsEntry & { kind: 'dir' } = newDir();
+  /** changes of the tree (an entry added, replaced or removed) since construction */
+  version = 0;
 
   /** the components of a path, without empty ones and "." (one pass, no intermediate arrays) */
   private split(path: string): string[] {
@@ -43,22 +55,23 @@ export class Sysfs {
   }
 
   /** mkdir -p of the first `n` components */
-  private mkdirParts(parts: readonly string[], n: number): SysfsEntry & { kind: 'dir' } {
-    let d = this.root;
+  private mkdirParts(parts: readonly string[], n: number): Dir {
+    let d = this.root as Dir;
     for (let i = 0; i < n; i++) {
       const part = parts[i]!;
       let c = d.children.get(part);
       if (!c) {
-        c = { kind: 'dir', children: new Map() };
+        c = newDir();
         d.children.set(part, c);
+        this.version++;
       }
       if (c.kind !== 'dir') throw new Error(`sysfs: ${parts.slice(0, n).join('/')}: ${part} is not a directory`);
-      d = c;
+      d = c as Dir;
     }
     return d;
   }
 
-  private parentAndName(path: string): [SysfsEntry & { kind: 'dir' }, string] {
+  private parentAndName(path: string): [Dir, string] {
     const parts = this.split(path);
     const name = parts[parts.length - 1];
     if (!name) throw new Error(`sysfs: bad path ${path}`);
@@ -67,13 +80,15 @@ export class Sysfs {
 
   addFile(path: string, attr: SysfsAttr): void {
     const [d, name] = this.parentAndName(path);
-    d.children.set(name, { kind: 'file', attr });
+    d.children.set(name, Object.freeze({ kind: 'file', attr: Object.freeze({ ...attr }) }));
+    this.version++;
   }
 
   /** symlink; `target` is an absolute sysfs path like "/sys/bus/platform/drivers/pl330" */
   addLink(path: string, target: string): void {
     const [d, name] = this.parentAndName(path);
-    d.children.set(name, { kind: 'link', target });
+    d.children.set(name, Object.freeze({ kind: 'link', target }));
+    this.version++;
   }
 
   remove(path: string): void {
@@ -81,7 +96,7 @@ export class Sysfs {
     const name = parts.pop();
     if (!name) return;
     const d = this.lookupNoFollow(parts.join('/'));
-    if (d && d.kind === 'dir') d.children.delete(name);
+    if (d && d.kind === 'dir' && (d as Dir).children.delete(name)) this.version++;
   }
 
   /** lookup relative to /sys without following the last component's link */

@@ -11,6 +11,7 @@
  */
 import { ATTR_NS } from '../../emulator/attrs.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
+import { RAM_CHUNK_MASK } from '../../emulator/ram.js';
 import type { Smmu } from '../../devices/smmu/smmu.js';
 
 // ---- register offsets and fields (IHI 0062: 9.6 global register space 0, 9.7 space 1, 10 context banks)
@@ -55,6 +56,8 @@ export interface Leaf {
 /** the SMMU's programmed state, read through its registers */
 export class SmmuView {
   private readonly d = new Uint32Array(2);
+  /** testing switch: read every descriptor through the bus (walkBus), as before the RAM-span path */
+  tablesViaBus = false;
 
   constructor(
     private readonly smmu: Smmu,
@@ -127,25 +130,50 @@ export class SmmuView {
   }
 
   private walk(table: number, level: number, base: number, entries: number, noWrite: boolean, afOk: boolean, out: (l: Leaf) => void): void {
-    const span = level === 1 ? 2 ** 30 : level === 2 ? 2 ** 21 : PAGE;
+    // a table in RAM (always, unless the programming is broken) is read from the page store's
+    // bytes in place: the same bytes bus.read64 returns for each entry, without a bus
+    // dispatch per descriptor (most of a 512-entry table is invalid entries)
+    const r = this.bus.find(table, 8 * entries);
+    const span = r !== null && r.kind === 'ram' ? r.readSpan(table - r.base, 8 * entries) : null;
+    if (span === null || this.tablesViaBus) {
+      this.walkBus(table, level, base, entries, noWrite, afOk, out);
+      return;
+    }
+    const o = (table - r!.base) & RAM_CHUNK_MASK;
+    for (let i = 0; i < entries; i++) {
+      const b = o + 8 * i;
+      // type bits [1:0] clear: invalid at every level (B3.6.1), nothing to decode
+      if ((span[b]! & 3) === 0) continue;
+      const lo = (span[b]! | (span[b + 1]! << 8) | (span[b + 2]! << 16) | (span[b + 3]! << 24)) >>> 0;
+      const hi = (span[b + 4]! | (span[b + 5]! << 8) | (span[b + 6]! << 16) | (span[b + 7]! << 24)) >>> 0;
+      this.descriptor(lo, hi, i, level, base, noWrite, afOk, out);
+    }
+  }
+
+  /** the same walk with one bus read per descriptor (tables outside RAM) */
+  private walkBus(table: number, level: number, base: number, entries: number, noWrite: boolean, afOk: boolean, out: (l: Leaf) => void): void {
     const d = this.d;
     for (let i = 0; i < entries; i++) {
       if (this.bus.read64(table + 8 * i, ATTR_NS, d) < 0) continue; // an external abort: no translation
-      const lo = d[0]!;
-      const hi = d[1]!;
-      const type = lo & 3;
-      const oa = (hi & 0xff) * 2 ** 32 + (lo - (lo % PAGE));
-      if (level < 3 && type === 3) {
-        // table descriptor; APTable[1] (bit 62) takes write permission away below it
-        this.walk(oa, level + 1, base + i * span, 512, noWrite || (hi & (1 << 30)) !== 0, afOk, out);
-        continue;
-      }
-      const leaf = level < 3 ? type === 1 : type === 3;
-      if (!leaf) continue;
-      if ((lo & (1 << 10)) === 0 && !afOk) continue; // AF clear: access flag fault
-      const pa = oa - (oa % span);
-      out({ va: base + i * span, size: span, pa, write: !noWrite && (lo & (1 << 7)) === 0 });
+      this.descriptor(d[0]!, d[1]!, i, level, base, noWrite, afOk, out);
     }
+  }
+
+  /** descriptor i of a level-`level` table covering [base, ...) */
+  private descriptor(lo: number, hi: number, i: number, level: number, base: number, noWrite: boolean, afOk: boolean, out: (l: Leaf) => void): void {
+    const span = level === 1 ? 2 ** 30 : level === 2 ? 2 ** 21 : PAGE;
+    const type = lo & 3;
+    const oa = (hi & 0xff) * 2 ** 32 + (lo - (lo % PAGE));
+    if (level < 3 && type === 3) {
+      // table descriptor; APTable[1] (bit 62) takes write permission away below it
+      this.walk(oa, level + 1, base + i * span, 512, noWrite || (hi & (1 << 30)) !== 0, afOk, out);
+      return;
+    }
+    const leaf = level < 3 ? type === 1 : type === 3;
+    if (!leaf) return;
+    if ((lo & (1 << 10)) === 0 && !afOk) return; // AF clear: access flag fault
+    const pa = oa - (oa % span);
+    out({ va: base + i * span, size: span, pa, write: !noWrite && (lo & (1 << 7)) === 0 });
   }
 }
 

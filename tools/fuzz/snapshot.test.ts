@@ -80,6 +80,32 @@ describe('snapshot/restore of the fuzz harness', () => {
     expect(a.findings.map((f) => [f.sig, f.program, f.transcript])).toEqual(b.findings.map((f) => [f.sig, f.program, f.transcript]));
   });
 
+  it('the sysfs tree is restored through its guard: only when Sysfs counted a change, and a change it did not count is caught in verification mode', () => {
+    const h = new Harness({ profile: 'mainline' });
+    const snap = harnessSnapshot(h);
+    const sysfs = h.sys.kernel.sysfs;
+    expect(snap.guardedSize).toBeGreaterThan(20); // the directories' maps
+    snap.verifyGuards = true;
+    const d0 = graphDigest([h]);
+    // runs with sysfs rebinding (unbind and bind change the driver links) and without
+    const unbind: Call = { op: 'echo', p: 0, path: '/sys/bus/amba/drivers/vfio-amba/unbind', value: '2c0a0000.dma' };
+    let moved = 0;
+    for (const p of [...programs(5, 6), [unbind], [...SETUP_PREFIX, unbind]]) {
+      const v = sysfs.version;
+      exec(h, p);
+      if (sysfs.version !== v) moved++;
+      snap.restore();
+      expect(graphDigest([h])).toBe(d0);
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(snap.guardRestores).toBe(moved);
+    // entries are frozen; a directory map changed behind Sysfs's back is found (and would not be restored)
+    expect(() => ((sysfs.lookup('bus') as { kind: string }).kind = 'file')).toThrow(TypeError);
+    const dir = sysfs.lookup('bus/platform/drivers') as unknown as { children: Map<string, unknown> };
+    dir.children.delete('vfio-platform');
+    expect(() => snap.restore()).toThrow(/guard/);
+  });
+
   it('every writer of RAM records the pages it wrote (bus, page allocator, kmalloc heap, user stores)', () => {
     const sys = new System({ profile: 'mainline' });
     const ram = sys.machine.ram[0]!;
@@ -241,6 +267,13 @@ describe('snapshot/restore of the fuzz harness', () => {
     mz.m.set('b', 0);
     ms.restore();
     expect(Object.is(mz.m.get('a'), 0) && Object.is(mz.m.get('b'), -0)).toBe(true);
+    // frozen objects and arrays cannot change and are not recorded; a frozen Map's entries can, and are
+    const fz = { o: Object.freeze({ a: 1 }), a: Object.freeze([1, 2]), m: Object.freeze(new Map([['k', 1]])) };
+    const fs = new GraphSnapshot([fz], []);
+    expect(fs.size).toBe(2); // fz and the map
+    fz.m.set('k', 2);
+    fs.restore();
+    expect(fz.m.get('k')).toBe(1);
   });
 
   it('leaves the parts constantsOf names alone, and restores the rest of their owner', () => {

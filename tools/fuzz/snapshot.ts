@@ -70,6 +70,26 @@ export class IndexRecord {
   }
 }
 
+/**
+ * A part of the graph whose owner counts every change of it in `version` (a write barrier
+ * kept by the owner's own methods, e.g. kernel-model/sysfs's tree: its entries are frozen and
+ * its directory maps change only through Sysfs, which counts each change). Restore visits the
+ * part only when the version moved. Recorded under a guard are the objects reachable from
+ * `root` that nothing outside it reaches (the rest are recorded as usual); `root` itself and
+ * frozen objects are not recorded. The owner's `version` field must be recorded outside the
+ * guard (it is read before anything is written back).
+ */
+export interface Guard {
+  owner: { readonly version: number };
+  root: object;
+}
+
+interface GuardRec {
+  owner: { readonly version: number };
+  version: number;
+  recs: Rec[];
+}
+
 interface TrackedRec {
   arrays: readonly (Uint8Array | Uint32Array)[];
   copies: (Uint8Array | Uint32Array)[];
@@ -208,7 +228,15 @@ export class GraphSnapshot {
   private readonly recs: Rec[] = [];
   private readonly rams: RamRegion[] = [];
   private readonly tracked: TrackedRec[] = [];
+  private readonly guards: GuardRec[] = [];
   private readonly skip: ReadonlySet<object>;
+  /**
+   * test mode: guarded parts are compared on every restore, and one that differs from its
+   * record while its version did not move throws (a change the owner did not count)
+   */
+  verifyGuards = false;
+  /** restores that found a guarded part's version moved (diagnostics) */
+  guardRestores = 0;
 
   /**
    * @param roots objects whose reachable state is recorded
@@ -222,6 +250,7 @@ export class GraphSnapshot {
    * @param constantsOf for an object of the graph, the parts of it that are never written
    *   after construction (e.g. a register map's table and layout: RegisterMap.constantParts),
    *   left alone like `constants`; asked once per object, in a walk before the recording one
+   * @param guards parts restored only when their owner's version moved (Guard)
    */
   constructor(
     readonly roots: readonly object[],
@@ -230,6 +259,7 @@ export class GraphSnapshot {
     constants: readonly object[] = [],
     tracked: readonly TrackedArrays[] = [],
     constantsOf?: (o: object) => readonly object[] | null,
+    guards: readonly Guard[] = [],
   ) {
     const sk = new Set<object>(skip);
     for (const t of tracked) {
@@ -265,25 +295,43 @@ export class GraphSnapshot {
     }
     walk(consts, new Set(rams), (o) => sk.add(o));
     this.skip = sk;
-    walk(roots, sk, (o) => this.record(o));
+    // everything not reached only through a guard's root is recorded as usual; then each
+    // guard's own part (what its root alone reaches) into that guard's list
+    const mainSeen = new Set<object>(sk);
+    for (const g of guards) mainSeen.add(g.root);
+    walk(roots, mainSeen, (o) => {
+      mainSeen.add(o);
+      this.record(o);
+    });
+    for (const g of guards) {
+      const gr: GuardRec = { owner: g.owner, version: g.owner.version, recs: [] };
+      mainSeen.delete(g.root);
+      walk([g.root], mainSeen, (o) => {
+        mainSeen.add(o);
+        if (o !== g.root) this.record(o, gr.recs);
+      });
+      this.guards.push(gr);
+    }
   }
 
-  private record(o: object): void {
+  private record(o: object, recs: Rec[] = this.recs): void {
     if (o instanceof ArrayBuffer) {
-      this.recs.push({ k: 4, o, view: new Uint8Array(o), copy: new Uint8Array(o.slice(0)) });
+      recs.push({ k: 4, o, view: new Uint8Array(o), copy: new Uint8Array(o.slice(0)) });
       return;
     }
     if (isView(o)) return; // its buffer is recorded
     if (o instanceof Map) {
-      this.recs.push({ k: 2, o, keys: [...o.keys()], vals: [...o.values()] });
+      recs.push({ k: 2, o, keys: [...o.keys()], vals: [...o.values()] });
       return;
     }
     if (o instanceof Set) {
-      this.recs.push({ k: 3, o, vals: [...o] });
+      recs.push({ k: 3, o, vals: [...o] });
       return;
     }
     if (Array.isArray(o)) {
-      this.recs.push({ k: 1, o, vals: o.slice() });
+      // a frozen array cannot change (a frozen Map or Set can: their entries are not properties)
+      if (Object.isFrozen(o)) return;
+      recs.push({ k: 1, o, vals: o.slice() });
       return;
     }
     const t = tag(o);
@@ -306,11 +354,20 @@ export class GraphSnapshot {
     // (dictionaries) are checked for keys added since the snapshot
     const proto = Object.getPrototypeOf(o) as unknown;
     const dict = proto === Object.prototype || proto === null;
-    this.recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict, nEnum: dict ? ownKeyCount(o) : 0, all: dict ? own : null, fn: fieldRestorer(keys) });
+    recs.push({ k: 0, o: o as Record<PropertyKey, unknown>, keys, vals, dict, nEnum: dict ? ownKeyCount(o) : 0, all: dict ? own : null, fn: fieldRestorer(keys) });
   }
 
   /** Put every recorded object (and RAM) back to its state at snapshot time. */
   restore(): void {
+    // guards first: the owners' version fields are among the records written back below
+    for (const g of this.guards) {
+      if (g.owner.version !== g.version) {
+        this.guardRestores++;
+        restoreRecs(g.recs);
+      } else if (this.verifyGuards) {
+        for (const rec of g.recs) if (recChanged(rec)) throw new Error(`snapshot guard: a guarded ${tagOf(rec)} changed while its owner's version stayed ${g.version}`);
+      }
+    }
     for (const r of this.rams) r.restore();
     for (const t of this.tracked) {
       const { flags, list } = t.touched;
@@ -321,63 +378,97 @@ export class GraphSnapshot {
       }
       list.length = 0;
     }
-    const recs = this.recs;
-    for (let i = 0; i < recs.length; i++) {
-      const rec = recs[i]!;
-      switch (rec.k) {
-        case 0: {
-          const o = rec.o;
-          const keys = rec.keys;
-          const vals = rec.vals;
-          if (rec.fn !== null) rec.fn(o as Record<string, unknown>, vals);
-          else for (let j = 0; j < keys.length; j++) {
-            // compare first (a store is dearer); 0 is always rewritten (-0 === 0)
-            const k = keys[j] as string;
-            const c = o[k];
-            if (c !== vals[j] || c === 0) o[k] = vals[j];
-          }
-          // properties added since the snapshot
-          if (rec.dict && ownKeyCount(o) !== rec.nEnum) {
-            const keep = new Set(rec.all);
-            for (const k of Reflect.ownKeys(o)) if (!keep.has(k)) delete o[k as string];
-          }
-          break;
-        }
-        case 1: {
-          // most arrays are unchanged: compare first (no length change, no write barrier)
-          const a = rec.o;
-          const v = rec.vals;
-          if (a.length !== v.length) a.length = v.length;
-          for (let j = 0; j < v.length; j++) {
-            const c = a[j];
-            if (c !== v[j] || c === 0) a[j] = v[j];
-          }
-          break;
-        }
-        case 2: {
-          const m = rec.o;
-          if (m.size === rec.keys.length && sameMap(m, rec.keys, rec.vals)) break;
-          m.clear();
-          for (let j = 0; j < rec.keys.length; j++) m.set(rec.keys[j], rec.vals[j]);
-          break;
-        }
-        case 3: {
-          const s = rec.o;
-          if (s.size === rec.vals.length && sameSet(s, rec.vals)) break;
-          s.clear();
-          for (const v of rec.vals) s.add(v);
-          break;
-        }
-        case 4:
-          rec.view.set(rec.copy);
-          break;
-      }
-    }
+    restoreRecs(this.recs);
   }
 
-  /** number of recorded objects (diagnostics) */
+  /** number of recorded objects (diagnostics; guarded ones included) */
   get size(): number {
-    return this.recs.length;
+    let n = this.recs.length;
+    for (const g of this.guards) n += g.recs.length;
+    return n;
+  }
+
+  /** number of objects recorded under guards (diagnostics) */
+  get guardedSize(): number {
+    let n = 0;
+    for (const g of this.guards) n += g.recs.length;
+    return n;
+  }
+}
+
+function tagOf(rec: Rec): string {
+  return rec.k === 0 ? 'object' : ['', 'array', 'map', 'set', 'buffer'][rec.k]!;
+}
+
+/** does the recorded object differ from its record? (verification only) */
+function recChanged(rec: Rec): boolean {
+  switch (rec.k) {
+    case 0: {
+      for (let j = 0; j < rec.keys.length; j++) if (!Object.is(rec.o[rec.keys[j] as string], rec.vals[j])) return true;
+      return rec.dict && ownKeyCount(rec.o) !== rec.nEnum;
+    }
+    case 1:
+      return rec.o.length !== rec.vals.length || rec.vals.some((v, j) => !Object.is(rec.o[j], v));
+    case 2:
+      return !(rec.o.size === rec.keys.length && sameMap(rec.o, rec.keys, rec.vals));
+    case 3:
+      return !(rec.o.size === rec.vals.length && sameSet(rec.o, rec.vals));
+    case 4:
+      return rec.view.some((b, j) => b !== rec.copy[j]);
+  }
+}
+
+function restoreRecs(recs: Rec[]): void {
+  for (let i = 0; i < recs.length; i++) {
+    const rec = recs[i]!;
+    switch (rec.k) {
+      case 0: {
+        const o = rec.o;
+        const keys = rec.keys;
+        const vals = rec.vals;
+        if (rec.fn !== null) rec.fn(o as Record<string, unknown>, vals);
+        else for (let j = 0; j < keys.length; j++) {
+          // compare first (a store is dearer); 0 is always rewritten (-0 === 0)
+          const k = keys[j] as string;
+          const c = o[k];
+          if (c !== vals[j] || c === 0) o[k] = vals[j];
+        }
+        // properties added since the snapshot
+        if (rec.dict && ownKeyCount(o) !== rec.nEnum) {
+          const keep = new Set(rec.all);
+          for (const k of Reflect.ownKeys(o)) if (!keep.has(k)) delete o[k as string];
+        }
+        break;
+      }
+      case 1: {
+        // most arrays are unchanged: compare first (no length change, no write barrier)
+        const a = rec.o;
+        const v = rec.vals;
+        if (a.length !== v.length) a.length = v.length;
+        for (let j = 0; j < v.length; j++) {
+          const c = a[j];
+          if (c !== v[j] || c === 0) a[j] = v[j];
+        }
+        break;
+      }
+      case 2: {
+        const m = rec.o;
+        if (m.size === rec.keys.length && sameMap(m, rec.keys, rec.vals)) break;
+        m.clear();
+        for (let j = 0; j < rec.keys.length; j++) m.set(rec.keys[j], rec.vals[j]);
+        break;
+      }
+      case 3: {
+        const s = rec.o;
+        if (s.size === rec.vals.length && sameSet(s, rec.vals)) break;
+        s.clear();
+        for (const v of rec.vals) s.add(v);
+        break;
+      }
+      case 4:
+        rec.view.set(rec.copy);
+        break;
+    }
   }
 }
 
