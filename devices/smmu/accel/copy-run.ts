@@ -742,9 +742,28 @@ export class CopyRunner {
     const sMix = sCb * 0x9e5;
     const dMix = dCb * 0x9e5;
     const base = done >>> 1;
+    // the time limit: pairRun's per-group test with the cost after g groups. With integer
+    // costs (ns) the repeated additions equal cost + g x groupCost exactly, and the test is
+    // monotone in g (each operation rounds monotonically): the first group that fails it is
+    // found by bisection once instead of tested per group
+    let perGroupLimit = limit !== Infinity;
+    if (perGroupLimit && Number.isInteger(groupCost) && Number.isInteger(cost) && Number.isInteger(cost0) && cost + G * groupCost <= Number.MAX_SAFE_INTEGER) {
+      const fails = (x: number): boolean => (base + its0 + x * n + n) * iterNs + cost0 + (cost + x * groupCost) + groupCost > limit;
+      if (fails(G - 1)) {
+        let lo = 0; // first failing group in [lo, hi]
+        let hi = G - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (fails(mid)) hi = mid;
+          else lo = mid + 1;
+        }
+        G = lo;
+      }
+      perGroupLimit = false;
+    }
     let g = 0;
     for (; g < G; g++) {
-      if ((base + its0 + g * n + n) * iterNs + cost0 + cost + groupCost > limit) break;
+      if (perGroupLimit && (base + its0 + g * n + n) * iterNs + cost0 + cost + groupCost > limit) break;
       const sp = sp0 + g;
       const dp = dp0 + g;
       const sq = (sp & 511) << 1;
