@@ -354,29 +354,33 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
 
   it('a page-aligned DMA that rewrites its level-3 table in one batch: the next page pair walks the new descriptors', () => {
     // page-aligned 256-byte bursts over 16 pages in 1 MiB chunks (the SMMU's page-pair loop,
-    // pairRun); destination IOVA page 2 is the level-3 table: the second page pair writes
-    // it whole from physical page 2, which holds the same table with the source pages
-    // remapped; the walk of source page 3 must read the new descriptor
-    const map = Array.from({ length: 32 }, (_, i) => i);
-    map[18] = -3;
-    const words: number[] = [];
-    for (let idx = 0; idx < 512; idx++) {
-      let lo = 0;
-      if (idx === IOVA_PROG >>> 12) lo = PROG_PA | 0x7c3;
-      else if (idx >= IOVA_SRC >>> 12 && idx < (IOVA_SRC >>> 12) + 16) lo = (RAM + (((idx - (IOVA_SRC >>> 12)) * 7 + 40) % 88) * 4096) | 0x743;
-      else if (idx >= IOVA_DST >>> 12 && idx < (IOVA_DST >>> 12) + 16) lo = (idx === (IOVA_DST >>> 12) + 2 ? L3 : RAM + (idx - (IOVA_DST >>> 12) + 16) * 4096) | 0x743;
-      words.push(lo >>> 0, 0);
-    }
-    for (const tlbEntries of [8, 128]) {
-      const s: Spec = {
-        srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 1 << 20,
-        tlbEntries, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[2 * 4096, words]],
-      };
-      const f = run(s, true);
-      const st = run(s, false);
-      expectSameAsStep(f, st, ['mem', 'now', 'stats', 'tlb', 'faults', 'regs', 'insns']);
-      expect(f.faults.length).toBe(0);
-      expect(f.tlb.find((e) => e.va === IOVA_SRC + 0xf000)?.pa).toBe(RAM + ((15 * 7 + 40) % 88) * 4096);
+    // pairRun); destination IOVA page k is the level-3 table: the page pair k writes
+    // it whole from physical page k, which holds the same table with the source pages
+    // remapped; the walk of source page k + 1 must read the new descriptor. (k = 8 with 4
+    // TLB entries: the TLB is full, so the pairs before it are the SMMU's bulk page pairs
+    // (bulkGroups), which must stop before the pair writing the table.)
+    for (const k of [2, 8]) {
+      const map = Array.from({ length: 32 }, (_, i) => i);
+      map[16 + k] = -3;
+      const words: number[] = [];
+      for (let idx = 0; idx < 512; idx++) {
+        let lo = 0;
+        if (idx === IOVA_PROG >>> 12) lo = PROG_PA | 0x7c3;
+        else if (idx >= IOVA_SRC >>> 12 && idx < (IOVA_SRC >>> 12) + 16) lo = (RAM + (((idx - (IOVA_SRC >>> 12)) * 7 + 40) % 88) * 4096) | 0x743;
+        else if (idx >= IOVA_DST >>> 12 && idx < (IOVA_DST >>> 12) + 16) lo = (idx === (IOVA_DST >>> 12) + k ? L3 : RAM + (idx - (IOVA_DST >>> 12) + 16) * 4096) | 0x743;
+        words.push(lo >>> 0, 0);
+      }
+      for (const tlbEntries of [4, 8, 128]) {
+        const s: Spec = {
+          srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 1 << 20,
+          tlbEntries, hitNs: 2, walkNs: 60, trace: false, map, twice: false, patch: [[k * 4096, words]],
+        };
+        const f = run(s, true);
+        const st = run(s, false);
+        expectSameAsStep(f, st, ['mem', 'now', 'stats', 'tlb', 'faults', 'regs', 'insns']);
+        expect(f.faults.length).toBe(0);
+        expect(f.tlb.find((e) => e.va === IOVA_SRC + 0xf000)?.pa).toBe(RAM + ((15 * 7 + 40) % 88) * 4096);
+      }
     }
   });
 

@@ -94,6 +94,27 @@ export function copyRun(acc: Pl330Accel, t: Pl330Thread, xl: TranslationStage, s
   // (SAR/DAR are 32-bit and the run does not wrap: page numbers and offsets by shifts)
   const srcPa = run.srcPa;
   const dstPa = run.dstPa;
+  if (((sVa | dVa) & 4095) === 0 && 4096 % B === 0) {
+    // both sides page-aligned, bursts dividing a page: the pieces are the pages i = 0, 1, ...
+    // of both sides (the same pieces as the general loop below, without its per-piece
+    // offset arithmetic), the last one `left mod 4096` bytes (whole bursts)
+    const full = Math.floor(left / 4096);
+    for (let i = 0; i < full; i++) {
+      const ps = srcPa[i]!;
+      const pd = dstPa[i]!;
+      if (runLen > 0 && ps === runPs + runLen && pd === runPd + runLen) runLen += 4096;
+      else {
+        if (runLen > 0) copyPieces(acc, runPs, runPd, runLen, B);
+        runPs = ps;
+        runPd = pd;
+        runLen = 4096;
+      }
+    }
+    const n = left - full * 4096;
+    sVa += full * 4096;
+    dVa += full * 4096;
+    left = n;
+  }
   while (left > 0) {
     const so = sVa & 4095;
     const dOff = dVa & 4095;

@@ -227,6 +227,164 @@ describe('property: SMMU accelerators == reference translate() calls', () => {
     );
   });
 
+  it('long page-aligned copies over a full TLB (bulk page pairs with deferred insertions) equal the reference', () => {
+    // 128 IOVA pages of one 2 MiB region, mostly writable pages with the same descriptor
+    // bits; the TLB is warmed by copies and single translations (global and per-ASID
+    // entries, entries covering pages later copies look up), holed by TLBIVAA, re-tagged by
+    // ASID changes; copies have overlapping or disjoint ranges, optional time limits, and
+    // leaves whose bits change mid-run or that map the level-3 table itself
+    const N = 128;
+    type WLeaf = { kind: 'page'; target: number; ng: boolean; ro: boolean; af: boolean } | { kind: 'table' } | { kind: 'none' };
+    const wleafArb: fc.Arbitrary<WLeaf> = fc.oneof(
+      { weight: 40, arbitrary: fc.record({ kind: fc.constant('page' as const), target: fc.integer({ min: 0, max: 511 }), ng: fc.constant(true), ro: fc.constant(false), af: fc.constant(true) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('page' as const), target: fc.integer({ min: 0, max: 511 }), ng: fc.boolean(), ro: fc.boolean(), af: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'table' as const }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
+    );
+    type WOp =
+      | { k: 'copy'; sp: number; dp: number; pages: number; burst: number; limitNs: number; iterNs: number }
+      | { k: 'translate'; p: number; write: boolean }
+      | { k: 'hits'; p: number; write: boolean; count: number }
+      | { k: 'tlbiva'; p: number }
+      | { k: 'tlbi' }
+      | { k: 'asid'; asid: number }
+      | { k: 'remap'; p: number; leaf: WLeaf };
+    const wpage = fc.integer({ min: 0, max: N - 1 });
+    const wopArb: fc.Arbitrary<WOp> = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ k: fc.constant('copy' as const), sp: wpage, dp: wpage, pages: fc.integer({ min: 1, max: 64 }), burst: fc.constantFrom(64, 256, 4096),
+        limitNs: fc.oneof({ weight: 3, arbitrary: fc.constant(Infinity) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 400_000 }) }), iterNs: fc.constantFrom(0, 10, 37.5) }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('translate' as const), p: wpage, write: fc.boolean() }) },
+      // translateHits keeps a memo of its slot (validated by the set's insertion generation):
+      // the copies' deferred insertions must bump it as insertInSet would
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('hits' as const), p: wpage, write: fc.boolean(), count: fc.integer({ min: 1, max: 3 }) }) },
+      fc.record({ k: fc.constant('tlbiva' as const), p: wpage }),
+      fc.record({ k: fc.constant('tlbi' as const) }),
+      fc.record({ k: fc.constant('asid' as const), asid: fc.constantFrom(7, 8) }),
+      fc.record({ k: fc.constant('remap' as const), p: wpage, leaf: wleafArb }),
+    );
+    const wbuild = (accel: boolean, tlbEntries: number, leaves: WLeaf[]) => {
+      const rig = makeRig({ accel, tlbEntries, walkNsPerLevel: 60, numContextBanks: 4 });
+      rig.driverReset();
+      const pgd = rig.page();
+      const l2 = rig.page();
+      const l3 = rig.page();
+      rig.wr64(ent(pgd, 0), tableDesc(l2));
+      rig.wr64(ent(l2, 0), tableDesc(l3));
+      rig.attach(SID, 1, pgd, { asid: 7 });
+      const wl = (p: number, leaf: WLeaf): void => {
+        if (leaf.kind === 'none') rig.wr64(ent(l3, p), [0, 0]);
+        else if (leaf.kind === 'table') rig.wr64(ent(l3, p), pageDesc(l3));
+        else rig.wr64(ent(l3, p), pageDesc(DATA + leaf.target * 4096, { ng: leaf.ng, ro: leaf.ro, af: leaf.af }));
+      };
+      leaves.forEach((leaf, p) => wl(p, leaf));
+      return { rig, wl, pgd };
+    };
+    const wstate = (rig: Rig) => ({ stats: { ...rig.smmu.stats }, tlb: rig.smmu.dumpTlb(), faults: rig.smmu.faults().length });
+    fc.assert(
+      fc.property(
+        fc.array(wleafArb, { minLength: N, maxLength: N }),
+        fc.array(wopArb, { minLength: 1, maxLength: 24 }),
+        fc.constantFrom(4, 8, 16, 128),
+        (leaves, ops, tlbEntries) => {
+          const acc = wbuild(true, tlbEntries, leaves);
+          const ref = wbuild(false, tlbEntries, leaves);
+          const a = acc.rig.smmu;
+          const r = ref.rig.smmu;
+          const oa = newTranslationResult();
+          const or = newTranslationResult();
+          const run: CopyRun = { ...newRun(), srcPa: new Float64Array(N + 2), dstPa: new Float64Array(N + 2) };
+          for (const op of ops) {
+            switch (op.k) {
+              case 'copy': {
+                const pages = Math.min(op.pages, N - op.sp, N - op.dp);
+                const iterations = (pages * 4096) / op.burst;
+                Object.assign(run, { srcVa: op.sp * 4096, srcAttrs: attrsOf(false), dstVa: op.dp * 4096, dstAttrs: attrsOf(true), burst: op.burst, iterations, limitNs: op.limitNs, iterNs: op.iterNs });
+                a.translateCopyRun!(run);
+                expect(Math.ceil(run.done / 2) * op.iterNs + run.costNs).toBeLessThanOrEqual(op.limitNs);
+                let cost = 0;
+                for (let i = 0; i < run.done; i++) {
+                  const w = (i & 1) === 1;
+                  const va = (w ? run.dstVa : run.srcVa) + (i >>> 1) * op.burst;
+                  r.translate(va, attrsOf(w), or);
+                  expect(or.status).toBe(BUS_OK);
+                  cost += or.costNs;
+                  expect(or.pa - (va % 4096)).toBe((w ? run.dstPa : run.srcPa)[Math.floor(va / 4096) - (w ? op.dp : op.sp)]);
+                }
+                expect(run.costNs).toBe(cost);
+                break;
+              }
+              case 'translate':
+                a.translate(op.p * 4096, attrsOf(op.write), oa);
+                r.translate(op.p * 4096, attrsOf(op.write), or);
+                same(oa, or);
+                break;
+              case 'hits':
+                if (a.translateHits!(op.p * 4096, attrsOf(op.write), op.count, oa)) {
+                  for (let i = 0; i < op.count; i++) {
+                    r.translate(op.p * 4096, attrsOf(op.write), or);
+                    expect([or.status, or.pa, or.costNs]).toEqual([BUS_OK, oa.pa, oa.costNs]);
+                  }
+                }
+                break;
+              case 'tlbiva':
+                for (const sd of [acc, ref]) {
+                  sd.rig.cbw(1, R.CB_TLBIVAA, op.p * 4096);
+                  sd.rig.cbw(1, R.CB_TLBSYNC, 0);
+                }
+                break;
+              case 'tlbi':
+                for (const sd of [acc, ref]) {
+                  sd.rig.cbw(1, R.CB_TLBIALL, 0);
+                  sd.rig.cbw(1, R.CB_TLBSYNC, 0);
+                }
+                break;
+              case 'asid':
+                for (const sd of [acc, ref]) sd.rig.cbw(1, R.CB_TTBR0_HI, Math.floor(sd.pgd / 0x1_0000_0000) | (op.asid << 16));
+                break;
+              case 'remap':
+                acc.wl(op.p, op.leaf);
+                ref.wl(op.p, op.leaf);
+                break;
+            }
+            expect(wstate(acc.rig)).toEqual(wstate(ref.rig));
+          }
+        },
+      ),
+      { numRuns: 150, seed: 0xb01c },
+    );
+  });
+
+  it('translateHits after bulk page pairs that replaced its memoised entry equals the reference', () => {
+    // an 8-entry TLB (2 sets of 4 ways): a copy of pages 0-1 to 12-13 fills part of it, a
+    // copy of 2-5 to 14-17 fills it (the bulk page pairs need every slot valid), translateHits
+    // of page 5 memoises its slot; a copy of 6-11 to 18-23 (bulk page pairs) replaces every
+    // entry; translateHits of page 5 must then miss (resolve without fill: false), as the
+    // reference's translate() would walk
+    const leaves: Leaf[] = IOVA_PAGES.map((_, i) => ({ kind: 'page', target: i, ro: false, af: true, ng: true }));
+    const acc = build(true, 8, 60, false, leaves);
+    const ref = build(false, 8, 60, false, leaves);
+    const oa = newTranslationResult();
+    const or = newTranslationResult();
+    const run = newRun();
+    const copy = (sp: number, dp: number, pages: number): void => {
+      Object.assign(run, { srcVa: sp * 4096, srcAttrs: attrsOf(false), dstVa: dp * 4096, dstAttrs: attrsOf(true), burst: 256, iterations: pages * 16, limitNs: Infinity, iterNs: 0 });
+      acc.rig.smmu.translateCopyRun!(run);
+      expect(run.done).toBe(2 * pages * 16);
+      for (let i = 0; i < run.done; i++) ref.rig.smmu.translate(((i & 1) === 1 ? dp : sp) * 4096 + (i >>> 1) * 256, attrsOf((i & 1) === 1), or);
+      expect(state(acc)).toEqual(state(ref));
+    };
+    copy(0, 12, 2);
+    copy(2, 14, 4);
+    expect(acc.rig.smmu.translateHits!(5 * 4096, attrsOf(false), 1, oa)).toBe(true);
+    ref.rig.smmu.translate(5 * 4096, attrsOf(false), or);
+    same(oa, or);
+    copy(6, 18, 6);
+    const hit = acc.rig.smmu.translateHits!(5 * 4096, attrsOf(false), 1, oa);
+    ref.rig.smmu.translate(5 * 4096, attrsOf(false), or);
+    expect(hit).toBe(false);
+    expect(ref.rig.smmu.stats.walks).toBe(2 * 12 + 1);
+  });
+
   it('a fully mapped copy is really done in bulk (the run covers every iteration)', () => {
     const leaves: Leaf[] = IOVA_PAGES.map((_, i) => ({ kind: 'page', target: i, ro: false, af: true, ng: true }));
     const acc = build(true, 128, 60, false, leaves);
