@@ -150,27 +150,6 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
     o.observe?.(s, ok, d);
     return ok;
   };
-  const c = yield* containerSetup(sys, libc, o, note);
-  if (typeof c === 'number') return c;
-  const { container, group, device, areas } = c;
-  return yield* pl330DeviceTest(sys, libc, o, device, areas, note, { container, group, device });
-}
-
-/*
- * The program's steps are split over a few generators (set-up, device set-up, transfers,
- * reset), run one after the other: every resumption of the innermost generator passes through
- * each enclosing one, so a large enclosing generator got hot and was optimized at great cost
- * (issue 19: about a third of the JIT's work in the first runs of a process). The steps, their
- * order and their loads, stores and syscalls are those of one function.
- */
-
-/** steps 1-5: container, group, IOMMU, the DMA mappings and the device fd (or the exit status) */
-function* containerSetup(
-  sys: Sys,
-  libc: Libc,
-  o: Pl330TestOptions,
-  note: (s: StepName, ok: boolean, d?: string) => boolean,
-): SysCall<number | { container: number; group: number; device: number; areas: DmaArea[] }> {
   if ((yield* libc.init(256 * 1024)) < 0) return 1;
   const m = sys.mem;
   const size = o.size ?? 4096;
@@ -242,7 +221,7 @@ function* containerSetup(
   const device = yield* sys.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, libc.cstring(o.device));
   note('device-fd', device >= 0, String(device));
   yield* libc.puts(`=== VFIO device file descriptor ${device} ===`);
-  return { container, group, device, areas };
+  return yield* pl330DeviceTest(sys, libc, o, device, areas, note, { container, group, device });
 }
 
 /** the DMA buffers of the test: source, destination and the PL330 program, each mapped at `iova` */
@@ -260,43 +239,16 @@ export interface DmaArea {
 export function* pl330DeviceTest(
   sys: Sys,
   libc: Libc,
-  o: DeviceTestOptions,
+  o: Omit<Pl330TestOptions, 'groupPath' | 'closeInFlight'> & { closeInFlight?: readonly string[] },
   device: number,
   areas: readonly DmaArea[],
   note: (s: StepName, ok: boolean, d?: string) => boolean,
   fds: Readonly<Record<string, number>>,
 ): GuestProgram {
-  const d = yield* deviceSetup(sys, libc, o, device, note);
-  if (typeof d === 'number') return d;
-  const ok = yield* transferAndCompare(sys, libc, o, device, d, areas, note, fds);
-  if (ok === 'closed') return 0;
-  return (yield* resetAndTeardown(sys, libc, device, d, areas[0]!, areas[1]!, note)) ?? (ok ? 0 : 1);
-}
-
-type DeviceTestOptions = Omit<Pl330TestOptions, 'groupPath' | 'closeInFlight'> & { closeInFlight?: readonly string[] };
-
-/** what steps 6-9 set up for the later steps */
-interface DeviceState {
-  /** the registers' user mapping (0xffffffff when the mmap failed, as the original keeps going) */
-  base: number;
-  regSize: number;
-  regAddr: (off: number) => number;
-  irqIndex: number;
-  irqfd: number;
-  channels: number;
-  /** the 8-byte eventfd read buffer */
-  ebuf: number;
-}
-
-/** steps 6-9: device and region info, the register mmap, the interrupt (or the exit status) */
-function* deviceSetup(
-  sys: Sys,
-  libc: Libc,
-  o: DeviceTestOptions,
-  device: number,
-  note: (s: StepName, ok: boolean, d?: string) => boolean,
-): SysCall<number | DeviceState> {
   const m = sys.mem;
+  const size = o.size ?? 4096;
+  const transfers = o.transfers ?? 1;
+  const [srcA, dstA, instA] = areas as [DmaArea, DmaArea, DmaArea];
 
   // 6. device info
   const di = libc.malloc(vfio_device_info.minsz);
@@ -376,26 +328,6 @@ function* deviceSetup(
     yield* libc.puts(`IRQ ${irqIndex} shouldn't trigger yet.`);
     return 1;
   }
-  return { base, regSize, regAddr, irqIndex, irqfd, channels, ebuf };
-}
-
-/** steps 10-13: the source data, the DMA program, each transfer and its comparison: all compared equal, or 'closed' (closeInFlight) */
-function* transferAndCompare(
-  sys: Sys,
-  libc: Libc,
-  o: DeviceTestOptions,
-  device: number,
-  d: DeviceState,
-  areas: readonly DmaArea[],
-  note: (s: StepName, ok: boolean, d?: string) => boolean,
-  fds: Readonly<Record<string, number>>,
-): SysCall<boolean | 'closed'> {
-  const m = sys.mem;
-  const size = o.size ?? 4096;
-  const transfers = o.transfers ?? 1;
-  const [srcA, dstA, instA] = areas as [DmaArea, DmaArea, DmaArea];
-  const { base, regSize, regAddr, irqIndex, irqfd, ebuf } = d;
-  const chan = o.channel ?? 0;
 
   // 10. source data and the DMA program
   const rand = new Rand(o.seed ?? 1);
@@ -439,7 +371,7 @@ function* transferAndCompare(
         }
         yield* libc.puts(`closed ${what} while the transfer is in flight`);
       }
-      return 'closed';
+      return 0;
     }
     // 12. wait for the eventfd
     const ms = o.irqTimeoutMs ?? 1000;
@@ -478,21 +410,7 @@ function* transferAndCompare(
       note('unmask', (yield* sys.ioctl(device, VFIO_DEVICE_SET_IRQS, um)) === 0);
     }
   }
-  return ok;
-}
 
-/** pl330_vfio_reset and step 14; an exit status when the teardown failed, else undefined */
-function* resetAndTeardown(
-  sys: Sys,
-  libc: Libc,
-  device: number,
-  d: DeviceState,
-  srcA: DmaArea,
-  dstA: DmaArea,
-  note: (s: StepName, ok: boolean, d?: string) => boolean,
-): SysCall<number | undefined> {
-  const m = sys.mem;
-  const { regAddr, irqIndex, irqfd, channels } = d;
   // pl330_vfio_reset: stop the manager and every channel that is not stopped
   yield* stopThread(libc, regAddr, 8, channels);
   for (let i = 0; i < channels; i++) yield* stopThread(libc, regAddr, i, channels);
@@ -511,7 +429,7 @@ function* resetAndTeardown(
     return 1;
   }
   yield* sys.close(irqfd);
-  return undefined;
+  return ok ? 0 : 1;
 }
 
 /** pl330_vfio_reset()'s stop_thread: report stopped threads, DMAKILL the others */
