@@ -62,8 +62,9 @@ export interface PinnedPage {
 export class AddressSpace {
   private vmas: Vma[] = [];
   /**
-   * the VMAs of the two latest lookups (a lookup cache, as the kernel's per-thread vmacache):
-   * a copy or compare loop alternates between two mappings
+   * the VMAs of the two latest lookups: a lookup cache, as Linux's per-thread vmacache
+   * (mm/vmacache.c, 3.15-6.0) in front of the tree; a copy or compare loop alternates
+   * between two mappings
    */
   private last: Vma | null = null;
   private prev: Vma | null = null;
