@@ -196,11 +196,11 @@ export function* pl330VfioTest(sys: Sys, o: Pl330TestOptions): GuestProgram {
   const flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (mapExec ? VFIO_DMA_MAP_FLAG_EXEC : 0);
   const progBytes = Math.max(4096, Math.ceil((64 + 16 * Math.ceil(size / 65536)) / 4096) * 4096);
   const len = Math.ceil(size / 4096) * 4096;
-  const areas = [
-    { len, iova: 0 },
-    { len, iova: len },
-    { len: progBytes, iova: 2 * len },
-  ].map((a) => ({ ...a, vaddr: 0 }));
+  const areas: DmaArea[] = [
+    { len, iova: 0, vaddr: 0 },
+    { len, iova: len, vaddr: 0 },
+    { len: progBytes, iova: 2 * len, vaddr: 0 },
+  ];
   let mapRet = 0;
   for (const a of areas) {
     a.vaddr = yield* libc.mmapAnon(a.len);

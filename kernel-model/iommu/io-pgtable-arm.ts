@@ -202,8 +202,10 @@ export class LpaeS1Pgtable {
   private freeTable(pa: number, lvl: number): void {
     if (lvl < 3) {
       for (let i = 0; i < 512; i++) {
+        // the type bits are in the low word; the high word only for a table's address
+        if ((this.kmem.readPhys32(pa + i * 8) & 3) !== PTE_TYPE_TABLE) continue;
         const e = this.rd(pa + i * 8);
-        if ((e[0] & 3) === PTE_TYPE_TABLE) this.freeTable(LpaeS1Pgtable.outAddr(e[0], e[1]), lvl + 1);
+        this.freeTable(LpaeS1Pgtable.outAddr(e[0], e[1]), lvl + 1);
       }
     }
     this.pages.freePage(pa);

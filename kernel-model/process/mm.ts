@@ -61,7 +61,13 @@ export interface PinnedPage {
  */
 export class AddressSpace {
   private vmas: Vma[] = [];
+  /**
+   * the VMAs of the two latest lookups: a lookup cache, as Linux's per-thread vmacache
+   * (mm/vmacache.c, 3.15-6.0) in front of the tree; a copy or compare loop alternates
+   * between two mappings
+   */
   private last: Vma | null = null;
+  private prev: Vma | null = null;
   /** pages accounted as locked (mm->locked_vm) */
   lockedVm = 0;
   /** mm->pinned_vm: pages pinned long-term and accounted to this mm (iommufd's do_update_pinned counts them in every accounting mode) */
@@ -82,6 +88,12 @@ export class AddressSpace {
   find(va: number): Vma | null {
     const l = this.last;
     if (l !== null && va >= l.start && va < l.end) return l;
+    const p = this.prev;
+    if (p !== null && va >= p.start && va < p.end) {
+      this.prev = l;
+      this.last = p;
+      return p;
+    }
     const vs = this.vmas;
     let lo = 0;
     let hi = vs.length - 1;
@@ -91,6 +103,7 @@ export class AddressSpace {
       if (va < v.start) hi = mid - 1;
       else if (va >= v.end) lo = mid + 1;
       else {
+        this.prev = l;
         this.last = v;
         return v;
       }
@@ -210,6 +223,7 @@ export class AddressSpace {
     const i = this.vmas.indexOf(v);
     if (i >= 0) this.vmas.splice(i, 1);
     if (this.last === v) this.last = null;
+    if (this.prev === v) this.prev = null;
     v.ref?.put();
     v.ref = null;
   }
