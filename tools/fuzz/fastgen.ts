@@ -111,13 +111,7 @@ function build(a: AnyArb): Gen {
       return (r) => mapper(g(r));
     }
     case P.tuple: {
-      const gens = (a as unknown as TupleNode).arbs.map(compile);
-      const n = gens.length;
-      return (r) => {
-        const out: unknown[] = [];
-        for (let i = 0; i < n; i++) out.push(gens[i]!(r));
-        return out;
-      };
+      return tupleGen((a as unknown as TupleNode).arbs.map(compile));
     }
     case P.chain: {
       const { arb, chainer } = a as unknown as ChainNode;
@@ -128,6 +122,37 @@ function build(a: AnyArb): Gen {
       return compile((a as unknown as NoBiasNode).arb);
     default:
       return own(a);
+  }
+}
+
+/** an array of the parts' values, drawn in order (array literals for the usual sizes: records are tuples of 2-8) */
+function tupleGen(gens: Gen[]): Gen {
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = gens as [Gen, Gen, Gen, Gen, Gen, Gen, Gen, Gen];
+  switch (gens.length) {
+    case 1:
+      return (r) => [g0(r)];
+    case 2:
+      return (r) => [g0(r), g1(r)];
+    case 3:
+      return (r) => [g0(r), g1(r), g2(r)];
+    case 4:
+      return (r) => [g0(r), g1(r), g2(r), g3(r)];
+    case 5:
+      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r)];
+    case 6:
+      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r)];
+    case 7:
+      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r)];
+    case 8:
+      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r), g7(r)];
+    default: {
+      const n = gens.length;
+      return (r) => {
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) out.push(gens[i]!(r));
+        return out;
+      };
+    }
   }
 }
 
