@@ -107,6 +107,8 @@ function build(a: AnyArb): Gen {
     }
     case P.map: {
       const { arb, mapper } = a as unknown as MapNode;
+      // a mapped tuple (fc.tuple(...).map, as every record is): the array goes straight to the mapper
+      if (proto(arb) === P.tuple && arb.generate === (P.tuple as { generate: unknown }).generate) return tupleGen((arb as unknown as TupleNode).arbs.map(compile), mapper);
       const g = compile(arb);
       return (r) => mapper(g(r));
     }
@@ -125,33 +127,37 @@ function build(a: AnyArb): Gen {
   }
 }
 
-/** an array of the parts' values, drawn in order (array literals for the usual sizes: records are tuples of 2-8) */
-function tupleGen(gens: Gen[]): Gen {
+/**
+ * an array of the parts' values, drawn in order (array literals for the usual sizes: records are
+ * tuples of 2-8), passed to `f` when the tuple is mapped (a record: one closure less per record)
+ */
+function tupleGen(gens: Gen[], f?: (v: unknown) => unknown): Gen {
   const [g0, g1, g2, g3, g4, g5, g6, g7] = gens as [Gen, Gen, Gen, Gen, Gen, Gen, Gen, Gen];
   switch (gens.length) {
     case 1:
-      return (r) => [g0(r)];
+      return f ? (r) => f([g0(r)]) : (r) => [g0(r)];
     case 2:
-      return (r) => [g0(r), g1(r)];
+      return f ? (r) => f([g0(r), g1(r)]) : (r) => [g0(r), g1(r)];
     case 3:
-      return (r) => [g0(r), g1(r), g2(r)];
+      return f ? (r) => f([g0(r), g1(r), g2(r)]) : (r) => [g0(r), g1(r), g2(r)];
     case 4:
-      return (r) => [g0(r), g1(r), g2(r), g3(r)];
+      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r)];
     case 5:
-      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r)];
+      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r)];
     case 6:
-      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r)];
+      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r), g5(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r)];
     case 7:
-      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r)];
+      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r)];
     case 8:
-      return (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r), g7(r)];
+      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r), g7(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r), g7(r)];
     default: {
       const n = gens.length;
-      return (r) => {
+      const t: Gen = (r) => {
         const out: unknown[] = [];
         for (let i = 0; i < n; i++) out.push(gens[i]!(r));
         return out;
       };
+      return f ? (r) => f(t(r)) : t;
     }
   }
 }
