@@ -95,14 +95,24 @@ function build(a: AnyArb): Gen {
       const cum = o.cumulatedWeights.slice();
       const top = o.totalWeight - 1;
       const depth = o.context;
-      // the depth bias lowers the draw's minimum only below the top level (recursive trees): leave those to fast-check
+      // the depth bias lowers the draw's minimum only below the top level (a tree holding this oneof
+      // inside itself, through a chain): there fast-check draws; the depth is counted as fast-check counts it
       const biased = o.constraints.depthBias > 0 && o.warbs[0]!.weight !== 0;
       const n = gens.length;
-      return (r) => {
-        if (biased && depth.depth !== 0) return a.generate(r, undefined).value;
+      const pick = (r: fc.Random): unknown => {
         const selected = r.nextInt(0, top);
         for (let i = 0; i < n; i++) if (selected < cum[i]!) return gens[i]!(r);
         throw new Error('fastgen: oneof selection out of range');
+      };
+      if (!biased) return pick;
+      return (r) => {
+        if (depth.depth !== 0) return a.generate(r, undefined).value;
+        depth.depth++;
+        try {
+          return pick(r);
+        } finally {
+          depth.depth--;
+        }
       };
     }
     case P.map: {
