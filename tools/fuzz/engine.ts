@@ -8,8 +8,9 @@
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
-import { callArb, prefixArb, prefixOf } from './arb.js';
+import { callArbOf, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { fastArb } from './fastgen.js';
 import { formatCall, type Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
 
@@ -146,7 +147,8 @@ const runArbs = new Map<number, RunArb>();
 export function runArb(maxCommands: number): RunArb {
   let arb = runArbs.get(maxCommands);
   if (arb === undefined) {
-    const cmdArb = fc.commands([callArb().map((c) => new CallCommand(c))], { maxCommands, size: 'max' });
+    // the command wrapper inside the compiled tree (fastgen.ts): one fast-check node less per call
+    const cmdArb = fc.commands([fastArb(callArbOf().map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
     arb = fc.tuple(prefixArb(), cmdArb);
     runArbs.set(maxCommands, arb);
   }
