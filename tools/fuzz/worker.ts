@@ -134,6 +134,9 @@ function relay(job: RelayJob): void {
     const send = (m: ToChild): void => {
       if (c.connected) c.send(m);
     };
+    // a child's `done` is passed on once it has exited (and been waited for), so the CLI
+    // never leaves a child behind and the child's CPU time counts as the CLI's
+    let done: RelayMsg | null = null;
     c.on('message', (raw) => {
       const m = raw as FromChild;
       if (m.type === 'next') {
@@ -141,15 +144,19 @@ function relay(job: RelayJob): void {
         send(i < job.slices.length ? { type: 'slice', k: job.slices[i]! } : { type: 'stop' });
         return;
       }
-      if (m.type !== 'slice') ended = true;
-      post({ ...m, j });
+      if (m.type === 'done') done = { ...m, j };
+      else {
+        if (m.type !== 'slice') ended = true;
+        post({ ...m, j });
+      }
     });
     c.on('error', (e) => {
       if (!ended) post({ type: 'error', message: `fuzz job ${j}: ${e.message}`, j });
       ended = true;
     });
-    c.on('exit', (code, signal) => {
-      if (!ended) post({ type: 'error', message: `fuzz job ${j}: child process exited (${signal ?? `status ${code}`}) before finishing`, j });
+    // 'close', not 'exit': after the exit and the IPC channel's end, so every message arrived
+    c.on('close', (code, signal) => {
+      if (!ended) post(done ?? { type: 'error', message: `fuzz job ${j}: child process exited (${signal ?? `status ${code}`}) before finishing`, j });
       ended = true;
     });
     send({ type: 'job', profile: job.profile, seed: job.seed, runs: job.runs, suppress: job.suppress, guided: job.guided, time: job.time ? { first: job.time.first + j * (job.time.stride / job.jobs), stride: job.time.stride, ms: job.time.ms } : undefined });
