@@ -66,7 +66,7 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   json: { type: 'bool', help: 'print one JSON object' },
   out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },
   replay: { type: 'string', metavar: 'FILE', help: 'replay one finding file and print its calls as C' },
-  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `parallel jobs (child processes), 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
+  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `parallel jobs (this process and N-1 child processes), 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
   shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
   'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
   baseline: { type: 'string', metavar: 'FILE', help: 'known findings per profile (default: the committed tools/fuzz/baseline.json)' },
