@@ -24,8 +24,6 @@ import type { MessagePort } from 'node:worker_threads';
 import type { runSlice } from './slices.js';
 import { threadCpuMs } from './cputime.js';
 
-export { threadCpuMs };
-
 /** the fuzzer, loaded only by the roles that run slices (the relay never needs it) */
 const loadSlices = (): Promise<typeof import('./slices.js')> => import('./slices.js');
 
@@ -89,7 +87,6 @@ export type RelayMsg = WorkerMsg & { j: number };
 
 async function main(job: WorkerJob): Promise<void> {
   const t0 = performance.now();
-  const { COVERAGE_SLICE_RUNS, runSlice, sliceRuns, SLICE_RUNS } = await loadSlices();
   const c0 = threadCpuMs();
   const sig = new Int32Array(job.signal);
   const post = (m: WorkerMsg): void => {
@@ -97,8 +94,9 @@ async function main(job: WorkerJob): Promise<void> {
     Atomics.add(sig, 0, 1);
     Atomics.notify(sig, 0);
   };
-  const size = job.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
   try {
+    const { COVERAGE_SLICE_RUNS, runSlice, sliceRuns, SLICE_RUNS } = await loadSlices();
+    const size = job.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
     if (job.time) {
       for (let k = job.time.first; performance.now() - t0 < job.time.ms; k += job.time.stride) {
         post({ type: 'slice', ...runSlice(job.profile, job.seed, k, size, job.suppress, job.guided) });
