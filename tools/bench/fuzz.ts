@@ -1,10 +1,11 @@
-import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fuzzRateDetail } from '../fuzz/bench.js';
-import { CAMPAIGN_V8_FLAGS, defaultWorkerFile, JOB_EXEC_ARGV, runWorkers } from '../fuzz/cli.js';
-import { DEFAULT_SUPPRESSIONS } from '../fuzz/harness.js';
-import { mergeSlices, shardSlices, sliceCount, type SliceResult } from '../fuzz/slices.js';
-import { nowMs, registerBench, skippedFigure } from './registry.js';
+import { defaultWorkerFile, JOB_EXEC_ARGV } from '../fuzz/cli.js';
+import { nowMs, registerBench, skippedFigure, type BenchFigure } from './registry.js';
 
 /** 4. fuzz-rate: fuzzer syscall executions per second (one process, mainline profile) */
 registerBench({
@@ -50,143 +51,129 @@ const s = new Int32Array(workerData.sig); const c = new Float64Array(workerData.
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
- * Syscalls per second once every worker is warm: from `ready` (when the last worker
- * finished its first slice: its boot, snapshot and the JIT's first compilations are behind
- * it) to the last slice's end, counting each slice's syscalls in proportion to the part of
- * its run inside that window (a slice ran from its arrival minus its elapsed time to its
- * arrival at the main thread). NaN when nothing is left after `ready`.
+ * CPU time (ms) of this process's finished and waited-for descendants (proc(5) fields 16-17,
+ * cutime + cstime: a child's own children count once it waited for them, as the fuzz CLI's
+ * relay does for its jobs), or null elsewhere. Host-side measurement only.
  */
-function steadyRate(parts: readonly SliceResult[], ends: readonly number[], ready: number): number {
-  const end = ends[ends.length - 1]!;
-  if (!(end > ready)) return NaN;
-  let execs = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const r = parts[i]!.result;
-    const e = ends[i]!;
-    const b = e - r.elapsedMs;
-    const inside = Math.min(e, end) - Math.max(b, ready);
-    if (inside > 0) execs += (r.execs * inside) / Math.max(r.elapsedMs, 1e-6);
+function childrenCpuMs(): number | null {
+  try {
+    const st = readFileSync('/proc/self/stat', 'latin1');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[13]) + Number(f[14]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
   }
-  return execs / ((end - ready) / 1000);
-}
-
-/** how one variant of the fuzz-jobs campaign runs its jobs */
-interface JobsVariant {
-  jobs: number;
-  mode: 'process' | 'thread';
-  execArgv?: readonly string[];
 }
 
 /**
- * The variants fuzz-jobs measures. `1`: one child process with CAMPAIGN_V8_FLAGS, i.e. a
- * fresh process running the campaign the way `fuzz --jobs 1` does (in-process, V8's
- * compiler and GC threads free to use the idle core); `2`: `fuzz --jobs 2` (two child
- * processes with JOB_EXEC_ARGV); full mode also `1s` (one child with JOB_EXEC_ARGV: would
- * --jobs 1 gain from --single-threaded?), `2t` (two worker threads in one process, V8
- * defaults: before issue 19) and `1d` (one child with node's defaults: --jobs 1 before).
+ * One `vfio-arm-emu fuzz --profile mainline --seed 1 --runs N --jobs J --json` process: its
+ * host time from spawn to exit (node's start, the CLI's checks and boot, the children's
+ * start: everything a user of --jobs waits for), the CPU time of it and its children, and a
+ * digest of its merged result (runs, syscalls, coverage, findings with their programs).
  */
-const VARIANTS: Record<string, JobsVariant> = {
-  '1': { jobs: 1, mode: 'process', execArgv: CAMPAIGN_V8_FLAGS },
-  '2': { jobs: 2, mode: 'process', execArgv: JOB_EXEC_ARGV },
-  '1s': { jobs: 1, mode: 'process', execArgv: JOB_EXEC_ARGV },
-  '2t': { jobs: 2, mode: 'thread' },
-  '1d': { jobs: 1, mode: 'process', execArgv: [] },
-};
+function cliCampaign(cli: string, jobs: number, runs: number, out: string): { ms: number; cpuMs: number | null; execs: number; digest: string } {
+  const c0 = childrenCpuMs();
+  const t0 = nowMs();
+  const p = spawnSync(process.execPath, [cli, 'fuzz', '--profile', 'mainline', '--seed', '1', '--runs', String(runs), '--jobs', String(jobs), '--json', '--no-baseline', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = nowMs() - t0;
+  const c1 = childrenCpuMs();
+  // exit status 1: findings not in a baseline (--no-baseline: every finding); the run itself is fine
+  if (p.status !== 0 && p.status !== 1) throw new Error(`fuzz-jobs: fuzz --jobs ${jobs} exited with ${p.status ?? p.signal}: ${p.stderr.slice(-2000)}`);
+  const m = JSON.parse(p.stdout) as { runs: number; execs: number; coverage: unknown; findings: { sig: string; calls: string[] }[] };
+  return { ms, cpuMs: c0 === null || c1 === null ? null : c1 - c0, execs: m.execs, digest: JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((x) => [x.sig, x.calls])]) };
+}
 
 /**
- * fuzz-jobs: the same campaign (mainline, seed 1) with 1 and with 2 jobs, as
- * `vfio-arm-emu fuzz --jobs N` runs it (child processes of dist/fuzz-worker.js; each boots
- * and snapshots once, and that is in the time, as is the child's start); the merged results
- * of every variant must be identical (the run fails otherwise).
+ * fuzz-jobs: the same campaign (mainline, seed 1) run by `vfio-arm-emu fuzz --jobs 1` and by
+ * `--jobs 2`, each a fresh CLI process timed from spawn to exit (node's start, the CLI's
+ * checks, every job's boot, snapshot and JIT warm-up, the children's start are all in the
+ * time, as a user pays them); the merged results must be identical (the run fails otherwise).
+ * The target figure is the plain ratio of those host times for a 3000-run campaign (about 4 s
+ * with one job on a quiet machine); full mode also measures a 12,000-run campaign, still far
+ * shorter than the `--time 600` of docs/FUZZING.md, over which one process's start-up and
+ * warm-up (~1 s of CPU per job, docs/PERFORMANCE.md) weigh less.
  *
- * Measurement (docs/PERFORMANCE.md, "fuzz-jobs: the measurement"): the first CPU-bound
- * episode of a process runs markedly slower than later ones, and the load of a shared host
- * drifts, so a single 1-job run followed by a single 2-job run measures order and drift as
- * much as scaling. Hence: an untimed warm-up first (a short 2-job campaign and a 2-thread
- * loop), then the variants in a palindromic order (1,2,1s,2t,1d,1d,2t,1s,2,1: a linear drift
- * cancels; short mode 1,2), each followed at once by the control loop on as many threads,
- * so the control samples the same moment. Speed-ups are ratios of summed times. CPU figures:
- * the jobs' whole-process CPU time (every thread: JIT, GC) for the same work with 2 jobs over
- * 1 job (1.0: the work did not get dearer with two of them), and the same ratio for the loop.
+ * Measurement (docs/PERFORMANCE.md, "fuzz-jobs: the measurement"): an untimed warm-up first
+ * (a short 2-job campaign and a 2-thread loop), then 1 and 2 jobs in the order 1,2,2,1 (a
+ * linear drift of the load cancels; short mode 1,2), each followed at once by a control loop
+ * on as many threads, so the control samples the same moment. Speed-ups are ratios of summed
+ * times. cpu-ratio-2-jobs: the CPU time of the whole process tree (every thread and child:
+ * JIT, GC, start-up) with 2 jobs over 1 job for the same campaign (1.0: the work did not get
+ * dearer with two).
  */
 registerBench({
   name: 'fuzz-jobs',
-  description: 'fuzzer syscalls/s with --jobs 1 and --jobs 2 (child processes, start and boot included), the speed-up, and a control loop measured alongside',
+  description: 'fuzzer syscalls/s of `fuzz --jobs 1` and `--jobs 2` (whole CLI processes: start, boot, children included), the speed-up, and a control loop measured alongside',
   run(ctx) {
-    const wf = defaultWorkerFile();
+    const cli = join(process.cwd(), 'dist', 'cli.js');
     const cpus = availableParallelism();
-    if (!wf || cpus < 2) {
-      const why = !wf ? 'no bundled dist/fuzz-worker.js' : `host has ${cpus} CPU`;
+    if (!existsSync(cli) || !defaultWorkerFile() || cpus < 2) {
+      const why = !existsSync(cli) || !defaultWorkerFile() ? 'dist/cli.js or dist/fuzz-worker.js not built (npm run build)' : `host has ${cpus} CPU`;
       return [skippedFigure('syscalls-1-job', 'syscalls/s', why), skippedFigure('syscalls-2-jobs', 'syscalls/s', why), skippedFigure('speedup-2-jobs', 'x', why, { op: '>=', value: 1.7 })];
     }
-    const runs = ctx.short ? 400 : 3000;
-    const loopN = ctx.short ? 2e8 : 6e8;
-    const campaign = (v: JobsVariant, n: number): { ms: number; cpuMs: number | null; steady: number; merged: ReturnType<typeof mergeSlices> } => {
-      const parts: SliceResult[] = [];
-      const ends: number[] = [];
-      const firstEnd = new Map<number, number>();
-      const mine = shardSlices(sliceCount(n), { i: 0, n: 1 });
-      const t0 = nowMs();
-      const stats = runWorkers({ workerFile: wf, jobs: v.jobs, mode: v.mode, execArgv: v.execArgv, profile: 'mainline', seed: 1, runs: n, mine, shard: { i: 0, n: 1 }, timeMs: undefined, suppress: [...DEFAULT_SUPPRESSIONS] }, (s, w) => {
-        const t = nowMs();
-        parts.push(s);
-        ends.push(t);
-        if (!firstEnd.has(w)) firstEnd.set(w, t);
-      });
-      const ms = nowMs() - t0;
-      // a child's whole CPU; a worker thread's own (the process's other threads are shared)
-      const cpu = stats.map((s) => s.procCpuMs ?? s.cpuMs);
-      const cpuMs = cpu.some((c) => c === null) ? null : sum(cpu as number[]);
-      return { ms, cpuMs, steady: firstEnd.size === v.jobs ? steadyRate(parts, ends, Math.max(...firstEnd.values())) : NaN, merged: mergeSlices('mainline', 1, parts) };
-    };
-    // warm-up, untimed: the process's first multi-threaded CPU-bound episode
-    campaign(VARIANTS['2']!, 100);
-    loopRun(2, loopN / 4);
-    const order = ctx.short ? ['1', '2'] : ['1', '2', '1s', '2t', '1d', '1d', '2t', '1s', '2', '1'];
-    const fz: Record<string, { ms: number[]; cpu: (number | null)[]; steady: number[] }> = {};
-    const lp: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
-    const digests = new Set<string>();
-    let execs = 0;
-    for (const name of order) {
-      const v = VARIANTS[name]!;
-      const c = campaign(v, runs);
-      const f = (fz[name] ??= { ms: [], cpu: [], steady: [] });
-      f.ms.push(c.ms);
-      f.cpu.push(c.cpuMs);
-      f.steady.push(c.steady);
-      const m = c.merged;
-      execs = m.execs;
-      digests.add(JSON.stringify([m.runs, m.execs, m.coverage, m.findings.map((x) => [x.sig, x.program])]));
-      const l = loopRun(v.jobs, loopN);
-      lp[v.jobs]!.ms.push(l.ms);
-      lp[v.jobs]!.cpu.push(l.cpuMs);
+    const out = mkdtempSync(join(tmpdir(), 'vae-fuzz-jobs-'));
+    try {
+      const loopN = ctx.short ? 2e8 : 6e8;
+      const digests = new Set<string>();
+      // warm-up, untimed: the machine's first multi-process CPU-bound episode
+      cliCampaign(cli, 2, 100, out);
+      loopRun(2, loopN / 4);
+      const measure = (runs: number, order: readonly number[]): { t: Record<number, number>; cpu: Record<number, number>; ceiling: number; loopCpu: number; execs: number } => {
+        const ms: Record<number, number[]> = { 1: [], 2: [] };
+        const cpu: Record<number, (number | null)[]> = { 1: [], 2: [] };
+        const lp: Record<number, { ms: number[]; cpu: (number | null)[] }> = { 1: { ms: [], cpu: [] }, 2: { ms: [], cpu: [] } };
+        let execs = 0;
+        for (const j of order) {
+          const c = cliCampaign(cli, j, runs, out);
+          ms[j]!.push(c.ms);
+          cpu[j]!.push(c.cpuMs);
+          execs = c.execs;
+          digests.add(c.digest);
+          const l = loopRun(j, loopN);
+          lp[j]!.ms.push(l.ms);
+          lp[j]!.cpu.push(l.cpuMs);
+        }
+        const mean = (xs: number[]): number => sum(xs) / xs.length;
+        const meanCpu = (xs: (number | null)[]): number => (xs.includes(null) ? NaN : mean(xs as number[]));
+        return {
+          t: { 1: mean(ms[1]!), 2: mean(ms[2]!) },
+          cpu: { 1: meanCpu(cpu[1]!), 2: meanCpu(cpu[2]!) },
+          ceiling: (2 * mean(lp[1]!.ms)) / mean(lp[2]!.ms),
+          loopCpu: meanCpu(lp[2]!.cpu) / meanCpu(lp[1]!.cpu) / 2,
+          execs,
+        };
+      };
+      const runs = ctx.short ? 400 : 3000;
+      const order = ctx.short ? [1, 2] : [1, 2, 2, 1];
+      const r = measure(runs, order);
+      const long = ctx.short ? null : measure(12_000, [1, 2, 2, 1]);
+      // the same campaign must give the same result whatever the job count (per length)
+      if (digests.size !== (long ? 2 : 1)) throw new Error('fuzz-jobs: the merged result differs between the job counts');
+      const speedup = r.t[1]! / r.t[2]!;
+      const figures: BenchFigure[] = [
+        { name: 'syscalls-1-job', value: r.execs / (r.t[1]! / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `\`fuzz --jobs 1 --runs ${runs}\` process, spawn to exit; order ${order.join(',')} after a warm-up` },
+        { name: 'syscalls-2-jobs', value: r.execs / (r.t[2]! / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `\`fuzz --jobs 2\`: the CLI process is job 0, one child (${JOB_EXEC_ARGV.join(' ')}) job 1` },
+        { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=' as const, value: 1.7 } },
+        { name: 'machine-ceiling-2-threads', value: r.ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads' },
+        { name: 'speedup-share-of-ceiling', value: speedup / r.ceiling, unit: 'x', higherIsBetter: true, note: 'speed-up / ceiling: how much of what the host gave the fuzzer used' },
+        { name: 'cpu-ratio-2-jobs', value: r.cpu[2]! / r.cpu[1]!, unit: 'x', higherIsBetter: false, note: 'CPU of the whole process tree (all threads, the child) with 2 jobs / with 1 for the same campaign (1.0: the work did not get dearer)' },
+        { name: 'cpu-per-wall-1-job', value: r.cpu[1]! / r.t[1]!, unit: 'x', higherIsBetter: false, note: 'CPU time / host time of `--jobs 1`: above 1.0 it already uses the second core (V8 background compiler and GC)' },
+        { name: 'cpu-ratio-2-threads-loop', value: r.loopCpu, unit: 'x', higherIsBetter: false, note: 'the same per unit of work for the control loop: above 1.0 the host slows a running thread down when both run' },
+      ];
+      if (long) {
+        const sl = long.t[1]! / long.t[2]!;
+        figures.push(
+          { name: 'syscalls-1-job-12k-runs', value: long.execs / (long.t[1]! / 1000), unit: 'syscalls/s', higherIsBetter: true, note: '`fuzz --jobs 1 --runs 12000`: start-up and warm-up amortised over 4x the campaign' },
+          { name: 'speedup-2-jobs-12k-runs', value: sl, unit: 'x', higherIsBetter: true, note: 'the same ratio for a 12,000-run campaign (order 1,2,2,1)' },
+          { name: 'machine-ceiling-2-threads-12k-runs', value: long.ceiling, unit: 'x', higherIsBetter: true },
+          { name: 'speedup-share-of-ceiling-12k-runs', value: sl / long.ceiling, unit: 'x', higherIsBetter: true },
+          { name: 'cpu-ratio-2-jobs-12k-runs', value: long.cpu[2]! / long.cpu[1]!, unit: 'x', higherIsBetter: false },
+        );
+      }
+      return figures;
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
-    if (digests.size !== 1) throw new Error('fuzz-jobs: the merged result differs between the job counts');
-    const mean = (xs: number[]): number => sum(xs) / xs.length;
-    const meanCpu = (r: { cpu: (number | null)[] }): number => (r.cpu.includes(null) ? NaN : mean(r.cpu as number[]));
-    const t1 = mean(fz['1']!.ms);
-    const t2 = mean(fz['2']!.ms);
-    const speedup = t1 / t2;
-    const ceiling = (2 * mean(lp[1]!.ms)) / mean(lp[2]!.ms);
-    const out = [
-      { name: 'syscalls-1-job', value: execs / (t1 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `${runs} runs, one child process with ${CAMPAIGN_V8_FLAGS.join(' ')} (as --jobs 1 runs); order ${order.join(',')} after a warm-up` },
-      { name: 'syscalls-2-jobs', value: execs / (t2 / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `two child processes with ${JOB_EXEC_ARGV.join(' ')} (as --jobs 2 runs)` },
-      { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, target: { op: '>=' as const, value: 1.7 } },
-      { name: 'machine-ceiling-2-threads', value: ceiling, unit: 'x', higherIsBetter: true, note: 'a fixed loop on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads' },
-      { name: 'steady-speedup-2-jobs', value: mean(fz['2']!.steady) / mean(fz['1']!.steady), unit: 'x', higherIsBetter: true, note: 'the same once every job is warm (after its first slice: start, boot, snapshot, first JIT compilations)' },
-      { name: 'speedup-share-of-ceiling', value: speedup / ceiling, unit: 'x', higherIsBetter: true, note: 'speed-up / ceiling: how much of what the host gave the fuzzer used' },
-      { name: 'cpu-ratio-2-jobs', value: meanCpu(fz['2']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'the jobs\' whole-process CPU (all threads) for the campaign with 2 jobs / with 1 (1.0: the work did not get dearer)' },
-      { name: 'cpu-ratio-2-threads-loop', value: (meanCpu(lp[2]!) / meanCpu(lp[1]!)) / 2, unit: 'x', higherIsBetter: false, note: 'the same per unit of work for the control loop: above 1.0 the host slows a running thread down when both run' },
-    ];
-    if (fz['1s'] && fz['2t']) {
-      out.push(
-        { name: 'syscalls-1-job-single-threaded', value: execs / (mean(fz['1s']!.ms) / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `one child with ${JOB_EXEC_ARGV.join(' ')}: would --jobs 1 gain from the flags?` },
-        { name: 'cpu-ratio-1-job-single-threaded', value: meanCpu(fz['1s']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'process CPU of the single-threaded 1-job campaign / the default one (below 1: less CPU for the same work)' },
-        { name: 'speedup-2-worker-threads', value: t1 / mean(fz['2t']!.ms), unit: 'x', higherIsBetter: true, note: 'two worker threads in one process (before issue 19) against the same 1-job figure' },
-        { name: 'syscalls-1-job-v8-defaults', value: execs / (mean(fz['1d']!.ms) / 1000), unit: 'syscalls/s', higherIsBetter: true, note: 'one child with node\'s default flags (--jobs 1 before issue 19)' },
-        { name: 'cpu-ratio-1-job-v8-defaults', value: meanCpu(fz['1d']!) / meanCpu(fz['1']!), unit: 'x', higherIsBetter: false, note: 'process CPU with V8 defaults / with the campaign flags for the same 1-job campaign' },
-      );
-    }
-    return out;
   },
 });

@@ -2,10 +2,11 @@
  * `vfio-arm-emu fuzz [--profile P] [--seed N] [--runs N | --time SECONDS] [--json] [--out DIR]
  *                    [--replay FILE [--emit-c FILE|-]] [--jobs N] [--shard i/n] [--no-suppress] [--coverage]`
  *
- * Synchronous like the rest of the CLI: with --jobs N (N > 1) each job is a child process
- * (fuzz-worker.js, V8 confined to one thread: JOB_EXEC_ARGV) forked by a relay worker
- * thread; the main thread blocks in Atomics.wait and drains the relay's port with
- * receiveMessageOnPort (no event loop needed). See runWorkers.
+ * Synchronous like the rest of the CLI: with --jobs N (N > 1) this process is job 0 and
+ * jobs 1..N-1 are child processes (fuzz-worker.js, V8 confined to one thread: JOB_EXEC_ARGV)
+ * forked by a relay worker thread as soon as the arguments are parsed; the main thread runs
+ * its slices and drains the relay's port with receiveMessageOnPort between them, then blocks
+ * in Atomics.wait until the children are done (no event loop needed). See startWorkers.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,7 @@ import { InputError, mkdirs } from '../cli/outputs.js';
 import { COVERAGE_SLICE_RUNS, mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
 import { branchReport, covRuntime } from './coverage/runtime.js';
 import type { RelayJob, RelayMsg, WorkerJob, WorkerMsg } from './worker.js';
+import { threadCpuMs } from './cputime.js';
 import { EmitError, emitFinding } from './emit-c.js';
 import { BaselineError, loadBaseline, matchBaseline, type BaselineEntry, type FuzzBaseline } from './baseline.js';
 
@@ -64,7 +66,7 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   json: { type: 'bool', help: 'print one JSON object' },
   out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },
   replay: { type: 'string', metavar: 'FILE', help: 'replay one finding file and print its calls as C' },
-  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `parallel jobs (child processes), 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
+  jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `parallel jobs (this process and N-1 child processes), 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
   shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
   'no-suppress': { type: 'bool', help: `also report suppressed signatures (${DEFAULT_SUPPRESSIONS.join(', ')})` },
   baseline: { type: 'string', metavar: 'FILE', help: 'known findings per profile (default: the committed tools/fuzz/baseline.json)' },
@@ -154,23 +156,33 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
     if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`fuzz: --shard needs i/n with 0 <= i < n, got '${String(opts.shard)}'`);
     shard = { i: Number(m[1]), n: Number(m[2]) };
   }
-  // before the fuzzer's and the models' functions get their feedback (the validation below
-  // boots a machine): they then run with the campaign's budget (--jobs N: the children's flags)
-  if (host.tuneV8 !== false) setFlagsFromString(CAMPAIGN_V8_FLAGS.join(' '));
-  // validate the profile before any work (a bad name is a usage error)
-  try {
-    runProgram(profile, []);
-  } catch (e) {
-    throw new UsageError(`fuzz: ${(e as Error).message}`);
-  }
-  // the findings directory is checked before the campaign, not after it (its results would be lost)
-  const outDir = String(opts.out ?? 'fuzz-findings');
-  io.checkOutput?.(outDir, 'dir', 'fuzz --out directory');
   const suppress = opts['no-suppress'] ? [] : [...DEFAULT_SUPPRESSIONS];
-  const now = host.now ?? ((): number => performance.now());
-  const t0 = now();
   const total = timeMs === undefined ? sliceCount(runs, size) : Number.MAX_SAFE_INTEGER;
   const mine = timeMs === undefined ? shardSlices(total, shard) : [];
+  const workerFile = host.workerFile === undefined ? defaultWorkerFile() : host.workerFile;
+  // --jobs N: this process is job 0 and forks N - 1 children now, before its own checks and
+  // boot, so that their start-up overlaps them (docs/PERFORMANCE.md, "fuzz-jobs: the CLI
+  // process as job 0"); a failed check kills them
+  const workers = jobs > 1 && workerFile ? startWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress, guided, inline: true }) : null;
+  const outDir = String(opts.out ?? 'fuzz-findings');
+  try {
+    // before the fuzzer's and the models' functions get their feedback (the validation below
+    // boots a machine): they then run with the campaign's budget (--jobs N: the children's flags)
+    if (host.tuneV8 !== false) setFlagsFromString(CAMPAIGN_V8_FLAGS.join(' '));
+    // validate the profile before any work (a bad name is a usage error)
+    try {
+      runProgram(profile, []);
+    } catch (e) {
+      throw new UsageError(`fuzz: ${(e as Error).message}`);
+    }
+    // the findings directory is checked before the campaign, not after it (its results would be lost)
+    io.checkOutput?.(outDir, 'dir', 'fuzz --out directory');
+  } catch (e) {
+    workers?.abort();
+    throw e;
+  }
+  const now = host.now ?? ((): number => performance.now());
+  const t0 = now();
   const plannedRuns = mine.reduce((a, k) => a + sliceRuns(runs, k, size), 0);
   const progress = new Progress(io, timeMs === undefined ? plannedRuns : 0, timeMs);
   const parts: SliceResult[] = [];
@@ -178,9 +190,8 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
     parts.push(s);
     progress.update(s.result.runs, s.result.findings.map((f) => f.sig), now() - t0);
   };
-  const workerFile = host.workerFile === undefined ? defaultWorkerFile() : host.workerFile;
-  if (jobs > 1 && workerFile) {
-    runWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress, guided }, onSlice);
+  if (workers) {
+    workers.run(onSlice);
   } else {
     // in-process (also the fallback when running from source, where no bundled worker exists)
     if (jobs > 1 && !opts.json) io.err('fuzz: no bundled worker (dist/fuzz-worker.js): running the slices in-process\n');
@@ -287,11 +298,17 @@ export interface WorkerPlan {
   /** coverage-guided slices (coverage build) */
   guided?: boolean;
   /**
-   * 'process' (default): one child process per job with `execArgv` (default JOB_EXEC_ARGV);
+   * 'process' (default): child processes with `execArgv` (default JOB_EXEC_ARGV);
    * 'thread': one worker thread per job in this process (the pre-issue-19 way; benchmarks)
    */
   mode?: 'process' | 'thread';
   execArgv?: readonly string[];
+  /**
+   * 'process' mode: this thread is job 0 (it runs slices itself in `run`, draining the
+   * children's messages between them) and N - 1 children are jobs 1..N-1, as `fuzz --jobs N`
+   * runs; otherwise N children (default false)
+   */
+  inline?: boolean;
 }
 
 /**
@@ -304,30 +321,49 @@ export interface WorkerStats {
   procCpuMs?: number;
 }
 
+/** jobs started by startWorkers */
+export interface Workers {
+  /**
+   * Run the campaign to its end; onSlice gets every slice's result as it arrives (merge them
+   * with mergeSlices: the merged result does not depend on the number of jobs), with the index
+   * of the job that ran it. Returns each job's times. Synchronous: the main thread runs its own
+   * slices (inline) and then blocks in Atomics.wait while a worker thread (the relay, or the
+   * workers themselves in 'thread' mode) posts messages.
+   */
+  run(onSlice: (s: SliceResult, worker: number) => void): WorkerStats[];
+  /** give up before run (the CLI's checks failed): the children are killed */
+  abort(): void;
+}
+
 /**
- * Run the slices `mine` (or, with timeMs, slices until the time is up) on `jobs` jobs;
- * onSlice gets every slice's result as it arrives (merge them with mergeSlices: the merged
- * result does not depend on the number of jobs), with the index of the job that ran it.
- * Returns each job's times. Synchronous: the main thread blocks in Atomics.wait while a
- * worker thread (the relay, or the workers themselves in 'thread' mode) posts messages.
+ * Start the jobs for the slices `mine` (or, with timeMs, slices until the time is up): the
+ * relay thread forks the children at once, so their start-up (node, loading the fuzzer, boot,
+ * snapshot) overlaps whatever this thread does before `run` (the CLI: its checks and its own
+ * boot).
  */
-export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: number) => void): WorkerStats[] {
+export function startWorkers(p: WorkerPlan): Workers {
   const signal = new SharedArrayBuffer(4);
   const sig = new Int32Array(signal);
+  const next = new SharedArrayBuffer(4);
   const ports: MessagePort[] = [];
   const workers: Worker[] = [];
-  if ((p.mode ?? 'process') === 'process') {
+  const process_ = (p.mode ?? 'process') === 'process';
+  const inline = process_ && p.inline === true;
+  const time = p.timeMs === undefined ? undefined : { first: p.shard.i, stride: p.shard.n * p.jobs, ms: p.timeMs };
+  if (process_) {
     const { port1, port2 } = new MessageChannel();
     const job: RelayJob = {
       relay: true,
       workerFile: p.workerFile,
       jobs: p.jobs,
       execArgv: [...(p.execArgv ?? JOB_EXEC_ARGV)],
+      firstChild: inline ? 1 : 0,
       profile: p.profile,
       seed: p.seed,
       runs: p.runs,
       slices: p.mine,
-      time: p.timeMs === undefined ? undefined : { first: p.shard.i, stride: p.shard.n * p.jobs, ms: p.timeMs },
+      next,
+      time,
       suppress: p.suppress,
       guided: p.guided,
       port: port2,
@@ -336,7 +372,6 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: numb
     workers.push(new Worker(p.workerFile, { workerData: job, transferList: [port2] }));
     ports.push(port1);
   } else {
-    const next = new SharedArrayBuffer(4);
     for (let j = 0; j < p.jobs; j++) {
       const { port1, port2 } = new MessageChannel();
       const job: WorkerJob = {
@@ -355,33 +390,75 @@ export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: numb
       ports.push(port1);
     }
   }
-  let live = p.jobs;
-  let seen = 0;
-  let error: string | null = null;
-  const stats: WorkerStats[] = [];
-  while (live > 0) {
-    Atomics.wait(sig, 0, seen, 1000);
-    seen = Atomics.load(sig, 0);
-    for (let q = 0; q < ports.length; q++) {
-      const port = ports[q]!;
-      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-        const msg = m.message as WorkerMsg | RelayMsg;
-        const j = 'j' in msg ? msg.j : q;
-        if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result }, j);
-        else if (msg.type === 'done') {
-          stats.push({ ms: msg.ms, cpuMs: msg.cpuMs, ...(msg.procCpuMs !== undefined ? { procCpuMs: msg.procCpuMs } : {}) });
-          live--;
-        } else {
-          error = msg.message;
-          live--;
+  const close = (): void => {
+    for (const port of ports) port.close();
+    for (const w of workers) void w.terminate();
+  };
+  return {
+    abort: close,
+    run(onSlice) {
+      let live = inline ? p.jobs - 1 : p.jobs;
+      let error: string | null = null;
+      const stats: WorkerStats[] = [];
+      const drain = (): void => {
+        for (let q = 0; q < ports.length; q++) {
+          const port = ports[q]!;
+          for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+            const msg = m.message as WorkerMsg | RelayMsg;
+            const j = 'j' in msg ? msg.j : q;
+            if (msg.type === 'slice') onSlice({ k: msg.k, result: msg.result }, j);
+            else if (msg.type === 'done') {
+              stats.push({ ms: msg.ms, cpuMs: msg.cpuMs, ...(msg.procCpuMs !== undefined ? { procCpuMs: msg.procCpuMs } : {}) });
+              live--;
+            } else {
+              error = msg.message;
+              live--;
+            }
+          }
         }
+      };
+      try {
+        if (inline) {
+          // job 0: slices from the counter the relay deals the children's from (run mode), or
+          // its own slice numbers until the time is up; the children's results between slices
+          const size = p.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
+          const t0 = performance.now();
+          const c0 = threadCpuMs();
+          if (time) {
+            for (let k = time.first; error === null && performance.now() - t0 < time.ms; k += time.stride) {
+              onSlice(runSlice(p.profile, p.seed, k, size, p.suppress, p.guided), 0);
+              drain();
+            }
+          } else {
+            const n = new Int32Array(next);
+            for (let i = Atomics.add(n, 0, 1); error === null && i < p.mine.length; i = Atomics.add(n, 0, 1)) {
+              const k = p.mine[i]!;
+              onSlice(runSlice(p.profile, p.seed, k, sliceRuns(p.runs, k, size), p.suppress, p.guided), 0);
+              drain();
+            }
+          }
+          const c1 = threadCpuMs();
+          stats.push({ ms: performance.now() - t0, cpuMs: c0 === null || c1 === null ? null : c1 - c0 });
+        }
+        let seen = Atomics.load(sig, 0);
+        drain();
+        while (live > 0) {
+          Atomics.wait(sig, 0, seen, 1000);
+          seen = Atomics.load(sig, 0);
+          drain();
+        }
+      } finally {
+        close();
       }
-    }
-  }
-  for (const port of ports) port.close();
-  for (const w of workers) void w.terminate();
-  if (error) throw new Error(`fuzz worker failed: ${error}`);
-  return stats;
+      if (error) throw new Error(`fuzz worker failed: ${error}`);
+      return stats;
+    },
+  };
+}
+
+/** startWorkers(p).run(onSlice) */
+export function runWorkers(p: WorkerPlan, onSlice: (s: SliceResult, worker: number) => void): WorkerStats[] {
+  return startWorkers(p).run(onSlice);
 }
 
 // ------------------------------------------------------------------ output

@@ -50,6 +50,33 @@ describe('fuzz --jobs: child processes and worker threads', () => {
     expect([...byJob].every((j) => j === 0 || j === 1)).toBe(true);
   });
 
+  it('--jobs 2 as the CLI runs it (this thread is job 0, one child is job 1) merges to exactly the in-process result', () => {
+    const p = plan({ inline: true });
+    const inProcess = p.mine.map((k) => runSlice('mainline', 4, k, sliceRuns(p.runs, k), p.suppress));
+    const got: SliceResult[] = [];
+    const stats = runWorkers(p, (s, j) => {
+      got.push(s);
+      expect(j === 0 || j === 1).toBe(true);
+    });
+    expect(digest(got)).toBe(digest(inProcess));
+    expect(got.map((s) => s.k).sort((a, b) => a - b)).toEqual(p.mine);
+    // job 0 (no process CPU of its own) and the child (with it)
+    expect(stats).toHaveLength(2);
+    expect(stats.filter((s) => s.procCpuMs !== undefined)).toHaveLength(1);
+  });
+
+  it('time mode with this thread as job 0: its own slice numbers and the child\'s (shard i + j*n, stride n*jobs)', () => {
+    const got: SliceResult[] = [];
+    const byJob = new Map<number, number[]>();
+    runWorkers(plan({ mine: [], timeMs: 300, shard: { i: 1, n: 3 }, inline: true }), (s, j) => {
+      got.push(s);
+      byJob.set(j, [...(byJob.get(j) ?? []), s.k]);
+    });
+    expect(byJob.get(0)).toEqual(byJob.get(0)!.map((_, i) => 1 + 6 * i));
+    expect(byJob.get(1)![0]).toBe(4);
+    for (const k of byJob.get(1)!) expect(k % 6).toBe(4);
+  });
+
   it('time mode: each child takes its own slice numbers (shard i + j*n, stride n*jobs) until its deadline', () => {
     const got: SliceResult[] = [];
     runWorkers(plan({ mine: [], timeMs: 300, shard: { i: 1, n: 3 } }), (s) => got.push(s));
@@ -64,5 +91,7 @@ describe('fuzz --jobs: child processes and worker threads', () => {
 
   it('a job that fails is reported as an error, not a hang', () => {
     expect(() => runWorkers(plan({ profile: 'no-such-profile', runs: 25, mine: [0] }), () => {})).toThrow(/fuzz worker failed: .*no-such-profile/s);
+    // this thread as job 0: whichever job fails first, the run ends with its error
+    expect(() => runWorkers(plan({ profile: 'no-such-profile', runs: 75, mine: [0, 1, 2], inline: true }), () => {})).toThrow(/no-such-profile/);
   });
 });

@@ -4,20 +4,28 @@
  * - child (`--jobs N`, the default since issue 19): a child process `node <V8 flags>
  *   fuzz-worker.js --vae-fuzz-child` runs slices; it asks for the next slice over its IPC
  *   channel (run mode) or runs slices k = first, first + stride, ... until its deadline (time
- *   mode), and sends each slice's result. One process per job, each with V8 confined to one
- *   thread (JOB_EXEC_ARGV), so a job's compiler and GC work stays on its own core
- *   (docs/PERFORMANCE.md, "fuzz-jobs: child processes").
- * - relay: a worker thread of the CLI process that forks the children, hands out slices and
- *   forwards the children's messages to the main thread, which stays synchronous: it blocks in
- *   Atomics.wait and drains the port with receiveMessageOnPort (no event loop needed there).
- * - thread (`FUZZ_JOBS_MODE=threads`, the measurement baseline): the worker thread runs slices
- *   itself, as before issue 19.
+ *   mode), and sends each slice's result. With `fuzz --jobs N` the CLI's main thread is job 0
+ *   and N - 1 children are jobs 1..N-1; each child has V8 confined to one thread
+ *   (JOB_EXEC_ARGV), so a job's compiler and GC work stays on its own core
+ *   (docs/PERFORMANCE.md, "fuzz-jobs: child processes" and "fuzz-jobs: the CLI process as
+ *   job 0").
+ * - relay: a worker thread of the CLI process that forks the children, hands out slices (from
+ *   a counter shared with the main thread) and forwards the children's messages to the main
+ *   thread, which stays synchronous: between its own slices, and blocked in Atomics.wait once
+ *   it has none left, it drains the port with receiveMessageOnPort (no event loop needed there).
+ *   The relay does not load the fuzzer (slices.js is imported only by the roles that run slices),
+ *   so it starts in a few ms.
+ * - thread (`mode: 'thread'` of runWorkers, the measurement baseline): the worker thread runs
+ *   slices itself, as before issue 19.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { COVERAGE_SLICE_RUNS, runSlice, sliceRuns, SLICE_RUNS } from './slices.js';
+import type { runSlice } from './slices.js';
+import { threadCpuMs } from './cputime.js';
+
+/** the fuzzer, loaded only by the roles that run slices (the relay never needs it) */
+const loadSlices = (): Promise<typeof import('./slices.js')> => import('./slices.js');
 
 export interface WorkerJob {
   profile: string;
@@ -52,10 +60,14 @@ export interface RelayJob {
   jobs: number;
   /** node/V8 flags of each child (JOB_EXEC_ARGV by default) */
   execArgv: string[];
+  /** the first job that is a child: 1 when the main thread runs job 0 itself, else 0 */
+  firstChild: number;
   profile: string;
   seed: number;
   runs: number;
   slices: number[];
+  /** run mode: index of the next slice not yet taken, shared with the main thread (Int32 0) */
+  next: SharedArrayBuffer;
   time?: { first: number; stride: number; ms: number };
   suppress?: string[];
   guided?: boolean;
@@ -73,24 +85,7 @@ type FromChild = { type: 'next' } | WorkerMsg;
 /** relay -> main thread: a child's message with its job index */
 export type RelayMsg = WorkerMsg & { j: number };
 
-/**
- * CPU time of the calling thread in ms (Linux: /proc/thread-self/stat utime + stime, in
- * clock ticks of 10 ms), or null elsewhere. process.cpuUsage() counts every thread of the
- * process, so it cannot tell one worker's CPU from another's. Host-side measurement only.
- */
-export function threadCpuMs(): number | null {
-  try {
-    const s = readFileSync('/proc/thread-self/stat', 'latin1');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // fields 14 and 15 of proc(5) are utime and stime; f[0] is field 3 (state)
-    const ticks = Number(f[11]) + Number(f[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : null;
-  } catch {
-    return null;
-  }
-}
-
-function main(job: WorkerJob): void {
+async function main(job: WorkerJob): Promise<void> {
   const t0 = performance.now();
   const c0 = threadCpuMs();
   const sig = new Int32Array(job.signal);
@@ -99,8 +94,9 @@ function main(job: WorkerJob): void {
     Atomics.add(sig, 0, 1);
     Atomics.notify(sig, 0);
   };
-  const size = job.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
   try {
+    const { COVERAGE_SLICE_RUNS, runSlice, sliceRuns, SLICE_RUNS } = await loadSlices();
+    const size = job.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
     if (job.time) {
       for (let k = job.time.first; performance.now() - t0 < job.time.ms; k += job.time.stride) {
         post({ type: 'slice', ...runSlice(job.profile, job.seed, k, size, job.suppress, job.guided) });
@@ -127,31 +123,38 @@ function relay(job: RelayJob): void {
     Atomics.add(sig, 0, 1);
     Atomics.notify(sig, 0);
   };
-  let next = 0;
+  const next = new Int32Array(job.next);
   const children: ChildProcess[] = [];
-  for (let j = 0; j < job.jobs; j++) {
+  for (let j = job.firstChild; j < job.jobs; j++) {
     let ended = false;
     const c = fork(job.workerFile, [CHILD_FLAG], { execArgv: job.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(c);
     const send = (m: ToChild): void => {
       if (c.connected) c.send(m);
     };
+    // a child's `done` is passed on once it has exited (and been waited for), so the CLI
+    // never leaves a child behind and the child's CPU time counts as the CLI's
+    let done: RelayMsg | null = null;
     c.on('message', (raw) => {
       const m = raw as FromChild;
       if (m.type === 'next') {
-        const i = next++;
+        const i = Atomics.add(next, 0, 1);
         send(i < job.slices.length ? { type: 'slice', k: job.slices[i]! } : { type: 'stop' });
         return;
       }
-      if (m.type !== 'slice') ended = true;
-      post({ ...m, j });
+      if (m.type === 'done') done = { ...m, j };
+      else {
+        if (m.type !== 'slice') ended = true;
+        post({ ...m, j });
+      }
     });
     c.on('error', (e) => {
       if (!ended) post({ type: 'error', message: `fuzz job ${j}: ${e.message}`, j });
       ended = true;
     });
-    c.on('exit', (code, signal) => {
-      if (!ended) post({ type: 'error', message: `fuzz job ${j}: child process exited (${signal ?? `status ${code}`}) before finishing`, j });
+    // 'close', not 'exit': after the exit and the IPC channel's end, so every message arrived
+    c.on('close', (code, signal) => {
+      if (!ended) post(done ?? { type: 'error', message: `fuzz job ${j}: child process exited (${signal ?? `status ${code}`}) before finishing`, j });
       ended = true;
     });
     send({ type: 'job', profile: job.profile, seed: job.seed, runs: job.runs, suppress: job.suppress, guided: job.guided, time: job.time ? { first: job.time.first + j * (job.time.stride / job.jobs), stride: job.time.stride, ms: job.time.ms } : undefined });
@@ -169,8 +172,12 @@ function child(): void {
   };
   let job: Extract<ToChild, { type: 'job' }> | null = null;
   const t0 = performance.now();
-  const c0 = threadCpuMs();
   const p0 = process.cpuUsage();
+  // load the fuzzer while the job message is on its way
+  const loading = loadSlices();
+  // a failed load is reported by the first message's handler (fail), not as an unhandled rejection
+  loading.catch(() => {});
+  let c0: number | null = null;
   const finish = (): void => {
     const c1 = threadCpuMs();
     const p1 = process.cpuUsage(p0);
@@ -183,10 +190,12 @@ function child(): void {
   };
   // the parent went away (the CLI ended or failed): stop between slices
   process.on('disconnect', () => process.exit(0));
-  process.on('message', (raw) => {
+  process.on('message', async (raw) => {
     const m = raw as ToChild;
     try {
+      const { COVERAGE_SLICE_RUNS, runSlice, sliceRuns, SLICE_RUNS } = await loading;
       if (m.type === 'job') {
+        c0 = threadCpuMs();
         job = m;
         if (!m.time) return send({ type: 'next' });
         const size = m.guided ? COVERAGE_SLICE_RUNS : SLICE_RUNS;
@@ -216,5 +225,5 @@ function child(): void {
 }
 
 if (parentPort && workerData && (workerData as { relay?: unknown }).relay) relay(workerData as RelayJob);
-else if (parentPort && workerData && (workerData as { port?: unknown }).port) main(workerData as WorkerJob);
+else if (parentPort && workerData && (workerData as { port?: unknown }).port) void main(workerData as WorkerJob);
 else if (!parentPort && process.send && process.argv.includes(CHILD_FLAG)) child();
