@@ -208,7 +208,7 @@ export function freshShare(s: GuidedState): number {
   return Math.min(Math.max(FRESH_MAX, early), Math.max(early, yf / (yf + yc)));
 }
 /** a fresh program starts with the whole set-up FRESH_FULL times in FRESH_FULL + 1 (else with part of it) */
-export const FRESH_FULL = 3;
+export const FRESH_FULL = 7;
 /** the first EARLY_RUNS runs are fresh with probability FRESH_EARLY at least */
 export const EARLY_RUNS = 100;
 export const FRESH_EARLY = 0.75;
@@ -357,7 +357,7 @@ export function guidedArb(s: GuidedState, maxCommands: number): fc.Arbitrary<Gui
     const c = s.pool[r % s.pool.length]!;
     return tweakArb(c) ?? fc.constant(c);
   }).map((c) => new CovCallCommand(c));
-  const suffix = fc.commands([cmd, poolCmd], { maxCommands: SUFFIX_MAX, size: 'max' });
+  const suffix = fc.commands([cmd, poolCmd, poolCmd], { maxCommands: SUFFIX_MAX, size: 'max' });
   const short = fc.commands([cmd, poolCmd], { maxCommands: 3, size: 'max' });
   const mutant = (c: Call): fc.Arbitrary<Call> => (c.op === 'ioctl' ? fc.oneof({ weight: 3, arbitrary: ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req) }, { weight: 1, arbitrary: call }) : call);
   const wrap = (cs: readonly Call[]): Cmd[] => cs.map((c) => new CovCallCommand(c));
