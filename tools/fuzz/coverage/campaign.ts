@@ -93,6 +93,9 @@ export interface CorpusEntry {
   sites: Uint32Array;
   /** times the entry was picked as a parent */
   picks: number;
+  /** runs that reached its rarest site, as of generated run `rareAt` (energy's cache) */
+  rare?: number;
+  rareAt?: number;
 }
 
 /**
@@ -113,6 +116,8 @@ export interface GuidedState {
    * inserts corpus calls with mutated arguments
    */
   pool: Call[];
+  /** generated runs ended so far (siteRuns changes with it) */
+  epoch: number;
 }
 
 const R = VFIO_REQS;
@@ -154,7 +159,7 @@ export const SEEDS: readonly { n: number; calls: Call[] }[] = [
 
 export function newGuidedState(sites: number, seeds = true): GuidedState {
   const corpus = seeds ? SEEDS.map((s) => ({ n: s.n, calls: [...s.calls], sites: new Uint32Array(0), picks: 0 })) : [];
-  return { corpus, siteRuns: new Uint32Array(sites), tries: [0, 0], wins: [0, 0], pool: corpus.flatMap((e) => e.calls) };
+  return { corpus, siteRuns: new Uint32Array(sites), tries: [0, 0], wins: [0, 0], pool: corpus.flatMap((e) => e.calls), epoch: 0 };
 }
 
 /**
@@ -163,6 +168,9 @@ export function newGuidedState(sites: number, seeds = true): GuidedState {
  * already picked (a seed counts as rarest-site frequency 1 until it is picked).
  */
 function energy(s: GuidedState, e: CorpusEntry): number {
+  // the rarest site's count changes only when a generated run ends (s.epoch): computed once
+  // per run, not per draw (a shrink re-draws the parent many times without running)
+  if (e.rareAt === s.epoch) return 1 / (e.rare! * e.rare! * Math.sqrt(1 + e.picks));
   let rare = 1;
   if (e.sites.length) {
     rare = 0xffffffff;
@@ -172,6 +180,8 @@ function energy(s: GuidedState, e: CorpusEntry): number {
     }
     if (rare < 1) rare = 1;
   }
+  e.rare = rare;
+  e.rareAt = s.epoch;
   return 1 / (rare * rare * Math.sqrt(1 + e.picks));
 }
 
@@ -499,6 +509,7 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
         if (!failed) {
           genExecs += s;
           done++;
+          gs.epoch++;
           let last = '';
           for (const f of h.seen) if (f.sig !== last) hitRuns[(last = f.sig)] = (hitRuns[f.sig] ?? 0) + 1;
           let fresh = false;
