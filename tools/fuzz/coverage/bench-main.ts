@@ -4,13 +4,17 @@
  * fuzz-coverage benchmark (tools/bench/fuzz-coverage.ts), which runs it as a child process
  * because the counters exist only in the coverage build.
  *
- *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff] [--no-seeds]
+ *   node dist/cov/fuzz-cov-bench.js [--profile rfc-v4] [--syscalls 100000] [--seeds 1,2,3] [--diff] [--no-seeds] [--rates]
  *
  * --no-seeds: the guided mode starts from an empty corpus (ablation of the seed corpus).
  * --uncovered: diagnosis: per kernel-model file, the sites (line:col/kind) no guided run of
  *   any of the seeds reached (on stderr; the JSON is printed as usual).
  */
+import { DEFAULT_SUPPRESSIONS } from '../harness.js';
 import { runCoverageCampaign } from './campaign.js';
+
+/** the rfc-v4 findings the benchmark times (tools/bench/fuzz-coverage.ts) */
+export const RATE_SIGS = ['region-info-leak', 'oops:ioctl:VFIO_DEVICE_GET_REGION_INFO', 'rw-offset-mismatch', 'oops:pread', 'oops:pwrite', 'oops:ioctl:VFIO_DEVICE_SET_IRQS', 'dma-unmapped'];
 import { covRuntime, kernelModelCovered } from './runtime.js';
 
 export interface ModeResult {
@@ -23,6 +27,8 @@ export interface ModeResult {
   corpus: number;
   /** signature -> generated syscalls until the run that showed it */
   foundAt: Record<string, number>;
+  /** signature -> generated runs that showed it (with --rates: the findings suppressed, so campaigns do not stop at them) */
+  hitRuns?: Record<string, number>;
 }
 
 export interface CoverageBenchOutput {
@@ -44,6 +50,8 @@ function main(): void {
   const syscalls = Number(arg('syscalls', '100000'));
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);
   const withSeeds = !process.argv.includes('--no-seeds');
+  // --rates: the baseline findings suppressed, so that every run is generated and hitRuns counts them all
+  const suppress = process.argv.includes('--rates') ? [...DEFAULT_SUPPRESSIONS, ...RATE_SIGS] : undefined;
   let kmSites = 0;
   for (const f of rt.files) if (f.path.startsWith('kernel-model/')) kmSites += f.n;
   const out: CoverageBenchOutput = { profile, syscalls, kernelModelSites: kmSites, seeds: [] };
@@ -51,11 +59,11 @@ function main(): void {
   runCoverageCampaign({ profile, seed: 99, runs: 20, guided: false });
   for (const seed of seeds) {
     const one = (guided: boolean): ModeResult => {
-      const r = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided, seeds: withSeeds });
+      const r = runCoverageCampaign({ profile, seed, runs: Number.MAX_SAFE_INTEGER, maxSyscalls: syscalls, guided, seeds: withSeeds, suppress });
       for (const f of r.findings) if (f.sig === 'host-error' || f.sig === 'unreproducible') process.stderr.write(`fuzz-cov-bench: seed ${seed} ${guided ? 'guided' : 'random'}: ${f.sig}: ${f.message}\n${JSON.stringify(f.program)}\n`);
       let all = 0;
       for (const b of r.branches) all += b;
-      return { kernelModel: kernelModelCovered(rt, r.branches), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt };
+      return { kernelModel: kernelModelCovered(rt, r.branches), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt, hitRuns: r.hitRuns };
     };
     if (process.argv.includes('--diff')) {
       // diagnosis: the sites (line:col/kind) only one of the two modes reached, per file

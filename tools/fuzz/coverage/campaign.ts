@@ -2,9 +2,12 @@
  * Coverage-guided campaign (`fuzz --coverage`, coverage build only). fast-check remains the
  * generator and the shrinker; what changes is the arbitrary of a run (guidedArb):
  *
- *   fresh program (the normal fuzzer's arbitrary), with an adaptive probability (freshShare)
+ *   fresh program (the normal fuzzer's arbitrary, mostly with the whole set-up), with an
+ *   adaptive probability (freshShare, high in the first runs)
  *   or a corpus entry picked by energy (rarest site reached, times picked), derived by havoc
- *   (drop / re-draw / insert calls), argument re-draws or splicing with a second entry
+ *   (drop / re-draw / insert calls), argument re-draws, splicing with a second entry or value
+ *   mutation (AFL's interesting values, arithmetic and bit flips on one numeric argument);
+ *   inserted calls are fresh or pool calls (calls that reached something new) value-mutated
  *
  * The corpus starts with state-building seed programs (SEEDS, seeds.ts) and grows with the runs that
  * reached something new.
@@ -55,6 +58,8 @@ export interface CoverageCampaignResult extends CampaignResult {
   corpus: number;
   /** signature -> genExecs when the first run showing it ended (before shrinking) */
   foundAt: Record<string, number>;
+  /** signature -> generated runs that showed it, suppressed signatures included (a rate) */
+  hitRuns: Record<string, number>;
 }
 
 /**
@@ -89,6 +94,9 @@ export interface CorpusEntry {
   sites: Uint32Array;
   /** times the entry was picked as a parent */
   picks: number;
+  /** runs that reached its rarest site, as of generated run `rareAt` (energy's cache) */
+  rare?: number;
+  rareAt?: number;
 }
 
 /**
@@ -103,10 +111,19 @@ export interface GuidedState {
   /** [runs, runs that joined the corpus] of fresh (0) and corpus-derived (1) runs */
   tries: [number, number];
   wins: [number, number];
+  /**
+   * calls that reached something new (each corpus entry's last call; every call of a seed),
+   * in the order they were found: what a value mutation inserts (tweakArb), as syzkaller
+   * inserts corpus calls with mutated arguments
+   */
+  pool: Call[];
+  /** generated runs ended so far (siteRuns changes with it) */
+  epoch: number;
 }
 
 export function newGuidedState(sites: number, seeds = true): GuidedState {
-  return { corpus: seeds ? SEEDS.map((s) => ({ n: s.n, calls: [...s.calls], sites: new Uint32Array(0), picks: 0 })) : [], siteRuns: new Uint32Array(sites), tries: [0, 0], wins: [0, 0] };
+  const corpus = seeds ? SEEDS.map((s) => ({ n: s.n, calls: [...s.calls], sites: new Uint32Array(0), picks: 0 })) : [];
+  return { corpus, siteRuns: new Uint32Array(sites), tries: [0, 0], wins: [0, 0], pool: corpus.flatMap((e) => e.calls), epoch: 0 };
 }
 
 /**
@@ -115,6 +132,9 @@ export function newGuidedState(sites: number, seeds = true): GuidedState {
  * already picked (a seed counts as rarest-site frequency 1 until it is picked).
  */
 function energy(s: GuidedState, e: CorpusEntry): number {
+  // the rarest site's count changes only when a generated run ends (s.epoch): computed once
+  // per run, not per draw (a shrink re-draws the parent many times without running)
+  if (e.rareAt === s.epoch) return 1 / (e.rare! * e.rare! * Math.sqrt(1 + e.picks));
   let rare = 1;
   if (e.sites.length) {
     rare = 0xffffffff;
@@ -124,6 +144,8 @@ function energy(s: GuidedState, e: CorpusEntry): number {
     }
     if (rare < 1) rare = 1;
   }
+  e.rare = rare;
+  e.rareAt = s.epoch;
   return 1 / (rare * rare * Math.sqrt(1 + e.picks));
 }
 
@@ -141,6 +163,13 @@ function pick(s: GuidedState, r: number): CorpusEntry {
   return c[c.length - 1]!;
 }
 
+/** weights of the derivations of a corpus entry: havoc, arguments, splice, values */
+export const W_HAVOC = 6;
+export const W_ARGS = 2;
+export const W_SPLICE = 2;
+export const W_VALUES = 4;
+const W_ALL = W_HAVOC + W_ARGS + W_SPLICE + W_VALUES;
+
 /** bounds of the share of fresh programs */
 export const FRESH_MIN = 0.1;
 export const FRESH_MAX = 0.5;
@@ -149,7 +178,127 @@ export const FRESH_MAX = 0.5;
 export function freshShare(s: GuidedState): number {
   const yf = (s.wins[0] + 1) / (s.tries[0] + 2);
   const yc = (s.wins[1] + 1) / (s.tries[1] + 2);
-  return Math.min(FRESH_MAX, Math.max(FRESH_MIN, yf / (yf + yc)));
+  const early = s.tries[0] + s.tries[1] < EARLY_RUNS ? FRESH_EARLY : FRESH_MIN;
+  return Math.min(Math.max(FRESH_MAX, early), Math.max(early, yf / (yf + yc)));
+}
+/** a fresh program starts with the whole set-up FRESH_FULL times in FRESH_FULL + 1 (else with part of it) */
+export const FRESH_FULL = 7;
+/** the first EARLY_RUNS runs are fresh with probability FRESH_EARLY at least */
+export const EARLY_RUNS = 100;
+export const FRESH_EARLY = 0.75;
+
+/**
+ * AFL's "interesting values" (its 8/16/32-bit tables: 0, ±1, powers of two and their
+ * neighbours, the signed limits) with page and 1 KiB boundaries around them: what a numeric
+ * argument is set to by a value mutation (tweak).
+ */
+export const INTERESTING: readonly number[] = [
+  0, 1, 2, 3, 4, 7, 8, 16, 32, 64, 100, 127, 128, 255, 256, 512, 1000, 1024, 0x3ff, 0x400, 0x401, 0x7ff, 0x800, 0xfff, 0x1000, 0x1001, 0x7fff, 0x8000, 0xffff, 0x10000,
+  0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff,
+];
+/** 64-bit values a hex-string field (an IOVA, a size, a vaddr) is also set to */
+const INTERESTING64: readonly string[] = ['0x100000000', '0xfffffffffffff000', '0x7fffffffffffffff', '0x8000000000000000', '0xffffffffffffffff', '0x10000000000'];
+
+/**
+ * Fields the kernel writes and does not read (the struct's output half): a value mutation
+ * of them changes nothing, so it is not drawn (syzkaller's `out` direction).
+ */
+const OUT_FIELDS: Record<string, readonly string[]> = {
+  vfio_region_info: ['size', 'offset', 'resv'],
+  vfio_irq_info: ['count'],
+  vfio_iommu_type1_info: ['iova_pgsizes'],
+  vfio_device_info: ['num_regions', 'num_irqs'],
+};
+
+/** a numeric argument of a call: its value and a copy of the call with another value there */
+interface Slot {
+  v: number | string;
+  put: (x: number | string) => Call;
+}
+
+const clone = (c: Call): Call => JSON.parse(JSON.stringify(c)) as Call;
+
+/** the numeric arguments of a call (fds, pointers, paths and the request number excepted) */
+export function slots(c: Call): Slot[] {
+  const out: Slot[] = [];
+  const at = (v: unknown, put: (d: Call, x: number | string) => void): void => {
+    if (typeof v === 'number' || typeof v === 'string') out.push({ v, put: (x) => { const d = clone(c); put(d, x); return d; } });
+  };
+  const num = (x: number | string): number => (typeof x === 'number' ? x : 0);
+  switch (c.op) {
+    case 'ioctl': {
+      const a = c.arg;
+      if (a.t === 'int') at(a.v, (d, x) => ((d as typeof c).arg = { t: 'int', v: x }));
+      else if (a.t === 'struct') {
+        const skip = OUT_FIELDS[a.type] ?? [];
+        for (const [k, v] of Object.entries(a.fields)) {
+          if (skip.includes(k)) continue;
+          if (typeof v === 'object' && 'dma' in v) at(v.dma, (d, x) => ((((d as typeof c).arg as typeof a).fields[k] as { dma: number }).dma = num(x) % 64));
+          else at(v, (d, x) => (((d as typeof c).arg as typeof a).fields[k] = x));
+        }
+        a.tail?.forEach((v, i) => at(v, (d, x) => (((d as typeof c).arg as typeof a).tail![i] = x)));
+      }
+      break;
+    }
+    case 'pread':
+    case 'pwrite':
+      if ('region' in c.off) {
+        at(c.off.off, (d, x) => (((d as typeof c).off as { off: number }).off = num(x)));
+        at(c.off.region, (d, x) => (((d as typeof c).off as { region: number }).region = num(x)));
+      }
+      at(c.count, (d, x) => ((d as typeof c).count = num(x)));
+      break;
+    case 'read':
+    case 'write':
+      at(c.count, (d, x) => ((d as typeof c).count = num(x)));
+      break;
+    case 'mmap':
+      at(c.len, (d, x) => ((d as typeof c).len = num(x)));
+      if ('region' in c.off) at(c.off.off, (d, x) => (((d as typeof c).off as { off: number }).off = num(x)));
+      at(c.prot, (d, x) => ((d as typeof c).prot = num(x)));
+      at(c.flags, (d, x) => ((d as typeof c).flags = num(x)));
+      break;
+    case 'mmio':
+      at(c.off, (d, x) => ((d as typeof c).off = num(x) & 0xffc));
+      at(c.value, (d, x) => ((d as typeof c).value = num(x)));
+      break;
+    case 'eventfd':
+      at(c.init, (d, x) => ((d as typeof c).init = num(x)));
+      at(c.flags, (d, x) => ((d as typeof c).flags = num(x)));
+      break;
+    case 'raw':
+      c.args.forEach((v, i) => at(v, (d, x) => ((d as typeof c).args[i] = num(x))));
+      break;
+  }
+  return out;
+}
+
+/**
+ * A value mutation of v, from four draws (AFL's havoc value steps): an interesting value,
+ * v plus or minus 1..35 (AFL's arithmetic), one bit of v flipped, v plus or minus a page.
+ * A hex string (a 64-bit field) is set to an interesting 32- or 64-bit value.
+ */
+export function tweakValue(v: number | string, how: number, a: number): number | string {
+  if (typeof v === 'string') return how < 3 ? INTERESTING[a % INTERESTING.length]! : INTERESTING64[a % INTERESTING64.length]!;
+  switch (how) {
+    case 0:
+    case 1:
+    case 2:
+      return INTERESTING[a % INTERESTING.length]!;
+    case 3:
+      return (v + ((a & 1) !== 0 ? -1 : 1) * (1 + ((a >>> 1) % 35))) >>> 0;
+    case 4:
+      return (v ^ (1 << (a % 32))) >>> 0;
+    default:
+      return (v + ((a & 1) !== 0 ? -0x1000 : 0x1000)) >>> 0;
+  }
+}
+
+/** the call with one numeric argument changed by tweakValue; null when it has none */
+export function tweakArb(c: Call): fc.Arbitrary<Call> | null {
+  const sl = slots(c);
+  if (sl.length === 0) return null;
+  return fc.tuple(fc.nat({ max: sl.length - 1 }), fc.nat({ max: 5 }), fc.nat()).map(([i, how, a]) => sl[i]!.put(tweakValue(sl[i]!.v, how, a)));
 }
 
 type Cmd = fc.Command<object, Harness>;
@@ -166,26 +315,49 @@ export type GuidedRun = [number, Iterable<Cmd>, number];
  *   - arguments: the entry's calls kept, 1-3 of them re-drawn with fresh argument values,
  *     and up to 3 fresh calls appended;
  *   - splice: the entry's calls up to a cut, then another entry's calls from a cut, then a
- *     few fresh calls.
+ *     few fresh calls;
+ *   - values: 1-2 of the entry's calls (its last, the one that reached something new, half
+ *     the time) with one numeric argument changed (tweakArb).
+ * The calls havoc, arguments and splice add are fresh or, as often, a call of the pool
+ * (calls that reached something new) with one numeric argument changed.
  */
 export function guidedArb(s: GuidedState, maxCommands: number): fc.Arbitrary<GuidedRun> {
   const call = callArb();
   const cmd = call.map((c) => new CovCallCommand(c));
-  const fresh = fc.tuple(fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
-  const suffix = fc.commands([cmd], { maxCommands: SUFFIX_MAX, size: 'max' });
-  const short = fc.commands([cmd], { maxCommands: 3, size: 'max' });
+  const fresh = fc.tuple(fc.oneof({ weight: FRESH_FULL, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
+  // a call of the pool with one numeric argument changed (the pool's call unchanged when it has none)
+  const poolCmd = fc.nat().chain((r) => {
+    if (s.pool.length === 0) return call;
+    const c = s.pool[r % s.pool.length]!;
+    return tweakArb(c) ?? fc.constant(c);
+  }).map((c) => new CovCallCommand(c));
+  const suffix = fc.commands([cmd, poolCmd, poolCmd], { maxCommands: SUFFIX_MAX, size: 'max' });
+  const short = fc.commands([cmd, poolCmd], { maxCommands: 3, size: 'max' });
   const mutant = (c: Call): fc.Arbitrary<Call> => (c.op === 'ioctl' ? fc.oneof({ weight: 3, arbitrary: ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req) }, { weight: 1, arbitrary: call }) : call);
   const wrap = (cs: readonly Call[]): Cmd[] => cs.map((c) => new CovCallCommand(c));
-  const derived = fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: 9 })).chain(([r1, r2, how]): fc.Arbitrary<GuidedRun> => {
+  const derived = fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: W_ALL - 1 })).chain(([r1, r2, how]): fc.Arbitrary<GuidedRun> => {
     if (s.corpus.length === 0) return fresh;
     const e = pick(s, r1);
     e.picks++;
     const len = e.calls.length;
-    if (how >= 8 && s.corpus.length > 1) {
+    if (how >= W_HAVOC + W_ARGS + W_SPLICE && len > 0) {
+      // values: 1-2 calls (the last one, which reached something new, half the time) with one
+      // numeric argument changed each
+      const at = fc.oneof(fc.constant(len - 1), fc.nat({ max: len - 1 }));
+      return fc.array(at, { minLength: 1, maxLength: 2 }).chain((where) => {
+        const idx = [...new Set(where)];
+        return fc.tuple(...idx.map((i) => tweakArb(e.calls[i]!) ?? mutant(e.calls[i]!))).map((ms): GuidedRun => {
+          const calls = [...e.calls];
+          idx.forEach((i, k) => (calls[i] = ms[k]!));
+          return [e.n, wrap(calls), 1];
+        });
+      });
+    }
+    if (how >= W_HAVOC + W_ARGS && s.corpus.length > 1) {
       const e2 = pick(s, r2);
       return fc.tuple(fc.nat({ max: len }), fc.nat({ max: e2.calls.length }), short).map(([a, b, suf]): GuidedRun => [e.n, [...wrap(e.calls.slice(0, a)), ...wrap(e2.calls.slice(b)), ...suf], 1]);
     }
-    if (how >= 6 && len > 0) {
+    if (how >= W_HAVOC && len > 0) {
       const at = fc.nat({ max: len - 1 });
       return fc.tuple(fc.array(at, { minLength: 1, maxLength: 3 }), short).chain(([where, suf]) => {
         const idx = [...new Set(where)];
@@ -239,6 +411,7 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const known = new Set<string>(o.suppress ?? DEFAULT_SUPPRESSIONS);
   const findings: FindingReport[] = [];
   const foundAt: Record<string, number> = {};
+  const hitRuns: Record<string, number> = {};
   const coverage = new Map<string, Set<string>>();
   const gs = newGuidedState(hits.length, o.seeds ?? true);
   const corpus = gs.corpus;
@@ -300,6 +473,9 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
         if (!failed) {
           genExecs += s;
           done++;
+          gs.epoch++;
+          let last = '';
+          for (const f of h.seen) if (f.sig !== last) hitRuns[(last = f.sig)] = (hitRuns[f.sig] ?? 0) + 1;
           let fresh = false;
           let atEnd = false; // new after the last call (the end-of-run teardown)
           const runSites: number[] = [];
@@ -326,7 +502,9 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
               // up to the last call that reached something new (when the end-of-run teardown
               // did, the whole program)
               const calls = [...cmds].map(unwrap);
-              corpus.push({ n, calls: atEnd || lastNew < 0 ? calls : calls.slice(0, lastNew + 1), sites: Uint32Array.from(runSites), picks: 0 });
+              const kept = atEnd || lastNew < 0 ? calls : calls.slice(0, lastNew + 1);
+              corpus.push({ n, calls: kept, sites: Uint32Array.from(runSites), picks: 0 });
+              if (kept.length) gs.pool.push(kept[kept.length - 1]!);
             }
           }
         }
@@ -365,5 +543,5 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
   findings.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
-  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, branches: seen, genExecs, corpus: corpus.length - nSeeds, foundAt };
+  return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, branches: seen, genExecs, corpus: corpus.length - nSeeds, foundAt, hitRuns };
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SETUP_PREFIX } from '../arb.js';
 import { runProgram } from '../engine.js';
-import { FRESH_MAX, FRESH_MIN, freshShare, newGuidedState } from './campaign.js';
+import { EARLY_RUNS, FRESH_EARLY, FRESH_MAX, FRESH_MIN, freshShare, newGuidedState } from './campaign.js';
 import { SCRATCH, SEEDS } from './seeds.js';
 
 describe('guided seed corpus', () => {
@@ -56,6 +56,8 @@ describe('guided seed corpus', () => {
 
   it('the fresh share follows the yields within its bounds', () => {
     const s = newGuidedState(8);
+    expect(freshShare(s)).toBe(FRESH_EARLY); // the early phase: mostly fresh programs
+    s.tries = [EARLY_RUNS / 2, EARLY_RUNS / 2];
     expect(freshShare(s)).toBe(FRESH_MAX); // no evidence: yields equal, 0.5
     s.tries = [100, 100];
     s.wins = [0, 60];
