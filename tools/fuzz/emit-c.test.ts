@@ -85,6 +85,7 @@ describe('C reproducers: emitting', () => {
       'oops:ioctl:VFIO_DEVICE_SET_IRQS': 'oops',
       'oops:pread': 'oops',
       'oops:pwrite': 'oops',
+      'oops:raw:180': 'oops',
       'region-info-leak': 'region-info',
       'rw-offset-mismatch': 'read-oracle',
     });

@@ -30,7 +30,7 @@
 import fc from 'fast-check';
 import { SETUP_PREFIX, callArb, ioctlCall } from '../arb.js';
 import { CallCommand, pooledHarness, runArb, runProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
-import { DEFAULT_SUPPRESSIONS, type Harness } from '../harness.js';
+import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
 import { SEEDS } from './seeds.js';
@@ -301,6 +301,69 @@ export function tweakArb(c: Call): fc.Arbitrary<Call> | null {
   return fc.tuple(fc.nat({ max: sl.length - 1 }), fc.nat({ max: 5 }), fc.nat()).map(([i, how, a]) => sl[i]!.put(tweakValue(sl[i]!.v, how, a)));
 }
 
+/** candidate runs a finding's value minimization may spend (minimizeValues) */
+export const MINIMIZE_RUNS = 400;
+
+/**
+ * Value minimization of a guided finding (syzkaller's argument minimization, fast-check's
+ * integer shrink): fast-check shrinks a derived run through its derivation, where a value set
+ * by a mutation (tweakValue: one of INTERESTING, a bit flip) can only be re-drawn, not made
+ * smaller, so guided findings kept the large values that set them off. The numeric arguments
+ * of the call that showed the finding (`step`) are taken toward 0 as fc.integer shrinks one
+ * (0, then the value minus half, a quarter ... of its distance to 0), keeping the first
+ * candidate that still shows a finding not ignored, until no candidate does or MINIMIZE_RUNS
+ * runs are spent; as with fast-check's shrink, the finding kept may be another one than the
+ * first (a pread whose offset ran past the region becomes one that reads the wrong register).
+ * Deterministic: candidates in a fixed order, each run from the pooled post-boot snapshot.
+ * Returns the program (the last kept), its finding and the runs' syscalls.
+ */
+export function minimizeValues(profile: string, program: readonly Call[], first: Finding, ignore: ReadonlySet<string>): { program: Call[]; finding: Finding; syscalls: number } {
+  let prog = [...program];
+  let finding = first;
+  let syscalls = 0;
+  let budget = MINIMIZE_RUNS;
+  const attempt = (cand: Call[]): Finding | null => {
+    budget--;
+    const h = pooledHarness(profile, ignore);
+    try {
+      for (const c of cand) h.exec(c);
+      h.finish();
+      return null;
+    } catch (e) {
+      if (e instanceof FindingError) return e.finding;
+      throw e;
+    } finally {
+      syscalls += h.runSyscalls;
+    }
+  };
+  const i = finding.step;
+  if (i < 0 || i >= prog.length) return { program: prog, finding, syscalls };
+  let changed = true;
+  while (changed && budget > 0) {
+    changed = false;
+    const sl = slots(prog[i]!);
+    for (let k = 0; k < sl.length && budget > 0 && !changed; k++) {
+      const v = sl[k]!.v;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) continue;
+      // fc.integer's order toward 0: the target, then v - d/2, v - d/4, ... (d = v)
+      for (let d = v; d > 0 && budget > 0; d = Math.floor(d / 2)) {
+        const x: number = d === v ? 0 : v - d;
+        if (x === v) break;
+        const cand = [...prog];
+        cand[i] = sl[k]!.put(x);
+        const f = attempt(cand);
+        if (f !== null && f.step === i) {
+          prog = cand;
+          finding = f;
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  return { program: prog, finding, syscalls };
+}
+
 type Cmd = fc.Command<object, Harness>;
 /** a guided run: prefix length, calls, origin (0 fresh, 1 corpus-derived) */
 export type GuidedRun = [number, Iterable<Cmd>, number];
@@ -535,10 +598,28 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
       findings.push({ sig: 'unreproducible', message: err, step: -1, profile: o.profile, seed: o.seed, program, transcript: rep.harness.transcript });
       continue;
     }
-    known.add(rep.finding.sig);
-    foundAt[rep.finding.sig] = failAt;
+    let finding = rep.finding;
+    let kept = program;
+    let transcript = rep.harness.transcript;
+    if (o.guided) {
+      // guided findings: their values minimized (minimizeValues), then confirmed again
+      const m = minimizeValues(o.profile, program, finding, ignore);
+      execs += m.syscalls;
+      hits.fill(0);
+      if (m.program !== program) {
+        const again = runProgram(o.profile, m.program, { ignore, transcript: true });
+        hits.fill(0);
+        if (again.finding) {
+          kept = m.program;
+          finding = again.finding;
+          transcript = again.harness.transcript;
+        }
+      }
+    }
+    known.add(finding.sig);
+    foundAt[finding.sig] = failAt;
     // the seed recorded is the campaign's: the round seeds and the corpus follow from it
-    findings.push({ ...rep.finding, profile: o.profile, seed: o.seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript });
+    findings.push({ ...finding, profile: o.profile, seed: o.seed, program: kept.slice(0, finding.step + 1), transcript });
   }
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
