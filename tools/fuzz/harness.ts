@@ -95,7 +95,9 @@ const structEnd = (t: string): number => STRUCT_END.get(t) ?? 0;
 /** errno values each call may return */
 const E = (...names: string[]): Set<number> => new Set(names.map((n) => Number(Object.entries(ERRNO_NAMES).find(([, v]) => v === n)?.[0] ?? NaN)));
 const ALLOWED: Record<string, Set<number>> = {
-  open: E('ENOENT', 'EACCES', 'EBUSY', 'ENODEV', 'ENXIO', 'EMFILE', 'EINVAL', 'ENOTDIR', 'EISDIR', 'EFAULT', 'EPERM', 'ENAMETOOLONG'),
+  // EEXIST: O_CREAT|O_EXCL on a path that exists (open(2); fs/namei.c open_last_lookups), as a guided
+  // run's tmpfs seed can ask
+  open: E('ENOENT', 'EACCES', 'EBUSY', 'ENODEV', 'ENXIO', 'EMFILE', 'EINVAL', 'ENOTDIR', 'EISDIR', 'EFAULT', 'EPERM', 'ENAMETOOLONG', 'EEXIST'),
   close: E('EBADF'),
   // ERANGE: io-pgtable-arm refuses an IOVA beyond the SMMU's input address size (Linux does the same);
   // EBADFD: mainline SET_CONTAINER with an fd that is neither a container nor an iommufd (group.c);

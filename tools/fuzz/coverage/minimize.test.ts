@@ -49,3 +49,12 @@ describe('guided finding value minimization', () => {
     expect(m.program).toEqual(program);
   });
 });
+
+describe('the harness on what guided seeds ask', () => {
+  it('open(O_CREAT|O_EXCL) of a file that exists returns EEXIST, an allowed errno, not a finding', () => {
+    const o = (flags: number): Call => ({ op: 'open', p: 1, path: '/tmp/x', flags });
+    const r = runProgram('mainline', [o(0o302), o(0o302)], { ignore: new Set(DEFAULT_SUPPRESSIONS), transcript: true });
+    expect(r.finding).toBeNull();
+    expect(r.harness.transcript.map((t) => String((t as { ret?: unknown }).ret))).toContain('-EEXIST');
+  });
+});
