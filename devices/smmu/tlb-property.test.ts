@@ -11,7 +11,7 @@ import { makeAttrs } from '../../emulator/attrs.js';
 import { BUS_OK } from '../../emulator/bus.js';
 import { newTranslationResult } from '../../emulator/master.js';
 import * as R from './regs.js';
-import { ent, makeRig, pageDesc, tableDesc } from './testing/rig.js';
+import { ent, l3Chain, makeRig, pageDesc } from './testing/rig.js';
 
 const ASID = 5;
 const PAGES = [1, 2, 3, 4];
@@ -48,11 +48,7 @@ describe.each([true, false])('SMMU TLB vs reference invalidation model (accel %s
     // (translateHits with count 0) and a quiet lookup, then the (replaying) translate()
     const rig = makeRig({ accel });
     rig.driverReset();
-    const pgd = rig.page();
-    const l2 = rig.page();
-    const l3 = rig.page();
-    rig.wr64(ent(pgd, 0), tableDesc(l2));
-    rig.wr64(ent(l2, 0), tableDesc(l3));
+    const { pgd, l3 } = l3Chain(rig);
     rig.attach(1, 0, pgd, { asid: ASID, cfie: false });
     const attrs = makeAttrs({ streamId: 1 });
     fc.assert(

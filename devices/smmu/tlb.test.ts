@@ -3,7 +3,7 @@ import { makeAttrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT } from '../../emulator/bus.js';
 import { MasterPort, newTranslationResult } from '../../emulator/master.js';
 import * as R from './regs.js';
-import { blockDesc, ent, makeRig, pageDesc, tableDesc, type Rig } from './testing/rig.js';
+import { blockDesc, ent, l3Chain, makeRig, pageDesc, type Rig } from './testing/rig.js';
 
 const SID = 1;
 const RD = makeAttrs({ streamId: SID });
@@ -18,11 +18,7 @@ function tr(rig: Rig, va: number, attrs = RD) {
 function setup(cfg = {}) {
   const rig = makeRig(cfg);
   rig.driverReset();
-  const pgd = rig.page();
-  const l2 = rig.page();
-  const l3 = rig.page();
-  rig.wr64(ent(pgd, 0), tableDesc(l2));
-  rig.wr64(ent(l2, 0), tableDesc(l3));
+  const { pgd, l2, l3 } = l3Chain(rig);
   rig.attach(SID, 0, pgd, { asid: 5 });
   return { rig, pgd, l2, l3 };
 }

@@ -169,6 +169,19 @@ function leafBits(o: LeafOpts): Desc {
 
 const split = (pa: number): [number, number] => [pa % 0x1_0000_0000, Math.floor(pa / 0x1_0000_0000)];
 
+/**
+ * A fresh level-1 table whose first entry points at a level-2 table whose first entry points
+ * at a level-3 table: the chain that maps VA 0 .. 2 MiB, leaves left to the caller.
+ */
+export function l3Chain(rig: Rig): { pgd: number; l2: number; l3: number } {
+  const pgd = rig.page();
+  const l2 = rig.page();
+  const l3 = rig.page();
+  rig.wr64(ent(pgd, 0), tableDesc(l2));
+  rig.wr64(ent(l2, 0), tableDesc(l3));
+  return { pgd, l2, l3 };
+}
+
 export function pageDesc(pa: number, o: LeafOpts = {}): Desc {
   const [l, h] = leafBits(o);
   const [plo, phi] = split(pa);
