@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fuzzRateDetail } from '../fuzz/bench.js';
 import { defaultWorkerFile, JOB_EXEC_ARGV } from '../fuzz/cli.js';
+import { childrenCpuMs } from '../fuzz/cputime.js';
 import { nowMs, registerBench, skippedFigure, type BenchFigure } from './registry.js';
 
 /** 4. fuzz-rate: fuzzer syscall executions per second (one process, mainline profile) */
@@ -49,22 +50,6 @@ const s = new Int32Array(workerData.sig); const c = new Float64Array(workerData.
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-
-/**
- * CPU time (ms) of this process's finished and waited-for descendants (proc(5) fields 16-17,
- * cutime + cstime: a child's own children count once it waited for them, as the fuzz CLI's
- * relay does for its jobs), or null elsewhere. Host-side measurement only.
- */
-function childrenCpuMs(): number | null {
-  try {
-    const st = readFileSync('/proc/self/stat', 'latin1');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[13]) + Number(f[14]);
-    return Number.isFinite(ticks) ? ticks * 10 : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * One `vfio-arm-emu fuzz --profile mainline --seed 1 --runs N --jobs J --json` process: its
