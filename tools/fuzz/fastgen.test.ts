@@ -11,7 +11,7 @@ function sameDraws<T>(src: fc.Arbitrary<T>, seed: number, n: number): { values: 
   const gen = compile(src as fc.Arbitrary<unknown>);
   const differing: string[] = [];
   let values = 0;
-  class Probe extends fc.Arbitrary<number> {
+  class Probe extends ProbeArb {
     generate(mrng: fc.Random): fc.Value<number> {
       const a = mrng.clone();
       const b = mrng.clone();
@@ -25,15 +25,19 @@ function sameDraws<T>(src: fc.Arbitrary<T>, seed: number, n: number): { values: 
       values++;
       return new fc.Value(0, undefined);
     }
-    canShrinkWithoutContext(_v: unknown): _v is number {
-      return false;
-    }
-    shrink(): fc.Stream<fc.Value<number>> {
-      return fc.Stream.nil();
-    }
   }
   fc.sample(new Probe(), { seed, numRuns: n });
   return { values, differing };
+}
+
+/** an arbitrary whose generate() compares two generators and draws nothing itself; it never shrinks */
+abstract class ProbeArb extends fc.Arbitrary<number> {
+  canShrinkWithoutContext(_v: unknown): _v is number {
+    return false;
+  }
+  shrink(): fc.Stream<fc.Value<number>> {
+    return fc.Stream.nil();
+  }
 }
 
 describe('fastgen: compiled generation draws what fast-check draws', () => {
@@ -87,7 +91,7 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
     const src = callArbOf();
     const fast = fastArb(src);
     let compared = 0;
-    class Probe extends fc.Arbitrary<number> {
+    class Probe extends ProbeArb {
       generate(mrng: fc.Random): fc.Value<number> {
         const v1 = src.generate(mrng.clone(), undefined);
         const v2 = fast.generate(mrng.clone(), undefined);
@@ -99,12 +103,6 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
         for (let i = 0; i < first1.length; i++) expect(take(fast.shrink(first2[i]!.value, first2[i]!.context))).toEqual(take(src.shrink(first1[i]!.value, first1[i]!.context)));
         compared++;
         return new fc.Value(0, undefined);
-      }
-      canShrinkWithoutContext(_v: unknown): _v is number {
-        return false;
-      }
-      shrink(): fc.Stream<fc.Value<number>> {
-        return fc.Stream.nil();
       }
     }
     fc.sample(new Probe(), { seed: 3, numRuns: 200 });
