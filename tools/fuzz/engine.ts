@@ -4,7 +4,9 @@
  * bound harness: see pooledHarness and snapshot.ts), findings deduplicated by signature. After a failure, fast-check
  * shrinks the command sequence; the shrunk program is re-executed in a fresh system to
  * confirm it reproduces (the replay file is that program), its signature is added to the
- * known set, and the campaign continues with the next seed until the budget is spent.
+ * known set, and the campaign continues with the next seed until the budget is spent. When
+ * the shrink ended at another signature than the one the failing run showed, the run's own
+ * finding is reported too (ownFinding: its program reduced keeping that signature).
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
@@ -85,10 +87,75 @@ export function runProgram(profile: string, program: readonly Call[], opts: { ig
   return { finding: null, harness: h };
 }
 
+/** the most candidate runs ownFinding spends dropping calls */
+export const OWN_FINDING_RUNS = 200;
+
+/**
+ * The finding a failing generated run showed, when the shrink reported another signature.
+ * fast-check's shrink keeps any smaller counterexample that still fails, whatever it shows,
+ * so a run that showed one finding can be reported as a neighbouring one (a pwrite past the
+ * region, by the shrink of its `op` toward the first of pread/pwrite, as a pread past it; a
+ * pread Oops as a read of the wrong register), and the finding the run showed is lost until
+ * another run shows it again. syzkaller reports every crash title its programs show and
+ * minimizes each reproducer keeping that title (syz-repro); this does the same for the run's
+ * own finding: its program cut after the failing call, then calls dropped one at a time, from
+ * the last but one to the first, where the same signature still shows at the program's last
+ * call (up to OWN_FINDING_RUNS candidates, each from the pooled post-boot snapshot).
+ * Deterministic (candidates in a fixed order). null when the signature is known by now (the
+ * shrink reported the same one) or the cut program does not show it again.
+ */
+export function ownFinding(profile: string, program: readonly Call[], first: Finding, known: ReadonlySet<string>): { program: Call[]; finding: Finding; syscalls: number } | null {
+  if (known.has(first.sig) || first.step < 0 || first.step >= program.length) return null;
+  let syscalls = 0;
+  let budget = OWN_FINDING_RUNS;
+  const attempt = (cand: readonly Call[]): Finding | null => {
+    budget--;
+    const h = pooledHarness(profile, known);
+    try {
+      for (const c of cand) h.exec(c);
+      h.finish();
+      return null;
+    } catch (e) {
+      if (e instanceof FindingError) return e.finding.sig === first.sig && e.finding.step === cand.length - 1 ? e.finding : null;
+      throw e;
+    } finally {
+      syscalls += h.runSyscalls;
+    }
+  };
+  let prog = program.slice(0, first.step + 1);
+  let finding = attempt(prog);
+  if (finding === null) return null;
+  for (let i = prog.length - 2; i >= 0 && budget > 0; i--) {
+    const cand = [...prog.slice(0, i), ...prog.slice(i + 1)];
+    const f = attempt(cand);
+    if (f !== null) {
+      prog = cand;
+      finding = f;
+    }
+  }
+  return { program: prog, finding, syscalls };
+}
+
 /** fast-check may hand back its command wrappers: unwrap to our CallCommand's call */
 function unwrap(c: unknown): Call {
   const w = c as { cmd?: CallCommand; call?: Call };
   return w.call ?? w.cmd!.call;
+}
+
+/**
+ * After a failure was reported: the failing generated run's own finding (ownFinding) when it
+ * is not known yet, confirmed in a freshly booted system as every report is, added to
+ * `known`. Its syscalls (the candidates' and the confirmation's) are returned for `execs`.
+ */
+export function reportOwnFinding(profile: string, seed: number, generated: { program: Call[]; finding: Finding } | null, known: Set<string>): { report: FindingReport; syscalls: number } | null {
+  if (generated === null) return null;
+  const own = ownFinding(profile, generated.program, generated.finding, known);
+  if (own === null) return null;
+  const rep = runProgram(profile, own.program, { ignore: known, transcript: true });
+  const syscalls = own.syscalls + rep.harness.runSyscalls;
+  if (rep.finding === null || rep.finding.sig !== own.finding.sig) return null;
+  known.add(rep.finding.sig);
+  return { report: { ...rep.finding, profile, seed, program: own.program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript }, syscalls };
 }
 
 const hostNow = (): number => performance.now();
@@ -168,11 +235,16 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);
     let counted = 0;
+    // the generated run that failed (fc.check shrinks only after it) and the finding it showed
+    let generated: { program: Call[]; finding: Finding } | null = null;
     const prop = fc.property(arb, ([n, cmds]) => {
       const h = o.reuse === false ? new Harness({ profile: o.profile, ignore }) : pooledHarness(o.profile, ignore);
       try {
         fc.modelRun(() => ({ model: {}, real: h }), [...prefixOf(n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
+      } catch (e) {
+        if (generated === null && e instanceof FindingError) generated = { program: [...prefixOf(n), ...[...cmds].map(unwrap)], finding: e.finding };
+        throw e;
       } finally {
         execs += h.runSyscalls;
         for (const [k, v] of h.okCounts) okCounts.set(k, (okCounts.get(k) ?? 0) + v);
@@ -209,6 +281,11 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     }
     known.add(rep.finding.sig);
     findings.push({ ...rep.finding, profile: o.profile, seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript });
+    const own = reportOwnFinding(o.profile, seed, generated, known);
+    if (own) {
+      execs += own.syscalls;
+      findings.push(own.report);
+    }
   }
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();

@@ -27,11 +27,13 @@
  * With `guided: false` the same loop generates with the normal fuzzer's arbitrary only (its
  * run arbitrary and set-up prefixes, engine.ts runArb / arb.ts prefixOf: a third of its runs
  * start on the iommufd path, which fails in the 2014 profiles as in the normal fuzzer) and
- * measures the same way: the "random mode" of the fuzz-coverage benchmark.
+ * measures the same way: the "random mode" of the fuzz-coverage benchmark. In both modes a
+ * failure whose shrink ends at another signature also reports the failing run's own finding
+ * (engine.ts reportOwnFinding), as the normal fuzzer does.
  */
 import fc from 'fast-check';
 import { SETUP_PREFIX, callArb, ioctlCall, prefixOf } from '../arb.js';
-import { CallCommand, pooledHarness, runArb, runProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
+import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
@@ -514,6 +516,8 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     const ignore = new Set(known);
     let failed = false;
     let failAt = 0;
+    // the generated run that failed and the finding it showed (reportOwnFinding)
+    let generated: { program: Call[]; finding: Finding } | null = null;
     const prop = fc.property(arb, ([n, cmds, origin]) => {
       // past the budget, the rest of the round's runs do nothing (shrinking still runs)
       if (!failed && (genExecs >= maxSyscalls || done >= o.runs)) return;
@@ -526,6 +530,9 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
         fc.modelRun(() => ({ model: {}, real: h }), [...prefixOf(n).map((c) => new CallCommand(c)), ...cmds]);
         h.finish();
         ok = true;
+      } catch (e) {
+        if (!failed && e instanceof FindingError) generated = { program: [...prefixOf(n), ...[...cmds].map(unwrap)], finding: e.finding };
+        throw e;
       } finally {
         CovCallCommand.onStep = null;
         const s = h.runSyscalls;
@@ -622,6 +629,13 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     foundAt[finding.sig] = failAt;
     // the seed recorded is the campaign's: the round seeds and the corpus follow from it
     findings.push({ ...finding, profile: o.profile, seed: o.seed, program: kept.slice(0, finding.step + 1), transcript });
+    const own = reportOwnFinding(o.profile, o.seed, generated, known);
+    hits.fill(0);
+    if (own) {
+      execs += own.syscalls;
+      foundAt[own.report.sig] = failAt;
+      findings.push(own.report);
+    }
   }
   const cov: Record<string, string[]> = {};
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
