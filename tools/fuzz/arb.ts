@@ -311,10 +311,35 @@ export function callArb(): fc.Arbitrary<Call> {
   return fastArb(callArbOf());
 }
 
+/*
+ * The argument arbitraries of the non-ioctl calls, shared by callArbOf and sameOpArb
+ * (arbitraries are immutable: sharing one changes no draw).
+ */
+const openFlags = fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o4002, 0o2000002, 0o40000) });
+const mmapLen = fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0);
+const mmapProt = fc.constantFrom(3, 3, 1, 7, 0);
+const mmapFlags = fc.constantFrom(1, 1, 2, 0x11, 3);
+const mapIdx = fc.nat({ max: 2 });
+const munmapLen = fc.constantFrom(0x1000, 0x2000);
+const mmioOff = fc.nat({ max: 0x3ff }).map((n) => n * 4);
+const mmioWidth = fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1);
+const testDmaOff = fc.constantFrom(0, 4, 8, 0xc, 0xc, 0x10);
+const testDmaValue = fc.constantFrom(1, 1, 0x40, 0x1000, 0x2000, 0x10000, 0x11000, 0x100000, 6);
+const efdInit = fc.constantFrom(0, 1, 0xffffffff);
+const efdFlags = fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001);
+const efdValue = fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff');
+const pollFds = fc.array(fdRef('any'), { minLength: 1, maxLength: 3 });
+const pollEvents = fc.constantFrom(1, 4, 5, 0xffff);
+const runNs = fc.constantFrom(1000, 100_000, 1_000_000);
+const sysfsPath = fc.constantFrom(...SYSFS_PATHS);
+const sysfsValue = fc.constantFrom(...SYSFS_VALUES);
+const rawNr = fc.oneof(fc.constantFrom(3, 4, 6, 19, 54, 91, 125, 168, 180, 181, 192, 217, 351, 356), fc.nat({ max: 500 }));
+const rawArgs = fc.array(u32, { minLength: 6, maxLength: 6 });
+
 /** callArb as plain fast-check combinators (the tree fastgen.ts compiles, and what shrinks) */
 export function callArbOf(): fc.Arbitrary<Call> {
   return fc.oneof(
-    { weight: 6, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom(...PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o4002, 0o2000002, 0o40000) }) }) },
+    { weight: 6, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom(...PATHS), flags: openFlags }) },
     { weight: 2, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('any') }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('device') }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('group') }) },
@@ -326,37 +351,65 @@ export function callArbOf(): fc.Arbitrary<Call> {
     { weight: 14, arbitrary: iommufdCallArb() },
     { weight: 6, arbitrary: rec({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
     { weight: 1, arbitrary: rec({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
-    { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x800, 0), prot: fc.constantFrom(3, 3, 1, 7, 0), flags: fc.constantFrom(1, 1, 2, 0x11, 3), off: mmapOff }) },
-    { weight: 1, arbitrary: rec({ op: fc.constant('munmap' as const), p: pid, map: fc.nat({ max: 2 }), len: fc.constantFrom(0x1000, 0x2000) }) },
-    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.nat({ max: 0x3ff }).map((n) => n * 4), width: fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1), write: fc.boolean(), value: u32 }) },
+    { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: mmapLen, prot: mmapProt, flags: mmapFlags, off: mmapOff }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('munmap' as const), p: pid, map: mapIdx, len: munmapLen }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: mapIdx, off: mmioOff, width: mmioWidth, write: fc.boolean(), value: u32 }) },
     // test-dma's registers through a mapping (SRC, DST, LEN, CTRL=1 starts; STATUS): a copy
     // between IOVAs, mapped or not; an unmapped one is a context fault, which the 2014
     // arm-smmu takes in stall mode (smmuContextFaultMode) and resumes from its handler
-    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: fc.nat({ max: 2 }), off: fc.constantFrom(0, 4, 8, 0xc, 0xc, 0x10), width: fc.constant<4>(4), write: fc.constant(true), value: fc.constantFrom(1, 1, 0x40, 0x1000, 0x2000, 0x10000, 0x11000, 0x100000, 6) }) },
-    { weight: 3, arbitrary: rec({ op: fc.constant('eventfd' as const), p: pid, init: fc.constantFrom(0, 1, 0xffffffff), flags: fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001) }) },
-    { weight: 1, arbitrary: rec({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: fc.constantFrom('1', '0', '0xfffffffffffffffe', '0xffffffffffffffff') }) },
-    { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fdRef('any'), { minLength: 1, maxLength: 3 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },
-    { weight: 1, arbitrary: rec({ op: fc.constant('run' as const), ns: fc.constantFrom(1000, 100_000, 1_000_000) }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: mapIdx, off: testDmaOff, width: fc.constant<4>(4), write: fc.constant(true), value: testDmaValue }) },
+    { weight: 3, arbitrary: rec({ op: fc.constant('eventfd' as const), p: pid, init: efdInit, flags: efdFlags }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: efdValue }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: pollFds, events: pollEvents }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('run' as const), ns: runNs }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('exit' as const), p: pid }) },
-    {
-      weight: 1,
-      arbitrary: rec({
-        op: fc.constant('echo' as const),
-        p: pid,
-        path: fc.constantFrom(...SYSFS_PATHS),
-        value: fc.constantFrom(...SYSFS_VALUES),
-      }),
-    },
-    {
-      weight: 1,
-      arbitrary: rec({
-        op: fc.constant('raw' as const),
-        p: pid,
-        nr: fc.oneof(fc.constantFrom(3, 4, 6, 19, 54, 91, 125, 168, 180, 181, 192, 217, 351, 356), fc.nat({ max: 500 })),
-        args: fc.array(u32, { minLength: 6, maxLength: 6 }),
-      }),
-    },
+    { weight: 1, arbitrary: rec({ op: fc.constant('echo' as const), p: pid, path: sysfsPath, value: sysfsValue }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('raw' as const), p: pid, nr: rawNr, args: rawArgs }) },
   );
+}
+
+/**
+ * The same call with fresh argument values (syzkaller's argument mutation keeps the syscall
+ * and its resources): the operation, the calling process and the file it works on are
+ * kept, every other argument is drawn again from the arbitrary callArbOf draws it from.
+ * null for a call with nothing else to draw (close, exit) and for ioctls and the iommufd
+ * calls (the campaign re-draws an ioctl by its request: ioctlCall).
+ */
+export function sameOpArb(c: Call): fc.Arbitrary<Call> | null {
+  const p = fc.constant('p' in c ? c.p : 0);
+  switch (c.op) {
+    case 'open':
+      return rec({ op: fc.constant('open' as const), p, path: fc.constantFrom(...PATHS), flags: openFlags });
+    case 'pread':
+    case 'pwrite':
+      return rec({ op: fc.constant(c.op), p, fd: fc.constant(c.fd), off, count, ptr });
+    case 'read':
+    case 'write':
+      return rec({ op: fc.constant(c.op), p, fd: fc.constant(c.fd), count, ptr });
+    case 'mmap':
+      return rec({ op: fc.constant('mmap' as const), p, fd: fc.constant(c.fd), len: mmapLen, prot: mmapProt, flags: mmapFlags, off: mmapOff });
+    case 'munmap':
+      return rec({ op: fc.constant('munmap' as const), p, map: mapIdx, len: munmapLen });
+    case 'mmio':
+      return fc.oneof(
+        rec({ op: fc.constant('mmio' as const), p, map: fc.constant(c.map), off: mmioOff, width: mmioWidth, write: fc.boolean(), value: u32 }),
+        rec({ op: fc.constant('mmio' as const), p, map: fc.constant(c.map), off: testDmaOff, width: fc.constant<4>(4), write: fc.constant(true), value: testDmaValue }),
+      );
+    case 'eventfd':
+      return rec({ op: fc.constant('eventfd' as const), p, init: efdInit, flags: efdFlags });
+    case 'efd_write':
+      return rec({ op: fc.constant('efd_write' as const), p, fd: fc.constant(c.fd), value: efdValue });
+    case 'poll':
+      return rec({ op: fc.constant('poll' as const), p, fds: pollFds, events: pollEvents });
+    case 'run':
+      return rec({ op: fc.constant('run' as const), ns: runNs });
+    case 'echo':
+      return rec({ op: fc.constant('echo' as const), p, path: sysfsPath, value: sysfsValue });
+    case 'raw':
+      return rec({ op: fc.constant('raw' as const), p, nr: rawNr, args: rawArgs });
+    default:
+      return null;
+  }
 }
 
 /** A short "happy path" prefix generator: opens container + group, attaches, sets the IOMMU, gets the device. */

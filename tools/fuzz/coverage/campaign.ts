@@ -32,7 +32,7 @@
  * (engine.ts reportOwnFinding), as the normal fuzzer does.
  */
 import fc from 'fast-check';
-import { SETUP_PREFIX, callArb, ioctlCall, prefixOf } from '../arb.js';
+import { SETUP_PREFIX, callArb, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
 import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
@@ -400,7 +400,13 @@ export function guidedArb(s: GuidedState, maxCommands: number): fc.Arbitrary<Gui
   }).map((c) => new CovCallCommand(c));
   const suffix = fc.commands([cmd, poolCmd, poolCmd], { maxCommands: SUFFIX_MAX, size: 'max' });
   const short = fc.commands([cmd, poolCmd], { maxCommands: 3, size: 'max' });
-  const mutant = (c: Call): fc.Arbitrary<Call> => (c.op === 'ioctl' ? fc.oneof({ weight: 3, arbitrary: ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req) }, { weight: 1, arbitrary: call }) : call);
+  // a call re-drawn: mostly the same call with fresh argument values (an ioctl: the same
+  // request; any other call: the same operation on the same process and file, sameOpArb),
+  // else any call
+  const mutant = (c: Call): fc.Arbitrary<Call> => {
+    const same = c.op === 'ioctl' ? ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req) : sameOpArb(c);
+    return same === null ? call : fc.oneof({ weight: 3, arbitrary: same }, { weight: 1, arbitrary: call });
+  };
   const wrap = (cs: readonly Call[]): Cmd[] => cs.map((c) => new CovCallCommand(c));
   const derived = fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: W_ALL - 1 })).chain(([r1, r2, how]): fc.Arbitrary<GuidedRun> => {
     if (s.corpus.length === 0) return fresh;

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SETUP_PREFIX } from '../arb.js';
+import { SETUP_PREFIX, sameOpArb } from '../arb.js';
 import type { Call } from '../program.js';
 import { INTERESTING, newGuidedState, slots, tweakArb, tweakValue } from './campaign.js';
 import { SEEDS } from './seeds.js';
@@ -51,5 +51,39 @@ describe('guided value mutation', () => {
   it('the pool starts with the seeds’ calls', () => {
     expect(newGuidedState(8).pool).toEqual(SEEDS.flatMap((s) => s.calls));
     expect(newGuidedState(8, false).pool).toEqual([]);
+  });
+});
+
+describe('argument re-draw of a non-ioctl call (arb.ts sameOpArb)', () => {
+  const calls: Call[] = SEEDS.flatMap((s) => s.calls).filter((c) => c.op !== 'ioctl');
+
+  it('keeps the operation, the process and the file, and draws the other arguments as callArb does', () => {
+    const ops = new Set<string>();
+    for (const c of calls) {
+      const a = sameOpArb(c);
+      if (c.op === 'close' || c.op === 'exit') {
+        expect(a).toBeNull();
+        continue;
+      }
+      expect(a, JSON.stringify(c)).not.toBeNull();
+      ops.add(c.op);
+      const drawn = fc.sample(a!, { seed: 5, numRuns: 40 });
+      for (const d of drawn) {
+        expect(d.op).toBe(c.op);
+        if ('p' in c) expect((d as { p: number }).p).toBe(c.p);
+        if ('fd' in c) expect((d as { fd: unknown }).fd).toEqual(c.fd);
+      }
+      // something else than the call itself comes out (fresh argument values)
+      expect(drawn.some((d) => JSON.stringify(d) !== JSON.stringify(c)), JSON.stringify(c)).toBe(true);
+    }
+    // the seeds' non-ioctl calls cover these operations
+    for (const op of ['open', 'pread', 'pwrite', 'mmap', 'mmio', 'eventfd', 'poll', 'echo', 'raw']) expect(ops).toContain(op);
+  });
+
+  it('a pwrite re-drawn reaches the offsets past 0x400 that the 2014 offset scaling turns into an Oops', () => {
+    const c: Call = { op: 'pwrite', p: 0, fd: { k: 'device', i: 1 }, off: { region: 0, off: 0 }, count: 4, ptr: 'ok' };
+    const offs = fc.sample(sameOpArb(c)!, { seed: 1, numRuns: 300 }).map((d) => ((d as { off: { off?: number } }).off.off ?? -1));
+    expect(offs.some((o) => o >= 0x400 && o < 0x1000)).toBe(true);
+    expect(offs.some((o) => o >= 0 && o < 0x400)).toBe(true);
   });
 });
