@@ -162,6 +162,13 @@ export class ArmSmmu implements IommuOps {
    * that the fuzzer's DMA-isolation invariant must catch (tools/fuzz/fuzz.test.ts).
    */
   testSkipStreamMapUpdates = 0;
+  /**
+   * TESTING ONLY (not kernel behaviour; 0 in every booted system): while > 0, each unmap
+   * leaves out its TLB invalidation (arm_smmu_unmap -> arm_smmu_tlb_inv_context) and
+   * decrements it: the device keeps what its TLB cached, which the fuzzer's DMA-isolation
+   * invariant must catch (dma-stale-tlb, tools/fuzz/fuzz.test.ts).
+   */
+  testSkipTlbInvalidations = 0;
   readonly prefix: string;
   private requestedGlobal: number[] = [];
   /** arm_smmu_global_fault's __ratelimit state (mainline: one DEFINE_RATELIMIT_STATE per handler) */
@@ -568,7 +575,8 @@ export class ArmSmmu implements IommuOps {
   unmapPage(d: Domain, iova: number, pgsize: number): number {
     const p = d.priv as DomainPriv;
     const n = p.pgtable.unmap(iova, pgsize);
-    if (p.smmu) this.tlbInvContext(p);
+    if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
+    else if (p.smmu) this.tlbInvContext(p);
     return n;
   }
 

@@ -172,6 +172,38 @@ describe('invariants catch what they claim to', () => {
     }
   });
 
+  it('a missed TLB invalidation (arm-smmu leaves out the unmap\'s TLBIASID) is caught: the device still reaches the page through its TLB', () => {
+    const R = VFIO_REQS;
+    const mmio = (off: number, value: number): Call => ({ op: 'mmio', p: 0, map: 0, off, width: 4, write: true, value });
+    const unmap: Call = { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: R.VFIO_IOMMU_UNMAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_unmap', fields: { argsz: 24, flags: 0, iova: 0x10000, size: 0x2000 }, ptr: 'ok' } };
+    // test-dma (the second group, same container) copies 0x10000 -> 0x11000 through the SMMU,
+    // which caches both pages' leaves; then both pages are unmapped
+    const program: Call[] = [
+      ...SETUP_PREFIX,
+      ...SECOND_GROUP,
+      mapCall,
+      { op: 'mmap', p: 0, fd: { k: 'device', i: 1 }, len: 0x1000, prot: 3, flags: 1, off: { region: 0, off: 0 } },
+      mmio(0, 0x10000),
+      mmio(4, 0x11000),
+      mmio(8, 0x40),
+      mmio(0xc, 1),
+      { op: 'run', ns: 100_000 },
+      unmap,
+    ];
+    for (const profile of ['rfc-v4', 'mainline']) {
+      // as the kernel runs it: the unmap invalidates the context's TLB entries, nothing to report
+      expect(runProgram(profile, program).finding, profile).toBeNull();
+      const h = new Harness({ profile });
+      h.sys.kernel.drivers.armSmmu.first!.testSkipTlbInvalidations = 1000;
+      const sigs = program.map((c) => sigOf(h, c));
+      // the copy went through the SMMU and filled its TLB; the unmap is where the stale entries show
+      const smmu = h.sys.machine.devices.map((d) => d.mmio[0]).find((m): m is Smmu => m instanceof Smmu)!;
+      expect(smmu.stats.walks, profile).toBeGreaterThan(0);
+      expect(sigs.slice(0, -1).every((x) => x === null), profile).toBe(true);
+      expect(sigs.at(-1), profile).toBe('dma-stale-tlb');
+    }
+  });
+
   it('a mapping the model does not expect is a model divergence', () => {
     const h = mapped('mainline');
     const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;

@@ -868,6 +868,19 @@ export class Harness {
       }
     });
     if (bad) return;
+    // the bank's TLB entries: a cached leaf is reachable until invalidated, whatever the tables
+    // say now (an unmap whose TLBIASID/TLBIVA was missed or not synced)
+    view.tlbEntries(cb, (l) => {
+      for (let va = l.va; va < l.va + l.size && !bad; va += PAGE) {
+        const e = exp.get(va / PAGE);
+        const pa = l.pa + (va - l.va);
+        if (!e || (!e.read && !e.write) || e.pa !== pa || (l.write && !e.write)) {
+          this.fail('dma-stale-tlb', `${who()} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''} through a TLB entry of context bank ${cb}, where ${!e || (!e.read && !e.write) ? 'nothing is mapped for it' : e.pa !== pa ? `the mapping pinned 0x${e.pa.toString(16)}` : 'the mapping is read-only'}`);
+          bad = true;
+        }
+      }
+    });
+    if (bad) return;
     for (const [pg, e] of exp) {
       if (!e.read && !e.write) continue;
       const w = hit.get(pg);

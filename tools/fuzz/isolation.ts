@@ -5,14 +5,21 @@
  * 0062 "ARM System Memory Management Unit Architecture Specification", SMMUv1, chapters 9
  * and 10), and the stage-1 translation tables are walked in guest RAM by this file's own
  * long-descriptor walker (VMSAv7 LPAE, ARM DDI 0406C B3.6), enumerating every valid leaf.
- * Nothing here uses the SMMU model's walker, TLB or stream-match table, so a bug there or
+ * Nothing here uses the SMMU model's walker or stream-match table, so a bug there or
  * in the kernel model's programming of them shows up as a difference with what the
  * reference model (tools/fuzz/model.ts) says each group's container maps.
+ *
+ * The one thing read from the model's internals is its TLB (`tlbEntries`): not visible
+ * through registers on real hardware, but a path by which a device reaches memory. An entry
+ * the walk put there stays usable until software invalidates it (IHI 0062 "TLB maintenance
+ * operations": TLBIASID / TLBIVA, completed by a sync), so a missed invalidation lets a
+ * device reach a page its container no longer maps, however right the tables are.
  */
 import { ATTR_NS } from '../../emulator/attrs.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
 import { RAM_CHUNK_MASK } from '../../emulator/ram.js';
 import type { Smmu } from '../../devices/smmu/smmu.js';
+import { P_PR, P_PW, P_UR, P_UW } from '../../devices/smmu/walk.js';
 
 // ---- register offsets and fields (IHI 0062: 9.6 global register space 0, 9.7 space 1, 10 context banks)
 const SCR0 = 0x000; // sCR0
@@ -36,6 +43,7 @@ const SCTLR_AFFD = 1 << 3;
 const TTBCR_EAE = 0x8000_0000;
 const TTBCR_EPD0 = 1 << 7;
 const TTBCR_EPD1 = 1 << 23;
+const TTBCR_A1 = 1 << 22; // the ASID comes from TTBR1 (else TTBR0), bits [55:48]
 const PAGE = 4096;
 
 /** how a stream id's transactions are handled */
@@ -51,6 +59,12 @@ export interface Leaf {
   pa: number;
   /** writable at some privilege (AP[2] clear and no APTable[1] above it) */
   write: boolean;
+}
+
+/** one valid TLB entry of a context bank (a cached leaf: [va, va + size) -> pa) */
+export interface TlbLeaf extends Leaf {
+  /** readable at some privilege (the walk's permission bits, cached with the entry) */
+  read: boolean;
 }
 
 /** the SMMU's programmed state, read through its registers */
@@ -99,6 +113,24 @@ export class SmmuView {
     if ((this.cbReg(cb, CB_SCTLR) & SCTLR_M) === 0) return { kind: 'bypass', why: `context bank ${cb}: SCTLR.M clear` };
     if ((this.cbReg(cb, CB_TTBCR) & TTBCR_EAE) === 0) return { kind: 'fault', why: `context bank ${cb}: short-descriptor format` };
     return { kind: 'translate', cb };
+  }
+
+  /**
+   * The TLB entries a transaction of context bank cb can hit now: valid, tagged with the bank
+   * and either global (nG = 0) or with the context's current ASID (TTBCR.A1 selects the TTBR
+   * whose bits [55:48] hold it; DDI 0406C B3.6.4), as the SMMU's lookup matches them.
+   */
+  tlbEntries(cb: number, out: (l: TlbLeaf) => void): void {
+    const tlb = this.smmu.tlb;
+    const ttbcr = this.cbReg(cb, CB_TTBCR);
+    const asid = (this.cbReg(cb, ((ttbcr & TTBCR_A1) !== 0 ? CB_TTBR1 : CB_TTBR0) + 4) >>> 16) & 0xff;
+    for (let w = 0; w < tlb.valid.length; w++) {
+      if (tlb.valid[w] === 0 || tlb.cb[w] !== cb) continue;
+      const ta = tlb.asid[w]!;
+      if (ta !== -1 && ta !== asid) continue;
+      const perms = tlb.perms[w]!;
+      out({ va: tlb.va[w]!, size: tlb.size[w]!, pa: tlb.pa[w]!, read: (perms & (P_PR | P_UR)) !== 0, write: (perms & (P_PW | P_UW)) !== 0 });
+    }
   }
 
   /**
