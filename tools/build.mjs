@@ -35,6 +35,7 @@ await build({
   // koffi: the Unicorn backend's optional native binding; esbuild: loaded only to bundle a scenario file
   external: ['koffi', 'esbuild'],
   banner: { js: BANNER },
+  minify: true,
   logLevel: 'warning',
 });
 for (const name of Object.keys(entryPoints)) chmodSync(`dist/${name}.js`, 0o755);
