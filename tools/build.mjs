@@ -35,6 +35,10 @@ await build({
   // koffi: the Unicorn backend's optional native binding; esbuild: loaded only to bundle a scenario file
   external: ['koffi', 'esbuild'],
   banner: { js: BANNER },
+  // whitespace and syntax, not identifiers: a smaller bundle for the parser of every CLI
+  // process to scan (docs/PERFORMANCE.md, p19-scen3), with function names kept in stack traces
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
 for (const name of Object.keys(entryPoints)) chmodSync(`dist/${name}.js`, 0o755);

@@ -34,6 +34,13 @@ export const LPAE_PGSIZE_BITMAP = (1 << 12) | (1 << 21) | (1 << 30);
 export const PTE_TYPE_TABLE = 3;
 export const PTE_TYPE_PAGE = 3;
 export const PTE_TYPE_BLOCK = 1;
+
+/**
+ * freeTable's copies of the level-1 and level-2 tables it scans (one per level: a scan of a
+ * level-1 table calls the scan of each level-2 table it points to). Written whole before
+ * each scan, read only during it; not state of any domain.
+ */
+const FREE_SCAN = [new Uint8Array(0), new Uint8Array(4096), new Uint8Array(4096)];
 export const PTE_ATTRINDX_SHIFT = 2;
 export const PTE_AP_UNPRIV = 1 << 6;
 export const PTE_AP_RDONLY = 1 << 7;
@@ -201,9 +208,12 @@ export class LpaeS1Pgtable {
 
   private freeTable(pa: number, lvl: number): void {
     if (lvl < 3) {
+      // the table read in one copy; a descriptor's type bits are the low bits of its first
+      // byte (little-endian), the whole descriptor is read only for a table's address
+      const t = FREE_SCAN[lvl]!;
+      this.kmem.readPhysInto(pa, t, 4096);
       for (let i = 0; i < 512; i++) {
-        // the type bits are in the low word; the high word only for a table's address
-        if ((this.kmem.readPhys32(pa + i * 8) & 3) !== PTE_TYPE_TABLE) continue;
+        if ((t[i * 8]! & 3) !== PTE_TYPE_TABLE) continue;
         const e = this.rd(pa + i * 8);
         this.freeTable(LpaeS1Pgtable.outAddr(e[0], e[1]), lvl + 1);
       }

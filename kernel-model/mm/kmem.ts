@@ -208,9 +208,9 @@ export class Kmem {
     const o = pa - this.ram.base;
     return [this.ram.read32(o), this.ram.read32(o + 4)];
   }
-  /** the low word of a descriptor (a teardown tests the type bits of 512 entries per table) */
-  readPhys32(pa: number): number {
-    return this.ram.read32(pa - this.ram.base);
+  /** copy [pa, pa+len) into dst[0..len) (a page table read whole, for a teardown's scan) */
+  readPhysInto(pa: number, dst: Uint8Array, len: number): void {
+    this.ram.readBlock(pa - this.ram.base, dst, 0, len);
   }
   /** readPhys64 into out[0] (low word), out[1] (high word), without allocating */
   readPhys64Into(pa: number, out: [number, number]): void {

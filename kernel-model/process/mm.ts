@@ -1,4 +1,5 @@
 import { makeAttrs, type Attrs } from '../../emulator/attrs.js';
+import type { RamRegion } from '../../emulator/ram.js';
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { EFAULT, EINVAL, ENOMEM } from '../base/errno.js';
@@ -68,6 +69,22 @@ export class AddressSpace {
    */
   private last: Vma | null = null;
   private prev: Vma | null = null;
+  /**
+   * The user accessors' translation cache (loadU/storeU), two entries as a small TLB: a user
+   * page number, the RAM region and offset of its page frame, the VMA's protection. Filled
+   * only for present pages of anonymous VMAs; emptied (flushTlb) by every change of the VMAs,
+   * their protections or their pages. A hit does what resolve() would (same frame, same
+   * protection check, no fault to take), so charges, values and faults do not depend on it:
+   * it saves the VMA lookup and the bus's region lookup of every word of a guest's loops.
+   */
+  private tlbPage0 = -1;
+  private tlbProt0 = 0;
+  private tlbOff0 = 0;
+  private tlbRam0: RamRegion | null = null;
+  private tlbPage1 = -1;
+  private tlbProt1 = 0;
+  private tlbOff1 = 0;
+  private tlbRam1: RamRegion | null = null;
   /** pages accounted as locked (mm->locked_vm) */
   lockedVm = 0;
   /** mm->pinned_vm: pages pinned long-term and accounted to this mm (iommufd's do_update_pinned counts them in every accounting mode) */
@@ -153,6 +170,7 @@ export class AddressSpace {
 
   /** remap_pfn_range over a whole VMA: it becomes a device mapping of [pa, pa+len) */
   remapPfnRange(v: Vma, pa: number): void {
+    this.flushTlb();
     this.dropPages(v, 0, (v.end - v.start) >>> PAGE_SHIFT);
     v.kind = 'pfn';
     v.pages = null;
@@ -160,6 +178,7 @@ export class AddressSpace {
   }
 
   private insert(v: Vma): void {
+    this.flushTlb();
     const vs = this.vmas;
     let i = 0;
     while (i < vs.length && vs[i]!.start < v.start) i++;
@@ -167,6 +186,7 @@ export class AddressSpace {
   }
 
   private dropPages(v: Vma, from: number, to: number): void {
+    this.flushTlb();
     const ps = v.pages;
     if (ps === null) return;
     for (let i = from; i < to; i++) {
@@ -180,6 +200,7 @@ export class AddressSpace {
 
   /** split v at addr (page aligned, strictly inside); returns the upper part */
   private split(v: Vma, addr: number): Vma {
+    this.flushTlb();
     const idx = (addr - v.start) >>> PAGE_SHIFT;
     const upper: Vma = {
       start: addr,
@@ -219,6 +240,7 @@ export class AddressSpace {
   }
 
   private removeVma(v: Vma): void {
+    this.flushTlb();
     this.dropPages(v, 0, v.pages ? v.pages.length : 0);
     const i = this.vmas.indexOf(v);
     if (i >= 0) this.vmas.splice(i, 1);
@@ -243,6 +265,7 @@ export class AddressSpace {
     }
     if (cur < end) return -ENOMEM;
     for (const v of this.carve(addr, end)) v.prot = prot;
+    this.flushTlb();
     return 0;
   }
 
@@ -296,6 +319,25 @@ export class AddressSpace {
     this.released = true;
   }
 
+  private flushTlb(): void {
+    this.tlbPage0 = -1;
+    this.tlbRam0 = null;
+    this.tlbPage1 = -1;
+    this.tlbRam1 = null;
+  }
+
+  /** remember the frame of the page at va (pa: its address + va's offset in the page) */
+  private fillTlb(va: number, prot: number, ram: RamRegion, pa: number): void {
+    this.tlbPage1 = this.tlbPage0;
+    this.tlbProt1 = this.tlbProt0;
+    this.tlbOff1 = this.tlbOff0;
+    this.tlbRam1 = this.tlbRam0;
+    this.tlbPage0 = va >>> PAGE_SHIFT;
+    this.tlbProt0 = prot;
+    this.tlbOff0 = pa - ram.base - (va & PAGE_MASK);
+    this.tlbRam0 = ram;
+  }
+
   /**
    * Physical address for an access, faulting anonymous pages in. Returns pa >= 0 or
    * R_UNMAPPED / R_PROT / R_NOMEM. `need` is PROT_READ/PROT_WRITE/PROT_EXEC.
@@ -335,6 +377,21 @@ export class AddressSpace {
   /** read `size` bytes (1,2,4) little-endian as a guest load */
   loadU(va: number, size: 1 | 2 | 4): number {
     va = va >>> 0;
+    const pg = va >>> PAGE_SHIFT;
+    // a TLB hit: a present page of an anonymous VMA that allows the read (resolve() would return its frame)
+    let ram: RamRegion | null = null;
+    let o = 0;
+    if (pg === this.tlbPage0 && (this.tlbProt0 & PROT_READ) !== 0) {
+      ram = this.tlbRam0;
+      o = this.tlbOff0 + (va & PAGE_MASK);
+    } else if (pg === this.tlbPage1 && (this.tlbProt1 & PROT_READ) !== 0) {
+      ram = this.tlbRam1;
+      o = this.tlbOff1 + (va & PAGE_MASK);
+    }
+    if (ram !== null && (va & PAGE_MASK) + size <= PAGE_SIZE) {
+      this.chargeMem();
+      return size === 4 ? ram.read32(o) : size === 2 ? ram.read16(o) : ram.read8(o);
+    }
     if (((va & PAGE_MASK) + size) > PAGE_SIZE) {
       let v = 0;
       for (let i = size - 1; i >= 0; i--) v = v * 256 + this.loadU(va + i, 1);
@@ -350,14 +407,33 @@ export class AddressSpace {
       return r;
     }
     this.chargeMem();
-    const ram = this.host.bus.ramAt(pa, size);
+    ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, false);
-    const o = pa - ram.base;
+    this.fillTlb(va, this.last!.prot, ram, pa);
+    o = pa - ram.base;
     return size === 4 ? ram.read32(o) : size === 2 ? ram.read16(o) : ram.read8(o);
   }
 
   storeU(va: number, size: 1 | 2 | 4, value: number): void {
     va = va >>> 0;
+    const pg = va >>> PAGE_SHIFT;
+    // a TLB hit: a present page of an anonymous VMA that allows the write (resolve() would return its frame)
+    let ram: RamRegion | null = null;
+    let o = 0;
+    if (pg === this.tlbPage0 && (this.tlbProt0 & PROT_WRITE) !== 0) {
+      ram = this.tlbRam0;
+      o = this.tlbOff0 + (va & PAGE_MASK);
+    } else if (pg === this.tlbPage1 && (this.tlbProt1 & PROT_WRITE) !== 0) {
+      ram = this.tlbRam1;
+      o = this.tlbOff1 + (va & PAGE_MASK);
+    }
+    if (ram !== null && (va & PAGE_MASK) + size <= PAGE_SIZE) {
+      this.chargeMem();
+      if (size === 4) ram.write32(o, value >>> 0);
+      else if (size === 2) ram.write16(o, value & 0xffff);
+      else ram.write8(o, value & 0xff);
+      return;
+    }
     if (((va & PAGE_MASK) + size) > PAGE_SIZE) {
       for (let i = 0; i < size; i++) this.storeU(va + i, 1, Math.floor(value / 2 ** (8 * i)) & 0xff);
       return;
@@ -372,9 +448,10 @@ export class AddressSpace {
       return;
     }
     this.chargeMem();
-    const ram = this.host.bus.ramAt(pa, size);
+    ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, true);
-    const o = pa - ram.base;
+    this.fillTlb(va, this.last!.prot, ram, pa);
+    o = pa - ram.base;
     if (size === 4) ram.write32(o, value >>> 0);
     else if (size === 2) ram.write16(o, value & 0xffff);
     else ram.write8(o, value & 0xff);

@@ -96,6 +96,35 @@ describe('address space', () => {
     expect(r.thread.exit!.trap!.address).toBe(0x40000000 + P + 8);
   });
 
+  it('a page the user accessors used before follows mprotect, munmap and a new mapping at its address', () => {
+    // the accessors' translation cache (mm.ts, tlbPage0/1) must not outlive a change of the mappings
+    const m = makeMachine();
+    const seen: number[] = [];
+    const ro = m.run(function* (sys) {
+      const a = yield* anon(sys, 2);
+      sys.mem.write32(a, 0x11);
+      sys.mem.write32(a + P, 0x22); // both pages cached
+      seen.push(sys.mem.read32(a), sys.mem.read32(a + P));
+      if ((yield* sys.munmap(a + P, P)) !== 0) return 2;
+      if ((yield* sys.mmap(a + P, P, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0)) !== a + P) return 3;
+      seen.push(sys.mem.read32(a + P)); // a fresh zero page, not the old frame
+      if ((yield* sys.mprotect(a, P, PROT_READ)) !== 0) return 4;
+      seen.push(sys.mem.read32(a));
+      sys.mem.write32(a, 1); // read-only now: SIGSEGV
+      return 0;
+    });
+    expect(seen).toEqual([0x11, 0x22, 0, 0x11]);
+    expect(ro.thread.exit!.trap!.reason).toMatch(/write not permitted.*r--/);
+    const gone = m.run(function* (sys) {
+      const a = yield* anon(sys, 1);
+      sys.mem.write32(a, 5);
+      if ((yield* sys.munmap(a, P)) !== 0) return 2;
+      sys.mem.read32(a); // unmapped: SIGSEGV
+      return 0;
+    });
+    expect(gone.thread.exit!.trap!.reason).toMatch(/unmapped/);
+  });
+
   it('kernel copies fault with -EFAULT instead of killing the process', () => {
     const m = makeMachine();
     const out: unknown[] = [];
