@@ -87,6 +87,23 @@ export function runProgram(profile: string, program: readonly Call[], opts: { ig
   return { finding: null, harness: h };
 }
 
+/**
+ * A candidate program run from the pooled post-boot snapshot (a shrink or minimization step):
+ * its first finding not in `ignore` (null when it runs clean) and the syscalls it executed.
+ */
+export function tryProgram(profile: string, program: readonly Call[], ignore: ReadonlySet<string>): { finding: Finding | null; syscalls: number } {
+  const h = pooledHarness(profile, ignore);
+  let finding: Finding | null = null;
+  try {
+    for (const c of program) h.exec(c);
+    h.finish();
+  } catch (e) {
+    if (!(e instanceof FindingError)) throw e;
+    finding = e.finding;
+  }
+  return { finding, syscalls: h.runSyscalls };
+}
+
 /** the most candidate runs ownFinding spends dropping calls */
 export const OWN_FINDING_RUNS = 200;
 
@@ -110,17 +127,9 @@ export function ownFinding(profile: string, program: readonly Call[], first: Fin
   let budget = OWN_FINDING_RUNS;
   const attempt = (cand: readonly Call[]): Finding | null => {
     budget--;
-    const h = pooledHarness(profile, known);
-    try {
-      for (const c of cand) h.exec(c);
-      h.finish();
-      return null;
-    } catch (e) {
-      if (e instanceof FindingError) return e.finding.sig === first.sig && e.finding.step === cand.length - 1 ? e.finding : null;
-      throw e;
-    } finally {
-      syscalls += h.runSyscalls;
-    }
+    const r = tryProgram(profile, cand, known);
+    syscalls += r.syscalls;
+    return r.finding !== null && r.finding.sig === first.sig && r.finding.step === cand.length - 1 ? r.finding : null;
   };
   let prog = program.slice(0, first.step + 1);
   let finding = attempt(prog);

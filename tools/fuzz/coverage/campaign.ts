@@ -33,7 +33,7 @@
  */
 import fc from 'fast-check';
 import { SETUP_PREFIX, callArb, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
-import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
+import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, tryProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
@@ -328,17 +328,9 @@ export function minimizeValues(profile: string, program: readonly Call[], first:
   let budget = MINIMIZE_RUNS;
   const attempt = (cand: Call[]): Finding | null => {
     budget--;
-    const h = pooledHarness(profile, ignore);
-    try {
-      for (const c of cand) h.exec(c);
-      h.finish();
-      return null;
-    } catch (e) {
-      if (e instanceof FindingError) return e.finding;
-      throw e;
-    } finally {
-      syscalls += h.runSyscalls;
-    }
+    const r = tryProgram(profile, cand, ignore);
+    syscalls += r.syscalls;
+    return r.finding;
   };
   const i = finding.step;
   if (i < 0 || i >= prog.length) return { program: prog, finding, syscalls };
