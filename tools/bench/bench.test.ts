@@ -35,6 +35,10 @@ describe('bench workloads', () => {
     expect(f['to-find/a']).toBe(1); // medians 20 and 20
     expect(f['to-find/b']).toBe(40 / 60); // random [50, inf, 60] -> 60; guided [inf, 40, 30] -> 40
     expect(f['findings-found-sooner']).toBe(1);
+    // the target is the full mode's; --short's few seeds give a smoke figure without it
+    const target = (smoke: boolean) => coverageFigures(out, ['a', 'b'], smoke).find((x) => x.name === 'findings-found-sooner')!.target;
+    expect(target(false)).toEqual({ op: '>=', value: 2 });
+    expect(target(true)).toBeUndefined();
   });
 
   it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {

@@ -21,7 +21,7 @@ export function medianTimesToFind(o: CoverageBenchOutput, sigs: readonly string[
 }
 
 /** the figures of one measurement (exported for the test of their arithmetic) */
-export function coverageFigures(o: CoverageBenchOutput, sigs: readonly string[]): BenchFigure[] {
+export function coverageFigures(o: CoverageBenchOutput, sigs: readonly string[], smoke = false): BenchFigure[] {
   const r = median(o.seeds.map((s) => s.random.kernelModel));
   const g = median(o.seeds.map((s) => s.guided.kernelModel));
   const t = medianTimesToFind(o, sigs);
@@ -32,7 +32,11 @@ export function coverageFigures(o: CoverageBenchOutput, sigs: readonly string[])
     { name: 'km-branches-guided', value: g, unit: 'sites', higherIsBetter: true },
     { name: 'km-branch-gain', value: ((g - r) / r) * 100, unit: '%', higherIsBetter: true, target: { op: '>=', value: 15 } },
     ...t.map((x) => ({ name: `to-find/${x.sig}`, value: x.guided / x.random, unit: 'x (guided/random)', higherIsBetter: false, note: `median syscalls random ${x.random}, guided ${x.guided}` })),
-    { name: 'findings-found-sooner', value: faster, unit: `of ${t.length}`, higherIsBetter: true, target: { op: '>=', value: t.length } },
+    // --short's three seeds decide "sooner" by chance wherever two rates are close: a smoke
+    // figure there, without the target, which the full mode's 21 seeds are judged by
+    smoke
+      ? { name: 'findings-found-sooner', value: faster, unit: `of ${t.length}`, higherIsBetter: true, note: `${o.seeds.length} seeds: a smoke figure (the target, >= ${t.length}, is judged in the full mode over 21 seeds)` }
+      : { name: 'findings-found-sooner', value: faster, unit: `of ${t.length}`, higherIsBetter: true, target: { op: '>=', value: t.length } },
   ];
 }
 
@@ -50,6 +54,6 @@ registerBench({
     const args = ctx.short ? ['--syscalls', '10000', '--seeds', '1,2,3'] : ['--syscalls', '40000', '--seeds', seeds];
     const p = spawnSync(process.execPath, [script, '--profile', 'rfc-v4', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (p.status !== 0) throw new Error(`fuzz-cov-bench failed (${p.status}): ${p.stderr}`);
-    return coverageFigures(JSON.parse(p.stdout) as CoverageBenchOutput, sigs);
+    return coverageFigures(JSON.parse(p.stdout) as CoverageBenchOutput, sigs, ctx.short);
   },
 });
