@@ -45,6 +45,10 @@ export class Bus implements BusType {
 export class Device implements KDevice {
   driver: KDriver | null = null;
   drvdata: unknown = null;
+  /** its driver's remove() is waiting (deviceReleaseDriver): still bound until it is done */
+  releasing = false;
+  /** what waits for device_lock, which the waiting remover holds: run in order when it is done */
+  lockWaiters: (() => void)[] = [];
   driverOverride: string | null = null;
   iommuGroup: { readonly id: number } | null = null;
   registered = false;
@@ -362,7 +366,17 @@ export class DriverCore {
    */
   get driverProbeDevice(): ((drv: KDriver, dev: KDevice) => number) | null {
     if (!this.profile.caps.driverProbeDeviceExported) return null;
-    return (drv, dev) => this.driverProbeDeviceInternal(drv, dev);
+    return (drv, dev) => {
+      // its callers hold device_lock (patch 04's vfio_bind_store): while a remover waits
+      // holding it, the probe runs once the unbind is done (deviceReleaseDriver's model
+      // choice: the writer does not sleep); the result it will have on the unbound device
+      // is not known yet, and the store answers as for a bound one
+      if (dev instanceof Device && dev.releasing) {
+        dev.lockWaiters.push(() => void this.driverProbeDeviceInternal(drv, dev));
+        return 1;
+      }
+      return this.driverProbeDeviceInternal(drv, dev);
+    };
   }
 
   private driverProbeDeviceInternal(drv: KDriver, dev: KDevice): number {
@@ -473,17 +487,38 @@ export class DriverCore {
     return 0;
   }
 
-  /** device_release_driver: remove() and unlink */
+  /**
+   * device_release_driver: remove() and unlink. A remove() that waits (RemoveWait: VFIO's,
+   * while the device's fds are open) leaves the device bound to its driver until it is done,
+   * as __device_release_driver clears dev->driver only after drv->remove returns; meanwhile
+   * Linux's writer sleeps holding device_lock, so binds and probes of the device find it bound
+   * and a second unbind waits too. Model choice: the writer does not sleep (the store returns
+   * at once, as a call left blocked in a background thread does for syzkaller's executor);
+   * the unbind completes inside the release that ends the wait, and then what waited for the
+   * device's lock (`lockWaiters`: patch 04's vfio_bind) runs. bind_store and drivers_probe
+   * look at dev->driver before taking the lock, and find the device bound.
+   */
   deviceReleaseDriver(dev: KDevice): void {
     if (!(dev instanceof Device)) return;
     const drv = dev.driver;
-    if (!drv) return;
+    if (!drv || dev.releasing) return;
     this.notify('unbind-driver', dev, drv);
-    drv.remove(dev);
-    // mainline __device_release_driver: dev->bus->dma_cleanup after the remove
-    if (this.dmaCounted(drv)) this.dmaCleanup?.(dev);
-    this.unlink(dev, drv);
-    this.notify('unbound-driver', dev, drv);
+    const wait = drv.remove(dev);
+    const finish = (): void => {
+      dev.releasing = false;
+      // mainline __device_release_driver: dev->bus->dma_cleanup after the remove
+      if (this.dmaCounted(drv)) this.dmaCleanup?.(dev);
+      this.unlink(dev, drv);
+      this.notify('unbound-driver', dev, drv);
+      // device_unlock: the writers that waited for the lock go on, in order
+      for (const w of dev.lockWaiters.splice(0)) w();
+    };
+    if (typeof wait !== 'function') {
+      finish();
+      return;
+    }
+    dev.releasing = true;
+    wait(finish);
   }
 
   describe(ret: number): string {

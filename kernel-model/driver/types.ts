@@ -51,8 +51,20 @@ export interface KDriver {
   readonly driverManagedDma?: boolean;
   /** 0 or -errno */
   probe(dev: KDevice): number;
-  remove(dev: KDevice): void;
+  /**
+   * Unbind the device. A remove() that must wait before it can finish returns a RemoveWait
+   * (3.14 vfio_del_group_dev, mainline vfio_unregister_group_dev: the remover sleeps until
+   * every fd of the device is released); the driver core finishes the unbind when it is done.
+   */
+  remove(dev: KDevice): void | RemoveWait;
 }
+
+/**
+ * How a waiting remove() tells the driver core it has finished: it calls `done` once, when
+ * what it waits for has happened (possibly inside another task's syscall: the model has no
+ * sleeping kernel threads, see DriverCore.deviceReleaseDriver).
+ */
+export type RemoveWait = (done: () => void) => void;
 
 export interface BusType {
   readonly name: string;

@@ -53,6 +53,8 @@ export class VfioDevice {
   openCount = 0;
   /** vfio_del_group_dev was called while the device was open: removal completes at the last release */
   removing = false;
+  /** what the waiting remover does once the device has left its group (delGroupDev's whenRemoved) */
+  whenRemoved: (() => void) | null = null;
   /** device->index (vfio.device_ida) with `vfioDeviceCdev`: the N of vfioN; -1 without */
   index = -1;
   /** open cdev files (each holds a registration reference: vfio_device_fops_cdev_open) */
@@ -260,11 +262,14 @@ export class Vfio {
   }
 
   /**
-   * vfio_del_group_dev: returns the device data, or null when the device is unknown.
-   * Linux sleeps until every device fd is closed; the model cannot sleep in a driver's
-   * remove(), so the device is marked and leaves its group at its last release.
+   * vfio_del_group_dev (3.14) / vfio_unregister_group_dev (mainline): returns the device data,
+   * or null when the device is unknown. Linux sleeps (3.14: wait_event on vfio.release_q until
+   * the device is released; mainline: wait_for_completion on device->comp, asking the driver's
+   * request op, which vfio-platform lacks) until every device fd is closed. The model's remover
+   * cannot sleep: the device is marked, leaves its group at its last release, and `whenRemoved`
+   * (what the remover does after the wait) runs then; at once when no fd is open.
    */
-  delGroupDev(dev: KDevice): unknown {
+  delGroupDev(dev: KDevice, whenRemoved?: () => void): unknown {
     for (const g of this.groupMap.values()) {
       const d = g.devices.find((x) => x.dev === dev);
       if (!d) continue;
@@ -272,14 +277,25 @@ export class Vfio {
       if (this.cdev !== null && d.index >= 0 && !d.removing) this.cdev.del(d);
       if (d.openCount > 0 || d.cdevFiles > 0) {
         d.removing = true;
-        this.host.log?.warn('vfio', `${dev.name}: removal deferred until its device fds are closed`);
-      } else this.dropDevice(d);
+        d.whenRemoved = whenRemoved ?? null;
+        this.host.log?.warn('vfio', `${dev.name}: removal waits until its device fds are closed`);
+      } else {
+        this.dropDevice(d);
+        whenRemoved?.();
+      }
       return d.data;
     }
     return null;
   }
 
   private dropDevice(d: VfioDevice): void {
+    const after = d.whenRemoved;
+    d.whenRemoved = null;
+    this.dropDeviceNow(d);
+    after?.();
+  }
+
+  private dropDeviceNow(d: VfioDevice): void {
     const g = d.group;
     // vfio_device_release: ida_free of the index
     if (this.cdev !== null && d.index >= 0) this.cdev.freeIndex(d.index);

@@ -17,7 +17,7 @@
  */
 import { EINVAL, ENODEV, ENOENT, ENOMEM } from '../../base/errno.js';
 import { getProp } from '../../platform/of.js';
-import type { KDevice, KDriver } from '../../driver/types.js';
+import type { KDevice, KDriver, RemoveWait } from '../../driver/types.js';
 import { VFIO_DEVICE_FLAGS_PLATFORM } from '../../uapi/constants.js';
 import type { VfioDeviceOps } from '../types.js';
 import { VfioPlatformCommon } from './common.js';
@@ -137,11 +137,27 @@ export class VfioPlatformDriver implements KDriver {
     return { name: dev.name, flags: VFIO_DEVICE_FLAGS_PLATFORM, resetRequired: this.resetRequired };
   }
 
-  remove(dev: KDevice): void {
-    const vdev = this.d.vfio.delGroupDev(dev) as VfioPlatformDevice | null;
-    if (!vdev) return;
-    this.devices.delete(dev);
-    this.d.kmem.kfree(vdev.kva);
+  /**
+   * vfio_platform_remove: vdev = vfio_del_group_dev(&pdev->dev), which sleeps while the
+   * device is open, then kfree(vdev). While it waits the device stays bound to this driver
+   * (the driver core finishes the unbind when the RemoveWait is done).
+   */
+  remove(dev: KDevice): void | RemoveWait {
+    let done: (() => void) | null = null;
+    let removed = false;
+    const vdev = this.d.vfio.delGroupDev(dev, () => {
+      removed = true;
+      const v = this.devices.get(dev);
+      if (v) {
+        this.devices.delete(dev);
+        this.d.kmem.kfree(v.kva);
+      }
+      done?.();
+    }) as VfioPlatformDevice | null;
+    if (!vdev || removed) return;
+    return (fn) => {
+      done = fn;
+    };
   }
 
   // ------------------------------------------------------------------ inspection
