@@ -30,7 +30,8 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { NPROC } from './arb.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
-import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { runProgram } from './engine.js';
+import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
 import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
@@ -312,16 +313,7 @@ export function emitC(input: EmitInput): EmitResult {
     throw new EmitError(`call ${other} runs in process P${'p' in c ? c.p % NPROC : 0} (${['', 'root without CAP_IPC_LOCK', 'uid 1000'][('p' in c ? c.p : 0) % NPROC]}): the C emitter reproduces programs of process P0 only`);
   }
   // the reference: replay in the TypeScript harness (a fresh System), call by call
-  const ignore = replayIgnore(input.sig);
-  const h = new Harness({ profile, ignore, transcript: true });
-  let finding: Finding | null = null;
-  try {
-    for (const c of program) h.exec(c);
-    h.finish();
-  } catch (e) {
-    if (!(e instanceof FindingError)) throw e;
-    finding = e.finding;
-  }
+  const { finding, harness: h } = runProgram(profile, program, { ignore: replayIgnore(input.sig), transcript: true });
   const transcript: StepRecord[] = h.transcript;
   const sig = finding?.sig ?? null;
   // a program the model runs clean (e.g. a finding of rfc-v4 emitted for mainline) still gets the
