@@ -85,6 +85,8 @@ export class AddressSpace {
   private tlbProt1 = 0;
   private tlbOff1 = 0;
   private tlbRam1: RamRegion | null = null;
+  /** the region of the last hit (tlbLookup's second result) */
+  private tlbHit: RamRegion | null = null;
   /** pages accounted as locked (mm->locked_vm) */
   lockedVm = 0;
   /** mm->pinned_vm: pages pinned long-term and accounted to this mm (iommufd's do_update_pinned counts them in every accounting mode) */
@@ -326,6 +328,24 @@ export class AddressSpace {
     this.tlbRam1 = null;
   }
 
+  /**
+   * A hit of the translation cache: va's page is cached and its VMA allows `need` (resolve()
+   * would return the same frame). Returns va's offset in the RAM region left in `tlbHit`,
+   * or -1 on a miss.
+   */
+  private tlbLookup(va: number, need: number): number {
+    const pg = va >>> PAGE_SHIFT;
+    if (pg === this.tlbPage0 && (this.tlbProt0 & need) !== 0) {
+      this.tlbHit = this.tlbRam0;
+      return this.tlbOff0 + (va & PAGE_MASK);
+    }
+    if (pg === this.tlbPage1 && (this.tlbProt1 & need) !== 0) {
+      this.tlbHit = this.tlbRam1;
+      return this.tlbOff1 + (va & PAGE_MASK);
+    }
+    return -1;
+  }
+
   /** remember the frame of the page at va (pa: its address + va's offset in the page) */
   private fillTlb(va: number, prot: number, ram: RamRegion, pa: number): void {
     this.tlbPage1 = this.tlbPage0;
@@ -377,18 +397,10 @@ export class AddressSpace {
   /** read `size` bytes (1,2,4) little-endian as a guest load */
   loadU(va: number, size: 1 | 2 | 4): number {
     va = va >>> 0;
-    const pg = va >>> PAGE_SHIFT;
-    // a TLB hit: a present page of an anonymous VMA that allows the read (resolve() would return its frame)
-    let ram: RamRegion | null = null;
-    let o = 0;
-    if (pg === this.tlbPage0 && (this.tlbProt0 & PROT_READ) !== 0) {
-      ram = this.tlbRam0;
-      o = this.tlbOff0 + (va & PAGE_MASK);
-    } else if (pg === this.tlbPage1 && (this.tlbProt1 & PROT_READ) !== 0) {
-      ram = this.tlbRam1;
-      o = this.tlbOff1 + (va & PAGE_MASK);
-    }
-    if (ram !== null && (va & PAGE_MASK) + size <= PAGE_SIZE) {
+    let o = (va & PAGE_MASK) + size <= PAGE_SIZE ? this.tlbLookup(va, PROT_READ) : -1;
+    let ram: RamRegion | null;
+    if (o >= 0) {
+      ram = this.tlbHit!;
       this.chargeMem();
       return size === 4 ? ram.read32(o) : size === 2 ? ram.read16(o) : ram.read8(o);
     }
@@ -416,18 +428,10 @@ export class AddressSpace {
 
   storeU(va: number, size: 1 | 2 | 4, value: number): void {
     va = va >>> 0;
-    const pg = va >>> PAGE_SHIFT;
-    // a TLB hit: a present page of an anonymous VMA that allows the write (resolve() would return its frame)
-    let ram: RamRegion | null = null;
-    let o = 0;
-    if (pg === this.tlbPage0 && (this.tlbProt0 & PROT_WRITE) !== 0) {
-      ram = this.tlbRam0;
-      o = this.tlbOff0 + (va & PAGE_MASK);
-    } else if (pg === this.tlbPage1 && (this.tlbProt1 & PROT_WRITE) !== 0) {
-      ram = this.tlbRam1;
-      o = this.tlbOff1 + (va & PAGE_MASK);
-    }
-    if (ram !== null && (va & PAGE_MASK) + size <= PAGE_SIZE) {
+    let o = (va & PAGE_MASK) + size <= PAGE_SIZE ? this.tlbLookup(va, PROT_WRITE) : -1;
+    let ram: RamRegion | null;
+    if (o >= 0) {
+      ram = this.tlbHit!;
       this.chargeMem();
       if (size === 4) ram.write32(o, value >>> 0);
       else if (size === 2) ram.write16(o, value & 0xffff);
