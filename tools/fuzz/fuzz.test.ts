@@ -11,7 +11,7 @@ import { coverageRows, FINDING_FORMAT, Progress, runFuzzCommand, type FindingFil
 import { runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
-import { fuzzRateDetail } from './bench.js';
+import { fuzzRateCurve, fuzzRateDetail } from './bench.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
 import { SmmuView, type Leaf } from './isolation.js';
@@ -388,6 +388,15 @@ describe('bench', () => {
     expect(r.execs).toBeGreaterThan(4 * 5);
     expect(r.execsPerSec).toBeGreaterThan(0);
     expect(r.execsPerSec).toBeCloseTo(r.execs / (r.ms / 1000), 6);
+  });
+
+  it('fuzzRateCurve measures the same runs cold and after the warm-up', () => {
+    const c = fuzzRateCurve(4, 12, 'mainline', 2);
+    expect(c.cold.runs).toBe(4);
+    expect(c.steady.runs).toBe(4);
+    // the same seed-1 programs both times: only the JIT's state differs
+    expect(c.steady.execs).toBe(c.cold.execs);
+    expect(c.steady.execsPerSec).toBeGreaterThan(0);
   });
 });
 
