@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IrqLine } from '../irq.js';
 import { Scheduler } from '../scheduler.js';
 import { Cpu, WaitQueue } from './cpu.js';
-import { GuestTrap, PREEMPT, StubThread, type GuestProgram } from './stub.js';
+import { GuestExit, GuestTrap, PREEMPT, StubThread, type GuestProgram } from './stub.js';
 
 function setup(): { s: Scheduler; cpu: Cpu } {
   const s = new Scheduler();
@@ -122,5 +122,20 @@ describe('Cpu with the stub backend', () => {
     cpu.addThread(t);
     expect(() => s.runUntilIdle()).not.toThrow();
     expect(t.exit?.hostError?.message).toBe('boom');
+  });
+});
+
+describe('modelled events (ModelEvent)', () => {
+  it('a trap or an exit records no host stack, is still an Error, and leaves Error.stackTraceLimit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const t = new GuestTrap('SIGSEGV', 0x1000, 'read from unmapped address');
+    expect(t).toBeInstanceOf(Error);
+    expect(t.message).toBe('SIGSEGV at 0x1000: read from unmapped address');
+    // only the "Error: message" line: no "    at ..." frames
+    expect(t.stack?.split('\n').filter((l) => l.trimStart().startsWith('at ')).length).toBe(0);
+    expect(new GuestExit(3).stack?.includes('\n    at ')).toBe(false);
+    expect(Error.stackTraceLimit).toBe(limit);
+    // a host exception keeps its frames
+    expect(new Error('host').stack?.includes('\n    at ')).toBe(true);
   });
 });

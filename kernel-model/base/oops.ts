@@ -1,3 +1,5 @@
+import { ModelEvent } from '../../emulator/cpu/stub.js';
+
 /**
  * A kernel Oops: a fault taken in kernel context (an external abort on a device access,
  * an out-of-bounds kernel read that hits unmapped kernel memory). It is thrown from
@@ -9,7 +11,7 @@
  * The message follows arch/arm/mm/fault.c __do_kernel_fault: an address below PAGE_SIZE
  * is reported as a "NULL pointer dereference", any other as a "paging request".
  */
-export class KernelOops extends Error {
+export class KernelOops extends ModelEvent {
   constructor(
     readonly kind: 'external-abort' | 'paging-request' | 'bug',
     readonly address: number,
