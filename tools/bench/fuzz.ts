@@ -82,6 +82,22 @@ function cliCampaign(cli: string, jobs: number, runs: number, out: string): { ms
 }
 
 /**
+ * One `fuzz --profile mainline --seed 1 --time S --jobs J --json` process: its host time from
+ * spawn to exit and the syscalls it ran (a time-bounded campaign: the run count depends on
+ * the speed, so no digest).
+ */
+function cliTimedCampaign(cli: string, jobs: number, seconds: number, out: string): { ms: number; execs: number } {
+  const t0 = nowMs();
+  const p = spawnSync(process.execPath, [cli, 'fuzz', '--profile', 'mainline', '--seed', '1', '--time', String(seconds), '--jobs', String(jobs), '--json', '--no-baseline', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = nowMs() - t0;
+  if (p.status !== 0 && p.status !== 1) throw new Error(`fuzz-jobs: fuzz --time ${seconds} --jobs ${jobs} exited with ${p.status ?? p.signal}: ${p.stderr.slice(-2000)}`);
+  return { ms, execs: (JSON.parse(p.stdout) as { execs: number }).execs };
+}
+
+/** host seconds of the time-bounded campaigns of fuzz-jobs (full mode) */
+export const FUZZ_JOBS_TIMED_SECONDS = 20;
+
+/**
  * fuzz-jobs: the same campaign (mainline, seed 1) run by `vfio-arm-emu fuzz --jobs 1` and by
  * `--jobs 2`, each a fresh CLI process timed from spawn to exit (node's start, the CLI's
  * checks, every job's boot, snapshot and JIT warm-up, the children's start are all in the
@@ -145,6 +161,10 @@ registerBench({
       const order = ctx.short ? [1, 2] : [1, 2, 2, 1];
       const r = measure(runs, order);
       const long = ctx.short ? null : measure(12_000, [1, 2, 2, 1]);
+      // a campaign of fixed host time, as CI runs one (docs/FUZZING.md: --time): syscalls per
+      // host second of the whole process, 1 job then 2 (20 s each: V8's optimisation of a
+      // job takes ~10,000 runs, so the 3000- and 12,000-run campaigns are mostly warm-up)
+      const timed = ctx.short ? null : [cliTimedCampaign(cli, 1, FUZZ_JOBS_TIMED_SECONDS, out), cliTimedCampaign(cli, 2, FUZZ_JOBS_TIMED_SECONDS, out)];
       // the same campaign must give the same result whatever the job count (per length)
       if (digests.size !== (long ? 2 : 1)) throw new Error('fuzz-jobs: the merged result differs between the job counts');
       const speedup = r.t[1]! / r.t[2]!;
@@ -166,6 +186,14 @@ registerBench({
           { name: 'machine-ceiling-2-threads-12k-runs', value: long.ceiling, unit: 'x', higherIsBetter: true },
           { name: 'speedup-share-of-ceiling-12k-runs', value: sl / long.ceiling, unit: 'x', higherIsBetter: true },
           { name: 'cpu-ratio-2-jobs-12k-runs', value: long.cpu[2]! / long.cpu[1]!, unit: 'x', higherIsBetter: false },
+        );
+      }
+      if (timed) {
+        const rate = (c: { ms: number; execs: number }): number => c.execs / (c.ms / 1000);
+        figures.push(
+          { name: `syscalls-1-job-${FUZZ_JOBS_TIMED_SECONDS}s`, value: rate(timed[0]!), unit: 'syscalls/s', higherIsBetter: true, note: `\`fuzz --jobs 1 --time ${FUZZ_JOBS_TIMED_SECONDS}\`: syscalls per host second of the whole process` },
+          { name: `syscalls-2-jobs-${FUZZ_JOBS_TIMED_SECONDS}s`, value: rate(timed[1]!), unit: 'syscalls/s', higherIsBetter: true },
+          { name: `speedup-2-jobs-${FUZZ_JOBS_TIMED_SECONDS}s`, value: rate(timed[1]!) / rate(timed[0]!), unit: 'x', higherIsBetter: true, note: 'the speed-up of a campaign of fixed host time (each job warms its own JIT up, once)' },
         );
       }
       return figures;
