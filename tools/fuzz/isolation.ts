@@ -86,8 +86,28 @@ export class SmmuView {
     return this.smmu.read((this.smmu.globalPages + cb) * PAGE + off, 4, ATTR_NS) >>> 0;
   }
 
+  /**
+   * Routes found since the SMMU's register state last changed. A route depends only on
+   * registers software writes (sCR0, SIDR0, SMRn, S2CRn, CBARn, CBn_SCTLR, CBn_TTBCR), and
+   * `Smmu.epoch` counts every register write and reset; reading that counter is the one
+   * shortcut here (the registers were ~3% of a fuzz run, read again after most calls). The
+   * memo is harness state like the rest of the view: a snapshot restores it with the epoch.
+   */
+  private memoEpoch = -1;
+  private readonly memo = new Map<number, StreamRoute>();
+
   /** IHI 0062 3.4/9.6.14-15: sCR0, then the stream mapping table (SMR match, or S2CR[sid] without stream matching) */
   route(sid: number): StreamRoute {
+    if (this.memoEpoch !== this.smmu.epoch) {
+      this.memo.clear();
+      this.memoEpoch = this.smmu.epoch;
+    }
+    let r = this.memo.get(sid);
+    if (r === undefined) this.memo.set(sid, (r = this.routeNow(sid)));
+    return r;
+  }
+
+  private routeNow(sid: number): StreamRoute {
     const scr0 = this.gr0(SCR0);
     if ((scr0 & SCR0_CLIENTPD) !== 0) return { kind: 'bypass', why: 'sCR0.CLIENTPD' };
     let idx = -1;
