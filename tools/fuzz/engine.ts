@@ -211,6 +211,26 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
   return e.h;
 }
 
+/**
+ * Add a run's ioctl x result coverage to the campaign's. A harness's `coverage` is its
+ * snapshot's plus what the run added (`coverAdds`): merged whole the first time the campaign
+ * sees the harness, then only the additions.
+ */
+function mergeCoverage(coverage: Map<string, Set<string>>, h: Harness, merged: WeakSet<Harness>): void {
+  const add = (k: string, x: string): void => {
+    let s = coverage.get(k);
+    if (!s) coverage.set(k, (s = new Set()));
+    s.add(x);
+  };
+  if (!merged.has(h)) {
+    merged.add(h);
+    for (const [k, v] of h.coverage) for (const x of v) add(k, x);
+    return;
+  }
+  const a = h.coverAdds;
+  for (let i = 0; i < a.length; i += 2) add(a[i]!, a[i + 1]!);
+}
+
 export type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
 
 /**
@@ -241,6 +261,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let done = 0;
   let round = 0;
   const arb = runArb(o.maxCommands ?? 64);
+  const merged = new WeakSet<Harness>();
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);
     let counted = 0;
@@ -258,11 +279,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         execs += h.runSyscalls;
         for (const [k, v] of h.okCounts) okCounts.set(k, (okCounts.get(k) ?? 0) + v);
         h.okCounts.clear();
-        for (const [k, v] of h.coverage) {
-          let s = coverage.get(k);
-          if (!s) coverage.set(k, (s = new Set()));
-          for (const x of v) s.add(x);
-        }
+        mergeCoverage(coverage, h, merged);
         counted++;
       }
     });

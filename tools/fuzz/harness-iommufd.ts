@@ -48,11 +48,15 @@ function livePages(svc: IommufdService): IoptPages[] {
   return out;
 }
 
+const NO_PINS: Readonly<IommufdPins> = Object.freeze({ pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() });
+
 /** what the live IOASes pin and account, recomputed from their areas' page uses */
 export function iommufdPins(svc: IommufdService | null): IommufdPins {
+  // no live IOAS area (most calls of most runs): the shared empty answer, read only by callers
+  const live = svc ? livePages(svc) : [];
+  if (live.length === 0) return NO_PINS;
   const r: IommufdPins = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
-  if (!svc) return r;
-  for (const p of livePages(svc)) {
+  for (const p of live) {
     let n = 0;
     for (let i = 0; i < p.users.length; i++) {
       if (p.users[i]! === 0) continue;

@@ -47,6 +47,9 @@ const UNMAPPED_PTR = 0x1000;
 /** constant inputs, allocated once (copyToUser only reads them) */
 const ENC = new TextEncoder();
 const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
+/** marshal's struct buffer, reused (grown when a struct needs more) */
+let MARSHAL_BUF = new Uint8Array(512);
+let MARSHAL_DV = new DataView(MARSHAL_BUF.buffer);
 const ZERO_PAGE = new Uint8Array(PAGE);
 
 export interface Finding {
@@ -140,6 +143,12 @@ export class Harness {
   readonly coverage = new Map<string, Set<string>>();
   /** successful calls per coverage row in this run ("iommufd:IOMMU_IOAS_MAP" -> n) */
   readonly okCounts = new Map<string, number>();
+  /**
+   * What `coverage` gained, as (row, result) pairs, since the snapshot (restored with the rest
+   * of the harness): a campaign merges the whole `coverage` once and then only these, not
+   * every row after every run.
+   */
+  readonly coverAdds: string[] = [];
   readonly transcript: StepRecord[] = [];
   /** every finding seen in this run (including ignored ones) */
   readonly seen: Finding[] = [];
@@ -329,37 +338,49 @@ export class Harness {
     const mem = s.proc.mm;
     if (a.t === 'int') return Number(BigInt.asUintN(32, this.value(p, a.v)));
     let bytes: Uint8Array;
+    let len: number;
     if (a.t === 'str') {
-      if (a.nul) bytes = ENC.encode(a.s + '\0');
-      else {
-        bytes = NO_NUL;
-      }
-    } else if (a.t === 'bytes') bytes = Uint8Array.from(a.b);
-    else {
+      bytes = a.nul ? ENC.encode(a.s + '\0') : NO_NUL;
+      len = bytes.length;
+    } else if (a.t === 'bytes') {
+      bytes = Uint8Array.from(a.b);
+      len = bytes.length;
+    } else {
       const st = STRUCTS[a.type];
       const tail = a.tail ?? [];
-      // iommufd structs can extend past their min_size (HWPT_ALLOC, GET_HW_INFO): the whole struct
-      bytes = new Uint8Array(Math.max(st.minsz, structEnd(a.type)) + 4 * tail.length + 8);
-      const dv = new DataView(bytes.buffer);
-      for (const [name, off, size] of st.fields) {
-        const v = a.fields[name];
+      // iommufd structs can extend past their min_size (HWPT_ALLOC, GET_HW_INFO): the whole struct.
+      // Built in one reused buffer (a DataView over a fresh buffer per call was ~2% of a fuzz run);
+      // only its first `len` bytes are ever read, so it is cleared to that length first.
+      len = Math.max(st.minsz, structEnd(a.type)) + 4 * tail.length + 8;
+      if (len > MARSHAL_BUF.length) {
+        MARSHAL_BUF = new Uint8Array(len);
+        MARSHAL_DV = new DataView(MARSHAL_BUF.buffer);
+      }
+      bytes = MARSHAL_BUF;
+      bytes.fill(0, 0, len);
+      const dv = MARSHAL_DV;
+      const fields = st.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        const v = a.fields[f[0]];
         if (v === undefined) continue;
+        const off = f[1];
         // a safe integer into a 32-bit field: its low 32 bits without a BigInt round trip
         // (ToUint32 is the value mod 2^32, what BigInt.asUintN(32, ...) gives for it)
-        if (size === 4 && typeof v === 'number' && Number.isSafeInteger(v)) {
+        if (f[2] === 4 && typeof v === 'number' && Number.isSafeInteger(v)) {
           dv.setUint32(off, v >>> 0, true);
           continue;
         }
         const x = this.value(p, v);
-        if (size === 4) dv.setUint32(off, Number(BigInt.asUintN(32, x)), true);
+        if (f[2] === 4) dv.setUint32(off, Number(BigInt.asUintN(32, x)), true);
         else dv.setBigUint64(off, x, true);
       }
-      tail.forEach((v, i) => dv.setUint32(st.minsz + 4 * i, Number(BigInt.asUintN(32, this.value(p, v))), true));
+      for (let i = 0; i < tail.length; i++) dv.setUint32(st.minsz + 4 * i, Number(BigInt.asUintN(32, this.value(p, tail[i]!))), true);
     }
     // the bytes always go to the scratch buffer; the pointer may point elsewhere
-    mem.copyToUser(s.scratch, bytes, 0, Math.min(bytes.length, 2 * PAGE));
-    const ptr = this.ptr(p, a.ptr, bytes.length);
-    if (a.ptr === 'tail') mem.copyToUser(ptr, bytes, 0, Math.min(bytes.length, s.scratch + 2 * PAGE - ptr));
+    mem.copyToUser(s.scratch, bytes, 0, Math.min(len, 2 * PAGE));
+    const ptr = this.ptr(p, a.ptr, len);
+    if (a.ptr === 'tail') mem.copyToUser(ptr, bytes, 0, Math.min(len, s.scratch + 2 * PAGE - ptr));
     return ptr;
   }
 
@@ -376,11 +397,14 @@ export class Harness {
     if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd') return;
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
-    const row = FD_IOCTLS[kind].includes(what) ? what : 'unknown';
-    const key = `${kind}:${row}`;
+    const key = coverKey(kind, what);
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
-    set.add(ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret)));
+    const v = ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret));
+    if (!set.has(v)) {
+      set.add(v);
+      this.coverAdds.push(key, v);
+    }
     if (ret >= 0) this.okCounts.set(key, (this.okCounts.get(key) ?? 0) + 1);
   }
 
@@ -766,16 +790,19 @@ export class Harness {
   private checkOwnership(): void {
     const ownerCnt = this.sys.profile.caps.groupOwnershipGuard === 'refuse-bind';
     for (const g of this.sys.kernel.iommu.groups()) {
-      const host = g.devices.filter((d) => d.driver !== null && d.driver.driverManagedDma !== true && !d.driver.name.startsWith('vfio')).map((d) => `${d.name} (${d.driver!.name})`);
+      let hosts = 0;
+      for (const d of g.devices) if (isHostDriver(d.driver)) hosts++;
+      // the names only for a message (this runs after most calls)
+      const host = (): string => g.devices.filter((d) => isHostDriver(d.driver)).map((d) => `${d.name} (${d.driver!.name})`).join(', ');
       const container = this.sys.vfio.groupState(g.id)?.containerSet ?? false;
       // devices of the group bound to an iommufd (VFIO cdev path): iommufd_device_bind claims DMA
       // ownership per device (iommu_device_claim_dma_owner: owner_cnt counts the claims)
       const bound = iommufdBoundDevices(this.sys.iommufd, g.id);
       const user = container || bound > 0;
-      if (host.length > 0 && user) this.fail('ownership', `group ${g.id} is ${container ? 'in a user space container' : 'bound to an iommufd'} and its device ${host.join(', ')} is bound to a host driver`);
+      if (hosts > 0 && user) this.fail('ownership', `group ${g.id} is ${container ? 'in a user space container' : 'bound to an iommufd'} and its device ${host()} is bound to a host driver`);
       else if (ownerCnt && g instanceof Group) {
-        const want = container ? 1 : bound > 0 ? bound : host.length;
-        if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${container ? 'user space holds it' : bound > 0 ? `${bound} device(s) bound to an iommufd` : `${host.length} host driver(s) use it`}`);
+        const want = container ? 1 : bound > 0 ? bound : hosts;
+        if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${container ? 'user space holds it' : bound > 0 ? `${bound} device(s) bound to an iommufd` : `${hosts} host driver(s) use it`}`);
       }
     }
   }
@@ -1061,6 +1088,25 @@ const ISOLATION_NEUTRAL = new Set<number>([
  * broken read/write or mmap path may reach any address). Other calls leave the SMMU and the tables alone: the isolation
  * check skips them (a process killed by a fault sets the flag itself, in respawn).
  */
+/** a driver that does not manage DMA itself (not vfio-platform/vfio-amba): it owns its group's DMA */
+function isHostDriver(drv: { name: string; driverManagedDma?: boolean } | null): boolean {
+  return drv !== null && drv.driverManagedDma !== true && !drv.name.startsWith('vfio');
+}
+
+/**
+ * The coverage row of (fd kind, call name): "kind:CALL", or "kind:unknown" for a call the fd
+ * kind does not have. Interned per pair: building the key by concatenation made a fresh
+ * string per call, which every Map lookup then had to flatten and hash.
+ */
+const COVER_KEYS = new Map<string, Map<string, string>>();
+function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd', what: string): string {
+  let m = COVER_KEYS.get(kind);
+  if (m === undefined) COVER_KEYS.set(kind, (m = new Map()));
+  let key = m.get(what);
+  if (key === undefined) m.set(what, (key = `${kind}:${FD_IOCTLS[kind].includes(what) ? what : 'unknown'}`));
+  return key;
+}
+
 function mayChangeIsolation(c: Call): boolean {
   switch (c.op) {
     case 'close':
