@@ -46,6 +46,21 @@ const ERESTARTSYS = 512;
 const UNMAPPED_PTR = 0x1000;
 /** constant inputs, allocated once (copyToUser only reads them) */
 const ENC = new TextEncoder();
+/**
+ * UTF-8 of `s + end`, read only (it is copied into guest memory). The generated strings come
+ * from small sets (paths, sysfs values, device names), so their encodings are kept: a cache of
+ * host buffers, not model state, bounded so that a long campaign of fresh strings cannot grow it.
+ */
+const ENCODED = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
+function encoded(s: string, end: '\0' | '\n'): Uint8Array {
+  const m = ENCODED[end === '\0' ? 0 : 1]!;
+  let b = m.get(s);
+  if (b === undefined) {
+    b = ENC.encode(s + end);
+    if (m.size < 4096) m.set(s, b);
+  }
+  return b;
+}
 const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
 /** marshal's struct buffer, reused (grown when a struct needs more) */
 let MARSHAL_BUF = new Uint8Array(512);
@@ -228,9 +243,8 @@ export class Harness {
   echo(proc: Process, scratch: number, path: string, value: string): number {
     const mem = proc.mm;
     const inv = (name: 'open' | 'write' | 'close', a: number[]): number => this.sys.syscalls.invoke(proc, null, name, a);
-    const enc = ENC;
-    const p = enc.encode(path + '\0');
-    const v = enc.encode(value + '\n');
+    const p = encoded(path, '\0');
+    const v = encoded(value, '\n');
     if (mem.copyToUser(scratch, p, 0, p.length) < 0 || mem.copyToUser(scratch + 1024, v, 0, v.length) < 0) return -14;
     const fd = inv('open', [scratch, O_WRONLY]);
     if (fd < 0) return fd;
@@ -340,7 +354,7 @@ export class Harness {
     let bytes: Uint8Array;
     let len: number;
     if (a.t === 'str') {
-      bytes = a.nul ? ENC.encode(a.s + '\0') : NO_NUL;
+      bytes = a.nul ? encoded(a.s, '\0') : NO_NUL;
       len = bytes.length;
     } else if (a.t === 'bytes') {
       bytes = Uint8Array.from(a.b);
@@ -494,7 +508,7 @@ export class Harness {
     const inv = (name: Parameters<typeof sc.invoke>[2], a: number[]): number => sc.invoke(proc, null, name, a);
     switch (c.op) {
       case 'open': {
-        const b = ENC.encode(c.path + '\0');
+        const b = encoded(c.path, '\0');
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
         const before = this.model.snapshotOpen(proc, c.path);
         const r = inv('open', [s.scratch, c.flags]);
