@@ -15,7 +15,6 @@ import { formatOptions, parseArgs, UsageError, type OptSpec } from '../cli/args.
 import type { CliIo } from '../cli/main.js';
 import { runProgram, type FindingReport } from './engine.js';
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_SUPPRESSIONS } from './harness.js';
 import { FD_IOCTLS } from './program.js';
 import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
@@ -43,20 +42,18 @@ export const MAX_JOBS = 64;
 /**
  * node/V8 flags of each --jobs child process. `--single-threaded` keeps V8's optimizing
  * compiler and GC on the job's own thread (no concurrent recompilation, no concurrent or
- * parallel GC helpers), so N jobs on N cores do not compete for them; measured in
+ * parallel GC helpers), so N jobs on N cores do not compete for them; 8x V8's default
+ * interrupt budget (132 KiB of bytecode) so that TurboFan, now on the job's thread, optimizes
+ * only the functions that stay hot (with the default a 1000-run campaign made ~300
+ * compilations and ~80 deoptimizations, ~45% of its time; with it 68 and 13). Measured in
  * docs/PERFORMANCE.md, "fuzz-jobs: child processes".
+ *
+ * The CLI process itself (job 0, and the only job of --jobs 1) keeps V8's defaults: it
+ * compiles on a background thread, and the 8x budget it had until round 6 cost it ~40% of a
+ * 20-second campaign's syscalls (1.0-1.2 M against 1.7-2.0 M, mainline seed 1), for ~10% on
+ * a 1000-run one (docs/PERFORMANCE.md, "Fuzzer throughput, round 6").
  */
 export const JOB_EXEC_ARGV: readonly string[] = ['--single-threaded', '--interrupt-budget=1081344'];
-
-/**
- * The V8 tuning every campaign gets (the CLI process for --jobs 1, each child for --jobs N):
- * 8x V8's default interrupt budget (132 KiB of bytecode), so TurboFan optimizes only the
- * functions that stay hot. With the default a 1000-run campaign (mainline, seed 1) triggered
- * ~300 TurboFan compilations and ~80 deoptimizations, and compiling took ~45% of the run when
- * done on the job's thread; with it, 68 compilations and 13 deoptimizations (docs/PERFORMANCE.md,
- * "fuzz-jobs: child processes"). Host-side only: programs, results and findings are unchanged.
- */
-export const CAMPAIGN_V8_FLAGS: readonly string[] = ['--interrupt-budget=1081344'];
 
 export const FUZZ_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: rfc-v4 (default), mainline, baseline, patches:<list>' },
@@ -87,8 +84,6 @@ export interface FuzzHost {
   now?: () => number;
   /** host CPUs (default os.availableParallelism(); tests) */
   cpus?: number;
-  /** apply CAMPAIGN_V8_FLAGS to this process before an in-process campaign (default true) */
-  tuneV8?: boolean;
 }
 
 export { FINDING_FORMAT, type FindingFile } from './schema.js';
@@ -166,9 +161,6 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const workers = jobs > 1 && workerFile ? startWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress, guided, inline: true }) : null;
   const outDir = String(opts.out ?? 'fuzz-findings');
   try {
-    // before the fuzzer's and the models' functions get their feedback (the validation below
-    // boots a machine): they then run with the campaign's budget (--jobs N: the children's flags)
-    if (host.tuneV8 !== false) setFlagsFromString(CAMPAIGN_V8_FLAGS.join(' '));
     // validate the profile before any work (a bad name is a usage error)
     try {
       runProgram(profile, []);
