@@ -1095,13 +1095,6 @@ const ISOLATION_NEUTRAL = new Set<number>([
   VFIO_REQS.VFIO_DEVICE_RESET,
 ]);
 
-/**
- * Can this call change what a stream id reaches? Closes and exits (a last reference
- * detaches a group and frees its mappings), container and group ioctls, sysfs writes
- * (rebinding), raw syscalls, and device writes (pwrite, write, stores through a mapping: a
- * broken read/write or mmap path may reach any address). Other calls leave the SMMU and the tables alone: the isolation
- * check skips them (a process killed by a fault sets the flag itself, in respawn).
- */
 /** a driver that does not manage DMA itself (not vfio-platform/vfio-amba): it owns its group's DMA */
 function isHostDriver(drv: { name: string; driverManagedDma?: boolean } | null): boolean {
   return drv !== null && drv.driverManagedDma !== true && !drv.name.startsWith('vfio');
@@ -1117,10 +1110,21 @@ function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd', what: stri
   let m = COVER_KEYS.get(kind);
   if (m === undefined) COVER_KEYS.set(kind, (m = new Map()));
   let key = m.get(what);
-  if (key === undefined) m.set(what, (key = `${kind}:${FD_IOCTLS[kind].includes(what) ? what : 'unknown'}`));
+  if (key === undefined) {
+    key = `${kind}:${FD_IOCTLS[kind].includes(what) ? what : 'unknown'}`;
+    // bounded like `encoded`: call names come from the generator's small sets
+    if (m.size < 4096) m.set(what, key);
+  }
   return key;
 }
 
+/**
+ * Can this call change what a stream id reaches? Closes and exits (a last reference
+ * detaches a group and frees its mappings), container and group ioctls, sysfs writes
+ * (rebinding), raw syscalls, and device writes (pwrite, write, stores through a mapping: a
+ * broken read/write or mmap path may reach any address). Other calls leave the SMMU and the tables alone: the isolation
+ * check skips them (a process killed by a fault sets the flag itself, in respawn).
+ */
 function mayChangeIsolation(c: Call): boolean {
   switch (c.op) {
     case 'close':
