@@ -48,10 +48,13 @@ function livePages(svc: IommufdService): IoptPages[] {
   return out;
 }
 
-const NO_PINS: Readonly<IommufdPins> = Object.freeze({ pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() });
+/** iommufdPins' answer, read only (the empty one is shared) */
+export type IommufdPinsView = { readonly [K in keyof IommufdPins]: ReadonlyMap<Parameters<IommufdPins[K]['get']>[0], number> };
+
+const NO_PINS: IommufdPinsView = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
 
 /** what the live IOASes pin and account, recomputed from their areas' page uses */
-export function iommufdPins(svc: IommufdService | null): IommufdPins {
+export function iommufdPins(svc: IommufdService | null): IommufdPinsView {
   // no live IOAS area (most calls of most runs): the shared empty answer, read only by callers
   const live = svc ? livePages(svc) : [];
   if (live.length === 0) return NO_PINS;

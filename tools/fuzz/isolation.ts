@@ -9,7 +9,9 @@
  * in the kernel model's programming of them shows up as a difference with what the
  * reference model (tools/fuzz/model.ts) says each group's container maps.
  *
- * The one thing read from the model's internals is its TLB (`tlbEntries`): not visible
+ * Two things are read from the model's internals. `Smmu.epoch`, a count of register writes
+ * and resets, only decides when the stream routes must be read again (`route`); it adds no
+ * information. And its TLB (`tlbEntries`): not visible
  * through registers on real hardware, but a path by which a device reaches memory. An entry
  * the walk put there stays usable until software invalidates it (IHI 0062 "TLB maintenance
  * operations": TLBIASID / TLBIVA, completed by a sync), so a missed invalidation lets a
