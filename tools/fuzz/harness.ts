@@ -331,9 +331,18 @@ export class Harness {
     }
   }
 
-  /** the regions of the device a device fd was opened for (the PL330's for any other fd) */
+  /**
+   * The regions of the device a device fd was opened for (the PL330's for any other fd). A
+   * group-path device fd's file holds the vfio_device itself (vfio_device_open_file:
+   * anon_inode_getfile(..., device)); a cdev fd (/dev/vfio/devices/vfioN) holds a
+   * vfio_device_file whose `device` is it (vfio_device_fops_cdev_open). Reading only the first
+   * shape sent every cdev fd to the PL330's regions, so the read oracle compared the second
+   * device's registers with the PL330's (a false rw-offset-mismatch on mainline).
+   */
   private regionsOf(proc: Process, fd: number): { addr: number; size: number }[] {
-    const name = (proc.fdget(fd)?.priv as { dev?: { name?: string } } | undefined)?.dev?.name;
+    type Dev = { dev?: { name?: string } };
+    const priv = proc.fdget(fd)?.priv as (Dev & { device?: Dev }) | undefined;
+    const name = (priv?.device ?? priv)?.dev?.name;
     return this.devices.find((d) => d.name === name)?.regions ?? this.regions;
   }
 
