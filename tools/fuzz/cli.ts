@@ -42,18 +42,23 @@ export const MAX_JOBS = 64;
 /**
  * node/V8 flags of each --jobs child process. `--single-threaded` keeps V8's optimizing
  * compiler and GC on the job's own thread (no concurrent recompilation, no concurrent or
- * parallel GC helpers), so N jobs on N cores do not compete for them; 8x V8's default
- * interrupt budget (132 KiB of bytecode) so that TurboFan, now on the job's thread, optimizes
- * only the functions that stay hot (with the default a 1000-run campaign made ~300
- * compilations and ~80 deoptimizations, ~45% of its time; with it 68 and 13). Measured in
- * docs/PERFORMANCE.md, "fuzz-jobs: child processes".
+ * parallel GC helpers), so a child does not take CPU from job 0, the CLI process, whose
+ * compiler and GC helpers run on background threads. Measured on mainline campaigns of
+ * fixed host time (docs/PERFORMANCE.md, "fuzz-jobs: the steady state"): with a
+ * `--single-threaded` child, 2 jobs ran 197k-210k syscalls/s once warm against 149k-191k
+ * with the 8x interrupt budget the children had until then (`--interrupt-budget=1081344`:
+ * fewer, later compilations, which helped 1000-run campaigns and cost every longer one
+ * about 30%); with V8's defaults or `--single-threaded-gc` in the child, its background
+ * compiler took the second core from job 0 while both warmed up (job 0 ran 0.66 M syscalls in
+ * the first 15 s instead of 1.12 M) and the 40-s campaigns ran fewer syscalls (6.9 M against
+ * 7.3 M).
  *
  * The CLI process itself (job 0, and the only job of --jobs 1) keeps V8's defaults: it
  * compiles on a background thread, and the 8x budget it had until round 6 cost it ~40% of a
  * 20-second campaign's syscalls (1.0-1.2 M against 1.7-2.0 M, mainline seed 1), for ~10% on
  * a 1000-run one (docs/PERFORMANCE.md, "Fuzzer throughput, round 6").
  */
-export const JOB_EXEC_ARGV: readonly string[] = ['--single-threaded', '--interrupt-budget=1081344'];
+export const JOB_EXEC_ARGV: readonly string[] = ['--single-threaded'];
 
 export const FUZZ_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: rfc-v4 (default), mainline, baseline, patches:<list>' },
