@@ -183,9 +183,12 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const plannedRuns = mine.reduce((a, k) => a + sliceRuns(runs, k, size), 0);
   const progress = new Progress(io, timeMs === undefined ? plannedRuns : 0, timeMs);
   const parts: SliceResult[] = [];
+  const timeline = new Timeline();
   const onSlice = (s: SliceResult): void => {
     parts.push(s);
-    progress.update(s.result.runs, s.result.findings.map((f) => f.sig), now() - t0);
+    const t = now() - t0;
+    timeline.add(s.result.execs, t);
+    progress.update(s.result.runs, s.result.findings.map((f) => f.sig), t);
   };
   if (workers) {
     workers.run(onSlice);
@@ -211,7 +214,7 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   }
   const base = matchBaseline(baseline, profile, merged.findings.map((f) => f.sig));
   const bl = { file: baselineFile, known: base.known, fresh: base.fresh };
-  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl, cfiles, guided)) + '\n');
+  if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl, cfiles, guided, timeline.points)) + '\n');
   else io.out(summaryText(merged, elapsed, files, shard, jobs, bl, cfiles, guided));
   return base.fresh.length ? 1 : 0;
 }
@@ -512,7 +515,26 @@ interface BaselineUse {
   fresh: string[];
 }
 
-function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false): object {
+/**
+ * The campaign's syscalls over host time, for --json's `timeline`: [ms, syscalls so far] at
+ * the first slice result that arrives in each host second (results arrive as their slices
+ * end, from every job), so the rate of any stretch of a campaign can be read off it, e.g.
+ * once every job's JIT has warmed up (tools/bench/fuzz.ts, fuzz-jobs). One point per second:
+ * a --time 600 campaign has at most ~600.
+ */
+export class Timeline {
+  readonly points: [number, number][] = [];
+  private execs = 0;
+  private next = 0;
+  add(execs: number, ms: number): void {
+    this.execs += execs;
+    if (ms < this.next) return;
+    this.points.push([Math.round(ms), this.execs]);
+    this.next = (Math.floor(ms / 1000) + 1) * 1000;
+  }
+}
+
+function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false, timeline: [number, number][] = []): object {
   const rt = covRuntime();
   return {
     schema: FUZZ_JSON_SCHEMA,
@@ -525,6 +547,7 @@ function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: nu
     execs: m.execs,
     elapsedMs: Math.round(elapsed),
     execsPerSec: Math.round(m.execs / Math.max(elapsed / 1000, 1e-3)),
+    timeline,
     findings: m.findings.map((f, i) => ({ sig: f.sig, known: bl.known.has(f.sig), message: f.message, seed: f.seed, file: files[i] ?? null, reproducer: cfiles[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
     baseline: { file: bl.file, known: [...bl.known.keys()], new: bl.fresh },
     coverage: coverageRows(m.coverage),

@@ -7,7 +7,7 @@ import type { CliIo } from '../cli/main.js';
 import { SECOND_GROUP, SETUP_PREFIX } from './arb.js';
 import { ATTR_NS } from '../../emulator/attrs.js';
 import { InputError } from '../cli/outputs.js';
-import { coverageRows, FINDING_FORMAT, Progress, runFuzzCommand, type FindingFile } from './cli.js';
+import { coverageRows, FINDING_FORMAT, Progress, runFuzzCommand, Timeline, type FindingFile } from './cli.js';
 import { runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
@@ -354,6 +354,32 @@ describe('CLI', () => {
       return { ...r, ok: a.ok || b.ok, errors: [...new Set([...a.errors, ...b.errors])].sort() };
     });
     expect(merged).toEqual(all.coverage.map((r) => ({ ...r, errors: [...r.errors].sort() })));
+  });
+
+  it('--json has the timeline: syscalls so far at the first slice result of each host second', () => {
+    const t = new Timeline();
+    t.add(100, 10);
+    t.add(50, 500);
+    t.add(30, 1000);
+    t.add(5, 3500.4);
+    t.add(1, 3999);
+    t.add(2, 4000);
+    expect(t.points).toEqual([[10, 100], [1000, 180], [3500, 185], [4000, 188]]);
+    // a --time campaign on a clock that advances 0.3 s per reading: the points are in distinct
+    // seconds, increasing, and end at or below the campaign's syscalls
+    let clock = 0;
+    const io = fakeIo();
+    expect(runFuzzCommand(['--profile', 'mainline', '--time', '3', '--json'], io, { mkdir: () => {}, workerFile: null, now: () => (clock += 300) })).toBe(0);
+    const out = JSON.parse(io.stdout) as { execs: number; timeline: [number, number][] };
+    expect(out.timeline.length).toBeGreaterThanOrEqual(3);
+    const secs = out.timeline.map(([ms]) => Math.floor(ms / 1000));
+    expect(new Set(secs).size).toBe(secs.length);
+    for (let i = 1; i < out.timeline.length; i++) {
+      expect(out.timeline[i]![0]).toBeGreaterThan(out.timeline[i - 1]![0]);
+      expect(out.timeline[i]![1]).toBeGreaterThan(out.timeline[i - 1]![1]);
+    }
+    expect(out.timeline.at(-1)![1]).toBeLessThanOrEqual(out.execs);
+    expect(out.timeline[0]![1]).toBeGreaterThan(0);
   });
 
   describe('--jobs with the bundled worker', () => {
