@@ -8,12 +8,22 @@ import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
 import { coverageFigures } from './fuzz-coverage.js';
+import { steadyRate } from './fuzz.js';
 import './index.js';
 
 describe('bench workloads', () => {
   it('registers the issue-11 benchmarks', () => {
     const names = listBenches().map((b) => b.name);
     for (const n of ['dma-copy', 'ioctl-rate', 'smmu-walk', 'memory', 'unicorn', 'dma-direct', 'host-copy', 'cli-startup', 'dma-sizes', 'fuzz-rate', 'fuzz-jobs', 'fuzz-coverage']) expect(names).toContain(n);
+  });
+
+  it('fuzz-jobs: the steady rate is read off one campaign\'s timeline from the first point at or after the warm-up', () => {
+    const tl: [number, number][] = [[5, 10], [1000, 100], [15_200, 1000], [20_000, 1500], [35_200, 3000]];
+    expect(steadyRate(tl, 15_000)).toBeCloseTo(2000 / 20, 9);
+    expect(steadyRate(tl, 0)).toBeCloseTo(2990 / 35.195, 9);
+    expect(steadyRate(tl, 35_200)).toBeNaN();
+    expect(steadyRate(tl, 40_000)).toBeNaN();
+    expect(steadyRate([], 0)).toBeNaN();
   });
 
   it('fuzz-coverage: medians over seeds, the gain in %, per finding guided/random of the median syscalls (not found = Infinity)', () => {

@@ -162,7 +162,9 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const workerFile = host.workerFile === undefined ? defaultWorkerFile() : host.workerFile;
   // --jobs N: this process is job 0 and forks N - 1 children now, before its own checks and
   // boot, so that their start-up overlaps them (docs/PERFORMANCE.md, "fuzz-jobs: the CLI
-  // process as job 0"); a failed check kills them
+  // process as job 0"); a failed check kills them. (N children with this process only merging
+  // ran 11-12% faster once warm in two rounds and 3-6% slower in three others, and slower on
+  // short campaigns: docs/PERFORMANCE.md, "fuzz-jobs: the steady state")
   const workers = jobs > 1 && workerFile ? startWorkers({ workerFile, jobs, profile, seed, runs, mine, shard, timeMs, suppress, guided, inline: true }) : null;
   const outDir = String(opts.out ?? 'fuzz-findings');
   try {
