@@ -49,7 +49,7 @@ registerBench({
  * could wait for a core for seconds, which is how the control read 5x-11x (docs/PERFORMANCE.md,
  * "fuzz-jobs: the steady state").
  */
-function loopRun(k: number, reps: number): { ms: number; cpuMs: number | null } {
+function controlRun(k: number, reps: number): { ms: number; cpuMs: number | null } {
   const code = `const { parentPort, workerData } = require('node:worker_threads'); const fs = require('node:fs'); const crypto = require('node:crypto');
 const cpu = () => { try { const s = fs.readFileSync('/proc/thread-self/stat', 'latin1'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; } };
 const b = Buffer.alloc(1 << 20, 7); crypto.createHash('sha256').update(b).digest();
@@ -145,12 +145,12 @@ export const FUZZ_JOBS_STEADY_FROM_MS = 15_000;
  *   campaign (`--time 600`, docs/FUZZING.md) runs in the steady state after its first ~15 s.
  *
  * Measurement (docs/PERFORMANCE.md, "fuzz-jobs: the measurement" and "fuzz-jobs: the steady
- * state"): an untimed warm-up first (a short 2-job campaign and a 2-thread loop), then 1 and
+ * state"): an untimed warm-up first (a short 2-job campaign and the 2-thread control), then 1 and
  * 2 jobs in the order 1,2,2,1 (a linear drift of the load cancels; short mode 1,2), each
- * followed at once by the control (native SHA-256 work, loopRun) on as many threads, so the
- * control samples the same moment. Speed-ups are ratios of summed times. cpu-ratio-2-jobs: the CPU time of the whole
- * process tree (every thread and child: JIT, GC, start-up) with 2 jobs over 1 job for the same
- * campaign (1.0: the work did not get dearer with two).
+ * followed at once by the control (native SHA-256 work, controlRun) on as many threads, so
+ * the control samples the same moment. Speed-ups are ratios of summed times.
+ * cpu-ratio-2-jobs: the CPU time of the whole process tree (every thread and child: JIT, GC,
+ * start-up) with 2 jobs over 1 job for the same campaign (1.0: the work did not get dearer).
  */
 registerBench({
   name: 'fuzz-jobs',
@@ -164,11 +164,11 @@ registerBench({
     }
     const out = mkdtempSync(join(tmpdir(), 'vae-fuzz-jobs-'));
     try {
-      const loopN = ctx.short ? 200 : 600; // SHA-256 MiB per thread (~0.15 / 0.4 s)
+      const controlMiB = ctx.short ? 200 : 600; // control: MiB of SHA-256 per thread (~0.15 / 0.4 s)
       const digests = new Set<string>();
       // warm-up, untimed: the machine's first multi-process CPU-bound episode
       cliCampaign(cli, 2, 100, out);
-      loopRun(2, loopN / 4);
+      controlRun(2, controlMiB / 4);
       const measure = (runs: number, order: readonly number[]): { t: Record<number, number>; cpu: Record<number, number>; ceiling: number; loopCpu: number; execs: number } => {
         const ms: Record<number, number[]> = { 1: [], 2: [] };
         const cpu: Record<number, (number | null)[]> = { 1: [], 2: [] };
@@ -180,7 +180,7 @@ registerBench({
           cpu[j]!.push(c.cpuMs);
           execs = c.execs;
           digests.add(c.digest);
-          const l = loopRun(j, loopN);
+          const l = controlRun(j, controlMiB);
           lp[j]!.ms.push(l.ms);
           lp[j]!.cpu.push(l.cpuMs);
         }
@@ -206,7 +206,7 @@ registerBench({
             const ctl: Record<number, number[]> = { 1: [], 2: [] };
             for (const j of [1, 2, 2, 1]) {
               c[j]!.push(cliTimedCampaign(cli, j, FUZZ_JOBS_TIMED_SECONDS, out));
-              ctl[j]!.push(loopRun(j, loopN).ms);
+              ctl[j]!.push(controlRun(j, controlMiB).ms);
             }
             return { c, ceiling: (2 * sum(ctl[1]!)) / sum(ctl[2]!) };
           })();
@@ -217,7 +217,7 @@ registerBench({
         { name: 'syscalls-1-job', value: r.execs / (r.t[1]! / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `\`fuzz --jobs 1 --runs ${runs}\` process, spawn to exit; order ${order.join(',')} after a warm-up` },
         { name: 'syscalls-2-jobs', value: r.execs / (r.t[2]! / 1000), unit: 'syscalls/s', higherIsBetter: true, note: `\`fuzz --jobs 2\`: the CLI process is job 0, one child (${JOB_EXEC_ARGV.join(' ')}) job 1` },
         { name: 'speedup-2-jobs', value: speedup, unit: 'x', higherIsBetter: true, note: `a ${runs}-run campaign: both jobs in V8's warm-up all along (the target is judged on the steady state, full mode)` },
-        { name: 'machine-ceiling-2-threads', value: r.ceiling, unit: 'x', higherIsBetter: true, note: `a fixed native workload (SHA-256 of ${loopN} MiB per thread) on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads` },
+        { name: 'machine-ceiling-2-threads', value: r.ceiling, unit: 'x', higherIsBetter: true, note: `a fixed native workload (SHA-256 of ${controlMiB} MiB per thread) on 1 vs 2 worker threads right after each campaign (2 x t1 / t2): what the host gave two threads` },
         { name: 'speedup-share-of-ceiling', value: speedup / r.ceiling, unit: 'x', higherIsBetter: true, note: 'speed-up / ceiling: how much of what the host gave the fuzzer used' },
         { name: 'cpu-ratio-2-jobs', value: r.cpu[2]! / r.cpu[1]!, unit: 'x', higherIsBetter: false, note: 'CPU of the whole process tree (all threads, the child) with 2 jobs / with 1 for the same campaign (1.0: the work did not get dearer)' },
         { name: 'cpu-per-wall-1-job', value: r.cpu[1]! / r.t[1]!, unit: 'x', higherIsBetter: false, note: 'CPU time / host time of `--jobs 1`: above 1.0 it already uses the second core (V8 background compiler and GC)' },
