@@ -73,6 +73,7 @@ const c = new Float64Array(workerData.cpu); c[workerData.j] = cpu() - c0; Atomic
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const mean = (xs: readonly number[]): number => sum(xs) / xs.length;
 
 /**
  * One `vfio-arm-emu fuzz --profile mainline --seed 1 --runs N --jobs J --json` process: its
@@ -184,7 +185,6 @@ registerBench({
           lp[j]!.ms.push(l.ms);
           lp[j]!.cpu.push(l.cpuMs);
         }
-        const mean = (xs: number[]): number => sum(xs) / xs.length;
         const meanCpu = (xs: (number | null)[]): number => (xs.includes(null) ? NaN : mean(xs as number[]));
         return {
           t: { 1: mean(ms[1]!), 2: mean(ms[2]!) },
@@ -226,7 +226,6 @@ registerBench({
       if (timed) {
         const T = FUZZ_JOBS_TIMED_SECONDS;
         const from = FUZZ_JOBS_STEADY_FROM_MS / 1000;
-        const mean = (xs: number[]): number => sum(xs) / xs.length;
         const whole = (j: number): number => sum(timed.c[j]!.map((x) => x.execs)) / (sum(timed.c[j]!.map((x) => x.ms)) / 1000);
         const steady = (j: number): number => mean(timed.c[j]!.map((x) => steadyRate(x.timeline, FUZZ_JOBS_STEADY_FROM_MS)));
         // CPU per host second of one job once warm: the two 1-job campaigns' CPU and time beyond
