@@ -1,5 +1,6 @@
 import { type Attrs } from './attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT, type PhysicalBus } from './bus.js';
+import { WIDE_FIELD_INIT } from './time.js';
 
 /**
  * A translation stage that a bus master's port sits behind (the SMMU plugs in here).
@@ -144,15 +145,17 @@ export class MasterPort {
    * null. Set by the access that stalled, cleared by awaitStall.
    */
   stalled: MasterFault | null = null;
-  /** bytes moved through this port (reads + writes) */
-  bytes = 0;
+  /** bytes moved through this port (reads + writes; a double from the start: time.ts WIDE_FIELD_INIT) */
+  bytes = WIDE_FIELD_INIT;
   private readonly tr: TranslationResult = newTranslationResult();
 
   constructor(
     readonly bus: PhysicalBus,
     readonly name: string,
     public translator: TranslationStage | null = null,
-  ) {}
+  ) {
+    this.bytes = 0;
+  }
 
   takeCost(): number {
     const c = this.costNs;

@@ -1,4 +1,4 @@
-import type { Ns } from './time.js';
+import { WIDE_FIELD_INIT, type Ns } from './time.js';
 
 /**
  * The discrete-event scheduler: the only source of time in the model.
@@ -56,10 +56,15 @@ function before(a: SimEvent, b: SimEvent): boolean {
 export class Scheduler {
   private heap: SimEvent[] = [];
   private seq = 0;
-  private _now: Ns = 0;
+  /** (a double from the start: time.ts WIDE_FIELD_INIT) */
+  private _now: Ns = WIDE_FIELD_INIT;
   private stopRequest: string | null = null;
   /** total events executed since creation */
   executed = 0;
+
+  constructor() {
+    this._now = 0;
+  }
 
   get now(): Ns {
     return this._now;

@@ -36,3 +36,24 @@ export function formatNs(t: Ns): string {
   if (t < NS_PER_S) return `${(t / NS_PER_MS).toFixed(3)} ms`;
   return `${(t / NS_PER_S).toFixed(6)} s`;
 }
+
+/**
+ * The initial value of a number field that will hold virtual times (ns), running totals or
+ * 32-bit addresses: values that pass 2^31 in any run longer than 2.1 s of virtual time or
+ * 2 GiB of DMA, or on any bus address in the upper half. The constructor sets the field to
+ * its real starting value right after.
+ *
+ * Why (V8 in Node 20, 64-bit): a field first written with a small integer ("Smi", 32-bit
+ * signed) is laid out as one; the first value at or above 2^31 changes its layout to a
+ * double, which gives the object a new hidden class and deprecates the old one, and
+ * compiled code that inlined the old class is thrown away. Usually it is recompiled, but in
+ * 9 of 44 dma-copy runs of 30 transfers under `--trace-deopt` the PL330 copy run instead
+ * deoptimised on every call (65 times per 64 MiB transfer, to the end of the run) once
+ * virtual time passed 2^31 ns, each transfer taking 1.5-2x as long (docs/PERFORMANCE.md,
+ * "Hidden classes at 2^31"); in 72 runs with the scheduler's, the CPU's, the master port's,
+ * the PL330 threads' and the SMMU's such fields initialised with this value, none did. A
+ * field whose first value is not a small integer is a double from the start, later small
+ * integers are stored in it unchanged, and its hidden class never changes
+ * (tools/bench/wide-fields.test.ts checks it with V8's %HaveSameMap).
+ */
+export const WIDE_FIELD_INIT = 2 ** 53;

@@ -16,6 +16,7 @@
  * thread's architectural state and the MFIFO the channels share.
  */
 import type { SimEvent } from '../../emulator/scheduler.js';
+import { WIDE_FIELD_INIT, type Ns } from '../../emulator/time.js';
 import * as C from './constants.js';
 
 const NO_BYTES = new Uint8Array(0);
@@ -90,14 +91,15 @@ export class Mfifo {
 /** One DMA thread: the manager (id -1) or a channel. */
 export class Pl330Thread {
   state = C.ST_STOPPED;
-  pc = 0;
+  pc = WIDE_FIELD_INIT;
   /** CSR.CNS / DSR.DNS: set by DMAGO (channel) or boot_manager_ns (manager); 0 at reset */
   ns = false;
   ftr = 0;
   /** event (DMAWFE) or peripheral (DMAWFP) the thread waits for: DSR/CSR [8:4] */
   wakeup = 0;
-  sar = 0;
-  dar = 0;
+  /** (pc, sar, dar: 32-bit addresses, doubles from the start: emulator/time.ts WIDE_FIELD_INIT) */
+  sar = WIDE_FIELD_INIT;
+  dar = WIDE_FIELD_INIT;
   ccr = C.CCR_RESET;
   lc0 = 0;
   lc1 = 0;
@@ -113,8 +115,8 @@ export class Pl330Thread {
   /** 4 KiB pages of the last successful load / store burst (-1: none) */
   lastSrcPage = -1;
   lastDstPage = -1;
-  /** per-transfer statistics (since DMAGO) */
-  startNs = 0;
+  /** per-transfer statistics (since DMAGO); startNs a double from the start (emulator/time.ts WIDE_FIELD_INIT) */
+  startNs: Ns = WIDE_FIELD_INIT;
   bytesLoaded = 0;
   bytesStored = 0;
   instructions = 0;
@@ -132,7 +134,9 @@ export class Pl330Thread {
   constructor(
     readonly id: number,
     readonly fifo: ByteFifo | null,
-  ) {}
+  ) {
+    this.pc = this.sar = this.dar = this.startNs = 0;
+  }
 
   get isManager(): boolean {
     return this.id < 0;

@@ -23,6 +23,7 @@ import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } fro
 import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
 import { BUS_STALLED, type CopyRun, type StallListener, type TranslationResult, type TranslationStage } from '../../emulator/master.js';
 import { RegisterMap, type GuestErrorKind } from '../../emulator/regmap.js';
+import { WIDE_FIELD_INIT } from '../../emulator/time.js';
 import type { Tracer } from '../../emulator/trace.js';
 import { installAccel } from './accel/index.js';
 import { contextFaultType, FaultUnit } from './fault.js';
@@ -105,8 +106,8 @@ export class Smmu implements TranslationStage, MmioDevice {
    * anything derived from the registers or the TLB's contents is stale once it changes.
    */
   epoch = 0;
-  /** virtual time until which sTLBGSTATUS.GSACTIVE / CBn_TLBSTATUS.SACTIVE read 1 */
-  gsyncDoneAt = 0;
+  /** virtual time until which sTLBGSTATUS.GSACTIVE / CBn_TLBSTATUS.SACTIVE read 1 (a double from the start: emulator/time.ts WIDE_FIELD_INIT) */
+  gsyncDoneAt = WIDE_FIELD_INIT;
   readonly syncDoneAt: Float64Array;
   private readonly d64 = new Uint32Array(2);
 
@@ -116,6 +117,7 @@ export class Smmu implements TranslationStage, MmioDevice {
   declare translateCopyRun?: (run: CopyRun) => void;
 
   constructor(bus: PhysicalBus, cfg: SmmuConfig) {
+    this.gsyncDoneAt = 0;
     if (!(cfg.regSize >= 4 * PAGE) || (cfg.regSize & (cfg.regSize - 1)) !== 0) {
       throw new RangeError(`smmu: reg size 0x${cfg.regSize.toString(16)} must be a power of two >= 16 KiB`);
     }

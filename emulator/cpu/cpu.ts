@@ -1,6 +1,6 @@
 import type { Scheduler, SimEvent } from '../scheduler.js';
 import type { Tracer } from '../trace.js';
-import { Clock, type Ns } from '../time.js';
+import { Clock, WIDE_FIELD_INIT, type Ns } from '../time.js';
 
 /**
  * The CPU core, independent of how guest code is executed.
@@ -109,7 +109,7 @@ export class Cpu {
   private irqEntry: (() => void) | null = null;
   private lastThread: GuestThread | null = null;
   /** virtual time until which the core is busy with the last step's cycles */
-  private busyUntil: Ns = 0;
+  private busyUntil: Ns = WIDE_FIELD_INIT;
 
   /** statistics */
   irqEntries = 0;
@@ -117,7 +117,7 @@ export class Cpu {
   /** IRQ entries since a guest thread last ran (storm detection input) */
   irqEntriesSinceThreadRan = 0;
   /** cycles consumed in total */
-  totalCycles = 0;
+  totalCycles = WIDE_FIELD_INIT;
 
   constructor(
     readonly scheduler: Scheduler,
@@ -126,6 +126,8 @@ export class Cpu {
   ) {
     this.clock = new Clock('cpu', opts.hz ?? 1_000_000_000);
     this.costs = { ...DEFAULT_CPU_COSTS, ...(opts.costs ?? {}) };
+    this.busyUntil = 0;
+    this.totalCycles = 0;
   }
 
   /** The kernel installs its IRQ exception entry here. */

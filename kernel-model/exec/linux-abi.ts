@@ -6,6 +6,7 @@ import {
 import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
+import { WIDE_FIELD_INIT } from '../../emulator/time.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
@@ -251,12 +252,14 @@ export class LinuxAbi implements SyscallBridge {
   /** threads in sigsuspend/pause -> the mask to restore after the handler */
   private suspended = new Map<UnicornThread, number>();
   private itimer: SimEvent | null = null;
-  private itimerAt = 0;
+  /** (a virtual time: a double from the start, emulator/time.ts WIDE_FIELD_INIT) */
+  private itimerAt = WIDE_FIELD_INIT;
   private itimerInterval = 0;
   /** signals delivered to handlers (statistics) */
   signalsDelivered = 0;
 
   constructor(o: LinuxAbiOptions) {
+    this.itimerAt = 0;
     this.layer = o.layer;
     this.proc = o.proc;
     this.space = o.space;
