@@ -14,7 +14,7 @@ import { Pl330Asm, DMAEND, DMALD, DMAST, DMASEV } from '../../devices/pl330/asse
 import { makeCcr } from '../../devices/pl330/constants.js';
 import { Pl330 } from '../../devices/pl330/pl330.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
-import { bracketRatio, HostCopy } from './host.js';
+import { bracketRatio, DMA_FULL_TRANSFERS, HostCopy } from './host.js';
 import { median, nowMs, registerBench } from './registry.js';
 import { programStage1Context } from '../../devices/smmu/setup.js';
 
@@ -134,7 +134,7 @@ registerBench({
     const ms: number[] = [];
     const ratios: number[] = [];
     const hostMs: number[] = [];
-    for (let i = 0; i < (ctx.accel ? (ctx.short ? 4 : 12) : ctx.short ? 1 : 3); i++) {
+    for (let i = 0; i < (ctx.accel ? (ctx.short ? 4 : DMA_FULL_TRANSFERS) : ctx.short ? 1 : 3); i++) {
       // a host copy of the same size right before and right after each transfer
       const before = host.time();
       const dma = r.again();
@@ -145,6 +145,7 @@ registerBench({
     }
     if (!r.ok) throw new Error('dma-direct: destination differs from source');
     // the first transfers warm the JIT up: the figures are the medians of the second half
+    // (host.ts DMA_FULL_TRANSFERS)
     const warm = ms.length >> 1;
     const dmaBps = bytes / (median(ms.slice(warm)) / 1000);
     // the same 1 MiB transfer (first run, cold TLB) in every mode: same virtual time

@@ -35,6 +35,16 @@ export class HostCopy {
   }
 }
 
+/**
+ * Transfers per process in full mode (dma-copy, dma-direct). The figures are the medians of
+ * the second half. `node --trace-opt` shows V8 still compiling the copy path's functions
+ * with TurboFan (translateCopyRun, pairRun, tryBulk, the scheduler's step) up to the 10th-11th
+ * 64 MiB transfer, so the second half of 12 transfers (used until 2026-12-03) measured the
+ * JIT's warm-up as much as the model. With 24 the second half starts after it, and it runs
+ * past 2^31 ns of virtual time (~18 transfers), where emulator/time.ts WIDE_FIELD_INIT matters.
+ */
+export const DMA_FULL_TRANSFERS = 24;
+
 /** ratio host-copy time / DMA time of one transfer bracketed by two host copies (mean of the two) */
 export function bracketRatio(before: number, dma: number, after: number): number {
   return (before + after) / 2 / dma;
