@@ -68,7 +68,7 @@ describe('C reproducers: emitting', () => {
       const r = emitFinding(file, `tools/fuzz/findings/${name}.json`);
       expect(r.sig, name).toBe(file.sig);
       expect(r.c).toContain(`Reproducer of the fuzz finding "${file.sig}" on profile ${file.profile}`);
-      expect(r.c).toMatch(/Known finding: review finding|Known finding: patch 10|Known finding: MAP_DMA|Known finding: a host driver bound/);
+      expect(r.c).toMatch(/Known finding: review finding|Known finding: patch 10|Known finding: MAP_DMA|Known finding: a host driver bound|Known finding: patch 04's vfio_bind/);
       const includes = [...r.c.matchAll(/^#include <([^>]+)>/gm)].map((m) => m[1]!);
       expect(includes.filter((h) => h.startsWith('linux/'))).toEqual(['linux/vfio.h']);
       expect(includes.every((h) => h === 'linux/vfio.h' || !h.includes('vfio'))).toBe(true);
@@ -86,6 +86,7 @@ describe('C reproducers: emitting', () => {
       'oops:pread': 'oops',
       'oops:pwrite': 'oops',
       'oops:raw:180': 'oops',
+      ownership: 'ownership',
       'region-info-leak': 'region-info',
       'rw-offset-mismatch': 'read-oracle',
     });
@@ -155,6 +156,7 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
     { name: 'rfc-v4-oops_pread', what: 'pread at region 0 + 0 (inside the ioremap even scaled by 4)', prog: (p) => { (p[5] as { off: unknown }).off = { region: 0, off: 0 }; }, c: ['(off_t)0x2c0a03fcULL', '(off_t)0x2c0a0000ULL'] },
     { name: 'rfc-v4-region-info-leak', what: 'GET_REGION_INFO of region 0, which exists', prog: (p) => { ((p[5] as { arg: { fields: Record<string, unknown> } }).arg.fields)['index'] = 0; }, c: ['s->index = (uint32_t)0x8ULL;', 's->index = (uint32_t)0x0ULL;'] },
     { name: 'rfc-v4-dma-unmapped', what: 'MAP_DMA with READ instead of EXEC: the write at IOVA 0 faults', prog: (p) => { ((p[5] as { arg: { fields: Record<string, unknown> } }).arg.fields)['flags'] = 1; }, c: ['s->flags = (uint32_t)0x4ULL;', 's->flags = (uint32_t)0x1ULL;'] },
+    { name: 'rfc-v4-ownership', what: 'drivers_probe of a device name the bus does not have: nothing binds the unbound PL330', prog: (p) => { (p[4] as { value: string }).value = '2c0a0000.dmx'; }, c: ['echo("/sys/bus/platform/drivers_probe", "2c0a0000.dma")', 'echo("/sys/bus/platform/drivers_probe", "2c0a0000.dmx")'] },
   ];
   beforeAll(() => {
     for (const { name, file } of fixtures) emitted.set(name, emitFinding(file, `tools/fuzz/findings/${name}.json`));
@@ -214,6 +216,14 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
         const t = dmaTarget(msg)!;
         expect(t, msg).not.toBeNull();
         expect(u.stdout).toContain(`DMA probe: the device's ${t.write ? 'write' : 'read'} at iova 0x${t.iova.toString(16)} completed without a fault`);
+        break;
+      }
+      case 'ownership': {
+        // the harness: "group G is in a user space container and its device D (DRV) is bound to a host driver"
+        const m = /^group (\d+) is in a user space container and its device (\S+) \((\S+)\) is bound to a host driver$/.exec(msg);
+        expect(m, msg).not.toBeNull();
+        // GET_STATUS flags 0x3: VIABLE (3.14 still calls the group viable) and CONTAINER_SET
+        expect(u.stdout).toContain(`ownership: group ${m![1]} is in a user space container (GET_STATUS flags 0x3) and its device ${m![2]} is bound to the host driver ${m![3]}\n`);
         break;
       }
       default:

@@ -60,7 +60,7 @@ export interface EmitResult {
   check: CheckKind;
 }
 
-export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'unchecked';
+export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'ownership' | 'unchecked';
 
 export class EmitError extends Error {}
 
@@ -77,6 +77,7 @@ export function checkKind(sig: string): CheckKind {
   if (sig.startsWith('bad-errno:')) return 'errno';
   if (sig.startsWith('bad-return:')) return 'return';
   if (sig === 'dma-unmapped' || sig === 'dma-readable-without-read-flag' || sig === 'dma-missing' || sig === 'dma-wrong-page') return 'dma-probe';
+  if (sig === 'ownership') return 'ownership';
   return 'unchecked';
 }
 
@@ -226,6 +227,7 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       const path = c.path === `/dev/vfio/${h.group}` ? 'group_path' : cstr(c.path);
       L.push(`\t\trc = ret(open(${path}, 0${c.flags.toString(8)}));`);
       L.push(`\t\tif (rc >= 0) track(rc, ${KIND_C[kind]});`);
+      L.push(kind === 'group' ? `\t\tif (rc >= 0) track_group(rc, ${path});` : '\t\tif (rc >= 0) forget_group(rc);');
       return;
     }
     case 'close':
@@ -388,7 +390,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('\tdrv = NULL;\n\tif (n > 0) { link[n] = 0; drv = strrchr(link, \'/\'); drv = drv ? drv + 1 : link; }');
   L.push('\tif (drv && strcmp(drv, vfio) == 0) return;');
   if (bindVfioBind) {
-    L.push('\t/* 2014 series (patch 05): unbind the current driver, then vfio-platform\'s vfio_bind file */');
+    L.push('\t/* 2014 series (patch 04): unbind the current driver, then vfio-platform\'s vfio_bind file */');
     L.push('\tif (drv) { snprintf(p, sizeof p, "/sys/bus/platform/drivers/%s/unbind", drv); echo(p, dev); }');
     L.push('\techo("/sys/bus/platform/drivers/vfio-platform/vfio_bind", dev);');
   } else {
@@ -462,9 +464,31 @@ UNUSED static void track(long fd, int kind)
 	tfd[i] = (int)fd; tkind[i] = kind; ntfd++;
 }
 
+/* the group fds and the group each names (/dev/vfio/N), for the ownership check */
+static int gfd[MAXFDS], gnum[MAXFDS], ngfd;
+
+UNUSED static void track_group(long fd, const char *path)
+{
+	const char *n = strrchr(path, '/');
+	int k;
+	for (k = 0; k < ngfd && gfd[k] != fd; k++)
+		;
+	if (k == ngfd) { if (ngfd == MAXFDS) return; ngfd++; }
+	gfd[k] = (int)fd;
+	gnum[k] = atoi(n ? n + 1 : path);
+}
+
+UNUSED static void forget_group(long fd)
+{
+	int i;
+	for (i = 0; i < ngfd; i++)
+		if (gfd[i] == fd) { gfd[i] = gfd[ngfd - 1]; gnum[i] = gnum[ngfd - 1]; ngfd--; return; }
+}
+
 UNUSED static void untrack(int fd)
 {
 	int i;
+	forget_group(fd);
 	for (i = 0; i < ntfd; i++)
 		if (tfd[i] == fd) { memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]); memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]); ntfd--; return; }
 }
@@ -495,6 +519,7 @@ UNUSED static long echo(const char *path, const char *value)
 UNUSED static void exit_like(void)
 {
 	while (ntfd) { close(tfd[ntfd - 1]); ntfd--; }
+	ngfd = 0;
 	while (nmaps) { munmap(maps[nmaps - 1], PAGE); nmaps--; }
 }
 
@@ -627,6 +652,9 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
     case 'dma-probe':
       L.push(dmaProbe(h, finding!, calls));
       break;
+    case 'ownership':
+      L.push(ownershipCheck(h));
+      break;
     case 'unchecked': {
       const want = transcript[calls.length - 1]?.ret ?? '';
       if (finding) {
@@ -638,6 +666,78 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
     }
   }
   return L.join('\n') + '\n';
+}
+
+/**
+ * The ownership finding (harness.ts: a group a user space container holds has a device bound to
+ * a host driver): for each device the harness binds to VFIO, the sysfs `driver` link names the
+ * driver it is bound to and the `iommu_group` link its group (/dev/vfio/N); the group fds the
+ * program holds for that group say with VFIO_GROUP_GET_STATUS whether a container holds it
+ * (VFIO_GROUP_FLAGS_CONTAINER_SET). A device bound to a driver other than the VFIO one while a
+ * container holds its group reproduces it. Only what a user program can see is used: on a real
+ * board the links and the ioctl are the same.
+ */
+function ownershipCheck(h: Harness): string {
+  const devs = h.devices.map((d) => {
+    const bus = h.sys.kernel.driverCore.findDeviceOnAnyBus(d.name)?.bus.name ?? 'platform';
+    return `{ ${cstr(bus)}, ${cstr(d.name)}, ${cstr(bus === 'amba' ? 'vfio-amba' : 'vfio-platform')} }`;
+  });
+  return String.raw`/* a group a user space container holds must have no device bound to a host driver (3.14
+ * vfio_dev_viable and the group notifier; mainline iommu_device_use_default_domain): each device's
+ * sysfs driver and iommu_group links, and VFIO_GROUP_GET_STATUS on the program's fds of that group */
+static const struct { const char *bus, *dev, *vfio; } devs[] = { ${devs.join(', ')} };
+#define NDEVS ${devs.length}
+
+/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME into out, or -1 when there is none */
+static int link_name(int i, const char *name, char *out, int size)
+{
+	char p[300], l[256], *b;
+	ssize_t n;
+	snprintf(p, sizeof p, "/sys/bus/%s/devices/%s/%s", devs[i].bus, devs[i].dev, name);
+	n = readlink(p, l, sizeof l - 1);
+	if (n <= 0) return -1;
+	l[n] = 0;
+	b = strrchr(l, '/');
+	snprintf(out, size, "%s", b ? b + 1 : l);
+	return 0;
+}
+
+/* 1: a container holds group g (an fd of it says CONTAINER_SET), 0: not, -1: the program has no fd of it */
+static int group_held(int g, unsigned *flags)
+{
+	struct vfio_group_status st;
+	int k, seen = -1;
+	for (k = 0; k < ngfd; k++) {
+		if (gnum[k] != g) continue;
+		memset(&st, 0, sizeof st);
+		st.argsz = sizeof st;
+		if (ioctl(gfd[k], VFIO_GROUP_GET_STATUS, &st) != 0) continue;
+		*flags = st.flags;
+		if (st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET) return 1;
+		seen = 0;
+	}
+	return seen;
+}
+
+static int check_finding(long rc)
+{
+	char drv[256], grp[64];
+	unsigned flags = 0;
+	int i, held;
+	(void)rc;
+	for (i = 0; i < NDEVS; i++) {
+		if (link_name(i, "driver", drv, sizeof drv) != 0) { printf("%s: not bound to a driver\n", devs[i].dev); continue; }
+		if (link_name(i, "iommu_group", grp, sizeof grp) != 0) { printf("%s: bound to %s, in no IOMMU group\n", devs[i].dev, drv); continue; }
+		held = group_held(atoi(grp), &flags);
+		printf("%s: bound to %s, IOMMU group %s: %s\n", devs[i].dev, drv, grp, held < 0 ? "the program has no fd of it" : held ? "a container holds it" : "no container holds it");
+		if (held == 1 && strcmp(drv, devs[i].vfio) != 0) {
+			printf("ownership: group %s is in a user space container (GET_STATUS flags 0x%x) and its device %s is bound to the host driver %s\n", grp, flags, devs[i].dev, drv);
+			return 1;
+		}
+	}
+	printf("no group a container holds has a device bound to a host driver\n");
+	return 0;
+}`;
 }
 
 /**
