@@ -68,7 +68,7 @@ describe('C reproducers: emitting', () => {
       const r = emitFinding(file, `tools/fuzz/findings/${name}.json`);
       expect(r.sig, name).toBe(file.sig);
       expect(r.c).toContain(`Reproducer of the fuzz finding "${file.sig}" on profile ${file.profile}`);
-      expect(r.c).toMatch(/Known finding: review finding|Known finding: patch 10|Known finding: MAP_DMA|Known finding: a host driver bound|Known finding: patch 04's vfio_bind/);
+      expect(r.c).toMatch(/Known finding: review finding|Known finding: patch 10|Known finding: MAP_DMA|Known finding: a host driver bound|Known finding: patch 04's vfio_bind|Known finding: patch 09's interrupt handler/);
       const includes = [...r.c.matchAll(/^#include <([^>]+)>/gm)].map((m) => m[1]!);
       expect(includes.filter((h) => h.startsWith('linux/'))).toEqual(['linux/vfio.h']);
       expect(includes.every((h) => h === 'linux/vfio.h' || !h.includes('vfio'))).toBe(true);
