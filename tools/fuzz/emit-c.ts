@@ -382,12 +382,10 @@ export function emitC(input: EmitInput): EmitResult {
   // ---- binding
   L.push('/* the administrator\'s binding, by sysfs writes (as the fuzz harness does): each device the harness');
   L.push(' * binds to VFIO, only when it exists and is not bound to the VFIO driver yet */');
-  L.push('static void bind_device(const char *bus, const char *dev, const char *vfio)\n{\n\tchar p[300], link[256], *drv;\n\tssize_t n;');
+  L.push('static void bind_device(const char *bus, const char *dev, const char *vfio)\n{\n\tchar p[300], name[256], *drv;');
   L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s", bus, dev);');
   L.push('\tif (access(p, F_OK) != 0) return; /* not on this board */');
-  L.push('\tsnprintf(p, sizeof p, "/sys/bus/%s/devices/%s/driver", bus, dev);');
-  L.push('\tn = readlink(p, link, sizeof link - 1);');
-  L.push('\tdrv = NULL;\n\tif (n > 0) { link[n] = 0; drv = strrchr(link, \'/\'); drv = drv ? drv + 1 : link; }');
+  L.push('\tdrv = sysfs_link(bus, dev, "driver", name, sizeof name) == 0 ? name : NULL;');
   L.push('\tif (drv && strcmp(drv, vfio) == 0) return;');
   if (bindVfioBind) {
     L.push('\t/* 2014 series (patch 04): unbind the current driver, then vfio-platform\'s vfio_bind file */');
@@ -500,6 +498,20 @@ UNUSED static int fd_of(int kind, unsigned i)
 	for (k = 0; k < ntfd; k++)
 		if (kind == K_ANY || tkind[k] == kind) list[n++] = tfd[k];
 	return n ? list[i % n] : 1000;
+}
+
+/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */
+UNUSED static int sysfs_link(const char *bus, const char *dev, const char *name, char *out, int size)
+{
+	char p[300], l[256], *b;
+	ssize_t n;
+	snprintf(p, sizeof p, "/sys/bus/%s/devices/%s/%s", bus, dev, name);
+	n = readlink(p, l, sizeof l - 1);
+	if (n <= 0) return -1;
+	l[n] = 0;
+	b = strrchr(l, '/');
+	snprintf(out, size, "%s", b ? b + 1 : l);
+	return 0;
 }
 
 /* echo value > path: 0 or -errno */
@@ -688,20 +700,6 @@ function ownershipCheck(h: Harness): string {
 static const struct { const char *bus, *dev, *vfio; } devs[] = { ${devs.join(', ')} };
 #define NDEVS ${devs.length}
 
-/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME into out, or -1 when there is none */
-static int link_name(int i, const char *name, char *out, int size)
-{
-	char p[300], l[256], *b;
-	ssize_t n;
-	snprintf(p, sizeof p, "/sys/bus/%s/devices/%s/%s", devs[i].bus, devs[i].dev, name);
-	n = readlink(p, l, sizeof l - 1);
-	if (n <= 0) return -1;
-	l[n] = 0;
-	b = strrchr(l, '/');
-	snprintf(out, size, "%s", b ? b + 1 : l);
-	return 0;
-}
-
 /* 1: a container holds group g (an fd of it says CONTAINER_SET), 0: not, -1: the program has no fd of it */
 static int group_held(int g, unsigned *flags)
 {
@@ -726,8 +724,8 @@ static int check_finding(long rc)
 	int i, held;
 	(void)rc;
 	for (i = 0; i < NDEVS; i++) {
-		if (link_name(i, "driver", drv, sizeof drv) != 0) { printf("%s: not bound to a driver\n", devs[i].dev); continue; }
-		if (link_name(i, "iommu_group", grp, sizeof grp) != 0) { printf("%s: bound to %s, in no IOMMU group\n", devs[i].dev, drv); continue; }
+		if (sysfs_link(devs[i].bus, devs[i].dev, "driver", drv, sizeof drv) != 0) { printf("%s: not bound to a driver\n", devs[i].dev); continue; }
+		if (sysfs_link(devs[i].bus, devs[i].dev, "iommu_group", grp, sizeof grp) != 0) { printf("%s: bound to %s, in no IOMMU group\n", devs[i].dev, drv); continue; }
 		held = group_held(atoi(grp), &flags);
 		printf("%s: bound to %s, IOMMU group %s: %s\n", devs[i].dev, drv, grp, held < 0 ? "the program has no fd of it" : held ? "a container holds it" : "no container holds it");
 		if (held == 1 && strcmp(drv, devs[i].vfio) != 0) {
