@@ -94,26 +94,31 @@ export function copyRun(acc: Pl330Accel, t: Pl330Thread, xl: TranslationStage, s
   // (SAR/DAR are 32-bit and the run does not wrap: page numbers and offsets by shifts)
   const srcPa = run.srcPa;
   const dstPa = run.dstPa;
-  if (((sVa | dVa) & 4095) === 0 && 4096 % B === 0) {
-    // both sides page-aligned, bursts dividing a page: the pieces are the pages i = 0, 1, ...
-    // of both sides (the same pieces as the general loop below, without its per-piece
-    // offset arithmetic), the last one `left mod 4096` bytes (whole bursts)
-    const full = Math.floor(left / 4096);
-    for (let i = 0; i < full; i++) {
+  const off = sVa & 4095;
+  if ((dVa & 4095) === off && 4096 % B === 0 && off % B === 0) {
+    // both sides at the same offset in their pages (page-aligned, or after the first
+    // iteration ran on the step path), bursts dividing a page and that offset: the pieces are
+    // [off, 4096) of page 0, then the pages i = 1, 2, ... of both sides at once, the last one
+    // whatever is left (whole bursts). The same pieces and merges as the general loop below,
+    // without its per-piece offset arithmetic (two pieces per page when off > 0).
+    runLen = left < 4096 - off ? left : 4096 - off;
+    runPs = srcPa[0]! + off;
+    runPd = dstPa[0]! + off;
+    let rest = left - runLen;
+    for (let i = 1; rest > 0; i++) {
+      const n = rest < 4096 ? rest : 4096;
       const ps = srcPa[i]!;
       const pd = dstPa[i]!;
-      if (runLen > 0 && ps === runPs + runLen && pd === runPd + runLen) runLen += 4096;
+      if (ps === runPs + runLen && pd === runPd + runLen) runLen += n;
       else {
-        if (runLen > 0) copyPieces(acc, runPs, runPd, runLen, B);
+        copyPieces(acc, runPs, runPd, runLen, B);
         runPs = ps;
         runPd = pd;
-        runLen = 4096;
+        runLen = n;
       }
+      rest -= n;
     }
-    const n = left - full * 4096;
-    sVa += full * 4096;
-    dVa += full * 4096;
-    left = n;
+    left = 0;
   }
   while (left > 0) {
     const so = sVa & 4095;
