@@ -226,8 +226,7 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : c.path === '/dev/iommu' ? 'iommufd' : /^\/dev\/vfio\/devices\/vfio\d+$/.test(c.path) ? 'device' : 'any';
       const path = c.path === `/dev/vfio/${h.group}` ? 'group_path' : cstr(c.path);
       L.push(`\t\trc = ret(open(${path}, 0${c.flags.toString(8)}));`);
-      L.push(`\t\tif (rc >= 0) track(rc, ${KIND_C[kind]});`);
-      L.push(kind === 'group' ? `\t\tif (rc >= 0) track_group(rc, ${path});` : '\t\tif (rc >= 0) forget_group(rc);');
+      L.push(kind === 'group' ? `\t\tif (rc >= 0) track_group(rc, ${path});` : `\t\tif (rc >= 0) track(rc, ${KIND_C[kind]});`);
       return;
     }
     case 'close':
@@ -443,52 +442,46 @@ export function emitC(input: EmitInput): EmitResult {
 const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
 enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD };
-/* the fds this program holds and their kind, ascending (the harness resolves "the i-th live fd of a kind") */
-static int tfd[MAXFDS], tkind[MAXFDS], ntfd;
+/* the fds this program holds, their kind and (group fds) their IOMMU group, ascending (the harness resolves "the i-th live fd of a kind") */
+static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], ntfd;
 static void *maps[MAXMAPS];
 static int nmaps;
 static int report_fd = -1;
 
 static long ret(long r) { return r == -1 ? -errno : r; }
 
-UNUSED static void track(long fd, int kind)
+/* fd, its kind and (group fds) the IOMMU group N of the /dev/vfio/N it opened, else -1 */
+UNUSED static void track_in(long fd, int kind, int grp)
 {
 	int i, j;
 	for (i = 0; i < ntfd && tfd[i] < fd; i++)
 		;
-	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; return; }
+	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; tgrp[i] = grp; return; }
 	if (ntfd == MAXFDS) return;
-	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; }
-	tfd[i] = (int)fd; tkind[i] = kind; ntfd++;
+	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; tgrp[j] = tgrp[j - 1]; }
+	tfd[i] = (int)fd; tkind[i] = kind; tgrp[i] = grp; ntfd++;
 }
 
-/* the group fds and the group each names (/dev/vfio/N), for the ownership check */
-static int gfd[MAXFDS], gnum[MAXFDS], ngfd;
+UNUSED static void track(long fd, int kind) { track_in(fd, kind, -1); }
 
+/* a group fd: the group number is the path's last component (the ownership check asks it by number) */
 UNUSED static void track_group(long fd, const char *path)
 {
 	const char *n = strrchr(path, '/');
-	int k;
-	for (k = 0; k < ngfd && gfd[k] != fd; k++)
-		;
-	if (k == ngfd) { if (ngfd == MAXFDS) return; ngfd++; }
-	gfd[k] = (int)fd;
-	gnum[k] = atoi(n ? n + 1 : path);
-}
-
-UNUSED static void forget_group(long fd)
-{
-	int i;
-	for (i = 0; i < ngfd; i++)
-		if (gfd[i] == fd) { gfd[i] = gfd[ngfd - 1]; gnum[i] = gnum[ngfd - 1]; ngfd--; return; }
+	track_in(fd, K_GROUP, atoi(n ? n + 1 : path));
 }
 
 UNUSED static void untrack(int fd)
 {
 	int i;
-	forget_group(fd);
 	for (i = 0; i < ntfd; i++)
-		if (tfd[i] == fd) { memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]); memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]); ntfd--; return; }
+		if (tfd[i] == fd) {
+			memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]);
+			memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]);
+			memmove(&tgrp[i], &tgrp[i + 1], (ntfd - i - 1) * sizeof tgrp[0]);
+			ntfd--;
+			return;
+		}
 }
 
 /* the i-th (modulo) live fd of that kind; 1000 (never open: EBADF) when there is none */
@@ -531,7 +524,6 @@ UNUSED static long echo(const char *path, const char *value)
 UNUSED static void exit_like(void)
 {
 	while (ntfd) { close(tfd[ntfd - 1]); ntfd--; }
-	ngfd = 0;
 	while (nmaps) { munmap(maps[nmaps - 1], PAGE); nmaps--; }
 }
 
@@ -705,11 +697,11 @@ static int group_held(int g, unsigned *flags)
 {
 	struct vfio_group_status st;
 	int k, seen = -1;
-	for (k = 0; k < ngfd; k++) {
-		if (gnum[k] != g) continue;
+	for (k = 0; k < ntfd; k++) {
+		if (tkind[k] != K_GROUP || tgrp[k] != g) continue;
 		memset(&st, 0, sizeof st);
 		st.argsz = sizeof st;
-		if (ioctl(gfd[k], VFIO_GROUP_GET_STATUS, &st) != 0) continue;
+		if (ioctl(tfd[k], VFIO_GROUP_GET_STATUS, &st) != 0) continue;
 		*flags = st.flags;
 		if (st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET) return 1;
 		seen = 0;
