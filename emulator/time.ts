@@ -50,7 +50,7 @@ export function formatNs(t: Ns): string {
  * 9 of 44 dma-copy runs of 30 transfers under `--trace-deopt` the PL330 copy run instead
  * deoptimised on every call (65 times per 64 MiB transfer, to the end of the run) once
  * virtual time passed 2^31 ns, each transfer taking 1.5-2x as long (docs/PERFORMANCE.md,
- * "Hidden classes at 2^31"); in 72 runs with the scheduler's, the CPU's, the master port's,
+ * "DMA: the JIT's warm-up and hidden classes at 2^31"); in 72 runs with the scheduler's, the CPU's, the master port's,
  * the PL330 threads' and the SMMU's such fields initialised with this value, none did. A
  * field whose first value is not a small integer is a double from the start, later small
  * integers are stored in it unchanged, and its hidden class never changes

@@ -1,6 +1,6 @@
 /**
- * Hidden classes at 2^31 (emulator/time.ts WIDE_FIELD_INIT, docs/PERFORMANCE.md "Hidden
- * classes at 2^31 ns"): the objects on the DMA path keep the hidden class they were made with
+ * Hidden classes at 2^31 (emulator/time.ts WIDE_FIELD_INIT; docs/PERFORMANCE.md, "DMA: the
+ * JIT's warm-up and hidden classes at 2^31"): the objects on the DMA path keep the hidden class they were made with
  * when their virtual times and byte totals pass 2^31, which every run longer than 2.1 s of
  * virtual time or 2 GiB of DMA does. Checked in a child process with V8's %HaveSameMap (the
  * only way to see a hidden class), on a bundle of the real modules.
