@@ -9,6 +9,7 @@ import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
 import { coverageFigures } from './fuzz-coverage.js';
 import { steadyRate } from './fuzz.js';
+import { chaseCycle, memoryLatencyNs } from './host.js';
 import './index.js';
 
 describe('bench workloads', () => {
@@ -51,7 +52,23 @@ describe('bench workloads', () => {
     expect(target(true)).toBeUndefined();
   });
 
-  it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {
+  it('host memory-latency control: one cycle through every slot, so each load depends on the last and none repeats early', () => {
+    for (const n of [1, 2, 7, 4096]) {
+      const next = chaseCycle(n);
+      const seen = new Uint8Array(n);
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        expect(seen[p]).toBe(0);
+        seen[p] = 1;
+        p = next[p]!;
+      }
+      expect(p).toBe(0);
+    }
+    expect([...chaseCycle(4096)]).toEqual([...chaseCycle(4096)]);
+    expect(memoryLatencyNs(1 << 12, 1 << 12)).toBeGreaterThan(0);
+  });
+
+    it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {
     const s = measureBoot('mainline');
     expect(Object.keys(s.phases)).toEqual(['dt-parse', 'machine', 'kernel-init', 'kernel-boot', 'userspace']);
     for (const v of Object.values(s.phases)) expect(v).toBeGreaterThanOrEqual(0);

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { fuzzRateCurve, fuzzRateDetail, STEADY_WARMUP_RUNS } from '../fuzz/bench.js';
 import { defaultWorkerFile, JOB_EXEC_ARGV } from '../fuzz/cli.js';
 import { childrenCpuMs } from '../fuzz/cputime.js';
+import { memoryLatencyNs } from './host.js';
 import { nowMs, registerBench, skippedFigure, type BenchFigure } from './registry.js';
 
 /**
@@ -28,10 +29,13 @@ registerBench({
       ];
     }
     const c = fuzzRateCurve(2000);
+    // the host's memory latency right after the steady runs, in the same process
+    const lat = memoryLatencyNs();
     // the same campaign with a fresh boot per run (the method before snapshots), for comparison
     const f = fuzzRateDetail({ runs: 60, warmupRuns: 10, reuse: false });
     return [
       { name: 'syscalls', value: c.steady.execsPerSec, unit: 'syscalls/s', higherIsBetter: true, target, note: `after ${STEADY_WARMUP_RUNS} runs in the process (the JIT settled)` },
+      { name: 'host-memory-latency', value: lat, unit: 'ns/load', higherIsBetter: false, note: 'host control right after the steady runs: a random pointer chase over 32 MiB; the steady rate follows it on a shared host (docs/PERFORMANCE.md, round 9)' },
       { name: 'runs', value: c.steady.runsPerSec, unit: 'runs/s', higherIsBetter: true },
       { name: 'syscalls-cold', value: c.cold.execsPerSec, unit: 'syscalls/s', higherIsBetter: true, note: 'the same runs right after a 300-run warm-up (V8 still optimising)' },
       { name: 'syscalls-boot-per-run', value: f.execsPerSec, unit: 'syscalls/s', higherIsBetter: true },

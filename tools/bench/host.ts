@@ -36,6 +36,49 @@ export class HostCopy {
 }
 
 /**
+ * A host control for memory-bound figures: one random cycle through `entries` 32-bit slots
+ * (chaseCycle: every slot once, the same walk on every run), followed for `steps` dependent
+ * loads. Returns host ns per load. With 2^23 slots
+ * (32 MiB, more than this host's last-level cache) each load waits for DRAM, so the figure
+ * moves with what other tenants do to the memory system, which a compute-bound control
+ * (SHA-256, fuzz-jobs) does not see: on this host the fuzzer's steady rate follows it
+ * (docs/PERFORMANCE.md, "Issue 19, round 9").
+ */
+export function memoryLatencyNs(entries = 1 << 23, steps = 1 << 20): number {
+  const next = chaseCycle(entries);
+  let p = 0;
+  // one pass to warm the page tables and bring the array in, untimed
+  for (let i = 0; i < Math.min(steps, entries); i++) p = next[p]!;
+  const t0 = nowMs();
+  for (let i = 0; i < steps; i++) p = next[p]!;
+  const ms = nowMs() - t0;
+  if (p < 0) throw new Error('unreachable'); // keeps the loop's result live
+  return (ms * 1e6) / steps;
+}
+
+/**
+ * next[i]: the slot after i on one cycle through all `n` slots: the slots in an order
+ * shuffled with a fixed LCG (Fisher-Yates), each linked to the one after it in that order
+ * and the last to the first (a permutation used as `next` directly would fall apart into
+ * shorter cycles, some of them cached).
+ */
+export function chaseCycle(n: number): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let x = 0x2545f491;
+  for (let i = n - 1; i > 0; i--) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const j = x % (i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  const next = new Int32Array(n);
+  for (let i = 0; i < n; i++) next[order[i]!] = order[(i + 1) % n]!;
+  return next;
+}
+
+/**
  * Transfers per process in full mode (dma-copy, dma-direct). The figures are the medians of
  * the second half. `node --trace-opt` shows V8 still compiling the copy path's functions
  * with TurboFan (translateCopyRun, pairRun, tryBulk, the scheduler's step) up to the 10th-11th
