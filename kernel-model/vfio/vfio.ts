@@ -383,6 +383,14 @@ export class Vfio {
     };
   }
 
+  /**
+   * The group object itself, to be read only: what groupState() reports, without building it
+   * (the fuzzer's invariant checks read it after every call; tools/fuzz/model.ts).
+   */
+  groupRef(id: number): Readonly<VfioGroup> | null {
+    return this.groupMap.get(id) ?? null;
+  }
+
   /** every live container: its groups, backend name and backend instance (Type1Iommu for type1) */
   containerStates(): { id: number; groups: number[]; iommu: string | null; data: object | null }[] {
     return [...this.containers].map((c) => ({ id: c.id, groups: c.groups.map((g) => g.id), iommu: c.iommuDriver?.name ?? null, data: c.iommuData }));

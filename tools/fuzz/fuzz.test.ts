@@ -273,7 +273,46 @@ describe('invariants catch what they claim to', () => {
     expect(sigOf(h, unknown)).toBe('model-divergence');
   });
 
-  it('the C-like rendering names the calls', () => {
+  it('the model reads group and container state off the implementation\'s own objects: an open device, a group list, the IOMMU backend', () => {
+    // (model.compare reads groupRef/containers/dmas, not the groupState()/containerStates() records)
+    const tamper: ((h: Harness) => void)[] = [
+      (h) => {
+        for (const d of h.sys.vfio.groupRef(0)!.devices) (d as { openCount: number }).openCount = 0;
+      },
+      (h) => {
+        const c = [...h.sys.vfio.containers][0]!;
+        (c.groups as unknown[]).length = 0;
+      },
+      (h) => {
+        const c = [...h.sys.vfio.containers][0]!;
+        c.iommuDriver = null;
+      },
+      (h) => {
+        const it1 = h.sys.vfio.containerStates()[0]!.data as Type1Iommu;
+        it1.dmas[0]!.size += 0x1000;
+      },
+    ];
+    for (const [i, t] of tamper.entries()) {
+      // (without the IOMMU backend a mapping's pins would be reported first: no mapping there)
+      const h = i === 2 ? new Harness({ profile: 'rfc-v4' }) : mapped('rfc-v4');
+      if (i === 2) for (const c of SETUP_PREFIX) h.exec(c);
+      expect(sigOf(h, status), `untampered ${i}`).toBeNull();
+      t(h);
+      let sig: string | null = null;
+      let msg = '';
+      try {
+        h.exec(status);
+      } catch (e) {
+        if (!(e instanceof FindingError)) throw e;
+        sig = e.finding.sig;
+        msg = e.finding.message;
+      }
+      expect(sig, `tamper ${i}`).toBe('model-divergence');
+      expect(msg).toMatch([/^group 0: implementation .*"openDevices":0/, /^container \d+: groups \[\] vs model \[0\]/, /^container \d+: IOMMU unset, model set/, /^container \d+: mappings \[10000\+3000@/][i]!);
+    }
+  });
+
+    it('the C-like rendering names the calls', () => {
     expect(formatCall(mapCall)).toBe('P0: struct vfio_iommu_type1_dma_map s = { .argsz = 0x20, .flags = 3, .vaddr = dma_area + 0 * 4096, .iova = 0x10000, .size = 0x2000 }; ioctl(container[0], VFIO_IOMMU_MAP_DMA, &s);');
   });
 });

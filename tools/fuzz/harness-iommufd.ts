@@ -28,8 +28,17 @@ export interface IommufdPins {
 
 const add = <K>(m: Map<K, number>, k: K, n: number): void => void m.set(k, (m.get(k) ?? 0) + n);
 
+const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
+
 /** every distinct iopt_pages some area of a live IOAS holds, in context/id order */
-function livePages(svc: IommufdService): IoptPages[] {
+function livePages(svc: IommufdService): readonly IoptPages[] {
+  // first, without building anything: is there an IOAS with an area at all? (after most calls
+  // of most runs there is none; this runs after every call)
+  let any = false;
+  for (const ictx of svc.contexts) {
+    for (const o of ictx.objects.values()) if (o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) any = true;
+  }
+  if (!any) return NO_PAGES;
   const seen = new Set<IoptPages>();
   const out: IoptPages[] = [];
   for (const ictx of svc.contexts) {
@@ -56,7 +65,7 @@ const NO_PINS: IommufdPinsView = { pinned: new Map(), locked: new Map(), user: n
 /** what the live IOASes pin and account, recomputed from their areas' page uses */
 export function iommufdPins(svc: IommufdService | null): IommufdPinsView {
   // no live IOAS area (most calls of most runs): the shared empty answer, read only by callers
-  const live = svc ? livePages(svc) : [];
+  const live = svc ? livePages(svc) : NO_PAGES;
   if (live.length === 0) return NO_PINS;
   const r: IommufdPins = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
   for (const p of live) {

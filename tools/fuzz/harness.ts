@@ -82,6 +82,9 @@ export class FindingError extends Error {
   }
 }
 
+/** the users whose user locked_vm the iommufd check compares: root and the unprivileged P2 (uid 1000) */
+const CHECKED_UIDS: readonly number[] = [0, 1000];
+
 /** A profile whose kernel the fuzzer's reference model does not describe (fuzzProfileProblem). */
 export class UnsupportedProfile extends Error {}
 
@@ -205,6 +208,9 @@ export class Harness {
   private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
+  /** checkInvariants' tables, kept across calls: pages pinned per process slot, pin count per physical page */
+  private readonly perSlot = new Int32Array(NPROC);
+  private readonly perPa = new Map<number, number>();
   private nextPid = 0;
   /** the SMMU's registers and tables as the isolation invariant reads them */
   private readonly view: SmmuView | null;
@@ -745,23 +751,33 @@ export class Harness {
   // ---------------------------------------------------------------- invariants
 
   private type1Instances(): { id: number; it: Type1Iommu }[] {
-    return this.sys.vfio.containerStates().filter((c) => c.iommu === 'vfio-iommu-type1' && c.data).map((c) => ({ id: c.id, it: c.data as Type1Iommu }));
+    // from the live containers themselves (containerStates() builds a record of each)
+    const out: { id: number; it: Type1Iommu }[] = [];
+    for (const c of this.sys.vfio.containers) if (c.iommuDriver?.name === 'vfio-iommu-type1' && c.iommuData) out.push({ id: c.id, it: c.iommuData as Type1Iommu });
+    return out;
   }
 
   checkInvariants(): void {
     const insts = this.type1Instances();
-    // pinned pages and locked_vm equal what the live mappings imply
-    // fresh tables (Map.prototype.clear is a runtime call in V8, dearer than a new small map)
-    const perMm = new Map<unknown, number>();
-    const perPa = new Map<number, number>();
+    // pinned pages and locked_vm equal what the live mappings imply. Per mm: counted per
+    // process slot (the only mms compared below); per page: one table kept across calls and
+    // emptied here only when it holds something (most calls pin nothing; a new Map per call
+    // was half of what the checks allocated, ~16 KB per run)
+    const slots = this.slots;
+    const perSlot = this.perSlot;
+    perSlot.fill(0);
+    const perPa = this.perPa;
+    if (perPa.size > 0) perPa.clear();
     for (const { it } of insts) {
       for (const d of it.dmas) {
+        let n = 0;
         for (let i = 0; i < d.pa.length; i++) {
           if (d.reserved[i]) continue;
-          perMm.set(d.mm, (perMm.get(d.mm) ?? 0) + 1);
+          n++;
           perPa.set(d.pa[i]!, (perPa.get(d.pa[i]!) ?? 0) + 1);
           this.everPinned.add(d.pa[i]!);
         }
+        for (let k = 0; k < slots.length; k++) if (slots[k]!.proc.mm === d.mm) perSlot[k]! += n;
       }
     }
     // iommufd's IOAS areas pin too (harness-iommufd.ts): pinned_vm always, locked_vm per account mode
@@ -770,9 +786,10 @@ export class Harness {
       perPa.set(pa, (perPa.get(pa) ?? 0) + n);
       this.everPinned.add(pa);
     }
-    for (const s of this.slots) {
+    for (let k = 0; k < slots.length; k++) {
+      const s = slots[k]!;
       const mm = s.proc.mm;
-      const want = perMm.get(mm) ?? 0;
+      const want = perSlot[k]!;
       const wantLocked = want + (ip.locked.get(mm) ?? 0);
       const wantPinned = want + (ip.pinned.get(mm) ?? 0);
       if (mm.lockedVm !== wantLocked) this.fail('locked-vm', `${s.proc.name}: locked_vm ${mm.lockedVm} pages, the live mappings account ${wantLocked}`);
@@ -781,7 +798,7 @@ export class Harness {
     }
     if (this.sys.iommufd) {
       const u = this.sys.iommufd.userLockedVm;
-      for (const uid of [0, 1000]) if (u.get(uid) !== (ip.user.get(uid) ?? 0)) this.fail('user-locked-vm', `uid ${uid}: user locked_vm ${u.get(uid)} pages, the live IOAS areas account ${ip.user.get(uid) ?? 0}`);
+      for (const uid of CHECKED_UIDS) if (u.get(uid) !== (ip.user.get(uid) ?? 0)) this.fail('user-locked-vm', `uid ${uid}: user locked_vm ${u.get(uid)} pages, the live IOAS areas account ${ip.user.get(uid) ?? 0}`);
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) {
@@ -839,14 +856,16 @@ export class Harness {
     for (const g of this.sys.kernel.iommu.groups()) {
       let hosts = 0;
       for (const d of g.devices) if (isHostDriver(d.driver)) hosts++;
-      // the names only for a message (this runs after most calls)
-      const host = (): string => g.devices.filter((d) => isHostDriver(d.driver)).map((d) => `${d.name} (${d.driver!.name})`).join(', ');
-      const container = this.sys.vfio.groupState(g.id)?.containerSet ?? false;
+      const container = (this.sys.vfio.groupRef(g.id)?.container ?? null) !== null;
       // devices of the group bound to an iommufd (VFIO cdev path): iommufd_device_bind claims DMA
       // ownership per device (iommu_device_claim_dma_owner: owner_cnt counts the claims)
       const bound = iommufdBoundDevices(this.sys.iommufd, g.id);
       const user = container || bound > 0;
-      if (hosts > 0 && user) this.fail('ownership', `group ${g.id} is ${container ? 'in a user space container' : 'bound to an iommufd'} and its device ${host()} is bound to a host driver`);
+      if (hosts > 0 && user) {
+        // the names only for the message (this check runs after most calls)
+        const host = g.devices.filter((d) => isHostDriver(d.driver)).map((d) => `${d.name} (${d.driver!.name})`).join(', ');
+        this.fail('ownership', `group ${g.id} is ${container ? 'in a user space container' : 'bound to an iommufd'} and its device ${host} is bound to a host driver`);
+      }
       else if (ownerCnt && g instanceof Group) {
         const want = container ? 1 : bound > 0 ? bound : hosts;
         if (g.ownerCnt !== want || (g.owner !== null) !== user) this.fail('ownership', `group ${g.id}: owner_cnt ${g.ownerCnt}, owner ${g.owner === null ? 'none' : 'set'}; ${container ? 'user space holds it' : bound > 0 ? `${bound} device(s) bound to an iommufd` : `${hosts} host driver(s) use it`}`);

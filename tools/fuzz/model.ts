@@ -468,25 +468,34 @@ export class RefModel {
     this.pending = null;
     if (this.lost) return null;
     if (pend) return pend;
+    // read from the implementation's own objects (groupRef, containers, dmas): this runs after
+    // every call, and groupState()/containerStates()/mappings() build new objects each time;
+    // those are only called to word a difference
+    const vfio = this.sys.vfio;
     for (const g of this.groups.values()) {
-      const real = this.sys.vfio.groupState(g.id);
+      const real = vfio.groupRef(g.id);
       if (!real) continue;
       const users = (g.holds ? 1 : 0) + g.devFds;
-      if (real.opened !== g.opened || real.containerSet !== (g.container !== null) || real.containerUsers !== users || (real.openDevices.length > 0) !== g.devFds > 0) {
-        return `group ${g.id}: implementation ${JSON.stringify({ opened: real.opened, containerSet: real.containerSet, users: real.containerUsers, openDevices: real.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
+      let open = false;
+      for (const d of real.devices) if (d.openCount > 0) open = true;
+      if (real.opened !== g.opened || (real.container !== null) !== (g.container !== null) || real.containerUsers !== users || open !== g.devFds > 0) {
+        const st = vfio.groupState(g.id)!;
+        return `group ${g.id}: implementation ${JSON.stringify({ opened: st.opened, containerSet: st.containerSet, users: st.containerUsers, openDevices: st.openDevices.length })}, model ${JSON.stringify({ opened: g.opened, containerSet: g.container !== null, users, deviceFds: g.devFds })}`;
       }
     }
-    const cs = this.sys.vfio.containerStates();
-    if (cs.length !== this.containers.size) return `${cs.length} live containers, the model has ${this.containers.size}`;
-    for (const rc of cs) {
+    if (vfio.containers.size !== this.containers.size) return `${vfio.containers.size} live containers, the model has ${this.containers.size}`;
+    for (const rc of vfio.containers) {
       const mc = this.containers.get(rc.id);
       if (!mc) return `container ${rc.id} is alive, the model freed it`;
-      if (rc.groups.join() !== mc.groups.join()) return `container ${rc.id}: groups [${rc.groups}] vs model [${mc.groups}]`;
-      if ((rc.iommu !== null) !== mc.iommu) return `container ${rc.id}: IOMMU ${rc.iommu ?? 'unset'}, model ${mc.iommu ? 'set' : 'unset'}`;
-      const inst = insts.find((x) => x.id === rc.id);
-      const real = inst ? inst.it.mappings() : [];
-      // compared field by field (this runs after every call); the text only on a difference
-      if (!sameMappings(real, mc.maps)) {
+      let same = rc.groups.length === mc.groups.length;
+      for (let i = 0; same && i < rc.groups.length; i++) same = rc.groups[i]!.id === mc.groups[i];
+      if (!same) return `container ${rc.id}: groups [${rc.groups.map((x) => x.id)}] vs model [${mc.groups}]`;
+      if ((rc.iommuDriver !== null) !== mc.iommu) return `container ${rc.id}: IOMMU ${rc.iommuDriver?.name ?? 'unset'}, model ${mc.iommu ? 'set' : 'unset'}`;
+      let inst: Type1Iommu | null = null;
+      for (const x of insts) if (x.id === rc.id) { inst = x.it; break; }
+      // compared field by field; the text only on a difference
+      if (!sameMappings(inst ? inst.dmas : NO_MAPPINGS, mc.maps)) {
+        const real = inst ? inst.mappings() : [];
         const a = real.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
         const b = mc.maps.map((m) => `${m.iova.toString(16)}+${m.size.toString(16)}@${m.vaddr.toString(16)}${m.vaddrInvalid ? '!' : ''}/${m.prot}`).join(' ');
         if (a !== b) return `container ${rc.id}: mappings [${a}] vs model [${b}]`;
@@ -495,6 +504,8 @@ export class RefModel {
     return null;
   }
 }
+
+const NO_MAPPINGS: readonly MappingFields[] = Object.freeze([]);
 
 type MappingFields = Pick<MMap, 'iova' | 'size' | 'vaddr' | 'prot' | 'vaddrInvalid'>;
 
