@@ -492,7 +492,11 @@ export class RefModel {
       if (!same) return `container ${rc.id}: groups [${rc.groups.map((x) => x.id)}] vs model [${mc.groups}]`;
       if ((rc.iommuDriver !== null) !== mc.iommu) return `container ${rc.id}: IOMMU ${rc.iommuDriver?.name ?? 'unset'}, model ${mc.iommu ? 'set' : 'unset'}`;
       let inst: Type1Iommu | null = null;
-      for (const x of insts) if (x.id === rc.id) { inst = x.it; break; }
+      for (const x of insts) {
+        if (x.id !== rc.id) continue;
+        inst = x.it;
+        break;
+      }
       // compared field by field; the text only on a difference
       if (!sameMappings(inst ? inst.dmas : NO_MAPPINGS, mc.maps)) {
         const real = inst ? inst.mappings() : [];
