@@ -68,7 +68,7 @@ describe('bench workloads', () => {
     expect(memoryLatencyNs(1 << 12, 1 << 12)).toBeGreaterThan(0);
   });
 
-    it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {
+  it('boot: System reports its boot phases in order, once each, and the first process runs to exit 0', () => {
     const s = measureBoot('mainline');
     expect(Object.keys(s.phases)).toEqual(['dt-parse', 'machine', 'kernel-init', 'kernel-boot', 'userspace']);
     for (const v of Object.values(s.phases)) expect(v).toBeGreaterThanOrEqual(0);
