@@ -4,6 +4,7 @@
 // `--coverage` (npm run build:cov) builds the branch-coverage variant instead, into dist/cov/
 // (not shipped): see coverageBuild below and docs/FUZZING.md, "Coverage-guided fuzzing".
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, sep } from 'node:path';
 
@@ -18,7 +19,7 @@ if (existsSync('tools/bench/main.ts')) entryPoints.bench = 'tools/bench/main.ts'
 if (existsSync('tools/fuzz/worker.ts')) entryPoints['fuzz-worker'] = 'tools/fuzz/worker.ts';
 
 // stale chunks of an earlier build would ship in the package
-if (existsSync('dist')) for (const f of readdirSync('dist')) if (/\.js(\.map)?$/.test(f)) rmSync(`dist/${f}`);
+if (existsSync('dist')) for (const f of readdirSync('dist')) if (/\.c?js(\.map)?$|\.v8cache$/.test(f)) rmSync(`dist/${f}`);
 
 await build({
   entryPoints,
@@ -42,6 +43,39 @@ await build({
   logLevel: 'warning',
 });
 for (const name of Object.keys(entryPoints)) chmodSync(`dist/${name}.js`, 0o755);
+
+// The commands list/run/matrix/trace once more, as one CommonJS bundle the CLI loads through a
+// V8 code cache (tools/cli/code-cache.ts; docs/PERFORMANCE.md round 10): Node 20 caches no
+// compiled ES modules, but it does give a vm.Script the bytecode a previous run produced.
+// `import.meta.url` becomes the bundle's own file URL (boards, koffi and the library entry
+// are found from it, as from the chunks).
+await build({
+  entryPoints: { 'cli-commands': 'tools/cli/commands.ts' },
+  outdir: 'dist',
+  entryNames: '[name]',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  external: ['koffi', 'esbuild'],
+  define: { 'import.meta.url': '__vae_import_meta_url' },
+  banner: { js: "var __vae_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
+// ... and its cache: the bytecode of what one run of the main job compiles (the functions it
+// never reaches compile lazily as usual). Valid for this Node's V8 only; another V8 refuses it
+// and the CLI compiles the bundle as without it.
+const train = spawnSync(process.execPath, ['dist/cli.js', 'run', 'pl330-vfio-test', '--quiet'], {
+  encoding: 'utf8',
+  env: { ...process.env, VFIO_ARM_EMU_CODE_CACHE: 'write' },
+});
+if (train.status !== 0 || !existsSync('dist/cli-commands.cjs.v8cache')) {
+  throw new Error(`build: writing the CLI's code cache failed (status ${train.status}):\n${train.stdout}${train.stderr}`);
+}
 
 /**
  * The coverage build: dist/cov/fuzz-cov.js (the CLI), dist/cov/fuzz-worker.js (its --jobs

@@ -1,5 +1,9 @@
-import { runCli } from './main.js';
+import { runCli, setCommandsLoader } from './main.js';
 import { markStdoutClosed, nodeIo } from './node-io.js';
+
+// list/run/matrix/trace: preferably from the code-cached bundle (commands-loader.ts), whose
+// loader is itself imported only for them (`--version` and usage errors stay as lean as before)
+setCommandsLoader(async (cmd, argv) => (await import('./commands-loader.js')).loadCommands(cmd, argv));
 
 /**
  * A closed stdout pipe (`vfio-arm-emu list | head -1`): stop quietly as Unix tools do when

@@ -16,9 +16,31 @@ import { InputError } from './outputs.js';
 import { cliProfile } from './profile-arg.js';
 import { defaultProfileFor, definedForProfile } from '../scenarios/registry.js';
 import type { CliIo } from './main.js';
-import { MATRIX_OPTS, RUN_OPTS } from './specs.js';
+import { handleError, MATRIX_OPTS, RUN_OPTS } from './specs.js';
 import { isScenarioPath, loadScenarioFile } from './scenario-file.js';
 import { mmioTracer } from './mmio-trace.js';
+
+/**
+ * The dispatcher's entry (main.ts, CommandsModule): run one of this module's commands and
+ * report its usage and input errors here, with this module's error classes (specs.ts,
+ * handleError, says why).
+ */
+export async function runCommand(cmd: 'list' | 'run' | 'matrix' | 'trace', argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    switch (cmd) {
+      case 'list':
+        return cmdList(argv, io);
+      case 'run':
+        return await cmdRun(argv, io);
+      case 'matrix':
+        return cmdMatrix(argv, io);
+      case 'trace':
+        return cmdTrace(argv, io);
+    }
+  } catch (e) {
+    return handleError(e, io, cmd);
+  }
+}
 
 /** a host file-system error (ENOENT, EISDIR, EACCES, ...) from fs calls on a user-given path */
 function isFsError(e: unknown): e is NodeJS.ErrnoException {

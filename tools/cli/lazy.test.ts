@@ -1,8 +1,9 @@
 /**
  * CLI start-up (issue 19): what each command loads is the static import closure of the module
  * the dispatcher imports for it (dynamic `import()`s load later, only when reached). `--version`
- * and usage errors load main.ts's closure; `run` with the stub CPU loads commands.ts's. Neither
- * may reach the fuzzer, the Unicorn backend or esbuild.
+ * and usage errors load bin.ts's closure (main.ts's, and node I/O); `run` with the stub CPU
+ * loads commands.ts's (as an ES module, or as the code-cached bundle of the same closure:
+ * tools/cli/commands-loader.ts, code-cache.ts). Neither may reach the fuzzer, the Unicorn backend or esbuild.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -41,6 +42,11 @@ describe('the CLI loads only what a command needs', () => {
   it('--version, --help and usage errors: the dispatcher, the command table and the parser', () => {
     const c = [...closure('tools/cli/main.ts')].sort();
     expect(c).toEqual(['kernel-model/profile.ts', 'tools/cli/args.ts', 'tools/cli/main.ts', 'tools/cli/outputs.ts', 'tools/cli/specs.ts']);
+  });
+
+  it("the bundled CLI's entry adds only node I/O to that; the commands' loader (code cache) is imported for them alone", () => {
+    expect([...closure('tools/cli/bin.ts')].sort()).toEqual(['kernel-model/profile.ts', 'tools/cli/args.ts', 'tools/cli/bin.ts', 'tools/cli/main.ts', 'tools/cli/node-io.ts', 'tools/cli/outputs.ts', 'tools/cli/specs.ts']);
+    expect([...closure('tools/cli/commands-loader.ts')].sort()).toEqual(['kernel-model/profile.ts', 'tools/cli/args.ts', 'tools/cli/code-cache.ts', 'tools/cli/commands-loader.ts', 'tools/cli/outputs.ts', 'tools/cli/scenario-file.ts', 'tools/cli/specs.ts']);
   });
 
   it('run (stub CPU), list, matrix, trace: no fuzzer, no Unicorn backend, no esbuild', () => {

@@ -8,10 +8,9 @@
  * Usage errors are one line plus a hint (`try 'vfio-arm-emu run --help'`), exit 2.
  */
 import pkg from '../../package.json' with { type: 'json' };
-import { ProfileError } from '../../kernel-model/profile.js';
 import { UsageError } from './args.js';
 import { InputError } from './outputs.js';
-import { COMMANDS, globalUsage, hint } from './specs.js';
+import { COMMANDS, globalUsage, handleError } from './specs.js';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -39,6 +38,22 @@ export function usage(): string {
 
 export { InputError };
 
+/** what the dispatcher needs of tools/cli/commands.ts */
+export interface CommandsModule {
+  runCommand(cmd: 'list' | 'run' | 'matrix' | 'trace', argv: readonly string[], io: CliIo): Promise<number>;
+}
+export type CommandsLoader = (cmd: string, argv: readonly string[]) => Promise<CommandsModule>;
+let commandsLoader: CommandsLoader = () => import('./commands.js');
+
+/**
+ * Where `list`, `run`, `matrix` and `trace` come from. By default the ES module
+ * tools/cli/commands.ts (the sources, and the bundle's chunk); the bundled CLI's entry
+ * (bin.ts) installs a loader that prefers the code-cached bundle (tools/cli/code-cache.ts).
+ */
+export function setCommandsLoader(loader: CommandsLoader): void {
+  commandsLoader = loader;
+}
+
 /** Run the CLI; resolves to the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const cmd = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : null;
@@ -47,19 +62,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (e) {
     return handleError(e, io, cmd);
   }
-}
-
-function handleError(e: unknown, io: CliIo, cmd: string | null): number {
-  if (e instanceof UsageError || e instanceof ProfileError) {
-    // one line (a message never spans lines) and the hint
-    io.err(`vfio-arm-emu: ${e.message.replace(/\s*\n\s*/g, ' ')}\n${hint(cmd)}\n`);
-    return 2;
-  }
-  if (e instanceof InputError) {
-    io.err(`vfio-arm-emu: ${e.message}\n`);
-    return 2;
-  }
-  throw e;
 }
 
 async function commandHelp(cmd: string): Promise<string> {
@@ -94,13 +96,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   switch (cmd) {
     case 'list':
-      return (await import('./commands.js')).cmdList(rest, io);
     case 'run':
-      return (await import('./commands.js')).cmdRun(rest, io);
     case 'matrix':
-      return (await import('./commands.js')).cmdMatrix(rest, io);
     case 'trace':
-      return (await import('./commands.js')).cmdTrace(rest, io);
+      return (await commandsLoader(cmd, rest)).runCommand(cmd, rest, io);
     case 'fuzz':
       return (await import('../fuzz/cli.js')).runFuzzCommand(rest, io);
     default: {

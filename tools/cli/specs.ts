@@ -1,9 +1,13 @@
 /**
- * The CLI's commands, their options and their own `--help` texts. Kept free of heavy imports:
+ * The CLI's commands, their options, their own `--help` texts and how their errors are
+ * reported (handleError). Kept free of heavy imports:
  * `vfio-arm-emu --version`, `--help`, `<command> --help` and usage errors load this module
  * and args.ts only (the commands themselves are imported when they run: tools/cli/main.ts).
  */
-import { formatOptions, type OptSpec } from './args.js';
+import { ProfileError } from '../../kernel-model/profile.js';
+import { formatOptions, UsageError, type OptSpec } from './args.js';
+import type { CliIo } from './main.js';
+import { InputError } from './outputs.js';
 
 export const RUN_OPTS: Record<string, OptSpec> = {
   profile: { type: 'string', metavar: 'P', help: 'kernel profile: baseline, rfc-v4, mainline, mainline+iommufd-compat, patches:<list> (default rfc-v4)' },
@@ -109,6 +113,29 @@ docs: docs/TRACE.md
 /** the hint under a usage error */
 export function hint(cmd: string | null): string {
   return cmd !== null && cmd in COMMANDS ? `try 'vfio-arm-emu ${cmd} --help'` : `try 'vfio-arm-emu --help'`;
+}
+
+/**
+ * How the CLI reports the errors a command throws: usage and profile errors are one line
+ * plus the hint, input errors (a bad file, an unwritable output) one line; both exit 2.
+ * Anything else is rethrown: bin.ts reports it as an internal error (exit 70).
+ *
+ * The commands module applies this itself (commands.ts, runCommand) as well as the
+ * dispatcher (main.ts): the bundled CLI may run the commands from their own bundle
+ * (dist/cli-commands.cjs, tools/cli/code-cache.ts), whose error classes are that bundle's
+ * copies, so the check has to happen on the side that threw.
+ */
+export function handleError(e: unknown, io: CliIo, cmd: string | null): number {
+  if (e instanceof UsageError || e instanceof ProfileError) {
+    // one line (a message never spans lines) and the hint
+    io.err(`vfio-arm-emu: ${e.message.replace(/\s*\n\s*/g, ' ')}\n${hint(cmd)}\n`);
+    return 2;
+  }
+  if (e instanceof InputError) {
+    io.err(`vfio-arm-emu: ${e.message}\n`);
+    return 2;
+  }
+  throw e;
 }
 
 export function globalUsage(version: string, extra: readonly string[] = []): string {
