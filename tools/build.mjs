@@ -68,13 +68,15 @@ await build({
 });
 // ... and its cache: the bytecode of what one run of the main job compiles (the functions it
 // never reaches compile lazily as usual). Valid for this Node's V8 only; another V8 refuses it
-// and the CLI compiles the bundle as without it.
+// and the CLI compiles the bundle as without it. The package does not ship it (docs/CLI.md).
 const train = spawnSync(process.execPath, ['dist/cli.js', 'run', 'pl330-vfio-test', '--quiet'], {
   encoding: 'utf8',
   env: { ...process.env, VFIO_ARM_EMU_CODE_CACHE: 'write' },
 });
-if (train.status !== 0 || !existsSync('dist/cli-commands.cjs.v8cache')) {
-  throw new Error(`build: writing the CLI's code cache failed (status ${train.status}):\n${train.stdout}${train.stderr}`);
+// (any outcome writes it; a crash does not, and then the CLI compiles the bundle as usual: a
+// tree whose main job is broken still builds)
+if (!existsSync('dist/cli-commands.cjs.v8cache')) {
+  console.error(`build: warning: no code cache for the CLI (the main job ended with status ${train.status}):\n${train.stdout}${train.stderr}`);
 }
 
 /**
