@@ -2,8 +2,9 @@
  * The CLI's dispatcher. It loads only what a command needs (docs/PERFORMANCE.md, "CLI
  * start-up"): `--version`, `--help`, `<command> --help` and usage errors import nothing
  * beyond this module, specs.ts and args.ts; `run`, `list`, `matrix` and `trace` import
- * tools/cli/commands.ts (the emulator, the kernel model, the scenarios); `fuzz` imports the
- * fuzzer; the Unicorn backend is imported only by `run --cpu unicorn`.
+ * tools/cli/commands.ts (the emulator, the kernel model, the scenarios: in the bundled CLI
+ * from its code-cached CommonJS bundle, see setCommandsLoader); `fuzz` imports the fuzzer;
+ * the Unicorn backend is imported only by `run --cpu unicorn`.
  *
  * Usage errors are one line plus a hint (`try 'vfio-arm-emu run --help'`), exit 2.
  */
