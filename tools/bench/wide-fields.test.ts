@@ -20,6 +20,7 @@ import { Cpu } from './emulator/cpu/cpu.ts';
 import { ByteFifo, Pl330Thread } from './devices/pl330/thread.ts';
 import { Smmu } from './devices/smmu/smmu.ts';
 import { IrqLine } from './emulator/irq.ts';
+import { UnicornThread } from './emulator/cpu/unicorn/thread.ts';
 const same = new Function('a', 'b', 'return %HaveSameMap(a, b)');
 const BIG = 2 ** 31 + 7;
 const out = {};
@@ -55,6 +56,14 @@ const smmu = new Smmu(bus, smmuCfg());
 now = BIG;
 smmu.gsync();
 out.smmu = same(smmuRef, smmu);
+// a Unicorn thread on a stand-in engine (its constructor only takes the registers over): its
+// instruction total and the virtual time of its step's start
+const engine = () => ({ icount: new Map(), arch: { syscallNrReg: 7, argRegs: [0, 1, 2, 3, 4, 5], spReg: 13, pcReg: 15 }, installHooks() {}, switchTo() {}, setReg() {} });
+const uRef = new UnicornThread(1, 'ref', engine(), {}, 0x8000, 0x10000);
+const u = new UnicornThread(2, 'u', engine(), {}, 0x8000, 0x10000);
+u.instructions += BIG;
+u.stepStart = BIG;
+out.unicornThread = same(uRef, u);
 // control: a field first written with a small integer does change class
 class Control { x = 0; }
 const c0 = new Control();
@@ -67,7 +76,7 @@ console.log(JSON.stringify(out));
 describe('hidden classes at 2^31 (WIDE_FIELD_INIT)', () => {
   // (SimEvent.time needs nothing: a field never written after the constructor is generalised
   // in place, so its class does not change; seen with this check)
-  it('the scheduler, master ports, the CPU, PL330 threads and the SMMU keep their hidden class past 2^31', async () => {
+  it('the scheduler, master ports, the CPU, PL330 threads, the SMMU and Unicorn threads keep their hidden class past 2^31', async () => {
     const b = await build({
       stdin: { contents: ENTRY, resolveDir: root, loader: 'ts', sourcefile: 'wide-fields-entry.ts' },
       bundle: true,
@@ -83,6 +92,6 @@ describe('hidden classes at 2^31 (WIDE_FIELD_INIT)', () => {
     const res = JSON.parse(r.stdout) as Record<string, boolean>;
     // the check itself sees a class change (else the other results would say nothing)
     expect(res.control).toBe(false);
-    expect(res).toEqual({ scheduler: true, port: true, cpu: true, pl330Thread: true, smmu: true, control: false });
+    expect(res).toEqual({ scheduler: true, port: true, cpu: true, pl330Thread: true, smmu: true, unicornThread: true, control: false });
   });
 });

@@ -1,5 +1,6 @@
 import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
 import type { Tracer } from '../../trace.js';
+import { WIDE_FIELD_INIT } from '../../time.js';
 import { UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
 import {
   UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
@@ -113,8 +114,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   readonly timeslice: number;
   readonly cpi: number;
   readonly chargeSyscalls: boolean;
-  /** statistics */
-  instructions = 0;
+  /** statistics (instructions: a double from the start, time.ts WIDE_FIELD_INIT) */
+  instructions = WIDE_FIELD_INIT;
   syscalls = 0;
   quanta = 0;
   private cpu: Cpu | null = null;
@@ -128,7 +129,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   private pendingResult: number | null = null;
   /** instructions counted by the block hook in the current quantum */
   private blockSum = 0;
-  private stepStart = 0;
+  /** virtual time (ns) at the step's start (a double from the start: time.ts WIDE_FIELD_INIT) */
+  private stepStart = WIDE_FIELD_INIT;
   private chargedInStep = 0;
   private stopReason: 'quantum' | 'event' | 'slice' | 'block' | 'exit' | 'fault' | null = null;
   /** instructions run in the current time slice before this step */
@@ -151,6 +153,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     sp: number,
     opts: UnicornThreadOptions = {},
   ) {
+    this.instructions = 0;
+    this.stepStart = 0;
     this.quantum = opts.quantum ?? 10_000;
     this.timeslice = opts.timeslice ?? 10_000;
     this.cpi = opts.cpi ?? 1;
