@@ -101,7 +101,8 @@ export async function loadCjsBundle(file: string, cacheFile: string): Promise<Lo
   const script = new vm.Script(wrapCommonJs(text), {
     filename: file,
     cachedData,
-    // `import()` in the bundle (a user's .mjs/.ts scenario) as in any module of the main context
+    // an `import()` in the bundle works as in any module of the main context (scenario files,
+    // the one use the sources have, are run from the ES modules anyway: commands-loader.ts)
     importModuleDynamically,
   });
   if (cachedData !== undefined) cache = script.cachedDataRejected === true ? 'rejected' : 'accepted';

@@ -21,7 +21,7 @@ import { RUN_OPTS } from './specs.js';
 export async function loadCommands(cmd: string, argv: readonly string[]): Promise<CommandsModule> {
   const mode = process.env['VFIO_ARM_EMU_CODE_CACHE'] ?? '';
   if (mode !== '' && mode !== 'on' && mode !== 'off' && mode !== 'report' && mode !== 'write') {
-    process.stderr.write(`vfio-arm-emu: ignoring VFIO_ARM_EMU_CODE_CACHE=${mode} (expected on, off or report)\n`);
+    process.stderr.write(`vfio-arm-emu: ignoring VFIO_ARM_EMU_CODE_CACHE=${mode} (expected on, off, report or write)\n`);
   }
   const esm = (why: string): Promise<CommandsModule> => {
     if (mode === 'report') process.stderr.write(`vfio-arm-emu: code cache: not used (${why})\n`);
@@ -39,8 +39,13 @@ export async function loadCommands(cmd: string, argv: readonly string[]): Promis
   return {
     async runCommand(c, a, io) {
       const code = await m.runCommand(c, a, io);
-      const n = await writeCodeCache(b, cacheFile);
-      process.stderr.write(`vfio-arm-emu: code cache: wrote ${n} bytes to ${cacheFile}\n`);
+      try {
+        const n = await writeCodeCache(b, cacheFile);
+        process.stderr.write(`vfio-arm-emu: code cache: wrote ${n} bytes to ${cacheFile}\n`);
+      } catch (e) {
+        // (a read-only installation): said, and the command's own status stands
+        process.stderr.write(`vfio-arm-emu: code cache: cannot write ${cacheFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      }
       return code;
     },
   };
