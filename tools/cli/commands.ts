@@ -15,7 +15,7 @@ import { cmdlineQuotingError } from '../../kernel-model/base/params.js';
 import { InputError } from './outputs.js';
 import { cliProfile } from './profile-arg.js';
 import { defaultProfileFor, definedForProfile } from '../scenarios/registry.js';
-import type { CliIo } from './main.js';
+import type { CliIo, CommandsCommand } from './main.js';
 import { handleError, MATRIX_OPTS, RUN_OPTS } from './specs.js';
 import { isScenarioPath, loadScenarioFile } from './scenario-file.js';
 import { mmioTracer } from './mmio-trace.js';
@@ -25,7 +25,7 @@ import { mmioTracer } from './mmio-trace.js';
  * report its usage and input errors here, with this module's error classes (specs.ts,
  * handleError, says why).
  */
-export async function runCommand(cmd: 'list' | 'run' | 'matrix' | 'trace', argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCommand(cmd: CommandsCommand, argv: readonly string[], io: CliIo): Promise<number> {
   try {
     switch (cmd) {
       case 'list':

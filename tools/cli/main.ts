@@ -39,9 +39,11 @@ export function usage(): string {
 
 export { InputError };
 
+/** the commands tools/cli/commands.ts runs */
+export type CommandsCommand = 'list' | 'run' | 'matrix' | 'trace';
 /** what the dispatcher needs of tools/cli/commands.ts */
 export interface CommandsModule {
-  runCommand(cmd: 'list' | 'run' | 'matrix' | 'trace', argv: readonly string[], io: CliIo): Promise<number>;
+  runCommand(cmd: CommandsCommand, argv: readonly string[], io: CliIo): Promise<number>;
 }
 export type CommandsLoader = (cmd: string, argv: readonly string[]) => Promise<CommandsModule>;
 let commandsLoader: CommandsLoader = () => import('./commands.js');

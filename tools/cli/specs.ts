@@ -1,8 +1,9 @@
 /**
  * The CLI's commands, their options, their own `--help` texts and how their errors are
- * reported (handleError). Kept free of heavy imports:
- * `vfio-arm-emu --version`, `--help`, `<command> --help` and usage errors load this module
- * and args.ts only (the commands themselves are imported when they run: tools/cli/main.ts).
+ * reported (handleError). Kept free of heavy imports: `vfio-arm-emu --version`, `--help`,
+ * `<command> --help` and usage errors load this module, args.ts, outputs.ts and the profile
+ * parser (for ProfileError) only (the commands themselves are imported when they run:
+ * tools/cli/main.ts).
  */
 import { ProfileError } from '../../kernel-model/profile.js';
 import { formatOptions, UsageError, type OptSpec } from './args.js';
