@@ -38,6 +38,13 @@ describe('loadCjsBundle', () => {
     writeFileSync(f, text);
     return f;
   };
+  /** `text` as a bundle of its own with `cache` as its cache file, loaded */
+  const loadWith = async (text: string, cache: Buffer): Promise<LoadedBundle> => {
+    const f = fresh(text);
+    writeFileSync(`${f}.v8cache`, cache);
+    return (await loadCjsBundle(f, `${f}.v8cache`))!;
+  };
+  const sha1 = (b: string | Buffer): Buffer => createHash('sha1').update(b).digest();
   const scale = (b: LoadedBundle, x: number): number => (b.exports as { scale: (x: number) => number }).scale(x);
   /** a bundle loaded once, scale() run, and its cache written */
   const cached = async (): Promise<{ file: string; data: Buffer; digest: Buffer }> => {
@@ -60,18 +67,16 @@ describe('loadCjsBundle', () => {
     expect(e.where).toEqual([file, dir, basename(file)]);
     expect(e.self).toBe(true);
     expect((await e.load(pathToFileURL(join(dir, 'm.mjs')).href)).seven).toBe(7);
-    expect(b.digest.equals(createHash('sha1').update(BUNDLE).digest())).toBe(true);
+    expect(b.digest.equals(sha1(BUNDLE))).toBe(true);
   });
 
   it('writes a cache (header, the digests, V8 data) that a load of the same bytes accepts, with the same behaviour', async () => {
     const { data, digest } = await cached();
     expect(data.subarray(0, 8).toString('latin1')).toBe('VAEV8CC1');
     expect(data.subarray(8, 28).equals(digest)).toBe(true);
-    expect(data.subarray(28, 48).equals(createHash('sha1').update(data.subarray(48)).digest())).toBe(true);
+    expect(data.subarray(28, 48).equals(sha1(data.subarray(48)))).toBe(true);
     expect(data.length).toBeGreaterThan(48 + 100);
-    const other = fresh(BUNDLE);
-    writeFileSync(`${other}.v8cache`, data);
-    const b = (await loadCjsBundle(other, `${other}.v8cache`))!;
+    const b = await loadWith(BUNDLE, data);
     expect(b.cache).toBe('accepted');
     expect(scale(b, 20)).toBe(41);
   });
@@ -80,17 +85,13 @@ describe('loadCjsBundle', () => {
     const { data } = await cached();
     const edited = BUNDLE.replace('x * 2 + 1', 'x * 3 + 1');
     expect(edited.length).toBe(BUNDLE.length);
-    const f = fresh(edited);
-    writeFileSync(`${f}.v8cache`, data);
-    const b = (await loadCjsBundle(f, `${f}.v8cache`))!;
+    const b = await loadWith(edited, data);
     expect(b.cache).toBe('stale');
     expect(scale(b, 20)).toBe(61);
     // the same V8 data under a header naming the edited bytes: V8 takes it, and runs the
     // bytecode of the original scale() (this is what the digest is for; it also shows that an
     // accepted cache is really what runs)
-    const g = fresh(edited);
-    writeFileSync(`${g}.v8cache`, await codeCacheFile(createHash('sha1').update(edited).digest(), data.subarray(48)));
-    const c = (await loadCjsBundle(g, `${g}.v8cache`))!;
+    const c = await loadWith(edited, await codeCacheFile(sha1(edited), data.subarray(48)));
     expect(c.cache).toBe('accepted');
     expect(scale(c, 20)).toBe(41);
   });
@@ -101,16 +102,14 @@ describe('loadCjsBundle', () => {
     const bad = Buffer.from(data);
     for (let i = 200; i < bad.length; i += 97) bad[i] = bad[i]! ^ 0x5a;
     for (const bytes of [bad, data.subarray(0, 46), Buffer.from('#!/bin/sh\necho not a cache\n')]) {
-      const f = fresh(BUNDLE);
-      writeFileSync(`${f}.v8cache`, bytes);
-      const b = (await loadCjsBundle(f, `${f}.v8cache`))!;
+      const b = await loadWith(BUNDLE, bytes);
       expect(b.cache).toBe('damaged');
       expect(scale(b, 20)).toBe(41);
     }
   });
 
   it('data V8 refuses (written by a V8 with other flags, under a right header): rejected; the bundle still runs', async () => {
-    const f = fresh(BUNDLE);
+    const f = join(dir, 'w.cjs');
     writeFileSync(join(dir, 'w.js'), wrapCommonJs(BUNDLE));
     // another process, with another V8 flag (so another flag hash), compiles the same text
     const child = `const vm = require('node:vm'); const fs = require('node:fs');
@@ -118,8 +117,7 @@ const s = new vm.Script(fs.readFileSync(process.argv[1], 'latin1'), { filename: 
 s.runInThisContext();
 fs.writeFileSync(process.argv[3], s.createCachedData());`;
     execFileSync(process.execPath, ['--stack-size=900', '-e', child, join(dir, 'w.js'), f, join(dir, 'w.v8')]);
-    writeFileSync(`${f}.v8cache`, await codeCacheFile(createHash('sha1').update(BUNDLE).digest(), readFileSync(join(dir, 'w.v8'))));
-    const b = (await loadCjsBundle(f, `${f}.v8cache`))!;
+    const b = await loadWith(BUNDLE, await codeCacheFile(sha1(BUNDLE), readFileSync(join(dir, 'w.v8'))));
     expect(b.cache).toBe('rejected');
     expect(scale(b, 20)).toBe(41);
   });
