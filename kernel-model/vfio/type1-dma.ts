@@ -1,0 +1,332 @@
+/**
+ * A type1 container's mappings (drivers/vfio/vfio_iommu_type1.c): struct vfio_iommu
+ * (`Type1Iommu`: the domain, the attached groups, the IOVA list of type1-iova.ts) and its set of
+ * struct vfio_dma kept in IOVA order (the kernel's dma_list rb-tree: vfio_link_dma /
+ * vfio_unlink_dma), with what changes the set: a new mapping's pages pinned and mapped page by
+ * page (vfio_pin_map_dma: vfio_pin_pages_remote, locked_vm against RLIMIT_MEMLOCK,
+ * iommu_map) and linked, merged with contiguous neighbours in the 2014 driver
+ * (`type1MergeMappings`); removal with unmap and unpin (vfio_remove_dma / vfio_unmap_unpin),
+ * which the 2014 driver can also do to part of a mapping (trim, split); mainline's
+ * whole-mapping unmap walk (vfio_dma_do_unmap, `type1UnmapRule`) and its vaddr invalidation
+ * (VFIO_DMA_UNMAP_FLAG_VADDR). The argument checks of MAP_DMA/UNMAP_DMA that lead here are in
+ * type1-ioctl.ts; the driver (open/release, attach/detach) in type1.ts.
+ */
+import { EBUSY, EINVAL, ENOMEM } from '../base/errno.js';
+import type { KernelLog } from '../base/klog.js';
+import { IOMMU_WRITE, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
+import type { AddressSpace, PinnedPage } from '../process/mm.js';
+import type { Capabilities } from '../profile.js';
+import type { Task } from '../vfs/file.js';
+import type { IovaRange } from './type1-iova.js';
+
+const PAGE_SIZE = 4096;
+const PAGE_SHIFT = 12;
+
+/**
+ * What the mapping code takes from its driver (Type1Driver): the capabilities it reads, the
+ * kernel log (the RLIMIT_MEMLOCK warning), and one PinnedPage that every pin and unpin fills
+ * in place (no object per page).
+ */
+export interface Type1Ctx {
+  readonly caps: Readonly<Capabilities>;
+  readonly log: KernelLog | null;
+  readonly pin: PinnedPage;
+}
+
+/** One DMA mapping (struct vfio_dma): its pages, pinned through `mm` at map time. */
+export interface VfioDma {
+  iova: number;
+  size: number;
+  vaddr: number;
+  /** IOMMU_* prot */
+  prot: number;
+  /** physical address per page */
+  pa: Float64Array;
+  /** 1 where the page is a reserved (VM_PFNMAP) frame: not pinned, not accounted */
+  reserved: Uint8Array;
+  mm: AddressSpace;
+  /** mainline dma->vaddr_invalid: UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR dropped the vaddr */
+  vaddrInvalid: boolean;
+}
+
+export interface DmaMappingView {
+  iova: number;
+  size: number;
+  vaddr: number;
+  prot: number;
+  /** the vaddr was invalidated (mainline UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR) and not yet restored */
+  vaddrInvalid: boolean;
+}
+
+/** A container's type1 backend instance (struct vfio_iommu): one IOMMU domain, its groups and mappings. */
+export class Type1Iommu {
+  readonly groups: IommuGroup[] = [];
+  /** mappings sorted by iova */
+  readonly dmas: VfioDma[] = [];
+  released = false;
+  /** MAP_DMA entries still available (mainline iommu->dma_avail, from dma_entry_limit; unused when the limit is 0) */
+  dmaAvail: number;
+  /** mappings whose vaddr is invalidated (mainline iommu->vaddr_invalid_count) */
+  vaddrInvalidCount = 0;
+  /**
+   * the valid IOVA ranges (mainline iommu->iova_list), sorted: empty until a group is
+   * attached (vfio_iommu_iova_dma_valid then accepts any IOVA), then the domain's aperture
+   * minus the attached groups' reserved regions
+   */
+  iovaList: IovaRange[] = [];
+  /** each attached group's reserved regions (iommu_get_group_resv_regions at attach) */
+  readonly groupResv = new Map<IommuGroup, IommuResvRegion[]>();
+  constructor(
+    readonly domain: IommuDomain,
+    /** opened as VFIO_TYPE1v2_IOMMU (iommu->v2) */
+    readonly v2 = false,
+    dmaEntryLimit = 0,
+  ) {
+    this.dmaAvail = dmaEntryLimit;
+  }
+
+  mappings(): DmaMappingView[] {
+    return this.dmas.map((d) => ({ iova: d.iova, size: d.size, vaddr: d.vaddr, prot: d.prot, vaddrInvalid: d.vaddrInvalid }));
+  }
+
+  /** pages pinned by this container's mappings (reserved frames excluded) */
+  get pinnedPages(): number {
+    let n = 0;
+    for (const d of this.dmas) for (let i = 0; i < d.reserved.length; i++) if (!d.reserved[i]) n++;
+    return n;
+  }
+}
+
+/**
+ * A new mapping of [iova, iova + size) to the user pages at vaddr, after MAP_DMA's checks
+ * (type1-ioctl.ts): its pages pinned, accounted and mapped one by one, then linked into the set
+ * (and `dmaAvail` taken). Returns 0 or -errno.
+ */
+export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Task, iova: number, size: number, vaddr: number, prot: number): number {
+  const npage = size >>> PAGE_SHIFT;
+  const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false };
+  const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
+  const lockCap = task.proc.capIpcLock;
+  let done = 0;
+  let err = 0;
+  for (; done < npage; done++) {
+    const va = vaddr + done * PAGE_SIZE;
+    // 3.14 vfio_pin_pages -> vaddr_get_pfn: get_user_pages_fast(vaddr, 1, !!(prot & IOMMU_WRITE), ...):
+    // pinned for write only with IOMMU_WRITE, so an EXEC-only mapping (patch 02) is pinned
+    // for read although the 2014 arm-smmu makes it device-writable (issue 16 item 3)
+    const r = mm.pinUserPage(va, (prot & IOMMU_WRITE) !== 0, drv.pin);
+    if (r < 0) {
+      err = r;
+      break;
+    }
+    if (!drv.pin.reserved) {
+      if (!lockCap && mm.lockedVm + 1 > limit) {
+        mm.unpinPage(drv.pin);
+        drv.log?.warn('vfio_iommu_type1', `RLIMIT_MEMLOCK (${task.proc.rlimitMemlock}) exceeded`);
+        err = -ENOMEM;
+        break;
+      }
+      mm.lockedVm++;
+    }
+    dma.pa[done] = drv.pin.pa;
+    dma.reserved[done] = drv.pin.reserved ? 1 : 0;
+    const io = iova + done * PAGE_SIZE;
+    if (it.domain.iovaToPhys(io) !== null) {
+      err = -EBUSY;
+      unpinPage(drv, dma, done);
+      break;
+    }
+    const m = it.domain.map(io, drv.pin.pa, PAGE_SIZE, prot);
+    if (m) {
+      err = m;
+      unpinPage(drv, dma, done);
+      break;
+    }
+  }
+  if (err) {
+    // atomic failure: nothing stays mapped or pinned
+    if (done > 0) it.domain.unmap(iova, done * PAGE_SIZE);
+    for (let i = 0; i < done; i++) unpinPage(drv, dma, i);
+    return err;
+  }
+  linkDma(drv, it, dma);
+  if (drv.caps.type1DmaEntryLimit > 0) it.dmaAvail--;
+  return 0;
+}
+
+/** unpins page `i` of a mapping and uncharges it from the mm that pinned it (reserved frames were neither) */
+function unpinPage(drv: Type1Ctx, d: VfioDma, i: number): void {
+  if (d.reserved[i]) return;
+  drv.pin.pa = d.pa[i]!;
+  drv.pin.reserved = false;
+  d.mm.unpinPage(drv.pin);
+  d.mm.lockedVm--;
+}
+
+/**
+ * links a new mapping into the set at its IOVA place (vfio_link_dma); the 2014 driver
+ * (`type1MergeMappings`) then merges it with a neighbour whose IOVA and vaddr are contiguous
+ * and whose prot and mm are equal
+ */
+function linkDma(drv: Type1Ctx, it: Type1Iommu, dma: VfioDma): void {
+  const ds = it.dmas;
+  let i = 0;
+  while (i < ds.length && ds[i]!.iova < dma.iova) i++;
+  ds.splice(i, 0, dma);
+  // mainline vfio_dma_do_map keeps one vfio_dma per request (vfio_link_dma)
+  if (!drv.caps.type1MergeMappings) return;
+  // merge with the right neighbour, then with the left one
+  const right = ds[i + 1];
+  if (right && mergeable(dma, right)) {
+    concat(dma, right);
+    ds.splice(i + 1, 1);
+  }
+  const left = i > 0 ? ds[i - 1] : undefined;
+  if (left && mergeable(left, dma)) {
+    concat(left, dma);
+    ds.splice(i, 1);
+  }
+}
+
+function mergeable(a: VfioDma, b: VfioDma): boolean {
+  return a.iova + a.size === b.iova && a.vaddr + a.size === b.vaddr && a.prot === b.prot && a.mm === b.mm;
+}
+
+function concat(a: VfioDma, b: VfioDma): void {
+  const pa = new Float64Array(a.pa.length + b.pa.length);
+  pa.set(a.pa);
+  pa.set(b.pa, a.pa.length);
+  const rs = new Uint8Array(pa.length);
+  rs.set(a.reserved);
+  rs.set(b.reserved, a.reserved.length);
+  a.pa = pa;
+  a.reserved = rs;
+  a.size += b.size;
+}
+
+/** unmap [start, end): trims, splits or removes every overlapping mapping; returns bytes unmapped */
+export function removeRange(drv: Type1Ctx, it: Type1Iommu, start: number, end: number): number {
+  let unmapped = 0;
+  const ds = it.dmas;
+  for (let i = 0; i < ds.length; i++) {
+    const d = ds[i]!;
+    const dEnd = d.iova + d.size;
+    if (dEnd <= start || d.iova >= end) continue;
+    const from = Math.max(start, d.iova);
+    const to = Math.min(end, dEnd);
+    const p0 = (from - d.iova) / PAGE_SIZE;
+    const p1 = (to - d.iova) / PAGE_SIZE;
+    it.domain.unmap(from, to - from);
+    for (let p = p0; p < p1; p++) unpinPage(drv, d, p);
+    unmapped += to - from;
+    if (from === d.iova && to === dEnd) {
+      ds.splice(i, 1);
+      if (drv.caps.type1DmaEntryLimit > 0) it.dmaAvail++; // vfio_remove_dma
+      if (d.vaddrInvalid) it.vaddrInvalidCount--; // vfio_remove_dma
+      i--;
+    } else if (from === d.iova) {
+      d.pa = d.pa.slice(p1);
+      d.reserved = d.reserved.slice(p1);
+      d.vaddr += to - d.iova;
+      d.size = dEnd - to;
+      d.iova = to;
+    } else if (to === dEnd) {
+      d.pa = d.pa.slice(0, p0);
+      d.reserved = d.reserved.slice(0, p0);
+      d.size = from - d.iova;
+    } else {
+      const tail: VfioDma = {
+        iova: to,
+        size: dEnd - to,
+        vaddr: d.vaddr + (to - d.iova),
+        prot: d.prot,
+        pa: d.pa.slice(p1),
+        reserved: d.reserved.slice(p1),
+        mm: d.mm,
+        vaddrInvalid: d.vaddrInvalid,
+      };
+      d.pa = d.pa.slice(0, p0);
+      d.reserved = d.reserved.slice(0, p0);
+      d.size = from - d.iova;
+      ds.splice(i + 1, 0, tail);
+      i++;
+    }
+  }
+  return unmapped;
+}
+
+/** a mapping straddles `start` or `end` (mainline vfio_dma_do_unmap's v2 check: the unmap would split it) */
+function splits(ds: readonly VfioDma[], start: number, end: number): boolean {
+  for (const d of ds) {
+    const dEnd = d.iova + d.size;
+    if (d.iova < start && dEnd > start) return true;
+    if (d.iova < end && dEnd > end) return true;
+  }
+  return false;
+}
+
+/**
+ * mainline vfio_dma_do_unmap over [start, end): v2 refuses to split a mapping (-EINVAL
+ * when a mapping straddles either end); v1 walks the overlapping mappings in IOVA order,
+ * stops at one starting before `start` (so a request starting inside a mapping removes
+ * nothing and reports 0) and removes every other one whole, even past `end`
+ */
+export function removeWhole(drv: Type1Ctx, it: Type1Iommu, start: number, end: number, v1: boolean): number {
+  const ds = it.dmas;
+  if (!v1 && splits(ds, start, end)) return -EINVAL;
+  let unmapped = 0;
+  for (let i = 0; i < ds.length; i++) {
+    const d = ds[i]!;
+    if (d.iova + d.size <= start) continue;
+    if (d.iova >= end) break;
+    if (v1 && d.iova < start) break;
+    unmapped += d.size;
+    removeRange(drv, it, d.iova, d.iova + d.size);
+    i--;
+  }
+  return unmapped;
+}
+
+/**
+ * mainline vfio_dma_do_unmap with VFIO_DMA_UNMAP_FLAG_VADDR (alone or with FLAG_ALL): the same walk
+ * and the same v1/v2 rules as an unmap, but each mapping it reaches keeps its pages, its IOMMU
+ * entries and its place and only gets vaddr_invalid set; the size written back is the sum of
+ * their sizes. Reaching a mapping already invalidated undoes the ones marked by this call and
+ * fails with -EINVAL (size 0).
+ *
+ * What needs a vaddr while it is invalid, in today's kernel (the vaddr_wait queue that blocked
+ * vfio_pin_pages / vfio_dma_rw / vfio_iommu_replay, commit 898b9eaeb3fe "vfio/type1: block on
+ * invalid vaddr" of 5.12, was reverted in 6.3 by "vfio/type1: revert "block on invalid vaddr"";
+ * VFIO_UPDATE_VADDR is instead refused to containers with emulated (mdev) groups, the only users
+ * of vfio_pin_pages / vfio_dma_rw, which this model does not have): attaching another group
+ * (its replay would pin through the vaddrs) is -EBUSY (vfio_iommu_type1_attach_group). Nothing
+ * blocks: device DMA keeps using the pages pinned at map time through the IOMMU; a MAP_DMA of a
+ * new range pins its own vaddr; a plain UNMAP_DMA removes an invalidated mapping (its pfns come
+ * from the IOMMU, vfio_unmap_unpin) and so does closing the container (vfio_remove_dma drops
+ * vaddr_invalid_count).
+ */
+export function invalidateVaddr(it: Type1Iommu, start: number, end: number, v1: boolean): number {
+  const ds = it.dmas;
+  if (!v1 && splits(ds, start, end)) return -EINVAL;
+  let n = 0;
+  let i = 0;
+  for (; i < ds.length; i++) {
+    const d = ds[i]!;
+    if (d.iova + d.size <= start) continue;
+    if (d.iova >= end) break;
+    if (v1 && d.iova < start) break;
+    if (d.vaddrInvalid) {
+      for (let j = 0; j < i; j++) {
+        const m = ds[j]!;
+        if (m.iova + m.size <= start) continue;
+        m.vaddrInvalid = false;
+        it.vaddrInvalidCount--;
+      }
+      return -EINVAL;
+    }
+    d.vaddrInvalid = true;
+    it.vaddrInvalidCount++;
+    n += d.size;
+  }
+  return n;
+}
