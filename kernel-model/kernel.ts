@@ -7,7 +7,7 @@ import { builtinParams } from './base/module-params.js';
 import { KernelOops } from './base/oops.js';
 import { KernelParams } from './base/params.js';
 import { DriverCore } from './driver/core.js';
-import { ArmSmmuDriver } from './drivers/arm-smmu.js';
+import { ArmSmmuDriver } from './drivers/arm-smmu-driver.js';
 import { Pl330Driver } from './drivers/pl330.js';
 import type { KernelServices } from './drivers/services.js';
 import { TestDmaDriver } from './drivers/test-dma.js';

@@ -1,6 +1,6 @@
 /**
  * How arm-smmu finds its masters in the device tree, per kernel (caps.smmuDtBinding), and
- * how it groups them (caps.groupingRule). Split from arm-smmu.ts; the driver calls
+ * how it groups them (caps.groupingRule). The driver (arm-smmu-driver.ts) calls
  * smmuDtMasters() from its probe and smmuGroupMasters() once the hardware is up.
  *
  * 3.14 (drivers/iommu/arm-smmu.c, arm_smmu_device_dt_probe): the SMMU node lists its masters,
@@ -123,8 +123,42 @@ export function smmuDtMasters(k: KernelServices, smmuNode: DtNode, prefix: strin
  * iommu_group_alloc() per master) or 'by-stream-id' (mainline: masters sharing a stream id
  * share the stream-map entry and so its group).
  */
-export function smmuGroupMasters(k: KernelServices, devices: readonly KDevice[], partition: (m: readonly KDevice[]) => KDevice[][]): KDevice[][] {
+export function smmuGroupMasters(k: KernelServices, devices: readonly KDevice[]): KDevice[][] {
   if (k.profile.caps.groupingRule === 'per-device') return devices.map((d) => [d]);
-  return partition(devices);
+  return partitionMasters(devices);
+}
+
+/**
+ * Union of masters the SMMU cannot tell apart (mainline grouping, caps.groupingRule
+ * 'by-stream-id'): two devices whose stream ids overlap (this driver programs SMRs with
+ * mask 0, so overlap = an equal id) share a group. (Mainline's arm_smmu_device_group
+ * refuses a master whose ids straddle two existing groups with -EINVAL; the model merges.)
+ * Groups are ordered by their first member in device registration (= tree) order.
+ */
+export function partitionMasters(masters: readonly KDevice[]): KDevice[][] {
+  const groups: KDevice[][] = [];
+  const sidsOf: number[][] = [];
+  for (const m of masters) {
+    const hits: number[] = [];
+    groups.forEach((_, gi) => {
+      if (m.streamIds.some((s) => sidsOf[gi]!.includes(s))) hits.push(gi);
+    });
+    if (hits.length === 0) {
+      groups.push([m]);
+      sidsOf.push([...m.streamIds]);
+      continue;
+    }
+    const first = hits[0]!;
+    groups[first]!.push(m);
+    sidsOf[first]!.push(...m.streamIds);
+    // merge later groups bridged by this master into the first one
+    for (const gi of hits.slice(1).reverse()) {
+      groups[first]!.push(...groups[gi]!);
+      sidsOf[first]!.push(...sidsOf[gi]!);
+      groups.splice(gi, 1);
+      sidsOf.splice(gi, 1);
+    }
+  }
+  return groups;
 }
 

@@ -3,11 +3,13 @@ import { Domain } from '../iommu/core.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
 import { bootWithFakes, sysWrite } from '../testing/fixtures.js';
 import {
-  ArmSmmu, ArmSmmuDriver, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
+  ArmSmmu, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
   CB_TTBR0_HI, CB_TTBR0_LO, FSR_TF, FSR_PF, FSYNR0_IND, GR0_S2CR, GR0_SMR, GR0_sCR0, GR0_sGFSR, GR0_sGFSYNR1,
-  GR0_sTLBGSYNC, partitionMasters, S2CR_TYPE_BYPASS, SCTLR_AFE, SCTLR_ASIDPNE, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
+  GR0_sTLBGSYNC, S2CR_TYPE_BYPASS, SCTLR_AFE, SCTLR_ASIDPNE, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
   SCTLR_TRE, SCTLR_CFCFG, FSR_SS, CB_RESUME, RESUME_TERMINATE, sCR0_CLIENTPD, sCR0_GCFGFIE, sCR0_GCFGFRE, sCR0_GFIE, sCR0_GFRE, sCR0_USFCFG, SMR_VALID, TTBCR_EAE,
 } from './arm-smmu.js';
+import { ArmSmmuDriver } from './arm-smmu-driver.js';
+import { partitionMasters } from './arm-smmu-of.js';
 
 const CB0 = 0x8000;
 
