@@ -21,22 +21,9 @@ import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
 import { DEFAULT_ENVP, loadElfImage } from './load.js';
 import { ProcessGuestSpace } from './space.js';
+import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 
-/** Linux ARM EABI syscall numbers this layer serves itself (arch/arm/tools/syscall.tbl) */
-export const ARM_NR = {
-  restart_syscall: 0, exit: 1, read: 3, write: 4, open: 5, close: 6, getpid: 20, getuid: 24, kill: 37, brk: 45,
-  getgid: 47, geteuid: 49, getegid: 50, ioctl: 54, readlink: 85, munmap: 91, uname: 122, mprotect: 125,
-  _llseek: 140, _newselect: 142, writev: 146, sched_yield: 158, nanosleep: 162, poll: 168, rt_sigaction: 174,
-  rt_sigprocmask: 175, sigaltstack: 186, ugetrlimit: 191, mmap2: 192, fstat64: 197, getuid32: 199, getgid32: 200,
-  geteuid32: 201, getegid32: 202, madvise: 220, gettid: 224, futex: 240, sched_getaffinity: 242, exit_group: 248,
-  set_tid_address: 256, clock_gettime: 263, clock_getres: 264, clock_nanosleep: 265, tgkill: 268, openat: 322,
-  fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
-  prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
-  clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
-  prctl: 172, getppid: 64, setitimer: 104, getitimer: 105, sigreturn: 119, rt_sigreturn: 173, rt_sigsuspend: 179, pause: 29, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
-  mkdir: 39, mkdirat: 323, unlink: 10, unlinkat: 328, rmdir: 40,
-  ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
-} as const;
+export { ARM_NR } from './arm-nr.js';
 
 const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
@@ -80,19 +67,6 @@ export function clockEpochOffset(id: number, pid: number, isOwnTid: (tid: number
 }
 
 const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
-
-/** Syscalls that are answered -ENOSYS on purpose (glibc falls back or tolerates it): not "unknown". */
-const ENOSYS_EXPECTED = new Set<number>([
-  ARM_NR.rseq, ARM_NR.pselect6_time64, ARM_NR.ppoll_time64,
-  ARM_NR.clone3, ARM_NR.sched_getaffinity, ARM_NR.membarrier,
-]);
-
-/** numbers whose cost the kernel layer charges (layer.invoke / restartable) */
-const ROUTED = new Set<number>([
-  ARM_NR.read, ARM_NR.write, ARM_NR.close, ARM_NR.ioctl, ARM_NR.poll, ARM_NR._newselect, ARM_NR.nanosleep, ARM_NR.eventfd2,
-  UNR.lseek, UNR.getdents64, UNR.pread64, UNR.pwrite64, UNR.eventfd, ARM_NR.open, ARM_NR.openat, ARM_NR.mmap2,
-  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.ppoll, ARM_NR.pselect6,
-]);
 
 interface FutexWait {
   uaddr: number;
