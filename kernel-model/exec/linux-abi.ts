@@ -1,12 +1,11 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import {
-  decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY, TIMER_ABSTIME,
+  decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY,
 } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
-import { WIDE_FIELD_INIT } from '../../emulator/time.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
@@ -15,7 +14,6 @@ import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
 import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
 import { NR as UNR } from '../uapi/constants.js';
-import type { SimEvent } from '../../emulator/scheduler.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
 import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
@@ -23,7 +21,10 @@ import { DEFAULT_ENVP, loadElfImage } from './load.js';
 import { ProcessGuestSpace } from './space.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 
+import { ClockSleeps, clockEpochOffset, RealTimer, REALTIME_EPOCH_NS } from './time.js';
+
 export { ARM_NR } from './arm-nr.js';
+export { clockEpochOffset, REALTIME_EPOCH_NS } from './time.js';
 
 const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
@@ -37,35 +38,6 @@ const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET =
 const FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
 const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
 const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
-/** CLOCK_REALTIME = this fixed epoch + virtual time (2014-05-13, the RFC's date): deterministic */
-export const REALTIME_EPOCH_NS = 1_399_939_200 * 1e9;
-/**
- * The epoch offset of a clock id, or null for an id clock_gettime refuses with -EINVAL
- * (kernel/time/posix-timers.c clockid_to_kclock: the posix_clocks[] table; a negative id is
- * a CPU-time clock of kernel/time/posix-cpu-timers.c, CPUCLOCK_WHICH 3 is invalid and the pid
- * must be the caller's (0 = self) or, CPUCLOCK_PERTHREAD, one of its threads).
- * REALTIME (0), REALTIME_COARSE (5), REALTIME_ALARM (8) and TAI (11, tai offset 0 as on a
- * machine where no one set it) carry the epoch; MONOTONIC (1), MONOTONIC_RAW (4),
- * MONOTONIC_COARSE (6), BOOTTIME (7), BOOTTIME_ALARM (9) are time since boot; 10
- * (CLOCK_SGI_CYCLE, removed) and ids past 11 are invalid.
- * Choice: the CPU-time clocks (2, 3 and the negative ids) read the time since boot too, and the
- * coarse clocks are as exact as the others (no tick: every clock is derived from virtual time).
- */
-export function clockEpochOffset(id: number, pid: number, isOwnTid: (tid: number) => boolean): number | null {
-  if (id < 0) {
-    if ((id & 3) === 3) return null;
-    const who = ~(id >> 3);
-    if (who === 0) return 0;
-    if ((id & 4) !== 0) return isOwnTid(who) ? 0 : null;
-    return who === pid ? 0 : null;
-  }
-  switch (id) {
-    case 0: case 5: case 8: case 11: return REALTIME_EPOCH_NS;
-    case 1: case 2: case 3: case 4: case 6: case 7: case 9: return 0;
-    default: return null;
-  }
-}
-
 const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
 
 interface FutexWait {
@@ -195,7 +167,6 @@ export class LinuxAbi implements SyscallBridge {
   private groupExit = false;
   private futexQueues = new Map<number, UnicornThread[]>();
   private futexWaits = new Map<UnicornThread, FutexWait>();
-  private sleeping = new Map<UnicornThread, number>();
   readonly clearTid = new Map<UnicornThread, number>();
   private scratch8 = new Uint8Array(8);
   private scratch16 = new Uint8Array(16);
@@ -225,15 +196,14 @@ export class LinuxAbi implements SyscallBridge {
   readonly blocked = new Map<UnicornThread, number>();
   /** threads in sigsuspend/pause -> the mask to restore after the handler */
   private suspended = new Map<UnicornThread, number>();
-  private itimer: SimEvent | null = null;
-  /** (a virtual time: a double from the start, emulator/time.ts WIDE_FIELD_INIT) */
-  private itimerAt = WIDE_FIELD_INIT;
-  private itimerInterval = 0;
+  /** threads in clock_nanosleep (time.ts) */
+  private readonly sleeps: ClockSleeps;
+  /** ITIMER_REAL (time.ts) */
+  private readonly itimer: RealTimer;
   /** signals delivered to handlers (statistics) */
   signalsDelivered = 0;
 
   constructor(o: LinuxAbiOptions) {
-    this.itimerAt = 0;
     this.layer = o.layer;
     this.proc = o.proc;
     this.space = o.space;
@@ -251,6 +221,8 @@ export class LinuxAbi implements SyscallBridge {
     this.forked = this.parent !== null;
     this.tree = this.parent !== null ? this.parent.tree : [];
     this.tree.push(this);
+    this.sleeps = new ClockSleeps(o.proc.mm, o.cpu, this);
+    this.itimer = new RealTimer(o.cpu.scheduler, o.proc.mm, `itimer ${o.proc.pid}`, () => this.exit !== null, () => this.signal(SIGALRM));
   }
 
   /** Register a thread of this process (the main thread and clone children). */
@@ -356,7 +328,7 @@ export class LinuxAbi implements SyscallBridge {
     // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
     // calls routed to it (once, not per restart); the calls served here are charged on
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
-    if (!this.futexWaits.has(t) && !this.sleeping.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+    if (!this.futexWaits.has(t) && !this.sleeps.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
@@ -626,9 +598,9 @@ export class LinuxAbi implements SyscallBridge {
       case N.pause:
         return this.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
       case N.setitimer:
-        return this.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
+        return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
       case N.getitimer:
-        return this.sysSetitimer(a[0]! | 0, 0, a[1]!);
+        return this.itimer.sysSetitimer(a[0]! | 0, 0, a[1]!);
       case N.madvise: case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;
@@ -682,7 +654,7 @@ export class LinuxAbi implements SyscallBridge {
       }
       case N.clock_nanosleep:
       case N.clock_nanosleep_time64:
-        return this.sysClockNanosleep(t, nr === N.clock_nanosleep_time64, a);
+        return this.sleeps.sysClockNanosleep(t, nr === N.clock_nanosleep_time64, a);
 
       // ---------------- threads ----------------
       case N.clone:
@@ -697,7 +669,8 @@ export class LinuxAbi implements SyscallBridge {
 
   // ------------------------------------------------------------------ implementations
 
-  private clockOffset(id: number): number | null {
+  /** the epoch offset of clock `id` for this process (time.ts clockEpochOffset), null: -EINVAL */
+  clockOffset(id: number): number | null {
     return clockEpochOffset(id, this.proc.pid, (tid) => this.threads.some((th) => th.tid === tid && th.state !== 'exited'));
   }
 
@@ -717,30 +690,6 @@ export class LinuxAbi implements SyscallBridge {
     }
     this.brk = addr;
     return addr;
-  }
-
-  private sysClockNanosleep(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
-    const pending = this.sleeping.get(t);
-    if (pending !== undefined) {
-      if (this.now < pending) {
-        this.cpu.block(t, pending);
-        return BLOCK;
-      }
-      this.sleeping.delete(t);
-      return 0;
-    }
-    const b = time64 ? this.scratch16 : this.scratch8;
-    if (!this.readIn(a[2]!, b)) return -EFAULT;
-    const d = decodeTimespec(b, time64);
-    if (d === null) return -EINVAL;
-    const abs = (a[1]! & TIMER_ABSTIME) !== 0;
-    const clockOff = this.clockOffset(a[0]! | 0);
-    if (clockOff === null) return -EINVAL;
-    const deadline = abs ? d - clockOff : t.nowNs() + d;
-    if (deadline <= this.now) return 0;
-    this.sleeping.set(t, deadline);
-    this.cpu.block(t, deadline);
-    return BLOCK;
   }
 
   private sysClone(t: UnicornThread, a: Uint32Array): SyscallResult {
@@ -1076,8 +1025,8 @@ export class LinuxAbi implements SyscallBridge {
       return false;
     } else if (this.waiting.has(th)) {
       this.waiting.delete(th);
-    } else if (this.sleeping.has(th)) {
-      this.sleeping.delete(th);
+    } else if (this.sleeps.has(th)) {
+      this.sleeps.cancel(th);
     } else if (this.futexWaits.has(th)) {
       this.futexUnqueue(th);
     } else return false;
@@ -1303,52 +1252,6 @@ export class LinuxAbi implements SyscallBridge {
     return 0;
   }
 
-  /**
-   * setitimer / getitimer ITIMER_REAL (kernel/time/itimer.c): SIGALRM at the expiry, again
-   * every interval; glibc's alarm() is setitimer on ARM EABI. A virtual-time event on the
-   * board's scheduler: deterministic. ITIMER_VIRTUAL/PROF are not modelled (-EINVAL).
-   */
-  private sysSetitimer(which: number, value: number, ovalue: number): number {
-    if (which !== 0) return -EINVAL;
-    const now = this.now;
-    if (ovalue !== 0) {
-      const left = this.itimer !== null && this.itimer.pending ? Math.max(0, this.itimerAt - now) : 0;
-      const b = new Uint8Array(16);
-      const dv = new DataView(b.buffer);
-      const us = (ns: number): [number, number] => {
-        const u = Math.ceil(ns / 1000);
-        return [Math.floor(u / 1e6), u % 1e6];
-      };
-      const [is, iu] = us(this.itimerInterval);
-      const [vs, vu] = us(left);
-      dv.setUint32(0, is, true); dv.setUint32(4, iu, true); dv.setUint32(8, vs, true); dv.setUint32(12, vu, true);
-      if (!this.writeOut(ovalue, b)) return -EFAULT;
-    }
-    if (value === 0) return 0;
-    const b = new Uint8Array(16);
-    if (!this.readIn(value, b)) return -EFAULT;
-    const dv = new DataView(b.buffer);
-    const ns = (sec: number, usec: number): number | null => (usec < 0 || usec >= 1e6 || sec < 0 ? null : sec * 1e9 + usec * 1000);
-    const interval = ns(dv.getInt32(0, true), dv.getInt32(4, true));
-    const val = ns(dv.getInt32(8, true), dv.getInt32(12, true));
-    if (interval === null || val === null) return -EINVAL;
-    this.cpu.scheduler.cancel(this.itimer);
-    this.itimer = null;
-    this.itimerInterval = interval;
-    if (val > 0) this.armItimer(now + val);
-    return 0;
-  }
-
-  private armItimer(at: number): void {
-    this.itimerAt = at;
-    this.itimer = this.cpu.scheduler.scheduleAt(at, () => {
-      this.itimer = null;
-      if (this.exit !== null) return;
-      if (this.itimerInterval > 0) this.armItimer(this.itimerAt + this.itimerInterval);
-      this.signal(SIGALRM);
-    }, `itimer ${this.proc.pid}`);
-  }
-
   /** CLONE_CHILD_CLEARTID / set_tid_address: *ctid = 0 and a futex wake (pthread_join) */
   private clearChildTid(t: UnicornThread): void {
     const ctid = this.clearTid.get(t);
@@ -1360,7 +1263,7 @@ export class LinuxAbi implements SyscallBridge {
   private threadExited(t: UnicornThread): void {
     this.layer.taskOf(this.proc, t).finish();
     this.futexUnqueue(t);
-    this.sleeping.delete(t);
+    this.sleeps.cancel(t);
     if (this.exit !== null) return;
     const x = t.exitInfo!;
     const ends = this.groupExit || x.fault !== null || x.hostError !== null || this.threads.every((th) => th.state === 'exited');
@@ -1389,8 +1292,7 @@ export class LinuxAbi implements SyscallBridge {
     this.proc.teardown();
     this.layer.processes.delete(this.proc.pid);
     this.waiting.clear();
-    this.cpu.scheduler.cancel(this.itimer);
-    this.itimer = null;
+    this.itimer.cancel();
     // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
     // the parent is notified
     for (const c of this.children) c.parent = null;

@@ -1,0 +1,175 @@
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import { decodeTimespec, TIMER_ABSTIME } from '../../emulator/cpu/unicorn/abi.js';
+import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
+import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
+import { WIDE_FIELD_INIT } from '../../emulator/time.js';
+import { EFAULT, EINVAL } from '../base/errno.js';
+import type { AddressSpace } from '../process/mm.js';
+
+/**
+ * The clocks, sleeps and the real interval timer of an ARM process on the Unicorn backend,
+ * all in virtual time: the clock ids of clock_gettime/clock_getres/clock_nanosleep
+ * (kernel/time/posix-timers.c, kernel/time/posix-cpu-timers.c), clock_nanosleep
+ * (kernel/time/hrtimer.c hrtimer_nanosleep) and ITIMER_REAL (kernel/time/itimer.c).
+ */
+
+/** CLOCK_REALTIME = this fixed epoch + virtual time (2014-05-13, the RFC's date): deterministic */
+export const REALTIME_EPOCH_NS = 1_399_939_200 * 1e9;
+/**
+ * The epoch offset of a clock id, or null for an id clock_gettime refuses with -EINVAL
+ * (kernel/time/posix-timers.c clockid_to_kclock: the posix_clocks[] table; a negative id is
+ * a CPU-time clock of kernel/time/posix-cpu-timers.c, CPUCLOCK_WHICH 3 is invalid and the pid
+ * must be the caller's (0 = self) or, CPUCLOCK_PERTHREAD, one of its threads).
+ * REALTIME (0), REALTIME_COARSE (5), REALTIME_ALARM (8) and TAI (11, tai offset 0 as on a
+ * machine where no one set it) carry the epoch; MONOTONIC (1), MONOTONIC_RAW (4),
+ * MONOTONIC_COARSE (6), BOOTTIME (7), BOOTTIME_ALARM (9) are time since boot; 10
+ * (CLOCK_SGI_CYCLE, removed) and ids past 11 are invalid.
+ * Choice: the CPU-time clocks (2, 3 and the negative ids) read the time since boot too, and the
+ * coarse clocks are as exact as the others (no tick: every clock is derived from virtual time).
+ */
+export function clockEpochOffset(id: number, pid: number, isOwnTid: (tid: number) => boolean): number | null {
+  if (id < 0) {
+    if ((id & 3) === 3) return null;
+    const who = ~(id >> 3);
+    if (who === 0) return 0;
+    if ((id & 4) !== 0) return isOwnTid(who) ? 0 : null;
+    return who === pid ? 0 : null;
+  }
+  switch (id) {
+    case 0: case 5: case 8: case 11: return REALTIME_EPOCH_NS;
+    case 1: case 2: case 3: case 4: case 6: case 7: case 9: return 0;
+    default: return null;
+  }
+}
+
+/** The process's clock ids (clockEpochOffset with its pid and threads). */
+export interface ProcessClocks {
+  clockOffset(id: number): number | null;
+}
+
+/**
+ * The threads of one process asleep in clock_nanosleep(_time64): each one's absolute deadline
+ * in virtual time. The call blocks until then and is presented again when the thread runs;
+ * a presentation at or after the deadline completes it with 0.
+ */
+export class ClockSleeps {
+  private readonly sleeping = new Map<UnicornThread, number>();
+  private readonly scratch8 = new Uint8Array(8);
+  private readonly scratch16 = new Uint8Array(16);
+
+  constructor(
+    private readonly mm: AddressSpace,
+    private readonly cpu: Cpu,
+    private readonly clocks: ProcessClocks,
+  ) {}
+
+  /** `t` is asleep in clock_nanosleep */
+  has(t: UnicornThread): boolean {
+    return this.sleeping.has(t);
+  }
+
+  /** forget `t`'s sleep (a signal interrupted it, or the thread ended); false if it had none */
+  cancel(t: UnicornThread): boolean {
+    return this.sleeping.delete(t);
+  }
+
+  /** clock_nanosleep(clockid, flags, request, remain) */
+  sysClockNanosleep(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
+    const pending = this.sleeping.get(t);
+    if (pending !== undefined) {
+      if (this.cpu.scheduler.now < pending) {
+        this.cpu.block(t, pending);
+        return BLOCK;
+      }
+      this.sleeping.delete(t);
+      return 0;
+    }
+    const b = time64 ? this.scratch16 : this.scratch8;
+    if (this.mm.copyFromUser(b, 0, a[2]!, b.length) !== 0) return -EFAULT;
+    const d = decodeTimespec(b, time64);
+    if (d === null) return -EINVAL;
+    const abs = (a[1]! & TIMER_ABSTIME) !== 0;
+    const clockOff = this.clocks.clockOffset(a[0]! | 0);
+    if (clockOff === null) return -EINVAL;
+    const deadline = abs ? d - clockOff : t.nowNs() + d;
+    if (deadline <= this.cpu.scheduler.now) return 0;
+    this.sleeping.set(t, deadline);
+    this.cpu.block(t, deadline);
+    return BLOCK;
+  }
+}
+
+/**
+ * setitimer / getitimer ITIMER_REAL (kernel/time/itimer.c): SIGALRM at the expiry, again
+ * every interval; glibc's alarm() is setitimer on ARM EABI. A virtual-time event on the
+ * board's scheduler: deterministic. ITIMER_VIRTUAL/PROF are not modelled (-EINVAL).
+ */
+export class RealTimer {
+  private event: SimEvent | null = null;
+  /** (a virtual time: a double from the start, emulator/time.ts WIDE_FIELD_INIT) */
+  private at = WIDE_FIELD_INIT;
+  private interval = 0;
+
+  /**
+   * @param label the scheduler event's label
+   * @param ended the process has ended (an expiry then does nothing)
+   * @param alarm post SIGALRM to the process
+   */
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly mm: AddressSpace,
+    private readonly label: string,
+    private readonly ended: () => boolean,
+    private readonly alarm: () => void,
+  ) {
+    this.at = 0;
+  }
+
+  /** setitimer(which, value, ovalue); getitimer(which, curr) is setitimer(which, 0, curr) */
+  sysSetitimer(which: number, value: number, ovalue: number): number {
+    if (which !== 0) return -EINVAL;
+    const now = this.scheduler.now;
+    if (ovalue !== 0) {
+      const left = this.event !== null && this.event.pending ? Math.max(0, this.at - now) : 0;
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      const us = (ns: number): [number, number] => {
+        const u = Math.ceil(ns / 1000);
+        return [Math.floor(u / 1e6), u % 1e6];
+      };
+      const [is, iu] = us(this.interval);
+      const [vs, vu] = us(left);
+      dv.setUint32(0, is, true); dv.setUint32(4, iu, true); dv.setUint32(8, vs, true); dv.setUint32(12, vu, true);
+      if (this.mm.copyToUser(ovalue, b, 0, b.length) !== 0) return -EFAULT;
+    }
+    if (value === 0) return 0;
+    const b = new Uint8Array(16);
+    if (this.mm.copyFromUser(b, 0, value, b.length) !== 0) return -EFAULT;
+    const dv = new DataView(b.buffer);
+    const ns = (sec: number, usec: number): number | null => (usec < 0 || usec >= 1e6 || sec < 0 ? null : sec * 1e9 + usec * 1000);
+    const interval = ns(dv.getInt32(0, true), dv.getInt32(4, true));
+    const val = ns(dv.getInt32(8, true), dv.getInt32(12, true));
+    if (interval === null || val === null) return -EINVAL;
+    this.scheduler.cancel(this.event);
+    this.event = null;
+    this.interval = interval;
+    if (val > 0) this.arm(now + val);
+    return 0;
+  }
+
+  /** the process ended: no more expiries */
+  cancel(): void {
+    this.scheduler.cancel(this.event);
+    this.event = null;
+  }
+
+  private arm(at: number): void {
+    this.at = at;
+    this.event = this.scheduler.scheduleAt(at, () => {
+      this.event = null;
+      if (this.ended()) return;
+      if (this.interval > 0) this.arm(this.at + this.interval);
+      this.alarm();
+    }, this.label);
+  }
+}
