@@ -21,29 +21,23 @@ import { DEFAULT_ENVP, loadElfImage } from './load.js';
 import { ProcessGuestSpace } from './space.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 
-import { ClockSleeps, clockEpochOffset, RealTimer, REALTIME_EPOCH_NS } from './time.js';
+import { FutexTable } from './futex.js';
+import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 export { ARM_NR } from './arm-nr.js';
 export { clockEpochOffset, REALTIME_EPOCH_NS } from './time.js';
 
 const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
-const EPERM = 1, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ETIMEDOUT = 110, ENOMEM = 12;
+const EPERM = 1, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ENOMEM = 12;
 const ERESTARTSYS = 512;
 /** include/linux/errno.h: restart only when no handler runs */
 const ERESTARTNOHAND = 514;
 const AT_FDCWD = -100;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED = 0x10;
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
-const FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
 const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
 const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
-
-interface FutexWait {
-  uaddr: number;
-  deadline: number | null;
-}
 
 export interface LinuxAbiOptions {
   layer: SyscallLayer;
@@ -165,11 +159,10 @@ export class LinuxAbi implements SyscallBridge {
   private readonly log: KernelLog | null;
   private nextTid: number;
   private groupExit = false;
-  private futexQueues = new Map<number, UnicornThread[]>();
-  private futexWaits = new Map<UnicornThread, FutexWait>();
+  /** FUTEX_WAIT queues (futex.ts) */
+  private readonly futex: FutexTable;
   readonly clearTid = new Map<UnicornThread, number>();
   private scratch8 = new Uint8Array(8);
-  private scratch16 = new Uint8Array(16);
   private readonly bus: PhysicalBus | null;
   private exeBytes: Uint8Array | null;
   private readonly execFs: ExecFs | null;
@@ -221,6 +214,7 @@ export class LinuxAbi implements SyscallBridge {
     this.forked = this.parent !== null;
     this.tree = this.parent !== null ? this.parent.tree : [];
     this.tree.push(this);
+    this.futex = new FutexTable(o.proc.mm, o.cpu);
     this.sleeps = new ClockSleeps(o.proc.mm, o.cpu, this);
     this.itimer = new RealTimer(o.cpu.scheduler, o.proc.mm, `itimer ${o.proc.pid}`, () => this.exit !== null, () => this.signal(SIGALRM));
   }
@@ -234,10 +228,6 @@ export class LinuxAbi implements SyscallBridge {
 
   get mm() {
     return this.proc.mm;
-  }
-
-  private get now(): number {
-    return this.cpu.scheduler.now;
   }
 
   /** the kernel layer, with its blocking protocol and faults mapped to the thread */
@@ -328,7 +318,7 @@ export class LinuxAbi implements SyscallBridge {
     // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
     // calls routed to it (once, not per restart); the calls served here are charged on
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
-    if (!this.futexWaits.has(t) && !this.sleeps.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+    if (!this.futex.has(t) && !this.sleeps.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
@@ -661,7 +651,7 @@ export class LinuxAbi implements SyscallBridge {
         return this.sysClone(t, a);
       case N.futex:
       case N.futex_time64:
-        return this.sysFutex(t, nr === N.futex_time64, a);
+        return this.futex.sysFutex(t, nr === N.futex_time64, a);
     }
     if (!ENOSYS_EXPECTED.has(nr)) this.unknown.set(nr, (this.unknown.get(nr) ?? 0) + 1);
     return -ENOSYS;
@@ -889,70 +879,6 @@ export class LinuxAbi implements SyscallBridge {
     }
   }
 
-  private sysFutex(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
-    const uaddr = a[0]!;
-    const op = a[1]! & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
-    const realtime = (a[1]! & FUTEX_CLOCK_REALTIME) !== 0;
-    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return this.futexWake(uaddr, a[2]!);
-    if (op !== FUTEX_WAIT && op !== FUTEX_WAIT_BITSET) return -ENOSYS;
-    const w = this.futexWaits.get(t);
-    if (w !== undefined) {
-      // re-presented: only a timeout wakes a futex waiter without completing its call
-      if (w.deadline !== null && this.now >= w.deadline) {
-        this.futexUnqueue(t);
-        return -ETIMEDOUT;
-      }
-      this.cpu.block(t, w.deadline);
-      return BLOCK;
-    }
-    const v = this.mm.getUser32(uaddr);
-    if (v < 0) return v;
-    if (v !== a[2]) return -EAGAIN;
-    let deadline: number | null = null;
-    if (a[3] !== 0) {
-      const b = time64 ? this.scratch16 : this.scratch8;
-      if (!this.readIn(a[3]!, b)) return -EFAULT;
-      const d = decodeTimespec(b, time64);
-      if (d === null) return -EINVAL;
-      // FUTEX_WAIT: relative; FUTEX_WAIT_BITSET: absolute on CLOCK_MONOTONIC (or REALTIME)
-      deadline = op === FUTEX_WAIT ? t.nowNs() + d : d - (realtime ? REALTIME_EPOCH_NS : 0);
-      if (deadline <= this.now) return -ETIMEDOUT;
-    }
-    let q = this.futexQueues.get(uaddr);
-    if (q === undefined) this.futexQueues.set(uaddr, (q = []));
-    q.push(t);
-    this.futexWaits.set(t, { uaddr, deadline });
-    this.cpu.block(t, deadline);
-    return BLOCK;
-  }
-
-  private futexWake(uaddr: number, n: number): number {
-    const q = this.futexQueues.get(uaddr);
-    if (q === undefined) return 0;
-    let woken = 0;
-    while (q.length > 0 && woken < n) {
-      const w = q.shift()!;
-      this.futexWaits.delete(w);
-      w.completeSyscall(0);
-      this.cpu.wake(w);
-      woken++;
-    }
-    if (q.length === 0) this.futexQueues.delete(uaddr);
-    return woken;
-  }
-
-  private futexUnqueue(t: UnicornThread): void {
-    const w = this.futexWaits.get(t);
-    if (w === undefined) return;
-    this.futexWaits.delete(t);
-    const q = this.futexQueues.get(w.uaddr);
-    if (q) {
-      const i = q.indexOf(t);
-      if (i >= 0) q.splice(i, 1);
-      if (q.length === 0) this.futexQueues.delete(w.uaddr);
-    }
-  }
-
   // ------------------------------------------------------------------ signals
 
   /**
@@ -1027,8 +953,8 @@ export class LinuxAbi implements SyscallBridge {
       this.waiting.delete(th);
     } else if (this.sleeps.has(th)) {
       this.sleeps.cancel(th);
-    } else if (this.futexWaits.has(th)) {
-      this.futexUnqueue(th);
+    } else if (this.futex.has(th)) {
+      this.futex.unqueue(th);
     } else return false;
     th.completeSyscall(-EINTR);
     this.cpu.wake(th);
@@ -1257,12 +1183,12 @@ export class LinuxAbi implements SyscallBridge {
     const ctid = this.clearTid.get(t);
     if (ctid === undefined) return;
     this.clearTid.delete(t);
-    if (this.mm.putUser32(ctid, 0) === 0) this.futexWake(ctid, 1);
+    if (this.mm.putUser32(ctid, 0) === 0) this.futex.wake(ctid, 1);
   }
 
   private threadExited(t: UnicornThread): void {
     this.layer.taskOf(this.proc, t).finish();
-    this.futexUnqueue(t);
+    this.futex.unqueue(t);
     this.sleeps.cancel(t);
     if (this.exit !== null) return;
     const x = t.exitInfo!;
@@ -1272,7 +1198,7 @@ export class LinuxAbi implements SyscallBridge {
       if (th === t || th.state === 'exited') continue;
       th.exit(x.status);
       this.layer.taskOf(this.proc, th).finish();
-      this.futexUnqueue(th);
+      this.futex.unqueue(th);
       this.cpu.exitThread(th);
     }
     const report = t.describeExit();
