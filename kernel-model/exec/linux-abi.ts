@@ -3,7 +3,7 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import {
   decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY,
 } from '../../emulator/cpu/unicorn/abi.js';
-import { UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
+import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -22,6 +22,7 @@ import { ProcessGuestSpace } from './space.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 
 import { FutexTable } from './futex.js';
+import { SIGALRM, SIGCHLD, SignalState, sysKill } from './signal.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 export { ARM_NR } from './arm-nr.js';
@@ -30,8 +31,6 @@ export { clockEpochOffset, REALTIME_EPOCH_NS } from './time.js';
 const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
 const EPERM = 1, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ENOMEM = 12;
 const ERESTARTSYS = 512;
-/** include/linux/errno.h: restart only when no handler runs */
-const ERESTARTNOHAND = 514;
 const AT_FDCWD = -100;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED = 0x10;
@@ -72,38 +71,6 @@ export type ExecFs = (path: string) => Uint8Array | number;
 const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
 const P_ALL = 0, P_PID = 1, P_PGID = 2;
 const ECHILD = 10, ENOEXEC = 8, E2BIG = 7;
-const SIGCHLD = 17, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGSTOP = 19;
-const SIG_DFL = 0, SIG_IGN = 1;
-/** sa_flags (arch/arm/include/uapi/asm/signal.h) */
-const SA_SIGINFO = 4, SA_RESTORER = 0x04000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
-const EINTR = 4, ESRCH = 3;
-const sigBit = (sig: number): number => 1 << (sig - 1);
-const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
-/**
- * ARM struct ucontext (arch/arm/include/asm/ucontext.h): uc_flags, uc_link, uc_stack (12),
- * uc_mcontext (struct sigcontext, 21 words), uc_sigmask (128 bytes in the kernel's layout),
- * uc_regspace (the VFP block: magic, size, d0-d31, fpscr, fpexc, fpinst, fpinst2)
- */
-const UC_SIGMASK = 20 + 21 * 4, UC_REGSPACE = UC_SIGMASK + 128, UC_SIZE = UC_REGSPACE + 512;
-const VFP_MAGIC = 0x56465001, VFP_SIZE = 280;
-
-interface SigAction {
-  handler: number;
-  flags: number;
-  restorer: number;
-  /** signals 1-32 */
-  mask: number;
-}
-const DEFAULT_ACTION: SigAction = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-
-/**
- * The default action of a signal terminates the process (kernel/signal.c sig_kernel_ignore
- * and sig_kernel_stop sets): not SIGCHLD, SIGCONT, SIGURG, SIGWINCH (ignore) nor, by choice
- * (no job control), SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (stop).
- */
-function defaultTerminates(sig: number): boolean {
-  return !(sig === 17 || sig === 18 || sig === 23 || sig === 28 || (sig >= 19 && sig <= 22));
-}
 /** siginfo si_code for SIGCHLD (include/uapi/asm-generic/siginfo.h) */
 const CLD_EXITED = 1, CLD_KILLED = 2;
 
@@ -158,7 +125,8 @@ export class LinuxAbi implements SyscallBridge {
   private exe: string;
   private readonly log: KernelLog | null;
   private nextTid: number;
-  private groupExit = false;
+  /** the whole process is ending (exit_group, a fatal signal): the next thread exit ends it */
+  groupExit = false;
   /** FUTEX_WAIT queues (futex.ts) */
   private readonly futex: FutexTable;
   readonly clearTid = new Map<UnicornThread, number>();
@@ -175,26 +143,16 @@ export class LinuxAbi implements SyscallBridge {
   readonly tree: LinuxAbi[];
   /** threads blocked in wait4/waitid (re-presented when a child changes state) */
   private waiting = new Set<UnicornThread>();
-  /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
-  pendingSignals = 0;
-  /** threads woken out of a layer call with a restart code, until their next step (beforeResume) */
-  private readonly interrupted = new Set<UnicornThread>();
   /** this process was created by fork(): its engine is its own and closes when it ends */
   private readonly forked: boolean;
   private execs = 0;
   private forks = 0;
-  /** sigaction per signal number (index 0 unused) */
-  readonly actions: SigAction[] = Array.from({ length: 65 }, () => ({ ...DEFAULT_ACTION }));
-  /** blocked mask of each thread (signals 1-32) */
-  readonly blocked = new Map<UnicornThread, number>();
-  /** threads in sigsuspend/pause -> the mask to restore after the handler */
-  private suspended = new Map<UnicornThread, number>();
+  /** signal actions, masks, pending signals, delivery (signal.ts) */
+  readonly signals: SignalState;
   /** threads in clock_nanosleep (time.ts) */
   private readonly sleeps: ClockSleeps;
   /** ITIMER_REAL (time.ts) */
   private readonly itimer: RealTimer;
-  /** signals delivered to handlers (statistics) */
-  signalsDelivered = 0;
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -214,9 +172,10 @@ export class LinuxAbi implements SyscallBridge {
     this.forked = this.parent !== null;
     this.tree = this.parent !== null ? this.parent.tree : [];
     this.tree.push(this);
+    this.signals = new SignalState(this, o.layer, o.cpu);
     this.futex = new FutexTable(o.proc.mm, o.cpu);
     this.sleeps = new ClockSleeps(o.proc.mm, o.cpu, this);
-    this.itimer = new RealTimer(o.cpu.scheduler, o.proc.mm, `itimer ${o.proc.pid}`, () => this.exit !== null, () => this.signal(SIGALRM));
+    this.itimer = new RealTimer(o.cpu.scheduler, o.proc.mm, `itimer ${o.proc.pid}`, () => this.exit !== null, () => this.signals.post(SIGALRM));
   }
 
   /** Register a thread of this process (the main thread and clone children). */
@@ -284,33 +243,31 @@ export class LinuxAbi implements SyscallBridge {
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
     const r = this.serve(t, nr, a);
     // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
-    if (r === BLOCK || this.pendingSignals === 0 || t.exitInfo !== null) return r;
-    const d = this.deliver(t, r, true);
+    if (r === BLOCK || this.signals.pending === 0 || t.exitInfo !== null) return r;
+    const d = this.signals.deliver(t, r, true);
     return d ?? r;
   }
 
   /** signal delivery between quanta (and after a sleeping call completed by its waker) */
   beforeResume(t: UnicornThread): void {
     // the common case without a register read: nothing pending, no interrupted call
-    if (this.pendingSignals === 0 && (this.interrupted.size === 0 || !this.interrupted.has(t))) return;
-    this.interrupted.delete(t);
-    const e = t.engine;
-    const r0 = e.reg(e.arch.retReg) | 0;
-    const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
-    const d = this.pendingSignals === 0 ? null : this.deliver(t, r0, false);
-    if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
-    // interrupted, but no handler ran (another thread took the signal, or it was dropped):
-    // the call is restarted (do_signal without a handler: every restart code restarts)
-    else if (d === null && interrupted && t.exitInfo === null) this.restartSyscall(t);
+    const s = this.signals;
+    if (s.pending === 0 && (s.interrupted.size === 0 || !s.interrupted.has(t))) return;
+    s.resume(t);
   }
 
-  /** re-execute the svc: r0 = ORIG_r0, PC back over the instruction (do_signal's restart) */
-  private restartSyscall(t: UnicornThread): void {
-    const e = t.engine;
-    e.setReg(e.arch.retReg, t.blockedArg0);
-    const thumb = (e.reg(UC_ARM_REG_CPSR) & 0x20) !== 0;
-    // a PC write's bit 0 selects the instruction set (Unicorn, as BX): keep Thumb set
-    e.setReg(e.arch.pcReg, ((e.reg(e.arch.pcReg) & ~1) - (thumb ? 2 : 4) + (thumb ? 1 : 0)) >>> 0);
+  /** end `t`'s sleep in wait4/waitid, clock_nanosleep or FUTEX_WAIT without completing it (a signal); false if it is in none */
+  cancelSleep(t: UnicornThread): boolean {
+    if (this.waiting.has(t)) {
+      this.waiting.delete(t);
+      return true;
+    }
+    if (this.sleeps.cancel(t)) return true;
+    if (this.futex.has(t)) {
+      this.futex.unqueue(t);
+      return true;
+    }
+    return false;
   }
 
   private serve(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
@@ -318,7 +275,7 @@ export class LinuxAbi implements SyscallBridge {
     // Cost model: one cpu.costs.syscall per call, as on the stub CPU. The layer charges the
     // calls routed to it (once, not per restart); the calls served here are charged on
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
-    if (!this.futex.has(t) && !this.sleeps.has(t) && !this.waiting.has(t) && !this.suspended.has(t) && !this.layer.taskOf(this.proc, t).restarting) {
+    if (!this.futex.has(t) && !this.sleeps.has(t) && !this.waiting.has(t) && !this.signals.isSuspended(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
@@ -578,15 +535,15 @@ export class LinuxAbi implements SyscallBridge {
       case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
         return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
       case N.rt_sigaction:
-        return this.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
+        return this.signals.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigprocmask:
-        return this.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
+        return this.signals.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigreturn:
       case N.sigreturn:
-        return this.sysSigreturn(t, nr === N.rt_sigreturn);
+        return this.signals.sysSigreturn(t, nr === N.rt_sigreturn);
       case N.rt_sigsuspend:
       case N.pause:
-        return this.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
+        return this.signals.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
       case N.setitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
       case N.getitimer:
@@ -628,7 +585,7 @@ export class LinuxAbi implements SyscallBridge {
       }
       case N.tgkill:
       case N.kill:
-        return this.sysKill(a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);
+        return sysKill(this.tree, this, a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);
 
       // ---------------- time ----------------
       case N.clock_gettime:
@@ -733,10 +690,9 @@ export class LinuxAbi implements SyscallBridge {
       log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
     });
     child.brkStart = this.brkStart;
-    // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
-    for (let i = 0; i < this.actions.length; i++) child.actions[i] = { ...this.actions[i]! };
     const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
-    child.blocked.set(th, this.blocked.get(t) ?? 0);
+    // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
+    this.signals.forkInto(child.signals, t, th);
     const newsp = a[1]!;
     if (newsp !== 0) engine.setReg(engine.arch.spReg, newsp);
     if ((flags & CLONE_SETTLS) !== 0) engine.setReg(UC_ARM_REG_C13_C0_3, a[3]!);
@@ -817,8 +773,7 @@ export class LinuxAbi implements SyscallBridge {
     this.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
     this.proc.closeOnExec();
     this.clearTid.delete(t);
-    // flush_signal_handlers: caught signals go back to the default action (ignored stay ignored)
-    for (const act of this.actions) if (act.handler !== SIG_IGN) Object.assign(act, DEFAULT_ACTION);
+    this.signals.flushHandlers();
     t.restartAt(loaded.img.entry, loaded.sp);
     return 0;
   }
@@ -872,310 +827,11 @@ export class LinuxAbi implements SyscallBridge {
 
   /** a child ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
   private childEnded(): void {
-    this.signal(SIGCHLD);
+    this.signals.post(SIGCHLD);
     for (const w of [...this.waiting]) {
       this.waiting.delete(w);
       if (w.state !== 'exited') this.cpu.wake(w);
     }
-  }
-
-  // ------------------------------------------------------------------ signals
-
-  /**
-   * Post `sig` to this process (kernel/signal.c send_signal / complete_signal): SIGKILL, or a
-   * signal whose action is the default "terminate" and that some thread does not block, ends
-   * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
-   * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
-   * otherwise it is pending for the process, and one thread sleeping in an interruptible call
-   * without blocking it is interrupted: a call of the syscall layer (pipe read/write, poll,
-   * select, nanosleep, device waits) gives up with a restart code and deliver() makes it
-   * -EINTR or, for -ERESTARTSYS under SA_RESTART, re-executes it after the handler (poll and
-   * select are -EINTR even with SA_RESTART, as Linux's -ERESTARTNOHAND); sigsuspend/pause
-   * always return -EINTR; wait4/futex/clock_nanosleep served here are -EINTR without
-   * SA_RESTART and go on with it (the handler runs when they return, a choice: Linux would
-   * restart them). Signals 1-32 only (real-time ones are refused by kill).
-   */
-  signal(sig: number): void {
-    if (this.exit !== null || sig < 1 || sig > 32) return;
-    const bit = sigBit(sig);
-    const act = this.actions[sig]!;
-    const live = this.threads.filter((th) => th.state !== 'exited' && th.exitInfo === null);
-    if (live.length === 0) return;
-    if (sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) {
-      if (sig !== SIGKILL && live.every((th) => ((this.blocked.get(th) ?? 0) & bit) !== 0)) {
-        this.pendingSignals |= bit;
-        return;
-      }
-      this.terminate(sig);
-      return;
-    }
-    if (act.handler === SIG_IGN || act.handler === SIG_DFL) return;
-    this.pendingSignals |= bit;
-    for (const th of live) {
-      if (((this.blocked.get(th) ?? 0) & bit) !== 0 || th.state !== 'blocked') continue;
-      if (this.interrupt(th, (act.flags & SA_RESTART) !== 0)) break;
-    }
-  }
-
-  /** end every thread of the process by `sig` (the exit status is 128 + sig) */
-  private terminate(sig: number): void {
-    this.groupExit = true;
-    for (const th of this.threads) {
-      if (th.state === 'exited' || th.exitInfo !== null) continue;
-      th.exitSignal(sig);
-      // a sleeping thread is woken to leave: it ends when it is next picked
-      if (th.state === 'blocked') this.cpu.wake(th);
-    }
-  }
-
-  /** wake a thread sleeping in a layer call, wait4/futex/clock_nanosleep or sigsuspend; false if it is not in one */
-  private interrupt(th: UnicornThread, restart: boolean): boolean {
-    const task = this.layer.taskOf(this.proc, th);
-    if (task.restarting && !this.suspended.has(th)) {
-      // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
-      // device's wait): signal_pending makes the wait give up with -ERESTARTSYS (pipe_read,
-      // wait_event_interruptible) or -ERESTARTNOHAND (do_sys_poll, core_sys_select, and
-      // nanosleep's -ERESTART_RESTARTBLOCK, which behaves the same with a handler);
-      // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
-      const nr = th.blockedSyscall;
-      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.nanosleep;
-      task.finish();
-      th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
-      this.interrupted.add(th);
-      this.cpu.wake(th);
-      return true;
-    }
-    if (this.suspended.has(th)) {
-      // the entry stays: deliver() puts its mask in the frame and removes it
-    } else if (restart) {
-      return false;
-    } else if (this.waiting.has(th)) {
-      this.waiting.delete(th);
-    } else if (this.sleeps.has(th)) {
-      this.sleeps.cancel(th);
-    } else if (this.futex.has(th)) {
-      this.futex.unqueue(th);
-    } else return false;
-    th.completeSyscall(-EINTR);
-    this.cpu.wake(th);
-    return true;
-  }
-
-  /**
-   * Deliver the lowest pending signal `t` does not block (get_signal + handle_signal): a
-   * default action ends the process or drops it; a handler gets a signal frame on the user
-   * stack (setup_frame / setup_rt_frame of arch/arm/kernel/signal.c: a ucontext with the
-   * sigcontext r0-r15/cpsr, the old mask and the VFP registers, preceded by a siginfo for
-   * SA_SIGINFO), r0 = signal number (r1 = &info, r2 = &uc for SA_SIGINFO), SP = frame,
-   * LR = sa_restorer (glibc always sets SA_RESTORER; without one LR is 0, a choice: no
-   * sigpage trampoline), PC = handler (bit 0: Thumb). `r0` is the value r0 has now (the
-   * syscall result), saved in the frame. Returns the new r0, or null when nothing was delivered.
-   */
-  private deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
-    const blocked = this.blocked.get(t) ?? 0;
-    const ready = this.pendingSignals & ~blocked;
-    if (ready === 0) return null;
-    const sig = 32 - Math.clz32(ready & -ready);
-    const bit = sigBit(sig);
-    this.pendingSignals &= ~bit;
-    const act = this.actions[sig]!;
-    if (act.handler === SIG_IGN) return null;
-    if (act.handler === SIG_DFL) {
-      if (defaultTerminates(sig)) this.terminate(sig);
-      return null;
-    }
-    const e = t.engine;
-    // a sleeping call the signal interrupted (arch/arm/kernel/signal.c handle_signal):
-    // -ERESTARTSYS with SA_RESTART re-executes the svc after the handler (PC back over it,
-    // r0 = ORIG_r0, both saved in the frame); otherwise, and always for -ERESTARTNOHAND
-    // (poll, select), the call returns -EINTR
-    if ((r0 | 0) === -ERESTARTSYS && (act.flags & SA_RESTART) !== 0) {
-      this.restartSyscall(t);
-      r0 = t.blockedArg0;
-    } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND) r0 = -EINTR;
-    const rt = (act.flags & SA_SIGINFO) !== 0;
-    const ucOff = rt ? 128 : 0;
-    const size = ucOff + UC_SIZE + (rt ? 0 : 16);
-    const sp = e.reg(e.arch.spReg);
-    const frame = ((sp - size) & ~7) >>> 0;
-    const b = new Uint8Array(size);
-    const dv = new DataView(b.buffer);
-    if (rt) {
-      dv.setInt32(0, sig, true);
-      dv.setInt32(8, 0, true); // SI_USER
-    }
-    const u = ucOff;
-    dv.setUint32(u + 8, 0, true); // uc_stack.ss_sp
-    dv.setInt32(u + 12, 2, true); // SS_DISABLE
-    const mc = u + 20;
-    const oldMask = this.suspended.get(t) ?? blocked;
-    this.suspended.delete(t);
-    dv.setUint32(mc + 8, oldMask >>> 0, true);
-    dv.setUint32(mc + 12, r0 >>> 0, true);
-    for (let i = 1; i < 13; i++) dv.setUint32(mc + 12 + 4 * i, e.reg(UC_ARM_REG_R0 + i), true);
-    const cpsr = e.reg(UC_ARM_REG_CPSR);
-    dv.setUint32(mc + 64, sp, true);
-    dv.setUint32(mc + 68, e.reg(UC_ARM_REG_LR), true);
-    dv.setUint32(mc + 72, e.reg(e.arch.pcReg) & ~1, true);
-    dv.setUint32(mc + 76, cpsr, true);
-    dv.setUint32(u + UC_SIGMASK, oldMask >>> 0, true);
-    const vfp = u + UC_REGSPACE;
-    dv.setUint32(vfp, VFP_MAGIC, true);
-    dv.setUint32(vfp + 4, VFP_SIZE, true);
-    const d2 = new Uint32Array(2);
-    for (let i = 0; i < 32; i++) {
-      e.api.uc_reg_read(e.uc, UC_ARM_REG_D0 + i, d2);
-      dv.setUint32(vfp + 8 + 8 * i, d2[0]!, true);
-      dv.setUint32(vfp + 12 + 8 * i, d2[1]!, true);
-    }
-    dv.setUint32(vfp + 8 + 256, e.reg(UC_ARM_REG_FPSCR), true);
-    dv.setUint32(vfp + 8 + 260, 0x40000000, true); // FPEXC.EN
-    if (!this.writeOut(frame, b)) {
-      // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
-      this.terminate(SIGSEGV);
-      return null;
-    }
-    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
-    if ((act.flags & SA_RESETHAND) !== 0) Object.assign(act, DEFAULT_ACTION);
-    e.setReg(e.arch.spReg, frame);
-    e.setReg(UC_ARM_REG_LR, (act.flags & SA_RESTORER) !== 0 ? act.restorer : 0);
-    if (rt) {
-      e.setReg(UC_ARM_REG_R0 + 1, frame);
-      e.setReg(UC_ARM_REG_R0 + 2, frame + ucOff);
-    }
-    e.setReg(e.arch.pcReg, act.handler);
-    if (inSyscall) t.requestStop();
-    this.signalsDelivered++;
-    return sig;
-  }
-
-  /** rt_sigreturn / sigreturn (restore_sigframe): registers, VFP and mask from the frame at SP */
-  private sysSigreturn(t: UnicornThread, rt: boolean): SyscallResult {
-    const e = t.engine;
-    const sp = e.reg(e.arch.spReg);
-    const u = sp + (rt ? 128 : 0);
-    const b = new Uint8Array(UC_SIZE);
-    if (!this.readIn(u, b)) {
-      this.terminate(SIGSEGV);
-      return 0;
-    }
-    const dv = new DataView(b.buffer);
-    const mc = 20;
-    this.blocked.set(t, dv.getUint32(UC_SIGMASK, true) & ~UNBLOCKABLE);
-    const cpsr = dv.getUint32(mc + 76, true);
-    // user mode flags only (signal.c valid_user_regs): the mode bits stay those of the thread
-    e.setReg(UC_ARM_REG_CPSR, (e.reg(UC_ARM_REG_CPSR) & 0x1f) | (cpsr & ~0x1f & ~0x1c0));
-    for (let i = 1; i < 13; i++) e.setReg(UC_ARM_REG_R0 + i, dv.getUint32(mc + 12 + 4 * i, true));
-    e.setReg(e.arch.spReg, dv.getUint32(mc + 64, true));
-    e.setReg(UC_ARM_REG_LR, dv.getUint32(mc + 68, true));
-    if (dv.getUint32(UC_REGSPACE, true) === VFP_MAGIC) {
-      const d2 = new Uint32Array(2);
-      for (let i = 0; i < 32; i++) {
-        d2[0] = dv.getUint32(UC_REGSPACE + 8 + 8 * i, true);
-        d2[1] = dv.getUint32(UC_REGSPACE + 12 + 8 * i, true);
-        e.api.uc_reg_write(e.uc, UC_ARM_REG_D0 + i, d2);
-      }
-      e.setReg(UC_ARM_REG_FPSCR, dv.getUint32(UC_REGSPACE + 8 + 256, true));
-    }
-    e.setReg(e.arch.pcReg, (dv.getUint32(mc + 72, true) & ~1) | ((cpsr & 0x20) !== 0 ? 1 : 0));
-    t.requestStop();
-    return dv.getUint32(mc + 12, true);
-  }
-
-  /** rt_sigaction (kernel/signal.c do_sigaction; ARM struct sigaction: handler, flags, restorer, mask[2]) */
-  private sysSigaction(sig: number, act: number, oact: number, setsize: number): number {
-    if (setsize !== 8) return -EINVAL;
-    if (sig < 1 || sig > 64) return -EINVAL;
-    const cur = this.actions[sig]!;
-    if (oact !== 0) {
-      const b = new Uint8Array(20);
-      const dv = new DataView(b.buffer);
-      dv.setUint32(0, cur.handler, true);
-      dv.setUint32(4, cur.flags, true);
-      dv.setUint32(8, cur.restorer, true);
-      dv.setUint32(12, cur.mask >>> 0, true);
-      if (!this.writeOut(oact, b)) return -EFAULT;
-    }
-    if (act !== 0) {
-      if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
-      const b = new Uint8Array(20);
-      if (!this.readIn(act, b)) return -EFAULT;
-      const dv = new DataView(b.buffer);
-      cur.handler = dv.getUint32(0, true);
-      cur.flags = dv.getUint32(4, true);
-      cur.restorer = dv.getUint32(8, true);
-      cur.mask = dv.getUint32(12, true) & ~UNBLOCKABLE;
-      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending
-      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) this.pendingSignals &= ~sigBit(sig);
-    }
-    return 0;
-  }
-
-  /** rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL and SIGSTOP cannot be blocked */
-  private sysSigprocmask(t: UnicornThread, how: number, set: number, oset: number, setsize: number): number {
-    if (setsize !== 8) return -EINVAL;
-    const cur = this.blocked.get(t) ?? 0;
-    let next = cur;
-    if (set !== 0) {
-      if (!this.readIn(set, this.scratch8)) return -EFAULT;
-      const m = new DataView(this.scratch8.buffer).getUint32(0, true);
-      if (how === 0) next = cur | m;
-      else if (how === 1) next = cur & ~m;
-      else if (how === 2) next = m;
-      else return -EINVAL;
-    }
-    if (oset !== 0) {
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setUint32(0, cur >>> 0, true);
-      if (!this.writeOut(oset, b)) return -EFAULT;
-    }
-    this.blocked.set(t, next & ~UNBLOCKABLE);
-    // a now-unblocked fatal signal that was held pending ends the process at once
-    const fatal = this.pendingSignals & ~(next & ~UNBLOCKABLE);
-    if (fatal !== 0) {
-      const sig = 32 - Math.clz32(fatal & -fatal);
-      if (this.actions[sig]!.handler === SIG_DFL && defaultTerminates(sig)) {
-        this.pendingSignals &= ~sigBit(sig);
-        this.terminate(sig);
-      }
-    }
-    return 0;
-  }
-
-  /** rt_sigsuspend / pause: sleep with the given mask until a signal is delivered; -EINTR */
-  private sysSigsuspend(t: UnicornThread, maskPtr: number | null, setsize: number): SyscallResult {
-    if (setsize !== 8) return -EINVAL;
-    if (this.suspended.has(t)) {
-      // re-presented without a signal (a spurious wake): keep sleeping
-      this.cpu.block(t);
-      return BLOCK;
-    }
-    const old = this.blocked.get(t) ?? 0;
-    if (maskPtr !== null) {
-      if (!this.readIn(maskPtr, this.scratch8)) return -EFAULT;
-      this.blocked.set(t, new DataView(this.scratch8.buffer).getUint32(0, true) & ~UNBLOCKABLE);
-    }
-    this.suspended.set(t, old);
-    if ((this.pendingSignals & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
-    this.cpu.block(t);
-    return BLOCK;
-  }
-
-  /**
-   * kill / tgkill (kernel/signal.c): pid > 0 one process of this tree; 0 and -1 every process
-   * of the tree (one process group, by choice; -1 leaves the caller out); -ESRCH when none;
-   * signal 0 checks existence only. tgkill targets the process of `tgid` (the thread is not
-   * chosen: any thread not blocking the signal takes it).
-   */
-  private sysKill(pid: number, sig: number, tg: boolean): number {
-    if (sig < 0 || sig > 64) return -EINVAL;
-    if (sig > 32) return -EINVAL; // choice: real-time signals are not queued
-    let targets: LinuxAbi[];
-    if (pid > 0 || tg) targets = this.tree.filter((p) => p.proc.pid === pid && p.exit === null);
-    else targets = this.tree.filter((p) => p.exit === null && (pid !== -1 || p !== this));
-    if (targets.length === 0) return -ESRCH;
-    if (sig !== 0) for (const p of targets) p.signal(sig);
-    return 0;
   }
 
   /** CLONE_CHILD_CLEARTID / set_tid_address: *ctid = 0 and a futex wake (pthread_join) */

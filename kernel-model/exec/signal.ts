@@ -1,0 +1,355 @@
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
+import { EFAULT, EINTR, EINVAL, ESRCH } from '../base/errno.js';
+import type { Process } from '../process/process.js';
+import type { SyscallLayer } from '../syscall/syscalls.js';
+import { ERESTARTSYS } from '../vfs/file.js';
+import { ARM_NR } from './arm-nr.js';
+import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask } from './signal-frame.js';
+
+/**
+ * The signals of one ARM process on the Unicorn backend (kernel/signal.c): the actions
+ * (rt_sigaction), each thread's blocked mask (rt_sigprocmask), the process's pending set,
+ * posting (send_signal / complete_signal: a fatal default action ends the process, an ignored
+ * signal is dropped, a sleeping thread is interrupted), delivery at syscall return and before
+ * a thread's step (get_signal / handle_signal, with arch/arm/kernel/signal.c's restart rules),
+ * rt_sigsuspend/pause, sigreturn, kill/tgkill. Signals 1-32 (real-time ones are refused by
+ * kill, a choice). The ARM frame itself is kernel-model/exec/signal-frame.ts.
+ */
+
+export const SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
+const SIG_DFL = 0, SIG_IGN = 1;
+/** sa_flags (arch/arm/include/uapi/asm/signal.h) */
+const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+/** include/linux/errno.h: restart only when no handler runs */
+const ERESTARTNOHAND = 514;
+const sigBit = (sig: number): number => 1 << (sig - 1);
+const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
+
+export interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  /** signals 1-32 */
+  mask: number;
+}
+const DEFAULT_ACTION: SigAction = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+
+/**
+ * The default action of a signal terminates the process (kernel/signal.c sig_kernel_ignore
+ * and sig_kernel_stop sets): not SIGCHLD, SIGCONT, SIGURG, SIGWINCH (ignore) nor, by choice
+ * (no job control), SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (stop).
+ */
+function defaultTerminates(sig: number): boolean {
+  return !(sig === 17 || sig === 18 || sig === 23 || sig === 28 || (sig >= 19 && sig <= 22));
+}
+
+/** What the signal code needs of its process (LinuxAbi). */
+export interface SignalProcess {
+  readonly proc: Process;
+  readonly threads: readonly UnicornThread[];
+  /** set once the process has ended */
+  readonly exit: object | null;
+  /** the whole process is ending (SIGNAL_GROUP_EXIT): set by a fatal signal */
+  groupExit: boolean;
+  /**
+   * end `th`'s sleep in a call the process serves itself (wait4/waitid, clock_nanosleep,
+   * FUTEX_WAIT) without completing it; false if `th` is in none
+   */
+  cancelSleep(th: UnicornThread): boolean;
+}
+
+export class SignalState {
+  /** sigaction per signal number (index 0 unused) */
+  readonly actions: SigAction[] = Array.from({ length: 65 }, () => ({ ...DEFAULT_ACTION }));
+  /** blocked mask of each thread (signals 1-32) */
+  readonly blocked = new Map<UnicornThread, number>();
+  /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
+  pending = 0;
+  /** threads woken out of a layer call with a restart code, until their next step (resume) */
+  readonly interrupted = new Set<UnicornThread>();
+  /** signals delivered to handlers (statistics) */
+  delivered = 0;
+  /** threads in sigsuspend/pause -> the mask to restore after the handler */
+  private readonly suspended = new Map<UnicornThread, number>();
+  private readonly scratch8 = new Uint8Array(8);
+
+  constructor(
+    private readonly p: SignalProcess,
+    private readonly layer: SyscallLayer,
+    private readonly cpu: Cpu,
+  ) {}
+
+  /** `t` sleeps in rt_sigsuspend/pause */
+  isSuspended(t: UnicornThread): boolean {
+    return this.suspended.has(t);
+  }
+
+  /**
+   * copy_sighand at fork: the child gets the actions, and its thread `child` the blocked mask
+   * of the forking thread `t`; pending signals are not inherited
+   */
+  forkInto(into: SignalState, t: UnicornThread, child: UnicornThread): void {
+    for (let i = 0; i < this.actions.length; i++) into.actions[i] = { ...this.actions[i]! };
+    into.blocked.set(child, this.blocked.get(t) ?? 0);
+  }
+
+  /** flush_signal_handlers at execve: caught signals go back to the default action (ignored stay ignored) */
+  flushHandlers(): void {
+    for (const act of this.actions) if (act.handler !== SIG_IGN) Object.assign(act, DEFAULT_ACTION);
+  }
+
+  /**
+   * Post `sig` to this process (kernel/signal.c send_signal / complete_signal): SIGKILL, or a
+   * signal whose action is the default "terminate" and that some thread does not block, ends
+   * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
+   * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
+   * otherwise it is pending for the process, and one thread sleeping in an interruptible call
+   * without blocking it is interrupted: a call of the syscall layer (pipe read/write, poll,
+   * select, nanosleep, device waits) gives up with a restart code and deliver() makes it
+   * -EINTR or, for -ERESTARTSYS under SA_RESTART, re-executes it after the handler (poll and
+   * select are -EINTR even with SA_RESTART, as Linux's -ERESTARTNOHAND); sigsuspend/pause
+   * always return -EINTR; wait4/futex/clock_nanosleep served here are -EINTR without
+   * SA_RESTART and go on with it (the handler runs when they return, a choice: Linux would
+   * restart them). Signals 1-32 only (real-time ones are refused by kill).
+   */
+  post(sig: number): void {
+    if (this.p.exit !== null || sig < 1 || sig > 32) return;
+    const bit = sigBit(sig);
+    const act = this.actions[sig]!;
+    const live = this.p.threads.filter((th) => th.state !== 'exited' && th.exitInfo === null);
+    if (live.length === 0) return;
+    if (sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) {
+      if (sig !== SIGKILL && live.every((th) => ((this.blocked.get(th) ?? 0) & bit) !== 0)) {
+        this.pending |= bit;
+        return;
+      }
+      this.terminate(sig);
+      return;
+    }
+    if (act.handler === SIG_IGN || act.handler === SIG_DFL) return;
+    this.pending |= bit;
+    for (const th of live) {
+      if (((this.blocked.get(th) ?? 0) & bit) !== 0 || th.state !== 'blocked') continue;
+      if (this.interrupt(th, (act.flags & SA_RESTART) !== 0)) break;
+    }
+  }
+
+  /** end every thread of the process by `sig` (the exit status is 128 + sig) */
+  terminate(sig: number): void {
+    this.p.groupExit = true;
+    for (const th of this.p.threads) {
+      if (th.state === 'exited' || th.exitInfo !== null) continue;
+      th.exitSignal(sig);
+      // a sleeping thread is woken to leave: it ends when it is next picked
+      if (th.state === 'blocked') this.cpu.wake(th);
+    }
+  }
+
+  /** wake a thread sleeping in a layer call, wait4/futex/clock_nanosleep or sigsuspend; false if it is not in one */
+  private interrupt(th: UnicornThread, restart: boolean): boolean {
+    const task = this.layer.taskOf(this.p.proc, th);
+    if (task.restarting && !this.suspended.has(th)) {
+      // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
+      // device's wait): signal_pending makes the wait give up with -ERESTARTSYS (pipe_read,
+      // wait_event_interruptible) or -ERESTARTNOHAND (do_sys_poll, core_sys_select, and
+      // nanosleep's -ERESTART_RESTARTBLOCK, which behaves the same with a handler);
+      // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
+      const nr = th.blockedSyscall;
+      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.nanosleep;
+      task.finish();
+      th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
+      this.interrupted.add(th);
+      this.cpu.wake(th);
+      return true;
+    }
+    if (this.suspended.has(th)) {
+      // the entry stays: deliver() puts its mask in the frame and removes it
+    } else if (restart) {
+      return false;
+    } else if (!this.p.cancelSleep(th)) return false;
+    th.completeSyscall(-EINTR);
+    this.cpu.wake(th);
+    return true;
+  }
+
+  /**
+   * Before a step of `t` whose call was interrupted or with signals pending (LinuxAbi's
+   * beforeResume checks that first): deliver one, or, when the call was interrupted but no
+   * handler runs (another thread took the signal, or it was dropped), restart the call
+   * (do_signal without a handler: every restart code restarts).
+   */
+  resume(t: UnicornThread): void {
+    this.interrupted.delete(t);
+    const e = t.engine;
+    const r0 = e.reg(e.arch.retReg) | 0;
+    const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
+    const d = this.pending === 0 ? null : this.deliver(t, r0, false);
+    if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
+    else if (d === null && interrupted && t.exitInfo === null) restartSyscall(t);
+  }
+
+  /**
+   * Deliver the lowest pending signal `t` does not block (get_signal + handle_signal): a
+   * default action ends the process or drops it; a handler gets the ARM signal frame on the
+   * user stack (signal-frame.ts setupSigframe) with r0 = signal number, and runs with the
+   * mask gaining sa_mask and the signal (not with SA_NODEFER); SA_RESETHAND resets the
+   * action. `r0` is the value r0 has now (the syscall result), saved in the frame. Returns
+   * the new r0, or null when nothing was delivered.
+   */
+  deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
+    const blocked = this.blocked.get(t) ?? 0;
+    const ready = this.pending & ~blocked;
+    if (ready === 0) return null;
+    const sig = 32 - Math.clz32(ready & -ready);
+    const bit = sigBit(sig);
+    this.pending &= ~bit;
+    const act = this.actions[sig]!;
+    if (act.handler === SIG_IGN) return null;
+    if (act.handler === SIG_DFL) {
+      if (defaultTerminates(sig)) this.terminate(sig);
+      return null;
+    }
+    // a sleeping call the signal interrupted (arch/arm/kernel/signal.c handle_signal):
+    // -ERESTARTSYS with SA_RESTART re-executes the svc after the handler (PC back over it,
+    // r0 = ORIG_r0, both saved in the frame); otherwise, and always for -ERESTARTNOHAND
+    // (poll, select), the call returns -EINTR
+    if ((r0 | 0) === -ERESTARTSYS && (act.flags & SA_RESTART) !== 0) {
+      restartSyscall(t);
+      r0 = t.blockedArg0;
+    } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND) r0 = -EINTR;
+    const rt = (act.flags & SA_SIGINFO) !== 0;
+    const oldMask = this.suspended.get(t) ?? blocked;
+    this.suspended.delete(t);
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask);
+    if (frame === null) {
+      // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
+      this.terminate(SIGSEGV);
+      return null;
+    }
+    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
+    if ((act.flags & SA_RESETHAND) !== 0) Object.assign(act, DEFAULT_ACTION);
+    enterHandler(t, frame, rt, act);
+    if (inSyscall) t.requestStop();
+    this.delivered++;
+    return sig;
+  }
+
+  /** rt_sigreturn / sigreturn (restore_sigframe): registers, VFP and mask from the frame at SP */
+  sysSigreturn(t: UnicornThread, rt: boolean): SyscallResult {
+    const uc = readUcontext(t, this.p.proc.mm, rt);
+    if (uc === null) {
+      this.terminate(SIGSEGV);
+      return 0;
+    }
+    this.blocked.set(t, ucontextMask(uc) & ~UNBLOCKABLE);
+    const r0 = restoreUcontext(t, uc);
+    t.requestStop();
+    return r0;
+  }
+
+  /** rt_sigaction (kernel/signal.c do_sigaction; ARM struct sigaction: handler, flags, restorer, mask[2]) */
+  sysSigaction(sig: number, act: number, oact: number, setsize: number): number {
+    if (setsize !== 8) return -EINVAL;
+    if (sig < 1 || sig > 64) return -EINVAL;
+    const mm = this.p.proc.mm;
+    const cur = this.actions[sig]!;
+    if (oact !== 0) {
+      const b = new Uint8Array(20);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, cur.handler, true);
+      dv.setUint32(4, cur.flags, true);
+      dv.setUint32(8, cur.restorer, true);
+      dv.setUint32(12, cur.mask >>> 0, true);
+      if (mm.copyToUser(oact, b, 0, b.length) !== 0) return -EFAULT;
+    }
+    if (act !== 0) {
+      if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
+      const b = new Uint8Array(20);
+      if (mm.copyFromUser(b, 0, act, b.length) !== 0) return -EFAULT;
+      const dv = new DataView(b.buffer);
+      cur.handler = dv.getUint32(0, true);
+      cur.flags = dv.getUint32(4, true);
+      cur.restorer = dv.getUint32(8, true);
+      cur.mask = dv.getUint32(12, true) & ~UNBLOCKABLE;
+      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending
+      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) this.pending &= ~sigBit(sig);
+    }
+    return 0;
+  }
+
+  /** rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL and SIGSTOP cannot be blocked */
+  sysSigprocmask(t: UnicornThread, how: number, set: number, oset: number, setsize: number): number {
+    if (setsize !== 8) return -EINVAL;
+    const mm = this.p.proc.mm;
+    const cur = this.blocked.get(t) ?? 0;
+    let next = cur;
+    if (set !== 0) {
+      if (mm.copyFromUser(this.scratch8, 0, set, this.scratch8.length) !== 0) return -EFAULT;
+      const m = new DataView(this.scratch8.buffer).getUint32(0, true);
+      if (how === 0) next = cur | m;
+      else if (how === 1) next = cur & ~m;
+      else if (how === 2) next = m;
+      else return -EINVAL;
+    }
+    if (oset !== 0) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setUint32(0, cur >>> 0, true);
+      if (mm.copyToUser(oset, b, 0, b.length) !== 0) return -EFAULT;
+    }
+    this.blocked.set(t, next & ~UNBLOCKABLE);
+    // a now-unblocked fatal signal that was held pending ends the process at once
+    const fatal = this.pending & ~(next & ~UNBLOCKABLE);
+    if (fatal !== 0) {
+      const sig = 32 - Math.clz32(fatal & -fatal);
+      if (this.actions[sig]!.handler === SIG_DFL && defaultTerminates(sig)) {
+        this.pending &= ~sigBit(sig);
+        this.terminate(sig);
+      }
+    }
+    return 0;
+  }
+
+  /** rt_sigsuspend / pause (`maskPtr` null): sleep with the given mask until a signal is delivered; -EINTR */
+  sysSigsuspend(t: UnicornThread, maskPtr: number | null, setsize: number): SyscallResult {
+    if (setsize !== 8) return -EINVAL;
+    if (this.suspended.has(t)) {
+      // re-presented without a signal (a spurious wake): keep sleeping
+      this.cpu.block(t);
+      return BLOCK;
+    }
+    const old = this.blocked.get(t) ?? 0;
+    if (maskPtr !== null) {
+      if (this.p.proc.mm.copyFromUser(this.scratch8, 0, maskPtr, this.scratch8.length) !== 0) return -EFAULT;
+      this.blocked.set(t, new DataView(this.scratch8.buffer).getUint32(0, true) & ~UNBLOCKABLE);
+    }
+    this.suspended.set(t, old);
+    if ((this.pending & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
+    this.cpu.block(t);
+    return BLOCK;
+  }
+}
+
+/** A process kill() can address: one of the run's tree. */
+export interface SignalTarget {
+  readonly proc: Process;
+  readonly exit: object | null;
+  readonly signals: SignalState;
+}
+
+/**
+ * kill / tgkill (kernel/signal.c) from process `self`: pid > 0 one process of its `tree`; 0 and
+ * -1 every process of the tree (one process group, by choice; -1 leaves the caller out);
+ * -ESRCH when none; signal 0 checks existence only. tgkill targets the process of `tgid`
+ * (the thread is not chosen: any thread not blocking the signal takes it).
+ */
+export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: number, sig: number, tg: boolean): number {
+  if (sig < 0 || sig > 64) return -EINVAL;
+  if (sig > 32) return -EINVAL; // choice: real-time signals are not queued
+  let targets: SignalTarget[];
+  if (pid > 0 || tg) targets = tree.filter((p) => p.proc.pid === pid && p.exit === null);
+  else targets = tree.filter((p) => p.exit === null && (pid !== -1 || p !== self));
+  if (targets.length === 0) return -ESRCH;
+  if (sig !== 0) for (const p of targets) p.signals.post(sig);
+  return 0;
+}
