@@ -1,41 +1,46 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
-import {
-  decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY,
-} from '../../emulator/cpu/unicorn/abi.js';
+import { decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
-import { BLOCK, UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
+import { BLOCK, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
+import type { PhysicalBus } from '../../emulator/bus.js';
+import { EACCES, EBADF, EFAULT, EINVAL, ENOENT, ENOSYS, ENOTDIR, EPERM, ERANGE } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
-import { AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
-import { NR as UNR } from '../uapi/constants.js';
-import type { PhysicalBus } from '../../emulator/bus.js';
-import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
-import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
-import { DEFAULT_ENVP, loadElfImage } from './load.js';
-import { ProcessGuestSpace } from './space.js';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
+import { MAP_ANONYMOUS, MAP_FIXED, NR as UNR } from '../uapi/constants.js';
+import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
-
 import { FutexTable } from './futex.js';
+import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGCHLD, SignalState, sysKill } from './signal.js';
+import type { ProcessGuestSpace } from './space.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
+
+/**
+ * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
+ * class that adopts its threads, the dispatch of the ARM numbers, the glue to the kernel
+ * model's SyscallLayer and the calls served in place (the file calls decoded before the
+ * layer, brk, set_tls, set_tid_address, the ids, uname, getrandom, the limits,
+ * clock_gettime/getres, mmap2/munmap/mprotect's mirror updates). The rest
+ * is in modules of its own, each after its part of Linux:
+ *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
+ *   lifecycle.ts     clone, fork, execve, exit, wait (kernel/fork.c, fs/exec.c, kernel/exit.c)
+ *   signal.ts        signal state, posting, delivery, sigaction/sigprocmask/sigsuspend, kill
+ *                    (kernel/signal.c)
+ *   signal-frame.ts  the ARM signal frame and sigreturn (arch/arm/kernel/signal.c)
+ *   futex.ts         FUTEX_WAIT/WAKE (kernel/futex)
+ *   time.ts          clock ids, clock_nanosleep, ITIMER_REAL (kernel/time)
+ */
 
 export { ARM_NR } from './arm-nr.js';
 export { clockEpochOffset, REALTIME_EPOCH_NS } from './time.js';
 
-const ENOENT = 2, EBADF = 9, EBUSY = 16, EACCES = 13, ENOTDIR = 20, ERANGE = 34;
-const EPERM = 1, EFAULT = 14, EINVAL = 22, ENOSYS = 38, ENOMEM = 12;
-const ERESTARTSYS = 512;
-const AT_FDCWD = -100;
-const MAP_ANONYMOUS = 0x20;
-const MAP_FIXED = 0x10;
-const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
-const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 const SIGNO: Record<GuestTrap['signal'], number> = { SIGILL: 4, SIGABRT: 6, SIGBUS: 7, SIGKILL: 9, SIGSEGV: 11 };
 
 export interface LinuxAbiOptions {
@@ -67,13 +72,6 @@ export interface LinuxAbiOptions {
  */
 export type ExecFs = (path: string) => Uint8Array | number;
 
-/** wait4/waitid option bits (include/uapi/linux/wait.h) */
-const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
-const P_ALL = 0, P_PID = 1, P_PGID = 2;
-const ECHILD = 10, ENOEXEC = 8, E2BIG = 7;
-/** siginfo si_code for SIGCHLD (include/uapi/asm-generic/siginfo.h) */
-const CLD_EXITED = 1, CLD_KILLED = 2;
-
 /** How the ARM process ended. */
 export interface ArmProcessExit {
   status: number;
@@ -94,12 +92,13 @@ export interface ArmProcessExit {
  * must wait returns -ERESTARTSYS after the layer blocked the thread; this bridge answers
  * BLOCK, and the thread re-presents the same call when it runs again (Linux's restart).
  *
- * What a static glibc program and pthreads need beyond that is implemented here, on the
- * kernel side: brk, set_tls, set_tid_address, set_robust_list, uname, getrandom (seeded
- * Prng), prlimit64/ugetrlimit, readlinkat, openat, writev, clock_gettime(64) (virtual
- * time), clock_nanosleep(64), ppoll, clone (threads only: CLONE_VM|CLONE_THREAD), futex
- * WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), tgkill/kill (default action
- * only). rseq, pselect6_time64, ppoll_time64, clone3 answer
+ * What a static glibc program and pthreads need beyond that is implemented on the kernel
+ * side, here and in the modules listed above: brk, set_tls, set_tid_address,
+ * set_robust_list, uname, getrandom (seeded Prng), prlimit64/ugetrlimit, readlinkat, openat,
+ * writev, clock_gettime(64) (virtual time), clock_nanosleep(64), ppoll, clone (threads:
+ * CLONE_VM|CLONE_THREAD; without CLONE_THREAD a process), fork/vfork, execve, wait4/waitid,
+ * futex WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), the signal calls and
+ * tgkill/kill. rseq, pselect6_time64, ppoll_time64, clone3 answer
  * -ENOSYS on purpose (glibc falls back or tolerates it); any other unknown number answers
  * -ENOSYS and is counted in `unknown`.
  */
@@ -121,20 +120,16 @@ export class LinuxAbi implements SyscallBridge {
   onBeforeTeardown: ((x: ArmProcessExit) => void) | null = null;
   /** on the tree's first process: called when any process of the tree ends, before its teardown */
   onTreeTeardown: ((p: LinuxAbi) => void) | null = null;
-  private readonly prng: Prng;
-  private exe: string;
-  private readonly log: KernelLog | null;
-  private nextTid: number;
-  /** the whole process is ending (exit_group, a fatal signal): the next thread exit ends it */
-  groupExit = false;
+  /** signal actions, masks, pending signals, delivery (signal.ts) */
+  readonly signals: SignalState;
   /** FUTEX_WAIT queues (futex.ts) */
-  private readonly futex: FutexTable;
+  readonly futex: FutexTable;
+  /** threads in clock_nanosleep (time.ts) */
+  readonly sleeps: ClockSleeps;
+  /** ITIMER_REAL (time.ts) */
+  readonly itimer: RealTimer;
+  /** CLONE_CHILD_CLEARTID / set_tid_address: the tid word each thread's exit clears (lifecycle.ts clearChildTid) */
   readonly clearTid = new Map<UnicornThread, number>();
-  private scratch8 = new Uint8Array(8);
-  private readonly bus: PhysicalBus | null;
-  private exeBytes: Uint8Array | null;
-  private readonly execFs: ExecFs | null;
-  private readonly tracer: Tracer | null;
   /** the parent (null: started by the board, or reparented to init when the parent ended) */
   parent: LinuxAbi | null;
   /** children not yet reaped, in fork order (the zombies have `exit` set) */
@@ -142,17 +137,29 @@ export class LinuxAbi implements SyscallBridge {
   /** every process of this tree (the board-started one and its descendants), in creation order */
   readonly tree: LinuxAbi[];
   /** threads blocked in wait4/waitid (re-presented when a child changes state) */
-  private waiting = new Set<UnicornThread>();
+  readonly waiting = new Set<UnicornThread>();
+  // ---- read and changed by fork, execve and exit (lifecycle.ts) ----
+  /** tid of the next thread clone() creates */
+  nextTid: number;
+  /** the whole process is ending (exit_group, a fatal signal): the next thread exit ends it */
+  groupExit = false;
+  /** /proc/self/exe and the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
+  exe: string;
+  exeBytes: Uint8Array | null;
+  /** the executables execve() can run */
+  readonly execFs: ExecFs | null;
+  /** the board's bus (fork attaches the child's engine to it); null: fork answers -ENOSYS */
+  readonly bus: PhysicalBus | null;
+  /** getrandom's bytes; forked for each execve (AT_RANDOM) and each forked child */
+  readonly prng: Prng;
+  readonly log: KernelLog | null;
   /** this process was created by fork(): its engine is its own and closes when it ends */
-  private readonly forked: boolean;
-  private execs = 0;
+  readonly forked: boolean;
+  /** execve() calls so far (each one's Prng is forked with the count) */
+  execs = 0;
   private forks = 0;
-  /** signal actions, masks, pending signals, delivery (signal.ts) */
-  readonly signals: SignalState;
-  /** threads in clock_nanosleep (time.ts) */
-  private readonly sleeps: ClockSleeps;
-  /** ITIMER_REAL (time.ts) */
-  private readonly itimer: RealTimer;
+  private readonly tracer: Tracer | null;
+  private scratch8 = new Uint8Array(8);
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -182,7 +189,18 @@ export class LinuxAbi implements SyscallBridge {
   adopt(t: UnicornThread): void {
     this.threads.push(t);
     this.proc.threads.push(t);
-    t.onExit = (th) => this.threadExited(th);
+    t.onExit = (th) => threadExited(this, th);
+  }
+
+  /**
+   * The process object of a child forked from this one (lifecycle.ts sysFork): this one's
+   * layer, CPU, bus, log, tracer, executables, image and break, a Prng of its own.
+   */
+  forkChild(proc: Process, space: ProcessGuestSpace): LinuxAbi {
+    return new LinuxAbi({
+      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.exe, brk: this.brk,
+      log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
+    });
   }
 
   get mm() {
@@ -475,7 +493,7 @@ export class LinuxAbi implements SyscallBridge {
 
       // ---------------- process, memory, identity ----------------
       case N.exit: {
-        this.clearChildTid(t);
+        clearChildTid(this, t);
         t.exit(a[0]!);
         return 0;
       }
@@ -502,20 +520,13 @@ export class LinuxAbi implements SyscallBridge {
         return this.parent?.proc.pid ?? 1;
       case N.fork:
       case N.vfork:
-        return this.sysFork(t, SIGCHLD, a);
+        return sysFork(this, t, SIGCHLD, a);
       case N.execve:
-        return this.sysExecve(t, a);
+        return sysExecve(this, t, a);
       case N.wait4:
-        return this.sysWait(t, a[0]! | 0, a[1]!, a[2]! | 0, a[3]!, null);
-      case N.waitid: {
-        // waitid(idtype, id, infop, options, rusage)
-        const idtype = a[0]!;
-        const opts = a[3]! | 0;
-        if ((opts & WEXITED) === 0) return -EINVAL;
-        const pid = idtype === P_ALL ? -1 : idtype === P_PID ? a[1]! | 0 : idtype === P_PGID ? -1 : null;
-        if (pid === null || (idtype === P_PID && pid <= 0)) return -EINVAL;
-        return this.sysWait(t, pid, 0, opts, a[4]!, a[2]!);
-      }
+        return sysWait(this, t, a[0]! | 0, a[1]!, a[2]! | 0, a[3]!, null);
+      case N.waitid:
+        return sysWaitid(this, t, a);
       case N.prctl: {
         // kernel/sys.c: PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes); the other
         // options are not modelled: -EINVAL
@@ -605,7 +616,7 @@ export class LinuxAbi implements SyscallBridge {
 
       // ---------------- threads ----------------
       case N.clone:
-        return this.sysClone(t, a);
+        return sysClone(this, t, a);
       case N.futex:
       case N.futex_time64:
         return this.futex.sysFutex(t, nr === N.futex_time64, a);
@@ -621,6 +632,7 @@ export class LinuxAbi implements SyscallBridge {
     return clockEpochOffset(id, this.proc.pid, (tid) => this.threads.some((th) => th.tid === tid && th.state !== 'exited'));
   }
 
+  /** brk(addr) (mm/mmap.c sys_brk): the heap VMA grows or shrinks to `addr`; a request that cannot be met returns the current break */
   private sysBrk(addr: number): number {
     if (addr < this.brkStart) return this.brk;
     const oldTop = Math.ceil(this.brk / PAGE_SIZE) * PAGE_SIZE;
@@ -639,250 +651,10 @@ export class LinuxAbi implements SyscallBridge {
     return addr;
   }
 
-  private sysClone(t: UnicornThread, a: Uint32Array): SyscallResult {
-    const flags = a[0]!;
-    // a new process: fork-style clone (glibc's fork: CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD),
-    // or CLONE_VM without CLONE_THREAD (posix_spawn's CLONE_VM|CLONE_VFORK) served as a fork
-    if ((flags & CLONE_THREAD) === 0) return this.sysFork(t, flags, a);
-    if ((flags & CLONE_VM) === 0) return -EINVAL;
-    const tid = this.nextTid++;
-    const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
-    const child = UnicornThread.clone(t, tid, `${this.proc.name}:${tid}`, a[1]!, tls);
-    const tidBytes = new Uint8Array(4);
-    new DataView(tidBytes.buffer).setUint32(0, tid, true);
-    if ((flags & CLONE_PARENT_SETTID) !== 0) this.writeOut(a[2]!, tidBytes);
-    if ((flags & CLONE_CHILD_SETTID) !== 0) this.writeOut(a[4]!, tidBytes);
-    if ((flags & CLONE_CHILD_CLEARTID) !== 0) this.clearTid.set(child, a[4]!);
-    this.adopt(child);
-    this.cpu.addThread(child);
-    return tid;
-  }
-
-  /**
-   * fork / vfork / clone without CLONE_THREAD (kernel/fork.c kernel_clone -> copy_process): a
-   * new process with a copy of the address space (AddressSpace.forkInto: copying, not
-   * copy-on-write), the fd table (dup_fd), cwd, credentials and limits, and one thread with
-   * the caller's registers and r0 = 0 on its own Unicorn engine. It joins the CPU's run queue
-   * like any thread (same timeslice rule, deterministic order). ARM clone arguments are
-   * (flags, newsp, parent_tidptr, tls, child_tidptr) (CONFIG_CLONE_BACKWARDS).
-   * Choices: vfork is a fork (the parent is not suspended until the child execs or exits;
-   * a vfork child that only execs or _exits, as POSIX requires, cannot tell); CLONE_VM
-   * without CLONE_THREAD (posix_spawn) is a fork too, with the child on `newsp`; the exit
-   * signal is always SIGCHLD.
-   */
-  private sysFork(t: UnicornThread, flags: number, a: Uint32Array): SyscallResult {
-    if (this.bus === null) return -ENOSYS;
-    // only the calling thread is copied into the child, as in Linux
-    const parentProc = this.proc;
-    const proc = this.layer.createProcess({ name: parentProc.name, uid: parentProc.uid, capIpcLock: parentProc.capIpcLock, nofile: parentProc.rlimitNofile, memlock: parentProc.rlimitMemlock });
-    proc.cwd = parentProc.cwd;
-    if (this.mm.forkInto(proc.mm) < 0) {
-      proc.teardown();
-      this.layer.processes.delete(proc.pid);
-      return -ENOMEM;
-    }
-    parentProc.copyFdsTo(proc);
-    const space = new ProcessGuestSpace(proc.mm);
-    const engine = new UnicornEngine(t.engine.arch);
-    engine.attach(space, this.bus);
-    const child = new LinuxAbi({
-      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.exe, brk: this.brk,
-      log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
-    });
-    child.brkStart = this.brkStart;
-    const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
-    // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
-    this.signals.forkInto(child.signals, t, th);
-    const newsp = a[1]!;
-    if (newsp !== 0) engine.setReg(engine.arch.spReg, newsp);
-    if ((flags & CLONE_SETTLS) !== 0) engine.setReg(UC_ARM_REG_C13_C0_3, a[3]!);
-    child.adopt(th);
-    // copy_process: *parent_tidptr in the parent, *child_tidptr in the child (its own copy)
-    if ((flags & CLONE_PARENT_SETTID) !== 0) this.mm.putUser32(a[2]!, proc.pid);
-    if ((flags & CLONE_CHILD_SETTID) !== 0) child.mm.putUser32(a[4]!, proc.pid);
-    if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearTid.set(th, a[4]!);
-    this.children.push(child);
-    this.cpu.addThread(th);
-    return proc.pid;
-  }
-
-  /** read a NULL-terminated array of string pointers (argv/envp), or a negative errno */
-  private readStrings(ptr: number): string[] | number {
-    const out: string[] = [];
-    if (ptr === 0) return out;
-    let bytes = 0;
-    for (let i = 0; ; i++) {
-      // choice: 128 KiB of strings in all (Linux: MAX_ARG_STRLEN per string, a quarter of the stack limit in all)
-      if (bytes > 128 * 1024) return -E2BIG;
-      const p = this.mm.getUser32(ptr + 4 * i);
-      if (p < 0) return -EFAULT;
-      if (p === 0) return out;
-      const str = this.mm.strndupUser(p >>> 0, 128 * 1024);
-      if (typeof str === 'number') return str;
-      bytes += str.length + 1;
-      out.push(str);
-    }
-  }
-
-  /**
-   * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
-   * ELF: the path is resolved against the cwd and read from `execFs` (/proc/self/exe is the
-   * running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
-   * a script) before anything changes. Past the point of no return: every mapping goes, the
-   * new image and stack are loaded, close-on-exec fds close, the program break, comm and
-   * /proc/self/exe follow the new file, and the thread restarts at the entry point.
-   * Choice: only from a single-threaded process (de_thread's killing of the other threads is
-   * not modelled): -EBUSY otherwise.
-   */
-  private sysExecve(t: UnicornThread, a: Uint32Array): SyscallResult {
-    const path = this.mm.strndupUser(a[0]!, 4096);
-    if (typeof path === 'number') return path;
-    if (path.length === 0) return -ENOENT;
-    const argv = this.readStrings(a[1]!);
-    if (typeof argv === 'number') return argv;
-    const envp = this.readStrings(a[2]!);
-    if (typeof envp === 'number') return envp;
-    let abs: string;
-    let bytes: Uint8Array | number;
-    if (path === '/proc/self/exe') {
-      abs = this.exe;
-      bytes = this.exeBytes ?? -ENOENT;
-    } else {
-      const r = path.startsWith('/') ? path : resolveAt(this.layer.taskOf(this.proc, t), AT_FDCWD, path);
-      if (typeof r === 'number') return r;
-      abs = r;
-      bytes = this.execFs === null ? -ENOENT : this.execFs(abs);
-    }
-    if (typeof bytes === 'number') return bytes;
-    try {
-      parseElf(bytes);
-    } catch (e) {
-      if (e instanceof ElfError) return -ENOEXEC;
-      throw e;
-    }
-    if (this.threads.some((th) => th !== t && th.state !== 'exited')) return -EBUSY;
-    // the point of no return
-    const old = this.space.ranges();
-    this.mm.unmapAll();
-    const loaded = loadElfImage(this.mm, bytes, argv.length > 0 ? argv : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, this.prng.fork(0x45584543 + (++this.execs)));
-    for (const [s0, e0] of old) this.space.changed(s0, e0);
-    for (const [s0, e0] of this.space.ranges()) this.space.changed(s0, e0);
-    this.brkStart = this.brk = loaded.brk;
-    this.exe = abs;
-    this.exeBytes = bytes;
-    this.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
-    this.proc.closeOnExec();
-    this.clearTid.delete(t);
-    this.signals.flushHandlers();
-    t.restartAt(loaded.img.entry, loaded.sp);
-    return 0;
-  }
-
-  /**
-   * wait4 / waitid (kernel/exit.c do_wait): a child matching `pid` (-1 or a process group:
-   * any child; > 0: that child) that has ended is reaped (unless WNOWAIT) and its status
-   * written: wait4's int status (exit code << 8, or the signal number), waitid's siginfo
-   * (SIGCHLD, CLD_EXITED/CLD_KILLED, pid, uid, status). No matching child: -ECHILD;
-   * WNOHANG with none ended: 0 (waitid: a zeroed siginfo). Otherwise the thread sleeps until
-   * a child ends and the call is presented again. Resource usage is reported as zero.
-   */
-  private sysWait(t: UnicornThread, pid: number, statusPtr: number, options: number, rusage: number, infop: number | null): SyscallResult {
-    this.waiting.delete(t);
-    const match = (c: LinuxAbi): boolean => pid <= 0 || c.proc.pid === pid;
-    if (!this.children.some(match)) return -ECHILD;
-    const z = this.children.find((c) => match(c) && c.exit !== null);
-    if (z === undefined) {
-      if ((options & WNOHANG) !== 0) {
-        if (infop !== null && infop !== 0 && !this.writeOut(infop, new Uint8Array(128))) return -EFAULT;
-        return 0;
-      }
-      this.waiting.add(t);
-      this.cpu.block(t);
-      return BLOCK;
-    }
-    const x = z.exit!;
-    const signo = x.code === null ? (x.status - 128) & 0x7f : 0;
-    if (infop === null) {
-      if (statusPtr !== 0 && this.mm.putUser32(statusPtr, x.code !== null ? (x.code & 0xff) << 8 : signo) < 0) return -EFAULT;
-    } else if (infop !== 0) {
-      const b = new Uint8Array(128);
-      const dv = new DataView(b.buffer);
-      dv.setInt32(0, SIGCHLD, true);
-      dv.setInt32(8, x.code !== null ? CLD_EXITED : CLD_KILLED, true);
-      dv.setInt32(12, z.proc.pid, true);
-      dv.setInt32(16, z.proc.uid, true);
-      dv.setInt32(20, x.code !== null ? x.code & 0xff : signo, true);
-      if (!this.writeOut(infop, b)) return -EFAULT;
-    }
-    if (rusage !== 0 && !this.writeOut(rusage, new Uint8Array(72))) return -EFAULT;
-    if ((options & WNOWAIT) === 0 || infop === null) this.children.splice(this.children.indexOf(z), 1);
-    // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
-    return infop === null ? z.proc.pid : 0;
-  }
-
   /** release the native engine of a forked process still running when the run ends (its owner closes the first one) */
   closeEngine(): void {
     if (this.forked) this.threads[0]?.engine.close();
   }
-
-  /** a child ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
-  private childEnded(): void {
-    this.signals.post(SIGCHLD);
-    for (const w of [...this.waiting]) {
-      this.waiting.delete(w);
-      if (w.state !== 'exited') this.cpu.wake(w);
-    }
-  }
-
-  /** CLONE_CHILD_CLEARTID / set_tid_address: *ctid = 0 and a futex wake (pthread_join) */
-  private clearChildTid(t: UnicornThread): void {
-    const ctid = this.clearTid.get(t);
-    if (ctid === undefined) return;
-    this.clearTid.delete(t);
-    if (this.mm.putUser32(ctid, 0) === 0) this.futex.wake(ctid, 1);
-  }
-
-  private threadExited(t: UnicornThread): void {
-    this.layer.taskOf(this.proc, t).finish();
-    this.futex.unqueue(t);
-    this.sleeps.cancel(t);
-    if (this.exit !== null) return;
-    const x = t.exitInfo!;
-    const ends = this.groupExit || x.fault !== null || x.hostError !== null || this.threads.every((th) => th.state === 'exited');
-    if (!ends) return;
-    for (const th of this.threads) {
-      if (th === t || th.state === 'exited') continue;
-      th.exit(x.status);
-      this.layer.taskOf(this.proc, th).finish();
-      this.futex.unqueue(th);
-      this.cpu.exitThread(th);
-    }
-    const report = t.describeExit();
-    if (x.fault !== null || x.hostError !== null) this.log?.info('', `${this.proc.name}[${this.proc.pid}]: ${report}`);
-    this.exit = { status: x.status, code: x.code, report, thread: t };
-    this.proc.exitCode = x.status;
-    this.layer.exits.push({
-      pid: this.proc.pid,
-      name: this.proc.name,
-      status: x.status,
-      code: x.code,
-      trap: x.fault ? new GuestTrap(x.fault.signal === 'SIGBUS' ? 'SIGBUS' : x.fault.signal === 'SIGILL' ? 'SIGILL' : 'SIGSEGV', x.fault.address, x.fault.reason) : null,
-      hostError: x.hostError,
-    });
-    this.onBeforeTeardown?.(this.exit);
-    this.tree[0]!.onTreeTeardown?.(this);
-    this.proc.teardown();
-    this.layer.processes.delete(this.proc.pid);
-    this.waiting.clear();
-    this.itimer.cancel();
-    // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
-    // the parent is notified
-    for (const c of this.children) c.parent = null;
-    this.children.length = 0;
-    this.parent?.childEnded();
-    if (this.forked) t.engine.close();
-    this.onProcessExit?.(this.exit);
-  }
 }
 
-export { ENOMEM };
+export { ENOMEM } from '../base/errno.js';

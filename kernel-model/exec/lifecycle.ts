@@ -1,0 +1,289 @@
+import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
+import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
+import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
+import { GuestTrap } from '../../emulator/cpu/stub.js';
+import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
+import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS } from '../base/errno.js';
+import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
+import type { LinuxAbi } from './linux-abi.js';
+import { DEFAULT_ENVP, loadElfImage } from './load.js';
+import { SIGCHLD } from './signal.js';
+import { ProcessGuestSpace } from './space.js';
+
+/**
+ * How the processes and threads of an ARM program on the Unicorn backend begin, change their
+ * image and end: clone of a thread and fork/vfork/clone of a process (kernel/fork.c
+ * kernel_clone, copy_process), execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c
+ * load_elf_binary), the end of a thread and of the process (kernel/exit.c do_exit,
+ * do_group_exit, exit_notify; kernel/fork.c mm_release for CLONE_CHILD_CLEARTID) and
+ * wait4/waitid (kernel/exit.c do_wait). Each function works on the calling process `p`
+ * (the kernel's `current`): these calls read or replace every part of it.
+ */
+
+const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
+const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+/** wait4/waitid option bits (include/uapi/linux/wait.h) */
+const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+const P_ALL = 0, P_PID = 1, P_PGID = 2;
+/** siginfo si_code for SIGCHLD (include/uapi/asm-generic/siginfo.h) */
+const CLD_EXITED = 1, CLD_KILLED = 2;
+
+/**
+ * clone(flags, newsp, parent_tidptr, tls, child_tidptr): a thread of `p` with CLONE_VM|CLONE_THREAD
+ * (SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID honoured); without CLONE_THREAD a new
+ * process (sysFork).
+ */
+export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
+  const flags = a[0]!;
+  // a new process: fork-style clone (glibc's fork: CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD),
+  // or CLONE_VM without CLONE_THREAD (posix_spawn's CLONE_VM|CLONE_VFORK) served as a fork
+  if ((flags & CLONE_THREAD) === 0) return sysFork(p, t, flags, a);
+  if ((flags & CLONE_VM) === 0) return -EINVAL;
+  const tid = p.nextTid++;
+  const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
+  const child = UnicornThread.clone(t, tid, `${p.proc.name}:${tid}`, a[1]!, tls);
+  const tidBytes = new Uint8Array(4);
+  new DataView(tidBytes.buffer).setUint32(0, tid, true);
+  if ((flags & CLONE_PARENT_SETTID) !== 0) p.mm.copyToUser(a[2]!, tidBytes, 0, tidBytes.length);
+  if ((flags & CLONE_CHILD_SETTID) !== 0) p.mm.copyToUser(a[4]!, tidBytes, 0, tidBytes.length);
+  if ((flags & CLONE_CHILD_CLEARTID) !== 0) p.clearTid.set(child, a[4]!);
+  p.adopt(child);
+  p.cpu.addThread(child);
+  return tid;
+}
+
+/**
+ * fork / vfork / clone without CLONE_THREAD (kernel/fork.c kernel_clone -> copy_process): a
+ * new process with a copy of the address space (AddressSpace.forkInto: copying, not
+ * copy-on-write), the fd table (dup_fd), cwd, credentials and limits, and one thread with
+ * the caller's registers and r0 = 0 on its own Unicorn engine. It joins the CPU's run queue
+ * like any thread (same timeslice rule, deterministic order). ARM clone arguments are
+ * (flags, newsp, parent_tidptr, tls, child_tidptr) (CONFIG_CLONE_BACKWARDS).
+ * Choices: vfork is a fork (the parent is not suspended until the child execs or exits;
+ * a vfork child that only execs or _exits, as POSIX requires, cannot tell); CLONE_VM
+ * without CLONE_THREAD (posix_spawn) is a fork too, with the child on `newsp`; the exit
+ * signal is always SIGCHLD.
+ */
+export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32Array): SyscallResult {
+  if (p.bus === null) return -ENOSYS;
+  // only the calling thread is copied into the child, as in Linux
+  const parentProc = p.proc;
+  const proc = p.layer.createProcess({ name: parentProc.name, uid: parentProc.uid, capIpcLock: parentProc.capIpcLock, nofile: parentProc.rlimitNofile, memlock: parentProc.rlimitMemlock });
+  proc.cwd = parentProc.cwd;
+  if (p.mm.forkInto(proc.mm) < 0) {
+    proc.teardown();
+    p.layer.processes.delete(proc.pid);
+    return -ENOMEM;
+  }
+  parentProc.copyFdsTo(proc);
+  const space = new ProcessGuestSpace(proc.mm);
+  const engine = new UnicornEngine(t.engine.arch);
+  engine.attach(space, p.bus);
+  const child = p.forkChild(proc, space);
+  child.brkStart = p.brkStart;
+  const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
+  // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
+  p.signals.forkInto(child.signals, t, th);
+  const newsp = a[1]!;
+  if (newsp !== 0) engine.setReg(engine.arch.spReg, newsp);
+  if ((flags & CLONE_SETTLS) !== 0) engine.setReg(UC_ARM_REG_C13_C0_3, a[3]!);
+  child.adopt(th);
+  // copy_process: *parent_tidptr in the parent, *child_tidptr in the child (its own copy)
+  if ((flags & CLONE_PARENT_SETTID) !== 0) p.mm.putUser32(a[2]!, proc.pid);
+  if ((flags & CLONE_CHILD_SETTID) !== 0) child.mm.putUser32(a[4]!, proc.pid);
+  if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearTid.set(th, a[4]!);
+  p.children.push(child);
+  p.cpu.addThread(th);
+  return proc.pid;
+}
+
+/** read a NULL-terminated array of string pointers (argv/envp), or a negative errno */
+function readStrings(p: LinuxAbi, ptr: number): string[] | number {
+  const out: string[] = [];
+  if (ptr === 0) return out;
+  let bytes = 0;
+  for (let i = 0; ; i++) {
+    // choice: 128 KiB of strings in all (Linux: MAX_ARG_STRLEN per string, a quarter of the stack limit in all)
+    if (bytes > 128 * 1024) return -E2BIG;
+    const s = p.mm.getUser32(ptr + 4 * i);
+    if (s < 0) return -EFAULT;
+    if (s === 0) return out;
+    const str = p.mm.strndupUser(s >>> 0, 128 * 1024);
+    if (typeof str === 'number') return str;
+    bytes += str.length + 1;
+    out.push(str);
+  }
+}
+
+/**
+ * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
+ * ELF: the path is resolved against the cwd and read from `execFs` (/proc/self/exe is the
+ * running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
+ * a script) before anything changes. Past the point of no return: every mapping goes, the
+ * new image and stack are loaded, close-on-exec fds close, the program break, comm and
+ * /proc/self/exe follow the new file, and the thread restarts at the entry point.
+ * Choice: only from a single-threaded process (de_thread's killing of the other threads is
+ * not modelled): -EBUSY otherwise.
+ */
+export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
+  const path = p.mm.strndupUser(a[0]!, 4096);
+  if (typeof path === 'number') return path;
+  if (path.length === 0) return -ENOENT;
+  const argv = readStrings(p, a[1]!);
+  if (typeof argv === 'number') return argv;
+  const envp = readStrings(p, a[2]!);
+  if (typeof envp === 'number') return envp;
+  let abs: string;
+  let bytes: Uint8Array | number;
+  if (path === '/proc/self/exe') {
+    abs = p.exe;
+    bytes = p.exeBytes ?? -ENOENT;
+  } else {
+    const r = path.startsWith('/') ? path : resolveAt(p.layer.taskOf(p.proc, t), AT_FDCWD, path);
+    if (typeof r === 'number') return r;
+    abs = r;
+    bytes = p.execFs === null ? -ENOENT : p.execFs(abs);
+  }
+  if (typeof bytes === 'number') return bytes;
+  try {
+    parseElf(bytes);
+  } catch (e) {
+    if (e instanceof ElfError) return -ENOEXEC;
+    throw e;
+  }
+  if (p.threads.some((th) => th !== t && th.state !== 'exited')) return -EBUSY;
+  // the point of no return
+  const old = p.space.ranges();
+  p.mm.unmapAll();
+  const loaded = loadElfImage(p.mm, bytes, argv.length > 0 ? argv : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)));
+  for (const [s0, e0] of old) p.space.changed(s0, e0);
+  for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
+  p.brkStart = p.brk = loaded.brk;
+  p.exe = abs;
+  p.exeBytes = bytes;
+  p.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
+  p.proc.closeOnExec();
+  p.clearTid.delete(t);
+  p.signals.flushHandlers();
+  t.restartAt(loaded.img.entry, loaded.sp);
+  return 0;
+}
+
+/**
+ * wait4 / waitid (kernel/exit.c do_wait): a child matching `pid` (-1 or a process group:
+ * any child; > 0: that child) that has ended is reaped (unless WNOWAIT) and its status
+ * written: wait4's int status (exit code << 8, or the signal number), waitid's siginfo
+ * (SIGCHLD, CLD_EXITED/CLD_KILLED, pid, uid, status). No matching child: -ECHILD;
+ * WNOHANG with none ended: 0 (waitid: a zeroed siginfo). Otherwise the thread sleeps until
+ * a child ends and the call is presented again. Resource usage is reported as zero.
+ */
+export function sysWait(p: LinuxAbi, t: UnicornThread, pid: number, statusPtr: number, options: number, rusage: number, infop: number | null): SyscallResult {
+  p.waiting.delete(t);
+  const match = (c: LinuxAbi): boolean => pid <= 0 || c.proc.pid === pid;
+  if (!p.children.some(match)) return -ECHILD;
+  const z = p.children.find((c) => match(c) && c.exit !== null);
+  if (z === undefined) {
+    if ((options & WNOHANG) !== 0) {
+      if (infop !== null && infop !== 0 && p.mm.copyToUser(infop, new Uint8Array(128), 0, 128) !== 0) return -EFAULT;
+      return 0;
+    }
+    p.waiting.add(t);
+    p.cpu.block(t);
+    return BLOCK;
+  }
+  const x = z.exit!;
+  const signo = x.code === null ? (x.status - 128) & 0x7f : 0;
+  if (infop === null) {
+    if (statusPtr !== 0 && p.mm.putUser32(statusPtr, x.code !== null ? (x.code & 0xff) << 8 : signo) < 0) return -EFAULT;
+  } else if (infop !== 0) {
+    const b = new Uint8Array(128);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, SIGCHLD, true);
+    dv.setInt32(8, x.code !== null ? CLD_EXITED : CLD_KILLED, true);
+    dv.setInt32(12, z.proc.pid, true);
+    dv.setInt32(16, z.proc.uid, true);
+    dv.setInt32(20, x.code !== null ? x.code & 0xff : signo, true);
+    if (p.mm.copyToUser(infop, b, 0, b.length) !== 0) return -EFAULT;
+  }
+  if (rusage !== 0 && p.mm.copyToUser(rusage, new Uint8Array(72), 0, 72) !== 0) return -EFAULT;
+  if ((options & WNOWAIT) === 0 || infop === null) p.children.splice(p.children.indexOf(z), 1);
+  // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
+  return infop === null ? z.proc.pid : 0;
+}
+
+/** waitid(idtype, id, infop, options, rusage): P_ALL, P_PID, P_PGID (any child, one group by choice); WEXITED required */
+export function sysWaitid(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
+  const idtype = a[0]!;
+  const opts = a[3]! | 0;
+  if ((opts & WEXITED) === 0) return -EINVAL;
+  const pid = idtype === P_ALL ? -1 : idtype === P_PID ? a[1]! | 0 : idtype === P_PGID ? -1 : null;
+  if (pid === null || (idtype === P_PID && pid <= 0)) return -EINVAL;
+  return sysWait(p, t, pid, 0, opts, a[4]!, a[2]!);
+}
+
+/** a child of `p` ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
+function childEnded(p: LinuxAbi): void {
+  p.signals.post(SIGCHLD);
+  for (const w of [...p.waiting]) {
+    p.waiting.delete(w);
+    if (w.state !== 'exited') p.cpu.wake(w);
+  }
+}
+
+/** CLONE_CHILD_CLEARTID / set_tid_address at a thread's exit (mm_release): *ctid = 0 and a futex wake (pthread_join) */
+export function clearChildTid(p: LinuxAbi, t: UnicornThread): void {
+  const ctid = p.clearTid.get(t);
+  if (ctid === undefined) return;
+  p.clearTid.delete(t);
+  if (p.mm.putUser32(ctid, 0) === 0) p.futex.wake(ctid, 1);
+}
+
+/**
+ * A thread of `p` has ended (its onExit). The process ends with it when it called exit_group,
+ * died of a fault or a host error, was ended by a signal (groupExit), or was the last one:
+ * the other threads are ended, the exit is reported (`p.exit`, `layer.exits`, a kernel log
+ * line for faults), the teardown hooks run, the files close and the memory goes
+ * (proc.teardown), the interval timer stops; kernel/exit.c exit_notify: the children go to
+ * init (reaped by it: no zombie is kept), the parent is notified.
+ */
+export function threadExited(p: LinuxAbi, t: UnicornThread): void {
+  p.layer.taskOf(p.proc, t).finish();
+  p.futex.unqueue(t);
+  p.sleeps.cancel(t);
+  if (p.exit !== null) return;
+  const x = t.exitInfo!;
+  const ends = p.groupExit || x.fault !== null || x.hostError !== null || p.threads.every((th) => th.state === 'exited');
+  if (!ends) return;
+  for (const th of p.threads) {
+    if (th === t || th.state === 'exited') continue;
+    th.exit(x.status);
+    p.layer.taskOf(p.proc, th).finish();
+    p.futex.unqueue(th);
+    p.cpu.exitThread(th);
+  }
+  const report = t.describeExit();
+  if (x.fault !== null || x.hostError !== null) p.log?.info('', `${p.proc.name}[${p.proc.pid}]: ${report}`);
+  p.exit = { status: x.status, code: x.code, report, thread: t };
+  p.proc.exitCode = x.status;
+  p.layer.exits.push({
+    pid: p.proc.pid,
+    name: p.proc.name,
+    status: x.status,
+    code: x.code,
+    trap: x.fault ? new GuestTrap(x.fault.signal === 'SIGBUS' ? 'SIGBUS' : x.fault.signal === 'SIGILL' ? 'SIGILL' : 'SIGSEGV', x.fault.address, x.fault.reason) : null,
+    hostError: x.hostError,
+  });
+  p.onBeforeTeardown?.(p.exit);
+  p.tree[0]!.onTreeTeardown?.(p);
+  p.proc.teardown();
+  p.layer.processes.delete(p.proc.pid);
+  p.waiting.clear();
+  p.itimer.cancel();
+  // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
+  // the parent is notified
+  for (const c of p.children) c.parent = null;
+  p.children.length = 0;
+  if (p.parent !== null) childEnded(p.parent);
+  if (p.forked) t.engine.close();
+  p.onProcessExit?.(p.exit);
+}
