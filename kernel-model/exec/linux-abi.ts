@@ -1,35 +1,39 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
-import { decodeTimespec, encodeRlimit64, encodeTimespec, encodeUtsname, RLIM_INFINITY } from '../../emulator/cpu/unicorn/abi.js';
+import { encodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
-import { EACCES, EBADF, EFAULT, EINVAL, ENOENT, ENOSYS, ENOTDIR, EPERM, ERANGE } from '../base/errno.js';
+import { EFAULT, EINVAL, ENOSYS } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysFstat, sysStatAt } from '../syscall/stat.js';
+import { sysFstat } from '../syscall/stat.js';
 import { MAP_ANONYMOUS, MAP_FIXED, NR as UNR } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
+import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
 import { FutexTable } from './futex.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGCHLD, SignalState, sysKill } from './signal.js';
+import { sysPrctl, sysPrlimit64, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
  * class that adopts its threads, the dispatch of the ARM numbers, the glue to the kernel
- * model's SyscallLayer and the calls served in place (the file calls decoded before the
- * layer, brk, set_tls, set_tid_address, the ids, uname, getrandom, the limits,
- * clock_gettime/getres, mmap2/munmap/mprotect's mirror updates). The rest
+ * model's SyscallLayer and the small calls served in place (brk, set_tls, set_tid_address,
+ * the ids, getrandom, clock_gettime/getres, mmap2/munmap/mprotect's mirror updates). The rest
  * is in modules of its own, each after its part of Linux:
  *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
+ *   fs-calls.ts      file calls decoded before the layer (fs/open.c, fs/namei.c, fs/stat.c,
+ *                    fs/read_write.c, fs/select.c)
+ *   sys.ts           uname, prlimit64/ugetrlimit, prctl (kernel/sys.c)
  *   lifecycle.ts     clone, fork, execve, exit, wait (kernel/fork.c, fs/exec.c, kernel/exit.c)
  *   signal.ts        signal state, posting, delivery, sigaction/sigprocmask/sigsuspend, kill
  *                    (kernel/signal.c)
@@ -159,7 +163,6 @@ export class LinuxAbi implements SyscallBridge {
   execs = 0;
   private forks = 0;
   private readonly tracer: Tracer | null;
-  private scratch8 = new Uint8Array(8);
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -208,7 +211,7 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   /** the kernel layer, with its blocking protocol and faults mapped to the thread */
-  private kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult {
+  kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult {
     let r: number;
     try {
       r = this.layer.invoke(this.proc, t, nr, args);
@@ -234,7 +237,7 @@ export class LinuxAbi implements SyscallBridge {
    * A layer sys_* method called directly, with the same restart protocol as
    * SyscallLayer.invoke (deadline kept across restarts, -ERESTARTSYS -> blocked).
    */
-  private restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult {
+  restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult {
     const task = this.layer.taskOf(this.proc, t);
     if (!task.restarting) {
       this.cpu.charge(this.cpu.costs.syscall);
@@ -248,10 +251,6 @@ export class LinuxAbi implements SyscallBridge {
     }
     task.finish();
     return r;
-  }
-
-  private readIn(va: number, b: Uint8Array): boolean {
-    return this.mm.copyFromUser(b, 0, va, b.length) === 0;
   }
 
   private writeOut(va: number, b: Uint8Array): boolean {
@@ -303,97 +302,26 @@ export class LinuxAbi implements SyscallBridge {
       case N.eventfd2: case UNR.lseek: case UNR.getdents64: case UNR.pread64: case UNR.pwrite64: case UNR.eventfd:
         return this.kernel(t, nr, a as unknown as number[]);
       case N.open:
-      case N.openat: {
-        // absolute paths go to the layer as they are; a relative one is resolved against the
-        // dirfd or the cwd first (fs/namei.c path_init)
-        const at = nr === N.openat;
-        const pathPtr = at ? a[1]! : a[0]!;
-        const flags = at ? a[2]! : a[1]!;
-        const p = this.mm.strndupUser(pathPtr, 4096);
-        if (typeof p === 'string' && p.length > 0 && !p.startsWith('/')) {
-          const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
-          if (typeof abs === 'number') return abs;
-          return this.restartable(t, (task) => this.layer.sysOpen(task, abs, flags));
-        }
-        return this.kernel(t, UNR.open, [pathPtr, flags, at ? a[3]! : a[2]!]);
-      }
-      case N.getcwd: {
-        // sys_getcwd: the length including the NUL, -ERANGE when it does not fit
-        const b = new TextEncoder().encode(this.proc.cwd + '\0');
-        if (b.length > a[1]!) return -ERANGE;
-        return this.writeOut(a[0]!, b) ? b.length : -EFAULT;
-      }
+      case N.openat:
+        return sysOpen(this, t, nr, a);
+      case N.getcwd:
+        return sysGetcwd(this, a);
       case N.chdir:
-      case N.fchdir: {
-        let abs: string | number;
-        if (nr === N.chdir) {
-          const p = this.mm.strndupUser(a[0]!, 4096);
-          if (typeof p === 'number') return p;
-          abs = p.length === 0 ? -ENOENT : resolveAt(this.layer.taskOf(this.proc, t), AT_FDCWD, p);
-        } else {
-          const f = this.proc.fdget(a[0]! | 0);
-          abs = f === null ? -EBADF : f.path;
-        }
-        if (typeof abs === 'number') return abs;
-        const r = this.layer.host.vfs.walk(abs, true);
-        if (typeof r === 'number') return r;
-        if (r.node.kind !== 'dir') return -ENOTDIR;
-        this.proc.cwd = r.path;
-        return 0;
-      }
+      case N.fchdir:
+        return sysChdir(this, t, nr, a);
       case N.mkdir:
       case N.mkdirat:
       case N.unlink:
       case N.unlinkat:
-      case N.rmdir: {
-        // fs/namei.c do_mkdirat / do_unlinkat / do_rmdir over the VFS (only tmpfs takes changes);
-        // unlinkat's AT_REMOVEDIR (0x200) makes it rmdir, other flags are -EINVAL
-        const at = nr === N.mkdirat || nr === N.unlinkat;
-        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
-        if (typeof p === 'number') return p;
-        if (p.length === 0) return -ENOENT;
-        const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
-        if (typeof abs === 'number') return abs;
-        const vfs = this.layer.host.vfs;
-        if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & ~0o022);
-        if (nr === N.unlinkat && (a[2]! & ~0x200) !== 0) return -EINVAL;
-        return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0));
-      }
+      case N.rmdir:
+        return sysMkdirUnlink(this, t, nr, a);
       case N.access:
       case N.faccessat:
-      case N.faccessat2: {
-        // root: every existing file passes (fs/open.c do_faccessat with CAP_DAC_OVERRIDE;
-        // X_OK on a file without any x bit would fail, and no file here has one but dirs)
-        const at = nr !== N.access;
-        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
-        if (typeof p === 'number') return p;
-        const abs = resolveAt(this.layer.taskOf(this.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
-        if (typeof abs === 'number') return abs;
-        const r = this.layer.host.vfs.walk(abs, true);
-        if (typeof r === 'number') return r;
-        const mode = at ? a[2]! : a[1]!;
-        if ((mode & 1) !== 0 && r.node.kind !== 'dir') return -EACCES;
-        return 0;
-      }
+      case N.faccessat2:
+        return sysAccess(this, t, nr, a);
       case N.readlink:
-      case N.readlinkat: {
-        const pathPtr = nr === N.readlink ? a[0]! : a[1]!;
-        const buf = nr === N.readlink ? a[1]! : a[2]!;
-        const size = nr === N.readlink ? a[2]! : a[3]!;
-        const p = this.mm.strndupUser(pathPtr, 4096);
-        if (typeof p === 'number') return p;
-        if (p === '/proc/self/exe') {
-          if ((size | 0) <= 0) return -EINVAL;
-          const b = new TextEncoder().encode(this.exe).subarray(0, size);
-          return this.writeOut(buf, b) ? b.length : -EFAULT;
-        }
-        if (p.length > 0 && !p.startsWith('/')) {
-          const abs = resolveAt(this.layer.taskOf(this.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p);
-          if (typeof abs === 'number') return abs;
-          return this.layer.sysReadlink(this.layer.taskOf(this.proc, t), abs, buf, size);
-        }
-        return this.kernel(t, UNR.readlink, [pathPtr, buf, size]);
-      }
+      case N.readlinkat:
+        return sysReadlink(this, t, nr, a, this.exe);
       case N.mmap2: {
         const r = this.kernel(t, nr, a as unknown as number[]);
         if (typeof r === 'number' && r >= 0) this.space.changed(r, r + a[1]!);
@@ -406,63 +334,17 @@ export class LinuxAbi implements SyscallBridge {
         this.space.changed(a[0]!, a[0]! + a[1]!);
         return r;
       }
-      case N._llseek: {
-        // _llseek(fd, offset_high, offset_low, loff_t *result, whence): the files here are small
-        if (a[1] !== 0) return -EINVAL;
-        const r = this.kernel(t, UNR.lseek, [a[0]!, a[2]!, a[4]!]);
-        if (typeof r !== 'number' || r < 0) return r;
-        const b = new Uint8Array(8);
-        new DataView(b.buffer).setUint32(0, r, true);
-        return this.writeOut(a[3]!, b) ? 0 : -EFAULT;
-      }
-      case N.writev: {
-        const cnt = a[2]!;
-        if (cnt > 1024) return -EINVAL;
-        const iov = new Uint8Array(cnt * 8);
-        if (!this.readIn(a[1]!, iov)) return -EFAULT;
-        const dv = new DataView(iov.buffer);
-        let total = 0;
-        for (let i = 0; i < cnt; i++) {
-          const len = dv.getUint32(i * 8 + 4, true);
-          if (len === 0) continue;
-          const r = this.kernel(t, N.write, [a[0]!, dv.getUint32(i * 8, true), len]);
-          if (r === BLOCK) {
-            if (total === 0) return BLOCK;
-            this.layer.taskOf(this.proc, t).finish();
-            this.cpu.wake(t);
-            return total;
-          }
-          if (r < 0) return total > 0 ? total : r;
-          total += r;
-          if (r < len) break;
-        }
-        return total;
-      }
+      case N._llseek:
+        return sysLlseek(this, t, a);
+      case N.writev:
+        return sysWritev(this, t, a);
       case N.pselect6:
-      case N.pselect6_time64: {
-        if (nr === N.pselect6_time64) break; // -ENOSYS: glibc falls back to pselect6
-        // pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack): no signals here, the
-        // mask is ignored; the timeout is decoded here and given to the layer's select code
-        let ns: number | null = null;
-        if (a[4] !== 0) {
-          if (!this.readIn(a[4]!, this.scratch8)) return -EFAULT;
-          ns = decodeTimespec(this.scratch8, false);
-          if (ns === null) return -EINVAL;
-        }
-        return this.restartable(t, (task) => this.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, ns));
-      }
+        return sysPselect6(this, t, a);
       case N.ppoll:
-      case N.ppoll_time64: {
-        if (nr === N.ppoll_time64) break; // -ENOSYS: glibc falls back to ppoll
-        let ms = -1;
-        if (a[2] !== 0) {
-          if (!this.readIn(a[2]!, this.scratch8)) return -EFAULT;
-          const ns = decodeTimespec(this.scratch8, false);
-          if (ns === null) return -EINVAL;
-          ms = Math.ceil(ns / 1e6);
-        }
-        return this.kernel(t, N.poll, [a[0]!, a[1]!, ms]);
-      }
+        return sysPpoll(this, t, a);
+      case N.pselect6_time64:
+      case N.ppoll_time64:
+        break; // -ENOSYS: glibc falls back to pselect6 / ppoll
 
       // ---------------- file descriptors (served by the layer; none of them blocks) ----------------
       case N.pipe:
@@ -480,14 +362,8 @@ export class LinuxAbi implements SyscallBridge {
       case N.stat64:
       case N.lstat64:
       case N.fstatat64:
-      case N.statx: {
-        const at = nr === N.fstatat64 || nr === N.statx;
-        const p = this.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
-        if (typeof p === 'number') return p;
-        const flags = nr === N.lstat64 ? AT_SYMLINK_NOFOLLOW : at ? a[nr === N.statx ? 2 : 3]! | 0 : 0;
-        const buf = nr === N.statx ? a[4]! : at ? a[2]! : a[1]!;
-        return sysStatAt(this.layer.taskOf(this.proc, t), this.layer.host.vfs, at ? a[0]! | 0 : AT_FDCWD, p, flags, buf, nr === N.statx ? 'statx' : 'stat64');
-      }
+      case N.statx:
+        return sysStat(this, t, nr, a);
       case N.fstat64:
         return sysFstat(this.layer.taskOf(this.proc, t), this.layer.host.vfs, a[0]! | 0, a[1]!);
 
@@ -527,17 +403,8 @@ export class LinuxAbi implements SyscallBridge {
         return sysWait(this, t, a[0]! | 0, a[1]!, a[2]! | 0, a[3]!, null);
       case N.waitid:
         return sysWaitid(this, t, a);
-      case N.prctl: {
-        // kernel/sys.c: PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes); the other
-        // options are not modelled: -EINVAL
-        if (a[0] === 15) return 0;
-        if (a[0] === 16) {
-          const b = new Uint8Array(16);
-          b.set(new TextEncoder().encode(this.proc.name).subarray(0, 15));
-          return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
-        }
-        return -EINVAL;
-      }
+      case N.prctl:
+        return sysPrctl(this.proc, a);
       case N.sendfile64:
         // Choice: no file here has splice_read (Linux: do_splice_direct fails -EINVAL for such
         // files); callers (busybox cat, coreutils) fall back to read/write
@@ -562,38 +429,18 @@ export class LinuxAbi implements SyscallBridge {
       case N.madvise: case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;
-      case N.uname: {
-        const u = encodeUtsname({ sysname: 'Linux', nodename: 'vfio-arm-emu', release: '3.17.0-rc1-vfio', version: '#1 SMP PREEMPT', machine: 'armv7l', domainname: '(none)' });
-        return this.writeOut(a[0]!, u) ? 0 : -EFAULT;
-      }
+      case N.uname:
+        return sysUname(this.proc, a);
       case N.getrandom: {
         const n = Math.min(a[1]!, 1 << 20);
         const buf = new Uint8Array(n);
         this.prng.fill(buf);
         return this.writeOut(a[0]!, buf) ? n : -EFAULT;
       }
-      case N.prlimit64: {
-        if (a[0] !== 0 && a[0] !== this.proc.pid) return -EPERM;
-        if (a[2] !== 0) return -EPERM; // setting limits is not supported
-        if (a[3] !== 0) {
-          const res = a[1]!;
-          const lim = res === 3 /* STACK */ ? encodeRlimit64(8n << 20n, RLIM_INFINITY)
-            : res === 7 /* NOFILE */ ? encodeRlimit64(BigInt(this.proc.rlimitNofile), BigInt(this.proc.rlimitNofile))
-              : res === 8 /* MEMLOCK */ ? encodeRlimit64(BigInt(this.proc.rlimitMemlock), BigInt(this.proc.rlimitMemlock))
-                : encodeRlimit64(RLIM_INFINITY, RLIM_INFINITY);
-          if (!this.writeOut(a[3]!, lim)) return -EFAULT;
-        }
-        return 0;
-      }
-      case N.ugetrlimit: {
-        const b = new Uint8Array(8);
-        const dv = new DataView(b.buffer);
-        const res = a[0]!;
-        const v = res === 3 ? 8 << 20 : res === 7 ? this.proc.rlimitNofile : res === 8 ? this.proc.rlimitMemlock : 0xffffffff;
-        dv.setUint32(0, v, true);
-        dv.setUint32(4, res === 3 ? 0xffffffff : v, true);
-        return this.writeOut(a[1]!, b) ? 0 : -EFAULT;
-      }
+      case N.prlimit64:
+        return sysPrlimit64(this.proc, a);
+      case N.ugetrlimit:
+        return sysUgetrlimit(this.proc, a);
       case N.tgkill:
       case N.kill:
         return sysKill(this.tree, this, a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);

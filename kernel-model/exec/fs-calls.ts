@@ -1,0 +1,207 @@
+import type { Cpu } from '../../emulator/cpu/cpu.js';
+import { decodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
+import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
+import { EACCES, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from '../base/errno.js';
+import type { Process } from '../process/process.js';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
+import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
+import { NR as UNR } from '../uapi/constants.js';
+import { ARM_NR as N } from './arm-nr.js';
+
+/**
+ * The file system calls of the ARM entry that the kernel model's syscall layer does not take
+ * as they are: their register arguments (`a`) decoded, then served by the layer or over the
+ * VFS. Relative paths are resolved against the dirfd (the *at forms) or the process's cwd
+ * first (fs/namei.c path_init; kernel-model/syscall/stat.ts resolveAt): open/openat
+ * (fs/open.c), readlink/readlinkat (fs/stat.c; /proc/self/exe is the running image), getcwd
+ * (fs/d_path.c), chdir/fchdir and access/faccessat(2) (fs/open.c), mkdir(at)/unlink(at)/rmdir
+ * (fs/namei.c), stat64/lstat64/fstatat64/statx (fs/stat.c). The fd forms: _llseek and writev
+ * (fs/read_write.c), pselect6 and ppoll (fs/select.c: timespec timeouts; the signal mask is
+ * not applied).
+ */
+
+/** How these calls reach the kernel model (LinuxAbi): the layer, the calling process, the layer's restart protocol. */
+export interface LayerEntry {
+  readonly layer: SyscallLayer;
+  readonly proc: Process;
+  readonly cpu: Cpu;
+  /** layer.invoke, with its blocking protocol (-ERESTARTSYS: BLOCK) and faults mapped to the thread */
+  kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult;
+  /** a layer sys_* method called directly, with invoke's restart protocol */
+  restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult;
+}
+
+/** timespec timeouts of pselect6/ppoll, decoded at once (one call at a time) */
+const scratch8 = new Uint8Array(8);
+
+/** open(path, flags, mode) / openat(dirfd, path, flags, mode) */
+export function sysOpen(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
+  // absolute paths go to the layer as they are; a relative one is resolved against the
+  // dirfd or the cwd first (fs/namei.c path_init)
+  const at = nr === N.openat;
+  const pathPtr = at ? a[1]! : a[0]!;
+  const flags = at ? a[2]! : a[1]!;
+  const p = x.proc.mm.strndupUser(pathPtr, 4096);
+  if (typeof p === 'string' && p.length > 0 && !p.startsWith('/')) {
+    const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+    if (typeof abs === 'number') return abs;
+    return x.restartable(t, (task) => x.layer.sysOpen(task, abs, flags));
+  }
+  return x.kernel(t, UNR.open, [pathPtr, flags, at ? a[3]! : a[2]!]);
+}
+
+/** readlink(path, buf, size) / readlinkat(dirfd, path, buf, size); `exe`: the target of /proc/self/exe */
+export function sysReadlink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array, exe: string): SyscallResult {
+  const pathPtr = nr === N.readlink ? a[0]! : a[1]!;
+  const buf = nr === N.readlink ? a[1]! : a[2]!;
+  const size = nr === N.readlink ? a[2]! : a[3]!;
+  const p = x.proc.mm.strndupUser(pathPtr, 4096);
+  if (typeof p === 'number') return p;
+  if (p === '/proc/self/exe') {
+    if ((size | 0) <= 0) return -EINVAL;
+    const b = new TextEncoder().encode(exe).subarray(0, size);
+    return x.proc.mm.copyToUser(buf, b, 0, b.length) === 0 ? b.length : -EFAULT;
+  }
+  if (p.length > 0 && !p.startsWith('/')) {
+    const abs = resolveAt(x.layer.taskOf(x.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p);
+    if (typeof abs === 'number') return abs;
+    return x.layer.sysReadlink(x.layer.taskOf(x.proc, t), abs, buf, size);
+  }
+  return x.kernel(t, UNR.readlink, [pathPtr, buf, size]);
+}
+
+/** sys_getcwd(buf, size): the length including the NUL, -ERANGE when it does not fit */
+export function sysGetcwd(x: LayerEntry, a: Uint32Array): number {
+  const b = new TextEncoder().encode(x.proc.cwd + '\0');
+  if (b.length > a[1]!) return -ERANGE;
+  return x.proc.mm.copyToUser(a[0]!, b, 0, b.length) === 0 ? b.length : -EFAULT;
+}
+
+/** chdir(path) / fchdir(fd): the cwd becomes that directory */
+export function sysChdir(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
+  let abs: string | number;
+  if (nr === N.chdir) {
+    const p = x.proc.mm.strndupUser(a[0]!, 4096);
+    if (typeof p === 'number') return p;
+    abs = p.length === 0 ? -ENOENT : resolveAt(x.layer.taskOf(x.proc, t), AT_FDCWD, p);
+  } else {
+    const f = x.proc.fdget(a[0]! | 0);
+    abs = f === null ? -EBADF : f.path;
+  }
+  if (typeof abs === 'number') return abs;
+  const r = x.layer.host.vfs.walk(abs, true);
+  if (typeof r === 'number') return r;
+  if (r.node.kind !== 'dir') return -ENOTDIR;
+  x.proc.cwd = r.path;
+  return 0;
+}
+
+/**
+ * mkdir, mkdirat, unlink, unlinkat, rmdir: fs/namei.c do_mkdirat / do_unlinkat / do_rmdir
+ * over the VFS (only tmpfs takes changes); unlinkat's AT_REMOVEDIR (0x200) makes it rmdir,
+ * other flags are -EINVAL
+ */
+export function sysMkdirUnlink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
+  const at = nr === N.mkdirat || nr === N.unlinkat;
+  const p = x.proc.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+  if (typeof p === 'number') return p;
+  if (p.length === 0) return -ENOENT;
+  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+  if (typeof abs === 'number') return abs;
+  const vfs = x.layer.host.vfs;
+  if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & ~0o022);
+  if (nr === N.unlinkat && (a[2]! & ~0x200) !== 0) return -EINVAL;
+  return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0));
+}
+
+/**
+ * access, faccessat, faccessat2: root: every existing file passes (fs/open.c do_faccessat
+ * with CAP_DAC_OVERRIDE; X_OK on a file without any x bit would fail, and no file here has
+ * one but dirs)
+ */
+export function sysAccess(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
+  const at = nr !== N.access;
+  const p = x.proc.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+  if (typeof p === 'number') return p;
+  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+  if (typeof abs === 'number') return abs;
+  const r = x.layer.host.vfs.walk(abs, true);
+  if (typeof r === 'number') return r;
+  const mode = at ? a[2]! : a[1]!;
+  if ((mode & 1) !== 0 && r.node.kind !== 'dir') return -EACCES;
+  return 0;
+}
+
+/** stat64, lstat64, fstatat64, statx (kernel-model/syscall/stat.ts: EABI struct stat64, struct statx) */
+export function sysStat(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
+  const at = nr === N.fstatat64 || nr === N.statx;
+  const p = x.proc.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
+  if (typeof p === 'number') return p;
+  const flags = nr === N.lstat64 ? AT_SYMLINK_NOFOLLOW : at ? a[nr === N.statx ? 2 : 3]! | 0 : 0;
+  const buf = nr === N.statx ? a[4]! : at ? a[2]! : a[1]!;
+  return sysStatAt(x.layer.taskOf(x.proc, t), x.layer.host.vfs, at ? a[0]! | 0 : AT_FDCWD, p, flags, buf, nr === N.statx ? 'statx' : 'stat64');
+}
+
+/** _llseek(fd, offset_high, offset_low, loff_t *result, whence): the files here are small */
+export function sysLlseek(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+  if (a[1] !== 0) return -EINVAL;
+  const r = x.kernel(t, UNR.lseek, [a[0]!, a[2]!, a[4]!]);
+  if (typeof r !== 'number' || r < 0) return r;
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, r, true);
+  return x.proc.mm.copyToUser(a[3]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
+}
+
+/**
+ * writev(fd, iov, iovcnt): one layer write per non-empty iovec (each charged); a write that
+ * would block after some bytes were written ends the call with that count
+ */
+export function sysWritev(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+  const cnt = a[2]!;
+  if (cnt > 1024) return -EINVAL;
+  const iov = new Uint8Array(cnt * 8);
+  if (x.proc.mm.copyFromUser(iov, 0, a[1]!, iov.length) !== 0) return -EFAULT;
+  const dv = new DataView(iov.buffer);
+  let total = 0;
+  for (let i = 0; i < cnt; i++) {
+    const len = dv.getUint32(i * 8 + 4, true);
+    if (len === 0) continue;
+    const r = x.kernel(t, N.write, [a[0]!, dv.getUint32(i * 8, true), len]);
+    if (r === BLOCK) {
+      if (total === 0) return BLOCK;
+      x.layer.taskOf(x.proc, t).finish();
+      x.cpu.wake(t);
+      return total;
+    }
+    if (r < 0) return total > 0 ? total : r;
+    total += r;
+    if (r < len) break;
+  }
+  return total;
+}
+
+/**
+ * pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack): no signals here, the
+ * mask is ignored; the timeout is decoded here and given to the layer's select code
+ */
+export function sysPselect6(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+  let ns: number | null = null;
+  if (a[4] !== 0) {
+    if (x.proc.mm.copyFromUser(scratch8, 0, a[4]!, scratch8.length) !== 0) return -EFAULT;
+    ns = decodeTimespec(scratch8, false);
+    if (ns === null) return -EINVAL;
+  }
+  return x.restartable(t, (task) => x.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, ns));
+}
+
+/** ppoll(fds, nfds, struct timespec *tsp, sigmask, sigsetsize): poll with the timeout in ms (rounded up) */
+export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+  let ms = -1;
+  if (a[2] !== 0) {
+    if (x.proc.mm.copyFromUser(scratch8, 0, a[2]!, scratch8.length) !== 0) return -EFAULT;
+    const ns = decodeTimespec(scratch8, false);
+    if (ns === null) return -EINVAL;
+    ms = Math.ceil(ns / 1e6);
+  }
+  return x.kernel(t, N.poll, [a[0]!, a[1]!, ms]);
+}
