@@ -3,7 +3,7 @@ import { guestBinary, GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator
 import { runElf } from './run.js';
 
 /**
- * Processes on the Unicorn backend (kernel-model/exec/linux-abi.ts): fork, execve from the
+ * Processes on the Unicorn backend (kernel-model/exec/lifecycle.ts): fork, execve from the
  * run's exec file system, exit/wait4/waitid statuses, getppid. Skipped only on a developer
  * machine without libunicorn2 or the cross compiler; in CI (CI set) they must run.
  */
