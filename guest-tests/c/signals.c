@@ -2,7 +2,7 @@
  * Signals on the Unicorn backend: sigaction handlers (with SA_SIGINFO and without), the
  * sigreturn path restoring registers and the mask, sigprocmask holding a signal pending,
  * alarm() + SIGALRM interrupting pause(), SIGCHLD to the parent, kill of a child (default
- * action: terminate), SIG_IGN. Output is deterministic.
+ * action: terminate), a one-shot handler (SA_RESETHAND), SIG_IGN. Output is deterministic.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,10 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_usr1, got_alrm, got_chld, info_ok;
+static volatile sig_atomic_t got_usr1, got_usr2, got_alrm, got_chld, info_ok;
 
 static void on_usr1(int sig) { got_usr1 += sig == SIGUSR1; }
 static void on_alrm(int sig) { got_alrm += sig == SIGALRM; }
+static void on_usr2(int sig) { got_usr2 += sig == SIGUSR2; }
 static void on_chld(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
@@ -72,11 +73,22 @@ int main(void)
 	waitpid(c, &st, 0);
 	printf("killed child: signaled %d sig %d\n", WIFSIGNALED(st), WTERMSIG(st));
 
-	/* 5: SIG_IGN drops the signal */
+	/* 5: SA_RESETHAND: the handler runs (from the action as it was), then the action reads
+	 * back as SIG_DFL with its flags kept (kernel/signal.c get_signal resets sa_handler only) */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr2;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGUSR2, &sa, NULL);
+	raise(SIGUSR2);
+	struct sigaction cur;
+	sigaction(SIGUSR2, NULL, &cur);
+	printf("resethand usr2 %d dfl %d flag %d\n", got_usr2, cur.sa_handler == SIG_DFL, (cur.sa_flags & SA_RESETHAND) != 0);
+
+	/* 6: SIG_IGN drops the signal */
 	signal(SIGUSR2, SIG_IGN);
 	raise(SIGUSR2);
 	printf("ignored usr2 survived\n");
-	/* 6: default action ends the process */
+	/* 7: default action ends the process */
 	raise(SIGHUP);
 	printf("not reached\n");
 	return 0;

@@ -194,7 +194,7 @@ export class SignalState {
    * default action ends the process or drops it; a handler gets the ARM signal frame on the
    * user stack (signal-frame.ts setupSigframe) with r0 = signal number, and runs with the
    * mask gaining sa_mask and the signal (not with SA_NODEFER); SA_RESETHAND resets the
-   * action. `r0` is the value r0 has now (the syscall result), saved in the frame. Returns
+   * handler to SIG_DFL once this one is entered. `r0` is the value r0 has now (the syscall result), saved in the frame. Returns
    * the new r0, or null when nothing was delivered.
    */
   deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
@@ -228,8 +228,11 @@ export class SignalState {
       return null;
     }
     this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
-    if ((act.flags & SA_RESETHAND) !== 0) Object.assign(act, DEFAULT_ACTION);
     enterHandler(t, frame, rt, act);
+    // SA_RESETHAND (SA_ONESHOT): kernel/signal.c get_signal copies the action for the handler
+    // it is about to run, then sets the stored sa_handler to SIG_DFL; flags, restorer and
+    // sa_mask stay (rt_sigaction reads them back)
+    if ((act.flags & SA_RESETHAND) !== 0) act.handler = SIG_DFL;
     if (inSyscall) t.requestStop();
     this.delivered++;
     return sig;

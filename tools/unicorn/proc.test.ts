@@ -39,7 +39,7 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     expect(q.traceSha256).toBe(r.traceSha256);
     expect(q.instructions).toBe(r.instructions);
   });
-  it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, SIG_IGN, a default action', () => {
+  it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, a one-shot handler, SIG_IGN, a default action', () => {
     const r = runElf({ elf: guestBinary('signals'), bind: null });
     expect(lines(r.stdout)).toEqual([
       'kill 0 usr1 1 f 3.0',
@@ -48,6 +48,7 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
       'pause -1 EINTR alrm 1',
       'chld 1 info 1',
       'killed child: signaled 1 sig 15',
+      'resethand usr2 1 dfl 1 flag 1',
       'ignored usr2 survived',
     ]);
     expect(r.exitStatus).toBe(128 + 1); // SIGHUP's default action
