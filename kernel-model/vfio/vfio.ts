@@ -4,25 +4,21 @@ import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
 import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceReplace, iommufdDeviceUnbind, iommufdVfioCompatIoasCreate, iommufdVfioCompatIoasGetId, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
 import type { IommuCore, IommuGroup } from '../iommu/types.js';
-import type { Vma } from '../process/mm.js';
 import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import {
   O_CLOEXEC,
   O_RDWR,
-  VFIO_API_VERSION,
-  VFIO_CHECK_EXTENSION,
   VFIO_DEVICE_BIND_IOMMUFD,
-  VFIO_GET_API_VERSION,
   VFIO_GROUP_FLAGS_CONTAINER_SET,
   VFIO_GROUP_FLAGS_VIABLE,
   VFIO_GROUP_GET_DEVICE_FD,
   VFIO_GROUP_GET_STATUS,
   VFIO_GROUP_SET_CONTAINER,
   VFIO_GROUP_UNSET_CONTAINER,
-  VFIO_SET_IOMMU,
 } from '../uapi/constants.js';
 import type { Capabilities } from '../profile.js';
+import { containerAttachGroup, containerDetachGroup, type VfioContainer, type VfioContainerCtx, vfioContainerFops, vfioContainerInit, vfioRegisterIommuDriver, vfioUnregisterIommuDriver } from './container.js';
 import { VfioDeviceCdev, VfioDeviceFile } from './device-cdev.js';
 import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js';
 
@@ -37,16 +33,9 @@ const IOMMUFD_API: VfioIommufd = {
   deviceUnbind: (idev) => iommufdDeviceUnbind(idev as IommufdDevice),
 };
 
-const PAGE_SIZE = 4096;
+export { VfioContainer } from './container.js';
 
-export class VfioContainer {
-  readonly groups: VfioGroup[] = [];
-  iommuDriver: VfioIommuDriverOps | null = null;
-  iommuData: object | null = null;
-  /** references: the container fd(s) and each attached group */
-  refs = 1;
-  constructor(readonly id: number) {}
-}
+const PAGE_SIZE = 4096;
 
 export class VfioDevice {
   /** open device fds */
@@ -131,12 +120,14 @@ export interface VfioHost {
  * /dev/vfio/<N> groups created when a bus driver adds a device of IOMMU group N, device
  * fds, IOMMU-backend registration. The rules are those of the VFIO uapi (include/uapi/linux/vfio.h,
  * Documentation/vfio.txt) as the 2014 drivers/vfio/vfio.c implements them (docs/VFIO.md).
+ * The containers' code is in container.ts (this object is its VfioContainerCtx).
  */
-export class Vfio {
+export class Vfio implements VfioContainerCtx {
   readonly iommuDrivers: VfioIommuDriverOps[] = [];
   private readonly groupMap = new Map<number, VfioGroup>();
   readonly containers = new Set<VfioContainer>();
-  private nextContainerId = 1;
+  /** the next container's id (container.ts) */
+  nextContainerId = 1;
   // scratch for struct copies (no allocation on the ioctl path)
   private readonly sbuf = new Uint8Array(64);
   private readonly sview = new DataView(this.sbuf.buffer);
@@ -159,23 +150,8 @@ export class Vfio {
           },
         })
       : null;
-    const container = (f: File): VfioContainer => f.priv as VfioContainer;
-    this.containerFops = {
-      name: 'vfio-container',
-      ioctl: (f, task, cmd, arg) => self.containerIoctl(container(f), task, cmd, arg),
-      release: (f) => self.containerPut(container(f)),
-      // 3.14 vfio.c vfio_fops_read/write/mmap: the IOMMU driver's op, -EINVAL when the
-      // container has no driver or the driver no such op (type1 has none). Mainline's
-      // container fops have only ioctl (`containerFileOps` 'ioctl-only'): the VFS answers
-      // (read/write -EINVAL, mmap -ENODEV from do_mmap)
-      ...((host.caps?.containerFileOps ?? 'passthrough') === 'passthrough'
-        ? {
-            read: (f: File, task: Task, buf: number, count: number, pos: number) => container(f).iommuDriver?.read?.(container(f).iommuData!, task, buf, count, pos) ?? -EINVAL,
-            write: (f: File, task: Task, buf: number, count: number, pos: number) => container(f).iommuDriver?.write?.(container(f).iommuData!, task, buf, count, pos) ?? -EINVAL,
-            mmap: (f: File, task: Task, vma: Vma) => container(f).iommuDriver?.mmap?.(container(f).iommuData!, task, vma) ?? -EINVAL,
-          }
-        : {}),
-    };
+    // the container fd's ops: container.ts
+    this.containerFops = vfioContainerFops(this);
     this.groupFops = {
       name: 'vfio-group',
       ioctl: (f, task, cmd, arg) => self.groupIoctl(f.priv as VfioGroup, task, cmd, arg),
@@ -207,29 +183,18 @@ export class Vfio {
       },
       release: (f) => self.deviceRelease(f.priv as VfioDevice),
     };
-    // CONFIG_VFIO_CONTAINER (drivers/vfio/container.c vfio_container_init: misc "vfio/vfio");
-    // off with CONFIG_IOMMUFD_VFIO_CONTAINER, where iommufd registers the node (iommufd/main.c)
-    if (host.caps?.iommufd !== 'dev-iommu+vfio-compat') {
-      host.vfs.addDevNode('/dev/vfio/vfio', 0o666, (flags, _task, path) => {
-        const c = new VfioContainer(this.nextContainerId++);
-        this.containers.add(c);
-        return new File(this.containerFops, c, flags, path);
-      });
-    }
+    // /dev/vfio/vfio (container.ts)
+    vfioContainerInit(this);
   }
 
-  // ---------------- IOMMU driver registration ----------------
+  // ---------------- IOMMU driver registration (container.ts) ----------------
 
   registerIommuDriver(ops: VfioIommuDriverOps): number {
-    if (this.iommuDrivers.includes(ops)) return -EINVAL;
-    this.iommuDrivers.push(ops);
-    this.host.log?.info('vfio', `registered IOMMU driver ${ops.name}`);
-    return 0;
+    return vfioRegisterIommuDriver(this, ops);
   }
 
   unregisterIommuDriver(ops: VfioIommuDriverOps): void {
-    const i = this.iommuDrivers.indexOf(ops);
-    if (i >= 0) this.iommuDrivers.splice(i, 1);
+    vfioUnregisterIommuDriver(this, ops);
   }
 
   // ---------------- bus-driver interface ----------------
@@ -396,72 +361,6 @@ export class Vfio {
     return [...this.containers].map((c) => ({ id: c.id, groups: c.groups.map((g) => g.id), iommu: c.iommuDriver?.name ?? null, data: c.iommuData }));
   }
 
-  // ---------------- container ----------------
-
-  private containerPut(c: VfioContainer): void {
-    c.refs--;
-    if (c.refs === 0) this.containers.delete(c);
-  }
-
-  private containerIoctl(c: VfioContainer, task: Task, cmd: number, arg: number): number {
-    switch (cmd) {
-      case VFIO_GET_API_VERSION:
-        return VFIO_API_VERSION;
-      case VFIO_CHECK_EXTENSION: {
-        if (c.iommuDriver) return c.iommuDriver.ioctl(c.iommuData, task, cmd, arg);
-        let ret = 0;
-        for (const d of this.iommuDrivers) {
-          ret = d.ioctl(null, task, VFIO_CHECK_EXTENSION, arg);
-          if (ret > 0) break;
-        }
-        return ret;
-      }
-      case VFIO_SET_IOMMU:
-        return this.setIommu(c, arg);
-      default:
-        // vfio_fops_unl_ioctl (3.14 vfio.c; mainline container.c alike): `long ret =
-        // -EINVAL;` and every other request is passed to the IOMMU driver if the container
-        // has one, so without a driver any request (an IOMMU one, a device one, an unknown
-        // one) is -EINVAL, not -ENOTTY
-        if (c.iommuDriver) return c.iommuDriver.ioctl(c.iommuData, task, cmd, arg);
-        return -EINVAL;
-    }
-  }
-
-  private setIommu(c: VfioContainer, arg: number): number {
-    if (c.groups.length === 0 || c.iommuDriver !== null) return -EINVAL;
-    // vfio_ioctl_set_iommu (3.14 vfio.c; mainline alike): `long ret = -ENODEV;`, then each
-    // driver whose CHECK_EXTENSION(type) is positive is opened: a type no driver offers
-    // (unknown, or TYPE1v2 on 3.14's type1, `type1v2`) stays -ENODEV
-    let ret = -ENODEV;
-    for (const drv of this.iommuDrivers) {
-      if (drv.ioctl(null, null, VFIO_CHECK_EXTENSION, arg) <= 0) continue;
-      const data = drv.open(arg);
-      if (typeof data === 'number') {
-        ret = data;
-        continue;
-      }
-      // attach every group; on failure detach the ones done
-      let err = 0;
-      const done: VfioGroup[] = [];
-      for (const g of c.groups) {
-        err = drv.attachGroup(data, g.iommuGroup);
-        if (err) break;
-        done.push(g);
-      }
-      if (err) {
-        for (const g of done) drv.detachGroup(data, g.iommuGroup);
-        drv.release(data);
-        ret = err;
-        continue;
-      }
-      c.iommuDriver = drv;
-      c.iommuData = data;
-      return 0;
-    }
-    return ret;
-  }
-
   // ---------------- group ----------------
 
   private groupOpen(g: VfioGroup, flags: number, path: string): File | number {
@@ -494,21 +393,11 @@ export class Vfio {
     }
   }
 
+  /** the group leaves its container (container.ts containerDetachGroup), then may disappear */
   private unsetContainerInternal(g: VfioGroup): void {
     const c = g.container;
     if (c === null) return;
-    if (c.iommuDriver && c.iommuData) c.iommuDriver.detachGroup(c.iommuData, g.iommuGroup);
-    // mainline vfio_container_detach_group: iommu_group_release_dma_owner
-    if (this.host.groupOwnershipGuard === 'refuse-bind') this.host.iommu.releaseDmaOwner?.(g.iommuGroup);
-    g.container = null;
-    const i = c.groups.indexOf(g);
-    if (i >= 0) c.groups.splice(i, 1);
-    if (c.iommuDriver && c.groups.length === 0) {
-      c.iommuDriver.release(c.iommuData!);
-      c.iommuDriver = null;
-      c.iommuData = null;
-    }
-    this.containerPut(c);
+    containerDetachGroup(this, g, c);
     this.maybeDropGroup(g);
   }
 
@@ -589,25 +478,8 @@ export class Vfio {
       g.iommufd = ictx;
       return 0;
     }
-    const c = f.priv as VfioContainer;
-    // mainline vfio_container_attach_group: iommu_group_claim_dma_owner(group, file)
-    const claim = this.host.groupOwnershipGuard === 'refuse-bind' && this.host.iommu.claimDmaOwner !== undefined;
-    if (claim) {
-      const r = this.host.iommu.claimDmaOwner!(g.iommuGroup, g);
-      if (r < 0) return r;
-    }
-    if (c.iommuDriver && c.iommuData) {
-      const r = c.iommuDriver.attachGroup(c.iommuData, g.iommuGroup);
-      if (r) {
-        if (claim) this.host.iommu.releaseDmaOwner?.(g.iommuGroup);
-        return r;
-      }
-    }
-    g.container = c;
-    c.groups.push(g);
-    c.refs++;
-    g.containerUsers = 1;
-    return 0;
+    // the container's side: the DMA-ownership claim, the backend's attach (container.ts)
+    return containerAttachGroup(this, g, f.priv as VfioContainer);
   }
 
   /**
