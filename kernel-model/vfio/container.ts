@@ -9,14 +9,14 @@
  * registration (vfio_register_iommu_driver / vfio_unregister_iommu_driver), and what a group's
  * SET_CONTAINER and last container user do to the container (mainline
  * vfio_container_attach_group / vfio_container_detach_group, with the DMA-ownership claim of
- * `groupOwnershipGuard` 'refuse-bind'). The group side of those ioctls and the VFIO core that
- * holds the lists (`Vfio`, the VfioContainerCtx here) are in vfio.ts.
+ * `groupOwnershipGuard` 'refuse-bind'). The group side of those ioctls is in group.ts; the VFIO
+ * core that holds the lists (`Vfio`, the VfioContainerCtx here) in vfio.ts.
  */
 import { EINVAL, ENODEV } from '../base/errno.js';
 import type { Vma } from '../process/mm.js';
 import { VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_GET_API_VERSION, VFIO_SET_IOMMU } from '../uapi/constants.js';
 import { File, type FileOps, type Task } from '../vfs/file.js';
-import type { VfioGroup } from './vfio.js';
+import type { VfioGroup } from './group.js';
 import type { VfioIommuDriverOps } from './types.js';
 import type { VfioHost } from './vfio.js';
 
@@ -166,7 +166,7 @@ function setIommu(vfio: VfioContainerCtx, c: VfioContainer, arg: number): number
 // ---------------- a group joins and leaves ----------------
 
 /**
- * SET_CONTAINER with a container fd, once the group side has checked it (vfio.ts
+ * SET_CONTAINER with a container fd, once the group side has checked it (group.ts
  * setContainer): the group is attached to the container's backend if it has one (its error
  * returned), joins the container (a container reference) and becomes its first container user
  * (3.14 vfio_group_set_container; mainline vfio_container_attach_group)

@@ -25,7 +25,8 @@ import { vfio_device_attach_iommufd_pt, vfio_device_bind_iommufd, vfio_device_de
 import { File, type FileOps, type Task } from '../vfs/file.js';
 import { RamDir, type Vfs } from '../vfs/vfs.js';
 import type { VfioIommufd } from './types.js';
-import type { VfioDevice, VfioGroup } from './vfio.js';
+import type { VfioGroup } from './group.js';
+import type { VfioDevice } from './vfio.js';
 
 /**
  * The char major of the "vfio-dev" region. vfio_cdev_init asks alloc_chrdev_region for a

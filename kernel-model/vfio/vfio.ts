@@ -1,26 +1,38 @@
-import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from '../base/errno.js';
+/**
+ * The VFIO core (3.14 drivers/vfio/vfio.c; mainline's drivers/vfio/vfio_main.c): the `Vfio`
+ * object a kernel has one of, holding the registered IOMMU backends, the containers and the
+ * groups; struct vfio_device (`VfioDevice`) and the bus-driver interface that registers and
+ * unregisters one (vfio_add_group_dev / vfio_del_group_dev, mainline vfio_register_group_dev /
+ * vfio_unregister_group_dev, with the device cdev of device-cdev.ts under `vfioDeviceCdev`);
+ * the device fd's file ops (vfio_device_fops, handed to the bus driver's vfio_device_ops) and
+ * its release; 3.14's IOMMU group notifier (vfio_iommu_group_notifier, capability
+ * `groupOwnershipGuard`); the inspection the tools read (groupState, containerStates). Split
+ * as mainline splits vfio.c:
+ * - container.ts (container.c): the container, its fd and ioctls, SET_IOMMU, the IOMMU
+ *   backends' registration, a group's attach to and detach from a container,
+ * - group.ts (group.c): the group, its fd and ioctls (SET/UNSET_CONTAINER, GET_DEVICE_FD with
+ *   the iommufd path), its container users.
+ * Both take the Vfio object through a narrow interface (VfioContainerCtx, VfioGroupCtx); the
+ * fds' ops call them directly (no allocation on the ioctl path).
+ */
+import { EBUSY, EINVAL } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
-import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceReplace, iommufdDeviceUnbind, iommufdVfioCompatIoasCreate, iommufdVfioCompatIoasGetId, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
-import type { IommuCore, IommuGroup } from '../iommu/types.js';
-import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
-import type { Vfs } from '../vfs/vfs.js';
-import {
-  O_CLOEXEC,
-  O_RDWR,
-  VFIO_DEVICE_BIND_IOMMUFD,
-  VFIO_GROUP_FLAGS_CONTAINER_SET,
-  VFIO_GROUP_FLAGS_VIABLE,
-  VFIO_GROUP_GET_DEVICE_FD,
-  VFIO_GROUP_GET_STATUS,
-  VFIO_GROUP_SET_CONTAINER,
-  VFIO_GROUP_UNSET_CONTAINER,
-} from '../uapi/constants.js';
+import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceReplace, iommufdDeviceUnbind, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
+import type { IommuCore } from '../iommu/types.js';
 import type { Capabilities } from '../profile.js';
-import { containerAttachGroup, containerDetachGroup, type VfioContainer, type VfioContainerCtx, vfioContainerFops, vfioContainerInit, vfioRegisterIommuDriver, vfioUnregisterIommuDriver } from './container.js';
+import { VFIO_DEVICE_BIND_IOMMUFD } from '../uapi/constants.js';
+import type { FileOps } from '../vfs/file.js';
+import type { Vfs } from '../vfs/vfs.js';
+import { type VfioContainer, vfioContainerFops, vfioContainerInit, vfioRegisterIommuDriver, vfioUnregisterIommuDriver } from './container.js';
 import { VfioDeviceCdev, VfioDeviceFile } from './device-cdev.js';
+import { groupViable, maybeDropGroup, tryDissolveContainer, unbindGroupIdev, vfioCreateGroup, vfioGroupFops, type VfioGroup, type VfioGroupCtx } from './group.js';
 import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js';
+
+export { VfioContainer } from './container.js';
+export { VfioGroup } from './group.js';
+export { O_CLOEXEC } from '../uapi/constants.js';
 
 /** iommufd's kernel API (kernel-model/iommu/iommufd/index.ts) as the device cdev calls it */
 const IOMMUFD_API: VfioIommufd = {
@@ -32,10 +44,6 @@ const IOMMUFD_API: VfioIommufd = {
   deviceDetach: (idev) => iommufdDeviceDetach(idev as IommufdDevice),
   deviceUnbind: (idev) => iommufdDeviceUnbind(idev as IommufdDevice),
 };
-
-export { VfioContainer } from './container.js';
-
-const PAGE_SIZE = 4096;
 
 export class VfioDevice {
   /** open device fds */
@@ -67,24 +75,6 @@ export class VfioDevice {
     readonly ops: VfioDeviceOps,
     readonly data: unknown,
   ) {}
-}
-
-export class VfioGroup {
-  readonly devices: VfioDevice[] = [];
-  /** the group's entry on the IOMMU group notifier chain (vfio_group.nb) */
-  nb: ((ev: string, dev: KDevice) => void) | null = null;
-  container: VfioContainer | null = null;
-  /** mainline group->iommufd: SET_CONTAINER was given an iommufd (a reference on its context) */
-  iommufd: IommufdCtx | null = null;
-  /** 1 for the group fd's SET_CONTAINER, +1 per open device fd */
-  containerUsers = 0;
-  opened = false;
-  /** group->cdev_device_open_cnt: devices of the group bound through their cdev (vfio_device_block_group) */
-  cdevDeviceOpenCnt = 0;
-  constructor(readonly iommuGroup: IommuGroup) {}
-  get id(): number {
-    return this.iommuGroup.id;
-  }
 }
 
 export interface GroupState {
@@ -120,17 +110,19 @@ export interface VfioHost {
  * /dev/vfio/<N> groups created when a bus driver adds a device of IOMMU group N, device
  * fds, IOMMU-backend registration. The rules are those of the VFIO uapi (include/uapi/linux/vfio.h,
  * Documentation/vfio.txt) as the 2014 drivers/vfio/vfio.c implements them (docs/VFIO.md).
- * The containers' code is in container.ts (this object is its VfioContainerCtx).
+ * The containers' code is in container.ts, the groups' in group.ts (this object is their
+ * VfioGroupCtx).
  */
-export class Vfio implements VfioContainerCtx {
+export class Vfio implements VfioGroupCtx {
   readonly iommuDrivers: VfioIommuDriverOps[] = [];
-  private readonly groupMap = new Map<number, VfioGroup>();
+  /** the live groups by IOMMU group id (group.ts; read through group()/groups()/groupRef()) */
+  readonly groupMap = new Map<number, VfioGroup>();
   readonly containers = new Set<VfioContainer>();
   /** the next container's id (container.ts) */
   nextContainerId = 1;
-  // scratch for struct copies (no allocation on the ioctl path)
-  private readonly sbuf = new Uint8Array(64);
-  private readonly sview = new DataView(this.sbuf.buffer);
+  /** scratch for struct copies (group.ts GET_STATUS: no allocation on the ioctl path) */
+  readonly sbuf = new Uint8Array(64);
+  readonly sview = new DataView(this.sbuf.buffer);
 
   readonly containerFops: FileOps;
   readonly groupFops: FileOps;
@@ -152,11 +144,8 @@ export class Vfio implements VfioContainerCtx {
       : null;
     // the container fd's ops: container.ts
     this.containerFops = vfioContainerFops(this);
-    this.groupFops = {
-      name: 'vfio-group',
-      ioctl: (f, task, cmd, arg) => self.groupIoctl(f.priv as VfioGroup, task, cmd, arg),
-      release: (f) => self.groupRelease(f.priv as VfioGroup),
-    };
+    // the group fd's ops: group.ts
+    this.groupFops = vfioGroupFops(this);
     this.deviceFops = {
       name: 'vfio-device',
       // vfio_device_fops_read/write pass ppos to the bus driver, and vfio-platform's
@@ -205,10 +194,9 @@ export class Vfio implements VfioContainerCtx {
     if (ig === null) return -EINVAL;
     let g = this.groupMap.get(ig.id);
     if (!g) {
-      g = new VfioGroup(ig);
-      this.groupMap.set(ig.id, g);
+      // the group and its node /dev/vfio/<N> (group.ts)
+      g = vfioCreateGroup(this, ig);
       const grp = g;
-      this.host.vfs.addDevNode(`/dev/vfio/${ig.id}`, 0o600, (flags, _task, path) => this.groupOpen(grp, flags, path));
       // vfio_create_group: iommu_group_register_notifier(iommu_group, &group->nb)
       grp.nb = (ev, d) => this.groupNotifier(grp, ev, d);
       this.host.iommu.groupRegisterNotifier?.(ig, grp.nb);
@@ -267,17 +255,7 @@ export class Vfio implements VfioContainerCtx {
     d.index = -1;
     const i = g.devices.indexOf(d);
     if (i >= 0) g.devices.splice(i, 1);
-    this.maybeDropGroup(g);
-  }
-
-  /** a group without devices, not open and not in a container disappears with its node */
-  private maybeDropGroup(g: VfioGroup): void {
-    if (g.devices.length > 0 || g.opened || g.container !== null) return;
-    if (this.groupMap.get(g.id) !== g) return;
-    this.groupMap.delete(g.id);
-    this.host.vfs.removeDevNode(`/dev/vfio/${g.id}`);
-    if (g.nb !== null) this.host.iommu.groupUnregisterNotifier?.(g.iommuGroup, g.nb);
-    g.nb = null;
+    maybeDropGroup(this, g);
   }
 
   // ---------------- the group notifier (3.14 vfio_iommu_group_notifier) ----------------
@@ -325,13 +303,9 @@ export class Vfio implements VfioContainerCtx {
     return [...this.groupMap.values()];
   }
 
+  /** vfio_group_viable (group.ts) */
   viable(g: VfioGroup): boolean {
-    for (const dev of g.iommuGroup.devices) {
-      if (dev.driver === null) continue;
-      if (g.devices.some((d) => d.dev === dev)) continue;
-      return false;
-    }
-    return true;
+    return groupViable(g);
   }
 
   groupState(id: number): GroupState | null {
@@ -361,225 +335,22 @@ export class Vfio implements VfioContainerCtx {
     return [...this.containers].map((c) => ({ id: c.id, groups: c.groups.map((g) => g.id), iommu: c.iommuDriver?.name ?? null, data: c.iommuData }));
   }
 
-  // ---------------- group ----------------
-
-  private groupOpen(g: VfioGroup, flags: number, path: string): File | number {
-    if (this.groupMap.get(g.id) !== g) return -ENODEV;
-    // mainline vfio_group_fops_open: a device of the group bound through its cdev (-EBUSY)
-    if (g.cdevDeviceOpenCnt > 0) return -EBUSY;
-    if (g.opened) return -EBUSY;
-    // still attached to a container from an earlier open (device fds keep it)
-    if (g.container !== null) return -EBUSY;
-    g.opened = true;
-    return new File(this.groupFops, g, flags, path);
-  }
-
-  private groupRelease(g: VfioGroup): void {
-    // mainline vfio_group_fops_release: the iommufd context reference goes
-    if (g.iommufd !== null) {
-      iommufdCtxPut(g.iommufd);
-      g.iommufd = null;
-    }
-    this.tryDissolveContainer(g);
-    g.opened = false;
-    this.maybeDropGroup(g);
-  }
-
-  /** drop one container user; the last one detaches the group */
-  private tryDissolveContainer(g: VfioGroup): void {
-    if (g.containerUsers > 0) {
-      g.containerUsers--;
-      if (g.containerUsers === 0) this.unsetContainerInternal(g);
-    }
-  }
-
-  /** the group leaves its container (container.ts containerDetachGroup), then may disappear */
-  private unsetContainerInternal(g: VfioGroup): void {
-    const c = g.container;
-    if (c === null) return;
-    containerDetachGroup(this, g, c);
-    this.maybeDropGroup(g);
-  }
-
-  private groupIoctl(g: VfioGroup, task: Task, cmd: number, arg: number): number {
-    switch (cmd) {
-      case VFIO_GROUP_GET_STATUS: {
-        const r = task.mm.copyFromUser(this.sbuf, 0, arg, 8);
-        if (r < 0) return r;
-        if (this.sview.getUint32(0, true) < 8) return -EINVAL;
-        let flags = 0;
-        if (this.viable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
-        // mainline vfio_group_ioctl_get_status: vfio_group_has_iommu (a container or an iommufd)
-        if (g.container !== null || g.iommufd !== null) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
-        this.sview.setUint32(4, flags, true);
-        return task.mm.copyToUser(arg, this.sbuf, 0, 8) < 0 ? -EFAULT : 0;
-      }
-      case VFIO_GROUP_SET_CONTAINER: {
-        const v = task.mm.getUser32(arg);
-        if (v < 0) return -EFAULT;
-        const fd = v | 0;
-        // 3.14 vfio_group_ioctl: `if (fd < 0) return -EINVAL;`; mainline
-        // vfio_group_ioctl_set_container hands any fd to fdget (-EBADF)
-        if (fd < 0 && this.groupIoctls() === 'vfio-c') return -EINVAL;
-        return this.setContainer(g, task, fd);
-      }
-      case VFIO_GROUP_UNSET_CONTAINER:
-        // mainline vfio_group_ioctl_unset_container: a group attached to an iommufd drops its
-        // context reference whatever its open devices (they hold their own bindings)
-        if (g.iommufd !== null) {
-          iommufdCtxPut(g.iommufd);
-          g.iommufd = null;
-          return 0;
-        }
-        if (g.containerUsers === 0) return -EINVAL;
-        if (g.containerUsers !== 1) return -EBUSY;
-        g.containerUsers = 0;
-        this.unsetContainerInternal(g);
-        return 0;
-      case VFIO_GROUP_GET_DEVICE_FD: {
-        const name = task.mm.strndupUser(arg, PAGE_SIZE);
-        if (typeof name === 'number') return name;
-        return this.getDeviceFd(g, task, name);
-      }
-      default:
-        return -ENOTTY;
-    }
-  }
-
-  private groupIoctls(): 'vfio-c' | 'group-c' {
-    return this.host.caps?.groupIoctls ?? 'vfio-c';
-  }
+  // ---------------- the device fd's release ----------------
 
   /**
-   * `groupIoctls` 'vfio-c' (3.14 vfio_group_set_container): container users -EINVAL, then
-   * fdget -EBADF, then an fd whose f_op is not vfio_fops -EINVAL. 'group-c' (mainline
-   * vfio_group_ioctl_set_container): fdget -EBADF, then vfio_group_has_iommu -EINVAL, then
-   * vfio_container_from_file; the model has no iommufd (iommufd_ctx_from_file fails), so
-   * any other fd is "not recognized": -EBADFD.
+   * vfio_device_fops_release: the bus driver's release, then one container user less (group.ts);
+   * a device attached through the group's iommufd is unbound at its last close instead
    */
-  private setContainer(g: VfioGroup, task: Task, fd: number): number {
-    const mainline = this.groupIoctls() === 'group-c';
-    if (!mainline && g.containerUsers > 0) return -EINVAL;
-    const f = fd < 0 ? null : task.proc.fdget(fd);
-    if (f === null) return -EBADF;
-    if (mainline && (g.containerUsers > 0 || g.iommufd !== null)) return -EINVAL;
-    if (f.ops !== this.containerFops) {
-      if (!mainline) return -EINVAL;
-      // mainline vfio_group_ioctl_set_container: iommufd_ctx_from_file, then
-      // iommufd_vfio_compat_ioas_create; the group keeps the context reference (group->iommufd).
-      // DMA ownership is claimed per device when a device fd binds (iommufd_device_bind).
-      const ictx = iommufdCtxFromFile(f);
-      if (typeof ictx === 'number') return -EBADFD;
-      const r = iommufdVfioCompatIoasCreate(ictx);
-      if (r) {
-        iommufdCtxPut(ictx);
-        return r;
-      }
-      g.iommufd = ictx;
-      return 0;
-    }
-    // the container's side: the DMA-ownership claim, the backend's attach (container.ts)
-    return containerAttachGroup(this, g, f.priv as VfioContainer);
-  }
-
-  /**
-   * `groupIoctls` 'vfio-c' (3.14 vfio_group_get_device_fd): container users, the
-   * container's IOMMU driver and viability (-EINVAL) before the name lookup (-ENODEV).
-   * 'group-c' (mainline vfio_group_ioctl_get_device_fd): vfio_device_get_from_name first
-   * (-ENODEV), then vfio_df_group_open / vfio_group_use_container (-EINVAL without a
-   * container or without its IOMMU driver).
-   */
-  private getDeviceFd(g: VfioGroup, task: Task, name: string): number {
-    const lookup = (): VfioDevice | undefined => g.devices.find((x) => x.dev.name === name && !x.removing);
-    // a group attached to an iommufd: vfio_df_group_open only asks vfio_group_has_iommu (the
-    // DMA-ownership claim of iommufd_device_bind decides the rest)
-    const noContainer = (): boolean => g.iommufd === null && (g.containerUsers === 0 || g.container === null || g.container.iommuDriver === null || !this.viable(g));
-    let d: VfioDevice | undefined;
-    if (this.groupIoctls() === 'group-c') {
-      d = lookup();
-      if (!d) return -ENODEV;
-      if (noContainer()) return -EINVAL;
-    } else {
-      if (noContainer()) return -EINVAL;
-      d = lookup();
-      if (!d) return -ENODEV;
-    }
-    if (g.iommufd !== null) return this.getDeviceFdIommufd(g, d, task);
-    const r = d.ops.open(d.data);
-    if (r) return r;
-    const f = anonInodeGetFile('[vfio-device]', this.deviceFops, d, O_RDWR);
-    const fd = task.proc.fdInstall(f, true);
-    if (fd < 0) {
-      d.ops.release(d.data);
-      return fd;
-    }
-    d.openCount++;
-    g.containerUsers++;
-    return fd;
-  }
-
-  /**
-   * mainline vfio_df_group_open with group->iommufd: the first open binds the device
-   * (vfio_df_iommufd_bind -> vfio_iommufd_physical_bind -> iommufd_device_bind: -EPERM while
-   * a host driver or another owner holds the group), then the bus driver's open_device, then
-   * vfio_iommufd_compat_attach_ioas attaches it to the compat IOAS (-ENODEV when it was
-   * destroyed); a failure undoes the open (vfio_df_close)
-   */
-  private getDeviceFdIommufd(g: VfioGroup, d: VfioDevice, task: Task): number {
-    const first = d.openCount === 0;
-    if (first) {
-      const b = iommufdDeviceBind(g.iommufd!, d.dev);
-      if (typeof b === 'number') return b;
-      d.groupIdev = b.idev;
-    }
-    const r = d.ops.open(d.data);
-    if (r) {
-      if (first) this.unbindGroupIdev(d);
-      return r;
-    }
-    if (first) {
-      const id = iommufdVfioCompatIoasGetId(g.iommufd!);
-      const a = id < 0 ? id : iommufdDeviceAttach(d.groupIdev!, id);
-      if (a < 0) {
-        d.ops.release(d.data);
-        this.unbindGroupIdev(d);
-        return a;
-      }
-      d.groupIdevAttached = true;
-    }
-    const f = anonInodeGetFile('[vfio-device]', this.deviceFops, d, O_RDWR);
-    const fd = task.proc.fdInstall(f, true);
-    if (fd < 0) {
-      d.ops.release(d.data);
-      if (first) this.unbindGroupIdev(d);
-      return fd;
-    }
-    d.openCount++;
-    return fd;
-  }
-
-  /** vfio_iommufd_physical_unbind: detach if attached, then iommufd_device_unbind */
-  private unbindGroupIdev(d: VfioDevice): void {
-    const idev = d.groupIdev;
-    if (idev === null) return;
-    if (d.groupIdevAttached) iommufdDeviceDetach(idev);
-    d.groupIdevAttached = false;
-    d.groupIdev = null;
-    iommufdDeviceUnbind(idev);
-  }
-
   private deviceRelease(d: VfioDevice): void {
     d.ops.release(d.data);
     d.openCount--;
     if (d.groupIdev !== null) {
       // mainline vfio_df_device_last_close -> vfio_df_iommufd_unbind
-      if (d.openCount === 0) this.unbindGroupIdev(d);
+      if (d.openCount === 0) unbindGroupIdev(d);
       if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
       return;
     }
-    this.tryDissolveContainer(d.group);
+    tryDissolveContainer(this, d.group);
     if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
   }
 }
-
-export { O_CLOEXEC };
