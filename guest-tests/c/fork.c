@@ -1,13 +1,15 @@
 /*
  * Processes on the Unicorn backend: fork copies memory and fds, getppid, a child that execs
  * another program (/bin/hello from the run's exec file system), exit statuses and signals
- * seen through wait4/waitpid/waitid, WNOHANG, ECHILD, execve errors (ENOENT, ENOEXEC).
+ * seen through wait4/waitpid/waitid, WNOHANG, ECHILD, execve errors (ENOENT, ENOEXEC), a child
+ * renaming itself (prctl PR_SET_NAME, cut to 15 bytes) without renaming its parent.
  * Output is deterministic (no pid is printed, only relations between pids).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,12 +33,16 @@ int main(void)
 	if (pipe(fds) != 0)
 		return 1;
 
-	/* 1: memory is copied, the pipe is shared, getppid is the parent */
+	/* 1: memory is copied, the pipe is shared, getppid is the parent; the child renames itself */
+	char name0[16] = { 0 }, name1[16] = { 0 };
+	prctl(PR_GET_NAME, name0);
 	pid_t c = fork();
 	if (c == 0) {
-		char msg[64];
+		char msg[80], kid[16] = { 0 };
 		global = 42;
-		int n = snprintf(msg, sizeof msg, "ppid-ok %d global %d", getppid() == me, global);
+		int set = prctl(PR_SET_NAME, "kid-with-a-long-name");
+		prctl(PR_GET_NAME, kid);
+		int n = snprintf(msg, sizeof msg, "ppid-ok %d global %d name %d %s", getppid() == me, global, set, kid);
 		write(fds[1], msg, n);
 		_exit(3);
 	}
@@ -45,7 +51,8 @@ int main(void)
 	printf("child said: %.*s\n", n, buf);
 	int st = 0;
 	pid_t w = waitpid(c, &st, 0);
-	printf("waitpid same pid %d, parent global %d\n", w == c, global);
+	prctl(PR_GET_NAME, name1);
+	printf("waitpid same pid %d, parent global %d, parent name kept %d\n", w == c, global, strcmp(name0, name1) == 0 && name0[0] != 0);
 	report("child 1", st);
 
 	/* 2: the child execs another program */

@@ -3,10 +3,10 @@ import { EFAULT, EINVAL, EPERM } from '../base/errno.js';
 import type { Process } from '../process/process.js';
 
 /**
- * The kernel/sys.c calls of the ARM entry that read the process's or the system's settings:
+ * The kernel/sys.c calls of the ARM entry on the process's or the system's settings:
  * uname (sys_newuname), prlimit64 and ugetrlimit (the limits: RLIMIT_STACK 8 MiB, NOFILE and
  * MEMLOCK from the process, the others unlimited; setting them is not supported) and prctl's
- * comm (PR_GET_NAME). `a` are the call's registers.
+ * comm (PR_SET_NAME, PR_GET_NAME). `a` are the call's registers.
  */
 
 /** uname(struct new_utsname *) */
@@ -42,11 +42,24 @@ export function sysUgetrlimit(proc: Process, a: Uint32Array): number {
 }
 
 /**
- * prctl(option, arg2, ...): PR_SET_NAME (15) / PR_GET_NAME (16) on the comm (16 bytes; a new
- * name is accepted and not applied); the other options are not modelled: -EINVAL
+ * prctl(option, arg2, ...) (kernel/sys.c): PR_SET_NAME (15) copies at most 15 bytes of the string
+ * at arg2 (strncpy_from_user: up to its NUL; a fault before it, -EFAULT) and makes it the comm
+ * (set_task_comm); PR_GET_NAME (16) writes the comm as 16 bytes, NUL-padded. The comm is per task
+ * in Linux; the model keeps one per process (`Process.name`, also the name in kernel messages), so
+ * a thread's PR_SET_NAME renames its whole process: a choice, exact for single-threaded programs.
+ * The other options are not modelled: -EINVAL.
  */
 export function sysPrctl(proc: Process, a: Uint32Array): number {
-  if (a[0] === 15) return 0;
+  if (a[0] === 15) {
+    const b = new Uint8Array(16);
+    let n = 0;
+    for (; n < 15; n++) {
+      if (proc.mm.copyFromUser(b, n, a[1]! + n, 1) < 0) return -EFAULT;
+      if (b[n] === 0) break;
+    }
+    proc.name = new TextDecoder().decode(b.subarray(0, n));
+    return 0;
+  }
   if (a[0] === 16) {
     const b = new Uint8Array(16);
     b.set(new TextEncoder().encode(proc.name).subarray(0, 15));

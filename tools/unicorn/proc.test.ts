@@ -15,8 +15,8 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     const r = runElf({ elf: guestBinary('fork'), bind: null, execFiles: { '/bin/hello': guestBinary('hello'), '/etc/not-elf': `${GUEST_C_DIR}/fork.c` } });
     expect(r.exitStatus).toBe(0);
     expect(lines(r.stdout)).toEqual([
-      'child said: ppid-ok 1 global 42',
-      'waitpid same pid 1, parent global 1',
+      'child said: ppid-ok 1 global 42 name 0 kid-with-a-long',
+      'waitpid same pid 1, parent global 1, parent name kept 1',
       'child 1: exited 3',
       'hello from hello (argc=2)',
       'wait4 any 1',
