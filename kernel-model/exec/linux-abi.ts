@@ -504,4 +504,3 @@ export class LinuxAbi implements SyscallBridge {
   }
 }
 
-export { ENOMEM } from '../base/errno.js';

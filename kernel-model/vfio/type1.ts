@@ -10,7 +10,7 @@
  *   map, link/merge, unmap/unpin, split, vaddr invalidation),
  * - type1-iova.ts: the list of valid IOVA ranges (aperture minus reserved regions).
  */
-import { EBUSY, EINVAL, EIO, ENODEV, ENOMEM, EPERM } from '../base/errno.js';
+import { EBUSY, EINVAL, EIO, ENODEV, EPERM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import type { KernelParams } from '../base/params.js';
 import { IOMMU_CAP_INTR_REMAP, type IommuCore, type IommuGroup } from '../iommu/types.js';
@@ -253,4 +253,3 @@ export function vfioIommuType1Init(vfio: Vfio, opts: Type1Options): Type1Driver 
   return r < 0 ? r : drv;
 }
 
-export { ENOMEM };

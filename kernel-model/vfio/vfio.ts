@@ -32,7 +32,6 @@ import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js'
 
 export { VfioContainer } from './container.js';
 export { VfioGroup } from './group.js';
-export { O_CLOEXEC } from '../uapi/constants.js';
 
 /** iommufd's kernel API (kernel-model/iommu/iommufd/index.ts) as the device cdev calls it */
 const IOMMUFD_API: VfioIommufd = {
