@@ -39,6 +39,7 @@ export const ENOTSUPP = 524;
 export const EMSGSIZE = 90;
 export const EOPNOTSUPP = 95;
 export const EADDRINUSE = 98;
+export const ETIMEDOUT = 110;
 /** kernel-internal: an ioctl handler does not know the request; vfs_ioctl turns it into -ENOTTY */
 export const ENOIOCTLCMD = 515;
 export const EPROBE_DEFER = 517;
@@ -48,7 +49,7 @@ export const ERRNO_NAMES: Record<number, string> = {
   10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
   19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 27: 'EFBIG',
   28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 32: 'EPIPE', 34: 'ERANGE', 36: 'ENAMETOOLONG', 38: 'ENOSYS',
-  39: 'ENOTEMPTY', 75: 'EOVERFLOW', 77: 'EBADFD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
+  39: 'ENOTEMPTY', 75: 'EOVERFLOW', 77: 'EBADFD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 110: 'ETIMEDOUT', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
 };
 
 /** "-EINVAL" style name for a negative return value, or the number itself */

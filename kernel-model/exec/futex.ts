@@ -1,7 +1,7 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { decodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
-import { EAGAIN, EFAULT, EINVAL, ENOSYS } from '../base/errno.js';
+import { EAGAIN, EFAULT, EINVAL, ENOSYS, ETIMEDOUT } from '../base/errno.js';
 import type { AddressSpace } from '../process/mm.js';
 import { REALTIME_EPOCH_NS } from './time.js';
 
@@ -16,8 +16,6 @@ import { REALTIME_EPOCH_NS } from './time.js';
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
 const FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
-/** include/uapi/asm-generic/errno.h */
-const ETIMEDOUT = 110;
 
 interface FutexWait {
   uaddr: number;
