@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
-import { callArbOf, prefixArb, prefixOf } from './arb.js';
+import { callArbOf, iommufdOf, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { fastArb } from './fastgen.js';
 import { formatCall, type Call } from './program.js';
@@ -238,15 +238,17 @@ export type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>
  * and a campaign cut into slices (--jobs, --shard) would otherwise build and JIT-warm a
  * fresh tree of arbitraries for every 25-run slice. The random stream is the same.
  */
-const runArbs = new Map<number, RunArb>();
+const runArbs = new Map<string, RunArb>();
 
-export function runArb(maxCommands: number): RunArb {
-  let arb = runArbs.get(maxCommands);
+/** `iommufd`: whether the profile has /dev/iommu (arb.ts iommufdOf; the prefixes and call weights follow it) */
+export function runArb(maxCommands: number, iommufd = true): RunArb {
+  const key = `${maxCommands}:${iommufd ? 1 : 0}`;
+  let arb = runArbs.get(key);
   if (arb === undefined) {
     // the command wrapper inside the compiled tree (fastgen.ts): one fast-check node less per call
-    const cmdArb = fc.commands([fastArb(callArbOf().map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
-    arb = fc.tuple(prefixArb(), cmdArb);
-    runArbs.set(maxCommands, arb);
+    const cmdArb = fc.commands([fastArb(callArbOf(iommufd).map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
+    arb = fc.tuple(prefixArb(iommufd), cmdArb);
+    runArbs.set(key, arb);
   }
   return arb;
 }
@@ -260,7 +262,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let execs = 0;
   let done = 0;
   let round = 0;
-  const arb = runArb(o.maxCommands ?? 64);
+  const arb = runArb(o.maxCommands ?? 64, iommufdOf(o.profile));
   const merged = new WeakSet<Harness>();
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);

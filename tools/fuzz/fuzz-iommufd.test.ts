@@ -5,8 +5,10 @@
  * or a wrong object id is caught.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { IOMMUFD_PREFIX } from './arb-iommufd.js';
-import { runCampaign, runProgram, type CampaignResult } from './engine.js';
+import { SETUP_PREFIX, iommufdOf } from './arb.js';
+import { CallCommand, runArb, runCampaign, runProgram, type CampaignResult } from './engine.js';
 import type { Call } from './program.js';
 import { IoptPages } from '../../kernel-model/iommu/iommufd/pages.js';
 import { IommufdCtx } from '../../kernel-model/iommu/iommufd/objects.js';
@@ -132,5 +134,38 @@ describe('iommufd fuzzing: 2014 profiles', () => {
     expect(ok['device:VFIO_DEVICE_ATTACH_IOMMUFD_PT'] ?? 0).toBe(0);
     const { harness } = runProgram('rfc-v4', IOMMUFD_PREFIX.slice(0, 2), { transcript: true });
     expect(harness.transcript.map((t) => t.ret)).toEqual(['-ENOENT', '-ENOENT']);
+  });
+
+  it('the 2014 profiles draw no iommufd set-up and the iommufd calls at a token weight; mainline draws both as before', () => {
+    expect([iommufdOf('rfc-v4'), iommufdOf('patches:1-9'), iommufdOf('baseline'), iommufdOf('mainline')]).toEqual([false, false, false, true]);
+    const isIommufd = (c: Call): boolean =>
+      (c.op === 'open' && (c.path === '/dev/iommu' || c.path.startsWith('/dev/vfio/devices'))) || ('fd' in c && typeof c.fd === 'object' && 'k' in c.fd && c.fd.k === 'iommufd');
+    const draw = (iommufd: boolean) => {
+      let iommufdPrefix = 0;
+      let wholeGroup = 0;
+      let calls = 0;
+      let iommufdCalls = 0;
+      for (const [n, cmds] of fc.sample(runArb(64, iommufd), { seed: 7, numRuns: 400 })) {
+        if (n > SETUP_PREFIX.length) iommufdPrefix++;
+        if (n === SETUP_PREFIX.length) wholeGroup++;
+        for (const c of cmds) {
+          calls++;
+          // fc.commands wraps each command (CommandWrapper.cmd)
+          const w = c as unknown as { cmd?: CallCommand; call?: Call };
+          if (isIommufd(w.call ?? w.cmd!.call)) iommufdCalls++;
+        }
+      }
+      return { iommufdPrefix, wholeGroup, share: iommufdCalls / calls };
+    };
+    const old = draw(true);
+    const y2014 = draw(false);
+    // mainline: about a third of the runs start on the iommufd path
+    expect(old.iommufdPrefix).toBeGreaterThan(400 / 5);
+    // 2014: none do, and over half start with the whole group set-up (1:1 whole or a part, the part can be whole)
+    expect(y2014.iommufdPrefix).toBe(0);
+    expect(y2014.wholeGroup).toBeGreaterThan(200);
+    // the iommufd/cdev calls: weight 1 instead of 14 of the call mix, still drawn
+    expect(y2014.share).toBeGreaterThan(0);
+    expect(y2014.share).toBeLessThan(old.share / 5);
   });
 });

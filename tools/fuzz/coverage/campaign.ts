@@ -25,14 +25,15 @@
  * they reach are not added to the coverage.
  *
  * With `guided: false` the same loop generates with the normal fuzzer's arbitrary only (its
- * run arbitrary and set-up prefixes, engine.ts runArb / arb.ts prefixOf: a third of its runs
- * start on the iommufd path, which fails in the 2014 profiles as in the normal fuzzer) and
- * measures the same way: the "random mode" of the fuzz-coverage benchmark. In both modes a
+ * run arbitrary and set-up prefixes, engine.ts runArb / arb.ts prefixOf: with iommufd a third
+ * of its runs start on the iommufd path; the 2014 profiles, which have no /dev/iommu, draw the
+ * group path only and the iommufd calls at a token weight, arb.ts iommufdOf) and measures the
+ * same way: the "random mode" of the fuzz-coverage benchmark. In both modes a
  * failure whose shrink ends at another signature also reports the failing run's own finding
  * (engine.ts reportOwnFinding), as the normal fuzzer does.
  */
 import fc from 'fast-check';
-import { SETUP_PREFIX, callArb, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
+import { SETUP_PREFIX, callArb, iommufdOf, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
 import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, tryProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
@@ -380,8 +381,8 @@ export type GuidedRun = [number, Iterable<Cmd>, number];
  * The calls havoc, arguments and splice add are fresh or, as often, a call of the pool
  * (calls that reached something new) with one numeric argument changed.
  */
-export function guidedArb(s: GuidedState, maxCommands: number): fc.Arbitrary<GuidedRun> {
-  const call = callArb();
+export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true): fc.Arbitrary<GuidedRun> {
+  const call = callArb(iommufd);
   const cmd = call.map((c) => new CovCallCommand(c));
   const fresh = fc.tuple(fc.oneof({ weight: FRESH_FULL, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
   // a call of the pool with one numeric argument changed (the pool's call unchanged when it has none)
@@ -482,7 +483,8 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const corpus = gs.corpus;
   const nSeeds = corpus.length;
   const maxCommands = o.maxCommands ?? 64;
-  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands) : runArb(maxCommands);
+  const iommufd = iommufdOf(o.profile);
+  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands, iommufd) : runArb(maxCommands, iommufd);
   // novelty per call (guided): the index of the last call of the run that reached a new site
   let step = 0;
   let lastNew = -1;
