@@ -7,7 +7,7 @@ import { linearFit, runDmaThroughSmmu } from './dma-smmu.js';
 import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
-import { coverageFigures } from './fuzz-coverage.js';
+import { coverageFigures, rateFigures } from './fuzz-coverage.js';
 import { steadyRate } from './fuzz.js';
 import { chaseCycle, memoryLatencyNs } from './host.js';
 import './index.js';
@@ -50,6 +50,30 @@ describe('bench workloads', () => {
     const target = (smoke: boolean) => coverageFigures(out, ['a', 'b'], smoke).find((x) => x.name === 'findings-found-sooner')!.target;
     expect(target(false)).toEqual({ op: '>=', value: 2 });
     expect(target(true)).toBeUndefined();
+  });
+
+  it('fuzz-coverage rates: runs showing a finding per 10,000 generated syscalls, summed over seeds; guided/random; how many guided hits more often', () => {
+    const mode = (genExecs: number, hitRuns: Record<string, number>) => ({ kernelModel: 0, all: 0, genExecs, runs: 5, corpus: 0, foundAt: {}, hitRuns });
+    const out = {
+      profile: 'rfc-v4',
+      syscalls: 20_000,
+      kernelModelSites: 4000,
+      seeds: [
+        { seed: 1, random: mode(20_000, { a: 4, b: 2 }), guided: mode(10_000, { a: 6 }) },
+        { seed: 2, random: mode(20_000, { a: 6, c: 1 }), guided: mode(10_000, { a: 4, b: 1, c: 1 }) },
+      ],
+    };
+    const figs = rateFigures(out, ['a', 'b', 'c']);
+    const f = Object.fromEntries(figs.map((x) => [x.name, x.value]));
+    expect(f['rate/a']).toBeCloseTo(5 / 2.5, 9); // random 10 hits / 40,000 -> 2.5; guided 10 / 20,000 -> 5
+    expect(f['rate/b']).toBeCloseTo(0.5 / 0.5, 9); // random 2 / 40,000, guided 1 / 20,000: equal, not more often
+    expect(f['rate/c']).toBeCloseTo(0.5 / 0.25, 9);
+    expect(figs.find((x) => x.name === 'rate/a')!.note).toBe('runs showing it per 10,000 syscalls: random 2.50, guided 5.00');
+    expect(f['findings-hit-more-often']).toBe(2);
+    expect(figs.find((x) => x.name === 'findings-hit-more-often')!.target).toEqual({ op: '>=', value: 3 });
+    expect(rateFigures(out, ['a'], true).find((x) => x.name === 'findings-hit-more-often')!.target).toBeUndefined();
+    // a finding random never hit: guided/random is Infinity when guided did, 1 when neither did
+    expect(rateFigures(out, ['d']).find((x) => x.name === 'rate/d')!.value).toBe(1);
   });
 
   it('host memory-latency control: one cycle through every slot, so each load depends on the last and none repeats early', () => {
