@@ -8,9 +8,15 @@ import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
 import { listBenches } from './registry.js';
 import { coverageFigures, rateFigures } from './fuzz-coverage.js';
+import type { CoverageBenchOutput, ModeResult } from '../fuzz/coverage/bench-main.js';
 import { steadyRate } from './fuzz.js';
 import { chaseCycle, memoryLatencyNs } from './host.js';
 import './index.js';
+
+/** a fuzz-cov-bench output of rfc-v4 with the given [random, guided] results for seeds 1, 2, ... */
+function covOut(syscalls: number, seeds: [ModeResult, ModeResult][]): CoverageBenchOutput {
+  return { profile: 'rfc-v4', syscalls, kernelModelSites: 4000, seeds: seeds.map(([random, guided], i) => ({ seed: i + 1, random, guided })) };
+}
 
 describe('bench workloads', () => {
   it('registers the issue-11 benchmarks', () => {
@@ -29,16 +35,11 @@ describe('bench workloads', () => {
 
   it('fuzz-coverage: medians over seeds, the gain in %, per finding guided/random of the median syscalls (not found = Infinity)', () => {
     const mode = (kernelModel: number, foundAt: Record<string, number>) => ({ kernelModel, all: kernelModel, genExecs: 100, runs: 5, corpus: 0, foundAt });
-    const out = {
-      profile: 'rfc-v4',
-      syscalls: 100,
-      kernelModelSites: 4000,
-      seeds: [
-        { seed: 1, random: mode(100, { a: 10, b: 50 }), guided: mode(120, { a: 5 }) },
-        { seed: 2, random: mode(110, { a: 30 }), guided: mode(110, { a: 20, b: 40 }) },
-        { seed: 3, random: mode(90, { a: 20, b: 60 }), guided: mode(130, { a: 40, b: 30 }) },
-      ],
-    };
+    const out = covOut(100, [
+      [mode(100, { a: 10, b: 50 }), mode(120, { a: 5 })],
+      [mode(110, { a: 30 }), mode(110, { a: 20, b: 40 })],
+      [mode(90, { a: 20, b: 60 }), mode(130, { a: 40, b: 30 })],
+    ]);
     const f = Object.fromEntries(coverageFigures(out, ['a', 'b']).map((x) => [x.name, x.value]));
     expect(f['km-branches-random']).toBe(100);
     expect(f['km-branches-guided']).toBe(120);
@@ -54,15 +55,10 @@ describe('bench workloads', () => {
 
   it('fuzz-coverage rates: runs showing a finding per 10,000 generated syscalls, summed over seeds; guided/random; how many guided hits more often', () => {
     const mode = (genExecs: number, hitRuns: Record<string, number>) => ({ kernelModel: 0, all: 0, genExecs, runs: 5, corpus: 0, foundAt: {}, hitRuns });
-    const out = {
-      profile: 'rfc-v4',
-      syscalls: 20_000,
-      kernelModelSites: 4000,
-      seeds: [
-        { seed: 1, random: mode(20_000, { a: 4, b: 2 }), guided: mode(10_000, { a: 6 }) },
-        { seed: 2, random: mode(20_000, { a: 6, c: 1 }), guided: mode(10_000, { a: 4, b: 1, c: 1 }) },
-      ],
-    };
+    const out = covOut(20_000, [
+      [mode(20_000, { a: 4, b: 2 }), mode(10_000, { a: 6 })],
+      [mode(20_000, { a: 6, c: 1 }), mode(10_000, { a: 4, b: 1, c: 1 })],
+    ]);
     const figs = rateFigures(out, ['a', 'b', 'c']);
     const f = Object.fromEntries(figs.map((x) => [x.name, x.value]));
     expect(f['rate/a']).toBeCloseTo(5 / 2.5, 9); // random 10 hits / 40,000 -> 2.5; guided 10 / 20,000 -> 5
