@@ -146,7 +146,7 @@ export function ownFinding(profile: string, program: readonly Call[], first: Fin
 }
 
 /** fast-check may hand back its command wrappers: unwrap to our CallCommand's call */
-function unwrap(c: unknown): Call {
+export function unwrap(c: unknown): Call {
   const w = c as { cmd?: CallCommand; call?: Call };
   return w.call ?? w.cmd!.call;
 }

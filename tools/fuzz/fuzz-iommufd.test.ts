@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IOMMUFD_PREFIX } from './arb-iommufd.js';
 import { SETUP_PREFIX, iommufdOf } from './arb.js';
-import { CallCommand, runArb, runCampaign, runProgram, type CampaignResult } from './engine.js';
+import { runArb, runCampaign, runProgram, unwrap, type CampaignResult } from './engine.js';
 import type { Call } from './program.js';
 import { IoptPages } from '../../kernel-model/iommu/iommufd/pages.js';
 import { IommufdCtx } from '../../kernel-model/iommu/iommufd/objects.js';
@@ -150,9 +150,7 @@ describe('iommufd fuzzing: 2014 profiles', () => {
         if (n === SETUP_PREFIX.length) wholeGroup++;
         for (const c of cmds) {
           calls++;
-          // fc.commands wraps each command (CommandWrapper.cmd)
-          const w = c as unknown as { cmd?: CallCommand; call?: Call };
-          if (isIommufd(w.call ?? w.cmd!.call)) iommufdCalls++;
+          if (isIommufd(unwrap(c))) iommufdCalls++;
         }
       }
       return { iommufdPrefix, wholeGroup, share: iommufdCalls / calls };

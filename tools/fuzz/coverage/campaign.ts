@@ -34,7 +34,7 @@
  */
 import fc from 'fast-check';
 import { SETUP_PREFIX, callArb, iommufdOf, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
-import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, tryProgram, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
+import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
@@ -449,11 +449,6 @@ export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true): 
 /** AFL's hit-count bucket of a non-zero counter, as one bit */
 function bucket(h: number): number {
   return h <= 3 ? 1 << (h - 1) : h < 8 ? 8 : h < 16 ? 16 : h < 32 ? 32 : h < 128 ? 64 : 128;
-}
-
-function unwrap(c: unknown): Call {
-  const w = c as { cmd?: CallCommand; call?: Call };
-  return w.call ?? w.cmd!.call;
 }
 
 export class NotInstrumented extends Error {
