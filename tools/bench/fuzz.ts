@@ -102,15 +102,24 @@ function cliCampaign(cli: string, jobs: number, runs: number, out: string): { ms
  * spawn to exit, the CPU time of it and its children, and the syscalls it ran (a time-bounded
  * campaign: the run count depends on the speed, so no digest).
  */
-function cliTimedCampaign(cli: string, jobs: number, seconds: number, out: string): { ms: number; cpuMs: number | null; execs: number; timeline: [number, number][] } {
+function cliTimedCampaign(cli: string, jobs: number, seconds: number, out: string): TimedCampaign {
   const c0 = childrenCpuMs();
   const t0 = nowMs();
   const p = spawnSync(process.execPath, [cli, 'fuzz', '--profile', 'mainline', '--seed', '1', '--time', String(seconds), '--jobs', String(jobs), '--json', '--no-baseline', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const ms = nowMs() - t0;
   const c1 = childrenCpuMs();
   if (p.status !== 0 && p.status !== 1) throw new Error(`fuzz-jobs: fuzz --time ${seconds} --jobs ${jobs} exited with ${p.status ?? p.signal}: ${p.stderr.slice(-2000)}`);
-  const j = JSON.parse(p.stdout) as { execs: number; timeline: [number, number][] };
-  return { ms, cpuMs: c0 === null || c1 === null ? null : c1 - c0, execs: j.execs, timeline: j.timeline };
+  const j = JSON.parse(p.stdout) as { execs: number; timeline: [number, number][]; peakRssMb: number };
+  return { ms, cpuMs: c0 === null || c1 === null ? null : c1 - c0, execs: j.execs, timeline: j.timeline, peakRssMb: j.peakRssMb };
+}
+
+interface TimedCampaign {
+  ms: number;
+  cpuMs: number | null;
+  execs: number;
+  timeline: [number, number][];
+  /** the CLI process's peak RSS (its --json) */
+  peakRssMb: number;
 }
 
 /**
@@ -206,7 +215,7 @@ registerBench({
       const timed = ctx.short
         ? null
         : (() => {
-            const c: Record<number, { ms: number; cpuMs: number | null; execs: number; timeline: [number, number][] }[]> = { 1: [], 2: [] };
+            const c: Record<number, TimedCampaign[]> = { 1: [], 2: [] };
             const ctl: Record<number, number[]> = { 1: [], 2: [] };
             for (const j of [1, 2, 2, 1]) {
               c[j]!.push(cliTimedCampaign(cli, j, FUZZ_JOBS_TIMED_SECONDS, out));
@@ -244,6 +253,7 @@ registerBench({
           { name: 'syscalls-2-jobs-steady', value: steady(2), unit: 'syscalls/s', higherIsBetter: true },
           { name: 'speedup-2-jobs-steady', value: steady(2) / steady(1), unit: 'x', higherIsBetter: true, target: { op: '>=' as const, value: 1.7 }, note: `both jobs warm, as a CI campaign runs after its first ~${from} s (fuzz-rate's one-job target is a steady-state rate too)` },
           ...(cpu1 !== null ? [{ name: `cpu-per-wall-1-job-${T}s`, value: cpu1, unit: 'x', higherIsBetter: false, note: `CPU per host second of \`--jobs 1 --time ${T}\`: above 1.0 one job already uses the second core` }] : []),
+          { name: `peak-rss-cli-2-jobs-${T}s`, value: Math.max(...timed.c[2]!.map((x) => x.peakRssMb)), unit: 'MB', higherIsBetter: false, note: `the CLI process of \`--jobs 2 --time ${T}\` (job 0 and the merge of both jobs' slice results), the larger of the two campaigns: slice results are merged as they arrive, so it does not grow with a campaign's length` },
           { name: 'machine-ceiling-2-threads-timed', value: timed.ceiling, unit: 'x', higherIsBetter: true, note: `the control workload right after each ${T}-second campaign` },
         );
       }

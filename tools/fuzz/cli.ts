@@ -20,7 +20,7 @@ import { FD_IOCTLS } from './program.js';
 import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
 import { cliProfile } from '../cli/profile-arg.js';
 import { InputError, mkdirs } from '../cli/outputs.js';
-import { COVERAGE_SLICE_RUNS, mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
+import { COVERAGE_SLICE_RUNS, runSlice, shardSlices, sliceCount, SliceMerger, sliceRuns, SLICE_RUNS, type Merged, type SliceResult } from './slices.js';
 import { branchReport, covRuntime } from './coverage/runtime.js';
 import type { RelayJob, RelayMsg, WorkerJob, WorkerMsg } from './worker.js';
 import { threadCpuMs } from './cputime.js';
@@ -184,10 +184,11 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const t0 = now();
   const plannedRuns = mine.reduce((a, k) => a + sliceRuns(runs, k, size), 0);
   const progress = new Progress(io, timeMs === undefined ? plannedRuns : 0, timeMs);
-  const parts: SliceResult[] = [];
+  // merged as they arrive: nothing of a slice's result is kept but its share of the merge
+  const merger = new SliceMerger(profile, seed);
   const timeline = new Timeline();
   const onSlice = (s: SliceResult): void => {
-    parts.push(s);
+    merger.add(s);
     const t = now() - t0;
     timeline.add(s.result.execs, t);
     progress.update(s.result.runs, s.result.findings.map((f) => f.sig), t);
@@ -201,7 +202,7 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
     else for (let k = shard.i; now() - t0 < timeMs; k += shard.n) onSlice(runSlice(profile, seed, k, size, suppress, guided));
   }
   progress.end();
-  const merged = mergeSlices(profile, seed, parts);
+  const merged = merger.result();
   const elapsed = now() - t0;
   const files: string[] = [];
   const cfiles: (string | null)[] = [];
@@ -330,7 +331,7 @@ export interface WorkerStats {
 export interface Workers {
   /**
    * Run the campaign to its end; onSlice gets every slice's result as it arrives (merge them
-   * with mergeSlices: the merged result does not depend on the number of jobs), with the index
+   * with a SliceMerger: the merged result does not depend on the number of jobs), with the index
    * of the job that ran it. Returns each job's times. Synchronous: the main thread runs its own
    * slices (inline) and then blocks in Atomics.wait while a worker thread (the relay, or the
    * workers themselves in 'thread' mode) posts messages.
@@ -553,6 +554,8 @@ function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: nu
     elapsedMs: Math.round(elapsed),
     execsPerSec: Math.round(m.execs / Math.max(elapsed / 1000, 1e-3)),
     timeline,
+    // the CLI process's peak resident set (job 0 and the merge; the children are separate processes)
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
     findings: m.findings.map((f, i) => ({ sig: f.sig, known: bl.known.has(f.sig), message: f.message, seed: f.seed, file: files[i] ?? null, reproducer: cfiles[i] ?? null, calls: f.transcript.map((t) => `${t.line}  /* = ${t.ret} */`) })),
     baseline: { file: bl.file, known: [...bl.known.keys()], new: bl.fresh },
     coverage: coverageRows(m.coverage),

@@ -409,7 +409,10 @@ describe('CLI', () => {
     let clock = 0;
     const io = fakeIo();
     expect(runFuzzCommand(['--profile', 'mainline', '--time', '3', '--json'], io, { mkdir: () => {}, workerFile: null, now: () => (clock += 300) })).toBe(0);
-    const out = JSON.parse(io.stdout) as { execs: number; timeline: [number, number][] };
+    const out = JSON.parse(io.stdout) as { execs: number; timeline: [number, number][]; peakRssMb: number };
+    // this process's peak resident set so far, in MiB
+    expect(out.peakRssMb).toBeGreaterThan(1);
+    expect(out.peakRssMb).toBeLessThanOrEqual(process.resourceUsage().maxRSS / 1024 + 0.1);
     expect(out.timeline.length).toBeGreaterThanOrEqual(3);
     const secs = out.timeline.map(([ms]) => Math.floor(ms / 1000));
     expect(new Set(secs).size).toBe(secs.length);

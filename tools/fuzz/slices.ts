@@ -68,29 +68,58 @@ export interface Merged {
   branches?: Uint8Array;
 }
 
-/** merge in slice order: the first slice to find a signature keeps it */
-export function mergeSlices(profile: string, seed: number, parts: readonly SliceResult[]): Merged {
-  const sorted = [...parts].sort((a, b) => a.k - b.k);
-  const findings = new Map<string, FindingReport>();
-  const cov = new Map<string, Set<string>>();
-  let runs = 0;
-  let execs = 0;
-  let cpuMs = 0;
-  let branches: Uint8Array | undefined;
-  for (const { result } of sorted) {
-    if (result.branches) branches = branches ? unionInto(branches, result.branches) : Uint8Array.from(result.branches);
-    runs += result.runs;
-    execs += result.execs;
-    cpuMs += result.elapsedMs;
-    for (const f of result.findings) if (!findings.has(f.sig)) findings.set(f.sig, f);
-    for (const [k, v] of Object.entries(result.coverage)) {
-      let s = cov.get(k);
-      if (!s) cov.set(k, (s = new Set()));
-      for (const x of v) s.add(x);
+/**
+ * The campaign's merge, one slice result at a time: the CLI adds each result as it arrives and
+ * keeps nothing else of it, so a --time campaign's memory does not grow with its slices (it
+ * kept every result until the end before: about 6 KB of live heap per slice, RSS 193 MB after
+ * 20 s and 274 MB after 80 s of one job). The result is the merge in slice order whatever
+ * order the slices arrive in: counts and unions do not depend on it, and a signature keeps the
+ * finding of the lowest slice that showed it (within that slice, its first).
+ */
+export class SliceMerger {
+  private runs = 0;
+  private execs = 0;
+  private cpuMs = 0;
+  private readonly ks: number[] = [];
+  private readonly found = new Map<string, { k: number; f: FindingReport }>();
+  private readonly cov = new Map<string, Set<string>>();
+  private branches: Uint8Array | undefined;
+  constructor(
+    readonly profile: string,
+    readonly seed: number,
+  ) {}
+
+  add({ k, result }: SliceResult): void {
+    if (result.branches) this.branches = this.branches ? unionInto(this.branches, result.branches) : Uint8Array.from(result.branches);
+    this.ks.push(k);
+    this.runs += result.runs;
+    this.execs += result.execs;
+    this.cpuMs += result.elapsedMs;
+    for (const f of result.findings) {
+      const cur = this.found.get(f.sig);
+      // an earlier finding of this slice (cur.k === k) or of a lower slice stays
+      if (cur === undefined || k < cur.k) this.found.set(f.sig, { k, f });
+    }
+    for (const key in result.coverage) {
+      let s = this.cov.get(key);
+      if (!s) this.cov.set(key, (s = new Set()));
+      for (const x of result.coverage[key]!) s.add(x);
     }
   }
-  const coverage: Record<string, string[]> = {};
-  for (const k of [...cov.keys()].sort()) coverage[k] = [...cov.get(k)!].sort();
-  const fs = [...findings.values()].sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
-  return { profile, seed, runs, execs, cpuMs, slices: sorted.map((s) => s.k), findings: fs, coverage, ...(branches ? { branches } : {}) };
+
+  result(): Merged {
+    const coverage: Record<string, string[]> = {};
+    for (const k of [...this.cov.keys()].sort()) coverage[k] = [...this.cov.get(k)!].sort();
+    const fs = [...this.found.values()].map((e) => e.f).sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
+    const slices = [...this.ks].sort((a, b) => a - b);
+    const { profile, seed, runs, execs, cpuMs, branches } = this;
+    return { profile, seed, runs, execs, cpuMs, slices, findings: fs, coverage, ...(branches ? { branches } : {}) };
+  }
+}
+
+/** merge in slice order (SliceMerger over all of them) */
+export function mergeSlices(profile: string, seed: number, parts: readonly SliceResult[]): Merged {
+  const m = new SliceMerger(profile, seed);
+  for (const p of parts) m.add(p);
+  return m.result();
 }
