@@ -105,6 +105,29 @@ describe('Tracer', () => {
     tr.emit('pl330', 'pl330-fault', { thread: 0, pc: 0, ftr: 1 });
     expect(tr.events.map((e) => e.kind)).toEqual(['pl330-fault']);
   });
+
+  it('taps see every event of their kind whether or not events are kept, not when disabled or muted', () => {
+    for (const keep of [true, false]) {
+      let now = 0;
+      const tr = new Tracer(() => now, true, { keep });
+      const seen: string[] = [];
+      tr.tap('pl330-fault', (e) => seen.push(`a ${e.t} ${String(e.f['ftr'])}`));
+      tr.tap('pl330-fault', (e) => seen.push(`b ${e.t}`));
+      tr.tap('pl330-xfer', (e) => seen.push(`x ${String(e.f['stored'])} ${String(e.dur)}`));
+      tr.emit('pl330', 'pl330-fault', { thread: 0, pc: 0, ftr: 1 });
+      now = 10;
+      tr.emit('pl330', 'gic-spurious', {});
+      tr.emit('pl330', 'pl330-xfer', { ch: 0, loaded: 8, stored: 8, insns: 3 }, 5);
+      tr.emit('pl330', 'pl330-fault', { thread: 1, pc: 4, ftr: 2 });
+      tr.mute('pl330-fault');
+      tr.emit('pl330', 'pl330-fault', { thread: 1, pc: 8, ftr: 4 });
+      tr.enabled = false;
+      tr.emit('pl330', 'pl330-xfer', { ch: 0, loaded: 8, stored: 8, insns: 3 }, 5);
+      expect(seen).toEqual(['a 0 1', 'b 0', 'x 8 5', 'a 10 2', 'b 10']);
+      expect(tr.keeping).toBe(keep);
+      expect(tr.events).toHaveLength(keep ? 4 : 0);
+    }
+  });
 });
 
 describe('Prng', () => {

@@ -61,6 +61,8 @@ export class Tracer implements GuestErrorSink {
   private maxKept: number;
   /** kinds filtered out (e.g. instruction-level events unless asked for) */
   private muted = new Set<string>();
+  /** observers of single kinds (`tap`); null until the first */
+  private taps: Map<string, ((ev: TraceEvent) => void)[]> | null = null;
 
   constructor(
     private readonly now: () => number,
@@ -70,6 +72,11 @@ export class Tracer implements GuestErrorSink {
     this.enabled = enabled;
     this.keep = opts.keep ?? true;
     this.maxKept = opts.maxKept ?? 5_000_000;
+  }
+
+  /** whether events are kept (TracerOptions.keep): the exports (toJsonLines, toPerfetto) have them */
+  get keeping(): boolean {
+    return this.keep;
   }
 
   mute(kind: TraceKind): void {
@@ -85,6 +92,18 @@ export class Tracer implements GuestErrorSink {
   }
 
   /**
+   * Observe every event of one kind as it is emitted (while tracing is enabled and the kind
+   * is not muted), whether or not events are kept: what a run's summary takes from the trace
+   * (tools/system/system.ts `tally`) is then the same with and without a kept trace.
+   */
+  tap<K extends TraceKind>(kind: K, fn: (ev: TraceEvent) => void): void {
+    const taps = (this.taps ??= new Map());
+    const fs = taps.get(kind);
+    if (fs === undefined) taps.set(kind, [fn]);
+    else fs.push(fn);
+  }
+
+  /**
    * Record an event of a catalogued kind. `dur` (ns) is given exactly for the span kinds;
    * whether `t` is the span's start or end is the kind's declared shape.
    */
@@ -97,6 +116,10 @@ export class Tracer implements GuestErrorSink {
     if (this.pending.length >= PENDING_FLUSH) this.flush();
     this.count++;
     if (this.keep && this.events.length < this.maxKept) this.events.push(ev);
+    if (this.taps !== null) {
+      const fs = this.taps.get(kind);
+      if (fs !== undefined) for (let i = 0; i < fs.length; i++) fs[i]!(ev);
+    }
   }
 
   guestError(src: string, what: GuestErrorKind, offset: number, reg: string | null, value: number | null): void {

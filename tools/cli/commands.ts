@@ -141,7 +141,10 @@ export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number
   const mmio = typeof opts['trace-mmio'] === 'string' ? mmioTracer(opts['trace-mmio'], io) : null;
   let r: ScenarioResult;
   try {
-    r = sc.run(mmio ? { ...so, onMachine: mmio.attach } : so);
+    // --trace FILE: the events are kept for the file (fault-storm does not keep them otherwise);
+    // the run's result is the same either way (System.tally)
+    const ro = typeof opts['trace'] === 'string' ? { ...so, trace: { enabled: true, keep: true } } : so;
+    r = sc.run(mmio ? { ...ro, onMachine: mmio.attach } : ro);
   } catch (e) {
     if (isBoardError(e)) throw new InputError(e.message);
     throw e;

@@ -117,6 +117,25 @@ describe('run <scenario file>', () => {
   });
 });
 
+describe('run --trace of a scenario that does not keep its trace by default (as fault-storm)', () => {
+  const dir = tempDir('user-scenario-trace');
+  it('the file has the events; the run reports the same as without --trace', async () => {
+    const p = join(dir, 'unkept.ts');
+    // boots as fault-storm does: the trace kept only when the caller asks (o.trace), the exports offered then
+    writeFileSync(p, SCENARIO_TS.replace('EXPECTED', JSON.stringify('pass')).replace('const sys = bootSystem(o);', 'const sys = bootSystem({ ...o, trace: { enabled: true, keep: o.trace?.keep ?? false } });').replace('exitStatus }, run, true);', 'exitStatus }, run, false);'));
+    const plain = memoryIo();
+    expect(await runCli(['run', p, '--json'], plain)).toBe(0);
+    const traced = memoryIo();
+    expect(await runCli(['run', p, '--json', '--trace', 't.json'], traced)).toBe(0);
+    expect(traced.o).toBe(plain.o);
+    const names = new Set((JSON.parse(traced.files['t.json']!) as { traceEvents: { name: string }[] }).traceEvents.map((e) => e.name));
+    expect(names.has('seed') && names.has('printk')).toBe(true);
+    const jsonl = memoryIo();
+    expect(await runCli(['run', p, '--trace', 't.jsonl', '--trace-format', 'jsonl', '--quiet'], jsonl)).toBe(0);
+    expect(jsonl.files['t.jsonl']!.split('\n').length).toBeGreaterThan(10);
+  });
+});
+
 describe('run --trace-mmio', () => {
   it('records register accesses with names from the register maps; the run and its digest are unchanged', async () => {
     const plain = memoryIo();

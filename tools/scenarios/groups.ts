@@ -51,7 +51,8 @@ export function runBindWhileOwned(o: ScenarioOptions): ScenarioResult {
 
 export function runSharedStreamId(o: ScenarioOptions): ScenarioResult {
   const profile = parseProfile(o.profile);
-  const sys = bootSystem(o, 'vexpress-vfio-shared-group');
+  // its output quotes the SMMU walks of the trace: always kept
+  const sys = bootSystem({ ...o, trace: { enabled: true, keep: true } }, 'vexpress-vfio-shared-group');
   const st = newSharedSidState();
   const admin = sys.spawn('admin', (s) => sharedSidAdmin(s, bindMethodFor(profile), st), { stdio: true });
   const user = sys.spawn('user', (s) => sharedSidUser(s, st), { stdio: true });

@@ -194,6 +194,22 @@ describe('negative scenarios: the documented diagnosis, not only the outcome lab
   });
 });
 
+describe('a run reports the same whether its trace is kept or not', () => {
+  it.each(['pl330-vfio-test', 'pl330-unmapped-iova', 'no-unmask'])('%s: faults (the PL330 channel faults too), DMA bytes, digest; the exports only when kept', (name) => {
+    const sc = getScenario(name)!;
+    const kept = sc.run({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, trace: { enabled: true, keep: true } });
+    const not = sc.run({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, trace: { enabled: true, keep: false } });
+    expect(not.faults).toEqual(kept.faults);
+    expect(not.dmaBytes).toBe(kept.dmaBytes);
+    expect(not.traceSha256).toBe(kept.traceSha256);
+    expect(not.output).toEqual(kept.output);
+    expect(not.tracePerfetto).toBeUndefined();
+    expect(kept.tracePerfetto).toBeDefined();
+    if (name === 'pl330-vfio-test') expect(kept.dmaBytes).toBeGreaterThan(0);
+    if (name === 'pl330-unmapped-iova') expect(kept.faults.some((f) => f.kind === 'pl330-fault')).toBe(true);
+  });
+});
+
 describe('fault list', () => {
   it('is in time order, and a guest trap carries the time the program died (not 0)', () => {
     const sys = new System({ profile: 'rfc-v4', seed: 1 });
@@ -204,7 +220,7 @@ describe('fault list', () => {
     });
     sys.runUntilExited([thread]);
     expect(thread.exit?.trap?.signal).toBe('SIGSEGV');
-    const faults = collectFaults(sys, null);
+    const faults = collectFaults(sys);
     const trap = faults.find((f) => f.kind === 'SIGSEGV')!;
     expect(trap.t).toBeGreaterThanOrEqual(5000);
     expect(trap.t).toBeLessThanOrEqual(sys.now);

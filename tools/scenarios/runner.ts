@@ -6,7 +6,6 @@
  */
 import type { StubThread } from '../../emulator/cpu/stub.js';
 import type { RunResult } from '../../emulator/scheduler.js';
-import type { TraceEvent } from '../../emulator/trace.js';
 import { bindToVfio, echoTo, type BindMethod, type BindResult } from '../../guest-tests/admin/bind.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
 import { errnoName } from '../../kernel-model/base/errno.js';
@@ -23,7 +22,8 @@ export function bootSystem(o: ScenarioOptions, board?: string): System {
     profile: o.profile,
     board: board ?? o.board,
     seed: o.seed,
-    trace: { enabled: true, keep: true },
+    // kept unless the caller says otherwise (the CLI keeps it for --trace; results never depend on it: System.tally)
+    trace: { enabled: o.trace?.enabled ?? true, keep: o.trace?.keep ?? true },
     accel: o.accel,
     bootargs: o.bootargs,
     onMachine: o.onMachine,
@@ -70,7 +70,7 @@ export function splitLines(s: string): string[] {
 }
 
 /** faults seen during the run: SMMU context/global faults, PL330 channel faults, Oopses, storms, guest traps */
-export function collectFaults(sys: System, events: readonly TraceEvent[] | null): ScenarioFault[] {
+export function collectFaults(sys: System): ScenarioFault[] {
   const out: ScenarioFault[] = [];
   for (const f of sys.kernel.drivers.armSmmu.instances.flatMap((i) => i.contextFaults)) {
     const ind = (f.fsynr >> 6) & 1;
@@ -82,11 +82,8 @@ export function collectFaults(sys: System, events: readonly TraceEvent[] | null)
   for (const st of sys.irq.storms) {
     out.push({ t: (st as unknown as { t?: number }).t ?? sys.now, source: 'irq', kind: 'interrupt-storm', detail: `IRQ ${st.irq} (hwirq ${st.hwirq}, ${st.name}): ${st.entries} entries in ${st.windowNs} ns` });
   }
-  if (events) {
-    for (const e of events) {
-      if (e.kind === 'pl330-fault' || e.kind === 'fault') out.push({ t: e.t, source: e.src, kind: e.kind, detail: JSON.stringify(e.f) });
-    }
-  }
+  // the PL330's channel faults, tallied whether or not the trace is kept (System.tally)
+  for (const e of sys.tally.deviceFaults) out.push({ t: e.t, source: e.src, kind: e.kind, detail: JSON.stringify(e.f) });
   for (const x of sys.syscalls.exits) {
     if (x.trap) out.push({ t: x.t ?? sys.now, source: x.name, kind: x.trap.signal, detail: x.trap.message });
   }
@@ -102,12 +99,9 @@ export function collectFaults(sys: System, events: readonly TraceEvent[] | null)
   return out.sort((a, b) => a.t - b.t);
 }
 
-export function dmaBytesOf(events: readonly TraceEvent[] | null, sys: System): number {
-  void sys;
-  if (!events) return 0;
-  let n = 0;
-  for (const e of events) if (e.kind === 'pl330-xfer') n += Number(e.f['stored'] ?? 0);
-  return n;
+/** bytes the PL330 channels stored (their pl330-xfer events, tallied whether or not the trace is kept) */
+export function dmaBytesOf(sys: System): number {
+  return sys.tally.dmaStored;
 }
 
 /** interrupts delivered to user space for a device (vfio-platform / vfio-amba trigger eventfd signals) */
@@ -128,11 +122,12 @@ export function finishResult(
   sys: System,
   base: Pick<ScenarioResult, 'scenario' | 'profile' | 'board' | 'seed' | 'expected' | 'outcome' | 'output' | 'exitStatus'> & { device?: string },
   run: RunResult,
-  keep: boolean,
+  /** no longer used (kept for callers that pass it): the exports are offered when the tracer kept the events */
+  keep?: boolean,
 ): ScenarioResult {
+  void keep;
   const tr = sys.machine.tracer;
-  const events = tr.events.length ? tr.events : null;
-  const faults = collectFaults(sys, events);
+  const faults = collectFaults(sys);
   if (run.reason === 'stopped' && run.detail && !faults.some((f) => f.kind === 'interrupt-storm')) {
     faults.push({ t: run.now, source: 'machine', kind: 'stopped', detail: run.detail });
   }
@@ -141,7 +136,7 @@ export function finishResult(
     passed: base.outcome === base.expected,
     virtualTimeNs: sys.now,
     traceSha256: tr.digest(),
-    dmaBytes: dmaBytesOf(events, sys),
+    dmaBytes: dmaBytesOf(sys),
     interrupts: interruptsOf(sys, base.device ?? '2c0a0000.dma'),
     irqTakes: irqTakesOf(sys, base.device ?? '2c0a0000.dma'),
     faults,
@@ -149,7 +144,8 @@ export function finishResult(
     guestErrors: tr.guestErrors,
     guestErrorsByDevice: Object.fromEntries(tr.guestErrorsBySrc),
     kernelLog: sys.kernel.log.records.map(formatRecord),
-    ...(keep ? { traceJsonLines: () => tr.toJsonLines(), tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }) } : {}),
+    // the exports, when the events were kept (bootSystem's default; fault-storm only when its caller asks, as CLI --trace does)
+    ...(tr.keeping ? { traceJsonLines: () => tr.toJsonLines(), tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }) } : {}),
   };
 }
 

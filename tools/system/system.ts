@@ -13,6 +13,7 @@ import type { StubThread } from '../../emulator/cpu/stub.js';
 import type { DtNode } from '../../emulator/dt/types.js';
 import { BoardError, DEFAULT_BOARD, loadBoardSource, Machine, parseBoard, type MachineOptions } from '../../emulator/machine.js';
 import type { RunResult } from '../../emulator/scheduler.js';
+import type { TraceEvent } from '../../emulator/trace.js';
 import { defaultRegistry } from '../../devices/registry.js';
 import { IrqCore } from '../../kernel-model/irq/core.js';
 import { Kernel } from '../../kernel-model/kernel.js';
@@ -73,6 +74,15 @@ export class System {
   /** vfio-amba (profiles with `vfioAmba`), else null */
   readonly vfioAmba: VfioAmbaDriver | null;
 
+  /**
+   * What a run's summary takes from the trace (tools/scenarios/runner.ts finishResult),
+   * tallied as the events are emitted, whether or not the tracer keeps them, so that a run
+   * reports the same with and without `run --trace`: the bytes the PL330 channels stored
+   * (`pl330-xfer`) and the PL330 channel faults (`pl330-fault`), in emission order. Empty when
+   * tracing is off.
+   */
+  readonly tally: { dmaStored: number; deviceFaults: TraceEvent[] } = { dmaStored: 0, deviceFaults: [] };
+
   constructor(opts: SystemOptions = {}) {
     this.profile = typeof opts.profile === 'object' ? opts.profile : parseProfile(opts.profile ?? 'rfc-v4');
     const phase = opts.phase;
@@ -82,6 +92,8 @@ export class System {
     this.machine = new Machine(tree, defaultRegistry(), { seed: opts.seed, trace: opts.trace, accel: opts.accel });
     phase?.('machine');
     const m = this.machine;
+    m.tracer.tap('pl330-xfer', (e) => (this.tally.dmaStored += Number(e.f['stored'] ?? 0)));
+    m.tracer.tap('pl330-fault', (e) => this.tally.deviceFaults.push(e));
     opts.onMachine?.(m);
     const gic = findGic(m.tree.root);
     if (!gic) throw new BoardError(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
