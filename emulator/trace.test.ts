@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IrqLine } from './irq.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
-import { fromPerfettoTrace, parseJsonLines, toPerfettoTrace, Tracer, type TraceEvent } from './trace.js';
+import { fromPerfettoTrace, jsonLinesChunks, parseJsonLines, perfettoChunks, toPerfettoTrace, Tracer, type TraceEvent } from './trace.js';
 
 /** A seeded toy workload: random events that emit trace records and toggle an IRQ line. */
 function workload(seed: number): { digest: string; tracer: Tracer } {
@@ -82,6 +82,37 @@ describe('Tracer', () => {
     expect(pf.traceEvents.filter((e) => e.ph === 'C').map((e) => [e.name, e.ts, e.args])).toEqual([['irq dev:3', 0.5, { level: 1 }], ['irq dev:3', 0.5, { level: 0 }]]);
     // the markers are drawing only: reading the file back gives the two line events
     expect(fromPerfettoTrace(pf)).toEqual(tr.events);
+  });
+
+  it('the exports in pieces join to the whole exports, however small the pieces', () => {
+    for (const seed of [1, 2, 3]) {
+      const { tracer } = workload(seed);
+      const meta = { board: 'toy', seed: String(seed) };
+      for (const chunk of [1, 100, 4096, 1 << 20]) {
+        const pieces = [...perfettoChunks(tracer.events, meta, chunk)];
+        expect(pieces.join('')).toBe(JSON.stringify(toPerfettoTrace(tracer.events, meta)));
+        expect([...jsonLinesChunks(tracer.events, chunk)].join('')).toBe(tracer.toJsonLines());
+        if (chunk === 100) expect(pieces.length).toBeGreaterThan(10);
+      }
+      expect([...tracer.chunks('perfetto', meta)].join('')).toBe(tracer.toPerfetto(meta));
+      expect([...tracer.chunks('jsonl')].join('')).toBe(tracer.toJsonLines());
+      expect(tracer.truncated()).toBeNull();
+    }
+    expect([...perfettoChunks([], {})].join('')).toBe(JSON.stringify(toPerfettoTrace([], {})));
+    expect([...jsonLinesChunks([])]).toEqual([]);
+  });
+
+  it('a trace cut by the cap on kept events says so (truncated, and otherData of the Perfetto file)', () => {
+    const tr = new Tracer(() => 0, true, { maxKept: 3 });
+    for (let i = 0; i < 5; i++) tr.emit('gic', 'gic-eoi', { id: i });
+    expect(tr.events).toHaveLength(3);
+    expect(tr.truncated()).toBe('kept the first 3 of 5 events (the cap of kept events)');
+    const file = JSON.parse([...tr.chunks('perfetto', { board: 'toy' })].join('')) as { otherData: Record<string, string> };
+    expect(file.otherData).toEqual({ board: 'toy', truncated: 'kept the first 3 of 5 events (the cap of kept events)' });
+    // not kept at all: nothing was cut
+    const off = new Tracer(() => 0, true, { keep: false });
+    off.emit('gic', 'gic-eoi', { id: 0 });
+    expect(off.truncated()).toBeNull();
   });
 
   it('Perfetto export and import are inverse for a whole run', () => {

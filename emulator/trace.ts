@@ -149,6 +149,22 @@ export class Tracer implements GuestErrorSink {
   toPerfetto(meta: Record<string, string> = {}): string {
     return JSON.stringify(toPerfettoTrace(this.events, meta));
   }
+
+  /**
+   * The kept events as a file's pieces (perfettoChunks / jsonLinesChunks). When the cap on
+   * kept events (TracerOptions.maxKept) dropped some, a Perfetto file says so in its
+   * otherData (`truncated`).
+   */
+  chunks(format: 'perfetto' | 'jsonl', meta: Record<string, string> = {}): Iterable<string> {
+    if (format === 'jsonl') return jsonLinesChunks(this.events);
+    const t = this.truncated();
+    return perfettoChunks(this.events, t === null ? meta : { ...meta, truncated: t });
+  }
+
+  /** null, or what the cap on kept events dropped: "kept the first N of M events" */
+  truncated(): string | null {
+    return this.keep && this.count > this.events.length ? `kept the first ${this.events.length} of ${this.count} events (the cap of kept events)` : null;
+  }
 }
 
 export function serialize(e: TraceEvent): string {
@@ -201,17 +217,23 @@ const EDGE_CAT = 'irq-edge';
  * resolution is kept). Event categories are the kinds' sources.
  */
 export function toPerfettoTrace(events: readonly TraceEvent[], meta: Record<string, string> = {}): { traceEvents: ChromeEvent[]; displayTimeUnit: string; otherData: Record<string, string> } {
+  return { traceEvents: [...perfettoEvents(events)], displayTimeUnit: 'ns', otherData: meta };
+}
+
+/** the trace events of toPerfettoTrace, in its order (a track's metadata where the track first appears) */
+function* perfettoEvents(events: readonly TraceEvent[]): Generator<ChromeEvent> {
   const tids = new Map<string, number>();
-  const out: ChromeEvent[] = [];
   const pid = 1;
-  out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: 'vfio-arm-emu' } });
+  yield { name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: 'vfio-arm-emu' } };
+  // a track's tid, with the metadata of a track seen for the first time in `fresh`
+  const fresh: ChromeEvent[] = [];
   const tidOf = (track: string): number => {
     let t = tids.get(track);
     if (t === undefined) {
       t = tids.size + 1;
       tids.set(track, t);
-      out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: t, args: { name: track } });
-      out.push({ name: 'thread_sort_index', ph: 'M', ts: 0, pid, tid: t, args: { sort_index: t } });
+      fresh.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: t, args: { name: track } });
+      fresh.push({ name: 'thread_sort_index', ph: 'M', ts: 0, pid, tid: t, args: { sort_index: t } });
     }
     return t;
   };
@@ -222,19 +244,56 @@ export function toPerfettoTrace(events: readonly TraceEvent[], meta: Record<stri
       const track = `${d.counter.prefix}${String(e.f[d.counter.track])}`;
       const v = e.f[d.counter.value];
       const ts = e.t / 1000;
-      out.push({ name: track, ph: 'C', cat, ts, pid, tid: 0, args: { [d.counter.value]: v } });
-      out.push({ name: v ? 'rise' : 'fall', ph: 'i', s: 't', cat: EDGE_CAT, ts, pid, tid: tidOf(track), args: { [d.counter.value]: v } });
+      yield { name: track, ph: 'C', cat, ts, pid, tid: 0, args: { [d.counter.value]: v } };
+      const tid = tidOf(track);
+      if (fresh.length) yield* fresh.splice(0);
+      yield { name: v ? 'rise' : 'fall', ph: 'i', s: 't', cat: EDGE_CAT, ts, pid, tid, args: { [d.counter.value]: v } };
       continue;
     }
     const tid = tidOf(e.src);
+    if (fresh.length) yield* fresh.splice(0);
     if (e.dur !== undefined) {
       const x = traceExtent(e);
-      out.push({ name: e.kind, ph: 'X', cat, ts: x.start / 1000, dur: e.dur / 1000, pid, tid, args: e.f });
+      yield { name: e.kind, ph: 'X', cat, ts: x.start / 1000, dur: e.dur / 1000, pid, tid, args: e.f };
     } else {
-      out.push({ name: e.kind, ph: 'i', s: 't', cat, ts: e.t / 1000, pid, tid, args: e.f });
+      yield { name: e.kind, ph: 'i', s: 't', cat, ts: e.t / 1000, pid, tid, args: e.f };
     }
   }
-  return { traceEvents: out, displayTimeUnit: 'ns', otherData: meta };
+}
+
+/** characters of a trace export's pieces (perfettoChunks, jsonLinesChunks) */
+export const TRACE_CHUNK_CHARS = 1 << 20;
+
+/**
+ * JSON.stringify(toPerfettoTrace(events, meta)) in pieces of about `chunk` characters, for a
+ * file written piece by piece: a trace of millions of events is never one string (V8 caps a
+ * string at 2^29 - 24 characters; fault-storm's Perfetto file is 300 MB) nor one array.
+ */
+export function* perfettoChunks(events: readonly TraceEvent[], meta: Record<string, string> = {}, chunk = TRACE_CHUNK_CHARS): Generator<string> {
+  let s = '{"traceEvents":[';
+  let first = true;
+  for (const e of perfettoEvents(events)) {
+    s += (first ? '' : ',') + JSON.stringify(e);
+    first = false;
+    if (s.length >= chunk) {
+      yield s;
+      s = '';
+    }
+  }
+  yield s + '],"displayTimeUnit":"ns","otherData":' + JSON.stringify(meta) + '}';
+}
+
+/** the JSON-lines form (Tracer.toJsonLines) in pieces of about `chunk` characters */
+export function* jsonLinesChunks(events: readonly TraceEvent[], chunk = TRACE_CHUNK_CHARS): Generator<string> {
+  let s = '';
+  for (const e of events) {
+    s += serialize(e) + '\n';
+    if (s.length >= chunk) {
+      yield s;
+      s = '';
+    }
+  }
+  if (s.length) yield s;
 }
 
 /**

@@ -48,12 +48,19 @@ function isFsError(e: unknown): e is NodeJS.ErrnoException {
 }
 
 /** write an output file named on the command line; failure is a clear input error (exit 2) */
-function writeOutput(io: CliIo, path: string, data: string, what: string): void {
+function writeOutput(io: CliIo, path: string, data: string | Iterable<string>, what: string): void {
   try {
     io.writeFile(path, data);
   } catch (e) {
     throw new InputError(`cannot write ${what} ${path}: ${isFsError(e) ? e.code : (e as Error).message}`);
   }
+}
+
+/** `--trace FILE`: in pieces when the result offers them (a scenario file's may have only the string exports); a warning when the cap on kept events dropped some */
+function writeTraceFile(io: CliIo, path: string, fmt: 'perfetto' | 'jsonl', r: Pick<ScenarioResult, 'traceFile' | 'traceJsonLines' | 'tracePerfetto'>): void {
+  const file = r.traceFile?.(fmt);
+  writeOutput(io, path, file?.chunks ?? (fmt === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.()) ?? '', 'trace file');
+  if (file?.truncated) io.err(`vfio-arm-emu: warning: trace file ${path}: ${file.truncated}\n`);
 }
 
 /** errors caused by a bad board (file missing/unreadable/malformed, or unusable by the kernel model) */
@@ -150,9 +157,7 @@ export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number
     throw e;
   }
   if (typeof opts['trace'] === 'string') {
-    const fmt = (opts['trace-format'] as string | undefined) ?? 'perfetto';
-    const data = fmt === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.();
-    writeOutput(io, opts['trace'], data ?? '', 'trace file');
+    writeTraceFile(io, opts['trace'], (opts['trace-format'] as string | undefined) === 'jsonl' ? 'jsonl' : 'perfetto', r);
   }
   if (typeof opts['junit'] === 'string') writeOutput(io, opts['junit'], toJunit([r]), 'JUnit report');
   if (mmio) mmio.finish((p, d) => writeOutput(io, p, d, 'MMIO trace'));
@@ -239,7 +244,7 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
     throw e;
   }
   if (typeof opts['trace'] === 'string') {
-    writeOutput(io, opts['trace'], (opts['trace-format'] === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.()) ?? '', 'trace file');
+    writeTraceFile(io, opts['trace'], opts['trace-format'] === 'jsonl' ? 'jsonl' : 'perfetto', r);
   }
   if (opts['json']) io.out(JSON.stringify({ schema: RUN_UNICORN_JSON_SCHEMA, ...r }, null, 2) + '\n');
   else io.out(formatUnicornRun(r));

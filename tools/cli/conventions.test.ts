@@ -133,6 +133,18 @@ describe('run --trace of a scenario that does not keep its trace by default (as 
     const jsonl = memoryIo();
     expect(await runCli(['run', p, '--trace', 't.jsonl', '--trace-format', 'jsonl', '--quiet'], jsonl)).toBe(0);
     expect(jsonl.files['t.jsonl']!.split('\n').length).toBeGreaterThan(10);
+    expect(jsonl.e).toBe('');
+  });
+
+  it('a trace cut by the cap on kept events: the file says so, and a warning on stderr', async () => {
+    const p = join(dir, 'capped.ts');
+    writeFileSync(p, SCENARIO_TS.replace('EXPECTED', JSON.stringify('pass')).replace("import { adminBind,", "import { System, adminBind,").replace('const sys = bootSystem(o);', 'const sys = new System({ profile: o.profile, seed: o.seed, trace: { enabled: true, keep: true, maxKept: 10 } });'));
+    const x = memoryIo();
+    expect(await runCli(['run', p, '--quiet', '--trace', 'c.json'], x)).toBe(0);
+    const file = JSON.parse(x.files['c.json']!) as { traceEvents: { ph: string }[]; otherData: Record<string, string> };
+    expect(file.otherData['truncated']).toMatch(/^kept the first 10 of \d+ events/);
+    expect(file.traceEvents.filter((e) => e.ph !== 'M')).toHaveLength(10);
+    expect(x.e).toMatch(/^vfio-arm-emu: warning: trace file c\.json: kept the first 10 of \d+ events \(the cap of kept events\)\n$/);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from './main.js';
 import { nodeIo } from './node-io.js';
+import { memoryIo } from './testing/memory-io.js';
 import { tempDir } from '../testing/tmp.js';
 
 function io(): CliIo & { o: string; e: string } {
@@ -119,6 +120,24 @@ describe('CLI on the host file system (nodeIo)', () => {
     expect(code).toBe(0);
     expect(readFileSync(join(out, 'j.xml'), 'utf8')).toMatch(/<testsuite/);
     expect(existsSync(join(out, 't.json'))).toBe(true);
+    // the trace file is written in pieces: the same bytes as the one-string export
+    const m = memoryIo();
+    expect(await runCli(['run', 'pl330-vfio-test', '--quiet', '--trace', 't.json'], m)).toBe(0);
+    expect(readFileSync(join(out, 't.json'), 'utf8')).toBe(m.files['t.json']);
+    expect((JSON.parse(m.files['t.json']!) as { traceEvents: unknown[] }).traceEvents.length).toBeGreaterThan(10);
+  });
+
+  it('writes a file given in pieces as their concatenation (an empty list: an empty file)', () => {
+    const io = nodeIo();
+    const p = join(dir, 'pieces', 'a.txt');
+    io.writeFile(p, (function* () {
+      yield 'ab';
+      yield '';
+      yield 'cé\n';
+    })());
+    expect(readFileSync(p, 'utf8')).toBe('abcé\n');
+    io.writeFile(p, []);
+    expect(readFileSync(p, 'utf8')).toBe('');
   });
 
   it('an output path below a regular file is a clear error, exit 2', async () => {

@@ -16,7 +16,8 @@ import { COMMANDS, globalUsage, handleError } from './specs.js';
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
-  writeFile: (path: string, data: string) => void;
+  /** a file's contents, as one string or in pieces (a large trace) */
+  writeFile: (path: string, data: string | Iterable<string>) => void;
   readFile: (path: string) => string;
   /** check an output path before the work starts (throws InputError); absent: no check (tests) */
   checkOutput?: (path: string, kind: 'file' | 'dir', what: string) => void;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CliIo } from './main.js';
 import { checkOutputDir, checkOutputFile, mkdirs } from './outputs.js';
@@ -18,9 +18,16 @@ export function nodeIo(): CliIo {
     err: (s: string) => process.stderr.write(s),
     // output files (--trace, --junit, fuzz findings) may name a directory that does not exist
     // yet (`--junit reports/x.xml` in a fresh CI checkout): create it, as test reporters do
-    writeFile: (p: string, d: string) => {
+    writeFile: (p: string, d: string | Iterable<string>) => {
       mkdirs(dirname(p));
-      writeFileSync(p, d);
+      if (typeof d === 'string') return writeFileSync(p, d);
+      // piece by piece: a large trace is never one string
+      const fd = openSync(p, 'w');
+      try {
+        for (const piece of d) writeSync(fd, piece);
+      } finally {
+        closeSync(fd);
+      }
     },
     readFile: (p: string) => readFileSync(p, 'utf8'),
     // checked before the run starts (tools/cli/outputs.ts)

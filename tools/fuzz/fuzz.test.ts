@@ -26,7 +26,7 @@ function fakeIo(files: Record<string, string> = {}): CliIo & { stdout: string; s
     files,
     out: (s: string) => void (io.stdout += s),
     err: (s: string) => void (io.stderr += s),
-    writeFile: (p: string, d: string) => void (files[p] = d),
+    writeFile: (p: string, d: string | Iterable<string>) => void (files[p] = typeof d === 'string' ? d : [...d].join('')),
     readFile: (p: string) => {
       if (!(p in files)) throw new Error(`ENOENT: ${p}`);
       return files[p]!;

@@ -60,6 +60,11 @@ export interface ScenarioResult {
   /** trace exports, when tracing was kept */
   traceJsonLines?: () => string;
   tracePerfetto?: () => string;
+  /**
+   * The same as a file's pieces (CLI --trace: millions of events are never one string), and
+   * null or what the cap on kept events dropped (emulator/trace.ts Tracer.chunks)
+   */
+  traceFile?: (format: 'perfetto' | 'jsonl') => { chunks: Iterable<string>; truncated: string | null };
 }
 
 export interface Scenario {

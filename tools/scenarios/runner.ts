@@ -145,7 +145,13 @@ export function finishResult(
     guestErrorsByDevice: Object.fromEntries(tr.guestErrorsBySrc),
     kernelLog: sys.kernel.log.records.map(formatRecord),
     // the exports, when the events were kept (bootSystem's default; fault-storm only when its caller asks, as CLI --trace does)
-    ...(tr.keeping ? { traceJsonLines: () => tr.toJsonLines(), tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }) } : {}),
+    ...(tr.keeping
+      ? {
+          traceJsonLines: () => tr.toJsonLines(),
+          tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }),
+          traceFile: (format: 'perfetto' | 'jsonl') => ({ chunks: tr.chunks(format, { scenario: base.scenario, profile: base.profile, board: base.board }), truncated: tr.truncated() }),
+        }
+      : {}),
   };
 }
 

@@ -119,6 +119,8 @@ export interface UnicornRunResult {
   /** trace exports (kept only with keepTrace; functions, so JSON output leaves them out) */
   traceJsonLines?: () => string;
   tracePerfetto?: () => string;
+  /** the same as a file's pieces, and what the cap on kept events dropped (tools/scenarios/registry.ts ScenarioResult.traceFile) */
+  traceFile?: (format: 'perfetto' | 'jsonl') => { chunks: Iterable<string>; truncated: string | null };
 }
 
 /** Boot, bind, exec, run. */
@@ -234,7 +236,13 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     bind,
     kernelLog: system.kernel.log.lines(),
     procInterrupts: system.irq.procInterrupts(),
-    ...(opts.keepTrace ? { traceJsonLines: () => m.tracer.toJsonLines(), tracePerfetto: () => m.tracer.toPerfetto({ elf: opts.elf, profile, board }) } : {}),
+    ...(opts.keepTrace
+      ? {
+          traceJsonLines: () => m.tracer.toJsonLines(),
+          tracePerfetto: () => m.tracer.toPerfetto({ elf: opts.elf, profile, board }),
+          traceFile: (format: 'perfetto' | 'jsonl') => ({ chunks: m.tracer.chunks(format, { elf: opts.elf, profile, board }), truncated: m.tracer.truncated() }),
+        }
+      : {}),
   };
 }
 

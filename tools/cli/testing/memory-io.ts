@@ -18,8 +18,8 @@ export function memoryIo(files: Record<string, string> = {}): MemoryIo {
     err(s: string) {
       r.e += s;
     },
-    writeFile(p: string, d: string) {
-      files[p] = d;
+    writeFile(p: string, d: string | Iterable<string>) {
+      files[p] = typeof d === 'string' ? d : [...d].join('');
     },
     readFile(p: string) {
       if (!(p in files)) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${p}'`), { code: 'ENOENT', syscall: 'open', path: p });
