@@ -66,7 +66,7 @@ export const FUZZ_OPTS: Record<string, OptSpec> = {
   runs: { type: 'int', min: 1, help: 'fast-check runs, each from the post-boot snapshot (default 200)' },
   time: { type: 'int', min: 1, metavar: 'SECONDS', help: 'run slices until this much host time has passed (instead of --runs)' },
   json: { type: 'bool', help: 'print one JSON object' },
-  out: { type: 'string', metavar: 'DIR', help: 'directory for finding files (default fuzz-findings)' },
+  out: { type: 'string', metavar: 'DIR', help: 'directory for finding files, each written when its slice ends (default fuzz-findings)' },
   replay: { type: 'string', metavar: 'FILE', help: 'replay one finding file and print its calls as C' },
   jobs: { type: 'int', min: 1, max: MAX_JOBS, help: `parallel jobs (this process and N-1 child processes), 1-${MAX_JOBS}; at most one per host CPU runs (default 1)` },
   shard: { type: 'string', metavar: 'i/n', help: 'run only shard i of n (0-based) of the slices' },
@@ -186,9 +186,12 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const progress = new Progress(io, timeMs === undefined ? plannedRuns : 0, timeMs);
   // merged as they arrive: nothing of a slice's result is kept but its share of the merge
   const merger = new SliceMerger(profile, seed);
+  // finding files as the slices arrive: a campaign stopped early keeps what it found
+  const findingFiles = new FindingFiles(io, outDir, profile, host.mkdir ?? mkdirs);
   const timeline = new Timeline();
   const onSlice = (s: SliceResult): void => {
     merger.add(s);
+    findingFiles.add(s.k, s.result.findings);
     const t = now() - t0;
     timeline.add(s.result.execs, t);
     progress.update(s.result.runs, s.result.findings.map((f) => f.sig), t);
@@ -204,22 +207,48 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   progress.end();
   const merged = merger.result();
   const elapsed = now() - t0;
-  const files: string[] = [];
-  const cfiles: (string | null)[] = [];
-  if (merged.findings.length) {
-    (host.mkdir ?? mkdirs)(outDir);
-    for (const f of merged.findings) {
-      const file = `${outDir}/${profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
-      io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
-      files.push(file);
-      cfiles.push(writeReproducer(f, file, io));
-    }
-  }
+  // every merged finding's file was written when its slice arrived (the merge keeps the same one)
+  const files = merged.findings.map((f) => findingFiles.of(f.sig).file);
+  const cfiles = merged.findings.map((f) => findingFiles.of(f.sig).cfile);
   const base = matchBaseline(baseline, profile, merged.findings.map((f) => f.sig));
   const bl = { file: baselineFile, known: base.known, fresh: base.fresh };
   if (opts.json) io.out(JSON.stringify(summaryJson(merged, elapsed, files, shard, jobs, bl, cfiles, guided, timeline.points)) + '\n');
   else io.out(summaryText(merged, elapsed, files, shard, jobs, bl, cfiles, guided));
   return base.fresh.length ? 1 : 0;
+}
+
+/**
+ * Finding files written as the slice results arrive, not at the end of the campaign: one stopped
+ * early (a CI job's time limit, Ctrl-C, a killed runner) keeps every finding of the slices that
+ * ended, as libFuzzer writes a crash file at once. A signature's files are rewritten when a lower
+ * slice shows it (with --jobs, slices arrive out of order), and within a slice the first finding
+ * stays: the merge's choice (SliceMerger), so the files at the end are the merged findings'.
+ */
+export class FindingFiles {
+  private readonly bySig = new Map<string, { k: number; file: string; cfile: string | null }>();
+  constructor(
+    private readonly io: CliIo,
+    private readonly outDir: string,
+    private readonly profile: string,
+    private readonly mkdir: (dir: string) => void,
+  ) {}
+
+  add(k: number, findings: readonly FindingReport[]): void {
+    for (const f of findings) {
+      const cur = this.bySig.get(f.sig);
+      if (cur !== undefined && cur.k <= k) continue;
+      if (this.bySig.size === 0) this.mkdir(this.outDir);
+      const file = `${this.outDir}/${this.profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
+      this.io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
+      this.bySig.set(f.sig, { k, file, cfile: writeReproducer(f, file, this.io) });
+    }
+  }
+
+  of(sig: string): { file: string; cfile: string | null } {
+    const e = this.bySig.get(sig);
+    if (e === undefined) throw new Error(`fuzz: no finding file for ${sig}`);
+    return e;
+  }
 }
 
 function toFile(f: FindingReport): FindingFile {

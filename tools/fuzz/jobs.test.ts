@@ -1,10 +1,12 @@
 // fuzz --jobs N (issue 19): child processes forked by a relay thread (the default) and worker
 // threads give the same merged result as one in-process job; time mode and a failing job.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWorkers, type WorkerPlan } from './cli.js';
+import { CHILD_FLAG } from './worker.js';
 import { DEFAULT_SUPPRESSIONS } from './harness.js';
 import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, type SliceResult } from './slices.js';
 
@@ -87,6 +89,21 @@ describe('fuzz --jobs: child processes and worker threads', () => {
     // both children ran: slices 1, 4 are the first of child 0 and child 1
     expect(ks).toContain(1);
     expect(ks).toContain(4);
+  });
+
+  it('a child whose CLI went away (killed mid-campaign) stops quietly: no EPIPE stack on the shared stderr', () => {
+    // a stand-in CLI: forks one child, gives it a time-mode job, exits at its first slice result
+    const wrapper = `const { fork } = require('node:child_process');
+      const c = fork(${JSON.stringify(file)}, [${JSON.stringify(CHILD_FLAG)}], { execArgv: ['--single-threaded'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      c.on('message', (m) => { if (m.type === 'slice') { process.stdout.write('parent gone at slice ' + m.k + '\\n'); process.exit(0); } });
+      c.send({ type: 'job', profile: 'mainline', seed: 1, runs: 0, time: { first: 0, stride: 1, ms: 60000 } });`;
+    const t0 = performance.now();
+    // returns once every holder of the output pipes, the orphaned child too, has exited
+    const r = spawnSync(process.execPath, ['-e', wrapper], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout).toBe('parent gone at slice 0\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(30_000);
   });
 
   it('a job that fails is reported as an error, not a hang', () => {

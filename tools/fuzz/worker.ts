@@ -167,8 +167,13 @@ function relay(job: RelayJob): void {
 
 /** a child process (CHILD_FLAG): runs what the relay gives it, one slice at a time */
 function child(): void {
+  // the CLI gone (killed, Ctrl-C, a CI job's time limit): stop quietly, as on 'disconnect'
+  // below, instead of dying on an unhandled EPIPE with a stack trace on the shared stderr
   const send = (m: FromChild): void => {
-    process.send!(m);
+    if (!process.connected) process.exit(0);
+    process.send!(m, undefined, undefined, (e: Error | null) => {
+      if (e) process.exit(0);
+    });
   };
   let job: Extract<ToChild, { type: 'job' }> | null = null;
   const t0 = performance.now();
