@@ -119,6 +119,8 @@ function checkOutputs(io: CliIo, opts: Record<string, unknown>): void {
 
 export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number> {
   const { positionals, opts } = parseArgs(argv, RUN_OPTS);
+  // '-' would be a file named '-' (stdout carries the summary): refused, as fuzz refuses --emit-c - with --json
+  for (const k of ['trace', 'junit'] as const) if (opts[k] === '-') throw new UsageError(`--${k} -: give a file name (stdout carries the run's summary; only --trace-mmio takes -, for stderr)`);
   if (opts['cpu'] !== 'unicorn' && (opts['insn-limit'] !== undefined || opts['time-limit'] !== undefined)) throw new UsageError('--insn-limit and --time-limit need --cpu unicorn');
   if (opts['rootfs'] !== undefined && (opts['cpu'] !== 'unicorn' || (opts['elf'] === undefined && opts['sh'] === undefined))) throw new UsageError('--rootfs needs --cpu unicorn --elf or --sh');
   if (opts['sh'] !== undefined && opts['cpu'] !== 'unicorn') throw new UsageError('--sh needs --cpu unicorn');

@@ -21,6 +21,8 @@ describe('usage errors: one line and a hint', () => {
     [['run', 'pl330-vfio-test', '--profile', 'wat'], 'run'],
     [['run', 'pl330-vfio-test', '--profile', 'patches:1-3,5'], 'run'],
     [['run', 'pl330-vfio-test', '--trace-format', 'jsonl'], 'run'],
+    [['run', 'pl330-vfio-test', '--trace', '-'], 'run'],
+    [['run', 'pl330-vfio-test', '--junit', '-'], 'run'],
     [['list', 'extra'], 'list'],
     [['matrix', '--bogus'], 'matrix'],
     [['trace'], 'trace'],
