@@ -59,7 +59,7 @@ export function runPl330Iommufd(o: Pl330IommufdRunOptions): ScenarioResult & { s
   if (outcome.startsWith('fault:')) {
     for (const r of sys.kernel.log.records.slice(logStart)) if (r.prefix.startsWith('arm-smmu')) output.push(`[kernel: ${r.prefix}: ${r.msg}]`);
   }
-  const res = finishResult(sys, { scenario: o.name, profile: profile.name, board: sys.machine.file, seed: o.seed, expected: o.expected, outcome, output, exitStatus, device }, run, true);
+  const res = finishResult(sys, { scenario: o.name, profile: profile.name, board: sys.machine.file, seed: o.seed, expected: o.expected, outcome, output, exitStatus, device }, run);
   return { ...res, steps, system: sys };
 }
 
@@ -113,7 +113,7 @@ const cdevConflict: Scenario = {
     const output = [...admin.output, ...allow, ...splitLines(p.proc.stdout)];
     const exitStatus = p.thread.exit?.status ?? null;
     const outcome: Outcome = exitStatus === null ? 'timeout' : exitStatus === 0 ? 'busy:cdev-group' : 'fail:exit-status';
-    return finishResult(sys, { scenario: 'cdev-group-conflict', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: 'busy:cdev-group', outcome, output, exitStatus, device }, run, true);
+    return finishResult(sys, { scenario: 'cdev-group-conflict', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: 'busy:cdev-group', outcome, output, exitStatus, device }, run);
   },
 };
 

@@ -163,7 +163,6 @@ export function runFaultStorm(o: ScenarioOptions, iterations = FAULT_STORM_ITERA
     sys,
     { scenario: 'fault-storm', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: expectedFaultStorm(profile.caps), outcome, output, exitStatus, device: PL330_DEVICE },
     run,
-    false,
   );
   if (hang) res.faults.push({ t: run.now, source: 'machine', kind: 'hang', detail: hang.message });
   return { ...res, faulted };

@@ -45,7 +45,6 @@ export function runBindWhileOwned(o: ScenarioOptions): ScenarioResult {
     sys,
     { scenario: 'bind-while-owned', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: expectedBindWhileOwned(profile), outcome, output, exitStatus: root.thread.exit?.status ?? null },
     run,
-    true,
   );
 }
 
@@ -84,7 +83,6 @@ export function runSharedStreamId(o: ScenarioOptions): ScenarioResult {
     sys,
     { scenario: 'shared-stream-id', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: expectedSharedStreamId(profile), outcome, output, exitStatus: user.thread.exit?.status ?? null },
     run,
-    true,
   );
 }
 

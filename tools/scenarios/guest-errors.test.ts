@@ -28,7 +28,7 @@ describe('the run summary counts guest errors', () => {
     expect(sys.kernel.hw.readl(GICD + 0xd00)).toBe(0);
     sys.kernel.hw.writel(0xffffffff, GICD + 0x004);
     const run = sys.machine.scheduler.runUntilIdle();
-    const r = finishResult(sys, { scenario: 'devmem', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, run, true);
+    const r = finishResult(sys, { scenario: 'devmem', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, run);
     const dist = '2c001000.interrupt-controller.distributor';
     expect(r.guestErrors).toBe(2);
     expect(r.guestErrorsByDevice).toEqual({ [dist]: 2 });
@@ -76,7 +76,7 @@ describe('the run summary counts guest errors', () => {
       [dev, 'unmapped-write', 0x008, null],
       [dev, 'read-only-write', 0x000, 'DSR'],
     ]);
-    const r = finishResult(sys, { scenario: 'poke', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, sys.machine.scheduler.runUntilIdle(), true);
+    const r = finishResult(sys, { scenario: 'poke', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, sys.machine.scheduler.runUntilIdle());
     expect(toJson(r)['guestErrorsByDevice']).toEqual({ [dev]: 2 });
   });
 
@@ -84,7 +84,7 @@ describe('the run summary counts guest errors', () => {
     const sys = bootSystem({ profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1 });
     sys.machine.tracer.enabled = true;
     sys.kernel.hw.writel(0xdead, 0x2b400000 + 0x004); // GR0 0x004 is reserved (IHI 0062)
-    const r = finishResult(sys, { scenario: 'devmem', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, sys.machine.scheduler.runUntilIdle(), true);
+    const r = finishResult(sys, { scenario: 'devmem', profile: 'rfc-v4', board: 'vexpress-vfio', seed: 1, expected: 'pass', outcome: 'pass', output: [], exitStatus: 0 }, sys.machine.scheduler.runUntilIdle());
     expect(toJson(r)['guestErrorsByDevice']).toEqual({ '2b400000.iommu': 1 });
     const ev = sys.machine.tracer.events.filter((e) => e.kind === 'guest-error');
     expect(ev.map((e) => [e.src, e.f['what'], e.f['off'], e.f['value']])).toEqual([['2b400000.iommu', 'unmapped-write', 0x004, 0xdead]]);

@@ -147,7 +147,6 @@ export function runPl330(o: Pl330RunOptions): ScenarioResult & { steps: StepReco
     sys,
     { scenario: o.name ?? 'pl330-vfio-test', profile: profile.name, board: sys.machine.file, seed: o.seed, expected, outcome, output, exitStatus, device },
     run,
-    true,
   );
   return { ...res, steps, system: sys };
 }
@@ -233,7 +232,6 @@ const groupBusy: Scenario = {
       sys,
       { scenario: 'group-busy', profile: profile.name, board: sys.machine.file, seed: o.seed, expected: 'busy:group', outcome, output, exitStatus: b.thread.exit?.status ?? null, device },
       run,
-      true,
     );
   },
 };

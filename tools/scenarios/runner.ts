@@ -122,7 +122,10 @@ export function finishResult(
   sys: System,
   base: Pick<ScenarioResult, 'scenario' | 'profile' | 'board' | 'seed' | 'expected' | 'outcome' | 'output' | 'exitStatus'> & { device?: string },
   run: RunResult,
-  /** no longer used (kept for callers that pass it): the exports are offered when the tracer kept the events */
+  /**
+   * @deprecated no longer read (scenario files written before 2026-12-04 pass it): the trace
+   * exports are offered when the tracer kept the events
+   */
   keep?: boolean,
 ): ScenarioResult {
   void keep;
