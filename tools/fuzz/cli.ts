@@ -190,8 +190,7 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
   const findingFiles = new FindingFiles(io, outDir, profile, host.mkdir ?? mkdirs);
   const timeline = new Timeline();
   const onSlice = (s: SliceResult): void => {
-    merger.add(s);
-    findingFiles.add(s.k, s.result.findings);
+    for (const f of merger.add(s)) findingFiles.write(f);
     const t = now() - t0;
     timeline.add(s.result.execs, t);
     progress.update(s.result.runs, s.result.findings.map((f) => f.sig), t);
@@ -220,12 +219,13 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
 /**
  * Finding files written as the slice results arrive, not at the end of the campaign: one stopped
  * early (a CI job's time limit, Ctrl-C, a killed runner) keeps every finding of the slices that
- * ended, as libFuzzer writes a crash file at once. A signature's files are rewritten when a lower
- * slice shows it (with --jobs, slices arrive out of order), and within a slice the first finding
- * stays: the merge's choice (SliceMerger), so the files at the end are the merged findings'.
+ * ended, as libFuzzer writes a crash file at once. The CLI writes each finding the merge chooses
+ * as it chooses it (SliceMerger.add); a signature's files are rewritten when a lower slice shows
+ * it later (with --jobs, slices arrive out of order), so the files at the end are the merged
+ * findings'.
  */
 export class FindingFiles {
-  private readonly bySig = new Map<string, { k: number; file: string; cfile: string | null }>();
+  private readonly bySig = new Map<string, { file: string; cfile: string | null }>();
   constructor(
     private readonly io: CliIo,
     private readonly outDir: string,
@@ -233,15 +233,11 @@ export class FindingFiles {
     private readonly mkdir: (dir: string) => void,
   ) {}
 
-  add(k: number, findings: readonly FindingReport[]): void {
-    for (const f of findings) {
-      const cur = this.bySig.get(f.sig);
-      if (cur !== undefined && cur.k <= k) continue;
-      if (this.bySig.size === 0) this.mkdir(this.outDir);
-      const file = `${this.outDir}/${this.profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
-      this.io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
-      this.bySig.set(f.sig, { k, file, cfile: writeReproducer(f, file, this.io) });
-    }
+  write(f: FindingReport): void {
+    if (this.bySig.size === 0) this.mkdir(this.outDir);
+    const file = `${this.outDir}/${this.profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
+    this.io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
+    this.bySig.set(f.sig, { file, cfile: writeReproducer(f, file, this.io) });
   }
 
   of(sig: string): { file: string; cfile: string | null } {

@@ -7,8 +7,8 @@ import type { CliIo } from '../cli/main.js';
 import { SECOND_GROUP, SETUP_PREFIX } from './arb.js';
 import { ATTR_NS } from '../../emulator/attrs.js';
 import { InputError } from '../cli/outputs.js';
-import { coverageRows, FindingFiles, FINDING_FORMAT, Progress, runFuzzCommand, Timeline, type FindingFile } from './cli.js';
-import { runCampaign, runProgram, type CampaignResult, type FindingReport } from './engine.js';
+import { coverageRows, FINDING_FORMAT, Progress, runFuzzCommand, Timeline, type FindingFile } from './cli.js';
+import { runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
 import { fuzzRateCurve, fuzzRateDetail } from './bench.js';
@@ -419,30 +419,6 @@ describe('CLI', () => {
     expect(new Set(jsons).size).toBe(jsons.length);
     // the summary lists the files, and each holds the merged finding of its signature
     for (const j of jsons) expect(io.stdout).toContain(j.slice('write '.length));
-  });
-
-  it('FindingFiles keeps, per signature, the finding of the lowest slice (the first within it), whatever the arrival order', () => {
-    const io = fakeIo();
-    const writes: string[] = [];
-    const w = io.writeFile;
-    io.writeFile = (p, d) => {
-      writes.push(p);
-      w(p, d);
-    };
-    const ff = new FindingFiles(io, 'out', 'rfc-v4', () => {});
-    const base = rfc.findings[0]!;
-    const f = (sig: string, message: string): FindingReport => ({ ...base, sig, message });
-    ff.add(7, [f('oops:pread', 'from 7')]);
-    ff.add(2, [f('oops:pread', 'from 2, first'), f('oops:pread', 'from 2, second')]);
-    ff.add(5, [f('oops:pread', 'from 5'), f('region-info-leak', 'from 5')]);
-    const pread = JSON.parse(io.files[ff.of('oops:pread').file]!) as FindingFile;
-    expect(pread.sig).toBe('oops:pread');
-    expect((JSON.parse(io.files[ff.of('oops:pread').file]!) as { message: string }).message).toBe('from 2, first');
-    expect((JSON.parse(io.files[ff.of('region-info-leak').file]!) as { message: string }).message).toBe('from 5');
-    // pread written twice (slice 7, then slice 2), the leak once
-    expect(writes.filter((p) => p === 'out/rfc-v4-oops_pread.json')).toHaveLength(2);
-    expect(writes.filter((p) => p === 'out/rfc-v4-region-info-leak.json')).toHaveLength(1);
-    expect(() => ff.of('dma-unmapped')).toThrow(/no finding file/);
   });
 
   it('--json has the timeline: syscalls so far at the first slice result of each host second', () => {

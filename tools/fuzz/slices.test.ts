@@ -55,8 +55,11 @@ describe('SliceMerger', () => {
         // an arrival order: a rotation and a deterministic shuffle of the slices
         const order = ps.map((p, i) => ({ p, key: ((i + r) * 2654435761) >>> 0 })).sort((a, b) => a.key - b.key).map((e) => e.p);
         const m = new SliceMerger('mainline', 1);
-        for (const p of order) m.add(p);
+        // what the CLI writes: each finding add chooses, the later choice of a signature over the earlier
+        const written = new Map<string, string>();
+        for (const p of order) for (const f of m.add(p)) written.set(f.sig, f.message);
         const got = m.result();
+        expect([...written].sort(([a], [b]) => (a < b ? -1 : 1))).toEqual(got.findings.map((f) => [f.sig, f.message]));
         const want = inOrder(ps);
         expect(got.runs).toBe(want.runs);
         expect(got.execs).toBe(want.execs);
@@ -74,10 +77,12 @@ describe('SliceMerger', () => {
   it('keeps the finding of the lowest slice, and within it the first', () => {
     const slice = (k: number, ...msgs: [string, string][]): SliceResult => ({ k, result: { profile: 'mainline', seed: 1, runs: 1, execs: 1, elapsedMs: 0, coverage: {}, findings: msgs.map(([s, m]) => finding(s, m)) } });
     const m = new SliceMerger('mainline', 1);
-    m.add(slice(7, ['oops:pread', 'from 7']));
-    m.add(slice(2, ['oops:pread', 'from 2, first'], ['oops:pread', 'from 2, second']));
-    m.add(slice(5, ['oops:pread', 'from 5'], ['dma-unmapped', 'from 5']));
-    m.add(slice(0, ['region-info-leak', 'from 0']));
+    // add returns the findings it made the choice for their signature (the CLI writes their files)
+    const chosen = (s: SliceResult): string[] => m.add(s).map((f) => f.message);
+    expect(chosen(slice(7, ['oops:pread', 'from 7']))).toEqual(['from 7']);
+    expect(chosen(slice(2, ['oops:pread', 'from 2, first'], ['oops:pread', 'from 2, second']))).toEqual(['from 2, first']);
+    expect(chosen(slice(5, ['oops:pread', 'from 5'], ['dma-unmapped', 'from 5']))).toEqual(['from 5']);
+    expect(chosen(slice(0, ['region-info-leak', 'from 0']))).toEqual(['from 0']);
     expect(m.result().findings.map((f) => [f.sig, f.message])).toEqual([
       ['dma-unmapped', 'from 5'],
       ['oops:pread', 'from 2, first'],

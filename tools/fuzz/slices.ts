@@ -89,7 +89,9 @@ export class SliceMerger {
     readonly seed: number,
   ) {}
 
-  add({ k, result }: SliceResult): void {
+  /** returns the findings this slice made the merge's choice for their signature (new, or from a lower slice) */
+  add({ k, result }: SliceResult): FindingReport[] {
+    const chosen: FindingReport[] = [];
     if (result.branches) this.branches = this.branches ? unionInto(this.branches, result.branches) : Uint8Array.from(result.branches);
     this.ks.push(k);
     this.runs += result.runs;
@@ -98,13 +100,17 @@ export class SliceMerger {
     for (const f of result.findings) {
       const cur = this.found.get(f.sig);
       // an earlier finding of this slice (cur.k === k) or of a lower slice stays
-      if (cur === undefined || k < cur.k) this.found.set(f.sig, { k, f });
+      if (cur === undefined || k < cur.k) {
+        this.found.set(f.sig, { k, f });
+        chosen.push(f);
+      }
     }
     for (const key in result.coverage) {
       let s = this.cov.get(key);
       if (!s) this.cov.set(key, (s = new Set()));
       for (const x of result.coverage[key]!) s.add(x);
     }
+    return chosen;
   }
 
   result(): Merged {
