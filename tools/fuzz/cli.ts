@@ -225,7 +225,8 @@ export function runFuzzCommand(argv: readonly string[], io: CliIo, host: FuzzHos
  * findings'.
  */
 export class FindingFiles {
-  private readonly bySig = new Map<string, { file: string; cfile: string | null }>();
+  private readonly bySig = new Map<string, { file: string | null; cfile: string | null }>();
+  private dirMade = false;
   constructor(
     private readonly io: CliIo,
     private readonly outDir: string,
@@ -233,14 +234,27 @@ export class FindingFiles {
     private readonly mkdir: (dir: string) => void,
   ) {}
 
+  /**
+   * A file that cannot be written (the disk filled up, the directory went away: it was checked
+   * before the campaign) does not end the campaign: a note on stderr, and the finding stays in
+   * the summary with no file (`file: null`); a later choice for the signature tries again.
+   */
   write(f: FindingReport): void {
-    if (this.bySig.size === 0) this.mkdir(this.outDir);
     const file = `${this.outDir}/${this.profile.replace(/[^A-Za-z0-9.-]/g, '_')}-${f.sig.replace(/[^A-Za-z0-9.-]/g, '_')}.json`;
-    this.io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
-    this.bySig.set(f.sig, { file, cfile: writeReproducer(f, file, this.io) });
+    try {
+      if (!this.dirMade) this.mkdir(this.outDir);
+      this.dirMade = true;
+      this.io.writeFile(file, JSON.stringify(toFile(f), null, 1) + '\n');
+      this.bySig.set(f.sig, { file, cfile: writeReproducer(f, file, this.io) });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw e;
+      this.io.err(`fuzz: cannot write finding file ${file}: ${code}; the finding stays in the summary\n`);
+      this.bySig.set(f.sig, { file: null, cfile: null });
+    }
   }
 
-  of(sig: string): { file: string; cfile: string | null } {
+  of(sig: string): { file: string | null; cfile: string | null } {
     const e = this.bySig.get(sig);
     if (e === undefined) throw new Error(`fuzz: no finding file for ${sig}`);
     return e;
@@ -565,7 +579,7 @@ export class Timeline {
   }
 }
 
-function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false, timeline: [number, number][] = []): object {
+function summaryJson(m: Merged, elapsed: number, files: (string | null)[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false, timeline: [number, number][] = []): object {
   const rt = covRuntime();
   return {
     schema: FUZZ_JSON_SCHEMA,
@@ -589,7 +603,7 @@ function summaryJson(m: Merged, elapsed: number, files: string[], shard: { i: nu
   };
 }
 
-function summaryText(m: Merged, elapsed: number, files: string[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false): string {
+function summaryText(m: Merged, elapsed: number, files: (string | null)[], shard: { i: number; n: number }, jobs: number, bl: BaselineUse, cfiles: (string | null)[] = [], guided = false): string {
   const L: string[] = [];
   const secs = elapsed / 1000;
   L.push(`fuzz ${m.profile}: seed ${m.seed}, shard ${shard.i}/${shard.n}, ${jobs} job(s): ${m.runs} runs (${m.slices.length} slices), ${m.execs} syscalls in ${secs.toFixed(1)} s = ${Math.round(m.execs / Math.max(secs, 1e-3))} execs/s`);

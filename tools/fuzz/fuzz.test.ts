@@ -421,6 +421,28 @@ describe('CLI', () => {
     for (const j of jsons) expect(io.stdout).toContain(j.slice('write '.length));
   });
 
+  it('a finding file that cannot be written mid-campaign (a full disk): a note, the campaign goes on, the finding stays in the summary', () => {
+    const io = fakeIo();
+    let fails = 0;
+    io.writeFile = (p) => {
+      fails++;
+      throw Object.assign(new Error(`ENOSPC: no space left on device, open '${p}'`), { code: 'ENOSPC' });
+    };
+    expect(runFuzzCommand(['--profile', 'rfc-v4', '--runs', '50', '--out', 'full', '--json'], io, { mkdir: () => {}, workerFile: null })).toBe(0);
+    const out = JSON.parse(io.stdout) as { runs: number; findings: { sig: string; file: string | null; reproducer: string | null }[] };
+    expect(out.runs).toBe(50);
+    expect(out.findings.length).toBeGreaterThan(0);
+    expect(out.findings.every((f) => f.file === null && f.reproducer === null)).toBe(true);
+    expect(fails).toBeGreaterThanOrEqual(out.findings.length);
+    expect(io.stderr).toMatch(/^fuzz: cannot write finding file full\/rfc-v4-.*\.json: ENOSPC; the finding stays in the summary$/m);
+    // anything else thrown is a bug, not the disk: it still ends the campaign
+    const bad = fakeIo();
+    bad.writeFile = () => {
+      throw new TypeError('not a disk problem');
+    };
+    expect(() => runFuzzCommand(['--profile', 'rfc-v4', '--runs', '25', '--out', 'x'], bad, { mkdir: () => {}, workerFile: null })).toThrow(/not a disk problem/);
+  });
+
   it('--json has the timeline: syscalls so far at the first slice result of each host second', () => {
     const t = new Timeline();
     t.add(100, 10);
