@@ -27,6 +27,14 @@ export interface TraceEvent {
   f: TraceFields;
 }
 
+/** a run result's trace exports, when its events were kept (Tracer.exports) */
+export interface TraceExports {
+  traceJsonLines: () => string;
+  tracePerfetto: () => string;
+  /** a file's pieces (never one string), and null or what the cap on kept events dropped */
+  traceFile: (format: 'perfetto' | 'jsonl') => { chunks: Iterable<string>; truncated: string | null };
+}
+
 export interface TracerOptions {
   /** record events (digest only when false) */
   keep?: boolean;
@@ -140,14 +148,14 @@ export class Tracer implements GuestErrorSink {
     this.pending = '';
   }
 
+  /** the kept events as JSON lines (the chunks joined) */
   toJsonLines(): string {
-    let s = '';
-    for (const e of this.events) s += serialize(e) + '\n';
-    return s;
+    return [...this.chunks('jsonl')].join('');
   }
 
+  /** the kept events as Chrome/Perfetto trace-event JSON (the chunks joined) */
   toPerfetto(meta: Record<string, string> = {}): string {
-    return JSON.stringify(toPerfettoTrace(this.events, meta));
+    return [...this.chunks('perfetto', meta)].join('');
   }
 
   /**
@@ -159,6 +167,18 @@ export class Tracer implements GuestErrorSink {
     if (format === 'jsonl') return jsonLinesChunks(this.events);
     const t = this.truncated();
     return perfettoChunks(this.events, t === null ? meta : { ...meta, truncated: t });
+  }
+
+  /**
+   * A run result's trace exports (tools/scenarios/registry.ts ScenarioResult, tools/unicorn
+   * run.ts): the whole strings, and a file's pieces with what the cap dropped (CLI --trace)
+   */
+  exports(meta: Record<string, string>): TraceExports {
+    return {
+      traceJsonLines: () => this.toJsonLines(),
+      tracePerfetto: () => this.toPerfetto(meta),
+      traceFile: (format) => ({ chunks: this.chunks(format, meta), truncated: this.truncated() }),
+    };
   }
 
   /** null, or what the cap on kept events dropped: "kept the first N of M events" */

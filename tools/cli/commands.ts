@@ -10,6 +10,7 @@ import { getScenario, listScenarios, type Scenario, type ScenarioOptions, type S
 import { oneLine, readTraceFile, summarizeTrace, summaryLines, toJson, toJunit, MATRIX_JSON_SCHEMA, RUN_UNICORN_JSON_SCHEMA } from './report.js';
 import { DtsError } from '../../emulator/dt/types.js';
 import { BoardError } from '../../emulator/machine.js';
+import type { TraceExports } from '../../emulator/trace.js';
 import { KernelBootError } from '../../kernel-model/kernel.js';
 import { cmdlineQuotingError } from '../../kernel-model/base/params.js';
 import { InputError } from './outputs.js';
@@ -57,7 +58,7 @@ function writeOutput(io: CliIo, path: string, data: string | Iterable<string>, w
 }
 
 /** `--trace FILE`: in pieces when the result offers them (a scenario file's may have only the string exports); a warning when the cap on kept events dropped some */
-function writeTraceFile(io: CliIo, path: string, fmt: 'perfetto' | 'jsonl', r: Pick<ScenarioResult, 'traceFile' | 'traceJsonLines' | 'tracePerfetto'>): void {
+function writeTraceFile(io: CliIo, path: string, fmt: 'perfetto' | 'jsonl', r: Partial<TraceExports>): void {
   const file = r.traceFile?.(fmt);
   writeOutput(io, path, file?.chunks ?? (fmt === 'jsonl' ? r.traceJsonLines?.() : r.tracePerfetto?.()) ?? '', 'trace file');
   if (file?.truncated) io.err(`vfio-arm-emu: warning: trace file ${path}: ${file.truncated}\n`);

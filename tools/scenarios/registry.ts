@@ -5,6 +5,7 @@
  */
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
 import type { Machine } from '../../emulator/machine.js';
+import type { TraceExports } from '../../emulator/trace.js';
 
 export interface ScenarioOptions {
   profile: string;
@@ -29,7 +30,8 @@ export interface ScenarioFault {
   t: number;
 }
 
-export interface ScenarioResult {
+/** the trace exports (emulator/trace.ts TraceExports) are there when the run kept its trace events */
+export interface ScenarioResult extends Partial<TraceExports> {
   scenario: string;
   profile: string;
   board: string;
@@ -57,14 +59,6 @@ export interface ScenarioResult {
   kernelLog: string[];
   output: string[];
   exitStatus: number | null;
-  /** trace exports, when tracing was kept */
-  traceJsonLines?: () => string;
-  tracePerfetto?: () => string;
-  /**
-   * The same as a file's pieces (CLI --trace: millions of events are never one string), and
-   * null or what the cap on kept events dropped (emulator/trace.ts Tracer.chunks)
-   */
-  traceFile?: (format: 'perfetto' | 'jsonl') => { chunks: Iterable<string>; truncated: string | null };
 }
 
 export interface Scenario {

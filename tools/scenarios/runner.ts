@@ -99,10 +99,6 @@ export function collectFaults(sys: System): ScenarioFault[] {
   return out.sort((a, b) => a.t - b.t);
 }
 
-/** bytes the PL330 channels stored (their pl330-xfer events, tallied whether or not the trace is kept) */
-export function dmaBytesOf(sys: System): number {
-  return sys.tally.dmaStored;
-}
 
 /** interrupts delivered to user space for a device (vfio-platform / vfio-amba trigger eventfd signals) */
 export function interruptsOf(sys: System, device: string): number {
@@ -139,7 +135,8 @@ export function finishResult(
     passed: base.outcome === base.expected,
     virtualTimeNs: sys.now,
     traceSha256: tr.digest(),
-    dmaBytes: dmaBytesOf(sys),
+    // bytes the PL330 channels stored (pl330-xfer), tallied whether or not the trace is kept
+    dmaBytes: sys.tally.dmaStored,
     interrupts: interruptsOf(sys, base.device ?? '2c0a0000.dma'),
     irqTakes: irqTakesOf(sys, base.device ?? '2c0a0000.dma'),
     faults,
@@ -148,13 +145,7 @@ export function finishResult(
     guestErrorsByDevice: Object.fromEntries(tr.guestErrorsBySrc),
     kernelLog: sys.kernel.log.records.map(formatRecord),
     // the exports, when the events were kept (bootSystem's default; fault-storm only when its caller asks, as CLI --trace does)
-    ...(tr.keeping
-      ? {
-          traceJsonLines: () => tr.toJsonLines(),
-          tracePerfetto: () => tr.toPerfetto({ scenario: base.scenario, profile: base.profile, board: base.board }),
-          traceFile: (format: 'perfetto' | 'jsonl') => ({ chunks: tr.chunks(format, { scenario: base.scenario, profile: base.profile, board: base.board }), truncated: tr.truncated() }),
-        }
-      : {}),
+    ...(tr.keeping ? tr.exports({ scenario: base.scenario, profile: base.profile, board: base.board }) : {}),
   };
 }
 

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { Prng } from '../../emulator/prng.js';
 import type { RunResult } from '../../emulator/scheduler.js';
+import type { TraceExports } from '../../emulator/trace.js';
 import { bindToVfio, type BindResult } from '../../guest-tests/admin/bind.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
 import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
@@ -82,7 +83,8 @@ export interface UnicornRunOptions {
   countDevice?: string;
 }
 
-export interface UnicornRunResult {
+/** the trace exports (emulator/trace.ts TraceExports) are there with keepTrace; functions, so JSON output leaves them out */
+export interface UnicornRunResult extends Partial<TraceExports> {
   cpu: 'unicorn';
   elf: string;
   argv: string[];
@@ -116,11 +118,6 @@ export interface UnicornRunResult {
   kernelLog: string[];
   /** /proc/interrupts at the end of the run */
   procInterrupts: string;
-  /** trace exports (kept only with keepTrace; functions, so JSON output leaves them out) */
-  traceJsonLines?: () => string;
-  tracePerfetto?: () => string;
-  /** the same as a file's pieces, and what the cap on kept events dropped (tools/scenarios/registry.ts ScenarioResult.traceFile) */
-  traceFile?: (format: 'perfetto' | 'jsonl') => { chunks: Iterable<string>; truncated: string | null };
 }
 
 /** Boot, bind, exec, run. */
@@ -236,13 +233,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     bind,
     kernelLog: system.kernel.log.lines(),
     procInterrupts: system.irq.procInterrupts(),
-    ...(opts.keepTrace
-      ? {
-          traceJsonLines: () => m.tracer.toJsonLines(),
-          tracePerfetto: () => m.tracer.toPerfetto({ elf: opts.elf, profile, board }),
-          traceFile: (format: 'perfetto' | 'jsonl') => ({ chunks: m.tracer.chunks(format, { elf: opts.elf, profile, board }), truncated: m.tracer.truncated() }),
-        }
-      : {}),
+    ...(opts.keepTrace ? m.tracer.exports({ elf: opts.elf, profile, board }) : {}),
   };
 }
 
