@@ -2,11 +2,11 @@
  * Bad input on the command line must give a clear one-line message and exit 2, never a host
  * exception: unreadable or malformed board files, unwritable output files, non-ELF programs.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from './main.js';
-import { nodeIo } from './node-io.js';
+import { nodeIo, writeReplacing } from './node-io.js';
 import { memoryIo } from './testing/memory-io.js';
 import { tempDir } from '../testing/tmp.js';
 
@@ -138,6 +138,48 @@ describe('CLI on the host file system (nodeIo)', () => {
     expect(readFileSync(p, 'utf8')).toBe('abcé\n');
     io.writeFile(p, []);
     expect(readFileSync(p, 'utf8')).toBe('');
+  });
+
+  it('replaces an output file whole: while the new bytes are written the old file is intact, and a write that fails leaves it so', () => {
+    mkdirSync(join(dir, 'replace'), { recursive: true });
+    const p = join(dir, 'replace', 'f.json');
+    writeReplacing(p, 'old\n');
+    const stray = () => readdirSync(join(dir, 'replace')).filter((n) => n.endsWith('.tmp'));
+    let seenMidWrite = '';
+    writeReplacing(p, (function* () {
+      yield 'new ';
+      // half written (a SIGKILL here would stop the process): the file still reads as the old one
+      seenMidWrite = readFileSync(p, 'utf8');
+      yield 'bytes\n';
+    })());
+    expect(seenMidWrite).toBe('old\n');
+    expect(readFileSync(p, 'utf8')).toBe('new bytes\n');
+    expect(() =>
+      writeReplacing(p, (function* () {
+        yield 'half';
+        throw new Error('stopped mid-write');
+      })()),
+    ).toThrow(/stopped mid-write/);
+    expect(readFileSync(p, 'utf8')).toBe('new bytes\n');
+    expect(stray()).toEqual([]);
+  });
+
+  it('replacing follows a symbolic link, keeps the permission bits, and writes a device (/dev/null) in place', () => {
+    const d = join(dir, 'replace2');
+    mkdirSync(d, { recursive: true });
+    const real = join(d, 'real.xml');
+    writeFileSync(real, 'old');
+    chmodSync(real, 0o640);
+    symlinkSync('real.xml', join(d, 'link.xml'));
+    writeReplacing(join(d, 'link.xml'), 'new');
+    expect(lstatSync(join(d, 'link.xml')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, 'utf8')).toBe('new');
+    expect(statSync(real).mode & 0o777).toBe(0o640);
+    expect(readdirSync(d).sort()).toEqual(['link.xml', 'real.xml']);
+    if (existsSync('/dev/null')) {
+      writeReplacing('/dev/null', ['x', 'y']);
+      expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    }
   });
 
   it('an output path below a regular file is a clear error, exit 2', async () => {
