@@ -77,6 +77,41 @@ describe('acceptance: the review bugs of RFC v4', () => {
     }
   });
 
+  it('the oracles judge only while the scratch pages are the harness\'s own: a device mapping where they were is not a finding (mainline, found by a campaign)', () => {
+    // munmap(0, 0x40000001) takes the scratch away and the device's mmap lands where it was:
+    // the pread's 4 bytes (DPC) go to the device mapping and read back as DSR
+    const clobber: Call[] = [
+      { op: 'open', p: 0, path: '/dev/iommu', flags: 2 },
+      { op: 'open', p: 0, path: '/dev/vfio/devices/vfio0', flags: 2 },
+      {
+        op: 'ioctl', p: 0, fd: { k: 'device', i: 0 }, req: 15222,
+        arg: { t: 'struct', type: 'vfio_device_bind_iommufd', fields: { argsz: 16, flags: 0, iommufd: { fd: { k: 'iommufd', i: 0 } }, out_devid: 0 }, ptr: 'ok' },
+      },
+      { op: 'raw', p: 0, nr: 91, args: [0, 0x40000001, 0, 0, 0, 0] },
+      { op: 'mmap', p: 0, fd: { k: 'device', i: 0 }, len: 4096, prot: 3, flags: 1, off: { region: 0, off: 0 } },
+    ];
+    const pread: Call = { op: 'pread', p: 0, fd: { k: 'device', i: 0 }, off: { region: 0, off: 4 }, count: 4, ptr: 'ok' };
+    const run = runProgram('mainline', [...clobber, pread], { transcript: true });
+    expect(run.harness.transcript.map((t) => t.ret)).toEqual(['0', '1', '0', '0', '1073741824', '4']);
+    expect(run.finding).toBeNull();
+    // GET_REGION_INFO's result lands in the device's registers too: no region-info-leak either
+    const info: Call = {
+      op: 'ioctl', p: 0, fd: { k: 'device', i: 0 }, req: VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO,
+      arg: { t: 'struct', type: 'vfio_region_info', fields: { argsz: 32, flags: 0, index: 0, resv: 0, size: 0, offset: 0 }, ptr: 'ok' },
+    };
+    expect(runProgram('mainline', [...clobber, info]).finding).toBeNull();
+    // on rfc-v4 the oracle still judges a pread through an intact scratch (review finding 2),
+    // and stops judging once the scratch is taken away
+    const rw = rfc.findings.find((f) => f.sig === 'rw-offset-mismatch')!;
+    expect(runProgram('rfc-v4', rw.program).finding?.sig).toBe('rw-offset-mismatch');
+    const last = rw.program.at(-1) as Extract<Call, { op: 'pread' }>;
+    expect(last.op).toBe('pread');
+    const taken: Call[] = [...rw.program.slice(0, -1), clobber[3]!, { ...clobber[4]!, fd: last.fd } as Call, last];
+    const quiet = runProgram('rfc-v4', taken, { transcript: true });
+    expect(quiet.harness.transcript.at(-2)!.ret).toBe('1073741824');
+    expect(quiet.finding).toBeNull();
+  });
+
   it('reaches every ioctl of the container, group and device fds, with success and error returns', () => {
     const cov: Record<string, string[]> = {};
     for (const c of [rfc.coverage, mainline.coverage]) for (const [k, v] of Object.entries(c)) cov[k] = [...new Set([...(cov[k] ?? []), ...v])];

@@ -345,6 +345,26 @@ export class Harness {
     return BigInt(s.ro + v.ro * PAGE);
   }
 
+  /**
+   * The scratch pages (the harness's argument and result buffer) are still its own: private
+   * anonymous memory, readable and writable. A program can take them away: a raw munmap or
+   * mprotect over them, or a munmap longer than its mapping; a device mmap may then land
+   * where they were. After that, what the harness writes there and reads back is not what it
+   * meant: an ioctl's result copied to a device mapping reads back as the device's registers
+   * (a pread of the PL330's DPC read back as its DSR, found on mainline as a false
+   * rw-offset-mismatch), and a struct written to a read-only page never reaches the kernel.
+   * The oracles that read the scratch judge only while this holds; the reference models stop
+   * comparing when it does not (they assume the kernel saw the struct the harness wrote).
+   */
+  private scratchIntact(s: Slot): boolean {
+    const mm = s.proc.mm;
+    for (let va = s.scratch; va < s.scratch + 2 * PAGE; va += PAGE) {
+      const v = mm.find(va);
+      if (v === null || v.kind !== 'anon' || (v.prot & PROT_RW) !== PROT_RW) return false;
+    }
+    return true;
+  }
+
   private ptr(p: number, k: PtrKind, len: number): number {
     const s = this.slots[p]!;
     switch (k) {
@@ -573,6 +593,11 @@ export class Harness {
       case 'ioctl': {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
+        const intact = this.scratchIntact(s);
+        if (!intact) {
+          this.model.scratchLost();
+          this.imodel.lose();
+        }
         const arg = this.marshal(p, c.arg);
         const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, (v) => this.value(p, v));
         const file = this.imodel.fileOf(proc, fd);
@@ -587,7 +612,7 @@ export class Harness {
         // mainline SET_CONTAINER accepts an iommufd (vfio_group_ioctl_set_container ->
         // iommufd_vfio_compat_ioas_create): the context gains an IOAS the model does not follow
         if (r === 0 && kind === 'group' && c.req === VFIO_REQS.VFIO_GROUP_SET_CONTAINER) this.imodel.lose();
-        if (r === 0 && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s, this.regionsOf(proc, fd));
+        if (r === 0 && intact && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s, this.regionsOf(proc, fd));
         return r;
       }
       case 'pread':
@@ -604,7 +629,7 @@ export class Harness {
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
-        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok') this.checkReadOracle(s, pos, r, regions);
+        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok' && this.scratchIntact(s)) this.checkReadOracle(s, pos, r, regions);
         return r;
       }
       case 'read':

@@ -196,6 +196,15 @@ export class RefModel {
     this.lost = true;
   }
 
+  /**
+   * The harness's scratch pages are no longer its private memory (unmapped, made read-only,
+   * or replaced by another mapping): the kernel did not see the struct the call's
+   * description says, and the results cannot be read back. The model stops comparing.
+   */
+  scratchLost(): void {
+    this.lost = true;
+  }
+
   /** a raw syscall ran: follow closed fds; anything else touching VFIO fds loses the model */
   resync(p: Process): void {
     const open = new Set(p.openFds);
