@@ -104,7 +104,7 @@ describe('acceptance: the review bugs of RFC v4', () => {
     // and stops judging once the scratch is taken away
     const rw = rfc.findings.find((f) => f.sig === 'rw-offset-mismatch')!;
     expect(runProgram('rfc-v4', rw.program).finding?.sig).toBe('rw-offset-mismatch');
-    const last = rw.program.at(-1) as Extract<Call, { op: 'pread' }>;
+    const last = rw.program.at(-1) as Extract<Call, { op: 'pread' | 'pwrite' }>;
     expect(last.op).toBe('pread');
     const taken: Call[] = [...rw.program.slice(0, -1), clobber[3]!, { ...clobber[4]!, fd: last.fd } as Call, last];
     const quiet = runProgram('rfc-v4', taken, { transcript: true });
