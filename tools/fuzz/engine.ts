@@ -87,6 +87,17 @@ export function runProgram(profile: string, program: readonly Call[], opts: { ig
   return { finding: null, harness: h };
 }
 
+/** one call on a live harness: the finding it raises, null when it runs clean */
+export function execCall(h: Harness, c: Call): Finding | null {
+  try {
+    h.exec(c);
+    return null;
+  } catch (e) {
+    if (e instanceof FindingError) return e.finding;
+    throw e;
+  }
+}
+
 /**
  * A candidate program run from the pooled post-boot snapshot (a shrink or minimization step):
  * its first finding not in `ignore` (null when it runs clean) and the syscalls it executed.

@@ -8,7 +8,7 @@ import { SECOND_GROUP, SETUP_PREFIX } from './arb.js';
 import { ATTR_NS } from '../../emulator/attrs.js';
 import { InputError } from '../cli/outputs.js';
 import { coverageRows, FINDING_FORMAT, Progress, runFuzzCommand, Timeline, type FindingFile } from './cli.js';
-import { runCampaign, runProgram, type CampaignResult } from './engine.js';
+import { execCall, runCampaign, runProgram, type CampaignResult } from './engine.js';
 import { FindingError, Harness } from './harness.js';
 import { formatCall, VFIO_REQS, type Call } from './program.js';
 import { fuzzRateCurve, fuzzRateDetail } from './bench.js';
@@ -146,15 +146,7 @@ describe('invariants catch what they claim to', () => {
     return h;
   }
 
-  function sigOf(h: Harness, c: Call): string | null {
-    try {
-      h.exec(c);
-      return null;
-    } catch (e) {
-      if (e instanceof FindingError) return e.finding.sig;
-      throw e;
-    }
-  }
+  const sigOf = (h: Harness, c: Call): string | null => execCall(h, c)?.sig ?? null;
 
   it('a clean sequence with a live mapping passes, and closing everything returns the pins to zero', () => {
     const h = mapped('mainline');
