@@ -15,7 +15,7 @@ import { formatOptions, parseArgs, UsageError, type OptSpec } from '../cli/args.
 import type { CliIo } from '../cli/main.js';
 import { runProgram, type FindingReport } from './engine.js';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_SUPPRESSIONS, fuzzProfileProblem, UnsupportedProfile } from './harness.js';
+import { DEFAULT_SUPPRESSIONS } from './harness.js';
 import { FD_IOCTLS } from './program.js';
 import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
 import { cliProfile } from '../cli/profile-arg.js';
@@ -290,11 +290,8 @@ function replay(path: string, io: CliIo, json: boolean, emit?: string): number {
   try {
     file = validateFindingFile(JSON.parse(text));
     cliProfile(file.profile);
-    const problem = fuzzProfileProblem(file.profile);
-    if (problem !== null) throw new UnsupportedProfile(problem);
   } catch (e) {
-    // not JSON, not a finding file (SchemaError names the field), an unknown profile or one
-    // the fuzzer's model does not describe
+    // not JSON, not a finding file (SchemaError names the field), an unknown profile
     if (e instanceof SyntaxError) throw new InputError(`fuzz: ${path}: not JSON (${e.message})`);
     if (e instanceof SchemaError || e instanceof Error) throw new InputError(`fuzz: ${path}: ${e.message}`);
     throw e;

@@ -85,27 +85,6 @@ export class FindingError extends Error {
 /** the users whose user locked_vm the iommufd check compares: root and the unprivileged P2 (uid 1000) */
 const CHECKED_UIDS: readonly number[] = [0, 1000];
 
-/** A profile whose kernel the fuzzer's reference model does not describe (fuzzProfileProblem). */
-export class UnsupportedProfile extends Error {}
-
-/**
- * Why a campaign on `profile` would report the reference model's own gaps as findings, or
- * null when the model describes it. Decided on the profile's capabilities, not its name:
- * with `iommufd: 'dev-iommu+vfio-compat'` (CONFIG_IOMMUFD_VFIO_CONTAINER, Linux
- * drivers/iommu/iommufd/vfio_compat.c) /dev/vfio/vfio opens an iommufd context, not a VFIO
- * container, and the model's container part (vfio_iommu_type1's rules) does not describe
- * the compat container, so the first open of every run diverged (`model-divergence` and
- * `model-divergence:iommufd`, both shrunk to that open) and no run got past it. Refused
- * instead (docs/FUZZING.md, "Limits"), until the model has the compat container's rules.
- */
-export function fuzzProfileProblem(profile: string): string | null {
-  const caps = parseProfile(profile).caps;
-  if (caps.iommufd === 'dev-iommu+vfio-compat') {
-    return `profile ${profile} is not fuzzable: its /dev/vfio/vfio is an iommufd (the iommufd compat container, CONFIG_IOMMUFD_VFIO_CONTAINER), whose rules the fuzzer's reference model does not describe, so every run would stop at its first open with a false model-divergence (docs/FUZZING.md, "Limits"); fuzz mainline for /dev/iommu and the VFIO cdev`;
-  }
-  return null;
-}
-
 export interface StepRecord {
   line: string;
   ret: string;
@@ -218,8 +197,6 @@ export class Harness {
   private isolationDirty = true;
 
   constructor(readonly opts: HarnessOptions) {
-    const problem = fuzzProfileProblem(opts.profile);
-    if (problem !== null) throw new UnsupportedProfile(problem);
     this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs, board: opts.board ?? FUZZ_BOARD });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.ignore = opts.ignore ?? new Set();
@@ -343,6 +320,13 @@ export class Harness {
     if ('fd' in v) return BigInt.asUintN(64, BigInt(this.resolveFd(p, v.fd)));
     if ('dma' in v) return BigInt(s.dma + v.dma * PAGE);
     return BigInt(s.ro + v.ro * PAGE);
+  }
+
+  /** SET_CONTAINER's argument names (at an ok pointer) an fd of kind 'container' */
+  private setsContainerKind(p: number, arg: IoctlArg): boolean {
+    if (arg.t !== 'struct' || arg.type !== 'int32' || arg.ptr !== 'ok' || arg.fields['v'] === undefined) return false;
+    const f = this.slots[p]!.proc.fdget(Number(BigInt.asIntN(32, this.value(p, arg.fields['v']))));
+    return f !== null && fileKind(f) === 'container';
   }
 
   /**
@@ -568,6 +552,11 @@ export class Harness {
     switch (c.op) {
       case 'open': {
         const b = encoded(c.path, '\0');
+        if (!this.scratchIntact(s)) {
+          // the path the kernel reads is not the one written: what opened is unknown
+          this.model.scratchLost();
+          this.imodel.lose();
+        }
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
         const before = this.model.snapshotOpen(proc, c.path);
         const r = inv('open', [s.scratch, c.flags]);
@@ -610,8 +599,10 @@ export class Harness {
         if (err) this.fail(`model:${kind}:${name}`, err);
         this.imodel.post(proc, file, c.req, r, ipre, s.scratch, c.arg);
         // mainline SET_CONTAINER accepts an iommufd (vfio_group_ioctl_set_container ->
-        // iommufd_vfio_compat_ioas_create): the context gains an IOAS the model does not follow
-        if (r === 0 && kind === 'group' && c.req === VFIO_REQS.VFIO_GROUP_SET_CONTAINER) this.imodel.lose();
+        // iommufd_vfio_compat_ioas_create): a /dev/iommu context gains an IOAS the iommufd model
+        // does not follow. A VFIO container or the compat container (/dev/vfio/vfio; the
+        // container part of the model follows it) leaves the /dev/iommu contexts alone.
+        if (r === 0 && kind === 'group' && c.req === VFIO_REQS.VFIO_GROUP_SET_CONTAINER && !this.setsContainerKind(p, c.arg)) this.imodel.lose();
         if (r === 0 && intact && kind === 'device' && c.req === VFIO_REQS.VFIO_DEVICE_GET_REGION_INFO && c.arg.t === 'struct' && c.arg.ptr === 'ok') this.checkRegionInfo(s, this.regionsOf(proc, fd));
         return r;
       }
@@ -838,7 +829,7 @@ export class Harness {
     }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
-    const ierr = this.imodel.compare();
+    const ierr = this.imodel.compare(this.model.compatContexts());
     if (ierr) this.fail('model-divergence:iommufd', ierr);
   }
 
@@ -1076,7 +1067,7 @@ export class Harness {
         }
         if (r === 0) this.imodel.closedFile(file);
         // the model after each close, as after each call (an object freed in the wrong order shows here)
-        const ierr = this.imodel.compare();
+        const ierr = this.imodel.compare(this.model.compatContexts());
         if (ierr) this.fail('model-divergence:iommufd', ierr);
       }
     }
@@ -1143,7 +1134,8 @@ function fileKind(f: File): FdKind {
     case 'eventfd':
       return 'eventfd';
     case 'iommufd':
-      return 'iommufd';
+      // CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio is an iommufd, used as a VFIO container
+      return f.path === '/dev/vfio/vfio' ? 'container' : 'iommufd';
     default:
       return 'any';
   }

@@ -7,11 +7,13 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
-import { EBADFD, EFAULT, EINVAL, ENODEV, EPERM } from '../../kernel-model/base/errno.js';
+import { EBADFD, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
 import type { Process } from '../../kernel-model/process/process.js';
+import type { IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
+import type { File } from '../../kernel-model/vfs/file.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import type { System } from '../system/system.js';
 import { VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
@@ -62,6 +64,15 @@ interface MContainer {
   /** SET_IOMMU(VFIO_TYPE1v2_IOMMU): mainline's v2 unmap rule */
   v2: boolean;
   maps: MMap[];
+  /**
+   * the iommufd compat container (CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio opens an
+   * iommufd context; "The compat container" below): its file (the context is its priv)
+   */
+  compat: File | null;
+  /** compat: the context has its compat IOAS (made by the first SET_CONTAINER, kept after the groups leave) */
+  ioas: boolean;
+  /** compat: SET_IOMMU(VFIO_TYPE1_IOMMU) succeeded once (large pages off: UNMAP_DMA may cut an area) */
+  type1: boolean;
 }
 
 interface MGroup {
@@ -73,13 +84,19 @@ interface MGroup {
   /** the group fd's SET_CONTAINER holds a container user */
   holds: boolean;
   devFds: number;
+  /** compat: the container whose context its open devices are bound to (the first GET_DEVICE_FD binds; the last close unbinds) */
+  boundTo: number | null;
 }
 
 type FdObj = { kind: 'container'; id: number } | { kind: 'group'; id: number } | { kind: 'device'; id: number };
 
 export interface PreIoctl {
-  map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint };
-  unmap?: { iova: bigint; size: bigint; flags: number };
+  map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint; argsz: number };
+  unmap?: { iova: bigint; size: bigint; flags: number; argsz: number };
+  /** GET_INFO's argsz (a struct at an ok pointer) */
+  infoArgsz?: number;
+  /** CHECK_EXTENSION's argument */
+  extension?: bigint;
   setContainer?: number | null;
   /** SET_CONTAINER's fd is open in the model's table but is not a container */
   setContainerOther?: boolean;
@@ -97,12 +114,15 @@ export class RefModel {
   /** state changed outside the model's knowledge (raw syscalls on VFIO fds, sysfs rebinding): comparisons stop */
   lost = false;
   private pending: string | null = null;
+  /** /dev/vfio/vfio is iommufd's compat container (the profile's `iommufd` capability) */
+  private readonly compat: boolean;
 
   constructor(
     private readonly sys: System,
     groups: readonly { id: number; devices: string[] }[],
   ) {
-    for (const g of groups) this.groups.set(g.id, { id: g.id, devices: g.devices, opened: false, container: null, holds: false, devFds: 0 });
+    this.compat = sys.profile.caps.iommufd === 'dev-iommu+vfio-compat';
+    for (const g of groups) this.groups.set(g.id, { id: g.id, devices: g.devices, opened: false, container: null, holds: false, devFds: 0, boundTo: null });
   }
 
   private table(p: Process): Map<number, FdObj> {
@@ -123,7 +143,8 @@ export class RefModel {
     if (path === '/dev/vfio/vfio') {
       if (r >= 0) {
         const id = this.nextCid++;
-        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [] });
+        const compat = this.compat ? p.fdget(r) : null;
+        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [], compat, ioas: false, type1: false });
         this.table(p).set(r, { kind: 'container', id });
       }
       return;
@@ -150,19 +171,40 @@ export class RefModel {
     } else if (o.kind === 'group') {
       const g = this.groups.get(o.id)!;
       g.opened = false;
-      if (g.holds) {
+      // compat: vfio_group_fops_release drops the group's context reference (its open
+      // devices keep their own bindings)
+      if (this.compat) this.leaveCompat(g);
+      else if (g.holds) {
         g.holds = false;
         this.dropUser(g);
       }
     } else {
       const g = this.groups.get(o.id)!;
       g.devFds--;
-      this.dropUser(g);
+      if (!this.compat) this.dropUser(g);
+      else if (g.devFds === 0 && g.boundTo !== null) {
+        // the last device fd: vfio_df_iommufd_unbind (detach, unbind, the context reference)
+        const c = this.containers.get(g.boundTo);
+        g.boundTo = null;
+        if (c) this.maybeFree(c);
+      }
     }
   }
 
   private maybeFree(c: MContainer): void {
-    if (c.fds === 0 && c.groups.length === 0) this.containers.delete(c.id);
+    if (c.fds > 0 || c.groups.length > 0) return;
+    if (c.compat) for (const g of this.groups.values()) if (g.boundTo === c.id) return;
+    this.containers.delete(c.id);
+  }
+
+  /** compat: the group lets go of its context (UNSET_CONTAINER or the group fd's release) */
+  private leaveCompat(g: MGroup): void {
+    g.holds = false;
+    if (g.container === null) return;
+    const c = this.containers.get(g.container)!;
+    c.groups = c.groups.filter((x) => x !== g.id);
+    g.container = null;
+    this.maybeFree(c);
   }
 
   private dropUser(g: MGroup): void {
@@ -221,10 +263,12 @@ export class RefModel {
   preIoctl(p: Process, _fd: number, kind: FdKind | null, req: number, arg: IoctlArg, val: (v: Value) => bigint): PreIoctl {
     const pre: PreIoctl = {};
     if (kind === 'container' && req === R.VFIO_SET_IOMMU && arg.t === 'int') pre.setIommuType = BigInt.asUintN(32, val(arg.v));
+    if (kind === 'container' && req === R.VFIO_CHECK_EXTENSION && arg.t === 'int') pre.extension = BigInt.asUintN(32, val(arg.v));
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
     const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
-    if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size') };
-    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')) };
+    if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size'), argsz: Number(f('argsz')) };
+    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')), argsz: Number(f('argsz')) };
+    if (kind === 'container' && req === R.VFIO_IOMMU_GET_INFO && arg.type === 'vfio_iommu_type1_info') pre.infoArgsz = Number(f('argsz'));
     if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
       const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
       pre.setContainer = o?.kind === 'container' ? o.id : null;
@@ -235,7 +279,9 @@ export class RefModel {
 
   postIoctl(p: Process, fd: number, kind: FdKind | null, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): string | null {
     const o = this.table(p).get(fd);
-    if (o?.kind === 'container') {
+    if (o?.kind === 'container' && this.containers.get(o.id)!.compat) this.postCompat(p, this.containers.get(o.id)!, req, r, pre, scratch, arg);
+    else if (o?.kind === 'group' && this.compat) this.postCompatGroup(p, this.groups.get(o.id)!, req, r, pre, scratch, arg);
+    else if (o?.kind === 'container') {
       const c = this.containers.get(o.id)!;
       switch (req) {
         case R.VFIO_SET_IOMMU:
@@ -325,10 +371,7 @@ export class RefModel {
         case R.VFIO_GROUP_GET_DEVICE_FD: {
           const c = g.container === null ? null : this.containers.get(g.container)!;
           if (!c || !c.iommu) this.expect(r < 0, `GET_DEVICE_FD succeeded on a group ${c ? 'whose container has no IOMMU' : 'in no container'}`);
-          const mine = arg.t === 'str' && g.devices.includes(arg.s);
-          if (arg.t === 'str' && (!mine || !arg.nul)) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") on group ${g.id} returned a device fd`);
-          // mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name (-ENODEV: not a device of this group) before any container check
-          if (arg.t === 'str' && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && !mine && this.sys.profile.caps.groupIoctls === 'group-c') this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
+          this.expectDeviceName(g, r, arg, this.sys.profile.caps.groupIoctls === 'group-c');
           if (r >= 0) {
             g.devFds++;
             this.table(p).set(r, { kind: 'device', id: o.id });
@@ -336,18 +379,232 @@ export class RefModel {
           break;
         }
         case R.VFIO_GROUP_GET_STATUS:
-          if (r === 0 && arg.t === 'struct' && arg.ptr === 'ok') {
-            const b = new Uint8Array(4);
-            if (p.mm.copyFromUser(b, 0, scratch + 4, 4) >= 0) {
-              const flags = new DataView(b.buffer).getUint32(0, true);
-              this.expect(((flags & 2) !== 0) === (g.container !== null), `GET_STATUS flags 0x${flags.toString(16)} but the group is ${g.container !== null ? '' : 'not '}in a container`);
-            }
-          }
+          this.expectStatus(p, g, r, arg, scratch);
           break;
       }
     }
     void kind;
     return null;
+  }
+
+  /**
+   * The iommufd compat container's ioctls (CONFIG_IOMMUFD_VFIO_CONTAINER; the uapi answers
+   * docs/PROFILES.md "The iommufd compat container" lists, Linux v6.12
+   * drivers/iommu/iommufd/vfio_compat.c iommufd_vfio_ioctl). The container's state is the
+   * context's compat IOAS: made by the first group's SET_CONTAINER and kept when the groups
+   * leave; its areas are the MAP_DMAs (the low 32 bits of iova and size: unsigned long);
+   * SET_IOMMU records nothing but TYPE1's "large pages off", which lets UNMAP_DMA cut an area.
+   * Predicted: SET_IOMMU of another type -EINVAL, without the IOAS -ENODEV, TYPE1v2 0;
+   * CHECK_EXTENSION TYPE1, TYPE1v2, UNMAP_ALL 1, DMA_CC_IOMMU without the IOAS -ENODEV, any
+   * other 0 (VFIO_UPDATE_VADDR included); MAP_DMA with argsz < 32 or a flag other than
+   * READ/WRITE -EINVAL (neither flag is accepted), without the IOAS -ENODEV, a success never
+   * over an area; UNMAP_DMA with argsz < 24 or a flag other than UNMAP_FLAG_ALL -EINVAL,
+   * without the IOAS -ENODEV, ALL with a non-zero iova or size -EINVAL, else everything; a
+   * range removes the areas inside it in IOVA order and stops at one it cuts (-ENOENT, as
+   * nothing removed), reporting the bytes removed. An UNMAP_DMA on a TYPE1 container whose
+   * ends fall inside an area first splits it (iopt_cut_iova, which may refuse): the model
+   * does not predict the cut and stops comparing. Any other request that succeeds (IOMMU_*
+   * on the context: IOAS objects, IOMMU_VFIO_IOAS) changes what the model follows: it stops.
+   */
+  private postCompat(p: Process, c: MContainer, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): void {
+    switch (req) {
+      case R.VFIO_GET_API_VERSION:
+        this.expect(r === 0, `GET_API_VERSION on the compat container returned ${r}, not VFIO_API_VERSION (0)`);
+        return;
+      case R.VFIO_CHECK_EXTENSION: {
+        const e = pre.extension;
+        if (e === undefined) return;
+        if (e === BigInt(VFIO_TYPE1_IOMMU) || e === BigInt(VFIO_TYPE1v2_IOMMU) || e === BigInt(VFIO_UNMAP_ALL)) this.expect(r === 1, `CHECK_EXTENSION(${e}) on the compat container returned ${r}, not 1`);
+        else if (e === 4n) this.expect(c.ioas ? r === 0 || r === 1 : r === -ENODEV, `CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) on the compat container returned ${r}${c.ioas ? '' : ', not -ENODEV (no compat IOAS)'}`);
+        else this.expect(r === 0, `CHECK_EXTENSION(${e}) on the compat container returned ${r}, not 0`);
+        return;
+      }
+      case R.VFIO_SET_IOMMU: {
+        const t = pre.setIommuType;
+        if (t === undefined) return;
+        if (t !== BigInt(VFIO_TYPE1_IOMMU) && t !== BigInt(VFIO_TYPE1v2_IOMMU)) this.expect(r === -EINVAL, `SET_IOMMU(${t}) on the compat container returned ${r}, not -EINVAL`);
+        else if (!c.ioas) this.expect(r === -ENODEV, `SET_IOMMU on a compat container without its IOAS (no group ever attached) returned ${r}, not -ENODEV`);
+        else if (t === BigInt(VFIO_TYPE1v2_IOMMU)) this.expect(r === 0, `SET_IOMMU(TYPE1v2) on the compat container returned ${r}`);
+        if (r === 0 && t === BigInt(VFIO_TYPE1_IOMMU)) c.type1 = true;
+        return;
+      }
+      case R.VFIO_IOMMU_GET_INFO: {
+        const a = pre.infoArgsz;
+        if (a === undefined) return;
+        if (a < 16) this.expect(r === -EINVAL, `IOMMU_GET_INFO with argsz ${a} on the compat container returned ${r}, not -EINVAL`);
+        else if (!c.ioas) this.expect(r === -ENODEV, `IOMMU_GET_INFO on a compat container without its IOAS returned ${r}, not -ENODEV`);
+        else this.expect(r === 0, `IOMMU_GET_INFO on the compat container returned ${r}`);
+        return;
+      }
+      case R.VFIO_IOMMU_MAP_DMA:
+      case R.VFIO_IOMMU_UNMAP_DMA:
+        // the tail pointer: as for type1 (postIoctl)
+        if ((arg as { ptr?: string }).ptr === 'tail' && (r === 0 || r === -EFAULT)) {
+          this.lost = true;
+          return;
+        }
+        if (req === R.VFIO_IOMMU_MAP_DMA) this.compatMap(p, c, r, pre);
+        else this.compatUnmap(p, c, r, pre, scratch);
+        return;
+      default:
+        // iommufd_fops_ioctl hands a request below IOMMUFD_CMD_BASE (0x80) to
+        // iommufd_vfio_ioctl, whose default is -ENOIOCTLCMD
+        if (((req >>> 8) & 0xff) === 0x3b && (req & 0xff) < 0x80) this.expect(r === -ENOTTY, `ioctl 0x${req.toString(16)} on the compat container returned ${r}, not -ENOTTY`);
+        else if (r >= 0) this.lost = true;
+    }
+  }
+
+  /**
+   * what MAP_DMA (argsz >= 32, flags READ|WRITE) and UNMAP_DMA (argsz >= 24, flags ALL) check
+   * first: -EINVAL, then -ENODEV without the compat IOAS; true when that decided the answer
+   */
+  private compatRefused(what: string, c: MContainer, r: number, argsz: number, minsz: number, flags: number, allowed: number): boolean {
+    if (argsz < minsz || (flags & ~allowed) !== 0) {
+      this.expect(r === -EINVAL, `${what} with argsz ${argsz}, flags 0x${flags.toString(16)} on the compat container returned ${r}, not -EINVAL`);
+      return true;
+    }
+    if (!c.ioas) {
+      this.expect(r === -ENODEV, `${what} on a compat container without its IOAS returned ${r}, not -ENODEV`);
+      return true;
+    }
+    return false;
+  }
+
+  private compatMap(p: Process, c: MContainer, r: number, pre: PreIoctl): void {
+    const m = pre.map;
+    if (!m || this.compatRefused('MAP_DMA', c, r, m.argsz, 32, m.flags, 3) || r !== 0) return;
+    const iova = Number(m.iova & 0xffffffffn);
+    const size = Number(m.size & 0xffffffffn);
+    this.expect(size > 0 && !c.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `MAP_DMA succeeded at 0x${iova.toString(16)}+0x${size.toString(16)} on the compat container, over an existing area`);
+    let i = 0;
+    while (i < c.maps.length && c.maps[i]!.iova < iova) i++;
+    c.maps.splice(i, 0, { iova, size, vaddr: Number(m.vaddr & 0xffffffffn), prot: this.protOf(m.flags & 3), mm: p.mm, vaddrInvalid: false, pa: [] });
+  }
+
+  private compatUnmap(p: Process, c: MContainer, r: number, pre: PreIoctl, scratch: number): void {
+    const u = pre.unmap;
+    if (!u || this.compatRefused('UNMAP_DMA', c, r, u.argsz, 24, u.flags, 2)) return;
+    let removed = 0;
+    let want: number;
+    if (u.flags & 2) {
+      if (u.iova !== 0n || u.size !== 0n) {
+        this.expect(r === -EINVAL, `UNMAP_DMA(FLAG_ALL) with a non-zero iova or size on the compat container returned ${r}, not -EINVAL`);
+        return;
+      }
+      for (const d of c.maps) removed += d.size;
+      c.maps = [];
+      want = 0;
+    } else {
+      const iova = Number(u.iova & 0xffffffffn);
+      const size = Number(u.size & 0xffffffffn);
+      if (c.type1) {
+        const cuts = iova !== 0 ? [(iova + size - 1) >>> 0, (iova - 1) >>> 0] : [(iova + size - 1) >>> 0];
+        if (cuts.some((x) => c.maps.some((d) => d.iova <= x && x < d.iova + d.size - 1))) {
+          this.lost = true;
+          return;
+        }
+      }
+      if (size === 0) {
+        this.expect(r === -EINVAL, `UNMAP_DMA of size 0 on the compat container returned ${r}, not -EINVAL`);
+        return;
+      }
+      const last = iova + size - 1;
+      if (last > 0xffffffff) {
+        this.expect(r === -EOVERFLOW, `UNMAP_DMA of 0x${iova.toString(16)}+0x${size.toString(16)} on the compat container returned ${r}, not -EOVERFLOW`);
+        return;
+      }
+      let cut = false;
+      const keep: MMap[] = [];
+      for (const d of c.maps) {
+        const dLast = d.iova + d.size - 1;
+        if (cut || dLast < iova || d.iova > last) keep.push(d);
+        else if (d.iova < iova || dLast > last) {
+          cut = true;
+          keep.push(d);
+        } else removed += d.size;
+      }
+      c.maps = keep;
+      want = !cut && removed > 0 ? 0 : -ENOENT;
+    }
+    this.expect(r === want, `UNMAP_DMA on the compat container returned ${r}, the model ${want === 0 ? `removes 0x${removed.toString(16)} bytes` : 'has nothing there or stops at an area the range cuts (-ENOENT)'}`);
+    const b = new Uint8Array(8);
+    if (p.mm.copyFromUser(b, 0, scratch + 16, 8) >= 0) {
+      const got = Number(new DataView(b.buffer).getBigUint64(0, true));
+      this.expect(got === removed, `UNMAP_DMA on the compat container wrote back size 0x${got.toString(16)}, the model removed 0x${removed.toString(16)} bytes`);
+    }
+  }
+
+  /**
+   * A group's ioctls when /dev/vfio/vfio is the compat container (mainline
+   * vfio_group_ioctl_set_container's iommufd branch, drivers/vfio/group.c and iommufd.c): a
+   * group attaches to the context (group->iommufd), which makes the compat IOAS; it needs no
+   * SET_IOMMU before GET_DEVICE_FD, whose first open of a device binds it to the context
+   * (iommufd_device_bind) and attaches it to the compat IOAS; UNSET_CONTAINER and the group
+   * fd's release drop the group's reference whatever its open devices, which keep their own
+   * binding until their last fd closes; no container users are counted.
+   */
+  private postCompatGroup(p: Process, g: MGroup, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): void {
+    switch (req) {
+      case R.VFIO_GROUP_SET_CONTAINER:
+        if (g.container !== null) this.expect(r < 0, 'SET_CONTAINER succeeded on a group already attached to a compat container');
+        else if (pre.setContainerOther) this.expect(r === -EBADFD, `SET_CONTAINER with an fd that is neither a container nor an iommufd returned ${r}, not -EBADFD`);
+        else if (pre.setContainer !== undefined && pre.setContainer !== null) this.expect(r === 0, `SET_CONTAINER of a free group to the compat container returned ${r}`);
+        if (r === 0) {
+          const c = pre.setContainer === undefined || pre.setContainer === null ? undefined : this.containers.get(pre.setContainer);
+          if (!c) {
+            // an iommufd the model does not follow (/dev/iommu)
+            this.lost = true;
+            return;
+          }
+          g.container = c.id;
+          g.holds = true;
+          c.groups.push(g.id);
+          c.ioas = true;
+        }
+        return;
+      case R.VFIO_GROUP_UNSET_CONTAINER:
+        this.expect(g.container !== null ? r === 0 : r === -EINVAL, `UNSET_CONTAINER on a group ${g.container !== null ? 'attached to a compat container' : 'in no container'} returned ${r}`);
+        if (r === 0) this.leaveCompat(g);
+        return;
+      case R.VFIO_GROUP_GET_DEVICE_FD: {
+        if (g.container === null) this.expect(r < 0, 'GET_DEVICE_FD succeeded on a group attached to no compat container');
+        this.expectDeviceName(g, r, arg, true);
+        if (r >= 0) {
+          // a device already open stays bound where it was; a group whose devices would be
+          // bound to two contexts (re-attached elsewhere meanwhile) is not followed
+          if (g.devFds === 0) g.boundTo = g.container;
+          else if (g.boundTo !== g.container) this.lost = true;
+          g.devFds++;
+          this.table(p).set(r, { kind: 'device', id: g.id });
+        }
+        return;
+      }
+      case R.VFIO_GROUP_GET_STATUS:
+        // vfio_group_ioctl_get_status: CONTAINER_SET from vfio_group_has_iommu (group->iommufd)
+        this.expectStatus(p, g, r, arg, scratch);
+        return;
+    }
+  }
+
+  /**
+   * GET_DEVICE_FD's name: only a NUL-terminated name of one of the group's devices opens one;
+   * `lookedUpFirst` (mainline vfio_group_ioctl_get_device_fd: vfio_device_get_from_name before
+   * any container check) makes another name -ENODEV
+   */
+  private expectDeviceName(g: MGroup, r: number, arg: IoctlArg, lookedUpFirst: boolean): void {
+    if (arg.t !== 'str') return;
+    const mine = g.devices.includes(arg.s);
+    if (!mine || !arg.nul) this.expect(r < 0, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") on group ${g.id} returned a device fd`);
+    if (lookedUpFirst && arg.ptr === 'ok' && arg.nul && arg.s.length < 4096 && !mine) this.expect(r === -ENODEV, `GET_DEVICE_FD("${arg.s.slice(0, 32)}") returned ${r}, not -ENODEV (the name is looked up first)`);
+  }
+
+  /** GET_STATUS: VFIO_GROUP_FLAGS_CONTAINER_SET says whether the group is in a container */
+  private expectStatus(p: Process, g: MGroup, r: number, arg: IoctlArg, scratch: number): void {
+    if (r !== 0 || arg.t !== 'struct' || arg.ptr !== 'ok') return;
+    const b = new Uint8Array(4);
+    if (p.mm.copyFromUser(b, 0, scratch + 4, 4) < 0) return;
+    const flags = new DataView(b.buffer).getUint32(0, true);
+    this.expect(((flags & 2) !== 0) === (g.container !== null), `GET_STATUS flags 0x${flags.toString(16)} but the group is ${g.container !== null ? '' : 'not '}in a container`);
   }
 
   /** the IOMMU types vfio_iommu_type1 offers (its CHECK_EXTENSION): TYPE1, and TYPE1v2 with `type1v2` */
@@ -467,7 +724,8 @@ export class RefModel {
   userDomains(): UserDomain[] | null {
     if (this.lost) return null;
     const out: UserDomain[] = [];
-    for (const c of this.containers.values()) if (c.iommu && c.groups.length > 0) out.push({ container: c.id, groups: c.groups, maps: c.maps });
+    // (a compat container's IOAS: the isolation check reads iommufd's attachments)
+    for (const c of this.containers.values()) if (c.compat === null && c.iommu && c.groups.length > 0) out.push({ container: c.id, groups: c.groups, maps: c.maps });
     return out;
   }
 
@@ -481,6 +739,7 @@ export class RefModel {
     // every call, and groupState()/containerStates()/mappings() build new objects each time;
     // those are only called to word a difference
     const vfio = this.sys.vfio;
+    if (this.compat) return this.compareCompat();
     for (const g of this.groups.values()) {
       const real = vfio.groupRef(g.id);
       if (!real) continue;
@@ -516,9 +775,50 @@ export class RefModel {
     }
     return null;
   }
+
+  /** the live iommufd contexts the compat containers are (the iommufd model counts them with its own) */
+  compatContexts(): number {
+    let n = 0;
+    for (const c of this.containers.values()) if (c.compat !== null) n++;
+    return n;
+  }
+
+  /** compare() when /dev/vfio/vfio is the compat container: groups, contexts, compat IOAS areas */
+  private compareCompat(): string | null {
+    const vfio = this.sys.vfio;
+    const svc = this.sys.iommufd;
+    const ctxOf = (id: number | null): IommufdCtx | null => (id === null ? null : (this.containers.get(id)?.compat?.priv as IommufdCtx | undefined) ?? null);
+    for (const g of this.groups.values()) {
+      const real = vfio.groupRef(g.id);
+      if (!real) continue;
+      let open = false;
+      for (const d of real.devices) if (d.openCount > 0) open = true;
+      if (real.opened !== g.opened || real.iommufd !== ctxOf(g.container) || real.containerUsers !== 0 || open !== g.devFds > 0) {
+        return `group ${g.id}: implementation ${JSON.stringify({ opened: real.opened, iommufd: real.iommufd !== null, users: real.containerUsers, openDevices: open })}, model ${JSON.stringify({ opened: g.opened, container: g.container, deviceFds: g.devFds })}`;
+      }
+    }
+    if (vfio.containers.size !== 0) return `${vfio.containers.size} live VFIO containers with the compat container`;
+    for (const c of this.containers.values()) {
+      const ctx = c.compat!.priv as IommufdCtx;
+      if (!svc || !svc.contexts.has(ctx)) return `the compat container ${c.id} (${c.compat!.path}) is alive in the model, its iommufd context is not`;
+      const ioas = ctx.vfioIoas;
+      if ((ioas !== null) !== c.ioas) return `compat container ${c.id}: compat IOAS ${ioas !== null ? 'present' : 'absent'}, the model has it ${c.ioas ? 'present' : 'absent'}`;
+      if (ioas === null) continue;
+      const areas = ioas.iopt.areas;
+      let same = areas.length === c.maps.length;
+      for (let i = 0; same && i < areas.length; i++) same = areas[i]!.iova === c.maps[i]!.iova && areas[i]!.last === c.maps[i]!.iova + c.maps[i]!.size - 1;
+      if (!same) {
+        const a = areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
+        const b = c.maps.map((x) => `${x.iova.toString(16)}-${(x.iova + x.size - 1).toString(16)}`).join(' ');
+        return `compat container ${c.id}: compat IOAS areas [${a}], the model has [${b}]`;
+      }
+    }
+    return null;
+  }
 }
 
 const NO_MAPPINGS: readonly MappingFields[] = Object.freeze([]);
+
 
 type MappingFields = Pick<MMap, 'iova' | 'size' | 'vaddr' | 'prot' | 'vaddrInvalid'>;
 
