@@ -164,11 +164,12 @@ function doUnmap(drv: Type1IoctlCtx, it: Type1Iommu, iovaB: bigint, sizeB: bigin
   }
   const mask = BigInt(minMask(it));
   if (!sizeB || (sizeB & mask) !== 0n || (iovaB & mask) !== 0n) return -EINVAL;
+  // mainline vfio_dma_do_unmap: `iova + size - 1 < iova || size > SIZE_MAX` (size_t: 32 bits here)
+  if (drv.caps.type1UnmapRule === 'whole-mappings' && (iovaB + sizeB > TWO64 || sizeB >= BigInt(TWO32))) return -EINVAL;
   if (iovaB >= 2n ** 52n) return 0; // nothing can be mapped there
   const iova = Number(iovaB);
   const end = iovaB + sizeB >= 2n ** 52n ? Number.MAX_SAFE_INTEGER : Number(iovaB + sizeB);
   if (drv.caps.type1UnmapRule === 'whole-mappings') {
-    if (iovaB + sizeB > TWO64) return -EINVAL; // `iova + size - 1 < iova`
     if (invalidate) return invalidateVaddr(it, iova, end, !it.v2);
     return removeWhole(drv, it, iova, end, !it.v2);
   }

@@ -320,6 +320,10 @@ describe('mainline type1 rules (issue 17)', () => {
       yield* map(x, R | W, x.buf, 0, 2 * P);
       return [(yield* unmap(x, 0, P, 2))[0], (yield* unmap(x, P, 0, 2))[0], mapsOf(fx())];
     }, [-EINVAL, -EINVAL, [[0, 2]]], 'vfio_dma_do_unmap'],
+    ['UNMAP of 4 GiB or more -EINVAL: size is a size_t (32 bits)', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 2 * P);
+      return [(yield* unmap(x, 0, 2 ** 32))[0], (yield* unmap(x, 0, 2 ** 32 - P))[0], mapsOf(fx())];
+    }, [-EINVAL, 0, []], 'vfio_dma_do_unmap: size > SIZE_MAX'],
     ['2014: UNMAP flags must be 0', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [(yield* unmap(x, 0, 0, 2))[0]]; }, [-EINVAL], '3.14 vfio_iommu_type1_ioctl'],
     ['MAP_DMA beyond the aperture -EINVAL', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
       return [yield* map(x, R | W, x.buf, 2 ** 32, P), yield* map(x, R | W, x.buf, 2 ** 32 - P, 2 * P), yield* map(x, R | W, x.buf, 2 ** 32 - P, P)];
