@@ -291,6 +291,13 @@ export interface Capabilities {
    */
   type1InfoCaps: boolean;
   /**
+   * dirty page tracking: VFIO_IOMMU_DIRTY_PAGES (START/STOP/GET_BITMAP) and UNMAP_DMA's
+   * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP (mainline vfio_iommu_type1_dirty_pages,
+   * vfio_iommu_type1_unmap_dma; kernel-model/vfio/type1-dirty.ts); false in 3.14 (DIRTY_PAGES
+   * -ENOTTY, unmap flags must be 0)
+   */
+  type1DirtyPages: boolean;
+  /**
    * the module parameter dma_entry_limit: MAP_DMA beyond it is -ENOSPC (mainline
    * vfio_dma_do_map, `if (!iommu->dma_avail)`; default U16_MAX = 65535); 0 in 3.14 (no limit)
    */

@@ -110,6 +110,8 @@ export const VFIO_DEVICE_RESET = 0x3b6f;
 export const VFIO_IOMMU_GET_INFO = 0x3b70;
 export const VFIO_IOMMU_MAP_DMA = 0x3b71;
 export const VFIO_IOMMU_UNMAP_DMA = 0x3b72;
+/** mainline: VFIO_BASE + 17 on a container (the same number as VFIO_DEVICE_FEATURE on a device) */
+export const VFIO_IOMMU_DIRTY_PAGES = 0x3b75;
 /** mainline (v6.12) device-cdev ioctls: VFIO_BASE + 18, 19, 20 (VFIO_DEVICE_FEATURE is + 17) */
 export const VFIO_DEVICE_BIND_IOMMUFD = 0x3b76;
 export const VFIO_DEVICE_ATTACH_IOMMUFD_PT = 0x3b77;

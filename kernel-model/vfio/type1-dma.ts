@@ -47,6 +47,8 @@ export interface VfioDma {
   mm: AddressSpace;
   /** mainline dma->vaddr_invalid: UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR dropped the vaddr */
   vaddrInvalid: boolean;
+  /** mainline dma->bitmap: the dirty bitmap (`unsigned long` words) while dirty page tracking is on (type1-dirty.ts) */
+  bitmap: Uint32Array | null;
 }
 
 export interface DmaMappingView {
@@ -68,6 +70,8 @@ export class Type1Iommu {
   dmaAvail: number;
   /** mappings whose vaddr is invalidated (mainline iommu->vaddr_invalid_count) */
   vaddrInvalidCount = 0;
+  /** mainline iommu->dirty_page_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START (type1-dirty.ts) */
+  dirtyPageTracking = false;
   /**
    * the valid IOVA ranges (mainline iommu->iova_list), sorted: empty until a group is
    * attached (vfio_iommu_iova_dma_valid then accepts any IOVA), then the domain's aperture
@@ -104,7 +108,7 @@ export class Type1Iommu {
  */
 export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Task, iova: number, size: number, vaddr: number, prot: number): number {
   const npage = size >>> PAGE_SHIFT;
-  const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false };
+  const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false, bitmap: null };
   const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
   const lockCap = task.proc.capIpcLock;
   let done = 0;
@@ -244,6 +248,7 @@ export function removeRange(drv: Type1Ctx, it: Type1Iommu, start: number, end: n
         reserved: d.reserved.slice(p1),
         mm: d.mm,
         vaddrInvalid: d.vaddrInvalid,
+        bitmap: null,
       };
       d.pa = d.pa.slice(0, p0);
       d.reserved = d.reserved.slice(0, p0);
@@ -271,7 +276,7 @@ function splits(ds: readonly VfioDma[], start: number, end: number): boolean {
  * stops at one starting before `start` (so a request starting inside a mapping removes
  * nothing and reports 0) and removes every other one whole, even past `end`
  */
-export function removeWhole(drv: Type1Ctx, it: Type1Iommu, start: number, end: number, v1: boolean): number {
+export function removeWhole(drv: Type1Ctx, it: Type1Iommu, start: number, end: number, v1: boolean, report?: (d: VfioDma) => number): number {
   const ds = it.dmas;
   if (!v1 && splits(ds, start, end)) return -EINVAL;
   let unmapped = 0;
@@ -280,6 +285,10 @@ export function removeWhole(drv: Type1Ctx, it: Type1Iommu, start: number, end: n
     if (d.iova + d.size <= start) continue;
     if (d.iova >= end) break;
     if (v1 && d.iova < start) break;
+    // GET_DIRTY_BITMAP: the mapping is reported before it goes; a failed copy stops the walk
+    // (vfio_dma_do_unmap: the mappings removed so far stay removed, the call fails)
+    const r = report ? report(d) : 0;
+    if (r) return r;
     unmapped += d.size;
     removeRange(drv, it, d.iova, d.iova + d.size);
     i--;

@@ -6,7 +6,8 @@
  * `type1UnmapRule`, `type1DmaEntryLimit`, `type1IovaAperture`):
  * - VFIO_IOMMU_GET_INFO (vfio_iommu_type1_get_info, with mainline's capability chain),
  * - VFIO_IOMMU_MAP_DMA (vfio_dma_do_map, and its set_vaddr path for VFIO_DMA_MAP_FLAG_VADDR),
- * - VFIO_IOMMU_UNMAP_DMA (vfio_iommu_type1_unmap_dma, vfio_dma_do_unmap).
+ * - VFIO_IOMMU_UNMAP_DMA (vfio_iommu_type1_unmap_dma, vfio_dma_do_unmap),
+ * - VFIO_IOMMU_DIRTY_PAGES (mainline vfio_iommu_type1_dirty_pages, `type1DirtyPages`: type1-dirty.ts).
  * What a request does to the mappings (pin, map, link, unmap, unpin, invalidate) is in
  * type1-dma.ts; the IOVA list it checks against in type1-iova.ts. The argument structs are
  * read into and written back from the driver's one scratch buffer (no allocation per call but
@@ -20,6 +21,7 @@ import {
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_VADDR,
   VFIO_DMA_MAP_FLAG_WRITE,
+  VFIO_IOMMU_DIRTY_PAGES,
   VFIO_IOMMU_GET_INFO,
   VFIO_IOMMU_INFO_PGSIZES,
   VFIO_IOMMU_MAP_DMA,
@@ -27,6 +29,7 @@ import {
 } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
 import { invalidateVaddr, mapDma, removeRange, removeWhole, type Type1Ctx, type Type1Iommu } from './type1-dma.js';
+import { dirtyPagesIoctl, dmaBitmapAlloc, unmapBitmapCheck, unmapBitmapIn, unmapBitmapReport } from './type1-dirty.js';
 import { iovaDmaValid } from './type1-iova.js';
 
 const TWO32 = 2 ** 32;
@@ -77,24 +80,24 @@ export function type1Ioctl(drv: Type1IoctlCtx, it: Type1Iommu, task: Task, cmd: 
       // (3.14: flags must be 0)
       let umask = 0;
       if (drv.caps.type1UnmapAll) umask |= VFIO_DMA_UNMAP_FLAG_ALL;
-      if (drv.caps.type1InfoCaps) umask |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+      if (drv.caps.type1DirtyPages) umask |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
       if (drv.caps.dmaMapBit2 === 'vaddr') umask |= VFIO_DMA_UNMAP_FLAG_VADDR;
       if (uargsz < 24 || (uflags & ~umask) !== 0) return -EINVAL;
+      let bitmap: ReturnType<typeof unmapBitmapIn> | null = null;
       if (uflags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
-        // GET_DIRTY_BITMAP with ALL or VADDR -EINVAL; argsz must cover the struct vfio_bitmap that
-        // follows (-EINVAL), read with copy_from_user (-EFAULT); then vfio_dma_do_unmap refuses it
-        // (-EINVAL) because dirty page tracking is off: VFIO_IOMMU_DIRTY_PAGES is not modelled,
-        // so it can never be started
+        // GET_DIRTY_BITMAP with ALL or VADDR -EINVAL; then the struct vfio_bitmap behind the
+        // unmap struct (type1-dirty.ts unmapBitmapIn)
         if (uflags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)) return -EINVAL;
-        if (uargsz < 48) return -EINVAL;
-        if (mm.copyFromUser(b, 24, arg + 24, 24) < 0) return -EFAULT;
-        return -EINVAL;
+        bitmap = unmapBitmapIn(mm, arg, uargsz, v.getBigUint64(16, true));
+        if (typeof bitmap === 'number') return bitmap;
       }
-      const r = doUnmap(drv, it, v.getBigUint64(8, true), v.getBigUint64(16, true), (uflags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0, (uflags & VFIO_DMA_UNMAP_FLAG_VADDR) !== 0);
+      const r = doUnmap(drv, it, v.getBigUint64(8, true), v.getBigUint64(16, true), (uflags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0, (uflags & VFIO_DMA_UNMAP_FLAG_VADDR) !== 0, bitmap === null ? null : { bm: bitmap, mm });
       if (r < 0) return r;
       v.setBigUint64(16, BigInt(r), true);
       return mm.copyToUser(arg, b, 0, 24) < 0 ? -EFAULT : 0;
     }
+    case VFIO_IOMMU_DIRTY_PAGES:
+      return drv.caps.type1DirtyPages ? dirtyPagesIoctl(it, mm, arg) : -ENOTTY;
     default:
       return -ENOTTY;
   }
@@ -152,10 +155,17 @@ function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: numb
   // Pinning the new range needs only its own vaddr: other mappings' invalidated vaddrs do not
   // matter (today's vfio_dma_do_map has no vaddr_invalid_count check)
   if (drv.caps.type1IovaAperture && !iovaDmaValid(it.iovaList, iova, iova + size - 1)) return -EINVAL;
-  return mapDma(drv, it, mm, task, iova, size, vaddr, prot);
+  const r = mapDma(drv, it, mm, task, iova, size, vaddr, prot);
+  // mainline vfio_dma_do_map: a mapping made while dirty tracking is on gets its bitmap
+  // (vfio_dma_bitmap_alloc; it cannot fail for a 32-bit size)
+  if (r === 0 && it.dirtyPageTracking) {
+    const d = it.dmas.find((x) => x.iova === iova);
+    if (d) dmaBitmapAlloc(d, mask + 1);
+  }
+  return r;
 }
 
-function doUnmap(drv: Type1IoctlCtx, it: Type1Iommu, iovaB: bigint, sizeB: bigint, all: boolean, invalidate: boolean): number {
+function doUnmap(drv: Type1IoctlCtx, it: Type1Iommu, iovaB: bigint, sizeB: bigint, all: boolean, invalidate: boolean, dirty: { bm: { pgsize: bigint; data: number }; mm: AddressSpace } | null): number {
   if (all) {
     // mainline vfio_dma_do_unmap: UNMAP_FLAG_ALL needs iova and size 0
     if (iovaB !== 0n || sizeB !== 0n) return -EINVAL;
@@ -166,12 +176,17 @@ function doUnmap(drv: Type1IoctlCtx, it: Type1Iommu, iovaB: bigint, sizeB: bigin
   if (!sizeB || (sizeB & mask) !== 0n || (iovaB & mask) !== 0n) return -EINVAL;
   // mainline vfio_dma_do_unmap: `iova + size - 1 < iova || size > SIZE_MAX` (size_t: 32 bits here)
   if (drv.caps.type1UnmapRule === 'whole-mappings' && (iovaB + sizeB > TWO64 || sizeB >= BigInt(TWO32))) return -EINVAL;
+  // mainline: with GET_DIRTY_BITMAP, tracking must be on and the bitmap's pgsize the smallest
+  if (dirty) {
+    const c = unmapBitmapCheck(it, dirty.bm);
+    if (c) return c;
+  }
   if (iovaB >= 2n ** 52n) return 0; // nothing can be mapped there
   const iova = Number(iovaB);
   const end = iovaB + sizeB >= 2n ** 52n ? Number.MAX_SAFE_INTEGER : Number(iovaB + sizeB);
   if (drv.caps.type1UnmapRule === 'whole-mappings') {
     if (invalidate) return invalidateVaddr(it, iova, end, !it.v2);
-    return removeWhole(drv, it, iova, end, !it.v2);
+    return removeWhole(drv, it, iova, end, !it.v2, dirty ? (d) => unmapBitmapReport(dirty.mm, it, dirty.bm, d, iovaB) : undefined);
   }
   return removeRange(drv, it, iova, end);
 }

@@ -7,6 +7,7 @@ import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE,
   VFIO_DMA_MAP_FLAG_EXEC, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
   VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
+  EACCES, ENOTTY, VFIO_IOMMU_DIRTY_PAGES,
   type Sys,
 } from '../uapi/index.js';
 import type { FakeDomain } from './testing/fake-iommu.js';
@@ -382,6 +383,146 @@ describe('mainline type1 rules (issue 17)', () => {
       x.sys.mem.write32(x.s + 1040, 0xdead);
       expect(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, x.s + 1024)).toBe(0);
       expect([x.sys.mem.read32(x.s + 1024), x.sys.mem.read32(x.s + 1028), x.sys.mem.read32(x.s + 1040)]).toEqual([24, 0, 0xdead]);
+    });
+  });
+});
+
+describe('dirty page tracking (mainline, type1-dirty.ts)', () => {
+  const START = 1;
+  const STOP = 2;
+  const GET = 4;
+  /** the bitmap's page in the scratch page: 8 bytes of bitmap, then a canary */
+  const BM = 2048;
+  function* dirty(x: Ctx, flags: number, argsz = 8): GuestProgram<number> {
+    x.sys.mem.write32(x.s + 1024, argsz);
+    x.sys.mem.write32(x.s + 1028, flags);
+    return yield* x.sys.ioctl(x.c, VFIO_IOMMU_DIRTY_PAGES, x.s + 1024);
+  }
+  /** GET_BITMAP of [iova, iova + size) into `bytes` bytes at x.s + BM (pgsize P unless given) */
+  function* getBitmap(x: Ctx, iova: number, size: number, bytes: number, pgsize = P, data = x.s + BM, argsz = 48): GuestProgram<number> {
+    const m = x.sys.mem;
+    m.write64(x.s + 1032, BigInt(iova));
+    m.write64(x.s + 1040, BigInt(size));
+    m.write64(x.s + 1048, BigInt(pgsize));
+    m.write64(x.s + 1056, BigInt(bytes));
+    m.write64(x.s + 1064, BigInt(data));
+    return yield* dirty(x, GET, argsz);
+  }
+  /** UNMAP_DMA with GET_DIRTY_BITMAP: [ret, size written back] */
+  function* unmapDirty(x: Ctx, iova: number, size: number, bytes: number, pgsize = P, argsz = 48): GuestProgram<[number, number]> {
+    const m = x.sys.mem;
+    m.write64(x.s + 536, BigInt(pgsize));
+    m.write64(x.s + 544, BigInt(bytes));
+    m.write64(x.s + 552, BigInt(x.s + BM));
+    return yield* unmap(x, iova, size, 1, argsz);
+  }
+  const hex = (x: Ctx, n: number): string => [...x.sys.mem.readBytes(x.s + BM, n)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  function run(profile: string, type: number, body: (x: Ctx, fx: Fixture) => GuestProgram<void>): void {
+    const fx = makeFixture(profile);
+    const { thread } = fx.run(function* (sys) {
+      yield* body(yield* open(sys, 64, type), fx);
+      return 0;
+    });
+    expect(thread.exit?.hostError ?? null).toBeNull();
+    expect(thread.exit?.trap ?? null).toBeNull();
+  }
+
+  it('2014: no such request (-ENOTTY); mainline TYPE1 (v1) -EACCES before reading anything; flag rules', () => {
+    run('rfc-v4', VFIO_TYPE1_IOMMU, function* (x) {
+      expect(yield* dirty(x, START)).toBe(-ENOTTY);
+    });
+    run('mainline', VFIO_TYPE1_IOMMU, function* (x) {
+      expect(yield* x.sys.ioctl(x.c, VFIO_IOMMU_DIRTY_PAGES, 0)).toBe(-EACCES);
+    });
+    run('mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      expect(yield* x.sys.ioctl(x.c, VFIO_IOMMU_DIRTY_PAGES, 0)).toBe(-EFAULT);
+      expect([yield* dirty(x, START, 7), yield* dirty(x, 8), yield* dirty(x, START | STOP), yield* dirty(x, 0)]).toEqual([-EINVAL, -EINVAL, -EINVAL, -EINVAL]);
+      expect([yield* dirty(x, START), yield* dirty(x, START), yield* dirty(x, STOP), yield* dirty(x, STOP)]).toEqual([0, 0, 0, 0]);
+    });
+  });
+
+  it('GET_BITMAP reports every page of a pinned and mapped mapping dirty, every time; START allocates, STOP frees, a MAP during tracking gets its bitmap', () => {
+    run('mainline', VFIO_TYPE1v2_IOMMU, function* (x, fx) {
+      expect(yield* map(x, R | W, x.buf, 0, 3 * P)).toBe(0);
+      // tracking off: -EINVAL
+      expect(yield* getBitmap(x, 0, 4 * P, 8)).toBe(-EINVAL);
+      expect(yield* dirty(x, START)).toBe(0);
+      expect(iommuOf(fx).dmas.map((d) => d.bitmap?.length)).toEqual([4]);
+      for (let k = 0; k < 2; k++) {
+        x.sys.mem.writeBytes(x.s + BM, new Uint8Array(16).fill(0xaa));
+        expect(yield* getBitmap(x, 0, 4 * P, 8)).toBe(0);
+        expect(hex(x, 16)).toBe('0700000000000000aaaaaaaaaaaaaaaa');
+      }
+      expect(yield* map(x, R | W, x.buf + 8 * P, 8 * P, 2 * P)).toBe(0);
+      expect(yield* getBitmap(x, 8 * P, 2 * P, 8)).toBe(0);
+      expect(hex(x, 8)).toBe('0300000000000000');
+      expect(yield* dirty(x, STOP)).toBe(0);
+      expect(iommuOf(fx).dmas.map((d) => d.bitmap)).toEqual([null, null]);
+      expect(yield* getBitmap(x, 0, 4 * P, 8)).toBe(-EINVAL);
+    });
+  });
+
+  it('GET_BITMAP argument checks (vfio_iommu_type1_dirty_pages, verify_bitmap_size, vfio_iova_dirty_bitmap): each -EINVAL', () => {
+    run('mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      expect(yield* map(x, R | W, x.buf, 4 * P, 4 * P)).toBe(0);
+      expect(yield* dirty(x, START)).toBe(0);
+      const got = [
+        yield* getBitmap(x, 4 * P, 4 * P, 8, P, x.s + BM, 47), // argsz leaves no room for the range
+        yield* getBitmap(x, 4 * P, 4 * P, 8, 2 * P), // not the smallest page size
+        yield* getBitmap(x, 4 * P + 1, 4 * P, 8), // unaligned iova
+        yield* getBitmap(x, 4 * P, 4 * P + 1, 8), // unaligned size
+        yield* getBitmap(x, 4 * P, 0, 8), // no pages
+        yield* getBitmap(x, 4 * P, 4 * P, 0), // no bitmap
+        yield* getBitmap(x, 4 * P, 2 ** 28 * 8 * P, 2 ** 28 + 8), // bitmap over DIRTY_BITMAP_SIZE_MAX
+        yield* getBitmap(x, 4 * P, 65 * 4 * P, 8), // 260 pages need 40 bytes
+        yield* getBitmap(x, 4 * P, 4 * P, 8, P, 0xbffffffc), // the bitmap reaches TASK_SIZE (access_ok)
+        yield* getBitmap(x, 0, 6 * P, 8), // ends inside the mapping
+        yield* getBitmap(x, 5 * P, 4 * P, 8), // starts inside it
+        yield* getBitmap(x, 4 * P, 4 * P, 8, 0), // pgsize 0: __ffs(0), no pages
+      ];
+      expect(got).toEqual(Array(got.length).fill(-EINVAL));
+      expect(yield* getBitmap(x, 0, 16 * P, 8)).toBe(0);
+      expect(hex(x, 8)).toBe('f000000000000000');
+    });
+  });
+
+  it('32-bit kernel: a mapping 32 or more pages after the base is written at twice its offset (copy_offset in longs, the pointer in u64): its bits are lost and the bytes past the bitmap overwritten', () => {
+    run('mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      expect(yield* map(x, R | W, x.buf, 0, 32 * P)).toBe(0);
+      expect(yield* map(x, R | W, x.buf + 32 * P, 32 * P, P)).toBe(0);
+      expect(yield* dirty(x, START)).toBe(0);
+      // 33 pages need 8 bytes; the 8 after them are the caller's canary
+      x.sys.mem.writeBytes(x.s + BM, new Uint8Array(24).fill(0xaa));
+      expect(yield* getBitmap(x, 0, 33 * P, 8)).toBe(0);
+      // a 64-bit kernel writes ffffffff01000000 and leaves the canary; this one writes the
+      // first mapping's word and zeroes, then the second mapping's bit at byte 8
+      expect(hex(x, 24)).toBe('ffffffff00000000' + '0100000000000000' + 'aaaaaaaaaaaaaaaa');
+      // a mapping less than 32 pages from the base shares the first word: merged with the
+      // leftover word, correct
+      x.sys.mem.writeBytes(x.s + BM, new Uint8Array(24).fill(0));
+      expect(yield* getBitmap(x, 31 * P, 2 * P, 8)).toBe(-EINVAL); // bisects the first mapping
+    });
+    run('mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      expect(yield* map(x, R | W, x.buf, 0, 4 * P)).toBe(0);
+      expect(yield* map(x, R | W, x.buf + 4 * P, 8 * P, 2 * P)).toBe(0);
+      expect(yield* dirty(x, START)).toBe(0);
+      x.sys.mem.writeBytes(x.s + BM, new Uint8Array(16).fill(0));
+      expect(yield* getBitmap(x, 0, 16 * P, 8)).toBe(0);
+      expect(hex(x, 16)).toBe('0f03000000000000' + '0000000000000000');
+    });
+  });
+
+  it('UNMAP_DMA with GET_DIRTY_BITMAP: refused while tracking is off or with another pgsize; with tracking, each mapping is reported, then removed', () => {
+    run('mainline', VFIO_TYPE1v2_IOMMU, function* (x, fx) {
+      expect(yield* map(x, R | W, x.buf, 0, 2 * P)).toBe(0);
+      expect(yield* map(x, R | W, x.buf + 2 * P, 4 * P, 3 * P)).toBe(0);
+      expect((yield* unmapDirty(x, 0, 8 * P, 8))[0]).toBe(-EINVAL);
+      expect(yield* dirty(x, START)).toBe(0);
+      expect([(yield* unmapDirty(x, 0, 8 * P, 8, P, 47))[0], (yield* unmapDirty(x, 0, 8 * P, 8, 2 * P))[0], (yield* unmapDirty(x, 0, 8 * P, 0))[0]]).toEqual([-EINVAL, -EINVAL, -EINVAL]);
+      x.sys.mem.writeBytes(x.s + BM, new Uint8Array(8));
+      expect(yield* unmapDirty(x, 0, 8 * P, 8)).toEqual([0, 5 * P]);
+      expect(hex(x, 8)).toBe('7300000000000000');
+      expect(iommuOf(fx).dmas).toEqual([]);
     });
   });
 });
