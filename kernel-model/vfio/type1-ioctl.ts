@@ -218,13 +218,15 @@ function infoCaps(it: Type1Iommu, mm: AddressSpace, arg: number, argsz: number):
     dv.setUint16(off + 2, 1, true);
     dv.setUint32(off + 4, next, true);
   };
-  // VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: flags 0, pgsize_bitmap, max_dirty_bitmap_size
-  // (DIRTY_BITMAP_SIZE_MAX: INT_MAX pages rounded to u64 words, in bytes = 2^28)
+  // VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION (vfio_iommu_migration_build_caps): flags 0, pgsize_bitmap
+  // the smallest page size only (`(size_t)1 << __ffs(iommu->pgsize_bitmap)`, "support minimum
+  // pgsize": the one GET_BITMAP accepts), max_dirty_bitmap_size (DIRTY_BITMAP_SIZE_MAX: INT_MAX
+  // pages rounded to u64 words, in bytes = 2^28)
   let o = INFO;
   header(o, 2, o + migration);
   dv.setUint32(o + 8, 0, true);
-  dv.setUint32(o + 16, it.domain.pgsizeBitmap >>> 0, true);
-  dv.setUint32(o + 20, Math.floor(it.domain.pgsizeBitmap / TWO32) >>> 0, true);
+  dv.setUint32(o + 16, minMask(it) + 1, true);
+  dv.setUint32(o + 20, 0, true);
   dv.setBigUint64(o + 24, 1n << 28n, true);
   // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: avail
   o += migration;
