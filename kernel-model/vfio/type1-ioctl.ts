@@ -242,8 +242,9 @@ function infoCaps(it: Type1Iommu, mm: AddressSpace, arg: number, argsz: number):
       dv.setBigUint64(o + 24 + 16 * k, BigInt(e), true);
     });
   }
-  let copy = 16;
-  if (argsz >= 20) copy = 20; // offsetofend(cap_offset): cap_offset written (0 unless the chain fits)
+  // `minsz = min_t(size_t, info.argsz, sizeof(info))`: as much of the zero-initialised 24-byte
+  // struct as argsz covers, cap_offset (0 unless the chain fits) and the padding after it included
+  const copy = Math.min(argsz, INFO);
   if (argsz < total) {
     dv.setUint32(0, total, true);
     return mm.copyToUser(arg, buf, 0, copy) < 0 ? -EFAULT : 0;

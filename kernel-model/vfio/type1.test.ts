@@ -369,7 +369,12 @@ describe('mainline type1 rules (issue 17)', () => {
       const a = x.s + 1024;
       m.write32(a, 24);
       m.write32(a + 16, 0xdead);
-      res.push(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, a), m.read32(a), m.read32(a + 4), m.read32(a + 16));
+      m.write32(a + 20, 0xbeef);
+      res.push(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, a), m.read32(a), m.read32(a + 4), m.read32(a + 16), m.read32(a + 20));
+      // argsz 18: 18 bytes copied back, half of cap_offset (min(argsz, sizeof(info)))
+      m.write32(a, 18);
+      m.write32(a + 16, 0xdeadbeef);
+      res.push(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, a), m.read32(a + 16));
       m.write32(a, 104);
       res.push(yield* x.sys.ioctl(x.c, VFIO_IOMMU_GET_INFO, a), m.read32(a + 4), m.read32(a + 16));
       // chain: migration @24 -> DMA-avail @56 -> IOVA ranges @72
@@ -377,7 +382,7 @@ describe('mainline type1 rules (issue 17)', () => {
       res.push([m.read32(a + 24) & 0xffff, m.read32(a + 28), m.read64(a + 40), m.read64(a + 48)], [m.read32(a + 56) & 0xffff, m.read32(a + 60), m.read32(a + 64)]);
       res.push([m.read32(a + 72) & 0xffff, m.read32(a + 76), m.read32(a + 80), m.read64(a + 88), m.read64(a + 96)]);
     });
-    expect(res).toEqual([0, 104, 3, 0, 0, 3, 24, [2, 56, 4096n, 2n ** 28n], [3, 72, 65535], [1, 0, 1, 0n, 2n ** 32n - 1n]]);
+    expect(res).toEqual([0, 104, 3, 0, 0, 0, 0xdead0000, 0, 3, 24, [2, 56, 4096n, 2n ** 28n], [3, 72, 65535], [1, 0, 1, 0n, 2n ** 32n - 1n]]);
     const old = makeFixture('rfc-v4');
     runGuest(old, function* (x) {
       x.sys.mem.write32(x.s + 1024, 24);
