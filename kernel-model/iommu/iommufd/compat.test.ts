@@ -140,7 +140,7 @@ describe('iommufd compat container (mainline+iommufd-compat)', () => {
     expect(u.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330))).toBe(-EPERM);
   });
 
-  it('GET_INFO: PGSIZES|CAPS, DMA_AVAIL (12 bytes, U32_MAX) then IOVA_RANGE at 36, argsz raised when short', () => {
+  it('GET_INFO: PGSIZES|CAPS, DMA_AVAIL (12 bytes aligned to 16, U32_MAX) then IOVA_RANGE at 40, argsz raised when short', () => {
     const { u, c, g } = setup();
     expect(setContainer(u, g, c)).toBe(0);
     expect(u.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330))).toBeGreaterThanOrEqual(0);
@@ -148,16 +148,18 @@ describe('iommufd compat container (mainline+iommufd-compat)', () => {
     u.mem.fill(a, 0, 0x100);
     u.mem.write32(a, 16);
     expect(u.ioctl(c, VFIO_IOMMU_GET_INFO, a)).toBe(0);
-    // 24 + 12 + 16 + 2 ranges (the SW MSI window splits the aperture)
-    expect(u.mem.read32(a)).toBe(24 + 12 + 16 + 32);
+    // 24 + 16 (DMA_AVAIL's 12 bytes, aligned) + 16 + 2 ranges (the SW MSI window splits the aperture)
+    expect(u.mem.read32(a)).toBe(24 + 16 + 16 + 32);
     expect(u.mem.read32(a + 4)).toBe(3);
-    u.mem.fill(a, 0, 0x100);
+    u.mem.fill(a, 0xee, 0x100);
     u.mem.write32(a, 0x100);
     expect(u.ioctl(c, VFIO_IOMMU_GET_INFO, a)).toBe(0);
     expect(u.mem.read32(a + 16)).toBe(24);
-    expect([u.mem.read16(a + 24), u.mem.read16(a + 26), u.mem.read32(a + 28), u.mem.read32(a + 32)]).toEqual([3, 1, 36, 0xffffffff]);
-    expect([u.mem.read16(a + 36), u.mem.read32(a + 44)]).toEqual([1, 2]);
-    expect([Number(u.mem.read64(a + 52)), Number(u.mem.read64(a + 60)), Number(u.mem.read64(a + 68))]).toEqual([0, 0x7ffffff, 0x8100000]);
+    expect([u.mem.read16(a + 24), u.mem.read16(a + 26), u.mem.read32(a + 28), u.mem.read32(a + 32)]).toEqual([3, 1, 40, 0xffffffff]);
+    // the 4 alignment bytes are not written: user space keeps what it had there
+    expect(u.mem.read32(a + 36)).toBe(0xeeeeeeee);
+    expect([u.mem.read16(a + 40), u.mem.read32(a + 48)]).toEqual([1, 2]);
+    expect([Number(u.mem.read64(a + 56)), Number(u.mem.read64(a + 64)), Number(u.mem.read64(a + 72))]).toEqual([0, 0x7ffffff, 0x8100000]);
   });
 
   it('TYPE1 (v1) disables large pages and so can unmap inside a mapping (iopt_cut_iova); TYPE1v2 cannot (-ENOENT)', () => {

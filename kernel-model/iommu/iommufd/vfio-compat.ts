@@ -265,8 +265,8 @@ function getInfo(ictx: IommufdCtx, task: Task, arg: number): number {
   };
   // iommufd_fill_cap_dma_avail
   const fillDmaAvail = (at: number | null, avail: number): number => {
-    // struct vfio_iommu_type1_info_dma_avail: header (8) and avail: 12 bytes, not padded
-    // (type1's vfio_info_cap_add aligns each capability to 8)
+    // struct vfio_iommu_type1_info_dma_avail: header (8) and avail: 12 bytes (the caller
+    // aligns the chain to 8: 16 bytes in it)
     if (at !== null && avail >= 12) {
       const c = new Uint8Array(12);
       const cv = new DataView(c.buffer);
@@ -302,8 +302,11 @@ function getInfo(ictx: IommufdCtx, task: Task, arg: number): number {
     return 16 + 16 * nr;
   };
   for (const fill of [fillDmaAvail, fillIova]) {
-    const size = argsz > total ? fill(arg + total, argsz - total) : fill(null, 0);
-    if (size < 0) return size;
+    const filled = argsz > total ? fill(arg + total, argsz - total) : fill(null, 0);
+    if (filled < 0) return filled;
+    // `cap_size = ALIGN(cap_size, sizeof(u64))` ("vfio: align capability structures", 2023,
+    // with the `pad` of struct vfio_iommu_type1_info): each capability starts 8-byte aligned
+    const size = (filled + 7) & ~7;
     if (lastCap >= 0 && argsz >= total && !put32(lastCap + 4, total)) return -EFAULT;
     lastCap = arg + total;
     total += size;
