@@ -126,7 +126,11 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
     if (!drv.pin.reserved) {
       if (!lockCap && mm.lockedVm + 1 > limit) {
         mm.unpinPage(drv.pin);
-        drv.log?.warn('vfio_iommu_type1', `RLIMIT_MEMLOCK (${task.proc.rlimitMemlock}) exceeded`);
+        // pr_warn("%s: RLIMIT_MEMLOCK (%ld) exceeded\n", __func__, limit << PAGE_SHIFT): no
+        // pr_fmt in the file, the function's name (3.14 vfio_pin_pages, mainline
+        // vfio_pin_pages_remote), the limit rounded down to whole pages
+        const fn = drv.caps.kernelRelease === '3.14.0' ? 'vfio_pin_pages' : 'vfio_pin_pages_remote';
+        drv.log?.warn('', `${fn}: RLIMIT_MEMLOCK (${limit * PAGE_SIZE}) exceeded`);
         err = -ENOMEM;
         break;
       }
