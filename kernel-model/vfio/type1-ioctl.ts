@@ -114,8 +114,12 @@ function minMask(it: Type1Iommu): number {
 function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: number, vaddrB: bigint, iovaB: bigint, sizeB: bigint, task: Task): number {
   // vaddr and size are unsigned long / size_t on 32-bit ARM: larger values do not fit
   if (vaddrB >= BigInt(TWO32) || sizeB >= BigInt(TWO32)) return -EINVAL;
-  // model limit: iova beyond 2^52 cannot be represented (and is beyond any SMMU IAS)
-  if (iovaB >= 2n ** 52n) return -EINVAL;
+  // model limit: an iova beyond 2^52 cannot be represented (and is beyond any SMMU IAS). With
+  // the IOVA aperture (mainline) its answer is known and comes where the kernel gives it, after
+  // the flag, alignment and wrap checks: nothing is mapped there, so VADDR -ENOENT, else
+  // -ENOSPC when no entry is left, else -EINVAL from vfio_iommu_iova_dma_valid
+  const far = iovaB >= 2n ** 52n;
+  if (far && !drv.caps.type1IovaAperture) return -EINVAL;
   const vaddr = Number(vaddrB);
   const iova = Number(iovaB);
   const size = Number(sizeB);
@@ -126,6 +130,7 @@ function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: numb
     if ((flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) !== 0) return -EINVAL;
     if (!size || size % (mask + 1) !== 0 || iova % (mask + 1) !== 0 || vaddr % (mask + 1) !== 0) return -EINVAL;
     if (iovaB + sizeB > TWO64 || vaddr + size > TWO32) return -EINVAL;
+    if (far) return -ENOENT;
     // vfio_find_dma(iommu, iova, size): no mapping overlaps the range -ENOENT; the one found
     // must be exactly [iova, iova + size) and have its vaddr invalidated, else -EINVAL
     const d = it.dmas.find((x) => x.iova < iova + size && iova < x.iova + x.size);
@@ -147,6 +152,7 @@ function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: numb
   if (!size || size % (mask + 1) !== 0 || iova % (mask + 1) !== 0 || vaddr % (mask + 1) !== 0) return -EINVAL;
   if (iovaB + sizeB > TWO64) return -EINVAL;
   if (vaddr + size > TWO32) return -EINVAL;
+  if (far) return drv.caps.type1DmaEntryLimit > 0 && it.dmaAvail <= 0 ? -ENOSPC : -EINVAL;
   for (const d of it.dmas) if (d.iova < iova + size && iova < d.iova + d.size) return -EEXIST;
   // mainline vfio_dma_do_map: `if (!iommu->dma_avail) return -ENOSPC` (dma_entry_limit)
   if (drv.caps.type1DmaEntryLimit > 0 && it.dmaAvail <= 0) return -ENOSPC;

@@ -7,7 +7,7 @@ import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE,
   VFIO_DMA_MAP_FLAG_EXEC, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
   VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
-  EACCES, ENOTTY, VFIO_IOMMU_DIRTY_PAGES,
+  EACCES, ENOENT, ENOTTY, VFIO_IOMMU_DIRTY_PAGES,
   type Sys,
 } from '../uapi/index.js';
 import type { FakeDomain } from './testing/fake-iommu.js';
@@ -331,6 +331,13 @@ describe('mainline type1 rules (issue 17)', () => {
     ['MAP_DMA beyond the aperture -EINVAL', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
       return [yield* map(x, R | W, x.buf, 2 ** 32, P), yield* map(x, R | W, x.buf, 2 ** 32 - P, 2 * P), yield* map(x, R | W, x.buf, 2 ** 32 - P, P)];
     }, [-EINVAL, -EINVAL, 0], 'vfio_dma_do_map -> vfio_iommu_iova_dma_valid'],
+    ['an IOVA far beyond the aperture (2^52): VADDR -ENOENT, no entry left -ENOSPC, else -EINVAL, in the kernel\'s order', 'mainline', VFIO_TYPE1v2_IOMMU, function* (x) {
+      const far = 2n ** 52n;
+      const out = [yield* map(x, 4, x.buf, far, P), yield* map(x, R | W, x.buf, far, P)];
+      iommuOf(fx()).dmaAvail = 0;
+      out.push(yield* map(x, R | W, x.buf, far, P));
+      return out;
+    }, [-ENOENT, -EINVAL, -ENOSPC], 'vfio_dma_do_map: vfio_find_dma, dma_avail, vfio_iommu_iova_dma_valid'],
     ['2014: no aperture check', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [yield* map(x, R | W, x.buf, 2 ** 32, P)]; }, [0], '3.14 vfio_dma_do_map'],
   ];
   let cur: Fixture | null = null;
