@@ -452,6 +452,12 @@ export interface Capabilities {
    * (vfio_device_block_group, vfio_group_fops_open). false: groups only (3.14, the RFC)
    */
   vfioDeviceCdev: boolean;
+  /**
+   * the VFIO core decodes VFIO_DEVICE_FEATURE on device fds (mainline 5.18+
+   * vfio_ioctl_device_feature: kernel-model/vfio/device-feature.ts); false: the request goes to
+   * the bus driver like any other (3.14, the RFC: vfio-platform's default -ENOTTY)
+   */
+  vfioDeviceFeature: boolean;
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -95,6 +95,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   vfioAmba: false,
   selectClosedFd: 'skip',
   vfioDeviceCdev: false,
+  vfioDeviceFeature: false,
   iommufd: 'none',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
@@ -173,6 +174,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   vfioAmba: true,
   selectClosedFd: 'ready',
   vfioDeviceCdev: true,
+  vfioDeviceFeature: true,
   iommufd: 'dev-iommu',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };

@@ -24,6 +24,7 @@ import {
 import { vfio_device_attach_iommufd_pt, vfio_device_bind_iommufd, vfio_device_detach_iommufd_pt } from '../uapi/structs.js';
 import { File, type FileOps, type Task } from '../vfs/file.js';
 import { RamDir, type Vfs } from '../vfs/vfs.js';
+import { deviceFeatureIoctl, VFIO_DEVICE_FEATURE } from './device-feature.js';
 import type { VfioIommufd } from './types.js';
 import type { VfioGroup } from './group.js';
 import type { VfioDevice } from './vfio.js';
@@ -190,6 +191,8 @@ export class VfioDeviceCdev {
       if (cmd === VFIO_DEVICE_DETACH_IOMMUFD_PT) return this.detachPt(df, task, arg);
     }
     const d = df.device;
+    // (the cdev exists only in profiles whose core decodes VFIO_DEVICE_FEATURE)
+    if (cmd === VFIO_DEVICE_FEATURE) return deviceFeatureIoctl(task.mm, arg);
     return d.ops.ioctl ? d.ops.ioctl(d.data, task, cmd, arg) : -EINVAL;
   }
 

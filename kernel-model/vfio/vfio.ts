@@ -27,6 +27,7 @@ import type { FileOps } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { type VfioContainer, vfioContainerFops, vfioContainerInit, vfioRegisterIommuDriver, vfioUnregisterIommuDriver } from './container.js';
 import { VfioDeviceCdev, VfioDeviceFile } from './device-cdev.js';
+import { deviceFeatureIoctl, VFIO_DEVICE_FEATURE } from './device-feature.js';
 import { groupViable, maybeDropGroup, tryDissolveContainer, unbindGroupIdev, vfioCreateGroup, vfioGroupFops, type VfioGroup, type VfioGroupCtx } from './group.js';
 import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js';
 
@@ -99,7 +100,7 @@ export interface VfioHost {
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
   /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
-  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev'>>;
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev' | 'vfioDeviceFeature'>>;
   /** the iommufd kernel API (kernel-model/iommu/iommufd) the device cdev binds through */
   readonly iommufd?: VfioIommufd;
 }
@@ -155,6 +156,7 @@ export class Vfio implements VfioGroupCtx {
         // mainline vfio_device_fops_unl_ioctl hands BIND_IOMMUFD to vfio_df_ioctl_bind_iommufd
         // for every device file; a group-path file gets its header checks, then -EINVAL
         if (self.cdev !== null && cmd === VFIO_DEVICE_BIND_IOMMUFD) return self.cdev.bindIommufd(new VfioDeviceFile(d, d.group), task, arg);
+        if (cmd === VFIO_DEVICE_FEATURE && host.caps?.vfioDeviceFeature) return deviceFeatureIoctl(task.mm, arg);
         return d.ops.ioctl ? d.ops.ioctl(d.data, task, cmd, arg) : -EINVAL;
       },
       read: (f, task, buf, count, pos) => {

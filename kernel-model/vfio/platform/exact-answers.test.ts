@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  EFAULT, EINVAL, ENODEV, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE,
+  EFAULT, EINVAL, ENODEV, ENOTTY, MAP_ANONYMOUS, VFIO_GROUP_GET_DEVICE_FD, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE,
   VFIO_CHECK_EXTENSION, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_GET_REGION_INFO, VFIO_DMA_MAP_FLAG_READ,
   VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_UNMASK,
   VFIO_IRQ_SET_DATA_NONE, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, vfio_iommu_type1_dma_map,
@@ -156,5 +156,46 @@ describe('patch 10 MASK: disable_irq() under spin_lock_irqsave', () => {
     expect(u.setIrqs(device, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 0, 0, 1)).toBe(0);
     expect(sys.kernel.log.grep(/sleeping function called from invalid context/)).toHaveLength(0);
     expect(vfioDriverOf(sys).inspect()[0]!.irqs[0]!.masked).toBe(true);
+  });
+});
+
+describe('VFIO_DEVICE_FEATURE (VFIO_BASE + 17 on a device fd)', () => {
+  /** a device fd of the PL330 through its group */
+  function deviceFd(profile: string): { u: User; dev: number } {
+    const { u, container, group } = attached(profile);
+    expect(u.ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU)).toBe(0);
+    const dev = u.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330));
+    expect(dev).toBeGreaterThan(0);
+    return { u, dev };
+  }
+  const feature = (u: User, dev: number, argsz: number, flags: number): number => {
+    u.mem.write32(u.page + 0x400, argsz);
+    u.mem.write32(u.page + 0x404, flags >>> 0);
+    return u.ioctl(dev, 0x3b75, u.page + 0x400);
+  };
+  const GET = 1 << 16;
+  const SET = 1 << 17;
+  const PROBE = 1 << 18;
+
+  it('mainline: the core decodes it (vfio_ioctl_device_feature): head checks, the migration and logging features -ENOTTY without mig_ops/log_ops, any other -EINVAL (no device_feature op)', () => {
+    const { u, dev } = deviceFd('mainline');
+    expect(u.ioctl(dev, 0x3b75, 0x10)).toBe(-EFAULT);
+    expect([
+      feature(u, dev, 4, GET | 1), // argsz < 8
+      feature(u, dev, 8, (1 << 20) | 1), // an unknown flag
+      feature(u, dev, 8, GET | SET | 1), // GET and SET without PROBE
+      feature(u, dev, 8, PROBE | GET | SET | 1), // MIGRATION: no mig_ops
+      feature(u, dev, 8, GET | 2), // MIG_DEVICE_STATE
+      feature(u, dev, 8, SET | 6), // DMA_LOGGING_START: no log_ops
+      feature(u, dev, 8, GET | 8), // DMA_LOGGING_REPORT
+      feature(u, dev, 8, GET | 9), // MIG_DATA_SIZE
+      feature(u, dev, 8, PROBE | 0), // PCI_VF_TOKEN: the driver's op, which vfio-amba lacks
+      feature(u, dev, 8, GET | 3),
+    ]).toEqual([-EINVAL, -EINVAL, -EINVAL, -ENOTTY, -ENOTTY, -ENOTTY, -ENOTTY, -ENOTTY, -EINVAL, -EINVAL]);
+  });
+
+  it('rfc-v4: no such request in the core: the bus driver answers (vfio_platform_ioctl default -ENOTTY)', () => {
+    const { u, dev } = deviceFd('rfc-v4');
+    expect([feature(u, dev, 4, GET | 1), feature(u, dev, 8, PROBE | 0)]).toEqual([-ENOTTY, -ENOTTY]);
   });
 });
