@@ -458,6 +458,13 @@ export interface Capabilities {
    * the bus driver like any other (3.14, the RFC: vfio-platform's default -ENOTTY)
    */
   vfioDeviceFeature: boolean;
+  /**
+   * which interrupts GET_IRQ_INFO reports MASKABLE (and SET_IRQS MASK/UNMASK accepts): 'all'
+   * (RFC patch 10 vfio_platform_irq_init: EVENTFD | MASKABLE for every line) or 'level'
+   * (mainline vfio_platform_irq_init: MASKABLE | AUTOMASKED only when irq_get_trigger_type is a
+   * level type; an edge line is EVENTFD only, MASK/UNMASK -EINVAL)
+   */
+  irqMaskable: 'all' | 'level';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

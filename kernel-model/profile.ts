@@ -96,6 +96,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   selectClosedFd: 'skip',
   vfioDeviceCdev: false,
   vfioDeviceFeature: false,
+  irqMaskable: 'all',
   iommufd: 'none',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
@@ -175,6 +176,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   selectClosedFd: 'ready',
   vfioDeviceCdev: true,
   vfioDeviceFeature: true,
+  irqMaskable: 'level',
   iommufd: 'dev-iommu',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };

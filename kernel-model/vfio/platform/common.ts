@@ -258,11 +258,15 @@ export class VfioPlatformCommon {
     // to read the data (start 0, count 1: exactly data_size bytes) its read faults where
     // memdup would; otherwise the model copies here, so a faulting payload is -EFAULT
     // before the handler's -ENOTTY/-EINVAL (and a good one is copied once, as in the kernel)
-    if (!(handled && shapeOk && maskable)) {
+    // vfio_platform_set_irqs_ioctl: a request_irq error kept from the open (irq.ts init) is the
+    // answer before the action is looked at
+    const stored = vdev.irqs[index]!.requestError;
+    if (!(handled && shapeOk && maskable) || stored) {
       for (let off = 0; off < dataSize; off += this.scratch.length) {
         if (task.mm.copyFromUser(this.scratch, 0, arg + minsz + off, Math.min(this.scratch.length, dataSize - off)) < 0) return -EFAULT;
       }
     }
+    if (stored) return stored;
     if (!handled) return -ENOTTY;
     if (!shapeOk) return -EINVAL;
     return this.irqs.setIrqs(vdev, task, flags, index, count, arg + minsz);

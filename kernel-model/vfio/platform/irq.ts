@@ -8,7 +8,7 @@
  * `irqRequest`, `irqReleaseUnmask`, `openRule` and `bugs.loopbackNullTrigger`
  * (kernel-model/profile.ts, docs/PROFILES.md).
  */
-import { EFAULT, EINVAL, ENOMEM, ENOTTY } from '../../base/errno.js';
+import { EBUSY, EFAULT, EINVAL, ENOMEM, ENOTTY } from '../../base/errno.js';
 import { KernelOops } from '../../base/oops.js';
 import { IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../../driver/types.js';
 import { eventfdCtxFdget, eventfdSignalAt, type EventfdCtx, type KernelMemory } from '../../eventfd/eventfd.js';
@@ -76,9 +76,11 @@ export class VfioPlatformIrqs {
     vdev.irqs = virqs.map((hwirq, index) => {
       let flags = 0;
       if (caps.setIrqsActions !== 'none') flags |= VFIO_IRQ_INFO_EVENTFD;
-      if (caps.setIrqsActions === 'trigger-mask-unmask') flags |= VFIO_IRQ_INFO_MASKABLE;
+      // RFC patch 10: every line MASKABLE; mainline vfio_platform_irq_init: MASKABLE (with
+      // AUTOMASKED) only for a level-triggered line (`irqMaskable`)
+      if (caps.setIrqsActions === 'trigger-mask-unmask' && (caps.irqMaskable === 'all' || this.isLevel(hwirq))) flags |= VFIO_IRQ_INFO_MASKABLE;
       if (caps.irqHandler === 'automask' && this.isLevel(hwirq)) flags |= VFIO_IRQ_INFO_AUTOMASKED;
-      const irq: PlatIrq = { index, hwirq, flags, count: 1, trigger: null, name: null, nameKva: 0, masked: false, requested: false, unmaskFd: null, maskFd: null, signalled: 0 };
+      const irq: PlatIrq = { index, hwirq, flags, count: 1, trigger: null, name: null, nameKva: 0, masked: false, requested: false, requestError: 0, unmaskFd: null, maskFd: null, signalled: 0 };
       return irq;
     });
     for (const irq of vdev.irqs) this.mirror(vdev, irq);
@@ -92,10 +94,12 @@ export class VfioPlatformIrqs {
         irq.name = `vfio-irq[${irq.hwirq}](${vdev.name})`;
         const r = this.d.irq.requestIrq(irq.hwirq, (_n, id) => this.handler(vdev, id as PlatIrq), IRQF_NO_AUTOEN, irq.name, irq);
         if (r < 0) {
-          for (const o of vdev.irqs) if (o.requested) this.d.irq.freeIrq(o.hwirq, o);
-          this.d.kmem.kfree(kva);
-          vdev.irqs = [];
-          return r;
+          // "vfio/platform: Create persistent IRQ handlers" (2024): the error is kept in the
+          // name pointer (ERR_PTR) and the open goes on; SET_IRQS on the line returns it
+          // (vfio_platform_set_irqs_ioctl), polling user space still works
+          irq.name = null;
+          irq.requestError = r;
+          continue;
         }
         irq.requested = true;
       }
@@ -158,6 +162,7 @@ export class VfioPlatformIrqs {
    */
   setIrqs(vdev: VfioPlatformDevice, task: Task, flags: number, index: number, count: number, data: number): number {
     const irq = vdev.irqs[index]!;
+    // (a request_irq error kept from the open was answered by the caller, common.ts)
     switch (flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) {
       case VFIO_IRQ_SET_ACTION_TRIGGER:
         return this.setIrqTrigger(vdev, irq, task, count, flags, data);
@@ -201,6 +206,9 @@ export class VfioPlatformIrqs {
         const fd = this.readS32(task, data);
         if (fd === null) return -EFAULT;
         if (fd < 0) return this.setTrigger(vdev, irq, null);
+        // vfio_set_trigger (the RFC's and mainline's): the old trigger goes first, then the fd
+        // is looked up (eventfd_ctx_fdget): a bad fd leaves the line without a trigger
+        this.setTrigger(vdev, irq, null);
         const ctx = eventfdCtxFdget(task.proc, fd);
         if (typeof ctx === 'number') return ctx;
         return this.setTrigger(vdev, irq, ctx);
@@ -248,7 +256,9 @@ export class VfioPlatformIrqs {
     this.d.kmem.writeBytes(irq.nameKva, nb);
     irq.trigger = ctx;
     if (atOpen) {
-      irq.masked = false;
+      // mainline vfio_set_trigger: enable_irq, `masked` untouched ("irq->masked effectively
+      // provides nested disables within the overall enable relative to trigger"): a line
+      // automasked under the old trigger stays masked until UNMASK
       this.d.irq.enableIrq(irq.hwirq);
       this.mirror(vdev, irq);
       return 0;
@@ -411,23 +421,36 @@ export class VfioPlatformIrqs {
     }
   }
 
-  /** mainline virqfd: signalling the eventfd masks/unmasks the line (fd -1 removes it) */
+  /**
+   * mainline virqfd (drivers/vfio/virqfd.c): signalling the eventfd masks/unmasks the line; fd
+   * -1 removes it (vfio_virqfd_disable). vfio_virqfd_enable: the fd is looked up first (-EBADF,
+   * -EINVAL for a file that is not an eventfd: an existing virqfd stays), then a virqfd already
+   * in place is -EBUSY; a wakeup consumes the count (virqfd_wakeup: eventfd_ctx_do_read) and
+   * runs the handler, while an event already pending at registration runs it without reading
+   * the count ("trigger it as if we didn't miss it")
+   */
   private setVirqfd(vdev: VfioPlatformDevice, irq: PlatIrq, task: Task, fd: number, which: 'mask' | 'unmask'): number {
-    this.dropVirqfd(irq, which);
-    if (fd < 0) return 0;
+    if (fd < 0) {
+      this.dropVirqfd(irq, which);
+      return 0;
+    }
     const ctx = eventfdCtxFdget(task.proc, fd);
     if (typeof ctx === 'number') return ctx;
-    const listener = (): void => {
-      if (ctx.count === 0n) return;
-      ctx.count = 0n; // virqfd consumes the count (eventfd_ctx_do_read)
+    if ((which === 'unmask' ? irq.unmaskFd : irq.maskFd) !== null) return -EBUSY;
+    const act = (): void => {
       if (which === 'unmask') this.unmaskIrq(vdev, irq);
       else this.maskIrq(vdev, irq);
+    };
+    const listener = (): void => {
+      if (ctx.count === 0n) return;
+      ctx.count = 0n;
+      act();
     };
     const v: VirqFd = { ctx, listener };
     ctx.kernelListeners.push(listener);
     if (which === 'unmask') irq.unmaskFd = v;
     else irq.maskFd = v;
-    if (ctx.count > 0n) listener();
+    if (ctx.count > 0n) act();
     return 0;
   }
 

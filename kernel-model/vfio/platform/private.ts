@@ -78,6 +78,8 @@ export interface PlatIrq {
   masked: boolean;
   /** handler requested at open (irqRequest 'at-open-disabled') */
   requested: boolean;
+  /** mainline: request_irq's error at open (0: none), kept for SET_IRQS to return (vdev->irqs[i].name = ERR_PTR) */
+  requestError: number;
   unmaskFd: VirqFd | null;
   maskFd: VirqFd | null;
   /** interrupts delivered to user space (statistics) */
