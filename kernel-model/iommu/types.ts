@@ -78,6 +78,8 @@ export interface IommuCore {
   /** mainline iommu_group_claim_dma_owner / iommu_group_release_dma_owner (optional, as above) */
   claimDmaOwner?(g: IommuGroup, owner: unknown): number;
   releaseDmaOwner?(g: IommuGroup): void;
+  /** mainline iommu_group_dma_owner_claimed: owner_cnt != 0 (host drivers count too; optional, as above) */
+  dmaOwnerClaimed?(g: IommuGroup): boolean;
   groupOf(dev: KDevice): IommuGroup | null;
   groups(): readonly IommuGroup[];
   /**

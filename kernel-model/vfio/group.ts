@@ -161,9 +161,16 @@ function groupIoctl(vfio: VfioGroupCtx, g: VfioGroup, task: Task, cmd: number, a
       if (r < 0) return r;
       if (vfio.sview.getUint32(0, true) < 8) return -EINVAL;
       let flags = 0;
-      if (groupViable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
       // mainline vfio_group_ioctl_get_status: vfio_group_has_iommu (a container or an iommufd)
-      if (g.container !== null || g.iommufd !== null) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+      // gives CONTAINER_SET | VIABLE, else VIABLE unless the group's DMA ownership is claimed
+      // (iommu_group_dma_owner_claimed: a host driver, or a device of the group bound to an
+      // iommufd). 3.14 vfio_group_get_status: vfio_group_viable, a walk of the drivers.
+      const hasIommu = g.container !== null || g.iommufd !== null;
+      const claimed = vfio.host.iommu.dmaOwnerClaimed;
+      if (groupIoctls(vfio) === 'group-c' && claimed) {
+        if (hasIommu || !claimed.call(vfio.host.iommu, g.iommuGroup)) flags |= VFIO_GROUP_FLAGS_VIABLE;
+      } else if (groupViable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
+      if (hasIommu) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
       vfio.sview.setUint32(4, flags, true);
       return task.mm.copyToUser(arg, vfio.sbuf, 0, 8) < 0 ? -EFAULT : 0;
     }

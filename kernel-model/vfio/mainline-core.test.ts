@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   EBADF, EBADFD, EINVAL, ENODEV,
-  VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_EEH, VFIO_GET_API_VERSION, VFIO_GROUP_GET_DEVICE_FD,
+  VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_EEH, VFIO_GET_API_VERSION, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_UNSET_CONTAINER,
   VFIO_GROUP_SET_CONTAINER, VFIO_NOIOMMU_IOMMU, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU,
   VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR,
 } from '../uapi/index.js';
@@ -100,5 +100,28 @@ describe('GET_API_VERSION and CHECK_EXTENSION (mainline container.c vfio_contain
     const after = o.u.ioctl(o.container, VFIO_CHECK_EXTENSION, ext);
     if (want === 'type1') expect(after).toBeGreaterThanOrEqual(0);
     else expect(after).toBe(expected);
+  });
+});
+
+describe('GET_STATUS viability (mainline vfio_group_ioctl_get_status: has_iommu, else DMA ownership)', () => {
+  const status = (u: User, group: number): number => {
+    u.mem.write32(u.page + 0x100, 8);
+    expect(u.ioctl(group, VFIO_GROUP_GET_STATUS, u.page + 0x100)).toBe(0);
+    return u.mem.read32(u.page + 0x104);
+  };
+  it('a group left by its iommufd while its device stays bound (ownership claimed by iommufd_device_bind): not viable, as Linux reports it', () => {
+    const sys = new System({ profile: 'mainline' });
+    const u = new User(sys);
+    expect(u.echo('/sys/module/iommufd/parameters/allow_unsafe_interrupts', '1')).toBe(2);
+    expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
+    const ictx = u.open('/dev/iommu');
+    const group = u.open('/dev/vfio/0');
+    expect(status(u, group)).toBe(1); // VIABLE: nothing claims the group
+    expect(setContainer(u, group, ictx)).toBe(0);
+    expect(status(u, group)).toBe(3); // CONTAINER_SET | VIABLE
+    expect(u.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330))).toBeGreaterThan(0);
+    expect(u.ioctl(group, VFIO_GROUP_UNSET_CONTAINER)).toBe(0);
+    // the device's iommufd binding still claims DMA ownership: neither flag
+    expect(status(u, group)).toBe(0);
   });
 });
