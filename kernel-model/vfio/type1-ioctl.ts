@@ -13,7 +13,7 @@
  * read into and written back from the driver's one scratch buffer (no allocation per call but
  * GET_INFO's capability chain).
  */
-import { EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOTTY } from '../base/errno.js';
+import { EEXIST, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTTY } from '../base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
 import type { AddressSpace } from '../process/mm.js';
 import {
@@ -136,9 +136,20 @@ function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: numb
     const d = it.dmas.find((x) => x.iova < iova + size && iova < x.iova + x.size);
     if (!d) return -ENOENT;
     if (!d.vaddrInvalid || d.iova !== iova || d.size !== size) return -EINVAL;
-    // vfio_change_dma_owner moves the mapping's locked_vm to the caller's mm when it differs
-    // from the mapping's: no fd reaches a second mm in this model (no fork, no fd passing,
-    // exec starts a new process), so the caller's mm is always the mapping's and nothing moves
+    // vfio_change_dma_owner: a vaddr given from another mm (a fork child holding the container
+    // fd) moves the mapping's locked_vm there, charged against the caller's RLIMIT_MEMLOCK
+    // unless it has CAP_IPC_LOCK (mm_lock_acct: -ENOMEM, nothing changed), then released from
+    // the old mm; the pins move with it (the model's per-mm count of pages pinned through it)
+    if (mm !== d.mm) {
+      let n = 0;
+      for (let i = 0; i < d.reserved.length; i++) if (!d.reserved[i]) n++;
+      if (!task.proc.capIpcLock && mm.lockedVm + n > Math.floor(task.proc.rlimitMemlock / 4096)) return -ENOMEM;
+      mm.lockedVm += n;
+      mm.pinnedThrough += n;
+      d.mm.lockedVm -= n;
+      d.mm.pinnedThrough -= n;
+      d.mm = mm;
+    }
     d.vaddr = vaddr;
     d.vaddrInvalid = false;
     it.vaddrInvalidCount--;

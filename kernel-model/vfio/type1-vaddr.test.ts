@@ -12,7 +12,7 @@ import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import { System } from '../../tools/system/system.js';
 import { IOMMU_RESV_SW_MSI } from '../iommu/types.js';
 import {
-  EBUSY, EINVAL, ENOENT, MAP_ANONYMOUS, MAP_PRIVATE, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE,
+  EBUSY, EINVAL, ENOENT, ENOMEM, MAP_ANONYMOUS, MAP_PRIVATE, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE,
   VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W, VFIO_GROUP_SET_CONTAINER,
   VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU,
   VFIO_UPDATE_VADDR, type Sys,
@@ -336,3 +336,49 @@ describe('a second group (vfio_iommu_type1_attach_group / detach_group)', () => 
   });
 });
 
+
+describe('vfio_change_dma_owner: a vaddr restored from another mm (a fork child holding the container fd)', () => {
+  /** a second process with the parent's fds (as fork copies them), no CAP_IPC_LOCK, 64 KiB RLIMIT_MEMLOCK */
+  function child(b: Box): { u: User; buf: number } {
+    const u = new User(b.u.sys, 'child', { capIpcLock: false, memlock: 16 * P });
+    b.u.proc.copyFdsTo(u.proc);
+    const buf = u.call('mmap2', [0, 16 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+    return { u, buf };
+  }
+  const mapAs = (u: User, c: number, flags: number, vaddr: number, iova: number, size: number): number => {
+    const a = u.page + 0x100;
+    u.mem.write32(a, 32);
+    u.mem.write32(a + 4, flags);
+    u.mem.write64(a + 8, BigInt(vaddr));
+    u.mem.write64(a + 16, BigInt(iova));
+    u.mem.write64(a + 24, BigInt(size));
+    return u.ioctl(c, VFIO_IOMMU_MAP_DMA, a);
+  };
+
+  it('the locked pages move to the caller\'s mm (charged against its RLIMIT_MEMLOCK: -ENOMEM and nothing moves when over it)', () => {
+    const b = new Box('mainline');
+    expect(b.map(R | W, b.buf, 0, 16 * P)).toBe(0);
+    const parentMm = b.u.proc.mm;
+    expect(parentMm.lockedVm).toBe(16);
+    const { u, buf } = child(b);
+    // the child's own 16 pages fill its 64 KiB limit
+    expect(mapAs(u, b.c, R | W, buf, 0x100000, 16 * P)).toBe(0);
+    expect(u.proc.mm.lockedVm).toBe(16);
+    expect(b.unmap(0, 16 * P, VADDR)[0]).toBe(0);
+    expect(mapAs(u, b.c, VADDR, buf, 0, 16 * P)).toBe(-ENOMEM);
+    expect([parentMm.lockedVm, u.proc.mm.lockedVm, b.maps()[0]![3]]).toEqual([16, 16, true]);
+    // without its own mapping the child can take them over
+    u.mem.write32(u.page + 0x200, 24);
+    u.mem.write32(u.page + 0x204, 0);
+    u.mem.write64(u.page + 0x208, 0x100000n);
+    u.mem.write64(u.page + 0x210, BigInt(16 * P));
+    expect(u.ioctl(b.c, VFIO_IOMMU_UNMAP_DMA, u.page + 0x200)).toBe(0);
+    expect(u.proc.mm.lockedVm).toBe(0);
+    expect(mapAs(u, b.c, VADDR, buf, 0, 16 * P)).toBe(0);
+    expect([parentMm.lockedVm, u.proc.mm.lockedVm]).toEqual([0, 16]);
+    // the parent's limit is free again; unmapping charges the child's mm back down
+    expect(b.map(R | W, b.buf, 0x200000, 16 * P)).toBe(0);
+    expect(b.unmap(0, 16 * P)[0]).toBe(0);
+    expect([parentMm.lockedVm, u.proc.mm.lockedVm, u.proc.mm.pinnedThrough]).toEqual([16, 0, 0]);
+  });
+});

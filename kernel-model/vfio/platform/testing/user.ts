@@ -7,7 +7,7 @@
  * program (System.spawn) instead.
  */
 import { UserMemory } from '../../../process/mm.js';
-import type { Process } from '../../../process/process.js';
+import type { Process, ProcessOptions } from '../../../process/process.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
   VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_SET_IRQS, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU,
@@ -28,8 +28,8 @@ export class User {
   readonly page: number;
   private strOff = 0;
 
-  constructor(readonly sys: System, name = 'test') {
-    this.proc = sys.syscalls.createProcess({ name });
+  constructor(readonly sys: System, name = 'test', opts: Omit<ProcessOptions, 'name'> = {}) {
+    this.proc = sys.syscalls.createProcess({ name, ...opts });
     this.mem = new UserMemory(this.proc.mm);
     this.page = this.call('mmap2', [0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
     if (this.page < 0) throw new Error(`mmap: ${this.page}`);
