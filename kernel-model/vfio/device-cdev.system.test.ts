@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EBUSY, EINVAL, ENOENT } from '../base/errno.js';
-import { MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_FLAGS_AMBA, vfio_device_bind_iommufd, IOMMU_IOAS_ALLOC } from '../uapi/index.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_FLAGS_AMBA, vfio_device_bind_iommufd, IOMMU_IOAS_ALLOC, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER } from '../uapi/index.js';
 import { System } from '../../tools/system/system.js';
 import { VFIO_DEV_MAJOR } from './device-cdev.js';
 import { PL330, User, bindToVfio, openDevice } from './platform/testing/user.js';
@@ -86,5 +86,19 @@ describe('VFIO device cdev on the booted mainline system', () => {
     const ifd = u.open('/dev/iommu');
     expect(bind(u, device, ifd)).toBe(-EINVAL);
     expect(bind(u, u.open(CDEV), ifd)).toBe(-EBUSY);
+  });
+
+  it('a device opened through a group attached to an iommufd, the group fd then closed: the cdev bind is -EINVAL (vfio_df_open: open already), not -EBUSY (no file reference holds the group)', () => {
+    const u = bound();
+    expect(u.echo('/sys/module/iommufd/parameters/allow_unsafe_interrupts', '1')).toBe(2);
+    const ifd = u.open('/dev/iommu');
+    const group = u.open('/dev/vfio/0');
+    u.mem.write32(u.page + 0x100, ifd);
+    expect(u.ioctl(group, VFIO_GROUP_SET_CONTAINER, u.page + 0x100)).toBe(0);
+    expect(u.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330))).toBeGreaterThan(0);
+    const cdev = u.open(CDEV);
+    expect(bind(u, cdev, ifd)).toBe(-EBUSY); // the group fd is open
+    expect(u.call('close', [group])).toBe(0);
+    expect(bind(u, cdev, ifd)).toBe(-EINVAL);
   });
 });

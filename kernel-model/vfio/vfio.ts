@@ -136,7 +136,10 @@ export class Vfio implements VfioGroupCtx {
       ? new VfioDeviceCdev({
           vfs: host.vfs,
           iommufd: host.iommufd ?? (host.caps?.iommufd !== undefined && host.caps.iommufd !== 'none' ? IOMMUFD_API : undefined),
-          groupInUse: (g) => g.opened || g.devices.some((d) => d.openCount > 0),
+          // group->opened_file: the group fd, or in container mode the device fds got through
+          // it (vfio_group_use_container takes a reference on the group file); in iommufd mode
+          // device fds take none, so once the group fd is closed the group is free
+          groupInUse: (g) => g.opened || (g.container !== null && g.devices.some((d) => d.openCount > 0)),
           putRegistration: (d) => {
             if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
           },
