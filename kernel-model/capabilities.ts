@@ -459,6 +459,14 @@ export interface Capabilities {
    */
   vfioDeviceFeature: boolean;
   /**
+   * the last VFIO device of a group going away (its driver unbound) revokes the group at once
+   * (mainline group.c vfio_device_remove_group: off vfio.group_list and its /dev/vfio node,
+   * detached from its container, DMA ownership released, group->iommu_group NULL: GET_STATUS
+   * and SET_CONTAINER -ENODEV on the fd still open); false: 3.14 keeps the group, its node and
+   * its container until the last reference (the open group fd) is put (vfio_group_release)
+   */
+  vfioGroupRevoke: boolean;
+  /**
    * which interrupts GET_IRQ_INFO reports MASKABLE (and SET_IRQS MASK/UNMASK accepts): 'all'
    * (RFC patch 10 vfio_platform_irq_init: EVENTFD | MASKABLE for every line) or 'level'
    * (mainline vfio_platform_irq_init: MASKABLE | AUTOMASKED only when irq_get_trigger_type is a

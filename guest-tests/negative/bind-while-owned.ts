@@ -8,10 +8,12 @@
  * binds the device to its host driver through the driver's `bind` file.
  *
  * 2014 (3.14 vfio.c): the host driver's probe succeeds, then the group notifier's
- * BUG_ON(vfio_group_nb_verify()) fires. Mainline: really_probe refuses the bind with
- * -EBUSY before the probe (the group's DMA is owned by user space).
+ * BUG_ON(vfio_group_nb_verify()) fires. Mainline: the unbind of the group's last VFIO device
+ * revokes the group (group.c vfio_device_remove_group: detached from the container, DMA
+ * ownership released, iommu_group cleared), so the host driver binds and the owner's
+ * GET_STATUS is -ENODEV.
  */
-import { O_RDWR, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, errnoName, type GuestProgram, type Sys } from '../../kernel-model/uapi/index.js';
+import { O_RDWR, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU, errnoName, type GuestProgram, type Sys } from '../../kernel-model/uapi/index.js';
 import { echoTo } from '../admin/bind.js';
 import { Libc } from '../lib/libc.js';
 
@@ -22,6 +24,8 @@ export interface BindWhileOwnedShared {
   adminDone: boolean;
   /** the result of the write to the host driver's bind file (0 or -errno) */
   bindResult: number | null;
+  /** the owner's GET_STATUS on its group fd once the administrator is done (0 or -errno) */
+  statusAfter: number | null;
 }
 
 function* sleep100us(sys: Sys, ts: number): GuestProgram<void> {
@@ -45,6 +49,11 @@ export function* groupOwner(sys: Sys, groupPath: string, shared: BindWhileOwnedS
   shared.ownerReady = true;
   const ts = libc.malloc(8);
   while (!shared.adminDone) yield* sleep100us(sys, ts);
+  // the group as the owner now sees it (mainline: revoked with its last device, -ENODEV)
+  sys.mem.write32(arg, 8);
+  const st = yield* sys.ioctl(g, VFIO_GROUP_GET_STATUS, arg);
+  shared.statusAfter = st;
+  yield* libc.puts(`owner: GET_STATUS ${errnoName(st)}`);
   yield* sys.close(g);
   yield* sys.close(c);
   return 0;

@@ -54,6 +54,8 @@ export class VfioGroup {
   opened = false;
   /** group->cdev_device_open_cnt: devices of the group bound through their cdev (vfio_device_block_group) */
   cdevDeviceOpenCnt = 0;
+  /** mainline group->iommu_group == NULL: revoked by vfio_device_remove_group while still open (`vfioGroupRevoke`) */
+  revoked = false;
   constructor(readonly iommuGroup: IommuGroup) {}
   get id(): number {
     return this.iommuGroup.id;
@@ -94,10 +96,24 @@ export function vfioCreateGroup(vfio: VfioGroupCtx, ig: IommuGroup): VfioGroup {
   return g;
 }
 
-/** a group without devices, not open and not in a container disappears with its node */
+/**
+ * a group without devices, not open and not in a container disappears with its node. Mainline
+ * (`vfioGroupRevoke`, vfio_device_remove_group): the last device going revokes it even while
+ * its fd is open: it leaves the list and its node, is detached from its container
+ * (vfio_group_detach_container: DMA ownership released, container_users 0) and its
+ * iommu_group is cleared (the fd's GET_STATUS and SET_CONTAINER then -ENODEV).
+ */
 export function maybeDropGroup(vfio: VfioGroupCtx, g: VfioGroup): void {
-  if (g.devices.length > 0 || g.opened || g.container !== null) return;
+  if (g.devices.length > 0) return;
   if (vfio.groupMap.get(g.id) !== g) return;
+  if (vfio.host.caps?.vfioGroupRevoke && (g.opened || g.container !== null)) {
+    const c = g.container;
+    if (c !== null) {
+      g.containerUsers = 0;
+      containerDetachGroup(vfio, g, c);
+    }
+    g.revoked = true;
+  } else if (g.opened || g.container !== null) return;
   vfio.groupMap.delete(g.id);
   vfio.host.vfs.removeDevNode(`/dev/vfio/${g.id}`);
   if (g.nb !== null) vfio.host.iommu.groupUnregisterNotifier?.(g.iommuGroup, g.nb);
@@ -160,6 +176,8 @@ function groupIoctl(vfio: VfioGroupCtx, g: VfioGroup, task: Task, cmd: number, a
       const r = task.mm.copyFromUser(vfio.sbuf, 0, arg, 8);
       if (r < 0) return r;
       if (vfio.sview.getUint32(0, true) < 8) return -EINVAL;
+      // mainline: `if (!group->iommu_group) return -ENODEV;` (revoked)
+      if (g.revoked) return -ENODEV;
       let flags = 0;
       // mainline vfio_group_ioctl_get_status: vfio_group_has_iommu (a container or an iommufd)
       // gives CONTAINER_SET | VIABLE, else VIABLE unless the group's DMA ownership is claimed
@@ -223,6 +241,8 @@ function setContainer(vfio: VfioGroupCtx, g: VfioGroup, task: Task, fd: number):
   const f = fd < 0 ? null : task.proc.fdget(fd);
   if (f === null) return -EBADF;
   if (mainline && (g.containerUsers > 0 || g.iommufd !== null)) return -EINVAL;
+  // mainline vfio_group_ioctl_set_container: `if (!group->iommu_group) -ENODEV` (revoked)
+  if (g.revoked) return -ENODEV;
   if (f.ops !== vfio.containerFops) {
     if (!mainline) return -EINVAL;
     // mainline vfio_group_ioctl_set_container: iommufd_ctx_from_file, then

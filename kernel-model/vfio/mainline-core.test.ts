@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  EBADF, EBADFD, EINVAL, ENODEV,
+  EBADF, EBADFD, EINVAL, ENODEV, ENOENT,
   VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_EEH, VFIO_GET_API_VERSION, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_UNSET_CONTAINER,
   VFIO_GROUP_SET_CONTAINER, VFIO_NOIOMMU_IOMMU, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU,
   VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR,
@@ -123,5 +123,34 @@ describe('GET_STATUS viability (mainline vfio_group_ioctl_get_status: has_iommu,
     expect(u.ioctl(group, VFIO_GROUP_UNSET_CONTAINER)).toBe(0);
     // the device's iommufd binding still claims DMA ownership: neither flag
     expect(status(u, group)).toBe(0);
+  });
+});
+
+describe('the last device of a group going away (vfio_device_remove_group)', () => {
+  it.each([
+    ['mainline', { status: -ENODEV, hostBind: true, unset: -EINVAL, reopen: -ENOENT, setContainer: -ENODEV }],
+    ['rfc-v4', { status: 0, hostBind: false, unset: 0, reopen: -16, setContainer: -EINVAL }],
+  ] as const)('%s: the group fd still open in a container', (profile, want) => {
+    const sys = new System({ profile });
+    const u = new User(sys);
+    expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
+    const bus = profile === 'mainline' ? 'amba' : 'platform';
+    const vfioDrv = profile === 'mainline' ? 'vfio-amba' : 'vfio-platform';
+    const container = u.open('/dev/vfio/vfio');
+    const group = u.open('/dev/vfio/0');
+    expect(setContainer(u, group, container)).toBe(0);
+    expect(u.ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU)).toBe(0);
+    // the driver goes (no device fd is open, so the unbind does not wait)
+    expect(u.echo(`/sys/bus/${bus}/drivers/${vfioDrv}/unbind`, PL330)).toBe(PL330.length + 1);
+    u.mem.write32(u.page + 0x100, 8);
+    expect(u.ioctl(group, VFIO_GROUP_GET_STATUS, u.page + 0x100)).toBe(want.status);
+    if (profile === 'mainline') {
+      // revoked: detached from the container (DMA ownership released), so a host driver may bind
+      expect(u.echo(`/sys/bus/amba/devices/${PL330}/driver_override`, '')).toBeGreaterThan(0);
+      expect(u.echo(`/sys/bus/amba/drivers/dma-pl330/bind`, PL330)).toBe(PL330.length + 1);
+    }
+    expect(setContainer(u, group, container)).toBe(want.setContainer);
+    expect(u.ioctl(group, VFIO_GROUP_UNSET_CONTAINER)).toBe(want.unset);
+    expect(u.open('/dev/vfio/0')).toBe(want.reopen);
   });
 });

@@ -100,7 +100,7 @@ export interface VfioHost {
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
   /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
-  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev' | 'vfioDeviceFeature'>>;
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev' | 'vfioDeviceFeature' | 'vfioGroupRevoke'>>;
   /** the iommufd kernel API (kernel-model/iommu/iommufd) the device cdev binds through */
   readonly iommufd?: VfioIommufd;
 }

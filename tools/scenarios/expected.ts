@@ -32,6 +32,7 @@ export type Outcome =
   | 'timeout'
   | 'bug:group-notifier'
   | 'refused:bind-busy'
+  | 'bound:group-revoked'
   | 'hole:shared-stream-id'
   | 'isolated:one-group'
   | 'hang:stalled-dma'
@@ -70,6 +71,7 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   timeout: 'the run did not finish within its virtual-time budget',
   'bug:group-notifier': 'kernel BUG at drivers/vfio/vfio.c: the group notifier\'s BUG_ON(vfio_group_nb_verify()) after a host driver bound to a device of a group in use; the machine stops',
   'refused:bind-busy': 'the host driver\'s bind is refused with -EBUSY: user space owns the group\'s DMA',
+  'bound:group-revoked': 'the last VFIO device going revoked its group (vfio_device_remove_group): the container lost it and its DMA ownership, the host driver binds, and the group fd user space still holds answers -ENODEV',
   'hole:shared-stream-id': 'two groups for one stream id: the host-owned master\'s DMA goes through the user\'s IOVA space, and attaching both masters raises the SMMU stream match conflict (sGFSR.SMCF)',
   'isolated:one-group': 'one group for the shared stream id: not viable while a host driver holds a member; with both on vfio the group is viable and one SMR serves both',
   'hang:stalled-dma': 'the machine hangs: a DMA transaction stalled in the SMMU, its fault line disabled ("nobody cared"), nothing left to run',

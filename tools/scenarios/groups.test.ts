@@ -26,11 +26,12 @@ describe('bind-while-owned', () => {
     expect(r.output.some((l) => /dma-pl330\/bind/.test(l))).toBe(false); // the write never returned
   });
 
-  it('mainline: the bind is refused with -EBUSY before the probe (really_probe -> dma_configure), nothing logged, the machine runs on', () => {
+  it('mainline: unbinding the group\'s last VFIO device revokes the group (vfio_device_remove_group): the host driver binds and probes, the owner\'s group fd answers -ENODEV, nothing else logged', () => {
     const r = run('bind-while-owned', 'mainline');
-    expect(r.outcome).toBe('refused:bind-busy');
-    expect(r.output).toContain('# echo 2c0a0000.dma > /sys/bus/amba/drivers/dma-pl330/bind: -EBUSY'); // mainline: the PL330 is an AMBA device
-    expect(r.kernelLog.filter((l) => /Loaded driver for PL330/.test(l))).toHaveLength(1);
+    expect(r.outcome).toBe('bound:group-revoked');
+    expect(r.output).toContain('# echo 2c0a0000.dma > /sys/bus/amba/drivers/dma-pl330/bind: ok'); // mainline: the PL330 is an AMBA device
+    expect(r.output).toContain('owner: GET_STATUS -ENODEV');
+    expect(r.kernelLog.filter((l) => /Loaded driver for PL330/.test(l))).toHaveLength(2);
     expect(r.kernelLog.some((l) => /BUG/.test(l))).toBe(false);
     expect(r.faults).toEqual([]);
   });
