@@ -467,6 +467,14 @@ export interface Capabilities {
    */
   vfioGroupRevoke: boolean;
   /**
+   * type1 offers VFIO_TYPE1_NESTING_IOMMU (6): v6.12 vfio_iommu_type1_check_extension 1,
+   * vfio_iommu_type1_open sets nesting and v2, attach calls iommu_enable_nesting, which
+   * arm-smmu (v1/v2) grants on a fresh domain (stage NESTED) and arm_smmu_init_domain_context
+   * turns back into stage 1 without ARM_SMMU_FEAT_TRANS_NESTED: a TYPE1v2 container on this
+   * MMU-400 model. Removed in 6.13; 3.14 never had it.
+   */
+  type1Nesting: boolean;
+  /**
    * which interrupts GET_IRQ_INFO reports MASKABLE (and SET_IRQS MASK/UNMASK accepts): 'all'
    * (RFC patch 10 vfio_platform_irq_init: EVENTFD | MASKABLE for every line) or 'level'
    * (mainline vfio_platform_irq_init: MASKABLE | AUTOMASKED only when irq_get_trigger_type is a

@@ -123,7 +123,11 @@ export const VFIO_SPAPR_TCE_IOMMU = 2;
 export const VFIO_TYPE1v2_IOMMU = 3;
 export const VFIO_DMA_CC_IOMMU = 4;
 export const VFIO_EEH = 5;
-/** 6: VFIO_TYPE1_NESTING_IOMMU, withdrawn from today's uapi (reserved) */
+/**
+ * 6: VFIO_TYPE1_NESTING_IOMMU: offered by v6.12's type1 (`type1Nesting`); removed from VFIO in
+ * 6.13 ("vfio: Remove VFIO_TYPE1_NESTING_IOMMU"), reserved since
+ */
+export const VFIO_TYPE1_NESTING_IOMMU = 6;
 export const VFIO_SPAPR_TCE_v2_IOMMU = 7;
 export const VFIO_NOIOMMU_IOMMU = 8;
 export const VFIO_UNMAP_ALL = 9;

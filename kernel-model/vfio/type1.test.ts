@@ -281,6 +281,11 @@ describe('mainline type1 rules (issue 17)', () => {
     ['CHECK_EXTENSION TYPE1, TYPE1v2, UNMAP_ALL', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
       return [yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU), yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU), yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL)];
     }, [1, 1, 1], 'vfio_iommu_type1_check_extension'],
+    ['v6.12: VFIO_TYPE1_NESTING_IOMMU (6) offered; SET_IOMMU(6) opens a v2 container (a split unmap -EINVAL)', 'mainline', 6, function* (x) {
+      yield* map(x, R | W, x.buf, 0, 4 * P);
+      return [yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, 6), iommuOf(fx()).v2, (yield* unmap(x, P, P))[0]];
+    }, [1, true, -EINVAL], 'vfio_iommu_type1_check_extension / vfio_iommu_type1_open (nesting falls through to v2)'],
+    ['2014: CHECK_EXTENSION(6) 0', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, 6)]; }, [0], '3.14 vfio_iommu_type1_ioctl'],
     ['2014: CHECK_EXTENSION UNMAP_ALL 0', 'rfc-v4', VFIO_TYPE1_IOMMU, function* (x) { return [yield* x.sys.ioctl(x.c, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL)]; }, [0], '3.14 vfio_iommu_type1_ioctl'],
     ['adjacent mappings stay separate', 'mainline', VFIO_TYPE1_IOMMU, function* (x) {
       return [yield* map(x, R | W, x.buf, 0, P), yield* map(x, R | W, x.buf + P, P, P), mapsOf(fx())];

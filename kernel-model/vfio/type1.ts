@@ -16,7 +16,7 @@ import type { KernelParams } from '../base/params.js';
 import { IOMMU_CAP_INTR_REMAP, type IommuCore, type IommuGroup } from '../iommu/types.js';
 import type { PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
-import { VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from '../uapi/constants.js';
+import { VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1_NESTING_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
 import { removeRange, Type1Iommu } from './type1-dma.js';
 import { type1Ioctl, type Type1IoctlCtx } from './type1-ioctl.js';
@@ -95,7 +95,7 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
    * was opened as (iommu->v2): mainline's unmap rules differ (`type1UnmapRule`).
    */
   private offers(type: number): boolean {
-    return type === VFIO_TYPE1_IOMMU || (type === VFIO_TYPE1v2_IOMMU && this.caps.type1v2);
+    return type === VFIO_TYPE1_IOMMU || (type === VFIO_TYPE1v2_IOMMU && this.caps.type1v2) || (type === VFIO_TYPE1_NESTING_IOMMU && this.caps.type1Nesting);
   }
 
   /**
@@ -145,7 +145,9 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
       this.opts.iommu.domainFree(d);
       return -EPERM;
     }
-    const it = new Type1Iommu(d, arg === VFIO_TYPE1v2_IOMMU, this.dmaEntryLimit);
+    // vfio_iommu_type1_open: TYPE1_NESTING sets nesting and falls through to v2; on this SMMU
+    // the nested stage falls back to stage 1 at attach, so only v2 is visible (`type1Nesting`)
+    const it = new Type1Iommu(d, arg === VFIO_TYPE1v2_IOMMU || arg === VFIO_TYPE1_NESTING_IOMMU, this.dmaEntryLimit);
     this.instances.push(it);
     return it;
   }

@@ -304,7 +304,8 @@ export class RefModel {
           }
           if (r === 0) {
             c.iommu = true;
-            c.v2 = pre.setIommuType === BigInt(VFIO_TYPE1v2_IOMMU);
+            // TYPE1_NESTING (6, v6.12) opens as v2 too
+            c.v2 = pre.setIommuType === BigInt(VFIO_TYPE1v2_IOMMU) || pre.setIommuType === 6n;
           }
           break;
         case R.VFIO_IOMMU_MAP_DMA:
@@ -609,7 +610,8 @@ export class RefModel {
 
   /** the IOMMU types vfio_iommu_type1 offers (its CHECK_EXTENSION): TYPE1, and TYPE1v2 with `type1v2` */
   private typeOffered(t: bigint): boolean {
-    return t === BigInt(VFIO_TYPE1_IOMMU) || (t === BigInt(VFIO_TYPE1v2_IOMMU) && this.sys.profile.caps.type1v2);
+    const caps = this.sys.profile.caps;
+    return t === BigInt(VFIO_TYPE1_IOMMU) || (t === BigInt(VFIO_TYPE1v2_IOMMU) && caps.type1v2) || (t === 6n && caps.type1Nesting);
   }
 
   private protOf(flags: number): number {
