@@ -14,7 +14,7 @@ import { runPl330 } from './pl330.js';
 
 const BOARD_LINE = 'vfio_iommu_type1.allow_unsafe_interrupts=1 vfio_platform.reset_required=0';
 const NO_INTR_REMAP = 'vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform';
-const NO_RESET = 'vfio-platform 2c0a0000.dma: No reset function found for device 2c0a0000.dma';
+const NO_RESET = 'vfio-platform 2c0a0000.dma: VFIO: No reset function found for device 2c0a0000.dma';
 
 describe('pl330-vfio-test and the kernel command line', () => {
   // [profile, --bootargs (undefined: the board's), outcome, SET_IOMMU result, kernel line that must appear (deciding function), line that must not]
@@ -70,7 +70,7 @@ describe('vfio_platform.reset_required with a device that stays a platform devic
     expect(rc).toBe(dev.length + 1);
     expect(sysRead(sys.kernel.sysfs, '/sys/module/vfio_platform/parameters/reset_required')).toBe('Y\n');
     const log = sys.kernel.log.records.map((x) => (x.prefix ? `${x.prefix}: ${x.msg}` : x.msg));
-    expect(log).toContain(`vfio-platform ${dev}: No reset function found for device ${dev}`);
+    expect(log).toContain(`vfio-platform ${dev}: VFIO: No reset function found for device ${dev}`);
     expect(log.some((l) => l.includes(`vfio-platform ${dev}: probe with driver vfio-platform failed with error -${ENOENT}`))).toBe(true);
     expect([...sys.vfioPlatform!.devices.keys()].map((d) => d.name)).not.toContain(dev);
     expect(sys.kernel.driverCore.findDevice('platform', dev)!.driver).toBeNull();

@@ -96,8 +96,23 @@ export class VfioPlatformCommon {
         }
       }
     }
+    // mainline vfio_platform_open_device: vfio_platform_call_reset after the set-up (the first
+    // open only); with no reset function only a warning (reset_required is 0 for the devices
+    // that get this far)
+    if (vdev.openCount === 0) this.callReset(vdev);
     vdev.openCount++;
     return 0;
+  }
+
+  /**
+   * mainline vfio_platform_call_reset (vfio_platform_common.c, `dev_fmt` "VFIO: "): no ACPI
+   * reset and no of_reset: dev_warn "no reset function found!", -EINVAL (`deviceReset`); the
+   * 2014 code has no reset at all: 0, silent
+   */
+  private callReset(vdev: VfioPlatformDevice): number {
+    if (this.caps.deviceReset !== 'call-reset') return 0;
+    this.d.log.warn(`${this.driverName} ${vdev.pdev.name}`, 'VFIO: no reset function found!');
+    return -EINVAL;
   }
 
   private release(vdev: VfioPlatformDevice): void {
@@ -106,6 +121,8 @@ export class VfioPlatformCommon {
     vdev.openCount--;
     if (caps.openRule === 'first-open-last-close') {
       if (vdev.openCount > 0) return;
+      // mainline vfio_platform_close_device: vfio_platform_call_reset, then the clean-up
+      this.callReset(vdev);
       if (caps.irqInfo) this.irqs.cleanup(vdev);
       if (caps.regionInfo) regionsCleanup(this.d, vdev);
       return;
@@ -131,8 +148,7 @@ export class VfioPlatformCommon {
         // `deviceReset`: patch 04's vfio_platform_ioctl answers -EINVAL; mainline
         // vfio_platform_ioctl -> vfio_platform_call_reset: no reset function (the PL330 has
         // none, which is why it binds only with reset_required cleared) -> dev_warn and -EINVAL
-        if (this.caps.deviceReset === 'call-reset') this.d.log.warn(`${this.driverName} ${vdev.pdev.name}`, 'no reset function found!');
-        return -EINVAL;
+        return this.caps.deviceReset === 'call-reset' ? this.callReset(vdev) : -EINVAL;
       default:
         return -ENOTTY;
     }

@@ -50,13 +50,17 @@ describe('VFIO_DEVICE_RESET (deviceReset)', () => {
   it.each([
     ['rfc-v4', false],
     ['mainline', true],
-  ] as const)('%s: -EINVAL; the "no reset function found!" warning: %s (patch 04 vfio_platform_ioctl / mainline vfio_platform_call_reset)', (profile, warns) => {
+  ] as const)('%s: -EINVAL; the "no reset function found!" warning at open, at RESET and at the last close: %s (patch 04 vfio_platform_ioctl / mainline vfio_platform_call_reset)', (profile, warns) => {
     const { sys, u, device } = setup(profile);
+    const count = (): number => sys.kernel.log.lines().filter((l) => l.includes('no reset function found!')).length;
+    expect(count()).toBe(warns ? 1 : 0); // vfio_platform_open_device
     expect(u.ioctl(device, VFIO_DEVICE_RESET)).toBe(-EINVAL);
-    const lines = sys.kernel.log.lines().filter((l) => l.includes('no reset function found!'));
-    expect(lines.length).toBe(warns ? 1 : 0);
-    // dev_warn(vdev->device, ...): the prefix is the bound driver, vfio-amba for mainline's AMBA PL330
-    if (warns) expect(lines[0]).toMatch(/vfio-amba 2c0a0000\.dma: no reset function found!$/);
+    expect(count()).toBe(warns ? 2 : 0);
+    expect(u.call('close', [device])).toBe(0);
+    expect(count()).toBe(warns ? 3 : 0); // vfio_platform_close_device
+    // dev_warn(vdev->device, ...) with vfio_platform_common.c's dev_fmt "VFIO: ": the prefix is
+    // the bound driver, vfio-amba for mainline's AMBA PL330
+    if (warns) expect(sys.kernel.log.lines().find((l) => l.includes('no reset function found!'))).toMatch(/vfio-amba 2c0a0000\.dma: VFIO: no reset function found!$/);
   });
 });
 

@@ -110,7 +110,8 @@ export class VfioPlatformDriver implements KDriver {
       // -> -ENOENT; with reset_required: dev_err "No reset function found for device %s"
       const r = vfioPlatformGetReset(dev);
       if (r < 0 && resetRequired) {
-        this.d.log.err(`vfio-platform ${dev.name}`, `No reset function found for device ${dev.name}`);
+        // vfio_platform_common.c's dev_fmt: "VFIO: "
+        this.d.log.err(`vfio-platform ${dev.name}`, `VFIO: No reset function found for device ${dev.name}`);
         return r;
       }
     }
