@@ -68,6 +68,13 @@ export class Process {
     return this.fds[fd] ?? null;
   }
 
+  /** get_unused_fd_flags alone, without installing: whether a free fd exists (0) or -EMFILE at RLIMIT_NOFILE */
+  fdAvailable(): number {
+    let fd = 0;
+    while (fd < this.fds.length && this.fds[fd] !== null) fd++;
+    return fd >= this.rlimitNofile ? -EMFILE : 0;
+  }
+
   /** get_unused_fd + fd_install: lowest free fd, or -EMFILE at RLIMIT_NOFILE. Takes over the caller's reference. */
   fdInstall(file: File, cloexec: boolean): number {
     let fd = 0;

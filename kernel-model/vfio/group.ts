@@ -278,6 +278,10 @@ function getDeviceFd(vfio: VfioGroupCtx, g: VfioGroup, task: Task, name: string)
   if (groupIoctls(vfio) === 'group-c') {
     d = lookup();
     if (!d) return -ENODEV;
+    // mainline vfio_group_ioctl_get_device_fd: get_unused_fd_flags(O_CLOEXEC) comes before
+    // vfio_device_open_file (whose vfio_group_use_container is the -EINVAL below)
+    const fdr = task.proc.fdAvailable();
+    if (fdr < 0) return fdr;
     if (noContainer()) return -EINVAL;
   } else {
     if (noContainer()) return -EINVAL;

@@ -154,3 +154,20 @@ describe('the last device of a group going away (vfio_device_remove_group)', () 
     expect(u.open('/dev/vfio/0')).toBe(want.reopen);
   });
 });
+
+describe('GET_DEVICE_FD takes its fd first (mainline vfio_group_ioctl_get_device_fd: get_unused_fd_flags before vfio_device_open_file)', () => {
+  it.each([
+    ['mainline', -24],
+    ['rfc-v4', -EINVAL],
+  ] as const)('%s: no free fd and no container: %s', (profile, want) => {
+    const u = new User(new System({ profile }), 'test', { nofile: 8 });
+    expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
+    const group = u.open('/dev/vfio/0');
+    expect(group).toBeGreaterThanOrEqual(0);
+    while (u.open('/proc/interrupts', 0) >= 0) {
+      /* fill the table */
+    }
+    // the name is found; mainline's EMFILE comes before the missing container's -EINVAL
+    expect(u.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, u.str(PL330))).toBe(want);
+  });
+});
