@@ -71,6 +71,28 @@ function verifyBitmapSize(npages: bigint, bitmapSize: bigint): number {
   return 0;
 }
 
+/** struct vfio_bitmap as read from user space */
+interface VfioBitmap {
+  pgsize: bigint;
+  size: bigint;
+  /** the `__u64 __user *data` pointer: 4 bytes on this ABI */
+  data: number;
+}
+
+/** struct vfio_bitmap at `at` (copy_from_user: -EFAULT) */
+function readBitmap(mm: AddressSpace, at: number): VfioBitmap | number {
+  const b = new Uint8Array(VFIO_BITMAP_SIZE);
+  if (mm.copyFromUser(b, 0, at, VFIO_BITMAP_SIZE) < 0) return -EFAULT;
+  const v = new DataView(b.buffer);
+  return { pgsize: v.getBigUint64(0, true), size: v.getBigUint64(8, true), data: v.getUint32(16, true) };
+}
+
+/** access_ok of the bitmap, then verify_bitmap_size for `bytes` of IOVA space: 0 or -EINVAL */
+function bitmapUsable(bm: VfioBitmap, bytes: bigint): number {
+  if (!accessOk(bm.data, bm.size)) return -EINVAL;
+  return verifyBitmapSize(pagesOf(bytes, bm.pgsize), bm.size);
+}
+
 /** the smallest page size the container's domain supports (1 << __ffs(iommu->pgsize_bitmap)) */
 function iommuPgsize(it: Type1Iommu): number {
   const bm = it.domain.pgsizeBitmap;
@@ -221,19 +243,20 @@ export function dirtyPagesIoctl(it: Type1Iommu, mm: AddressSpace, arg: number): 
   }
   if (flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) {
     if (argsz - 8 < DIRTY_BITMAP_GET_SIZE) return -EINVAL;
-    const rb = new Uint8Array(DIRTY_BITMAP_GET_SIZE);
-    if (mm.copyFromUser(rb, 0, arg + 8, DIRTY_BITMAP_GET_SIZE) < 0) return -EFAULT;
+    // struct vfio_iommu_type1_dirty_bitmap_get: iova, size, then struct vfio_bitmap (one
+    // copy_from_user of the 40 bytes in the kernel; either part faulting is -EFAULT)
+    const rb = new Uint8Array(16);
+    if (mm.copyFromUser(rb, 0, arg + 8, 16) < 0) return -EFAULT;
+    const bm = readBitmap(mm, arg + 8 + 16);
+    if (typeof bm === 'number') return bm;
     const rv = new DataView(rb.buffer);
     const iova = rv.getBigUint64(0, true);
     const size = rv.getBigUint64(8, true);
-    const bmPgsize = rv.getBigUint64(16, true);
-    const bmSize = rv.getBigUint64(24, true);
-    const data = rv.getUint32(32, true);
     if (iova + size >= TWO64) return -EINVAL;
-    if (!accessOk(data, bmSize)) return -EINVAL;
-    const v = verifyBitmapSize(pagesOf(size, bmPgsize), bmSize);
+    const v = bitmapUsable(bm, size);
     if (v) return v;
-    if (bmPgsize !== BigInt(pgsize)) return -EINVAL;
+    const data = bm.data;
+    if (bm.pgsize !== BigInt(pgsize)) return -EINVAL;
     if ((iova & BigInt(pgsize - 1)) !== 0n) return -EINVAL;
     if (size === 0n || (size & BigInt(pgsize - 1)) !== 0n) return -EINVAL;
     if (!it.dirtyPageTracking) return -EINVAL;
@@ -250,15 +273,10 @@ export function dirtyPagesIoctl(it: Type1Iommu, mm: AddressSpace, arg: number): 
  */
 export function unmapBitmapIn(mm: AddressSpace, arg: number, argsz: number, unmapSize: bigint): { pgsize: bigint; data: number } | number {
   if (argsz < 24 + VFIO_BITMAP_SIZE) return -EINVAL;
-  const b = new Uint8Array(VFIO_BITMAP_SIZE);
-  if (mm.copyFromUser(b, 0, arg + 24, VFIO_BITMAP_SIZE) < 0) return -EFAULT;
-  const v = new DataView(b.buffer);
-  const pgsize = v.getBigUint64(0, true);
-  const size = v.getBigUint64(8, true);
-  const data = v.getUint32(16, true);
-  if (!accessOk(data, size)) return -EINVAL;
-  const r = verifyBitmapSize(pagesOf(unmapSize, pgsize), size);
-  return r ? r : { pgsize, data };
+  const bm = readBitmap(mm, arg + 24);
+  if (typeof bm === 'number') return bm;
+  const r = bitmapUsable(bm, unmapSize);
+  return r ? r : { pgsize: bm.pgsize, data: bm.data };
 }
 
 /**

@@ -52,14 +52,7 @@ class Box {
   }
 
   map(flags: number, vaddr: number, iova: number, size: number): number {
-    const a = this.u.page + 0x100;
-    const m = this.u.mem;
-    m.write32(a, 32);
-    m.write32(a + 4, flags);
-    m.write64(a + 8, BigInt(vaddr));
-    m.write64(a + 16, BigInt(iova));
-    m.write64(a + 24, BigInt(size));
-    return this.u.ioctl(this.c, VFIO_IOMMU_MAP_DMA, a);
+    return this.u.mapDma(this.c, flags, vaddr, iova, size);
   }
 
   /** [return value, the size field after the call] */
@@ -345,15 +338,7 @@ describe('vfio_change_dma_owner: a vaddr restored from another mm (a fork child 
     const buf = u.call('mmap2', [0, 16 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
     return { u, buf };
   }
-  const mapAs = (u: User, c: number, flags: number, vaddr: number, iova: number, size: number): number => {
-    const a = u.page + 0x100;
-    u.mem.write32(a, 32);
-    u.mem.write32(a + 4, flags);
-    u.mem.write64(a + 8, BigInt(vaddr));
-    u.mem.write64(a + 16, BigInt(iova));
-    u.mem.write64(a + 24, BigInt(size));
-    return u.ioctl(c, VFIO_IOMMU_MAP_DMA, a);
-  };
+  const mapAs = (u: User, c: number, flags: number, vaddr: number, iova: number, size: number): number => u.mapDma(c, flags, vaddr, iova, size);
 
   it('the locked pages move to the caller\'s mm (charged against its RLIMIT_MEMLOCK: -ENOMEM and nothing moves when over it)', () => {
     const b = new Box('mainline');
