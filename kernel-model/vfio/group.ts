@@ -184,10 +184,8 @@ function groupIoctl(vfio: VfioGroupCtx, g: VfioGroup, task: Task, cmd: number, a
       // (iommu_group_dma_owner_claimed: a host driver, or a device of the group bound to an
       // iommufd). 3.14 vfio_group_get_status: vfio_group_viable, a walk of the drivers.
       const hasIommu = g.container !== null || g.iommufd !== null;
-      const claimed = vfio.host.iommu.dmaOwnerClaimed;
-      if (groupIoctls(vfio) === 'group-c' && claimed) {
-        if (hasIommu || !claimed.call(vfio.host.iommu, g.iommuGroup)) flags |= VFIO_GROUP_FLAGS_VIABLE;
-      } else if (groupViable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
+      const claimed = groupIoctls(vfio) === 'group-c' ? vfio.host.iommu.dmaOwnerClaimed?.(g.iommuGroup) : undefined;
+      if (claimed !== undefined ? hasIommu || !claimed : groupViable(g)) flags |= VFIO_GROUP_FLAGS_VIABLE;
       if (hasIommu) flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
       vfio.sview.setUint32(4, flags, true);
       return task.mm.copyToUser(arg, vfio.sbuf, 0, 8) < 0 ? -EFAULT : 0;

@@ -22,7 +22,7 @@
  */
 import { EACCES, EFAULT, EINVAL } from '../base/errno.js';
 import { TASK_SIZE, type AddressSpace } from '../process/mm.js';
-import type { Type1Iommu, VfioDma } from './type1-dma.js';
+import { smallestPgsize, type Type1Iommu, type VfioDma } from './type1-dma.js';
 
 export const VFIO_IOMMU_DIRTY_PAGES_FLAG_START = 1 << 0;
 export const VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP = 1 << 1;
@@ -91,14 +91,6 @@ function readBitmap(mm: AddressSpace, at: number): VfioBitmap | number {
 function bitmapUsable(bm: VfioBitmap, bytes: bigint): number {
   if (!accessOk(bm.data, bm.size)) return -EINVAL;
   return verifyBitmapSize(pagesOf(bytes, bm.pgsize), bm.size);
-}
-
-/** the smallest page size the container's domain supports (1 << __ffs(iommu->pgsize_bitmap)) */
-function iommuPgsize(it: Type1Iommu): number {
-  const bm = it.domain.pgsizeBitmap;
-  let low = 1;
-  while (low <= bm && (bm & low) === 0 && low < 2 ** 30) low *= 2;
-  return low;
 }
 
 /**
@@ -227,7 +219,7 @@ export function dirtyPagesIoctl(it: Type1Iommu, mm: AddressSpace, arg: number): 
   if (argsz < 8 || (flags & ~mask) !== 0) return -EINVAL;
   // __ffs(flags) != __fls(flags): more than one flag
   if ((flags & (flags - 1)) !== 0) return -EINVAL;
-  const pgsize = iommuPgsize(it);
+  const pgsize = smallestPgsize(it);
   if (flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
     if (it.dirtyPageTracking) return 0;
     const r = dmaBitmapAllocAll(it, pgsize);
@@ -285,9 +277,9 @@ export function unmapBitmapIn(mm: AddressSpace, arg: number, argsz: number, unma
  * reported first (update_user_bitmap from the request's iova; -EFAULT stops the walk)
  */
 export function unmapBitmapCheck(it: Type1Iommu, bm: { pgsize: bigint }): number {
-  return !it.dirtyPageTracking || bm.pgsize !== BigInt(iommuPgsize(it)) ? -EINVAL : 0;
+  return !it.dirtyPageTracking || bm.pgsize !== BigInt(smallestPgsize(it)) ? -EINVAL : 0;
 }
 
 export function unmapBitmapReport(mm: AddressSpace, it: Type1Iommu, bm: { data: number }, dma: VfioDma, base: bigint): number {
-  return updateUserBitmap(mm, bm.data, it, dma, base, iommuPgsize(it));
+  return updateUserBitmap(mm, bm.data, it, dma, base, smallestPgsize(it));
 }

@@ -102,6 +102,37 @@ export class Type1Iommu {
 }
 
 /**
+ * the smallest page size the container's domain supports (1 << __ffs(iommu->pgsize_bitmap)):
+ * the alignment MAP_DMA and UNMAP_DMA require, the dirty bitmap's page size
+ */
+export function smallestPgsize(it: Type1Iommu): number {
+  const bm = it.domain.pgsizeBitmap;
+  let low = 1;
+  while (low <= bm && (bm & low) === 0 && low < 2 ** 30) low *= 2;
+  return low;
+}
+
+/**
+ * mainline vfio_change_dma_owner: MAP_DMA(VADDR) from another mm than the mapping's (a fork
+ * child holding the container fd) moves the mapping's locked_vm to the caller's mm, charged
+ * against its RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK (mm_lock_acct: -ENOMEM, nothing
+ * changed), then released from the old mm; the pins move with it (the model's per-mm count of
+ * pages pinned through it). 0 or -ENOMEM.
+ */
+export function changeDmaOwner(d: VfioDma, mm: AddressSpace, task: Task): number {
+  if (mm === d.mm) return 0;
+  let n = 0;
+  for (let i = 0; i < d.reserved.length; i++) if (!d.reserved[i]) n++;
+  if (!task.proc.capIpcLock && mm.lockedVm + n > Math.floor(task.proc.rlimitMemlock / PAGE_SIZE)) return -ENOMEM;
+  mm.lockedVm += n;
+  mm.pinnedThrough += n;
+  d.mm.lockedVm -= n;
+  d.mm.pinnedThrough -= n;
+  d.mm = mm;
+  return 0;
+}
+
+/**
  * A new mapping of [iova, iova + size) to the user pages at vaddr, after MAP_DMA's checks
  * (type1-ioctl.ts): its pages pinned, accounted and mapped one by one, then linked into the set
  * (and `dmaAvail` taken). Returns 0 or -errno.

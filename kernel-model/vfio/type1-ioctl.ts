@@ -13,7 +13,7 @@
  * read into and written back from the driver's one scratch buffer (no allocation per call but
  * GET_INFO's capability chain).
  */
-import { EEXIST, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTTY } from '../base/errno.js';
+import { EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOTTY } from '../base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
 import type { AddressSpace } from '../process/mm.js';
 import {
@@ -28,7 +28,7 @@ import {
   VFIO_IOMMU_UNMAP_DMA,
 } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
-import { invalidateVaddr, mapDma, removeRange, removeWhole, type Type1Ctx, type Type1Iommu } from './type1-dma.js';
+import { changeDmaOwner, invalidateVaddr, mapDma, removeRange, removeWhole, smallestPgsize, type Type1Ctx, type Type1Iommu } from './type1-dma.js';
 import { dirtyPagesIoctl, dmaBitmapAlloc, unmapBitmapCheck, unmapBitmapIn, unmapBitmapReport } from './type1-dirty.js';
 import { iovaDmaValid } from './type1-iova.js';
 
@@ -105,10 +105,7 @@ export function type1Ioctl(drv: Type1IoctlCtx, it: Type1Iommu, task: Task, cmd: 
 
 /** the smallest page size of the domain, less one: the alignment MAP_DMA and UNMAP_DMA require */
 function minMask(it: Type1Iommu): number {
-  const bm = it.domain.pgsizeBitmap;
-  let low = 1;
-  while (low <= bm && (bm & low) === 0 && low < 2 ** 30) low *= 2;
-  return low - 1;
+  return smallestPgsize(it) - 1;
 }
 
 function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: number, vaddrB: bigint, iovaB: bigint, sizeB: bigint, task: Task): number {
@@ -136,20 +133,9 @@ function doMap(drv: Type1IoctlCtx, it: Type1Iommu, mm: AddressSpace, flags: numb
     const d = it.dmas.find((x) => x.iova < iova + size && iova < x.iova + x.size);
     if (!d) return -ENOENT;
     if (!d.vaddrInvalid || d.iova !== iova || d.size !== size) return -EINVAL;
-    // vfio_change_dma_owner: a vaddr given from another mm (a fork child holding the container
-    // fd) moves the mapping's locked_vm there, charged against the caller's RLIMIT_MEMLOCK
-    // unless it has CAP_IPC_LOCK (mm_lock_acct: -ENOMEM, nothing changed), then released from
-    // the old mm; the pins move with it (the model's per-mm count of pages pinned through it)
-    if (mm !== d.mm) {
-      let n = 0;
-      for (let i = 0; i < d.reserved.length; i++) if (!d.reserved[i]) n++;
-      if (!task.proc.capIpcLock && mm.lockedVm + n > Math.floor(task.proc.rlimitMemlock / 4096)) return -ENOMEM;
-      mm.lockedVm += n;
-      mm.pinnedThrough += n;
-      d.mm.lockedVm -= n;
-      d.mm.pinnedThrough -= n;
-      d.mm = mm;
-    }
+    // vfio_change_dma_owner (type1-dma.ts): a vaddr from another mm moves the locked_vm there
+    const owner = changeDmaOwner(d, mm, task);
+    if (owner) return owner;
     d.vaddr = vaddr;
     d.vaddrInvalid = false;
     it.vaddrInvalidCount--;

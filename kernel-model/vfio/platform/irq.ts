@@ -162,7 +162,6 @@ export class VfioPlatformIrqs {
    */
   setIrqs(vdev: VfioPlatformDevice, task: Task, flags: number, index: number, count: number, data: number): number {
     const irq = vdev.irqs[index]!;
-    // (a request_irq error kept from the open was answered by the caller, common.ts)
     switch (flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) {
       case VFIO_IRQ_SET_ACTION_TRIGGER:
         return this.setIrqTrigger(vdev, irq, task, count, flags, data);
