@@ -162,6 +162,7 @@ export function parseBoard(dts: string, file: string): DeviceTree {
 }
 
 /** the board parseBoard answered last (one of parsedBoards) */
+// host-only: a parse cache of board sources (the tree is read, never changed, by the machines built from it)
 let lastParsed: { dts: string; file: string; tree: DeviceTree } | null = null;
 
 /** Parse a board source and assemble a machine. Errors are DtsError (file:line:col). */

@@ -97,6 +97,7 @@ export function cpuInterfaceSpecs(): RegSpec<Gic400>[] {
   return (cpuInterfaceTable ??= buildCpuInterfaceSpecs());
 }
 
+// host-only: the register table, built once; it holds no device state
 let cpuInterfaceTable: RegSpec<Gic400>[] | undefined;
 
 function buildCpuInterfaceSpecs(): RegSpec<Gic400>[] {

@@ -42,8 +42,10 @@ export function nodeStat(n: VNode): StatInfo {
 
 /** what fstat sees for an open file */
 export function fileStat(vfs: Vfs, f: File): StatInfo {
+  if (f.path.startsWith('anon_inode:')) return { mode: 0o600, nlink: 1, size: 0, ino: vfs.anonIno };
+  // a file without a node of its own gets its number at its first fstat, in this VFS's order
+  if (f.ino === 0) f.ino = vfs.nextIno();
   if (f.path === 'pipe:') return { mode: S_IFIFO | 0o600, nlink: 1, size: 0, ino: f.ino };
-  if (f.path.startsWith('anon_inode:')) return { mode: 0o600, nlink: 1, size: 0, ino: f.ino };
   if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino };
   // an unlinked tmpfs file is still the file its descriptor holds
   if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile) return nodeStat(f.priv);

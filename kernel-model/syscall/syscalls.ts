@@ -365,6 +365,8 @@ export class SyscallLayer {
   sysPipe2(t: ThreadTask, fdsPtr: number, flags: number): number {
     if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -EINVAL;
     const [rd, wr] = createPipeFiles(this.host.cpu, flags);
+    // fs/pipe.c get_pipe_inode: one pipefs inode (new_inode_pseudo -> get_next_ino) for both ends
+    rd.ino = wr.ino = this.host.vfs.nextIno();
     const cloexec = (flags & O_CLOEXEC) !== 0;
     const r = t.proc.fdInstall(rd, cloexec);
     if (r < 0) {

@@ -62,15 +62,17 @@ export interface FileOps {
   readonly keepsPos?: boolean;
 }
 
-let nextIno = 1000;
-
 /** struct file */
 export class File {
   refs = 1;
   pos = 0;
   /** FMODE_* */
   mode: number;
-  readonly ino = nextIno++;
+  /**
+   * the inode number fstat reports for a file without a node of its own: a pipe's (both ends
+   * share the pipefs inode, set at pipe()); 0 until the VFS assigns one (syscall/stat.ts fileStat)
+   */
+  ino = 0;
   constructor(
     readonly ops: FileOps,
     public priv: unknown,

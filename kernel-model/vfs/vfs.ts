@@ -28,16 +28,17 @@ export type VNode =
   | { kind: 'link'; ino: number; target: string }
   | { kind: 'chr' | 'file'; mode: number; ino: number; open: Opener };
 
-let inoSeq = 1;
-
 /** an in-memory directory (/, /dev, /dev/vfio, /proc) */
 export class RamDir {
   readonly kind = 'dir' as const;
-  readonly ino = inoSeq++;
   readonly children = new Map<string, VNode>();
   /** a directory underneath (the read-only rootfs under /): names not in `children` come from it */
   fallback: (VNode & { kind: 'dir' }) | null = null;
-  constructor(public mode = 0o755) {}
+  constructor(
+    /** from its Vfs's inode counter (Vfs.nextIno) */
+    readonly ino: number,
+    public mode = 0o755,
+  ) {}
   lookup(name: string): VNode | null {
     return this.children.get(name) ?? this.fallback?.lookup(name) ?? null;
   }
@@ -74,10 +75,28 @@ function relativePath(fromDir: string, to: string): string {
  * the VFS are absolute (the syscall layer resolves relative ones against the cwd).
  */
 export class Vfs {
-  readonly root = new RamDir();
-  readonly dev = new RamDir();
-  readonly proc = new RamDir(0o555);
+  /**
+   * The inode numbers of this namespace's in-memory nodes and of the files that have no node
+   * (pipes, anonymous inodes), in the order they are created: fs/inode.c get_next_ino, which
+   * new_inode_pseudo (pipefs, anon_inodefs) and the ram file systems use. Owned by the
+   * instance, so a machine's numbers depend only on what its own guest did (two machines
+   * built in one host process list the same numbers).
+   */
+  private inoSeq = 1;
+  readonly root = new RamDir(this.nextIno());
+  readonly dev = new RamDir(this.nextIno());
+  readonly proc = new RamDir(this.nextIno(), 0o555);
   readonly tmp = new Tmpfs();
+  /**
+   * fs/anon_inodes.c: anon_inode_getfile gives every file the one anon_inode_inode (created at
+   * boot by anon_inode_init), so fstat of an eventfd and of a VFIO device fd report the same
+   * st_ino (3.14 and v6.12 alike; only anon_inode_create_getfile users get their own inode)
+   */
+  readonly anonIno = this.nextIno();
+
+  nextIno(): number {
+    return this.inoSeq++;
+  }
 
   constructor(readonly sysfs: Sysfs | null) {
     this.root.children.set('dev', this.dev);
@@ -229,14 +248,14 @@ export class Vfs {
     for (const p of parts) {
       let c = d.children.get(p);
       if (!c) {
-        c = new RamDir();
+        c = new RamDir(this.nextIno());
         d.children.set(p, c);
       }
       if (!(c instanceof RamDir)) return -ENOTDIR;
       d = c;
     }
     if (d.children.has(name)) return -EEXIST;
-    d.children.set(name, { kind: 'chr', mode, ino: inoSeq++, open });
+    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open });
     return 0;
   }
 
@@ -257,7 +276,7 @@ export class Vfs {
     this.proc.children.set(name, {
       kind: 'file',
       mode: 0o444,
-      ino: inoSeq++,
+      ino: this.nextIno(),
       open: (flags) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show: provider }, flags, `/proc/${name}`)),
     });
   }

@@ -8,7 +8,12 @@
 // Test files (*.test.ts) and test helpers (*/testing/*) may reach across layers to build
 // fixtures; the rule is for the model's own code. Also forbidden in model code
 // (emulator, devices, kernel-model) and in guest programs (guest-tests, which run inside the
-// deterministic machine): host wall clocks and unseeded randomness.
+// deterministic machine): host wall clocks and unseeded randomness; and module-level mutable
+// bindings (`let`/`var` at the top of a file): state there is shared by every machine of a host
+// process, outlives them and escapes the fuzzer's snapshots, so a counter a guest can observe
+// (an inode number, say) would make the second machine of a process differ from the first. A
+// host-side cache the guest cannot observe may stay, marked `host-only:` (with the reason) on
+// its line or the line above.
 //
 // Profile rule (issue 15): behaviour that differs between kernel profiles is decided in ONE
 // place, kernel-model/profile.ts, as named capabilities (`profile.caps.*`). Everywhere else
@@ -55,6 +60,7 @@ const PROFILE_RULES = [
   [/\bprofile\.kind\b/, 'the profile kind (read a named capability instead)'],
   [new RegExp(`(?:[!=]==?\\s*['"\`]${KINDS}['"\`])|(?:['"\`]${KINDS}['"\`]\\s*[!=]==?)|(?:\\bcase\\s+['"\`]${KINDS}['"\`])`), 'a comparison with a profile kind (read a named capability instead)'],
 ];
+const MODULE_STATE = /^(?:export\s+)?(?:let|var)\s/;
 const WALLCLOCK = /\b(Math\.random|Date\.now|new Date\(|performance\.now|process\.hrtime|setTimeout|setInterval|setImmediate)\b/;
 
 function* walk(dir) {
@@ -101,6 +107,9 @@ for (const layer of LAYERS) {
     lines.forEach((line, i) => {
       if (layer !== 'tools' && WALLCLOCK.test(line)) {
         problems.push(`${rel}:${i + 1}: host clock or unseeded randomness in model code: ${line.trim()}`);
+      }
+      if (layer !== 'tools' && MODULE_STATE.test(line) && !/host-only:/.test(line) && !(i > 0 && /host-only:/.test(lines[i - 1]))) {
+        problems.push(`${rel}:${i + 1}: module-level mutable state in model code (shared by every machine of the process; keep it in the machine's objects, or mark a host-side cache 'host-only: <why>'): ${line.trim()}`);
       }
       if (profileRule) {
         const hit = PROFILE_RULES.find(([re]) => re.test(line));

@@ -29,6 +29,8 @@ describe('layering lint', () => {
       'kernel-model/uapi/api.ts': 'export const O_RDWR = 2;\n',
       'guest-tests/p.ts': "import { O_RDWR } from '../kernel-model/uapi/api.js';\n",
       'kernel-model/k.test.ts': "import '../devices/a/dev.js';\n",
+      // a host-side cache, marked; `let` inside a function is not module state
+      'emulator/cache.ts': "// host-only: a parse cache\nlet last: string | null = null;\nlet other = 0; // host-only: a counter of host work\nexport function f(): number {\n  let n = 0;\n  return n + other + (last ?? '').length;\n}\n",
       // `from '...'` in text after an export is not an import
       'kernel-model/doc.ts': "export function f(): string {\n  // copied from '../devices/x.js'\n  return Array.from('ab').join('');\n}\n",
     });
@@ -85,6 +87,9 @@ describe('layering lint', () => {
     ['devices/b.ts', 'const t = Date.now();\n', /host clock/],
     ['kernel-model/r.ts', 'const r = Math.random();\n', /unseeded randomness|host clock/],
     ['guest-tests/r.ts', 'const r = Math.random();\n', /unseeded randomness|host clock/],
+    // a counter shared by every machine of the process (an inode number a guest can read)
+    ['kernel-model/vfs/n.ts', 'let nextIno = 1000;\nexport const ino = (): number => nextIno++;\n', /kernel-model\/vfs\/n\.ts:1: module-level mutable state/],
+    ['devices/c.ts', 'export var count = 0;\n', /module-level mutable state/],
     // a statement over several lines (as formatters write long import lists), with its line
     ['kernel-model/m.ts', "export const a = 1;\nimport {\n  D,\n  E,\n} from '../devices/a/dev.js';\n", /kernel-model\/m\.ts:5: kernel-model\/ may not import/],
     ['devices/m.ts', "import type {\n  K,\n} from '../kernel-model/k.js';\n", /devices\/ may not import/],

@@ -19,6 +19,7 @@ type TranslateFn = (this: Smmu, va: number, attrs: Attrs, out: TranslationResult
 type Accelerated = Smmu & { accelQuiet: QuietPath; accelCopy: CopyRunner };
 
 /** the reference translate (Smmu.prototype.translate), taken at the first installation */
+// host-only: a function (Smmu.prototype.translate), the same for every SMMU
 let reference: TranslateFn | null = null;
 
 function translate(this: Smmu, va: number, attrs: Attrs, out: TranslationResult): void {

@@ -129,8 +129,9 @@ export class UnicornUnavailableError extends Error {
 
 const LIB_NAMES = ['libunicorn.so.2', 'libunicorn.so', 'libunicorn.2.dylib', 'libunicorn.dylib', 'unicorn.dll'];
 
+// host-only: the loaded libunicorn and why it failed to load (the host's library, no guest state)
 let cached: UnicornApi | null = null;
-let loadError: Error | null = null;
+let loadError: Error | null = null; // host-only: see above
 
 /** Load libunicorn (once). Throws UnicornUnavailableError naming the package when absent. */
 export function loadUnicorn(): UnicornApi {
