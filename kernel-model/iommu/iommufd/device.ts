@@ -5,13 +5,13 @@
  * device's DMA through the IOAS's mappings), auto-created HWPTs for an IOAS, and the
  * IOMMU_HWPT_ALLOC / IOMMU_GET_HW_INFO ioctls.
  */
-import { EFAULT, EINVAL, ENODEV, ENOENT, EOPNOTSUPP, EPERM } from '../../base/errno.js';
+import { EFAULT, EINVAL, ENODEV, ENOENT, EOPNOTSUPP, EOVERFLOW, EPERM } from '../../base/errno.js';
 import type { KDevice } from '../../driver/types.js';
 import type { Domain } from '../core.js';
 import { IOMMU_CAP_CACHE_COHERENCY } from '../types.js';
 import { ucmdRespond, type Ucmd } from './main.js';
 import { HwptPaging, IommufdDevice, IommufdGroup, type Ioas, type IommufdCtx } from './objects.js';
-import { IOMMU_HW_INFO_TYPE_NONE, IOMMU_HWPT_DATA_NONE, IOMMU_HWPT_DIRTY_TRACKING_ENABLE } from './uapi.js';
+import { IOMMU_HW_INFO_TYPE_NONE, IOMMU_HWPT_DATA_NONE, IOMMU_HWPT_DIRTY_TRACKING_ENABLE, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR } from './uapi.js';
 
 // ---------------- groups ----------------
 
@@ -390,6 +390,37 @@ export function iommufdGetHwInfo(u: Ucmd): number {
 export function iommufdHwptSetDirtyTracking(u: Ucmd): number {
   if ((u.dv.getUint32(4, true) & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) !== 0) return -EOPNOTSUPP;
   if (u.ictx.get(u.dv.getUint32(8, true), 'hwpt-paging') === null) return -ENOENT;
+  return -EOPNOTSUPP;
+}
+
+/**
+ * iommufd_hwpt_get_dirty_bitmap (v6.12 hw_pagetable.c): flags other than NO_CLEAR, or
+ * __reserved (12), -EOPNOTSUPP; hwpt_id (4) not a paging HWPT -ENOENT; then
+ * iopt_read_and_clear_dirty_data: the range checks of iommufd_check_iova_range (io_pagetable.c)
+ * on iova (16), length (24) and page_size (32), in its order, and only then
+ * iommu_read_and_clear_dirty: the arm-smmu (v1/v2) domain has no dirty_ops, -EOPNOTSUPP. The
+ * bitmap (data, 40) is never touched. ULONG_MAX is 32-bit on this ARM kernel.
+ */
+export function iommufdHwptGetDirtyBitmap(u: Ucmd): number {
+  const dv = u.dv;
+  if ((dv.getUint32(8, true) & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) !== 0 || dv.getUint32(12, true) !== 0) return -EOPNOTSUPP;
+  const hwpt = u.ictx.get(dv.getUint32(4, true), 'hwpt-paging') as HwptPaging | null;
+  if (hwpt === null) return -ENOENT;
+  const U64 = (1n << 64n) - 1n;
+  const ULONG_MAX = 0xffffffffn;
+  const iova = dv.getBigUint64(16, true);
+  const length = dv.getBigUint64(24, true);
+  const pageSize = dv.getBigUint64(32, true);
+  // check_add_overflow(bitmap->iova, bitmap->length - 1, &last_iova): length 0 wraps to U64_MAX
+  const lastPlus = iova + ((length - 1n) & U64);
+  if (lastPlus > U64) return -EOVERFLOW;
+  const last = lastPlus;
+  if (iova > ULONG_MAX || last > ULONG_MAX) return -EOVERFLOW;
+  const align = BigInt(hwpt.ioas.iopt.iovaAlignment);
+  const end = (last + 1n) & U64;
+  if ((iova & (align - 1n)) !== 0n || (end & (align - 1n)) !== 0n) return -EINVAL;
+  if (pageSize === 0n) return -EINVAL;
+  if ((iova & (pageSize - 1n)) !== 0n || (end & (pageSize - 1n)) !== 0n) return -EINVAL;
   return -EOPNOTSUPP;
 }
 

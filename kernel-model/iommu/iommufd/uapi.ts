@@ -100,9 +100,14 @@ export const IOCTL_SIZES: Readonly<Record<number, { size: number; minSize: numbe
   [IOMMUFD_CMD_GET_HW_INFO]: { size: 40, minSize: 32, name: 'IOMMU_GET_HW_INFO' },
   // size, flags, hwpt_id, __reserved
   [IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING]: { size: 16, minSize: 16, name: 'IOMMU_HWPT_SET_DIRTY_TRACKING' },
+  // size, hwpt_id, flags, __reserved, iova, length, page_size, data
+  [IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP]: { size: 48, minSize: 48, name: 'IOMMU_HWPT_GET_DIRTY_BITMAP' },
   // size, hwpt_id, data_uptr, data_type, entry_len, entry_num, __reserved
   [IOMMUFD_CMD_HWPT_INVALIDATE]: { size: 32, minSize: 32, name: 'IOMMU_HWPT_INVALIDATE' },
 };
+
+/** enum iommufd_hwpt_get_dirty_bitmap_flags */
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1;
 
 /** enum iommufd_hwpt_set_dirty_tracking_flags */
 export const IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1;
