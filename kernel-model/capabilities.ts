@@ -390,6 +390,34 @@ export interface Capabilities {
    */
   smmuBypass: 'bypass' | 'disable-bypass-param';
   /**
+   * arm_smmu_device_cfg_probe as each kernel reads the ID registers and says what it found:
+   * '3.14' (the version from PIDR2.ARCHITECTURE, -ENODEV for a v8-only table format
+   * (sIDR0.PTFS), the SMR ID/mask width probed on SMR0 inside cfg_probe, the summary
+   * "\t%lu-bit VA, %lu-bit IPA, %lu-bit PA") or '6.12' (the version from the compatible,
+   * "\taddress translation ops" for an SMMUv1 with stage 1, the coherency line of
+   * `smmuCoherentWalk`, "stream matching with %u register groups" without a mask, the SMR widths
+   * probed after the reset on the first free SMR (arm_smmu_test_smr_masks), "\tSupported page
+   * sizes: 0x%08lx" and one "\tStage-N: ..." line per supported stage); every line dev_notice
+   */
+  smmuCfgProbe: '3.14' | '6.12';
+  /**
+   * where ARM_SMMU_FEAT_COHERENT_WALK (and so IOMMU_CAP_CACHE_COHERENCY) comes from:
+   * 'id-register' (3.14 arm_smmu_device_cfg_probe: sIDR0.CTTW; arm_smmu_domain_has_cap answers
+   * the capability from it) or 'firmware' (mainline arm_smmu_device_dt_probe: of_dma_is_coherent
+   * of the SMMU node, a `dma-coherent` property on it or a parent; cfg_probe only notes CTTW,
+   * "\t%scoherent table walk" and "\t(IDR0.CTTW overridden by FW configuration)" when they
+   * differ; arm_smmu_capable answers COHERENT_WALK || the device's own dma-coherent)
+   */
+  smmuCoherentWalk: 'id-register' | 'firmware';
+  /**
+   * mainline __vfio_register_dev (drivers/vfio/vfio_main.c; "vfio: Require that devices support
+   * DMA cache coherence", v5.19, moved there from vfio_group_find_or_alloc in v6.6): a device
+   * whose IOMMU does not answer IOMMU_CAP_CACHE_COHERENCY for it cannot be registered
+   * (-EINVAL, so vfio_platform_probe fails): VFIO always maps with IOMMU_CACHE and user space
+   * cannot maintain caches. The 2014 VFIO core has no such check.
+   */
+  vfioRequireCacheCoherency: boolean;
+  /**
    * IOMMU default domains: 'none' (3.14: a group has no domain until a user attaches one;
    * arm_smmu_attach_dev programs the stream-map entries then and frees them at detach) or
    * 'per-binding' (mainline iommu_probe_device -> iommu_group_alloc_default_domain: the

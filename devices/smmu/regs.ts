@@ -49,6 +49,12 @@ export const SIDR0_S2TS = 1 << 29;
 export const SIDR0_NTS = 1 << 28;
 export const SIDR0_SMS = 1 << 27;
 export const SIDR0_ATOSNS = 1 << 26;
+/**
+ * sIDR0.PTFS [25:24]: the AArch32 translation table formats NOT supported; bit 24 set: no
+ * short-descriptor format (the model walks the long-descriptor (LPAE) format only: a context
+ * with TTBCR.EAE clear is an invalid-context fault), bit 25 clear: long descriptors supported
+ */
+export const SIDR0_PTFS_NO_AARCH32S = 1 << 24;
 export const SIDR0_NUMIRPT_SHIFT = 16;
 export const SIDR0_CTTW = 1 << 14;
 export const SIDR0_NUMSIDB_SHIFT = 9;

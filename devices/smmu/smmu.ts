@@ -142,6 +142,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     const idr0 =
       R.SIDR0_S1TS |
       R.SIDR0_SMS |
+      R.SIDR0_PTFS_NO_AARCH32S |
       ((cfg.contextIrqs.length & 0xff) << R.SIDR0_NUMIRPT_SHIFT) |
       // CTTW: the model has no caches, table walks always see what the CPU wrote
       R.SIDR0_CTTW |

@@ -151,7 +151,7 @@ describe('SMMU register file', () => {
     expect(id0 & R.SIDR0_SMS).toBe(R.SIDR0_SMS);
     expect((id0 >>> 16) & 0xff).toBe(4); // context interrupts
     expect(id0 & 0xff).toBe(8); // SMRs
-    expect((id0 >>> 24) & 3).toBe(0); // PTFS: v7L supported
+    expect((id0 >>> 24) & 3).toBe(1); // PTFS: AArch32 long descriptors only (no short: bit 24)
     const id1 = rig.r(R.GR0_SIDR1);
     expect(id1 >>> 31).toBe(0); // 4 KiB pages
     expect((id1 >>> 28) & 7).toBe(2); // 2^(2+1) = 8 global pages -> 64 KiB

@@ -14,7 +14,7 @@ import { ENODEV } from '../base/errno.js';
 import { Device } from '../driver/core.js';
 import type { KDevice, KDriver } from '../driver/types.js';
 import { IRQF_SHARED } from '../irq/types.js';
-import { propU32 } from '../platform/of.js';
+import { ofDmaIsCoherent, propU32 } from '../platform/of.js';
 import { ArmSmmu } from './arm-smmu.js';
 import { smmuDtMasters, smmuGroupMasters, type BindingState } from './arm-smmu-of.js';
 import {
@@ -31,8 +31,12 @@ import {
   GR0_sIDR0,
   GR0_sIDR1,
   GR0_sIDR2,
+  GR0_PIDR2,
   ID0_CTTW,
+  ID0_NUMSIDB_SHIFT,
   ID0_NTS,
+  ID0_PTFS_NO_AARCH32,
+  ID0_PTFS_NO_AARCH32S,
   ID0_S1TS,
   ID0_S2TS,
   ID0_SMS,
@@ -181,6 +185,7 @@ function armSmmuDeviceProbe(smmu: ArmSmmu): number {
     smmu.requestedGlobal.push(irq);
   }
   armSmmuDeviceReset(smmu);
+  if (k.profile.caps.smmuCfgProbe === '6.12') armSmmuTestSmrMasks(smmu);
   return 0;
 }
 
@@ -189,22 +194,60 @@ function freeGlobalIrqs(smmu: ArmSmmu): void {
   smmu.requestedGlobal = [];
 }
 
-/** arm_smmu_device_cfg_probe: read the ID registers */
+/**
+ * arm_smmu_device_cfg_probe: read the ID registers and say what they hold (dev_notice), as
+ * each kernel does (`smmuCfgProbe`; 3.14 drivers/iommu/arm-smmu.c, v6.12
+ * drivers/iommu/arm/arm-smmu/arm-smmu.c). The mainline SMR width probe runs after the reset
+ * (armSmmuTestSmrMasks).
+ */
 function armSmmuDeviceCfgProbe(smmu: ArmSmmu): number {
   const log = smmu.k.log;
-  log.info(smmu.prefix, 'probing hardware configuration...');
+  const caps = smmu.k.profile.caps;
+  const v612 = caps.smmuCfgProbe === '6.12';
+  const note = (msg: string): void => log.log('notice', smmu.prefix, msg);
+  note('probing hardware configuration...');
+  // 3.14: smmu->version = PIDR2.ARCHITECTURE + 1; v6.12: from the of_match data ("arm,mmu-400"
+  // and "arm,smmu-v1" are ARM_SMMU_V1): SMMUv1 either way on these boards
+  const version = v612 ? 1 : ((smmu.rd(smmu.gr0 + GR0_PIDR2) >>> 4) & 0xf) + 1;
+  note(`SMMUv${version} with:`);
   const id0 = smmu.rd(smmu.gr0 + GR0_sIDR0);
-  log.info(smmu.prefix, 'SMMUv1 with:');
-  if (id0 & ID0_S1TS) log.info(smmu.prefix, '\tstage 1 translation');
-  if (id0 & ID0_S2TS) log.info(smmu.prefix, '\tstage 2 translation');
-  if (id0 & ID0_NTS) log.info(smmu.prefix, '\tnested translation');
-  if (!(id0 & ID0_S1TS)) {
-    // this model's driver only builds stage-1 contexts
-    log.err(smmu.prefix, '\tno stage 1 translation support!');
+  // 3.14 (!CONFIG_64BIT): ((id >> ID0_PTFS_SHIFT) & ID0_PTFS_MASK) == ID0_PTFS_V8_ONLY, i.e.
+  // PTFS bit 25 (no AArch32 long descriptors)
+  if (!v612 && (id0 & ID0_PTFS_NO_AARCH32) !== 0) {
+    log.err(smmu.prefix, '\tno v7 descriptor support!');
     return -ENODEV;
   }
-  smmu.coherentWalk = (id0 & ID0_CTTW) !== 0;
-  if (smmu.coherentWalk) log.info(smmu.prefix, '\tcoherent table walk');
+  if (id0 & ID0_S1TS) note('\tstage 1 translation');
+  if (id0 & ID0_S2TS) note('\tstage 2 translation');
+  if (id0 & ID0_NTS) note('\tnested translation');
+  if (!(id0 & (ID0_S1TS | ID0_S2TS | (v612 ? 0 : ID0_NTS)))) {
+    log.err(smmu.prefix, '\tno translation support!');
+    return -ENODEV;
+  }
+  if (!(id0 & ID0_S1TS)) {
+    // model limit: this model's driver builds stage-1 contexts only (both kernels would go on
+    // and use stage 2); no board here has a stage-2-only SMMU
+    log.err(smmu.prefix, '\tno stage 1 translation support (model: stage-1 contexts only)');
+    return -ENODEV;
+  }
+  // v6.12: ARM_SMMU_FEAT_TRANS_OPS for stage 1 on an SMMUv1 (ATOSNS is a v2 field)
+  if (v612) note('\taddress translation ops');
+  const cttwReg = (id0 & ID0_CTTW) !== 0;
+  if (caps.smmuCoherentWalk === 'id-register') {
+    smmu.coherentWalk = cttwReg;
+    if (cttwReg) note('\tcoherent table walk');
+  } else {
+    // v6.12: "we must defer to what the FW says about coherency, regardless of what the
+    // hardware claims": ARM_SMMU_FEAT_COHERENT_WALK was set by arm_smmu_device_dt_probe from
+    // of_dma_is_coherent(dev->of_node)
+    const node = smmu.dev.ofNode;
+    const cttwFw = node !== null && ofDmaIsCoherent(node);
+    smmu.coherentWalk = cttwFw;
+    if (cttwFw || cttwReg) note(`\t${cttwFw ? '' : 'non-'}coherent table walk`);
+    if (cttwFw !== cttwReg) note('\t(IDR0.CTTW overridden by FW configuration)');
+  }
+  // streamid_mask: (1 << NUMSIDB) - 1 (v6.12, narrowed by arm_smmu_test_smr_masks)
+  smmu.streamidMask = 2 ** ((id0 >>> ID0_NUMSIDB_SHIFT) & 0xf) - 1;
   if (id0 & ID0_SMS) {
     smmu.streamMatching = true;
     smmu.numMappingGroups = id0 & 0xff;
@@ -212,17 +255,21 @@ function armSmmuDeviceCfgProbe(smmu: ArmSmmu): number {
       log.err(smmu.prefix, 'stream-matching supported, but no SMRs present!');
       return -ENODEV;
     }
-    // find out how many mask/id bits the SMRs implement
-    smmu.wr(smmu.gr0 + GR0_SMR(0), (0x7fff << 16) | 0x7fff);
-    const smr = smmu.rd(smmu.gr0 + GR0_SMR(0));
-    const mask = (smr >>> 16) & 0x7fff;
-    const sid = smr & 0x7fff;
-    if ((mask & sid) !== sid) {
-      log.err(smmu.prefix, `SMR mask bits (0x${mask.toString(16)}) insufficient for ID field (0x${sid.toString(16)})`);
-      return -ENODEV;
+    if (v612) {
+      note(`\tstream matching with ${smmu.numMappingGroups} register groups`);
+    } else {
+      // 3.14: find out how many mask/id bits SMR0 implements
+      smmu.wr(smmu.gr0 + GR0_SMR(0), (0x7fff << 16) | 0x7fff);
+      const smr = smmu.rd(smmu.gr0 + GR0_SMR(0));
+      const mask = (smr >>> 16) & 0x7fff;
+      const sid = smr & 0x7fff;
+      if ((mask & sid) !== sid) {
+        log.err(smmu.prefix, `SMR mask bits (0x${mask.toString(16)}) insufficient for ID field (0x${sid.toString(16)})`);
+        return -ENODEV;
+      }
+      smmu.smrMaskMask = mask;
+      note(`\tstream matching with ${smmu.numMappingGroups} register groups, mask 0x${mask.toString(16)}`);
     }
-    smmu.smrMaskMask = mask;
-    log.info(smmu.prefix, `\tstream matching with ${smmu.numMappingGroups} register groups, mask 0x${mask.toString(16)}`);
   } else {
     smmu.numMappingGroups = 1 << ((id0 >>> 9) & 0xf);
   }
@@ -241,18 +288,41 @@ function armSmmuDeviceCfgProbe(smmu: ArmSmmu): number {
     return -ENODEV;
   }
   for (let i = 0; i < smmu.numContextBanks; i++) smmu.contextMap.push(false);
-  log.info(smmu.prefix, `\t${smmu.numContextBanks} context banks (${smmu.numS2ContextBanks} stage-2 only)`);
+  note(`\t${smmu.numContextBanks} context banks (${smmu.numS2ContextBanks} stage-2 only)`);
 
   const id2 = smmu.rd(smmu.gr0 + GR0_sIDR2);
   smmu.ias = ias2bits(id2 & 0xf);
   smmu.oas = ias2bits((id2 >>> 4) & 0xf);
-  log.info(smmu.prefix, `\tStage-1: 32-bit VA -> ${smmu.ias}-bit IPA`);
-  log.info(smmu.prefix, `\tStage-2: ${smmu.ias}-bit IPA -> ${smmu.oas}-bit PA`);
-  const nctx = smmu.irqs.length - smmu.numGlobalIrqs;
-  if (nctx < smmu.numContextBanks) {
-    log.warn(smmu.prefix, `found only ${nctx} context interrupt(s) for ${smmu.numContextBanks} context banks (shared round the banks)`);
+  if (v612) {
+    // ARM_SMMU_FEAT_FMT_AARCH32_L (always on v1) and _S (unless PTFS says no short
+    // descriptors): the page sizes each format offers
+    let pg = 0x1000 | 0x200000 | 0x40000000;
+    if (!(id0 & ID0_PTFS_NO_AARCH32S)) pg |= 0x1000 | 0x10000 | 0x100000 | 0x1000000;
+    note(`\tSupported page sizes: 0x${(pg >>> 0).toString(16).padStart(8, '0')}`);
+    // SMMUv1: va_size = ipa_size
+    note(`\tStage-1: ${smmu.ias}-bit VA -> ${smmu.ias}-bit IPA`);
+    if (id0 & ID0_S2TS) note(`\tStage-2: ${smmu.ias}-bit IPA -> ${smmu.oas}-bit PA`);
+  } else {
+    // input_size 32 on SMMUv1; s1_output_size min(32, IAS) (!CONFIG_64BIT); s2_output_size
+    // min(PHYS_MASK_SHIFT (40 with LPAE), OAS)
+    note(`\t32-bit VA, ${Math.min(32, smmu.ias)}-bit IPA, ${Math.min(40, smmu.oas)}-bit PA`);
   }
   return 0;
+}
+
+/**
+ * v6.12 arm_smmu_test_smr_masks, after arm_smmu_device_reset: on the first SMR no
+ * firmware-preserved mapping holds (all of them here), write the ID field with streamid_mask
+ * and read back the ID bits that stick, then the same for the MASK field
+ */
+function armSmmuTestSmrMasks(smmu: ArmSmmu): void {
+  if (!smmu.streamMatching) return;
+  const i = smmu.smrMap.indexOf(false);
+  if (i < 0) return;
+  smmu.wr(smmu.gr0 + GR0_SMR(i), smmu.streamidMask & 0xffff);
+  smmu.streamidMask = smmu.rd(smmu.gr0 + GR0_SMR(i)) & 0xffff;
+  smmu.wr(smmu.gr0 + GR0_SMR(i), (smmu.streamidMask & 0xffff) << 16);
+  smmu.smrMaskMask = (smmu.rd(smmu.gr0 + GR0_SMR(i)) >>> 16) & 0xffff;
 }
 
 /** arm_smmu_device_reset */

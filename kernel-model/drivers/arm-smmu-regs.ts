@@ -7,6 +7,8 @@
 // GR0
 export const GR0_sCR0 = 0x000;
 export const GR0_sIDR0 = 0x020;
+/** peripheral ID 2: ARCHITECTURE [7:4] (3.14 reads the SMMU version there) */
+export const GR0_PIDR2 = 0xfe8;
 export const GR0_sIDR1 = 0x024;
 export const GR0_sIDR2 = 0x028;
 export const GR0_sGFAR = 0x040;
@@ -54,6 +56,11 @@ export const ID0_S2TS = 1 << 29;
 export const ID0_NTS = 1 << 28;
 export const ID0_SMS = 1 << 27;
 export const ID0_CTTW = 1 << 14;
+/** sIDR0.PTFS [25:24]: bit 25 no AArch32 long descriptors (3.14 ID0_PTFS_V8_ONLY), bit 24 no AArch32 short descriptors (mainline ARM_SMMU_ID0_PTFS_NO_AARCH32S) */
+export const ID0_PTFS_NO_AARCH32 = 1 << 25;
+export const ID0_PTFS_NO_AARCH32S = 1 << 24;
+/** sIDR0.NUMSIDB [12:9]: stream ID bits */
+export const ID0_NUMSIDB_SHIFT = 9;
 
 export const SMR_VALID = 1 << 31;
 export const S2CR_TYPE_TRANS = 0 << 16;

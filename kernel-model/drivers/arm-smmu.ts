@@ -21,6 +21,7 @@ import type { Domain, Group, IommuOps } from '../iommu/core.js';
 import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE } from '../iommu/io-pgtable-arm.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { IRQF_SHARED, type IrqReturn } from '../irq/types.js';
+import { ofDmaIsCoherent } from '../platform/of.js';
 import { armSmmuContextFault, armSmmuGlobalFault, type ContextFaultRecord, type GlobalFaultRecord } from './arm-smmu-fault.js';
 import { Ratelimit } from './arm-smmu-ratelimit.js';
 import {
@@ -86,6 +87,8 @@ export class ArmSmmu implements IommuOps {
   numS2ContextBanks = 0;
   numMappingGroups = 0;
   smrMaskMask = 0;
+  /** v6.12 smmu->streamid_mask: the stream ID bits the SMRs hold */
+  streamidMask = 0;
   streamMatching = false;
   coherentWalk = false;
   ias = 32;
@@ -181,8 +184,14 @@ export class ArmSmmu implements IommuOps {
 
   // ---- IommuOps ----------------------------------------------------------------------
 
-  capable(cap: number): boolean {
-    if (cap === IOMMU_CAP_CACHE_COHERENCY) return this.coherentWalk;
+  capable(cap: number, dev?: KDevice): boolean {
+    // 3.14 arm_smmu_domain_has_cap: ARM_SMMU_FEAT_COHERENT_WALK (from sIDR0.CTTW). Mainline
+    // arm_smmu_capable: COHERENT_WALK (from the SMMU node's dma-coherent) or the device itself
+    // DMA-coherent (device_get_dma_attr == DEV_DMA_COHERENT: its node's dma-coherent)
+    if (cap === IOMMU_CAP_CACHE_COHERENCY) {
+      if (this.coherentWalk) return true;
+      return this.k.profile.caps.smmuCoherentWalk === 'firmware' && dev?.ofNode != null && ofDmaIsCoherent(dev.ofNode);
+    }
     // mainline: "MSIs are just memory writes"; the 2014 driver answered no
     if (cap === IOMMU_CAP_INTR_REMAP) return this.k.profile.caps.smmuIntrRemap;
     return false;

@@ -13,7 +13,8 @@ export const IOMMU_FAULT_WRITE = 1;
 export interface IommuOps {
   readonly name: string;
   readonly pgsizeBitmap: number;
-  capable(cap: number): boolean;
+  /** iommu_ops->capable (mainline: per device; 3.14 domain_has_cap: `dev` absent) */
+  capable(cap: number, dev?: KDevice): boolean;
   /** allocate the domain's private state (page tables): 0 or -errno */
   domainInit(d: Domain): number;
   domainDestroy(d: Domain): void;
@@ -230,9 +231,9 @@ export class IommuCoreImpl implements IommuCoreApi {
     return this.busOps.has(busName);
   }
 
-  capable(busName: string, cap: number): boolean {
+  capable(busName: string, cap: number, dev?: KDevice): boolean {
     const ops = this.busOps.get(busName);
-    return ops ? ops.capable(cap) : false;
+    return ops ? ops.capable(cap, dev) : false;
   }
 
   domainAlloc(busName: string): Domain | number {

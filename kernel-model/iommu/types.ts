@@ -63,8 +63,11 @@ export interface IommuDomain {
 export interface IommuCore {
   /** iommu_present(bus) */
   present(busName: string): boolean;
-  /** iommu_capable(bus, cap) */
-  capable(busName: string, cap: number): boolean;
+  /**
+   * iommu_capable(bus, cap) (3.14) / device_iommu_capable(dev, cap) (mainline): the driver
+   * answers for `dev` when given (arm_smmu_capable asks the device's own dma-coherent)
+   */
+  capable(busName: string, cap: number, dev?: KDevice): boolean;
   /** iommu_domain_alloc(bus): a domain or -errno */
   domainAlloc(busName: string): IommuDomain | number;
   domainFree(d: IommuDomain): void;

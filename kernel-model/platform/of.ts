@@ -78,6 +78,19 @@ export function propBool(node: DtNode, name: string): boolean {
   return getProp(node, name) !== null;
 }
 
+/**
+ * of_dma_is_coherent (drivers/of/address.c): the first of the node and its parents that says
+ * `dma-coherent` (true) or `dma-noncoherent` (false) decides; none: dma_default_coherent,
+ * false on 32-bit ARM (no CONFIG_ARCH_DMA_DEFAULT_COHERENT). No board here has `dma-parent`.
+ */
+export function ofDmaIsCoherent(node: DtNode): boolean {
+  for (let n: DtNode | null = node; n !== null; n = n.parent) {
+    if (propBool(n, 'dma-coherent')) return true;
+    if (propBool(n, 'dma-noncoherent')) return false;
+  }
+  return false;
+}
+
 /** of_device_is_available: status absent, "okay" or "ok" */
 export function isAvailable(node: DtNode): boolean {
   const s = propStrings(node, 'status');

@@ -106,9 +106,8 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
    * every domain enforces cache coherency (vfio_domains_have_enforce_cache_coherency). That flag
    * is set at attach from the domain's enforce_cache_coherency op, which arm-smmu
    * (drivers/iommu/arm/arm-smmu/arm-smmu.c) does not have: 0 on this board. The older rule
-   * (3.15-5.18, vfio_domains_have_iommu_cache from iommu_capable(IOMMU_CAP_CACHE_COHERENCY)) gives
-   * 0 too: arm_smmu_capable answers it from ARM_SMMU_FEAT_COHERENT_WALK (sIDR0.CTTW), clear on this
-   * MMU-400. 3.14 knows neither extension: 0.
+   * (3.15-5.18, vfio_domains_have_iommu_cache from iommu_capable(IOMMU_CAP_CACHE_COHERENCY)) would
+   * answer 1 with the boards' dma-coherent SMMU. 3.14 knows neither extension: 0.
    */
   private extension(arg: number, it: Type1Iommu | null): number {
     if (this.offers(arg)) return 1;

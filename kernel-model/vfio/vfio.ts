@@ -20,7 +20,7 @@ import type { KernelLog } from '../base/klog.js';
 import { KernelOops } from '../base/oops.js';
 import type { KDevice } from '../driver/types.js';
 import { iommufdCtxFromFile, iommufdCtxPut, iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceReplace, iommufdDeviceUnbind, type IommufdCtx, type IommufdDevice } from '../iommu/iommufd/index.js';
-import type { IommuCore } from '../iommu/types.js';
+import { IOMMU_CAP_CACHE_COHERENCY, type IommuCore } from '../iommu/types.js';
 import type { Capabilities } from '../profile.js';
 import { VFIO_DEVICE_BIND_IOMMUFD } from '../uapi/constants.js';
 import type { FileOps } from '../vfs/file.js';
@@ -100,7 +100,7 @@ export interface VfioHost {
   /** BUG(): the kernel logs the report and stops the machine (tools/system wires it); the caller then unwinds */
   readonly bug?: (report: string[]) => void;
   /** the profile's capabilities (`containerFileOps`, `groupIoctls`); absent: the 3.14 rules */
-  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev' | 'vfioDeviceFeature' | 'vfioGroupRevoke'>>;
+  readonly caps?: Pick<Capabilities, 'containerFileOps' | 'groupIoctls'> & Partial<Pick<Capabilities, 'iommufd' | 'vfioDeviceCdev' | 'vfioDeviceFeature' | 'vfioGroupRevoke' | 'vfioRequireCacheCoherency'>>;
   /** the iommufd kernel API (kernel-model/iommu/iommufd) the device cdev binds through */
   readonly iommufd?: VfioIommufd;
 }
@@ -196,6 +196,11 @@ export class Vfio implements VfioGroupCtx {
   addGroupDev(dev: KDevice, ops: VfioDeviceOps, data: unknown): number {
     const ig = this.host.iommu.groupOf(dev);
     if (ig === null) return -EINVAL;
+    // mainline __vfio_register_dev: "VFIO always sets IOMMU_CACHE because we offer no way for
+    // userspace to restore cache coherency": a device its IOMMU cannot make coherent is -EINVAL
+    // (`vfioRequireCacheCoherency`). The kernel checks after vfio_device_set_group and removes
+    // the group again on the error (vfio_device_remove_group); nothing of it stays visible.
+    if (this.host.caps?.vfioRequireCacheCoherency && !this.host.iommu.capable(dev.bus.name, IOMMU_CAP_CACHE_COHERENCY, dev)) return -EINVAL;
     let g = this.groupMap.get(ig.id);
     if (!g) {
       // the group and its node /dev/vfio/<N> (group.ts)

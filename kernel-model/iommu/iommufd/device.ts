@@ -49,7 +49,7 @@ function putGroup(ig: IommufdGroup): void {
 export function deviceBind(ictx: IommufdCtx, dev: KDevice): { idev: IommufdDevice; devId: number } | number {
   const svc = ictx.svc;
   const iommu = svc.iommu;
-  if (!iommu.capable(dev.bus.name, IOMMU_CAP_CACHE_COHERENCY)) return -EINVAL;
+  if (!iommu.capable(dev.bus.name, IOMMU_CAP_CACHE_COHERENCY, dev)) return -EINVAL;
   const ig = getGroup(ictx, dev);
   if (typeof ig === 'number') return ig;
   // iommu_group_has_isolated_msi: no MSI domain with IRQ_DOMAIN_FLAG_ISOLATED_MSI on this

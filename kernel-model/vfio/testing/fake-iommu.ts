@@ -1,6 +1,6 @@
 import { EBUSY, EINVAL, ENODEV } from '../../base/errno.js';
 import type { BusType, KDevice, KDriver } from '../../driver/types.js';
-import { IOMMU_EXEC, type IommuCore, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../../iommu/types.js';
+import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_EXEC, type IommuCore, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../../iommu/types.js';
 
 export interface FakeMapping {
   pa: number;
@@ -52,8 +52,10 @@ export class FakeIommu implements IommuCore {
   present(bus: string): boolean {
     return this.buses.includes(bus);
   }
-  capable(): boolean {
-    return false;
+  /** IOMMU_CAP_CACHE_COHERENCY: true (a coherent IOMMU) unless a test clears it; every other capability false */
+  cacheCoherent = true;
+  capable(_bus: string, cap: number): boolean {
+    return cap === IOMMU_CAP_CACHE_COHERENCY && this.cacheCoherent;
   }
   domainAlloc(bus: string): IommuDomain | number {
     if (!this.present(bus)) return -ENODEV;
