@@ -401,6 +401,12 @@ export interface Capabilities {
    */
   smmuCfgProbe: '3.14' | '6.12';
   /**
+   * lib/ratelimit.c ___ratelimit when an interval has passed: 'zero' (3.14: rs->begin = 0, so
+   * the next call starts the new interval) or 'jiffies' (v6.12: rs->begin = jiffies at once);
+   * the dev_err_ratelimited lines of the arm-smmu fault handlers follow it
+   */
+  ratelimitReset: 'zero' | 'jiffies';
+  /**
    * where ARM_SMMU_FEAT_COHERENT_WALK (and so IOMMU_CAP_CACHE_COHERENCY) comes from:
    * 'id-register' (3.14 arm_smmu_device_cfg_probe: sIDR0.CTTW; arm_smmu_domain_has_cap answers
    * the capability from it) or 'firmware' (mainline arm_smmu_device_dt_probe: of_dma_is_coherent

@@ -6,7 +6,7 @@
  *   FSR/FSYNR0/FAR (and mainline's CBFRSYNRA) read, report_iommu_fault to the domain's handler,
  *   the ratelimited "Unhandled context fault" lines, FSR written back; the 2014 banks stall
  *   (`smmuContextFaultMode`), so the handler also resumes (retry) or terminates through CB_RESUME;
- * - arm_smmu_global_fault, on the global interrupts: sGFSR/sGFSYNRn/sGFAR read and reported
+ * - arm_smmu_global_fault, on the global interrupts: sGFSR/sGFSYNR0-2 read and reported
  *   (mainline names an unmatched stream: "Blocked unknown Stream ID"), sGFSR written back.
  * Each handled fault is also recorded on the SMMU (`contextFaults`, `globalFaults`) for tools and
  * tests. The ArmSmmu class (arm-smmu.ts) requests the interrupts with its `contextFault` /
@@ -27,6 +27,7 @@ import {
   FSR_EF,
   FSR_FAULT,
   FSR_FORMAT_SHIFT,
+  FSR_IGN,
   FSR_MULTI,
   FSR_PF,
   FSR_SS,
@@ -42,7 +43,6 @@ import {
   FSYNR0_PTWF,
   FSYNR0_S1CBNDX_SHIFT,
   FSYNR0_WNR,
-  GR0_sGFAR,
   GR0_sGFSR,
   GR0_sGFSYNR0,
   GR0_sGFSYNR1,
@@ -67,7 +67,7 @@ export interface GlobalFaultRecord {
   gfsr: number;
   gfsynr0: number;
   gfsynr1: number;
-  gfar: number;
+  gfsynr2: number;
 }
 
 /** arm_smmu_context_fault (3.14 drivers/iommu/arm-smmu.c; mainline: contextFaultMainline) */
@@ -79,6 +79,9 @@ export function armSmmuContextFault(smmu: ArmSmmu, devId: unknown): IrqReturn {
   const base = smmu.cb(p.cbndx);
   const fsr = smmu.rd(base + CB_FSR);
   if (!(fsr & FSR_FAULT)) return IRQ_NONE;
+  // FSR_IGN (AFF, ASF, TLBMCF, TLBLKF): a ratelimited complaint, its value printed in decimal
+  // after "0x" (the 3.14 format string says "0x%u")
+  if (fsr & FSR_IGN && smmu.faultIgnRs.allow(smmu.k.log, smmu.k.now())) smmu.k.log.err(smmu.prefix, `Unexpected context fault (fsr 0x${fsr >>> 0})`);
   const fsynr = smmu.rd(base + CB_FSYNR0);
   const iova = smmu.rd(base + CB_FAR_LO); // 32-bit kernel: the low word only
   const flags = fsynr & FSYNR0_WNR ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ;
@@ -147,12 +150,15 @@ export function armSmmuGlobalFault(smmu: ArmSmmu): IrqReturn {
   const gr0 = smmu.gr0;
   const gfsr = smmu.rd(gr0 + GR0_sGFSR);
   if (!gfsr) return IRQ_NONE;
+  // 3.14 reads sGFSYNR0-2 (not sGFAR) and prints two dev_err_ratelimited lines, each call site
+  // with its own ratelimit state
   const gfsynr0 = smmu.rd(gr0 + GR0_sGFSYNR0);
   const gfsynr1 = smmu.rd(gr0 + GR0_sGFSYNR1);
-  const gfar = smmu.rd(gr0 + GR0_sGFAR);
-  smmu.globalFaults.push({ t: smmu.k.now(), gfsr, gfsynr0, gfsynr1, gfar });
-  smmu.k.log.err(smmu.prefix, 'Unexpected global fault, this could be serious');
-  smmu.k.log.err(smmu.prefix, `\tGFSR 0x${hex8(gfsr)}, GFSYNR0 0x${hex8(gfsynr0)}, GFSYNR1 0x${hex8(gfsynr1)}`);
+  const gfsynr2 = smmu.rd(gr0 + GR0_sGFSYNR2);
+  smmu.globalFaults.push({ t: smmu.k.now(), gfsr, gfsynr0, gfsynr1, gfsynr2 });
+  const log = smmu.k.log;
+  if (smmu.globalRs.allow(log, smmu.k.now())) log.err(smmu.prefix, 'Unexpected global fault, this could be serious');
+  if (smmu.globalRs2.allow(log, smmu.k.now())) log.err(smmu.prefix, `\tGFSR 0x${hex8(gfsr)}, GFSYNR0 0x${hex8(gfsynr0)}, GFSYNR1 0x${hex8(gfsynr1)}, GFSYNR2 0x${hex8(gfsynr2)}`);
   smmu.wr(gr0 + GR0_sGFSR, gfsr);
   return IRQ_HANDLED;
 }
@@ -171,7 +177,7 @@ function globalFaultMainline(smmu: ArmSmmu): IrqReturn {
   const gfsynr1 = smmu.rd(gr0 + GR0_sGFSYNR1);
   const gfsynr2 = smmu.rd(gr0 + GR0_sGFSYNR2);
   if (!gfsr) return IRQ_NONE;
-  smmu.globalFaults.push({ t: smmu.k.now(), gfsr, gfsynr0, gfsynr1, gfar: 0 });
+  smmu.globalFaults.push({ t: smmu.k.now(), gfsr, gfsynr0, gfsynr1, gfsynr2 });
   const log = smmu.k.log;
   if (smmu.globalRs.allow(log, smmu.k.now())) {
     if (gfsr & sGFSR_USF) {

@@ -5,6 +5,10 @@
  * print in it, the others are counted as missed; the first call after the interval has
  * passed prints "<func>: N callbacks suppressed" (KERN_WARNING) when some were missed and
  * starts a new interval. Used by arm_smmu_context_fault's "Unhandled context fault".
+ *
+ * The reset differs: 3.14 sets rs->begin = 0, so the call that ends an interval is counted in
+ * no interval and the next call (`if (!rs->begin) rs->begin = jiffies`) starts the new one;
+ * mainline (v6.12 lib/ratelimit.c) sets rs->begin = jiffies at once (`beginAtReset`).
  */
 import type { KernelLog } from '../base/klog.js';
 import { HZ, jiffiesAt } from '../irq/spurious.js';
@@ -17,6 +21,8 @@ export class Ratelimit {
 
   constructor(
     private readonly func: string,
+    /** 'zero' (3.14: begin = 0, the next call starts the interval) or 'jiffies' (mainline) */
+    private readonly beginAtReset: 'zero' | 'jiffies' = 'jiffies',
     private readonly interval = 5 * HZ,
     private readonly burst = 10,
   ) {}
@@ -31,7 +37,7 @@ export class Ratelimit {
     // time_is_before_jiffies(begin + interval)
     if (j > this.begin + this.interval) {
       if (this.missed > 0) log.warn('', `${this.func}: ${this.missed} callbacks suppressed`);
-      this.started = true;
+      this.started = this.beginAtReset === 'jiffies';
       this.begin = j;
       this.printed = 0;
       this.missed = 0;

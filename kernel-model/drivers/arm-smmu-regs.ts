@@ -95,6 +95,8 @@ export const FSR_ASF = 1 << 7;
 export const FSR_UUT = 1 << 8;
 export const FSR_SS = 1 << 30;
 export const FSR_MULTI = 1 << 31;
+/** the faults 3.14 arm_smmu_context_fault complains about first ("Unexpected context fault") */
+export const FSR_IGN = FSR_AFF | FSR_ASF | FSR_TLBMCF | FSR_TLBLKF;
 export const FSR_FAULT = (FSR_MULTI | FSR_SS | FSR_UUT | FSR_ASF | FSR_TLBLKF | FSR_TLBMCF | FSR_EF | FSR_PF | FSR_AFF | FSR_TF) >>> 0;
 export const FSYNR0_WNR = 1 << 4;
 export const FSYNR0_IND = 1 << 6;

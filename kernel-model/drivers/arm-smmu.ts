@@ -99,7 +99,9 @@ export class ArmSmmu implements IommuOps {
   readonly smrMap: boolean[] = [];
   readonly contextFaults: ContextFaultRecord[] = [];
   /** arm_smmu_context_fault's dev_err_ratelimited state */
-  readonly faultRs = new Ratelimit('arm_smmu_context_fault');
+  readonly faultRs: Ratelimit;
+  /** 3.14 arm_smmu_context_fault's second dev_err_ratelimited site ("Unexpected context fault") */
+  readonly faultIgnRs: Ratelimit;
   readonly globalFaults: GlobalFaultRecord[] = [];
   /**
    * TESTING ONLY (not kernel behaviour; 0 in every booted system): while > 0, each group
@@ -119,8 +121,12 @@ export class ArmSmmu implements IommuOps {
   readonly prefix: string;
   /** the global fault interrupts requested at probe (arm-smmu-driver.ts), freed at remove */
   requestedGlobal: number[] = [];
-  /** arm_smmu_global_fault's __ratelimit state (mainline: one DEFINE_RATELIMIT_STATE per handler) */
-  readonly globalRs = new Ratelimit('arm_smmu_global_fault');
+  /**
+   * arm_smmu_global_fault's ratelimit state: mainline one DEFINE_RATELIMIT_STATE for the handler;
+   * 3.14 one per dev_err_ratelimited call site (`globalRs` for the first line, `globalRs2`)
+   */
+  readonly globalRs: Ratelimit;
+  readonly globalRs2: Ratelimit;
   /**
    * mainline: stream-map entries allocated at probe_device (arm_smmu_master_alloc_smes), per
    * group (caps.iommuDefaultDomain 'per-binding'); 3.14 programs them at attach
@@ -137,6 +143,11 @@ export class ArmSmmu implements IommuOps {
     readonly disableBypass = false,
   ) {
     this.prefix = `arm-smmu ${dev.name}`;
+    const reset = k.profile.caps.ratelimitReset;
+    this.faultRs = new Ratelimit('arm_smmu_context_fault', reset);
+    this.faultIgnRs = new Ratelimit('arm_smmu_context_fault', reset);
+    this.globalRs = new Ratelimit('arm_smmu_global_fault', reset);
+    this.globalRs2 = new Ratelimit('arm_smmu_global_fault', reset);
   }
 
   /** s2cr_init_val: what an S2CR holds while no domain uses it */

@@ -4,7 +4,7 @@ import { IOMMU_READ, IOMMU_WRITE } from '../iommu/types.js';
 import { bootWithFakes, sysWrite } from '../testing/fixtures.js';
 import {
   ArmSmmu, CBAR_TYPE_S1_TRANS_S2_BYPASS, CB_FAR_LO, CB_FSR, CB_FSYNR0, CB_MAIR0, CB_SCTLR, CB_TLBIASID, CB_TTBCR,
-  CB_TTBR0_HI, CB_TTBR0_LO, FSR_TF, FSR_PF, FSYNR0_IND, GR0_S2CR, GR0_SMR, GR0_sCR0, GR0_sGFSR, GR0_sGFSYNR1,
+  CB_TTBR0_HI, CB_TTBR0_LO, FSR_TF, FSR_PF, FSYNR0_IND, GR0_S2CR, GR0_SMR, GR0_sCR0, GR0_sGFSR, GR0_sGFSYNR0, GR0_sGFSYNR1, GR0_sGFSYNR2, FSR_TLBMCF,
   GR0_sTLBGSYNC, S2CR_TYPE_BYPASS, SCTLR_AFE, SCTLR_ASIDPNE, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
   SCTLR_TRE, SCTLR_CFCFG, FSR_SS, CB_RESUME, RESUME_TERMINATE, sCR0_CLIENTPD, sCR0_GCFGFIE, sCR0_GCFGFRE, sCR0_GFIE, sCR0_GFRE, sCR0_USFCFG, SMR_VALID, TTBCR_EAE,
 } from './arm-smmu.js';
@@ -203,15 +203,40 @@ describe('arm-smmu driver (register-file fake)', () => {
     }
   });
 
-  it('global fault: logs GFSR and syndromes, clears', () => {
+  it('global fault (3.14): reads sGFSYNR0-2, never sGFAR, logs GFSR and the three syndromes, clears', () => {
     const { k, smmu, irq } = bootWithFakes('rfc-v4');
     smmu.regs.set(GR0_sGFSR, 2);
     smmu.regs.set(GR0_sGFSYNR1, 7);
+    smmu.regs.set(GR0_sGFSYNR2, 9);
+    const before = smmu.reads.length;
     expect(irq.fire(72)).toBe(1);
+    expect(smmu.reads.slice(before)).toEqual([GR0_sGFSR, GR0_sGFSYNR0, GR0_sGFSYNR1, GR0_sGFSYNR2]);
     expect(k.log.grep(/Unexpected global fault, this could be serious/).length).toBe(1);
-    expect(k.log.grep(/GFSR 0x00000002, GFSYNR0 0x00000000, GFSYNR1 0x00000007/).length).toBe(1);
+    expect(k.log.grep(/GFSR/).map((l) => l.msg)).toEqual(['\tGFSR 0x00000002, GFSYNR0 0x00000000, GFSYNR1 0x00000007, GFSYNR2 0x00000009']);
     expect(smmu.get(GR0_sGFSR)).toBe(0);
     expect(irq.fire(72)).toBe(0);
+  });
+
+  it('global fault (3.14): both lines are dev_err_ratelimited, 10 each per interval', () => {
+    const { k, smmu, irq } = bootWithFakes('rfc-v4');
+    for (let i = 0; i < 15; i++) {
+      smmu.regs.set(GR0_sGFSR, 2);
+      irq.fire(72);
+    }
+    expect(k.log.grep(/Unexpected global fault/).length).toBe(10);
+    expect(k.log.grep(/\tGFSR 0x/).length).toBe(10);
+  });
+
+  it('3.14 context fault: FSR_IGN bits first give "Unexpected context fault", the value printed in decimal after 0x ("0x%u")', () => {
+    const { k, smmu, irq } = bootWithFakes('rfc-v4');
+    const d = k.iommu.domainAlloc('platform') as Domain;
+    k.iommu.attachGroup(d, k.iommu.groups()[0]!);
+    smmu.regs.set(CB0 + CB_FSR, FSR_TLBMCF);
+    irq.fire(73);
+    expect(k.log.grep(/Unexpected context fault/).map((l) => l.msg)).toEqual(['Unexpected context fault (fsr 0x32)']);
+    smmu.regs.set(CB0 + CB_FSR, FSR_TF);
+    irq.fire(73);
+    expect(k.log.grep(/Unexpected context fault/).length).toBe(1);
   });
 
   it('allocates context banks lowest-free first and reuses a bank freed by detach', () => {
