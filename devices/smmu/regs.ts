@@ -242,13 +242,13 @@ function gr0Fixed(idr: readonly [number, number, number]): Spec[] {
     { name: 'sIDR1', offset: GR0_SIDR1, access: 'RO', reset: idr[1], doc: 'IHI 0062 sIDR1' },
     { name: 'sIDR2', offset: GR0_SIDR2, access: 'RO', reset: idr[2], doc: 'IHI 0062 sIDR2' },
     { name: 'sIDR7', offset: GR0_SIDR7, access: 'RO', reset: 0, doc: 'IHI 0062 sIDR7 (implementation revision)' },
-    { name: 'sGFAR_LO', offset: GR0_SGFAR_LO, access: 'RO', doc: 'IHI 0062 sGFAR [31:0]' },
-    { name: 'sGFAR_HI', offset: GR0_SGFAR_HI, access: 'RO', doc: 'IHI 0062 sGFAR [63:32]' },
+    { name: 'sGFAR_LO', offset: GR0_SGFAR_LO, access: 'RW', doc: 'IHI 0062 sGFAR [31:0]' },
+    { name: 'sGFAR_HI', offset: GR0_SGFAR_HI, access: 'RW', doc: 'IHI 0062 sGFAR [63:32]' },
     { name: 'sGFSR', offset: GR0_SGFSR, access: 'W1C', mask: GFSR_ALL, write: (d, v) => d.fault.w1cGfsr(v), doc: 'IHI 0062 sGFSR, write 1 to clear' },
     { name: 'sGFSRRESTORE', offset: GR0_SGFSRRESTORE, access: 'WO', write: (d, v) => d.fault.restoreGfsr(v), doc: 'IHI 0062 sGFSRRESTORE' },
-    { name: 'sGFSYNR0', offset: GR0_SGFSYNR0, access: 'RO', doc: 'IHI 0062 sGFSYNR0' },
-    { name: 'sGFSYNR1', offset: GR0_SGFSYNR1, access: 'RO', doc: 'IHI 0062 sGFSYNR1 (stream id)' },
-    { name: 'sGFSYNR2', offset: GR0_SGFSYNR2, access: 'RO', doc: 'IHI 0062 sGFSYNR2 (IMPLEMENTATION DEFINED: 0)' },
+    { name: 'sGFSYNR0', offset: GR0_SGFSYNR0, access: 'RW', doc: 'IHI 0062 sGFSYNR0' },
+    { name: 'sGFSYNR1', offset: GR0_SGFSYNR1, access: 'RW', doc: 'IHI 0062 sGFSYNR1 (stream id)' },
+    { name: 'sGFSYNR2', offset: GR0_SGFSYNR2, access: 'RW', doc: 'IHI 0062 sGFSYNR2 (IMPLEMENTATION DEFINED: 0)' },
     // every context here is non-secure, non-hypervisor: STLBIALL and TLBIALLNSNH both invalidate everything
     { name: 'STLBIALL', offset: GR0_STLBIALL, access: 'WO', write: (d) => d.tlb.queue(OP_ALL, -1, 0, 0), doc: 'IHI 0062 STLBIALL' },
     { name: 'TLBIVMID', offset: GR0_TLBIVMID, access: 'WO', write: (d, v) => d.tlb.queue(OP_VMID, -1, v & 0xff, 0), doc: 'IHI 0062 TLBIVMID' },
@@ -327,7 +327,7 @@ function buildGr1Specs(numCb: number): Spec[] {
       doc: 'IHI 0062 CBARn: VMID [7:0], TYPE [17:16], IRPTNDX [31:24] (arm_smmu_init_context_bank)',
     },
     {
-      name: 'CBFRSYNRA', offset: GR1_CBFRSYNRA, count: numCb, access: 'RO',
+      name: 'CBFRSYNRA', offset: GR1_CBFRSYNRA, count: numCb, access: 'RW',
       doc: 'IHI 0062 CBFRSYNRAn: the stream id of context bank n\'s recorded fault [14:0] (SSD_Index [30:16]: 0, no SSD table); written with FAR/FSYNR0, read by mainline arm_smmu_read_context_fault_info',
     },
   ];
@@ -344,8 +344,10 @@ const ats = (d: Smmu, v: number, _i: number, cb: number, off: number): void => d
 /**
  * One context bank's page (IHI 0062, "Translation context bank address space"); the map
  * has one bank per context bank. Every register is single (slot = position in the list).
- * FAR, FSYNR0 and PAR are written by the SMMU only (fault recording, ATS1*): writes to
- * them are ignored and reported.
+ * FAR, FSYNR0/1 and PAR are written by the SMMU (fault recording, ATS1*) and are read/write
+ * for software as well (IHI 0062 lists them RW, so that a context can be saved and restored;
+ * the MMU-500 register references say the same); Linux never writes them. Likewise sGFAR,
+ * sGFSYNR0-2 and CBFRSYNRAn.
  */
 export const CB_SPECS: readonly Spec[] = [
   {
@@ -366,14 +368,14 @@ export const CB_SPECS: readonly Spec[] = [
   { name: 'CONTEXTIDR', offset: CB_CONTEXTIDR, access: 'RW' },
   { name: 'MAIR0', offset: CB_MAIR0, access: 'RW' },
   { name: 'MAIR1', offset: CB_MAIR1, access: 'RW' },
-  { name: 'PAR_LO', offset: CB_PAR_LO, access: 'RO', doc: 'IHI 0062 CBn_PAR [31:0] (written by ATS1*)' },
-  { name: 'PAR_HI', offset: CB_PAR_HI, access: 'RO', doc: 'IHI 0062 CBn_PAR [63:32]' },
+  { name: 'PAR_LO', offset: CB_PAR_LO, access: 'RW', doc: 'IHI 0062 CBn_PAR [31:0] (written by ATS1*)' },
+  { name: 'PAR_HI', offset: CB_PAR_HI, access: 'RW', doc: 'IHI 0062 CBn_PAR [63:32]' },
   { name: 'FSR', offset: CB_FSR, access: 'W1C', mask: (FSR_FAULTS | FSR_MULTI) >>> 0, write: (d, v, _i, cb) => d.fault.w1cFsr(cb, v), doc: 'IHI 0062 CBn_FSR, write 1 to clear (SS: RESUME)' },
   { name: 'FSRRESTORE', offset: CB_FSRRESTORE, access: 'WO', write: (d, v, _i, cb) => d.fault.restoreFsr(cb, v), doc: 'IHI 0062 CBn_FSRRESTORE' },
-  { name: 'FAR_LO', offset: CB_FAR_LO, access: 'RO', doc: 'IHI 0062 CBn_FAR [31:0] (the 32-bit driver reads this word)' },
-  { name: 'FAR_HI', offset: CB_FAR_HI, access: 'RO' },
-  { name: 'FSYNR0', offset: CB_FSYNR0, access: 'RO', doc: 'PLVL [1:0], WNR [4], PNU [5], IND [6], NSSTATE [7], NSATTR [8], PTWF [10]' },
-  { name: 'FSYNR1', offset: CB_FSYNR1, access: 'RO' },
+  { name: 'FAR_LO', offset: CB_FAR_LO, access: 'RW', doc: 'IHI 0062 CBn_FAR [31:0] (the 32-bit driver reads this word)' },
+  { name: 'FAR_HI', offset: CB_FAR_HI, access: 'RW' },
+  { name: 'FSYNR0', offset: CB_FSYNR0, access: 'RW', doc: 'PLVL [1:0], WNR [4], PNU [5], IND [6], NSSTATE [7], NSATTR [8], PTWF [10]' },
+  { name: 'FSYNR1', offset: CB_FSYNR1, access: 'RW' },
   { name: 'TLBIVA', offset: CB_TLBIVA, access: 'WO', write: cbq(OP_CB_VA), doc: 'IHI 0062 CBn_TLBIVA (32-bit format)' },
   { name: 'TLBIVAA', offset: CB_TLBIVAA, access: 'WO', write: cbq(OP_CB_VAA) },
   { name: 'TLBIASID', offset: CB_TLBIASID, access: 'WO', write: cbq(OP_CB_ASID), doc: 'arm_smmu_tlb_inv_context' },

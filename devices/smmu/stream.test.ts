@@ -175,7 +175,7 @@ describe('SMMU register file', () => {
     expect(rig.r(R.GR0_SMR)).toBe(0x7fff7fff);
   });
 
-  it('FSR and sGFSR are write-1-to-clear; FAR and FSYNR0 are read-only', () => {
+  it('FSR and sGFSR are write-1-to-clear; FAR, FSYNR0 and sGFAR are read/write (IHI 0062: software may save and restore them)', () => {
     const rig = makeRig();
     rig.driverReset();
     rig.attach(1, 0, rig.page());
@@ -186,11 +186,16 @@ describe('SMMU register file', () => {
     expect(rig.cbr(0, R.CB_FSR)).toBe(R.FSR_TF);
     rig.cbw(0, R.CB_FSR, 0);
     expect(rig.cbr(0, R.CB_FSR)).toBe(R.FSR_TF);
-    rig.cbw(0, R.CB_FAR_LO, 0x1111);
-    rig.cbw(0, R.CB_FSYNR0, 0x3);
     expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x4000);
     expect(rig.cbr(0, R.CB_FSYNR0) & 3).toBe(1);
-    rig.cbw(0, R.CB_FSR, R.FSR_TF);
+    rig.cbw(0, R.CB_FAR_LO, 0x1111);
+    rig.cbw(0, R.CB_FSYNR0, 0x3);
+    expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x1111);
+    expect(rig.cbr(0, R.CB_FSYNR0)).toBe(0x3);
+    // a further fault while FSR holds one sets MULTI only: the written syndrome stays
+    tr(rig, 0x6000, rd(1));
+    expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x1111);
+    rig.cbw(0, R.CB_FSR, (R.FSR_TF | R.FSR_MULTI) >>> 0);
     expect(rig.cbr(0, R.CB_FSR)).toBe(0);
     // sGFSR
     rig.w(R.GR0_SCR0, rig.r(R.GR0_SCR0) | R.SCR0_USFCFG);
@@ -198,7 +203,7 @@ describe('SMMU register file', () => {
     rig.w(R.GR0_SGFSR, R.GFSR_SMCF);
     expect(rig.r(R.GR0_SGFSR)).toBe(R.GFSR_USF);
     rig.w(R.GR0_SGFAR_LO, 0x55);
-    expect(rig.r(R.GR0_SGFAR_LO)).toBe(0);
+    expect(rig.r(R.GR0_SGFAR_LO)).toBe(0x55);
     rig.w(R.GR0_SGFSR, R.GFSR_USF);
     expect(rig.r(R.GR0_SGFSR)).toBe(0);
   });
