@@ -323,7 +323,10 @@ export const ISA: readonly InsnDef[] = [
       if (pend === 0) {
         t.state = C.ST_WFP;
         t.wakeup = p;
-        return Next.Block; // re-executes the DMAWFP when the request arrives
+        // re-executes the DMAWFP when the request arrives: one instruction, counted and traced
+        // once (the step that re-executes it is a retry)
+        t.stallRetry = true;
+        return Next.Block;
       }
       t.reqBurst = op === 0x30 ? false : op === 0x32 ? true : pend === 2;
       if (x.periphLast[p]) t.reqLast = true;

@@ -86,6 +86,8 @@ describe('Linux-shaped programs', () => {
     per.request();
     rig.run();
     expect(Array.from(rig.peek(DST, 4))).toEqual([1, 2, 3, 4]);
+    // the DMAWFP that waited is one instruction: 3 DMAMOVs, DMAWFP, DMALDP, DMAST, DMAEND
+    expect(rig.dmac.channels[0]!.instructions).toBe(7);
   });
 
   it('DMALPFE: loop until the peripheral flags its last request (DMAWFP P picks burst/single)', () => {
