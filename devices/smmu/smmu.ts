@@ -32,7 +32,7 @@ import { CB_SPECS, CBS, GS, gr0Specs, gr1Specs } from './regs.js';
 import { MATCH_CONFLICT, s2crAttrs, StreamTable } from './stream.js';
 import { Tlb } from './tlb.js';
 import {
-  K_BYPASS, K_CTX_FAULT, K_GLOBAL_FAULT, K_MISS, K_TRANSLATED, Resolved, TWO32,
+  K_BYPASS, K_CTX_FAULT, K_GLOBAL_FAULT, K_HELD, K_MISS, K_TRANSLATED, Resolved, TWO32,
   type SmmuConfig, type SmmuFaultRecord, type SmmuFaultType, type SmmuLookup, type SmmuStats, type SmmuTlbEntry,
 } from './types.js';
 import { permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
@@ -68,6 +68,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     descriptorFetches: 0,
     bypasses: 0,
     contextFaults: 0,
+    heldUnderFault: 0,
     globalFaults: 0,
   };
 
@@ -223,6 +224,8 @@ export class Smmu implements TranslationStage, MmioDevice {
     if (k === K_CTX_FAULT) {
       // stall model (SCTLR.CFCFG = 1): the transaction is held until CBn_RESUME (fault.ts)
       if (this.fault.recordContext(va, attrs)) out.status = BUS_STALLED;
+    } else if (k === K_HELD) {
+      if (this.fault.holdUnderFault(va, attrs)) out.status = BUS_STALLED;
     } else this.fault.recordGlobal(va, attrs);
   }
 
@@ -277,6 +280,11 @@ export class Smmu implements TranslationStage, MmioDevice {
       return K_GLOBAL_FAULT;
     }
     r.cb = cb;
+    // SCTLR.HUPCF = 0: while the context has a fault outstanding, a client transaction is not
+    // translated but follows the fault model (fault.ts holdUnderFault); the ATS1* operations
+    // (software's own translations) call translateContext directly and are not held
+    const sctlr = this.c[cb * this.cbSlots + CBS.SCTLR]!;
+    if ((sctlr & (R.SCTLR_M | R.SCTLR_HUPCF)) === R.SCTLR_M && (this.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) % 4 === R.CBAR_TYPE_S1_S2BYPASS && this.fault.outstanding(cb)) return K_HELD;
     return this.translateContext(cb, va, attrs, useTlb, fill, walk, reader);
   }
 
@@ -497,8 +505,10 @@ export class Smmu implements TranslationStage, MmioDevice {
    */
   translateNoSideEffects(streamId: number, va: number, attrs: Attrs, opts: { useTlb?: boolean } = {}): SmmuLookup {
     const a = (attrs & 0xffff) | ((streamId & 0x7fff) << 16);
-    const k = this.resolve(va, a, opts.useTlb ?? false, false, true, this.busReader);
+    let k = this.resolve(va, a, opts.useTlb ?? false, false, true, this.busReader);
     const r = this.res;
+    // the tables' answer, also while a fault outstanding would hold a real access (HUPCF)
+    if (k === K_HELD) k = this.translateContext(r.cb, va, r.attrs, opts.useTlb ?? false, false, true, this.busReader);
     if (k === K_TRANSLATED || k === K_BYPASS) {
       return { ok: true, pa: r.pa, extent: r.extent, bypass: k === K_BYPASS, cb: r.cb, level: r.level };
     }

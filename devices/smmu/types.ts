@@ -91,6 +91,8 @@ export interface SmmuStats {
   bypasses: number;
   contextFaults: number;
   globalFaults: number;
+  /** transactions stalled or terminated untranslated because their context had a fault outstanding (SCTLR.HUPCF = 0) */
+  heldUnderFault: number;
 }
 
 // result kinds of the resolver (Smmu.resolve)
@@ -100,6 +102,8 @@ export const K_CTX_FAULT = 2;
 export const K_GLOBAL_FAULT = 3;
 /** TLB miss when the resolver was asked not to walk: nothing walked, nothing recorded */
 export const K_MISS = 4;
+/** SCTLR.HUPCF = 0 and the context has a fault outstanding: not translated, no fault recorded (fault.ts) */
+export const K_HELD = 5;
 
 /** What the last resolve found (preallocated: no allocation per lookup). */
 export class Resolved {

@@ -206,8 +206,8 @@ describe('SMMU stage-1 LPAE walker', () => {
     expect(rig.smmu.faults().at(-1)?.type).toBe('external');
   });
 
-  it('a second fault before clearing sets MULTI and keeps the first syndrome; writing FSR back clears', () => {
-    const { rig } = setup();
+  it('HUPCF = 1: a second fault before clearing sets MULTI and keeps the first syndrome; writing FSR back clears', () => {
+    const { rig } = setup({ sctlrExtra: R.SCTLR_HUPCF });
     expect(rig.ctxIrqs[0]!.level).toBe(false);
     tr(rig, 0x1000, RD);
     expect(rig.ctxIrqs[0]!.level).toBe(true);
@@ -223,6 +223,57 @@ describe('SMMU stage-1 LPAE walker', () => {
     expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x3000);
   });
 
+  it('HUPCF = 0, terminate model: while FSR holds the fault, later transactions of the context (valid ones too) get the error untranslated and record nothing; writing FSR back ends it', () => {
+    const { rig, pgd } = setup();
+    const l3 = l3For(rig, pgd, 0x5000);
+    rig.wr64(ent(l3, 5), pageDesc(0x8000_5000));
+    expect(tr(rig, 0x5000, RD).status).toBe(BUS_OK);
+    expect(tr(rig, 0x1000, RD).status).toBe(BUS_TRANSLATION_FAULT);
+    const walks = rig.smmu.stats.walks;
+    const held = tr(rig, 0x5000, RD);
+    expect(held.status).toBe(BUS_TRANSLATION_FAULT);
+    expect(tr(rig, 0x2000, WR).status).toBe(BUS_TRANSLATION_FAULT);
+    expect(rig.cbr(0, R.CB_FSR)).toBe(R.FSR_TF); // no MULTI: nothing more was recorded
+    expect(rig.cbr(0, R.CB_FAR_LO)).toBe(0x1000);
+    expect(rig.smmu.faults().length).toBe(1);
+    expect(rig.smmu.stats.heldUnderFault).toBe(2);
+    expect(rig.smmu.stats.walks).toBe(walks);
+    // the tables' own answer is unchanged (inspection does not follow the fault model)
+    expect(rig.smmu.translateNoSideEffects(SID, 0x5000, RD).ok).toBe(true);
+    rig.cbw(0, R.CB_FSR, R.FSR_TF);
+    expect(tr(rig, 0x5000, RD).status).toBe(BUS_OK);
+  });
+
+  it('HUPCF = 0, stall model: while SS is set, later transactions of the context are held with the faulting one and the RESUME gives them the same outcome', () => {
+    const { rig, pgd } = setup({ stall: true });
+    const l3 = l3For(rig, pgd, 0x5000);
+    rig.wr64(ent(l3, 5), pageDesc(0x8000_5000));
+    const got: string[] = [];
+    expect(tr(rig, 0x1000, RD).status).toBe(BUS_STALLED);
+    rig.smmu.onStallResolved((x) => got.push(`fault:${x}`));
+    expect(tr(rig, 0x5000, WR).status).toBe(BUS_STALLED);
+    rig.smmu.onStallResolved((x) => got.push(`valid:${x}`));
+    expect(rig.cbr(0, R.CB_FSR)).toBe((R.FSR_TF | R.FSR_SS) >>> 0);
+    // the driver's order: FSR written back (SS stays), then RESUME; still held until RESUME
+    rig.cbw(0, R.CB_FSR, rig.cbr(0, R.CB_FSR));
+    expect(tr(rig, 0x5000, RD).status).toBe(BUS_STALLED);
+    rig.smmu.onStallResolved((x) => got.push(`valid2:${x}`));
+    rig.cbw(0, R.CB_RESUME, 0);
+    expect(got).toEqual(['fault:retry', 'valid:retry', 'valid2:retry']);
+    expect(rig.smmu.stats.heldUnderFault).toBe(2);
+    expect(tr(rig, 0x5000, RD).status).toBe(BUS_OK);
+  });
+
+  it('HUPCF = 1: a valid transaction translates while the fault is outstanding (hit under fault)', () => {
+    const { rig, pgd } = setup({ stall: true, sctlrExtra: R.SCTLR_HUPCF });
+    const l3 = l3For(rig, pgd, 0x5000);
+    rig.wr64(ent(l3, 5), pageDesc(0x8000_5000));
+    expect(tr(rig, 0x1000, RD).status).toBe(BUS_STALLED);
+    rig.smmu.onStallResolved(() => {});
+    expect(tr(rig, 0x5000, RD).status).toBe(BUS_OK);
+    expect(rig.smmu.stats.heldUnderFault).toBe(0);
+  });
+
   it('context interrupt goes to the line named by CBAR.IRPTNDX, only with CFIE', () => {
     const { rig } = setup({ irptndx: 2 });
     tr(rig, 0x1000, RD);
@@ -234,7 +285,7 @@ describe('SMMU stage-1 LPAE walker', () => {
   });
 
   it('stall mode (CFCFG): the transaction is held (SS, FAR, FSYNR0), RESUME with TnR=1 terminates it, TnR=0 retries it', () => {
-    const { rig, pgd } = setup({ stall: true });
+    const { rig, pgd } = setup({ stall: true, sctlrExtra: R.SCTLR_HUPCF });
     const o = tr(rig, 0x1234, WR);
     expect(o.status).toBe(BUS_STALLED);
     expect(rig.cbr(0, R.CB_FSR)).toBe((R.FSR_TF | R.FSR_SS) >>> 0);
