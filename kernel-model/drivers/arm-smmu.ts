@@ -87,6 +87,8 @@ export class ArmSmmu implements IommuOps {
   numS2ContextBanks = 0;
   numMappingGroups = 0;
   smrMaskMask = 0;
+  /** smmu->irptndx: the round-robin counter of context interrupts (SMMUv1) */
+  irptndxCounter = 0;
   /** v6.12 smmu->streamid_mask: the stream ID bits the SMRs hold */
   streamidMask = 0;
   streamMatching = false;
@@ -250,9 +252,10 @@ export class ArmSmmu implements IommuOps {
     }
     if (cb < 0) return -ENOSPC;
     const nctx = this.irqs.length - this.numGlobalIrqs;
-    // context interrupt index: the bank's own line when there is one per bank
-    // (documented choice; the 2014 v1 code handed them out round-robin)
-    const irptndx = cb % nctx;
+    // context interrupt index on an SMMUv1 (3.14 arm_smmu_init_domain_context, v6.12 the same):
+    // round-robin over the context interrupts, `atomic_inc_return(&smmu->irptndx) %
+    // num_context_irqs`: the first context gets line 1, whatever its bank; never handed back
+    const irptndx = ++this.irptndxCounter % nctx;
     const irq = this.irqs[this.numGlobalIrqs + irptndx]!;
     const rr = this.k.irq.requestIrq(irq, this.contextFault, IRQF_SHARED, 'arm-smmu-context-fault', d);
     if (rr < 0) {
@@ -315,8 +318,8 @@ export class ArmSmmu implements IommuOps {
       for (const sid of sids) {
         const i = this.smrMap.indexOf(false);
         if (i < 0) {
+          // 3.14 arm_smmu_attach_dev: the context was finalised first and stays with the domain
           for (const j of idx) this.smrMap[j] = false;
-          if (d.groups.length === 0) this.destroyContext(d, p);
           return -ENOSPC;
         }
         this.smrMap[i] = true;
@@ -355,9 +358,9 @@ export class ArmSmmu implements IommuOps {
       }
     }
     p.streams.delete(g);
-    // last group gone: disable the context bank (this model frees it at detach rather
-    // than at domain destruction, so a domain can be re-attached later)
-    if (p.streams.size === 0) this.destroyContext(d, p);
+    // the context bank (and its interrupt) stays with the domain until it is freed (3.14
+    // arm_smmu_domain_destroy, v6.12 arm_smmu_domain_free -> arm_smmu_destroy_domain_context);
+    // a later attach of the domain finds it finalised and only programs the stream mapping
   }
 
   /**

@@ -77,7 +77,8 @@ describe('arm-smmu driver (register-file fake)', () => {
     expect(smmu.get(GR0_S2CR(0))).toBe(0);
     const cbar = smmu.get(0x1000);
     expect(cbar & (3 << 16)).toBe(CBAR_TYPE_S1_TRANS_S2_BYPASS);
-    expect(cbar >>> 24).toBe(0);
+    // SMMUv1: context interrupts round-robin from index 1 (atomic_inc_return(&smmu->irptndx))
+    expect(cbar >>> 24).toBe(1);
     const pgd = ArmSmmu.pgtableOf(d)!.pgd;
     expect(smmu.get(CB0 + CB_TTBR0_LO)).toBe(pgd);
     expect(smmu.get(CB0 + CB_TTBR0_HI)).toBe(0 << 16);
@@ -86,7 +87,7 @@ describe('arm-smmu driver (register-file fake)', () => {
     expect(smmu.get(CB0 + CB_MAIR0)).toBe(0x0004ff44);
     // 3.14 arm_smmu_init_context_bank: CFCFG (stall on context fault) with CFIE/CFRE
     expect(smmu.get(CB0 + CB_SCTLR)).toBe(SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_CFCFG | SCTLR_ASIDPNE);
-    expect(irq.handlers.get(73)?.[0]?.name).toBe('arm-smmu-context-fault');
+    expect(irq.handlers.get(74)?.[0]?.name).toBe('arm-smmu-context-fault');
 
     d.map(0x1000, 0x81000000, 0x1000, IOMMU_READ | IOMMU_WRITE);
     smmu.writes.length = 0;
@@ -100,8 +101,12 @@ describe('arm-smmu driver (register-file fake)', () => {
     k.iommu.detachGroup(d, g);
     expect(smmu.get(GR0_S2CR(0))).toBe(S2CR_TYPE_BYPASS);
     expect(smmu.get(GR0_SMR(0)) & SMR_VALID).toBe(0);
+    // the context bank and its interrupt stay with the domain until it is freed
+    expect(smmu.get(CB0 + CB_SCTLR) & SCTLR_M).toBe(SCTLR_M);
+    expect(irq.handlers.has(74)).toBe(true);
+    k.iommu.domainFree(d);
     expect(smmu.get(CB0 + CB_SCTLR)).toBe(0);
-    expect(irq.handlers.has(73)).toBe(false);
+    expect(irq.handlers.has(74)).toBe(false);
   });
 
   it('context fault: reads FSR/FAR/FSYNR0, logs like Linux, records, clears FSR', () => {
@@ -111,18 +116,18 @@ describe('arm-smmu driver (register-file fake)', () => {
     smmu.regs.set(CB0 + CB_FSR, FSR_PF);
     smmu.regs.set(CB0 + CB_FAR_LO, 0x10000040);
     smmu.regs.set(CB0 + CB_FSYNR0, FSYNR0_IND);
-    expect(irq.fire(73)).toBe(0); // unhandled by a domain fault handler: IRQ_NONE as the 2014 driver
+    expect(irq.fire(74)).toBe(0); // unhandled by a domain fault handler: IRQ_NONE as the 2014 driver
     expect(k.log.grep(/Unhandled context fault: iova=0x10000040, fsynr=0x40, cb=0/).length).toBe(1);
     expect(k.drivers.armSmmu.first!.contextFaults).toEqual([{ t: 0, iova: 0x10000040, fsr: FSR_PF, fsynr: FSYNR0_IND, cb: 0 }]);
     expect(smmu.writes.at(-1)).toEqual([CB0 + CB_FSR, FSR_PF]);
     // no fault pending: IRQ_NONE, nothing logged
-    expect(irq.fire(73)).toBe(0);
+    expect(irq.fire(74)).toBe(0);
     expect(k.drivers.armSmmu.first!.contextFaults.length).toBe(1);
     // with a domain fault handler that handles it
     d.setFaultHandler((_d, _dev, iova) => (iova === 0x2000 ? 0 : -1));
     smmu.regs.set(CB0 + CB_FSR, FSR_TF);
     smmu.regs.set(CB0 + CB_FAR_LO, 0x2000);
-    expect(irq.fire(73)).toBe(1);
+    expect(irq.fire(74)).toBe(1);
     expect(k.log.grep(/Unhandled context fault/).length).toBe(1);
   });
 
@@ -142,7 +147,7 @@ describe('arm-smmu driver (register-file fake)', () => {
       k.iommu.attachGroup(d, k.iommu.groups()[0]!);
       smmu.regs.set(CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0);
       smmu.regs.set(CB0 + CB_FAR_LO, 0x3000);
-      expect(irq.fire(73), profile).toBe(ret);
+      expect(irq.fire(74), profile).toBe(ret);
       if (profile === 'rfc-v4') expect(smmu.writes.slice(-2)).toEqual([[CB0 + CB_FSR, (FSR_TF | FSR_SS) >>> 0], [CB0 + CB_RESUME, RESUME_TERMINATE]]);
       else {
         // arm_smmu_context_fault (v6.12): FSR written back last, CB_RESUME never written
@@ -158,7 +163,7 @@ describe('arm-smmu driver (register-file fake)', () => {
     k.iommu.attachGroup(d, k.iommu.groups()[0]!);
     for (let i = 0; i < 25; i++) {
       smmu.regs.set(CB0 + CB_FSR, FSR_TF);
-      irq.fire(73);
+      irq.fire(74);
     }
     expect(k.log.grep(/Unhandled context fault/).length).toBe(10);
     expect(k.drivers.armSmmu.first!.contextFaults.length).toBe(25);
@@ -172,7 +177,7 @@ describe('arm-smmu driver (register-file fake)', () => {
     smmu.regs.set(CB0 + CB_FAR_LO, 0x3004);
     smmu.regs.set(CB0 + CB_FSYNR0, FSYNR0_IND | 2);
     smmu.regs.set(0x1000 + 0x400, 1); // GR1 CBFRSYNRA0: stream id 1
-    expect(irq.fire(73)).toBe(1);
+    expect(irq.fire(74)).toBe(1);
     expect(k.log.grep(/arm-smmu 2b400000.iommu: (Unhandled|FSR |FSYNR0)/).map((l) => l.msg)).toEqual([
       'Unhandled context fault: fsr=0x8, iova=0x00003004, fsynr=0x42, cbfrsynra=0x1, cb=0',
       'FSR    = 00000008 [Format=0 PF], SID=0x1',
@@ -232,14 +237,14 @@ describe('arm-smmu driver (register-file fake)', () => {
     const d = k.iommu.domainAlloc('platform') as Domain;
     k.iommu.attachGroup(d, k.iommu.groups()[0]!);
     smmu.regs.set(CB0 + CB_FSR, FSR_TLBMCF);
-    irq.fire(73);
+    irq.fire(74);
     expect(k.log.grep(/Unexpected context fault/).map((l) => l.msg)).toEqual(['Unexpected context fault (fsr 0x32)']);
     smmu.regs.set(CB0 + CB_FSR, FSR_TF);
-    irq.fire(73);
+    irq.fire(74);
     expect(k.log.grep(/Unexpected context fault/).length).toBe(1);
   });
 
-  it('allocates context banks lowest-free first and reuses a bank freed by detach', () => {
+  it('allocates context banks lowest-free first; a domain keeps its bank across detach and re-attach; freeing the domain frees it', () => {
     const { k } = bootWithFakes('rfc-v4', { testDma: true, testDmaSid: 2 });
     const [g0, g1] = k.iommu.groups();
     const ds = [0, 1, 2].map(() => k.iommu.domainAlloc('platform') as Domain);
@@ -247,8 +252,21 @@ describe('arm-smmu driver (register-file fake)', () => {
     expect(k.iommu.attachGroup(ds[1]!, g1!)).toBe(0);
     expect(ArmSmmu.contextBankOf(ds[1]!)).toBe(1);
     k.iommu.detachGroup(ds[0]!, g0!);
+    expect(ArmSmmu.contextBankOf(ds[0]!)).toBe(0);
     expect(k.iommu.attachGroup(ds[2]!, g0!)).toBe(0);
-    expect(ArmSmmu.contextBankOf(ds[2]!)).toBe(0);
+    expect(ArmSmmu.contextBankOf(ds[2]!)).toBe(2);
+    k.iommu.detachGroup(ds[2]!, g0!);
+    // re-attached, the domain finds its context finalised (3.14 arm_smmu_attach_dev)
+    expect(k.iommu.attachGroup(ds[0]!, g0!)).toBe(0);
+    expect(ArmSmmu.contextBankOf(ds[0]!)).toBe(0);
+    k.iommu.detachGroup(ds[0]!, g0!);
+    k.iommu.domainFree(ds[0]!);
+    const d3 = k.iommu.domainAlloc('platform') as Domain;
+    expect(k.iommu.attachGroup(d3, g0!)).toBe(0);
+    expect(ArmSmmu.contextBankOf(d3)).toBe(0);
+    // context interrupts went round-robin, once per finalised domain: 1, 2, 3, then 4 % 4 = 0
+    const smmu = k.drivers.armSmmu.first!;
+    expect(smmu.irptndxCounter).toBe(4);
   });
 });
 
