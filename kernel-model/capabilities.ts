@@ -481,6 +481,20 @@ export interface Capabilities {
    * level type; an edge line is EVENTFD only, MASK/UNMASK -EINVAL)
    */
   irqMaskable: 'all' | 'level';
+  // ---- the interrupt core (kernel/irq/) and the GIC irqchip driver (drivers/irqchip/irq-gic.c)
+  /**
+   * how Linux irq numbers (virqs) relate to GIC interrupt IDs (hwirqs): 'legacy' (3.14
+   * gic_init_bases for the primary GIC from DT, irq_start -1: hwirq_base 16,
+   * irq_alloc_descs(-1, 16, gic_irqs - 16) returns 16 on a kernel whose only earlier
+   * descriptors are the 16 of early_irq_init, and irq_domain_add_legacy(..., irq_base 16,
+   * hwirq_base 16) maps every ID 16..gic_irqs-1 at boot: irq number = GIC ID, SPI N is irq
+   * 32 + N, and every ID has a descriptor running handle_fasteoi_irq whether or not a
+   * specifier names it) or 'linear' (v6.12 irq_domain_create_linear: a descriptor is
+   * allocated when a specifier is first mapped (irq_create_fwspec_mapping); the model hands
+   * out numbers from 16 up in mapping order, its stand-in for the dynamic allocation; an ID
+   * nobody mapped has no descriptor)
+   */
+  irqDomain: 'legacy' | 'linear';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -100,6 +100,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1Nesting: false,
   irqMaskable: 'all',
   iommufd: 'none',
+  irqDomain: 'legacy',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -182,6 +183,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1Nesting: true,
   irqMaskable: 'level',
   iommufd: 'dev-iommu',
+  irqDomain: 'linear',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
