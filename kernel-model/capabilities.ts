@@ -495,6 +495,15 @@ export interface Capabilities {
    * nobody mapped has no descriptor)
    */
   irqDomain: 'legacy' | 'linear';
+  /**
+   * which takes handle_fasteoi_irq (kernel/irq/chip.c) counts in kstat, the count
+   * /proc/interrupts shows: 'every-take' (3.14: kstat_incr_irqs_this_cpu before the
+   * "disabled or no action" check, so the take that finds a lazily disabled line and masks
+   * it counts too) or 'handler-runs' (v6.12: kstat_incr_irqs_this_cpu after that check; a
+   * take of a disabled line or of one without a handler is masked, marked pending and EOId
+   * without being counted)
+   */
+  irqKstat: 'every-take' | 'handler-runs';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -101,6 +101,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   irqMaskable: 'all',
   iommufd: 'none',
   irqDomain: 'legacy',
+  irqKstat: 'every-take',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -184,6 +185,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   irqMaskable: 'level',
   iommufd: 'dev-iommu',
   irqDomain: 'linear',
+  irqKstat: 'handler-runs',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

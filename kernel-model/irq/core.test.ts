@@ -212,6 +212,41 @@ describe('enable/disable depth', () => {
     expect(m.gic.isEnabled(ID)).toBe(true);
   });
 
+  // handle_fasteoi_irq: 3.14 counts (kstat_incr_irqs_this_cpu) before the "disabled or no
+  // action" check, v6.12 after it
+  for (const [profile, automasked, disabled, noHandler] of [['rfc-v4', 2, 1, 1], ['mainline', 1, 0, 0]] as const) {
+    it(`${profile}: /proc/interrupts counts ${profile === 'rfc-v4' ? 'every take' : 'only the takes that run the handlers'}`, () => {
+      // an automasking handler: the handler's take, then the take that masks the line
+      const m = setup({ profile });
+      let calls = 0;
+      m.core.requestIrq(m.irq, (irq) => { calls++; m.core.disableIrqNosync(irq); return IRQ_HANDLED; }, 0, 'auto', 1);
+      m.line.raise();
+      settle(m);
+      expect(calls).toBe(1);
+      expect(m.gic.isEnabled(ID)).toBe(false);
+      expect(m.core.descOf(m.irq)!.count).toBe(automasked);
+      // a line disabled before it fires: one take, masked, no handler run
+      const d = setup({ profile });
+      d.core.requestIrq(d.irq, () => { calls++; return IRQ_HANDLED; }, 0, 'off', 1);
+      d.core.disableIrqNosync(d.irq);
+      d.line.raise();
+      settle(d);
+      expect(d.gic.isEnabled(ID)).toBe(false);
+      expect(d.core.descOf(d.irq)!.pendingReplay).toBe(true);
+      expect(d.core.descOf(d.irq)!.count).toBe(disabled);
+      // a line without a handler, unmasked (enable_irq after free_irq, depth 1 -> 0)
+      const n = setup({ profile });
+      n.core.requestIrq(n.irq, () => { calls++; return IRQ_HANDLED; }, 0, 'gone', 1);
+      n.core.freeIrq(n.irq, 1);
+      n.core.enableIrq(n.irq);
+      n.line.raise();
+      settle(n);
+      expect(n.gic.isEnabled(ID)).toBe(false);
+      expect(n.core.descOf(n.irq)!.count).toBe(noHandler);
+      expect(calls).toBe(1);
+    });
+  }
+
   it('disable_irq from its own handler warns (Linux would deadlock) and acts like nosync', () => {
     const m = setup();
     m.core.requestIrq(m.irq, (irq) => { m.core.disableIrq(irq); return IRQ_HANDLED; }, 0, 'bad', 1);

@@ -65,7 +65,7 @@ export const GIC_DEFAULT_PRIORITY = 0xa0;
 export const GIC_DEFAULT_PMR = 0xf0;
 
 /** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
-export type IrqCoreCaps = Pick<Capabilities, 'irqDomain'>;
+export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat'>;
 
 export interface IrqCoreOptions {
   hw: HwAccess;
@@ -119,7 +119,10 @@ export interface IrqDesc {
   pendingReplay: boolean;
   /** a handler of this irq is running */
   inProgress: boolean;
-  /** kstat: takes (every flow handler invocation, as /proc/interrupts counts) */
+  /**
+   * kstat, the count /proc/interrupts shows: every take of the flow handler ('every-take',
+   * 3.14) or the takes that run the handlers ('handler-runs', v6.12); capability `irqKstat`
+   */
   count: number;
   /** note_interrupt state */
   unhandled: number;
@@ -562,9 +565,13 @@ export class IrqCore implements IrqApi {
     this.hw.writel(iar, this.cpuBase + GICC_EOIR);
   }
 
-  /** handle_fasteoi_irq */
+  /**
+   * handle_fasteoi_irq (kernel/irq/chip.c). kstat_incr_irqs_this_cpu comes before the
+   * "disabled or no action" check in 3.14 and after it in v6.12 (capability `irqKstat`).
+   */
   private handleFasteoi(desc: IrqDesc, iar: number): void {
-    desc.count++;
+    const kstatEveryTake = this.caps.irqKstat === 'every-take';
+    if (kstatEveryTake) desc.count++;
     const tr = this.tracer;
     if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-take', { irq: desc.irq, hwirq: desc.hwirq });
     this.stormDetector.check(desc);
@@ -574,6 +581,7 @@ export class IrqCore implements IrqApi {
       this.eoi(iar);
       return;
     }
+    if (!kstatEveryTake) desc.count++;
     desc.pendingReplay = false;
     desc.inProgress = true;
     let ret = 0;
