@@ -504,6 +504,14 @@ export interface Capabilities {
    * without being counted)
    */
   irqKstat: 'every-take' | 'handler-runs';
+  /**
+   * which descriptors get a /proc/interrupts row (show_interrupts, kernel/irq/proc.c):
+   * 'action-or-count' (3.14: skipped only with no action and a zero count, so a line whose
+   * handler was freed keeps its row and count) or 'action' (v6.12: skipped without an
+   * action, whatever its count; also hidden, chained and kstat-less descriptors, which the
+   * model has none of)
+   */
+  procInterruptsRows: 'action-or-count' | 'action';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

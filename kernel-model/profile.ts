@@ -102,6 +102,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   iommufd: 'none',
   irqDomain: 'legacy',
   irqKstat: 'every-take',
+  procInterruptsRows: 'action-or-count',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -186,6 +187,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   iommufd: 'dev-iommu',
   irqDomain: 'linear',
   irqKstat: 'handler-runs',
+  procInterruptsRows: 'action',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

@@ -364,6 +364,25 @@ describe('/proc/interrupts', () => {
     ]);
   });
 
+  // show_interrupts: 3.14 skips a descriptor only with no action and a zero count, v6.12
+  // every descriptor without an action
+  for (const [profile, rows] of [
+    ['rfc-v4', ['130:          1       GIC 130 Level   ']],
+    ['mainline', []],
+  ] as const) {
+    it(`${profile}: a line whose handler was freed after a take ${rows.length ? 'keeps its row' : 'has no row'}`, () => {
+      const m = setup({ profile });
+      m.core.requestIrq(m.irq, () => { m.line.lower(); return IRQ_HANDLED; }, 0, 'once', 1);
+      m.line.raise();
+      settle(m);
+      expect(m.core.descOf(m.irq)!.count).toBe(1);
+      m.core.freeIrq(m.irq, 1);
+      const lines = m.core.procInterrupts().split('\n');
+      expect(lines.slice(1, -2)).toEqual(rows);
+      expect(lines[lines.length - 2]).toBe('Err:          0');
+    });
+  }
+
   it('mainline: virqs in mapping order, the hwirq column the GIC ID', () => {
     expect(procText('mainline')).toEqual([
       ' '.repeat(11) + 'CPU0       ',
