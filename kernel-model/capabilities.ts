@@ -512,6 +512,18 @@ export interface Capabilities {
    * model has none of)
    */
   procInterruptsRows: 'action-or-count' | 'action';
+  /**
+   * the chip column of a GIC line's /proc/interrupts row (show_interrupts,
+   * kernel/irq/proc.c): 'GIC' (3.14 gic_chip has no irq_print_chip: " %8s" of its name
+   * "GIC") or 'GIC-0' (v6.12 gic_chip's irq_print_chip, gic_irq_print_chip in
+   * drivers/irqchip/irq-gic.c: "GIC-%d" of the GIC's index, without padding or a leading
+   * space; the primary GIC's domain has no pm_dev, whose node name it would print instead).
+   * The kernel model runs the GIC in EOImode 0 (GICC_CTLR.EOImode clear, EOIR alone), which
+   * on v6.12 is the kernel entered without HYP mode: gic_check_eoimode returns false (the
+   * board's CPU interface is 8 KiB), gic_of_init disables supports_deactivate_key, and
+   * gic_irq_domain_map gives the lines gic_chip, not gic_chip_mode1 (name "GICv2", EOImode 1)
+   */
+  gicChipLabel: 'GIC' | 'GIC-0';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -103,6 +103,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   irqDomain: 'legacy',
   irqKstat: 'every-take',
   procInterruptsRows: 'action-or-count',
+  gicChipLabel: 'GIC',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -188,6 +189,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   irqDomain: 'linear',
   irqKstat: 'handler-runs',
   procInterruptsRows: 'action',
+  gicChipLabel: 'GIC-0',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

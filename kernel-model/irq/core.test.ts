@@ -354,7 +354,7 @@ describe('/proc/interrupts', () => {
     return lines;
   }
 
-  it('3.14: rows in irq order, the irq number being the GIC ID', () => {
+  it('3.14: rows in irq order, the irq number being the GIC ID, the chip name "GIC" in 8 columns', () => {
     expect(procText('rfc-v4')).toEqual([
       ' '.repeat(11) + 'CPU0       ',
       ' 72:          0       GIC  72 Edge      arm-smmu global fault',
@@ -383,11 +383,11 @@ describe('/proc/interrupts', () => {
     });
   }
 
-  it('mainline: virqs in mapping order, the hwirq column the GIC ID', () => {
+  it('mainline: virqs in mapping order, the hwirq column the GIC ID, the chip printed by gic_irq_print_chip ("GIC-0")', () => {
     expect(procText('mainline')).toEqual([
       ' '.repeat(11) + 'CPU0       ',
-      ' 16:          1       GIC 130 Level     test-irq, other',
-      ' 17:          0       GIC  72 Edge      arm-smmu global fault',
+      ' 16:          1 GIC-0 130 Level     test-irq, other',
+      ' 17:          0 GIC-0  72 Edge      arm-smmu global fault',
       'Err:          0',
       '',
     ]);

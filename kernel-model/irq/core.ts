@@ -65,7 +65,7 @@ export const GIC_DEFAULT_PRIORITY = 0xa0;
 export const GIC_DEFAULT_PMR = 0xf0;
 
 /** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
-export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows'>;
+export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel'>;
 
 export interface IrqCoreOptions {
   hw: HwAccess;
@@ -638,7 +638,7 @@ export class IrqCore implements IrqApi {
 
   /** /proc/interrupts (proc.ts) */
   procInterrupts(): string {
-    return showInterrupts(this.descriptors(), this.stats.errors, { rows: this.caps.procInterruptsRows });
+    return showInterrupts(this.descriptors(), this.stats.errors, { rows: this.caps.procInterruptsRows, chip: this.caps.gicChipLabel });
   }
 }
 
