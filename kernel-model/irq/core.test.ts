@@ -443,6 +443,38 @@ describe('note_interrupt', () => {
     });
   }
 
+  // note_interrupt's irq_disable is lazy in both eras (the GIC chip has no irq_disable): the
+  // line stays enabled at the GIC until its next take finds it disabled and masks it; 3.14
+  // counts that take in /proc/interrupts, v6.12 not
+  for (const [profile, count] of [['rfc-v4', 101], ['mainline', 100]] as const) {
+    it(`${profile}: "nobody cared" disables the line lazily: the next take of the asserted level line masks it`, () => {
+      const m = setup({ profile, trace: true, core: { spuriousWindow: 100, spuriousLimit: 99 } });
+      let calls = 0;
+      const seen: boolean[] = [];
+      m.core.requestIrq(m.irq, () => {
+        calls++;
+        // the GIC enable bit as the take before found it
+        seen.push(m.gic.isEnabled(ID));
+        return IRQ_NONE; // never clears the device: the level line stays asserted
+      }, 0, 'deaf', 1);
+      m.line.raise();
+      settle(m);
+      expect(calls).toBe(100);
+      expect(seen.every((e) => e)).toBe(true);
+      const d = m.core.descOf(m.irq)!;
+      expect([d.spuriousDisabled, d.depth, d.disabled]).toEqual([true, 1, true]);
+      // take 100 disabled it (marked only); take 101 found it disabled: masked, pending, EOId
+      const takes = m.tracer.events.filter((e) => e.kind === 'irq-take').length;
+      expect(takes).toBe(101);
+      expect(m.cpu.irqEntries).toBe(101);
+      expect([d.masked, d.pendingReplay]).toEqual([true, true]);
+      expect(m.gic.isEnabled(ID)).toBe(false);
+      expect(m.gic.isActive(ID)).toBe(false);
+      expect(d.count).toBe(count);
+      expect(m.log.grep(/Disabling IRQ #/).length).toBe(1);
+    });
+  }
+
   it('unhandled takes more than HZ/10 apart restart the count (no doomsday timer); a new shared handler re-enables a disabled line', () => {
     const m = setup({ core: { spuriousWindow: 100, spuriousLimit: 99 } });
     let calls = 0;

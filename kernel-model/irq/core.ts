@@ -196,7 +196,7 @@ export class IrqCore implements IrqApi {
     this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
     this.nextVirq = opts.firstVirq ?? 16;
     this.stormDetector = new StormDetector(this.cpu, this.scheduler, this.log, this.tracer, opts.stormThreshold ?? 10_000, opts.stormGapNs ?? 10_000);
-    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, (desc) => this.maskIrq(desc), () => this.scheduler.now);
+    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, () => this.scheduler.now);
   }
 
   /** the first interrupt storm diagnosed, or null */
