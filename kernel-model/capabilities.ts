@@ -524,6 +524,16 @@ export interface Capabilities {
    * gic_irq_domain_map gives the lines gic_chip, not gic_chip_mode1 (name "GICv2", EOImode 1)
    */
   gicChipLabel: 'GIC' | 'GIC-0';
+  /**
+   * how __setup_irq (kernel/irq/manage.c) decides whether a second handler may share a
+   * line: 'request-flags' (3.14: both requests IRQF_SHARED and the same IRQF_TRIGGER_* bits
+   * in the two requests' flags, so a request without trigger bits does not match one that
+   * gave the line's type explicitly) or 'line-type' (v6.12: a request without trigger bits
+   * first gets the line's configured type (irqd_get_trigger_type) ORed into its flags; a
+   * shared request must then give the line's type, or set it when none was set before;
+   * "Flags mismatch" prints the flags with the inherited bits)
+   */
+  irqSharedTrigger: 'request-flags' | 'line-type';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -104,6 +104,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   irqKstat: 'every-take',
   procInterruptsRows: 'action-or-count',
   gicChipLabel: 'GIC',
+  irqSharedTrigger: 'request-flags',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -190,6 +191,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   irqKstat: 'handler-runs',
   procInterruptsRows: 'action',
   gicChipLabel: 'GIC-0',
+  irqSharedTrigger: 'line-type',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

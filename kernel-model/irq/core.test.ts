@@ -395,8 +395,8 @@ describe('/proc/interrupts', () => {
 });
 
 describe('request_irq trigger flags', () => {
-  it('IRQF_TRIGGER_* overrides the DT type; shared requests must agree on them', () => {
-    const m = setup();
+  it('3.14: IRQF_TRIGGER_* overrides the DT type; shared requests must agree on them', () => {
+    const m = setup({ profile: 'rfc-v4' });
     const h = (): IrqReturn => IRQ_HANDLED;
     expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'a', 1)).toBe(0);
     expect(m.core.irqGetTriggerType(m.irq)).toBe(IRQ_TYPE_EDGE_RISING);
@@ -407,6 +407,40 @@ describe('request_irq trigger flags', () => {
     const other = m.core.irqOfParse([0, 50, 4]);
     expect(m.core.requestIrq(other, h, 8, 'low', 3)).toBe(-EINVAL);
     expect(m.core.irqGetTriggerType(other)).toBe(IRQ_TYPE_LEVEL_HIGH);
+  });
+
+  // __setup_irq: 3.14 compares the two requests' IRQF_TRIGGER_* bits; v6.12 ORs the line's
+  // type into a request without any, then compares with the line's type
+  it('3.14: on a level-high line, a shared request naming IRQF_TRIGGER_HIGH does not match one that named none', () => {
+    const m = setup({ profile: 'rfc-v4' });
+    const h = (): IrqReturn => IRQ_HANDLED;
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'a', 1)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_LEVEL_HIGH, 'b', 2)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'c', 3)).toBe(-EBUSY);
+    expect(m.log.grep(/Flags mismatch/).map((r) => r.msg)).toEqual([
+      'Flags mismatch irq 130. 00000084 (b) vs. 00000080 (a)',
+      'Flags mismatch irq 130. 00000081 (c) vs. 00000080 (a)',
+    ]);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'd', 4)).toBe(0);
+  });
+
+  it('mainline: a request without trigger bits inherits the line type, so shared requests agree with the line, not with each other', () => {
+    const m = setup({ profile: 'mainline' });
+    const h = (): IrqReturn => IRQ_HANDLED;
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'a', 1)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_LEVEL_HIGH, 'b', 2)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'c', 3)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, 0, 'd', 4)).toBe(-EBUSY);
+    expect(m.log.grep(/Flags mismatch/).map((r) => r.msg)).toEqual([
+      'Flags mismatch irq 16. 00000081 (c) vs. 00000084 (a)',
+      'Flags mismatch irq 16. 00000004 (d) vs. 00000084 (a)',
+    ]);
+    // the first request set the line to edge: a later one without trigger bits gets edge
+    const e = m.core.irqOfParse([0, 50, 0]);
+    expect(m.core.irqGetTriggerType(e)).toBe(0);
+    expect(m.core.requestIrq(e, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'e', 5)).toBe(0);
+    expect(m.core.requestIrq(e, h, IRQF_SHARED, 'f', 6)).toBe(0);
+    expect(m.core.descOf(e)!.actions.map((x) => x.flags)).toEqual([0x81, 0x81]);
   });
 });
 

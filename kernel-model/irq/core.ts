@@ -65,7 +65,7 @@ export const GIC_DEFAULT_PRIORITY = 0xa0;
 export const GIC_DEFAULT_PMR = 0xf0;
 
 /** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
-export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel'>;
+export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger'>;
 
 export interface IrqCoreOptions {
   hw: HwAccess;
@@ -418,16 +418,35 @@ export class IrqCore implements IrqApi {
 
   // ================================================================ request/free
 
+  /**
+   * request_irq -> __setup_irq (kernel/irq/manage.c). Sharing (capability
+   * `irqSharedTrigger`): 3.14 compares the IRQF_TRIGGER_* bits of the two requests; v6.12
+   * first ORs the line's configured type into a request that gives none, then compares the
+   * request's trigger bits with the line's type (or sets the type from the request when the
+   * line has none yet). IRQ_TYPE_* and IRQF_TRIGGER_* share their bit values.
+   */
   requestIrq(irq: number, handler: IrqHandler, flags: number, name: string, devId: unknown): number {
     const desc = this.descs.get(irq);
     if (!desc || typeof handler !== 'function') return -EINVAL;
     if ((flags & IRQF_SHARED) !== 0 && (devId === null || devId === undefined)) return -EINVAL;
+    const lineType = this.caps.irqSharedTrigger === 'line-type';
+    // v6.12: "If the trigger type is not specified by the caller, then use the default"
+    if (lineType && (flags & IRQF_TRIGGER_MASK) === 0) flags |= desc.trigger & IRQF_TRIGGER_MASK;
     const trig = flags & IRQF_TRIGGER_MASK;
     if (desc.actions.length > 0) {
       const old = desc.actions[0]!;
       const bothShared = (old.flags & IRQF_SHARED) !== 0 && (flags & IRQF_SHARED) !== 0;
-      // as Linux: both shared, and the same trigger flags (IRQF_TRIGGER_*) in both requests
-      const trigOk = ((old.flags ^ flags) & IRQF_TRIGGER_MASK) === 0;
+      let trigOk: boolean;
+      if (lineType) {
+        // v6.12: the line's type when one was set (IRQD_DEFAULT_TRIGGER_SET), else the
+        // request's, recorded as the line's (irqd_set_trigger_type: the chip is not told)
+        let oldType = desc.trigger;
+        if (oldType === 0) desc.trigger = oldType = trig;
+        trigOk = oldType === trig;
+      } else {
+        // 3.14: the same IRQF_TRIGGER_* bits in both requests
+        trigOk = ((old.flags ^ flags) & IRQF_TRIGGER_MASK) === 0;
+      }
       if (!bothShared || !trigOk) {
         this.log.err('genirq', `Flags mismatch irq ${irq}. ${hex8(flags)} (${name}) vs. ${hex8(old.flags)} (${old.name})`);
         return -EBUSY;
