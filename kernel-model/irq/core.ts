@@ -22,8 +22,9 @@ export type { IrqStorm } from './spurious.js';
  * - 'legacy' (3.14 gic_init_bases, drivers/irqchip/irq-gic.c: irq_alloc_descs(-1, 16, ...)
  *   and irq_domain_add_legacy with hwirq_base 16): virq = hwirq. Every ID from 16 up to
  *   the GIC's count has a descriptor from boot on (irq_domain_associate_many calls
- *   gic_irq_domain_map for each), so a take of an ID no specifier named still runs the
- *   fasteoi flow of its descriptor (no handler: masked, pending, EOId).
+ *   gic_irq_domain_map for each), so a driver may request_irq an ID no specifier named,
+ *   and its takes run the fasteoi flow like any other line's; the unmapped-ID path of the
+ *   IRQ entry is never reached.
  * - 'linear' (v6.12 irq_domain_create_linear): a descriptor is allocated when a specifier
  *   is first mapped; the model hands out virqs sequentially from `firstVirq` (default 16,
  *   the numbers ARM kernels keep for legacy ISA-style descriptors) in the order specifiers
@@ -305,7 +306,8 @@ export class IrqCore implements IrqApi {
 
   /**
    * a descriptor as alloc_desc leaves it (kernel/irq/irqdesc.c desc_set_defaults: depth 1,
-   * disabled, masked, no trigger type), mapped to `hwirq`
+   * disabled, no trigger type; v6.12 also marks it masked, which matches the GIC, where
+   * gic_dist_init left every SPI and PPI disabled), mapped to `hwirq`
    */
   private newDesc(virq: number, hwirq: number): IrqDesc {
     const desc: IrqDesc = {
