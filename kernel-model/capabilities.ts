@@ -488,8 +488,8 @@ export interface Capabilities {
    * irq_alloc_descs(-1, 16, gic_irqs - 16) returns 16 on a kernel whose only earlier
    * descriptors are the 16 of early_irq_init, and irq_domain_add_legacy(..., irq_base 16,
    * hwirq_base 16) maps every ID 16..gic_irqs-1 at boot: irq number = GIC ID, SPI N is irq
-   * 32 + N, and every ID has a descriptor running handle_fasteoi_irq whether or not a
-   * specifier names it) or 'linear' (v6.12 irq_domain_create_linear: a descriptor is
+   * 32 + N, and every ID has a descriptor with the GIC chip and a flow handler
+   * (gic_irq_domain_map) whether or not a specifier names it) or 'linear' (v6.12 irq_domain_create_linear: a descriptor is
    * allocated when a specifier is first mapped (irq_create_fwspec_mapping); the model hands
    * out numbers from 16 up in mapping order, its stand-in for the dynamic allocation; an ID
    * nobody mapped has no descriptor)
