@@ -28,8 +28,8 @@ function registry() {
 
 function boot(board = 'vexpress-vfio', profile = 'rfc-v4'): { m: Machine; k: Kernel } {
   const m = createBoardMachine(board, registry());
-  const k = new Kernel(m, m.tree, parseProfile(profile), ({ hw, log }) => new IrqCore({
-    hw, log, cpu: m.cpu, scheduler: m.scheduler, tracer: m.tracer,
+  const k = new Kernel(m, m.tree, parseProfile(profile), ({ hw, log, caps }) => new IrqCore({
+    hw, log, caps, cpu: m.cpu, scheduler: m.scheduler, tracer: m.tracer,
     gic: { distBase: 0x2c001000, cpuBase: 0x2c002000, numIrqs: 160 },
   }));
   k.boot();
@@ -49,6 +49,17 @@ describe('kernel boot on the default board (real devices)', () => {
     expect(k.sysfs.list('kernel/iommu_groups/0/devices')).toEqual(['2c0a0000.dma']);
     expect(k.driverCore.findDevice('platform', '2c0a0000.dma')?.driver?.name).toBe('dma-pl330');
     expect(log).toMatch(/dma-pl330 2c0a0000.dma: Loaded driver for PL330 DMAC-241330/);
+  });
+
+  it('irq numbers of the board devices: the GIC IDs under 3.14 (legacy domain), allocated from 16 in boot order under mainline', () => {
+    // vexpress-vfio.dts: the SMMU's lines are SPIs 40..44, the PL330's SPIs 92..96
+    const old = boot('vexpress-vfio', 'rfc-v4').k;
+    expect([0, 1, 2, 3, 4].map((i) => old.driverCore.findDevice('platform', '2c0a0000.dma')!.irq(i))).toEqual([124, 125, 126, 127, 128]);
+    expect(old.driverCore.findDevice('platform', '2b400000.iommu')!.irq(0)).toBe(72);
+    const now = boot('vexpress-vfio', 'mainline').k;
+    const pl330 = [0, 1, 2, 3, 4].map((i) => now.driverCore.findDevice('amba', '2c0a0000.dma')!.irq(i));
+    expect(pl330.every((v) => v >= 16 && v < 32)).toBe(true);
+    expect(new Set(pl330).size).toBe(5);
   });
 
   it('the shared-group board: two groups under rfc-v4 (a group per master), one under mainline (grouped by stream id)', () => {

@@ -18,7 +18,7 @@ import { Kmem } from './mm/kmem.js';
 import { LinearMap, PageAllocator } from './mm/page-alloc.js';
 import { decodeReg, getProp, propStrings } from './platform/of.js';
 import { PlatformBus } from './platform/platform.js';
-import type { Profile } from './profile.js';
+import type { Capabilities, Profile } from './profile.js';
 import { Sysfs } from './sysfs/sysfs.js';
 
 /** RAM kept for kernel text, data and bss at the start of RAM (never allocated) */
@@ -96,15 +96,15 @@ export class Kernel implements KernelServices {
     readonly machine: MachineCore,
     readonly tree: DeviceTree,
     readonly profile: Profile,
-    irq: IrqApi | ((ctx: { hw: HwAccess; log: KernelLog }) => IrqApi),
+    irq: IrqApi | ((ctx: { hw: HwAccess; log: KernelLog; caps: Readonly<Capabilities> }) => IrqApi),
     private readonly opts: KernelOptions = {},
   ) {
     this.log = new KernelLog(() => machine.scheduler.now, machine.tracer);
     this.params = new KernelParams(this.log, profile.caps.cmdlineRules);
     for (const d of builtinParams(profile.caps)) this.params.declare(d);
     this.hw = new HwAccess(machine.bus, machine.cpu);
-    // the IRQ core needs the kernel's hw access and log: accept a factory for it
-    this.irq = typeof irq === 'function' ? irq({ hw: this.hw, log: this.log }) : irq;
+    // the IRQ core needs the kernel's hw access, log and capabilities: accept a factory for it
+    this.irq = typeof irq === 'function' ? irq({ hw: this.hw, log: this.log, caps: profile.caps }) : irq;
     const mem = findMemory(tree);
     if (!mem) throw new KernelBootError('device tree declares no memory node');
     let pages: PageAllocator;

@@ -104,6 +104,11 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   type1Nesting: false,
   irqMaskable: 'all',
   iommufd: 'none',
+  irqDomain: 'legacy',
+  irqKstat: 'every-take',
+  procInterruptsRows: 'action-or-count',
+  gicChipLabel: 'GIC',
+  irqSharedTrigger: 'request-flags',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -190,6 +195,11 @@ export const MAINLINE: Readonly<Capabilities> = {
   type1Nesting: true,
   irqMaskable: 'level',
   iommufd: 'dev-iommu',
+  irqDomain: 'linear',
+  irqKstat: 'handler-runs',
+  procInterruptsRows: 'action',
+  gicChipLabel: 'GIC-0',
+  irqSharedTrigger: 'line-type',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

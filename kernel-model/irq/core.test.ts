@@ -33,8 +33,8 @@ describe('irq domain and boot', () => {
     expect(m.bus.read(GICD_BASE + 0x800 + 100, 1, makeAttrs({ priv: true }))).toBe(1);
   });
 
-  it('maps specifiers to sequential virqs with trigger types from the flags; invalid specs give 0', () => {
-    const m = buildIrqMachine();
+  it('mainline (linear domain): specifiers get sequential virqs from 16, trigger types from the flags; invalid specs give 0', () => {
+    const m = buildIrqMachine({ profile: 'mainline' });
     const a = m.core.irqOfParse([0, 98, 4]);
     const b = m.core.irqOfParse([0, 97, 1]);
     expect(a).toBe(16);
@@ -51,6 +51,36 @@ describe('irq domain and boot', () => {
     expect(m.core.irqOfParse([0, 1])).toBe(0);
     expect(m.core.irqOfParse([1, 16, 4])).toBe(0);
     expect(m.core.irqGetTriggerType(999)).toBe(0);
+    // an ID no specifier named has no descriptor
+    expect(m.core.virqOf(100)).toBe(0);
+    expect(m.core.requestIrq(100, () => IRQ_HANDLED, 0, 'x', 1)).toBe(-EINVAL);
+  });
+
+  it('3.14 (legacy domain): the irq number is the GIC ID (SPI N = irq 32 + N) and every ID has a descriptor from boot', () => {
+    const m = buildIrqMachine({ profile: 'rfc-v4' });
+    const a = m.core.irqOfParse([0, 98, 4]);
+    const b = m.core.irqOfParse([0, 97, 1]);
+    const ppi = m.core.irqOfParse([1, 9, 4]);
+    expect([a, b, ppi]).toEqual([130, 129, 25]);
+    expect(m.core.virqOf(129)).toBe(129);
+    expect(m.core.descOf(a)!.hwirq).toBe(130);
+    expect(m.core.irqGetTriggerType(b)).toBe(IRQ_TYPE_EDGE_RISING);
+    expect(m.gic.isEdge(129)).toBe(true);
+    expect(m.core.irqOfParse([0, 200, 4])).toBe(0);
+    // irq_domain_add_legacy mapped IDs 16..159 at boot: no specifier needed to request one
+    expect(m.core.virqOf(100)).toBe(100);
+    expect(m.core.descriptors().map((d) => d.irq)).toEqual(Array.from({ length: 160 - 16 }, (_, i) => 16 + i));
+    expect(m.core.requestIrq(100, () => IRQ_HANDLED, 0, 'x', 1)).toBe(0);
+    expect(m.gic.isEnabled(100)).toBe(true);
+    expect(m.core.requestIrq(160, () => IRQ_HANDLED, 0, 'y', 2)).toBe(-EINVAL);
+  });
+
+  it('3.14 (legacy domain): specifiers parsed before boot already use the GIC ID', () => {
+    const m = buildIrqMachine({ profile: 'rfc-v4', boot: false });
+    expect(m.core.irqOfParse([0, 10, 1])).toBe(42);
+    m.core.boot();
+    expect(m.core.descOf(42)!.trigger).toBe(IRQ_TYPE_EDGE_RISING);
+    expect(m.core.descriptors().length).toBe(160 - 16);
   });
 
   it('specifiers parsed before boot get their trigger written at boot', () => {
@@ -73,10 +103,10 @@ describe('request_irq / free_irq', () => {
     expect(m.core.requestIrq(m.irq, h, 0, 'a', 1)).toBe(0);
     expect(m.core.requestIrq(m.irq, h, 0, 'b', 2)).toBe(-EBUSY);
     expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'b', 2)).toBe(-EBUSY);
-    expect(m.log.grep(/Flags mismatch irq 16/).length).toBe(2);
+    expect(m.log.grep(new RegExp(`Flags mismatch irq ${m.irq}\\.`)).length).toBe(2);
     expect(m.core.freeIrq(m.irq, 1)).toBe('a');
     expect(m.core.freeIrq(m.irq, 1)).toBe(null);
-    expect(m.log.grep(/Trying to free already-free IRQ 16/).length).toBe(1);
+    expect(m.log.grep(new RegExp(`Trying to free already-free IRQ ${m.irq}$`)).length).toBe(1);
     expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'a', 1)).toBe(0);
     expect(m.core.requestIrq(m.irq, h, 0, 'b', 2)).toBe(-EBUSY);
     expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'b', 2)).toBe(0);
@@ -90,7 +120,7 @@ describe('request_irq / free_irq', () => {
     m.core.requestIrq(m.irq, () => { calls.push('b'); m.line.lower(); return IRQ_HANDLED; }, IRQF_SHARED, 'b', 'B');
     m.line.raise();
     settle(m);
-    expect(calls).toEqual(['a16A', 'b']);
+    expect(calls).toEqual([`a${m.irq}A`, 'b']);
     expect(m.core.descOf(m.irq)!.unhandled).toBe(0);
     expect(m.gic.isActive(ID)).toBe(false);
   });
@@ -153,7 +183,7 @@ describe('enable/disable depth', () => {
     expect(calls).toBe(1);
     expect(m.log.grep(/Unbalanced enable/).length).toBe(0);
     m.core.enableIrq(m.irq);
-    expect(m.log.grep(/Unbalanced enable for IRQ 16/).length).toBe(1);
+    expect(m.log.grep(new RegExp(`Unbalanced enable for IRQ ${m.irq}$`)).length).toBe(1);
     expect(m.core.descOf(m.irq)!.depth).toBe(0);
   });
 
@@ -182,12 +212,47 @@ describe('enable/disable depth', () => {
     expect(m.gic.isEnabled(ID)).toBe(true);
   });
 
+  // handle_fasteoi_irq: 3.14 counts (kstat_incr_irqs_this_cpu) before the "disabled or no
+  // action" check, v6.12 after it
+  for (const [profile, automasked, disabled, noHandler] of [['rfc-v4', 2, 1, 1], ['mainline', 1, 0, 0]] as const) {
+    it(`${profile}: /proc/interrupts counts ${profile === 'rfc-v4' ? 'every take' : 'only the takes that run the handlers'}`, () => {
+      // an automasking handler: the handler's take, then the take that masks the line
+      const m = setup({ profile });
+      let calls = 0;
+      m.core.requestIrq(m.irq, (irq) => { calls++; m.core.disableIrqNosync(irq); return IRQ_HANDLED; }, 0, 'auto', 1);
+      m.line.raise();
+      settle(m);
+      expect(calls).toBe(1);
+      expect(m.gic.isEnabled(ID)).toBe(false);
+      expect(m.core.descOf(m.irq)!.count).toBe(automasked);
+      // a line disabled before it fires: one take, masked, no handler run
+      const d = setup({ profile });
+      d.core.requestIrq(d.irq, () => { calls++; return IRQ_HANDLED; }, 0, 'off', 1);
+      d.core.disableIrqNosync(d.irq);
+      d.line.raise();
+      settle(d);
+      expect(d.gic.isEnabled(ID)).toBe(false);
+      expect(d.core.descOf(d.irq)!.pendingReplay).toBe(true);
+      expect(d.core.descOf(d.irq)!.count).toBe(disabled);
+      // a line without a handler, unmasked (enable_irq after free_irq, depth 1 -> 0)
+      const n = setup({ profile });
+      n.core.requestIrq(n.irq, () => { calls++; return IRQ_HANDLED; }, 0, 'gone', 1);
+      n.core.freeIrq(n.irq, 1);
+      n.core.enableIrq(n.irq);
+      n.line.raise();
+      settle(n);
+      expect(n.gic.isEnabled(ID)).toBe(false);
+      expect(n.core.descOf(n.irq)!.count).toBe(noHandler);
+      expect(calls).toBe(1);
+    });
+  }
+
   it('disable_irq from its own handler warns (Linux would deadlock) and acts like nosync', () => {
     const m = setup();
     m.core.requestIrq(m.irq, (irq) => { m.core.disableIrq(irq); return IRQ_HANDLED; }, 0, 'bad', 1);
     m.line.raise();
     settle(m);
-    expect(m.log.grep(/disable_irq\(16\) called from its own handler/).length).toBe(1);
+    expect(m.log.grep(new RegExp(`disable_irq\\(${m.irq}\\) called from its own handler`)).length).toBe(1);
     expect(m.core.descOf(m.irq)!.depth).toBe(1);
   });
 
@@ -247,8 +312,8 @@ describe('IRQ entry', () => {
     expect(m.gic.stats.eois).toBe(before);
   });
 
-  it('an interrupt without a mapping is masked, EOId and counted in Err', () => {
-    const m = buildIrqMachine();
+  it('mainline: an interrupt without a mapping is masked, EOId and counted in Err', () => {
+    const m = buildIrqMachine({ profile: 'mainline' });
     const A = makeAttrs({ priv: true });
     m.bus.write(GICD_BASE + 0x100 + 16, 4, 1 << 2, A); // enable ID 130 behind the core's back
     m.line.raise();
@@ -273,8 +338,9 @@ describe('IRQ entry', () => {
 });
 
 describe('/proc/interrupts', () => {
-  it('shows virq, count, GIC, hwirq, trigger and action names', () => {
-    const m = setup();
+  /** two lines with handlers (one shared and taken once), one mapped without a handler */
+  function procText(profile: string): string[] {
+    const m = setup({ profile });
     const e = m.core.irqOfParse([0, 40, 1]);
     m.core.irqOfParse([0, 41, 4]); // no handler, no count: not shown
     m.core.requestIrq(m.irq, () => { m.line.lower(); return IRQ_HANDLED; }, IRQF_SHARED, 'test-irq', 1);
@@ -282,20 +348,55 @@ describe('/proc/interrupts', () => {
     m.core.requestIrq(e, () => IRQ_HANDLED, 0, 'arm-smmu global fault', 3);
     m.line.raise();
     settle(m);
-    const text = m.core.procInterrupts();
-    const lines = text.split('\n');
+    const lines = m.core.procInterrupts().split('\n');
     expect(lines[0]).toBe(' '.repeat(11) + 'CPU0       ');
     expect(lines[0]!.indexOf('CPU0') + 4).toBe(lines[1]!.indexOf(':') + 2 + 10);
-    expect(lines[1]).toBe(' 16:          1       GIC 130 Level     test-irq, other');
-    expect(lines[2]).toBe(' 17:          0       GIC  72 Edge      arm-smmu global fault');
-    expect(lines[3]).toBe('Err:          0');
-    expect(lines.length).toBe(5);
+    return lines;
+  }
+
+  it('3.14: rows in irq order, the irq number being the GIC ID, the chip name "GIC" in 8 columns', () => {
+    expect(procText('rfc-v4')).toEqual([
+      ' '.repeat(11) + 'CPU0       ',
+      ' 72:          0       GIC  72 Edge      arm-smmu global fault',
+      '130:          1       GIC 130 Level     test-irq, other',
+      'Err:          0',
+      '',
+    ]);
+  });
+
+  // show_interrupts: 3.14 skips a descriptor only with no action and a zero count, v6.12
+  // every descriptor without an action
+  for (const [profile, rows] of [
+    ['rfc-v4', ['130:          1       GIC 130 Level   ']],
+    ['mainline', []],
+  ] as const) {
+    it(`${profile}: a line whose handler was freed after a take ${rows.length ? 'keeps its row' : 'has no row'}`, () => {
+      const m = setup({ profile });
+      m.core.requestIrq(m.irq, () => { m.line.lower(); return IRQ_HANDLED; }, 0, 'once', 1);
+      m.line.raise();
+      settle(m);
+      expect(m.core.descOf(m.irq)!.count).toBe(1);
+      m.core.freeIrq(m.irq, 1);
+      const lines = m.core.procInterrupts().split('\n');
+      expect(lines.slice(1, -2)).toEqual(rows);
+      expect(lines[lines.length - 2]).toBe('Err:          0');
+    });
+  }
+
+  it('mainline: virqs in mapping order, the hwirq column the GIC ID, the chip printed by gic_irq_print_chip ("GIC-0")', () => {
+    expect(procText('mainline')).toEqual([
+      ' '.repeat(11) + 'CPU0       ',
+      ' 16:          1 GIC-0 130 Level     test-irq, other',
+      ' 17:          0 GIC-0  72 Edge      arm-smmu global fault',
+      'Err:          0',
+      '',
+    ]);
   });
 });
 
 describe('request_irq trigger flags', () => {
-  it('IRQF_TRIGGER_* overrides the DT type; shared requests must agree on them', () => {
-    const m = setup();
+  it('3.14: IRQF_TRIGGER_* overrides the DT type; shared requests must agree on them', () => {
+    const m = setup({ profile: 'rfc-v4' });
     const h = (): IrqReturn => IRQ_HANDLED;
     expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'a', 1)).toBe(0);
     expect(m.core.irqGetTriggerType(m.irq)).toBe(IRQ_TYPE_EDGE_RISING);
@@ -307,37 +408,106 @@ describe('request_irq trigger flags', () => {
     expect(m.core.requestIrq(other, h, 8, 'low', 3)).toBe(-EINVAL);
     expect(m.core.irqGetTriggerType(other)).toBe(IRQ_TYPE_LEVEL_HIGH);
   });
+
+  // __setup_irq: 3.14 compares the two requests' IRQF_TRIGGER_* bits; v6.12 ORs the line's
+  // type into a request without any, then compares with the line's type
+  it('3.14: on a level-high line, a shared request naming IRQF_TRIGGER_HIGH does not match one that named none', () => {
+    const m = setup({ profile: 'rfc-v4' });
+    const h = (): IrqReturn => IRQ_HANDLED;
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'a', 1)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_LEVEL_HIGH, 'b', 2)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'c', 3)).toBe(-EBUSY);
+    expect(m.log.grep(/Flags mismatch/).map((r) => r.msg)).toEqual([
+      'Flags mismatch irq 130. 00000084 (b) vs. 00000080 (a)',
+      'Flags mismatch irq 130. 00000081 (c) vs. 00000080 (a)',
+    ]);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'd', 4)).toBe(0);
+  });
+
+  it('mainline: a request without trigger bits inherits the line type, so shared requests agree with the line, not with each other', () => {
+    const m = setup({ profile: 'mainline' });
+    const h = (): IrqReturn => IRQ_HANDLED;
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED, 'a', 1)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_LEVEL_HIGH, 'b', 2)).toBe(0);
+    expect(m.core.requestIrq(m.irq, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'c', 3)).toBe(-EBUSY);
+    expect(m.core.requestIrq(m.irq, h, 0, 'd', 4)).toBe(-EBUSY);
+    expect(m.log.grep(/Flags mismatch/).map((r) => r.msg)).toEqual([
+      'Flags mismatch irq 16. 00000081 (c) vs. 00000084 (a)',
+      'Flags mismatch irq 16. 00000004 (d) vs. 00000084 (a)',
+    ]);
+    // the first request set the line to edge: a later one without trigger bits gets edge
+    const e = m.core.irqOfParse([0, 50, 0]);
+    expect(m.core.irqGetTriggerType(e)).toBe(0);
+    expect(m.core.requestIrq(e, h, IRQF_SHARED | IRQ_TYPE_EDGE_RISING, 'e', 5)).toBe(0);
+    expect(m.core.requestIrq(e, h, IRQF_SHARED, 'f', 6)).toBe(0);
+    expect(m.core.descOf(e)!.actions.map((x) => x.flags)).toEqual([0x81, 0x81]);
+  });
 });
 
 describe('note_interrupt', () => {
-  it('a line whose handler keeps answering IRQ_NONE is disabled ("nobody cared")', () => {
-    const m = setup({ core: { spuriousWindow: 100, spuriousLimit: 99 } });
-    let calls = 0;
-    m.core.requestIrq(m.irq, () => {
-      calls++;
-      m.line.lower();
-      m.scheduler.schedule(50_000, () => m.line.raise());
-      return IRQ_NONE;
-    }, 0, 'deaf', 1);
-    m.line.raise();
-    const r = m.scheduler.runUntilIdle(100_000);
-    expect(r.reason).toBe('idle');
-    expect(calls).toBe(100);
-    expect(m.log.grep(/irq 16: nobody cared \(try booting with the "irqpoll" option\)/).length).toBe(1);
-    expect(m.log.grep(/Disabling IRQ #16/).length).toBe(1);
-    expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(true);
-    expect(m.gic.isEnabled(ID)).toBe(false);
-    expect(m.core.storm).toBeNull();
-    // __report_bad_irq's lines, then KERN_EMERG "Disabling IRQ #16"; no message for the
-    // IRQ_NONE takes before (note_interrupt prints nothing until it disables the line)
-    const recs = m.log.records.filter((r) => /irq 16|handlers|deaf|Disabling|IRQ_NONE/.test(r.msg));
-    expect(recs.map((r) => [r.level, r.msg])).toEqual([
-      ['err', 'irq 16: nobody cared (try booting with the "irqpoll" option)'],
-      ['err', 'handlers:'],
-      ['err', '[<deaf>] deaf'],
-      ['emerg', 'Disabling IRQ #16'],
-    ]);
-  });
+  // the messages name the Linux irq number: the GIC ID in 3.14 (legacy domain), the
+  // allocated number in mainline
+  for (const [profile, n] of [['rfc-v4', 130], ['mainline', 16]] as const) {
+    it(`${profile}: a line whose handler keeps answering IRQ_NONE is disabled ("nobody cared", irq ${n})`, () => {
+      const m = setup({ profile, core: { spuriousWindow: 100, spuriousLimit: 99 } });
+      expect(m.irq).toBe(n);
+      let calls = 0;
+      m.core.requestIrq(m.irq, () => {
+        calls++;
+        m.line.lower();
+        m.scheduler.schedule(50_000, () => m.line.raise());
+        return IRQ_NONE;
+      }, 0, 'deaf', 1);
+      m.line.raise();
+      const r = m.scheduler.runUntilIdle(100_000);
+      expect(r.reason).toBe('idle');
+      expect(calls).toBe(100);
+      expect(m.core.descOf(m.irq)!.spuriousDisabled).toBe(true);
+      expect(m.gic.isEnabled(ID)).toBe(false);
+      expect(m.core.storm).toBeNull();
+      // __report_bad_irq's lines, then KERN_EMERG "Disabling IRQ #N"; no message for the
+      // IRQ_NONE takes before (note_interrupt prints nothing until it disables the line)
+      const recs = m.log.records.filter((r) => /irq \d+|handlers|deaf|Disabling|IRQ_NONE/.test(r.msg));
+      expect(recs.map((r) => [r.level, r.msg])).toEqual([
+        ['err', `irq ${n}: nobody cared (try booting with the "irqpoll" option)`],
+        ['err', 'handlers:'],
+        ['err', '[<deaf>] deaf'],
+        ['emerg', `Disabling IRQ #${n}`],
+      ]);
+    });
+  }
+
+  // note_interrupt's irq_disable is lazy in both eras (the GIC chip has no irq_disable): the
+  // line stays enabled at the GIC until its next take finds it disabled and masks it; 3.14
+  // counts that take in /proc/interrupts, v6.12 not
+  for (const [profile, count] of [['rfc-v4', 101], ['mainline', 100]] as const) {
+    it(`${profile}: "nobody cared" disables the line lazily: the next take of the asserted level line masks it`, () => {
+      const m = setup({ profile, trace: true, core: { spuriousWindow: 100, spuriousLimit: 99 } });
+      let calls = 0;
+      const seen: boolean[] = [];
+      m.core.requestIrq(m.irq, () => {
+        calls++;
+        // the GIC enable bit as the take before found it
+        seen.push(m.gic.isEnabled(ID));
+        return IRQ_NONE; // never clears the device: the level line stays asserted
+      }, 0, 'deaf', 1);
+      m.line.raise();
+      settle(m);
+      expect(calls).toBe(100);
+      expect(seen.every((e) => e)).toBe(true);
+      const d = m.core.descOf(m.irq)!;
+      expect([d.spuriousDisabled, d.depth, d.disabled]).toEqual([true, 1, true]);
+      // take 100 disabled it (marked only); take 101 found it disabled: masked, pending, EOId
+      const takes = m.tracer.events.filter((e) => e.kind === 'irq-take').length;
+      expect(takes).toBe(101);
+      expect(m.cpu.irqEntries).toBe(101);
+      expect([d.masked, d.pendingReplay]).toEqual([true, true]);
+      expect(m.gic.isEnabled(ID)).toBe(false);
+      expect(m.gic.isActive(ID)).toBe(false);
+      expect(d.count).toBe(count);
+      expect(m.log.grep(/Disabling IRQ #/).length).toBe(1);
+    });
+  }
 
   it('unhandled takes more than HZ/10 apart restart the count (no doomsday timer); a new shared handler re-enables a disabled line', () => {
     const m = setup({ core: { spuriousWindow: 100, spuriousLimit: 99 } });
@@ -412,7 +582,7 @@ describe('depth semantics (property)', () => {
           expect(m.core.descOf(m.irq)!.depth).toBe(depth);
           expect(m.line.level).toBe(level);
         }
-        expect(m.log.grep(/Unbalanced enable for IRQ 16/).length).toBe(warnings);
+        expect(m.log.grep(new RegExp(`Unbalanced enable for IRQ ${m.irq}$`)).length).toBe(warnings);
         expect(m.gic.isActive(ID)).toBe(false);
       }),
       { numRuns: 150 },

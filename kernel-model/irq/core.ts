@@ -6,6 +6,7 @@ import type { HwAccess } from '../base/hw.js';
 import type { KernelLog } from '../base/klog.js';
 import { IRQ_ENTRY_CALLERS, KernelOops, oopsReport } from '../base/oops.js';
 import { IRQ_TYPE_EDGE_FALLING, IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
+import type { Capabilities } from '../capabilities.js';
 import { showInterrupts } from './proc.js';
 import { SpuriousDetector, StormDetector, type IrqStorm } from './spurious.js';
 import { IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHandler } from './types.js';
@@ -16,11 +17,19 @@ export type { IrqStorm } from './spurious.js';
  * The kernel's interrupt core (kernel/irq/*) and the GIC irqchip driver
  * (drivers/irqchip/irq-gic.c), reduced to what the board and the series need.
  *
- * Numbering: a linear irq domain maps GIC hwirqs (interrupt IDs) to Linux irq numbers
- * (virqs). Virqs are allocated sequentially from `firstVirq` (default 16, the range ARM
- * kernels keep for legacy numbers) in the order specifiers are first parsed, so a virq
- * never equals the hwirq of a board SPI by construction (SPIs are >= 32 and the board
- * maps well under 16 lines); /proc/interrupts shows both.
+ * Numbering (capability `irqDomain`): an irq domain maps GIC hwirqs (interrupt IDs) to
+ * Linux irq numbers (virqs); /proc/interrupts shows both.
+ * - 'legacy' (3.14 gic_init_bases, drivers/irqchip/irq-gic.c: irq_alloc_descs(-1, 16, ...)
+ *   and irq_domain_add_legacy with hwirq_base 16): virq = hwirq. Every ID from 16 up to
+ *   the GIC's count has a descriptor from boot on (irq_domain_associate_many calls
+ *   gic_irq_domain_map for each), so a driver may request_irq an ID no specifier named,
+ *   and its takes run the fasteoi flow like any other line's; the unmapped-ID path of the
+ *   IRQ entry is never reached.
+ * - 'linear' (v6.12 irq_domain_create_linear): a descriptor is allocated when a specifier
+ *   is first mapped; the model hands out virqs sequentially from `firstVirq` (default 16,
+ *   the numbers ARM kernels keep for legacy ISA-style descriptors) in the order specifiers
+ *   are first parsed, its stand-in for v6.12's dynamic allocation. A board SPI's virq then
+ *   differs from its hwirq (SPIs are >= 32 and the boards map well under 16 lines).
  *
  * Flow: the GIC uses the fasteoi flow. One IRQ exception entry reads GICC_IAR once,
  * runs the flow handler of that interrupt and writes GICC_EOIR (Linux loops on IAR
@@ -56,6 +65,9 @@ const GICC_EOIR = 0x010;
 export const GIC_DEFAULT_PRIORITY = 0xa0;
 export const GIC_DEFAULT_PMR = 0xf0;
 
+/** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
+export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger'>;
+
 export interface IrqCoreOptions {
   hw: HwAccess;
   cpu: Cpu;
@@ -70,7 +82,9 @@ export interface IrqCoreOptions {
     /** expected number of IDs (bounds specifiers parsed before boot); GICD_TYPER wins at boot */
     numIrqs?: number;
   };
-  /** first virq handed out (default 16) */
+  /** the era's rules (profile capabilities) */
+  caps: IrqCoreCaps;
+  /** first virq handed out by a 'linear' domain (default 16) */
   firstVirq?: number;
   /** takes of one interrupt without a guest thread running that make a storm (default 10,000) */
   stormThreshold?: number;
@@ -106,7 +120,10 @@ export interface IrqDesc {
   pendingReplay: boolean;
   /** a handler of this irq is running */
   inProgress: boolean;
-  /** kstat: takes (every flow handler invocation, as /proc/interrupts counts) */
+  /**
+   * kstat, the count /proc/interrupts shows: every take of the flow handler ('every-take',
+   * 3.14) or the takes that run the handlers ('handler-runs', v6.12); capability `irqKstat`
+   */
   count: number;
   /** note_interrupt state */
   unhandled: number;
@@ -146,6 +163,7 @@ export class IrqCore implements IrqApi {
   readonly scheduler: Scheduler;
   readonly log: KernelLog;
   readonly tracer: Tracer | null;
+  readonly caps: Readonly<IrqCoreCaps>;
   readonly distBase: number;
   readonly cpuBase: number;
   /** interrupt IDs the GIC implements (from GICD_TYPER after boot) */
@@ -173,12 +191,13 @@ export class IrqCore implements IrqApi {
     this.scheduler = opts.scheduler;
     this.log = opts.log;
     this.tracer = opts.tracer ?? null;
+    this.caps = opts.caps;
     this.distBase = opts.gic.distBase;
     this.cpuBase = opts.gic.cpuBase;
     this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
     this.nextVirq = opts.firstVirq ?? 16;
     this.stormDetector = new StormDetector(this.cpu, this.scheduler, this.log, this.tracer, opts.stormThreshold ?? 10_000, opts.stormGapNs ?? 10_000);
-    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, (desc) => this.maskIrq(desc), () => this.scheduler.now);
+    this.spurious = new SpuriousDetector(this.log, opts.spuriousWindow ?? 100_000, opts.spuriousLimit ?? 99_900, () => this.scheduler.now);
   }
 
   /** the first interrupt storm diagnosed, or null */
@@ -231,6 +250,11 @@ export class IrqCore implements IrqApi {
     hw.writel(1, c + GICC_CTLR);
     this.booted = true;
     this.log.info('GIC', `GICv2 at 0x${d.toString(16)} (dist) 0x${c.toString(16)} (cpu): ${n} interrupts`);
+    if (this.caps.irqDomain === 'legacy') {
+      // 3.14 gic_init_bases: irq_alloc_descs + irq_domain_add_legacy map every ID from 16
+      // up (PPIs and SPIs) to the irq of the same number (irq_domain_associate_many)
+      for (let id = 16; id < n; id++) if (!this.hwToVirq.has(id)) this.newDesc(id, id);
+    }
     for (const desc of this.descs.values()) {
       if (desc.hwirq >= n) {
         this.log.err('GIC', `hwirq ${desc.hwirq} (irq ${desc.irq}) beyond the ${n} implemented interrupts`);
@@ -245,9 +269,10 @@ export class IrqCore implements IrqApi {
   // ================================================================ irq domain
 
   /**
-   * irq_of_parse_and_map for a GIC specifier [type, n, flags]: the virq (creating the
-   * descriptor on first use), or 0 when the specifier is invalid. A known hwirq mapped
-   * again with another trigger type is reconfigured (as 2014 kernels did).
+   * irq_of_parse_and_map for a GIC specifier [type, n, flags]: the virq (the hwirq itself
+   * in a 'legacy' domain, the next free number in a 'linear' one; the descriptor is created
+   * on first use), or 0 when the specifier is invalid. A known hwirq mapped again with
+   * another trigger type is reconfigured (as 2014 kernels did).
    */
   irqOfParse(cells: readonly number[]): number {
     if (cells.length !== 3) {
@@ -270,19 +295,29 @@ export class IrqCore implements IrqApi {
     let virq = this.hwToVirq.get(hwirq);
     let desc: IrqDesc;
     if (virq === undefined) {
-      virq = this.nextVirq++;
-      desc = {
-        irq: virq, hwirq, trigger: 0, actions: [], depth: 1, disabled: true, masked: true,
-        pendingReplay: false, inProgress: false, count: 0, unhandled: 0, lastUnhandled: 0, windowCount: 0,
-        spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0,
-      };
-      this.descs.set(virq, desc);
-      this.hwToVirq.set(hwirq, virq);
+      virq = this.caps.irqDomain === 'legacy' ? hwirq : this.nextVirq++;
+      desc = this.newDesc(virq, hwirq);
     } else {
       desc = this.descs.get(virq)!;
     }
     if (trigger !== 0 && trigger !== desc.trigger) this.setType(desc, trigger);
     return virq;
+  }
+
+  /**
+   * a descriptor as alloc_desc leaves it (kernel/irq/irqdesc.c desc_set_defaults: depth 1,
+   * disabled, no trigger type; v6.12 also marks it masked, which matches the GIC, where
+   * gic_dist_init left every SPI and PPI disabled), mapped to `hwirq`
+   */
+  private newDesc(virq: number, hwirq: number): IrqDesc {
+    const desc: IrqDesc = {
+      irq: virq, hwirq, trigger: 0, actions: [], depth: 1, disabled: true, masked: true,
+      pendingReplay: false, inProgress: false, count: 0, unhandled: 0, lastUnhandled: 0, windowCount: 0,
+      spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0,
+    };
+    this.descs.set(virq, desc);
+    this.hwToVirq.set(hwirq, virq);
+    return desc;
   }
 
   /** alias of irqOfParse */
@@ -385,16 +420,35 @@ export class IrqCore implements IrqApi {
 
   // ================================================================ request/free
 
+  /**
+   * request_irq -> __setup_irq (kernel/irq/manage.c). Sharing (capability
+   * `irqSharedTrigger`): 3.14 compares the IRQF_TRIGGER_* bits of the two requests; v6.12
+   * first ORs the line's configured type into a request that gives none, then compares the
+   * request's trigger bits with the line's type (or sets the type from the request when the
+   * line has none yet). IRQ_TYPE_* and IRQF_TRIGGER_* share their bit values.
+   */
   requestIrq(irq: number, handler: IrqHandler, flags: number, name: string, devId: unknown): number {
     const desc = this.descs.get(irq);
     if (!desc || typeof handler !== 'function') return -EINVAL;
     if ((flags & IRQF_SHARED) !== 0 && (devId === null || devId === undefined)) return -EINVAL;
+    const lineType = this.caps.irqSharedTrigger === 'line-type';
+    // v6.12: "If the trigger type is not specified by the caller, then use the default"
+    if (lineType && (flags & IRQF_TRIGGER_MASK) === 0) flags |= desc.trigger & IRQF_TRIGGER_MASK;
     const trig = flags & IRQF_TRIGGER_MASK;
     if (desc.actions.length > 0) {
       const old = desc.actions[0]!;
       const bothShared = (old.flags & IRQF_SHARED) !== 0 && (flags & IRQF_SHARED) !== 0;
-      // as Linux: both shared, and the same trigger flags (IRQF_TRIGGER_*) in both requests
-      const trigOk = ((old.flags ^ flags) & IRQF_TRIGGER_MASK) === 0;
+      let trigOk: boolean;
+      if (lineType) {
+        // v6.12: the line's type when one was set (IRQD_DEFAULT_TRIGGER_SET), else the
+        // request's, recorded as the line's (irqd_set_trigger_type: the chip is not told)
+        let oldType = desc.trigger;
+        if (oldType === 0) desc.trigger = oldType = trig;
+        trigOk = oldType === trig;
+      } else {
+        // 3.14: the same IRQF_TRIGGER_* bits in both requests
+        trigOk = ((old.flags ^ flags) & IRQF_TRIGGER_MASK) === 0;
+      }
       if (!bothShared || !trigOk) {
         this.log.err('genirq', `Flags mismatch irq ${irq}. ${hex8(flags)} (${name}) vs. ${hex8(old.flags)} (${old.name})`);
         return -EBUSY;
@@ -515,7 +569,10 @@ export class IrqCore implements IrqApi {
     const virq = this.hwToVirq.get(id);
     const desc = virq === undefined ? undefined : this.descs.get(virq);
     if (!desc) {
-      // handle_bad_irq: nobody maps this ID; mask it so it cannot storm
+      // nobody maps this ID (a 'linear' domain only: a 'legacy' one maps every ID the GIC
+      // can signal). Model choice: masked, EOId and counted in Err:, as handle_bad_irq
+      // would; v6.12 gic_handle_irq's generic_handle_domain_irq finds no descriptor and
+      // returns -EINVAL, and with EOImode 0 nothing writes the EOI
       this.stats.errors++;
       this.log.err('GIC', `unexpected IRQ trap at hwirq ${id}: no mapping, masking it`);
       this.hw.writel(1 << (id % 32), this.distBase + GICD_ICENABLER + Math.floor(id / 32) * 4);
@@ -529,9 +586,13 @@ export class IrqCore implements IrqApi {
     this.hw.writel(iar, this.cpuBase + GICC_EOIR);
   }
 
-  /** handle_fasteoi_irq */
+  /**
+   * handle_fasteoi_irq (kernel/irq/chip.c). kstat_incr_irqs_this_cpu comes before the
+   * "disabled or no action" check in 3.14 and after it in v6.12 (capability `irqKstat`).
+   */
   private handleFasteoi(desc: IrqDesc, iar: number): void {
-    desc.count++;
+    const kstatEveryTake = this.caps.irqKstat === 'every-take';
+    if (kstatEveryTake) desc.count++;
     const tr = this.tracer;
     if (tr !== null && tr.enabled) tr.emit('kernel', 'irq-take', { irq: desc.irq, hwirq: desc.hwirq });
     this.stormDetector.check(desc);
@@ -541,6 +602,7 @@ export class IrqCore implements IrqApi {
       this.eoi(iar);
       return;
     }
+    if (!kstatEveryTake) desc.count++;
     desc.pendingReplay = false;
     desc.inProgress = true;
     let ret = 0;
@@ -597,7 +659,7 @@ export class IrqCore implements IrqApi {
 
   /** /proc/interrupts (proc.ts) */
   procInterrupts(): string {
-    return showInterrupts(this.descriptors(), this.stats.errors);
+    return showInterrupts(this.descriptors(), this.stats.errors, { rows: this.caps.procInterruptsRows, chip: this.caps.gicChipLabel });
   }
 }
 

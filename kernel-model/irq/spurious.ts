@@ -50,7 +50,12 @@ export function jiffiesAt(ns: number): number {
  *   them were unhandled, __report_bad_irq prints "irq N: nobody cared (try booting with
  *   the "irqpoll" option)", the stack and "handlers:" followed by one "[<addr>] symbol" line
  *   per action, then KERN_EMERG "Disabling IRQ #N"; the line gets IRQS_SPURIOUS_DISABLED,
- *   depth + 1 and irq_disable (masked at the GIC); irqs_unhandled is reset either way.
+ *   depth + 1 and irq_disable; irqs_unhandled is reset either way. irq_disable is lazy
+ *   here, in both eras: the GIC chip has no irq_disable callback (kernel/irq/chip.c: 3.14
+ *   irq_disable only marks the descriptor disabled without one; v6.12 __irq_disable masks
+ *   only with IRQ_DISABLE_UNLAZY, which the GIC driver does not set), so the line stays
+ *   enabled at the GIC. The next take of a still-asserted level line finds it disabled:
+ *   handle_fasteoi_irq masks it, marks it pending and EOIs it (core.ts).
  * - poll_spurious_irqs then runs every HZ/10 and calls try_one_irq(force) on such lines,
  *   which returns at once unless the first action is IRQF_SHARED, not a timer, and has a
  *   `next` action: a line with a single handler is never polled again, so nothing runs
@@ -70,8 +75,6 @@ export class SpuriousDetector {
     readonly window: number,
     /** unhandled takes within the window that disable the line (99,900 as Linux) */
     readonly limit: number,
-    /** mask the line at the chip */
-    private readonly mask: (desc: IrqDesc) => void,
     /** virtual time (jiffies are derived from it) */
     private readonly now: () => number = () => 0,
   ) {}
@@ -98,8 +101,8 @@ export class SpuriousDetector {
       this.log.log('emerg', '', `Disabling IRQ #${desc.irq}`);
       desc.spuriousDisabled = true;
       desc.depth++;
+      // irq_disable: lazy (no irq_disable callback in the GIC chip): marked, not masked
       desc.disabled = true;
-      this.mask(desc);
     }
     desc.unhandled = 0;
   }

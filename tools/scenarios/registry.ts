@@ -47,7 +47,7 @@ export interface ScenarioResult extends Partial<TraceExports> {
   dmaBytes: number;
   /** interrupts delivered to user space (eventfd signals from vfio-platform) */
   interrupts: number;
-  /** host IRQ takes of the device's lines (/proc/interrupts counts; lazy disable counts twice) */
+  /** kstat counts of the device's lines (/proc/interrupts; 3.14 also counts the take that masks a lazily disabled line, mainline not: capability irqKstat) */
   irqTakes: number;
   faults: ScenarioFault[];
   /** whether the device accelerators were allowed (machine option `accel`) */

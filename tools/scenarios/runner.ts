@@ -105,7 +105,7 @@ export function interruptsOf(sys: System, device: string): number {
   return sys.vfioSignalled(device);
 }
 
-/** host IRQ takes of a device's lines (its /proc/interrupts counts) */
+/** kstat counts of a device's lines (its /proc/interrupts counts; capability irqKstat decides which takes count) */
 export function irqTakesOf(sys: System, device: string): number {
   const dev = sys.kernel.driverCore.findDeviceOnAnyBus(device);
   if (!dev) return 0;

@@ -99,8 +99,8 @@ export class System {
     if (!gic) throw new BoardError(`${m.file}: no GIC (arm,gic-400) node: the kernel model needs one`);
     const regs = decodeReg(m.tree, gic);
     let irqCore: IrqCore | null = null;
-    this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log }) => {
-      irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base } });
+    this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log, caps }) => {
+      irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, caps, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base } });
       return irqCore;
     }, { bootargs: opts.bootargs });
     this.irq = irqCore!;

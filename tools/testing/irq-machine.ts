@@ -8,6 +8,7 @@ import { TestIrqDevice } from '../../devices/gic/testing/test-irq.js';
 import { HwAccess } from '../../kernel-model/base/hw.js';
 import { KernelLog } from '../../kernel-model/base/klog.js';
 import { IrqCore, type IrqCoreOptions } from '../../kernel-model/irq/core.js';
+import { parseProfile } from '../../kernel-model/profile.js';
 
 /** Default-board addresses used by the hand-built fixture. */
 export const GICD_BASE = 0x2c001000;
@@ -31,9 +32,10 @@ export interface IrqMachine {
 
 /**
  * Scheduler + bus + CPU + GIC-400 + the test IRQ device (its line on SPI 98), and an
- * IrqCore talking to the GIC through MMIO. Boots the core unless `boot: false`.
+ * IrqCore talking to the GIC through MMIO, with the capabilities of `profile` (default
+ * 'rfc-v4', the System's default). Boots the core unless `boot: false`.
  */
-export function buildIrqMachine(opts: { boot?: boolean; trace?: boolean; core?: Partial<IrqCoreOptions> } = {}): IrqMachine {
+export function buildIrqMachine(opts: { boot?: boolean; trace?: boolean; profile?: string; core?: Partial<IrqCoreOptions> } = {}): IrqMachine {
   const scheduler = new Scheduler();
   const tracer = new Tracer(() => scheduler.now, opts.trace ?? false);
   const bus = new PhysicalBus();
@@ -50,6 +52,7 @@ export function buildIrqMachine(opts: { boot?: boolean; trace?: boolean; core?: 
   const log = new KernelLog(() => scheduler.now, tracer);
   const core = new IrqCore({
     hw, cpu, scheduler, log, tracer,
+    caps: parseProfile(opts.profile ?? 'rfc-v4').caps,
     gic: { distBase: GICD_BASE, cpuBase: GICC_BASE, numIrqs: 160 },
     ...(opts.core ?? {}),
   });

@@ -101,7 +101,7 @@ export interface UnicornRunResult extends Partial<TraceExports> {
   traceSha256: string;
   /** VFIO interrupts delivered to user space: eventfd signals by vfio-platform for the bound device */
   interrupts: number;
-  /** GIC takes of the device's lines (/proc/interrupts counts; a level line masked lazily is taken twice) */
+  /** kstat counts of the device's lines (/proc/interrupts; 3.14 also counts the take that masks a lazily disabled line, mainline not: capability irqKstat) */
   irqTakes: number;
   /** unknown syscall numbers answered -ENOSYS, with counts */
   unknownSyscalls: Record<string, number>;
@@ -267,8 +267,10 @@ export function vfioSignals(system: System, device: string): number {
 }
 
 /**
- * Interrupts taken from the device's lines (the /proc/interrupts counts of the GIC IDs in
- * its device-tree `interrupts`, SPI N = GIC ID 32 + N).
+ * Interrupts taken from the device's lines: the kstat counts (what /proc/interrupts shows)
+ * of the GIC IDs in its device-tree `interrupts`, SPI N = GIC ID 32 + N. Read from the
+ * descriptors, not from the /proc/interrupts text, whose chip column and row rule differ
+ * between the eras (a v6.12 line without a handler has no row, its count included).
  */
 export function deviceInterrupts(system: System, device: string): number {
   const [addr, name] = device.split('.');
@@ -284,10 +286,7 @@ export function deviceInterrupts(system: System, device: string): number {
     for (let i = 0; i + 2 < cells.length; i += 3) ids.add((cells[i] === 0 ? 32 : 16) + cells[i + 1]!);
   }
   let count = 0;
-  for (const line of system.irq.procInterrupts().split('\n')) {
-    const m = /^\s*\d+:\s+(\d+)\s+GIC\s+(\d+)/.exec(line);
-    if (m && ids.has(Number(m[2]))) count += Number(m[1]);
-  }
+  for (const id of ids) count += system.irq.descOf(system.irq.virqOf(id))?.count ?? 0;
   return count;
 }
 
