@@ -190,6 +190,18 @@ export interface Capabilities {
    * arm_lpae_map: "If no access, then nothing to do")
    */
   iommuNoAccessPte: 'faulting-unless-exec' | 'not-mapped';
+  /**
+   * the arm-smmu page-table writer: 'arm-smmu-3.14' (3.14 drivers/iommu/arm-smmu.c
+   * arm_smmu_handle_mapping / arm_smmu_alloc_init_pte, arm_smmu_unmap, arm_smmu_iova_to_phys:
+   * pgsize_bitmap 2 MiB | 64 KiB | 4 KiB, every size written as level-3 pages with the
+   * contiguous hint on aligned 64 KiB runs, a map overwrites, an unmap writes faulting entries
+   * (address counting up from 0) and frees no table and returns the size even over a hole,
+   * iova_to_phys treats only an all-zero pte as unmapped) or 'io-pgtable-arm' (mainline
+   * drivers/iommu/io-pgtable-arm.c ARM_32_LPAE_S1: 4 KiB | 2 MiB | 1 GiB with blocks, -EEXIST
+   * over a valid entry, unmap clears and frees and splits blocks).
+   * kernel-model/drivers/arm-smmu-pgtable.ts, kernel-model/iommu/io-pgtable-arm.ts
+   */
+  smmuPgtable: 'arm-smmu-3.14' | 'io-pgtable-arm';
   // ---- IOMMU groups, group ownership, SMMU device-tree binding (issue 16 items 1, 2, 8)
   /**
    * how the arm-smmu driver forms IOMMU groups: 'per-device' (3.14 arm_smmu_add_device:
@@ -302,6 +314,14 @@ export interface Capabilities {
    * vfio_dma_do_map, `if (!iommu->dma_avail)`; default U16_MAX = 65535); 0 in 3.14 (no limit)
    */
   type1DmaEntryLimit: number;
+  /**
+   * how type1 unmaps a range it removes (vfio_unmap_unpin): 'page' (3.14: iommu_unmap of
+   * PAGE_SIZE per page, each after iommu_iova_to_phys, "expect IOMMUs that support large pages
+   * to unmap a larger chunk") or 'range' (the model's mainline: one iommu_unmap over the range;
+   * mainline unmaps each physically contiguous run with iommu_unmap_fast and syncs the IOTLB
+   * once, which leaves the same page tables)
+   */
+  type1UnmapChunk: 'page' | 'range';
   /**
    * the IOMMU driver reports reserved IOVA regions and the IOMMU core shows them: true in
    * mainline (arm_smmu_get_resv_regions: the software MSI window 0x8000000..0x80fffff,

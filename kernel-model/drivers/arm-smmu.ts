@@ -2,7 +2,8 @@
  * The arm-smmu IOMMU driver's SMMU instance (drivers/iommu/arm-smmu.c of 3.14, the driver of the
  * RFC v4 series' time; mainline drivers/iommu/arm/arm-smmu/arm-smmu.c where capabilities say so):
  * `ArmSmmu` is struct arm_smmu_device, what probe found in the hardware, and the bus's
- * IOMMU ops (arm_smmu_ops): domains with an LPAE stage-1 page table (io-pgtable-arm.ts), a
+ * IOMMU ops (arm_smmu_ops): domains with an LPAE stage-1 page table (3.14: the driver's own
+ * writer, arm-smmu-pgtable.ts; mainline: io-pgtable-arm.ts; capability `smmuPgtable`), a
  * context bank per attached domain (arm_smmu_init_context_bank: CBAR, TTBR0, TTBCR, MAIR, SCTLR,
  * its context interrupt), the stream-map entries (SMR/S2CR) of the groups attached to it
  * (3.14 at attach; mainline allocated at probe_device, arm_smmu_master_alloc_smes), map/unmap
@@ -18,7 +19,8 @@ import { EINVAL, ENOSPC } from '../base/errno.js';
 import type { Device } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Domain, Group, IommuOps } from '../iommu/core.js';
-import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE } from '../iommu/io-pgtable-arm.js';
+import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
+import { ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { armSmmuContextFault, armSmmuGlobalFault, type ContextFaultRecord, type GlobalFaultRecord } from './arm-smmu-fault.js';
@@ -67,7 +69,8 @@ const TLB_SYNC_POLLS = 1000;
 
 /** an arm-smmu domain's private part (struct arm_smmu_domain): its page table, context bank, IRQ and streams */
 export interface DomainPriv {
-  pgtable: LpaeS1Pgtable;
+  /** the page table (capability `smmuPgtable`), allocated with the domain */
+  pgtable: SmmuPgtable;
   smmu: ArmSmmu | null;
   cbndx: number;
   irq: number;
@@ -78,7 +81,6 @@ export interface DomainPriv {
 /** One probed SMMU instance (struct arm_smmu_device): also the IOMMU ops for its bus. */
 export class ArmSmmu implements IommuOps {
   readonly name = 'arm-smmu';
-  readonly pgsizeBitmap = LPAE_PGSIZE_BITMAP;
   base = 0;
   size = 0;
   pageSize = 4096;
@@ -134,6 +136,15 @@ export class ArmSmmu implements IommuOps {
     readonly disableBypass = false,
   ) {
     this.prefix = `arm-smmu ${dev.name}`;
+  }
+
+  /**
+   * the page sizes: 3.14 arm_smmu_ops.pgsize_bitmap 2 MiB | 64 KiB | 4 KiB (0x00211000);
+   * mainline io-pgtable-arm's for a 4 KiB granule, 4 KiB | 2 MiB | 1 GiB (0x40201000), what
+   * arm_smmu_init_domain_context leaves in domain->pgsize_bitmap
+   */
+  get pgsizeBitmap(): number {
+    return this.k.profile.caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_PGSIZE_BITMAP : LPAE_PGSIZE_BITMAP;
   }
 
   /** s2cr_init_val: what an S2CR holds while no domain uses it */
@@ -202,14 +213,26 @@ export class ArmSmmu implements IommuOps {
   }
 
   domainInit(d: Domain): number {
-    // prot-to-PTE rules (io-pgtable-arm.ts header): XN per iommuExecSemantics, no-access maps per iommuNoAccessPte
-    const caps = this.k.profile.caps;
-    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, caps.iommuExecSemantics, 32, caps.iommuNoAccessPte);
+    const pt = this.newPgtable();
     const r = pt.init();
     if (r < 0) return r;
     const p: DomainPriv = { pgtable: pt, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
     d.priv = p;
     return 0;
+  }
+
+  /**
+   * the domain's page table (capability `smmuPgtable`): 3.14 the driver's own writer
+   * (arm-smmu-pgtable.ts; s1_output_size min(32, IAS)); mainline io-pgtable-arm. The prot
+   * rules: XN per `iommuExecSemantics`, no-access maps per `iommuNoAccessPte`.
+   */
+  private newPgtable(): ArmSmmu314Pgtable | LpaeS1Pgtable {
+    const caps = this.k.profile.caps;
+    const pages = this.k.mm.pages;
+    const kmem = this.k.mm.kmem;
+    return caps.smmuPgtable === 'arm-smmu-3.14'
+      ? new ArmSmmu314Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte)
+      : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, 32, caps.iommuNoAccessPte);
   }
 
   domainDestroy(d: Domain): void {
@@ -377,6 +400,7 @@ export class ArmSmmu implements IommuOps {
     return p.pgtable.map(iova, pa, pgsize, prot);
   }
 
+  /** 3.14 arm_smmu_unmap (the writer, then arm_smmu_tlb_inv_context) / mainline arm_smmu_unmap_pages */
   unmapPage(d: Domain, iova: number, pgsize: number): number {
     const p = d.priv as DomainPriv;
     const n = p.pgtable.unmap(iova, pgsize);
@@ -390,7 +414,7 @@ export class ArmSmmu implements IommuOps {
   }
 
   /** the page table of a domain (for tools and tests) */
-  static pgtableOf(d: Domain): LpaeS1Pgtable | null {
+  static pgtableOf(d: Domain): SmmuPgtable | null {
     const p = d.priv as DomainPriv | null;
     return p ? p.pgtable : null;
   }

@@ -1,4 +1,4 @@
-import { EEXIST, ENOMEM, ERANGE } from '../base/errno.js';
+import { EEXIST, EINVAL, ENOMEM, ERANGE } from '../base/errno.js';
 import type { Kmem } from '../mm/kmem.js';
 import type { PageAllocator } from '../mm/page-alloc.js';
 import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from './types.js';
@@ -11,24 +11,18 @@ import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from './types.js';
  *
  *   [1:0] 0b11 table/page, 0b01 block; AttrIndx [4:2]; AP[1] (unprivileged) bit 6;
  *   AP[2] (read-only) bit 7; SH [9:8]; AF bit 10; nG bit 11; output address [39:12];
- *   PXN bit 53, XN bit 54 (the 2014 driver's XN value sets both).
+ *   contiguous hint bit 52; PXN bit 53, XN bit 54 (both drivers' XN value sets both).
  *
- * Leaves are written as the 2014 arm-smmu driver wrote them: AF, SH inner-shareable,
- * AP_UNPRIV, nG, AP_RDONLY when readable but not writable, AttrIndx 1 (write-back) for
- * IOMMU_CACHE else 0 (non-cacheable), and XN|PXN per the profile:
- *   'exec-flag'  (2014): XN unless prot has IOMMU_EXEC (bit 3);
- *   'noexec-flag' (mainline): XN only when prot has IOMMU_NOEXEC (bit 3).
- * A mapping with neither READ nor WRITE (profile caps.iommuNoAccessPte):
- *   'faulting-unless-exec' (2014 arm_smmu_alloc_init_pte, drivers/iommu/arm-smmu.c): "if
- *     IOMMU_EXEC clear XN, else if neither READ nor WRITE clear the page type bits" — so an
- *     EXEC-only mapping is a VALID page with AP_RDONLY clear (AP_RDONLY is set only for READ
- *     without WRITE) and XN clear: readable, writable and executable by the master; any other
- *     no-access mapping is a faulting (invalid) descriptor "to avoid TLB fills";
- *   'not-mapped' (mainline io-pgtable-arm.c arm_lpae_map: "If no access, then nothing to
- *     do"): nothing is written, whatever bit 3 says.
- * Both report success.
- * Page sizes: 4 KiB pages (level 3), 2 MiB blocks (level 2), 1 GiB blocks (level 1).
+ * Two writers fill such tables (capability `smmuPgtable`):
+ * - `LpaeS1Pgtable` below: mainline drivers/iommu/io-pgtable-arm.c (Linux 6.12), which the
+ *   arm-smmu driver has used since 4.0 (ARM_32_LPAE_S1 for this 32-bit context);
+ * - `ArmSmmu314Pgtable` (kernel-model/drivers/arm-smmu-pgtable.ts): the 3.14 driver's own code
+ *   in drivers/iommu/arm-smmu.c (level-3 pages only, the contiguous hint, unmap by writing
+ *   faulting entries).
+ * `LpaeTables` is what both share: the table pages, descriptor reads and writes, teardown.
  */
+
+/** mainline io-pgtable-arm page sizes for a 4 KiB granule (arm_32_lpae_alloc_pgtable_s1): 4 KiB, 2 MiB, 1 GiB */
 export const LPAE_PGSIZE_BITMAP = (1 << 12) | (1 << 21) | (1 << 30);
 
 export const PTE_TYPE_TABLE = 3;
@@ -48,6 +42,7 @@ export const PTE_SH_IS = 3 << 8;
 export const PTE_AF = 1 << 10;
 export const PTE_NG = 1 << 11;
 /** upper-word bits */
+export const PTE_HI_CONT = 1 << (52 - 32);
 export const PTE_HI_PXN = 1 << (53 - 32);
 export const PTE_HI_XN = 1 << (54 - 32);
 
@@ -61,23 +56,39 @@ const LEVEL_SHIFT = [0, 30, 21, 12];
 const TWO32 = 2 ** 32;
 
 export type ExecSemantics = 'exec-flag' | 'noexec-flag';
-/** what a map without READ and WRITE writes (see the header) */
+/** what a map without READ and WRITE does (capability `iommuNoAccessPte`) */
 export type NoAccessRule = 'faulting-unless-exec' | 'not-mapped';
 
-export class LpaeS1Pgtable {
+/** A domain's page table as the arm-smmu driver uses it (either writer). */
+export interface SmmuPgtable {
   /** physical address of the level-1 table (TTBR0) */
-  pgd = -1;
+  readonly pgd: number;
   /** table pages in use (pgd included) */
+  readonly tablePages: number;
+  /** map one page of a supported size: 0 or -errno */
+  map(iova: number, pa: number, size: number, prot: number): number;
+  /** unmap `size` at iova: bytes unmapped */
+  unmap(iova: number, size: number): number;
+  /** the physical address iova translates to, null for none (the kernel's 0) */
+  iovaToPhys(iova: number): number | null;
+  /** free every table page (domain destroy) */
+  free(): void;
+}
+
+/** The table pages of one LPAE stage-1 page table in RAM: what both writers share. */
+export abstract class LpaeTables implements SmmuPgtable {
+  pgd = -1;
   tablePages = 0;
   private readonly buf: [number, number] = [0, 0];
 
   constructor(
     readonly pages: PageAllocator,
     readonly kmem: Kmem,
-    readonly exec: ExecSemantics,
-    readonly ias = 32,
-    readonly noAccessRule: NoAccessRule = exec === 'exec-flag' ? 'faulting-unless-exec' : 'not-mapped',
   ) {}
+
+  abstract map(iova: number, pa: number, size: number, prot: number): number;
+  abstract unmap(iova: number, size: number): number;
+  abstract iovaToPhys(iova: number): number | null;
 
   /** allocate the pgd: 0 or -ENOMEM */
   init(): number {
@@ -89,22 +100,85 @@ export class LpaeS1Pgtable {
   }
 
   /** the descriptor at pa into this.buf (no allocation: teardown reads 512 entries per table) */
-  private rd(pa: number): [number, number] {
+  protected rd(pa: number): [number, number] {
     this.kmem.readPhys64Into(pa, this.buf);
     return this.buf;
   }
 
-  private wr(pa: number, lo: number, hi: number): void {
+  protected wr(pa: number, lo: number, hi: number): void {
     this.kmem.writePhys64(pa, lo, hi);
   }
 
-  private static idx(iova: number, lvl: number): number {
+  /** a table descriptor for the table page at t (0b11 | next-level table address) */
+  protected wrTable(ptep: number, t: number): void {
+    this.wr(ptep, ((t >>> 0) & 0xfffff000 | PTE_TYPE_TABLE) >>> 0, Math.floor(t / TWO32) & 0xff);
+  }
+
+  protected static idx(iova: number, lvl: number): number {
     const i = Math.floor(iova / 2 ** LEVEL_SHIFT[lvl]!);
     return lvl === 1 ? i & 3 : i & 0x1ff;
   }
 
-  private static outAddr(lo: number, hi: number): number {
+  protected static outAddr(lo: number, hi: number): number {
     return (hi & 0xff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+  }
+
+  protected allocTable(): number {
+    const pa = this.pages.allocPage();
+    if (pa >= 0) this.tablePages++;
+    return pa;
+  }
+
+  /** free the level-`lvl` table at pa and every table below it */
+  protected freeTable(pa: number, lvl: number): void {
+    if (lvl < 3) {
+      // the table read in one copy; a descriptor's type bits are the low bits of its first
+      // byte (little-endian), the whole descriptor is read only for a table's address
+      const t = FREE_SCAN[lvl]!;
+      this.kmem.readPhysInto(pa, t, 4096);
+      for (let i = 0; i < 512; i++) {
+        if ((t[i * 8]! & 3) !== PTE_TYPE_TABLE) continue;
+        const e = this.rd(pa + i * 8);
+        this.freeTable(LpaeTables.outAddr(e[0], e[1]), lvl + 1);
+      }
+    }
+    this.pages.freePage(pa);
+    this.tablePages--;
+  }
+
+  /** free every table page (domain destroy) */
+  free(): void {
+    if (this.pgd < 0) return;
+    this.freeTable(this.pgd, 1);
+    this.pgd = -1;
+  }
+}
+
+/**
+ * The mainline writer, io-pgtable-arm (drivers/iommu/io-pgtable-arm.c) for ARM_32_LPAE_S1:
+ * 4 KiB pages at level 3, 2 MiB / 1 GiB blocks at levels 2 / 1; a valid entry in the way
+ * -EEXIST; unmap clears a whole leaf or table of the asked size (a table's pages freed) and
+ * splits a block it covers part of; iova_to_phys walks to the leaf. Leaves are written as the
+ * 2014 arm-smmu driver wrote them: AF, SH inner-shareable, AP_UNPRIV, nG, AP_RDONLY when
+ * readable but not writable, AttrIndx 1 (write-back) for IOMMU_CACHE else 0 (non-cacheable),
+ * and XN|PXN per the profile:
+ *   'exec-flag'  (2014): XN unless prot has IOMMU_EXEC (bit 3);
+ *   'noexec-flag' (mainline): XN only when prot has IOMMU_NOEXEC (bit 3).
+ * A mapping with neither READ nor WRITE (profile caps.iommuNoAccessPte):
+ *   'faulting-unless-exec' (2014): a faulting leaf unless IOMMU_EXEC;
+ *   'not-mapped' (mainline io-pgtable-arm.c arm_lpae_map: "If no access, then nothing to do"):
+ *     nothing is written, whatever bit 3 says.
+ * Both report success.
+ */
+export class LpaeS1Pgtable extends LpaeTables {
+  constructor(
+    pages: PageAllocator,
+    kmem: Kmem,
+    readonly exec: ExecSemantics,
+    readonly ias = 32,
+    readonly noAccessRule: NoAccessRule = exec === 'exec-flag' ? 'faulting-unless-exec' : 'not-mapped',
+  ) {
+    super(pages, kmem);
   }
 
   /** the descriptor words for a leaf */
@@ -123,57 +197,51 @@ export class LpaeS1Pgtable {
   }
 
   private static levelFor(size: number): number {
-    return size === 1 << 30 ? 1 : size === 1 << 21 ? 2 : 3;
+    return size === 1 << 30 ? 1 : size === 1 << 21 ? 2 : size === 1 << 12 ? 3 : -1;
   }
 
-  private allocTable(): number {
-    const pa = this.pages.allocPage();
-    if (pa >= 0) this.tablePages++;
-    return pa;
-  }
-
-  /** map one page/block: 0, -EEXIST, -ENOMEM, -ERANGE */
+  /** map one page/block: 0, -EINVAL, -EEXIST, -ENOMEM, -ERANGE */
   map(iova: number, pa: number, size: number, prot: number): number {
-    if (iova < 0 || iova + size > 2 ** this.ias || pa >= 2 ** 40) return -ERANGE;
     const target = LpaeS1Pgtable.levelFor(size);
+    if (target < 0) return -EINVAL;
+    if (iova < 0 || iova + size > 2 ** this.ias || pa >= 2 ** 40) return -ERANGE;
     const noAccess = (prot & (IOMMU_READ | IOMMU_WRITE)) === 0;
     if (noAccess && this.noAccessRule === 'not-mapped') return 0;
     // 2014: IOMMU_EXEC wins over "no access" (the `else if`): an EXEC-only leaf stays valid
     const faulting = noAccess && !(this.exec === 'exec-flag' && (prot & IOMMU_EXEC) !== 0);
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
+      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
       if (lvl === target) {
         if ((lo & 1) !== 0) return -EEXIST;
         let [nlo, nhi] = this.leafBits(pa, prot, lvl);
-        if (faulting) nlo &= ~3; // 2014: a faulting entry
+        if (faulting) nlo &= ~3;
         this.wr(ptep, nlo, nhi);
         return 0;
       }
       if ((lo & 1) === 0) {
         const t = this.allocTable();
         if (t < 0) return -ENOMEM;
-        this.wr(ptep, ((t >>> 0) & 0xfffff000 | PTE_TYPE_TABLE) >>> 0, Math.floor(t / TWO32) & 0xff);
+        this.wrTable(ptep, t);
         table = t;
       } else if ((lo & 3) === PTE_TYPE_BLOCK) {
         return -EEXIST;
       } else {
-        table = LpaeS1Pgtable.outAddr(lo, hi);
+        table = LpaeTables.outAddr(lo, hi);
       }
     }
     return -EEXIST;
   }
-
   /** unmap the entry of `size` at iova: bytes unmapped (0 when nothing was mapped) */
   unmap(iova: number, size: number): number {
-    if (iova < 0 || iova + size > 2 ** this.ias) return 0;
     const target = LpaeS1Pgtable.levelFor(size);
+    if (target < 0 || iova < 0 || iova >= 2 ** this.ias) return 0;
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
+      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -181,14 +249,14 @@ export class LpaeS1Pgtable {
       const isTable = lvl < 3 && (lo & 3) === PTE_TYPE_TABLE;
       if (lvl === target) {
         this.wr(ptep, 0, 0);
-        if (isTable) this.freeTable(LpaeS1Pgtable.outAddr(lo, hi), lvl + 1);
+        if (isTable) this.freeTable(LpaeTables.outAddr(lo, hi), lvl + 1);
         return size;
       }
       if (!isTable) {
         // a larger block covers iova: split it into next-level entries, then go on
         const t = this.allocTable();
         if (t < 0) return 0;
-        const blockPa = LpaeS1Pgtable.outAddr(lo, hi);
+        const blockPa = LpaeTables.outAddr(lo, hi);
         const step = 2 ** LEVEL_SHIFT[lvl + 1]!;
         const attrLo = (lo & 0xffc) & ~3;
         const attrHi = hi & ~0xff;
@@ -197,29 +265,13 @@ export class LpaeS1Pgtable {
           const nlo = (attrLo | (lvl + 1 === 3 ? PTE_TYPE_PAGE : PTE_TYPE_BLOCK) | ((opa >>> 0) & 0xfffff000)) >>> 0;
           this.wr(t + i * 8, nlo, attrHi | (Math.floor(opa / TWO32) & 0xff));
         }
-        this.wr(ptep, ((t >>> 0) & 0xfffff000 | PTE_TYPE_TABLE) >>> 0, Math.floor(t / TWO32) & 0xff);
+        this.wrTable(ptep, t);
         table = t;
       } else {
-        table = LpaeS1Pgtable.outAddr(lo, hi);
+        table = LpaeTables.outAddr(lo, hi);
       }
     }
     return 0;
-  }
-
-  private freeTable(pa: number, lvl: number): void {
-    if (lvl < 3) {
-      // the table read in one copy; a descriptor's type bits are the low bits of its first
-      // byte (little-endian), the whole descriptor is read only for a table's address
-      const t = FREE_SCAN[lvl]!;
-      this.kmem.readPhysInto(pa, t, 4096);
-      for (let i = 0; i < 512; i++) {
-        if ((t[i * 8]! & 3) !== PTE_TYPE_TABLE) continue;
-        const e = this.rd(pa + i * 8);
-        this.freeTable(LpaeS1Pgtable.outAddr(e[0], e[1]), lvl + 1);
-      }
-    }
-    this.pages.freePage(pa);
-    this.tablePages--;
   }
 
   /** walk the tables in RAM */
@@ -233,7 +285,7 @@ export class LpaeS1Pgtable {
     if (this.pgd < 0 || iova < 0 || iova >= 2 ** this.ias) return null;
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
+      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -241,19 +293,12 @@ export class LpaeS1Pgtable {
       if (lvl === 3 || (lo & 3) === PTE_TYPE_BLOCK) {
         if (lvl === 3 && (lo & 3) !== PTE_TYPE_PAGE) return null;
         const bs = 2 ** LEVEL_SHIFT[lvl]!;
-        const base = LpaeS1Pgtable.outAddr(lo, hi);
+        const base = LpaeTables.outAddr(lo, hi);
         const out = Math.floor(base / bs) * bs + (iova % bs);
         return { lvl, lo, hi, ptep, pa: out };
       }
-      table = LpaeS1Pgtable.outAddr(lo, hi);
+      table = LpaeTables.outAddr(lo, hi);
     }
     return null;
-  }
-
-  /** free every table page (domain destroy) */
-  free(): void {
-    if (this.pgd < 0) return;
-    this.freeTable(this.pgd, 1);
-    this.pgd = -1;
   }
 }
