@@ -1,22 +1,33 @@
 /**
  * The arm-smmu page tables as user space reaches them: the 3.14 driver's own writer
- * (arm-smmu-pgtable.ts) under 3.14 type1, mainline io-pgtable-arm under mainline type1
- * (capabilities `smmuPgtable`, `type1UnmapChunk`).
+ * (arm-smmu-pgtable.ts) under 3.14 type1, mainline io-pgtable-arm under mainline type1 and
+ * iommufd (capabilities `smmuPgtable`, `iommuNoAccessPte`, `type1UnmapChunk`, `type1MapCache`).
  * The writers' descriptor rules in isolation are in kernel-model/iommu/iommu.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import type { Domain } from '../iommu/core.js';
 import { PTE_HI_CONT, PTE_HI_XN, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
-import { BOOTARGS } from '../iommu/iommufd/testing/ifd-user.js';
+import { BOOTARGS, IfdUser } from '../iommu/iommufd/testing/ifd-user.js';
+import { IOMMU_IOAS_MAP_FIXED_IOVA as F, IOMMU_IOAS_MAP_READABLE as R, IOMMU_IOAS_MAP_WRITEABLE as W } from '../iommu/iommufd/uapi.js';
+import { iommufdDeviceAttach } from '../iommu/iommufd/index.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_IOMMU_GET_INFO, VFIO_IOMMU_UNMAP_DMA,
   vfio_iommu_type1_info,
 } from '../uapi/index.js';
 import { PL330, User, bindToVfio, openDevice } from '../vfio/platform/testing/user.js';
-import { ArmSmmu } from './arm-smmu.js';
+import { ArmSmmu, CB_MAIR0, CB_MAIR1 } from './arm-smmu.js';
+import { bootWithFakes } from '../testing/fixtures.js';
+import type { AddressSpace } from '../process/mm.js';
 
 const P = 4096;
+
+/** the physical page behind a faulted-in user address (-1: none) */
+function userPa(mm: AddressSpace, va: number): number {
+  const v = mm.find(va);
+  const pa = v?.pages ? v.pages[Math.floor((va - v.start) / P)]! : -1;
+  return pa < 0 ? -1 : pa + (va % P);
+}
 const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 
 /** PL330 on VFIO, a type1 container; the domain of its group */
@@ -80,5 +91,64 @@ describe('3.14 type1 on the 3.14 arm-smmu writer', () => {
     }
     // vfio_dma_do_map's "already mapped?" check (iommu_iova_to_phys) reads 0: the map goes through
     expect(u.mapDma(container, RW, buf, 0x10000, 16 * P)).toBe(0);
+  });
+});
+
+describe('mainline', () => {
+  it('type1 maps with IOMMU_CACHE (vfio_iommu_map): write-back AttrIndx, inner-shareable', () => {
+    const { sys, u, container, pt } = type1('mainline');
+    const buf = u.call('mmap2', [0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+    expect(u.mapDma(container, RW, buf, 0x10000, P)).toBe(0);
+    const [lo] = l3(sys, pt.pgd, 0x10000)!;
+    expect((lo >> 2) & 7).toBe(1);
+    expect((lo >> 8) & 3).toBe(3);
+  });
+
+  it('MAIR0 is io-pgtable-arm\'s (index 3 inner-non-cacheable/outer-WB), 3.14 the driver\'s own', () => {
+    for (const [profile, mair0] of [['mainline', 0xf404ff44], ['rfc-v4', 0x0004ff44]] as const) {
+      const { k, smmu } = bootWithFakes(profile);
+      const d = k.iommu.domainAlloc('platform') as Domain;
+      expect(k.iommu.attachGroup(d, k.iommu.groups()[0]!)).toBe(0);
+      const cb = 0x8000 + ArmSmmu.contextBankOf(d) * 0x1000;
+      expect(smmu.get(cb + CB_MAIR0) >>> 0).toBe(mair0);
+      expect(smmu.get(cb + CB_MAIR1)).toBe(0);
+    }
+  });
+
+  it('iommufd: a 2 MiB IOAS_MAP where an emptied level-3 table is becomes a block (arm_lpae_init_pte frees the table)', () => {
+    const sys = new System({ profile: 'mainline', bootargs: BOOTARGS });
+    const u = new IfdUser(sys, 'ifd');
+    expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
+    expect(u.openIommufd()).toBeGreaterThanOrEqual(0);
+    const ioas = u.ioasAlloc();
+    const b = u.bind(PL330);
+    if (typeof b === 'number') throw new Error(`bind ${b}`);
+    const hwpt = iommufdDeviceAttach(b.idev, ioas);
+    expect(hwpt).toBeGreaterThan(0);
+    const domain = sys.kernel.iommu.groups().find((g) => g.devices.some((d) => d.name === PL330))!.domain as Domain;
+    const pt = ArmSmmu.pgtableOf(domain)!;
+    // 4 MiB of memory, faulted in in order: a 2 MiB-aligned physically contiguous run inside it
+    const buf = u.mmap(4 << 20);
+    for (let o = 0; o < 4 << 20; o += P) u.mem.write32(buf + o, o);
+    let va = -1;
+    for (let o = 0; o + (2 << 20) <= 4 << 20 && va < 0; o += P) {
+      const pa = userPa(u.proc.mm, buf + o);
+      if (pa % (2 << 20) !== 0) continue;
+      let ok = true;
+      for (let i = 1; i < 512 && ok; i++) ok = userPa(u.proc.mm, buf + o + i * P) === pa + i * P;
+      if (ok) va = buf + o;
+    }
+    expect(va).toBeGreaterThan(0);
+    // a page inside the 2 MiB region, mapped and unmapped: its level-3 table stays, empty
+    const one = u.mmap(P);
+    expect(u.map(ioas, R | W | F, one, P, 0x401000)).toBe(0x401000);
+    expect(u.unmap(ioas, 0x401000, P)).toEqual([0, P]);
+    const tables = pt.tablePages;
+    expect(l3(sys, pt.pgd, 0x401000)).toEqual([0, 0]);
+    // batch_to_domain: one iommu_map of the contiguous run -> a 2 MiB block at level 2
+    expect(u.map(ioas, R | W | F, va, 2 << 20, 0x400000)).toBe(0x400000);
+    expect(l3(sys, pt.pgd, 0x401000)).toBeNull();
+    expect(pt.tablePages).toBe(tables - 1);
+    expect(domain.iovaToPhys(0x401234)).toBe(userPa(u.proc.mm, va) + 0x1234);
   });
 });

@@ -104,7 +104,7 @@ export class ArmSmmu314Pgtable extends LpaeTables {
   map(iova: number, pa: number, size: number, prot: number): number {
     if (size % PAGE !== 0) return -EINVAL;
     if (iova < 0 || iova >= TWO32 || pa < 0 || pa >= 2 ** this.oas) return -ERANGE;
-    if (this.noAccessRule === 'not-mapped' && !(prot & (IOMMU_READ | IOMMU_WRITE))) return 0;
+    if (this.noAccessRule === 'einval' && !(prot & (IOMMU_READ | IOMMU_WRITE))) return -EINVAL;
     const [lo, hi] = this.pteval(prot);
     return this.handleMapping(iova, pa, size, lo, hi);
   }

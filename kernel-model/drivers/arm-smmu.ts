@@ -19,8 +19,8 @@ import { EINVAL, ENOSPC } from '../base/errno.js';
 import type { Device } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Domain, Group, IommuOps } from '../iommu/core.js';
-import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
-import { ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
+import { LPAE_MAIR0, LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
+import { ARM_SMMU_314_MAIR0, ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { armSmmuContextFault, armSmmuGlobalFault, type ContextFaultRecord, type GlobalFaultRecord } from './arm-smmu-fault.js';
@@ -69,8 +69,8 @@ const TLB_SYNC_POLLS = 1000;
 
 /** an arm-smmu domain's private part (struct arm_smmu_domain): its page table, context bank, IRQ and streams */
 export interface DomainPriv {
-  /** the page table (capability `smmuPgtable`), allocated with the domain */
-  pgtable: SmmuPgtable;
+  /** the page table (capability `smmuPgtable`), allocated with the domain (domainInit) */
+  pgtable: SmmuPgtable | null;
   smmu: ArmSmmu | null;
   cbndx: number;
   irq: number;
@@ -213,33 +213,49 @@ export class ArmSmmu implements IommuOps {
   }
 
   domainInit(d: Domain): number {
-    const pt = this.newPgtable();
-    const r = pt.init();
+    const p: DomainPriv = { pgtable: null, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
+    const r = this.allocPgtable(d, p);
     if (r < 0) return r;
-    const p: DomainPriv = { pgtable: pt, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
     d.priv = p;
     return 0;
   }
 
   /**
    * the domain's page table (capability `smmuPgtable`): 3.14 the driver's own writer
-   * (arm-smmu-pgtable.ts; s1_output_size min(32, IAS)); mainline io-pgtable-arm. The prot
-   * rules: XN per `iommuExecSemantics`, no-access maps per `iommuNoAccessPte`.
+   * (arm-smmu-pgtable.ts; s1_output_size min(32, IAS)); mainline alloc_io_pgtable_ops
+   * (ARM_32_LPAE_S1: ias min(va_size, 32), oas min(ipa_size, 40); for SMMUv1 va_size = ipa_size
+   * = sIDR2.IAS), with the driver's walk flush. The prot rules: XN per `iommuExecSemantics`,
+   * no-access maps per `iommuNoAccessPte`. 0 or -ENOMEM.
    */
-  private newPgtable(): ArmSmmu314Pgtable | LpaeS1Pgtable {
+  private allocPgtable(d: Domain, p: DomainPriv): number {
     const caps = this.k.profile.caps;
     const pages = this.k.mm.pages;
     const kmem = this.k.mm.kmem;
-    return caps.smmuPgtable === 'arm-smmu-3.14'
-      ? new ArmSmmu314Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte)
-      : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, 32, caps.iommuNoAccessPte);
+    const pt =
+      caps.smmuPgtable === 'arm-smmu-3.14'
+        ? new ArmSmmu314Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte)
+        : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte, Math.min(40, this.ias), () => this.flushWalk(d));
+    const r = pt.init();
+    if (r < 0) return r;
+    p.pgtable = pt;
+    return 0;
+  }
+
+  /**
+   * io_pgtable_tlb_flush_walk for a table io-pgtable-arm unhooked (arm_smmu_tlb_inv_walk_s1:
+   * TLBIVA over the range, then the context's TLBSYNC); the model invalidates the ASID
+   * (TLBIASID) and syncs globally, as for every unmap
+   */
+  private flushWalk(d: Domain): void {
+    const p = d.priv as DomainPriv | null;
+    if (p?.smmu) this.tlbInvContext(p);
   }
 
   domainDestroy(d: Domain): void {
     const p = d.priv as DomainPriv | null;
     if (!p) return;
     this.destroyContext(d, p);
-    p.pgtable.free();
+    p.pgtable?.free();
     d.priv = null;
   }
 
@@ -269,11 +285,13 @@ export class ArmSmmu implements IommuOps {
     const gr1 = this.gr1;
     this.wr(gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | CBAR_S1_MEMATTR_WB | CBAR_S1_BPSHCFG_NSH | (irptndx << CBAR_IRPTNDX_SHIFT));
     const base = this.cb(cb);
-    const pgd = p.pgtable.pgd;
+    const pgd = p.pgtable!.pgd;
     this.wr(base + CB_TTBR0_LO, pgd >>> 0);
     this.wr(base + CB_TTBR0_HI, (Math.floor(pgd / 2 ** 32) & 0xff) | (cb << 16));
     this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA /* T0SZ 0: 32-bit input */);
-    this.wr(base + CB_MAIR0, MAIR0_VALUE);
+    // MAIR0: 3.14 arm_smmu_init_context_bank's NC/WB/device; mainline io-pgtable-arm's, which
+    // adds inner-non-cacheable/outer-WB at index 3 (arm_64_lpae_alloc_pgtable_s1)
+    this.wr(base + CB_MAIR0, this.k.profile.caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_MAIR0 : LPAE_MAIR0);
     this.wr(base + CB_MAIR1, 0);
     // SCTLR: 3.14 arm_smmu_init_context_bank writes CFCFG | CFIE | CFRE | M | EAE_SBOP (AFE |
     // TRE) | S1_ASIDPNE: context faults stall until the handler writes CB_RESUME; mainline
@@ -397,20 +415,20 @@ export class ArmSmmu implements IommuOps {
 
   mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number {
     const p = d.priv as DomainPriv;
-    return p.pgtable.map(iova, pa, pgsize, prot);
+    return p.pgtable!.map(iova, pa, pgsize, prot);
   }
 
   /** 3.14 arm_smmu_unmap (the writer, then arm_smmu_tlb_inv_context) / mainline arm_smmu_unmap_pages */
   unmapPage(d: Domain, iova: number, pgsize: number): number {
     const p = d.priv as DomainPriv;
-    const n = p.pgtable.unmap(iova, pgsize);
+    const n = p.pgtable!.unmap(iova, pgsize);
     if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
     else if (p.smmu) this.tlbInvContext(p);
     return n;
   }
 
   iovaToPhys(d: Domain, iova: number): number | null {
-    return (d.priv as DomainPriv).pgtable.iovaToPhys(iova);
+    return (d.priv as DomainPriv).pgtable!.iovaToPhys(iova);
   }
 
   /** the page table of a domain (for tools and tests) */

@@ -10,7 +10,9 @@ import { fakeDevice } from '../vfio/testing/fake-iommu.js';
 import {
   PTE_AF, PTE_AP_RDONLY, PTE_AP_UNPRIV, PTE_HI_CONT, PTE_HI_PXN, PTE_HI_XN, PTE_NG, PTE_SH_IS, type SmmuPgtable,
 } from './io-pgtable-arm.js';
-import { IOMMU_CACHE, IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_NOEXEC, IOMMU_READ, IOMMU_RESV_RESERVED, IOMMU_RESV_SW_MSI, IOMMU_WRITE } from './types.js';
+import {
+  IOMMU_CACHE, IOMMU_CAP_INTR_REMAP, IOMMU_EXEC, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_PRIV, IOMMU_READ, IOMMU_RESV_RESERVED, IOMMU_RESV_SW_MSI, IOMMU_WRITE,
+} from './types.js';
 
 const RW = IOMMU_READ | IOMMU_WRITE;
 const P = 0x1000;
@@ -206,20 +208,29 @@ describe('3.14 arm-smmu page tables (arm_smmu_handle_mapping, drivers/iommu/arm-
 });
 
 describe('mainline io-pgtable-arm (drivers/iommu/io-pgtable-arm.c, ARM_32_LPAE_S1)', () => {
-  it('XN only with IOMMU_NOEXEC', () => {
+  it('arm_lpae_prot_to_pte: SH inner-shareable only with IOMMU_CACHE (outer otherwise), AttrIndx device for IOMMU_MMIO, AP_UNPRIV unless IOMMU_PRIV, XN only with IOMMU_NOEXEC', () => {
     const { d, pt, k } = domainOn('mainline');
     expect(d.pgsizeBitmap).toBe(0x40201000);
-    d.map(0x2000, 0x81000000, P, RW);
-    expect(walkRam(k, pt.pgd, 0x2000)!.hi & PTE_HI_XN).toBe(0);
-    d.map(0x3000, 0x81000000, P, RW | IOMMU_NOEXEC);
-    expect(walkRam(k, pt.pgd, 0x3000)!.hi & XN).toBe(XN);
+    const at = (iova: number, prot: number) => {
+      expect(d.map(iova, 0x81000000 + iova, P, prot)).toBe(0);
+      const e = walkRam(k, pt.pgd, iova)!;
+      expect(e.lvl).toBe(3);
+      return { sh: (e.lo >> 8) & 3, idx: (e.lo >> 2) & 7, unpriv: (e.lo & PTE_AP_UNPRIV) !== 0, ro: (e.lo & PTE_AP_RDONLY) !== 0, xn: e.hi & XN, af: (e.lo & PTE_AF) !== 0, ng: (e.lo & PTE_NG) !== 0 };
+    };
+    expect(at(0x1000, RW)).toEqual({ sh: 2, idx: 0, unpriv: true, ro: false, xn: 0, af: true, ng: true });
+    expect(at(0x2000, RW | IOMMU_CACHE)).toEqual({ sh: 3, idx: 1, unpriv: true, ro: false, xn: 0, af: true, ng: true });
+    expect(at(0x3000, RW | IOMMU_MMIO | IOMMU_CACHE)).toEqual({ sh: 3, idx: 2, unpriv: true, ro: false, xn: 0, af: true, ng: true });
+    expect(at(0x4000, IOMMU_READ | IOMMU_PRIV)).toEqual({ sh: 2, idx: 0, unpriv: false, ro: true, xn: 0, af: true, ng: true });
+    expect(at(0x5000, RW | IOMMU_NOEXEC)).toEqual({ sh: 2, idx: 0, unpriv: true, ro: false, xn: XN, af: true, ng: true });
   });
 
-  it('no-access mappings write nothing (arm_lpae_map: "If no access, then nothing to do"), NOEXEC alone too', () => {
+  it('arm_lpae_map_pages: neither READ nor WRITE is -EINVAL, nothing written (NOEXEC alone too)', () => {
     const { d, pt, k } = domainOn('mainline');
-    expect(d.map(0x4000, 0x81000000, P, 0)).toBe(0);
+    const tables = pt.tablePages;
+    expect(d.map(0x4000, 0x81000000, P, 0)).toBe(-EINVAL);
+    expect(d.map(0x6000, 0x81000000, P, IOMMU_NOEXEC | IOMMU_CACHE)).toBe(-EINVAL);
     expect(walkRam(k, pt.pgd, 0x4000)!.lvl).toBe(1); // no lower-level table was even created
-    expect(d.map(0x6000, 0x81000000, P, IOMMU_NOEXEC)).toBe(0);
+    expect(pt.tablePages).toBe(tables);
     expect(d.iovaToPhys(0x6000)).toBeNull();
   });
 
@@ -235,6 +246,28 @@ describe('mainline io-pgtable-arm (drivers/iommu/io-pgtable-arm.c, ARM_32_LPAE_S
     expect(d.iovaToPhys(0x80201000)).toBeNull();
   });
 
+  it('arm_lpae_init_pte: a block where a table is (emptied, or not) unmaps and frees the table, flushes the walk, installs the block', () => {
+    const { d, pt, k, smmu } = domainOn('mainline');
+    expect(d.map(0x201000, 0x81000000, P, RW)).toBe(0);
+    const withTable = pt.tablePages;
+    const free = k.mm.pages.nrFree;
+    expect(d.unmap(0x201000, P)).toBe(P);
+    expect(pt.tablePages).toBe(withTable); // the emptied level-3 table stays
+    smmu.writes.length = 0;
+    expect(d.map(0x200000, 0x80400000, 0x200000, RW)).toBe(0);
+    expect(walkRam(k, pt.pgd, 0x201000)).toMatchObject({ lvl: 2 });
+    expect(walkRam(k, pt.pgd, 0x201000)!.lo & 3).toBe(1);
+    expect(d.iovaToPhys(0x201234)).toBe(0x80401234);
+    expect(pt.tablePages).toBe(withTable - 1);
+    expect(k.mm.pages.nrFree).toBe(free + 1);
+    expect(smmu.writes.map(([o]) => o)).toEqual([0x8000 + CB_TLBIASID, GR0_sTLBGSYNC]);
+    // a table still holding pages goes the same way
+    expect(d.map(0x401000, 0x81000000, P, RW)).toBe(0);
+    expect(d.map(0x400000, 0x80600000, 0x200000, RW)).toBe(0);
+    expect(d.iovaToPhys(0x401000)).toBe(0x80601000);
+    // a block there already: -EEXIST ("We require an unmap first")
+    expect(d.map(0x400000, 0x80800000, 0x200000, RW)).toBe(-EEXIST);
+  });
 });
 
 describe('iommu_map / iommu_unmap / iova_to_phys (mainline writer)', () => {

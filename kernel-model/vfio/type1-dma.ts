@@ -13,7 +13,7 @@
  */
 import { EBUSY, EINVAL, ENOMEM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
-import { IOMMU_WRITE, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
+import { IOMMU_CACHE, IOMMU_WRITE, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
 import type { AddressSpace, PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
 import type { Task } from '../vfs/file.js';
@@ -142,6 +142,8 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
   const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false, bitmap: null };
   const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
   const lockCap = task.proc.capIpcLock;
+  // mainline vfio_iommu_map: iommu_map(..., prot | IOMMU_CACHE) (`type1MapCache`)
+  const iommuProt = drv.caps.type1MapCache ? prot | IOMMU_CACHE : prot;
   let done = 0;
   let err = 0;
   for (; done < npage; done++) {
@@ -175,7 +177,7 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
       unpinPage(drv, dma, done);
       break;
     }
-    const m = it.domain.map(io, drv.pin.pa, PAGE_SIZE, prot);
+    const m = it.domain.map(io, drv.pin.pa, PAGE_SIZE, iommuProt);
     if (m) {
       err = m;
       unpinPage(drv, dma, done);
