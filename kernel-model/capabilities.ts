@@ -208,6 +208,14 @@ export interface Capabilities {
    * 0xf404ff44). kernel-model/iommu/io-pgtable-arm.ts, kernel-model/drivers/arm-smmu-pgtable.ts
    */
   smmuPgtable: 'arm-smmu-3.14' | 'io-pgtable-arm';
+  /**
+   * when an arm-smmu domain gets its page table: 'domain-init' (3.14 arm_smmu_domain_init
+   * allocates the pgd) or 'first-attach' (mainline arm_smmu_init_domain_context ->
+   * alloc_io_pgtable_ops; until then arm_smmu_map_pages is -ENODEV, arm_smmu_unmap_pages 0 and
+   * arm_smmu_iova_to_phys 0, so an iommufd HWPT allocated without a device attached
+   * (IOMMU_HWPT_ALLOC) cannot take the IOAS's mappings: iopt_table_add_domain fails -ENODEV)
+   */
+  smmuPgtableAlloc: 'domain-init' | 'first-attach';
   // ---- IOMMU groups, group ownership, SMMU device-tree binding (issue 16 items 1, 2, 8)
   /**
    * how the arm-smmu driver forms IOMMU groups: 'per-device' (3.14 arm_smmu_add_device:

@@ -1,7 +1,7 @@
 /**
  * The arm-smmu page tables as user space reaches them: the 3.14 driver's own writer
  * (arm-smmu-pgtable.ts) under 3.14 type1, mainline io-pgtable-arm under mainline type1 and
- * iommufd (capabilities `smmuPgtable`, `iommuNoAccessPte`, `type1UnmapChunk`, `type1MapCache`).
+ * iommufd (capabilities `smmuPgtable`, `smmuPgtableAlloc`, `iommuNoAccessPte`, `type1UnmapChunk`, `type1MapCache`).
  * The writers' descriptor rules in isolation are in kernel-model/iommu/iommu.test.ts.
  */
 import { describe, expect, it } from 'vitest';

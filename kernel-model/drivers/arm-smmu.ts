@@ -15,7 +15,7 @@
  * - arm-smmu-of.ts: the masters in the device tree and how they are grouped,
  * - arm-smmu-regs.ts: the register layout (ARM IHI 0062), re-exported here.
  */
-import { EINVAL, ENOSPC } from '../base/errno.js';
+import { EINVAL, ENODEV, ENOSPC } from '../base/errno.js';
 import type { Device } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Domain, Group, IommuOps } from '../iommu/core.js';
@@ -69,7 +69,11 @@ const TLB_SYNC_POLLS = 1000;
 
 /** an arm-smmu domain's private part (struct arm_smmu_domain): its page table, context bank, IRQ and streams */
 export interface DomainPriv {
-  /** the page table (capability `smmuPgtable`), allocated with the domain (domainInit) */
+  /**
+   * the page table: 3.14 allocates its pgd at domain init (arm_smmu_domain_init); mainline
+   * only at the first attach (arm_smmu_init_domain_context -> alloc_io_pgtable_ops), null
+   * until then (capability `smmuPgtableAlloc`)
+   */
   pgtable: SmmuPgtable | null;
   smmu: ArmSmmu | null;
   cbndx: number;
@@ -141,7 +145,9 @@ export class ArmSmmu implements IommuOps {
   /**
    * the page sizes: 3.14 arm_smmu_ops.pgsize_bitmap 2 MiB | 64 KiB | 4 KiB (0x00211000);
    * mainline io-pgtable-arm's for a 4 KiB granule, 4 KiB | 2 MiB | 1 GiB (0x40201000), what
-   * arm_smmu_init_domain_context leaves in domain->pgsize_bitmap
+   * arm_smmu_init_domain_context leaves in domain->pgsize_bitmap at the first attach (before
+   * it a domain carries arm_smmu_ops.pgsize_bitmap, every size the SMMU's formats allow: not
+   * modelled)
    */
   get pgsizeBitmap(): number {
     return this.k.profile.caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_PGSIZE_BITMAP : LPAE_PGSIZE_BITMAP;
@@ -214,8 +220,11 @@ export class ArmSmmu implements IommuOps {
 
   domainInit(d: Domain): number {
     const p: DomainPriv = { pgtable: null, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
-    const r = this.allocPgtable(d, p);
-    if (r < 0) return r;
+    if (this.k.profile.caps.smmuPgtableAlloc === 'domain-init') {
+      // 3.14 arm_smmu_domain_init: the pgd with the domain
+      const r = this.allocPgtable(d, p);
+      if (r < 0) return r;
+    }
     d.priv = p;
     return 0;
   }
@@ -268,6 +277,12 @@ export class ArmSmmu implements IommuOps {
       }
     }
     if (cb < 0) return -ENOSPC;
+    if (p.pgtable === null) {
+      // mainline arm_smmu_init_domain_context: the context bank, then alloc_io_pgtable_ops (the
+      // pgd); the page table stays with the domain until arm_smmu_domain_free
+      const r = this.allocPgtable(d, p);
+      if (r < 0) return r;
+    }
     const nctx = this.irqs.length - this.numGlobalIrqs;
     // context interrupt index: the bank's own line when there is one per bank
     // (documented choice; the 2014 v1 code handed them out round-robin)
@@ -413,22 +428,29 @@ export class ArmSmmu implements IommuOps {
     for (const i of this.groupSmes.get(g) ?? []) this.wr(this.gr0 + GR0_S2CR(i), v);
   }
 
+  /** 3.14 arm_smmu_map / mainline arm_smmu_map_pages: no page table yet (mainline, before the first attach) -ENODEV */
   mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number {
     const p = d.priv as DomainPriv;
-    return p.pgtable!.map(iova, pa, pgsize, prot);
+    if (p.pgtable === null) return -ENODEV;
+    return p.pgtable.map(iova, pa, pgsize, prot);
   }
 
-  /** 3.14 arm_smmu_unmap (the writer, then arm_smmu_tlb_inv_context) / mainline arm_smmu_unmap_pages */
+  /**
+   * 3.14 arm_smmu_unmap (the writer, then arm_smmu_tlb_inv_context) / mainline
+   * arm_smmu_unmap_pages (no page table: 0)
+   */
   unmapPage(d: Domain, iova: number, pgsize: number): number {
     const p = d.priv as DomainPriv;
-    const n = p.pgtable!.unmap(iova, pgsize);
+    if (p.pgtable === null) return 0;
+    const n = p.pgtable.unmap(iova, pgsize);
     if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
     else if (p.smmu) this.tlbInvContext(p);
     return n;
   }
 
+  /** arm_smmu_iova_to_phys (mainline: no page table, 0) */
   iovaToPhys(d: Domain, iova: number): number | null {
-    return (d.priv as DomainPriv).pgtable!.iovaToPhys(iova);
+    return (d.priv as DomainPriv).pgtable?.iovaToPhys(iova) ?? null;
   }
 
   /** the page table of a domain (for tools and tests) */

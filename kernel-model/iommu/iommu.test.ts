@@ -268,6 +268,21 @@ describe('mainline io-pgtable-arm (drivers/iommu/io-pgtable-arm.c, ARM_32_LPAE_S
     // a block there already: -EEXIST ("We require an unmap first")
     expect(d.map(0x400000, 0x80800000, 0x200000, RW)).toBe(-EEXIST);
   });
+
+  it('arm_smmu_map_pages / unmap_pages / iova_to_phys before the first attach: no page table (-ENODEV, 0, 0); it comes with the attach', () => {
+    const { d, k } = domainOn('mainline', false);
+    expect(ArmSmmu.pgtableOf(d)).toBeNull();
+    expect(d.map(0x1000, 0x81000000, P, RW)).toBe(-ENODEV);
+    expect(d.unmap(0x1000, P)).toBe(0);
+    expect(d.iovaToPhys(0x1000)).toBeNull();
+    const free = k.mm.pages.nrFree;
+    expect(k.iommu.attachGroup(d, k.iommu.groups()[0]!)).toBe(0);
+    expect(k.mm.pages.nrFree).toBe(free - 1);
+    expect(ArmSmmu.pgtableOf(d)!.pgd).toBeGreaterThan(0);
+    expect(d.map(0x1000, 0x81000000, P, RW)).toBe(0);
+    // 3.14 arm_smmu_domain_init allocates the pgd with the domain
+    expect(ArmSmmu.pgtableOf(domainOn('rfc-v4', false).d)!.pgd).toBeGreaterThan(0);
+  });
 });
 
 describe('iommu_map / iommu_unmap / iova_to_phys (mainline writer)', () => {
