@@ -186,10 +186,36 @@ export interface Capabilities {
    * 'faulting-unless-exec' (2014 arm_smmu_alloc_init_pte, drivers/iommu/arm-smmu.c: "if
    * IOMMU_EXEC clear XN, else if neither READ nor WRITE make a faulting entry", so with
    * patch 02 a MAP_DMA with VFIO_DMA_MAP_FLAG_EXEC alone is a valid read/write/execute page,
-   * pinned for read only by vfio_pin_pages) or 'not-mapped' (mainline io-pgtable-arm.c
-   * arm_lpae_map: "If no access, then nothing to do")
+   * pinned for read only by vfio_pin_pages) or 'einval' (v6.12.19 io-pgtable-arm.c
+   * arm_lpae_map_pages: -EINVAL, after the page-size and range checks; io-pgtable-arm's older
+   * arm_lpae_map returned 0 and mapped nothing, "If no access, then nothing to do"; which
+   * release changed it is not established here, see io-pgtable-arm.ts). type1's MAP_DMA and
+   * iommufd's IOAS_MAP refuse such a map themselves; iommufd's VFIO compat MAP_DMA does not
+   * (iommufd_vfio_map_dma passes IOMMU_CACHE alone), so there the domain's -EINVAL answers.
    */
-  iommuNoAccessPte: 'faulting-unless-exec' | 'not-mapped';
+  iommuNoAccessPte: 'faulting-unless-exec' | 'einval';
+  /**
+   * the arm-smmu page-table writer: 'arm-smmu-3.14' (3.14 drivers/iommu/arm-smmu.c
+   * arm_smmu_handle_mapping / arm_smmu_alloc_init_pte, arm_smmu_unmap, arm_smmu_iova_to_phys:
+   * pgsize_bitmap 2 MiB | 64 KiB | 4 KiB, every size written as level-3 pages with the
+   * contiguous hint on aligned 64 KiB runs, a map overwrites, an unmap writes faulting entries
+   * (address field counting up from 0) and frees no table and returns the size even over a
+   * hole, iova_to_phys treats only an all-zero pte as unmapped; MAIR0 0x0004ff44) or
+   * 'io-pgtable-arm' (mainline drivers/iommu/io-pgtable-arm.c ARM_32_LPAE_S1: 4 KiB | 2 MiB | 1 GiB
+   * with blocks, -EEXIST over a leaf, a block replaces (and frees) a table, unmap clears and
+   * frees and splits blocks, arm_lpae_prot_to_pte's attributes (SH outer-shareable without
+   * IOMMU_CACHE, device AttrIndx for IOMMU_MMIO, AP_UNPRIV unless IOMMU_PRIV); MAIR0
+   * 0xf404ff44). kernel-model/iommu/io-pgtable-arm.ts, kernel-model/drivers/arm-smmu-pgtable.ts
+   */
+  smmuPgtable: 'arm-smmu-3.14' | 'io-pgtable-arm';
+  /**
+   * when an arm-smmu domain gets its page table: 'domain-init' (3.14 arm_smmu_domain_init
+   * allocates the pgd) or 'first-attach' (mainline arm_smmu_init_domain_context ->
+   * alloc_io_pgtable_ops; until then arm_smmu_map_pages is -ENODEV, arm_smmu_unmap_pages 0 and
+   * arm_smmu_iova_to_phys 0, so an iommufd HWPT allocated without a device attached
+   * (IOMMU_HWPT_ALLOC) cannot take the IOAS's mappings: iopt_table_add_domain fails -ENODEV)
+   */
+  smmuPgtableAlloc: 'domain-init' | 'first-attach';
   // ---- IOMMU groups, group ownership, SMMU device-tree binding (issue 16 items 1, 2, 8)
   /**
    * how the arm-smmu driver forms IOMMU groups: 'per-device' (3.14 arm_smmu_add_device:
@@ -302,6 +328,21 @@ export interface Capabilities {
    * vfio_dma_do_map, `if (!iommu->dma_avail)`; default U16_MAX = 65535); 0 in 3.14 (no limit)
    */
   type1DmaEntryLimit: number;
+  /**
+   * how type1 unmaps a range it removes (vfio_unmap_unpin): 'page' (3.14: iommu_unmap of
+   * PAGE_SIZE per page, each after iommu_iova_to_phys, "expect IOMMUs that support large pages
+   * to unmap a larger chunk") or 'range' (the model's mainline: one iommu_unmap over the range;
+   * mainline unmaps each physically contiguous run with iommu_unmap_fast and syncs the IOTLB
+   * once, which leaves the same page tables)
+   */
+  type1UnmapChunk: 'page' | 'range';
+  /**
+   * type1 maps with IOMMU_CACHE: false (3.14 vfio_dma_do_map adds it only when iommu->cache,
+   * "currently never set") or true (mainline vfio_iommu_map / vfio_iommu_replay: `prot |
+   * IOMMU_CACHE` always, since 5.19 "vfio: Move the Intel no-snoop control off of
+   * IOMMU_CACHE"); the prot recorded in the vfio_dma stays without it
+   */
+  type1MapCache: boolean;
   /**
    * the IOMMU driver reports reserved IOVA regions and the IOMMU core shows them: true in
    * mainline (arm_smmu_get_resv_regions: the software MSI window 0x8000000..0x80fffff,

@@ -2,7 +2,8 @@
  * The arm-smmu IOMMU driver's SMMU instance (drivers/iommu/arm-smmu.c of 3.14, the driver of the
  * RFC v4 series' time; mainline drivers/iommu/arm/arm-smmu/arm-smmu.c where capabilities say so):
  * `ArmSmmu` is struct arm_smmu_device, what probe found in the hardware, and the bus's
- * IOMMU ops (arm_smmu_ops): domains with an LPAE stage-1 page table (io-pgtable-arm.ts), a
+ * IOMMU ops (arm_smmu_ops): domains with an LPAE stage-1 page table (3.14: the driver's own
+ * writer, arm-smmu-pgtable.ts; mainline: io-pgtable-arm.ts; capability `smmuPgtable`), a
  * context bank per attached domain (arm_smmu_init_context_bank: CBAR, TTBR0, TTBCR, MAIR, SCTLR,
  * its context interrupt), the stream-map entries (SMR/S2CR) of the groups attached to it
  * (3.14 at attach; mainline allocated at probe_device, arm_smmu_master_alloc_smes), map/unmap
@@ -14,11 +15,12 @@
  * - arm-smmu-of.ts: the masters in the device tree and how they are grouped,
  * - arm-smmu-regs.ts: the register layout (ARM IHI 0062), re-exported here.
  */
-import { EINVAL, ENOSPC } from '../base/errno.js';
+import { EINVAL, ENODEV, ENOSPC } from '../base/errno.js';
 import type { Device } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Domain, Group, IommuOps } from '../iommu/core.js';
-import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, MAIR0_VALUE } from '../iommu/io-pgtable-arm.js';
+import { LPAE_MAIR0, LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
+import { ARM_SMMU_314_MAIR0, ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { ofDmaIsCoherent } from '../platform/of.js';
@@ -68,7 +70,12 @@ const TLB_SYNC_POLLS = 1000;
 
 /** an arm-smmu domain's private part (struct arm_smmu_domain): its page table, context bank, IRQ and streams */
 export interface DomainPriv {
-  pgtable: LpaeS1Pgtable;
+  /**
+   * the page table: 3.14 allocates its pgd at domain init (arm_smmu_domain_init); mainline
+   * only at the first attach (arm_smmu_init_domain_context -> alloc_io_pgtable_ops), null
+   * until then (capability `smmuPgtableAlloc`)
+   */
+  pgtable: SmmuPgtable | null;
   smmu: ArmSmmu | null;
   cbndx: number;
   irq: number;
@@ -79,7 +86,6 @@ export interface DomainPriv {
 /** One probed SMMU instance (struct arm_smmu_device): also the IOMMU ops for its bus. */
 export class ArmSmmu implements IommuOps {
   readonly name = 'arm-smmu';
-  readonly pgsizeBitmap = LPAE_PGSIZE_BITMAP;
   base = 0;
   size = 0;
   pageSize = 4096;
@@ -150,6 +156,17 @@ export class ArmSmmu implements IommuOps {
     this.faultIgnRs = new Ratelimit('arm_smmu_context_fault', reset);
     this.globalRs = new Ratelimit('arm_smmu_global_fault', reset);
     this.globalRs2 = new Ratelimit('arm_smmu_global_fault', reset);
+  }
+
+  /**
+   * the page sizes: 3.14 arm_smmu_ops.pgsize_bitmap 2 MiB | 64 KiB | 4 KiB (0x00211000);
+   * mainline io-pgtable-arm's for a 4 KiB granule, 4 KiB | 2 MiB | 1 GiB (0x40201000), what
+   * arm_smmu_init_domain_context leaves in domain->pgsize_bitmap at the first attach (before
+   * it a domain carries arm_smmu_ops.pgsize_bitmap, every size the SMMU's formats allow: not
+   * modelled)
+   */
+  get pgsizeBitmap(): number {
+    return this.k.profile.caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_PGSIZE_BITMAP : LPAE_PGSIZE_BITMAP;
   }
 
   /** s2cr_init_val: what an S2CR holds while no domain uses it */
@@ -224,21 +241,52 @@ export class ArmSmmu implements IommuOps {
   }
 
   domainInit(d: Domain): number {
-    // prot-to-PTE rules (io-pgtable-arm.ts header): XN per iommuExecSemantics, no-access maps per iommuNoAccessPte
-    const caps = this.k.profile.caps;
-    const pt = new LpaeS1Pgtable(this.k.mm.pages, this.k.mm.kmem, caps.iommuExecSemantics, 32, caps.iommuNoAccessPte);
-    const r = pt.init();
-    if (r < 0) return r;
-    const p: DomainPriv = { pgtable: pt, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
+    const p: DomainPriv = { pgtable: null, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
+    if (this.k.profile.caps.smmuPgtableAlloc === 'domain-init') {
+      // 3.14 arm_smmu_domain_init: the pgd with the domain
+      const r = this.allocPgtable(d, p);
+      if (r < 0) return r;
+    }
     d.priv = p;
     return 0;
+  }
+
+  /**
+   * the domain's page table (capability `smmuPgtable`): 3.14 the driver's own writer
+   * (arm-smmu-pgtable.ts; s1_output_size min(32, IAS)); mainline alloc_io_pgtable_ops
+   * (ARM_32_LPAE_S1: ias min(va_size, 32), oas min(ipa_size, 40); for SMMUv1 va_size = ipa_size
+   * = sIDR2.IAS), with the driver's walk flush. The prot rules: XN per `iommuExecSemantics`,
+   * no-access maps per `iommuNoAccessPte`. 0 or -ENOMEM.
+   */
+  private allocPgtable(d: Domain, p: DomainPriv): number {
+    const caps = this.k.profile.caps;
+    const pages = this.k.mm.pages;
+    const kmem = this.k.mm.kmem;
+    const pt =
+      caps.smmuPgtable === 'arm-smmu-3.14'
+        ? new ArmSmmu314Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte)
+        : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte, Math.min(40, this.ias), () => this.flushWalk(d));
+    const r = pt.init();
+    if (r < 0) return r;
+    p.pgtable = pt;
+    return 0;
+  }
+
+  /**
+   * io_pgtable_tlb_flush_walk for a table io-pgtable-arm unhooked (arm_smmu_tlb_inv_walk_s1:
+   * TLBIVA over the range, then the context's TLBSYNC); the model invalidates the ASID
+   * (TLBIASID) and syncs globally, as for every unmap
+   */
+  private flushWalk(d: Domain): void {
+    const p = d.priv as DomainPriv | null;
+    if (p?.smmu) this.tlbInvContext(p);
   }
 
   domainDestroy(d: Domain): void {
     const p = d.priv as DomainPriv | null;
     if (!p) return;
     this.destroyContext(d, p);
-    p.pgtable.free();
+    p.pgtable?.free();
     d.priv = null;
   }
 
@@ -251,6 +299,12 @@ export class ArmSmmu implements IommuOps {
       }
     }
     if (cb < 0) return -ENOSPC;
+    if (p.pgtable === null) {
+      // mainline arm_smmu_init_domain_context: the context bank, then alloc_io_pgtable_ops (the
+      // pgd); the page table stays with the domain until arm_smmu_domain_free
+      const r = this.allocPgtable(d, p);
+      if (r < 0) return r;
+    }
     const nctx = this.irqs.length - this.numGlobalIrqs;
     // context interrupt index on an SMMUv1 (3.14 arm_smmu_init_domain_context, v6.12 the same):
     // round-robin over the context interrupts, `atomic_inc_return(&smmu->irptndx) %
@@ -269,11 +323,13 @@ export class ArmSmmu implements IommuOps {
     const gr1 = this.gr1;
     this.wr(gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | CBAR_S1_MEMATTR_WB | CBAR_S1_BPSHCFG_NSH | (irptndx << CBAR_IRPTNDX_SHIFT));
     const base = this.cb(cb);
-    const pgd = p.pgtable.pgd;
+    const pgd = p.pgtable!.pgd;
     this.wr(base + CB_TTBR0_LO, pgd >>> 0);
     this.wr(base + CB_TTBR0_HI, (Math.floor(pgd / 2 ** 32) & 0xff) | (cb << 16));
     this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA /* T0SZ 0: 32-bit input */);
-    this.wr(base + CB_MAIR0, MAIR0_VALUE);
+    // MAIR0: 3.14 arm_smmu_init_context_bank's NC/WB/device; mainline io-pgtable-arm's, which
+    // adds inner-non-cacheable/outer-WB at index 3 (arm_64_lpae_alloc_pgtable_s1)
+    this.wr(base + CB_MAIR0, this.k.profile.caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_MAIR0 : LPAE_MAIR0);
     this.wr(base + CB_MAIR1, 0);
     // SCTLR: 3.14 arm_smmu_init_context_bank writes CFCFG | CFIE | CFRE | M | EAE_SBOP (AFE |
     // TRE) | S1_ASIDPNE: context faults stall until the handler writes CB_RESUME; mainline
@@ -395,25 +451,33 @@ export class ArmSmmu implements IommuOps {
     for (const i of this.groupSmes.get(g) ?? []) this.wr(this.gr0 + GR0_S2CR(i), v);
   }
 
+  /** 3.14 arm_smmu_map / mainline arm_smmu_map_pages: no page table yet (mainline, before the first attach) -ENODEV */
   mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number {
     const p = d.priv as DomainPriv;
+    if (p.pgtable === null) return -ENODEV;
     return p.pgtable.map(iova, pa, pgsize, prot);
   }
 
+  /**
+   * 3.14 arm_smmu_unmap (the writer, then arm_smmu_tlb_inv_context) / mainline
+   * arm_smmu_unmap_pages (no page table: 0)
+   */
   unmapPage(d: Domain, iova: number, pgsize: number): number {
     const p = d.priv as DomainPriv;
+    if (p.pgtable === null) return 0;
     const n = p.pgtable.unmap(iova, pgsize);
     if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
     else if (p.smmu) this.tlbInvContext(p);
     return n;
   }
 
+  /** arm_smmu_iova_to_phys (mainline: no page table, 0) */
   iovaToPhys(d: Domain, iova: number): number | null {
-    return (d.priv as DomainPriv).pgtable.iovaToPhys(iova);
+    return (d.priv as DomainPriv).pgtable?.iovaToPhys(iova) ?? null;
   }
 
   /** the page table of a domain (for tools and tests) */
-  static pgtableOf(d: Domain): LpaeS1Pgtable | null {
+  static pgtableOf(d: Domain): SmmuPgtable | null {
     const p = d.priv as DomainPriv | null;
     return p ? p.pgtable : null;
   }

@@ -1,7 +1,7 @@
-import { EEXIST, ENOMEM, ERANGE } from '../base/errno.js';
+import { EEXIST, EINVAL, ENOMEM, ERANGE } from '../base/errno.js';
 import type { Kmem } from '../mm/kmem.js';
 import type { PageAllocator } from '../mm/page-alloc.js';
-import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from './types.js';
+import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_MMIO, IOMMU_PRIV, IOMMU_READ, IOMMU_WRITE } from './types.js';
 
 /**
  * ARM LPAE stage-1 page tables (VMSAv7 long-descriptor format, 4 KiB granule, 32-bit
@@ -11,24 +11,18 @@ import { IOMMU_CACHE, IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from './types.js';
  *
  *   [1:0] 0b11 table/page, 0b01 block; AttrIndx [4:2]; AP[1] (unprivileged) bit 6;
  *   AP[2] (read-only) bit 7; SH [9:8]; AF bit 10; nG bit 11; output address [39:12];
- *   PXN bit 53, XN bit 54 (the 2014 driver's XN value sets both).
+ *   contiguous hint bit 52; PXN bit 53, XN bit 54 (both drivers' XN value sets both).
  *
- * Leaves are written as the 2014 arm-smmu driver wrote them: AF, SH inner-shareable,
- * AP_UNPRIV, nG, AP_RDONLY when readable but not writable, AttrIndx 1 (write-back) for
- * IOMMU_CACHE else 0 (non-cacheable), and XN|PXN per the profile:
- *   'exec-flag'  (2014): XN unless prot has IOMMU_EXEC (bit 3);
- *   'noexec-flag' (mainline): XN only when prot has IOMMU_NOEXEC (bit 3).
- * A mapping with neither READ nor WRITE (profile caps.iommuNoAccessPte):
- *   'faulting-unless-exec' (2014 arm_smmu_alloc_init_pte, drivers/iommu/arm-smmu.c): "if
- *     IOMMU_EXEC clear XN, else if neither READ nor WRITE clear the page type bits" — so an
- *     EXEC-only mapping is a VALID page with AP_RDONLY clear (AP_RDONLY is set only for READ
- *     without WRITE) and XN clear: readable, writable and executable by the master; any other
- *     no-access mapping is a faulting (invalid) descriptor "to avoid TLB fills";
- *   'not-mapped' (mainline io-pgtable-arm.c arm_lpae_map: "If no access, then nothing to
- *     do"): nothing is written, whatever bit 3 says.
- * Both report success.
- * Page sizes: 4 KiB pages (level 3), 2 MiB blocks (level 2), 1 GiB blocks (level 1).
+ * Two writers fill such tables (capability `smmuPgtable`):
+ * - `LpaeS1Pgtable` below: mainline drivers/iommu/io-pgtable-arm.c (Linux 6.12), which the
+ *   arm-smmu driver has used since 4.0 (ARM_32_LPAE_S1 for this 32-bit context);
+ * - `ArmSmmu314Pgtable` (kernel-model/drivers/arm-smmu-pgtable.ts): the 3.14 driver's own code
+ *   in drivers/iommu/arm-smmu.c (level-3 pages only, the contiguous hint, unmap by writing
+ *   faulting entries).
+ * `LpaeTables` is what both share: the table pages, descriptor reads and writes, teardown.
  */
+
+/** mainline io-pgtable-arm page sizes for a 4 KiB granule (arm_32_lpae_alloc_pgtable_s1): 4 KiB, 2 MiB, 1 GiB */
 export const LPAE_PGSIZE_BITMAP = (1 << 12) | (1 << 21) | (1 << 30);
 
 export const PTE_TYPE_TABLE = 3;
@@ -44,40 +38,65 @@ const FREE_SCAN = [new Uint8Array(0), new Uint8Array(4096), new Uint8Array(4096)
 export const PTE_ATTRINDX_SHIFT = 2;
 export const PTE_AP_UNPRIV = 1 << 6;
 export const PTE_AP_RDONLY = 1 << 7;
+export const PTE_SH_OS = 2 << 8;
 export const PTE_SH_IS = 3 << 8;
 export const PTE_AF = 1 << 10;
 export const PTE_NG = 1 << 11;
 /** upper-word bits */
+export const PTE_HI_CONT = 1 << (52 - 32);
 export const PTE_HI_PXN = 1 << (53 - 32);
 export const PTE_HI_XN = 1 << (54 - 32);
 
-/** MAIR indices the driver programs: 0 non-cacheable, 1 write-back, 2 device */
+/** MAIR indices both drivers use: 0 non-cacheable, 1 write-back, 2 device (mainline adds 3) */
 export const MAIR_ATTR_IDX_NC = 0;
 export const MAIR_ATTR_IDX_CACHE = 1;
 export const MAIR_ATTR_IDX_DEV = 2;
-export const MAIR0_VALUE = 0x44 | (0xff << 8) | (0x04 << 16);
+/** mainline ARM_LPAE_MAIR_ATTR_IDX_INC_OCACHE: inner non-cacheable, outer write-back */
+export const MAIR_ATTR_IDX_INC_OCACHE = 3;
+/**
+ * mainline arm_64_lpae_alloc_pgtable_s1 (io-pgtable-arm.c, v6.12) MAIR: NC 0x44 at index 0,
+ * WBRWA 0xff at 1, DEVICE 0x04 at 2, INC_OWBRWA 0xf4 at 3; arm_smmu_init_context_bank writes
+ * its low word to MAIR0 and its high word (0) to MAIR1
+ */
+export const LPAE_MAIR0 = (0x44 | (0xff << 8) | (0x04 << 16) | (0xf4 << 24)) >>> 0;
 
 const LEVEL_SHIFT = [0, 30, 21, 12];
 const TWO32 = 2 ** 32;
 
 export type ExecSemantics = 'exec-flag' | 'noexec-flag';
-/** what a map without READ and WRITE writes (see the header) */
-export type NoAccessRule = 'faulting-unless-exec' | 'not-mapped';
+/** what a map without READ and WRITE does (capability `iommuNoAccessPte`) */
+export type NoAccessRule = 'faulting-unless-exec' | 'einval';
 
-export class LpaeS1Pgtable {
+/** A domain's page table as the arm-smmu driver uses it (either writer). */
+export interface SmmuPgtable {
   /** physical address of the level-1 table (TTBR0) */
-  pgd = -1;
+  readonly pgd: number;
   /** table pages in use (pgd included) */
+  readonly tablePages: number;
+  /** map one page of a supported size: 0 or -errno */
+  map(iova: number, pa: number, size: number, prot: number): number;
+  /** unmap `size` at iova: bytes unmapped */
+  unmap(iova: number, size: number): number;
+  /** the physical address iova translates to, null for none (the kernel's 0) */
+  iovaToPhys(iova: number): number | null;
+  /** free every table page (domain destroy) */
+  free(): void;
+}
+
+/** The table pages of one LPAE stage-1 page table in RAM: what both writers share. */
+export abstract class LpaeTables implements SmmuPgtable {
+  pgd = -1;
   tablePages = 0;
   private readonly buf: [number, number] = [0, 0];
 
   constructor(
     readonly pages: PageAllocator,
     readonly kmem: Kmem,
-    readonly exec: ExecSemantics,
-    readonly ias = 32,
-    readonly noAccessRule: NoAccessRule = exec === 'exec-flag' ? 'faulting-unless-exec' : 'not-mapped',
   ) {}
+
+  abstract map(iova: number, pa: number, size: number, prot: number): number;
+  abstract unmap(iova: number, size: number): number;
+  abstract iovaToPhys(iova: number): number | null;
 
   /** allocate the pgd: 0 or -ENOMEM */
   init(): number {
@@ -89,29 +108,112 @@ export class LpaeS1Pgtable {
   }
 
   /** the descriptor at pa into this.buf (no allocation: teardown reads 512 entries per table) */
-  private rd(pa: number): [number, number] {
+  protected rd(pa: number): [number, number] {
     this.kmem.readPhys64Into(pa, this.buf);
     return this.buf;
   }
 
-  private wr(pa: number, lo: number, hi: number): void {
+  protected wr(pa: number, lo: number, hi: number): void {
     this.kmem.writePhys64(pa, lo, hi);
   }
 
-  private static idx(iova: number, lvl: number): number {
+  /** a table descriptor for the table page at t (0b11 | next-level table address) */
+  protected wrTable(ptep: number, t: number): void {
+    this.wr(ptep, ((t >>> 0) & 0xfffff000 | PTE_TYPE_TABLE) >>> 0, Math.floor(t / TWO32) & 0xff);
+  }
+
+  protected static idx(iova: number, lvl: number): number {
     const i = Math.floor(iova / 2 ** LEVEL_SHIFT[lvl]!);
     return lvl === 1 ? i & 3 : i & 0x1ff;
   }
 
-  private static outAddr(lo: number, hi: number): number {
+  protected static outAddr(lo: number, hi: number): number {
     return (hi & 0xff) * TWO32 + ((lo & 0xfffff000) >>> 0);
   }
 
-  /** the descriptor words for a leaf */
+  protected allocTable(): number {
+    const pa = this.pages.allocPage();
+    if (pa >= 0) this.tablePages++;
+    return pa;
+  }
+
+  /** free the level-`lvl` table at pa and every table below it */
+  protected freeTable(pa: number, lvl: number): void {
+    if (lvl < 3) {
+      // the table read in one copy; a descriptor's type bits are the low bits of its first
+      // byte (little-endian), the whole descriptor is read only for a table's address
+      const t = FREE_SCAN[lvl]!;
+      this.kmem.readPhysInto(pa, t, 4096);
+      for (let i = 0; i < 512; i++) {
+        if ((t[i * 8]! & 3) !== PTE_TYPE_TABLE) continue;
+        const e = this.rd(pa + i * 8);
+        this.freeTable(LpaeTables.outAddr(e[0], e[1]), lvl + 1);
+      }
+    }
+    this.pages.freePage(pa);
+    this.tablePages--;
+  }
+
+  /** free every table page (domain destroy) */
+  free(): void {
+    if (this.pgd < 0) return;
+    this.freeTable(this.pgd, 1);
+    this.pgd = -1;
+  }
+}
+
+/**
+ * Mainline io-pgtable-arm (drivers/iommu/io-pgtable-arm.c, Linux 6.12; the checks quoted are in
+ * 6.12.19) for ARM_32_LPAE_S1:
+ *
+ * - map (arm_lpae_map_pages -> __arm_lpae_map -> arm_lpae_init_pte): a page size outside the
+ *   bitmap -EINVAL; an IOVA at or above 2^ias or an output address at or above 2^oas -ERANGE;
+ *   then a prot with neither IOMMU_READ nor IOMMU_WRITE -EINVAL (capability
+ *   `iommuNoAccessPte` 'einval'); 4 KiB pages at level 3, 2 MiB / 1 GiB blocks at levels 2 / 1;
+ *   a leaf already there -EEXIST ("We require an unmap first"); where the block goes but a
+ *   table is (say one emptied by unmapping the 4 KiB pages it held), the table is unhooked,
+ *   the walk caches flushed (io_pgtable_tlb_flush_walk) and the table pages freed
+ *   (__arm_lpae_unmap at that level), then the block is written;
+ * - leaf attributes (arm_lpae_prot_to_pte, stage 1): nG; AP_RDONLY for READ without WRITE;
+ *   AP_UNPRIV unless IOMMU_PRIV; AttrIndx 2 (device) for IOMMU_MMIO, else 1 (write-back) for
+ *   IOMMU_CACHE, else 0 (non-cacheable); SH inner-shareable with IOMMU_CACHE, else
+ *   outer-shareable; XN|PXN per bit 3 (capability `iommuExecSemantics`: mainline IOMMU_NOEXEC);
+ *   AF;
+ * - unmap (__arm_lpae_unmap): nothing there 0; a whole leaf or table of the asked size is
+ *   cleared (a table's pages freed); part of a block splits it into next-level entries
+ *   (arm_lpae_split_blk_unmap, still in 6.12; removed in 6.13);
+ * - iova_to_phys (arm_lpae_iova_to_phys): the leaf's address plus the offset, or none.
+ *
+ * With `noAccessRule` 'faulting-unless-exec' (no profile pairs it with this writer) a no-access
+ * map writes a faulting leaf unless bit 3 is IOMMU_EXEC, as the 2014 driver did.
+ */
+export class LpaeS1Pgtable extends LpaeTables {
+  constructor(
+    pages: PageAllocator,
+    kmem: Kmem,
+    readonly exec: ExecSemantics,
+    /** cfg->ias: input address bits (min(va_size, 32) for ARM_32_LPAE_S1) */
+    readonly ias = 32,
+    readonly noAccessRule: NoAccessRule = 'einval',
+    /** cfg->oas: output address bits (min(ipa_size, 40) for ARM_32_LPAE_S1) */
+    readonly oas = 40,
+    /**
+     * io_pgtable_tlb_flush_walk (the driver's tlb_flush_walk, arm_smmu_tlb_inv_walk_s1): after a
+     * table was unhooked, before its pages are freed
+     */
+    readonly flushWalk: ((iova: number, size: number) => void) | null = null,
+  ) {
+    super(pages, kmem);
+  }
+
+  /** the descriptor words for a leaf (arm_lpae_prot_to_pte, then __arm_lpae_init_pte's type and address) */
   leafBits(pa: number, prot: number, lvl: number): [number, number] {
-    let lo = PTE_AF | PTE_SH_IS | PTE_AP_UNPRIV | PTE_NG;
+    let lo = PTE_AF | PTE_NG;
     if (!(prot & IOMMU_WRITE) && prot & IOMMU_READ) lo |= PTE_AP_RDONLY;
-    if (prot & IOMMU_CACHE) lo |= MAIR_ATTR_IDX_CACHE << PTE_ATTRINDX_SHIFT;
+    if (!(prot & IOMMU_PRIV)) lo |= PTE_AP_UNPRIV;
+    if (prot & IOMMU_MMIO) lo |= MAIR_ATTR_IDX_DEV << PTE_ATTRINDX_SHIFT;
+    else if (prot & IOMMU_CACHE) lo |= MAIR_ATTR_IDX_CACHE << PTE_ATTRINDX_SHIFT;
+    lo |= prot & IOMMU_CACHE ? PTE_SH_IS : PTE_SH_OS;
     let hi = 0;
     const bit3 = (prot & 8) !== 0;
     const xn = this.exec === 'exec-flag' ? !bit3 : bit3;
@@ -123,45 +225,54 @@ export class LpaeS1Pgtable {
   }
 
   private static levelFor(size: number): number {
-    return size === 1 << 30 ? 1 : size === 1 << 21 ? 2 : 3;
+    return size === 1 << 30 ? 1 : size === 1 << 21 ? 2 : size === 1 << 12 ? 3 : -1;
   }
 
-  private allocTable(): number {
-    const pa = this.pages.allocPage();
-    if (pa >= 0) this.tablePages++;
-    return pa;
-  }
-
-  /** map one page/block: 0, -EEXIST, -ENOMEM, -ERANGE */
+  /** map one page/block: 0, -EINVAL, -EEXIST, -ENOMEM, -ERANGE */
   map(iova: number, pa: number, size: number, prot: number): number {
-    if (iova < 0 || iova + size > 2 ** this.ias || pa >= 2 ** 40) return -ERANGE;
     const target = LpaeS1Pgtable.levelFor(size);
+    if (target < 0) return -EINVAL;
+    if (iova < 0 || iova >= 2 ** this.ias || pa >= 2 ** this.oas) return -ERANGE;
     const noAccess = (prot & (IOMMU_READ | IOMMU_WRITE)) === 0;
-    if (noAccess && this.noAccessRule === 'not-mapped') return 0;
-    // 2014: IOMMU_EXEC wins over "no access" (the `else if`): an EXEC-only leaf stays valid
+    // arm_lpae_map_pages in 6.12.19: -EINVAL. io-pgtable-arm used to return 0 here ("If no
+    // access, then nothing to do", arm_lpae_map and the first arm_lpae_map_pages). A copy of
+    // io-pgtable-arm.c that predates 6.12.19's stable changes to this file (no
+    // arm_lpae_max_entries, single-entry __arm_lpae_clear_pte) but includes iommu-pages.h (6.11+)
+    // already has the -EINVAL, so v6.12 itself most likely has it; the commit was not found.
+    if (noAccess && this.noAccessRule === 'einval') return -EINVAL;
+    // 2014 rule: IOMMU_EXEC wins over "no access" (the `else if`): an EXEC-only leaf stays valid
     const faulting = noAccess && !(this.exec === 'exec-flag' && (prot & IOMMU_EXEC) !== 0);
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
+      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
       if (lvl === target) {
-        if ((lo & 1) !== 0) return -EEXIST;
+        const type = lo & 3;
+        // iopte_leaf: a page at level 3, a block above
+        if (type === (lvl === 3 ? PTE_TYPE_PAGE : PTE_TYPE_BLOCK)) return -EEXIST;
+        // arm_lpae_init_pte: a table where the block goes is unmapped and freed first
+        if (lvl < 3 && type === PTE_TYPE_TABLE) {
+          this.wr(ptep, 0, 0);
+          this.flushWalk?.(iova, size);
+          this.freeTable(LpaeTables.outAddr(lo, hi), lvl + 1);
+        }
         let [nlo, nhi] = this.leafBits(pa, prot, lvl);
-        if (faulting) nlo &= ~3; // 2014: a faulting entry
+        if (faulting) nlo &= ~3;
         this.wr(ptep, nlo, nhi);
         return 0;
       }
+      // (`!pte` in __arm_lpae_map: this writer leaves no other invalid entry behind)
       if ((lo & 1) === 0) {
         const t = this.allocTable();
         if (t < 0) return -ENOMEM;
-        this.wr(ptep, ((t >>> 0) & 0xfffff000 | PTE_TYPE_TABLE) >>> 0, Math.floor(t / TWO32) & 0xff);
+        this.wrTable(ptep, t);
         table = t;
       } else if ((lo & 3) === PTE_TYPE_BLOCK) {
         return -EEXIST;
       } else {
-        table = LpaeS1Pgtable.outAddr(lo, hi);
+        table = LpaeTables.outAddr(lo, hi);
       }
     }
     return -EEXIST;
@@ -169,11 +280,11 @@ export class LpaeS1Pgtable {
 
   /** unmap the entry of `size` at iova: bytes unmapped (0 when nothing was mapped) */
   unmap(iova: number, size: number): number {
-    if (iova < 0 || iova + size > 2 ** this.ias) return 0;
     const target = LpaeS1Pgtable.levelFor(size);
+    if (target < 0 || iova < 0 || iova >= 2 ** this.ias) return 0;
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
+      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -181,14 +292,14 @@ export class LpaeS1Pgtable {
       const isTable = lvl < 3 && (lo & 3) === PTE_TYPE_TABLE;
       if (lvl === target) {
         this.wr(ptep, 0, 0);
-        if (isTable) this.freeTable(LpaeS1Pgtable.outAddr(lo, hi), lvl + 1);
+        if (isTable) this.freeTable(LpaeTables.outAddr(lo, hi), lvl + 1);
         return size;
       }
       if (!isTable) {
         // a larger block covers iova: split it into next-level entries, then go on
         const t = this.allocTable();
         if (t < 0) return 0;
-        const blockPa = LpaeS1Pgtable.outAddr(lo, hi);
+        const blockPa = LpaeTables.outAddr(lo, hi);
         const step = 2 ** LEVEL_SHIFT[lvl + 1]!;
         const attrLo = (lo & 0xffc) & ~3;
         const attrHi = hi & ~0xff;
@@ -197,29 +308,13 @@ export class LpaeS1Pgtable {
           const nlo = (attrLo | (lvl + 1 === 3 ? PTE_TYPE_PAGE : PTE_TYPE_BLOCK) | ((opa >>> 0) & 0xfffff000)) >>> 0;
           this.wr(t + i * 8, nlo, attrHi | (Math.floor(opa / TWO32) & 0xff));
         }
-        this.wr(ptep, ((t >>> 0) & 0xfffff000 | PTE_TYPE_TABLE) >>> 0, Math.floor(t / TWO32) & 0xff);
+        this.wrTable(ptep, t);
         table = t;
       } else {
-        table = LpaeS1Pgtable.outAddr(lo, hi);
+        table = LpaeTables.outAddr(lo, hi);
       }
     }
     return 0;
-  }
-
-  private freeTable(pa: number, lvl: number): void {
-    if (lvl < 3) {
-      // the table read in one copy; a descriptor's type bits are the low bits of its first
-      // byte (little-endian), the whole descriptor is read only for a table's address
-      const t = FREE_SCAN[lvl]!;
-      this.kmem.readPhysInto(pa, t, 4096);
-      for (let i = 0; i < 512; i++) {
-        if ((t[i * 8]! & 3) !== PTE_TYPE_TABLE) continue;
-        const e = this.rd(pa + i * 8);
-        this.freeTable(LpaeS1Pgtable.outAddr(e[0], e[1]), lvl + 1);
-      }
-    }
-    this.pages.freePage(pa);
-    this.tablePages--;
   }
 
   /** walk the tables in RAM */
@@ -233,7 +328,7 @@ export class LpaeS1Pgtable {
     if (this.pgd < 0 || iova < 0 || iova >= 2 ** this.ias) return null;
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeS1Pgtable.idx(iova, lvl) * 8;
+      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -241,19 +336,12 @@ export class LpaeS1Pgtable {
       if (lvl === 3 || (lo & 3) === PTE_TYPE_BLOCK) {
         if (lvl === 3 && (lo & 3) !== PTE_TYPE_PAGE) return null;
         const bs = 2 ** LEVEL_SHIFT[lvl]!;
-        const base = LpaeS1Pgtable.outAddr(lo, hi);
+        const base = LpaeTables.outAddr(lo, hi);
         const out = Math.floor(base / bs) * bs + (iova % bs);
         return { lvl, lo, hi, ptep, pa: out };
       }
-      table = LpaeS1Pgtable.outAddr(lo, hi);
+      table = LpaeTables.outAddr(lo, hi);
     }
     return null;
-  }
-
-  /** free every table page (domain destroy) */
-  free(): void {
-    if (this.pgd < 0) return;
-    this.freeTable(this.pgd, 1);
-    this.pgd = -1;
   }
 }

@@ -15,6 +15,8 @@ export const IOMMU_EXEC = 1 << 3;
 export const IOMMU_NOEXEC = 1 << 3;
 /** mainline: device memory (MMIO) mapping */
 export const IOMMU_MMIO = 1 << 4;
+/** mainline: privileged accesses only (io-pgtable-arm leaves AP_UNPRIV out) */
+export const IOMMU_PRIV = 1 << 5;
 
 export const IOMMU_CAP_CACHE_COHERENCY = 0;
 export const IOMMU_CAP_INTR_REMAP = 1;

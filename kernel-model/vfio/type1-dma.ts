@@ -13,7 +13,7 @@
  */
 import { EBUSY, EINVAL, ENOMEM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
-import { IOMMU_WRITE, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
+import { IOMMU_CACHE, IOMMU_WRITE, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
 import type { AddressSpace, PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
 import type { Task } from '../vfs/file.js';
@@ -142,6 +142,8 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
   const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false, bitmap: null };
   const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
   const lockCap = task.proc.capIpcLock;
+  // mainline vfio_iommu_map: iommu_map(..., prot | IOMMU_CACHE) (`type1MapCache`)
+  const iommuProt = drv.caps.type1MapCache ? prot | IOMMU_CACHE : prot;
   let done = 0;
   let err = 0;
   for (; done < npage; done++) {
@@ -175,7 +177,7 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
       unpinPage(drv, dma, done);
       break;
     }
-    const m = it.domain.map(io, drv.pin.pa, PAGE_SIZE, prot);
+    const m = it.domain.map(io, drv.pin.pa, PAGE_SIZE, iommuProt);
     if (m) {
       err = m;
       unpinPage(drv, dma, done);
@@ -184,13 +186,27 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
   }
   if (err) {
     // atomic failure: nothing stays mapped or pinned
-    if (done > 0) it.domain.unmap(iova, done * PAGE_SIZE);
+    if (done > 0) unmapIommu(drv, it, iova, done * PAGE_SIZE);
     for (let i = 0; i < done; i++) unpinPage(drv, dma, i);
     return err;
   }
   linkDma(drv, it, dma);
   if (drv.caps.type1DmaEntryLimit > 0) it.dmaAvail--;
   return 0;
+}
+
+/**
+ * vfio_unmap_unpin's IOMMU side over [iova, iova + size) (`type1UnmapChunk`): 3.14 one
+ * iommu_unmap of PAGE_SIZE per page, in IOVA order (the 3.14 arm-smmu writer then leaves a
+ * faulting entry with address 0 for each, arm-smmu-pgtable.ts); mainline one iommu_unmap of the
+ * range (the kernel's per-run iommu_unmap_fast calls leave the same tables)
+ */
+function unmapIommu(drv: Type1Ctx, it: Type1Iommu, iova: number, size: number): void {
+  if (drv.caps.type1UnmapChunk === 'range') {
+    it.domain.unmap(iova, size);
+    return;
+  }
+  for (let off = 0; off < size; off += PAGE_SIZE) it.domain.unmap(iova + off, PAGE_SIZE);
 }
 
 /** unpins page `i` of a mapping and uncharges it from the mm that pinned it (reserved frames were neither) */
@@ -255,7 +271,7 @@ export function removeRange(drv: Type1Ctx, it: Type1Iommu, start: number, end: n
     const to = Math.min(end, dEnd);
     const p0 = (from - d.iova) / PAGE_SIZE;
     const p1 = (to - d.iova) / PAGE_SIZE;
-    it.domain.unmap(from, to - from);
+    unmapIommu(drv, it, from, to - from);
     for (let p = p0; p < p1; p++) unpinPage(drv, d, p);
     unmapped += to - from;
     if (from === d.iova && to === dEnd) {

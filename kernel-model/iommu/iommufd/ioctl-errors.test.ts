@@ -142,12 +142,12 @@ const ROWS: Row[] = [
   { ioctl: 'IOAS_COPY', what: 'length 0', fn: 'iopt_get_pages: !length -> -EINVAL', expect: -EINVAL, run: (x) => x.u.copy(x.ioas, x.ioas, R, 0, 0x10000) },
   { ioctl: 'IOAS_COPY', what: 'an unknown destination IOAS', fn: 'iommufd_get_ioas(dst) -> -ENOENT', expect: -ENOENT, run: (x) => (x.u.map(x.ioas, R | F, x.buf, P, 0x10000), x.u.copy(6, x.ioas, R, P, 0x10000)) },
   { ioctl: 'IOAS_COPY', what: 'WRITEABLE from pages mapped read-only', fn: 'iopt_insert_area: (iommu_prot & IOMMU_WRITE) && !pages->writable -> -EPERM', expect: -EPERM, run: (x) => (x.u.map(x.ioas, R | F, x.buf, P, 0x10000), x.u.copy(x.u.ioasAlloc(), x.ioas, R | W, P, 0x10000)) },
-  { ioctl: 'IOAS_COPY', what: 'a copy into another IOAS shares the pages: pinned once for two domains', fn: 'iopt_get_pages (kref), iopt_area_fill_domains (pages already held: no new pin)', expect: 2, run: (x) => {
+  { ioctl: 'IOAS_COPY', what: 'a copy into another IOAS shares the pages (pinned once); a paging HWPT for that IOAS cannot be filled before a device attaches to it', fn: 'iopt_get_pages (kref); iopt_table_add_domain -> iommu_map -> arm_smmu_map_pages: !pgtbl_ops -> -ENODEV', expect: -ENODEV * 10 + 2, run: (x) => {
     x.attach();
     x.u.map(x.ioas, R | W | F, x.buf, 2 * P, 0x10000);
     const other = x.u.ioasAlloc();
     const c = x.u.copy(other, x.ioas, R | W | F, 2 * P, 0x10000, 0x20000);
-    return c < 0 ? c : (x.u.hwptAlloc(2, other), pinnedPages(x.sys));
+    return c < 0 ? c : x.u.hwptAlloc(2, other) * 10 + pinnedPages(x.sys);
   } },
   // ---- IOMMU_IOAS_UNMAP (ioas.c iommufd_ioas_unmap, io_pagetable.c iopt_unmap_iova)
   { ioctl: 'IOAS_UNMAP', what: 'an unknown IOAS', fn: 'iommufd_get_ioas -> -ENOENT', expect: -ENOENT, run: (x) => x.u.unmap(8, 0x10000, P)[0] },
@@ -203,7 +203,15 @@ const ROWS: Row[] = [
   { ioctl: 'HWPT_ALLOC', what: 'NEST_PARENT on arm-smmu', fn: 'iommufd_hwpt_paging_alloc: flags && !ops->domain_alloc_user -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => x.u.hwptAlloc(x.bind(), x.ioas, IOMMU_HWPT_ALLOC_NEST_PARENT) },
   { ioctl: 'HWPT_ALLOC', what: 'driver data on arm-smmu', fn: 'iommufd_hwpt_paging_alloc: user_data && !ops->domain_alloc_user -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => raw(x, IOMMU_HWPT_ALLOC, 48, { 8: x.bind(), 12: x.ioas, 24: 1, 28: 8 }) },
   { ioctl: 'HWPT_ALLOC', what: 'pt_id of a paging HWPT (a nested HWPT)', fn: 'iommufd_hwpt_nested_alloc: !ops->domain_alloc_user -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => x.u.hwptAlloc(x.bind(), x.u.hwptAlloc(2, x.ioas)) },
-  { ioctl: 'HWPT_ALLOC', what: 'a paging HWPT for the IOAS: not attached, the mappings pinned into its domain', fn: 'iommufd_hwpt_paging_alloc(immediate_attach false) -> iopt_table_add_domain', expect: 3 * 100 + 2, run: (x) => (x.u.map(x.ioas, R | F, x.buf, 2 * P, 0x10000), x.u.hwptAlloc(x.bind(), x.ioas) * 100 + pinnedPages(x.sys)) },
+  // arm-smmu builds a domain's page table at its first attach (arm_smmu_init_domain_context);
+  // HWPT_ALLOC does not attach (immediate_attach false), so the domain cannot take mappings yet
+  { ioctl: 'HWPT_ALLOC', what: 'a paging HWPT for an IOAS holding mappings: filling the unattached domain fails, nothing stays pinned', fn: 'iommufd_hwpt_paging_alloc(immediate_attach false) -> iopt_table_add_domain -> iopt_fill_domain -> iommu_map -> arm_smmu_map_pages: !pgtbl_ops -> -ENODEV', expect: -ENODEV * 100, run: (x) => (x.u.map(x.ioas, R | F, x.buf, 2 * P, 0x10000), x.u.hwptAlloc(x.bind(), x.ioas) * 100 + pinnedPages(x.sys)) },
+  { ioctl: 'HWPT_ALLOC', what: 'a paging HWPT for an empty IOAS (id 3); an IOAS_MAP into that IOAS then fails, nothing pinned', fn: 'iopt_map_pages -> iopt_fill_domains_pages -> iommu_map -> arm_smmu_map_pages: !pgtbl_ops -> -ENODEV', expect: 3 * 1000 + -ENODEV * 10, run: (x) => x.u.hwptAlloc(x.bind(), x.ioas) * 1000 + x.u.map(x.ioas, R | F, x.buf, 2 * P, 0x10000) * 10 + pinnedPages(x.sys) },
+  { ioctl: 'HWPT_ALLOC', what: 'once a device is attached to that HWPT (the page table built), the IOAS_MAP works and pins', fn: 'iommufd_device_attach -> arm_smmu_attach_dev -> arm_smmu_init_domain_context; iopt_map_pages', expect: 0x10000 * 10 + 2, run: (x) => {
+    const h = x.u.hwptAlloc(x.bind(), x.ioas);
+    if (x.attach(h) !== h) return -1;
+    return x.u.map(x.ioas, R | F, x.buf, 2 * P, 0x10000) * 10 + pinnedPages(x.sys);
+  } },
   { ioctl: 'HWPT_ALLOC', what: 'filling the domain fails on unmapped user memory: -EFAULT, the id free again', fn: 'iopt_table_add_domain -> iopt_fill_domain -> -EFAULT; iommufd_object_abort', expect: -EFAULT * 10 + 3, run: (x) => (x.u.map(x.ioas, R | F, 0x7000000, P, 0x10000), x.u.hwptAlloc(x.bind(), x.ioas) * 10 + x.u.ioasAlloc()) },
   // ---- IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_HWPT_INVALIDATE (hw_pagetable.c)
   { ioctl: 'SET_DIRTY_TRACKING', what: 'an unknown flag', fn: 'iommufd_hwpt_set_dirty_tracking -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => raw(x, IOMMU_HWPT_SET_DIRTY_TRACKING, 16, { 4: 2, 8: x.attach() }) },
