@@ -337,6 +337,17 @@ export interface Capabilities {
    */
   type1UnmapChunk: 'page' | 'range';
   /**
+   * how type1 pins a mapping's next physically contiguous chunk, which it then maps with one
+   * iommu_map (both kernels; the module parameter disable_hugepages makes every chunk one page):
+   * 'pin-pages' (3.14 vfio_pin_pages: a reserved first frame is a chunk of one; the chunk ends
+   * before a page that fails to pin, is not the next frame, is reserved, or would pass
+   * RLIMIT_MEMLOCK, with the warning, after which the next chunk's first page fails -ENOMEM with
+   * the warning again) or 'pin-pages-remote' (mainline vfio_pin_pages_remote: consecutive frames
+   * alike reserved or not, so VM_PFNMAP runs make one chunk; a page past the limit or failing to
+   * pin fails the call, one warning)
+   */
+  type1PinChunk: 'pin-pages' | 'pin-pages-remote';
+  /**
    * type1 maps with IOMMU_CACHE: false (3.14 vfio_dma_do_map adds it only when iommu->cache,
    * "currently never set") or true (mainline vfio_iommu_map / vfio_iommu_replay: `prot |
    * IOMMU_CACHE` always, since 5.19 "vfio: Move the Intel no-snoop control off of

@@ -22,6 +22,18 @@ export function builtinParams(caps: Readonly<Capabilities>): ParamDecl[] {
       source: 'drivers/vfio/vfio_iommu_type1.c module_param_named(allow_unsafe_interrupts)',
     });
   }
+  if (caps.iommufd !== 'dev-iommu+vfio-compat') {
+    out.push({
+      // 3.14 and mainline drivers/vfio/vfio_iommu_type1.c:
+      // module_param_named(disable_hugepages, disable_hugepages, bool, S_IRUGO | S_IWUSR)
+      module: 'vfio_iommu_type1',
+      name: 'disable_hugepages',
+      type: 'bool',
+      perm: 0o644,
+      default: false,
+      source: 'drivers/vfio/vfio_iommu_type1.c module_param_named(disable_hugepages)',
+    });
+  }
   if (caps.iommufd !== 'none') {
     out.push({
       // v6.12 drivers/iommu/iommufd/device.c:

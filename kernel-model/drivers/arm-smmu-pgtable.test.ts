@@ -31,8 +31,8 @@ function userPa(mm: AddressSpace, va: number): number {
 const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 
 /** PL330 on VFIO, a type1 container; the domain of its group */
-function type1(profile: string): { sys: System; u: User; container: number; domain: Domain; pt: SmmuPgtable } {
-  const sys = new System({ profile, bootargs: BOOTARGS });
+function type1(profile: string, extraArgs = ''): { sys: System; u: User; container: number; domain: Domain; pt: SmmuPgtable } {
+  const sys = new System({ profile, bootargs: `${BOOTARGS}${extraArgs}` });
   const u = new User(sys);
   expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
   const { container } = openDevice(u, PL330);
@@ -91,6 +91,70 @@ describe('3.14 type1 on the 3.14 arm-smmu writer', () => {
     }
     // vfio_dma_do_map's "already mapped?" check (iommu_iova_to_phys) reads 0: the map goes through
     expect(u.mapDma(container, RW, buf, 0x10000, 16 * P)).toBe(0);
+  });
+});
+
+/**
+ * `pages` pages of fresh anonymous memory, faulted in in order; the address of the first page
+ * whose frame is `align`-aligned and starts `run` physically consecutive frames (-1: none)
+ */
+function contiguousRun(u: User, pages: number, align: number, run: number): number {
+  const buf = u.call('mmap2', [0, pages * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+  for (let i = 0; i < pages; i++) u.mem.write32(buf + i * P, i);
+  for (let i = 0; i + run <= pages; i++) {
+    const pa = userPa(u.proc.mm, buf + i * P);
+    if (pa % align !== 0) continue;
+    let ok = true;
+    for (let j = 1; j < run && ok; j++) ok = userPa(u.proc.mm, buf + (i + j) * P) === pa + j * P;
+    if (ok) return buf + i * P;
+  }
+  return -1;
+}
+
+/** the level-2 descriptor of iova: [lo, hi] */
+function l2(sys: System, pgd: number, iova: number): [number, number] {
+  const bus = sys.machine.bus;
+  const lo1 = bus.read(pgd + ((iova >>> 30) & 3) * 8, 4, 0);
+  const hi1 = bus.read(pgd + ((iova >>> 30) & 3) * 8 + 4, 4, 0);
+  const t = (hi1 & 0xff) * 2 ** 32 + ((lo1 & 0xfffff000) >>> 0);
+  return [bus.read(t + ((iova >>> 21) & 511) * 8, 4, 0) >>> 0, bus.read(t + ((iova >>> 21) & 511) * 8 + 4, 4, 0) >>> 0];
+}
+
+describe('type1 maps a physically contiguous chunk with one iommu_map (`type1PinChunk`; vfio_iommu_type1.disable_hugepages)', () => {
+  it('3.14 (vfio_pin_pages): a 64 KiB-aligned run of 16 frames gets the contiguous hint; with disable_hugepages=1 every page is its own chunk, no hint', () => {
+    for (const [args, hint] of [['', PTE_HI_CONT], [' vfio_iommu_type1.disable_hugepages=1', 0]] as const) {
+      const { sys, u, container, pt, domain } = type1('rfc-v4', args);
+      const va = contiguousRun(u, 48, 16 * P, 16);
+      expect(va).toBeGreaterThan(0);
+      expect(u.mapDma(container, RW, va, 0x10000, 16 * P)).toBe(0);
+      for (let i = 0; i < 16; i++) {
+        const [lo, hi] = l3(sys, pt.pgd, 0x10000 + i * P)!;
+        expect(lo & 3).toBe(3);
+        expect(hi & PTE_HI_CONT).toBe(hint);
+      }
+      expect(domain.iovaToPhys(0x1f123)).toBe(userPa(u.proc.mm, va + 15 * P) + 0x123);
+    }
+  });
+
+  it('mainline (vfio_pin_pages_remote): a 2 MiB-aligned run of 512 frames becomes a level-2 block; with disable_hugepages=1 level-3 pages', () => {
+    for (const [args, block] of [['', true], [' vfio_iommu_type1.disable_hugepages=1', false]] as const) {
+      const { sys, u, container, pt, domain } = type1('mainline', args);
+      const va = contiguousRun(u, 1024, 2 << 20, 512);
+      expect(va).toBeGreaterThan(0);
+      expect(u.mapDma(container, RW, va, 0x400000, 2 << 20)).toBe(0);
+      const [lo] = l2(sys, pt.pgd, 0x400000);
+      expect(lo & 3).toBe(block ? 1 : 3);
+      expect(l3(sys, pt.pgd, 0x5ff000) === null).toBe(block);
+      expect(domain.iovaToPhys(0x5ff123)).toBe(userPa(u.proc.mm, va + 511 * P) + 0x123);
+      // UNMAP_DMA takes the whole mapping away
+      u.mem.write32(u.page + 0x200, 24);
+      u.mem.write32(u.page + 0x204, 0);
+      u.mem.write64(u.page + 0x208, 0x400000n);
+      u.mem.write64(u.page + 0x210, BigInt(2 << 20));
+      expect(u.ioctl(container, VFIO_IOMMU_UNMAP_DMA, u.page + 0x200)).toBe(0);
+      expect(domain.iovaToPhys(0x400000)).toBeNull();
+      expect(domain.iovaToPhys(0x5ff000)).toBeNull();
+    }
   });
 });
 

@@ -2,9 +2,9 @@
  * A type1 container's mappings (drivers/vfio/vfio_iommu_type1.c): struct vfio_iommu
  * (`Type1Iommu`: the domain, the attached groups, the IOVA list of type1-iova.ts) and its set of
  * struct vfio_dma kept in IOVA order (the kernel's dma_list rb-tree: vfio_link_dma /
- * vfio_unlink_dma), with what changes the set: a new mapping's pages pinned and mapped page by
- * page (vfio_pin_map_dma: vfio_pin_pages_remote, locked_vm against RLIMIT_MEMLOCK,
- * iommu_map) and linked, merged with contiguous neighbours in the 2014 driver
+ * vfio_unlink_dma), with what changes the set: a new mapping's pages pinned and mapped a
+ * physically contiguous chunk at a time (3.14 vfio_pin_pages, mainline vfio_pin_map_dma /
+ * vfio_pin_pages_remote; locked_vm against RLIMIT_MEMLOCK; one iommu_map per chunk) and linked, merged with contiguous neighbours in the 2014 driver
  * (`type1MergeMappings`); removal with unmap and unpin (vfio_remove_dma / vfio_unmap_unpin),
  * which the 2014 driver can also do to part of a mapping (trim, split); mainline's
  * whole-mapping unmap walk (vfio_dma_do_unmap, `type1UnmapRule`) and its vaddr invalidation
@@ -31,6 +31,8 @@ export interface Type1Ctx {
   readonly caps: Readonly<Capabilities>;
   readonly log: KernelLog | null;
   readonly pin: PinnedPage;
+  /** the module parameter vfio_iommu_type1.disable_hugepages (read when a mapping is made): every chunk one page */
+  readonly disableHugepages?: boolean;
 }
 
 /** One DMA mapping (struct vfio_dma): its pages, pinned through `mm` at map time. */
@@ -134,55 +136,49 @@ export function changeDmaOwner(d: VfioDma, mm: AddressSpace, task: Task): number
 
 /**
  * A new mapping of [iova, iova + size) to the user pages at vaddr, after MAP_DMA's checks
- * (type1-ioctl.ts): its pages pinned, accounted and mapped one by one, then linked into the set
- * (and `dmaAvail` taken). Returns 0 or -errno.
+ * (type1-ioctl.ts): pinned and mapped a physically contiguous chunk at a time, as both kernels'
+ * map loops do (3.14 vfio_dma_do_map, mainline vfio_pin_map_dma: "Pin a contiguous chunk of
+ * memory", then one iommu_map of the chunk, which the IOMMU core splits into the largest page
+ * sizes that the chunk's alignment allows: 64 KiB contiguous runs and 2 MiB for the 3.14
+ * writer, 2 MiB blocks for io-pgtable-arm), then linked into the set (and `dmaAvail` taken).
+ * How a chunk ends is per kernel (`type1PinChunk`, pinChunk); the module parameter
+ * vfio_iommu_type1.disable_hugepages makes every chunk one page. Failure is atomic: what was
+ * mapped is unmapped and every pin dropped (3.14 `out_unpin`/`out`, mainline vfio_remove_dma).
+ * Returns 0 or -errno.
  */
 export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Task, iova: number, size: number, vaddr: number, prot: number): number {
   const npage = size >>> PAGE_SHIFT;
   const dma: VfioDma = { iova, size, vaddr, prot, pa: new Float64Array(npage), reserved: new Uint8Array(npage), mm, vaddrInvalid: false, bitmap: null };
   const limit = Math.floor(task.proc.rlimitMemlock / PAGE_SIZE);
-  const lockCap = task.proc.capIpcLock;
   // mainline vfio_iommu_map: iommu_map(..., prot | IOMMU_CACHE) (`type1MapCache`)
   const iommuProt = drv.caps.type1MapCache ? prot | IOMMU_CACHE : prot;
+  const pc: PinCtx = { drv, mm, dma, write: (prot & IOMMU_WRITE) !== 0, limit, lockCap: task.proc.capIpcLock, oneByOne: drv.disableHugepages === true };
   let done = 0;
   let err = 0;
-  for (; done < npage; done++) {
-    const va = vaddr + done * PAGE_SIZE;
-    // 3.14 vfio_pin_pages -> vaddr_get_pfn: get_user_pages_fast(vaddr, 1, !!(prot & IOMMU_WRITE), ...):
-    // pinned for write only with IOMMU_WRITE, so an EXEC-only mapping (patch 02) is pinned
-    // for read although the 2014 arm-smmu makes it device-writable (issue 16 item 3)
-    const r = mm.pinUserPage(va, (prot & IOMMU_WRITE) !== 0, drv.pin);
-    if (r < 0) {
-      err = r;
+  while (done < npage) {
+    const n = pinChunk(pc, done, npage - done);
+    if (n < 0) {
+      err = n;
       break;
     }
-    if (!drv.pin.reserved) {
-      if (!lockCap && mm.lockedVm + 1 > limit) {
-        mm.unpinPage(drv.pin);
-        // pr_warn("%s: RLIMIT_MEMLOCK (%ld) exceeded\n", __func__, limit << PAGE_SHIFT): no
-        // pr_fmt in the file, the function's name (3.14 vfio_pin_pages, mainline
-        // vfio_pin_pages_remote), the limit rounded down to whole pages
-        const fn = drv.caps.kernelRelease === '3.14.0' ? 'vfio_pin_pages' : 'vfio_pin_pages_remote';
-        drv.log?.warn('', `${fn}: RLIMIT_MEMLOCK (${limit * PAGE_SIZE}) exceeded`);
-        err = -ENOMEM;
+    const io = iova + done * PAGE_SIZE;
+    // 3.14 vfio_dma_do_map: "Verify pages are not already mapped" (iommu_iova_to_phys per page
+    // of the chunk): -EBUSY. Mainline has no such check; nothing can be mapped there either
+    // (vfio_find_dma refused an overlap, and the domain is this container's alone)
+    for (let i = 0; i < n; i++) {
+      if (it.domain.iovaToPhys(io + i * PAGE_SIZE) !== null) {
+        err = -EBUSY;
         break;
       }
-      mm.lockedVm++;
     }
-    dma.pa[done] = drv.pin.pa;
-    dma.reserved[done] = drv.pin.reserved ? 1 : 0;
-    const io = iova + done * PAGE_SIZE;
-    if (it.domain.iovaToPhys(io) !== null) {
-      err = -EBUSY;
-      unpinPage(drv, dma, done);
+    // 3.14 retries a chunk page by page when iommu_map says -EBUSY (map_try_harder, an AMD
+    // IOMMU workaround); the 3.14 arm-smmu map never returns -EBUSY, so it is not modelled
+    if (err === 0) err = it.domain.map(io, dma.pa[done]!, n * PAGE_SIZE, iommuProt);
+    if (err) {
+      for (let i = done; i < done + n; i++) unpinPage(drv, dma, i);
       break;
     }
-    const m = it.domain.map(io, drv.pin.pa, PAGE_SIZE, iommuProt);
-    if (m) {
-      err = m;
-      unpinPage(drv, dma, done);
-      break;
-    }
+    done += n;
   }
   if (err) {
     // atomic failure: nothing stays mapped or pinned
@@ -193,6 +189,96 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
   linkDma(drv, it, dma);
   if (drv.caps.type1DmaEntryLimit > 0) it.dmaAvail--;
   return 0;
+}
+
+interface PinCtx {
+  readonly drv: Type1Ctx;
+  readonly mm: AddressSpace;
+  readonly dma: VfioDma;
+  /** pinned for write only with IOMMU_WRITE (FOLL_WRITE), so an EXEC-only mapping (patch 02) is pinned for read although the 2014 arm-smmu makes it device-writable (issue 16 item 3) */
+  readonly write: boolean;
+  /** RLIMIT_MEMLOCK in pages */
+  readonly limit: number;
+  /** capable(CAP_IPC_LOCK) */
+  readonly lockCap: boolean;
+  /** vfio_iommu_type1.disable_hugepages */
+  readonly oneByOne: boolean;
+}
+
+/** pr_warn("%s: RLIMIT_MEMLOCK (%ld) exceeded\n", __func__, limit << PAGE_SHIFT): no pr_fmt in the file; the limit rounded down to whole pages */
+function warnMemlock(pc: PinCtx): void {
+  const fn = pc.drv.caps.type1PinChunk === 'pin-pages' ? 'vfio_pin_pages' : 'vfio_pin_pages_remote';
+  pc.drv.log?.warn('', `${fn}: RLIMIT_MEMLOCK (${pc.limit * PAGE_SIZE}) exceeded`);
+}
+
+/** pins the page `i` of the mapping (vaddr_get_pfn / vaddr_get_pfns), recording its frame: 0 or -errno */
+function pinAt(pc: PinCtx, i: number): number {
+  const pin = pc.drv.pin;
+  const r = pc.mm.pinUserPage(pc.dma.vaddr + i * PAGE_SIZE, pc.write, pin);
+  if (r < 0) return r;
+  pc.dma.pa[i] = pin.pa;
+  pc.dma.reserved[i] = pin.reserved ? 1 : 0;
+  return 0;
+}
+
+/**
+ * Pins the next chunk, pages first .. first + max - 1 at most, and charges it to locked_vm:
+ * its page count, or -errno with nothing of it left pinned or charged.
+ *
+ * 'pin-pages' (3.14 vfio_pin_pages): a reserved first frame is a chunk of one, not charged;
+ * otherwise -ENOMEM (with the warning) when the first page would pass RLIMIT_MEMLOCK, and the
+ * chunk ends before a page that fails to pin, is not the next frame, is reserved, or would
+ * pass the limit (the warning, then the chunk is mapped and the next call's first page fails
+ * with the warning again: two lines for one MAP_DMA); charged once, vfio_lock_acct(i).
+ *
+ * 'pin-pages-remote' (mainline vfio_pin_pages_remote): the chunk runs while the frames are
+ * consecutive and alike reserved or not (so consecutive VM_PFNMAP frames make one chunk);
+ * a page past the limit (the warning) or one that fails to pin ends the whole call with
+ * -ENOMEM or its error (`unpin_out`: the chunk's pins dropped). The batch of pinned pages
+ * that mainline carries from one call to the next is invisible here: each page is pinned once.
+ */
+function pinChunk(pc: PinCtx, first: number, max: number): number {
+  const { drv, dma, mm } = pc;
+  const r0 = pinAt(pc, first);
+  if (r0 < 0) return r0;
+  const rsvd = dma.reserved[first] === 1;
+  const base = dma.pa[first]!;
+  const remote = drv.caps.type1PinChunk === 'pin-pages-remote';
+  if (!remote && rsvd) return 1;
+  let acct = 0;
+  if (!rsvd) {
+    if (!pc.lockCap && mm.lockedVm + 1 > pc.limit) {
+      unpinPage(drv, dma, first, false);
+      warnMemlock(pc);
+      return -ENOMEM;
+    }
+    acct = 1;
+  }
+  let n = 1;
+  if (!pc.oneByOne) {
+    for (; n < max; n++) {
+      const r = pinAt(pc, first + n);
+      if (r < 0) {
+        if (!remote) break; // 3.14: `if (ret) break;` the chunk ends before it
+        for (let i = first; i < first + n; i++) unpinPage(drv, dma, i, false);
+        return r;
+      }
+      if (dma.pa[first + n] !== base + n * PAGE_SIZE || (dma.reserved[first + n] === 1) !== rsvd) {
+        unpinPage(drv, dma, first + n, false);
+        break;
+      }
+      if (!rsvd && !pc.lockCap && mm.lockedVm + acct + 1 > pc.limit) {
+        unpinPage(drv, dma, first + n, false);
+        warnMemlock(pc);
+        if (!remote) break;
+        for (let i = first; i < first + n; i++) unpinPage(drv, dma, i, false);
+        return -ENOMEM;
+      }
+      if (!rsvd) acct++;
+    }
+  }
+  mm.lockedVm += acct; // vfio_lock_acct
+  return n;
 }
 
 /**
@@ -209,13 +295,16 @@ function unmapIommu(drv: Type1Ctx, it: Type1Iommu, iova: number, size: number): 
   for (let off = 0; off < size; off += PAGE_SIZE) it.domain.unmap(iova + off, PAGE_SIZE);
 }
 
-/** unpins page `i` of a mapping and uncharges it from the mm that pinned it (reserved frames were neither) */
-function unpinPage(drv: Type1Ctx, d: VfioDma, i: number): void {
+/**
+ * unpins page `i` of a mapping and, unless `charged` is false (a page of a chunk not yet
+ * accounted), uncharges it from the mm that pinned it (reserved frames were neither)
+ */
+function unpinPage(drv: Type1Ctx, d: VfioDma, i: number, charged = true): void {
   if (d.reserved[i]) return;
   drv.pin.pa = d.pa[i]!;
   drv.pin.reserved = false;
   d.mm.unpinPage(drv.pin);
-  d.mm.lockedVm--;
+  if (charged) d.mm.lockedVm--;
 }
 
 /**

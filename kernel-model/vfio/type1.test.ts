@@ -148,13 +148,45 @@ describe('MAP_DMA argument checks (2014 type1)', () => {
     }, { capIpcLock: false, memlock: 4 * P + 1 });
     expect(out).toEqual([0, -ENOMEM, 0]);
     expect(seen).toEqual([2, 2]);
-    // 3.14 vfio_pin_pages: pr_warn with __func__, the limit in whole pages
-    expect(fx.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).map((l) => l.replace(/^\[[ .0-9]+\] /, ''))).toEqual(['vfio_pin_pages: RLIMIT_MEMLOCK (16384) exceeded']);
+    // 3.14 vfio_pin_pages: pr_warn with __func__, the limit in whole pages. The second MAP_DMA's
+    // pages are consecutive frames: the first chunk stops at its third page (the warning), is
+    // mapped, and the next chunk's first page fails the limit (the warning again, -ENOMEM)
+    expect(fx.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).map((l) => l.replace(/^\[[ .0-9]+\] /, ''))).toEqual(['vfio_pin_pages: RLIMIT_MEMLOCK (16384) exceeded', 'vfio_pin_pages: RLIMIT_MEMLOCK (16384) exceeded']);
+    // mainline vfio_pin_pages_remote: the page past the limit fails the call, one warning
+    const fxm = makeFixture('mainline');
+    const outm = runGuest(fxm, function* (x, o) {
+      o.push(yield* map(x, R | W, x.buf, 0, 2 * P));
+      o.push(yield* map(x, R | W, x.buf + 2 * P, 0x10000, 4 * P));
+      o.push(yield* map(x, R | W, x.buf + 2 * P, 0x10000, 2 * P));
+    }, { capIpcLock: false, memlock: 4 * P + 1 });
+    expect(outm).toEqual([0, -ENOMEM, 0]);
+    expect(fxm.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).map((l) => l.replace(/^\[[ .0-9]+\] /, ''))).toEqual(['vfio_pin_pages_remote: RLIMIT_MEMLOCK (16384) exceeded']);
     const fx2 = makeFixture();
     const out2 = runGuest(fx2, function* (x, o) {
       o.push(yield* map(x, R | W, x.buf, 0, 16 * P));
     }, { memlock: 4 * P, capIpcLock: true });
     expect(out2).toEqual([0]);
+  });
+
+  it('one iommu_map per physically contiguous chunk: frames faulted out of order split it (3.14 vfio_pin_pages and mainline vfio_pin_pages_remote alike)', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const fx = makeFixture(profile);
+      const pas: number[] = [];
+      let calls: [number, number, number][] = [];
+      const out = runGuest(fx, function* (x, o) {
+        // fault pages 0-3 in order, then 6, then 4, 5, 7: frames f, f+1, f+2, f+3, f+5, f+6, f+4, f+7
+        for (const i of [0, 1, 2, 3, 6, 4, 5, 7]) x.sys.mem.write32(x.buf + i * P, i);
+        o.push(yield* map(x, R | W, x.buf, 0x100000, 8 * P));
+        const d = fx.iommu.domains.at(-1) as FakeDomain;
+        for (let i = 0; i < 8; i++) pas.push(d.iovaToPhys(0x100000 + i * P)!);
+        calls = d.calls.filter((c) => c[0] >= 0x100000);
+      });
+      expect(out).toEqual([0]);
+      const f = pas[0]!;
+      expect(pas.map((pa) => (pa - f) / P)).toEqual([0, 1, 2, 3, 5, 6, 4, 7]);
+      // chunks: pages 0-3, 4-5 (frames f+5, f+6), 6 (f+4), 7 (f+7)
+      expect(calls).toEqual([[0x100000, f, 4 * P], [0x104000, f + 5 * P, 2 * P], [0x106000, f + 4 * P, P], [0x107000, f + 7 * P, P]]);
+    }
   });
 
   it('a WRITE mapping of read-only memory is -EFAULT; READ-only is fine', () => {

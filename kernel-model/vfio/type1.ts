@@ -124,6 +124,12 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
     return this.opts.allowUnsafeInterrupts ?? false;
   }
 
+  /** vfio_iommu_type1.disable_hugepages (0644), read at each MAP_DMA: every chunk one page (type1-dma.ts) */
+  get disableHugepages(): boolean {
+    const p = this.opts.params;
+    return p ? p.has('vfio_iommu_type1', 'disable_hugepages') && p.bool('vfio_iommu_type1', 'disable_hugepages') : false;
+  }
+
   /** mainline vfio_iommu_type1_open: iommu->dma_avail = dma_entry_limit (the module parameter's value now) */
   private get dmaEntryLimit(): number {
     const p = this.opts.params;

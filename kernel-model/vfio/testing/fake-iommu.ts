@@ -14,10 +14,13 @@ export class FakeDomain implements IommuDomain {
   /** input address size, as the SMMU model's stage-1 domains (aperture 0..2^32-1) */
   readonly ias = 32;
   failMapAt: number | null = null;
+  /** every map call, [iova, pa, size] in order (the chunks type1 maps) */
+  readonly calls: [number, number, number][] = [];
   /** the domain op enforce_cache_coherency (absent unless a test sets it, as arm-smmu has none) */
   enforceCacheCoherency?: () => boolean;
   constructor(readonly id: number) {}
   map(iova: number, pa: number, size: number, prot: number): number {
+    this.calls.push([iova, pa, size]);
     if (this.failMapAt !== null && iova === this.failMapAt) return -ENODEV;
     for (let o = 0; o < size; o += 4096) if (this.pages.has(iova + o)) return -EBUSY;
     for (let o = 0; o < size; o += 4096) this.pages.set(iova + o, { pa: pa + o, prot });
