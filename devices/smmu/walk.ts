@@ -154,8 +154,8 @@ export function walkStage1(
  * (AF = 0 and SCTLR.AFFD = 0). The contiguous hint (upper attribute bit 52, which the 3.14
  * driver sets on 64 KiB runs) is not used: it only permits an implementation to cache the
  * run as one TLB entry (ARM DDI 0406C.c, Long-descriptor format attributes: "Contiguous
- * hint"), and this TLB caches each
- * page, so the results are those of an implementation that ignores it.
+ * hint"), and this TLB caches each page, so the results are those of an implementation that
+ * ignores it.
  */
 export function decodeLeaf(level: number, shift: number, va: number, dlo: number, dhi: number, sctlr: number, restr: number, out: WalkResult): number {
   out.level = level;
