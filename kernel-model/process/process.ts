@@ -75,6 +75,13 @@ export class Process {
     return fd >= this.rlimitNofile ? -EMFILE : 0;
   }
 
+  /** get_unused_fd_flags without the install: the lowest free fd (fdInstall's choice while nothing else is installed), or -EMFILE */
+  unusedFd(): number {
+    let fd = 0;
+    while (fd < this.fds.length && this.fds[fd] !== null) fd++;
+    return fd >= this.rlimitNofile ? -EMFILE : fd;
+  }
+
   /** get_unused_fd + fd_install: lowest free fd, or -EMFILE at RLIMIT_NOFILE. Takes over the caller's reference. */
   fdInstall(file: File, cloexec: boolean): number {
     let fd = 0;

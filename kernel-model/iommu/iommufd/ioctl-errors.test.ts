@@ -82,7 +82,9 @@ const ROWS: Row[] = [
   // ---- the dispatcher (main.c iommufd_fops_ioctl)
   { ioctl: 'dispatch', what: 'a request number with size bits (_IOW instead of _IO)', fn: 'iommufd_fops_ioctl: op->ioctl_num != cmd -> -ENOIOCTLCMD, vfs_ioctl -> -ENOTTY', expect: -ENOTTY, run: (x) => raw(x, IOMMU_IOAS_ALLOC | (12 << 16) | (1 << 30), 12) },
   { ioctl: 'dispatch', what: 'a command past the table (0x8f)', fn: 'iommufd_fops_ioctl -> iommufd_vfio_ioctl: -ENOIOCTLCMD -> -ENOTTY', expect: -ENOTTY, run: (x) => raw(x, 0x3b8f, 8) },
-  { ioctl: 'dispatch', what: 'a v6.12 table entry the model does not have (FAULT_QUEUE_ALLOC)', fn: 'model limit: FAULT_QUEUE_ALLOC is not modelled (-ENOTTY)', expect: -ENOTTY, run: (x) => raw(x, 0x3b8e, 16) },
+  { ioctl: 'FAULT_QUEUE_ALLOC', what: 'flags non-zero', fn: 'iommufd_fault_alloc: cmd->flags -> -EOPNOTSUPP', expect: -EOPNOTSUPP, run: (x) => raw(x, 0x3b8e, 16, { 4: 1 }) },
+  { ioctl: 'FAULT_QUEUE_ALLOC', what: 'size below offsetofend(out_fault_fd)', fn: 'iommufd_fops_ioctl: user_size < op->min_size -> -EINVAL', expect: -EINVAL, run: (x) => raw(x, 0x3b8e, 15) },
+  { ioctl: 'HWPT_ALLOC', what: 'FAULT_ID_VALID with a real fault queue id', fn: 'iommufd_hwpt_alloc -> iommufd_hwpt_paging_alloc: flags without ops->domain_alloc_user (arm-smmu) -> -EOPNOTSUPP, before the fault lookup', expect: -EOPNOTSUPP, run: (x) => (raw(x, 0x3b8e, 16), raw(x, IOMMU_HWPT_ALLOC, 48, { 4: 4, 8: x.bind(), 12: x.ioas, 40: 2 })) },
   { ioctl: 'dispatch', what: 'VFIO_IOMMU_DIRTY_PAGES (type1 dirty tracking) on an iommufd', fn: 'iommufd_fops_ioctl -> iommufd_vfio_ioctl: not a compat request, -ENOIOCTLCMD -> -ENOTTY', expect: -ENOTTY, run: (x) => raw(x, 0x3b75, 8, { 0: 8, 4: 1 }) },
   { ioctl: 'dispatch', what: 'the argument pointer unmapped', fn: 'iommufd_fops_ioctl: get_user(ucmd.user_size) -> -EFAULT', expect: -EFAULT, run: (x) => x.u.ioctl(x.u.fd, IOMMU_IOAS_ALLOC, 0x10) },
   { ioctl: 'dispatch', what: 'size below offsetofend of the last required field', fn: 'iommufd_fops_ioctl: user_size < op->min_size -> -EINVAL', expect: -EINVAL, run: (x) => raw(x, IOMMU_IOAS_ALLOC, 11) },

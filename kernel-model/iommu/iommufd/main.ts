@@ -13,10 +13,11 @@ import { File, type FileOps, type Task } from '../../vfs/file.js';
 import type { Vfs } from '../../vfs/vfs.js';
 import type { IommuCoreImpl } from '../core.js';
 import { deviceDestroy, hwptPagingDestroy, iommufdGetHwInfo, iommufdHwptAlloc, iommufdHwptGetDirtyBitmap, iommufdHwptInvalidate, iommufdHwptSetDirtyTracking } from './device.js';
+import { iommufdFaultAlloc } from './fault.js';
 import { ioasAllocIoctl, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasOption, ioasUnmap, optionRlimitMode } from './ioas.js';
 import { HwptPaging, Ioas, IommufdCtx, IommufdDevice, type IommufdObject } from './objects.js';
 import { IOPT_PAGES_ACCOUNT_MM, UserLockedVm } from './pages.js';
-import { IOCTL_SIZES, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_RLIMIT_MODE, IOMMUFD_CMD_BASE, IOMMUFD_CMD_DESTROY, IOMMUFD_CMD_GET_HW_INFO, IOMMUFD_CMD_HWPT_ALLOC, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP, IOMMUFD_CMD_HWPT_INVALIDATE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING, IOMMUFD_CMD_IOAS_ALLOC, IOMMUFD_CMD_IOAS_ALLOW_IOVAS, IOMMUFD_CMD_IOAS_COPY, IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMUFD_CMD_IOAS_MAP, IOMMUFD_CMD_IOAS_UNMAP, IOMMUFD_CMD_LAST, IOMMUFD_CMD_OPTION, IOMMUFD_CMD_VFIO_IOAS, IOMMUFD_TYPE } from './uapi.js';
+import { IOCTL_SIZES, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_RLIMIT_MODE, IOMMUFD_CMD_BASE, IOMMUFD_CMD_DESTROY, IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMUFD_CMD_GET_HW_INFO, IOMMUFD_CMD_HWPT_ALLOC, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP, IOMMUFD_CMD_HWPT_INVALIDATE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING, IOMMUFD_CMD_IOAS_ALLOC, IOMMUFD_CMD_IOAS_ALLOW_IOVAS, IOMMUFD_CMD_IOAS_COPY, IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMUFD_CMD_IOAS_MAP, IOMMUFD_CMD_IOAS_UNMAP, IOMMUFD_CMD_LAST, IOMMUFD_CMD_OPTION, IOMMUFD_CMD_VFIO_IOAS, IOMMUFD_TYPE } from './uapi.js';
 import { iommufdVfioIoas, iommufdVfioIoctl } from './vfio-compat.js';
 
 /** struct iommufd_ucmd: one ioctl's command buffer (the union ucmd_buffer) and its user pointer */
@@ -38,7 +39,7 @@ export function ucmdRespond(u: Ucmd, len: number): number {
 
 type Handler = (u: Ucmd) => number;
 
-/** iommufd_ioctl_ops[] for the requests the model has (v6.12 also has FAULT_QUEUE_ALLOC: not modelled, -ENOTTY) */
+/** iommufd_ioctl_ops[]: every v6.12 entry */
 const HANDLERS: Readonly<Record<number, Handler>> = {
   [IOMMUFD_CMD_DESTROY]: (u) => iommufdDestroy(u),
   [IOMMUFD_CMD_IOAS_ALLOC]: ioasAllocIoctl,
@@ -54,6 +55,7 @@ const HANDLERS: Readonly<Record<number, Handler>> = {
   [IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING]: iommufdHwptSetDirtyTracking,
   [IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP]: iommufdHwptGetDirtyBitmap,
   [IOMMUFD_CMD_HWPT_INVALIDATE]: iommufdHwptInvalidate,
+  [IOMMUFD_CMD_FAULT_QUEUE_ALLOC]: iommufdFaultAlloc,
 };
 
 /** iommufd_destroy -> iommufd_object_remove(ictx, NULL, id, 0) */
@@ -165,7 +167,6 @@ export class IommufdService {
     if (userSize < 0) return -EFAULT;
     const op = IOCTL_SIZES[nr];
     const h = HANDLERS[nr];
-    // model: the v6.12 entries HWPT_GET_DIRTY_BITMAP and FAULT_QUEUE_ALLOC are not modelled
     if (op === undefined || h === undefined) return -ENOTTY;
     if (cmd !== ((IOMMUFD_TYPE << 8) | nr)) return -ENOTTY;
     if (userSize < op.minSize) return -EINVAL;
@@ -220,6 +221,7 @@ export class IommufdService {
     } else if (obj instanceof IommufdDevice) {
       deviceDestroy(ictx, obj);
     }
+    // a fault object (iommufd_fault_destroy) has no queued fault groups to answer: nothing to do
   }
 
   /**

@@ -16,7 +16,7 @@ import { IoPagetable } from './io-pagetable.js';
 import { IOPT_PAGES_ACCOUNT_USER } from './pages.js';
 import type { IommufdService } from './main.js';
 
-export type ObjType = 'ioas' | 'device' | 'hwpt-paging';
+export type ObjType = 'ioas' | 'device' | 'hwpt-paging' | 'fault';
 
 export abstract class IommufdObject {
   id = 0;

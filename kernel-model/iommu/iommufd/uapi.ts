@@ -104,6 +104,8 @@ export const IOCTL_SIZES: Readonly<Record<number, { size: number; minSize: numbe
   [IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP]: { size: 48, minSize: 48, name: 'IOMMU_HWPT_GET_DIRTY_BITMAP' },
   // size, hwpt_id, data_uptr, data_type, entry_len, entry_num, __reserved
   [IOMMUFD_CMD_HWPT_INVALIDATE]: { size: 32, minSize: 32, name: 'IOMMU_HWPT_INVALIDATE' },
+  // size, flags, out_fault_id, out_fault_fd
+  [IOMMUFD_CMD_FAULT_QUEUE_ALLOC]: { size: 16, minSize: 16, name: 'IOMMU_FAULT_QUEUE_ALLOC' },
 };
 
 /** enum iommufd_hwpt_get_dirty_bitmap_flags */
