@@ -254,6 +254,23 @@ export interface Capabilities {
    */
   smmuContextFaultMode: 'stall' | 'terminate';
   /**
+   * how the driver programs a stage-1 context bank: 'init-context-bank' (3.14
+   * arm_smmu_init_context_bank: the context interrupt requested first, then CBAR, TTBR0_LO,
+   * TTBR0_HI with the ASID, TTBCR, MAIR0/1, SCTLR) or 'write-context-bank' (v6.12
+   * arm_smmu_write_context_bank: CBAR, TCR (T0SZ 32 in its 6-bit field), TTBR0 and TTBR1 as
+   * 64-bit writes high word first, MAIR0/1, SCTLR, then the interrupt requested)
+   */
+  smmuCbProgramming: 'init-context-bank' | 'write-context-bank';
+  /**
+   * the driver's TLB maintenance: 'asid' (3.14 arm_smmu_tlb_inv_context after every unmapped
+   * page and when a context is destroyed: TLBIASID, then a global sync writing 0 to
+   * sTLBGSYNC) or 'va' (v6.12: io-pgtable-arm reports each cleared leaf, TLBIVAL of its
+   * address | ASID; the IOMMU core's iotlb_sync then syncs the context (CBn_TLBSYNC,
+   * CBn_TLBSTATUS); an unhooked table TLBIVA per 4 KiB of its range and a context sync; a
+   * destroyed context is only disabled; sync registers get QCOM_DUMMY_VAL)
+   */
+  smmuTlbInvalidation: 'asid' | 'va';
+  /**
    * what arm_smmu_context_fault returns for a fault no domain handler took
    * (report_iommu_fault != 0): 'irq-none' (3.14: RESUME_TERMINATE and IRQ_NONE, so a
    * device that keeps faulting feeds note_interrupt's "nobody cared") or 'irq-handled'
@@ -330,10 +347,10 @@ export interface Capabilities {
   type1DmaEntryLimit: number;
   /**
    * how type1 unmaps a range it removes (vfio_unmap_unpin): 'page' (3.14: iommu_unmap of
-   * PAGE_SIZE per page, each after iommu_iova_to_phys, "expect IOMMUs that support large pages
-   * to unmap a larger chunk") or 'range' (the model's mainline: one iommu_unmap over the range;
-   * mainline unmaps each physically contiguous run with iommu_unmap_fast and syncs the IOTLB
-   * once, which leaves the same page tables)
+   * PAGE_SIZE per page, "expect IOMMUs that support large pages to unmap a larger chunk") or
+   * 'range' (mainline: from each page the run of physically contiguous pages, found with
+   * iommu_iova_to_phys page by page, unmapped with iommu_unmap_fast; the IOTLB synced every
+   * VFIO_IOMMU_TLB_SYNC_MAX runs and at the end)
    */
   type1UnmapChunk: 'page' | 'range';
   /**
@@ -347,6 +364,12 @@ export interface Capabilities {
    * pin fails the call, one warning)
    */
   type1PinChunk: 'pin-pages' | 'pin-pages-remote';
+  /**
+   * vfio_iommu_type1_attach_group probes a new domain for fine-grained superpages
+   * (mainline vfio_test_domain_fgsp: maps two pages at the first 8 KiB-aligned free IOVA and
+   * unmaps one); the 3.14 driver has no such probe
+   */
+  type1FgspProbe: boolean;
   /**
    * type1 maps with IOMMU_CACHE: false (3.14 vfio_dma_do_map adds it only when iommu->cache,
    * "currently never set") or true (mainline vfio_iommu_map / vfio_iommu_replay: `prot |

@@ -231,7 +231,10 @@ function armSmmuDeviceCfgProbe(smmu: ArmSmmu): number {
     return -ENODEV;
   }
   // v6.12: ARM_SMMU_FEAT_TRANS_OPS for stage 1 on an SMMUv1 (ATOSNS is a v2 field)
-  if (v612) note('\taddress translation ops');
+  if (v612) {
+    smmu.transOps = true;
+    note('\taddress translation ops');
+  }
   const cttwReg = (id0 & ID0_CTTW) !== 0;
   if (caps.smmuCoherentWalk === 'id-register') {
     smmu.coherentWalk = cttwReg;

@@ -38,6 +38,26 @@ export const CB_FAR_HI = 0x064;
 export const CB_FSYNR0 = 0x068;
 export const CB_TLBIVA = 0x600;
 export const CB_TLBIASID = 0x610;
+/** ARM_SMMU_CB_TTBR1 (64-bit; mainline writes it with writeq, high word first) */
+export const CB_TTBR1_LO = 0x028;
+export const CB_TTBR1_HI = 0x02c;
+/** ARM_SMMU_CB_PAR (64-bit; mainline reads it with readq, high word first) */
+export const CB_PAR_LO = 0x050;
+export const CB_PAR_HI = 0x054;
+/** ARM_SMMU_CB_PAR_F */
+export const CB_PAR_F = 1;
+/** ARM_SMMU_CB_S1_TLBIVAL */
+export const CB_TLBIVAL = 0x620;
+/** ARM_SMMU_CB_TLBSYNC, ARM_SMMU_CB_TLBSTATUS (bit 0 SACTIVE, as sTLBGSTATUS.GSACTIVE) */
+export const CB_TLBSYNC = 0x7f0;
+export const CB_TLBSTATUS = 0x7f4;
+/** ARM_SMMU_CB_ATS1PR, ARM_SMMU_CB_ATSR (bit 0 ACTIVE) */
+export const CB_ATS1PR = 0x800;
+export const CB_ATSR = 0x8f0;
+/** mainline arm-smmu.h QCOM_DUMMY_VAL (-1): what __arm_smmu_tlb_sync writes to a sync register */
+export const QCOM_DUMMY_VAL = 0xffffffff;
+/** mainline ARM_SMMU_TCR_T0SZ is GENMASK(5, 0): io-pgtable-arm's tsz = 64 - ias = 32 lands in bits [5:3], above the AArch32 TTBCR's 3-bit T0SZ */
+export const TCR_T0SZ_64_MINUS_32 = 32;
 export const CB_TLBIALL = 0x618;
 
 export const sCR0_CLIENTPD = 1 << 0;

@@ -4,10 +4,13 @@
  * `ArmSmmu` is struct arm_smmu_device, what probe found in the hardware, and the bus's
  * IOMMU ops (arm_smmu_ops): domains with an LPAE stage-1 page table (3.14: the driver's own
  * writer, arm-smmu-pgtable.ts; mainline: io-pgtable-arm.ts; capability `smmuPgtable`), a
- * context bank per attached domain (arm_smmu_init_context_bank: CBAR, TTBR0, TTBCR, MAIR, SCTLR,
- * its context interrupt), the stream-map entries (SMR/S2CR) of the groups attached to it
- * (3.14 at attach; mainline allocated at probe_device, arm_smmu_master_alloc_smes), map/unmap
- * with TLB invalidation by ASID and a global sync, iova_to_phys, capable, the reserved regions.
+ * context bank per attached domain (3.14 arm_smmu_init_context_bank / v6.12
+ * arm_smmu_write_context_bank: CBAR, TCR, TTBRs, MAIR, SCTLR, its context interrupt; capability
+ * `smmuCbProgramming`), the stream-map entries (SMR/S2CR) of the groups attached to it (3.14 at
+ * attach; mainline allocated at probe_device, arm_smmu_master_alloc_smes), map/unmap with the
+ * TLB maintenance of each kernel (3.14 TLBIASID and a global sync per page; v6.12 TLBIVAL per
+ * leaf and a context sync per iotlb_sync: `smmuTlbInvalidation`), iova_to_phys (v6.12 through
+ * the hardware's ATS1PR), capable, the reserved regions.
  * The rest of the driver:
  * - arm-smmu-driver.ts: the platform driver (probe: ID registers, global interrupts, reset; remove;
  *   disable_bypass; bus_set_iommu and the IOMMU groups),
@@ -31,18 +34,30 @@ import {
   CBAR_S1_BPSHCFG_NSH,
   CBAR_S1_MEMATTR_WB,
   CBAR_TYPE_S1_TRANS_S2_BYPASS,
+  CB_ATS1PR,
+  CB_ATSR,
   CB_MAIR0,
   CB_MAIR1,
+  CB_PAR_F,
+  CB_PAR_HI,
+  CB_PAR_LO,
   CB_SCTLR,
   CB_TLBIASID,
+  CB_TLBIVA,
+  CB_TLBIVAL,
+  CB_TLBSTATUS,
+  CB_TLBSYNC,
   CB_TTBCR,
   CB_TTBR0_HI,
   CB_TTBR0_LO,
+  CB_TTBR1_HI,
+  CB_TTBR1_LO,
   GR0_S2CR,
   GR0_SMR,
   GR0_sTLBGSTATUS,
   GR0_sTLBGSYNC,
   GR1_CBAR,
+  QCOM_DUMMY_VAL,
   S2CR_TYPE_BYPASS,
   S2CR_TYPE_FAULT,
   S2CR_TYPE_TRANS,
@@ -59,6 +74,7 @@ import {
   TTBCR_IRGN0_WBWA,
   TTBCR_ORGN0_WBWA,
   TTBCR_SH0_IS,
+  TCR_T0SZ_64_MINUS_32,
 } from './arm-smmu-regs.js';
 import type { KernelServices } from './services.js';
 import type { Group as IommuGroupImpl } from '../iommu/core.js';
@@ -67,6 +83,13 @@ export * from './arm-smmu-regs.js';
 export type { ContextFaultRecord, GlobalFaultRecord } from './arm-smmu-fault.js';
 
 const TLB_SYNC_POLLS = 1000;
+
+/** TCR SH0 outer-shareable (io-pgtable-arm without a coherent walk: ARM_LPAE_TCR_SH_OS, RGN non-cacheable) */
+const TCR_SH0_OS = 2 << 12;
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}
 
 /** an arm-smmu domain's private part (struct arm_smmu_domain): its page table, context bank, IRQ and streams */
 export interface DomainPriv {
@@ -99,6 +122,12 @@ export class ArmSmmu implements IommuOps {
   streamidMask = 0;
   streamMatching = false;
   coherentWalk = false;
+  /**
+   * ARM_SMMU_FEAT_TRANS_OPS: v6.12 arm_smmu_device_cfg_probe sets it for stage 1 on an SMMUv1
+   * (arm-smmu-driver.ts), and arm_smmu_iova_to_phys then asks the hardware (ATS1PR); the 3.14
+   * driver has no such feature and walks its own tables
+   */
+  transOps = false;
   ias = 32;
   oas = 32;
   numGlobalIrqs = 0;
@@ -197,19 +226,49 @@ export class ArmSmmu implements IommuOps {
     this.k.hw.writel(v >>> 0, pa);
   }
 
-  /** __arm_smmu_tlb_sync: global sync, bounded poll */
+  /**
+   * __arm_smmu_tlb_sync on the global registers: 3.14 writes 0 to sTLBGSYNC, v6.12
+   * (arm_smmu_tlb_sync_global) QCOM_DUMMY_VAL; then a bounded poll of sTLBGSTATUS.GSACTIVE
+   */
   tlbSync(): void {
-    this.wr(this.gr0 + GR0_sTLBGSYNC, 0);
+    this.syncPoll(this.gr0 + GR0_sTLBGSYNC, this.gr0 + GR0_sTLBGSTATUS);
+  }
+
+  /** the sync write and the bounded poll of its status register (__arm_smmu_tlb_sync) */
+  private syncPoll(sync: number, status: number): void {
+    this.wr(sync, this.vaTlbi ? QCOM_DUMMY_VAL : 0);
     for (let i = 0; i < TLB_SYNC_POLLS; i++) {
-      if ((this.rd(this.gr0 + GR0_sTLBGSTATUS) & 1) === 0) return;
+      if ((this.rd(status) & 1) === 0) return;
     }
     this.k.log.err(this.prefix, 'TLB sync timed out -- SMMU may be deadlocked');
   }
 
+  /** v6.12 TLB maintenance by VA with context syncs (capability `smmuTlbInvalidation` 'va') */
+  private get vaTlbi(): boolean {
+    return this.k.profile.caps.smmuTlbInvalidation === 'va';
+  }
+
+  /** 3.14 arm_smmu_tlb_inv_context: TLBIASID (ASID = cbndx) and a global sync */
   private tlbInvContext(p: DomainPriv): void {
     if (p.cbndx < 0) return;
-    this.wr(this.cb(p.cbndx) + CB_TLBIASID, p.cbndx); // ASID = cbndx (2014 driver)
+    this.wr(this.cb(p.cbndx) + CB_TLBIASID, p.cbndx);
     this.tlbSync();
+  }
+
+  /** v6.12 arm_smmu_tlb_sync_context: CBn_TLBSYNC, then poll CBn_TLBSTATUS.SACTIVE */
+  private tlbSyncContext(p: DomainPriv): void {
+    const base = this.cb(p.cbndx);
+    this.syncPoll(base + CB_TLBSYNC, base + CB_TLBSTATUS);
+  }
+
+  /**
+   * v6.12 arm_smmu_tlb_inv_range_s1 for the AArch32 formats: one write of reg per granule,
+   * the value the IOVA's page address with the ASID (= cbndx) in its low bits
+   */
+  private tlbInvRange(p: DomainPriv, iova: number, size: number, granule: number, reg: number): void {
+    const addr = this.cb(p.cbndx) + reg;
+    let v = iova - (iova % 4096);
+    for (let done = 0; done < size; done += granule, v += granule) this.wr(addr, (v + p.cbndx) >>> 0);
   }
 
   // ---- IommuOps ----------------------------------------------------------------------
@@ -265,7 +324,7 @@ export class ArmSmmu implements IommuOps {
     const pt =
       caps.smmuPgtable === 'arm-smmu-3.14'
         ? new ArmSmmu314Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte)
-        : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte, Math.min(40, this.ias), () => this.flushWalk(d));
+        : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte, Math.min(40, this.ias), (iova, size) => this.flushWalk(d, iova, size), (iova, size) => this.addPage(d, iova, size));
     const r = pt.init();
     if (r < 0) return r;
     p.pgtable = pt;
@@ -273,13 +332,40 @@ export class ArmSmmu implements IommuOps {
   }
 
   /**
-   * io_pgtable_tlb_flush_walk for a table io-pgtable-arm unhooked (arm_smmu_tlb_inv_walk_s1:
-   * TLBIVA over the range, then the context's TLBSYNC); the model invalidates the ASID
-   * (TLBIASID) and syncs globally, as for every unmap
+   * io_pgtable_tlb_flush_walk for a table io-pgtable-arm unhooked: v6.12
+   * arm_smmu_tlb_inv_walk_s1, TLBIVA for each 4 KiB granule of the range, then the context's
+   * sync (with `smmuTlbInvalidation` 'asid', TLBIASID and a global sync)
    */
-  private flushWalk(d: Domain): void {
+  private flushWalk(d: Domain, iova: number, size: number): void {
     const p = d.priv as DomainPriv | null;
-    if (p?.smmu) this.tlbInvContext(p);
+    if (!p?.smmu) return;
+    if (!this.vaTlbi) {
+      this.tlbInvContext(p);
+      return;
+    }
+    this.tlbInvRange(p, iova, size, 4096, CB_TLBIVA);
+    this.tlbSyncContext(p);
+  }
+
+  /**
+   * io_pgtable_tlb_add_page for a leaf an unmap cleared: v6.12 arm_smmu_tlb_add_page_s1, one
+   * TLBIVAL of the leaf (granule = its size); the sync waits for iotlb_sync
+   */
+  private addPage(d: Domain, iova: number, size: number): void {
+    const p = d.priv as DomainPriv | null;
+    if (!p?.smmu || !this.vaTlbi) return;
+    if (this.testSkipTlbInvalidations > 0) {
+      this.testSkipTlbInvalidations--;
+      return;
+    }
+    this.tlbInvRange(p, iova, size, size, CB_TLBIVAL);
+  }
+
+  /** arm_smmu_iotlb_sync (v6.12; the 3.14 driver has none): the context's sync, once the context exists */
+  iotlbSync(d: Domain): void {
+    const p = d.priv as DomainPriv | null;
+    if (!p?.smmu || !this.vaTlbi) return;
+    this.tlbSyncContext(p);
   }
 
   domainDestroy(d: Domain): void {
@@ -311,15 +397,32 @@ export class ArmSmmu implements IommuOps {
     // num_context_irqs`: the first context gets line 1, whatever its bank; never handed back
     const irptndx = ++this.irptndxCounter % nctx;
     const irq = this.irqs[this.numGlobalIrqs + irptndx]!;
-    const rr = this.k.irq.requestIrq(irq, this.contextFault, IRQF_SHARED, 'arm-smmu-context-fault', d);
-    if (rr < 0) {
-      this.k.log.err(this.prefix, `failed to request context IRQ ${irptndx} (${irq})`);
-      return rr;
+    // 3.14 requests the interrupt before it programs the bank (arm_smmu_init_domain_context,
+    // then arm_smmu_init_context_bank); v6.12 programs the bank first
+    // (arm_smmu_write_context_bank) and requests the interrupt after it
+    if (!this.vaTlbi) {
+      const rr = this.requestContextIrq(d, irq, irptndx);
+      if (rr < 0) return rr;
     }
     this.contextMap[cb] = true;
     p.cbndx = cb;
     p.irq = irq;
     p.smmu = this;
+    if (this.k.profile.caps.smmuCbProgramming === 'write-context-bank') {
+      this.writeContextBank(p, irptndx);
+      const rr = this.requestContextIrq(d, irq, irptndx);
+      if (rr < 0) {
+        // v6.12 keeps the bank (`cfg->irptndx = ARM_SMMU_INVALID_IRPTNDX` and goes on); the
+        // model's context needs its interrupt: undone as before
+        this.wr(this.cb(cb) + CB_SCTLR, 0);
+        this.contextMap[cb] = false;
+        p.cbndx = -1;
+        p.irq = -1;
+        p.smmu = null;
+        return rr;
+      }
+      return 0;
+    }
     const gr1 = this.gr1;
     this.wr(gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | CBAR_S1_MEMATTR_WB | CBAR_S1_BPSHCFG_NSH | (irptndx << CBAR_IRPTNDX_SHIFT));
     const base = this.cb(cb);
@@ -339,10 +442,46 @@ export class ArmSmmu implements IommuOps {
     return 0;
   }
 
+  private requestContextIrq(d: Domain, irq: number, irptndx: number): number {
+    const rr = this.k.irq.requestIrq(irq, this.contextFault, IRQF_SHARED, 'arm-smmu-context-fault', d);
+    if (rr < 0) this.k.log.err(this.prefix, `failed to request context IRQ ${irptndx} (${irq})`);
+    return rr;
+  }
+
+  /**
+   * v6.12 arm_smmu_init_context_bank + arm_smmu_write_context_bank for a stage-1 context in
+   * the AArch32 long-descriptor format on an SMMUv1 (no CBA2R, no TCR2): CBAR (type, IRPTNDX,
+   * BPSHCFG NSH, MEMATTR WB); TCR = arm_smmu_lpae_tcr | EAE: TG0 4K, SH0/ORGN0/IRGN0 from
+   * io-pgtable-arm's coherent-walk choice (inner-shareable write-back, else outer-shareable
+   * non-cacheable), T0SZ = 64 - ias = 32 in the driver's 6-bit field, EPD1; TTBR0 = ASID << 48
+   * | pgd and TTBR1 = ASID << 48, each written with writeq (io-64-nonatomic-hi-lo: high word
+   * first); MAIR0/MAIR1 = io-pgtable-arm's MAIR; SCTLR = CFIE | CFRE | AFE | TRE | M |
+   * S1_ASIDPNE (no CFCFG: terminate, capability `smmuContextFaultMode`). ASID = cbndx.
+   */
+  private writeContextBank(p: DomainPriv, irptndx: number): void {
+    const cb = p.cbndx;
+    this.wr(this.gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | (irptndx << CBAR_IRPTNDX_SHIFT) | CBAR_S1_BPSHCFG_NSH | CBAR_S1_MEMATTR_WB);
+    const base = this.cb(cb);
+    const walk = this.coherentWalk ? TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA : TCR_SH0_OS;
+    this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | walk | TCR_T0SZ_64_MINUS_32);
+    const pgd = p.pgtable!.pgd;
+    this.wr(base + CB_TTBR0_HI, (Math.floor(pgd / 2 ** 32) & 0xff) | (cb << 16));
+    this.wr(base + CB_TTBR0_LO, pgd >>> 0);
+    this.wr(base + CB_TTBR1_HI, cb << 16);
+    this.wr(base + CB_TTBR1_LO, 0);
+    this.wr(base + CB_MAIR0, LPAE_MAIR0);
+    this.wr(base + CB_MAIR1, 0);
+    const cfcfg = this.k.profile.caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
+    this.wr(base + CB_SCTLR, SCTLR_CFIE | SCTLR_CFRE | SCTLR_AFE | SCTLR_TRE | SCTLR_M | SCTLR_ASIDPNE | cfcfg);
+  }
+
   private destroyContext(d: Domain, p: DomainPriv): void {
     if (p.cbndx < 0) return;
     this.wr(this.cb(p.cbndx) + CB_SCTLR, 0);
-    this.tlbInvContext(p);
+    // 3.14 arm_smmu_destroy_domain_context: "Disable the context bank and nuke the TLB before
+    // freeing it"; v6.12 only disables it (arm_smmu_write_context_bank with no cfg): the
+    // unmaps before it invalidated what the domain had mapped
+    if (!this.vaTlbi) this.tlbInvContext(p);
     this.k.irq.freeIrq(p.irq, d);
     this.contextMap[p.cbndx] = false;
     p.cbndx = -1;
@@ -462,18 +601,59 @@ export class ArmSmmu implements IommuOps {
    * 3.14 arm_smmu_unmap (the writer, then arm_smmu_tlb_inv_context) / mainline
    * arm_smmu_unmap_pages (no page table: 0)
    */
+  /**
+   * arm_smmu_unmap / arm_smmu_unmap_pages: 3.14 invalidates the ASID and syncs globally after
+   * each page (arm_smmu_tlb_inv_context); v6.12's io-pgtable-arm reports each cleared leaf
+   * (addPage: TLBIVAL) and the IOMMU core's iotlb_sync waits for them (iotlbSync)
+   */
   unmapPage(d: Domain, iova: number, pgsize: number): number {
     const p = d.priv as DomainPriv;
     if (p.pgtable === null) return 0;
     const n = p.pgtable.unmap(iova, pgsize);
+    if (this.vaTlbi) return n;
     if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
     else if (p.smmu) this.tlbInvContext(p);
     return n;
   }
 
-  /** arm_smmu_iova_to_phys (mainline: no page table, 0) */
+  /**
+   * arm_smmu_iova_to_phys: no page table yet (v6.12 before the first attach) none; with
+   * ARM_SMMU_FEAT_TRANS_OPS (v6.12 on this stage-1 SMMUv1) the hardware's answer
+   * (arm_smmu_iova_to_phys_hard); else the page table walked in software
+   */
   iovaToPhys(d: Domain, iova: number): number | null {
-    return (d.priv as DomainPriv).pgtable?.iovaToPhys(iova) ?? null;
+    const p = d.priv as DomainPriv;
+    if (p.pgtable === null) return null;
+    if (this.transOps && p.smmu !== null) return this.iovaToPhysHard(p, iova);
+    return p.pgtable.iovaToPhys(iova);
+  }
+
+  /**
+   * v6.12 arm_smmu_iova_to_phys_hard, AArch32 format: ATS1PR of the page address (writel), poll
+   * ATSR.ACTIVE (readl_poll_timeout_atomic, 5 us steps, 50 us: on timeout "iova to phys timed
+   * out on %pad. Falling back to software table walk." and the software walk), read PAR with
+   * readq (high word first); PAR.F: "translation fault!" and "PAR = 0x%llx", answer 0 (none
+   * here); else PAR[39:12] with the IOVA's page offset
+   */
+  private iovaToPhysHard(p: DomainPriv, iova: number): number | null {
+    const base = this.cb(p.cbndx);
+    this.wr(base + CB_ATS1PR, (iova - (iova % 4096)) >>> 0);
+    // eleven reads at most (0, 5, ..., 50 us); the udelay between them is not modelled (this
+    // SMMU completes a translation operation before the next register access)
+    let done = false;
+    for (let t = 0; t <= 50 && !done; t += 5) done = (this.rd(base + CB_ATSR) & 1) === 0;
+    if (!done) {
+      this.k.log.err(this.prefix, `iova to phys timed out on 0x${hex8(iova)}. Falling back to software table walk.`);
+      return p.pgtable!.iovaToPhys(iova);
+    }
+    const hi = this.rd(base + CB_PAR_HI) >>> 0;
+    const lo = this.rd(base + CB_PAR_LO) >>> 0;
+    if ((lo & CB_PAR_F) !== 0) {
+      this.k.log.err(this.prefix, 'translation fault!');
+      this.k.log.err(this.prefix, `PAR = 0x${(hi * 2 ** 32 + lo).toString(16)}`);
+      return null;
+    }
+    return (hi & 0xff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0) + (iova % 4096);
   }
 
   /** the page table of a domain (for tools and tests) */

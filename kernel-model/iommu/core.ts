@@ -25,6 +25,11 @@ export interface IommuOps {
   mapPage(d: Domain, iova: number, pa: number, pgsize: number, prot: number): number;
   /** unmap the entry at iova (asked size pgsize): bytes unmapped, 0 if nothing */
   unmapPage(d: Domain, iova: number, pgsize: number): number;
+  /**
+   * mainline iommu_domain_ops.iotlb_sync: wait for the invalidations the unmaps since the last
+   * sync queued (arm_smmu_iotlb_sync). Absent or a no-op: each unmapPage completed its own (3.14)
+   */
+  iotlbSync?(d: Domain): void;
   iovaToPhys(d: Domain, iova: number): number | null;
   /** mainline iommu_ops.get_resv_regions: the IOVA ranges the driver reserves for `dev` (absent: none) */
   getResvRegions?(dev: KDevice): IommuResvRegion[];
@@ -128,8 +133,20 @@ export class Domain implements IommuDomain {
     return best;
   }
 
-  /** iommu_unmap: bytes unmapped (stops at the first hole, as Linux) */
+  /** iommu_unmap: __iommu_unmap, then iommu_iotlb_sync: bytes unmapped (stops at the first hole, as Linux) */
   unmap(iova: number, size: number): number {
+    const n = this.unmapFast(iova, size);
+    this.iotlbSync();
+    return n;
+  }
+
+  /** iommu_iotlb_sync */
+  iotlbSync(): void {
+    this.ops.iotlbSync?.(this);
+  }
+
+  /** iommu_unmap_fast: __iommu_unmap without the sync (the caller syncs: iotlbSync) */
+  unmapFast(iova: number, size: number): number {
     const min = this.minPage;
     if (size <= 0 || iova % min !== 0 || size % min !== 0) return 0;
     let done = 0;

@@ -180,8 +180,10 @@ export abstract class LpaeTables implements SmmuPgtable {
  *   outer-shareable; XN|PXN per bit 3 (capability `iommuExecSemantics`: mainline IOMMU_NOEXEC);
  *   AF;
  * - unmap (__arm_lpae_unmap): nothing there 0; a whole leaf or table of the asked size is
- *   cleared (a table's pages freed); part of a block splits it into next-level entries
- *   (arm_lpae_split_blk_unmap, still in 6.12; removed in 6.13);
+ *   cleared: a leaf reported to the driver (io_pgtable_tlb_add_page: TLBIVAL, synced by the
+ *   caller's iotlb_sync), a table's walks flushed (io_pgtable_tlb_flush_walk) and its pages
+ *   freed; part of a block splits it into next-level entries (arm_lpae_split_blk_unmap, still
+ *   in 6.12; removed in 6.13);
  * - iova_to_phys (arm_lpae_iova_to_phys): the leaf's address plus the offset, or none.
  *
  * With `noAccessRule` 'faulting-unless-exec' (no profile pairs it with this writer) a no-access
@@ -202,6 +204,11 @@ export class LpaeS1Pgtable extends LpaeTables {
      * table was unhooked, before its pages are freed
      */
     readonly flushWalk: ((iova: number, size: number) => void) | null = null,
+    /**
+     * io_pgtable_tlb_add_page (the driver's tlb_add_page, arm_smmu_tlb_add_page_s1): for each
+     * leaf an unmap cleared, its IOVA and size; the sync comes with the caller's iotlb_sync
+     */
+    readonly addPage: ((iova: number, size: number) => void) | null = null,
   ) {
     super(pages, kmem);
   }
@@ -292,7 +299,13 @@ export class LpaeS1Pgtable extends LpaeTables {
       const isTable = lvl < 3 && (lo & 3) === PTE_TYPE_TABLE;
       if (lvl === target) {
         this.wr(ptep, 0, 0);
-        if (isTable) this.freeTable(LpaeTables.outAddr(lo, hi), lvl + 1);
+        if (isTable) {
+          // __arm_lpae_unmap, a non-leaf entry of the size: "Also flush any partial walks"
+          this.flushWalk?.(iova, size);
+          this.freeTable(LpaeTables.outAddr(lo, hi), lvl + 1);
+        } else {
+          this.addPage?.(iova, size);
+        }
         return size;
       }
       if (!isTable) {

@@ -53,6 +53,10 @@ export interface IommuDomain {
   map(iova: number, pa: number, size: number, prot: number): number;
   /** returns bytes unmapped (0 when nothing was mapped) */
   unmap(iova: number, size: number): number;
+  /** iommu_unmap_fast: unmap without the IOTLB sync (absent: unmap) */
+  unmapFast?(iova: number, size: number): number;
+  /** iommu_iotlb_sync (absent: nothing to wait for) */
+  iotlbSync?(): void;
   /** physical address for iova, or null when unmapped */
   iovaToPhys(iova: number): number | null;
   /**

@@ -72,6 +72,8 @@ export class Type1Iommu {
   dmaAvail: number;
   /** mappings whose vaddr is invalidated (mainline iommu->vaddr_invalid_count) */
   vaddrInvalidCount = 0;
+  /** mainline domain->fgsp (vfio_test_domain_fgsp): the domain unmaps more than a page asked; vfio_unmap_unpin then looks for no runs */
+  fgsp = false;
   /** mainline iommu->dirty_page_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START (type1-dirty.ts) */
   dirtyPageTracking = false;
   /**
@@ -162,13 +164,15 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
       break;
     }
     const io = iova + done * PAGE_SIZE;
-    // 3.14 vfio_dma_do_map: "Verify pages are not already mapped" (iommu_iova_to_phys per page
-    // of the chunk): -EBUSY. Mainline has no such check; nothing can be mapped there either
-    // (vfio_find_dma refused an overlap, and the domain is this container's alone)
-    for (let i = 0; i < n; i++) {
-      if (it.domain.iovaToPhys(io + i * PAGE_SIZE) !== null) {
-        err = -EBUSY;
-        break;
+    // 3.14 vfio_dma_do_map (the 'pin-pages' loop): "Verify pages are not already mapped"
+    // (iommu_iova_to_phys per page of the chunk): -EBUSY. Mainline vfio_pin_map_dma has no such
+    // check (vfio_find_dma refused an overlap, and the domain is this container's alone)
+    if (drv.caps.type1PinChunk === 'pin-pages') {
+      for (let i = 0; i < n; i++) {
+        if (it.domain.iovaToPhys(io + i * PAGE_SIZE) !== null) {
+          err = -EBUSY;
+          break;
+        }
       }
     }
     // 3.14 retries a chunk page by page when iommu_map says -EBUSY (map_try_harder, an AMD
@@ -289,10 +293,49 @@ function pinChunk(pc: PinCtx, first: number, max: number): number {
  */
 function unmapIommu(drv: Type1Ctx, it: Type1Iommu, iova: number, size: number): void {
   if (drv.caps.type1UnmapChunk === 'range') {
-    it.domain.unmap(iova, size);
+    unmapRuns(it, iova, iova + size);
     return;
   }
   for (let off = 0; off < size; off += PAGE_SIZE) it.domain.unmap(iova + off, PAGE_SIZE);
+}
+
+/** mainline VFIO_IOMMU_TLB_SYNC_MAX: fast-unmapped regions between two IOTLB syncs */
+const TLB_SYNC_MAX = 512;
+
+/**
+ * mainline vfio_unmap_unpin's IOMMU side over [iova, end): from each page, the run of pages
+ * whose physical addresses follow it, found with iommu_iova_to_phys page by page (on the
+ * arm-smmu of v6.12 a hardware ATS1PR each: arm-smmu.ts iovaToPhysHard); a page that reads
+ * unmapped is skipped (the WARN_ON); each run unmapped with iommu_unmap_fast, the IOTLB synced
+ * every VFIO_IOMMU_TLB_SYNC_MAX runs and at the end (vfio_sync_unpin); a run the fast unmap
+ * leaves mapped is synced and tried with iommu_unmap (unmap_unpin_slow), and ends the walk if
+ * that fails too
+ */
+function unmapRuns(it: Type1Iommu, iova: number, end: number): void {
+  const d = it.domain;
+  let regions = 0;
+  let io = iova;
+  while (io < end) {
+    const phys = d.iovaToPhys(io);
+    if (phys === null) {
+      io += PAGE_SIZE;
+      continue;
+    }
+    let len = PAGE_SIZE;
+    for (; !it.fgsp && io + len < end; len += PAGE_SIZE) if (d.iovaToPhys(io + len) !== phys + len) break;
+    let n = d.unmapFast ? d.unmapFast(io, len) : d.unmap(io, len);
+    if (n > 0 && d.unmapFast) regions++;
+    if (regions > 0 && (regions >= TLB_SYNC_MAX || n === 0)) {
+      d.iotlbSync?.();
+      regions = 0;
+    }
+    if (n === 0) {
+      n = d.unmap(io, len);
+      if (n === 0) break;
+    }
+    io += n;
+  }
+  if (regions > 0) d.iotlbSync?.();
 }
 
 /**

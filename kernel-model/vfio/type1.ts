@@ -13,7 +13,7 @@
 import { EBUSY, EINVAL, EIO, ENODEV, EPERM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import type { KernelParams } from '../base/params.js';
-import { IOMMU_CAP_INTR_REMAP, type IommuCore, type IommuGroup } from '../iommu/types.js';
+import { IOMMU_CACHE, IOMMU_CAP_INTR_REMAP, IOMMU_READ, IOMMU_WRITE, type IommuCore, type IommuGroup } from '../iommu/types.js';
 import type { PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
 import { VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1_NESTING_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from '../uapi/constants.js';
@@ -42,6 +42,8 @@ export interface Type1Options {
   params?: KernelParams | null;
   /** module parameter allow_unsafe_interrupts when `params` is absent (default false) */
   allowUnsafeInterrupts?: boolean;
+  /** the kernel's page allocator (vfio_test_domain_fgsp's order-1 allocation); absent: no probe */
+  pages?: { allocPages(order: number): number; freePages(pa: number, order?: number): void } | null;
 }
 
 /**
@@ -200,8 +202,41 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
       this.opts.iommu.detachGroup(it.domain, group);
       return -EPERM;
     }
+    // mainline: a new domain is probed for fine-grained superpages before the mappings are
+    // replayed into it (the model's container has its one domain from the first group on)
+    if (this.caps.type1FgspProbe && it.groups.length === 0) this.testDomainFgsp(it);
     it.groups.push(group);
     return 0;
+  }
+
+  /**
+   * mainline vfio_test_domain_fgsp: two zeroed pages (alloc_pages order 1) mapped with one
+   * iommu_map (READ | WRITE | IOMMU_CACHE) at the first 8 KiB-aligned IOVA of the first IOVA
+   * range that holds them, then iommu_unmap of the first page: a domain that unmaps more
+   * than the page asked has fine-grained superpages (domain->fgsp, vfio_unmap_unpin then
+   * unmaps page by page); else the second page is unmapped too. io-pgtable-arm unmaps the
+   * page asked, so `fgsp` stays false here; what remains is the probe's traffic (the tables it
+   * allocates stay, two TLBIVALs and syncs on the v6.12 arm-smmu)
+   */
+  private testDomainFgsp(it: Type1Iommu): void {
+    const pages = this.opts.pages;
+    if (!pages) return;
+    const pa = pages.allocPages(1);
+    if (pa < 0) return;
+    const P = 4096;
+    // the IOVA list: [start, end] inclusive ranges (struct vfio_iova), or the whole aperture
+    const ranges: readonly (readonly [number, number])[] = it.iovaList.length > 0 ? it.iovaList : [[0, 2 ** (it.domain.ias ?? 32) - 1]];
+    for (const [rs, re] of ranges) {
+      const start = Math.ceil(rs / (2 * P)) * (2 * P);
+      if (start >= re || re - start < 2 * P) continue;
+      if (it.domain.map(start, pa, 2 * P, IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE) === 0) {
+        const unmapped = it.domain.unmap(start, P);
+        if (unmapped === P) it.domain.unmap(start + P, P);
+        else it.fgsp = true;
+      }
+      break;
+    }
+    pages.freePages(pa, 1);
   }
 
   /**
