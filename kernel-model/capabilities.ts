@@ -643,6 +643,15 @@ export interface Capabilities {
    * "Flags mismatch" prints the flags with the inherited bits)
    */
   irqSharedTrigger: 'request-flags' | 'line-type';
+  /**
+   * the genirq helpers skip the chip when its state already matches: false (3.14
+   * kernel/irq/chip.c: mask_irq and unmask_irq always call the chip's irq_mask/irq_unmask,
+   * irq_enable always unmasks, irq_shutdown always masks: an enable_irq after a lazy
+   * disable_irq writes GICD_ISENABLER again, a free_irq of a masked line GICD_ICENABLER) or true
+   * (v6.12: mask_irq/unmask_irq return early on irqd_irq_masked, irq_enable of an enabled line
+   * and irq_shutdown (__irq_disable) go through them)
+   */
+  irqMaskStateCheck: boolean;
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -117,6 +117,7 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   procInterruptsRows: 'action-or-count',
   gicChipLabel: 'GIC',
   irqSharedTrigger: 'request-flags',
+  irqMaskStateCheck: false,
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -216,6 +217,7 @@ export const MAINLINE: Readonly<Capabilities> = {
   procInterruptsRows: 'action',
   gicChipLabel: 'GIC-0',
   irqSharedTrigger: 'line-type',
+  irqMaskStateCheck: true,
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

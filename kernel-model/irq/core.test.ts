@@ -160,6 +160,39 @@ describe('request_irq / free_irq', () => {
   });
 });
 
+describe('chip writes of mask/unmask (capability irqMaskStateCheck)', () => {
+  /** the GIC distributor's ICENABLER/ISENABLER writes while `body` runs */
+  function enableWrites(m: IrqMachine, body: () => void): string[] {
+    const out: string[] = [];
+    m.bus.mmioObserver = (region, offset, _size, write) => {
+      if (!write || region.name !== 'gicd') return;
+      if (offset >= 0x100 && offset < 0x180) out.push('ISENABLER');
+      else if (offset >= 0x180 && offset < 0x200) out.push('ICENABLER');
+    };
+    body();
+    m.bus.mmioObserver = null;
+    return out;
+  }
+
+  it('3.14 writes the GIC on every mask_irq/unmask_irq/irq_enable/irq_shutdown; v6.12 only when the masked state changes', () => {
+    for (const [profile, want] of [
+      ['rfc-v4', { free: ['ICENABLER'], enable: ['ISENABLER'] }],
+      ['mainline', { free: [], enable: [] }],
+    ] as const) {
+      // free_irq of a line that was never enabled (IRQF_NO_AUTOEN: disabled and masked): irq_shutdown
+      const a = setup({ profile });
+      expect(a.core.requestIrq(a.irq, () => IRQ_HANDLED, IRQF_NO_AUTOEN, 'a', 1)).toBe(0);
+      expect(enableWrites(a, () => a.core.freeIrq(a.irq, 1))).toEqual(want.free);
+      // enable_irq after a lazy disable_irq that no interrupt followed: the line was never masked
+      const b = setup({ profile });
+      expect(b.core.requestIrq(b.irq, () => IRQ_HANDLED, 0, 'b', 1)).toBe(0);
+      expect(enableWrites(b, () => b.core.disableIrq(b.irq))).toEqual([]);
+      expect(enableWrites(b, () => b.core.enableIrq(b.irq))).toEqual(want.enable);
+      expect(b.gic.isEnabled(ID)).toBe(true);
+    }
+  });
+});
+
 describe('enable/disable depth', () => {
   it('nested disables need as many enables; unbalanced enable warns', () => {
     const m = setup();

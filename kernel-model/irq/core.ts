@@ -66,7 +66,7 @@ export const GIC_DEFAULT_PRIORITY = 0xa0;
 export const GIC_DEFAULT_PMR = 0xf0;
 
 /** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
-export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger'>;
+export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger' | 'irqMaskStateCheck'>;
 
 export interface IrqCoreOptions {
   hw: HwAccess;
@@ -395,14 +395,16 @@ export class IrqCore implements IrqApi {
     this.hw.writel(1 << (id % 32), this.distBase + GICD_ISPENDR + Math.floor(id / 32) * 4);
   }
 
+  /** mask_irq (kernel/irq/chip.c): v6.12 returns when already masked; 3.14 writes the chip anyway (`irqMaskStateCheck`) */
   private maskIrq(desc: IrqDesc): void {
-    if (desc.masked) return;
+    if (desc.masked && this.caps.irqMaskStateCheck) return;
     desc.masked = true;
     if (this.booted) this.gicMask(desc);
   }
 
+  /** unmask_irq: v6.12 returns when not masked; 3.14 writes the chip anyway (also irq_enable's irq_unmask) */
   private unmaskIrq(desc: IrqDesc): void {
-    if (!desc.masked) return;
+    if (!desc.masked && this.caps.irqMaskStateCheck) return;
     desc.masked = false;
     if (this.booted) this.gicUnmask(desc);
   }
