@@ -652,6 +652,23 @@ export interface Capabilities {
    * and irq_shutdown (__irq_disable) go through them)
    */
   irqMaskStateCheck: boolean;
+  /**
+   * what mapping an interrupt specifier does with its trigger type: 'set-type' (3.14
+   * irq_create_of_mapping: irq_set_irq_type when it differs from the line's, the GIC programmed
+   * at once, a known hwirq reconfigured) or 'record' (v6.12 irq_create_fwspec_mapping:
+   * irqd_set_trigger_type only, the GIC programmed at request_irq; a known hwirq with another
+   * recorded type: "type mismatch, failed to map hwirq-%lu for %s!" and no mapping)
+   */
+  irqTypeAtMapping: 'set-type' | 'record';
+  /**
+   * the GIC driver's irq_set_type and how __irq_set_trigger wraps it: 'enable-check' (3.14
+   * gic_set_type: SGIs and types other than level-high/rising-edge refused; ICFGR read,
+   * ISENABLER read, an enabled ID disabled around an ICFGR write that happens even when
+   * nothing changes) or 'masked-configure' (v6.12: IRQCHIP_SET_TYPE_MASKED, so mask_irq before
+   * and unmask_irq after unless disabled; gic_configure_irq writes ICFGR only when it changes
+   * and reads it back; an SGI accepts rising edge)
+   */
+  gicSetType: 'enable-check' | 'masked-configure';
   // ---- issue 23: iommufd
   /**
    * iommufd (drivers/iommu/iommufd/, Linux v6.12; kernel-model/iommu/iommufd): 'none' (3.14

@@ -118,6 +118,8 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   gicChipLabel: 'GIC',
   irqSharedTrigger: 'request-flags',
   irqMaskStateCheck: false,
+  irqTypeAtMapping: 'set-type',
+  gicSetType: 'enable-check',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 
@@ -218,6 +220,8 @@ export const MAINLINE: Readonly<Capabilities> = {
   gicChipLabel: 'GIC-0',
   irqSharedTrigger: 'line-type',
   irqMaskStateCheck: true,
+  irqTypeAtMapping: 'record',
+  gicSetType: 'masked-configure',
   bugs: { regionInfoNoBoundsCheck: false, rwOffsetScaledBy4: false, readEfaultOutsideRegions: false, loopbackNullTrigger: false, irqHandlerDevIdMismatch: false, maskSleepsUnderSpinlock: false },
 };
 

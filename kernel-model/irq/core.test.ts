@@ -42,6 +42,9 @@ describe('irq domain and boot', () => {
     expect(m.core.irqOfParse([0, 98, 4])).toBe(a);
     expect(m.core.irqGetTriggerType(a)).toBe(IRQ_TYPE_LEVEL_HIGH);
     expect(m.core.irqGetTriggerType(b)).toBe(IRQ_TYPE_EDGE_RISING);
+    // irq_create_fwspec_mapping only records the type: the GIC learns it at request_irq
+    expect(m.gic.isEdge(32 + 97)).toBe(false);
+    expect(m.core.requestIrq(b, () => IRQ_HANDLED, 0, 'b', 1)).toBe(0);
     expect(m.gic.isEdge(32 + 97)).toBe(true);
     expect(m.gic.isEdge(32 + 98)).toBe(false);
     expect(m.core.descOf(a)!.hwirq).toBe(130);
@@ -157,6 +160,64 @@ describe('request_irq / free_irq', () => {
     m.core.enableIrq(m.irq);
     settle(m);
     expect(calls).toBe(1);
+  });
+});
+
+describe('trigger types: at mapping (irqTypeAtMapping) and the GIC set_type sequence (gicSetType)', () => {
+  /** the distributor accesses (R/W, register, value) while `body` runs */
+  function gicd(m: IrqMachine, body: () => void): string[] {
+    const out: string[] = [];
+    m.bus.mmioObserver = (region, offset, _size, write, value) => {
+      if (region.name !== 'gicd') return;
+      const reg = offset >= 0xc00 && offset < 0xd00 ? 'ICFGR' : offset >= 0x100 && offset < 0x180 ? 'ISENABLER' : offset >= 0x180 && offset < 0x200 ? 'ICENABLER' : `0x${offset.toString(16)}`;
+      out.push(`${write ? 'W' : 'R'} ${reg}${write ? ` ${(value >>> 0).toString(16)}` : ''}`);
+    };
+    body();
+    m.bus.mmioObserver = null;
+    return out;
+  }
+
+  it('3.14: a mapping with another type reprograms the GIC (ICFGR and ISENABLER read, the ID disabled around the write)', () => {
+    const m = buildIrqMachine({ profile: 'rfc-v4' });
+    const irq = m.core.irqOfParse([0, 97, 4]);
+    expect(m.core.requestIrq(irq, () => IRQ_HANDLED, 0, 'x', 1)).toBe(0);
+    const bit = (1 << (((32 + 97) % 16) * 2 + 1)) >>> 0;
+    const seq = gicd(m, () => expect(m.core.irqOfParse([0, 97, 1])).toBe(irq));
+    expect(seq.map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['R ICFGR', 'R ISENABLER', 'W ICENABLER', 'W ICFGR', 'W ISENABLER']);
+    expect(m.gic.isEdge(32 + 97)).toBe(true);
+    expect(Number.parseInt(seq[3]!.split(' ')[2]!, 16) & bit).toBe(bit);
+    // request_irq with trigger bits calls gic_set_type even when nothing changes: ICFGR written again
+    const m2 = buildIrqMachine({ profile: 'rfc-v4' });
+    const irq2 = m2.core.irqOfParse([0, 97, 4]);
+    expect(gicd(m2, () => m2.core.requestIrq(irq2, () => IRQ_HANDLED, IRQ_TYPE_LEVEL_HIGH, 'y', 1)).filter((x) => x.includes('ICFGR'))).toEqual(['R ICFGR', expect.stringMatching(/^W ICFGR/)]);
+  });
+
+  it('v6.12: a mapping records the type; a known hwirq with another recorded type fails ("type mismatch"), one without takes it', () => {
+    const m = buildIrqMachine({ profile: 'mainline', core: { gic: { distBase: GICD_BASE, cpuBase: 0x2c002000, numIrqs: 160, ofName: '/interrupt-controller@2c001000' } } });
+    const seq = gicd(m, () => expect(m.core.irqOfParse([0, 97, 4])).toBe(16));
+    expect(seq).toEqual([]);
+    expect(m.core.irqOfParse([0, 97, 4])).toBe(16);
+    expect(m.core.irqOfParse([0, 97, 0])).toBe(16);
+    expect(m.core.irqOfParse([0, 97, 1])).toBe(0);
+    expect(m.log.grep(/type mismatch/).map((r) => r.msg)).toEqual(['type mismatch, failed to map hwirq-129 for /interrupt-controller@2c001000!']);
+    expect(m.core.irqOfParse([0, 96, 0])).toBe(17);
+    expect(m.core.irqOfParse([0, 96, 1])).toBe(17);
+    expect(m.core.irqGetTriggerType(17)).toBe(IRQ_TYPE_EDGE_RISING);
+  });
+
+  it('v6.12: request_irq masks, configures ICFGR only when it changes (and reads it back), unmasks only an enabled line', () => {
+    const m = buildIrqMachine({ profile: 'mainline' });
+    const lvl = m.core.irqOfParse([0, 97, 4]);
+    const edge = m.core.irqOfParse([0, 96, 1]);
+    // level-high is what gic_dist_init left: one read, no write (the line is masked and disabled)
+    expect(gicd(m, () => m.core.requestIrq(lvl, () => IRQ_HANDLED, IRQF_NO_AUTOEN, 'l', 1))).toEqual(['R ICFGR']);
+    const seq = gicd(m, () => m.core.requestIrq(edge, () => IRQ_HANDLED, IRQF_NO_AUTOEN, 'e', 1));
+    expect(seq.map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['R ICFGR', 'W ICFGR', 'R ICFGR']);
+    expect(m.gic.isEdge(32 + 96)).toBe(true);
+    // irq_set_irq_type on an enabled line: masked around it
+    m.core.enableIrq(edge);
+    const seq2 = gicd(m, () => expect(m.core.irqSetIrqType(edge, IRQ_TYPE_LEVEL_HIGH)).toBe(0));
+    expect(seq2.map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['W ICENABLER', 'R ICFGR', 'W ICFGR', 'R ICFGR', 'W ISENABLER']);
   });
 });
 

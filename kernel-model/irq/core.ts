@@ -66,7 +66,7 @@ export const GIC_DEFAULT_PRIORITY = 0xa0;
 export const GIC_DEFAULT_PMR = 0xf0;
 
 /** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
-export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger' | 'irqMaskStateCheck'>;
+export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger' | 'irqMaskStateCheck' | 'irqTypeAtMapping' | 'gicSetType'>;
 
 export interface IrqCoreOptions {
   hw: HwAccess;
@@ -81,6 +81,8 @@ export interface IrqCoreOptions {
     cpuBase: number;
     /** expected number of IDs (bounds specifiers parsed before boot); GICD_TYPER wins at boot */
     numIrqs?: number;
+    /** the GIC node's of_node_full_name (v6.12's "type mismatch" message); default "/interrupt-controller" */
+    ofName?: string;
   };
   /** the era's rules (profile capabilities) */
   caps: IrqCoreCaps;
@@ -165,6 +167,8 @@ export class IrqCore implements IrqApi {
   readonly tracer: Tracer | null;
   readonly caps: Readonly<IrqCoreCaps>;
   readonly distBase: number;
+  /** of_node_full_name of the GIC node */
+  private readonly gicOfName: string;
   readonly cpuBase: number;
   /** interrupt IDs the GIC implements (from GICD_TYPER after boot) */
   numIrqs: number;
@@ -193,6 +197,7 @@ export class IrqCore implements IrqApi {
     this.tracer = opts.tracer ?? null;
     this.caps = opts.caps;
     this.distBase = opts.gic.distBase;
+    this.gicOfName = opts.gic.ofName ?? '/interrupt-controller';
     this.cpuBase = opts.gic.cpuBase;
     this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
     this.nextVirq = opts.firstVirq ?? 16;
@@ -271,8 +276,12 @@ export class IrqCore implements IrqApi {
   /**
    * irq_of_parse_and_map for a GIC specifier [type, n, flags]: the virq (the hwirq itself
    * in a 'legacy' domain, the next free number in a 'linear' one; the descriptor is created
-   * on first use), or 0 when the specifier is invalid. A known hwirq mapped again with
-   * another trigger type is reconfigured (as 2014 kernels did).
+   * on first use), or 0 when the specifier is invalid. The trigger type (capability
+   * `irqTypeAtMapping`): 3.14 irq_create_of_mapping sets a type that differs from the line's
+   * (irq_set_irq_type: the GIC is programmed now, a known hwirq reconfigured); v6.12
+   * irq_create_fwspec_mapping only records it (irqd_set_trigger_type: the GIC learns it at
+   * request_irq), and a known hwirq whose recorded type differs fails ("type mismatch, failed to
+   * map hwirq-%lu for %s!", 0) unless it had none.
    */
   irqOfParse(cells: readonly number[]): number {
     if (cells.length !== 3) {
@@ -294,11 +303,25 @@ export class IrqCore implements IrqApi {
     const trigger = flags & 0xf;
     let virq = this.hwToVirq.get(hwirq);
     let desc: IrqDesc;
+    const known = virq !== undefined;
     if (virq === undefined) {
       virq = this.caps.irqDomain === 'legacy' ? hwirq : this.nextVirq++;
       desc = this.newDesc(virq, hwirq);
     } else {
       desc = this.descs.get(virq)!;
+    }
+    if (this.caps.irqTypeAtMapping === 'record') {
+      if (!known) {
+        desc.trigger = trigger; // irqd_set_trigger_type(irq_data, type)
+        return virq;
+      }
+      if (trigger === 0 || trigger === desc.trigger) return virq;
+      if (desc.trigger === 0) {
+        desc.trigger = trigger;
+        return virq;
+      }
+      this.log.warn('irq', `type mismatch, failed to map hwirq-${hwirq} for ${this.gicOfName}!`);
+      return 0;
     }
     if (trigger !== 0 && trigger !== desc.trigger) this.setType(desc, trigger);
     return virq;
@@ -347,35 +370,87 @@ export class IrqCore implements IrqApi {
     return this.setType(desc, type & 0xf);
   }
 
+  /**
+   * __irq_set_trigger (kernel/irq/manage.c) with the GIC's irq_set_type (capability `gicSetType`);
+   * a refusal logs "Setting trigger mode %lu for irq %u failed (%pS)" and is -EINVAL.
+   * - 3.14 (no IRQCHIP_SET_TYPE_MASKED): gic_set_type refuses SGIs and any type but level-high
+   *   and rising edge; reads ICFGR, then ISENABLER: an enabled ID is disabled (ICENABLER) around
+   *   the ICFGR write ("As recommended by the spec"), which happens even when nothing changes.
+   * - v6.12 (IRQCHIP_SET_TYPE_MASKED): mask_irq unless masked, gic_set_type (an SGI accepts only
+   *   rising edge, an SPI level-high or rising edge; gic_configure_irq reads ICFGR and writes it
+   *   only when the value changes, then reads it back), then unmask_irq unless the line is
+   *   disabled, whatever the result.
+   */
   private setType(desc: IrqDesc, type: number): number {
-    if (desc.hwirq >= 32 && type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING) {
+    const fail = (): number => {
       this.log.err('genirq', `Setting trigger mode ${type} for irq ${desc.irq} failed (gic_set_type)`);
       return -EINVAL;
+    };
+    const id = desc.hwirq;
+    if (this.caps.gicSetType === 'enable-check') {
+      if (id < 16 || (type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING)) return fail();
+      desc.trigger = type;
+      if (this.booted) this.gicSetType314(desc);
+      return 0;
     }
-    if (type === IRQ_TYPE_LEVEL_LOW || type === IRQ_TYPE_EDGE_FALLING) {
-      this.log.err('genirq', `Setting trigger mode ${type} for irq ${desc.irq} failed (gic_set_type)`);
-      return -EINVAL;
-    }
-    desc.trigger = type;
-    if (this.booted) this.writeTrigger(desc);
-    return 0;
+    const unmask = !desc.disabled;
+    this.maskIrq(desc);
+    let r = 0;
+    if (id < 16) r = type !== IRQ_TYPE_EDGE_RISING ? -EINVAL : 0;
+    else if (id >= 32 && type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING) r = -EINVAL;
+    else if (this.booted) r = this.gicConfigureIrq(desc, type);
+    if (r === 0) desc.trigger = type;
+    else fail();
+    if (unmask) this.unmaskIrq(desc);
+    return r;
   }
 
-  /** gic_set_type: ICFGR bit 1 of the ID's field (edge = 1). SGIs are fixed. */
-  private writeTrigger(desc: IrqDesc): void {
-    if (desc.hwirq < 16 || desc.trigger === 0) return;
+  /** the ICFGR register of an ID and its bit 1 (edge = 1) */
+  private cfg(id: number): { reg: number; bit: number } {
+    return { reg: this.distBase + GICD_ICFGR + Math.floor(id / 16) * 4, bit: 2 << ((id % 16) * 2) };
+  }
+
+  /** 3.14 gic_set_type's register sequence for `desc.trigger` */
+  private gicSetType314(desc: IrqDesc): void {
     const id = desc.hwirq;
-    const reg = this.distBase + GICD_ICFGR + Math.floor(id / 16) * 4;
-    const bit = 2 << ((id % 16) * 2);
-    const v = this.hw.readl(reg);
-    const nv = triggerIsLevel(desc.trigger) ? v & ~bit : v | bit;
-    if ((nv >>> 0) !== v) {
-      // Linux disables the interrupt around the ICFGR change
-      const wasEnabled = !desc.masked;
-      if (wasEnabled) this.gicMask(desc);
-      this.hw.writel(nv >>> 0, reg);
-      if (wasEnabled) this.gicUnmask(desc);
+    const { reg, bit } = this.cfg(id);
+    let v = this.hw.readl(reg);
+    if (desc.trigger === IRQ_TYPE_LEVEL_HIGH) v &= ~bit;
+    else v |= bit;
+    const en = 1 << (id % 32);
+    const enOff = Math.floor(id / 32) * 4;
+    const enabled = (this.hw.readl(this.distBase + GICD_ISENABLER + enOff) & en) !== 0;
+    if (enabled) this.hw.writel(en >>> 0, this.distBase + GICD_ICENABLER + enOff);
+    this.hw.writel(v >>> 0, reg);
+    if (enabled) this.hw.writel(en >>> 0, this.distBase + GICD_ISENABLER + enOff);
+  }
+
+  /** v6.12 gic_configure_irq (drivers/irqchip/irq-gic-common.c): 0, or -EINVAL when the write did not stick (an SPI; a PPI only warns) */
+  private gicConfigureIrq(desc: IrqDesc, type: number): number {
+    const id = desc.hwirq;
+    const { reg, bit } = this.cfg(id);
+    const old = this.hw.readl(reg);
+    let v = old;
+    if ((type & (IRQ_TYPE_LEVEL_HIGH | IRQ_TYPE_LEVEL_LOW)) !== 0) v &= ~bit;
+    else if ((type & (IRQ_TYPE_EDGE_RISING | IRQ_TYPE_EDGE_FALLING)) !== 0) v |= bit;
+    if ((v >>> 0) === (old >>> 0)) return 0;
+    this.hw.writel(v >>> 0, reg);
+    if ((this.hw.readl(reg) >>> 0) === (v >>> 0)) return 0;
+    if (id < 32) {
+      this.log.warn('GIC', `PPI${id - 16} is secure or misconfigured`);
+      return 0;
     }
+    return -EINVAL;
+  }
+
+  /**
+   * a type recorded before the GIC was booted (specifiers parsed before boot: a model order, the
+   * kernel maps after gic_of_init), programmed at boot as at mapping time: 3.14 gic_set_type;
+   * v6.12 records only (the GIC learns it at request_irq)
+   */
+  private writeTrigger(desc: IrqDesc): void {
+    if (desc.hwirq < 16 || desc.trigger === 0 || this.caps.gicSetType !== 'enable-check') return;
+    this.gicSetType314(desc);
   }
 
   // ================================================================ chip ops (MMIO)
@@ -466,7 +541,8 @@ export class IrqCore implements IrqApi {
       }
       return 0;
     }
-    if (trig !== 0 && trig !== desc.trigger) {
+    // __setup_irq: "Setup the type (level, edge polarity) if configured" (whatever the line has)
+    if (trig !== 0) {
       const r = this.setType(desc, trig);
       if (r < 0) return r;
     }

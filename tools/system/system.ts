@@ -17,7 +17,7 @@ import type { TraceEvent } from '../../emulator/trace.js';
 import { defaultRegistry } from '../../devices/registry.js';
 import { IrqCore } from '../../kernel-model/irq/core.js';
 import { Kernel } from '../../kernel-model/kernel.js';
-import { decodeReg } from '../../kernel-model/platform/of.js';
+import { decodeReg, fullName } from '../../kernel-model/platform/of.js';
 import { bindPageAllocator } from '../../kernel-model/process/pages.js';
 import type { Process, ProcessOptions } from '../../kernel-model/process/process.js';
 import { parseProfile, type Profile } from '../../kernel-model/profile.js';
@@ -100,7 +100,7 @@ export class System {
     const regs = decodeReg(m.tree, gic);
     let irqCore: IrqCore | null = null;
     this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log, caps }) => {
-      irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, caps, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base } });
+      irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, caps, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base, ofName: fullName(gic) } });
       return irqCore;
     }, { bootargs: opts.bootargs });
     this.irq = irqCore!;
