@@ -5,8 +5,9 @@ import { EINVAL, EBUSY } from '../base/errno.js';
 import type { HwAccess } from '../base/hw.js';
 import type { KernelLog } from '../base/klog.js';
 import { IRQ_ENTRY_CALLERS, KernelOops, oopsReport } from '../base/oops.js';
-import { IRQ_TYPE_EDGE_FALLING, IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
+import { IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
 import type { Capabilities } from '../capabilities.js';
+import { GicChip, GIC_SPURIOUS_ID } from './gic.js';
 import { showInterrupts } from './proc.js';
 import { SpuriousDetector, StormDetector, type IrqStorm } from './spurious.js';
 import { IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHandler } from './types.js';
@@ -14,8 +15,9 @@ import { IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHa
 export type { IrqStorm } from './spurious.js';
 
 /**
- * The kernel's interrupt core (kernel/irq/*) and the GIC irqchip driver
- * (drivers/irqchip/irq-gic.c), reduced to what the board and the series need.
+ * The kernel's interrupt core (kernel/irq/*) over the GIC irqchip driver (drivers/irqchip/
+ * irq-gic.c, whose register operations are in gic.ts), reduced to what the board and the
+ * series need.
  *
  * Numbering (capability `irqDomain`): an irq domain maps GIC hwirqs (interrupt IDs) to
  * Linux irq numbers (virqs); /proc/interrupts shows both.
@@ -46,24 +48,7 @@ export type { IrqStorm } from './spurious.js';
  * (spurious.ts); /proc/interrupts is printed by proc.ts.
  */
 
-export const GIC_SPURIOUS_ID = 1023;
-
-const GICD_CTLR = 0x000;
-const GICD_TYPER = 0x004;
-const GICD_ISENABLER = 0x100;
-const GICD_ICENABLER = 0x180;
-const GICD_ISPENDR = 0x200;
-const GICD_IPRIORITYR = 0x400;
-const GICD_ITARGETSR = 0x800;
-const GICD_ICFGR = 0xc00;
-const GICC_CTLR = 0x000;
-const GICC_PMR = 0x004;
-const GICC_IAR = 0x00c;
-const GICC_EOIR = 0x010;
-
-/** GICD_INT_DEF_PRI and the PMR Linux programs */
-export const GIC_DEFAULT_PRIORITY = 0xa0;
-export const GIC_DEFAULT_PMR = 0xf0;
+export { GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_SPURIOUS_ID } from './gic.js';
 
 /** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
 export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger' | 'irqMaskStateCheck' | 'irqTypeAtMapping' | 'gicSetType'>;
@@ -170,6 +155,8 @@ export class IrqCore implements IrqApi {
   /** of_node_full_name of the GIC node */
   private readonly gicOfName: string;
   readonly cpuBase: number;
+  /** the GIC driver's register operations (gic.ts) */
+  readonly chip: GicChip;
   /** interrupt IDs the GIC implements (from GICD_TYPER after boot) */
   numIrqs: number;
   booted = false;
@@ -199,6 +186,7 @@ export class IrqCore implements IrqApi {
     this.distBase = opts.gic.distBase;
     this.gicOfName = opts.gic.ofName ?? '/interrupt-controller';
     this.cpuBase = opts.gic.cpuBase;
+    this.chip = new GicChip(opts.hw, this.distBase, this.cpuBase, opts.log);
     this.numIrqs = Math.min(opts.gic.numIrqs ?? 1020, 1020);
     this.nextVirq = opts.firstVirq ?? 16;
     this.stormDetector = new StormDetector(this.cpu, this.scheduler, this.log, this.tracer, opts.stormThreshold ?? 10_000, opts.stormGapNs ?? 10_000);
@@ -232,29 +220,9 @@ export class IrqCore implements IrqApi {
    * boot get their trigger type written here.
    */
   boot(): void {
-    const hw = this.hw;
-    const d = this.distBase;
-    const c = this.cpuBase;
-    hw.writel(0, d + GICD_CTLR);
-    const typer = hw.readl(d + GICD_TYPER);
-    let n = 32 * ((typer & 0x1f) + 1);
-    if (n > 1020) n = 1020;
+    const n = this.chip.init();
     this.numIrqs = n;
-    // all SPIs level-triggered, active low/high does not exist on the GIC: level high
-    for (let i = 32; i < n; i += 16) hw.writel(0, d + GICD_ICFGR + i / 4);
-    for (let i = 32; i < n; i += 4) hw.writel(0x01010101, d + GICD_ITARGETSR + i);
-    const prio4 = (GIC_DEFAULT_PRIORITY * 0x01010101) >>> 0;
-    for (let i = 32; i < n; i += 4) hw.writel(prio4, d + GICD_IPRIORITYR + i);
-    for (let i = 32; i < n; i += 32) hw.writel(0xffffffff, d + GICD_ICENABLER + i / 8);
-    hw.writel(1, d + GICD_CTLR);
-    // CPU interface (banked SGI/PPI state)
-    hw.writel(0xffff0000, d + GICD_ICENABLER);
-    hw.writel(0x0000ffff, d + GICD_ISENABLER);
-    for (let i = 0; i < 32; i += 4) hw.writel(prio4, d + GICD_IPRIORITYR + i);
-    hw.writel(GIC_DEFAULT_PMR, c + GICC_PMR);
-    hw.writel(1, c + GICC_CTLR);
     this.booted = true;
-    this.log.info('GIC', `GICv2 at 0x${d.toString(16)} (dist) 0x${c.toString(16)} (cpu): ${n} interrupts`);
     if (this.caps.irqDomain === 'legacy') {
       // 3.14 gic_init_bases: irq_alloc_descs + irq_domain_add_legacy map every ID from 16
       // up (PPIs and SPIs) to the irq of the same number (irq_domain_associate_many)
@@ -266,7 +234,7 @@ export class IrqCore implements IrqApi {
         continue;
       }
       this.writeTrigger(desc);
-      if (!desc.masked) this.gicUnmask(desc);
+      if (!desc.masked) this.chip.unmask(desc.hwirq);
     }
     this.cpu.setIrqEntry(this.irqEntry);
   }
@@ -390,7 +358,7 @@ export class IrqCore implements IrqApi {
     if (this.caps.gicSetType === 'enable-check') {
       if (id < 16 || (type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING)) return fail();
       desc.trigger = type;
-      if (this.booted) this.gicSetType314(desc);
+      if (this.booted) this.chip.setType314(id, type);
       return 0;
     }
     const unmask = !desc.disabled;
@@ -398,49 +366,11 @@ export class IrqCore implements IrqApi {
     let r = 0;
     if (id < 16) r = type !== IRQ_TYPE_EDGE_RISING ? -EINVAL : 0;
     else if (id >= 32 && type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING) r = -EINVAL;
-    else if (this.booted) r = this.gicConfigureIrq(desc, type);
+    else if (this.booted) r = this.chip.configure612(id, type);
     if (r === 0) desc.trigger = type;
     else fail();
     if (unmask) this.unmaskIrq(desc);
     return r;
-  }
-
-  /** the ICFGR register of an ID and its bit 1 (edge = 1) */
-  private cfg(id: number): { reg: number; bit: number } {
-    return { reg: this.distBase + GICD_ICFGR + Math.floor(id / 16) * 4, bit: 2 << ((id % 16) * 2) };
-  }
-
-  /** 3.14 gic_set_type's register sequence for `desc.trigger` */
-  private gicSetType314(desc: IrqDesc): void {
-    const id = desc.hwirq;
-    const { reg, bit } = this.cfg(id);
-    let v = this.hw.readl(reg);
-    if (desc.trigger === IRQ_TYPE_LEVEL_HIGH) v &= ~bit;
-    else v |= bit;
-    const en = 1 << (id % 32);
-    const enOff = Math.floor(id / 32) * 4;
-    const enabled = (this.hw.readl(this.distBase + GICD_ISENABLER + enOff) & en) !== 0;
-    if (enabled) this.hw.writel(en >>> 0, this.distBase + GICD_ICENABLER + enOff);
-    this.hw.writel(v >>> 0, reg);
-    if (enabled) this.hw.writel(en >>> 0, this.distBase + GICD_ISENABLER + enOff);
-  }
-
-  /** v6.12 gic_configure_irq (drivers/irqchip/irq-gic-common.c): 0, or -EINVAL when the write did not stick (an SPI; a PPI only warns) */
-  private gicConfigureIrq(desc: IrqDesc, type: number): number {
-    const id = desc.hwirq;
-    const { reg, bit } = this.cfg(id);
-    const old = this.hw.readl(reg);
-    let v = old;
-    if ((type & (IRQ_TYPE_LEVEL_HIGH | IRQ_TYPE_LEVEL_LOW)) !== 0) v &= ~bit;
-    else if ((type & (IRQ_TYPE_EDGE_RISING | IRQ_TYPE_EDGE_FALLING)) !== 0) v |= bit;
-    if ((v >>> 0) === (old >>> 0)) return 0;
-    this.hw.writel(v >>> 0, reg);
-    if ((this.hw.readl(reg) >>> 0) === (v >>> 0)) return 0;
-    if (id < 32) {
-      this.log.warn('GIC', `PPI${id - 16} is secure or misconfigured`);
-      return 0;
-    }
-    return -EINVAL;
   }
 
   /**
@@ -450,38 +380,21 @@ export class IrqCore implements IrqApi {
    */
   private writeTrigger(desc: IrqDesc): void {
     if (desc.hwirq < 16 || desc.trigger === 0 || this.caps.gicSetType !== 'enable-check') return;
-    this.gicSetType314(desc);
-  }
-
-  // ================================================================ chip ops (MMIO)
-
-  private gicMask(desc: IrqDesc): void {
-    const id = desc.hwirq;
-    this.hw.writel(1 << (id % 32), this.distBase + GICD_ICENABLER + Math.floor(id / 32) * 4);
-  }
-
-  private gicUnmask(desc: IrqDesc): void {
-    const id = desc.hwirq;
-    this.hw.writel(1 << (id % 32), this.distBase + GICD_ISENABLER + Math.floor(id / 32) * 4);
-  }
-
-  private gicRetrigger(desc: IrqDesc): void {
-    const id = desc.hwirq;
-    this.hw.writel(1 << (id % 32), this.distBase + GICD_ISPENDR + Math.floor(id / 32) * 4);
+    this.chip.setType314(desc.hwirq, desc.trigger);
   }
 
   /** mask_irq (kernel/irq/chip.c): v6.12 returns when already masked; 3.14 writes the chip anyway (`irqMaskStateCheck`) */
   private maskIrq(desc: IrqDesc): void {
     if (desc.masked && this.caps.irqMaskStateCheck) return;
     desc.masked = true;
-    if (this.booted) this.gicMask(desc);
+    if (this.booted) this.chip.mask(desc.hwirq);
   }
 
   /** unmask_irq: v6.12 returns when not masked; 3.14 writes the chip anyway (also irq_enable's irq_unmask) */
   private unmaskIrq(desc: IrqDesc): void {
     if (!desc.masked && this.caps.irqMaskStateCheck) return;
     desc.masked = false;
-    if (this.booted) this.gicUnmask(desc);
+    if (this.booted) this.chip.unmask(desc.hwirq);
   }
 
   /** irq_enable + check_irq_resend */
@@ -491,7 +404,7 @@ export class IrqCore implements IrqApi {
     if (desc.pendingReplay) {
       desc.pendingReplay = false;
       // a level interrupt is still asserted by the device if it still wants service
-      if (!triggerIsLevel(desc.trigger) && this.booted) this.gicRetrigger(desc);
+      if (!triggerIsLevel(desc.trigger) && this.booted) this.chip.retrigger(desc.hwirq);
     }
   }
 
@@ -627,7 +540,7 @@ export class IrqCore implements IrqApi {
     this.stats.entries++;
     let iar: number;
     try {
-      iar = this.hw.readl(this.cpuBase + GICC_IAR);
+      iar = this.chip.ack();
     } catch (e) {
       if (!(e instanceof KernelOops)) throw e;
       this.reportOops(e, 'reading GICC_IAR');
@@ -653,7 +566,7 @@ export class IrqCore implements IrqApi {
       // returns -EINVAL, and with EOImode 0 nothing writes the EOI
       this.stats.errors++;
       this.log.err('GIC', `unexpected IRQ trap at hwirq ${id}: no mapping, masking it`);
-      this.hw.writel(1 << (id % 32), this.distBase + GICD_ICENABLER + Math.floor(id / 32) * 4);
+      this.chip.mask(id);
       this.eoi(iar);
       return;
     }
@@ -661,7 +574,7 @@ export class IrqCore implements IrqApi {
   };
 
   private eoi(iar: number): void {
-    this.hw.writel(iar, this.cpuBase + GICC_EOIR);
+    this.chip.eoi(iar);
   }
 
   /**
