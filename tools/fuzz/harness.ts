@@ -451,7 +451,7 @@ export class Harness {
   }
 
   private cover(kind: FdKind | null, what: string, ret: number): void {
-    if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd') return;
+    if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd' && kind !== 'fault') return;
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
     const key = coverKey(kind, what);
@@ -1136,6 +1136,9 @@ function fileKind(f: File): FdKind {
     case 'iommufd':
       // CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio is an iommufd, used as a VFIO container
       return f.path === '/dev/vfio/vfio' ? 'container' : 'iommufd';
+    case 'iommufd-pgfault':
+      // IOMMU_FAULT_QUEUE_ALLOC's fd (iommufd_fault_fops)
+      return 'fault';
     default:
       return 'any';
   }
@@ -1175,7 +1178,7 @@ function isHostDriver(drv: { name: string; driverManagedDma?: boolean } | null):
  * string per call, which every Map lookup then had to flatten and hash.
  */
 const COVER_KEYS = new Map<string, Map<string, string>>();
-function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd', what: string): string {
+function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', what: string): string {
   let m = COVER_KEYS.get(kind);
   if (m === undefined) COVER_KEYS.set(kind, (m = new Map()));
   let key = m.get(what);

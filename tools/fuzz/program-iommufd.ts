@@ -5,7 +5,8 @@
  * them into STRUCTS and the request names.
  *
  * IOMMU_FAULT_QUEUE_ALLOC (struct iommu_fault_alloc) answers an object id and a new fd, the
- * fault queue's file ("[iommufd-pgfault]", kernel-model/iommu/iommufd/fault.ts).
+ * fault queue's file ("[iommufd-pgfault]", kernel-model/iommu/iommufd/fault.ts): programs name
+ * those fds by the fd kind `fault` (program.ts), whose coverage row is FAULT_FD_CALLS.
  *
  * Layouts: include/uapi/linux/iommufd.h and include/uapi/linux/vfio.h (v6.12) as
  * kernel-model/iommu/iommufd/uapi.ts and kernel-model/uapi/structs.ts record them (32-bit
@@ -88,4 +89,9 @@ export const CDEV_REQS = {
 
 /** the coverage table's iommufd row (the device row gains the cdev requests) */
 export const IOMMUFD_FD_IOCTLS: string[] = [...Object.keys(IOMMUFD_REQS), 'unknown'];
+/**
+ * the coverage table's row of the fault fd (fd kind `fault`): read and write (pread and pwrite
+ * count as read and write, as on the device fd), any ioctl (iommufd_fault_fops has none)
+ */
+export const FAULT_FD_CALLS: string[] = ['read', 'write', 'unknown'];
 export const CDEV_DEVICE_IOCTLS: string[] = Object.keys(CDEV_REQS);
