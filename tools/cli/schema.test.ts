@@ -67,6 +67,10 @@ describe('JSON Schemas of the --json outputs (docs/schemas/)', () => {
     const r = await json(['fuzz', '--replay', file!, '--json'], g.files);
     expectValid(r.out);
     expectValid(JSON.parse(readFileSync(new URL('tools/fuzz/baseline.json', root), 'utf8')));
+    // mainline: the coverage table has the iommufd and fault fd rows too
+    const m = await json(['fuzz', '--profile', 'mainline', '--runs', '10', '--json', '--out', out]);
+    expect((m.out as { coverage: { fd: string }[] }).coverage.map((r) => r.fd)).toEqual(expect.arrayContaining(['iommufd', 'fault']));
+    expectValid(m.out);
   });
 
   it.skipIf(shouldSkipUnicornTests())('run --cpu unicorn --json', async () => {

@@ -4,9 +4,11 @@
  * context hands out (lowest free from 1: drivers/iommu/iommufd/main.c
  * iommufd_object_alloc_elm, xa_alloc), IOAS_MAP flags (FIXED_IOVA / WRITEABLE / READABLE and
  * unknown bits) with user pointers into the calling process's DMA and read-only areas,
- * BIND_IOMMUFD / ATTACH / DETACH on device fds, and a happy-path prefix (bind, IOAS, attach,
- * map) so runs reach the deep states. Built lazily (arb.ts imports this module and this
- * module uses arb.ts's building blocks).
+ * BIND_IOMMUFD / ATTACH / DETACH on device fds, IOMMU_FAULT_QUEUE_ALLOC (flags mostly 0) and
+ * read/write/pread/pwrite/poll/close on the fault fds it answers (fd kind `fault`: counts on and
+ * off the multiples of the fault record, 40 bytes, and of the response, 8 bytes), and a
+ * happy-path prefix (bind, IOAS, attach, map) so runs reach the deep states. Built lazily
+ * (arb.ts imports this module and this module uses arb.ts's building blocks).
  */
 import fc from 'fast-check';
 import { fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
@@ -71,6 +73,8 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
       });
     case I.IOMMU_HWPT_ALLOC:
       return struct('iommu_hwpt_alloc', { flags: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: flags([1, 2, 4]) }), dev_id: objId(), pt_id: objId(), out_hwpt_id: fc.constant(0), reserved: zero(), data_type: zero(), data_len: zero(), data_uptr: fc.constant(0), fault_id: zero() });
+    case I.IOMMU_FAULT_QUEUE_ALLOC:
+      return struct('iommu_fault_alloc', { flags: zero(), out_fault_id: fc.constant(0), out_fault_fd: fc.constant(0) });
     case I.IOMMU_GET_HW_INFO:
       return struct('iommu_hw_info', { flags: zero(), dev_id: objId(), data_len: fc.constantFrom(0, 8, 64), data_uptr: fc.constantFrom<Value>({ dma: 1 }, 0), out_data_type: fc.constant(0), reserved: zero(), out_capabilities: fc.constant(0) });
     case C.VFIO_DEVICE_BIND_IOMMUFD:
@@ -86,6 +90,23 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
 
 let built: fc.Arbitrary<Call> | null = null;
 
+/**
+ * counts for the fault fd: multiples of sizeof(struct iommu_hwpt_pgfault) (40, what read takes)
+ * and of sizeof(struct iommu_hwpt_page_response) (8, what write takes), 0, and counts off both
+ */
+const faultCount = fc.constantFrom(40, 40, 80, 8, 8, 16, 0, 4, 39, 41, 24, 0x1000);
+
+/** the calls on a fault fd (IOMMU_FAULT_QUEUE_ALLOC's answer): read/write, pread/pwrite, poll, close */
+function faultFdArb(): fc.Arbitrary<Call> {
+  const fault = fdRef('fault');
+  return fc.oneof(
+    { weight: 4, arbitrary: rec({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fault, count: faultCount, ptr }) },
+    { weight: 1, arbitrary: rec({ op: fc.constantFrom('pread' as const, 'pwrite' as const), p: pid, fd: fault, off: fc.constant({ region: 0, off: 0 }), count: faultCount, ptr }) },
+    { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: fc.array(fault, { minLength: 1, maxLength: 2 }), events: fc.constantFrom(1, 4, 5, 0xffff) }) },
+    { weight: 2, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fault }) },
+  );
+}
+
 function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
   const arbs = new Map<number, fc.Arbitrary<Call>>();
   for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(r), arg: argFor(r) }));
@@ -95,13 +116,14 @@ function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
 /** every iommufd/cdev call, weighted toward the IOAS and binding state machine */
 export function iommufdCallArb(): fc.Arbitrary<Call> {
   if (built) return built;
-  const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, 0x3b8f, 0x3b70];
+  const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, I.IOMMU_FAULT_QUEUE_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, 0x3b8f, 0x3b70];
   const cdevReqs = [C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_DETACH_IOMMUFD_PT];
   built = fc.oneof(
     { weight: 3, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom('/dev/iommu', ...CDEV_PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o2000002) }) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('iommufd') }) },
     { weight: 12, arbitrary: ioctlOn('iommufd', iommufdReqs) },
     { weight: 5, arbitrary: ioctlOn('device', cdevReqs) },
+    { weight: 3, arbitrary: faultFdArb() },
   );
   return built;
 }

@@ -537,12 +537,12 @@ export class Progress {
   }
 }
 
-/** the ioctl x result table: one row per ioctl of the container, group, device (and iommufd) fds */
+/** the ioctl x result table: one row per ioctl of the container, group, device (and iommufd and fault) fds */
 export function coverageRows(cov: Record<string, string[]>): { fd: string; call: string; ok: boolean; errors: string[] }[] {
   const rows = [];
-  // the iommufd row only where /dev/iommu exists (mainline profiles)
+  // the iommufd and fault rows only where /dev/iommu exists (mainline profiles)
   const iommufd = Object.keys(cov).some((k) => k.startsWith('iommufd:'));
-  for (const fd of ['container', 'group', 'device', ...(iommufd ? ['iommufd' as const] : [])] as const) {
+  for (const fd of ['container', 'group', 'device', ...(iommufd ? (['iommufd', 'fault'] as const) : [])] as const) {
     for (const call of FD_IOCTLS[fd]) {
       const r = cov[`${fd}:${call}`] ?? [];
       rows.push({ fd, call, ok: r.includes('ok'), errors: r.filter((x) => x !== 'ok') });

@@ -39,7 +39,7 @@ import fc from 'fast-check';
 import { SETUP_PREFIX, callArb } from './arb.js';
 import { validateFindingFile, type FindingFile } from './schema.js';
 import { DEFAULT_SUPPRESSIONS, FUZZ_BOARD } from './harness.js';
-import { VFIO_REQS, type Call } from './program.js';
+import { VFIO_REQS, type Call, type IoctlArg } from './program.js';
 
 const DIR = fileURLToPath(new URL('./findings/', import.meta.url));
 const fixtures: { name: string; file: FindingFile }[] = readdirSync(DIR)
@@ -48,6 +48,33 @@ const fixtures: { name: string; file: FindingFile }[] = readdirSync(DIR)
   .map((n) => ({ name: n.slice(0, -5), file: validateFindingFile(JSON.parse(readFileSync(join(DIR, n), 'utf8'))) }));
 
 const noAddr = (s: string): string => s.replace(/0x[0-9a-f]{8}/g, '0x<addr>');
+
+/**
+ * A mainline program around IOMMU_FAULT_QUEUE_ALLOC: the fault fd's answers (read 0 or -ESPIPE,
+ * write -EINVAL or the positive remainder of an unreadable response, pread -ESPIPE, poll,
+ * ioctl -ENOTTY), DESTROY -EBUSY while it is open, the context kept by it after the iommufd's
+ * close; `any` references that count the fault fd among the program's fds
+ */
+const faultArg = (flags: number): IoctlArg => ({ t: 'struct', type: 'iommu_fault_alloc', fields: { argsz: 16, flags, out_fault_id: 0, out_fault_fd: 0 }, ptr: 'ok' });
+const FQ = { k: 'fault' as const, i: 0 };
+const FAULT_PROGRAM: Call[] = [
+  { op: 'open', p: 0, path: '/dev/iommu', flags: 2 },
+  { op: 'ioctl', p: 0, fd: { k: 'iommufd', i: 0 }, req: 0x3b8e, arg: faultArg(1) },
+  { op: 'ioctl', p: 0, fd: { k: 'iommufd', i: 0 }, req: 0x3b8e, arg: faultArg(0) },
+  { op: 'ioctl', p: 0, fd: { k: 'iommufd', i: 0 }, req: 0x3b80, arg: { t: 'struct', type: 'iommu_destroy', fields: { argsz: 8, id: 1 }, ptr: 'ok' } },
+  { op: 'read', p: 0, fd: FQ, count: 40, ptr: 'ok' },
+  { op: 'read', p: 0, fd: FQ, count: 41, ptr: 'ok' },
+  { op: 'write', p: 0, fd: FQ, count: 8, ptr: 'ok' },
+  { op: 'write', p: 0, fd: FQ, count: 16, ptr: 'unmapped' },
+  { op: 'pread', p: 0, fd: FQ, off: { region: 0, off: 0 }, count: 40, ptr: 'ok' },
+  { op: 'poll', p: 0, fds: [FQ, { k: 'iommufd', i: 0 }], events: 5 },
+  { op: 'ioctl', p: 0, fd: FQ, req: 0x3b80, arg: { t: 'int', v: 0 } },
+  { op: 'read', p: 0, fd: { k: 'any', i: 1 }, count: 80, ptr: 'ok' },
+  { op: 'close', p: 0, fd: { k: 'iommufd', i: 0 } },
+  { op: 'read', p: 0, fd: FQ, count: 40, ptr: 'ok' },
+  { op: 'ioctl', p: 0, fd: { k: 'iommufd', i: 0 }, req: 0x3b8e, arg: faultArg(0) },
+  { op: 'close', p: 0, fd: FQ },
+];
 const verdict = (stdout: string): string => stdout.trimEnd().split('\n').at(-1) ?? '';
 
 describe('C reproducers: emitting', () => {
@@ -94,6 +121,17 @@ describe('C reproducers: emitting', () => {
     expect(clean.sig).toBeNull();
     expect(clean.check).toBe('unchecked');
     expect(clean.c).toContain('the model finds nothing in this program');
+  });
+
+  it('IOMMU_FAULT_QUEUE_ALLOC: the struct field by field, the request by number, and the fd it answers tracked as a fault fd (out_fault_fd)', () => {
+    const r = emitC({ profile: 'mainline', program: FAULT_PROGRAM });
+    expect(r.sig).toBeNull();
+    expect(r.c).toContain('/* struct iommu_fault_alloc */');
+    expect(r.c).toContain('*(uint32_t *)(scratch + 4) = (uint32_t)0x0ULL; /* flags */');
+    expect(r.c).toContain('rc = ret(ioctl(fd_of(K_IOMMUFD, 0u), 0x3b8eu /* IOMMU_FAULT_QUEUE_ALLOC */, scratch));');
+    // once per successful call with the struct in the scratch buffer
+    expect(r.c.split('\t\tif (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); /* out_fault_fd */').length - 1).toBe(FAULT_PROGRAM.filter((c) => c.op === 'ioctl' && c.req === 0x3b8e).length);
+    expect(r.c).toContain('fd_of(K_FAULT, 0u)');
   });
 
   it('refuses programs of the other processes with a clear error', () => {
@@ -300,6 +338,18 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
       else expect(v, `random-${i}`).toMatch(/^UNCHECKED none|^NOT REPRODUCED none: the process was killed by signal 11/);
     });
     expect(calls).toBeGreaterThan(40);
+  });
+
+  it('a program around IOMMU_FAULT_QUEUE_ALLOC (mainline): every call returns in C what it returns in the harness, the fault fds tracked', () => {
+    const r = emitC({ profile: 'mainline', program: FAULT_PROGRAM });
+    const { harness } = runProgram('mainline', FAULT_PROGRAM, { transcript: true });
+    expect(harness.transcript.map((t) => t.ret)).toEqual(['0', '-EOPNOTSUPP', '0', '-EBUSY', '0', '-ESPIPE', '-EINVAL', '8', '-ESPIPE', '2', '-ENOTTY', '0', '0', '0', '-EBADF', '0']);
+    const [bin] = Object.values(buildAll([{ name: 'mainline-fault-queue', c: r.c }]));
+    const u = runElf({ elf: bin!, argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
+    expect(u.stdout).not.toContain('differs from the model');
+    expect((u.stdout.match(/^call \d+ = /gm) ?? []).length, u.stdout).toBe(FAULT_PROGRAM.length);
+    expect(u.stdout).toContain('call 7 = 8\n');
+    expect(verdict(u.stdout)).toMatch(/^UNCHECKED none/);
   });
 
   it('`run --cpu unicorn --elf` (the administrator binds first) gives the same verdict', async () => {

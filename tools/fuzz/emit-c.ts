@@ -32,6 +32,7 @@ import { NPROC } from './arb.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
 import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
+import { IOMMUFD_REQS } from './program-iommufd.js';
 import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
@@ -88,7 +89,7 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 /** a comment that cannot end early */
 const cmt = (s: string): string => `/* ${s.replace(/\*\//g, '* /')} */`;
 
-const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD', iommufd: 'K_IOMMUFD' };
+const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD', iommufd: 'K_IOMMUFD', fault: 'K_FAULT' };
 
 function fdExpr(r: FdRef): string {
   return 'raw' in r ? `${r.raw | 0} ${cmt('raw fd')}` : `fd_of(${KIND_C[r.k]}, ${r.i >>> 0}u)`;
@@ -239,6 +240,9 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       const req = name.startsWith('0x') || name.startsWith('IOMMU_') || name.includes('IOMMUFD') ? `${hex(c.req >>> 0)}u ${cmt(name)}` : name;
       L.push(`\t\trc = ret(ioctl(${fdExpr(c.fd)}, ${req}, ${arg}));`);
       if (c.req === VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD) L.push('\t\tif (rc >= 0) track(rc, K_DEVICE);');
+      // IOMMU_FAULT_QUEUE_ALLOC answers its fd in out_fault_fd (offset 12); it succeeds only with
+      // the struct in the scratch buffer (the other pointer kinds fault or read a size of 0)
+      if (c.req === IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC && c.arg.t === 'struct' && c.arg.ptr === 'ok') L.push(`\t\tif (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); ${cmt('out_fault_fd')}`);
       return;
     }
     case 'pread':
@@ -441,7 +445,7 @@ export function emitC(input: EmitInput): EmitResult {
 
 const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
-enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD };
+enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD, K_FAULT };
 /* the fds this program holds, their kind and (group fds) their IOMMU group, ascending (the harness resolves "the i-th live fd of a kind") */
 static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], ntfd;
 static void *maps[MAXMAPS];

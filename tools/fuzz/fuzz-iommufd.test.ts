@@ -2,16 +2,22 @@
  * The iommufd / VFIO cdev part of the fuzzer (arb-iommufd.ts, model-iommufd.ts,
  * harness-iommufd.ts): short campaigns stay clean on mainline and reach the success paths,
  * 2014 profiles never do, every close order releases everything, and an injected pin leak
- * or a wrong object id is caught.
+ * or a wrong object id is caught. IOMMU_FAULT_QUEUE_ALLOC and its fault fd: generated and
+ * followed by the model in a campaign, each answer of a hand-written program, the context's
+ * life while a fault fd holds it (compat container included), and injected faults of the fault
+ * file's release and read caught.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IOMMUFD_PREFIX } from './arb-iommufd.js';
 import { SETUP_PREFIX, iommufdOf } from './arb.js';
-import { runArb, runCampaign, runProgram, unwrap, type CampaignResult } from './engine.js';
-import type { Call } from './program.js';
+import { execCall, runArb, runCampaign, runProgram, unwrap, type CampaignResult } from './engine.js';
+import { Harness } from './harness.js';
+import type { Call, FdRef } from './program.js';
+import { IOMMUFD_REQS } from './program-iommufd.js';
 import { IoptPages } from '../../kernel-model/iommu/iommufd/pages.js';
 import { IommufdCtx } from '../../kernel-model/iommu/iommufd/objects.js';
+import { IOMMUFD_FAULT_FOPS, type IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
 import { ATTR_NS } from '../../emulator/attrs.js';
 
 let mainline: CampaignResult;
@@ -165,5 +171,131 @@ describe('iommufd fuzzing: 2014 profiles', () => {
     // the iommufd/cdev calls: weight 1 instead of 14 of the call mix, still drawn
     expect(y2014.share).toBeGreaterThan(0);
     expect(y2014.share).toBeLessThan(old.share / 5);
+  });
+});
+
+// ------------------------------------------------------------------ IOMMU_FAULT_QUEUE_ALLOC
+
+const IFD: FdRef = { k: 'iommufd', i: 0 };
+const FQ: FdRef = { k: 'fault', i: 0 };
+const faultAlloc = (flags = 0, fd: FdRef = IFD): Call => ({ op: 'ioctl', p: 0, fd, req: IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC, arg: { t: 'struct', type: 'iommu_fault_alloc', fields: { argsz: 16, flags, out_fault_id: 0, out_fault_fd: 0 }, ptr: 'ok' } });
+const destroy = (id: number): Call => ({ op: 'ioctl', p: 0, fd: IFD, req: IOMMUFD_REQS.IOMMU_DESTROY, arg: { t: 'struct', type: 'iommu_destroy', fields: { argsz: 8, id }, ptr: 'ok' } });
+const isFaultAlloc = (c: Call): boolean => c.op === 'ioctl' && c.req === IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC;
+
+describe('iommufd fuzzing: IOMMU_FAULT_QUEUE_ALLOC and the fault fd', () => {
+  let fq: CampaignResult;
+  beforeAll(() => {
+    fq = runCampaign({ profile: 'mainline', seed: 7, runs: 600 });
+  });
+
+  it('a campaign generates it (flags mostly 0), runs it and the calls on the fault fds, and the model follows them clean', () => {
+    expect(fq.findings.map((f) => `${f.sig}: ${f.message}`)).toEqual([]);
+    expect(fq.okCounts?.['iommufd:IOMMU_FAULT_QUEUE_ALLOC'] ?? 0).toBeGreaterThanOrEqual(10);
+    // a non-zero flags word is refused
+    expect(fq.coverage['iommufd:IOMMU_FAULT_QUEUE_ALLOC']).toEqual(expect.arrayContaining(['ok', 'EOPNOTSUPP']));
+    // the fault fds were reached by read/write and by an ioctl (the coverage row of the fd kind `fault`)
+    expect(Object.keys(fq.coverage).filter((k) => k.startsWith('fault:')).sort()).toEqual(['fault:read', 'fault:unknown', 'fault:write']);
+  });
+
+  it('a hand-written program gets each answer the model predicts: ids, fds, DESTROY -EBUSY then 0, read/write/pread/poll/ioctl on the fault fd', () => {
+    const program: Call[] = [
+      ...IOMMUFD_PREFIX, // ids 1 device, 2 IOAS, 3 auto HWPT; fds 0 iommufd, 1 cdev
+      faultAlloc(1),
+      faultAlloc(),
+      destroy(4),
+      { op: 'read', p: 0, fd: FQ, count: 80, ptr: 'ok' },
+      { op: 'read', p: 0, fd: FQ, count: 41, ptr: 'ok' },
+      { op: 'write', p: 0, fd: FQ, count: 8, ptr: 'ok' },
+      { op: 'write', p: 0, fd: FQ, count: 16, ptr: 'unmapped' },
+      { op: 'write', p: 0, fd: FQ, count: 12, ptr: 'ok' },
+      { op: 'write', p: 0, fd: FQ, count: 0, ptr: 'ok' },
+      { op: 'pread', p: 0, fd: FQ, off: { region: 0, off: 0 }, count: 40, ptr: 'ok' },
+      { op: 'poll', p: 0, fds: [FQ], events: 5 },
+      { op: 'ioctl', p: 0, fd: FQ, req: IOMMUFD_REQS.IOMMU_DESTROY, arg: { t: 'int', v: 0 } },
+      { op: 'close', p: 0, fd: FQ },
+      destroy(4),
+      faultAlloc(),
+    ];
+    const { finding, harness } = runProgram('mainline', program, { transcript: true });
+    expect(finding).toBeNull();
+    expect(harness.transcript.slice(IOMMUFD_PREFIX.length).map((t) => t.ret)).toEqual([
+      '-EOPNOTSUPP',
+      '0',
+      '-EBUSY', // the open fault fd holds the object
+      '0', // nothing queued
+      '-ESPIPE', // not a multiple of struct iommu_hwpt_pgfault
+      '-EINVAL', // a response with a cookie nobody was given
+      '8', // a response it cannot read: copy_from_user's remainder, positive
+      '-ESPIPE',
+      '0',
+      '-ESPIPE', // no FMODE_PREAD
+      '1', // POLLOUT
+      '-ENOTTY',
+      '0',
+      '0', // the fd closed, DESTROY works
+      '0', // id 4 again, fd 2 again
+    ]);
+    expect(harness.transcript[IOMMUFD_PREFIX.length + 1]!.line).toMatch(/IOMMU_FAULT_QUEUE_ALLOC/);
+  });
+
+  it('the context lives while a fault fd holds it, whatever closes first, and goes at exit', () => {
+    for (const profile of ['mainline', 'mainline+iommufd-compat']) {
+      // the compat container is an iommufd too: its fault fd holds the context the container part of the model follows
+      const ctxFd: FdRef = profile === 'mainline' ? IFD : { k: 'container', i: 0 };
+      const open: Call = { op: 'open', p: 0, path: profile === 'mainline' ? '/dev/iommu' : '/dev/vfio/vfio', flags: 2 };
+      const cases: [Call[], number[]][] = [
+        // [calls after open + alloc, live contexts after each]
+        [[{ op: 'close', p: 0, fd: ctxFd }, { op: 'read', p: 0, fd: FQ, count: 40, ptr: 'ok' }, { op: 'close', p: 0, fd: FQ }], [1, 1, 0]],
+        [[{ op: 'close', p: 0, fd: FQ }, { op: 'close', p: 0, fd: ctxFd }], [1, 0]],
+        [[{ op: 'close', p: 0, fd: ctxFd }, { op: 'exit', p: 0 }], [1, 0]],
+      ];
+      for (const [tail, live] of cases) {
+        const h = new Harness({ profile, transcript: true });
+        for (const c of [open, faultAlloc(0, ctxFd)]) expect(execCall(h, c)).toBeNull();
+        expect(h.transcript.map((t) => t.ret)).toEqual(['0', '0']);
+        tail.forEach((c, i) => {
+          expect(execCall(h, c), `${profile} ${JSON.stringify(c)}`).toBeNull();
+          expect(h.sys.iommufd!.contexts.size, `${profile} after ${JSON.stringify(c)}`).toBe(live[i]);
+        });
+        h.finish();
+      }
+    }
+  });
+
+  it("an injected leak of the context reference in the fault file's release is found by a campaign, in a program with the call", () => {
+    const release = IOMMUFD_FAULT_FOPS.release;
+    restore.push(() => (IOMMUFD_FAULT_FOPS.release = release));
+    IOMMUFD_FAULT_FOPS.release = (f) => {
+      (f.priv as IommufdFault).users--; // the object's reference goes, the context's (iommufd_ctx_put) does not
+    };
+    const r = runCampaign({ profile: 'mainline', seed: 7, runs: 200 });
+    expect(r.findings.length).toBeGreaterThan(0);
+    const f = r.findings[0]!;
+    expect(f.sig).toMatch(/^(model-divergence:iommufd|leak-iommufd)$/);
+    expect(f.program.some(isFaultAlloc)).toBe(true);
+  });
+
+  it("an injected leak of the object reference in the fault file's release shows at the DESTROY after the close", () => {
+    const release = IOMMUFD_FAULT_FOPS.release;
+    restore.push(() => (IOMMUFD_FAULT_FOPS.release = release));
+    IOMMUFD_FAULT_FOPS.release = (f) => {
+      const fault = f.priv as IommufdFault;
+      fault.ictx.svc.ctxPut(fault.ictx); // the context's reference goes, the object's does not
+    };
+    const program: Call[] = [{ op: 'open', p: 0, path: '/dev/iommu', flags: 2 }, faultAlloc(), { op: 'close', p: 0, fd: FQ }, destroy(1)];
+    const { finding } = runProgram('mainline', program);
+    expect(finding?.sig).toBe('model-divergence:iommufd');
+    expect(finding?.step).toBe(3);
+    expect(finding?.message).toMatch(/DESTROY\(1\) of a fault object whose fd is closed returned -16/);
+  });
+
+  it('an injected read that ignores the 40-byte record size is caught at that read', () => {
+    const read = IOMMUFD_FAULT_FOPS.read;
+    restore.push(() => (IOMMUFD_FAULT_FOPS.read = read));
+    IOMMUFD_FAULT_FOPS.read = () => 0;
+    const program: Call[] = [{ op: 'open', p: 0, path: '/dev/iommu', flags: 2 }, faultAlloc(), { op: 'read', p: 0, fd: FQ, count: 40, ptr: 'ok' }, { op: 'read', p: 0, fd: FQ, count: 12, ptr: 'ok' }];
+    const { finding } = runProgram('mainline', program);
+    expect(finding?.sig).toBe('model-divergence:iommufd');
+    expect(finding?.step).toBe(3);
   });
 });

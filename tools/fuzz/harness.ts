@@ -451,7 +451,7 @@ export class Harness {
   }
 
   private cover(kind: FdKind | null, what: string, ret: number): void {
-    if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd') return;
+    if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd' && kind !== 'fault') return;
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
     const key = coverKey(kind, what);
@@ -620,6 +620,7 @@ export class Harness {
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
+        if (kind === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), c.op, buf, c.count, r);
         if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok' && this.scratchIntact(s)) this.checkReadOracle(s, pos, r, regions);
         return r;
       }
@@ -629,9 +630,11 @@ export class Harness {
         const kind = this.kindOf(proc, fd);
         // eventfds are read/written 8 bytes at a time; the scratch holds a small count
         if (c.op === 'write') proc.mm.copyToUser(s.scratch, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]), 0, 8);
-        const r = inv(c.op, [fd, this.ptr(p, c.ptr, c.count), c.count]);
+        const buf = this.ptr(p, c.ptr, c.count);
+        const r = inv(c.op, [fd, buf, c.count]);
         this.cover(kind, c.op, r);
         this.checkRet('rw', r, c.op);
+        if (kind === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), c.op, buf, c.count, r);
         return r;
       }
       case 'mmap': {
@@ -680,18 +683,24 @@ export class Harness {
         proc.mm.copyToUser(s.scratch, b, 0, 8);
         const r = inv('write', [fd, s.scratch, 8]);
         this.checkRet('rw', r, 'write(eventfd)');
+        // an fd reference of another kind can name a fault fd: 8 bytes are one page response
+        if (this.kindOf(proc, fd) === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), 'write', s.scratch, 8, r);
         return r;
       }
       case 'poll': {
         const b = new Uint8Array(8 * c.fds.length);
         const dv = new DataView(b.buffer);
-        c.fds.forEach((f, i) => {
-          dv.setInt32(8 * i, this.resolveFd(p, f), true);
+        const fds = c.fds.map((f) => this.resolveFd(p, f));
+        fds.forEach((fd, i) => {
+          dv.setInt32(8 * i, fd, true);
           dv.setInt16(8 * i + 4, c.events & 0x7fff, true);
         });
+        const intact = this.scratchIntact(s);
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
         const r = inv('poll', [s.scratch, c.fds.length, 0]);
         this.checkRet('poll', r, 'poll');
+        // the pollfds go to and the revents come back in the scratch: judged while it is the harness's own memory
+        if (r >= 0 && intact) this.imodel.polled(proc, fds, c.events & 0x7fff, s.scratch);
         return r;
       }
       case 'echo': {
@@ -829,7 +838,7 @@ export class Harness {
     }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
-    const ierr = this.imodel.compare(this.model.compatContexts());
+    const ierr = this.imodel.compare(this.model.compatContexts(), this.model);
     if (ierr) this.fail('model-divergence:iommufd', ierr);
   }
 
@@ -1067,7 +1076,7 @@ export class Harness {
         }
         if (r === 0) this.imodel.closedFile(file);
         // the model after each close, as after each call (an object freed in the wrong order shows here)
-        const ierr = this.imodel.compare(this.model.compatContexts());
+        const ierr = this.imodel.compare(this.model.compatContexts(), this.model);
         if (ierr) this.fail('model-divergence:iommufd', ierr);
       }
     }
@@ -1136,6 +1145,9 @@ function fileKind(f: File): FdKind {
     case 'iommufd':
       // CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio is an iommufd, used as a VFIO container
       return f.path === '/dev/vfio/vfio' ? 'container' : 'iommufd';
+    case 'iommufd-pgfault':
+      // IOMMU_FAULT_QUEUE_ALLOC's fd (iommufd_fault_fops)
+      return 'fault';
     default:
       return 'any';
   }
@@ -1175,7 +1187,7 @@ function isHostDriver(drv: { name: string; driverManagedDma?: boolean } | null):
  * string per call, which every Map lookup then had to flatten and hash.
  */
 const COVER_KEYS = new Map<string, Map<string, string>>();
-function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd', what: string): string {
+function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', what: string): string {
   let m = COVER_KEYS.get(kind);
   if (m === undefined) COVER_KEYS.set(kind, (m = new Map()));
   let key = m.get(what);

@@ -16,17 +16,45 @@
  * - ATTACH to an IOAS uses an auto HWPT (a new one with the lowest free id, or reports the one the
  *   IOAS already has); DETACH and the cdev's close drop the attachment and the auto HWPT with
  *   its last device; closing the cdev unbinds (the device object goes);
- * - a context lives while its fd or a bound device holds it; then all its objects go.
- * After every call the model is compared with the live contexts (ids, types, IOAS areas).
+ * - IOMMU_FAULT_QUEUE_ALLOC (v6.12 fault.c iommufd_fault_alloc) succeeds unless flags are set
+ *   (-EOPNOTSUPP): a fault object with the lowest free id and a new fd, the lowest free fd
+ *   number, on a fault queue file ("[iommufd-pgfault]");
+ * - the fault file holds its object: IOMMU_DESTROY of it is -EBUSY while the fd is open, 0 once
+ *   it is closed (nothing else can hold a fault object here: see the next rule);
+ * - the fault file holds its context too (iommufd_ctx_get): a context lives while its fd, a
+ *   bound device or a fault fd of it holds it; then all its objects go. A fault fd closes with
+ *   close() or when its process exits (fds in fd order), and only then lets the context go. The
+ *   compat container's context (/dev/vfio/vfio, which the container part of the reference model
+ *   follows) is counted here while only fault fds hold it;
+ * - the fault fd's own operations, on a queue nothing feeds (faults reach a queue only through
+ *   an HWPT allocated with IOMMU_HWPT_FAULT_ID_VALID; a successful one stops the comparison):
+ *   read of a multiple of sizeof(struct iommu_hwpt_pgfault) (40) 0, of any other count -ESPIPE
+ *   (iommufd_fault_fops_read); write of a count that is not a multiple of sizeof(struct
+ *   iommu_hwpt_page_response) (8) -ESPIPE, of 0 bytes 0, of a response it can read -EINVAL (no
+ *   cookie was ever handed out), of one it cannot read the positive number of bytes
+ *   copy_from_user left (iommufd_fault_fops_write returns it as is; at least the bytes past the
+ *   first unreadable one, at most 8); pread/pwrite -ESPIPE (an anon inode file has no
+ *   FMODE_PREAD/FMODE_PWRITE: ksys_pread64); poll reports POLLOUT only
+ *   (iommufd_fault_fops_poll); ioctls of the VFIO/iommufd type ';' -ENOTTY (no unlocked_ioctl).
+ *   Counts above RW_CHECKED_MAX are left to the errno whitelist (the VFS's own checks come first).
+ * After every call the model is compared with the live contexts (ids, types, IOAS areas, each
+ * open fault object's file).
  */
 import type { Process } from '../../kernel-model/process/process.js';
 import type { IommufdCtx, IommufdService, Ioas, HwptPaging } from '../../kernel-model/iommu/iommufd/index.js';
+import type { IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
 import type { File } from '../../kernel-model/vfs/file.js';
-import { EBUSY, ENOENT, EOPNOTSUPP } from '../../kernel-model/base/errno.js';
+import { EBUSY, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
+import { POLLOUT } from '../../kernel-model/uapi/constants.js';
 import type { IoctlArg, Value } from './program.js';
 import { CDEV_REQS as C, IOMMUFD_REQS as I, IOMMUFD_STRUCTS } from './program-iommufd.js';
 
-type MObj = { type: 'ioas'; areas: { iova: number; last: number }[] } | { type: 'device'; cdev: File } | { type: 'hwpt-paging'; ioas: number; auto: boolean };
+type MObj =
+  | { type: 'ioas'; areas: { iova: number; last: number }[] }
+  | { type: 'device'; cdev: File }
+  | { type: 'hwpt-paging'; ioas: number; auto: boolean }
+  /** `file`: the fault fd's file while it is open, null once it is closed */
+  | { type: 'fault'; file: File | null };
 
 interface MCtx {
   file: File;
@@ -40,9 +68,24 @@ interface MCdev {
   hwpt: number | null;
 }
 
+/** an open fault fd's file: the context it holds (null: one the model does not follow, a compat container's) and its object id */
+interface MFault {
+  ctxFile: File;
+  ctx: MCtx | null;
+  id: number;
+}
+
+/** sizeof(struct iommu_hwpt_pgfault) and sizeof(struct iommu_hwpt_page_response) (include/uapi/linux/iommufd.h) */
+const PGFAULT_SIZE = 40;
+const RESPONSE_SIZE = 8;
+/** the fault fd's read/write counts the model judges; larger ones meet the VFS's checks first (vfs_read/vfs_write: access_ok, MAX_RW_COUNT) */
+const RW_CHECKED_MAX = 0x10000;
+/** IOMMU_HWPT_FAULT_ID_VALID (enum iommufd_hwpt_alloc_flags) */
+const HWPT_FAULT_ID_VALID = 4n;
+
 const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
-const STATEFUL = new Set<number>([I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
+const STATEFUL = new Set<number>([I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
 
 export interface IommufdPre {
@@ -53,11 +96,19 @@ export interface IommufdPre {
   ok: boolean;
   /** for BIND: the iommufd file the fd field names */
   bindFile?: File | null;
+  /** for FAULT_QUEUE_ALLOC: the lowest fd number the process has free before the call */
+  freeFd?: number;
+  /** FAULT_QUEUE_ALLOC on an iommufd the model does not follow (a compat container): only the fault fd it may answer is followed */
+  foreign?: boolean;
 }
 
 export class IommufdModel {
   private readonly ctxs = new Map<File, MCtx>();
   private readonly cdevs = new Map<File, MCdev>();
+  /** the open fault fds' files */
+  private readonly faults = new Map<File, MFault>();
+  /** how many of `faults` hold a context the model does not follow */
+  private foreignFaults = 0;
   private pending: string | null = null;
   lost = false;
 
@@ -89,6 +140,18 @@ export class IommufdModel {
   /** the last fd of a file is gone (close or exit; the model does not follow dup/fork) */
   closedFile(f: File | null): void {
     if (!f) return;
+    const q = this.faults.get(f);
+    if (q) {
+      // iommufd_fault_fops_release: the object's and the context's references go
+      this.faults.delete(f);
+      if (q.ctx === null) this.foreignFaults--;
+      else {
+        const o = q.ctx.objs.get(q.id);
+        if (o?.type === 'fault') o.file = null;
+        this.maybeFree(q.ctx);
+      }
+      return;
+    }
     const c = this.ctxs.get(f);
     if (c) {
       c.fdOpen = false;
@@ -111,6 +174,7 @@ export class IommufdModel {
   private maybeFree(c: MCtx): void {
     if (c.fdOpen) return;
     for (const d of this.cdevs.values()) if (d.ctx === c) return;
+    for (const q of this.faults.values()) if (q.ctx === c) return;
     this.ctxs.delete(c.file);
   }
 
@@ -128,7 +192,10 @@ export class IommufdModel {
   }
 
   pre(p: Process, file: File | null, req: number, arg: IoctlArg, val: (v: Value) => bigint): IommufdPre | null {
-    if (!file || (!this.ctxs.has(file) && !this.cdevs.has(file))) return null;
+    if (!file) return null;
+    // a fault queue on an iommufd the model does not follow (the compat container's context)
+    const foreign = req === I.IOMMU_FAULT_QUEUE_ALLOC && file.ops.name === 'iommufd' && !this.ctxs.has(file);
+    if (!foreign && !this.ctxs.has(file) && !this.cdevs.has(file)) return null;
     if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false };
     const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
     const fields: Record<string, bigint> = {};
@@ -139,11 +206,24 @@ export class IommufdModel {
     const ok = st !== undefined && arg.ptr === 'ok' && size >= st.minsz;
     const pre: IommufdPre = { fields, exact, ok };
     if (req === C.VFIO_DEVICE_BIND_IOMMUFD && fields['iommufd'] !== undefined) pre.bindFile = p.fdget(Number(BigInt.asIntN(32, fields['iommufd']))) ?? null;
+    if (req === I.IOMMU_FAULT_QUEUE_ALLOC) {
+      // a new fd takes the lowest number free (get_unused_fd_flags)
+      let fd = 0;
+      while (p.fdget(fd) !== null) fd++;
+      pre.freeFd = fd;
+      if (foreign) pre.foreign = true;
+    }
     return pre;
   }
 
   post(p: Process, file: File | null, req: number, r: number, pre: IommufdPre | null, scratch: number, arg: IoctlArg): void {
-    if (!file || !pre) return;
+    if (!file) return;
+    if (this.faults.has(file)) {
+      // iommufd_fault_fops has no unlocked_ioctl: vfs_ioctl answers -ENOTTY (the VFS's own FIO* requests are another type)
+      if (((req >>> 8) & 0xff) === 0x3b) this.expect(r === -ENOTTY, `ioctl 0x${(req >>> 0).toString(16)} on a fault fd returned ${r}, not -ENOTTY`);
+      return;
+    }
+    if (!pre) return;
     const rd32 = (off: number): number => {
       const b = new Uint8Array(4);
       return p.mm.copyFromUser(b, 0, scratch + off, 4) < 0 ? -1 : new DataView(b.buffer).getUint32(0, true);
@@ -156,6 +236,11 @@ export class IommufdModel {
     // a success the model cannot follow (the struct was not where it reads it): stop comparing
     if (r >= 0 && !pre.ok && STATEFUL.has(req)) {
       this.lost = true;
+      return;
+    }
+    if (pre.foreign) {
+      // only the fault fd is followed: it holds a context the container part of the model follows
+      if (r === 0 && pre.ok) this.faultOpened(p, null, file, rd32(8), rd32(12), pre.freeFd!);
       return;
     }
     const ctx = this.ctxs.get(file);
@@ -186,6 +271,11 @@ export class IommufdModel {
             /* E2BIG possible first */
           } else if (!o) this.expect(r === -ENOENT, `DESTROY(${id}) of an id the context does not have returned ${r}, not -ENOENT`);
           else if (o.type === 'device') this.expect(r < 0, `DESTROY(${id}) destroyed a bound device`);
+          else if (o.type === 'fault') {
+            // the open fault fd holds the object; closed, nothing does
+            if (o.file !== null) this.expect(r === -EBUSY, `DESTROY(${id}) of a fault object whose fd is open returned ${r}, not -EBUSY`);
+            else this.expect(r === 0, `DESTROY(${id}) of a fault object whose fd is closed returned ${r}`);
+          }
           else if (o.type === 'ioas') {
             const used = [...ctx.objs.values()].some((x) => x.type === 'hwpt-paging' && x.ioas === Number(id));
             if (used) this.expect(r === -EBUSY, `DESTROY(${id}) of an IOAS with a HWPT returned ${r}, not -EBUSY`);
@@ -241,7 +331,17 @@ export class IommufdModel {
           }
           break;
         }
+        case I.IOMMU_FAULT_QUEUE_ALLOC:
+          if (!pre.ok) break;
+          if (!pre.exact) {
+            /* a longer struct: -E2BIG unless its tail is zero */
+          } else if (F('flags') !== 0n) this.expect(r === -EOPNOTSUPP, `FAULT_QUEUE_ALLOC with flags 0x${F('flags').toString(16)} returned ${r}, not -EOPNOTSUPP`);
+          else this.expect(r === 0, `FAULT_QUEUE_ALLOC returned ${r}`);
+          if (r === 0) this.faultOpened(p, ctx, file, rd32(8), rd32(12), pre.freeFd!);
+          break;
         case I.IOMMU_HWPT_ALLOC:
+          // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed
+          if (r === 0 && (F('flags') & HWPT_FAULT_ID_VALID) !== 0n) this.lost = true;
           if (r === 0 && pre.ok) {
             const id = rd32(16);
             const want = this.lowestFree(ctx);
@@ -307,6 +407,62 @@ export class IommufdModel {
     }
   }
 
+  /** FAULT_QUEUE_ALLOC succeeded: the object (ctx null: a context the model does not follow) and its fd */
+  private faultOpened(p: Process, ctx: MCtx | null, ctxFile: File, id: number, fd: number, freeFd: number): void {
+    this.expect(fd === freeFd, `FAULT_QUEUE_ALLOC answered fd ${fd}, the lowest free fd is ${freeFd}`);
+    const f = fd >= 0 ? p.fdget(fd) : null;
+    if (f === null || f.ops.name !== 'iommufd-pgfault' || this.faults.has(f)) {
+      this.expect(false, `FAULT_QUEUE_ALLOC answered fd ${fd}, which is ${f === null ? 'not open' : this.faults.has(f) ? 'an older fault fd' : `a ${f.ops.name} file`}, not a new fault queue`);
+      this.lost = true;
+      return;
+    }
+    if (ctx !== null) {
+      const want = this.lowestFree(ctx);
+      this.expect(id === want, `FAULT_QUEUE_ALLOC gave id ${id}, the lowest free id is ${want}`);
+      ctx.objs.set(id, { type: 'fault', file: f });
+    } else this.foreignFaults++;
+    this.faults.set(f, { ctxFile, ctx, id });
+  }
+
+  /**
+   * read/write/pread/pwrite (`op`) of `count` bytes at user address `buf` on an open file
+   * returned `r`: judged for the fault fds (the module comment's rules)
+   */
+  faultRw(p: Process, file: File | null, op: 'read' | 'write' | 'pread' | 'pwrite', buf: number, count: number, r: number): void {
+    if (file === null || !this.faults.has(file) || count > RW_CHECKED_MAX) return;
+    if (op === 'pread' || op === 'pwrite') {
+      this.expect(r === -ESPIPE, `${op} of a fault fd returned ${r}, not -ESPIPE`);
+      return;
+    }
+    if (op === 'read') {
+      const want = count % PGFAULT_SIZE === 0 ? 0 : -ESPIPE;
+      this.expect(r === want, `read of ${count} bytes from a fault fd (nothing queued) returned ${r}, not ${want}`);
+      return;
+    }
+    if (count % RESPONSE_SIZE !== 0) this.expect(r === -ESPIPE, `write of ${count} bytes to a fault fd returned ${r}, not -ESPIPE`);
+    else if (count === 0) this.expect(r === 0, `write of 0 bytes to a fault fd returned ${r}`);
+    else {
+      // the first response: read whole (-EINVAL: no cookie was handed out), or the bytes left uncopied
+      const ok = readableBytes(p, buf, RESPONSE_SIZE);
+      if (ok === RESPONSE_SIZE) this.expect(r === -EINVAL, `write of a readable response to a fault fd returned ${r}, not -EINVAL (no fault was delivered)`);
+      else this.expect(r >= RESPONSE_SIZE - ok && r <= RESPONSE_SIZE, `write of a response with ${ok} readable bytes to a fault fd returned ${r}, not the ${RESPONSE_SIZE - ok}..${RESPONSE_SIZE} bytes copy_from_user left`);
+    }
+  }
+
+  /** poll() returned: the revents (int16 at 8 * i + 6 of `scratch`) of each fault fd among `fds` */
+  polled(p: Process, fds: readonly number[], events: number, scratch: number): void {
+    if (this.faults.size === 0) return;
+    for (let i = 0; i < fds.length; i++) {
+      const f = p.fdget(fds[i]!);
+      if (f === null || !this.faults.has(f)) continue;
+      const b = new Uint8Array(2);
+      if (p.mm.copyFromUser(b, 0, scratch + 8 * i + 6, 2) < 0) return;
+      const got = b[0]! | (b[1]! << 8);
+      const want = events & POLLOUT;
+      this.expect(got === want, `poll of a fault fd (events 0x${events.toString(16)}) reported revents 0x${got.toString(16)}, not 0x${want.toString(16)} (POLLOUT only: nothing is queued)`);
+    }
+  }
+
   private addArea(ctx: MCtx, ioas: Extract<MObj, { type: 'ioas' }> | null, fixed: bigint | null, got: bigint, len: bigint, what: string): void {
     if (!ioas) {
       this.expect(false, `${what} succeeded on an id that is not an IOAS`);
@@ -326,14 +482,26 @@ export class IommufdModel {
   /**
    * compare with the live contexts; a message on divergence. `compat`: the live contexts that
    * are compat containers (/dev/vfio/vfio with CONFIG_IOMMUFD_VFIO_CONTAINER), which the
-   * container part of the reference model follows (RefModel.compatContexts)
+   * container part of the reference model follows (RefModel.compatContexts); `containers`: that
+   * part of the model, asked whether the compat container of a context a fault fd holds is
+   * still alive there (if not, the context counts here: only fault fds hold it)
    */
-  compare(compat = 0): string | null {
+  compare(compat = 0, containers: { compatAlive(f: File): boolean } | null = null): string | null {
     const pend = this.pending;
     this.pending = null;
     if (this.lost || !this.svc) return null;
     if (pend) return pend;
-    if (this.svc.contexts.size !== this.ctxs.size + compat) return `${this.svc.contexts.size} live iommufd contexts, the model has ${this.ctxs.size}${compat ? ` and ${compat} compat container(s)` : ''}`;
+    // compat containers the container part of the model has let go, whose contexts fault fds still hold
+    let held = 0;
+    if (this.foreignFaults > 0) {
+      const seen = new Set<File>();
+      for (const q of this.faults.values()) {
+        if (q.ctx !== null || seen.has(q.ctxFile)) continue;
+        seen.add(q.ctxFile);
+        if (containers === null || !containers.compatAlive(q.ctxFile)) held++;
+      }
+    }
+    if (this.svc.contexts.size !== this.ctxs.size + compat + held) return `${this.svc.contexts.size} live iommufd contexts, the model has ${this.ctxs.size}${compat ? ` and ${compat} compat container(s)` : ''}${held ? ` and ${held} context(s) only fault fds hold` : ''}`;
     for (const [f, mc] of this.ctxs) {
       const real = f.priv as IommufdCtx;
       if (!this.svc.contexts.has(real)) return `the model's iommufd context of ${f.path} is not alive`;
@@ -350,8 +518,18 @@ export class IommufdModel {
           if (a !== b) return `IOAS ${id}: areas [${a}], the model has [${b}]`;
         }
         if (m.type === 'hwpt-paging' && (o as HwptPaging).ioas !== real.objects.get(m.ioas)) return `HWPT ${id} is on another IOAS than the model's ${m.ioas}`;
+        if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
       }
     }
     return null;
   }
+}
+
+/** how many of the `len` bytes at user address `va` can be read in a row from the first (0: not the first) */
+function readableBytes(p: Process, va: number, len: number): number {
+  const b = new Uint8Array(len);
+  if (p.mm.copyFromUser(b, 0, va, len) >= 0) return len;
+  let n = 0;
+  while (n < len && p.mm.copyFromUser(b, n, va + n, 1) >= 0) n++;
+  return n;
 }

@@ -785,6 +785,15 @@ export class RefModel {
     return n;
   }
 
+  /**
+   * Is the compat container of file `f` alive in the model? (A fault fd made on it holds its
+   * context after the model let the container go: the iommufd model counts that context then.)
+   */
+  compatAlive(f: File): boolean {
+    for (const c of this.containers.values()) if (c.compat === f) return true;
+    return false;
+  }
+
   /** compare() when /dev/vfio/vfio is the compat container: groups, contexts, compat IOAS areas */
   private compareCompat(): string | null {
     const vfio = this.sys.vfio;

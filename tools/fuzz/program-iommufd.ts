@@ -4,6 +4,10 @@
  * so the VFIO group/container vocabulary and this one grow independently; program.ts merges
  * them into STRUCTS and the request names.
  *
+ * IOMMU_FAULT_QUEUE_ALLOC (struct iommu_fault_alloc) answers an object id and a new fd, the
+ * fault queue's file ("[iommufd-pgfault]", kernel-model/iommu/iommufd/fault.ts): programs name
+ * those fds by the fd kind `fault` (program.ts), whose coverage row is FAULT_FD_CALLS.
+ *
  * Layouts: include/uapi/linux/iommufd.h and include/uapi/linux/vfio.h (v6.12) as
  * kernel-model/iommu/iommufd/uapi.ts and kernel-model/uapi/structs.ts record them (32-bit
  * ARM EABI: __aligned_u64 members at 8-byte offsets). The first field of every iommufd
@@ -12,6 +16,7 @@
  */
 import {
   IOMMU_DESTROY,
+  IOMMU_FAULT_QUEUE_ALLOC,
   IOMMU_GET_HW_INFO,
   IOMMU_HWPT_ALLOC,
   IOMMU_IOAS_ALLOC,
@@ -35,6 +40,7 @@ export type IommufdStructName =
   | 'iommu_option'
   | 'iommu_hwpt_alloc'
   | 'iommu_hw_info'
+  | 'iommu_fault_alloc'
   | 'vfio_device_bind_iommufd'
   | 'vfio_device_attach_iommufd_pt'
   | 'vfio_device_detach_iommufd_pt';
@@ -52,6 +58,8 @@ export const IOMMUFD_STRUCTS: Record<IommufdStructName, { minsz: number; fields:
   iommu_option: { minsz: 24, fields: [['argsz', 0, 4], ['option_id', 4, 4], ['op', 8, 4], ['object_id', 12, 4], ['val64', 16, 8]] },
   iommu_hwpt_alloc: { minsz: 24, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['pt_id', 12, 4], ['out_hwpt_id', 16, 4], ['reserved', 20, 4], ['data_type', 24, 4], ['data_len', 28, 4], ['data_uptr', 32, 8], ['fault_id', 40, 4]] },
   iommu_hw_info: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['data_len', 12, 4], ['data_uptr', 16, 8], ['out_data_type', 24, 4], ['reserved', 28, 4], ['out_capabilities', 32, 8]] },
+  // IOMMU_FAULT_QUEUE_ALLOC (v6.12): min_size is offsetofend(out_fault_fd), the whole struct
+  iommu_fault_alloc: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['out_fault_id', 8, 4], ['out_fault_fd', 12, 4]] },
   vfio_device_bind_iommufd: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iommufd', 8, 4], ['out_devid', 12, 4]] },
   vfio_device_attach_iommufd_pt: { minsz: 12, fields: [['argsz', 0, 4], ['flags', 4, 4], ['pt_id', 8, 4]] },
   vfio_device_detach_iommufd_pt: { minsz: 8, fields: [['argsz', 0, 4], ['flags', 4, 4]] },
@@ -69,6 +77,7 @@ export const IOMMUFD_REQS = {
   IOMMU_OPTION,
   IOMMU_HWPT_ALLOC,
   IOMMU_GET_HW_INFO,
+  IOMMU_FAULT_QUEUE_ALLOC,
 } as const;
 
 /** the cdev-only device ioctls (vfio_device_fops_cdev_ioctl) */
@@ -80,4 +89,9 @@ export const CDEV_REQS = {
 
 /** the coverage table's iommufd row (the device row gains the cdev requests) */
 export const IOMMUFD_FD_IOCTLS: string[] = [...Object.keys(IOMMUFD_REQS), 'unknown'];
+/**
+ * the coverage table's row of the fault fd (fd kind `fault`): read and write (pread and pwrite
+ * count as read and write, as on the device fd), any ioctl (iommufd_fault_fops has none)
+ */
+export const FAULT_FD_CALLS: string[] = ['read', 'write', 'unknown'];
 export const CDEV_DEVICE_IOCTLS: string[] = Object.keys(CDEV_REQS);

@@ -6,10 +6,10 @@
  * never leaves a dangling number), and make replay files independent of fd numbering.
  */
 
-import { CDEV_DEVICE_IOCTLS, CDEV_REQS, IOMMUFD_FD_IOCTLS, IOMMUFD_REQS, IOMMUFD_STRUCTS, type IommufdStructName } from './program-iommufd.js';
+import { CDEV_DEVICE_IOCTLS, CDEV_REQS, FAULT_FD_CALLS, IOMMUFD_FD_IOCTLS, IOMMUFD_REQS, IOMMUFD_STRUCTS, type IommufdStructName } from './program-iommufd.js';
 
-/** which fds an FdRef chooses from */
-export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any' | 'iommufd';
+/** which fds an FdRef chooses from (`fault`: the fds IOMMU_FAULT_QUEUE_ALLOC returns, "[iommufd-pgfault]") */
+export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any' | 'iommufd' | 'fault';
 
 /** the i-th (modulo) live fd of that kind in the calling process, or a raw fd number */
 export type FdRef = { k: FdKind; i: number } | { raw: number };
@@ -126,9 +126,10 @@ export function reqName(req: number): string {
   return REQ_NAMES.get(req >>> 0) ?? `0x${(req >>> 0).toString(16)}`;
 }
 
-/** The ioctls of each VFIO fd type (the coverage table's rows), plus read/write/mmap of the device fd. */
-export const FD_IOCTLS: Record<'container' | 'group' | 'device' | 'iommufd', string[]> = {
+/** The ioctls of each VFIO fd type (the coverage table's rows), plus read/write/mmap of the device fd and read/write of the fault fd. */
+export const FD_IOCTLS: Record<'container' | 'group' | 'device' | 'iommufd' | 'fault', string[]> = {
   iommufd: IOMMUFD_FD_IOCTLS,
+  fault: FAULT_FD_CALLS,
   container: ['VFIO_GET_API_VERSION', 'VFIO_CHECK_EXTENSION', 'VFIO_SET_IOMMU', 'VFIO_IOMMU_GET_INFO', 'VFIO_IOMMU_MAP_DMA', 'VFIO_IOMMU_UNMAP_DMA', 'unknown'],
   group: ['VFIO_GROUP_GET_STATUS', 'VFIO_GROUP_SET_CONTAINER', 'VFIO_GROUP_UNSET_CONTAINER', 'VFIO_GROUP_GET_DEVICE_FD', 'unknown'],
   device: ['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_GET_IRQ_INFO', 'VFIO_DEVICE_SET_IRQS', 'VFIO_DEVICE_RESET', ...CDEV_DEVICE_IOCTLS, 'unknown', 'read', 'write', 'mmap'],

@@ -30,7 +30,7 @@ const MAX_LIST = 4096;
 const MAX_STR = 65_536;
 
 const CALL_OPS = ['open', 'close', 'ioctl', 'pread', 'pwrite', 'read', 'write', 'mmap', 'munmap', 'mmio', 'eventfd', 'efd_write', 'poll', 'echo', 'exit', 'run', 'raw'] as const;
-const FD_KINDS = ['container', 'group', 'device', 'eventfd', 'any', 'iommufd'];
+const FD_KINDS = ['container', 'group', 'device', 'eventfd', 'any', 'iommufd', 'fault'];
 const PTR_KINDS: PtrKind[] = ['ok', 'null', 'unmapped', 'ro', 'tail'];
 
 const fail = (path: string, msg: string): never => {
