@@ -11,7 +11,7 @@
  *   which call it is about to make.
  * - the child binds the device to the VFIO driver by sysfs writes when it is not bound yet
  *   (what the fuzz harness's administrator does), maps the areas the harness's process has
- *   (scratch buffer with a guard page, read-only pages, the DMA area), then makes the calls.
+ *   (scratch buffer, the read-only pages mapped where its third page was, the DMA area), then makes the calls.
  *   fds are resolved as the harness resolves them: the i-th (modulo) live fd of that kind.
  * - after the faulting call it checks what shows the finding: the errno, the leaked bytes
  *   (GET_REGION_INFO's struct, a read compared with the mmap'd registers), a DMA probe with
@@ -115,7 +115,7 @@ function ptrExpr(k: PtrKind, len: number): string {
     case 'ro':
       return `ro_area ${cmt('read-only page')}`;
     case 'tail':
-      return `(scratch + 2 * PAGE - ${Math.min(8, Math.max(1, len - 1))}) ${cmt('straddles the guard page')}`;
+      return `(scratch + 2 * PAGE - ${Math.min(8, Math.max(1, len - 1))}) ${cmt('straddles the end of the scratch buffer')}`;
   }
 }
 
@@ -203,7 +203,7 @@ function marshal(a: IoctlArg, ctx: Ctx, L: string[]): string {
   return tailCopy(a.ptr, len, L);
 }
 
-/** the bytes always go to the scratch buffer; a 'tail' pointer also gets them (up to the guard page) */
+/** the bytes always go to the scratch buffer; a 'tail' pointer also gets them (up to the scratch buffer's end) */
 function tailCopy(k: PtrKind, len: number, L: string[]): string {
   const p = ptrExpr(k, len);
   if (k === 'tail') {
@@ -531,14 +531,17 @@ UNUSED static void exit_like(void)
 	while (nmaps) { munmap(maps[nmaps - 1], PAGE); nmaps--; }
 }
 
-/* the harness's process: a scratch buffer of 2 pages followed by an unmapped guard page, 2 read-only pages, the DMA area */
+/* the harness's process, mapped in its order: a scratch buffer of 3 pages whose third is unmapped at once,
+ * then 2 read-only pages (the model's mmap puts them in that hole, right after the 2 scratch pages: a tail
+ * pointer's bytes past the scratch buffer read the zeroed read-only page and cannot be written; a kernel
+ * whose mmap places them elsewhere leaves the hole unmapped, and such reads fault), then the DMA area */
 static int setup_areas(void)
 {
 	scratch = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch != MAP_FAILED) munmap(scratch + 2 * PAGE, PAGE);
 	ro_area = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	dma_area = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch == MAP_FAILED || ro_area == MAP_FAILED || dma_area == MAP_FAILED) { printf("could not map the work areas: %s\n", strerror(errno)); return -1; }
-	munmap(scratch + 2 * PAGE, PAGE);
 	return 0;
 }
 

@@ -20,7 +20,7 @@ export type PtrKind =
   | 'null'
   | 'unmapped' // an address below the first user mapping
   | 'ro' // a read-only page (copy_to_user faults)
-  | 'tail'; // 8 bytes before the guard page after the scratch buffer (partial copies fault)
+  | 'tail'; // 8 bytes before the end of the 2-page scratch buffer: what follows is the read-only area (reads go on into its zeros, writes fault)
 
 /**
  * A value for a struct field or an argument: a number (u32 range or small), a hex string
@@ -160,7 +160,7 @@ function ptrStr(p: PtrKind, what: string): string {
     case 'ro':
       return `ro_area /* read-only */`;
     case 'tail':
-      return `scratch_end - 8 /* straddles the guard page */`;
+      return `scratch_end - 8 /* straddles the scratch buffer's end */`;
   }
 }
 
