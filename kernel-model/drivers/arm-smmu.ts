@@ -14,6 +14,8 @@
  * The rest of the driver:
  * - arm-smmu-driver.ts: the platform driver (probe: ID registers, global interrupts, reset; remove;
  *   disable_bypass; bus_set_iommu and the IOMMU groups),
+ * - arm-smmu-context.ts: one context bank's register sequences (programming, TLB maintenance,
+ *   v6.12's ATS1PR iova_to_phys), per kernel,
  * - arm-smmu-fault.ts: the context and global fault handlers (3.14 and mainline),
  * - arm-smmu-of.ts: the masters in the device tree and how they are grouped,
  * - arm-smmu-regs.ts: the register layout (ARM IHI 0062), re-exported here.
@@ -22,74 +24,30 @@ import { EINVAL, ENODEV, ENOSPC } from '../base/errno.js';
 import type { Device } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Domain, Group, IommuOps } from '../iommu/core.js';
-import { LPAE_MAIR0, LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
-import { ARM_SMMU_314_MAIR0, ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
+import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
+import { ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { IRQF_SHARED, type IrqReturn } from '../irq/types.js';
 import { ofDmaIsCoherent } from '../platform/of.js';
 import { armSmmuContextFault, armSmmuGlobalFault, type ContextFaultRecord, type GlobalFaultRecord } from './arm-smmu-fault.js';
 import { Ratelimit } from './arm-smmu-ratelimit.js';
 import {
-  CBAR_IRPTNDX_SHIFT,
-  CBAR_S1_BPSHCFG_NSH,
-  CBAR_S1_MEMATTR_WB,
-  CBAR_TYPE_S1_TRANS_S2_BYPASS,
-  CB_ATS1PR,
-  CB_ATSR,
-  CB_MAIR0,
-  CB_MAIR1,
-  CB_PAR_F,
-  CB_PAR_HI,
-  CB_PAR_LO,
   CB_SCTLR,
-  CB_TLBIASID,
   CB_TLBIVA,
   CB_TLBIVAL,
-  CB_TLBSTATUS,
-  CB_TLBSYNC,
-  CB_TTBCR,
-  CB_TTBR0_HI,
-  CB_TTBR0_LO,
-  CB_TTBR1_HI,
-  CB_TTBR1_LO,
   GR0_S2CR,
   GR0_SMR,
-  GR0_sTLBGSTATUS,
-  GR0_sTLBGSYNC,
-  GR1_CBAR,
-  QCOM_DUMMY_VAL,
   S2CR_TYPE_BYPASS,
   S2CR_TYPE_FAULT,
   S2CR_TYPE_TRANS,
-  SCTLR_AFE,
-  SCTLR_ASIDPNE,
-  SCTLR_CFCFG,
-  SCTLR_CFIE,
-  SCTLR_CFRE,
-  SCTLR_M,
-  SCTLR_TRE,
   SMR_VALID,
-  TTBCR_EAE,
-  TTBCR_EPD1,
-  TTBCR_IRGN0_WBWA,
-  TTBCR_ORGN0_WBWA,
-  TTBCR_SH0_IS,
-  TCR_T0SZ_64_MINUS_32,
 } from './arm-smmu-regs.js';
+import { iovaToPhysHard, programContextBank, tlbInvAsid, tlbInvRange, tlbSyncContext, tlbSyncGlobal, vaTlbi } from './arm-smmu-context.js';
 import type { KernelServices } from './services.js';
 import type { Group as IommuGroupImpl } from '../iommu/core.js';
 
 export * from './arm-smmu-regs.js';
 export type { ContextFaultRecord, GlobalFaultRecord } from './arm-smmu-fault.js';
-
-const TLB_SYNC_POLLS = 1000;
-
-/** TCR SH0 outer-shareable (io-pgtable-arm without a coherent walk: ARM_LPAE_TCR_SH_OS, RGN non-cacheable) */
-const TCR_SH0_OS = 2 << 12;
-
-function hex8(v: number): string {
-  return (v >>> 0).toString(16).padStart(8, '0');
-}
 
 /** an arm-smmu domain's private part (struct arm_smmu_domain): its page table, context bank, IRQ and streams */
 export interface DomainPriv {
@@ -226,49 +184,9 @@ export class ArmSmmu implements IommuOps {
     this.k.hw.writel(v >>> 0, pa);
   }
 
-  /**
-   * __arm_smmu_tlb_sync on the global registers: 3.14 writes 0 to sTLBGSYNC, v6.12
-   * (arm_smmu_tlb_sync_global) QCOM_DUMMY_VAL; then a bounded poll of sTLBGSTATUS.GSACTIVE
-   */
+  /** the global TLB sync (arm-smmu-context.ts tlbSyncGlobal): the driver's reset uses it */
   tlbSync(): void {
-    this.syncPoll(this.gr0 + GR0_sTLBGSYNC, this.gr0 + GR0_sTLBGSTATUS);
-  }
-
-  /** the sync write and the bounded poll of its status register (__arm_smmu_tlb_sync) */
-  private syncPoll(sync: number, status: number): void {
-    this.wr(sync, this.vaTlbi ? QCOM_DUMMY_VAL : 0);
-    for (let i = 0; i < TLB_SYNC_POLLS; i++) {
-      if ((this.rd(status) & 1) === 0) return;
-    }
-    this.k.log.err(this.prefix, 'TLB sync timed out -- SMMU may be deadlocked');
-  }
-
-  /** v6.12 TLB maintenance by VA with context syncs (capability `smmuTlbInvalidation` 'va') */
-  private get vaTlbi(): boolean {
-    return this.k.profile.caps.smmuTlbInvalidation === 'va';
-  }
-
-  /** 3.14 arm_smmu_tlb_inv_context: TLBIASID (ASID = cbndx) and a global sync */
-  private tlbInvContext(p: DomainPriv): void {
-    if (p.cbndx < 0) return;
-    this.wr(this.cb(p.cbndx) + CB_TLBIASID, p.cbndx);
-    this.tlbSync();
-  }
-
-  /** v6.12 arm_smmu_tlb_sync_context: CBn_TLBSYNC, then poll CBn_TLBSTATUS.SACTIVE */
-  private tlbSyncContext(p: DomainPriv): void {
-    const base = this.cb(p.cbndx);
-    this.syncPoll(base + CB_TLBSYNC, base + CB_TLBSTATUS);
-  }
-
-  /**
-   * v6.12 arm_smmu_tlb_inv_range_s1 for the AArch32 formats: one write of reg per granule,
-   * the value the IOVA's page address with the ASID (= cbndx) in its low bits
-   */
-  private tlbInvRange(p: DomainPriv, iova: number, size: number, granule: number, reg: number): void {
-    const addr = this.cb(p.cbndx) + reg;
-    let v = iova - (iova % 4096);
-    for (let done = 0; done < size; done += granule, v += granule) this.wr(addr, (v + p.cbndx) >>> 0);
+    tlbSyncGlobal(this);
   }
 
   // ---- IommuOps ----------------------------------------------------------------------
@@ -339,12 +257,12 @@ export class ArmSmmu implements IommuOps {
   private flushWalk(d: Domain, iova: number, size: number): void {
     const p = d.priv as DomainPriv | null;
     if (!p?.smmu) return;
-    if (!this.vaTlbi) {
-      this.tlbInvContext(p);
+    if (!vaTlbi(this)) {
+      tlbInvAsid(this, p.cbndx);
       return;
     }
-    this.tlbInvRange(p, iova, size, 4096, CB_TLBIVA);
-    this.tlbSyncContext(p);
+    tlbInvRange(this, p.cbndx, iova, size, 4096, CB_TLBIVA);
+    tlbSyncContext(this, p.cbndx);
   }
 
   /**
@@ -353,19 +271,19 @@ export class ArmSmmu implements IommuOps {
    */
   private addPage(d: Domain, iova: number, size: number): void {
     const p = d.priv as DomainPriv | null;
-    if (!p?.smmu || !this.vaTlbi) return;
+    if (!p?.smmu || !vaTlbi(this)) return;
     if (this.testSkipTlbInvalidations > 0) {
       this.testSkipTlbInvalidations--;
       return;
     }
-    this.tlbInvRange(p, iova, size, size, CB_TLBIVAL);
+    tlbInvRange(this, p.cbndx, iova, size, size, CB_TLBIVAL);
   }
 
   /** arm_smmu_iotlb_sync (v6.12; the 3.14 driver has none): the context's sync, once the context exists */
   iotlbSync(d: Domain): void {
     const p = d.priv as DomainPriv | null;
-    if (!p?.smmu || !this.vaTlbi) return;
-    this.tlbSyncContext(p);
+    if (!p?.smmu || !vaTlbi(this)) return;
+    tlbSyncContext(this, p.cbndx);
   }
 
   domainDestroy(d: Domain): void {
@@ -400,7 +318,8 @@ export class ArmSmmu implements IommuOps {
     // 3.14 requests the interrupt before it programs the bank (arm_smmu_init_domain_context,
     // then arm_smmu_init_context_bank); v6.12 programs the bank first
     // (arm_smmu_write_context_bank) and requests the interrupt after it
-    if (!this.vaTlbi) {
+    const irqFirst = this.k.profile.caps.smmuCbProgramming === 'init-context-bank';
+    if (irqFirst) {
       const rr = this.requestContextIrq(d, irq, irptndx);
       if (rr < 0) return rr;
     }
@@ -408,12 +327,12 @@ export class ArmSmmu implements IommuOps {
     p.cbndx = cb;
     p.irq = irq;
     p.smmu = this;
-    if (this.k.profile.caps.smmuCbProgramming === 'write-context-bank') {
-      this.writeContextBank(p, irptndx);
+    programContextBank(this, cb, p.pgtable!, irptndx);
+    if (!irqFirst) {
       const rr = this.requestContextIrq(d, irq, irptndx);
       if (rr < 0) {
         // v6.12 keeps the bank (`cfg->irptndx = ARM_SMMU_INVALID_IRPTNDX` and goes on); the
-        // model's context needs its interrupt: undone as before
+        // model's context needs its interrupt: the bank is disabled and given back
         this.wr(this.cb(cb) + CB_SCTLR, 0);
         this.contextMap[cb] = false;
         p.cbndx = -1;
@@ -421,24 +340,7 @@ export class ArmSmmu implements IommuOps {
         p.smmu = null;
         return rr;
       }
-      return 0;
     }
-    const gr1 = this.gr1;
-    this.wr(gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | CBAR_S1_MEMATTR_WB | CBAR_S1_BPSHCFG_NSH | (irptndx << CBAR_IRPTNDX_SHIFT));
-    const base = this.cb(cb);
-    const pgd = p.pgtable!.pgd;
-    this.wr(base + CB_TTBR0_LO, pgd >>> 0);
-    this.wr(base + CB_TTBR0_HI, (Math.floor(pgd / 2 ** 32) & 0xff) | (cb << 16));
-    this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA /* T0SZ 0: 32-bit input */);
-    // MAIR0: 3.14 arm_smmu_init_context_bank's NC/WB/device; mainline io-pgtable-arm's, which
-    // adds inner-non-cacheable/outer-WB at index 3 (arm_64_lpae_alloc_pgtable_s1)
-    this.wr(base + CB_MAIR0, this.k.profile.caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_MAIR0 : LPAE_MAIR0);
-    this.wr(base + CB_MAIR1, 0);
-    // SCTLR: 3.14 arm_smmu_init_context_bank writes CFCFG | CFIE | CFRE | M | EAE_SBOP (AFE |
-    // TRE) | S1_ASIDPNE: context faults stall until the handler writes CB_RESUME; mainline
-    // arm_smmu_write_context_bank leaves CFCFG out (terminate) (capability smmuContextFaultMode)
-    const cfcfg = this.k.profile.caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
-    this.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | cfcfg | SCTLR_ASIDPNE);
     return 0;
   }
 
@@ -448,40 +350,13 @@ export class ArmSmmu implements IommuOps {
     return rr;
   }
 
-  /**
-   * v6.12 arm_smmu_init_context_bank + arm_smmu_write_context_bank for a stage-1 context in
-   * the AArch32 long-descriptor format on an SMMUv1 (no CBA2R, no TCR2): CBAR (type, IRPTNDX,
-   * BPSHCFG NSH, MEMATTR WB); TCR = arm_smmu_lpae_tcr | EAE: TG0 4K, SH0/ORGN0/IRGN0 from
-   * io-pgtable-arm's coherent-walk choice (inner-shareable write-back, else outer-shareable
-   * non-cacheable), T0SZ = 64 - ias = 32 in the driver's 6-bit field, EPD1; TTBR0 = ASID << 48
-   * | pgd and TTBR1 = ASID << 48, each written with writeq (io-64-nonatomic-hi-lo: high word
-   * first); MAIR0/MAIR1 = io-pgtable-arm's MAIR; SCTLR = CFIE | CFRE | AFE | TRE | M |
-   * S1_ASIDPNE (no CFCFG: terminate, capability `smmuContextFaultMode`). ASID = cbndx.
-   */
-  private writeContextBank(p: DomainPriv, irptndx: number): void {
-    const cb = p.cbndx;
-    this.wr(this.gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | (irptndx << CBAR_IRPTNDX_SHIFT) | CBAR_S1_BPSHCFG_NSH | CBAR_S1_MEMATTR_WB);
-    const base = this.cb(cb);
-    const walk = this.coherentWalk ? TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA : TCR_SH0_OS;
-    this.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | walk | TCR_T0SZ_64_MINUS_32);
-    const pgd = p.pgtable!.pgd;
-    this.wr(base + CB_TTBR0_HI, (Math.floor(pgd / 2 ** 32) & 0xff) | (cb << 16));
-    this.wr(base + CB_TTBR0_LO, pgd >>> 0);
-    this.wr(base + CB_TTBR1_HI, cb << 16);
-    this.wr(base + CB_TTBR1_LO, 0);
-    this.wr(base + CB_MAIR0, LPAE_MAIR0);
-    this.wr(base + CB_MAIR1, 0);
-    const cfcfg = this.k.profile.caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
-    this.wr(base + CB_SCTLR, SCTLR_CFIE | SCTLR_CFRE | SCTLR_AFE | SCTLR_TRE | SCTLR_M | SCTLR_ASIDPNE | cfcfg);
-  }
-
   private destroyContext(d: Domain, p: DomainPriv): void {
     if (p.cbndx < 0) return;
     this.wr(this.cb(p.cbndx) + CB_SCTLR, 0);
     // 3.14 arm_smmu_destroy_domain_context: "Disable the context bank and nuke the TLB before
     // freeing it"; v6.12 only disables it (arm_smmu_write_context_bank with no cfg): the
     // unmaps before it invalidated what the domain had mapped
-    if (!this.vaTlbi) this.tlbInvContext(p);
+    if (!vaTlbi(this)) tlbInvAsid(this, p.cbndx);
     this.k.irq.freeIrq(p.irq, d);
     this.contextMap[p.cbndx] = false;
     p.cbndx = -1;
@@ -610,9 +485,9 @@ export class ArmSmmu implements IommuOps {
     const p = d.priv as DomainPriv;
     if (p.pgtable === null) return 0;
     const n = p.pgtable.unmap(iova, pgsize);
-    if (this.vaTlbi) return n;
+    if (vaTlbi(this)) return n;
     if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
-    else if (p.smmu) this.tlbInvContext(p);
+    else if (p.smmu) tlbInvAsid(this, p.cbndx);
     return n;
   }
 
@@ -624,36 +499,8 @@ export class ArmSmmu implements IommuOps {
   iovaToPhys(d: Domain, iova: number): number | null {
     const p = d.priv as DomainPriv;
     if (p.pgtable === null) return null;
-    if (this.transOps && p.smmu !== null) return this.iovaToPhysHard(p, iova);
+    if (this.transOps && p.smmu !== null) return iovaToPhysHard(this, p.cbndx, p.pgtable, iova);
     return p.pgtable.iovaToPhys(iova);
-  }
-
-  /**
-   * v6.12 arm_smmu_iova_to_phys_hard, AArch32 format: ATS1PR of the page address (writel), poll
-   * ATSR.ACTIVE (readl_poll_timeout_atomic, 5 us steps, 50 us: on timeout "iova to phys timed
-   * out on %pad. Falling back to software table walk." and the software walk), read PAR with
-   * readq (high word first); PAR.F: "translation fault!" and "PAR = 0x%llx", answer 0 (none
-   * here); else PAR[39:12] with the IOVA's page offset
-   */
-  private iovaToPhysHard(p: DomainPriv, iova: number): number | null {
-    const base = this.cb(p.cbndx);
-    this.wr(base + CB_ATS1PR, (iova - (iova % 4096)) >>> 0);
-    // eleven reads at most (0, 5, ..., 50 us); the udelay between them is not modelled (this
-    // SMMU completes a translation operation before the next register access)
-    let done = false;
-    for (let t = 0; t <= 50 && !done; t += 5) done = (this.rd(base + CB_ATSR) & 1) === 0;
-    if (!done) {
-      this.k.log.err(this.prefix, `iova to phys timed out on 0x${hex8(iova)}. Falling back to software table walk.`);
-      return p.pgtable!.iovaToPhys(iova);
-    }
-    const hi = this.rd(base + CB_PAR_HI) >>> 0;
-    const lo = this.rd(base + CB_PAR_LO) >>> 0;
-    if ((lo & CB_PAR_F) !== 0) {
-      this.k.log.err(this.prefix, 'translation fault!');
-      this.k.log.err(this.prefix, `PAR = 0x${(hi * 2 ** 32 + lo).toString(16)}`);
-      return null;
-    }
-    return (hi & 0xff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0) + (iova % 4096);
   }
 
   /** the page table of a domain (for tools and tests) */
