@@ -552,6 +552,14 @@ export interface Capabilities {
    * it was asked for)
    */
   selectClosedFd: 'skip' | 'ready';
+  /**
+   * whether an anonymous inode's file can be seeked: 'never' (3.14 fs/file_table.c alloc_file:
+   * f_mode is the access mode, FMODE_LSEEK only comes from do_dentry_open, so vfs_llseek falls
+   * back to no_llseek, -ESPIPE, even for eventfd's noop_llseek) or 'with-llseek' (mainline
+   * file_init_path: FMODE_LSEEK when the fops have an llseek: lseek on an eventfd returns its
+   * position, 0). Neither sets FMODE_PREAD/FMODE_PWRITE: pread/pwrite are -ESPIPE either way.
+   */
+  anonInodeLseek: 'never' | 'with-llseek';
   // ---- issue 23: the device-centric VFIO path
   /**
    * the VFIO device cdev (mainline drivers/vfio/device_cdev.c, CONFIG_VFIO_DEVICE_CDEV):

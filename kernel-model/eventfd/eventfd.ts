@@ -101,16 +101,18 @@ export const eventfdFops: FileOps = {
     pt?.wait(ctx.wqh);
     return ctx.pollMask();
   },
-  llseek(): number {
-    return -29; // -ESPIPE
+  // noop_llseek (fs/eventfd.c eventfd_fops, 3.14 and v6.12): the position, unchanged. Reached
+  // only when the file has FMODE_LSEEK, i.e. in mainline (anonInodeGetFile); 3.14 -ESPIPE
+  llseek(f: File): number {
+    return f.pos;
   },
 };
 
 /** eventfd2(initval, flags): a new fd, -EINVAL for unknown flags, -EMFILE */
-export function sysEventfd(proc: Process, cpu: Cpu | null, initval: number, flags: number): number {
+export function sysEventfd(proc: Process, cpu: Cpu | null, initval: number, flags: number, lseek: 'never' | 'with-llseek' = 'never'): number {
   if ((flags & ~(EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC)) !== 0) return -EINVAL;
   const ctx = new EventfdCtx(initval, (flags & EFD_SEMAPHORE) !== 0, cpu);
-  const f = anonInodeGetFile('[eventfd]', eventfdFops, ctx, 2 | (flags & EFD_NONBLOCK));
+  const f = anonInodeGetFile('[eventfd]', eventfdFops, ctx, 2 | (flags & EFD_NONBLOCK), lseek);
   const fd = proc.fdInstall(f, (flags & EFD_CLOEXEC) !== 0);
   if (fd < 0) f.put();
   return fd;

@@ -3,7 +3,7 @@ import type { Prng } from '../../emulator/prng.js';
 import { MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 
-/** Top of the main thread's stack (below TASK_SIZE 0xc0000000, like Linux's randomisation-free layout) */
+/** Top of the main thread's stack: TASK_SIZE (0xbf000000; STACK_TOP without randomisation) */
 export const STACK_TOP = 0xbf000000;
 /** The stack VMA: 8 MiB (RLIMIT_STACK), demand-zero, so only touched pages cost RAM */
 export const STACK_SIZE = 8 << 20;

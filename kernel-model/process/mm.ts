@@ -11,9 +11,23 @@ export const PROT_EXEC = 4;
 export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
 
-/** User address space limits (3G/1G split; the first 64 KiB are never mapped). */
+/**
+ * User address space limits (3G/1G split; the first 64 KiB are never mapped). TASK_SIZE is
+ * PAGE_OFFSET - SZ_16M (arch/arm/include/asm/memory.h, 3.14 and v6.12 alike): the 16 MiB below
+ * PAGE_OFFSET (0xc0000000) are the kernel's module area, outside user space.
+ */
 export const USER_BASE = 0x10000;
-export const TASK_SIZE = 0xc0000000;
+export const TASK_SIZE = 0xbf000000;
+
+/**
+ * access_ok(addr, size): [addr, addr + size) lies in user space. 3.14: arch/arm
+ * asm/uaccess.h __range_ok (addr + size without a carry, at most addr_limit, which is USER_DS =
+ * TASK_SIZE for a user task); v6.12: asm-generic/access_ok.h __access_ok (size <= TASK_SIZE_MAX
+ * and addr <= TASK_SIZE_MAX - size). The same test; addr and size are 32-bit unsigned longs.
+ */
+export function accessOk(addr: number, size: number): boolean {
+  return size <= TASK_SIZE && addr >>> 0 <= TASK_SIZE - size;
+}
 /** where non-fixed mmaps are placed (bottom-up first fit from here) */
 export const MMAP_BASE = 0x40000000;
 

@@ -5,13 +5,13 @@ import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES 
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops, oopsReport } from '../base/oops.js';
 import { sysEventfd } from '../eventfd/eventfd.js';
-import { MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, UserMemory, type AddressSpace } from '../process/mm.js';
+import { accessOk, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, UserMemory, type AddressSpace } from '../process/mm.js';
 import type { MemoryHost } from '../process/pages.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
 import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
-import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
+import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { createPipeFiles } from '../vfs/pipe.js';
@@ -24,6 +24,22 @@ const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 const FIONBIO = 0x5421;
 const MAX_RW_COUNT = 0x7ffff000;
+/** SEEK_HOLE: the largest whence sys_lseek passes on (include/uapi/linux/fs.h SEEK_MAX) */
+const SEEK_MAX = 4;
+
+/**
+ * vfs_read/vfs_write's access_ok of the buffer (-EFAULT), then rw_verify_area (fs/read_write.c,
+ * 3.14 and v6.12 alike): a count negative as ssize_t (32-bit on ARM) and a position whose end
+ * passes LLONG_MAX are -EINVAL (no file here has FMODE_UNSIGNED_OFFSET; a position is never
+ * negative: pread64 refuses one and lseek cannot set one). `ends` is given exactly by pread64;
+ * for a file position (below 2^53) the sum is exact.
+ */
+function rwVerify(buf: number, count: number, pos: number, ends: boolean | undefined): number {
+  if (!accessOk(buf, count)) return -EFAULT;
+  if (count >= 0x80000000) return -EINVAL;
+  if (ends ?? pos + count >= 2 ** 63) return -EINVAL;
+  return 0;
+}
 
 export interface SyscallHost {
   readonly cpu: Cpu;
@@ -32,6 +48,8 @@ export interface SyscallHost {
   readonly log: KernelLog | null;
   /** select() re-scan of an fd closed while the caller sleeps (profile.caps.selectClosedFd; default 'skip', 3.14) */
   readonly selectClosedFd?: 'skip' | 'ready';
+  /** FMODE_LSEEK of anonymous-inode files (profile.caps.anonInodeLseek; default 'never', 3.14) */
+  readonly anonInodeLseek?: 'never' | 'with-llseek';
 }
 
 /**
@@ -280,12 +298,24 @@ export class SyscallLayer {
       case NR.nanosleep: return this.sysNanosleep(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
       case NR.poll: return this.sysPoll(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
       // EABI passes 64-bit offsets in an even register pair (r4:r5)
-      case NR.pread64: return this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
-      case NR.pwrite64: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0) + ((a[5] ?? 0) >>> 0) * 2 ** 32);
+      case NR.pread64:
+      case NR.pwrite64: {
+        // sys_pread64/sys_pwrite64: a negative loff_t is -EINVAL before the fd is looked up
+        const lo = (a[4] ?? 0) >>> 0;
+        const hi = (a[5] ?? 0) >>> 0;
+        if (hi >= 0x80000000) return -EINVAL;
+        const count = (a[2] ?? 0) >>> 0;
+        // rw_verify_area's (loff_t)(pos + count) < 0, exact: only the top 32 bits can carry
+        const ends = hi === 0x7fffffff && lo + count > 0xffffffff;
+        const pos = lo + hi * 2 ** 32;
+        return nr === NR.pread64
+          ? this.sysRead(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), count, pos, ends)
+          : this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), count, pos, ends);
+      }
       case NR.mmap2: return this.sysMmap(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0), ((a[3] ?? 0) | 0), ((a[4] ?? 0) | 0), ((a[5] ?? 0) >>> 0) * PAGE_SIZE);
       case NR.getdents64: return this.sysGetdents64(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
-      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0);
-      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0));
+      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0, this.host.anonInodeLseek);
+      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0), this.host.anonInodeLseek);
       default: return -ENOSYS;
     }
   }
@@ -321,16 +351,16 @@ export class SyscallLayer {
         return typeof s === 'number' ? s : self.sysOpen(t, s, flags);
       }),
       close: (fd) => call((t) => self.sysClose(t, fd)),
-      read: (fd, buf, count) => call((t) => self.sysRead(t, fd, buf, count, -1)),
-      write: (fd, buf, count) => call((t) => self.sysWrite(t, fd, buf, count, -1)),
-      pread: (fd, buf, count, off) => call((t) => (off < 0 ? -EINVAL : self.sysRead(t, fd, buf, count, off))),
-      pwrite: (fd, buf, count, off) => call((t) => (off < 0 ? -EINVAL : self.sysWrite(t, fd, buf, count, off))),
+      read: (fd, buf, count) => call((t) => self.sysRead(t, fd, buf >>> 0, count >>> 0, -1)),
+      write: (fd, buf, count) => call((t) => self.sysWrite(t, fd, buf >>> 0, count >>> 0, -1)),
+      pread: (fd, buf, count, off) => call((t) => (off < 0 ? -EINVAL : self.sysRead(t, fd, buf >>> 0, count >>> 0, off))),
+      pwrite: (fd, buf, count, off) => call((t) => (off < 0 ? -EINVAL : self.sysWrite(t, fd, buf >>> 0, count >>> 0, off))),
       lseek: (fd, off, whence) => call((t) => self.sysLseek(t, fd, off, whence)),
       ioctl: (fd, req, arg = 0) => call((t) => self.sysIoctl(t, fd, req >>> 0, arg >>> 0)),
       mmap: (addr, len, prot, flags, fd, off) => call((t) => self.sysMmap(t, addr >>> 0, len >>> 0, prot, flags, fd, off)),
       munmap: (addr, len) => call((t) => t.mm.munmap(addr >>> 0, len >>> 0)),
       mprotect: (addr, len, prot) => call((t) => t.mm.mprotect(addr >>> 0, len >>> 0, prot)),
-      eventfd: (init, flags) => call((t) => sysEventfd(t.proc, self.cpu, init, flags)),
+      eventfd: (init, flags) => call((t) => sysEventfd(t.proc, self.cpu, init, flags, self.host.anonInodeLseek)),
       poll: (fds, nfds, timeout) => call((t) => self.sysPoll(t, fds >>> 0, nfds >>> 0, timeout | 0)),
       select: (n, r, w, e, tv) => call((t) => self.sysSelect(t, n | 0, r >>> 0, w >>> 0, e >>> 0, tv >>> 0)),
       nanosleep: (req, rem) => call((t) => self.sysNanosleep(t, req >>> 0, rem >>> 0)),
@@ -454,39 +484,57 @@ export class SyscallLayer {
     }
   }
 
-  sysRead(t: ThreadTask, fd: number, buf: number, count: number, pos: number): number {
+  /**
+   * read(2) (pos -1: at the file position) and pread64 (pos >= 0): sys_read / sys_pread64 and
+   * vfs_read (fs/read_write.c, 3.14 and v6.12 alike). In order: no file -EBADF; pread64 of a file
+   * without FMODE_PREAD -ESPIPE; not open for reading -EBADF; no read method -EINVAL; the
+   * buffer outside user space (access_ok) -EFAULT; rw_verify_area's -EINVAL (below); then the
+   * count is capped at MAX_RW_COUNT. `posEndOverflows`: pos + count passes LLONG_MAX, computed
+   * exactly by pread64 from its register pair.
+   */
+  sysRead(t: ThreadTask, fd: number, buf: number, count: number, pos: number, posEndOverflows?: boolean): number {
     const f = t.proc.fdget(fd);
-    if (f === null || (f.mode & FMODE_READ) === 0) return -EBADF;
+    if (f === null) return -EBADF;
     if (pos >= 0 && (f.mode & FMODE_PREAD) === 0) return -ESPIPE;
+    if ((f.mode & FMODE_READ) === 0) return -EBADF;
     if (!f.ops.read) return -EINVAL;
+    const at = pos >= 0 ? pos : f.pos;
+    const v = rwVerify(buf, count, at, posEndOverflows);
+    if (v < 0) return v;
     count = Math.min(count, MAX_RW_COUNT);
-    const r = f.ops.read(f, t, buf, count, pos >= 0 ? pos : f.pos);
+    const r = f.ops.read(f, t, buf, count, at);
     if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
     return r;
   }
 
-  sysWrite(t: ThreadTask, fd: number, buf: number, count: number, pos: number): number {
+  /** write(2) and pwrite64: sys_write / sys_pwrite64 and vfs_write, the checks of sysRead's order */
+  sysWrite(t: ThreadTask, fd: number, buf: number, count: number, pos: number, posEndOverflows?: boolean): number {
     const f = t.proc.fdget(fd);
-    if (f === null || (f.mode & FMODE_WRITE) === 0) return -EBADF;
+    if (f === null) return -EBADF;
     if (pos >= 0 && (f.mode & FMODE_PWRITE) === 0) return -ESPIPE;
+    if ((f.mode & FMODE_WRITE) === 0) return -EBADF;
     if (!f.ops.write) return -EINVAL;
+    const at = pos >= 0 ? pos : f.pos;
+    const v = rwVerify(buf, count, at, posEndOverflows);
+    if (v < 0) return v;
     count = Math.min(count, MAX_RW_COUNT);
-    const r = f.ops.write(f, t, buf, count, pos >= 0 ? pos : f.pos);
+    const r = f.ops.write(f, t, buf, count, at);
     if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
     return r;
   }
 
+  /**
+   * lseek(2): sys_lseek and vfs_llseek (fs/read_write.c). A whence past SEEK_MAX is -EINVAL
+   * before the file is asked; a file without FMODE_LSEEK or without an llseek method is not
+   * seekable, -ESPIPE (3.14: vfs_llseek falls back to no_llseek; v6.12: do_dentry_open clears
+   * FMODE_LSEEK when the fops have no llseek, and vfs_llseek answers -ESPIPE).
+   */
   sysLseek(t: ThreadTask, fd: number, off: number, whence: number): number {
     const f = t.proc.fdget(fd);
     if (f === null) return -EBADF;
-    if (f.ops.llseek) return f.ops.llseek(f, off, whence);
-    let p: number;
-    if (whence === 0) p = off;
-    else if (whence === 1) p = f.pos + off;
-    else return -EINVAL; // no sizes in these file systems: SEEK_END is refused (documented)
-    if (p < 0) return -EINVAL;
-    f.pos = p;
-    return p;
+    if (whence >>> 0 > SEEK_MAX) return -EINVAL;
+    if ((f.mode & FMODE_LSEEK) === 0 || !f.ops.llseek) return -ESPIPE;
+    return f.ops.llseek(f, off, whence);
   }
 
   sysIoctl(t: ThreadTask, fd: number, cmd: number, arg: number): number {

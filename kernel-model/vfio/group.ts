@@ -35,7 +35,7 @@ import {
   VFIO_GROUP_SET_CONTAINER,
   VFIO_GROUP_UNSET_CONTAINER,
 } from '../uapi/constants.js';
-import { anonInodeGetFile, File, type FileOps, type Task } from '../vfs/file.js';
+import { anonInodeGetFile, File, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, type FileOps, type Task } from '../vfs/file.js';
 import type { KDevice } from '../driver/types.js';
 import { containerAttachGroup, containerDetachGroup, type VfioContainer, type VfioContainerCtx } from './container.js';
 import type { VfioDevice } from './vfio.js';
@@ -289,7 +289,7 @@ function getDeviceFd(vfio: VfioGroupCtx, g: VfioGroup, task: Task, name: string)
   if (g.iommufd !== null) return getDeviceFdIommufd(vfio, g, d, task);
   const r = d.ops.open(d.data);
   if (r) return r;
-  const f = anonInodeGetFile('[vfio-device]', vfio.deviceFops, d, O_RDWR);
+  const f = deviceFile(vfio, d);
   const fd = task.proc.fdInstall(f, true);
   if (fd < 0) {
     d.ops.release(d.data);
@@ -329,7 +329,7 @@ function getDeviceFdIommufd(vfio: VfioGroupCtx, g: VfioGroup, d: VfioDevice, tas
     }
     d.groupIdevAttached = true;
   }
-  const f = anonInodeGetFile('[vfio-device]', vfio.deviceFops, d, O_RDWR);
+  const f = deviceFile(vfio, d);
   const fd = task.proc.fdInstall(f, true);
   if (fd < 0) {
     d.ops.release(d.data);
@@ -338,6 +338,18 @@ function getDeviceFdIommufd(vfio: VfioGroupCtx, g: VfioGroup, d: VfioDevice, tas
   }
   d.openCount++;
   return fd;
+}
+
+/**
+ * The device fd's file: an anonymous inode's, to which vfio_group_get_device_fd adds positioned
+ * I/O by hand ("TODO: add an anon_inode interface to do this"): 3.14 sets FMODE_LSEEK |
+ * FMODE_PREAD | FMODE_PWRITE, v6.12 (group.c vfio_device_open_file) FMODE_PREAD | FMODE_PWRITE.
+ * vfio_device_fops has no llseek in either, so lseek is -ESPIPE both ways (sys_lseek).
+ */
+function deviceFile(vfio: VfioGroupCtx, d: VfioDevice): File {
+  const f = anonInodeGetFile('[vfio-device]', vfio.deviceFops, d, O_RDWR);
+  f.mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+  return f;
 }
 
 /** vfio_iommufd_physical_unbind: detach if attached, then iommufd_device_unbind */

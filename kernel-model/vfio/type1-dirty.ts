@@ -21,7 +21,7 @@
  * source; not observed on hardware (docs/VFIO.md, "Dirty page tracking").
  */
 import { EACCES, EFAULT, EINVAL } from '../base/errno.js';
-import { TASK_SIZE, type AddressSpace } from '../process/mm.js';
+import { accessOk, type AddressSpace } from '../process/mm.js';
 import { smallestPgsize, type Type1Iommu, type VfioDma } from './type1-dma.js';
 
 export const VFIO_IOMMU_DIRTY_PAGES_FLAG_START = 1 << 0;
@@ -59,10 +59,9 @@ function pagesOf(size: bigint, pgsize: bigint): bigint {
   return s < 0 ? 0n : size >> BigInt(s);
 }
 
-/** access_ok(ptr, size) on ARM: size and ptr as unsigned long, [ptr, ptr + size) within TASK_SIZE */
-function accessOk(ptr: number, size: bigint): boolean {
-  const n = Number(size & 0xffffffffn);
-  return n <= TASK_SIZE && ptr <= TASK_SIZE - n;
+/** access_ok(ptr, size) of a __u64 size: the size truncated to the 32-bit unsigned long ARM passes */
+function accessOk64(ptr: number, size: bigint): boolean {
+  return accessOk(ptr, Number(size & 0xffffffffn));
 }
 
 /** verify_bitmap_size: -EINVAL for no pages, no bitmap, a bitmap over DIRTY_BITMAP_SIZE_MAX or too small */
@@ -89,7 +88,7 @@ function readBitmap(mm: AddressSpace, at: number): VfioBitmap | number {
 
 /** access_ok of the bitmap, then verify_bitmap_size for `bytes` of IOVA space: 0 or -EINVAL */
 function bitmapUsable(bm: VfioBitmap, bytes: bigint): number {
-  if (!accessOk(bm.data, bm.size)) return -EINVAL;
+  if (!accessOk64(bm.data, bm.size)) return -EINVAL;
   return verifyBitmapSize(pagesOf(bytes, bm.pgsize), bm.size);
 }
 

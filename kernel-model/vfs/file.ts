@@ -98,7 +98,30 @@ export class File {
   }
 }
 
-/** anon_inode_getfile */
-export function anonInodeGetFile(name: string, ops: FileOps, priv: unknown, flags: number): File {
-  return new File(ops, priv, flags, `anon_inode:${name}`);
+/**
+ * anon_inode_getfile. The file has no pread/pwrite and, in 3.14, no lseek: 3.14 alloc_file sets
+ * f_mode to the access mode only (FMODE_LSEEK, FMODE_PREAD and FMODE_PWRITE come from
+ * do_dentry_open, which an anonymous inode's file never goes through); v6.12 file_init_path
+ * adds FMODE_LSEEK when the fops have an llseek (`lseek`: the profile's anonInodeLseek; of the
+ * anon-inode fops modelled here only eventfd's noop_llseek). A driver that wants positioned
+ * I/O sets the bits itself (VFIO's device file: vfio_group_get_device_fd).
+ */
+export function anonInodeGetFile(name: string, ops: FileOps, priv: unknown, flags: number, lseek: 'never' | 'with-llseek' = 'never'): File {
+  const f = new File(ops, priv, flags, `anon_inode:${name}`);
+  f.mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+  if (lseek === 'with-llseek' && ops.llseek) f.mode |= FMODE_LSEEK;
+  return f;
+}
+
+/**
+ * An llseek for files without a size: SEEK_SET and SEEK_CUR move the position, anything else
+ * (SEEK_END, SEEK_DATA, SEEK_HOLE) is -EINVAL, as is a negative result. What the model's
+ * sysfs/procfs text files and directories answer (their kernels' generic_file_llseek and
+ * dcache_dir_lseek also take SEEK_END against i_size; not modelled).
+ */
+export function posOnlyLlseek(f: File, offset: number, whence: number): number {
+  const p = whence === 0 ? offset : whence === 1 ? f.pos + offset : -1;
+  if (p < 0) return -22; // -EINVAL
+  f.pos = p;
+  return p;
 }

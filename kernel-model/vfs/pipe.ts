@@ -14,7 +14,7 @@
 import { WaitQueue, type Cpu } from '../../emulator/cpu/cpu.js';
 import { EAGAIN, EPIPE, ESPIPE } from '../base/errno.js';
 import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../uapi/constants.js';
-import { ERESTARTSYS, File, type FileOps, type PollTable, type Task } from './file.js';
+import { ERESTARTSYS, File, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, type FileOps, type PollTable, type Task } from './file.js';
 
 /** include/uapi/linux/limits.h */
 export const PIPE_BUF = 4096;
@@ -114,9 +114,15 @@ const writeOps: FileOps = {
   },
 };
 
-/** create_pipe_files: [read end, write end], both with O_NONBLOCK from `flags` */
+/**
+ * create_pipe_files: [read end, write end], both with O_NONBLOCK from `flags`. Neither end has
+ * FMODE_PREAD/FMODE_PWRITE/FMODE_LSEEK (3.14 alloc_file; v6.12 alloc_file_pseudo): pread,
+ * pwrite and lseek are -ESPIPE.
+ */
 export function createPipeFiles(cpu: Cpu, flags: number): [File, File] {
   const p = new Pipe(cpu);
   const nb = flags & O_NONBLOCK;
-  return [new File(readOps, p, nb | 0 /* O_RDONLY */, 'pipe:'), new File(writeOps, p, nb | 1 /* O_WRONLY */, 'pipe:')];
+  const ends: [File, File] = [new File(readOps, p, nb | 0 /* O_RDONLY */, 'pipe:'), new File(writeOps, p, nb | 1 /* O_WRONLY */, 'pipe:')];
+  for (const f of ends) f.mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+  return ends;
 }

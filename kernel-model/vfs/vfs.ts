@@ -4,7 +4,7 @@ import { ENOTEMPTY, EROFS } from '../base/errno.js';
 import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile } from './tmpfs.js';
 import { RootfsDir, type RootfsSource } from './rootfs.js';
 import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
-import { File, type DirEntry, type FileOps, type Task } from './file.js';
+import { File, posOnlyLlseek, type DirEntry, type FileOps, type Task } from './file.js';
 
 export const DT_CHR = 2;
 export const DT_DIR = 4;
@@ -286,6 +286,7 @@ export class Vfs {
 
 export const dirFops: FileOps = {
   name: 'dir',
+  llseek: posOnlyLlseek,
   read: () => -EISDIR,
   write: () => -EISDIR,
   readdir(f: File): DirEntry[] {
@@ -308,6 +309,7 @@ function bytesOf(s: string): Uint8Array {
 /** a file whose text is produced by show() at each read and whose writes go to store() */
 export const textFops: FileOps = {
   name: 'text',
+  llseek: posOnlyLlseek,
   read(f, task, buf, count, pos) {
     const p = f.priv as TextPriv;
     if (!p.show) return -EACCES;

@@ -653,7 +653,7 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
         cond = `rc > ${last.count >>> 0}`;
         what = `more than the ${last.count >>> 0} bytes asked for`;
       } else if (last && last.op === 'mmap') {
-        cond = 'rc >= 0 && ((unsigned long)rc % PAGE != 0 || (unsigned long)rc >= 0xc0000000ul)';
+        cond = 'rc >= 0 && ((unsigned long)rc % PAGE != 0 || (unsigned long)rc >= 0xbf000000ul)';
         what = 'an address that is not a page-aligned user address';
       }
       L.push(`static int check_finding(long rc)\n{\n\tif (${cond}) { printf("the call returned %ld: ${what}\\n", rc); return 1; }`);

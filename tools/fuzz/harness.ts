@@ -11,6 +11,7 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import { KernelOops } from '../../kernel-model/base/oops.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Process } from '../../kernel-model/process/process.js';
+import { TASK_SIZE } from '../../kernel-model/process/mm.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
@@ -649,7 +650,7 @@ export class Harness {
         this.cover(kind, 'mmap', r);
         if (r < 0) this.checkRet('mmap', r, 'mmap');
         else {
-          if (r % PAGE !== 0 || r >= 0xc0000000) this.fail('bad-return:mmap', `mmap returned 0x${r.toString(16)}`);
+          if (r % PAGE !== 0 || r >= TASK_SIZE) this.fail('bad-return:mmap', `mmap returned 0x${r.toString(16)}`);
           s.maps.push(r);
         }
         return r;

@@ -35,7 +35,7 @@
 import { WaitQueue } from '../../../emulator/cpu/cpu.js';
 import { EINVAL, EOPNOTSUPP, ESPIPE } from '../../base/errno.js';
 import { O_RDWR, POLLOUT } from '../../uapi/constants.js';
-import { anonInodeGetFile, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, type File, type FileOps, type PollTable, type Task } from '../../vfs/file.js';
+import { anonInodeGetFile, type File, type FileOps, type PollTable, type Task } from '../../vfs/file.js';
 import { ucmdRespond, type Ucmd } from './main.js';
 import { IommufdObject, type IommufdCtx } from './objects.js';
 
@@ -69,7 +69,6 @@ export const IOMMUFD_FAULT_FOPS: FileOps = {
     return 0;
   },
   write: (f, task, buf, count) => faultWrite(f, task, buf, count),
-  llseek: () => -ESPIPE,
   poll: (f, pt: PollTable | null) => {
     // iommufd_fault_fops_poll: poll_wait on fault->wait_queue; EPOLLOUT, EPOLLIN only with faults to deliver
     if (pt !== null) pt.wait((f.priv as IommufdFault).waitQueue);
@@ -125,7 +124,6 @@ export function iommufdFaultAlloc(u: Ucmd): number {
   const fault = new IommufdFault(ictx);
   ictx.reserve(fault);
   const f = anonInodeGetFile('[iommufd-pgfault]', IOMMUFD_FAULT_FOPS, fault, O_RDWR);
-  f.mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
   fault.users++;
   ictx.svc.ctxGet(ictx);
   fault.file = f;
