@@ -107,9 +107,19 @@ export class File {
  * I/O sets the bits itself (VFIO's device file: vfio_group_get_device_fd).
  */
 export function anonInodeGetFile(name: string, ops: FileOps, priv: unknown, flags: number, lseek: 'never' | 'with-llseek' = 'never'): File {
-  const f = new File(ops, priv, flags, `anon_inode:${name}`);
-  f.mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+  const f = allocFile(ops, priv, flags, `anon_inode:${name}`);
   if (lseek === 'with-llseek' && ops.llseek) f.mode |= FMODE_LSEEK;
+  return f;
+}
+
+/**
+ * alloc_file (3.14) / alloc_file_pseudo (v6.12): a file that did not go through
+ * do_dentry_open, so f_mode is the access mode only: no FMODE_LSEEK, FMODE_PREAD or
+ * FMODE_PWRITE (anonymous inodes, pipes)
+ */
+export function allocFile(ops: FileOps, priv: unknown, flags: number, path: string): File {
+  const f = new File(ops, priv, flags, path);
+  f.mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
   return f;
 }
 

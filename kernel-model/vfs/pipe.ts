@@ -14,7 +14,7 @@
 import { WaitQueue, type Cpu } from '../../emulator/cpu/cpu.js';
 import { EAGAIN, EPIPE, ESPIPE } from '../base/errno.js';
 import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../uapi/constants.js';
-import { ERESTARTSYS, File, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, type FileOps, type PollTable, type Task } from './file.js';
+import { allocFile, ERESTARTSYS, type File, type FileOps, type PollTable, type Task } from './file.js';
 
 /** include/uapi/linux/limits.h */
 export const PIPE_BUF = 4096;
@@ -122,7 +122,5 @@ const writeOps: FileOps = {
 export function createPipeFiles(cpu: Cpu, flags: number): [File, File] {
   const p = new Pipe(cpu);
   const nb = flags & O_NONBLOCK;
-  const ends: [File, File] = [new File(readOps, p, nb | 0 /* O_RDONLY */, 'pipe:'), new File(writeOps, p, nb | 1 /* O_WRONLY */, 'pipe:')];
-  for (const f of ends) f.mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
-  return ends;
+  return [allocFile(readOps, p, nb | 0 /* O_RDONLY */, 'pipe:'), allocFile(writeOps, p, nb | 1 /* O_WRONLY */, 'pipe:')];
 }
