@@ -17,17 +17,7 @@ step_system_deps() {
   if [ "${#need[@]}" -gt 0 ]; then
     local SUDO=""
     [ "$(id -u)" = 0 ] || SUDO=sudo
-    # apt-get update exits 100 when any one index fails (a mirror mid-sync) although the others
-    # were fetched: retry, then go on; apt-get install fails clearly if a package is missing
-    local n=0
-    until $SUDO apt-get update -qq; do
-      n=$((n + 1))
-      if [ "$n" -ge 3 ]; then
-        echo "system-deps: apt-get update failed $n times; installing from the indices it fetched" >&2
-        break
-      fi
-      sleep $((n * 5))
-    done
+    sh tools/apt-update.sh
     $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
   fi
 }

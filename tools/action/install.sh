@@ -16,14 +16,7 @@ if [ "${VAE_NATIVE:-false}" = true ]; then
   if [ "${#need[@]}" -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" = 0 ] || SUDO=sudo
-    # one failed index (a mirror mid-sync) makes apt-get update exit 100 although the others
-    # were fetched: retry, then go on; apt-get install fails clearly if a package is missing
-    n=0
-    until $SUDO apt-get update -qq; do
-      n=$((n + 1))
-      if [ "$n" -ge 3 ]; then echo "install.sh: apt-get update failed $n times; going on" >&2; break; fi
-      sleep $((n * 5))
-    done
+    sh tools/apt-update.sh
     $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
   fi
 fi

@@ -13,18 +13,7 @@ SUDO=""
 if ! dpkg --print-foreign-architectures | grep -qx armhf; then
 	$SUDO dpkg --add-architecture armhf
 fi
-# apt-get update exits 100 when any one index fails (a mirror mid-sync, e.g. the security
-# suite's armhf Packages.xz with the wrong size) although the others were fetched: retry, then
-# go on with what was fetched; `apt-get download` below fails clearly if the package is absent.
-n=0
-until $SUDO apt-get update -qq; do
-	n=$((n + 1))
-	if [ "$n" -ge 3 ]; then
-		echo "fetch-busybox.sh: apt-get update failed $n times; trying with the indices it fetched" >&2
-		break
-	fi
-	sleep $((n * 5))
-done
+sh "$(dirname "$0")/../apt-update.sh"
 tmp=$(mktemp -d)
 chmod 777 "$tmp" # apt-get download drops privileges to _apt when it may write there
 (cd "$tmp" && apt-get download -qq busybox-static:armhf)
