@@ -110,6 +110,46 @@ describe('iommufd fuzzing: mainline', () => {
     expect(finding?.message).toMatch(/lowest free id is 1/);
   });
 
+  it("the model's comparison names a divergent object set, a divergent IOAS and, of two divergent objects, the lowest id", () => {
+    const nop: Call = { op: 'run', ns: 1000 };
+    const live = (): { h: Harness; ctx: IommufdCtx } => {
+      const h = new Harness({ profile: 'mainline' });
+      for (const c of IOMMUFD_PREFIX) expect(execCall(h, c)).toBeNull();
+      expect(execCall(h, nop)).toBeNull();
+      return { h, ctx: [...h.sys.iommufd!.contexts][0]! };
+    };
+    // an object the model did not see created
+    let { h, ctx } = live();
+    const ioas = ctx.objects.get(2)!;
+    ctx.objects.set(7, ioas);
+    let f = execCall(h, nop);
+    expect(f?.sig).toBe('model-divergence:iommufd');
+    expect(f?.message).toBe('iommufd objects [1:device,2:ioas,3:hwpt-paging,7:ioas], the model has [1:device,2:ioas,3:hwpt-paging]');
+    // the same number of objects under another id
+    ({ h, ctx } = live());
+    ctx.objects.set(7, ctx.objects.get(2)!);
+    ctx.objects.delete(2);
+    expect(execCall(h, nop)?.message).toBe('iommufd objects [1:device,3:hwpt-paging,7:ioas], the model has [1:device,2:ioas,3:hwpt-paging]');
+    // an area the model did not see change
+    ({ h, ctx } = live());
+    const area = (ctx.objects.get(2) as unknown as { iopt: { areas: { last: number }[] } }).iopt.areas[0]!;
+    area.last += 0x1000;
+    f = execCall(h, nop);
+    expect(f?.sig).toBe('model-divergence:iommufd');
+    expect(f?.message).toBe('IOAS 2: areas [100000-104fff], the model has [100000-103fff]');
+    // the device and the IOAS swapped, the table in the order 3, 2, 1: the auto HWPT (3) now sits
+    // on the device, ids 1 and 2 have the wrong types; the lowest id's divergence is named
+    ({ h, ctx } = live());
+    const dev = ctx.objects.get(1)!;
+    const io = ctx.objects.get(2)!;
+    const hwpt = ctx.objects.get(3)!;
+    ctx.objects.clear();
+    ctx.objects.set(3, hwpt);
+    ctx.objects.set(2, dev);
+    ctx.objects.set(1, io);
+    expect(execCall(h, nop)?.message).toBe('iommufd object 1 is a ioas, the model has a device');
+  });
+
   it("a read through the second device's cdev fd is checked against that device's registers", () => {
     // found by `fuzz --profile mainline --seed 1 --time 10` (slice seed 280): the oracle took
     // every cdev fd for the PL330 at 0x2c0a0000 and reported the second DMAC's DSR as a

@@ -156,6 +156,23 @@ describe('invariants catch what they claim to', () => {
     expect(() => h.finish()).not.toThrow();
   });
 
+  it('an ioctl returning an errno it may not, or no integer, is reported under the fd kind and request', () => {
+    const h = mapped('rfc-v4');
+    const sc = h.sys.syscalls;
+    const invoke = sc.invoke.bind(sc);
+    let answer = -10; // ECHILD: no ioctl answers it
+    sc.invoke = (proc, t, name, a) => (name === 'ioctl' ? answer : invoke(proc, t, name, a));
+    expect(sigOf(h, status)).toBe('bad-errno:ioctl(group, VFIO_GROUP_GET_STATUS):10');
+    expect(sigOf(h, { ...status, fd: { raw: 999 } })).toBe('bad-errno:ioctl(bad fd, VFIO_GROUP_GET_STATUS):10');
+    answer = 0.5;
+    const f = execCall(h, status);
+    expect(f?.sig).toBe('bad-return:ioctl(group, VFIO_GROUP_GET_STATUS)');
+    expect(f?.message).toBe('ioctl(group, VFIO_GROUP_GET_STATUS) returned 0.5');
+    // an errno the call may return is no finding
+    answer = -22;
+    expect(sigOf(h, status)).toBeNull();
+  });
+
   it('locked_vm that disagrees with the mappings is reported', () => {
     const h = mapped('mainline');
     h.slots[0]!.proc.mm.lockedVm += 1;

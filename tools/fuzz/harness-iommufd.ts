@@ -30,7 +30,10 @@ const add = <K>(m: Map<K, number>, k: K, n: number): void => void m.set(k, (m.ge
 
 const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
 
-/** every distinct iopt_pages some area of a live IOAS holds, in context/id order */
+/**
+ * every distinct iopt_pages some area of a live IOAS holds, in context order and each context's
+ * insertion order (iommufdPins only sums over them, so no id sort: this runs after every call)
+ */
 function livePages(svc: IommufdService): readonly IoptPages[] {
   // first, without building anything: is there an IOAS with an area at all? (after most calls
   // of most runs there is none; this runs after every call)
@@ -39,18 +42,14 @@ function livePages(svc: IommufdService): readonly IoptPages[] {
     for (const o of ictx.objects.values()) if (o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) any = true;
   }
   if (!any) return NO_PAGES;
-  const seen = new Set<IoptPages>();
+  // a handful of iopt_pages at most: a list search, no Set
   const out: IoptPages[] = [];
   for (const ictx of svc.contexts) {
-    for (const id of ictx.ids()) {
-      const o = ictx.objects.get(id)!;
+    for (const o of ictx.objects.values()) {
       if (o.type !== 'ioas') continue;
       for (const a of (o as Ioas).iopt.areas) {
         const p = a.pages ?? a.srcPages;
-        if (!seen.has(p)) {
-          seen.add(p);
-          out.push(p);
-        }
+        if (!out.includes(p)) out.push(p);
       }
     }
   }
@@ -62,12 +61,22 @@ export type IommufdPinsView = { readonly [K in keyof IommufdPins]: ReadonlyMap<P
 
 const NO_PINS: IommufdPinsView = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
 
-/** what the live IOASes pin and account, recomputed from their areas' page uses */
+/** iommufdPins' tables, refilled by each call that finds a live area */
+const PINS: IommufdPins = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
+
+/**
+ * what the live IOASes pin and account, recomputed from their areas' page uses. The answer is
+ * read only and valid until the next call (its tables are reused: this runs after every call)
+ */
 export function iommufdPins(svc: IommufdService | null): IommufdPinsView {
   // no live IOAS area (most calls of most runs): the shared empty answer, read only by callers
   const live = svc ? livePages(svc) : NO_PAGES;
   if (live.length === 0) return NO_PINS;
-  const r: IommufdPins = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
+  const r = PINS;
+  if (r.pinned.size > 0) r.pinned.clear();
+  if (r.locked.size > 0) r.locked.clear();
+  if (r.user.size > 0) r.user.clear();
+  if (r.perPa.size > 0) r.perPa.clear();
   for (const p of live) {
     let n = 0;
     for (let i = 0; i < p.users.length; i++) {

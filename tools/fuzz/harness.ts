@@ -68,6 +68,8 @@ const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
 let MARSHAL_BUF = new Uint8Array(512);
 let MARSHAL_DV = new DataView(MARSHAL_BUF.buffer);
 const ZERO_PAGE = new Uint8Array(PAGE);
+/** an eventfd count of 1, little-endian u64 */
+const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
 
 export interface Finding {
   /** dedup key, e.g. "region-info-leak", "rw-offset-mismatch", "oops:ioctl:VFIO_DEVICE_GET_REGION_INFO" */
@@ -191,6 +193,16 @@ export class Harness {
   /** checkInvariants' tables, kept across calls: pages pinned per process slot, pin count per physical page */
   private readonly perSlot = new Int32Array(NPROC);
   private readonly perPa = new Map<number, number>();
+  /** checkIsolation's and compareBank's tables, kept across calls and emptied before use */
+  private readonly cbOwner = new Map<number, number>();
+  private readonly attached = new Set<number>();
+  private readonly hit = new Map<number, boolean>();
+  /** groupStreams' answer, kept while the groups' devices and stream ids are the same (streamsStill) */
+  private streams: GroupStreams | null = null;
+  /** type1Instances' list, refilled in place */
+  private readonly insts: { id: number; it: Type1Iommu }[] = [];
+  /** per process slot: v => this.value(slot, v), made once (the models' pre-ioctl hooks take it on every ioctl) */
+  private readonly valueOf: readonly ((v: Value) => bigint)[] = Array.from({ length: NPROC }, (_, p) => (v: Value): bigint => this.value(p, v));
   private nextPid = 0;
   /** the SMMU's registers and tables as the isolation invariant reads them */
   private readonly view: SmmuView | null;
@@ -533,10 +545,17 @@ export class Harness {
     this.slots[p] = this.newSlot(p);
   }
 
-  private checkRet(kind: string, ret: number, what: string): void {
-    if (!Number.isInteger(ret)) this.fail(`bad-return:${what}`, `${what} returned ${ret}`);
-    else if (ret < 0 && !ALLOWED[kind]!.has(-ret) && !(ret === -ERESTARTSYS && kind === 'rw')) {
-      this.fail(`bad-errno:${what}:${-ret}`, `${what} returned ${ret} (${ERRNO_NAMES[-ret] ?? 'not an errno'}), not a valid error for this call`);
+  /**
+   * `what` names the call in a finding; for an ioctl, `fdKind` and `req` do (`ioctl(kind, REQ)`),
+   * so that the name is built only when there is something to report (this runs after every call)
+   */
+  private checkRet(kind: string, ret: number, what: string, fdKind?: string, req?: string): void {
+    if (!Number.isInteger(ret)) {
+      const w = fdKind === undefined ? what : `${what}(${fdKind}, ${req})`;
+      this.fail(`bad-return:${w}`, `${w} returned ${ret}`);
+    } else if (ret < 0 && !ALLOWED[kind]!.has(-ret) && !(ret === -ERESTARTSYS && kind === 'rw')) {
+      const w = fdKind === undefined ? what : `${what}(${fdKind}, ${req})`;
+      this.fail(`bad-errno:${w}:${-ret}`, `${w} returned ${ret} (${ERRNO_NAMES[-ret] ?? 'not an errno'}), not a valid error for this call`);
     }
   }
 
@@ -549,7 +568,6 @@ export class Harness {
     const p = c.p % NPROC;
     const s = this.slots[p]!;
     const proc = s.proc;
-    const inv = (name: Parameters<typeof sc.invoke>[2], a: number[]): number => sc.invoke(proc, null, name, a);
     switch (c.op) {
       case 'open': {
         const b = encoded(c.path, '\0');
@@ -560,7 +578,7 @@ export class Harness {
         }
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
         const before = this.model.snapshotOpen(proc, c.path);
-        const r = inv('open', [s.scratch, c.flags]);
+        const r = sc.invoke(proc, null, 'open', [s.scratch, c.flags]);
         this.checkRet('open', r, 'open');
         this.model.opened(proc, c.path, r, before);
         this.imodel.opened(proc, c.path, r);
@@ -570,7 +588,7 @@ export class Harness {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
         const file = this.imodel.fileOf(proc, fd);
-        const r = inv('close', [fd]);
+        const r = sc.invoke(proc, null, 'close', [fd]);
         this.checkRet('close', r, 'close');
         if (r === 0) this.model.closed(proc, fd, kind);
         if (r === 0 && kind === 'device' && s.maps.length > 0) {
@@ -589,13 +607,14 @@ export class Harness {
           this.imodel.lose();
         }
         const arg = this.marshal(p, c.arg);
-        const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, (v) => this.value(p, v));
+        const val = this.valueOf[p]!;
+        const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, val);
         const file = this.imodel.fileOf(proc, fd);
-        const ipre = this.imodel.pre(proc, file, c.req, c.arg, (v) => this.value(p, v));
-        const r = inv('ioctl', [fd, c.req, arg]);
+        const ipre = this.imodel.pre(proc, file, c.req, c.arg, val);
+        const r = sc.invoke(proc, null, 'ioctl', [fd, c.req, arg]);
         const name = reqName(c.req);
         this.cover(kind, name, r);
-        this.checkRet('ioctl', r, `ioctl(${kind ?? 'bad fd'}, ${name})`);
+        this.checkRet('ioctl', r, 'ioctl', kind ?? 'bad fd', name);
         const err = this.model.postIoctl(proc, fd, kind, c.req, r, pre, s.scratch, c.arg);
         if (err) this.fail(`model:${kind}:${name}`, err);
         this.imodel.post(proc, file, c.req, r, ipre, s.scratch, c.arg);
@@ -617,7 +636,7 @@ export class Harness {
         if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, ZERO_PAGE, 0, Math.min(c.count, PAGE));
         const lo = pos % 2 ** 32 >>> 0;
         const hi = Math.floor(pos / 2 ** 32) >>> 0;
-        const r = inv(c.op === 'pread' ? 'pread64' : 'pwrite64', [fd, buf, c.count, 0, lo, hi]);
+        const r = sc.invoke(proc, null, c.op === 'pread' ? 'pread64' : 'pwrite64', [fd, buf, c.count, 0, lo, hi]);
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
@@ -630,9 +649,9 @@ export class Harness {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
         // eventfds are read/written 8 bytes at a time; the scratch holds a small count
-        if (c.op === 'write') proc.mm.copyToUser(s.scratch, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]), 0, 8);
+        if (c.op === 'write') proc.mm.copyToUser(s.scratch, EVENTFD_ONE, 0, 8);
         const buf = this.ptr(p, c.ptr, c.count);
-        const r = inv(c.op, [fd, buf, c.count]);
+        const r = sc.invoke(proc, null, c.op, [fd, buf, c.count]);
         this.cover(kind, c.op, r);
         this.checkRet('rw', r, c.op);
         if (kind === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), c.op, buf, c.count, r);
@@ -646,7 +665,7 @@ export class Harness {
           this.cover(kind, 'mmap', -22);
           return -22; // mmap2 cannot express it: the C library returns EINVAL
         }
-        const r = inv('mmap2', [0, c.len, c.prot, c.flags, fd, off / PAGE]);
+        const r = sc.invoke(proc, null, 'mmap2', [0, c.len, c.prot, c.flags, fd, off / PAGE]);
         this.cover(kind, 'mmap', r);
         if (r < 0) this.checkRet('mmap', r, 'mmap');
         else {
@@ -658,7 +677,7 @@ export class Harness {
       case 'munmap': {
         if (s.maps.length === 0) return 0;
         const i = c.map % s.maps.length;
-        const r = inv('munmap', [s.maps[i]!, c.len]);
+        const r = sc.invoke(proc, null, 'munmap', [s.maps[i]!, c.len]);
         this.checkRet('munmap', r, 'munmap');
         if (r === 0) s.maps.splice(i, 1);
         return r;
@@ -673,7 +692,7 @@ export class Harness {
         return 0;
       }
       case 'eventfd': {
-        const r = inv('eventfd2', [c.init, c.flags]);
+        const r = sc.invoke(proc, null, 'eventfd2', [c.init, c.flags]);
         this.checkRet('eventfd', r, 'eventfd');
         return r;
       }
@@ -682,7 +701,7 @@ export class Harness {
         const b = new Uint8Array(8);
         new DataView(b.buffer).setBigUint64(0, BigInt(c.value), true);
         proc.mm.copyToUser(s.scratch, b, 0, 8);
-        const r = inv('write', [fd, s.scratch, 8]);
+        const r = sc.invoke(proc, null, 'write', [fd, s.scratch, 8]);
         this.checkRet('rw', r, 'write(eventfd)');
         // an fd reference of another kind can name a fault fd: 8 bytes are one page response
         if (this.kindOf(proc, fd) === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), 'write', s.scratch, 8, r);
@@ -698,7 +717,7 @@ export class Harness {
         });
         const intact = this.scratchIntact(s);
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
-        const r = inv('poll', [s.scratch, c.fds.length, 0]);
+        const r = sc.invoke(proc, null, 'poll', [s.scratch, c.fds.length, 0]);
         this.checkRet('poll', r, 'poll');
         // the pollfds go to and the revents come back in the scratch: judged while it is the harness's own memory
         if (r >= 0 && intact) this.imodel.polled(proc, fds, c.events & 0x7fff, s.scratch);
@@ -715,7 +734,7 @@ export class Harness {
         this.respawn(p);
         return 0;
       case 'raw': {
-        const r = inv(c.nr, c.args);
+        const r = sc.invoke(proc, null, c.nr, c.args);
         if (!Number.isInteger(r)) this.fail('bad-return:raw', `syscall ${c.nr} returned ${r}`);
         // a raw close/ioctl may change VFIO state behind the model's back: resynchronise it
         this.model.resync(proc);
@@ -776,10 +795,25 @@ export class Harness {
 
   // ---------------------------------------------------------------- invariants
 
+  /**
+   * the live type1 instances, from the containers themselves (containerStates() builds a record
+   * of each). One list and its entries, refilled by each call (this runs after every call): the
+   * answer is valid until the next call, and its readers (the checks below) keep no part of it.
+   */
   private type1Instances(): { id: number; it: Type1Iommu }[] {
-    // from the live containers themselves (containerStates() builds a record of each)
-    const out: { id: number; it: Type1Iommu }[] = [];
-    for (const c of this.sys.vfio.containers) if (c.iommuDriver?.name === 'vfio-iommu-type1' && c.iommuData) out.push({ id: c.id, it: c.iommuData as Type1Iommu });
+    const out = this.insts;
+    let n = 0;
+    for (const c of this.sys.vfio.containers) {
+      if (c.iommuDriver?.name !== 'vfio-iommu-type1' || !c.iommuData) continue;
+      const e = out[n];
+      if (e === undefined) out.push({ id: c.id, it: c.iommuData as Type1Iommu });
+      else {
+        e.id = c.id;
+        e.it = c.iommuData as Type1Iommu;
+      }
+      n++;
+    }
+    if (out.length !== n) out.length = n;
     return out;
   }
 
@@ -857,15 +891,16 @@ export class Harness {
     this.fail('stall-stuck', `${st.length} transaction(s) still stalled after ${ns} ns: context bank ${t.cb}, stream ${(t.attrs >>> 16) & 0x7fff}, va 0x${t.va.toString(16)}, stalled since ${t.since} ns`);
   }
 
-  /** the stream ids of every IOMMU group (the device tree's masters), by group id */
-  private groupStreams(): Map<number, number[]> {
-    const m = new Map<number, number[]>();
-    for (const g of this.sys.kernel.iommu.groups()) {
-      const sids: number[] = [];
-      for (const d of g.devices) for (const sid of d.streamIds) if (!sids.includes(sid)) sids.push(sid);
-      m.set(g.id, sids);
-    }
-    return m;
+  /**
+   * the stream ids of every IOMMU group (the device tree's masters), by group id, each list in
+   * device then stream-id order without repeats. Groups, their devices and the devices' stream
+   * ids change only when a device is added (boot, a probe); the answer is kept and checked
+   * against them in place (streamsStill: no allocation) rather than rebuilt after every call.
+   */
+  private groupStreams(): GroupStreams {
+    const groups = this.sys.kernel.iommu.groups();
+    if (this.streams !== null && streamsStill(this.streams, groups)) return this.streams;
+    return (this.streams = buildGroupStreams(groups));
   }
 
   /**
@@ -917,13 +952,15 @@ export class Harness {
     if (!view) return;
     const domains = this.model.userDomains() ?? this.implDomains(insts);
     const streams = this.groupStreams();
-    const cbOwner = new Map<number, number>();
-    const attached = new Set<number>();
+    const cbOwner = this.cbOwner;
+    const attached = this.attached;
+    if (cbOwner.size > 0) cbOwner.clear();
+    if (attached.size > 0) attached.clear();
     for (const dom of domains) {
       let exp: Map<number, ExpectedPage> | null = null;
       for (const gid of dom.groups) {
         attached.add(gid);
-        for (const sid of streams.get(gid) ?? []) {
+        for (const sid of streams.byId.get(gid) ?? NO_SIDS) {
           const r = view.route(sid);
           // the text only for a message (this loop runs after most calls)
           const who = (): string => `stream ${sid} (group ${gid}, container ${dom.container})`;
@@ -950,7 +987,9 @@ export class Harness {
       }
     }
     // streams of groups no user domain holds must stay out of the user domains' banks
-    for (const [gid, sids] of streams) {
+    for (let gi = 0; gi < streams.ids.length; gi++) {
+      const gid = streams.ids[gi]!;
+      const sids = streams.lists[gi]!;
       if (attached.has(gid)) continue;
       for (const sid of sids) {
         const r = view.route(sid);
@@ -960,7 +999,8 @@ export class Harness {
   }
 
   private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>, whoOf: () => string): void {
-    const hit = new Map<number, boolean>();
+    const hit = this.hit;
+    if (hit.size > 0) hit.clear();
     let whoText: string | null = null;
     const who = (): string => (whoText ??= whoOf());
     let bad = false;
@@ -1024,7 +1064,7 @@ export class Harness {
     for (const att of atts) {
       const exp = new Map<number, ExpectedPage>();
       for (const pg of att.pages) exp.set(pg.iova / PAGE, { pa: pg.pa, read: (pg.prot & IOMMU_READ) !== 0, write: (pg.prot & IOMMU_WRITE) !== 0 });
-      for (const sid of streams.get(att.group) ?? []) {
+      for (const sid of streams.byId.get(att.group) ?? NO_SIDS) {
         const r = view.route(sid);
         const who = `stream ${sid} (group ${att.group}, iommufd HWPT ${att.hwpt})`;
         if (r.kind === 'bypass') {
@@ -1155,6 +1195,58 @@ function fileKind(f: File): FdKind {
 }
 
 /** the pages a user domain maps, by IOVA page number */
+/**
+ * whether `m` (groupStreams' answer) still lists exactly the groups' stream ids: the same group
+ * ids in order, each with its devices' stream ids in order without repeats. Reads only.
+ */
+/** the groups as groupStreams sees them */
+type StreamGroups = readonly { id: number; devices: readonly { streamIds: readonly number[] }[] }[];
+
+/** groupStreams' answer built from the groups: each group's devices' stream ids in order, without repeats */
+export function buildGroupStreams(groups: StreamGroups): GroupStreams {
+  const r: GroupStreams = { ids: [], lists: [], byId: new Map() };
+  for (const g of groups) {
+    const sids: number[] = [];
+    for (const d of g.devices) for (const sid of d.streamIds) if (!sids.includes(sid)) sids.push(sid);
+    r.ids.push(g.id);
+    r.lists.push(sids);
+    r.byId.set(g.id, sids);
+  }
+  return r;
+}
+
+export function streamsStill(m: GroupStreams, groups: StreamGroups): boolean {
+  if (m.ids.length !== groups.length) return false;
+  for (let gi = 0; gi < groups.length; gi++) {
+    const g = groups[gi]!;
+    if (g.id !== m.ids[gi]) return false;
+    const sids = m.lists[gi]!;
+    let k = 0;
+    for (let di = 0; di < g.devices.length; di++) {
+      const own = g.devices[di]!.streamIds;
+      for (let si = 0; si < own.length; si++) {
+        const sid = own[si]!;
+        // a repeat of one already listed is skipped, as groupStreams skips it
+        const at = sids.indexOf(sid);
+        if (at >= 0 && at < k) continue;
+        if (sids[k] !== sid) return false;
+        k++;
+      }
+    }
+    if (k !== sids.length) return false;
+  }
+  return true;
+}
+
+/** groupStreams' answer: group ids in the IOMMU core's order, each one's stream ids (parallel), and the lists by group id */
+const NO_SIDS: readonly number[] = Object.freeze([]);
+
+export interface GroupStreams {
+  ids: number[];
+  lists: number[][];
+  byId: Map<number, number[]>;
+}
+
 function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
   const m = new Map<number, ExpectedPage>();
   for (const d of dom.maps) {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SETUP_PREFIX, programArb } from './arb.js';
 import { harnessSnapshot } from './engine.js';
-import { FindingError, Harness } from './harness.js';
+import { buildGroupStreams, FindingError, Harness, streamsStill } from './harness.js';
 import { SmmuView, type Leaf } from './isolation.js';
 import { VFIO_REQS, type Call } from './program.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
@@ -94,5 +94,57 @@ describe('stream routes', () => {
     expect(checked).toBeGreaterThan(500);
     expect(kinds.has('translate')).toBe(true);
     expect(kinds.size).toBeGreaterThan(1);
+  });
+});
+
+describe("the groups' stream ids, kept across calls", () => {
+  // groups of devices with stream ids, small values so that repeats and equal structures are common
+  const groupsArb = fc.array(fc.record({ id: fc.integer({ min: 0, max: 3 }), devices: fc.array(fc.record({ streamIds: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }) }), { maxLength: 3 }) }), { maxLength: 3 });
+
+  it('the kept answer is taken as still right exactly when rebuilding it would give the same answer', () => {
+    let same = 0;
+    fc.assert(
+      fc.property(groupsArb, groupsArb, (a, b) => {
+        const kept = buildGroupStreams(a);
+        const now = buildGroupStreams(b);
+        const equal = JSON.stringify([kept.ids, kept.lists]) === JSON.stringify([now.ids, now.lists]);
+        if (equal) same++;
+        expect(streamsStill(kept, b)).toBe(equal);
+        // and the by-id table lists what the parallel arrays do (the last group of an id wins)
+        for (let i = 0; i < now.ids.length; i++) if (now.ids.lastIndexOf(now.ids[i]!) === i) expect(now.byId.get(now.ids[i]!)).toBe(now.lists[i]);
+      }),
+      { seed: 11, numRuns: 3000 },
+    );
+    // the property met both answers (equal structures drawn independently, and small edits below)
+    expect(same).toBeGreaterThan(50);
+    const base = [{ id: 1, devices: [{ streamIds: [2, 3] }, { streamIds: [3, 4] }] }, { id: 2, devices: [{ streamIds: [5] }] }];
+    const kept = buildGroupStreams(base);
+    expect(kept.lists).toEqual([[2, 3, 4], [5]]);
+    expect(streamsStill(kept, base)).toBe(true);
+    // a repeat added changes nothing; a new stream id, device, group or order does
+    expect(streamsStill(kept, [{ id: 1, devices: [{ streamIds: [2, 3, 2] }, { streamIds: [3, 4] }] }, base[1]!])).toBe(true);
+    expect(streamsStill(kept, [{ id: 1, devices: [{ streamIds: [2, 3] }, { streamIds: [3, 4, 6] }] }, base[1]!])).toBe(false);
+    expect(streamsStill(kept, [...base, { id: 3, devices: [] }])).toBe(false);
+    expect(streamsStill(kept, [base[1]!, base[0]!])).toBe(false);
+    expect(streamsStill(kept, [{ id: 1, devices: [{ streamIds: [3, 2] }, { streamIds: [3, 4] }] }, base[1]!])).toBe(false);
+  });
+
+  it('a device added to a group after the check ran is seen by the isolation check', () => {
+    const h = new Harness({ profile: 'rfc-v4' });
+    for (const c of SETUP_PREFIX) h.exec(c);
+    const streams = (h as unknown as { groupStreams(): { ids: number[]; lists: number[][] } }).groupStreams.bind(h);
+    const first = streams();
+    expect(streams()).toBe(first); // kept while nothing changed
+    const g = h.sys.kernel.iommu.groups()[0]!;
+    const dev = g.devices[0]!;
+    dev.streamIds.push(0x7ffe);
+    try {
+      const now = streams();
+      expect(now).not.toBe(first);
+      expect(now.lists[0]).toContain(0x7ffe);
+    } finally {
+      dev.streamIds.pop();
+    }
+    expect(streams().lists).toEqual(first.lists);
   });
 });

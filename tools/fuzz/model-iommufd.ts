@@ -201,7 +201,7 @@ export class IommufdModel {
     const fields: Record<string, bigint> = {};
     for (const [k, v] of Object.entries(arg.fields)) fields[k] = val(v);
     const size = Number(fields['argsz'] ?? 0n);
-    const end = st ? Math.max(...st.fields.map(([, o, s]) => o + s)) : 0;
+    const end = st ? structEndOf(st) : 0;
     const exact = st !== undefined && arg.ptr === 'ok' && size >= st.minsz && size <= end;
     const ok = st !== undefined && arg.ptr === 'ok' && size >= st.minsz;
     const pre: IommufdPre = { fields, exact, ok };
@@ -505,24 +505,53 @@ export class IommufdModel {
     for (const [f, mc] of this.ctxs) {
       const real = f.priv as IommufdCtx;
       if (!this.svc.contexts.has(real)) return `the model's iommufd context of ${f.path} is not alive`;
-      const ids = real.ids();
-      const mids = [...mc.objs.keys()].sort((a, b) => a - b);
-      if (ids.join() !== mids.join()) return `iommufd objects [${ids.map((i) => `${i}:${real.objects.get(i)!.type}`)}], the model has [${mids.map((i) => `${i}:${mc.objs.get(i)!.type}`)}]`;
-      for (const id of ids) {
-        const o = real.objects.get(id)!;
-        const m = mc.objs.get(id)!;
-        if (o.type !== m.type) return `iommufd object ${id} is a ${o.type}, the model has a ${m.type}`;
-        if (m.type === 'ioas') {
-          const a = (o as Ioas).iopt.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
-          const b = m.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
-          if (a !== b) return `IOAS ${id}: areas [${a}], the model has [${b}]`;
-        }
-        if (m.type === 'hwpt-paging' && (o as HwptPaging).ioas !== real.objects.get(m.ioas)) return `HWPT ${id} is on another IOAS than the model's ${m.ioas}`;
-        if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
+      // the same ids (as sets: both are keyed by id), checked without sorting or joining them
+      // (this runs after every call; the lists are built only for the message)
+      let sameIds = real.objects.size === mc.objs.size;
+      if (sameIds) for (const id of real.objects.keys()) if (!mc.objs.has(id)) sameIds = false;
+      if (!sameIds) {
+        const ids = real.ids();
+        const mids = [...mc.objs.keys()].sort((a, b) => a - b);
+        return `iommufd objects [${ids.map((i) => `${i}:${real.objects.get(i)!.type}`)}], the model has [${mids.map((i) => `${i}:${mc.objs.get(i)!.type}`)}]`;
       }
+      // any divergence (in the Map's order, no sort); if there is one, the lowest id's is reported, as xa_for_each meets it
+      if (objectDivergence(real, mc, real.objects.keys()) !== null) return objectDivergence(real, mc, real.ids());
     }
     return null;
   }
+}
+
+/** the first of `ids` (ids both hold) whose object differs from the model's, as a message; null if none does */
+function objectDivergence(real: IommufdCtx, mc: MCtx, ids: Iterable<number>): string | null {
+  for (const id of ids) {
+    const o = real.objects.get(id)!;
+    const m = mc.objs.get(id)!;
+    if (o.type !== m.type) return `iommufd object ${id} is a ${o.type}, the model has a ${m.type}`;
+    if (m.type === 'ioas' && !sameAreas((o as Ioas).iopt.areas, m.areas)) {
+      const a = (o as Ioas).iopt.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
+      const b = m.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
+      return `IOAS ${id}: areas [${a}], the model has [${b}]`;
+    }
+    if (m.type === 'hwpt-paging' && (o as HwptPaging).ioas !== real.objects.get(m.ioas)) return `HWPT ${id} is on another IOAS than the model's ${m.ioas}`;
+    if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
+  }
+  return null;
+}
+
+const STRUCT_END = new Map<object, number>();
+
+/** the end of a struct's last field (the largest argsz the model calls exact), computed once per struct */
+function structEndOf(st: { fields: readonly (readonly [string, number, number])[] }): number {
+  let e = STRUCT_END.get(st);
+  if (e === undefined) STRUCT_END.set(st, (e = Math.max(...st.fields.map(([, o, s]) => o + s))));
+  return e;
+}
+
+/** the same areas, [iova, last] in order (what the message's hex lists compare) */
+function sameAreas(a: readonly { iova: number; last: number }[], b: readonly { iova: number; last: number }[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.iova !== b[i]!.iova || a[i]!.last !== b[i]!.last) return false;
+  return true;
 }
 
 /** how many of the `len` bytes at user address `va` can be read in a row from the first (0: not the first) */
