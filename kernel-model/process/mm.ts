@@ -19,6 +19,9 @@ export const MAP_PRIVATE = 0x02;
 export const USER_BASE = 0x10000;
 export const TASK_SIZE = 0xbf000000;
 
+/** strndupUser's page buffer (a page at most is read into it at a time) */
+const strBuf = new Uint8Array(PAGE_SIZE);
+
 /**
  * access_ok(addr, size): [addr, addr + size) lies in user space. 3.14: arch/arm
  * asm/uaccess.h __range_ok (addr + size without a carry, at most addr_limit, which is USER_DS =
@@ -540,17 +543,56 @@ export class AddressSpace {
   /**
    * strndup_user(va, n): the string, or -EFAULT (unreadable) / -EINVAL (no NUL within
    * n bytes, Linux's answer for a too-long string).
+   *
+   * The model reads the string as a byte-at-a-time copy_from_user: each byte examined is
+   * charged as one copy (copyPer64, as chargeCopy(1)), and the first unreadable byte ends it
+   * with -EFAULT. That is what the loop below charges and answers; it reads a page's run of RAM
+   * in one block and scans it for the NUL instead of one copy() per byte. Bytes outside RAM (a
+   * device mapping's registers) are still read one bus access at a time, as before: reading
+   * past the NUL there could have side effects.
    */
   strndupUser(va: number, n: number): string | number {
-    const bytes: number[] = [];
-    const one = new Uint8Array(1);
-    for (let i = 0; i < n; i++) {
-      const r = this.copy(va + i, one, 0, 1, false);
-      if (r < 0) return r;
-      if (one[0] === 0) return String.fromCharCode(...bytes);
-      bytes.push(one[0]!);
+    va = va >>> 0;
+    let s = '';
+    let i = 0;
+    const buf = strBuf;
+    while (i < n) {
+      const a = va + i;
+      // copy()'s order for the byte at a: the TASK_SIZE limit (no charge), the charge, the page
+      if (a + 1 > TASK_SIZE) return -EFAULT;
+      this.chargeCopy(1);
+      const pa = this.resolve(a, PROT_READ);
+      if (pa < 0) return -EFAULT;
+      // the rest of the string's bytes in this page, at most
+      const m = Math.min(n - i, PAGE_SIZE - (a & PAGE_MASK), TASK_SIZE - a);
+      const ram = this.host.bus.ramAt(pa, m);
+      if (ram === null) {
+        if (this.host.bus.readBlock(pa, buf, 0, 1, USER_ATTRS) < 0) return -EFAULT;
+        if (buf[0] === 0) return s;
+        s += String.fromCharCode(buf[0]!);
+        i++;
+        continue;
+      }
+      ram.readBlock(pa - ram.base, buf, 0, m);
+      const k = buf.subarray(0, m).indexOf(0);
+      // the bytes examined after the first: each one copy of one byte
+      this.chargeBytes(k >= 0 ? k : m - 1);
+      if (k >= 0) return s + String.fromCharCode.apply(null, buf.subarray(0, k) as unknown as number[]);
+      s += String.fromCharCode.apply(null, buf.subarray(0, m) as unknown as number[]);
+      i += m;
     }
     return -EINVAL;
+  }
+
+  /**
+   * `count` charges of chargeCopy(1), added one by one: the same additions in the same order as
+   * a copy per byte (one sum of them could round differently where a cost is not an integer)
+   */
+  private chargeBytes(count: number): void {
+    const cpu = this.cpu;
+    if (!cpu) return;
+    const c = cpu.costs.copyPer64;
+    for (let j = 0; j < count; j++) cpu.charge(c);
   }
 
   // ---------------- get_user_pages ----------------

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeAttrs, isPriv } from '../../emulator/attrs.js';
 import { BUS_DECODE_ERROR, BUS_OK, type MmioDevice } from '../../emulator/bus.js';
@@ -306,5 +307,88 @@ describe('threads', () => {
     expect(proc.alive).toBe(false);
     expect(m.sys.exits.at(-1)).toMatchObject({ pid: proc.pid, status: 139 });
     expect(m.mem.pages.allocatedPages).toBe(0);
+  });
+});
+
+describe('strndup_user', () => {
+  /**
+   * The reference: strndupUser as a copy_from_user of one byte at a time (what the model
+   * charged and answered before it read whole page runs): every byte examined is one copy.
+   */
+  function byteAtATime(mm: { copyFromUser(d: Uint8Array, o: number, va: number, n: number): number }, va: number, n: number): string | number {
+    const bytes: number[] = [];
+    const one = new Uint8Array(1);
+    for (let i = 0; i < n; i++) {
+      const r = mm.copyFromUser(one, 0, va + i, 1);
+      if (r < 0) return r;
+      if (one[0] === 0) return String.fromCharCode(...bytes);
+      bytes.push(one[0]!);
+    }
+    return -EINVAL;
+  }
+
+  const BASE = 0x40000000;
+  const TOP = 0xbf000000; // TASK_SIZE
+  /**
+   * A process with: two anon pages at BASE (filled with `fill`, zeros where it has them), a
+   * read-only page, a hole, a device page (VM_PFNMAP over registers that answer their offset's
+   * low byte, 0 every 0x40 bytes, and log each read), and two anon pages right below TASK_SIZE
+   * (the upper one never touched: it reads as zeros when faulted in).
+   */
+  function world(fill: Uint8Array, top: Uint8Array) {
+    const m = makeMachine();
+    const reads: number[] = [];
+    const dev: MmioDevice = { name: 'regs', accessSizes: 1, read: (off) => (reads.push(off), off % 0x40 === 0x3f ? 0 : (off & 0xff) | 1), write: () => BUS_OK };
+    m.mem.bus.addMmio('regs', 0x2c0a0000, P, dev);
+    const proc = m.sys.createProcess();
+    const map = (at: number, pages: number, prot: number) => {
+      const v = proc.mm.mapRegion(at, pages * P, prot, ANON, true);
+      if (typeof v === 'number') throw new Error(`map 0x${at.toString(16)}: ${v}`);
+      return v;
+    };
+    map(BASE, 2, PROT_READ | PROT_WRITE);
+    expect(proc.mm.copyToUser(BASE, fill, 0, fill.length)).toBe(0);
+    map(BASE + 2 * P, 1, PROT_NONE);
+    proc.mm.remapPfnRange(map(BASE + 4 * P, 1, PROT_READ | PROT_WRITE), 0x2c0a0000);
+    map(TOP - 2 * P, 2, PROT_READ | PROT_WRITE);
+    expect(proc.mm.copyToUser(TOP - 2 * P, top, 0, top.length)).toBe(0);
+    return { m, proc, reads };
+  }
+
+  it('reading page runs answers and charges exactly as a copy per byte, RAM, holes, devices and TASK_SIZE alike', () => {
+    const starts = [BASE, BASE + P - 3, BASE + 2 * P - 5, BASE + 4 * P, BASE + 4 * P + 0x30, TOP - 2 * P + 7, TOP - P - 2, TOP - 1, TOP, 0xfffffff0, 0x1000];
+    let charged = 0;
+    const kinds = new Set<string>();
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 2 * P }),
+        fc.uint8Array({ minLength: 0, maxLength: P }),
+        fc.constantFrom(...starts),
+        fc.integer({ min: 0, max: 40 }),
+        fc.constantFrom(1, 2, 7, 64, 4096, 9000, 128 * 1024),
+        (fill, top, start, skew, n) => {
+          // mostly non-zero bytes, so that strings cross pages
+          for (let i = 0; i < fill.length; i++) if (fill[i] === 0 && i % 97 !== 0) fill[i] = 0x41;
+          for (let i = 0; i < top.length; i++) if (top[i] === 0) top[i] = 0x42;
+          const va = start + (start >= TOP ? 0 : skew);
+          const a = world(fill, top);
+          const b = world(fill, top);
+          const c0 = a.m.cpu.stepCycles;
+          const want = byteAtATime(a.proc.mm, va, n);
+          const c1 = b.m.cpu.stepCycles;
+          const got = b.proc.mm.strndupUser(va, n);
+          expect(got).toEqual(want);
+          expect(b.m.cpu.stepCycles - c1).toBe(a.m.cpu.stepCycles - c0);
+          expect(b.reads).toEqual(a.reads);
+          expect(b.m.mem.pages.allocatedPages).toBe(a.m.mem.pages.allocatedPages);
+          charged += a.m.cpu.stepCycles - c0;
+          kinds.add(typeof want === 'string' ? (a.reads.length > 0 ? 'device string' : 'string') : String(want));
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
+    // the samples met every answer: strings from RAM and from the device, -EFAULT, -EINVAL
+    expect([...kinds].sort()).toEqual([String(-EFAULT), String(-EINVAL), 'device string', 'string'].sort());
+    expect(charged).toBeGreaterThan(0);
   });
 });
