@@ -68,6 +68,8 @@ const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
 let MARSHAL_BUF = new Uint8Array(512);
 let MARSHAL_DV = new DataView(MARSHAL_BUF.buffer);
 const ZERO_PAGE = new Uint8Array(PAGE);
+/** a call's name in a finding: `what`, or for an ioctl `ioctl(fd kind, REQUEST)` */
+const callName = (what: string, fdKind?: string, req?: string): string => (fdKind === undefined ? what : `${what}(${fdKind}, ${req})`);
 /** an eventfd count of 1, little-endian u64 */
 const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
 
@@ -551,10 +553,10 @@ export class Harness {
    */
   private checkRet(kind: string, ret: number, what: string, fdKind?: string, req?: string): void {
     if (!Number.isInteger(ret)) {
-      const w = fdKind === undefined ? what : `${what}(${fdKind}, ${req})`;
+      const w = callName(what, fdKind, req);
       this.fail(`bad-return:${w}`, `${w} returned ${ret}`);
     } else if (ret < 0 && !ALLOWED[kind]!.has(-ret) && !(ret === -ERESTARTSYS && kind === 'rw')) {
-      const w = fdKind === undefined ? what : `${what}(${fdKind}, ${req})`;
+      const w = callName(what, fdKind, req);
       this.fail(`bad-errno:${w}:${-ret}`, `${w} returned ${ret} (${ERRNO_NAMES[-ret] ?? 'not an errno'}), not a valid error for this call`);
     }
   }
