@@ -142,14 +142,24 @@ export function sysStat(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Ar
   return sysStatAt(x.layer.taskOf(x.proc, t), x.layer.host.vfs, at ? a[0]! | 0 : AT_FDCWD, p, flags, buf, nr === N.statx ? 'statx' : 'stat64');
 }
 
-/** _llseek(fd, offset_high, offset_low, loff_t *result, whence): the files here are small */
+/**
+ * _llseek(fd, offset_high, offset_low, loff_t *result, whence): SYSCALL_DEFINE5(llseek)
+ * (fs/read_write.c, 3.14 and v6.12 alike): the fd first (-EBADF), then whence > SEEK_MAX
+ * (-EINVAL), then vfs_llseek with the 64-bit offset `(loff_t)offset_high << 32 | offset_low`
+ * (signed: glibc's lseek64(fd, -1, SEEK_CUR) passes 0xffffffff, 0xffffffff), and a position
+ * >= 0 is written to *result as a loff_t (-EFAULT if it cannot be; the file has moved by then,
+ * as in Linux). sysLseek does the first three in that order; offsets are JS numbers, exact to
+ * 2^53. Not modelled: a file's s_maxbytes (MAX_LFS_FILESIZE, 2^43 - 1 on 32-bit 3.14), past
+ * which generic_file_llseek refuses a position.
+ */
 export function sysLlseek(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
-  if (a[1] !== 0) return -EINVAL;
-  const r = x.kernel(t, UNR.lseek, [a[0]!, a[2]!, a[4]!]);
+  const offset = (a[1]! | 0) * 2 ** 32 + a[2]!;
+  const r = x.restartable(t, (task) => x.layer.sysLseek(task, a[0]! | 0, offset, a[4]! | 0));
   if (typeof r !== 'number' || r < 0) return r;
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setUint32(0, r, true);
-  return x.proc.mm.copyToUser(a[3]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
+  const dv = new DataView(scratch8.buffer);
+  dv.setUint32(0, r % 2 ** 32, true);
+  dv.setUint32(4, Math.floor(r / 2 ** 32), true);
+  return x.proc.mm.copyToUser(a[3]!, scratch8, 0, 8) === 0 ? 0 : -EFAULT;
 }
 
 /**
