@@ -3,6 +3,8 @@ import { decodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import { EACCES, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from '../base/errno.js';
 import type { Process } from '../process/process.js';
+import { TASK_SIZE } from '../process/mm.js';
+import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
 import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
 import { NR as UNR } from '../uapi/constants.js';
@@ -167,11 +169,29 @@ export function sysLlseek(x: LayerEntry, t: UnicornThread, a: Uint32Array): Sysc
  * would block after some bytes were written ends the call with that count
  */
 export function sysWritev(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+  // 3.14 fs/read_write.c do_writev -> vfs_writev: the fd, then its mode, before the vector
+  const f = x.proc.fdget(a[0]! | 0);
+  if (f === null) return -EBADF;
+  if ((f.mode & FMODE_WRITE) === 0) return -EBADF;
+  if (!f.ops.write) return -EINVAL;
+  // rw_copy_check_uvector: no segments is 0; more than UIO_MAXIOV -EINVAL; the array is copied
+  // in; then per segment, before anything is written: a negative ssize_t length -EINVAL, a
+  // range access_ok refuses (past TASK_SIZE, or wrapping) -EFAULT. (v6.12's import_iovec
+  // checks every length while copying the array, then access_ok per segment: the two orders
+  // differ only for a bad pointer in a segment before one with a negative length; this
+  // follows 3.14.) A pointer below TASK_SIZE that is not mapped passes and fails in its write.
   const cnt = a[2]!;
+  if (cnt === 0) return 0;
   if (cnt > 1024) return -EINVAL;
   const iov = new Uint8Array(cnt * 8);
   if (x.proc.mm.copyFromUser(iov, 0, a[1]!, iov.length) !== 0) return -EFAULT;
   const dv = new DataView(iov.buffer);
+  for (let i = 0; i < cnt; i++) {
+    const base = dv.getUint32(i * 8, true);
+    const len = dv.getInt32(i * 8 + 4, true);
+    if (len < 0) return -EINVAL;
+    if (base + len > TASK_SIZE) return -EFAULT;
+  }
   let total = 0;
   for (let i = 0; i < cnt; i++) {
     const len = dv.getUint32(i * 8 + 4, true);

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { Prng } from '../../emulator/prng.js';
+import { EBADF, EFAULT, EINVAL } from '../../kernel-model/base/errno.js';
+import { execElf } from '../../kernel-model/exec/exec.js';
+import { ARM_NR } from '../../kernel-model/exec/linux-abi.js';
+import { O_CREAT, O_RDONLY, O_RDWR } from '../../kernel-model/uapi/constants.js';
+import { System } from '../system/system.js';
+
+/** a process running the `hello` image, for its ARM entry (the test drives the entry directly) */
+function armProcess() {
+  const system = new System({ profile: 'rfc-v4', seed: 3 });
+  const proc = system.syscalls.createProcess({ name: 'abi', stdio: true });
+  const arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: system.machine.bus, elf: new Uint8Array(readFileSync(guestBinary('hello'))), argv: ['abi'], prng: new Prng(3) });
+  return { system, proc, arm };
+}
+
+/**
+ * _llseek through the ARM entry (kernel-model/exec/fs-calls.ts sysLlseek), as
+ * SYSCALL_DEFINE5(llseek) in fs/read_write.c: the fd is checked first, then whence, then the
+ * 64-bit signed offset goes to the file (glibc's lseek64(fd, -1, SEEK_END) passes
+ * 0xffffffff:0xffffffff), and the position comes back as a loff_t.
+ */
+it.skipIf(shouldSkipUnicornTests())('_llseek: check order, a negative 64-bit offset, a position past 4 GiB, an unwritable result', () => {
+  const { system, proc, arm } = armProcess();
+  try {
+    const t = arm.main;
+    const task = system.syscalls.taskOf(proc, t);
+    const fd = system.syscalls.sysOpen(task, '/tmp/f', O_CREAT | O_RDWR);
+    task.finish();
+    expect(fd).toBeGreaterThanOrEqual(0);
+    // a page of the process for the buffer and the result
+    const page = arm.abi.syscall(t, ARM_NR.mmap2, Uint32Array.from([0, 4096, 3, 0x22, 0xffffffff, 0, 0])) as number;
+    expect(page).toBeGreaterThan(0);
+    expect(proc.mm.copyToUser(page, new Uint8Array(100).fill(0x61), 0, 100)).toBe(0);
+    expect(arm.abi.syscall(t, ARM_NR.write, Uint32Array.from([fd, page, 100, 0, 0, 0, 0]))).toBe(100);
+    const res = page + 0x800;
+    const llseek = (f: number, hi: number, lo: number, result: number, whence: number): number => arm.abi.syscall(t, ARM_NR._llseek, Uint32Array.from([f, hi, lo, result, whence, 0, 0])) as number;
+    const result = (): number => {
+      const b = new Uint8Array(8);
+      expect(proc.mm.copyFromUser(b, 0, res, 8)).toBe(0);
+      const dv = new DataView(b.buffer);
+      return dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
+    };
+    // the fd before anything else, whence before the offset
+    expect(llseek(77, 1, 0, res, 0)).toBe(-EBADF);
+    expect(llseek(fd, 1, 0, res, 9)).toBe(-EINVAL);
+    // lseek64(fd, -1, SEEK_END): 99
+    expect(llseek(fd, 0xffffffff, 0xffffffff, res, 2)).toBe(0);
+    expect(result()).toBe(99);
+    // lseek64(fd, -200, SEEK_CUR): before the start of the file
+    expect(llseek(fd, 0xffffffff, (2 ** 32 - 200) >>> 0, res, 1)).toBe(-EINVAL);
+    // 8 GiB + 5: a position past 4 GiB, both words of the loff_t
+    expect(llseek(fd, 2, 5, res, 0)).toBe(0);
+    expect(result()).toBe(2 * 2 ** 32 + 5);
+    // the result cannot be written: -EFAULT, the position has moved (as in Linux)
+    expect(llseek(fd, 0, 7, 0x10, 0)).toBe(-EFAULT);
+    expect(llseek(fd, 0, 0, res, 1)).toBe(0);
+    expect(result()).toBe(7);
+  } finally {
+    arm.engine.close();
+  }
+});
+
+/**
+ * writev through the ARM entry (sysWritev), as 3.14's do_writev / vfs_writev /
+ * rw_copy_check_uvector: the fd and its mode first, then the vector, every segment's length and
+ * range checked before any is written; an unmapped pointer below TASK_SIZE passes the range
+ * check and ends the call short at its segment.
+ */
+it.skipIf(shouldSkipUnicornTests())('writev: fd and mode before the vector, every segment checked before the first write', () => {
+  const { system, proc, arm } = armProcess();
+  try {
+    const t = arm.main;
+    const task = system.syscalls.taskOf(proc, t);
+    const fd = system.syscalls.sysOpen(task, '/tmp/w', O_CREAT | O_RDWR);
+    const ro = system.syscalls.sysOpen(task, '/tmp/w', O_RDONLY);
+    task.finish();
+    const page = arm.abi.syscall(t, ARM_NR.mmap2, Uint32Array.from([0, 4096, 3, 0x22, 0xffffffff, 0, 0])) as number;
+    expect(proc.mm.copyToUser(page, new Uint8Array(64).fill(0x62), 0, 64)).toBe(0);
+    const vec = page + 0x800;
+    const writev = (f: number, segs: [number, number][], cnt = segs.length): number => {
+      const b = new Uint8Array(8 * segs.length);
+      const dv = new DataView(b.buffer);
+      segs.forEach(([base, len], i) => {
+        dv.setUint32(8 * i, base, true);
+        dv.setUint32(8 * i + 4, len, true);
+      });
+      expect(proc.mm.copyToUser(vec, b, 0, b.length)).toBe(0);
+      return arm.abi.syscall(t, ARM_NR.writev, Uint32Array.from([f, vec, cnt, 0, 0, 0, 0])) as number;
+    };
+    const size = (): number => {
+      const st = system.syscalls.taskOf(proc, t);
+      const r = system.syscalls.sysLseek(st, fd, 0, 2);
+      st.finish();
+      return r;
+    };
+    expect(writev(77, [], 0)).toBe(-EBADF);
+    expect(writev(ro, [[page, 4]])).toBe(-EBADF);
+    expect(writev(fd, [], 0)).toBe(0);
+    expect(writev(fd, [], 1025)).toBe(-EINVAL);
+    // a later segment past TASK_SIZE, or with a negative length: nothing is written
+    expect(writev(fd, [[page, 10], [0xbeffff00, 0x1000]])).toBe(-EFAULT);
+    expect(writev(fd, [[page, 10], [page, 0x80000000]])).toBe(-EINVAL);
+    expect(size()).toBe(0);
+    // an unmapped pointer below TASK_SIZE: the first segment is written, the call ends short
+    expect(writev(fd, [[page, 10], [0x1000, 5]])).toBe(10);
+    expect(writev(fd, [[page, 3], [page, 0], [page + 3, 4]])).toBe(7);
+    expect(size()).toBe(17);
+  } finally {
+    arm.engine.close();
+  }
+});
