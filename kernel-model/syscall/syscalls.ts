@@ -1,7 +1,7 @@
 import { latin1 } from '../base/text.js';
 import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
-import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, ESPIPE, EACCES } from '../base/errno.js';
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, EOVERFLOW, ESPIPE, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops, oopsReport } from '../base/oops.js';
 import { sysEventfd } from '../eventfd/eventfd.js';
@@ -285,7 +285,12 @@ export class SyscallLayer {
         return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0));
       }
       case NR.close: return this.sysClose(t, ((a[0] ?? 0) | 0));
-      case NR.lseek: return this.sysLseek(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), ((a[2] ?? 0) | 0));
+      case NR.lseek: {
+        // sys_lseek's off_t is 32 bits here: a position it cannot return (one _llseek set past
+        // 2^31 - 1) is -EOVERFLOW, the file moved all the same (fs/read_write.c, 3.14 and v6.12)
+        const r = this.sysLseek(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), ((a[2] ?? 0) | 0));
+        return r > 0x7fffffff ? -EOVERFLOW : r;
+      }
       case NR.getpid: return t.proc.pid;
       case NR.ioctl: return this.sysIoctl(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
       case NR.readlink: {

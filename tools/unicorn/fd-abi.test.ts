@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { Prng } from '../../emulator/prng.js';
-import { EBADF, EFAULT, EINVAL } from '../../kernel-model/base/errno.js';
+import { EBADF, EFAULT, EINVAL, EOVERFLOW } from '../../kernel-model/base/errno.js';
 import { execElf } from '../../kernel-model/exec/exec.js';
 import { ARM_NR } from '../../kernel-model/exec/linux-abi.js';
-import { O_CREAT, O_RDONLY, O_RDWR } from '../../kernel-model/uapi/constants.js';
+import { NR as UNR, O_CREAT, O_RDONLY, O_RDWR } from '../../kernel-model/uapi/constants.js';
 import { System } from '../system/system.js';
 
 /** a process running the `hello` image, for its ARM entry (the test drives the entry directly) */
@@ -54,6 +54,10 @@ it.skipIf(shouldSkipUnicornTests())('_llseek: check order, a negative 64-bit off
     // 8 GiB + 5: a position past 4 GiB, both words of the loff_t
     expect(llseek(fd, 2, 5, res, 0)).toBe(0);
     expect(result()).toBe(2 * 2 ** 32 + 5);
+    // the 32-bit lseek cannot return that position: -EOVERFLOW, and the file moved all the same
+    expect(arm.abi.syscall(t, UNR.lseek, Uint32Array.from([fd, 1, 1, 0, 0, 0, 0]))).toBe(-EOVERFLOW);
+    expect(llseek(fd, 0, 0, res, 1)).toBe(0);
+    expect(result()).toBe(2 * 2 ** 32 + 6);
     // the result cannot be written: -EFAULT, the position has moved (as in Linux)
     expect(llseek(fd, 0, 7, 0x10, 0)).toBe(-EFAULT);
     expect(llseek(fd, 0, 0, res, 1)).toBe(0);
