@@ -574,9 +574,11 @@ export class AddressSpace {
         continue;
       }
       ram.readBlock(pa - ram.base, buf, 0, m);
-      const k = buf.subarray(0, m).indexOf(0);
-      // the bytes examined after the first: each one copy of one byte
-      this.chargeBytes(k >= 0 ? k : m - 1);
+      // the first NUL among the m bytes read (a 0 found past them is a stale byte of the buffer)
+      const z = buf.indexOf(0);
+      const k = z >= 0 && z < m ? z : -1;
+      // the bytes examined after the first: each one copy of one byte, charged in the same order
+      for (let j = k >= 0 ? k : m - 1; j > 0; j--) this.chargeCopy(1);
       if (k >= 0) return s + String.fromCharCode.apply(null, buf.subarray(0, k) as unknown as number[]);
       s += String.fromCharCode.apply(null, buf.subarray(0, m) as unknown as number[]);
       i += m;
@@ -584,16 +586,6 @@ export class AddressSpace {
     return -EINVAL;
   }
 
-  /**
-   * `count` charges of chargeCopy(1), added one by one: the same additions in the same order as
-   * a copy per byte (one sum of them could round differently where a cost is not an integer)
-   */
-  private chargeBytes(count: number): void {
-    const cpu = this.cpu;
-    if (!cpu) return;
-    const c = cpu.costs.copyPer64;
-    for (let j = 0; j < count; j++) cpu.charge(c);
-  }
 
   // ---------------- get_user_pages ----------------
 

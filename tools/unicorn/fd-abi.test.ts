@@ -8,12 +8,25 @@ import { ARM_NR } from '../../kernel-model/exec/linux-abi.js';
 import { NR as UNR, O_CREAT, O_RDONLY, O_RDWR } from '../../kernel-model/uapi/constants.js';
 import { System } from '../system/system.js';
 
-/** a process running the `hello` image, for its ARM entry (the test drives the entry directly) */
+/**
+ * a process running the `hello` image, for its ARM entry (the tests drive the entry directly):
+ * `open` opens a path through the syscall layer, `page` is an anonymous page of the process
+ */
 function armProcess() {
   const system = new System({ profile: 'rfc-v4', seed: 3 });
   const proc = system.syscalls.createProcess({ name: 'abi', stdio: true });
   const arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: system.machine.bus, elf: new Uint8Array(readFileSync(guestBinary('hello'))), argv: ['abi'], prng: new Prng(3) });
-  return { system, proc, arm };
+  const t = arm.main;
+  const open = (path: string, flags: number): number => {
+    const task = system.syscalls.taskOf(proc, t);
+    const fd = system.syscalls.sysOpen(task, path, flags);
+    task.finish();
+    expect(fd).toBeGreaterThanOrEqual(0);
+    return fd;
+  };
+  const page = arm.abi.syscall(t, ARM_NR.mmap2, Uint32Array.from([0, 4096, 3, 0x22, 0xffffffff, 0, 0])) as number;
+  expect(page).toBeGreaterThan(0);
+  return { system, proc, arm, t, open, page };
 }
 
 /**
@@ -23,16 +36,9 @@ function armProcess() {
  * 0xffffffff:0xffffffff), and the position comes back as a loff_t.
  */
 it.skipIf(shouldSkipUnicornTests())('_llseek: check order, a negative 64-bit offset, a position past 4 GiB, an unwritable result', () => {
-  const { system, proc, arm } = armProcess();
+  const { proc, arm, t, open, page } = armProcess();
   try {
-    const t = arm.main;
-    const task = system.syscalls.taskOf(proc, t);
-    const fd = system.syscalls.sysOpen(task, '/tmp/f', O_CREAT | O_RDWR);
-    task.finish();
-    expect(fd).toBeGreaterThanOrEqual(0);
-    // a page of the process for the buffer and the result
-    const page = arm.abi.syscall(t, ARM_NR.mmap2, Uint32Array.from([0, 4096, 3, 0x22, 0xffffffff, 0, 0])) as number;
-    expect(page).toBeGreaterThan(0);
+    const fd = open('/tmp/f', O_CREAT | O_RDWR);
     expect(proc.mm.copyToUser(page, new Uint8Array(100).fill(0x61), 0, 100)).toBe(0);
     expect(arm.abi.syscall(t, ARM_NR.write, Uint32Array.from([fd, page, 100, 0, 0, 0, 0]))).toBe(100);
     const res = page + 0x800;
@@ -74,14 +80,10 @@ it.skipIf(shouldSkipUnicornTests())('_llseek: check order, a negative 64-bit off
  * check and ends the call short at its segment.
  */
 it.skipIf(shouldSkipUnicornTests())('writev: fd and mode before the vector, every segment checked before the first write', () => {
-  const { system, proc, arm } = armProcess();
+  const { system, proc, arm, t, open, page } = armProcess();
   try {
-    const t = arm.main;
-    const task = system.syscalls.taskOf(proc, t);
-    const fd = system.syscalls.sysOpen(task, '/tmp/w', O_CREAT | O_RDWR);
-    const ro = system.syscalls.sysOpen(task, '/tmp/w', O_RDONLY);
-    task.finish();
-    const page = arm.abi.syscall(t, ARM_NR.mmap2, Uint32Array.from([0, 4096, 3, 0x22, 0xffffffff, 0, 0])) as number;
+    const fd = open('/tmp/w', O_CREAT | O_RDWR);
+    const ro = open('/tmp/w', O_RDONLY);
     expect(proc.mm.copyToUser(page, new Uint8Array(64).fill(0x62), 0, 64)).toBe(0);
     const vec = page + 0x800;
     const writev = (f: number, segs: [number, number][], cnt = segs.length): number => {
