@@ -365,6 +365,16 @@ export interface Capabilities {
    */
   type1PinChunk: 'pin-pages' | 'pin-pages-remote';
   /**
+   * whose mm->locked_vm type1 uncharges when it unpins a mapping's pages (UNMAP_DMA, the
+   * container's release): 'current-mm' (3.14 vfio_lock_acct(-unlocked): current->mm, the
+   * process making the call, nothing when it has no mm; so a fork child holding the container
+   * fd that unmaps the parent's mapping takes the pages off its own locked_vm, below zero,
+   * and the parent's stay charged against its RLIMIT_MEMLOCK) or 'dma-mm' (mainline: the
+   * mapping keeps the mm that mapped it, vfio_dma->mm, and vfio_lock_acct(dma, -n, true)
+   * uncharges that one). Charging at MAP_DMA is the caller's mm in both.
+   */
+  type1LockAcct: 'current-mm' | 'dma-mm';
+  /**
    * vfio_iommu_type1_attach_group probes a new domain for fine-grained superpages
    * (mainline vfio_test_domain_fgsp: maps two pages at the first 8 KiB-aligned free IOVA and
    * unmaps one); the 3.14 driver has no such probe

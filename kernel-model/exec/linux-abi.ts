@@ -258,7 +258,15 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
-    const r = this.serve(t, nr, a);
+    const layer = this.layer;
+    const prev = layer.current;
+    layer.current = this.proc;
+    let r: SyscallResult;
+    try {
+      r = this.serve(t, nr, a);
+    } finally {
+      layer.current = prev;
+    }
     // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
     if (r === BLOCK || this.signals.pending === 0 || t.exitInfo !== null) return r;
     const d = this.signals.deliver(t, r, true);

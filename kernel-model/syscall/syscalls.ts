@@ -142,6 +142,13 @@ export class SyscallLayer {
   private noThreadTasks = new Map<Process, ThreadTask>();
   /** syscalls executed (statistics) */
   count = 0;
+  /**
+   * Linux's `current`: the process whose syscall (any entry: invoke, the stub CPU's Sys, the
+   * ARM ABI's `syscall`) or exit is running, null outside them (interrupt handlers, timers).
+   * Code that charges the caller rather than an object's owner reads it (3.14 type1's
+   * vfio_lock_acct on current->mm, `type1LockAcct`).
+   */
+  current: Process | null = null;
 
   constructor(readonly host: SyscallHost) {}
 
@@ -217,10 +224,22 @@ export class SyscallLayer {
   /** do_exit: release every file and the address space */
   exitProcess(proc: Process): void {
     if (!proc.alive) return;
-    this.guard(proc, () => {
-      proc.teardown();
-      return 0;
-    });
+    // current is the exiting process while its files are released. Linux releases them
+    // after exit_mm (do_exit: exit_mm, then exit_files, the last fput deferred to
+    // exit_task_work), so current->mm is NULL there and 3.14's vfio_lock_acct returns early;
+    // the mm is freed right after, so its locked_vm cannot be seen either way. The model
+    // closes the files before the mm is released and lets the exiting mm be uncharged: its
+    // counts then balance to zero, which the fuzzer checks (tools/fuzz/harness.ts leak-locked-vm).
+    const prev = this.current;
+    this.current = proc;
+    try {
+      this.guard(proc, () => {
+        proc.teardown();
+        return 0;
+      });
+    } finally {
+      this.current = prev;
+    }
     this.processes.delete(proc.pid);
   }
 
@@ -259,10 +278,14 @@ export class SyscallLayer {
       this.count++;
     } else task.unqueue();
     let r: number;
+    const prev = this.current;
+    this.current = proc;
     try {
       r = this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a);
     } catch (e) {
       this.oops(proc, e);
+    } finally {
+      this.current = prev;
     }
     if (r === -ERESTARTSYS && thread !== null) {
       task.restarting = true;
@@ -337,7 +360,14 @@ export class SyscallLayer {
       self.cpu.charge(self.cpu.costs.syscall);
       self.count++;
       for (;;) {
-        const r = self.guard(proc, () => fn(t));
+        const prev = self.current;
+        self.current = proc;
+        let r: number;
+        try {
+          r = self.guard(proc, () => fn(t));
+        } finally {
+          self.current = prev;
+        }
         if (r !== -ERESTARTSYS) {
           t.finish();
           return r;

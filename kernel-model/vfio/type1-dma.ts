@@ -33,6 +33,8 @@ export interface Type1Ctx {
   readonly pin: PinnedPage;
   /** the module parameter vfio_iommu_type1.disable_hugepages (read when a mapping is made): every chunk one page */
   readonly disableHugepages?: boolean;
+  /** the mm of `current` (null outside a syscall), read by 3.14's unpin accounting (`lockAcctMm`); absent: the mapping's mm */
+  readonly currentMm?: (() => AddressSpace | null) | undefined;
 }
 
 /** One DMA mapping (struct vfio_dma): its pages, pinned through `mm` at map time. */
@@ -179,7 +181,8 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
     // IOMMU workaround); the 3.14 arm-smmu map never returns -EBUSY, so it is not modelled
     if (err === 0) err = it.domain.map(io, dma.pa[done]!, n * PAGE_SIZE, iommuProt);
     if (err) {
-      for (let i = done; i < done + n; i++) unpinPage(drv, dma, i);
+      const acct = lockAcctMm(drv, dma);
+      for (let i = done; i < done + n; i++) unpinPage(drv, dma, i, acct);
       break;
     }
     done += n;
@@ -187,7 +190,8 @@ export function mapDma(drv: Type1Ctx, it: Type1Iommu, mm: AddressSpace, task: Ta
   if (err) {
     // atomic failure: nothing stays mapped or pinned
     if (done > 0) unmapIommu(drv, it, iova, done * PAGE_SIZE);
-    for (let i = 0; i < done; i++) unpinPage(drv, dma, i);
+    const acct = lockAcctMm(drv, dma);
+    for (let i = 0; i < done; i++) unpinPage(drv, dma, i, acct);
     return err;
   }
   linkDma(drv, it, dma);
@@ -252,7 +256,7 @@ function pinChunk(pc: PinCtx, first: number, max: number): number {
   let acct = 0;
   if (!rsvd) {
     if (!pc.lockCap && mm.lockedVm + 1 > pc.limit) {
-      unpinPage(drv, dma, first, false);
+      unpinPage(drv, dma, first, null);
       warnMemlock(pc);
       return -ENOMEM;
     }
@@ -264,18 +268,18 @@ function pinChunk(pc: PinCtx, first: number, max: number): number {
       const r = pinAt(pc, first + n);
       if (r < 0) {
         if (!remote) break; // 3.14: `if (ret) break;` the chunk ends before it
-        for (let i = first; i < first + n; i++) unpinPage(drv, dma, i, false);
+        for (let i = first; i < first + n; i++) unpinPage(drv, dma, i, null);
         return r;
       }
       if (dma.pa[first + n] !== base + n * PAGE_SIZE || (dma.reserved[first + n] === 1) !== rsvd) {
-        unpinPage(drv, dma, first + n, false);
+        unpinPage(drv, dma, first + n, null);
         break;
       }
       if (!rsvd && !pc.lockCap && mm.lockedVm + acct + 1 > pc.limit) {
-        unpinPage(drv, dma, first + n, false);
+        unpinPage(drv, dma, first + n, null);
         warnMemlock(pc);
         if (!remote) break;
-        for (let i = first; i < first + n; i++) unpinPage(drv, dma, i, false);
+        for (let i = first; i < first + n; i++) unpinPage(drv, dma, i, null);
         return -ENOMEM;
       }
       if (!rsvd) acct++;
@@ -339,15 +343,33 @@ function unmapRuns(it: Type1Iommu, iova: number, end: number): void {
 }
 
 /**
- * unpins page `i` of a mapping and, unless `charged` is false (a page of a chunk not yet
- * accounted), uncharges it from the mm that pinned it (reserved frames were neither)
+ * The mm whose locked_vm an unpin of `d`'s pages uncharges (`type1LockAcct`), or null for none.
+ * 'current-mm': 3.14 vfio_unmap_unpin -> vfio_lock_acct(-unlocked), which takes current->mm
+ * (returning early when current has no mm: "process exited"), whoever mapped the pages: a fork child
+ * holding the container fd that unmaps (or closes the last group fd of) the parent's mapping
+ * is uncharged, below zero, and the parent stays charged against its RLIMIT_MEMLOCK until it
+ * exits; outside a syscall (no current) nothing is uncharged. 'dma-mm': mainline
+ * vfio_lock_acct(dma, -n, true) uncharges the mapping's dma->mm (the mm that mapped it, or
+ * the one vfio_change_dma_owner moved it to). The pins themselves are page references and
+ * are dropped alike (put_pfn / unpin_user_pages); the model's count of pages pinned through
+ * an mm (`pinnedThrough`) stays with the mapping's mm in both.
  */
-function unpinPage(drv: Type1Ctx, d: VfioDma, i: number, charged = true): void {
+function lockAcctMm(drv: Type1Ctx, d: VfioDma): AddressSpace | null {
+  if (drv.caps.type1LockAcct === 'dma-mm' || drv.currentMm === undefined) return d.mm;
+  return drv.currentMm();
+}
+
+/**
+ * unpins page `i` of a mapping and uncharges it from `acct` (lockAcctMm), unless that is null
+ * (a page of a chunk not yet accounted, or no mm to uncharge); reserved frames were neither
+ * pinned nor charged
+ */
+function unpinPage(drv: Type1Ctx, d: VfioDma, i: number, acct: AddressSpace | null): void {
   if (d.reserved[i]) return;
   drv.pin.pa = d.pa[i]!;
   drv.pin.reserved = false;
   d.mm.unpinPage(drv.pin);
-  if (charged) d.mm.lockedVm--;
+  if (acct !== null) acct.lockedVm--;
 }
 
 /**
@@ -375,6 +397,12 @@ function linkDma(drv: Type1Ctx, it: Type1Iommu, dma: VfioDma): void {
   }
 }
 
+/**
+ * 3.14's struct vfio_dma has no mm, so vfio_dma_do_map would also join two processes'
+ * contiguous mappings; the model keeps them apart (the mm is where its own count of pinned
+ * pages lives), which no caller can tell: 3.14's UNMAP_DMA trims and splits across mapping
+ * boundaries, and its accounting follows current, not the mapping (`lockAcctMm`)
+ */
 function mergeable(a: VfioDma, b: VfioDma): boolean {
   return a.iova + a.size === b.iova && a.vaddr + a.size === b.vaddr && a.prot === b.prot && a.mm === b.mm;
 }
@@ -404,7 +432,8 @@ export function removeRange(drv: Type1Ctx, it: Type1Iommu, start: number, end: n
     const p0 = (from - d.iova) / PAGE_SIZE;
     const p1 = (to - d.iova) / PAGE_SIZE;
     unmapIommu(drv, it, from, to - from);
-    for (let p = p0; p < p1; p++) unpinPage(drv, d, p);
+    const acct = lockAcctMm(drv, d);
+    for (let p = p0; p < p1; p++) unpinPage(drv, d, p, acct);
     unmapped += to - from;
     if (from === d.iova && to === dEnd) {
       ds.splice(i, 1);

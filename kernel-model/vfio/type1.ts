@@ -14,7 +14,7 @@ import { EBUSY, EINVAL, EIO, ENODEV, EPERM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import type { KernelParams } from '../base/params.js';
 import { IOMMU_CACHE, IOMMU_CAP_INTR_REMAP, IOMMU_READ, IOMMU_WRITE, type IommuCore, type IommuGroup } from '../iommu/types.js';
-import type { PinnedPage } from '../process/mm.js';
+import type { AddressSpace, PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
 import { VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1_NESTING_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from '../uapi/constants.js';
 import type { Task } from '../vfs/file.js';
@@ -44,6 +44,12 @@ export interface Type1Options {
   allowUnsafeInterrupts?: boolean;
   /** the kernel's page allocator (vfio_test_domain_fgsp's order-1 allocation); absent: no probe */
   pages?: { allocPages(order: number): number; freePages(pa: number, order?: number): void } | null;
+  /**
+   * the mm of Linux's `current` (SyscallLayer.current: null outside a syscall or exit), which
+   * 3.14's vfio_lock_acct uncharges (`type1LockAcct` 'current-mm'); absent (a driver built
+   * without a syscall layer): the mapping's own mm
+   */
+  current?: () => AddressSpace | null;
 }
 
 /**
@@ -89,6 +95,10 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
 
   get log(): KernelLog | null {
     return this.opts.log;
+  }
+
+  get currentMm(): (() => AddressSpace | null) | undefined {
+    return this.opts.current;
   }
 
   /**

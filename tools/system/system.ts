@@ -130,7 +130,7 @@ export class System {
     // container node: VfioHost.caps.iommufd)
     const ifd = this.profile.caps.iommufd;
     this.iommufd = ifd === 'none' ? null : new IommufdService({ vfs: this.vfs, iommu: k.iommu, log: k.log, params: k.params, vfioContainer: ifd === 'dev-iommu+vfio-compat' });
-    const t1 = ifd === 'dev-iommu+vfio-compat' ? null : vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params, pages: k.mm.pages });
+    const t1 = ifd === 'dev-iommu+vfio-compat' ? null : vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params, pages: k.mm.pages, current: () => this.syscalls.current?.mm ?? null });
     this.type1 = t1 === null || typeof t1 === 'number' ? null : t1;
     const deps: VfioPlatformDeps = {
       driverCore: k.driverCore,

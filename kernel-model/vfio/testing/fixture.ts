@@ -73,7 +73,7 @@ export function makeFixture(profileName = 'rfc-v4', o: { register?: boolean; bus
   const vfio = new Vfio({ vfs, iommu, log, caps: profile.caps, iommufd: o.iommufd?.(vfs) });
   // vfio_iommu_type1.allow_unsafe_interrupts=1 unless told otherwise, as the default board's
   // bootargs set it (mainline refuses the fake group's wired-interrupt devices without it)
-  const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log, allowUnsafeInterrupts: o.allowUnsafeInterrupts ?? true });
+  const t1 = vfioIommuType1Init(vfio, { iommu, caps: profile.caps, log, allowUnsafeInterrupts: o.allowUnsafeInterrupts ?? true, current: () => sys.current?.mm ?? null });
   const bus = new FakeVfioBusDriver();
   if (o.register ?? true) {
     dev.driver = fakeDriver('vfio-platform');

@@ -1,0 +1,145 @@
+/**
+ * Whose mm->locked_vm type1 uncharges when a mapping's pages are unpinned (`type1LockAcct`):
+ * 3.14 vfio_lock_acct(-unlocked) takes current->mm, the process making the call; mainline's
+ * vfio_lock_acct(dma, -n, true) the mapping's own dma->mm. The two differ as soon as another
+ * process holds the container: a fork child with the parent's fds (copy_files -> dup_fd),
+ * issuing real UNMAP_DMA / MAP_DMA ioctls and closes.
+ */
+import { describe, expect, it } from 'vitest';
+import { System } from '../../tools/system/system.js';
+import {
+  ENOMEM, MAP_ANONYMOUS, O_RDONLY, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
+  VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
+} from '../uapi/index.js';
+import { PL330, User, bindToVfio } from './platform/testing/user.js';
+
+const P = 4096;
+/** RLIMIT_MEMLOCK of both processes: 16 pages, and neither has CAP_IPC_LOCK */
+const LIMIT = { capIpcLock: false, memlock: 16 * P };
+
+interface Pair {
+  parent: User;
+  child: User;
+  c: number;
+  g: number;
+  /** 32 pages of anonymous memory in each process */
+  pbuf: number;
+  cbuf: number;
+}
+
+/** the parent sets up a type1 container with the PL330's group and maps 16 pages at IOVA 0, then forks */
+function forked(profile: string): Pair {
+  const sys = new System({ profile });
+  const parent = new User(sys, 'parent', LIMIT);
+  expect(bindToVfio(parent, PL330)).toBeGreaterThan(0);
+  const c = parent.open('/dev/vfio/vfio');
+  const g = parent.open('/dev/vfio/0');
+  parent.mem.write32(parent.page, c);
+  expect(parent.ioctl(g, VFIO_GROUP_SET_CONTAINER, parent.page)).toBe(0);
+  expect(parent.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU)).toBe(0);
+  const anon = (u: User): number => u.call('mmap2', [0, 32 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+  const pbuf = anon(parent);
+  expect(parent.mapDma(c, R | W, pbuf, 0, 16 * P)).toBe(0);
+  expect(parent.proc.mm.lockedVm).toBe(16);
+  const child = new User(sys, 'child', LIMIT);
+  parent.proc.copyFdsTo(child.proc);
+  return { parent, child, c, g, pbuf, cbuf: anon(child) };
+}
+
+/** UNMAP_DMA of [iova, iova + size) issued by `u`: the return value */
+function unmap(u: User, c: number, iova: number, size: number): number {
+  const a = u.page + 0x200;
+  u.mem.write32(a, 24);
+  u.mem.write32(a + 4, 0);
+  u.mem.write64(a + 8, BigInt(iova));
+  u.mem.write64(a + 16, BigInt(size));
+  return u.ioctl(c, VFIO_IOMMU_UNMAP_DMA, a);
+}
+
+const locked = (x: Pair): [number, number] => [x.parent.proc.mm.lockedVm, x.child.proc.mm.lockedVm];
+const memlockWarnings = (x: Pair): number => x.parent.sys.kernel.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).length;
+
+describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
+  it('3.14 (rfc-v4): the child\'s UNMAP_DMA uncharges the child, below zero; the parent stays charged and hits RLIMIT_MEMLOCK, the child gets past it', () => {
+    const x = forked('rfc-v4');
+    expect(unmap(x.child, x.c, 0, 16 * P)).toBe(0);
+    expect(x.parent.sys.type1!.instances[0]!.dmas).toHaveLength(0);
+    expect(locked(x)).toEqual([16, -16]);
+    // the pages are unpinned all the same (put_pfn): no page of the mapping keeps a pin
+    expect(x.parent.proc.mm.pinnedThrough).toBe(0);
+    // the parent's 16 stale pages fill its limit: its next mapping fails at the first page
+    expect(x.parent.mapDma(x.c, R | W, x.pbuf, 0, P)).toBe(-ENOMEM);
+    expect(memlockWarnings(x)).toBe(1);
+    // the child pins 32 pages against its 16-page limit (-16 + 32 = 16)
+    expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, 32 * P)).toBe(0);
+    expect(locked(x)).toEqual([16, 16]);
+  });
+
+  it('mainline: the mapping\'s own mm is uncharged whoever unmaps; the parent can map again, the child is held to its limit', () => {
+    const x = forked('mainline');
+    expect(unmap(x.child, x.c, 0, 16 * P)).toBe(0);
+    expect(locked(x)).toEqual([0, 0]);
+    expect(x.parent.mapDma(x.c, R | W, x.pbuf, 0, 16 * P)).toBe(0);
+    expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, 32 * P)).toBe(-ENOMEM);
+    expect(locked(x)).toEqual([16, 0]);
+  });
+
+  it('the container\'s release by the child\'s last close: 3.14 uncharges the child, mainline the parent', () => {
+    for (const [profile, want] of [['rfc-v4', [16, -16]], ['mainline', [0, 0]]] as const) {
+      const x = forked(profile);
+      // the parent lets go of its fds: the child's references keep the group in the container
+      expect(x.parent.call('close', [x.g])).toBe(0);
+      expect(x.parent.call('close', [x.c])).toBe(0);
+      expect(x.parent.sys.type1!.instances).toHaveLength(1);
+      // the child's close of the group fd is the last group leaving: vfio_iommu_type1_release
+      expect(x.child.call('close', [x.g])).toBe(0);
+      expect(x.parent.sys.type1!.instances).toHaveLength(0);
+      expect(locked(x), profile).toEqual(want);
+    }
+  });
+
+  it('the mapper unmapping its own mapping is uncharged in both', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const x = forked(profile);
+      expect(unmap(x.parent, x.c, 0, 16 * P)).toBe(0);
+      expect(locked(x), profile).toEqual([0, 0]);
+    }
+  });
+
+  it('a process\'s exit releases its mappings against its own mm: the counts balance to zero', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const x = forked(profile);
+      x.parent.sys.syscalls.exitProcess(x.parent.proc);
+      expect(x.parent.sys.type1!.instances, profile).toHaveLength(1);
+      x.parent.sys.syscalls.exitProcess(x.child.proc);
+      expect(x.parent.sys.type1!.instances, profile).toHaveLength(0);
+      // 3.14: the child's exit released the container, current is the child; mainline: dma->mm
+      expect(locked(x), profile).toEqual(profile === 'rfc-v4' ? [16, -16] : [0, 0]);
+    }
+  });
+});
+
+describe('SyscallLayer.current', () => {
+  it('is the calling process during a syscall, null between them (also after an exception)', () => {
+    const sys = new System({ profile: 'rfc-v4' });
+    const u = new User(sys, 'u');
+    expect(sys.syscalls.current).toBeNull();
+    let seen: unknown = 'never';
+    sys.vfs.addProcFile('current-probe', () => {
+      seen = sys.syscalls.current;
+      return 'x\n';
+    });
+    const fd = u.open('/proc/current-probe', O_RDONLY);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(u.call('read', [fd, u.page + 0x800, 16])).toBe(2);
+    expect(seen).toBe(u.proc);
+    expect(sys.syscalls.current).toBeNull();
+    // an exception out of the call (the test's own) leaves current as it was
+    sys.vfs.addProcFile('throws', () => {
+      throw new Error('probe');
+    });
+    const bad = u.open('/proc/throws', O_RDONLY);
+    expect(() => u.call('read', [bad, u.page + 0x800, 16])).toThrow('probe');
+    expect(sys.syscalls.current).toBeNull();
+  });
+});
