@@ -381,6 +381,9 @@ export function callArbOf(iommufd = true): fc.Arbitrary<Call> {
     { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: pollFds, events: pollEvents }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('run' as const), ns: runNs }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('exit' as const), p: pid }) },
+    // a fork: another slot becomes a child of the caller, sharing its open files (another
+    // process holding the same containers, groups and devices)
+    { weight: 1, arbitrary: fc.tuple(pid, fc.integer({ min: 1, max: NPROC - 1 })).map(([p, d]): Call => ({ op: 'fork', p, into: (p + d) % NPROC })) },
     { weight: 1, arbitrary: rec({ op: fc.constant('echo' as const), p: pid, path: sysfsPath, value: sysfsValue }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('raw' as const), p: pid, nr: rawNr, args: rawArgs }) },
   );

@@ -261,8 +261,13 @@ export class FindingFiles {
   }
 }
 
+/** the signatures a replay of `file` suppresses: the file's `suppressed` list, its own signature excepted */
+export function replaySuppressed(file: { sig: string; suppressed?: readonly string[] }): Set<string> {
+  return new Set((file.suppressed ?? []).filter((s) => s !== file.sig));
+}
+
 function toFile(f: FindingReport): FindingFile {
-  return { format: FINDING_FORMAT, version: 1, profile: f.profile, sig: f.sig, message: f.message, seed: f.seed, program: f.program, transcript: f.transcript };
+  return { format: FINDING_FORMAT, version: 1, profile: f.profile, sig: f.sig, message: f.message, seed: f.seed, program: f.program, transcript: f.transcript, ...(f.suppressed && f.suppressed.length > 0 ? { suppressed: f.suppressed } : {}) };
 }
 
 /** the C reproducer next to a finding file (`x.json` -> `x.c`); null when the program cannot be expressed (a note on stderr) */
@@ -311,7 +316,8 @@ function replay(path: string, io: CliIo, json: boolean, emit?: string): number {
     }
     io.writeFile(emit, c);
   }
-  const { finding, harness } = runProgram(file.profile, file.program, { transcript: true });
+  // what the campaign suppressed when it confirmed the finding is suppressed again (its own signature excepted)
+  const { finding, harness } = runProgram(file.profile, file.program, { transcript: true, ignore: replaySuppressed(file) });
   const same = finding !== null && finding.sig === file.sig;
   if (json) {
     io.out(JSON.stringify({ schema: FUZZ_REPLAY_JSON_SCHEMA, file: path, profile: file.profile, expected: file.sig, reproduced: same, finding, calls: harness.transcript, ...(emit !== undefined ? { reproducer: emit } : {}) }) + '\n');

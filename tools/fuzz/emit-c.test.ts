@@ -6,6 +6,10 @@
  * on the Unicorn backend in that profile; the program's verdict line must name the signature
  * the TypeScript harness gives for the same program, with the same evidence.
  *
+ * The findings of two processes (a fork: the 3.14 locked_vm accounting, `locked-vm` and
+ * `leak-locked-vm`) have finding files too, which replay to their signature; the emitter
+ * reproduces one process's programs and refuses them, and locked_vm is not visible to a program.
+ *
  * Why stored finding files rather than re-running the campaign's seed: the campaign's random
  * stream changes whenever an arbitrary or the run length changes (other work on tools/fuzz
  * does that), and the shrunk programs would then differ; the files are small, replayable by
@@ -32,7 +36,7 @@ import { memoryIo } from '../cli/testing/memory-io.js';
 import { tempDir } from '../testing/tmp.js';
 import { runElf, type UnicornRunResult } from '../unicorn/run.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
-import { runFuzzCommand } from './cli.js';
+import { replaySuppressed, runFuzzCommand } from './cli.js';
 import { EmitError, dmaTarget, emitC, emitFinding, type EmitResult } from './emit-c.js';
 import { runProgram } from './engine.js';
 import fc from 'fast-check';
@@ -42,10 +46,14 @@ import { DEFAULT_SUPPRESSIONS, FUZZ_BOARD } from './harness.js';
 import { VFIO_REQS, type Call, type IoctlArg } from './program.js';
 
 const DIR = fileURLToPath(new URL('./findings/', import.meta.url));
-const fixtures: { name: string; file: FindingFile }[] = readdirSync(DIR)
+const allFixtures: { name: string; file: FindingFile }[] = readdirSync(DIR)
   .filter((n) => n.endsWith('.json'))
   .sort()
   .map((n) => ({ name: n.slice(0, -5), file: validateFindingFile(JSON.parse(readFileSync(join(DIR, n), 'utf8'))) }));
+/** the finding files the C emitter reproduces: one process's programs */
+const fixtures = allFixtures.filter((f) => !f.file.program.some((c) => c.op === 'fork'));
+/** those that fork (the 3.14 locked_vm accounting): replayable with `fuzz --replay`, refused by the emitter */
+const forkFixtures = allFixtures.filter((f) => f.file.program.some((c) => c.op === 'fork'));
 
 const noAddr = (s: string): string => s.replace(/0x[0-9a-f]{8}/g, '0x<addr>');
 
@@ -81,7 +89,7 @@ describe('C reproducers: emitting', () => {
   it('every baseline finding of every profile has a finding file (tools/fuzz/findings/)', () => {
     const b = loadBaseline();
     for (const [profile, entries] of Object.entries(b.profiles)) {
-      const sigs = fixtures.filter((f) => f.file.profile === profile).map((f) => f.file.sig);
+      const sigs = allFixtures.filter((f) => f.file.profile === profile).map((f) => f.file.sig);
       for (const e of entries) {
         const covered = sigs.some((s) => matchBaseline({ ...b, profiles: { [profile]: [e] } }, profile, [s]).known.size > 0);
         expect(covered, `${profile}: ${e.sig} has a finding file`).toBe(true);
@@ -100,6 +108,16 @@ describe('C reproducers: emitting', () => {
       expect(includes.filter((h) => h.startsWith('linux/'))).toEqual(['linux/vfio.h']);
       expect(includes.every((h) => h === 'linux/vfio.h' || !h.includes('vfio'))).toBe(true);
       expect(r.c).toContain(`#define SIG "${file.sig}"`);
+    }
+  });
+
+  it('the finding files that fork replay to their signature (with the suppressions they record) and the emitter refuses them', () => {
+    expect(forkFixtures.map((f) => f.file.sig).sort()).toEqual(['leak-locked-vm', 'leak-locked-vm', 'leak-locked-vm', 'locked-vm', 'locked-vm', 'locked-vm']);
+    for (const { name, file } of forkFixtures) {
+      expect(runProgram(file.profile, file.program, { ignore: replaySuppressed(file) }).finding?.sig, name).toBe(file.sig);
+      // and not on mainline, which uncharges the mapping's own mm
+      expect(runProgram('mainline', file.program, { ignore: replaySuppressed(file) }).finding?.sig ?? null, name).not.toBe(file.sig);
+      expect(() => emitFinding(file), name).toThrow(EmitError);
     }
   });
 
@@ -137,6 +155,8 @@ describe('C reproducers: emitting', () => {
   it('refuses programs of the other processes with a clear error', () => {
     expect(() => emitC({ profile: 'rfc-v4', program: [...SETUP_PREFIX, { op: 'close', p: 1, fd: { k: 'any', i: 0 } }] })).toThrow(EmitError);
     expect(() => emitC({ profile: 'rfc-v4', program: [{ op: 'exit', p: 2 }] })).toThrow(/process P2 \(uid 1000\): the C emitter reproduces programs of process P0 only/);
+    // a fork from P0 alone makes a second process holding P0's files
+    expect(() => emitC({ profile: 'rfc-v4', program: [...SETUP_PREFIX, { op: 'fork', p: 0, into: 1 }] })).toThrow(/call 5 forks: the C emitter reproduces programs of one process \(P0\) only/);
   });
 
   it('fuzz --replay FILE --emit-c - prints the C program (exit 0); --emit-c FILE writes it and replays; usage errors', () => {
@@ -324,7 +344,8 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
   it('random programs of P0 (fixed seed): every call returns in C what it returns in the harness (errno, or success), and the verdict follows the model', () => {
     // raw fd numbers and the fds calls get are the harness's too: the program closes its stdio first
     const progs = fc.sample(fc.tuple(fc.boolean(), fc.array(callArb(), { minLength: 1, maxLength: 24 })), { seed: 5, numRuns: 8 })
-      .map(([pre, rest]) => [...(pre ? SETUP_PREFIX : []), ...rest.map((c) => ('p' in c ? { ...c, p: 0 } : c))] as Call[]);
+      // (a fork makes a second process: the emitter refuses it, as tested below)
+      .map(([pre, rest]) => [...(pre ? SETUP_PREFIX : []), ...rest.filter((c) => c.op !== 'fork').map((c) => ('p' in c ? { ...c, p: 0 } : c))] as Call[]);
     const rs = progs.map((program) => emitC({ profile: 'rfc-v4', program }));
     const built = buildAll(rs.map((r, i) => ({ name: `random-${i}`, c: r.c })));
     let calls = 0;

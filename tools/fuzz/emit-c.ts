@@ -48,6 +48,8 @@ export interface EmitInput {
   why?: string;
   /** the file's message: where the model gives no finding (another profile), the check of `sig` uses it (the DMA probe's IOVA) */
   message?: string;
+  /** the file's `suppressed` list: the replay suppresses these too */
+  suppressed?: readonly string[];
 }
 
 export interface EmitResult {
@@ -65,9 +67,9 @@ export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'retu
 
 export class EmitError extends Error {}
 
-/** the signatures ignored while replaying for the emitter: the campaign's suppressions, except the finding's own */
-function replayIgnore(sig: string | undefined): Set<string> {
-  return new Set(DEFAULT_SUPPRESSIONS.filter((s) => s !== sig));
+/** the signatures ignored while replaying for the emitter: the default suppressions and the finding file's `suppressed` list, except the finding's own */
+function replayIgnore(sig: string | undefined, suppressed: readonly string[] = []): Set<string> {
+  return new Set([...DEFAULT_SUPPRESSIONS, ...suppressed].filter((s) => s !== sig));
 }
 
 /** Which check a signature gets. */
@@ -286,6 +288,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'echo':
       L.push(`\t\trc = echo(${cstr(c.path)}, ${cstr(c.value)});`);
       return;
+    case 'fork':
+      throw new EmitError('fork: the C emitter reproduces programs of one process (P0) only');
     case 'exit':
       L.push(`\t\texit_like(); rc = 0; ${cmt('the harness ends the process and starts a new one: every fd and mapping goes')}`);
       return;
@@ -312,13 +316,15 @@ function expectC(ret: string): { cond: string; text: string } | null {
 /** Emit the C reproducer of a finding program. Throws EmitError for programs it cannot express. */
 export function emitC(input: EmitInput): EmitResult {
   const { profile, program } = input;
+  const forks = program.findIndex((c) => c.op === 'fork');
+  if (forks >= 0) throw new EmitError(`call ${forks} forks: the C emitter reproduces programs of one process (P0) only`);
   const other = program.findIndex((c) => 'p' in c && c.p % NPROC !== 0);
   if (other >= 0) {
     const c = program[other]!;
     throw new EmitError(`call ${other} runs in process P${'p' in c ? c.p % NPROC : 0} (${['', 'root without CAP_IPC_LOCK', 'uid 1000'][('p' in c ? c.p : 0) % NPROC]}): the C emitter reproduces programs of process P0 only`);
   }
   // the reference: replay in the TypeScript harness (a fresh System), call by call
-  const { finding, harness: h } = runProgram(profile, program, { ignore: replayIgnore(input.sig), transcript: true });
+  const { finding, harness: h } = runProgram(profile, program, { ignore: replayIgnore(input.sig, input.suppressed), transcript: true });
   const transcript: StepRecord[] = h.transcript;
   const sig = finding?.sig ?? null;
   // a program the model runs clean (e.g. a finding of rfc-v4 emitted for mainline) still gets the
@@ -921,7 +927,7 @@ ${RUN_CHILD_C}	if (WIFSIGNALED(st)) {
 }
 
 /** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */
-export function emitFinding(f: { profile: string; sig: string; message?: string; program: readonly Call[] }, source?: string): EmitResult {
+export function emitFinding(f: { profile: string; sig: string; message?: string; program: readonly Call[]; suppressed?: readonly string[] }, source?: string): EmitResult {
   const why = matchBaseline(loadBaseline(), f.profile, [f.sig]).known.get(f.sig)?.why;
-  return emitC({ profile: f.profile, program: f.program, sig: f.sig, source, why, message: f.message });
+  return emitC({ profile: f.profile, program: f.program, sig: f.sig, source, why, message: f.message, suppressed: f.suppressed });
 }

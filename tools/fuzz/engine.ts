@@ -23,6 +23,17 @@ export interface FindingReport extends Finding {
   program: Call[];
   /** the C-like transcript of its replay */
   transcript: StepRecord[];
+  /**
+   * the signatures the run that confirmed it did not stop at (the campaign's suppressions and
+   * its earlier findings), sorted, its own excepted: a program may pass a known bug on its way
+   * to this one, and a replay suppresses the same ones to give the same signature
+   */
+  suppressed?: string[];
+}
+
+/** the suppressed list of a finding confirmed with `ignore` (FindingReport.suppressed) */
+export function suppressedList(ignore: ReadonlySet<string>, sig: string): string[] {
+  return [...ignore].filter((s) => s !== sig).sort();
 }
 
 export interface CampaignOptions {
@@ -174,8 +185,9 @@ export function reportOwnFinding(profile: string, seed: number, generated: { pro
   const rep = runProgram(profile, own.program, { ignore: known, transcript: true });
   const syscalls = own.syscalls + rep.harness.runSyscalls;
   if (rep.finding === null || rep.finding.sig !== own.finding.sig) return null;
+  const suppressed = suppressedList(known, rep.finding.sig);
   known.add(rep.finding.sig);
-  return { report: { ...rep.finding, profile, seed, program: own.program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript }, syscalls };
+  return { report: { ...rep.finding, profile, seed, program: own.program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript, suppressed }, syscalls };
 }
 
 const hostNow = (): number => performance.now();
@@ -319,7 +331,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       continue;
     }
     known.add(rep.finding.sig);
-    findings.push({ ...rep.finding, profile: o.profile, seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript });
+    findings.push({ ...rep.finding, profile: o.profile, seed, program: program.slice(0, rep.finding.step + 1), transcript: rep.harness.transcript, suppressed: suppressedList(ignore, rep.finding.sig) });
     const own = reportOwnFinding(o.profile, seed, generated, known);
     if (own) {
       execs += own.syscalls;

@@ -250,15 +250,19 @@ export class Harness {
   // ---------------------------------------------------------------- set-up
 
   private newSlot(i: number): Slot {
-    // P0: root with CAP_IPC_LOCK; P1: root without it (RLIMIT_MEMLOCK 64 KiB); P2: an unprivileged user
-    const popts = [{}, { capIpcLock: false }, { uid: 1000 }][i]!;
-    const proc = this.sys.syscalls.createProcess({ name: `fuzz${i}.${this.nextPid++}`, ...popts });
+    const proc = this.slotProcess(i);
     const inv = (name: 'mmap2' | 'munmap', a: number[]): number => this.sys.syscalls.invoke(proc, null, name, a);
     const scratch = inv('mmap2', [0, 3 * PAGE, PROT_RW, MAP_PRIVATE_ANON, -1, 0]);
     inv('munmap', [scratch + 2 * PAGE, PAGE]);
     const ro = inv('mmap2', [0, 2 * PAGE, 1, MAP_PRIVATE_ANON, -1, 0]);
     const dma = inv('mmap2', [0, DMA_PAGES * PAGE, PROT_RW, MAP_PRIVATE_ANON, -1, 0]);
     return { proc, scratch, ro, dma, maps: [] };
+  }
+
+  /** a new process with slot i's credentials: P0 root with CAP_IPC_LOCK; P1 root without it (RLIMIT_MEMLOCK 64 KiB); P2 an unprivileged user */
+  private slotProcess(i: number): Process {
+    const popts = [{}, { capIpcLock: false }, { uid: 1000 }][i]!;
+    return this.sys.syscalls.createProcess({ name: `fuzz${i}.${this.nextPid++}`, ...popts });
   }
 
   /** echo value > path, from process `proc`; 0 or -errno */
@@ -538,13 +542,45 @@ export class Harness {
   }
 
   private respawn(p: number): void {
+    this.endSlot(p);
+    this.slots[p] = this.newSlot(p);
+  }
+
+  /** slot p's process exits: every file and mapping it holds goes */
+  private endSlot(p: number): void {
     this.isolationDirty = true;
     const old = this.slots[p]!;
     const files = this.filesOf(old.proc);
     this.sys.syscalls.exitProcess(old.proc);
     for (const f of files) this.imodel.closedFile(f);
     this.model.processExited(old.proc);
-    this.slots[p] = this.newSlot(p);
+  }
+
+  /**
+   * fork() of slot p into slot q (kernel/fork.c copy_process): q's process exits, and a
+   * process with q's credentials and a copy of p's address space (AddressSpace.forkInto: its
+   * pages copied, device mappings shared; locked_vm and pinned_vm start at 0, as dup_mmap /
+   * mm_init leave them) and of p's fd table (copy_files -> dup_fd: the same files, one more
+   * reference each) takes the slot, with p's scratch, read-only and DMA areas at the same
+   * addresses and p's device mappings. Returns the child's pid, or -ENOMEM (the slot then
+   * gets a fresh process). The reference models stop comparing (RefModel.forked): they count
+   * fds, and a file is now released by the last of two processes.
+   */
+  private fork(p: number, q: number): number {
+    const parent = this.slots[p]!;
+    this.endSlot(q);
+    const proc = this.slotProcess(q);
+    const r = parent.proc.mm.forkInto(proc.mm);
+    if (r < 0) {
+      this.sys.syscalls.exitProcess(proc);
+      this.slots[q] = this.newSlot(q);
+      return r;
+    }
+    parent.proc.copyFdsTo(proc);
+    this.slots[q] = { proc, scratch: parent.scratch, ro: parent.ro, dma: parent.dma, maps: parent.maps.slice() };
+    this.model.forked();
+    this.imodel.lose();
+    return proc.pid;
   }
 
   /**
@@ -735,6 +771,10 @@ export class Harness {
       case 'exit':
         this.respawn(p);
         return 0;
+      case 'fork': {
+        const q = c.into % NPROC;
+        return q === p ? 0 : this.fork(p, q);
+      }
       case 'raw': {
         const r = sc.invoke(proc, null, c.nr, c.args);
         if (!Number.isInteger(r)) this.fail('bad-return:raw', `syscall ${c.nr} returned ${r}`);
@@ -1306,6 +1346,7 @@ function mayChangeIsolation(c: Call): boolean {
     case 'close':
     case 'echo':
     case 'exit':
+    case 'fork':
     case 'raw':
     case 'pwrite':
     case 'write':

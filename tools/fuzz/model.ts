@@ -230,6 +230,15 @@ export class RefModel {
   }
 
   /**
+   * A process forked: two fd tables now hold the same files, and a file's release comes with
+   * its last reference, not with a close. The model counts fds, not file references: it stops
+   * comparing (the invariants of the harness, which read the kernel's state, go on).
+   */
+  forked(): void {
+    this.lost = true;
+  }
+
+  /**
    * A device fd was closed while the process still has mappings: a mapping of the device
    * holds a reference to its file (as a vma does in Linux), so the device stays open until
    * the munmap or the exit. The model does not follow vma references: it stops comparing.

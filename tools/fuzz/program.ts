@@ -66,6 +66,13 @@ export type Call =
   | { op: 'poll'; p: number; fds: FdRef[]; events: number }
   | { op: 'echo'; p: number; path: string; value: string }
   | { op: 'exit'; p: number }
+  /**
+   * fork(2) of P`p`: the process of slot `into` ends (as its `exit`) and the child takes the
+   * slot, with a copy of P`p`'s memory and its fd table (the same open files: containers,
+   * groups, devices shared), and the credentials of slot `into` (a child that dropped
+   * CAP_IPC_LOCK or changed uid after the fork). `into` equal to `p` does nothing.
+   */
+  | { op: 'fork'; p: number; into: number }
   | { op: 'run'; ns: number }
   | { op: 'raw'; p: number; nr: number; args: number[] };
 
@@ -223,6 +230,8 @@ export function formatCall(c: Call, fds?: (r: FdRef) => number | null): string {
       return `${P}system("echo ${c.value} > ${c.path}");`;
     case 'exit':
       return `${P}exit(0);`;
+    case 'fork':
+      return `${P}fork(); /* the child is P${c.into} */`;
     case 'run':
       return `/* let ${c.ns} ns of virtual time pass */`;
     case 'raw':

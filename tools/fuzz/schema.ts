@@ -20,6 +20,8 @@ export interface FindingFile {
   program: Call[];
   /** C-like transcript of the shrunk program when it was found */
   transcript: { line: string; ret: string }[];
+  /** the signatures the campaign did not stop at when it confirmed this one (FindingReport.suppressed): a replay suppresses them too */
+  suppressed?: string[];
 }
 
 export class SchemaError extends Error {}
@@ -29,7 +31,7 @@ const MAX_CALLS = 10_000;
 const MAX_LIST = 4096;
 const MAX_STR = 65_536;
 
-const CALL_OPS = ['open', 'close', 'ioctl', 'pread', 'pwrite', 'read', 'write', 'mmap', 'munmap', 'mmio', 'eventfd', 'efd_write', 'poll', 'echo', 'exit', 'run', 'raw'] as const;
+const CALL_OPS = ['open', 'close', 'ioctl', 'pread', 'pwrite', 'read', 'write', 'mmap', 'munmap', 'mmio', 'eventfd', 'efd_write', 'poll', 'echo', 'exit', 'fork', 'run', 'raw'] as const;
 const FD_KINDS = ['container', 'group', 'device', 'eventfd', 'any', 'iommufd', 'fault'];
 const PTR_KINDS: PtrKind[] = ['ok', 'null', 'unmapped', 'ro', 'tail'];
 
@@ -202,6 +204,9 @@ function call(x: unknown, path: string): Call {
       break;
     case 'exit':
       break;
+    case 'fork':
+      int(c['into'], P('into'), 0, NPROC - 1);
+      break;
     case 'raw':
       int(c['nr'], P('nr'), 0, 0xfffff);
       list(c['args'], P('args'), 0, 7).forEach((a, i) => int(a, `${P('args')}[${i}]`, -(2 ** 31), U32));
@@ -222,5 +227,6 @@ export function validateFindingFile(x: unknown): FindingFile {
   if (f['seed'] !== undefined) int(f['seed'], 'seed', -(2 ** 31), Number.MAX_SAFE_INTEGER);
   list(f['program'], 'program', 0, MAX_CALLS).forEach((c, i) => call(c, `program[${i}]`));
   if (f['transcript'] !== undefined) list(f['transcript'], 'transcript', 0, MAX_CALLS + 1);
+  if (f['suppressed'] !== undefined) list(f['suppressed'], 'suppressed', 0, MAX_LIST).forEach((x, i) => str(x, `suppressed[${i}]`));
   return f as unknown as FindingFile;
 }

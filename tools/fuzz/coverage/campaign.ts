@@ -34,7 +34,7 @@
  */
 import fc from 'fast-check';
 import { SETUP_PREFIX, callArb, iommufdOf, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
-import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
+import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, suppressedList, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
@@ -623,7 +623,7 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     known.add(finding.sig);
     foundAt[finding.sig] = failAt;
     // the seed recorded is the campaign's: the round seeds and the corpus follow from it
-    findings.push({ ...finding, profile: o.profile, seed: o.seed, program: kept.slice(0, finding.step + 1), transcript });
+    findings.push({ ...finding, profile: o.profile, seed: o.seed, program: kept.slice(0, finding.step + 1), transcript, suppressed: suppressedList(ignore, finding.sig) });
     const own = reportOwnFinding(o.profile, o.seed, generated, known);
     hits.fill(0);
     if (own) {
