@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import type { Domain } from '../iommu/core.js';
 import { BOOTARGS } from '../iommu/iommufd/testing/ifd-user.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_IOMMU_UNMAP_DMA } from '../uapi/index.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../uapi/index.js';
 import { PL330, User, bindToVfio, openDevice } from '../vfio/platform/testing/user.js';
 import { ArmSmmu } from './arm-smmu.js';
 
@@ -44,16 +44,6 @@ const regs = (log: Access[]): string[] => log.map((a) => `${a.op} ${a.reg}`);
 
 function domainOf(sys: System): Domain {
   return sys.kernel.iommu.groups().find((g) => g.devices.some((d) => d.name === PL330))!.domain as Domain;
-}
-
-/** VFIO_IOMMU_UNMAP_DMA of [iova, iova + size) */
-function unmapDma(u: User, container: number, iova: number, size: number): number {
-  const a = u.page + 0x200;
-  u.mem.write32(a, 24);
-  u.mem.write32(a + 4, 0);
-  u.mem.write64(a + 8, BigInt(iova));
-  u.mem.write64(a + 16, BigInt(size));
-  return u.ioctl(container, VFIO_IOMMU_UNMAP_DMA, a);
 }
 
 describe('context bank programming at the first attach (smmuCbProgramming)', () => {
@@ -100,7 +90,7 @@ describe('TLB maintenance of an unmap (smmuTlbInvalidation) and v6.12 hardware i
     const pt = ArmSmmu.pgtableOf(domainOf(sys))!;
     const pa = [0, 1, 2, 3].map((i) => pt.iovaToPhys(0x10000 + i * P)!);
     log.length = 0;
-    expect(unmapDma(u, container, 0x10000, 4 * P)).toBe(0);
+    expect(u.unmapDma(container, 0x10000, 4 * P)).toBe(0);
     return { log, pa };
   }
 

@@ -230,25 +230,23 @@ export class SyscallLayer {
     // the mm is freed right after, so its locked_vm cannot be seen either way. The model
     // closes the files before the mm is released and lets the exiting mm be uncharged: its
     // counts then balance to zero, which the fuzzer checks (tools/fuzz/harness.ts leak-locked-vm).
-    const prev = this.current;
-    this.current = proc;
-    try {
-      this.guard(proc, () => {
-        proc.teardown();
-        return 0;
-      });
-    } finally {
-      this.current = prev;
-    }
+    this.guard(proc, () => {
+      proc.teardown();
+      return 0;
+    });
     this.processes.delete(proc.pid);
   }
 
-  /** run kernel code; a KernelOops is logged and kills the calling process (the model keeps running) */
+  /** run kernel code as `proc` (current); a KernelOops is logged and kills the calling process (the model keeps running) */
   private guard(proc: Process, fn: () => number): number {
+    const prev = this.current;
+    this.current = proc;
     try {
       return fn();
     } catch (e) {
       return this.oops(proc, e);
+    } finally {
+      this.current = prev;
     }
   }
 
@@ -360,14 +358,7 @@ export class SyscallLayer {
       self.cpu.charge(self.cpu.costs.syscall);
       self.count++;
       for (;;) {
-        const prev = self.current;
-        self.current = proc;
-        let r: number;
-        try {
-          r = self.guard(proc, () => fn(t));
-        } finally {
-          self.current = prev;
-        }
+        const r = self.guard(proc, () => fn(t));
         if (r !== -ERESTARTSYS) {
           t.finish();
           return r;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import {
   ENOMEM, MAP_ANONYMOUS, O_RDONLY, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
-  VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
+  VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
 } from '../uapi/index.js';
 import { PL330, User, bindToVfio } from './platform/testing/user.js';
 
@@ -46,23 +46,13 @@ function forked(profile: string): Pair {
   return { parent, child, c, g, pbuf, cbuf: anon(child) };
 }
 
-/** UNMAP_DMA of [iova, iova + size) issued by `u`: the return value */
-function unmap(u: User, c: number, iova: number, size: number): number {
-  const a = u.page + 0x200;
-  u.mem.write32(a, 24);
-  u.mem.write32(a + 4, 0);
-  u.mem.write64(a + 8, BigInt(iova));
-  u.mem.write64(a + 16, BigInt(size));
-  return u.ioctl(c, VFIO_IOMMU_UNMAP_DMA, a);
-}
-
 const locked = (x: Pair): [number, number] => [x.parent.proc.mm.lockedVm, x.child.proc.mm.lockedVm];
 const memlockWarnings = (x: Pair): number => x.parent.sys.kernel.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).length;
 
 describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
   it('3.14 (rfc-v4): the child\'s UNMAP_DMA uncharges the child, below zero; the parent stays charged and hits RLIMIT_MEMLOCK, the child gets past it', () => {
     const x = forked('rfc-v4');
-    expect(unmap(x.child, x.c, 0, 16 * P)).toBe(0);
+    expect(x.child.unmapDma(x.c, 0, 16 * P)).toBe(0);
     expect(x.parent.sys.type1!.instances[0]!.dmas).toHaveLength(0);
     expect(locked(x)).toEqual([16, -16]);
     // the pages are unpinned all the same (put_pfn): no page of the mapping keeps a pin
@@ -77,7 +67,7 @@ describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
 
   it('mainline: the mapping\'s own mm is uncharged whoever unmaps; the parent can map again, the child is held to its limit', () => {
     const x = forked('mainline');
-    expect(unmap(x.child, x.c, 0, 16 * P)).toBe(0);
+    expect(x.child.unmapDma(x.c, 0, 16 * P)).toBe(0);
     expect(locked(x)).toEqual([0, 0]);
     expect(x.parent.mapDma(x.c, R | W, x.pbuf, 0, 16 * P)).toBe(0);
     expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, 32 * P)).toBe(-ENOMEM);
@@ -101,7 +91,7 @@ describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
   it('the mapper unmapping its own mapping is uncharged in both', () => {
     for (const profile of ['rfc-v4', 'mainline']) {
       const x = forked(profile);
-      expect(unmap(x.parent, x.c, 0, 16 * P)).toBe(0);
+      expect(x.parent.unmapDma(x.c, 0, 16 * P)).toBe(0);
       expect(locked(x), profile).toEqual([0, 0]);
     }
   });

@@ -10,7 +10,7 @@ import { UserMemory } from '../../../process/mm.js';
 import type { Process, ProcessOptions } from '../../../process/process.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_SET_IRQS, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_SET_IOMMU,
+  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_SET_IRQS, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU,
   VFIO_TYPE1_IOMMU, vfio_device_info, vfio_irq_info, vfio_irq_set, vfio_region_info, type SyscallName,
 } from '../../../uapi/index.js';
 import { System } from '../../../../tools/system/system.js';
@@ -81,6 +81,16 @@ export class User {
     this.mem.write64(a + 16, BigInt(iova));
     this.mem.write64(a + 24, BigInt(size));
     return this.ioctl(container, VFIO_IOMMU_MAP_DMA, a);
+  }
+
+  /** VFIO_IOMMU_UNMAP_DMA of [iova, iova + size) on `container` with struct vfio_iommu_type1_dma_unmap (argsz 24) at page + 0x200 */
+  unmapDma(container: number, iova: number, size: number, flags = 0): number {
+    const a = this.page + 0x200;
+    this.mem.write32(a, 24);
+    this.mem.write32(a + 4, flags);
+    this.mem.write64(a + 8, BigInt(iova));
+    this.mem.write64(a + 16, BigInt(size));
+    return this.ioctl(container, VFIO_IOMMU_UNMAP_DMA, a);
   }
 
   pread(fd: number, buf: number, count: number, off: number): number {
