@@ -47,6 +47,8 @@ function forked(profile: string): Pair {
 }
 
 const locked = (x: Pair): [number, number] => [x.parent.proc.mm.lockedVm, x.child.proc.mm.lockedVm];
+/** the VmLck line's value in the process's own /proc/self/status */
+const vmLck = (u: User): string => /^VmLck:\t(.*)$/m.exec(String(u.cat('/proc/self/status')))?.[1] ?? 'none';
 const memlockWarnings = (x: Pair): number => x.parent.sys.kernel.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).length;
 
 describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
@@ -55,6 +57,9 @@ describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
     expect(x.child.unmapDma(x.c, 0, 16 * P)).toBe(0);
     expect(x.parent.sys.type1!.instances[0]!.dmas).toHaveLength(0);
     expect(locked(x)).toEqual([16, -16]);
+    // what each process reads in /proc/self/status: the child's unsigned long wrapped
+    expect(vmLck(x.parent)).toBe('      64 kB');
+    expect(vmLck(x.child)).toBe('4294967232 kB');
     // the pages are unpinned all the same (put_pfn): no page of the mapping keeps a pin
     expect(x.parent.proc.mm.pinnedThrough).toBe(0);
     // the parent's 16 stale pages fill its limit: its next mapping fails at the first page
@@ -69,6 +74,7 @@ describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
     const x = forked('mainline');
     expect(x.child.unmapDma(x.c, 0, 16 * P)).toBe(0);
     expect(locked(x)).toEqual([0, 0]);
+    expect([vmLck(x.parent), vmLck(x.child)]).toEqual(['       0 kB', '       0 kB']);
     expect(x.parent.mapDma(x.c, R | W, x.pbuf, 0, 16 * P)).toBe(0);
     expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, 32 * P)).toBe(-ENOMEM);
     expect(locked(x)).toEqual([16, 0]);

@@ -271,6 +271,24 @@ export class Vfs {
     if (name) d.children.delete(name);
   }
 
+  /**
+   * procfs /proc/self/<name>: a read-only text file about the process that opened it
+   * (fs/proc/base.c: /proc/self is the opener's /proc/<pid>, and an open file stays that
+   * process's), its text computed at each read. Modelled as a directory `self`, made with the
+   * first such file (its inode numbers then), not as the link to a per-pid directory.
+   */
+  addProcSelfFile(name: string, provider: (proc: Task['proc']) => string): void {
+    const found = this.proc.children.get('self');
+    const self = found instanceof RamDir ? found : new RamDir(this.nextIno(), 0o555);
+    if (self !== found) this.proc.children.set('self', self);
+    self.children.set(name, {
+      kind: 'file',
+      mode: 0o444,
+      ino: this.nextIno(),
+      open: (flags, task) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show: () => provider(task.proc) }, flags, `/proc/self/${name}`)),
+    });
+  }
+
   /** procfs: a read-only text file whose contents a provider computes at read time */
   addProcFile(name: string, provider: () => string): void {
     this.proc.children.set(name, {

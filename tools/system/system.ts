@@ -26,6 +26,7 @@ import type { Sys } from '../../kernel-model/uapi/sys.js';
 import { VfioAmbaDriver } from '../../kernel-model/vfio/platform/vfio-amba.js';
 import { VfioPlatformDriver, type VfioPlatformDeps } from '../../kernel-model/vfio/platform/vfio-platform.js';
 import { IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
+import { procPidStatus } from '../../kernel-model/process/proc-status.js';
 import { vfioIommuType1Init, type Type1Driver } from '../../kernel-model/vfio/type1.js';
 import { Vfio } from '../../kernel-model/vfio/vfio.js';
 import { Vfs } from '../../kernel-model/vfs/vfs.js';
@@ -157,6 +158,9 @@ export class System {
     } else {
       this.vfioAmba = null;
     }
+    // /proc/self/status (VmLck, VmPin: what type1 and iommufd charge): made last, so that the
+    // inode numbers of everything above stay what they were before it existed
+    this.vfs.addProcSelfFile('status', procPidStatus);
     // let boot-time work (GIC and SMMU programming already happened synchronously) settle
     m.scheduler.runUntilIdle(100_000);
     phase?.('userspace');

@@ -262,6 +262,24 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(lines(old.stdout).slice(2, 6)).toEqual(['SET_IOMMU(TYPE1v2) = -19', 'MAP_DMA 32 pages at 0 = -22', 'MAP_DMA 1 page at 32 = -22', 'DIRTY_PAGES START = -22']);
   });
 
+  it('locked_vm after a fork child unmaps the parent\'s mapping (type1LockAcct), read from /proc/self/status: 3.14 charges current, mainline the mapping\'s mm', () => {
+    const want = (parentAfter: string, child: string): string[] => [
+      'parent: SET_CONTAINER = 0',
+      'parent: SET_IOMMU(TYPE1) = 0',
+      'parent: MAP_DMA 16 pages = 0',
+      'parent: VmLck 64 kB',
+      'child: UNMAP_DMA 16 pages = 0',
+      `child: VmLck ${child}`,
+      'parent: child exited 0',
+      `parent: VmLck ${parentAfter}`,
+    ];
+    const old = runElf({ elf: guestBinary('locked-vm-fork'), args: ['/dev/vfio/0'], profile: 'rfc-v4' });
+    expect(old.exitStatus).toBe(0);
+    expect(lines(old.stdout)).toEqual(want('64 kB', '4294967232 kB'));
+    const now = runElf({ elf: guestBinary('locked-vm-fork'), args: ['/dev/vfio/0'], profile: 'mainline' });
+    expect(lines(now.stdout)).toEqual(want('0 kB', '0 kB'));
+  });
+
   it('pthreads: clone, futex mutex/condvar/join under preemption, a timed wait expiring in virtual time', () => {
     const outs = new Set<string>();
     const stats = new Set<string>();

@@ -9,7 +9,7 @@
 import { UserMemory } from '../../../process/mm.js';
 import type { Process, ProcessOptions } from '../../../process/process.js';
 import {
-  MAP_ANONYMOUS, MAP_PRIVATE, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
+  MAP_ANONYMOUS, MAP_PRIVATE, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
   VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_SET_IRQS, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_SET_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_SET_IOMMU,
   VFIO_TYPE1_IOMMU, vfio_device_info, vfio_irq_info, vfio_irq_set, vfio_region_info, type SyscallName,
 } from '../../../uapi/index.js';
@@ -60,6 +60,16 @@ export class User {
     const r = this.call('write', [fd, p, value.length + 1]);
     this.call('close', [fd]);
     return r;
+  }
+
+  /** `cat path`: its first 1 KiB read through the page's data area, or open's or read's error */
+  cat(path: string): string | number {
+    const fd = this.open(path, O_RDONLY);
+    if (fd < 0) return fd;
+    const b = this.page + 0x800;
+    const n = this.call('read', [fd, b, 0x400]);
+    this.call('close', [fd]);
+    return n < 0 ? n : new TextDecoder().decode(this.mem.readBytes(b, n));
   }
 
   readlink(path: string): string | number {

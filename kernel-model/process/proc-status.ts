@@ -1,0 +1,27 @@
+/**
+ * /proc/<pid>/status (fs/proc/array.c proc_pid_status), the lines the model has a value for, in
+ * the kernel's order and format: task_name ("Name:\t%s", comm: at most TASK_COMM_LEN - 1 = 15
+ * characters), task_state's "Tgid:\t%d", "Pid:\t%d" and "Uid:" (real, effective, saved, fs),
+ * and task_mem's (fs/proc/task_mmu.c) "VmLck:\t%8lu kB" (mm->locked_vm) and "VmPin:\t%8lu kB"
+ * (mm->pinned_vm), pages << (PAGE_SHIFT - 10). Both counters are unsigned long on this 32-bit
+ * kernel, so a locked_vm that went below zero (3.14 type1 uncharging another process's pages,
+ * `type1LockAcct`) prints as the wrapped 32-bit number, as on the board. The other lines of
+ * the real file (State, PPid, Gid, VmSize, VmRSS, signal masks, ...) are not produced: a
+ * program looks its line up by name.
+ */
+import type { Process } from './process.js';
+
+/** pages to kB as the kernel prints an unsigned long: (pages << 2) modulo 2^32 */
+const kb = (pages: number): string => String(((pages * 4) % 2 ** 32 + 2 ** 32) % 2 ** 32).padStart(8, ' ');
+
+export function procPidStatus(p: Process): string {
+  const uid = p.uid;
+  return (
+    `Name:\t${p.name.slice(0, 15)}\n` +
+    `Tgid:\t${p.pid}\n` +
+    `Pid:\t${p.pid}\n` +
+    `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\n` +
+    `VmLck:\t${kb(p.mm.lockedVm)} kB\n` +
+    `VmPin:\t${kb(p.mm.pinnedVm)} kB\n`
+  );
+}
