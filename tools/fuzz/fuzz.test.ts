@@ -796,6 +796,38 @@ describe('fork: two processes holding the same container', () => {
     expect(() => h.finish()).not.toThrow();
   });
 
+  it('the reference model follows the shared files: it keeps comparing, and a release comes with the last fd in either process', () => {
+    const h = new Harness({ profile: 'mainline', transcript: true });
+    for (const c of [...SETUP_PREFIX, map4, fork]) h.exec(c);
+    // the parent lets go of everything: nothing is released, the child's fds hold it all
+    for (const k of ['device', 'group', 'container'] as const) expect(execCall(h, { op: 'close', p: 0, fd: { k, i: 0 } })).toBeNull();
+    expect(h.model.lost).toBe(false);
+    // the group is still open (the child's fd): a second open is refused, as the model predicts
+    const reopen: Call = { op: 'open', p: 0, path: '/dev/vfio/0', flags: 2 };
+    expect(execCall(h, reopen)).toBeNull();
+    expect(h.transcript.at(-1)!.ret).toBe('-EBUSY');
+    // the child's device fd and unmap work on the container the parent made
+    expect(execCall(h, { op: 'ioctl', p: 1, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD, arg: { t: 'str', s: '2c0a0000.dma', nul: true, ptr: 'ok' } })).toBeNull();
+    expect(execCall(h, unmapBy(1))).toBeNull();
+    expect(h.model.lost).toBe(false);
+    // the child's closes release them: the model and the kernel agree at each step
+    for (const k of ['device', 'device', 'group', 'container'] as const) expect(execCall(h, { op: 'close', p: 1, fd: { k, i: 0 } })).toBeNull();
+    expect(h.sys.vfio.containerStates()).toHaveLength(0);
+    expect(h.model.lost).toBe(false);
+    expect(() => h.finish()).not.toThrow();
+  });
+
+  it('a device file another process\'s mapping still holds is not released at the exit that drops its last fd (found by a campaign): the model stops comparing', () => {
+    const mmapDev: Call = { op: 'mmap', p: 0, fd: { k: 'device', i: 0 }, len: 0x1000, prot: 3, flags: 1, off: { region: 0, off: 0 } };
+    const program: Call[] = [...SETUP_PREFIX, fork, mmapDev, { op: 'close', p: 0, fd: { k: 'device', i: 0 } }, fork];
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = runProgram(profile, program);
+      expect(r.finding, profile).toBeNull();
+      // P0's mapping holds the device open after P1's exit took its last fd
+      expect(r.harness.model.lost, profile).toBe(true);
+    }
+  });
+
   it('fork into the caller\'s own slot does nothing', () => {
     const h = new Harness({ profile: 'mainline' });
     for (const c of SETUP_PREFIX) h.exec(c);

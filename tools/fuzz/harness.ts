@@ -541,19 +541,40 @@ export class Harness {
     return proc.openFds.map((fd) => proc.fdget(fd));
   }
 
+  /** the models after `proc` exited; `fds` and `files`: its open fds and their files before the exit */
+  private exitedModels(proc: Process, fds: readonly number[], files: readonly (File | null)[]): void {
+    for (const f of files) this.imodel.closedFile(f);
+    this.model.processExited(proc, (fd) => (files[fds.indexOf(fd)]?.refs ?? 0) > 0);
+  }
+
   private respawn(p: number): void {
     this.endSlot(p);
     this.slots[p] = this.newSlot(p);
+  }
+
+  /**
+   * the models after a successful close of `fd` (its file `file`, read before the close). A
+   * device file the model releases may still be held by a mapping of it (a vma holds a
+   * reference, in this process or, after a fork, in another): the device stays open until the
+   * munmap or the exit, which the models do not follow; they stop comparing.
+   */
+  private closedFd(proc: Process, fd: number, kind: FdKind | null, file: File | null): void {
+    const released = this.model.closed(proc, fd, kind);
+    if (kind === 'device' && file !== null && file.refs > 0) {
+      if (released) this.model.deviceMayOutliveFd();
+      this.imodel.lose();
+    }
+    this.imodel.closedFile(file);
   }
 
   /** slot p's process exits: every file and mapping it holds goes */
   private endSlot(p: number): void {
     this.isolationDirty = true;
     const old = this.slots[p]!;
+    const fds = old.proc.openFds;
     const files = this.filesOf(old.proc);
     this.sys.syscalls.exitProcess(old.proc);
-    for (const f of files) this.imodel.closedFile(f);
-    this.model.processExited(old.proc);
+    this.exitedModels(old.proc, fds, files);
   }
 
   /**
@@ -563,8 +584,8 @@ export class Harness {
    * mm_init leave them) and of p's fd table (copy_files -> dup_fd: the same files, one more
    * reference each) takes the slot, with p's scratch, read-only and DMA areas at the same
    * addresses and p's device mappings. Returns the child's pid, or -ENOMEM (the slot then
-   * gets a fresh process). The reference models stop comparing (RefModel.forked): they count
-   * fds, and a file is now released by the last of two processes.
+   * gets a fresh process). The reference model follows the shared files (RefModel.forked: a
+   * file is released with its last fd, in either process); the iommufd model stops comparing.
    */
   private fork(p: number, q: number): number {
     const parent = this.slots[p]!;
@@ -578,7 +599,8 @@ export class Harness {
     }
     parent.proc.copyFdsTo(proc);
     this.slots[q] = { proc, scratch: parent.scratch, ro: parent.ro, dma: parent.dma, maps: parent.maps.slice() };
-    this.model.forked();
+    this.model.forked(parent.proc, proc);
+    // the iommufd model's files are not followed across processes: it stops comparing
     this.imodel.lose();
     return proc.pid;
   }
@@ -628,12 +650,7 @@ export class Harness {
         const file = this.imodel.fileOf(proc, fd);
         const r = sc.invoke(proc, null, 'close', [fd]);
         this.checkRet('close', r, 'close');
-        if (r === 0) this.model.closed(proc, fd, kind);
-        if (r === 0 && kind === 'device' && s.maps.length > 0) {
-          this.model.deviceMayOutliveFd();
-          this.imodel.lose();
-        }
-        if (r === 0) this.imodel.closedFile(file);
+        if (r === 0) this.closedFd(proc, fd, kind, file);
         return r;
       }
       case 'ioctl': {
@@ -1152,12 +1169,7 @@ export class Harness {
           this.fail(oopsSignature('close', msg), msg);
           break;
         }
-        if (r === 0) this.model.closed(s.proc, fd, kind);
-        if (r === 0 && kind === 'device' && s.maps.length > 0) {
-          this.model.deviceMayOutliveFd();
-          this.imodel.lose();
-        }
-        if (r === 0) this.imodel.closedFile(file);
+        if (r === 0) this.closedFd(s.proc, fd, kind, file);
         // the model after each close, as after each call (an object freed in the wrong order shows here)
         const ierr = this.imodel.compare(this.model.compatContexts(), this.model);
         if (ierr) this.fail('model-divergence:iommufd', ierr);
@@ -1170,6 +1182,7 @@ export class Harness {
     if (this.sys.iommufd) this.closeAllVaried();
     for (let p = 0; p < this.slots.length; p++) {
       const s = this.slots[p]!;
+      const fds = s.proc.openFds;
       const files = this.filesOf(s.proc);
       try {
         this.sys.syscalls.exitProcess(s.proc);
@@ -1179,8 +1192,7 @@ export class Harness {
         const msg = e.reason.slice('killed by kernel Oops: '.length);
         this.fail(oopsSignature('exit', msg), msg);
       }
-      this.model.processExited(s.proc);
-      for (const f of files) this.imodel.closedFile(f);
+      this.exitedModels(s.proc, fds, files);
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) if (pages.pinCount(pa) !== 0) this.fail('leak-pinned', `page 0x${pa.toString(16)} still pinned (${pages.pinCount(pa)}) after every fd was closed`);

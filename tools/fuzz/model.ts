@@ -88,7 +88,13 @@ interface MGroup {
   boundTo: number | null;
 }
 
-type FdObj = { kind: 'container'; id: number } | { kind: 'group'; id: number } | { kind: 'device'; id: number };
+/**
+ * an fd's file: what it is, and `ref`, the file's count of fds, shared by the fds of every
+ * process that holds it (a fork copies the table: kernel/fork.c dup_fd takes a reference per
+ * file); the file's release (vfio_fops_release, vfio_group_fops_release,
+ * vfio_device_fops_release) comes with its last fd
+ */
+type FdObj = { kind: 'container' | 'group' | 'device'; id: number; ref: { n: number } };
 
 export interface PreIoctl {
   map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint; argsz: number };
@@ -145,7 +151,7 @@ export class RefModel {
         const id = this.nextCid++;
         const compat = this.compat ? p.fdget(r) : null;
         this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [], compat, ioas: false, type1: false });
-        this.table(p).set(r, { kind: 'container', id });
+        this.table(p).set(r, { kind: 'container', id, ref: { n: 1 } });
       }
       return;
     }
@@ -155,15 +161,17 @@ export class RefModel {
     if (g.opened || g.container !== null) this.expect(r < 0, `open(${path}) succeeded although the group is ${g.opened ? 'already open' : 'still in a container'}`);
     if (r >= 0) {
       g.opened = true;
-      this.table(p).set(r, { kind: 'group', id: g.id });
+      this.table(p).set(r, { kind: 'group', id: g.id, ref: { n: 1 } });
     }
   }
 
-  closed(p: Process, fd: number, _kind: FdKind | null): void {
+  /** an fd closed; true when it was its file's last (the file is released), false if not or unknown */
+  closed(p: Process, fd: number, _kind: FdKind | null): boolean {
     const t = this.table(p);
     const o = t.get(fd);
-    if (!o) return;
+    if (!o) return false;
     t.delete(fd);
+    if (--o.ref.n > 0) return false;
     if (o.kind === 'container') {
       const c = this.containers.get(o.id)!;
       c.fds--;
@@ -189,6 +197,7 @@ export class RefModel {
         if (c) this.maybeFree(c);
       }
     }
+    return true;
   }
 
   private maybeFree(c: MContainer): void {
@@ -219,9 +228,18 @@ export class RefModel {
     this.maybeFree(c);
   }
 
-  processExited(p: Process): void {
+  /**
+   * the process exited: its fds close in fd order. `held(fd)`: the fd's file is still held by
+   * the kernel after the exit (a mapping of it in another process, after a fork): a device
+   * file the model releases there stays open, which the model does not follow (as
+   * deviceMayOutliveFd)
+   */
+  processExited(p: Process, held?: (fd: number) => boolean): void {
     const t = this.table(p);
-    for (const fd of [...t.keys()].sort((a, b) => a - b)) this.closed(p, fd, null);
+    for (const fd of [...t.keys()].sort((a, b) => a - b)) {
+      const device = t.get(fd)!.kind === 'device';
+      if (this.closed(p, fd, null) && device && held?.(fd)) this.lost = true;
+    }
     this.fds.delete(p);
   }
 
@@ -230,12 +248,16 @@ export class RefModel {
   }
 
   /**
-   * A process forked: two fd tables now hold the same files, and a file's release comes with
-   * its last reference, not with a close. The model counts fds, not file references: it stops
-   * comparing (the invariants of the harness, which read the kernel's state, go on).
+   * `child` forked from `parent` (a process with no fds yet): it holds the parent's files at
+   * the same fd numbers, one more reference each; a close then releases a file only when it
+   * was the file's last fd, in whichever process (`closed`)
    */
-  forked(): void {
-    this.lost = true;
+  forked(parent: Process, child: Process): void {
+    const t = this.table(child);
+    for (const [fd, o] of this.table(parent)) {
+      o.ref.n++;
+      t.set(fd, o);
+    }
   }
 
   /**
@@ -384,7 +406,7 @@ export class RefModel {
           this.expectDeviceName(g, r, arg, this.sys.profile.caps.groupIoctls === 'group-c');
           if (r >= 0) {
             g.devFds++;
-            this.table(p).set(r, { kind: 'device', id: o.id });
+            this.table(p).set(r, { kind: 'device', id: o.id, ref: { n: 1 } });
           }
           break;
         }
@@ -585,7 +607,7 @@ export class RefModel {
           if (g.devFds === 0) g.boundTo = g.container;
           else if (g.boundTo !== g.container) this.lost = true;
           g.devFds++;
-          this.table(p).set(r, { kind: 'device', id: g.id });
+          this.table(p).set(r, { kind: 'device', id: g.id, ref: { n: 1 } });
         }
         return;
       }
@@ -645,6 +667,8 @@ export class RefModel {
         this.expect(d.vaddrInvalid, `MAP_DMA(VADDR) succeeded on the mapping at 0x${iova.toString(16)} whose vaddr was never invalidated`);
         d.vaddr = vaddr;
         d.vaddrInvalid = false;
+        // from another process (a fork's): the mapping is that mm's now (vfio_change_dma_owner)
+        d.mm = mm;
       }
       return;
     }
