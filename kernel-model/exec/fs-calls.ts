@@ -6,7 +6,8 @@ import type { Process } from '../process/process.js';
 import { TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
-import type { SyscallLayer, ThreadTask } from '../syscall/syscalls.js';
+import type { SyscallLayer } from '../syscall/syscalls.js';
+import type { ThreadTask } from '../syscall/task.js';
 import { NR as UNR } from '../uapi/constants.js';
 import { ARM_NR as N } from './arm-nr.js';
 

@@ -50,7 +50,7 @@ export type { IrqStorm } from './spurious.js';
 
 export { GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_SPURIOUS_ID } from './gic.js';
 
-/** the capabilities (kernel-model/capabilities.ts) that decide the IRQ core's era-dependent rules */
+/** the capabilities (kernel-model/capabilities-irq.ts and capabilities.ts) that decide the IRQ core's era-dependent rules */
 export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger' | 'irqMaskStateCheck' | 'irqTypeAtMapping' | 'gicSetType'>;
 
 export interface IrqCoreOptions {

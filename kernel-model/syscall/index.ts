@@ -1,4 +1,5 @@
-export { SyscallLayer, ThreadTask, type SyscallHost, type ProcessExitReport } from './syscalls.js';
+export { SyscallLayer, type SyscallHost, type ProcessExitReport } from './syscalls.js';
+export { ThreadTask } from './task.js';
 export { Process, type ProcessOptions } from '../process/process.js';
 export { AddressSpace, UserMemory, type Vma, type PinnedPage } from '../process/mm.js';
 export { bindPageAllocator, type UserPageAllocator, type MemoryHost } from '../process/pages.js';

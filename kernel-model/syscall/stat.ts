@@ -15,7 +15,7 @@ import type { File } from '../vfs/file.js';
 import { dirFops, type Vfs, type VNode } from '../vfs/vfs.js';
 import { TmpfsFile } from '../vfs/tmpfs.js';
 import { RootfsFile } from '../vfs/rootfs.js';
-import type { ThreadTask } from './syscalls.js';
+import type { ThreadTask } from './task.js';
 
 export const S_IFIFO = 0o010000, S_IFCHR = 0o020000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 export const AT_FDCWD = -100;

@@ -1,20 +1,21 @@
-import { latin1 } from '../base/text.js';
-import type { Cpu, GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
+import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
 import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTDIR, ENOTTY, EOVERFLOW, ESPIPE, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops, oopsReport } from '../base/oops.js';
 import { sysEventfd } from '../eventfd/eventfd.js';
-import { accessOk, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, UserMemory, type AddressSpace } from '../process/mm.js';
+import { accessOk, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, UserMemory } from '../process/mm.js';
 import type { MemoryHost } from '../process/pages.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
 import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
-import { ERESTARTSYS, File as FileCls, type FileOps, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File, type PollTable, type Task } from '../vfs/file.js';
+import { ERESTARTSYS, File as FileCls, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { createPipeFiles } from '../vfs/pipe.js';
+import { consoleFops } from './console.js';
+import { ThreadTask } from './task.js';
 
 /** include/uapi/asm-generic/fcntl.h */
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1;
@@ -50,68 +51,6 @@ export interface SyscallHost {
   readonly selectClosedFd?: 'skip' | 'ready';
   /** FMODE_LSEEK of anonymous-inode files (profile.caps.anonInodeLseek; default 'never', 3.14) */
   readonly anonInodeLseek?: 'never' | 'with-llseek';
-}
-
-/**
- * The kernel context of one thread, reused across its syscalls (no allocation per call):
- * the wait queues it sleeps on and the deadline of a restarted blocking syscall.
- */
-export class ThreadTask implements Task, PollTable {
-  readonly queues: WaitQueue[] = [];
-  /** absolute deadline of the blocking syscall in progress (null: none) */
-  deadline: number | null = null;
-  /** true while a blocked syscall is being re-executed after a wake */
-  restarting = false;
-  constructor(
-    readonly proc: Process,
-    readonly thread: GuestThread | null,
-  ) {}
-  get mm(): AddressSpace {
-    return this.proc.mm;
-  }
-  get canBlock(): boolean {
-    return this.thread !== null;
-  }
-  sleepOn(wq: WaitQueue): void {
-    if (this.thread === null) return;
-    wq.add(this.thread);
-    this.queues.push(wq);
-  }
-  wait(wq: WaitQueue): void {
-    this.sleepOn(wq);
-  }
-  unqueue(): void {
-    const qs = this.queues;
-    if (qs.length === 0) return; // the common case: nothing queued (no length store per syscall)
-    if (this.thread !== null) for (let i = 0; i < qs.length; i++) qs[i]!.remove(this.thread);
-    qs.length = 0;
-  }
-  finish(): void {
-    this.unqueue();
-    this.deadline = null;
-    this.restarting = false;
-  }
-}
-
-/**
- * The console behind fds 0-2 of a process created with stdio: reads EOF, writes are captured
- * in `owner`'s stdout/stderr, whichever process writes (a forked child inherits the console:
- * its output lands where its parent's does, as on a terminal).
- */
-function consoleFops(owner: Process): FileOps {
-  return {
-    name: 'console',
-    read: () => 0,
-    write(f, task, buf, count) {
-      const b = new Uint8Array(Math.min(count, 65536));
-      const r = task.mm.copyFromUser(b, 0, buf, b.length);
-      if (r < 0) return r;
-      const text = latin1(b);
-      if (f.priv === 2) owner.stderr += text;
-      else owner.stdout += text;
-      return b.length;
-    },
-  };
 }
 
 /** How a process ended, for reports. */

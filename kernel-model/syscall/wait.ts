@@ -8,7 +8,7 @@
 import { EBADF, EFAULT, EINVAL } from '../base/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
-import type { ThreadTask } from './syscalls.js';
+import type { ThreadTask } from './task.js';
 
 const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;

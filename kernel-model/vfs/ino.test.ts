@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fileStat } from '../syscall/stat.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, O_DIRECTORY, O_RDONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
 import { makeMachine } from '../syscall/testing/machine.js';
-import { ThreadTask } from '../syscall/syscalls.js';
+import { ThreadTask } from '../syscall/task.js';
 
 /** a fresh machine's /dev/vfio listing: d_ino of each entry */
 function inodes(): number[] {
