@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, EPERM } from '../base/errno.js';
-import { UserMemory } from '../process/mm.js';
+import { UserMemory } from '../process/user-memory.js';
 import type { Process } from '../process/process.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_RDWR, PROT_READ, PROT_WRITE, VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD,

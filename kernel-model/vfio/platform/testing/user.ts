@@ -6,7 +6,7 @@
  * the syscall boundary throws; tests that need a process really killed use a guest
  * program (System.spawn) instead.
  */
-import { UserMemory } from '../../../process/mm.js';
+import { UserMemory } from '../../../process/user-memory.js';
 import type { Process, ProcessOptions } from '../../../process/process.js';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
