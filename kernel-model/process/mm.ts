@@ -73,6 +73,17 @@ export interface PinnedPage {
 }
 
 /**
+ * mm->locked_vm + n as the kernel computes it for an RLIMIT_MEMLOCK check: unsigned long
+ * arithmetic, modulo 2^32 on this 32-bit kernel. A locked_vm that went below zero (3.14 type1
+ * uncharging pages another process mapped, `type1LockAcct`) is a huge number there, so every
+ * check fails until it comes back (3.14 vfio_pin_pages `current->mm->locked_vm + 1 > limit`,
+ * mainline vfio_pin_pages_remote and __account_locked_vm alike).
+ */
+export function lockedVmPlus(mm: AddressSpace, n: number): number {
+  return (mm.lockedVm + n) >>> 0;
+}
+
+/**
  * A process address space: VMAs, demand-zero anonymous pages from the kernel page
  * allocator, device mappings, user accessors (raise GuestTrap), kernel copy helpers
  * (return -EFAULT), get_user_pages pinning and locked_vm.
@@ -104,7 +115,7 @@ export class AddressSpace {
   private tlbRam1: RamRegion | null = null;
   /** the region of the last hit (tlbLookup's second result) */
   private tlbHit: RamRegion | null = null;
-  /** pages accounted as locked (mm->locked_vm) */
+  /** pages accounted as locked (mm->locked_vm; an unsigned long in the kernel: compare through lockedVmPlus) */
   lockedVm = 0;
   /** mm->pinned_vm: pages pinned long-term and accounted to this mm (iommufd's do_update_pinned counts them in every accounting mode) */
   pinnedVm = 0;

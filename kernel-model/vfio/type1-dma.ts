@@ -14,7 +14,7 @@
 import { EBUSY, EINVAL, ENOMEM } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { IOMMU_CACHE, IOMMU_WRITE, type IommuDomain, type IommuGroup, type IommuResvRegion } from '../iommu/types.js';
-import type { AddressSpace, PinnedPage } from '../process/mm.js';
+import { lockedVmPlus, type AddressSpace, type PinnedPage } from '../process/mm.js';
 import type { Capabilities } from '../profile.js';
 import type { Task } from '../vfs/file.js';
 import type { IovaRange } from './type1-iova.js';
@@ -129,7 +129,7 @@ export function changeDmaOwner(d: VfioDma, mm: AddressSpace, task: Task): number
   if (mm === d.mm) return 0;
   let n = 0;
   for (let i = 0; i < d.reserved.length; i++) if (!d.reserved[i]) n++;
-  if (!task.proc.capIpcLock && mm.lockedVm + n > Math.floor(task.proc.rlimitMemlock / PAGE_SIZE)) return -ENOMEM;
+  if (!task.proc.capIpcLock && lockedVmPlus(mm, n) > Math.floor(task.proc.rlimitMemlock / PAGE_SIZE)) return -ENOMEM;
   mm.lockedVm += n;
   mm.pinnedThrough += n;
   d.mm.lockedVm -= n;
@@ -255,7 +255,7 @@ function pinChunk(pc: PinCtx, first: number, max: number): number {
   if (!remote && rsvd) return 1;
   let acct = 0;
   if (!rsvd) {
-    if (!pc.lockCap && mm.lockedVm + 1 > pc.limit) {
+    if (!pc.lockCap && lockedVmPlus(mm, 1) > pc.limit) {
       unpinPage(drv, dma, first, null);
       warnMemlock(pc);
       return -ENOMEM;
@@ -275,7 +275,7 @@ function pinChunk(pc: PinCtx, first: number, max: number): number {
         unpinPage(drv, dma, first + n, null);
         break;
       }
-      if (!rsvd && !pc.lockCap && mm.lockedVm + acct + 1 > pc.limit) {
+      if (!rsvd && !pc.lockCap && lockedVmPlus(mm, acct + 1) > pc.limit) {
         unpinPage(drv, dma, first + n, null);
         warnMemlock(pc);
         if (!remote) break;

@@ -52,7 +52,7 @@ const vmLck = (u: User): string => /^VmLck:\t(.*)$/m.exec(String(u.cat('/proc/se
 const memlockWarnings = (x: Pair): number => x.parent.sys.kernel.log.lines().filter((l) => l.includes('RLIMIT_MEMLOCK')).length;
 
 describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
-  it('3.14 (rfc-v4): the child\'s UNMAP_DMA uncharges the child, below zero; the parent stays charged and hits RLIMIT_MEMLOCK, the child gets past it', () => {
+  it('3.14 (rfc-v4): the child\'s UNMAP_DMA uncharges the child, below zero; the parent stays charged and hits RLIMIT_MEMLOCK, the child too (an unsigned long)', () => {
     const x = forked('rfc-v4');
     expect(x.child.unmapDma(x.c, 0, 16 * P)).toBe(0);
     expect(x.parent.sys.type1!.instances[0]!.dmas).toHaveLength(0);
@@ -65,9 +65,23 @@ describe('type1 locked_vm when another process unpins (type1LockAcct)', () => {
     // the parent's 16 stale pages fill its limit: its next mapping fails at the first page
     expect(x.parent.mapDma(x.c, R | W, x.pbuf, 0, P)).toBe(-ENOMEM);
     expect(memlockWarnings(x)).toBe(1);
-    // the child pins 32 pages against its 16-page limit (-16 + 32 = 16)
-    expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, 32 * P)).toBe(0);
-    expect(locked(x)).toEqual([16, 16]);
+    // the child's wrapped locked_vm + 1 passes any limit (vfio_pin_pages compares unsigned longs)
+    expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, P)).toBe(-ENOMEM);
+    expect(memlockWarnings(x)).toBe(2);
+    expect(locked(x)).toEqual([16, -16]);
+  });
+
+  it('3.14 (rfc-v4): a child that maps its own pages first, then unmaps the parent\'s, pins twice its RLIMIT_MEMLOCK', () => {
+    for (const [profile, second] of [['rfc-v4', 0], ['mainline', -ENOMEM]] as const) {
+      const x = forked(profile);
+      expect(x.child.mapDma(x.c, R | W, x.cbuf, 0x100000, 16 * P), profile).toBe(0);
+      expect(x.child.unmapDma(x.c, 0, 16 * P), profile).toBe(0);
+      // 3.14: the parent's 16 pages came off the child's count, which is back to 0
+      expect(locked(x), profile).toEqual(profile === 'rfc-v4' ? [16, 0] : [0, 16]);
+      expect(x.child.mapDma(x.c, R | W, x.cbuf + 16 * P, 0x200000, 16 * P), profile).toBe(second);
+      // 32 pages pinned through the child against a 16-page limit on 3.14
+      expect(x.child.proc.mm.pinnedThrough, profile).toBe(profile === 'rfc-v4' ? 32 : 16);
+    }
   });
 
   it('mainline: the mapping\'s own mm is uncharged whoever unmaps; the parent can map again, the child is held to its limit', () => {

@@ -19,7 +19,7 @@
  * area's storage domain or the pinned_pfns xarray), one use count per page index.
  */
 import { EFAULT, ENOMEM } from '../../base/errno.js';
-import type { AddressSpace, PinnedPage } from '../../process/mm.js';
+import { lockedVmPlus, type AddressSpace, type PinnedPage } from '../../process/mm.js';
 import type { Process } from '../../process/process.js';
 
 export const PAGE_SIZE = 4096;
@@ -149,7 +149,7 @@ export class IoptPages {
     } else if (this.accountMode === IOPT_PAGES_ACCOUNT_MM) {
       // update_mm_locked_vm -> __account_locked_vm(mm, npages, inc, task, false)
       if (inc) {
-        if (this.mm.lockedVm + n > limit) return -ENOMEM;
+        if (lockedVmPlus(this.mm, n) > limit) return -ENOMEM;
         this.mm.lockedVm += n;
       } else this.mm.lockedVm -= n;
     }
