@@ -376,6 +376,14 @@ export interface Capabilities extends IrqCapabilities {
    */
   type1LockAcct: 'current-mm' | 'dma-mm';
   /**
+   * MAX_LFS_FILESIZE of this 32-bit kernel (include/linux/fs.h), tmpfs's s_maxbytes
+   * (shmem_fill_super), the largest position lseek may set on a tmpfs file (vfs_setpos: past it
+   * -EINVAL): 2^43 - 1 in 3.14 (`((u64)PAGE_CACHE_SIZE << (BITS_PER_LONG-1))-1`) and
+   * (2^32 - 1) << 12 in v6.12 (`((loff_t)ULONG_MAX << PAGE_SHIFT)`, since v4.15's "Clarify
+   * (and fix) MAX_LFS_FILESIZE macros")
+   */
+  maxLfsFilesize: number;
+  /**
    * vfio_iommu_type1_attach_group probes a new domain for fine-grained superpages
    * (mainline vfio_test_domain_fgsp: maps two pages at the first 8 KiB-aligned free IOVA and
    * unmaps one); the 3.14 driver has no such probe

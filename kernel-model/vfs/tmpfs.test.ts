@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import { makeMachine } from '../syscall/testing/machine.js';
-import { EEXIST, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY } from '../base/errno.js';
+import { EEXIST, EINVAL, EISDIR, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO } from '../base/errno.js';
+import { KERNEL_3_14, MAINLINE } from '../profile.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, type Sys } from '../uapi/index.js';
 import { TMPFS_MAX_BYTES, TmpfsFile } from './tmpfs.js';
 
@@ -72,5 +73,28 @@ describe('tmpfs at /tmp', () => {
     });
     expect(out).toEqual([TMPFS_MAX_BYTES - 8, 8, -ENOSPC]);
     expect(m.vfs.tmp.used).toBe(TMPFS_MAX_BYTES);
+  });
+
+  it('lseek as shmem_file_llseek: up to the kernel\'s MAX_LFS_FILESIZE (3.14 2^43 - 1, v6.12 2^44 - 4096), SEEK_DATA and SEEK_HOLE', () => {
+    const run = (max: number): unknown[] => {
+      const m = makeMachine({ maxLfsFilesize: max });
+      const out: unknown[] = [];
+      m.run(function* (sys) {
+        const b = yield* scratch(sys);
+        const fd = yield* sys.open('/tmp/s', O_CREAT | O_RDWR);
+        out.push(yield* sys.write(fd, b, 100));
+        out.push(yield* sys.lseek(fd, 2 ** 43 - 1, 0), yield* sys.lseek(fd, 2 ** 43, 0));
+        out.push(yield* sys.lseek(fd, 2 ** 44 - 4096, 0), yield* sys.lseek(fd, 2 ** 44 - 4095, 0));
+        // a refused position leaves the file where it was; SEEK_CUR by 0 answers it unchecked
+        out.push(yield* sys.lseek(fd, 0, 1));
+        out.push(yield* sys.lseek(fd, 10, 3), yield* sys.lseek(fd, 10, 4), yield* sys.lseek(fd, 100, 3), yield* sys.lseek(fd, 100, 4), yield* sys.lseek(fd, -1, 3));
+        return 0;
+      });
+      return out;
+    };
+    expect(KERNEL_3_14.maxLfsFilesize).toBe(2 ** 43 - 1);
+    expect(MAINLINE.maxLfsFilesize).toBe(2 ** 44 - 4096);
+    expect(run(KERNEL_3_14.maxLfsFilesize)).toEqual([100, 2 ** 43 - 1, -EINVAL, -EINVAL, -EINVAL, 2 ** 43 - 1, 10, 100, -ENXIO, -ENXIO, -EINVAL]);
+    expect(run(MAINLINE.maxLfsFilesize)).toEqual([100, 2 ** 43 - 1, 2 ** 43, 2 ** 44 - 4096, -EINVAL, 2 ** 44 - 4096, 10, 100, -ENXIO, -ENXIO, -EINVAL]);
   });
 });

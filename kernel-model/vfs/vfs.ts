@@ -86,7 +86,7 @@ export class Vfs {
   readonly root = new RamDir(this.nextIno());
   readonly dev = new RamDir(this.nextIno());
   readonly proc = new RamDir(this.nextIno(), 0o555);
-  readonly tmp = new Tmpfs();
+  readonly tmp: Tmpfs;
   /**
    * fs/anon_inodes.c: anon_inode_getfile gives every file the one anon_inode_inode (created at
    * boot by anon_inode_init), so fstat of an eventfd and of a VFIO device fd report the same
@@ -98,7 +98,12 @@ export class Vfs {
     return this.inoSeq++;
   }
 
-  constructor(readonly sysfs: Sysfs | null) {
+  constructor(
+    readonly sysfs: Sysfs | null,
+    /** the kernel's MAX_LFS_FILESIZE (the profile's `maxLfsFilesize`; default 3.14's): tmpfs's s_maxbytes */
+    opts: { maxLfsFilesize?: number } = {},
+  ) {
+    this.tmp = new Tmpfs(0o1777, opts.maxLfsFilesize);
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
     this.root.children.set('tmp', this.tmp.root);

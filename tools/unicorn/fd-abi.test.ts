@@ -64,6 +64,10 @@ it.skipIf(shouldSkipUnicornTests())('_llseek: check order, a negative 64-bit off
     expect(arm.abi.syscall(t, UNR.lseek, Uint32Array.from([fd, 1, 1, 0, 0, 0, 0]))).toBe(-EOVERFLOW);
     expect(llseek(fd, 0, 0, res, 1)).toBe(0);
     expect(result()).toBe(2 * 2 ** 32 + 6);
+    // 3.14's MAX_LFS_FILESIZE (2^43 - 1), tmpfs's s_maxbytes, is the last position (vfs_setpos)
+    expect(llseek(fd, 0x800, 0, res, 0)).toBe(-EINVAL);
+    expect(llseek(fd, 0x7ff, 0xffffffff, res, 0)).toBe(0);
+    expect(result()).toBe(2 ** 43 - 1);
     // the result cannot be written: -EFAULT, the position has moved (as in Linux)
     expect(llseek(fd, 0, 7, 0x10, 0)).toBe(-EFAULT);
     expect(llseek(fd, 0, 0, res, 1)).toBe(0);
