@@ -384,6 +384,12 @@ export interface Capabilities extends IrqCapabilities {
    */
   maxLfsFilesize: number;
   /**
+   * tmpfs lseek SEEK_DATA/SEEK_HOLE with a negative offset (shmem_file_llseek, mm/shmem.c):
+   * 'einval' (3.14: `if (offset < 0) offset = -EINVAL;`) or 'enxio' (v6.12: `if (offset < 0)
+   * return -ENXIO;` before mapping_seek_hole_data)
+   */
+  shmemSeekNegative: 'einval' | 'enxio';
+  /**
    * vfio_iommu_type1_attach_group probes a new domain for fine-grained superpages
    * (mainline vfio_test_domain_fgsp: maps two pages at the first 8 KiB-aligned free IOVA and
    * unmaps one); the 3.14 driver has no such probe

@@ -35,6 +35,8 @@ export class Tmpfs {
     mode = 0o1777,
     /** sb->s_maxbytes: MAX_LFS_FILESIZE (shmem_fill_super), the largest position lseek sets */
     readonly maxBytes = MAX_LFS_FILESIZE_3_14,
+    /** shmem_file_llseek's answer to SEEK_DATA/SEEK_HOLE at a negative offset (`shmemSeekNegative`) */
+    readonly seekNegative: 'einval' | 'enxio' = 'einval',
   ) {
     this.root = new TmpfsDir(this, mode);
   }
@@ -140,9 +142,10 @@ export const tmpfsFops: FileOps = {
   /**
    * shmem_file_llseek (mm/shmem.c, 3.14 and v6.12): SEEK_SET/CUR/END through
    * generic_file_llseek_size with MAX_LFS_FILESIZE (SEEK_CUR by 0 returns the position
-   * unchecked); SEEK_DATA and SEEK_HOLE its own: a negative offset -EINVAL, one at or past the
-   * size -ENXIO, else the data is at the offset and the hole at the size (no holes here); the
-   * result through vfs_setpos. The syscall refused a whence past SEEK_MAX before.
+   * unchecked); SEEK_DATA and SEEK_HOLE its own: a negative offset -EINVAL (3.14) or -ENXIO
+   * (v6.12; `shmemSeekNegative`), one at or past the size -ENXIO, else the data is at the
+   * offset and the hole at the size (no holes here); the result through vfs_setpos. The
+   * syscall refused a whence past SEEK_MAX before.
    */
   llseek(f, offset, whence) {
     const n = f.priv as TmpfsFile;
@@ -156,7 +159,7 @@ export const tmpfsFops: FileOps = {
         return setPos(f, n.size + offset, max);
       case SEEK_DATA:
       case SEEK_HOLE:
-        if (offset < 0) return -EINVAL;
+        if (offset < 0) return n.fs.seekNegative === 'enxio' ? -ENXIO : -EINVAL;
         if (offset >= n.size) return -ENXIO;
         return setPos(f, whence === SEEK_DATA ? offset : n.size, max);
       default:

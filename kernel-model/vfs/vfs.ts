@@ -100,10 +100,10 @@ export class Vfs {
 
   constructor(
     readonly sysfs: Sysfs | null,
-    /** the kernel's MAX_LFS_FILESIZE (the profile's `maxLfsFilesize`; default 3.14's): tmpfs's s_maxbytes */
-    opts: { maxLfsFilesize?: number } = {},
+    /** the kernel's MAX_LFS_FILESIZE and shmem_file_llseek's negative-offset answer (the profile's `maxLfsFilesize`, `shmemSeekNegative`; default 3.14's) */
+    opts: { maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio' } = {},
   ) {
-    this.tmp = new Tmpfs(0o1777, opts.maxLfsFilesize);
+    this.tmp = new Tmpfs(0o1777, opts.maxLfsFilesize, opts.shmemSeekNegative);
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
     this.root.children.set('tmp', this.tmp.root);

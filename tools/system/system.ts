@@ -109,7 +109,7 @@ export class System {
     this.kernel.boot();
     phase?.('kernel-boot');
     const k = this.kernel;
-    this.vfs = new Vfs(k.sysfs, { maxLfsFilesize: this.profile.caps.maxLfsFilesize });
+    this.vfs = new Vfs(k.sysfs, { maxLfsFilesize: this.profile.caps.maxLfsFilesize, shmemSeekNegative: this.profile.caps.shmemSeekNegative });
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
     this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log, selectClosedFd: this.profile.caps.selectClosedFd, anonInodeLseek: this.profile.caps.anonInodeLseek });
     this.vfio = new Vfio({

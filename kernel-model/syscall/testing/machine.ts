@@ -10,13 +10,13 @@ import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number } = {}) {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio' } = {}) {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
   const mem = makeTestMemory();
   const sysfs = new Sysfs();
-  const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize });
+  const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize, shmemSeekNegative: opts.shmemSeekNegative });
   const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd });
   return {
     sched, cpu, log, mem, sysfs, vfs, sys,
