@@ -6,13 +6,15 @@ import type { HwAccess } from '../base/hw.js';
 import type { KernelLog } from '../base/klog.js';
 import { IRQ_ENTRY_CALLERS, KernelOops, oopsReport } from '../base/oops.js';
 import { IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
-import type { Capabilities } from '../capabilities.js';
+import type { IrqCapabilities } from '../capabilities-irq.js';
 import { GicChip, GIC_SPURIOUS_ID } from './gic.js';
 import { showInterrupts } from './proc.js';
 import { SpuriousDetector, StormDetector, type IrqStorm } from './spurious.js';
+import type { IrqAction, IrqCoreStats, IrqDesc } from './desc.js';
 import { IRQF_NO_AUTOEN, IRQF_SHARED, IRQF_TRIGGER_MASK, type IrqApi, type IrqHandler } from './types.js';
 
 export type { IrqStorm } from './spurious.js';
+export type { IrqAction, IrqCoreStats, IrqDesc } from './desc.js';
 
 /**
  * The kernel's interrupt core (kernel/irq/*) over the GIC irqchip driver (drivers/irqchip/
@@ -51,7 +53,7 @@ export type { IrqStorm } from './spurious.js';
 export { GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_SPURIOUS_ID } from './gic.js';
 
 /** the capabilities (kernel-model/capabilities-irq.ts and capabilities.ts) that decide the IRQ core's era-dependent rules */
-export type IrqCoreCaps = Pick<Capabilities, 'irqDomain' | 'irqKstat' | 'procInterruptsRows' | 'gicChipLabel' | 'irqSharedTrigger' | 'irqMaskStateCheck' | 'irqTypeAtMapping' | 'gicSetType'>;
+export type IrqCoreCaps = IrqCapabilities;
 
 export interface IrqCoreOptions {
   hw: HwAccess;
@@ -81,63 +83,6 @@ export interface IrqCoreOptions {
   spuriousWindow?: number;
   /** unhandled takes within the window that disable the line (default 99,900 as Linux) */
   spuriousLimit?: number;
-}
-
-export interface IrqAction {
-  readonly handler: IrqHandler;
-  readonly flags: number;
-  readonly name: string;
-  readonly devId: unknown;
-}
-
-/** One interrupt descriptor (struct irq_desc, reduced). */
-export interface IrqDesc {
-  readonly irq: number;
-  readonly hwirq: number;
-  /** IRQ_TYPE_* as configured (from the device tree or request_irq trigger flags) */
-  trigger: number;
-  actions: IrqAction[];
-  /** disable depth: 0 = enabled; a descriptor without handlers has depth 1 */
-  depth: number;
-  /** IRQD_IRQ_DISABLED */
-  disabled: boolean;
-  /** IRQD_IRQ_MASKED (the GIC enable bit is clear) */
-  masked: boolean;
-  /** IRQS_PENDING: arrived while disabled or without a handler */
-  pendingReplay: boolean;
-  /** a handler of this irq is running */
-  inProgress: boolean;
-  /**
-   * kstat, the count /proc/interrupts shows: every take of the flow handler ('every-take',
-   * 3.14) or the takes that run the handlers ('handler-runs', v6.12); capability `irqKstat`
-   */
-  count: number;
-  /** note_interrupt state */
-  unhandled: number;
-  /** last_unhandled: jiffies of the last IRQ_NONE take */
-  lastUnhandled: number;
-  windowCount: number;
-  /** set when note_interrupt disabled the line ("nobody cared") */
-  spuriousDisabled: boolean;
-  // storm streak
-  stormEpoch: number;
-  stormCount: number;
-  stormStart: number;
-  stormLast: number;
-  stormCycles: number;
-}
-
-export interface IrqCoreStats {
-  /** IRQ exception entries handled by the core */
-  entries: number;
-  /** IAR reads that returned 1023 */
-  spurious: number;
-  /** takes of IDs without a mapping (Err: in /proc/interrupts) */
-  errors: number;
-  /** KernelOops caught in handlers */
-  oopses: number;
-  /** SGIs taken (no IPI users on this single-CPU board) */
-  ipis: number;
 }
 
 function triggerIsLevel(t: number): boolean {

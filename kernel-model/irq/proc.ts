@@ -4,7 +4,7 @@
  */
 import type { Capabilities } from '../capabilities.js';
 import { IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../driver/types.js';
-import type { IrqDesc } from './core.js';
+import type { IrqDesc } from './desc.js';
 
 export interface ProcInterruptsFormat {
   /** which descriptors get a row (capability `procInterruptsRows`) */

@@ -18,7 +18,7 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import type { Scheduler } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { KernelLog } from '../base/klog.js';
-import type { IrqDesc } from './core.js';
+import type { IrqDesc } from './desc.js';
 import { IRQ_HANDLED } from './types.js';
 
 export interface IrqStorm {
