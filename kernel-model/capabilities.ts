@@ -390,6 +390,14 @@ export interface Capabilities extends IrqCapabilities {
    */
   shmemSeekNegative: 'einval' | 'enxio';
   /**
+   * how writev checks its vector: 'rw-copy-check-uvector' (3.14 fs/read_write.c: the array
+   * copied in at once (-EFAULT), then per segment a negative length -EINVAL and a range
+   * access_ok refuses -EFAULT) or 'import-iovec' (v6.12 lib/iov_iter.c: copy_iovec_from_user
+   * reads the array element by element, -EINVAL at the first negative length, then
+   * __import_iovec's access_ok per segment -EFAULT: every length before any range)
+   */
+  iovecImport: 'rw-copy-check-uvector' | 'import-iovec';
+  /**
    * vfio_iommu_type1_attach_group probes a new domain for fine-grained superpages
    * (mainline vfio_test_domain_fgsp: maps two pages at the first 8 KiB-aligned free IOVA and
    * unmaps one); the 3.14 driver has no such probe

@@ -3,7 +3,7 @@ import { decodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import { EACCES, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, ERANGE } from '../base/errno.js';
 import type { Process } from '../process/process.js';
-import { TASK_SIZE } from '../process/mm.js';
+import { accessOk, TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
@@ -175,23 +175,34 @@ export function sysWritev(x: LayerEntry, t: UnicornThread, a: Uint32Array): Sysc
   if (f === null) return -EBADF;
   if ((f.mode & FMODE_WRITE) === 0) return -EBADF;
   if (!f.ops.write) return -EINVAL;
-  // rw_copy_check_uvector: no segments is 0; more than UIO_MAXIOV -EINVAL; the array is copied
-  // in; then per segment, before anything is written: a negative ssize_t length -EINVAL, a
-  // range access_ok refuses (past TASK_SIZE, or wrapping) -EFAULT. (v6.12's import_iovec
-  // checks every length while copying the array, then access_ok per segment: the two orders
-  // differ only for a bad pointer in a segment before one with a negative length; this
-  // follows 3.14.) A pointer below TASK_SIZE that is not mapped passes and fails in its write.
+  // No segments is 0, more than UIO_MAXIOV -EINVAL (both kernels). Then, before anything is
+  // written (`iovecImport`): 3.14 rw_copy_check_uvector copies the array in at once (-EFAULT),
+  // then per segment a negative ssize_t length -EINVAL and a range access_ok refuses (past
+  // TASK_SIZE, or wrapping) -EFAULT; v6.12 import_iovec: copy_iovec_from_user's access_ok of
+  // the array, then element by element its read (-EFAULT) and a negative length -EINVAL, and
+  // only then __import_iovec's access_ok of every segment. A pointer below TASK_SIZE that is
+  // not mapped passes both and fails in its write. (Both cap the total at MAX_RW_COUNT by
+  // shortening segments, which no model file can reach.)
   const cnt = a[2]!;
   if (cnt === 0) return 0;
   if (cnt > 1024) return -EINVAL;
   const iov = new Uint8Array(cnt * 8);
-  if (x.proc.mm.copyFromUser(iov, 0, a[1]!, iov.length) !== 0) return -EFAULT;
   const dv = new DataView(iov.buffer);
-  for (let i = 0; i < cnt; i++) {
-    const base = dv.getUint32(i * 8, true);
-    const len = dv.getInt32(i * 8 + 4, true);
-    if (len < 0) return -EINVAL;
-    if (base + len > TASK_SIZE) return -EFAULT;
+  if (x.layer.host.iovecImport === 'import-iovec') {
+    if (!accessOk(a[1]!, iov.length)) return -EFAULT;
+    for (let i = 0; i < cnt; i++) {
+      if (x.proc.mm.copyFromUser(iov, i * 8, a[1]! + i * 8, 8) !== 0) return -EFAULT;
+      if (dv.getInt32(i * 8 + 4, true) < 0) return -EINVAL;
+    }
+    for (let i = 0; i < cnt; i++) if (dv.getUint32(i * 8, true) + dv.getUint32(i * 8 + 4, true) > TASK_SIZE) return -EFAULT;
+  } else {
+    if (x.proc.mm.copyFromUser(iov, 0, a[1]!, iov.length) !== 0) return -EFAULT;
+    for (let i = 0; i < cnt; i++) {
+      const base = dv.getUint32(i * 8, true);
+      const len = dv.getInt32(i * 8 + 4, true);
+      if (len < 0) return -EINVAL;
+      if (base + len > TASK_SIZE) return -EFAULT;
+    }
   }
   let total = 0;
   for (let i = 0; i < cnt; i++) {

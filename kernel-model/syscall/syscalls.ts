@@ -52,6 +52,8 @@ export interface SyscallHost {
   readonly selectClosedFd?: 'skip' | 'ready';
   /** FMODE_LSEEK of anonymous-inode files (profile.caps.anonInodeLseek; default 'never', 3.14) */
   readonly anonInodeLseek?: 'never' | 'with-llseek';
+  /** writev's vector checks (profile.caps.iovecImport; default 'rw-copy-check-uvector', 3.14) */
+  readonly iovecImport?: 'rw-copy-check-uvector' | 'import-iovec';
 }
 
 /** How a process ended, for reports. */

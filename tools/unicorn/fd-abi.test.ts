@@ -12,8 +12,8 @@ import { System } from '../system/system.js';
  * a process running the `hello` image, for its ARM entry (the tests drive the entry directly):
  * `open` opens a path through the syscall layer, `page` is an anonymous page of the process
  */
-function armProcess() {
-  const system = new System({ profile: 'rfc-v4', seed: 3 });
+function armProcess(profile = 'rfc-v4') {
+  const system = new System({ profile, seed: 3 });
   const proc = system.syscalls.createProcess({ name: 'abi', stdio: true });
   const arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: system.machine.bus, elf: new Uint8Array(readFileSync(guestBinary('hello'))), argv: ['abi'], prng: new Prng(3) });
   const t = arm.main;
@@ -118,6 +118,42 @@ it.skipIf(shouldSkipUnicornTests())('writev: fd and mode before the vector, ever
     expect(writev(fd, [[page, 10], [0x1000, 5]])).toBe(10);
     expect(writev(fd, [[page, 3], [page, 0], [page + 3, 4]])).toBe(7);
     expect(size()).toBe(17);
+    // 3.14 checks segment by segment: the bad range of the first before the negative length of the second
+    expect(writev(fd, [[0xbeffff00, 0x1000], [page, 0x80000000]])).toBe(-EFAULT);
+    // and copies the whole array first: an unreadable second element is -EFAULT before the first's negative length
+    expect(proc.mm.copyToUser(page + 0xff8, Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0x80]), 0, 8)).toBe(0);
+    expect(arm.abi.syscall(t, ARM_NR.writev, Uint32Array.from([fd, page + 0xff8, 2, 0, 0, 0, 0]))).toBe(-EFAULT);
+  } finally {
+    arm.engine.close();
+  }
+});
+
+/**
+ * writev's vector in v6.12 (import_iovec, lib/iov_iter.c; capability `iovecImport`): every
+ * segment's length while the array is copied in, element by element, then every range
+ */
+it.skipIf(shouldSkipUnicornTests())('writev (mainline): every length before any range, the array read element by element', () => {
+  const { proc, arm, t, open, page } = armProcess('mainline');
+  try {
+    const fd = open('/tmp/w', O_CREAT | O_RDWR);
+    const writev = (vec: number, segs: [number, number][], cnt = segs.length): number => {
+      const b = new Uint8Array(8 * segs.length);
+      const dv = new DataView(b.buffer);
+      segs.forEach(([base, len], i) => {
+        dv.setUint32(8 * i, base, true);
+        dv.setUint32(8 * i + 4, len, true);
+      });
+      expect(proc.mm.copyToUser(vec, b, 0, b.length)).toBe(0);
+      return arm.abi.syscall(t, ARM_NR.writev, Uint32Array.from([fd, vec, cnt, 0, 0, 0, 0])) as number;
+    };
+    // the negative length of the second segment before the bad range of the first (3.14: -EFAULT)
+    expect(writev(page + 0x800, [[0xbeffff00, 0x1000], [page, 0x80000000]])).toBe(-EINVAL);
+    // a negative length in the last element of the page, the next element unreadable: -EINVAL
+    // (3.14 copies the whole array first: -EFAULT)
+    expect(writev(page + 0xff8, [[page, 0x80000000]], 2)).toBe(-EINVAL);
+    // a readable array of good lengths with a bad range: -EFAULT; nothing was written
+    expect(writev(page + 0x800, [[page, 4], [0xbeffff00, 0x1000]])).toBe(-EFAULT);
+    expect(writev(page + 0x800, [[page, 4]])).toBe(4);
   } finally {
     arm.engine.close();
   }
