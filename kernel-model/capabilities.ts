@@ -10,6 +10,7 @@
  * docs/PROFILES.md has the table of values per profile.
  */
 import type { IrqCapabilities } from './capabilities-irq.js';
+import type { SyscallCapabilities } from './capabilities-syscall.js';
 
 /**
  * Review findings and defects of the posted code that the model reproduces. Each is
@@ -50,7 +51,7 @@ export interface Bugs {
  * (if any) and in MAINLINE, then add its row to the table in docs/PROFILES.md
  * (kernel-model/profile.test.ts checks that the table lists every capability).
  */
-export interface Capabilities extends IrqCapabilities {
+export interface Capabilities extends IrqCapabilities, SyscallCapabilities {
   // ---- driver core (drivers/base/)
   /** patch 01: driver_probe_device() exported (EXPORT_SYMBOL_GPL in drivers/base/dd.c), so vfio_bind can call it */
   driverProbeDeviceExported: boolean;
@@ -376,28 +377,6 @@ export interface Capabilities extends IrqCapabilities {
    */
   type1LockAcct: 'current-mm' | 'dma-mm';
   /**
-   * MAX_LFS_FILESIZE of this 32-bit kernel (include/linux/fs.h), tmpfs's s_maxbytes
-   * (shmem_fill_super), the largest position lseek may set on a tmpfs file (vfs_setpos: past it
-   * -EINVAL): 2^43 - 1 in 3.14 (`((u64)PAGE_CACHE_SIZE << (BITS_PER_LONG-1))-1`) and
-   * (2^32 - 1) << 12 in v6.12 (`((loff_t)ULONG_MAX << PAGE_SHIFT)`, since v4.15's "Clarify
-   * (and fix) MAX_LFS_FILESIZE macros")
-   */
-  maxLfsFilesize: number;
-  /**
-   * tmpfs lseek SEEK_DATA/SEEK_HOLE with a negative offset (shmem_file_llseek, mm/shmem.c):
-   * 'einval' (3.14: `if (offset < 0) offset = -EINVAL;`) or 'enxio' (v6.12: `if (offset < 0)
-   * return -ENXIO;` before mapping_seek_hole_data)
-   */
-  shmemSeekNegative: 'einval' | 'enxio';
-  /**
-   * how writev checks its vector: 'rw-copy-check-uvector' (3.14 fs/read_write.c: the array
-   * copied in at once (-EFAULT), then per segment a negative length -EINVAL and a range
-   * access_ok refuses -EFAULT) or 'import-iovec' (v6.12 lib/iov_iter.c: copy_iovec_from_user
-   * reads the array element by element, -EINVAL at the first negative length, then
-   * __import_iovec's access_ok per segment -EFAULT: every length before any range)
-   */
-  iovecImport: 'rw-copy-check-uvector' | 'import-iovec';
-  /**
    * vfio_iommu_type1_attach_group probes a new domain for fine-grained superpages
    * (mainline vfio_test_domain_fgsp: maps two pages at the first 8 KiB-aligned free IOVA and
    * unmaps one); the 3.14 driver has no such probe
@@ -575,24 +554,6 @@ export interface Capabilities extends IrqCapabilities {
    * (vfio_amba_init_dev); false in 3.14 and the RFC (no AMBA support: a TODO of the cover letter)
    */
   vfioAmba: boolean;
-  // ---- issue 20: user land
-  /**
-   * select() on an fd closed by another thread while the caller sleeps (the fds are checked on
-   * entry only, fs/select.c do_select -> max_select_fd; the re-scans after a wake-up fdget each
-   * fd): 'skip' (3.14 do_select: `if (f.file) { ... }` around the poll and the result bits, a
-   * closed fd is passed over) or 'ready' (mainline do_select: mask starts as EPOLLNVAL, which
-   * POLLIN_SET, POLLOUT_SET and POLLEX_SET include, so a closed fd is reported in every set
-   * it was asked for)
-   */
-  selectClosedFd: 'skip' | 'ready';
-  /**
-   * whether an anonymous inode's file can be seeked: 'never' (3.14 fs/file_table.c alloc_file:
-   * f_mode is the access mode, FMODE_LSEEK only comes from do_dentry_open, so vfs_llseek falls
-   * back to no_llseek, -ESPIPE, even for eventfd's noop_llseek) or 'with-llseek' (mainline
-   * file_init_path: FMODE_LSEEK when the fops have an llseek: lseek on an eventfd returns its
-   * position, 0). Neither sets FMODE_PREAD/FMODE_PWRITE: pread/pwrite are -ESPIPE either way.
-   */
-  anonInodeLseek: 'never' | 'with-llseek';
   // ---- issue 23: the device-centric VFIO path
   /**
    * the VFIO device cdev (mainline drivers/vfio/device_cdev.c, CONFIG_VFIO_DEVICE_CDEV):
