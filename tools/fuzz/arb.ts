@@ -428,6 +428,11 @@ export function sameOpArb(c: Call): fc.Arbitrary<Call> | null {
       return rec({ op: fc.constant('echo' as const), p, path: sysfsPath, value: sysfsValue });
     case 'raw':
       return rec({ op: fc.constant('raw' as const), p, nr: rawNr, args: rawArgs });
+    case 'fork': {
+      // the child's slot drawn again among the others
+      const from = c.p % NPROC;
+      return fc.integer({ min: 1, max: NPROC - 1 }).map((d): Call => ({ op: 'fork', p: c.p, into: (from + d) % NPROC }));
+    }
     default:
       return null;
   }

@@ -33,7 +33,7 @@ const setIrqs = (dev: number, flags: number, data?: number | { efd: number }, co
 });
 const readEfd = (i = 0, p = 0): Call => ({ op: 'read', p, fd: { k: 'eventfd', i }, count: 8, ptr: 'ok' });
 const pollEfd = (i = 0): Call => ({ op: 'poll', p: 0, fds: [{ k: 'eventfd', i }, { k: 'device', i: 0 }], events: 5 });
-const unmapDma = (iova: number, pages: number, c = 0): Call => ({ op: 'ioctl', p: 0, fd: { k: 'container', i: c }, req: R.VFIO_IOMMU_UNMAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_unmap', fields: { argsz: 24, flags: 0, iova, size: pages * 0x1000 }, ptr: 'ok' } });
+const unmapDma = (iova: number, pages: number, c = 0, p = 0): Call => ({ op: 'ioctl', p, fd: { k: 'container', i: c }, req: R.VFIO_IOMMU_UNMAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_unmap', fields: { argsz: 24, flags: 0, iova, size: pages * 0x1000 }, ptr: 'ok' } });
 const mapDmaOn = (c: number, dma: number, iova: number, pages: number, flags = 3, p = 0): Call => ({ op: 'ioctl', p, fd: { k: 'container', i: c }, req: R.VFIO_IOMMU_MAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags, vaddr: { dma }, iova, size: pages * 0x1000 }, ptr: 'ok' } });
 const devIoctl = (dev: number, req: number, type: 'vfio_device_info' | 'vfio_region_info' | 'vfio_irq_info', index = 0): Call => ({
   op: 'ioctl',
@@ -119,6 +119,10 @@ export const SEEDS: readonly Seed[] = [
   { fails: ['EINVAL'], n: SETUP_PREFIX.length, calls: [...SECOND_GROUP, mapDma(0, 0x10000, 4), dev1Map, efd, irqTrigger(1), { op: 'ioctl', p: 0, fd: { k: 'device', i: 0 }, req: R.VFIO_DEVICE_RESET, arg: { t: 'int', v: 0 } }, ...copy(0x10000, 0x11000, 0x40), { op: 'exit', p: 0 }, run(100_000), open('/dev/vfio/vfio'), open('/dev/vfio/1')] },
   // other processes: P1 (no CAP_IPC_LOCK, 64 KiB memlock) maps past its limit; P2 (a user) opens the nodes; P1 opens a group P0 holds
   { fails: ['ENOMEM', 'EBUSY', 'EACCES'], n: SETUP_PREFIX.length, calls: [open('/dev/vfio/vfio', 1), open('/dev/vfio/1', 1), { op: 'ioctl', p: 1, fd: { k: 'group', i: 0 }, req: R.VFIO_GROUP_SET_CONTAINER, arg: { t: 'struct', type: 'int32', fields: { v: { fd: { k: 'container', i: 0 } } }, ptr: 'ok' } }, { op: 'ioctl', p: 1, fd: { k: 'container', i: 0 }, req: R.VFIO_SET_IOMMU, arg: { t: 'int', v: 1 } }, mapDmaOn(0, 0, 0x10000, 8, 3, 1), mapDmaOn(0, 8, 0x20000, 8, 3, 1), mapDmaOn(0, 0, 0x30000, 16, 3, 1), open('/dev/vfio/0', 1), open('/dev/vfio/vfio', 2), open('/dev/vfio/1', 2), { op: 'exit', p: 1 }] },
+  // a fork: P1 becomes P0's child, holding its container, group and device; the child maps and unmaps pages of its
+  // own in the shared container and closes its copy of the device fd, the parent unmaps its own; the parent closes
+  // everything, and the child's exit releases the container (each process uncharges what it mapped: clean in both eras)
+  { n: SETUP_PREFIX.length, calls: [mapDma(0, 0x10000, 4), { op: 'fork', p: 0, into: 1 }, mapDmaOn(0, 4, 0x20000, 4, 3, 1), unmapDma(0x20000, 4, 0, 1), close('device', 0, 1), unmapDma(0x10000, 4), close('device'), close('group'), close('container'), { op: 'exit', p: 1 }] },
   // stall-mode context faults: copies to unmapped IOVAs, a read fault, a fault during a later chunk; the status and fault address read
   { n: SETUP_PREFIX.length, calls: [...SECOND_GROUP, mapDma(0, 0x10000, 2), dev1Map, efd, irqTrigger(1), ...copy(0x10000, 0x11800, 0x1000), run(100_000), mmioRd(0x10), mmioRd(0x14), mmio(0x10, 4), setIrqs(1, DATA_NONE | ACTION_UNMASK), ...copy(0x50000, 0x10000, 0x40), run(100_000), mmioRd(0x14), mmio(0x10, 6), ...copy(0x10000, 0x60000, 0x40), ...copy(0x10000, 0x11000, 0x40), run(1_000_000), readEfd()] },
   // --- sysfs and procfs, read by P1: attributes, links (readlink), directories (getdents64)
