@@ -1347,7 +1347,7 @@ function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', 
 }
 
 /**
- * Can this call change what a stream id reaches? Closes and exits (a last reference
+ * Can this call change what a stream id reaches? Closes, exits and forks (a fork ends the child slot's old process; a last reference
  * detaches a group and frees its mappings), container and group ioctls, sysfs writes
  * (rebinding), raw syscalls, and device writes (pwrite, write, stores through a mapping: a
  * broken read/write or mmap path may reach any address). Other calls leave the SMMU and the tables alone: the isolation
