@@ -1,6 +1,7 @@
 /**
- * The capabilities of the syscall layer and the file systems user land sees (fs/, mm/shmem.c,
- * lib/iov_iter.c): part of the capability vocabulary (kernel-model/capabilities.ts,
+ * The capabilities of the syscall layer, the file systems user land sees and the process
+ * credentials (fs/, mm/shmem.c, lib/iov_iter.c, kernel/capability.c, kernel/sys.c): part of the
+ * capability vocabulary (kernel-model/capabilities.ts,
  * `Capabilities` extends this), decided per profile in kernel-model/profile.ts like the rest.
  */
 export interface SyscallCapabilities {
@@ -43,4 +44,26 @@ export interface SyscallCapabilities {
    * __import_iovec's access_ok per segment -EFAULT: every length before any range)
    */
   iovecImport: 'rw-copy-check-uvector' | 'import-iovec';
+  /**
+   * CAP_LAST_CAP (include/uapi/linux/capability.h): 36 in 3.14 (CAP_BLOCK_SUSPEND) and 40 in
+   * v6.12 (CAP_CHECKPOINT_RESTORE). Root's capability sets hold every capability up to it
+   * (CAP_FULL_SET), capset drops the bits above it (3.14 kernel/capability.c: the last u32 word
+   * masked with CAP_LAST_U32_VALID_MASK; v6.12 mk_kernel_cap: CAP_VALID_MASK), and
+   * /proc/self/status's CapBnd shows it (0000001fffffffff, 000001ffffffffff)
+   */
+  capLastCap: number;
+  /**
+   * whether struct cred has the ambient set (cap_ambient, since v4.3): v6.12's fs/proc/array.c
+   * task_cap prints "CapAmb:" after CapBnd, security/commoncap.c cap_capset keeps it within
+   * permitted & inheritable and cap_emulate_setxuid clears it when root gives up its uid; 3.14
+   * has no such set and no line
+   */
+  capAmbient: boolean;
+  /**
+   * kernel/sys.c do_prlimit setting an RLIMIT_CPU soft limit of 0: 'one-second' (3.14: "we use
+   * the zero value to mean 'it was never set'. So let's cheat and make it one second instead":
+   * the limit reads back as 1) or 'zero' (v6.12: stored as given, the posix CPU timer code
+   * takes 0 as a limit)
+   */
+  rlimitCpuZero: 'one-second' | 'zero';
 }

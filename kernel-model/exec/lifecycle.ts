@@ -20,7 +20,7 @@ import { ProcessGuestSpace } from './space.js';
  * (the kernel's `current`): these calls read or replace every part of it.
  */
 
-const CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
+const CLONE_VM = 0x100, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
 const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 /** wait4/waitid option bits (include/uapi/linux/wait.h) */
 const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
@@ -55,20 +55,32 @@ export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscall
 /**
  * fork / vfork / clone without CLONE_THREAD (kernel/fork.c kernel_clone -> copy_process): a
  * new process with a copy of the address space (AddressSpace.forkInto: copying, not
- * copy-on-write), the fd table (dup_fd), cwd, credentials and limits, and one thread with
- * the caller's registers and r0 = 0 on its own Unicorn engine. It joins the CPU's run queue
- * like any thread (same timeslice rule, deterministic order). ARM clone arguments are
- * (flags, newsp, parent_tidptr, tls, child_tidptr) (CONFIG_CLONE_BACKWARDS).
+ * copy-on-write), the fd table (dup_fd), cwd, credentials and limits (copy_creds,
+ * copy_signal: Process.copyCredsTo), and one thread with the caller's registers and r0 = 0
+ * on its own Unicorn engine. It joins the CPU's run queue like any thread (same timeslice
+ * rule, deterministic order). ARM clone arguments are (flags, newsp, parent_tidptr, tls,
+ * child_tidptr) (CONFIG_CLONE_BACKWARDS).
+ * CLONE_PARENT (copy_process, 3.14 and v6.12): -EINVAL from a process the kernel treats as
+ * init (signal->flags & SIGNAL_UNKILLABLE, LinuxAbi.signalUnkillable); otherwise the child's
+ * real_parent is the caller's real_parent, so the caller's parent waits for it (wait4,
+ * waitid) and gets its SIGCHLD, and the caller cannot (-ECHILD). A caller the model gives no
+ * parent (started by the board, or orphaned: its real parent is init, getppid 1) gives its
+ * CLONE_PARENT child to init too: getppid 1, and nothing in the run can wait for it (init
+ * reaps it when it ends, as any orphan here).
  * Choices: vfork is a fork (the parent is not suspended until the child execs or exits;
  * a vfork child that only execs or _exits, as POSIX requires, cannot tell); CLONE_VM
  * without CLONE_THREAD (posix_spawn) is a fork too, with the child on `newsp`; the exit
- * signal is always SIGCHLD.
+ * signal is always SIGCHLD (CSIGNAL is not read; CLONE_PARENT's exit_signal, the group
+ * leader's, is SIGCHLD here as well).
  */
 export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32Array): SyscallResult {
   if (p.bus === null) return -ENOSYS;
+  // siblings of init would stay zombies: "prevent global and container-inits from creating siblings"
+  if ((flags & CLONE_PARENT) !== 0 && p.signalUnkillable) return -EINVAL;
   // only the calling thread is copied into the child, as in Linux
   const parentProc = p.proc;
-  const proc = p.layer.createProcess({ name: parentProc.name, uid: parentProc.uid, capIpcLock: parentProc.capIpcLock, nofile: parentProc.rlimitNofile, memlock: parentProc.rlimitMemlock });
+  const proc = p.layer.createProcess({ name: parentProc.name });
+  parentProc.copyCredsTo(proc);
   proc.cwd = parentProc.cwd;
   if (p.mm.forkInto(proc.mm) < 0) {
     proc.teardown();
@@ -79,7 +91,9 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   const space = new ProcessGuestSpace(proc.mm);
   const engine = new UnicornEngine(t.engine.arch);
   engine.attach(space, p.bus);
-  const child = p.forkChild(proc, space);
+  // real_parent: current->real_parent with CLONE_PARENT, else current
+  const parent = (flags & CLONE_PARENT) !== 0 ? p.parent : p;
+  const child = p.forkChild(proc, space, parent);
   child.brkStart = p.brkStart;
   const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
   // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
@@ -92,7 +106,7 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   if ((flags & CLONE_PARENT_SETTID) !== 0) p.mm.putUser32(a[2]!, proc.pid);
   if ((flags & CLONE_CHILD_SETTID) !== 0) child.mm.putUser32(a[4]!, proc.pid);
   if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearTid.set(th, a[4]!);
-  p.children.push(child);
+  parent?.children.push(child);
   p.cpu.addThread(th);
   return proc.pid;
 }
@@ -163,6 +177,8 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   p.exeBytes = bytes;
   p.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
   p.proc.closeOnExec();
+  // install_exec_creds: the capability sets after an exec (Process.execCaps)
+  p.proc.execCaps();
   p.clearTid.delete(t);
   p.signals.flushHandlers();
   t.restartAt(loaded.img.entry, loaded.sp);

@@ -21,7 +21,8 @@ import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sys
 import { FutexTable } from './futex.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGCHLD, SignalState, sysKill } from './signal.js';
-import { sysPrctl, sysPrlimit64, sysUgetrlimit, sysUname } from './sys.js';
+import { sysCapget, sysCapset } from './capability.js';
+import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
@@ -34,7 +35,8 @@ import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
  *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
  *   fs-calls.ts      file calls decoded before the layer (fs/open.c, fs/namei.c, fs/stat.c,
  *                    fs/read_write.c, fs/select.c)
- *   sys.ts           uname, prlimit64/ugetrlimit, prctl (kernel/sys.c)
+ *   sys.ts           uname, the rlimit calls, setuid, getresuid, prctl (kernel/sys.c)
+ *   capability.ts    capget, capset (kernel/capability.c, security/commoncap.c)
  *   lifecycle.ts     clone, fork, execve, exit, wait (kernel/fork.c, fs/exec.c, kernel/exit.c)
  *   signal.ts        signal state, posting, delivery, sigaction/sigprocmask/sigsuspend, kill
  *                    (kernel/signal.c)
@@ -67,8 +69,10 @@ export interface LinuxAbiOptions {
   exeBytes?: Uint8Array | null;
   /** the executables execve() can run */
   execFs?: ExecFs | null;
-  /** the parent process (fork); null for a process started by the board */
+  /** the parent process (fork; CLONE_PARENT: the caller's parent); null for a process started by the board */
   parent?: LinuxAbi | null;
+  /** the process this one was forked from (its tree; an engine of its own), when that is not `parent` */
+  forkedFrom?: LinuxAbi | null;
 }
 
 /**
@@ -99,7 +103,8 @@ export interface ArmProcessExit {
  *
  * What a static glibc program and pthreads need beyond that is implemented on the kernel
  * side, here and in the modules listed above: brk, set_tls, set_tid_address,
- * set_robust_list, uname, getrandom (seeded Prng), prlimit64/ugetrlimit, readlinkat, openat,
+ * set_robust_list, uname, getrandom (seeded Prng), prlimit64/setrlimit/ugetrlimit, capget/capset,
+ * setuid(32), getresuid32/getresgid32, readlinkat, openat,
  * writev, clock_gettime(64) (virtual time), clock_nanosleep(64), ppoll, clone (threads:
  * CLONE_VM|CLONE_THREAD; without CLONE_THREAD a process), fork/vfork, execve, wait4/waitid,
  * futex WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), the signal calls and
@@ -137,6 +142,12 @@ export class LinuxAbi implements SyscallBridge {
   readonly clearTid = new Map<UnicornThread, number>();
   /** the parent (null: started by the board, or reparented to init when the parent ended) */
   parent: LinuxAbi | null;
+  /**
+   * signal->flags & SIGNAL_UNKILLABLE: the process is the init of its pid namespace (copy_process
+   * refuses it CLONE_PARENT). No process of a run is: the board starts programs as children of
+   * init (getppid 1); tests set it.
+   */
+  signalUnkillable = false;
   /** children not yet reaped, in fork order (the zombies have `exit` set) */
   readonly children: LinuxAbi[] = [];
   /** every process of this tree (the board-started one and its descendants), in creation order */
@@ -180,8 +191,9 @@ export class LinuxAbi implements SyscallBridge {
     this.execFs = o.execFs ?? null;
     this.tracer = o.tracer ?? null;
     this.parent = o.parent ?? null;
-    this.forked = this.parent !== null;
-    this.tree = this.parent !== null ? this.parent.tree : [];
+    const from = o.forkedFrom ?? this.parent;
+    this.forked = from !== null;
+    this.tree = from !== null ? from.tree : [];
     this.tree.push(this);
     this.signals = new SignalState(this, o.layer, o.cpu);
     this.futex = new FutexTable(o.proc.mm, o.cpu);
@@ -198,12 +210,13 @@ export class LinuxAbi implements SyscallBridge {
 
   /**
    * The process object of a child forked from this one (lifecycle.ts sysFork): this one's
-   * layer, CPU, bus, log, tracer, executables, image and break, a Prng of its own.
+   * layer, CPU, bus, log, tracer, executables, image and break, a Prng of its own; its parent
+   * is `parent` (this one, or with CLONE_PARENT this one's parent).
    */
-  forkChild(proc: Process, space: ProcessGuestSpace): LinuxAbi {
+  forkChild(proc: Process, space: ProcessGuestSpace, parent: LinuxAbi | null): LinuxAbi {
     return new LinuxAbi({
       layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.exe, brk: this.brk,
-      log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent: this,
+      log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent, forkedFrom: this,
     });
   }
 
@@ -418,9 +431,25 @@ export class LinuxAbi implements SyscallBridge {
         // Choice: no file here has splice_read (Linux: do_splice_direct fails -EINVAL for such
         // files); callers (busybox cat, coreutils) fall back to read/write
         return -EINVAL;
-      case N.getuid: case N.getgid: case N.geteuid: case N.getegid:
-      case N.getuid32: case N.getgid32: case N.geteuid32: case N.getegid32:
-        return nr === N.getuid || nr === N.getuid32 || nr === N.geteuid || nr === N.geteuid32 ? this.proc.uid : 0;
+      case N.getuid32: case N.geteuid32:
+        return this.proc.uid;
+      case N.getuid: case N.geteuid:
+        // kernel/uid16.c high2lowuid: a uid that needs more than 16 bits is overflowuid (65534)
+        return this.proc.uid > 0xffff ? 65534 : this.proc.uid;
+      case N.getgid: case N.getegid: case N.getgid32: case N.getegid32:
+        return 0;
+      case N.getresuid32:
+      case N.getresgid32:
+        return sysGetresid(this, nr === N.getresuid32 ? this.proc.uid : 0, a);
+      case N.setuid32:
+        return sysSetuid(this, a[0]!);
+      case N.setuid:
+        // setuid16: low2highuid, (old_uid_t)-1 is -1
+        return sysSetuid(this, (a[0]! & 0xffff) === 0xffff ? 0xffffffff : a[0]! & 0xffff);
+      case N.capget:
+        return sysCapget(this, t, a);
+      case N.capset:
+        return sysCapset(this, t, a);
       case N.rt_sigaction:
         return this.signals.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigprocmask:
@@ -447,9 +476,11 @@ export class LinuxAbi implements SyscallBridge {
         return this.writeOut(a[0]!, buf) ? n : -EFAULT;
       }
       case N.prlimit64:
-        return sysPrlimit64(this.proc, a);
+        return sysPrlimit64(this, a);
+      case N.setrlimit:
+        return sysSetrlimit(this, a);
       case N.ugetrlimit:
-        return sysUgetrlimit(this.proc, a);
+        return sysUgetrlimit(this, a);
       case N.tgkill:
       case N.kill:
         return sysKill(this.tree, this, a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);

@@ -1,12 +1,16 @@
-import { encodeRlimit64, encodeUtsname, RLIM_INFINITY } from '../../emulator/cpu/unicorn/abi.js';
-import { EFAULT, EINVAL, EPERM } from '../base/errno.js';
+import { encodeUtsname } from '../../emulator/cpu/unicorn/abi.js';
+import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
+import { CAP_SETUID, CAP_SYS_RESOURCE, capRaised, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, SYSCTL_NR_OPEN, type Rlimit } from '../process/cred.js';
 import type { Process } from '../process/process.js';
+import type { SyscallLayer } from '../syscall/syscalls.js';
+import type { LinuxAbi } from './linux-abi.js';
 
 /**
- * The kernel/sys.c calls of the ARM entry on the process's or the system's settings:
- * uname (sys_newuname), prlimit64 and ugetrlimit (the limits: RLIMIT_STACK 8 MiB, NOFILE and
- * MEMLOCK from the process, the others unlimited; setting them is not supported) and prctl's
- * comm (PR_SET_NAME, PR_GET_NAME). `a` are the call's registers.
+ * The kernel/sys.c calls of the ARM entry on the process's or the system's settings: uname
+ * (sys_newuname); the resource limits, prlimit64, setrlimit and ugetrlimit (do_prlimit); the
+ * user id, setuid/setuid32 with security/commoncap.c's capability rules, getresuid32 and
+ * getresgid32; and prctl's comm (PR_SET_NAME, PR_GET_NAME). `a` are the call's registers. The
+ * credentials and limits themselves are kernel-model/process/cred.ts.
  */
 
 /** uname(struct new_utsname *) */
@@ -15,30 +19,147 @@ export function sysUname(proc: Process, a: Uint32Array): number {
   return proc.mm.copyToUser(a[0]!, u, 0, u.length) === 0 ? 0 : -EFAULT;
 }
 
-/** prlimit64(pid, resource, new_rlim, old_rlim): the caller's own limits, read only */
-export function sysPrlimit64(proc: Process, a: Uint32Array): number {
-  if (a[0] !== 0 && a[0] !== proc.pid) return -EPERM;
-  if (a[2] !== 0) return -EPERM; // setting limits is not supported
-  if (a[3] !== 0) {
-    const res = a[1]!;
-    const lim = res === 3 /* STACK */ ? encodeRlimit64(8n << 20n, RLIM_INFINITY)
-      : res === 7 /* NOFILE */ ? encodeRlimit64(BigInt(proc.rlimitNofile), BigInt(proc.rlimitNofile))
-        : res === 8 /* MEMLOCK */ ? encodeRlimit64(BigInt(proc.rlimitMemlock), BigInt(proc.rlimitMemlock))
-          : encodeRlimit64(RLIM_INFINITY, RLIM_INFINITY);
-    if (proc.mm.copyToUser(a[3]!, lim, 0, lim.length) !== 0) return -EFAULT;
+/**
+ * find_task_by_vpid: the process a pid names, among the live processes the model knows (the
+ * syscall layer's, both CPUs'), else the process one of whose live threads has that id. A
+ * process that has ended (a zombie not yet reaped) is not found: -ESRCH where Linux would
+ * still find its task (a choice: the model releases a process's state when it ends).
+ */
+export function findTaskByVpid(layer: SyscallLayer, pid: number): Process | null {
+  const p = layer.processes.get(pid);
+  if (p !== undefined) return p;
+  for (const q of layer.processes.values()) if (q.threads.some((th) => th.tid === pid && th.state !== 'exited')) return q;
+  return null;
+}
+
+/** rlim64_is_infinity / rlim64_to_rlim on a 32-bit kernel: a value from ULONG_MAX up is RLIM_INFINITY */
+const fromRlim64 = (v: bigint): number => (v >= BigInt(RLIM_INFINITY) ? RLIM_INFINITY : Number(v));
+/** rlim_to_rlim64: RLIM_INFINITY becomes RLIM64_INFINITY */
+const toRlim64 = (v: number): bigint => (v === RLIM_INFINITY ? 0xffffffffffffffffn : BigInt(v));
+
+/**
+ * do_prlimit(tsk, resource, new_rlim, old_rlim) (kernel/sys.c, 3.14 and v6.12): resource past
+ * RLIM_NLIMITS -EINVAL; a new soft limit above its hard one -EINVAL; an RLIMIT_NOFILE maximum
+ * above sysctl_nr_open -EPERM; raising the hard limit without CAP_SYS_RESOURCE in the caller's
+ * effective set (capable(), in init_user_ns) -EPERM; then the old limits are read and the new
+ * ones stored. 3.14 stores an RLIMIT_CPU soft limit of 0 as 1 second (capability
+ * `rlimitCpuZero`). The model stores every resource and enforces NOFILE and MEMLOCK only (no
+ * CPU time accounting: update_rlimit_cpu's timer is not modelled). `old` receives the limits
+ * before the change.
+ */
+function doPrlimit(layer: SyscallLayer, caller: Process, tsk: Process, resource: number, nw: Rlimit | null, old: Rlimit | null): number {
+  if (resource >= RLIM_NLIMITS) return -EINVAL;
+  const rlim = tsk.rlim[resource]!;
+  if (nw !== null) {
+    if (nw.cur > nw.max) return -EINVAL;
+    if (resource === RLIMIT_NOFILE && nw.max > SYSCTL_NR_OPEN) return -EPERM;
+    if (nw.max > rlim.max && !capRaised(caller.capEffective, CAP_SYS_RESOURCE)) return -EPERM;
+    // security_task_setrlimit: no LSM in the model
+    if (resource === RLIMIT_CPU && nw.cur === 0 && (layer.host.rlimitCpuZero ?? 'one-second') === 'one-second') nw.cur = 1;
   }
+  if (old !== null) {
+    old.cur = rlim.cur;
+    old.max = rlim.max;
+  }
+  if (nw !== null) tsk.rlim[resource] = { cur: nw.cur, max: nw.max };
   return 0;
 }
 
-/** ugetrlimit(resource, struct rlimit *): the 32-bit form (RLIM_INFINITY 0xffffffff) */
-export function sysUgetrlimit(proc: Process, a: Uint32Array): number {
+/**
+ * check_prlimit_permission (kernel/sys.c): the caller itself, a process whose uids all equal
+ * the caller's uid (the gids, all 0 here, likewise), or any process with CAP_SYS_RESOURCE in
+ * the caller's effective set; else -EPERM (v6.12's security_task_prlimit: no LSM in the model)
+ */
+function checkPrlimitPermission(caller: Process, tsk: Process): number {
+  if (tsk === caller || tsk.uid === caller.uid) return 0;
+  return capRaised(caller.capEffective, CAP_SYS_RESOURCE) ? 0 : -EPERM;
+}
+
+/**
+ * prlimit64(pid, resource, new_rlim, old_rlim) (kernel/sys.c SYSCALL_DEFINE4(prlimit64)): the
+ * new struct rlimit64 is copied in first (-EFAULT) and narrowed to the 32-bit kernel's
+ * unsigned long; the target is the caller (pid 0) or find_task_by_vpid(pid) (-ESRCH) and must
+ * pass check_prlimit_permission; do_prlimit; the old limits are copied out last, as rlimit64
+ * (-EFAULT then, with the new limits already stored).
+ */
+export function sysPrlimit64(p: LinuxAbi, a: Uint32Array): number {
+  const mm = p.mm;
+  let nw: Rlimit | null = null;
+  if (a[2] !== 0) {
+    const b = new Uint8Array(16);
+    if (mm.copyFromUser(b, 0, a[2]!, 16) < 0) return -EFAULT;
+    const dv = new DataView(b.buffer);
+    nw = { cur: fromRlim64(dv.getBigUint64(0, true)), max: fromRlim64(dv.getBigUint64(8, true)) };
+  }
+  const pid = a[0]! | 0;
+  const tsk = pid === 0 ? p.proc : findTaskByVpid(p.layer, pid);
+  if (tsk === null) return -ESRCH;
+  const perm = checkPrlimitPermission(p.proc, tsk);
+  if (perm < 0) return perm;
+  const old: Rlimit | null = a[3] !== 0 ? { cur: 0, max: 0 } : null;
+  const r = doPrlimit(p.layer, p.proc, tsk, a[1]!, nw, old);
+  if (r < 0 || old === null) return r;
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(0, toRlim64(old.cur), true);
+  dv.setBigUint64(8, toRlim64(old.max), true);
+  return mm.copyToUser(a[3]!, b, 0, 16) === 0 ? 0 : -EFAULT;
+}
+
+/** setrlimit(resource, struct rlimit *) (SYSCALL_DEFINE2(setrlimit)): the 32-bit struct copied in first (-EFAULT), then do_prlimit on the caller */
+export function sysSetrlimit(p: LinuxAbi, a: Uint32Array): number {
+  const b = new Uint8Array(8);
+  if (p.mm.copyFromUser(b, 0, a[1]!, 8) < 0) return -EFAULT;
+  const dv = new DataView(b.buffer);
+  return doPrlimit(p.layer, p.proc, p.proc, a[0]!, { cur: dv.getUint32(0, true), max: dv.getUint32(4, true) }, null);
+}
+
+/** ugetrlimit(resource, struct rlimit *) (SYSCALL_DEFINE2(getrlimit)): do_prlimit's read (-EINVAL past RLIM_NLIMITS), then the 32-bit struct (RLIM_INFINITY 0xffffffff) */
+export function sysUgetrlimit(p: LinuxAbi, a: Uint32Array): number {
+  const old: Rlimit = { cur: 0, max: 0 };
+  const r = doPrlimit(p.layer, p.proc, p.proc, a[0]!, null, old);
+  if (r < 0) return r;
   const b = new Uint8Array(8);
   const dv = new DataView(b.buffer);
-  const res = a[0]!;
-  const v = res === 3 ? 8 << 20 : res === 7 ? proc.rlimitNofile : res === 8 ? proc.rlimitMemlock : 0xffffffff;
-  dv.setUint32(0, v, true);
-  dv.setUint32(4, res === 3 ? 0xffffffff : v, true);
-  return proc.mm.copyToUser(a[1]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
+  dv.setUint32(0, old.cur, true);
+  dv.setUint32(4, old.max, true);
+  return p.mm.copyToUser(a[1]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
+}
+
+/**
+ * setuid32(uid) and the 16-bit setuid(uid) (kernel/sys.c sys_setuid / v6.12 __sys_setuid;
+ * setuid16's low2highuid makes 0xffff -1): uid -1 is no valid kuid (make_kuid in init_user_ns)
+ * -EINVAL; with CAP_SETUID in the effective set every uid becomes `uid` (set_user's
+ * RLIMIT_NPROC check only flags the task, it never fails); without it only the current uid
+ * (or the saved one, the same here) is accepted, else -EPERM. Then cap_task_fix_setuid ->
+ * cap_emulate_setxuid (security/commoncap.c; no SECURE_NO_SETUID_FIXUP or SECURE_KEEP_CAPS
+ * here): from root to a non-root uid the permitted and effective sets are cleared (v6.12: the
+ * ambient set too); from a non-root uid to root the effective set becomes the permitted one.
+ * The model has one uid where Linux has real, effective and saved ones (Process.uid says why
+ * that is exact); the checks of the three collapse to one.
+ */
+export function sysSetuid(p: LinuxAbi, uid: number): number {
+  if (uid === 0xffffffff) return -EINVAL;
+  const proc = p.proc;
+  const old = proc.uid;
+  if (!capRaised(proc.capEffective, CAP_SETUID) && uid !== old) return -EPERM;
+  proc.uid = uid;
+  if (old === 0 && uid !== 0) {
+    proc.capPermitted = 0n;
+    proc.capEffective = 0n;
+    if (proc.capAmbient !== null) proc.capAmbient = 0n;
+  } else if (old !== 0 && uid === 0) proc.capEffective = proc.capPermitted;
+  return 0;
+}
+
+/**
+ * getresuid32 / getresgid32(ruid *, euid *, suid *) (kernel/sys.c SYSCALL_DEFINE3(getresuid)):
+ * put_user of the real, effective and saved id in that order, stopping at the first -EFAULT;
+ * the three uids are the process's one uid, every gid is 0
+ */
+export function sysGetresid(p: LinuxAbi, id: number, a: Uint32Array): number {
+  for (let i = 0; i < 3; i++) if (p.mm.putUser32(a[i]!, id) < 0) return -EFAULT;
+  return 0;
 }
 
 /**

@@ -4,14 +4,27 @@ import { EACCES, O_RDONLY, O_WRONLY } from '../uapi/index.js';
 import { User } from '../vfio/platform/testing/user.js';
 
 describe('/proc/self/status (fs/proc/array.c proc_pid_status)', () => {
-  it('names the process that reads it: comm cut to 15 characters, its pid and uid, VmLck and VmPin in kB', () => {
+  it('names the process that reads it: comm cut to 15 characters, its pid and uid, VmLck and VmPin in kB, then the capability sets', () => {
     const sys = new System({ profile: 'mainline' });
     const a = new User(sys, 'a-name-longer-than-fifteen', { uid: 1000 });
     const b = new User(sys, 'b');
     a.proc.mm.lockedVm = 3;
     a.proc.mm.pinnedVm = 2;
-    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\n`);
+    // a non-root process: no capability but the bounding set (CAP_LAST_CAP 40), v6.12's CapAmb last
+    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\n` +
+      'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n');
     expect(b.cat('/proc/self/status')).toMatch(new RegExp(`^Name:\\tb\\nTgid:\\t${b.proc.pid}\\n(.*\\n)*VmLck:\\t       0 kB\\n`));
+  });
+
+  it('task_cap (fs/proc/array.c): root\'s full sets up to CAP_LAST_CAP, 36 in 3.14 without a CapAmb line, 40 in v6.12; capIpcLock false clears bit 14 of CapEff only', () => {
+    const caps = (profile: string, opts = {}): string => {
+      const u = new User(new System({ profile }), 'c', opts);
+      return String(u.cat('/proc/self/status')).split('\n').filter((l) => l.startsWith('Cap')).join(' ');
+    };
+    expect(caps('rfc-v4')).toBe('CapInh:\t0000000000000000 CapPrm:\t0000001fffffffff CapEff:\t0000001fffffffff CapBnd:\t0000001fffffffff');
+    expect(caps('mainline')).toBe('CapInh:\t0000000000000000 CapPrm:\t000001ffffffffff CapEff:\t000001ffffffffff CapBnd:\t000001ffffffffff CapAmb:\t0000000000000000');
+    expect(caps('patches:1-3', { capIpcLock: false })).toBe('CapInh:\t0000000000000000 CapPrm:\t0000001fffffffff CapEff:\t0000001fffffbfff CapBnd:\t0000001fffffffff');
+    expect(caps('mainline', { uid: 1000, capIpcLock: true })).toBe('CapInh:\t0000000000000000 CapPrm:\t0000000000004000 CapEff:\t0000000000004000 CapBnd:\t000001ffffffffff CapAmb:\t0000000000000000');
   });
 
   it('is read at each read (not at open), stays the opener\'s when another process reads the fd, and cannot be opened for writing', () => {

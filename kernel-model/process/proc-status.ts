@@ -5,10 +5,15 @@
  * and task_mem's (fs/proc/task_mmu.c) "VmLck:\t%8lu kB" (mm->locked_vm) and "VmPin:\t%8lu kB"
  * (mm->pinned_vm), pages << (PAGE_SHIFT - 10). Both counters are unsigned long on this 32-bit
  * kernel, so a locked_vm that went below zero (3.14 type1 uncharging another process's pages,
- * `type1LockAcct`) prints as the wrapped 32-bit number, as on the board. The other lines of
- * the real file (State, PPid, Gid, VmSize, VmRSS, signal masks, ...) are not produced: a
- * program looks its line up by name.
+ * `type1LockAcct`) prints as the wrapped 32-bit number, as on the board. Then task_cap's lines
+ * (proc_pid_status calls task_mem, task_sig, task_cap in that order in 3.14 and v6.12;
+ * task_sig's lines are not produced): "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
+ * the cred has an ambient set (v6.12, capability `capAmbient`), "CapAmb:", each set as 16 hex
+ * digits (3.14 render_cap_t: "%08x" per u32 word, the high word first; v6.12
+ * seq_put_hex_ll(..., 16)). The other lines of the real file (State, PPid, Gid, VmSize, VmRSS,
+ * signal masks, ...) are not produced: a program looks its line up by name.
  */
+import { capHex } from './cred.js';
 import type { Process } from './process.js';
 
 /** pages to kB as the kernel prints an unsigned long: (pages << 2) modulo 2^32 */
@@ -22,6 +27,11 @@ export function procPidStatus(p: Process): string {
     `Pid:\t${p.pid}\n` +
     `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\n` +
     `VmLck:\t${kb(p.mm.lockedVm)} kB\n` +
-    `VmPin:\t${kb(p.mm.pinnedVm)} kB\n`
+    `VmPin:\t${kb(p.mm.pinnedVm)} kB\n` +
+    `CapInh:\t${capHex(p.capInheritable)}\n` +
+    `CapPrm:\t${capHex(p.capPermitted)}\n` +
+    `CapEff:\t${capHex(p.capEffective)}\n` +
+    `CapBnd:\t${capHex(p.capBounding)}\n` +
+    (p.capAmbient === null ? '' : `CapAmb:\t${capHex(p.capAmbient)}\n`)
   );
 }

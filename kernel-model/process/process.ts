@@ -1,10 +1,14 @@
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
+import { CAP_IPC_LOCK, CAP_LAST_CAP_3_14, capBit, capFullSet, initialRlimits, RLIMIT_MEMLOCK, RLIMIT_NOFILE, rlimValue, type Rlimit } from './cred.js';
 import { AddressSpace } from './mm.js';
 import type { MemoryHost } from './pages.js';
 
-export const RLIM_INFINITY = Number.MAX_SAFE_INTEGER;
+export { RLIM_INFINITY } from './cred.js';
+
+/** CAP_IPC_LOCK's bit in the low word of the effective set */
+const IPC_LOCK_BIT = 1 << CAP_IPC_LOCK;
 
 export interface FdEntry {
   file: File;
@@ -14,14 +18,23 @@ export interface FdEntry {
 export interface ProcessOptions {
   name?: string;
   uid?: number;
-  /** CAP_IPC_LOCK: locked-memory limit does not apply (root has it by default) */
+  /**
+   * CAP_IPC_LOCK in the effective set (the locked-memory limit does not apply; root has every
+   * capability by default): false clears it from the effective set only (a root process keeps
+   * it permitted and can capset it back, the fuzzer's P1); true raises it in the permitted and
+   * effective sets (a non-root process granted it)
+   */
   capIpcLock?: boolean;
-  /** RLIMIT_NOFILE (default 1024) */
+  /** RLIMIT_NOFILE, soft and hard (default 1024) */
   nofile?: number;
-  /** RLIMIT_MEMLOCK in bytes (default 64 KiB) */
+  /** RLIMIT_MEMLOCK in bytes, soft and hard (default 64 KiB) */
   memlock?: number;
   /** open fds 0, 1, 2 on the console (reads: EOF; writes captured in stdout/stderr) */
   stdio?: boolean;
+  /** the kernel's CAP_LAST_CAP (the profile's `capLastCap`; SyscallLayer.createProcess passes it; default 3.14's 36) */
+  capLastCap?: number;
+  /** whether the kernel's cred has an ambient set (the profile's `capAmbient`, v4.3+; SyscallLayer.createProcess passes it) */
+  capAmbient?: boolean;
 }
 
 /** A process: pid, credentials, limits, fd table, address space, threads. */
@@ -30,10 +43,24 @@ export class Process {
   name: string;
   /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
   cwd = '/';
+  /**
+   * The user id. Linux has real, effective, saved and fs uids (struct cred uid, euid, suid,
+   * fsuid); the model keeps one per process (the model's choice: exact because nothing here
+   * makes them differ: setuid as root sets all four, setuid without CAP_SETUID can only name the
+   * current one, and there is no setreuid/setresuid, set-user-ID file or fsuid call).
+   */
   uid: number;
-  capIpcLock: boolean;
-  rlimitNofile: number;
-  rlimitMemlock: number;
+  /** the capability sets of the cred (cred.ts): inheritable, permitted, bounding; the effective set below */
+  capInheritable = 0n;
+  capPermitted: bigint;
+  capBounding: bigint;
+  /** cred->cap_ambient (v4.3+, the profile's `capAmbient`): always empty here (no PR_CAP_AMBIENT); null where the kernel has none (3.14) */
+  capAmbient: bigint | null;
+  /** the effective set as the two u32 words of 3.14's kernel_cap_t (cap[0], cap[1]): `capIpcLock` reads one bit of the first */
+  private capEff0 = 0;
+  private capEff1 = 0;
+  /** signal->rlim: the soft and hard limit of each resource (cred.ts; `rlimitNofile` and `rlimitMemlock` are the soft limits) */
+  readonly rlim: Rlimit[];
   readonly mm: AddressSpace;
   private fds: (FdEntry | null)[] = [];
   readonly threads: GuestThread[] = [];
@@ -51,10 +78,93 @@ export class Process {
   ) {
     this.name = opts.name ?? `proc${pid}`;
     this.uid = opts.uid ?? 0;
-    this.capIpcLock = opts.capIpcLock ?? this.uid === 0;
-    this.rlimitNofile = opts.nofile ?? 1024;
-    this.rlimitMemlock = opts.memlock ?? 64 * 1024;
+    // root starts with every capability (init's CAP_FULL_SET, kept across root's execs by
+    // cap_bprm_set_creds / cap_bprm_creds_from_file: pP' = bset | pI, pE' = pP'); another user
+    // with none but the bounding set, which every process inherits from init
+    const full = capFullSet(opts.capLastCap ?? CAP_LAST_CAP_3_14);
+    this.capBounding = full;
+    this.capPermitted = this.uid === 0 ? full : 0n;
+    this.capEffective = this.capPermitted;
+    this.capAmbient = opts.capAmbient === true ? 0n : null;
+    if (opts.capIpcLock !== undefined) this.capIpcLock = opts.capIpcLock;
+    this.rlim = initialRlimits(opts.nofile ?? 1024, opts.memlock ?? 64 * 1024);
     this.mm = new AddressSpace(host, cpu);
+  }
+
+  /** cred->cap_effective */
+  get capEffective(): bigint {
+    return BigInt(this.capEff0 >>> 0) | (BigInt(this.capEff1 >>> 0) << 32n);
+  }
+
+  set capEffective(v: bigint) {
+    this.capEff0 = Number(v & 0xffffffffn) | 0;
+    this.capEff1 = Number((v >> 32n) & 0xffffffffn) | 0;
+  }
+
+  /** capable(CAP_IPC_LOCK): the bit in the effective set (the locked-memory limit does not apply) */
+  get capIpcLock(): boolean {
+    return (this.capEff0 & IPC_LOCK_BIT) !== 0;
+  }
+
+  /** false: cleared from the effective set only; true: raised in the permitted and effective sets */
+  set capIpcLock(v: boolean) {
+    if (v) {
+      this.capPermitted |= capBit(CAP_IPC_LOCK);
+      this.capEff0 |= IPC_LOCK_BIT;
+    } else this.capEff0 &= ~IPC_LOCK_BIT;
+  }
+
+  /** rlimit(RLIMIT_NOFILE): the soft limit */
+  get rlimitNofile(): number {
+    return this.rlim[RLIMIT_NOFILE]!.cur;
+  }
+
+  /** set the soft limit (a test fixture's shortcut; the hard one is raised to it if below) */
+  set rlimitNofile(v: number) {
+    this.setSoftLimit(RLIMIT_NOFILE, v);
+  }
+
+  /** rlimit(RLIMIT_MEMLOCK) in bytes: the soft limit */
+  get rlimitMemlock(): number {
+    return this.rlim[RLIMIT_MEMLOCK]!.cur;
+  }
+
+  set rlimitMemlock(v: number) {
+    this.setSoftLimit(RLIMIT_MEMLOCK, v);
+  }
+
+  private setSoftLimit(res: number, v: number): void {
+    const r = this.rlim[res]!;
+    r.cur = rlimValue(v);
+    if (r.max < r.cur) r.max = r.cur;
+  }
+
+  /**
+   * fork (kernel/fork.c copy_process -> copy_creds, copy_signal): `child` gets this process's
+   * credentials (uid, every capability set) and resource limits
+   */
+  copyCredsTo(child: Process): void {
+    child.uid = this.uid;
+    child.capInheritable = this.capInheritable;
+    child.capPermitted = this.capPermitted;
+    child.capEffective = this.capEffective;
+    child.capBounding = this.capBounding;
+    child.capAmbient = this.capAmbient;
+    this.rlim.forEach((r, i) => {
+      child.rlim[i] = { cur: r.cur, max: r.max };
+    });
+  }
+
+  /**
+   * execve of a file without file capabilities or set-user-ID bit (3.14 security/commoncap.c
+   * cap_bprm_set_creds, v6.12 cap_bprm_creds_from_file with handle_privileged_root): root gets
+   * pP' = bset | pI and pE' = pP'; any other user pP' = pA' and pE' = pA', the ambient set
+   * (empty here; 3.14 has none: both cleared)
+   */
+  execCaps(): void {
+    if (this.uid === 0) this.capPermitted = this.capBounding | this.capInheritable;
+    else this.capPermitted = this.capAmbient ?? 0n;
+    this.capEffective = this.uid === 0 ? this.capPermitted : this.capAmbient ?? 0n;
   }
 
   /** fdget: the file or null */

@@ -54,6 +54,12 @@ export interface SyscallHost {
   readonly anonInodeLseek?: 'never' | 'with-llseek';
   /** writev's vector checks (profile.caps.iovecImport; default 'rw-copy-check-uvector', 3.14) */
   readonly iovecImport?: 'rw-copy-check-uvector' | 'import-iovec';
+  /** CAP_LAST_CAP (profile.caps.capLastCap; default 36, 3.14): root's full capability sets, capset's mask */
+  readonly capLastCap?: number;
+  /** the cred's ambient set (profile.caps.capAmbient; default false, 3.14) */
+  readonly capAmbient?: boolean;
+  /** do_prlimit's RLIMIT_CPU soft limit of 0 (profile.caps.rlimitCpuZero; default 'one-second', 3.14) */
+  readonly rlimitCpuZero?: 'one-second' | 'zero';
 }
 
 /** How a process ended, for reports. */
@@ -101,7 +107,7 @@ export class SyscallLayer {
   private readonly clock = (): number => this.host.cpu.scheduler.now;
 
   createProcess(opts: ProcessOptions = {}): Process {
-    const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, opts);
+    const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient });
     this.processes.set(p.pid, p);
     if (opts.stdio) {
       const fops = consoleFops(p);

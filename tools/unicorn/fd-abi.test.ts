@@ -1,44 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { Prng } from '../../emulator/prng.js';
+import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { EBADF, EFAULT, EINVAL, EOVERFLOW } from '../../kernel-model/base/errno.js';
-import { execElf } from '../../kernel-model/exec/exec.js';
 import { ARM_NR } from '../../kernel-model/exec/linux-abi.js';
 import { NR as UNR, O_CREAT, O_RDONLY, O_RDWR } from '../../kernel-model/uapi/constants.js';
-import { System } from '../system/system.js';
-
-/**
- * a process running the `hello` image, for its ARM entry (the tests drive the entry directly):
- * `open` opens a path through the syscall layer, `page` is an anonymous page of the process
- */
-function armProcess(profile = 'rfc-v4') {
-  const system = new System({ profile, seed: 3 });
-  const proc = system.syscalls.createProcess({ name: 'abi', stdio: true });
-  const arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: system.machine.bus, elf: new Uint8Array(readFileSync(guestBinary('hello'))), argv: ['abi'], prng: new Prng(3) });
-  const t = arm.main;
-  const open = (path: string, flags: number): number => {
-    const task = system.syscalls.taskOf(proc, t);
-    const fd = system.syscalls.sysOpen(task, path, flags);
-    task.finish();
-    expect(fd).toBeGreaterThanOrEqual(0);
-    return fd;
-  };
-  const page = arm.abi.syscall(t, ARM_NR.mmap2, Uint32Array.from([0, 4096, 3, 0x22, 0xffffffff, 0, 0])) as number;
-  expect(page).toBeGreaterThan(0);
-  /** writev(fd, vec, cnt) through the ARM entry, with the struct iovec array `segs` ([base, len]) written at `vec` */
-  const writev = (fd: number, vec: number, segs: [number, number][], cnt = segs.length): number => {
-    const b = new Uint8Array(8 * segs.length);
-    const dv = new DataView(b.buffer);
-    segs.forEach(([base, len], i) => {
-      dv.setUint32(8 * i, base, true);
-      dv.setUint32(8 * i + 4, len, true);
-    });
-    expect(proc.mm.copyToUser(vec, b, 0, b.length)).toBe(0);
-    return arm.abi.syscall(t, ARM_NR.writev, Uint32Array.from([fd, vec, cnt, 0, 0, 0, 0])) as number;
-  };
-  return { system, proc, arm, t, open, page, writev };
-}
+import { armProcess } from './testing/arm-process.js';
 
 /**
  * _llseek through the ARM entry (kernel-model/exec/fs-calls.ts sysLlseek), as
