@@ -5,22 +5,28 @@
  * or on a real board with that kernel.
  *
  * Shape of the emitted program (docs/FUZZING.md, "C reproducers"):
- * - main() forks; the child does the work and the parent prints the one-line verdict, so a
- *   kernel Oops (which kills the calling process: arch/arm/kernel/traps.c oops_end ->
- *   make_task_dead(SIGSEGV)) is still reported. The child tells the parent, through a pipe,
- *   which call it is about to make.
- * - the child binds the device to the VFIO driver by sysfs writes when it is not bound yet
- *   (what the fuzz harness's administrator does), maps the areas the harness's process has
+ * - main() is a coordinator that makes no call itself: each call runs in a worker process, the
+ *   process of the harness's slot that makes it (P0 root with CAP_IPC_LOCK, P1 root without it,
+ *   P2 uid 1000: the worker takes the slot's credentials with setrlimit, capset and setuid). The
+ *   coordinator sends each call's number down the worker's command pipe and waits for its reply,
+ *   or for its death: a kernel Oops kills the calling process (arch/arm/kernel/traps.c oops_end ->
+ *   make_task_dead(SIGSEGV)), and the coordinator, every worker's parent, reports it. A `fork`
+ *   call is a clone with CLONE_PARENT in the worker (the child takes the other slot); an `exit`
+ *   ends the worker, and the slot's next call gets a fresh one (emit-c-runtime.ts).
+ * - the coordinator binds the device to the VFIO driver by sysfs writes when it is not bound yet
+ *   (what the fuzz harness's administrator does); each worker maps the areas the harness's process has
  *   (scratch buffer, the read-only pages mapped where its third page was, the DMA area), then makes the calls.
  *   fds are resolved as the harness resolves them: the i-th (modulo) live fd of that kind.
  * - after the faulting call it checks what shows the finding: the errno, the leaked bytes
  *   (GET_REGION_INFO's struct, a read compared with the mmap'd registers), a DMA probe with
- *   the PL330 for the DMA isolation findings, or (Oops) the child's death inside that call
- *   (oops:exit, an Oops of the end-of-run exit: its death after its last call, as it exits).
+ *   the PL330 for the DMA isolation findings, a process's VmLck in /proc/self/status (locked_vm),
+ *   or (Oops) the worker's death inside that call (oops:exit, an Oops of the end-of-run exit: a
+ *   worker's death as it exits after the last call).
  * - last line: "REPRODUCED <sig>: <evidence>" (exit 1, as `fuzz --replay` exits 1 when the
  *   finding reproduces), "NOT REPRODUCED <sig>: <why>" (exit 0), or "UNCHECKED <sig>: ..."
  *   (exit 3) for invariants a user program cannot observe (pinned-page counts, the
- *   reference model's state); 2 when the program could not start.
+ *   reference model's state); 2 when the program could not start or a worker could not take
+ *   its slot.
  *
  * The TypeScript harness is the reference: the emitter replays the program in it (a fresh
  * System, as `fuzz --replay` does) for the signature, its message and every call's result,
@@ -33,6 +39,7 @@ import { loadBaseline, matchBaseline } from './baseline.js';
 import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
+import { MAIN_C, RUNTIME_C } from './emit-c-runtime.js';
 import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
@@ -63,7 +70,7 @@ export interface EmitResult {
   check: CheckKind;
 }
 
-export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'ownership' | 'unchecked';
+export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'ownership' | 'locked-vm' | 'unchecked';
 
 export class EmitError extends Error {}
 
@@ -81,6 +88,7 @@ export function checkKind(sig: string): CheckKind {
   if (sig.startsWith('bad-return:')) return 'return';
   if (sig === 'dma-unmapped' || sig === 'dma-readable-without-read-flag' || sig === 'dma-missing' || sig === 'dma-wrong-page') return 'dma-probe';
   if (sig === 'ownership') return 'ownership';
+  if (sig === 'locked-vm' || sig === 'leak-locked-vm') return 'locked-vm';
   return 'unchecked';
 }
 
@@ -158,6 +166,8 @@ interface Ctx {
   h: Harness;
   bit2: string;
   lines: string[];
+  /** the incarnation number of each fork call's child (the plan's) */
+  forkInc: Map<Call, number>;
 }
 
 /** marshal an ioctl argument into the scratch buffer (the harness's marshal()); returns the pointer/int expression */
@@ -260,10 +270,10 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       return;
     case 'mmap':
       L.push(`\t\t{ void *m = mmap(NULL, ${hex(c.len >>> 0)}, ${c.prot}, ${hex(c.flags >>> 0)}, ${fdExpr(c.fd)}, ${offExpr(c.off, h)});`);
-      L.push('\t\t  rc = m == MAP_FAILED ? -errno : (long)(uintptr_t)m; if (m != MAP_FAILED && nmaps < MAXMAPS) maps[nmaps++] = m; }');
+      L.push(`\t\t  rc = m == MAP_FAILED ? -errno : (long)(uintptr_t)m; if (m != MAP_FAILED && nmaps < MAXMAPS) { maplen[nmaps] = ${hex(c.len >>> 0)}; maps[nmaps++] = m; } }`);
       return;
     case 'munmap':
-      L.push(`\t\tif (nmaps) { int i = ${c.map >>> 0}u % nmaps; rc = ret(munmap(maps[i], ${hex(c.len >>> 0)})); if (rc == 0) { memmove(&maps[i], &maps[i + 1], (nmaps - i - 1) * sizeof maps[0]); nmaps--; } } else rc = 0;`);
+      L.push(`\t\tif (nmaps) { int i = ${c.map >>> 0}u % nmaps; rc = ret(munmap(maps[i], ${hex(c.len >>> 0)})); if (rc == 0) { memmove(&maps[i], &maps[i + 1], (nmaps - i - 1) * sizeof maps[0]); memmove(&maplen[i], &maplen[i + 1], (nmaps - i - 1) * sizeof maplen[0]); nmaps--; } } else rc = 0;`);
       return;
     case 'mmio': {
       const t = `volatile uint${c.width * 8}_t *`;
@@ -288,10 +298,16 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'echo':
       L.push(`\t\trc = echo(${cstr(c.path)}, ${cstr(c.value)});`);
       return;
-    case 'fork':
-      throw new EmitError('fork: the C emitter reproduces programs of one process (P0) only');
+    case 'fork': {
+      // the plan numbers the child's incarnation; a fork into its own slot does nothing (the harness's)
+      const into = c.into % NPROC;
+      const inc = ctx.forkInc.get(c) ?? -1;
+      if (into === c.p % NPROC || inc < 0) L.push(`\t\trc = 0; ${cmt('a fork into its own slot: nothing')}`);
+      else L.push(`\t\trc = fork_into(${into}, ${inc});\n\t\tif (became) return 0; ${cmt(`the child, now P${into}: it replies to the coordinator from its loop`)}`);
+      return;
+    }
     case 'exit':
-      L.push(`\t\texit_like(); rc = 0; ${cmt('the harness ends the process and starts a new one: every fd and mapping goes')}`);
+      L.push(`\t\trc = 0; end_slot(${c.p % NPROC}); ${cmt('the process exits: every fd and mapping goes; the slot\'s next call gets a fresh process')}`);
       return;
     case 'run':
       L.push(`\t\t{ struct timespec ts = { ${Math.floor(c.ns / 1e9)}, ${c.ns % 1e9} }; nanosleep(&ts, NULL); rc = 0; }`);
@@ -313,16 +329,74 @@ function expectC(ret: string): { cond: string; text: string } | null {
   return null;
 }
 
+interface PlanStep {
+  act: 'A_CALL' | 'A_COORD' | 'A_FORK';
+  slot: number;
+  inc: number;
+  into: number;
+  newInc: number;
+  /** 0: the process goes on; 1: the model's process was killed in the call; 2: it exited (a raw exit) */
+  modelEnd: 0 | 1 | 2;
+}
+
+interface Plan {
+  steps: PlanStep[];
+  /** how many processes ever hold a slot (incarnations) */
+  nInc: number;
+  forkInc: Map<Call, number>;
+  checkSlot: number;
+  checkInc: number;
+  endCheck: boolean;
+}
+
+/**
+ * Which process makes each call, as the harness replaced them: a slot's first call gets a fresh
+ * process (the coordinator forks it), and so does its first call after an exit, after the
+ * model's process died in a call (an Oops, a raw exit) or after a fork into it failed; a fork
+ * into another slot makes the child that slot's process. The check runs in the process of the
+ * slot the finding names (locked_vm: the process whose counter is wrong) or of the faulting call.
+ */
+function planProcesses(calls: readonly Call[], transcript: readonly StepRecord[], target: Finding | null, check: CheckKind): Plan {
+  const cur = Array.from({ length: NPROC }, () => -1);
+  let next = 0;
+  const forkInc = new Map<Call, number>();
+  const steps = calls.map((c, i): PlanStep => {
+    if (!('p' in c)) return { act: 'A_COORD', slot: 0, inc: 0, into: 0, newInc: 0, modelEnd: 0 };
+    const p = c.p % NPROC;
+    if (c.op === 'exit') {
+      cur[p] = -1;
+      return { act: 'A_COORD', slot: p, inc: 0, into: 0, newInc: 0, modelEnd: 0 };
+    }
+    if (cur[p]! < 0) cur[p] = next++;
+    const ret = transcript[i]?.ret ?? '';
+    const modelEnd = ret.startsWith('killed') ? 1 : ret.startsWith('exit(') ? 2 : 0;
+    const st: PlanStep = { act: 'A_CALL', slot: p, inc: cur[p]!, into: 0, newInc: 0, modelEnd };
+    if (c.op === 'fork' && c.into % NPROC !== p) {
+      const q = c.into % NPROC;
+      st.act = 'A_FORK';
+      st.into = q;
+      st.newInc = next++;
+      forkInc.set(c, st.newInc);
+      // a failed fork (the model's -ENOMEM) leaves the slot to a fresh process
+      cur[q] = /^-/.test(ret) ? -1 : st.newInc;
+    }
+    if (modelEnd) cur[p] = -1;
+    return st;
+  });
+  const last = calls[calls.length - 1];
+  const named = check === 'locked-vm' && target ? /^fuzz(\d+)\./.exec(target.message) : null;
+  const checkSlot = named ? Number(named[1]) % NPROC : last && 'p' in last ? last.p % NPROC : 0;
+  if (cur[checkSlot]! < 0) cur[checkSlot] = next++;
+  return { steps, nInc: Math.max(next, 1), forkInc, checkSlot, checkInc: cur[checkSlot]!, endCheck: check === 'locked-vm' && target?.sig === 'leak-locked-vm' };
+}
+
 /** Emit the C reproducer of a finding program. Throws EmitError for programs it cannot express. */
 export function emitC(input: EmitInput): EmitResult {
   const { profile, program } = input;
-  const forks = program.findIndex((c) => c.op === 'fork');
-  if (forks >= 0) throw new EmitError(`call ${forks} forks: the C emitter reproduces programs of one process (P0) only`);
-  const other = program.findIndex((c) => 'p' in c && c.p % NPROC !== 0);
-  if (other >= 0) {
-    const c = program[other]!;
-    throw new EmitError(`call ${other} runs in process P${'p' in c ? c.p % NPROC : 0} (${['', 'root without CAP_IPC_LOCK', 'uid 1000'][('p' in c ? c.p : 0) % NPROC]}): the C emitter reproduces programs of process P0 only`);
-  }
+  // a fork of P2 (uid 1000) into P0 or P1 gives the child root's credentials in the harness; a
+  // process of uid 1000 cannot take them back (kernel/sys.c setuid, kernel/capability.c capset)
+  const up = program.findIndex((c) => c.op === 'fork' && c.p % NPROC === 2 && c.into % NPROC !== 2);
+  if (up >= 0) throw new EmitError(`call ${up} forks P2 (uid 1000) into P${(program[up] as { into: number }).into % NPROC}: a process of uid 1000 cannot take root's credentials, so no C program can reproduce it`);
   // the reference: replay in the TypeScript harness (a fresh System), call by call
   const { finding, harness: h } = runProgram(profile, program, { ignore: replayIgnore(input.sig, input.suppressed), transcript: true });
   const transcript: StepRecord[] = h.transcript;
@@ -339,7 +413,8 @@ export function emitC(input: EmitInput): EmitResult {
   const calls = program.slice(0, step + 1);
   const caps = h.sys.profile.caps;
   const bit2 = caps.dmaMapBit2 === 'exec' ? 'VFIO_DMA_MAP_FLAG_EXEC' : caps.dmaMapBit2 === 'vaddr' ? 'VFIO_DMA_MAP_FLAG_VADDR' : '0x4 /* not a flag in this profile */';
-  const ctx: Ctx = { h, bit2, lines: [] };
+  const plan = planProcesses(calls, transcript, target, check);
+  const ctx: Ctx = { h, bit2, lines: [], forkInc: plan.forkInc };
   const bindVfioBind = caps.vfioPlatform && caps.bindMechanism === 'vfio_bind';
 
   const L: string[] = [];
@@ -358,10 +433,12 @@ export function emitC(input: EmitInput): EmitResult {
   L.push(` * (under the emulator, on the fuzzer's board: vfio-arm-emu run --cpu unicorn --elf repro --profile ${profile} --board ${FUZZ_BOARD}).`);
   L.push(' * Prints one verdict line: "REPRODUCED <sig>: ..." (exit 1), "NOT REPRODUCED <sig>: ..." (exit 0),');
   L.push(' * "UNCHECKED <sig>: ..." (exit 3: an invariant no user program can observe); exit 2: could not start.');
-  L.push(' * The work is done in a child process: a kernel Oops kills the process that made the call');
-  L.push(' * (arch/arm/kernel/traps.c oops_end), and the parent reports it; the Oops itself is in the kernel log.');
+  L.push(' * main() makes no call: each call runs in a worker process, the process of the fuzz harness\'s slot');
+  L.push(' * that makes it (P0 root with CAP_IPC_LOCK, P1 root without it, P2 uid 1000). A kernel Oops kills the');
+  L.push(' * process that made the call (arch/arm/kernel/traps.c oops_end), and main() reports it; the Oops itself');
+  L.push(' * is in the kernel log.');
   if (targetSig.startsWith('oops:bug:')) {
-    L.push(' * A kernel BUG(): Linux kills the caller and goes on (tainted), so the parent prints the verdict; the');
+    L.push(' * A kernel BUG(): Linux kills the caller and goes on (tainted), so main() prints the verdict; the');
     L.push(' * emulator stops the machine after such a BUG (tools/system/system.ts), so there the run ends with');
     L.push(' * "the machine stopped the run: kernel BUG: ..." and the BUG report in the kernel log instead.');
   }
@@ -371,7 +448,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('#include <linux/vfio.h>');
   L.push('/* the calls pass bad pointers and sizes on purpose */');
   L.push('#pragma GCC diagnostic ignored "-Wpragmas"\n#pragma GCC diagnostic ignored "-Wnonnull"\n#pragma GCC diagnostic ignored "-Wstringop-overflow"\n#pragma GCC diagnostic ignored "-Wstringop-overread"\n#pragma GCC diagnostic ignored "-Warray-bounds"');
-  L.push('#include <errno.h>\n#include <fcntl.h>\n#include <poll.h>\n#include <signal.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <time.h>\n#include <sys/eventfd.h>\n#include <sys/ioctl.h>\n#include <sys/mman.h>\n#include <sys/syscall.h>\n#include <sys/wait.h>\n#include <unistd.h>');
+  L.push('#include <errno.h>\n#include <fcntl.h>\n#include <poll.h>\n#include <signal.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <sched.h>\n#include <time.h>\n#include <sys/eventfd.h>\n#include <sys/ioctl.h>\n#include <sys/mman.h>\n#include <sys/resource.h>\n#include <sys/syscall.h>\n#include <sys/wait.h>\n#include <unistd.h>');
   L.push('');
   L.push('/* Constants of the 2014 RFC series "VFIO support for platform devices" that today\'s header');
   L.push(' * lacks or gives another meaning (bit 2 of the MAP_DMA flags is VFIO_DMA_MAP_FLAG_VADDR since v5.12). */');
@@ -386,6 +463,8 @@ export function emitC(input: EmitInput): EmitResult {
   L.push(`#define PAGE ${PAGE}`);
   L.push(`static const char *group_path_default = ${cstr(`/dev/vfio/${h.group}`)}; /* the device's IOMMU group (argv[1] replaces it) */`);
   L.push('#define MAXFDS 256\n#define MAXMAPS 64');
+  L.push(`#define NSLOTS ${NPROC} ${cmt('the harness\'s process slots: P0 root with CAP_IPC_LOCK, P1 root without it, P2 uid 1000')}`);
+  L.push(`#define NINC ${plan.nInc} ${cmt('the processes that ever hold a slot: one command pipe each')}`);
   L.push('');
   L.push(RUNTIME_C);
   // ---- binding
@@ -419,182 +498,41 @@ export function emitC(input: EmitInput): EmitResult {
   L.push('');
   // ---- check helpers for the signature
   L.push(checkHelpers(check, h, calls, target, transcript));
-  // ---- the child
-  L.push('static int child(const char *group_path)\n{\n\tlong rc = 0;\n\t(void)group_path;');
-  L.push('\tbind_devices();');
-  L.push('\tif (setup_areas()) return 2;');
-  L.push('\tclear_fds();');
+  // ---- the calls: a worker's (do_call) and the coordinator's (coord_call: run, exit)
+  const doCall: string[] = ['/* the calls a worker makes, each printed with the model\'s result */', 'static long do_call(int i)\n{\n\tlong rc = 0;\n\tswitch (i) {'];
+  const coordCall: string[] = ['/* the calls the coordinator makes: the passing of time, and a process\'s exit */', 'static void coord_call(int i)\n{\n\tlong rc = 0;\n\tswitch (i) {'];
   calls.forEach((c, i) => {
-    const line = formatCall(c).replace(/^P\d+: /, '');
-    L.push(`\t/* call ${i}: ${line.replace(/\*\//g, '* /').replace(/\/\*/g, '/ *')} */`);
-    L.push(`\tstep(${i});`);
-    L.push('\t{');
-    callC(c, ctx, L);
-    L.push('\t}');
+    const out = plan.steps[i]!.act === 'A_COORD' ? coordCall : doCall;
+    out.push(`\t/* call ${i}: ${formatCall(c).replace(/\*\//g, '* /').replace(/\/\*/g, '/ *')} */`);
+    out.push(`\tcase ${i}:`);
+    out.push('\t{');
+    callC(c, ctx, out);
+    out.push('\t}');
     const exp = transcript[i] ? expectC(transcript[i]!.ret) : null;
     const model = transcript[i]?.ret ?? '?';
-    L.push(`\tshow(${i}, rc, ${exp ? exp.cond : 1}, ${cstr(model.length > 120 ? model.slice(0, 117) + '...' : model)});`);
-    if (i === step && atExit) {
-      L.push(`\t/* the end of the run: the process exits (the kernel releases its files: where the model Oopsed) */`);
-      L.push(`\tstep(${calls.length});`);
-      L.push('\treturn 0;');
-    } else if (i === step) L.push(`\treturn check_finding(rc);`);
+    out.push(`\t\tshow(${i}, rc, ${exp ? exp.cond : 1}, ${cstr(model.length > 120 ? model.slice(0, 117) + '...' : model)});`);
+    out.push('\t\tbreak;');
   });
-  if (calls.length === 0) L.push('\treturn check_finding(rc);');
-  L.push('}');
-  L.push('');
-  L.push(mainC(check, atExit ? calls.length : step, atExit));
+  for (const out of [doCall, coordCall]) out.push('\tdefault:\n\t\tbreak;\n\t}\n\t(void)rc;\n\treturn' + (out === doCall ? ' rc;' : ';') + '\n}\n');
+  L.push(...doCall, ...coordCall);
+  // ---- the plan and the verdict's parameters
+  L.push('/* the plan: for each call, the slot whose process makes it and that process\'s number (its incarnation);');
+  L.push(' * A_COORD: the coordinator makes it; A_FORK: the child is `new_inc` in slot `into`; model_end: the');
+  L.push(' * model\'s process ended in the call (1 killed, 2 exited: the slot gets a fresh process after) */');
+  L.push('enum { A_CALL, A_COORD, A_FORK };');
+  L.push('static const struct plan { int8_t act, slot, inc, into, new_inc, model_end; } plan[] = {');
+  plan.steps.forEach((p, i) => L.push(`\t{ ${p.act}, ${p.slot}, ${p.inc}, ${p.into}, ${p.newInc}, ${p.modelEnd} }, ${cmt(`call ${i}`)}`));
+  if (plan.steps.length === 0) L.push('\t{ A_COORD, 0, 0, 0, 0, 0 }');
+  L.push('};');
+  L.push(`#define NSTEPS ${calls.length}`);
+  L.push(`#define OOPS_AT ${check === 'oops' && !atExit ? step : -1} ${cmt('the call a kernel Oops kills its caller in, for an Oops finding')}`);
+  L.push(`#define AT_EXIT ${atExit ? 1 : 0} ${cmt('an Oops of the end-of-run exit')}`);
+  L.push(`#define END_CHECK ${plan.endCheck ? 1 : 0} ${cmt('the check after every process released what it holds')}`);
+  L.push(`#define CHECK_SLOT ${plan.checkSlot} ${cmt('the slot whose process makes the check')}`);
+  L.push(`#define CHECK_INC ${plan.checkInc}`);
+  L.push(MAIN_C);
   return { c: L.join('\n') + '\n', sig, finding, check };
 }
-
-// ------------------------------------------------------------------ fixed runtime
-
-const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
-static char *scratch, *ro_area, *dma_area;
-enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD, K_FAULT };
-/* the fds this program holds, their kind and (group fds) their IOMMU group, ascending (the harness resolves "the i-th live fd of a kind") */
-static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], ntfd;
-static void *maps[MAXMAPS];
-static int nmaps;
-static int report_fd = -1;
-
-static long ret(long r) { return r == -1 ? -errno : r; }
-
-/* fd, its kind and (group fds) the IOMMU group N of the /dev/vfio/N it opened, else -1 */
-UNUSED static void track_in(long fd, int kind, int grp)
-{
-	int i, j;
-	for (i = 0; i < ntfd && tfd[i] < fd; i++)
-		;
-	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; tgrp[i] = grp; return; }
-	if (ntfd == MAXFDS) return;
-	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; tgrp[j] = tgrp[j - 1]; }
-	tfd[i] = (int)fd; tkind[i] = kind; tgrp[i] = grp; ntfd++;
-}
-
-UNUSED static void track(long fd, int kind) { track_in(fd, kind, -1); }
-
-/* a group fd: the group number is the path's last component (the ownership check asks it by number) */
-UNUSED static void track_group(long fd, const char *path)
-{
-	const char *n = strrchr(path, '/');
-	track_in(fd, K_GROUP, atoi(n ? n + 1 : path));
-}
-
-UNUSED static void untrack(int fd)
-{
-	int i;
-	for (i = 0; i < ntfd; i++)
-		if (tfd[i] == fd) {
-			memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]);
-			memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]);
-			memmove(&tgrp[i], &tgrp[i + 1], (ntfd - i - 1) * sizeof tgrp[0]);
-			ntfd--;
-			return;
-		}
-}
-
-/* the i-th (modulo) live fd of that kind; 1000 (never open: EBADF) when there is none */
-UNUSED static int fd_of(int kind, unsigned i)
-{
-	int list[MAXFDS], n = 0, k;
-	for (k = 0; k < ntfd; k++)
-		if (kind == K_ANY || tkind[k] == kind) list[n++] = tfd[k];
-	return n ? list[i % n] : 1000;
-}
-
-/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */
-UNUSED static int sysfs_link(const char *bus, const char *dev, const char *name, char *out, int size)
-{
-	char p[300], l[256], *b;
-	ssize_t n;
-	snprintf(p, sizeof p, "/sys/bus/%s/devices/%s/%s", bus, dev, name);
-	n = readlink(p, l, sizeof l - 1);
-	if (n <= 0) return -1;
-	l[n] = 0;
-	b = strrchr(l, '/');
-	snprintf(out, size, "%s", b ? b + 1 : l);
-	return 0;
-}
-
-/* echo value > path: 0 or -errno */
-UNUSED static long echo(const char *path, const char *value)
-{
-	char buf[4200];
-	int fd = open(path, O_WRONLY);
-	long r;
-	if (fd < 0) return -errno;
-	snprintf(buf, sizeof buf, "%s\n", value);
-	r = ret(write(fd, buf, strlen(buf)));
-	close(fd);
-	return r < 0 ? r : 0;
-}
-
-/* the process ends in the harness (fds closed, mappings gone); here: close and unmap what the program made */
-UNUSED static void exit_like(void)
-{
-	while (ntfd) { close(tfd[ntfd - 1]); ntfd--; }
-	while (nmaps) { munmap(maps[nmaps - 1], PAGE); nmaps--; }
-}
-
-/* the harness's process, mapped in its order: a scratch buffer of 3 pages whose third is unmapped at once,
- * then 2 read-only pages (the model's mmap puts them in that hole, right after the 2 scratch pages: a tail
- * pointer's bytes past the scratch buffer read the zeroed read-only page and cannot be written; a kernel
- * whose mmap places them elsewhere leaves the hole unmapped, and such reads fault), then the DMA area */
-static int setup_areas(void)
-{
-	scratch = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch != MAP_FAILED) munmap(scratch + 2 * PAGE, PAGE);
-	ro_area = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	dma_area = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch == MAP_FAILED || ro_area == MAP_FAILED || dma_area == MAP_FAILED) { printf("could not map the work areas: %s\n", strerror(errno)); return -1; }
-	return 0;
-}
-
-/* The harness's process has no open file (no stdio): move stdout and the pipe to fds 200 and 201 and
- * close 0-2, so that the fds the calls get, and raw fd numbers, are the same as in the model.
- * (glibc's stdout is an assignable variable.) */
-static void clear_fds(void)
-{
-	int out = dup2(1, 200), rep = dup2(report_fd, 201);
-	FILE *f;
-	if (out < 0 || rep < 0) _exit(2);
-	close(0); close(1); close(2);
-	if (report_fd != rep) close(report_fd);
-	report_fd = rep;
-	f = fdopen(out, "w");
-	if (!f) _exit(2);
-	setvbuf(f, NULL, _IONBF, 0);
-	stdout = f;
-}
-
-/* tell the parent which call comes next (it reports the call a kernel Oops killed us in) */
-static void step(int i)
-{
-	char c = (char)i;
-	if (write(report_fd, &c, 1) != 1) _exit(2);
-}
-
-static void errname(long rc, char *out, size_t len)
-{
-	if (rc < 0) snprintf(out, len, "-1 (errno %ld, %s)", -rc, strerrorname_np((int)-rc) ? strerrorname_np((int)-rc) : "?");
-	else snprintf(out, len, "%ld", rc);
-}
-
-static void show(int i, long rc, int as_model, const char *model)
-{
-	char r[96];
-	errname(rc, r, sizeof r);
-	printf("call %d = %s%s%s\n", i, r, as_model ? "" : "   <- differs from the model: ", as_model ? "" : model);
-}
-
-UNUSED static void hexdump(const uint8_t *b, int n, char *out)
-{
-	int i;
-	for (i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = 0;
-}
-`;
 
 /** the check after the faulting call: check_finding(rc) returns the child's exit status and prints the evidence */
 function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], finding: Finding | null, transcript: readonly StepRecord[]): string {
@@ -672,6 +610,9 @@ function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], find
     case 'ownership':
       L.push(ownershipCheck(h));
       break;
+    case 'locked-vm':
+      L.push(lockedVmCheck(finding!));
+      break;
     case 'unchecked': {
       const want = transcript[calls.length - 1]?.ret ?? '';
       if (finding) {
@@ -740,6 +681,45 @@ static int check_finding(long rc)
 	}
 	printf("no group a container holds has a device bound to a host driver\n");
 	return 0;
+}`;
+}
+
+/**
+ * locked-vm / leak-locked-vm: the process's locked_vm as /proc/self/status shows it (VmLck,
+ * fs/proc/array.c task_mem: locked_vm << (PAGE_SHIFT - 10) kB, an unsigned long, so a counter
+ * below zero prints wrapped), read in the process of the slot the harness names, against what
+ * the model says its live mappings lock (the harness's message: "the live mappings account N";
+ * 0 for a leak, read after every process closed its fds and unmapped its mappings).
+ */
+function lockedVmCheck(finding: Finding): string {
+  const leak = finding.sig === 'leak-locked-vm';
+  const want = leak ? 0 : Number(/the live mappings account (-?\d+)/.exec(finding.message)?.[1] ?? 0);
+  return String.raw`#define WANT_PAGES (${want}L) /* the pages the model says the process's live mappings lock */
+/* VmLck from /proc/self/status, in kB; 0 or -1 */
+static int vmlck(unsigned long *kb)
+{
+	char b[4096], *p;
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY);
+	if (fd < 0) return -1;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0) return -1;
+	b[n] = 0;
+	p = strstr(b, "\nVmLck:");
+	if (!p) return -1;
+	*kb = strtoul(p + 7, NULL, 10);
+	return 0;
+}
+
+static int check_finding(long rc)
+{
+	unsigned long kb, want = (unsigned long)WANT_PAGES << 2;
+	(void)rc;
+	if (vmlck(&kb) != 0) { printf("cannot read VmLck from /proc/self/status\n"); return 3; }
+	if (kb == want) { printf("P%d: VmLck %lu kB, what its live DMA mappings lock\n", my_slot, kb); return 0; }
+	printf("locked_vm: P%d's VmLck is %lu kB${leak ? ' after every process closed its fds and unmapped its mappings' : ''}, but its live DMA mappings lock %lu kB\n", my_slot, kb, want);
+	return 1;
 }`;
 }
 
@@ -853,77 +833,6 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
   }
   L.push('}');
   return L.join('\n');
-}
-
-/**
- * main()'s first part in both verdict forms: the child runs the calls and sends the number of
- * each call before making it down a pipe; the parent reads the last one and reaps the child
- */
-const RUN_CHILD_C = String.raw`	int p[2], st = 0, last = -1;
-	char c;
-	pid_t pid;
-	setvbuf(stdout, NULL, _IONBF, 0);
-	if (pipe(p) != 0) { printf("NOT REPRODUCED %s: pipe: %s\n", SIG, strerror(errno)); return 2; }
-	pid = fork();
-	if (pid < 0) { printf("NOT REPRODUCED %s: fork: %s\n", SIG, strerror(errno)); return 2; }
-	if (pid == 0) {
-		close(p[0]);
-		report_fd = p[1];
-		_exit(child(argc > 1 ? argv[1] : group_path_default));
-	}
-	close(p[1]);
-	while (read(p[0], &c, 1) == 1) last = (unsigned char)c;
-	if (waitpid(pid, &st, 0) != pid) { printf("NOT REPRODUCED %s: waitpid: %s\n", SIG, strerror(errno)); return 2; }
-`;
-
-/**
- * main(): fork, wait, verdict. `atExit` (an Oops of the end-of-run exit): `step` is the number of
- * calls, the byte the child sends before it exits; the finding shows as the child killed by
- * SIGSEGV after that byte (an Oops kills the task: arch/arm/kernel/traps.c oops_end). On a
- * 3.14 board an Oops inside do_exit is a recursive fault (kernel/exit.c do_exit: "Fixing
- * recursive fault but reboot is needed!"): the task sleeps for ever holding the pipe, and the
- * program waits with it; the kernel log shows the Oops.
- */
-function mainC(check: CheckKind, step: number, atExit = false): string {
-  const oops = check === 'oops';
-  if (atExit) return mainExitC(step);
-  return String.raw`int main(int argc, char **argv)
-{
-${RUN_CHILD_C}	if (WIFSIGNALED(st)) {
-		${oops ? `if (last == ${step} && WTERMSIG(st) == SIGSEGV) {
-			printf("REPRODUCED %s: the process was killed (signal %d) inside call %d: the kernel Oopsed (see the kernel log)\\n", SIG, WTERMSIG(st), last);
-			return 1;
-		}
-		` : ''}printf("NOT REPRODUCED %s: the process was killed by signal %d in call %d\n", SIG, WTERMSIG(st), last);
-		return 0;
-	}
-	switch (WEXITSTATUS(st)) {
-	case 1: printf("REPRODUCED %s\n", SIG); return 1;
-	case 3: printf("UNCHECKED %s: the calls ran; the finding is not observable from here\n", SIG); return 3;
-	case 2: printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2;
-	default: printf("NOT REPRODUCED %s\n", SIG); return 0;
-	}
-}
-`;
-}
-
-function mainExitC(step: number): string {
-  return String.raw`#define EXIT_STEP ${step} /* the byte the child sends before it exits */
-int main(int argc, char **argv)
-{
-${RUN_CHILD_C}	if (WIFSIGNALED(st)) {
-		if (last == EXIT_STEP && WTERMSIG(st) == SIGSEGV) {
-			printf("REPRODUCED %s: the process was killed (signal %d) while exiting, after its last call: the kernel Oopsed in the exit-time release of its files (see the kernel log)\n", SIG, WTERMSIG(st));
-			return 1;
-		}
-		printf("NOT REPRODUCED %s: the process was killed by signal %d in call %d\n", SIG, WTERMSIG(st), last);
-		return 0;
-	}
-	if (WEXITSTATUS(st) == 2) { printf("NOT REPRODUCED %s: the program could not set up\n", SIG); return 2; }
-	printf("NOT REPRODUCED %s: the process made every call and exited with status %d\n", SIG, WEXITSTATUS(st));
-	return 0;
-}
-`;
 }
 
 /** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */
