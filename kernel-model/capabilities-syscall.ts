@@ -66,4 +66,15 @@ export interface SyscallCapabilities {
    * takes 0 as a limit)
    */
   rlimitCpuZero: 'one-second' | 'zero';
+  /**
+   * what fork does with an anonymous page pinned by get_user_pages (a VFIO DMA mapping's):
+   * 'cow-shared' (3.14 copy_one_pte: shared copy-on-write like every private page, so the
+   * first writer gets a copy and the device keeps the frame the other process maps: a parent
+   * that writes its DMA buffer after a fork writes a page the device never sees, unless the
+   * buffer was madvise(MADV_DONTFORK)ed, as QEMU does for VFIO) or 'copy' (v6.12
+   * copy_present_page: the child gets a copy at fork time and the parent keeps its frame,
+   * commit 70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes", v5.9).
+   * kernel-model/process/mm.ts AddressSpace.forkInto
+   */
+  forkPinnedPages: 'cow-shared' | 'copy';
 }

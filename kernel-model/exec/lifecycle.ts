@@ -54,8 +54,8 @@ export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscall
 
 /**
  * fork / vfork / clone without CLONE_THREAD (kernel/fork.c kernel_clone -> copy_process): a
- * new process with a copy of the address space (AddressSpace.forkInto: copying, not
- * copy-on-write), the fd table (dup_fd), cwd, credentials and limits (copy_creds,
+ * new process with a copy of the address space (AddressSpace.forkInto: copying, except the
+ * pinned pages 3.14 shares copy-on-write, `forkPinnedPages`), the fd table (dup_fd), cwd, credentials and limits (copy_creds,
  * copy_signal: Process.copyCredsTo), and one thread with the caller's registers and r0 = 0
  * on its own Unicorn engine. It joins the CPU's run queue like any thread (same timeslice
  * rule, deterministic order). ARM clone arguments are (flags, newsp, parent_tidptr, tls,
@@ -82,7 +82,7 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   const proc = p.layer.createProcess({ name: parentProc.name });
   parentProc.copyCredsTo(proc);
   proc.cwd = parentProc.cwd;
-  if (p.mm.forkInto(proc.mm) < 0) {
+  if (p.mm.forkInto(proc.mm, p.layer.host.forkPinnedPages) < 0) {
     proc.teardown();
     p.layer.processes.delete(proc.pid);
     return -ENOMEM;

@@ -464,7 +464,10 @@ export class LinuxAbi implements SyscallBridge {
         return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
       case N.getitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, 0, a[1]!);
-      case N.madvise: case N.sigaltstack: case N.set_robust_list:
+      case N.madvise:
+        // MADV_DONTFORK / MADV_DOFORK (mm/madvise.c: VM_DONTCOPY); the other advice changes nothing the model keeps: 0
+        return a[2] === 10 || a[2] === 11 ? this.mm.setDontCopy(a[0]!, a[1]!, a[2] === 10) : 0;
+      case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;
       case N.uname:

@@ -27,9 +27,11 @@ const PROT_EXEC = 4;
  * kernel faulted in itself (copy_to_user, get_user_pages for VFIO_IOMMU_MAP_DMA) are
  * picked up the same way on the CPU's first access.
  *
- * The kernel's AddressSpace has no change listeners, so the Linux ABI layer calls
- * `changed(start, end)` after every syscall that alters the VMAs (mmap2, munmap,
- * mprotect, brk) and exec calls it after loading.
+ * The Linux ABI layer calls `changed(start, end)` after every syscall that alters the VMAs
+ * (mmap2, munmap, mprotect, brk) and exec calls it after loading; the AddressSpace's
+ * frameListener calls it when a page's frame or write permission changes otherwise (a 3.14
+ * fork sharing a pinned page copy-on-write: mirrored read-only; the write that breaks the
+ * sharing: a write-protection fault, `fault(va, 'write')`, then the new frame, writable).
  */
 export class ProcessGuestSpace implements GuestAddressSpace {
   readonly userAttrs = makeAttrs({ priv: false, ns: true });
@@ -37,7 +39,11 @@ export class ProcessGuestSpace implements GuestAddressSpace {
   /** pages materialised by CPU demand faults (statistics) */
   demandFaults = 0;
 
-  constructor(readonly mm: AddressSpace) {}
+  constructor(readonly mm: AddressSpace) {
+    // a fork sharing pages copy-on-write, or a write breaking the sharing, changes frames and
+    // permissions outside the syscalls that call changed()
+    mm.frameListener = (start, end) => this.changed(start, end);
+  }
 
   pageAt(va: number): PageBacking | null {
     va = va >>> 0;
@@ -45,8 +51,11 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     if (v === null) return null;
     const page = va - (va % PAGE_SIZE);
     if (v.kind === 'pfn') return { kind: 'mmio', pa: v.pfnBase + (page - v.start), prot: v.prot };
-    const pa = v.pages![(page - v.start) / PAGE_SIZE]!;
+    const idx = (page - v.start) / PAGE_SIZE;
+    const pa = v.pages![idx]!;
     if (pa < 0) return null;
+    // a frame shared copy-on-write (3.14 fork, `forkPinnedPages`) is mirrored read-only: the first write faults
+    if (v.cow != null && v.cow[idx] === 1) return { kind: 'ram', pa, prot: v.prot & ~PROT_WRITE };
     return { kind: 'ram', pa, prot: v.prot };
   }
 
@@ -64,7 +73,8 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     if (v.kind === 'pfn') return true; // device page: mirrored by the engine's re-sync
     const idx = Math.floor((va - v.start) / PAGE_SIZE);
     const ps = v.pages!;
-    if (ps[idx]! >= 0) return true; // faulted in by the kernel meanwhile
+    // a write to a page shared copy-on-write (mirrored read-only): do_wp_page
+    if (ps[idx]! >= 0) return access === 'write' && v.cow != null && v.cow[idx] === 1 ? this.mm.writeFault(va) : true; // else faulted in by the kernel meanwhile
     const pa = this.mm.host.pages.allocZeroed();
     if (pa < 0) return false;
     ps[idx] = pa;

@@ -57,7 +57,30 @@ export interface Vma {
   /** page offset the mapping was created with (mmap offset >> PAGE_SHIFT) */
   pgoff: number;
   ref: VmaRef | null;
+  /**
+   * per page, 1 where the frame is shared copy-on-write with another address space (a fork
+   * that kept a pinned page shared, capability `forkPinnedPages` 'cow-shared'): the page is
+   * mapped without write permission until a write breaks the sharing (breakCow); null: none
+   */
+  cow?: Uint8Array | null;
+  /** VM_DONTCOPY (madvise MADV_DONTFORK): a fork child does not get this mapping */
+  dontCopy?: boolean;
 }
+
+/**
+ * What a fork does with an anonymous page that is pinned (get_user_pages: a VFIO DMA mapping's):
+ * - 'cow-shared': 3.14 dup_mmap -> copy_page_range -> copy_one_pte: every private page is
+ *   write-protected in both processes and shared, pinned or not; the first to write gets a copy
+ *   (do_wp_page), unless it is the page's only mapper by then (reuse_swap_page: page_mapcount
+ *   1): the device's pinned frame stays with whoever did not write, so a parent that writes its
+ *   DMA buffer after a fork writes a copy the device never sees
+ * - 'copy': v6.12 copy_present_pte -> copy_present_page: a maybe-DMA-pinned anonymous page is
+ *   copied for the child at fork time and the parent keeps its frame, writable (commit
+ *   70e806e4e645, "mm: Do early cow for pinned pages during fork() for ptes", v5.9)
+ * The model copies every other page at fork time in both (see forkInto): nobody can tell a
+ * copy made then from one made at the first write, as long as the frame is not pinned.
+ */
+export type ForkPinnedPages = 'cow-shared' | 'copy';
 
 const R_UNMAPPED = -1;
 const R_PROT = -2;
@@ -122,6 +145,12 @@ export class AddressSpace {
   /** pages currently pinned through this mm (statistics; the allocator has the counts) */
   pinnedThrough = 0;
   private released = false;
+  /**
+   * told when a page's frame or write permission changes outside a syscall that changes the
+   * VMAs (a fork sharing pages copy-on-write, a write breaking the sharing): the Unicorn
+   * mirror (kernel-model/exec/space.ts) re-maps [start, end)
+   */
+  frameListener: ((start: number, end: number) => void) | null = null;
 
   constructor(
     readonly host: MemoryHost,
@@ -204,6 +233,7 @@ export class AddressSpace {
     this.dropPages(v, 0, (v.end - v.start) >>> PAGE_SHIFT);
     v.kind = 'pfn';
     v.pages = null;
+    v.cow = null;
     v.pfnBase = pa;
   }
 
@@ -219,13 +249,27 @@ export class AddressSpace {
     this.flushTlb();
     const ps = v.pages;
     if (ps === null) return;
+    const cow = v.cow ?? null;
     for (let i = from; i < to; i++) {
       const pa = ps[i]!;
       if (pa >= 0) {
+        if (cow !== null && cow[i] === 1) {
+          cow[i] = 0;
+          this.unshare(pa);
+        }
         this.host.pages.put(pa);
         ps[i] = -1;
       }
     }
+  }
+
+  /** one mapper fewer of a copy-on-write shared frame (its page_mapcount) */
+  private unshare(pa: number): void {
+    const sh = this.host.pages.sharers;
+    if (sh === undefined) return;
+    const n = sh.get(pa) ?? 1;
+    if (n > 2) sh.set(pa, n - 1);
+    else sh.delete(pa);
   }
 
   /** split v at addr (page aligned, strictly inside); returns the upper part */
@@ -242,8 +286,11 @@ export class AddressSpace {
       pfnBase: v.kind === 'pfn' ? v.pfnBase + (addr - v.start) : 0,
       pgoff: v.pgoff + idx,
       ref: v.ref,
+      cow: v.cow ? v.cow.slice(idx) : null,
+      dontCopy: v.dontCopy,
     };
     if (v.pages) v.pages = v.pages.slice(0, idx);
+    if (v.cow) v.cow = v.cow.slice(0, idx);
     v.end = addr;
     v.ref?.get();
     this.insert(upper);
@@ -300,19 +347,26 @@ export class AddressSpace {
   }
 
   /**
-   * dup_mmap (kernel/fork.c) by copying: every VMA of this address space is reproduced in
-   * `child` (empty, freshly created); each materialised anonymous page gets a new frame with a
-   * copy of its bytes (untouched pages stay demand-zero), and a device (VM_PFNMAP) VMA maps
-   * the same physical range, taking a reference on its file as copy_page_range's
-   * vm_area_dup + get_file does. Choice: copying instead of copy-on-write (the Unicorn
-   * mirror maps frames zero-copy; write-protecting and breaking shared pages would need a
-   * fault round trip per first write in both processes, and a static busybox touches about
-   * a hundred pages, i.e. 400 KiB copied per fork: a few tens of microseconds).
+   * dup_mmap (kernel/fork.c): every VMA of this address space is reproduced in `child` (empty,
+   * freshly created), but those marked VM_DONTCOPY (madvise MADV_DONTFORK: the child has no
+   * mapping there, 3.14 and v6.12 alike). Each materialised anonymous page gets a new frame
+   * with a copy of its bytes (untouched pages stay demand-zero), except, with `pinned`
+   * 'cow-shared' (3.14), a pinned page: both processes then map the same frame copy-on-write
+   * (Vma.cow; the parent loses write permission on it, and the first writer gets a copy:
+   * breakCow). A device (VM_PFNMAP) VMA maps the same physical range, taking a reference on
+   * its file as copy_page_range's vm_area_dup + get_file does. Choice: copying instead of
+   * copy-on-write for every unpinned page (the Unicorn mirror maps frames zero-copy;
+   * write-protecting and breaking shared pages would need a fault round trip per first write
+   * in both processes, and a static busybox touches about a hundred pages, i.e. 400 KiB copied
+   * per fork: a few tens of microseconds); a frame no device holds cannot tell.
    * Returns 0, or -ENOMEM (the child keeps what was copied; the caller releases it).
    */
-  forkInto(child: AddressSpace): number {
+  forkInto(child: AddressSpace, pinned: ForkPinnedPages = 'copy'): number {
+    const share = pinned === 'cow-shared' ? this.host.pages.sharers : undefined;
+    let shared = false;
     for (const v of this.vmas) {
-      const c: Vma = { ...v, pages: null };
+      if (v.dontCopy === true) continue;
+      const c: Vma = { ...v, pages: null, cow: null };
       if (v.kind === 'anon') {
         const ps = v.pages!;
         const cp = new Float64Array(ps.length).fill(-1);
@@ -320,6 +374,16 @@ export class AddressSpace {
         for (let i = 0; i < ps.length; i++) {
           const src = ps[i]!;
           if (src < 0) continue;
+          if (share !== undefined && this.host.pages.pinCount(src) > 0) {
+            // copy_one_pte: write-protected in both, one more mapper and one more reference
+            share.set(src, (share.get(src) ?? 1) + 1);
+            this.host.pages.get(src);
+            (v.cow ??= new Uint8Array(ps.length))[i] = 1;
+            (c.cow ??= new Uint8Array(ps.length))[i] = 1;
+            cp[i] = src;
+            shared = true;
+            continue;
+          }
           const dst = this.host.pages.allocZeroed();
           if (dst < 0) {
             child.insert(c);
@@ -335,7 +399,76 @@ export class AddressSpace {
       } else v.ref?.get();
       child.insert(c);
     }
+    if (shared) {
+      // the parent's shared pages lost their write permission (ptep_set_wrprotect)
+      this.flushTlb();
+      for (const v of this.vmas) if (v.cow) this.frameListener?.(v.start, v.end);
+    }
     return 0;
+  }
+
+  /**
+   * madvise MADV_DONTFORK / MADV_DOFORK (mm/madvise.c madvise_behavior: VM_DONTCOPY set or
+   * cleared on the VMAs of [addr, addr + len), split at its ends). -EINVAL: addr not page
+   * aligned, or MADV_DOFORK on a VM_IO mapping (a device mapping); -ENOMEM when part of the
+   * range is unmapped (the mapped VMAs are still changed, as madvise's loop does).
+   */
+  setDontCopy(addr: number, len: number, on: boolean): number {
+    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if (end < addr || end > TASK_SIZE) return -EINVAL;
+    if (end === addr) return 0;
+    const vs = this.carve(addr, end);
+    if (!on && vs.some((v) => v.kind === 'pfn')) return -EINVAL;
+    let covered = 0;
+    for (const v of vs) {
+      v.dontCopy = on;
+      covered += v.end - v.start;
+    }
+    return covered === end - addr ? 0 : -ENOMEM;
+  }
+
+  /**
+   * A write to page `idx` of `v`, shared copy-on-write (do_wp_page): the only mapper left
+   * writes the frame in place (reuse_swap_page: page_mapcount 1); otherwise the writer gets a
+   * copy and the other mappers keep the frame, and any pin on it. Returns the frame the write
+   * goes to, or R_NOMEM.
+   */
+  private breakCow(v: Vma, idx: number): number {
+    const ps = v.pages!;
+    const old = ps[idx]!;
+    const sh = this.host.pages.sharers;
+    let pa = old;
+    if (sh !== undefined && (sh.get(old) ?? 1) > 1) {
+      pa = this.host.pages.allocZeroed();
+      if (pa < 0) return R_NOMEM;
+      const rs = this.host.bus.ramAt(old, PAGE_SIZE)!;
+      const rd = this.host.bus.ramAt(pa, PAGE_SIZE)!;
+      rd.copyFrom(pa - rd.base, rs, old - rs.base, PAGE_SIZE);
+      ps[idx] = pa;
+      this.unshare(old);
+      this.host.pages.put(old);
+    }
+    v.cow![idx] = 0;
+    this.flushTlb();
+    const va = v.start + idx * PAGE_SIZE;
+    this.frameListener?.(va, va + PAGE_SIZE);
+    return pa;
+  }
+
+  /** the CPU wrote the present page at va, mapped read-only because it is shared copy-on-write: break the sharing (true), else false */
+  writeFault(va: number): boolean {
+    const v = this.find(va >>> 0);
+    if (v === null || v.kind !== 'anon' || (v.prot & PROT_WRITE) === 0 || !v.cow) return false;
+    const idx = ((va >>> 0) - v.start) >>> PAGE_SHIFT;
+    if (v.cow[idx] !== 1) return false;
+    return this.breakCow(v, idx) >= 0;
+  }
+
+  /** whether the page at va is shared copy-on-write (mapped without write permission for now) */
+  isCow(va: number): boolean {
+    const v = this.find(va >>> 0);
+    return v !== null && v.cow != null && v.cow[((va >>> 0) - v.start) >>> PAGE_SHIFT] === 1;
   }
 
   /** execve (fs/exec.c exec_mmap): drop every mapping; the address space stays usable for the new image */
@@ -402,6 +535,9 @@ export class AddressSpace {
       pa = this.host.pages.allocZeroed();
       if (pa < 0) return R_NOMEM;
       ps[idx] = pa;
+    } else if ((need & PROT_WRITE) !== 0 && v.cow != null && v.cow[idx] === 1) {
+      pa = this.breakCow(v, idx);
+      if (pa < 0) return pa;
     }
     return pa + (va & PAGE_MASK);
   }
@@ -449,7 +585,9 @@ export class AddressSpace {
     this.chargeMem();
     ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, false);
-    this.fillTlb(va, this.last!.prot, ram, pa);
+    // a copy-on-write page is cached read-only: a store misses and breaks the sharing in resolve()
+    const lv = this.last!;
+    this.fillTlb(va, lv.cow != null && lv.cow[(va - lv.start) >>> PAGE_SHIFT] === 1 ? lv.prot & ~PROT_WRITE : lv.prot, ram, pa);
     o = pa - ram.base;
     return size === 4 ? ram.read32(o) : size === 2 ? ram.read16(o) : ram.read8(o);
   }
@@ -616,7 +754,8 @@ export class AddressSpace {
       out.reserved = true;
       return 0;
     }
-    const pa = this.resolve(va, PROT_READ);
+    // FOLL_WRITE faults the page in for writing: a page shared copy-on-write is broken first
+    const pa = this.resolve(va, write ? PROT_WRITE : PROT_READ);
     if (pa < 0) return pa === R_NOMEM ? -ENOMEM : -EFAULT;
     const page = pa - (va & PAGE_MASK);
     this.host.pages.pin(page);

@@ -23,6 +23,12 @@ export interface UserPageAllocator {
   /** -1 pin and -1 reference */
   unpin(pa: number): void;
   pinCount(pa: number): number;
+  /**
+   * page_mapcount of the frames shared copy-on-write by a fork (AddressSpace.forkInto with
+   * 'cow-shared'): frame -> how many address spaces map it (absent: 1). Without it (a stand-in
+   * allocator) forks copy every page.
+   */
+  readonly sharers?: Map<number, number>;
 }
 
 /** Pages and physical memory as the process layer sees them. */
@@ -50,5 +56,6 @@ export function bindPageAllocator(k: KernelPageAllocatorLike): UserPageAllocator
     pin: (pa) => void k.pinPage(pa),
     unpin: (pa) => k.unpinPage(pa),
     pinCount: (pa) => k.pinCount(pa),
+    sharers: new Map(),
   };
 }

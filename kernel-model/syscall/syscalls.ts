@@ -60,6 +60,8 @@ export interface SyscallHost {
   readonly capAmbient?: boolean;
   /** do_prlimit's RLIMIT_CPU soft limit of 0 (profile.caps.rlimitCpuZero; default 'one-second', 3.14) */
   readonly rlimitCpuZero?: 'one-second' | 'zero';
+  /** what fork does with a pinned page (profile.caps.forkPinnedPages; default 'copy') */
+  readonly forkPinnedPages?: 'cow-shared' | 'copy';
 }
 
 /** How a process ended, for reports. */

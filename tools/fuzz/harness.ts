@@ -591,7 +591,7 @@ export class Harness {
     const parent = this.slots[p]!;
     this.endSlot(q);
     const proc = this.slotProcess(q);
-    const r = parent.proc.mm.forkInto(proc.mm);
+    const r = parent.proc.mm.forkInto(proc.mm, this.sys.profile.caps.forkPinnedPages);
     if (r < 0) {
       this.sys.syscalls.exitProcess(proc);
       this.slots[q] = this.newSlot(q);

@@ -551,8 +551,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     const addr = Number(BigInt.asUintN(32, BigInt(address)));
     const access = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT ? 'write' : type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT ? 'fetch' : 'read';
     const unmapped = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_FETCH_UNMAPPED || type === 19;
-    // demand paging: a page the process has mapped but never touched is materialised here
-    if (unmapped && e.demandFault(addr, access)) return true;
+    // demand paging: a page the process has mapped but never touched is materialised here;
+    // a write to a page mirrored read-only because it is shared copy-on-write breaks the sharing
+    if ((unmapped || type === UC_MEM_WRITE_PROT) && e.demandFault(addr, access)) return true;
     const pc = e.reg(e.arch.pcReg);
     this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted` };
     if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';

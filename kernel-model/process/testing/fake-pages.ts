@@ -7,6 +7,8 @@ export class FakePageAllocator implements UserPageAllocator {
   private free: number[] = [];
   readonly refs = new Map<number, number>();
   readonly pins = new Map<number, number>();
+  /** page_mapcount of the frames a fork shares copy-on-write (UserPageAllocator.sharers) */
+  readonly sharers = new Map<number, number>();
   allocs = 0;
   constructor(
     readonly bus: PhysicalBus,

@@ -1,0 +1,185 @@
+/**
+ * fork and DMA-pinned pages (capability `forkPinnedPages`, AddressSpace.forkInto): 3.14
+ * shares them copy-on-write, so the first writer gets a copy and the device keeps the frame
+ * the other process maps (copy_one_pte, do_wp_page, reuse_swap_page); v6.12 copies them for
+ * the child at fork time (copy_present_page). MADV_DONTFORK keeps a mapping out of the child.
+ */
+import { describe, expect, it } from 'vitest';
+import { PhysicalBus } from '../../emulator/bus.js';
+import { GuestTrap } from '../../emulator/cpu/stub.js';
+import { EINVAL, ENOMEM } from '../base/errno.js';
+import { ProcessGuestSpace } from '../exec/space.js';
+import { AddressSpace, MAP_PRIVATE, PROT_READ, PROT_WRITE, type ForkPinnedPages, type PinnedPage } from './mm.js';
+import { FakePageAllocator } from './testing/fake-pages.js';
+
+const RAM = 0x80000000;
+const BUF = 0x40000000;
+const RW = PROT_READ | PROT_WRITE;
+
+function setup(): { parent: AddressSpace; pages: FakePageAllocator; bus: PhysicalBus; newMm: () => AddressSpace } {
+  const bus = new PhysicalBus();
+  bus.addRam('ram', RAM, 1 << 20);
+  const pages = new FakePageAllocator(bus, RAM, 1 << 20);
+  const newMm = (): AddressSpace => new AddressSpace({ pages, bus }, null);
+  return { parent: newMm(), pages, bus, newMm };
+}
+
+/** the parent's 2-page buffer: page 0 pinned (a DMA mapping's), page 1 not; both written */
+function pinnedBuffer(mm: AddressSpace): PinnedPage {
+  expect(typeof mm.mapRegion(BUF, 0x2000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+  expect(mm.putUser32(BUF, 0xaaaa0000)).toBe(0);
+  expect(mm.putUser32(BUF + 0x1000, 0xbbbb0000)).toBe(0);
+  const pin: PinnedPage = { pa: 0, reserved: false };
+  expect(mm.pinUserPage(BUF, true, pin)).toBe(0);
+  return pin;
+}
+
+const frame = (mm: AddressSpace, va: number): number => mm.find(va)!.pages![(va - mm.find(va)!.start) >>> 12]!;
+const devRead = (bus: PhysicalBus, pa: number): number => bus.ramAt(pa, 4)!.read32(pa - bus.ramAt(pa, 4)!.base);
+
+describe.each<[ForkPinnedPages]>([['cow-shared'], ['copy']])('fork of a pinned page: %s', (mode) => {
+  it('who keeps the device\'s frame when the parent writes its DMA buffer after the fork', () => {
+    const { parent, pages, bus, newMm } = setup();
+    const pin = pinnedBuffer(parent);
+    const child = newMm();
+    expect(parent.forkInto(child, mode)).toBe(0);
+    // the unpinned page is copied in both eras
+    expect(frame(child, BUF + 0x1000)).not.toBe(frame(parent, BUF + 0x1000));
+    if (mode === 'cow-shared') {
+      // copy_one_pte: one frame, two mappers, write-protected in both
+      expect(frame(child, BUF)).toBe(pin.pa);
+      expect(parent.isCow(BUF) && child.isCow(BUF)).toBe(true);
+      expect(pages.sharers.get(pin.pa)).toBe(2);
+    } else {
+      expect(frame(child, BUF)).not.toBe(pin.pa);
+      expect(parent.isCow(BUF) || child.isCow(BUF)).toBe(false);
+    }
+    // a guest load caches the page; the store after it must still break the sharing
+    expect(parent.loadU(BUF, 4)).toBe(0xaaaa0000);
+    parent.storeU(BUF, 4, 0xbbbbbbbb);
+    expect(parent.loadU(BUF, 4)).toBe(0xbbbbbbbb);
+    if (mode === 'cow-shared') {
+      // do_wp_page: the writer gets a copy; the device and the child keep the old frame
+      expect(frame(parent, BUF)).not.toBe(pin.pa);
+      expect(devRead(bus, pin.pa)).toBe(0xaaaa0000);
+      expect(frame(child, BUF)).toBe(pin.pa);
+      expect(child.loadU(BUF, 4)).toBe(0xaaaa0000);
+      expect(pages.sharers.has(pin.pa)).toBe(false);
+      // the child is the frame's only mapper now: its write reuses it in place (reuse_swap_page), and the device sees it
+      const allocs = pages.allocs;
+      child.storeU(BUF, 4, 0xcccccccc);
+      expect(pages.allocs).toBe(allocs);
+      expect(frame(child, BUF)).toBe(pin.pa);
+      expect(devRead(bus, pin.pa)).toBe(0xcccccccc);
+    } else {
+      expect(frame(parent, BUF)).toBe(pin.pa);
+      expect(devRead(bus, pin.pa)).toBe(0xbbbbbbbb);
+      expect(child.loadU(BUF, 4)).toBe(0xaaaa0000);
+    }
+    // everything is given back: the unpin and both exits free every frame
+    parent.unpinPage(pin);
+    parent.releaseAll();
+    child.releaseAll();
+    expect(pages.refs.size).toBe(0);
+    expect(pages.sharers.size).toBe(0);
+  });
+});
+
+describe('fork of a pinned page, 3.14 (cow-shared)', () => {
+  it('the kernel\'s writes break the sharing too (copy_to_user, a FOLL_WRITE pin); a read pin does not', () => {
+    const { parent, pages, newMm } = setup();
+    const pin = pinnedBuffer(parent);
+    const child = newMm();
+    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
+    // a read pin of the shared frame: the same frame, still shared
+    const rp: PinnedPage = { pa: 0, reserved: false };
+    expect(child.pinUserPage(BUF, false, rp)).toBe(0);
+    expect(rp.pa).toBe(pin.pa);
+    expect(child.isCow(BUF)).toBe(true);
+    // copy_to_user into the parent's page: a copy for the parent
+    expect(parent.copyToUser(BUF + 8, new Uint8Array([1, 2, 3, 4]), 0, 4)).toBe(0);
+    expect(frame(parent, BUF)).not.toBe(pin.pa);
+    expect(parent.isCow(BUF)).toBe(false);
+    // the child, now alone on the frame, pins it for writing: reused in place
+    const wp: PinnedPage = { pa: 0, reserved: false };
+    expect(child.pinUserPage(BUF, true, wp)).toBe(0);
+    expect(wp.pa).toBe(pin.pa);
+    expect(child.isCow(BUF)).toBe(false);
+    child.unpinPage(wp);
+    child.unpinPage(rp);
+    parent.unpinPage(pin);
+    child.releaseAll();
+    parent.releaseAll();
+    expect(pages.refs.size).toBe(0);
+  });
+
+  it('a child that exits first leaves the parent the only mapper: the parent writes in place, the device sees it', () => {
+    const { parent, pages, bus, newMm } = setup();
+    const pin = pinnedBuffer(parent);
+    const child = newMm();
+    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
+    child.releaseAll();
+    expect(pages.sharers.size).toBe(0);
+    parent.storeU(BUF, 4, 0x12345678);
+    expect(frame(parent, BUF)).toBe(pin.pa);
+    expect(devRead(bus, pin.pa)).toBe(0x12345678);
+    parent.unpinPage(pin);
+    parent.releaseAll();
+    expect(pages.refs.size).toBe(0);
+  });
+
+  it('the Unicorn mirror: the parent\'s shared page is mirrored read-only after the fork, and the CPU\'s write fault gives it its copy, writable', () => {
+    const { parent, newMm } = setup();
+    const space = new ProcessGuestSpace(parent);
+    const changes: [number, number][] = [];
+    space.onChange((s, e) => changes.push([s, e]));
+    const pin = pinnedBuffer(parent);
+    expect(space.pageAt(BUF)).toEqual({ kind: 'ram', pa: pin.pa, prot: RW });
+    const child = newMm();
+    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
+    expect(changes).toEqual([[BUF, BUF + 0x2000]]);
+    expect(space.pageAt(BUF)).toEqual({ kind: 'ram', pa: pin.pa, prot: PROT_READ });
+    // the unpinned page was copied for the child: the parent's stays writable
+    expect(space.pageAt(BUF + 0x1000)!.prot).toBe(RW);
+    expect(space.fault(BUF + 4, 'read')).toBe(true);
+    expect(space.pageAt(BUF)!.prot).toBe(PROT_READ);
+    expect(space.fault(BUF + 4, 'write')).toBe(true);
+    const b = space.pageAt(BUF)!;
+    expect(b.prot).toBe(RW);
+    expect(b.pa).not.toBe(pin.pa);
+    expect(changes.at(-1)).toEqual([BUF, BUF + 0x1000]);
+  });
+});
+
+describe('madvise MADV_DONTFORK / MADV_DOFORK (VM_DONTCOPY)', () => {
+  it('a DONTFORK mapping is not in the child (so a 3.14 parent keeps its pinned frame, writable); DOFORK undoes it; the errors', () => {
+    const { parent, pages, newMm } = setup();
+    const pin = pinnedBuffer(parent);
+    expect(typeof parent.mapRegion(BUF + 0x2000, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    // only the first page of the buffer: the VMA is split
+    expect(parent.setDontCopy(BUF, 0x1000, true)).toBe(0);
+    const child = newMm();
+    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
+    expect(child.find(BUF)).toBeNull();
+    expect(child.find(BUF + 0x1000)).not.toBeNull();
+    expect(() => child.loadU(BUF, 4)).toThrow(GuestTrap);
+    expect(parent.isCow(BUF)).toBe(false);
+    parent.storeU(BUF, 4, 1);
+    expect(frame(parent, BUF)).toBe(pin.pa);
+    expect(pages.sharers.size).toBe(0);
+    // DOFORK: the next child has it again
+    expect(parent.setDontCopy(BUF, 0x1000, false)).toBe(0);
+    const child2 = newMm();
+    expect(parent.forkInto(child2, 'copy')).toBe(0);
+    expect(child2.loadU(BUF, 4)).toBe(1);
+    // errors: an unaligned start; a range with a hole (the mapped part is still changed); DOFORK on a device mapping
+    expect(parent.setDontCopy(BUF + 1, 0x1000, true)).toBe(-EINVAL);
+    expect(parent.setDontCopy(BUF + 0x2000, 0x3000, true)).toBe(-ENOMEM);
+    expect(parent.find(BUF + 0x2000)!.dontCopy).toBe(true);
+    const dev = parent.mapRegion(0x50000000, 0x1000, RW, 1, true);
+    if (typeof dev === 'number') throw new Error('map');
+    parent.remapPfnRange(dev, 0x2c0a0000);
+    expect(parent.setDontCopy(0x50000000, 0x1000, false)).toBe(-EINVAL);
+    expect(parent.setDontCopy(0x50000000, 0x1000, true)).toBe(0);
+  });
+});
