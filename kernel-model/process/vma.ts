@@ -1,0 +1,460 @@
+import { EINVAL, ENOMEM } from '../base/errno.js';
+import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+
+/**
+ * User address space limits (3G/1G split; the first 64 KiB are never mapped). TASK_SIZE is
+ * PAGE_OFFSET - SZ_16M (arch/arm/include/asm/memory.h, 3.14 and v6.12 alike): the 16 MiB below
+ * PAGE_OFFSET (0xc0000000) are the kernel's module area, outside user space.
+ */
+export const USER_BASE = 0x10000;
+export const TASK_SIZE = 0xbf000000;
+
+
+/**
+ * access_ok(addr, size): [addr, addr + size) lies in user space. 3.14: arch/arm
+ * asm/uaccess.h __range_ok (addr + size without a carry, at most addr_limit, which is USER_DS =
+ * TASK_SIZE for a user task); v6.12: asm-generic/access_ok.h __access_ok (size <= TASK_SIZE_MAX
+ * and addr <= TASK_SIZE_MAX - size). The same test; addr and size are 32-bit unsigned longs.
+ */
+export function accessOk(addr: number, size: number): boolean {
+  return size <= TASK_SIZE && addr >>> 0 <= TASK_SIZE - size;
+}
+/** where non-fixed mmaps are placed (bottom-up first fit from here) */
+export const MMAP_BASE = 0x40000000;
+
+/** Something that a VMA holds a reference on (the file behind a device mapping). */
+export interface VmaRef {
+  get(): void;
+  put(): void;
+}
+
+/**
+ * A virtual memory area. Anonymous VMAs own an array of page frames (physical address,
+ * or -1 while untouched). A 'pfn' VMA (VM_PFNMAP|VM_IO) maps physical device addresses
+ * directly: [start, end) -> [pfnBase, pfnBase + len), uncached; accesses are bus
+ * transactions with user attributes.
+ */
+export interface Vma {
+  start: number;
+  end: number;
+  prot: number;
+  flags: number;
+  kind: 'anon' | 'pfn';
+  pages: Float64Array | null;
+  pfnBase: number;
+  /** page offset the mapping was created with (mmap offset >> PAGE_SHIFT) */
+  pgoff: number;
+  ref: VmaRef | null;
+  /**
+   * per page, 1 where the frame is shared copy-on-write with another address space (a fork
+   * that kept a pinned page shared, capability `forkPinnedPages` 'cow-shared'): the page is
+   * mapped without write permission until a write breaks the sharing (breakCow); null: none
+   */
+  cow?: Uint8Array | null;
+  /** VM_DONTCOPY (madvise MADV_DONTFORK): a fork child does not get this mapping */
+  dontCopy?: boolean;
+}
+
+/**
+ * What a fork does with an anonymous page that is pinned (get_user_pages: a VFIO DMA mapping's):
+ * - 'cow-shared': 3.14 dup_mmap -> copy_page_range -> copy_one_pte: every private page is
+ *   write-protected in both processes and shared, pinned or not; the first to write gets a copy
+ *   (do_wp_page), unless it is the page's only mapper by then (reuse_swap_page: page_mapcount
+ *   1): the device's pinned frame stays with whoever did not write, so a parent that writes its
+ *   DMA buffer after a fork writes a copy the device never sees
+ * - 'copy': v6.12 copy_present_pte -> copy_present_page: a maybe-DMA-pinned anonymous page is
+ *   copied for the child at fork time and the parent keeps its frame, writable (commit
+ *   70e806e4e645, "mm: Do early cow for pinned pages during fork() for ptes", v5.9)
+ * The model copies every other page at fork time in both (see forkInto): nobody can tell a
+ * copy made then from one made at the first write, as long as the frame is not pinned.
+ */
+export type ForkPinnedPages = 'cow-shared' | 'copy';
+
+/** resolve()'s failures */
+export const R_UNMAPPED = -1;
+export const R_PROT = -2;
+export const R_NOMEM = -3;
+
+/**
+ * The VMAs of a process address space and their pages (mm_struct's VMA tree and page tables):
+ * mmap, munmap, mprotect, fork (dup_mmap, with 3.14's copy-on-write sharing of pinned pages),
+ * madvise's VM_DONTCOPY, and the fault path that finds (or makes) the frame of an access.
+ * AddressSpace (mm.ts) adds the user accessors, their translation cache, copy_{from,to}_user,
+ * get_user_pages and the locked_vm counters.
+ */
+export class VmaSpace {
+  protected vmas: Vma[] = [];
+  /**
+   * the VMAs of the two latest lookups: a lookup cache, as Linux's per-thread vmacache
+   * (mm/vmacache.c, 3.15-6.0) in front of the tree; a copy or compare loop alternates
+   * between two mappings
+   */
+  protected last: Vma | null = null;
+  protected prev: Vma | null = null;
+  protected released = false;
+  /**
+   * told when a page's frame or write permission changes outside a syscall that changes the
+   * VMAs (a fork sharing pages copy-on-write, a write breaking the sharing): the Unicorn
+   * mirror (kernel-model/exec/space.ts) re-maps [start, end)
+   */
+  frameListener: ((start: number, end: number) => void) | null = null;
+
+  constructor(readonly host: MemoryHost) {}
+
+  get mappings(): readonly Vma[] {
+    return this.vmas;
+  }
+
+  find(va: number): Vma | null {
+    const l = this.last;
+    if (l !== null && va >= l.start && va < l.end) return l;
+    const p = this.prev;
+    if (p !== null && va >= p.start && va < p.end) {
+      this.prev = l;
+      this.last = p;
+      return p;
+    }
+    const vs = this.vmas;
+    let lo = 0;
+    let hi = vs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = vs[mid]!;
+      if (va < v.start) hi = mid - 1;
+      else if (va >= v.end) lo = mid + 1;
+      else {
+        this.prev = l;
+        this.last = v;
+        return v;
+      }
+    }
+    return null;
+  }
+
+  /** first-fit search for a free range of len bytes at or above MMAP_BASE */
+  getUnmappedArea(len: number): number {
+    let addr = MMAP_BASE;
+    for (const v of this.vmas) {
+      if (v.end <= addr) continue;
+      if (v.start >= addr + len) break;
+      addr = v.end;
+    }
+    return addr + len <= TASK_SIZE ? addr : -ENOMEM;
+  }
+
+  /**
+   * Create a VMA (do_mmap core). addr/len page aligned, checked by the caller. With
+   * `fixed`, existing mappings in the range are unmapped first.
+   */
+  mapRegion(addr: number, len: number, prot: number, flags: number, fixed: boolean, pgoff = 0): Vma | number {
+    if (this.released) return -ENOMEM;
+    let start = addr;
+    if (fixed) {
+      if (addr < USER_BASE || addr + len > TASK_SIZE) return -ENOMEM;
+      this.munmap(addr, len);
+    } else {
+      start = this.getUnmappedArea(len);
+      if (start < 0) return start;
+    }
+    const v: Vma = {
+      start,
+      end: start + len,
+      prot,
+      flags,
+      kind: 'anon',
+      pages: new Float64Array(len >>> PAGE_SHIFT).fill(-1),
+      pfnBase: 0,
+      pgoff,
+      ref: null,
+    };
+    this.insert(v);
+    return v;
+  }
+
+  /** remap_pfn_range over a whole VMA: it becomes a device mapping of [pa, pa+len) */
+  remapPfnRange(v: Vma, pa: number): void {
+    this.flushTlb();
+    this.dropPages(v, 0, (v.end - v.start) >>> PAGE_SHIFT);
+    v.kind = 'pfn';
+    v.pages = null;
+    v.cow = null;
+    v.pfnBase = pa;
+  }
+
+  private insert(v: Vma): void {
+    this.flushTlb();
+    const vs = this.vmas;
+    let i = 0;
+    while (i < vs.length && vs[i]!.start < v.start) i++;
+    vs.splice(i, 0, v);
+  }
+
+  private dropPages(v: Vma, from: number, to: number): void {
+    this.flushTlb();
+    const ps = v.pages;
+    if (ps === null) return;
+    const cow = v.cow ?? null;
+    for (let i = from; i < to; i++) {
+      const pa = ps[i]!;
+      if (pa >= 0) {
+        if (cow !== null && cow[i] === 1) {
+          cow[i] = 0;
+          this.unshare(pa);
+        }
+        this.host.pages.put(pa);
+        ps[i] = -1;
+      }
+    }
+  }
+
+  /** one mapper fewer of a copy-on-write shared frame (its page_mapcount) */
+  private unshare(pa: number): void {
+    const sh = this.host.pages.sharers;
+    if (sh === undefined) return;
+    const n = sh.get(pa) ?? 1;
+    if (n > 2) sh.set(pa, n - 1);
+    else sh.delete(pa);
+  }
+
+  /** split v at addr (page aligned, strictly inside); returns the upper part */
+  private split(v: Vma, addr: number): Vma {
+    this.flushTlb();
+    const idx = (addr - v.start) >>> PAGE_SHIFT;
+    const upper: Vma = {
+      start: addr,
+      end: v.end,
+      prot: v.prot,
+      flags: v.flags,
+      kind: v.kind,
+      pages: v.pages ? v.pages.slice(idx) : null,
+      pfnBase: v.kind === 'pfn' ? v.pfnBase + (addr - v.start) : 0,
+      pgoff: v.pgoff + idx,
+      ref: v.ref,
+      cow: v.cow ? v.cow.slice(idx) : null,
+      dontCopy: v.dontCopy,
+    };
+    if (v.pages) v.pages = v.pages.slice(0, idx);
+    if (v.cow) v.cow = v.cow.slice(0, idx);
+    v.end = addr;
+    v.ref?.get();
+    this.insert(upper);
+    return upper;
+  }
+
+  /** VMAs fully inside [start, end) after splitting at the boundaries */
+  private carve(start: number, end: number): Vma[] {
+    for (const v of [...this.vmas]) {
+      if (v.start < start && v.end > start) this.split(v, start);
+    }
+    for (const v of [...this.vmas]) {
+      if (v.start < end && v.end > end) this.split(v, end);
+    }
+    return this.vmas.filter((v) => v.start >= start && v.end <= end);
+  }
+
+  munmap(addr: number, len: number): number {
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if ((addr & PAGE_MASK) !== 0 || len <= 0 || end > TASK_SIZE) return -EINVAL;
+    const gone = this.carve(addr, end);
+    for (const v of gone) this.removeVma(v);
+    return 0;
+  }
+
+  private removeVma(v: Vma): void {
+    this.flushTlb();
+    this.dropPages(v, 0, v.pages ? v.pages.length : 0);
+    const i = this.vmas.indexOf(v);
+    if (i >= 0) this.vmas.splice(i, 1);
+    if (this.last === v) this.last = null;
+    if (this.prev === v) this.prev = null;
+    v.ref?.put();
+    v.ref = null;
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
+    if (len === 0) return 0;
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    // every page of the range must be mapped (-ENOMEM otherwise), checked before changing anything
+    let cur = addr;
+    for (const v of this.vmas) {
+      if (v.end <= cur) continue;
+      if (v.start > cur) break;
+      cur = v.end;
+      if (cur >= end) break;
+    }
+    if (cur < end) return -ENOMEM;
+    for (const v of this.carve(addr, end)) v.prot = prot;
+    this.flushTlb();
+    return 0;
+  }
+
+  /**
+   * dup_mmap (kernel/fork.c): every VMA of this address space is reproduced in `child` (empty,
+   * freshly created), but those marked VM_DONTCOPY (madvise MADV_DONTFORK: the child has no
+   * mapping there, 3.14 and v6.12 alike). Each materialised anonymous page gets a new frame
+   * with a copy of its bytes (untouched pages stay demand-zero), except, with `pinned`
+   * 'cow-shared' (3.14), a pinned page: both processes then map the same frame copy-on-write
+   * (Vma.cow; the parent loses write permission on it, and the first writer gets a copy:
+   * breakCow). A device (VM_PFNMAP) VMA maps the same physical range, taking a reference on
+   * its file as copy_page_range's vm_area_dup + get_file does. Choice: copying instead of
+   * copy-on-write for every unpinned page (the Unicorn mirror maps frames zero-copy;
+   * write-protecting and breaking shared pages would need a fault round trip per first write
+   * in both processes, and a static busybox touches about a hundred pages, i.e. 400 KiB copied
+   * per fork: a few tens of microseconds); a frame no device holds cannot tell.
+   * Returns 0, or -ENOMEM (the child keeps what was copied; the caller releases it).
+   */
+  forkInto(child: VmaSpace, pinned: ForkPinnedPages = 'copy'): number {
+    const share = pinned === 'cow-shared' ? this.host.pages.sharers : undefined;
+    let shared = false;
+    for (const v of this.vmas) {
+      if (v.dontCopy === true) continue;
+      const c: Vma = { ...v, pages: null, cow: null };
+      if (v.kind === 'anon') {
+        const ps = v.pages!;
+        const cp = new Float64Array(ps.length).fill(-1);
+        c.pages = cp;
+        for (let i = 0; i < ps.length; i++) {
+          const src = ps[i]!;
+          if (src < 0) continue;
+          if (share !== undefined && this.host.pages.pinCount(src) > 0) {
+            // copy_one_pte: write-protected in both, one more mapper and one more reference
+            share.set(src, (share.get(src) ?? 1) + 1);
+            this.host.pages.get(src);
+            (v.cow ??= new Uint8Array(ps.length))[i] = 1;
+            (c.cow ??= new Uint8Array(ps.length))[i] = 1;
+            cp[i] = src;
+            shared = true;
+            continue;
+          }
+          const dst = this.host.pages.allocZeroed();
+          if (dst < 0) {
+            child.insert(c);
+            return -ENOMEM;
+          }
+          const rs = this.host.bus.ramAt(src, PAGE_SIZE)!;
+          const rd = this.host.bus.ramAt(dst, PAGE_SIZE)!;
+          const so = src - rs.base;
+          const dOff = dst - rd.base;
+          rd.copyFrom(dOff, rs, so, PAGE_SIZE);
+          cp[i] = dst;
+        }
+      } else v.ref?.get();
+      child.insert(c);
+    }
+    if (shared) {
+      // the parent's shared pages lost their write permission (ptep_set_wrprotect)
+      this.flushTlb();
+      for (const v of this.vmas) if (v.cow) this.frameListener?.(v.start, v.end);
+    }
+    return 0;
+  }
+
+  /**
+   * madvise MADV_DONTFORK / MADV_DOFORK (mm/madvise.c madvise_behavior: VM_DONTCOPY set or
+   * cleared on the VMAs of [addr, addr + len), split at its ends). -EINVAL: addr not page
+   * aligned, or MADV_DOFORK on a VM_IO mapping (a device mapping); -ENOMEM when part of the
+   * range is unmapped (the mapped VMAs are still changed, as madvise's loop does).
+   */
+  setDontCopy(addr: number, len: number, on: boolean): number {
+    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if (end < addr || end > TASK_SIZE) return -EINVAL;
+    if (end === addr) return 0;
+    const vs = this.carve(addr, end);
+    if (!on && vs.some((v) => v.kind === 'pfn')) return -EINVAL;
+    let covered = 0;
+    for (const v of vs) {
+      v.dontCopy = on;
+      covered += v.end - v.start;
+    }
+    return covered === end - addr ? 0 : -ENOMEM;
+  }
+
+  /**
+   * A write to page `idx` of `v`, shared copy-on-write (do_wp_page): the only mapper left
+   * writes the frame in place (reuse_swap_page: page_mapcount 1); otherwise the writer gets a
+   * copy and the other mappers keep the frame, and any pin on it. Returns the frame the write
+   * goes to, or R_NOMEM.
+   */
+  private breakCow(v: Vma, idx: number): number {
+    const ps = v.pages!;
+    const old = ps[idx]!;
+    const sh = this.host.pages.sharers;
+    let pa = old;
+    if (sh !== undefined && (sh.get(old) ?? 1) > 1) {
+      pa = this.host.pages.allocZeroed();
+      if (pa < 0) return R_NOMEM;
+      const rs = this.host.bus.ramAt(old, PAGE_SIZE)!;
+      const rd = this.host.bus.ramAt(pa, PAGE_SIZE)!;
+      rd.copyFrom(pa - rd.base, rs, old - rs.base, PAGE_SIZE);
+      ps[idx] = pa;
+      this.unshare(old);
+      this.host.pages.put(old);
+    }
+    v.cow![idx] = 0;
+    this.flushTlb();
+    const va = v.start + idx * PAGE_SIZE;
+    this.frameListener?.(va, va + PAGE_SIZE);
+    return pa;
+  }
+
+  /** the CPU wrote the present page at va, mapped read-only because it is shared copy-on-write: break the sharing (true), else false */
+  writeFault(va: number): boolean {
+    const v = this.find(va >>> 0);
+    if (v === null || v.kind !== 'anon' || (v.prot & PROT_WRITE) === 0 || !v.cow) return false;
+    const idx = ((va >>> 0) - v.start) >>> PAGE_SHIFT;
+    if (v.cow[idx] !== 1) return false;
+    return this.breakCow(v, idx) >= 0;
+  }
+
+  /** whether the page at va is shared copy-on-write (mapped without write permission for now) */
+  isCow(va: number): boolean {
+    const v = this.find(va >>> 0);
+    return v !== null && v.cow != null && v.cow[((va >>> 0) - v.start) >>> PAGE_SHIFT] === 1;
+  }
+
+  /** execve (fs/exec.c exec_mmap): drop every mapping; the address space stays usable for the new image */
+  unmapAll(): void {
+    for (const v of [...this.vmas]) this.removeVma(v);
+  }
+
+  /** unmap everything (exit_mmap) */
+  releaseAll(): void {
+    for (const v of [...this.vmas]) this.removeVma(v);
+    this.released = true;
+  }
+
+  /** a change of the VMAs, their protections or their pages: AddressSpace empties its translation cache */
+  protected flushTlb(): void {}
+
+  /**
+   * Physical address for an access, faulting anonymous pages in. Returns pa >= 0 or
+   * R_UNMAPPED / R_PROT / R_NOMEM. `need` is PROT_READ/PROT_WRITE/PROT_EXEC.
+   */
+  protected resolve(va: number, need: number): number {
+    const v = this.find(va);
+    if (v === null) return R_UNMAPPED;
+    if ((v.prot & need) !== need) return R_PROT;
+    if (v.kind === 'pfn') return v.pfnBase + (va - v.start);
+    const idx = (va - v.start) >>> PAGE_SHIFT;
+    const ps = v.pages!;
+    let pa = ps[idx]!;
+    if (pa < 0) {
+      pa = this.host.pages.allocZeroed();
+      if (pa < 0) return R_NOMEM;
+      ps[idx] = pa;
+    } else if ((need & PROT_WRITE) !== 0 && v.cow != null && v.cow[idx] === 1) {
+      pa = this.breakCow(v, idx);
+      if (pa < 0) return pa;
+    }
+    return pa + (va & PAGE_MASK);
+  }
+}
