@@ -74,7 +74,7 @@ export interface SyscallCapabilities {
    * buffer was madvise(MADV_DONTFORK)ed, as QEMU does for VFIO) or 'copy' (v6.12
    * copy_present_page: the child gets a copy at fork time and the parent keeps its frame,
    * commit 70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes", v5.9).
-   * kernel-model/process/mm.ts AddressSpace.forkInto
+   * kernel-model/process/vma.ts VmaSpace.forkInto
    */
   forkPinnedPages: 'cow-shared' | 'copy';
 }
