@@ -40,16 +40,8 @@
 #define VFIO_DMA_MAP_FLAG_EXEC 4 /* 2014 RFC patch 02 (today's VFIO_DMA_MAP_FLAG_VADDR) */
 #endif
 
-/* PL330 registers */
-#define INTEN 0x020
-#define INTCLR 0x02c
-#define FSRC 0x034
-#define FTR(n) (0x040 + 4 * (n))
-#define CSR(n) (0x100 + 8 * (n))
-#define DBGSTATUS 0xd00
-#define DBGCMD 0xd04
-#define DBGINST0 0xd08
-#define DBGINST1 0xd0c
+/* PL330 registers (ARM DDI 0424D 3.3) */
+#include "pl330-regs.h"
 
 #define PAGE 4096
 #define PAGES 3

@@ -57,17 +57,8 @@ struct vfio_region_info { uint32_t argsz, flags, index, resv; uint64_t size, off
 struct vfio_irq_info { uint32_t argsz, flags, index, count; };
 struct vfio_irq_set { uint32_t argsz, flags, index, start, count; int32_t data[1]; };
 
-/* PL330 registers */
-#define DSR 0x000
-#define INTEN 0x020
-#define INTCLR 0x02c
-#define FSRC 0x034
-#define FTR(n) (0x040 + 4 * (n))
-#define CSR(n) (0x100 + 8 * (n))
-#define DBGSTATUS 0xd00
-#define DBGCMD 0xd04
-#define DBGINST0 0xd08
-#define DBGINST1 0xd0c
+/* PL330 registers (ARM DDI 0424D 3.3) */
+#include "pl330-regs.h"
 #define CR0 0xe00
 #define CRD 0xe14
 

@@ -37,13 +37,15 @@ let built = false;
 export function guestBinary(name: string): string {
   if (!built) {
     const script = join(GUEST_C_DIR, 'build.sh');
-    const scriptTime = statSync(script).mtimeMs;
+    const names = readdirSync(GUEST_C_DIR).sort();
+    // a program is stale when it is older than the script, its source or any shared header (pl330-regs.h)
+    const sharedTime = Math.max(statSync(script).mtimeMs, ...names.filter((n) => n.endsWith('.h')).map((n) => statSync(join(GUEST_C_DIR, n)).mtimeMs));
     let stale = false;
-    for (const f of readdirSync(GUEST_C_DIR).filter((n) => n.endsWith('.c')).sort()) {
+    for (const f of names.filter((n) => n.endsWith('.c'))) {
       const bin = join(GUEST_BUILD_DIR, f.slice(0, -2));
       if (!existsSync(bin)) { stale = true; break; }
       const t = statSync(bin).mtimeMs;
-      if (t < statSync(join(GUEST_C_DIR, f)).mtimeMs || t < scriptTime) { stale = true; break; }
+      if (t < statSync(join(GUEST_C_DIR, f)).mtimeMs || t < sharedTime) { stale = true; break; }
     }
     if (stale) execFileSync(script, [GUEST_BUILD_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
     built = true;
