@@ -339,11 +339,7 @@ export class VmaSpace {
             child.insert(c);
             return -ENOMEM;
           }
-          const rs = this.host.bus.ramAt(src, PAGE_SIZE)!;
-          const rd = this.host.bus.ramAt(dst, PAGE_SIZE)!;
-          const so = src - rs.base;
-          const dOff = dst - rd.base;
-          rd.copyFrom(dOff, rs, so, PAGE_SIZE);
+          this.copyFrame(src, dst);
           cp[i] = dst;
         }
       } else v.ref?.get();
@@ -355,6 +351,13 @@ export class VmaSpace {
       for (const v of this.vmas) if (v.cow) this.frameListener?.(v.start, v.end);
     }
     return 0;
+  }
+
+  /** copy one page frame to another (copy_user_highpage: a fork's copy, a copy-on-write break) */
+  private copyFrame(src: number, dst: number): void {
+    const rs = this.host.bus.ramAt(src, PAGE_SIZE)!;
+    const rd = this.host.bus.ramAt(dst, PAGE_SIZE)!;
+    rd.copyFrom(dst - rd.base, rs, src - rs.base, PAGE_SIZE);
   }
 
   /**
@@ -392,9 +395,7 @@ export class VmaSpace {
     if (sh !== undefined && (sh.get(old) ?? 1) > 1) {
       pa = this.host.pages.allocZeroed();
       if (pa < 0) return R_NOMEM;
-      const rs = this.host.bus.ramAt(old, PAGE_SIZE)!;
-      const rd = this.host.bus.ramAt(pa, PAGE_SIZE)!;
-      rd.copyFrom(pa - rd.base, rs, old - rs.base, PAGE_SIZE);
+      this.copyFrame(old, pa);
       ps[idx] = pa;
       this.unshare(old);
       this.host.pages.put(old);
