@@ -335,6 +335,8 @@ const munmapLen = fc.constantFrom(0x1000, 0x2000);
 const mmioOff = fc.nat({ max: 0x3ff }).map((n) => n * 4);
 const mmioWidth = fc.constantFrom<1 | 2 | 4>(4, 4, 2, 1);
 const testDmaOff = fc.constantFrom(0, 4, 8, 0xc, 0xc, 0x10);
+const storePage = fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 7 }) }, { weight: 1, arbitrary: fc.nat({ max: DMA_PAGES - 1 }) });
+const storeOff = fc.constantFrom(0, 0, 0x800, 0xffc);
 const testDmaValue = fc.constantFrom(1, 1, 0x40, 0x1000, 0x2000, 0x10000, 0x11000, 0x100000, 6);
 const efdInit = fc.constantFrom(0, 1, 0xffffffff);
 const efdFlags = fc.constantFrom(0o4000, 0o4000, 0, 0o2004000, 1, 0o4001);
@@ -376,6 +378,9 @@ export function callArbOf(iommufd = true): fc.Arbitrary<Call> {
     // between IOVAs, mapped or not; an unmapped one is a context fault, which the 2014
     // arm-smmu takes in stall mode (smmuContextFaultMode) and resumes from its handler
     { weight: 1, arbitrary: rec({ op: fc.constant('mmio' as const), p: pid, map: mapIdx, off: testDmaOff, width: fc.constant<4>(4), write: fc.constant(true), value: testDmaValue }) },
+    // the program writing its DMA buffer (the pages MAP_DMA pins; after a fork, 3.14 shares
+    // them copy-on-write and the writer's store moves it off the pinned page: forkPinnedPages)
+    { weight: 2, arbitrary: rec({ op: fc.constant('store' as const), p: pid, page: storePage, off: storeOff, value: u32 }) },
     { weight: 3, arbitrary: rec({ op: fc.constant('eventfd' as const), p: pid, init: efdInit, flags: efdFlags }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('efd_write' as const), p: pid, fd: fdRef('eventfd'), value: efdValue }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('poll' as const), p: pid, fds: pollFds, events: pollEvents }) },
@@ -416,6 +421,8 @@ export function sameOpArb(c: Call): fc.Arbitrary<Call> | null {
         rec({ op: fc.constant('mmio' as const), p, map: fc.constant(c.map), off: mmioOff, width: mmioWidth, write: fc.boolean(), value: u32 }),
         rec({ op: fc.constant('mmio' as const), p, map: fc.constant(c.map), off: testDmaOff, width: fc.constant<4>(4), write: fc.constant(true), value: testDmaValue }),
       );
+    case 'store':
+      return rec({ op: fc.constant('store' as const), p, page: storePage, off: storeOff, value: u32 });
     case 'eventfd':
       return rec({ op: fc.constant('eventfd' as const), p, init: efdInit, flags: efdFlags });
     case 'efd_write':

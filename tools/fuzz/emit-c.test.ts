@@ -55,8 +55,10 @@ const allFixtures: { name: string; file: FindingFile }[] = readdirSync(DIR)
   .map((n) => ({ name: n.slice(0, -5), file: validateFindingFile(JSON.parse(readFileSync(join(DIR, n), 'utf8'))) }));
 /** the finding files: every one has a C reproducer */
 const fixtures = allFixtures;
-/** those that fork (the 3.14 locked_vm accounting): programs of two processes */
-const forkFixtures = allFixtures.filter((f) => f.file.program.some((c) => c.op === 'fork'));
+/** those of the 3.14 locked_vm accounting: programs of two processes (a fork) */
+const forkFixtures = allFixtures.filter((f) => f.file.program.some((c) => c.op === 'fork') && f.file.sig !== 'dma-stale-page');
+/** those of 3.14's copy-on-write of a pinned page at fork: a fork, then the parent's store */
+const staleFixtures = allFixtures.filter((f) => f.file.sig === 'dma-stale-page');
 
 const noAddr = (s: string): string => s.replace(/0x[0-9a-f]{8}/g, '0x<addr>');
 
@@ -106,7 +108,7 @@ describe('C reproducers: emitting', () => {
       const r = emitFinding(file, `tools/fuzz/findings/${name}.json`);
       expect(r.sig, name).toBe(file.sig);
       expect(r.c).toContain(`Reproducer of the fuzz finding "${file.sig}" on profile ${file.profile}`);
-      expect(r.c).toMatch(/Known finding: review finding|Known finding: patch 10|Known finding: MAP_DMA|Known finding: a host driver bound|Known finding: patch 04's vfio_bind|Known finding: patch 09's interrupt handler|Known finding: 3\.14 type1 uncharges locked_vm|Known finding: the same 3\.14 accounting at exit/);
+      expect(r.c).toMatch(/Known finding: review finding|Known finding: patch 10|Known finding: MAP_DMA|Known finding: a host driver bound|Known finding: patch 04's vfio_bind|Known finding: patch 09's interrupt handler|Known finding: 3\.14 type1 uncharges locked_vm|Known finding: the same 3\.14 accounting at exit|Known finding: 3\.14's fork shares a DMA-pinned page/);
       const includes = [...r.c.matchAll(/^#include <([^>]+)>/gm)].map((m) => m[1]!);
       expect(includes.filter((h) => h.startsWith('linux/'))).toEqual(['linux/vfio.h']);
       expect(includes.every((h) => h === 'linux/vfio.h' || !h.includes('vfio'))).toBe(true);
@@ -130,6 +132,7 @@ describe('C reproducers: emitting', () => {
   it('the check follows the signature; a program that runs clean gets no REPRODUCED path of its own', () => {
     const kinds = Object.fromEntries(fixtures.map(({ file }) => [file.sig, emitFinding(file).check]));
     expect(kinds).toEqual({
+      'dma-stale-page': 'dma-probe',
       'dma-unmapped': 'dma-probe',
       'leak-locked-vm': 'locked-vm',
       'locked-vm': 'locked-vm',
@@ -292,6 +295,8 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
         const t = dmaTarget(msg)!;
         expect(t, msg).not.toBeNull();
         expect(u.stdout).toContain(`DMA probe: the device's ${t.write ? 'write' : 'read'} at iova 0x${t.iova.toString(16)} completed without a fault`);
+        // the page the parent writes is not the page the device reads (the pinned one, which the fork child kept)
+        if (r.sig === 'dma-stale-page') expect(u.stdout).toContain(`DMA probe: the device's read at iova 0x${t.iova.toString(16)} completed without a fault but did not read the mapped page\n`);
         break;
       }
       case 'ownership': {
@@ -358,6 +363,26 @@ describe.skipIf(shouldSkipUnicornTests())('C reproducers on the Unicorn backend'
       expect(u.stdout, f.name).toContain(`P0: VmLck 0 kB, what its live DMA mappings lock\n`);
       expect(verdict(u.stdout), f.name).toBe(`NOT REPRODUCED ${f.file.sig}`);
       expect(u.exitStatus).toBe(0);
+    }
+  });
+
+  it('dma-stale-page emitted with madvise(MADV_DONTFORK) on the DMA area before the fork (the 3.14 remedy), and emitted for mainline (which copies the pinned page for the child): the device reads the page the parent wrote, NOT REPRODUCED', () => {
+    expect(staleFixtures.map((f) => f.file.profile).sort()).toEqual(['patches:1-7', 'patches:1-9', 'rfc-v4']);
+    const file = staleFixtures.find((f) => f.file.profile === 'rfc-v4')!.file;
+    const r = emitFinding(file);
+    expect(r.check).toBe('dma-probe');
+    const fork = /\t\trc = fork_into\(1, 1\);/;
+    expect(r.c).toMatch(fork);
+    const dontfork = r.c.replace(fork, '\t\tif (madvise(dma_area, 16 * PAGE, MADV_DONTFORK) != 0) return -1;\n$&');
+    const ml = emitFinding({ ...file, profile: 'mainline' });
+    expect(ml.sig).toBeNull();
+    const built = buildAll([{ name: 'rfc-v4-dma-stale-page-dontfork', c: dontfork }, { name: 'mainline-dma-stale-page', c: ml.c }]);
+    for (const [name, profile] of [['rfc-v4-dma-stale-page-dontfork', 'rfc-v4'], ['mainline-dma-stale-page', 'mainline']] as const) {
+      const u = runElf({ elf: built[name]!, argv0: 'repro', profile, board: FUZZ_BOARD, bind: null });
+      expect(u.stdout, name).not.toContain('differs from the model');
+      expect(u.stdout, name).toContain("DMA probe: the device's read at iova 0x0 completed without a fault and read the mapped page\n");
+      expect(verdict(u.stdout), name).toBe('NOT REPRODUCED dma-stale-page');
+      expect(u.exitStatus, name).toBe(0);
     }
   });
 

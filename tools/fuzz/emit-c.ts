@@ -34,7 +34,7 @@
  */
 import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
-import { NPROC } from './arb.js';
+import { DMA_PAGES, NPROC } from './arb.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
 import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
@@ -86,7 +86,7 @@ export function checkKind(sig: string): CheckKind {
   if (sig === 'rw-offset-mismatch') return 'read-oracle';
   if (sig.startsWith('bad-errno:')) return 'errno';
   if (sig.startsWith('bad-return:')) return 'return';
-  if (sig === 'dma-unmapped' || sig === 'dma-readable-without-read-flag' || sig === 'dma-missing' || sig === 'dma-wrong-page') return 'dma-probe';
+  if (sig === 'dma-unmapped' || sig === 'dma-readable-without-read-flag' || sig === 'dma-missing' || sig === 'dma-wrong-page' || sig === 'dma-stale-page') return 'dma-probe';
   if (sig === 'ownership') return 'ownership';
   if (sig === 'locked-vm' || sig === 'leak-locked-vm') return 'locked-vm';
   return 'unchecked';
@@ -283,6 +283,11 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       L.push(c.write ? `\t\t  *p = ${hex(v)}u; rc = 0; } else rc = 0;` : '\t\t  rc = *p; } else rc = 0;');
       return;
     }
+    case 'store':
+      // the harness's store: a whole word at that byte of the DMA area page (a write to a page a
+      // 3.14 fork shares copy-on-write takes the write-protection fault that breaks the sharing)
+      L.push(`\t\t*(volatile uint32_t *)(dma_area + ${c.page % DMA_PAGES} * PAGE + ${hex(c.off & 0xffc)}) = ${hex(c.value >>> 0)}u; rc = 0;`);
+      return;
     case 'eventfd':
       L.push(`\t\trc = ret(eventfd(${c.init >>> 0}u, ${hex(c.flags >>> 0)})); if (rc >= 0) track(rc, K_EVENTFD);`);
       return;
@@ -384,7 +389,8 @@ function planProcesses(calls: readonly Call[], transcript: readonly StepRecord[]
     return st;
   });
   const last = calls[calls.length - 1];
-  const named = check === 'locked-vm' && target ? /^fuzz(\d+)\./.exec(target.message) : null;
+  // the slot the message names (fuzzN.M): whose counter is wrong, whose page left the pinned one
+  const named = (check === 'locked-vm' || target?.sig === 'dma-stale-page') && target ? /^fuzz(\d+)\./.exec(target.message) : null;
   const checkSlot = named ? Number(named[1]) % NPROC : last && 'p' in last ? last.p % NPROC : 0;
   if (cur[checkSlot]! < 0) cur[checkSlot] = next++;
   return { steps, nInc: Math.max(next, 1), forkInc, checkSlot, checkInc: cur[checkSlot]!, endCheck: check === 'locked-vm' && target?.sig === 'leak-locked-vm' };
@@ -772,7 +778,7 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
   const probe = Math.ceil((top + 0x100000) / 0x100000) * 0x100000;
   const r0 = h.regions[0] ?? { addr: 0, size: PAGE };
   const regOff = h.offset({ region: 0, off: 0 });
-  const want = finding.sig === 'dma-missing' ? 'fault' : finding.sig === 'dma-wrong-page' ? 'elsewhere' : 'complete';
+  const want = finding.sig === 'dma-missing' ? 'fault' : finding.sig === 'dma-wrong-page' || finding.sig === 'dma-stale-page' ? 'elsewhere' : 'complete';
   L.push(`#define PROBE_IOVA ${hex(probe)}u /* above every mapping of the program */`);
   L.push(`#define X_IOVA ${hex(x)}u /* the IOVA the model's SMMU check named (${write ? 'write' : 'read'}) */`);
   L.push('#define PATTERN 0x5ca1ab1eu');

@@ -13,7 +13,7 @@ import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import { TASK_SIZE } from '../../kernel-model/process/mm.js';
 import type { File } from '../../kernel-model/vfs/file.js';
-import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
+import type { Type1Iommu, VfioDma } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { Group } from '../../kernel-model/iommu/core.js';
 import { SmmuView, type ExpectedPage } from './isolation.js';
@@ -210,6 +210,14 @@ export class Harness {
   private readonly view: SmmuView | null;
   /** a call that can change mappings, attachments or stream-map entries ran since the last isolation check */
   private isolationDirty = true;
+  /**
+   * the pinned-page check (checkPinnedFrames) is off for the rest of the run: a raw syscall
+   * ran, which may have unmapped, remapped or MADV_DONTNEED'd the pinned vaddrs (user space
+   * changing its own memory under a mapping: the kernel keeps the pinned pages either way)
+   */
+  private pinnedFramesOff = false;
+  /** mappings whose vaddr was ever invalidated (mainline UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR): the vaddr a later MAP_DMA gives is user space's promise, not checked */
+  private readonly vaddrRevised = new Set<VfioDma>();
 
   constructor(readonly opts: HarnessOptions) {
     this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs, board: opts.board ?? FUZZ_BOARD });
@@ -746,6 +754,11 @@ export class Harness {
         else return mem.loadU(va, c.width);
         return 0;
       }
+      case 'store':
+        // a user store into the DMA area (a fault kills the process: GuestTrap); to a page a
+        // 3.14 fork shares copy-on-write it breaks the sharing (VmaSpace.resolve -> breakCow)
+        proc.mm.storeU(s.dma + (c.page % DMA_PAGES) * PAGE + (c.off & 0xffc), 4, c.value >>> 0);
+        return 0;
       case 'eventfd': {
         const r = sc.invoke(proc, null, 'eventfd2', [c.init, c.flags]);
         this.checkRet('eventfd', r, 'eventfd');
@@ -793,6 +806,7 @@ export class Harness {
         return q === p ? 0 : this.fork(p, q);
       }
       case 'raw': {
+        this.pinnedFramesOff = true;
         const r = sc.invoke(proc, null, c.nr, c.args);
         if (!Number.isInteger(r)) this.fail('bad-return:raw', `syscall ${c.nr} returned ${r}`);
         // a raw close/ioctl may change VFIO state behind the model's back: resynchronise it
@@ -896,7 +910,12 @@ export class Harness {
           perPa.set(d.pa[i]!, (perPa.get(d.pa[i]!) ?? 0) + 1);
           this.everPinned.add(d.pa[i]!);
         }
-        for (let k = 0; k < slots.length; k++) if (slots[k]!.proc.mm === d.mm) perSlot[k]! += n;
+        for (let k = 0; k < slots.length; k++) {
+          if (slots[k]!.proc.mm !== d.mm) continue;
+          perSlot[k]! += n;
+          if (d.vaddrInvalid) this.vaddrRevised.add(d);
+          else if (!this.pinnedFramesOff && !this.vaddrRevised.has(d)) this.checkPinnedFrames(slots[k]!, d);
+        }
       }
     }
     // iommufd's IOAS areas pin too (harness-iommufd.ts): pinned_vm always, locked_vm per account mode
@@ -934,6 +953,36 @@ export class Harness {
     if (err) this.fail('model-divergence', err);
     const ierr = this.imodel.compare(this.model.compatContexts(), this.model);
     if (ierr) this.fail('model-divergence:iommufd', ierr);
+  }
+
+  /**
+   * The pages a type1 mapping pinned are still the pages of its process at its vaddr
+   * (`dma-stale-page`): what the process writes there is what the device reads. vfio_pin_pages
+   * took the page each vaddr mapped at MAP_DMA time; the kernel must keep it there while the
+   * mapping lives. 3.14 does not after a fork: copy_one_pte shares the pinned page
+   * copy-on-write, and the parent's next write (do_wp_page: the child still maps it) gives the
+   * parent a copy, so its later writes never reach the device and what the device writes is
+   * seen by the child only (the GUP-after-fork problem; mainline copies a pinned page for the
+   * child at fork instead, copy_present_page, commit 70e806e4e645; capability
+   * forkPinnedPages). Checked for a live slot's mappings, anonymous pages present in its
+   * address space; not once a raw syscall ran in the run (pinnedFramesOff) nor for a mapping
+   * whose vaddr user space replaced (vaddrRevised).
+   */
+  private checkPinnedFrames(s: Slot, d: VfioDma): void {
+    const mm = d.mm;
+    const n = d.pa.length;
+    for (let i = 0; i < n; i++) {
+      if (d.reserved[i]) continue;
+      const va = d.vaddr + i * PAGE;
+      const v = mm.find(va);
+      if (v === null || v.kind !== 'anon') continue;
+      const now = v.pages![Math.floor((va - v.start) / PAGE)]!;
+      if (now < 0 || now === d.pa[i]) continue;
+      const iova = d.iova + i * PAGE;
+      const how = (d.prot & IOMMU_READ) !== 0 ? 'read' : 'write';
+      this.fail('dma-stale-page', `${s.proc.name}: iova 0x${iova.toString(16)} is mapped (${how}) from vaddr 0x${va.toString(16)}, whose page was pinned at 0x${d.pa[i]!.toString(16)}, but the process's page there is now 0x${now.toString(16)}: the device no longer sees the process's memory`);
+      return;
+    }
   }
 
   /**

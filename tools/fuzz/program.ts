@@ -61,6 +61,12 @@ export type Call =
   | { op: 'mmap'; p: number; fd: FdRef; len: number; prot: number; flags: number; off: Off }
   | { op: 'munmap'; p: number; map: number; len: number }
   | { op: 'mmio'; p: number; map: number; off: number; width: 1 | 2 | 4; write: boolean; value: number }
+  /**
+   * a user store of the 32-bit `value` at byte `off` (a multiple of 4) of page `page` of the
+   * process's DMA area (the memory its MAP_DMA calls pin): the program writing its buffer, as
+   * a driver fills a descriptor or a payload before it starts the device
+   */
+  | { op: 'store'; p: number; page: number; off: number; value: number }
   | { op: 'eventfd'; p: number; init: number; flags: number }
   | { op: 'efd_write'; p: number; fd: FdRef; value: string }
   | { op: 'poll'; p: number; fds: FdRef[]; events: number }
@@ -220,6 +226,8 @@ export function formatCall(c: Call, fds?: (r: FdRef) => number | null): string {
       return c.write
         ? `${P}*(volatile uint${c.width * 8}_t *)(map[${c.map}] + 0x${c.off.toString(16)}) = 0x${c.value.toString(16)};`
         : `${P}(void)*(volatile uint${c.width * 8}_t *)(map[${c.map}] + 0x${c.off.toString(16)});`;
+    case 'store':
+      return `${P}*(uint32_t *)(dma_area + ${c.page} * 4096 + 0x${c.off.toString(16)}) = 0x${(c.value >>> 0).toString(16)};`;
     case 'eventfd':
       return `${P}eventfd(${c.init}, 0x${c.flags.toString(16)});`;
     case 'efd_write':

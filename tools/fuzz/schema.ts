@@ -3,7 +3,7 @@
  * read is checked first, so a hand-edited, truncated or foreign file is a one-line error
  * naming the first bad field (`program[3].fd: ...`), never a host exception in the replay.
  */
-import { NPROC } from './arb.js';
+import { DMA_PAGES, NPROC } from './arb.js';
 import type { Call, FdRef, IoctlArg, Off, PtrKind, StructName, Value } from './program.js';
 import { STRUCTS } from './program.js';
 
@@ -31,7 +31,7 @@ const MAX_CALLS = 10_000;
 const MAX_LIST = 4096;
 const MAX_STR = 65_536;
 
-const CALL_OPS = ['open', 'close', 'ioctl', 'pread', 'pwrite', 'read', 'write', 'mmap', 'munmap', 'mmio', 'eventfd', 'efd_write', 'poll', 'echo', 'exit', 'fork', 'run', 'raw'] as const;
+const CALL_OPS = ['open', 'close', 'ioctl', 'pread', 'pwrite', 'read', 'write', 'mmap', 'munmap', 'mmio', 'store', 'eventfd', 'efd_write', 'poll', 'echo', 'exit', 'fork', 'run', 'raw'] as const;
 const FD_KINDS = ['container', 'group', 'device', 'eventfd', 'any', 'iommufd', 'fault'];
 const PTR_KINDS: PtrKind[] = ['ok', 'null', 'unmapped', 'ro', 'tail'];
 
@@ -183,6 +183,12 @@ function call(x: unknown, path: string): Call {
       int(c['off'], P('off'), 0, U32);
       oneOf(c['width'], P('width'), [1, 2, 4], 'access width');
       bool(c['write'], P('write'));
+      int(c['value'], P('value'), 0, U32);
+      break;
+    case 'store':
+      // inside the DMA area, a whole aligned word (the harness's store and the C reproducer's)
+      int(c['page'], P('page'), 0, DMA_PAGES - 1);
+      if (int(c['off'], P('off'), 0, 4092) % 4 !== 0) fail(P('off'), `expected a multiple of 4, got ${show(c['off'])}`);
       int(c['value'], P('value'), 0, U32);
       break;
     case 'eventfd':

@@ -33,7 +33,7 @@
  * (engine.ts reportOwnFinding), as the normal fuzzer does.
  */
 import fc from 'fast-check';
-import { SETUP_PREFIX, callArb, iommufdOf, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
+import { DMA_PAGES, SETUP_PREFIX, callArb, iommufdOf, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
 import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, suppressedList, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
@@ -264,6 +264,11 @@ export function slots(c: Call): Slot[] {
       at(c.flags, (d, x) => ((d as typeof c).flags = num(x)));
       break;
     case 'mmio':
+      at(c.off, (d, x) => ((d as typeof c).off = num(x) & 0xffc));
+      at(c.value, (d, x) => ((d as typeof c).value = num(x)));
+      break;
+    case 'store':
+      at(c.page, (d, x) => ((d as typeof c).page = num(x) % DMA_PAGES));
       at(c.off, (d, x) => ((d as typeof c).off = num(x) & 0xffc));
       at(c.value, (d, x) => ((d as typeof c).value = num(x)));
       break;
