@@ -1,7 +1,7 @@
 /*
  * fork and a DMA-pinned buffer: which frame does the device read after the parent writes the
  * buffer while a fork child still maps it? (capability `forkPinnedPages`, docs/PROFILES.md.)
- * Usage: fork-dma-cow /dev/vfio/<group> <device> [dontfork]
+ * Usage: fork-dma-cow /dev/vfio/<group> <device> [dontfork|childfirst]
  *
  * A 3-page anonymous buffer: page 0 holds pattern A, page 1 zeros, page 2 the PL330's channel
  * program (copy page 0's IOVA to page 1's IOVA), all written before MAP_DMA (READ|WRITE, plus
@@ -14,6 +14,10 @@
  *                    shared the pinned page copy-on-write and the parent's write got a copy);
  *   "dma saw: new" - pattern B: the parent's page is still the pinned one (v6.12 copies a
  *                    pinned page for the child at fork, commit 70e806e4e645; or DONTFORK).
+ * With "childfirst" the child writes pattern C over page 0 first (the parent waits for it on a
+ * second pipe): in 3.14 the child is then the writer that gets a copy, the parent is left the
+ * pinned frame's last mapper and writes it in place (reuse_swap_page): "dma saw: new" in both
+ * eras, and the child's page 0 is C.
  * Then it releases the child, which prints what its own pages 0 and 1 hold, waits for it and
  * cleans up. Exit status 0 whatever the device read; 1 on a set-up failure.
  *
@@ -48,6 +52,7 @@
 #define WORDS (PAGE / 4)
 #define PAT_A 0xaaaa0000u
 #define PAT_B 0xbbbb0000u
+#define PAT_C 0xcccc0000u
 #define IRQ_TIMEOUT_MS 1000
 
 static volatile uint8_t *regs;
@@ -84,21 +89,22 @@ static void build_program(uint32_t src, uint32_t dst)
 static uint32_t dbginst0(const uint8_t *insn) { return ((uint32_t)insn[0] << 16) | ((uint32_t)insn[1] << 24); /* manager thread */ }
 static uint32_t dbginst1(const uint8_t *insn) { return insn[2] | (insn[3] << 8) | (insn[4] << 16) | ((uint32_t)insn[5] << 24); }
 
-/* "A" / "B": every word of the page is pattern A / B; "zero"; "mixed" otherwise */
+/* "A" / "B" / "C": every word of the page is pattern A / B / C; "zero"; "mixed" otherwise */
 static const char *classify(const uint32_t *p)
 {
-	int a = 1, b = 1, z = 1, i;
+	int a = 1, b = 1, c = 1, z = 1, i;
 	for (i = 0; i < WORDS; i++) {
 		a &= p[i] == PAT_A + i;
 		b &= p[i] == PAT_B + i;
+		c &= p[i] == PAT_C + i;
 		z &= p[i] == 0;
 	}
-	return a ? "A" : b ? "B" : z ? "zero" : "mixed";
+	return a ? "A" : b ? "B" : c ? "C" : z ? "zero" : "mixed";
 }
 
 int main(int argc, char **argv)
 {
-	int container, group, device, irqfd, pfd[2], i, dontfork, st = 0;
+	int container, group, device, irqfd, pfd[2], cfd[2], i, dontfork, childfirst, st = 0;
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = 0 };
 	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
@@ -115,10 +121,11 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s /dev/vfio/<group> <device> [dontfork]\n", argv[0]);
+		fprintf(stderr, "usage: %s /dev/vfio/<group> <device> [dontfork|childfirst]\n", argv[0]);
 		return 2;
 	}
 	dontfork = argc > 3 && strcmp(argv[3], "dontfork") == 0;
+	childfirst = argc > 3 && strcmp(argv[3], "childfirst") == 0;
 
 	/* container, group, type1 (pl330-vfio-test.c steps 1-3) */
 	container = open("/dev/vfio/vfio", O_RDWR);
@@ -193,11 +200,11 @@ mapped:
 	}
 
 	/* fork: the child keeps its mapping and waits on the pipe */
-	if (pipe(pfd)) {
+	if (pipe(pfd) || pipe(cfd)) {
 		printf("setup: pipe failed (errno %d)\n", errno);
 		return 1;
 	}
-	printf("mode: %s\n", dontfork ? "dontfork" : "fork");
+	printf("mode: %s\n", dontfork ? "dontfork" : childfirst ? "childfirst" : "fork");
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
@@ -206,6 +213,17 @@ mapped:
 	}
 	if (pid == 0) {
 		close(pfd[1]);
+		close(cfd[0]);
+		if (childfirst) {
+			/* the child writes first: in 3.14 its first store gets it a copy */
+			for (i = 0; i < WORDS; i++)
+				page0[i] = PAT_C + i;
+		}
+		/* tell the parent to go on */
+		c = 1;
+		if (write(cfd[1], &c, 1) != 1)
+			_exit(1);
+		close(cfd[1]);
 		while (read(pfd[0], &c, 1) < 0 && errno == EINTR)
 			;
 		if (dontfork)
@@ -216,6 +234,10 @@ mapped:
 		_exit(0);
 	}
 	close(pfd[0]);
+	close(cfd[1]);
+	while (read(cfd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(cfd[0]);
 
 	/* the parent writes pattern B over page 0: plain CPU stores (in 3.14 the first one breaks the sharing) */
 	for (i = 0; i < WORDS; i++)

@@ -55,7 +55,7 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     const pa = v.pages![idx]!;
     if (pa < 0) return null;
     // a frame shared copy-on-write (3.14 fork, `forkPinnedPages`) is mirrored read-only: the first write faults
-    if (v.cow != null && v.cow[idx] === 1) return { kind: 'ram', pa, prot: v.prot & ~PROT_WRITE };
+    if (v.cow != null && v.cow[idx] === 1) return (v.prot & PROT_WRITE) !== 0 ? { kind: 'ram', pa, prot: v.prot & ~PROT_WRITE, cow: true } : { kind: 'ram', pa, prot: v.prot };
     return { kind: 'ram', pa, prot: v.prot };
   }
 

@@ -52,8 +52,8 @@ export interface Vma {
   pgoff: number;
   ref: VmaRef | null;
   /**
-   * per page, 1 where the frame is shared copy-on-write with another address space (a fork
-   * that kept a pinned page shared, capability `forkPinnedPages` 'cow-shared'): the page is
+   * per page, 1 where the frame is shared copy-on-write with another address space (a 3.14
+   * fork of a pinned page, capability `forkPinnedPages` 'cow-shared'): the page is
    * mapped without write permission until a write breaks the sharing (breakCow); null: none
    */
   cow?: Uint8Array | null;
@@ -62,7 +62,8 @@ export interface Vma {
 }
 
 /**
- * What a fork does with an anonymous page that is pinned (get_user_pages: a VFIO DMA mapping's):
+ * What a fork does with a private anonymous page that is pinned (get_user_pages: a VFIO DMA
+ * mapping's):
  * - 'cow-shared': 3.14 dup_mmap -> copy_page_range -> copy_one_pte: every private page is
  *   write-protected in both processes and shared, pinned or not; the first to write gets a copy
  *   (do_wp_page), unless it is the page's only mapper by then (reuse_swap_page: page_mapcount
@@ -71,8 +72,8 @@ export interface Vma {
  * - 'copy': v6.12 copy_present_pte -> copy_present_page: a maybe-DMA-pinned anonymous page is
  *   copied for the child at fork time and the parent keeps its frame, writable (commit
  *   70e806e4e645, "mm: Do early cow for pinned pages during fork() for ptes", v5.9)
- * The model copies every other page at fork time in both (see forkInto): nobody can tell a
- * copy made then from one made at the first write, as long as the frame is not pinned.
+ * The model copies every unpinned page at fork time in both (forkInto says why, and the one
+ * case of 3.14 it does not reproduce).
  */
 export type ForkPinnedPages = 'cow-shared' | 'copy';
 
@@ -299,50 +300,71 @@ export class VmaSpace {
   /**
    * dup_mmap (kernel/fork.c): every VMA of this address space is reproduced in `child` (empty,
    * freshly created), but those marked VM_DONTCOPY (madvise MADV_DONTFORK: the child has no
-   * mapping there, 3.14 and v6.12 alike). Each materialised anonymous page gets a new frame
-   * with a copy of its bytes (untouched pages stay demand-zero), except, with `pinned`
-   * 'cow-shared' (3.14), a pinned page: both processes then map the same frame copy-on-write
-   * (Vma.cow; the parent loses write permission on it, and the first writer gets a copy:
-   * breakCow). A device (VM_PFNMAP) VMA maps the same physical range, taking a reference on
-   * its file as copy_page_range's vm_area_dup + get_file does. Choice: copying instead of
-   * copy-on-write for every unpinned page (the Unicorn mirror maps frames zero-copy;
-   * write-protecting and breaking shared pages would need a fault round trip per first write
-   * in both processes, and a static busybox touches about a hundred pages, i.e. 400 KiB copied
-   * per fork: a few tens of microseconds); a frame no device holds cannot tell.
+   * mapping there, 3.14 and v6.12 alike). Per VMA (copy_page_range):
+   * - a device (VM_PFNMAP) VMA maps the same physical range, taking a reference on its file
+   *   (vm_area_dup + get_file);
+   * - an anonymous VMA: each materialised page gets a new frame with a copy of its
+   *   bytes (untouched pages stay demand-zero), except, with `pinned` 'cow-shared' (3.14), a
+   *   pinned page: both processes then map the same frame copy-on-write (Vma.cow; the parent
+   *   loses write permission on it, and the first writer gets a copy: breakCow).
+   * Model gap: a MAP_SHARED anonymous VMA (shmem) is copied like a private one, where Linux
+   * has both processes map the same pages (the model has no shmem object for the pages either
+   * touches first after the fork; materialising them all at fork would cost a fuzzer's raw
+   * mmap2 of a gigabyte a gigabyte of frames).
+   * Choice: copying instead of copy-on-write for every unpinned private page, in both eras. 3.14
+   * copy_one_pte shares every private page copy-on-write; v6.12 copy_present_pte shares all but
+   * the maybe-DMA-pinned ones (copy_present_page copies those, commit 70e806e4e645), and a later
+   * pin of a shared anonymous page unshares it first (FOLL_PIN: FAULT_FLAG_UNSHARE for a
+   * read-only pin, commit a7f226604170, v5.19; a break of COW for FOLL_WRITE). A frame no device
+   * holds cannot tell a copy made at fork from one made at the first write, so the copy is
+   * exact for every unpinned page but one case of 3.14: a read-only pin (get_user_pages without
+   * FOLL_WRITE: MAP_DMA without VFIO_DMA_MAP_FLAG_WRITE) taken after the fork pins the frame
+   * both still share, which the pinner's next write then leaves behind (the other
+   * get_user_pages-after-fork problem); the model pins the pinner's own copy. Sharing every page
+   * makes the Unicorn mirror map them read-only, and in a trial (guest-tests/c/fork.c on
+   * rfc-v4, every private page shared) an atomic store (STREX: glibc's locks, which its fork()
+   * takes and releases around the call) reached a read-only mirrored page without Unicorn
+   * 2.0's write-protection hook: the sharing broke silently and the parent hung on a lock the
+   * child's view held. A DMA buffer is not written with STREX. (The copy costs ~4 KiB of memcpy
+   * per touched page: a static busybox has touched about a hundred at fork.)
    * Returns 0, or -ENOMEM (the child keeps what was copied; the caller releases it).
    */
   forkInto(child: VmaSpace, pinned: ForkPinnedPages = 'copy'): number {
-    const share = pinned === 'cow-shared' ? this.host.pages.sharers : undefined;
+    const pages = this.host.pages;
+    const share = pinned === 'cow-shared' ? pages.sharers : undefined;
     let shared = false;
     for (const v of this.vmas) {
       if (v.dontCopy === true) continue;
       const c: Vma = { ...v, pages: null, cow: null };
-      if (v.kind === 'anon') {
-        const ps = v.pages!;
-        const cp = new Float64Array(ps.length).fill(-1);
-        c.pages = cp;
-        for (let i = 0; i < ps.length; i++) {
-          const src = ps[i]!;
-          if (src < 0) continue;
-          if (share !== undefined && this.host.pages.pinCount(src) > 0) {
-            // copy_one_pte: write-protected in both, one more mapper and one more reference
-            share.set(src, (share.get(src) ?? 1) + 1);
-            this.host.pages.get(src);
-            (v.cow ??= new Uint8Array(ps.length))[i] = 1;
-            (c.cow ??= new Uint8Array(ps.length))[i] = 1;
-            cp[i] = src;
-            shared = true;
-            continue;
-          }
-          const dst = this.host.pages.allocZeroed();
-          if (dst < 0) {
-            child.insert(c);
-            return -ENOMEM;
-          }
-          this.copyFrame(src, dst);
-          cp[i] = dst;
+      if (v.kind !== 'anon') {
+        v.ref?.get();
+        child.insert(c);
+        continue;
+      }
+      const ps = v.pages!;
+      const cp = new Float64Array(ps.length).fill(-1);
+      c.pages = cp;
+      for (let i = 0; i < ps.length; i++) {
+        const src = ps[i]!;
+        if (src < 0) continue;
+        if (share !== undefined && pages.pinCount(src) > 0) {
+          // copy_one_pte: write-protected in both, one more mapper and one more reference
+          share.set(src, (share.get(src) ?? 1) + 1);
+          pages.get(src);
+          (v.cow ??= new Uint8Array(ps.length))[i] = 1;
+          (c.cow ??= new Uint8Array(ps.length))[i] = 1;
+          cp[i] = src;
+          shared = true;
+          continue;
         }
-      } else v.ref?.get();
+        const dst = pages.allocZeroed();
+        if (dst < 0) {
+          child.insert(c);
+          return -ENOMEM;
+        }
+        this.copyFrame(src, dst);
+        cp[i] = dst;
+      }
       child.insert(c);
     }
     if (shared) {

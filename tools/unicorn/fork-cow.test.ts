@@ -24,9 +24,12 @@ const GROUP = '/dev/vfio/0';
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 
-function run(profile: string, dontfork: boolean): UnicornRunResult {
-  const r = runElf({ elf: guestBinary('fork-dma-cow'), args: [GROUP, DEFAULT_DEVICE, ...(dontfork ? ['dontfork'] : [])], profile });
-  const what = `${profile}${dontfork ? ' dontfork' : ''}: ${r.exitReport}\n${r.stdout}${r.stderr}`;
+type Mode = 'fork' | 'dontfork' | 'childfirst';
+
+function run(profile: string, mode: Mode | boolean): UnicornRunResult {
+  const m: Mode = mode === true ? 'dontfork' : mode === false ? 'fork' : mode;
+  const r = runElf({ elf: guestBinary('fork-dma-cow'), args: [GROUP, DEFAULT_DEVICE, ...(m !== 'fork' ? [m] : [])], profile });
+  const what = `${profile} ${m}: ${r.exitReport}\n${r.stdout}${r.stderr}`;
   expect(r.bind?.ok, what).toBe(true);
   expect(r.bind?.groupPath, what).toBe(GROUP);
   expect(r.exitStatus, what).toBe(0);
@@ -39,10 +42,11 @@ function run(profile: string, dontfork: boolean): UnicornRunResult {
 }
 
 /** the program's lines: MAP_DMA flags per era (the 2014 EXEC flag, taken at run time), then the outcome */
-function expected(profile: string, dontfork: boolean, dma: 'old' | 'new', child: string): string[] {
+function expected(profile: string, mode: Mode | boolean, dma: 'old' | 'new', child: string): string[] {
+  const m: Mode = mode === true ? 'dontfork' : mode === false ? 'fork' : mode;
   return [
     profile === 'mainline' ? 'MAP_DMA 3 pages at iova 0x0: flags 0x3 (READ|WRITE)' : 'MAP_DMA 3 pages at iova 0x0: flags 0x7 (READ|WRITE|EXEC)',
-    `mode: ${dontfork ? 'dontfork' : 'fork'}`,
+    `mode: ${m}`,
     'parent: page 0 B',
     `parent: page 1 ${dma === 'old' ? 'A' : 'B'} after the DMA`,
     `dma saw: ${dma}`,
@@ -63,6 +67,12 @@ describe.skipIf(skip)('guest-tests/c/fork-dma-cow.c: which frame the PL330 reads
     const r = run('mainline', false);
     // the child's pages are its copies from fork time: A, and page 1 still zero
     expect(lines(r.stdout)).toEqual(expected('mainline', false, 'new', 'child: page 0 A, page 1 zero'));
+  });
+
+  it('the child writes first: in 3.14 the child\'s store gets it the copy (a copy-on-write break in a fresh engine) and the parent, last mapper of the pinned frame, writes it in place; the device reads the new data in both eras', () => {
+    // rfc-v4: page 1 is still one frame for parent, child and the device's write (B)
+    expect(lines(run('rfc-v4', 'childfirst').stdout)).toEqual(expected('rfc-v4', 'childfirst', 'new', 'child: page 0 C, page 1 B'));
+    expect(lines(run('mainline', 'childfirst').stdout)).toEqual(expected('mainline', 'childfirst', 'new', 'child: page 0 C, page 1 zero'));
   });
 
   it('MADV_DONTFORK: the child gets no copy of the buffer, both eras read the new data', () => {

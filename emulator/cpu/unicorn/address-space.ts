@@ -22,7 +22,11 @@ export const PROT_EXEC = 4;
 
 /** How one virtual page is backed. */
 export type PageBacking =
-  | { readonly kind: 'ram'; readonly pa: number; readonly prot: number }
+  /**
+   * `cow`: a writable page shared copy-on-write (a 3.14 fork), mirrored read-only; the
+   * engine gives the CPU's first write to it to the address space (UnicornEngine.cowWrite)
+   */
+  | { readonly kind: 'ram'; readonly pa: number; readonly prot: number; readonly cow?: boolean }
   | { readonly kind: 'mmio'; readonly pa: number; readonly prot: number };
 
 export type AddressSpaceListener = (start: number, end: number) => void;

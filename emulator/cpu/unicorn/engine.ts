@@ -304,7 +304,8 @@ export class UnicornEngine {
         flush(va);
         continue;
       }
-      if (first !== null && b.kind === first.kind && b.prot === first.prot && b.pa === prevPa + PAGE_SIZE) {
+      // a copy-on-write page is a run of its own: its write fault changes its protection in place (cowWrite)
+      if (first !== null && b.kind === first.kind && b.prot === first.prot && b.pa === prevPa + PAGE_SIZE && b.kind === 'ram' && b.cow !== true && (first as { cow?: boolean }).cow !== true) {
         prevPa = b.pa;
         continue;
       }
@@ -345,6 +346,63 @@ export class UnicornEngine {
       if ((b.prot & 3) !== 3) this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, va, len, protToUc(b.prot)));
     }
     this.runs.push({ start: va, end: vend, kind: b.kind, id });
+  }
+
+  /**
+   * The CPU wrote `va`, on a page mirrored read-only (UC_HOOK_MEM_WRITE_PROT). For a page
+   * shared copy-on-write (PageBacking.cow): true, and the write goes ahead into the shared
+   * frame, made writable in place; the sharing is broken at the next safe point
+   * (applyCowWrites), which gives the old frame its bytes back. Unicorn 2.0's store path
+   * keeps the faulting region's descriptor across this hook, so the page cannot be unmapped
+   * and mapped onto another frame here (the host process crashes); a protection change of a
+   * whole one-page region is done in place. The engine stops at the end of the translation
+   * block (uc_emu_stop), and the thread applies the writes then, or at a system call
+   * (UnicornThread.onIntr), whichever comes first; between, no other process runs and no
+   * device event (UnicornThread.onMmio defers its clock sync), so nothing else sees the
+   * shared frame hold the write. False: a real protection fault.
+   */
+  cowWrite(va: number): boolean {
+    const space = this.space;
+    if (space === null) return false;
+    const page = va - (va % PAGE_SIZE);
+    const b = space.pageAt(page);
+    if (b === null || b.kind !== 'ram' || b.cow !== true) return false;
+    const ram = this.bus!.ramAt(b.pa, PAGE_SIZE)!;
+    const saved = new Uint8Array(PAGE_SIZE);
+    ram.readBlock(b.pa - ram.base, saved, 0, PAGE_SIZE);
+    this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, page, PAGE_SIZE, protToUc(b.prot | 2)));
+    this.cowPending.push({ va: page, pa: b.pa, saved });
+    this.api.uc_emu_stop(this.uc);
+    return true;
+  }
+
+  /** writes to copy-on-write pages that went into the shared frame (cowWrite), not yet given to the address space */
+  private cowPending: { va: number; pa: number; saved: Uint8Array }[] = [];
+
+  get hasCowWrites(): boolean {
+    return this.cowPending.length > 0;
+  }
+
+  /**
+   * The address space's write fault for each page cowWrite let through (do_wp_page: the
+   * writer gets a copy of the frame, which holds the writes, or keeps it as its last mapper),
+   * then the old frame gets its bytes from before the first write back; the listener re-mirrors
+   * the page onto its frame, writable. Called outside the engine's memory hooks.
+   */
+  applyCowWrites(): void {
+    const space = this.space;
+    if (space === null) return;
+    while (this.cowPending.length > 0) {
+      const w = this.cowPending.shift()!;
+      space.fault?.(w.va, 'write');
+      const now = space.pageAt(w.va);
+      if (now === null || now.kind !== 'ram' || now.pa !== w.pa) {
+        const ram = this.bus!.ramAt(w.pa, PAGE_SIZE)!;
+        ram.writeBlock(w.pa - ram.base, w.saved, 0, PAGE_SIZE);
+      }
+      // the mirror follows the address space (the listener has done so when the frame changed)
+      this.sync(w.va, w.va + PAGE_SIZE);
+    }
   }
 
   /**

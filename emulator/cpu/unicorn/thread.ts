@@ -362,7 +362,14 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       this.refreshLimit(cpu);
       this.quanta++;
       const e = this.engine;
-      const err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
+      let err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
+      // the engine stopped after a write to a copy-on-write page (cowWrite): break the sharing,
+      // and go on with the quantum
+      while (e.hasCowWrites) {
+        e.applyCowWrites();
+        if (err !== UC_ERR_OK || this.stopReason !== null || this.exitInfo !== null) break;
+        err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
+      }
       const executed = this.blockSum;
       this.blockSum = 0;
       this.instructions += executed;
@@ -450,7 +457,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     const cpu = this.cpu;
     if (cpu === null) return;
     this.chargedInStep += cpu.costs.mmioAccess;
-    this.syncClock(cpu);
+    // no device event while a write to a copy-on-write page sits in the shared frame (cowWrite):
+    // the clock catches up at the next access or at the end of the block
+    if (!this.engine.hasCowWrites) this.syncClock(cpu);
   }
 
   /** after a device access: its side effects may have scheduled an event or raised an IRQ */
@@ -461,6 +470,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
 
   readonly onIntr = (intno: number): void => {
     const e = this.engine;
+    // a system call sees the process's memory as the kernel has it (cowWrite)
+    if (e.hasCowWrites) e.applyCowWrites();
     if (intno !== e.arch.svcIntno) {
       // QEMU's AArch32 exception numbers: 1 UDEF, 3 prefetch abort, 4 data abort, 7 BKPT
       const pc = e.reg(e.arch.pcReg);
@@ -553,7 +564,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     const unmapped = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_FETCH_UNMAPPED || type === 19;
     // demand paging: a page the process has mapped but never touched is materialised here;
     // a write to a page mirrored read-only because it is shared copy-on-write breaks the sharing
-    if ((unmapped || type === UC_MEM_WRITE_PROT) && e.demandFault(addr, access)) return true;
+    if (unmapped && e.demandFault(addr, access)) return true;
+    // a write to a page mirrored read-only because it is shared copy-on-write: see cowWrite
+    if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr)) return true;
     const pc = e.reg(e.arch.pcReg);
     this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted` };
     if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
