@@ -6,7 +6,7 @@ import { runDmaCopy } from './dma-copy.js';
 import { linearFit, runDmaThroughSmmu } from './dma-smmu.js';
 import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
-import { listBenches } from './registry.js';
+import { decodeFigures, encodeFigures, formatFigureValue, listBenches, skippedFigure } from './registry.js';
 import { coverageFigures, rateFigures } from './fuzz-coverage.js';
 import type { CoverageBenchOutput, ModeResult } from '../fuzz/coverage/bench-main.js';
 import { steadyRate } from './fuzz.js';
@@ -70,6 +70,25 @@ describe('bench workloads', () => {
     expect(rateFigures(out, ['a'], true).find((x) => x.name === 'findings-hit-more-often')!.target).toBeUndefined();
     // a finding random never hit: guided/random is Infinity when guided did, 1 when neither did
     expect(rateFigures(out, ['d']).find((x) => x.name === 'rate/d')!.value).toBe(1);
+    const onlyGuided = covOut(20_000, [[mode(20_000, {}), mode(10_000, { e: 1 })]]);
+    expect(rateFigures(onlyGuided, ['e']).find((x) => x.name === 'rate/e')!.value).toBe(Infinity);
+  });
+
+  it('figures cross the child -> runner line with their non-finite values (Infinity, NaN), and the table prints them', () => {
+    const figs = [
+      { name: 'a', value: Infinity, unit: 'x', higherIsBetter: true },
+      { name: 'b', value: -Infinity, unit: 'x', higherIsBetter: true },
+      skippedFigure('c', 'ms', 'no backend'),
+      { name: 'd', value: 0.125, unit: 'x', higherIsBetter: true, note: 'n' },
+    ];
+    const back = decodeFigures(encodeFigures(figs));
+    expect(back.map((f) => f.value)).toEqual([Infinity, -Infinity, NaN, 0.125]);
+    expect(back[2]).toMatchObject({ skipped: true, note: 'no backend' });
+    expect(back[3]).toEqual(figs[3]);
+    expect(JSON.parse(JSON.stringify([figs[0]]))[0].value).toBeNull(); // what the plain line lost
+    expect(() => decodeFigures('[{"name":"x","value":null}]')).toThrow(/figure x has value null/);
+    expect(() => decodeFigures('{}')).toThrow(/not a list of figures/);
+    expect([Infinity, NaN, 1234.5, 0.012345].map(formatFigureValue)).toEqual(['Infinity', 'NaN', '1235', '0.01235']);
   });
 
   it('host memory-latency control: one cycle through every slot, so each load depends on the last and none repeats early', () => {

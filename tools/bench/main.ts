@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { ACCEL_DEFAULT } from '../../emulator/accel.js';
 import { parseArgs, UsageError } from '../cli/args.js';
 import './index.js';
-import { getBench, listBenches, median, type BenchFigure } from './registry.js';
+import { decodeFigures, encodeFigures, formatFigureValue, getBench, listBenches, median, type BenchFigure } from './registry.js';
 
 async function child(name: string, short: boolean): Promise<void> {
   const b = getBench(name);
@@ -19,7 +19,7 @@ async function child(name: string, short: boolean): Promise<void> {
     process.exit(2);
   }
   const figs = await b.run({ short, accel: ACCEL_DEFAULT });
-  process.stdout.write(JSON.stringify(figs) + '\n');
+  process.stdout.write(encodeFigures(figs) + '\n');
 }
 
 interface Summary {
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
           break;
         }
         const line = res.stdout.trim().split('\n').pop() ?? '[]';
-        runs.push(JSON.parse(line) as BenchFigure[]);
+        runs.push(decodeFigures(line));
       }
       if (runs.length === 0) continue;
       for (let i = 0; i < runs[0]!.length; i++) {
@@ -120,13 +120,16 @@ async function main(): Promise<number> {
   }
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version };
   if (o['json']) {
-    process.stdout.write(JSON.stringify({ machine, reps, short, results: summaries }, null, 2) + '\n');
+    // non-finite figures (a skipped figure's NaN, a ratio over a zero) as strings, as in the
+    // child -> runner line (registry.ts encodeFigures), not as JSON.stringify's null
+    const keep = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+    process.stdout.write(JSON.stringify({ machine, reps, short, results: summaries }, keep, 2) + '\n');
   } else {
     process.stdout.write(`machine: ${machine.cpus} x ${machine.model}, node ${machine.node}; ${reps} repetition(s)${short ? ', short mode' : ''}\n`);
     process.stdout.write(`${'figure'.padEnd(34)} ${'median'.padStart(14)} ${'min..max'.padStart(24)}  unit       target\n`);
     for (const s of summaries) {
       const label = `${s.bench}${s.accel ? '' : '[no-accel]'}/${s.figure}`;
-      const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4));
+      const fmt = formatFigureValue;
       const tgt = s.target ? `${s.target.op} ${s.target.value} ${s.meetsTarget ? '(met)' : '(NOT met)'}` : '';
       if (s.skipped) {
         process.stdout.write(`${label.padEnd(34)} ${'skipped'.padStart(14)} ${''.padStart(24)}  ${s.unit.padEnd(10)} ${s.note ?? ''}\n`);

@@ -62,6 +62,33 @@ export function getBench(name: string): Benchmark | undefined {
   return benches.get(name);
 }
 
+/**
+ * The child -> runner line of figures. JSON has no Infinity or NaN (JSON.stringify writes
+ * null), yet figures can be non-finite: a skipped figure is NaN, and a guided/random ratio
+ * whose random side never hit is Infinity. Non-finite values travel as the strings
+ * "Infinity", "-Infinity" and "NaN" and are numbers again after decodeFigures.
+ */
+export function encodeFigures(figs: readonly BenchFigure[]): string {
+  return JSON.stringify(figs.map((f) => (Number.isFinite(f.value) ? f : { ...f, value: String(f.value) })));
+}
+
+export function decodeFigures(line: string): BenchFigure[] {
+  const raw = JSON.parse(line) as unknown;
+  if (!Array.isArray(raw)) throw new Error(`bench: child printed ${line.slice(0, 80)}, not a list of figures`);
+  return raw.map((f: BenchFigure | (Omit<BenchFigure, 'value'> & { value: unknown })) => {
+    const v = f.value;
+    if (typeof v === 'number') return f as BenchFigure;
+    if (v === 'Infinity' || v === '-Infinity' || v === 'NaN') return { ...f, value: Number(v) } as BenchFigure;
+    throw new Error(`bench: figure ${String(f.name)} has value ${JSON.stringify(v)}`);
+  });
+}
+
+/** A figure's value in the table: non-finite values by name, never a formatting exception. */
+export function formatFigureValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4);
+}
+
 /** wall-clock helper for benchmarks (tools/ only: model code never reads a host clock) */
 export function nowMs(): number {
   return performance.now();
