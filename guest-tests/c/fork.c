@@ -2,13 +2,16 @@
  * Processes on the Unicorn backend: fork copies memory and fds, getppid, a child that execs
  * another program (/bin/hello from the run's exec file system), exit statuses and signals
  * seen through wait4/waitpid/waitid, WNOHANG, ECHILD, execve errors (ENOENT, ENOEXEC), a child
- * renaming itself (prctl PR_SET_NAME, cut to 15 bytes) without renaming its parent.
+ * renaming itself (prctl PR_SET_NAME, cut to 15 bytes) without renaming its parent, and
+ * MAP_SHARED anonymous memory staying shared across fork (a page touched before the fork, one
+ * the child touches first, an atomic add of both) while a private page is the child's copy.
  * Output is deterministic (no pid is printed, only relations between pids).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,5 +100,27 @@ int main(void)
 	/* 5: no child left */
 	w = wait(&st);
 	printf("wait none %d %s\n", w, errno == ECHILD ? "ECHILD" : strerror(errno));
+
+	/* 6: MAP_SHARED anonymous memory is one set of pages for parent and child (a shmem object),
+	 * a private page is copied; the child's atomic adds (LDREX/STREX) land in the parent's view */
+	volatile int *sh = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile int *pv = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED || pv == MAP_FAILED)
+		return 1;
+	sh[0] = 1;
+	pv[0] = 1;
+	c = fork();
+	if (c == 0) {
+		int saw = sh[0];
+		sh[0] = 2;
+		sh[1024] = 3; /* page 1: untouched before the fork */
+		pv[0] = 9;
+		for (int i = 0; i < 5; i++)
+			__sync_fetch_and_add(&sh[1], 10);
+		_exit(saw);
+	}
+	__sync_fetch_and_add(&sh[1], 1);
+	waitpid(c, &st, 0);
+	printf("shared anon: child saw %d, parent sees %d %d add %d, private %d\n", WEXITSTATUS(st), sh[0], sh[1024], sh[1], pv[0]);
 	return 0;
 }

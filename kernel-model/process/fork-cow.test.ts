@@ -201,3 +201,100 @@ describe('madvise MADV_DONTFORK / MADV_DOFORK (VM_DONTCOPY)', () => {
     expect(parent.setDontCopy(0x50000000, 0x1000, true)).toBe(0);
   });
 });
+
+describe('MAP_SHARED anonymous memory across fork (a shmem object: shmem_zero_setup)', () => {
+  const SHARED_ANON = 0x01 | 0x20;
+
+  it.each<[ForkPinnedPages]>([['cow-shared'], ['copy']])('%s: parent and child see one set of pages, touched before or after the fork, and no write is copy-on-write', (mode) => {
+    const { parent, pages, newMm } = setup();
+    expect(typeof parent.mapRegion(BUF, 0x3000, RW, SHARED_ANON, true)).not.toBe('number');
+    parent.storeU(BUF, 4, 0x11111111);
+    const pin: PinnedPage = { pa: 0, reserved: false };
+    expect(parent.pinUserPage(BUF, true, pin)).toBe(0);
+    const child = newMm();
+    const allocs = pages.allocs;
+    expect(parent.forkInto(child, mode)).toBe(0);
+    expect(pages.allocs).toBe(allocs); // nothing copied
+    expect(frame(child, BUF)).toBe(pin.pa);
+    expect(parent.isCow(BUF) || child.isCow(BUF)).toBe(false);
+    expect(pages.sharers.size).toBe(0);
+    // a page the child touches first after the fork is the parent's too
+    child.storeU(BUF + 0x1000, 4, 0x22222222);
+    expect(parent.loadU(BUF + 0x1000, 4)).toBe(0x22222222);
+    expect(frame(parent, BUF + 0x1000)).toBe(frame(child, BUF + 0x1000));
+    // the parent's write after the fork goes to the pinned frame, where the child and the device see it
+    parent.storeU(BUF, 4, 0x33333333);
+    expect(frame(parent, BUF)).toBe(pin.pa);
+    expect(child.loadU(BUF, 4)).toBe(0x33333333);
+    // a grandchild of the child shares it too
+    const grand = newMm();
+    expect(child.forkInto(grand, mode)).toBe(0);
+    grand.storeU(BUF + 0x2000, 4, 0x44444444);
+    expect(parent.loadU(BUF + 0x2000, 4)).toBe(0x44444444);
+    parent.unpinPage(pin);
+    parent.releaseAll();
+    grand.releaseAll();
+    expect(child.loadU(BUF + 0x2000, 4)).toBe(0x44444444);
+    child.releaseAll();
+    expect(pages.refs.size).toBe(0);
+  });
+
+  it('a split and a partial munmap keep the object: the pages stay while any piece maps them, and go with the last', () => {
+    const { parent, pages, newMm } = setup();
+    expect(typeof parent.mapRegion(BUF, 0x4000, RW, SHARED_ANON, true)).not.toBe('number');
+    for (let i = 0; i < 4; i++) parent.storeU(BUF + i * 0x1000, 4, 0xa0 + i);
+    const child = newMm();
+    expect(parent.forkInto(child, 'copy')).toBe(0);
+    // the parent splits its mapping (mprotect of the middle) and unmaps a page: the child still has every page
+    expect(parent.mprotect(BUF + 0x1000, 0x1000, PROT_READ)).toBe(0);
+    expect(parent.mappings.filter((v) => v.start >= BUF && v.end <= BUF + 0x4000)).toHaveLength(3);
+    expect(parent.munmap(BUF + 0x2000, 0x1000)).toBe(0);
+    expect(pages.refs.size).toBe(4);
+    expect(child.loadU(BUF + 0x2000, 4)).toBe(0xa2);
+    // the pieces still view the object: the child's write is seen by the parent's upper piece
+    child.storeU(BUF + 0x3000, 4, 0xbeef);
+    expect(parent.loadU(BUF + 0x3000, 4)).toBe(0xbeef);
+    expect(() => parent.storeU(BUF + 0x1000, 4, 0)).toThrow(GuestTrap); // now read-only in the parent
+    child.storeU(BUF + 0x1000, 4, 0xcafe);
+    expect(parent.loadU(BUF + 0x1000, 4)).toBe(0xcafe);
+    child.releaseAll();
+    expect(pages.refs.size).toBe(4); // the parent's pieces hold the object
+    parent.releaseAll();
+    expect(pages.refs.size).toBe(0);
+  });
+
+  it('MADV_DONTFORK keeps a shared mapping out of the child; a private mapping is still copied beside it', () => {
+    const { parent, newMm } = setup();
+    expect(typeof parent.mapRegion(BUF, 0x1000, RW, SHARED_ANON, true)).not.toBe('number');
+    expect(typeof parent.mapRegion(BUF + 0x1000, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    parent.storeU(BUF, 4, 1);
+    parent.storeU(BUF + 0x1000, 4, 2);
+    const child = newMm();
+    expect(parent.forkInto(child, 'copy')).toBe(0);
+    child.storeU(BUF, 4, 3);
+    child.storeU(BUF + 0x1000, 4, 4);
+    expect(parent.loadU(BUF, 4)).toBe(3); // shared
+    expect(parent.loadU(BUF + 0x1000, 4)).toBe(2); // private: the child's copy
+    expect(parent.setDontCopy(BUF, 0x1000, true)).toBe(0);
+    const child2 = newMm();
+    expect(parent.forkInto(child2, 'copy')).toBe(0);
+    expect(child2.find(BUF)).toBeNull();
+  });
+
+  it('the Unicorn mirror: a page the child faults in is mirrored at the same frame in the parent, writable, never copy-on-write', () => {
+    const { parent, newMm } = setup();
+    expect(typeof parent.mapRegion(BUF, 0x2000, RW, SHARED_ANON, true)).not.toBe('number');
+    const child = newMm();
+    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
+    const ps = new ProcessGuestSpace(parent);
+    const cs = new ProcessGuestSpace(child);
+    expect(ps.pageAt(BUF)).toBeNull();
+    expect(cs.fault(BUF + 8, 'write')).toBe(true);
+    const c = cs.pageAt(BUF)!;
+    expect(c).toEqual({ kind: 'ram', pa: frame(child, BUF), prot: RW });
+    expect(ps.pageAt(BUF)).toEqual(c);
+    // the parent's own fault on it finds it present
+    expect(ps.fault(BUF + 8, 'write')).toBe(true);
+    expect(ps.pageAt(BUF)).toEqual(c);
+  });
+});

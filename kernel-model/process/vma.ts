@@ -6,6 +6,7 @@ export const PROT_WRITE = 2;
 export const PROT_EXEC = 4;
 export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
+const MAP_ANONYMOUS = 0x20;
 
 /**
  * User address space limits (3G/1G split; the first 64 KiB are never mapped). TASK_SIZE is
@@ -35,8 +36,23 @@ export interface VmaRef {
 }
 
 /**
+ * The pages of a MAP_SHARED anonymous mapping (mm/shmem.c shmem_zero_setup: the VMA gets an
+ * unlinked shmem file, "dev/zero", and its pages live in that file's page cache, not in the
+ * VMA). Every VMA that maps part of it (the pieces a split leaves, a fork child's copy: dup_mmap
+ * takes a reference on vm_file) holds one reference; the frames are the object's, put when the
+ * last reference goes (the file's release truncates its page cache), so pages of a part one
+ * process unmapped stay while another maps the object. A page either process touches first,
+ * before or after a fork, is the one page both see.
+ */
+export interface ShmObject {
+  /** the frame of each page of the object (physical address, -1 while untouched) */
+  readonly pages: Float64Array;
+  refs: number;
+}
+
+/**
  * A virtual memory area. Anonymous VMAs own an array of page frames (physical address,
- * or -1 while untouched). A 'pfn' VMA (VM_PFNMAP|VM_IO) maps physical device addresses
+ * or -1 while untouched); a MAP_SHARED anonymous VMA's array is a view of its ShmObject's. A 'pfn' VMA (VM_PFNMAP|VM_IO) maps physical device addresses
  * directly: [start, end) -> [pfnBase, pfnBase + len), uncached; accesses are bus
  * transactions with user attributes.
  */
@@ -59,6 +75,8 @@ export interface Vma {
   cow?: Uint8Array | null;
   /** VM_DONTCOPY (madvise MADV_DONTFORK): a fork child does not get this mapping */
   dontCopy?: boolean;
+  /** a MAP_SHARED anonymous VMA's page object (`pages` is a subarray of its pages); else null */
+  shm?: ShmObject | null;
 }
 
 /**
@@ -163,16 +181,20 @@ export class VmaSpace {
       start = this.getUnmappedArea(len);
       if (start < 0) return start;
     }
+    const pages = new Float64Array(len >>> PAGE_SHIFT).fill(-1);
+    // mmap_region: a shared anonymous mapping is backed by a shmem object (shmem_zero_setup)
+    const shm: ShmObject | null = (flags & (MAP_SHARED | MAP_ANONYMOUS)) === (MAP_SHARED | MAP_ANONYMOUS) ? { pages, refs: 1 } : null;
     const v: Vma = {
       start,
       end: start + len,
       prot,
       flags,
       kind: 'anon',
-      pages: new Float64Array(len >>> PAGE_SHIFT).fill(-1),
+      pages,
       pfnBase: 0,
       pgoff,
       ref: null,
+      shm,
     };
     this.insert(v);
     return v;
@@ -185,6 +207,7 @@ export class VmaSpace {
     v.kind = 'pfn';
     v.pages = null;
     v.cow = null;
+    this.shmPut(v);
     v.pfnBase = pa;
   }
 
@@ -199,7 +222,7 @@ export class VmaSpace {
   private dropPages(v: Vma, from: number, to: number): void {
     this.flushTlb();
     const ps = v.pages;
-    if (ps === null) return;
+    if (ps === null || v.shm != null) return; // a shared object's frames are the object's (shmPut)
     const cow = v.cow ?? null;
     for (let i = from; i < to; i++) {
       const pa = ps[i]!;
@@ -208,6 +231,22 @@ export class VmaSpace {
           cow[i] = 0;
           this.unshare(pa);
         }
+        this.host.pages.put(pa);
+        ps[i] = -1;
+      }
+    }
+  }
+
+  /** the VMA lets go of its shared anonymous object; the last reference frees the object's frames */
+  private shmPut(v: Vma): void {
+    const o = v.shm;
+    if (o == null) return;
+    v.shm = null;
+    if (--o.refs > 0) return;
+    const ps = o.pages;
+    for (let i = 0; i < ps.length; i++) {
+      const pa = ps[i]!;
+      if (pa >= 0) {
         this.host.pages.put(pa);
         ps[i] = -1;
       }
@@ -233,14 +272,17 @@ export class VmaSpace {
       prot: v.prot,
       flags: v.flags,
       kind: v.kind,
-      pages: v.pages ? v.pages.slice(idx) : null,
+      // a shared object's pieces keep viewing the object's frames (one more reference)
+      pages: v.pages ? (v.shm != null ? v.pages.subarray(idx) : v.pages.slice(idx)) : null,
       pfnBase: v.kind === 'pfn' ? v.pfnBase + (addr - v.start) : 0,
       pgoff: v.pgoff + idx,
       ref: v.ref,
       cow: v.cow ? v.cow.slice(idx) : null,
       dontCopy: v.dontCopy,
+      shm: v.shm ?? null,
     };
-    if (v.pages) v.pages = v.pages.slice(0, idx);
+    if (v.shm != null) v.shm.refs++;
+    if (v.pages) v.pages = v.shm != null ? v.pages.subarray(0, idx) : v.pages.slice(0, idx);
     if (v.cow) v.cow = v.cow.slice(0, idx);
     v.end = addr;
     v.ref?.get();
@@ -270,6 +312,7 @@ export class VmaSpace {
   private removeVma(v: Vma): void {
     this.flushTlb();
     this.dropPages(v, 0, v.pages ? v.pages.length : 0);
+    this.shmPut(v);
     const i = this.vmas.indexOf(v);
     if (i >= 0) this.vmas.splice(i, 1);
     if (this.last === v) this.last = null;
@@ -303,14 +346,14 @@ export class VmaSpace {
    * mapping there, 3.14 and v6.12 alike). Per VMA (copy_page_range):
    * - a device (VM_PFNMAP) VMA maps the same physical range, taking a reference on its file
    *   (vm_area_dup + get_file);
-   * - an anonymous VMA: each materialised page gets a new frame with a copy of its
+   * - a MAP_SHARED anonymous VMA maps the same ShmObject (a reference on its shmem file:
+   *   vm_area_dup + get_file; copy_page_range copies no page of a shared mapping, 3.14 and
+   *   v6.12 alike): every page, touched before the fork or after it by either process, is one
+   *   frame both see, pinned or not, and no write of either is copy-on-write;
+   * - a private anonymous VMA: each materialised page gets a new frame with a copy of its
    *   bytes (untouched pages stay demand-zero), except, with `pinned` 'cow-shared' (3.14), a
    *   pinned page: both processes then map the same frame copy-on-write (Vma.cow; the parent
    *   loses write permission on it, and the first writer gets a copy: breakCow).
-   * Model gap: a MAP_SHARED anonymous VMA (shmem) is copied like a private one, where Linux
-   * has both processes map the same pages (the model has no shmem object for the pages either
-   * touches first after the fork; materialising them all at fork would cost a fuzzer's raw
-   * mmap2 of a gigabyte a gigabyte of frames).
    * Choice: copying instead of copy-on-write for every unpinned private page, in both eras. 3.14
    * copy_one_pte shares every private page copy-on-write; v6.12 copy_present_pte shares all but
    * the maybe-DMA-pinned ones (copy_present_page copies those, commit 70e806e4e645), and a later
@@ -335,8 +378,16 @@ export class VmaSpace {
     let shared = false;
     for (const v of this.vmas) {
       if (v.dontCopy === true) continue;
-      const c: Vma = { ...v, pages: null, cow: null };
+      const c: Vma = { ...v, pages: null, cow: null, shm: null };
       if (v.kind !== 'anon') {
+        v.ref?.get();
+        child.insert(c);
+        continue;
+      }
+      if (v.shm != null) {
+        v.shm.refs++;
+        c.shm = v.shm;
+        c.pages = v.pages;
         v.ref?.get();
         child.insert(c);
         continue;

@@ -11,7 +11,7 @@ const skip = shouldSkipUnicornTests();
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 
 describe.skipIf(skip)('processes on the Unicorn backend', () => {
-  it('fork copies memory and shares fds, a child execs another program, statuses through wait4/waitpid/waitid', () => {
+  it('fork copies private memory, keeps MAP_SHARED anonymous memory shared and shares fds, a child execs another program, statuses through wait4/waitpid/waitid', () => {
     const r = runElf({ elf: guestBinary('fork'), bind: null, execFiles: { '/bin/hello': guestBinary('hello'), '/etc/not-elf': `${GUEST_C_DIR}/fork.c` } });
     expect(r.exitStatus).toBe(0);
     expect(lines(r.stdout)).toEqual([
@@ -26,9 +26,13 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
       'execve missing -1 ENOENT',
       'execve not-elf -1 ENOEXEC',
       'wait none -1 ECHILD',
+      // MAP_SHARED anonymous: the child saw the parent's pre-fork store, the parent sees the
+      // child's stores (page 1 first touched by the child) and both processes' atomic adds
+      // (1 + 5 x 10); the private page is still the parent's 1
+      'shared anon: child saw 1, parent sees 2 3 add 51, private 1',
     ]);
     expect(r.unknownSyscalls).toEqual({});
-    expect(r.processes.map((p) => p.status)).toEqual([3, 0, 128 + 15, 0]);
+    expect(r.processes.map((p) => p.status)).toEqual([3, 0, 128 + 15, 1, 0]);
     // processes share the CPU by the threads' time-slice rule: another slice interleaves them
     // differently but the program observes the same; the quantum is invisible (same run)
     const files = { '/bin/hello': guestBinary('hello'), '/etc/not-elf': `${GUEST_C_DIR}/fork.c` };
