@@ -355,8 +355,13 @@ export class UnicornEngine {
    * (applyCowWrites), which gives the old frame its bytes back. Unicorn 2.0's store path
    * keeps the faulting region's descriptor across this hook, so the page cannot be unmapped
    * and mapped onto another frame here (the host process crashes); a protection change of a
-   * whole one-page region is done in place. The engine stops at the end of the translation
-   * block (uc_emu_stop), and the thread applies the writes then, or at a system call
+   * whole one-page region is done in place. The engine is not stopped here: uc_emu_stop
+   * from this hook makes Unicorn 2.0 run the storing instruction again when the engine is
+   * started next, and a second STREX (the compare-and-swap of glibc's locks) then compares
+   * against the value the first one stored and fails, so the CAS returns the lock as held (a
+   * parent hung in futex after a fork, every private page shared). The engine stops instead in
+   * the block hook of the next translation block (UnicornThread.onBlock: stopping there keeps
+   * that block from executing), and the thread applies the writes then, or at a system call
    * (UnicornThread.onIntr), whichever comes first; between, no other process runs and no
    * device event (UnicornThread.onMmio defers its clock sync), so nothing else sees the
    * shared frame hold the write. False: a real protection fault.
@@ -372,7 +377,6 @@ export class UnicornEngine {
     ram.readBlock(b.pa - ram.base, saved, 0, PAGE_SIZE);
     this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, page, PAGE_SIZE, protToUc(b.prot | 2)));
     this.cowPending.push({ va: page, pa: b.pa, saved });
-    this.api.uc_emu_stop(this.uc);
     return true;
   }
 

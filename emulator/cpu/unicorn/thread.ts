@@ -363,8 +363,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       this.quanta++;
       const e = this.engine;
       let err = e.api.uc_emu_start(e.uc, e.arch.resumeAddress(e), 0xffffffff, 0, 0);
-      // the engine stopped after a write to a copy-on-write page (cowWrite): break the sharing,
-      // and go on with the quantum
+      // the engine stopped after a write to a copy-on-write page (cowWrite, stopped in the next
+      // block's hook): break the sharing, and go on with the quantum
       while (e.hasCowWrites) {
         e.applyCowWrites();
         if (err !== UC_ERR_OK || this.stopReason !== null || this.exitInfo !== null) break;
@@ -524,6 +524,12 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     // translation-block boundary. The three tests are made on the same values whether or not
     // the previous step ended right before this block, so their outcome does not depend on
     // the host batching limit (docs/TIMING.md).
+    // the previous block wrote a copy-on-write page (UnicornEngine.cowWrite): stop before this
+    // one, so that the step's loop breaks the sharing before the program goes on
+    if (this.engine.hasCowWrites) {
+      this.engine.api.uc_emu_stop(this.engine.uc);
+      return;
+    }
     const sum = this.blockSum;
     let stop: 'quantum' | 'event' | 'slice' | null = null;
     if (sum > 0 && sum + n > this.quantum) stop = 'quantum';
