@@ -71,7 +71,9 @@ export interface SyscallCapabilities {
    * 'cow-shared' (3.14 copy_one_pte: shared copy-on-write like every private page, so the
    * first writer gets a copy and the device keeps the frame the other process maps: a parent
    * that writes its DMA buffer after a fork writes a page the device never sees, unless the
-   * buffer was madvise(MADV_DONTFORK)ed, as QEMU does for VFIO) or 'copy' (v6.12
+   * buffer was madvise(MADV_DONTFORK)ed, as QEMU does for VFIO; and a read-only pin taken
+   * after the fork pins the frame both still share, which the pinner's next write leaves
+   * behind) or 'copy' (v6.12
    * copy_present_page: the child gets a copy at fork time and the parent keeps its frame,
    * commit 70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes", v5.9).
    * kernel-model/process/vma.ts VmaSpace.forkInto

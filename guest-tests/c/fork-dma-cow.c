@@ -1,7 +1,7 @@
 /*
  * fork and a DMA-pinned buffer: which frame does the device read after the parent writes the
  * buffer while a fork child still maps it? (capability `forkPinnedPages`, docs/PROFILES.md.)
- * Usage: fork-dma-cow /dev/vfio/<group> <device> [dontfork|childfirst]
+ * Usage: fork-dma-cow /dev/vfio/<group> <device> [dontfork|childfirst|pinafter]
  *
  * A 3-page anonymous buffer: page 0 holds pattern A, page 1 zeros, page 2 the PL330's channel
  * program (copy page 0's IOVA to page 1's IOVA), all written before MAP_DMA (READ|WRITE, plus
@@ -18,6 +18,13 @@
  * second pipe): in 3.14 the child is then the writer that gets a copy, the parent is left the
  * pinned frame's last mapper and writes it in place (reuse_swap_page): "dma saw: new" in both
  * eras, and the child's page 0 is C.
+ * With "pinafter" the fork comes first and MAP_DMA after it, in the parent, in two parts: page
+ * 0 for the device to read only (no VFIO_DMA_MAP_FLAG_WRITE: get_user_pages without
+ * FOLL_WRITE), pages 1-2 READ|WRITE. In 3.14 the read-only pin takes the frame parent and child
+ * still share copy-on-write and the parent's stores then get a copy ("dma saw: old", the other
+ * get_user_pages-after-fork problem; the write pin of pages 1-2 broke their sharing first); in
+ * v6.12 the read-only pin unshares the page first (FAULT_FLAG_UNSHARE, commit a7f226604170):
+ * "dma saw: new".
  * Then it releases the child, which prints what its own pages 0 and 1 hold, waits for it and
  * cleans up. Exit status 0 whatever the device read; 1 on a set-up failure.
  *
@@ -102,16 +109,37 @@ static const char *classify(const uint32_t *p)
 	return a ? "A" : b ? "B" : c ? "C" : z ? "zero" : "mixed";
 }
 
+/* MAP_DMA of [vaddr, vaddr + size) at iova: with the 2014 EXEC flag first, without it when the
+ * kernel says -EINVAL; returns the flags taken, or 0 on failure */
+static uint32_t map_dma(int container, void *vaddr, uint32_t iova, uint32_t size, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	map.vaddr = (uintptr_t)vaddr;
+	map.iova = iova;
+	map.size = size;
+	map.flags = flags | VFIO_DMA_MAP_FLAG_EXEC;
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map) == 0)
+		return map.flags;
+	if (errno != EINVAL)
+		return 0;
+	map.flags = flags;
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) == 0 ? map.flags : 0;
+}
+
+static const char *flag_names(uint32_t f)
+{
+	return f == 7 ? "READ|WRITE|EXEC" : f == 3 ? "READ|WRITE" : f == 5 ? "READ|EXEC" : f == 1 ? "READ" : "?";
+}
+
 int main(int argc, char **argv)
 {
-	int container, group, device, irqfd, pfd[2], cfd[2], i, dontfork, childfirst, st = 0;
+	int container, group, device, irqfd, pfd[2], cfd[2], i, dontfork, childfirst, pinafter, st = 0;
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = 0 };
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 	char setbuf_[sizeof(struct vfio_irq_set) + 4];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)setbuf_;
-	uint32_t *buf, *page0, *page1;
+	uint32_t *buf, *page0, *page1, f0, f12;
 	const uint32_t iova = 0;
 	const char *what;
 	struct timeval tv = { IRQ_TIMEOUT_MS / 1000, (IRQ_TIMEOUT_MS % 1000) * 1000 };
@@ -121,11 +149,12 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s /dev/vfio/<group> <device> [dontfork|childfirst]\n", argv[0]);
+		fprintf(stderr, "usage: %s /dev/vfio/<group> <device> [dontfork|childfirst|pinafter]\n", argv[0]);
 		return 2;
 	}
 	dontfork = argc > 3 && strcmp(argv[3], "dontfork") == 0;
 	childfirst = argc > 3 && strcmp(argv[3], "childfirst") == 0;
+	pinafter = argc > 3 && strcmp(argv[3], "pinafter") == 0;
 
 	/* container, group, type1 (pl330-vfio-test.c steps 1-3) */
 	container = open("/dev/vfio/vfio", O_RDWR);
@@ -159,22 +188,14 @@ int main(int argc, char **argv)
 	memcpy(buf + 2 * WORDS, prog, plen);
 
 	/* MAP_DMA: the 2014 kernel needs EXEC for the program fetch; today's rejects bit 2 with READ|WRITE */
-	map.vaddr = (uintptr_t)buf;
-	map.iova = iova;
-	map.size = PAGES * PAGE;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | VFIO_DMA_MAP_FLAG_EXEC;
-	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
-		if (errno == EINVAL) {
-			map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-			if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map) == 0)
-				goto mapped;
+	if (!pinafter) {
+		f0 = map_dma(container, buf, iova, PAGES * PAGE, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+		if (!f0) {
+			printf("setup: MAP_DMA failed (errno %d)\n", errno);
+			return 1;
 		}
-		printf("setup: MAP_DMA failed (errno %d)\n", errno);
-		return 1;
+		printf("MAP_DMA %d pages at iova 0x%x: flags 0x%x (%s)\n", PAGES, iova, f0, flag_names(f0));
 	}
-mapped:
-	printf("MAP_DMA %d pages at iova 0x%x: flags 0x%x%s\n", PAGES, iova, map.flags,
-	       map.flags & VFIO_DMA_MAP_FLAG_EXEC ? " (READ|WRITE|EXEC)" : " (READ|WRITE)");
 
 	/* the device: its registers and its interrupt on an eventfd */
 	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
@@ -204,7 +225,7 @@ mapped:
 		printf("setup: pipe failed (errno %d)\n", errno);
 		return 1;
 	}
-	printf("mode: %s\n", dontfork ? "dontfork" : childfirst ? "childfirst" : "fork");
+	printf("mode: %s\n", dontfork ? "dontfork" : childfirst ? "childfirst" : pinafter ? "pinafter" : "fork");
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
@@ -238,6 +259,17 @@ mapped:
 	while (read(cfd[0], &c, 1) < 0 && errno == EINTR)
 		;
 	close(cfd[0]);
+
+	if (pinafter) {
+		/* after the fork: page 0 for the device to read only, pages 1-2 read/write */
+		f0 = map_dma(container, buf, iova, PAGE, VFIO_DMA_MAP_FLAG_READ);
+		f12 = f0 ? map_dma(container, buf + WORDS, iova + PAGE, 2 * PAGE, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE) : 0;
+		if (!f0 || !f12) {
+			printf("setup: MAP_DMA after the fork failed (errno %d)\n", errno);
+			return 1;
+		}
+		printf("MAP_DMA after the fork: page 0 flags 0x%x (%s), pages 1-2 flags 0x%x (%s)\n", f0, flag_names(f0), f12, flag_names(f12));
+	}
 
 	/* the parent writes pattern B over page 0: plain CPU stores (in 3.14 the first one breaks the sharing) */
 	for (i = 0; i < WORDS; i++)

@@ -4,7 +4,8 @@
  * seen through wait4/waitpid/waitid, WNOHANG, ECHILD, execve errors (ENOENT, ENOEXEC), a child
  * renaming itself (prctl PR_SET_NAME, cut to 15 bytes) without renaming its parent, and
  * MAP_SHARED anonymous memory staying shared across fork (a page touched before the fork, one
- * the child touches first, an atomic add of both) while a private page is the child's copy.
+ * the child touches first, an atomic add of both) while a private page is the child's copy, and
+ * a compare-and-swap as the first store to a page shared copy-on-write.
  * Output is deterministic (no pid is printed, only relations between pids).
  */
 #include <errno.h>
@@ -120,7 +121,11 @@ int main(void)
 		_exit(saw);
 	}
 	__sync_fetch_and_add(&sh[1], 1);
+	/* a compare-and-swap as the first store to a private page the fork shares copy-on-write
+	 * (3.14): it must see the old 0 and store 1 once */
+	int old = __sync_val_compare_and_swap(&pv[1], 0, 1);
 	waitpid(c, &st, 0);
 	printf("shared anon: child saw %d, parent sees %d %d add %d, private %d\n", WEXITSTATUS(st), sh[0], sh[1024], sh[1], pv[0]);
+	printf("cas on a copy-on-write page: old %d new %d\n", old, pv[1]);
 	return 0;
 }

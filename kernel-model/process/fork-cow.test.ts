@@ -1,8 +1,10 @@
 /**
  * fork and DMA-pinned pages (capability `forkPinnedPages`, AddressSpace.forkInto): 3.14
- * shares them copy-on-write, so the first writer gets a copy and the device keeps the frame
- * the other process maps (copy_one_pte, do_wp_page, reuse_swap_page); v6.12 copies them for
- * the child at fork time (copy_present_page). MADV_DONTFORK keeps a mapping out of the child.
+ * shares every private page copy-on-write, pinned or not, so the first writer gets a copy and
+ * the device keeps the frame the other process maps (copy_one_pte, do_wp_page,
+ * reuse_swap_page), and a read-only pin after the fork pins a frame both still share; v6.12
+ * copies pinned pages for the child at fork time (copy_present_page; the model copies the
+ * others too). MADV_DONTFORK keeps a mapping out of the child.
  */
 import { describe, expect, it } from 'vitest';
 import { PhysicalBus } from '../../emulator/bus.js';
@@ -43,8 +45,14 @@ describe.each<[ForkPinnedPages]>([['cow-shared'], ['copy']])('fork of a pinned p
     const pin = pinnedBuffer(parent);
     const child = newMm();
     expect(parent.forkInto(child, mode)).toBe(0);
-    // the unpinned page is copied in both eras (the model's choice: forkInto)
-    expect(frame(child, BUF + 0x1000)).not.toBe(frame(parent, BUF + 0x1000));
+    if (mode === 'cow-shared') {
+      // the unpinned page is shared too (copy_one_pte shares every private page)
+      expect(frame(child, BUF + 0x1000)).toBe(frame(parent, BUF + 0x1000));
+      expect(parent.isCow(BUF + 0x1000) && child.isCow(BUF + 0x1000)).toBe(true);
+    } else {
+      // the model copies it at fork (forkInto's choice for v6.12)
+      expect(frame(child, BUF + 0x1000)).not.toBe(frame(parent, BUF + 0x1000));
+    }
     if (mode === 'cow-shared') {
       // copy_one_pte: one frame, two mappers, write-protected in both
       expect(frame(child, BUF)).toBe(pin.pa);
@@ -64,7 +72,7 @@ describe.each<[ForkPinnedPages]>([['cow-shared'], ['copy']])('fork of a pinned p
       expect(devRead(bus, pin.pa)).toBe(0xaaaa0000);
       expect(frame(child, BUF)).toBe(pin.pa);
       expect(child.loadU(BUF, 4)).toBe(0xaaaa0000);
-      expect(pages.sharers.size).toBe(0);
+      expect(pages.sharers.size).toBe(1); // page 1, still shared
       // the child is the frame's only mapper now: its write reuses it in place (reuse_swap_page), and the device sees it
       const allocs = pages.allocs;
       child.storeU(BUF, 4, 0xcccccccc);
@@ -139,8 +147,8 @@ describe('fork of a pinned page, 3.14 (cow-shared)', () => {
     expect(parent.forkInto(child, 'cow-shared')).toBe(0);
     expect(changes).toEqual([[BUF, BUF + 0x2000]]);
     expect(space.pageAt(BUF)).toEqual({ kind: 'ram', pa: pin.pa, prot: PROT_READ, cow: true });
-    // the unpinned page was copied for the child: the parent's stays writable
-    expect(space.pageAt(BUF + 0x1000)!.prot).toBe(RW);
+    // the unpinned page is shared too: read-only as well
+    expect(space.pageAt(BUF + 0x1000)).toMatchObject({ prot: PROT_READ, cow: true });
     expect(space.fault(BUF + 4, 'read')).toBe(true);
     expect(space.pageAt(BUF)!.prot).toBe(PROT_READ);
     expect(space.fault(BUF + 4, 'write')).toBe(true);
@@ -152,8 +160,8 @@ describe('fork of a pinned page, 3.14 (cow-shared)', () => {
 });
 
 describe('pins taken after the fork', () => {
-  it.each<[ForkPinnedPages]>([['cow-shared'], ['copy']])('%s: a read-only pin of the DMA buffer after the fork pins the pinner\'s own page (the model copies unpinned pages at fork: 3.14\'s read-only pin of a frame both still share is not reproduced, forkInto)', (mode) => {
-    const { parent, bus, newMm } = setup();
+  it.each<[ForkPinnedPages]>([['cow-shared'], ['copy']])('%s: a read-only pin of the DMA buffer after the fork: 3.14 pins the frame both still share, which the pinner\'s next write leaves behind; v6.12 pins the pinner\'s own page', (mode) => {
+    const { parent, pages, bus, newMm } = setup();
     expect(typeof parent.mapRegion(BUF, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
     expect(parent.putUser32(BUF, 0xaaaa0000)).toBe(0);
     const child = newMm();
@@ -161,10 +169,33 @@ describe('pins taken after the fork', () => {
     const rp: PinnedPage = { pa: 0, reserved: false };
     expect(parent.pinUserPage(BUF, false, rp)).toBe(0);
     expect(rp.pa).toBe(frame(parent, BUF));
-    expect(rp.pa).not.toBe(frame(child, BUF));
     parent.storeU(BUF, 4, 0xbbbbbbbb);
-    expect(devRead(bus, rp.pa)).toBe(0xbbbbbbbb);
+    if (mode === 'cow-shared') {
+      // get_user_pages without FOLL_WRITE does not break the sharing; the store does (do_wp_page)
+      expect(rp.pa).toBe(frame(child, BUF));
+      expect(frame(parent, BUF)).not.toBe(rp.pa);
+      expect(devRead(bus, rp.pa)).toBe(0xaaaa0000);
+      // a write pin after the fork breaks the sharing first (FOLL_WRITE): the pinner's own frame
+      expect(parent.putUser32(BUF + 0x10, 1)).toBe(0);
+      const child2 = newMm();
+      expect(parent.forkInto(child2, mode)).toBe(0);
+      const wp: PinnedPage = { pa: 0, reserved: false };
+      expect(parent.pinUserPage(BUF, true, wp)).toBe(0);
+      expect(wp.pa).toBe(frame(parent, BUF));
+      expect(wp.pa).not.toBe(frame(child2, BUF));
+      parent.storeU(BUF, 4, 0xcccccccc);
+      expect(devRead(bus, wp.pa)).toBe(0xcccccccc);
+      parent.unpinPage(wp);
+      child2.releaseAll();
+    } else {
+      expect(rp.pa).not.toBe(frame(child, BUF));
+      expect(devRead(bus, rp.pa)).toBe(0xbbbbbbbb);
+    }
     parent.unpinPage(rp);
+    parent.releaseAll();
+    child.releaseAll();
+    expect(pages.refs.size).toBe(0);
+    expect(pages.sharers.size).toBe(0);
   });
 
 });

@@ -69,8 +69,8 @@ export interface Vma {
   ref: VmaRef | null;
   /**
    * per page, 1 where the frame is shared copy-on-write with another address space (a 3.14
-   * fork of a pinned page, capability `forkPinnedPages` 'cow-shared'): the page is
-   * mapped without write permission until a write breaks the sharing (breakCow); null: none
+   * fork, capability `forkPinnedPages` 'cow-shared'): the page is mapped without write
+   * permission until a write breaks the sharing (breakCow); null: none
    */
   cow?: Uint8Array | null;
   /** VM_DONTCOPY (madvise MADV_DONTFORK): a fork child does not get this mapping */
@@ -81,17 +81,18 @@ export interface Vma {
 
 /**
  * What a fork does with a private anonymous page that is pinned (get_user_pages: a VFIO DMA
- * mapping's):
+ * mapping's), and with the others:
  * - 'cow-shared': 3.14 dup_mmap -> copy_page_range -> copy_one_pte: every private page is
  *   write-protected in both processes and shared, pinned or not; the first to write gets a copy
  *   (do_wp_page), unless it is the page's only mapper by then (reuse_swap_page: page_mapcount
  *   1): the device's pinned frame stays with whoever did not write, so a parent that writes its
- *   DMA buffer after a fork writes a copy the device never sees
+ *   DMA buffer after a fork writes a copy the device never sees; and a read-only pin taken after
+ *   the fork (get_user_pages without FOLL_WRITE) pins the frame both still share, which the
+ *   pinner's own next write leaves behind the same way
  * - 'copy': v6.12 copy_present_pte -> copy_present_page: a maybe-DMA-pinned anonymous page is
  *   copied for the child at fork time and the parent keeps its frame, writable (commit
- *   70e806e4e645, "mm: Do early cow for pinned pages during fork() for ptes", v5.9)
- * The model copies every unpinned page at fork time in both (forkInto says why, and the one
- * case of 3.14 it does not reproduce).
+ *   70e806e4e645, "mm: Do early cow for pinned pages during fork() for ptes", v5.9); the model
+ *   copies the unpinned pages at fork too (forkInto says why that is exact)
  */
 export type ForkPinnedPages = 'cow-shared' | 'copy';
 
@@ -350,26 +351,21 @@ export class VmaSpace {
    *   vm_area_dup + get_file; copy_page_range copies no page of a shared mapping, 3.14 and
    *   v6.12 alike): every page, touched before the fork or after it by either process, is one
    *   frame both see, pinned or not, and no write of either is copy-on-write;
-   * - a private anonymous VMA: each materialised page gets a new frame with a copy of its
-   *   bytes (untouched pages stay demand-zero), except, with `pinned` 'cow-shared' (3.14), a
-   *   pinned page: both processes then map the same frame copy-on-write (Vma.cow; the parent
-   *   loses write permission on it, and the first writer gets a copy: breakCow).
-   * Choice: copying instead of copy-on-write for every unpinned private page, in both eras. 3.14
-   * copy_one_pte shares every private page copy-on-write; v6.12 copy_present_pte shares all but
-   * the maybe-DMA-pinned ones (copy_present_page copies those, commit 70e806e4e645), and a later
-   * pin of a shared anonymous page unshares it first (FOLL_PIN: FAULT_FLAG_UNSHARE for a
-   * read-only pin, commit a7f226604170, v5.19; a break of COW for FOLL_WRITE). A frame no device
-   * holds cannot tell a copy made at fork from one made at the first write, so the copy is
-   * exact for every unpinned page but one case of 3.14: a read-only pin (get_user_pages without
-   * FOLL_WRITE: MAP_DMA without VFIO_DMA_MAP_FLAG_WRITE) taken after the fork pins the frame
-   * both still share, which the pinner's next write then leaves behind (the other
-   * get_user_pages-after-fork problem); the model pins the pinner's own copy. Sharing every page
-   * makes the Unicorn mirror map them read-only, and in a trial (guest-tests/c/fork.c on
-   * rfc-v4, every private page shared) an atomic store (STREX: glibc's locks, which its fork()
-   * takes and releases around the call) reached a read-only mirrored page without Unicorn
-   * 2.0's write-protection hook: the sharing broke silently and the parent hung on a lock the
-   * child's view held. A DMA buffer is not written with STREX. (The copy costs ~4 KiB of memcpy
-   * per touched page: a static busybox has touched about a hundred at fork.)
+   * - a private anonymous VMA, `pinned` 'cow-shared' (3.14 copy_one_pte): every materialised
+   *   page, pinned or not, is one frame both processes map copy-on-write (Vma.cow: both lose
+   *   write permission on it, ptep_set_wrprotect; the first writer gets a copy unless it is the
+   *   last mapper by then: breakCow); untouched pages stay demand-zero, each process's own;
+   * - a private anonymous VMA, 'copy' (v6.12): each materialised page gets a new frame with a
+   *   copy of its bytes. Choice for the unpinned pages: v6.12 copy_present_pte shares them
+   *   copy-on-write and copies only the maybe-DMA-pinned ones (copy_present_page, commit
+   *   70e806e4e645), but a later pin of a shared anonymous page unshares it first (FOLL_PIN:
+   *   FAULT_FLAG_UNSHARE for a read-only pin, commit a7f226604170 "mm/gup: trigger
+   *   FAULT_FLAG_UNSHARE when R/O-pinning a possibly shared anonymous page", v5.19; a break of
+   *   COW for FOLL_WRITE), so no device can hold a frame two processes share and a copy made at
+   *   fork cannot be told from one made at the first write (about 4 KiB of memcpy per touched
+   *   page: a static busybox has touched about a hundred at fork).
+   * The Unicorn mirror maps a shared page read-only; the engine hands the CPU's first write to
+   * the address space (UnicornEngine.cowWrite), atomics (LDREX/STREX) included.
    * Returns 0, or -ENOMEM (the child keeps what was copied; the caller releases it).
    */
   forkInto(child: VmaSpace, pinned: ForkPinnedPages = 'copy'): number {
@@ -398,8 +394,8 @@ export class VmaSpace {
       for (let i = 0; i < ps.length; i++) {
         const src = ps[i]!;
         if (src < 0) continue;
-        if (share !== undefined && pages.pinCount(src) > 0) {
-          // copy_one_pte: write-protected in both, one more mapper and one more reference
+        if (share !== undefined) {
+          // copy_one_pte, every private page: write-protected in both, one more mapper and one more reference
           share.set(src, (share.get(src) ?? 1) + 1);
           pages.get(src);
           (v.cow ??= new Uint8Array(ps.length))[i] = 1;

@@ -1,8 +1,9 @@
 /**
  * The fuzzer's `store` call and the pinned-page invariant (`dma-stale-page`, Harness
  * checkPinnedFrames): the page a type1 mapping pinned must stay the page its process has at the
- * mapping's vaddr. 3.14 breaks it after a fork (copy_one_pte shares the pinned page
- * copy-on-write; the parent's write gets a copy: capability forkPinnedPages 'cow-shared');
+ * mapping's vaddr. 3.14 breaks it after a fork (copy_one_pte shares every private page, the
+ * pinned one too, copy-on-write; the parent's write gets a copy: capability forkPinnedPages
+ * 'cow-shared'), and with a read-only pin taken after the fork;
  * mainline copies a pinned page for the child at fork (copy_present_page). The C reproducer
  * shows the same with the PL330 on the Unicorn backend (tools/fuzz/emit-c.test.ts).
  */
@@ -54,6 +55,15 @@ describe('the store call and dma-stale-page', () => {
     const pa = t1.dmas[0]!.pa[0]! + 0x800;
     const ram = h.sys.machine.bus.ramAt(pa, 4)!;
     expect(ram.read32(pa - ram.base)).toBe(0x5ca1ab1e);
+  });
+
+  it('a read-only MAP_DMA after the fork: 3.14 pins the frame parent and child still share (every private page is shared at fork), and the parent\'s next store leaves it; a READ|WRITE pin breaks the sharing first; mainline runs clean', () => {
+    const touch = store(0, 0, 0x11111111); // the page must exist at the fork to be shared
+    expect(run('rfc-v4', [touch, fork, map(1), store(0)]).finding!.message).toMatch(/: iova 0x0 is mapped \(read\) from vaddr /);
+    expect(sig('mainline', [touch, fork, map(1), store(0)])).toBeNull();
+    expect(sig('rfc-v4', [touch, fork, map(3), store(0)])).toBeNull();
+    // a page untouched at the fork is each process's own demand-zero page: nothing shared
+    expect(sig('rfc-v4', [fork, map(1), store(0)])).toBeNull();
   });
 
   it('a write-only mapping is named "(write)" (the C probe then has the device write)', () => {

@@ -8,7 +8,7 @@ import { DEFAULT_DEVICE, runElf, type UnicornRunResult } from './run.js';
  * The parent pins a 3-page buffer with MAP_DMA (page 0 pattern A, page 1 zeros, page 2 the
  * PL330's program), forks a child that only waits on a pipe, overwrites page 0 with pattern B by
  * ordinary ARM stores, and has the PL330 copy page 0's IOVA to page 1's.
- *  - 3.14 (rfc-v4): fork shared every pinned page copy-on-write (copy_one_pte); the Unicorn
+ *  - 3.14 (rfc-v4): fork shared every private page, the pinned ones too, copy-on-write (copy_one_pte); the Unicorn
  *    mirror maps page 0 read-only, the parent's first store takes a write-protection fault and
  *    do_wp_page gives the parent a copy: the device still reads the frame the child kept, the
  *    old data ("dma saw: old"). Page 1 stays shared by both processes (neither wrote it), so
@@ -18,13 +18,17 @@ import { DEFAULT_DEVICE, runElf, type UnicornRunResult } from './run.js';
  *    child's page 1 is its own copy, still zero.
  *  - MADV_DONTFORK (VM_DONTCOPY, what QEMU does for its guest RAM): the child gets no copy of
  *    the buffer at all, and both eras read the new data.
+ *  - pinafter: the fork first, then MAP_DMA of page 0 without the WRITE flag (a read-only
+ *    get_user_pages). 3.14 shared every private page at fork, and the read-only pin takes the
+ *    shared frame: the parent's stores get a copy, the device reads the old data. v6.12 unshares
+ *    the page for the read-only pin (commit a7f226604170; the model copied it at fork).
  */
 const skip = shouldSkipUnicornTests();
 const GROUP = '/dev/vfio/0';
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 
-type Mode = 'fork' | 'dontfork' | 'childfirst';
+type Mode = 'fork' | 'dontfork' | 'childfirst' | 'pinafter';
 
 function run(profile: string, mode: Mode | boolean): UnicornRunResult {
   const m: Mode = mode === true ? 'dontfork' : mode === false ? 'fork' : mode;
@@ -73,6 +77,23 @@ describe.skipIf(skip)('guest-tests/c/fork-dma-cow.c: which frame the PL330 reads
     // rfc-v4: page 1 is still one frame for parent, child and the device's write (B)
     expect(lines(run('rfc-v4', 'childfirst').stdout)).toEqual(expected('rfc-v4', 'childfirst', 'new', 'child: page 0 C, page 1 B'));
     expect(lines(run('mainline', 'childfirst').stdout)).toEqual(expected('mainline', 'childfirst', 'new', 'child: page 0 C, page 1 zero'));
+  });
+
+  it('a read-only pin after the fork (pinafter): 3.14 pins the frame parent and child still share, so the parent\'s stores go to a copy and the device reads the old data; v6.12 pins the parent\'s own page', () => {
+    const mapLine = (p: string): string =>
+      p === 'mainline' ? 'MAP_DMA after the fork: page 0 flags 0x1 (READ), pages 1-2 flags 0x3 (READ|WRITE)' : 'MAP_DMA after the fork: page 0 flags 0x5 (READ|EXEC), pages 1-2 flags 0x7 (READ|WRITE|EXEC)';
+    for (const [profile, dma] of [['rfc-v4', 'old'], ['mainline', 'new']] as const) {
+      // the write pin of pages 1-2 broke their sharing first (FOLL_WRITE): the child's page 1 is its own, zero
+      expect(lines(run(profile, 'pinafter').stdout), profile).toEqual([
+        'mode: pinafter',
+        mapLine(profile),
+        'parent: page 0 B',
+        `parent: page 1 ${dma === 'old' ? 'A' : 'B'} after the DMA`,
+        `dma saw: ${dma}`,
+        'child: page 0 A, page 1 zero',
+        'done',
+      ]);
+    }
   });
 
   it('MADV_DONTFORK: the child gets no copy of the buffer, both eras read the new data', () => {
