@@ -465,8 +465,17 @@ export class LinuxAbi implements SyscallBridge {
       case N.getitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, 0, a[1]!);
       case N.madvise:
-        // MADV_DONTFORK / MADV_DOFORK (mm/madvise.c: VM_DONTCOPY); the other advice changes nothing the model keeps: 0
-        return a[2] === 10 || a[2] === 11 ? this.mm.setDontCopy(a[0]!, a[1]!, a[2] === 10) : 0;
+        // MADV_DONTFORK / MADV_DOFORK (mm/madvise.c: VM_DONTCOPY); MADV_DONTNEED (4) zaps the
+        // range's pages (VmaSpace.dontNeed) and the mirror drops them; the other advice changes
+        // nothing the model keeps: 0
+        if (a[2] === 10 || a[2] === 11) return this.mm.setDontCopy(a[0]!, a[1]!, a[2] === 10);
+        if (a[2] === 4) {
+          const r = this.mm.dontNeed(a[0]!, a[1]!);
+          // the mirror drops what was zapped (a refused range changed nothing: unaligned or past user space)
+          if ((a[0]! & 0xfff) === 0 && a[0]! + a[1]! <= 0x1_0000_0000) this.space.changed(a[0]!, a[0]! + a[1]!);
+          return r;
+        }
+        return 0;
       case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;

@@ -329,3 +329,67 @@ describe('MAP_SHARED anonymous memory across fork (a shmem object: shmem_zero_se
     expect(ps.pageAt(BUF)).toEqual(c);
   });
 });
+
+describe('madvise MADV_DONTNEED (zap_page_range)', () => {
+  it('a private page reads zero afterwards and its frame is freed; a shared anonymous page keeps its data; a pinned frame stays the device\'s', () => {
+    const { parent: mm, pages, bus } = setup();
+    expect(typeof mm.mapRegion(BUF, 0x3000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    expect(typeof mm.mapRegion(BUF + 0x3000, 0x1000, RW, 0x01 | 0x20, true)).not.toBe('number');
+    for (let i = 0; i < 4; i++) mm.storeU(BUF + i * 0x1000, 4, 0x100 + i);
+    const pin: PinnedPage = { pa: 0, reserved: false };
+    expect(mm.pinUserPage(BUF + 0x2000, false, pin)).toBe(0);
+    expect(pages.refs.size).toBe(4);
+    // pages 1..3: one private, one pinned private, one shared (two VMAs)
+    expect(mm.dontNeed(BUF + 0x1000, 0x3000)).toBe(0);
+    expect(mm.loadU(BUF, 4)).toBe(0x100); // outside the range
+    expect(mm.loadU(BUF + 0x1000, 4)).toBe(0);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0);
+    expect(mm.loadU(BUF + 0x3000, 4)).toBe(0x103);
+    expect(devRead(bus, pin.pa)).toBe(0x102); // the device's frame, held by the pin
+    expect(frame(mm, BUF + 0x2000)).not.toBe(pin.pa);
+    mm.unpinPage(pin);
+    expect(pages.refs.has(pin.pa)).toBe(false); // the pin was its last holder
+    mm.releaseAll();
+    expect(pages.refs.size).toBe(0);
+  });
+
+  it('after a 3.14 fork: the child\'s zap leaves the parent the frame\'s last mapper, which then writes it in place', () => {
+    const { parent, pages, newMm } = setup();
+    expect(typeof parent.mapRegion(BUF, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    parent.storeU(BUF, 4, 0xabc);
+    const pa = frame(parent, BUF);
+    const child = newMm();
+    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
+    expect(pages.sharers.get(pa)).toBe(2);
+    expect(child.dontNeed(BUF, 0x1000)).toBe(0);
+    expect(child.loadU(BUF, 4)).toBe(0);
+    expect(pages.sharers.has(pa)).toBe(false);
+    parent.storeU(BUF, 4, 0xdef);
+    expect(frame(parent, BUF)).toBe(pa);
+    parent.releaseAll();
+    child.releaseAll();
+    expect(pages.refs.size).toBe(0);
+  });
+
+  it('errors: an unaligned start -EINVAL; a range with a hole -ENOMEM after zapping the mapped part; a device mapping -EINVAL (the VMAs before it zapped); a zero length 0', () => {
+    const { parent: mm } = setup();
+    expect(typeof mm.mapRegion(BUF, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    expect(typeof mm.mapRegion(BUF + 0x2000, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    const dev = mm.mapRegion(BUF + 0x3000, 0x1000, RW, 1, true);
+    if (typeof dev === 'number') throw new Error('map');
+    mm.remapPfnRange(dev, 0x2c0a0000);
+    mm.storeU(BUF, 4, 1);
+    mm.storeU(BUF + 0x2000, 4, 2);
+    expect(mm.dontNeed(BUF + 8, 0x1000)).toBe(-EINVAL);
+    expect(mm.loadU(BUF, 4)).toBe(1);
+    expect(mm.dontNeed(BUF, 0)).toBe(0);
+    expect(mm.dontNeed(BUF, 0x3000)).toBe(-ENOMEM);
+    expect(mm.loadU(BUF, 4)).toBe(0);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0);
+    mm.storeU(BUF + 0x2000, 4, 3);
+    expect(mm.dontNeed(BUF + 0x2000, 0x2000)).toBe(-EINVAL);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0);
+    // nothing mapped at all
+    expect(mm.dontNeed(0x70000000, 0x1000)).toBe(-ENOMEM);
+  });
+});

@@ -451,6 +451,38 @@ export class VmaSpace {
   }
 
   /**
+   * madvise MADV_DONTNEED (3.14 mm/madvise.c madvise_dontneed -> zap_page_range; v6.12
+   * madvise_dontneed_single_vma, the same for these mappings): the pages of [addr, addr + len)
+   * leave the process's page tables. Its next access to a private anonymous page finds a new
+   * zero page: the old frame is put, freed unless a pin or another mapper still holds it (a
+   * fork's copy-on-write sharer; a type1 DMA mapping's pin, whose frame stays the device's while
+   * the process reads zeros there: user space dropping its own buffer, which the kernel does not
+   * prevent). A MAP_SHARED anonymous page stays in its shmem object and comes back with its
+   * data. -EINVAL: addr not page aligned, or a VM_PFNMAP (device) VMA in the range (3.14
+   * `vma->vm_flags & (VM_LOCKED|VM_HUGETLB|VM_PFNMAP)`, v6.12 madvise_dontneed_free_valid_vma;
+   * madvise's loop stops there, the VMAs before it already zapped); -ENOMEM when part of the
+   * range is unmapped (the mapped parts are still zapped, sys_madvise's unmapped_error).
+   */
+  dontNeed(addr: number, len: number): number {
+    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
+    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if (end < addr || end > TASK_SIZE) return -EINVAL;
+    if (end === addr) return 0;
+    let cur = addr;
+    let hole = false;
+    for (const v of this.vmas) {
+      if (v.end <= cur) continue;
+      if (v.start >= end) break;
+      if (v.start > cur) hole = true;
+      if (v.kind === 'pfn') return -EINVAL;
+      const e = Math.min(end, v.end);
+      this.dropPages(v, (Math.max(cur, v.start) - v.start) >>> PAGE_SHIFT, (e - v.start) >>> PAGE_SHIFT);
+      cur = e;
+    }
+    return hole || cur < end ? -ENOMEM : 0;
+  }
+
+  /**
    * A write to page `idx` of `v`, shared copy-on-write (do_wp_page): the only mapper left
    * writes the frame in place (reuse_swap_page: page_mapcount 1); otherwise the writer gets a
    * copy and the other mappers keep the frame, and any pin on it. Returns the frame the write

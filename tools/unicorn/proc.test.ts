@@ -46,6 +46,26 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     expect(q.traceSha256).toBe(r.traceSha256);
     expect(q.instructions).toBe(r.instructions);
   });
+  it('memory calls as the CPU sees them: mprotect, munmap, madvise MADV_DONTNEED (a private page zero again, a shared one kept, EINVAL, ENOMEM over a hole after zapping) and MADV_DONTFORK, in both eras', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = runElf({ elf: guestBinary('madvise'), bind: null, profile });
+      expect(r.exitStatus, profile).toBe(0);
+      expect(lines(r.stdout), profile).toEqual([
+        'mprotect 0',
+        'store to the read-only page: SIGSEGV, load: ok; it holds 0x101',
+        'dontneed page 2 0: 0x0, page 0 0x100',
+        'dontneed shared 0: 0x200',
+        'dontneed unaligned EINVAL',
+        'munmap page 2 0',
+        'dontneed over the hole ENOMEM: page 3 0x0',
+        'load from the hole: SIGSEGV',
+        'dontfork page 0 0',
+        'child: saw the shared page 1; its page 0 load: SIGSEGV',
+        'parent: child exit 0; sees its shared store 0x301, keeps page 0 0x400',
+      ]);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    }
+  });
   it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, a one-shot handler, SIG_IGN, a default action', () => {
     const r = runElf({ elf: guestBinary('signals'), bind: null });
     expect(lines(r.stdout)).toEqual([
