@@ -63,6 +63,11 @@ export interface GuestFault {
   signal: GuestSignal;
   /** faulting data/instruction address, or null (undefined instruction) */
   address: number | null;
+  /**
+   * the PC at the fault: for a data access the first instruction of the translation block the
+   * access was made in (the PC Unicorn 2.0 last synced), not always the faulting instruction
+   * (docs/UNICORN.md "Other exceptions")
+   */
   pc: number;
   access: 'read' | 'write' | 'fetch' | 'exec';
   reason: string;
