@@ -96,6 +96,16 @@ export interface Vma {
  */
 export type ForkPinnedPages = 'cow-shared' | 'copy';
 
+/**
+ * sys_madvise's range checks: the page-rounded end of [addr, addr + len), or -EINVAL for an
+ * unaligned addr or a range past user space (an end equal to addr: nothing to do)
+ */
+function madviseEnd(addr: number, len: number): number {
+  if ((addr & PAGE_MASK) !== 0) return -EINVAL;
+  const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  return end < addr || end > TASK_SIZE ? -EINVAL : end;
+}
+
 /** resolve()'s failures */
 export const R_UNMAPPED = -1;
 export const R_PROT = -2;
@@ -436,10 +446,8 @@ export class VmaSpace {
    * range is unmapped (the mapped VMAs are still changed, as madvise's loop does).
    */
   setDontCopy(addr: number, len: number, on: boolean): number {
-    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
-    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
-    if (end < addr || end > TASK_SIZE) return -EINVAL;
-    if (end === addr) return 0;
+    const end = madviseEnd(addr, len);
+    if (end <= addr) return end < 0 ? end : 0;
     const vs = this.carve(addr, end);
     if (!on && vs.some((v) => v.kind === 'pfn')) return -EINVAL;
     let covered = 0;
@@ -464,10 +472,8 @@ export class VmaSpace {
    * range is unmapped (the mapped parts are still zapped, sys_madvise's unmapped_error).
    */
   dontNeed(addr: number, len: number): number {
-    if ((addr & PAGE_MASK) !== 0) return -EINVAL;
-    const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
-    if (end < addr || end > TASK_SIZE) return -EINVAL;
-    if (end === addr) return 0;
+    const end = madviseEnd(addr, len);
+    if (end <= addr) return end < 0 ? end : 0;
     let cur = addr;
     let hole = false;
     for (const v of this.vmas) {
