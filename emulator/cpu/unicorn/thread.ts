@@ -525,16 +525,16 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       n = this.countInstructions(a, size);
       this.icount.set(key, n);
     }
-    // Stopping in the block hook keeps this block from executing: a step ends exactly on a
-    // translation-block boundary. The three tests are made on the same values whether or not
-    // the previous step ended right before this block, so their outcome does not depend on
-    // the host batching limit (docs/TIMING.md).
     // the previous block wrote a copy-on-write page (UnicornEngine.cowWrite): stop before this
     // one, so that the step's loop breaks the sharing before the program goes on
     if (this.engine.hasCowWrites) {
       this.engine.api.uc_emu_stop(this.engine.uc);
       return;
     }
+    // Stopping in the block hook keeps this block from executing: a step ends exactly on a
+    // translation-block boundary. The three tests are made on the same values whether or not
+    // the previous step ended right before this block, so their outcome does not depend on
+    // the host batching limit (docs/TIMING.md).
     const sum = this.blockSum;
     let stop: 'quantum' | 'event' | 'slice' | null = null;
     if (sum > 0 && sum + n > this.quantum) stop = 'quantum';
