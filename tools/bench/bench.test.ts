@@ -7,7 +7,7 @@ import { linearFit, runDmaThroughSmmu } from './dma-smmu.js';
 import { measureIoctlRates } from './ioctl-rate.js';
 import { measureBoot } from './boot.js';
 import { decodeFigures, encodeFigures, formatFigureValue, listBenches, skippedFigure } from './registry.js';
-import { coverageFigures, rateFigures } from './fuzz-coverage.js';
+import { coverageFigures, mainlineFigures, rateFigures } from './fuzz-coverage.js';
 import type { CoverageBenchOutput, ModeResult } from '../fuzz/coverage/bench-main.js';
 import { steadyRate } from './fuzz.js';
 import { chaseCycle, memoryLatencyNs } from './host.js';
@@ -15,7 +15,7 @@ import './index.js';
 
 /** a fuzz-cov-bench output of rfc-v4 with the given [random, guided] results for seeds 1, 2, ... */
 function covOut(syscalls: number, seeds: [ModeResult, ModeResult][]): CoverageBenchOutput {
-  return { profile: 'rfc-v4', syscalls, kernelModelSites: 4000, seeds: seeds.map(([random, guided], i) => ({ seed: i + 1, random, guided })) };
+  return { profile: 'rfc-v4', syscalls, kernelModelSites: 4000, iommufdSites: 700, seeds: seeds.map(([random, guided], i) => ({ seed: i + 1, random, guided })) };
 }
 
 describe('bench workloads', () => {
@@ -34,7 +34,7 @@ describe('bench workloads', () => {
   });
 
   it('fuzz-coverage: medians over seeds, the gain in %, per finding guided/random of the median syscalls (not found = Infinity)', () => {
-    const mode = (kernelModel: number, foundAt: Record<string, number>) => ({ kernelModel, all: kernelModel, genExecs: 100, runs: 5, corpus: 0, foundAt });
+    const mode = (kernelModel: number, foundAt: Record<string, number>) => ({ kernelModel, iommufd: 0, all: kernelModel, genExecs: 100, runs: 5, corpus: 0, foundAt });
     const out = covOut(100, [
       [mode(100, { a: 10, b: 50 }), mode(120, { a: 5 })],
       [mode(110, { a: 30 }), mode(110, { a: 20, b: 40 })],
@@ -53,8 +53,22 @@ describe('bench workloads', () => {
     expect(target(true)).toBeUndefined();
   });
 
+  it('fuzz-coverage mainline: medians over seeds of kernel-model and iommufd sites reached per mode, and both gains', () => {
+    const mode = (kernelModel: number, iommufd: number) => ({ kernelModel, iommufd, all: kernelModel, genExecs: 100, runs: 5, corpus: 0, foundAt: {} });
+    const out = { ...covOut(40_000, [[mode(2000, 400), mode(2400, 500)], [mode(1900, 300), mode(2300, 450)], [mode(2100, 350), mode(2200, 600)]]), profile: 'mainline' };
+    const figs = mainlineFigures(out);
+    const f = Object.fromEntries(figs.map((x) => [x.name, x.value]));
+    expect(f['mainline/km-branches-random']).toBe(2000);
+    expect(f['mainline/km-branches-guided']).toBe(2300);
+    expect(f['mainline/km-branch-gain']).toBeCloseTo(15);
+    expect(f['mainline/iommufd-branches-random']).toBe(350);
+    expect(f['mainline/iommufd-branches-guided']).toBe(500);
+    expect(f['mainline/iommufd-branch-gain']).toBeCloseTo((150 / 350) * 100);
+    expect(figs[0]!.note).toContain('700 in kernel-model/iommu/iommufd');
+  });
+
   it('fuzz-coverage rates: runs showing a finding per 10,000 generated syscalls, summed over seeds; guided/random; how many guided hits more often', () => {
-    const mode = (genExecs: number, hitRuns: Record<string, number>) => ({ kernelModel: 0, all: 0, genExecs, runs: 5, corpus: 0, foundAt: {}, hitRuns });
+    const mode = (genExecs: number, hitRuns: Record<string, number>) => ({ kernelModel: 0, iommufd: 0, all: 0, genExecs, runs: 5, corpus: 0, foundAt: {}, hitRuns });
     const out = covOut(20_000, [
       [mode(20_000, { a: 4, b: 2 }), mode(10_000, { a: 6 })],
       [mode(20_000, { a: 6, c: 1 }), mode(10_000, { a: 4, b: 1, c: 1 })],

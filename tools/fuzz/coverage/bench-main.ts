@@ -15,11 +15,16 @@ import { runCoverageCampaign } from './campaign.js';
 
 /** the rfc-v4 findings the benchmark times (tools/bench/fuzz-coverage.ts) */
 export const RATE_SIGS = ['region-info-leak', 'oops:ioctl:VFIO_DEVICE_GET_REGION_INFO', 'rw-offset-mismatch', 'oops:pread', 'oops:pwrite', 'oops:ioctl:VFIO_DEVICE_SET_IRQS', 'dma-unmapped'];
-import { covRuntime, kernelModelCovered } from './runtime.js';
+import { covRuntime, coveredUnder, kernelModelCovered } from './runtime.js';
+
+/** the iommufd subsystem's files (the figure the mainline measurement adds) */
+export const IOMMUFD_DIR = 'kernel-model/iommu/iommufd/';
 
 export interface ModeResult {
   /** kernel-model/ branch sites reached */
   kernelModel: number;
+  /** sites of kernel-model/iommu/iommufd/ reached (IOMMUFD_DIR) */
+  iommufd: number;
   /** all instrumented sites reached (devices/ too) */
   all: number;
   genExecs: number;
@@ -35,6 +40,8 @@ export interface CoverageBenchOutput {
   profile: string;
   syscalls: number;
   kernelModelSites: number;
+  /** sites in IOMMUFD_DIR */
+  iommufdSites: number;
   seeds: { seed: number; random: ModeResult; guided: ModeResult }[];
 }
 
@@ -53,8 +60,12 @@ function main(): void {
   // --rates: the baseline findings suppressed, so that every run is generated and hitRuns counts them all
   const suppress = process.argv.includes('--rates') ? [...DEFAULT_SUPPRESSIONS, ...RATE_SIGS] : undefined;
   let kmSites = 0;
-  for (const f of rt.files) if (f.path.startsWith('kernel-model/')) kmSites += f.n;
-  const out: CoverageBenchOutput = { profile, syscalls, kernelModelSites: kmSites, seeds: [] };
+  let iommufdSites = 0;
+  for (const f of rt.files) {
+    if (f.path.startsWith('kernel-model/')) kmSites += f.n;
+    if (f.path.startsWith(IOMMUFD_DIR)) iommufdSites += f.n;
+  }
+  const out: CoverageBenchOutput = { profile, syscalls, kernelModelSites: kmSites, iommufdSites, seeds: [] };
   // warm-up: the profile's boot + snapshot and the JIT, outside both measurements
   runCoverageCampaign({ profile, seed: 99, runs: 20, guided: false });
   for (const seed of seeds) {
@@ -63,7 +74,7 @@ function main(): void {
       for (const f of r.findings) if (f.sig === 'host-error' || f.sig === 'unreproducible') process.stderr.write(`fuzz-cov-bench: seed ${seed} ${guided ? 'guided' : 'random'}: ${f.sig}: ${f.message}\n${JSON.stringify(f.program)}\n`);
       let all = 0;
       for (const b of r.branches) all += b;
-      return { kernelModel: kernelModelCovered(rt, r.branches), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt, hitRuns: r.hitRuns };
+      return { kernelModel: kernelModelCovered(rt, r.branches), iommufd: coveredUnder(rt, r.branches, IOMMUFD_DIR), all, genExecs: r.genExecs, runs: r.runs, corpus: r.corpus, foundAt: r.foundAt, hitRuns: r.hitRuns };
     };
     if (process.argv.includes('--diff')) {
       // diagnosis: the sites (line:col/kind) only one of the two modes reached, per file

@@ -93,7 +93,12 @@ export function branchReport(rt: CovRuntime, bitmap: Uint8Array): BranchReport {
 
 /** kernel-model/ sites reached in a bitmap */
 export function kernelModelCovered(rt: CovRuntime, bitmap: Uint8Array): number {
+  return coveredUnder(rt, bitmap, 'kernel-model/');
+}
+
+/** sites of the files under a path prefix reached in a bitmap (one byte per site, as kernelModelCovered) */
+export function coveredUnder(rt: CovRuntime, bitmap: Uint8Array, prefix: string): number {
   let c = 0;
-  for (const f of rt.files) if (f.path.startsWith('kernel-model/')) for (let i = 0; i < f.n; i++) c += bitmap[f.base + i]!;
+  for (const f of rt.files) if (f.path.startsWith(prefix)) for (let i = 0; i < f.n; i++) c += bitmap[f.base + i]!;
   return c;
 }

@@ -3,11 +3,13 @@
  * build the states they are meant to build (their calls succeed where the profile has the
  * path) and are clean (no finding), and the fresh share stays within its bounds.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SETUP_PREFIX } from '../arb.js';
+import { SETUP_PREFIX, prefixOf } from '../arb.js';
+import { IOMMUFD_PREFIX } from '../arb-iommufd.js';
 import { runProgram } from '../engine.js';
-import { EARLY_RUNS, FRESH_EARLY, FRESH_MAX, FRESH_MIN, freshShare, newGuidedState } from './campaign.js';
-import { SCRATCH, SEEDS } from './seeds.js';
+import { EARLY_RUNS, FRESH_EARLY, FRESH_FULL, FRESH_MAX, FRESH_MIN, freshPrefixArb, freshShare, newGuidedState } from './campaign.js';
+import { IOMMUFD_FULL, IOMMUFD_SEEDS, SCRATCH, SEEDS, seedsFor, type Seed } from './seeds.js';
 
 describe('guided seed corpus', () => {
   // the errnos each seed's calls returned, per era (computed once per era)
@@ -16,7 +18,7 @@ describe('guided seed corpus', () => {
     let r = errnos.get(profile);
     if (!r) {
       r = SEEDS.map((s) => {
-        const { finding, harness } = runProgram(profile, [...SETUP_PREFIX.slice(0, s.n), ...s.calls], { transcript: true });
+        const { finding, harness } = runProgram(profile, [...prefixOf(s.n), ...s.calls], { transcript: true });
         expect(finding, JSON.stringify(s.calls)).toBeNull();
         return harness.transcript.map((t) => String((t as { ret?: unknown }).ret)).filter((x) => x.startsWith('-'));
       });
@@ -67,5 +69,49 @@ describe('guided seed corpus', () => {
     expect(freshShare(s)).toBeLessThanOrEqual(FRESH_MAX);
     expect(newGuidedState(8, false).corpus).toEqual([]);
     expect(newGuidedState(8).corpus.length).toBe(SEEDS.length);
+    expect(newGuidedState(8, true, true).corpus.length).toBe(SEEDS.length + IOMMUFD_SEEDS.length);
+    expect(seedsFor(false)).toBe(SEEDS);
+  });
+});
+
+describe('guided seed corpus: the cdev + iommufd path (profiles with /dev/iommu)', () => {
+  const errnosOf = (profile: string, seeds: readonly Seed[]): string[][] =>
+    seeds.map((s, i) => {
+      const { finding, harness } = runProgram(profile, [...prefixOf(s.n), ...s.calls], { transcript: true });
+      expect(finding, `seed ${i}`).toBeNull();
+      // the prefix's own calls succeed
+      const n = prefixOf(s.n).length;
+      expect(harness.transcript.slice(0, n).map((t) => String(t.ret)).filter((r) => r.startsWith('-')), `seed ${i} prefix`).toEqual([]);
+      return harness.transcript.slice(n).map((t) => String(t.ret)).filter((x) => x.startsWith('-'));
+    });
+
+  it.each(['mainline', 'mainline+iommufd-compat'])('%s: every iommufd seed runs clean, fails only with the errnos it declares, and each declared errno occurs', (profile) => {
+    const all = errnosOf(profile, IOMMUFD_SEEDS);
+    IOMMUFD_SEEDS.forEach((s, i) => {
+      const allowed = (s.fails ?? []).map((e) => `-${e}`);
+      for (const r of all[i]!) expect(allowed, `seed ${i}`).toContain(r);
+      for (const e of allowed) expect(all[i], `seed ${i}`).toContain(e);
+    });
+    // they start on the iommufd path (or, P1's, on none), never on the group path
+    for (const s of IOMMUFD_SEEDS) expect(s.n === 0 || s.n > SETUP_PREFIX.length).toBe(true);
+    expect(prefixOf(IOMMUFD_FULL)).toEqual(IOMMUFD_PREFIX);
+  });
+
+  it('rfc-v4 (no /dev/iommu) gets no iommufd seed: there /dev/iommu is ENOENT', () => {
+    expect(seedsFor(false).some((s) => s.n > SETUP_PREFIX.length)).toBe(false);
+    const { harness } = runProgram('rfc-v4', [...prefixOf(IOMMUFD_FULL)], { transcript: true });
+    expect(String(harness.transcript[0]!.ret)).toBe('-ENOENT');
+  });
+
+  it('fresh programs: a third start on the iommufd path where the profile has it; without it the draws are those of the group path alone, as before', () => {
+    const old = fc.oneof({ weight: FRESH_FULL, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) });
+    expect(fc.sample(freshPrefixArb(false), { seed: 7, numRuns: 500 })).toEqual(fc.sample(old, { seed: 7, numRuns: 500 }));
+    const with_ = fc.sample(freshPrefixArb(true), { seed: 7, numRuns: 3000 });
+    for (const n of with_) expect(n >= 0 && n <= IOMMUFD_FULL).toBe(true);
+    const iommufd = with_.filter((n) => n > SETUP_PREFIX.length).length;
+    expect(iommufd / with_.length).toBeGreaterThan(0.28);
+    expect(iommufd / with_.length).toBeLessThan(0.39);
+    // mostly the whole of either path
+    expect(with_.filter((n) => n === IOMMUFD_FULL).length).toBeGreaterThan(iommufd * 0.8);
   });
 });

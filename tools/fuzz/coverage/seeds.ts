@@ -2,9 +2,11 @@
  * The guided mode's seed corpus (SEEDS), kept apart from the campaign's mutation and
  * scheduling code (campaign.ts). docs/FUZZING.md "Coverage-guided fuzzing" lists them.
  */
+import { IOMMUFD_PREFIX } from '../arb-iommufd.js';
 import { SECOND_GROUP, SETUP_PREFIX } from '../arb.js';
 import { DEVICE, DEVICE2 } from '../harness.js';
-import { VFIO_REQS, type Call, type FdKind } from '../program.js';
+import { CDEV_REQS, IOMMUFD_REQS, IOMMUFD_STRUCTS, type IommufdStructName } from '../program-iommufd.js';
+import { VFIO_REQS, type Call, type FdKind, type FdRef, type Value } from '../program.js';
 
 const R = VFIO_REQS;
 const dev0Map: Call = { op: 'mmap', p: 0, fd: { k: 'device', i: 0 }, len: 0x1000, prot: 3, flags: 1, off: { region: 0, off: 0 } };
@@ -139,3 +141,148 @@ export const SEEDS: readonly Seed[] = [
   // select(2) over the VFIO fds and two eventfds (the fd_set bytes come from the path an open leaves in the scratch; a zeroed timeval), poll over every kind
   { fails: ['EBADF', 'EINVAL'], n: SETUP_PREFIX.length, calls: [efd, { op: 'eventfd', p: 0, init: 3, flags: 0o4001 }, { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '1' }, open('\x1f', 0, 0), raw(142, [5, SCRATCH, SCRATCH, 0, SCRATCH + 0x2000], 0), open('\x1f', 0, 0), raw(142, [5, SCRATCH, 0, SCRATCH, SCRATCH + 0x2000], 0), open('\x01\x01\x01\x01\x01\x01\x01\x10', 0, 0), raw(142, [64, SCRATCH, 0, 0, SCRATCH + 0x2000], 0), raw(142, [0x7fffffff, 0, 0, 0, SCRATCH + 0x2000], 0), { op: 'poll', p: 0, fds: [{ raw: -1 }, { k: 'group', i: 0 }, { k: 'container', i: 0 }, { k: 'eventfd', i: 1 }, { raw: 60 }], events: 0xffff }, readEfd(1), readEfd(1), readEfd(1), readEfd(0), { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '0xfffffffffffffffe' }, pollEfd(0), readEfd(0), pollEfd(0), raw(162, [SCRATCH + 0x2000, SCRATCH + 0x2010], 0), raw(168, [SCRATCH, 0x100000, 0], 0)] },
 ];
+
+// --- the cdev + iommufd API (profiles with /dev/iommu: caps.iommufd, arb.ts iommufdOf)
+const I = IOMMUFD_REQS;
+const CD = CDEV_REQS;
+/** the prefix number of the whole cdev + iommufd happy path (arb.ts prefixOf): device id 1, IOAS 2, its auto HWPT 3, 4 pages mapped at 0x100000 */
+export const IOMMUFD_FULL = SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length;
+const ifd = (i = 0): FdRef => ({ k: 'iommufd', i });
+const iof = (type: IommufdStructName, fields: Record<string, Value>, p = 0, fd = ifd()): Call => {
+  const { minsz } = IOMMUFD_STRUCTS[type];
+  const req = { iommu_destroy: I.IOMMU_DESTROY, iommu_ioas_alloc: I.IOMMU_IOAS_ALLOC, iommu_ioas_allow_iovas: I.IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_copy: I.IOMMU_IOAS_COPY, iommu_ioas_iova_ranges: I.IOMMU_IOAS_IOVA_RANGES, iommu_ioas_map: I.IOMMU_IOAS_MAP, iommu_ioas_unmap: I.IOMMU_IOAS_UNMAP, iommu_option: I.IOMMU_OPTION, iommu_hwpt_alloc: I.IOMMU_HWPT_ALLOC, iommu_hw_info: I.IOMMU_GET_HW_INFO, iommu_fault_alloc: I.IOMMU_FAULT_QUEUE_ALLOC, vfio_device_bind_iommufd: CD.VFIO_DEVICE_BIND_IOMMUFD, vfio_device_attach_iommufd_pt: CD.VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_device_detach_iommufd_pt: CD.VFIO_DEVICE_DETACH_IOMMUFD_PT }[type];
+  return { op: 'ioctl', p, fd, req, arg: { t: 'struct', type, fields: { argsz: type === 'iommu_hwpt_alloc' ? 44 : minsz, ...fields }, ptr: 'ok' } };
+};
+const ioasAlloc = (p = 0): Call => iof('iommu_ioas_alloc', { flags: 0, out_ioas_id: 0 }, p);
+const ioasMap = (ioas: number, dma: Value, iova: number, pages: number, flags = 7, p = 0): Call => iof('iommu_ioas_map', { flags, ioas_id: ioas, reserved: 0, user_va: dma, length: pages * 0x1000, iova }, p);
+const ioasUnmap = (ioas: number, iova: number | string, length: number | string, p = 0): Call => iof('iommu_ioas_unmap', { ioas_id: ioas, iova, length }, p);
+const ioasCopy = (dst: number, src: number, dstIova: number, srcIova: number, length: number): Call => iof('iommu_ioas_copy', { flags: 7, dst_ioas_id: dst, src_ioas_id: src, length, dst_iova: dstIova, src_iova: srcIova });
+const destroy = (id: number): Call => iof('iommu_destroy', { id });
+const cdev = (dev: number): FdRef => ({ k: 'device', i: dev });
+const bind = (dev: number, p = 0): Call => iof('vfio_device_bind_iommufd', { flags: 0, iommufd: { fd: ifd() }, out_devid: 0 }, p, cdev(dev));
+const attach = (dev: number, pt: number, p = 0): Call => iof('vfio_device_attach_iommufd_pt', { flags: 0, pt_id: pt }, p, cdev(dev));
+const detach = (dev: number): Call => iof('vfio_device_detach_iommufd_pt', { flags: 0 }, 0, cdev(dev));
+const option = (id: number, op: number, object: number, val: number | string, p = 0): Call => iof('iommu_option', { option_id: id, op, object_id: object, val64: val }, p);
+const hwptAlloc = (dev: number, pt: number, flags = 0, fault = 0): Call => iof('iommu_hwpt_alloc', { flags, dev_id: dev, pt_id: pt, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: 0, data_uptr: 0, fault_id: fault });
+/** IOMMU_OPTION ids and ops (include/uapi/linux/iommufd.h) */
+const RLIMIT_MODE = 0, HUGE_PAGES = 1, OP_SET = 0, OP_GET = 1;
+
+/**
+ * Seeds of the cdev + iommufd path, given to guided campaigns of profiles with /dev/iommu
+ * (seedsFor; prefix numbers as arb.ts prefixOf: IOMMUFD_FULL is the whole happy path, ids 1
+ * device, 2 IOAS, 3 its auto HWPT): IOAS queries, a second IOAS filled by IOAS_COPY, allowed
+ * ranges, the options; a HWPT allocated on an empty IOAS and attached in place of the auto
+ * domain, then the first IOAS attached again; test-dma bound through its cdev, its copies
+ * through the IOAS (and to an IOVA not mapped: a context fault), the PL330's debug DMAGO;
+ * the fault queue and its fd; mappings at IOVAs the kernel picks, read-only pages, an
+ * overlap, a hole and a cut (iommufd unmaps whole areas only: iopt_unmap_iova -ENOENT);
+ * P1 (no CAP_IPC_LOCK) pinning past its memlock limit, which happens at attach or map time
+ * (pages are pinned only for a domain); release with objects alive. Every one runs clean on
+ * mainline and mainline+iommufd-compat (seeds.test.ts).
+ */
+export const IOMMUFD_SEEDS: readonly Seed[] = [
+  { n: IOMMUFD_FULL, calls: [] },
+  // queries, a second IOAS filled by copy and emptied, allowed ranges, unmap-all, the options
+  {
+    fails: ['EMSGSIZE', 'EBUSY'],
+    n: IOMMUFD_FULL,
+    calls: [
+      iof('iommu_ioas_iova_ranges', { ioas_id: 2, num_iovas: 4, reserved: 0, allowed_iovas: { dma: 15 }, out_iova_alignment: 0 }),
+      iof('iommu_ioas_iova_ranges', { ioas_id: 2, num_iovas: 0, reserved: 0, allowed_iovas: 0, out_iova_alignment: 0 }),
+      ioasAlloc(),
+      option(HUGE_PAGES, OP_SET, 4, 0),
+      option(HUGE_PAGES, OP_GET, 4, 0),
+      ioasCopy(4, 2, 0x200000, 0x100000, 0x4000),
+      ioasUnmap(4, 0x200000, 0x4000),
+      ioasCopy(4, 2, 0x300000, 0x100000, 0x4000),
+      iof('iommu_ioas_allow_iovas', { ioas_id: 4, num_iovas: 0, reserved: 0, allowed_iovas: 0 }),
+      ioasUnmap(4, 0, '0xffffffffffffffff'),
+      destroy(4),
+      option(RLIMIT_MODE, OP_GET, 0, 0),
+      option(RLIMIT_MODE, OP_SET, 0, 1),
+    ],
+  },
+  // a HWPT of its own on an empty IOAS (on an IOAS holding mappings arm-smmu's unfinalised domain refuses the
+  // fill: -ENODEV), attached in place of the auto domain and mapped; detached; the first IOAS attached again
+  {
+    fails: ['EBUSY'],
+    n: IOMMUFD_FULL,
+    calls: [
+      iof('iommu_hw_info', { flags: 0, dev_id: 1, data_len: 64, data_uptr: { dma: 1 }, out_data_type: 0, reserved: 0, out_capabilities: 0 }),
+      ioasAlloc(),
+      hwptAlloc(1, 4),
+      attach(0, 5),
+      ioasMap(4, { dma: 4 }, 0x100000, 2),
+      destroy(5),
+      detach(0),
+      attach(0, 2),
+      destroy(5),
+      ioasUnmap(4, 0x100000, 0x2000),
+      destroy(4),
+      destroy(2),
+    ],
+  },
+  // test-dma through its cdev in the same IOAS: copies inside the mapping and to an IOVA not mapped (a context
+  // fault); the PL330's debug DMAGO to a zeroed mapped page (DMAEND)
+  {
+    n: IOMMUFD_FULL,
+    calls: [
+      open('/dev/vfio/devices/vfio1'),
+      bind(1),
+      attach(1, 2),
+      dev1Map,
+      ...copy(0x100000, 0x101000, 0x40),
+      run(100_000),
+      mmioRd(0x10),
+      ...copy(0x100000, 0x500000, 0x40),
+      run(100_000),
+      mmioRd(0x10),
+      mmioRd(0x14),
+      detach(1),
+      close('device', 1),
+      dev0Map,
+      ...pl330Dbg(0xa2, 0, 0x102000, 1),
+      run(100_000),
+      mmioRd(0xd00, 1),
+      mmioRd(0x100, 1),
+    ],
+  },
+  // the fault queue: its fd polled, read, written; a HWPT asking for it (arm-smmu: no fault support); closed, destroyed
+  {
+    fails: ['EOPNOTSUPP', 'EINVAL'],
+    n: IOMMUFD_FULL,
+    calls: [
+      iof('iommu_fault_alloc', { flags: 0, out_fault_id: 0, out_fault_fd: 0 }),
+      { op: 'poll', p: 0, fds: [{ k: 'fault', i: 0 }], events: 5 },
+      { op: 'read', p: 0, fd: { k: 'fault', i: 0 }, count: 40, ptr: 'ok' },
+      { op: 'write', p: 0, fd: { k: 'fault', i: 0 }, count: 8, ptr: 'ok' },
+      hwptAlloc(1, 2, 4, 4),
+      close('fault'),
+      destroy(4),
+    ],
+  },
+  // mappings: an IOVA the kernel picks, read-only pages, an overlap, a hole, a cut through an area, then the whole area
+  {
+    fails: ['EEXIST', 'ENOENT'],
+    n: IOMMUFD_FULL,
+    calls: [ioasMap(2, { dma: 8 }, 0, 2, 6), ioasMap(2, { ro: 0 }, 0x300000, 1, 5), ioasMap(2, { dma: 4 }, 0x102000, 1), ioasUnmap(2, 0x400000, 0x1000), ioasUnmap(2, 0x101000, 0x1000), ioasUnmap(2, 0x100000, 0x4000)],
+  },
+  // P1 (no CAP_IPC_LOCK, 64 KiB memlock): its own context in the rlimit mode it sets while empty, the device
+  // bound and attached, pages pinned past the limit
+  {
+    fails: ['ENOMEM'],
+    n: 0,
+    calls: [open('/dev/iommu', 1), option(RLIMIT_MODE, OP_SET, 0, 1, 1), open('/dev/vfio/devices/vfio0', 1), bind(0, 1), ioasAlloc(1), attach(0, 2, 1), ioasMap(2, { dma: 0 }, 0x100000, 8, 7, 1), ioasMap(2, { dma: 8 }, 0x200000, 8, 7, 1), ioasMap(2, { dma: 0 }, 0x300000, 8, 7, 1), close('device', 0, 1), close('iommufd', 0, 1)],
+  },
+  // release with objects alive: the iommufd fd closed first (the bound device holds the context), then the
+  // device; bound again in a new context
+  {
+    n: IOMMUFD_FULL,
+    calls: [close('iommufd'), close('device'), open('/dev/iommu'), open('/dev/vfio/devices/vfio0'), bind(0), ioasAlloc(), attach(0, 2), ioasMap(2, { dma: 0 }, 0x100000, 2), close('device'), close('iommufd')],
+  },
+];
+
+/** the seed corpus of a profile: SEEDS, and IOMMUFD_SEEDS where the profile has /dev/iommu */
+export function seedsFor(iommufd: boolean): readonly Seed[] {
+  return iommufd ? [...SEEDS, ...IOMMUFD_SEEDS] : SEEDS;
+}
