@@ -79,4 +79,22 @@ export interface SyscallCapabilities {
    * kernel-model/process/vma.ts VmaSpace.forkInto
    */
   forkPinnedPages: 'cow-shared' | 'copy';
+  /**
+   * the madvise advice the kernel accepts (mm/madvise.c madvise_behavior_valid; any other is
+   * -EINVAL before the range is looked at), for the boards' configurations (no CONFIG_KSM, no
+   * CONFIG_TRANSPARENT_HUGEPAGE: 32-bit ARM without LPAE, no CONFIG_MEMORY_FAILURE on ARM):
+   * 3.14 NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, REMOVE, DONTFORK, DOFORK, DONTDUMP,
+   * DODUMP (0-4, 9-11, 16, 17); v6.12 adds FREE (8, v4.5), WIPEONFORK / KEEPONFORK (18, 19,
+   * v4.14), COLD / PAGEOUT (20, 21, v5.4), POPULATE_READ / _WRITE (22, 23, v5.14) and
+   * DONTNEED_LOCKED (24, v5.18). kernel-model/process/vma.ts VmaSpace.madvise
+   */
+  madviseAdvice: readonly number[];
+  /**
+   * MADV_REMOVE's access test of a shared mapping: 'vm-write' (3.14 madvise_remove: VM_SHARED
+   * and VM_WRITE, the mapping's present protection) or 'vm-maywrite' (v6.12
+   * vma_is_shared_maywrite: VM_SHARED and VM_MAYWRITE, "mm: drop the assumption that VM_SHARED
+   * always implies writable", v6.7): a read-only MAP_SHARED anonymous mapping is -EACCES in
+   * 3.14 and has its pages removed in v6.12
+   */
+  madviseRemoveAccess: 'vm-write' | 'vm-maywrite';
 }

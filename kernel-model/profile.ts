@@ -36,6 +36,18 @@ export const PATCH_DEPS: Record<PatchNo, PatchNo[]> = {
 export type ProfileKind = 'baseline' | 'patches' | 'rfc-v4' | 'mainline';
 
 /** The 2014 tree the series applies to (Linux 3.14-era drivers/base, type1, arm-smmu), no patch applied. */
+/**
+ * madvise_behavior_valid (mm/madvise.c) for the boards' configurations (capability
+ * `madviseAdvice`): 3.14 MADV_NORMAL 0, RANDOM 1, SEQUENTIAL 2, WILLNEED 3, DONTNEED 4,
+ * REMOVE 9, DONTFORK 10, DOFORK 11, DONTDUMP 16, DODUMP 17; v6.12 also FREE 8, WIPEONFORK 18,
+ * KEEPONFORK 19, COLD 20, PAGEOUT 21, POPULATE_READ 22, POPULATE_WRITE 23, DONTNEED_LOCKED 24.
+ * Neither has CONFIG_KSM (MERGEABLE 12, UNMERGEABLE 13), CONFIG_TRANSPARENT_HUGEPAGE
+ * (HUGEPAGE 14, NOHUGEPAGE 15, v6.12's COLLAPSE 25: 32-bit ARM has it only with LPAE) or
+ * CONFIG_MEMORY_FAILURE (HWPOISON 100, SOFT_OFFLINE 101: not on 32-bit ARM).
+ */
+export const MADVISE_ADVICE_3_14: readonly number[] = [0, 1, 2, 3, 4, 9, 10, 11, 16, 17];
+export const MADVISE_ADVICE_6_12: readonly number[] = [0, 1, 2, 3, 4, 8, 9, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+
 export const KERNEL_3_14: Readonly<Capabilities> = {
   driverProbeDeviceExported: false,
   driverOverride: false,
@@ -92,6 +104,8 @@ export const KERNEL_3_14: Readonly<Capabilities> = {
   capAmbient: false,
   rlimitCpuZero: 'one-second',
   forkPinnedPages: 'cow-shared',
+  madviseAdvice: MADVISE_ADVICE_3_14,
+  madviseRemoveAccess: 'vm-write',
   type1FgspProbe: false,
   type1MapCache: false,
   iommuResvRegions: false,
@@ -203,6 +217,8 @@ export const MAINLINE: Readonly<Capabilities> = {
   capAmbient: true,
   rlimitCpuZero: 'zero',
   forkPinnedPages: 'copy',
+  madviseAdvice: MADVISE_ADVICE_6_12,
+  madviseRemoveAccess: 'vm-maywrite',
   type1FgspProbe: true,
   type1MapCache: true,
   iommuResvRegions: true,

@@ -4,7 +4,12 @@
  * ends), madvise(MADV_DONTNEED) (a private page reads zero
  * afterwards, a MAP_SHARED anonymous page keeps its data, also for a fork child that reads it
  * after the parent's zap; an unaligned start EINVAL, a range with a hole ENOMEM after zapping
- * the mapped part), and MADV_DONTFORK leaving a mapping out of the child.
+ * the mapped part), and MADV_DONTFORK leaving a mapping out of the child; then the advice
+ * the eras differ on (madvise_behavior_valid): advice the kernel does not know is EINVAL, v6.12's
+ * MADV_FREE keeps data it never reclaims, MADV_WIPEONFORK gives a fork child the range zeroed,
+ * MADV_POPULATE_WRITE faults pages in (all three EINVAL in 3.14), MADV_REMOVE zeroes a shared
+ * anonymous page (EINVAL on private memory; on a read-only shared mapping EACCES in 3.14, which
+ * asks VM_WRITE, done in v6.12, which asks VM_MAYWRITE).
  * Output is deterministic (addresses only as offsets).
  */
 #include <errno.h>
@@ -17,6 +22,17 @@
 #include <unistd.h>
 
 #define PAGE 4096
+
+/* include/uapi/asm-generic/mman-common.h (an older libc may lack them) */
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 /* the access in a fork child: "ok", or how the child ended (a fault is fatal: no handler) */
 static const char *probe(volatile uint32_t *a, int write)
@@ -38,7 +54,7 @@ static const char *probe(volatile uint32_t *a, int write)
 	return buf;
 }
 
-static const char *err(int r) { return r == 0 ? "0" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : strerror(errno); }
+static const char *err(int r) { return r == 0 ? "0" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : errno == EACCES ? "EACCES" : strerror(errno); }
 
 int main(void)
 {
@@ -90,5 +106,25 @@ int main(void)
 	}
 	waitpid(c, &st, 0);
 	printf("parent: child exit %d; sees its shared store 0x%x, keeps page 0 0x%x\n", WEXITSTATUS(st), s[0], p[0]);
+
+	/* 4: the advice the eras differ on */
+	printf("mergeable (no CONFIG_KSM) %s, advice 99 %s\n", err(madvise((void *)p, PAGE, MADV_MERGEABLE)), err(madvise((void *)p, PAGE, 99)));
+	r = madvise((void *)p, PAGE, MADV_FREE);
+	printf("free %s: 0x%x\n", err(r), p[0]);
+	p[3 * 1024] = 0x500;
+	r = madvise((void *)(p + 3 * 1024), PAGE, MADV_WIPEONFORK);
+	c = fork();
+	if (c == 0)
+		_exit(p[3 * 1024] == 0x500 ? 1 : p[3 * 1024] == 0 ? 2 : 3);
+	waitpid(c, &st, 0);
+	printf("wipeonfork %s: the child read %s, the parent 0x%x\n", err(r), WEXITSTATUS(st) == 1 ? "its copy" : WEXITSTATUS(st) == 2 ? "zero" : "?", p[3 * 1024]);
+	printf("populate_write %s, on the read-only page %s\n", err(madvise((void *)(p + 3 * 1024), PAGE, MADV_POPULATE_WRITE)), err(madvise((void *)(p + 1024), PAGE, MADV_POPULATE_WRITE)));
+	printf("remove private %s\n", err(madvise((void *)p, PAGE, MADV_REMOVE)));
+	r = madvise((void *)s, PAGE, MADV_REMOVE);
+	printf("remove shared %s: 0x%x\n", err(r), s[0]);
+	s[0] = 0x600;
+	mprotect((void *)s, PAGE, PROT_READ);
+	r = madvise((void *)s, PAGE, MADV_REMOVE);
+	printf("remove read-only shared %s: 0x%x\n", err(r), s[0]);
 	return 0;
 }

@@ -9,9 +9,10 @@
 import { describe, expect, it } from 'vitest';
 import { PhysicalBus } from '../../emulator/bus.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
-import { EINVAL, ENOMEM } from '../base/errno.js';
+import { EACCES, EINVAL, ENODEV, ENOMEM } from '../base/errno.js';
 import { ProcessGuestSpace } from '../exec/space.js';
 import { AddressSpace, MAP_PRIVATE, PROT_READ, PROT_WRITE, type ForkPinnedPages, type PinnedPage } from './mm.js';
+import { MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_FREE, MADV_KEEPONFORK, MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_WIPEONFORK } from './vma.js';
 import { FakePageAllocator } from './testing/fake-pages.js';
 
 const RAM = 0x80000000;
@@ -391,5 +392,116 @@ describe('madvise MADV_DONTNEED (zap_page_range)', () => {
     expect(mm.loadU(BUF + 0x2000, 4)).toBe(0);
     // nothing mapped at all
     expect(mm.dontNeed(0x70000000, 0x1000)).toBe(-ENOMEM);
+  });
+});
+
+describe('madvise: the other advice (VmaSpace.madvise)', () => {
+  /** private anonymous [BUF, +2 pages), shared anonymous [+2, +3), a device page at +3 */
+  function layout(): { mm: AddressSpace; pages: FakePageAllocator; bus: PhysicalBus; newMm: () => AddressSpace } {
+    const { parent: mm, pages, bus, newMm } = setup();
+    expect(typeof mm.mapRegion(BUF, 0x2000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    expect(typeof mm.mapRegion(BUF + 0x2000, 0x1000, RW, 0x01 | 0x20, true)).not.toBe('number');
+    const dev = mm.mapRegion(BUF + 0x3000, 0x1000, RW, 1, true);
+    if (typeof dev === 'number') throw new Error('map');
+    mm.remapPfnRange(dev, 0x2c0a0000);
+    mm.storeU(BUF, 4, 0x11);
+    mm.storeU(BUF + 0x1000, 4, 0x22);
+    mm.storeU(BUF + 0x2000, 4, 0x33);
+    return { mm, pages, bus, newMm };
+  }
+
+  it('hints (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTDUMP, COLD, PAGEOUT) keep the data; a hole is -ENOMEM, an unaligned start -EINVAL; DODUMP, COLD and PAGEOUT refuse a device VMA', () => {
+    const { mm } = layout();
+    for (const adv of [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTDUMP]) {
+      expect(mm.madvise(BUF, 0x4000, adv), `advice ${adv}`).toBe(0);
+      expect(mm.madvise(BUF, 0x5000, adv), `advice ${adv}`).toBe(-ENOMEM);
+      expect(mm.madvise(BUF + 4, 0x1000, adv), `advice ${adv}`).toBe(-EINVAL);
+    }
+    expect(mm.madvise(BUF, 0x3000, MADV_COLD)).toBe(0);
+    expect(mm.madvise(BUF, 0x3000, MADV_PAGEOUT)).toBe(0);
+    for (const adv of [MADV_DODUMP, MADV_COLD, MADV_PAGEOUT]) expect(mm.madvise(BUF, 0x4000, adv), `advice ${adv}`).toBe(-EINVAL);
+    expect(mm.madvise(BUF, 0x3000, MADV_DODUMP)).toBe(0);
+    expect([mm.loadU(BUF, 4), mm.loadU(BUF + 0x1000, 4), mm.loadU(BUF + 0x2000, 4)]).toEqual([0x11, 0x22, 0x33]);
+  });
+
+  it('FREE: private pages keep their data (no memory pressure: never reclaimed); shared anonymous and device VMAs -EINVAL', () => {
+    const { mm } = layout();
+    expect(mm.madvise(BUF, 0x2000, MADV_FREE)).toBe(0);
+    expect(mm.loadU(BUF + 0x1000, 4)).toBe(0x22);
+    expect(mm.madvise(BUF + 0x2000, 0x1000, MADV_FREE)).toBe(-EINVAL);
+    expect(mm.madvise(BUF + 0x3000, 0x1000, MADV_FREE)).toBe(-EINVAL);
+  });
+
+  it('REMOVE: private memory -EINVAL; a shared anonymous page reads zero for every mapper; read-only: -EACCES in 3.14 (VM_WRITE), removed in v6.12 (VM_MAYWRITE); a device file -ENODEV, or -EACCES when the file was opened read-only', () => {
+    const { mm, newMm } = layout();
+    expect(mm.madvise(BUF, 0x1000, MADV_REMOVE)).toBe(-EINVAL);
+    const child = newMm();
+    expect(mm.forkInto(child, 'copy')).toBe(0);
+    expect(child.loadU(BUF + 0x2000, 4)).toBe(0x33);
+    expect(mm.madvise(BUF + 0x2000, 0x1000, MADV_REMOVE, 'vm-write')).toBe(0);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0);
+    expect(child.loadU(BUF + 0x2000, 4)).toBe(0);
+    child.storeU(BUF + 0x2000, 4, 0x44);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0x44);
+    expect(mm.mprotect(BUF + 0x2000, 0x1000, PROT_READ)).toBe(0);
+    expect(mm.madvise(BUF + 0x2000, 0x1000, MADV_REMOVE, 'vm-write')).toBe(-EACCES);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0x44);
+    expect(mm.madvise(BUF + 0x2000, 0x1000, MADV_REMOVE, 'vm-maywrite')).toBe(0);
+    expect(mm.loadU(BUF + 0x2000, 4)).toBe(0);
+    expect(mm.madvise(BUF + 0x3000, 0x1000, MADV_REMOVE)).toBe(-ENODEV);
+    mm.find(BUF + 0x3000)!.vmShared = false;
+    expect(mm.madvise(BUF + 0x3000, 0x1000, MADV_REMOVE)).toBe(-EACCES);
+  });
+
+  it('WIPEONFORK: the child gets the range empty, the rest copied, the flag kept; KEEPONFORK undoes it; shared anonymous and device VMAs -EINVAL', () => {
+    const { mm, newMm } = layout();
+    expect(mm.madvise(BUF + 0x1000, 0x1000, MADV_WIPEONFORK)).toBe(0);
+    expect(mm.find(BUF)!.wipeOnFork).not.toBe(true); // the VMA was split at the range
+    for (const mode of ['cow-shared', 'copy'] as const) {
+      const child = newMm();
+      expect(mm.forkInto(child, mode)).toBe(0);
+      expect(child.loadU(BUF, 4)).toBe(0x11);
+      expect(child.loadU(BUF + 0x1000, 4)).toBe(0);
+      expect(child.find(BUF + 0x1000)!.wipeOnFork).toBe(true);
+      expect(mm.loadU(BUF + 0x1000, 4)).toBe(0x22);
+      child.releaseAll();
+    }
+    expect(mm.madvise(BUF + 0x2000, 0x1000, MADV_WIPEONFORK)).toBe(-EINVAL);
+    expect(mm.madvise(BUF + 0x3000, 0x1000, MADV_WIPEONFORK)).toBe(-EINVAL);
+    expect(mm.madvise(BUF, 0x2000, MADV_KEEPONFORK)).toBe(0);
+    const child = newMm();
+    expect(mm.forkInto(child, 'copy')).toBe(0);
+    expect(child.loadU(BUF + 0x1000, 4)).toBe(0x22);
+  });
+
+  it('POPULATE_WRITE breaks a 3.14 fork\'s copy-on-write sharing and faults untouched pages in; a read-only VMA or a device VMA -EINVAL, a hole -ENOMEM (the pages before it populated)', () => {
+    const { mm, pages, newMm } = layout();
+    expect(typeof mm.mapRegion(BUF + 0x5000, 0x2000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
+    const child = newMm();
+    expect(mm.forkInto(child, 'cow-shared')).toBe(0);
+    expect(child.isCow(BUF)).toBe(true);
+    expect(child.madvise(BUF, 0x2000, MADV_POPULATE_READ)).toBe(0);
+    expect(child.isCow(BUF)).toBe(true);
+    expect(child.madvise(BUF, 0x2000, MADV_POPULATE_WRITE)).toBe(0);
+    expect(child.isCow(BUF) || child.isCow(BUF + 0x1000)).toBe(false);
+    expect(frame(child, BUF)).not.toBe(frame(mm, BUF));
+    expect(child.loadU(BUF, 4)).toBe(0x11);
+    const before = pages.allocs;
+    expect(mm.madvise(BUF + 0x5000, 0x2000, MADV_POPULATE_WRITE)).toBe(0);
+    expect(pages.allocs).toBe(before + 2);
+    expect(mm.madvise(BUF + 0x3000, 0x1000, MADV_POPULATE_READ)).toBe(-EINVAL);
+    expect(mm.madvise(BUF + 0x4000, 0x2000, MADV_POPULATE_READ)).toBe(-ENOMEM);
+    expect(mm.mprotect(BUF + 0x5000, 0x1000, PROT_READ)).toBe(0);
+    expect(mm.madvise(BUF + 0x5000, 0x1000, MADV_POPULATE_WRITE)).toBe(-EINVAL);
+    expect(mm.madvise(BUF + 0x5000, 0x1000, MADV_POPULATE_READ)).toBe(0);
+  });
+
+  it('the walk stops at the first VMA that refuses: DOFORK over a private VMA and a device VMA clears the first one\'s VM_DONTCOPY, then -EINVAL', () => {
+    const { mm } = layout();
+    expect(mm.madvise(BUF, 0x4000, MADV_DONTFORK)).toBe(0);
+    expect(mm.madvise(BUF, 0x4000, MADV_DOFORK)).toBe(-EINVAL);
+    expect(mm.find(BUF)!.dontCopy).toBe(false);
+    expect(mm.find(BUF + 0x2000)!.dontCopy).toBe(false);
+    expect(mm.find(BUF + 0x3000)!.dontCopy).toBe(true);
   });
 });

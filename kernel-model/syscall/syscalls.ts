@@ -62,6 +62,10 @@ export interface SyscallHost {
   readonly rlimitCpuZero?: 'one-second' | 'zero';
   /** what fork does with a pinned page (profile.caps.forkPinnedPages; default 'copy') */
   readonly forkPinnedPages?: 'cow-shared' | 'copy';
+  /** the madvise advice accepted (profile.caps.madviseAdvice; default 3.14's) */
+  readonly madviseAdvice?: readonly number[];
+  /** MADV_REMOVE's access test (profile.caps.madviseRemoveAccess; default 'vm-write', 3.14) */
+  readonly madviseRemoveAccess?: 'vm-write' | 'vm-maywrite';
 }
 
 /** How a process ended, for reports. */
@@ -560,6 +564,8 @@ export class SyscallLayer {
       const file = f;
       file.get();
       v.ref = { get: () => void file.get(), put: () => file.put() };
+      // do_mmap: a shared mapping of a file not opened for writing loses VM_SHARED and VM_MAYWRITE
+      if ((file.mode & FMODE_WRITE) === 0) v.vmShared = false;
     }
     return v.start;
   }

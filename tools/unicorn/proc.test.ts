@@ -46,7 +46,7 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
     expect(q.traceSha256).toBe(r.traceSha256);
     expect(q.instructions).toBe(r.instructions);
   });
-  it('memory calls as the CPU sees them: mprotect, munmap, madvise MADV_DONTNEED (a private page zero again, a shared one kept, EINVAL, ENOMEM over a hole after zapping) and MADV_DONTFORK, in both eras', () => {
+  it('memory calls as the CPU sees them: mprotect, munmap, madvise MADV_DONTNEED (a private page zero again, a shared one kept, EINVAL, ENOMEM over a hole after zapping) and MADV_DONTFORK, in both eras; the advice the eras differ on (FREE, WIPEONFORK, POPULATE_WRITE, REMOVE\'s access test)', () => {
     for (const profile of ['rfc-v4', 'mainline']) {
       const r = runElf({ elf: guestBinary('madvise'), bind: null, profile });
       expect(r.exitStatus, profile).toBe(0);
@@ -62,6 +62,13 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
         'dontfork page 0 0',
         'child: saw the shared page 1; its page 0 load: SIGSEGV',
         'parent: child exit 0; sees its shared store 0x301, keeps page 0 0x400',
+        'mergeable (no CONFIG_KSM) EINVAL, advice 99 EINVAL',
+        ...(profile === 'rfc-v4'
+          ? ['free EINVAL: 0x400', 'wipeonfork EINVAL: the child read its copy, the parent 0x500', 'populate_write EINVAL, on the read-only page EINVAL']
+          : ['free 0: 0x400', 'wipeonfork 0: the child read zero, the parent 0x500', 'populate_write 0, on the read-only page EINVAL']),
+        'remove private EINVAL',
+        'remove shared 0: 0x0',
+        profile === 'rfc-v4' ? 'remove read-only shared EACCES: 0x600' : 'remove read-only shared 0: 0x0',
       ]);
       expect(r.unknownSyscalls, profile).toEqual({});
     }
