@@ -61,7 +61,7 @@ export function execElf(o: ExecOptions): ArmProcess {
   const argv = o.argv.length > 0 ? o.argv : [o.proc.name];
   const { img, brk, sp } = loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1));
   const space = new ProcessGuestSpace(o.proc.mm);
-  const engine = new UnicornEngine();
+  const engine = UnicornEngine.obtain(o.proc);
   engine.attach(space, o.bus);
   const exe = argv[0]!.startsWith('/') ? argv[0]! : `/bin/${argv[0]}`;
   const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exe, brk, log: o.log ?? null, tracer: o.tracer ?? null, bus: o.bus, exeBytes: o.elf, execFs: o.execFs ?? null });

@@ -89,7 +89,7 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   }
   parentProc.copyFdsTo(proc);
   const space = new ProcessGuestSpace(proc.mm);
-  const engine = new UnicornEngine(t.engine.arch);
+  const engine = UnicornEngine.obtain(proc, t.engine.arch);
   engine.attach(space, p.bus);
   // real_parent: current->real_parent with CLONE_PARENT, else current
   const parent = (flags & CLONE_PARENT) !== 0 ? p.parent : p;
@@ -300,6 +300,6 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   for (const c of p.children) c.parent = null;
   p.children.length = 0;
   if (p.parent !== null) childEnded(p.parent);
-  if (p.forked) t.engine.close();
+  if (p.forked) t.engine.release(p.proc);
   p.onProcessExit?.(p.exit);
 }

@@ -553,7 +553,7 @@ export class LinuxAbi implements SyscallBridge {
 
   /** release the native engine of a forked process still running when the run ends (its owner closes the first one) */
   closeEngine(): void {
-    if (this.forked) this.threads[0]?.engine.close();
+    if (this.forked) this.threads[0]?.engine.release(this.proc);
   }
 }
 

@@ -366,3 +366,23 @@ describe.skipIf(skip)('runElf: ARM programs as kernel-model processes', () => {
     expect(r.virtualTimeNs).toBeGreaterThanOrEqual(2_500_000);
   });
 });
+
+describe.skipIf(skip)('engine pool (UnicornEngine.obtain / release)', () => {
+  /** what a run shows the world: nothing host-timed */
+  const observed = (r: UnicornRunResult): unknown => ({ s: r.exitStatus, out: r.stdout, err: r.stderr, t: r.virtualTimeNs, trace: r.traceSha256, insns: r.instructions, sys: r.syscallsByNr, procs: r.processes, faults: r.demandFaults });
+  it('a process on a reused engine sees what it sees on a fresh one: fork, exec and COW programs give the same output, times, instruction counts and trace digests with and without the pool', async () => {
+    const { UnicornEngine } = await import('../../emulator/cpu/unicorn/engine.js');
+    const progs: [string, string[]][] = [['spawn', ['4']], ['fork', []], ['madvise', []], ['hello', []]];
+    const prev = UnicornEngine.poolLimit(0);
+    try {
+      const fresh = progs.map(([p, a]) => observed(runElf({ elf: guestBinary(p), args: a, bind: null })));
+      UnicornEngine.poolLimit(4);
+      // twice through: the second pass runs every program on engines the first pass left
+      for (let pass = 0; pass < 2; pass++) {
+        progs.forEach(([p, a], i) => expect(observed(runElf({ elf: guestBinary(p), args: a, bind: null })), `${p}, pass ${pass}`).toEqual(fresh[i]));
+      }
+    } finally {
+      UnicornEngine.poolLimit(prev);
+    }
+  }, 60_000);
+});

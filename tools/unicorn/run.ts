@@ -188,7 +188,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     // a program that has not exited still holds the device: its signals are counted now
     // (the count is reset when the process's files are closed, hence the teardown hook too)
     if (arm !== null && arm.abi.exit === null && opts.bind !== null) signals = vfioSignals(system, device);
-    arm?.engine.close();
+    arm?.engine.release(arm.proc);
     for (const p of arm?.abi.tree ?? []) p.closeEngine();
   }
   const x = arm.abi.exit;

@@ -7,7 +7,7 @@ import {
 import {
   loadUnicorn, ucCtl,
   UC_ARCH_ARM, UC_ARM_REG_C1_C0_2, UC_ARM_REG_CPSR, UC_ARM_REG_FPEXC, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP,
-  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
+  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_CTL_TB_REMOVE_CACHE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
   UC_HOOK_MEM_UNMAPPED, UC_MODE_ARM,
   type CallbackProto, type NativePtr, type UnicornApi,
 } from './native.js';
@@ -69,6 +69,13 @@ export class UnicornError extends Error {
     this.name = 'UnicornError';
   }
 }
+
+/**
+ * Idle engines of ended processes (UnicornEngine.obtain / release), at most ENGINE_POOL_MAX:
+ * host resources, never guest state (a reused engine starts pristine and unmapped).
+ */
+const ENGINE_POOL: UnicornEngine[] = [];
+let ENGINE_POOL_MAX = 4;
 
 /** The thread running inside uc_emu_start receives the engine's hooks. */
 export interface HookClient {
@@ -137,6 +144,10 @@ export class UnicornEngine {
     this.uc = out[0];
     this.check('uc_ctl(cpu model)', this.api.uc_ctl_int(this.uc, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), arch.cpuModel));
     arch.init(this);
+    const out2: NativePtr[] = [null];
+    this.check('uc_context_alloc', this.api.uc_context_alloc(this.uc, out2));
+    this.pristine = out2[0];
+    this.check('uc_context_save', this.api.uc_context_save(this.uc, this.pristine));
   }
 
   check(op: string, code: number): void {
@@ -238,11 +249,12 @@ export class UnicornEngine {
     if (this.space !== null) throw new Error('engine: address space already attached');
     this.space = space;
     this.bus = bus;
-    this.mmioRead = this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number => {
+    // the device access callbacks are registered once per engine (a pooled engine keeps them)
+    this.mmioRead ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number => {
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
-      const v = bus.read(pa, size, space.userAttrs);
+      const v = this.bus!.read(pa, size, this.space!.userAttrs);
       this.running?.afterMmio?.();
       if (v < 0) {
         // A bus error on a device load: SIGBUS for the thread (the load itself reads 0;
@@ -253,11 +265,11 @@ export class UnicornEngine {
       }
       return v;
     }) as never, 'mmio_read');
-    this.mmioWrite = this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
+    this.mmioWrite ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
-      const st = bus.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), space.userAttrs);
+      const st = this.bus!.write(pa, size, Number(BigInt.asUintN(32, BigInt(value))), this.space!.userAttrs);
       this.running?.afterMmio?.();
       if (st < 0) {
         this.mmioErrors++;
@@ -281,7 +293,7 @@ export class UnicornEngine {
         keep.push(r);
         continue;
       }
-      this.check('uc_mem_unmap', this.api.uc_mem_unmap(this.uc, r.start, r.end - r.start));
+      this.unmapRun(r);
       if (r.id !== 0) {
         this.mmioIds.delete(r.id);
         this.mmioVa.delete(r.id);
@@ -433,12 +445,111 @@ export class UnicornEngine {
     return this.runs.length;
   }
 
+  /**
+   * An engine for a new process (a fork child, or a program's first image): an idle one from
+   * the pool when there is one, else a new one. Host-side only: Unicorn 2.0's machine set-up
+   * (at an engine's first mapping or context: uc_open itself is lazy) costs ~7 ms, about half
+   * of a fork + exec + wait round. A reused engine starts from the CPU state it had right after
+   * set-up (its pristine context: registers, VFP, CP15, the exclusive monitor) with nothing
+   * mapped, and the blocks translated for the previous process were invalidated before their
+   * memory was unmapped (detach), so what the guest sees does not depend on the pool.
+   * `holder`: who may release it.
+   */
+  static obtain(holder: object, arch: ArchSpec = ARMV7A): UnicornEngine {
+    let e: UnicornEngine | undefined;
+    for (let i = ENGINE_POOL.length - 1; i >= 0; i--) {
+      if (ENGINE_POOL[i]!.arch !== arch) continue;
+      e = ENGINE_POOL.splice(i, 1)[0]!;
+      break;
+    }
+    if (e === undefined) e = new UnicornEngine(arch);
+    else e.reuse();
+    e.holder = holder;
+    return e;
+  }
+
+  /**
+   * The process of `holder` (obtain) has ended: its engine goes back to the pool, unmapped and
+   * detached from the address space (or is closed when the pool is full). A no-op for another
+   * holder (a process whose engine was already released and given to another) and when closed.
+   */
+  release(holder: object): void {
+    if (this.closed || this.holder !== holder) return;
+    this.holder = null;
+    if (ENGINE_POOL.length >= ENGINE_POOL_MAX || this.running !== null) {
+      this.close();
+      return;
+    }
+    this.detach();
+    ENGINE_POOL.push(this);
+  }
+
+  /** set how many idle engines the pool keeps (closing those above it); returns the previous limit (tests: 0 = no reuse) */
+  static poolLimit(n: number): number {
+    const prev = ENGINE_POOL_MAX;
+    ENGINE_POOL_MAX = n;
+    while (ENGINE_POOL.length > n) ENGINE_POOL.shift()!.close();
+    return prev;
+  }
+
+  /** who obtained the engine (obtain), null while pooled or when made with `new` */
+  private holder: object | null = null;
+  /** the CPU state right after set-up (arch.init), restored when the engine is reused */
+  private pristine: NativePtr | null = null;
+
+  /**
+   * Unmap one Unicorn region. A RAM region's translated blocks are invalidated first
+   * (UC_CTL_TB_REMOVE_CACHE while the pages are still mapped): Unicorn 2.0's uc_mem_unmap only
+   * flushes the TLB, and it finds a block by its guest address and the RAM address of its page,
+   * which a later mapping may be given again, so a block of code no longer mapped could run for
+   * new code at the same address (seen with pooled engines: a process ran a block of the
+   * previous one's and faulted). Never called from a memory hook (sync is not, but for pages
+   * nothing maps yet); from the interrupt hook it runs outside any block.
+   */
+  private unmapRun(r: MappedRun): void {
+    if (r.kind === 'ram') this.check('uc_ctl(tb remove cache)', this.api.uc_ctl_range(this.uc, ucCtl(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE), r.start, r.end));
+    this.check('uc_mem_unmap', this.api.uc_mem_unmap(this.uc, r.start, r.end - r.start));
+  }
+
+  /**
+   * Drop the mirror: every Unicorn region unmapped (unmapRun), the address space and bus
+   * forgotten, the threads' contexts freed. (A whole UC_CTL_TB_FLUSH instead costs ~65 ms in
+   * 2.0.1.)
+   */
+  private detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    for (const r of this.runs) this.unmapRun(r);
+    this.runs = [];
+    this.mmioIds.clear();
+    this.mmioVa.clear();
+    this.cowPending = [];
+    this.space = null;
+    this.bus = null;
+    this.running = null;
+    this.owner = null;
+    for (const c of this.contexts) this.api.uc_context_free(c);
+    this.contexts.length = 0;
+    this.icount.clear();
+  }
+
+  /** a pooled engine taken again: pristine CPU state, fresh statistics */
+  private reuse(): void {
+    this.check('uc_context_restore', this.api.uc_context_restore(this.uc, this.pristine));
+    this.mmioErrors = 0;
+    this.mmioAccesses = 0;
+    this.demandFaults = 0;
+    this.contextSwitches = 0;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
     for (const c of this.contexts) this.api.uc_context_free(c);
     this.contexts.length = 0;
+    if (this.pristine !== null) this.api.uc_context_free(this.pristine);
+    this.pristine = null;
     this.api.uc_close(this.uc);
     for (const cb of this.callbacks) this.api.unregister(cb);
     this.callbacks.length = 0;

@@ -31,6 +31,8 @@ export const UC_CPU_ARM_CORTEX_A15 = 17;
 
 // --- uc_ctl
 export const UC_CTL_CPU_MODEL = 7;
+/** uc_control_type UC_CTL_TB_REMOVE_CACHE (write; uint64 start, uint64 end): drop the blocks translated from [start, end) */
+export const UC_CTL_TB_REMOVE_CACHE = 9;
 export const UC_CTL_IO_WRITE = 1;
 export const UC_CTL_IO_READ = 2;
 export const ucCtl = (type: number, nargs: number, rw: number): number => (type | (nargs << 26) | (rw << 30)) >>> 0;
@@ -89,6 +91,8 @@ export interface UnicornApi {
   uc_close(uc: NativePtr): number;
   uc_strerror(code: number): string;
   uc_ctl_int(uc: NativePtr, control: number, value: number): number;
+  /** uc_ctl with two uint64_t arguments */
+  uc_ctl_range(uc: NativePtr, control: number, a: number, b: number): number;
   uc_reg_read(uc: NativePtr, regid: number, out: Uint32Array): number;
   uc_reg_write(uc: NativePtr, regid: number, value: Uint32Array): number;
   uc_mem_read(uc: NativePtr, address: number, buf: Uint8Array, size: number): number;
@@ -220,6 +224,7 @@ function bind(): UnicornApi {
     uc_close: f('int uc_close(uc_engine *uc)'),
     uc_strerror: (c) => strerror(c),
     uc_ctl_int: (uc, control, value) => ctl(uc, control, 'int', value) as number,
+    uc_ctl_range: (uc, control, a, b) => ctl(uc, control, 'uint64_t', a, 'uint64_t', b) as number,
     uc_reg_read: f('int uc_reg_read(uc_engine *uc, int regid, void *value)'),
     uc_reg_write: f('int uc_reg_write(uc_engine *uc, int regid, void *value)'),
     uc_mem_read: f('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
