@@ -32,5 +32,5 @@ export const ENOSYS_EXPECTED = new Set<number>([
 export const ROUTED = new Set<number>([
   ARM_NR.read, ARM_NR.write, ARM_NR.close, ARM_NR.ioctl, ARM_NR.poll, ARM_NR._newselect, ARM_NR.nanosleep, ARM_NR.eventfd2,
   UNR.lseek, UNR.getdents64, UNR.pread64, UNR.pwrite64, UNR.eventfd, ARM_NR.open, ARM_NR.openat, ARM_NR.mmap2,
-  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.ppoll, ARM_NR.pselect6,
+  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.madvise, ARM_NR.ppoll, ARM_NR.pselect6,
 ]);

@@ -10,7 +10,6 @@ import { EFAULT, EINVAL, ENOSYS } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
-import { MADVISE_ADVICE_3_14 } from '../profile.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
@@ -357,6 +356,14 @@ export class LinuxAbi implements SyscallBridge {
         this.space.changed(a[0]!, a[0]! + a[1]!);
         return r;
       }
+      case N.madvise: {
+        const r = this.kernel(t, nr, a as unknown as number[]);
+        // the mirror drops what DONTNEED zapped and takes what POPULATE faulted in (a refused
+        // range changed nothing: unaligned or past user space); REMOVE zeroes frames in place
+        const adv = a[2]! | 0;
+        if ((adv === 4 || adv === 24 || adv === 22 || adv === 23) && (a[0]! & 0xfff) === 0 && a[0]! + a[1]! <= 0x1_0000_0000) this.space.changed(a[0]!, a[0]! + a[1]!);
+        return r;
+      }
       case N._llseek:
         return sysLlseek(this, t, a);
       case N.writev:
@@ -465,18 +472,6 @@ export class LinuxAbi implements SyscallBridge {
         return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
       case N.getitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, 0, a[1]!);
-      case N.madvise: {
-        // sys_madvise: advice the kernel does not know is -EINVAL before the range is looked at
-        // (madvise_behavior_valid: capability `madviseAdvice`); the rest is VmaSpace.madvise
-        const host = this.layer.host;
-        const adv = a[2]! | 0;
-        if (!(host.madviseAdvice ?? MADVISE_ADVICE_3_14).includes(adv)) return -EINVAL;
-        const r = this.mm.madvise(a[0]!, a[1]!, adv, host.madviseRemoveAccess ?? 'vm-write');
-        // the mirror drops what DONTNEED zapped, takes what POPULATE faulted in (a refused range
-        // changed nothing: unaligned or past user space); REMOVE zeroes frames in place
-        if ((adv === 4 || adv === 24 || adv === 22 || adv === 23) && (a[0]! & 0xfff) === 0 && a[0]! + a[1]! <= 0x1_0000_0000) this.space.changed(a[0]!, a[0]! + a[1]!);
-        return r;
-      }
       case N.sigaltstack: case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;

@@ -11,6 +11,7 @@ import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
 import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
+import { MADVISE_ADVICE_3_14 } from '../profile.js';
 import { ERESTARTSYS, File as FileCls, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE, type File } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
@@ -274,6 +275,7 @@ export class SyscallLayer {
       }
       case NR.munmap: return t.mm.munmap(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
       case NR.mprotect: return t.mm.mprotect(((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
+      case NR.madvise: return this.sysMadvise(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
       case NR._newselect: return this.sysSelect(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), ((a[3] ?? 0) >>> 0), ((a[4] ?? 0) >>> 0));
       case NR.nanosleep: return this.sysNanosleep(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0));
       case NR.poll: return this.sysPoll(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0));
@@ -533,6 +535,16 @@ export class SyscallLayer {
     const f = e.file;
     if (!f.ops.ioctl) return -ENOTTY;
     return f.ops.ioctl(f, t, cmd, arg);
+  }
+
+  /**
+   * madvise (mm/madvise.c): advice outside madvise_behavior_valid is -EINVAL before the range
+   * is looked at (capability `madviseAdvice`, default 3.14's); the rest is VmaSpace.madvise
+   * (MADV_REMOVE's access test: `madviseRemoveAccess`).
+   */
+  sysMadvise(t: ThreadTask, addr: number, len: number, advice: number): number {
+    if (!(this.host.madviseAdvice ?? MADVISE_ADVICE_3_14).includes(advice)) return -EINVAL;
+    return t.mm.madvise(addr, len, advice, this.host.madviseRemoveAccess ?? 'vm-write');
   }
 
   sysMmap(t: ThreadTask, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {

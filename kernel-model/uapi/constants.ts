@@ -85,6 +85,7 @@ export const NR = {
   pwrite64: 181,
   mmap2: 192,
   getdents64: 217,
+  madvise: 220,
   exit_group: 248,
   eventfd: 351,
   eventfd2: 356,

@@ -74,8 +74,8 @@ export class UnicornError extends Error {
  * Idle engines of ended processes (UnicornEngine.obtain / release), at most ENGINE_POOL_MAX:
  * host resources, never guest state (a reused engine starts pristine and unmapped).
  */
-const ENGINE_POOL: UnicornEngine[] = [];
-let ENGINE_POOL_MAX = 4;
+const ENGINE_POOL: UnicornEngine[] = []; // host-only: native engines to reuse, reset before reuse (no guest state)
+let ENGINE_POOL_MAX = 4; // host-only: the pool's size (tests set 0 to compare runs without it)
 
 /** The thread running inside uc_emu_start receives the engine's hooks. */
 export interface HookClient {

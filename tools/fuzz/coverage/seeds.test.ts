@@ -9,7 +9,7 @@ import { SETUP_PREFIX, prefixOf } from '../arb.js';
 import { IOMMUFD_PREFIX } from '../arb-iommufd.js';
 import { runProgram } from '../engine.js';
 import { EARLY_RUNS, FRESH_EARLY, FRESH_FULL, FRESH_MAX, FRESH_MIN, freshPrefixArb, freshShare, newGuidedState } from './campaign.js';
-import { IOMMUFD_FULL, IOMMUFD_SEEDS, SCRATCH, SEEDS, seedsFor, type Seed } from './seeds.js';
+import { DMA_AREA, IOMMUFD_FULL, IOMMUFD_SEEDS, SCRATCH, SEEDS, seedsFor, type Seed } from './seeds.js';
 
 describe('guided seed corpus', () => {
   // the errnos each seed's calls returned, per era (computed once per era)
@@ -41,11 +41,12 @@ describe('guided seed corpus', () => {
     expect(ok).toBeGreaterThanOrEqual(SEEDS.length / 2);
   });
 
-  it('the raw calls\' pointers: every process\'s scratch buffer is at SCRATCH, a zeroed read-only page 2 pages above it', () => {
+  it('the raw calls\' pointers: every process\'s scratch buffer is at SCRATCH, a zeroed read-only page 2 pages above it, its DMA area at DMA_AREA', () => {
     const { harness } = runProgram('rfc-v4', []);
     for (const s of harness.slots) {
       expect(s.scratch).toBe(SCRATCH);
       expect(s.ro).toBe(SCRATCH + 0x2000);
+      expect(s.dma).toBe(DMA_AREA);
     }
   });
 

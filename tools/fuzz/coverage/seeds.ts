@@ -50,6 +50,8 @@ const open = (path: string, p = 0, flags = 2): Call => ({ op: 'open', p, path, f
 const cat = (path: string, count = 0x1000): Call[] => [open(path, 1, 0), { op: 'read', p: 1, fd: { k: 'any', i: 0 }, count, ptr: 'ok' }, close('any', 0, 1)];
 /** the scratch buffer of every fuzz process (harness newSlot: its first mmap2); `open` leaves the path at its start */
 export const SCRATCH = 0x40000000;
+/** the DMA area of every fuzz process (harness newSlot: its third mmap2, after the scratch and the read-only pages) */
+export const DMA_AREA = SCRATCH + 0x4000;
 const raw = (nr: number, args: number[], p = 1): Call => ({ op: 'raw', p, nr, args: [...args, 0, 0, 0, 0, 0, 0].slice(0, 6) });
 /** readlink(path) by P1 (the path goes to the scratch through an open that may fail) */
 const readlink = (path: string): Call[] => [open(path, 1, 0), raw(85, [SCRATCH, SCRATCH + 0x400, 0x100]), close('any', 0, 1)];
@@ -140,6 +142,11 @@ export const SEEDS: readonly Seed[] = [
   { n: 0, calls: [open('/tmp/f', 1, 0o102), { op: 'write', p: 1, fd: { k: 'any', i: 0 }, count: 8, ptr: 'ok' }, raw(19, [0, 0, 0]), { op: 'read', p: 1, fd: { k: 'any', i: 0 }, count: 0x100, ptr: 'ok' }, { op: 'pwrite', p: 1, fd: { k: 'any', i: 0 }, off: { raw: '0x1000' }, count: 0x40, ptr: 'ok' }, { op: 'pread', p: 1, fd: { k: 'any', i: 0 }, off: { raw: '0x0' }, count: 0x2000, ptr: 'ok' }, open('/tmp/f', 1, 0o2001), { op: 'write', p: 1, fd: { k: 'any', i: 1 }, count: 8, ptr: 'ok' }, open('/tmp/f', 1, 0o1002), { op: 'read', p: 1, fd: { k: 'any', i: 0 }, count: 0x100, ptr: 'ok' }, ...ls('/tmp', 3), close('any', 0, 1), close('any', 0, 1), close('any', 0, 1), open('/tmp/g', 1, 0o101), open('/tmp', 1, 0o40000)] },
   // select(2) over the VFIO fds and two eventfds (the fd_set bytes come from the path an open leaves in the scratch; a zeroed timeval), poll over every kind
   { fails: ['EBADF', 'EINVAL'], n: SETUP_PREFIX.length, calls: [efd, { op: 'eventfd', p: 0, init: 3, flags: 0o4001 }, { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '1' }, open('\x1f', 0, 0), raw(142, [5, SCRATCH, SCRATCH, 0, SCRATCH + 0x2000], 0), open('\x1f', 0, 0), raw(142, [5, SCRATCH, 0, SCRATCH, SCRATCH + 0x2000], 0), open('\x01\x01\x01\x01\x01\x01\x01\x10', 0, 0), raw(142, [64, SCRATCH, 0, 0, SCRATCH + 0x2000], 0), raw(142, [0x7fffffff, 0, 0, 0, SCRATCH + 0x2000], 0), { op: 'poll', p: 0, fds: [{ raw: -1 }, { k: 'group', i: 0 }, { k: 'container', i: 0 }, { k: 'eventfd', i: 1 }, { raw: 60 }], events: 0xffff }, readEfd(1), readEfd(1), readEfd(1), readEfd(0), { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '0xfffffffffffffffe' }, pollEfd(0), readEfd(0), pollEfd(0), raw(162, [SCRATCH + 0x2000, SCRATCH + 0x2010], 0), raw(168, [SCRATCH, 0x100000, 0], 0)] },
+  // madvise on the DMA area around type1 pins (mm/madvise.c; raw calls: the stale-page check is off for the run):
+  // DONTFORK before a fork (the child's MAP_DMA of that page -EFAULT), DONTNEED of pinned pages and a store there
+  // (the device keeps the pinned frames), WIPEONFORK and POPULATE_WRITE (mainline; 3.14 -EINVAL), unknown advice,
+  // an unaligned start, a range past the area (-ENOMEM)
+  { fails: ['EINVAL', 'ENOMEM', 'EFAULT'], n: SETUP_PREFIX.length, calls: [mapDma(0, 0x10000, 4), raw(220, [DMA_AREA, 0x2000, 10], 0), { op: 'fork', p: 0, into: 1 }, mapDmaOn(0, 0, 0x40000, 1, 3, 1), mapDmaOn(0, 2, 0x50000, 1, 3, 1), raw(220, [DMA_AREA + 0x2000, 0x2000, 4], 0), { op: 'store', p: 0, page: 2, off: 0, value: 0x5a5a }, raw(220, [DMA_AREA + 0x4000, 0x1000, 18], 0), raw(220, [DMA_AREA + 0x5000, 0x2000, 23], 0), raw(220, [DMA_AREA, 0x1000, 99], 0), raw(220, [DMA_AREA + 1, 0x1000, 4], 0), raw(220, [DMA_AREA, 0x20000, 0], 0), unmapDma(0x10000, 4), unmapDma(0x50000, 1, 0, 1)] },
 ];
 
 // --- the cdev + iommufd API (profiles with /dev/iommu: caps.iommufd, arb.ts iommufdOf)
