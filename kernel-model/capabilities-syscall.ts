@@ -97,4 +97,12 @@ export interface SyscallCapabilities {
    * 3.14 and has its pages removed in v6.12
    */
   madviseRemoveAccess: 'vm-write' | 'vm-maywrite';
+  /**
+   * getdents64's check of the buffer (fs/readdir.c): 'access-ok-first' (3.14 sys_getdents64:
+   * access_ok(dirent, count) before the fd is looked up: -EFAULT before -EBADF, at the end of
+   * the directory too, and for a count reaching past user space) or 'per-record' (v6.12
+   * filldir64: user_write_access_begin per record, no check before the fd; an empty answer
+   * never faults). Either way the records written before a fault are the answer.
+   */
+  getdentsAccess: 'access-ok-first' | 'per-record';
 }

@@ -587,6 +587,23 @@ export class VmaSpace {
     return 0;
   }
 
+  /**
+   * How many bytes from `va` (up to `len`) a kernel write to user memory reaches before its
+   * first fault: whole pages that resolve writable (faulted in as a write would), capped at
+   * TASK_SIZE (access_ok). getdents64 keeps the records written before a fault.
+   */
+  writablePrefix(va: number, len: number): number {
+    va = va >>> 0;
+    let n = 0;
+    while (n < len) {
+      const a = va + n;
+      if (a >= TASK_SIZE) break;
+      if (this.resolve(a, PROT_WRITE) < 0) break;
+      n += PAGE_SIZE - (a & PAGE_MASK);
+    }
+    return Math.min(n, len, Math.max(0, TASK_SIZE - va));
+  }
+
   /** madvise MADV_DONTFORK (on) / MADV_DOFORK: VM_DONTCOPY, a fork child does not get the range (madvise) */
   setDontCopy(addr: number, len: number, on: boolean): number {
     return this.madvise(addr, len, on ? MADV_DONTFORK : MADV_DOFORK);

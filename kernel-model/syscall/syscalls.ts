@@ -65,6 +65,8 @@ export interface SyscallHost {
   readonly forkPinnedPages?: 'cow-shared' | 'copy';
   /** the madvise advice accepted (profile.caps.madviseAdvice; default 3.14's) */
   readonly madviseAdvice?: readonly number[];
+  /** getdents64's buffer check (profile.caps.getdentsAccess; default 'access-ok-first', 3.14) */
+  readonly getdentsAccess?: 'access-ok-first' | 'per-record';
   /** MADV_REMOVE's access test (profile.caps.madviseRemoveAccess; default 'vm-write', 3.14) */
   readonly madviseRemoveAccess?: 'vm-write' | 'vm-maywrite';
 }
@@ -593,7 +595,20 @@ export class SyscallLayer {
     return r < 0 ? r : n;
   }
 
+  /**
+   * getdents64 (fs/readdir.c): struct linux_dirent64 records (d_ino, d_off = the position after
+   * the entry, d_reclen rounded to 8, d_type, the name and its NUL) from the file's position. A
+   * record that does not fit stops the listing (filldir64 -EINVAL: the call's answer when it is
+   * the first). A fault while writing stops it too (filldir64's efault): the records written
+   * before it are the answer (count - buf.count) and the position is at the faulting entry, as
+   * iterate_dir leaves it; with none, -EFAULT. Capability `getdentsAccess`: 3.14's
+   * sys_getdents64 checks access_ok(dirent, count) first, before the fd (-EFAULT even at the end
+   * of the directory, and for a count reaching past user space); v6.12's filldir64 checks each
+   * record as it writes it (user_write_access_begin), so the fd is looked up first and an empty
+   * answer never faults. The copy is charged once for the records built (the goldens' charge).
+   */
   sysGetdents64(t: ThreadTask, fd: number, dirp: number, count: number): number {
+    if ((this.host.getdentsAccess ?? 'access-ok-first') === 'access-ok-first' && !accessOk(dirp, count)) return -EFAULT;
     const f = t.proc.fdget(fd);
     if (f === null) return -EBADF;
     if (!f.ops.readdir) return -ENOTDIR;
@@ -603,6 +618,7 @@ export class SyscallLayer {
     const dv = new DataView(out.buffer);
     let used = 0;
     let i = f.pos;
+    const ends: number[] = [];
     for (; i < ents.length; i++) {
       const e = ents[i]!;
       const reclen = (19 + e.name.length + 1 + 7) & ~7;
@@ -613,10 +629,21 @@ export class SyscallLayer {
       out[used + 18] = e.type;
       for (let k = 0; k < e.name.length; k++) out[used + 19 + k] = e.name.charCodeAt(k) & 0xff;
       used += reclen;
+      ends.push(used);
     }
     if (used === 0 && i < ents.length) return -EINVAL;
-    const r = t.mm.copyToUser(dirp, out, 0, used);
-    if (r < 0) return r;
+    if (t.mm.copyToUser(dirp, out, 0, used) < 0) {
+      // the records that lie wholly before the first fault were written (the copy stops at it)
+      const reach = t.mm.writablePrefix(dirp, used);
+      let k = 0;
+      while (k < ends.length && ends[k]! <= reach) k++;
+      if (k === 0) return -EFAULT;
+      const bytes = ends[k - 1]!;
+      // a copy refused whole (the range past user space) wrote nothing: these records go now
+      t.mm.copyToUser(dirp, out, 0, bytes);
+      f.pos += k;
+      return bytes;
+    }
     f.pos = i;
     return used;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import { makeMachine, type Machine } from '../syscall/testing/machine.js';
 import {
-  EACCES, EINVAL, EISDIR, ENOENT, ENOTDIR, MAP_ANONYMOUS, MAP_PRIVATE, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_WRONLY,
+  EACCES, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, MAP_ANONYMOUS, MAP_PRIVATE, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_WRONLY,
   PROT_READ, PROT_WRITE, DT_DIR, DT_LNK, DT_REG, type Sys,
 } from '../uapi/index.js';
 
@@ -108,6 +108,41 @@ describe('VFS-lite', () => {
     });
     expect(out).toEqual([-EINVAL, 0, -EISDIR, -ENOTDIR, -9]);
     expect(names).toEqual([['.', DT_DIR], ['..', DT_DIR], ['driver_override', DT_REG], ['iommu_group', DT_LNK]]);
+  });
+
+  it.each([['access-ok-first'], ['per-record']] as const)('getdents64 with a buffer that faults (%s): the records before the fault are the answer, the position at the faulting entry; the buffer check 3.14 makes first', (mode) => {
+    const m = makeMachine({ getdentsAccess: mode });
+    populate(m);
+    const out: unknown[] = [];
+    const names: string[] = [];
+    m.run(function* (sys) {
+      // two writable pages, the second unmapped again: records run into the hole 4 KiB in
+      const b = yield* sys.mmap(0, 0x2000, 3, 0x22, -1, 0);
+      yield* sys.munmap(b + 0x1000, 0x1000);
+      const fd = yield* sys.open('/sys/devices/platform/2c0a0000.dma', O_RDONLY | O_DIRECTORY);
+      // 4056 bytes of the first page, then the hole: the first two records (24 bytes each) fit before it
+      out.push(yield* sys.getdents64(fd, b + 0x1000 - 48, 4096));
+      for (let o = 0; o < 48; ) {
+        names.push(sys.mem.readCString(b + 0x1000 - 48 + o + 19));
+        o += sys.mem.read16(b + 0x1000 - 48 + o + 16);
+      }
+      // the next entry starts in the hole: nothing written
+      out.push(yield* sys.getdents64(fd, b + 0x1000, 4096));
+      // the listing goes on from the faulting entry
+      out.push(yield* sys.getdents64(fd, b, 4096));
+      names.push(sys.mem.readCString(b + 19));
+      // at the end, with a buffer past user space, and with a bad fd and such a buffer
+      out.push(yield* sys.getdents64(fd, 0xbffff000, 4096));
+      out.push(yield* sys.getdents64(77, 0xbffff000, 4096));
+      // a valid buffer with a count that reaches past user space
+      out.push(yield* sys.lseek(fd, 0, 0), yield* sys.getdents64(fd, b, 0xffffffff));
+      return 0;
+    });
+    const first = mode === 'access-ok-first';
+    // 3.14: access_ok(dirent, count) before the fd: -EFAULT at the end of the directory and for a bad fd; a
+    // count past user space -EFAULT. v6.12: an empty answer (0), -EBADF, and records up to the buffer's end
+    expect(out).toEqual([48, -EFAULT, 72, first ? -EFAULT : 0, first ? -EFAULT : -9, 0, first ? -EFAULT : 120]);
+    expect(names).toEqual(['.', '..', 'driver_override']);
   });
 
   it('lookup errors and procfs', () => {

@@ -10,14 +10,14 @@ import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio' } = {}) {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record' } = {}) {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
   const mem = makeTestMemory();
   const sysfs = new Sysfs();
   const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize, shmemSeekNegative: opts.shmemSeekNegative });
-  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd });
+  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd, getdentsAccess: opts.getdentsAccess });
   return {
     sched, cpu, log, mem, sysfs, vfs, sys,
     /** start a program; does not run the scheduler */
