@@ -2,7 +2,7 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import { encodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
-import { BLOCK, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
+import { BLOCK, type GuestFault, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
@@ -20,11 +20,14 @@ import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
 import { FutexTable } from './futex.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
-import { SIGALRM, SIGCHLD, SignalState, sysKill } from './signal.js';
+import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
+
+/** si_code values of a fault (include/uapi/asm-generic/siginfo.h) and SIGILL */
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, SIGILL = 4;
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
@@ -285,6 +288,22 @@ export class LinuxAbi implements SyscallBridge {
     if (r === BLOCK || this.signals.pending === 0 || t.exitInfo !== null) return r;
     const d = this.signals.deliver(t, r, true);
     return d ?? r;
+  }
+
+  /**
+   * A fault whose instruction is known (UnicornThread.pinFault): SIGSEGV (arch/arm/mm/fault.c
+   * do_page_fault: SEGV_MAPERR where no VMA holds the address, SEGV_ACCERR where one does but
+   * refuses the access; trap_no 14, error_code the FSR) or SIGILL (traps.c do_undefinstr:
+   * ILL_ILLOPC at the instruction, trap_no 6) goes to the process's handler when it has one
+   * (SignalState.forceFault). False: the default action (the thread dies, as before).
+   */
+  onFault(t: UnicornThread, f: GuestFault): boolean {
+    if (f.signal === 'SIGSEGV' && f.address !== null) {
+      const code = this.mm.find(f.address >>> 0) === null ? SEGV_MAPERR : SEGV_ACCERR;
+      return this.signals.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
+    }
+    if (f.signal === 'SIGILL') return this.signals.forceFault(t, SIGILL, { code: ILL_ILLOPC, addr: f.pc, trapNo: 6, errorCode: 0 });
+    return false;
   }
 
   /** signal delivery between quanta (and after a sleeping call completed by its waker) */

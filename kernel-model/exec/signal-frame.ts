@@ -35,12 +35,27 @@ export function restartSyscall(t: UnicornThread): void {
 
 /**
  * setup_frame / setup_rt_frame: the frame for signal `sig` below `t`'s SP (8-byte aligned),
- * with SA_SIGINFO (`rt`) a siginfo (SI_USER) then the ucontext, else the ucontext alone; the
- * sigcontext holds `r0` (the value r0 has now: the syscall result), r1-r12, SP, LR, PC, CPSR
- * and `oldMask`, the VFP block D0-D31 and FPSCR. Returns the frame's address, or null when it
- * could not be written (the caller forces SIGSEGV, signal.c force_sigsegv).
+ * with SA_SIGINFO (`rt`) a siginfo (SI_USER, or a fault's si_code and si_addr) then the
+ * ucontext, else the ucontext alone; the sigcontext holds `r0` (the value r0 has now: the
+ * syscall result), r1-r12, SP, LR, PC, CPSR and `oldMask` (and a fault's trap_no, error_code
+ * and fault_address), the VFP block D0-D31 and FPSCR. Returns the frame's address, or null when
+ * it could not be written (the caller forces SIGSEGV, signal.c force_sigsegv).
  */
-export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number): number | null {
+/**
+ * What a synchronous fault adds to the frame (arch/arm/mm/fault.c __do_user_fault, traps.c
+ * do_undefinstr: current->thread.trap_no / error_code / address, and the siginfo's si_code and
+ * si_addr from force_sig_fault)
+ */
+export interface FaultInfo {
+  code: number;
+  addr: number;
+  /** 14 for an abort, 6 for an undefined instruction */
+  trapNo: number;
+  /** the FSR of an abort */
+  errorCode: number;
+}
+
+export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number, fault?: FaultInfo): number | null {
   const e = t.engine;
   const ucOff = rt ? RT_INFO_SIZE : 0;
   const size = ucOff + UC_SIZE + (rt ? 0 : 16);
@@ -50,12 +65,18 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
   const dv = new DataView(b.buffer);
   if (rt) {
     dv.setInt32(0, sig, true);
-    dv.setInt32(8, 0, true); // SI_USER
+    dv.setInt32(8, fault?.code ?? 0, true); // SI_USER, or the fault's code
+    if (fault) dv.setUint32(12, fault.addr >>> 0, true); // si_addr
   }
   const u = ucOff;
   dv.setUint32(u + 8, 0, true); // uc_stack.ss_sp
   dv.setInt32(u + 12, 2, true); // SS_DISABLE
   const mc = u + 20;
+  if (fault) {
+    dv.setUint32(mc, fault.trapNo, true); // trap_no
+    dv.setUint32(mc + 4, fault.errorCode >>> 0, true); // error_code
+    dv.setUint32(mc + 80, fault.addr >>> 0, true); // fault_address
+  }
   dv.setUint32(mc + 8, oldMask >>> 0, true);
   dv.setUint32(mc + 12, r0 >>> 0, true);
   for (let i = 1; i < 13; i++) dv.setUint32(mc + 12 + 4 * i, e.reg(UC_ARM_REG_R0 + i), true);

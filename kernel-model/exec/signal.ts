@@ -5,7 +5,8 @@ import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
-import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask } from './signal-frame.js';
+import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
+import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, type FaultInfo } from './signal-frame.js';
 
 /**
  * The signals of one ARM process on the Unicorn backend (kernel/signal.c): the actions
@@ -25,6 +26,8 @@ const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESET
 const ERESTARTNOHAND = 514;
 const sigBit = (sig: number): number => 1 << (sig - 1);
 const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
+/** CPSR.IT[1:0] (bits 26:25) and IT[7:2] (bits 15:10) */
+const CPSR_IT_BITS = (3 << 25) | (0x3f << 10);
 
 export interface SigAction {
   handler: number;
@@ -236,6 +239,40 @@ export class SignalState {
     if (inSyscall) t.requestStop();
     this.delivered++;
     return sig;
+  }
+
+  /**
+   * A synchronous fault of `t` whose instruction is known (arch/arm/mm/fault.c
+   * __do_user_fault and do_DataAbort, traps.c do_undefinstr, then force_sig_fault ->
+   * force_sig_info): its handler runs with the fault's siginfo (si_code, si_addr) and the
+   * frame's trap_no, error_code and fault_address; the frame's PC is the faulting
+   * instruction, so a handler that returns runs it again. A blocked or ignored signal is
+   * forced to its default action (the handler reset to SIG_DFL, the signal unblocked), as is a
+   * default handler: false, and the thread dies of the fault as before. The handler starts with
+   * the IT state cleared (setup_return).
+   */
+  forceFault(t: UnicornThread, sig: number, fault: FaultInfo): boolean {
+    const act = this.actions[sig]!;
+    const bit = sigBit(sig);
+    const blocked = this.blocked.get(t) ?? 0;
+    if ((blocked & bit) !== 0 || act.handler === SIG_IGN) {
+      act.handler = SIG_DFL;
+      this.blocked.set(t, blocked & ~bit);
+      return false;
+    }
+    if (act.handler === SIG_DFL) return false;
+    const rt = (act.flags & SA_SIGINFO) !== 0;
+    const e = t.engine;
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, e.reg(UC_ARM_REG_R0), blocked, fault);
+    // no room for the frame: force_sigsegv, the default action
+    if (frame === null) return false;
+    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
+    e.setReg(UC_ARM_REG_CPSR, e.reg(UC_ARM_REG_CPSR) & ~CPSR_IT_BITS);
+    enterHandler(t, frame, rt, act);
+    e.setReg(UC_ARM_REG_R0, sig);
+    if ((act.flags & SA_RESETHAND) !== 0) act.handler = SIG_DFL;
+    this.delivered++;
+    return true;
   }
 
   /** rt_sigreturn / sigreturn (restore_sigframe): registers, VFP and mask from the frame at SP */

@@ -73,6 +73,23 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
       expect(r.unknownSyscalls, profile).toEqual({});
     }
   });
+  it('fault handlers: SIGSEGV at the faulting instruction with the registers before it, si_code/si_addr and the frame\'s trap_no, FSR and fault_address; a handler that fixes the page and returns runs the instruction again (in an IT block too); SIGILL at the undefined instruction; a blocked SIGSEGV kills', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = runElf({ elf: guestBinary('sighandler'), bind: null, profile });
+      expect(r.exitStatus, profile).toBe(0);
+      expect(lines(r.stdout), profile).toEqual([
+        // a load from a hole (SEGV_MAPERR, page translation fault 0x7), the third instruction of load3
+        'load: sig 11 code 1 addr +4104 pc +4 r1 1 r2 2 trap 14 fsr 0x7 fault_address +4104',
+        // a store to a read-only page never touched (SEGV_ACCERR: the VMA is there; no PTE yet, so a page
+        // translation fault with WnR, 0x807), the second instruction of store2: r1 still 7
+        'store: sig 11 code 2 addr +16 pc +2 r1 7 trap 14 fsr 0x807',
+        'retried store: handled 1, the word 7',
+        'it block: handled 2, pc +6, result 40',
+        'undefined: sig 4 code 1 at +0 trap 6',
+        'blocked: child killed by signal 11',
+      ]);
+    }
+  });
   it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, a one-shot handler, SIG_IGN, a default action', () => {
     const r = runElf({ elf: guestBinary('signals'), bind: null });
     expect(lines(r.stdout)).toEqual([

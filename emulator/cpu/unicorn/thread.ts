@@ -2,6 +2,7 @@ import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
 import type { Tracer } from '../../trace.js';
 import { WIDE_FIELD_INIT } from '../../time.js';
 import { UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
+import { locateDataFault, withIt } from './locate.js';
 import {
   UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
   UC_ERR_READ_UNALIGNED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
@@ -54,6 +55,12 @@ export interface SyscallBridge {
   syscall(t: UnicornThread, nr: number, args: Uint32Array): SyscallResult;
   /** called before each step of `t` (its registers are live): pending signals are delivered here */
   beforeResume?(t: UnicornThread): void;
+  /**
+   * `t` took a fault whose instruction is known (`f.precise`): its registers are those before
+   * that instruction and its PC is on it. True: the bridge delivered a signal to a handler (the
+   * thread goes on there); false: the thread dies of the fault (the default action).
+   */
+  onFault?(t: UnicornThread, f: GuestFault): boolean;
 }
 
 export type GuestSignal = 'SIGSEGV' | 'SIGILL' | 'SIGBUS' | 'SIGTRAP';
@@ -64,13 +71,17 @@ export interface GuestFault {
   /** faulting data/instruction address, or null (undefined instruction) */
   address: number | null;
   /**
-   * the PC at the fault: for a data access the first instruction of the translation block the
-   * access was made in (the PC Unicorn 2.0 last synced), not always the faulting instruction
-   * (docs/UNICORN.md "Other exceptions")
+   * the PC at the fault: the faulting instruction when `precise`; otherwise, for a data access,
+   * the first instruction of the translation block the access was made in (the PC Unicorn 2.0
+   * last synced; docs/UNICORN.md "Other exceptions")
    */
   pc: number;
   access: 'read' | 'write' | 'fetch' | 'exec';
   reason: string;
+  /** `pc` is the faulting instruction (a data fault located in its block: locate.ts; a fetch; an undefined instruction) */
+  precise?: boolean;
+  /** the fault status the CPU reports (short-descriptor DFSR/IFSR: FS bits and, for data, WnR 0x800); 0 for an undefined instruction */
+  fsr?: number;
 }
 
 export interface UnicornExit {
@@ -148,6 +159,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   private fault: GuestFault | null = null;
   private readonly icount: Map<number, number>;
   private readonly scratch = new Uint8Array(4096);
+  /** the translation block entered last (onBlock) */
+  private blockStart = 0;
+  private blockSize = 0;
 
   constructor(
     readonly tid: number,
@@ -381,7 +395,15 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       this.chargedInStep += executed * this.cpi;
       if (this.exitInfo !== null) return this.finish(cpu, 'exited');
       if (err !== UC_ERR_OK || this.stopReason === 'fault') {
-        this.die(this.fault ?? this.faultFromError(err));
+        const f = this.fault ?? this.faultFromError(err);
+        if (this.bridge.onFault !== undefined && this.pinFault(f) && this.bridge.onFault(this, f)) {
+          // delivered to a handler: the thread goes on there
+          this.fault = null;
+          this.stopReason = null;
+          if (this.exitInfo !== null) return this.finish(cpu, 'exited');
+          return this.finish(cpu, 'yield');
+        }
+        this.die(f);
         return this.finish(cpu, 'exited');
       }
       if (this.stopReason === 'block') return this.finish(cpu, this.state === 'blocked' ? 'blocked' : 'yield');
@@ -432,6 +454,35 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     return `${this.name}: exited with status ${x.status}`;
   }
 
+  /**
+   * Make `f` precise when its instruction can be known, and put the PC (and, in a Thumb IT
+   * block, the IT state) on it: a fetch fault's instruction is its address, an undefined
+   * instruction's PC is exact, a data fault's instruction is found in its block (locate.ts).
+   * The registers are already those before the instruction (Unicorn stops at the failed
+   * access). False when it cannot be (the caller ends the thread as before).
+   */
+  private pinFault(f: GuestFault): boolean {
+    const e = this.engine;
+    const thumb = (e.reg(UC_ARM_REG_CPSR) & (1 << 5)) !== 0;
+    if (f.access === 'fetch' && f.address !== null) {
+      f.pc = f.address;
+    } else if (f.access === 'exec') {
+      if (f.signal !== 'SIGILL') return false;
+      f.pc = e.reg(e.arch.pcReg);
+      f.fsr = 0;
+    } else if (f.address !== null && f.signal === 'SIGSEGV') {
+      // a device bus error is left out: the device load completed (it read 0) and the block
+      // may have gone on, so the registers are not those before the instruction
+      const site = locateDataFault(e, this.blockStart, this.blockSize, f.address, f.access === 'write');
+      if (site === null) return false;
+      f.pc = site.pc;
+      if (thumb) e.setReg(UC_ARM_REG_CPSR, withIt(e.reg(UC_ARM_REG_CPSR), site.it));
+    } else return false;
+    e.setReg(e.arch.pcReg, (f.pc | (thumb ? 1 : 0)) >>> 0);
+    f.precise = true;
+    return true;
+  }
+
   private faultFromError(err: number): GuestFault {
     const pc = this.engine.reg(this.engine.arch.pcReg);
     switch (err) {
@@ -453,7 +504,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   onBusError(va: number, write: boolean, status: number): void {
     if (this.fault !== null) return;
     const e = this.engine;
-    this.fault = { signal: 'SIGBUS', address: va >>> 0, pc: e.reg(e.arch.pcReg), access: write ? 'write' : 'read', reason: `bus error on device ${write ? 'write' : 'read'} (status ${status})` };
+    // DFSR FS 0b01000, synchronous external abort (Linux: "external abort on non-linefetch"), WnR
+    this.fault = { signal: 'SIGBUS', address: va >>> 0, pc: e.reg(e.arch.pcReg), access: write ? 'write' : 'read', reason: `bus error on device ${write ? 'write' : 'read'} (status ${status})`, fsr: 0x8 | (write ? 0x800 : 0) };
     this.stopReason = 'fault';
     e.api.uc_emu_stop(e.uc);
   }
@@ -519,6 +571,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
   };
 
   readonly onBlock = (a: number, size: number): void => {
+    // the block a data fault happens in (locate.ts finds its instruction)
+    this.blockStart = a;
+    this.blockSize = size;
     const key = a + size * 0x1_0000_0000;
     let n = this.icount.get(key);
     if (n === undefined) {
@@ -579,7 +634,9 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     // a write to a page mirrored read-only because it is shared copy-on-write: see cowWrite
     if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr)) return true;
     const pc = e.reg(e.arch.pcReg);
-    this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted` };
+    // short-descriptor FSR: page translation fault 0b00111 or page permission fault 0b01111, WnR for a store
+    const fsr = (unmapped ? 0x7 : 0xf) | (access === 'write' ? 0x800 : 0);
+    this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted`, fsr };
     if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
     this.stopReason = 'fault';
     return false;
