@@ -471,8 +471,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       f.pc = e.reg(e.arch.pcReg);
       f.fsr = 0;
     } else if (f.address !== null && f.signal === 'SIGSEGV') {
-      // a device bus error is left out: the device load completed (it read 0) and the block
-      // may have gone on, so the registers are not those before the instruction
+      // a device bus error (SIGBUS) is left out: no board device answers a user access with
+      // one (docs/UNICORN.md "Fault signals to handlers")
       const site = locateDataFault(e, this.blockStart, this.blockSize, f.address, f.access === 'write');
       if (site === null) return false;
       f.pc = site.pc;
