@@ -77,6 +77,16 @@ export class UnicornError extends Error {
 const ENGINE_POOL: UnicornEngine[] = []; // host-only: native engines to reuse, reset before reuse (no guest state)
 let ENGINE_POOL_MAX = 4; // host-only: the pool's size (tests set 0 to compare runs without it)
 
+/**
+ * Regions one engine may hold. Unicorn 2.0.1 aborts the host process when its physical map
+ * passes 4096 sections (qemu/exec.c phys_section_add's assertion); measured: 1023 one-page
+ * regions with gaps between them map, 1030 abort. A demand fault that would pass this limit
+ * faults instead (demandFault).
+ */
+export const REGION_LIMIT = 960;
+/** the longest run a demand fault extends by merging (pages): bounds the unmap/remap a merge costs */
+const MERGE_PAGES = 256;
+
 /** The thread running inside uc_emu_start receives the engine's hooks. */
 export interface HookClient {
   onIntr(intno: number): void;
@@ -331,6 +341,11 @@ export class UnicornEngine {
   }
 
   private mapRun(va: number, vend: number, b: PageBacking): void {
+    // past the limit pages stay unmapped: their first access is a refused demand fault
+    if (this.runs.length >= REGION_LIMIT) {
+      this.regionLimitHit = true;
+      return;
+    }
     const len = vend - va;
     let id = 0;
     if (b.kind === 'ram') {
@@ -431,11 +446,39 @@ export class UnicornEngine {
     if (space === null || space.fault === undefined) return false;
     if (!space.fault(va, access)) return false;
     const page = va - (va % PAGE_SIZE);
-    if (space.pageAt(page) === null) return false;
-    this.sync(page, page + PAGE_SIZE);
+    const b = space.pageAt(page);
+    if (b === null) return false;
+    // the new page joins the RAM run before or after it when it continues it (the same
+    // protection, the next frame), up to MERGE_PAGES: a heap or a buffer touched in order is a
+    // few regions, not one per page (Unicorn 2.0 holds about a thousand: regionLimit)
+    let lo = page;
+    let hi = page + PAGE_SIZE;
+    if (b.kind === 'ram' && b.cow !== true) {
+      for (const r of this.runs) {
+        if (r.kind !== 'ram') continue;
+        if (r.end === page && page + PAGE_SIZE - r.start <= MERGE_PAGES * PAGE_SIZE && this.continues(page - PAGE_SIZE, b)) lo = r.start;
+        else if (r.start === page + PAGE_SIZE && r.end - page <= MERGE_PAGES * PAGE_SIZE && this.continues(page + PAGE_SIZE, b, -1)) hi = r.end;
+      }
+    }
+    if (lo === page && hi === page + PAGE_SIZE && this.runs.length >= REGION_LIMIT) {
+      // a new region would pass what Unicorn 2.0 holds (its assertion aborts the host process):
+      // the access faults instead, and the report says why
+      this.regionLimitHit = true;
+      return false;
+    }
+    this.sync(lo, hi);
     this.demandFaults++;
     return true;
   }
+
+  /** the page at `va` is RAM with `b`'s protection, not copy-on-write, on the frame before (dir 1) or after (dir -1) b's */
+  private continues(va: number, b: PageBacking, dir = 1): boolean {
+    const n = this.space!.pageAt(va);
+    return n !== null && n.kind === 'ram' && n.cow !== true && n.prot === b.prot && n.pa === b.pa - dir * PAGE_SIZE;
+  }
+
+  /** a demand fault was refused because the mirror had REGION_LIMIT regions (the fault report says so) */
+  regionLimitHit = false;
 
   /** pages mirrored by demand faults (statistics) */
   demandFaults = 0;
@@ -539,6 +582,7 @@ export class UnicornEngine {
     this.mmioErrors = 0;
     this.mmioAccesses = 0;
     this.demandFaults = 0;
+    this.regionLimitHit = false;
     this.contextSwitches = 0;
   }
 

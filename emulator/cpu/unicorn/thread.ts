@@ -1,7 +1,7 @@
 import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
 import type { Tracer } from '../../trace.js';
 import { WIDE_FIELD_INIT } from '../../time.js';
-import { UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
+import { REGION_LIMIT, UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
 import { locateDataFault, withIt } from './locate.js';
 import {
   UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
@@ -82,6 +82,8 @@ export interface GuestFault {
   precise?: boolean;
   /** the fault status the CPU reports (short-descriptor DFSR/IFSR: FS bits and, for data, WnR 0x800); 0 for an undefined instruction */
   fsr?: number;
+  /** the mirror could not map a page the process has (REGION_LIMIT): a host limit, not a guest fault */
+  hostLimit?: boolean;
 }
 
 export interface UnicornExit {
@@ -462,6 +464,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
    * access). False when it cannot be (the caller ends the thread as before).
    */
   private pinFault(f: GuestFault): boolean {
+    if (f.hostLimit === true) return false;
     const e = this.engine;
     const thumb = (e.reg(UC_ARM_REG_CPSR) & (1 << 5)) !== 0;
     if (f.access === 'fetch' && f.address !== null) {
@@ -638,6 +641,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     const fsr = (unmapped ? 0x7 : 0xf) | (access === 'write' ? 0x800 : 0);
     this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted`, fsr };
     if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
+    if (unmapped && e.regionLimitHit) {
+      // a host limit, not the program's fault: no handler gets it (pinFault), and the report says so
+      this.fault.reason = `${access} of a page the Unicorn mirror could not map: it holds ${REGION_LIMIT} regions, Unicorn 2.0's limit`;
+      this.fault.hostLimit = true;
+    }
     this.stopReason = 'fault';
     return false;
   };
