@@ -105,4 +105,11 @@ export interface SyscallCapabilities {
    * never faults). Either way the records written before a fault are the answer.
    */
   getdentsAccess: 'access-ok-first' | 'per-record';
+  /**
+   * sigaltstack's SS_AUTODISARM flag (kernel/signal.c do_sigaltstack, "signals/sigaltstack:
+   * Implement SS_AUTODISARM flag", v4.7): false (3.14: any ss_flags but 0, SS_ONSTACK and
+   * SS_DISABLE is -EINVAL) or true (v6.12: the flag is kept beside the mode; delivering a
+   * handler on the alternate stack disables it until sigreturn restores it)
+   */
+  sigaltstackAutodisarm: boolean;
 }

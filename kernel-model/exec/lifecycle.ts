@@ -181,6 +181,7 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   p.proc.execCaps();
   p.clearTid.delete(t);
   p.signals.flushHandlers();
+  p.signals.resetAltstack(t);
   t.restartAt(loaded.img.entry, loaded.sp);
   return 0;
 }

@@ -491,7 +491,9 @@ export class LinuxAbi implements SyscallBridge {
         return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
       case N.getitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, 0, a[1]!);
-      case N.sigaltstack: case N.set_robust_list:
+      case N.sigaltstack:
+        return this.signals.sysSigaltstack(t, a[0]!, a[1]!);
+      case N.set_robust_list:
       case N.ARM_cacheflush: case N.sched_yield:
         return 0;
       case N.uname:

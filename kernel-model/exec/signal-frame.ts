@@ -34,14 +34,6 @@ export function restartSyscall(t: UnicornThread): void {
 }
 
 /**
- * setup_frame / setup_rt_frame: the frame for signal `sig` below `t`'s SP (8-byte aligned),
- * with SA_SIGINFO (`rt`) a siginfo (SI_USER, or a fault's si_code and si_addr) then the
- * ucontext, else the ucontext alone; the sigcontext holds `r0` (the value r0 has now: the
- * syscall result), r1-r12, SP, LR, PC, CPSR and `oldMask` (and a fault's trap_no, error_code
- * and fault_address), the VFP block D0-D31 and FPSCR. Returns the frame's address, or null when
- * it could not be written (the caller forces SIGSEGV, signal.c force_sigsegv).
- */
-/**
  * What a synchronous fault adds to the frame (arch/arm/mm/fault.c __do_user_fault, traps.c
  * do_undefinstr: current->thread.trap_no / error_code / address, and the siginfo's si_code and
  * si_addr from force_sig_fault)
@@ -55,12 +47,31 @@ export interface FaultInfo {
   errorCode: number;
 }
 
-export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number, fault?: FaultInfo): number | null {
+/** the stack a frame goes on (get_sigframe / sigsp) and the uc_stack it records (__save_altstack) */
+export interface FrameStack {
+  /** the frame goes below this address: the thread's SP, or the top of its alternate stack */
+  top: number;
+  /** uc_stack: ss_sp, ss_flags (sas_ss_flags of the interrupted SP), ss_size */
+  ssSp: number;
+  ssFlags: number;
+  ssSize: number;
+}
+
+/**
+ * setup_frame / setup_rt_frame: the frame for signal `sig` below `t`'s SP (or the top of its
+ * alternate stack: `stack`, which also gives the uc_stack recorded; 8-byte aligned),
+ * with SA_SIGINFO (`rt`) a siginfo (SI_USER, or a fault's si_code and si_addr) then the
+ * ucontext, else the ucontext alone; the sigcontext holds `r0` (the value r0 has now: the
+ * syscall result), r1-r12, SP, LR, PC, CPSR and `oldMask` (and a fault's trap_no, error_code
+ * and fault_address), the VFP block D0-D31 and FPSCR. Returns the frame's address, or null when
+ * it could not be written (the caller forces SIGSEGV, signal.c force_sigsegv).
+ */
+export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number, fault?: FaultInfo, stack?: FrameStack): number | null {
   const e = t.engine;
   const ucOff = rt ? RT_INFO_SIZE : 0;
   const size = ucOff + UC_SIZE + (rt ? 0 : 16);
   const sp = e.reg(e.arch.spReg);
-  const frame = ((sp - size) & ~7) >>> 0;
+  const frame = (((stack?.top ?? sp) - size) & ~7) >>> 0;
   const b = new Uint8Array(size);
   const dv = new DataView(b.buffer);
   if (rt) {
@@ -69,8 +80,9 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
     if (fault) dv.setUint32(12, fault.addr >>> 0, true); // si_addr
   }
   const u = ucOff;
-  dv.setUint32(u + 8, 0, true); // uc_stack.ss_sp
-  dv.setInt32(u + 12, 2, true); // SS_DISABLE
+  dv.setUint32(u + 8, stack?.ssSp ?? 0, true); // uc_stack.ss_sp
+  dv.setInt32(u + 12, stack?.ssFlags ?? 2, true); // ss_flags (SS_DISABLE without an alternate stack)
+  dv.setUint32(u + 16, stack?.ssSize ?? 0, true); // ss_size
   const mc = u + 20;
   if (fault) {
     dv.setUint32(mc, fault.trapNo, true); // trap_no
@@ -125,6 +137,11 @@ export function readUcontext(t: UnicornThread, mm: AddressSpace, rt: boolean): D
   const b = new Uint8Array(UC_SIZE);
   if (mm.copyFromUser(b, 0, u, b.length) !== 0) return null;
   return new DataView(b.buffer);
+}
+
+/** the uc_stack saved in a ucontext: ss_sp, ss_flags, ss_size */
+export function ucontextStack(uc: DataView): { sp: number; flags: number; size: number } {
+  return { sp: uc.getUint32(8, true), flags: uc.getUint32(12, true), size: uc.getUint32(16, true) };
 }
 
 /** the blocked mask saved in a ucontext (uc_sigmask, signals 1-32) */

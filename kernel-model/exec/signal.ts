@@ -1,12 +1,12 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
-import { EFAULT, EINTR, EINVAL, ESRCH } from '../base/errno.js';
+import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ESRCH } from '../base/errno.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
-import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, type FaultInfo } from './signal-frame.js';
+import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
 
 /**
  * The signals of one ARM process on the Unicorn backend (kernel/signal.c): the actions
@@ -21,7 +21,9 @@ import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigfr
 export const SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
 const SIG_DFL = 0, SIG_IGN = 1;
 /** sa_flags (arch/arm/include/uapi/asm/signal.h) */
-const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+const SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+/** sigaltstack's ss_flags (include/uapi/linux/signal.h) and MINSIGSTKSZ (arch/arm/include/uapi/asm/signal.h) */
+const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 0x80000000, MINSIGSTKSZ = 2048;
 /** include/linux/errno.h: restart only when no handler runs */
 const ERESTARTNOHAND = 514;
 const sigBit = (sig: number): number => 1 << (sig - 1);
@@ -73,15 +75,112 @@ export class SignalState {
   readonly interrupted = new Set<UnicornThread>();
   /** signals delivered to handlers (statistics) */
   delivered = 0;
+  /**
+   * each thread's alternate signal stack (task_struct sas_ss_sp, sas_ss_size, sas_ss_flags:
+   * SS_AUTODISARM or 0); none: disabled (a new thread of the process starts without one)
+   */
+  readonly altstacks = new Map<UnicornThread, { sp: number; size: number; flags: number }>();
   /** threads in sigsuspend/pause -> the mask to restore after the handler */
   private readonly suspended = new Map<UnicornThread, number>();
   private readonly scratch8 = new Uint8Array(8);
+  private readonly scratch12 = new Uint8Array(12);
 
   constructor(
     private readonly p: SignalProcess,
     private readonly layer: SyscallLayer,
     private readonly cpu: Cpu,
   ) {}
+
+  /** SS_AUTODISARM is known (capability `sigaltstackAutodisarm`, v4.7+; the syscall host's) */
+  private get autodisarm(): boolean {
+    return this.layer.host.sigaltstackAutodisarm ?? false;
+  }
+
+  /** on_sig_stack(sp) (include/linux/sched/signal.h; a stack growing down): false with SS_AUTODISARM */
+  private onSigStack(t: UnicornThread, sp: number): boolean {
+    const a = this.altstacks.get(t);
+    if (a === undefined || (a.flags & SS_AUTODISARM) !== 0) return false;
+    return sp > a.sp && sp - a.sp <= a.size;
+  }
+
+  /** sas_ss_flags(sp): SS_DISABLE without an alternate stack, SS_ONSTACK on it, else 0 */
+  private sasFlags(t: UnicornThread, sp: number): number {
+    const a = this.altstacks.get(t);
+    if (a === undefined || a.size === 0) return SS_DISABLE;
+    return this.onSigStack(t, sp) ? SS_ONSTACK : 0;
+  }
+
+  /**
+   * Where a handler's frame goes (arch/arm/kernel/signal.c get_sigframe -> sigsp): on the
+   * alternate stack's top with SA_ONSTACK when there is one and the thread is not already on it,
+   * else below SP; the frame records the alternate stack (__save_altstack), which v6.12's
+   * SS_AUTODISARM then disables until sigreturn restores it.
+   */
+  private frameStack(t: UnicornThread, act: SigAction): FrameStack {
+    const sp = t.engine.reg(t.engine.arch.spReg);
+    const a = this.altstacks.get(t);
+    const flags = this.sasFlags(t, sp);
+    const st: FrameStack = { top: sp, ssSp: a?.sp ?? 0, ssFlags: flags | (a !== undefined ? a.flags & SS_AUTODISARM : 0), ssSize: a?.size ?? 0 };
+    if ((act.flags & SA_ONSTACK) !== 0 && flags === 0) st.top = (a!.sp + a!.size) >>> 0;
+    if (a !== undefined && (a.flags & SS_AUTODISARM) !== 0) this.altstacks.delete(t);
+    return st;
+  }
+
+  /**
+   * sigaltstack (kernel/signal.c do_sigaltstack): the old setting is taken first (ss_flags
+   * sas_ss_flags(sp), with SS_AUTODISARM where set); a new one is refused while the thread runs
+   * on its alternate stack (-EPERM), with a mode other than 0, SS_ONSTACK or SS_DISABLE
+   * (-EINVAL; SS_AUTODISARM is a flag beside the mode where known, capability
+   * `sigaltstackAutodisarm`, else -EINVAL), or smaller than MINSIGSTKSZ (-ENOMEM); SS_DISABLE
+   * clears it. The old setting is written only when the call succeeds. -EFAULT for the structs
+   * (ARM stack_t: ss_sp, ss_flags, ss_size).
+   */
+  sysSigaltstack(t: UnicornThread, ssPtr: number, oldPtr: number): number {
+    const mm = this.p.proc.mm;
+    const sp = t.engine.reg(t.engine.arch.spReg);
+    const a = this.altstacks.get(t);
+    const old = [a?.sp ?? 0, this.sasFlags(t, sp) | (a !== undefined ? a.flags & SS_AUTODISARM : 0), a?.size ?? 0];
+    if (ssPtr !== 0) {
+      const b = this.scratch12;
+      if (mm.copyFromUser(b, 0, ssPtr, 12) !== 0) return -EFAULT;
+      const dv = new DataView(b.buffer);
+      let ssSp = dv.getUint32(0, true);
+      const flags = dv.getUint32(4, true);
+      let size = dv.getUint32(8, true);
+      if (this.onSigStack(t, sp)) return -EPERM;
+      const mode = this.autodisarm ? flags & ~SS_AUTODISARM : flags;
+      if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) return -EINVAL;
+      if (mode === SS_DISABLE) {
+        size = 0;
+        ssSp = 0;
+      } else if (size < MINSIGSTKSZ) return -ENOMEM;
+      if (size === 0) this.altstacks.delete(t);
+      else this.altstacks.set(t, { sp: ssSp, size, flags: flags & SS_AUTODISARM });
+    }
+    if (oldPtr !== 0) {
+      const dv = new DataView(this.scratch12.buffer);
+      dv.setUint32(0, old[0]! >>> 0, true);
+      dv.setUint32(4, old[1]! >>> 0, true);
+      dv.setUint32(8, old[2]! >>> 0, true);
+      if (mm.copyToUser(oldPtr, this.scratch12, 0, 12) !== 0) return -EFAULT;
+    }
+    return 0;
+  }
+
+  /** restore_altstack at sigreturn: the frame's uc_stack set again as sigaltstack would (only a fault matters) */
+  private restoreAltstack(t: UnicornThread, ss: { sp: number; flags: number; size: number }): void {
+    const sp = t.engine.reg(t.engine.arch.spReg);
+    if (this.onSigStack(t, sp)) return;
+    const mode = this.autodisarm ? ss.flags & ~SS_AUTODISARM : ss.flags;
+    if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) return;
+    if (mode === SS_DISABLE) this.altstacks.delete(t);
+    else if (ss.size >= MINSIGSTKSZ) this.altstacks.set(t, { sp: ss.sp, size: ss.size, flags: ss.flags & SS_AUTODISARM });
+  }
+
+  /** setup_new_exec at execve: no alternate stack */
+  resetAltstack(t: UnicornThread): void {
+    this.altstacks.delete(t);
+  }
 
   /** `t` sleeps in rt_sigsuspend/pause */
   isSuspended(t: UnicornThread): boolean {
@@ -95,6 +194,9 @@ export class SignalState {
   forkInto(into: SignalState, t: UnicornThread, child: UnicornThread): void {
     for (let i = 0; i < this.actions.length; i++) into.actions[i] = { ...this.actions[i]! };
     into.blocked.set(child, this.blocked.get(t) ?? 0);
+    // the alternate stack too (copy_process resets it only for a thread sharing the mm)
+    const a = this.altstacks.get(t);
+    if (a !== undefined) into.altstacks.set(child, { ...a });
   }
 
   /** flush_signal_handlers at execve: caught signals go back to the default action (ignored stay ignored) */
@@ -224,7 +326,7 @@ export class SignalState {
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const oldMask = this.suspended.get(t) ?? blocked;
     this.suspended.delete(t);
-    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask);
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.frameStack(t, act));
     if (frame === null) {
       // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
       this.terminate(SIGSEGV);
@@ -263,7 +365,7 @@ export class SignalState {
     if (act.handler === SIG_DFL) return false;
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const e = t.engine;
-    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, e.reg(UC_ARM_REG_R0), blocked, fault);
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, e.reg(UC_ARM_REG_R0), blocked, fault, this.frameStack(t, act));
     // no room for the frame: force_sigsegv, the default action
     if (frame === null) return false;
     this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
@@ -284,6 +386,7 @@ export class SignalState {
     }
     this.blocked.set(t, ucontextMask(uc) & ~UNBLOCKABLE);
     const r0 = restoreUcontext(t, uc);
+    this.restoreAltstack(t, ucontextStack(uc));
     t.requestStop();
     return r0;
   }

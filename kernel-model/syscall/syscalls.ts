@@ -65,6 +65,8 @@ export interface SyscallHost {
   readonly forkPinnedPages?: 'cow-shared' | 'copy';
   /** the madvise advice accepted (profile.caps.madviseAdvice; default 3.14's) */
   readonly madviseAdvice?: readonly number[];
+  /** sigaltstack's SS_AUTODISARM (profile.caps.sigaltstackAutodisarm; default false, 3.14) */
+  readonly sigaltstackAutodisarm?: boolean;
   /** getdents64's buffer check (profile.caps.getdentsAccess; default 'access-ok-first', 3.14) */
   readonly getdentsAccess?: 'access-ok-first' | 'per-record';
   /** MADV_REMOVE's access test (profile.caps.madviseRemoveAccess; default 'vm-write', 3.14) */

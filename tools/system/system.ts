@@ -114,7 +114,7 @@ export class System {
     this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log, selectClosedFd: this.profile.caps.selectClosedFd, anonInodeLseek: this.profile.caps.anonInodeLseek, iovecImport: this.profile.caps.iovecImport,
       capLastCap: this.profile.caps.capLastCap, capAmbient: this.profile.caps.capAmbient, rlimitCpuZero: this.profile.caps.rlimitCpuZero, forkPinnedPages: this.profile.caps.forkPinnedPages,
       madviseAdvice: this.profile.caps.madviseAdvice, madviseRemoveAccess: this.profile.caps.madviseRemoveAccess,
-      getdentsAccess: this.profile.caps.getdentsAccess });
+      getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,

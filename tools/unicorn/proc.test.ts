@@ -90,6 +90,37 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
       ]);
     }
   });
+  it('sigaltstack: the setting and its errors, SA_ONSTACK handlers on the alternate stack (a thread\'s stack overflow recovered), SS_AUTODISARM (mainline; 3.14 EINVAL), kept by fork, dropped by execve', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = runElf({ elf: guestBinary('altstack'), bind: null, profile });
+      expect(r.exitStatus, profile).toBe(0);
+      expect(lines(r.stdout), profile).toEqual([
+        'at start: flags 0x2 size 0 at the buffer 0',
+        'too small ENOMEM',
+        'bad flags EINVAL',
+        'set 0',
+        'set: flags 0x0 size 65536 at the buffer 1',
+        'usr1: on the alternate stack 1, flags inside 0x1, set inside EPERM',
+        'thread overflow: recovered on its alternate stack 1',
+        'after the handlers: flags 0x0 size 65536 at the buffer 1',
+        ...(profile === 'rfc-v4'
+          ? ['autodisarm EINVAL']
+          : ['autodisarm 0', 'armed: flags 0x80000000 size 65536 at the buffer 1', 'usr1: on the alternate stack 1, flags inside 0x2', 'after siglongjmp: flags 0x0 size 65536 at the buffer 1']),
+        'fork child: flags 0x0 size 65536 at the buffer 1',
+        'after execve: flags 0x2 size 0',
+      ]);
+    }
+  });
+  it('many pages: 16 MiB of heap touched in order runs (its pages merge into a few Unicorn regions); 64 MiB touched so that no page continues a run ends in a SIGSEGV naming the mirror\'s region limit, not a host abort', () => {
+    const heap = runElf({ elf: guestBinary('bigmem'), bind: null });
+    expect(heap.exitStatus).toBe(0);
+    // sum of (page index & 0xff) over 4096 pages: 16 rounds of 0..255
+    expect(lines(heap.stdout)).toEqual(['heap: 4096 pages, sum ' + 16 * ((255 * 256) / 2)]);
+    const scatter = runElf({ elf: guestBinary('bigmem'), args: ['scatter'], bind: null });
+    expect(scatter.exitStatus).toBe(139);
+    expect(scatter.stdout).toBe('');
+    expect(scatter.exitReport).toMatch(/SIGSEGV \(write of a page the Unicorn mirror could not map: it holds 960 regions, Unicorn 2\.0's limit\)/);
+  });
   it('signals: handlers and sigreturn, a blocked signal held pending, alarm interrupting pause, SIGCHLD, kill of a child, a one-shot handler, SIG_IGN, a default action', () => {
     const r = runElf({ elf: guestBinary('signals'), bind: null });
     expect(lines(r.stdout)).toEqual([
