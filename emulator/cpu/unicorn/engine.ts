@@ -1,7 +1,7 @@
 import type { PhysicalBus } from '../../bus.js';
 import { RAM_CHUNK_MASK, RAM_CHUNK_SIZE } from '../../ram.js';
 import {
-  PAGE_SHIFT, PAGE_SIZE, protToUc,
+  PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, protToUc,
   type GuestAddressSpace, type PageBacking,
 } from './address-space.js';
 import {
@@ -453,7 +453,8 @@ export class UnicornEngine {
     // few regions, not one per page (Unicorn 2.0 holds about a thousand: regionLimit)
     let lo = page;
     let hi = page + PAGE_SIZE;
-    if (b.kind === 'ram' && b.cow !== true) {
+    // data pages only: a run of code may hold the block being translated when its next page faults in
+    if (b.kind === 'ram' && b.cow !== true && (b.prot & PROT_EXEC) === 0) {
       for (const r of this.runs) {
         if (r.kind !== 'ram') continue;
         if (r.end === page && page + PAGE_SIZE - r.start <= MERGE_PAGES * PAGE_SIZE && this.continues(page - PAGE_SIZE, b)) lo = r.start;
