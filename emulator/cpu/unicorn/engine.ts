@@ -7,7 +7,7 @@ import {
 import {
   loadUnicorn, ucCtl,
   UC_ARCH_ARM, UC_ARM_REG_C1_C0_2, UC_ARM_REG_CPSR, UC_ARM_REG_FPEXC, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP,
-  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_CTL_TB_REMOVE_CACHE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
+  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_CTL_UC_PAGE_SIZE, UC_CTL_TB_REMOVE_CACHE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
   UC_HOOK_MEM_UNMAPPED, UC_MODE_ARM,
   type CallbackProto, type NativePtr, type UnicornApi,
 } from './native.js';
@@ -79,9 +79,13 @@ let ENGINE_POOL_MAX = 4; // host-only: the pool's size (tests set 0 to compare r
 
 /**
  * Regions one engine may hold. Unicorn 2.0.1 aborts the host process when its physical map
- * passes 4096 sections (qemu/exec.c phys_section_add's assertion); measured: 1023 one-page
- * regions with gaps between them map, 1030 abort. A demand fault that would pass this limit
- * faults instead (demandFault).
+ * passes TARGET_PAGE_SIZE sections (qemu/exec.c phys_section_add's assertion). Measured with
+ * ARM's default 1 KiB target pages: 1023 one-page regions map, 1030 abort; with the 4 KiB
+ * pages the engine asks for (UC_CTL_UC_PAGE_SIZE): 4090 map, 5000 abort. The limit is far below
+ * that because each new region costs Unicorn time growing with the regions there are: 8192
+ * scattered one-page faults took 1.8 s of host time with this limit, 13.9 s with 2000 and 94 s
+ * with 3800 (guest-tests/c/bigmem.c scatter). A demand fault that would pass it faults instead
+ * (demandFault).
  */
 export const REGION_LIMIT = 960;
 /** the longest run a demand fault extends by merging (pages): bounds the unmap/remap a merge costs */
@@ -152,6 +156,11 @@ export class UnicornEngine {
     const out: NativePtr[] = [null];
     this.check('uc_open', this.api.uc_open(arch.ucArch, arch.ucMode, out));
     this.uc = out[0];
+    // 4 KiB target pages (ARM's default is 1 KiB, TARGET_PAGE_BITS_MIN 10): the physical map
+    // then holds four times the regions (REGION_LIMIT). Unicorn 2.0.x's UC_CTL_UC_PAGE_SIZE
+    // counts one bit too many (4096 gives 8 KiB pages and refuses 4 KiB mappings), so 2048 asks
+    // it for 4 KiB; later versions take 4096.
+    this.check('uc_ctl(page size)', this.api.uc_ctl_int(this.uc, ucCtl(UC_CTL_UC_PAGE_SIZE, 1, UC_CTL_IO_WRITE), this.api.version.startsWith('2.0') ? 2048 : 4096));
     this.check('uc_ctl(cpu model)', this.api.uc_ctl_int(this.uc, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), arch.cpuModel));
     arch.init(this);
     const out2: NativePtr[] = [null];

@@ -30,6 +30,8 @@ export const UC_ARM_REG_C13_C0_3 = 113; // TPIDRURO (user read-only thread id: t
 export const UC_CPU_ARM_CORTEX_A15 = 17;
 
 // --- uc_ctl
+/** uc_control_type UC_CTL_UC_PAGE_SIZE (write: uint32 page size; ARM only, before any mapping) */
+export const UC_CTL_UC_PAGE_SIZE = 1;
 export const UC_CTL_CPU_MODEL = 7;
 /** uc_control_type UC_CTL_TB_REMOVE_CACHE (write; uint64 start, uint64 end): drop the blocks translated from [start, end) */
 export const UC_CTL_TB_REMOVE_CACHE = 9;
