@@ -2,7 +2,7 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import { encodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
-import { BLOCK, type GuestFault, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
+import { BLOCK, SIGNAL_NUMBERS, type GuestFault, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
@@ -10,6 +10,7 @@ import { EFAULT, EINVAL, ENOSYS } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
+import { MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_POPULATE_READ, MADV_POPULATE_WRITE } from '../process/vma.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
@@ -26,8 +27,8 @@ import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrl
 import type { ProcessGuestSpace } from './space.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
-/** si_code values of a fault (include/uapi/asm-generic/siginfo.h) and SIGILL */
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, SIGILL = 4;
+/** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1;
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
@@ -302,7 +303,7 @@ export class LinuxAbi implements SyscallBridge {
       const code = this.mm.find(f.address >>> 0) === null ? SEGV_MAPERR : SEGV_ACCERR;
       return this.signals.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
     }
-    if (f.signal === 'SIGILL') return this.signals.forceFault(t, SIGILL, { code: ILL_ILLOPC, addr: f.pc, trapNo: 6, errorCode: 0 });
+    if (f.signal === 'SIGILL') return this.signals.forceFault(t, SIGNAL_NUMBERS.SIGILL, { code: ILL_ILLOPC, addr: f.pc, trapNo: 6, errorCode: 0 });
     return false;
   }
 
@@ -380,7 +381,7 @@ export class LinuxAbi implements SyscallBridge {
         // the mirror drops what DONTNEED zapped and takes what POPULATE faulted in (a refused
         // range changed nothing: unaligned or past user space); REMOVE zeroes frames in place
         const adv = a[2]! | 0;
-        if ((adv === 4 || adv === 24 || adv === 22 || adv === 23) && (a[0]! & 0xfff) === 0 && a[0]! + a[1]! <= 0x1_0000_0000) this.space.changed(a[0]!, a[0]! + a[1]!);
+        if ((adv === MADV_DONTNEED || adv === MADV_DONTNEED_LOCKED || adv === MADV_POPULATE_READ || adv === MADV_POPULATE_WRITE) && (a[0]! & 0xfff) === 0 && a[0]! + a[1]! <= 0x1_0000_0000) this.space.changed(a[0]!, a[0]! + a[1]!);
         return r;
       }
       case N._llseek:

@@ -5,6 +5,7 @@ import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
+import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
 
@@ -28,8 +29,6 @@ const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 0x80000000, MINSIGSTKSZ = 
 const ERESTARTNOHAND = 514;
 const sigBit = (sig: number): number => 1 << (sig - 1);
 const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
-/** CPSR.IT[1:0] (bits 26:25) and IT[7:2] (bits 15:10) */
-const CPSR_IT_BITS = (3 << 25) | (0x3f << 10);
 
 export interface SigAction {
   handler: number;
@@ -369,7 +368,7 @@ export class SignalState {
     // no room for the frame: force_sigsegv, the default action
     if (frame === null) return false;
     this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
-    e.setReg(UC_ARM_REG_CPSR, e.reg(UC_ARM_REG_CPSR) & ~CPSR_IT_BITS);
+    e.setReg(UC_ARM_REG_CPSR, withIt(e.reg(UC_ARM_REG_CPSR), 0));
     enterHandler(t, frame, rt, act);
     e.setReg(UC_ARM_REG_R0, sig);
     if ((act.flags & SA_RESETHAND) !== 0) act.handler = SIG_DFL;
