@@ -155,11 +155,16 @@ const CD = CDEV_REQS;
 /** the prefix number of the whole cdev + iommufd happy path (arb.ts prefixOf): device id 1, IOAS 2, its auto HWPT 3, 4 pages mapped at 0x100000 */
 export const IOMMUFD_FULL = SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length;
 const ifd = (i = 0): FdRef => ({ k: 'iommufd', i });
-const iof = (type: IommufdStructName, fields: Record<string, Value>, p = 0, fd = ifd()): Call => {
-  const { minsz } = IOMMUFD_STRUCTS[type];
-  const req = { iommu_destroy: I.IOMMU_DESTROY, iommu_ioas_alloc: I.IOMMU_IOAS_ALLOC, iommu_ioas_allow_iovas: I.IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_copy: I.IOMMU_IOAS_COPY, iommu_ioas_iova_ranges: I.IOMMU_IOAS_IOVA_RANGES, iommu_ioas_map: I.IOMMU_IOAS_MAP, iommu_ioas_unmap: I.IOMMU_IOAS_UNMAP, iommu_option: I.IOMMU_OPTION, iommu_hwpt_alloc: I.IOMMU_HWPT_ALLOC, iommu_hw_info: I.IOMMU_GET_HW_INFO, iommu_fault_alloc: I.IOMMU_FAULT_QUEUE_ALLOC, vfio_device_bind_iommufd: CD.VFIO_DEVICE_BIND_IOMMUFD, vfio_device_attach_iommufd_pt: CD.VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_device_detach_iommufd_pt: CD.VFIO_DEVICE_DETACH_IOMMUFD_PT }[type];
-  return { op: 'ioctl', p, fd, req, arg: { t: 'struct', type, fields: { argsz: type === 'iommu_hwpt_alloc' ? 44 : minsz, ...fields }, ptr: 'ok' } };
+/** the request each struct goes with (include/uapi/linux/iommufd.h, vfio.h) */
+const REQ_OF: Record<IommufdStructName, number> = {
+  iommu_destroy: I.IOMMU_DESTROY, iommu_ioas_alloc: I.IOMMU_IOAS_ALLOC, iommu_ioas_allow_iovas: I.IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_copy: I.IOMMU_IOAS_COPY,
+  iommu_ioas_iova_ranges: I.IOMMU_IOAS_IOVA_RANGES, iommu_ioas_map: I.IOMMU_IOAS_MAP, iommu_ioas_unmap: I.IOMMU_IOAS_UNMAP, iommu_option: I.IOMMU_OPTION,
+  iommu_hwpt_alloc: I.IOMMU_HWPT_ALLOC, iommu_hw_info: I.IOMMU_GET_HW_INFO, iommu_fault_alloc: I.IOMMU_FAULT_QUEUE_ALLOC,
+  vfio_device_bind_iommufd: CD.VFIO_DEVICE_BIND_IOMMUFD, vfio_device_attach_iommufd_pt: CD.VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_device_detach_iommufd_pt: CD.VFIO_DEVICE_DETACH_IOMMUFD_PT,
 };
+/** an iommufd/cdev ioctl with struct `type` (argsz: its minsz; a HWPT_ALLOC up to fault_id, 44) */
+const iof = (type: IommufdStructName, fields: Record<string, Value>, p = 0, fd = ifd()): Call =>
+  ({ op: 'ioctl', p, fd, req: REQ_OF[type], arg: { t: 'struct', type, fields: { argsz: type === 'iommu_hwpt_alloc' ? 44 : IOMMUFD_STRUCTS[type].minsz, ...fields }, ptr: 'ok' } });
 const ioasAlloc = (p = 0): Call => iof('iommu_ioas_alloc', { flags: 0, out_ioas_id: 0 }, p);
 const ioasMap = (ioas: number, dma: Value, iova: number, pages: number, flags = 7, p = 0): Call => iof('iommu_ioas_map', { flags, ioas_id: ioas, reserved: 0, user_va: dma, length: pages * 0x1000, iova }, p);
 const ioasUnmap = (ioas: number, iova: number | string, length: number | string, p = 0): Call => iof('iommu_ioas_unmap', { ioas_id: ioas, iova, length }, p);
