@@ -10,13 +10,13 @@ import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record' } = {}) {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record'; nestedSymlinkLimit?: number } = {}) {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
   const mem = makeTestMemory();
   const sysfs = new Sysfs();
-  const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize, shmemSeekNegative: opts.shmemSeekNegative });
+  const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize, shmemSeekNegative: opts.shmemSeekNegative, nestedSymlinkLimit: opts.nestedSymlinkLimit });
   const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd, getdentsAccess: opts.getdentsAccess });
   return {
     sched, cpu, log, mem, sysfs, vfs, sys,
