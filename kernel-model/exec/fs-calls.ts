@@ -7,6 +7,7 @@ import { accessOk, TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
 import { permission } from '../vfs/vfs.js';
+import { TmpfsDir, tmpfsDirPath } from '../vfs/tmpfs.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
 import { NR as UNR } from '../uapi/constants.js';
@@ -90,13 +91,15 @@ export function sysChdir(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
     abs = p.length === 0 ? -ENOENT : resolveAt(x.layer.taskOf(x.proc, t), AT_FDCWD, p);
   } else {
     const f = x.proc.fdget(a[0]! | 0);
-    abs = f === null ? -EBADF : f.path;
+    // a tmpfs directory's path now (it may have been renamed since it was opened)
+    abs = f === null ? -EBADF : f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) ?? -ENOENT : f.path;
   }
   if (typeof abs === 'number') return abs;
   const r = x.layer.host.vfs.walk(abs, true);
   if (typeof r === 'number') return r;
   if (r.node.kind !== 'dir') return -ENOTDIR;
   x.proc.cwd = r.path;
+  if (r.node instanceof TmpfsDir) x.proc.cwdDir = r.node;
   return 0;
 }
 

@@ -1,3 +1,4 @@
+import { tmpfsDirPath, type TmpfsDir } from '../vfs/tmpfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
@@ -41,8 +42,19 @@ export interface ProcessOptions {
 export class Process {
   /** the command name (comm; execve sets it to the file's base name) */
   name: string;
+  /** the cwd's path as chdir/fchdir found it */
+  private cwdPath = '/';
+  /** the cwd when it is a tmpfs directory: its path follows renames (fs->pwd holds the dentry) */
+  cwdDir: TmpfsDir | null = null;
   /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
-  cwd = '/';
+  get cwd(): string {
+    const p = this.cwdDir === null ? null : tmpfsDirPath(this.cwdDir);
+    return p ?? this.cwdPath;
+  }
+  set cwd(p: string) {
+    this.cwdPath = p;
+    this.cwdDir = null;
+  }
   /**
    * fs->umask (fs/fs_struct.c; init_fs's 0022): the bits creations leave out (open O_CREAT,
    * mkdir: fs/namei.c); umask(2) sets it, fork copies it (copy_fs)
