@@ -33,12 +33,14 @@ function write(m: Machine, path: string, text: string): void {
   });
 }
 
+/** what a lookup found, as the tmpfs file (or other node) the test knows it is */
+const found = (m: Machine, p: string, follow = true): { node: TmpfsFile; path: string } => m.vfs.walk(p, follow) as unknown as { node: TmpfsFile; path: string };
 const statOf = (m: Machine, p: string, follow = true): ReturnType<typeof nodeStat> | number => {
   const r = m.vfs.walk(p, follow);
   return typeof r === 'number' ? r : nodeStat(r.node);
 };
 const dataOf = (m: Machine, p: string): string => {
-  const n = (m.vfs.walk(p, true) as { node: TmpfsFile }).node;
+  const n = found(m, p, true).node;
   return String.fromCharCode(...n.data.subarray(0, n.backed));
 };
 
@@ -77,14 +79,14 @@ describe('tmpfs names and inodes (Vfs)', () => {
     const v = m.vfs;
     write(m, '/tmp/a', 'one');
     write(m, '/tmp/b', 'two');
-    const old = (v.walk('/tmp/b', true) as { node: TmpfsFile }).node;
+    const old = found(m, '/tmp/b', true).node;
     expect(v.rename('/tmp/a', '/tmp/b', 0)).toBe(0);
     expect(dataOf(m, '/tmp/b')).toBe('one');
     expect(v.walk('/tmp/a', true)).toBe(-ENOENT);
     // the replaced inode lost its name, not its data
     expect([old.nlink, String.fromCharCode(...old.data.subarray(0, 3))]).toEqual([0, 'two']);
     expect(v.tmp.used).toBe(3);
-    expect(v.link((v.walk('/tmp/b', true) as { node: TmpfsFile; path: string }), '/tmp/b2')).toBe(0);
+    expect(v.link(found(m, '/tmp/b', true), '/tmp/b2')).toBe(0);
     expect(v.rename('/tmp/b', '/tmp/b2', 0)).toBe(0);
     expect((statOf(m, '/tmp/b') as { nlink: number }).nlink).toBe(2);
     for (const d of ['/tmp/d', '/tmp/d/sub', '/tmp/e', '/tmp/f']) expect(v.mkdir(d, 0o755)).toBe(0);
@@ -117,10 +119,10 @@ describe('tmpfs names and inodes (Vfs)', () => {
     const m = makeMachine();
     const v = m.vfs;
     write(m, '/tmp/f', 'data');
-    const f = v.walk('/tmp/f', true) as { node: TmpfsFile; path: string };
+    const f = found(m, '/tmp/f', true);
     expect(v.link(f, '/tmp/g')).toBe(0);
     expect(v.link(f, '/tmp/g')).toBe(-EEXIST);
-    expect(v.link(v.walk('/tmp', true) as { node: TmpfsFile; path: string }, '/tmp/dl')).toBe(-EPERM);
+    expect(v.link(found(m, '/tmp', true), '/tmp/dl')).toBe(-EPERM);
     expect(v.link(f, '/dev/f')).toBe(-EXDEV);
     expect(v.link(f, '/tmp/h/')).toBe(-ENOENT);
     expect(statOf(m, '/tmp/g')).toMatchObject({ nlink: 2, size: 4 });
@@ -175,7 +177,7 @@ describe('tmpfs names and inodes (Vfs)', () => {
     const m = makeMachine();
     const v = m.vfs;
     write(m, '/tmp/r', 'root');
-    const r = v.walk('/tmp/r', true) as { node: TmpfsFile; path: string };
+    const r = found(m, '/tmp/r', true);
     expect(v.chmod(r.node, r.path, 0o4600)).toBe(0);
     expect(statOf(m, '/tmp/r')).toMatchObject({ mode: 0o104600, uid: 0 });
     expect(v.chmod(r.node, r.path, 0o644, USER)).toBe(-EPERM);
@@ -186,13 +188,14 @@ describe('tmpfs names and inodes (Vfs)', () => {
     expect(v.mkdir('/tmp/rootdir', 0o755)).toBe(0);
     expect(v.mkdir('/tmp/rootdir/x', 0o755, USER)).toBe(-EACCES);
     expect(v.truncate(r.node, r.path, 0, USER)).toBe(-EACCES);
-    const link = (v.symlink('r', '/tmp/l'), v.walk('/tmp/l', false) as { node: TmpfsFile; path: string });
+    expect(v.symlink('r', '/tmp/l')).toBe(0);
+    const link = found(m, '/tmp/l', false);
     expect(v.chmod(link.node, link.path, 0o600)).toBe(-EOPNOTSUPP);
     v.addProcSelfFile('status', () => '');
     const self = m.vfs.walk('/proc/self/status', true);
     expect(typeof self === 'number' ? self : v.chmod(self.node, self.path, 0o700)).toBe(-EPERM);
     m.vfs.mountRootfs((p) => (p === '/' ? { kind: 'dir', mode: 0o755, names: ['etc'] } : p === '/etc' ? { kind: 'dir', mode: 0o755, names: [] } : null));
-    const etc = v.walk('/etc', true) as { node: TmpfsFile; path: string };
+    const etc = found(m, '/etc', true);
     expect(v.chmod(etc.node, etc.path, 0o700)).toBe(-EROFS);
     expect(v.rename('/etc', '/etc2', 0)).toBe(-EROFS);
     expect(v.symlink('x', '/etc/x')).toBe(-EROFS);
@@ -210,16 +213,16 @@ describe('tmpfs names and inodes (Vfs)', () => {
     const m = makeMachine();
     const v = m.vfs;
     write(m, '/tmp/t', '0123456789');
-    const t = v.walk('/tmp/t', true) as { node: TmpfsFile; path: string };
+    const t = found(m, '/tmp/t', true);
     expect(v.truncate(t.node, t.path, 64 << 20)).toBe(0);
     expect([t.node.size, v.tmp.used]).toEqual([64 << 20, 10]);
     expect(v.truncate(t.node, t.path, 2 ** 43)).toBe(-EFBIG);
     expect(v.truncate(t.node, t.path, 4)).toBe(0);
     expect([dataOf(m, '/tmp/t'), v.tmp.used]).toEqual(['0123', 4]);
-    const d = v.walk('/tmp', true) as { node: TmpfsFile; path: string };
+    const d = found(m, '/tmp', true);
     expect(v.truncate(d.node, d.path, 0)).toBe(-EISDIR);
     v.addDevNode('/dev/c', 0o666, () => -ENOENT);
-    const c = v.walk('/dev/c', true) as { node: TmpfsFile; path: string };
+    const c = found(m, '/dev/c', true);
     expect(v.truncate(c.node, c.path, 0)).toBe(-EINVAL);
   });
 });
