@@ -40,6 +40,8 @@ const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1;
  *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
  *   fs-calls.ts      file calls decoded before the layer (fs/open.c, fs/namei.c, fs/stat.c,
  *                    fs/read_write.c, fs/select.c)
+ *   fs-ops.ts        rename, link, symlink, the chmod and truncate families, umask (fs/namei.c,
+ *                    fs/open.c, kernel/sys.c)
  *   sys.ts           uname, the rlimit calls, setuid, getresuid, prctl (kernel/sys.c)
  *   capability.ts    capget, capset (kernel/capability.c, security/commoncap.c)
  *   lifecycle.ts     clone, fork, execve, exit, wait (kernel/fork.c, fs/exec.c, kernel/exit.c)
