@@ -112,4 +112,42 @@ export interface SyscallCapabilities {
    * handler on the alternate stack disables it until sigreturn restores it)
    */
   sigaltstackAutodisarm: boolean;
+  /**
+   * renameat2 (ARM 382; fs/namei.c, "vfs: add renameat2 syscall",
+   * 520c8b16505236fc82daa352e6c5e73cd9870cff, v3.15): false (3.14: not in the table, -ENOSYS)
+   * or true (v6.12: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT; tmpfs takes all three,
+   * shmem_rename2)
+   */
+  renameat2: boolean;
+  /**
+   * fchmodat2 (ARM 452; fs/open.c, "fs: Add fchmodat2()", 09da082b07bbae1c11d9560c8502800039aebcea,
+   * v6.6; AT_EMPTY_PATH by 5daeb41a6fc9, v6.10): false (3.14: -ENOSYS) or true (v6.12: flags
+   * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH; the mode of a symbolic link is not changed:
+   * -EOPNOTSUPP, notify_change)
+   */
+  fchmodat2: boolean;
+  /**
+   * how deep symbolic links met in the middle of a path may nest (fs/namei.c): 8 (3.14
+   * nested_symlink: link_path_walk recurses once per level, -ELOOP at MAX_NESTED_LINKS) or 40
+   * (v6.12: the walk keeps its own stack of links, "namei: remove restrictions on nesting depth",
+   * v4.2; only MAXSYMLINKS, 40 links in all, bounds it). Both eras allow 40 links per lookup.
+   */
+  nestedSymlinkLimit: number;
+  /**
+   * the length argument of ftruncate (ARM 93; fs/open.c): 'unsigned-long' (3.14
+   * SYSCALL_DEFINE2(ftruncate, unsigned int, fd, unsigned long, length): never negative, so
+   * -1 is 4 GiB - 1, past MAX_NON_LFS -EINVAL without O_LARGEFILE) or 'off-t' (v6.12: a signed
+   * off_t, -1 is -EINVAL; "ftruncate: pass a signed offset",
+   * 4b8e88e563b5f666446d002ad0dc1e6e8e7102b0, v6.10). ftruncate64 takes a loff_t in both.
+   */
+  ftruncateLength: 'unsigned-long' | 'off-t';
+  /**
+   * who may linkat(AT_EMPTY_PATH) (fs/namei.c): 'cap-dac-read-search' (3.14 sys_linkat: the
+   * flag without CAP_DAC_READ_SEARCH is -ENOENT, whatever the path) or 'opener-cred-or-cap'
+   * (v6.12 path_init with LOOKUP_LINKAT_EMPTY: a dirfd whose file was opened under other
+   * credentials than the caller's, f_cred != current_cred(), needs CAP_DAC_READ_SEARCH, else
+   * -ENOENT; "vfs: relax linkat() AT_EMPTY_PATH - aka flink() - requirements",
+   * 42bd2af5950456d46fdaa91c3a8fb02e680f19f5, v6.10)
+   */
+  linkatEmptyPath: 'cap-dac-read-search' | 'opener-cred-or-cap';
 }

@@ -32,6 +32,8 @@ export const ERANGE = 34;
 export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ENOTEMPTY = 39;
+/** too many symbolic links (fs/namei.c: MAXSYMLINKS, 3.14's MAX_NESTED_LINKS, O_NOFOLLOW) */
+export const ELOOP = 40;
 export const EOVERFLOW = 75;
 /** fd in bad state (mainline vfio_group_ioctl_set_container: an fd that is neither a container nor an iommufd) */
 export const EBADFD = 77;
@@ -49,7 +51,7 @@ export const ERRNO_NAMES: Record<number, string> = {
   10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
   19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 27: 'EFBIG',
   28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 32: 'EPIPE', 34: 'ERANGE', 36: 'ENAMETOOLONG', 38: 'ENOSYS',
-  39: 'ENOTEMPTY', 75: 'EOVERFLOW', 77: 'EBADFD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 110: 'ETIMEDOUT', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
+  39: 'ENOTEMPTY', 40: 'ELOOP', 75: 'EOVERFLOW', 77: 'EBADFD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 110: 'ETIMEDOUT', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
 };
 
 /** "-EINVAL" style name for a negative return value, or the number itself */

@@ -18,6 +18,9 @@ export const ARM_NR = {
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,
   prctl: 172, getppid: 64, setitimer: 104, getitimer: 105, sigreturn: 119, rt_sigreturn: 173, rt_sigsuspend: 179, pause: 29, fork: 2, vfork: 190, execve: 11, wait4: 114, waitid: 280, sendfile64: 239, stat64: 195, lstat64: 196, getcwd: 183, chdir: 12, fchdir: 133, access: 33, faccessat: 334, faccessat2: 439, pipe: 42, dup: 41, dup2: 63, dup3: 358, fcntl: 55, fcntl64: 221,
   mkdir: 39, mkdirat: 323, unlink: 10, unlinkat: 328, rmdir: 40,
+  rename: 38, renameat: 329, renameat2: 382, link: 9, linkat: 330, symlink: 83, symlinkat: 331,
+  chmod: 15, fchmod: 94, fchmodat: 333, fchmodat2: 452, truncate: 92, ftruncate: 93, truncate64: 193, ftruncate64: 194,
+  umask: 60,
   capget: 184, capset: 185, setuid: 23, setuid32: 213, getresuid32: 209, getresgid32: 211, setrlimit: 75,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;

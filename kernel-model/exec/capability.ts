@@ -100,6 +100,7 @@ export function sysCapset(p: LinuxAbi, t: UnicornThread, a: Uint32Array): number
   if (!capIsSubset(permitted, old.capPermitted)) return -EPERM;
   if (!capIsSubset(effective, permitted)) return -EPERM;
   old.capEffective = effective;
+  old.credRef = {}; // capset: prepare_creds / commit_creds
   old.capInheritable = inheritable;
   old.capPermitted = permitted;
   if (old.capAmbient !== null) old.capAmbient &= permitted & inheritable;

@@ -6,6 +6,8 @@ import type { Process } from '../process/process.js';
 import { accessOk, TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
+import { permission } from '../vfs/vfs.js';
+import { TmpfsDir, tmpfsDirPath } from '../vfs/tmpfs.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
 import { NR as UNR } from '../uapi/constants.js';
@@ -48,7 +50,7 @@ export function sysOpen(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Ar
   if (typeof p === 'string' && p.length > 0 && !p.startsWith('/')) {
     const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
     if (typeof abs === 'number') return abs;
-    return x.restartable(t, (task) => x.layer.sysOpen(task, abs, flags));
+    return x.restartable(t, (task) => x.layer.sysOpen(task, abs, flags, at ? a[3]! : a[2]!));
   }
   return x.kernel(t, UNR.open, [pathPtr, flags, at ? a[3]! : a[2]!]);
 }
@@ -89,13 +91,15 @@ export function sysChdir(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
     abs = p.length === 0 ? -ENOENT : resolveAt(x.layer.taskOf(x.proc, t), AT_FDCWD, p);
   } else {
     const f = x.proc.fdget(a[0]! | 0);
-    abs = f === null ? -EBADF : f.path;
+    // a tmpfs directory's path now (it may have been renamed since it was opened)
+    abs = f === null ? -EBADF : f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) ?? -ENOENT : f.path;
   }
   if (typeof abs === 'number') return abs;
   const r = x.layer.host.vfs.walk(abs, true);
   if (typeof r === 'number') return r;
   if (r.node.kind !== 'dir') return -ENOTDIR;
   x.proc.cwd = r.path;
+  if (r.node instanceof TmpfsDir) x.proc.cwdDir = r.node;
   return 0;
 }
 
@@ -112,15 +116,16 @@ export function sysMkdirUnlink(x: LayerEntry, t: UnicornThread, nr: number, a: U
   const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
   if (typeof abs === 'number') return abs;
   const vfs = x.layer.host.vfs;
-  if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & ~0o022);
+  // do_mkdirat: the mode's permission and sticky bits less the process's umask
+  if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & 0o1777 & ~x.proc.umask, x.proc);
   if (nr === N.unlinkat && (a[2]! & ~0x200) !== 0) return -EINVAL;
-  return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0));
+  return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0), x.proc);
 }
 
 /**
- * access, faccessat, faccessat2: root: every existing file passes (fs/open.c do_faccessat
- * with CAP_DAC_OVERRIDE; X_OK on a file without any x bit would fail, and no file here has
- * one but dirs)
+ * access, faccessat, faccessat2: fs/open.c do_faccessat -> inode_permission with the mode's
+ * R_OK/W_OK/X_OK (the MAY_* bits): the stored mode against the caller's uid, then the
+ * capabilities (root: everything but X_OK on a file without any x bit, generic_permission)
  */
 export function sysAccess(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
   const at = nr !== N.access;
@@ -130,9 +135,8 @@ export function sysAccess(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32
   if (typeof abs === 'number') return abs;
   const r = x.layer.host.vfs.walk(abs, true);
   if (typeof r === 'number') return r;
-  const mode = at ? a[2]! : a[1]!;
-  if ((mode & 1) !== 0 && r.node.kind !== 'dir') return -EACCES;
-  return 0;
+  const mode = (at ? a[2]! : a[1]!) & 7;
+  return mode === 0 ? 0 : permission(x.proc, r.node, mode);
 }
 
 /** stat64, lstat64, fstatat64, statx (kernel-model/syscall/stat.ts: EABI struct stat64, struct statx) */

@@ -82,6 +82,8 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   const proc = p.layer.createProcess({ name: parentProc.name });
   parentProc.copyCredsTo(proc);
   proc.cwd = parentProc.cwd;
+  proc.cwdDir = parentProc.cwdDir;
+  proc.umask = parentProc.umask;
   if (p.mm.forkInto(proc.mm, p.layer.host.forkPinnedPages) < 0) {
     proc.teardown();
     p.layer.processes.delete(proc.pid);

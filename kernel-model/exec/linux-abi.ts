@@ -19,6 +19,7 @@ import { MAP_ANONYMOUS, MAP_FIXED, NR as UNR } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
+import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from './fs-ops.js';
 import { FutexTable } from './futex.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
@@ -39,6 +40,8 @@ const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1;
  *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
  *   fs-calls.ts      file calls decoded before the layer (fs/open.c, fs/namei.c, fs/stat.c,
  *                    fs/read_write.c, fs/select.c)
+ *   fs-ops.ts        rename, link, symlink, the chmod and truncate families, umask (fs/namei.c,
+ *                    fs/open.c, kernel/sys.c)
  *   sys.ts           uname, the rlimit calls, setuid, getresuid, prctl (kernel/sys.c)
  *   capability.ts    capget, capset (kernel/capability.c, security/commoncap.c)
  *   lifecycle.ts     clone, fork, execve, exit, wait (kernel/fork.c, fs/exec.c, kernel/exit.c)
@@ -357,6 +360,30 @@ export class LinuxAbi implements SyscallBridge {
       case N.unlinkat:
       case N.rmdir:
         return sysMkdirUnlink(this, t, nr, a);
+      case N.rename:
+      case N.renameat:
+        return sysRename(this, t, nr, a);
+      case N.renameat2:
+        // 3.14 has no renameat2 (-ENOSYS, not counted as unknown: the era's answer)
+        return sysRename(this, t, nr, a);
+      case N.link:
+      case N.linkat:
+        return sysLink(this, t, nr, a);
+      case N.symlink:
+      case N.symlinkat:
+        return sysSymlink(this, t, nr, a);
+      case N.chmod:
+      case N.fchmod:
+      case N.fchmodat:
+      case N.fchmodat2:
+        return sysChmod(this, t, nr, a);
+      case N.truncate:
+      case N.ftruncate:
+      case N.truncate64:
+      case N.ftruncate64:
+        return sysTruncate(this, t, nr, a);
+      case N.umask:
+        return sysUmask(this.proc, a[0]!);
       case N.access:
       case N.faccessat:
       case N.faccessat2:

@@ -144,6 +144,7 @@ export function sysSetuid(p: LinuxAbi, uid: number): number {
   const old = proc.uid;
   if (!capRaised(proc.capEffective, CAP_SETUID) && uid !== old) return -EPERM;
   proc.uid = uid;
+  proc.credRef = {}; // __sys_setuid: prepare_creds / commit_creds
   if (old === 0 && uid !== 0) {
     proc.capPermitted = 0n;
     proc.capEffective = 0n;

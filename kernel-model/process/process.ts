@@ -1,3 +1,4 @@
+import { tmpfsDirPath, type TmpfsDir } from '../vfs/tmpfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
@@ -41,8 +42,30 @@ export interface ProcessOptions {
 export class Process {
   /** the command name (comm; execve sets it to the file's base name) */
   name: string;
+  /** the cwd's path as chdir/fchdir found it */
+  private cwdPath = '/';
+  /** the cwd when it is a tmpfs directory: its path follows renames (fs->pwd holds the dentry) */
+  cwdDir: TmpfsDir | null = null;
   /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
-  cwd = '/';
+  get cwd(): string {
+    const p = this.cwdDir === null ? null : tmpfsDirPath(this.cwdDir);
+    return p ?? this.cwdPath;
+  }
+  set cwd(p: string) {
+    this.cwdPath = p;
+    this.cwdDir = null;
+  }
+  /**
+   * fs->umask (fs/fs_struct.c; init_fs's 0022): the bits creations leave out (open O_CREAT,
+   * mkdir: fs/namei.c); umask(2) sets it, fork copies it (copy_fs)
+   */
+  umask = 0o022;
+  /**
+   * The identity of the current struct cred: a new object whenever the credentials change
+   * (setuid, capset, fork's copy_creds; commit_creds): v6.12 linkat(AT_EMPTY_PATH) compares a
+   * file's f_cred with current_cred() by pointer
+   */
+  credRef: object = {};
   /**
    * The user id. Linux has real, effective, saved and fs uids (struct cred uid, euid, suid,
    * fsuid); the model keeps one per process (the model's choice: exact because nothing here
@@ -162,6 +185,7 @@ export class Process {
    * (empty here; 3.14 has none: both cleared)
    */
   execCaps(): void {
+    this.credRef = {}; // the exec's bprm->cred is committed
     if (this.uid === 0) this.capPermitted = this.capBounding | this.capInheritable;
     else this.capPermitted = this.capAmbient ?? 0n;
     this.capEffective = this.uid === 0 ? this.capPermitted : this.capAmbient ?? 0n;

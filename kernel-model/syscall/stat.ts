@@ -8,12 +8,14 @@
  * target; device nodes S_IFCHR with their mode, rdev 0; sysfs attributes S_IFREG with their
  * mode and size 4096 (as sysfs reports PAGE_SIZE for every attribute); tmpfs and rootfs files their size (rootfs files their host mode bits); pipes S_IFIFO|0600;
  * anonymous inodes (eventfd, VFIO fds) mode 0600 without a type (anon_inode_inode); the
- * console fds S_IFCHR|0620. Owner root, times 0, st_dev 0, blksize 4096, blocks 0.
+ * console fds S_IFCHR|0620. tmpfs inodes have their link count (hard links; a directory 2 plus
+ * its subdirectories), their mode and their owner (the creator's uid); a tmpfs whiteout is
+ * S_IFCHR|0000. Owner root elsewhere, gid 0, times 0, st_dev 0, blksize 4096, blocks 0.
  */
-import { EBADF, EFAULT, EINVAL, ENOTDIR } from '../base/errno.js';
+import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
 import { dirFops, type Vfs, type VNode } from '../vfs/vfs.js';
-import { TmpfsFile } from '../vfs/tmpfs.js';
+import { TmpfsDir, TmpfsFile, tmpfsDirPath } from '../vfs/tmpfs.js';
 import { RootfsFile } from '../vfs/rootfs.js';
 import type { ThreadTask } from './task.js';
 
@@ -29,14 +31,20 @@ export interface StatInfo {
   nlink: number;
   size: number;
   ino: number;
+  /** st_uid (0 when absent) */
+  uid?: number;
 }
 
+/** i_nlink of a node that counts its names (tmpfs), else 1 */
+const nlinkOf = (n: VNode): number => ('nlink' in n && typeof n.nlink === 'number' ? n.nlink : 1);
+
 export function nodeStat(n: VNode): StatInfo {
+  const uid = n.uid ?? 0;
   switch (n.kind) {
-    case 'dir': return { mode: S_IFDIR | n.mode, nlink: 2, size: 0, ino: n.ino };
-    case 'link': return { mode: S_IFLNK | 0o777, nlink: 1, size: n.target.length, ino: n.ino };
-    case 'chr': return { mode: S_IFCHR | n.mode, nlink: 1, size: 0, ino: n.ino };
-    default: return { mode: S_IFREG | n.mode, nlink: 1, size: n instanceof TmpfsFile || n instanceof RootfsFile ? n.size : 4096, ino: n.ino };
+    case 'dir': return { mode: S_IFDIR | n.mode, nlink: n instanceof TmpfsDir ? n.nlink : 2, size: 0, ino: n.ino, uid };
+    case 'link': return { mode: S_IFLNK | 0o777, nlink: nlinkOf(n), size: n.target.length, ino: n.ino, uid };
+    case 'chr': return { mode: S_IFCHR | n.mode, nlink: nlinkOf(n), size: 0, ino: n.ino, uid };
+    default: return { mode: S_IFREG | n.mode, nlink: nlinkOf(n), size: n instanceof TmpfsFile || n instanceof RootfsFile ? n.size : 4096, ino: n.ino, uid };
   }
 }
 
@@ -48,7 +56,7 @@ export function fileStat(vfs: Vfs, f: File): StatInfo {
   if (f.path === 'pipe:') return { mode: S_IFIFO | 0o600, nlink: 1, size: 0, ino: f.ino };
   if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino };
   // an unlinked tmpfs file is still the file its descriptor holds
-  if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile) return nodeStat(f.priv);
+  if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile || f.priv instanceof TmpfsDir) return nodeStat(f.priv);
   const r = vfs.walk(f.path, false);
   if (typeof r === 'number') return { mode: S_IFREG | 0o600, nlink: 0, size: 0, ino: f.ino };
   return nodeStat(r.node);
@@ -64,7 +72,10 @@ export function resolveAt(t: ThreadTask, dirfd: number, path: string): string | 
   const f = t.proc.fdget(dirfd);
   if (f === null) return -EBADF;
   if (f.ops !== dirFops) return -ENOTDIR;
-  return f.path.replace(/\/$/, '') + '/' + path;
+  // a tmpfs directory may have been renamed since it was opened: its path now (removed: -ENOENT)
+  const d = f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) : f.path;
+  if (d === null) return -ENOENT;
+  return d.replace(/\/$/, '') + '/' + path;
 }
 
 /** struct stat64, ARM EABI layout */
@@ -74,7 +85,9 @@ export function encodeStat64(s: StatInfo): Uint8Array {
   dv.setUint32(12, s.ino >>> 0, true); // __st_ino
   dv.setUint32(16, s.mode, true);
   dv.setUint32(20, s.nlink, true);
-  dv.setUint32(48, s.size, true); // st_size (low word; sizes here are small)
+  dv.setUint32(24, s.uid ?? 0, true); // st_uid
+  dv.setUint32(48, s.size % 2 ** 32, true); // st_size, a long long
+  dv.setUint32(52, Math.floor(s.size / 2 ** 32), true);
   dv.setUint32(56, 4096, true); // st_blksize
   dv.setUint32(96, s.ino >>> 0, true); // st_ino
   return b;
@@ -87,9 +100,11 @@ export function encodeStatx(s: StatInfo): Uint8Array {
   dv.setUint32(0, STATX_BASIC_STATS, true); // stx_mask
   dv.setUint32(4, 4096, true); // stx_blksize
   dv.setUint32(16, s.nlink, true);
+  dv.setUint32(20, s.uid ?? 0, true); // stx_uid
   dv.setUint16(28, s.mode, true);
   dv.setUint32(32, s.ino >>> 0, true);
-  dv.setUint32(40, s.size, true);
+  dv.setUint32(40, s.size % 2 ** 32, true); // stx_size, a __u64
+  dv.setUint32(44, Math.floor(s.size / 2 ** 32), true);
   return b;
 }
 

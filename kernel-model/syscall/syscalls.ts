@@ -67,6 +67,14 @@ export interface SyscallHost {
   readonly madviseAdvice?: readonly number[];
   /** sigaltstack's SS_AUTODISARM (profile.caps.sigaltstackAutodisarm; default false, 3.14) */
   readonly sigaltstackAutodisarm?: boolean;
+  /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
+  readonly renameat2?: boolean;
+  /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */
+  readonly fchmodat2?: boolean;
+  /** ftruncate's length type (profile.caps.ftruncateLength; default 'unsigned-long', 3.14) */
+  readonly ftruncateLength?: 'unsigned-long' | 'off-t';
+  /** linkat AT_EMPTY_PATH's check (profile.caps.linkatEmptyPath; default 'cap-dac-read-search', 3.14) */
+  readonly linkatEmptyPath?: 'cap-dac-read-search' | 'opener-cred-or-cap';
   /** getdents64's buffer check (profile.caps.getdentsAccess; default 'access-ok-first', 3.14) */
   readonly getdentsAccess?: 'access-ok-first' | 'per-record';
   /** MADV_REMOVE's access test (profile.caps.madviseRemoveAccess; default 'vm-write', 3.14) */
@@ -262,7 +270,7 @@ export class SyscallLayer {
       case NR.write: return this.sysWrite(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0), -1);
       case NR.open: {
         const p = t.mm.strndupUser(((a[0] ?? 0) >>> 0), 4096);
-        return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0));
+        return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0), a.length > 2 ? ((a[2] ?? 0) >>> 0) : 0o666);
       }
       case NR.close: return this.sysClose(t, ((a[0] ?? 0) | 0));
       case NR.lseek: {
@@ -332,9 +340,10 @@ export class SyscallLayer {
     const path = (t: ThreadTask, p: string | number): string | number => (typeof p === 'string' ? p : t.mm.strndupUser(p, 4096));
     return {
       mem,
-      open: (p, flags, _mode = 0) => call((t) => {
+      // the stub API's open without a mode creates as open(path, flags, 0666) would
+      open: (p, flags, mode = 0o666) => call((t) => {
         const s = path(t, p);
-        return typeof s === 'number' ? s : self.sysOpen(t, s, flags);
+        return typeof s === 'number' ? s : self.sysOpen(t, s, flags, mode);
       }),
       close: (fd) => call((t) => self.sysClose(t, fd)),
       read: (fd, buf, count) => call((t) => self.sysRead(t, fd, buf >>> 0, count >>> 0, -1)),
@@ -365,9 +374,11 @@ export class SyscallLayer {
 
   // ---------------- implementations ----------------
 
-  sysOpen(t: ThreadTask, path: string, flags: number): number {
-    const f = this.host.vfs.open(t, path, flags);
+  /** open(2): `mode` (open's third argument) for a file O_CREAT makes, less the umask */
+  sysOpen(t: ThreadTask, path: string, flags: number, mode = 0o666): number {
+    const f = this.host.vfs.open(t, path, flags, mode);
     if (typeof f === 'number') return f;
+    f.cred = t.proc.credRef;
     const fd = t.proc.fdInstall(f, (flags & O_CLOEXEC) !== 0);
     if (fd < 0) f.put();
     return fd;

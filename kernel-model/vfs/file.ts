@@ -73,6 +73,8 @@ export class File {
    * share the pipefs inode, set at pipe()); 0 until the VFS assigns one (syscall/stat.ts fileStat)
    */
   ino = 0;
+  /** f_cred: the opener's credentials (Process.credRef) for an open(2)ed file; null for the others */
+  cred: object | null = null;
   constructor(
     readonly ops: FileOps,
     public priv: unknown,

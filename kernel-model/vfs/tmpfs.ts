@@ -1,19 +1,23 @@
 /**
- * A small tmpfs (mm/shmem.c, the kernel's tmpfs, reduced): regular files and directories in
- * host memory, mounted at /tmp. Files grow on write (shmem_write_begin), O_TRUNC empties them
+ * A small tmpfs (mm/shmem.c, the kernel's tmpfs, reduced): regular files, directories,
+ * symbolic links and whiteouts in host memory, mounted at /tmp. Files grow on write
+ * (shmem_write_begin) and by truncate (shmem_setattr: a hole, no blocks), O_TRUNC empties them
  * (do_truncate), O_APPEND writes at the end (generic_write_checks), lseek knows the size and
  * the mount's s_maxbytes (shmem_file_llseek: SEEK_SET/CUR/END through generic_file_llseek_size,
- * SEEK_DATA/SEEK_HOLE its own). An unlinked file stays readable through the
- * descriptors still open on it (the inode lives until its last reference).
+ * SEEK_DATA/SEEK_HOLE its own). An inode has a link count (shmem_link / shmem_unlink: hard
+ * links; a directory counts "." and each subdirectory's ".."); a file whose last name is
+ * removed stays readable through the descriptors still open on it (the inode lives until its
+ * last reference). Every inode has its mode bits (chmod) and its owner (the creator's fsuid,
+ * inode_init_owner; gid 0, the only group here).
  *
  * Choices of this model: the whole mount holds at most TMPFS_MAX_BYTES of file data (a full
- * tmpfs answers -ENOSPC, as a size=-limited mount does); new files are 0644 and new directories
- * 0755 (open's and mkdir's mode arguments after a umask of 022 give exactly these for busybox);
- * owner root, times 0. Files are stored densely, so every page below the size is data: what
- * shmem_file_llseek's SEEK_DATA/SEEK_HOLE find for a file written without gaps (a file with
- * holes, written past its end, has them in Linux and none here).
+ * tmpfs answers -ENOSPC, as a size=-limited mount does), counted in bytes; a file's data is
+ * stored densely up to the last byte written (`backed`): past it, up to the size a truncate
+ * gave, is a hole (reads zeros, not counted, SEEK_HOLE finds it at the next page boundary); a
+ * write past `backed` fills and counts the gap (Linux would allocate only the pages written).
+ * An unlinked file's data leaves the account at once. Times 0.
  */
-import { EINVAL, ENOSPC, ENXIO } from '../base/errno.js';
+import { EFBIG, EINVAL, ENOSPC, ENXIO } from '../base/errno.js';
 import { File, type DirEntry, type FileOps, type Task } from './file.js';
 
 /** the mount's capacity (bytes of file data): the "small" tmpfs of docs/UNICORN.md */
@@ -21,6 +25,7 @@ export const TMPFS_MAX_BYTES = 4 << 20;
 
 const O_ACCMODE = 3;
 const O_APPEND = 0o2000;
+const PAGE = 4096;
 
 /** MAX_LFS_FILESIZE of the 3.14 kernel on 32 bits (include/linux/fs.h); the profile's `maxLfsFilesize` */
 export const MAX_LFS_FILESIZE_3_14 = 2 ** 43 - 1;
@@ -33,14 +38,16 @@ export class Tmpfs {
   readonly root: TmpfsDir;
   constructor(
     mode = 0o1777,
-    /** sb->s_maxbytes: MAX_LFS_FILESIZE (shmem_fill_super), the largest position lseek sets */
+    /** sb->s_maxbytes: MAX_LFS_FILESIZE (shmem_fill_super), the largest position lseek sets and the largest size truncate gives */
     readonly maxBytes = MAX_LFS_FILESIZE_3_14,
     /** shmem_file_llseek's answer to SEEK_DATA/SEEK_HOLE at a negative offset (`shmemSeekNegative`) */
     readonly seekNegative: 'einval' | 'enxio' = 'einval',
   ) {
-    this.root = new TmpfsDir(this, mode);
+    this.root = new TmpfsDir(this, mode, 0, null, '');
   }
 }
+
+export type TmpfsNode = TmpfsDir | TmpfsFile | TmpfsSymlink | TmpfsWhiteout;
 
 const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
 
@@ -51,64 +58,146 @@ function setPos(f: File, pos: number, max: number): number {
   return pos;
 }
 
-/** a tmpfs directory: the VFS may create in it and remove from it */
+/** a tmpfs directory: the VFS may create in it, remove from it and rename across it */
 export class TmpfsDir {
   readonly kind = 'dir' as const;
   readonly ino: number;
-  readonly children = new Map<string, TmpfsDir | TmpfsFile>();
-  constructor(readonly fs: Tmpfs, public mode = 0o755) {
+  readonly children = new Map<string, TmpfsNode>();
+  /** rmdir'd (IS_DEADDIR): nothing can be created in it, its link count is 0 */
+  removed = false;
+  constructor(
+    readonly fs: Tmpfs,
+    public mode = 0o755,
+    /** i_uid: the creator's fsuid (inode_init_owner) */
+    public uid = 0,
+    /** the directory holding this one (a directory has one name); null for the mount's root */
+    public parent: TmpfsDir | null = null,
+    /** its name there */
+    public name = '',
+  ) {
     this.ino = fs.nextIno++;
   }
-  lookup(name: string): TmpfsDir | TmpfsFile | null {
+  /** i_nlink: 2 ("." and the parent's entry) plus one ".." per subdirectory (shmem_mkdir inc_nlink) */
+  get nlink(): number {
+    if (this.removed) return 0;
+    let n = 2;
+    for (const c of this.children.values()) if (c instanceof TmpfsDir) n++;
+    return n;
+  }
+  lookup(name: string): TmpfsNode | null {
     return this.children.get(name) ?? null;
   }
   /** in name order (deterministic, as RamDir) */
   list(): DirEntry[] {
     return [...this.children.keys()].sort().map((name) => {
       const n = this.children.get(name)!;
-      return { name, ino: n.ino, type: n.kind === 'dir' ? 4 /* DT_DIR */ : 8 /* DT_REG */ };
+      return { name, ino: n.ino, type: n.kind === 'dir' ? 4 /* DT_DIR */ : n.kind === 'link' ? 10 /* DT_LNK */ : n.kind === 'chr' ? 2 /* DT_CHR */ : 8 /* DT_REG */ };
     });
   }
+  /** the path below the mount's root ("" for the root), or null once it or a parent was removed */
+  relPath(): string | null {
+    const parts: string[] = [];
+    for (let d: TmpfsDir = this; d.parent !== null; d = d.parent) {
+      if (d.removed) return null;
+      parts.unshift(d.name);
+    }
+    return parts.join('/');
+  }
+}
+
+/** the absolute path of a directory of the tmpfs mounted at /tmp, or null once it was removed */
+export function tmpfsDirPath(d: TmpfsDir): string | null {
+  const rel = d.relPath();
+  return rel === null ? null : rel === '' ? '/tmp' : `/tmp/${rel}`;
+}
+
+/** a tmpfs symbolic link (shmem_symlink): its target text, mode S_IFLNK|0777 */
+export class TmpfsSymlink {
+  readonly kind = 'link' as const;
+  readonly ino: number;
+  readonly mode = 0o777;
+  nlink = 1;
+  constructor(readonly fs: Tmpfs, readonly target: string, public uid = 0) {
+    this.ino = fs.nextIno++;
+  }
+}
+
+/**
+ * A whiteout (v6.12 shmem_whiteout, RENAME_WHITEOUT): a character device 0:0 with mode 0
+ * (WHITEOUT_MODE, WHITEOUT_DEV). Opening it looks up char device 0:0, which nothing
+ * registers: -ENXIO (chrdev_open).
+ */
+export class TmpfsWhiteout {
+  readonly kind = 'chr' as const;
+  readonly ino: number;
+  mode = 0;
+  nlink = 1;
+  constructor(readonly fs: Tmpfs, public uid = 0) {
+    this.ino = fs.nextIno++;
+  }
+  open = (): number => -ENXIO;
 }
 
 /** a tmpfs regular file */
 export class TmpfsFile {
   readonly kind = 'file' as const;
   readonly ino: number;
+  /** bytes [0, backed) are stored in `data`; [backed, size) is a hole */
   data = new Uint8Array(0);
+  backed = 0;
   size = 0;
-  constructor(readonly fs: Tmpfs, public mode = 0o644) {
+  /** i_nlink: its names (hard links); 0 once the last is removed */
+  nlink = 1;
+  constructor(readonly fs: Tmpfs, public mode = 0o644, public uid = 0) {
     this.ino = fs.nextIno++;
   }
 
   open = (flags: number, _task: Task, path: string): File => new File(tmpfsFops, this, flags, path);
 
-  /** no name left: the data stays for the open descriptors, off the mount's account */
-  private detached = false;
+  /** one name removed (shmem_unlink drop_nlink); the last: the data stays for the open descriptors, off the mount's account */
   unlinked(): void {
-    if (!this.detached) this.fs.used -= this.size;
-    this.detached = true;
+    if (this.nlink === 0) return;
+    this.nlink--;
+    if (this.nlink === 0) this.fs.used -= this.backed;
   }
 
-  /** truncate to `len` bytes (only shrinking is needed here: O_TRUNC) */
-  truncate(len: number): void {
-    if (len >= this.size) return;
-    if (!this.detached) this.fs.used -= this.size - len;
-    this.data.fill(0, len, this.size);
+  private get counted(): boolean {
+    return this.nlink > 0;
+  }
+
+  /**
+   * shmem_setattr's size change (do_truncate -> notify_change): inode_newsize_ok refuses a size
+   * past s_maxbytes (-EFBIG); growing leaves a hole (no blocks, never -ENOSPC), shrinking drops
+   * the data past the new size (truncate_setsize)
+   */
+  setSize(len: number): number {
+    if (len > this.fs.maxBytes) return -EFBIG;
+    if (len < this.backed) {
+      if (this.counted) this.fs.used -= this.backed - len;
+      this.data.fill(0, len, this.backed);
+      this.backed = len;
+    }
     this.size = len;
+    return 0;
   }
 
-  /** make room for `end` bytes: -ENOSPC past the mount's capacity */
+  /** truncate to `len` bytes at most (O_TRUNC: 0) */
+  truncate(len: number): void {
+    if (len < this.size) this.setSize(len);
+  }
+
+  /** store bytes up to `end`: -ENOSPC past the mount's capacity; the gap from `backed` is filled and counted */
   private reserve(end: number): number {
-    if (end <= this.size) return 0;
-    if (!this.detached && this.fs.used + (end - this.size) > TMPFS_MAX_BYTES) return -ENOSPC;
+    if (end <= this.backed) return 0;
+    if (this.counted && this.fs.used + (end - this.backed) > TMPFS_MAX_BYTES) return -ENOSPC;
     if (end > this.data.length) {
       const d = new Uint8Array(Math.max(end, this.data.length * 2, 256));
-      d.set(this.data.subarray(0, this.size));
+      d.set(this.data.subarray(0, this.backed));
       this.data = d;
     }
-    if (!this.detached) this.fs.used += end - this.size;
-    this.size = end;
+    if (this.counted) this.fs.used += end - this.backed;
+    this.backed = end;
+    if (end > this.size) this.size = end;
     return 0;
   }
 
@@ -119,7 +208,15 @@ export class TmpfsFile {
     const c = task.mm.copyFromUser(this.data, pos, buf, count);
     return c < 0 ? c : count;
   }
+
+  /** the end of the stored data rounded up to a page (the hole after it starts there), at most the size */
+  get dataEnd(): number {
+    return Math.min(Math.ceil(this.backed / PAGE) * PAGE, this.size);
+  }
 }
+
+/** `n` zero bytes, shared (reads of a hole) */
+const ZEROS = new Uint8Array(PAGE);
 
 export const tmpfsFops: FileOps = {
   name: 'tmpfs',
@@ -127,8 +224,19 @@ export const tmpfsFops: FileOps = {
     const n = f.priv as TmpfsFile;
     if (pos >= n.size) return 0;
     const len = Math.min(count, n.size - pos);
-    const r = task.mm.copyToUser(buf, n.data, pos, len);
-    return r < 0 ? r : len;
+    // the stored part, then the hole's zeros
+    const stored = Math.max(0, Math.min(len, n.backed - pos));
+    if (stored > 0) {
+      const r = task.mm.copyToUser(buf, n.data, pos, stored);
+      if (r < 0) return r;
+    }
+    for (let done = stored; done < len; ) {
+      const k = Math.min(PAGE, len - done);
+      const r = task.mm.copyToUser(buf + done, ZEROS, 0, k);
+      if (r < 0) return done > 0 ? done : r;
+      done += k;
+    }
+    return len;
   },
   write(f, task, buf, count, pos) {
     const n = f.priv as TmpfsFile;
@@ -143,9 +251,9 @@ export const tmpfsFops: FileOps = {
    * shmem_file_llseek (mm/shmem.c, 3.14 and v6.12): SEEK_SET/CUR/END through
    * generic_file_llseek_size with MAX_LFS_FILESIZE (SEEK_CUR by 0 returns the position
    * unchecked); SEEK_DATA and SEEK_HOLE its own: a negative offset -EINVAL (3.14) or -ENXIO
-   * (v6.12; `shmemSeekNegative`), one at or past the size -ENXIO, else the data is at the
-   * offset and the hole at the size (no holes here); the result through vfs_setpos. The
-   * syscall refused a whence past SEEK_MAX before.
+   * (v6.12; `shmemSeekNegative`), one at or past the size -ENXIO; data is the stored pages, the
+   * hole starts after them (at the size for a file written without gaps); the result through
+   * vfs_setpos. The syscall refused a whence past SEEK_MAX before.
    */
   llseek(f, offset, whence) {
     const n = f.priv as TmpfsFile;
@@ -158,10 +266,13 @@ export const tmpfsFops: FileOps = {
       case SEEK_END:
         return setPos(f, n.size + offset, max);
       case SEEK_DATA:
-      case SEEK_HOLE:
+      case SEEK_HOLE: {
         if (offset < 0) return n.fs.seekNegative === 'enxio' ? -ENXIO : -EINVAL;
         if (offset >= n.size) return -ENXIO;
-        return setPos(f, whence === SEEK_DATA ? offset : n.size, max);
+        const end = n.dataEnd;
+        if (whence === SEEK_DATA) return offset < end ? setPos(f, offset, max) : -ENXIO;
+        return setPos(f, offset < end ? end : offset, max);
+      }
       default:
         return -EINVAL;
     }

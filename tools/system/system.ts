@@ -109,12 +109,13 @@ export class System {
     this.kernel.boot();
     phase?.('kernel-boot');
     const k = this.kernel;
-    this.vfs = new Vfs(k.sysfs, { maxLfsFilesize: this.profile.caps.maxLfsFilesize, shmemSeekNegative: this.profile.caps.shmemSeekNegative });
+    this.vfs = new Vfs(k.sysfs, { maxLfsFilesize: this.profile.caps.maxLfsFilesize, shmemSeekNegative: this.profile.caps.shmemSeekNegative, nestedSymlinkLimit: this.profile.caps.nestedSymlinkLimit });
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
     this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log, selectClosedFd: this.profile.caps.selectClosedFd, anonInodeLseek: this.profile.caps.anonInodeLseek, iovecImport: this.profile.caps.iovecImport,
       capLastCap: this.profile.caps.capLastCap, capAmbient: this.profile.caps.capAmbient, rlimitCpuZero: this.profile.caps.rlimitCpuZero, forkPinnedPages: this.profile.caps.forkPinnedPages,
       madviseAdvice: this.profile.caps.madviseAdvice, madviseRemoveAccess: this.profile.caps.madviseRemoveAccess,
-      getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm });
+      getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm,
+      renameat2: this.profile.caps.renameat2, fchmodat2: this.profile.caps.fchmodat2, ftruncateLength: this.profile.caps.ftruncateLength, linkatEmptyPath: this.profile.caps.linkatEmptyPath });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,

@@ -4,15 +4,16 @@ import { runElf, type UnicornRunResult } from './run.js';
 
 /**
  * The writable tmpfs at /tmp (kernel-model/vfs/tmpfs.ts) seen by busybox's sh and applets:
- * open(O_CREAT|O_TRUNC|O_APPEND), write, read, stat sizes, getdents64, mkdir, unlink, rmdir.
+ * open(O_CREAT|O_TRUNC|O_APPEND), write, read, stat sizes, getdents64, mkdir, unlink, rmdir;
+ * mv, ln, ln -s, chmod, truncate and umask (rename, link, symlink, chmod, ftruncate64, umask).
  * Mandatory in CI.
  */
 const skip = shouldSkipBusyboxTests();
 
-function sh(script: string): UnicornRunResult {
+function sh(script: string, profile?: string): UnicornRunResult {
   const elf = busyboxPath();
   if (elf === null) throw new Error('busybox not found: run tools/unicorn/fetch-busybox.sh');
-  return runElf({ elf, argv0: 'sh', args: ['-c', script], maxInstructions: 50_000_000, bind: null });
+  return runElf({ elf, argv0: 'sh', args: ['-c', script], maxInstructions: 50_000_000, bind: null, profile });
 }
 
 describe.skipIf(skip)('tmpfs at /tmp under busybox', () => {
@@ -43,5 +44,49 @@ describe.skipIf(skip)('tmpfs at /tmp under busybox', () => {
     ].join('\n'));
     expect(r.exitStatus).toBe(0);
     expect(r.unknownSyscalls).toEqual({});
+  });
+
+  it('mv, ln, ln -s, chmod, truncate, umask in both eras; mv across mounts and into its own subtree, ln across mounts', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = sh([
+        'umask; umask 077; echo x > /tmp/u; stat -c %a /tmp/u; umask 022; umask',
+        'echo hello > /tmp/a',
+        'mv /tmp/a /tmp/b && cat /tmp/b; [ -e /tmp/a ] || echo "a gone"',
+        'ln /tmp/b /tmp/c && stat -c "%h %s" /tmp/b /tmp/c',
+        'ln -s /tmp/b /tmp/s && readlink /tmp/s && cat /tmp/s && ls -l /tmp/s | cut -c1-10',
+        'chmod 600 /tmp/b && ls -l /tmp/c | cut -c1-10; chmod u+x,g+r /tmp/b && stat -c %a /tmp/c',
+        'truncate -s 3 /tmp/b && cat /tmp/c && echo; truncate -s 10000 /tmp/b && wc -c < /tmp/b',
+        'mkdir /tmp/d; mv /tmp/c /tmp/d/ && ls /tmp/d; stat -c %h /tmp/b',
+        'cd /tmp/d; mv /tmp/d /tmp/e && ls /tmp/e; pwd -P; cd /',
+        'mv /tmp/e /tmp/e/x || echo "mv into itself $?"',
+        'ln -s e /tmp/el; cd /tmp/el && pwd -P; cd /',
+        'ln /tmp/e/c /proc/c || echo "ln across mounts $?"',
+        'ln -sf /tmp/e /tmp/s; readlink /tmp/s',
+        'rm /tmp/s /tmp/el; ls /tmp',
+      ].join('\n'), profile);
+      expect(r.stdout, profile).toBe([
+        '0022', '600', '0022',
+        'hello', 'a gone',
+        '2 6', '2 6',
+        '/tmp/b', 'hello', 'lrwxrwxrwx',
+        '-rw-------', '740',
+        'hel', '10000',
+        'c', '2', // mv keeps the inode: still two names
+        'c', '/tmp/e', // the cwd moved with its directory
+        'mv into itself 1',
+        '/tmp/e',
+        'ln across mounts 1',
+        '/tmp/e',
+        'b', 'e', 'u',
+        '',
+      ].join('\n'));
+      expect(r.stderr, profile).toBe([
+        "mv: can't rename '/tmp/e': Invalid argument",
+        'ln: /proc/c: Invalid cross-device link',
+        '',
+      ].join('\n'));
+      expect(r.exitStatus, profile).toBe(0);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    }
   });
 });

@@ -7,17 +7,17 @@ import type { Process, ProcessOptions } from '../../process/process.js';
 import { Sysfs } from '../../sysfs/sysfs.js';
 import type { GuestMain } from '../../uapi/sys.js';
 import { Vfs } from '../../vfs/vfs.js';
-import { SyscallLayer } from '../syscalls.js';
+import { SyscallLayer, type SyscallHost } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record' } = {}) {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record'; nestedSymlinkLimit?: number; host?: Partial<Pick<SyscallHost, 'renameat2' | 'fchmodat2' | 'ftruncateLength' | 'linkatEmptyPath'>> } = {}) {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
   const mem = makeTestMemory();
   const sysfs = new Sysfs();
-  const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize, shmemSeekNegative: opts.shmemSeekNegative });
-  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd, getdentsAccess: opts.getdentsAccess });
+  const vfs = new Vfs(sysfs, { maxLfsFilesize: opts.maxLfsFilesize, shmemSeekNegative: opts.shmemSeekNegative, nestedSymlinkLimit: opts.nestedSymlinkLimit });
+  const sys = new SyscallLayer({ cpu, vfs, memory: mem, log, selectClosedFd: opts.selectClosedFd, getdentsAccess: opts.getdentsAccess, ...opts.host });
   return {
     sched, cpu, log, mem, sysfs, vfs, sys,
     /** start a program; does not run the scheduler */
