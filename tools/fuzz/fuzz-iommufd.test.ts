@@ -22,7 +22,8 @@ import { ATTR_NS } from '../../emulator/attrs.js';
 
 let mainline: CampaignResult;
 beforeAll(() => {
-  mainline = runCampaign({ profile: 'mainline', seed: 23, runs: 150 });
+  // seed 36 since IOMMU_VFIO_IOAS joined the mainline draws (seed 23's 150 runs no longer reach IOAS_MAP's EFAULT)
+  mainline = runCampaign({ profile: 'mainline', seed: 36, runs: 150 });
 });
 
 const restore: (() => void)[] = [];
