@@ -11,12 +11,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
-import { SECOND_GROUP, SETUP_PREFIX, callArbOf } from './arb.js';
+import { SECOND_GROUP, SETUP_PREFIX, callArbOf, prefixOf } from './arb.js';
+import { IOMMUFD_SEEDS } from './coverage/seeds.js';
 import { execCall, runCampaign } from './engine.js';
 import { Harness } from './harness.js';
 import { IOMMUFD_REQS, IOMMUFD_STRUCTS } from './program-iommufd.js';
 import { VFIO_REQS, type Call, type FdRef } from './program.js';
-import type { Ioas, IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
+import type { HwptPaging, Ioas, IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
 
 const COMPAT = 'mainline+iommufd-compat';
 const CT: FdRef = { k: 'container', i: 0 };
@@ -170,7 +171,7 @@ describe('IOMMU_VFIO_IOAS on the compat container (mainline+iommufd-compat)', ()
     expect(rets).toEqual(['0', '1', '0', '0', '0', '-ENODEV', '0', '0', '2', '-EBUSY', '0']);
     // IOAS 2 (the device's) holds its auto HWPT
     const hwpts = [...ctxOf(h).objects.values()].filter((o) => o.type === 'hwpt-paging');
-    expect(hwpts.map((x) => (x as { ioas: Ioas }).ioas.id)).toEqual([2]);
+    expect(hwpts.map((x) => (x as HwptPaging).ioas.id)).toEqual([2]);
     h.finish();
   });
 
@@ -206,6 +207,16 @@ describe('IOMMU_VFIO_IOAS on /dev/iommu (mainline)', () => {
     ]);
     expect(areasOf(ctxOf(h), 2)).toEqual([[0x100000, 0x103fff], [0x200000, 0x200fff]]);
     expect(ctxOf(h).vfioIoas).toBeNull();
+    h.finish();
+  });
+});
+
+describe('IOMMU_VFIO_IOAS: the coverage seed', () => {
+  it.each(['mainline', COMPAT])('%s: the seed runs with both models comparing to its end (seeds.test.ts checks its errnos)', (profile) => {
+    const seed = IOMMUFD_SEEDS.filter((x) => x.calls.some((c) => c.op === 'ioctl' && c.req === IOMMUFD_REQS.IOMMU_VFIO_IOAS));
+    expect(seed.length).toBe(1);
+    const { h, rets } = runFollowed(profile, [...prefixOf(seed[0]!.n), ...seed[0]!.calls]);
+    expect(rets.slice(IOMMUFD_PREFIX.length)).toEqual(['-ENODEV', '-ENODEV', '-ENOENT', '0', '0', '0', '0', '0', '0', '0', '0', '-ENODEV', '-EOPNOTSUPP', '-EOPNOTSUPP', '0', '0', '-ENODEV']);
     h.finish();
   });
 });
