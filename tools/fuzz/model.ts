@@ -796,14 +796,15 @@ export class RefModel {
         // the first open attaches the device to the compat IOAS (vfio_df_group_open ->
         // vfio_iommufd_compat_attach_ioas -> iommufd_vfio_compat_ioas_get_id: -ENODEV without one,
         // after IOMMU_VFIO_IOAS CLEAR or the IOAS's destruction; the bind before it may refuse first)
-        else if (g.devFds === 0 && this.containers.get(g.container)!.cur === null) this.expect(r < 0, 'GET_DEVICE_FD opened a device whose compat container has no compat IOAS to attach it to');
+        else if (g.devFds === 0 && this.containers.get(g.container)?.cur === null) this.expect(r < 0, 'GET_DEVICE_FD opened a device whose compat container has no compat IOAS to attach it to');
         this.expectDeviceName(g, r, arg, true);
         if (r >= 0) {
           // a device already open stays bound where it was; a group whose devices would be
           // bound to two contexts (re-attached elsewhere meanwhile) is not followed
           if (g.devFds === 0) {
             g.boundTo = g.container;
-            g.attached = this.containers.get(g.container!)!.cur;
+            // (no container: a success the model did not expect, reported above, or a SET_CONTAINER it lost track of)
+            g.attached = g.container === null ? null : (this.containers.get(g.container)?.cur ?? null);
           } else if (g.boundTo !== g.container) this.lost = true;
           g.devFds++;
           this.table(p).set(r, { kind: 'device', id: g.id, ref: { n: 1 } });

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
 import { SECOND_GROUP, SETUP_PREFIX, callArbOf, prefixOf } from './arb.js';
 import { IOMMUFD_SEEDS } from './coverage/seeds.js';
-import { execCall, runCampaign } from './engine.js';
+import { execCall, runCampaign, runProgram } from './engine.js';
 import { Harness } from './harness.js';
 import { IOMMUFD_REQS, IOMMUFD_STRUCTS } from './program-iommufd.js';
 import { VFIO_REQS, type Call, type FdRef } from './program.js';
@@ -173,6 +173,13 @@ describe('IOMMU_VFIO_IOAS on the compat container (mainline+iommufd-compat)', ()
     const hwpts = [...ctxOf(h).objects.values()].filter((o) => o.type === 'hwpt-paging');
     expect(hwpts.map((x) => (x as HwptPaging).ioas.id)).toEqual([2]);
     h.finish();
+  });
+
+  it('a SET_CONTAINER the model could not read (its fd read from the read-only zero page: fd 0, the container) then GET_DEVICE_FD: no host exception', () => {
+    const setRo: Call = { ...(SETUP_PREFIX[2] as Extract<Call, { op: 'ioctl' }>), arg: { t: 'struct', type: 'int32', fields: { v: { fd: CT } }, ptr: 'ro' } };
+    const r = runProgram(COMPAT, [SETUP_PREFIX[0]!, SETUP_PREFIX[1]!, setRo, SETUP_PREFIX[4]!], { transcript: true });
+    expect(r.finding).toBeNull();
+    expect(r.harness.transcript.map((t) => String(t.ret))).toEqual(['0', '1', '0', '2']);
   });
 
   it('a short campaign executes IOMMU_VFIO_IOAS with success on the compat container and every answer of it, clean', () => {
