@@ -105,6 +105,7 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
 }
 
 /** iommufdCallArb's trees, without and with the mainline-only requests (built once each) */
+// host-only: a cache of immutable arbitraries (the same tree for the same flag), no simulated state
 const built = new Map<boolean, fc.Arbitrary<Call>>();
 
 /**
