@@ -30,6 +30,20 @@ const mapFlags = (): fc.Arbitrary<number> => fc.oneof({ weight: 6, arbitrary: fc
 /** object ids: mostly the first few a context hands out (2 is the happy path's IOAS), sometimes 0 or far off */
 const objId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: fc.constant(2) }, { weight: 10, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 5, 8, 0x7fffffff, 0xffffffff) });
 
+/**
+ * IOMMU_VFIO_IOAS's op field (u16 op, u16 __reserved above it): mostly GET 0, SET 1, CLEAR 2
+ * (enum iommufd_vfio_ioas_op), sometimes an unknown op or a non-zero __reserved (both
+ * -EOPNOTSUPP: vfio_compat.c iommufd_vfio_ioas)
+ */
+const vfioIoasOp = (): fc.Arbitrary<Value> => fc.oneof({ weight: 12, arbitrary: fc.constantFrom(0, 0, 1, 1, 1, 2) }, { weight: 1, arbitrary: fc.constantFrom(3, 0xffff, 0x10000, 0x10001, 0xffff0002) });
+/**
+ * the IOAS SET names: mostly the ids IOASes have (1: the compat container's own, made by its
+ * first SET_CONTAINER; 2: the /dev/iommu happy path's; 4: the next IOAS_ALLOC's, after the
+ * compat container's bound device 2 and auto HWPT 3, or the happy path's HWPT 3), sometimes ids
+ * of other objects or none (3, 5), 0 or far off; destroyed ones come with the programs
+ */
+const vfioIoasId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 9, arbitrary: fc.constantFrom(1, 2, 4) }, { weight: 3, arbitrary: fc.constantFrom(3, 5) }, { weight: 1, arbitrary: fc.constantFrom(0, 8, 0x7fffffff, 0xffffffff) });
+
 const fdVal = (k: FdKind): fc.Arbitrary<Value> => fc.oneof({ weight: 10, arbitrary: fdRef(k).map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) });
 const zero = (w = 12): fc.Arbitrary<Value> => fc.oneof({ weight: w, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 });
 
@@ -73,6 +87,8 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
       });
     case I.IOMMU_HWPT_ALLOC:
       return struct('iommu_hwpt_alloc', { flags: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: flags([1, 2, 4]) }), dev_id: objId(), pt_id: objId(), out_hwpt_id: fc.constant(0), reserved: zero(), data_type: zero(), data_len: zero(), data_uptr: fc.constant(0), fault_id: zero() });
+    case I.IOMMU_VFIO_IOAS:
+      return struct('iommu_vfio_ioas', { ioas_id: vfioIoasId(), op: vfioIoasOp() });
     case I.IOMMU_FAULT_QUEUE_ALLOC:
       return struct('iommu_fault_alloc', { flags: zero(), out_fault_id: fc.constant(0), out_fault_fd: fc.constant(0) });
     case I.IOMMU_GET_HW_INFO:
@@ -88,7 +104,9 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
   }
 }
 
-let built: fc.Arbitrary<Call> | null = null;
+/** iommufdCallArb's trees, without and with the mainline-only requests (built once each) */
+// host-only: a cache of immutable arbitraries (the same tree for the same flag), no simulated state
+const built = new Map<boolean, fc.Arbitrary<Call>>();
 
 /**
  * counts for the fault fd: multiples of sizeof(struct iommu_hwpt_pgfault) (40, what read takes)
@@ -113,19 +131,33 @@ function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
   return fc.constantFrom(...reqs).chain((r) => arbs.get(r)!);
 }
 
-/** every iommufd/cdev call, weighted toward the IOAS and binding state machine */
-export function iommufdCallArb(): fc.Arbitrary<Call> {
-  if (built) return built;
+/**
+ * every iommufd/cdev call, weighted toward the IOAS and binding state machine. `iommufd`: the
+ * profile has /dev/iommu (arb.ts iommufdOf). Then IOMMU_VFIO_IOAS is drawn too, on /dev/iommu
+ * fds (3 of the 22 iommufd requests) and, with IOMMU_IOAS_ALLOC and IOMMU_DESTROY, on container
+ * fds (weight 3 of 27): in mainline+iommufd-compat /dev/vfio/vfio is an iommufd context whose
+ * compat IOAS the VFIO container ioctls use (in mainline a VFIO container, which refuses them).
+ * Without iommufd (the 2014 profiles, where these calls are drawn at a token weight) the tree is
+ * the one it always was, so their programs are unchanged.
+ */
+export function iommufdCallArb(iommufd = true): fc.Arbitrary<Call> {
+  const have = built.get(iommufd);
+  if (have) return have;
   const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, I.IOMMU_FAULT_QUEUE_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, 0x3b8f, 0x3b70];
+  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS);
   const cdevReqs = [C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_DETACH_IOMMUFD_PT];
-  built = fc.oneof(
+  const calls = [
     { weight: 3, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom('/dev/iommu', ...CDEV_PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o2000002) }) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('iommufd') }) },
     { weight: 12, arbitrary: ioctlOn('iommufd', iommufdReqs) },
     { weight: 5, arbitrary: ioctlOn('device', cdevReqs) },
     { weight: 3, arbitrary: faultFdArb() },
-  );
-  return built;
+  ];
+  // the compat container's IOAS switched, cleared, made and destroyed
+  if (iommufd) calls.push({ weight: 3, arbitrary: ioctlOn('container', [I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY]) });
+  const arb = fc.oneof(...calls);
+  built.set(iommufd, arb);
+  return arb;
 }
 
 const dev0 = { k: 'device' as const, i: 0 };

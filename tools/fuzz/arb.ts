@@ -368,7 +368,7 @@ export function callArbOf(iommufd = true): fc.Arbitrary<Call> {
     { weight: 12, arbitrary: ioctlOn('device', deviceReqs) },
     { weight: 1, arbitrary: ioctlOn('any', [...unknownReqs, ...allVfio]) },
     // iommufd and the VFIO device cdev (arb-iommufd.ts); /dev/iommu is ENOENT in 2014 profiles
-    { weight: iommufd ? 14 : 1, arbitrary: iommufdCallArb() },
+    { weight: iommufd ? 14 : 1, arbitrary: iommufdCallArb(iommufd) },
     { weight: 6, arbitrary: rec({ op: fc.constantFrom('pread' as const, 'pwrite' as const, 'pread' as const), p: pid, fd: fdRef('device'), off, count, ptr }) },
     { weight: 1, arbitrary: rec({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fdRef('any'), count, ptr }) },
     { weight: 2, arbitrary: rec({ op: fc.constant('mmap' as const), p: pid, fd: fdRef('device'), len: mmapLen, prot: mmapProt, flags: mmapFlags, off: mmapOff }) },

@@ -17,6 +17,7 @@ import { runProgram, type FindingReport } from './engine.js';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_SUPPRESSIONS } from './harness.js';
 import { FD_IOCTLS } from './program.js';
+import { CONTAINER_IOMMUFD_IOCTLS } from './program-iommufd.js';
 import { FINDING_FORMAT, SchemaError, validateFindingFile, type FindingFile } from './schema.js';
 import { cliProfile } from '../cli/profile-arg.js';
 import { InputError, mkdirs } from '../cli/outputs.js';
@@ -549,7 +550,8 @@ export function coverageRows(cov: Record<string, string[]>): { fd: string; call:
   // the iommufd and fault rows only where /dev/iommu exists (mainline profiles)
   const iommufd = Object.keys(cov).some((k) => k.startsWith('iommufd:'));
   for (const fd of ['container', 'group', 'device', ...(iommufd ? (['iommufd', 'fault'] as const) : [])] as const) {
-    for (const call of FD_IOCTLS[fd]) {
+    // with /dev/iommu the container's row also has the iommufd requests drawn on it (the compat container's IOAS)
+    for (const call of fd === 'container' && iommufd ? [...FD_IOCTLS[fd], ...CONTAINER_IOMMUFD_IOCTLS] : FD_IOCTLS[fd]) {
       const r = cov[`${fd}:${call}`] ?? [];
       rows.push({ fd, call, ok: r.includes('ok'), errors: r.filter((x) => x !== 'ok') });
     }

@@ -23,6 +23,7 @@ import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel, type UserDomain } from './model.js';
 import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
 import { IommufdModel } from './model-iommufd.js';
+import { CONTAINER_IOMMUFD_IOCTLS } from './program-iommufd.js';
 import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
@@ -185,6 +186,8 @@ export class Harness {
   private readonly smmu: Smmu | null;
   /** region file offsets are `index << 40` (capability regionOffsetEncoding), not physical addresses */
   private readonly indexOffsets: boolean;
+  /** the profile has /dev/iommu: CONTAINER_IOMMUFD_IOCTLS get rows of the container's own in the coverage table */
+  private readonly iommufdRows: boolean;
   private ignore: ReadonlySet<string>;
   /** syscalls executed by the set-up (boot, binding, the processes' mappings) */
   readonly setupSyscalls: number;
@@ -222,6 +225,7 @@ export class Harness {
   constructor(readonly opts: HarnessOptions) {
     this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs, board: opts.board ?? FUZZ_BOARD });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
+    this.iommufdRows = this.sys.profile.caps.iommufd !== 'none';
     this.ignore = opts.ignore ?? new Set();
     const dev = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
     this.regions = (dev?.resources ?? []).filter((r) => r.kind === 'mem').map((r) => ({ addr: r.start, size: r.size }));
@@ -481,7 +485,8 @@ export class Harness {
     if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd' && kind !== 'fault') return;
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
-    const key = coverKey(kind, what);
+    // the compat container's iommufd requests get rows of their own where /dev/iommu exists
+    const key = kind === 'container' && this.iommufdRows && CONTAINER_IOMMUFD_IOCTLS.includes(what) ? containerIommufdKey(what) : coverKey(kind, what);
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
     const v = ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret));
@@ -1393,6 +1398,12 @@ function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', 
     if (m.size < 4096) m.set(what, key);
   }
   return key;
+}
+
+/** "container:IOMMU_..." for CONTAINER_IOMMUFD_IOCTLS, interned */
+const CONTAINER_IOMMUFD_KEYS = new Map<string, string>(CONTAINER_IOMMUFD_IOCTLS.map((w) => [w, `container:${w}`]));
+function containerIommufdKey(what: string): string {
+  return CONTAINER_IOMMUFD_KEYS.get(what)!;
 }
 
 /**

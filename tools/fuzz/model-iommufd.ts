@@ -44,7 +44,9 @@ import type { Process } from '../../kernel-model/process/process.js';
 import type { IommufdCtx, IommufdService, Ioas, HwptPaging } from '../../kernel-model/iommu/iommufd/index.js';
 import type { IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
 import type { File } from '../../kernel-model/vfs/file.js';
-import { EBUSY, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
+import { EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
+import { IOMMU_VFIO_IOAS_CLEAR as VFIO_IOAS_CLEAR, IOMMU_VFIO_IOAS_GET as VFIO_IOAS_GET, IOMMU_VFIO_IOAS_SET as VFIO_IOAS_SET } from '../../kernel-model/iommu/iommufd/uapi.js';
+import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA } from '../../kernel-model/uapi/constants.js';
 import { POLLOUT } from '../../kernel-model/uapi/constants.js';
 import type { IoctlArg, Value } from './program.js';
 import { CDEV_REQS as C, IOMMUFD_REQS as I, IOMMUFD_STRUCTS } from './program-iommufd.js';
@@ -60,6 +62,8 @@ interface MCtx {
   file: File;
   objs: Map<number, MObj>;
   fdOpen: boolean;
+  /** ictx->vfio_ioas: the IOAS id IOMMU_VFIO_IOAS SET made the compat IOAS (null: none) */
+  vfioIoas: number | null;
 }
 
 interface MCdev {
@@ -85,7 +89,7 @@ const HWPT_FAULT_ID_VALID = 4n;
 
 const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
-const STATEFUL = new Set<number>([I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
+const STATEFUL = new Set<number>([I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
 
 export interface IommufdPre {
@@ -128,7 +132,7 @@ export class IommufdModel {
     if (r < 0) return;
     const f = p.fdget(r);
     if (!f) return;
-    if (f.ops.name === 'iommufd' && path === '/dev/iommu') this.ctxs.set(f, { file: f, objs: new Map(), fdOpen: true });
+    if (f.ops.name === 'iommufd' && path === '/dev/iommu') this.ctxs.set(f, { file: f, objs: new Map(), fdOpen: true, vfioIoas: null });
     else if (f.ops.name === 'vfio-device' && path.startsWith('/dev/vfio/devices/')) this.cdevs.set(f, { ctx: null, devId: 0, hwpt: null });
   }
 
@@ -196,16 +200,8 @@ export class IommufdModel {
     // a fault queue on an iommufd the model does not follow (the compat container's context)
     const foreign = req === I.IOMMU_FAULT_QUEUE_ALLOC && file.ops.name === 'iommufd' && !this.ctxs.has(file);
     if (!foreign && !this.ctxs.has(file) && !this.cdevs.has(file)) return null;
-    if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false };
-    const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
-    const fields: Record<string, bigint> = {};
-    for (const [k, v] of Object.entries(arg.fields)) fields[k] = val(v);
-    const size = Number(fields['argsz'] ?? 0n);
-    const end = st ? structEndOf(st) : 0;
-    const exact = st !== undefined && arg.ptr === 'ok' && size >= st.minsz && size <= end;
-    const ok = st !== undefined && arg.ptr === 'ok' && size >= st.minsz;
-    const pre: IommufdPre = { fields, exact, ok };
-    if (req === C.VFIO_DEVICE_BIND_IOMMUFD && fields['iommufd'] !== undefined) pre.bindFile = p.fdget(Number(BigInt.asIntN(32, fields['iommufd']))) ?? null;
+    const pre: IommufdPre = iommufdArgOf(arg, val);
+    if (req === C.VFIO_DEVICE_BIND_IOMMUFD && pre.fields['iommufd'] !== undefined) pre.bindFile = p.fdget(Number(BigInt.asIntN(32, pre.fields['iommufd']))) ?? null;
     if (req === I.IOMMU_FAULT_QUEUE_ALLOC) {
       // a new fd takes the lowest number free (get_unused_fd_flags)
       let fd = 0;
@@ -280,7 +276,11 @@ export class IommufdModel {
             const used = [...ctx.objs.values()].some((x) => x.type === 'hwpt-paging' && x.ioas === Number(id));
             if (used) this.expect(r === -EBUSY, `DESTROY(${id}) of an IOAS with a HWPT returned ${r}, not -EBUSY`);
           } else if ([...this.cdevs.values()].some((d) => d.ctx === ctx && d.hwpt === Number(id))) this.expect(r === -EBUSY, `DESTROY(${id}) of a HWPT with a device attached returned ${r}, not -EBUSY`);
-          if (r === 0 && o) ctx.objs.delete(Number(id));
+          if (r === 0 && o) {
+            ctx.objs.delete(Number(id));
+            // iommufd_object_remove: the destroyed object stops being the compat IOAS
+            if (ctx.vfioIoas === Number(id)) ctx.vfioIoas = null;
+          }
           break;
         }
         case I.IOMMU_IOAS_MAP: {
@@ -331,6 +331,27 @@ export class IommufdModel {
           }
           break;
         }
+        case I.IOMMU_VFIO_IOAS: {
+          const e = vfioIoasCall((c, m) => this.expect(c, m), ctx.vfioIoas, pre, r, rd32, (id) => ioasOf(id) !== null);
+          if (e?.op === 'set') ctx.vfioIoas = e.id;
+          else if (e?.op === 'clear') ctx.vfioIoas = null;
+          break;
+        }
+        case VFIO_IOMMU_MAP_DMA:
+          // the VFIO container ioctls answer on every iommufd fd (iommufd_vfio_ioctl), on the
+          // compat IOAS; a MAP_DMA adds an area at the fixed IOVA (the low 32 bits of the u64
+          // iova and size: unsigned long), read from the struct as written
+          if (r !== 0) break;
+          if (arg.t !== 'struct' || arg.ptr !== 'ok' || arg.type !== 'vfio_iommu_type1_dma_map' || F('argsz') < 32n) {
+            this.lost = true;
+            break;
+          }
+          this.addArea(ctx, ctx.vfioIoas === null ? null : ioasOf(BigInt(ctx.vfioIoas)), null, F('iova') & ULONG_MAX, F('size') & ULONG_MAX, 'MAP_DMA on /dev/iommu');
+          break;
+        case VFIO_IOMMU_UNMAP_DMA:
+          // (the cuts TYPE1's SET_IOMMU allows are not followed here: the container part of the model predicts them on the compat container)
+          if (r === 0) this.lost = true;
+          break;
         case I.IOMMU_FAULT_QUEUE_ALLOC:
           if (!pre.ok) break;
           if (!pre.exact) {
@@ -514,6 +535,8 @@ export class IommufdModel {
         const mids = [...mc.objs.keys()].sort((a, b) => a - b);
         return `iommufd objects [${ids.map((i) => `${i}:${real.objects.get(i)!.type}`)}], the model has [${mids.map((i) => `${i}:${mc.objs.get(i)!.type}`)}]`;
       }
+      const vfio = real.vfioIoas === null ? null : real.vfioIoas.id;
+      if (vfio !== mc.vfioIoas) return `iommufd context of ${f.path}: compat IOAS ${vfio ?? 'none'}, the model has ${mc.vfioIoas ?? 'none'}`;
       // any divergence (in the Map's order, no sort); if there is one, the lowest id's is reported, as xa_for_each meets it
       if (objectDivergence(real, mc, real.objects.keys()) !== null) return objectDivergence(real, mc, real.ids());
     }
@@ -536,6 +559,76 @@ function objectDivergence(real: IommufdCtx, mc: MCtx, ids: Iterable<number>): st
     if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
   }
   return null;
+}
+
+/** what an IOMMU_VFIO_IOAS that succeeded did (vfioIoasCall) */
+export type VfioIoasEffect = { op: 'get'; id: number } | { op: 'set'; id: number } | { op: 'clear' } | null;
+
+/**
+ * IOMMU_VFIO_IOAS judged and followed (Linux v6.12 drivers/iommu/iommufd/vfio_compat.c
+ * iommufd_vfio_ioas; its table entry's min_size is offsetofend(__reserved), 12, main.c), for the
+ * /dev/iommu contexts of this model and the compat container's context (model.ts postCompat).
+ * With the struct within the size rules: __reserved (bits 16-31 of the `op` field) non-zero
+ * -EOPNOTSUPP; GET without a compat IOAS -ENODEV (get_compat_ioas), else 0 with its id written
+ * back at offset 4 (iommufd_ucmd_respond; the reference get_compat_ioas takes is dropped before
+ * the return); SET of an id that is not an IOAS of the context -ENOENT (iommufd_get_ioas:
+ * iommufd_get_object of type IOMMUFD_OBJ_IOAS, whatever else the id names), else 0: that IOAS
+ * is the compat one, without a reference (destroying it clears it: iommufd_object_remove);
+ * CLEAR 0: none is; another op -EOPNOTSUPP. `cur`: the compat IOAS's id, null without one,
+ * 'unknown' for one whose id the model has not learned (GET's answer is then not checked but
+ * reported); `isIoas`: whether an id names an IOAS of the context, null when the model cannot
+ * tell (SET's result is then not predicted). Returns what a success did (null: nothing, or not
+ * read as written).
+ */
+export function vfioIoasCall(expect: (cond: boolean, msg: string) => void, cur: number | 'unknown' | null, pre: IommufdPre, r: number, rd32: (off: number) => number, isIoas: (id: bigint) => boolean | null): VfioIoasEffect {
+  if (!pre.ok) return null;
+  const raw = BigInt.asUintN(32, pre.fields['op'] ?? 0n);
+  const op = Number(raw & 0xffffn);
+  const id = BigInt.asUintN(32, pre.fields['ioas_id'] ?? 0n);
+  const known = raw >> 16n === 0n && op === VFIO_IOAS_SET ? isIoas(id) : null;
+  if (pre.exact) {
+    if (raw >> 16n !== 0n) expect(r === -EOPNOTSUPP, `IOMMU_VFIO_IOAS with __reserved 0x${(raw >> 16n).toString(16)} returned ${r}, not -EOPNOTSUPP`);
+    else if (op === VFIO_IOAS_GET) expect(cur === null ? r === -ENODEV : r === 0, `IOMMU_VFIO_IOAS GET returned ${r}, ${cur === null ? 'not -ENODEV (no compat IOAS)' : `though the context has its compat IOAS (${cur})`}`);
+    else if (op === VFIO_IOAS_SET) {
+      if (known !== null) expect(known ? r === 0 : r === -ENOENT, `IOMMU_VFIO_IOAS SET(${id}) returned ${r}, not ${known ? '0' : '-ENOENT (not an IOAS of the context)'}`);
+    } else if (op === VFIO_IOAS_CLEAR) expect(r === 0, `IOMMU_VFIO_IOAS CLEAR returned ${r}`);
+    else expect(r === -EOPNOTSUPP, `IOMMU_VFIO_IOAS with op ${op} returned ${r}, not -EOPNOTSUPP`);
+  }
+  if (r !== 0) return null;
+  if (raw >> 16n !== 0n || op > VFIO_IOAS_CLEAR) {
+    expect(false, `IOMMU_VFIO_IOAS with op 0x${raw.toString(16)} succeeded`);
+    return null;
+  }
+  if (op === VFIO_IOAS_GET) {
+    const got = rd32(4);
+    if (typeof cur === 'number') expect(got === cur, `IOMMU_VFIO_IOAS GET wrote back ioas_id ${got}, the compat IOAS is ${cur}`);
+    return { op: 'get', id: got };
+  }
+  if (op === VFIO_IOAS_SET) {
+    if (known === false) {
+      expect(false, `IOMMU_VFIO_IOAS SET(${id}) succeeded on an id that is not an IOAS of the context`);
+      return null;
+    }
+    return { op: 'set', id: Number(id) };
+  }
+  return { op: 'clear' };
+}
+
+/**
+ * an iommufd ioctl's argument as the models read it: its fields' values, whether it is within
+ * the size rules (`exact`: min_size..sizeof at an ok pointer, so errors are predicted) and
+ * whether the kernel read it as written (`ok`: size >= min_size at an ok pointer)
+ */
+export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint): IommufdPre {
+  if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false };
+  const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
+  const fields: Record<string, bigint> = {};
+  for (const [k, v] of Object.entries(arg.fields)) fields[k] = val(v);
+  const size = Number(fields['argsz'] ?? 0n);
+  const end = st ? structEndOf(st) : 0;
+  const exact = st !== undefined && arg.ptr === 'ok' && size >= st.minsz && size <= end;
+  const ok = st !== undefined && arg.ptr === 'ok' && size >= st.minsz;
+  return { fields, exact, ok };
 }
 
 const STRUCT_END = new Map<object, number>();

@@ -7,16 +7,23 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
-import { EBADFD, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
+import { EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
 import type { Process } from '../../kernel-model/process/process.js';
-import type { IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
+import type { Ioas, IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import type { System } from '../system/system.js';
+import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd.js';
+import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
 import { VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
+
+/** an iommufd request (_IO(';', 0x80 + n), no direction or size bits: iommufd_fops_ioctl's own range) */
+function isIommufdReq(req: number): boolean {
+  return req >>> 0 <= 0xffff && ((req >>> 8) & 0xff) === 0x3b && (req & 0xff) >= 0x80;
+}
 
 interface MMap {
   iova: number;
@@ -69,10 +76,31 @@ interface MContainer {
    * iommufd context; "The compat container" below): its file (the context is its priv)
    */
   compat: File | null;
-  /** compat: the context has its compat IOAS (made by the first SET_CONTAINER, kept after the groups leave) */
-  ioas: boolean;
-  /** compat: SET_IOMMU(VFIO_TYPE1_IOMMU) succeeded once (large pages off: UNMAP_DMA may cut an area) */
-  type1: boolean;
+  /**
+   * compat: the context's IOAS objects the model knows, by id (the one the first SET_CONTAINER
+   * makes, IOMMU_IOAS_ALLOC's; "The compat container" below)
+   */
+  ioases: Map<number, MIoas>;
+  /** compat: an IOAS the kernel made whose id the model has not learned yet (its id 0) */
+  anon: MIoas | null;
+  /** compat: ictx->vfio_ioas, the IOAS the container ioctls act on (one of `ioases`, or `anon`) */
+  cur: MIoas | null;
+  /**
+   * compat: the context may hold objects whose ids the model does not know (an HWPT_ALLOC, a
+   * fault queue, a cdev bound to it): ids are not predicted, nor DESTROY of an IOAS (an HWPT
+   * the model does not know may hold it)
+   */
+  foreign: boolean;
+}
+
+/** an IOAS of a compat container's context */
+interface MIoas {
+  /** its object id (0: not learned yet) */
+  id: number;
+  /** its areas: one per MAP_DMA (iova and size cut to 32 bits) */
+  maps: MMap[];
+  /** SET_IOMMU(VFIO_TYPE1_IOMMU) succeeded while it was the compat IOAS (iopt_disable_large_pages: UNMAP_DMA may cut an area) */
+  noLarge: boolean;
 }
 
 interface MGroup {
@@ -86,6 +114,8 @@ interface MGroup {
   devFds: number;
   /** compat: the container whose context its open devices are bound to (the first GET_DEVICE_FD binds; the last close unbinds) */
   boundTo: number | null;
+  /** compat: the IOAS its bound devices are attached to (the compat IOAS at the first GET_DEVICE_FD; its auto HWPT holds it) */
+  attached: MIoas | null;
 }
 
 /**
@@ -108,6 +138,10 @@ export interface PreIoctl {
   setContainerOther?: boolean;
   /** SET_IOMMU's type argument */
   setIommuType?: bigint;
+  /** an iommufd request (IOMMU_*) on a compat container: its argument as the iommufd model reads it */
+  iommufd?: IommufdPre;
+  /** VFIO_DEVICE_BIND_IOMMUFD naming a compat container's fd: that container */
+  bindTo?: number;
 }
 
 const PAGE = 4096;
@@ -128,7 +162,7 @@ export class RefModel {
     groups: readonly { id: number; devices: string[] }[],
   ) {
     this.compat = sys.profile.caps.iommufd === 'dev-iommu+vfio-compat';
-    for (const g of groups) this.groups.set(g.id, { id: g.id, devices: g.devices, opened: false, container: null, holds: false, devFds: 0, boundTo: null });
+    for (const g of groups) this.groups.set(g.id, { id: g.id, devices: g.devices, opened: false, container: null, holds: false, devFds: 0, boundTo: null, attached: null });
   }
 
   private table(p: Process): Map<number, FdObj> {
@@ -150,7 +184,7 @@ export class RefModel {
       if (r >= 0) {
         const id = this.nextCid++;
         const compat = this.compat ? p.fdget(r) : null;
-        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [], compat, ioas: false, type1: false });
+        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [], compat, ioases: new Map(), anon: null, cur: null, foreign: false });
         this.table(p).set(r, { kind: 'container', id, ref: { n: 1 } });
       }
       return;
@@ -194,6 +228,7 @@ export class RefModel {
         // the last device fd: vfio_df_iommufd_unbind (detach, unbind, the context reference)
         const c = this.containers.get(g.boundTo);
         g.boundTo = null;
+        g.attached = null;
         if (c) this.maybeFree(c);
       }
     }
@@ -295,6 +330,11 @@ export class RefModel {
     const pre: PreIoctl = {};
     if (kind === 'container' && req === R.VFIO_SET_IOMMU && arg.t === 'int') pre.setIommuType = BigInt.asUintN(32, val(arg.v));
     if (kind === 'container' && req === R.VFIO_CHECK_EXTENSION && arg.t === 'int') pre.extension = BigInt.asUintN(32, val(arg.v));
+    if (this.compat && kind === 'container' && isIommufdReq(req)) pre.iommufd = iommufdArgOf(arg, val);
+    if (this.compat && kind === 'device' && req === CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD && arg.t === 'struct' && arg.fields['iommufd'] !== undefined) {
+      const o = this.table(p).get(Number(BigInt.asIntN(32, val(arg.fields['iommufd']!))));
+      if (o?.kind === 'container') pre.bindTo = o.id;
+    }
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
     const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
     if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size'), argsz: Number(f('argsz')) };
@@ -309,6 +349,11 @@ export class RefModel {
   }
 
   postIoctl(p: Process, fd: number, kind: FdKind | null, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): string | null {
+    // a cdev bound to a compat container's context: a device object (and, attached, an HWPT) whose ids the model does not know
+    if (pre.bindTo !== undefined && r === 0) {
+      const c = this.containers.get(pre.bindTo);
+      if (c) c.foreign = true;
+    }
     const o = this.table(p).get(fd);
     if (o?.kind === 'container' && this.containers.get(o.id)!.compat) this.postCompat(p, this.containers.get(o.id)!, req, r, pre, scratch, arg);
     else if (o?.kind === 'group' && this.compat) this.postCompatGroup(p, this.groups.get(o.id)!, req, r, pre, scratch, arg);
@@ -422,23 +467,41 @@ export class RefModel {
   /**
    * The iommufd compat container's ioctls (CONFIG_IOMMUFD_VFIO_CONTAINER; the uapi answers
    * docs/PROFILES.md "The iommufd compat container" lists, Linux v6.12
-   * drivers/iommu/iommufd/vfio_compat.c iommufd_vfio_ioctl). The container's state is the
-   * context's compat IOAS: made by the first group's SET_CONTAINER and kept when the groups
-   * leave; its areas are the MAP_DMAs (the low 32 bits of iova and size: unsigned long);
-   * SET_IOMMU records nothing but TYPE1's "large pages off", which lets UNMAP_DMA cut an area.
-   * Predicted: SET_IOMMU of another type -EINVAL, without the IOAS -ENODEV, TYPE1v2 0;
+   * drivers/iommu/iommufd/vfio_compat.c iommufd_vfio_ioctl). The container's state is its
+   * context's IOASes (`ioases`, by id) and which of them is the compat IOAS (`cur`,
+   * ictx->vfio_ioas), the one every container ioctl acts on (get_compat_ioas: -ENODEV without
+   * one). The first group's SET_CONTAINER makes one when there is none
+   * (iommufd_vfio_compat_ioas_create), kept when the groups leave; IOMMU_IOAS_ALLOC on the
+   * container's fd makes more; IOMMU_VFIO_IOAS SET switches the compat IOAS, CLEAR leaves none
+   * (a later SET_CONTAINER makes a new one), IOMMU_DESTROY of it leaves none too
+   * (iommufd_object_remove clears ictx->vfio_ioas). Each IOAS's areas are the MAP_DMAs made while
+   * it was the compat IOAS (the low 32 bits of iova and size: unsigned long); SET_IOMMU records
+   * nothing but TYPE1's "large pages off" on the compat IOAS, which lets UNMAP_DMA cut an area.
+   * Ids: a new object takes the lowest free id (xa_alloc), predicted while the model knows every
+   * object of the context (no device bound to it, nothing `foreign`, no IOAS of unknown id);
+   * otherwise IOAS_ALLOC's answer is taken as given (never an id the model holds) and an IOAS
+   * SET_CONTAINER makes gets its id at the next GET (or at a SET that succeeds on an id no known
+   * IOAS has).
+   * Predicted: SET_IOMMU of another type -EINVAL, without a compat IOAS -ENODEV, TYPE1v2 0;
    * CHECK_EXTENSION TYPE1, TYPE1v2, UNMAP_ALL 1, DMA_CC_IOMMU without the IOAS -ENODEV, any
    * other 0 (VFIO_UPDATE_VADDR included); MAP_DMA with argsz < 32 or a flag other than
    * READ/WRITE -EINVAL (neither flag is accepted), without the IOAS -ENODEV, a success never
    * over an area; UNMAP_DMA with argsz < 24 or a flag other than UNMAP_FLAG_ALL -EINVAL,
    * without the IOAS -ENODEV, ALL with a non-zero iova or size -EINVAL, else everything; a
    * range removes the areas inside it in IOVA order and stops at one it cuts (-ENOENT, as
-   * nothing removed), reporting the bytes removed. An UNMAP_DMA on a TYPE1 container whose
-   * ends fall inside an area first splits it (iopt_cut_iova, which may refuse): the model
-   * does not predict the cut and stops comparing. Any other request that succeeds (IOMMU_*
-   * on the context: IOAS objects, IOMMU_VFIO_IOAS) changes what the model follows: it stops.
+   * nothing removed), reporting the bytes removed; IOMMU_VFIO_IOAS as model-iommufd.ts
+   * vfioIoasCall (GET -ENODEV or the compat IOAS's id, SET 0 or -ENOENT, CLEAR 0, __reserved or
+   * another op -EOPNOTSUPP); IOMMU_IOAS_ALLOC 0 (-EOPNOTSUPP with flags) and its id; IOMMU_DESTROY
+   * of an IOAS 0, or -EBUSY while a bound group's device is attached to it (its auto HWPT holds
+   * it), of an id nothing has (all known) -ENOENT.
+   * Not predicted, and so the model stops comparing: an UNMAP_DMA on a TYPE1 IOAS whose ends fall
+   * inside an area first splits it (iopt_cut_iova, which may refuse); a success of IOAS_MAP,
+   * IOAS_UNMAP, IOAS_COPY or IOMMU_OPTION on the context (areas and options by IOAS id, not
+   * followed here); a SET that succeeds on an id the model cannot place, or a DESTROY of an id it
+   * does not know, while an IOAS of unknown id lives; a second IOAS of unknown id.
    */
   private postCompat(p: Process, c: MContainer, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): void {
+    const cur = c.cur;
     switch (req) {
       case R.VFIO_GET_API_VERSION:
         this.expect(r === 0, `GET_API_VERSION on the compat container returned ${r}, not VFIO_API_VERSION (0)`);
@@ -447,7 +510,7 @@ export class RefModel {
         const e = pre.extension;
         if (e === undefined) return;
         if (e === BigInt(VFIO_TYPE1_IOMMU) || e === BigInt(VFIO_TYPE1v2_IOMMU) || e === BigInt(VFIO_UNMAP_ALL)) this.expect(r === 1, `CHECK_EXTENSION(${e}) on the compat container returned ${r}, not 1`);
-        else if (e === 4n) this.expect(c.ioas ? r === 0 || r === 1 : r === -ENODEV, `CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) on the compat container returned ${r}${c.ioas ? '' : ', not -ENODEV (no compat IOAS)'}`);
+        else if (e === 4n) this.expect(cur ? r === 0 || r === 1 : r === -ENODEV, `CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) on the compat container returned ${r}${cur ? '' : ', not -ENODEV (no compat IOAS)'}`);
         else this.expect(r === 0, `CHECK_EXTENSION(${e}) on the compat container returned ${r}, not 0`);
         return;
       }
@@ -455,16 +518,16 @@ export class RefModel {
         const t = pre.setIommuType;
         if (t === undefined) return;
         if (t !== BigInt(VFIO_TYPE1_IOMMU) && t !== BigInt(VFIO_TYPE1v2_IOMMU)) this.expect(r === -EINVAL, `SET_IOMMU(${t}) on the compat container returned ${r}, not -EINVAL`);
-        else if (!c.ioas) this.expect(r === -ENODEV, `SET_IOMMU on a compat container without its IOAS (no group ever attached) returned ${r}, not -ENODEV`);
+        else if (!cur) this.expect(r === -ENODEV, `SET_IOMMU on a compat container without a compat IOAS (no group attached since it was made, or cleared, or destroyed) returned ${r}, not -ENODEV`);
         else if (t === BigInt(VFIO_TYPE1v2_IOMMU)) this.expect(r === 0, `SET_IOMMU(TYPE1v2) on the compat container returned ${r}`);
-        if (r === 0 && t === BigInt(VFIO_TYPE1_IOMMU)) c.type1 = true;
+        if (r === 0 && t === BigInt(VFIO_TYPE1_IOMMU) && cur) cur.noLarge = true;
         return;
       }
       case R.VFIO_IOMMU_GET_INFO: {
         const a = pre.infoArgsz;
         if (a === undefined) return;
         if (a < 16) this.expect(r === -EINVAL, `IOMMU_GET_INFO with argsz ${a} on the compat container returned ${r}, not -EINVAL`);
-        else if (!c.ioas) this.expect(r === -ENODEV, `IOMMU_GET_INFO on a compat container without its IOAS returned ${r}, not -ENODEV`);
+        else if (!cur) this.expect(r === -ENODEV, `IOMMU_GET_INFO on a compat container without a compat IOAS returned ${r}, not -ENODEV`);
         else this.expect(r === 0, `IOMMU_GET_INFO on the compat container returned ${r}`);
         return;
       }
@@ -478,12 +541,129 @@ export class RefModel {
         if (req === R.VFIO_IOMMU_MAP_DMA) this.compatMap(p, c, r, pre);
         else this.compatUnmap(p, c, r, pre, scratch);
         return;
+      case IOMMUFD_REQS.IOMMU_VFIO_IOAS:
+        if (pre.iommufd) this.compatVfioIoas(p, c, r, pre.iommufd, scratch);
+        return;
+      case IOMMUFD_REQS.IOMMU_IOAS_ALLOC:
+        if (pre.iommufd) this.compatIoasAlloc(p, c, r, pre.iommufd, scratch);
+        return;
+      case IOMMUFD_REQS.IOMMU_DESTROY:
+        if (pre.iommufd) this.compatDestroy(c, r, pre.iommufd);
+        return;
+      case IOMMUFD_REQS.IOMMU_IOAS_IOVA_RANGES:
+      case IOMMUFD_REQS.IOMMU_GET_HW_INFO:
+      case IOMMUFD_REQS.IOMMU_IOAS_ALLOW_IOVAS:
+        // queries, and the IOVAs allowed (MAP_DMA's refusals are not predicted): nothing followed changes
+        return;
+      case IOMMUFD_REQS.IOMMU_HWPT_ALLOC:
+      case IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC:
+        // objects whose ids the model does not follow (an HWPT holds its IOAS; the fault fd's file is the iommufd model's)
+        if (r === 0) c.foreign = true;
+        return;
       default:
         // iommufd_fops_ioctl hands a request below IOMMUFD_CMD_BASE (0x80) to
         // iommufd_vfio_ioctl, whose default is -ENOIOCTLCMD
         if (((req >>> 8) & 0xff) === 0x3b && (req & 0xff) < 0x80) this.expect(r === -ENOTTY, `ioctl 0x${req.toString(16)} on the compat container returned ${r}, not -ENOTTY`);
         else if (r >= 0) this.lost = true;
     }
+  }
+
+  /** compat: every object of the context is one the model knows by id (only its IOASes): new ids are predictable */
+  private compatIdsKnown(c: MContainer): boolean {
+    if (c.foreign || c.anon !== null) return false;
+    for (const g of this.groups.values()) if (g.boundTo === c.id) return false;
+    return true;
+  }
+
+  /** the lowest id from 1 no known IOAS of the context has (xa_alloc with XA_FLAGS_ALLOC1: main.c iommufd_object_alloc_elm) */
+  private compatLowestFree(c: MContainer): number {
+    let id = 1;
+    while (c.ioases.has(id)) id++;
+    return id;
+  }
+
+  /** compat: the id of a success's answer (a u32 at `off` of the scratch), or -1 when it cannot be read */
+  private compatRd32(p: Process, scratch: number, off: number): number {
+    const b = new Uint8Array(4);
+    return p.mm.copyFromUser(b, 0, scratch + off, 4) < 0 ? -1 : new DataView(b.buffer).getUint32(0, true);
+  }
+
+  /**
+   * compat: the IOAS of unknown id learned as `id` (GET's answer, or a SET that succeeded on an
+   * id no known IOAS has): never an id the model holds
+   */
+  private compatLearn(c: MContainer, id: number): void {
+    const a = c.anon!;
+    this.expect(!c.ioases.has(id), `the compat IOAS made by SET_CONTAINER has id ${id}, which another IOAS of the context has`);
+    a.id = id;
+    c.ioases.set(id, a);
+    c.anon = null;
+  }
+
+  /** compat: IOMMU_VFIO_IOAS (model-iommufd.ts vfioIoasCall) switching, clearing and reporting the compat IOAS */
+  private compatVfioIoas(p: Process, c: MContainer, r: number, pre: IommufdPre, scratch: number): void {
+    const cur = c.cur === null ? null : c.cur.id === 0 ? 'unknown' : c.cur.id;
+    // an id no known IOAS has may still be the IOAS of unknown id: SET's answer is then not predicted
+    const isIoas = (id: bigint): boolean | null => (id < 2n ** 31n && c.ioases.has(Number(id)) ? true : c.anon !== null ? null : false);
+    const e = vfioIoasCall((ok, msg) => this.expect(ok, msg), cur, pre, r, (off) => this.compatRd32(p, scratch, off), isIoas);
+    if (e === null) {
+      // a success the model did not read (a longer struct, another pointer): not followed
+      if (r === 0 && !pre.ok) this.lost = true;
+      return;
+    }
+    if (e.op === 'get') {
+      if (c.cur !== null && c.cur.id === 0) this.compatLearn(c, e.id);
+    } else if (e.op === 'set') {
+      if (!c.ioases.has(e.id)) this.compatLearn(c, e.id);
+      c.cur = c.ioases.get(e.id)!;
+    } else c.cur = null;
+  }
+
+  /** compat: IOMMU_IOAS_ALLOC on the container's fd (ioas.c iommufd_ioas_alloc_ioctl): flags -EOPNOTSUPP, else a new IOAS */
+  private compatIoasAlloc(p: Process, c: MContainer, r: number, pre: IommufdPre, scratch: number): void {
+    if (pre.exact) {
+      const flags = pre.fields['flags'] ?? 0n;
+      this.expect(flags !== 0n ? r === -EOPNOTSUPP : r === 0, `IOAS_ALLOC with flags 0x${flags.toString(16)} on the compat container returned ${r}, not ${flags !== 0n ? '-EOPNOTSUPP' : '0'}`);
+    }
+    if (r !== 0) return;
+    if (!pre.ok) {
+      this.lost = true;
+      return;
+    }
+    const id = this.compatRd32(p, scratch, 8);
+    if (this.compatIdsKnown(c)) {
+      const want = this.compatLowestFree(c);
+      this.expect(id === want, `IOAS_ALLOC on the compat container gave id ${id}, the lowest free id is ${want}`);
+    } else this.expect(!c.ioases.has(id), `IOAS_ALLOC on the compat container gave id ${id}, which another IOAS of the context has`);
+    c.ioases.set(id, { id, maps: [], noLarge: false });
+  }
+
+  /**
+   * compat: IOMMU_DESTROY on the container's fd (main.c iommufd_destroy, iommufd_object_remove):
+   * an IOAS goes unless an HWPT holds it (-EBUSY: a bound group's device attached to it, or,
+   * `foreign`, one the model does not know); the compat IOAS destroyed leaves none
+   */
+  private compatDestroy(c: MContainer, r: number, pre: IommufdPre): void {
+    const idB = BigInt.asUintN(32, pre.fields['id'] ?? 0n);
+    const id = Number(idB);
+    const m = c.ioases.get(id);
+    if (pre.exact) {
+      if (m) {
+        let held = false;
+        for (const g of this.groups.values()) if (g.boundTo === c.id && g.attached === m) held = true;
+        if (held) this.expect(r === -EBUSY, `DESTROY(${id}) of an IOAS a bound device is attached to returned ${r}, not -EBUSY`);
+        else if (!c.foreign) this.expect(r === 0, `DESTROY(${id}) of an IOAS nothing holds returned ${r}`);
+      } else if (this.compatIdsKnown(c)) this.expect(r === -ENOENT, `DESTROY(${id}) of an id the compat container's context does not have returned ${r}, not -ENOENT`);
+    }
+    if (r !== 0) return;
+    if (!pre.ok) {
+      this.lost = true;
+      return;
+    }
+    if (m) {
+      c.ioases.delete(id);
+      if (c.cur === m) c.cur = null;
+    } else if (c.anon !== null) this.lost = true; // it may have been the IOAS of unknown id
   }
 
   /**
@@ -495,8 +675,8 @@ export class RefModel {
       this.expect(r === -EINVAL, `${what} with argsz ${argsz}, flags 0x${flags.toString(16)} on the compat container returned ${r}, not -EINVAL`);
       return true;
     }
-    if (!c.ioas) {
-      this.expect(r === -ENODEV, `${what} on a compat container without its IOAS returned ${r}, not -ENODEV`);
+    if (!c.cur) {
+      this.expect(r === -ENODEV, `${what} on a compat container without a compat IOAS returned ${r}, not -ENODEV`);
       return true;
     }
     return false;
@@ -505,17 +685,20 @@ export class RefModel {
   private compatMap(p: Process, c: MContainer, r: number, pre: PreIoctl): void {
     const m = pre.map;
     if (!m || this.compatRefused('MAP_DMA', c, r, m.argsz, 32, m.flags, 3) || r !== 0) return;
+    // into the compat IOAS (get_compat_ioas), whichever IOMMU_VFIO_IOAS SET last made it
+    const io = c.cur!;
     const iova = Number(m.iova & 0xffffffffn);
     const size = Number(m.size & 0xffffffffn);
-    this.expect(size > 0 && !c.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `MAP_DMA succeeded at 0x${iova.toString(16)}+0x${size.toString(16)} on the compat container, over an existing area`);
+    this.expect(size > 0 && !io.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `MAP_DMA succeeded at 0x${iova.toString(16)}+0x${size.toString(16)} on the compat container, over an existing area of its compat IOAS`);
     let i = 0;
-    while (i < c.maps.length && c.maps[i]!.iova < iova) i++;
-    c.maps.splice(i, 0, { iova, size, vaddr: Number(m.vaddr & 0xffffffffn), prot: this.protOf(m.flags & 3), mm: p.mm, vaddrInvalid: false, pa: [] });
+    while (i < io.maps.length && io.maps[i]!.iova < iova) i++;
+    io.maps.splice(i, 0, { iova, size, vaddr: Number(m.vaddr & 0xffffffffn), prot: this.protOf(m.flags & 3), mm: p.mm, vaddrInvalid: false, pa: [] });
   }
 
   private compatUnmap(p: Process, c: MContainer, r: number, pre: PreIoctl, scratch: number): void {
     const u = pre.unmap;
     if (!u || this.compatRefused('UNMAP_DMA', c, r, u.argsz, 24, u.flags, 2)) return;
+    const io = c.cur!;
     let removed = 0;
     let want: number;
     if (u.flags & 2) {
@@ -523,15 +706,15 @@ export class RefModel {
         this.expect(r === -EINVAL, `UNMAP_DMA(FLAG_ALL) with a non-zero iova or size on the compat container returned ${r}, not -EINVAL`);
         return;
       }
-      for (const d of c.maps) removed += d.size;
-      c.maps = [];
+      for (const d of io.maps) removed += d.size;
+      io.maps = [];
       want = 0;
     } else {
       const iova = Number(u.iova & 0xffffffffn);
       const size = Number(u.size & 0xffffffffn);
-      if (c.type1) {
+      if (io.noLarge) {
         const cuts = iova !== 0 ? [(iova + size - 1) >>> 0, (iova - 1) >>> 0] : [(iova + size - 1) >>> 0];
-        if (cuts.some((x) => c.maps.some((d) => d.iova <= x && x < d.iova + d.size - 1))) {
+        if (cuts.some((x) => io.maps.some((d) => d.iova <= x && x < d.iova + d.size - 1))) {
           this.lost = true;
           return;
         }
@@ -547,7 +730,7 @@ export class RefModel {
       }
       let cut = false;
       const keep: MMap[] = [];
-      for (const d of c.maps) {
+      for (const d of io.maps) {
         const dLast = d.iova + d.size - 1;
         if (cut || dLast < iova || d.iova > last) keep.push(d);
         else if (d.iova < iova || dLast > last) {
@@ -555,7 +738,7 @@ export class RefModel {
           keep.push(d);
         } else removed += d.size;
       }
-      c.maps = keep;
+      io.maps = keep;
       want = !cut && removed > 0 ? 0 : -ENOENT;
     }
     this.expect(r === want, `UNMAP_DMA on the compat container returned ${r}, the model ${want === 0 ? `removes 0x${removed.toString(16)} bytes` : 'has nothing there or stops at an area the range cuts (-ENOENT)'}`);
@@ -588,10 +771,20 @@ export class RefModel {
             this.lost = true;
             return;
           }
+          // iommufd_vfio_compat_ioas_create: a new IOAS becomes the compat IOAS unless there is
+          // one (its id reserved and freed again: no trace)
+          if (c.cur === null) {
+            const io: MIoas = { id: 0, maps: [], noLarge: false };
+            if (this.compatIdsKnown(c)) {
+              io.id = this.compatLowestFree(c);
+              c.ioases.set(io.id, io);
+            } else if (c.anon !== null) this.lost = true; // a second IOAS whose id the model does not know
+            else c.anon = io;
+            c.cur = io;
+          }
           g.container = c.id;
           g.holds = true;
           c.groups.push(g.id);
-          c.ioas = true;
         }
         return;
       case R.VFIO_GROUP_UNSET_CONTAINER:
@@ -600,12 +793,19 @@ export class RefModel {
         return;
       case R.VFIO_GROUP_GET_DEVICE_FD: {
         if (g.container === null) this.expect(r < 0, 'GET_DEVICE_FD succeeded on a group attached to no compat container');
+        // the first open attaches the device to the compat IOAS (vfio_df_group_open ->
+        // vfio_iommufd_compat_attach_ioas -> iommufd_vfio_compat_ioas_get_id: -ENODEV without one,
+        // after IOMMU_VFIO_IOAS CLEAR or the IOAS's destruction; the bind before it may refuse first)
+        else if (g.devFds === 0 && this.containers.get(g.container)?.cur === null) this.expect(r < 0, 'GET_DEVICE_FD opened a device whose compat container has no compat IOAS to attach it to');
         this.expectDeviceName(g, r, arg, true);
         if (r >= 0) {
           // a device already open stays bound where it was; a group whose devices would be
           // bound to two contexts (re-attached elsewhere meanwhile) is not followed
-          if (g.devFds === 0) g.boundTo = g.container;
-          else if (g.boundTo !== g.container) this.lost = true;
+          if (g.devFds === 0) {
+            g.boundTo = g.container;
+            // (no container: a success the model did not expect, reported above, or a SET_CONTAINER it lost track of)
+            g.attached = g.container === null ? null : (this.containers.get(g.container)?.cur ?? null);
+          } else if (g.boundTo !== g.container) this.lost = true;
           g.devFds++;
           this.table(p).set(r, { kind: 'device', id: g.id, ref: { n: 1 } });
         }
@@ -846,15 +1046,21 @@ export class RefModel {
       const ctx = c.compat!.priv as IommufdCtx;
       if (!svc || !svc.contexts.has(ctx)) return `the compat container ${c.id} (${c.compat!.path}) is alive in the model, its iommufd context is not`;
       const ioas = ctx.vfioIoas;
-      if ((ioas !== null) !== c.ioas) return `compat container ${c.id}: compat IOAS ${ioas !== null ? 'present' : 'absent'}, the model has it ${c.ioas ? 'present' : 'absent'}`;
-      if (ioas === null) continue;
-      const areas = ioas.iopt.areas;
-      let same = areas.length === c.maps.length;
-      for (let i = 0; same && i < areas.length; i++) same = areas[i]!.iova === c.maps[i]!.iova && areas[i]!.last === c.maps[i]!.iova + c.maps[i]!.size - 1;
-      if (!same) {
-        const a = areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
-        const b = c.maps.map((x) => `${x.iova.toString(16)}-${(x.iova + x.size - 1).toString(16)}`).join(' ');
-        return `compat container ${c.id}: compat IOAS areas [${a}], the model has [${b}]`;
+      if ((ioas !== null) !== (c.cur !== null)) return `compat container ${c.id}: compat IOAS ${ioas !== null ? `present (${ioas.id})` : 'absent'}, the model has it ${c.cur !== null ? 'present' : 'absent'}`;
+      if (ioas !== null && c.cur!.id !== 0 && ioas.id !== c.cur!.id) return `compat container ${c.id}: the compat IOAS is ${ioas.id}, the model's is ${c.cur!.id}`;
+      // every IOAS of the context is one the model knows (or the one whose id it has not learned)
+      let n = 0;
+      for (const o of ctx.objects.values()) if (o.type === 'ioas') n++;
+      if (n !== c.ioases.size + (c.anon !== null ? 1 : 0)) return `compat container ${c.id}: ${n} IOAS(es) in its context, the model has ${c.ioases.size}${c.anon !== null ? ' and one of unknown id' : ''}`;
+      for (const m of c.ioases.values()) {
+        const o = ctx.objects.get(m.id);
+        if (o === undefined || o.type !== 'ioas') return `compat container ${c.id}: the model's IOAS ${m.id} is ${o === undefined ? 'not in the context' : `a ${o.type}`}`;
+        const d = compatAreasDiffer(c.id, m.id, (o as Ioas).iopt.areas, m.maps);
+        if (d !== null) return d;
+      }
+      if (c.anon !== null && c.cur === c.anon) {
+        const d = compatAreasDiffer(c.id, ioas!.id, ioas!.iopt.areas, c.anon.maps);
+        if (d !== null) return d;
       }
     }
     return null;
@@ -862,6 +1068,16 @@ export class RefModel {
 }
 
 const NO_MAPPINGS: readonly MappingFields[] = Object.freeze([]);
+
+/** compat: an IOAS's areas against the model's (the same [iova, last] in order), a message if they differ */
+function compatAreasDiffer(container: number, id: number, areas: readonly { iova: number; last: number }[], maps: readonly MMap[]): string | null {
+  let same = areas.length === maps.length;
+  for (let i = 0; same && i < areas.length; i++) same = areas[i]!.iova === maps[i]!.iova && areas[i]!.last === maps[i]!.iova + maps[i]!.size - 1;
+  if (same) return null;
+  const a = areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
+  const b = maps.map((x) => `${x.iova.toString(16)}-${(x.iova + x.size - 1).toString(16)}`).join(' ');
+  return `compat container ${container}: IOAS ${id} areas [${a}], the model has [${b}]`;
+}
 
 
 type MappingFields = Pick<MMap, 'iova' | 'size' | 'vaddr' | 'prot' | 'vaddrInvalid'>;

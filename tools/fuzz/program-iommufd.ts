@@ -26,6 +26,7 @@ import {
   IOMMU_IOAS_MAP,
   IOMMU_IOAS_UNMAP,
   IOMMU_OPTION,
+  IOMMU_VFIO_IOAS,
 } from '../../kernel-model/iommu/iommufd/uapi.js';
 import { VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_DETACH_IOMMUFD_PT } from '../../kernel-model/uapi/constants.js';
 
@@ -38,6 +39,7 @@ export type IommufdStructName =
   | 'iommu_ioas_map'
   | 'iommu_ioas_unmap'
   | 'iommu_option'
+  | 'iommu_vfio_ioas'
   | 'iommu_hwpt_alloc'
   | 'iommu_hw_info'
   | 'iommu_fault_alloc'
@@ -56,6 +58,9 @@ export const IOMMUFD_STRUCTS: Record<IommufdStructName, { minsz: number; fields:
   iommu_ioas_map: { minsz: 40, fields: [['argsz', 0, 4], ['flags', 4, 4], ['ioas_id', 8, 4], ['reserved', 12, 4], ['user_va', 16, 8], ['length', 24, 8], ['iova', 32, 8]] },
   iommu_ioas_unmap: { minsz: 24, fields: [['argsz', 0, 4], ['ioas_id', 4, 4], ['iova', 8, 8], ['length', 16, 8]] },
   iommu_option: { minsz: 24, fields: [['argsz', 0, 4], ['option_id', 4, 4], ['op', 8, 4], ['object_id', 12, 4], ['val64', 16, 8]] },
+  // struct iommu_vfio_ioas: size, ioas_id, op (u16) and __reserved (u16): one 32-bit field `op`
+  // here, as iommu_option's, whose bits 16-31 are __reserved; min_size offsetofend(__reserved)
+  iommu_vfio_ioas: { minsz: 12, fields: [['argsz', 0, 4], ['ioas_id', 4, 4], ['op', 8, 4]] },
   iommu_hwpt_alloc: { minsz: 24, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['pt_id', 12, 4], ['out_hwpt_id', 16, 4], ['reserved', 20, 4], ['data_type', 24, 4], ['data_len', 28, 4], ['data_uptr', 32, 8], ['fault_id', 40, 4]] },
   iommu_hw_info: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['data_len', 12, 4], ['data_uptr', 16, 8], ['out_data_type', 24, 4], ['reserved', 28, 4], ['out_capabilities', 32, 8]] },
   // IOMMU_FAULT_QUEUE_ALLOC (v6.12): min_size is offsetofend(out_fault_fd), the whole struct
@@ -78,6 +83,7 @@ export const IOMMUFD_REQS = {
   IOMMU_HWPT_ALLOC,
   IOMMU_GET_HW_INFO,
   IOMMU_FAULT_QUEUE_ALLOC,
+  IOMMU_VFIO_IOAS,
 } as const;
 
 /** the cdev-only device ioctls (vfio_device_fops_cdev_ioctl) */
@@ -89,6 +95,14 @@ export const CDEV_REQS = {
 
 /** the coverage table's iommufd row (the device row gains the cdev requests) */
 export const IOMMUFD_FD_IOCTLS: string[] = [...Object.keys(IOMMUFD_REQS), 'unknown'];
+/**
+ * the iommufd requests the arbitraries draw on container fds where the profile has /dev/iommu
+ * (arb-iommufd.ts iommufdCallArb): with CONFIG_IOMMUFD_VFIO_CONTAINER the container is an
+ * iommufd context, whose compat IOAS IOMMU_VFIO_IOAS reports, switches and clears. Rows of the
+ * container in those profiles' coverage table (Harness.cover, cli.ts coverageRows); elsewhere
+ * such a request on a container counts as `unknown`, as before
+ */
+export const CONTAINER_IOMMUFD_IOCTLS: string[] = ['IOMMU_VFIO_IOAS', 'IOMMU_IOAS_ALLOC', 'IOMMU_DESTROY'];
 /**
  * the coverage table's row of the fault fd (fd kind `fault`): read and write (pread and pwrite
  * count as read and write, as on the device fd), any ioctl (iommufd_fault_fops has none)

@@ -159,7 +159,7 @@ const ifd = (i = 0): FdRef => ({ k: 'iommufd', i });
 const REQ_OF: Record<IommufdStructName, number> = {
   iommu_destroy: I.IOMMU_DESTROY, iommu_ioas_alloc: I.IOMMU_IOAS_ALLOC, iommu_ioas_allow_iovas: I.IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_copy: I.IOMMU_IOAS_COPY,
   iommu_ioas_iova_ranges: I.IOMMU_IOAS_IOVA_RANGES, iommu_ioas_map: I.IOMMU_IOAS_MAP, iommu_ioas_unmap: I.IOMMU_IOAS_UNMAP, iommu_option: I.IOMMU_OPTION,
-  iommu_hwpt_alloc: I.IOMMU_HWPT_ALLOC, iommu_hw_info: I.IOMMU_GET_HW_INFO, iommu_fault_alloc: I.IOMMU_FAULT_QUEUE_ALLOC,
+  iommu_hwpt_alloc: I.IOMMU_HWPT_ALLOC, iommu_hw_info: I.IOMMU_GET_HW_INFO, iommu_fault_alloc: I.IOMMU_FAULT_QUEUE_ALLOC, iommu_vfio_ioas: I.IOMMU_VFIO_IOAS,
   vfio_device_bind_iommufd: CD.VFIO_DEVICE_BIND_IOMMUFD, vfio_device_attach_iommufd_pt: CD.VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_device_detach_iommufd_pt: CD.VFIO_DEVICE_DETACH_IOMMUFD_PT,
 };
 /** an iommufd/cdev ioctl with struct `type` (argsz: its minsz; a HWPT_ALLOC up to fault_id, 44) */
@@ -176,6 +176,11 @@ const attach = (dev: number, pt: number, p = 0): Call => iof('vfio_device_attach
 const detach = (dev: number): Call => iof('vfio_device_detach_iommufd_pt', { flags: 0 }, 0, cdev(dev));
 const option = (id: number, op: number, object: number, val: number | string, p = 0): Call => iof('iommu_option', { option_id: id, op, object_id: object, val64: val }, p);
 const hwptAlloc = (dev: number, pt: number, flags = 0, fault = 0): Call => iof('iommu_hwpt_alloc', { flags, dev_id: dev, pt_id: pt, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: 0, data_uptr: 0, fault_id: fault });
+/** IOMMU_VFIO_IOAS (`op`: op in bits 0-15, __reserved above) and the VFIO container ioctls on an iommufd fd (iommufd_vfio_ioctl) */
+const vfioIoas = (op: number, ioas = 0): Call => iof('iommu_vfio_ioas', { ioas_id: ioas, op });
+const VIOAS_GET = 0, VIOAS_SET = 1, VIOAS_CLEAR = 2;
+const ifdMap = (page: number, iova: number, pages: number): Call => ({ op: 'ioctl', p: 0, fd: ifd(), req: VFIO_REQS.VFIO_IOMMU_MAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: page }, iova, size: pages * 0x1000 }, ptr: 'ok' } });
+const ifdInfo: Call = { op: 'ioctl', p: 0, fd: ifd(), req: VFIO_REQS.VFIO_IOMMU_GET_INFO, arg: { t: 'struct', type: 'vfio_iommu_type1_info', fields: { argsz: 64, flags: 0, iova_pgsizes: 0 }, ptr: 'ok' } };
 /** IOMMU_OPTION ids and ops (include/uapi/linux/iommufd.h) */
 const RLIMIT_MODE = 0, HUGE_PAGES = 1, OP_SET = 0, OP_GET = 1;
 
@@ -186,7 +191,8 @@ const RLIMIT_MODE = 0, HUGE_PAGES = 1, OP_SET = 0, OP_GET = 1;
  * ranges, the options; a HWPT allocated on an empty IOAS and attached in place of the auto
  * domain, then the first IOAS attached again; test-dma bound through its cdev, its copies
  * through the IOAS (and to an IOVA not mapped: a context fault), the PL330's debug DMAGO;
- * the fault queue and its fd; mappings at IOVAs the kernel picks, read-only pages, an
+ * the fault queue and its fd; the context's compat IOAS (IOMMU_VFIO_IOAS GET/SET/CLEAR, the VFIO
+ * container ioctls on the iommufd fd); mappings at IOVAs the kernel picks, read-only pages, an
  * overlap, a hole and a cut (iommufd unmaps whole areas only: iopt_unmap_iova -ENOENT);
  * P1 (no CAP_IPC_LOCK) pinning past its memlock limit, which happens at attach or map time
  * (pages are pinned only for a domain); release with objects alive. Every one runs clean on
@@ -278,6 +284,19 @@ export const IOMMUFD_SEEDS: readonly Seed[] = [
     fails: ['EEXIST', 'ENOENT'],
     n: IOMMUFD_FULL,
     calls: [ioasMap(2, { dma: 8 }, 0, 2, 6), ioasMap(2, { ro: 0 }, 0x300000, 1, 5), ioasMap(2, { dma: 4 }, 0x102000, 1), ioasUnmap(2, 0x400000, 0x1000), ioasUnmap(2, 0x101000, 0x1000), ioasUnmap(2, 0x100000, 0x4000)],
+  },
+  // the compat IOAS of the context (IOMMU_VFIO_IOAS, drivers/iommu/iommufd/vfio_compat.c): none yet (GET and the VFIO
+  // container ioctls -ENODEV), the device's id refused, the happy path's IOAS set and a VFIO MAP_DMA through the
+  // iommufd fd into it, GET_INFO; a second IOAS set, mapped at the same IOVA, destroyed (no compat IOAS again);
+  // an unknown op and a non-zero __reserved; CLEAR
+  {
+    fails: ['ENODEV', 'ENOENT', 'EOPNOTSUPP'],
+    n: IOMMUFD_FULL,
+    calls: [
+      vfioIoas(VIOAS_GET), ifdMap(8, 0x200000, 1), vfioIoas(VIOAS_SET, 1), vfioIoas(VIOAS_SET, 2), vfioIoas(VIOAS_GET), ifdMap(8, 0x200000, 1), ifdInfo,
+      ioasAlloc(), vfioIoas(VIOAS_SET, 4), ifdMap(9, 0x200000, 2), destroy(4), vfioIoas(VIOAS_GET), vfioIoas(3), vfioIoas(VIOAS_GET | (1 << 16)),
+      vfioIoas(VIOAS_SET, 2), vfioIoas(VIOAS_CLEAR), ifdMap(10, 0x300000, 1),
+    ],
   },
   // P1 (no CAP_IPC_LOCK, 64 KiB memlock): its own context in the rlimit mode it sets while empty, the device
   // bound and attached, pages pinned past the limit
