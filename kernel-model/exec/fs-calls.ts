@@ -6,7 +6,7 @@ import type { Process } from '../process/process.js';
 import { accessOk, TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
-import { permission } from '../vfs/vfs.js';
+import { permission } from '../vfs/permission.js';
 import { TmpfsDir, tmpfsDirPath } from '../vfs/tmpfs.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';

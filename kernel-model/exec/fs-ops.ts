@@ -5,7 +5,9 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, fileStat, resolveAt, S_IF
 import { O_LARGEFILE } from '../uapi/constants.js';
 import { FMODE_WRITE, type File } from '../vfs/file.js';
 import { TmpfsDir, TmpfsFile, tmpfsDirPath } from '../vfs/tmpfs.js';
-import { dirFops, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, type VNode } from '../vfs/vfs.js';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../vfs/names.js';
+import { dirFops } from '../vfs/nodes.js';
+import type { VNode } from '../vfs/vfs.js';
 import { ARM_NR as N } from './arm-nr.js';
 import type { LayerEntry } from './fs-calls.js';
 
@@ -13,8 +15,8 @@ import type { LayerEntry } from './fs-calls.js';
  * The calls that change names and inodes (fs/namei.c: rename, renameat, renameat2, link,
  * linkat, symlink, symlinkat; fs/open.c: chmod, fchmod, fchmodat, fchmodat2, truncate,
  * ftruncate, truncate64, ftruncate64; kernel/sys.c: umask), decoded from the ARM registers and
- * served over the VFS (kernel-model/vfs/vfs.ts rename/link/symlink/chmod/truncate, which say
- * what each file system does). Where the two kernels differ the syscall host's capabilities
+ * served over the VFS (kernel-model/vfs/vfs.ts chmod/truncate, kernel-model/vfs/names.ts
+ * rename/link/symlink, which say what each file system does). Where the two kernels differ the syscall host's capabilities
  * decide: `renameat2`, `fchmodat2`, `ftruncateLength`, `linkatEmptyPath` (and the VFS's
  * `nestedSymlinkLimit`).
  */

@@ -14,7 +14,8 @@
  */
 import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
-import { dirFops, type Vfs, type VNode } from '../vfs/vfs.js';
+import { dirFops } from '../vfs/nodes.js';
+import type { Vfs, VNode } from '../vfs/vfs.js';
 import { TmpfsDir, TmpfsFile, tmpfsDirPath } from '../vfs/tmpfs.js';
 import { RootfsFile } from '../vfs/rootfs.js';
 import type { ThreadTask } from './task.js';

@@ -10,7 +10,8 @@ import { makeMachine, type Machine } from '../syscall/testing/machine.js';
 import { nodeStat } from '../syscall/stat.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
 import { TmpfsFile } from './tmpfs.js';
-import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, type Cred } from './vfs.js';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from './names.js';
+import type { Cred } from './permission.js';
 
 const O_NOFOLLOW = 0o100000, O_LARGEFILE = 0o400000, AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000;
 const USER: Cred = { uid: 1000, capEffective: 0n };

@@ -1,10 +1,18 @@
-import { latin1 } from '../base/text.js';
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM } from './errors.js';
-import { EBUSY, EOPNOTSUPP, ENOTEMPTY, EROFS, EXDEV } from '../base/errno.js';
-import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout, type TmpfsNode } from './tmpfs.js';
+import { EBUSY, EOPNOTSUPP, ENOTEMPTY, EROFS } from '../base/errno.js';
+import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout } from './tmpfs.js';
 import { RootfsDir, type RootfsSource } from './rootfs.js';
-import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
-import { File, posOnlyLlseek, type DirEntry, type FileOps, type Task } from './file.js';
+import type { Sysfs } from '../sysfs/sysfs.js';
+import { File, type DirEntry, type Task } from './file.js';
+import { mayCreate, mayDelete, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
+import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
+import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
+
+// moved out of this file, still exported from it: the permission model (permission.ts), the
+// pseudo files' operations (nodes.ts), renameat2's flags (names.ts)
+export { MAY_EXEC, MAY_READ, MAY_WRITE, ROOT_CRED, ownerOf, permission, type Cred } from './permission.js';
+export { dirFops, textFops } from './nodes.js';
+export { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from './names.js';
 
 export const DT_CHR = 2;
 export const DT_DIR = 4;
@@ -20,30 +28,10 @@ const O_TRUNC = 0o1000;
 const O_DIRECTORY = 0o40000;
 const O_NOFOLLOW = 0o100000;
 
-/** renameat2 flags (include/uapi/linux/fs.h) */
-export const RENAME_NOREPLACE = 1;
-export const RENAME_EXCHANGE = 2;
-export const RENAME_WHITEOUT = 4;
-
 /** MAXSYMLINKS (include/linux/namei.h, 3.14 and v6.12): links one lookup follows in all */
 export const MAXSYMLINKS = 40;
 /** 3.14 MAX_NESTED_LINKS (include/linux/namei.h): the recursion depth of link_path_walk (`nestedSymlinkLimit`) */
 export const MAX_NESTED_LINKS_3_14 = 8;
-
-/** the access a permission check asks for (MAY_READ, MAY_WRITE, MAY_EXEC of include/linux/fs.h) */
-export const MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4;
-const CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2, CAP_FOWNER = 3;
-
-/** the credentials a VFS operation checks: the fsuid and the effective capability set (the Process has both) */
-export interface Cred {
-  readonly uid: number;
-  readonly capEffective: bigint;
-}
-
-/** root with every capability: what an operation without a caller (the board's setup, tests) acts as */
-export const ROOT_CRED: Cred = { uid: 0, capEffective: (1n << 64n) - 1n };
-
-const capable = (c: Cred, cap: number): boolean => (c.capEffective & (1n << BigInt(cap))) !== 0n;
 
 /** opens a character device or a special file: a File or -errno */
 export type Opener = (flags: number, task: Task, path: string) => File | number;
@@ -81,71 +69,6 @@ export class RamDir {
 
 function nodeType(n: VNode): number {
   return n.kind === 'dir' ? DT_DIR : n.kind === 'link' ? DT_LNK : n.kind === 'chr' ? DT_CHR : DT_REG;
-}
-
-function splitPath(p: string): string[] {
-  return p.split('/').filter((c) => c.length > 0 && c !== '.');
-}
-
-/** "a/b/c" relative from directory "from" (both absolute) */
-function relativePath(fromDir: string, to: string): string {
-  const a = splitPath(fromDir);
-  const b = splitPath(to);
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return [...a.slice(i).map(() => '..'), ...b.slice(i)].join('/') || '.';
-}
-
-/** an inode's owner: tmpfs inodes their creator's, everything else root's */
-export function ownerOf(n: VNode): number {
-  return n.uid ?? 0;
-}
-
-/**
- * generic_permission (fs/namei.c, 3.14 and v6.12 alike): the owner's bits for the owner, else
- * the group's (every process and inode here is in group 0: in_group_p); then the capabilities:
- * directories CAP_DAC_READ_SEARCH for reading and searching, CAP_DAC_OVERRIDE for anything;
- * other files CAP_DAC_READ_SEARCH for reading, CAP_DAC_OVERRIDE for reading and writing, and
- * for executing when some x bit is set. -EACCES otherwise.
- */
-export function permission(c: Cred, n: VNode, mask: number): number {
-  const mode = n.kind === 'link' ? 0o777 : n.mode;
-  const bits = c.uid === ownerOf(n) ? (mode >> 6) & 7 : (mode >> 3) & 7;
-  if ((mask & ~bits) === 0) return 0;
-  if (n.kind === 'dir') {
-    if ((mask & MAY_WRITE) === 0 && capable(c, CAP_DAC_READ_SEARCH)) return 0;
-    return capable(c, CAP_DAC_OVERRIDE) ? 0 : -EACCES;
-  }
-  if (mask === MAY_READ && capable(c, CAP_DAC_READ_SEARCH)) return 0;
-  if (((mask & MAY_EXEC) === 0 || (mode & 0o111) !== 0) && capable(c, CAP_DAC_OVERRIDE)) return 0;
-  return -EACCES;
-}
-
-/** inode_owner_or_capable (fs/inode.c): the owner, or CAP_FOWNER */
-function ownerOrCapable(c: Cred, n: VNode): boolean {
-  return c.uid === ownerOf(n) || capable(c, CAP_FOWNER);
-}
-
-/**
- * may_delete (fs/namei.c, 3.14 and v6.12): write and search permission on the directory, then
- * the sticky bit (check_sticky: in a S_ISVTX directory only the file's owner, the directory's
- * owner or CAP_FOWNER may remove a name: -EPERM), then the kinds: a directory wanted and
- * something else found -ENOTDIR, the reverse -EISDIR
- */
-function mayDelete(c: Cred, dir: DirNode, victim: VNode, isDir: boolean): number {
-  const p = permission(c, dir, MAY_WRITE | MAY_EXEC);
-  if (p < 0) return p;
-  if ((dir.mode & 0o1000) !== 0 && c.uid !== ownerOf(victim) && c.uid !== ownerOf(dir) && !capable(c, CAP_FOWNER)) return -EPERM;
-  if (isDir && victim.kind !== 'dir') return -ENOTDIR;
-  if (!isDir && victim.kind === 'dir') return -EISDIR;
-  return 0;
-}
-
-/** may_create (fs/namei.c): an existing name -EEXIST, a removed directory -ENOENT, then write and search permission */
-function mayCreate(c: Cred, dir: DirNode, name: string): number {
-  if (dir.lookup(name) !== null) return -EEXIST;
-  if (dir instanceof TmpfsDir && dir.removed) return -ENOENT;
-  return permission(c, dir, MAY_WRITE | MAY_EXEC);
 }
 
 /** the result of a path lookup (fs/namei.c path_lookupat / filename_parentat, reduced) */
@@ -461,131 +384,38 @@ export class Vfs {
   }
 
   /**
-   * rename(2), renameat(2), renameat2(2) without the flag checks of the syscall:
-   * fs/namei.c do_renameat2 and vfs_rename, mm/shmem.c shmem_rename2 (3.14 shmem_rename).
-   * In order: both parents looked up; different mounts -EXDEV; "."/".."/"/" as the source
-   * -EBUSY, as the target -EBUSY (-EEXIST with RENAME_NOREPLACE); a read-only mount -EROFS; no
-   * source -ENOENT; NOREPLACE and a target -EEXIST; EXCHANGE without a target -ENOENT; trailing
-   * slashes on a non-directory -ENOTDIR; the source an ancestor of the target's directory
-   * -EINVAL, the target an ancestor of the source -ENOTEMPTY (-EINVAL with EXCHANGE); then
-   * vfs_rename: the same inode under both names: nothing happens (0); may_delete of the source,
-   * may_create or may_delete of the target (its kind against the source's: -ENOTDIR, -EISDIR);
-   * a file system without ->rename -EPERM (sysfs: kernfs_iop_rename without syscall ops;
-   * procfs; this model's devtmpfs); a directory moved to another parent needs write permission
-   * on itself; mount points -EBUSY; then shmem: a non-empty directory target -ENOTEMPTY, the
-   * exchange, the whiteout left at the old name (v6.12 shmem_whiteout), the target replaced.
-   * Open descriptors keep their inodes: a renamed or replaced file stays readable through them.
+   * rename(2), renameat(2), renameat2(2) without the flag checks of the syscall: names.ts
+   * `rename` (fs/namei.c do_renameat2 and vfs_rename, mm/shmem.c shmem_rename2) says the order
+   * of the checks. Open descriptors keep their inodes.
    */
   rename(oldPath: string, newPath: string, flags: number, cred: Cred = ROOT_CRED): number {
-    const op = this.parentOf(oldPath);
-    if (typeof op === 'number') return op;
-    const np = this.parentOf(newPath);
-    if (typeof np === 'number') return np;
-    const mount = this.parentMount(op);
-    if (mount !== this.parentMount(np)) return -EXDEV;
-    if (op.type !== 'norm') return -EBUSY;
-    if (np.type !== 'norm') return (flags & RENAME_NOREPLACE) !== 0 ? -EEXIST : -EBUSY;
-    if (this.readOnly(mount)) return -EROFS;
-    const src = op.dir.lookup(op.name);
-    if (src === null) return -ENOENT;
-    const dst = np.dir.lookup(np.name);
-    const exchange = (flags & RENAME_EXCHANGE) !== 0;
-    if ((flags & RENAME_NOREPLACE) !== 0 && dst !== null) return -EEXIST;
-    if (exchange) {
-      if (dst === null) return -ENOENT;
-      if (dst.kind !== 'dir' && np.trailing) return -ENOTDIR;
-    }
-    if (src.kind !== 'dir' && (op.trailing || (!exchange && np.trailing))) return -ENOTDIR;
-    // lock_rename's trap: the source above the target's directory, or the target above the source's
-    const oldFull = op.path, newFull = np.path;
-    const oldDirPath = oldFull.slice(0, oldFull.lastIndexOf('/')) || '/';
-    const newDirPath = newFull.slice(0, newFull.lastIndexOf('/')) || '/';
-    if (oldDirPath !== newDirPath) {
-      if ((newDirPath + '/').startsWith(oldFull + '/')) return -EINVAL;
-      if ((oldDirPath + '/').startsWith(newFull + '/')) return exchange ? -EINVAL : -ENOTEMPTY;
-    }
-    // vfs_rename
-    if (src === dst) return 0;
-    const isDir = src.kind === 'dir';
-    let e = mayDelete(cred, op.dir, src, isDir);
-    if (e < 0) return e;
-    e = dst === null ? mayCreate(cred, np.dir, np.name) : mayDelete(cred, np.dir, dst, exchange ? dst.kind === 'dir' : isDir);
-    if (e < 0) return e;
-    if (!(op.dir instanceof TmpfsDir) || !(np.dir instanceof TmpfsDir)) return -EPERM;
-    if (op.dir !== np.dir) {
-      if (isDir) {
-        e = permission(cred, src, MAY_WRITE);
-        if (e < 0) return e;
-      }
-      if (exchange && dst !== null && dst.kind === 'dir') {
-        e = permission(cred, dst, MAY_WRITE);
-        if (e < 0) return e;
-      }
-    }
-    const s = src as TmpfsNode;
-    const od = op.dir, nd = np.dir;
-    if (exchange) {
-      // simple_rename_exchange: the two names swap their inodes
-      const t = dst as TmpfsNode;
-      od.children.set(op.name, t);
-      nd.children.set(np.name, s);
-      if (s instanceof TmpfsDir) [s.parent, s.name] = [nd, np.name];
-      if (t instanceof TmpfsDir) [t.parent, t.name] = [od, op.name];
-      return 0;
-    }
-    if (dst instanceof TmpfsDir && dst.children.size > 0) return -ENOTEMPTY;
-    if (dst !== null) {
-      // shmem_unlink of the target (its open descriptors keep it)
-      if (dst instanceof TmpfsDir) dst.removed = true;
-      else unlinkNode(dst as TmpfsFile | TmpfsSymlink | TmpfsWhiteout);
-    }
-    od.children.delete(op.name);
-    // RENAME_WHITEOUT: shmem_whiteout leaves a whiteout (char 0:0) at the old name, the caller's
-    if ((flags & RENAME_WHITEOUT) !== 0) od.children.set(op.name, new TmpfsWhiteout(od.fs, cred.uid));
-    nd.children.set(np.name, s);
-    if (s instanceof TmpfsDir) [s.parent, s.name] = [nd, np.name];
-    return 0;
+    return rename(this.names ??= this.namesOps(), oldPath, newPath, flags, cred);
   }
 
   /**
    * link(2), linkat(2) once the source is found (`old`, with the path it was found at; node
-   * null: an open file without a node, AT_EMPTY_PATH on a pipe or an anonymous inode):
-   * do_linkat's filename_create for the new name, then different mounts -EXDEV, then vfs_link:
-   * may_create, a file system without ->link -EPERM (sysfs, procfs; this model's devtmpfs), a
-   * directory -EPERM, an inode whose last name is gone -ENOENT; shmem_link adds the name
+   * null: an open file without a node): names.ts `link` (do_linkat, vfs_link, shmem_link)
    */
   link(old: { node: VNode | null; path: string }, newPath: string, cred: Cred = ROOT_CRED): number {
-    const at = this.create(newPath, false);
-    if (typeof at === 'number') return at;
-    // a file without a node here (a pipe, an anonymous inode) is on a mount of its own
-    if (old.node === null || this.mountOfNode(old.node, old.path) !== this.parentMount(at)) return -EXDEV;
-    const p = mayCreate(cred, at.dir, at.name);
-    if (p < 0) return p;
-    const n = old.node;
-    if (!(at.dir instanceof TmpfsDir)) return -EPERM;
-    if (n.kind === 'dir') return -EPERM;
-    if (!(n instanceof TmpfsFile || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout)) return -EPERM;
-    if (n.nlink === 0) return -ENOENT;
-    n.nlink++;
-    at.dir.children.set(at.name, n);
-    return 0;
+    return link(this.names ??= this.namesOps(), old, newPath, cred);
   }
 
-  /**
-   * symlink(2), symlinkat(2) (fs/namei.c do_symlinkat -> vfs_symlink -> shmem_symlink): the new
-   * name as filename_create finds it, may_create, a file system without ->symlink -EPERM; the
-   * link is S_IFLNK|0777 whatever the umask, owned by the caller. (The syscall refused an empty
-   * target, -ENOENT, and one of PATH_MAX or more, -ENAMETOOLONG, when it copied it: shmem's
-   * PAGE_SIZE limit cannot be reached.)
-   */
+  /** symlink(2), symlinkat(2): names.ts `symlink` (do_symlinkat -> vfs_symlink -> shmem_symlink) */
   symlink(target: string, newPath: string, cred: Cred = ROOT_CRED): number {
-    const at = this.create(newPath, false);
-    if (typeof at === 'number') return at;
-    const p = mayCreate(cred, at.dir, at.name);
-    if (p < 0) return p;
-    if (!(at.dir instanceof TmpfsDir)) return -EPERM;
-    at.dir.children.set(at.name, new TmpfsSymlink(at.dir.fs, target, cred.uid));
-    return 0;
+    return symlink(this.names ??= this.namesOps(), target, newPath, cred);
+  }
+
+  /** names.ts's view of this namespace, made at the first rename, link or symlink */
+  private names: NamesOps | null = null;
+
+  private namesOps(): NamesOps {
+    return {
+      parentOf: (p) => this.parentOf(p),
+      parentMount: (p) => this.parentMount(p),
+      mountOfNode: (n, p) => this.mountOfNode(n, p),
+      readOnly: (m) => this.readOnly(m),
+      create: (p, wantDir) => this.create(p, wantDir),
+    };
   }
 
   /**
@@ -696,115 +526,6 @@ export class Vfs {
       open: (flags) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show: provider }, flags, `/proc/${name}`)),
     });
   }
-}
-
-/** one name of a tmpfs inode removed (shmem_unlink drop_nlink) */
-function unlinkNode(n: TmpfsFile | TmpfsSymlink | TmpfsWhiteout): void {
-  if (n instanceof TmpfsFile) n.unlinked();
-  else if (n.nlink > 0) n.nlink--;
-}
-
-// ---------------- directory and text files ----------------
-
-export const dirFops: FileOps = {
-  name: 'dir',
-  llseek: posOnlyLlseek,
-  read: () => -EISDIR,
-  write: () => -EISDIR,
-  readdir(f: File): DirEntry[] {
-    const n = f.priv as VNode & { kind: 'dir' };
-    return [{ name: '.', ino: n.ino, type: DT_DIR }, { name: '..', ino: 1, type: DT_DIR }, ...n.list()];
-  },
-};
-
-interface TextPriv {
-  show?: () => string | number;
-  store?: (data: string) => number;
-}
-
-function bytesOf(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
-  return b;
-}
-
-/** a file whose text is produced by show() at each read and whose writes go to store() */
-export const textFops: FileOps = {
-  name: 'text',
-  llseek: posOnlyLlseek,
-  read(f, task, buf, count, pos) {
-    const p = f.priv as TextPriv;
-    if (!p.show) return -EACCES;
-    const t = p.show();
-    if (typeof t === 'number') return t < 0 ? t : -EINVAL;
-    const b = bytesOf(t);
-    if (pos >= b.length) return 0;
-    const n = Math.min(count, b.length - pos);
-    const r = task.mm.copyToUser(buf, b, pos, n);
-    return r < 0 ? r : n;
-  },
-  write(f, task, buf, count) {
-    const p = f.priv as TextPriv;
-    if (!p.store) return -EACCES;
-    // sysfs hands at most PAGE_SIZE - 1 bytes to store()
-    const n = Math.min(count, 4095);
-    const b = new Uint8Array(n);
-    const r = task.mm.copyFromUser(b, 0, buf, n);
-    if (r < 0) return r;
-    return p.store(latin1(b));
-  },
-};
-
-// ---------------- sysfs adapter ----------------
-
-function sysfsDir(sysfs: Sysfs, path: string, modes: ReadonlyMap<string, number>): VNode {
-  return {
-    kind: 'dir',
-    mode: modes.get(path) ?? 0o755,
-    ino: hashIno(path),
-    lookup(name: string): VNode | null {
-      const p = path ? `${path}/${name}` : name;
-      const e = sysfs.lookupNoFollow(p);
-      return e ? sysfsNode(sysfs, p, e, modes) : null;
-    },
-    list(): DirEntry[] {
-      const e = sysfs.lookup(path);
-      if (!e || e.kind !== 'dir') return [];
-      return [...e.children.keys()].sort().map((name) => {
-        const c = e.children.get(name)!;
-        const p = path ? `${path}/${name}` : name;
-        return { name, ino: hashIno(p), type: c.kind === 'dir' ? DT_DIR : c.kind === 'link' ? DT_LNK : DT_REG };
-      });
-    },
-  };
-}
-
-function sysfsNode(sysfs: Sysfs, path: string, e: SysfsEntry, modes: ReadonlyMap<string, number>): VNode {
-  if (e.kind === 'dir') return sysfsDir(sysfs, path, modes);
-  if (e.kind === 'link') {
-    // sysfs shows links relative to the link's directory, as Linux does
-    const dir = '/sys/' + path.split('/').slice(0, -1).join('/');
-    return { kind: 'link', ino: hashIno(path), target: relativePath(dir, '/sys/' + stripSys(e.target)) };
-  }
-  const attr = e.attr;
-  return {
-    kind: 'file',
-    mode: modes.get(path) ?? attr.mode,
-    ino: hashIno(path),
-    open: (flags) => {
-      const acc = flags & O_ACCMODE;
-      // kernfs: reading needs show(), writing needs store(), whatever the caller's capabilities
-      if ((acc === 0 || acc === O_RDWR) && !attr.show) return -EACCES;
-      if ((acc === O_WRONLY || acc === O_RDWR) && !attr.store) return -EACCES;
-      return new File(textFops, attr, flags, `/sys/${path}`);
-    },
-  };
-}
-
-function hashIno(p: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < p.length; i++) h = Math.imul(h ^ p.charCodeAt(i), 16777619) >>> 0;
-  return (h % 1_000_000) + 100_000;
 }
 
 export { EPERM };

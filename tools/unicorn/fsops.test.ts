@@ -6,7 +6,8 @@ import { runElf } from './run.js';
  * Names and inodes from C (guest-tests/c/fsops.c): rename/renameat2, link/linkat,
  * symlink/readlink and symbolic links in lookups, the chmod family, the truncate family,
  * umask, and the mode bits against a uid-1000 child, on the tmpfs at /tmp and the other
- * mounts (kernel-model/vfs/vfs.ts, kernel-model/exec/fs-ops.ts), in both eras: 3.14
+ * mounts (kernel-model/vfs/vfs.ts, names.ts, permission.ts; kernel-model/exec/fs-ops.ts),
+ * in both eras: 3.14
  * (`rfc-v4`: no renameat2 or fchmodat2, symbolic links nest 8 deep, ftruncate's length
  * unsigned, linkat AT_EMPTY_PATH only with CAP_DAC_READ_SEARCH, MAX_LFS_FILESIZE 2^43 - 1)
  * and v6.12 (`mainline`). Mandatory in CI.
