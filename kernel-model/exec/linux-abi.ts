@@ -111,7 +111,7 @@ export interface ArmProcessExit {
  *
  * What a static glibc program and pthreads need beyond that is implemented on the kernel
  * side, here and in the modules listed above: brk, set_tls, set_tid_address,
- * set_robust_list, uname, getrandom (seeded Prng), prlimit64/setrlimit/ugetrlimit, capget/capset,
+ * set_robust_list, uname, getrandom (seeded Prng; -ENOSYS in 3.14, ../char/random.ts), prlimit64/setrlimit/ugetrlimit, capget/capset,
  * setuid(32), getresuid32/getresgid32, readlinkat, openat,
  * writev, clock_gettime(64) (virtual time), clock_nanosleep(64), ppoll, clone (threads:
  * CLONE_VM|CLONE_THREAD; without CLONE_THREAD a process), fork/vfork, execve, wait4/waitid,
