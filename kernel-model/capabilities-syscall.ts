@@ -150,4 +150,26 @@ export interface SyscallCapabilities {
    * 42bd2af5950456d46fdaa91c3a8fb02e680f19f5, v6.10)
    */
   linkatEmptyPath: 'cap-dac-read-search' | 'opener-cred-or-cap';
+  /**
+   * getrandom (ARM 384; drivers/char/random.c, "random: introduce getrandom(2) system call",
+   * c6e9d6f38894798696f23c8084ca7edbf16ee895, v3.17): false (3.14: not in the syscall table,
+   * -ENOSYS; libc falls back to /dev/urandom or does without) or true (v6.12 sys_getrandom:
+   * flags beyond GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE -EINVAL, INSECURE with RANDOM -EINVAL,
+   * the length capped at MAX_RW_COUNT by import_ubuf, then get_random_bytes_user).
+   * kernel-model/char/random.ts sysGetrandom
+   */
+  getrandom: boolean;
+  /**
+   * what /dev/random and /dev/urandom are (drivers/char/random.c): 'entropy-pools' (3.14: reads
+   * go through extract_entropy_user, 10 bytes (EXTRACT_SIZE) per copy_to_user, and a fault is
+   * -EFAULT whatever was copied before it; /dev/random's random_read hands out at most
+   * SEC_XFER_SIZE (512) bytes a call; writes go through write_pool, 64 bytes per
+   * copy_from_user, a fault -EFAULT) or 'crng' (v6.12, since the v5.17/v5.18 rewrite by Jason
+   * A. Donenfeld: both read through get_random_bytes_user, byte counts up to a fault, -EFAULT
+   * only when nothing was copied; /dev/random blocks only until the crng is ready, v5.6
+   * "random: make /dev/random be almost like /dev/urandom", 30c08efec8884fb106b8e57094baa51bb4c44e32;
+   * writes through write_pool_user, the bytes taken before a fault).
+   * kernel-model/char/random.ts
+   */
+  randomChardev: 'entropy-pools' | 'crng';
 }

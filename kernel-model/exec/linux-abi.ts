@@ -26,6 +26,7 @@ import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
+import { sysGetrandom } from '../char/random.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 /** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
@@ -110,7 +111,7 @@ export interface ArmProcessExit {
  *
  * What a static glibc program and pthreads need beyond that is implemented on the kernel
  * side, here and in the modules listed above: brk, set_tls, set_tid_address,
- * set_robust_list, uname, getrandom (seeded Prng), prlimit64/setrlimit/ugetrlimit, capget/capset,
+ * set_robust_list, uname, getrandom (seeded Prng; -ENOSYS in 3.14, ../char/random.ts), prlimit64/setrlimit/ugetrlimit, capget/capset,
  * setuid(32), getresuid32/getresgid32, readlinkat, openat,
  * writev, clock_gettime(64) (virtual time), clock_nanosleep(64), ppoll, clone (threads:
  * CLONE_VM|CLONE_THREAD; without CLONE_THREAD a process), fork/vfork, execve, wait4/waitid,
@@ -526,12 +527,10 @@ export class LinuxAbi implements SyscallBridge {
         return 0;
       case N.uname:
         return sysUname(this.proc, a);
-      case N.getrandom: {
-        const n = Math.min(a[1]!, 1 << 20);
-        const buf = new Uint8Array(n);
-        this.prng.fill(buf);
-        return this.writeOut(a[0]!, buf) ? n : -EFAULT;
-      }
+      case N.getrandom:
+        // -ENOSYS in 3.14 (capability `getrandom`, not counted as unknown: the era's answer);
+        // the bytes from this process's Prng (kernel-model/char/random.ts says why)
+        return sysGetrandom(this.layer.host.getrandom === true, this.mm, (b) => this.prng.fill(b), a[0]!, a[1]!, a[2]!);
       case N.prlimit64:
         return sysPrlimit64(this, a);
       case N.setrlimit:

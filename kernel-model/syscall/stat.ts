@@ -5,7 +5,9 @@
  *
  * What a node reports (choices of this model, where the file systems have no such data):
  * directories S_IFDIR, 2 links, size 0; symbolic links S_IFLNK|0777, size = length of the
- * target; device nodes S_IFCHR with their mode, rdev 0; sysfs attributes S_IFREG with their
+ * target; device nodes S_IFCHR with their mode and their i_rdev (the memory devices of
+ * kernel-model/char/mem.ts 1:minor; the other nodes 0:0, e.g. the VFIO and iommufd nodes, whose
+ * real numbers are dynamic majors); sysfs attributes S_IFREG with their
  * mode and size 4096 (as sysfs reports PAGE_SIZE for every attribute); tmpfs and rootfs files their size (rootfs files their host mode bits); pipes S_IFIFO|0600;
  * anonymous inodes (eventfd, VFIO fds) mode 0600 without a type (anon_inode_inode); the
  * console fds S_IFCHR|0620. tmpfs inodes have their link count (hard links; a directory 2 plus
@@ -34,6 +36,14 @@ export interface StatInfo {
   ino: number;
   /** st_uid (0 when absent) */
   uid?: number;
+  /** st_rdev as the kernel's dev_t, MKDEV(major, minor) = major << 20 | minor (0 when absent) */
+  rdev?: number;
+}
+
+/** new_encode_dev (include/linux/kdev_t.h), what cp_new_stat64's huge_encode_dev gives a 32-bit dev_t */
+export function newEncodeDev(dev: number): number {
+  const major = dev >>> 20, minor = dev & 0xfffff;
+  return ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0;
 }
 
 /** i_nlink of a node that counts its names (tmpfs), else 1 */
@@ -44,7 +54,7 @@ export function nodeStat(n: VNode): StatInfo {
   switch (n.kind) {
     case 'dir': return { mode: S_IFDIR | n.mode, nlink: n instanceof TmpfsDir ? n.nlink : 2, size: 0, ino: n.ino, uid };
     case 'link': return { mode: S_IFLNK | 0o777, nlink: nlinkOf(n), size: n.target.length, ino: n.ino, uid };
-    case 'chr': return { mode: S_IFCHR | n.mode, nlink: nlinkOf(n), size: 0, ino: n.ino, uid };
+    case 'chr': return { mode: S_IFCHR | n.mode, nlink: nlinkOf(n), size: 0, ino: n.ino, uid, rdev: 'rdev' in n ? n.rdev ?? 0 : 0 };
     default: return { mode: S_IFREG | n.mode, nlink: nlinkOf(n), size: n instanceof TmpfsFile || n instanceof RootfsFile ? n.size : 4096, ino: n.ino, uid };
   }
 }
@@ -87,6 +97,7 @@ export function encodeStat64(s: StatInfo): Uint8Array {
   dv.setUint32(16, s.mode, true);
   dv.setUint32(20, s.nlink, true);
   dv.setUint32(24, s.uid ?? 0, true); // st_uid
+  dv.setUint32(32, newEncodeDev(s.rdev ?? 0), true); // st_rdev, an unsigned long long (cp_new_stat64)
   dv.setUint32(48, s.size % 2 ** 32, true); // st_size, a long long
   dv.setUint32(52, Math.floor(s.size / 2 ** 32), true);
   dv.setUint32(56, 4096, true); // st_blksize
@@ -106,6 +117,8 @@ export function encodeStatx(s: StatInfo): Uint8Array {
   dv.setUint32(32, s.ino >>> 0, true);
   dv.setUint32(40, s.size % 2 ** 32, true); // stx_size, a __u64
   dv.setUint32(44, Math.floor(s.size / 2 ** 32), true);
+  dv.setUint32(128, (s.rdev ?? 0) >>> 20, true); // stx_rdev_major (cp_statx: MAJOR)
+  dv.setUint32(132, (s.rdev ?? 0) & 0xfffff, true); // stx_rdev_minor
   return b;
 }
 

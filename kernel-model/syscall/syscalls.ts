@@ -63,6 +63,8 @@ export interface SyscallHost {
   readonly getdentsAccess?: 'access-ok-first' | 'per-record';
   /** MADV_REMOVE's access test (profile.caps.madviseRemoveAccess; default 'vm-write', 3.14) */
   readonly madviseRemoveAccess?: 'vm-write' | 'vm-maywrite';
+  /** getrandom exists (profile.caps.getrandom; default false, 3.14), kernel-model/char/random.ts */
+  readonly getrandom?: boolean;
 }
 
 /** How a process ended, for reports. */

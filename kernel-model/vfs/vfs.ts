@@ -39,7 +39,7 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
   | { kind: 'link'; ino: number; target: string; uid?: number }
-  | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener };
+  | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number };
 
 type DirNode = VNode & { kind: 'dir' };
 
@@ -468,7 +468,7 @@ export class Vfs {
 
 
   /** devtmpfs: create a device node (mkdir -p of its directory) */
-  addDevNode(path: string, mode: number, open: Opener): number {
+  addDevNode(path: string, mode: number, open: Opener, rdev = 0): number {
     const parts = splitPath(path.replace(/^\/dev\/?/, ''));
     const name = parts.pop();
     if (!name) return -EINVAL;
@@ -483,7 +483,7 @@ export class Vfs {
       d = c;
     }
     if (d.children.has(name)) return -EEXIST;
-    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open });
+    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open, rdev });
     return 0;
   }
 

@@ -27,6 +27,7 @@ import { VfioAmbaDriver } from '../../kernel-model/vfio/platform/vfio-amba.js';
 import { VfioPlatformDriver, type VfioPlatformDeps } from '../../kernel-model/vfio/platform/vfio-platform.js';
 import { IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
 import { procPidStatus } from '../../kernel-model/process/proc-status.js';
+import { registerMemDevices, type MemDevices } from '../../kernel-model/char/mem.js';
 import { vfioIommuType1Init, type Type1Driver } from '../../kernel-model/vfio/type1.js';
 import { Vfio } from '../../kernel-model/vfio/vfio.js';
 import { Vfs } from '../../kernel-model/vfs/vfs.js';
@@ -74,6 +75,8 @@ export class System {
   readonly vfioPlatform: VfioPlatformDriver | null;
   /** vfio-amba (profiles with `vfioAmba`), else null */
   readonly vfioAmba: VfioAmbaDriver | null;
+  /** /dev/null, zero, full, random, urandom and the kernel's random pool (kernel-model/char/mem.ts) */
+  readonly memDevices: MemDevices;
 
   /**
    * What a run's summary takes from the trace (tools/scenarios/runner.ts finishResult),
@@ -115,7 +118,8 @@ export class System {
       capLastCap: this.profile.caps.capLastCap, capAmbient: this.profile.caps.capAmbient, rlimitCpuZero: this.profile.caps.rlimitCpuZero, forkPinnedPages: this.profile.caps.forkPinnedPages,
       madviseAdvice: this.profile.caps.madviseAdvice, madviseRemoveAccess: this.profile.caps.madviseRemoveAccess,
       getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm,
-      renameat2: this.profile.caps.renameat2, fchmodat2: this.profile.caps.fchmodat2, ftruncateLength: this.profile.caps.ftruncateLength, linkatEmptyPath: this.profile.caps.linkatEmptyPath });
+      renameat2: this.profile.caps.renameat2, fchmodat2: this.profile.caps.fchmodat2, ftruncateLength: this.profile.caps.ftruncateLength, linkatEmptyPath: this.profile.caps.linkatEmptyPath,
+      getrandom: this.profile.caps.getrandom });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,
@@ -165,6 +169,11 @@ export class System {
     // /proc/self/status (VmLck, VmPin: what type1 and iommufd charge): made last, so that the
     // inode numbers of everything above stay what they were before it existed
     this.vfs.addProcSelfFile('status', procPidStatus);
+    // chr_dev_init (drivers/char/mem.c): /dev/null, zero, full, random, urandom. Made after the
+    // rest, so that the inode numbers above stay what they were before they existed; the pool's
+    // seed comes from the machine seed without drawing on the machine's Prng (whose stream the
+    // devices and the traces already depend on)
+    this.memDevices = registerMemDevices(this.vfs, this.profile.caps, (m.seed ^ 0x72616e64) >>> 0);
     // let boot-time work (GIC and SMMU programming already happened synchronously) settle
     m.scheduler.runUntilIdle(100_000);
     phase?.('userspace');
