@@ -8,7 +8,7 @@ import { User } from '../vfio/platform/testing/user.js';
 import { EFAULT, EINVAL, ENODEV, ENOSPC, ENOSYS, ENOTTY } from '../base/errno.js';
 import { O_RDONLY, O_RDWR, SEEK_CUR, SEEK_SET } from '../uapi/index.js';
 import { encodeStat64, encodeStatx, nodeStat, S_IFCHR } from '../syscall/stat.js';
-import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, MAX_RW_COUNT, sysGetrandom } from './random.js';
+import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, MAX_RW_COUNT, sysGetrandom, URANDOM_MAX_3_14 } from './random.js';
 import { mkdev } from './mem.js';
 
 const PROT_RW = 3, MAP_PRIVATE = 2, MAP_SHARED = 1, MAP_ANON = 0x20, MAP_FIXED = 0x10;
@@ -150,6 +150,17 @@ describe('/dev/random and /dev/urandom per era (randomChardev)', () => {
     expect(u.call('read', [rnd, base + 8192 - 100, 200])).toBe(-EFAULT);
     expect(u.call('write', [ur, base + 8192 - 100, 200])).toBe(-EFAULT);
     expect(u.call('write', [rnd, base, 8192])).toBe(8192);
+  });
+
+  it('3.14: one read of /dev/urandom gives at most INT_MAX >> 6 bytes (32 MiB - 1); v6.12 the whole count', () => {
+    for (const [profile, want] of [['rfc-v4', URANDOM_MAX_3_14], ['mainline', 0x2001000]] as const) {
+      const { u } = boot(profile);
+      const len = 0x2001000;
+      const base = u.call('mmap2', [0, len, PROT_RW, MAP_PRIVATE | MAP_ANON, -1, 0]);
+      const ur = u.open('/dev/urandom', O_RDONLY);
+      expect(u.call('read', [ur, base, len])).toBe(want);
+    }
+    expect(URANDOM_MAX_3_14).toBe(0x1ffffff);
   });
 
   it('v6.12: no per-read limit; the bytes before a fault are the answer (-EFAULT when none)', () => {

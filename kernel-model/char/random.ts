@@ -33,6 +33,8 @@ export const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
 export const MAX_RW_COUNT = 0x7ffff000;
 /** 3.14 SEC_XFER_SIZE: the most one read of /dev/random returns (random_read) */
 export const SEC_XFER_SIZE_3_14 = 512;
+/** 3.14 urandom_read's cap on one read: INT_MAX >> (ENTROPY_SHIFT + 3), ENTROPY_SHIFT 3 */
+export const URANDOM_MAX_3_14 = 0x7fffffff >> 6;
 /** 3.14 EXTRACT_SIZE: the bytes extract_entropy_user copies to user space at a time */
 const EXTRACT_SIZE_3_14 = 10;
 /** 3.14 write_pool's buffer: the bytes copied from user space at a time */
@@ -127,13 +129,13 @@ function extractEntropyUser(mm: AddressSpace, pool: RandomPool, buf: number, cou
 /**
  * read(2) of /dev/random (`blocking` true) or /dev/urandom. 3.14 ('entropy-pools'):
  * random_read takes at most SEC_XFER_SIZE bytes from the blocking pool per call (which, with the
- * pool full, is what it returns), urandom_read the whole count from the nonblocking pool, both
- * through extract_entropy_user. v6.12 ('crng'): random_read_iter and urandom_read_iter, both
+ * pool full, is what it returns), urandom_read at most INT_MAX >> (ENTROPY_SHIFT + 3) bytes
+ * (URANDOM_MAX_3_14: 32 MiB - 1) from the nonblocking pool, both through extract_entropy_user. v6.12 ('crng'): random_read_iter and urandom_read_iter, both
  * get_random_bytes_user (the crng being ready).
  */
 export function randomRead(mode: Capabilities['randomChardev'], pool: RandomPool, mm: AddressSpace, buf: number, count: number, blocking: boolean): number {
   if (count === 0) return 0;
-  if (mode === 'entropy-pools') return extractEntropyUser(mm, pool, buf, blocking ? Math.min(count, SEC_XFER_SIZE_3_14) : count);
+  if (mode === 'entropy-pools') return extractEntropyUser(mm, pool, buf, Math.min(count, blocking ? SEC_XFER_SIZE_3_14 : URANDOM_MAX_3_14));
   return getRandomBytesUser(mm, (b) => pool.fill(b), buf, count);
 }
 
