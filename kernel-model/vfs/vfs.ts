@@ -10,9 +10,6 @@ import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 
 // moved out of this file, still exported from it: the permission model (permission.ts), the
 // pseudo files' operations (nodes.ts), renameat2's flags (names.ts)
-export { MAY_EXEC, MAY_READ, MAY_WRITE, ROOT_CRED, ownerOf, permission, type Cred } from './permission.js';
-export { dirFops, textFops } from './nodes.js';
-export { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from './names.js';
 
 export const DT_CHR = 2;
 export const DT_DIR = 4;
@@ -527,5 +524,3 @@ export class Vfs {
     });
   }
 }
-
-export { EPERM };
