@@ -8,8 +8,7 @@ import { mayCreate, mayDelete, MAY_READ, MAY_WRITE, ownerOrCapable, permission, 
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 
-// moved out of this file, still exported from it: the permission model (permission.ts), the
-// pseudo files' operations (nodes.ts), renameat2's flags (names.ts)
+// the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts
 
 export const DT_CHR = 2;
 export const DT_DIR = 4;
