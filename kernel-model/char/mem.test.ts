@@ -7,7 +7,7 @@ import { System } from '../../tools/system/system.js';
 import { User } from '../vfio/platform/testing/user.js';
 import { EFAULT, EINVAL, ENODEV, ENOSPC, ENOSYS, ENOTTY } from '../base/errno.js';
 import { O_RDONLY, O_RDWR, SEEK_CUR, SEEK_SET } from '../uapi/index.js';
-import { encodeStat64, encodeStatx, nodeStat, S_IFCHR } from '../syscall/stat.js';
+import { encodeStat64, encodeStatx, fileStat, nodeStat, S_IFCHR } from '../syscall/stat.js';
 import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, MAX_RW_COUNT, sysGetrandom, URANDOM_MAX_3_14 } from './random.js';
 import { mkdev } from './mem.js';
 
@@ -41,6 +41,17 @@ describe.each(ERAS)('memory devices in /dev (%s)', (profile) => {
       expect(new DataView(encodeStat64(st).buffer).getUint32(32, true)).toBe(0x100 | minor);
       const sx = new DataView(encodeStatx(st).buffer);
       expect([sx.getUint32(128, true), sx.getUint32(132, true)]).toEqual([1, minor]);
+    }
+  });
+
+  it('the console behind fds 0-2: a character device 5:1 (TTYAUX_MAJOR, tty_init)', () => {
+    const { sys } = boot(profile);
+    const p = sys.syscalls.createProcess({ stdio: true });
+    for (const fd of [0, 1, 2]) {
+      const st = fileStat(sys.vfs, p.fdget(fd)!);
+      expect(st.mode).toBe(S_IFCHR | 0o620);
+      expect(st.rdev).toBe(mkdev(5, 1));
+      expect(new DataView(encodeStat64(st).buffer).getUint32(32, true)).toBe(0x501);
     }
   });
 

@@ -10,7 +10,7 @@
  * real numbers are dynamic majors); sysfs attributes S_IFREG with their
  * mode and size 4096 (as sysfs reports PAGE_SIZE for every attribute); tmpfs and rootfs files their size (rootfs files their host mode bits); pipes S_IFIFO|0600;
  * anonymous inodes (eventfd, VFIO fds) mode 0600 without a type (anon_inode_inode); the
- * console fds S_IFCHR|0620. tmpfs inodes have their link count (hard links; a directory 2 plus
+ * console fds S_IFCHR|0620, 5:1. tmpfs inodes have their link count (hard links; a directory 2 plus
  * its subdirectories), their mode and their owner (the creator's uid); a tmpfs whiteout is
  * S_IFCHR|0000. Owner root elsewhere, gid 0, times 0, st_dev 0, blksize 4096, blocks 0.
  */
@@ -65,7 +65,8 @@ export function fileStat(vfs: Vfs, f: File): StatInfo {
   // a file without a node of its own gets its number at its first fstat, in this VFS's order
   if (f.ino === 0) f.ino = vfs.nextIno();
   if (f.path === 'pipe:') return { mode: S_IFIFO | 0o600, nlink: 1, size: 0, ino: f.ino };
-  if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino };
+  // /dev/console is TTYAUX_MAJOR 5, minor 1 (drivers/tty/tty_io.c tty_init: MKDEV(TTYAUX_MAJOR, 1))
+  if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino, rdev: (5 << 20) | 1 };
   // an unlinked tmpfs file is still the file its descriptor holds
   if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile || f.priv instanceof TmpfsDir) return nodeStat(f.priv);
   const r = vfs.walk(f.path, false);
