@@ -134,6 +134,15 @@ export interface SyscallCapabilities {
    */
   nestedSymlinkLimit: number;
   /**
+   * open(2) of /proc/<pid>/fd/N when N is an anonymous inode (an eventfd, a 3.14 VFIO device
+   * fd; fs/proc/fd.c proc_fd_link jumps to the file's own inode): 'anon-inode-fops' (3.14
+   * fs/anon_inodes.c anon_inode_mkinode: i_fop = anon_inode_fops, an empty file_operations: the
+   * open succeeds, read and write -EINVAL) or 'enxio' (v6.12: alloc_anon_inode leaves
+   * inode_init_always's no_open_fops, fs/inode.c no_open: -ENXIO; "new helper: no_open",
+   * bd9b51e79cb0, v3.19). kernel-model/vfs/procfs.ts
+   */
+  procFdAnonOpen: 'anon-inode-fops' | 'enxio';
+  /**
    * the length argument of ftruncate (ARM 93; fs/open.c): 'unsigned-long' (3.14
    * SYSCALL_DEFINE2(ftruncate, unsigned int, fd, unsigned long, length): never negative, so
    * -1 is 4 GiB - 1, past MAX_NON_LFS -EINVAL without O_LARGEFILE) or 'off-t' (v6.12: a signed

@@ -97,6 +97,9 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   const parent = (flags & CLONE_PARENT) !== 0 ? p.parent : p;
   const child = p.forkChild(proc, space, parent);
   child.brkStart = p.brkStart;
+  // dup_mmap copies the mm_struct: start_brk, brk and start_stack with it
+  proc.mm.startBrk = p.mm.startBrk;
+  proc.mm.startStack = p.mm.startStack;
   const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
   // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
   p.signals.forkInto(child.signals, t, th);
@@ -175,6 +178,7 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   for (const [s0, e0] of old) p.space.changed(s0, e0);
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   p.brkStart = p.brk = loaded.brk;
+  p.mm.startBrk = p.mm.brk = loaded.brk;
   p.exe = abs;
   p.exeBytes = bytes;
   p.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);

@@ -192,6 +192,7 @@ export class LinuxAbi implements SyscallBridge {
     this.prng = o.prng;
     this.exe = o.exe;
     this.brkStart = this.brk = o.brk;
+    this.mm.startBrk = this.mm.brk = o.brk;
     this.log = o.log ?? null;
     this.nextTid = o.firstTid ?? o.proc.pid * 10 + 1;
     this.bus = o.bus ?? null;
@@ -591,6 +592,7 @@ export class LinuxAbi implements SyscallBridge {
       this.space.changed(newTop, oldTop);
     }
     this.brk = addr;
+    this.mm.brk = addr;
     return addr;
   }
 

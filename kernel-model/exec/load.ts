@@ -46,6 +46,8 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
   if (typeof stack === 'number') throw new Error('exec: cannot map the stack');
   const st = buildInitialStack(img, STACK_TOP, argv, envp, prng);
   if (mm.copyToUser(st.base, st.bytes, 0, st.bytes.length) < 0) throw new Error('exec: stack copy failed');
+  // mm->start_stack (fs/binfmt_elf.c load_elf_binary: bprm->p, inside the stack VMA)
+  mm.startStack = st.sp;
   return { img, brk, sp: st.sp };
 }
 

@@ -1,4 +1,5 @@
 import { EINVAL, ENOMEM } from '../base/errno.js';
+import type { File } from '../vfs/file.js';
 import { madviseRange, MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, type MadviseOps, type MadviseRemoveAccess } from './madvise.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
 
@@ -86,6 +87,8 @@ export interface Vma {
   vmShared?: boolean;
   /** a MAP_SHARED anonymous VMA's page object (`pages` is a subarray of its pages); else null */
   shm?: ShmObject | null;
+  /** vm_file: the file mmap mapped (what /proc/<pid>/maps names, kernel-model/vfs/procfs.ts); null or absent: anonymous */
+  file?: File | null;
 }
 
 /**
@@ -118,6 +121,10 @@ export const R_NOMEM = -3;
  * get_user_pages and the locked_vm counters.
  */
 export class VmaSpace {
+  /** mm->start_brk, mm->brk and mm->start_stack (what /proc/<pid>/maps calls [heap] and [stack]; 0: none), set by exec and brk */
+  startBrk = 0;
+  brk = 0;
+  startStack = 0;
   protected vmas: Vma[] = [];
   /**
    * the VMAs of the two latest lookups: a lookup cache, as Linux's per-thread vmacache
@@ -293,6 +300,7 @@ export class VmaSpace {
       wipeOnFork: v.wipeOnFork,
       vmShared: v.vmShared,
       shm: v.shm ?? null,
+      file: v.file ?? null,
     };
     if (v.shm != null) v.shm.refs++;
     if (v.pages) v.pages = v.shm != null ? v.pages.subarray(0, idx) : v.pages.slice(0, idx);

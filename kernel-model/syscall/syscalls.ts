@@ -17,6 +17,7 @@ import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { sysGetdents64, sysLseek, sysRead, sysReadlink, sysWrite } from './rw.js';
 import { createPipeFiles } from '../vfs/pipe.js';
+import type { ProcFdAnonOpen } from '../vfs/procfs.js';
 import { consoleFops } from './console.js';
 import { ThreadTask } from './task.js';
 
@@ -65,6 +66,8 @@ export interface SyscallHost {
   readonly madviseRemoveAccess?: 'vm-write' | 'vm-maywrite';
   /** getrandom exists (profile.caps.getrandom; default false, 3.14), kernel-model/char/random.ts */
   readonly getrandom?: boolean;
+  /** what an open of /proc/<pid>/fd/N of an anonymous inode does (profile.caps.procFdAnonOpen; default 3.14's), kernel-model/vfs/procfs.ts */
+  readonly procFdAnonOpen?: ProcFdAnonOpen;
 }
 
 /** How a process ended, for reports. */
@@ -103,7 +106,10 @@ export class SyscallLayer {
    */
   current: Process | null = null;
 
-  constructor(readonly host: SyscallHost) {}
+  constructor(readonly host: SyscallHost) {
+    // procfs's /proc/<pid> and /proc/self come from this layer's processes and `current`
+    host.vfs.bindProcesses({ processes: () => this.processes.values(), current: () => this.current }, host.procFdAnonOpen ?? 'anon-inode-fops');
+  }
 
   get cpu(): Cpu {
     return this.host.cpu;
@@ -541,6 +547,7 @@ export class SyscallLayer {
       const file = f;
       file.get();
       v.ref = { get: () => void file.get(), put: () => file.put() };
+      v.file = file;
       // do_mmap: a shared mapping of a file not opened for writing loses VM_SHARED and VM_MAYWRITE
       if ((file.mode & FMODE_WRITE) === 0) v.vmShared = false;
     }

@@ -193,7 +193,8 @@ describe('tmpfs names and inodes (Vfs)', () => {
     const link = found(m, '/tmp/l', false);
     expect(v.chmod(link.node, link.path, 0o600)).toBe(-EOPNOTSUPP);
     v.addProcSelfFile('status', () => '');
-    const self = m.vfs.walk('/proc/self/status', true);
+    // /proc/<pid>/status (what /proc/self/status reaches: the link needs a current process)
+    const self = m.vfs.walk(`/proc/${m.sys.createProcess().pid}/status`, true);
     expect(typeof self === 'number' ? self : v.chmod(self.node, self.path, 0o700)).toBe(-EPERM);
     m.vfs.mountRootfs((p) => (p === '/' ? { kind: 'dir', mode: 0o755, names: ['etc'] } : p === '/etc' ? { kind: 'dir', mode: 0o755, names: [] } : null));
     const etc = found(m, '/etc', true);

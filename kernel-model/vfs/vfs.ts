@@ -1,12 +1,13 @@
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM } from './errors.js';
 import { EBUSY, EOPNOTSUPP, ENOTEMPTY, EROFS } from '../base/errno.js';
 import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout } from './tmpfs.js';
-import { RootfsDir, type RootfsSource } from './rootfs.js';
+import { RootfsDir, RootfsFile, type RootfsSource } from './rootfs.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type Task } from './file.js';
 import { mayCreate, mayDelete, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
+import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcfsHost } from './procfs.js';
 
 // the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts
 
@@ -34,7 +35,7 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
-  | { kind: 'link'; ino: number; target: string; uid?: number }
+  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode }
   | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number };
 
 type DirNode = VNode & { kind: 'dir' };
@@ -45,21 +46,29 @@ export class RamDir {
   readonly children = new Map<string, VNode>();
   /** a directory underneath (the read-only rootfs under /): names not in `children` come from it */
   fallback: (VNode & { kind: 'dir' }) | null = null;
+  /** entries computed at lookup, listed after `children` in their own order (/proc: procfs.ts Procfs) */
+  dynamic: { lookup(name: string): VNode | null; list(): DirEntry[] } | null = null;
   constructor(
     /** from its Vfs's inode counter (Vfs.nextIno) */
     readonly ino: number,
     public mode = 0o755,
   ) {}
   lookup(name: string): VNode | null {
-    return this.children.get(name) ?? this.fallback?.lookup(name) ?? null;
+    return this.children.get(name) ?? this.fallback?.lookup(name) ?? this.dynamic?.lookup(name) ?? null;
   }
   list(): DirEntry[] {
+    if (this.dynamic !== null) return [...this.own(), ...this.dynamic.list()];
+    const own = this.own();
+    const under = this.fallback === null ? [] : this.fallback.list().filter((e) => !this.children.has(e.name));
+    return [...own, ...under].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+  /** the entries of `children`, by name */
+  private own(): DirEntry[] {
     const own = [...this.children.keys()].map((name) => {
       const n = this.children.get(name)!;
       return { name, ino: n.ino, type: nodeType(n) };
     });
-    const under = this.fallback === null ? [] : this.fallback.list().filter((e) => !this.children.has(e.name));
-    return [...own, ...under].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return own.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 }
 
@@ -215,6 +224,14 @@ export class Vfs {
         if (!endOfPath && depth >= this.nestedSymlinkLimit) return -ELOOP;
         if (w.links >= MAXSYMLINKS) return -ELOOP;
         w.links++;
+        if (child.jump !== undefined) {
+          // proc_fd_link / nd_jump_link: the walk lands on the open file itself
+          node = child.jump();
+          parent = d;
+          name = c;
+          stack.push(c);
+          continue;
+        }
         const t = child.target;
         if (t.length === 0) return -ENOENT;
         const tc = t.split('/').filter((x) => x.length > 0);
@@ -429,7 +446,7 @@ export class Vfs {
     if (node.kind === 'link') return -EOPNOTSUPP;
     if (!ownerOrCapable(cred, node)) return -EPERM;
     const bits = mode & 0o7777;
-    if (m === 'proc' && /^\/proc\/self(\/|$)/.test(path)) return -EPERM;
+    if (m === 'proc' && /^\/proc\/(self|[0-9]+)(\/|$)/.test(path)) return -EPERM;
     if (m === 'sys') {
       this.sysfsModes.set(path.replace(/^\/sys\/?/, ''), bits);
       return 0;
@@ -496,21 +513,40 @@ export class Vfs {
   }
 
   /**
-   * procfs /proc/self/<name>: a read-only text file about the process that opened it
-   * (fs/proc/base.c: /proc/self is the opener's /proc/<pid>, and an open file stays that
-   * process's), its text computed at each read. Modelled as a directory `self`, made with the
-   * first such file (its inode numbers then), not as the link to a per-pid directory.
+   * procfs /proc/<pid>/<name> for every process (so /proc/self/<name> through the link): a
+   * read-only text file about the process whose directory it is (fs/proc/base.c
+   * tgid_base_stuff; an open file stays that process's), its text computed at each read. The
+   * first call makes /proc/self and takes its inode number, each call one for the file (the
+   * numbers the old /proc/self directory and its files had, so later inodes keep theirs).
    */
   addProcSelfFile(name: string, provider: (proc: Task['proc']) => string): void {
-    const found = this.proc.children.get('self');
-    const self = found instanceof RamDir ? found : new RamDir(this.nextIno(), 0o555);
-    if (self !== found) this.proc.children.set('self', self);
-    self.children.set(name, {
-      kind: 'file',
-      mode: 0o444,
-      ino: this.nextIno(),
-      open: (flags, task) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show: () => provider(task.proc) }, flags, `/proc/self/${name}`)),
-    });
+    if (this.procSelfIno === 0) this.procSelfIno = this.nextIno();
+    this.procPidFiles.set(name, { provider, ino: this.nextIno() });
+  }
+
+  /**
+   * the inode number of an open file as fstat shows it (syscall/stat.ts fileStat, without
+   * giving a number to a file that has none yet): an anonymous inode's, a tmpfs or rootfs
+   * file's node's, else the node at its path's
+   */
+  private fileIno(f: File): number {
+    if (f.path.startsWith('anon_inode:')) return this.anonIno;
+    if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile || f.priv instanceof TmpfsDir) return f.priv.ino;
+    const r = f.path.startsWith('/') ? this.walk(f.path, false) : -ENOENT;
+    return typeof r === 'number' ? f.ino : r.node.ino;
+  }
+
+  /** the per-process files addProcSelfFile registered, and the /proc/self link's inode (0: none yet) */
+  private readonly procPidFiles = new Map<string, PidFile>();
+  private procSelfIno = 0;
+
+  /**
+   * give /proc its per-process entries (procfs.ts: /proc/<pid>, /proc/self) from the process
+   * table; `anonOpen` is the profile's `procFdAnonOpen`. The syscall layer binds its own.
+   */
+  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops'): void {
+    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f));
+    this.proc.dynamic = pf;
   }
 
   /** procfs: a read-only text file whose contents a provider computes at read time */

@@ -51,6 +51,24 @@ describe.skipIf(skip)('busybox (Debian busybox-static armhf) on the Unicorn back
     expect(r.stderr).toContain('driver_override: Permission denied');
     expect(r.unknownSyscalls).toEqual({});
   });
+  it('procfs: readlink /proc/self is the reading process, ls /proc/self/fd its fds (0-2 and the listing\'s own), cat /proc/self/maps | wc -l (both eras)', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = busybox(['sh', '-c', 'echo $$; readlink /proc/self; ls /proc/self/fd; ls /proc | grep -c "^[0-9]"; cat /proc/self/maps | wc -l'], { bind: null, profile });
+      expect(r.stderr, profile).toBe('');
+      const out = r.stdout.split('\n');
+      const sh = Number(out[0]);
+      // readlink runs in a child of the shell: its own pid, a later one
+      expect(Number(out[1]), profile).toBeGreaterThan(sh);
+      expect(out.slice(2, 6), profile).toEqual(['0', '1', '2', '3']);
+      // the shell and the ls and grep of the pipeline at least
+      expect(Number(out[6]), profile).toBeGreaterThanOrEqual(3);
+      // cat's image, heap, stack and more
+      expect(Number(out[7]), profile).toBeGreaterThanOrEqual(3);
+      expect(r.exitStatus, profile).toBe(0);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    }
+  });
+
   it('sh -c: a pipeline, $(...), $? of a child and exit statuses through fork, execve of /proc/self/exe and wait4', () => {
     const r = busybox(['sh', '-c', `echo a | cat; x=$(echo hi); echo "got $x"; sh -c 'exit 5'; echo "rc $?"; ls /sys/bus | cat; false | true; echo "pipe rc $?"`], { bind: null });
     expect(r.stderr).toBe('');

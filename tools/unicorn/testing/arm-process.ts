@@ -29,7 +29,12 @@ export function armProcess(profile = 'rfc-v4', popts: Omit<ProcessOptions, 'name
   };
   const open = (path: string, flags: number): number => {
     const task = system.syscalls.taskOf(proc, t);
+    // the layer's method without an entry: make `proc` current as an entry would (/proc/self
+    // is the current process's directory, fs/proc/self.c)
+    const prev = system.syscalls.current;
+    system.syscalls.current = proc;
     const fd = system.syscalls.sysOpen(task, path, flags);
+    system.syscalls.current = prev;
     task.finish();
     expect(fd).toBeGreaterThanOrEqual(0);
     return fd;

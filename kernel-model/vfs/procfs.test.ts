@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { System } from '../../tools/system/system.js';
+import { EACCES, EINVAL, ENOENT, ENXIO, MAP_SHARED, O_RDONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
+import { setup, User } from '../vfio/platform/testing/user.js';
+
+/** getdents64 of a directory: the names in the order the kernel gives them */
+function ls(u: User, path: string): string[] | number {
+  const fd = u.open(path, O_RDONLY);
+  if (fd < 0) return fd;
+  const names: string[] = [];
+  const buf = u.page + 0x800;
+  for (;;) {
+    const n = u.call('getdents64', [fd, buf, 0x400]);
+    if (n < 0) return n;
+    if (n === 0) break;
+    const b = u.mem.readBytes(buf, n);
+    for (let off = 0; off < n;) {
+      const reclen = b[off + 16]! | (b[off + 17]! << 8);
+      let end = off + 19;
+      while (b[end] !== 0) end++;
+      names.push(new TextDecoder().decode(b.subarray(off + 19, end)));
+      off += reclen;
+    }
+  }
+  u.call('close', [fd]);
+  return names;
+}
+
+const ERAS = [['rfc-v4', '3.14'], ['mainline', 'v6.12']] as const;
+
+describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task_mmu.c)', () => {
+  for (const [profile, era] of ERAS) {
+    it(`${era}: /proc lists its files, self, then the live pids ascending; /proc/self is a link to the reader's pid; /proc/<pid> has fd, fdinfo, status, maps`, () => {
+      const sys = new System({ profile });
+      const a = new User(sys, 'a');
+      const b = new User(sys, 'b', { uid: 1000 });
+      expect(ls(a, '/proc')).toEqual(['.', '..', 'interrupts', 'self', String(a.proc.pid), String(b.proc.pid)]);
+      expect(a.readlink('/proc/self')).toBe(String(a.proc.pid));
+      expect(b.readlink('/proc/self')).toBe(String(b.proc.pid));
+      expect(ls(a, '/proc/self')).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps']);
+      expect(a.cat(`/proc/${b.proc.pid}/status`)).toContain(`Pid:\t${b.proc.pid}\n`);
+      // /proc/<pid>/fd is S_IRUSR|S_IXUSR of the task's owner: another user cannot list it
+      expect(ls(b, `/proc/${a.proc.pid}/fd`)).toBe(-EACCES);
+      expect(a.cat('/proc/0/status')).toBe(-ENOENT);
+      expect(a.cat('/proc/01/status')).toBe(-ENOENT);
+      sys.syscalls.exitProcess(b.proc);
+      expect(ls(a, '/proc')).toEqual(['.', '..', 'interrupts', 'self', String(a.proc.pid)]);
+      expect(a.cat(`/proc/${b.proc.pid}/status`)).toBe(-ENOENT);
+    });
+
+    it(`${era}: /proc/self/fd lists the open fds ascending, each a link to what d_path names (the group node, anon_inode:[vfio-device], anon_inode:[eventfd], pipe:[ino]); closing removes them`, () => {
+      const { sys, u, device } = setup(profile);
+      const efd = u.call('eventfd2', [0, 0]);
+      const t = sys.syscalls.taskOf(u.proc, null);
+      expect(sys.syscalls.sysPipe2(t, u.page, 0)).toBe(0);
+      const [r, w] = [u.mem.read32(u.page), u.mem.read32(u.page + 4)];
+      const names = ls(u, '/proc/self/fd') as string[];
+      // the listing's own fd is among them, as in Linux
+      const fds = names.slice(2).map(Number);
+      expect(fds).toEqual([...fds].sort((x, y) => x - y));
+      // setup opened the container, the group and the device in that order (User has no stdio)
+      const [container, group] = [device - 2, device - 1];
+      expect(fds).toEqual(expect.arrayContaining([container, group, device, efd, r, w]));
+      const links = Object.fromEntries(fds.map((fd) => [fd, u.readlink(`/proc/self/fd/${fd}`)]));
+      expect(links[container]).toBe('/dev/vfio/vfio');
+      expect(links[device]).toBe('anon_inode:[vfio-device]');
+      expect(links[efd]).toBe('anon_inode:[eventfd]');
+      expect(links[r]).toMatch(/^pipe:\[\d+\]$/);
+      expect(links[w]).toBe(links[r]);
+      expect(String(links[group])).toMatch(/^\/dev\/vfio\/\d+$/);
+      // re-opening: a path-backed file opens its path again; an anonymous inode per era; a pipe not modelled
+      const again = u.open(`/proc/self/fd/${container}`, O_RDONLY);
+      expect(again).toBeGreaterThan(0);
+      expect(u.readlink(`/proc/self/fd/${again}`)).toBe('/dev/vfio/vfio');
+      const anon = u.open(`/proc/self/fd/${efd}`, O_RDONLY);
+      if (era === '3.14') {
+        expect(anon).toBeGreaterThan(0);
+        expect(u.call('read', [anon, u.page + 0x800, 8])).toBe(-EINVAL);
+      } else {
+        expect(anon).toBe(-ENXIO);
+      }
+      expect(u.open(`/proc/self/fd/${r}`, O_RDONLY)).toBe(-ENXIO);
+      // fdinfo: pos and flags in octal
+      expect(u.cat(`/proc/self/fdinfo/${efd}`)).toBe('pos:\t0\nflags:\t02\n');
+      for (const fd of [device, efd, r, w, again]) u.call('close', [fd]);
+      if (anon > 0) u.call('close', [anon]);
+      const after = (ls(u, '/proc/self/fd') as string[]).slice(2).map(Number);
+      // the container and the group, and the listing's own fd (the lowest free number: the device's)
+      expect(after).toEqual([container, group, device]);
+      expect(u.readlink(`/proc/self/fd/${device}`)).toBe(-ENOENT);
+    });
+
+    it(`${era}: /proc/self/maps: a VFIO region mmap shows the device file, shared, the region's physical address as offset`, () => {
+      const { u, device } = setup(profile);
+      const reg = u.regionInfo(device, 0);
+      expect(reg.ret).toBe(0);
+      const va = u.call('mmap2', [0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, device, Number(reg.offset) / 4096]);
+      expect(va).toBeGreaterThan(0);
+      const maps = String(u.cat('/proc/self/maps')).split('\n').filter((l) => l.length > 0);
+      // the scratch page (anonymous, private) and the region
+      expect(maps).toHaveLength(2);
+      const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+      const line = maps.find((l) => l.startsWith(hex(va)))!;
+      expect(line.slice(0, 49)).toMatch(new RegExp(`^${hex(va)}-${hex(va + 4096)} rw-s 2c0a0000 00:00 \\d+ +$`));
+      expect(line.slice(49)).toBe('anon_inode:[vfio-device]');
+      expect(maps.find((l) => l.startsWith(hex(u.page)))).toBe(`${hex(u.page)}-${hex(u.page + 4096)} rw-p 00000000 00:00 0 `);
+    });
+  }
+
+  it('/proc/self/status and chmod keep their answers through the link (proc_setattr -EPERM)', () => {
+    const sys = new System({ profile: 'mainline' });
+    const a = new User(sys, 'a');
+    expect(a.cat('/proc/self/status')).toContain(`Tgid:\t${a.proc.pid}\n`);
+    const self = sys.vfs.walk(`/proc/${a.proc.pid}/status`, true);
+    expect(typeof self === 'number' ? self : sys.vfs.chmod(self.node, self.path, 0o600)).toBe(-1);
+  });
+});

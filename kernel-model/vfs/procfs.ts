@@ -1,0 +1,280 @@
+/**
+ * procfs's per-process part (fs/proc/root.c, base.c, self.c, fd.c): the entries of /proc that
+ * come from the process table rather than from registered files. proc_root_lookup /
+ * proc_root_readdir give the registered entries (proc_readdir), then "self" and the pids
+ * (proc_pid_readdir: pids ascending); /proc/self is a symbolic link whose text is the tgid of
+ * the process following it (proc_self_get_link); /proc/<pid> has the registered per-process
+ * files (status), fd/, fdinfo/ and maps in the order of tgid_base_stuff (fs/proc/base.c).
+ *
+ * Inode numbers (model choice): Linux gives every instantiated /proc/<pid> inode a fresh
+ * get_next_ino() (proc_pid_make_inode), which would make later pipes and anonymous inodes
+ * depend on whether a program looked at /proc. Here they are computed from (pid, path) in a
+ * range of their own (`procIno`), so looking does not move the namespace's counter; the
+ * registered per-process files keep the number they got at registration, for every pid, and
+ * "self" the one the old /proc/self directory had.
+ */
+import { ENOENT, ENXIO } from '../base/errno.js';
+import type { Process } from '../process/process.js';
+import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE } from '../uapi/constants.js';
+import { EACCES } from './errors.js';
+import { File, type DirEntry } from './file.js';
+import { textFops } from './nodes.js';
+import { TmpfsDir, tmpfsDirPath } from './tmpfs.js';
+import type { VNode } from './vfs.js';
+
+/**
+ * how an open of /proc/<pid>/fd/N reaches a file that has no path (an anonymous inode): the
+ * profile's `procFdAnonOpen`. 'anon-inode-fops': 3.14 anon_inode_mkinode gives the one anon
+ * inode anon_inode_fops, an empty file_operations, so the open succeeds with a file that has
+ * no read or write (-EINVAL); 'enxio': v6.12 alloc_anon_inode leaves inode_init_always's
+ * no_open_fops (fs/inode.c no_open: -ENXIO; "new helper: no_open", Al Viro 2014, v3.19)
+ */
+export type ProcFdAnonOpen = 'anon-inode-fops' | 'enxio';
+
+/** what procfs needs of the rest of the kernel: the live processes and `current` */
+export interface ProcfsHost {
+  processes(): Iterable<Process>;
+  current(): Process | null;
+}
+
+/** a registered per-process file (Vfs.addProcSelfFile): its text and its inode number */
+export interface PidFile {
+  provider: (proc: Process) => string;
+  ino: number;
+}
+
+/**
+ * the entries of /proc/<pid> the model has, in tgid_base_stuff's order (fs/proc/base.c, 3.14
+ * and v6.12: DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps")); registered files
+ * the array does not name come after, by name
+ */
+const TGID_BASE_ORDER = ['fd', 'fdinfo', 'status', 'maps'];
+
+/** inode numbers of the per-process entries: a hash of the pid and the path below it, in [3e6, 4e6) */
+export function procIno(pid: number, sub: string): number {
+  const s = `${pid}/${sub}`;
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return (h % 1_000_000) + 3_000_000;
+}
+
+/**
+ * d_path of an open file, as /proc/<pid>/fd/N shows it (fs/proc/fd.c proc_fd_link ->
+ * fs/d_path.c d_path): a path-backed file its path; a tmpfs directory its path now (it follows
+ * renames); a pipe "pipe:[<ino>]" (fs/pipe.c pipefs_dname); an anonymous inode
+ * "anon_inode:<name>" (fs/anon_inodes.c anon_inodefs_dname, the name anon_inode_getfile got).
+ * A renamed or unlinked tmpfs file shows the path it was opened at (the model keeps no name
+ * for a file; Linux would show the new name or " (deleted)").
+ */
+export function fdPath(f: File): string {
+  if (f.path === 'pipe:') return `pipe:[${f.ino}]`;
+  if (f.priv instanceof TmpfsDir) return tmpfsDirPath(f.priv) ?? f.path;
+  return f.path;
+}
+
+/** canonical decimal (fs/proc/fd.c name_to_int: no sign, no leading zero, fits an int) or -1 */
+function nameToInt(name: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(name)) return -1;
+  const n = Number(name);
+  return n <= 0x7fffffff ? n : -1;
+}
+
+export class Procfs {
+  constructor(
+    private readonly host: ProcfsHost,
+    private readonly anonOpen: ProcFdAnonOpen,
+    /** the registered per-process files, by name */
+    private readonly files: ReadonlyMap<string, PidFile>,
+    /** the inode of the /proc/self link (proc_setup_self's self_inum) */
+    private readonly selfIno: () => number,
+    /** the inode number fstat gives an open file (its node's, the anonymous inode's) */
+    private readonly fileIno: (f: File) => number,
+  ) {}
+
+  /** the live process with this pid (find_task_by_pid_ns), or null */
+  private process(pid: number): Process | null {
+    for (const p of this.host.processes()) if (p.pid === pid && p.alive) return p;
+    return null;
+  }
+
+  /** the live processes by pid ascending (next_tgid's walk of the pid idr) */
+  private pids(): Process[] {
+    return [...this.host.processes()].filter((p) => p.alive).sort((a, b) => a.pid - b.pid);
+  }
+
+  /**
+   * proc_root_lookup's part past the registered entries: "self" (fs/proc/self.c: a link whose
+   * text is the follower's tgid, proc_self_get_link; with no current process -ENOENT when
+   * followed: the empty text) and "<pid>" (proc_pid_lookup, name_to_int)
+   */
+  lookup(name: string): VNode | null {
+    if (name === 'self') {
+      const cur = this.host.current();
+      return { kind: 'link', ino: this.selfIno(), target: cur === null ? '' : String(cur.pid) };
+    }
+    const pid = nameToInt(name);
+    if (pid < 0) return null;
+    const p = this.process(pid);
+    return p === null ? null : this.pidDir(p);
+  }
+
+  /** proc_pid_readdir after the registered entries (proc_root_readdir): "self", then the pids ascending */
+  list(): DirEntry[] {
+    return [{ name: 'self', ino: this.selfIno(), type: DT_LNK }, ...this.pids().map((p) => ({ name: String(p.pid), ino: procIno(p.pid, ''), type: DT_DIR }))];
+  }
+
+  /** /proc/<pid> (proc_pid_instantiate: S_IFDIR 0555, owned by the task's euid; proc_tgid_base_operations) */
+  private pidDir(p: Process): VNode {
+    const names = [...TGID_BASE_ORDER.filter((n) => n === 'fd' || n === 'fdinfo' || n === 'maps' || this.files.has(n)), ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
+    return {
+      kind: 'dir',
+      mode: 0o555,
+      ino: procIno(p.pid, ''),
+      uid: p.uid,
+      lookup: (name) => (names.includes(name) ? this.pidEntry(p, name) : null),
+      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, name)?.ino ?? 0, type: name === 'fd' || name === 'fdinfo' ? DT_DIR : DT_REG })),
+    };
+  }
+
+  private pidEntry(p: Process, name: string): VNode | null {
+    if (name === 'fd') return this.fdDir(p);
+    if (name === 'fdinfo') return this.fdinfoDir(p);
+    if (name === 'maps') return this.textFile(p, 'maps', procIno(p.pid, 'maps'), (q) => procMaps(q, this.fileIno));
+    const f = this.files.get(name);
+    return f === undefined ? null : this.textFile(p, name, f.ino, f.provider);
+  }
+
+  /**
+   * a read-only text file about `p` (proc_single_show / seq_file users: 0444), its text
+   * computed at each read; open for writing -EACCES
+   */
+  private textFile(p: Process, name: string, ino: number, provider: (proc: Process) => string): VNode {
+    return {
+      kind: 'file',
+      mode: 0o444,
+      ino,
+      uid: p.uid,
+      open: (flags) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show: () => provider(p) }, flags, `/proc/${p.pid}/${name}`)),
+    };
+  }
+
+  /** /proc/<pid>/fd (fs/proc/fd.c: S_IFDIR|S_IRUSR|S_IXUSR, proc_readfd: the open fds ascending, each DT_LNK) */
+  private fdDir(p: Process): VNode {
+    return {
+      kind: 'dir',
+      mode: 0o500,
+      ino: procIno(p.pid, 'fd'),
+      uid: p.uid,
+      lookup: (name) => {
+        const fd = nameToInt(name);
+        const f = fd < 0 ? null : p.fdget(fd);
+        return f === null ? null : this.fdLink(p, fd, f);
+      },
+      list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(p.pid, `fd/${fd}`), type: DT_LNK })),
+    };
+  }
+
+  /**
+   * /proc/<pid>/fd/N (proc_fd_instantiate, proc_pid_readlink / proc_fd_link): readlink gives
+   * the file's d_path; following it jumps to the file itself (nd_jump_link). A path-backed file
+   * is reached by its path here (the same node while it stays there); a pipe or an anonymous
+   * inode through `jump`: the anonymous inode's open is the profile's `procFdAnonOpen`; a pipe's
+   * (fifo_open on the pipefs inode: another reader or writer of the same pipe) is not modelled:
+   * -ENXIO.
+   */
+  private fdLink(p: Process, fd: number, f: File): VNode {
+    const target = fdPath(f);
+    const ino = procIno(p.pid, `fd/${fd}`);
+    if (target.startsWith('/')) return { kind: 'link', ino, target, uid: p.uid };
+    const anon = target.startsWith('anon_inode:');
+    const node: VNode = {
+      kind: 'file',
+      mode: 0o600,
+      ino: f.ino,
+      uid: p.uid,
+      open: (flags) => (anon && this.anonOpen === 'anon-inode-fops' ? new File({ name: 'anon_inode_fops' }, null, flags, target) : -ENXIO),
+    };
+    return { kind: 'link', ino, target, uid: p.uid, jump: () => node };
+  }
+
+  /**
+   * /proc/<pid>/fdinfo (fs/proc/fd.c: S_IFDIR|S_IRUSR|S_IXUSR; proc_fdinfo_instantiate: S_IFREG
+   * S_IRUSR files named by fd)
+   */
+  private fdinfoDir(p: Process): VNode {
+    return {
+      kind: 'dir',
+      mode: 0o500,
+      ino: procIno(p.pid, 'fdinfo'),
+      uid: p.uid,
+      lookup: (name) => {
+        const fd = nameToInt(name);
+        if (fd < 0 || p.fdget(fd) === null) return null;
+        return {
+          kind: 'file',
+          mode: 0o400,
+          ino: procIno(p.pid, `fdinfo/${fd}`),
+          uid: p.uid,
+          open: (flags) => {
+            if ((flags & O_ACCMODE) !== 0) return -EACCES;
+            // seq_show reads the fd at each read: a closed fd then -ENOENT
+            return new File(textFops, { show: () => { const f = p.fdget(fd); return f === null ? -ENOENT : this.fdinfo(p, fd, f); } }, flags, `/proc/${p.pid}/fdinfo/${fd}`);
+          },
+        };
+      },
+      list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(p.pid, `fdinfo/${fd}`), type: DT_REG })),
+    };
+  }
+
+  /** fs/proc/fd.c seq_show: "pos:\t%lli\nflags:\t0%o\n" (the fd's close-on-exec as O_CLOEXEC) */
+  private fdinfo(p: Process, fd: number, f: File): string {
+    const cloexec = p.fdEntry(fd)?.cloexec === true ? 0o2000000 : 0;
+    return `pos:\t${f.pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\n`;
+  }
+}
+
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+
+/**
+ * /proc/<pid>/maps (fs/proc/task_mmu.c show_map_vma; 3.14 and v6.12 print the same): per VMA
+ * "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu " (start, end, r/w/x and 's' for VM_MAYSHARE else
+ * 'p', the offset, the device, the inode), then, when the VMA has a name, spaces to column 49
+ * (3.14 pad_len_spaces: 25 + sizeof(void *) * 6 on this 32-bit kernel, at least one; v6.12
+ * seq_setwidth/seq_pad to the same column) and the name: a mapped file's d_path (an anonymous
+ * inode's "anon_inode:[vfio-device]", a device node's path), a shared anonymous mapping's shmem
+ * file "/dev/zero (deleted)" (shmem_zero_setup), else "[heap]" where the VMA meets
+ * [start_brk, brk] and "[stack]" where it holds start_stack. The offset is vm_pgoff << PAGE_SHIFT
+ * for a file mapping (0 for anonymous memory); a remap_pfn_range'd VFIO region's vm_pgoff is
+ * the region's physical page (vfio_platform_mmap_mmio sets it), so the physical address shows.
+ * The device is 00:00 (the model gives every file system st_dev 0); a shared anonymous
+ * mapping's shmem inode is not modelled (0).
+ */
+export function procMaps(p: Process, fileIno: (f: File) => number): string {
+  const mm = p.mm;
+  let out = '';
+  for (const v of mm.mappings) {
+    const f = v.file ?? null;
+    const shared = (v.flags & 1) !== 0; // MAP_SHARED: VM_MAYSHARE
+    const flags = `${(v.prot & 1) !== 0 ? 'r' : '-'}${(v.prot & 2) !== 0 ? 'w' : '-'}${(v.prot & 4) !== 0 ? 'x' : '-'}${shared ? 's' : 'p'}`;
+    let off = 0;
+    let ino = 0;
+    let name = '';
+    if (f !== null) {
+      off = v.kind === 'pfn' ? v.pfnBase : v.pgoff * 4096;
+      ino = fileIno(f);
+      name = fdPath(f);
+    } else if (v.shm != null) {
+      off = v.pgoff * 4096;
+      name = '/dev/zero (deleted)';
+    } else if (mm.startBrk !== 0 && v.start <= mm.brk && v.end >= mm.startBrk) {
+      name = '[heap]';
+    } else if (mm.startStack !== 0 && v.start <= mm.startStack && v.end >= mm.startStack) {
+      name = '[stack]';
+    }
+    let line = `${hex8(v.start)}-${hex8(v.end)} ${flags} ${hex8(off)} 00:00 ${ino >>> 0} `;
+    if (name !== '') line += ' '.repeat(Math.max(49 - line.length, 1)) + name;
+    out += line + '\n';
+  }
+  return out;
+}
