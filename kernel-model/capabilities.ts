@@ -264,6 +264,13 @@ export interface Capabilities extends IrqCapabilities, SyscallCapabilities {
    */
   smmuCbProgramming: 'init-context-bank' | 'write-context-bank';
   /**
+   * which translation stage a domain's context uses, from sIDR0: 'nested-s1-else-s2' (3.14
+   * arm_smmu_init_domain_context: with NTS stage 1 (S2 bypass) in a bank from NUMS2CB up; else
+   * with S2TS stage 2 (CBAR type 0) from bank 0, even when S1TS is set too; else stage 1) or
+   * 's1-first' (v6.12 arm_smmu_init_domain_context: stage 1 when S1TS, else stage 2)
+   */
+  smmuStageChoice: 'nested-s1-else-s2' | 's1-first';
+  /**
    * the driver's TLB maintenance: 'asid' (3.14 arm_smmu_tlb_inv_context after every unmapped
    * page and when a context is destroyed: TLBIASID, then a global sync writing 0 to
    * sTLBGSYNC) or 'va' (v6.12: io-pgtable-arm reports each cleared leaf, TLBIVAL of its

@@ -8,7 +8,7 @@ import { IrqLine } from '../../emulator/irq.js';
 import { MasterPort, newTranslationResult } from '../../emulator/master.js';
 import { Scheduler } from '../../emulator/scheduler.js';
 import { Tracer } from '../../emulator/trace.js';
-import { SMMU_COMPATIBLES, smmuFactory, Smmu } from './index.js';
+import { NUM_S2CB_PROP, SMMU_COMPATIBLES, smmuFactory, Smmu, STAGES_PROP } from './index.js';
 import * as R from './regs.js';
 
 const loc = { file: 'test.dts', line: 1, col: 1 };
@@ -130,6 +130,20 @@ describe('smmuFactory', () => {
     s.write(0x8000 + 0x44, 4, 1, 0);
     expect(tracer.guestErrorsBySrc.get('2b400000.iommu')).toBe(1);
     expect(tracer.events.filter((e) => e.kind === 'guest-error').map((e) => e.f)).toEqual([{ what: 'unmapped-write', off: 0x8044, reg: null, value: 1 }]);
+  });
+
+  it('reads the translation stages and NUMS2CB from the node and reports bad values at the property', () => {
+    const str = (name: string, v: string, at = loc): DtProperty => ({ name, value: [{ kind: 'string', value: v }], loc: at });
+    const at = { file: 'b.dts', line: 7, col: 5 };
+    const build = (props: DtProperty[]) => smmuFactory(ctxFor(smmuNode([u32('#global-interrupts', 1), ...props]), 5).ctx).iommu!.stage as Smmu;
+    const idr = (s: Smmu) => [s.read(R.GR0_SIDR0, 4, 0) >>> 28, (s.read(R.GR0_SIDR1, 4, 0) >>> 16) & 0xff];
+    expect(idr(build([]))).toEqual([0b0100, 0]);
+    expect(idr(build([str(STAGES_PROP, 's2')]))).toEqual([0b0010, 4]);
+    expect(idr(build([str(STAGES_PROP, 's1+s2+nested'), u32(NUM_S2CB_PROP, 1)]))).toEqual([0b0111, 1]);
+    expect(() => build([str(STAGES_PROP, 's3', at)])).toThrow(/^b\.dts:7:5: 2b400000\.iommu: vfio-arm-emu,translation-stages = "s3" is not one of "s1", "s2", "s1\+s2", "s1\+s2\+nested"$/);
+    expect(() => build([str(STAGES_PROP, 's1+s2'), { ...u32(NUM_S2CB_PROP, 5), loc: at }])).toThrow(/^b\.dts:7:5: .*num-s2-context-banks = 5 is outside 0\.\.4/);
+    expect(() => build([str(STAGES_PROP, 's2'), { ...u32(NUM_S2CB_PROP, 1), loc: at }])).toThrow(/^b\.dts:7:5: .*needs both stages/);
+    expect(() => build([{ name: STAGES_PROP, value: [{ kind: 'string', value: 's1' }, { kind: 'string', value: 's2' }], loc: at }])).toThrow(/^b\.dts:7:5: /);
   });
 
   it('rejects a node whose #global-interrupts exceeds its interrupts', () => {

@@ -14,10 +14,10 @@
  * complete and gives the same results (docs/SMMU.md, "Reference model and accelerators").
  *
  * Written from the architecture description and the behaviour the 2014 Linux driver
- * (drivers/iommu/arm-smmu.c) relies on; see docs/SMMU.md for the choices. Stage 2 and
- * nested translation are not modelled: sIDR0 advertises stage 1 only and a context bank of
- * another CBAR type is an invalid context (ICF). The seam for a later stage 2 is
- * `translateContext` (the stage-1 output address would be fed into a stage-2 walk there).
+ * (drivers/iommu/arm-smmu.c) relies on; see docs/SMMU.md for the choices. The implemented
+ * stages are a configuration (cfg.stages, sIDR0.S1TS/S2TS/NTS): stage-1 contexts (CBAR.TYPE 1,
+ * walk.ts) and stage-2 contexts (CBAR.TYPE 0, walk-s2.ts); nested (TYPE 3) and "stage 1,
+ * stage 2 fault" (TYPE 2) contexts are not modelled and are invalid contexts (ICF).
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
@@ -36,6 +36,7 @@ import {
   type SmmuConfig, type SmmuFaultRecord, type SmmuFaultType, type SmmuLookup, type SmmuStats, type SmmuTlbEntry,
 } from './types.js';
 import { permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
+import { translateStage2 } from './walk-s2.js';
 
 export type { SmmuConfig, SmmuFaultRecord, SmmuFaultType, SmmuLookup, SmmuStats, SmmuTlbEntry } from './types.js';
 
@@ -58,6 +59,12 @@ export class Smmu implements TranslationStage, MmioDevice {
   readonly numCb: number;
   readonly numSmrs: number;
   readonly globalPages: number;
+  /** sIDR0.S1TS / S2TS / NTS */
+  readonly s1: boolean;
+  readonly s2: boolean;
+  readonly nested: boolean;
+  /** sIDR1.NUMS2CB: banks 0..numS2Cb-1 support stage-2 contexts only */
+  readonly numS2Cb: number;
   /** accelerators installed (cfg.accel) */
   readonly accel: boolean;
   readonly stats: SmmuStats = {
@@ -110,7 +117,8 @@ export class Smmu implements TranslationStage, MmioDevice {
   /** virtual time until which sTLBGSTATUS.GSACTIVE / CBn_TLBSTATUS.SACTIVE read 1 (a double from the start: emulator/time.ts WIDE_FIELD_INIT) */
   gsyncDoneAt = WIDE_FIELD_INIT;
   readonly syncDoneAt: Float64Array;
-  private readonly d64 = new Uint32Array(2);
+  /** the walkers' descriptor buffer */
+  readonly d64 = new Uint32Array(2);
 
   // bulk-DMA hooks of TranslationStage: present only when the accelerators are installed
   declare quietLookup?: (va: number, attrs: Attrs, out?: TranslationResult, avoidLo?: number, avoidHi?: number) => boolean;
@@ -139,9 +147,17 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.walkNs = cfg.walkNsPerLevel ?? 60;
     this.syncNs = cfg.syncNs ?? 0;
     const n = this.numCb;
+    const stages = cfg.stages ?? 's1';
+    this.s1 = stages !== 's2';
+    this.s2 = stages !== 's1';
+    this.nested = stages === 's1+s2+nested';
+    this.numS2Cb = stages === 's1' ? 0 : stages === 's2' ? n : (cfg.numS2ContextBanks ?? 0);
+    if (!(this.numS2Cb >= 0 && this.numS2Cb <= n)) throw new RangeError(`smmu: ${this.numS2Cb} stage-2 context banks of ${n}`);
     // ID registers (IHI 0062 sIDR0-2; what arm_smmu_device_cfg_probe reads)
     const idr0 =
-      R.SIDR0_S1TS |
+      (this.s1 ? R.SIDR0_S1TS : 0) |
+      (this.s2 ? R.SIDR0_S2TS : 0) |
+      (this.nested ? R.SIDR0_NTS : 0) |
       R.SIDR0_SMS |
       R.SIDR0_PTFS_NO_AARCH32S |
       ((cfg.contextIrqs.length & 0xff) << R.SIDR0_NUMIRPT_SHIFT) |
@@ -149,9 +165,9 @@ export class Smmu implements TranslationStage, MmioDevice {
       R.SIDR0_CTTW |
       (15 << R.SIDR0_NUMSIDB_SHIFT) |
       (this.numSmrs & 0xff);
-    // PAGESIZE = 0 (4 KiB); NUMPAGENDXB: the global space has 2^(NUMPAGENDXB+1) pages; NUMS2CB = 0
+    // PAGESIZE = 0 (4 KiB); NUMPAGENDXB: the global space has 2^(NUMPAGENDXB+1) pages; NUMS2CB
     const ndxb = Math.max(0, Math.log2(this.globalPages) - 1);
-    const idr1 = ((ndxb & 7) << R.SIDR1_NUMPAGENDXB_SHIFT) | (0 << R.SIDR1_NUMS2CB_SHIFT) | (n & 0xff);
+    const idr1 = ((ndxb & 7) << R.SIDR1_NUMPAGENDXB_SHIFT) | ((this.numS2Cb & 0xff) << R.SIDR1_NUMS2CB_SHIFT) | (n & 0xff);
     const idr2 = sizeEnc(cfg.ias) | (sizeEnc(cfg.oas) << R.SIDR2_OAS_SHIFT);
     const sink = this.tracer;
     const cbBase = this.globalPages * PAGE;
@@ -284,7 +300,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     // translated but follows the fault model (fault.ts holdUnderFault); the ATS1* operations
     // (software's own translations) call translateContext directly and are not held
     const sctlr = this.c[cb * this.cbSlots + CBS.SCTLR]!;
-    if ((sctlr & (R.SCTLR_M | R.SCTLR_HUPCF)) === R.SCTLR_M && (this.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) % 4 === R.CBAR_TYPE_S1_S2BYPASS && this.fault.outstanding(cb)) return K_HELD;
+    if ((sctlr & (R.SCTLR_M | R.SCTLR_HUPCF)) === R.SCTLR_M && this.contextType(cb) >= 0 && this.fault.outstanding(cb)) return K_HELD;
     return this.translateContext(cb, va, attrs, useTlb, fill, walk, reader);
   }
 
@@ -296,19 +312,32 @@ export class Smmu implements TranslationStage, MmioDevice {
     return K_BYPASS;
   }
 
-  /** Stage-1 translation in context bank cb. (A stage-2 walk would follow here.) */
+  /**
+   * The CBAR.TYPE of bank cb when this SMMU translates such a context there: TYPE 1 (stage 1,
+   * stage 2 bypass) needs S1TS and a bank at or above NUMS2CB; TYPE 0 (stage 2) needs S2TS (IHI
+   * 0062 sIDR0, sIDR1.NUMS2CB: "context banks 0..NUMS2CB-1 support stage 2 only"). TYPE 2 (stage
+   * 1, stage 2 fault) and TYPE 3 (nested) are not modelled. -1: an invalid context (ICF).
+   */
+  contextType(cb: number): number {
+    const type = (this.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) & 3;
+    if (type === R.CBAR_TYPE_S1_S2BYPASS) return this.s1 && cb >= this.numS2Cb ? type : -1;
+    if (type === R.CBAR_TYPE_S2) return this.s2 ? type : -1;
+    return -1;
+  }
+
+  /** Translation in context bank cb: stage 1 here, stage 2 in walk-s2.ts. */
   private translateContext(cb: number, va: number, attrs: Attrs, useTlb: boolean, fill: boolean, walk: boolean, reader: DescriptorReader): number {
     const r = this.res;
     const c = this.c;
     const o = cb * this.cbSlots;
-    const type = (this.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) & 3;
-    if (type !== R.CBAR_TYPE_S1_S2BYPASS) {
-      // stage 2 / nested / S1-then-S2-fault contexts are not implemented (sIDR0.S2TS=NTS=0)
+    const type = this.contextType(cb);
+    if (type < 0) {
       r.gfsr = R.GFSR_ICF;
       return K_GLOBAL_FAULT;
     }
     const sctlr = c[o + CBS.SCTLR]!;
     if ((sctlr & R.SCTLR_M) === 0) return this.bypass(va);
+    if (type === R.CBAR_TYPE_S2) return translateStage2(this, cb, va, attrs, useTlb, fill, walk, reader);
     const ttbcr = c[o + CBS.TTBCR]!;
     if ((ttbcr & R.TTBCR_EAE) === 0) {
       // the VMSAv7 short-descriptor format is not modelled

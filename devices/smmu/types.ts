@@ -6,7 +6,23 @@ import type { Attrs } from '../../emulator/attrs.js';
 import type { IrqLine } from '../../emulator/irq.js';
 import type { Tracer } from '../../emulator/trace.js';
 
+/**
+ * Translation stages the SMMU implements (sIDR0.S1TS / S2TS / NTS; IHI 0062 sIDR0). 's1' (the
+ * default) is this model's historical stage-1-only SMMU; a real MMU-400 is 's1+s2+nested'
+ * (DDI 0472). Nested contexts (CBAR.TYPE 3) are not modelled: with 's1+s2+nested' sIDR0
+ * advertises NTS but such a context is still an invalid context (docs/SMMU.md).
+ */
+export type SmmuStages = 's1' | 's2' | 's1+s2' | 's1+s2+nested';
+export const SMMU_STAGES: readonly SmmuStages[] = ['s1', 's2', 's1+s2', 's1+s2+nested'];
+
 export interface SmmuConfig {
+  /** implemented translation stages (default 's1') */
+  stages?: SmmuStages;
+  /**
+   * sIDR1.NUMS2CB: the first context banks that support stage 2 only. 's1': 0 (forced);
+   * 's2': every bank (forced); otherwise default 0.
+   */
+  numS2ContextBanks?: number;
   /** size of the register region (global space = first half, context banks in the second half) */
   regSize: number;
   numContextBanks: number;

@@ -352,7 +352,7 @@ describe('board files', () => {
     expect(viaPath.text).toBe(loadBoardSource('vexpress-vfio').text);
     expect(loadBoardSource('vexpress-vfio.dts')).toEqual(loadBoardSource('vexpress-vfio'));
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(/board file not found: nowhere\/x.dts/);
-    expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-iommus, vexpress-vfio-shared-group, vexpress-vfio-two-groups\)/);
+    expect(() => loadBoardSource('no-such-board')).toThrow(/unknown board 'no-such-board' \(available: vexpress-vfio, vexpress-vfio-iommus, vexpress-vfio-mmu400, vexpress-vfio-s2, vexpress-vfio-shared-group, vexpress-vfio-two-groups\)/);
     // user errors are BoardErrors (the CLI reports them in one line, exit 2)
     expect(() => loadBoardSource('nowhere/x.dts')).toThrow(BoardError);
     expect(() => loadBoardSource('no-such-board')).toThrow(BoardError);

@@ -16,6 +16,10 @@ import {
   CBAR_S1_BPSHCFG_NSH,
   CBAR_S1_MEMATTR_WB,
   CBAR_TYPE_S1_TRANS_S2_BYPASS,
+  CBAR_TYPE_S2_TRANS,
+  CBAR_VMID_SHIFT,
+  GR0_TLBIVMID,
+  TTBCR_SL0_LVL_1,
   CB_ATS1PR,
   CB_ATSR,
   CB_MAIR0,
@@ -98,6 +102,21 @@ export function tlbSyncContext(s: SmmuRegs, cb: number): void {
   syncPoll(s, base + CB_TLBSYNC, base + CB_TLBSTATUS);
 }
 
+/**
+ * A stage-2 context's invalidation on an SMMUv1, both eras: TLBIVMID (GR0) of the VMID and a
+ * global sync (3.14 arm_smmu_tlb_inv_context's stage-2 branch; v6.12 arm_smmu_tlb_inv_context_s2,
+ * also its tlb_flush_walk on v1, arm_smmu_tlb_inv_walk_s2_v1)
+ */
+export function tlbInvVmid(s: SmmuRegs, vmid: number): void {
+  s.wr(s.gr0 + GR0_TLBIVMID, vmid);
+  tlbSyncGlobal(s);
+}
+
+/** v6.12 arm_smmu_tlb_add_page_s2_v1: TLBIVMID alone (the sync comes with iotlb_sync: a global sync for stage 2 on v1) */
+export function tlbAddPageVmid(s: SmmuRegs, vmid: number): void {
+  s.wr(s.gr0 + GR0_TLBIVMID, vmid);
+}
+
 /** 3.14 arm_smmu_tlb_inv_context: TLBIASID (ASID = cbndx) and a global sync */
 export function tlbInvAsid(s: SmmuRegs, cb: number): void {
   s.wr(s.cb(cb) + CB_TLBIASID, cb);
@@ -129,7 +148,11 @@ export function tlbInvRange(s: SmmuRegs, cb: number, iova: number, size: number,
  *   without CFCFG (terminate).
  * SCTLR otherwise CFIE | CFRE | AFE | TRE | M | S1_ASIDPNE in both.
  */
-export function programContextBank(s: SmmuRegs, cb: number, pt: SmmuPgtable, irptndx: number): void {
+export function programContextBank(s: SmmuRegs, cb: number, pt: SmmuPgtable, irptndx: number, s2: Stage2Cfg | null = null): void {
+  if (s2 !== null) {
+    programStage2Bank(s, cb, pt, irptndx, s2);
+    return;
+  }
   const caps = s.k.profile.caps;
   s.wr(s.gr1 + GR1_CBAR(cb), CBAR_TYPE_S1_TRANS_S2_BYPASS | (irptndx << CBAR_IRPTNDX_SHIFT) | CBAR_S1_BPSHCFG_NSH | CBAR_S1_MEMATTR_WB);
   const base = s.cb(cb);
@@ -152,6 +175,43 @@ export function programContextBank(s: SmmuRegs, cb: number, pt: SmmuPgtable, irp
   s.wr(base + CB_MAIR1, 0);
   const cfcfg = caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
   s.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | cfcfg | SCTLR_ASIDPNE);
+}
+
+/** a stage-2 context's VMID (both eras: cbndx + 1, ARM_SMMU_CB_VMID / cfg->vmid) and, for v6.12, the io-pgtable's VTCR */
+export interface Stage2Cfg {
+  vmid: number;
+  /** v6.12: arm_smmu_lpae_vtcr of the ARM_32_LPAE_S2 table (LpaeS2Pgtable.vtcr); unused by 3.14 */
+  vtcr: number;
+}
+
+/**
+ * The bank's registers for a stage-2 context (CBAR type 0 with the VMID; no ASID, no MAIR, no
+ * TTBR1), per kernel:
+ * - 3.14 arm_smmu_init_context_bank with stage1 false: CBAR = S2_TRANS | IRPTNDX | VMID; TTBR0_LO,
+ *   TTBR0_HI (the pgd's high bits, no ASID); TTBCR = EAE | SH0 IS | ORGN0/IRGN0 WBWA | SL0 level 1
+ *   (T0SZ 0 on an SMMUv1: a 32-bit IPA, the same 4-entry pgd as stage 1); no MAIR ("stage-1
+ *   only"); SCTLR = CFCFG | CFIE | CFRE | M | EAE_SBOP (AFE | TRE), without S1_ASIDPNE.
+ * - v6.12 arm_smmu_init_context_bank (cb->tcr[0] = arm_smmu_lpae_vtcr, cb->ttbr[0] = the vttbr)
+ *   + arm_smmu_write_context_bank: CBAR = S2_TRANS | IRPTNDX | VMID (no VMID16 on v1); TCR = the
+ *   VTCR; TTBR0 with writeq (high word first); no TTBR1, no MAIRs; SCTLR = CFIE | CFRE | AFE | TRE |
+ *   M (no S1_ASIDPNE, no CFCFG).
+ */
+function programStage2Bank(s: SmmuRegs, cb: number, pt: SmmuPgtable, irptndx: number, s2: Stage2Cfg): void {
+  const caps = s.k.profile.caps;
+  s.wr(s.gr1 + GR1_CBAR(cb), CBAR_TYPE_S2_TRANS | (irptndx << CBAR_IRPTNDX_SHIFT) | (s2.vmid << CBAR_VMID_SHIFT));
+  const base = s.cb(cb);
+  const pgdHi = Math.floor(pt.pgd / 2 ** 32) & 0xff;
+  if (caps.smmuCbProgramming === 'write-context-bank') {
+    s.wr(base + CB_TTBCR, s2.vtcr);
+    s.wr(base + CB_TTBR0_HI, pgdHi);
+    s.wr(base + CB_TTBR0_LO, pt.pgd >>> 0);
+  } else {
+    s.wr(base + CB_TTBR0_LO, pt.pgd >>> 0);
+    s.wr(base + CB_TTBR0_HI, pgdHi);
+    s.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA | TTBCR_SL0_LVL_1);
+  }
+  const cfcfg = caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
+  s.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | cfcfg);
 }
 
 function hex8(v: number): string {

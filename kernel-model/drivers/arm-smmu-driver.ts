@@ -224,14 +224,13 @@ function armSmmuDeviceCfgProbe(smmu: ArmSmmu): number {
     log.err(smmu.prefix, '\tno translation support!');
     return -ENODEV;
   }
-  if (!(id0 & ID0_S1TS)) {
-    // model limit: this model's driver builds stage-1 contexts only (both kernels would go on
-    // and use stage 2); no board here has a stage-2-only SMMU
-    log.err(smmu.prefix, '\tno stage 1 translation support (model: stage-1 contexts only)');
-    return -ENODEV;
-  }
+  // ARM_SMMU_FEAT_TRANS_S1 / _S2 / _NESTED: arm_smmu_init_domain_context picks the stage from
+  // them (capability `smmuStageChoice`, arm-smmu.ts stageFor)
+  smmu.transS1 = (id0 & ID0_S1TS) !== 0;
+  smmu.transS2 = (id0 & ID0_S2TS) !== 0;
+  smmu.transNested = (id0 & ID0_NTS) !== 0;
   // v6.12: ARM_SMMU_FEAT_TRANS_OPS for stage 1 on an SMMUv1 (ATOSNS is a v2 field)
-  if (v612) {
+  if (v612 && smmu.transS1) {
     smmu.transOps = true;
     note('\taddress translation ops');
   }

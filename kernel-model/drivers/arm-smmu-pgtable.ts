@@ -74,6 +74,13 @@ const PGDIR = 2 ** 30;
 /** the pteval of arm_smmu_unmap (flags 0): type bits cleared, XN set */
 const FAULT_LO = PTE_AF | PTE_AP_UNPRIV | PTE_NG | PTE_SH_IS;
 const FAULT_HI = PTE_HI_XN | PTE_HI_PXN;
+/** 3.14 stage-2 pte fields: ARM_SMMU_PTE_HAP_READ / _WRITE (HAP[2:1] at [7:6]), MEMATTR_OIWB 0xf / _NC 0x5 at [5:2] */
+export const S2_PTE_HAP_READ = 1 << 6;
+export const S2_PTE_HAP_WRITE = 2 << 6;
+export const S2_PTE_MEMATTR_OIWB = 0xf << 2;
+export const S2_PTE_MEMATTR_NC = 0x5 << 2;
+/** arm_smmu_unmap's pteval (flags 0) in a stage-2 context: HAP_FAULT, MEMATTR_NC, type bits cleared */
+const S2_FAULT_LO = PTE_AF | S2_PTE_MEMATTR_NC | PTE_SH_IS;
 
 export class ArmSmmu314Pgtable extends LpaeTables {
   constructor(
@@ -85,14 +92,46 @@ export class ArmSmmu314Pgtable extends LpaeTables {
     readonly noAccessRule: NoAccessRule = 'faulting-unless-exec',
   ) {
     super(pages, kmem);
+    this.outputBits = oas;
   }
 
-  /** arm_smmu_alloc_init_pte's pteval for a stage-1 context (without the contiguous hint) */
+  /** the output address limit in bits (oas, or s2_output_size for a stage-2 context) */
+  private outputBits: number;
+
+  /**
+   * The stage the writer fills: arm_smmu_handle_mapping passes `stage = root_cfg->cbar ==
+   * CBAR_TYPE_S2_TRANS ? 2 : 1`; the driver sets it when the domain's context is initialised
+   * (arm_smmu_init_domain_context; capability `smmuStageChoice`). A stage-2 table has the same
+   * layout here: 3.14 writes TTBCR T0SZ 0, SL0 1 for both stages (a 4-entry level-1 table).
+   */
+  stage: 1 | 2 = 1;
+
+  /**
+   * arm_smmu_handle_mapping's stage and output limit: stage 1 s1_output_size (the constructor's
+   * oas), stage 2 s2_output_size (min(PHYS_MASK_SHIFT = 40, OAS) on a 32-bit LPAE kernel)
+   */
+  setStage(stage: 1 | 2, s2OutputSize: number): void {
+    this.stage = stage;
+    if (stage === 2) this.outputBits = s2OutputSize;
+  }
+
+  /**
+   * arm_smmu_alloc_init_pte's pteval (without the contiguous hint): stage 1 AP_UNPRIV | nG,
+   * AP_RDONLY for READ without WRITE, AttrIndx 1 with IOMMU_CACHE; stage 2 HAP_FAULT | HAP_READ
+   * per READ | HAP_WRITE per WRITE, MEMATTR_OIWB with IOMMU_CACHE else MEMATTR_NC
+   */
   private pteval(prot: number): [number, number] {
-    let lo = PTE_TYPE_PAGE | PTE_AF | PTE_AP_UNPRIV | PTE_NG | PTE_SH_IS;
+    let lo = PTE_TYPE_PAGE | PTE_AF | PTE_SH_IS;
     let hi = PTE_HI_XN | PTE_HI_PXN;
-    if (!(prot & IOMMU_WRITE) && prot & IOMMU_READ) lo |= PTE_AP_RDONLY;
-    if (prot & IOMMU_CACHE) lo |= MAIR_ATTR_IDX_CACHE << PTE_ATTRINDX_SHIFT;
+    if (this.stage === 1) {
+      lo |= PTE_AP_UNPRIV | PTE_NG;
+      if (!(prot & IOMMU_WRITE) && prot & IOMMU_READ) lo |= PTE_AP_RDONLY;
+      if (prot & IOMMU_CACHE) lo |= MAIR_ATTR_IDX_CACHE << PTE_ATTRINDX_SHIFT;
+    } else {
+      if (prot & IOMMU_READ) lo |= S2_PTE_HAP_READ;
+      if (prot & IOMMU_WRITE) lo |= S2_PTE_HAP_WRITE;
+      lo |= prot & IOMMU_CACHE ? S2_PTE_MEMATTR_OIWB : S2_PTE_MEMATTR_NC;
+    }
     const bit3 = (prot & IOMMU_EXEC) !== 0;
     // "If no access, create a faulting entry": EXEC clears XN, else no READ/WRITE clears the type
     if (this.exec === 'exec-flag' ? bit3 : !bit3) hi = 0;
@@ -103,7 +142,7 @@ export class ArmSmmu314Pgtable extends LpaeTables {
   /** arm_smmu_map -> arm_smmu_handle_mapping: 0 or -errno */
   map(iova: number, pa: number, size: number, prot: number): number {
     if (size % PAGE !== 0) return -EINVAL;
-    if (iova < 0 || iova >= TWO32 || pa < 0 || pa >= 2 ** this.oas) return -ERANGE;
+    if (iova < 0 || iova >= TWO32 || pa < 0 || pa >= 2 ** this.outputBits) return -ERANGE;
     if (this.noAccessRule === 'einval' && !(prot & (IOMMU_READ | IOMMU_WRITE))) return -EINVAL;
     const [lo, hi] = this.pteval(prot);
     return this.handleMapping(iova, pa, size, lo, hi);
@@ -113,7 +152,7 @@ export class ArmSmmu314Pgtable extends LpaeTables {
   unmap(iova: number, size: number): number {
     if (size % PAGE !== 0) return TWO32 - EINVAL;
     if (iova < 0 || iova >= TWO32) return TWO32 - ERANGE;
-    const r = this.handleMapping(iova, 0, size, FAULT_LO, FAULT_HI);
+    const r = this.handleMapping(iova, 0, size, this.stage === 1 ? FAULT_LO : S2_FAULT_LO, FAULT_HI);
     return r < 0 ? TWO32 + r : size;
   }
 

@@ -87,6 +87,14 @@ export const S2CR_TYPE_TRANS = 0 << 16;
 export const S2CR_TYPE_BYPASS = 1 << 16;
 
 export const CBAR_TYPE_S1_TRANS_S2_BYPASS = 1 << 16;
+/** CBAR_TYPE_S2_TRANS (type 0: a stage-2 context); its CBAR carries the VMID in [7:0] */
+export const CBAR_TYPE_S2_TRANS = 0 << 16;
+export const CBAR_TYPE_MASK = 3 << 16;
+export const CBAR_VMID_SHIFT = 0;
+/** ARM_SMMU_GR0_TLBIVMID: invalidate a VMID's entries (the stage-2 invalidation on an SMMUv1) */
+export const GR0_TLBIVMID = 0x064;
+/** 3.14 TTBCR_SL0_LVL_1 at TTBCR_SL0_SHIFT 6 (a stage-2 walk starting at level 1) */
+export const TTBCR_SL0_LVL_1 = 1 << 6;
 export const CBAR_S1_MEMATTR_WB = 0xf << 12;
 export const CBAR_S1_BPSHCFG_NSH = 3 << 8;
 export const CBAR_IRPTNDX_SHIFT = 24;

@@ -24,7 +24,7 @@ import { EINVAL, ENODEV, ENOSPC } from '../base/errno.js';
 import type { Device } from '../driver/core.js';
 import type { KDevice } from '../driver/types.js';
 import type { Domain, Group, IommuOps } from '../iommu/core.js';
-import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
+import { LPAE_PGSIZE_BITMAP, LpaeS1Pgtable, LpaeS2Pgtable, type SmmuPgtable } from '../iommu/io-pgtable-arm.js';
 import { ARM_SMMU_314_PGSIZE_BITMAP, ArmSmmu314Pgtable } from './arm-smmu-pgtable.js';
 import { IOMMU_CAP_CACHE_COHERENCY, IOMMU_CAP_INTR_REMAP, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_RESV_SW_MSI, IOMMU_WRITE, type IommuResvRegion } from '../iommu/types.js';
 import { IRQF_SHARED, type IrqReturn } from '../irq/types.js';
@@ -42,7 +42,9 @@ import {
   S2CR_TYPE_TRANS,
   SMR_VALID,
 } from './arm-smmu-regs.js';
-import { iovaToPhysHard, programContextBank, tlbInvAsid, tlbInvRange, tlbSyncContext, tlbSyncGlobal, vaTlbi } from './arm-smmu-context.js';
+import {
+  iovaToPhysHard, programContextBank, tlbAddPageVmid, tlbInvAsid, tlbInvRange, tlbInvVmid, tlbSyncContext, tlbSyncGlobal, vaTlbi,
+} from './arm-smmu-context.js';
 import type { KernelServices } from './services.js';
 import type { Group as IommuGroupImpl } from '../iommu/core.js';
 
@@ -60,6 +62,11 @@ export interface DomainPriv {
   smmu: ArmSmmu | null;
   cbndx: number;
   irq: number;
+  /**
+   * the translation stage of the domain's context (arm_smmu_init_domain_context: 3.14 cbar, v6.12
+   * smmu_domain->stage; capability `smmuStageChoice`), 1 until the first attach decides
+   */
+  stage: 1 | 2;
   /** group -> SMR/S2CR indices programmed for it */
   streams: Map<Group, number[]>;
 }
@@ -80,6 +87,10 @@ export class ArmSmmu implements IommuOps {
   streamidMask = 0;
   streamMatching = false;
   coherentWalk = false;
+  /** ARM_SMMU_FEAT_TRANS_S1 / _S2 / _NESTED (sIDR0.S1TS / S2TS / NTS, arm_smmu_device_cfg_probe) */
+  transS1 = false;
+  transS2 = false;
+  transNested = false;
   /**
    * ARM_SMMU_FEAT_TRANS_OPS: v6.12 arm_smmu_device_cfg_probe sets it for stage 1 on an SMMUv1
    * (arm-smmu-driver.ts), and arm_smmu_iova_to_phys then asks the hardware (ATS1PR); the 3.14
@@ -218,7 +229,7 @@ export class ArmSmmu implements IommuOps {
   }
 
   domainInit(d: Domain): number {
-    const p: DomainPriv = { pgtable: null, smmu: null, cbndx: -1, irq: -1, streams: new Map() };
+    const p: DomainPriv = { pgtable: null, smmu: null, cbndx: -1, irq: -1, stage: 1, streams: new Map() };
     if (this.k.profile.caps.smmuPgtableAlloc === 'domain-init') {
       // 3.14 arm_smmu_domain_init: the pgd with the domain
       const r = this.allocPgtable(d, p);
@@ -239,10 +250,16 @@ export class ArmSmmu implements IommuOps {
     const caps = this.k.profile.caps;
     const pages = this.k.mm.pages;
     const kmem = this.k.mm.kmem;
+    const flush = (iova: number, size: number): void => this.flushWalk(d, iova, size);
+    const add = (iova: number, size: number): void => this.addPage(d, iova, size);
+    // mainline stage 2 (arm_smmu_init_domain_context, ARM_SMMU_DOMAIN_S2): ARM_32_LPAE_S2 with
+    // ias = ipa_size, oas = pa_size (io-pgtable-arm.ts LpaeS2Pgtable)
     const pt =
       caps.smmuPgtable === 'arm-smmu-3.14'
         ? new ArmSmmu314Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte)
-        : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte, Math.min(40, this.ias), (iova, size) => this.flushWalk(d, iova, size), (iova, size) => this.addPage(d, iova, size));
+        : p.stage === 2
+          ? new LpaeS2Pgtable(pages, kmem, caps.iommuExecSemantics, this.ias, caps.iommuNoAccessPte, this.oas, flush, add)
+          : new LpaeS1Pgtable(pages, kmem, caps.iommuExecSemantics, Math.min(32, this.ias), caps.iommuNoAccessPte, Math.min(40, this.ias), flush, add);
     const r = pt.init();
     if (r < 0) return r;
     p.pgtable = pt;
@@ -257,6 +274,11 @@ export class ArmSmmu implements IommuOps {
   private flushWalk(d: Domain, iova: number, size: number): void {
     const p = d.priv as DomainPriv | null;
     if (!p?.smmu) return;
+    if (p.stage === 2) {
+      // v6.12 arm_smmu_tlb_inv_walk_s2_v1 -> arm_smmu_tlb_inv_context_s2
+      tlbInvVmid(this, vmidOf(p));
+      return;
+    }
     if (!vaTlbi(this)) {
       tlbInvAsid(this, p.cbndx);
       return;
@@ -276,14 +298,36 @@ export class ArmSmmu implements IommuOps {
       this.testSkipTlbInvalidations--;
       return;
     }
-    tlbInvRange(this, p.cbndx, iova, size, size, CB_TLBIVAL);
+    // v6.12 arm_smmu_tlb_add_page_s2_v1: TLBIVMID of the domain
+    if (p.stage === 2) tlbAddPageVmid(this, vmidOf(p));
+    else tlbInvRange(this, p.cbndx, iova, size, size, CB_TLBIVAL);
   }
 
-  /** arm_smmu_iotlb_sync (v6.12; the 3.14 driver has none): the context's sync, once the context exists */
+  /**
+   * arm_smmu_iotlb_sync (v6.12; the 3.14 driver has none), once the context exists: the
+   * context's sync for stage 1, the global sync for a stage-2 domain on an SMMUv1
+   */
   iotlbSync(d: Domain): void {
     const p = d.priv as DomainPriv | null;
     if (!p?.smmu || !vaTlbi(this)) return;
-    tlbSyncContext(this, p.cbndx);
+    if (p.stage === 2) tlbSyncGlobal(this);
+    else tlbSyncContext(this, p.cbndx);
+  }
+
+  /**
+   * the stage of a new domain's context (arm_smmu_init_domain_context, capability
+   * `smmuStageChoice`): 3.14 stage 1 with nested support, else stage 2 with stage-2 support,
+   * else stage 1; v6.12 stage 1 when supported, else stage 2
+   */
+  stageFor(): 1 | 2 {
+    if (this.k.profile.caps.smmuStageChoice === 'nested-s1-else-s2') return this.transNested || !this.transS2 ? 1 : 2;
+    return this.transS1 ? 1 : 2;
+  }
+
+  /** 3.14 arm_smmu_tlb_inv_context: TLBIASID for stage 1, TLBIVMID for stage 2, then a global sync */
+  private invContext(p: DomainPriv): void {
+    if (p.stage === 2) tlbInvVmid(this, vmidOf(p));
+    else tlbInvAsid(this, p.cbndx);
   }
 
   domainDestroy(d: Domain): void {
@@ -295,14 +339,20 @@ export class ArmSmmu implements IommuOps {
   }
 
   private initContext(d: Domain, p: DomainPriv): number {
+    // stage 1 (S2 bypass) in a bank from NUMS2CB up; stage 2 from bank 0
+    const stage = this.stageFor();
     let cb = -1;
-    for (let i = this.numS2ContextBanks; i < this.numContextBanks; i++) {
+    for (let i = stage === 2 ? 0 : this.numS2ContextBanks; i < this.numContextBanks; i++) {
       if (!this.contextMap[i]) {
         cb = i;
         break;
       }
     }
     if (cb < 0) return -ENOSPC;
+    p.stage = stage;
+    // 3.14: the pgd came with the domain; arm_smmu_handle_mapping writes stage-2 entries (and
+    // checks s2_output_size) once the context is a stage-2 one
+    if (p.pgtable instanceof ArmSmmu314Pgtable) p.pgtable.setStage(stage, Math.min(40, this.oas));
     if (p.pgtable === null) {
       // mainline arm_smmu_init_domain_context: the context bank, then alloc_io_pgtable_ops (the
       // pgd); the page table stays with the domain until arm_smmu_domain_free
@@ -327,7 +377,8 @@ export class ArmSmmu implements IommuOps {
     p.cbndx = cb;
     p.irq = irq;
     p.smmu = this;
-    programContextBank(this, cb, p.pgtable!, irptndx);
+    const pt = p.pgtable!;
+    programContextBank(this, cb, pt, irptndx, stage === 2 ? { vmid: cb + 1, vtcr: pt instanceof LpaeS2Pgtable ? pt.vtcr(this.coherentWalk) : 0 } : null);
     if (!irqFirst) {
       const rr = this.requestContextIrq(d, irq, irptndx);
       if (rr < 0) {
@@ -356,7 +407,7 @@ export class ArmSmmu implements IommuOps {
     // 3.14 arm_smmu_destroy_domain_context: "Disable the context bank and nuke the TLB before
     // freeing it"; v6.12 only disables it (arm_smmu_write_context_bank with no cfg): the
     // unmaps before it invalidated what the domain had mapped
-    if (!vaTlbi(this)) tlbInvAsid(this, p.cbndx);
+    if (!vaTlbi(this)) this.invContext(p);
     this.k.irq.freeIrq(p.irq, d);
     this.contextMap[p.cbndx] = false;
     p.cbndx = -1;
@@ -487,7 +538,7 @@ export class ArmSmmu implements IommuOps {
     const n = p.pgtable.unmap(iova, pgsize);
     if (vaTlbi(this)) return n;
     if (this.testSkipTlbInvalidations > 0) this.testSkipTlbInvalidations--;
-    else if (p.smmu) tlbInvAsid(this, p.cbndx);
+    else if (p.smmu) this.invContext(p);
     return n;
   }
 
@@ -499,7 +550,8 @@ export class ArmSmmu implements IommuOps {
   iovaToPhys(d: Domain, iova: number): number | null {
     const p = d.priv as DomainPriv;
     if (p.pgtable === null) return null;
-    if (this.transOps && p.smmu !== null) return iovaToPhysHard(this, p.cbndx, p.pgtable, iova);
+    // v6.12 arm_smmu_iova_to_phys: the hardware only for a stage-1 domain
+    if (this.transOps && p.smmu !== null && p.stage === 1) return iovaToPhysHard(this, p.cbndx, p.pgtable, iova);
     return p.pgtable.iovaToPhys(iova);
   }
 
@@ -521,6 +573,11 @@ export class ArmSmmu implements IommuOps {
 
   /** the global fault interrupts' handler, requested with the SMMU as dev_id (arm-smmu-driver.ts) */
   readonly globalFault = (_irq: number, _devId: unknown): IrqReturn => armSmmuGlobalFault(this);
+}
+
+/** a stage-2 domain's VMID: cbndx + 1 (3.14 ARM_SMMU_CB_VMID, v6.12 cfg->vmid) */
+function vmidOf(p: DomainPriv): number {
+  return p.cbndx + 1;
 }
 
 /** the stream ids of a group's masters, first occurrence order (their fwspec ids) */

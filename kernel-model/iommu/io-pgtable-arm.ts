@@ -87,6 +87,8 @@ export interface SmmuPgtable {
 export abstract class LpaeTables implements SmmuPgtable {
   pgd = -1;
   tablePages = 0;
+  /** entries of the level-1 table (4 for a 32-bit input; a stage-2 pgd may be concatenated) */
+  protected pgdEntries = 4;
   private readonly buf: [number, number] = [0, 0];
 
   constructor(
@@ -125,6 +127,12 @@ export abstract class LpaeTables implements SmmuPgtable {
   protected static idx(iova: number, lvl: number): number {
     const i = Math.floor(iova / 2 ** LEVEL_SHIFT[lvl]!);
     return lvl === 1 ? i & 3 : i & 0x1ff;
+  }
+
+  /** the index of iova in this table's level-`lvl` table (the pgd has pgdEntries entries) */
+  protected ix(iova: number, lvl: number): number {
+    const i = Math.floor(iova / 2 ** LEVEL_SHIFT[lvl]!);
+    return lvl === 1 ? i % this.pgdEntries : i & 0x1ff;
   }
 
   protected static outAddr(lo: number, hi: number): number {
@@ -251,7 +259,7 @@ export class LpaeS1Pgtable extends LpaeTables {
     const faulting = noAccess && !(this.exec === 'exec-flag' && (prot & IOMMU_EXEC) !== 0);
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
+      const ptep = table + this.ix(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -291,7 +299,7 @@ export class LpaeS1Pgtable extends LpaeTables {
     if (target < 0 || iova < 0 || iova >= 2 ** this.ias) return 0;
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
+      const ptep = table + this.ix(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -341,7 +349,7 @@ export class LpaeS1Pgtable extends LpaeTables {
     if (this.pgd < 0 || iova < 0 || iova >= 2 ** this.ias) return null;
     let table = this.pgd;
     for (let lvl = 1; lvl <= 3; lvl++) {
-      const ptep = table + LpaeTables.idx(iova, lvl) * 8;
+      const ptep = table + this.ix(iova, lvl) * 8;
       const e = this.rd(ptep);
       const lo = e[0];
       const hi = e[1];
@@ -356,5 +364,101 @@ export class LpaeS1Pgtable extends LpaeTables {
       table = LpaeTables.outAddr(lo, hi);
     }
     return null;
+  }
+}
+
+/** ARM_LPAE_VTCR fields v6.12 arm_smmu_lpae_vtcr writes (drivers/iommu/arm/arm-smmu/arm-smmu.h) */
+export const VTCR_RES1 = 1 << 31;
+export const VTCR_PS_SHIFT = 16;
+export const VTCR_SL0_SHIFT = 6;
+/** stage-2 leaf fields (io-pgtable-arm.c ARM_LPAE_PTE_HAP_READ / _WRITE, ARM_LPAE_PTE_MEMATTR_OIWB / _NC / _DEV) */
+export const PTE_HAP_READ = 1 << 6;
+export const PTE_HAP_WRITE = 2 << 6;
+export const PTE_MEMATTR_OIWB = 0xf << 2;
+export const PTE_MEMATTR_NC = 0x5 << 2;
+export const PTE_MEMATTR_DEV = 0x1 << 2;
+
+/**
+ * Mainline io-pgtable-arm for ARM_32_LPAE_S2 (arm_32_lpae_alloc_pgtable_s2: ias and oas at most 40,
+ * page sizes 4 KiB | 2 MiB | 1 GiB, then arm_64_lpae_alloc_pgtable_s2), what v6.12
+ * arm_smmu_init_domain_context allocates for a stage-2 domain (ias = sIDR2.IAS, oas = sIDR2.OAS):
+ *
+ * - geometry: with a 4 KiB granule an ias of 31..39 bits starts at level 1 with 2^(ias - 30)
+ *   entries; ias 40 would start at level 0 with 2 entries, which arm_64_lpae_alloc_pgtable_s2
+ *   concatenates ("if the pgd is small enough, concatenate", at most ARM_LPAE_S2_MAX_CONCAT_PAGES)
+ *   into a level-1 pgd of 1024 entries (8 KiB, naturally aligned: an order-1 allocation). So the
+ *   walk always starts at level 1: VTCR.SL0 = ~(start_level + 1) & 3 = 1, T0SZ = 64 - ias;
+ * - leaf attributes (arm_lpae_prot_to_pte, stage 2): HAP_READ per IOMMU_READ, HAP_WRITE per
+ *   IOMMU_WRITE (no nG, no AP); MEMATTR_DEV with IOMMU_MMIO, else OIWB with IOMMU_CACHE, else NC;
+ *   SH inner-shareable with IOMMU_CACHE, else outer-shareable; XN (3 << 53) with IOMMU_NOEXEC; AF;
+ * - map/unmap/iova_to_phys as for stage 1 (the same __arm_lpae_map / __arm_lpae_unmap).
+ */
+export class LpaeS2Pgtable extends LpaeS1Pgtable {
+  /** log2 of the pgd's pages */
+  readonly pgdOrder: number;
+
+  constructor(
+    pages: PageAllocator,
+    kmem: Kmem,
+    exec: ExecSemantics,
+    ias: number,
+    noAccessRule: NoAccessRule,
+    oas: number,
+    flushWalk: ((iova: number, size: number) => void) | null,
+    addPage: ((iova: number, size: number) => void) | null,
+  ) {
+    super(pages, kmem, exec, ias, noAccessRule, oas, flushWalk, addPage);
+    this.pgdEntries = 2 ** (ias - 30);
+    this.pgdOrder = Math.max(0, Math.log2((this.pgdEntries * 8) / 4096));
+  }
+
+  /** the pgd (__arm_lpae_alloc_pages of ARM_LPAE_PGD_SIZE): 0 or -ENOMEM */
+  override init(): number {
+    const pa = this.pages.allocPages(this.pgdOrder);
+    if (pa < 0) return pa;
+    this.pgd = pa;
+    this.tablePages = 1 << this.pgdOrder;
+    return 0;
+  }
+
+  /** arm_lpae_prot_to_pte for a stage-2 format, then __arm_lpae_init_pte's type and address */
+  override leafBits(pa: number, prot: number, lvl: number): [number, number] {
+    let lo = PTE_AF;
+    if (prot & IOMMU_READ) lo |= PTE_HAP_READ;
+    if (prot & IOMMU_WRITE) lo |= PTE_HAP_WRITE;
+    if (prot & IOMMU_MMIO) lo |= PTE_MEMATTR_DEV;
+    else lo |= prot & IOMMU_CACHE ? PTE_MEMATTR_OIWB : PTE_MEMATTR_NC;
+    lo |= prot & IOMMU_CACHE ? PTE_SH_IS : PTE_SH_OS;
+    const bit3 = (prot & 8) !== 0;
+    const xn = this.exec === 'exec-flag' ? !bit3 : bit3;
+    // ARM_LPAE_PTE_XN is 3 << 53 for every format; bit 53 is ignored at stage 2
+    let hi = xn ? PTE_HI_XN | PTE_HI_PXN : 0;
+    lo |= lvl === 3 ? PTE_TYPE_PAGE : PTE_TYPE_BLOCK;
+    lo = (lo | ((pa >>> 0) & 0xfffff000)) >>> 0;
+    hi |= Math.floor(pa / TWO32) & 0xff;
+    return [lo, hi];
+  }
+
+  /**
+   * arm_smmu_lpae_vtcr of the io-pgtable's vtcr (arm_64_lpae_alloc_pgtable_s2): RES1, PS (oas:
+   * 32 -> 0, 36 -> 1, 40 -> 2), TG0 4K (0), SH0/ORGN0/IRGN0 inner-shareable write-back with a
+   * coherent walk else outer-shareable non-cacheable, SL0 1, T0SZ = 64 - ias in the 6-bit field
+   */
+  vtcr(coherentWalk: boolean): number {
+    const ps = this.oas <= 32 ? 0 : this.oas <= 36 ? 1 : 2;
+    const walk = coherentWalk ? (3 << 12) | (1 << 10) | (1 << 8) : 2 << 12;
+    return (VTCR_RES1 | (ps << VTCR_PS_SHIFT) | walk | (1 << VTCR_SL0_SHIFT) | (64 - this.ias)) >>> 0;
+  }
+
+  /** free every table page: the tables below each pgd entry, then the pgd's pages */
+  override free(): void {
+    if (this.pgd < 0) return;
+    for (let i = 0; i < this.pgdEntries; i++) {
+      const e = this.rd(this.pgd + i * 8);
+      if ((e[0] & 3) === PTE_TYPE_TABLE) this.freeTable(LpaeTables.outAddr(e[0], e[1]), 2);
+    }
+    this.pages.freePages(this.pgd, this.pgdOrder);
+    this.tablePages -= 1 << this.pgdOrder;
+    this.pgd = -1;
   }
 }

@@ -174,7 +174,8 @@ export class RegFile implements MmioDevice {
 
 /** SMMU register-file fake with MMU-400 ID registers (4 CBs, 8 SMRs, 4 KiB pages, 8 global pages) */
 export function fakeSmmuRegs(): RegFile {
-  const id0 = (1 << 30) | (1 << 29) | (1 << 27) | (2 << 16) | 8; // S1TS S2TS SMS, NUMIRPT, 8 SMRs
+  // S1TS S2TS NTS (a real MMU-400: both drivers then build stage-1 contexts, smmuStageChoice), SMS, NUMIRPT, 8 SMRs
+  const id0 = (1 << 30) | (1 << 29) | (1 << 28) | (1 << 27) | (2 << 16) | 8;
   const id1 = (2 << 28) | 4; // NUMPAGENDXB=2 (8 pages), 4 CBs
   const id2 = 2 | (2 << 4); // 40-bit IAS/OAS
   return new RegFile('smmu', { 0x20: id0, 0x24: id1, 0x28: id2, 0x000: 1 /* CLIENTPD at reset */ }, (off, v, rf) => {

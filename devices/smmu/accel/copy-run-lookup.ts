@@ -138,6 +138,8 @@ export class CopyLookup {
     const s = this.s;
     const cb = s.res.cb;
     const o = cb * s.cbSlots;
+    // stage-1 contexts only: a stage-2 context (CBAR.TYPE 0) is looked up by resolve() each time
+    if (((s.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) & 3) !== R.CBAR_TYPE_S1_S2BYPASS) return;
     const ttbcr = s.c[o + CBS.TTBCR]!;
     if ((ttbcr & R.TTBCR_T0SZ_MASK) !== 0 || ((ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7) !== 0) return;
     const attrs = s.res.attrs;
