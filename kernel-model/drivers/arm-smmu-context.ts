@@ -137,7 +137,7 @@ export function tlbInvRange(s: SmmuRegs, cb: number, iova: number, size: number,
  * The bank's registers for a stage-1 context (CBAR type 1: stage 1, stage 2 bypass; MEMATTR WB,
  * BPSHCFG NSH, IRPTNDX; ASID = cbndx), per kernel:
  * - 3.14 arm_smmu_init_context_bank: CBAR, TTBR0_LO, TTBR0_HI (ASID in [23:16]), TTBCR = EAE |
- *   EPD1 | SH0 IS | ORGN0/IRGN0 WBWA (T0SZ 0), MAIR0 0x0004ff44, MAIR1, SCTLR with CFCFG
+ *   SH0 IS | ORGN0/IRGN0 WBWA | SL0 level 1 (T0SZ 0), MAIR0 0x0004ff44 (no MAIR1), SCTLR with CFCFG
  *   (`smmuContextFaultMode` 'stall': faults stall until CB_RESUME).
  * - v6.12 arm_smmu_init_context_bank + arm_smmu_write_context_bank, AArch32 long-descriptor
  *   format on an SMMUv1 (no CBA2R, no TCR2): CBAR; TCR = arm_smmu_lpae_tcr | EAE: TG0 4K,
@@ -167,12 +167,17 @@ export function programContextBank(s: SmmuRegs, cb: number, pt: SmmuPgtable, irp
   } else {
     s.wr(base + CB_TTBR0_LO, pt.pgd >>> 0);
     s.wr(base + CB_TTBR0_HI, pgdHi);
-    s.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_EPD1 | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA);
+    // 3.14 writes SL0 = level 1 for every context, stage 1 included (bit 6, reserved in a
+    // stage-1 TTBCR: no effect), and no EPD1 (T0SZ = T1SZ = 0: TTBR0 translates every address);
+    // SL0 became stage-2 only with "iommu/arm-smmu: fix programming of SMMU_CBn_TCR for stage 1"
+    s.wr(base + CB_TTBCR, TTBCR_EAE | TTBCR_SH0_IS | TTBCR_ORGN0_WBWA | TTBCR_IRGN0_WBWA | TTBCR_SL0_LVL_1);
   }
   // MAIR0: 3.14 arm_smmu_init_context_bank's NC/WB/device; mainline io-pgtable-arm's, which
   // adds inner-non-cacheable/outer-WB at index 3 (arm_64_lpae_alloc_pgtable_s1)
   s.wr(base + CB_MAIR0, caps.smmuPgtable === 'arm-smmu-3.14' ? ARM_SMMU_314_MAIR0 : LPAE_MAIR0);
-  s.wr(base + CB_MAIR1, 0);
+  // MAIR1: v6.12 writes io-pgtable's upper word (0: four attributes fit MAIR0); 3.14 writes
+  // MAIR0 only ("MAIR0 (stage-1 only)")
+  if (caps.smmuCbProgramming === 'write-context-bank') s.wr(base + CB_MAIR1, 0);
   const cfcfg = caps.smmuContextFaultMode === 'stall' ? SCTLR_CFCFG : 0;
   s.wr(base + CB_SCTLR, SCTLR_M | SCTLR_TRE | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | cfcfg | SCTLR_ASIDPNE);
 }
