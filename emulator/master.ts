@@ -12,7 +12,8 @@ import { WIDE_FIELD_INIT } from './time.js';
  * end of the page), so bulk transfers translate once per page. out.costNs is the
  * virtual time the lookup took (TLB hit or table walk), charged by the master.
  * On a fault out.status is BUS_TRANSLATION_FAULT (terminated) and the stage has already
- * recorded the fault in its own registers; out.extent is 0.
+ * recorded the fault in its own registers; out.extent is 0. A stage whose fault reporting
+ * is off answers BUS_RAZWI instead (below): the fault is recorded, the master sees no error.
  *
  * Stall model: a stage may instead answer BUS_STALLED (out.extent 0): the transaction is
  * held in the stage (e.g. an SMMU context bank with SCTLR.CFCFG = 1, IHI 0062 "Stall
@@ -120,6 +121,16 @@ export interface CopyRun {
  */
 export const BUS_STALLED = -4;
 
+/**
+ * Status of an access a translation stage terminated with RAZ/WI behaviour (an SMMU fault
+ * with CBn_SCTLR.CFRE = 0 or sCR0.GFRE / GCFGFRE = 0, IHI 0062 CBn_SCTLR / sCR0): the stage
+ * has recorded the fault; the master sees no error: a read returns zeros, a write is
+ * dropped. out.extent is the number of bytes from va the same answer covers (to the end of
+ * the 4 KiB page). Never returned by the bus itself, never returned by MasterPort's
+ * read/write/readBlock/writeBlock (they complete the access as RAZ/WI).
+ */
+export const BUS_RAZWI = -5;
+
 export function newTranslationResult(): TranslationResult {
   return { status: BUS_OK, pa: 0, extent: 0, costNs: 0 };
 }
@@ -194,7 +205,8 @@ export class MasterPort {
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;
     if (tr.status !== BUS_OK) {
-      this.noteFault(va, attrs, tr.status);
+      // RAZ/WI: no error for the master, so no lastFault
+      if (tr.status !== BUS_RAZWI) this.noteFault(va, attrs, tr.status);
       return tr.status;
     }
     if (tr.extent < len) {
@@ -208,7 +220,7 @@ export class MasterPort {
 
   read(va: number, size: number, attrs: Attrs): number {
     const pa = this.xlate(va, attrs, size);
-    if (pa < 0) return pa;
+    if (pa < 0) return pa === BUS_RAZWI ? 0 : pa;
     const v = this.bus.read(pa, size, attrs);
     if (v < 0) this.lastFault = { va, attrs, status: v };
     else this.bytes += size;
@@ -217,7 +229,7 @@ export class MasterPort {
 
   write(va: number, size: number, value: number, attrs: Attrs): number {
     const pa = this.xlate(va, attrs, size);
-    if (pa < 0) return pa;
+    if (pa < 0) return pa === BUS_RAZWI ? BUS_OK : pa;
     const st = this.bus.write(pa, size, value, attrs);
     if (st !== BUS_OK) this.lastFault = { va, attrs, status: st };
     else this.bytes += size;
@@ -227,17 +239,21 @@ export class MasterPort {
   /**
    * Read `len` bytes at input address `va` into dst. Translates once per extent (page)
    * and copies blocks. On error returns the status; lastFault names the failing address.
+   * A part the stage answers RAZ/WI (BUS_RAZWI) reads as zeros (not counted in `bytes`).
    */
   readBlock(va: number, dst: Uint8Array, dstOff: number, len: number, attrs: Attrs): number {
     while (len > 0) {
       const [pa, n] = this.span(va, len, attrs);
-      if (pa < 0) return pa;
-      const st = this.bus.readBlock(pa, dst, dstOff, n, attrs);
-      if (st !== BUS_OK) {
-        this.lastFault = { va, attrs, status: st };
-        return st;
+      if (pa === BUS_RAZWI) dst.fill(0, dstOff, dstOff + n);
+      else if (pa < 0) return pa;
+      else {
+        const st = this.bus.readBlock(pa, dst, dstOff, n, attrs);
+        if (st !== BUS_OK) {
+          this.lastFault = { va, attrs, status: st };
+          return st;
+        }
+        this.bytes += n;
       }
-      this.bytes += n;
       va += n;
       dstOff += n;
       len -= n;
@@ -245,16 +261,21 @@ export class MasterPort {
     return BUS_OK;
   }
 
+  /** writeBlock: as readBlock; a part the stage answers RAZ/WI is dropped. */
   writeBlock(va: number, src: Uint8Array, srcOff: number, len: number, attrs: Attrs): number {
     while (len > 0) {
       const [pa, n] = this.span(va, len, attrs);
-      if (pa < 0) return pa;
-      const st = this.bus.writeBlock(pa, src, srcOff, n, attrs);
-      if (st !== BUS_OK) {
-        this.lastFault = { va, attrs, status: st };
-        return st;
+      if (pa === BUS_RAZWI) {
+        // WI: the bytes are dropped
+      } else if (pa < 0) return pa;
+      else {
+        const st = this.bus.writeBlock(pa, src, srcOff, n, attrs);
+        if (st !== BUS_OK) {
+          this.lastFault = { va, attrs, status: st };
+          return st;
+        }
+        this.bytes += n;
       }
-      this.bytes += n;
       va += n;
       srcOff += n;
       len -= n;
@@ -265,7 +286,8 @@ export class MasterPort {
   /**
    * Translate the longest run starting at va (at most len bytes) that maps contiguously.
    * Returns [pa or negative status, length]. Exposed for bulk DMA engines that copy RAM
-   * to RAM directly.
+   * to RAM directly. [BUS_RAZWI, n]: the stage terminated the first n bytes with RAZ/WI
+   * behaviour (no error for the master: reads give zeros, writes are dropped).
    */
   span(va: number, len: number, attrs: Attrs): [number, number] {
     const t = this.translator;
@@ -273,6 +295,7 @@ export class MasterPort {
     const tr = this.tr;
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;
+    if (tr.status === BUS_RAZWI) return [BUS_RAZWI, Math.min(len, tr.extent)];
     if (tr.status !== BUS_OK) {
       this.noteFault(va, attrs, tr.status);
       return [tr.status, 0];

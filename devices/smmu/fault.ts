@@ -11,7 +11,9 @@
  *
  * Stall model (IHI 0062, "Fault handling", the stall and terminate models; CBn_SCTLR.CFCFG,
  * CBn_FSR.SS, CBn_RESUME): with CFCFG = 0 a context fault terminates the transaction at
- * once (the master gets a bus error). With CFCFG = 1 the faulting transaction is held in the
+ * once (the master gets a bus error, or, with CBn_SCTLR.CFRE = 0, RAZ/WI: Smmu.translate).
+ * sCR0.STALLD = 1 makes every bank behave as CFCFG = 0 (`stallModel`). With CFCFG = 1 (and
+ * STALLD = 0) the faulting transaction is held in the
  * SMMU: the fault is recorded (FSR with SS set, FAR, FSYNR0), the context interrupt rises,
  * and the master gets no answer until software writes CBn_RESUME: TnR = 1 terminates it
  * (the master's access then ends with the bus error), TnR = 0 retries it (the master issues
@@ -37,7 +39,9 @@
  * holds a fault bit (until software writes it back). Such a transaction is not translated and
  * records no fault (FSR, FAR, MULTI unchanged): in the stall model it is held with the
  * faulting ones and the next RESUME gives it the same outcome; in the terminate model the
- * master gets the error at once (`heldUnderFault` counts both).
+ * master gets the terminated answer at once, as a faulting one would (a bus error, or RAZ/WI
+ * with CFRE = 0: choice) (`heldUnderFault` counts both). A stalled transaction that RESUME
+ * terminates ends with the bus error whatever CFRE says (not modelled: docs/SMMU.md).
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../emulator/attrs.js';
 import type { StallListener } from '../../emulator/master.js';
@@ -146,7 +150,7 @@ export class FaultUnit {
     s.epoch++;
     const f = c[o + CBS.FSR]!;
     const multi = (f & (R.FSR_FAULTS | R.FSR_SS)) !== 0;
-    const stall = (c[o + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0;
+    const stall = this.stallModel(cb);
     if (multi) {
       c[o + CBS.FSR] = f | R.FSR_MULTI;
     } else {
@@ -178,7 +182,18 @@ export class FaultUnit {
   outstanding(cb: number): boolean {
     const o = cb * this.s.cbSlots;
     const f = this.s.c[o + CBS.FSR]!;
-    return (this.s.c[o + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0 ? (f & R.FSR_SS) !== 0 : (f & R.FSR_FAULTS) !== 0;
+    return this.stallModel(cb) ? (f & R.FSR_SS) !== 0 : (f & R.FSR_FAULTS) !== 0;
+  }
+
+  /**
+   * Does context bank cb follow the stall model? CBn_SCTLR.CFCFG = 1, read through
+   * sCR0.STALLD (IHI 0062 sCR0.STALLD, Stall Disable: when set, stalling is disabled and
+   * every context bank with CFCFG = 1 behaves as CFCFG = 0, the terminate model). CBn_SCTLR
+   * keeps the CFCFG software wrote (it reads back as written: choice).
+   */
+  stallModel(cb: number): boolean {
+    const s = this.s;
+    return (s.c[cb * s.cbSlots + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0 && (s.g[GS.sCR0]! & R.SCR0_STALLD) === 0;
   }
 
   /**
@@ -190,7 +205,7 @@ export class FaultUnit {
     const s = this.s;
     const cb = s.res.cb;
     s.stats.heldUnderFault++;
-    if ((s.c[cb * s.cbSlots + CBS.SCTLR]! & R.SCTLR_CFCFG) === 0) return false;
+    if (!this.stallModel(cb)) return false;
     this.stalls++;
     this.stalled.push({ cb, va, attrs: attrs0, since: s.now(), listener: null });
     return true;

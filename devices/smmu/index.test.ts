@@ -70,7 +70,8 @@ describe('smmuFactory', () => {
     expect((r(R.GR0_SIDR0) >>> 16) & 0xff).toBe(4);
     expect(r(R.GR0_SIDR1) & 0xff).toBe(4);
     // global line is irqs[0]; context bank 0 with IRPTNDX 1 drives irqs[1 + 1]
-    w(R.GR0_SCR0, R.SCR0_GFIE | R.SCR0_USFCFG);
+    // GFRE / CFRE set (as both drivers): the faults abort the master (clear: RAZ/WI, fault-response.test.ts)
+    w(R.GR0_SCR0, R.SCR0_GFRE | R.SCR0_GFIE | R.SCR0_USFCFG);
     const out = newTranslationResult();
     dev.iommu!.stage.translate(0, makeAttrs({ streamId: 4 }), out);
     expect(out.status).toBe(BUS_TRANSLATION_FAULT);
@@ -82,7 +83,7 @@ describe('smmuFactory', () => {
     w(0x1000, (R.CBAR_TYPE_S1_S2BYPASS << R.CBAR_TYPE_SHIFT) | (1 << R.CBAR_IRPTNDX_SHIFT));
     w(0x8000 + R.CB_TTBCR, R.TTBCR_EAE);
     w(0x8000 + R.CB_TTBR0_LO, 0x80000000);
-    w(0x8000 + R.CB_SCTLR, R.SCTLR_M | R.SCTLR_CFIE);
+    w(0x8000 + R.CB_SCTLR, R.SCTLR_M | R.SCTLR_CFRE | R.SCTLR_CFIE);
     ctx.machine.scheduler.schedule(500, () => {});
     ctx.machine.scheduler.runUntilIdle();
     dev.iommu!.stage.translate(0x1000, makeAttrs({ streamId: 4 }), out);

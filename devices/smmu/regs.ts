@@ -40,6 +40,8 @@ export const SCR0_GFRE = 1 << 1;
 export const SCR0_GFIE = 1 << 2;
 export const SCR0_GCFGFRE = 1 << 4;
 export const SCR0_GCFGFIE = 1 << 5;
+/** Stall Disable (IHI 0062 sCR0.STALLD): every context bank behaves as SCTLR.CFCFG = 0 (fault.ts stallModel) */
+export const SCR0_STALLD = 1 << 8;
 export const SCR0_USFCFG = 1 << 10;
 /** writable bits of sCR0 we keep (everything the v1 register defines in [21:0]) */
 export const SCR0_WRITABLE = 0x003fffff;

@@ -21,7 +21,7 @@
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
-import { BUS_STALLED, type CopyRun, type StallListener, type TranslationResult, type TranslationStage } from '../../emulator/master.js';
+import { BUS_RAZWI, BUS_STALLED, type CopyRun, type StallListener, type TranslationResult, type TranslationStage } from '../../emulator/master.js';
 import { RegisterMap, type GuestErrorKind } from '../../emulator/regmap.js';
 import { WIDE_FIELD_INIT } from '../../emulator/time.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -35,7 +35,7 @@ import {
   K_BYPASS, K_CTX_FAULT, K_GLOBAL_FAULT, K_HELD, K_MISS, K_TRANSLATED, Resolved, TWO32,
   type SmmuConfig, type SmmuFaultRecord, type SmmuFaultType, type SmmuLookup, type SmmuStats, type SmmuTlbEntry,
 } from './types.js';
-import { permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
+import { oaHiMask, permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
 import { translateStage2 } from './walk-s2.js';
 
 export type { SmmuConfig, SmmuFaultRecord, SmmuFaultType, SmmuLookup, SmmuStats, SmmuTlbEntry } from './types.js';
@@ -65,7 +65,9 @@ export class Smmu implements TranslationStage, MmioDevice {
   readonly nested: boolean;
   /** sIDR1.NUMS2CB: banks 0..numS2Cb-1 support stage-2 contexts only */
   readonly numS2Cb: number;
-  /** accelerators installed (cfg.accel) */
+  /** descriptor bits [39:32] above sIDR2.OAS (walk.ts oaHiMask; 0 with a 40-bit OAS) */
+  readonly oaHi: number;
+  /** accelerators installed (cfg.accel, and a 40-bit OAS) */
   readonly accel: boolean;
   readonly stats: SmmuStats = {
     translations: 0,
@@ -140,7 +142,6 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.name = cfg.name ?? 'smmu';
     this.numCb = cfg.numContextBanks;
     this.numSmrs = cfg.numSmrs;
-    this.accel = cfg.accel;
     this.now = cfg.now ?? (() => 0);
     this.tracer = cfg.tracer ?? null;
     this.hitNs = cfg.hitNs ?? 2;
@@ -191,7 +192,11 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.busReader = { read64: (pa, _level, out) => bus.read64(pa, walkAttrs, out) };
     this.syncDoneAt = new Float64Array(n);
     this.reset();
-    if (cfg.accel) installAccel(this);
+    this.oaHi = oaHiMask(cfg.oas);
+    // the accelerators decode descriptors without the address size check (walk.ts oaHiMask):
+    // an SMMU with a smaller OAS than 40 bits runs the reference model only
+    this.accel = cfg.accel && this.oaHi === 0;
+    if (this.accel) installAccel(this);
   }
 
   /**
@@ -237,12 +242,31 @@ export class Smmu implements TranslationStage, MmioDevice {
     out.status = BUS_TRANSLATION_FAULT;
     out.pa = 0;
     out.extent = 0;
-    if (k === K_CTX_FAULT) {
-      // stall model (SCTLR.CFCFG = 1): the transaction is held until CBn_RESUME (fault.ts)
-      if (this.fault.recordContext(va, attrs)) out.status = BUS_STALLED;
-    } else if (k === K_HELD) {
-      if (this.fault.holdUnderFault(va, attrs)) out.status = BUS_STALLED;
-    } else this.fault.recordGlobal(va, attrs);
+    let report: boolean;
+    if (k === K_CTX_FAULT || k === K_HELD) {
+      // stall model (SCTLR.CFCFG = 1, sCR0.STALLD = 0): the transaction is held until
+      // CBn_RESUME (fault.ts)
+      if (k === K_CTX_FAULT ? this.fault.recordContext(va, attrs) : this.fault.holdUnderFault(va, attrs)) {
+        out.status = BUS_STALLED;
+        return;
+      }
+      // IHI 0062 CBn_SCTLR.CFRE (Context Fault Report Enable): 0 = a terminated transaction
+      // of this context gets no abort: RAZ/WI (a held transaction, HUPCF = 0, is terminated
+      // the same way: choice, fault.ts)
+      report = (this.c[r.cb * this.cbSlots + CBS.SCTLR]! & R.SCTLR_CFRE) !== 0;
+    } else {
+      this.fault.recordGlobal(va, attrs);
+      // IHI 0062 sCR0.GFRE / GCFGFRE (Global (Configuration) Fault Report Enable): 0 = the
+      // faulting transaction gets no abort: RAZ/WI; GCFGFRE for the configuration faults
+      const scr0 = this.g[GS.sCR0]!;
+      report = (scr0 & ((r.gfsr & R.GFSR_CONFIG) !== 0 ? R.SCR0_GCFGFRE : R.SCR0_GFRE)) !== 0;
+    }
+    if (!report) {
+      // RAZ/WI: the answer holds to the end of the 4 KiB page (every address of the page
+      // resolves the same way)
+      out.status = BUS_RAZWI;
+      out.extent = 4096 - (va % 4096);
+    }
   }
 
   /** TranslationStage.onStallResolved: the master of the transaction just stalled waits (fault.ts) */
@@ -396,7 +420,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     const wr = this.wr;
     r.walked = true;
     const st = walkStage1(reader, useT1 ? c[o + CBS.TTBR1_LO]! : c[o + CBS.TTBR0_LO]!, useT1 ? c[o + CBS.TTBR1_HI]! : c[o + CBS.TTBR0_HI]!,
-      useT1 ? t1sz : t0sz, sctlr, va, wr, this.d64);
+      useT1 ? t1sz : t0sz, sctlr, va, wr, this.d64, this.oaHi);
     r.cost += wr.fetches * this.walkNs;
     r.level = wr.level;
     r.fetches = wr.fetches;

@@ -62,7 +62,7 @@ export function s2Geometry(vtcr: number): number {
  */
 export function walkStage2(
   rd: DescriptorReader, ttbrLo: number, ttbrHi: number, n: number, startLevel: number, sctlr: number, ipa: number,
-  out: WalkResult, d: Uint32Array,
+  out: WalkResult, d: Uint32Array, oaHi: number,
 ): number {
   out.fetches = 0;
   out.ptw = false;
@@ -98,6 +98,8 @@ export function walkStage2(
       dhi = bswap32(t);
     }
     if ((dlo & 1) === 0) return R.FSR_TF;
+    // output address above OAS: a translation fault at this level (walk.ts oaHiMask)
+    if ((dhi & oaHi) !== 0) return R.FSR_TF;
     if (level < 3 && (dlo & 2) !== 0) {
       // table descriptor; at stage 2 its attribute bits [63:59] are ignored (B3.6.1)
       table = ((dlo & 0xfffff000) >>> 0) + (dhi & 0xff) * TWO32;
@@ -183,7 +185,7 @@ export function translateStage2(s: Smmu, cb: number, ipa: number, attrs: Attrs, 
   const wr = s.wr;
   r.walked = true;
   const sctlr = c[o + CBS.SCTLR]!;
-  const st = walkStage2(reader, c[o + CBS.TTBR0_LO]!, c[o + CBS.TTBR0_HI]!, n, g & 3, sctlr, ipa, wr, s.d64);
+  const st = walkStage2(reader, c[o + CBS.TTBR0_LO]!, c[o + CBS.TTBR0_HI]!, n, g & 3, sctlr, ipa, wr, s.d64, s.oaHi);
   r.cost += wr.fetches * s.walkNs;
   r.level = wr.level;
   r.fetches = wr.fetches;

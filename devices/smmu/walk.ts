@@ -73,6 +73,21 @@ export class WalkResult {
   readonly v = new Uint32Array(4);
 }
 
+/**
+ * The address size check (the mask walkStage1/walkStage2 take as `oaHi`): the bits of a
+ * descriptor's high word ([39:32] of its output address) above an `oas`-bit output size
+ * (sIDR2.OAS, the `arm,oas` property: 32, 36 or 40). A table or block/page descriptor whose
+ * output address has such a bit set cannot be used: DDI 0406C B3.6 (VMSAv7 LPAE) defines
+ * 40-bit output addresses only; ARMv8 (DDI 0487, "Address size fault") faults such a
+ * descriptor at its level, and SMMUv2 (IHI 0062 C/D) added CBn_FSR.ASF to report it. The
+ * SMMUv1 CBn_FSR has no address size bit (TF, AFF, PF, EF, TLBMCF, TLBLKF, SS, MULTI) and the
+ * IHI 0062 text on it was not available here: choice, the walk stops with a translation
+ * fault (FSR.TF) at the descriptor's level, FAR = the input address (docs/SMMU.md).
+ */
+export function oaHiMask(oas: number): number {
+  return oas >= 40 ? 0 : (0xff << (oas - 32)) & 0xff;
+}
+
 export function bswap32(x: number): number {
   return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
@@ -82,10 +97,14 @@ export function bswap32(x: number): number {
  * caller selects the TTBR and checks EPDn). `txsz` is T0SZ or T1SZ. Returns 0 (out holds
  * the leaf) or the FSR bit of the fault (FSR_TF, FSR_AFF, FSR_EF; out.level is its level).
  * Permissions are not checked here: out.perms says what the leaf allows.
+ * `oaHi`: the bits of a descriptor's output address [39:32] (descriptor bits [39:32]) above
+ * the implemented output size (oaHiMask; 0 with a 40-bit OAS): a table or leaf descriptor
+ * with one of them set is an address size fault, reported as a translation fault
+ * (FSR_TF) at that level (see oaHiMask).
  */
 export function walkStage1(
   rd: DescriptorReader, ttbrLo: number, ttbrHi: number, txsz: number, sctlr: number, va: number,
-  out: WalkResult, d: Uint32Array,
+  out: WalkResult, d: Uint32Array, oaHi: number,
 ): number {
   out.fetches = 0;
   out.ptw = false;
@@ -122,6 +141,7 @@ export function walkStage1(
       dhi = bswap32(t);
     }
     if ((dlo & 1) === 0) return R.FSR_TF;
+    if ((dhi & oaHi) !== 0) return R.FSR_TF; // output address above OAS
     if (level < 3 && (dlo & 2) !== 0) {
       // table descriptor: NSTable [63], APTable [62:61], XNTable [60], PXNTable [59]
       if ((dhi & (1 << 29)) !== 0) restr |= RESTR_NO_UNPRIV;
