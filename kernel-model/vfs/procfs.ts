@@ -20,7 +20,7 @@ import { EACCES } from './errors.js';
 import { File, type DirEntry } from './file.js';
 import { textFops } from './nodes.js';
 import { TmpfsDir, tmpfsDirPath } from './tmpfs.js';
-import type { VNode } from './vfs.js';
+import type { Mount, VNode } from './vfs.js';
 
 /**
  * how an open of /proc/<pid>/fd/N reaches a file that has no path (an anonymous inode): the
@@ -30,6 +30,24 @@ import type { VNode } from './vfs.js';
  * no_open_fops (fs/inode.c no_open: -ENXIO; "new helper: no_open", Al Viro 2014, v3.19)
  */
 export type ProcFdAnonOpen = 'anon-inode-fops' | 'enxio';
+
+/**
+ * what /proc/<pid>/fdinfo/N prints: the profile's `procFdinfo` (fs/proc/fd.c seq_show).
+ * 'pos-flags': 3.14 "pos:\t%lli\nflags:\t0%o\n"; 'mnt-id-ino': v6.12 also the mount's id
+ * ("mnt_id:", 49d063cb3 "proc: show mnt_id in /proc/pid/fdinfo", v3.15) and the inode number
+ * ("ino:", the "procfs/dmabuf" commit that added it, v5.14). Then, in both, the
+ * file's show_fdinfo (FileOps.showFdinfo), which may print per era too (eventfd).
+ */
+export type ProcFdinfo = 'pos-flags' | 'mnt-id-ino';
+
+/**
+ * mnt_id (model choice): Linux numbers mounts from mnt_id_ida as they are made, internal
+ * kern_mounts included (rootfs, sysfs, proc's own, pipefs, anon_inodefs, ...), so the real
+ * numbers depend on the config. The model numbers its mounts once, in the order a boot would
+ * make them: the root, pipefs (init_pipe_fs) and anon_inodefs (anon_inode_init, both
+ * fs_initcall), devtmpfs (devtmpfs_mount), then /proc, /sys and /tmp as init mounts them.
+ */
+export const MNT_ID: Readonly<Record<Mount | 'pipefs' | 'anon_inodefs', number>> = { root: 1, pipefs: 2, anon_inodefs: 3, dev: 4, proc: 5, sys: 6, tmp: 7 };
 
 /** what procfs needs of the rest of the kernel: the live processes and `current` */
 export interface ProcfsHost {
@@ -89,6 +107,10 @@ export class Procfs {
     private readonly selfIno: () => number,
     /** the inode number fstat gives an open file (its node's, the anonymous inode's) */
     private readonly fileIno: (f: File) => number,
+    /** the profile's procFdinfo */
+    private readonly fdinfoFormat: ProcFdinfo = 'pos-flags',
+    /** the mount of a path-backed open file (its f_path.mnt) */
+    private readonly fileMount: (f: File) => Mount = () => 'root',
   ) {}
 
   /** the live process with this pid (find_task_by_pid_ns), or null */
@@ -226,10 +248,21 @@ export class Procfs {
     };
   }
 
-  /** fs/proc/fd.c seq_show: "pos:\t%lli\nflags:\t0%o\n" (the fd's close-on-exec as O_CLOEXEC) */
+  /**
+   * fs/proc/fd.c seq_show (3.14, v6.12): "pos:" and "flags:" (octal, the fd's close-on-exec as
+   * O_CLOEXEC); with 'mnt-id-ino' then "mnt_id:" (MNT_ID: a pipe's pipefs, an anonymous
+   * inode's anon_inodefs, else the mount the path is on) and "ino:" (file_inode's i_ino, as
+   * fstat shows it); then the file's show_fdinfo. show_fd_locks' "lock:" lines are not
+   * modelled (the model has no file locks).
+   */
   private fdinfo(p: Process, fd: number, f: File): string {
     const cloexec = p.fdEntry(fd)?.cloexec === true ? 0o2000000 : 0;
-    return `pos:\t${f.pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\n`;
+    let out = `pos:\t${f.pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\n`;
+    if (this.fdinfoFormat === 'mnt-id-ino') {
+      const mnt = f.path === 'pipe:' ? MNT_ID.pipefs : f.path.startsWith('anon_inode:') ? MNT_ID.anon_inodefs : MNT_ID[this.fileMount(f)];
+      out += `mnt_id:\t${mnt}\nino:\t${this.fileIno(f) >>> 0}\n`;
+    }
+    return out + (f.ops.showFdinfo?.(f, this.fdinfoFormat) ?? '');
   }
 }
 
