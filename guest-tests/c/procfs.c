@@ -90,6 +90,29 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	list_fds("open");
+	/* /proc/<pid>/exe is the same link as /proc/self/exe; /proc/self/cwd follows chdir */
+	{
+		char exe[128], exe2[128], cwd[64];
+		ssize_t n1 = readlink("/proc/self/exe", exe, sizeof(exe) - 1), n2;
+		exe[n1 < 0 ? 0 : n1] = 0;
+		snprintf(path, sizeof(path), "/proc/%d/exe", getpid());
+		n2 = readlink(path, exe2, sizeof(exe2) - 1);
+		exe2[n2 < 0 ? 0 : n2] = 0;
+		printf("exe: %s (/proc/<pid>/exe %s)\n", exe, n1 > 0 && strcmp(exe, exe2) == 0 ? "same" : "differs");
+		if (chdir("/tmp") == 0) {
+			n1 = readlink("/proc/self/cwd", cwd, sizeof(cwd) - 1);
+			cwd[n1 < 0 ? 0 : n1] = 0;
+			printf("cwd: %s\n", cwd);
+			chdir("/");
+		}
+	}
+	/* fdinfo of the eventfd: the lines differ per era */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", efd);
+	maps = fopen(path, "r");
+	while (maps && fgets(line, sizeof(line), maps))
+		printf("fdinfo: %s", line);
+	if (maps)
+		fclose(maps);
 	memset(&reg, 0, sizeof(reg));
 	reg.argsz = sizeof(reg);
 	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg)) {

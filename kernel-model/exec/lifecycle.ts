@@ -136,11 +136,11 @@ function readStrings(p: LinuxAbi, ptr: number): string[] | number {
 
 /**
  * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
- * ELF: the path is resolved against the cwd and read from `execFs` (/proc/self/exe is the
- * running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
+ * ELF: the path is resolved against the cwd and read from `execFs` (/proc/<pid>/exe is the
+ * file procfs's link names; the caller's own, the running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
  * a script) before anything changes. Past the point of no return: every mapping goes, the
  * new image and stack are loaded, close-on-exec fds close, the program break, comm and
- * /proc/self/exe follow the new file, and the thread restarts at the entry point.
+ * /proc/<pid>/exe follow the new file, and the thread restarts at the entry point.
  * Choice: only from a single-threaded process (de_thread's killing of the other threads is
  * not modelled): -EBUSY otherwise.
  */
@@ -154,15 +154,14 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   if (typeof envp === 'number') return envp;
   let abs: string;
   let bytes: Uint8Array | number;
-  if (path === '/proc/self/exe') {
-    abs = p.exe;
-    bytes = p.exeBytes ?? -ENOENT;
-  } else {
-    const r = path.startsWith('/') ? path : resolveAt(p.layer.taskOf(p.proc, t), AT_FDCWD, path);
-    if (typeof r === 'number') return r;
-    abs = r;
-    bytes = p.execFs === null ? -ENOENT : p.execFs(abs);
-  }
+  const r = path.startsWith('/') ? path : resolveAt(p.layer.taskOf(p.proc, t), AT_FDCWD, path);
+  if (typeof r === 'number') return r;
+  // /proc/<pid>/exe (/proc/self/exe through its link): procfs's proc_exe_link jumps to the
+  // executable; this process's own is the running image (execFs need not hold it)
+  const exe = /^\/proc\/[^/]+\/exe$/.test(r) ? p.layer.host.vfs.readlink(r) : null;
+  if (typeof exe === 'number') return exe;
+  abs = exe ?? r;
+  bytes = exe === p.exe && p.exeBytes !== null ? p.exeBytes : p.execFs === null ? -ENOENT : p.execFs(abs);
   if (typeof bytes === 'number') return bytes;
   try {
     parseElf(bytes);

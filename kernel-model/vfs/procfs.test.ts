@@ -37,7 +37,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       expect(ls(a, '/proc')).toEqual(['.', '..', 'interrupts', 'self', String(a.proc.pid), String(b.proc.pid)]);
       expect(a.readlink('/proc/self')).toBe(String(a.proc.pid));
       expect(b.readlink('/proc/self')).toBe(String(b.proc.pid));
-      expect(ls(a, '/proc/self')).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps']);
+      expect(ls(a, '/proc/self')).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
       expect(a.cat(`/proc/${b.proc.pid}/status`)).toContain(`Pid:\t${b.proc.pid}\n`);
       // /proc/<pid>/fd is S_IRUSR|S_IXUSR of the task's owner: another user cannot list it
       expect(ls(b, `/proc/${a.proc.pid}/fd`)).toBe(-EACCES);
@@ -133,6 +133,24 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       expect(line.slice(0, 49)).toMatch(new RegExp(`^${hex(va)}-${hex(va + 4096)} rw-s 2c0a0000 00:00 \\d+ +$`));
       expect(line.slice(49)).toBe('anon_inode:[vfio-device]');
       expect(maps.find((l) => l.startsWith(hex(u.page)))).toBe(`${hex(u.page)}-${hex(u.page + 4096)} rw-p 00000000 00:00 0 `);
+    });
+  }
+
+  for (const [profile, era] of ERAS) {
+    it(`${era}: /proc/<pid>/cwd and /proc/<pid>/exe are links to the cwd and the executable (proc_cwd_link, proc_exe_link); no executable: -ENOENT`, () => {
+      const sys = new System({ profile });
+      const a = new User(sys, 'a');
+      const b = new User(sys, 'b');
+      expect(a.readlink(`/proc/${b.proc.pid}/cwd`)).toBe('/');
+      b.proc.cwd = '/tmp';
+      expect(a.readlink(`/proc/${b.proc.pid}/cwd`)).toBe('/tmp');
+      expect(b.readlink('/proc/self/cwd')).toBe('/tmp');
+      expect(a.readlink('/proc/self/cwd')).toBe('/');
+      // a stub-CPU process has no mm->exe_file
+      expect(a.readlink('/proc/self/exe')).toBe(-ENOENT);
+      b.proc.exe = '/bin/busybox';
+      expect(a.readlink(`/proc/${b.proc.pid}/exe`)).toBe('/bin/busybox');
+      expect(b.readlink('/proc/self/exe')).toBe('/bin/busybox');
     });
   }
 

@@ -63,10 +63,14 @@ export interface PidFile {
 
 /**
  * the entries of /proc/<pid> the model has, in tgid_base_stuff's order (fs/proc/base.c, 3.14
- * and v6.12: DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps")); registered files
+ * and v6.12: DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ... LNK("cwd"),
+ * LNK("root"), LNK("exe")); registered files
  * the array does not name come after, by name
  */
-const TGID_BASE_ORDER = ['fd', 'fdinfo', 'status', 'maps'];
+const TGID_BASE_ORDER = ['fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe'];
+
+/** the entries procfs.ts makes itself (the rest of TGID_BASE_ORDER are registered files) */
+const BUILTIN = ['fd', 'fdinfo', 'maps', 'cwd', 'exe'];
 
 /** inode numbers of the per-process entries: a hash of the pid and the path below it, in [3e6, 4e6) */
 export function procIno(pid: number, sub: string): number {
@@ -147,20 +151,24 @@ export class Procfs {
 
   /** /proc/<pid> (proc_pid_instantiate: S_IFDIR 0555, owned by the task's euid; proc_tgid_base_operations) */
   private pidDir(p: Process): VNode {
-    const names = [...TGID_BASE_ORDER.filter((n) => n === 'fd' || n === 'fdinfo' || n === 'maps' || this.files.has(n)), ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
+    const names = [...TGID_BASE_ORDER.filter((n) => BUILTIN.includes(n) || this.files.has(n)), ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
     return {
       kind: 'dir',
       mode: 0o555,
       ino: procIno(p.pid, ''),
       uid: p.uid,
       lookup: (name) => (names.includes(name) ? this.pidEntry(p, name) : null),
-      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, name)?.ino ?? 0, type: name === 'fd' || name === 'fdinfo' ? DT_DIR : DT_REG })),
+      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, name)?.ino ?? procIno(p.pid, name), type: name === 'fd' || name === 'fdinfo' ? DT_DIR : name === 'cwd' || name === 'exe' ? DT_LNK : DT_REG })),
     };
   }
 
   private pidEntry(p: Process, name: string): VNode | null {
     if (name === 'fd') return this.fdDir(p);
     if (name === 'fdinfo') return this.fdinfoDir(p);
+    // proc_cwd_link (fs->pwd) and proc_exe_link (get_task_exe_file: none, -ENOENT; here the
+    // lookup fails, where Linux finds the entry and fails the readlink), 3.14 and v6.12
+    if (name === 'cwd') return { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid };
+    if (name === 'exe') return p.exe === null ? null : { kind: 'link', ino: procIno(p.pid, 'exe'), target: p.exe, uid: p.uid };
     if (name === 'maps') return this.textFile(p, 'maps', procIno(p.pid, 'maps'), (q) => procMaps(q, this.fileIno));
     const f = this.files.get(name);
     return f === undefined ? null : this.textFile(p, name, f.ino, f.provider);
