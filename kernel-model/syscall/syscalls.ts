@@ -93,6 +93,12 @@ export interface ProcessExitReport {
  */
 export class SyscallLayer {
   readonly processes = new Map<number, Process>();
+  /**
+   * exited ARM-ABI processes their parent has not reaped yet (EXIT_ZOMBIE: kernel/exit.c
+   * exit_notify keeps the task until wait4's release_task): their /proc/<pid> stays, empty of
+   * fds and mappings (exec/lifecycle.ts threadExited adds, sysWait and the parent's exit remove)
+   */
+  readonly zombies = new Map<number, Process>();
   readonly exits: ProcessExitReport[] = [];
   private nextPid = 100;
   private nextTid = 1000;
@@ -112,7 +118,7 @@ export class SyscallLayer {
 
   constructor(readonly host: SyscallHost) {
     // procfs's /proc/<pid> and /proc/self come from this layer's processes and `current`
-    host.vfs.bindProcesses({ processes: () => this.processes.values(), current: () => this.current }, host.procFdAnonOpen ?? 'anon-inode-fops', host.procFdinfo ?? 'pos-flags');
+    host.vfs.bindProcesses({ processes: () => [...this.processes.values(), ...this.zombies.values()], current: () => this.current }, host.procFdAnonOpen ?? 'anon-inode-fops', host.procFdinfo ?? 'pos-flags');
   }
 
   get cpu(): Cpu {

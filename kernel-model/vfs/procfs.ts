@@ -49,7 +49,12 @@ export type ProcFdinfo = 'pos-flags' | 'mnt-id-ino';
  */
 export const MNT_ID: Readonly<Record<Mount | 'pipefs' | 'anon_inodefs', number>> = { root: 1, pipefs: 2, anon_inodefs: 3, dev: 4, proc: 5, sys: 6, tmp: 7 };
 
-/** what procfs needs of the rest of the kernel: the live processes and `current` */
+/**
+ * what procfs needs of the rest of the kernel: the processes and `current`. `processes` gives
+ * the live ones and the zombies (exited, not yet reaped: their /proc/<pid> stays until
+ * release_task; proc_fd_link, the fd and fdinfo listings and maps find no files or mm,
+ * proc_cwd_link and proc_exe_link -ENOENT: here the lookup fails)
+ */
 export interface ProcfsHost {
   processes(): Iterable<Process>;
   current(): Process | null;
@@ -117,15 +122,15 @@ export class Procfs {
     private readonly fileMount: (f: File) => Mount = () => 'root',
   ) {}
 
-  /** the live process with this pid (find_task_by_pid_ns), or null */
+  /** the process (live or zombie) with this pid (find_task_by_pid_ns), or null */
   private process(pid: number): Process | null {
-    for (const p of this.host.processes()) if (p.pid === pid && p.alive) return p;
+    for (const p of this.host.processes()) if (p.pid === pid) return p;
     return null;
   }
 
-  /** the live processes by pid ascending (next_tgid's walk of the pid idr) */
+  /** the processes (live and zombies) by pid ascending (next_tgid's walk of the pid idr) */
   private pids(): Process[] {
-    return [...this.host.processes()].filter((p) => p.alive).sort((a, b) => a.pid - b.pid);
+    return [...this.host.processes()].sort((a, b) => a.pid - b.pid);
   }
 
   /**
@@ -167,8 +172,8 @@ export class Procfs {
     if (name === 'fdinfo') return this.fdinfoDir(p);
     // proc_cwd_link (fs->pwd) and proc_exe_link (get_task_exe_file: none, -ENOENT; here the
     // lookup fails, where Linux finds the entry and fails the readlink), 3.14 and v6.12
-    if (name === 'cwd') return { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid };
-    if (name === 'exe') return p.exe === null ? null : { kind: 'link', ino: procIno(p.pid, 'exe'), target: p.exe, uid: p.uid };
+    if (name === 'cwd') return p.alive ? { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid } : null;
+    if (name === 'exe') return p.exe === null || !p.alive ? null : { kind: 'link', ino: procIno(p.pid, 'exe'), target: p.exe, uid: p.uid };
     if (name === 'maps') return this.textFile(p, 'maps', procIno(p.pid, 'maps'), (q) => procMaps(q, this.fileIno));
     const f = this.files.get(name);
     return f === undefined ? null : this.textFile(p, name, f.ino, f.provider);
