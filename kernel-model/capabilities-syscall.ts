@@ -143,6 +143,16 @@ export interface SyscallCapabilities {
    */
   procFdAnonOpen: 'anon-inode-fops' | 'enxio';
   /**
+   * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
+   * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);
+   * 'mnt-id-ino' (v6.12: also "mnt_id:" (49d063cb3, "proc: show mnt_id in
+   * /proc/pid/fdinfo", v3.15) and "ino:" (the "procfs/dmabuf" commit that added the inode number,
+   * v5.14); eventfd also "eventfd-id:" ("eventfd: present id to userspace
+   * via fdinfo", v5.2) and "eventfd-semaphore:" ("eventfd: show the EFD_SEMAPHORE flag in
+   * fdinfo", v6.5)). kernel-model/vfs/procfs.ts
+   */
+  procFdinfo: 'pos-flags' | 'mnt-id-ino';
+  /**
    * the length argument of ftruncate (ARM 93; fs/open.c): 'unsigned-long' (3.14
    * SYSCALL_DEFINE2(ftruncate, unsigned int, fd, unsigned long, length): never negative, so
    * -1 is 4 GiB - 1, past MAX_NON_LFS -EINVAL without O_LARGEFILE) or 'off-t' (v6.12: a signed

@@ -6,12 +6,15 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -90,6 +93,55 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	list_fds("open");
+	/* /proc/<pid>/exe is the same link as /proc/self/exe; /proc/self/cwd follows chdir */
+	{
+		char exe[128], exe2[128], cwd[64];
+		ssize_t n1 = readlink("/proc/self/exe", exe, sizeof(exe) - 1), n2;
+		exe[n1 < 0 ? 0 : n1] = 0;
+		snprintf(path, sizeof(path), "/proc/%d/exe", getpid());
+		n2 = readlink(path, exe2, sizeof(exe2) - 1);
+		exe2[n2 < 0 ? 0 : n2] = 0;
+		printf("exe: %s (/proc/<pid>/exe %s)\n", exe, n1 > 0 && strcmp(exe, exe2) == 0 ? "same" : "differs");
+		if (chdir("/tmp") == 0) {
+			n1 = readlink("/proc/self/cwd", cwd, sizeof(cwd) - 1);
+			cwd[n1 < 0 ? 0 : n1] = 0;
+			printf("cwd: %s\n", cwd);
+			chdir("/");
+		}
+	}
+	/* a zombie keeps /proc/<pid> (no fds, no exe) until wait4 reaps it */
+	{
+		siginfo_t si;
+		struct stat st;
+		DIR *d;
+		struct dirent *e;
+		int n = 0;
+		pid_t c = fork();
+		if (c == 0)
+			_exit(7);
+		memset(&si, 0, sizeof(si));
+		waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+		snprintf(path, sizeof(path), "/proc/%d", c);
+		printf("zombie: /proc/<pid> %s", stat(path, &st) == 0 ? "present" : "absent");
+		snprintf(path, sizeof(path), "/proc/%d/fd", c);
+		d = opendir(path);
+		while (d && (e = readdir(d)) != NULL)
+			n += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		snprintf(path, sizeof(path), "/proc/%d/exe", c);
+		printf(", fds %d, exe %s", n, readlink(path, link, sizeof(link)) < 0 && errno == ENOENT ? "ENOENT" : "readable");
+		waitpid(c, NULL, 0);
+		snprintf(path, sizeof(path), "/proc/%d", c);
+		printf("; reaped: /proc/<pid> %s\n", stat(path, &st) == 0 ? "present" : "absent");
+	}
+	/* fdinfo of the eventfd: the lines differ per era */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", efd);
+	maps = fopen(path, "r");
+	while (maps && fgets(line, sizeof(line), maps))
+		printf("fdinfo: %s", line);
+	if (maps)
+		fclose(maps);
 	memset(&reg, 0, sizeof(reg));
 	reg.argsz = sizeof(reg);
 	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &reg)) {

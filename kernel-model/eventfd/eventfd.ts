@@ -26,6 +26,10 @@ export class EventfdCtx {
    * unmasks or masks an interrupt when signalled); called in registration order
    */
   readonly kernelListeners: Array<() => void> = [];
+  /** v6.12 ctx->id (do_eventfd's ida_alloc from eventfd_ida), shown in fdinfo; -1: none */
+  id = -1;
+  /** the allocator `id` came from, to give it back at release */
+  ida: EventfdIda | null = null;
   constructor(
     initval: number,
     readonly semaphore: boolean,
@@ -106,12 +110,48 @@ export const eventfdFops: FileOps = {
   llseek(f: File): number {
     return f.pos;
   },
+  release(f: File): void {
+    const ctx = f.priv as EventfdCtx;
+    if (ctx.ida !== null && ctx.id >= 0) ctx.ida.free(ctx.id);
+  },
+  /**
+   * eventfd_show_fdinfo (CONFIG_PROC_FS; 3.14 and v6.12): the count as "eventfd-count:" in hex
+   * padded to 16 columns; v6.12 also "eventfd-id:" and "eventfd-semaphore:" (0 or 1)
+   */
+  showFdinfo(f: File, fdinfo: 'pos-flags' | 'mnt-id-ino'): string {
+    const ctx = f.priv as EventfdCtx;
+    const out = `eventfd-count: ${ctx.count.toString(16).padStart(16, ' ')}\n`;
+    return fdinfo === 'pos-flags' ? out : `${out}eventfd-id: ${ctx.id}\neventfd-semaphore: ${ctx.semaphore ? 1 : 0}\n`;
+  },
 };
 
+/**
+ * fs/eventfd.c eventfd_ida (v6.12; "eventfd: present id to userspace via fdinfo", v5.2): the
+ * lowest free id from 0 (ida_alloc). One per kernel instance (the syscall layer owns it); an id
+ * goes back when the file is released (Linux: when the context's last reference goes, which a
+ * kernel user such as an irqfd can delay; the model frees it with the file).
+ */
+export class EventfdIda {
+  private readonly used = new Set<number>();
+  alloc(): number {
+    let id = 0;
+    while (this.used.has(id)) id++;
+    this.used.add(id);
+    return id;
+  }
+  free(id: number): void {
+    this.used.delete(id);
+  }
+}
+
 /** eventfd2(initval, flags): a new fd, -EINVAL for unknown flags, -EMFILE */
-export function sysEventfd(proc: Process, cpu: Cpu | null, initval: number, flags: number, lseek: 'never' | 'with-llseek' = 'never'): number {
+export function sysEventfd(proc: Process, cpu: Cpu | null, initval: number, flags: number, lseek: 'never' | 'with-llseek' = 'never', ida: EventfdIda | null = null): number {
   if ((flags & ~(EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC)) !== 0) return -EINVAL;
   const ctx = new EventfdCtx(initval, (flags & EFD_SEMAPHORE) !== 0, cpu);
+  if (ida !== null) {
+    ctx.ida = ida;
+    ctx.id = ida.alloc();
+  }
   const f = anonInodeGetFile('[eventfd]', eventfdFops, ctx, 2 | (flags & EFD_NONBLOCK), lseek);
   const fd = proc.fdInstall(f, (flags & EFD_CLOEXEC) !== 0);
   if (fd < 0) f.put();

@@ -18,7 +18,7 @@ import { ARM_NR as N } from './arm-nr.js';
  * as they are: their register arguments (`a`) decoded, then served by the layer or over the
  * VFS. Relative paths are resolved against the dirfd (the *at forms) or the process's cwd
  * first (fs/namei.c path_init; kernel-model/syscall/stat.ts resolveAt): open/openat
- * (fs/open.c), readlink/readlinkat (fs/stat.c; /proc/self/exe is the running image), getcwd
+ * (fs/open.c), readlink/readlinkat (fs/stat.c; /proc/<pid>/exe through procfs), getcwd
  * (fs/d_path.c), chdir/fchdir and access/faccessat(2) (fs/open.c), mkdir(at)/unlink(at)/rmdir
  * (fs/namei.c), stat64/lstat64/fstatat64/statx (fs/stat.c). The fd forms: _llseek and writev
  * (fs/read_write.c), pselect6 and ppoll (fs/select.c: timespec timeouts; the signal mask is
@@ -55,18 +55,13 @@ export function sysOpen(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Ar
   return x.kernel(t, UNR.open, [pathPtr, flags, at ? a[3]! : a[2]!]);
 }
 
-/** readlink(path, buf, size) / readlinkat(dirfd, path, buf, size); `exe`: the target of /proc/self/exe */
-export function sysReadlink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array, exe: string): SyscallResult {
+/** readlink(path, buf, size) / readlinkat(dirfd, path, buf, size); /proc/<pid>/exe is procfs's link (vfs/procfs.ts) */
+export function sysReadlink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
   const pathPtr = nr === N.readlink ? a[0]! : a[1]!;
   const buf = nr === N.readlink ? a[1]! : a[2]!;
   const size = nr === N.readlink ? a[2]! : a[3]!;
   const p = x.proc.mm.strndupUser(pathPtr, 4096);
   if (typeof p === 'number') return p;
-  if (p === '/proc/self/exe') {
-    if ((size | 0) <= 0) return -EINVAL;
-    const b = new TextEncoder().encode(exe).subarray(0, size);
-    return x.proc.mm.copyToUser(buf, b, 0, b.length) === 0 ? b.length : -EFAULT;
-  }
   if (p.length > 0 && !p.startsWith('/')) {
     const abs = resolveAt(x.layer.taskOf(x.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p);
     if (typeof abs === 'number') return abs;

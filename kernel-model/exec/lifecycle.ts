@@ -136,11 +136,11 @@ function readStrings(p: LinuxAbi, ptr: number): string[] | number {
 
 /**
  * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
- * ELF: the path is resolved against the cwd and read from `execFs` (/proc/self/exe is the
- * running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
+ * ELF: the path is resolved against the cwd and read from `execFs` (/proc/<pid>/exe is the
+ * file procfs's link names; the caller's own, the running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
  * a script) before anything changes. Past the point of no return: every mapping goes, the
  * new image and stack are loaded, close-on-exec fds close, the program break, comm and
- * /proc/self/exe follow the new file, and the thread restarts at the entry point.
+ * /proc/<pid>/exe follow the new file, and the thread restarts at the entry point.
  * Choice: only from a single-threaded process (de_thread's killing of the other threads is
  * not modelled): -EBUSY otherwise.
  */
@@ -154,15 +154,14 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   if (typeof envp === 'number') return envp;
   let abs: string;
   let bytes: Uint8Array | number;
-  if (path === '/proc/self/exe') {
-    abs = p.exe;
-    bytes = p.exeBytes ?? -ENOENT;
-  } else {
-    const r = path.startsWith('/') ? path : resolveAt(p.layer.taskOf(p.proc, t), AT_FDCWD, path);
-    if (typeof r === 'number') return r;
-    abs = r;
-    bytes = p.execFs === null ? -ENOENT : p.execFs(abs);
-  }
+  const r = path.startsWith('/') ? path : resolveAt(p.layer.taskOf(p.proc, t), AT_FDCWD, path);
+  if (typeof r === 'number') return r;
+  // /proc/<pid>/exe (/proc/self/exe through its link): procfs's proc_exe_link jumps to the
+  // executable; this process's own is the running image (execFs need not hold it)
+  const exe = /^\/proc\/[^/]+\/exe$/.test(r) ? p.layer.host.vfs.readlink(r) : null;
+  if (typeof exe === 'number') return exe;
+  abs = exe ?? r;
+  bytes = exe === p.exe && p.exeBytes !== null ? p.exeBytes : p.execFs === null ? -ENOENT : p.execFs(abs);
   if (typeof bytes === 'number') return bytes;
   try {
     parseElf(bytes);
@@ -229,7 +228,11 @@ export function sysWait(p: LinuxAbi, t: UnicornThread, pid: number, statusPtr: n
     if (p.mm.copyToUser(infop, b, 0, b.length) !== 0) return -EFAULT;
   }
   if (rusage !== 0 && p.mm.copyToUser(rusage, new Uint8Array(72), 0, 72) !== 0) return -EFAULT;
-  if ((options & WNOWAIT) === 0 || infop === null) p.children.splice(p.children.indexOf(z), 1);
+  if ((options & WNOWAIT) === 0 || infop === null) {
+    p.children.splice(p.children.indexOf(z), 1);
+    // release_task: the zombie's /proc/<pid> goes
+    p.layer.zombies.delete(z.proc.pid);
+  }
   // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
   return infop === null ? z.proc.pid : 0;
 }
@@ -266,8 +269,9 @@ export function clearChildTid(p: LinuxAbi, t: UnicornThread): void {
  * died of a fault or a host error, was ended by a signal (groupExit), or was the last one:
  * the other threads are ended, the exit is reported (`p.exit`, `layer.exits`, a kernel log
  * line for faults), the teardown hooks run, the files close and the memory goes
- * (proc.teardown), the interval timer stops; kernel/exit.c exit_notify: the children go to
- * init (reaped by it: no zombie is kept), the parent is notified.
+ * (proc.teardown), the interval timer stops; the process stays a zombie (layer.zombies: its
+ * /proc/<pid>) until its parent reaps it; kernel/exit.c exit_notify: the children go to init
+ * (reaped by it: their zombies go), the parent is notified.
  */
 export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   p.layer.taskOf(p.proc, t).finish();
@@ -300,11 +304,16 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   p.tree[0]!.onTreeTeardown?.(p);
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);
+  // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays); an orphan init reaps at once
+  if (p.parent !== null) p.layer.zombies.set(p.proc.pid, p.proc);
   p.waiting.clear();
   p.itimer.cancel();
   // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
   // the parent is notified
-  for (const c of p.children) c.parent = null;
+  for (const c of p.children) {
+    c.parent = null;
+    if (c.exit !== null) p.layer.zombies.delete(c.proc.pid);
+  }
   p.children.length = 0;
   if (p.parent !== null) childEnded(p.parent);
   if (p.forked) t.engine.release(p.proc);

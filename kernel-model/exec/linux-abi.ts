@@ -167,8 +167,13 @@ export class LinuxAbi implements SyscallBridge {
   nextTid: number;
   /** the whole process is ending (exit_group, a fatal signal): the next thread exit ends it */
   groupExit = false;
-  /** /proc/self/exe and the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
-  exe: string;
+  /** /proc/<pid>/exe (the process's `exe`) and the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
+  get exe(): string {
+    return this.proc.exe ?? '';
+  }
+  set exe(path: string) {
+    this.proc.exe = path;
+  }
   exeBytes: Uint8Array | null;
   /** the executables execve() can run */
   readonly execFs: ExecFs | null;
@@ -392,7 +397,7 @@ export class LinuxAbi implements SyscallBridge {
         return sysAccess(this, t, nr, a);
       case N.readlink:
       case N.readlinkat:
-        return sysReadlink(this, t, nr, a, this.exe);
+        return sysReadlink(this, t, nr, a);
       case N.mmap2: {
         const r = this.kernel(t, nr, a as unknown as number[]);
         if (typeof r === 'number' && r >= 0) this.space.changed(r, r + a[1]!);

@@ -26,8 +26,8 @@ export function procPidStatus(p: Process): string {
     `Tgid:\t${p.pid}\n` +
     `Pid:\t${p.pid}\n` +
     `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\n` +
-    `VmLck:\t${kb(p.mm.lockedVm)} kB\n` +
-    `VmPin:\t${kb(p.mm.pinnedVm)} kB\n` +
+    // task_mem only with an mm: a zombie (exited, not reaped) has none
+    (p.alive ? `VmLck:\t${kb(p.mm.lockedVm)} kB\nVmPin:\t${kb(p.mm.pinnedVm)} kB\n` : '') +
     `CapInh:\t${capHex(p.capInheritable)}\n` +
     `CapPrm:\t${capHex(p.capPermitted)}\n` +
     `CapEff:\t${capHex(p.capEffective)}\n` +

@@ -42,6 +42,11 @@ export interface ProcessOptions {
 export class Process {
   /** the command name (comm; execve sets it to the file's base name) */
   name: string;
+  /**
+   * mm->exe_file's path, /proc/<pid>/exe's text (the ARM ABI's exec sets it, execve changes
+   * it, fork's copy keeps it); null: no executable (a stub-CPU program): readlink -ENOENT
+   */
+  exe: string | null = null;
   /** the cwd's path as chdir/fchdir found it */
   private cwdPath = '/';
   /** the cwd when it is a tmpfs directory: its path follows renames (fs->pwd holds the dentry) */

@@ -3,7 +3,7 @@ import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgra
 import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTTY, EOVERFLOW, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops, oopsReport } from '../base/oops.js';
-import { sysEventfd } from '../eventfd/eventfd.js';
+import { EventfdIda, sysEventfd } from '../eventfd/eventfd.js';
 import { MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE } from '../process/mm.js';
 import { UserMemory } from '../process/user-memory.js';
 import type { MemoryHost } from '../process/pages.js';
@@ -17,7 +17,7 @@ import type { Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { sysGetdents64, sysLseek, sysRead, sysReadlink, sysWrite } from './rw.js';
 import { createPipeFiles } from '../vfs/pipe.js';
-import type { ProcFdAnonOpen } from '../vfs/procfs.js';
+import type { ProcFdAnonOpen, ProcFdinfo } from '../vfs/procfs.js';
 import { consoleFops } from './console.js';
 import { ThreadTask } from './task.js';
 
@@ -68,6 +68,8 @@ export interface SyscallHost {
   readonly getrandom?: boolean;
   /** what an open of /proc/<pid>/fd/N of an anonymous inode does (profile.caps.procFdAnonOpen; default 3.14's), kernel-model/vfs/procfs.ts */
   readonly procFdAnonOpen?: ProcFdAnonOpen;
+  /** what /proc/<pid>/fdinfo/N prints (profile.caps.procFdinfo; default 3.14's), kernel-model/vfs/procfs.ts */
+  readonly procFdinfo?: ProcFdinfo;
 }
 
 /** How a process ended, for reports. */
@@ -91,6 +93,12 @@ export interface ProcessExitReport {
  */
 export class SyscallLayer {
   readonly processes = new Map<number, Process>();
+  /**
+   * exited ARM-ABI processes their parent has not reaped yet (EXIT_ZOMBIE: kernel/exit.c
+   * exit_notify keeps the task until wait4's release_task): their /proc/<pid> stays, empty of
+   * fds and mappings (exec/lifecycle.ts threadExited adds, sysWait and the parent's exit remove)
+   */
+  readonly zombies = new Map<number, Process>();
   readonly exits: ProcessExitReport[] = [];
   private nextPid = 100;
   private nextTid = 1000;
@@ -105,10 +113,12 @@ export class SyscallLayer {
    * vfio_lock_acct on current->mm, `type1LockAcct`).
    */
   current: Process | null = null;
+  /** fs/eventfd.c eventfd_ida: this kernel's eventfd ids (v6.12 fdinfo "eventfd-id:") */
+  readonly eventfdIda = new EventfdIda();
 
   constructor(readonly host: SyscallHost) {
     // procfs's /proc/<pid> and /proc/self come from this layer's processes and `current`
-    host.vfs.bindProcesses({ processes: () => this.processes.values(), current: () => this.current }, host.procFdAnonOpen ?? 'anon-inode-fops');
+    host.vfs.bindProcesses({ processes: () => [...this.processes.values(), ...this.zombies.values()], current: () => this.current }, host.procFdAnonOpen ?? 'anon-inode-fops', host.procFdinfo ?? 'pos-flags');
   }
 
   get cpu(): Cpu {
@@ -300,8 +310,8 @@ export class SyscallLayer {
       }
       case NR.mmap2: return this.sysMmap(t, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) | 0), ((a[3] ?? 0) | 0), ((a[4] ?? 0) | 0), ((a[5] ?? 0) >>> 0) * PAGE_SIZE);
       case NR.getdents64: return this.sysGetdents64(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) >>> 0), ((a[2] ?? 0) >>> 0));
-      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0, this.host.anonInodeLseek);
-      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0), this.host.anonInodeLseek);
+      case NR.eventfd: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), 0, this.host.anonInodeLseek, this.eventfdIda);
+      case NR.eventfd2: return sysEventfd(t.proc, this.cpu, ((a[0] ?? 0) >>> 0), ((a[1] ?? 0) | 0), this.host.anonInodeLseek, this.eventfdIda);
       default: return -ENOSYS;
     }
   }
@@ -347,7 +357,7 @@ export class SyscallLayer {
       mmap: (addr, len, prot, flags, fd, off) => call((t) => self.sysMmap(t, addr >>> 0, len >>> 0, prot, flags, fd, off)),
       munmap: (addr, len) => call((t) => t.mm.munmap(addr >>> 0, len >>> 0)),
       mprotect: (addr, len, prot) => call((t) => t.mm.mprotect(addr >>> 0, len >>> 0, prot)),
-      eventfd: (init, flags) => call((t) => sysEventfd(t.proc, self.cpu, init, flags, self.host.anonInodeLseek)),
+      eventfd: (init, flags) => call((t) => sysEventfd(t.proc, self.cpu, init, flags, self.host.anonInodeLseek, self.eventfdIda)),
       poll: (fds, nfds, timeout) => call((t) => self.sysPoll(t, fds >>> 0, nfds >>> 0, timeout | 0)),
       select: (n, r, w, e, tv) => call((t) => self.sysSelect(t, n | 0, r >>> 0, w >>> 0, e >>> 0, tv >>> 0)),
       nanosleep: (req, rem) => call((t) => self.sysNanosleep(t, req >>> 0, rem >>> 0)),

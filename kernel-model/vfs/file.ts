@@ -54,6 +54,11 @@ export interface FileOps {
   readdir?(f: File): DirEntry[] | number;
   release?(f: File): void;
   /**
+   * show_fdinfo: the lines /proc/<pid>/fdinfo/N adds after its own (fs/proc/fd.c seq_show);
+   * `fdinfo` is the profile's procFdinfo (vfs/procfs.ts ProcFdinfo)
+   */
+  showFdinfo?(f: File, fdinfo: 'pos-flags' | 'mnt-id-ino'): string;
+  /**
    * read/write never update *ppos (the file position stays where it was): Linux's
    * vfs_read/vfs_write write back whatever the driver left in *ppos, and some drivers
    * (vfio_device_fops_read/write -> vfio-platform's read/write) never touch it. Absent:

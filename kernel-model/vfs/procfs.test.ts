@@ -37,7 +37,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       expect(ls(a, '/proc')).toEqual(['.', '..', 'interrupts', 'self', String(a.proc.pid), String(b.proc.pid)]);
       expect(a.readlink('/proc/self')).toBe(String(a.proc.pid));
       expect(b.readlink('/proc/self')).toBe(String(b.proc.pid));
-      expect(ls(a, '/proc/self')).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps']);
+      expect(ls(a, '/proc/self')).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
       expect(a.cat(`/proc/${b.proc.pid}/status`)).toContain(`Pid:\t${b.proc.pid}\n`);
       // /proc/<pid>/fd is S_IRUSR|S_IXUSR of the task's owner: another user cannot list it
       expect(ls(b, `/proc/${a.proc.pid}/fd`)).toBe(-EACCES);
@@ -80,14 +80,43 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
         expect(anon).toBe(-ENXIO);
       }
       expect(u.open(`/proc/self/fd/${r}`, O_RDONLY)).toBe(-ENXIO);
-      // fdinfo: pos and flags in octal
-      expect(u.cat(`/proc/self/fdinfo/${efd}`)).toBe('pos:\t0\nflags:\t02\n');
+      // fdinfo: pos and flags in octal, then eventfd_show_fdinfo (v6.12: mnt_id, ino, id, semaphore too)
+      const count = 'eventfd-count:                0\n';
+      if (era === '3.14') expect(u.cat(`/proc/self/fdinfo/${efd}`)).toBe(`pos:\t0\nflags:\t02\n${count}`);
+      else expect(u.cat(`/proc/self/fdinfo/${efd}`)).toBe(`pos:\t0\nflags:\t02\nmnt_id:\t3\nino:\t${sys.vfs.anonIno}\n${count}eventfd-id: 0\neventfd-semaphore: 0\n`);
       for (const fd of [device, efd, r, w, again]) u.call('close', [fd]);
       if (anon > 0) u.call('close', [anon]);
       const after = (ls(u, '/proc/self/fd') as string[]).slice(2).map(Number);
       // the container and the group, and the listing's own fd (the lowest free number: the device's)
       expect(after).toEqual([container, group, device]);
       expect(u.readlink(`/proc/self/fd/${device}`)).toBe(-ENOENT);
+    });
+
+    it(`${era}: /proc/<pid>/fdinfo/N: pos, flags (O_CLOEXEC from the fd), ${era === '3.14' ? 'no mnt_id or ino' : 'mnt_id per mount and the inode'}; eventfd's count${era === '3.14' ? '' : ', its id (lowest free, reused) and EFD_SEMAPHORE'}`, () => {
+      const { sys, u } = setup(profile);
+      const e1 = u.call('eventfd2', [0x1234, 0o2000000 | 1]); // EFD_CLOEXEC | EFD_SEMAPHORE
+      const e2 = u.call('eventfd2', [0, 0]);
+      const t = sys.syscalls.taskOf(u.proc, null);
+      expect(sys.syscalls.sysPipe2(t, u.page, 0)).toBe(0);
+      const r = u.mem.read32(u.page);
+      const cons = u.open('/proc/self/status', O_RDONLY);
+      expect(u.call('read', [cons, u.page + 0x800, 5])).toBe(5);
+      const lines = (fd: number): string[] => String(u.cat(`/proc/${u.proc.pid}/fdinfo/${fd}`)).split('\n');
+      if (era === '3.14') {
+        expect(lines(e1)).toEqual(['pos:\t0', 'flags:\t02000002', 'eventfd-count:             1234', '']);
+        expect(lines(r)).toEqual(['pos:\t0', 'flags:\t00', '']);
+        expect(lines(cons)).toEqual(['pos:\t5', 'flags:\t00', '']);
+      } else {
+        expect(lines(e1)).toEqual(['pos:\t0', 'flags:\t02000002', 'mnt_id:\t3', `ino:\t${sys.vfs.anonIno}`, 'eventfd-count:             1234', 'eventfd-id: 0', 'eventfd-semaphore: 1', '']);
+        expect(lines(e2).slice(4)).toEqual(['eventfd-count:                0', 'eventfd-id: 1', 'eventfd-semaphore: 0', '']);
+        expect(lines(r)).toEqual(['pos:\t0', 'flags:\t00', 'mnt_id:\t2', expect.stringMatching(/^ino:\t[1-9]\d*$/), '']);
+        expect(lines(r)[3]).toBe(`ino:\t${/\d+/.exec(String(u.readlink(`/proc/self/fd/${r}`)))![0]}`);
+        expect(lines(cons).slice(0, 3)).toEqual(['pos:\t5', 'flags:\t00', 'mnt_id:\t5']);
+        // ida_alloc: a closed eventfd's id is the next one's
+        u.call('close', [e1]);
+        const e3 = u.call('eventfd2', [0, 0]);
+        expect(lines(e3)[5]).toBe('eventfd-id: 0');
+      }
     });
 
     it(`${era}: /proc/self/maps: a VFIO region mmap shows the device file, shared, the region's physical address as offset`, () => {
@@ -104,6 +133,24 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       expect(line.slice(0, 49)).toMatch(new RegExp(`^${hex(va)}-${hex(va + 4096)} rw-s 2c0a0000 00:00 \\d+ +$`));
       expect(line.slice(49)).toBe('anon_inode:[vfio-device]');
       expect(maps.find((l) => l.startsWith(hex(u.page)))).toBe(`${hex(u.page)}-${hex(u.page + 4096)} rw-p 00000000 00:00 0 `);
+    });
+  }
+
+  for (const [profile, era] of ERAS) {
+    it(`${era}: /proc/<pid>/cwd and /proc/<pid>/exe are links to the cwd and the executable (proc_cwd_link, proc_exe_link); no executable: -ENOENT`, () => {
+      const sys = new System({ profile });
+      const a = new User(sys, 'a');
+      const b = new User(sys, 'b');
+      expect(a.readlink(`/proc/${b.proc.pid}/cwd`)).toBe('/');
+      b.proc.cwd = '/tmp';
+      expect(a.readlink(`/proc/${b.proc.pid}/cwd`)).toBe('/tmp');
+      expect(b.readlink('/proc/self/cwd')).toBe('/tmp');
+      expect(a.readlink('/proc/self/cwd')).toBe('/');
+      // a stub-CPU process has no mm->exe_file
+      expect(a.readlink('/proc/self/exe')).toBe(-ENOENT);
+      b.proc.exe = '/bin/busybox';
+      expect(a.readlink(`/proc/${b.proc.pid}/exe`)).toBe('/bin/busybox');
+      expect(b.readlink('/proc/self/exe')).toBe('/bin/busybox');
     });
   }
 

@@ -20,7 +20,7 @@ import { EACCES } from './errors.js';
 import { File, type DirEntry } from './file.js';
 import { textFops } from './nodes.js';
 import { TmpfsDir, tmpfsDirPath } from './tmpfs.js';
-import type { VNode } from './vfs.js';
+import type { Mount, VNode } from './vfs.js';
 
 /**
  * how an open of /proc/<pid>/fd/N reaches a file that has no path (an anonymous inode): the
@@ -31,7 +31,30 @@ import type { VNode } from './vfs.js';
  */
 export type ProcFdAnonOpen = 'anon-inode-fops' | 'enxio';
 
-/** what procfs needs of the rest of the kernel: the live processes and `current` */
+/**
+ * what /proc/<pid>/fdinfo/N prints: the profile's `procFdinfo` (fs/proc/fd.c seq_show).
+ * 'pos-flags': 3.14 "pos:\t%lli\nflags:\t0%o\n"; 'mnt-id-ino': v6.12 also the mount's id
+ * ("mnt_id:", 49d063cb3 "proc: show mnt_id in /proc/pid/fdinfo", v3.15) and the inode number
+ * ("ino:", the "procfs/dmabuf" commit that added it, v5.14). Then, in both, the
+ * file's show_fdinfo (FileOps.showFdinfo), which may print per era too (eventfd).
+ */
+export type ProcFdinfo = 'pos-flags' | 'mnt-id-ino';
+
+/**
+ * mnt_id (model choice): Linux numbers mounts from mnt_id_ida as they are made, internal
+ * kern_mounts included (rootfs, sysfs, proc's own, pipefs, anon_inodefs, ...), so the real
+ * numbers depend on the config. The model numbers its mounts once, in the order a boot would
+ * make them: the root, pipefs (init_pipe_fs) and anon_inodefs (anon_inode_init, both
+ * fs_initcall), devtmpfs (devtmpfs_mount), then /proc, /sys and /tmp as init mounts them.
+ */
+export const MNT_ID: Readonly<Record<Mount | 'pipefs' | 'anon_inodefs', number>> = { root: 1, pipefs: 2, anon_inodefs: 3, dev: 4, proc: 5, sys: 6, tmp: 7 };
+
+/**
+ * what procfs needs of the rest of the kernel: the processes and `current`. `processes` gives
+ * the live ones and the zombies (exited, not yet reaped: their /proc/<pid> stays until
+ * release_task; proc_fd_link, the fd and fdinfo listings and maps find no files or mm,
+ * proc_cwd_link and proc_exe_link -ENOENT: here the lookup fails)
+ */
 export interface ProcfsHost {
   processes(): Iterable<Process>;
   current(): Process | null;
@@ -45,10 +68,14 @@ export interface PidFile {
 
 /**
  * the entries of /proc/<pid> the model has, in tgid_base_stuff's order (fs/proc/base.c, 3.14
- * and v6.12: DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps")); registered files
+ * and v6.12: DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ... LNK("cwd"),
+ * LNK("root"), LNK("exe")); registered files
  * the array does not name come after, by name
  */
-const TGID_BASE_ORDER = ['fd', 'fdinfo', 'status', 'maps'];
+const TGID_BASE_ORDER = ['fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe'];
+
+/** the entries procfs.ts makes itself (the rest of TGID_BASE_ORDER are registered files) */
+const BUILTIN = ['fd', 'fdinfo', 'maps', 'cwd', 'exe'];
 
 /** inode numbers of the per-process entries: a hash of the pid and the path below it, in [3e6, 4e6) */
 export function procIno(pid: number, sub: string): number {
@@ -89,17 +116,21 @@ export class Procfs {
     private readonly selfIno: () => number,
     /** the inode number fstat gives an open file (its node's, the anonymous inode's) */
     private readonly fileIno: (f: File) => number,
+    /** the profile's procFdinfo */
+    private readonly fdinfoFormat: ProcFdinfo = 'pos-flags',
+    /** the mount of a path-backed open file (its f_path.mnt) */
+    private readonly fileMount: (f: File) => Mount = () => 'root',
   ) {}
 
-  /** the live process with this pid (find_task_by_pid_ns), or null */
+  /** the process (live or zombie) with this pid (find_task_by_pid_ns), or null */
   private process(pid: number): Process | null {
-    for (const p of this.host.processes()) if (p.pid === pid && p.alive) return p;
+    for (const p of this.host.processes()) if (p.pid === pid) return p;
     return null;
   }
 
-  /** the live processes by pid ascending (next_tgid's walk of the pid idr) */
+  /** the processes (live and zombies) by pid ascending (next_tgid's walk of the pid idr) */
   private pids(): Process[] {
-    return [...this.host.processes()].filter((p) => p.alive).sort((a, b) => a.pid - b.pid);
+    return [...this.host.processes()].sort((a, b) => a.pid - b.pid);
   }
 
   /**
@@ -125,20 +156,24 @@ export class Procfs {
 
   /** /proc/<pid> (proc_pid_instantiate: S_IFDIR 0555, owned by the task's euid; proc_tgid_base_operations) */
   private pidDir(p: Process): VNode {
-    const names = [...TGID_BASE_ORDER.filter((n) => n === 'fd' || n === 'fdinfo' || n === 'maps' || this.files.has(n)), ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
+    const names = [...TGID_BASE_ORDER.filter((n) => BUILTIN.includes(n) || this.files.has(n)), ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
     return {
       kind: 'dir',
       mode: 0o555,
       ino: procIno(p.pid, ''),
       uid: p.uid,
       lookup: (name) => (names.includes(name) ? this.pidEntry(p, name) : null),
-      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, name)?.ino ?? 0, type: name === 'fd' || name === 'fdinfo' ? DT_DIR : DT_REG })),
+      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, name)?.ino ?? procIno(p.pid, name), type: name === 'fd' || name === 'fdinfo' ? DT_DIR : name === 'cwd' || name === 'exe' ? DT_LNK : DT_REG })),
     };
   }
 
   private pidEntry(p: Process, name: string): VNode | null {
     if (name === 'fd') return this.fdDir(p);
     if (name === 'fdinfo') return this.fdinfoDir(p);
+    // proc_cwd_link (fs->pwd) and proc_exe_link (get_task_exe_file: none, -ENOENT; here the
+    // lookup fails, where Linux finds the entry and fails the readlink), 3.14 and v6.12
+    if (name === 'cwd') return p.alive ? { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid } : null;
+    if (name === 'exe') return p.exe === null || !p.alive ? null : { kind: 'link', ino: procIno(p.pid, 'exe'), target: p.exe, uid: p.uid };
     if (name === 'maps') return this.textFile(p, 'maps', procIno(p.pid, 'maps'), (q) => procMaps(q, this.fileIno));
     const f = this.files.get(name);
     return f === undefined ? null : this.textFile(p, name, f.ino, f.provider);
@@ -226,10 +261,21 @@ export class Procfs {
     };
   }
 
-  /** fs/proc/fd.c seq_show: "pos:\t%lli\nflags:\t0%o\n" (the fd's close-on-exec as O_CLOEXEC) */
+  /**
+   * fs/proc/fd.c seq_show (3.14, v6.12): "pos:" and "flags:" (octal, the fd's close-on-exec as
+   * O_CLOEXEC); with 'mnt-id-ino' then "mnt_id:" (MNT_ID: a pipe's pipefs, an anonymous
+   * inode's anon_inodefs, else the mount the path is on) and "ino:" (file_inode's i_ino, as
+   * fstat shows it); then the file's show_fdinfo. show_fd_locks' "lock:" lines are not
+   * modelled (the model has no file locks).
+   */
   private fdinfo(p: Process, fd: number, f: File): string {
     const cloexec = p.fdEntry(fd)?.cloexec === true ? 0o2000000 : 0;
-    return `pos:\t${f.pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\n`;
+    let out = `pos:\t${f.pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\n`;
+    if (this.fdinfoFormat === 'mnt-id-ino') {
+      const mnt = f.path === 'pipe:' ? MNT_ID.pipefs : f.path.startsWith('anon_inode:') ? MNT_ID.anon_inodefs : MNT_ID[this.fileMount(f)];
+      out += `mnt_id:\t${mnt}\nino:\t${this.fileIno(f) >>> 0}\n`;
+    }
+    return out + (f.ops.showFdinfo?.(f, this.fdinfoFormat) ?? '');
   }
 }
 

@@ -7,7 +7,7 @@ import { File, type DirEntry, type Task } from './file.js';
 import { mayCreate, mayDelete, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
-import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcfsHost } from './procfs.js';
+import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost } from './procfs.js';
 
 // the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts
 
@@ -544,8 +544,9 @@ export class Vfs {
    * give /proc its per-process entries (procfs.ts: /proc/<pid>, /proc/self) from the process
    * table; `anonOpen` is the profile's `procFdAnonOpen`. The syscall layer binds its own.
    */
-  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops'): void {
-    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f));
+  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags'): void {
+    const mnt = (f: File): Mount => (f.priv instanceof TmpfsFile || f.priv instanceof TmpfsDir ? 'tmp' : this.mountOf(f.path));
+    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt);
     this.proc.dynamic = pf;
   }
 
