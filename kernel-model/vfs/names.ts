@@ -18,7 +18,7 @@ export const RENAME_WHITEOUT = 4;
 /** The lookups of the namespace these calls use (Vfs provides them) */
 export interface NamesOps {
   /** filename_parentat (Vfs.parentOf) */
-  parentOf(path: string): Parent | number;
+  parentOf(path: string, cred: Cred): Parent | number;
   /** the mount of the directory a Parent names */
   parentMount(p: Parent): Mount;
   /** the mount of a node found at `path` */
@@ -26,7 +26,7 @@ export interface NamesOps {
   /** mnt_want_write refused: a read-only mount */
   readOnly(m: Mount): boolean;
   /** filename_create: the parent of a name to create, or -errno */
-  create(path: string, wantDir: boolean): Parent | number;
+  create(path: string, wantDir: boolean, cred: Cred): Parent | number;
 }
 
 /**
@@ -46,9 +46,9 @@ export interface NamesOps {
  * Open descriptors keep their inodes: a renamed or replaced file stays readable through them.
  */
 export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: number, cred: Cred): number {
-  const op = ops.parentOf(oldPath);
+  const op = ops.parentOf(oldPath, cred);
   if (typeof op === 'number') return op;
-  const np = ops.parentOf(newPath);
+  const np = ops.parentOf(newPath, cred);
   if (typeof np === 'number') return np;
   const mount = ops.parentMount(op);
   if (mount !== ops.parentMount(np)) return -EXDEV;
@@ -124,7 +124,7 @@ export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: n
  * directory -EPERM, an inode whose last name is gone -ENOENT; shmem_link adds the name
  */
 export function link(ops: NamesOps, old: { node: VNode | null; path: string }, newPath: string, cred: Cred): number {
-  const at = ops.create(newPath, false);
+  const at = ops.create(newPath, false, cred);
   if (typeof at === 'number') return at;
   // a file without a node here (a pipe, an anonymous inode) is on a mount of its own
   if (old.node === null || ops.mountOfNode(old.node, old.path) !== ops.parentMount(at)) return -EXDEV;
@@ -148,7 +148,7 @@ export function link(ops: NamesOps, old: { node: VNode | null; path: string }, n
  * PAGE_SIZE limit cannot be reached.)
  */
 export function symlink(ops: NamesOps, target: string, newPath: string, cred: Cred): number {
-  const at = ops.create(newPath, false);
+  const at = ops.create(newPath, false, cred);
   if (typeof at === 'number') return at;
   const p = mayCreate(cred, at.dir, at.name);
   if (p < 0) return p;

@@ -4,7 +4,7 @@ import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout 
 import { RootfsDir, RootfsFile, type RootfsSource } from './rootfs.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type Task } from './file.js';
-import { mayCreate, mayDelete, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
+import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcfsHost } from './procfs.js';
@@ -191,8 +191,12 @@ export class Vfs {
    * followed counts against MAXSYMLINKS (3.14 follow_link, v6.12 pick_link: the 41st is
    * -ELOOP). A relative target is walked from the link's directory, an absolute one from the
    * root. `final`: the last of `comps` is the path's last component (false: it is a parent).
+   * Every directory a component is looked up in must be searchable by `cred` (link_path_walk's
+   * may_lookup -> inode_permission(MAY_EXEC) at the top of each component, ".", ".." and the
+   * last included, 3.14 and v6.12): -EACCES, after the -ENOTDIR of a non-directory and before
+   * the component's own -ENOENT.
    */
-  private walkFrom(dir: DirNode, stack: string[], comps: readonly string[], trailing: boolean, followLast: boolean, final: boolean, depth: number, w: { links: number }): Lookup | number {
+  private walkFrom(dir: DirNode, stack: string[], comps: readonly string[], trailing: boolean, followLast: boolean, final: boolean, depth: number, w: { links: number }, cred: Cred): Lookup | number {
     let node: VNode = dir;
     let parent: DirNode = dir;
     let name = '';
@@ -201,13 +205,17 @@ export class Vfs {
       const last = i === comps.length - 1;
       if (node.kind !== 'dir') return -ENOTDIR;
       const d: DirNode = node;
+      // may_lookup (fs/namei.c): search permission on the directory, no allocation
+      const perm = permission(cred, d, MAY_EXEC);
+      if (perm < 0) return perm;
       if (c === '.') {
         name = '';
         continue;
       }
       if (c === '..') {
         stack.pop();
-        const up = this.walkFrom(this.root, [], [...stack], false, true, true, 0, { links: 0 });
+        // follow_dotdot moves to the parent without checking the directories above it: ROOT_CRED
+        const up = this.walkFrom(this.root, [], [...stack], false, true, true, 0, { links: 0 }, ROOT_CRED);
         if (typeof up === 'number') return up;
         if (up.node === null) return -ENOENT;
         node = up.node;
@@ -236,7 +244,7 @@ export class Vfs {
         if (t.length === 0) return -ENOENT;
         const tc = t.split('/').filter((x) => x.length > 0);
         const abs = t.startsWith('/');
-        const r = this.walkFrom(abs ? this.root : d, abs ? [] : [...stack], tc, t.endsWith('/') && tc.length > 0, true, true, endOfPath ? depth : depth + 1, w);
+        const r = this.walkFrom(abs ? this.root : d, abs ? [] : [...stack], tc, t.endsWith('/') && tc.length > 0, true, true, endOfPath ? depth : depth + 1, w, cred);
         if (typeof r === 'number') return r;
         if (r.node === null) {
           if (!endOfPath) return -ENOENT;
@@ -257,19 +265,23 @@ export class Vfs {
     return { node, dir: parent, name, path: '/' + stack.join('/'), trailing };
   }
 
-  /** look a path up: its node (null: the last component is missing, its directory exists) or -errno */
-  lookup(path: string, followLast: boolean): Lookup | number {
+  /**
+   * look a path up: its node (null: the last component is missing, its directory exists) or
+   * -errno; `cred` is the caller's (every directory on the way needs its search permission),
+   * root for the model's own lookups
+   */
+  lookup(path: string, followLast: boolean, cred: Cred = ROOT_CRED): Lookup | number {
     const comps = path.split('/').filter((c) => c.length > 0);
-    return this.walkFrom(this.root, [], comps, path.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 });
+    return this.walkFrom(this.root, [], comps, path.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 }, cred);
   }
 
   /**
    * Walk a path. Links in the middle are always followed; the last component's link
    * only with followLast (or a trailing "/"). Returns the node and its canonical absolute
-   * path, or -errno.
+   * path, or -errno. `cred`: as lookup's.
    */
-  walk(path: string, followLast: boolean): { node: VNode; path: string } | number {
-    const r = this.lookup(path, followLast);
+  walk(path: string, followLast: boolean, cred: Cred = ROOT_CRED): { node: VNode; path: string } | number {
+    const r = this.lookup(path, followLast, cred);
     if (typeof r === 'number') return r;
     if (r.node === null) return -ENOENT;
     return { node: r.node, path: r.path };
@@ -277,15 +289,21 @@ export class Vfs {
 
   /**
    * filename_parentat: the directory a path's last component is in (links on the way followed),
-   * the component and its kind; -ENOENT / -ENOTDIR / -ELOOP from the walk
+   * the component and its kind; -ENOENT / -ENOTDIR / -ELOOP from the walk, -EACCES when a
+   * directory on the way or the last component's own directory is not searchable by `cred`
+   * (link_path_walk runs may_lookup before it sees that a component is the last)
    */
-  parentOf(path: string): Parent | number {
+  parentOf(path: string, cred: Cred = ROOT_CRED): Parent | number {
     const comps = path.split('/').filter((c) => c.length > 0);
     const trailing = path.endsWith('/') && comps.length > 0;
     const last = comps.pop();
-    const r = this.walkFrom(this.root, [], comps, false, true, false, 0, { links: 0 });
+    const r = this.walkFrom(this.root, [], comps, false, true, false, 0, { links: 0 }, cred);
     if (typeof r === 'number') return r;
     const dir = r.node as DirNode;
+    if (last !== undefined) {
+      const perm = permission(cred, dir, MAY_EXEC);
+      if (perm < 0) return perm;
+    }
     const type = last === undefined ? 'root' : last === '.' ? 'dot' : last === '..' ? 'dotdot' : 'norm';
     const name = type === 'norm' ? last! : '';
     return { dir, name, path: (r.path === '/' ? '' : r.path) + '/' + name, type, trailing };
@@ -297,7 +315,7 @@ export class Vfs {
     const creat = (flags & O_CREAT) !== 0;
     // build_open_flags: O_CREAT|O_EXCL implies O_NOFOLLOW
     const excl = creat && (flags & O_EXCL) !== 0;
-    const r = this.lookup(path, (flags & O_NOFOLLOW) === 0 && !excl);
+    const r = this.lookup(path, (flags & O_NOFOLLOW) === 0 && !excl, cred);
     if (typeof r === 'number') return r;
     if (r.node === null) {
       if (!creat) return -ENOENT;
@@ -341,8 +359,8 @@ export class Vfs {
    * -EEXIST; a trailing "/" when no directory is made -ENOENT; then a read-only mount -EROFS
    * (mnt_want_write's answer waits for these)
    */
-  private create(path: string, wantDir: boolean): Parent | number {
-    const at = this.parentOf(path);
+  private create(path: string, wantDir: boolean, cred: Cred): Parent | number {
+    const at = this.parentOf(path, cred);
     if (typeof at === 'number') return at;
     if (at.type !== 'norm') return -EEXIST;
     if (at.dir.lookup(at.name) !== null) return -EEXIST;
@@ -358,7 +376,7 @@ export class Vfs {
    * model's devtmpfs (Linux's is a shmem and would take it)
    */
   mkdir(path: string, mode: number, cred: Cred = ROOT_CRED): number {
-    const at = this.create(path, true);
+    const at = this.create(path, true, cred);
     if (typeof at === 'number') return at;
     const p = mayCreate(cred, at.dir, at.name);
     if (p < 0) return p;
@@ -375,7 +393,7 @@ export class Vfs {
    * ->unlink / ->rmdir for user space), a non-empty directory -ENOTEMPTY
    */
   remove(path: string, rmdir: boolean, cred: Cred = ROOT_CRED): number {
-    const at = this.parentOf(path);
+    const at = this.parentOf(path, cred);
     if (typeof at === 'number') return at;
     if (at.type !== 'norm') return rmdir ? (at.type === 'dot' ? -EINVAL : at.type === 'dotdot' ? -ENOTEMPTY : -EBUSY) : -EISDIR;
     if (this.readOnly(this.parentMount(at))) return -EROFS;
@@ -423,11 +441,11 @@ export class Vfs {
 
   private namesOps(): NamesOps {
     return {
-      parentOf: (p) => this.parentOf(p),
+      parentOf: (p, c) => this.parentOf(p, c),
       parentMount: (p) => this.parentMount(p),
       mountOfNode: (n, p) => this.mountOfNode(n, p),
       readOnly: (m) => this.readOnly(m),
-      create: (p, wantDir) => this.create(p, wantDir),
+      create: (p, wantDir, c) => this.create(p, wantDir, c),
     };
   }
 
@@ -471,9 +489,9 @@ export class Vfs {
     return node instanceof TmpfsFile ? node.setSize(len) : 0;
   }
 
-  /** readlink(2): the link text, or -ENOENT / -EINVAL (not a link) */
-  readlink(path: string): string | number {
-    const r = this.walk(path, false);
+  /** readlink(2): the link text, or -ENOENT / -EACCES / -EINVAL (not a link) */
+  readlink(path: string, cred: Cred = ROOT_CRED): string | number {
+    const r = this.walk(path, false, cred);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'link') return -EINVAL;
     return r.node.target;
