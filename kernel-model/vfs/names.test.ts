@@ -342,3 +342,33 @@ describe('search permission along a path (fs/namei.c link_path_walk -> may_looku
     expect(out).toEqual([0, -EACCES]);
   });
 });
+
+describe('devtmpfs takes user names (drivers/base/devtmpfs.c: a shmem or ramfs)', () => {
+  const era = (c: Capabilities): unknown[] => {
+    const m = machine(c);
+    const v = m.vfs;
+    const opens: number[] = [];
+    v.addDevNode('/dev/vfio/0', 0o600, () => { opens.push(1); return -ENOENT; });
+    const out: unknown[] = [v.mkdir('/dev/x', 0o755), v.mkdir('/dev/x', 0o755), v.mkdir('/dev/x/y', 0o700)];
+    write(m, '/dev/x/f', 'data');
+    out.push(dataOf(m, '/dev/x/f'), v.symlink('x/f', '/dev/lf'), dataOf(m, '/dev/lf'));
+    out.push(v.rename('/dev/x/f', '/dev/g', 0), dataOf(m, '/dev/g'), v.rename('/dev/g', '/tmp/g', 0));
+    out.push(v.link(found(m, '/dev/g'), '/dev/g2'), (statOf(m, '/dev/g') as { nlink: number }).nlink);
+    out.push(v.remove('/dev/x', true), v.remove('/dev/x/y', true), v.remove('/dev/x', true), v.remove('/dev/g', false));
+    // a non-root caller: /dev is root's 0755
+    out.push(v.mkdir('/dev/z', 0o755, USER), v.remove('/dev/g2', false, USER));
+    // the driver's node: unlinked by a user, the name is gone, removeDevNode does not touch a new one there
+    out.push(v.remove('/dev/vfio/0', false), typeof v.walk('/dev/vfio/0', true));
+    write(m, '/dev/vfio/0', 'mine');
+    v.removeDevNode('/dev/vfio/0');
+    out.push(dataOf(m, '/dev/vfio/0'), v.remove('/dev/vfio/0', false), v.remove('/dev/vfio', true), v.addDevNode('/dev/vfio/0', 0o600, () => -ENOENT));
+    return out;
+  };
+  const want = [0, -EEXIST, 0, 'data', 0, 'data', 0, 'data', -EXDEV, 0, 2, -ENOTEMPTY, 0, 0, 0, -EACCES, -EACCES, 0, 'number', 'mine', 0, 0, 0];
+  it('3.14: mkdir, O_CREAT, symlink, rename, link, unlink and rmdir under /dev', () => {
+    expect(era(KERNEL_3_14)).toEqual(want);
+  });
+  it('v6.12: the same', () => {
+    expect(era(MAINLINE)).toEqual(want);
+  });
+});

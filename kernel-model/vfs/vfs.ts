@@ -52,6 +52,10 @@ export class RamDir {
     /** from its Vfs's inode counter (Vfs.nextIno) */
     readonly ino: number,
     public mode = 0o755,
+    /** a devtmpfs directory (/dev and the directories below it): user space may add and remove names */
+    readonly devtmpfs = false,
+    /** i_uid of a directory mkdir made in /dev (the creator's fsuid); the others are root's */
+    public uid?: number,
   ) {}
   lookup(name: string): VNode | null {
     return this.children.get(name) ?? this.fallback?.lookup(name) ?? this.dynamic?.lookup(name) ?? null;
@@ -118,9 +122,15 @@ export class Vfs {
    */
   private inoSeq = 1;
   readonly root = new RamDir(this.nextIno());
-  readonly dev = new RamDir(this.nextIno());
+  readonly dev = new RamDir(this.nextIno(), 0o755, true);
   readonly proc = new RamDir(this.nextIno(), 0o555);
   readonly tmp: Tmpfs;
+  /**
+   * devtmpfs is a shmem (or ramfs) instance (drivers/base/devtmpfs.c): the data, inode numbers and
+   * space of the regular files and symbolic links user space makes under /dev (its directories
+   * stay RamDirs beside the driver's nodes)
+   */
+  readonly devShm: Tmpfs;
   /**
    * fs/anon_inodes.c: anon_inode_getfile gives every file the one anon_inode_inode (created at
    * boot by anon_inode_init), so fstat of an eventfd and of a VFIO device fd report the same
@@ -146,6 +156,7 @@ export class Vfs {
     opts: { maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; nestedSymlinkLimit?: number } = {},
   ) {
     this.tmp = new Tmpfs(0o1777, opts.maxLfsFilesize, opts.shmemSeekNegative);
+    this.devShm = new Tmpfs(0o755, opts.maxLfsFilesize, opts.shmemSeekNegative);
     this.nestedSymlinkLimit = opts.nestedSymlinkLimit ?? MAX_NESTED_LINKS_3_14;
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
@@ -169,7 +180,8 @@ export class Vfs {
 
   /** the mount of a node found at `path` (a tmpfs node by what it is: its path may be stale after a rename) */
   private mountOfNode(n: VNode, path: string): Mount {
-    return n instanceof TmpfsFile || n instanceof TmpfsDir || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout ? 'tmp' : this.mountOf(path);
+    if (n instanceof TmpfsFile || n instanceof TmpfsDir || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout) return n.fs === this.tmp ? 'tmp' : 'dev';
+    return this.mountOf(path);
   }
 
   /** the mount of the directory a Parent names (filename_parentat's path.mnt) */
@@ -321,15 +333,16 @@ export class Vfs {
       if (!creat) return -ENOENT;
       // open_last_lookups: a trailing "/" and O_CREAT -EISDIR
       if (r.trailing) return -EISDIR;
-      // only tmpfs creates files (fs/namei.c lookup_open -> shmem_create); the other file
-      // systems here have no ->create
+      // tmpfs and devtmpfs create files (fs/namei.c lookup_open -> shmem_create); the other
+      // file systems here have no ->create
       if (this.readOnly(this.mountOf(r.path))) return -EROFS;
       const perm = mayCreate(cred, r.dir, r.name);
       if (perm < 0) return perm;
-      if (!(r.dir instanceof TmpfsDir)) return -EACCES;
+      const dev = r.dir instanceof RamDir && r.dir.devtmpfs;
+      if (!(r.dir instanceof TmpfsDir) && !dev) return -EACCES;
       // lookup_open: the mode less the umask (S_IALLUGO), owner the caller's fsuid
-      const f = new TmpfsFile(r.dir.fs, mode & 0o7777 & ~task.proc.umask, cred.uid);
-      r.dir.children.set(r.name, f);
+      const f = new TmpfsFile(r.dir instanceof TmpfsDir ? r.dir.fs : this.devShm, mode & 0o7777 & ~task.proc.umask, cred.uid);
+      (r.dir as TmpfsDir | RamDir).children.set(r.name, f);
       return f.open(flags, task, r.path);
     }
     const n = r.node;
@@ -380,6 +393,11 @@ export class Vfs {
     if (typeof at === 'number') return at;
     const p = mayCreate(cred, at.dir, at.name);
     if (p < 0) return p;
+    // devtmpfs (shmem_mkdir in Linux): a RamDir owned by the caller
+    if (at.dir instanceof RamDir && at.dir.devtmpfs) {
+      at.dir.children.set(at.name, new RamDir(this.nextIno(), mode & 0o7777, true, cred.uid));
+      return 0;
+    }
     if (!(at.dir instanceof TmpfsDir)) return -EPERM;
     at.dir.children.set(at.name, new TmpfsDir(at.dir.fs, mode & 0o7777, cred.uid, at.dir, at.name));
     return 0;
@@ -404,6 +422,14 @@ export class Vfs {
     if (d < 0) return d;
     // a mount point (the names /dev, /proc, /sys, /tmp in the root): -EBUSY
     if (at.dir === this.root && this.root.children.has(at.name)) return -EBUSY;
+    if (at.dir instanceof RamDir && at.dir.devtmpfs) {
+      // devtmpfs (shmem_unlink / simple_rmdir): the name goes; a driver's device node stays bound
+      // to its driver, its open files keep working, a later open by path is -ENOENT
+      if (n instanceof RamDir && n.children.size > 0) return -ENOTEMPTY;
+      if (n instanceof TmpfsFile || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout) unlinkNode(n);
+      at.dir.children.delete(at.name);
+      return 0;
+    }
     if (!(at.dir instanceof TmpfsDir)) return -EPERM;
     if (n instanceof TmpfsDir) {
       if (n.children.size > 0) return -ENOTEMPTY;
@@ -446,6 +472,8 @@ export class Vfs {
       mountOfNode: (n, p) => this.mountOfNode(n, p),
       readOnly: (m) => this.readOnly(m),
       create: (p, wantDir, c) => this.create(p, wantDir, c),
+      devDir: (d): d is RamDir => d instanceof RamDir && d.devtmpfs,
+      devShm: this.devShm,
     };
   }
 
@@ -507,16 +535,21 @@ export class Vfs {
     for (const p of parts) {
       let c = d.children.get(p);
       if (!c) {
-        c = new RamDir(this.nextIno());
+        c = new RamDir(this.nextIno(), 0o755, true);
         d.children.set(p, c);
       }
       if (!(c instanceof RamDir)) return -ENOTDIR;
       d = c;
     }
     if (d.children.has(name)) return -EEXIST;
-    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open, rdev });
+    const node: VNode = { kind: 'chr', mode, ino: this.nextIno(), open, rdev };
+    this.devNodes.add(node);
+    d.children.set(name, node);
     return 0;
   }
+
+  /** the nodes addDevNode made: removeDevNode takes away only these (devtmpfs handle_remove's dev_mynode) */
+  private readonly devNodes = new WeakSet<VNode>();
 
   removeDevNode(path: string): void {
     const parts = splitPath(path.replace(/^\/dev\/?/, ''));
@@ -527,7 +560,8 @@ export class Vfs {
       if (!(c instanceof RamDir)) return;
       d = c;
     }
-    if (name) d.children.delete(name);
+    const n = name ? d.children.get(name) : undefined;
+    if (n !== undefined && this.devNodes.has(n)) d.children.delete(name!);
   }
 
   /**
