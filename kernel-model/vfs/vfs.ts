@@ -36,7 +36,7 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
   | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode }
-  | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number };
+  | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number; /** made by addDevNode (removeDevNode takes away only these) */ driver?: true };
 
 type DirNode = VNode & { kind: 'dir' };
 
@@ -542,14 +542,9 @@ export class Vfs {
       d = c;
     }
     if (d.children.has(name)) return -EEXIST;
-    const node: VNode = { kind: 'chr', mode, ino: this.nextIno(), open, rdev };
-    this.devNodes.add(node);
-    d.children.set(name, node);
+    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open, rdev, driver: true });
     return 0;
   }
-
-  /** the nodes addDevNode made: removeDevNode takes away only these (devtmpfs handle_remove's dev_mynode) */
-  private readonly devNodes = new WeakSet<VNode>();
 
   removeDevNode(path: string): void {
     const parts = splitPath(path.replace(/^\/dev\/?/, ''));
@@ -561,7 +556,8 @@ export class Vfs {
       d = c;
     }
     const n = name ? d.children.get(name) : undefined;
-    if (n !== undefined && this.devNodes.has(n)) d.children.delete(name!);
+    // devtmpfs handle_remove: only a node of the driver's (dev_mynode), or a directory it made (not a user's mkdir)
+    if (n !== undefined && ((n.kind === 'chr' && n.driver === true) || (n instanceof RamDir && n.uid === undefined))) d.children.delete(name!);
   }
 
   /**
