@@ -310,6 +310,11 @@ static void as_user(void)
 	put("/tmp/rootfile", "secret");
 	chmod("/tmp/rootfile", 0600);
 	fd0 = open("/tmp/rootfile", O_RDONLY);
+	/* search permission on the way (fs/namei.c may_lookup): a 0700 and a 0711 root directory */
+	mkdir("/tmp/priv", 0700);
+	put("/tmp/priv/f", "x");
+	mkdir("/tmp/xonly", 0711);
+	put("/tmp/xonly/f", "x");
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
@@ -328,6 +333,21 @@ static void as_user(void)
 		CHK("linkat AT_EMPTY_PATH, fd from before setuid", linkat(fd0, "", AT_FDCWD, "/tmp/own3", AT_EMPTY_PATH));
 		CHK("access W_OK root's file", access("/tmp/rootfile", W_OK));
 		CHK("truncate root's file", truncate("/tmp/rootfile", 0));
+		{
+			struct stat sb;
+			CHK("open through a 0700 dir", open("/tmp/priv/f", O_RDONLY));
+			CHK("open a missing name in a 0700 dir", open("/tmp/priv/nope", O_RDONLY));
+			CHK("stat through a 0700 dir", stat("/tmp/priv/f", &sb));
+			CHK("create in a 0700 dir", open("/tmp/priv/new", O_CREAT | O_RDWR, 0600));
+			CHK("unlink in a 0700 dir", unlink("/tmp/priv/f"));
+			CHK("chdir into a 0700 dir", chdir("/tmp/priv"));
+			CHK("a file in the middle of the path", open("/tmp/rootfile/x", O_RDONLY));
+			fd = open("/tmp/xonly/f", O_RDONLY);
+			CHK("open through a 0711 dir", fd >= 0 ? 0 : -1);
+			close(fd);
+			CHK("missing name in a 0711 dir", open("/tmp/xonly/nope", O_RDONLY));
+			CHK("list a 0711 dir", open("/tmp/xonly", O_RDONLY | O_DIRECTORY));
+		}
 		fflush(stdout);
 		_exit(0);
 	}

@@ -6,7 +6,7 @@ import type { Process } from '../process/process.js';
 import { accessOk, TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
-import { permission } from '../vfs/permission.js';
+import { MAY_EXEC, permission, ROOT_CRED } from '../vfs/permission.js';
 import { TmpfsDir, tmpfsDirPath } from '../vfs/tmpfs.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
@@ -90,9 +90,13 @@ export function sysChdir(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
     abs = f === null ? -EBADF : f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) ?? -ENOENT : f.path;
   }
   if (typeof abs === 'number') return abs;
-  const r = x.layer.host.vfs.walk(abs, true);
+  // chdir walks the path as the caller; fchdir has the file (the re-walk of its path is the model's, as root)
+  const r = x.layer.host.vfs.walk(abs, true, nr === N.chdir ? x.proc : ROOT_CRED);
   if (typeof r === 'number') return r;
   if (r.node.kind !== 'dir') return -ENOTDIR;
+  // fs/open.c chdir / fchdir: inode_permission(MAY_EXEC | MAY_CHDIR) on the directory
+  const perm = permission(x.proc, r.node, MAY_EXEC);
+  if (perm < 0) return perm;
   x.proc.cwd = r.path;
   if (r.node instanceof TmpfsDir) x.proc.cwdDir = r.node;
   return 0;
@@ -128,7 +132,7 @@ export function sysAccess(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32
   if (typeof p === 'number') return p;
   const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
   if (typeof abs === 'number') return abs;
-  const r = x.layer.host.vfs.walk(abs, true);
+  const r = x.layer.host.vfs.walk(abs, true, x.proc);
   if (typeof r === 'number') return r;
   const mode = (at ? a[2]! : a[1]!) & 7;
   return mode === 0 ? 0 : permission(x.proc, r.node, mode);

@@ -111,14 +111,14 @@ export function sysLink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Ar
     else {
       const abs = resolveAt(x.layer.taskOf(proc, t), olddfd, oldName);
       if (typeof abs === 'number') return abs;
-      const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0);
+      const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0, proc);
       if (typeof r === 'number') return r;
       old = r;
     }
   } else {
     const abs = oldName === '' ? proc.cwd : resolveAt(x.layer.taskOf(proc, t), olddfd, oldName);
     if (typeof abs === 'number') return abs;
-    const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0);
+    const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0, proc);
     if (typeof r === 'number') return r;
     old = r;
   }
@@ -172,7 +172,7 @@ export function sysChmod(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
   if (p === '') {
     // AT_EMPTY_PATH: the dirfd's file (AT_FDCWD: the cwd)
     if (dirfd === AT_FDCWD) {
-      const r = vfs.walk(proc.cwd, true);
+      const r = vfs.walk(proc.cwd, true, proc);
       return typeof r === 'number' ? r : vfs.chmod(r.node, r.path, mode, proc);
     }
     const f = proc.fdget(dirfd);
@@ -182,7 +182,7 @@ export function sysChmod(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
   }
   const abs = resolveAt(x.layer.taskOf(proc, t), dirfd, p);
   if (typeof abs === 'number') return abs;
-  const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0, proc);
   if (typeof r === 'number') return r;
   return vfs.chmod(r.node, r.path, mode, proc);
 }
@@ -215,7 +215,7 @@ export function sysTruncate(x: LayerEntry, t: UnicornThread, nr: number, a: Uint
   }
   const abs = pathArg(x, t, AT_FDCWD, a[0]!);
   if (typeof abs === 'number') return abs;
-  const r = vfs.walk(abs, true);
+  const r = vfs.walk(abs, true, proc);
   if (typeof r === 'number') return r;
   return vfs.truncate(r.node, r.path, len, proc);
 }

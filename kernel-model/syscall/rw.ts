@@ -84,7 +84,7 @@ export function sysLseek(t: ThreadTask, fd: number, off: number, whence: number)
 /** readlink(2): at most `bufsiz` bytes of the link text, without a NUL; `bufsiz` <= 0 -EINVAL */
 export function sysReadlink(t: ThreadTask, vfs: Vfs, path: string, buf: number, bufsiz: number): number {
   if (bufsiz <= 0) return -EINVAL;
-  const s = vfs.readlink(path);
+  const s = vfs.readlink(path, t.proc);
   if (typeof s === 'number') return s;
   const n = Math.min(s.length, bufsiz);
   const b = new Uint8Array(n);

@@ -138,7 +138,7 @@ export function sysStatAt(t: ThreadTask, vfs: Vfs, dirfd: number, path: string, 
     if (path === '') return -2; // ENOENT
     const abs = resolveAt(t, dirfd, path);
     if (typeof abs === 'number') return abs;
-    const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+    const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0, t.proc);
     if (typeof r === 'number') return r;
     info = nodeStat(r.node);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import { EACCES, EBUSY, EEXIST, EFBIG, EINVAL, EISDIR, ELOOP, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, EROFS, EXDEV } from '../base/errno.js';
 import { ARM_NR } from '../exec/arm-nr.js';
-import type { LayerEntry } from '../exec/fs-calls.js';
+import { sysChdir, type LayerEntry } from '../exec/fs-calls.js';
 import { sysChmod, sysLink, sysRename, sysTruncate, sysUmask } from '../exec/fs-ops.js';
 import type { Process } from '../process/process.js';
 import { KERNEL_3_14, MAINLINE, type Capabilities } from '../profile.js';
@@ -265,5 +265,110 @@ describe('the syscalls the eras differ on (exec/fs-ops.ts)', () => {
 
   it('v6.12: renameat2 and fchmodat2 served, ftruncate\'s length signed, AT_EMPTY_PATH with the opener\'s credentials', () => {
     expect(era(MAINLINE)).toEqual([-EEXIST, -EINVAL, 0, 0, 0, -EINVAL, -EINVAL, 0, -EINVAL, 0, 0, -ENOENT, 0o022, 0o077, 0o640, 2]);
+  });
+});
+
+describe('search permission along a path (fs/namei.c link_path_walk -> may_lookup)', () => {
+  const CAP_DAC_OVERRIDE = 1n << 1n, CAP_DAC_READ_SEARCH = 1n << 2n;
+  const era = (c: Capabilities): unknown[] => {
+    const m = machine(c);
+    const v = m.vfs;
+    expect(v.mkdir('/tmp/p', 0o700)).toBe(0);
+    expect(v.mkdir('/tmp/p/q', 0o755)).toBe(0);
+    write(m, '/tmp/p/q/f', 'x');
+    expect(v.mkdir('/tmp/x', 0o711)).toBe(0);
+    write(m, '/tmp/x/f', 'x');
+    expect(v.symlink('/tmp/p/q', '/tmp/lp')).toBe(0);
+    expect(v.symlink('loop', '/tmp/loop')).toBe(0);
+    const code = (r: unknown): unknown => (typeof r === 'number' ? r : 'ok');
+    const out: unknown[] = [
+      code(v.walk('/tmp/p/q/f', true, USER)),
+      code(v.lookup('/tmp/p/nope', true, USER)), // EACCES before ENOENT
+      code(v.lookup('/tmp/x/nope', true, USER)), // a searchable parent: the name's ENOENT (node null)
+      (v.lookup('/tmp/x/nope', true, USER) as { node: unknown }).node,
+      code(v.walk('/tmp/x/f', true, USER)),
+      code(v.walk('/tmp/x/f/g', true, USER)), // ENOTDIR
+      code(v.walk('/tmp/lp/f', true, USER)), // through a link into the 0700 directory
+      code(v.walk('/tmp/lp', false, USER)), // the link itself, not followed
+      code(v.walk('/tmp/loop/a', true, USER)), // ELOOP
+      code(v.walk('/tmp/p/.', true, USER)), // "." is looked up in the directory too
+      code(v.walk('/tmp/p', true, USER)), // the directory itself: /tmp is searchable
+      code(v.parentOf('/tmp/p/new', USER)),
+      code(v.parentOf('/tmp/p', USER)),
+      v.mkdir('/tmp/p/new', 0o755, USER),
+      v.remove('/tmp/p/q/f', false, USER),
+      v.rename('/tmp/p/q/f', '/tmp/g', 0, USER),
+      v.symlink('x', '/tmp/p/q/s', USER),
+      v.link(found(m, '/tmp/x/f'), '/tmp/p/q/h', USER),
+      v.readlink('/tmp/p/q', USER),
+      // CAP_DAC_READ_SEARCH and CAP_DAC_OVERRIDE search any directory (generic_permission)
+      code(v.walk('/tmp/p/q/f', true, { uid: 1000, capEffective: CAP_DAC_READ_SEARCH })),
+      code(v.walk('/tmp/p/q/f', true, { uid: 1000, capEffective: CAP_DAC_OVERRIDE })),
+      // the owner's x bit
+      code(v.walk('/tmp/p/q/f', true, { uid: 0, capEffective: 0n })),
+    ];
+    // the syscall paths pass the process: open, stat and chdir of a uid-1000 process
+    m.run(function* (sys) {
+      out.push(yield* sys.open('/tmp/p/q/f', O_RDONLY));
+      out.push(yield* sys.open('/tmp/p/q/new', O_CREAT | O_RDWR));
+      return 0;
+    }, { uid: 1000 });
+    return out;
+  };
+  const want = [-EACCES, -EACCES, 'ok', null, 'ok', -ENOTDIR, -EACCES, 'ok', -ELOOP, -EACCES, 'ok', -EACCES, 'ok',
+    -EACCES, -EACCES, -EACCES, -EACCES, -EACCES, -EACCES, 'ok', 'ok', 'ok', -EACCES, -EACCES];
+
+  it('3.14: every directory looked up in needs x for the caller', () => {
+    expect(era(KERNEL_3_14)).toEqual(want);
+  });
+  it('v6.12: the same answers', () => {
+    expect(era(MAINLINE)).toEqual(want);
+  });
+
+  it('".." moves up without checking the directories above; chdir needs x on the directory', () => {
+    const m = makeMachine();
+    const v = m.vfs;
+    expect(v.mkdir('/tmp/o', 0o711)).toBe(0);
+    expect(v.mkdir('/tmp/o/in', 0o755)).toBe(0);
+    expect(v.mkdir('/tmp/c', 0o600)).toBe(0);
+    const r = v.walk('/tmp/o/in/..', true, USER);
+    expect(typeof r === 'number' ? r : r.path).toBe('/tmp/o');
+    const out: number[] = [];
+    abi(m, (call, proc) => {
+      proc.uid = 1000;
+      proc.capEffective = 0n;
+      out.push(call(sysChdir, ARM_NR.chdir, '/tmp/o/in'), call(sysChdir, ARM_NR.chdir, '/tmp/c'));
+    });
+    expect(out).toEqual([0, -EACCES]);
+  });
+});
+
+describe('devtmpfs takes user names (drivers/base/devtmpfs.c: a shmem or ramfs)', () => {
+  const era = (c: Capabilities): unknown[] => {
+    const m = machine(c);
+    const v = m.vfs;
+    const opens: number[] = [];
+    v.addDevNode('/dev/vfio/0', 0o600, () => { opens.push(1); return -ENOENT; });
+    const out: unknown[] = [v.mkdir('/dev/x', 0o755), v.mkdir('/dev/x', 0o755), v.mkdir('/dev/x/y', 0o700)];
+    write(m, '/dev/x/f', 'data');
+    out.push(dataOf(m, '/dev/x/f'), v.symlink('x/f', '/dev/lf'), dataOf(m, '/dev/lf'));
+    out.push(v.rename('/dev/x/f', '/dev/g', 0), dataOf(m, '/dev/g'), v.rename('/dev/g', '/tmp/g', 0));
+    out.push(v.link(found(m, '/dev/g'), '/dev/g2'), (statOf(m, '/dev/g') as { nlink: number }).nlink);
+    out.push(v.remove('/dev/x', true), v.remove('/dev/x/y', true), v.remove('/dev/x', true), v.remove('/dev/g', false));
+    // a non-root caller: /dev is root's 0755
+    out.push(v.mkdir('/dev/z', 0o755, USER), v.remove('/dev/g2', false, USER));
+    // the driver's node: unlinked by a user, the name is gone, removeDevNode does not touch a new one there
+    out.push(v.remove('/dev/vfio/0', false), typeof v.walk('/dev/vfio/0', true));
+    write(m, '/dev/vfio/0', 'mine');
+    v.removeDevNode('/dev/vfio/0');
+    out.push(dataOf(m, '/dev/vfio/0'), v.remove('/dev/vfio/0', false), v.remove('/dev/vfio', true), v.addDevNode('/dev/vfio/0', 0o600, () => -ENOENT));
+    return out;
+  };
+  const want = [0, -EEXIST, 0, 'data', 0, 'data', 0, 'data', -EXDEV, 0, 2, -ENOTEMPTY, 0, 0, 0, -EACCES, -EACCES, 0, 'number', 'mine', 0, 0, 0];
+  it('3.14: mkdir, O_CREAT, symlink, rename, link, unlink and rmdir under /dev', () => {
+    expect(era(KERNEL_3_14)).toEqual(want);
+  });
+  it('v6.12: the same', () => {
+    expect(era(MAINLINE)).toEqual(want);
   });
 });

@@ -6,7 +6,7 @@
 import { EBUSY, ENOTEMPTY, EROFS, EXDEV } from '../base/errno.js';
 import { EEXIST, EINVAL, ENOENT, ENOTDIR, EPERM } from './errors.js';
 import { mayCreate, mayDelete, MAY_WRITE, permission, type Cred } from './permission.js';
-import { TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout, type TmpfsNode } from './tmpfs.js';
+import { TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout, type Tmpfs, type TmpfsNode } from './tmpfs.js';
 // vfs.ts imports this module too: only its types are used here
 import type { Mount, Parent, VNode } from './vfs.js';
 
@@ -18,7 +18,7 @@ export const RENAME_WHITEOUT = 4;
 /** The lookups of the namespace these calls use (Vfs provides them) */
 export interface NamesOps {
   /** filename_parentat (Vfs.parentOf) */
-  parentOf(path: string): Parent | number;
+  parentOf(path: string, cred: Cred): Parent | number;
   /** the mount of the directory a Parent names */
   parentMount(p: Parent): Mount;
   /** the mount of a node found at `path` */
@@ -26,7 +26,11 @@ export interface NamesOps {
   /** mnt_want_write refused: a read-only mount */
   readOnly(m: Mount): boolean;
   /** filename_create: the parent of a name to create, or -errno */
-  create(path: string, wantDir: boolean): Parent | number;
+  create(path: string, wantDir: boolean, cred: Cred): Parent | number;
+  /** a devtmpfs directory (Vfs's RamDirs under /dev): names are added and removed in its map */
+  devDir(d: VNode): d is VNode & { kind: 'dir'; children: Map<string, VNode> };
+  /** the shmem instance behind devtmpfs (files and links made under /dev) */
+  devShm: Tmpfs;
 }
 
 /**
@@ -46,9 +50,9 @@ export interface NamesOps {
  * Open descriptors keep their inodes: a renamed or replaced file stays readable through them.
  */
 export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: number, cred: Cred): number {
-  const op = ops.parentOf(oldPath);
+  const op = ops.parentOf(oldPath, cred);
   if (typeof op === 'number') return op;
-  const np = ops.parentOf(newPath);
+  const np = ops.parentOf(newPath, cred);
   if (typeof np === 'number') return np;
   const mount = ops.parentMount(op);
   if (mount !== ops.parentMount(np)) return -EXDEV;
@@ -80,6 +84,7 @@ export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: n
   if (e < 0) return e;
   e = dst === null ? mayCreate(cred, np.dir, np.name) : mayDelete(cred, np.dir, dst, exchange ? dst.kind === 'dir' : isDir);
   if (e < 0) return e;
+  if (ops.devDir(op.dir) && ops.devDir(np.dir)) return devRename(ops, op.dir, op.name, np.dir, np.name, src, dst, flags, cred);
   if (!(op.dir instanceof TmpfsDir) || !(np.dir instanceof TmpfsDir)) return -EPERM;
   if (op.dir !== np.dir) {
     if (isDir) {
@@ -124,19 +129,20 @@ export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: n
  * directory -EPERM, an inode whose last name is gone -ENOENT; shmem_link adds the name
  */
 export function link(ops: NamesOps, old: { node: VNode | null; path: string }, newPath: string, cred: Cred): number {
-  const at = ops.create(newPath, false);
+  const at = ops.create(newPath, false, cred);
   if (typeof at === 'number') return at;
   // a file without a node here (a pipe, an anonymous inode) is on a mount of its own
   if (old.node === null || ops.mountOfNode(old.node, old.path) !== ops.parentMount(at)) return -EXDEV;
   const p = mayCreate(cred, at.dir, at.name);
   if (p < 0) return p;
   const n = old.node;
-  if (!(at.dir instanceof TmpfsDir)) return -EPERM;
+  const dev = ops.devDir(at.dir);
+  if (!(at.dir instanceof TmpfsDir) && !dev) return -EPERM;
   if (n.kind === 'dir') return -EPERM;
   if (!(n instanceof TmpfsFile || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout)) return -EPERM;
   if (n.nlink === 0) return -ENOENT;
   n.nlink++;
-  at.dir.children.set(at.name, n);
+  (at.dir as TmpfsDir).children.set(at.name, n);
   return 0;
 }
 
@@ -148,10 +154,14 @@ export function link(ops: NamesOps, old: { node: VNode | null; path: string }, n
  * PAGE_SIZE limit cannot be reached.)
  */
 export function symlink(ops: NamesOps, target: string, newPath: string, cred: Cred): number {
-  const at = ops.create(newPath, false);
+  const at = ops.create(newPath, false, cred);
   if (typeof at === 'number') return at;
   const p = mayCreate(cred, at.dir, at.name);
   if (p < 0) return p;
+  if (ops.devDir(at.dir)) {
+    at.dir.children.set(at.name, new TmpfsSymlink(ops.devShm, target, cred.uid));
+    return 0;
+  }
   if (!(at.dir instanceof TmpfsDir)) return -EPERM;
   at.dir.children.set(at.name, new TmpfsSymlink(at.dir.fs, target, cred.uid));
   return 0;
@@ -161,4 +171,24 @@ export function symlink(ops: NamesOps, target: string, newPath: string, cred: Cr
 export function unlinkNode(n: TmpfsFile | TmpfsSymlink | TmpfsWhiteout): void {
   if (n instanceof TmpfsFile) n.unlinked();
   else if (n.nlink > 0) n.nlink--;
+}
+
+/**
+ * rename within devtmpfs (shmem_rename2 on Linux's devtmpfs; the checks before it are rename's):
+ * RENAME_EXCHANGE swaps the two names, a non-empty directory target -ENOTEMPTY, a replaced
+ * tmpfs-backed target loses a link, RENAME_WHITEOUT leaves a whiteout; a driver's device node
+ * moves like any name (its driver keeps it bound; removeDevNode no longer finds it there)
+ */
+function devRename(ops: NamesOps, od: VNode & { children: Map<string, VNode> }, oname: string, nd: VNode & { children: Map<string, VNode> }, nname: string, src: VNode, dst: VNode | null, flags: number, cred: Cred): number {
+  if ((flags & RENAME_EXCHANGE) !== 0) {
+    od.children.set(oname, dst!);
+    nd.children.set(nname, src);
+    return 0;
+  }
+  if (dst !== null && dst.kind === 'dir' && dst.list().length > 0) return -ENOTEMPTY;
+  if (dst instanceof TmpfsFile || dst instanceof TmpfsSymlink || dst instanceof TmpfsWhiteout) unlinkNode(dst);
+  od.children.delete(oname);
+  if ((flags & RENAME_WHITEOUT) !== 0) od.children.set(oname, new TmpfsWhiteout(ops.devShm, cred.uid));
+  nd.children.set(nname, src);
+  return 0;
 }

@@ -4,7 +4,7 @@ import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout 
 import { RootfsDir, RootfsFile, type RootfsSource } from './rootfs.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type Task } from './file.js';
-import { mayCreate, mayDelete, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
+import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost } from './procfs.js';
@@ -36,7 +36,7 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
   | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode }
-  | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number };
+  | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number; /** made by addDevNode (removeDevNode takes away only these) */ driver?: true };
 
 type DirNode = VNode & { kind: 'dir' };
 
@@ -52,6 +52,10 @@ export class RamDir {
     /** from its Vfs's inode counter (Vfs.nextIno) */
     readonly ino: number,
     public mode = 0o755,
+    /** a devtmpfs directory (/dev and the directories below it): user space may add and remove names */
+    readonly devtmpfs = false,
+    /** i_uid of a directory mkdir made in /dev (the creator's fsuid); the others are root's */
+    public uid?: number,
   ) {}
   lookup(name: string): VNode | null {
     return this.children.get(name) ?? this.fallback?.lookup(name) ?? this.dynamic?.lookup(name) ?? null;
@@ -118,9 +122,15 @@ export class Vfs {
    */
   private inoSeq = 1;
   readonly root = new RamDir(this.nextIno());
-  readonly dev = new RamDir(this.nextIno());
+  readonly dev = new RamDir(this.nextIno(), 0o755, true);
   readonly proc = new RamDir(this.nextIno(), 0o555);
   readonly tmp: Tmpfs;
+  /**
+   * devtmpfs is a shmem (or ramfs) instance (drivers/base/devtmpfs.c): the data, inode numbers and
+   * space of the regular files and symbolic links user space makes under /dev (its directories
+   * stay RamDirs beside the driver's nodes)
+   */
+  readonly devShm: Tmpfs;
   /**
    * fs/anon_inodes.c: anon_inode_getfile gives every file the one anon_inode_inode (created at
    * boot by anon_inode_init), so fstat of an eventfd and of a VFIO device fd report the same
@@ -146,6 +156,7 @@ export class Vfs {
     opts: { maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; nestedSymlinkLimit?: number } = {},
   ) {
     this.tmp = new Tmpfs(0o1777, opts.maxLfsFilesize, opts.shmemSeekNegative);
+    this.devShm = new Tmpfs(0o755, opts.maxLfsFilesize, opts.shmemSeekNegative);
     this.nestedSymlinkLimit = opts.nestedSymlinkLimit ?? MAX_NESTED_LINKS_3_14;
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
@@ -169,7 +180,8 @@ export class Vfs {
 
   /** the mount of a node found at `path` (a tmpfs node by what it is: its path may be stale after a rename) */
   private mountOfNode(n: VNode, path: string): Mount {
-    return n instanceof TmpfsFile || n instanceof TmpfsDir || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout ? 'tmp' : this.mountOf(path);
+    if (n instanceof TmpfsFile || n instanceof TmpfsDir || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout) return n.fs === this.tmp ? 'tmp' : 'dev';
+    return this.mountOf(path);
   }
 
   /** the mount of the directory a Parent names (filename_parentat's path.mnt) */
@@ -191,8 +203,12 @@ export class Vfs {
    * followed counts against MAXSYMLINKS (3.14 follow_link, v6.12 pick_link: the 41st is
    * -ELOOP). A relative target is walked from the link's directory, an absolute one from the
    * root. `final`: the last of `comps` is the path's last component (false: it is a parent).
+   * Every directory a component is looked up in must be searchable by `cred` (link_path_walk's
+   * may_lookup -> inode_permission(MAY_EXEC) at the top of each component, ".", ".." and the
+   * last included, 3.14 and v6.12): -EACCES, after the -ENOTDIR of a non-directory and before
+   * the component's own -ENOENT.
    */
-  private walkFrom(dir: DirNode, stack: string[], comps: readonly string[], trailing: boolean, followLast: boolean, final: boolean, depth: number, w: { links: number }): Lookup | number {
+  private walkFrom(dir: DirNode, stack: string[], comps: readonly string[], trailing: boolean, followLast: boolean, final: boolean, depth: number, w: { links: number }, cred: Cred): Lookup | number {
     let node: VNode = dir;
     let parent: DirNode = dir;
     let name = '';
@@ -201,13 +217,17 @@ export class Vfs {
       const last = i === comps.length - 1;
       if (node.kind !== 'dir') return -ENOTDIR;
       const d: DirNode = node;
+      // may_lookup (fs/namei.c): search permission on the directory, no allocation
+      const perm = permission(cred, d, MAY_EXEC);
+      if (perm < 0) return perm;
       if (c === '.') {
         name = '';
         continue;
       }
       if (c === '..') {
         stack.pop();
-        const up = this.walkFrom(this.root, [], [...stack], false, true, true, 0, { links: 0 });
+        // follow_dotdot moves to the parent without checking the directories above it: ROOT_CRED
+        const up = this.walkFrom(this.root, [], [...stack], false, true, true, 0, { links: 0 }, ROOT_CRED);
         if (typeof up === 'number') return up;
         if (up.node === null) return -ENOENT;
         node = up.node;
@@ -236,7 +256,7 @@ export class Vfs {
         if (t.length === 0) return -ENOENT;
         const tc = t.split('/').filter((x) => x.length > 0);
         const abs = t.startsWith('/');
-        const r = this.walkFrom(abs ? this.root : d, abs ? [] : [...stack], tc, t.endsWith('/') && tc.length > 0, true, true, endOfPath ? depth : depth + 1, w);
+        const r = this.walkFrom(abs ? this.root : d, abs ? [] : [...stack], tc, t.endsWith('/') && tc.length > 0, true, true, endOfPath ? depth : depth + 1, w, cred);
         if (typeof r === 'number') return r;
         if (r.node === null) {
           if (!endOfPath) return -ENOENT;
@@ -257,19 +277,23 @@ export class Vfs {
     return { node, dir: parent, name, path: '/' + stack.join('/'), trailing };
   }
 
-  /** look a path up: its node (null: the last component is missing, its directory exists) or -errno */
-  lookup(path: string, followLast: boolean): Lookup | number {
+  /**
+   * look a path up: its node (null: the last component is missing, its directory exists) or
+   * -errno; `cred` is the caller's (every directory on the way needs its search permission),
+   * root for the model's own lookups
+   */
+  lookup(path: string, followLast: boolean, cred: Cred = ROOT_CRED): Lookup | number {
     const comps = path.split('/').filter((c) => c.length > 0);
-    return this.walkFrom(this.root, [], comps, path.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 });
+    return this.walkFrom(this.root, [], comps, path.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 }, cred);
   }
 
   /**
    * Walk a path. Links in the middle are always followed; the last component's link
    * only with followLast (or a trailing "/"). Returns the node and its canonical absolute
-   * path, or -errno.
+   * path, or -errno. `cred`: as lookup's.
    */
-  walk(path: string, followLast: boolean): { node: VNode; path: string } | number {
-    const r = this.lookup(path, followLast);
+  walk(path: string, followLast: boolean, cred: Cred = ROOT_CRED): { node: VNode; path: string } | number {
+    const r = this.lookup(path, followLast, cred);
     if (typeof r === 'number') return r;
     if (r.node === null) return -ENOENT;
     return { node: r.node, path: r.path };
@@ -277,15 +301,21 @@ export class Vfs {
 
   /**
    * filename_parentat: the directory a path's last component is in (links on the way followed),
-   * the component and its kind; -ENOENT / -ENOTDIR / -ELOOP from the walk
+   * the component and its kind; -ENOENT / -ENOTDIR / -ELOOP from the walk, -EACCES when a
+   * directory on the way or the last component's own directory is not searchable by `cred`
+   * (link_path_walk runs may_lookup before it sees that a component is the last)
    */
-  parentOf(path: string): Parent | number {
+  parentOf(path: string, cred: Cred = ROOT_CRED): Parent | number {
     const comps = path.split('/').filter((c) => c.length > 0);
     const trailing = path.endsWith('/') && comps.length > 0;
     const last = comps.pop();
-    const r = this.walkFrom(this.root, [], comps, false, true, false, 0, { links: 0 });
+    const r = this.walkFrom(this.root, [], comps, false, true, false, 0, { links: 0 }, cred);
     if (typeof r === 'number') return r;
     const dir = r.node as DirNode;
+    if (last !== undefined) {
+      const perm = permission(cred, dir, MAY_EXEC);
+      if (perm < 0) return perm;
+    }
     const type = last === undefined ? 'root' : last === '.' ? 'dot' : last === '..' ? 'dotdot' : 'norm';
     const name = type === 'norm' ? last! : '';
     return { dir, name, path: (r.path === '/' ? '' : r.path) + '/' + name, type, trailing };
@@ -297,21 +327,22 @@ export class Vfs {
     const creat = (flags & O_CREAT) !== 0;
     // build_open_flags: O_CREAT|O_EXCL implies O_NOFOLLOW
     const excl = creat && (flags & O_EXCL) !== 0;
-    const r = this.lookup(path, (flags & O_NOFOLLOW) === 0 && !excl);
+    const r = this.lookup(path, (flags & O_NOFOLLOW) === 0 && !excl, cred);
     if (typeof r === 'number') return r;
     if (r.node === null) {
       if (!creat) return -ENOENT;
       // open_last_lookups: a trailing "/" and O_CREAT -EISDIR
       if (r.trailing) return -EISDIR;
-      // only tmpfs creates files (fs/namei.c lookup_open -> shmem_create); the other file
-      // systems here have no ->create
+      // tmpfs and devtmpfs create files (fs/namei.c lookup_open -> shmem_create); the other
+      // file systems here have no ->create
       if (this.readOnly(this.mountOf(r.path))) return -EROFS;
       const perm = mayCreate(cred, r.dir, r.name);
       if (perm < 0) return perm;
-      if (!(r.dir instanceof TmpfsDir)) return -EACCES;
+      const dev = r.dir instanceof RamDir && r.dir.devtmpfs;
+      if (!(r.dir instanceof TmpfsDir) && !dev) return -EACCES;
       // lookup_open: the mode less the umask (S_IALLUGO), owner the caller's fsuid
-      const f = new TmpfsFile(r.dir.fs, mode & 0o7777 & ~task.proc.umask, cred.uid);
-      r.dir.children.set(r.name, f);
+      const f = new TmpfsFile(r.dir instanceof TmpfsDir ? r.dir.fs : this.devShm, mode & 0o7777 & ~task.proc.umask, cred.uid);
+      (r.dir as TmpfsDir | RamDir).children.set(r.name, f);
       return f.open(flags, task, r.path);
     }
     const n = r.node;
@@ -341,8 +372,8 @@ export class Vfs {
    * -EEXIST; a trailing "/" when no directory is made -ENOENT; then a read-only mount -EROFS
    * (mnt_want_write's answer waits for these)
    */
-  private create(path: string, wantDir: boolean): Parent | number {
-    const at = this.parentOf(path);
+  private create(path: string, wantDir: boolean, cred: Cred): Parent | number {
+    const at = this.parentOf(path, cred);
     if (typeof at === 'number') return at;
     if (at.type !== 'norm') return -EEXIST;
     if (at.dir.lookup(at.name) !== null) return -EEXIST;
@@ -358,10 +389,15 @@ export class Vfs {
    * model's devtmpfs (Linux's is a shmem and would take it)
    */
   mkdir(path: string, mode: number, cred: Cred = ROOT_CRED): number {
-    const at = this.create(path, true);
+    const at = this.create(path, true, cred);
     if (typeof at === 'number') return at;
     const p = mayCreate(cred, at.dir, at.name);
     if (p < 0) return p;
+    // devtmpfs (shmem_mkdir in Linux): a RamDir owned by the caller
+    if (at.dir instanceof RamDir && at.dir.devtmpfs) {
+      at.dir.children.set(at.name, new RamDir(this.nextIno(), mode & 0o7777, true, cred.uid));
+      return 0;
+    }
     if (!(at.dir instanceof TmpfsDir)) return -EPERM;
     at.dir.children.set(at.name, new TmpfsDir(at.dir.fs, mode & 0o7777, cred.uid, at.dir, at.name));
     return 0;
@@ -375,7 +411,7 @@ export class Vfs {
    * ->unlink / ->rmdir for user space), a non-empty directory -ENOTEMPTY
    */
   remove(path: string, rmdir: boolean, cred: Cred = ROOT_CRED): number {
-    const at = this.parentOf(path);
+    const at = this.parentOf(path, cred);
     if (typeof at === 'number') return at;
     if (at.type !== 'norm') return rmdir ? (at.type === 'dot' ? -EINVAL : at.type === 'dotdot' ? -ENOTEMPTY : -EBUSY) : -EISDIR;
     if (this.readOnly(this.parentMount(at))) return -EROFS;
@@ -386,6 +422,14 @@ export class Vfs {
     if (d < 0) return d;
     // a mount point (the names /dev, /proc, /sys, /tmp in the root): -EBUSY
     if (at.dir === this.root && this.root.children.has(at.name)) return -EBUSY;
+    if (at.dir instanceof RamDir && at.dir.devtmpfs) {
+      // devtmpfs (shmem_unlink / simple_rmdir): the name goes; a driver's device node stays bound
+      // to its driver, its open files keep working, a later open by path is -ENOENT
+      if (n instanceof RamDir && n.children.size > 0) return -ENOTEMPTY;
+      if (n instanceof TmpfsFile || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout) unlinkNode(n);
+      at.dir.children.delete(at.name);
+      return 0;
+    }
     if (!(at.dir instanceof TmpfsDir)) return -EPERM;
     if (n instanceof TmpfsDir) {
       if (n.children.size > 0) return -ENOTEMPTY;
@@ -423,11 +467,13 @@ export class Vfs {
 
   private namesOps(): NamesOps {
     return {
-      parentOf: (p) => this.parentOf(p),
+      parentOf: (p, c) => this.parentOf(p, c),
       parentMount: (p) => this.parentMount(p),
       mountOfNode: (n, p) => this.mountOfNode(n, p),
       readOnly: (m) => this.readOnly(m),
-      create: (p, wantDir) => this.create(p, wantDir),
+      create: (p, wantDir, c) => this.create(p, wantDir, c),
+      devDir: (d): d is RamDir => d instanceof RamDir && d.devtmpfs,
+      devShm: this.devShm,
     };
   }
 
@@ -471,9 +517,9 @@ export class Vfs {
     return node instanceof TmpfsFile ? node.setSize(len) : 0;
   }
 
-  /** readlink(2): the link text, or -ENOENT / -EINVAL (not a link) */
-  readlink(path: string): string | number {
-    const r = this.walk(path, false);
+  /** readlink(2): the link text, or -ENOENT / -EACCES / -EINVAL (not a link) */
+  readlink(path: string, cred: Cred = ROOT_CRED): string | number {
+    const r = this.walk(path, false, cred);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'link') return -EINVAL;
     return r.node.target;
@@ -489,14 +535,14 @@ export class Vfs {
     for (const p of parts) {
       let c = d.children.get(p);
       if (!c) {
-        c = new RamDir(this.nextIno());
+        c = new RamDir(this.nextIno(), 0o755, true);
         d.children.set(p, c);
       }
       if (!(c instanceof RamDir)) return -ENOTDIR;
       d = c;
     }
     if (d.children.has(name)) return -EEXIST;
-    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open, rdev });
+    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open, rdev, driver: true });
     return 0;
   }
 
@@ -509,7 +555,9 @@ export class Vfs {
       if (!(c instanceof RamDir)) return;
       d = c;
     }
-    if (name) d.children.delete(name);
+    const n = name ? d.children.get(name) : undefined;
+    // devtmpfs handle_remove: only a node of the driver's (dev_mynode), or a directory it made (not a user's mkdir)
+    if (n !== undefined && ((n.kind === 'chr' && n.driver === true) || (n instanceof RamDir && n.uid === undefined))) d.children.delete(name!);
   }
 
   /**

@@ -5,7 +5,7 @@ import { runElf } from './run.js';
 /**
  * Names and inodes from C (guest-tests/c/fsops.c): rename/renameat2, link/linkat,
  * symlink/readlink and symbolic links in lookups, the chmod family, the truncate family,
- * umask, and the mode bits against a uid-1000 child, on the tmpfs at /tmp and the other
+ * umask, and the mode bits against a uid-1000 child (search permission on the path included), on the tmpfs at /tmp and the other
  * mounts (kernel-model/vfs/vfs.ts, names.ts, permission.ts; kernel-model/exec/fs-ops.ts),
  * in both eras: 3.14
  * (`rfc-v4`: no renameat2 or fchmodat2, symbolic links nest 8 deep, ftruncate's length
@@ -149,6 +149,16 @@ describe.skipIf(skip)('file system calls from C (fsops.c)', () => {
         'linkat AT_EMPTY_PATH, fd from before setuid: ENOENT',
         'access W_OK root\'s file: EACCES',
         'truncate root\'s file: EACCES',
+        'open through a 0700 dir: EACCES',
+        'open a missing name in a 0700 dir: EACCES',
+        'stat through a 0700 dir: EACCES',
+        'create in a 0700 dir: EACCES',
+        'unlink in a 0700 dir: EACCES',
+        'chdir into a 0700 dir: EACCES',
+        'a file in the middle of the path: ENOTDIR',
+        'open through a 0711 dir: 0',
+        'missing name in a 0711 dir: ENOENT',
+        'list a 0711 dir: EACCES',
         'child status 0',
       ]);
     }

@@ -17,6 +17,22 @@ function sh(script: string, profile?: string): UnicornRunResult {
 }
 
 describe.skipIf(skip)('tmpfs at /tmp under busybox', () => {
+  it('devtmpfs takes names from root in both eras: mkdir /dev/x, a file, a link, mv, rm, rmdir', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = sh([
+        'mkdir /dev/x && echo made',
+        'echo hi > /dev/x/f && cat /dev/x/f',
+        'ln -s x/f /dev/lf && cat /dev/lf',
+        'mv /dev/x/f /dev/g && cat /dev/g',
+        'rm /dev/lf /dev/g && rmdir /dev/x && echo removed',
+        '[ -e /dev/x ] || echo gone',
+      ].join('\n'), profile);
+      expect(r.stdout, profile).toBe(['made', 'hi', 'hi', 'hi', 'removed', 'gone', ''].join('\n'));
+      expect(r.stderr, profile).toBe('');
+      expect(r.exitStatus, profile).toBe(0);
+    }
+  });
+
   it("sh -c 'echo x > /tmp/a; cat /tmp/a' and the rest of a file's life", () => {
     const r = sh([
       'echo x > /tmp/a; cat /tmp/a',
