@@ -17,12 +17,11 @@
  * arm_smmu_tlb_inv_context_s2 / arm_smmu_tlb_add_page_s2_v1).
  */
 import { ATTR_INSTR, ATTR_WRITE, type Attrs } from '../../emulator/attrs.js';
-import { BUS_OK } from '../../emulator/bus.js';
 import * as R from './regs.js';
 import { CBS } from './regs.js';
 import type { Smmu } from './smmu.js';
 import { K_CTX_FAULT, K_MISS, K_TRANSLATED, TWO32 } from './types.js';
-import { bswap32, P_PR, P_PW, P_PX, P_UR, P_UW, P_UX, type DescriptorReader, type WalkResult } from './walk.js';
+import { fetchDescriptor, P_PR, P_PW, P_PX, P_UR, P_UW, P_UX, type DescriptorReader, type WalkResult } from './walk.js';
 
 // CBn_TTBCR of a stage-2 context (VTCR format, DDI 0406C B4.1.159): T0SZ [3:0] signed, S [4]
 // (must equal T0SZ[3]), SL0 [7:6]; IRGN0/ORGN0/SH0 [13:8] describe the walk's memory (not modelled)
@@ -83,20 +82,9 @@ export function walkStage2(
     const idxBits = level === startLevel ? n - shift : 9;
     const idx = Math.floor(ipa / 2 ** shift) % 2 ** idxBits;
     const da = table + idx * 8;
-    const st = rd.read64(da, level, d);
-    out.fetches++;
-    out.level = level;
-    if (st !== BUS_OK) {
-      out.ptw = true;
-      return R.FSR_EF;
-    }
-    let dlo = d[0]!;
-    let dhi = d[1]!;
-    if (be) {
-      const t = dlo;
-      dlo = bswap32(dhi);
-      dhi = bswap32(t);
-    }
+    if (!fetchDescriptor(rd, da, level, be, d, out)) return R.FSR_EF;
+    const dlo = d[0]!;
+    const dhi = d[1]!;
     if ((dlo & 1) === 0) return R.FSR_TF;
     // output address above OAS: a translation fault at this level (walk.ts oaHiMask)
     if ((dhi & oaHi) !== 0) return R.FSR_TF;

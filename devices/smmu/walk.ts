@@ -93,6 +93,30 @@ export function bswap32(x: number): number {
 }
 
 /**
+ * One descriptor fetch of a walk (stage 1 or 2): reads the 64-bit descriptor at `da` into
+ * d[0] (low word) and d[1] (high word), byte-swapped when SCTLR.E asks for big-endian tables,
+ * and counts it in `out`. False: the read got an error (an external abort on the walk,
+ * out.ptw set; the caller answers FSR_EF).
+ */
+export function fetchDescriptor(rd: DescriptorReader, da: number, level: number, be: boolean, d: Uint32Array, out: WalkResult): boolean {
+  const st = rd.read64(da, level, d);
+  out.fetches++;
+  out.level = level;
+  if (st !== BUS_OK) {
+    // a descriptor read that decodes nothing or gets an error: external abort on the walk
+    out.ptw = true;
+    return false;
+  }
+  if (be) {
+    // SCTLR.E: big-endian translation tables
+    const t = d[0]!;
+    d[0] = bswap32(d[1]!);
+    d[1] = bswap32(t);
+  }
+  return true;
+}
+
+/**
  * Walk the tables of one TTBR for `va` (0 <= va < 2^32, inside the TTBR's region: the
  * caller selects the TTBR and checks EPDn). `txsz` is T0SZ or T1SZ. Returns 0 (out holds
  * the leaf) or the FSR bit of the fault (FSR_TF, FSR_AFF, FSR_EF; out.level is its level).
@@ -124,22 +148,9 @@ export function walkStage1(
     const idxBits = level === 1 ? n - 30 : level === 2 && n <= 30 ? n - 21 : 9;
     const idx = (va >>> shift) & ((1 << idxBits) - 1); // va < 2^32 (checked by the caller)
     const da = table + idx * 8;
-    const st = rd.read64(da, level, d);
-    out.fetches++;
-    out.level = level;
-    if (st !== BUS_OK) {
-      // a descriptor read that decodes nothing or gets an error: external abort on the walk
-      out.ptw = true;
-      return R.FSR_EF;
-    }
-    let dlo = d[0]!;
-    let dhi = d[1]!;
-    if (be) {
-      // SCTLR.E: big-endian translation tables
-      const t = dlo;
-      dlo = bswap32(dhi);
-      dhi = bswap32(t);
-    }
+    if (!fetchDescriptor(rd, da, level, be, d, out)) return R.FSR_EF;
+    const dlo = d[0]!;
+    const dhi = d[1]!;
     if ((dlo & 1) === 0) return R.FSR_TF;
     if ((dhi & oaHi) !== 0) return R.FSR_TF; // output address above OAS
     if (level < 3 && (dlo & 2) !== 0) {
