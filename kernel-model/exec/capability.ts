@@ -1,7 +1,7 @@
 import type { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
 import type { AddressSpace } from '../process/mm.js';
-import { CAP_LAST_CAP_3_14, CAP_SETPCAP, capFullSet, capIsSubset, capRaised } from '../process/cred.js';
+import { CAP_LAST_CAP_3_14, CAP_SETPCAP, capFullSet, capIsSubset, capRaised, newCredRef } from '../process/cred.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { findTaskByVpid } from './sys.js';
 
@@ -100,7 +100,7 @@ export function sysCapset(p: LinuxAbi, t: UnicornThread, a: Uint32Array): number
   if (!capIsSubset(permitted, old.capPermitted)) return -EPERM;
   if (!capIsSubset(effective, permitted)) return -EPERM;
   old.capEffective = effective;
-  old.credRef = {}; // capset: prepare_creds / commit_creds
+  old.credRef = newCredRef(); // capset: prepare_creds / commit_creds
   old.capInheritable = inheritable;
   old.capPermitted = permitted;
   if (old.capAmbient !== null) old.capAmbient &= permitted & inheritable;

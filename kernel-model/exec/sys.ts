@@ -1,6 +1,6 @@
 import { encodeUtsname } from '../../emulator/cpu/unicorn/abi.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
-import { CAP_SETUID, CAP_SYS_RESOURCE, capRaised, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, SYSCTL_NR_OPEN, type Rlimit } from '../process/cred.js';
+import { CAP_SETUID, CAP_SYS_RESOURCE, capRaised, newCredRef, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, SYSCTL_NR_OPEN, type Rlimit } from '../process/cred.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { LinuxAbi } from './linux-abi.js';
@@ -49,7 +49,7 @@ const toRlim64 = (v: number): bigint => (v === RLIM_INFINITY ? 0xfffffffffffffff
  */
 function doPrlimit(layer: SyscallLayer, caller: Process, tsk: Process, resource: number, nw: Rlimit | null, old: Rlimit | null): number {
   if (resource >= RLIM_NLIMITS) return -EINVAL;
-  const rlim = tsk.rlim[resource]!;
+  const rlim = tsk.rlimit(resource);
   if (nw !== null) {
     if (nw.cur > nw.max) return -EINVAL;
     if (resource === RLIMIT_NOFILE && nw.max > SYSCTL_NR_OPEN) return -EPERM;
@@ -61,7 +61,7 @@ function doPrlimit(layer: SyscallLayer, caller: Process, tsk: Process, resource:
     old.cur = rlim.cur;
     old.max = rlim.max;
   }
-  if (nw !== null) tsk.rlim[resource] = { cur: nw.cur, max: nw.max };
+  if (nw !== null) tsk.setRlimit(resource, nw.cur, nw.max);
   return 0;
 }
 
@@ -144,7 +144,7 @@ export function sysSetuid(p: LinuxAbi, uid: number): number {
   const old = proc.uid;
   if (!capRaised(proc.capEffective, CAP_SETUID) && uid !== old) return -EPERM;
   proc.uid = uid;
-  proc.credRef = {}; // __sys_setuid: prepare_creds / commit_creds
+  proc.credRef = newCredRef(); // __sys_setuid: prepare_creds / commit_creds
   if (old === 0 && uid !== 0) {
     proc.capPermitted = 0n;
     proc.capEffective = 0n;

@@ -20,8 +20,17 @@ export const CAP_LAST_CAP_3_14 = 36;
 /** one capability's bit in a set */
 export const capBit = (cap: number): bigint => 1n << BigInt(cap);
 
+// host-only: a cache of capFullSet's constants per CAP_LAST_CAP (36 or 40), not model state
+const fullSets: bigint[] = [];
 /** CAP_FULL_SET / CAP_VALID_MASK: every capability up to CAP_LAST_CAP (bits above it are never set) */
-export const capFullSet = (lastCap: number): bigint => (1n << BigInt(lastCap + 1)) - 1n;
+export const capFullSet = (lastCap: number): bigint => (fullSets[lastCap] ??= (1n << BigInt(lastCap + 1)) - 1n);
+
+/**
+ * A new identity for a struct cred (prepare_creds / commit_creds): only compared by
+ * reference (Process.credRef, File.cred), never written, so frozen (a fuzz snapshot leaves
+ * frozen objects alone)
+ */
+export const newCredRef = (): object => Object.freeze({});
 
 /** cap_raised(set, cap) */
 export const capRaised = (set: bigint, cap: number): boolean => (set & capBit(cap)) !== 0n;
@@ -57,13 +66,17 @@ export const rlimValue = (v: number): number => (v >= RLIM_INFINITY ? RLIM_INFIN
  * both (1024 and 64 KiB = 3.14's MLOCK_LIMIT by default), every other resource unlimited. Only
  * NOFILE (fd allocation) and MEMLOCK (the VFIO and iommufd pins) are enforced; the others are
  * stored, inherited and read back.
+ *
+ * Stored as the 32-bit values signal->rlim holds, soft then hard per resource: element 2r is
+ * rlim[r].rlim_cur and 2r + 1 rlim[r].rlim_max. One typed array rather than sixteen small
+ * objects: a process is created per fuzz run and its state is snapshotted and restored on
+ * every run (docs/PERFORMANCE.md, "The fuzzer's per-run records, 2026-12-07").
  */
-export function initialRlimits(nofile: number, memlock: number): Rlimit[] {
-  const r: Rlimit[] = [];
-  for (let i = 0; i < RLIM_NLIMITS; i++) r.push({ cur: RLIM_INFINITY, max: RLIM_INFINITY });
-  r[RLIMIT_STACK]!.cur = 8 << 20;
-  r[RLIMIT_NOFILE] = { cur: rlimValue(nofile), max: rlimValue(nofile) };
-  r[RLIMIT_MEMLOCK] = { cur: rlimValue(memlock), max: rlimValue(memlock) };
+export function initialRlimits(nofile: number, memlock: number): Uint32Array {
+  const r = new Uint32Array(2 * RLIM_NLIMITS).fill(RLIM_INFINITY);
+  r[2 * RLIMIT_STACK] = 8 << 20;
+  r[2 * RLIMIT_NOFILE] = r[2 * RLIMIT_NOFILE + 1] = rlimValue(nofile);
+  r[2 * RLIMIT_MEMLOCK] = r[2 * RLIMIT_MEMLOCK + 1] = rlimValue(memlock);
   return r;
 }
 

@@ -2,7 +2,7 @@ import { tmpfsDirPath, type TmpfsDir } from '../vfs/tmpfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
-import { CAP_IPC_LOCK, CAP_LAST_CAP_3_14, capBit, capFullSet, initialRlimits, RLIMIT_MEMLOCK, RLIMIT_NOFILE, rlimValue, type Rlimit } from './cred.js';
+import { CAP_IPC_LOCK, CAP_LAST_CAP_3_14, capBit, capFullSet, initialRlimits, newCredRef, RLIMIT_MEMLOCK, RLIMIT_NOFILE, rlimValue, type Rlimit } from './cred.js';
 import { AddressSpace } from './mm.js';
 import type { MemoryHost } from './pages.js';
 
@@ -70,7 +70,7 @@ export class Process {
    * (setuid, capset, fork's copy_creds; commit_creds): v6.12 linkat(AT_EMPTY_PATH) compares a
    * file's f_cred with current_cred() by pointer
    */
-  credRef: object = {};
+  credRef: object = newCredRef();
   /**
    * The user id. Linux has real, effective, saved and fs uids (struct cred uid, euid, suid,
    * fsuid); the model keeps one per process (the model's choice: exact because nothing here
@@ -87,8 +87,12 @@ export class Process {
   /** the effective set as the two u32 words of 3.14's kernel_cap_t (cap[0], cap[1]): `capIpcLock` reads one bit of the first */
   private capEff0 = 0;
   private capEff1 = 0;
-  /** signal->rlim: the soft and hard limit of each resource (cred.ts; `rlimitNofile` and `rlimitMemlock` are the soft limits) */
-  readonly rlim: Rlimit[];
+  /**
+   * signal->rlim: the soft and hard limit of each resource, at 2r and 2r + 1 (cred.ts
+   * initialRlimits; `rlimit(r)` reads one as a struct; `rlimitNofile` and `rlimitMemlock` are
+   * the soft limits)
+   */
+  readonly rlim: Uint32Array;
   readonly mm: AddressSpace;
   private fds: (FdEntry | null)[] = [];
   readonly threads: GuestThread[] = [];
@@ -144,7 +148,7 @@ export class Process {
 
   /** rlimit(RLIMIT_NOFILE): the soft limit */
   get rlimitNofile(): number {
-    return this.rlim[RLIMIT_NOFILE]!.cur;
+    return this.rlim[2 * RLIMIT_NOFILE]!;
   }
 
   /** set the soft limit (a test fixture's shortcut; the hard one is raised to it if below) */
@@ -154,7 +158,7 @@ export class Process {
 
   /** rlimit(RLIMIT_MEMLOCK) in bytes: the soft limit */
   get rlimitMemlock(): number {
-    return this.rlim[RLIMIT_MEMLOCK]!.cur;
+    return this.rlim[2 * RLIMIT_MEMLOCK]!;
   }
 
   set rlimitMemlock(v: number) {
@@ -162,9 +166,20 @@ export class Process {
   }
 
   private setSoftLimit(res: number, v: number): void {
-    const r = this.rlim[res]!;
-    r.cur = rlimValue(v);
-    if (r.max < r.cur) r.max = r.cur;
+    const r = this.rlim;
+    r[2 * res] = rlimValue(v);
+    if (r[2 * res + 1]! < r[2 * res]!) r[2 * res + 1] = r[2 * res]!;
+  }
+
+  /** one resource's limits as a struct rlimit (a copy) */
+  rlimit(res: number): Rlimit {
+    return { cur: this.rlim[2 * res]!, max: this.rlim[2 * res + 1]! };
+  }
+
+  /** store one resource's limits (do_prlimit's write) */
+  setRlimit(res: number, cur: number, max: number): void {
+    this.rlim[2 * res] = cur;
+    this.rlim[2 * res + 1] = max;
   }
 
   /**
@@ -178,9 +193,7 @@ export class Process {
     child.capEffective = this.capEffective;
     child.capBounding = this.capBounding;
     child.capAmbient = this.capAmbient;
-    this.rlim.forEach((r, i) => {
-      child.rlim[i] = { cur: r.cur, max: r.max };
-    });
+    child.rlim.set(this.rlim);
   }
 
   /**
@@ -190,7 +203,7 @@ export class Process {
    * (empty here; 3.14 has none: both cleared)
    */
   execCaps(): void {
-    this.credRef = {}; // the exec's bprm->cred is committed
+    this.credRef = newCredRef(); // the exec's bprm->cred is committed
     if (this.uid === 0) this.capPermitted = this.capBounding | this.capInheritable;
     else this.capPermitted = this.capAmbient ?? 0n;
     this.capEffective = this.uid === 0 ? this.capPermitted : this.capAmbient ?? 0n;

@@ -326,7 +326,7 @@ describe.skipIf(skip)('credentials through the ARM entry', () => {
       expect(cpid).toBeGreaterThan(0);
       const child = x.arm.abi.children[0]!;
       expect([child.proc.pid, child.proc.capEffective, child.proc.capPermitted, child.proc.capInheritable, child.proc.capIpcLock]).toEqual([cpid, full & ~capBit(CAP_IPC_LOCK), full, capBit(2), false]);
-      expect(child.proc.rlim[RLIMIT_MEMLOCK]).toEqual({ cur: 8192, max: 16384 });
+      expect(child.proc.rlimit(RLIMIT_MEMLOCK)).toEqual({ cur: 8192, max: 16384 });
       // the child's clone(CLONE_PARENT): a sibling, the caller's child, with the child's credentials
       const gpid = syscall(child, ARM_NR.clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
       expect(gpid).toBeGreaterThan(cpid);
