@@ -113,6 +113,13 @@ export interface SyscallCapabilities {
    */
   sigaltstackAutodisarm: boolean;
   /**
+   * what do_DataAbort (arch/arm/mm/fault.c) prints for a user access's external abort (a device
+   * access answered with a bus error, SIGBUS; kernel-model/exec/fsr.ts): '3.14' the KERN_ALERT
+   * line "Unhandled fault: <fsr_info name> (0x<fsr>) at 0x<addr>"; '6.12' pr_alert
+   * "8<--- cut here ---" before it (and show_pte's page-table line after it, not modelled)
+   */
+  dataAbortReport: '3.14' | '6.12';
+  /**
    * renameat2 (ARM 382; fs/namei.c, "vfs: add renameat2 syscall",
    * 520c8b16505236fc82daa352e6c5e73cd9870cff, v3.15): false (3.14: not in the table, -ENOSYS)
    * or true (v6.12: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT; tmpfs takes all three,

@@ -21,6 +21,7 @@ import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
 import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from './fs-ops.js';
 import { FutexTable } from './futex.js';
+import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
 import { sysCapget, sysCapset } from './capability.js';
@@ -305,15 +306,31 @@ export class LinuxAbi implements SyscallBridge {
    * A fault whose instruction is known (UnicornThread.pinFault): SIGSEGV (arch/arm/mm/fault.c
    * do_page_fault: SEGV_MAPERR where no VMA holds the address, SEGV_ACCERR where one does but
    * refuses the access; trap_no 14, error_code the FSR) or SIGILL (traps.c do_undefinstr:
-   * ILL_ILLOPC at the instruction, trap_no 6) goes to the process's handler when it has one
+   * ILL_ILLOPC at the instruction, trap_no 6) or a device access's SIGBUS (fault.c
+   * do_DataAbort -> arm_notify_die: the fsr_info entry's si_code, si_addr the DFAR, trap_no 0,
+   * error_code the FSR; fsr.ts) goes to the process's handler when it has one
    * (SignalState.forceFault). False: the default action (the thread dies, as before).
    */
   onFault(t: UnicornThread, f: GuestFault): boolean {
+    const s = this.signals;
     if (f.signal === 'SIGSEGV' && f.address !== null) {
       const code = this.mm.find(f.address >>> 0) === null ? SEGV_MAPERR : SEGV_ACCERR;
-      return this.signals.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
+      // __do_user_fault: tsk->thread.address, error_code, trap_no, then force_sig_fault
+      s.faultAddress.set(t, f.address >>> 0);
+      return s.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
     }
-    if (f.signal === 'SIGILL') return this.signals.forceFault(t, SIGNAL_NUMBERS.SIGILL, { code: ILL_ILLOPC, addr: f.pc, trapNo: 6, errorCode: 0 });
+    if (f.signal === 'SIGBUS' && f.address !== null && f.fsr !== undefined) {
+      // a device access's external abort (UnicornThread.onBusError: the FSR says synchronous
+      // or not): do_DataAbort finds do_bad in fsr_info, prints "Unhandled fault" whether or
+      // not a handler waits, and arm_notify_die sets error_code = the FSR and trap_no = 0
+      // (thread.address kept) and forces inf->sig with inf->code and si_addr = the DFAR
+      const inf = externalAbortInfo(f.fsr);
+      if (inf === null) return false;
+      for (const line of dataAbortReport(this.layer.host.dataAbortReport ?? '3.14', inf, f.fsr, f.address)) this.log?.log('alert', '', line);
+      return s.forceFault(t, inf.sig, { code: inf.code, addr: f.address, trapNo: 0, errorCode: f.fsr, faultAddress: s.faultAddress.get(t) ?? 0 });
+    }
+    // do_undefinstr: arm_notify_die(..., SIGILL, ILL_ILLOPC, pc, 0, 6): thread.address kept
+    if (f.signal === 'SIGILL') return s.forceFault(t, SIGNAL_NUMBERS.SIGILL, { code: ILL_ILLOPC, addr: f.pc, trapNo: 6, errorCode: 0, faultAddress: s.faultAddress.get(t) ?? 0 });
     return false;
   }
 

@@ -41,10 +41,16 @@ export function restartSyscall(t: UnicornThread): void {
 export interface FaultInfo {
   code: number;
   addr: number;
-  /** 14 for an abort, 6 for an undefined instruction */
+  /** 14 for an abort __do_user_fault handles, 0 for one do_DataAbort reports (arm_notify_die), 6 for an undefined instruction */
   trapNo: number;
   /** the FSR of an abort */
   errorCode: number;
+  /**
+   * the frame's fault_address: current->thread.address, which only __do_user_fault sets (a
+   * SIGSEGV's address); arm_notify_die (do_DataAbort's SIGBUS, do_undefinstr's SIGILL) leaves
+   * the thread's previous value. Absent: `addr`
+   */
+  faultAddress?: number;
 }
 
 /** the stack a frame goes on (get_sigframe / sigsp) and the uc_stack it records (__save_altstack) */
@@ -87,7 +93,7 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
   if (fault) {
     dv.setUint32(mc, fault.trapNo, true); // trap_no
     dv.setUint32(mc + 4, fault.errorCode >>> 0, true); // error_code
-    dv.setUint32(mc + 80, fault.addr >>> 0, true); // fault_address
+    dv.setUint32(mc + 80, (fault.faultAddress ?? fault.addr) >>> 0, true); // fault_address
   }
   dv.setUint32(mc + 8, oldMask >>> 0, true);
   dv.setUint32(mc + 12, r0 >>> 0, true);

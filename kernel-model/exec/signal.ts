@@ -19,7 +19,7 @@ import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigfr
  * kill, a choice). The ARM frame itself is kernel-model/exec/signal-frame.ts.
  */
 
-export const SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
+export const SIGBUS = 7, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
 const SIG_DFL = 0, SIG_IGN = 1;
 /** sa_flags (arch/arm/include/uapi/asm/signal.h) */
 const SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
@@ -79,6 +79,13 @@ export class SignalState {
    * SS_AUTODISARM or 0); none: disabled (a new thread of the process starts without one)
    */
   readonly altstacks = new Map<UnicornThread, { sp: number; size: number; flags: number }>();
+  /**
+   * each thread's current->thread.address (arch/arm/include/asm/processor.h thread_struct): the
+   * address of its last SIGSEGV, set by __do_user_fault (arch/arm/mm/fault.c) and written to
+   * every fault frame's fault_address (setup_sigframe); 0 until then. A forked child inherits
+   * it (dup_task_struct copies the thread_struct); a new thread here starts at 0.
+   */
+  readonly faultAddress = new Map<UnicornThread, number>();
   /** threads in sigsuspend/pause -> the mask to restore after the handler */
   private readonly suspended = new Map<UnicornThread, number>();
   private readonly scratch8 = new Uint8Array(8);
@@ -196,6 +203,8 @@ export class SignalState {
     // the alternate stack too (copy_process resets it only for a thread sharing the mm)
     const a = this.altstacks.get(t);
     if (a !== undefined) into.altstacks.set(child, { ...a });
+    const fa = this.faultAddress.get(t);
+    if (fa !== undefined) into.faultAddress.set(child, fa);
   }
 
   /** flush_signal_handlers at execve: caught signals go back to the default action (ignored stay ignored) */

@@ -70,6 +70,8 @@ export interface SyscallHost {
   readonly procFdAnonOpen?: ProcFdAnonOpen;
   /** what /proc/<pid>/fdinfo/N prints (profile.caps.procFdinfo; default 3.14's), kernel-model/vfs/procfs.ts */
   readonly procFdinfo?: ProcFdinfo;
+  /** do_DataAbort's "Unhandled fault" report (profile.caps.dataAbortReport; default '3.14'), kernel-model/exec/fsr.ts */
+  readonly dataAbortReport?: '3.14' | '6.12';
 }
 
 /** How a process ended, for reports. */

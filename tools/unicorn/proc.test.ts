@@ -90,6 +90,40 @@ describe.skipIf(skip)('processes on the Unicorn backend', () => {
       ]);
     }
   });
+  it('SIGBUS from a device bus error (a byte access to the vfio-mapped PL330 registers, SLVERR): a load is a synchronous external abort at the load, a store an asynchronous one after it; siginfo and frame as do_DataAbort/arm_notify_die give them; a returning handler retries the load and goes on after the store; blocked, ignored and default SIGBUS kill (135); "Unhandled fault" per era', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = runElf({ elf: guestBinary('sigbus'), args: ['2c0a0000.dma'], profile });
+      expect(r.bind?.ok, profile).toBe(true);
+      expect(lines(r.stdout), profile).toEqual([
+        'word read: periph id 0 0x30',
+        // thread.address: set by __do_user_fault only
+        'segv: sig 11 fault_address +4104',
+        // fsr_info[8] "external abort on non-linefetch": si_code 0, si_addr the DFAR, trap_no 0,
+        // error_code the DFSR (FS 0b01000, ExT for SLVERR); the frame's PC on the load (load_byte + 4), r0 not
+        // yet loaded, r1/r2 set; fault_address still the SIGSEGV's
+        'load: sig 7 code 0 addr +4064 pc +4 r0 at addr 1 r1 1 r2 2 trap 0 fsr 0x1008 fault_address +4104',
+        // fsr_info[22] "imprecise external abort": BUS_OBJERR, DFSR 0x406 | WnR | ExT; the frame after the
+        // 32-bit post-indexed strb.w (store_byte + 6) with its writeback (r0 + 1), r1 still 7
+        'store: sig 7 code 3 addr +4064 pc +6 r0 +4065 r1 7 trap 0 fsr 0x1c06',
+        'returning store handler: handled 1, returned 9',
+        'blocked: child killed by signal 7',
+        'ignored: child killed by signal 7',
+        // the load runs again on the page the handler mapped there
+        'retried load: handled 1, read 0x5a',
+        'default action next',
+      ]);
+      expect(r.exitStatus, profile).toBe(135);
+      expect(r.exitReport, profile).toMatch(/^sigbus: SIGBUS \(bus error on device read \(status -2\)\) at address 0x[0-9a-f]+ pc 0x[0-9a-f]+; exit status 135$/);
+      expect(r.processes.map((p) => p.status), profile).toEqual([0, 135, 135, 135]);
+      // do_DataAbort's report, unconditional (KERN_ALERT): one line per SIGBUS, after "cut here" in v6.12
+      const report = r.kernelLog.map((l) => l.replace(/^\[[ 0-9.]+\] /, '')).filter((l) => /^(Unhandled fault|8<---)/.test(l));
+      const unhandled = (name: string, fsr: string): string[] => [...(profile === 'mainline' ? ['8<--- cut here ---'] : []), `Unhandled fault: ${name} (${fsr}) at 0xADDR`];
+      const sync = unhandled('external abort on non-linefetch', '0x1008');
+      const async = unhandled('imprecise external abort', '0x1c06');
+      expect(report.map((l) => l.replace(/at 0x[0-9a-f]{8}$/, 'at 0xADDR')), profile).toEqual([...sync, ...async, ...async, ...sync, ...sync, ...sync, ...sync]);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    }
+  });
   it('sigaltstack: the setting and its errors, SA_ONSTACK handlers on the alternate stack (a thread\'s stack overflow recovered), SS_AUTODISARM (mainline; 3.14 EINVAL), kept by fork, dropped by execve', () => {
     for (const profile of ['rfc-v4', 'mainline']) {
       const r = runElf({ elf: guestBinary('altstack'), bind: null, profile });

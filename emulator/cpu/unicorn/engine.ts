@@ -99,8 +99,8 @@ export interface HookClient {
   onMmio(): void;
   /** after the device access (its side effects may have scheduled work) */
   afterMmio?(): void;
-  /** a device access through a mapping got a bus error (SIGBUS for the thread) */
-  onBusError?(va: number, write: boolean, status: number): void;
+  /** a device access of `size` bytes through a mapping got a bus error (SIGBUS for the thread) */
+  onBusError?(va: number, write: boolean, status: number, size: number): void;
 }
 
 /** A register context owner (a thread sharing the engine). */
@@ -276,10 +276,10 @@ export class UnicornEngine {
       const v = this.bus!.read(pa, size, this.space!.userAttrs);
       this.running?.afterMmio?.();
       if (v < 0) {
-        // A bus error on a device load: SIGBUS for the thread (the load itself reads 0;
-        // the engine stops at the end of the current translation block)
+        // A bus error on a device load: SIGBUS for the thread (the load itself reads 0; the
+        // engine stops there, with the registers from before the load: UnicornThread.pinFault)
         this.mmioErrors++;
-        this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), false, v);
+        this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), false, v, size);
         return 0;
       }
       return v;
@@ -292,7 +292,7 @@ export class UnicornEngine {
       this.running?.afterMmio?.();
       if (st < 0) {
         this.mmioErrors++;
-        this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), true, st);
+        this.running?.onBusError?.(this.mmioVa.get(Number(ud))! + Number(offset), true, st, size);
       }
     }) as never, 'mmio_write');
     for (const [s, e] of space.ranges()) this.sync(s, e);

@@ -24,7 +24,7 @@
  */
 import { UnicornEngine } from './engine.js';
 import {
-  UC_ARM_REG_CPSR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_OK, UC_HOOK_MEM_PROT, UC_HOOK_MEM_UNMAPPED,
+  UC_ARM_REG_CPSR, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_OK, UC_HOOK_MEM_PROT, UC_HOOK_MEM_UNMAPPED,
   UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, UC_PROT_EXEC, UC_PROT_READ, type NativePtr,
 } from './native.js';
 
@@ -87,7 +87,7 @@ const CORE_REGS: readonly number[] = [...Array.from({ length: 13 }, (_, i) => UC
 interface Scratch {
   engine: UnicornEngine;
   /** the candidate's first access to the fault's page (or a refused store) */
-  hit: { addr: number; write: boolean } | null;
+  hit: { addr: number; write: boolean; size: number } | null;
   faultPage: number;
   /** zero pages mapped for the candidate's other accesses */
   mapped: number[];
@@ -100,12 +100,12 @@ function scratchEngine(): Scratch {
   if (scratch !== null) return scratch;
   const engine = new UnicornEngine();
   const s: Scratch = { engine, hit: null, faultPage: -1, mapped: [] };
-  const cb = engine.callback(((_uc: NativePtr, type: number, address: number | bigint): boolean => {
+  const cb = engine.callback(((_uc: NativePtr, type: number, address: number | bigint, size: number): boolean => {
     const addr = Number(BigInt.asUintN(32, BigInt(address)));
     const page = addr - (addr % PAGE);
     if (type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT) return false;
     if (page === s.faultPage || type === UC_MEM_WRITE_PROT || s.hit !== null) {
-      s.hit ??= { addr, write: type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT };
+      s.hit ??= { addr, write: type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT, size };
       return false;
     }
     // any other data access: a zero page, so that the instruction goes on to its next access
@@ -127,10 +127,12 @@ export interface FaultSite {
 
 /**
  * Which instruction of the block at `blockStart` (`blockSize` bytes, read from `main`) made the
- * data access that faulted at `addr` (`write`: a store), given the registers `main` holds now;
- * null when no instruction's access matches (the caller keeps the block's start).
+ * data access that faulted at `addr` (`write`: a store; `size`: its size in bytes when known, as
+ * for a device access, so that an earlier access of another size to the same address does not
+ * match), given the registers `main` holds now; null when no instruction's access matches (the
+ * caller keeps the block's start).
  */
-export function locateDataFault(main: UnicornEngine, blockStart: number, blockSize: number, addr: number, write: boolean): FaultSite | null {
+export function locateDataFault(main: UnicornEngine, blockStart: number, blockSize: number, addr: number, write: boolean, size?: number): FaultSite | null {
   if (blockSize <= 0 || blockSize > 4 * PAGE) return null;
   const code = new Uint8Array(blockSize);
   if (!main.read(blockStart, code)) return null;
@@ -163,15 +165,67 @@ export function locateDataFault(main: UnicornEngine, blockStart: number, blockSi
       s.hit = null;
       s.faultPage = faultPage;
       e.api.uc_emu_start(e.uc, (ins.pc | (thumb ? 1 : 0)) >>> 0, 0xffffffff, 0, 1);
-      const h = s.hit as { addr: number; write: boolean } | null;
+      const h = s.hit as { addr: number; write: boolean; size: number } | null;
       for (const p of s.mapped) e.api.uc_mem_unmap(e.uc, p, PAGE);
       s.mapped.length = 0;
-      if (h !== null && h.addr === addr && h.write === write) return { pc: ins.pc, it: ins.it };
+      if (h !== null && h.addr === addr && h.write === write && (size === undefined || h.size === size)) return { pc: ins.pc, it: ins.it };
     }
     return null;
   } finally {
     for (const p of codePages) e.api.uc_mem_unmap(e.uc, p, PAGE);
     s.faultPage = -1;
+    s.hit = null;
+  }
+}
+
+/**
+ * Complete the store at `site` as the CPU had when its device access was answered with a bus
+ * error taken asynchronously (UnicornThread.pinFault): Unicorn stopped before the instruction's
+ * register effects, so the instruction runs once more in the scratch engine, with `main`'s
+ * registers and a zero page in place of the fault's page (the device saw the access already;
+ * nothing of this run reaches it), and r0-r12, SP, LR, the PC after the instruction and the
+ * CPSR (its IT state advanced) are copied back into `main`. False when that run fails.
+ */
+export function completeStore(main: UnicornEngine, site: FaultSite, addr: number): boolean {
+  const cpsr = main.reg(UC_ARM_REG_CPSR);
+  const thumb = (cpsr & CPSR_T) !== 0;
+  const regs = CORE_REGS.map((r) => main.reg(r));
+  const s = scratchEngine();
+  const e = s.engine;
+  const faultPage = addr - (addr % PAGE);
+  const pages: number[] = [];
+  try {
+    const map = (p: number, bytes: Uint8Array | null): boolean => {
+      if (pages.includes(p)) return true;
+      if (e.api.uc_mem_map(e.uc, p, PAGE, 7) !== UC_ERR_OK) return false;
+      pages.push(p);
+      return bytes === null || e.api.uc_mem_write(e.uc, p, bytes, PAGE) === UC_ERR_OK;
+    };
+    // the instruction's own bytes (a 32-bit Thumb instruction may cross a page)
+    for (let p = site.pc - (site.pc % PAGE); p < site.pc + 4; p += PAGE) {
+      if (p === faultPage) return false;
+      const bytes = new Uint8Array(PAGE);
+      if (!main.read(p, bytes) || !map(p, bytes)) return false;
+    }
+    if (!map(faultPage, null)) return false;
+    e.setReg(UC_ARM_REG_CPSR, thumb ? withIt(cpsr, site.it) : cpsr);
+    CORE_REGS.forEach((r, i) => e.setReg(r, regs[i]!));
+    s.hit = null;
+    s.faultPage = -1;
+    const err = e.api.uc_emu_start(e.uc, (site.pc | (thumb ? 1 : 0)) >>> 0, 0xffffffff, 0, 1);
+    for (const p of s.mapped) e.api.uc_mem_unmap(e.uc, p, PAGE);
+    s.mapped.length = 0;
+    if (err !== UC_ERR_OK || s.hit !== null) return false;
+    const after = CORE_REGS.map((r) => e.reg(r));
+    const pc = e.reg(UC_ARM_REG_PC);
+    const cpsrAfter = e.reg(UC_ARM_REG_CPSR);
+    // CPSR first (its mode selects the bank SP and LR go to); a PC write's bit 0 keeps Thumb
+    main.setReg(UC_ARM_REG_CPSR, cpsrAfter);
+    CORE_REGS.forEach((r, i) => main.setReg(r, after[i]!));
+    main.setReg(UC_ARM_REG_PC, (pc | (thumb ? 1 : 0)) >>> 0);
+    return true;
+  } finally {
+    for (const p of pages) e.api.uc_mem_unmap(e.uc, p, PAGE);
     s.hit = null;
   }
 }

@@ -1,8 +1,9 @@
 import type { Cpu, GuestThread, RunOutcome, ThreadState } from '../cpu.js';
 import type { Tracer } from '../../trace.js';
+import { BUS_SLAVE_ERROR } from '../../bus.js';
 import { WIDE_FIELD_INIT } from '../../time.js';
 import { REGION_LIMIT, UnicornEngine, type ContextOwner, type HookClient } from './engine.js';
-import { locateDataFault, withIt } from './locate.js';
+import { completeStore, locateDataFault, withIt } from './locate.js';
 import {
   UC_ARM_REG_C13_C0_3, UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_OK, UC_ERR_READ_PROT,
   UC_ERR_READ_UNALIGNED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
@@ -57,8 +58,9 @@ export interface SyscallBridge {
   beforeResume?(t: UnicornThread): void;
   /**
    * `t` took a fault whose instruction is known (`f.precise`): its registers are those before
-   * that instruction and its PC is on it. True: the bridge delivered a signal to a handler (the
-   * thread goes on there); false: the thread dies of the fault (the default action).
+   * that instruction and its PC is on it (an asynchronous abort, `f.asynchronous`: those after
+   * it, the PC on the next one). True: the bridge delivered a signal to a handler (the thread
+   * goes on there); false: the thread dies of the fault (the default action).
    */
   onFault?(t: UnicornThread, f: GuestFault): boolean;
 }
@@ -82,6 +84,14 @@ export interface GuestFault {
   precise?: boolean;
   /** the fault status the CPU reports (short-descriptor DFSR/IFSR: FS bits and, for data, WnR 0x800); 0 for an undefined instruction */
   fsr?: number;
+  /**
+   * an asynchronous external abort (a device store's bus error, onBusError): taken after the
+   * store completed, so once pinned (`precise`) the registers are those after it and the PC
+   * register is on the next instruction; `pc` still names the store
+   */
+  asynchronous?: boolean;
+  /** the access size in bytes, when known (a device access) */
+  size?: number;
   /** the mirror could not map a page the process has (REGION_LIMIT): a host limit, not a guest fault */
   hostLimit?: boolean;
 }
@@ -473,12 +483,20 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       if (f.signal !== 'SIGILL') return false;
       f.pc = e.reg(e.arch.pcReg);
       f.fsr = 0;
-    } else if (f.address !== null && f.signal === 'SIGSEGV') {
-      // a device bus error (SIGBUS) is left out: no board device answers a user access with
-      // one (docs/UNICORN.md "Fault signals to handlers")
-      const site = locateDataFault(e, this.blockStart, this.blockSize, f.address, f.access === 'write');
+    } else if (f.address !== null && (f.signal === 'SIGSEGV' || f.signal === 'SIGBUS')) {
+      // a device bus error (SIGBUS) stops the engine inside the device callback with the
+      // registers from before the access as well (measured for loads and stores, like a
+      // failed access), so its instruction is found the same way, by its access's size too
+      const site = locateDataFault(e, this.blockStart, this.blockSize, f.address, f.access === 'write', f.size);
       if (site === null) return false;
       f.pc = site.pc;
+      if (f.asynchronous === true) {
+        // the abort is taken after the store: its register effects (base writeback) are
+        // made and the PC is the next instruction (onBusError)
+        if (!completeStore(e, site, f.address)) return false;
+        f.precise = true;
+        return true;
+      }
       if (thumb) e.setReg(UC_ARM_REG_CPSR, withIt(e.reg(UC_ARM_REG_CPSR), site.it));
     } else return false;
     e.setReg(e.arch.pcReg, (f.pc | (thumb ? 1 : 0)) >>> 0);
@@ -504,11 +522,34 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
 
   // ------------------------------------------------------------------ native hooks
 
-  onBusError(va: number, write: boolean, status: number): void {
+  /**
+   * A device access through a user mapping answered with a bus error (`status`: BUS_SLAVE_ERROR
+   * for AXI SLVERR, e.g. the PL330's answer to a non-32-bit access; BUS_DECODE_ERROR for
+   * DECERR): an external abort. Whether an external abort is synchronous is IMPLEMENTATION
+   * DEFINED (ARMv7-A ARM, ARM DDI 0406C, B3.12 "External aborts"); the board's Cortex-A15 takes
+   * one on a load synchronously, at the load, and one on a store to Device memory
+   * asynchronously, after the store has completed from the core's view (the write response
+   * comes back later): the Cortex-A7/A53/A35 TRMs' "Handling of external aborts" list the same
+   * split for the same L2 design family. So:
+   * - load: DFSR FS 0b01000 "synchronous external abort, non-translation" (0x008; Linux's
+   *   fsr-2level.c name: "external abort on non-linefetch"), DFAR the address; the PC is the
+   *   load, which a handler that returns runs again;
+   * - store: DFSR FS 0b10110 "asynchronous external abort" (0x406, FS[4] is bit 10; Linux:
+   *   "imprecise external abort") with WnR; taken at the next instruction boundary (the
+   *   earliest the architecture allows: the store's base writeback done, the PC after it), so
+   *   a handler that returns goes on after the store, which is not repeated. DFAR is UNKNOWN
+   *   for an asynchronous abort (the TRMs: "the DFAR is unpredictable"); the model gives the
+   *   store's address.
+   * Both with ExT (DFSR bit 12) set for SLVERR, clear for DECERR: the Cortex-A TRMs' DFSR
+   * "External abort type" field. The short-descriptor format: the kernels of both eras run
+   * without LPAE here (arch/arm/mm/fault.c includes fsr-2level.c).
+   */
+  onBusError(va: number, write: boolean, status: number, size?: number): void {
     if (this.fault !== null) return;
     const e = this.engine;
-    // DFSR FS 0b01000, synchronous external abort (Linux: "external abort on non-linefetch"), WnR
-    this.fault = { signal: 'SIGBUS', address: va >>> 0, pc: e.reg(e.arch.pcReg), access: write ? 'write' : 'read', reason: `bus error on device ${write ? 'write' : 'read'} (status ${status})`, fsr: 0x8 | (write ? 0x800 : 0) };
+    const ext = status === BUS_SLAVE_ERROR ? 0x1000 : 0;
+    const fsr = write ? 0x406 | 0x800 | ext : 0x008 | ext;
+    this.fault = { signal: 'SIGBUS', address: va >>> 0, pc: e.reg(e.arch.pcReg), access: write ? 'write' : 'read', reason: `bus error on device ${write ? 'write' : 'read'} (status ${status})`, fsr, asynchronous: write, size };
     this.stopReason = 'fault';
     e.api.uc_emu_stop(e.uc);
   }

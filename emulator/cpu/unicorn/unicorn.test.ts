@@ -156,7 +156,8 @@ describe.skipIf(skip)('Unicorn backend: static glibc programs', () => {
       },
     });
     expect(r.thread.exitInfo?.status).toBe(135);
-    expect(r.thread.exitInfo?.fault).toMatchObject({ signal: 'SIGBUS', address: 0x50000004, access: 'write' });
+    // an asynchronous external abort (DFSR FS 0b10110 = 0x406, WnR, ExT for SLVERR): thread.onBusError
+    expect(r.thread.exitInfo?.fault).toMatchObject({ signal: 'SIGBUS', address: 0x50000004, access: 'write', fsr: 0x1c06, asynchronous: true, size: 4 });
     expect(r.engine.mmioErrors).toBe(1);
     // the halfword store and the load after it in the same translation block never reach the device
     expect(dev.log).toEqual(['w4@4=abcd0001']);
