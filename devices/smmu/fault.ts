@@ -12,7 +12,7 @@
  * Stall model (IHI 0062, "Fault handling", the stall and terminate models; CBn_SCTLR.CFCFG,
  * CBn_FSR.SS, CBn_RESUME): with CFCFG = 0 a context fault terminates the transaction at
  * once (the master gets a bus error, or, with CBn_SCTLR.CFRE = 0, RAZ/WI: Smmu.translate).
- * sCR0.STALLD = 1 makes every bank behave as CFCFG = 0 (`stallModel`). With CFCFG = 1 (and
+ * sCR0.STALLD = 1 makes every bank behave as CFCFG = 0, sCR0.GSE = 1 as CFCFG = 1 (`stallModel`). With CFCFG = 1 (and
  * STALLD = 0) the faulting transaction is held in the
  * SMMU: the fault is recorded (FSR with SS set, FAR, FSYNR0), the context interrupt rises,
  * and the master gets no answer until software writes CBn_RESUME: TnR = 1 terminates it
