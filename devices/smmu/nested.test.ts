@@ -447,10 +447,11 @@ describe('SMMU sCR0.GSE and the TTBR address size check', () => {
 // ---- accelerators on / off ----
 
 const PAGES = 12;
+const SID1 = 4;
 type NOp =
   | { k: 'translate' | 'quiet'; p: number; off: number; write: boolean }
   | { k: 'hits'; p: number; off: number; write: boolean; count: number }
-  | { k: 'copy'; sp: number; dp: number; burst: number; iterations: number }
+  | { k: 'copy'; sp: number; dp: number; burst: number; iterations: number; s1: boolean }
   | { k: 's1map'; p: number; ipaPage: number | null; ro: boolean }
   | { k: 's2map'; ipaPage: number; target: number | null; w: boolean }
   | { k: 's2table'; mapped: boolean }
@@ -460,7 +461,9 @@ type NOp =
 const nopArb: fc.Arbitrary<NOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('translate' as const, 'quiet' as const), p: fc.integer({ min: 0, max: PAGES - 1 }), off: fc.integer({ min: 0, max: 4095 }), write: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('hits' as const), p: fc.integer({ min: 0, max: PAGES - 1 }), off: fc.integer({ min: 0, max: 4095 }), write: fc.boolean(), count: fc.integer({ min: 0, max: 4 }) }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('copy' as const), sp: fc.integer({ min: 0, max: PAGES - 1 }), dp: fc.integer({ min: 0, max: PAGES - 1 }), burst: fc.constantFrom(64, 1024, 4096), iterations: fc.integer({ min: 1, max: 40 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('copy' as const), sp: fc.integer({ min: 0, max: PAGES - 1 }), dp: fc.integer({ min: 0, max: PAGES - 1 }), burst: fc.constantFrom(64, 1024, 4096), iterations: fc.integer({ min: 1, max: 40 }), s1: fc.constant(false) }) },
+  // a copy through a TYPE 1 context sharing the TLB (its bulk paths replace nested entries' slots)
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('copy' as const), sp: fc.integer({ min: 0, max: 7 }), dp: fc.integer({ min: 8, max: 15 }), burst: fc.constantFrom(1024, 4096), iterations: fc.integer({ min: 8, max: 64 }), s1: fc.constant(true) }) },
   fc.record({ k: fc.constant('s1map' as const), p: fc.integer({ min: 0, max: PAGES - 1 }), ipaPage: fc.option(fc.integer({ min: 0, max: 15 })), ro: fc.boolean() }),
   fc.record({ k: fc.constant('s2map' as const), ipaPage: fc.integer({ min: 0, max: 15 }), target: fc.option(fc.integer({ min: 0, max: 31 })), w: fc.boolean() }),
   fc.record({ k: fc.constant('s2table' as const), mapped: fc.boolean() }),
@@ -478,9 +481,17 @@ describe('property: nested contexts with accelerators == without', () => {
       const data = Array.from({ length: 32 }, () => n.rig.page());
       for (let p = 0; p < PAGES; p++) n.s1map(p * 4096, DATA_IPA + (p % 16) * 4096);
       for (let i = 0; i < 16; i++) n.s2map(DATA_IPA + i * 4096, data[i]!);
+      // stream SID1: a TYPE 1 context in bank 1 (VA pages 0..31 -> data pages)
+      const pgd = n.rig.page();
+      const l2 = n.rig.page();
+      const l3 = n.rig.page();
+      n.rig.wr64(ent(pgd, 0), tableDesc(l2));
+      n.rig.wr64(ent(l2, 0), tableDesc(l3));
+      for (let p = 0; p < 32; p++) n.rig.wr64(ent(l3, p), pageDesc(data[p]!));
+      n.rig.attach(SID1, 1, pgd, { asid: 4, smr: 1 });
       return { n, tracer, data, l3: n.s1table(0, 3) };
     };
-    const attrsOf = (write: boolean) => makeAttrs({ streamId: SID, write, priv: false, ns: true });
+    const attrsOf = (write: boolean, sid = SID) => makeAttrs({ streamId: sid, write, priv: false, ns: true });
     fc.assert(
       fc.property(fc.array(nopArb, { minLength: 1, maxLength: 25 }), fc.constantFrom(4, 16, 128), fc.boolean(), (ops, tlbEntries, trace) => {
         const A = build(true, tlbEntries, trace);
@@ -520,14 +531,15 @@ describe('property: nested contexts with accelerators == without', () => {
               break;
             }
             case 'copy': {
-              Object.assign(run, { srcVa: op.sp * 4096, srcAttrs: attrsOf(false), dstVa: op.dp * 4096, dstAttrs: attrsOf(true), burst: op.burst, iterations: op.iterations });
+              const sid = op.s1 ? SID1 : SID;
+              Object.assign(run, { srcVa: op.sp * 4096, srcAttrs: attrsOf(false, sid), dstVa: op.dp * 4096, dstAttrs: attrsOf(true, sid), burst: op.burst, iterations: op.iterations });
               a.translateCopyRun!(run);
               let cost = 0;
               for (let i = 0; i < run.done; i++) {
                 const w = (i & 1) === 1;
                 const base = w ? run.dstVa : run.srcVa;
                 const va = base + (i >>> 1) * run.burst;
-                b.translate(va, attrsOf(w), ob);
+                b.translate(va, attrsOf(w, sid), ob);
                 expect(ob.status).toBe(BUS_OK);
                 cost += ob.costNs;
                 expect(ob.pa - (va % 4096)).toBe((w ? run.dstPa : run.srcPa)[Math.floor(va / 4096) - Math.floor(base / 4096)]);
@@ -565,5 +577,37 @@ describe('property: nested contexts with accelerators == without', () => {
       }),
       { numRuns: 60, seed: 0x5e57ed },
     );
+  });
+});
+
+describe('nested entries and the copy runs of another context', () => {
+  it('a TYPE 1 copy run whose bulk insertions replace combined entries leaves the TLB the reference leaves', () => {
+    const build = (accel: boolean) => {
+      const n = nest({ accel, tlbEntries: 16 });
+      for (let p = 0; p < 16; p++) {
+        n.s1map(p * 4096, IPA + p * 4096);
+        n.s2map(IPA + p * 4096, PA + p * 4096);
+      }
+      const pgd = n.rig.page();
+      const l2 = n.rig.page();
+      const l3 = n.rig.page();
+      n.rig.wr64(ent(pgd, 0), tableDesc(l2));
+      n.rig.wr64(ent(l2, 0), tableDesc(l3));
+      for (let p = 0; p < 64; p++) n.rig.wr64(ent(l3, p), pageDesc(RAM_BASE + 0x0100_0000 + p * 4096));
+      n.rig.attach(SID1, 1, pgd, { asid: 4, smr: 1 });
+      return n;
+    };
+    const A = build(true);
+    const B = build(false);
+    const out = newTranslationResult();
+    // combined + stage-2 entries fill the TLB
+    for (const n of [A, B]) for (let p = 0; p < 16; p++) n.rig.smmu.translate(p * 4096, RD, out);
+    expect(A.rig.smmu.dumpTlb().some((e) => e.nested !== undefined)).toBe(true);
+    const run: CopyRun = { srcVa: 0, srcAttrs: makeAttrs({ streamId: SID1 }), dstVa: 32 * 4096, dstAttrs: makeAttrs({ streamId: SID1, write: true }), burst: 4096, iterations: 32, limitNs: Infinity, iterNs: 0, done: 0, costNs: 0, srcPa: new Float64Array(64), dstPa: new Float64Array(64) };
+    A.rig.smmu.translateCopyRun!(run);
+    expect(run.done).toBe(64);
+    for (let i = 0; i < run.done; i++) B.rig.smmu.translate((i & 1) === 1 ? 32 * 4096 + (i >>> 1) * 4096 : (i >>> 1) * 4096, (i & 1) === 1 ? run.dstAttrs : run.srcAttrs, out);
+    expect(A.rig.smmu.dumpTlb()).toEqual(B.rig.smmu.dumpTlb());
+    expect(A.rig.smmu.stats).toEqual(B.rig.smmu.stats);
   });
 });
