@@ -12,7 +12,7 @@
  * Stall model (IHI 0062, "Fault handling", the stall and terminate models; CBn_SCTLR.CFCFG,
  * CBn_FSR.SS, CBn_RESUME): with CFCFG = 0 a context fault terminates the transaction at
  * once (the master gets a bus error, or, with CBn_SCTLR.CFRE = 0, RAZ/WI: Smmu.translate).
- * sCR0.STALLD = 1 makes every bank behave as CFCFG = 0 (`stallModel`). With CFCFG = 1 (and
+ * sCR0.STALLD = 1 makes every bank behave as CFCFG = 0, sCR0.GSE = 1 as CFCFG = 1 (`stallModel`). With CFCFG = 1 (and
  * STALLD = 0) the faulting transaction is held in the
  * SMMU: the fault is recorded (FSR with SS set, FAR, FSYNR0), the context interrupt rises,
  * and the master gets no answer until software writes CBn_RESUME: TnR = 1 terminates it
@@ -157,12 +157,17 @@ export class FaultUnit {
       let nf = f | r.fsr;
       if (stall) nf |= R.FSR_SS;
       c[o + CBS.FSR] = nf;
-      c[o + CBS.FAR_LO] = va % TWO32;
-      c[o + CBS.FAR_HI] = Math.floor(va / TWO32);
+      // a stage-2 fault of a nested translation, recorded in the stage-2 bank (walk-nested.ts):
+      // FAR holds the IPA that faulted at stage 2 and FSYNR0.S1CBNDX the stage-1 bank (choice:
+      // SMMUv1 has no CBn_IPAFAR; docs/SMMU.md "Nested contexts")
+      const far = r.s2nested ? r.ipa : va;
+      c[o + CBS.FAR_LO] = far % TWO32;
+      c[o + CBS.FAR_HI] = Math.floor(far / TWO32);
       c[o + CBS.FSYNR0] =
         (r.level & 3) |
         this.syndromeAttrs(r.attrs, R.FSYNR0_WNR, R.FSYNR0_PNU, R.FSYNR0_IND, R.FSYNR0_NSATTR, R.FSYNR0_NSSTATE) |
-        (r.ptw ? R.FSYNR0_PTWF : 0);
+        (r.ptw ? R.FSYNR0_PTWF : 0) |
+        (r.s2nested ? (r.s1cb & 0xff) << R.FSYNR0_S1CBNDX_SHIFT : 0);
       // CBFRSYNRAn (GR1): the faulting stream id, recorded with FAR/FSYNR0
       s.cbar[s.cbfrsynraBase + cb] = (attrs0 >>> 16) & 0x7fff;
     }
@@ -186,14 +191,17 @@ export class FaultUnit {
   }
 
   /**
-   * Does context bank cb follow the stall model? CBn_SCTLR.CFCFG = 1, read through
-   * sCR0.STALLD (IHI 0062 sCR0.STALLD, Stall Disable: when set, stalling is disabled and
-   * every context bank with CFCFG = 1 behaves as CFCFG = 0, the terminate model). CBn_SCTLR
-   * keeps the CFCFG software wrote (it reads back as written: choice).
+   * Does context bank cb follow the stall model? CBn_SCTLR.CFCFG = 1 or sCR0.GSE = 1, read
+   * through sCR0.STALLD (IHI 0062 sCR0: GSE, Global Stall Enable, enforces the stall model in
+   * every context bank; STALLD, Stall Disable, makes every bank behave as CFCFG = 0, the
+   * terminate model). GSE and STALLD both set: STALLD wins (choice: the architecture does not
+   * give the combination a meaning in the text available here; not stalling is the safe
+   * reading). CBn_SCTLR keeps the CFCFG software wrote (it reads back as written: choice).
    */
   stallModel(cb: number): boolean {
     const s = this.s;
-    return (s.c[cb * s.cbSlots + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0 && (s.g[GS.sCR0]! & R.SCR0_STALLD) === 0;
+    const scr0 = s.g[GS.sCR0]!;
+    return ((s.c[cb * s.cbSlots + CBS.SCTLR]! & R.SCTLR_CFCFG) !== 0 || (scr0 & R.SCR0_GSE) !== 0) && (scr0 & R.SCR0_STALLD) === 0;
   }
 
   /**
@@ -226,7 +234,8 @@ export class FaultUnit {
       g[GS.sGFSR] = gfsr | bit;
       g[GS.sGFAR_LO] = va % TWO32;
       g[GS.sGFAR_HI] = Math.floor(va / TWO32);
-      g[GS.sGFSYNR0] = this.syndromeAttrs(r.attrs, R.GFSYNR0_WNR, R.GFSYNR0_PNU, R.GFSYNR0_IND, R.GFSYNR0_NSATTR, R.GFSYNR0_NSSTATE);
+      g[GS.sGFSYNR0] =
+        this.syndromeAttrs(r.attrs, R.GFSYNR0_WNR, R.GFSYNR0_PNU, R.GFSYNR0_IND, R.GFSYNR0_NSATTR, R.GFSYNR0_NSSTATE) | (r.gnested ? R.GFSYNR0_NESTED : 0);
       g[GS.sGFSYNR1] = (attrs0 >>> 16) & 0x7fff;
     }
     const type = this.globalFaultType(bit, r.cb, attrs0);

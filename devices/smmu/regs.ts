@@ -42,6 +42,12 @@ export const SCR0_GCFGFRE = 1 << 4;
 export const SCR0_GCFGFIE = 1 << 5;
 /** Stall Disable (IHI 0062 sCR0.STALLD): every context bank behaves as SCTLR.CFCFG = 0 (fault.ts stallModel) */
 export const SCR0_STALLD = 1 << 8;
+/**
+ * Global Stall Enable (IHI 0062 sCR0.GSE, bit 9): every context bank follows the stall model
+ * whatever its SCTLR.CFCFG (fault.ts stallModel). The MMU-500 TRM (DDI 0517, 2.3.4) names GSE
+ * and STALLD the "fault model overrides from the global space".
+ */
+export const SCR0_GSE = 1 << 9;
 export const SCR0_USFCFG = 1 << 10;
 /** writable bits of sCR0 we keep (everything the v1 register defines in [21:0]) */
 export const SCR0_WRITABLE = 0x003fffff;
@@ -79,6 +85,8 @@ export const GFSR_CONFIG = GFSR_ICF | GFSR_SMCF | GFSR_UCBF | GFSR_UCIF;
 export const GFSR_ALL = 0xff | GFSR_MULTI;
 
 // sGFSYNR0 (architecture: Nested [0], WNR [1], PNU [2], IND [3], NSSTATE [4], NSATTR [5])
+/** sGFSYNR0.Nested [0]: the global fault arose from the stage-2 part of a nested context (choice: an invalid CBAR.CBNDX) */
+export const GFSYNR0_NESTED = 1 << 0;
 export const GFSYNR0_WNR = 1 << 1;
 export const GFSYNR0_PNU = 1 << 2;
 export const GFSYNR0_IND = 1 << 3;
@@ -107,6 +115,13 @@ export const CBAR_TYPE_S1_S2BYPASS = 1;
 export const CBAR_TYPE_S1_S2FAULT = 2;
 export const CBAR_TYPE_NESTED = 3;
 export const CBAR_IRPTNDX_SHIFT = 24;
+/**
+ * CBARn.CBNDX [15:8] of a nested context (TYPE 3): the stage-2 context bank that translates
+ * the stage-1 context's IPAs (IHI 0062 CBARn; the field overlays BPSHCFG/HYPC/FB/MemAttr of a
+ * TYPE 1 bank: the MMU-500 register references name those bits MEMATTR_CBNDX_7_4, FB_CBNDX_3,
+ * HYPC_CBNDX_2, BPSHCFG_CBNDX_1_0)
+ */
+export const CBAR_CBNDX_SHIFT = 8;
 
 // ---- Context bank (one page each) ----
 export const CB_SCTLR = 0x000;
@@ -190,6 +205,8 @@ export const FSYNR0_IND = 1 << 6;
 export const FSYNR0_NSSTATE = 1 << 7;
 export const FSYNR0_NSATTR = 1 << 8;
 export const FSYNR0_PTWF = 1 << 10;
+/** FSYNR0.S1CBNDX [23:16]: in a stage-2 bank, the stage-1 bank of the nested translation that faulted */
+export const FSYNR0_S1CBNDX_SHIFT = 16;
 
 export const RESUME_TERMINATE = 1 << 0;
 

@@ -16,8 +16,8 @@
  * Written from the architecture description and the behaviour the 2014 Linux driver
  * (drivers/iommu/arm-smmu.c) relies on; see docs/SMMU.md for the choices. The implemented
  * stages are a configuration (cfg.stages, sIDR0.S1TS/S2TS/NTS): stage-1 contexts (CBAR.TYPE 1,
- * walk.ts) and stage-2 contexts (CBAR.TYPE 0, walk-s2.ts); nested (TYPE 3) and "stage 1,
- * stage 2 fault" (TYPE 2) contexts are not modelled and are invalid contexts (ICF).
+ * walk.ts), stage-2 contexts (CBAR.TYPE 0, walk-s2.ts), "stage 1 with stage 2 fault"
+ * contexts (TYPE 2, here) and nested contexts (TYPE 3, walk-nested.ts).
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, makeAttrs, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, BUS_TRANSLATION_FAULT, SIZE_4, SIZE_8, type MmioDevice, type PhysicalBus } from '../../emulator/bus.js';
@@ -36,6 +36,7 @@ import {
   type SmmuConfig, type SmmuFaultRecord, type SmmuFaultType, type SmmuLookup, type SmmuStats, type SmmuTlbEntry,
 } from './types.js';
 import { oaHiMask, permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
+import { NestedUnit } from './walk-nested.js';
 import { translateStage2 } from './walk-s2.js';
 
 export type { SmmuConfig, SmmuFaultRecord, SmmuFaultType, SmmuLookup, SmmuStats, SmmuTlbEntry } from './types.js';
@@ -67,6 +68,8 @@ export class Smmu implements TranslationStage, MmioDevice {
   readonly numS2Cb: number;
   /** descriptor bits [39:32] above sIDR2.OAS (walk.ts oaHiMask; 0 with a 40-bit OAS) */
   readonly oaHi: number;
+  /** the same for sIDR2.IAS: the stage-1 output (an IPA) of a nested context */
+  readonly iaHi: number;
   /** accelerators installed (cfg.accel, and a 40-bit OAS) */
   readonly accel: boolean;
   readonly stats: SmmuStats = {
@@ -121,6 +124,10 @@ export class Smmu implements TranslationStage, MmioDevice {
   readonly syncDoneAt: Float64Array;
   /** the walkers' descriptor buffer */
   readonly d64 = new Uint32Array(2);
+  /** nested contexts (CBAR.TYPE 3) */
+  readonly nestedUnit: NestedUnit;
+  /** set by ats() while it translates: the ATS1* operations want the stage-1 result */
+  private s1only = false;
 
   // bulk-DMA hooks of TranslationStage: present only when the accelerators are installed
   declare quietLookup?: (va: number, attrs: Attrs, out?: TranslationResult, avoidLo?: number, avoidHi?: number) => boolean;
@@ -193,6 +200,8 @@ export class Smmu implements TranslationStage, MmioDevice {
     this.syncDoneAt = new Float64Array(n);
     this.reset();
     this.oaHi = oaHiMask(cfg.oas);
+    this.iaHi = oaHiMask(cfg.ias);
+    this.nestedUnit = new NestedUnit(this);
     // the accelerators decode descriptors without the address size check (walk.ts oaHiMask):
     // an SMMU with a smaller OAS than 40 bits runs the reference model only
     this.accel = cfg.accel && this.oaHi === 0;
@@ -288,6 +297,9 @@ export class Smmu implements TranslationStage, MmioDevice {
     r.ptw = false;
     r.walked = false;
     r.attrs = attrs;
+    r.nested = false;
+    r.s2nested = false;
+    r.gnested = false;
     const scr0 = this.g[GS.sCR0]!;
     if ((scr0 & R.SCR0_CLIENTPD) !== 0) return this.bypass(va);
     const m = this.stream.match((attrs >>> 16) & 0x7fff);
@@ -320,12 +332,27 @@ export class Smmu implements TranslationStage, MmioDevice {
       return K_GLOBAL_FAULT;
     }
     r.cb = cb;
+    r.ctx = cb;
     // SCTLR.HUPCF = 0: while the context has a fault outstanding, a client transaction is not
     // translated but follows the fault model (fault.ts holdUnderFault); the ATS1* operations
     // (software's own translations) call translateContext directly and are not held
     const sctlr = this.c[cb * this.cbSlots + CBS.SCTLR]!;
     if ((sctlr & (R.SCTLR_M | R.SCTLR_HUPCF)) === R.SCTLR_M && this.contextType(cb) >= 0 && this.fault.outstanding(cb)) return K_HELD;
+    // a nested context is also held by its stage-2 bank's outstanding fault (that bank's HUPCF
+    // and fault model: its faults are recorded there; held with the bank's RESUME)
+    if (((this.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) & 3) === R.CBAR_TYPE_NESTED && this.nestedHeld(cb)) return K_HELD;
     return this.translateContext(cb, va, attrs, useTlb, fill, walk, reader);
+  }
+
+  /** HUPCF = 0 in the stage-2 bank of nested context cb, which has a fault outstanding (res.cb = that bank) */
+  private nestedHeld(cb: number): boolean {
+    if (this.contextType(cb) !== R.CBAR_TYPE_NESTED) return false;
+    const s2cb = (this.cbar[cb]! >>> R.CBAR_CBNDX_SHIFT) & 0xff;
+    if (s2cb >= this.numCb || this.contextType(s2cb) !== R.CBAR_TYPE_S2) return false;
+    const sctlr2 = this.c[s2cb * this.cbSlots + CBS.SCTLR]!;
+    if ((sctlr2 & (R.SCTLR_M | R.SCTLR_HUPCF)) !== R.SCTLR_M || !this.fault.outstanding(s2cb)) return false;
+    this.res.cb = s2cb;
+    return true;
   }
 
   private bypass(va: number): number {
@@ -339,14 +366,34 @@ export class Smmu implements TranslationStage, MmioDevice {
   /**
    * The CBAR.TYPE of bank cb when this SMMU translates such a context there: TYPE 1 (stage 1,
    * stage 2 bypass) needs S1TS and a bank at or above NUMS2CB; TYPE 0 (stage 2) needs S2TS (IHI
-   * 0062 sIDR0, sIDR1.NUMS2CB: "context banks 0..NUMS2CB-1 support stage 2 only"). TYPE 2 (stage
-   * 1, stage 2 fault) and TYPE 3 (nested) are not modelled. -1: an invalid context (ICF).
+   * 0062 sIDR0, sIDR1.NUMS2CB: "context banks 0..NUMS2CB-1 support stage 2 only"); TYPE 2 (stage
+   * 1, stage 2 fault) a stage-1 bank of an SMMU with both stages (choice: a stage 2 that can
+   * fault exists only with S2TS); TYPE 3 (nested, "stage 1 followed by stage 2") a stage-1 bank
+   * of an SMMU with sIDR0.NTS. -1: an invalid context (ICF).
    */
   contextType(cb: number): number {
     const type = (this.cbar[cb]! >>> R.CBAR_TYPE_SHIFT) & 3;
     if (type === R.CBAR_TYPE_S1_S2BYPASS) return this.s1 && cb >= this.numS2Cb ? type : -1;
     if (type === R.CBAR_TYPE_S2) return this.s2 ? type : -1;
-    return -1;
+    if (type === R.CBAR_TYPE_S1_S2FAULT) return this.s1 && this.s2 && cb >= this.numS2Cb ? type : -1;
+    return this.nested && cb >= this.numS2Cb ? type : -1;
+  }
+
+  /**
+   * TYPE 2, "stage 1 context with stage 2 fault" (IHI 0062 CBARn.TYPE): the stage-1 translation
+   * is made (its faults and TLB entries are the stage-1 context's), and a transaction that
+   * stage 1 lets through then faults at stage 2, which is configured to fault. Choices (the
+   * IHI 0062 text on what such a transaction records was not readable here): a translation
+   * fault recorded in this same bank (there is no stage-2 bank), PLVL 1 (no stage-2 walk),
+   * FAR = the input address; it applies with SCTLR.M = 0 too (M controls stage 1 only, so
+   * the input address goes to the faulting stage 2); the ATS1* operations answer the
+   * stage-1 result.
+   */
+  private stage2Fault(): number {
+    const r = this.res;
+    r.level = 1;
+    r.fsr = R.FSR_TF;
+    return K_CTX_FAULT;
   }
 
   /** Translation in context bank cb: stage 1 here, stage 2 in walk-s2.ts. */
@@ -359,8 +406,9 @@ export class Smmu implements TranslationStage, MmioDevice {
       r.gfsr = R.GFSR_ICF;
       return K_GLOBAL_FAULT;
     }
+    if (type === R.CBAR_TYPE_NESTED) return this.nestedUnit.translate(cb, va, attrs, useTlb, fill, walk, reader, this.s1only);
     const sctlr = c[o + CBS.SCTLR]!;
-    if ((sctlr & R.SCTLR_M) === 0) return this.bypass(va);
+    if ((sctlr & R.SCTLR_M) === 0) return type !== R.CBAR_TYPE_S1_S2FAULT || this.s1only ? this.bypass(va) : this.stage2Fault();
     if (type === R.CBAR_TYPE_S2) return translateStage2(this, cb, va, attrs, useTlb, fill, walk, reader);
     const ttbcr = c[o + CBS.TTBCR]!;
     if ((ttbcr & R.TTBCR_EAE) === 0) {
@@ -405,7 +453,7 @@ export class Smmu implements TranslationStage, MmioDevice {
         r.pa = tlb.pa[w]! + (va - base);
         r.extent = base + tlb.size[w]! - va;
         r.hitSlot = w;
-        return K_TRANSLATED;
+        return type === R.CBAR_TYPE_S1_S2BYPASS || this.s1only ? K_TRANSLATED : this.stage2Fault();
       }
       if (fill) this.stats.misses++;
       if (!walk) return K_MISS;
@@ -443,7 +491,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     }
     r.pa = wr.pa + (va - wr.va);
     r.extent = wr.va + wr.size - va;
-    return K_TRANSLATED;
+    return type === R.CBAR_TYPE_S1_S2BYPASS || this.s1only ? K_TRANSLATED : this.stage2Fault();
   }
 
   // =====================================================================================
@@ -528,7 +576,13 @@ export class Smmu implements TranslationStage, MmioDevice {
     wr.attrIndx = 0;
     wr.sh = 0;
     wr.ns = 0;
+    r.nested = false;
+    r.s2nested = false;
+    r.gnested = false;
+    // ATS1*: the stage-1 result (a TYPE 2 context's stage-1 output, a nested context's IPA)
+    this.s1only = true;
     const k = this.translateContext(cb, va, attrs, false, false, true, this.busReader);
+    this.s1only = false;
     const c = this.c;
     const o = cb * this.cbSlots;
     if (k === K_TRANSLATED || k === K_BYPASS) {
@@ -561,7 +615,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     let k = this.resolve(va, a, opts.useTlb ?? false, false, true, this.busReader);
     const r = this.res;
     // the tables' answer, also while a fault outstanding would hold a real access (HUPCF)
-    if (k === K_HELD) k = this.translateContext(r.cb, va, r.attrs, opts.useTlb ?? false, false, true, this.busReader);
+    if (k === K_HELD) k = this.translateContext(r.ctx, va, r.attrs, opts.useTlb ?? false, false, true, this.busReader);
     if (k === K_TRANSLATED || k === K_BYPASS) {
       return { ok: true, pa: r.pa, extent: r.extent, bypass: k === K_BYPASS, cb: r.cb, level: r.level };
     }

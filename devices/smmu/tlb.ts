@@ -8,6 +8,15 @@
  * and the input range of their page/block. The set index is a hash of the 4 KiB input page
  * and the bank; replacement is the first invalid way, else round-robin per set
  * (deterministic). Walk results are cached before the permission check.
+ *
+ * Nested contexts (CBAR.TYPE 3, walk-nested.ts) cache combined stage 1 + stage 2 entries in
+ * their stage-1 bank (VA -> PA, tagged like stage-1 entries) that also remember the stage-2
+ * bank they were built through (`dep`), the stage-1 permissions (`perms1`; `perms` holds the
+ * intersection of both stages), the stage-2 level and the IPA. Such an entry goes with the
+ * stage-1 maintenance of its bank (TLBIVA, TLBIVAA, TLBIASID, TLBIALL) AND with the
+ * stage-2 maintenance of the bank it depends on: TLBIVMID of that bank's VMID, TLBIALL,
+ * TLBIVA(A) issued through that bank (conservatively every dependent entry: an invalidation
+ * by IPA does not name the VAs built from it), STLBIALL / TLBIALLNSNH.
  */
 import { OP_ALL, OP_CB_ALL, OP_CB_ASID, OP_CB_VA, OP_CB_VAA, OP_VMID } from './regs.js';
 import { P_PR, P_PW, P_PX, P_UR, P_UW, P_UX } from './walk.js';
@@ -27,6 +36,14 @@ export class Tlb {
   readonly pa: Float64Array;
   readonly perms: Uint8Array;
   readonly level: Uint8Array;
+  /** nested entries: the stage-2 bank the entry was translated through (-1: not nested) */
+  readonly dep: Int16Array;
+  /** nested entries: stage-1 permissions (perms is stage 1 AND stage 2) */
+  readonly perms1: Uint8Array;
+  /** nested entries: level of the stage-2 leaf */
+  readonly level2: Uint8Array;
+  /** nested entries: IPA of the entry's first byte */
+  readonly ipa: Float64Array;
   /** per set: the next way round-robin replacement takes */
   readonly next: Uint8Array;
   /** per set: bumped by every insertion into the set (observers: accel/ memos) */
@@ -45,20 +62,24 @@ export class Tlb {
     const total = sets * this.ways;
     // one zeroed buffer for all the per-entry arrays (issue 19, lean boot: ten separate
     // allocations per SMMU); 8-byte fields first, then 2-byte, then bytes, so each view is aligned
-    const buf = new ArrayBuffer(8 * (3 * total + sets) + 2 * 2 * total + 3 * total + sets);
+    const buf = new ArrayBuffer(8 * (4 * total + sets) + 3 * 2 * total + 5 * total + sets);
     let o = 0;
     const f64 = (n: number): Float64Array => ((o += 8 * n), new Float64Array(buf, o - 8 * n, n));
     this.va = f64(total);
     this.size = f64(total);
     this.pa = f64(total);
+    this.ipa = f64(total);
     this.setGen = f64(sets);
     this.cb = new Uint16Array(buf, o, total);
     this.asid = new Int16Array(buf, o + 2 * total, total);
-    o += 4 * total;
+    this.dep = new Int16Array(buf, o + 4 * total, total);
+    o += 6 * total;
     this.valid = new Uint8Array(buf, o, total);
     this.perms = new Uint8Array(buf, o + total, total);
     this.level = new Uint8Array(buf, o + 2 * total, total);
-    this.next = new Uint8Array(buf, o + 3 * total, sets);
+    this.perms1 = new Uint8Array(buf, o + 3 * total, total);
+    this.level2 = new Uint8Array(buf, o + 4 * total, total);
+    this.next = new Uint8Array(buf, o + 5 * total, sets);
   }
 
   reset(): void {
@@ -119,6 +140,21 @@ export class Tlb {
     this.pa[w] = pa;
     this.perms[w] = perms;
     this.level[w] = level;
+    this.dep[w] = -1;
+    return w;
+  }
+
+  /**
+   * Insert a combined entry of nested context bank `cb` (walk-nested.ts): [leafVa, leafVa +
+   * size) -> pa with `perms` = stage 1 AND stage 2, stage-1 permissions `perms1` and level
+   * `level`, stage-2 level `level2`, translated through stage-2 bank `s2cb` from `ipa`.
+   */
+  insertNested(cb: number, asid: number, va: number, leafVa: number, size: number, pa: number, perms: number, level: number, s2cb: number, perms1: number, level2: number, ipa: number): number {
+    const w = this.insert(cb, asid, va, leafVa, size, pa, perms, level);
+    this.dep[w] = s2cb;
+    this.perms1[w] = perms1;
+    this.level2[w] = level2;
+    this.ipa[w] = ipa;
     return w;
   }
 
@@ -157,12 +193,14 @@ export class Tlb {
       if (this.valid[w] === 0) continue;
       let kill = false;
       const tcb = this.cb[w]!;
+      const dep = this.dep[w]!;
       switch (op) {
         case OP_ALL:
           kill = true;
           break;
         case OP_CB_ALL:
-          kill = tcb === cb;
+          // a nested entry also goes with its stage-2 bank's TLBIALL
+          kill = tcb === cb || dep === cb;
           break;
         case OP_CB_ASID:
           // by ASID: non-global entries of that ASID only
@@ -171,16 +209,20 @@ export class Tlb {
         case OP_CB_VA: {
           const base = this.va[w]!;
           const ta = this.asid[w]!;
-          kill = tcb === cb && (ta === -1 || ta === asid) && va >= base && va < base + this.size[w]!;
+          // issued through the stage-2 bank of nested entries (an IPA): every entry built
+          // through it (conservative: the VAs built from that IPA are not known)
+          kill = (tcb === cb && (ta === -1 || ta === asid) && va >= base && va < base + this.size[w]!) || dep === cb;
           break;
         }
         case OP_CB_VAA: {
           const base = this.va[w]!;
-          kill = tcb === cb && va >= base && va < base + this.size[w]!;
+          kill = (tcb === cb && va >= base && va < base + this.size[w]!) || dep === cb;
           break;
         }
         case OP_VMID:
-          kill = this.vmidOf(tcb) === asid;
+          // a nested entry holds stage-2 information of the bank it depends on: it goes with
+          // that bank's VMID (and with its own bank's CBAR.VMID, conservatively)
+          kill = this.vmidOf(tcb) === asid || (dep >= 0 && this.vmidOf(dep) === asid);
           break;
       }
       if (kill) this.valid[w] = 0;
@@ -195,7 +237,15 @@ export class Tlb {
       const perms =
         (p & P_PR ? 'r' : '-') + (p & P_PW ? 'w' : '-') + (p & P_PX ? 'x' : '-') + '/' +
         (p & P_UR ? 'r' : '-') + (p & P_UW ? 'w' : '-') + (p & P_UX ? 'x' : '-');
-      out.push({ cb: this.cb[w]!, asid: this.asid[w]!, va: this.va[w]!, size: this.size[w]!, pa: this.pa[w]!, level: this.level[w]!, perms });
+      const e: SmmuTlbEntry = { cb: this.cb[w]!, asid: this.asid[w]!, va: this.va[w]!, size: this.size[w]!, pa: this.pa[w]!, level: this.level[w]!, perms };
+      if (this.dep[w]! >= 0) {
+        const p1 = this.perms1[w]!;
+        e.nested = {
+          s2cb: this.dep[w]!, ipa: this.ipa[w]!, level2: this.level2[w]!,
+          perms1: (p1 & P_PR ? 'r' : '-') + (p1 & P_PW ? 'w' : '-') + (p1 & P_PX ? 'x' : '-') + '/' + (p1 & P_UR ? 'r' : '-') + (p1 & P_UW ? 'w' : '-') + (p1 & P_UX ? 'x' : '-'),
+        };
+      }
+      out.push(e);
     }
     return out;
   }

@@ -9,8 +9,7 @@ import type { Tracer } from '../../emulator/trace.js';
 /**
  * Translation stages the SMMU implements (sIDR0.S1TS / S2TS / NTS; IHI 0062 sIDR0). 's1' (the
  * default) is this model's historical stage-1-only SMMU; a real MMU-400 is 's1+s2+nested'
- * (DDI 0472). Nested contexts (CBAR.TYPE 3) are not modelled: with 's1+s2+nested' sIDR0
- * advertises NTS but such a context is still an invalid context (docs/SMMU.md).
+ * (DDI 0472). Nested contexts (CBAR.TYPE 3, walk-nested.ts) need 's1+s2+nested' (sIDR0.NTS).
  */
 export type SmmuStages = 's1' | 's2' | 's1+s2' | 's1+s2+nested';
 export const SMMU_STAGES: readonly SmmuStages[] = ['s1', 's2', 's1+s2', 's1+s2+nested'];
@@ -96,6 +95,8 @@ export interface SmmuTlbEntry {
   pa: number;
   level: number;
   perms: string;
+  /** a combined entry of a nested context (walk-nested.ts): stage-2 bank, IPA, stage-2 level, stage-1 permissions (perms: both stages) */
+  nested?: { s2cb: number; ipa: number; level2: number; perms1: string };
 }
 
 export interface SmmuStats {
@@ -148,6 +149,19 @@ export class Resolved {
   asid = -1;
   /** descriptor fetches of the last walk */
   fetches = 0;
+  /** the context bank the stream's S2CR selected (the stage-1 bank of a nested context) */
+  ctx = -1;
+  /** the lookup went through a nested context (CBAR.TYPE 3): a walk inserts more than one TLB entry */
+  nested = false;
+  /**
+   * the context fault is a stage-2 fault of a nested translation (cb = the stage-2 bank):
+   * FAR records `ipa`, FSYNR0.S1CBNDX `s1cb` (fault.ts recordContext)
+   */
+  s2nested = false;
+  ipa = 0;
+  s1cb = 0;
+  /** the global fault arose from a nested context's CBAR.CBNDX (sGFSYNR0.Nested) */
+  gnested = false;
 }
 
 export const TWO32 = 0x1_0000_0000;

@@ -20,7 +20,7 @@ import { ATTR_INSTR, ATTR_WRITE, type Attrs } from '../../emulator/attrs.js';
 import * as R from './regs.js';
 import { CBS } from './regs.js';
 import type { Smmu } from './smmu.js';
-import { K_CTX_FAULT, K_MISS, K_TRANSLATED, TWO32 } from './types.js';
+import { K_CTX_FAULT, K_MISS, K_TRANSLATED, TWO32, type Resolved } from './types.js';
 import { fetchDescriptor, P_PR, P_PW, P_PX, P_UR, P_UW, P_UX, type DescriptorReader, type WalkResult } from './walk.js';
 
 // CBn_TTBCR of a stage-2 context (VTCR format, DDI 0406C B4.1.159): T0SZ [3:0] signed, S [4]
@@ -70,6 +70,12 @@ export function walkStage2(
   out.a1 = -1;
   out.a2 = -1;
   let level = startLevel;
+  // address size check of the table base (TTBR0 [39:32] above sIDR2.OAS): a translation
+  // fault at the start level without a fetch (choice, as for descriptors: walk.ts oaHiMask)
+  if ((ttbrHi & oaHi) !== 0) {
+    out.level = level;
+    return R.FSR_TF;
+  }
   // B3.6.6: the first table (concatenated tables included) is aligned to its size,
   // 2^(n - 27) bytes at level 1, 2^(n - 18) at level 2; never less than 8 bytes
   const x = level === 1 ? n - 27 : n - 18;
@@ -129,7 +135,7 @@ export function decodeLeafS2(level: number, shift: number, ipa: number, dlo: num
 }
 
 /** the permission bit a stage-2 access needs: privilege does not matter at stage 2 */
-function s2PermBit(attrs: Attrs): number {
+export function s2PermBit(attrs: Attrs): number {
   return (attrs & ATTR_WRITE) !== 0 ? P_PW : (attrs & ATTR_INSTR) !== 0 ? P_PX : P_PR;
 }
 
@@ -138,7 +144,20 @@ function s2PermBit(attrs: Attrs): number {
  * permission check; the same result protocol as Smmu.translateContext (res fields, K_*).
  */
 export function translateStage2(s: Smmu, cb: number, ipa: number, attrs: Attrs, useTlb: boolean, fill: boolean, walk: boolean, reader: DescriptorReader): number {
-  const r = s.res;
+  return stage2Lookup(s, cb, ipa, s2PermBit(attrs), useTlb, fill, walk, reader, s.res, s.wr, s.d64, true);
+}
+
+/**
+ * translateStage2 with explicit result blocks (r, wr, descriptor buffer d) and permission
+ * bit: a nested translation (walk-nested.ts) translates its IPAs with its own blocks while the
+ * stage-1 walk holds Smmu.res/wr. `primary`: this is the transaction's lookup (counts a TLB
+ * hit or miss in the statistics when `fill`); a nested context's stage-2 lookups count only
+ * their walks and descriptor fetches. permBit 0: no permission check (the caller checks).
+ */
+export function stage2Lookup(
+  s: Smmu, cb: number, ipa: number, permBit: number, useTlb: boolean, fill: boolean, walk: boolean, reader: DescriptorReader,
+  r: Resolved, wr: WalkResult, d: Uint32Array, primary: boolean,
+): number {
   const c = s.c;
   const o = cb * s.cbSlots;
   const g = s2Geometry(c[o + CBS.TTBCR]!);
@@ -150,13 +169,12 @@ export function translateStage2(s: Smmu, cb: number, ipa: number, attrs: Attrs, 
     r.fsr = R.FSR_TF;
     return K_CTX_FAULT;
   }
-  const permBit = s2PermBit(attrs);
   const tlb = s.tlb;
   if (useTlb) {
     const w = tlb.lookup(cb, -1, ipa);
     if (w >= 0) {
-      if (fill) s.stats.hits++;
-      if ((tlb.perms[w]! & permBit) === 0) {
+      if (fill && primary) s.stats.hits++;
+      if (permBit !== 0 && (tlb.perms[w]! & permBit) === 0) {
         r.level = tlb.level[w]!;
         r.fsr = R.FSR_PF;
         return K_CTX_FAULT;
@@ -167,13 +185,12 @@ export function translateStage2(s: Smmu, cb: number, ipa: number, attrs: Attrs, 
       r.hitSlot = w;
       return K_TRANSLATED;
     }
-    if (fill) s.stats.misses++;
+    if (fill && primary) s.stats.misses++;
     if (!walk) return K_MISS;
   }
-  const wr = s.wr;
   r.walked = true;
   const sctlr = c[o + CBS.SCTLR]!;
-  const st = walkStage2(reader, c[o + CBS.TTBR0_LO]!, c[o + CBS.TTBR0_HI]!, n, g & 3, sctlr, ipa, wr, s.d64, s.oaHi);
+  const st = walkStage2(reader, c[o + CBS.TTBR0_LO]!, c[o + CBS.TTBR0_HI]!, n, g & 3, sctlr, ipa, wr, d, s.oaHi);
   r.cost += wr.fetches * s.walkNs;
   r.level = wr.level;
   r.fetches = wr.fetches;
@@ -188,7 +205,7 @@ export function translateStage2(s: Smmu, cb: number, ipa: number, attrs: Attrs, 
   }
   r.asid = -1;
   if (fill) tlb.insert(cb, -1, ipa, wr.va, wr.size, wr.pa, wr.perms, wr.level);
-  if ((wr.perms & permBit) === 0) {
+  if (permBit !== 0 && (wr.perms & permBit) === 0) {
     r.fsr = R.FSR_PF;
     return K_CTX_FAULT;
   }

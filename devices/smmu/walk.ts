@@ -124,7 +124,8 @@ export function fetchDescriptor(rd: DescriptorReader, da: number, level: number,
  * `oaHi`: the bits of a descriptor's output address [39:32] (descriptor bits [39:32]) above
  * the implemented output size (oaHiMask; 0 with a 40-bit OAS): a table or leaf descriptor
  * with one of them set is an address size fault, reported as a translation fault
- * (FSR_TF) at that level (see oaHiMask).
+ * (FSR_TF) at that level (see oaHiMask); so is a TTBR with one of them set (at the start
+ * level, nothing read). A nested context's stage 1 outputs IPAs: its mask is sIDR2.IAS's.
  */
 export function walkStage1(
   rd: DescriptorReader, ttbrLo: number, ttbrHi: number, txsz: number, sctlr: number, va: number,
@@ -139,6 +140,13 @@ export function walkStage1(
   // IHI 0062 / DDI 0406C B3.6.6: an input region of more than 2^30 bytes starts at level 1
   // (2 or 4 entries, table aligned to 2^(5-TxSZ)), otherwise at level 2 (aligned to 2^(14-TxSZ))
   let level = n > 30 ? 1 : 2;
+  // address size check of the table base: TTBRn [39:32] above the output size (sIDR2.OAS; for
+  // the stage 1 of a nested context the IPA size, sIDR2.IAS: the caller passes that mask) is a
+  // translation fault at the start level without a fetch (choice, as for descriptors: oaHiMask)
+  if ((ttbrHi & oaHi) !== 0) {
+    out.level = level;
+    return R.FSR_TF;
+  }
   const x = level === 1 ? 5 - txsz : 14 - txsz;
   let table = ((ttbrLo & ~((1 << x) - 1)) >>> 0) + (ttbrHi & 0xff) * TWO32;
   let restr = 0;

@@ -91,7 +91,7 @@ describe('SMMU translation stages: ID registers and context types', () => {
     expect(() => makeRig({ stages: 's1+s2', numS2ContextBanks: 5 })).toThrow(RangeError);
   });
 
-  it('takes CBAR type 0 only with S2TS, type 1 only with S1TS above NUMS2CB; types 2 and 3 are invalid contexts', () => {
+  it('takes CBAR type 0 only with S2TS, type 1 only with S1TS above NUMS2CB, type 2 with both stages, type 3 with NTS', () => {
     const kind = (stages: SmmuStages, cb: number, type: number, nS2?: number) => {
       const rig = s2Rig(stages, nS2);
       const pgd = tableAt(rig, 0x0200_0000, 0x4000);
@@ -108,8 +108,12 @@ describe('SMMU translation stages: ID registers and context types', () => {
     expect(kind('s1+s2', 0, 1)).toBe('translation');
     expect(kind('s1+s2', 1, 1, 2)).toBe('invalid-context'); // bank 1 < NUMS2CB: stage 2 only
     expect(kind('s1+s2', 2, 1, 2)).toBe('translation');
-    expect(kind('s1+s2+nested', 2, 3)).toBe('invalid-context'); // nested not modelled
-    expect(kind('s1+s2+nested', 2, 2)).toBe('invalid-context'); // S1 + S2 fault not modelled
+    // TYPE 3 (nested) needs NTS and a stage-1 bank; TYPE 2 (S1 + S2 fault) both stages (nested.test.ts)
+    expect(kind('s1+s2', 2, 3, 2)).toBe('invalid-context');
+    expect(kind('s1+s2+nested', 1, 3, 2)).toBe('invalid-context');
+    expect(kind('s1+s2+nested', 2, 3, 2)).toBe('translation');
+    expect(kind('s1', 2, 2)).toBe('invalid-context');
+    expect(kind('s1+s2+nested', 2, 2)).toBe('translation');
   });
 });
 

@@ -212,6 +212,8 @@ export class CopyBulk extends CopyLookup {
     const tPa = tlb.pa;
     const tPerms = tlb.perms;
     const tLevel = tlb.level;
+    // the slot is no nested combined entry any more (Tlb.insertInSet does the same)
+    const tDep = tlb.dep;
     let ws = -1;
     let wd = -1;
     for (g = G - 1; g >= 0 && need > 0; g--) {
@@ -231,6 +233,7 @@ export class CopyBulk extends CopyLookup {
         tPa[w] = side === 1 ? dOut[di0 + g]! : sOut[si0 + g]!;
         tPerms[w] = side === 1 ? dPerms : sPerms;
         tLevel[w] = 3;
+        tDep[w] = -1;
         if (g === G - 1) {
           if (side === 1) wd = w;
           else ws = w;

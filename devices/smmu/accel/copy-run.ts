@@ -239,6 +239,9 @@ export class CopyRunner extends CopyPairs {
             if (k === -1) return;
             if (k === -2) {
               k = s.resolve(va, attrs, true, false, true, this.reader);
+              // a nested context's walk fills more than one TLB entry (walk-nested.ts): the
+              // run stops before it and the access-by-access translate() makes it
+              if (r.walked && r.nested) return;
               if (r.walked && s.wr.table3 >= 0) this.wcRecord(side, va, r.cb);
               if (k === K_TRANSLATED) this.fcLearn(side, attrs);
             }

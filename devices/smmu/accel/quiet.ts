@@ -111,6 +111,9 @@ export class QuietPath {
     if (r.walked) {
       const tr = s.tracer;
       if (tr !== null && tr.enabled) return false;
+      // a nested context's walk fills more than one TLB entry (walk-nested.ts): not replayed
+      // here, the translate() that follows makes it
+      if (r.nested) return false;
       // remember the walk: the translate() of this very access that a bulk master makes
       // next replays it (statistics, TLB insertion) without reading the tables again
       const wr = s.wr;
