@@ -7,7 +7,7 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
-import { EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
+import { EACCES, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
@@ -18,7 +18,8 @@ import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import type { System } from '../system/system.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
-import { VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
+import { VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
+import { DIRTY_START, DIRTY_STOP, UNMAP_GET_DIRTY_BITMAP, bitmapOf, checkDirtyBits, predictDirtyPages, predictUnmapBitmap, userWritable, type BitmapArg, type DirtyArg } from './model-dirty.js';
 
 /** an iommufd request (_IO(';', 0x80 + n), no direction or size bits: iommufd_fops_ioctl's own range) */
 function isIommufdReq(req: number): boolean {
@@ -70,6 +71,8 @@ interface MContainer {
   iommu: boolean;
   /** SET_IOMMU(VFIO_TYPE1v2_IOMMU): mainline's v2 unmap rule */
   v2: boolean;
+  /** mainline iommu->dirty_page_tracking: VFIO_IOMMU_DIRTY_PAGES START turned it on (model-dirty.ts) */
+  dirty: boolean;
   maps: MMap[];
   /**
    * the iommufd compat container (CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio opens an
@@ -129,6 +132,10 @@ type FdObj = { kind: 'container' | 'group' | 'device'; id: number; ref: { n: num
 export interface PreIoctl {
   map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint; argsz: number };
   unmap?: { iova: bigint; size: bigint; flags: number; argsz: number };
+  /** UNMAP_DMA's struct vfio_bitmap (the vfio_iommu_type1_dma_unmap_bitmap layout) */
+  unmapBitmap?: BitmapArg;
+  /** VFIO_IOMMU_DIRTY_PAGES's argument (at an ok pointer, or its head at a 'tail' one) */
+  dirty?: DirtyArg;
   /** GET_INFO's argsz (a struct at an ok pointer) */
   infoArgsz?: number;
   /** CHECK_EXTENSION's argument */
@@ -184,7 +191,7 @@ export class RefModel {
       if (r >= 0) {
         const id = this.nextCid++;
         const compat = this.compat ? p.fdget(r) : null;
-        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [], compat, ioases: new Map(), anon: null, cur: null, foreign: false });
+        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, dirty: false, maps: [], compat, ioases: new Map(), anon: null, cur: null, foreign: false });
         this.table(p).set(r, { kind: 'container', id, ref: { n: 1 } });
       }
       return;
@@ -259,6 +266,7 @@ export class RefModel {
     if (c.groups.length === 0) {
       c.iommu = false;
       c.maps = [];
+      c.dirty = false;
     }
     this.maybeFree(c);
   }
@@ -335,10 +343,18 @@ export class RefModel {
       const o = this.table(p).get(Number(BigInt.asIntN(32, val(arg.fields['iommufd']!))));
       if (o?.kind === 'container') pre.bindTo = o.id;
     }
+    // the head (argsz, flags) of a 'tail' struct is the 8 bytes before the scratch's end: as written
+    if (kind === 'container' && req === VFIO_IOMMU_DIRTY_PAGES && arg.t === 'struct' && arg.type === 'vfio_iommu_type1_dirty_bitmap' && (arg.ptr === 'ok' || arg.ptr === 'tail')) {
+      const g = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
+      pre.dirty = { argsz: Number(BigInt.asUintN(32, g('argsz'))), flags: Number(BigInt.asUintN(32, g('flags'))), iova: g('iova'), range: g('size'), ...bitmapOf(g), whole: arg.ptr === 'ok' };
+    }
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
     const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
     if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size'), argsz: Number(f('argsz')) };
-    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')), argsz: Number(f('argsz')) };
+    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && (arg.type === 'vfio_iommu_type1_dma_unmap' || arg.type === 'vfio_iommu_type1_dma_unmap_bitmap')) {
+      pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')), argsz: Number(f('argsz')) };
+      if (arg.type === 'vfio_iommu_type1_dma_unmap_bitmap') pre.unmapBitmap = bitmapOf(f);
+    }
     if (kind === 'container' && req === R.VFIO_IOMMU_GET_INFO && arg.type === 'vfio_iommu_type1_info') pre.infoArgsz = Number(f('argsz'));
     if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
       const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
@@ -382,7 +398,14 @@ export class RefModel {
             c.iommu = true;
             // TYPE1_NESTING (6, v6.12) opens as v2 too
             c.v2 = pre.setIommuType === BigInt(VFIO_TYPE1v2_IOMMU) || pre.setIommuType === 6n;
+            c.dirty = false;
           }
+          break;
+        case VFIO_IOMMU_DIRTY_PAGES:
+          // vfio_fops_unl_ioctl: without an IOMMU driver -EINVAL; 3.14 type1 has no such request (-ENOTTY)
+          if (!c.iommu) this.expect(r === -EINVAL, `VFIO_IOMMU_DIRTY_PAGES on a container without an IOMMU returned ${r}, not -EINVAL`);
+          else if (!this.sys.profile.caps.type1DirtyPages) this.expect(r === -ENOTTY, `VFIO_IOMMU_DIRTY_PAGES returned ${r}, not -ENOTTY (this type1 has no dirty page tracking)`);
+          else this.dirtyPages(p, c, r, pre);
           break;
         case R.VFIO_IOMMU_MAP_DMA:
         case R.VFIO_IOMMU_GET_INFO:
@@ -400,6 +423,10 @@ export class RefModel {
             break;
           }
           if (r === 0 && req === R.VFIO_IOMMU_MAP_DMA && pre.map) this.applyMap(c, p.mm, pre.map);
+          // UNMAP_DMA with GET_DIRTY_BITMAP (mainline): predicted, and a walk a failed copy stopped followed
+          if (c.iommu && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap && pre.unmapBitmap && (pre.unmap.flags & UNMAP_GET_DIRTY_BITMAP) !== 0 && this.sys.profile.caps.type1DirtyPages) {
+            if (!this.unmapBitmap(p, c, r, pre.unmap, pre.unmapBitmap)) break;
+          }
           if (r === 0 && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap) {
             const removed = this.applyUnmap(c, pre.unmap.iova, pre.unmap.size, pre.unmap.flags);
             const b = new Uint8Array(8);
@@ -839,6 +866,60 @@ export class RefModel {
     this.expect(((flags & 2) !== 0) === (g.container !== null), `GET_STATUS flags 0x${flags.toString(16)} but the group is ${g.container !== null ? '' : 'not '}in a container`);
   }
 
+  /**
+   * VFIO_IOMMU_DIRTY_PAGES on a container with an IOMMU (model-dirty.ts predictDirtyPages):
+   * the result, GET_BITMAP's bits, and the tracking state START and STOP set
+   */
+  private dirtyPages(p: Process, c: MContainer, r: number, pre: PreIoctl): void {
+    // vfio_iommu_type1_dirty_pages refuses TYPE1 before it reads anything
+    if (!c.v2) {
+      this.expect(r === -EACCES, `VFIO_IOMMU_DIRTY_PAGES on a TYPE1 (v1) container returned ${r}, not -EACCES`);
+      return;
+    }
+    const d = pre.dirty;
+    if (d) {
+      const want = predictDirtyPages(d, c.v2, c.dirty, c.maps, userWritable(p.mm));
+      const what = `VFIO_IOMMU_DIRTY_PAGES(flags 0x${d.flags.toString(16)}, argsz ${d.argsz}${d.flags === 4 && d.whole ? `, iova 0x${d.iova.toString(16)} size 0x${d.range.toString(16)} pgsize 0x${d.pgsize.toString(16)} bitmap 0x${d.size.toString(16)} bytes at 0x${d.data.toString(16)}` : ''})`;
+      if (want.r !== null) this.expect(r === want.r, `${what} returned ${r}, the model predicts ${want.r}${c.dirty ? '' : ' (tracking is off)'}`);
+      else if (want.zeroOrFault) this.expect(r === 0 || r === -EFAULT, `${what} returned ${r}, not 0 or -EFAULT (the walk)`);
+      if (r === 0 && want.walk) {
+        const e = checkDirtyBits(p.mm, want.walk.maps, want.walk.base, want.walk.data);
+        if (e) this.expect(false, `${what}: ${e}`);
+      }
+    }
+    // only one flag succeeds (__ffs(flags) == __fls(flags)), so a success tells which
+    if (r === 0 && d && d.flags === DIRTY_START) c.dirty = true;
+    else if (r === 0 && d && d.flags === DIRTY_STOP) c.dirty = false;
+    else if (r === 0 && !d) this.lost = true; // a success whose flags the model did not read
+  }
+
+  /**
+   * UNMAP_DMA with GET_DIRTY_BITMAP (struct at an ok pointer; model-dirty.ts predictUnmapBitmap):
+   * the result and the bits; a walk a failed copy stopped removes the mappings reported before
+   * it. Returns whether the success path (applyUnmap and the size written back) is to follow.
+   */
+  private unmapBitmap(p: Process, c: MContainer, r: number, u: NonNullable<PreIoctl['unmap']>, b: BitmapArg): boolean {
+    const want = predictUnmapBitmap(u.argsz, u.flags, u.iova, u.size, b, c.v2, c.dirty, c.maps, userWritable(p.mm));
+    const what = `UNMAP_DMA(GET_DIRTY_BITMAP, flags 0x${u.flags.toString(16)}, argsz ${u.argsz}, iova 0x${u.iova.toString(16)} size 0x${u.size.toString(16)}, pgsize 0x${b.pgsize.toString(16)} bitmap 0x${b.size.toString(16)} bytes at 0x${b.data.toString(16)})`;
+    if (want.r !== null) this.expect(r === want.r, `${what} returned ${r}, the model predicts ${want.r}${c.dirty ? '' : ' (tracking is off)'}`);
+    else this.expect(r === 0 || r === -EFAULT, `${what} returned ${r}, not 0 or -EFAULT (the walk)`);
+    if (r === 0 && want.walk) {
+      const e = checkDirtyBits(p.mm, want.walk.maps, want.walk.base, want.walk.data);
+      if (e) this.expect(false, `${what}: ${e}`);
+    }
+    if (r !== -EFAULT) return true;
+    // a failed copy in the walk: the mappings reported before it are gone, the size is not written back
+    if (want.r === null) {
+      this.lost = true;
+      return false;
+    }
+    if (want.r === -EFAULT) {
+      const gone = new Set(want.removed);
+      c.maps = c.maps.filter((m) => !gone.has(m));
+    }
+    return false;
+  }
+
   /** the IOMMU types vfio_iommu_type1 offers (its CHECK_EXTENSION): TYPE1, and TYPE1v2 with `type1v2` */
   private typeOffered(t: bigint): boolean {
     const caps = this.sys.profile.caps;
@@ -1000,6 +1081,7 @@ export class RefModel {
         inst = x.it;
         break;
       }
+      if ((inst !== null && inst.dirtyPageTracking) !== mc.dirty) return `container ${rc.id}: dirty page tracking ${inst !== null && inst.dirtyPageTracking ? 'on' : 'off'}, model ${mc.dirty ? 'on' : 'off'}`;
       // compared field by field; the text only on a difference
       if (!sameMappings(inst ? inst.dmas : NO_MAPPINGS, mc.maps)) {
         const real = inst ? inst.mappings() : [];
