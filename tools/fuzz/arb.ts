@@ -601,8 +601,12 @@ export const DIRTY_PREFIX: Call[] = [
   { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_IOMMU_DIRTY_PAGES, arg: { t: 'struct', type: 'vfio_iommu_type1_dirty_bitmap', fields: { argsz: 8, flags: DIRTY_START }, ptr: 'ok' } },
 ];
 
-/** the prefix number of DIRTY_PREFIX (prefixOf): the one after the iommufd path's */
-export const DIRTY_FULL = SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length + 1;
+/**
+ * the prefix number of DIRTY_PREFIX (prefixOf): a number above the iommufd path's
+ * (SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length; a literal, as arb-iommufd.ts, which
+ * imports this module, may not have defined IOMMUFD_PREFIX yet when it is evaluated)
+ */
+export const DIRTY_FULL = 64;
 
 /**
  * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the

@@ -15,6 +15,7 @@ import { EACCES, EFAULT, EINVAL } from '../../kernel-model/base/errno.js';
 /** the transcript's spelling of a result */
 const I = '-EINVAL', F = '-EFAULT', A = '-EACCES', NT = '-ENOTTY';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
+import { IOMMUFD_PREFIX } from './arb-iommufd.js';
 import { DIRTY_FULL, DIRTY_PREFIX, SETUP_PREFIX, callArbOf, dirtyPagesOf, prefixArb, prefixOf } from './arb.js';
 import { emitC } from './emit-c.js';
 import { execCall, runCampaign } from './engine.js';
@@ -67,6 +68,7 @@ describe('dirty page tracking: the arbitraries', () => {
     expect(fc.sample(prefixArb(false, false), { seed: 6, numRuns: 500 })).toEqual(fc.sample(prefixArb(false), { seed: 6, numRuns: 500 }));
     expect(fc.sample(prefixArb(true, true), { seed: 6, numRuns: 700 })).toContain(DIRTY_FULL);
     expect(prefixOf(DIRTY_FULL)).toBe(DIRTY_PREFIX);
+    expect(DIRTY_FULL).toBeGreaterThan(SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length);
   });
 
   it('with it: START/STOP/GET_BITMAP, bad flags and argsz, good and bad ranges, page sizes, bitmap sizes and pointers', () => {
