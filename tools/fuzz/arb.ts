@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { fastArb } from './fastgen.js';
-import { STRUCTS, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
 
 /**
  * fc.record without its random prototype: fc.record draws one more boolean per record to
@@ -207,9 +207,126 @@ function argFor(req: number): fc.Arbitrary<IoctlArg> {
         // mainline VFIO_DMA_UNMAP_FLAG_ALL (alone or with VADDR) wants iova = size = 0 (vfio_dma_do_unmap)
         { weight: 1, arbitrary: struct('vfio_iommu_type1_dma_unmap', { flags: fc.constantFrom(2, 2, 6), iova: fc.constant(0), size: fc.constant(0) }) },
       );
+    case VFIO_IOMMU_DIRTY_PAGES:
+      return dirtyPagesArg;
     default:
       return fc.oneof(rec({ t: fc.constant('int' as const), v: u32 as fc.Arbitrary<Value> }), rec({ t: fc.constant('bytes' as const), b: garbage, ptr }));
   }
+}
+
+// ------------------------------------------------------------------ dirty page tracking
+
+/**
+ * Whether a profile's type1 has dirty page tracking (Capabilities.type1DirtyPages: mainline
+ * vfio_iommu_type1_dirty_pages, v5.8): the fuzzer then draws VFIO_IOMMU_DIRTY_PAGES and UNMAP_DMA
+ * with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP and a struct vfio_bitmap (dirtyCallArb). The 2014
+ * profiles' draws are the tree they always were.
+ */
+export function dirtyPagesOf(profile: string): boolean {
+  return parseProfile(profile).caps.type1DirtyPages;
+}
+
+/** VFIO_IOMMU_DIRTY_PAGES_FLAG_START, _STOP, _GET_BITMAP */
+const DIRTY_START = 1;
+const DIRTY_STOP = 2;
+const DIRTY_GET = 4;
+
+/**
+ * the dirty bitmap's `data` pointer: a page of the DMA area mostly; else a read-only page and
+ * NULL / an unmapped page (access_ok passes, the copy faults: -EFAULT), kernel addresses
+ * (access_ok: -EINVAL) and a short one, 8 or 4 bytes before the DMA area's end (what a
+ * bitmap of more bytes writes next is whatever the process mapped after it)
+ */
+const bitmapData: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 8, arbitrary: fc.nat({ max: 7 }).map((n): Value => ({ dma: n })) },
+  { weight: 1, arbitrary: fc.constantFrom<Value>({ ro: 0 }, 0, 0x1000, 0xbf000000, 0xfffff000, { dma: DMA_PAGES - 1, off: 0xff8 }, { dma: DMA_PAGES - 1, off: 0xffc }) },
+);
+/** the bitmap's page size: the domain's smallest (4 KiB) mostly; others, and u64s whose low word is 4 KiB or 0 (__ffs takes an unsigned long) */
+const bitmapPgsize: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(PAGE) },
+  { weight: 1, arbitrary: fc.constantFrom<Value>(0, 1, 0x800, 0x2000, 0x10000, 0x200000, u64hex(2n ** 32n + 4096n), u64hex(2n ** 32n)) },
+);
+/** a GET_BITMAP / unmap range's size: the MAP_DMA sizes, ranges over several mappings, and 64-bit ones */
+const bitmapRange: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 4, arbitrary: size },
+  { weight: 3, arbitrary: fc.constantFrom(0x10000, 0x18000, 0x19000, 0x20000, 0x40000, 0x100000) },
+  { weight: 1, arbitrary: fc.constantFrom(u64hex(2n ** 32n), u64hex(2n ** 64n - 4096n)) },
+);
+/**
+ * the bitmap's size relative to what the range needs (DIRTY_BITMAP_BYTES(size / 4 KiB): whole
+ * u64 words): exact mostly, a page, a word short, 0, at and past DIRTY_BITMAP_SIZE_MAX (2^28),
+ * and a u64 whose low word is small (access_ok takes an unsigned long)
+ */
+type BitmapSize = 'exact' | 'short' | number | string;
+const bitmapSizeOf: fc.Arbitrary<BitmapSize> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<BitmapSize>('exact') },
+  { weight: 2, arbitrary: fc.constant<BitmapSize>(0x1000) },
+  { weight: 1, arbitrary: fc.constantFrom<BitmapSize>('short', 0, 2 ** 28, 2 ** 28 + 8, u64hex(2n ** 32n + 8n)) },
+);
+function bitmapBytes(range: Value, b: BitmapSize): Value {
+  if (b !== 'exact' && b !== 'short') return b;
+  const n = BigInt.asUintN(64, BigInt(range as number | string)) >> 12n;
+  const exact = ((n + 63n) / 64n) * 8n;
+  const v = b === 'exact' ? exact : exact >= 8n ? exact - 8n : 0n;
+  return v <= 0xffffffffn ? Number(v) : u64hex(v);
+}
+/** flags: one of the three mostly (GET_BITMAP the most), none, several, unknown bits */
+const dirtyFlags = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(DIRTY_START, DIRTY_STOP, DIRTY_GET, DIRTY_GET, DIRTY_GET) },
+  { weight: 1, arbitrary: fc.constantFrom(0, DIRTY_START | DIRTY_STOP, DIRTY_START | DIRTY_GET, DIRTY_STOP | DIRTY_GET, 7) },
+  { weight: 1, arbitrary: fc.constantFrom(8, 0x80000000, DIRTY_GET | 8, DIRTY_START | 0x10) },
+);
+/** argsz: 8 for START/STOP and 48 for GET_BITMAP mostly (sizeof the head, plus the get struct), else around them */
+const dirtyArgsz = fc.oneof({ weight: 8, arbitrary: fc.constant(-1) }, { weight: 2, arbitrary: fc.constantFrom(0, 7, 8, 9, 47, 49, 56, 0xffffffff) });
+
+/**
+ * VFIO_IOMMU_DIRTY_PAGES's argument (struct vfio_iommu_type1_dirty_bitmap, with a struct
+ * vfio_iommu_type1_dirty_bitmap_get behind it): flags, argsz, then GET_BITMAP's iova, size and
+ * struct vfio_bitmap (pgsize, size, data), good and bad
+ */
+const dirtyPagesArg: fc.Arbitrary<IoctlArg> = rec({
+  flags: dirtyFlags,
+  argsz: dirtyArgsz,
+  iova,
+  size: bitmapRange,
+  pgsize: bitmapPgsize,
+  bsize: bitmapSizeOf,
+  data: bitmapData,
+  ptr,
+}).map((r): IoctlArg => ({
+  t: 'struct',
+  type: 'vfio_iommu_type1_dirty_bitmap',
+  fields: { argsz: r.argsz === -1 ? ((r.flags & DIRTY_GET) !== 0 ? 48 : 8) : r.argsz, flags: r.flags, iova: r.iova, size: r.size, pgsize: r.pgsize, bitmap_size: bitmapBytes(r.size, r.bsize), data: r.data },
+  ptr: r.ptr,
+}));
+
+/**
+ * UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP and its struct vfio_bitmap: the flag alone
+ * mostly, else with ALL or VADDR (-EINVAL), an argsz too small for the bitmap, the ranges and
+ * bitmaps of GET_BITMAP
+ */
+const unmapBitmapArg: fc.Arbitrary<IoctlArg> = rec({
+  flags: fc.oneof({ weight: 8, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 0, 9) }),
+  argsz: fc.oneof({ weight: 8, arbitrary: fc.constant(48) }, { weight: 2, arbitrary: fc.constantFrom(24, 40, 47, 49, 0xffffffff) }),
+  iova,
+  size: bitmapRange,
+  pgsize: bitmapPgsize,
+  bsize: bitmapSizeOf,
+  data: bitmapData,
+  ptr,
+}).map((r): IoctlArg => ({
+  t: 'struct',
+  type: 'vfio_iommu_type1_dma_unmap_bitmap',
+  fields: { argsz: r.argsz, flags: r.flags, iova: r.iova, size: r.size, pgsize: r.pgsize, bitmap_size: bitmapBytes(r.size, r.bsize), data: r.data },
+  ptr: r.ptr,
+}));
+
+/** an UNMAP_DMA with a dirty bitmap, on a container fd (also what the coverage campaign re-draws such a call from) */
+export const unmapBitmapCall: fc.Arbitrary<Call> = rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef('container'), req: fc.constant<number>(VFIO_REQS.VFIO_IOMMU_UNMAP_DMA), arg: unmapBitmapArg });
+
+/** the dirty page tracking calls (profiles with `type1DirtyPages`): DIRTY_PAGES twice as often as the unmap with a bitmap */
+function dirtyCallArb(): fc.Arbitrary<Call> {
+  return fc.oneof({ weight: 2, arbitrary: ioctlCall('container', VFIO_IOMMU_DIRTY_PAGES) }, { weight: 1, arbitrary: unmapBitmapCall });
 }
 
 /**
@@ -309,8 +426,8 @@ const PATHS = ['/dev/vfio/vfio', '/dev/vfio/vfio', '/dev/vfio/0', '/dev/vfio/1',
  * closures without bias, as fc.commands draws its commands: same values, fastgen.ts).
  * `iommufd`: whether the profile has /dev/iommu (iommufdOf); see callArbOf.
  */
-export function callArb(iommufd = true): fc.Arbitrary<Call> {
-  return fastArb(callArbOf(iommufd));
+export function callArb(iommufd = true, dirty = false): fc.Arbitrary<Call> {
+  return fastArb(callArbOf(iommufd, dirty));
 }
 
 /**
@@ -357,7 +474,7 @@ const rawArgs = fc.array(u32, { minLength: 6, maxLength: 6 });
  * rest goes to the calls the kernel has. With iommufd the tree (and so every seed's programs)
  * is what it always was.
  */
-export function callArbOf(iommufd = true): fc.Arbitrary<Call> {
+export function callArbOf(iommufd = true, dirty = false): fc.Arbitrary<Call> {
   return fc.oneof(
     { weight: 6, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom(...PATHS), flags: openFlags }) },
     { weight: 2, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('any') }) },
@@ -391,6 +508,9 @@ export function callArbOf(iommufd = true): fc.Arbitrary<Call> {
     { weight: 1, arbitrary: fc.tuple(pid, fc.integer({ min: 1, max: NPROC - 1 })).map(([p, d]): Call => ({ op: 'fork', p, into: (p + d) % NPROC })) },
     { weight: 1, arbitrary: rec({ op: fc.constant('echo' as const), p: pid, path: sysfsPath, value: sysfsValue }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('raw' as const), p: pid, nr: rawNr, args: rawArgs }) },
+    // dirty page tracking (`dirty`: the profile's type1 has it, dirtyPagesOf): an arm appended
+    // last, so that without it the tree, and every 2014 seed's programs, are what they were
+    ...(dirty ? [{ weight: 3, arbitrary: dirtyCallArb() }] : []),
   );
 }
 
@@ -468,20 +588,45 @@ export const SECOND_GROUP: Call[] = [
 const PREFIX = [...SETUP_PREFIX, ...SECOND_GROUP];
 
 /**
+ * The group happy path with dirty page tracking on (profiles with `type1DirtyPages`): the
+ * container set to TYPE1v2 (vfio_iommu_type1_dirty_pages refuses TYPE1 with -EACCES, and
+ * SETUP_PREFIX sets TYPE1), the device fd taken, 4 pages of the DMA area mapped at IOVA 0, and
+ * VFIO_IOMMU_DIRTY_PAGES START: GET_BITMAP and UNMAP_DMA with GET_DIRTY_BITMAP can succeed.
+ */
+export const DIRTY_PREFIX: Call[] = [
+  ...SETUP_PREFIX.slice(0, 3),
+  { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v: 3 } },
+  SETUP_PREFIX[4]!,
+  { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_IOMMU_MAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: 0 }, iova: 0, size: 4 * PAGE }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_IOMMU_DIRTY_PAGES, arg: { t: 'struct', type: 'vfio_iommu_type1_dirty_bitmap', fields: { argsz: 8, flags: DIRTY_START }, ptr: 'ok' } },
+];
+
+/**
+ * the prefix number of DIRTY_PREFIX (prefixOf): a number above the iommufd path's
+ * (SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length; a literal, as arb-iommufd.ts, which
+ * imports this module, may not have defined IOMMUFD_PREFIX yet when it is evaluated)
+ */
+export const DIRTY_FULL = 64;
+
+/**
  * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the
  * first n calls of the group/container happy path, above that the first
- * n - SETUP_PREFIX.length - 1 calls of the cdev + iommufd one (arb-iommufd.ts).
+ * n - SETUP_PREFIX.length - 1 calls of the cdev + iommufd one (arb-iommufd.ts), DIRTY_FULL the
+ * dirty tracking one (DIRTY_PREFIX).
  */
 export function prefixOf(n: number): Call[] {
+  if (n === DIRTY_FULL) return DIRTY_PREFIX;
   return n <= SETUP_PREFIX.length ? SETUP_PREFIX.slice(0, n) : IOMMUFD_PREFIX.slice(0, n - SETUP_PREFIX.length - 1);
 }
 
 /**
  * the prefix numbers runs draw: the whole group path, part of it, the whole or part of the
  * iommufd path; without iommufd (iommufdOf) the group path only, whole or in part: the iommufd
- * path's first call, open("/dev/iommu"), is ENOENT there and the rest of it EBADF
+ * path's first call, open("/dev/iommu"), is ENOENT there and the rest of it EBADF. `dirty`
+ * (dirtyPagesOf): one run in seven starts with DIRTY_PREFIX (an arm appended last: the other
+ * profiles draw what they did).
  */
-export function prefixArb(iommufd = true): fc.Arbitrary<number> {
+export function prefixArb(iommufd = true, dirty = false): fc.Arbitrary<number> {
   const base = SETUP_PREFIX.length + 1;
   if (!iommufd) return fc.oneof({ weight: 1, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) });
   return fc.oneof(
@@ -489,6 +634,7 @@ export function prefixArb(iommufd = true): fc.Arbitrary<number> {
     { weight: 2, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) },
     { weight: 1, arbitrary: fc.constant(base + IOMMUFD_PREFIX.length) },
     { weight: 1, arbitrary: fc.integer({ min: base, max: base + IOMMUFD_PREFIX.length }) },
+    ...(dirty ? [{ weight: 1, arbitrary: fc.constant(DIRTY_FULL) }] : []),
   );
 }
 

@@ -549,9 +549,12 @@ export function coverageRows(cov: Record<string, string[]>): { fd: string; call:
   const rows = [];
   // the iommufd and fault rows only where /dev/iommu exists (mainline profiles)
   const iommufd = Object.keys(cov).some((k) => k.startsWith('iommufd:'));
+  const dirty = cov['container:VFIO_IOMMU_DIRTY_PAGES'] !== undefined;
   for (const fd of ['container', 'group', 'device', ...(iommufd ? (['iommufd', 'fault'] as const) : [])] as const) {
     // with /dev/iommu the container's row also has the iommufd requests drawn on it (the compat container's IOAS)
-    for (const call of fd === 'container' && iommufd ? [...FD_IOCTLS[fd], ...CONTAINER_IOMMUFD_IOCTLS] : FD_IOCTLS[fd]) {
+    // VFIO_IOMMU_DIRTY_PAGES where it was drawn (profiles whose type1 has it: arb.ts dirtyPagesOf)
+    const extra = fd !== 'container' ? [] : [...(iommufd ? CONTAINER_IOMMUFD_IOCTLS : []), ...(dirty ? ['VFIO_IOMMU_DIRTY_PAGES'] : [])];
+    for (const call of extra.length ? [...FD_IOCTLS[fd], ...extra] : FD_IOCTLS[fd]) {
       const r = cov[`${fd}:${call}`] ?? [];
       rows.push({ fd, call, ok: r.includes('ok'), errors: r.filter((x) => x !== 'ok') });
     }

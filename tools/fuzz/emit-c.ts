@@ -40,7 +40,7 @@ import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import { MAIN_C, RUNTIME_C } from './emit-c-runtime.js';
-import { STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
 
@@ -109,7 +109,7 @@ function fdExpr(r: FdRef): string {
 function valExpr(v: Value): string {
   if (typeof v === 'number' || typeof v === 'string') return `${hex(BigInt.asUintN(64, BigInt(v)))}ULL`;
   if ('fd' in v) return `(uint64_t)(int64_t)${fdExpr(v.fd)}`;
-  if ('dma' in v) return `(uint64_t)(uintptr_t)(dma_area + ${v.dma} * PAGE)`;
+  if ('dma' in v) return `(uint64_t)(uintptr_t)(dma_area + ${v.dma} * PAGE${v.off ? ` + ${hex(v.off)}` : ''})`;
   return `(uint64_t)(uintptr_t)(ro_area + ${v.ro} * PAGE)`;
 }
 
@@ -248,8 +248,9 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'ioctl': {
       const arg = marshal(c.arg, ctx, L);
       const name = reqName(c.req);
-      // iommufd and cdev requests by number (the reproducer's headers may predate them)
-      const req = name.startsWith('0x') || name.startsWith('IOMMU_') || name.includes('IOMMUFD') ? `${hex(c.req >>> 0)}u ${cmt(name)}` : name;
+      // iommufd and cdev requests by number (the reproducer's headers may predate them), and
+      // VFIO_IOMMU_DIRTY_PAGES (v5.8 headers)
+      const req = name.startsWith('0x') || name.startsWith('IOMMU_') || name.includes('IOMMUFD') || c.req === VFIO_IOMMU_DIRTY_PAGES ? `${hex(c.req >>> 0)}u ${cmt(name)}` : name;
       L.push(`\t\trc = ret(ioctl(${fdExpr(c.fd)}, ${req}, ${arg}));`);
       if (c.req === VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD) L.push('\t\tif (rc >= 0) track(rc, K_DEVICE);');
       // IOMMU_FAULT_QUEUE_ALLOC answers its fd in out_fault_fd (offset 12); it succeeds only with

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
-import { callArbOf, iommufdOf, prefixArb, prefixOf } from './arb.js';
+import { callArbOf, dirtyPagesOf, iommufdOf, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { fastArb } from './fastgen.js';
 import { formatCall, type Call } from './program.js';
@@ -263,14 +263,18 @@ export type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>
  */
 const runArbs = new Map<string, RunArb>();
 
-/** `iommufd`: whether the profile has /dev/iommu (arb.ts iommufdOf; the prefixes and call weights follow it) */
-export function runArb(maxCommands: number, iommufd = true): RunArb {
-  const key = `${maxCommands}:${iommufd ? 1 : 0}`;
+/**
+ * `iommufd`: whether the profile has /dev/iommu (arb.ts iommufdOf; the prefixes and call weights
+ * follow it); `dirty`: whether its type1 has dirty page tracking (arb.ts dirtyPagesOf: the
+ * VFIO_IOMMU_DIRTY_PAGES calls are drawn)
+ */
+export function runArb(maxCommands: number, iommufd = true, dirty = false): RunArb {
+  const key = `${maxCommands}:${iommufd ? 1 : 0}:${dirty ? 1 : 0}`;
   let arb = runArbs.get(key);
   if (arb === undefined) {
     // the command wrapper inside the compiled tree (fastgen.ts): one fast-check node less per call
-    const cmdArb = fc.commands([fastArb(callArbOf(iommufd).map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
-    arb = fc.tuple(prefixArb(iommufd), cmdArb);
+    const cmdArb = fc.commands([fastArb(callArbOf(iommufd, dirty).map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
+    arb = fc.tuple(prefixArb(iommufd, dirty), cmdArb);
     runArbs.set(key, arb);
   }
   return arb;
@@ -285,7 +289,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let execs = 0;
   let done = 0;
   let round = 0;
-  const arb = runArb(o.maxCommands ?? 64, iommufdOf(o.profile));
+  const arb = runArb(o.maxCommands ?? 64, iommufdOf(o.profile), dirtyPagesOf(o.profile));
   const merged = new WeakSet<Harness>();
   while (done < o.runs && (o.timeMs === undefined || hostNow() - t0 < o.timeMs)) {
     const ignore = new Set(known);

@@ -46,6 +46,8 @@ const O_WRONLY = 1;
 const PROT_RW = 3;
 const MAP_PRIVATE_ANON = 0x22;
 const ERESTARTSYS = 512;
+/** EACCES: mainline vfio_iommu_type1_dirty_pages on a TYPE1 (v1) container (`if (!iommu->v2) return -EACCES`); that request only */
+const EACCES_ = 13;
 const UNMAPPED_PTR = 0x1000;
 /** constant inputs, allocated once (copyToUser only reads them) */
 const ENC = new TextEncoder();
@@ -188,6 +190,8 @@ export class Harness {
   private readonly indexOffsets: boolean;
   /** the profile has /dev/iommu: CONTAINER_IOMMUFD_IOCTLS get rows of the container's own in the coverage table */
   private readonly iommufdRows: boolean;
+  /** the container's VFIO_IOMMU_DIRTY_PAGES row (profiles whose type1 has it: arb.ts dirtyPagesOf draws it there) */
+  private readonly dirtyRow: boolean;
   private ignore: ReadonlySet<string>;
   /** syscalls executed by the set-up (boot, binding, the processes' mappings) */
   readonly setupSyscalls: number;
@@ -226,6 +230,7 @@ export class Harness {
     this.sys = new System({ profile: opts.profile, seed: 1, bootargs: opts.bootargs, board: opts.board ?? FUZZ_BOARD });
     this.indexOffsets = this.sys.profile.caps.regionOffsetEncoding === 'index-shift-40';
     this.iommufdRows = this.sys.profile.caps.iommufd !== 'none';
+    this.dirtyRow = this.sys.profile.caps.type1DirtyPages;
     this.ignore = opts.ignore ?? new Set();
     const dev = this.sys.kernel.driverCore.findDeviceOnAnyBus(DEVICE);
     this.regions = (dev?.resources ?? []).filter((r) => r.kind === 'mem').map((r) => ({ addr: r.start, size: r.size }));
@@ -349,7 +354,7 @@ export class Harness {
     if (typeof v === 'number') return BigInt.asUintN(64, BigInt(v));
     if (typeof v === 'string') return BigInt.asUintN(64, BigInt(v));
     if ('fd' in v) return BigInt.asUintN(64, BigInt(this.resolveFd(p, v.fd)));
-    if ('dma' in v) return BigInt(s.dma + v.dma * PAGE);
+    if ('dma' in v) return BigInt(s.dma + v.dma * PAGE + (v.off ?? 0));
     return BigInt(s.ro + v.ro * PAGE);
   }
 
@@ -486,7 +491,8 @@ export class Harness {
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
     if (what.startsWith('FIO')) return;
     // the compat container's iommufd requests get rows of their own where /dev/iommu exists
-    const key = kind === 'container' && this.iommufdRows && CONTAINER_IOMMUFD_IOCTLS.includes(what) ? containerIommufdKey(what) : coverKey(kind, what);
+    // and VFIO_IOMMU_DIRTY_PAGES where type1 has it (`type1DirtyPages`)
+    const key = kind === 'container' && this.iommufdRows && CONTAINER_IOMMUFD_IOCTLS.includes(what) ? containerIommufdKey(what) : kind === 'container' && this.dirtyRow && what === 'VFIO_IOMMU_DIRTY_PAGES' ? 'container:VFIO_IOMMU_DIRTY_PAGES' : coverKey(kind, what);
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
     const v = ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret));
@@ -626,7 +632,7 @@ export class Harness {
     if (!Number.isInteger(ret)) {
       const w = callName(what, fdKind, req);
       this.fail(`bad-return:${w}`, `${w} returned ${ret}`);
-    } else if (ret < 0 && !ALLOWED[kind]!.has(-ret) && !(ret === -ERESTARTSYS && kind === 'rw')) {
+    } else if (ret < 0 && !ALLOWED[kind]!.has(-ret) && !(ret === -ERESTARTSYS && kind === 'rw') && !(ret === -EACCES_ && req === 'VFIO_IOMMU_DIRTY_PAGES')) {
       const w = callName(what, fdKind, req);
       this.fail(`bad-errno:${w}:${-ret}`, `${w} returned ${ret} (${ERRNO_NAMES[-ret] ?? 'not an errno'}), not a valid error for this call`);
     }

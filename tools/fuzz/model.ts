@@ -7,7 +7,7 @@
  * MAP_DMA never succeeds over an existing mapping, UNMAP_DMA reports the bytes it removed)
  * and is compared with the implementation's inspection hooks after every call.
  */
-import { EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
+import { E2BIG, EACCES, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, EOVERFLOW, EPERM } from '../../kernel-model/base/errno.js';
 import { IOMMU_EXEC, IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from '../../kernel-model/uapi/constants.js';
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
@@ -17,8 +17,10 @@ import type { File } from '../../kernel-model/vfs/file.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import type { System } from '../system/system.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd.js';
+import { IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET } from '../../kernel-model/iommu/iommufd/uapi.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
-import { VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
+import { VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
+import { DIRTY_START, DIRTY_STOP, UNMAP_GET_DIRTY_BITMAP, bitmapOf, checkDirtyBits, predictDirtyPages, predictUnmapBitmap, userWritable, type BitmapArg, type DirtyArg } from './model-dirty.js';
 
 /** an iommufd request (_IO(';', 0x80 + n), no direction or size bits: iommufd_fops_ioctl's own range) */
 function isIommufdReq(req: number): boolean {
@@ -70,6 +72,8 @@ interface MContainer {
   iommu: boolean;
   /** SET_IOMMU(VFIO_TYPE1v2_IOMMU): mainline's v2 unmap rule */
   v2: boolean;
+  /** mainline iommu->dirty_page_tracking: VFIO_IOMMU_DIRTY_PAGES START turned it on (model-dirty.ts) */
+  dirty: boolean;
   maps: MMap[];
   /**
    * the iommufd compat container (CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio opens an
@@ -129,6 +133,10 @@ type FdObj = { kind: 'container' | 'group' | 'device'; id: number; ref: { n: num
 export interface PreIoctl {
   map?: { flags: number; vaddr: bigint; iova: bigint; size: bigint; argsz: number };
   unmap?: { iova: bigint; size: bigint; flags: number; argsz: number };
+  /** UNMAP_DMA's struct vfio_bitmap (the vfio_iommu_type1_dma_unmap_bitmap layout) */
+  unmapBitmap?: BitmapArg;
+  /** VFIO_IOMMU_DIRTY_PAGES's argument (at an ok pointer, or its head at a 'tail' one) */
+  dirty?: DirtyArg;
   /** GET_INFO's argsz (a struct at an ok pointer) */
   infoArgsz?: number;
   /** CHECK_EXTENSION's argument */
@@ -184,7 +192,7 @@ export class RefModel {
       if (r >= 0) {
         const id = this.nextCid++;
         const compat = this.compat ? p.fdget(r) : null;
-        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, maps: [], compat, ioases: new Map(), anon: null, cur: null, foreign: false });
+        this.containers.set(id, { id, fds: 1, groups: [], iommu: false, v2: false, dirty: false, maps: [], compat, ioases: new Map(), anon: null, cur: null, foreign: false });
         this.table(p).set(r, { kind: 'container', id, ref: { n: 1 } });
       }
       return;
@@ -259,6 +267,7 @@ export class RefModel {
     if (c.groups.length === 0) {
       c.iommu = false;
       c.maps = [];
+      c.dirty = false;
     }
     this.maybeFree(c);
   }
@@ -335,10 +344,18 @@ export class RefModel {
       const o = this.table(p).get(Number(BigInt.asIntN(32, val(arg.fields['iommufd']!))));
       if (o?.kind === 'container') pre.bindTo = o.id;
     }
+    // the head (argsz, flags) of a 'tail' struct is the 8 bytes before the scratch's end: as written
+    if (kind === 'container' && req === VFIO_IOMMU_DIRTY_PAGES && arg.t === 'struct' && arg.type === 'vfio_iommu_type1_dirty_bitmap' && (arg.ptr === 'ok' || arg.ptr === 'tail')) {
+      const g = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
+      pre.dirty = { argsz: Number(BigInt.asUintN(32, g('argsz'))), flags: Number(BigInt.asUintN(32, g('flags'))), iova: g('iova'), range: g('size'), ...bitmapOf(g), whole: arg.ptr === 'ok' };
+    }
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
     const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
     if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size'), argsz: Number(f('argsz')) };
-    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && arg.type === 'vfio_iommu_type1_dma_unmap') pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')), argsz: Number(f('argsz')) };
+    if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && (arg.type === 'vfio_iommu_type1_dma_unmap' || arg.type === 'vfio_iommu_type1_dma_unmap_bitmap')) {
+      pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')), argsz: Number(f('argsz')) };
+      if (arg.type === 'vfio_iommu_type1_dma_unmap_bitmap') pre.unmapBitmap = bitmapOf(f);
+    }
     if (kind === 'container' && req === R.VFIO_IOMMU_GET_INFO && arg.type === 'vfio_iommu_type1_info') pre.infoArgsz = Number(f('argsz'));
     if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
       const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
@@ -382,7 +399,14 @@ export class RefModel {
             c.iommu = true;
             // TYPE1_NESTING (6, v6.12) opens as v2 too
             c.v2 = pre.setIommuType === BigInt(VFIO_TYPE1v2_IOMMU) || pre.setIommuType === 6n;
+            c.dirty = false;
           }
+          break;
+        case VFIO_IOMMU_DIRTY_PAGES:
+          // vfio_fops_unl_ioctl: without an IOMMU driver -EINVAL; 3.14 type1 has no such request (-ENOTTY)
+          if (!c.iommu) this.expect(r === -EINVAL, `VFIO_IOMMU_DIRTY_PAGES on a container without an IOMMU returned ${r}, not -EINVAL`);
+          else if (!this.sys.profile.caps.type1DirtyPages) this.expect(r === -ENOTTY, `VFIO_IOMMU_DIRTY_PAGES returned ${r}, not -ENOTTY (this type1 has no dirty page tracking)`);
+          else this.dirtyPages(p, c, r, pre);
           break;
         case R.VFIO_IOMMU_MAP_DMA:
         case R.VFIO_IOMMU_GET_INFO:
@@ -400,6 +424,10 @@ export class RefModel {
             break;
           }
           if (r === 0 && req === R.VFIO_IOMMU_MAP_DMA && pre.map) this.applyMap(c, p.mm, pre.map);
+          // UNMAP_DMA with GET_DIRTY_BITMAP (mainline): predicted, and a walk a failed copy stopped followed
+          if (c.iommu && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap && pre.unmapBitmap && (pre.unmap.flags & UNMAP_GET_DIRTY_BITMAP) !== 0 && this.sys.profile.caps.type1DirtyPages) {
+            if (!this.unmapBitmap(p, c, r, pre.unmap, pre.unmapBitmap)) break;
+          }
           if (r === 0 && req === R.VFIO_IOMMU_UNMAP_DMA && pre.unmap) {
             const removed = this.applyUnmap(c, pre.unmap.iova, pre.unmap.size, pre.unmap.flags);
             const b = new Uint8Array(8);
@@ -494,11 +522,16 @@ export class RefModel {
    * another op -EOPNOTSUPP); IOMMU_IOAS_ALLOC 0 (-EOPNOTSUPP with flags) and its id; IOMMU_DESTROY
    * of an IOAS 0, or -EBUSY while a bound group's device is attached to it (its auto HWPT holds
    * it), of an id nothing has (all known) -ENOENT.
+   * IOMMU_IOAS_MAP, IOMMU_IOAS_COPY, IOMMU_IOAS_UNMAP and IOMMU_OPTION on the container's fd act
+   * on the IOAS they name by id (compatIoasAdd, compatIoasUnmap, compatOption: a success on the
+   * IOAS of unknown id teaches its id): MAP/COPY successes add an area at the IOVA written back,
+   * IOAS_UNMAP is predicted as on /dev/iommu (whole areas, -ENOENT at a cut) and followed,
+   * OPTION HUGE_PAGES SET 0/1 turns the IOAS's large pages off/on (as TYPE1's SET_IOMMU).
    * Not predicted, and so the model stops comparing: an UNMAP_DMA on a TYPE1 IOAS whose ends fall
-   * inside an area first splits it (iopt_cut_iova, which may refuse); a success of IOAS_MAP,
-   * IOAS_UNMAP, IOAS_COPY or IOMMU_OPTION on the context (areas and options by IOAS id, not
-   * followed here); a SET that succeeds on an id the model cannot place, or a DESTROY of an id it
-   * does not know, while an IOAS of unknown id lives; a second IOAS of unknown id.
+   * inside an area first splits it (iopt_cut_iova, which may refuse); a success of those four the
+   * model did not read as written (a short struct, another pointer); a SET that succeeds on an id
+   * the model cannot place, or a DESTROY of an id it does not know, while an IOAS of unknown id
+   * lives; a second IOAS of unknown id.
    */
   private postCompat(p: Process, c: MContainer, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): void {
     const cur = c.cur;
@@ -550,6 +583,16 @@ export class RefModel {
       case IOMMUFD_REQS.IOMMU_DESTROY:
         if (pre.iommufd) this.compatDestroy(c, r, pre.iommufd);
         return;
+      case IOMMUFD_REQS.IOMMU_IOAS_MAP:
+      case IOMMUFD_REQS.IOMMU_IOAS_COPY:
+        if (pre.iommufd) this.compatIoasAdd(p, c, req, r, pre.iommufd, scratch);
+        return;
+      case IOMMUFD_REQS.IOMMU_IOAS_UNMAP:
+        if (pre.iommufd) this.compatIoasUnmap(p, c, r, pre.iommufd, scratch);
+        return;
+      case IOMMUFD_REQS.IOMMU_OPTION:
+        if (pre.iommufd) this.compatOption(c, r, pre.iommufd);
+        return;
       case IOMMUFD_REQS.IOMMU_IOAS_IOVA_RANGES:
       case IOMMUFD_REQS.IOMMU_GET_HW_INFO:
       case IOMMUFD_REQS.IOMMU_IOAS_ALLOW_IOVAS:
@@ -566,6 +609,144 @@ export class RefModel {
         if (((req >>> 8) & 0xff) === 0x3b && (req & 0xff) < 0x80) this.expect(r === -ENOTTY, `ioctl 0x${req.toString(16)} on the compat container returned ${r}, not -ENOTTY`);
         else if (r >= 0) this.lost = true;
     }
+  }
+
+  /**
+   * compat: the IOAS an iommufd request names by `id` on the compat container's context, for a
+   * call that succeeded (only an IOAS accepts it: iommufd_get_ioas): a known one; the IOAS of
+   * unknown id (SET_CONTAINER's), whose id is then learned; null when the model cannot place it
+   * (it then stops comparing), or when no IOAS can have that id (a divergence, reported)
+   */
+  private compatIoasOf(c: MContainer, idB: bigint, what: string): MIoas | null {
+    const id = Number(BigInt.asUintN(32, idB));
+    const m = c.ioases.get(id);
+    if (m) return m;
+    if (c.anon !== null) {
+      this.compatLearn(c, id);
+      return c.ioases.get(id) ?? null;
+    }
+    this.expect(false, `${what} on the compat container succeeded on id ${id}, which is no IOAS of its context`);
+    this.lost = true;
+    return null;
+  }
+
+  /**
+   * compat: IOMMU_IOAS_MAP / IOMMU_IOAS_COPY on the container's fd (v6.12 ioas.c
+   * iommufd_ioas_map, iommufd_ioas_copy; io_pagetable.c iopt_map_user_pages / iopt_map_pages):
+   * a success adds one area of `length` bytes to the destination IOAS at the IOVA it writes back
+   * (iova at offset 32, dst_iova at 24; the requested one with IOMMU_IOAS_MAP_FIXED_IOVA), never
+   * over an existing area. Errors are not predicted here (model-iommufd.ts judges them on /dev/iommu).
+   */
+  private compatIoasAdd(p: Process, c: MContainer, req: number, r: number, pre: IommufdPre, scratch: number): void {
+    if (r !== 0) return;
+    if (!pre.ok) {
+      this.lost = true;
+      return;
+    }
+    const map = req === IOMMUFD_REQS.IOMMU_IOAS_MAP;
+    const what = map ? 'IOAS_MAP' : 'IOAS_COPY';
+    const io = this.compatIoasOf(c, pre.fields[map ? 'ioas_id' : 'dst_ioas_id'] ?? 0n, what);
+    if (!io) return;
+    const b = new Uint8Array(8);
+    if (p.mm.copyFromUser(b, 0, scratch + (map ? 32 : 24), 8) < 0) {
+      this.lost = true;
+      return;
+    }
+    const got = new DataView(b.buffer).getBigUint64(0, true);
+    const want = pre.fields[map ? 'iova' : 'dst_iova'] ?? 0n;
+    if (((pre.fields['flags'] ?? 0n) & 1n) !== 0n) this.expect(got === want, `${what} with FIXED_IOVA 0x${want.toString(16)} on the compat container reported iova 0x${got.toString(16)}`);
+    const len = pre.fields['length'] ?? 0n;
+    // iopt_map_pages refuses a zero length and IOVAs/lengths past ULONG_MAX (-EINVAL, -EOVERFLOW)
+    this.expect(len > 0n && got + len - 1n <= 0xffffffffn, `${what} on the compat container succeeded with iova 0x${got.toString(16)} length 0x${len.toString(16)}`);
+    const iova = Number(got & 0xffffffffn);
+    const size = Number(len & 0xffffffffn);
+    this.expect(!io.maps.some((d) => d.iova < iova + size && iova < d.iova + d.size), `${what} on the compat container succeeded at 0x${iova.toString(16)}+0x${size.toString(16)}, over an existing area of IOAS ${io.id}`);
+    let i = 0;
+    while (i < io.maps.length && io.maps[i]!.iova < iova) i++;
+    io.maps.splice(i, 0, { iova, size, vaddr: 0, prot: 0, mm: p.mm, vaddrInvalid: false, pa: [] });
+  }
+
+  /**
+   * compat: IOMMU_IOAS_UNMAP on the container's fd (v6.12 ioas.c iommufd_ioas_unmap,
+   * io_pagetable.c iopt_unmap_iova / iopt_unmap_all): iova 0 with length U64_MAX removes every
+   * area (0, even with none); otherwise IOVAs and lengths of ULONG_MAX or more -EOVERFLOW, a
+   * zero length -EINVAL, a range whose last byte wraps -EOVERFLOW; the areas inside the range go
+   * in IOVA order, the first one the range cuts stops the walk with -ENOENT (those removed before
+   * it stay removed), nothing removed is -ENOENT; the bytes removed are written back at offset 16.
+   * No cut is made here (only VFIO's UNMAP_DMA cuts a TYPE1 IOAS: iommufd_vfio_unmap_dma). An IOAS
+   * the model cannot place (an id it does not know while the IOAS of unknown id lives) is not
+   * predicted; a success there stops the comparison.
+   */
+  private compatIoasUnmap(p: Process, c: MContainer, r: number, pre: IommufdPre, scratch: number): void {
+    if (!pre.ok) {
+      if (r === 0) this.lost = true;
+      return;
+    }
+    // a longer struct with a non-zero tail (copy_struct_from_user): nothing done
+    if (!pre.exact && r === -E2BIG) return;
+    const id = Number(BigInt.asUintN(32, pre.fields['ioas_id'] ?? 0n));
+    let io = c.ioases.get(id) ?? null;
+    if (!io) {
+      if (r === 0) io = this.compatIoasOf(c, BigInt(id), 'IOAS_UNMAP');
+      else if (c.anon === null && this.compatIdsKnown(c)) this.expect(r === -ENOENT, `IOAS_UNMAP on id ${id} of the compat container's context, no IOAS, returned ${r}, not -ENOENT`);
+      if (!io) return;
+    }
+    const iovaB = pre.fields['iova'] ?? 0n;
+    const lenB = pre.fields['length'] ?? 0n;
+    const all = iovaB === 0n && lenB === 2n ** 64n - 1n;
+    let want: number;
+    let removed = 0;
+    if (all) {
+      for (const d of io.maps) removed += d.size;
+      io.maps = [];
+      want = 0;
+    } else if (iovaB >= 0xffffffffn || lenB >= 0xffffffffn) want = -EOVERFLOW;
+    else if (lenB === 0n) want = -EINVAL;
+    else if (iovaB + lenB - 1n > 0xffffffffn) want = -EOVERFLOW;
+    else {
+      const start = Number(iovaB);
+      const last = Number(iovaB + lenB - 1n);
+      let cut = false;
+      const keep: MMap[] = [];
+      for (const d of io.maps) {
+        const dLast = d.iova + d.size - 1;
+        if (cut || dLast < start || d.iova > last) keep.push(d);
+        else if (d.iova < start || dLast > last) {
+          cut = true;
+          keep.push(d);
+        } else removed += d.size;
+      }
+      io.maps = keep;
+      want = !cut && removed > 0 ? 0 : -ENOENT;
+    }
+    if (pre.exact) this.expect(r === want, `IOAS_UNMAP of 0x${iovaB.toString(16)}+0x${lenB.toString(16)} on IOAS ${io.id} of the compat container returned ${r}, the model ${want === 0 ? `removes 0x${removed.toString(16)} bytes` : `predicts ${want}`}`);
+    else if (r !== want) this.lost = true;
+    if (r !== 0) return;
+    const b = new Uint8Array(8);
+    if (p.mm.copyFromUser(b, 0, scratch + 16, 8) >= 0) {
+      const got = new DataView(b.buffer).getBigUint64(0, true);
+      this.expect(got === BigInt(removed), `IOAS_UNMAP on the compat container wrote back length 0x${got.toString(16)}, the model removed 0x${removed.toString(16)} bytes`);
+    }
+  }
+
+  /**
+   * compat: IOMMU_OPTION on the container's fd (v6.12 ioas.c iommufd_option, iommufd_ioas_option):
+   * a successful SET of IOMMU_OPTION_HUGE_PAGES on an IOAS turns its large pages off (val64 0:
+   * iopt_disable_large_pages, as SET_IOMMU(TYPE1) does, so UNMAP_DMA may cut its areas) or on
+   * (1: iopt_enable_large_pages); GET and IOMMU_OPTION_RLIMIT_MODE (the context's accounting)
+   * change nothing the model follows
+   */
+  private compatOption(c: MContainer, r: number, pre: IommufdPre): void {
+    if (r !== 0) return;
+    if (!pre.ok) {
+      this.lost = true;
+      return;
+    }
+    const option = pre.fields['option_id'] ?? 0n;
+    const op = (pre.fields['op'] ?? 0n) & 0xffffn;
+    if (option !== BigInt(IOMMU_OPTION_HUGE_PAGES) || op !== BigInt(IOMMU_OPTION_OP_SET)) return;
+    const io = this.compatIoasOf(c, pre.fields['object_id'] ?? 0n, 'IOMMU_OPTION(HUGE_PAGES)');
+    if (io) io.noLarge = (pre.fields['val64'] ?? 0n) === 0n;
   }
 
   /** compat: every object of the context is one the model knows by id (only its IOASes): new ids are predictable */
@@ -839,6 +1020,60 @@ export class RefModel {
     this.expect(((flags & 2) !== 0) === (g.container !== null), `GET_STATUS flags 0x${flags.toString(16)} but the group is ${g.container !== null ? '' : 'not '}in a container`);
   }
 
+  /**
+   * VFIO_IOMMU_DIRTY_PAGES on a container with an IOMMU (model-dirty.ts predictDirtyPages):
+   * the result, GET_BITMAP's bits, and the tracking state START and STOP set
+   */
+  private dirtyPages(p: Process, c: MContainer, r: number, pre: PreIoctl): void {
+    // vfio_iommu_type1_dirty_pages refuses TYPE1 before it reads anything
+    if (!c.v2) {
+      this.expect(r === -EACCES, `VFIO_IOMMU_DIRTY_PAGES on a TYPE1 (v1) container returned ${r}, not -EACCES`);
+      return;
+    }
+    const d = pre.dirty;
+    if (d) {
+      const want = predictDirtyPages(d, c.v2, c.dirty, c.maps, userWritable(p.mm));
+      const what = `VFIO_IOMMU_DIRTY_PAGES(flags 0x${d.flags.toString(16)}, argsz ${d.argsz}${d.flags === 4 && d.whole ? `, iova 0x${d.iova.toString(16)} size 0x${d.range.toString(16)} pgsize 0x${d.pgsize.toString(16)} bitmap 0x${d.size.toString(16)} bytes at 0x${d.data.toString(16)}` : ''})`;
+      if (want.r !== null) this.expect(r === want.r, `${what} returned ${r}, the model predicts ${want.r}${c.dirty ? '' : ' (tracking is off)'}`);
+      else if (want.zeroOrFault) this.expect(r === 0 || r === -EFAULT, `${what} returned ${r}, not 0 or -EFAULT (the walk)`);
+      if (r === 0 && want.walk) {
+        const e = checkDirtyBits(p.mm, want.walk.maps, want.walk.base, want.walk.data);
+        if (e) this.expect(false, `${what}: ${e}`);
+      }
+    }
+    // only one flag succeeds (__ffs(flags) == __fls(flags)), so a success tells which
+    if (r === 0 && d && d.flags === DIRTY_START) c.dirty = true;
+    else if (r === 0 && d && d.flags === DIRTY_STOP) c.dirty = false;
+    else if (r === 0 && !d) this.lost = true; // a success whose flags the model did not read
+  }
+
+  /**
+   * UNMAP_DMA with GET_DIRTY_BITMAP (struct at an ok pointer; model-dirty.ts predictUnmapBitmap):
+   * the result and the bits; a walk a failed copy stopped removes the mappings reported before
+   * it. Returns whether the success path (applyUnmap and the size written back) is to follow.
+   */
+  private unmapBitmap(p: Process, c: MContainer, r: number, u: NonNullable<PreIoctl['unmap']>, b: BitmapArg): boolean {
+    const want = predictUnmapBitmap(u.argsz, u.flags, u.iova, u.size, b, c.v2, c.dirty, c.maps, userWritable(p.mm));
+    const what = `UNMAP_DMA(GET_DIRTY_BITMAP, flags 0x${u.flags.toString(16)}, argsz ${u.argsz}, iova 0x${u.iova.toString(16)} size 0x${u.size.toString(16)}, pgsize 0x${b.pgsize.toString(16)} bitmap 0x${b.size.toString(16)} bytes at 0x${b.data.toString(16)})`;
+    if (want.r !== null) this.expect(r === want.r, `${what} returned ${r}, the model predicts ${want.r}${c.dirty ? '' : ' (tracking is off)'}`);
+    else this.expect(r === 0 || r === -EFAULT, `${what} returned ${r}, not 0 or -EFAULT (the walk)`);
+    if (r === 0 && want.walk) {
+      const e = checkDirtyBits(p.mm, want.walk.maps, want.walk.base, want.walk.data);
+      if (e) this.expect(false, `${what}: ${e}`);
+    }
+    if (r !== -EFAULT) return true;
+    // a failed copy in the walk: the mappings reported before it are gone, the size is not written back
+    if (want.r === null) {
+      this.lost = true;
+      return false;
+    }
+    if (want.r === -EFAULT) {
+      const gone = new Set(want.removed);
+      c.maps = c.maps.filter((m) => !gone.has(m));
+    }
+    return false;
+  }
+
   /** the IOMMU types vfio_iommu_type1 offers (its CHECK_EXTENSION): TYPE1, and TYPE1v2 with `type1v2` */
   private typeOffered(t: bigint): boolean {
     const caps = this.sys.profile.caps;
@@ -1000,6 +1235,7 @@ export class RefModel {
         inst = x.it;
         break;
       }
+      if ((inst !== null && inst.dirtyPageTracking) !== mc.dirty) return `container ${rc.id}: dirty page tracking ${inst !== null && inst.dirtyPageTracking ? 'on' : 'off'}, model ${mc.dirty ? 'on' : 'off'}`;
       // compared field by field; the text only on a difference
       if (!sameMappings(inst ? inst.dmas : NO_MAPPINGS, mc.maps)) {
         const real = inst ? inst.mappings() : [];

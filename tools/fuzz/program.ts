@@ -30,7 +30,9 @@ export type Value =
   | number
   | string
   | { fd: FdRef }
-  | { dma: number } // vaddr of page n of the process's DMA area (pages past its end fall into other memory)
+  // vaddr of page n of the process's DMA area (pages past its end fall into other memory), plus
+  // `off` bytes (a dirty bitmap that ends past the area's last page)
+  | { dma: number; off?: number }
   | { ro: number }; // vaddr of page n of the process's read-only area
 
 /** a file offset: into region `region` of the device (encoded as the profile's ABI says), or raw */
@@ -94,6 +96,8 @@ export type StructName =
   | 'vfio_irq_info'
   | 'vfio_irq_set'
   | 'int32'
+  | 'vfio_iommu_type1_dirty_bitmap'
+  | 'vfio_iommu_type1_dma_unmap_bitmap'
   | IommufdStructName;
 
 /** field name, offset, size (bytes) and minsz of every VFIO argument struct */
@@ -108,6 +112,14 @@ export const STRUCTS: Record<StructName, { minsz: number; fields: [string, numbe
   vfio_irq_info: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['index', 8, 4], ['count', 12, 4]] },
   vfio_irq_set: { minsz: 20, fields: [['argsz', 0, 4], ['flags', 4, 4], ['index', 8, 4], ['start', 12, 4], ['count', 16, 4]] },
   int32: { minsz: 4, fields: [['v', 0, 4]] },
+  // VFIO_IOMMU_DIRTY_PAGES (v5.8+): struct vfio_iommu_type1_dirty_bitmap (argsz, flags; minsz 8)
+  // and, for GET_BITMAP, struct vfio_iommu_type1_dirty_bitmap_get behind it: iova, size, then
+  // struct vfio_bitmap (pgsize, size, data: a 4-byte pointer padded to 8 on 32-bit ARM). The
+  // layout's minsz is the whole GET_BITMAP argument (8 + 40); START/STOP need 8.
+  vfio_iommu_type1_dirty_bitmap: { minsz: 48, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iova', 8, 8], ['size', 16, 8], ['pgsize', 24, 8], ['bitmap_size', 32, 8], ['data', 40, 8]] },
+  // UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: struct vfio_iommu_type1_dma_unmap with
+  // its struct vfio_bitmap behind the 24 bytes (vfio_iommu_type1_unmap_dma: argsz >= 24 + 24)
+  vfio_iommu_type1_dma_unmap_bitmap: { minsz: 48, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iova', 8, 8], ['size', 16, 8], ['pgsize', 24, 8], ['bitmap_size', 32, 8], ['data', 40, 8]] },
 };
 
 /** VFIO request numbers by name (include/uapi/linux/vfio.h) */
@@ -129,7 +141,15 @@ export const VFIO_REQS = {
   VFIO_IOMMU_UNMAP_DMA: 0x3b72,
 } as const;
 
+/**
+ * VFIO_IOMMU_DIRTY_PAGES (_IO(VFIO_TYPE, VFIO_BASE + 17), v5.8): kept out of VFIO_REQS, whose
+ * values the 2014 profiles' arbitraries draw from (arb.ts allVfio): the fuzzer draws it only
+ * where type1 has it (`type1DirtyPages`, arb.ts dirtyPagesOf)
+ */
+export const VFIO_IOMMU_DIRTY_PAGES = 0x3b75;
+
 const REQ_NAMES = new Map<number, string>(Object.entries(VFIO_REQS).map(([k, v]) => [v, k]));
+REQ_NAMES.set(VFIO_IOMMU_DIRTY_PAGES, 'VFIO_IOMMU_DIRTY_PAGES');
 for (const [k, v] of [...Object.entries(IOMMUFD_REQS), ...Object.entries(CDEV_REQS)]) REQ_NAMES.set(v, k);
 REQ_NAMES.set(0x5421, 'FIONBIO');
 REQ_NAMES.set(0x5451, 'FIOCLEX');
@@ -158,7 +178,7 @@ function valStr(v: Value): string {
   if (typeof v === 'number') return v < 0 || v < 10 ? String(v) : `0x${v.toString(16)}`;
   if (typeof v === 'string') return v;
   if ('fd' in v) return fdStr(v.fd);
-  if ('dma' in v) return `dma_area + ${v.dma} * 4096`;
+  if ('dma' in v) return `dma_area + ${v.dma} * 4096${v.off ? ` + 0x${v.off.toString(16)}` : ''}`;
   return `ro_area + ${v.ro} * 4096`;
 }
 

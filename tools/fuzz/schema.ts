@@ -91,7 +91,10 @@ function value(x: unknown, path: string): Value {
   if (typeof x === 'string') return str(x, path, HEX64);
   const o = obj(x, path);
   if ('fd' in o) fdRef(o['fd'], `${path}.fd`);
-  else if ('dma' in o) int(o['dma'], `${path}.dma`, 0, 1 << 20);
+  else if ('dma' in o) {
+    int(o['dma'], `${path}.dma`, 0, 1 << 20);
+    if (o['off'] !== undefined) int(o['off'], `${path}.off`, 0, 4095);
+  }
   else if ('ro' in o) int(o['ro'], `${path}.ro`, 0, 1 << 20);
   else fail(path, `expected a number, a hex string, {fd}, {dma} or {ro}, got ${show(x)}`);
   return o as Value;

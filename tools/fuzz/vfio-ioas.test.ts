@@ -183,7 +183,8 @@ describe('IOMMU_VFIO_IOAS on the compat container (mainline+iommufd-compat)', ()
   });
 
   it('a short campaign executes IOMMU_VFIO_IOAS with success on the compat container and every answer of it, clean', () => {
-    const r = runCampaign({ profile: COMPAT, seed: 7, runs: 300 });
+    // seed 2 since VFIO_IOMMU_DIRTY_PAGES joined the mainline draws (seed 7's 300 runs no longer reach EOPNOTSUPP)
+    const r = runCampaign({ profile: COMPAT, seed: 2, runs: 300 });
     expect(r.findings.map((f) => `${f.sig}: ${f.message}`)).toEqual([]);
     expect(r.okCounts?.['container:IOMMU_VFIO_IOAS'] ?? 0).toBeGreaterThanOrEqual(5);
     expect(r.coverage['container:IOMMU_VFIO_IOAS']).toEqual(expect.arrayContaining(['ok', 'ENODEV', 'ENOENT', 'EOPNOTSUPP', 'EINVAL']));

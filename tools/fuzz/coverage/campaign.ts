@@ -33,7 +33,7 @@
  * (engine.ts reportOwnFinding), as the normal fuzzer does.
  */
 import fc from 'fast-check';
-import { DMA_PAGES, SETUP_PREFIX, callArb, iommufdOf, ioctlCall, prefixOf, sameOpArb } from '../arb.js';
+import { DIRTY_FULL, DMA_PAGES, SETUP_PREFIX, callArb, dirtyPagesOf, iommufdOf, ioctlCall, prefixOf, sameOpArb, unmapBitmapCall } from '../arb.js';
 import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, suppressedList, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
@@ -396,7 +396,7 @@ export type GuidedRun = [number, Iterable<Cmd>, number];
  * 1000 runs: 86 of 755 branch sites of kernel-model/iommu/iommufd against 366 for random
  * mode). Profiles without it draw exactly as before.
  */
-export function freshPrefixArb(iommufd: boolean): fc.Arbitrary<number> {
+export function freshPrefixArb(iommufd: boolean, dirty = false): fc.Arbitrary<number> {
   const group = [{ weight: FRESH_FULL, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }];
   if (!iommufd) return fc.oneof(...group);
   return fc.oneof(
@@ -404,13 +404,15 @@ export function freshPrefixArb(iommufd: boolean): fc.Arbitrary<number> {
     { weight: 2, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) },
     { weight: FRESH_FULL, arbitrary: fc.constant(IOMMUFD_FULL) },
     { weight: 1, arbitrary: fc.integer({ min: SETUP_PREFIX.length + 1, max: IOMMUFD_FULL }) },
+    // a type1 with dirty page tracking (arb.ts dirtyPagesOf): its set-up with tracking on, as often as random mode draws it
+    ...(dirty ? [{ weight: FRESH_FULL, arbitrary: fc.constant(DIRTY_FULL) }] : []),
   );
 }
 
-export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true): fc.Arbitrary<GuidedRun> {
-  const call = callArb(iommufd);
+export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true, dirty = false): fc.Arbitrary<GuidedRun> {
+  const call = callArb(iommufd, dirty);
   const cmd = call.map((c) => new CovCallCommand(c));
-  const fresh = fc.tuple(freshPrefixArb(iommufd), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
+  const fresh = fc.tuple(freshPrefixArb(iommufd, dirty), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
   // a call of the pool with one numeric argument changed (the pool's call unchanged when it has none)
   const poolCmd = fc.nat().chain((r) => {
     if (s.pool.length === 0) return call;
@@ -423,7 +425,8 @@ export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true): 
   // request; any other call: the same operation on the same process and file, sameOpArb),
   // else any call
   const mutant = (c: Call): fc.Arbitrary<Call> => {
-    const same = c.op === 'ioctl' ? ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req) : sameOpArb(c);
+    // (an UNMAP_DMA with a dirty bitmap is re-drawn as one: arb.ts unmapBitmapCall)
+    const same = c.op === 'ioctl' ? (c.arg.t === 'struct' && c.arg.type === 'vfio_iommu_type1_dma_unmap_bitmap' ? unmapBitmapCall : ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req)) : sameOpArb(c);
     return same === null ? call : fc.oneof({ weight: 3, arbitrary: same }, { weight: 1, arbitrary: call });
   };
   const wrap = (cs: readonly Call[]): Cmd[] => cs.map((c) => new CovCallCommand(c));
@@ -501,11 +504,12 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const hitRuns: Record<string, number> = {};
   const coverage = new Map<string, Set<string>>();
   const iommufd = iommufdOf(o.profile);
+  const dirty = dirtyPagesOf(o.profile);
   const gs = newGuidedState(hits.length, o.seeds ?? true, iommufd);
   const corpus = gs.corpus;
   const nSeeds = corpus.length;
   const maxCommands = o.maxCommands ?? 64;
-  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands, iommufd) : runArb(maxCommands, iommufd);
+  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands, iommufd, dirty) : runArb(maxCommands, iommufd, dirty);
   // novelty per call (guided): the index of the last call of the run that reached a new site
   let step = 0;
   let lastNew = -1;
