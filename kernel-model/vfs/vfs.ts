@@ -172,7 +172,8 @@ export type Mount = 'tmp' | 'dev' | 'proc' | 'sys' | 'root';
 /**
  * VFS-lite: one namespace with devtmpfs under /dev, the kernel's Sysfs tree under /sys,
  * procfs under /proc and a small writable tmpfs at /tmp (vfs/tmpfs.ts). Paths reaching
- * the VFS are absolute (the syscall layer resolves relative ones against the cwd).
+ * the VFS are absolute texts, or relative ones with the directory they start at (`PathName`:
+ * the syscall layer gives the cwd's or the dirfd's directory, path_init).
  */
 export class Vfs {
   /**
