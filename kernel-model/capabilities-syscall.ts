@@ -150,6 +150,15 @@ export interface SyscallCapabilities {
    */
   procFdAnonOpen: 'anon-inode-fops' | 'enxio';
   /**
+   * how execve's open of the image treats what is not a regular file (fs/exec.c, fs/namei.c
+   * may_open): 'open-then-isreg' (3.14 do_open_exec: do_filp_open with MAY_EXEC | MAY_OPEN,
+   * so inode_permission comes first and a device's open runs, its error winning; then
+   * !S_ISREG -EACCES) or 'may-open' (v6.12: may_open refuses a directory, a device, a fifo or
+   * a socket opened with MAY_EXEC with -EACCES before inode_permission and before any open,
+   * 633fb6ac3980 "exec: move S_ISREG() check earlier", v5.9). kernel-model/exec/open-exec.ts
+   */
+  execOpenCheck: 'open-then-isreg' | 'may-open';
+  /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);
    * 'mnt-id-ino' (v6.12: also "mnt_id:" (49d063cb3, "proc: show mnt_id in

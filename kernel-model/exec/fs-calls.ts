@@ -6,8 +6,9 @@ import type { Process } from '../process/process.js';
 import { accessOk, TASK_SIZE } from '../process/mm.js';
 import { FMODE_WRITE } from '../vfs/file.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolveAt, sysStatAt } from '../syscall/stat.js';
-import { MAY_EXEC, permission, ROOT_CRED } from '../vfs/permission.js';
-import { TmpfsDir, tmpfsDirPath } from '../vfs/tmpfs.js';
+import { MAY_EXEC, permission } from '../vfs/permission.js';
+import { dirFops } from '../vfs/nodes.js';
+import type { DirRef } from '../vfs/vfs.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
 import { NR as UNR } from '../uapi/constants.js';
@@ -16,8 +17,8 @@ import { ARM_NR as N } from './arm-nr.js';
 /**
  * The file system calls of the ARM entry that the kernel model's syscall layer does not take
  * as they are: their register arguments (`a`) decoded, then served by the layer or over the
- * VFS. Relative paths are resolved against the dirfd (the *at forms) or the process's cwd
- * first (fs/namei.c path_init; kernel-model/syscall/stat.ts resolveAt): open/openat
+ * VFS. A relative path starts at the dirfd's directory (the *at forms) or at the process's cwd
+ * (fs/namei.c path_init; kernel-model/syscall/stat.ts resolveAt): open/openat
  * (fs/open.c), readlink/readlinkat (fs/stat.c; /proc/<pid>/exe through procfs), getcwd
  * (fs/d_path.c), chdir/fchdir and access/faccessat(2) (fs/open.c), mkdir(at)/unlink(at)/rmdir
  * (fs/namei.c), stat64/lstat64/fstatat64/statx (fs/stat.c). The fd forms: _llseek and writev
@@ -41,14 +42,14 @@ const scratch8 = new Uint8Array(8);
 
 /** open(path, flags, mode) / openat(dirfd, path, flags, mode) */
 export function sysOpen(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
-  // absolute paths go to the layer as they are; a relative one is resolved against the
-  // dirfd or the cwd first (fs/namei.c path_init)
+  // absolute paths go to the layer as they are; a relative one starts at the dirfd's
+  // directory or the cwd (fs/namei.c path_init)
   const at = nr === N.openat;
   const pathPtr = at ? a[1]! : a[0]!;
   const flags = at ? a[2]! : a[1]!;
   const p = x.proc.mm.strndupUser(pathPtr, 4096);
   if (typeof p === 'string' && p.length > 0 && !p.startsWith('/')) {
-    const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+    const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p, x.layer.host.vfs);
     if (typeof abs === 'number') return abs;
     return x.restartable(t, (task) => x.layer.sysOpen(task, abs, flags, at ? a[3]! : a[2]!));
   }
@@ -63,42 +64,53 @@ export function sysReadlink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint
   const p = x.proc.mm.strndupUser(pathPtr, 4096);
   if (typeof p === 'number') return p;
   if (p.length > 0 && !p.startsWith('/')) {
-    const abs = resolveAt(x.layer.taskOf(x.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p);
+    const abs = resolveAt(x.layer.taskOf(x.proc, t), nr === N.readlinkat ? a[0]! | 0 : AT_FDCWD, p, x.layer.host.vfs);
     if (typeof abs === 'number') return abs;
     return x.layer.sysReadlink(x.layer.taskOf(x.proc, t), abs, buf, size);
   }
   return x.kernel(t, UNR.readlink, [pathPtr, buf, size]);
 }
 
-/** sys_getcwd(buf, size): the length including the NUL, -ERANGE when it does not fit */
+/**
+ * sys_getcwd(buf, size) (3.14 fs/dcache.c, v6.12 fs/d_path.c, alike): the cwd's current path
+ * (it follows renames), -ENOENT once the directory was removed (d_unlinked), -ERANGE when the
+ * path and its NUL do not fit, else its length including the NUL
+ */
 export function sysGetcwd(x: LayerEntry, a: Uint32Array): number {
-  const b = new TextEncoder().encode(x.proc.cwd + '\0');
+  const p = x.proc.cwdPath;
+  if (p === null) return -ENOENT;
+  const b = new TextEncoder().encode(p + '\0');
   if (b.length > a[1]!) return -ERANGE;
   return x.proc.mm.copyToUser(a[0]!, b, 0, b.length) === 0 ? b.length : -EFAULT;
 }
 
-/** chdir(path) / fchdir(fd): the cwd becomes that directory */
+/**
+ * chdir(path) / fchdir(fd) (fs/open.c, 3.14 and v6.12): the directory (chdir: the path walked
+ * as the caller, following links; fchdir: the open file's, -EBADF, a non-directory -ENOTDIR)
+ * needs search permission (inode_permission MAY_EXEC | MAY_CHDIR), then becomes the cwd
+ * itself (set_fs_pwd: the directory, not its path; a removed directory is taken too)
+ */
 export function sysChdir(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
-  let abs: string | number;
+  let dir: DirRef;
   if (nr === N.chdir) {
     const p = x.proc.mm.strndupUser(a[0]!, 4096);
     if (typeof p === 'number') return p;
-    abs = p.length === 0 ? -ENOENT : resolveAt(x.layer.taskOf(x.proc, t), AT_FDCWD, p);
+    if (p.length === 0) return -ENOENT;
+    const name = resolveAt(x.layer.taskOf(x.proc, t), AT_FDCWD, p, x.layer.host.vfs);
+    if (typeof name === 'number') return name;
+    const r = x.layer.host.vfs.walk(name, true, x.proc);
+    if (typeof r === 'number') return r;
+    if (r.node.kind !== 'dir') return -ENOTDIR;
+    dir = { node: r.node, path: r.path };
   } else {
     const f = x.proc.fdget(a[0]! | 0);
-    // a tmpfs directory's path now (it may have been renamed since it was opened)
-    abs = f === null ? -EBADF : f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) ?? -ENOENT : f.path;
+    if (f === null) return -EBADF;
+    if (f.ops !== dirFops) return -ENOTDIR;
+    dir = { node: f.priv as DirRef['node'], path: f.path };
   }
-  if (typeof abs === 'number') return abs;
-  // chdir walks the path as the caller; fchdir has the file (the re-walk of its path is the model's, as root)
-  const r = x.layer.host.vfs.walk(abs, true, nr === N.chdir ? x.proc : ROOT_CRED);
-  if (typeof r === 'number') return r;
-  if (r.node.kind !== 'dir') return -ENOTDIR;
-  // fs/open.c chdir / fchdir: inode_permission(MAY_EXEC | MAY_CHDIR) on the directory
-  const perm = permission(x.proc, r.node, MAY_EXEC);
+  const perm = permission(x.proc, dir.node, MAY_EXEC);
   if (perm < 0) return perm;
-  x.proc.cwd = r.path;
-  if (r.node instanceof TmpfsDir) x.proc.cwdDir = r.node;
+  x.proc.cwdAt = dir;
   return 0;
 }
 
@@ -112,9 +124,9 @@ export function sysMkdirUnlink(x: LayerEntry, t: UnicornThread, nr: number, a: U
   const p = x.proc.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
   if (typeof p === 'number') return p;
   if (p.length === 0) return -ENOENT;
-  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
-  if (typeof abs === 'number') return abs;
   const vfs = x.layer.host.vfs;
+  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p, vfs);
+  if (typeof abs === 'number') return abs;
   // do_mkdirat: the mode's permission and sticky bits less the process's umask
   if (nr === N.mkdir || nr === N.mkdirat) return vfs.mkdir(abs, (at ? a[2]! : a[1]!) & 0o1777 & ~x.proc.umask, x.proc);
   if (nr === N.unlinkat && (a[2]! & ~0x200) !== 0) return -EINVAL;
@@ -130,7 +142,7 @@ export function sysAccess(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32
   const at = nr !== N.access;
   const p = x.proc.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
   if (typeof p === 'number') return p;
-  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p);
+  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p, x.layer.host.vfs);
   if (typeof abs === 'number') return abs;
   const r = x.layer.host.vfs.walk(abs, true, x.proc);
   if (typeof r === 'number') return r;

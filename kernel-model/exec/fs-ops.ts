@@ -4,10 +4,11 @@ import type { Process } from '../process/process.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, fileStat, resolveAt, S_IFREG } from '../syscall/stat.js';
 import { O_LARGEFILE } from '../uapi/constants.js';
 import { FMODE_WRITE, type File } from '../vfs/file.js';
-import { TmpfsDir, TmpfsFile, tmpfsDirPath } from '../vfs/tmpfs.js';
+import { TmpfsFile } from '../vfs/tmpfs.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../vfs/names.js';
 import { dirFops } from '../vfs/nodes.js';
-import type { VNode } from '../vfs/vfs.js';
+import { dirDPath } from '../vfs/dentry.js';
+import type { PathName, VNode } from '../vfs/vfs.js';
 import { ARM_NR as N } from './arm-nr.js';
 import type { LayerEntry } from './fs-calls.js';
 
@@ -38,17 +39,22 @@ function getname(proc: Process, ptr: number, empty = false): string | number {
   return s;
 }
 
-/** getname then resolveAt: the absolute path a (dirfd, path) pair names */
-function pathArg(x: LayerEntry, t: UnicornThread, dirfd: number, ptr: number): string | number {
+/** getname then resolveAt: the pathname a (dirfd, path) pair names (a relative one with its start directory) */
+function pathArg(x: LayerEntry, t: UnicornThread, dirfd: number, ptr: number): PathName | number {
   const p = getname(x.proc, ptr);
   if (typeof p === 'number') return p;
-  return resolveAt(x.layer.taskOf(x.proc, t), dirfd, p);
+  return resolveAt(x.layer.taskOf(x.proc, t), dirfd, p, x.layer.host.vfs);
 }
 
-/** the node an open file holds and the path to name it by (a tmpfs inode by itself: it may have been renamed or unlinked); null: no node (pipes, anonymous inodes, the console) */
+/**
+ * the node an open file holds and the path to name it by (a tmpfs inode or a node opened by a
+ * name that can change, by itself: it may have been renamed or unlinked; a directory with its
+ * path now); null: no node (pipes, anonymous inodes, the console)
+ */
 function nodeOfFile(x: LayerEntry, f: File): { node: VNode | null; path: string } {
   if (f.priv instanceof TmpfsFile) return { node: f.priv, path: f.path };
-  if (f.ops === dirFops) return { node: f.priv as VNode, path: f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) ?? f.path : f.path };
+  if (f.dentry !== null) return { node: f.dentry.node, path: f.path };
+  if (f.ops === dirFops) return { node: f.priv as VNode, path: dirDPath(f.priv as VNode, f.path) };
   if (f.path.startsWith('/')) {
     const r = x.layer.host.vfs.walk(f.path, false);
     if (typeof r !== 'number') return { node: r.node, path: r.path };
@@ -109,18 +115,24 @@ export function sysLink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Ar
     if (emptyOk && era === 'opener-cred-or-cap' && f.cred !== proc.credRef && !capDacReadSearch) return -ENOENT;
     if (oldName === '') old = nodeOfFile(x, f);
     else {
-      const abs = resolveAt(x.layer.taskOf(proc, t), olddfd, oldName);
+      const abs = resolveAt(x.layer.taskOf(proc, t), olddfd, oldName, vfs);
       if (typeof abs === 'number') return abs;
       const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0, proc);
       if (typeof r === 'number') return r;
       old = r;
     }
   } else {
-    const abs = oldName === '' ? proc.cwd : resolveAt(x.layer.taskOf(proc, t), olddfd, oldName);
-    if (typeof abs === 'number') return abs;
-    const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0, proc);
-    if (typeof r === 'number') return r;
-    old = r;
+    if (oldName === '') {
+      // an empty name with AT_FDCWD: the cwd itself, no component looked up (a directory: vfs_link's -EPERM)
+      const at = proc.cwdAt ?? { node: vfs.root, path: '/' };
+      old = { node: at.node, path: dirDPath(at.node, at.path) };
+    } else {
+      const abs = resolveAt(x.layer.taskOf(proc, t), olddfd, oldName, vfs);
+      if (typeof abs === 'number') return abs;
+      const r = vfs.walk(abs, (flags & AT_SYMLINK_FOLLOW) !== 0, proc);
+      if (typeof r === 'number') return r;
+      old = r;
+    }
   }
   const to = pathArg(x, t, at ? a[2]! | 0 : AT_FDCWD, at ? a[3]! : a[1]!);
   if (typeof to === 'number') return to;
@@ -172,15 +184,15 @@ export function sysChmod(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
   if (p === '') {
     // AT_EMPTY_PATH: the dirfd's file (AT_FDCWD: the cwd)
     if (dirfd === AT_FDCWD) {
-      const r = vfs.walk(proc.cwd, true, proc);
-      return typeof r === 'number' ? r : vfs.chmod(r.node, r.path, mode, proc);
+      const at = proc.cwdAt ?? { node: vfs.root, path: '/' };
+      return vfs.chmod(at.node, dirDPath(at.node, at.path), mode, proc);
     }
     const f = proc.fdget(dirfd);
     if (f === null) return -EBADF;
     const o = nodeOfFile(x, f);
     return o.node === null ? 0 : vfs.chmod(o.node, o.path, mode, proc);
   }
-  const abs = resolveAt(x.layer.taskOf(proc, t), dirfd, p);
+  const abs = resolveAt(x.layer.taskOf(proc, t), dirfd, p, vfs);
   if (typeof abs === 'number') return abs;
   const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0, proc);
   if (typeof r === 'number') return r;

@@ -5,6 +5,8 @@ import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS } from '../base/errno.js';
 import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
+import { pathNameText } from '../vfs/vfs.js';
+import { openExec } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { DEFAULT_ENVP, loadElfImage } from './load.js';
 import { SIGCHLD } from './signal.js';
@@ -81,8 +83,7 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   const parentProc = p.proc;
   const proc = p.layer.createProcess({ name: parentProc.name });
   parentProc.copyCredsTo(proc);
-  proc.cwd = parentProc.cwd;
-  proc.cwdDir = parentProc.cwdDir;
+  proc.cwdAt = parentProc.cwdAt;
   proc.umask = parentProc.umask;
   if (p.mm.forkInto(proc.mm, p.layer.host.forkPinnedPages) < 0) {
     proc.teardown();
@@ -136,11 +137,14 @@ function readStrings(p: LinuxAbi, ptr: number): string[] | number {
 
 /**
  * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
- * ELF: the path is resolved against the cwd and read from `execFs` (/proc/<pid>/exe is the
- * file procfs's link names; the caller's own, the running image); a file that is not an ARM ELF gives -ENOEXEC (the shell then runs it as
- * a script) before anything changes. Past the point of no return: every mapping goes, the
- * new image and stack are loaded, close-on-exec fds close, the program break, comm and
- * /proc/<pid>/exe follow the new file, and the thread restarts at the entry point.
+ * ELF: the image is found and checked by open-exec.ts openExec (the path walked as the
+ * caller from its cwd: search permission, then may_open's MAY_EXEC and the profile's
+ * `execOpenCheck`; a tmpfs or rootfs file's bytes, else the run's `execFs`; /proc/<pid>/exe is
+ * the file procfs's link names, the caller's own the running image); a file that is not an
+ * ARM ELF gives -ENOEXEC (the shell then runs it as a script) before anything changes. Past
+ * the point of no return: every mapping goes, the new image and stack are loaded,
+ * close-on-exec fds close, the program break, comm and /proc/<pid>/exe follow the new file,
+ * and the thread restarts at the entry point.
  * Choice: only from a single-threaded process (de_thread's killing of the other threads is
  * not modelled): -EBUSY otherwise.
  */
@@ -152,17 +156,18 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   if (typeof argv === 'number') return argv;
   const envp = readStrings(p, a[2]!);
   if (typeof envp === 'number') return envp;
-  let abs: string;
-  let bytes: Uint8Array | number;
-  const r = path.startsWith('/') ? path : resolveAt(p.layer.taskOf(p.proc, t), AT_FDCWD, path);
-  if (typeof r === 'number') return r;
-  // /proc/<pid>/exe (/proc/self/exe through its link): procfs's proc_exe_link jumps to the
-  // executable; this process's own is the running image (execFs need not hold it)
-  const exe = /^\/proc\/[^/]+\/exe$/.test(r) ? p.layer.host.vfs.readlink(r) : null;
-  if (typeof exe === 'number') return exe;
-  abs = exe ?? r;
-  bytes = exe === p.exe && p.exeBytes !== null ? p.exeBytes : p.execFs === null ? -ENOENT : p.execFs(abs);
-  if (typeof bytes === 'number') return bytes;
+  const task = p.layer.taskOf(p.proc, t);
+  const vfs = p.layer.host.vfs;
+  const name = resolveAt(task, AT_FDCWD, path, vfs);
+  if (typeof name === 'number') return name;
+  const img = openExec({
+    vfs, task, check: p.layer.host.execOpenCheck ?? 'open-then-isreg', execFs: p.execFs,
+    running: p.exe !== null && p.exeBytes !== null ? { path: p.exe, bytes: p.exeBytes } : null,
+  }, name);
+  if (typeof img === 'number') return img;
+  const bytes = img.bytes;
+  // comm and argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
+  const abs = img.viaExeLink ? img.path : pathNameText(name);
   try {
     parseElf(bytes);
   } catch (e) {
@@ -178,7 +183,8 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   p.brkStart = p.brk = loaded.brk;
   p.mm.startBrk = p.mm.brk = loaded.brk;
-  p.exe = abs;
+  // mm->exe_file: the file found (its path with links resolved)
+  p.exe = img.path;
   p.exeBytes = bytes;
   p.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
   p.proc.closeOnExec();

@@ -1,4 +1,5 @@
-import { tmpfsDirPath, type TmpfsDir } from '../vfs/tmpfs.js';
+import { dirDPath, isNamedDir, namedDirPath } from '../vfs/dentry.js';
+import type { DirRef } from '../vfs/vfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
@@ -47,18 +48,26 @@ export class Process {
    * it, fork's copy keeps it); null: no executable (a stub-CPU program): readlink -ENOENT
    */
   exe: string | null = null;
-  /** the cwd's path as chdir/fchdir found it */
-  private cwdPath = '/';
-  /** the cwd when it is a tmpfs directory: its path follows renames (fs->pwd holds the dentry) */
-  cwdDir: TmpfsDir | null = null;
-  /** current working directory (an absolute, canonical path; chdir/fchdir in the ARM ABI) */
+  /**
+   * fs->pwd: the current directory, held as the directory itself (a struct path), so that a
+   * renamed cwd stays the same directory and a removed one stays reachable as "."; null is the
+   * namespace's root (init_fs's pwd). chdir/fchdir set it, fork copies it (copy_fs).
+   */
+  cwdAt: DirRef | null = null;
+  /** the cwd's d_path (fs/d_path.c d_path: the directory's current path, " (deleted)" once removed): /proc/<pid>/cwd's text */
   get cwd(): string {
-    const p = this.cwdDir === null ? null : tmpfsDirPath(this.cwdDir);
-    return p ?? this.cwdPath;
+    return this.cwdAt === null ? '/' : dirDPath(this.cwdAt.node, this.cwdAt.path);
   }
-  set cwd(p: string) {
-    this.cwdPath = p;
-    this.cwdDir = null;
+  /**
+   * what getcwd(2) answers (3.14 fs/dcache.c and v6.12 fs/d_path.c sys_getcwd): the cwd's path,
+   * or null once the directory was removed (d_unlinked: the syscall's -ENOENT)
+   */
+  get cwdPath(): string | null {
+    const at = this.cwdAt;
+    if (at === null) return '/';
+    if (!isNamedDir(at.node)) return at.path;
+    const p = namedDirPath(at.node);
+    return p === null ? at.path : p.unlinked ? null : p.path;
   }
   /**
    * fs->umask (fs/fs_struct.c; init_fs's 0022): the bits creations leave out (open O_CREAT,

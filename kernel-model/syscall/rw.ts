@@ -7,7 +7,7 @@
 import { EBADF, EFAULT, EINVAL, ENOTDIR, ESPIPE } from '../base/errno.js';
 import { accessOk } from '../process/mm.js';
 import { FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, FMODE_READ, FMODE_WRITE } from '../vfs/file.js';
-import type { Vfs } from '../vfs/vfs.js';
+import type { PathName, Vfs } from '../vfs/vfs.js';
 import type { ThreadTask } from './task.js';
 
 const MAX_RW_COUNT = 0x7ffff000;
@@ -82,7 +82,7 @@ export function sysLseek(t: ThreadTask, fd: number, off: number, whence: number)
 }
 
 /** readlink(2): at most `bufsiz` bytes of the link text, without a NUL; `bufsiz` <= 0 -EINVAL */
-export function sysReadlink(t: ThreadTask, vfs: Vfs, path: string, buf: number, bufsiz: number): number {
+export function sysReadlink(t: ThreadTask, vfs: Vfs, path: PathName, buf: number, bufsiz: number): number {
   if (bufsiz <= 0) return -EINVAL;
   const s = vfs.readlink(path, t.proc);
   if (typeof s === 'number') return s;

@@ -17,8 +17,8 @@
 import { EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
 import { dirFops } from '../vfs/nodes.js';
-import type { Vfs, VNode } from '../vfs/vfs.js';
-import { TmpfsDir, TmpfsFile, tmpfsDirPath } from '../vfs/tmpfs.js';
+import type { DirRef, PathName, Vfs, VNode } from '../vfs/vfs.js';
+import { TmpfsDir, TmpfsFile } from '../vfs/tmpfs.js';
 import { RootfsFile } from '../vfs/rootfs.js';
 import type { ThreadTask } from './task.js';
 
@@ -69,25 +69,36 @@ export function fileStat(vfs: Vfs, f: File): StatInfo {
   if (f.path === '/dev/console') return { mode: S_IFCHR | 0o620, nlink: 1, size: 0, ino: f.ino, rdev: (5 << 20) | 1 };
   // an unlinked tmpfs file is still the file its descriptor holds
   if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile || f.priv instanceof TmpfsDir) return nodeStat(f.priv);
+  // so is a node opened by a name that has since moved or gone (its dentry's inode)
+  if (f.dentry !== null) return nodeStat(f.dentry.node);
   const r = vfs.walk(f.path, false);
   if (typeof r === 'number') return { mode: S_IFREG | 0o600, nlink: 0, size: 0, ino: f.ino };
   return nodeStat(r.node);
 }
 
 /**
- * The absolute path of `path` relative to `dirfd` (AT_FDCWD: the process's cwd): -EBADF for a
- * closed dirfd, -ENOTDIR when it is not a directory (fs/namei.c path_init).
+ * The directory a relative pathname starts at (fs/namei.c path_init): the process's cwd for
+ * AT_FDCWD (current->fs->pwd), else the dirfd's file, which must be open (-EBADF) on a
+ * directory (-ENOTDIR). The directory itself, not its path: the walk starts there and checks
+ * only the directories after it.
  */
-export function resolveAt(t: ThreadTask, dirfd: number, path: string): string | number {
-  if (path.startsWith('/')) return path;
-  if (dirfd === AT_FDCWD) return t.proc.cwd.replace(/\/$/, '') + '/' + path;
+export function startDir(t: ThreadTask, vfs: Vfs, dirfd: number): DirRef | number {
+  if (dirfd === AT_FDCWD) return t.proc.cwdAt ?? { node: vfs.root, path: '/' };
   const f = t.proc.fdget(dirfd);
   if (f === null) return -EBADF;
   if (f.ops !== dirFops) return -ENOTDIR;
-  // a tmpfs directory may have been renamed since it was opened: its path now (removed: -ENOENT)
-  const d = f.priv instanceof TmpfsDir ? tmpfsDirPath(f.priv) : f.path;
-  if (d === null) return -ENOENT;
-  return d.replace(/\/$/, '') + '/' + path;
+  return { node: f.priv as DirRef['node'], path: f.path };
+}
+
+/**
+ * The pathname `path` names relative to `dirfd` (AT_FDCWD: the process's cwd): an absolute
+ * one as it is (path_init ignores the dirfd then, even a bad one), a relative one with the
+ * directory it starts at (startDir: -EBADF, -ENOTDIR).
+ */
+export function resolveAt(t: ThreadTask, dirfd: number, path: string, vfs: Vfs): PathName | number {
+  if (path.startsWith('/')) return path;
+  const at = startDir(t, vfs, dirfd);
+  return typeof at === 'number' ? at : { at, name: path };
 }
 
 /** struct stat64, ARM EABI layout */
@@ -128,7 +139,8 @@ export function sysStatAt(t: ThreadTask, vfs: Vfs, dirfd: number, path: string, 
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 /* AT_NO_AUTOMOUNT */ | 0x6000 /* AT_STATX_SYNC_TYPE */)) !== 0) return -EINVAL;
   let info: StatInfo;
   if (path === '' && (flags & AT_EMPTY_PATH) !== 0) {
-    if (dirfd === AT_FDCWD) info = nodeStat(vfs.root);
+    // AT_EMPTY_PATH with AT_FDCWD: the cwd itself
+    if (dirfd === AT_FDCWD) info = nodeStat(t.proc.cwdAt?.node ?? vfs.root);
     else {
       const f = t.proc.fdget(dirfd);
       if (f === null) return -EBADF;
@@ -136,7 +148,7 @@ export function sysStatAt(t: ThreadTask, vfs: Vfs, dirfd: number, path: string, 
     }
   } else {
     if (path === '') return -2; // ENOENT
-    const abs = resolveAt(t, dirfd, path);
+    const abs = resolveAt(t, dirfd, path, vfs);
     if (typeof abs === 'number') return abs;
     const r = vfs.walk(abs, (flags & AT_SYMLINK_NOFOLLOW) === 0, t.proc);
     if (typeof r === 'number') return r;

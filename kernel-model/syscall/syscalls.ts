@@ -13,7 +13,7 @@ import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName }
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
 import { MADVISE_ADVICE_3_14 } from '../profile.js';
 import { ERESTARTSYS, File as FileCls, FMODE_READ, FMODE_WRITE, type File } from '../vfs/file.js';
-import type { Vfs } from '../vfs/vfs.js';
+import type { PathName, Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { sysGetdents64, sysLseek, sysRead, sysReadlink, sysWrite } from './rw.js';
 import { createPipeFiles } from '../vfs/pipe.js';
@@ -72,6 +72,8 @@ export interface SyscallHost {
   readonly procFdinfo?: ProcFdinfo;
   /** do_DataAbort's "Unhandled fault" report (profile.caps.dataAbortReport; default '3.14'), kernel-model/exec/fsr.ts */
   readonly dataAbortReport?: '3.14' | '6.12';
+  /** execve's open of a file that is not regular (profile.caps.execOpenCheck; default 'open-then-isreg', 3.14), kernel-model/exec/open-exec.ts */
+  readonly execOpenCheck?: 'open-then-isreg' | 'may-open';
 }
 
 /** How a process ended, for reports. */
@@ -378,9 +380,12 @@ export class SyscallLayer {
 
   // ---------------- implementations ----------------
 
-  /** open(2): `mode` (open's third argument) for a file O_CREAT makes, less the umask */
-  sysOpen(t: ThreadTask, path: string, flags: number, mode = 0o666): number {
-    const f = this.host.vfs.open(t, path, flags, mode);
+  /**
+   * open(2): `mode` (open's third argument) for a file O_CREAT makes, less the umask; a
+   * relative text starts at the process's cwd (path_init)
+   */
+  sysOpen(t: ThreadTask, path: PathName, flags: number, mode = 0o666): number {
+    const f = this.host.vfs.open(t, fromCwd(t, path), flags, mode);
     if (typeof f === 'number') return f;
     f.cred = t.proc.credRef;
     const fd = t.proc.fdInstall(f, (flags & O_CLOEXEC) !== 0);
@@ -567,8 +572,8 @@ export class SyscallLayer {
   }
 
   /** readlink(2): rw.ts sysReadlink */
-  sysReadlink(t: ThreadTask, path: string, buf: number, bufsiz: number): number {
-    return sysReadlink(t, this.host.vfs, path, buf, bufsiz);
+  sysReadlink(t: ThreadTask, path: PathName, buf: number, bufsiz: number): number {
+    return sysReadlink(t, this.host.vfs, fromCwd(t, path), buf, bufsiz);
   }
 
   /** getdents64 (fs/readdir.c): rw.ts sysGetdents64, with the capability `getdentsAccess` (default 3.14's 'access-ok-first') */
@@ -594,3 +599,9 @@ export class SyscallLayer {
 
 export { PAGE_SHIFT };
 export type { GuestProgram };
+
+/** a relative text given by a program starts at its cwd (fs/namei.c path_init: current->fs->pwd) */
+function fromCwd(t: ThreadTask, path: PathName): PathName {
+  if (typeof path !== 'string' || path.startsWith('/') || t.proc.cwdAt === null) return path;
+  return { at: t.proc.cwdAt, name: path };
+}

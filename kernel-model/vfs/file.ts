@@ -1,6 +1,7 @@
 import type { WaitQueue } from '../../emulator/cpu/cpu.js';
 import type { AddressSpace, Vma } from '../process/mm.js';
 import type { Process } from '../process/process.js';
+import type { Dentry } from './dentry.js';
 
 /** returned by a blocking operation after it parked the caller: the syscall is restarted when woken */
 export const ERESTARTSYS = 512;
@@ -80,12 +81,20 @@ export class File {
   ino = 0;
   /** f_cred: the opener's credentials (Process.credRef) for an open(2)ed file; null for the others */
   cred: object | null = null;
+  /**
+   * f_path's dentry for a file opened by a name that can change (tmpfs, devtmpfs: dentry.ts):
+   * its d_path follows renames and shows " (deleted)" once the name goes; null: `path` is it
+   */
+  dentry: Dentry | null = null;
   constructor(
     readonly ops: FileOps,
     public priv: unknown,
     /** open flags (O_NONBLOCK, O_APPEND, access mode) */
     public flags: number,
-    /** what /proc/self/fd would show: a path or "anon_inode:[eventfd]" */
+    /**
+     * the path it was opened by, or "anon_inode:[eventfd]", "pipe:": what /proc/self/fd shows
+     * unless a dentry or a directory that follows renames says more (procfs.ts fdPath)
+     */
     readonly path: string,
   ) {
     const acc = flags & 3;

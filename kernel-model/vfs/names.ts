@@ -8,7 +8,8 @@ import { EEXIST, EINVAL, ENOENT, ENOTDIR, EPERM } from './errors.js';
 import { mayCreate, mayDelete, MAY_WRITE, permission, type Cred } from './permission.js';
 import { TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout, type Tmpfs, type TmpfsNode } from './tmpfs.js';
 // vfs.ts imports this module too: only its types are used here
-import type { Mount, Parent, VNode } from './vfs.js';
+import type { Mount, Parent, PathName, VNode } from './vfs.js';
+import { dDelete, dExchange, dMove, type NamedDir } from './dentry.js';
 
 /** renameat2 flags (include/uapi/linux/fs.h) */
 export const RENAME_NOREPLACE = 1;
@@ -18,7 +19,7 @@ export const RENAME_WHITEOUT = 4;
 /** The lookups of the namespace these calls use (Vfs provides them) */
 export interface NamesOps {
   /** filename_parentat (Vfs.parentOf) */
-  parentOf(path: string, cred: Cred): Parent | number;
+  parentOf(path: PathName, cred: Cred): Parent | number;
   /** the mount of the directory a Parent names */
   parentMount(p: Parent): Mount;
   /** the mount of a node found at `path` */
@@ -26,9 +27,9 @@ export interface NamesOps {
   /** mnt_want_write refused: a read-only mount */
   readOnly(m: Mount): boolean;
   /** filename_create: the parent of a name to create, or -errno */
-  create(path: string, wantDir: boolean, cred: Cred): Parent | number;
+  create(path: PathName, wantDir: boolean, cred: Cred): Parent | number;
   /** a devtmpfs directory (Vfs's RamDirs under /dev): names are added and removed in its map */
-  devDir(d: VNode): d is VNode & { kind: 'dir'; children: Map<string, VNode> };
+  devDir(d: VNode): d is VNode & NamedDir & { kind: 'dir'; children: Map<string, VNode> };
   /** the shmem instance behind devtmpfs (files and links made under /dev) */
   devShm: Tmpfs;
 }
@@ -49,7 +50,7 @@ export interface NamesOps {
  * exchange, the whiteout left at the old name (v6.12 shmem_whiteout), the target replaced.
  * Open descriptors keep their inodes: a renamed or replaced file stays readable through them.
  */
-export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: number, cred: Cred): number {
+export function rename(ops: NamesOps, oldPath: PathName, newPath: PathName, flags: number, cred: Cred): number {
   const op = ops.parentOf(oldPath, cred);
   if (typeof op === 'number') return op;
   const np = ops.parentOf(newPath, cred);
@@ -105,15 +106,20 @@ export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: n
     nd.children.set(np.name, s);
     if (s instanceof TmpfsDir) [s.parent, s.name] = [nd, np.name];
     if (t instanceof TmpfsDir) [t.parent, t.name] = [od, op.name];
+    // d_exchange: files opened by either name now show the other
+    dExchange(od, op.name, nd, np.name);
     return 0;
   }
   if (dst instanceof TmpfsDir && dst.children.size > 0) return -ENOTEMPTY;
   if (dst !== null) {
-    // shmem_unlink of the target (its open descriptors keep it)
+    // shmem_unlink of the target (its open descriptors keep it; their name is " (deleted)")
     if (dst instanceof TmpfsDir) dst.removed = true;
     else unlinkNode(dst as TmpfsFile | TmpfsSymlink | TmpfsWhiteout);
+    dDelete(nd, np.name);
   }
   od.children.delete(op.name);
+  // d_move: a file opened by the old name shows the new one
+  dMove(od, op.name, nd, np.name);
   // RENAME_WHITEOUT: shmem_whiteout leaves a whiteout (char 0:0) at the old name, the caller's
   if ((flags & RENAME_WHITEOUT) !== 0) od.children.set(op.name, new TmpfsWhiteout(od.fs, cred.uid));
   nd.children.set(np.name, s);
@@ -128,7 +134,7 @@ export function rename(ops: NamesOps, oldPath: string, newPath: string, flags: n
  * may_create, a file system without ->link -EPERM (sysfs, procfs; this model's devtmpfs), a
  * directory -EPERM, an inode whose last name is gone -ENOENT; shmem_link adds the name
  */
-export function link(ops: NamesOps, old: { node: VNode | null; path: string }, newPath: string, cred: Cred): number {
+export function link(ops: NamesOps, old: { node: VNode | null; path: string }, newPath: PathName, cred: Cred): number {
   const at = ops.create(newPath, false, cred);
   if (typeof at === 'number') return at;
   // a file without a node here (a pipe, an anonymous inode) is on a mount of its own
@@ -153,7 +159,7 @@ export function link(ops: NamesOps, old: { node: VNode | null; path: string }, n
  * target, -ENOENT, and one of PATH_MAX or more, -ENAMETOOLONG, when it copied it: shmem's
  * PAGE_SIZE limit cannot be reached.)
  */
-export function symlink(ops: NamesOps, target: string, newPath: string, cred: Cred): number {
+export function symlink(ops: NamesOps, target: string, newPath: PathName, cred: Cred): number {
   const at = ops.create(newPath, false, cred);
   if (typeof at === 'number') return at;
   const p = mayCreate(cred, at.dir, at.name);
@@ -179,16 +185,31 @@ export function unlinkNode(n: TmpfsFile | TmpfsSymlink | TmpfsWhiteout): void {
  * tmpfs-backed target loses a link, RENAME_WHITEOUT leaves a whiteout; a driver's device node
  * moves like any name (its driver keeps it bound; removeDevNode no longer finds it there)
  */
-function devRename(ops: NamesOps, od: VNode & { children: Map<string, VNode> }, oname: string, nd: VNode & { children: Map<string, VNode> }, nname: string, src: VNode, dst: VNode | null, flags: number, cred: Cred): number {
+function devRename(ops: NamesOps, od: VNode & NamedDir & { children: Map<string, VNode> }, oname: string, nd: VNode & NamedDir & { children: Map<string, VNode> }, nname: string, src: VNode, dst: VNode | null, flags: number, cred: Cred): number {
   if ((flags & RENAME_EXCHANGE) !== 0) {
     od.children.set(oname, dst!);
     nd.children.set(nname, src);
+    moveDevDir(src, nd, nname);
+    moveDevDir(dst!, od, oname);
+    dExchange(od, oname, nd, nname);
     return 0;
   }
   if (dst !== null && dst.kind === 'dir' && dst.list().length > 0) return -ENOTEMPTY;
   if (dst instanceof TmpfsFile || dst instanceof TmpfsSymlink || dst instanceof TmpfsWhiteout) unlinkNode(dst);
+  if (dst !== null && ops.devDir(dst)) (dst as { removed: boolean }).removed = true;
+  if (dst !== null) dDelete(nd, nname);
   od.children.delete(oname);
+  dMove(od, oname, nd, nname);
   if ((flags & RENAME_WHITEOUT) !== 0) od.children.set(oname, new TmpfsWhiteout(ops.devShm, cred.uid));
   nd.children.set(nname, src);
+  moveDevDir(src, nd, nname);
   return 0;
+}
+
+/** a devtmpfs directory moved: its parent and name follow (d_move) */
+function moveDevDir(n: VNode, parent: NamedDir, name: string): void {
+  if (n.kind !== 'dir' || (n as { devtmpfs?: boolean }).devtmpfs !== true) return;
+  const d = n as unknown as { parent: NamedDir | null; name: string };
+  d.parent = parent;
+  d.name = name;
 }

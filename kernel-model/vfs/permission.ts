@@ -4,7 +4,7 @@
  * (inode_owner_or_capable), 3.14 and v6.12 alike. vfs.ts and the syscalls over it call them.
  */
 import { EACCES, EEXIST, EISDIR, ENOENT, ENOTDIR, EPERM } from './errors.js';
-import { TmpfsDir } from './tmpfs.js';
+import { isNamedDir } from './dentry.js';
 // vfs.ts imports this module too: only its types are used here
 import type { VNode } from './vfs.js';
 
@@ -70,9 +70,12 @@ export function mayDelete(c: Cred, dir: DirNode, victim: VNode, isDir: boolean):
   return 0;
 }
 
-/** may_create (fs/namei.c): an existing name -EEXIST, a removed directory -ENOENT, then write and search permission */
+/**
+ * may_create (fs/namei.c): an existing name -EEXIST, a removed directory -ENOENT (IS_DEADDIR:
+ * a cwd that was rmdir'd takes no new names), then write and search permission
+ */
 export function mayCreate(c: Cred, dir: DirNode, name: string): number {
   if (dir.lookup(name) !== null) return -EEXIST;
-  if (dir instanceof TmpfsDir && dir.removed) return -ENOENT;
+  if (isNamedDir(dir) && dir.removed) return -ENOENT;
   return permission(c, dir, MAY_WRITE | MAY_EXEC);
 }

@@ -142,7 +142,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       const a = new User(sys, 'a');
       const b = new User(sys, 'b');
       expect(a.readlink(`/proc/${b.proc.pid}/cwd`)).toBe('/');
-      b.proc.cwd = '/tmp';
+      b.proc.cwdAt = { node: sys.vfs.tmp.root, path: '/tmp' };
       expect(a.readlink(`/proc/${b.proc.pid}/cwd`)).toBe('/tmp');
       expect(b.readlink('/proc/self/cwd')).toBe('/tmp');
       expect(a.readlink('/proc/self/cwd')).toBe('/');

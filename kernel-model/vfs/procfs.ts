@@ -18,8 +18,8 @@ import type { Process } from '../process/process.js';
 import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE } from '../uapi/constants.js';
 import { EACCES } from './errors.js';
 import { File, type DirEntry } from './file.js';
-import { textFops } from './nodes.js';
-import { TmpfsDir, tmpfsDirPath } from './tmpfs.js';
+import { dirFops, textFops } from './nodes.js';
+import { dentryPath, dirDPath, isNamedDir } from './dentry.js';
 import type { Mount, VNode } from './vfs.js';
 
 /**
@@ -86,16 +86,18 @@ export function procIno(pid: number, sub: string): number {
 }
 
 /**
- * d_path of an open file, as /proc/<pid>/fd/N shows it (fs/proc/fd.c proc_fd_link ->
- * fs/d_path.c d_path): a path-backed file its path; a tmpfs directory its path now (it follows
- * renames); a pipe "pipe:[<ino>]" (fs/pipe.c pipefs_dname); an anonymous inode
- * "anon_inode:<name>" (fs/anon_inodes.c anon_inodefs_dname, the name anon_inode_getfile got).
- * A renamed or unlinked tmpfs file shows the path it was opened at (the model keeps no name
- * for a file; Linux would show the new name or " (deleted)").
+ * d_path of an open file, as /proc/<pid>/fd/N and maps show it (fs/proc/fd.c proc_fd_link ->
+ * d_path: 3.14 fs/dcache.c, v6.12 fs/d_path.c, alike): a file opened by a name that can change
+ * (tmpfs, devtmpfs: its dentry) that name now, with " (deleted)" appended once it was unlinked
+ * or replaced (d_unlinked); a tmpfs or devtmpfs directory its path now (" (deleted)" once
+ * removed); a file elsewhere the path it was opened at (those names never change); a pipe
+ * "pipe:[<ino>]" (fs/pipe.c pipefs_dname); an anonymous inode "anon_inode:<name>"
+ * (fs/anon_inodes.c anon_inodefs_dname, the name anon_inode_getfile got).
  */
 export function fdPath(f: File): string {
   if (f.path === 'pipe:') return `pipe:[${f.ino}]`;
-  if (f.priv instanceof TmpfsDir) return tmpfsDirPath(f.priv) ?? f.path;
+  if (f.dentry !== null) return dentryPath(f.dentry);
+  if (f.ops === dirFops) return dirDPath(f.priv as VNode, f.path);
   return f.path;
 }
 
@@ -172,7 +174,13 @@ export class Procfs {
     if (name === 'fdinfo') return this.fdinfoDir(p);
     // proc_cwd_link (fs->pwd) and proc_exe_link (get_task_exe_file: none, -ENOENT; here the
     // lookup fails, where Linux finds the entry and fails the readlink), 3.14 and v6.12
-    if (name === 'cwd') return p.alive ? { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid } : null;
+    // the cwd's text is its d_path (" (deleted)" once removed); following it jumps to the
+    // directory itself (proc_cwd_link's path, nd_jump_link)
+    if (name === 'cwd') {
+      if (!p.alive) return null;
+      const at = p.cwdAt;
+      return { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid, ...(at !== null && isNamedDir(at.node) ? { jump: () => at.node } : {}) };
+    }
     if (name === 'exe') return p.exe === null || !p.alive ? null : { kind: 'link', ino: procIno(p.pid, 'exe'), target: p.exe, uid: p.uid };
     if (name === 'maps') return this.textFile(p, 'maps', procIno(p.pid, 'maps'), (q) => procMaps(q, this.fileIno));
     const f = this.files.get(name);
@@ -220,6 +228,11 @@ export class Procfs {
   private fdLink(p: Process, fd: number, f: File): VNode {
     const target = fdPath(f);
     const ino = procIno(p.pid, `fd/${fd}`);
+    // a file opened by a name that can change: the jump lands on its inode at that name (which
+    // may have moved or gone); a directory that follows renames: on the directory itself
+    const dentry = f.dentry;
+    if (dentry !== null) return { kind: 'link', ino, target, uid: p.uid, jump: () => dentry.node, jumpDentry: dentry };
+    if (f.ops === dirFops && isNamedDir(f.priv as VNode)) return { kind: 'link', ino, target, uid: p.uid, jump: () => f.priv as VNode };
     if (target.startsWith('/')) return { kind: 'link', ino, target, uid: p.uid };
     const anon = target.startsWith('anon_inode:');
     const node: VNode = {

@@ -19,6 +19,7 @@
  */
 import { EFBIG, EINVAL, ENOSPC, ENXIO } from '../base/errno.js';
 import { File, type DirEntry, type FileOps, type Task } from './file.js';
+import type { Dentry, NamedDir } from './dentry.js';
 
 /** the mount's capacity (bytes of file data): the "small" tmpfs of docs/UNICORN.md */
 export const TMPFS_MAX_BYTES = 4 << 20;
@@ -58,13 +59,20 @@ function setPos(f: File, pos: number, max: number): number {
   return pos;
 }
 
-/** a tmpfs directory: the VFS may create in it, remove from it and rename across it */
-export class TmpfsDir {
+/**
+ * a tmpfs directory: the VFS may create in it, remove from it and rename across it; it keeps
+ * its parent and name (dentry.ts NamedDir: its path follows renames)
+ */
+export class TmpfsDir implements NamedDir {
   readonly kind = 'dir' as const;
   readonly ino: number;
   readonly children = new Map<string, TmpfsNode>();
   /** rmdir'd (IS_DEADDIR): nothing can be created in it, its link count is 0 */
   removed = false;
+  /** the mount point when this is a mounted tmpfs's root (the Vfs sets "/tmp") */
+  mountPoint: string | null = null;
+  /** dentry.ts: the dentries of the files opened under it */
+  dcache: Map<string, Dentry> | null = null;
   constructor(
     readonly fs: Tmpfs,
     public mode = 0o755,
@@ -94,21 +102,6 @@ export class TmpfsDir {
       return { name, ino: n.ino, type: n.kind === 'dir' ? 4 /* DT_DIR */ : n.kind === 'link' ? 10 /* DT_LNK */ : n.kind === 'chr' ? 2 /* DT_CHR */ : 8 /* DT_REG */ };
     });
   }
-  /** the path below the mount's root ("" for the root), or null once it or a parent was removed */
-  relPath(): string | null {
-    const parts: string[] = [];
-    for (let d: TmpfsDir = this; d.parent !== null; d = d.parent) {
-      if (d.removed) return null;
-      parts.unshift(d.name);
-    }
-    return parts.join('/');
-  }
-}
-
-/** the absolute path of a directory of the tmpfs mounted at /tmp, or null once it was removed */
-export function tmpfsDirPath(d: TmpfsDir): string | null {
-  const rel = d.relPath();
-  return rel === null ? null : rel === '' ? '/tmp' : `/tmp/${rel}`;
 }
 
 /** a tmpfs symbolic link (shmem_symlink): its target text, mode S_IFLNK|0777 */

@@ -8,6 +8,7 @@ import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, pe
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost } from './procfs.js';
+import { dDelete, dentryPathRaw, dget, isNamedDir, namedDirPath, type Dentry, type NamedDir } from './dentry.js';
 
 // the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts
 
@@ -35,15 +36,27 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
-  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode }
+  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode; /** the name the jump lands on (the open file's dentry: its f_path) */ jumpDentry?: Dentry }
   | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number; /** made by addDevNode (removeDevNode takes away only these) */ driver?: true };
 
 type DirNode = VNode & { kind: 'dir' };
 
-/** an in-memory directory (/, /dev, /dev/vfio, /proc) */
-export class RamDir {
+/**
+ * an in-memory directory (/, /dev, /dev/vfio, /proc); a devtmpfs one keeps its parent and name
+ * (dentry.ts NamedDir: its path follows renames within /dev)
+ */
+export class RamDir implements NamedDir {
   readonly kind = 'dir' as const;
   readonly children = new Map<string, VNode>();
+  /** the directory holding it (null: a mount's root) and its name there */
+  parent: RamDir | null = null;
+  name = '';
+  /** rmdir'd (devtmpfs: simple_rmdir; IS_DEADDIR) */
+  removed = false;
+  /** the mount point of a mount's root ("/", "/dev", "/proc"), else null */
+  mountPoint: string | null = null;
+  /** dentry.ts: the dentries of the files opened under it */
+  dcache: Map<string, Dentry> | null = null;
   /** a directory underneath (the read-only rootfs under /): names not in `children` come from it */
   fallback: (VNode & { kind: 'dir' }) | null = null;
   /** entries computed at lookup, listed after `children` in their own order (/proc: procfs.ts Procfs) */
@@ -76,8 +89,55 @@ export class RamDir {
   }
 }
 
+/**
+ * the file an open made gets the dentry of the name it was found by (a magic link's: the one
+ * the jump landed on): only names in tmpfs and devtmpfs directories change (dentry.ts)
+ */
+function withDentry(f: File | number, r: Lookup, n: VNode): File | number {
+  if (typeof f === 'number') return f;
+  if (r.dentry !== undefined) f.dentry = r.dentry;
+  else if (r.name !== '' && isNamedDir(r.dir)) f.dentry = dget(r.dir, r.name, n);
+  return f;
+}
+
 function nodeType(n: VNode): number {
   return n.kind === 'dir' ? DT_DIR : n.kind === 'link' ? DT_LNK : n.kind === 'chr' ? DT_CHR : DT_REG;
+}
+
+/**
+ * where a relative pathname starts (fs/namei.c path_init: current->fs->pwd, or the dirfd's
+ * f_path): a directory, held like a struct path
+ */
+export interface DirRef {
+  readonly node: DirNode;
+  /** its path when it was found; a named directory's (tmpfs, devtmpfs) is computed now instead */
+  readonly path: string;
+}
+
+/**
+ * a pathname as a syscall hands it to the VFS: absolute text (a relative text starts at the
+ * root), or text that starts at a directory when it is relative (the cwd's or a dirfd's)
+ */
+export type PathName = string | { readonly at: DirRef; readonly name: string };
+
+/** the path a DirRef's directory has now (a removed named directory's as it was, without " (deleted)") */
+export function dirRefPath(at: DirRef): string {
+  return isNamedDir(at.node) ? namedDirPath(at.node)?.path ?? at.path : at.path;
+}
+
+/** a pathname's text made absolute against its start (for messages and for names the VFS does not hold) */
+export function pathNameText(p: PathName): string {
+  if (typeof p === 'string') return p;
+  if (p.name.startsWith('/')) return p.name;
+  const d = dirRefPath(p.at);
+  return (d === '/' ? '' : d) + '/' + p.name;
+}
+
+/** a devtmpfs directory made under `parent` as `name` (it keeps both: dentry.ts) */
+function devSubdir(parent: RamDir, name: string, d: RamDir): RamDir {
+  d.parent = parent;
+  d.name = name;
+  return d;
 }
 
 /** the result of a path lookup (fs/namei.c path_lookupat / filename_parentat, reduced) */
@@ -92,6 +152,8 @@ export interface Lookup {
   path: string;
   /** the path ended in "/": its last component must be a directory (LOOKUP_DIRECTORY) */
   trailing: boolean;
+  /** the walk ended on a procfs magic link's file: the name it was opened by (nd_jump_link's path) */
+  dentry?: Dentry;
 }
 
 /** filename_parentat's answer: the directory, the last component and its kind (LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT) */
@@ -110,7 +172,8 @@ export type Mount = 'tmp' | 'dev' | 'proc' | 'sys' | 'root';
 /**
  * VFS-lite: one namespace with devtmpfs under /dev, the kernel's Sysfs tree under /sys,
  * procfs under /proc and a small writable tmpfs at /tmp (vfs/tmpfs.ts). Paths reaching
- * the VFS are absolute (the syscall layer resolves relative ones against the cwd).
+ * the VFS are absolute texts, or relative ones with the directory they start at (`PathName`:
+ * the syscall layer gives the cwd's or the dirfd's directory, path_init).
  */
 export class Vfs {
   /**
@@ -158,6 +221,10 @@ export class Vfs {
     this.tmp = new Tmpfs(0o1777, opts.maxLfsFilesize, opts.shmemSeekNegative);
     this.devShm = new Tmpfs(0o755, opts.maxLfsFilesize, opts.shmemSeekNegative);
     this.nestedSymlinkLimit = opts.nestedSymlinkLimit ?? MAX_NESTED_LINKS_3_14;
+    this.root.mountPoint = '/';
+    this.dev.mountPoint = '/dev';
+    this.proc.mountPoint = '/proc';
+    this.tmp.root.mountPoint = '/tmp';
     this.root.children.set('dev', this.dev);
     this.root.children.set('proc', this.proc);
     this.root.children.set('tmp', this.tmp.root);
@@ -212,6 +279,8 @@ export class Vfs {
     let node: VNode = dir;
     let parent: DirNode = dir;
     let name = '';
+    // the name a magic link landed on (the last component's only)
+    let dentry: Dentry | undefined;
     for (let i = 0; i < comps.length; i++) {
       const c = comps[i]!;
       const last = i === comps.length - 1;
@@ -220,18 +289,25 @@ export class Vfs {
       // may_lookup (fs/namei.c): search permission on the directory, no allocation
       const perm = permission(cred, d, MAY_EXEC);
       if (perm < 0) return perm;
+      dentry = undefined;
       if (c === '.') {
         name = '';
         continue;
       }
       if (c === '..') {
         stack.pop();
-        // follow_dotdot moves to the parent without checking the directories above it: ROOT_CRED
+        name = '';
+        // follow_dotdot: a directory that knows its parent goes to it (a removed one too: its
+        // d_parent stays); at a mount's root and in the directories whose names never change,
+        // the parent is found again by its path; the directories above are not checked (ROOT_CRED)
+        if (isNamedDir(d) && d.parent !== null) {
+          node = d.parent as unknown as DirNode;
+          continue;
+        }
         const up = this.walkFrom(this.root, [], [...stack], false, true, true, 0, { links: 0 }, ROOT_CRED);
         if (typeof up === 'number') return up;
         if (up.node === null) return -ENOENT;
         node = up.node;
-        name = '';
         continue;
       }
       const child = d.lookup(c);
@@ -245,11 +321,24 @@ export class Vfs {
         if (w.links >= MAXSYMLINKS) return -ELOOP;
         w.links++;
         if (child.jump !== undefined) {
-          // proc_fd_link / nd_jump_link: the walk lands on the open file itself
+          // proc_fd_link / nd_jump_link: the walk lands on the open file itself, at the path
+          // it was opened by (its dentry's; a named directory's own)
           node = child.jump();
-          parent = d;
-          name = c;
-          stack.push(c);
+          const jd = child.jumpDentry;
+          if (jd !== undefined) {
+            dentry = jd;
+            parent = jd.parent as unknown as DirNode;
+            name = jd.name;
+            stack = splitPath(dentryPathRaw(jd));
+          } else if (isNamedDir(node)) {
+            parent = node as DirNode;
+            name = '';
+            stack = splitPath(namedDirPath(node)?.path ?? '/');
+          } else {
+            parent = d;
+            name = c;
+            stack.push(c);
+          }
           continue;
         }
         const t = child.target;
@@ -265,6 +354,7 @@ export class Vfs {
         node = r.node;
         parent = r.dir;
         name = r.name;
+        dentry = r.dentry;
         stack = splitPath(r.path);
         continue;
       }
@@ -274,17 +364,31 @@ export class Vfs {
       stack.push(c);
     }
     if ((trailing || !final) && node.kind !== 'dir') return -ENOTDIR;
-    return { node, dir: parent, name, path: '/' + stack.join('/'), trailing };
+    return { node, dir: parent, name, path: '/' + stack.join('/'), trailing, dentry };
+  }
+
+  /**
+   * where a pathname's walk starts (fs/namei.c path_init): the root for an absolute one (and
+   * for a relative text given without a directory), else the directory it is relative to,
+   * whose current path gives the names ".." goes back through
+   */
+  private startOf(p: PathName): { dir: DirNode; stack: string[]; text: string } {
+    if (typeof p === 'string') return { dir: this.root, stack: [], text: p };
+    if (p.name.startsWith('/')) return { dir: this.root, stack: [], text: p.name };
+    return { dir: p.at.node, stack: splitPath(dirRefPath(p.at)), text: p.name };
   }
 
   /**
    * look a path up: its node (null: the last component is missing, its directory exists) or
    * -errno; `cred` is the caller's (every directory on the way needs its search permission),
-   * root for the model's own lookups
+   * root for the model's own lookups. A relative pathname starts at its directory (the cwd or
+   * a dirfd's): only that directory and the ones after it are searched, as Linux's walk from
+   * current->fs->pwd does.
    */
-  lookup(path: string, followLast: boolean, cred: Cred = ROOT_CRED): Lookup | number {
-    const comps = path.split('/').filter((c) => c.length > 0);
-    return this.walkFrom(this.root, [], comps, path.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 }, cred);
+  lookup(path: PathName, followLast: boolean, cred: Cred = ROOT_CRED): Lookup | number {
+    const st = this.startOf(path);
+    const comps = st.text.split('/').filter((c) => c.length > 0);
+    return this.walkFrom(st.dir, st.stack, comps, st.text.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 }, cred);
   }
 
   /**
@@ -292,7 +396,7 @@ export class Vfs {
    * only with followLast (or a trailing "/"). Returns the node and its canonical absolute
    * path, or -errno. `cred`: as lookup's.
    */
-  walk(path: string, followLast: boolean, cred: Cred = ROOT_CRED): { node: VNode; path: string } | number {
+  walk(path: PathName, followLast: boolean, cred: Cred = ROOT_CRED): { node: VNode; path: string } | number {
     const r = this.lookup(path, followLast, cred);
     if (typeof r === 'number') return r;
     if (r.node === null) return -ENOENT;
@@ -305,24 +409,31 @@ export class Vfs {
    * directory on the way or the last component's own directory is not searchable by `cred`
    * (link_path_walk runs may_lookup before it sees that a component is the last)
    */
-  parentOf(path: string, cred: Cred = ROOT_CRED): Parent | number {
-    const comps = path.split('/').filter((c) => c.length > 0);
-    const trailing = path.endsWith('/') && comps.length > 0;
+  parentOf(path: PathName, cred: Cred = ROOT_CRED): Parent | number {
+    const st = this.startOf(path);
+    const comps = st.text.split('/').filter((c) => c.length > 0);
+    const trailing = st.text.endsWith('/') && comps.length > 0;
     const last = comps.pop();
-    const r = this.walkFrom(this.root, [], comps, false, true, false, 0, { links: 0 }, cred);
+    const r = this.walkFrom(st.dir, st.stack, comps, false, true, false, 0, { links: 0 }, cred);
     if (typeof r === 'number') return r;
     const dir = r.node as DirNode;
     if (last !== undefined) {
       const perm = permission(cred, dir, MAY_EXEC);
       if (perm < 0) return perm;
     }
-    const type = last === undefined ? 'root' : last === '.' ? 'dot' : last === '..' ? 'dotdot' : 'norm';
+    // a relative pathname without components ("", "."-less) names its start directory
+    const type = last === undefined ? (st.dir === this.root ? 'root' : 'dot') : last === '.' ? 'dot' : last === '..' ? 'dotdot' : 'norm';
     const name = type === 'norm' ? last! : '';
     return { dir, name, path: (r.path === '/' ? '' : r.path) + '/' + name, type, trailing };
   }
 
-  open(task: Task, path: string, flags: number, mode = 0o666): File | number {
-    if (path.length === 0) return -ENOENT;
+  /**
+   * open(2) over the namespace (fs/namei.c path_openat, do_last / open_last_lookups, may_open).
+   * A file opened under a tmpfs or devtmpfs directory gets the dentry of the name it was found
+   * by (dentry.ts), so its d_path follows renames and shows " (deleted)" once the name goes.
+   */
+  open(task: Task, path: PathName, flags: number, mode = 0o666): File | number {
+    if ((typeof path === 'string' ? path : path.name).length === 0) return -ENOENT;
     const cred = task.proc;
     const creat = (flags & O_CREAT) !== 0;
     // build_open_flags: O_CREAT|O_EXCL implies O_NOFOLLOW
@@ -343,7 +454,7 @@ export class Vfs {
       // lookup_open: the mode less the umask (S_IALLUGO), owner the caller's fsuid
       const f = new TmpfsFile(r.dir instanceof TmpfsDir ? r.dir.fs : this.devShm, mode & 0o7777 & ~task.proc.umask, cred.uid);
       (r.dir as TmpfsDir | RamDir).children.set(r.name, f);
-      return f.open(flags, task, r.path);
+      return withDentry(f.open(flags, task, r.path), r, f);
     }
     const n = r.node;
     const acc = flags & O_ACCMODE;
@@ -364,7 +475,7 @@ export class Vfs {
     if (p < 0) return p;
     // O_TRUNC on a writable open of a regular file (fs/open.c handle_truncate)
     if (n instanceof TmpfsFile && (flags & O_TRUNC) !== 0 && opensForWrite(flags)) n.truncate(0);
-    return n.open(flags, task, r.path);
+    return withDentry(n.open(flags, task, r.path), r, n);
   }
 
   /**
@@ -372,7 +483,7 @@ export class Vfs {
    * -EEXIST; a trailing "/" when no directory is made -ENOENT; then a read-only mount -EROFS
    * (mnt_want_write's answer waits for these)
    */
-  private create(path: string, wantDir: boolean, cred: Cred): Parent | number {
+  private create(path: PathName, wantDir: boolean, cred: Cred): Parent | number {
     const at = this.parentOf(path, cred);
     if (typeof at === 'number') return at;
     if (at.type !== 'norm') return -EEXIST;
@@ -388,14 +499,14 @@ export class Vfs {
    * (kernfs_iop_mkdir without syscall ops, proc_root without ->mkdir: -EPERM), nor has this
    * model's devtmpfs (Linux's is a shmem and would take it)
    */
-  mkdir(path: string, mode: number, cred: Cred = ROOT_CRED): number {
+  mkdir(path: PathName, mode: number, cred: Cred = ROOT_CRED): number {
     const at = this.create(path, true, cred);
     if (typeof at === 'number') return at;
     const p = mayCreate(cred, at.dir, at.name);
     if (p < 0) return p;
     // devtmpfs (shmem_mkdir in Linux): a RamDir owned by the caller
     if (at.dir instanceof RamDir && at.dir.devtmpfs) {
-      at.dir.children.set(at.name, new RamDir(this.nextIno(), mode & 0o7777, true, cred.uid));
+      at.dir.children.set(at.name, devSubdir(at.dir, at.name, new RamDir(this.nextIno(), mode & 0o7777, true, cred.uid)));
       return 0;
     }
     if (!(at.dir instanceof TmpfsDir)) return -EPERM;
@@ -410,7 +521,7 @@ export class Vfs {
    * may_delete, then the file system: only tmpfs removes names (the others -EPERM: no
    * ->unlink / ->rmdir for user space), a non-empty directory -ENOTEMPTY
    */
-  remove(path: string, rmdir: boolean, cred: Cred = ROOT_CRED): number {
+  remove(path: PathName, rmdir: boolean, cred: Cred = ROOT_CRED): number {
     const at = this.parentOf(path, cred);
     if (typeof at === 'number') return at;
     if (at.type !== 'norm') return rmdir ? (at.type === 'dot' ? -EINVAL : at.type === 'dotdot' ? -ENOTEMPTY : -EBUSY) : -EISDIR;
@@ -426,8 +537,10 @@ export class Vfs {
       // devtmpfs (shmem_unlink / simple_rmdir): the name goes; a driver's device node stays bound
       // to its driver, its open files keep working, a later open by path is -ENOENT
       if (n instanceof RamDir && n.children.size > 0) return -ENOTEMPTY;
+      if (n instanceof RamDir) n.removed = true;
       if (n instanceof TmpfsFile || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout) unlinkNode(n);
       at.dir.children.delete(at.name);
+      dDelete(at.dir, at.name);
       return 0;
     }
     if (!(at.dir instanceof TmpfsDir)) return -EPERM;
@@ -437,6 +550,8 @@ export class Vfs {
     }
     if (n instanceof TmpfsFile || n instanceof TmpfsSymlink || n instanceof TmpfsWhiteout) unlinkNode(n);
     at.dir.children.delete(at.name);
+    // d_delete: a file opened by this name shows it with " (deleted)" from now on
+    dDelete(at.dir, at.name);
     return 0;
   }
 
@@ -445,7 +560,7 @@ export class Vfs {
    * `rename` (fs/namei.c do_renameat2 and vfs_rename, mm/shmem.c shmem_rename2) says the order
    * of the checks. Open descriptors keep their inodes.
    */
-  rename(oldPath: string, newPath: string, flags: number, cred: Cred = ROOT_CRED): number {
+  rename(oldPath: PathName, newPath: PathName, flags: number, cred: Cred = ROOT_CRED): number {
     return rename(this.names ??= this.namesOps(), oldPath, newPath, flags, cred);
   }
 
@@ -453,12 +568,12 @@ export class Vfs {
    * link(2), linkat(2) once the source is found (`old`, with the path it was found at; node
    * null: an open file without a node): names.ts `link` (do_linkat, vfs_link, shmem_link)
    */
-  link(old: { node: VNode | null; path: string }, newPath: string, cred: Cred = ROOT_CRED): number {
+  link(old: { node: VNode | null; path: string }, newPath: PathName, cred: Cred = ROOT_CRED): number {
     return link(this.names ??= this.namesOps(), old, newPath, cred);
   }
 
   /** symlink(2), symlinkat(2): names.ts `symlink` (do_symlinkat -> vfs_symlink -> shmem_symlink) */
-  symlink(target: string, newPath: string, cred: Cred = ROOT_CRED): number {
+  symlink(target: string, newPath: PathName, cred: Cred = ROOT_CRED): number {
     return symlink(this.names ??= this.namesOps(), target, newPath, cred);
   }
 
@@ -518,7 +633,7 @@ export class Vfs {
   }
 
   /** readlink(2): the link text, or -ENOENT / -EACCES / -EINVAL (not a link) */
-  readlink(path: string, cred: Cred = ROOT_CRED): string | number {
+  readlink(path: PathName, cred: Cred = ROOT_CRED): string | number {
     const r = this.walk(path, false, cred);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'link') return -EINVAL;
@@ -535,7 +650,7 @@ export class Vfs {
     for (const p of parts) {
       let c = d.children.get(p);
       if (!c) {
-        c = new RamDir(this.nextIno(), 0o755, true);
+        c = devSubdir(d, p, new RamDir(this.nextIno(), 0o755, true));
         d.children.set(p, c);
       }
       if (!(c instanceof RamDir)) return -ENOTDIR;
@@ -557,7 +672,12 @@ export class Vfs {
     }
     const n = name ? d.children.get(name) : undefined;
     // devtmpfs handle_remove: only a node of the driver's (dev_mynode), or a directory it made (not a user's mkdir)
-    if (n !== undefined && ((n.kind === 'chr' && n.driver === true) || (n instanceof RamDir && n.uid === undefined))) d.children.delete(name!);
+    if (n !== undefined && ((n.kind === 'chr' && n.driver === true) || (n instanceof RamDir && n.uid === undefined))) {
+      d.children.delete(name!);
+      // the open files of a removed node show its name with " (deleted)" (d_delete)
+      if (n instanceof RamDir) n.removed = true;
+      dDelete(d, name!);
+    }
   }
 
   /**
@@ -580,6 +700,7 @@ export class Vfs {
   private fileIno(f: File): number {
     if (f.path.startsWith('anon_inode:')) return this.anonIno;
     if (f.priv instanceof TmpfsFile || f.priv instanceof RootfsFile || f.priv instanceof TmpfsDir) return f.priv.ino;
+    if (f.dentry !== null) return f.dentry.node.ino;
     const r = f.path.startsWith('/') ? this.walk(f.path, false) : -ENOENT;
     return typeof r === 'number' ? f.ino : r.node.ino;
   }

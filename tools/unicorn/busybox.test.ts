@@ -69,6 +69,17 @@ describe.skipIf(skip)('busybox (Debian busybox-static armhf) on the Unicorn back
     }
   });
 
+  it('sh -c: a renamed cwd (pwd -P), an open file removed (readlink /proc/self/fd/3 " (deleted)"), an rmdir\'d cwd (no new names) (both eras)', () => {
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = busybox(['sh', '-c', 'mkdir /tmp/a; cd /tmp/a; mv /tmp/a /tmp/b; pwd -P; echo hi > f; cat /tmp/b/f; exec 3< f; rm f; readlink /proc/self/fd/3; cd /; mkdir /tmp/d; cd /tmp/d; rmdir /tmp/d; readlink /proc/self/cwd; echo z > x; echo "create $?"'], { bind: null, profile });
+      expect(r.stdout.split('\n'), profile).toEqual(['/tmp/b', 'hi', '/tmp/b/f (deleted)', '/tmp/d (deleted)', 'create 1', '']);
+      // may_create in a dead directory: -ENOENT, which ash reports as a nonexistent directory
+      expect(r.stderr, profile).toBe('sh: can\'t create x: nonexistent directory\n');
+      expect(r.exitStatus, profile).toBe(0);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    }
+  });
+
   it('sh -c: a pipeline, $(...), $? of a child and exit statuses through fork, execve of /proc/self/exe and wait4', () => {
     const r = busybox(['sh', '-c', `echo a | cat; x=$(echo hi); echo "got $x"; sh -c 'exit 5'; echo "rc $?"; ls /sys/bus | cat; false | true; echo "pipe rc $?"`], { bind: null });
     expect(r.stderr).toBe('');
