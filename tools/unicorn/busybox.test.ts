@@ -90,6 +90,15 @@ describe.skipIf(skip)('busybox (Debian busybox-static armhf) on the Unicorn back
     }
   });
 
+  it('binfmt_script: five nested scripts run, the sixth level is -ELOOP (3.14 search_binary_handler, v6.12 exec_binprm)', () => {
+    const sh = "cd /tmp; printf '#!/bin/busybox echo\\n' > a0; for i in 1 2 3 4 5; do printf '#!/tmp/a%d\\n' $((i - 1)) > a$i; done; chmod +x a0 a1 a2 a3 a4 a5; ./a4 x; ./a5 x; echo \"rc $?\"";
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = busybox(['sh', '-c', sh], { bind: null, profile });
+      expect(r.stdout.split('\n'), profile).toEqual(['/tmp/a0 /tmp/a1 /tmp/a2 /tmp/a3 ./a4 x', 'rc 127', '']);
+      expect(r.stderr, profile).toBe('sh: ./a5: Too many levels of symbolic links\n');
+    }
+  });
+
   it('ETXTBSY: 3.14 refuses execve of a file open for writing and a write open of a running program; v6.12 (2a010c412853) neither', () => {
     // a copy of busybox in /tmp, from a --rootfs holding it
     const root = mkdtempSync(join(tmpdir(), 'bb-rootfs-'));
