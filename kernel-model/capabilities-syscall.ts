@@ -159,6 +159,24 @@ export interface SyscallCapabilities {
    */
   execOpenCheck: 'open-then-isreg' | 'may-open';
   /**
+   * how execve reads a "#!" script's first line (fs/binfmt_script.c load_script):
+   * 'buf128-truncate' (3.14: BINPRM_BUF_SIZE 128, an interpreter path longer than the buffer
+   * is cut to what fits and run) or 'buf256-enoexec' (v6.12: BINPRM_BUF_SIZE 256, 6eb3c3d0a52d,
+   * v5.0; a path with no newline, blank or NUL after it within the buffer may be truncated and
+   * is -ENOEXEC, b5372fe5dc84, v5.0; the parser as ccbb18b67323 rewrote it, v5.8).
+   * kernel-model/exec/binfmt-script.ts
+   */
+  binfmtScript: 'buf128-truncate' | 'buf256-enoexec';
+  /**
+   * whether an executed file denies writing while it runs (deny_write_access, fs/exec.c and
+   * include/linux/fs.h): true (3.14: do_open_exec denies it, -ETXTBSY when the file is open
+   * for writing; the image's VM_DENYWRITE mappings keep the denial while the process runs, so
+   * an open for writing or a truncate of it is -ETXTBSY); false (v6.12: "fs: don't block
+   * i_writecount during exec", 2a010c412853, v6.11, removed both; its revert 3b832035387f came
+   * in v6.13 and the 6.12.y stable series, not in v6.12). kernel-model/exec/lifecycle.ts
+   */
+  execDenyWrite: boolean;
+  /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);
    * 'mnt-id-ino' (v6.12: also "mnt_id:" (49d063cb3, "proc: show mnt_id in

@@ -23,6 +23,7 @@ export const EINVAL = 22;
 export const ENFILE = 23;
 export const EMFILE = 24;
 export const ENOTTY = 25;
+export const ETXTBSY = 26;
 export const EFBIG = 27;
 export const ENOSPC = 28;
 export const ESPIPE = 29;
@@ -49,7 +50,7 @@ export const EPROBE_DEFER = 517;
 export const ERRNO_NAMES: Record<number, string> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 7: 'E2BIG', 8: 'ENOEXEC', 9: 'EBADF',
   10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
-  19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 27: 'EFBIG',
+  19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 26: 'ETXTBSY', 27: 'EFBIG',
   28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 32: 'EPIPE', 34: 'ERANGE', 36: 'ENAMETOOLONG', 38: 'ENOSYS',
   39: 'ENOTEMPTY', 40: 'ELOOP', 75: 'EOVERFLOW', 77: 'EBADFD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 110: 'ETIMEDOUT', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
 };

@@ -3,10 +3,11 @@ import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
-import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS } from '../base/errno.js';
+import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
 import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
 import { pathNameText } from '../vfs/vfs.js';
-import { openExec } from './open-exec.js';
+import { isScript, parseScriptLine } from './binfmt-script.js';
+import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { DEFAULT_ENVP, loadElfImage } from './load.js';
 import { SIGCHLD } from './signal.js';
@@ -97,6 +98,11 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   // real_parent: current->real_parent with CLONE_PARENT, else current
   const parent = (flags & CLONE_PARENT) !== 0 ? p.parent : p;
   const child = p.forkChild(proc, space, parent);
+  // 3.14 dup_mmap: the image's VM_DENYWRITE mappings deny writing for the child too
+  if (p.exeNode !== null) {
+    child.exeNode = p.exeNode;
+    p.exeNode.writecount--;
+  }
   child.brkStart = p.brkStart;
   // dup_mmap copies the mm_struct: start_brk, brk and start_stack with it
   proc.mm.startBrk = p.mm.startBrk;
@@ -141,7 +147,11 @@ function readStrings(p: LinuxAbi, ptr: number): string[] | number {
  * caller from its cwd: search permission, then may_open's MAY_EXEC and the profile's
  * `execOpenCheck`; a tmpfs or rootfs file's bytes, else the run's `execFs`; /proc/<pid>/exe is
  * the file procfs's link names, the caller's own the running image); a file that is not an
- * ARM ELF gives -ENOEXEC (the shell then runs it as a script) before anything changes. Past
+ * ARM ELF gives -ENOEXEC before anything changes. A "#!" file is run by its interpreter
+ * (fs/binfmt_script.c load_script: binfmt-script.ts, the profile's binfmtScript), nested up to
+ * five levels (3.14 search_binary_handler / v6.12 exec_binprm: depth > 5 -ELOOP); with the
+ * profile's execDenyWrite (3.14) each file opened denies writing (deny_write_access: -ETXTBSY
+ * when open for writing), the scripts' released, the image's kept while it runs. Past
  * the point of no return: every mapping goes, the new image and stack are loaded,
  * close-on-exec fds close, the program break, comm and /proc/<pid>/exe follow the new file,
  * and the thread restarts at the entry point.
@@ -157,35 +167,79 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const envp = readStrings(p, a[2]!);
   if (typeof envp === 'number') return envp;
   const task = p.layer.taskOf(p.proc, t);
-  const vfs = p.layer.host.vfs;
+  const host = p.layer.host;
+  const vfs = host.vfs;
   const name = resolveAt(task, AT_FDCWD, path, vfs);
   if (typeof name === 'number') return name;
-  const img = openExec({
-    vfs, task, check: p.layer.host.execOpenCheck ?? 'open-then-isreg', execFs: p.execFs,
-    running: p.exe !== null && p.exeBytes !== null ? { path: p.exe, bytes: p.exeBytes } : null,
-  }, name);
+  const env: OpenExecEnv = {
+    vfs, task, check: host.execOpenCheck ?? 'open-then-isreg', execFs: p.execFs,
+    running: p.exe !== null && p.exeBytes !== null ? { path: p.exe, bytes: p.exeBytes, node: p.exeNode } : null,
+  };
+  const deny = host.execDenyWrite ?? true;
+  let img = openExec(env, name);
   if (typeof img === 'number') return img;
-  const bytes = img.bytes;
   // comm and argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
   const abs = img.viaExeLink ? img.path : pathNameText(name);
+  let args = argv;
+  // bprm->interp: the name as given, the script path binfmt_script puts in argv
+  let interp = path;
+  for (let depth = 0; ; depth++) {
+    // 3.14 do_open_exec / v6.12 do_open_execat before 2a010c412853: deny_write_access, -ETXTBSY
+    // for a file open for writing (the profile's execDenyWrite)
+    if (deny && img.node !== null && img.node.denyWrite() < 0) return -ETXTBSY;
+    const release = (x: ExecImage): void => {
+      if (deny) x.node?.allowWrite();
+    };
+    // 3.14 search_binary_handler / v6.12 exec_binprm: "4 levels of binfmt rewrites", depth > 5 -ELOOP
+    if (depth > 5) {
+      release(img);
+      return -ELOOP;
+    }
+    if (!isScript(img.bytes)) break;
+    // fs/binfmt_script.c load_script: the "#!" line (binfmt-script.ts, the profile's binfmtScript)
+    const line = parseScriptLine(img.bytes, host.binfmtScript ?? 'buf128-truncate');
+    // the script's own file is released (3.14 load_script: allow_write_access, fput; v6.12 exec_binprm)
+    release(img);
+    if (typeof line === 'number') return line;
+    // remove_arg_zero, then the script's name, the optional argument and the interpreter in front
+    args = [line.interp, ...(line.arg !== null ? [line.arg] : []), interp, ...args.slice(1)];
+    // bprm_change_interp; open_exec(i_name): the same walk and checks, from the cwd
+    interp = line.interp;
+    const iname = resolveAt(task, AT_FDCWD, line.interp, vfs);
+    if (typeof iname === 'number') return iname;
+    const next = openExec(env, iname);
+    if (typeof next === 'number') return next;
+    img = next;
+  }
+  const image = img;
+  const bytes = image.bytes;
+  const fail = (e: number): number => {
+    if (deny) image.node?.allowWrite();
+    return e;
+  };
   try {
     parseElf(bytes);
   } catch (e) {
-    if (e instanceof ElfError) return -ENOEXEC;
+    if (e instanceof ElfError) return fail(-ENOEXEC);
     throw e;
   }
-  if (p.threads.some((th) => th !== t && th.state !== 'exited')) return -EBUSY;
+  if (p.threads.some((th) => th !== t && th.state !== 'exited')) return fail(-EBUSY);
   // the point of no return
   const old = p.space.ranges();
   p.mm.unmapAll();
-  const loaded = loadElfImage(p.mm, bytes, argv.length > 0 ? argv : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)));
+  const loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)));
   for (const [s0, e0] of old) p.space.changed(s0, e0);
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   p.brkStart = p.brk = loaded.brk;
   p.mm.startBrk = p.mm.brk = loaded.brk;
   // mm->exe_file: the file found (its path with links resolved)
-  p.exe = img.path;
+  p.exe = image.path;
   p.exeBytes = bytes;
+  // the old image's denial ends with its mappings; the new one's is kept while it runs
+  if (deny) {
+    p.exeNode?.allowWrite();
+    p.exeNode = image.node;
+  }
   p.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
@@ -308,6 +362,9 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   });
   p.onBeforeTeardown?.(p.exit);
   p.tree[0]!.onTreeTeardown?.(p);
+  // exit_mmap: the image's VM_DENYWRITE mappings go, and their denial of writing
+  p.exeNode?.allowWrite();
+  p.exeNode = null;
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);
   // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays); an orphan init reaps at once

@@ -27,6 +27,7 @@ import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
+import type { TmpfsFile } from '../vfs/tmpfs.js';
 import { sysGetrandom } from '../char/random.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
@@ -176,6 +177,11 @@ export class LinuxAbi implements SyscallBridge {
     this.proc.exe = path;
   }
   exeBytes: Uint8Array | null;
+  /**
+   * the running image's tmpfs inode, whose writing this process denies while it runs when the
+   * profile's `execDenyWrite` says so (3.14: the image's VM_DENYWRITE mappings; lifecycle.ts)
+   */
+  exeNode: TmpfsFile | null = null;
   /** the executables execve() can run */
   readonly execFs: ExecFs | null;
   /** the board's bus (fork attaches the child's engine to it); null: fork answers -ENOSYS */

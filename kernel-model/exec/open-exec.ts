@@ -26,6 +26,8 @@ export interface ExecImage {
   path: string;
   /** reached through /proc/<pid>/exe (proc_exe_link) */
   viaExeLink: boolean;
+  /** the tmpfs inode, whose writing an execution denies (deny_write_access); null for the others */
+  node: TmpfsFile | null;
 }
 
 export interface OpenExecEnv {
@@ -35,7 +37,7 @@ export interface OpenExecEnv {
   /** the run's exec file system: images by absolute path, or -errno */
   execFs: ((path: string) => Uint8Array | number) | null;
   /** the caller's own running image (what its /proc/<pid>/exe names), when it has one */
-  running: { path: string; bytes: Uint8Array } | null;
+  running: { path: string; bytes: Uint8Array; node: TmpfsFile | null } | null;
 }
 
 const O_RDONLY = 0;
@@ -53,7 +55,7 @@ export function openExec(env: OpenExecEnv, name: PathName): ExecImage | number {
     // proc_exe_link: nd_jump_link to the executable itself (no search of its directories);
     // the caller's own is its running image, which the exec file system need not hold
     const target = r.node.target;
-    if (env.running !== null && env.running.path === target) return { bytes: env.running.bytes, path: target, viaExeLink: true };
+    if (env.running !== null && env.running.path === target) return { bytes: env.running.bytes, path: target, viaExeLink: true, node: env.running.node };
     const img = imageAt(env, target, ROOT_CRED);
     return typeof img === 'number' ? img : { ...img, viaExeLink: true };
   }
@@ -68,7 +70,7 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     // not in the namespace: the run's exec file system
     const text = pathNameText(name);
     const bytes = env.execFs === null ? -ENOENT : env.execFs(text);
-    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false };
+    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null };
   }
   const n = r.node;
   // v6.12 may_open: a directory, device, fifo or socket with MAY_EXEC -EACCES, before the permission
@@ -89,9 +91,9 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
   if (n instanceof TmpfsFile) {
     const bytes = new Uint8Array(n.size);
     bytes.set(n.data.subarray(0, Math.min(n.backed, n.size)));
-    return { bytes, path: r.path, viaExeLink: false };
+    return { bytes, path: r.path, viaExeLink: false, node: n };
   }
-  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false };
+  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null };
   // sysfs and procfs files given an x bit: their text is no binary format the model knows
   return -ENOEXEC;
 }

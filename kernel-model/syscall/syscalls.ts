@@ -74,6 +74,10 @@ export interface SyscallHost {
   readonly dataAbortReport?: '3.14' | '6.12';
   /** execve's open of a file that is not regular (profile.caps.execOpenCheck; default 'open-then-isreg', 3.14), kernel-model/exec/open-exec.ts */
   readonly execOpenCheck?: 'open-then-isreg' | 'may-open';
+  /** how execve parses a "#!" line (profile.caps.binfmtScript; default 'buf128-truncate', 3.14), kernel-model/exec/binfmt-script.ts */
+  readonly binfmtScript?: 'buf128-truncate' | 'buf256-enoexec';
+  /** whether a running image denies writing, -ETXTBSY (profile.caps.execDenyWrite; default true, 3.14), kernel-model/exec/lifecycle.ts */
+  readonly execDenyWrite?: boolean;
 }
 
 /** How a process ended, for reports. */

@@ -17,8 +17,8 @@
  * write past `backed` fills and counts the gap (Linux would allocate only the pages written).
  * An unlinked file's data leaves the account at once. Times 0.
  */
-import { EFBIG, EINVAL, ENOSPC, ENXIO } from '../base/errno.js';
-import { File, type DirEntry, type FileOps, type Task } from './file.js';
+import { EFBIG, EINVAL, ENOSPC, ENXIO, ETXTBSY } from '../base/errno.js';
+import { File, FMODE_WRITE, type DirEntry, type FileOps, type Task } from './file.js';
 import type { Dentry, NamedDir } from './dentry.js';
 
 /** the mount's capacity (bytes of file data): the "small" tmpfs of docs/UNICORN.md */
@@ -141,11 +141,41 @@ export class TmpfsFile {
   size = 0;
   /** i_nlink: its names (hard links); 0 once the last is removed */
   nlink = 1;
+  /**
+   * i_writecount: > 0 the files open for writing (get_write_access), < 0 the running images
+   * that deny writing (deny_write_access: execve's, 3.14 and v6.12 before 2a010c412853;
+   * kernel-model/exec/lifecycle.ts)
+   */
+  writecount = 0;
   constructor(readonly fs: Tmpfs, public mode = 0o644, public uid = 0) {
     this.ino = fs.nextIno++;
   }
 
-  open = (flags: number, _task: Task, path: string): File => new File(tmpfsFops, this, flags, path);
+  /**
+   * do_dentry_open (fs/open.c, 3.14 and v6.12): a regular file opened for writing takes write
+   * access (3.14 __get_file_write_access -> get_write_access; v6.12 file_get_write_access ->
+   * get_write_access): -ETXTBSY while an execution denies it; released at the last fput
+   */
+  open = (flags: number, _task: Task, path: string): File | number => {
+    const f = new File(tmpfsFops, this, flags, path);
+    if ((f.mode & FMODE_WRITE) !== 0) {
+      if (this.writecount < 0) return -ETXTBSY;
+      this.writecount++;
+    }
+    return f;
+  };
+
+  /** deny_write_access (include/linux/fs.h): -ETXTBSY while open for writing, else one more denial */
+  denyWrite(): number {
+    if (this.writecount > 0) return -ETXTBSY;
+    this.writecount--;
+    return 0;
+  }
+
+  /** allow_write_access: one denial ends */
+  allowWrite(): void {
+    if (this.writecount < 0) this.writecount++;
+  }
 
   /** one name removed (shmem_unlink drop_nlink); the last: the data stays for the open descriptors, off the mount's account */
   unlinked(): void {
@@ -213,6 +243,10 @@ const ZEROS = new Uint8Array(PAGE);
 
 export const tmpfsFops: FileOps = {
   name: 'tmpfs',
+  /** __fput: put_write_access for a file opened for writing (3.14 and v6.12 fs/file_table.c) */
+  release(f) {
+    if ((f.mode & FMODE_WRITE) !== 0) (f.priv as TmpfsFile).writecount--;
+  },
   read(f, task, buf, count, pos) {
     const n = f.priv as TmpfsFile;
     if (pos >= n.size) return 0;

@@ -1,5 +1,5 @@
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM } from './errors.js';
-import { EBUSY, EOPNOTSUPP, ENOTEMPTY, EROFS } from '../base/errno.js';
+import { EBUSY, EOPNOTSUPP, ENOTEMPTY, EROFS, ETXTBSY } from '../base/errno.js';
 import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout } from './tmpfs.js';
 import { RootfsDir, RootfsFile, type RootfsSource } from './rootfs.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
@@ -473,9 +473,12 @@ export class Vfs {
     const want = (acc === 0 || acc === O_RDWR ? MAY_READ : 0) | (acc === O_WRONLY || acc === O_RDWR ? MAY_WRITE : 0);
     const p = permission(cred, n, want);
     if (p < 0) return p;
-    // O_TRUNC on a writable open of a regular file (fs/open.c handle_truncate)
-    if (n instanceof TmpfsFile && (flags & O_TRUNC) !== 0 && opensForWrite(flags)) n.truncate(0);
-    return withDentry(n.open(flags, task, r.path), r, n);
+    // the file system's open (do_dentry_open: a tmpfs file's write access, -ETXTBSY while it
+    // runs), then O_TRUNC on a writable open of a regular file (fs/namei.c do_last ->
+    // handle_truncate, after vfs_open)
+    const f = n.open(flags, task, r.path);
+    if (typeof f !== 'number' && n instanceof TmpfsFile && (flags & O_TRUNC) !== 0 && opensForWrite(flags)) n.truncate(0);
+    return withDentry(f, r, n);
   }
 
   /**
@@ -629,6 +632,8 @@ export class Vfs {
     if (this.readOnly(this.mountOfNode(node, path))) return -EROFS;
     const p = permission(cred, node, MAY_WRITE);
     if (p < 0) return p;
+    // get_write_access (3.14 do_sys_truncate, v6.12 vfs_truncate): -ETXTBSY while it runs
+    if (node instanceof TmpfsFile && node.writecount < 0) return -ETXTBSY;
     return node instanceof TmpfsFile ? node.setSize(len) : 0;
   }
 

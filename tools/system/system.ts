@@ -120,7 +120,8 @@ export class System {
       getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm,
       renameat2: this.profile.caps.renameat2, fchmodat2: this.profile.caps.fchmodat2, ftruncateLength: this.profile.caps.ftruncateLength, linkatEmptyPath: this.profile.caps.linkatEmptyPath,
       getrandom: this.profile.caps.getrandom, procFdAnonOpen: this.profile.caps.procFdAnonOpen, procFdinfo: this.profile.caps.procFdinfo,
-      dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck });
+      dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,
+      binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { busyboxPath, shouldSkipBusyboxTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { runElf, type UnicornRunOptions, type UnicornRunResult } from './run.js';
@@ -66,6 +69,48 @@ describe.skipIf(skip)('busybox (Debian busybox-static armhf) on the Unicorn back
       expect(Number(out[7]), profile).toBeGreaterThanOrEqual(3);
       expect(r.exitStatus, profile).toBe(0);
       expect(r.unknownSyscalls, profile).toEqual({});
+    }
+  });
+
+  it('binfmt_script: ./script and a PATH lookup run the "#!" interpreter with its argument; /proc/<pid>/exe is the interpreter, comm the script; a loop -ELOOP (both eras)', () => {
+    const sh = [
+      'cd /tmp',
+      // the kernel runs busybox with argv [/bin/busybox, echo, ./s, x, y]: the echo applet (ash would run the file itself)
+      "printf '#!/bin/busybox echo\\n' > s", 'chmod +x s', './s x y', 'echo "rc $?"',
+      "printf '#!/bin/sh\\nhead -1 /proc/$$/status; readlink /proc/$$/exe; echo \"args $0 $*\"\\n' > t", 'chmod +x t', './t 1 2',
+      'PATH=/tmp:$PATH t 3',
+      "printf '#!/tmp/u\\n' > u", 'chmod +x u', './u', 'echo "loop $?"',
+    ].join('; ');
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = busybox(['sh', '-c', sh], { bind: null, profile });
+      expect(r.stdout.split('\n'), profile).toEqual(['./s x y', 'rc 0', 'Name:\tt', '/bin/sh', 'args ./t 1 2', 'Name:\tt', '/bin/sh', 'args /tmp/t 3', 'loop 127', '']);
+      expect(r.stderr, profile).toBe('sh: ./u: Too many levels of symbolic links\n');
+      expect(r.exitStatus, profile).toBe(0);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    }
+  });
+
+  it('binfmt_script: five nested scripts run, the sixth level is -ELOOP (3.14 search_binary_handler, v6.12 exec_binprm)', () => {
+    const sh = "cd /tmp; printf '#!/bin/busybox echo\\n' > a0; for i in 1 2 3 4 5; do printf '#!/tmp/a%d\\n' $((i - 1)) > a$i; done; chmod +x a0 a1 a2 a3 a4 a5; ./a4 x; ./a5 x; echo \"rc $?\"";
+    for (const profile of ['rfc-v4', 'mainline']) {
+      const r = busybox(['sh', '-c', sh], { bind: null, profile });
+      expect(r.stdout.split('\n'), profile).toEqual(['/tmp/a0 /tmp/a1 /tmp/a2 /tmp/a3 ./a4 x', 'rc 127', '']);
+      expect(r.stderr, profile).toBe('sh: ./a5: Too many levels of symbolic links\n');
+    }
+  });
+
+  it('ETXTBSY: 3.14 refuses execve of a file open for writing and a write open of a running program; v6.12 (2a010c412853) neither', () => {
+    // a copy of busybox in /tmp, from a --rootfs holding it
+    const root = mkdtempSync(join(tmpdir(), 'bb-rootfs-'));
+    mkdirSync(join(root, 'bin'));
+    copyFileSync(busyboxPath()!, join(root, 'bin', 'busybox'));
+    const sh = 'cp /bin/busybox /tmp/sh; chmod +x /tmp/sh; exec 4>> /tmp/sh; /tmp/sh -c "echo no"; echo "busy $?"; exec 4>&-; /tmp/sh -c "true > /tmp/sh || echo write-refused"; : > /tmp/sh; echo "after $?"';
+    const want = { 'rfc-v4': ['busy 126', 'write-refused', 'after 0', ''], mainline: ['no', 'busy 0', 'after 0', ''] };
+    for (const profile of ['rfc-v4', 'mainline'] as const) {
+      const r = busybox(['sh', '-c', sh], { bind: null, profile, rootfs: root });
+      expect(r.stdout.split('\n'), profile).toEqual(want[profile]);
+      expect(r.stderr, profile).toBe(profile === 'rfc-v4' ? 'sh: /tmp/sh: Text file busy\n/tmp/sh: can\'t create /tmp/sh: Text file busy\n' : '');
+      expect(r.exitStatus, profile).toBe(0);
     }
   });
 
