@@ -15,7 +15,7 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { MasterPort, StallOutcome } from '../../emulator/master.js';
+import type { MasterFault, MasterPort, StallOutcome } from '../../emulator/master.js';
 import type { RegisterMap } from '../../emulator/regmap.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -347,7 +347,14 @@ export class Pl330 implements MmioDevice, Pl330Core {
    * resolves it: 'terminate' ends the access with a bus error, so the thread then takes
    * `bits` (data_read_err, data_write_err, instr_fetch_err; DMA-330 TRM 3.4 FTRn), at the
    * virtual time of the resolution; 'retry' issues the access again (the instruction is
-   * executed again from its start, not counted twice). `counted`: the instruction was
+   * executed again from its start, not counted twice); 'razwi' (terminated without an abort:
+   * IHI 0062 CBn_RESUME.TnR with CBn_SCTLR.CFRE = 0) executes the instruction again the same
+   * way with the port completing the held access as RAZ/WI (MasterPort.completeAsRazwi,
+   * armed for this one step): a DMALD gets zeros for it, a DMAST's bytes for it are dropped,
+   * an instruction fetch reads zeros (as an un-stalled RAZ/WI fetch does), and the thread
+   * takes no fault (the AXI response is OKAY). Choice: the parts of the instruction's
+   * bursts that had completed before the stall are issued again, as on 'retry' (the model
+   * re-executes, it does not resume mid-burst). `counted`: the instruction was
    * counted already (a data access; a fetch stalls before). The continuation is a
    * scheduler event (no host recursion from the CPU's RESUME store into this engine).
    */
@@ -358,7 +365,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.stalledOn = bits;
     const gen = t.stallGen;
     const name = t.isManager ? `${this.name}:mgr` : `${this.name}:ch${t.id}`;
-    this.port.awaitStall((outcome: StallOutcome) => {
+    this.port.awaitStall((outcome: StallOutcome, access: MasterFault) => {
       if (t.stallGen !== gen) return;
       t.stalledOn = 0;
       if (t.state === C.ST_KILLING) {
@@ -373,9 +380,18 @@ export class Pl330 implements MmioDevice, Pl330Core {
         if (outcome === 'terminate') {
           t.replayStore = null;
           this.fault(t, bits);
-        } else {
+        } else if (outcome === 'retry') {
           t.stallRetry = counted;
           this.step(t);
+        } else {
+          // 'razwi': the same instruction again, the held access completed as RAZ/WI
+          t.stallRetry = counted;
+          this.port.completeAsRazwi(access);
+          try {
+            this.step(t);
+          } finally {
+            this.port.completeAsRazwi(null);
+          }
         }
       }, `${name}:resume`);
     });
