@@ -169,11 +169,10 @@ export class MasterPort {
   bytes = WIDE_FIELD_INIT;
   private readonly tr: TranslationResult = newTranslationResult();
   /**
-   * The stalled access completed as RAZ/WI (completeAsRazwi): input address (-1: none) and
-   * attributes. Checked before the stage on every translation: one comparison.
+   * The stalled accesses completed as RAZ/WI (completeAsRazwi), or null: checked before the
+   * stage on every translation (one comparison while null).
    */
-  private rzVa = -1;
-  private rzAttrs = 0;
+  private rz: readonly MasterFault[] | null = null;
 
   constructor(
     readonly bus: PhysicalBus,
@@ -211,18 +210,25 @@ export class MasterPort {
   }
 
   /**
-   * Complete a stalled access its stage resolved as 'razwi' (awaitStall): while armed (the
-   * master arms it around the re-issue of that access and disarms it with null), every
-   * translation of `access.va` with `access.attrs` answers BUS_RAZWI for the rest of its
-   * 4 KiB page without asking the stage (the stage has recorded the fault and terminated the
-   * transaction already; asking again would fault anew): read returns 0, write is dropped,
-   * readBlock zero-fills, writeBlock skips, no lastFault, no bytes counted, no cost. Every beat
-   * of a fixed-address burst repeats the same address and attributes, so one stalled burst is
-   * completed whole. Other accesses translate as usual.
+   * Complete stalled accesses their stage resolved as 'razwi' (awaitStall): while armed (the
+   * master arms it around the re-issue of those accesses and disarms it with null), every
+   * translation of one of `accesses` (same input address, same attributes) answers BUS_RAZWI
+   * for the rest of its 4 KiB page without asking the stage (the stage has recorded the fault
+   * and terminated the transaction already; asking again would fault anew): read returns 0,
+   * write is dropped, readBlock zero-fills, writeBlock skips, no lastFault, no bytes counted,
+   * no cost. Every beat of a fixed-address burst repeats the same address and attributes, so
+   * one stalled burst is completed whole. Other accesses translate as usual. A master that
+   * re-issues a whole instruction passes every access of it terminated so far (a burst over
+   * two pages can stall on each), so that a terminated part is not issued again.
    */
-  completeAsRazwi(access: MasterFault | null): void {
-    this.rzVa = access === null ? -1 : access.va;
-    this.rzAttrs = access === null ? 0 : access.attrs;
+  completeAsRazwi(accesses: readonly MasterFault[] | null): void {
+    this.rz = accesses !== null && accesses.length > 0 ? accesses : null;
+  }
+
+  private razwiDone(va: number, attrs: Attrs): boolean {
+    const rz = this.rz!;
+    for (let i = 0; i < rz.length; i++) if (rz[i]!.va === va && rz[i]!.attrs === attrs) return true;
+    return false;
   }
 
   private noteFault(va: number, attrs: Attrs, status: number): void {
@@ -235,7 +241,7 @@ export class MasterPort {
   private xlate(va: number, attrs: Attrs, len: number): number {
     const t = this.translator;
     if (t === null) return va;
-    if (va === this.rzVa && attrs === this.rzAttrs) return BUS_RAZWI;
+    if (this.rz !== null && this.razwiDone(va, attrs)) return BUS_RAZWI;
     const tr = this.tr;
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;
@@ -327,7 +333,7 @@ export class MasterPort {
   span(va: number, len: number, attrs: Attrs): [number, number] {
     const t = this.translator;
     if (t === null) return [va, len];
-    if (va === this.rzVa && attrs === this.rzAttrs) return [BUS_RAZWI, Math.min(len, 4096 - (va % 4096))];
+    if (this.rz !== null && this.razwiDone(va, attrs)) return [BUS_RAZWI, Math.min(len, 4096 - (va % 4096))];
     const tr = this.tr;
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;

@@ -149,6 +149,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
       t.stallGen++;
       t.replayStore = null;
       t.stallRetry = false;
+      t.razwiDone.length = 0;
     }
     this.manager.ns = this.cfg.mgrNsAtReset;
     this.regs.reset();
@@ -339,6 +340,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.stallGen++;
     t.replayStore = null;
     t.stallRetry = false;
+    t.razwiDone.length = 0;
   }
 
   /**
@@ -350,11 +352,14 @@ export class Pl330 implements MmioDevice, Pl330Core {
    * executed again from its start, not counted twice); 'razwi' (terminated without an abort:
    * IHI 0062 CBn_RESUME.TnR with CBn_SCTLR.CFRE = 0) executes the instruction again the same
    * way with the port completing the held access as RAZ/WI (MasterPort.completeAsRazwi,
-   * armed for this one step): a DMALD gets zeros for it, a DMAST's bytes for it are dropped,
+   * armed for that step): a DMALD gets zeros for it, a DMAST's bytes for it are dropped,
    * an instruction fetch reads zeros (as an un-stalled RAZ/WI fetch does), and the thread
-   * takes no fault (the AXI response is OKAY). Choice: the parts of the instruction's
-   * bursts that had completed before the stall are issued again, as on 'retry' (the model
-   * re-executes, it does not resume mid-burst). `counted`: the instruction was
+   * takes no fault (the AXI response is OKAY). The accesses of the instruction terminated
+   * as RAZ/WI so far (t.razwiDone) stay completed on every later issue of it (a burst over
+   * two pages may stall on both: the first part is not issued to the SMMU again) and are
+   * forgotten when it completes, faults or the thread stops. Choice: the parts of the
+   * instruction's bursts that had completed before the stall are issued again, as on 'retry'
+   * (the model re-executes, it does not resume mid-burst). `counted`: the instruction was
    * counted already (a data access; a fetch stalls before). The continuation is a
    * scheduler event (no host recursion from the CPU's RESUME store into this engine).
    */
@@ -379,20 +384,26 @@ export class Pl330 implements MmioDevice, Pl330Core {
         if (t.state !== C.ST_EXECUTING) return;
         if (outcome === 'terminate') {
           t.replayStore = null;
+          t.razwiDone.length = 0;
           this.fault(t, bits);
-        } else if (outcome === 'retry') {
-          t.stallRetry = counted;
-          this.step(t);
-        } else {
-          // 'razwi': the same instruction again, the held access completed as RAZ/WI
-          t.stallRetry = counted;
-          this.port.completeAsRazwi(access);
-          try {
-            this.step(t);
-          } finally {
-            this.port.completeAsRazwi(null);
-          }
+          return;
         }
+        // 'retry': the same instruction again; 'razwi': the same, the held access completed
+        // as RAZ/WI (with any other access of it terminated so far)
+        if (outcome === 'razwi') t.razwiDone.push(access);
+        t.stallRetry = counted;
+        if (t.razwiDone.length === 0) {
+          this.step(t);
+          return;
+        }
+        this.port.completeAsRazwi(t.razwiDone);
+        try {
+          this.step(t);
+        } finally {
+          this.port.completeAsRazwi(null);
+        }
+        // the instruction is over unless it stalled again
+        if (t.stalledOn === 0) t.razwiDone.length = 0;
       }, `${name}:resume`);
     });
     return Next.Scheduled;

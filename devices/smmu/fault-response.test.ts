@@ -120,7 +120,7 @@ describe('SCTLR.CFRE = 0: a context fault terminates with RAZ/WI', () => {
       if (cfre) continue;
       // the master re-issues it completed as RAZ/WI: zeros, no new translation, no new fault
       const t0 = rig.smmu.stats.translations;
-      port.completeAsRazwi({ va: 0x6010, attrs: RD, status: BUS_STALLED });
+      port.completeAsRazwi([{ va: 0x6010, attrs: RD, status: BUS_STALLED }]);
       expect(port.readBlock(0x6010, buf, 0, 64, RD)).toBe(BUS_OK);
       expect(buf.every((b) => b === 0)).toBe(true);
       expect(port.read(0x6010, 4, RD)).toBe(0);
