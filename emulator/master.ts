@@ -19,8 +19,11 @@ import { WIDE_FIELD_INIT } from './time.js';
  * held in the stage (e.g. an SMMU context bank with SCTLR.CFCFG = 1, IHI 0062 "Stall
  * model") and has not completed. The master must then neither complete nor fail the
  * access: it registers with `onStallResolved` (MasterPort.awaitStall) and, when the stage
- * resolves the stall, either issues the same access again ('retry') or takes the bus error
- * the access now ends with ('terminate').
+ * resolves the stall, either issues the same access again ('retry'), takes the bus error
+ * the access now ends with ('terminate') or completes it with RAZ/WI behaviour ('razwi':
+ * terminated without an abort, e.g. an SMMU context bank with CBn_SCTLR.CFRE = 0; the
+ * master re-issues it under MasterPort.completeAsRazwi, which answers it as BUS_RAZWI
+ * without asking the stage again).
  */
 export interface TranslationResult {
   status: number;
@@ -29,8 +32,14 @@ export interface TranslationResult {
   costNs: number;
 }
 
-/** What a translation stage decided for a stalled transaction (CBn_RESUME.TnR). */
-export type StallOutcome = 'retry' | 'terminate';
+/**
+ * What a translation stage decided for a stalled transaction (IHI 0062 CBn_RESUME.TnR):
+ * 'retry' (TnR = 0: the master issues it again and it translates anew), 'terminate' (TnR = 1
+ * with fault reporting on, CBn_SCTLR.CFRE = 1: the access ends with a bus error) or 'razwi'
+ * (TnR = 1 with CFRE = 0: terminated without an abort: a read returns zeros, a write is
+ * dropped, the master sees no error; the fault stays recorded in the stage).
+ */
+export type StallOutcome = 'retry' | 'terminate' | 'razwi';
 
 /**
  * Called once when a stalled transaction is resolved. It runs inside the register write
@@ -159,6 +168,11 @@ export class MasterPort {
   /** bytes moved through this port (reads + writes; a double from the start: time.ts WIDE_FIELD_INIT) */
   bytes = WIDE_FIELD_INIT;
   private readonly tr: TranslationResult = newTranslationResult();
+  /**
+   * The stalled accesses completed as RAZ/WI (completeAsRazwi), or null: checked before the
+   * stage on every translation (one comparison while null).
+   */
+  private rz: readonly MasterFault[] | null = null;
 
   constructor(
     readonly bus: PhysicalBus,
@@ -176,19 +190,45 @@ export class MasterPort {
 
   /**
    * Wait for the stalled access (stalled != null) to be resolved: `listener` is called once
-   * with 'retry' (issue the same access again) or 'terminate' (the access ended with a
-   * bus error: lastFault then says BUS_TRANSLATION_FAULT). It is called from the register
-   * write that resolves the stall, so it must only schedule (StallListener).
+   * with 'retry' (issue the same access again), 'terminate' (the access ended with a
+   * bus error: lastFault then says BUS_TRANSLATION_FAULT) or 'razwi' (the access ended
+   * without an error, as RAZ/WI: the master re-issues it under completeAsRazwi(access), which
+   * answers it with zeros / drops it). `access` is the stalled access. It is called from the
+   * register write that resolves the stall, so it must only schedule (StallListener).
    */
-  awaitStall(listener: StallListener): void {
+  awaitStall(listener: (outcome: StallOutcome, access: MasterFault) => void): void {
     const s = this.stalled;
     const t = this.translator;
     if (s === null || t === null || t.onStallResolved === undefined) throw new Error(`${this.name}: awaitStall without a stalled access`);
     this.stalled = null;
     t.onStallResolved((outcome) => {
       if (outcome === 'terminate') this.lastFault = { va: s.va, attrs: s.attrs, status: BUS_TRANSLATION_FAULT };
-      listener(outcome);
+      // RAZ/WI: the access ends without an error (the stall noted it as the last fault)
+      else if (outcome === 'razwi' && this.lastFault === s) this.lastFault = null;
+      listener(outcome, s);
     });
+  }
+
+  /**
+   * Complete stalled accesses their stage resolved as 'razwi' (awaitStall): while armed (the
+   * master arms it around the re-issue of those accesses and disarms it with null), every
+   * translation of one of `accesses` (same input address, same attributes) answers BUS_RAZWI
+   * for the rest of its 4 KiB page without asking the stage (the stage has recorded the fault
+   * and terminated the transaction already; asking again would fault anew): read returns 0,
+   * write is dropped, readBlock zero-fills, writeBlock skips, no lastFault, no bytes counted,
+   * no cost. Every beat of a fixed-address burst repeats the same address and attributes, so
+   * one stalled burst is completed whole. Other accesses translate as usual. A master that
+   * re-issues a whole instruction passes every access of it terminated so far (a burst over
+   * two pages can stall on each), so that a terminated part is not issued again.
+   */
+  completeAsRazwi(accesses: readonly MasterFault[] | null): void {
+    this.rz = accesses !== null && accesses.length > 0 ? accesses : null;
+  }
+
+  private razwiDone(va: number, attrs: Attrs): boolean {
+    const rz = this.rz!;
+    for (let i = 0; i < rz.length; i++) if (rz[i]!.va === va && rz[i]!.attrs === attrs) return true;
+    return false;
   }
 
   private noteFault(va: number, attrs: Attrs, status: number): void {
@@ -201,6 +241,7 @@ export class MasterPort {
   private xlate(va: number, attrs: Attrs, len: number): number {
     const t = this.translator;
     if (t === null) return va;
+    if (this.rz !== null && this.razwiDone(va, attrs)) return BUS_RAZWI;
     const tr = this.tr;
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;
@@ -292,6 +333,7 @@ export class MasterPort {
   span(va: number, len: number, attrs: Attrs): [number, number] {
     const t = this.translator;
     if (t === null) return [va, len];
+    if (this.rz !== null && this.razwiDone(va, attrs)) return [BUS_RAZWI, Math.min(len, 4096 - (va % 4096))];
     const tr = this.tr;
     t.translate(va, attrs, tr);
     this.costNs += tr.costNs;

@@ -83,9 +83,9 @@ export const TRACE_EVENTS = {
     },
   },
   'smmu-resume': {
-    src: 'smmu', shape: 'instant', notable: true, doc: 'a transaction held in stall mode (SCTLR.CFCFG) was resolved by CBn_RESUME: retried or terminated',
+    src: 'smmu', shape: 'instant', notable: true, doc: 'a transaction held in stall mode (SCTLR.CFCFG) was resolved by CBn_RESUME: retried, terminated, or terminated as RAZ/WI (SCTLR.CFRE = 0)',
     fields: {
-      cb: n('context bank'), sid: n('stream ID'), va: n('input address'), outcome: s('`retry` or `terminate`'), stalledNs: n('how long it was held'),
+      cb: n('context bank'), sid: n('stream ID'), va: n('input address'), outcome: s('`retry`, `terminate` or `razwi`'), stalledNs: n('how long it was held'),
     },
   },
   'pl330-dbg': {

@@ -4,7 +4,11 @@
  * memory, DMAC registers, virtual time, abort time, SMMU statistics, TLB contents (order
  * included), fault records and registers, trace digest. Random mem-to-mem programs over
  * randomly mapped 4 KiB pages (scrambled, read-only, unmapped), random TLB sizes and costs,
- * tracing on and off; the SMMU with its accelerators (devices/smmu/accel/) on and off.
+ * tracing on and off; the SMMU with its accelerators (devices/smmu/accel/) on and off. Also
+ * in stall mode (RESUME retry / terminate), with CBn_SCTLR.CFRE = 0 (an immediate or a
+ * RESUME-terminated fault completes as RAZ/WI) and through a nested context (CBAR type 3: the
+ * stage-1 tables, their descriptors and the output are IPAs translated by a stage-2 bank, with
+ * holes at stage 2 under data, table and program pages).
  * (Crosses layers: a test may build fixtures from any part.)
  */
 import fc from 'fast-check';
@@ -31,6 +35,18 @@ const PGD = RAM + 0x70000;
 const L2 = PGD + 0x1000;
 const L3 = PGD + 0x2000;
 const PROG_PA = RAM + 0x6f000;
+/** nested mode: the program's IOVA lies in another 2 MiB region (its own level-3 table L3B) */
+const IOVA_PROG_NESTED = 0x205000;
+const L3B = PGD + 0x3000;
+/** nested mode: stage-2 tables (VTCR T0SZ 0, SL0 1: a 32-bit IPA starting at level 1); IPA = PA - RAM + IPA_BASE */
+const S2PGD = RAM + 0x78000;
+const S2L2 = S2PGD + 0x1000;
+const S2L3 = S2PGD + 0x2000;
+const IPA_BASE = 0x4000_0000;
+const VTCR_32_L1 = ((1 << 31) | (1 << 6)) >>> 0;
+/** nested mode: the stage-2 bank and the nested stage-1 bank (NUMS2CB = 1) */
+const S2CB = 0;
+const S1CB = 1;
 const CPU = makeAttrs({ priv: true });
 
 interface Spec {
@@ -78,6 +94,19 @@ interface Spec {
    * it would show there
    */
   tickNs?: number;
+  /** CBn_SCTLR.CFRE clear (every bank): a terminated fault, at once or by RESUME, is RAZ/WI */
+  cfre0?: boolean;
+  /**
+   * a nested context (stages "s1+s2+nested"): stage-1 bank 1 (CBAR type 3, CBNDX 0) over
+   * stage-2 bank 0, which maps IPA_BASE + x to RAM + x
+   */
+  nested?: boolean;
+  /**
+   * nested mode: stage-2 holes [target, kind]: target 0..31 = the physical page of IOVA page
+   * `target` (when mapped), 32..35 = the program page, PGD, L2, L3; kind -1 unmapped at stage 2,
+   * -2 read-only at stage 2
+   */
+  s2holes?: [number, number][];
 }
 
 const specArb: fc.Arbitrary<Spec> = fc
@@ -129,6 +158,10 @@ function program(s: Spec): number[] {
 }
 
 function run(s: Spec, accel: boolean, smmuAccel = accel) {
+  const nested = s.nested === true;
+  /** what stage 1 holds for a physical address: the IPA in nested mode */
+  const ipa = (pa: number): number => (nested ? pa - RAM + IPA_BASE : pa);
+  const progIova = nested ? IOVA_PROG_NESTED : IOVA_PROG;
   const sched = new Scheduler();
   const tracer = new Tracer(() => sched.now, s.trace);
   const bus = new PhysicalBus();
@@ -140,9 +173,9 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   for (const [off, words] of s.patch ?? []) {
     for (let i = 0; i < words.length; i += 2) w64(RAM + off + 4 * i, words[i]!, words[i + 1]!);
   }
-  w64(PGD, L2 | 3);
-  w64(L2, L3 | 3);
-  const leaf = (pa: number, ro: boolean): number => (pa | 0x743 | (ro ? 0x80 : 0)) >>> 0; // AF, SH, nG, AP[1] unprivileged access, page; AP[2]=ro
+  w64(PGD, ipa(L2) | 3);
+  w64(L2, ipa(L3) | 3);
+  const leaf = (pa: number, ro: boolean): number => (ipa(pa) | 0x743 | (ro ? 0x80 : 0)) >>> 0; // AF, SH, nG, AP[1] unprivileged access, page; AP[2]=ro
   for (let i = 0; i < 32; i++) {
     const m = s.map[i]!;
     const iova = i < 16 ? IOVA_SRC + i * 4096 : IOVA_DST + (i - 16) * 4096;
@@ -158,40 +191,74 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
     const b = s.bits?.[i] ?? [0, 0];
     w64(L3 + 8 * (iova >>> 12), (leaf(pa, m === -2) ^ b[0]) >>> 0, b[1]);
   }
-  w64(L3 + 8 * (IOVA_PROG >>> 12), leaf(PROG_PA, true));
+  if (nested) {
+    w64(L2 + 8, ipa(L3B) | 3);
+    w64(L3B + 8 * ((IOVA_PROG_NESTED >>> 12) % 512), leaf(PROG_PA, true));
+    // stage 2: IPA_BASE + x -> RAM + x for the whole RAM, then the holes
+    w64(S2PGD + 8, S2L2 | 3);
+    w64(S2L2, S2L3 | 3);
+    const s2leaf = (pa: number, ro: boolean): number => (pa | 0x7ff) ^ (ro ? 0x80 : 0); // page, MemAttr, HAP[2:1] = rw (ro: HAP[2] clear), SH, AF
+    for (let p = 0; p < RAM_SIZE / 4096; p++) w64(S2L3 + 8 * p, s2leaf(RAM + p * 4096, false));
+    for (const [target, kind] of s.s2holes ?? []) {
+      const m = target < 32 ? s.map[target]! : [111, 112, 113, 114][target - 32]!;
+      if (m < 0) continue;
+      w64(S2L3 + 8 * m, kind === -1 ? 0 : s2leaf(RAM + m * 4096, true));
+    }
+  } else w64(L3 + 8 * (IOVA_PROG >>> 12), leaf(PROG_PA, true));
   ram.writeBytes(PROG_PA - RAM, program(s));
   const ctxIrq = new IrqLine('ctx');
   const smmu = new Smmu(bus, {
     regSize: 0x10000, numContextBanks: 4, numSmrs: 8, ias: 40, oas: 40,
     globalIrqs: [new IrqLine('g')], contextIrqs: [ctxIrq], tlbEntries: s.tlbEntries, hitNs: s.hitNs, walkNsPerLevel: s.walkNs,
-    now: () => sched.now, tracer, accel: smmuAccel,
+    now: () => sched.now, tracer, accel: smmuAccel, ...(nested ? { stages: 's1+s2+nested' as const, numS2ContextBanks: 1 } : {}),
   });
+  const sctlr = (SR.SCTLR_M | SR.SCTLR_CFIE | (s.cfre0 ? 0 : SR.SCTLR_CFRE) | (s.stall ? SR.SCTLR_CFCFG : 0)) >>> 0;
+  /** the banks in use (the stage-1 bank first) */
+  const banks = nested ? [S1CB, S2CB] : [0];
   smmu.write(SR.GR0_SMR, 4, (SR.SMR_VALID | 1) >>> 0, CPU);
-  smmu.write(SR.GR0_S2CR, 4, 0, CPU);
-  smmu.write(0x1000, 4, SR.CBAR_TYPE_S1_S2BYPASS << SR.CBAR_TYPE_SHIFT, CPU);
-  smmu.write(0x8000 + SR.CB_TTBR0_LO, 4, PGD, CPU);
-  smmu.write(0x8000 + SR.CB_TTBCR, 4, SR.TTBCR_EAE >>> 0, CPU);
-  smmu.write(0x8000 + SR.CB_SCTLR, 4, (SR.SCTLR_M | SR.SCTLR_CFIE | SR.SCTLR_CFRE | (s.stall ? SR.SCTLR_CFCFG : 0)) >>> 0, CPU);
+  smmu.write(SR.GR0_S2CR, 4, banks[0]!, CPU);
+  if (nested) {
+    smmu.write(0x1000 + 4 * S2CB, 4, (SR.CBAR_TYPE_S2 << SR.CBAR_TYPE_SHIFT) | 5, CPU); // VMID 5
+    smmu.write(0x8000 + 0x1000 * S2CB + SR.CB_TTBR0_LO, 4, S2PGD, CPU);
+    smmu.write(0x8000 + 0x1000 * S2CB + SR.CB_TTBCR, 4, VTCR_32_L1, CPU);
+    smmu.write(0x8000 + 0x1000 * S2CB + SR.CB_SCTLR, 4, sctlr, CPU);
+    smmu.write(0x1000 + 4 * S1CB, 4, (SR.CBAR_TYPE_NESTED << SR.CBAR_TYPE_SHIFT) | (S2CB << SR.CBAR_CBNDX_SHIFT), CPU);
+  } else smmu.write(0x1000, 4, SR.CBAR_TYPE_S1_S2BYPASS << SR.CBAR_TYPE_SHIFT, CPU);
+  const s1 = 0x8000 + 0x1000 * banks[0]!;
+  smmu.write(s1 + SR.CB_TTBR0_LO, 4, ipa(PGD), CPU);
+  smmu.write(s1 + SR.CB_TTBCR, 4, SR.TTBCR_EAE >>> 0, CPU);
+  smmu.write(s1 + SR.CB_SCTLR, 4, sctlr, CPU);
   smmu.write(SR.GR0_SCR0, 4, 0, CPU);
   let ctxIrqAt = -1;
   const resumes: number[] = [];
   ctxIrq.connect((l) => {
     if (l && ctxIrqAt < 0) ctxIrqAt = sched.now;
     if (!l || s.stall === undefined) return;
-    // the CPU's fault handler, later in virtual time (as arm_smmu_context_fault)
+    // the CPU's fault handler, later in virtual time (as arm_smmu_context_fault), for every bank
     sched.schedule(s.handlerNs ?? 1000, () => {
-      const fsr = smmu.read(0x8000 + SR.CB_FSR, 4, CPU);
-      if ((fsr & SR.FSR_SS) === 0) return;
-      const far = smmu.read(0x8000 + SR.CB_FAR_LO, 4, CPU);
-      let resume = SR.RESUME_TERMINATE;
-      const slot = L3 + 8 * (far >>> 12) - RAM;
-      if (s.stall === 'retry' && (fsr & SR.FSR_TF) !== 0 && far < 0x100000 && ram.read32(slot) === 0) {
-        w64(L3 + 8 * (far >>> 12), leaf(RAM + 88 * 4096, false));
-        resume = 0;
+      for (const cb of banks) {
+        const base = 0x8000 + 0x1000 * cb;
+        const fsr = smmu.read(base + SR.CB_FSR, 4, CPU);
+        if ((fsr & SR.FSR_SS) === 0) continue;
+        const far = smmu.read(base + SR.CB_FAR_LO, 4, CPU);
+        let resume = SR.RESUME_TERMINATE;
+        if (s.stall === 'retry' && (fsr & SR.FSR_TF) !== 0) {
+          if (cb === S2CB && nested) {
+            // a stage-2 translation fault (FAR: the IPA): map the IPA page back at stage 2
+            const p = Math.floor((far - IPA_BASE) / 4096);
+            if (far >= IPA_BASE && p < RAM_SIZE / 4096 && ram.read32(S2L3 + 8 * p - RAM) === 0) {
+              w64(S2L3 + 8 * p, (RAM + p * 4096) | 0x7ff);
+              resume = 0;
+            }
+          } else if (far < 0x100000 && ram.read32(L3 + 8 * (far >>> 12) - RAM) === 0) {
+            w64(L3 + 8 * (far >>> 12), leaf(RAM + 88 * 4096, false));
+            resume = 0;
+          }
+        }
+        smmu.write(base + SR.CB_FSR, 4, fsr, CPU);
+        smmu.write(base + SR.CB_RESUME, 4, resume, CPU);
+        resumes.push(sched.now, cb, resume);
       }
-      smmu.write(0x8000 + SR.CB_FSR, 4, fsr, CPU);
-      smmu.write(0x8000 + SR.CB_RESUME, 4, resume, CPU);
-      resumes.push(sched.now, resume);
     }, 'handler');
   });
   const port = new MasterPort(bus, 'pl330', smmu);
@@ -214,13 +281,14 @@ function run(s: Spec, accel: boolean, smmuAccel = accel) {
   }
   const runs = s.twice ? 2 : 1;
   for (let r = 0; r < runs; r++) {
-    dmac.startChannel(0, IOVA_PROG);
+    dmac.startChannel(0, progIova);
     sched.runUntilIdle(500_000);
   }
   const regs = [R.cpcOffset(0), R.csrOffset(0), R.ftrOffset(0), R.chanRegOffset(0, 'SAR'), R.chanRegOffset(0, 'DAR'), R.chanRegOffset(0, 'LC0'), R.chanRegOffset(0, 'LC1'), R.REG_INT_EVENT_RIS].map((o) => dmac.read(o, 4, CPU));
-  const cbRegs = [SR.CB_FSR, SR.CB_FAR_LO, SR.CB_FAR_HI, SR.CB_FSYNR0].map((o) => smmu.read(0x8000 + o, 4, CPU));
+  const cbRegs = banks.flatMap((cb) => [SR.CB_FSR, SR.CB_FAR_LO, SR.CB_FAR_HI, SR.CB_FSYNR0].map((o) => smmu.read(0x8000 + 0x1000 * cb + o, 4, CPU)));
+  const stalls = [smmu.fault.stalls, smmu.fault.retries, smmu.fault.terminations, smmu.fault.razwiTerminations, smmu.fault.stalled.length];
   return {
-    mem: ram.readBytes(0, ram.size), regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, resumes, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
+    mem: ram.readBytes(0, ram.size), regs, cbRegs, now: sched.now, abortAt, ctxIrqAt, resumes, stalls, stats: { ...smmu.stats }, tlb: smmu.dumpTlb(), faults: smmu.faults(),
     digest: tracer.digest(), events: tracer.events.length, bytes: port.bytes, insns: dmac.channels[0]!.instructions, executed: sched.executed, ticks,
   };
 }
@@ -437,9 +505,168 @@ describe('property: PL330 behind the SMMU, batched == step execution', () => {
     expect(stalled.abortAt - term.abortAt).toBeGreaterThanOrEqual(50_000);
     const retried = run({ ...base, stall: 'retry', handlerNs: 50_000 }, false);
     expect(retried.regs[2]).toBe(0); // no fault: the handler mapped the page and retried
-    expect(retried.resumes[1]).toBe(0);
+    expect(retried.resumes.slice(1, 3)).toEqual([0, 0]); // bank 0, TnR = 0
     const dp = map[16 + 3]! * 4096;
     expect(Buffer.compare(Buffer.from(retried.mem.subarray(88 * 4096, 89 * 4096)), Buffer.from(retried.mem.subarray(dp, dp + 4096)))).toBe(0);
+  });
+
+  it('CFRE = 0 (immediate and RESUME-terminated RAZ/WI) and nested contexts with stage-2 holes: identical results batched and stepped', () => {
+    const holeArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 35 }), fc.constantFrom(-1, -2)), { maxLength: 2 });
+    fc.assert(
+      fc.property(
+        specArb,
+        fc.constantFrom(undefined, 'terminate' as const, 'terminate' as const, 'retry' as const),
+        fc.boolean(),
+        fc.boolean(),
+        holeArb,
+        fc.constantFrom(0, 1000, 25_000),
+        (s0, stall, cfre0, nested, s2holes, handlerNs) => {
+          const s: Spec = { ...s0, stall, handlerNs, cfre0, nested, s2holes };
+          const f = run(s, true);
+          const st = run(s, false);
+          const all = ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'resumes', 'stalls', 'stats', 'tlb', 'faults', 'events', 'digest', 'bytes', 'insns', 'ticks'] as const;
+          expectSameAsStep(f, st, all);
+          expectSameAsStep(run(s, true, false), st, all);
+          // nothing is left held once the handler has run
+          expect(st.stalls[4]).toBe(0);
+          // with CFRE = 0 no SMMU fault reaches the DMA as an error: a fault bit in FTR is the
+          // program's own (st_data_unavailable, mfifo_err, ...), never data_*_err / instr_fetch_err
+          if (cfre0) expect(st.regs[2]! & (R.FT_DATA_READ_ERR | R.FT_DATA_WRITE_ERR | R.FT_INSTR_FETCH_ERR)).toBe(0);
+        },
+      ),
+      { numRuns: 150, seed: 0x5333 },
+    );
+  });
+
+  it('stall mode with CFRE = 0: RESUME terminate completes the held read as zeros and drops the held write; no abort; the faults stay recorded', () => {
+    const map = Array.from({ length: 32 }, (_, i) => (i * 37) % 90);
+    map[3] = -1; // source IOVA page 3 unmapped: the load stalls
+    map[16 + 6] = -2; // destination IOVA page 6 read-only: the store stalls (permission)
+    const base: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 65536, tlbEntries: 128, hitNs: 2, walkNs: 60, trace: true, map, twice: false, stall: 'terminate', handlerNs: 20_000, cfre0: true };
+    for (const accel of [false, true]) {
+      const r = run(base, accel);
+      expect(r.regs[2], 'FTR').toBe(0);
+      expect(r.regs[1]! & 0xf, 'CSR: stopped').toBe(R.ST_STOPPED);
+      expect(r.regs[7]! & 1, 'the program ran to its DMASEV').toBe(1);
+      expect(r.abortAt).toBe(-1);
+      // each of the 16 bursts of either page stalls (a transaction translates on its own: the
+      // RAZ/WI completes the held one only) and is ended by RESUME terminate as RAZ/WI
+      expect(r.stalls).toEqual([32, 0, 32, 32, 0]);
+      expect(r.faults.map((x) => [x.type, x.va])).toEqual([
+        ...Array.from({ length: 16 }, (_, i) => ['translation', IOVA_SRC + 0x3000 + 256 * i]),
+        ...Array.from({ length: 16 }, (_, i) => ['permission', IOVA_DST + 0x6000 + 256 * i]),
+      ]);
+      expect(r.resumes.filter((_, i) => i % 3 === 2)).toEqual(Array.from({ length: 32 }, () => SR.RESUME_TERMINATE));
+      // destination page 3 got zeros (the held read), page 6 (read-only page 95) is unchanged
+      const d3 = map[16 + 3]! * 4096;
+      expect(r.mem.subarray(d3, d3 + 4096).every((b) => b === 0)).toBe(true);
+      const d4 = map[16 + 4]! * 4096;
+      const s4 = map[4]! * 4096;
+      expect(Buffer.compare(Buffer.from(r.mem.subarray(d4, d4 + 4096)), Buffer.from(r.mem.subarray(s4, s4 + 4096)))).toBe(0);
+      // the read-only page (physical page 95, never written otherwise) still holds its initial bytes
+      expect(r.mem.subarray(95 * 4096, 96 * 4096).every((b, i) => b === ((95 * 4096 + i) * 131 + 95 * 7 + 3) % 256)).toBe(true);
+    }
+    // with CFRE = 1 the same RESUME gives the bus error: data_read_err at the first one
+    const err = run({ ...base, cfre0: false }, false);
+    expect(err.regs[2]).toBe(R.FT_DATA_READ_ERR);
+    expect(err.abortAt).toBe(err.resumes[0]);
+    expect(err.stalls).toEqual([1, 0, 1, 0, 0]);
+  });
+
+  it('stall mode with CFRE = 0: a store burst over two faulting pages completes after one RESUME per part (the first part is not issued again)', () => {
+    // destination IOVA pages 5 and 6 read-only; 256-byte bursts from 128 bytes before page 6: every
+    // burst of page 5 holds once, the burst across 5/6 holds twice (its page-5 part, then its page-6 part)
+    const map = Array.from({ length: 32 }, (_, i) => (i * 37) % 90);
+    map[16 + 5] = -2;
+    map[16 + 6] = -2;
+    const s: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 1, n0: 2, k: 1, fill: [], srcOff: 0, dstOff: 0x6000 - 128, chunk: 65536, tlbEntries: 128, hitNs: 2, walkNs: 60, trace: true, map, twice: false, stall: 'terminate', handlerNs: 1000, cfre0: true };
+    const st = run(s, false);
+    expectSameAsStep(run(s, true), st, ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'resumes', 'stalls', 'stats', 'tlb', 'faults', 'digest']);
+    expect(st.regs[2]).toBe(0);
+    expect(st.faults.map((x) => x.va)).toEqual([IOVA_DST + 0x6000 - 128, IOVA_DST + 0x6000, IOVA_DST + 0x6000 + 128]);
+    expect(st.stalls).toEqual([3, 0, 3, 3, 0]);
+  });
+
+  describe('a PL330 DMA through a nested context (CBAR type 3 over a stage-2 bank)', () => {
+    const map = Array.from({ length: 32 }, (_, i) => (i * 37) % 90);
+    const base: Spec = { srcBeat: 16, srcLen: 16, dstBeat: 16, n1: 16, n0: 16, k: 1, fill: [], srcOff: 0, dstOff: 0, chunk: 65536, tlbEntries: 128, hitNs: 2, walkNs: 60, trace: true, map, twice: false, nested: true };
+    const all = ['mem', 'regs', 'cbRegs', 'now', 'abortAt', 'ctxIrqAt', 'resumes', 'stalls', 'stats', 'tlb', 'faults', 'events', 'digest', 'bytes', 'insns'] as const;
+    /** cbRegs of the nested run: stage-1 bank (FSR, FAR lo, FAR hi, FSYNR0), then the stage-2 bank */
+    const bankRegs = (r: RunResult, cb: number): number[] => r.cbRegs.slice(cb === S1CB ? 0 : 4, cb === S1CB ? 4 : 8);
+    const same = (s: Spec): RunResult => {
+      const st = run(s, false);
+      expectSameAsStep(run(s, true), st, all);
+      expectSameAsStep(run(s, true, false), st, all);
+      return st;
+    };
+
+    it('both stages mapped: the copy completes; combined TLB entries; identical with accelerators on and off', () => {
+      const r = same(base);
+      expect(r.regs[2]).toBe(0);
+      expect(r.faults).toEqual([]);
+      for (let p = 0; p < 16; p++) {
+        const sp = map[p]! * 4096;
+        const dp = map[16 + p]! * 4096;
+        expect(Buffer.compare(Buffer.from(r.mem.subarray(sp, sp + 4096)), Buffer.from(r.mem.subarray(dp, dp + 4096)))).toBe(0);
+      }
+      // every stage-1 entry is a combined VA -> PA entry of bank 1 naming stage-2 bank 0
+      const src0 = r.tlb.find((e) => e.cb === S1CB && e.va === IOVA_SRC);
+      expect(src0?.pa).toBe(RAM + map[0]! * 4096);
+      expect(src0?.nested).toMatchObject({ s2cb: S2CB, ipa: IPA_BASE + map[0]! * 4096, level2: 3 });
+      // a stage-1 walk per page (program + 16 + 16) and a stage-2 walk per stage-2 page first seen
+      expect(r.stats.walks).toBeGreaterThan(33);
+    });
+
+    it('a stage-2 fault on the output (source data page unmapped at stage 2): recorded in the stage-2 bank, data_read_err, the abort interrupt', () => {
+      const r = same({ ...base, s2holes: [[5, -1]] });
+      expect(r.regs[2]).toBe(R.FT_DATA_READ_ERR);
+      expect(r.abortAt).toBeGreaterThanOrEqual(0);
+      expect(r.faults.map((x) => [x.type, x.cb, x.va])).toEqual([['translation', S2CB, IOVA_SRC + 0x5000]]);
+      const [fsr, farLo, farHi, fsynr0] = bankRegs(r, S2CB);
+      expect(fsr).toBe(SR.FSR_TF);
+      expect([farLo, farHi]).toEqual([IPA_BASE + map[5]! * 4096, 0]); // the IPA
+      expect((fsynr0! >>> SR.FSYNR0_S1CBNDX_SHIFT) & 0xff).toBe(S1CB);
+      expect(fsynr0! & (SR.FSYNR0_PTWF | 3)).toBe(3); // level 3, not during the stage-1 walk
+      expect(bankRegs(r, S1CB)[0]).toBe(0);
+    });
+
+    it('a stage-2 permission fault on the output of a store (destination page read-only at stage 2): data_write_err', () => {
+      const r = same({ ...base, s2holes: [[16 + 2, -2]] });
+      expect(r.regs[2]).toBe(R.FT_DATA_WRITE_ERR);
+      expect(r.abortAt).toBeGreaterThanOrEqual(0);
+      expect(r.faults.map((x) => [x.type, x.cb, x.va])).toEqual([['permission', S2CB, IOVA_DST + 0x2000]]);
+      const [fsr, farLo, , fsynr0] = bankRegs(r, S2CB);
+      expect(fsr).toBe(SR.FSR_PF);
+      expect(farLo).toBe(IPA_BASE + map[16 + 2]! * 4096);
+      expect(fsynr0! & SR.FSYNR0_WNR).toBe(SR.FSYNR0_WNR);
+    });
+
+    it('a stage-2 fault during the stage-1 walk (the level-3 table page unmapped at stage 2): PTWF, FAR = the descriptor\'s IPA, data_read_err', () => {
+      const r = same({ ...base, s2holes: [[35, -1]] });
+      expect(r.regs[2]).toBe(R.FT_DATA_READ_ERR);
+      expect(r.abortAt).toBeGreaterThanOrEqual(0);
+      expect(r.faults.map((x) => [x.type, x.cb, x.va])).toEqual([['translation', S2CB, IOVA_SRC]]);
+      const [fsr, farLo, , fsynr0] = bankRegs(r, S2CB);
+      expect(fsr).toBe(SR.FSR_TF);
+      expect(farLo).toBe(IPA_BASE + (L3 - RAM) + 8 * (IOVA_SRC >>> 12));
+      expect(fsynr0! & SR.FSYNR0_PTWF).toBe(SR.FSYNR0_PTWF);
+      expect((fsynr0! >>> SR.FSYNR0_S1CBNDX_SHIFT) & 0xff).toBe(S1CB);
+      expect(r.insns).toBeGreaterThan(0); // the program (its own level-3 table) ran up to the load
+    });
+
+    it('stall mode in the stage-2 bank: retry after the handler maps the IPA; CFRE = 0 terminate completes as RAZ/WI', () => {
+      const retried = same({ ...base, s2holes: [[5, -1]], stall: 'retry' });
+      expect(retried.regs[2]).toBe(0);
+      expect(retried.resumes.slice(1, 3)).toEqual([S2CB, 0]);
+      const d5 = map[16 + 5]! * 4096;
+      const s5 = map[5]! * 4096;
+      expect(Buffer.compare(Buffer.from(retried.mem.subarray(d5, d5 + 4096)), Buffer.from(retried.mem.subarray(s5, s5 + 4096)))).toBe(0);
+      const razwi = same({ ...base, s2holes: [[5, -1]], stall: 'terminate', cfre0: true });
+      expect(razwi.regs[2]).toBe(0);
+      expect(razwi.abortAt).toBe(-1);
+      expect(razwi.stalls).toEqual([16, 0, 16, 16, 0]); // one per burst of the page
+      expect(razwi.mem.subarray(d5, d5 + 4096).every((b) => b === 0)).toBe(true);
+    });
   });
 
   it('stall mode: a channel waiting for a held access stays Executing; DMAKILL leaves it Killing until RESUME ends the access', () => {

@@ -15,7 +15,7 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { MasterPort, StallOutcome } from '../../emulator/master.js';
+import type { MasterFault, MasterPort, StallOutcome } from '../../emulator/master.js';
 import type { RegisterMap } from '../../emulator/regmap.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -149,6 +149,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
       t.stallGen++;
       t.replayStore = null;
       t.stallRetry = false;
+      t.razwiDone.length = 0;
     }
     this.manager.ns = this.cfg.mgrNsAtReset;
     this.regs.reset();
@@ -339,6 +340,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.stallGen++;
     t.replayStore = null;
     t.stallRetry = false;
+    t.razwiDone.length = 0;
   }
 
   /**
@@ -347,7 +349,17 @@ export class Pl330 implements MmioDevice, Pl330Core {
    * resolves it: 'terminate' ends the access with a bus error, so the thread then takes
    * `bits` (data_read_err, data_write_err, instr_fetch_err; DMA-330 TRM 3.4 FTRn), at the
    * virtual time of the resolution; 'retry' issues the access again (the instruction is
-   * executed again from its start, not counted twice). `counted`: the instruction was
+   * executed again from its start, not counted twice); 'razwi' (terminated without an abort:
+   * IHI 0062 CBn_RESUME.TnR with CBn_SCTLR.CFRE = 0) executes the instruction again the same
+   * way with the port completing the held access as RAZ/WI (MasterPort.completeAsRazwi,
+   * armed for that step): a DMALD gets zeros for it, a DMAST's bytes for it are dropped,
+   * an instruction fetch reads zeros (as an un-stalled RAZ/WI fetch does), and the thread
+   * takes no fault (the AXI response is OKAY). The accesses of the instruction terminated
+   * as RAZ/WI so far (t.razwiDone) stay completed on every later issue of it (a burst over
+   * two pages may stall on both: the first part is not issued to the SMMU again) and are
+   * forgotten when it completes, faults or the thread stops. Choice: the parts of the
+   * instruction's bursts that had completed before the stall are issued again, as on 'retry'
+   * (the model re-executes, it does not resume mid-burst). `counted`: the instruction was
    * counted already (a data access; a fetch stalls before). The continuation is a
    * scheduler event (no host recursion from the CPU's RESUME store into this engine).
    */
@@ -358,7 +370,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.stalledOn = bits;
     const gen = t.stallGen;
     const name = t.isManager ? `${this.name}:mgr` : `${this.name}:ch${t.id}`;
-    this.port.awaitStall((outcome: StallOutcome) => {
+    this.port.awaitStall((outcome: StallOutcome, access: MasterFault) => {
       if (t.stallGen !== gen) return;
       t.stalledOn = 0;
       if (t.state === C.ST_KILLING) {
@@ -372,11 +384,26 @@ export class Pl330 implements MmioDevice, Pl330Core {
         if (t.state !== C.ST_EXECUTING) return;
         if (outcome === 'terminate') {
           t.replayStore = null;
+          t.razwiDone.length = 0;
           this.fault(t, bits);
-        } else {
-          t.stallRetry = counted;
-          this.step(t);
+          return;
         }
+        // 'retry': the same instruction again; 'razwi': the same, the held access completed
+        // as RAZ/WI (with any other access of it terminated so far)
+        if (outcome === 'razwi') t.razwiDone.push(access);
+        t.stallRetry = counted;
+        if (t.razwiDone.length === 0) {
+          this.step(t);
+          return;
+        }
+        this.port.completeAsRazwi(t.razwiDone);
+        try {
+          this.step(t);
+        } finally {
+          this.port.completeAsRazwi(null);
+        }
+        // the instruction is over unless it stalled again
+        if (t.stalledOn === 0) t.razwiDone.length = 0;
       }, `${name}:resume`);
     });
     return Next.Scheduled;

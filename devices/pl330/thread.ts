@@ -15,6 +15,7 @@
  * of the transitions (events on the scheduler, interrupts) is in pl330.ts; this file holds the
  * thread's architectural state and the MFIFO the channels share.
  */
+import type { MasterFault } from '../../emulator/master.js';
 import type { SimEvent } from '../../emulator/scheduler.js';
 import { WIDE_FIELD_INIT, type Ns } from '../../emulator/time.js';
 import * as C from './constants.js';
@@ -124,13 +125,16 @@ export class Pl330Thread {
    * Stall model (an access held by the translation stage, emulator/master.ts BUS_STALLED):
    * the FTR bit the held access takes if it is terminated (0: not waiting), a generation
    * bumped when the thread stops (a later resolution of an old wait is ignored), whether
-   * the next step retries an instruction already counted, and the burst a stalled store
-   * had taken from the MFIFO (issued again on retry).
+   * the next step retries an instruction already counted, the burst a stalled store
+   * had taken from the MFIFO (issued again on retry), and the held accesses of the current
+   * instruction that ended as RAZ/WI (StallOutcome 'razwi': completed as RAZ/WI whenever the
+   * instruction is issued again, until it completes; Pl330.awaitStall).
    */
   stalledOn = 0;
   stallGen = 0;
   stallRetry = false;
   replayStore: Uint8Array | null = null;
+  razwiDone: MasterFault[] = [];
   constructor(
     readonly id: number,
     readonly fifo: ByteFifo | null,

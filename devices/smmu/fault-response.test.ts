@@ -100,6 +100,51 @@ describe('SCTLR.CFRE = 0: a context fault terminates with RAZ/WI', () => {
     const { rig } = setup({ clear: R.SCTLR_CFRE, stall: true });
     expect(tr(rig, 0x6000, RD).status).toBe(BUS_STALLED);
   });
+
+  it('stall model: RESUME with TnR = 1 ends the held transaction as RAZ/WI when CFRE = 0 (read at the RESUME), with the bus error when CFRE = 1', () => {
+    for (const cfre of [false, true]) {
+      const { rig } = setup({ clear: cfre ? 0 : R.SCTLR_CFRE, stall: true });
+      const port = new MasterPort(rig.bus, 'm', rig.smmu);
+      // a block read of an unmapped page: held
+      const buf = new Uint8Array(64).fill(0xee);
+      expect(port.readBlock(0x6010, buf, 0, 64, RD)).toBe(BUS_STALLED);
+      const got: [string, number][] = [];
+      port.awaitStall((o, a) => got.push([o, a.va]));
+      rig.cbw(0, R.CB_FSR, rig.cbr(0, R.CB_FSR));
+      rig.cbw(0, R.CB_RESUME, R.RESUME_TERMINATE);
+      expect(got, `cfre ${cfre}`).toEqual([[cfre ? 'terminate' : 'razwi', 0x6010]]);
+      expect(port.lastFault?.status ?? null).toBe(cfre ? BUS_TRANSLATION_FAULT : null);
+      expect([rig.smmu.fault.terminations, rig.smmu.fault.razwiTerminations]).toEqual([1, cfre ? 0 : 1]);
+      // the fault stays recorded (one record; FSR was written back by the handler)
+      expect(rig.smmu.faults().map((f) => [f.type, f.va])).toEqual([['translation', 0x6010]]);
+      if (cfre) continue;
+      // the master re-issues it completed as RAZ/WI: zeros, no new translation, no new fault
+      const t0 = rig.smmu.stats.translations;
+      port.completeAsRazwi([{ va: 0x6010, attrs: RD, status: BUS_STALLED }]);
+      expect(port.readBlock(0x6010, buf, 0, 64, RD)).toBe(BUS_OK);
+      expect(buf.every((b) => b === 0)).toBe(true);
+      expect(port.read(0x6010, 4, RD)).toBe(0);
+      // another address, or the same address with other attributes, still translates (and faults)
+      expect(port.read(0x6014, 4, RD)).toBe(BUS_STALLED);
+      port.completeAsRazwi(null);
+      expect(rig.smmu.stats.translations).toBe(t0 + 1);
+      expect(port.lastFault?.va).toBe(0x6014);
+      expect(port.bytes).toBe(0);
+    }
+  });
+
+  it('stall model: RESUME with TnR = 0 retries whatever CFRE says; a reset terminates with the bus error', () => {
+    const { rig } = setup({ clear: R.SCTLR_CFRE, stall: true });
+    const port = new MasterPort(rig.bus, 'm', rig.smmu);
+    const got: string[] = [];
+    expect(port.read(0x6000, 4, RD)).toBe(BUS_STALLED);
+    port.awaitStall((o) => got.push(o));
+    rig.cbw(0, R.CB_RESUME, 0);
+    expect(port.read(0x6000, 4, RD)).toBe(BUS_STALLED);
+    port.awaitStall((o) => got.push(o));
+    rig.smmu.reset();
+    expect(got).toEqual(['retry', 'terminate']);
+  });
 });
 
 describe('sCR0.GFRE / GCFGFRE = 0: a global fault terminates with RAZ/WI', () => {

@@ -16,8 +16,9 @@
  * STALLD = 0) the faulting transaction is held in the
  * SMMU: the fault is recorded (FSR with SS set, FAR, FSYNR0), the context interrupt rises,
  * and the master gets no answer until software writes CBn_RESUME: TnR = 1 terminates it
- * (the master's access then ends with the bus error), TnR = 0 retries it (the master issues
- * the same access again, which translates anew). `recordContext` decides what a fault does
+ * (the master's access then ends with the bus error or, with CBn_SCTLR.CFRE = 0, completes
+ * as RAZ/WI: StallOutcome 'razwi'), TnR = 0 retries it (the master issues the same access
+ * again, which translates anew). `recordContext` decides what a fault does
  * (returns whether it stalled), `resume` what RESUME does; the master waits through
  * TranslationStage.onStallResolved (emulator/master.ts), so nothing here runs the master.
  *
@@ -40,11 +41,19 @@
  * records no fault (FSR, FAR, MULTI unchanged): in the stall model it is held with the
  * faulting ones and the next RESUME gives it the same outcome; in the terminate model the
  * master gets the terminated answer at once, as a faulting one would (a bus error, or RAZ/WI
- * with CFRE = 0: choice) (`heldUnderFault` counts both). A stalled transaction that RESUME
- * terminates ends with the bus error whatever CFRE says (not modelled: docs/SMMU.md).
+ * with CFRE = 0: choice) (`heldUnderFault` counts both).
+ *
+ * RESUME with TnR = 1 and CBn_SCTLR.CFRE = 0 (IHI 0062 CBn_SCTLR.CFRE, "Context Fault Report
+ * Enable": with it clear a terminated transaction gets no abort, RAZ/WI): the held
+ * transactions end as 'razwi' (the master completes them with zeros / drops the write, sees
+ * no error; the fault stays recorded). Choice: CFRE is read from the bank whose RESUME is
+ * written (the bank that holds the transactions: for a nested stage-2 fault the stage-2
+ * bank) when RESUME is written, not when the transaction stalled (the register that decides
+ * an abort is read when the abort would be given). A reset still terminates with the bus
+ * error (it is not a RESUME; SCTLR is reset already).
  */
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, ATTR_WRITE, type Attrs } from '../../emulator/attrs.js';
-import type { StallListener } from '../../emulator/master.js';
+import type { StallListener, StallOutcome } from '../../emulator/master.js';
 import * as R from './regs.js';
 import { CBS, GS } from './regs.js';
 import type { Smmu } from './smmu.js';
@@ -73,17 +82,19 @@ export class FaultUnit {
   dropped = 0;
   /** the transactions held in stall mode, in arrival order */
   readonly stalled: StalledTransaction[] = [];
-  /** transactions that stalled / were resumed with retry / with terminate, since reset */
+  /** transactions that stalled / were resumed with retry / with terminate (either outcome), since reset */
   stalls = 0;
   retries = 0;
   terminations = 0;
+  /** of the terminations, those completed as RAZ/WI (CBn_SCTLR.CFRE = 0), since reset */
+  razwiTerminations = 0;
 
   constructor(private readonly s: Smmu) {}
 
   reset(): void {
     this.log.length = 0;
     this.dropped = 0;
-    this.stalls = this.retries = this.terminations = 0;
+    this.stalls = this.retries = this.terminations = this.razwiTerminations = 0;
     this.release(-1, 'terminate');
   }
 
@@ -95,7 +106,7 @@ export class FaultUnit {
   }
 
   /** end the held transactions of bank cb (-1: all) with `outcome`, in arrival order */
-  private release(cb: number, outcome: 'retry' | 'terminate'): void {
+  private release(cb: number, outcome: StallOutcome): void {
     const st = this.stalled;
     const done: StalledTransaction[] = [];
     for (let i = 0; i < st.length; ) {
@@ -104,7 +115,10 @@ export class FaultUnit {
     }
     for (const t of done) {
       if (outcome === 'retry') this.retries++;
-      else this.terminations++;
+      else {
+        this.terminations++;
+        if (outcome === 'razwi') this.razwiTerminations++;
+      }
       const tr = this.s.tracer;
       if (tr !== null && tr.enabled) {
         tr.emit(this.s.name, 'smmu-resume', { cb: t.cb, sid: (t.attrs >>> 16) & 0x7fff, va: t.va, outcome, stalledNs: this.s.now() - t.since });
@@ -284,16 +298,20 @@ export class FaultUnit {
 
   /**
    * CBn_RESUME (IHI 0062, CBn_RESUME): TnR (bit 0) = 1 terminates the bank's stalled
-   * transactions (their masters get the bus error now), 0 retries them (their masters issue
-   * the accesses again). Clears FSR.SS. Without SS set there is nothing stalled: ignored.
-   * The masters' continuations only schedule (StallListener), so this write returns at once.
+   * transactions (their masters get the bus error now or, with the bank's CBn_SCTLR.CFRE = 0,
+   * complete them as RAZ/WI: see the header), 0 retries them (their masters issue the accesses
+   * again). Clears FSR.SS. Without SS set there is nothing stalled: ignored. The masters'
+   * continuations only schedule (StallListener), so this write returns at once.
    */
   resume(cb: number, v: number): void {
-    const k = cb * this.s.cbSlots + CBS.FSR;
-    if ((this.s.c[k]! & R.FSR_SS) === 0) return;
-    this.s.c[k] = this.s.c[k]! & ~R.FSR_SS;
+    const s = this.s;
+    const k = cb * s.cbSlots + CBS.FSR;
+    if ((s.c[k]! & R.FSR_SS) === 0) return;
+    s.c[k] = s.c[k]! & ~R.FSR_SS;
     this.update();
-    this.release(cb, (v & R.RESUME_TERMINATE) !== 0 ? 'terminate' : 'retry');
+    let outcome: StallOutcome = 'retry';
+    if ((v & R.RESUME_TERMINATE) !== 0) outcome = (s.c[cb * s.cbSlots + CBS.SCTLR]! & R.SCTLR_CFRE) !== 0 ? 'terminate' : 'razwi';
+    this.release(cb, outcome);
   }
 
   /**
