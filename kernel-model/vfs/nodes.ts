@@ -5,7 +5,8 @@
  * kernel's Sysfs tree as VNodes under /sys (kernfs: names, modes, links, inode numbers).
  */
 import { latin1 } from '../base/text.js';
-import { EACCES, EINVAL, EISDIR } from './errors.js';
+import { EACCES, EINVAL, EISDIR, ENOENT } from './errors.js';
+import { isNamedDir } from './dentry.js';
 import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
 import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE, O_RDWR, O_WRONLY } from '../uapi/constants.js';
 import { File, posOnlyLlseek, type DirEntry, type FileOps } from './file.js';
@@ -33,8 +34,11 @@ export const dirFops: FileOps = {
   llseek: posOnlyLlseek,
   read: () => -EISDIR,
   write: () => -EISDIR,
-  readdir(f: File): DirEntry[] {
+  readdir(f: File): DirEntry[] | number {
     const n = f.priv as VNode & { kind: 'dir' };
+    // fs/readdir.c iterate_dir (3.14 and v6.12): res = -ENOENT and the file system's iterate is
+    // not called when IS_DEADDIR(inode), i.e. for an rmdir'd directory still open (or the cwd)
+    if (isNamedDir(n) && n.removed) return -ENOENT;
     return [{ name: '.', ino: n.ino, type: DT_DIR }, { name: '..', ino: 1, type: DT_DIR }, ...n.list()];
   },
 };
