@@ -57,6 +57,16 @@ static int list_fds(const char *tag)
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "2c0a0000.dma";
+	/* re-executed through /proc/self/exe: comm is the name given to execve, "exe" */
+	if (argc > 1 && strcmp(argv[1], "--comm") == 0) {
+		char st[64] = "";
+		int fd = open("/proc/self/status", O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
+		st[n < 0 ? 0 : n] = 0;
+		*strchrnul(st, '\n') = 0;
+		printf("comm: %s\n", st);
+		return 0;
+	}
 	char path[128], link[128], self[32], line[256];
 	struct region_info reg;
 	int container, group, device, efd, before, after;
@@ -108,6 +118,17 @@ int main(int argc, char **argv)
 			printf("cwd: %s\n", cwd);
 			chdir("/");
 		}
+	}
+	/* comm after execve of /proc/self/exe: kbasename of the name given (setup_new_exec) */
+	{
+		pid_t c;
+		fflush(stdout);
+		c = fork();
+		if (c == 0) {
+			execl("/proc/self/exe", "procfs", "--comm", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(c, NULL, 0);
 	}
 	/* a zombie keeps /proc/<pid> (no fds, no exe) until wait4 reaps it */
 	{

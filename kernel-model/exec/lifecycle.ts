@@ -178,7 +178,7 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const deny = host.execDenyWrite ?? true;
   let img = openExec(env, name);
   if (typeof img === 'number') return img;
-  // comm and argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
+  // argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
   const abs = img.viaExeLink ? img.path : pathNameText(name);
   let args = argv;
   // bprm->interp: the name as given, the script path binfmt_script puts in argv
@@ -240,7 +240,10 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
     p.exeNode?.allowWrite();
     p.exeNode = image.node;
   }
-  p.proc.name = abs.slice(abs.lastIndexOf('/') + 1).slice(0, 15);
+  // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
+  // begin_new_exec __set_task_comm): "exe" for an exec of /proc/self/exe, not the target's name
+  const given = pathNameText(name);
+  p.proc.name = given.slice(given.lastIndexOf('/') + 1).slice(0, 15);
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
   p.proc.execCaps();

@@ -31,6 +31,8 @@ describe.skipIf(shouldSkipUnicornTests())('procfs from C (procfs.c)', () => {
       // /proc/<pid>/exe and /proc/self/exe: the program's path; /proc/self/cwd after chdir
       expect(out.find((l) => l.startsWith('exe: '))).toMatch(/^exe: \/\S+ \(\/proc\/<pid>\/exe same\)$/);
       expect(out.filter((l) => l.startsWith('cwd: '))).toEqual(['cwd: /tmp']);
+      // comm after execve("/proc/self/exe"): kbasename(bprm->filename), the name as given
+      expect(out.filter((l) => l.startsWith('comm: '))).toEqual(['comm: Name:\texe']);
       // an exited child stays a zombie: /proc/<pid> until waitpid, its fd/ empty, exe -ENOENT
       expect(out.filter((l) => l.startsWith('zombie: '))).toEqual(['zombie: /proc/<pid> present, fds 0, exe ENOENT; reaped: /proc/<pid> absent']);
       // fdinfo per era (procFdinfo): 3.14 pos, flags, eventfd-count; v6.12 also mnt_id (anon_inodefs), ino, eventfd-id, eventfd-semaphore
