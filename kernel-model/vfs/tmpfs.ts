@@ -20,6 +20,7 @@
 import { EFBIG, EINVAL, ENOSPC, ENXIO, ETXTBSY } from '../base/errno.js';
 import { File, FMODE_WRITE, type DirEntry, type FileOps, type Task } from './file.js';
 import type { Dentry, NamedDir } from './dentry.js';
+import { nodeType } from './ramdir.js';
 
 /** the mount's capacity (bytes of file data): the "small" tmpfs of docs/UNICORN.md */
 export const TMPFS_MAX_BYTES = 4 << 20;
@@ -99,7 +100,7 @@ export class TmpfsDir implements NamedDir {
   list(): DirEntry[] {
     return [...this.children.keys()].sort().map((name) => {
       const n = this.children.get(name)!;
-      return { name, ino: n.ino, type: n.kind === 'dir' ? 4 /* DT_DIR */ : n.kind === 'link' ? 10 /* DT_LNK */ : n.kind === 'chr' ? 2 /* DT_CHR */ : 8 /* DT_REG */ };
+      return { name, ino: n.ino, type: nodeType(n) };
     });
   }
 }

@@ -9,13 +9,15 @@ import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost } from './procfs.js';
 import { dDelete, dentryPathRaw, dget, isNamedDir, namedDirPath, type Dentry, type NamedDir } from './dentry.js';
+import { devSubdir, RamDir } from './ramdir.js';
+import { dirRefPath, type DirRef, type PathName } from './path-name.js';
+
+export { RamDir } from './ramdir.js';
+export { dirRefPath, pathNameText, type DirRef, type PathName } from './path-name.js';
 
 // the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts
 
-export const DT_CHR = 2;
-export const DT_DIR = 4;
-export const DT_REG = 8;
-export const DT_LNK = 10;
+export { DT_CHR, DT_DIR, DT_LNK, DT_REG } from '../uapi/constants.js';
 
 const O_ACCMODE = 3;
 const O_WRONLY = 1;
@@ -42,54 +44,6 @@ export type VNode =
 type DirNode = VNode & { kind: 'dir' };
 
 /**
- * an in-memory directory (/, /dev, /dev/vfio, /proc); a devtmpfs one keeps its parent and name
- * (dentry.ts NamedDir: its path follows renames within /dev)
- */
-export class RamDir implements NamedDir {
-  readonly kind = 'dir' as const;
-  readonly children = new Map<string, VNode>();
-  /** the directory holding it (null: a mount's root) and its name there */
-  parent: RamDir | null = null;
-  name = '';
-  /** rmdir'd (devtmpfs: simple_rmdir; IS_DEADDIR) */
-  removed = false;
-  /** the mount point of a mount's root ("/", "/dev", "/proc"), else null */
-  mountPoint: string | null = null;
-  /** dentry.ts: the dentries of the files opened under it */
-  dcache: Map<string, Dentry> | null = null;
-  /** a directory underneath (the read-only rootfs under /): names not in `children` come from it */
-  fallback: (VNode & { kind: 'dir' }) | null = null;
-  /** entries computed at lookup, listed after `children` in their own order (/proc: procfs.ts Procfs) */
-  dynamic: { lookup(name: string): VNode | null; list(): DirEntry[] } | null = null;
-  constructor(
-    /** from its Vfs's inode counter (Vfs.nextIno) */
-    readonly ino: number,
-    public mode = 0o755,
-    /** a devtmpfs directory (/dev and the directories below it): user space may add and remove names */
-    readonly devtmpfs = false,
-    /** i_uid of a directory mkdir made in /dev (the creator's fsuid); the others are root's */
-    public uid?: number,
-  ) {}
-  lookup(name: string): VNode | null {
-    return this.children.get(name) ?? this.fallback?.lookup(name) ?? this.dynamic?.lookup(name) ?? null;
-  }
-  list(): DirEntry[] {
-    if (this.dynamic !== null) return [...this.own(), ...this.dynamic.list()];
-    const own = this.own();
-    const under = this.fallback === null ? [] : this.fallback.list().filter((e) => !this.children.has(e.name));
-    return [...own, ...under].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  }
-  /** the entries of `children`, by name */
-  private own(): DirEntry[] {
-    const own = [...this.children.keys()].map((name) => {
-      const n = this.children.get(name)!;
-      return { name, ino: n.ino, type: nodeType(n) };
-    });
-    return own.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  }
-}
-
-/**
  * the file an open made gets the dentry of the name it was found by (a magic link's: the one
  * the jump landed on): only names in tmpfs and devtmpfs directories change (dentry.ts)
  */
@@ -98,46 +52,6 @@ function withDentry(f: File | number, r: Lookup, n: VNode): File | number {
   if (r.dentry !== undefined) f.dentry = r.dentry;
   else if (r.name !== '' && isNamedDir(r.dir)) f.dentry = dget(r.dir, r.name, n);
   return f;
-}
-
-function nodeType(n: VNode): number {
-  return n.kind === 'dir' ? DT_DIR : n.kind === 'link' ? DT_LNK : n.kind === 'chr' ? DT_CHR : DT_REG;
-}
-
-/**
- * where a relative pathname starts (fs/namei.c path_init: current->fs->pwd, or the dirfd's
- * f_path): a directory, held like a struct path
- */
-export interface DirRef {
-  readonly node: DirNode;
-  /** its path when it was found; a named directory's (tmpfs, devtmpfs) is computed now instead */
-  readonly path: string;
-}
-
-/**
- * a pathname as a syscall hands it to the VFS: absolute text (a relative text starts at the
- * root), or text that starts at a directory when it is relative (the cwd's or a dirfd's)
- */
-export type PathName = string | { readonly at: DirRef; readonly name: string };
-
-/** the path a DirRef's directory has now (a removed named directory's as it was, without " (deleted)") */
-export function dirRefPath(at: DirRef): string {
-  return isNamedDir(at.node) ? namedDirPath(at.node)?.path ?? at.path : at.path;
-}
-
-/** a pathname's text made absolute against its start (for messages and for names the VFS does not hold) */
-export function pathNameText(p: PathName): string {
-  if (typeof p === 'string') return p;
-  if (p.name.startsWith('/')) return p.name;
-  const d = dirRefPath(p.at);
-  return (d === '/' ? '' : d) + '/' + p.name;
-}
-
-/** a devtmpfs directory made under `parent` as `name` (it keeps both: dentry.ts) */
-function devSubdir(parent: RamDir, name: string, d: RamDir): RamDir {
-  d.parent = parent;
-  d.name = name;
-  return d;
 }
 
 /** the result of a path lookup (fs/namei.c path_lookupat / filename_parentat, reduced) */
