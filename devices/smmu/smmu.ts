@@ -35,7 +35,7 @@ import {
   K_BYPASS, K_CTX_FAULT, K_GLOBAL_FAULT, K_HELD, K_MISS, K_TRANSLATED, Resolved, TWO32,
   type SmmuConfig, type SmmuFaultRecord, type SmmuFaultType, type SmmuLookup, type SmmuStats, type SmmuTlbEntry,
 } from './types.js';
-import { oaHiMask, permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
+import { oaHiMask, permBitFor, s1Select, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
 import { NestedUnit } from './walk-nested.js';
 import { translateStage2 } from './walk-s2.js';
 
@@ -422,20 +422,14 @@ export class Smmu implements TranslationStage, MmioDevice {
       r.fsr = R.FSR_TF;
       return K_CTX_FAULT;
     }
-    // TTBR selection (VMSAv7 LPAE rules for T0SZ/T1SZ, DDI 0406C B3.6.4)
-    const t0sz = ttbcr & R.TTBCR_T0SZ_MASK;
-    const t1sz = (ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7;
-    let useT1: boolean;
-    if (t0sz === 0 && t1sz === 0) useT1 = false;
-    else if (t1sz === 0) useT1 = va >= 2 ** (32 - t0sz);
-    else if (t0sz === 0) useT1 = va >= TWO32 - 2 ** (32 - t1sz);
-    else if (va < 2 ** (32 - t0sz)) useT1 = false;
-    else if (va >= TWO32 - 2 ** (32 - t1sz)) useT1 = true;
-    else {
+    // TTBR selection (VMSAv7 LPAE rules for T0SZ/T1SZ, DDI 0406C B3.6.4): walk.ts s1Select
+    const sel = s1Select(ttbcr, va);
+    if (sel < 0) {
       r.level = 1;
       r.fsr = R.FSR_TF;
       return K_CTX_FAULT;
     }
+    const useT1 = sel === 1;
     // ASID of the context: TTBCR.A1 selects the TTBR whose [55:48] holds it
     const asid = (((ttbcr & R.TTBCR_A1) !== 0 ? c[o + CBS.TTBR1_HI]! : c[o + CBS.TTBR0_HI]!) >>> 16) & 0xff;
     const permBit = permBitFor((attrs & ATTR_PRIV) !== 0, (attrs & ATTR_WRITE) !== 0, (attrs & ATTR_INSTR) !== 0);
@@ -468,7 +462,7 @@ export class Smmu implements TranslationStage, MmioDevice {
     const wr = this.wr;
     r.walked = true;
     const st = walkStage1(reader, useT1 ? c[o + CBS.TTBR1_LO]! : c[o + CBS.TTBR0_LO]!, useT1 ? c[o + CBS.TTBR1_HI]! : c[o + CBS.TTBR0_HI]!,
-      useT1 ? t1sz : t0sz, sctlr, va, wr, this.d64, this.oaHi);
+      useT1 ? (ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7 : ttbcr & R.TTBCR_T0SZ_MASK, sctlr, va, wr, this.d64, this.oaHi);
     r.cost += wr.fetches * this.walkNs;
     r.level = wr.level;
     r.fetches = wr.fetches;

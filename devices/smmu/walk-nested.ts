@@ -46,26 +46,11 @@ import * as R from './regs.js';
 import { CBS } from './regs.js';
 import type { Smmu } from './smmu.js';
 import { K_BYPASS, K_CTX_FAULT, K_GLOBAL_FAULT, K_MISS, K_TRANSLATED, Resolved, TWO32 } from './types.js';
-import { P_PR, permBitFor, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
+import { P_PR, permBitFor, s1Select, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
 import { s2PermBit, stage2Lookup } from './walk-s2.js';
 
 /** every permission: the stage 2 of a nested context whose stage-2 bank has SCTLR.M = 0 */
 const P_ALL = 0x3f;
-
-/**
- * The TTBR a stage-1 input address selects (DDI 0406C B3.6.4, the T0SZ/T1SZ rules): 0 TTBR0,
- * 1 TTBR1, -1 neither (a translation fault at level 1).
- */
-export function s1Select(ttbcr: number, va: number): number {
-  const t0sz = ttbcr & R.TTBCR_T0SZ_MASK;
-  const t1sz = (ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7;
-  if (t0sz === 0 && t1sz === 0) return 0;
-  if (t1sz === 0) return va >= 2 ** (32 - t0sz) ? 1 : 0;
-  if (t0sz === 0) return va >= TWO32 - 2 ** (32 - t1sz) ? 1 : 0;
-  if (va < 2 ** (32 - t0sz)) return 0;
-  if (va >= TWO32 - 2 ** (32 - t1sz)) return 1;
-  return -1;
-}
 
 /** The nested translation of one SMMU (its scratch state: no allocation per lookup). */
 export class NestedUnit {

@@ -12,6 +12,21 @@ import { BUS_OK } from '../../emulator/bus.js';
 import * as R from './regs.js';
 import { TWO32 } from './types.js';
 
+/**
+ * The TTBR a stage-1 input address selects (DDI 0406C B3.6.4, the T0SZ/T1SZ rules): 0 TTBR0,
+ * 1 TTBR1, -1 neither (a translation fault at level 1).
+ */
+export function s1Select(ttbcr: number, va: number): number {
+  const t0sz = ttbcr & R.TTBCR_T0SZ_MASK;
+  const t1sz = (ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7;
+  if (t0sz === 0 && t1sz === 0) return 0;
+  if (t1sz === 0) return va >= 2 ** (32 - t0sz) ? 1 : 0;
+  if (t0sz === 0) return va >= TWO32 - 2 ** (32 - t1sz) ? 1 : 0;
+  if (va < 2 ** (32 - t0sz)) return 0;
+  if (va >= TWO32 - 2 ** (32 - t1sz)) return 1;
+  return -1;
+}
+
 /** Reads the 64-bit descriptor at physical address `pa` for walk level `level`. */
 export interface DescriptorReader {
   /** out[0] = bits [31:0], out[1] = bits [63:32]; returns BUS_OK or a negative bus status */
