@@ -25,6 +25,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "sig-frame.h"
+
 #define PAGE 4096
 #define VFIO_SET_IOMMU 0x3b66
 #define VFIO_GROUP_SET_CONTAINER 0x3b68
@@ -39,10 +41,6 @@ struct region_info {
 	unsigned long long size, offset;
 };
 
-static sigjmp_buf env;
-static volatile int got, code, trap, handled;
-static volatile uintptr_t addr, pc, faddr, r0, r1, r2;
-static volatile unsigned fsr;
 static char *regs; /* the PL330's register page */
 static int device = -1;
 static struct region_info reg;
@@ -51,27 +49,6 @@ static int map_regs(void)
 {
 	regs = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, device, reg.offset);
 	return regs == MAP_FAILED ? 5 : 0;
-}
-
-static void record(int sig, siginfo_t *si, void *ucp)
-{
-	ucontext_t *uc = ucp;
-	got = sig;
-	code = si->si_code;
-	addr = (uintptr_t)si->si_addr;
-	pc = uc->uc_mcontext.arm_pc;
-	trap = uc->uc_mcontext.trap_no;
-	fsr = uc->uc_mcontext.error_code;
-	faddr = uc->uc_mcontext.fault_address;
-	r0 = uc->uc_mcontext.arm_r0;
-	r1 = uc->uc_mcontext.arm_r1;
-	r2 = uc->uc_mcontext.arm_r2;
-}
-
-static void jump_out(int sig, siginfo_t *si, void *ucp)
-{
-	record(sig, si, ucp);
-	siglongjmp(env, 1);
 }
 
 /* returns, but jumps out at the third call (a store that ran again would fault again) */
@@ -106,17 +83,6 @@ __attribute__((naked, noinline)) static int store_byte(__attribute__((unused)) v
 __attribute__((naked, noinline)) static void segv_load(__attribute__((unused)) volatile int *p)
 {
 	__asm__ volatile("ldr r0, [r0]\n\tbx lr\n");
-}
-
-static uintptr_t fn(const void *f) { return (uintptr_t)f & ~(uintptr_t)1; }
-
-static void handle(int sig, void (*h)(int, siginfo_t *, void *))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = h;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(sig, &sa, NULL);
 }
 
 static int open_regs(const char *dev)

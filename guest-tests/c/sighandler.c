@@ -17,33 +17,11 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "sig-frame.h"
+
 #define PAGE 4096
 
-static sigjmp_buf env;
-static volatile int got, code, trap, handled;
-static volatile uintptr_t addr, pc, faddr, r1, r2;
-static volatile unsigned fsr;
 static char *fix_page; /* the page the fixing handler makes readable and writable */
-
-static void record(int sig, siginfo_t *si, void *ucp)
-{
-	ucontext_t *uc = ucp;
-	got = sig;
-	code = si->si_code;
-	addr = (uintptr_t)si->si_addr;
-	pc = uc->uc_mcontext.arm_pc;
-	trap = uc->uc_mcontext.trap_no;
-	fsr = uc->uc_mcontext.error_code;
-	faddr = uc->uc_mcontext.fault_address;
-	r1 = uc->uc_mcontext.arm_r1;
-	r2 = uc->uc_mcontext.arm_r2;
-}
-
-static void jump_out(int sig, siginfo_t *si, void *ucp)
-{
-	record(sig, si, ucp);
-	siglongjmp(env, 1);
-}
 
 static void fix_and_return(int sig, siginfo_t *si, void *ucp)
 {
@@ -73,17 +51,6 @@ __attribute__((naked, noinline)) static int it_probe(__attribute__((unused)) vol
 __attribute__((naked, noinline)) static void undefined(void)
 {
 	__asm__ volatile("udf #7\n\tbx lr\n");
-}
-
-static uintptr_t fn(const void *f) { return (uintptr_t)f & ~(uintptr_t)1; }
-
-static void handle(int sig, void (*h)(int, siginfo_t *, void *))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = h;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(sig, &sa, NULL);
 }
 
 int main(void)
