@@ -18,42 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *ename(int e)
-{
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EACCES: return "EACCES";
-	case EBUSY: return "EBUSY";
-	case ENOTDIR: return "ENOTDIR";
-	case EISDIR: return "EISDIR";
-	case EINVAL: return "EINVAL";
-	case ENOEXEC: return "ENOEXEC";
-	case ERANGE: return "ERANGE";
-	default: return "E?";
-	}
-}
-
-#define CHK(what, expr) do { errno = 0; long r_ = (long)(expr); \
-	if (r_ < 0) printf("%s: %s\n", what, ename(errno)); else printf("%s: %ld\n", what, r_); } while (0)
-
-static void put(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	write(fd, s, strlen(s));
-	close(fd);
-}
-
-static void show(const char *what, const char *path)
-{
-	char b[64];
-	int fd = open(path, O_RDONLY), n;
-	if (fd < 0) { printf("%s: %s\n", what, ename(errno)); return; }
-	n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	b[n > 0 ? n : 0] = 0;
-	printf("%s: '%s'\n", what, b);
-}
+#include "check.h"
 
 static void cwd(const char *what)
 {
