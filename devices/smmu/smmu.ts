@@ -37,7 +37,7 @@ import {
 } from './types.js';
 import { oaHiMask, permBitFor, s1Select, walkStage1, WalkResult, type DescriptorReader } from './walk.js';
 import { NestedUnit } from './walk-nested.js';
-import { translateStage2 } from './walk-s2.js';
+import { settleWalk, translateStage2 } from './walk-s2.js';
 
 export type { SmmuConfig, SmmuFaultRecord, SmmuFaultType, SmmuLookup, SmmuStats, SmmuTlbEntry } from './types.js';
 
@@ -463,28 +463,8 @@ export class Smmu implements TranslationStage, MmioDevice {
     r.walked = true;
     const st = walkStage1(reader, useT1 ? c[o + CBS.TTBR1_LO]! : c[o + CBS.TTBR0_LO]!, useT1 ? c[o + CBS.TTBR1_HI]! : c[o + CBS.TTBR0_HI]!,
       useT1 ? (ttbcr >>> R.TTBCR_T1SZ_SHIFT) & 7 : ttbcr & R.TTBCR_T0SZ_MASK, sctlr, va, wr, this.d64, this.oaHi);
-    r.cost += wr.fetches * this.walkNs;
-    r.level = wr.level;
-    r.fetches = wr.fetches;
-    if (fill) {
-      this.stats.walks++;
-      this.stats.descriptorFetches += wr.fetches;
-    }
-    if (st !== 0) {
-      r.ptw = wr.ptw;
-      r.fsr = st;
-      return K_CTX_FAULT;
-    }
-    // walk results are cached before the permission check (permission faults come from
-    // cached entries as well); translation, access-flag and external faults are not cached
-    r.asid = wr.global ? -1 : asid;
-    if (fill) tlb.insert(cb, r.asid, va, wr.va, wr.size, wr.pa, wr.perms, wr.level);
-    if ((wr.perms & permBit) === 0) {
-      r.fsr = R.FSR_PF;
-      return K_CTX_FAULT;
-    }
-    r.pa = wr.pa + (va - wr.va);
-    r.extent = wr.va + wr.size - va;
+    const k = settleWalk(this, r, wr, st, fill, cb, wr.global ? -1 : asid, va, permBit);
+    if (k !== K_TRANSLATED) return k;
     return type === R.CBAR_TYPE_S1_S2BYPASS || this.s1only ? K_TRANSLATED : this.stage2Fault();
   }
 

@@ -191,6 +191,18 @@ export function stage2Lookup(
   r.walked = true;
   const sctlr = c[o + CBS.SCTLR]!;
   const st = walkStage2(reader, c[o + CBS.TTBR0_LO]!, c[o + CBS.TTBR0_HI]!, n, g & 3, sctlr, ipa, wr, d, s.oaHi);
+  return settleWalk(s, r, wr, st, fill, cb, -1, ipa, permBit);
+}
+
+/**
+ * The end of a stage-1 (smmu.ts) or stage-2 walk of `addr` in bank cb: its cost (walkNs per
+ * descriptor read) and level in r, counted in the statistics when `fill`; a walk fault (st, an
+ * FSR) reported with its PTW flag; else the entry cached under `asid` (-1: global, or stage 2)
+ * BEFORE the permission check, since permission faults come from cached entries as well while
+ * translation, access-flag and external faults are not cached; then a permission fault when
+ * the entry lacks permBit (0: no check, the caller checks), or the output and its extent.
+ */
+export function settleWalk(s: Smmu, r: Resolved, wr: WalkResult, st: number, fill: boolean, cb: number, asid: number, addr: number, permBit: number): number {
   r.cost += wr.fetches * s.walkNs;
   r.level = wr.level;
   r.fetches = wr.fetches;
@@ -203,13 +215,13 @@ export function stage2Lookup(
     r.fsr = st;
     return K_CTX_FAULT;
   }
-  r.asid = -1;
-  if (fill) tlb.insert(cb, -1, ipa, wr.va, wr.size, wr.pa, wr.perms, wr.level);
+  r.asid = asid;
+  if (fill) s.tlb.insert(cb, asid, addr, wr.va, wr.size, wr.pa, wr.perms, wr.level);
   if (permBit !== 0 && (wr.perms & permBit) === 0) {
     r.fsr = R.FSR_PF;
     return K_CTX_FAULT;
   }
-  r.pa = wr.pa + (ipa - wr.va);
-  r.extent = wr.va + wr.size - ipa;
+  r.pa = wr.pa + (addr - wr.va);
+  r.extent = wr.va + wr.size - addr;
   return K_TRANSLATED;
 }
