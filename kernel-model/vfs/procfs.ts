@@ -14,7 +14,10 @@
  * depend on whether a program looked at /proc. Here they are computed from (pid, path) in a
  * range of their own (`procIno`), so looking does not move the namespace's counter; the
  * registered per-process files keep the number they got at registration, for every pid, and
- * "self" the one the old /proc/self directory had.
+ * "self" the one the old /proc/self directory had. The entries below /proc/<id> (a pid, or a
+ * thread's tid for /proc/<tid>) are procIno(id, their path below it), task/<tid>/... included,
+ * so the numbers of the entries that existed before task/ did not change; "thread-self" (Linux:
+ * proc_alloc_inum at boot) is procIno(0, "thread-self"), not a number taken from the counter.
  */
 import { ENOENT, ENXIO } from '../base/errno.js';
 import type { GuestThread } from '../../emulator/cpu/cpu.js';
