@@ -187,6 +187,14 @@ export interface SyscallCapabilities {
    */
   procFdinfo: 'pos-flags' | 'mnt-id-ino';
   /**
+   * /proc/thread-self (fs/proc/thread_self.c, "proc: Implement /proc/thread-self to point at
+   * the directory of the current thread", 0097875bd415, v3.17): a link whose text is
+   * "<tgid>/task/<tid>" of the thread following it, listed after "self" in /proc
+   * (proc_pid_readdir); false: 3.14 has no such entry (-ENOENT, not listed).
+   * kernel-model/vfs/procfs.ts
+   */
+  procThreadSelf: boolean;
+  /**
    * the length argument of ftruncate (ARM 93; fs/open.c): 'unsigned-long' (3.14
    * SYSCALL_DEFINE2(ftruncate, unsigned int, fd, unsigned long, length): never negative, so
    * -1 is 4 GiB - 1, past MAX_NON_LFS -EINVAL without O_LARGEFILE) or 'off-t' (v6.12: a signed

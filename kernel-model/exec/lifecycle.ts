@@ -232,8 +232,9 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   p.brkStart = p.brk = loaded.brk;
   p.mm.startBrk = p.mm.brk = loaded.brk;
-  // mm->exe_file: the file found (its path with links resolved)
-  p.exe = image.path;
+  // mm->exe_file: the file found (its path with links resolved; its dentry under tmpfs or
+  // devtmpfs, so /proc/<pid>/exe follows a rename and shows " (deleted)" after an unlink)
+  p.proc.setExe(image.path, image.dentry);
   p.exeBytes = bytes;
   // the old image's denial ends with its mappings; the new one's is kept while it runs
   if (deny) {

@@ -28,6 +28,7 @@ import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import type { TmpfsFile } from '../vfs/tmpfs.js';
+import type { Dentry } from '../vfs/dentry.js';
 import { sysGetrandom } from '../char/random.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
@@ -66,8 +67,10 @@ export interface LinuxAbiOptions {
   space: ProcessGuestSpace;
   cpu: Cpu;
   prng: Prng;
-  /** /proc/self/exe */
+  /** /proc/self/exe: the executable's path as found */
   exe: string;
+  /** the executable's dentry when it was found under tmpfs or devtmpfs (Process.exeDentry) */
+  exeDentry?: Dentry | null;
   brk: number;
   log?: KernelLog | null;
   tracer?: Tracer | null;
@@ -173,9 +176,6 @@ export class LinuxAbi implements SyscallBridge {
   get exe(): string {
     return this.proc.exe ?? '';
   }
-  set exe(path: string) {
-    this.proc.exe = path;
-  }
   exeBytes: Uint8Array | null;
   /**
    * the running image's tmpfs inode, whose writing this process denies while it runs when the
@@ -202,7 +202,7 @@ export class LinuxAbi implements SyscallBridge {
     this.space = o.space;
     this.cpu = o.cpu;
     this.prng = o.prng;
-    this.exe = o.exe;
+    o.proc.setExe(o.exe, o.exeDentry ?? null);
     this.brkStart = this.brk = o.brk;
     this.mm.startBrk = this.mm.brk = o.brk;
     this.log = o.log ?? null;
@@ -236,7 +236,7 @@ export class LinuxAbi implements SyscallBridge {
    */
   forkChild(proc: Process, space: ProcessGuestSpace, parent: LinuxAbi | null): LinuxAbi {
     return new LinuxAbi({
-      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.exe, brk: this.brk,
+      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.proc.exePath ?? '', exeDentry: this.proc.exeDentry, brk: this.brk,
       log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent, forkedFrom: this,
     });
   }
@@ -295,12 +295,15 @@ export class LinuxAbi implements SyscallBridge {
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
     const layer = this.layer;
     const prev = layer.current;
+    const prevThread = layer.currentThread;
     layer.current = this.proc;
+    layer.currentThread = t;
     let r: SyscallResult;
     try {
       r = this.serve(t, nr, a);
     } finally {
       layer.current = prev;
+      layer.currentThread = prevThread;
     }
     // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
     if (r === BLOCK || this.signals.pending === 0 || t.exitInfo !== null) return r;

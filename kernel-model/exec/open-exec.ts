@@ -10,6 +10,7 @@
  * counts as root's 0755 files.
  */
 import { EACCES, ENOENT, ENOEXEC } from '../base/errno.js';
+import { dentryPathRaw, dget, isNamedDir, type Dentry } from '../vfs/dentry.js';
 import type { Task } from '../vfs/file.js';
 import { MAY_EXEC, permission, ROOT_CRED, type Cred } from '../vfs/permission.js';
 import { RootfsFile } from '../vfs/rootfs.js';
@@ -28,6 +29,11 @@ export interface ExecImage {
   viaExeLink: boolean;
   /** the tmpfs inode, whose writing an execution denies (deny_write_access); null for the others */
   node: TmpfsFile | null;
+  /**
+   * the dentry of the name the file was found by, under tmpfs or devtmpfs (the file's f_path,
+   * which becomes mm->exe_file: /proc/<pid>/exe follows its renames); null elsewhere
+   */
+  dentry: Dentry | null;
 }
 
 export interface OpenExecEnv {
@@ -51,11 +57,17 @@ export function openExec(env: OpenExecEnv, name: PathName): ExecImage | number {
   const cred = env.task.proc;
   const r = env.vfs.lookup(name, false, cred);
   if (typeof r === 'number' && r !== -ENOENT) return r;
-  if (typeof r !== 'number' && r.node !== null && r.node.kind === 'link' && r.node.jump === undefined && /^\/proc\/[^/]+\/exe$/.test(r.path)) {
-    // proc_exe_link: nd_jump_link to the executable itself (no search of its directories);
+  if (typeof r !== 'number' && r.node !== null && r.node.kind === 'link' && /^\/proc\/[^/]+\/exe$/.test(r.path)) {
+    // proc_exe_link: nd_jump_link to the executable itself (no search of its directories).
+    // An executable with a dentry (tmpfs, devtmpfs) is reached through the link's jump: the
+    // same inode however it was renamed or unlinked since; one found elsewhere by its path;
     // the caller's own is its running image, which the exec file system need not hold
+    if (r.node.jump !== undefined) {
+      const img = imageAt(env, name, cred);
+      return typeof img === 'number' ? img : { ...img, viaExeLink: true };
+    }
     const target = r.node.target;
-    if (env.running !== null && env.running.path === target) return { bytes: env.running.bytes, path: target, viaExeLink: true, node: env.running.node };
+    if (env.running !== null && env.running.path === target) return { bytes: env.running.bytes, path: target, viaExeLink: true, node: env.running.node, dentry: null };
     const img = imageAt(env, target, ROOT_CRED);
     return typeof img === 'number' ? img : { ...img, viaExeLink: true };
   }
@@ -70,7 +82,7 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     // not in the namespace: the run's exec file system
     const text = pathNameText(name);
     const bytes = env.execFs === null ? -ENOENT : env.execFs(text);
-    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null };
+    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null, dentry: null };
   }
   const n = r.node;
   // v6.12 may_open: a directory, device, fifo or socket with MAY_EXEC -EACCES, before the permission
@@ -91,9 +103,11 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
   if (n instanceof TmpfsFile) {
     const bytes = new Uint8Array(n.size);
     bytes.set(n.data.subarray(0, Math.min(n.backed, n.size)));
-    return { bytes, path: r.path, viaExeLink: false, node: n };
+    // the name it was found by (a jump's landing name, else the directory's entry: d_lookup)
+    const dentry = r.dentry ?? (r.name !== '' && isNamedDir(r.dir) ? dget(r.dir, r.name, n) : null);
+    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, viaExeLink: false, node: n, dentry };
   }
-  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null };
+  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null, dentry: null };
   // sysfs and procfs files given an x bit: their text is no binary format the model knows
   return -ENOEXEC;
 }

@@ -11,9 +11,9 @@ describe('/proc/self/status (fs/proc/array.c proc_pid_status)', () => {
     a.proc.mm.lockedVm = 3;
     a.proc.mm.pinnedVm = 2;
     // a non-root process: no capability but the bounding set (CAP_LAST_CAP 40), v6.12's CapAmb last
-    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\n` +
+    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nState:\tR (running)\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\n` +
       'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n');
-    expect(b.cat('/proc/self/status')).toMatch(new RegExp(`^Name:\\tb\\nTgid:\\t${b.proc.pid}\\n(.*\\n)*VmLck:\\t       0 kB\\n`));
+    expect(b.cat('/proc/self/status')).toMatch(new RegExp(`^Name:\\tb\\nState:\\tR \\(running\\)\\nTgid:\\t${b.proc.pid}\\n(.*\\n)*VmLck:\\t       0 kB\\n`));
   });
 
   it('task_cap (fs/proc/array.c): root\'s full sets up to CAP_LAST_CAP, 36 in 3.14 without a CapAmb line, 40 in v6.12; capIpcLock false clears bit 14 of CapEff only', () => {

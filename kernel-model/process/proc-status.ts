@@ -1,7 +1,9 @@
 /**
  * /proc/<pid>/status (fs/proc/array.c proc_pid_status), the lines the model has a value for, in
  * the kernel's order and format: task_name ("Name:\t%s", comm: at most TASK_COMM_LEN - 1 = 15
- * characters), task_state's "Tgid:\t%d", "Pid:\t%d" and "Uid:" (real, effective, saved, fs),
+ * characters), task_state's "State:\t%s" (taskState), "Tgid:\t%d", "Pid:\t%d" (the thread's:
+ * the pid for /proc/<pid>/status, the tid for /proc/<pid>/task/<tid>/status and /proc/<tid>/status)
+ * and "Uid:" (real, effective, saved, fs),
  * and task_mem's (fs/proc/task_mmu.c) "VmLck:\t%8lu kB" (mm->locked_vm) and "VmPin:\t%8lu kB"
  * (mm->pinned_vm), pages << (PAGE_SHIFT - 10). Both counters are unsigned long on this 32-bit
  * kernel, so a locked_vm that went below zero (3.14 type1 uncharging another process's pages,
@@ -10,21 +12,38 @@
  * task_sig's lines are not produced): "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
  * the cred has an ambient set (v6.12, capability `capAmbient`), "CapAmb:", each set as 16 hex
  * digits (3.14 render_cap_t: "%08x" per u32 word, the high word first; v6.12
- * seq_put_hex_ll(..., 16)). The other lines of the real file (State, PPid, Gid, VmSize, VmRSS,
+ * seq_put_hex_ll(..., 16)). The other lines of the real file (v6.12's Umask, Ngid, PPid, Gid, VmSize, VmRSS,
  * signal masks, ...) are not produced: a program looks its line up by name.
  */
 import { capHex } from './cred.js';
 import type { Process } from './process.js';
 
+/**
+ * the thread's state as task_state prints it (fs/proc/array.c get_task_state over
+ * task_state_array, 3.14 and v6.12 alike for these): "R (running)" for a thread running or
+ * ready to, "S (sleeping)" for one blocked (the model's waits are all interruptible:
+ * TASK_INTERRUPTIBLE), "Z (zombie)" for an ended leader whose group still runs and for a
+ * zombie process (EXIT_ZOMBIE). D, T, t, X and v6.12's I are states the model never has.
+ */
+export function taskState(p: Process, tid: number): string {
+  if (!p.alive) return 'Z (zombie)';
+  const th = tid === p.pid ? p.threads[0] : p.threads.find((t) => t.tid === tid);
+  // a process the model runs no thread for (a test's, driven from outside) counts as running
+  if (th === undefined) return 'R (running)';
+  if (th.state === 'exited') return 'Z (zombie)';
+  return th.state === 'blocked' ? 'S (sleeping)' : 'R (running)';
+}
+
 /** pages to kB as the kernel prints an unsigned long: (pages << 2) modulo 2^32 */
 const kb = (pages: number): string => String(((pages * 4) % 2 ** 32 + 2 ** 32) % 2 ** 32).padStart(8, ' ');
 
-export function procPidStatus(p: Process): string {
+export function procPidStatus(p: Process, tid: number = p.pid): string {
   const uid = p.uid;
   return (
     `Name:\t${p.name.slice(0, 15)}\n` +
+    `State:\t${taskState(p, tid)}\n` +
     `Tgid:\t${p.pid}\n` +
-    `Pid:\t${p.pid}\n` +
+    `Pid:\t${tid}\n` +
     `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\n` +
     // task_mem only with an mm: a zombie (exited, not reaped) has none
     (p.alive ? `VmLck:\t${kb(p.mm.lockedVm)} kB\nVmPin:\t${kb(p.mm.pinnedVm)} kB\n` : '') +

@@ -1,4 +1,4 @@
-import { dirDPath, isNamedDir, namedDirPath } from '../vfs/dentry.js';
+import { dentryPath, dirDPath, isNamedDir, namedDirPath, type Dentry } from '../vfs/dentry.js';
 import type { DirRef } from '../vfs/vfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
@@ -44,10 +44,25 @@ export class Process {
   /** the command name (comm; execve sets it to the file's base name) */
   name: string;
   /**
-   * mm->exe_file's path, /proc/<pid>/exe's text (the ARM ABI's exec sets it, execve changes
-   * it, fork's copy keeps it); null: no executable (a stub-CPU program): readlink -ENOENT
+   * mm->exe_file's path as it was found (the ARM ABI's exec sets it, execve changes it, fork's
+   * copy keeps it); null: no executable (a stub-CPU program): /proc/<pid>/exe -ENOENT
    */
-  exe: string | null = null;
+  exePath: string | null = null;
+  /**
+   * mm->exe_file's dentry (its f_path) when the executable was found under tmpfs or devtmpfs,
+   * whose names change (dentry.ts): /proc/<pid>/exe then follows a rename and shows
+   * " (deleted)" once the name went; null for a file elsewhere (its path never changes)
+   */
+  exeDentry: Dentry | null = null;
+  /** /proc/<pid>/exe's text (proc_exe_link -> d_path of mm->exe_file): the dentry's path now, else the path found */
+  get exe(): string | null {
+    return this.exeDentry !== null ? dentryPath(this.exeDentry) : this.exePath;
+  }
+  /** a new executable found at `path`, with the dentry of the name it was found by (set_mm_exe_file) */
+  setExe(path: string | null, dentry: Dentry | null = null): void {
+    this.exePath = path;
+    this.exeDentry = dentry;
+  }
   /**
    * fs->pwd: the current directory, held as the directory itself (a struct path), so that a
    * renamed cwd stays the same directory and a removed one stays reachable as "."; null is the

@@ -70,6 +70,8 @@ export interface SyscallHost {
   readonly procFdAnonOpen?: ProcFdAnonOpen;
   /** what /proc/<pid>/fdinfo/N prints (profile.caps.procFdinfo; default 3.14's), kernel-model/vfs/procfs.ts */
   readonly procFdinfo?: ProcFdinfo;
+  /** /proc/thread-self exists (profile.caps.procThreadSelf; default false, 3.14), kernel-model/vfs/procfs.ts */
+  readonly procThreadSelf?: boolean;
   /** do_DataAbort's "Unhandled fault" report (profile.caps.dataAbortReport; default '3.14'), kernel-model/exec/fsr.ts */
   readonly dataAbortReport?: '3.14' | '6.12';
   /** execve's open of a file that is not regular (profile.caps.execOpenCheck; default 'open-then-isreg', 3.14), kernel-model/exec/open-exec.ts */
@@ -121,12 +123,19 @@ export class SyscallLayer {
    * vfio_lock_acct on current->mm, `type1LockAcct`).
    */
   current: Process | null = null;
+  /** the thread of `current` whose call runs, when the entry knows it (invoke, the ARM ABI's `syscall`): /proc/thread-self */
+  currentThread: GuestThread | null = null;
   /** fs/eventfd.c eventfd_ida: this kernel's eventfd ids (v6.12 fdinfo "eventfd-id:") */
   readonly eventfdIda = new EventfdIda();
 
   constructor(readonly host: SyscallHost) {
     // procfs's /proc/<pid> and /proc/self come from this layer's processes and `current`
-    host.vfs.bindProcesses({ processes: () => [...this.processes.values(), ...this.zombies.values()], current: () => this.current }, host.procFdAnonOpen ?? 'anon-inode-fops', host.procFdinfo ?? 'pos-flags');
+    host.vfs.bindProcesses(
+      { processes: () => [...this.processes.values(), ...this.zombies.values()], current: () => this.current, currentThread: () => this.currentThread },
+      host.procFdAnonOpen ?? 'anon-inode-fops',
+      host.procFdinfo ?? 'pos-flags',
+      host.procThreadSelf ?? false,
+    );
   }
 
   get cpu(): Cpu {
@@ -215,15 +224,18 @@ export class SyscallLayer {
   }
 
   /** run kernel code as `proc` (current); a KernelOops is logged and kills the calling process (the model keeps running) */
-  private guard(proc: Process, fn: () => number): number {
+  private guard(proc: Process, fn: () => number, thread: GuestThread | null = null): number {
     const prev = this.current;
+    const prevThread = this.currentThread;
     this.current = proc;
+    this.currentThread = thread;
     try {
       return fn();
     } catch (e) {
       return this.oops(proc, e);
     } finally {
       this.current = prev;
+      this.currentThread = prevThread;
     }
   }
 
@@ -254,13 +266,16 @@ export class SyscallLayer {
     } else task.unqueue();
     let r: number;
     const prev = this.current;
+    const prevThread = this.currentThread;
     this.current = proc;
+    this.currentThread = thread;
     try {
       r = this.dispatch(task, typeof nr === 'number' ? nr : NR[nr], a);
     } catch (e) {
       this.oops(proc, e);
     } finally {
       this.current = prev;
+      this.currentThread = prevThread;
     }
     if (r === -ERESTARTSYS && thread !== null) {
       task.restarting = true;
@@ -336,7 +351,7 @@ export class SyscallLayer {
       self.cpu.charge(self.cpu.costs.syscall);
       self.count++;
       for (;;) {
-        const r = self.guard(proc, () => fn(t));
+        const r = self.guard(proc, () => fn(t), t.thread);
         if (r !== -ERESTARTSYS) {
           t.finish();
           return r;

@@ -3,17 +3,24 @@
  * come from the process table rather than from registered files. proc_root_lookup /
  * proc_root_readdir give the registered entries (proc_readdir), then "self" and the pids
  * (proc_pid_readdir: pids ascending); /proc/self is a symbolic link whose text is the tgid of
- * the process following it (proc_self_get_link); /proc/<pid> has the registered per-process
- * files (status), fd/, fdinfo/ and maps in the order of tgid_base_stuff (fs/proc/base.c).
+ * the process following it (proc_self_get_link); with the profile's `procThreadSelf` (v3.17)
+ * /proc/thread-self is a link to "<tgid>/task/<tid>" of the thread following it; /proc/<pid>
+ * has task/, the registered per-process files (status), fd/, fdinfo/, maps, cwd and exe in the
+ * order of tgid_base_stuff (fs/proc/base.c), and task/<tid>/ the same but task/ for each thread
+ * of the group (tid_base_stuff).
  *
  * Inode numbers (model choice): Linux gives every instantiated /proc/<pid> inode a fresh
  * get_next_ino() (proc_pid_make_inode), which would make later pipes and anonymous inodes
  * depend on whether a program looked at /proc. Here they are computed from (pid, path) in a
  * range of their own (`procIno`), so looking does not move the namespace's counter; the
  * registered per-process files keep the number they got at registration, for every pid, and
- * "self" the one the old /proc/self directory had.
+ * "self" the one the old /proc/self directory had. The entries below /proc/<id> (a pid, or a
+ * thread's tid for /proc/<tid>) are procIno(id, their path below it), task/<tid>/... included,
+ * so the numbers of the entries that existed before task/ did not change; "thread-self" (Linux:
+ * proc_alloc_inum at boot) is procIno(0, "thread-self"), not a number taken from the counter.
  */
 import { ENOENT, ENXIO } from '../base/errno.js';
+import type { GuestThread } from '../../emulator/cpu/cpu.js';
 import type { Process } from '../process/process.js';
 import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE } from '../uapi/constants.js';
 import { EACCES } from './errors.js';
@@ -58,24 +65,59 @@ export const MNT_ID: Readonly<Record<Mount | 'pipefs' | 'anon_inodefs', number>>
 export interface ProcfsHost {
   processes(): Iterable<Process>;
   current(): Process | null;
+  /** the thread of `current` whose call runs (null: unknown, taken as the group leader) */
+  currentThread?(): GuestThread | null;
 }
 
-/** a registered per-process file (Vfs.addProcSelfFile): its text and its inode number */
+/**
+ * a registered per-process file (Vfs.addProcSelfFile): its text about the process and one of
+ * its threads (`tid`: the pid for /proc/<pid>/<name>, the thread's for task/<tid>/<name>), and
+ * its inode number
+ */
 export interface PidFile {
-  provider: (proc: Process) => string;
+  provider: (proc: Process, tid: number) => string;
   ino: number;
 }
 
 /**
- * the entries of /proc/<pid> the model has, in tgid_base_stuff's order (fs/proc/base.c, 3.14
- * and v6.12: DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ... LNK("cwd"),
- * LNK("root"), LNK("exe")); registered files
- * the array does not name come after, by name
+ * the thread group as /proc/<pid>/task lists it (fs/proc/base.c proc_task_readdir: first_tid,
+ * next_thread, 3.14 and v6.12): the leader first (its tid is the tgid; it stays listed as a
+ * zombie while other threads run, and in a zombie process), then the other threads not yet
+ * ended (release_task took the ended ones), in creation order (copy_process adds a thread at
+ * the tail of the group's list). Model: a thread's tid is its GuestThread's; the ARM ABI's are
+ * what gettid and clone answer; the stub CPU's are the scheduler's ids (it has no gettid)
  */
-const TGID_BASE_ORDER = ['fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe'];
+export function groupTids(p: Process): number[] {
+  const out = [p.pid];
+  for (const th of p.threads) if (th !== p.threads[0] && th.tid !== p.pid && th.state !== 'exited') out.push(th.tid);
+  return out;
+}
+
+/** the tid of a thread of `p`: the leader's is the pid */
+export function tidOf(p: Process, th: GuestThread | null): number {
+  return th === null || th === p.threads[0] ? p.pid : th.tid;
+}
+
+/** where a per-thread entry is: /proc/<id>/<sub><name> (sub "" or "task/<tid>/") */
+interface At {
+  id: number;
+  sub: string;
+}
+
+/**
+ * the entries of /proc/<pid> the model has, in tgid_base_stuff's order (fs/proc/base.c, 3.14
+ * and v6.12: DIR("task"), DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ...
+ * LNK("cwd"), LNK("root"), LNK("exe")); registered files the array does not name come after,
+ * by name. /proc/<pid>/task/<tid> has tid_base_stuff's, the same without "task" (DIR("fd"),
+ * DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ... LNK("cwd"), LNK("root"), LNK("exe"))
+ */
+const TGID_BASE_ORDER = ['task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe'];
 
 /** the entries procfs.ts makes itself (the rest of TGID_BASE_ORDER are registered files) */
-const BUILTIN = ['fd', 'fdinfo', 'maps', 'cwd', 'exe'];
+const BUILTIN = ['task', 'fd', 'fdinfo', 'maps', 'cwd', 'exe'];
+
+/** the d_type of a per-process entry */
+const entryType = (name: string): number => (name === 'task' || name === 'fd' || name === 'fdinfo' ? DT_DIR : name === 'cwd' || name === 'exe' ? DT_LNK : DT_REG);
 
 /** inode numbers of the per-process entries: a hash of the pid and the path below it, in [3e6, 4e6) */
 export function procIno(pid: number, sub: string): number {
@@ -122,6 +164,8 @@ export class Procfs {
     private readonly fdinfoFormat: ProcFdinfo = 'pos-flags',
     /** the mount of a path-backed open file (its f_path.mnt) */
     private readonly fileMount: (f: File) => Mount = () => 'root',
+    /** the profile's procThreadSelf: /proc/thread-self exists (v3.17) */
+    private readonly threadSelf = false,
   ) {}
 
   /** the process (live or zombie) with this pid (find_task_by_pid_ns), or null */
@@ -138,82 +182,160 @@ export class Procfs {
   /**
    * proc_root_lookup's part past the registered entries: "self" (fs/proc/self.c: a link whose
    * text is the follower's tgid, proc_self_get_link; with no current process -ENOENT when
-   * followed: the empty text) and "<pid>" (proc_pid_lookup, name_to_int)
+   * followed: the empty text), with `procThreadSelf` "thread-self" (fs/proc/thread_self.c
+   * proc_thread_self_get_link, 0097875bd415, v3.17: "<tgid>/task/<tid>" of the follower; in
+   * 3.14 no such entry, -ENOENT) and "<pid>" (proc_pid_lookup, name_to_int,
+   * find_task_by_pid_ns: any task, so a thread's tid finds /proc/<tid>, a directory like the
+   * leader's whose status is the thread's, though /proc's listing has only the tgids; 3.14
+   * and v6.12 alike)
    */
   lookup(name: string): VNode | null {
     if (name === 'self') {
       const cur = this.host.current();
       return { kind: 'link', ino: this.selfIno(), target: cur === null ? '' : String(cur.pid) };
     }
-    const pid = nameToInt(name);
-    if (pid < 0) return null;
-    const p = this.process(pid);
-    return p === null ? null : this.pidDir(p);
+    if (name === 'thread-self' && this.threadSelf) {
+      const cur = this.host.current();
+      const tid = cur === null ? 0 : tidOf(cur, this.host.currentThread?.() ?? null);
+      return { kind: 'link', ino: procIno(0, 'thread-self'), target: cur === null ? '' : `${cur.pid}/task/${tid}` };
+    }
+    const id = nameToInt(name);
+    if (id < 0) return null;
+    const p = this.process(id);
+    if (p !== null) return this.pidDir(p, p.pid);
+    // a thread that is not a group leader (a live one: release_task freed the ended)
+    for (const q of this.pids()) if (groupTids(q).includes(id)) return this.pidDir(q, id);
+    return null;
   }
 
-  /** proc_pid_readdir after the registered entries (proc_root_readdir): "self", then the pids ascending */
+  /**
+   * proc_pid_readdir after the registered entries (proc_root_readdir): "self", with
+   * `procThreadSelf` "thread-self" (TGID_OFFSET - 1, v3.17), then the tgids ascending
+   */
   list(): DirEntry[] {
-    return [{ name: 'self', ino: this.selfIno(), type: DT_LNK }, ...this.pids().map((p) => ({ name: String(p.pid), ino: procIno(p.pid, ''), type: DT_DIR }))];
+    return [
+      { name: 'self', ino: this.selfIno(), type: DT_LNK },
+      ...(this.threadSelf ? [{ name: 'thread-self', ino: procIno(0, 'thread-self'), type: DT_LNK }] : []),
+      ...this.pids().map((p) => ({ name: String(p.pid), ino: procIno(p.pid, ''), type: DT_DIR })),
+    ];
   }
 
-  /** /proc/<pid> (proc_pid_instantiate: S_IFDIR 0555, owned by the task's euid; proc_tgid_base_operations) */
-  private pidDir(p: Process): VNode {
-    const names = [...TGID_BASE_ORDER.filter((n) => BUILTIN.includes(n) || this.files.has(n)), ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
+  /** the per-process entries in tgid_base_stuff's order (`task` true) or tid_base_stuff's */
+  private entryNames(task: boolean): string[] {
+    const named = TGID_BASE_ORDER.filter((n) => (task || n !== 'task') && (BUILTIN.includes(n) || this.files.has(n)));
+    return [...named, ...[...this.files.keys()].filter((n) => !TGID_BASE_ORDER.includes(n)).sort()];
+  }
+
+  /**
+   * /proc/<id> for the thread `id` of `p` (the pid: the process's; proc_pid_instantiate:
+   * S_IFDIR 0555, owned by the task's euid; proc_tgid_base_operations)
+   */
+  private pidDir(p: Process, id: number): VNode {
+    const names = this.entryNames(true);
+    const at: At = { id, sub: '' };
     return {
       kind: 'dir',
       mode: 0o555,
-      ino: procIno(p.pid, ''),
+      ino: procIno(id, ''),
       uid: p.uid,
-      lookup: (name) => (names.includes(name) ? this.pidEntry(p, name) : null),
-      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, name)?.ino ?? procIno(p.pid, name), type: name === 'fd' || name === 'fdinfo' ? DT_DIR : name === 'cwd' || name === 'exe' ? DT_LNK : DT_REG })),
+      lookup: (name) => (names.includes(name) ? this.pidEntry(p, id, name, at) : null),
+      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, id, name, at)?.ino ?? procIno(id, name), type: entryType(name) })),
     };
   }
 
-  private pidEntry(p: Process, name: string): VNode | null {
-    if (name === 'fd') return this.fdDir(p);
-    if (name === 'fdinfo') return this.fdinfoDir(p);
+  /**
+   * /proc/<id>/task (proc_task_lookup, proc_task_readdir; DIR("task", S_IRUGO|S_IXUGO)): the
+   * group's threads (groupTids), each a directory; a tid of another group or an ended thread
+   * -ENOENT (same_thread_group)
+   */
+  private taskDir(p: Process, id: number): VNode {
+    return {
+      kind: 'dir',
+      mode: 0o555,
+      ino: procIno(id, 'task'),
+      uid: p.uid,
+      lookup: (name) => {
+        const tid = nameToInt(name);
+        return tid >= 0 && groupTids(p).includes(tid) ? this.tidDir(p, id, tid) : null;
+      },
+      list: () => groupTids(p).map((tid) => ({ name: String(tid), ino: procIno(id, `task/${tid}`), type: DT_DIR })),
+    };
+  }
+
+  /** /proc/<id>/task/<tid> (proc_task_instantiate: S_IFDIR 0555; proc_tid_base_operations) */
+  private tidDir(p: Process, id: number, tid: number): VNode {
+    const names = this.entryNames(false);
+    const at: At = { id, sub: `task/${tid}/` };
+    return {
+      kind: 'dir',
+      mode: 0o555,
+      ino: procIno(id, `task/${tid}`),
+      uid: p.uid,
+      lookup: (name) => (names.includes(name) ? this.pidEntry(p, tid, name, at) : null),
+      list: () => names.map((name) => ({ name, ino: this.pidEntry(p, tid, name, at)?.ino ?? procIno(id, at.sub + name), type: entryType(name) })),
+    };
+  }
+
+  /**
+   * an entry of /proc/<id> or /proc/<id>/task/<tid> about the thread `tid` of `p`: the files,
+   * mm and fs the threads share (CLONE_FILES, CLONE_VM, CLONE_FS: all of the model's threads)
+   * give the same fd/, fdinfo/, maps, cwd and exe; status is the thread's
+   */
+  private pidEntry(p: Process, tid: number, name: string, at: At): VNode | null {
+    const ino = procIno(at.id, at.sub + name);
+    if (name === 'task') return this.taskDir(p, at.id);
+    if (name === 'fd') return this.fdDir(p, at);
+    if (name === 'fdinfo') return this.fdinfoDir(p, at);
     // proc_cwd_link (fs->pwd) and proc_exe_link (get_task_exe_file: none, -ENOENT; here the
     // lookup fails, where Linux finds the entry and fails the readlink), 3.14 and v6.12
     // the cwd's text is its d_path (" (deleted)" once removed); following it jumps to the
     // directory itself (proc_cwd_link's path, nd_jump_link)
     if (name === 'cwd') {
       if (!p.alive) return null;
-      const at = p.cwdAt;
-      return { kind: 'link', ino: procIno(p.pid, 'cwd'), target: p.cwd, uid: p.uid, ...(at !== null && isNamedDir(at.node) ? { jump: () => at.node } : {}) };
+      const cwd = p.cwdAt;
+      return { kind: 'link', ino, target: p.cwd, uid: p.uid, ...(cwd !== null && isNamedDir(cwd.node) ? { jump: () => cwd.node } : {}) };
     }
-    if (name === 'exe') return p.exe === null || !p.alive ? null : { kind: 'link', ino: procIno(p.pid, 'exe'), target: p.exe, uid: p.uid };
-    if (name === 'maps') return this.textFile(p, 'maps', procIno(p.pid, 'maps'), (q) => procMaps(q, this.fileIno));
+    // the executable's d_path (mm->exe_file: its current name, " (deleted)" once unlinked);
+    // following it jumps to the file when it has a dentry (proc_exe_link, nd_jump_link);
+    // one found elsewhere is reached by its path (those names never change)
+    if (name === 'exe') {
+      const exe = p.exe;
+      if (exe === null || !p.alive) return null;
+      const d = p.exeDentry;
+      return { kind: 'link', ino, target: exe, uid: p.uid, ...(d !== null ? { jump: () => d.node, jumpDentry: d } : {}) };
+    }
+    if (name === 'maps') return this.textFile(p, at, 'maps', ino, () => procMaps(p, this.fileIno));
     const f = this.files.get(name);
-    return f === undefined ? null : this.textFile(p, name, f.ino, f.provider);
+    return f === undefined ? null : this.textFile(p, at, name, f.ino, () => f.provider(p, tid));
   }
 
   /**
    * a read-only text file about `p` (proc_single_show / seq_file users: 0444), its text
    * computed at each read; open for writing -EACCES
    */
-  private textFile(p: Process, name: string, ino: number, provider: (proc: Process) => string): VNode {
+  private textFile(p: Process, at: At, name: string, ino: number, show: () => string): VNode {
     return {
       kind: 'file',
       mode: 0o444,
       ino,
       uid: p.uid,
-      open: (flags) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show: () => provider(p) }, flags, `/proc/${p.pid}/${name}`)),
+      open: (flags) => ((flags & O_ACCMODE) !== 0 ? -EACCES : new File(textFops, { show }, flags, `/proc/${at.id}/${at.sub}${name}`)),
     };
   }
 
   /** /proc/<pid>/fd (fs/proc/fd.c: S_IFDIR|S_IRUSR|S_IXUSR, proc_readfd: the open fds ascending, each DT_LNK) */
-  private fdDir(p: Process): VNode {
+  private fdDir(p: Process, at: At): VNode {
     return {
       kind: 'dir',
       mode: 0o500,
-      ino: procIno(p.pid, 'fd'),
+      ino: procIno(at.id, `${at.sub}fd`),
       uid: p.uid,
       lookup: (name) => {
         const fd = nameToInt(name);
         const f = fd < 0 ? null : p.fdget(fd);
-        return f === null ? null : this.fdLink(p, fd, f);
+        return f === null ? null : this.fdLink(p, fd, f, procIno(at.id, `${at.sub}fd/${fd}`));
       },
-      list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(p.pid, `fd/${fd}`), type: DT_LNK })),
+      list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(at.id, `${at.sub}fd/${fd}`), type: DT_LNK })),
     };
   }
 
@@ -225,9 +347,8 @@ export class Procfs {
    * (fifo_open on the pipefs inode: another reader or writer of the same pipe) is not modelled:
    * -ENXIO.
    */
-  private fdLink(p: Process, fd: number, f: File): VNode {
+  private fdLink(p: Process, fd: number, f: File, ino: number): VNode {
     const target = fdPath(f);
-    const ino = procIno(p.pid, `fd/${fd}`);
     // a file opened by a name that can change: the jump lands on its inode at that name (which
     // may have moved or gone); a directory that follows renames: on the directory itself
     const dentry = f.dentry;
@@ -249,11 +370,11 @@ export class Procfs {
    * /proc/<pid>/fdinfo (fs/proc/fd.c: S_IFDIR|S_IRUSR|S_IXUSR; proc_fdinfo_instantiate: S_IFREG
    * S_IRUSR files named by fd)
    */
-  private fdinfoDir(p: Process): VNode {
+  private fdinfoDir(p: Process, at: At): VNode {
     return {
       kind: 'dir',
       mode: 0o500,
-      ino: procIno(p.pid, 'fdinfo'),
+      ino: procIno(at.id, `${at.sub}fdinfo`),
       uid: p.uid,
       lookup: (name) => {
         const fd = nameToInt(name);
@@ -261,16 +382,16 @@ export class Procfs {
         return {
           kind: 'file',
           mode: 0o400,
-          ino: procIno(p.pid, `fdinfo/${fd}`),
+          ino: procIno(at.id, `${at.sub}fdinfo/${fd}`),
           uid: p.uid,
           open: (flags) => {
             if ((flags & O_ACCMODE) !== 0) return -EACCES;
             // seq_show reads the fd at each read: a closed fd then -ENOENT
-            return new File(textFops, { show: () => { const f = p.fdget(fd); return f === null ? -ENOENT : this.fdinfo(p, fd, f); } }, flags, `/proc/${p.pid}/fdinfo/${fd}`);
+            return new File(textFops, { show: () => { const f = p.fdget(fd); return f === null ? -ENOENT : this.fdinfo(p, fd, f); } }, flags, `/proc/${at.id}/${at.sub}fdinfo/${fd}`);
           },
         };
       },
-      list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(p.pid, `fdinfo/${fd}`), type: DT_REG })),
+      list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(at.id, `${at.sub}fdinfo/${fd}`), type: DT_REG })),
     };
   }
 

@@ -606,7 +606,7 @@ export class Vfs {
    * first call makes /proc/self and takes its inode number, each call one for the file (the
    * numbers the old /proc/self directory and its files had, so later inodes keep theirs).
    */
-  addProcSelfFile(name: string, provider: (proc: Task['proc']) => string): void {
+  addProcSelfFile(name: string, provider: (proc: Task['proc'], tid: number) => string): void {
     if (this.procSelfIno === 0) this.procSelfIno = this.nextIno();
     this.procPidFiles.set(name, { provider, ino: this.nextIno() });
   }
@@ -632,9 +632,9 @@ export class Vfs {
    * give /proc its per-process entries (procfs.ts: /proc/<pid>, /proc/self) from the process
    * table; `anonOpen` is the profile's `procFdAnonOpen`. The syscall layer binds its own.
    */
-  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags'): void {
+  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags', threadSelf = false): void {
     const mnt = (f: File): Mount => (f.priv instanceof TmpfsFile || f.priv instanceof TmpfsDir ? 'tmp' : this.mountOf(f.path));
-    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt);
+    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt, threadSelf);
     this.proc.dynamic = pf;
   }
 
