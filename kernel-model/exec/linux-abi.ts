@@ -23,16 +23,17 @@ import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from 
 import { FutexTable } from './futex.js';
 import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
-import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
+import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import type { TmpfsFile } from '../vfs/tmpfs.js';
 import { sysGetrandom } from '../char/random.js';
+import { sysMsync } from '../process/filemap.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 /** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, BUS_ADRERR = 2;
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
@@ -325,6 +326,12 @@ export class LinuxAbi implements SyscallBridge {
       s.faultAddress.set(t, f.address >>> 0);
       return s.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
     }
+    if (f.signal === 'SIGBUS' && f.address !== null && f.pageFault === true) {
+      // do_page_fault's VM_FAULT_SIGBUS (a page of a mapped file past its end):
+      // __do_user_fault(addr, fsr, SIGBUS, BUS_ADRERR): as a SIGSEGV's, trap_no 14
+      s.faultAddress.set(t, f.address >>> 0);
+      return s.forceFault(t, SIGBUS, { code: BUS_ADRERR, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
+    }
     if (f.signal === 'SIGBUS' && f.address !== null && f.fsr !== undefined) {
       // a device access's external abort (UnicornThread.onBusError: the FSR says synchronous
       // or not): do_DataAbort finds do_bad in fsr_info, prints "Unhandled fault" whether or
@@ -486,6 +493,8 @@ export class LinuxAbi implements SyscallBridge {
         return 0;
       case N.brk:
         return this.sysBrk(a[0]!);
+      case N.msync:
+        return sysMsync(this.mm.mappings, a[0]!, a[1]!, a[2]! | 0);
       case N.ARM_set_tls:
         t.engine.setReg(UC_ARM_REG_C13_C0_3, a[0]!);
         return 0;

@@ -89,8 +89,7 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     return -EACCES;
   }
   if (n instanceof TmpfsFile) {
-    const bytes = new Uint8Array(n.size);
-    bytes.set(n.data.subarray(0, Math.min(n.backed, n.size)));
+    const bytes = n.contents();
     return { bytes, path: r.path, viaExeLink: false, node: n };
   }
   if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null };
