@@ -30,6 +30,8 @@ import type { ProcessGuestSpace } from './space.js';
 import type { TmpfsFile } from '../vfs/tmpfs.js';
 import { sysGetrandom } from '../char/random.js';
 import { sysMsync } from '../process/filemap.js';
+import type { ExecFsFile } from './image-file.js';
+import type { File } from '../vfs/file.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 /** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
@@ -84,6 +86,8 @@ export interface LinuxAbiOptions {
   parent?: LinuxAbi | null;
   /** the process this one was forked from (its tree; an engine of its own), when that is not `parent` */
   forkedFrom?: LinuxAbi | null;
+  /** the exec file system's images as files (image-file.ts), shared by the run's processes */
+  execImages?: Map<string, ExecFsFile>;
 }
 
 /**
@@ -183,8 +187,11 @@ export class LinuxAbi implements SyscallBridge {
    * profile's `execDenyWrite` says so (3.14: the image's VM_DENYWRITE mappings; lifecycle.ts)
    */
   exeNode: TmpfsFile | null = null;
-  /** the executables execve() can run */
+  /** mm->exe_file: the file the running image's segments are mapped from (image-file.ts); null: copied */
+  exeFile: File | null = null;
+  /** the executables execve() can run, and those images as files, one set for the processes of a run */
   readonly execFs: ExecFs | null;
+  readonly execImages: Map<string, ExecFsFile>;
   /** the board's bus (fork attaches the child's engine to it); null: fork answers -ENOSYS */
   readonly bus: PhysicalBus | null;
   /** getrandom's bytes; forked for each execve (AT_RANDOM) and each forked child */
@@ -211,6 +218,7 @@ export class LinuxAbi implements SyscallBridge {
     this.bus = o.bus ?? null;
     this.exeBytes = o.exeBytes ?? null;
     this.execFs = o.execFs ?? null;
+    this.execImages = o.execImages ?? o.forkedFrom?.execImages ?? o.parent?.execImages ?? new Map();
     this.tracer = o.tracer ?? null;
     this.parent = o.parent ?? null;
     const from = o.forkedFrom ?? this.parent;

@@ -10,7 +10,8 @@
  * counts as root's 0755 files.
  */
 import { EACCES, ENOENT, ENOEXEC } from '../base/errno.js';
-import type { Task } from '../vfs/file.js';
+import type { File, Task } from '../vfs/file.js';
+import { openExecFsImage, type ExecFsFile } from './image-file.js';
 import { MAY_EXEC, permission, ROOT_CRED, type Cred } from '../vfs/permission.js';
 import { RootfsFile } from '../vfs/rootfs.js';
 import { TmpfsFile } from '../vfs/tmpfs.js';
@@ -28,6 +29,8 @@ export interface ExecImage {
   viaExeLink: boolean;
   /** the tmpfs inode, whose writing an execution denies (deny_write_access); null for the others */
   node: TmpfsFile | null;
+  /** open the file the segments are mapped from (bprm->file, read-only; image-file.ts) */
+  open: () => File | number;
 }
 
 export interface OpenExecEnv {
@@ -36,8 +39,10 @@ export interface OpenExecEnv {
   check: ExecOpenCheck;
   /** the run's exec file system: images by absolute path, or -errno */
   execFs: ((path: string) => Uint8Array | number) | null;
-  /** the caller's own running image (what its /proc/<pid>/exe names), when it has one */
-  running: { path: string; bytes: Uint8Array; node: TmpfsFile | null } | null;
+  /** the caller's own running image (what its /proc/<pid>/exe names), when it has one; `file` the one its segments map */
+  running: { path: string; bytes: Uint8Array; node: TmpfsFile | null; file: File | null } | null;
+  /** the exec file system's images as files (LinuxAbi.execImages) */
+  images: Map<string, ExecFsFile>;
 }
 
 const O_RDONLY = 0;
@@ -55,7 +60,8 @@ export function openExec(env: OpenExecEnv, name: PathName): ExecImage | number {
     // proc_exe_link: nd_jump_link to the executable itself (no search of its directories);
     // the caller's own is its running image, which the exec file system need not hold
     const target = r.node.target;
-    if (env.running !== null && env.running.path === target) return { bytes: env.running.bytes, path: target, viaExeLink: true, node: env.running.node };
+    const run = env.running;
+    if (run !== null && run.path === target) return { bytes: run.bytes, path: target, viaExeLink: true, node: run.node, open: () => (run.file !== null ? run.file.get() : openExecFsImage(env.images, target, run.bytes)) };
     const img = imageAt(env, target, ROOT_CRED);
     return typeof img === 'number' ? img : { ...img, viaExeLink: true };
   }
@@ -70,7 +76,7 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     // not in the namespace: the run's exec file system
     const text = pathNameText(name);
     const bytes = env.execFs === null ? -ENOENT : env.execFs(text);
-    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null };
+    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null, open: () => openExecFsImage(env.images, text, bytes) };
   }
   const n = r.node;
   // v6.12 may_open: a directory, device, fifo or socket with MAY_EXEC -EACCES, before the permission
@@ -90,9 +96,9 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
   }
   if (n instanceof TmpfsFile) {
     const bytes = n.contents();
-    return { bytes, path: r.path, viaExeLink: false, node: n };
+    return { bytes, path: r.path, viaExeLink: false, node: n, open: () => n.open(O_RDONLY, env.task, r.path) };
   }
-  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null };
+  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null, open: () => n.open(O_RDONLY, env.task, r.path) };
   // sysfs and procfs files given an x bit: their text is no binary format the model knows
   return -ENOEXEC;
 }

@@ -58,6 +58,10 @@ describe.skipIf(shouldSkipUnicornTests())('mmap of regular files from C (filemap
         'open O_RDWR: EROFS',
         'MAP_SHARED PROT_WRITE: EACCES',
         'magic ELF, private store x',
+        // the program's own segments (load.ts mapFromFile): text, the data glibc made read-only after relocation (RELRO), data
+        'maps: 98 pages r-xp offset 0 inode =st_ino /bin/filemap',
+        'maps: 2 pages r--p offset 62000 inode =st_ino /bin/filemap',
+        'maps: 2 pages rw-p offset 64000 inode =st_ino /bin/filemap',
         'maps: 1 pages rw-p offset 1000 inode =st_ino /bin/filemap',
         'maps: 1 pages r--s offset 0 inode =st_ino /bin/filemap',
       ]);
