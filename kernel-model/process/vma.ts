@@ -369,7 +369,8 @@ export class VmaSpace implements FileMapper {
     }
     if (cur < end) return -ENOMEM;
     // mprotect_fixup's VM_MAY* test (mm/mprotect.c, 3.14 and v6.12): a MAP_SHARED mapping of a
-    // file not opened for writing has no VM_MAYWRITE (do_mmap cleared it): -EACCES
+    // file not opened for writing has no VM_MAYWRITE (do_mmap cleared it): -EACCES. Choice:
+    // checked before any VMA changes (Linux has changed the VMAs before the refusing one)
     if ((prot & PROT_WRITE) !== 0) {
       for (const v of this.vmas) {
         if (v.end > addr && v.start < end && v.fcache != null && (v.flags & MAP_SHARED) !== 0 && v.vmShared !== true) return -EACCES;
