@@ -8,7 +8,7 @@ import { NR as UNR } from '../uapi/constants.js';
  */
 export const ARM_NR = {
   restart_syscall: 0, exit: 1, read: 3, write: 4, open: 5, close: 6, getpid: 20, getuid: 24, kill: 37, brk: 45,
-  getgid: 47, geteuid: 49, getegid: 50, ioctl: 54, readlink: 85, munmap: 91, uname: 122, mprotect: 125,
+  getgid: 47, geteuid: 49, getegid: 50, ioctl: 54, readlink: 85, munmap: 91, uname: 122, mprotect: 125, msync: 144,
   _llseek: 140, _newselect: 142, writev: 146, sched_yield: 158, nanosleep: 162, poll: 168, rt_sigaction: 174,
   rt_sigprocmask: 175, sigaltstack: 186, ugetrlimit: 191, mmap2: 192, fstat64: 197, getuid32: 199, getgid32: 200,
   geteuid32: 201, getegid32: 202, madvise: 220, gettid: 224, futex: 240, sched_getaffinity: 242, exit_group: 248,

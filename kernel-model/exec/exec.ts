@@ -11,6 +11,8 @@ import type { SyscallLayer } from '../syscall/syscalls.js';
 import { LinuxAbi, type ExecFs } from './linux-abi.js';
 import { DEFAULT_ENVP, loadElfImage } from './load.js';
 import { ProcessGuestSpace } from './space.js';
+import { openExecFsImage, type ExecFsFile } from './image-file.js';
+import type { File, Task } from '../vfs/file.js';
 
 export { DEFAULT_ENVP, loadElfImage, STACK_SIZE, STACK_TOP } from './load.js';
 
@@ -35,6 +37,11 @@ export interface ExecOptions {
   cpi?: number;
   /** the executables execve() can run (null: only /proc/self/exe) */
   execFs?: ExecFs | null;
+  /**
+   * the image's file in the namespace (a rootfs file opened read-only), its segments mapped
+   * from it; absent: the image is the exec file system's file at its path (image-file.ts)
+   */
+  file?: File | null;
 }
 
 /** An ARM Linux program running as a kernel-model process on the Unicorn backend. */
@@ -48,8 +55,8 @@ export interface ArmProcess {
 }
 
 /**
- * execve() of a static ARM ELF into a fresh kernel-model process: PT_LOAD segments become
- * private anonymous VMAs filled through copy_to_user (bss is the demand-zero rest), the
+ * execve() of a static ARM ELF into a fresh kernel-model process: PT_LOAD segments are mapped
+ * from the image's file (load.ts mapFromFile; bss is the demand-zero rest), the
  * program break starts after the highest segment, an 8 MiB demand-zero stack VMA gets
  * argc/argv/envp/auxv, and a Unicorn engine mirrors the address space (ProcessGuestSpace).
  * The main thread (tid = pid) is added to the CPU's run queue.
@@ -59,12 +66,16 @@ export interface ArmProcess {
  */
 export function execElf(o: ExecOptions): ArmProcess {
   const argv = o.argv.length > 0 ? o.argv : [o.proc.name];
-  const { img, brk, sp } = loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1));
+  const exe = argv[0]!.startsWith('/') ? argv[0]! : `/bin/${argv[0]}`;
+  const images = new Map<string, ExecFsFile>();
+  const file = o.file ?? openExecFsImage(images, exe, o.elf);
+  const task: Task = { proc: o.proc, mm: o.proc.mm, canBlock: false, sleepOn: () => {} };
+  const { img, brk, sp } = loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task });
   const space = new ProcessGuestSpace(o.proc.mm);
   const engine = UnicornEngine.obtain(o.proc);
   engine.attach(space, o.bus);
-  const exe = argv[0]!.startsWith('/') ? argv[0]! : `/bin/${argv[0]}`;
-  const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exe, brk, log: o.log ?? null, tracer: o.tracer ?? null, bus: o.bus, exeBytes: o.elf, execFs: o.execFs ?? null });
+  const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exe, brk, log: o.log ?? null, tracer: o.tracer ?? null, bus: o.bus, exeBytes: o.elf, execFs: o.execFs ?? null, execImages: images });
+  abi.exeFile = file;
   const main = new UnicornThread(o.proc.pid, o.proc.name, engine, abi, img.entry, sp, { tracer: o.tracer ?? null, quantum: o.quantum, timeslice: o.timeslice, cpi: o.cpi, chargeSyscalls: false });
   abi.adopt(main);
   o.cpu.addThread(main);

@@ -103,6 +103,8 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
     child.exeNode = p.exeNode;
     p.exeNode.writecount--;
   }
+  // dup_mm_exe_file
+  child.exeFile = p.exeFile?.get() ?? null;
   child.brkStart = p.brkStart;
   // dup_mmap copies the mm_struct: start_brk, brk and start_stack with it
   proc.mm.startBrk = p.mm.startBrk;
@@ -173,7 +175,8 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   if (typeof name === 'number') return name;
   const env: OpenExecEnv = {
     vfs, task, check: host.execOpenCheck ?? 'open-then-isreg', execFs: p.execFs,
-    running: p.exe !== null && p.exeBytes !== null ? { path: p.exe, bytes: p.exeBytes, node: p.exeNode } : null,
+    running: p.exe !== null && p.exeBytes !== null ? { path: p.exe, bytes: p.exeBytes, node: p.exeNode, file: p.exeFile } : null,
+    images: p.execImages,
   };
   const deny = host.execDenyWrite ?? true;
   let img = openExec(env, name);
@@ -224,10 +227,16 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
     throw e;
   }
   if (p.threads.some((th) => th !== t && th.state !== 'exited')) return fail(-EBUSY);
+  // bprm->file: the segments are mapped from it (load.ts mapFromFile)
+  const file = image.open();
+  if (typeof file === 'number') return fail(file);
   // the point of no return
   const old = p.space.ranges();
   p.mm.unmapAll();
-  const loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)));
+  const loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
+  // mm->exe_file (set_mm_exe_file): this reference; the old one's goes
+  p.exeFile?.put();
+  p.exeFile = file;
   for (const [s0, e0] of old) p.space.changed(s0, e0);
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   p.brkStart = p.brk = loaded.brk;
@@ -369,6 +378,8 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   // exit_mmap: the image's VM_DENYWRITE mappings go, and their denial of writing
   p.exeNode?.allowWrite();
   p.exeNode = null;
+  p.exeFile?.put();
+  p.exeFile = null;
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);
   // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays); an orphan init reaps at once

@@ -23,17 +23,20 @@ import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from 
 import { FutexTable } from './futex.js';
 import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
-import { SIGALRM, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
+import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import type { TmpfsFile } from '../vfs/tmpfs.js';
 import type { Dentry } from '../vfs/dentry.js';
 import { sysGetrandom } from '../char/random.js';
+import { sysMsync } from '../process/filemap.js';
+import type { ExecFsFile } from './image-file.js';
+import type { File } from '../vfs/file.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 
 /** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, BUS_ADRERR = 2;
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
@@ -86,6 +89,8 @@ export interface LinuxAbiOptions {
   parent?: LinuxAbi | null;
   /** the process this one was forked from (its tree; an engine of its own), when that is not `parent` */
   forkedFrom?: LinuxAbi | null;
+  /** the exec file system's images as files (image-file.ts), shared by the run's processes */
+  execImages?: Map<string, ExecFsFile>;
 }
 
 /**
@@ -182,8 +187,11 @@ export class LinuxAbi implements SyscallBridge {
    * profile's `execDenyWrite` says so (3.14: the image's VM_DENYWRITE mappings; lifecycle.ts)
    */
   exeNode: TmpfsFile | null = null;
-  /** the executables execve() can run */
+  /** mm->exe_file: the file the running image's segments are mapped from (image-file.ts); null: copied */
+  exeFile: File | null = null;
+  /** the executables execve() can run, and those images as files, one set for the processes of a run */
   readonly execFs: ExecFs | null;
+  readonly execImages: Map<string, ExecFsFile>;
   /** the board's bus (fork attaches the child's engine to it); null: fork answers -ENOSYS */
   readonly bus: PhysicalBus | null;
   /** getrandom's bytes; forked for each execve (AT_RANDOM) and each forked child */
@@ -210,6 +218,7 @@ export class LinuxAbi implements SyscallBridge {
     this.bus = o.bus ?? null;
     this.exeBytes = o.exeBytes ?? null;
     this.execFs = o.execFs ?? null;
+    this.execImages = o.execImages ?? o.forkedFrom?.execImages ?? o.parent?.execImages ?? new Map();
     this.tracer = o.tracer ?? null;
     this.parent = o.parent ?? null;
     const from = o.forkedFrom ?? this.parent;
@@ -327,6 +336,12 @@ export class LinuxAbi implements SyscallBridge {
       // __do_user_fault: tsk->thread.address, error_code, trap_no, then force_sig_fault
       s.faultAddress.set(t, f.address >>> 0);
       return s.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
+    }
+    if (f.signal === 'SIGBUS' && f.address !== null && f.pageFault === true) {
+      // do_page_fault's VM_FAULT_SIGBUS (a page of a mapped file past its end):
+      // __do_user_fault(addr, fsr, SIGBUS, BUS_ADRERR): as a SIGSEGV's, trap_no 14
+      s.faultAddress.set(t, f.address >>> 0);
+      return s.forceFault(t, SIGBUS, { code: BUS_ADRERR, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
     }
     if (f.signal === 'SIGBUS' && f.address !== null && f.fsr !== undefined) {
       // a device access's external abort (UnicornThread.onBusError: the FSR says synchronous
@@ -489,6 +504,8 @@ export class LinuxAbi implements SyscallBridge {
         return 0;
       case N.brk:
         return this.sysBrk(a[0]!);
+      case N.msync:
+        return sysMsync(this.mm.mappings, a[0]!, a[1]!, a[2]! | 0);
       case N.ARM_set_tls:
         t.engine.setReg(UC_ARM_REG_C13_C0_3, a[0]!);
         return 0;

@@ -11,7 +11,8 @@
  */
 import { EACCES, ENOENT, ENOEXEC } from '../base/errno.js';
 import { dentryPathRaw, dget, isNamedDir, type Dentry } from '../vfs/dentry.js';
-import type { Task } from '../vfs/file.js';
+import type { File, Task } from '../vfs/file.js';
+import { openExecFsImage, type ExecFsFile } from './image-file.js';
 import { MAY_EXEC, permission, ROOT_CRED, type Cred } from '../vfs/permission.js';
 import { RootfsFile } from '../vfs/rootfs.js';
 import { TmpfsFile } from '../vfs/tmpfs.js';
@@ -34,6 +35,8 @@ export interface ExecImage {
    * which becomes mm->exe_file: /proc/<pid>/exe follows its renames); null elsewhere
    */
   dentry: Dentry | null;
+  /** open the file the segments are mapped from (bprm->file, read-only; image-file.ts) */
+  open: () => File | number;
 }
 
 export interface OpenExecEnv {
@@ -42,8 +45,10 @@ export interface OpenExecEnv {
   check: ExecOpenCheck;
   /** the run's exec file system: images by absolute path, or -errno */
   execFs: ((path: string) => Uint8Array | number) | null;
-  /** the caller's own running image (what its /proc/<pid>/exe names), when it has one */
-  running: { path: string; bytes: Uint8Array; node: TmpfsFile | null } | null;
+  /** the caller's own running image (what its /proc/<pid>/exe names), when it has one; `file` the one its segments map */
+  running: { path: string; bytes: Uint8Array; node: TmpfsFile | null; file: File | null } | null;
+  /** the exec file system's images as files (LinuxAbi.execImages) */
+  images: Map<string, ExecFsFile>;
 }
 
 const O_RDONLY = 0;
@@ -67,7 +72,8 @@ export function openExec(env: OpenExecEnv, name: PathName): ExecImage | number {
       return typeof img === 'number' ? img : { ...img, viaExeLink: true };
     }
     const target = r.node.target;
-    if (env.running !== null && env.running.path === target) return { bytes: env.running.bytes, path: target, viaExeLink: true, node: env.running.node, dentry: null };
+    const run = env.running;
+    if (run !== null && run.path === target) return { bytes: run.bytes, path: target, viaExeLink: true, node: run.node, dentry: null, open: () => (run.file !== null ? run.file.get() : openExecFsImage(env.images, target, run.bytes)) };
     const img = imageAt(env, target, ROOT_CRED);
     return typeof img === 'number' ? img : { ...img, viaExeLink: true };
   }
@@ -82,7 +88,7 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     // not in the namespace: the run's exec file system
     const text = pathNameText(name);
     const bytes = env.execFs === null ? -ENOENT : env.execFs(text);
-    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null, dentry: null };
+    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null, dentry: null, open: () => openExecFsImage(env.images, text, bytes) };
   }
   const n = r.node;
   // v6.12 may_open: a directory, device, fifo or socket with MAY_EXEC -EACCES, before the permission
@@ -101,13 +107,12 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     return -EACCES;
   }
   if (n instanceof TmpfsFile) {
-    const bytes = new Uint8Array(n.size);
-    bytes.set(n.data.subarray(0, Math.min(n.backed, n.size)));
+    const bytes = n.contents();
     // the name it was found by (a jump's landing name, else the directory's entry: d_lookup)
     const dentry = r.dentry ?? (r.name !== '' && isNamedDir(r.dir) ? dget(r.dir, r.name, n) : null);
-    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, viaExeLink: false, node: n, dentry };
+    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, viaExeLink: false, node: n, dentry, open: () => n.open(O_RDONLY, env.task, r.path) };
   }
-  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null, dentry: null };
+  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null, dentry: null, open: () => n.open(O_RDONLY, env.task, r.path) };
   // sysfs and procfs files given an x bit: their text is no binary format the model knows
   return -ENOEXEC;
 }

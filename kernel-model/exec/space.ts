@@ -4,6 +4,8 @@ import {
   type AddressSpaceListener, type GuestAddressSpace, type PageBacking,
 } from '../../emulator/cpu/unicorn/address-space.js';
 import type { AddressSpace } from '../process/mm.js';
+import { privateFilePage } from '../process/filemap.js';
+import { R_SIGBUS } from '../process/vma.js';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -54,8 +56,8 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     const idx = (page - v.start) / PAGE_SIZE;
     const pa = v.pages![idx]!;
     if (pa < 0) return null;
-    // a frame shared copy-on-write (3.14 fork, `forkPinnedPages`) is mirrored read-only: the first write faults
-    if (v.cow != null && v.cow[idx] === 1) return (v.prot & PROT_WRITE) !== 0 ? { kind: 'ram', pa, prot: v.prot & ~PROT_WRITE, cow: true } : { kind: 'ram', pa, prot: v.prot };
+    // a frame shared copy-on-write (3.14 fork, `forkPinnedPages`; a private mapping's page of a file's cache) is mirrored read-only: the first write faults
+    if ((v.cow != null && v.cow[idx] === 1) || (v.fcache != null && privateFilePage(v, idx))) return (v.prot & PROT_WRITE) !== 0 ? { kind: 'ram', pa, prot: v.prot & ~PROT_WRITE, cow: true } : { kind: 'ram', pa, prot: v.prot };
     return { kind: 'ram', pa, prot: v.prot };
   }
 
@@ -64,7 +66,7 @@ export class ProcessGuestSpace implements GuestAddressSpace {
    * access (demand-zero). Returns false for a real fault (no VMA, or the protection
    * forbids it): the thread gets SIGSEGV.
    */
-  fault(va: number, access: 'read' | 'write' | 'fetch'): boolean {
+  fault(va: number, access: 'read' | 'write' | 'fetch'): boolean | 'SIGBUS' {
     va = va >>> 0;
     const v = this.mm.find(va);
     if (v === null) return false;
@@ -73,6 +75,15 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     if (v.kind === 'pfn') return true; // device page: mirrored by the engine's re-sync
     const idx = Math.floor((va - v.start) / PAGE_SIZE);
     const ps = v.pages!;
+    if (v.fcache != null) {
+      // a file's page: the kernel's fault path (filemap.ts; SIGBUS past the end of the file)
+      if (ps[idx]! >= 0 && access !== 'write') return true;
+      const r = this.mm.faultIn(va, need);
+      if (r === R_SIGBUS) return 'SIGBUS';
+      if (r < 0) return false;
+      this.demandFaults++;
+      return true;
+    }
     // a write to a page shared copy-on-write (mirrored read-only): do_wp_page
     if (ps[idx]! >= 0) return access === 'write' && v.cow != null && v.cow[idx] === 1 ? this.mm.writeFault(va) : true; // else faulted in by the kernel meanwhile
     const pa = this.mm.host.pages.allocZeroed();

@@ -4,7 +4,8 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { EFAULT, EINVAL, ENOMEM } from '../base/errno.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
-import { PROT_EXEC, PROT_READ, PROT_WRITE, R_NOMEM, R_PROT, R_UNMAPPED, TASK_SIZE, VmaSpace } from './vma.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, R_NOMEM, R_PROT, R_SIGBUS, R_UNMAPPED, TASK_SIZE, VmaSpace } from './vma.js';
+import { privateFilePage } from './filemap.js';
 
 export { accessOk, MAP_PRIVATE, MAP_SHARED, MMAP_BASE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, USER_BASE, VmaSpace, type ForkPinnedPages, type Vma, type VmaRef } from './vma.js';
 
@@ -113,6 +114,7 @@ export class AddressSpace extends VmaSpace {
       throw new GuestTrap('SIGSEGV', va, `${write ? 'write' : 'read'} not permitted by the mapping's protection (${protString(v.prot)})`);
     }
     if (code === R_NOMEM) throw new GuestTrap('SIGBUS', va, 'out of memory faulting in a page');
+    if (code === R_SIGBUS) throw new GuestTrap('SIGBUS', va, `${write ? 'write to' : 'read from'} a page of a mapped file past its end`);
     throw new GuestTrap('SIGBUS', va, `bus error on device mapping (status ${code})`);
   }
 
@@ -149,9 +151,11 @@ export class AddressSpace extends VmaSpace {
     this.chargeMem();
     ram = this.host.bus.ramAt(pa, size);
     if (ram === null) this.trap(va, -10, false);
-    // a copy-on-write page is cached read-only: a store misses and breaks the sharing in resolve()
+    // a copy-on-write page (a fork's, or a private mapping's page of a file) is cached
+    // read-only: a store misses and breaks the sharing in resolve()
     const lv = this.last!;
-    this.fillTlb(va, lv.cow != null && lv.cow[(va - lv.start) >>> PAGE_SHIFT] === 1 ? lv.prot & ~PROT_WRITE : lv.prot, ram, pa);
+    const i = (va - lv.start) >>> PAGE_SHIFT;
+    this.fillTlb(va, (lv.cow != null && lv.cow[i] === 1) || (lv.fcache != null && privateFilePage(lv, i)) ? lv.prot & ~PROT_WRITE : lv.prot, ram, pa);
     o = pa - ram.base;
     return size === 4 ? ram.read32(o) : size === 2 ? ram.read16(o) : ram.read8(o);
   }

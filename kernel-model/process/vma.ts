@@ -1,5 +1,7 @@
-import { EINVAL, ENOMEM } from '../base/errno.js';
+import { EACCES, EINVAL, ENOMEM } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
+import { PC_SIGBUS, privateFilePage, type FileMapper, type PageCache } from './filemap.js';
+import { dupMmap, type ForkOps, type ForkPinnedPages } from './dup-mmap.js';
 import { madviseRange, MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, type MadviseOps, type MadviseRemoveAccess } from './madvise.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
 
@@ -89,29 +91,23 @@ export interface Vma {
   shm?: ShmObject | null;
   /** vm_file: the file mmap mapped (what /proc/<pid>/maps names, kernel-model/vfs/procfs.ts); null or absent: anonymous */
   file?: File | null;
+  /**
+   * a regular file's page cache (filemap.ts) this VMA maps: `pages` holds the cache's frames
+   * (not the VMA's) where `own` is not 1
+   */
+  fcache?: PageCache | null;
+  /** a MAP_PRIVATE file mapping: 1 where the page is the VMA's own copy (written: copy on write) */
+  own?: Uint8Array | null;
 }
 
-/**
- * What a fork does with a private anonymous page that is pinned (get_user_pages: a VFIO DMA
- * mapping's), and with the others:
- * - 'cow-shared': 3.14 dup_mmap -> copy_page_range -> copy_one_pte: every private page is
- *   write-protected in both processes and shared, pinned or not; the first to write gets a copy
- *   (do_wp_page), unless it is the page's only mapper by then (reuse_swap_page: page_mapcount
- *   1): the device's pinned frame stays with whoever did not write, so a parent that writes its
- *   DMA buffer after a fork writes a copy the device never sees; and a read-only pin taken after
- *   the fork (get_user_pages without FOLL_WRITE) pins the frame both still share, which the
- *   pinner's own next write leaves behind the same way
- * - 'copy': v6.12 copy_present_pte -> copy_present_page: a maybe-DMA-pinned anonymous page is
- *   copied for the child at fork time and the parent keeps its frame, writable (commit
- *   70e806e4e645, "mm: Do early cow for pinned pages during fork() for ptes", v5.9); the model
- *   copies the unpinned pages at fork too (forkInto says why that is exact)
- */
-export type ForkPinnedPages = 'cow-shared' | 'copy';
+export type { ForkPinnedPages } from './dup-mmap.js';
 
 /** resolve()'s failures */
 export const R_UNMAPPED = -1;
 export const R_PROT = -2;
 export const R_NOMEM = -3;
+/** a page wholly past the end of a mapped file (filemap.ts PC_SIGBUS) */
+export const R_SIGBUS = PC_SIGBUS;
 
 /**
  * The VMAs of a process address space and their pages (mm_struct's VMA tree and page tables):
@@ -120,7 +116,7 @@ export const R_NOMEM = -3;
  * AddressSpace (mm.ts) adds the user accessors, their translation cache, copy_{from,to}_user,
  * get_user_pages and the locked_vm counters.
  */
-export class VmaSpace {
+export class VmaSpace implements FileMapper {
   /** mm->start_brk, mm->brk and mm->start_stack (what /proc/<pid>/maps calls [heap] and [stack]; 0: none), set by exec and brk */
   startBrk = 0;
   brk = 0;
@@ -241,6 +237,18 @@ export class VmaSpace {
     this.flushTlb();
     const ps = v.pages;
     if (ps === null || v.shm != null) return; // a shared object's frames are the object's (shmPut)
+    if (v.fcache != null) {
+      // a file mapping: the cache's frames stay the cache's; a private copy is the VMA's
+      const own = v.own ?? null;
+      for (let i = from; i < to; i++) {
+        if (own !== null && own[i] === 1) {
+          own[i] = 0;
+          this.host.pages.put(ps[i]!);
+        }
+        ps[i] = -1;
+      }
+      return;
+    }
     const cow = v.cow ?? null;
     for (let i = from; i < to; i++) {
       const pa = ps[i]!;
@@ -301,10 +309,13 @@ export class VmaSpace {
       vmShared: v.vmShared,
       shm: v.shm ?? null,
       file: v.file ?? null,
+      own: v.own ? v.own.slice(idx) : null,
     };
     if (v.shm != null) v.shm.refs++;
+    v.fcache?.attach(this, upper);
     if (v.pages) v.pages = v.shm != null ? v.pages.subarray(0, idx) : v.pages.slice(0, idx);
     if (v.cow) v.cow = v.cow.slice(0, idx);
+    if (v.own) v.own = v.own.slice(0, idx);
     v.end = addr;
     v.ref?.get();
     this.insert(upper);
@@ -334,6 +345,7 @@ export class VmaSpace {
     this.flushTlb();
     this.dropPages(v, 0, v.pages ? v.pages.length : 0);
     this.shmPut(v);
+    v.fcache?.detach(v);
     const i = this.vmas.indexOf(v);
     if (i >= 0) this.vmas.splice(i, 1);
     if (this.last === v) this.last = null;
@@ -356,95 +368,38 @@ export class VmaSpace {
       if (cur >= end) break;
     }
     if (cur < end) return -ENOMEM;
+    // mprotect_fixup's VM_MAY* test (mm/mprotect.c, 3.14 and v6.12): a MAP_SHARED mapping of a
+    // file not opened for writing has no VM_MAYWRITE (do_mmap cleared it): -EACCES. Choice:
+    // checked before any VMA changes (Linux has changed the VMAs before the refusing one)
+    if ((prot & PROT_WRITE) !== 0) {
+      for (const v of this.vmas) {
+        if (v.end > addr && v.start < end && v.fcache != null && (v.flags & MAP_SHARED) !== 0 && v.vmShared !== true) return -EACCES;
+      }
+    }
     for (const v of this.carve(addr, end)) v.prot = prot;
     this.flushTlb();
     return 0;
   }
 
-  /**
-   * dup_mmap (kernel/fork.c): every VMA of this address space is reproduced in `child` (empty,
-   * freshly created), but those marked VM_DONTCOPY (madvise MADV_DONTFORK: the child has no
-   * mapping there, 3.14 and v6.12 alike). Per VMA (copy_page_range):
-   * - a device (VM_PFNMAP) VMA maps the same physical range, taking a reference on its file
-   *   (vm_area_dup + get_file);
-   * - a MAP_SHARED anonymous VMA maps the same ShmObject (a reference on its shmem file:
-   *   vm_area_dup + get_file; copy_page_range copies no page of a shared mapping, 3.14 and
-   *   v6.12 alike): every page, touched before the fork or after it by either process, is one
-   *   frame both see, pinned or not, and no write of either is copy-on-write;
-   * - a private anonymous VMA, `pinned` 'cow-shared' (3.14 copy_one_pte): every materialised
-   *   page, pinned or not, is one frame both processes map copy-on-write (Vma.cow: both lose
-   *   write permission on it, ptep_set_wrprotect; the first writer gets a copy unless it is the
-   *   last mapper by then: breakCow); untouched pages stay demand-zero, each process's own;
-   * - a private anonymous VMA, 'copy' (v6.12): each materialised page gets a new frame with a
-   *   copy of its bytes. Choice for the unpinned pages: v6.12 copy_present_pte shares them
-   *   copy-on-write and copies only the maybe-DMA-pinned ones (copy_present_page, commit
-   *   70e806e4e645), but a later pin of a shared anonymous page unshares it first (FOLL_PIN:
-   *   FAULT_FLAG_UNSHARE for a read-only pin, commit a7f226604170 "mm/gup: trigger
-   *   FAULT_FLAG_UNSHARE when R/O-pinning a possibly shared anonymous page", v5.19; a break of
-   *   COW for FOLL_WRITE), so no device can hold a frame two processes share and a copy made at
-   *   fork cannot be told from one made at the first write (about 4 KiB of memcpy per touched
-   *   page: a static busybox has touched about a hundred at fork).
-   * The Unicorn mirror maps a shared page read-only; the engine hands the CPU's first write to
-   * the address space (UnicornEngine.cowWrite), atomics (LDREX/STREX) included.
-   * Returns 0, or -ENOMEM (the child keeps what was copied; the caller releases it).
-   */
+  /** dup_mmap (kernel/fork.c): dup-mmap.ts dupMmap says what each VMA becomes in `child` */
   forkInto(child: VmaSpace, pinned: ForkPinnedPages = 'copy'): number {
-    const pages = this.host.pages;
-    const share = pinned === 'cow-shared' ? pages.sharers : undefined;
-    let shared = false;
-    for (const v of this.vmas) {
-      if (v.dontCopy === true) continue;
-      const c: Vma = { ...v, pages: null, cow: null, shm: null };
-      if (v.kind !== 'anon') {
-        v.ref?.get();
-        child.insert(c);
-        continue;
-      }
-      if (v.shm != null) {
-        v.shm.refs++;
-        c.shm = v.shm;
-        c.pages = v.pages;
-        v.ref?.get();
-        child.insert(c);
-        continue;
-      }
-      const ps = v.pages!;
-      const cp = new Float64Array(ps.length).fill(-1);
-      c.pages = cp;
-      // VM_WIPEONFORK: the child's copy starts empty, the flag kept (dup_mmap)
-      if (v.wipeOnFork === true) {
-        child.insert(c);
-        continue;
-      }
-      for (let i = 0; i < ps.length; i++) {
-        const src = ps[i]!;
-        if (src < 0) continue;
-        if (share !== undefined) {
-          // copy_one_pte, every private page: write-protected in both, one more mapper and one more reference
-          share.set(src, (share.get(src) ?? 1) + 1);
-          pages.get(src);
-          (v.cow ??= new Uint8Array(ps.length))[i] = 1;
-          (c.cow ??= new Uint8Array(ps.length))[i] = 1;
-          cp[i] = src;
-          shared = true;
-          continue;
-        }
-        const dst = pages.allocZeroed();
-        if (dst < 0) {
-          child.insert(c);
-          return -ENOMEM;
-        }
-        this.copyFrame(src, dst);
-        cp[i] = dst;
-      }
-      child.insert(c);
-    }
-    if (shared) {
-      // the parent's shared pages lost their write permission (ptep_set_wrprotect)
-      this.flushTlb();
-      for (const v of this.vmas) if (v.cow) this.frameListener?.(v.start, v.end);
-    }
-    return 0;
+    return dupMmap(this.forkOps(), child.forkOps(), pinned);
+  }
+
+  /** dup-mmap.ts's view of this space (the parent's and the child's) */
+  protected forkOps(): ForkOps {
+    return {
+      space: this,
+      vmas: this.vmas,
+      host: this.host,
+      insert: (v) => this.insert(v),
+      copyFrame: (src, dst) => this.copyFrame(src, dst),
+      wrprotected: () => {
+        // the parent's shared pages lost their write permission (ptep_set_wrprotect)
+        this.flushTlb();
+        for (const v of this.vmas) if (v.cow) this.frameListener?.(v.start, v.end);
+      },
+    };
   }
 
   /** copy one page frame to another (copy_user_highpage: a fork's copy, a copy-on-write break) */
@@ -544,19 +499,52 @@ export class VmaSpace {
     return pa;
   }
 
+  /**
+   * The first write to page `idx` of a MAP_PRIVATE file mapping (mm/memory.c do_wp_page, or
+   * do_cow_fault when not yet mapped): the VMA gets its own anonymous copy of the file's frame.
+   * Returns the copy's frame, or R_NOMEM.
+   */
+  private copyFilePage(v: Vma, idx: number): number {
+    const ps = v.pages!;
+    const pa = this.host.pages.allocZeroed();
+    if (pa < 0) return R_NOMEM;
+    this.copyFrame(ps[idx]!, pa);
+    ps[idx] = pa;
+    (v.own ??= new Uint8Array(ps.length))[idx] = 1;
+    this.flushTlb();
+    const va = v.start + idx * PAGE_SIZE;
+    this.frameListener?.(va, va + PAGE_SIZE);
+    return pa;
+  }
+
+  /**
+   * The file of `v` shrank (filemap.ts PageCache.truncate): its pages from `fromIdx` leave the
+   * page tables, private copies too (unmap_mapping_range, even_cows); the next access faults,
+   * SIGBUS past the end
+   */
+  zapFile(v: Vma, fromIdx: number): void {
+    const n = v.pages !== null ? v.pages.length : 0;
+    if (fromIdx >= n) return;
+    this.dropPages(v, fromIdx, n);
+    this.frameListener?.(v.start + fromIdx * PAGE_SIZE, v.end);
+  }
+
   /** the CPU wrote the present page at va, mapped read-only because it is shared copy-on-write: break the sharing (true), else false */
   writeFault(va: number): boolean {
     const v = this.find(va >>> 0);
-    if (v === null || v.kind !== 'anon' || (v.prot & PROT_WRITE) === 0 || !v.cow) return false;
+    if (v === null || v.kind !== 'anon' || (v.prot & PROT_WRITE) === 0) return false;
     const idx = ((va >>> 0) - v.start) >>> PAGE_SHIFT;
-    if (v.cow[idx] !== 1) return false;
+    if (v.pages![idx]! >= 0 && privateFilePage(v, idx)) return this.copyFilePage(v, idx) >= 0;
+    if (!v.cow || v.cow[idx] !== 1) return false;
     return this.breakCow(v, idx) >= 0;
   }
 
   /** whether the page at va is shared copy-on-write (mapped without write permission for now) */
   isCow(va: number): boolean {
     const v = this.find(va >>> 0);
-    return v !== null && v.cow != null && v.cow[((va >>> 0) - v.start) >>> PAGE_SHIFT] === 1;
+    if (v === null) return false;
+    const idx = ((va >>> 0) - v.start) >>> PAGE_SHIFT;
+    return (v.cow != null && v.cow[idx] === 1) || (v.fcache != null && v.pages![idx]! >= 0 && privateFilePage(v, idx));
   }
 
   /** execve (fs/exec.c exec_mmap): drop every mapping; the address space stays usable for the new image */
@@ -577,6 +565,11 @@ export class VmaSpace {
    * Physical address for an access, faulting anonymous pages in. Returns pa >= 0 or
    * R_UNMAPPED / R_PROT / R_NOMEM. `need` is PROT_READ/PROT_WRITE/PROT_EXEC.
    */
+  /** the fault path for an access `need` at va (the Unicorn mirror's demand faults): resolve() */
+  faultIn(va: number, need: number): number {
+    return this.resolve(va >>> 0, need);
+  }
+
   protected resolve(va: number, need: number): number {
     const v = this.find(va);
     if (v === null) return R_UNMAPPED;
@@ -585,6 +578,17 @@ export class VmaSpace {
     const idx = (va - v.start) >>> PAGE_SHIFT;
     const ps = v.pages!;
     let pa = ps[idx]!;
+    if (v.fcache != null) {
+      if (pa < 0) {
+        // shmem_fault / filemap_fault: the cache's frame (SIGBUS past the end of the file)
+        pa = v.fcache.frame(v.pgoff + idx);
+        if (pa < 0) return pa;
+        ps[idx] = pa;
+      }
+      // a write to a private mapping's page of the file: do_cow_fault / do_wp_page copy it
+      if ((need & PROT_WRITE) !== 0 && privateFilePage(v, idx)) pa = this.copyFilePage(v, idx);
+      return pa < 0 ? pa : pa + (va & PAGE_MASK);
+    }
     if (pa < 0) {
       pa = this.host.pages.allocZeroed();
       if (pa < 0) return R_NOMEM;

@@ -246,7 +246,7 @@ describe('execve\'s open of the image (do_open_exec / do_open_execat)', () => {
     const run = (uid: number, name: string): unknown => {
       let r: unknown;
       inProcess(m, uid, (p) => {
-        const img = openExec({ vfs: v, task: m.sys.taskOf(p.proc, null), check, execFs, running: null }, name);
+        const img = openExec({ vfs: v, task: m.sys.taskOf(p.proc, null), check, execFs, running: null, images: new Map() }, name);
         r = typeof img === 'number' ? img : img.path;
       });
       return r;

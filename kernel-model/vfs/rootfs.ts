@@ -11,6 +11,13 @@
  */
 import { EINVAL, EROFS } from '../base/errno.js';
 import { File, type DirEntry, type FileOps } from './file.js';
+import { PageCache, type FileBacking } from '../process/filemap.js';
+
+/**
+ * the mount's page caches of the files processes map, by path (filemap.ts; the model's rootfs
+ * nodes are made at each lookup, the cache is the inode's: one per file)
+ */
+export type RootfsCaches = Map<string, PageCache>;
 
 /** what the source says about one path ("/bin/sh", "/" for the root): null when absent */
 export type RootfsEntry =
@@ -32,11 +39,11 @@ function hashIno(p: string): number {
 export class RootfsDir {
   readonly kind = 'dir' as const;
   readonly ino: number;
-  constructor(readonly src: RootfsSource, readonly path: string, readonly mode: number, private readonly names: readonly string[]) {
+  constructor(readonly src: RootfsSource, readonly path: string, readonly mode: number, private readonly names: readonly string[], readonly caches: RootfsCaches = new Map()) {
     this.ino = hashIno(path);
   }
   lookup(name: string): RootfsDir | RootfsFile | { kind: 'link'; ino: number; target: string } | null {
-    return rootfsNode(this.src, this.path === '/' ? `/${name}` : `${this.path}/${name}`);
+    return rootfsNode(this.src, this.path === '/' ? `/${name}` : `${this.path}/${name}`, this.caches);
   }
   list(): DirEntry[] {
     const out: DirEntry[] = [];
@@ -49,11 +56,23 @@ export class RootfsDir {
 }
 
 /** a rootfs regular file: readable, never writable */
-export class RootfsFile {
+export class RootfsFile implements FileBacking {
   readonly kind = 'file' as const;
   readonly ino: number;
-  constructor(readonly path: string, readonly mode: number, private readonly bytes: () => Uint8Array) {
+  constructor(readonly path: string, readonly mode: number, private readonly bytes: () => Uint8Array, readonly caches: RootfsCaches = new Map()) {
     this.ino = hashIno(path);
+  }
+  // ---- FileBacking (filemap.ts): filemap_fault's view of the file; never written ----
+  fileSize(): number {
+    return this.size;
+  }
+  readPage(idx: number, dst: Uint8Array): void {
+    const d = this.bytes();
+    const from = idx * 4096;
+    if (from < d.length) dst.set(d.subarray(from, Math.min(d.length, from + 4096)));
+  }
+  detached(): void {
+    this.caches.delete(this.path);
   }
   get size(): number {
     return this.bytes().length;
@@ -64,12 +83,12 @@ export class RootfsFile {
   open = (flags: number, _task: unknown, path: string): File | number => ((flags & O_ACCMODE) !== 0 ? -EROFS : new File(rootfsFops, this, flags, path));
 }
 
-export function rootfsNode(src: RootfsSource, path: string): RootfsDir | RootfsFile | { kind: 'link'; ino: number; target: string } | null {
+export function rootfsNode(src: RootfsSource, path: string, caches: RootfsCaches = new Map()): RootfsDir | RootfsFile | { kind: 'link'; ino: number; target: string } | null {
   const e = src(path);
   if (e === null) return null;
-  if (e.kind === 'dir') return new RootfsDir(src, path, e.mode, e.names);
+  if (e.kind === 'dir') return new RootfsDir(src, path, e.mode, e.names, caches);
   if (e.kind === 'link') return { kind: 'link', ino: hashIno(path), target: e.target };
-  return new RootfsFile(path, e.mode, e.bytes);
+  return new RootfsFile(path, e.mode, e.bytes, caches);
 }
 
 export const rootfsFops: FileOps = {
@@ -82,6 +101,21 @@ export const rootfsFops: FileOps = {
     return r < 0 ? r : n;
   },
   write: () => -EROFS,
+  /**
+   * generic_file_readonly_mmap's effect (mm/filemap.c): the file's pages through its page cache
+   * (filemap_fault), one per file whoever maps it. The rootfs is never written, so the frames
+   * hold the file's bytes; do_mmap refused MAP_SHARED+PROT_WRITE on the O_RDONLY file before.
+   */
+  mmap(f, task, v) {
+    const n = f.priv as RootfsFile;
+    let c = n.caches.get(n.path);
+    if (c === undefined) {
+      c = new PageCache(task.mm.host, n);
+      n.caches.set(n.path, c);
+    }
+    c.attach(task.mm, v);
+    return 0;
+  },
   llseek(f, offset, whence) {
     const size = (f.priv as RootfsFile).size;
     const p = whence === 0 ? offset : whence === 1 ? f.pos + offset : whence === 2 ? size + offset : -1;

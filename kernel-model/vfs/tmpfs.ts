@@ -21,6 +21,7 @@ import { EFBIG, EINVAL, ENOSPC, ENXIO, ETXTBSY } from '../base/errno.js';
 import { File, FMODE_WRITE, type DirEntry, type FileOps, type Task } from './file.js';
 import type { Dentry, NamedDir } from './dentry.js';
 import { nodeType } from './ramdir.js';
+import { PageCache, type FileBacking } from '../process/filemap.js';
 
 /** the mount's capacity (bytes of file data): the "small" tmpfs of docs/UNICORN.md */
 export const TMPFS_MAX_BYTES = 4 << 20;
@@ -132,8 +133,8 @@ export class TmpfsWhiteout {
   open = (): number => -ENXIO;
 }
 
-/** a tmpfs regular file */
-export class TmpfsFile {
+/** a tmpfs regular file; while a process maps it, its page cache (filemap.ts) holds the mapped pages */
+export class TmpfsFile implements FileBacking {
   readonly kind = 'file' as const;
   readonly ino: number;
   /** bytes [0, backed) are stored in `data`; [backed, size) is a hole */
@@ -148,8 +149,80 @@ export class TmpfsFile {
    * kernel-model/exec/lifecycle.ts)
    */
   writecount = 0;
+  /** the page cache while a VMA maps the file (a page with a frame there is held by the frame), else null */
+  cache: PageCache | null = null;
   constructor(readonly fs: Tmpfs, public mode = 0o644, public uid = 0) {
     this.ino = fs.nextIno++;
+  }
+
+  // ---- FileBacking (filemap.ts): shmem_fault's view of the file ----
+  fileSize(): number {
+    return this.size;
+  }
+  /** shmem_getpage allocating the page: the bytes up to its end are stored and counted (-ENOSPC: SIGBUS) */
+  reservePage(idx: number): number {
+    return this.reserve(Math.min(this.size, (idx + 1) * PAGE));
+  }
+  readPage(idx: number, dst: Uint8Array): void {
+    const from = idx * PAGE;
+    if (from < this.backed) dst.set(this.data.subarray(from, Math.min(this.backed, from + PAGE)));
+  }
+  writeBackPage(idx: number, src: Uint8Array): void {
+    const from = idx * PAGE;
+    if (from < this.backed) this.data.set(src.subarray(0, Math.min(this.backed - from, PAGE)), from);
+  }
+  detached(): void {
+    this.cache = null;
+  }
+
+  /** the file's bytes (0 .. size) as read() gives them: an exec's image (open-exec.ts) */
+  contents(): Uint8Array {
+    const bytes = new Uint8Array(this.size);
+    bytes.set(this.data.subarray(0, Math.min(this.backed, this.size)));
+    const c = this.cache;
+    if (c !== null) {
+      for (const [idx, pa] of c.frames) {
+        const off = idx * PAGE;
+        if (off < this.size) c.copyFrame(pa, 0, bytes, off, Math.min(PAGE, this.size - off), false);
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * read() or write() of [pos, pos + len) while the file is mapped: page by page, a page with a
+   * frame in the cache through the frame (what every mapping sees), the others through the
+   * stored bytes (reads: zeros in the hole). Returns the bytes done, or -EFAULT when none.
+   */
+  xferMapped(task: Task, buf: number, pos: number, len: number, toUser: boolean): number {
+    const c = this.cache!;
+    let done = 0;
+    while (done < len) {
+      const p = pos + done;
+      const idx = Math.floor(p / PAGE);
+      const off = p - idx * PAGE;
+      const k = Math.min(PAGE - off, len - done);
+      const pa = c.frames.get(idx);
+      let r: number;
+      if (pa !== undefined) {
+        if (toUser) {
+          c.copyFrame(pa, off, XFER, 0, k, false);
+          r = task.mm.copyToUser(buf + done, XFER, 0, k);
+        } else {
+          r = task.mm.copyFromUser(XFER, 0, buf + done, k);
+          if (r >= 0) c.copyFrame(pa, off, XFER, 0, k, true);
+        }
+      } else if (!toUser) {
+        r = task.mm.copyFromUser(this.data, p, buf + done, k);
+      } else {
+        const stored = Math.max(0, Math.min(k, this.backed - p));
+        r = stored > 0 ? task.mm.copyToUser(buf + done, this.data, p, stored) : 0;
+        if (r >= 0 && stored < k) r = task.mm.copyToUser(buf + done + stored, ZEROS, 0, k - stored);
+      }
+      if (r < 0) return done > 0 ? done : r;
+      done += k;
+    }
+    return done;
   }
 
   /**
@@ -201,7 +274,10 @@ export class TmpfsFile {
       this.data.fill(0, len, this.backed);
       this.backed = len;
     }
+    const shrunk = len < this.size;
     this.size = len;
+    // truncate_setsize -> truncate_pagecache: the mappings lose the pages past the new end
+    if (shrunk && this.cache !== null) this.cache.truncate(len);
     return 0;
   }
 
@@ -211,7 +287,7 @@ export class TmpfsFile {
   }
 
   /** store bytes up to `end`: -ENOSPC past the mount's capacity; the gap from `backed` is filled and counted */
-  private reserve(end: number): number {
+  reserve(end: number): number {
     if (end <= this.backed) return 0;
     if (this.counted && this.fs.used + (end - this.backed) > TMPFS_MAX_BYTES) return -ENOSPC;
     if (end > this.data.length) {
@@ -229,6 +305,7 @@ export class TmpfsFile {
     if (count === 0) return 0;
     const r = this.reserve(pos + count);
     if (r < 0) return r;
+    if (this.cache !== null) return this.xferMapped(task, buf, pos, count, false);
     const c = task.mm.copyFromUser(this.data, pos, buf, count);
     return c < 0 ? c : count;
   }
@@ -241,6 +318,8 @@ export class TmpfsFile {
 
 /** `n` zero bytes, shared (reads of a hole) */
 const ZEROS = new Uint8Array(PAGE);
+/** host-only: a page bounce buffer between user memory and a page-cache frame (xferMapped) */
+const XFER = new Uint8Array(PAGE);
 
 export const tmpfsFops: FileOps = {
   name: 'tmpfs',
@@ -252,6 +331,7 @@ export const tmpfsFops: FileOps = {
     const n = f.priv as TmpfsFile;
     if (pos >= n.size) return 0;
     const len = Math.min(count, n.size - pos);
+    if (n.cache !== null) return n.xferMapped(task, buf, pos, len, true);
     // the stored part, then the hole's zeros
     const stored = Math.max(0, Math.min(len, n.backed - pos));
     if (stored > 0) {
@@ -274,6 +354,15 @@ export const tmpfsFops: FileOps = {
       f.pos = pos;
     }
     return n.write(task, buf, count, pos);
+  },
+  /**
+   * shmem_mmap (mm/shmem.c, 3.14 and v6.12): the VMA maps the file's pages (shmem_vm_ops:
+   * shmem_fault); do_mmap checked the access modes before (syscalls.ts sysMmap)
+   */
+  mmap(f, task, v) {
+    const n = f.priv as TmpfsFile;
+    (n.cache ??= new PageCache(task.mm.host, n)).attach(task.mm, v);
+    return 0;
   },
   /**
    * shmem_file_llseek (mm/shmem.c, 3.14 and v6.12): SEEK_SET/CUR/END through

@@ -16,6 +16,7 @@ import { bindToVfio, type BindResult } from '../../guest-tests/admin/bind.js';
 import { Libc } from '../../guest-tests/lib/libc.js';
 import { pl330VfioTest } from '../../guest-tests/pl330-vfio-test/main.js';
 import { execElf, type ArmProcess } from '../../kernel-model/exec/exec.js';
+import { RootfsFile } from '../../kernel-model/vfs/rootfs.js';
 import type { Sys } from '../../kernel-model/uapi/sys.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { pl330ProgramAbi } from '../scenarios/expected.js';
@@ -157,7 +158,10 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   let insnLimitHit = false;
   try {
     const execFs = hostExecFs({ rootfs: opts.rootfs ?? null, busybox: opts.busybox === undefined ? busyboxPath() : opts.busybox, files: opts.execFiles });
-    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice, execFs });
+    // a program the rootfs holds at argv[0] runs from that file (its segments mapped from it)
+    const inRoot = opts.rootfs && opts.argv0.startsWith('/') ? system.vfs.walk(opts.argv0, true) : null;
+    const file = inRoot !== null && typeof inRoot !== 'number' && inRoot.node instanceof RootfsFile ? inRoot.node.open(0, null, inRoot.path) : null;
+    arm = execElf({ layer: system.syscalls, proc, cpu: system.cpu, bus: m.bus, elf: elfBytes, argv, prng, tracer: m.tracer, log: system.kernel.log, quantum: opts.quantum, timeslice: opts.timeslice, execFs, file: typeof file === 'number' ? null : file });
     const a = arm;
     if (opts.bind !== null) a.abi.onBeforeTeardown = () => { signals = vfioSignals(system, device); };
     const counted = opts.countDevice;

@@ -46,9 +46,10 @@ export interface GuestAddressSpace {
   /**
    * Optional demand paging: the CPU touched `va`, whose page is not mirrored (pageAt gave
    * null). Return true after materialising the page (the engine then mirrors it and the
-   * access is retried), false for a real fault (SIGSEGV).
+   * access is retried), false for a real fault (SIGSEGV), 'SIGBUS' for a page the kernel's
+   * fault path refuses with VM_FAULT_SIGBUS (a page of a mapped file past its end).
    */
-  fault?(va: number, access: 'read' | 'write' | 'fetch'): boolean;
+  fault?(va: number, access: 'read' | 'write' | 'fetch'): boolean | 'SIGBUS';
 }
 
 /** Linux mmap/mprotect protection bits (PROT_*) to Unicorn's UC_PROT_* (same values). */

@@ -452,8 +452,13 @@ export class UnicornEngine {
    */
   demandFault(va: number, access: 'read' | 'write' | 'fetch'): boolean {
     const space = this.space;
+    this.busFault = false;
     if (space === null || space.fault === undefined) return false;
-    if (!space.fault(va, access)) return false;
+    const r = space.fault(va, access);
+    if (r !== true) {
+      this.busFault = r === 'SIGBUS';
+      return false;
+    }
     const page = va - (va % PAGE_SIZE);
     const b = space.pageAt(page);
     if (b === null) return false;
@@ -486,6 +491,9 @@ export class UnicornEngine {
     const n = this.space!.pageAt(va);
     return n !== null && n.kind === 'ram' && n.cow !== true && n.prot === b.prot && n.pa === b.pa - dir * PAGE_SIZE;
   }
+
+  /** the last demand fault was refused with SIGBUS (a page of a mapped file past its end: GuestAddressSpace.fault) */
+  busFault = false;
 
   /** a demand fault was refused because the mirror had REGION_LIMIT regions (the fault report says so) */
   regionLimitHit = false;

@@ -92,6 +92,8 @@ export interface GuestFault {
   asynchronous?: boolean;
   /** the access size in bytes, when known (a device access) */
   size?: number;
+  /** a SIGBUS of the page-fault path (VM_FAULT_SIGBUS), not a device's external abort */
+  pageFault?: boolean;
   /** the mirror could not map a page the process has (REGION_LIMIT): a host limit, not a guest fault */
   hostLimit?: boolean;
 }
@@ -682,6 +684,13 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     const fsr = (unmapped ? 0x7 : 0xf) | (access === 'write' ? 0x800 : 0);
     this.fault = { signal: 'SIGSEGV', address: addr, pc: access === 'fetch' ? addr : pc, access, reason: unmapped ? `${access} of unmapped address` : `${access} not permitted`, fsr };
     if (type === UC_MEM_FETCH_PROT) this.fault.reason = 'fetch from non-executable page';
+    if (unmapped && e.busFault) {
+      // the kernel's fault path answered VM_FAULT_SIGBUS (arch/arm/mm/fault.c do_page_fault:
+      // SIGBUS, BUS_ADRERR, through __do_user_fault like a SIGSEGV)
+      this.fault.signal = 'SIGBUS';
+      this.fault.reason = `${access} of a page of a mapped file past its end`;
+      this.fault.pageFault = true;
+    }
     if (unmapped && e.regionLimitHit) {
       // a host limit, not the program's fault: no handler gets it (pinFault), and the report says so
       this.fault.reason = `${access} of a page the Unicorn mirror could not map: it holds ${REGION_LIMIT} regions, Unicorn 2.0's limit`;

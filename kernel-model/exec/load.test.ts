@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { PhysicalBus } from '../../emulator/bus.js';
+import { Prng } from '../../emulator/prng.js';
+import { AddressSpace } from '../process/mm.js';
+import { FakePageAllocator } from '../process/testing/fake-pages.js';
+import type { Process } from '../process/process.js';
+import type { Task } from '../vfs/file.js';
+import { openExecFsImage, type ExecFsFile } from './image-file.js';
+import { loadElfImage } from './load.js';
+
+const RAM = 0x80000000;
+
+/**
+ * A static ARM ET_EXEC: text at 0x10000 (offset 0, 0x1800 bytes, R+X, the headers in it),
+ * data at 0x12100 (offset 0x2100, 0x100 bytes of file, 0x2000 in memory: bss after it, RW),
+ * then 0x200 bytes of 0xee
+ */
+function tinyElf(): Uint8Array {
+  const b = new Uint8Array(0x2400);
+  const dv = new DataView(b.buffer);
+  b.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]);
+  dv.setUint16(16, 2, true); // ET_EXEC
+  dv.setUint16(18, 40, true); // EM_ARM
+  dv.setUint32(20, 1, true);
+  dv.setUint32(24, 0x10100, true); // entry
+  dv.setUint32(28, 52, true); // phoff
+  dv.setUint16(40, 52, true);
+  dv.setUint16(42, 32, true);
+  dv.setUint16(44, 2, true);
+  dv.setUint16(46, 40, true);
+  const ph = (i: number, off: number, va: number, filesz: number, memsz: number, flags: number): void => {
+    const o = 52 + i * 32;
+    dv.setUint32(o, 1, true); // PT_LOAD
+    dv.setUint32(o + 4, off, true);
+    dv.setUint32(o + 8, va, true);
+    dv.setUint32(o + 12, va, true);
+    dv.setUint32(o + 16, filesz, true);
+    dv.setUint32(o + 20, memsz, true);
+    dv.setUint32(o + 24, flags, true);
+    dv.setUint32(o + 28, 0x1000, true);
+  };
+  ph(0, 0, 0x10000, 0x1800, 0x1800, 5);
+  ph(1, 0x2100, 0x12100, 0x100, 0x2000, 6);
+  for (let i = 0x100; i < 0x1800; i++) b[i] = i & 0xff;
+  for (let i = 0x2100; i < 0x2200; i++) b[i] = 0xd0;
+  // the file's bytes after the data segment's (a section table): a mapping shows them but for padzero
+  b.fill(0xee, 0x2200);
+  return b;
+}
+
+function setup() {
+  const bus = new PhysicalBus();
+  bus.addRam('ram', RAM, 1 << 24);
+  const pages = new FakePageAllocator(bus, RAM, 1 << 24);
+  const mk = (): { mm: AddressSpace; task: Task } => {
+    const mm = new AddressSpace({ pages, bus }, null);
+    return { mm, task: { proc: null as unknown as Process, mm, canBlock: false, sleepOn: () => {} } };
+  };
+  return { pages, mk };
+}
+
+describe('exec maps PT_LOAD segments from the image file (fs/binfmt_elf.c elf_map)', () => {
+  it('text is the page cache\'s frames, shared by a second exec; data copy on write; bss zeroed by padzero and anonymous after', () => {
+    const { pages, mk } = setup();
+    const elf = tinyElf();
+    const images = new Map<string, ExecFsFile>();
+    const a = mk();
+    const fa = openExecFsImage(images, '/bin/tiny', elf);
+    loadElfImage(a.mm, elf, ['tiny'], [], new Prng(1), { file: fa, task: a.task });
+    const afterFirst = pages.allocs;
+    const b = mk();
+    const fb = openExecFsImage(images, '/bin/tiny', elf);
+    loadElfImage(b.mm, elf, ['tiny'], [], new Prng(1), { file: fb, task: b.task });
+    const text = (mm: AddressSpace): number[] => [0x10000, 0x11000].map((va) => mm.mappings.find((v) => v.start <= va && va < v.end)!.pages![(va - mm.find(va)!.start) >>> 12]!);
+    // the same frames: the second exec copied no text (it allocated only its stack and data pages)
+    expect(text(b.mm)).toEqual(text(a.mm));
+    expect(pages.allocs - afterFirst).toBeLessThan(afterFirst);
+    // the VMAs name the file, with the offset of their first page
+    const names = a.mm.mappings.map((v) => [v.start.toString(16), v.prot, v.file?.path ?? null, v.pgoff]);
+    expect(names.slice(0, 3)).toEqual([['10000', 5, '/bin/tiny', 0], ['12000', 3, '/bin/tiny', 2], ['13000', 3, null, 0]]);
+    // the file's bytes; padzero cleared the data page after the segment's file bytes
+    expect(a.mm.loadU(0x10104, 1)).toBe(4);
+    expect(a.mm.loadU(0x12100, 1)).toBe(0xd0);
+    expect(a.mm.loadU(0x121ff, 1)).toBe(0xd0);
+    expect(a.mm.loadU(0x12200, 1)).toBe(0);
+    expect(a.mm.loadU(0x13000, 1)).toBe(0);
+    // data: each process's own once written
+    a.mm.storeU(0x12100, 1, 0x11);
+    expect(b.mm.loadU(0x12100, 1)).toBe(0xd0);
+    // text is read-only
+    expect(() => a.mm.storeU(0x10100, 1, 0)).toThrow(/not permitted/);
+    // the cache goes with the last mapping
+    a.mm.releaseAll();
+    expect(images.get('/bin/tiny')!.cache).not.toBeNull();
+    b.mm.releaseAll();
+    expect(images.get('/bin/tiny')!.cache).toBeNull();
+  });
+
+  it('without a file the segments are copied (private anonymous memory)', () => {
+    const { mk } = setup();
+    const a = mk();
+    loadElfImage(a.mm, tinyElf(), ['tiny'], [], new Prng(1));
+    expect(a.mm.mappings.every((v) => v.file == null)).toBe(true);
+    expect(a.mm.loadU(0x12100, 1)).toBe(0xd0);
+    expect(a.mm.loadU(0x12200, 1)).toBe(0);
+  });
+});
