@@ -116,6 +116,23 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* the name of the first executable mapping in /proc/self/maps (the text segment, mapped from the image) */
+static void text_map(const char *what)
+{
+	char line[256], *name = NULL;
+	FILE *f = fopen("/proc/self/maps", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strlen(line) > 48 && strstr(line, " r-xp ") != NULL) {
+			name = line + 49 + strspn(line + 49, " ");
+			name[strcspn(name, "\n")] = 0;
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	printf("%s: text mapped from %s\n", what, name != NULL ? name : "(none)");
+}
+
 static void copy(const char *from, const char *to, mode_t mode)
 {
 	static char buf[65536];
@@ -153,6 +170,7 @@ int main(int argc, char **argv)
 		n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 		buf[n < 0 ? 0 : n] = 0;
 		printf("copy: renamed, exe %s\n", buf);
+		text_map("copy: renamed");
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/exe", pid, pid);
 		n = readlink(path, buf, sizeof(buf) - 1);
 		buf[n < 0 ? 0 : n] = 0;
@@ -169,6 +187,7 @@ int main(int argc, char **argv)
 		n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 		buf[n < 0 ? 0 : n] = 0;
 		printf("copy: unlinked, exe %s\n", buf);
+		text_map("copy: unlinked");
 		printf("copy: stat /tmp/pt2 %s\n", stat("/tmp/pt2", &st) == 0 ? "ok" : ename(errno));
 		/* let the parent run this unlinked file through our /proc/<pid>/exe, then run it ourselves */
 		if (argc > 3) {

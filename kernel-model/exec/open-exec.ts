@@ -110,7 +110,13 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     const bytes = n.contents();
     // the name it was found by (a jump's landing name, else the directory's entry: d_lookup)
     const dentry = r.dentry ?? (r.name !== '' && isNamedDir(r.dir) ? dget(r.dir, r.name, n) : null);
-    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, viaExeLink: false, node: n, dentry, open: () => n.open(O_RDONLY, env.task, r.path) };
+    // bprm->file's f_path is that name: the mapped segments' maps lines follow its renames
+    const open = (): File | number => {
+      const f = n.open(O_RDONLY, env.task, r.path);
+      if (typeof f !== 'number') f.dentry = dentry;
+      return f;
+    };
+    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, viaExeLink: false, node: n, dentry, open };
   }
   if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null, dentry: null, open: () => n.open(O_RDONLY, env.task, r.path) };
   // sysfs and procfs files given an x bit: their text is no binary format the model knows

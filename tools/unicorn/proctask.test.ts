@@ -63,9 +63,11 @@ describe.skipIf(shouldSkipUnicornTests())('procfs thread entries and exe from C 
         'copy: exe /tmp/pt',
         // mm->exe_file's d_path: the new name, then " (deleted)"
         'copy: renamed, exe /tmp/pt2',
+        'copy: renamed: text mapped from /tmp/pt2',
         'copy: renamed, task/<pid>/exe /tmp/pt2',
         'copy: renamed, a fork child\'s exe /tmp/pt2',
         'copy: unlinked, exe /tmp/pt2 (deleted)',
+        'copy: unlinked: text mapped from /tmp/pt2 (deleted)',
         'copy: stat /tmp/pt2 ENOENT',
         // another process's execve of the copy's /proc/<pid>/exe: the unlinked file too
         'reexec: runs, exe /tmp/pt2 (deleted)',
