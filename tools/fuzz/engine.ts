@@ -200,13 +200,15 @@ const hostNow = (): number => performance.now();
 /**
  * The snapshot of a harness in its post-set-up state: the whole graph, RAM through its
  * dirty-page record, the page allocator's per-page arrays through their change record, the
- * sysfs tree only when its version moved (a guard: kernel-model/sysfs), the
+ * sysfs tree and the IRQ descriptors only when their owner's version moved (guards:
+ * kernel-model/sysfs, kernel-model/irq/core.ts), the
  * parsed device tree and the register maps' tables and layouts left alone as constant.
  */
 export function harnessSnapshot(h: Harness): GraphSnapshot {
   const pages = h.sys.kernel.mm.pages;
   const sysfs = h.sys.kernel.sysfs;
-  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }], (o) => (o instanceof RegisterMap ? o.constantParts() : null), [{ owner: sysfs, root: sysfs.root }]);
+  const irq = h.sys.irq;
+  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }], (o) => (o instanceof RegisterMap ? o.constantParts() : null), [{ owner: sysfs, root: sysfs.root }, ...irq.guardedParts()]);
 }
 
 const pool = new Map<string, { h: Harness; snap: GraphSnapshot } | null>();
