@@ -108,7 +108,8 @@ export class Pl330 implements MmioDevice, Pl330Core {
     if (![4, 8, 16, 32].includes(c.icacheLineWords)) throw new RangeError(`icache line of ${c.icacheLineWords} words: CR1 encodes 4, 8, 16 or 32`);
     if (!PL330_WIDE_BEAT_MODES.includes(c.wideBeat)) throw new RangeError(`wide-beat mode '${String(c.wideBeat)}'`);
     if (![32, 64, 128].includes(c.dataWidthBits)) c.dataWidthBits = 64;
-    this.cfg = c;
+    // never written after construction (frozen: the fuzzer's snapshot leaves it alone)
+    this.cfg = Object.freeze(c);
     this.name = deps.name ?? 'pl330';
     this.sched = deps.scheduler;
     this.port = deps.port;
