@@ -8,9 +8,11 @@
  * Not part of the build: bundle it next to dist/ (it finds the boards from its own URL):
  *   npx esbuild tools/fuzz/snapshot-census.ts --bundle --platform=node --format=esm \
  *     --external:koffi --external:esbuild --outfile=.scratch/census.mjs
- *   node .scratch/census.mjs [--runs 1500] [--seed 3] [--top 40] [--depth N] [--json] [profile...]
+ *   node .scratch/census.mjs [--runs 1500] [--seed 3] [--top 40] [--depth N] [--verify] [--json] [profile...]
  * (--depth N: group by the first N steps of the path instead of constructor and whole path;
- * size: bytes of buffers, elements, entries or own properties of the rest, unchanged/all)
+ * size: bytes of buffers, elements, entries or own properties of the rest, unchanged/all;
+ * --verify: the snapshot's guard verification on, which throws at the first restore that finds
+ * a guarded part changed while its owner's version stayed)
  */
 import { runCampaign } from './engine.js';
 import { Harness } from './harness.js';
@@ -98,7 +100,7 @@ function kind(o: object): string {
   return (o.constructor as { name?: string } | undefined)?.name ?? 'null-proto';
 }
 
-export function census(profile: string, runs: number, seed: number, depth = 0): Census {
+export function census(profile: string, runs: number, seed: number, depth = 0, verify = false): Census {
   const changed = new Map<object, number>();
   /** per restore (and the end), the objects changed before it */
   const perRun: Set<object>[] = [];
@@ -111,6 +113,8 @@ export function census(profile: string, runs: number, seed: number, depth = 0): 
   };
   GraphSnapshot.prototype.restore = function (this: GraphSnapshot): void {
     snap = this;
+    // verification mode: a guarded part changed while its owner's version stayed throws
+    this.verifyGuards = verify;
     note(this);
     orig.call(this);
   };
@@ -152,6 +156,7 @@ function main(argv: string[]): void {
   let top = 40;
   let json = false;
   let depth = 0;
+  let verify = false;
   const profiles: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -160,10 +165,11 @@ function main(argv: string[]): void {
     else if (a === '--top') top = Number(argv[++i]);
     else if (a === '--json') json = true;
     else if (a === '--depth') depth = Number(argv[++i]);
+    else if (a === '--verify') verify = true;
     else profiles.push(a);
   }
   if (profiles.length === 0) profiles.push('mainline', 'rfc-v4');
-  const out = profiles.map((p) => census(p, runs, seed, depth));
+  const out = profiles.map((p) => census(p, runs, seed, depth, verify));
   if (json) {
     process.stdout.write(JSON.stringify(out, null, 1) + '\n');
     return;

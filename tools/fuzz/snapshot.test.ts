@@ -14,6 +14,9 @@ import { Scheduler } from '../../emulator/scheduler.js';
 import { DMAEND, DMALD, DMAST, Pl330Asm } from '../../devices/pl330/assembler.js';
 import { makeCcr } from '../../devices/pl330/constants.js';
 import { Pl330 } from '../../devices/pl330/pl330.js';
+import * as A from '../../devices/pl330/assembler.js';
+import * as R from '../../devices/pl330/constants.js';
+import { makeAttrs } from '../../emulator/attrs.js';
 
 /** run a program on a harness (already in its post-set-up state); first finding or null */
 function exec(h: Harness, program: readonly Call[]): Finding | null {
@@ -189,6 +192,57 @@ describe('snapshot/restore of the fuzz harness', () => {
       expect(() => snap2.restore()).toThrow(/guard/);
     });
   }
+
+  it('a PL330 is restored through its guard: only when one of its ways in counted a change, including scheduler events pending at snapshot time', () => {
+    const h = new Harness({ profile: 'mainline' });
+    const dmac = h.sys.machine.devices.flatMap((d) => ('dmac' in d && d.dmac instanceof Pl330 ? [d.dmac] : []))[0]!;
+    const sched = h.sys.machine.scheduler;
+    const at = makeAttrs({});
+    const pc = h.sys.machine.ram[0]!.base; // a DMAEND (0x00) or whatever the page holds: the thread runs
+    const snap = harnessSnapshot(h);
+    expect(snap.guardOf(dmac).records).toBeGreaterThan(30); // the controller, its threads, FIFOs, register store
+    snap.verifyGuards = true;
+    const d0 = graphDigest([h]);
+    const changes: [string, () => void][] = [
+      ['register write', () => dmac.write(R.REG_INTEN, 4, 1, at)],
+      ['channel started and run', () => (dmac.startChannel(0, pc), sched.runUntilIdle(1000))],
+      ['peripheral request', () => dmac.peripheralRequest(0, 'burst')],
+      ['reset', () => dmac.reset()],
+      ['fault delivered (the loop accelerator\'s deferred fault events call it)', () => dmac.fault(dmac.channels[0]!, 1)],
+    ];
+    for (const [what, change] of changes) {
+      const d = graphDigest([dmac]);
+      change();
+      expect(graphDigest([dmac]), what).not.toBe(d);
+      snap.restore();
+      expect(graphDigest([h]), what).toBe(d0);
+    }
+    expect(snap.guardOf(dmac).restores).toBe(changes.length);
+    // scheduler events registered before the snapshot change the controller when they run:
+    // a thread step, a debug instruction (DMASEV on the manager)
+    const pending: [string, () => void][] = [
+      ['thread step', () => dmac.startChannel(0, pc)],
+      ['debug instruction', () => (dmac.write(R.REG_INTEN, 4, 1, at), dmac.write(R.REG_DBGINST0, 4, A.debugInst(A.DMASEV(0))[0], at), dmac.write(R.REG_DBGCMD, 4, 0, at))],
+    ];
+    for (const [what, before] of pending) {
+      snap.restore();
+      before();
+      const s = harnessSnapshot(h);
+      s.verifyGuards = true;
+      const d1 = graphDigest([h]);
+      const v = graphDigest([dmac]);
+      sched.runUntilIdle(1000);
+      expect(graphDigest([dmac]), what).not.toBe(v);
+      s.restore();
+      expect(graphDigest([h]), what).toBe(d1);
+      expect(s.guardOf(dmac).restores, what).toBe(1);
+    }
+    // the controller changed behind its ways in is found (and would not be restored)
+    const s = harnessSnapshot(h);
+    s.verifyGuards = true;
+    dmac.channels[0]!.lc0++;
+    expect(() => s.restore()).toThrow(/guard/);
+  });
 
   it('every writer of RAM records the pages it wrote (bus, page allocator, kmalloc heap, user stores)', () => {
     const sys = new System({ profile: 'mainline' });
