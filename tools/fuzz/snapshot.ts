@@ -77,9 +77,9 @@ export class IndexRecord {
  * part only when the version moved. Recorded under a guard are `root` and the objects
  * reachable from it that nothing outside it reaches (the rest are recorded as usual; frozen
  * objects are not recorded). Several guards may share an owner. The owner's `version` field
- * must itself be restored: recorded outside the guard (it is read before anything is written
- * back), or inside the guard's own part (the owner is the root: kernel-model/irq's
- * descriptors, one guard each, so that a run that touches one line restores that line only).
+ * must itself be restored: recorded outside the guards or inside a guarded part (the owner is
+ * the root: kernel-model/irq's descriptors, one guard each, so that a run that touches one
+ * line restores that line only); restore reads every version before it writes anything back.
  */
 export interface Guard {
   owner: { readonly version: number };
@@ -92,6 +92,8 @@ interface GuardRec {
   recs: Rec[];
   /** restores that found the version moved (diagnostics) */
   restores: number;
+  /** this restore: the version had moved (every guard is checked before any is written back) */
+  moved: boolean;
 }
 
 interface TrackedRec {
@@ -310,7 +312,7 @@ export class GraphSnapshot {
       this.record(o);
     });
     for (const g of guards) {
-      const gr: GuardRec = { owner: g.owner, version: g.owner.version, recs: [], restores: 0 };
+      const gr: GuardRec = { owner: g.owner, version: g.owner.version, recs: [], restores: 0, moved: false };
       mainSeen.delete(g.root);
       walk([g.root], mainSeen, (o) => {
         mainSeen.add(o);
@@ -365,9 +367,12 @@ export class GraphSnapshot {
 
   /** Put every recorded object (and RAM) back to its state at snapshot time. */
   restore(): void {
-    // guards first: the owners' version fields are among the records written back below
-    for (const g of this.guards) {
-      if (g.owner.version !== g.version) {
+    // guards first: the owners' version fields are among the records written back (below, or
+    // in a guard's own part): every version is read before any guarded part is written back
+    const guards = this.guards;
+    for (let i = 0; i < guards.length; i++) guards[i]!.moved = guards[i]!.owner.version !== guards[i]!.version;
+    for (const g of guards) {
+      if (g.moved) {
         this.guardRestores++;
         g.restores++;
         this.visited += g.recs.length;
