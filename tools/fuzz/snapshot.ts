@@ -13,6 +13,13 @@
  * (emulator/ram.ts: every write through the store marks its 4 KiB pages), so a restore
  * copies back only the pages written since and drops the chunks allocated since.
  *
+ * Write barriers (`Guard`, `TrackedArrays`): a part whose owner counts its changes is visited
+ * only when the count moved (the sysfs tree, each IRQ descriptor, each PL330, the SMMU's
+ * accelerators: tools/fuzz/engine.ts harnessSnapshot), typed arrays whose writer marks the
+ * indexes it changes are copied back only at those indexes. Frozen objects and the parts
+ * `constants`/`constantsOf` name are not recorded at all. tools/fuzz/snapshot-census.ts lists
+ * what is left and what a campaign changes.
+ *
  * Limits (checked where possible, tested otherwise): state captured only by closures
  * (a `let` variable a callback updates) and module-level variables are invisible here; a
  * generator, promise or WeakMap in the graph makes the snapshot refuse (SnapshotUnsupported),
