@@ -223,7 +223,7 @@ export class RegisterMap<D> {
    * state). A snapshot of a machine may leave them alone (the fuzzer's, tools/fuzz/snapshot.ts).
    */
   constantParts(): readonly object[] {
-    return [this.specs, this.wordSpec, this.wordElem, this.base, this.resetValues];
+    return [this.specs, this.wordSpec, this.wordElem, this.base, this.resetValues, this.byName];
   }
 
   /** Put every stored register of every bank at its reset value. */

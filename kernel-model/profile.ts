@@ -368,15 +368,25 @@ export const NAMED_PROFILES: Readonly<Record<string, { kind: ProfileKind; patche
 export function parseProfile(name: string): Profile {
   const n = name.trim();
   const named = Object.hasOwn(NAMED_PROFILES, n) ? NAMED_PROFILES[n] : undefined;
-  if (named) return { name: n, kind: named.kind, patches: new Set(named.patches), caps: named.caps };
+  if (named) return Object.freeze({ name: n, kind: named.kind, patches: new Set(named.patches), caps: freezeCaps(named.caps) });
   const m = /^patches:(.*)$/.exec(n);
   if (m) {
     const ps = parsePatchList(m[1]!);
     checkDeps(ps);
     const list = [...ps].sort((a, b) => a - b);
-    return { name: `patches:${formatPatchList(list)}`, kind: 'patches', patches: ps, caps: capsOfPatches(ps) };
+    return Object.freeze({ name: `patches:${formatPatchList(list)}`, kind: 'patches', patches: ps, caps: freezeCaps(capsOfPatches(ps)) });
   }
   throw new ProfileError(`unknown profile '${name}' (expected ${Object.keys(NAMED_PROFILES).join(', ')} or patches:<list> such as patches:1-10 or patches:1,3-10)`);
+}
+
+/**
+ * A profile's capabilities are never written (the behaviour of an era is fixed): frozen with
+ * their nested records and lists, so that the fuzzer's snapshot leaves them alone (111 keys a
+ * restore would otherwise compare). Freezing a shared NAMED_PROFILES record again is a no-op.
+ */
+function freezeCaps(c: Readonly<Capabilities>): Readonly<Capabilities> {
+  for (const v of Object.values(c)) if (v !== null && typeof v === 'object') Object.freeze(v);
+  return Object.freeze(c);
 }
 
 export function formatPatchList(list: readonly number[]): string {

@@ -69,7 +69,7 @@ function build(s: Spec): { bytes: number[]; total: number } {
 }
 
 /**
- * What the program moves, with realignment (Pl330.burstBytes): only the first load and the
+ * What the program moves, with realignment (transfer.ts burstBytes): only the first load and the
  * first store are partial (their beats' misalignment), every later burst is aligned and
  * whole. With more misalignment at the source than at the destination the first
  * iteration's last store finds too few bytes (st_data_unavailable); otherwise the copy

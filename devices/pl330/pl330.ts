@@ -27,7 +27,7 @@ import { DECODE, disassemble, INSN_SIZE, Next, type Pl330Core } from './isa.js';
 import { pl330RegisterMap } from './regs.js';
 import { ByteFifo, Mfifo, Pl330Thread } from './thread.js';
 import { icacheFillCycles, TIMING } from './timing.js';
-import { beatBytes, burstBytes, loadBurst, storeBurst } from './transfer.js';
+import { beatBytes, loadBurst, storeBurst } from './transfer.js';
 
 export { DEFAULT_PL330_CONFIG } from './config.js';
 export type { Pl330Config, Pl330WideBeat, Pl330Deps, Pl330InsnObserver, Pl330PeripheralPort } from './config.js';
@@ -47,6 +47,8 @@ export interface Pl330LoopAccel {
 
 export class Pl330 implements MmioDevice, Pl330Core {
   readonly name: string;
+  /** write barrier, not device state: each way in that may change the controller counts here (tools/fuzz/snapshot.ts `guards`) */
+  version = 0;
   readonly accessSizes = SIZE_4;
   readonly cfg: Pl330Config;
   readonly manager: Pl330Thread;
@@ -108,7 +110,8 @@ export class Pl330 implements MmioDevice, Pl330Core {
     if (![4, 8, 16, 32].includes(c.icacheLineWords)) throw new RangeError(`icache line of ${c.icacheLineWords} words: CR1 encodes 4, 8, 16 or 32`);
     if (!PL330_WIDE_BEAT_MODES.includes(c.wideBeat)) throw new RangeError(`wide-beat mode '${String(c.wideBeat)}'`);
     if (![32, 64, 128].includes(c.dataWidthBits)) c.dataWidthBits = 64;
-    this.cfg = c;
+    // never written after construction (frozen: the fuzzer's snapshot leaves it alone)
+    this.cfg = Object.freeze(c);
     this.name = deps.name ?? 'pl330';
     this.sched = deps.scheduler;
     this.port = deps.port;
@@ -140,6 +143,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
   // ------------------------------------------------------------------ reset / registers
 
   reset(): void {
+    this.version++;
     for (const t of [this.manager, ...this.channels]) {
       this.sched.cancel(t.ev);
       t.ev = null;
@@ -172,10 +176,12 @@ export class Pl330 implements MmioDevice, Pl330Core {
   }
 
   read(off: number, size: number, attrs: Attrs): number {
+    this.version++;
     return this.regs.read(this, off, size, attrs);
   }
 
   write(off: number, size: number, value: number, attrs: Attrs): number {
+    this.version++;
     return this.regs.write(this, off, size, value, attrs);
   }
 
@@ -249,11 +255,13 @@ export class Pl330 implements MmioDevice, Pl330Core {
   }
 
   attachPeripheral(n: number, port: Pl330PeripheralPort): void {
+    this.version++;
     if (n >= 0 && n < 32) this.periphPorts[n] = port;
   }
 
   /** A peripheral asserts its DMA request (drtype single/burst, drlast). */
   peripheralRequest(n: number, kind: 'single' | 'burst', last = false): void {
+    this.version++;
     if (n < 0 || n >= this.cfg.periphReqs) return;
     this.periphPending[n] = kind === 'burst' ? 2 : 1;
     this.periphLast[n] = last ? 1 : 0;
@@ -267,6 +275,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
 
   /** Start a channel directly (as a manager DMAGO would), for tools/benchmarks. */
   startChannel(ch: number, pc: number, ns = true): boolean {
+    this.version++;
     const t = this.channels[ch];
     if (!t || t.state !== C.ST_STOPPED) return false;
     this.go(t, pc, ns);
@@ -277,6 +286,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
 
   /** TRM 3.4 DBGINST0/DBGINST1: the latched instruction runs on the manager or channel [10:8] */
   private debugExec(i0: number, i1: number): void {
+    this.version++;
     this.debugBusy = false;
     this.dbgEv = null;
     const toChannel = (i0 & 1) !== 0;
@@ -371,6 +381,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     const gen = t.stallGen;
     const name = t.isManager ? `${this.name}:mgr` : `${this.name}:ch${t.id}`;
     this.port.awaitStall((outcome: StallOutcome, access: MasterFault) => {
+      this.version++;
       if (t.stallGen !== gen) return;
       t.stalledOn = 0;
       if (t.state === C.ST_KILLING) {
@@ -380,6 +391,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
         return;
       }
       t.ev = this.sched.schedule(0, () => {
+        this.version++;
         t.ev = null;
         if (t.state !== C.ST_EXECUTING) return;
         if (outcome === 'terminate') {
@@ -410,6 +422,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
   }
 
   fault(t: Pl330Thread, bits: number): void {
+    this.version++;
     if (this.deferFaults) {
       this.deferredFault = (this.deferredFault | bits) >>> 0;
       return;
@@ -495,6 +508,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
   }
 
   private step(t: Pl330Thread): void {
+    this.version++;
     t.ev = null;
     if (t.state !== C.ST_EXECUTING) return;
     this.cycles = 0;
@@ -604,11 +618,6 @@ export class Pl330 implements MmioDevice, Pl330Core {
   /** the beat of CCR size field `sz` in bytes, or -1 (operand_invalid): transfer.ts beatBytes */
   beatBytes(sz: number): number {
     return beatBytes(this, sz);
-  }
-
-  /** bytes one burst moves from `addr` (AXI realignment): transfer.ts burstBytes */
-  static burstBytes(addr: number, size: number, len: number, inc: boolean): number {
-    return burstBytes(addr, size, len, inc);
   }
 
   /** DMALD (TRM 4.3): transfer.ts loadBurst */

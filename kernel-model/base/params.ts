@@ -221,7 +221,8 @@ export class KernelParams {
   /** module_param: a built-in parameter with its default */
   declare(d: ParamDecl): void {
     if (this.find(`${d.module}.${d.name}`)) throw new Error(`params: ${d.module}.${d.name} declared twice`);
-    this.params.push({ decl: d, value: d.default });
+    // the declaration never changes (a frozen copy: the fuzzer's snapshot leaves it alone)
+    this.params.push({ decl: Object.freeze({ ...d }), value: d.default });
   }
 
   private find(full: string): ParamState | null {

@@ -120,6 +120,15 @@ export class IrqCore implements IrqApi {
   private nextVirq: number;
   private readonly descs = new Map<number, IrqDesc>();
   private readonly hwToVirq = new Map<number, number>();
+  /**
+   * changes of the two maps above (a descriptor made) since construction. With each
+   * descriptor's own `version` (every public method below that may write a descriptor counts
+   * it there before calling the private helpers that write it), a write barrier: the fuzzer's
+   * snapshot restores the maps and each descriptor only when its version moved
+   * (tools/fuzz/snapshot.ts `guards`, guardedParts below); outside this class the descriptors
+   * are read-only.
+   */
+  version = 0;
 
   constructor(opts: IrqCoreOptions) {
     this.hw = opts.hw;
@@ -222,6 +231,7 @@ export class IrqCore implements IrqApi {
       desc = this.newDesc(virq, hwirq);
     } else {
       desc = this.descs.get(virq)!;
+      desc.version++;
     }
     if (this.caps.irqTypeAtMapping === 'record') {
       if (!known) {
@@ -249,8 +259,9 @@ export class IrqCore implements IrqApi {
     const desc: IrqDesc = {
       irq: virq, hwirq, trigger: 0, actions: [], depth: 1, disabled: true, masked: true,
       pendingReplay: false, inProgress: false, count: 0, unhandled: 0, lastUnhandled: 0, windowCount: 0,
-      spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0,
+      spuriousDisabled: false, stormEpoch: -1, stormCount: 0, stormStart: 0, stormLast: 0, stormCycles: 0, version: 0,
     };
+    this.version++;
     this.descs.set(virq, desc);
     this.hwToVirq.set(hwirq, virq);
     return desc;
@@ -264,6 +275,14 @@ export class IrqCore implements IrqApi {
   /** virq of a GIC interrupt ID, or 0 if not mapped */
   virqOf(hwirq: number): number {
     return this.hwToVirq.get(hwirq) ?? 0;
+  }
+
+  /**
+   * for the fuzzer's snapshot guards: the descriptor maps (changes counted in this.version)
+   * and each descriptor (changes counted in its own version); read-only use
+   */
+  guardedParts(): { owner: { readonly version: number }; root: object }[] {
+    return [{ owner: this, root: this.descs }, { owner: this, root: this.hwToVirq }, ...[...this.descs.values()].map((d) => ({ owner: d, root: d }))];
   }
 
   /** the descriptor of a virq (read-only use) */
@@ -280,6 +299,7 @@ export class IrqCore implements IrqApi {
   irqSetIrqType(irq: number, type: number): number {
     const desc = this.descs.get(irq);
     if (!desc) return -EINVAL;
+    desc.version++;
     return this.setType(desc, type & 0xf);
   }
 
@@ -365,6 +385,7 @@ export class IrqCore implements IrqApi {
   requestIrq(irq: number, handler: IrqHandler, flags: number, name: string, devId: unknown): number {
     const desc = this.descs.get(irq);
     if (!desc || typeof handler !== 'function') return -EINVAL;
+    desc.version++;
     if ((flags & IRQF_SHARED) !== 0 && (devId === null || devId === undefined)) return -EINVAL;
     const lineType = this.caps.irqSharedTrigger === 'line-type';
     // v6.12: "If the trigger type is not specified by the caller, then use the default"
@@ -421,6 +442,7 @@ export class IrqCore implements IrqApi {
   freeIrq(irq: number, devId: unknown): string | null {
     const desc = this.descs.get(irq);
     if (!desc) return null;
+    desc.version++;
     const i = desc.actions.findIndex((a) => a.devId === devId);
     if (i < 0) {
       this.log.warn('genirq', `Trying to free already-free IRQ ${irq}`);
@@ -444,6 +466,7 @@ export class IrqCore implements IrqApi {
   enableIrq(irq: number): void {
     const desc = this.descs.get(irq);
     if (!desc) return;
+    desc.version++;
     if (desc.depth === 0) {
       this.log.warn('genirq', `Unbalanced enable for IRQ ${irq}`);
       return;
@@ -459,6 +482,7 @@ export class IrqCore implements IrqApi {
   disableIrqNosync(irq: number): void {
     const desc = this.descs.get(irq);
     if (!desc) return;
+    desc.version++;
     if (desc.depth++ === 0) desc.disabled = true; // lazy: masked when it next arrives
   }
 
@@ -527,6 +551,8 @@ export class IrqCore implements IrqApi {
    * "disabled or no action" check in 3.14 and after it in v6.12 (capability `irqKstat`).
    */
   private handleFasteoi(desc: IrqDesc, iar: number): void {
+    // the flow, the storm and the spurious detectors (spurious.ts) write the descriptor
+    desc.version++;
     const kstatEveryTake = this.caps.irqKstat === 'every-take';
     if (kstatEveryTake) desc.count++;
     const tr = this.tracer;

@@ -44,6 +44,12 @@ export interface IrqDesc {
   stormStart: number;
   stormLast: number;
   stormCycles: number;
+  /**
+   * changes of this descriptor (its fields, its action list) since it was made: IrqCore counts
+   * each one before writing (a write barrier: the fuzzer's snapshot restores a descriptor only
+   * when its version moved, tools/fuzz/snapshot.ts `guards`); not kernel state
+   */
+  version: number;
 }
 
 export interface IrqCoreStats {

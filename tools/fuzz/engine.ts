@@ -10,6 +10,9 @@
  */
 import fc from 'fast-check';
 import { RegisterMap } from '../../emulator/regmap.js';
+import { Pl330 } from '../../devices/pl330/pl330.js';
+import { Smmu } from '../../devices/smmu/smmu.js';
+import { accelParts } from '../../devices/smmu/accel/index.js';
 import { callArbOf, dirtyPagesOf, iommufdOf, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
 import { fastArb } from './fastgen.js';
@@ -200,13 +203,20 @@ const hostNow = (): number => performance.now();
 /**
  * The snapshot of a harness in its post-set-up state: the whole graph, RAM through its
  * dirty-page record, the page allocator's per-page arrays through their change record, the
- * sysfs tree only when its version moved (a guard: kernel-model/sysfs), the
+ * sysfs tree, the IRQ descriptors, the PL330 controllers and the SMMU's accelerators only when
+ * their owner's version moved (guards: kernel-model/sysfs, kernel-model/irq/core.ts,
+ * devices/pl330/pl330.ts, devices/smmu/accel/index.ts), the
  * parsed device tree and the register maps' tables and layouts left alone as constant.
  */
 export function harnessSnapshot(h: Harness): GraphSnapshot {
   const pages = h.sys.kernel.mm.pages;
   const sysfs = h.sys.kernel.sysfs;
-  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }], (o) => (o instanceof RegisterMap ? o.constantParts() : null), [{ owner: sysfs, root: sysfs.root }]);
+  const irq = h.sys.irq;
+  // each PL330 controller: its own version (devices/pl330/pl330.ts), the object its root
+  const dmacs = h.sys.machine.devices.flatMap((d) => ('dmac' in d && d.dmac instanceof Pl330 ? [d.dmac] : []));
+  // each SMMU's accelerators (devices/smmu/accel/index.ts accelParts)
+  const accel = h.sys.machine.devices.flatMap((d) => d.mmio.flatMap((m) => (m instanceof Smmu ? accelParts(m) : [])));
+  return new GraphSnapshot([h], h.sys.machine.ram, [], [h.sys.machine.tree], [{ arrays: pages.perPageArrays(), owner: pages }], (o) => (o instanceof RegisterMap ? o.constantParts() : null), [{ owner: sysfs, root: sysfs.root }, ...irq.guardedParts(), ...dmacs.map((d) => ({ owner: d, root: d })), ...accel]);
 }
 
 const pool = new Map<string, { h: Harness; snap: GraphSnapshot } | null>();

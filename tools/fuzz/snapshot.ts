@@ -13,6 +13,13 @@
  * (emulator/ram.ts: every write through the store marks its 4 KiB pages), so a restore
  * copies back only the pages written since and drops the chunks allocated since.
  *
+ * Write barriers (`Guard`, `TrackedArrays`): a part whose owner counts its changes is visited
+ * only when the count moved (the sysfs tree, each IRQ descriptor, each PL330, the SMMU's
+ * accelerators: tools/fuzz/engine.ts harnessSnapshot), typed arrays whose writer marks the
+ * indexes it changes are copied back only at those indexes. Frozen objects and the parts
+ * `constants`/`constantsOf` name are not recorded at all. tools/fuzz/snapshot-census.ts lists
+ * what is left and what a campaign changes.
+ *
  * Limits (checked where possible, tested otherwise): state captured only by closures
  * (a `let` variable a callback updates) and module-level variables are invisible here; a
  * generator, promise or WeakMap in the graph makes the snapshot refuse (SnapshotUnsupported),
@@ -74,10 +81,12 @@ export class IndexRecord {
  * A part of the graph whose owner counts every change of it in `version` (a write barrier
  * kept by the owner's own methods, e.g. kernel-model/sysfs's tree: its entries are frozen and
  * its directory maps change only through Sysfs, which counts each change). Restore visits the
- * part only when the version moved. Recorded under a guard are the objects reachable from
- * `root` that nothing outside it reaches (the rest are recorded as usual); `root` itself and
- * frozen objects are not recorded. The owner's `version` field must be recorded outside the
- * guard (it is read before anything is written back).
+ * part only when the version moved. Recorded under a guard are `root` and the objects
+ * reachable from it that nothing outside it reaches (the rest are recorded as usual; frozen
+ * objects are not recorded). Several guards may share an owner. The owner's `version` field
+ * must itself be restored: recorded outside the guards or inside a guarded part (the owner is
+ * the root: kernel-model/irq's descriptors, one guard each, so that a run that touches one
+ * line restores that line only); restore reads every version before it writes anything back.
  */
 export interface Guard {
   owner: { readonly version: number };
@@ -88,6 +97,10 @@ interface GuardRec {
   owner: { readonly version: number };
   version: number;
   recs: Rec[];
+  /** restores that found the version moved (diagnostics) */
+  restores: number;
+  /** this restore: the version had moved (every guard is checked before any is written back) */
+  moved: boolean;
 }
 
 interface TrackedRec {
@@ -237,6 +250,8 @@ export class GraphSnapshot {
   verifyGuards = false;
   /** restores that found a guarded part's version moved (diagnostics) */
   guardRestores = 0;
+  /** records visited by the restores so far: the unguarded ones every time, a guard's when it moved (diagnostics) */
+  visited = 0;
 
   /**
    * @param roots objects whose reachable state is recorded
@@ -304,11 +319,11 @@ export class GraphSnapshot {
       this.record(o);
     });
     for (const g of guards) {
-      const gr: GuardRec = { owner: g.owner, version: g.owner.version, recs: [] };
+      const gr: GuardRec = { owner: g.owner, version: g.owner.version, recs: [], restores: 0, moved: false };
       mainSeen.delete(g.root);
       walk([g.root], mainSeen, (o) => {
         mainSeen.add(o);
-        if (o !== g.root) this.record(o, gr.recs);
+        this.record(o, gr.recs);
       });
       this.guards.push(gr);
     }
@@ -359,10 +374,15 @@ export class GraphSnapshot {
 
   /** Put every recorded object (and RAM) back to its state at snapshot time. */
   restore(): void {
-    // guards first: the owners' version fields are among the records written back below
-    for (const g of this.guards) {
-      if (g.owner.version !== g.version) {
+    // guards first: the owners' version fields are among the records written back (below, or
+    // in a guard's own part): every version is read before any guarded part is written back
+    const guards = this.guards;
+    for (let i = 0; i < guards.length; i++) guards[i]!.moved = guards[i]!.owner.version !== guards[i]!.version;
+    for (const g of guards) {
+      if (g.moved) {
         this.guardRestores++;
+        g.restores++;
+        this.visited += g.recs.length;
         restoreRecs(g.recs);
       } else if (this.verifyGuards) {
         for (const rec of g.recs) if (recChanged(rec)) throw new Error(`snapshot guard: a guarded ${tagOf(rec)} changed while its owner's version stayed ${g.version}`);
@@ -378,6 +398,7 @@ export class GraphSnapshot {
       }
       list.length = 0;
     }
+    this.visited += this.recs.length;
     restoreRecs(this.recs);
   }
 
@@ -386,6 +407,33 @@ export class GraphSnapshot {
     let n = this.recs.length;
     for (const g of this.guards) n += g.recs.length;
     return n;
+  }
+
+  /** the recorded objects, guarded ones last (diagnostics: tools/fuzz/snapshot-census.ts) */
+  recordedObjects(): { o: object; guarded: boolean }[] {
+    const out = this.recs.map((r) => ({ o: r.o as object, guarded: false }));
+    for (const g of this.guards) for (const r of g.recs) out.push({ o: r.o, guarded: true });
+    return out;
+  }
+
+  /** the recorded objects that differ from their records now (diagnostics; not for hot paths) */
+  changedObjects(): object[] {
+    const out: object[] = [];
+    for (const r of this.recs) if (recChanged(r)) out.push(r.o);
+    for (const g of this.guards) for (const r of g.recs) if (recChanged(r)) out.push(r.o);
+    return out;
+  }
+
+  /** restores that found the version of `owner`'s guards moved, and the objects recorded under them (diagnostics) */
+  guardOf(owner: object): { restores: number; records: number } {
+    let restores = 0;
+    let records = 0;
+    for (const g of this.guards) {
+      if (g.owner !== owner) continue;
+      restores += g.restores;
+      records += g.recs.length;
+    }
+    return { restores, records };
   }
 
   /** number of objects recorded under guards (diagnostics) */

@@ -36,7 +36,7 @@ export function tryBulk(acc: Pl330Accel, t: Pl330Thread, jump: number, lc1: bool
   const srcBurst = (1 << sSize) * C.ccrSrcLen(ccr);
   const dstBurst = (1 << dSize) * C.ccrDstLen(ccr);
   const free = acc.h.mfifo.free;
-  // Realignment (Pl330.burstBytes): a burst from an address not aligned to its beat moves a
+  // Realignment (transfer.ts burstBytes): a burst from an address not aligned to its beat moves a
   // partial first beat. The bulk paths count whole bursts, so they start only from aligned
   // SAR/DAR and hand anything else back to the reference executor (defensive: at a DMALPEND
   // an incrementing address is already aligned, because the body's first iteration ran on

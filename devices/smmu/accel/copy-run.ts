@@ -19,6 +19,8 @@ import { CopyPairs } from './copy-run-pairs.js';
 import type { QuietPath } from './quiet.js';
 
 export class CopyRunner extends CopyPairs {
+  /** write barrier, not state: the hook (accel/index.ts) counts each call in (tools/fuzz/snapshot.ts `guards`) */
+  version = 0;
   constructor(s: Smmu, private readonly quiet: QuietPath) {
     super(s);
   }

@@ -24,20 +24,43 @@ let reference: TranslateFn | null = null;
 
 function translate(this: Smmu, va: number, attrs: Attrs, out: TranslationResult): void {
   const q = (this as Accelerated).accelQuiet;
+  q.version++;
   if (q.qValid && q.replay(va, attrs, out)) return;
   reference!.call(this, va, attrs, out);
 }
 
 function quietLookup(this: Smmu, va: number, attrs: Attrs, out?: TranslationResult, avoidLo?: number, avoidHi?: number): boolean {
-  return (this as Accelerated).accelQuiet.quietLookup(va, attrs, out, avoidLo, avoidHi);
+  const q = (this as Accelerated).accelQuiet;
+  q.version++;
+  return q.quietLookup(va, attrs, out, avoidLo, avoidHi);
 }
 
 function translateHits(this: Smmu, va: number, attrs: Attrs, count: number, out: TranslationResult): boolean {
-  return (this as Accelerated).accelQuiet.translateHits(va, attrs, count, out);
+  const q = (this as Accelerated).accelQuiet;
+  q.version++;
+  return q.translateHits(va, attrs, count, out);
 }
 
 function translateCopyRun(this: Smmu, run: CopyRun): void {
-  (this as Accelerated).accelCopy.translateCopyRun(run);
+  const a = this as Accelerated;
+  // the copy runner also drives the quiet path
+  a.accelCopy.version++;
+  a.accelQuiet.version++;
+  a.accelCopy.translateCopyRun(run);
+}
+
+/**
+ * The accelerators' state, for the fuzzer's snapshot guards (tools/fuzz/snapshot.ts): each
+ * part counts its changes in its own `version`, which the four hooks above count on entry
+ * (nothing else calls into the accelerators). None for an SMMU without accelerators.
+ */
+export function accelParts(smmu: Smmu): { owner: { readonly version: number }; root: object }[] {
+  if (!smmu.accel) return [];
+  const a = smmu as Accelerated;
+  return [
+    { owner: a.accelQuiet, root: a.accelQuiet },
+    { owner: a.accelCopy, root: a.accelCopy },
+  ];
 }
 
 export function installAccel(smmu: Smmu): void {

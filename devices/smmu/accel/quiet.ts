@@ -13,6 +13,8 @@ import { K_BYPASS, K_TRANSLATED } from '../types.js';
 import type { DescriptorReader } from '../walk.js';
 
 export class QuietPath {
+  /** write barrier, not state: the hooks (accel/index.ts) count each call in (tools/fuzz/snapshot.ts `guards`) */
+  version = 0;
   // quietLookup() remembers a successful walk so that the translate() of the same access
   // that immediately follows it (bulk DMA) does not read the tables twice. One-shot:
   // dropped by every translate(), quietLookup(), copy run, register write and reset (epoch).
