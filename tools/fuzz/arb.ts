@@ -5,7 +5,7 @@
  * raw garbage, and calls across several processes.
  */
 import fc from 'fast-check';
-import { IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
+import { HWPT_PREFIX, IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { fastArb } from './fastgen.js';
 import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
@@ -608,6 +608,9 @@ export const DIRTY_PREFIX: Call[] = [
  */
 export const DIRTY_FULL = 64;
 
+/** the prefix number of HWPT_PREFIX (prefixOf; arb-iommufd.ts): the iommufd happy path with an IOMMU_HWPT_ALLOC'd HWPT and a second IOAS */
+export const HWPT_FULL = 65;
+
 /**
  * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the
  * first n calls of the group/container happy path, above that the first
@@ -616,6 +619,7 @@ export const DIRTY_FULL = 64;
  */
 export function prefixOf(n: number): Call[] {
   if (n === DIRTY_FULL) return DIRTY_PREFIX;
+  if (n === HWPT_FULL) return HWPT_PREFIX;
   return n <= SETUP_PREFIX.length ? SETUP_PREFIX.slice(0, n) : IOMMUFD_PREFIX.slice(0, n - SETUP_PREFIX.length - 1);
 }
 
@@ -623,8 +627,9 @@ export function prefixOf(n: number): Call[] {
  * the prefix numbers runs draw: the whole group path, part of it, the whole or part of the
  * iommufd path; without iommufd (iommufdOf) the group path only, whole or in part: the iommufd
  * path's first call, open("/dev/iommu"), is ENOENT there and the rest of it EBADF. `dirty`
- * (dirtyPagesOf): one run in seven starts with DIRTY_PREFIX (an arm appended last: the other
- * profiles draw what they did).
+ * (dirtyPagesOf): one run in eight starts with DIRTY_PREFIX; with iommufd one in eight (seven
+ * without dirty tracking) with HWPT_PREFIX (since 2026-12-07; the profiles without iommufd draw
+ * what they did).
  */
 export function prefixArb(iommufd = true, dirty = false): fc.Arbitrary<number> {
   const base = SETUP_PREFIX.length + 1;
@@ -635,6 +640,8 @@ export function prefixArb(iommufd = true, dirty = false): fc.Arbitrary<number> {
     { weight: 1, arbitrary: fc.constant(base + IOMMUFD_PREFIX.length) },
     { weight: 1, arbitrary: fc.integer({ min: base, max: base + IOMMUFD_PREFIX.length }) },
     ...(dirty ? [{ weight: 1, arbitrary: fc.constant(DIRTY_FULL) }] : []),
+    // the happy path with a HWPT of IOMMU_HWPT_ALLOC and a second IOAS (HWPT_PREFIX)
+    { weight: 1, arbitrary: fc.constant(HWPT_FULL) },
   );
 }
 

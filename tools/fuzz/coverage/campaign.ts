@@ -33,7 +33,7 @@
  * (engine.ts reportOwnFinding), as the normal fuzzer does.
  */
 import fc from 'fast-check';
-import { DIRTY_FULL, DMA_PAGES, SETUP_PREFIX, callArb, dirtyPagesOf, iommufdOf, ioctlCall, prefixOf, sameOpArb, unmapBitmapCall } from '../arb.js';
+import { DIRTY_FULL, DMA_PAGES, HWPT_FULL, SETUP_PREFIX, callArb, dirtyPagesOf, iommufdOf, ioctlCall, prefixOf, sameOpArb, unmapBitmapCall } from '../arb.js';
 import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, suppressedList, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
@@ -406,6 +406,8 @@ export function freshPrefixArb(iommufd: boolean, dirty = false): fc.Arbitrary<nu
     { weight: 1, arbitrary: fc.integer({ min: SETUP_PREFIX.length + 1, max: IOMMUFD_FULL }) },
     // a type1 with dirty page tracking (arb.ts dirtyPagesOf): its set-up with tracking on, as often as random mode draws it
     ...(dirty ? [{ weight: FRESH_FULL, arbitrary: fc.constant(DIRTY_FULL) }] : []),
+    // the iommufd happy path with an IOMMU_HWPT_ALLOC'd HWPT and a second IOAS, as often as random mode draws it
+    { weight: FRESH_FULL, arbitrary: fc.constant(HWPT_FULL) },
   );
 }
 
