@@ -51,11 +51,12 @@ const zero = (w = 12): fc.Arbitrary<Value> => fc.oneof({ weight: w, arbitrary: f
  * IOMMU_HWPT_ALLOC drawn toward a success (where the profile has /dev/iommu): flags 0 and no
  * driver data (arm-smmu has no domain_alloc_user: anything else -EOPNOTSUPP), dev_id the happy
  * path's bound device (1), pt_id an IOAS that is empty (hw_pagetable.c iommufd_hwpt_paging_alloc
- * does not attach, so filling the new arm-smmu domain with an area fails: -ENODEV): 2 when the run
- * stopped the happy path before its IOAS_MAP, 4 the first IOAS_ALLOC after it; sometimes the
- * auto HWPT 3 (a nesting parent: -EOPNOTSUPP) or ids further on
+ * does not attach, so filling the new arm-smmu domain with an area fails: -ENODEV): 5 (HWPT_PREFIX's
+ * second, empty IOAS; after IOMMUFD_PREFIX the second IOAS_ALLOC's), 4 (the first IOAS_ALLOC after
+ * the happy path; HWPT_PREFIX's copy target), 2 (empty when the run stopped the happy path before
+ * its IOAS_MAP); sometimes the HWPT 3 (a nesting parent: -EOPNOTSUPP) or an id further on
  */
-const hwptPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 4, arbitrary: fc.constant(4) }, { weight: 3, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.constantFrom(3, 5, 6) });
+const hwptPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: fc.constant(5) }, { weight: 2, arbitrary: fc.constant(4) }, { weight: 2, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 6) });
 const hwptAllocLive = (): fc.Arbitrary<IoctlArg> =>
   struct('iommu_hwpt_alloc', {
     flags: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 4) }),
@@ -81,7 +82,7 @@ const copyLive = (): fc.Arbitrary<IoctlArg> =>
   rec({
     argsz: argsz(40),
     flags: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(6, 7, 7, 4, 5) }, { weight: 1, arbitrary: fc.constantFrom(2, 3, 1) }),
-    dst: fc.oneof({ weight: 6, arbitrary: fc.constant(4) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 1) }),
+    dst: fc.oneof({ weight: 5, arbitrary: fc.constant(4) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 1) }),
     src: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.constant(4) }, { weight: 1, arbitrary: fc.constantFrom(3, 5) }),
     // the first page and the number of pages of the 4-page mapping; sometimes one past its end
     first: fc.nat({ max: 3 }),
@@ -98,8 +99,8 @@ const copyLive = (): fc.Arbitrary<IoctlArg> =>
     };
   });
 
-/** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the HWPT_ALLOC and IOAS_ALLOC ids after the happy path (4, 5) more often */
-const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 3) });
+/** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
+const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
 
 /**
  * an ioctl's argument. `live` (profiles with /dev/iommu): HWPT_ALLOC, IOAS_COPY and ATTACH also
@@ -109,7 +110,7 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
   if (live) {
     switch (req) {
       case I.IOMMU_HWPT_ALLOC:
-        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 3, arbitrary: hwptAllocLive() });
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() });
       case I.IOMMU_IOAS_COPY:
         return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 3, arbitrary: copyLive() });
       case C.VFIO_DEVICE_ATTACH_IOMMUFD_PT:
@@ -212,8 +213,8 @@ export function iommufdCallArb(iommufd = true): fc.Arbitrary<Call> {
   const have = built.get(iommufd);
   if (have) return have;
   const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, I.IOMMU_FAULT_QUEUE_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, 0x3b8f, 0x3b70];
-  // with /dev/iommu also HWPT_ALLOC twice and IOAS_COPY three times more (their success-biased draws: argFor `live`)
-  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY);
+  // with /dev/iommu also HWPT_ALLOC and IOAS_COPY three times more each (their success-biased draws: argFor `live`)
+  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY);
   const cdevReqs = [C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_DETACH_IOMMUFD_PT];
   const calls = [
     { weight: 3, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom('/dev/iommu', ...CDEV_PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o2000002) }) }) },
@@ -247,14 +248,16 @@ export const IOMMUFD_PREFIX: Call[] = [
  * domain (what a VMM does to own the page table's lifetime): open, BIND (device id 1),
  * IOAS_ALLOC (2), HWPT_ALLOC of device 1 on the empty IOAS 2 (HWPT 3: no device attached, so the
  * arm-smmu domain has no page table yet), ATTACH to HWPT 3 (the attach finalises the domain),
- * IOAS_MAP of 4 pages at 0x100000 (filled into HWPT 3's domain) and a second, empty IOAS (4):
- * the ids IOMMUFD_PREFIX hands out, plus an IOAS to copy into. DETACH leaves HWPT 3 (not an
- * auto domain); DESTROY of it then succeeds.
+ * IOAS_MAP of 4 pages at 0x100000 (filled into HWPT 3's domain) and two more, empty IOASes (4
+ * and 5): the ids IOMMUFD_PREFIX hands out, plus an IOAS to copy into and one to allocate a HWPT
+ * on (the draws' favourites: copyLive, hwptPtId). DETACH leaves HWPT 3 (not an auto domain);
+ * DESTROY of it then succeeds.
  */
 export const HWPT_PREFIX: Call[] = [
   ...IOMMUFD_PREFIX.slice(0, 4),
   { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_HWPT_ALLOC, arg: { t: 'struct', type: 'iommu_hwpt_alloc', fields: { argsz: 48, flags: 0, dev_id: 1, pt_id: 2, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: 0, data_uptr: 0, fault_id: 0 }, ptr: 'ok' } },
   { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, arg: { t: 'struct', type: 'vfio_device_attach_iommufd_pt', fields: { argsz: 12, flags: 0, pt_id: 3 }, ptr: 'ok' } },
   IOMMUFD_PREFIX[5]!,
+  IOMMUFD_PREFIX[3]!,
   IOMMUFD_PREFIX[3]!,
 ];

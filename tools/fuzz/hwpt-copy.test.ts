@@ -28,7 +28,6 @@ const map = (ioas: number, iova: number, page: number, length: number, flags = 7
 const attach = (pt: number): Call => ioctl(DEV, CDEV_REQS.VFIO_DEVICE_ATTACH_IOMMUFD_PT, 'vfio_device_attach_iommufd_pt', { argsz: 12, flags: 0, pt_id: pt });
 const detach = (): Call => ioctl(DEV, CDEV_REQS.VFIO_DEVICE_DETACH_IOMMUFD_PT, 'vfio_device_detach_iommufd_pt', { argsz: 8, flags: 0 });
 const destroy = (id: number): Call => ioctl(IFD, I.IOMMU_DESTROY, 'iommu_destroy', { argsz: 8, id });
-const ioasAlloc = (): Call => ioctl(IFD, I.IOMMU_IOAS_ALLOC, 'iommu_ioas_alloc', { argsz: 12, flags: 0, out_ioas_id: 0 });
 
 /** the one /dev/iommu context of the harness */
 const ctxOf = (h: Harness): IommufdCtx => [...h.sys.iommufd!.contexts][0]!;
@@ -57,16 +56,16 @@ describe('IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: draws and the reference model', 
     expect(prefixOf(HWPT_FULL)).toBe(HWPT_PREFIX);
     const { h, rets, finding } = steps(HWPT_PREFIX);
     expect(finding).toBeNull();
-    // open (fd 0, 1), bind, IOAS 2, HWPT 3 allocated, attached to it, 4 pages mapped, IOAS 4
-    expect(rets).toEqual([0, 1, 0, 0, 0, 0, 0, 0]);
+    // open (fd 0, 1), bind, IOAS 2, HWPT 3 allocated, attached to it, 4 pages mapped, IOAS 4 and 5
+    expect(rets).toEqual([0, 1, 0, 0, 0, 0, 0, 0, 0]);
     const ctx = ctxOf(h);
-    expect(ctx.ids().map((i) => `${i}:${ctx.objects.get(i)!.type}`)).toEqual(['1:device', '2:ioas', '3:hwpt-paging', '4:ioas']);
+    expect(ctx.ids().map((i) => `${i}:${ctx.objects.get(i)!.type}`)).toEqual(['1:device', '2:ioas', '3:hwpt-paging', '4:ioas', '5:ioas']);
     expect(areasOf(h, 2)).toEqual(['100000-103fff']);
     const more = [detach(), destroy(3), destroy(2)];
     const rets2 = more.map((c) => (expect(execCall(h, c)).toBeNull(), h.transcript[h.transcript.length - 1]!.ret));
     // DETACH keeps a HWPT user space allocated; DESTROY of it succeeds (the model predicts 0), then the IOAS goes too
     expect(rets2).toEqual(['0', '0', '0']);
-    expect(ctx.ids()).toEqual([1, 4]);
+    expect(ctx.ids()).toEqual([1, 4, 5]);
   });
 
   it("each refusal and success is the model's prediction, in v6.12's order: COPY's dst_iova, areas, reserved MSI window, -EEXIST / -EPERM / -ENOENT; HWPT_ALLOC's -ENODEV on a mapped IOAS, -EOPNOTSUPP on a HWPT", () => {
@@ -92,10 +91,9 @@ describe('IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: draws and the reference model', 
       [hwptAlloc(1, 99), -ERR.EINVAL!],
       [hwptAlloc(9, 2), -ERR.ENOENT!],
       [hwptAlloc(1, 2, 1), -ERR.EOPNOTSUPP!],
-      [ioasAlloc(), 0],
       // size 24: data_type / data_len / fault_id are zero-filled
       [hwptAlloc(1, 5, 0, 24), 0],
-      // HWPT 6 has no page table yet: nothing can be filled into IOAS 5
+      // HWPT 6 (on HWPT_PREFIX's IOAS 5) has no page table yet: nothing can be filled into IOAS 5
       [copy(5, 2, 0x100000, 0x1000, 6), -ERR.ENODEV!],
       [map(5, 0x200000, 0, 0x1000), -ERR.ENODEV!],
       [destroy(5), -ERR.EBUSY!],
@@ -138,7 +136,7 @@ describe('IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: draws and the reference model', 
   });
 
   it('a device replaced onto an allocated HWPT is held to the DMA isolation check (an injected wrong page is found at the IOAS_MAP)', () => {
-    const calls = [...HWPT_PREFIX, hwptAlloc(1, 4), attach(5)];
+    const calls = [...HWPT_PREFIX, hwptAlloc(1, 4), attach(6)];
     const { h, finding } = steps(calls);
     expect(finding).toBeNull();
     const m = Domain.prototype.map;
@@ -148,7 +146,7 @@ describe('IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: draws and the reference model', 
     };
     const f = execCall(h, map(4, 0x400000, 2, 0x1000));
     expect(f?.sig).toMatch(/^dma-/);
-    expect(f?.message).toMatch(/HWPT 5/);
+    expect(f?.message).toMatch(/HWPT 6/);
   });
 
   it('the whole program runs clean through the end-of-run release (runProgram)', () => {
