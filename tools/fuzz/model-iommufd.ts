@@ -37,6 +37,9 @@
  *   FMODE_PREAD/FMODE_PWRITE: ksys_pread64); poll reports POLLOUT only
  *   (iommufd_fault_fops_poll); ioctls of the VFIO/iommufd type ';' -ENOTTY (no unlocked_ioctl).
  *   Counts above RW_CHECKED_MAX are left to the errno whitelist (the VFS's own checks come first).
+ * - IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: each refusal in v6.12's order, a success's id, dst_iova
+ *   and areas, and an allocated HWPT that has no page table until a device attaches to it
+ *   (model-iommufd-pt.ts has the rules);
  * After every call the model is compared with the live contexts (ids, types, IOAS areas, each
  * open fault object's file).
  */

@@ -394,7 +394,7 @@ export type GuidedRun = [number, Iterable<Cmd>, number];
  * arb.ts prefixArb), the whole of it FRESH_FULL times in FRESH_FULL + 1: guided campaigns
  * reached the iommufd code only through random opens and binds before (mainline, seed 1,
  * 1000 runs: 86 of 755 branch sites of kernel-model/iommu/iommufd against 366 for random
- * mode). Profiles without it draw exactly as before.
+ * mode); since 2026-12-07 as many on HWPT_PREFIX (HWPT_FULL). Profiles without it draw as before.
  */
 export function freshPrefixArb(iommufd: boolean, dirty = false): fc.Arbitrary<number> {
   const group = [{ weight: FRESH_FULL, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) }];
@@ -406,7 +406,6 @@ export function freshPrefixArb(iommufd: boolean, dirty = false): fc.Arbitrary<nu
     { weight: 1, arbitrary: fc.integer({ min: SETUP_PREFIX.length + 1, max: IOMMUFD_FULL }) },
     // a type1 with dirty page tracking (arb.ts dirtyPagesOf): its set-up with tracking on, as often as random mode draws it
     ...(dirty ? [{ weight: FRESH_FULL, arbitrary: fc.constant(DIRTY_FULL) }] : []),
-    // the iommufd happy path with an IOMMU_HWPT_ALLOC'd HWPT and a second IOAS, as often as random mode draws it
     { weight: FRESH_FULL, arbitrary: fc.constant(HWPT_FULL) },
   );
 }
