@@ -22,8 +22,8 @@ const DEV: FdRef = { k: 'device', i: 0 };
 const ioctl = (fd: FdRef, req: number, type: string, fields: Record<string, Value>): Call => ({ op: 'ioctl', p: 0, fd, req, arg: { t: 'struct', type: type as never, fields, ptr: 'ok' } });
 const copy = (dst: number, src: number, srcIova: number, length: number, flags: number, dstIova = 0): Call =>
   ioctl(IFD, I.IOMMU_IOAS_COPY, 'iommu_ioas_copy', { argsz: 40, flags, dst_ioas_id: dst, src_ioas_id: src, length, dst_iova: dstIova, src_iova: srcIova });
-const hwptAlloc = (dev: number, pt: number, flags = 0, argsz = 48): Call =>
-  ioctl(IFD, I.IOMMU_HWPT_ALLOC, 'iommu_hwpt_alloc', { argsz, flags, dev_id: dev, pt_id: pt, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: 0, data_uptr: 0, fault_id: 0 });
+const hwptAlloc = (dev: number, pt: number, flags = 0, argsz = 48, dataLen = 0): Call =>
+  ioctl(IFD, I.IOMMU_HWPT_ALLOC, 'iommu_hwpt_alloc', { argsz, flags, dev_id: dev, pt_id: pt, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: dataLen, data_uptr: 0, fault_id: 0 });
 const map = (ioas: number, iova: number, page: number, length: number, flags = 7): Call => ioctl(IFD, I.IOMMU_IOAS_MAP, 'iommu_ioas_map', { argsz: 40, flags, ioas_id: ioas, reserved: 0, user_va: { dma: page }, length, iova });
 const attach = (pt: number): Call => ioctl(DEV, CDEV_REQS.VFIO_DEVICE_ATTACH_IOMMUFD_PT, 'vfio_device_attach_iommufd_pt', { argsz: 12, flags: 0, pt_id: pt });
 const detach = (): Call => ioctl(DEV, CDEV_REQS.VFIO_DEVICE_DETACH_IOMMUFD_PT, 'vfio_device_detach_iommufd_pt', { argsz: 8, flags: 0 });
@@ -102,6 +102,10 @@ describe('IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: draws and the reference model', 
       [map(5, 0x200000, 0, 0x2000), 0],
       [copy(5, 2, 0x102000, 0x2000, 7, 0x300000), 0],
       [destroy(3), 0],
+      // a size that cuts data_len after its first byte: the kernel reads that byte (data_len 4: -EINVAL), not 0
+      [hwptAlloc(1, 4, 0, 29, 0x104), -ERR.EINVAL!],
+      // a size of 24 leaves data_len out (read as 0): the fill of IOAS 4's areas fails
+      [hwptAlloc(1, 4, 0, 24, 8), -ERR.ENODEV!],
     ];
     const { h, rets, finding } = steps([...HWPT_PREFIX, ...program.map(([c]) => c)]);
     expect(finding).toBeNull();

@@ -91,8 +91,15 @@ export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint): IommufdP
   const exact = st !== undefined && arg.ptr === 'ok' && size >= st.minsz && size <= Math.max(end, SIZEOF[arg.type] ?? 0);
   const ok = st !== undefined && arg.ptr === 'ok' && size >= st.minsz;
   // what a shorter struct leaves out the kernel reads as zero (copy_struct_from_user zero-fills
-  // up to its own size): IOMMU_HWPT_ALLOC's data_type, data_len and fault_id past a size of 24
-  if (st !== undefined && size < end) for (const [k, o, n] of st.fields) if (k !== 'argsz' && o + n > size && fields[k] !== undefined) fields[k] = 0n;
+  // up to its own size): IOMMU_HWPT_ALLOC's data_type, data_len and fault_id past a size of 24;
+  // a field the size cuts keeps its low bytes (little-endian)
+  if (st !== undefined && size < end) {
+    for (const [k, o, n] of st.fields) {
+      const v = fields[k];
+      if (k === 'argsz' || o + n <= size || v === undefined) continue;
+      fields[k] = o >= size ? 0n : BigInt.asUintN(8 * (size - o), v);
+    }
+  }
   return { fields, exact, ok };
 }
 
