@@ -4,9 +4,13 @@
  * them, and what a success hands out. Written from the uapi (include/uapi/linux/iommufd.h) and
  * the order of the checks in drivers/iommu/iommufd/hw_pagetable.c iommufd_hwpt_alloc /
  * iommufd_hwpt_paging_alloc and ioas.c iommufd_ioas_copy -> io_pagetable.c iopt_get_pages,
- * iopt_map_pages (iopt_alloc_area_pages, iopt_alloc_iova, iopt_check_iova, iopt_insert_area),
- * read with the search tools from memory of v6.12 (not re-read line by line: the kernel model's
- * kernel-model/iommu/iommufd/ cites the same functions); the model does not call the kernel model.
+ * iopt_map_pages (iopt_alloc_area_pages, iopt_alloc_iova, iopt_check_iova, iopt_insert_area).
+ * iommufd_ioas_copy's order was read in the public ioas.c (v6.x, with the selftest's
+ * iommufd_test_syz_conv_iova_id first) and struct iommu_hwpt_alloc's layout in
+ * include/uapi/linux/iommufd.h (fault_id at 40, __reserved2 at 44); the order in
+ * iommufd_hwpt_alloc / iommufd_hwpt_paging_alloc and iopt_alloc_iova's hole search are from
+ * memory of v6.12, not re-read here (the kernel model cites the same functions). The model
+ * does not call the kernel model.
  *
  * What the model knows of an IOAS: its areas (IOVA range, the user address of the first byte, and
  * whether the pages were pinned writable: IOMMU_IOAS_MAP_WRITEABLE of the IOAS_MAP that made
