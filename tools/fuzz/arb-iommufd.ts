@@ -11,7 +11,7 @@
  * (arb.ts imports this module and this module uses arb.ts's building blocks).
  */
 import fc from 'fast-check';
-import { fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
+import { argsz, fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
 import type { Call, FdKind, IoctlArg, Value } from './program.js';
 
@@ -47,7 +47,76 @@ const vfioIoasId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 9, arbitrary: f
 const fdVal = (k: FdKind): fc.Arbitrary<Value> => fc.oneof({ weight: 10, arbitrary: fdRef(k).map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) });
 const zero = (w = 12): fc.Arbitrary<Value> => fc.oneof({ weight: w, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 });
 
-function argFor(req: number): fc.Arbitrary<IoctlArg> {
+/**
+ * IOMMU_HWPT_ALLOC drawn toward a success (where the profile has /dev/iommu): flags 0 and no
+ * driver data (arm-smmu has no domain_alloc_user: anything else -EOPNOTSUPP), dev_id the happy
+ * path's bound device (1), pt_id an IOAS that is empty (hw_pagetable.c iommufd_hwpt_paging_alloc
+ * does not attach, so filling the new arm-smmu domain with an area fails: -ENODEV): 5 (HWPT_PREFIX's
+ * second, empty IOAS; after IOMMUFD_PREFIX the second IOAS_ALLOC's), 4 (the first IOAS_ALLOC after
+ * the happy path; HWPT_PREFIX's copy target), 2 (empty when the run stopped the happy path before
+ * its IOAS_MAP); sometimes the HWPT 3 (a nesting parent: -EOPNOTSUPP) or an id further on
+ */
+const hwptPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: fc.constant(5) }, { weight: 2, arbitrary: fc.constant(4) }, { weight: 2, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 6) });
+const hwptAllocLive = (): fc.Arbitrary<IoctlArg> =>
+  struct('iommu_hwpt_alloc', {
+    flags: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 4) }),
+    dev_id: fc.oneof({ weight: 8, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(2, 3) }),
+    pt_id: hwptPtId(),
+    out_hwpt_id: fc.constant(0),
+    reserved: fc.constant(0),
+    data_type: fc.constant(0),
+    data_len: fc.constant(0),
+    data_uptr: fc.constant(0),
+    fault_id: fc.constant(0),
+  });
+
+/**
+ * IOMMU_IOAS_COPY drawn toward a success (where the profile has /dev/iommu): from the happy
+ * path's mapping (IOAS 2, 4 pages at HAPPY_IOVA: a page range inside it, so iopt_get_pages finds
+ * it covered) into another IOAS (4: the first IOAS_ALLOC after the happy path) or into IOAS 2
+ * itself; flags READABLE/WRITEABLE with FIXED_IOVA (dst_iova a free IOVA, the source's own, one
+ * in the MSI window 0x8000000 the SMMU reserves while a device is attached) or without (the
+ * kernel chooses dst_iova and writes it back); sometimes back from IOAS 4, or ids further on
+ */
+const copyLive = (): fc.Arbitrary<IoctlArg> =>
+  rec({
+    argsz: argsz(40),
+    flags: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(6, 7, 7, 4, 5) }, { weight: 1, arbitrary: fc.constantFrom(2, 3, 1) }),
+    dst: fc.oneof({ weight: 5, arbitrary: fc.constant(4) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 1) }),
+    src: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.constant(4) }, { weight: 1, arbitrary: fc.constantFrom(3, 5) }),
+    // the first page and the number of pages of the 4-page mapping; sometimes one past its end
+    first: fc.nat({ max: 3 }),
+    pages: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.constant(5) }),
+    dstIova: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0x200000, 0x300000, 0x104000, 0x1000) }, { weight: 2, arbitrary: fc.constant(HAPPY_IOVA) }, { weight: 1, arbitrary: fc.constantFrom(0x8000000, 0) }),
+    ptr,
+  }).map((r): IoctlArg => {
+    const n = Math.max(1, Math.min(r.pages, 4 - r.first + (r.pages === 5 ? 1 : 0)));
+    return {
+      t: 'struct',
+      type: 'iommu_ioas_copy',
+      fields: { argsz: r.argsz, flags: r.flags, dst_ioas_id: r.dst, src_ioas_id: r.src, length: n * 0x1000, dst_iova: r.dstIova, src_iova: HAPPY_IOVA + r.first * 0x1000 },
+      ptr: r.ptr,
+    };
+  });
+
+/** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
+const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
+
+/**
+ * an ioctl's argument. `live` (profiles with /dev/iommu): HWPT_ALLOC, IOAS_COPY and ATTACH also
+ * draw their success-biased arguments (above); without it the tree is the one it always was
+ */
+function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
+  if (live) {
+    switch (req) {
+      case I.IOMMU_HWPT_ALLOC:
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() });
+      case I.IOMMU_IOAS_COPY:
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 3, arbitrary: copyLive() });
+      case C.VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+        return struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: attachPtId() });
+    }
+  }
   switch (req) {
     case I.IOMMU_DESTROY:
       return struct('iommu_destroy', { id: objId() });
@@ -125,9 +194,9 @@ function faultFdArb(): fc.Arbitrary<Call> {
   );
 }
 
-function ioctlOn(kind: FdKind, reqs: number[]): fc.Arbitrary<Call> {
+function ioctlOn(kind: FdKind, reqs: number[], live = false): fc.Arbitrary<Call> {
   const arbs = new Map<number, fc.Arbitrary<Call>>();
-  for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(r), arg: argFor(r) }));
+  for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(r), arg: argFor(r, live) }));
   return fc.constantFrom(...reqs).chain((r) => arbs.get(r)!);
 }
 
@@ -144,13 +213,14 @@ export function iommufdCallArb(iommufd = true): fc.Arbitrary<Call> {
   const have = built.get(iommufd);
   if (have) return have;
   const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, I.IOMMU_FAULT_QUEUE_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, 0x3b8f, 0x3b70];
-  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS);
+  // with /dev/iommu also HWPT_ALLOC and IOAS_COPY three times more each (their success-biased draws: argFor `live`)
+  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY);
   const cdevReqs = [C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_DETACH_IOMMUFD_PT];
   const calls = [
     { weight: 3, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom('/dev/iommu', ...CDEV_PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o2000002) }) }) },
     { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('iommufd') }) },
-    { weight: 12, arbitrary: ioctlOn('iommufd', iommufdReqs) },
-    { weight: 5, arbitrary: ioctlOn('device', cdevReqs) },
+    { weight: 12, arbitrary: ioctlOn('iommufd', iommufdReqs, iommufd) },
+    { weight: 5, arbitrary: ioctlOn('device', cdevReqs, iommufd) },
     { weight: 3, arbitrary: faultFdArb() },
   ];
   // the compat container's IOAS switched, cleared, made and destroyed
@@ -171,4 +241,23 @@ export const IOMMUFD_PREFIX: Call[] = [
   { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } },
   { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, arg: { t: 'struct', type: 'vfio_device_attach_iommufd_pt', fields: { argsz: 12, flags: 0, pt_id: 2 }, ptr: 'ok' } },
   { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_IOAS_MAP, arg: { t: 'struct', type: 'iommu_ioas_map', fields: { argsz: 40, flags: 7, ioas_id: 2, reserved: 0, user_va: { dma: 0 }, length: 4 * 4096, iova: HAPPY_IOVA }, ptr: 'ok' } },
+];
+
+/**
+ * The happy path with an IOAS's HWPT allocated by IOMMU_HWPT_ALLOC instead of ATTACH's auto
+ * domain (what a VMM does to own the page table's lifetime): open, BIND (device id 1),
+ * IOAS_ALLOC (2), HWPT_ALLOC of device 1 on the empty IOAS 2 (HWPT 3: no device attached, so the
+ * arm-smmu domain has no page table yet), ATTACH to HWPT 3 (the attach finalises the domain),
+ * IOAS_MAP of 4 pages at 0x100000 (filled into HWPT 3's domain) and two more, empty IOASes (4
+ * and 5): the ids IOMMUFD_PREFIX hands out, plus an IOAS to copy into and one to allocate a HWPT
+ * on (the draws' favourites: copyLive, hwptPtId). DETACH leaves HWPT 3 (not an auto domain);
+ * DESTROY of it then succeeds.
+ */
+export const HWPT_PREFIX: Call[] = [
+  ...IOMMUFD_PREFIX.slice(0, 4),
+  { op: 'ioctl', p: 0, fd: ifd0, req: I.IOMMU_HWPT_ALLOC, arg: { t: 'struct', type: 'iommu_hwpt_alloc', fields: { argsz: 48, flags: 0, dev_id: 1, pt_id: 2, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: 0, data_uptr: 0, fault_id: 0 }, ptr: 'ok' } },
+  { op: 'ioctl', p: 0, fd: dev0, req: C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, arg: { t: 'struct', type: 'vfio_device_attach_iommufd_pt', fields: { argsz: 12, flags: 0, pt_id: 3 }, ptr: 'ok' } },
+  IOMMUFD_PREFIX[5]!,
+  IOMMUFD_PREFIX[3]!,
+  IOMMUFD_PREFIX[3]!,
 ];

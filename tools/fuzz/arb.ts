@@ -5,7 +5,7 @@
  * raw garbage, and calls across several processes.
  */
 import fc from 'fast-check';
-import { IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
+import { HWPT_PREFIX, IOMMUFD_PREFIX, iommufdCallArb } from './arb-iommufd.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { fastArb } from './fastgen.js';
 import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type StructName, type Value } from './program.js';
@@ -601,21 +601,18 @@ export const DIRTY_PREFIX: Call[] = [
   { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_IOMMU_DIRTY_PAGES, arg: { t: 'struct', type: 'vfio_iommu_type1_dirty_bitmap', fields: { argsz: 8, flags: DIRTY_START }, ptr: 'ok' } },
 ];
 
-/**
- * the prefix number of DIRTY_PREFIX (prefixOf): a number above the iommufd path's
- * (SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length; a literal, as arb-iommufd.ts, which
- * imports this module, may not have defined IOMMUFD_PREFIX yet when it is evaluated)
- */
+/** DIRTY_PREFIX's and HWPT_PREFIX's (arb-iommufd.ts) prefix numbers, above the iommufd path's (SETUP_PREFIX.length + 1 + IOMMUFD_PREFIX.length; literals: arb-iommufd.ts, which imports this module, may not have defined IOMMUFD_PREFIX when it is evaluated) */
 export const DIRTY_FULL = 64;
+export const HWPT_FULL = 65;
 
 /**
- * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the
- * first n calls of the group/container happy path, above that the first
- * n - SETUP_PREFIX.length - 1 calls of the cdev + iommufd one (arb-iommufd.ts), DIRTY_FULL the
- * dirty tracking one (DIRTY_PREFIX).
+ * The set-up prefix a campaign's run starts with, by number: 0..SETUP_PREFIX.length the first n
+ * calls of the group/container happy path, above that the first n - SETUP_PREFIX.length - 1 calls
+ * of the cdev + iommufd one (arb-iommufd.ts); DIRTY_FULL and HWPT_FULL their prefixes.
  */
 export function prefixOf(n: number): Call[] {
   if (n === DIRTY_FULL) return DIRTY_PREFIX;
+  if (n === HWPT_FULL) return HWPT_PREFIX;
   return n <= SETUP_PREFIX.length ? SETUP_PREFIX.slice(0, n) : IOMMUFD_PREFIX.slice(0, n - SETUP_PREFIX.length - 1);
 }
 
@@ -623,8 +620,8 @@ export function prefixOf(n: number): Call[] {
  * the prefix numbers runs draw: the whole group path, part of it, the whole or part of the
  * iommufd path; without iommufd (iommufdOf) the group path only, whole or in part: the iommufd
  * path's first call, open("/dev/iommu"), is ENOENT there and the rest of it EBADF. `dirty`
- * (dirtyPagesOf): one run in seven starts with DIRTY_PREFIX (an arm appended last: the other
- * profiles draw what they did).
+ * (dirtyPagesOf): one run in eight starts with DIRTY_PREFIX, and with iommufd as many with
+ * HWPT_PREFIX (2026-12-07; appended arms: the 2014 profiles draw what they did).
  */
 export function prefixArb(iommufd = true, dirty = false): fc.Arbitrary<number> {
   const base = SETUP_PREFIX.length + 1;
@@ -635,6 +632,7 @@ export function prefixArb(iommufd = true, dirty = false): fc.Arbitrary<number> {
     { weight: 1, arbitrary: fc.constant(base + IOMMUFD_PREFIX.length) },
     { weight: 1, arbitrary: fc.integer({ min: base, max: base + IOMMUFD_PREFIX.length }) },
     ...(dirty ? [{ weight: 1, arbitrary: fc.constant(DIRTY_FULL) }] : []),
+    { weight: 1, arbitrary: fc.constant(HWPT_FULL) },
   );
 }
 

@@ -37,6 +37,9 @@
  *   FMODE_PREAD/FMODE_PWRITE: ksys_pread64); poll reports POLLOUT only
  *   (iommufd_fault_fops_poll); ioctls of the VFIO/iommufd type ';' -ENOTTY (no unlocked_ioctl).
  *   Counts above RW_CHECKED_MAX are left to the errno whitelist (the VFS's own checks come first).
+ * - IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: each refusal in v6.12's order, a success's id, dst_iova
+ *   and areas, and an allocated HWPT that has no page table until a device attaches to it
+ *   (model-iommufd-pt.ts has the rules);
  * After every call the model is compared with the live contexts (ids, types, IOAS areas, each
  * open fault object's file).
  */
@@ -45,16 +48,19 @@ import type { IommufdCtx, IommufdService, Ioas, HwptPaging } from '../../kernel-
 import type { IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
-import { IOMMU_VFIO_IOAS_CLEAR as VFIO_IOAS_CLEAR, IOMMU_VFIO_IOAS_GET as VFIO_IOAS_GET, IOMMU_VFIO_IOAS_SET as VFIO_IOAS_SET } from '../../kernel-model/iommu/iommufd/uapi.js';
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA } from '../../kernel-model/uapi/constants.js';
 import { POLLOUT } from '../../kernel-model/uapi/constants.js';
 import type { IoctlArg, Value } from './program.js';
-import { CDEV_REQS as C, IOMMUFD_REQS as I, IOMMUFD_STRUCTS } from './program-iommufd.js';
+import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
+import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
+import { copyWant, hwptAllocWant, idOf, type IoasView, type MArea, type MHwpt, type MIoas, type Want } from './model-iommufd-pt.js';
+
+export { iommufdArgOf, vfioIoasCall, type IommufdPre, type VfioIoasEffect } from './model-iommufd-args.js';
 
 type MObj =
-  | { type: 'ioas'; areas: { iova: number; last: number }[] }
+  | MIoas
   | { type: 'device'; cdev: File }
-  | { type: 'hwpt-paging'; ioas: number; auto: boolean }
+  | MHwpt
   /** `file`: the fault fd's file while it is open, null once it is closed */
   | { type: 'fault'; file: File | null };
 
@@ -91,20 +97,6 @@ const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
 const STATEFUL = new Set<number>([I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
-
-export interface IommufdPre {
-  fields: Record<string, bigint>;
-  /** the argument is a struct within the size rules (min_size..sizeof, pointer ok): errors are predicted */
-  exact: boolean;
-  /** the struct is read as written (pointer ok, size >= min_size; a longer one had a zero tail if the call succeeded): successes are followed */
-  ok: boolean;
-  /** for BIND: the iommufd file the fd field names */
-  bindFile?: File | null;
-  /** for FAULT_QUEUE_ALLOC: the lowest fd number the process has free before the call */
-  freeFd?: number;
-  /** FAULT_QUEUE_ALLOC on an iommufd the model does not follow (a compat container): only the fault fd it may answer is followed */
-  foreign?: boolean;
-}
 
 export class IommufdModel {
   private readonly ctxs = new Map<File, MCtx>();
@@ -241,10 +233,11 @@ export class IommufdModel {
     }
     const ctx = this.ctxs.get(file);
     if (ctx) {
-      const ioasOf = (id: bigint): Extract<MObj, { type: 'ioas' }> | null => {
+      const ioasOf = (id: bigint): MIoas | null => {
         const o = id < 2n ** 31n ? ctx.objs.get(Number(id)) : undefined;
         return o?.type === 'ioas' ? o : null;
       };
+      const view = (id: number): IoasView | null => this.viewOf(ctx, id);
       switch (req) {
         case I.IOMMU_IOAS_ALLOC:
           if (!pre.ok) break;
@@ -256,7 +249,7 @@ export class IommufdModel {
             const id = rd32(8);
             const want = this.lowestFree(ctx);
             this.expect(id === want, `IOAS_ALLOC gave id ${id}, the lowest free id is ${want}`);
-            ctx.objs.set(id, { type: 'ioas', areas: [] });
+            ctx.objs.set(id, { type: 'ioas', areas: [], unsure: false });
           }
           break;
         case I.IOMMU_DESTROY: {
@@ -276,6 +269,8 @@ export class IommufdModel {
             const used = [...ctx.objs.values()].some((x) => x.type === 'hwpt-paging' && x.ioas === Number(id));
             if (used) this.expect(r === -EBUSY, `DESTROY(${id}) of an IOAS with a HWPT returned ${r}, not -EBUSY`);
           } else if ([...this.cdevs.values()].some((d) => d.ctx === ctx && d.hwpt === Number(id))) this.expect(r === -EBUSY, `DESTROY(${id}) of a HWPT with a device attached returned ${r}, not -EBUSY`);
+          // an IOMMU_HWPT_ALLOC'd HWPT no device uses: nothing else holds it (iommufd_object_remove, iommufd_hwpt_paging_destroy)
+          else if (o.type === 'hwpt-paging' && !o.auto) this.expect(r === 0, `DESTROY(${id}) of a HWPT no device is attached to returned ${r}`);
           if (r === 0 && o) {
             ctx.objs.delete(Number(id));
             // iommufd_object_remove: the destroyed object stops being the compat IOAS
@@ -289,12 +284,31 @@ export class IommufdModel {
           const iova = F('iova');
           const len = F('length');
           const valid = (flags & ~7n) === 0n && F('reserved') === 0n && iova < ULONG_MAX && len < ULONG_MAX && (flags & 6n) !== 0n;
-          if (pre.exact && valid && !ioasOf(F('ioas_id'))) this.expect(r === -ENOENT, `IOAS_MAP on id ${F('ioas_id')}, not an IOAS, returned ${r}, not -ENOENT`);
-          if (r === 0) this.addArea(ctx, ioasOf(F('ioas_id')), (flags & 1n) !== 0n ? iova : null, rd64(32), len, 'IOAS_MAP');
+          const io = ioasOf(F('ioas_id'));
+          if (pre.exact && valid && !io) this.expect(r === -ENOENT, `IOAS_MAP on id ${F('ioas_id')}, not an IOAS, returned ${r}, not -ENOENT`);
+          // an IOMMU_HWPT_ALLOC'd HWPT on it with no page table yet: filling it fails (arm_smmu_map_pages -ENODEV)
+          if (valid && io && this.hwptsOf(ctx, idOf(F('ioas_id'))).some((h) => !h.ready)) this.expect(r !== 0, `IOAS_MAP into IOAS ${F('ioas_id')} succeeded though a HWPT on it has no page table (no device attached yet)`);
+          if (r === 0) this.addArea(ctx, io, (flags & 1n) !== 0n ? iova : null, rd64(32), len, 'IOAS_MAP', [{ len: Number(len), va: Number(F('user_va') & ULONG_MAX), writable: (flags & 2n) !== 0n }]);
           break;
         }
-        case I.IOMMU_IOAS_COPY:
-          if (pre.ok && r === 0) this.addArea(ctx, ioasOf(F('dst_ioas_id')), (F('flags') & 1n) !== 0n ? F('dst_iova') : null, rd64(24), F('length'), 'IOAS_COPY');
+        case I.IOMMU_IOAS_COPY: {
+          if (!pre.ok) break;
+          const c = copyWant(F, view);
+          if (pre.exact && c.want !== null) this.judge(c.want, r, `IOAS_COPY of ${F('src_ioas_id')}:0x${F('src_iova').toString(16)}+0x${F('length').toString(16)} to ${F('dst_ioas_id')}${(F('flags') & 1n) !== 0n ? ` at 0x${F('dst_iova').toString(16)}` : ''} (flags ${F('flags')})`);
+          if (r !== 0) break;
+          const got = rd64(24);
+          if (c.iova !== null) this.expect(got === BigInt(c.iova), `IOAS_COPY wrote back dst_iova 0x${got.toString(16)}, the model's ${(F('flags') & 1n) !== 0n ? 'FIXED_IOVA' : 'first fitting hole (iopt_alloc_iova)'} is 0x${c.iova.toString(16)}`);
+          this.addArea(ctx, ioasOf(F('dst_ioas_id')), null, got, F('length'), 'IOAS_COPY', c.slices);
+          break;
+        }
+        case I.IOMMU_IOAS_ALLOW_IOVAS:
+        case I.IOMMU_OPTION:
+          // the allowed ranges or large pages of an IOAS changed (not followed): its map stage is no longer predicted
+          // (IOMMU_OPTION_HUGE_PAGES SET on an IOAS; read as written or not: then any IOAS)
+          if (r !== 0) break;
+          if (!pre.ok) this.unsure(ctx, null);
+          else if (req === I.IOMMU_IOAS_ALLOW_IOVAS) this.unsure(ctx, F('ioas_id'));
+          else if (F('option_id') === 1n && (F('op') & 0xffffn) === 1n) this.unsure(ctx, F('object_id'));
           break;
         case I.IOMMU_IOAS_UNMAP: {
           if (!pre.ok || (!pre.exact && r < 0)) break;
@@ -346,7 +360,7 @@ export class IommufdModel {
             this.lost = true;
             break;
           }
-          this.addArea(ctx, ctx.vfioIoas === null ? null : ioasOf(BigInt(ctx.vfioIoas)), null, F('iova') & ULONG_MAX, F('size') & ULONG_MAX, 'MAP_DMA on /dev/iommu');
+          this.addArea(ctx, ctx.vfioIoas === null ? null : ioasOf(BigInt(ctx.vfioIoas)), null, F('iova') & ULONG_MAX, F('size') & ULONG_MAX, 'MAP_DMA on /dev/iommu', [{ len: Number(F('size') & ULONG_MAX), va: Number(F('vaddr') & ULONG_MAX), writable: (F('flags') & 2n) !== 0n }]);
           break;
         case VFIO_IOMMU_UNMAP_DMA:
           // (the cuts TYPE1's SET_IOMMU allows are not followed here: the container part of the model predicts them on the compat container)
@@ -363,13 +377,18 @@ export class IommufdModel {
         case I.IOMMU_HWPT_ALLOC:
           // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed
           if (r === 0 && (F('flags') & HWPT_FAULT_ID_VALID) !== 0n) this.lost = true;
+          if (pre.exact) {
+            const w = hwptAllocWant(F, (id) => ctx.objs.get(id), view);
+            if (w !== null) this.judge(w, r, `HWPT_ALLOC(dev ${F('dev_id')}, pt ${F('pt_id')}, flags ${F('flags')})`);
+          }
           if (r === 0 && pre.ok) {
             const id = rd32(16);
             const want = this.lowestFree(ctx);
             this.expect(id === want, `HWPT_ALLOC gave id ${id}, the lowest free id is ${want}`);
             const io = Number(F('pt_id'));
             this.expect(ioasOf(F('pt_id')) !== null, `HWPT_ALLOC succeeded on pt_id ${io}, not an IOAS of the context`);
-            ctx.objs.set(id, { type: 'hwpt-paging', ioas: io, auto: false });
+            // no device attached: the arm-smmu domain has no page table until one is
+            ctx.objs.set(id, { type: 'hwpt-paging', ioas: io, auto: false, ready: false });
           }
           break;
       }
@@ -409,13 +428,17 @@ export class IommufdModel {
         const o = ctx2.objs.get(pt);
         const got = rd32(8);
         const prev = d.hwpt;
-        if (o?.type === 'hwpt-paging') this.expect(got === pt, `ATTACH_IOMMUFD_PT(${pt}) to a HWPT reported ${got}`);
+        if (o?.type === 'hwpt-paging') {
+          this.expect(got === pt, `ATTACH_IOMMUFD_PT(${pt}) to a HWPT reported ${got}`);
+          // the attach finalises the domain (arm_smmu_attach_dev -> arm_smmu_init_domain_context: its page table)
+          o.ready = true;
+        }
         else if (o?.type === 'ioas') {
           const g = ctx2.objs.get(got);
           if (g === undefined) {
             const want = this.lowestFree(ctx2);
             this.expect(got === want, `ATTACH_IOMMUFD_PT(IOAS ${pt}) created HWPT ${got}, the lowest free id is ${want}`);
-            ctx2.objs.set(got, { type: 'hwpt-paging', ioas: pt, auto: true });
+            ctx2.objs.set(got, { type: 'hwpt-paging', ioas: pt, auto: true, ready: true });
           } else this.expect(g.type === 'hwpt-paging' && g.ioas === pt, `ATTACH_IOMMUFD_PT(IOAS ${pt}) reported ${got}, not a HWPT of that IOAS`);
         } else this.expect(false, `ATTACH_IOMMUFD_PT(${pt}) succeeded on an id that is neither an IOAS nor a HWPT`);
         if (prev !== null && prev !== got) this.detach(d);
@@ -484,7 +507,11 @@ export class IommufdModel {
     }
   }
 
-  private addArea(ctx: MCtx, ioas: Extract<MObj, { type: 'ioas' }> | null, fixed: bigint | null, got: bigint, len: bigint, what: string): void {
+  /**
+   * a successful IOAS_MAP / IOAS_COPY / MAP_DMA: one area per slice of the source (an IOAS_COPY over
+   * several areas makes one per area, iopt_alloc_area_pages), from `got` on
+   */
+  private addArea(ctx: MCtx, ioas: MIoas | null, fixed: bigint | null, got: bigint, len: bigint, what: string, slices: readonly { len: number; va: number; writable: boolean }[]): void {
     if (!ioas) {
       this.expect(false, `${what} succeeded on an id that is not an IOAS`);
       this.lost = true;
@@ -494,10 +521,47 @@ export class IommufdModel {
     const iova = Number(got);
     const last = iova + Number(len) - 1;
     this.expect(!ioas.areas.some((a) => a.iova <= last && iova <= a.last), `${what} succeeded at 0x${iova.toString(16)}..0x${last.toString(16)}, over an existing area`);
-    let i = 0;
-    while (i < ioas.areas.length && ioas.areas[i]!.iova < iova) i++;
-    ioas.areas.splice(i, 0, { iova, last });
+    let at = iova;
+    for (const sl of slices) {
+      const area: MArea = { iova: at, last: at + sl.len - 1, va: sl.va, writable: sl.writable };
+      let i = 0;
+      while (i < ioas.areas.length && ioas.areas[i]!.iova < at) i++;
+      ioas.areas.splice(i, 0, area);
+      at += sl.len;
+    }
     void ctx;
+  }
+
+  /** the HWPTs on IOAS `id` */
+  private hwptsOf(ctx: MCtx, id: number): MHwpt[] {
+    const out: MHwpt[] = [];
+    for (const o of ctx.objs.values()) if (o.type === 'hwpt-paging' && o.ioas === id) out.push(o);
+    return out;
+  }
+
+  /** what model-iommufd-pt.ts's rules read of IOAS `id` (null: not an IOAS of the context) */
+  private viewOf(ctx: MCtx, id: number): IoasView | null {
+    const o = ctx.objs.get(id);
+    if (o?.type !== 'ioas') return null;
+    const hwpts = this.hwptsOf(ctx, id);
+    let attached = false;
+    for (const d of this.cdevs.values()) {
+      if (d.ctx !== ctx || d.hwpt === null) continue;
+      const h = ctx.objs.get(d.hwpt);
+      if (h?.type === 'hwpt-paging' && h.ioas === id) attached = true;
+    }
+    return { ioas: o, hwpts, attached };
+  }
+
+  /** a predicted outcome against the result */
+  private judge(w: Want, r: number, what: string): void {
+    if ('ok' in w) this.expect(r === 0, `${what} returned ${r}, the model predicts success`);
+    else this.expect(w.errs.includes(r), `${what} returned ${r}, the model predicts ${w.errs.join(' or ')}`);
+  }
+
+  /** IOAS `id` (null: whichever, every IOAS of the context) may do what the model no longer predicts */
+  private unsure(ctx: MCtx, id: bigint | null): void {
+    for (const [k, o] of ctx.objs) if (o.type === 'ioas' && (id === null || idOf(id) === k)) o.unsure = true;
   }
 
   /**
@@ -559,85 +623,6 @@ function objectDivergence(real: IommufdCtx, mc: MCtx, ids: Iterable<number>): st
     if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
   }
   return null;
-}
-
-/** what an IOMMU_VFIO_IOAS that succeeded did (vfioIoasCall) */
-export type VfioIoasEffect = { op: 'get'; id: number } | { op: 'set'; id: number } | { op: 'clear' } | null;
-
-/**
- * IOMMU_VFIO_IOAS judged and followed (Linux v6.12 drivers/iommu/iommufd/vfio_compat.c
- * iommufd_vfio_ioas; its table entry's min_size is offsetofend(__reserved), 12, main.c), for the
- * /dev/iommu contexts of this model and the compat container's context (model.ts postCompat).
- * With the struct within the size rules: __reserved (bits 16-31 of the `op` field) non-zero
- * -EOPNOTSUPP; GET without a compat IOAS -ENODEV (get_compat_ioas), else 0 with its id written
- * back at offset 4 (iommufd_ucmd_respond; the reference get_compat_ioas takes is dropped before
- * the return); SET of an id that is not an IOAS of the context -ENOENT (iommufd_get_ioas:
- * iommufd_get_object of type IOMMUFD_OBJ_IOAS, whatever else the id names), else 0: that IOAS
- * is the compat one, without a reference (destroying it clears it: iommufd_object_remove);
- * CLEAR 0: none is; another op -EOPNOTSUPP. `cur`: the compat IOAS's id, null without one,
- * 'unknown' for one whose id the model has not learned (GET's answer is then not checked but
- * reported); `isIoas`: whether an id names an IOAS of the context, null when the model cannot
- * tell (SET's result is then not predicted). Returns what a success did (null: nothing, or not
- * read as written).
- */
-export function vfioIoasCall(expect: (cond: boolean, msg: string) => void, cur: number | 'unknown' | null, pre: IommufdPre, r: number, rd32: (off: number) => number, isIoas: (id: bigint) => boolean | null): VfioIoasEffect {
-  if (!pre.ok) return null;
-  const raw = BigInt.asUintN(32, pre.fields['op'] ?? 0n);
-  const op = Number(raw & 0xffffn);
-  const id = BigInt.asUintN(32, pre.fields['ioas_id'] ?? 0n);
-  const known = raw >> 16n === 0n && op === VFIO_IOAS_SET ? isIoas(id) : null;
-  if (pre.exact) {
-    if (raw >> 16n !== 0n) expect(r === -EOPNOTSUPP, `IOMMU_VFIO_IOAS with __reserved 0x${(raw >> 16n).toString(16)} returned ${r}, not -EOPNOTSUPP`);
-    else if (op === VFIO_IOAS_GET) expect(cur === null ? r === -ENODEV : r === 0, `IOMMU_VFIO_IOAS GET returned ${r}, ${cur === null ? 'not -ENODEV (no compat IOAS)' : `though the context has its compat IOAS (${cur})`}`);
-    else if (op === VFIO_IOAS_SET) {
-      if (known !== null) expect(known ? r === 0 : r === -ENOENT, `IOMMU_VFIO_IOAS SET(${id}) returned ${r}, not ${known ? '0' : '-ENOENT (not an IOAS of the context)'}`);
-    } else if (op === VFIO_IOAS_CLEAR) expect(r === 0, `IOMMU_VFIO_IOAS CLEAR returned ${r}`);
-    else expect(r === -EOPNOTSUPP, `IOMMU_VFIO_IOAS with op ${op} returned ${r}, not -EOPNOTSUPP`);
-  }
-  if (r !== 0) return null;
-  if (raw >> 16n !== 0n || op > VFIO_IOAS_CLEAR) {
-    expect(false, `IOMMU_VFIO_IOAS with op 0x${raw.toString(16)} succeeded`);
-    return null;
-  }
-  if (op === VFIO_IOAS_GET) {
-    const got = rd32(4);
-    if (typeof cur === 'number') expect(got === cur, `IOMMU_VFIO_IOAS GET wrote back ioas_id ${got}, the compat IOAS is ${cur}`);
-    return { op: 'get', id: got };
-  }
-  if (op === VFIO_IOAS_SET) {
-    if (known === false) {
-      expect(false, `IOMMU_VFIO_IOAS SET(${id}) succeeded on an id that is not an IOAS of the context`);
-      return null;
-    }
-    return { op: 'set', id: Number(id) };
-  }
-  return { op: 'clear' };
-}
-
-/**
- * an iommufd ioctl's argument as the models read it: its fields' values, whether it is within
- * the size rules (`exact`: min_size..sizeof at an ok pointer, so errors are predicted) and
- * whether the kernel read it as written (`ok`: size >= min_size at an ok pointer)
- */
-export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint): IommufdPre {
-  if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false };
-  const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
-  const fields: Record<string, bigint> = {};
-  for (const [k, v] of Object.entries(arg.fields)) fields[k] = val(v);
-  const size = Number(fields['argsz'] ?? 0n);
-  const end = st ? structEndOf(st) : 0;
-  const exact = st !== undefined && arg.ptr === 'ok' && size >= st.minsz && size <= end;
-  const ok = st !== undefined && arg.ptr === 'ok' && size >= st.minsz;
-  return { fields, exact, ok };
-}
-
-const STRUCT_END = new Map<object, number>();
-
-/** the end of a struct's last field (the largest argsz the model calls exact), computed once per struct */
-function structEndOf(st: { fields: readonly (readonly [string, number, number])[] }): number {
-  let e = STRUCT_END.get(st);
-  if (e === undefined) STRUCT_END.set(st, (e = Math.max(...st.fields.map(([, o, s]) => o + s))));
-  return e;
 }
 
 /** the same areas, [iova, last] in order (what the message's hex lists compare) */

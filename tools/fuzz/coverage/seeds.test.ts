@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SETUP_PREFIX, prefixOf } from '../arb.js';
+import { HWPT_FULL, SETUP_PREFIX, prefixOf } from '../arb.js';
 import { IOMMUFD_PREFIX } from '../arb-iommufd.js';
 import { runProgram } from '../engine.js';
 import { EARLY_RUNS, FRESH_EARLY, FRESH_FULL, FRESH_MAX, FRESH_MIN, freshPrefixArb, freshShare, newGuidedState } from './campaign.js';
@@ -104,15 +104,18 @@ describe('guided seed corpus: the cdev + iommufd path (profiles with /dev/iommu)
     expect(String(harness.transcript[0]!.ret)).toBe('-ENOENT');
   });
 
-  it('fresh programs: a third start on the iommufd path where the profile has it; without it the draws are those of the group path alone, as before', () => {
+  it('fresh programs: about a half start on the iommufd path (a third) or its HWPT_ALLOC variant where the profile has it; without it the draws are those of the group path alone, as before', () => {
     const old = fc.oneof({ weight: FRESH_FULL, arbitrary: fc.constant(SETUP_PREFIX.length) }, { weight: 1, arbitrary: fc.nat({ max: SETUP_PREFIX.length }) });
     expect(fc.sample(freshPrefixArb(false), { seed: 7, numRuns: 500 })).toEqual(fc.sample(old, { seed: 7, numRuns: 500 }));
     const with_ = fc.sample(freshPrefixArb(true), { seed: 7, numRuns: 3000 });
-    for (const n of with_) expect(n >= 0 && n <= IOMMUFD_FULL).toBe(true);
+    for (const n of with_) expect((n >= 0 && n <= IOMMUFD_FULL) || n === HWPT_FULL).toBe(true);
+    // the iommufd path, whole or in part, a third; and since 2026-12-07 its variant with an
+    // IOMMU_HWPT_ALLOC'd HWPT (HWPT_PREFIX) as often as its whole: together about a half
     const iommufd = with_.filter((n) => n > SETUP_PREFIX.length).length;
-    expect(iommufd / with_.length).toBeGreaterThan(0.28);
-    expect(iommufd / with_.length).toBeLessThan(0.39);
+    expect(iommufd / with_.length).toBeGreaterThan(0.42);
+    expect(iommufd / with_.length).toBeLessThan(0.55);
     // mostly the whole of either path
-    expect(with_.filter((n) => n === IOMMUFD_FULL).length).toBeGreaterThan(iommufd * 0.8);
+    expect(with_.filter((n) => n === IOMMUFD_FULL || n === HWPT_FULL).length).toBeGreaterThan(iommufd * 0.8);
+    expect(with_.filter((n) => n === HWPT_FULL).length).toBeGreaterThan(iommufd * 0.35);
   });
 });
