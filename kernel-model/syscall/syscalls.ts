@@ -110,7 +110,17 @@ export class SyscallLayer {
    */
   readonly zombies = new Map<number, Process>();
   readonly exits: ProcessExitReport[] = [];
+  /**
+   * the pid space (kernel/pid.c alloc_pid: v6.12 idr_alloc_cyclic from idr_get_cursor, 3.14
+   * alloc_pidmap from pid_ns->last_pid): one counter for processes and for the ARM ABI's clone
+   * threads (copy_process calls alloc_pid for every task; a thread's tgid is its leader's pid),
+   * so a tid never equals a pid. It only grows: a run never reaches pid_max, so the wrap back to
+   * RESERVED_PIDS and the skipping of numbers still in use never happen and no number is reused.
+   */
   private nextPid = 100;
+  /**
+   * the stub CPU's thread ids (StubThread.tid), kept apart from the pid space: see `spawn`
+   */
   private nextTid = 1000;
   private tasks = new Map<GuestThread, ThreadTask>();
   private noThreadTasks = new Map<Process, ThreadTask>();
@@ -144,8 +154,13 @@ export class SyscallLayer {
   /** virtual time for the wait family (wait.ts) */
   private readonly clock = (): number => this.host.cpu.scheduler.now;
 
+  /** alloc_pid: the next number of the pid space (a process's pid or a clone thread's tid) */
+  allocPid(): number {
+    return this.nextPid++;
+  }
+
   createProcess(opts: ProcessOptions = {}): Process {
-    const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient });
+    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient });
     this.processes.set(p.pid, p);
     if (opts.stdio) {
       const fops = consoleFops(p);
