@@ -3,7 +3,9 @@
  * proc_task_readdir, tid_base_stuff, proc_pid_lookup; fs/proc/thread_self.c; proc_exe_link):
  * /proc/self/task with one thread and with a second one (pthread_create: clone with
  * CLONE_THREAD), task/<tid>/status of each (Pid, State), /proc/<tid> found though not listed,
- * /proc/thread-self (v3.17) from each thread, then /proc/self/exe of a copy of this program
+ * /proc/thread-self (v3.17) from each thread, tids and pids from one pid space (a fork child
+ * gets the number after the thread's tid, a later thread the number after the child's pid),
+ * then /proc/self/exe of a copy of this program
  * in /tmp that renames and unlinks itself, and an execve of /proc/self/exe after that.
  * Usage: proctask (run as /bin/proctask from a rootfs, so that it can copy itself)
  */
@@ -133,6 +135,13 @@ static void text_map(const char *what)
 	printf("%s: text mapped from %s\n", what, name != NULL ? name : "(none)");
 }
 
+static void *worker2(void *arg)
+{
+	(void)arg;
+	thread_tid = syscall(SYS_gettid);
+	return NULL;
+}
+
 static void copy(const char *from, const char *to, mode_t mode)
 {
 	static char buf[65536];
@@ -148,7 +157,7 @@ static void copy(const char *from, const char *to, mode_t mode)
 int main(int argc, char **argv)
 {
 	char path[128], buf[256];
-	int pid = getpid(), tid, i;
+	int pid = getpid(), tid, child, i;
 	pthread_t th;
 	struct stat st;
 	ssize_t n;
@@ -247,12 +256,34 @@ int main(int argc, char **argv)
 	status_line("/proc/<tid>/status", path, "Pid", pid, tid);
 	status_line("/proc/<tid>/status", path, "Tgid", pid, tid);
 	list("/proc", "/proc", pid, tid);
+	/*
+	 * one pid space (kernel/pid.c alloc_pid for every task copy_process makes): nothing else
+	 * allocated since the clone, so a fork child gets the next number after the thread's tid,
+	 * and /proc/<tid> (seen from that child too) is still the thread, not another process
+	 */
+	{
+		int ws;
+		pid_t c = fork();
+		if (c == 0) {
+			printf("fork child: pid %s\n", getpid() == tid + 1 ? "is the tid + 1" : "is not the tid + 1");
+			snprintf(path, sizeof(path), "/proc/%d/status", tid);
+			status_line("fork child: /proc/<tid>/status", path, "Tgid", pid, tid);
+			_exit(0);
+		}
+		waitpid(c, &ws, 0);
+		child = c;
+	}
 	write(pipefd[1], "x", 1);
 	pthread_join(th, NULL);
 	printf("-- joined\n");
 	list("/proc/self/task", "/proc/self/task", pid, tid);
 	snprintf(path, sizeof(path), "/proc/%d", tid);
 	printf("stat /proc/<tid>: %s\n", stat(path, &st) == 0 ? "found" : ename(errno));
+	/* a second thread: the number after the fork child's pid (the ended thread's tid is not reused) */
+	thread_tid = 0;
+	pthread_create(&th, NULL, worker2, NULL);
+	pthread_join(th, NULL);
+	printf("second thread: tid %s\n", thread_tid == child + 1 ? "is the fork child's pid + 1" : "is not the fork child's pid + 1");
 
 	printf("-- exe of a copy in /tmp\n");
 	copy(argv[0], "/tmp/pt", 0755);

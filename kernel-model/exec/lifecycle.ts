@@ -34,7 +34,7 @@ const CLD_EXITED = 1, CLD_KILLED = 2;
 /**
  * clone(flags, newsp, parent_tidptr, tls, child_tidptr): a thread of `p` with CLONE_VM|CLONE_THREAD
  * (SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID honoured); without CLONE_THREAD a new
- * process (sysFork).
+ * process (sysFork). The thread's tid comes from the pid space (SyscallLayer.allocPid).
  */
 export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
   const flags = a[0]!;
@@ -42,7 +42,9 @@ export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscall
   // or CLONE_VM without CLONE_THREAD (posix_spawn's CLONE_VM|CLONE_VFORK) served as a fork
   if ((flags & CLONE_THREAD) === 0) return sysFork(p, t, flags, a);
   if ((flags & CLONE_VM) === 0) return -EINVAL;
-  const tid = p.nextTid++;
+  // copy_process -> alloc_pid: the tid is the next number of the pid space the processes' pids
+  // come from (kernel/pid.c; 3.14 and v6.12), so no later process gets it as its pid
+  const tid = p.layer.allocPid();
   const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
   const child = UnicornThread.clone(t, tid, `${p.proc.name}:${tid}`, a[1]!, tls);
   const tidBytes = new Uint8Array(4);

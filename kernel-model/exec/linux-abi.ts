@@ -77,8 +77,6 @@ export interface LinuxAbiOptions {
   brk: number;
   log?: KernelLog | null;
   tracer?: Tracer | null;
-  /** first tid for threads created by clone (the main thread's tid is the pid) */
-  firstTid?: number;
   /** the board's bus (fork attaches the child's engine to it); without it fork answers -ENOSYS */
   bus?: PhysicalBus | null;
   /** the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
@@ -173,8 +171,6 @@ export class LinuxAbi implements SyscallBridge {
   /** threads blocked in wait4/waitid (re-presented when a child changes state) */
   readonly waiting = new Set<UnicornThread>();
   // ---- read and changed by fork, execve and exit (lifecycle.ts) ----
-  /** tid of the next thread clone() creates */
-  nextTid: number;
   /** the whole process is ending (exit_group, a fatal signal): the next thread exit ends it */
   groupExit = false;
   /** /proc/<pid>/exe (the process's `exe`) and the running image's bytes (execve of /proc/self/exe, busybox's applet re-exec) */
@@ -214,7 +210,6 @@ export class LinuxAbi implements SyscallBridge {
     this.brkStart = this.brk = o.brk;
     this.mm.startBrk = this.mm.brk = o.brk;
     this.log = o.log ?? null;
-    this.nextTid = o.firstTid ?? o.proc.pid * 10 + 1;
     this.bus = o.bus ?? null;
     this.exeBytes = o.exeBytes ?? null;
     this.execFs = o.execFs ?? null;

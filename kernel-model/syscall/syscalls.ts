@@ -110,8 +110,14 @@ export class SyscallLayer {
    */
   readonly zombies = new Map<number, Process>();
   readonly exits: ProcessExitReport[] = [];
+  /**
+   * the pid space (kernel/pid.c alloc_pid: v6.12 idr_alloc_cyclic from idr_get_cursor, 3.14
+   * alloc_pidmap from pid_ns->last_pid): one counter for processes and for the ARM ABI's clone
+   * threads (copy_process calls alloc_pid for every task; a thread's tgid is its leader's pid),
+   * so a tid never equals a pid; the stub CPU's threads (`spawn`) too. It only grows: a run never reaches pid_max, so the wrap back to
+   * RESERVED_PIDS and the skipping of numbers still in use never happen and no number is reused.
+   */
   private nextPid = 100;
-  private nextTid = 1000;
   private tasks = new Map<GuestThread, ThreadTask>();
   private noThreadTasks = new Map<Process, ThreadTask>();
   /** syscalls executed (statistics) */
@@ -144,8 +150,13 @@ export class SyscallLayer {
   /** virtual time for the wait family (wait.ts) */
   private readonly clock = (): number => this.host.cpu.scheduler.now;
 
+  /** alloc_pid: the next number of the pid space (a process's pid or a clone thread's tid) */
+  allocPid(): number {
+    return this.nextPid++;
+  }
+
   createProcess(opts: ProcessOptions = {}): Process {
-    const p = new Process(this.nextPid++, this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient });
+    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient });
     this.processes.set(p.pid, p);
     if (opts.stdio) {
       const fops = consoleFops(p);
@@ -167,11 +178,19 @@ export class SyscallLayer {
     return t;
   }
 
-  /** Start a guest program as a new thread of `proc` on the stub CPU. */
+  /**
+   * Start a guest program as a new thread of `proc` on the stub CPU. Its id is a tid as Linux
+   * gives it: the first thread of a process is its leader, whose tid is the pid; a further one
+   * takes the next number of the pid space (copy_process -> alloc_pid), as the ARM ABI's clone
+   * threads do. The stub CPU has no gettid: the ids show in /proc/<pid>/task, /proc/<tid> and
+   * kill/capget's pid lookup (exec/sys.ts findTaskByVpid), not in traces (the trace's tids are
+   * its own track numbers, emulator/trace.ts) nor in any regression scenario's output (each
+   * runs one thread per process).
+   */
   spawn(proc: Process, main: GuestMain, name = proc.name): StubThread {
     const holder: { t: StubThread | null } = { t: null };
     const sys = this.makeSys(proc, () => holder.t);
-    const th = new StubThread(this.nextTid++, name, main(sys));
+    const th = new StubThread(proc.threads.length === 0 ? proc.pid : this.allocPid(), name, main(sys));
     holder.t = th;
     proc.threads.push(th);
     th.onExit = (t) => this.threadExited(proc, t);

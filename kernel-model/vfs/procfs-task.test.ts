@@ -8,8 +8,9 @@ import { User } from '../vfio/platform/testing/user.js';
  * /proc/<pid>/task, /proc/<tid>, /proc/thread-self and /proc/<pid>/exe's d_path
  * (kernel-model/vfs/procfs.ts; fs/proc/base.c proc_task_lookup, proc_task_readdir,
  * tid_base_stuff, proc_pid_lookup; fs/proc/thread_self.c; proc_exe_link). The stub CPU's
- * processes are driven from outside here: their threads are stand-ins with the tids a clone
- * would give (the ARM ABI's real threads are in tools/unicorn/procfs.test.ts).
+ * processes are driven from outside here: their threads are stand-ins with made-up tids
+ * (pid * 10 + n, numbers no process of the test has; real tids come from the pid space, as the
+ * last test shows; the ARM ABI's real threads are in tools/unicorn/proctask.test.ts).
  */
 
 /** getdents64 of a directory: the names in the order the kernel gives them */
@@ -128,6 +129,25 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       const g = a.open('/proc/self/exe', O_RDONLY);
       expect(g).toBeGreaterThanOrEqual(0);
       expect(a.readlink(`/proc/self/fd/${g}`)).toBe('/tmp/prog2 (deleted)');
+    });
+  }
+
+  for (const [profile, era] of ERAS) {
+    it(`${era}: the stub CPU's threads have tids from the pid space: the leader's is the pid, a further thread's the next number, a later process's pid the one after`, () => {
+      const sys = new System({ profile });
+      const a = new User(sys, 'a');
+      const idle = function* (): Generator<never, number> {
+        return 0;
+      };
+      const { proc, thread: leader } = sys.spawn('p', idle);
+      const second = sys.syscalls.spawn(proc, idle);
+      const b = new User(sys, 'b');
+      // copy_process -> alloc_pid (kernel/pid.c) for every task: one counter, no number twice
+      expect([leader.tid, second.tid, b.proc.pid]).toEqual([proc.pid, proc.pid + 1, proc.pid + 2]);
+      expect(ls(a, `/proc/${proc.pid}/task`)).toEqual(['.', '..', String(proc.pid), String(second.tid)]);
+      // /proc/<tid> is the thread (proc_pid_lookup), no process has its number
+      const st = a.cat(`/proc/${second.tid}/status`);
+      expect([line(st, 'Tgid'), line(st, 'Pid')]).toEqual([`Tgid:\t${proc.pid}`, `Pid:\t${second.tid}`]);
     });
   }
 });

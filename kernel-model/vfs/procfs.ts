@@ -84,8 +84,9 @@ export interface PidFile {
  * next_thread, 3.14 and v6.12): the leader first (its tid is the tgid; it stays listed as a
  * zombie while other threads run, and in a zombie process), then the other threads not yet
  * ended (release_task took the ended ones), in creation order (copy_process adds a thread at
- * the tail of the group's list). Model: a thread's tid is its GuestThread's; the ARM ABI's are
- * what gettid and clone answer; the stub CPU's are the scheduler's ids (it has no gettid)
+ * the tail of the group's list). Model: a thread's tid is its GuestThread's, from the pid space
+ * (SyscallLayer.allocPid); the ARM ABI's are what gettid and clone answer, the stub CPU's the
+ * same numbers (SyscallLayer.spawn; it has no gettid)
  */
 export function groupTids(p: Process): number[] {
   const out = [p.pid];

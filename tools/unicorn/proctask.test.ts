@@ -56,9 +56,15 @@ describe.skipIf(shouldSkipUnicornTests())('procfs thread entries and exe from C 
         '/proc/<tid>/status: Pid: tid',
         '/proc/<tid>/status: Tgid: pid',
         v612 ? '/proc: interrupts self thread-self pid' : '/proc: interrupts self pid',
+        // one pid space (kernel/pid.c alloc_pid): the fork child's pid follows the tid, and
+        // /proc/<tid> stays the thread's (not a process that got the same number)
+        'fork child: pid is the tid + 1',
+        'fork child: /proc/<tid>/status: Tgid: pid',
         '-- joined',
         '/proc/self/task: pid',
         'stat /proc/<tid>: ENOENT',
+        // numbers only grow (no pid_max wrap in a run): the next thread's tid follows the child's pid
+        'second thread: tid is the fork child\'s pid + 1',
         '-- exe of a copy in /tmp',
         'copy: exe /tmp/pt',
         // mm->exe_file's d_path: the new name, then " (deleted)"
