@@ -13,29 +13,6 @@ import { User } from '../vfio/platform/testing/user.js';
  * last test shows; the ARM ABI's real threads are in tools/unicorn/proctask.test.ts).
  */
 
-/** getdents64 of a directory: the names in the order the kernel gives them */
-function ls(u: User, path: string): string[] | number {
-  const fd = u.open(path, O_RDONLY);
-  if (fd < 0) return fd;
-  const names: string[] = [];
-  const buf = u.page + 0x800;
-  for (;;) {
-    const n = u.call('getdents64', [fd, buf, 0x400]);
-    if (n < 0) return n;
-    if (n === 0) break;
-    const b = u.mem.readBytes(buf, n);
-    for (let off = 0; off < n;) {
-      const reclen = b[off + 16]! | (b[off + 17]! << 8);
-      let end = off + 19;
-      while (b[end] !== 0) end++;
-      names.push(new TextDecoder().decode(b.subarray(off + 19, end)));
-      off += reclen;
-    }
-  }
-  u.call('close', [fd]);
-  return names;
-}
-
 /** a thread of the process as the scheduler sees it (tid, state) */
 function thread(tid: number, state: ThreadState = 'runnable'): GuestThread {
   return { tid, name: `t${tid}`, state, run: () => ({ kind: 'exit' }) as never };
@@ -54,23 +31,23 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       const pid = b.proc.pid;
       b.proc.threads.push(thread(pid), thread(pid * 10 + 1, 'blocked'), thread(pid * 10 + 2), thread(pid * 10 + 3, 'exited'));
       // the leader first (tid = tgid), then the others in creation order; an ended one is gone
-      expect(ls(a, `/proc/${pid}/task`)).toEqual(['.', '..', String(pid), String(pid * 10 + 1), String(pid * 10 + 2)]);
+      expect(a.list(`/proc/${pid}/task`)).toEqual(['.', '..', String(pid), String(pid * 10 + 1), String(pid * 10 + 2)]);
       // tid_base_stuff: tgid_base_stuff without "task"
-      expect(ls(a, `/proc/${pid}/task/${pid * 10 + 1}`)).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
+      expect(a.list(`/proc/${pid}/task/${pid * 10 + 1}`)).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
       const st = a.cat(`/proc/${pid}/task/${pid * 10 + 1}/status`);
       expect([line(st, 'Tgid'), line(st, 'Pid'), line(st, 'State')]).toEqual([`Tgid:\t${pid}`, `Pid:\t${pid * 10 + 1}`, 'State:\tS (sleeping)']);
       expect(line(a.cat(`/proc/${pid}/task/${pid}/status`), 'Pid')).toBe(`Pid:\t${pid}`);
       expect(line(a.cat(`/proc/${pid}/task/${pid * 10 + 2}/status`), 'State')).toBe('State:\tR (running)');
       // the threads share the fd table, cwd and mm: the same fd/ and cwd
-      expect(ls(a, `/proc/${pid}/task/${pid * 10 + 2}/fd`)).toEqual(ls(a, `/proc/${pid}/fd`));
+      expect(a.list(`/proc/${pid}/task/${pid * 10 + 2}/fd`)).toEqual(a.list(`/proc/${pid}/fd`));
       expect(a.readlink(`/proc/${pid}/task/${pid * 10 + 2}/cwd`)).toBe('/');
       // an ended thread, another group's thread, a non-number: -ENOENT (same_thread_group)
       expect(a.cat(`/proc/${pid}/task/${pid * 10 + 3}/status`)).toBe(-ENOENT);
       expect(a.cat(`/proc/${a.proc.pid}/task/${pid * 10 + 1}/status`)).toBe(-ENOENT);
-      expect(ls(a, `/proc/${pid}/task/x`)).toBe(-ENOENT);
+      expect(a.list(`/proc/${pid}/task/x`)).toBe(-ENOENT);
       // the leader ended while others run: still listed, a zombie
       b.proc.threads[0]!.state = 'exited';
-      expect(ls(a, `/proc/${pid}/task`)).toEqual(['.', '..', String(pid), String(pid * 10 + 1), String(pid * 10 + 2)]);
+      expect(a.list(`/proc/${pid}/task`)).toEqual(['.', '..', String(pid), String(pid * 10 + 1), String(pid * 10 + 2)]);
       expect(line(a.cat(`/proc/${pid}/status`), 'State')).toBe('State:\tZ (zombie)');
     });
 
@@ -80,11 +57,11 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       const pid = a.proc.pid;
       const tid = pid * 10 + 1;
       a.proc.threads.push(thread(pid), thread(tid));
-      expect(ls(a, '/proc')).not.toContain(String(tid));
-      expect(ls(a, `/proc/${tid}`)).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
+      expect(a.list('/proc')).not.toContain(String(tid));
+      expect(a.list(`/proc/${tid}`)).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
       const st = a.cat(`/proc/${tid}/status`);
       expect([line(st, 'Tgid'), line(st, 'Pid')]).toEqual([`Tgid:\t${pid}`, `Pid:\t${tid}`]);
-      expect(ls(a, `/proc/${tid}/task`)).toEqual(['.', '..', String(pid), String(tid)]);
+      expect(a.list(`/proc/${tid}/task`)).toEqual(['.', '..', String(pid), String(tid)]);
       a.proc.threads[1]!.state = 'exited';
       expect(a.cat(`/proc/${tid}/status`)).toBe(-ENOENT);
     });
@@ -96,7 +73,7 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       if (era === '3.14') {
         expect(a.readlink('/proc/thread-self')).toBe(-ENOENT);
         expect(a.cat('/proc/thread-self/status')).toBe(-ENOENT);
-        expect(ls(a, '/proc')).not.toContain('thread-self');
+        expect(a.list('/proc')).not.toContain('thread-self');
         return;
       }
       expect(a.readlink('/proc/thread-self')).toBe(`${pid}/task/${pid}`);
@@ -144,7 +121,7 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       const b = new User(sys, 'b');
       // copy_process -> alloc_pid (kernel/pid.c) for every task: one counter, no number twice
       expect([leader.tid, second.tid, b.proc.pid]).toEqual([proc.pid, proc.pid + 1, proc.pid + 2]);
-      expect(ls(a, `/proc/${proc.pid}/task`)).toEqual(['.', '..', String(proc.pid), String(second.tid)]);
+      expect(a.list(`/proc/${proc.pid}/task`)).toEqual(['.', '..', String(proc.pid), String(second.tid)]);
       // /proc/<tid> is the thread (proc_pid_lookup), no process has its number
       const st = a.cat(`/proc/${second.tid}/status`);
       expect([line(st, 'Tgid'), line(st, 'Pid')]).toEqual([`Tgid:\t${proc.pid}`, `Pid:\t${second.tid}`]);

@@ -3,29 +3,6 @@ import { System } from '../../tools/system/system.js';
 import { EACCES, EINVAL, ENOENT, ENXIO, MAP_SHARED, O_RDONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
 import { setup, User } from '../vfio/platform/testing/user.js';
 
-/** getdents64 of a directory: the names in the order the kernel gives them */
-function ls(u: User, path: string): string[] | number {
-  const fd = u.open(path, O_RDONLY);
-  if (fd < 0) return fd;
-  const names: string[] = [];
-  const buf = u.page + 0x800;
-  for (;;) {
-    const n = u.call('getdents64', [fd, buf, 0x400]);
-    if (n < 0) return n;
-    if (n === 0) break;
-    const b = u.mem.readBytes(buf, n);
-    for (let off = 0; off < n;) {
-      const reclen = b[off + 16]! | (b[off + 17]! << 8);
-      let end = off + 19;
-      while (b[end] !== 0) end++;
-      names.push(new TextDecoder().decode(b.subarray(off + 19, end)));
-      off += reclen;
-    }
-  }
-  u.call('close', [fd]);
-  return names;
-}
-
 const ERAS = [['rfc-v4', '3.14'], ['mainline', 'v6.12']] as const;
 
 describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task_mmu.c)', () => {
@@ -36,17 +13,17 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       const b = new User(sys, 'b', { uid: 1000 });
       // thread-self (v3.17, procThreadSelf) after self (proc_pid_readdir's TGID_OFFSET - 1)
       const selves = era === 'v6.12' ? ['self', 'thread-self'] : ['self'];
-      expect(ls(a, '/proc')).toEqual(['.', '..', 'interrupts', ...selves, String(a.proc.pid), String(b.proc.pid)]);
+      expect(a.list('/proc')).toEqual(['.', '..', 'interrupts', ...selves, String(a.proc.pid), String(b.proc.pid)]);
       expect(a.readlink('/proc/self')).toBe(String(a.proc.pid));
       expect(b.readlink('/proc/self')).toBe(String(b.proc.pid));
-      expect(ls(a, '/proc/self')).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
+      expect(a.list('/proc/self')).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
       expect(a.cat(`/proc/${b.proc.pid}/status`)).toContain(`Pid:\t${b.proc.pid}\n`);
       // /proc/<pid>/fd is S_IRUSR|S_IXUSR of the task's owner: another user cannot list it
-      expect(ls(b, `/proc/${a.proc.pid}/fd`)).toBe(-EACCES);
+      expect(b.list(`/proc/${a.proc.pid}/fd`)).toBe(-EACCES);
       expect(a.cat('/proc/0/status')).toBe(-ENOENT);
       expect(a.cat('/proc/01/status')).toBe(-ENOENT);
       sys.syscalls.exitProcess(b.proc);
-      expect(ls(a, '/proc')).toEqual(['.', '..', 'interrupts', ...selves, String(a.proc.pid)]);
+      expect(a.list('/proc')).toEqual(['.', '..', 'interrupts', ...selves, String(a.proc.pid)]);
       expect(a.cat(`/proc/${b.proc.pid}/status`)).toBe(-ENOENT);
     });
 
@@ -56,7 +33,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       const t = sys.syscalls.taskOf(u.proc, null);
       expect(sys.syscalls.sysPipe2(t, u.page, 0)).toBe(0);
       const [r, w] = [u.mem.read32(u.page), u.mem.read32(u.page + 4)];
-      const names = ls(u, '/proc/self/fd') as string[];
+      const names = u.list('/proc/self/fd') as string[];
       // the listing's own fd is among them, as in Linux
       const fds = names.slice(2).map(Number);
       expect(fds).toEqual([...fds].sort((x, y) => x - y));
@@ -88,7 +65,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       else expect(u.cat(`/proc/self/fdinfo/${efd}`)).toBe(`pos:\t0\nflags:\t02\nmnt_id:\t3\nino:\t${sys.vfs.anonIno}\n${count}eventfd-id: 0\neventfd-semaphore: 0\n`);
       for (const fd of [device, efd, r, w, again]) u.call('close', [fd]);
       if (anon > 0) u.call('close', [anon]);
-      const after = (ls(u, '/proc/self/fd') as string[]).slice(2).map(Number);
+      const after = (u.list('/proc/self/fd') as string[]).slice(2).map(Number);
       // the container and the group, and the listing's own fd (the lowest free number: the device's)
       expect(after).toEqual([container, group, device]);
       expect(u.readlink(`/proc/self/fd/${device}`)).toBe(-ENOENT);

@@ -72,6 +72,30 @@ export class User {
     return n < 0 ? n : new TextDecoder().decode(this.mem.readBytes(b, n));
   }
 
+  /** getdents64 of a directory (`ls -f`): its names in the order the kernel gives them, or open's or getdents64's error */
+  list(path: string): string[] | number {
+    const fd = this.open(path, O_RDONLY);
+    if (fd < 0) return fd;
+    const names: string[] = [];
+    const buf = this.page + 0x800;
+    for (;;) {
+      const n = this.call('getdents64', [fd, buf, 0x400]);
+      if (n < 0) return n;
+      if (n === 0) break;
+      const b = this.mem.readBytes(buf, n);
+      // linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name
+      for (let off = 0; off < n;) {
+        const reclen = b[off + 16]! | (b[off + 17]! << 8);
+        let end = off + 19;
+        while (b[end] !== 0) end++;
+        names.push(new TextDecoder().decode(b.subarray(off + 19, end)));
+        off += reclen;
+      }
+    }
+    this.call('close', [fd]);
+    return names;
+  }
+
   readlink(path: string): string | number {
     const buf = this.page + 0x800;
     const n = this.call('readlink', [this.str(path), buf, 255]);
