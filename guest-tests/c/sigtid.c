@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 static volatile int got_count, got_code, got_pid, got_uid;
+static volatile char order[8];
+static volatile int order_n;
 static volatile pid_t got_tid;
 static volatile pid_t tid_a, tid_b, tid_d;
 static volatile int stop_a, ready_b, phase_b, done_b, ready_d, d_ret, d_err, d_tid_ok;
@@ -27,13 +29,14 @@ static int pipefd[2];
 
 static void on_usr1(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
 	(void)uc;
 	got_tid = syscall(SYS_gettid);
 	got_code = si->si_code;
 	got_pid = si->si_pid;
 	got_uid = si->si_uid;
 	got_count++;
+	if (order_n < 7)
+		order[order_n++] = sig == SIGUSR1 ? '1' : '2';
 }
 
 static long tgkill_(int tgid, int tid, int sig) { return syscall(SYS_tgkill, tgid, tid, sig); }
@@ -85,6 +88,26 @@ static void *thread_b(void *arg)
 	/* the SIGUSR1 tgkill'd to this thread is taken here, at the unblock */
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 	done_b = 1;
+	return NULL;
+}
+
+static volatile int ready_e, phase_e, done_e;
+static volatile pid_t tid_e;
+
+static void *thread_e(void *arg)
+{
+	sigset_t s;
+	(void)arg;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	sigaddset(&s, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	tid_e = syscall(SYS_gettid);
+	ready_e = 1;
+	while (!phase_e)
+		sched_yield();
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	done_e = 1;
 	return NULL;
 }
 
@@ -192,6 +215,37 @@ int main(void)
 		sched_yield();
 	printf("B unblocked: taken %d in B %d code %d\n", got_count - n, got_tid == tid_b, got_code);
 	pthread_join(b, NULL);
+
+	/*
+	 * 3b: E's own SIGUSR2 before the process's SIGUSR1 (dequeue_signal: the thread's set first);
+	 * each handler masks the other signal, so the first dequeued runs to its end first (not
+	 * nested under the second, as the return-to-user loop would stack them)
+	 */
+	{
+		pthread_t e;
+		sigset_t s1;
+		long r1, r2;
+		sigaddset(&sa.sa_mask, SIGUSR1);
+		sigaddset(&sa.sa_mask, SIGUSR2);
+		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
+		sigemptyset(&s1);
+		sigaddset(&s1, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &s1, NULL);
+		pthread_create(&e, NULL, thread_e, NULL);
+		while (!ready_e)
+			sched_yield();
+		order_n = 0;
+		r2 = kill(me, SIGUSR1);
+		r1 = tgkill_(me, tid_e, SIGUSR2);
+		phase_e = 1;
+		while (!done_e)
+			sched_yield();
+		pthread_join(e, NULL);
+		pthread_sigmask(SIG_UNBLOCK, &s1, NULL);
+		order[order_n] = 0;
+		printf("E unblocks both: kill %s tgkill %s, taken in order %s\n", res(r2), res(r1), (const char *)order);
+	}
 
 	/* 4: D asleep in read(): tgkill wakes D alone, read fails EINTR (no SA_RESTART) */
 	pipe(pipefd);

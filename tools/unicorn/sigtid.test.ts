@@ -29,6 +29,8 @@ describe.skipIf(shouldSkipUnicornTests())('signals by thread id (sigtid.c)', () 
         // kill_pid_info -> group_send_sig_info: the group's pending set, the main thread takes it (SI_USER)
         "kill B's tid 0: taken 1 in main 1 code 0 pid-ok 1",
         'B unblocked: taken 2 in B 1 code -6',
+        // dequeue_signal: E's own SIGUSR2 before the group's lower SIGUSR1
+        'E unblocks both: kill 0 tgkill 0, taken in order 21',
         'tgkill D in read 0: read -1 EINTR, handler in D 1',
         'child: tgkill SIGTERM to the blocking thread 0, survived',
         'child: signaled 1 sig 15',
