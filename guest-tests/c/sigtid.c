@@ -196,6 +196,7 @@ int main(void)
 	pthread_join(a, NULL);
 	printf("joined A: tkill %s tgkill %s kill %s\n", res(tkill_(tid_a, 0)), res(tgkill_(me, tid_a, 0)),
 	       res(kill(tid_a, 0)));
+	printf("kill no such pid bad sig %s, bad sig %s\n", res(kill(99999, 100)), res(kill(me, 100)));
 
 	/* 3: B blocks SIGUSR1: a tgkill'd one waits for B (main does not take it); kill(B's tid) goes to the group */
 	pthread_create(&b, NULL, thread_b, NULL);

@@ -9,13 +9,17 @@ import type { SignalState } from './signal.js';
  * SyscallLayer.allocPid) that thread; kill signals the task's thread group, tgkill/tkill the
  * thread alone (SignalState.postThread).
  *
- * Sources: kernel/signal.c of v6.12 and 3.14. The siginfo of do_tkill (SI_TKILL, si_pid =
- * task_tgid_vnr(current), si_uid = current_uid) and of kill (SI_USER, the same si_pid and
- * si_uid) were read in public copies of kernel/signal.c (3.x's do_tkill and sys_kill; v6.9+'s
- * prepare_kill_siginfo(sig, info, type), which picks SI_TKILL for PIDTYPE_PID: the same
- * fields, so the eras agree); the rest (sys_tgkill/sys_tkill's -EINVAL tests, do_send_specific's
- * lookup before check_kill_permission, kill_pid_info's group send) is from memory of both
- * versions, which do not differ in what a program sees here.
+ * Sources, kernel/signal.c: read in public copies (a 3.x one with struct siginfo, a 5.x/6.x one
+ * with kernel_siginfo; commit ids not checked): sys_tgkill (-EINVAL for pid <= 0 or
+ * tgid <= 0), sys_tkill (-EINVAL for pid <= 0, then do_tkill(0, ...)), do_send_specific
+ * (find_task_by_vpid, -ESRCH unless tgid <= 0 or task_tgid_vnr matches, then
+ * check_kill_permission, signal 0 a probe, do_send_sig_info's -ESRCH turned into 0), do_tkill's
+ * siginfo (SI_TKILL, si_pid = task_tgid_vnr(current), si_uid = current_uid) and sys_kill's
+ * (SI_USER, the same si_pid and si_uid); v6.9+ builds both in prepare_kill_siginfo(sig, info,
+ * type) (SI_TKILL for PIDTYPE_PID), the same fields, so the eras agree. From memory:
+ * kill_pid_info (the task by pid_task(pid, PIDTYPE_PID), -ESRCH without one, then
+ * group_send_sig_info: check_kill_permission's valid_signal, the group's pending set),
+ * __send_signal_locked's choice of task->pending for PIDTYPE_PID and complete_signal.
  */
 
 /** si_code of a signal sent by kill / tgkill (include/uapi/asm-generic/siginfo.h) */
@@ -53,18 +57,20 @@ function badSignal(sig: number): boolean {
  * it names (kill_proc_info -> kill_pid_info: a thread's tid as well as a process's pid, and
  * group_send_sig_info signals the thread GROUP, any thread not blocking it takes it); 0 and -1
  * every process of the tree (one process group, by choice; -1 leaves the caller out); -ESRCH
- * when none; signal 0 checks existence only. The siginfo: SI_USER, si_pid = the caller's tgid,
+ * when none, then -EINVAL for a bad signal; signal 0 checks existence only. The siginfo: SI_USER, si_pid = the caller's tgid,
  * si_uid its uid. No permission rule (check_kill_permission's kill_ok_by_cred) is modelled:
  * every process of a run may signal every other, as before.
  */
 export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: number, sig: number): number {
-  if (badSignal(sig)) return -EINVAL;
   let targets: SignalTarget[];
   if (pid > 0) {
     const task = findTask(tree, pid);
     targets = task === null ? [] : [task.p];
   } else targets = tree.filter((p) => p.exit === null && (pid !== -1 || p !== self));
   if (targets.length === 0) return -ESRCH;
+  // the target first, then the signal (kill_pid_info / kill_something_info: -ESRCH before
+  // group_send_sig_info's -EINVAL)
+  if (badSignal(sig)) return -EINVAL;
   const info = { code: SI_USER, pid: self.proc.pid, uid: self.proc.uid };
   if (sig !== 0) for (const p of targets) p.signals.post(sig, info);
   return 0;

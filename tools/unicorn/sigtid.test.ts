@@ -24,6 +24,8 @@ describe.skipIf(shouldSkipUnicornTests())('signals by thread id (sigtid.c)', () 
         'tkill tid 0 EINVAL, tid -5 EINVAL, bad sig EINVAL, no such tid bad sig ESRCH',
         'sig 0: tgkill 0 tkill 0 kill 0, leader: tgkill 0; count unchanged 1',
         'joined A: tkill ESRCH tgkill ESRCH kill ESRCH',
+        // kill_pid_info looks the target up before the signal is checked (before: EINVAL first)
+        'kill no such pid bad sig ESRCH, bad sig EINVAL',
         // thread-directed: B's own pending set, the main thread does not take it
         'tgkill B (blocking) 0: taken 0',
         // kill_pid_info -> group_send_sig_info: the group's pending set, the main thread takes it (SI_USER)
