@@ -1,6 +1,7 @@
 import type { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import { EINVAL, ESRCH } from '../base/errno.js';
 import type { Process } from '../process/process.js';
+import { ARM_NR } from './arm-nr.js';
 import type { SignalState } from './signal.js';
 
 /**
@@ -21,6 +22,13 @@ import type { SignalState } from './signal.js';
  * group_send_sig_info: check_kill_permission's valid_signal, the group's pending set),
  * __send_signal_locked's choice of task->pending for PIDTYPE_PID and complete_signal.
  */
+
+/** kill(pid, sig), tgkill(tgid, tid, sig) and tkill(tid, sig) (ARM 37, 268, 238) from `self`'s registers `a` */
+export function sysKillCall(tree: readonly SignalTarget[], self: SignalTarget, nr: number, a: Uint32Array): number {
+  if (nr === ARM_NR.kill) return sysKill(tree, self, a[0]! | 0, a[1]! | 0);
+  if (nr === ARM_NR.tgkill) return sysTgkill(tree, self, a[0]! | 0, a[1]! | 0, a[2]! | 0, false);
+  return sysTgkill(tree, self, 0, a[0]! | 0, a[1]! | 0, true);
+}
 
 /** si_code of a signal sent by kill / tgkill (include/uapi/asm-generic/siginfo.h) */
 export const SI_USER = 0, SI_TKILL = -6;

@@ -24,7 +24,7 @@ import { FutexTable } from './futex.js';
 import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState } from './signal.js';
-import { sysKill, sysTgkill } from './kill.js';
+import { sysKillCall } from './kill.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
@@ -582,12 +582,8 @@ export class LinuxAbi implements SyscallBridge {
         return sysSetrlimit(this, a);
       case N.ugetrlimit:
         return sysUgetrlimit(this, a);
-      case N.kill:
-        return sysKill(this.tree, this, a[0]! | 0, a[1]! | 0);
-      case N.tgkill:
-        return sysTgkill(this.tree, this, a[0]! | 0, a[1]! | 0, a[2]! | 0, false);
-      case N.tkill:
-        return sysTgkill(this.tree, this, 0, a[0]! | 0, a[1]! | 0, true);
+      case N.kill: case N.tgkill: case N.tkill:
+        return sysKillCall(this.tree, this, nr, a);
 
       // ---------------- time ----------------
       case N.clock_gettime:
