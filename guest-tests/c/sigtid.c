@@ -111,6 +111,25 @@ static void *thread_e(void *arg)
 	return NULL;
 }
 
+static volatile int ready_f, phase_f, done_f;
+static volatile pid_t tid_f;
+
+static void *thread_f(void *arg)
+{
+	sigset_t s;
+	(void)arg;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	tid_f = syscall(SYS_gettid);
+	ready_f = 1;
+	while (!phase_f)
+		sched_yield();
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	done_f = 1;
+	return NULL;
+}
+
 static void *thread_d(void *arg)
 {
 	char c;
@@ -246,6 +265,25 @@ int main(void)
 		pthread_sigmask(SIG_UNBLOCK, &s1, NULL);
 		order[order_n] = 0;
 		printf("E unblocks both: kill %s tgkill %s, taken in order %s\n", res(r2), res(r1), (const char *)order);
+	}
+
+	/* 3c: SIG_IGN set while F holds a tgkill'd SIGUSR1 discards it (do_sigaction flushes each thread's set) */
+	{
+		pthread_t f;
+		struct sigaction ign = { 0 };
+		ign.sa_handler = SIG_IGN;
+		pthread_create(&f, NULL, thread_f, NULL);
+		while (!ready_f)
+			sched_yield();
+		n = got_count;
+		r = tgkill_(me, tid_f, SIGUSR1);
+		sigaction(SIGUSR1, &ign, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
+		phase_f = 1;
+		while (!done_f)
+			sched_yield();
+		pthread_join(f, NULL);
+		printf("F's pending SIGUSR1 after SIG_IGN %s: taken %d\n", res(r), got_count - n);
 	}
 
 	/* 4: D asleep in read(): tgkill wakes D alone, read fails EINTR (no SA_RESTART) */

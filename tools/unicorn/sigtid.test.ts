@@ -33,6 +33,8 @@ describe.skipIf(shouldSkipUnicornTests())('signals by thread id (sigtid.c)', () 
         'B unblocked: taken 2 in B 1 code -6',
         // dequeue_signal: E's own SIGUSR2 before the group's lower SIGUSR1
         'E unblocks both: kill 0 tgkill 0, taken in order 21',
+        // do_sigaction: SIG_IGN flushes the signal from every thread's pending set
+        "F's pending SIGUSR1 after SIG_IGN 0: taken 0",
         'tgkill D in read 0: read -1 EINTR, handler in D 1',
         'child: tgkill SIGTERM to the blocking thread 0, survived',
         'child: signaled 1 sig 15',
