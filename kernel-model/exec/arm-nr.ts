@@ -12,7 +12,7 @@ export const ARM_NR = {
   _llseek: 140, _newselect: 142, writev: 146, sched_yield: 158, nanosleep: 162, poll: 168, rt_sigaction: 174,
   rt_sigprocmask: 175, sigaltstack: 186, ugetrlimit: 191, mmap2: 192, fstat64: 197, getuid32: 199, getgid32: 200,
   geteuid32: 201, getegid32: 202, madvise: 220, gettid: 224, futex: 240, sched_getaffinity: 242, exit_group: 248,
-  set_tid_address: 256, clock_gettime: 263, clock_getres: 264, clock_nanosleep: 265, tgkill: 268, openat: 322,
+  set_tid_address: 256, clock_gettime: 263, clock_getres: 264, clock_nanosleep: 265, tgkill: 268, tkill: 238, openat: 322,
   fstatat64: 327, readlinkat: 332, pselect6: 335, ppoll: 336, set_robust_list: 338, eventfd2: 356, pipe2: 359,
   prlimit64: 369, getrandom: 384, membarrier: 389, statx: 397, rseq: 398, clock_gettime64: 403,
   clock_nanosleep_time64: 407, pselect6_time64: 413, ppoll_time64: 414, futex_time64: 422, clone: 120, clone3: 435,

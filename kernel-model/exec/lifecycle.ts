@@ -352,6 +352,7 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   p.layer.taskOf(p.proc, t).finish();
   p.futex.unqueue(t);
   p.sleeps.cancel(t);
+  p.signals.threadGone(t);
   if (p.exit !== null) return;
   const x = t.exitInfo!;
   const ends = p.groupExit || x.fault !== null || x.hostError !== null || p.threads.every((th) => th.state === 'exited');

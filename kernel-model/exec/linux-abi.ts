@@ -23,7 +23,8 @@ import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from 
 import { FutexTable } from './futex.js';
 import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
-import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState, sysKill } from './signal.js';
+import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState } from './signal.js';
+import { sysKillCall } from './kill.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
@@ -124,7 +125,7 @@ export interface ArmProcessExit {
  * writev, clock_gettime(64) (virtual time), clock_nanosleep(64), ppoll, clone (threads:
  * CLONE_VM|CLONE_THREAD; without CLONE_THREAD a process), fork/vfork, execve, wait4/waitid,
  * futex WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), the signal calls and
- * tgkill/kill. rseq, pselect6_time64, ppoll_time64, clone3 answer
+ * kill/tgkill/tkill (kill.ts). rseq, pselect6_time64, ppoll_time64, clone3 answer
  * -ENOSYS on purpose (glibc falls back or tolerates it); any other unknown number answers
  * -ENOSYS and is counted in `unknown`.
  */
@@ -310,7 +311,7 @@ export class LinuxAbi implements SyscallBridge {
       layer.currentThread = prevThread;
     }
     // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
-    if (r === BLOCK || this.signals.pending === 0 || t.exitInfo !== null) return r;
+    if (r === BLOCK || !this.signals.anyPending || t.exitInfo !== null) return r;
     const d = this.signals.deliver(t, r, true);
     return d ?? r;
   }
@@ -357,7 +358,7 @@ export class LinuxAbi implements SyscallBridge {
   beforeResume(t: UnicornThread): void {
     // the common case without a register read: nothing pending, no interrupted call
     const s = this.signals;
-    if (s.pending === 0 && (s.interrupted.size === 0 || !s.interrupted.has(t))) return;
+    if (!s.anyPending && (s.interrupted.size === 0 || !s.interrupted.has(t))) return;
     s.resume(t);
   }
 
@@ -581,9 +582,8 @@ export class LinuxAbi implements SyscallBridge {
         return sysSetrlimit(this, a);
       case N.ugetrlimit:
         return sysUgetrlimit(this, a);
-      case N.tgkill:
-      case N.kill:
-        return sysKill(this.tree, this, a[0]! | 0, nr === N.tgkill ? a[2]! | 0 : a[1]! | 0, nr === N.tgkill);
+      case N.kill: case N.tgkill: case N.tkill:
+        return sysKillCall(this.tree, this, nr, a);
 
       // ---------------- time ----------------
       case N.clock_gettime:

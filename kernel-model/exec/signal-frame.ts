@@ -53,6 +53,17 @@ export interface FaultInfo {
   faultAddress?: number;
 }
 
+/**
+ * What a sender puts in the siginfo of a signal it sends (kernel/signal.c: kill's SI_USER,
+ * do_tkill's SI_TKILL; si_pid = task_tgid_vnr(current), si_uid = current_uid()), the _kill
+ * member of the union: si_pid at 12, si_uid at 16 (include/uapi/asm-generic/siginfo.h, 32-bit)
+ */
+export interface SendInfo {
+  code: number;
+  pid: number;
+  uid: number;
+}
+
 /** the stack a frame goes on (get_sigframe / sigsp) and the uc_stack it records (__save_altstack) */
 export interface FrameStack {
   /** the frame goes below this address: the thread's SP, or the top of its alternate stack */
@@ -66,13 +77,14 @@ export interface FrameStack {
 /**
  * setup_frame / setup_rt_frame: the frame for signal `sig` below `t`'s SP (or the top of its
  * alternate stack: `stack`, which also gives the uc_stack recorded; 8-byte aligned),
- * with SA_SIGINFO (`rt`) a siginfo (SI_USER, or a fault's si_code and si_addr) then the
+ * with SA_SIGINFO (`rt`) a siginfo (a fault's si_code and si_addr, a sender's si_code, si_pid and
+ * si_uid: `sent`, else si_code 0 and no more) then the
  * ucontext, else the ucontext alone; the sigcontext holds `r0` (the value r0 has now: the
  * syscall result), r1-r12, SP, LR, PC, CPSR and `oldMask` (and a fault's trap_no, error_code
  * and fault_address), the VFP block D0-D31 and FPSCR. Returns the frame's address, or null when
  * it could not be written (the caller forces SIGSEGV, signal.c force_sigsegv).
  */
-export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number, fault?: FaultInfo, stack?: FrameStack): number | null {
+export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number, fault?: FaultInfo, stack?: FrameStack, sent?: SendInfo): number | null {
   const e = t.engine;
   const ucOff = rt ? RT_INFO_SIZE : 0;
   const size = ucOff + UC_SIZE + (rt ? 0 : 16);
@@ -84,6 +96,11 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
     dv.setInt32(0, sig, true);
     dv.setInt32(8, fault?.code ?? 0, true); // SI_USER, or the fault's code
     if (fault) dv.setUint32(12, fault.addr >>> 0, true); // si_addr
+    else if (sent) {
+      dv.setInt32(8, sent.code, true);
+      dv.setInt32(12, sent.pid, true); // si_pid
+      dv.setUint32(16, sent.uid >>> 0, true); // si_uid
+    }
   }
   const u = ucOff;
   dv.setUint32(u + 8, stack?.ssSp ?? 0, true); // uc_stack.ss_sp

@@ -1,22 +1,23 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
-import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ESRCH } from '../base/errno.js';
+import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM } from '../base/errno.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
-import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
+import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack, type SendInfo } from './signal-frame.js';
 
 /**
  * The signals of one ARM process on the Unicorn backend (kernel/signal.c): the actions
- * (rt_sigaction), each thread's blocked mask (rt_sigprocmask), the process's pending set,
- * posting (send_signal / complete_signal: a fatal default action ends the process, an ignored
+ * (rt_sigaction), each thread's blocked mask (rt_sigprocmask), the process's pending set
+ * (signal->shared_pending) and each thread's own (task->pending, for tgkill/tkill), posting (send_signal / complete_signal: a fatal default action ends the process, an ignored
  * signal is dropped, a sleeping thread is interrupted), delivery at syscall return and before
  * a thread's step (get_signal / handle_signal, with arch/arm/kernel/signal.c's restart rules),
- * rt_sigsuspend/pause, sigreturn, kill/tgkill. Signals 1-32 (real-time ones are refused by
- * kill, a choice). The ARM frame itself is kernel-model/exec/signal-frame.ts.
+ * rt_sigsuspend/pause, sigreturn, sigaltstack. Signals 1-32 (real-time ones are refused by
+ * kill, a choice). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill, tgkill and
+ * tkill are kernel-model/exec/kill.ts.
  */
 
 export const SIGBUS = 7, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
@@ -68,8 +69,22 @@ export class SignalState {
   readonly actions: SigAction[] = Array.from({ length: 65 }, () => ({ ...DEFAULT_ACTION }));
   /** blocked mask of each thread (signals 1-32) */
   readonly blocked = new Map<UnicornThread, number>();
-  /** signals sent to this process and not delivered (bit n-1 for signal n); SIGCHLD's default action is to ignore it */
+  /**
+   * signals sent to this process and not delivered (bit n-1 for signal n; signal->shared_pending);
+   * SIGCHLD's default action is to ignore it
+   */
   pending = 0;
+  /**
+   * signals sent to one thread (tgkill/tkill: task->pending), not delivered; only threads with
+   * some (an entry goes when its last signal is taken or its thread ends)
+   */
+  readonly threadPending = new Map<UnicornThread, number>();
+  /**
+   * the siginfo of each pending signal (the first send's: a second send of a pending signal
+   * 1-31 is dropped, legacy_queue), shared and per thread; none: si_code 0, si_pid/si_uid 0
+   */
+  private readonly sharedInfo: (SendInfo | undefined)[] = [];
+  private readonly threadInfo = new Map<UnicornThread, (SendInfo | undefined)[]>();
   /** threads woken out of a layer call with a restart code, until their next step (resume) */
   readonly interrupted = new Set<UnicornThread>();
   /** signals delivered to handlers (statistics) */
@@ -188,6 +203,30 @@ export class SignalState {
     this.altstacks.delete(t);
   }
 
+  /** a signal is pending for the process or for one of its threads (the fast path's test) */
+  get anyPending(): boolean {
+    return this.pending !== 0 || this.threadPending.size !== 0;
+  }
+
+  /** the signals pending for `t`: its own and the process's */
+  pendingFor(t: UnicornThread): number {
+    return this.pending | (this.threadPending.get(t) ?? 0);
+  }
+
+  /** clear `bits` in `t`'s own pending set */
+  private clearThreadPending(t: UnicornThread, bits: number): void {
+    const own = (this.threadPending.get(t) ?? 0) & ~bits;
+    if (own === 0) {
+      this.threadPending.delete(t);
+      this.threadInfo.delete(t);
+    } else this.threadPending.set(t, own);
+  }
+
+  /** a thread ended: its own pending signals go (kernel/exit.c __exit_signal: flush_sigqueue(&tsk->pending)) */
+  threadGone(t: UnicornThread): void {
+    this.clearThreadPending(t, -1);
+  }
+
   /** `t` sleeps in rt_sigsuspend/pause */
   isSuspended(t: UnicornThread): boolean {
     return this.suspended.has(t);
@@ -226,7 +265,7 @@ export class SignalState {
    * SA_RESTART and go on with it (the handler runs when they return, a choice: Linux would
    * restart them). Signals 1-32 only (real-time ones are refused by kill).
    */
-  post(sig: number): void {
+  post(sig: number, info?: SendInfo): void {
     if (this.p.exit !== null || sig < 1 || sig > 32) return;
     const bit = sigBit(sig);
     const act = this.actions[sig]!;
@@ -234,6 +273,7 @@ export class SignalState {
     if (live.length === 0) return;
     if (sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) {
       if (sig !== SIGKILL && live.every((th) => ((this.blocked.get(th) ?? 0) & bit) !== 0)) {
+        if ((this.pending & bit) === 0) this.sharedInfo[sig] = info;
         this.pending |= bit;
         return;
       }
@@ -241,11 +281,44 @@ export class SignalState {
       return;
     }
     if (act.handler === SIG_IGN || act.handler === SIG_DFL) return;
+    if ((this.pending & bit) === 0) this.sharedInfo[sig] = info;
     this.pending |= bit;
     for (const th of live) {
       if (((this.blocked.get(th) ?? 0) & bit) !== 0 || th.state !== 'blocked') continue;
       if (this.interrupt(th, (act.flags & SA_RESTART) !== 0)) break;
     }
+  }
+
+  /**
+   * Post `sig` to thread `th` alone (tgkill/tkill: kernel/signal.c do_send_sig_info with
+   * PIDTYPE_PID -> send_signal_locked, the signal on the thread's own pending list, then
+   * complete_signal): prepare_signal's sig_ignored drops an ignored signal (SIG_IGN, or a
+   * default action of ignore) unless `th` blocks it (a blocked signal is never ignored: the
+   * handler may change before it is unblocked); SIGKILL, or a default "terminate" `th` does not
+   * block, ends the whole process now (complete_signal's sig_fatal: the group exits); otherwise
+   * it waits in `th`'s own set and, when `th` does not block it, wakes `th` alone out of an
+   * interruptible sleep (signal_wake_up(t)); no other thread takes it (complete_signal returns
+   * for PIDTYPE_PID when the target does not want it). A thread that has ended takes nothing
+   * (do_send_specific pretends it died after receiving it).
+   */
+  postThread(th: UnicornThread, sig: number, info: SendInfo): void {
+    if (this.p.exit !== null || sig < 1 || sig > 32) return;
+    if (th.state === 'exited' || th.exitInfo !== null) return;
+    const bit = sigBit(sig);
+    const act = this.actions[sig]!;
+    const blocked = sig !== SIGKILL && ((this.blocked.get(th) ?? 0) & bit) !== 0;
+    if (!blocked && sig !== SIGKILL && (act.handler === SIG_IGN || (act.handler === SIG_DFL && !defaultTerminates(sig)))) return;
+    if (!blocked && (sig === SIGKILL || act.handler === SIG_DFL)) {
+      this.terminate(sig);
+      return;
+    }
+    const own = this.threadPending.get(th) ?? 0;
+    if ((own & bit) !== 0) return; // legacy_queue: already pending, this one is dropped
+    this.threadPending.set(th, own | bit);
+    let infos = this.threadInfo.get(th);
+    if (infos === undefined) this.threadInfo.set(th, (infos = []));
+    infos[sig] = info;
+    if (!blocked && th.state === 'blocked') this.interrupt(th, (act.flags & SA_RESTART) !== 0);
   }
 
   /** end every thread of the process by `sig` (the exit status is 128 + sig) */
@@ -297,13 +370,15 @@ export class SignalState {
     const e = t.engine;
     const r0 = e.reg(e.arch.retReg) | 0;
     const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
-    const d = this.pending === 0 ? null : this.deliver(t, r0, false);
+    const d = !this.anyPending ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
     else if (d === null && interrupted && t.exitInfo === null) restartSyscall(t);
   }
 
   /**
-   * Deliver the lowest pending signal `t` does not block (get_signal + handle_signal): a
+   * Deliver the lowest pending signal `t` does not block, from its own pending set first, then
+   * the process's (kernel/signal.c dequeue_signal: next_signal(&tsk->pending) before
+   * &tsk->signal->shared_pending; get_signal + handle_signal): a
    * default action ends the process or drops it; a handler gets the ARM signal frame on the
    * user stack (signal-frame.ts setupSigframe) with r0 = signal number, and runs with the
    * mask gaining sa_mask and the signal (not with SA_NODEFER); SA_RESETHAND resets the
@@ -312,11 +387,20 @@ export class SignalState {
    */
   deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
     const blocked = this.blocked.get(t) ?? 0;
-    const ready = this.pending & ~blocked;
+    const own = (this.threadPending.get(t) ?? 0) & ~blocked;
+    const ready = own !== 0 ? own : this.pending & ~blocked;
     if (ready === 0) return null;
     const sig = 32 - Math.clz32(ready & -ready);
     const bit = sigBit(sig);
-    this.pending &= ~bit;
+    let info: SendInfo | undefined;
+    if (own !== 0) {
+      info = this.threadInfo.get(t)?.[sig];
+      this.clearThreadPending(t, bit);
+    } else {
+      info = this.sharedInfo[sig];
+      this.sharedInfo[sig] = undefined;
+      this.pending &= ~bit;
+    }
     const act = this.actions[sig]!;
     if (act.handler === SIG_IGN) return null;
     if (act.handler === SIG_DFL) {
@@ -334,7 +418,7 @@ export class SignalState {
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const oldMask = this.suspended.get(t) ?? blocked;
     this.suspended.delete(t);
-    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.frameStack(t, act));
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.frameStack(t, act), info);
     if (frame === null) {
       // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
       this.terminate(SIGSEGV);
@@ -423,8 +507,13 @@ export class SignalState {
       cur.flags = dv.getUint32(4, true);
       cur.restorer = dv.getUint32(8, true);
       cur.mask = dv.getUint32(12, true) & ~UNBLOCKABLE;
-      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending
-      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) this.pending &= ~sigBit(sig);
+      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending,
+      // the process's and every thread's (do_sigaction: flush_sigqueue_mask on shared_pending
+      // and on each thread's pending)
+      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) {
+        this.pending &= ~sigBit(sig);
+        for (const th of [...this.threadPending.keys()]) this.clearThreadPending(th, sigBit(sig));
+      }
     }
     return 0;
   }
@@ -450,11 +539,12 @@ export class SignalState {
     }
     this.blocked.set(t, next & ~UNBLOCKABLE);
     // a now-unblocked fatal signal that was held pending ends the process at once
-    const fatal = this.pending & ~(next & ~UNBLOCKABLE);
+    const fatal = this.pendingFor(t) & ~(next & ~UNBLOCKABLE);
     if (fatal !== 0) {
       const sig = 32 - Math.clz32(fatal & -fatal);
       if (this.actions[sig]!.handler === SIG_DFL && defaultTerminates(sig)) {
         this.pending &= ~sigBit(sig);
+        this.clearThreadPending(t, sigBit(sig));
         this.terminate(sig);
       }
     }
@@ -475,32 +565,8 @@ export class SignalState {
       this.blocked.set(t, new DataView(this.scratch8.buffer).getUint32(0, true) & ~UNBLOCKABLE);
     }
     this.suspended.set(t, old);
-    if ((this.pending & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
+    if ((this.pendingFor(t) & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
     this.cpu.block(t);
     return BLOCK;
   }
-}
-
-/** A process kill() can address: one of the run's tree. */
-export interface SignalTarget {
-  readonly proc: Process;
-  readonly exit: object | null;
-  readonly signals: SignalState;
-}
-
-/**
- * kill / tgkill (kernel/signal.c) from process `self`: pid > 0 one process of its `tree`; 0 and
- * -1 every process of the tree (one process group, by choice; -1 leaves the caller out);
- * -ESRCH when none; signal 0 checks existence only. tgkill targets the process of `tgid`
- * (the thread is not chosen: any thread not blocking the signal takes it).
- */
-export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: number, sig: number, tg: boolean): number {
-  if (sig < 0 || sig > 64) return -EINVAL;
-  if (sig > 32) return -EINVAL; // choice: real-time signals are not queued
-  let targets: SignalTarget[];
-  if (pid > 0 || tg) targets = tree.filter((p) => p.proc.pid === pid && p.exit === null);
-  else targets = tree.filter((p) => p.exit === null && (pid !== -1 || p !== self));
-  if (targets.length === 0) return -ESRCH;
-  if (sig !== 0) for (const p of targets) p.signals.post(sig);
-  return 0;
 }
