@@ -162,6 +162,12 @@ static int p2_main(void)
 	capget_self(d);
 	printf("P2: capget effective %08x%08x permitted %08x%08x\n", d[1].effective, d[0].effective, d[1].permitted, d[0].permitted);
 	print_status("P2");
+	/* check_kill_permission: another user's process -EPERM (signal 0 too), SIGCONT within the
+	 * session, its own process; kill(-1) skips what it may not signal and answers 0 */
+	printf("P2: kill(coordinator, 0) = %s, SIGUSR1 = %s, SIGCONT = %s, kill(self, 0) = %s\n", show(ret(kill(coordinator, 0))),
+	       show(ret(kill(coordinator, SIGUSR1))), show(ret(kill(coordinator, SIGCONT))), show(ret(kill(getpid(), 0))));
+	printf("P2: kill(-1, SIGTERM) = %s, tgkill(coordinator, coordinator, 0) = %s\n", show(ret(kill(-1, SIGTERM))),
+	       show(ret(syscall(SYS_tgkill, coordinator, coordinator, 0))));
 	printf("P2: capset with CAP_IPC_LOCK = %s\n", show(capset_eff(IPC_LOCK, 0)));
 	printf("P2: setuid(0) = %s\n", show(ret(setuid(0))));
 	printf("P2: setrlimit(MEMLOCK, hard 128 KiB) = %s\n", show(ret(setrlimit(RLIMIT_MEMLOCK, &big))));

@@ -1,5 +1,6 @@
 import type { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
-import { EINVAL, ESRCH } from '../base/errno.js';
+import { EINVAL, EPERM, ESRCH } from '../base/errno.js';
+import { CAP_KILL, capRaised } from '../process/cred.js';
 import type { Process } from '../process/process.js';
 import { ARM_NR } from './arm-nr.js';
 import type { SignalState } from './signal.js';
@@ -55,6 +56,22 @@ function findTask(tree: readonly SignalTarget[], id: number): { p: SignalTarget;
   return null;
 }
 
+/** include/uapi/asm-generic/signal.h */
+const SIGCONT = 18;
+
+/**
+ * check_kill_permission after valid_signal (kernel/signal.c, the same in 3.14 and v6.12): a
+ * signal from user space to another thread group needs kill_ok_by_cred (the caller's euid or
+ * uid equal to the target's suid or uid, or CAP_KILL in the caller's effective set; the model's
+ * one uid per process stands for all four), else -EPERM, except SIGCONT within the caller's
+ * session (the model has no sessions: every process of a run is in one, so SIGCONT passes).
+ * Signal 0 is checked too (kill(pid, 0) of another user's process: -EPERM).
+ */
+function killPermitted(self: SignalTarget, t: SignalTarget, sig: number): boolean {
+  if (t === self || sig === SIGCONT) return true;
+  return self.proc.uid === t.proc.uid || capRaised(self.proc.capEffective, CAP_KILL);
+}
+
 /** the 32 signals the model queues, or -EINVAL (valid_signal; real-time ones refused, a choice: not queued) */
 function badSignal(sig: number): boolean {
   return sig < 0 || sig > 64 || sig > 32;
@@ -66,8 +83,7 @@ function badSignal(sig: number): boolean {
  * group_send_sig_info signals the thread GROUP, any thread not blocking it takes it); 0 and -1
  * every process of the tree (one process group, by choice; -1 leaves the caller out); -ESRCH
  * when none, then -EINVAL for a bad signal; signal 0 checks existence only. The siginfo: SI_USER, si_pid = the caller's tgid,
- * si_uid its uid. No permission rule (check_kill_permission's kill_ok_by_cred) is modelled:
- * every process of a run may signal every other, as before.
+ * si_uid its uid. Each target must pass check_kill_permission (killPermitted): -EPERM.
  */
 export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: number, sig: number): number {
   let targets: SignalTarget[];
@@ -80,8 +96,15 @@ export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: 
   // group_send_sig_info's -EINVAL)
   if (badSignal(sig)) return -EINVAL;
   const info = { code: SI_USER, pid: self.proc.pid, uid: self.proc.uid };
-  if (sig !== 0) for (const p of targets) p.signals.post(sig, info);
-  return 0;
+  // pid > 0: kill_pid_info's one answer; 0 (__kill_pgrp_info): 0 when any was signalled, else
+  // the last error; -1 (kill_something_info): -EPERM answers are not counted as errors, so 0
+  let ok = false;
+  for (const p of targets) {
+    if (!killPermitted(self, p, sig)) continue;
+    ok = true;
+    if (sig !== 0) p.signals.post(sig, info);
+  }
+  return ok || pid === -1 ? 0 : -EPERM;
 }
 
 /**
@@ -98,6 +121,7 @@ export function sysTgkill(tree: readonly SignalTarget[], self: SignalTarget, tgi
   const task = findTask(tree, tid);
   if (task === null || (tgid > 0 && task.p.proc.pid !== tgid)) return -ESRCH;
   if (badSignal(sig)) return -EINVAL;
+  if (!killPermitted(self, task.p, sig)) return -EPERM;
   if (sig === 0 || task.th === null) return 0;
   task.p.signals.postThread(task.th, sig, { code: SI_TKILL, pid: self.proc.pid, uid: self.proc.uid });
   return 0;

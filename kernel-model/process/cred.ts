@@ -10,6 +10,7 @@
  */
 
 /** include/uapi/linux/capability.h */
+export const CAP_KILL = 5;
 export const CAP_SETUID = 7;
 export const CAP_SETPCAP = 8;
 export const CAP_IPC_LOCK = 14;
