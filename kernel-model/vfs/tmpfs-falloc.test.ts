@@ -105,6 +105,20 @@ describe('fallocate(2) on tmpfs', () => {
     expect(out).toEqual([0, -ENXIO, PAGE, 2 * PAGE, 0, 2 * PAGE, 3 * PAGE]);
   });
 
+  it('far into a file only the pages asked are counted (none stored); a truncate below them frees them', () => {
+    const m = makeMachine();
+    const out: unknown[] = [];
+    withFalloc(m, function* (sys, fa) {
+      const fd = yield* sys.open('/tmp/f', O_CREAT | O_RDWR);
+      out.push(fa(fd, 0, 2 ** 40, 2 * PAGE), m.vfs.tmp.used, nodeAt(m, '/tmp/f').size === 2 ** 40 + 2 * PAGE, nodeAt(m, '/tmp/f').backed);
+      out.push(nodeAt(m, '/tmp/f').dataEnd); // no data: SEEK_DATA finds none
+      out.push(fa(fd, KEEP, 0, TMPFS_MAX_BYTES + 1), m.vfs.tmp.used); // more pages than the mount holds
+      out.push(m.vfs.truncate(nodeAt(m, '/tmp/f'), '/tmp/f', 100), m.vfs.tmp.used);
+      return 0;
+    });
+    expect(out).toEqual([0, 2 * PAGE, true, 0, 0, -ENOSPC, 2 * PAGE, 0, 0]);
+  });
+
   it('the errors of vfs_fallocate', () => {
     const m = makeMachine();
     const out: unknown[] = [];

@@ -20,7 +20,9 @@
  * store, not counted, seen by SEEK_HOLE; and pages can be allocated but never written
  * (`unwritten`: fallocate's pages, counted, not PageUptodate: SEEK_DATA/SEEK_HOLE see a hole
  * there, 3.14 shmem_seek_hole_data and v6.12 folio_seek_hole_data alike, until a write or a
- * fault makes them data). The count is `backed` less the holes' pages (`countedBytes`).
+ * fault makes them data); an unwritten page past the stored data is not stored (zeros), only
+ * counted, so that fallocate far into a file costs its pages alone. The count is `backed`
+ * less the holes' pages plus the unwritten pages past it (`countedBytes`).
  * An unlinked file's data leaves the account at once. Times 0.
  */
 import { EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, ETXTBSY } from '../base/errno.js';
@@ -275,26 +277,33 @@ export class TmpfsFile implements FileBacking {
     if (this.nlink === 0) this.fs.used -= this.countedBytes;
   }
 
-  /** the bytes this file counts against the mount: the stored ones less the holes' pages */
+  /** the bytes this file counts against the mount: the stored ones less the holes' pages, plus the unwritten pages past them */
   get countedBytes(): number {
-    return this.backed - this.holes.size * PAGE;
+    const top = Math.ceil(this.backed / PAGE);
+    let beyond = 0;
+    for (const idx of this.unwritten) if (idx >= top) beyond++;
+    return this.backed - this.holes.size * PAGE + beyond * PAGE;
+  }
+
+  /** run `change`, then charge or credit the mount with the change of countedBytes */
+  private account(change: () => void): void {
+    const before = this.countedBytes;
+    change();
+    if (this.counted) this.fs.used -= before - this.countedBytes;
   }
 
   /**
    * `backed` becomes `to` (at most the present one): the pages past it leave `holes` and
-   * `unwritten`, a hole page cut in two ends the stored data at its start, trailing hole pages
-   * are dropped; the store is zeroed past the new end; the account follows
+   * a hole page cut in two ends the stored data at its start, trailing hole pages are dropped;
+   * the store is zeroed past the new end (the caller accounts)
    */
   private shrinkBacked(to: number): void {
-    const before = this.countedBytes;
     let end = to;
     if (end % PAGE !== 0 && this.holes.has(Math.floor(end / PAGE))) end = Math.floor(end / PAGE) * PAGE;
     for (const idx of [...this.holes]) if ((idx + 1) * PAGE > end) this.holes.delete(idx);
     while (end > 0 && end % PAGE === 0 && this.holes.delete(end / PAGE - 1)) end -= PAGE;
-    for (const idx of [...this.unwritten]) if (idx * PAGE >= end) this.unwritten.delete(idx);
     this.data.fill(0, end, this.backed);
     this.backed = end;
-    if (this.counted) this.fs.used -= before - this.countedBytes;
   }
 
   private get counted(): boolean {
@@ -308,7 +317,13 @@ export class TmpfsFile implements FileBacking {
    */
   setSize(len: number): number {
     if (len > this.fs.maxBytes) return -EFBIG;
-    if (len < this.backed) this.shrinkBacked(len);
+    // truncate_setsize: the pages wholly past a smaller size go, fallocated ones past the old size too
+    if (len < this.size) {
+      this.account(() => {
+        if (len < this.backed) this.shrinkBacked(len);
+        for (const idx of [...this.unwritten]) if (idx >= Math.ceil(len / PAGE)) this.unwritten.delete(idx);
+      });
+    }
     const shrunk = len < this.size;
     this.size = len;
     // truncate_setsize -> truncate_pagecache: the mappings lose the pages past the new end
@@ -329,9 +344,13 @@ export class TmpfsFile implements FileBacking {
   reserve(end: number, from = end, grow = true): number {
     let refill = 0;
     if (this.holes.size > 0) for (let i = Math.floor(from / PAGE); i * PAGE < Math.min(end, this.backed); i++) if (this.holes.has(i)) refill++;
-    const extra = Math.max(0, end - this.backed) + refill * PAGE;
-    if (extra === 0) return 0;
-    if (this.counted && this.fs.used + extra > TMPFS_MAX_BYTES) return -ENOSPC;
+    if (end <= this.backed && refill === 0) return 0;
+    // unwritten pages past the stored data that the new end takes in were counted already
+    const top = Math.ceil(this.backed / PAGE);
+    let absorbed = 0;
+    for (const idx of this.unwritten) if (idx >= top && idx * PAGE < end) absorbed++;
+    const extra = Math.max(0, end - this.backed) + (refill - absorbed) * PAGE;
+    if (this.counted && extra > 0 && this.fs.used + extra > TMPFS_MAX_BYTES) return -ENOSPC;
     if (refill > 0) for (let i = Math.floor(from / PAGE); i * PAGE < Math.min(end, this.backed); i++) this.holes.delete(i);
     if (end > this.data.length) {
       const d = new Uint8Array(Math.max(end, this.data.length * 2, 256));
@@ -385,27 +404,18 @@ export class TmpfsFile implements FileBacking {
     }
     const first = Math.floor(offset / PAGE);
     const last = Math.ceil(end / PAGE);
-    // the pages to count: holes in the range below `backed`, the range's pages past it
-    const oldBacked = this.backed;
-    const oldTop = Math.ceil(oldBacked / PAGE);
+    // "avoid a swapstorm if len is impossible to satisfy": more pages than the mount holds
+    if (last - first > TMPFS_MAX_BYTES / PAGE) return -ENOSPC;
+    // the pages to count: the holes in the range below the stored end, the range's pages past it not yet allocated
+    const top = Math.ceil(this.backed / PAGE);
     let need = 0;
-    for (let i = first; i < Math.min(last, oldTop); i++) if (this.holes.has(i)) need += PAGE;
-    const newBacked = Math.max(oldBacked, last * PAGE);
-    const skipped = Math.max(0, first - oldTop); // whole pages between the data and the range: holes
-    need += newBacked - oldBacked - skipped * PAGE;
+    for (let i = first; i < last; i++) if (i < top ? this.holes.has(i) : !this.unwritten.has(i)) need += PAGE;
     if (this.counted && this.fs.used + need > TMPFS_MAX_BYTES) return -ENOSPC;
-    for (let i = first; i < Math.min(last, oldTop); i++) if (this.holes.delete(i)) this.unwritten.add(i);
-    if (newBacked > oldBacked) {
-      if (newBacked > this.data.length) {
-        const d = new Uint8Array(Math.max(newBacked, this.data.length * 2, 256));
-        d.set(this.data.subarray(0, oldBacked));
-        this.data = d;
+    this.account(() => {
+      for (let i = first; i < last; i++) {
+        if (i >= top || this.holes.delete(i)) this.unwritten.add(i);
       }
-      for (let i = oldTop; i < oldTop + skipped; i++) this.holes.add(i);
-      for (let i = Math.max(first, oldTop); i < last; i++) this.unwritten.add(i);
-      this.backed = newBacked;
-    }
-    if (this.counted) this.fs.used += need;
+    });
     if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && end > this.size) this.size = end;
     return 0;
   }
@@ -426,18 +436,18 @@ export class TmpfsFile implements FileBacking {
       zero(offset, first * PAGE);
       zero(last * PAGE, end);
     }
+    if (first >= last) return;
     const top = Math.ceil(this.backed / PAGE);
-    if (first >= last || first >= top) return;
-    const before = this.countedBytes;
-    for (let i = first; i < Math.min(last, top); i++) {
-      this.unwritten.delete(i);
-      if ((i + 1) * PAGE <= this.backed) this.holes.add(i);
-      this.data.fill(0, i * PAGE, Math.min((i + 1) * PAGE, this.backed));
-    }
-    if (this.counted) this.fs.used -= before - this.countedBytes;
-    // the last stored page punched whole (or trailing holes): the stored data ends earlier
-    if (last >= top) this.shrinkBacked(Math.min(this.backed, first * PAGE));
-    else this.shrinkBacked(this.backed);
+    this.account(() => {
+      for (const idx of [...this.unwritten]) if (idx >= first && idx < last) this.unwritten.delete(idx);
+      if (first >= top) return;
+      for (let i = first; i < Math.min(last, top); i++) {
+        if ((i + 1) * PAGE <= this.backed) this.holes.add(i);
+        this.data.fill(0, i * PAGE, Math.min((i + 1) * PAGE, this.backed));
+      }
+      // the last stored page punched whole (or trailing holes): the stored data ends earlier
+      this.shrinkBacked(last >= top ? Math.min(this.backed, first * PAGE) : this.backed);
+    });
   }
 }
 
