@@ -4,7 +4,8 @@
  * size, KEEP_SIZE does not; a fallocated page is a hole to SEEK_DATA until written; PUNCH_HOLE
  * zeroes a range seen by read() and through a MAP_SHARED mapping, a MAP_PRIVATE copy made before
  * stays, SEEK_HOLE finds the punched pages; vfs_fallocate's errors; MADV_REMOVE through a
- * shared mapping, EACCES through a private one. Both eras answer alike.
+ * shared mapping, EACCES through a private one. Both eras answer alike, except a mode tmpfs lacks
+ * on a read-only fd or a pipe (capability fallocateModes).
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -75,9 +76,11 @@ int main(void)
 	ro = open("/tmp/p", O_RDONLY);
 	CHK("O_RDONLY", fallocate(ro, 0, 0, 1));
 	CHK("fd 99", fallocate(99, 0, 0, 1));
+	CHK("ZERO_RANGE on O_RDONLY", fallocate(ro, FALLOC_FL_ZERO_RANGE, 0, 1));
 	if (pipe(p) != 0)
 		return 1;
 	CHK("pipe", fallocate(p[1], 0, 0, 1));
+	CHK("ZERO_RANGE on a pipe", fallocate(p[1], FALLOC_FL_ZERO_RANGE, 0, 1));
 	CHK("eventfd", fallocate(eventfd(0, 0), 0, 0, 1));
 
 	printf("-- MADV_REMOVE\n");

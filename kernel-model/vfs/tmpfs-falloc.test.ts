@@ -137,6 +137,22 @@ describe('fallocate(2) on tmpfs', () => {
   });
 });
 
+describe('the modes tmpfs lacks, in each era (capability fallocateModes)', () => {
+  for (const [modes, ro, rw, collapseKeep] of [['vfs-mask', -EOPNOTSUPP, -EOPNOTSUPP, -EOPNOTSUPP], ['shmem', -EBADF, -EOPNOTSUPP, -EOPNOTSUPP]] as const) {
+    it(`${modes}: ZERO_RANGE on a read-only fd ${ro}, on a writable one ${rw}`, () => {
+      const m = makeMachine({ host: { fallocateModes: modes } });
+      const out: unknown[] = [];
+      withFalloc(m, function* (sys, fa) {
+        const fd = yield* sys.open('/tmp/z', O_CREAT | O_RDWR);
+        const r = yield* sys.open('/tmp/z', O_RDONLY);
+        out.push(fa(r, 0x10, 0, 1), fa(fd, 0x10 | KEEP, 0, 1), fa(r, 0x08 | KEEP, 0, 1), fa(r, 0x04, 0, 1), fa(r, 0x40, 0, 1));
+        return 0;
+      });
+      expect(out).toEqual([ro, rw, collapseKeep, -EOPNOTSUPP, ro]);
+    });
+  }
+});
+
 describe('punching a mapped tmpfs file; MADV_REMOVE on a shared file mapping', () => {
   it('a shared mapping reads zeros after the punch; a private copy stays (no even_cows); the frames are freed', () => {
     const m = makeMachine();
