@@ -203,6 +203,16 @@ export interface SyscallCapabilities {
    */
   ftruncateLength: 'unsigned-long' | 'off-t';
   /**
+   * where fallocate (ARM 352) refuses the modes tmpfs does not implement: 'vfs-mask' (3.14
+   * do_fallocate, fs/open.c: a mode beyond KEEP_SIZE|PUNCH_HOLE -EOPNOTSUPP before the fd
+   * checks; ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE came in v3.15 and v4.1) or 'shmem' (v6.12
+   * vfs_fallocate lets ZERO_RANGE, UNSHARE_RANGE and a lone COLLAPSE_RANGE or INSERT_RANGE
+   * through its mask, so a descriptor not open for writing is -EBADF, a pipe -ESPIPE, a
+   * non-regular file -ENODEV first, and mm/shmem.c shmem_fallocate answers -EOPNOTSUPP);
+   * kernel-model/exec/fallocate.ts
+   */
+  fallocateModes: 'vfs-mask' | 'shmem';
+  /**
    * who may linkat(AT_EMPTY_PATH) (fs/namei.c): 'cap-dac-read-search' (3.14 sys_linkat: the
    * flag without CAP_DAC_READ_SEARCH is -ENOENT, whatever the path) or 'opener-cred-or-cap'
    * (v6.12 path_init with LOOKUP_LINKAT_EMPTY: a dirfd whose file was opened under other

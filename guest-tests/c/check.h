@@ -30,6 +30,8 @@ static inline const char *ename(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ENOEXEC: return "ENOEXEC";
 	case ERANGE: return "ERANGE";
+	case ESPIPE: return "ESPIPE";
+	case ENODEV: return "ENODEV";
 	default: return "E?";
 	}
 }

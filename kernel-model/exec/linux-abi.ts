@@ -20,6 +20,7 @@ import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
 import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from './fs-ops.js';
+import { sysFallocate } from './fallocate.js';
 import { FutexTable } from './futex.js';
 import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
@@ -428,6 +429,8 @@ export class LinuxAbi implements SyscallBridge {
         return sysTruncate(this, t, nr, a);
       case N.umask:
         return sysUmask(this.proc, a[0]!);
+      case N.fallocate:
+        return sysFallocate(this, t, nr, a);
       case N.access:
       case N.faccessat:
       case N.faccessat2:

@@ -36,11 +36,15 @@ export interface FileBacking {
   writeBackPage?(idx: number, src: Uint8Array): void;
   /** the last VMA went: the file forgets its cache */
   detached(): void;
+  /** vfs_fallocate(PUNCH_HOLE | KEEP_SIZE) of [offset, offset + len) (MADV_REMOVE); absent: the file system has no ->fallocate */
+  punchHole?(offset: number, len: number): number;
 }
 
 /** the address space side a cache tells about frames it takes away (VmaSpace.zapFile) */
 export interface FileMapper {
   zapFile(v: Vma, fromIdx: number): void;
+  /** pages [from, to) of v leave the page tables except the VMA's own private copies (unmap_mapping_range without even_cows) */
+  punchFile(v: Vma, from: number, to: number): void;
 }
 
 /** a frame the fault path could not give: past the end of the file, or no memory (tmpfs full: shmem_fault's -ENOSPC is SIGBUS too) */
@@ -105,6 +109,14 @@ export class PageCache {
     this.file.detached();
   }
 
+  punch(first: number, last: number): void {
+    punchCache(this, first, last);
+  }
+
+  zeroRange(a: number, b: number): void {
+    zeroCacheRange(this, a, b);
+  }
+
   /**
    * The file shrank to `size` (truncate_pagecache, mm/truncate.c, 3.14 and v6.12): every
    * mapping loses its pages from the first page wholly past the new end, private copies
@@ -128,6 +140,39 @@ export class PageCache {
       scratch.fill(0);
       this.copyFrame(last, tail, scratch, 0, PAGE_SIZE - tail, true);
     }
+  }
+}
+
+/**
+ * PageCache: a hole punched in file pages [first, last) (shmem_fallocate PUNCH_HOLE, 3.14 and v6.12):
+ * unmap_mapping_range(..., even_cows 0) takes the pages out of every mapping, the private copies
+ * a MAP_PRIVATE mapping made staying ("hole-punching leaves COWed pages"); then
+ * shmem_truncate_range takes the frames out of the cache (the next fault reads the file: zeros)
+ */
+export function punchCache(c: PageCache, first: number, last: number): void {
+  if (first >= last) return;
+  for (const m of c.mappers) {
+    const n = (m.v.end - m.v.start) / PAGE_SIZE;
+    const from = Math.max(first, m.v.pgoff) - m.v.pgoff;
+    const to = Math.min(last, m.v.pgoff + n) - m.v.pgoff;
+    if (from < to) m.space.punchFile(m.v, from, to);
+  }
+  for (const [idx, pa] of [...c.frames]) {
+    if (idx >= first && idx < last) {
+      c.frames.delete(idx);
+      c.host.pages.put(pa);
+    }
+  }
+}
+
+/** PageCache: bytes [a, b) of the file zeroed in the frames that hold them (a punched hole's partial pages) */
+export function zeroCacheRange(c: PageCache, a: number, b: number): void {
+  const z = new Uint8Array(PAGE_SIZE);
+  for (let idx = Math.floor(a / PAGE_SIZE); idx * PAGE_SIZE < b; idx++) {
+    const pa = c.frames.get(idx);
+    if (pa === undefined) continue;
+    const from = Math.max(a, idx * PAGE_SIZE), to = Math.min(b, (idx + 1) * PAGE_SIZE);
+    c.copyFrame(pa, from - idx * PAGE_SIZE, z, 0, to - from, true);
   }
 }
 

@@ -1,4 +1,4 @@
-import { EACCES, EINVAL, ENODEV, ENOMEM } from '../base/errno.js';
+import { EACCES, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../base/errno.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './pages.js';
 // vma.ts imports this module too: its constants are read only when a function here runs
 import { PROT_READ, PROT_WRITE, R_NOMEM, TASK_SIZE, type Vma } from './vma.js';
@@ -66,7 +66,9 @@ function madviseEnd(addr: number, len: number): number {
  *   DOFORK on a VM_IO (device) VMA -EINVAL.
  * - DONTNEED (and v6.12's DONTNEED_LOCKED: the model has no mlock): dontNeedPages.
  * - REMOVE: punches a hole in the VMA's file (do_fallocate PUNCH_HOLE|KEEP_SIZE): -EINVAL
- *   without a file (private anonymous memory); -EACCES unless the VMA is VM_SHARED (a
+ *   without a file (private anonymous memory); a tmpfs file's mapping (v.fcache): the
+ *   file's fallocate at the range's file offset (kernel-model/vfs/tmpfs.ts: the pages leave
+ *   every mapping and the account, private copies stay); -EACCES unless the VMA is VM_SHARED (a
  *   MAP_SHARED mapping of a file opened for writing, or of shared anonymous memory) and, in
  *   3.14, VM_WRITE, its present protection (`removeNeeds` 'vm-write'; v6.12's
  *   vma_is_shared_maywrite asks VM_SHARED and VM_MAYWRITE only, 'vm-maywrite': "mm: drop
@@ -138,11 +140,19 @@ function adviseVma(sp: MadviseOps, v: Vma, s: number, e: number, advice: number,
     case MADV_PAGEOUT:
       return dev ? -EINVAL : 0;
     case MADV_REMOVE: {
-      if (!dev && v.shm == null) return -EINVAL;
+      if (!dev && v.shm == null && v.fcache == null) return -EINVAL;
       // VM_SHARED (a shared mapping of a file opened for writing, or shared anonymous memory)
       // and, in 3.14, VM_WRITE: the mapping's present protection
       if (v.vmShared !== true || (removeNeeds === 'vm-write' && (v.prot & PROT_WRITE) === 0)) return -EACCES;
       if (dev) return -ENODEV;
+      if (v.fcache != null) {
+        // a regular file: vfs_fallocate(PUNCH_HOLE | KEEP_SIZE) at the range's file offset
+        // (madvise_remove: (start - vm_start) + (vm_pgoff << PAGE_SHIFT)); tmpfs punches
+        // (kernel-model/vfs/tmpfs.ts fallocate); a file system without ->fallocate -EOPNOTSUPP
+        const punch = v.fcache.file.punchHole;
+        if (punch === undefined) return -EOPNOTSUPP;
+        return punch.call(v.fcache.file, s - v.start + v.pgoff * PAGE_SIZE, e - s);
+      }
       const ps = v.pages!;
       for (let i = (s - v.start) >>> PAGE_SHIFT, n = (e - v.start) >>> PAGE_SHIFT; i < n; i++) {
         const pa = ps[i]!;

@@ -529,6 +529,16 @@ export class VmaSpace implements FileMapper {
     this.frameListener?.(v.start + fromIdx * PAGE_SIZE, v.end);
   }
 
+  /** filemap.ts punchCache: pages [from, to) of v leave the page tables, its private copies stay (no even_cows) */
+  punchFile(v: Vma, from: number, to: number): void {
+    const ps = v.pages;
+    if (ps === null) return;
+    this.flushTlb();
+    const own = v.own ?? null;
+    for (let i = from; i < Math.min(to, ps.length); i++) if (own === null || own[i] !== 1) ps[i] = -1;
+    this.frameListener?.(v.start + from * PAGE_SIZE, v.start + to * PAGE_SIZE);
+  }
+
   /** the CPU wrote the present page at va, mapped read-only because it is shared copy-on-write: break the sharing (true), else false */
   writeFault(va: number): boolean {
     const v = this.find(va >>> 0);

@@ -58,6 +58,8 @@ export interface SyscallHost {
   readonly fchmodat2?: boolean;
   /** ftruncate's length type (profile.caps.ftruncateLength; default 'unsigned-long', 3.14) */
   readonly ftruncateLength?: 'unsigned-long' | 'off-t';
+  /** where fallocate refuses the modes tmpfs lacks (profile.caps.fallocateModes; default 'vfs-mask', 3.14) */
+  readonly fallocateModes?: 'vfs-mask' | 'shmem';
   /** linkat AT_EMPTY_PATH's check (profile.caps.linkatEmptyPath; default 'cap-dac-read-search', 3.14) */
   readonly linkatEmptyPath?: 'cap-dac-read-search' | 'opener-cred-or-cap';
   /** getdents64's buffer check (profile.caps.getdentsAccess; default 'access-ok-first', 3.14) */

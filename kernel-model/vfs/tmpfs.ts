@@ -15,9 +15,17 @@
  * stored densely up to the last byte written (`backed`): past it, up to the size a truncate
  * gave, is a hole (reads zeros, not counted, SEEK_HOLE finds it at the next page boundary); a
  * write past `backed` fills and counts the gap (Linux would allocate only the pages written).
+ * Inside [0, backed) whole pages can be holes too (`holes`: punched by fallocate
+ * PUNCH_HOLE or MADV_REMOVE, or the gap an fallocate past `backed` skipped): zeros in the
+ * store, not counted, seen by SEEK_HOLE; and pages can be allocated but never written
+ * (`unwritten`: fallocate's pages, counted, not PageUptodate: SEEK_DATA/SEEK_HOLE see a hole
+ * there, 3.14 shmem_seek_hole_data and v6.12 folio_seek_hole_data alike, until a write or a
+ * fault makes them data); an unwritten page past the stored data is not stored (zeros), only
+ * counted, so that fallocate far into a file costs its pages alone. The count is `backed`
+ * less the holes' pages plus the unwritten pages past it (`countedBytes`).
  * An unlinked file's data leaves the account at once. Times 0.
  */
-import { EFBIG, EINVAL, ENOSPC, ENXIO, ETXTBSY } from '../base/errno.js';
+import { EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, ETXTBSY } from '../base/errno.js';
 import { File, FMODE_WRITE, type DirEntry, type FileOps, type Task } from './file.js';
 import type { Dentry, NamedDir } from './dentry.js';
 import { nodeType } from './ramdir.js';
@@ -141,6 +149,10 @@ export class TmpfsFile implements FileBacking {
   data = new Uint8Array(0);
   backed = 0;
   size = 0;
+  /** whole pages below `backed` that are holes (zeros in `data`, not counted): punched, or skipped by fallocate */
+  readonly holes = new Set<number>();
+  /** pages allocated by fallocate and not written since (counted; a hole to SEEK_DATA/SEEK_HOLE) */
+  readonly unwritten = new Set<number>();
   /** i_nlink: its names (hard links); 0 once the last is removed */
   nlink = 1;
   /**
@@ -161,7 +173,14 @@ export class TmpfsFile implements FileBacking {
   }
   /** shmem_getpage allocating the page: the bytes up to its end are stored and counted (-ENOSPC: SIGBUS) */
   reservePage(idx: number): number {
-    return this.reserve(Math.min(this.size, (idx + 1) * PAGE));
+    const r = this.reserve(Math.max(idx * PAGE, Math.min(this.size, (idx + 1) * PAGE)), idx * PAGE);
+    // the fault zeroes a fallocated page and marks it uptodate (shmem_get_folio_gfp's `clear:`)
+    if (r === 0) this.unwritten.delete(idx);
+    return r;
+  }
+  /** MADV_REMOVE (madvise.ts): vfs_fallocate(PUNCH_HOLE | KEEP_SIZE) of the mapped file */
+  punchHole(offset: number, len: number): number {
+    return this.fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len);
   }
   readPage(idx: number, dst: Uint8Array): void {
     const from = idx * PAGE;
@@ -255,7 +274,36 @@ export class TmpfsFile implements FileBacking {
   unlinked(): void {
     if (this.nlink === 0) return;
     this.nlink--;
-    if (this.nlink === 0) this.fs.used -= this.backed;
+    if (this.nlink === 0) this.fs.used -= this.countedBytes;
+  }
+
+  /** the bytes this file counts against the mount: the stored ones less the holes' pages, plus the unwritten pages past them */
+  get countedBytes(): number {
+    const top = Math.ceil(this.backed / PAGE);
+    let beyond = 0;
+    for (const idx of this.unwritten) if (idx >= top) beyond++;
+    return this.backed - this.holes.size * PAGE + beyond * PAGE;
+  }
+
+  /** run `change`, then charge or credit the mount with the change of countedBytes */
+  private account(change: () => void): void {
+    const before = this.countedBytes;
+    change();
+    if (this.counted) this.fs.used -= before - this.countedBytes;
+  }
+
+  /**
+   * `backed` becomes `to` (at most the present one): the pages past it leave `holes` and
+   * a hole page cut in two ends the stored data at its start, trailing hole pages are dropped;
+   * the store is zeroed past the new end (the caller accounts)
+   */
+  private shrinkBacked(to: number): void {
+    let end = to;
+    if (end % PAGE !== 0 && this.holes.has(Math.floor(end / PAGE))) end = Math.floor(end / PAGE) * PAGE;
+    for (const idx of [...this.holes]) if ((idx + 1) * PAGE > end) this.holes.delete(idx);
+    while (end > 0 && end % PAGE === 0 && this.holes.delete(end / PAGE - 1)) end -= PAGE;
+    this.data.fill(0, end, this.backed);
+    this.backed = end;
   }
 
   private get counted(): boolean {
@@ -269,10 +317,12 @@ export class TmpfsFile implements FileBacking {
    */
   setSize(len: number): number {
     if (len > this.fs.maxBytes) return -EFBIG;
-    if (len < this.backed) {
-      if (this.counted) this.fs.used -= this.backed - len;
-      this.data.fill(0, len, this.backed);
-      this.backed = len;
+    // truncate_setsize: the pages wholly past a smaller size go, fallocated ones past the old size too
+    if (len < this.size) {
+      this.account(() => {
+        if (len < this.backed) this.shrinkBacked(len);
+        for (const idx of [...this.unwritten]) if (idx >= Math.ceil(len / PAGE)) this.unwritten.delete(idx);
+      });
     }
     const shrunk = len < this.size;
     this.size = len;
@@ -286,25 +336,39 @@ export class TmpfsFile implements FileBacking {
     if (len < this.size) this.setSize(len);
   }
 
-  /** store bytes up to `end`: -ENOSPC past the mount's capacity; the gap from `backed` is filled and counted */
-  reserve(end: number): number {
-    if (end <= this.backed) return 0;
-    if (this.counted && this.fs.used + (end - this.backed) > TMPFS_MAX_BYTES) return -ENOSPC;
+  /**
+   * store bytes [from, end) (a write's or a fault's): the hole pages they touch are counted
+   * again, and bytes up to `end` stored; -ENOSPC past the mount's capacity; the gap from
+   * `backed` is filled and counted; `grow` false keeps the size (fallocate KEEP_SIZE)
+   */
+  reserve(end: number, from = end, grow = true): number {
+    let refill = 0;
+    if (this.holes.size > 0) for (let i = Math.floor(from / PAGE); i * PAGE < Math.min(end, this.backed); i++) if (this.holes.has(i)) refill++;
+    if (end <= this.backed && refill === 0) return 0;
+    // unwritten pages past the stored data that the new end takes in were counted already
+    const top = Math.ceil(this.backed / PAGE);
+    let absorbed = 0;
+    for (const idx of this.unwritten) if (idx >= top && idx * PAGE < end) absorbed++;
+    const extra = Math.max(0, end - this.backed) + (refill - absorbed) * PAGE;
+    if (this.counted && extra > 0 && this.fs.used + extra > TMPFS_MAX_BYTES) return -ENOSPC;
+    if (refill > 0) for (let i = Math.floor(from / PAGE); i * PAGE < Math.min(end, this.backed); i++) this.holes.delete(i);
     if (end > this.data.length) {
       const d = new Uint8Array(Math.max(end, this.data.length * 2, 256));
       d.set(this.data.subarray(0, this.backed));
       this.data = d;
     }
-    if (this.counted) this.fs.used += end - this.backed;
-    this.backed = end;
-    if (end > this.size) this.size = end;
+    if (this.counted) this.fs.used += extra;
+    if (end > this.backed) this.backed = end;
+    if (grow && end > this.size) this.size = end;
     return 0;
   }
 
   write(task: Task, buf: number, count: number, pos: number): number {
     if (count === 0) return 0;
-    const r = this.reserve(pos + count);
+    const r = this.reserve(pos + count, pos);
     if (r < 0) return r;
+    // shmem_write_end: the pages written are uptodate (a fallocated page becomes data)
+    if (this.unwritten.size > 0) for (let i = Math.floor(pos / PAGE); i * PAGE < pos + count; i++) this.unwritten.delete(i);
     if (this.cache !== null) return this.xferMapped(task, buf, pos, count, false);
     const c = task.mm.copyFromUser(this.data, pos, buf, count);
     return c < 0 ? c : count;
@@ -314,7 +378,81 @@ export class TmpfsFile implements FileBacking {
   get dataEnd(): number {
     return Math.min(Math.ceil(this.backed / PAGE) * PAGE, this.size);
   }
+
+  /** is page `idx` (below dataEnd) data to SEEK_DATA / SEEK_HOLE: present and uptodate */
+  isDataPage(idx: number): boolean {
+    return !this.holes.has(idx) && !this.unwritten.has(idx);
+  }
+
+  /**
+   * shmem_fallocate (mm/shmem.c, 3.14 and v6.12) after vfs_fallocate's checks (exec/fallocate.ts):
+   * modes other than KEEP_SIZE and PUNCH_HOLE -EOPNOTSUPP. PUNCH_HOLE (with KEEP_SIZE):
+   * unmap_mapping_range of the whole pages from every mapping, without even_cows ("hole-punching
+   * leaves COWed pages"), then shmem_truncate_range: the whole pages leave the page cache and the
+   * account, the partial pages at the ends are zeroed in place (every mapping sees it). Else
+   * the pages of [offset, offset + len) are allocated (counted; those not yet stored stay
+   * !PageUptodate: zeros, a hole to lseek) and, without KEEP_SIZE, the size grows to
+   * offset + len (i_size_write); a mount without room for them -ENOSPC with nothing changed
+   * (3.14 and v6.12 undo the pages this call allocated: shmem_undo_range(..., true)).
+   */
+  fallocate(mode: number, offset: number, len: number): number {
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) return -EOPNOTSUPP;
+    const end = offset + len;
+    if ((mode & FALLOC_FL_PUNCH_HOLE) !== 0) {
+      this.punch(offset, end);
+      return 0;
+    }
+    const first = Math.floor(offset / PAGE);
+    const last = Math.ceil(end / PAGE);
+    // "avoid a swapstorm if len is impossible to satisfy": more pages than the mount holds
+    if (last - first > TMPFS_MAX_BYTES / PAGE) return -ENOSPC;
+    // the pages to count: the holes in the range below the stored end, the range's pages past it not yet allocated
+    const top = Math.ceil(this.backed / PAGE);
+    let need = 0;
+    for (let i = first; i < last; i++) if (i < top ? this.holes.has(i) : !this.unwritten.has(i)) need += PAGE;
+    if (this.counted && this.fs.used + need > TMPFS_MAX_BYTES) return -ENOSPC;
+    this.account(() => {
+      for (let i = first; i < last; i++) {
+        if (i >= top || this.holes.delete(i)) this.unwritten.add(i);
+      }
+    });
+    if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && end > this.size) this.size = end;
+    return 0;
+  }
+
+  /** PUNCH_HOLE of [offset, end): see fallocate */
+  private punch(offset: number, end: number): void {
+    const first = Math.ceil(offset / PAGE);
+    const last = Math.floor(end / PAGE);
+    this.cache?.punch(first, last);
+    // the partial pages: zeroed where they are stored, and in their frames
+    const zero = (a: number, b: number): void => {
+      if (a >= b) return;
+      this.data.fill(0, Math.min(a, this.backed), Math.min(b, this.backed));
+      this.cache?.zeroRange(a, b);
+    };
+    if (first > last) zero(offset, end);
+    else {
+      zero(offset, first * PAGE);
+      zero(last * PAGE, end);
+    }
+    if (first >= last) return;
+    const top = Math.ceil(this.backed / PAGE);
+    this.account(() => {
+      for (const idx of [...this.unwritten]) if (idx >= first && idx < last) this.unwritten.delete(idx);
+      if (first >= top) return;
+      for (let i = first; i < Math.min(last, top); i++) {
+        if ((i + 1) * PAGE <= this.backed) this.holes.add(i);
+        this.data.fill(0, i * PAGE, Math.min((i + 1) * PAGE, this.backed));
+      }
+      // the last stored page punched whole (or trailing holes): the stored data ends earlier
+      this.shrinkBacked(last >= top ? Math.min(this.backed, first * PAGE) : this.backed);
+    });
+  }
 }
+
+/** include/uapi/linux/falloc.h */
+export const FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02;
 
 /** `n` zero bytes, shared (reads of a hole) */
 const ZEROS = new Uint8Array(PAGE);
@@ -387,8 +525,13 @@ export const tmpfsFops: FileOps = {
         if (offset < 0) return n.fs.seekNegative === 'enxio' ? -ENXIO : -EINVAL;
         if (offset >= n.size) return -ENXIO;
         const end = n.dataEnd;
-        if (whence === SEEK_DATA) return offset < end ? setPos(f, offset, max) : -ENXIO;
-        return setPos(f, offset < end ? end : offset, max);
+        // page by page below dataEnd: a hole or a fallocated, unwritten page is no data
+        let idx = Math.floor(offset / PAGE);
+        const top = Math.ceil(end / PAGE);
+        const wantData = whence === SEEK_DATA;
+        while (idx < top && n.isDataPage(idx) !== wantData) idx++;
+        if (idx >= top) return wantData ? -ENXIO : setPos(f, Math.max(offset, end), max);
+        return setPos(f, Math.max(offset, idx * PAGE), max);
       }
       default:
         return -EINVAL;
