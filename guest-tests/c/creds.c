@@ -119,6 +119,39 @@ static int map_dma(int c, void *va, uint64_t iova, uint64_t size)
 	return ret(ioctl(c, VFIO_IOMMU_MAP_DMA, &map));
 }
 
+/*
+ * check_kill_permission from root: a uid-1000 child may be signalled with CAP_KILL in the
+ * effective set (kill_ok_by_cred), not without it (-EPERM, signal 0 too); `d` the caller's sets
+ */
+static void kill_child_checks(struct __user_cap_data_struct d[2])
+{
+	int pfd[2], st, r[4];
+	char ch;
+	pid_t k;
+
+	if (pipe(pfd) != 0)
+		return;
+	k = fork();
+	if (k == 0) {
+		setuid(1000);
+		write(pfd[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	read(pfd[0], &ch, 1);
+	/* one call at a time: the order of a printf's arguments is unspecified */
+	r[0] = ret(kill(k, 0));
+	r[1] = capset_eff(d[0].effective & ~(1u << CAP_KILL), d[1].effective);
+	r[2] = ret(kill(k, 0));
+	r[3] = ret(kill(k, SIGKILL));
+	printf("P1: kill(uid-1000 child, 0) = %s, capset without CAP_KILL = %s, kill(child, 0) = %s, SIGKILL = %s\n",
+	       show(r[0]), show(r[1]), show(r[2]), show(r[3]));
+	r[0] = capset_eff(d[0].effective, d[1].effective);
+	r[1] = ret(kill(k, SIGKILL));
+	waitpid(k, &st, 0);
+	printf("P1: CAP_KILL back = %s, SIGKILL = %s, child killed by %d\n", show(r[0]), show(r[1]), WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
 static int p1_main(void)
 {
 	struct rlimit rl = { 64 * 1024, 64 * 1024 }, old;
@@ -145,6 +178,7 @@ static int p1_main(void)
 	printf("P1: capset with CAP_IPC_LOCK = %s\n", show(capset_eff(d[0].effective, d[1].effective)));
 	printf("P1: MAP_DMA 16 more pages = %s\n", show(map_dma(c, buf + 16 * PAGE, 0x100000, 16 * PAGE)));
 	printf("P1: VmLck %s\n", status("VmLck:", lck, sizeof(lck)));
+	kill_child_checks(d);
 	return 11;
 }
 

@@ -373,6 +373,9 @@ describe.skipIf(skip)('guest-tests/c/creds.c: the fuzzer\'s credentials from C, 
         'capset with CAP_IPC_LOCK = 0',
         'MAP_DMA 16 more pages = 0',
         'VmLck      128 kB',
+        // check_kill_permission: root signals its uid-1000 child with CAP_KILL only
+        'kill(uid-1000 child, 0) = 0, capset without CAP_KILL = 0, kill(child, 0) = -EPERM, SIGKILL = -EPERM',
+        'CAP_KILL back = 0, SIGKILL = 0, child killed by 9',
       ]);
       expect(of('P2'), profile).toEqual([
         'parent is the coordinator 1',
@@ -394,8 +397,9 @@ describe.skipIf(skip)('guest-tests/c/creds.c: the fuzzer\'s credentials from C, 
       expect(reaped.slice(0, 3).sort(), profile).toEqual(['reaped status 10', 'reaped status 11', 'reaped status 12']);
       expect(reaped.slice(3)).toEqual(['3 children, then ECHILD']);
       expect(r.unknownSyscalls).toEqual({});
-      // glibc's prlimit and setrlimit are prlimit64 (369); setuid is setuid32 (213)
-      expect([r.syscallsByNr['369'], r.syscallsByNr['213'], r.syscallsByNr['185']]).toEqual([3, 2, 3]);
+      // glibc's prlimit and setrlimit are prlimit64 (369); setuid is setuid32 (213): P2's two and
+      // P1's kill child's; capset (185): P1's two, P2's, and P1's two around CAP_KILL
+      expect([r.syscallsByNr['369'], r.syscallsByNr['213'], r.syscallsByNr['185']]).toEqual([3, 3, 5]);
     }
   });
 });
