@@ -13,7 +13,7 @@ import { openExec, type ExecOpenCheck } from '../exec/open-exec.js';
 import type { Process } from '../process/process.js';
 import { KERNEL_3_14, MAINLINE } from '../profile.js';
 import { fileStat, nodeStat } from '../syscall/stat.js';
-import { makeMachine, type Machine } from '../syscall/testing/machine.js';
+import { armArgs, makeMachine, type Machine } from '../syscall/testing/machine.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
 import { File } from './file.js';
 import { RENAME_EXCHANGE } from './names.js';
@@ -42,16 +42,7 @@ function inProcess(m: Machine, uid: number, body: (p: Proc) => void): void {
     const api: Proc = {
       proc: p,
       call(fn, nr, ...args) {
-        let at = b;
-        const a = new Uint32Array(7);
-        args.forEach((v, i) => {
-          if (typeof v === 'string') {
-            sys.mem.writeCString(at, v);
-            a[i] = at;
-            at += v.length + 1;
-          } else a[i] = v >>> 0;
-        });
-        return fn(x, null as unknown as UnicornThread, nr, a);
+        return fn(x, null as unknown as UnicornThread, nr, armArgs(sys.mem, b, args));
       },
       getcwd() {
         const r = sysGetcwd(x, new Uint32Array([b + 4096, 4096]));

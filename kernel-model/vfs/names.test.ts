@@ -6,7 +6,7 @@ import { sysChdir, type LayerEntry } from '../exec/fs-calls.js';
 import { sysChmod, sysLink, sysRename, sysTruncate, sysUmask } from '../exec/fs-ops.js';
 import type { Process } from '../process/process.js';
 import { KERNEL_3_14, MAINLINE, type Capabilities } from '../profile.js';
-import { makeMachine, type Machine } from '../syscall/testing/machine.js';
+import { armArgs, makeMachine, type Machine } from '../syscall/testing/machine.js';
 import { nodeStat } from '../syscall/stat.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
 import { TmpfsFile } from './tmpfs.js';
@@ -54,18 +54,8 @@ function abi(m: Machine, body: (call: (fn: (x: LayerEntry, t: UnicornThread, nr:
   const started = m.start(function* (sys) {
     const b = yield* sys.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     const x = { layer: m.sys, proc: proc!, cpu: m.cpu } as unknown as LayerEntry;
-    const call = (fn: (x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array) => number, nr: number, ...args: (number | string)[]): number => {
-      let at = b;
-      const a = new Uint32Array(7);
-      args.forEach((v, i) => {
-        if (typeof v === 'string') {
-          sys.mem.writeCString(at, v);
-          a[i] = at;
-          at += v.length + 1;
-        } else a[i] = v >>> 0;
-      });
-      return fn(x, null as unknown as UnicornThread, nr, a);
-    };
+    const call = (fn: (x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array) => number, nr: number, ...args: (number | string)[]): number =>
+      fn(x, null as unknown as UnicornThread, nr, armArgs(sys.mem, b, args));
     body(call, proc!);
     return 0;
   });

@@ -33,3 +33,19 @@ export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFil
   };
 }
 export type Machine = ReturnType<typeof makeMachine>;
+
+/**
+ * The seven ARM syscall argument registers for `args`: numbers as they are (u32), each string
+ * written as a C string into user memory from `at` on and passed as its address.
+ */
+export function armArgs(mem: { writeCString(addr: number, s: string): void }, at: number, args: readonly (number | string)[]): Uint32Array {
+  const a = new Uint32Array(7);
+  args.forEach((v, i) => {
+    if (typeof v === 'string') {
+      mem.writeCString(at, v);
+      a[i] = at;
+      at += v.length + 1;
+    } else a[i] = v >>> 0;
+  });
+  return a;
+}
