@@ -20,6 +20,7 @@ import { DIRTY_FULL, DIRTY_PREFIX, SETUP_PREFIX, callArbOf, dirtyPagesOf, prefix
 import { emitC } from './emit-c.js';
 import { execCall, runCampaign } from './engine.js';
 import { Harness } from './harness.js';
+import { runFollowed } from './testing/follow.js';
 import { checkDirtyBits, predictDirtyPages, predictUnmapBitmap, type DirtyArg, type Writable } from './model-dirty.js';
 import { VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, type Call, type Value } from './program.js';
 
@@ -38,16 +39,6 @@ function unmapBitmap(iova: number, size: number, o: { flags?: number; argsz?: nu
 }
 const mapAt = (page: number, iova: number, size: number): Call => ({ op: 'ioctl', p: 0, fd: CT, req: VFIO_REQS.VFIO_IOMMU_MAP_DMA, arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: page }, iova, size }, ptr: 'ok' } });
 
-/** runs `calls` on a fresh harness, each clean and with the model still comparing; the return values */
-function runFollowed(profile: string, calls: readonly Call[]): { h: Harness; rets: string[] } {
-  const h = new Harness({ profile, transcript: true });
-  for (const c of calls) {
-    const f = execCall(h, c);
-    expect(f, `${JSON.stringify(c)}: ${f?.message}`).toBeNull();
-    expect(h.model.lost, `the reference model stopped comparing at ${JSON.stringify(c)}`).toBe(false);
-  }
-  return { h, rets: h.transcript.map((t) => t.ret) };
-}
 /** the container's type1 instance */
 const type1 = (h: Harness): Type1Iommu => [...h.sys.vfio.containers][0]!.iommuData as Type1Iommu;
 /** the bytes at page `page` of P0's DMA area */

@@ -15,6 +15,7 @@ import { SECOND_GROUP, SETUP_PREFIX, callArbOf, prefixOf } from './arb.js';
 import { IOMMUFD_SEEDS } from './coverage/seeds.js';
 import { execCall, runCampaign, runProgram } from './engine.js';
 import { Harness } from './harness.js';
+import { runFollowed } from './testing/follow.js';
 import { IOMMUFD_REQS, IOMMUFD_STRUCTS } from './program-iommufd.js';
 import { VFIO_REQS, type Call, type FdRef } from './program.js';
 import type { HwptPaging, Ioas, IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
@@ -37,18 +38,6 @@ const info: Call = { op: 'ioctl', p: 0, fd: CT, req: VFIO_REQS.VFIO_IOMMU_GET_IN
 const setIommu = (v: number): Call => ({ op: 'ioctl', p: 0, fd: CT, req: VFIO_REQS.VFIO_SET_IOMMU, arg: { t: 'int', v } });
 const checkExt = (v: number): Call => ({ op: 'ioctl', p: 0, fd: CT, req: VFIO_REQS.VFIO_CHECK_EXTENSION, arg: { t: 'int', v } });
 const getDeviceFd1: Call = SECOND_GROUP[2]!;
-
-/** runs `calls` on a fresh harness, each clean and with the models still comparing; the return values as the transcript prints them */
-function runFollowed(profile: string, calls: readonly Call[]): { h: Harness; rets: string[] } {
-  const h = new Harness({ profile, transcript: true });
-  for (const c of calls) {
-    const f = execCall(h, c);
-    expect(f, `${JSON.stringify(c)}: ${f?.message}`).toBeNull();
-    expect(h.model.lost, `the reference model stopped comparing at ${JSON.stringify(c)}`).toBe(false);
-    expect(h.imodel.lost, `the iommufd model stopped comparing at ${JSON.stringify(c)}`).toBe(false);
-  }
-  return { h, rets: h.transcript.map((t) => String(t.ret)) };
-}
 
 const ctxOf = (h: Harness): IommufdCtx => [...h.sys.iommufd!.contexts][0]!;
 const areasOf = (ctx: IommufdCtx, id: number): number[][] => (ctx.objects.get(id) as Ioas).iopt.areas.map((a) => [a.iova, a.last]);
