@@ -306,5 +306,27 @@ int main(void)
 	int st = 0;
 	waitpid(c, &st, 0);
 	printf("child: signaled %d sig %d\n", WIFSIGNALED(st), WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+
+	/* 6: a zombie is still a task until it is reaped: kill and tgkill answer 0 and change nothing */
+	{
+		int zp[2];
+		char ch;
+		long k0, k9, t0;
+		pipe(zp);
+		c = fork();
+		if (c == 0) {
+			close(zp[0]);
+			_exit(7);
+		}
+		close(zp[1]);
+		read(zp[0], &ch, 1); /* end of file: the child has exited (its fds closed) */
+		k0 = kill(c, 0);
+		k9 = kill(c, SIGKILL);
+		t0 = tgkill_(c, c, 0);
+		printf("zombie: kill 0 %s, SIGKILL %s, tgkill 0 %s", res(k0), res(k9), res(t0));
+		waitpid(c, &st, 0);
+		k0 = kill(c, 0);
+		printf("; reaped: exited %d status %d, kill 0 %s\n", WIFEXITED(st), WEXITSTATUS(st), res(k0));
+	}
 	return 0;
 }

@@ -37,7 +37,9 @@ export const SI_USER = 0, SI_TKILL = -6;
 /** A process kill() can address: one of the run's tree. */
 export interface SignalTarget {
   readonly proc: Process;
+  /** set when the process ended: a zombie until its parent reaps it (still in `layer.zombies`) */
   readonly exit: object | null;
+  readonly layer: { readonly zombies: ReadonlyMap<number, Process> };
   readonly signals: SignalState;
   readonly threads: readonly UnicornThread[];
 }
@@ -49,11 +51,20 @@ export interface SignalTarget {
  */
 function findTask(tree: readonly SignalTarget[], id: number): { p: SignalTarget; th: UnicornThread | null } | null {
   for (const p of tree) {
-    if (p.exit !== null) continue;
+    if (!exists(p)) continue;
     const th = p.threads.find((x) => x.tid === id && x.state !== 'exited' && x.exitInfo === null) ?? null;
     if (p.proc.pid === id || th !== null) return { p, th };
   }
   return null;
+}
+
+/**
+ * the process's task is still hashed: live, or a zombie its parent has not reaped (release_task
+ * unhashes it). A zombie is found and may be signalled (kill answers 0, as group_send_sig_info
+ * does for a task whose sighand is still there) but takes nothing.
+ */
+function exists(p: SignalTarget): boolean {
+  return p.exit === null || p.layer.zombies.get(p.proc.pid) === p.proc;
 }
 
 /** include/uapi/asm-generic/signal.h */
@@ -90,7 +101,7 @@ export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: 
   if (pid > 0) {
     const task = findTask(tree, pid);
     targets = task === null ? [] : [task.p];
-  } else targets = tree.filter((p) => p.exit === null && (pid !== -1 || p !== self));
+  } else targets = tree.filter((p) => exists(p) && (pid !== -1 || p !== self));
   if (targets.length === 0) return -ESRCH;
   // the target first, then the signal (kill_pid_info / kill_something_info: -ESRCH before
   // group_send_sig_info's -EINVAL)
@@ -102,7 +113,7 @@ export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: 
   for (const p of targets) {
     if (!killPermitted(self, p, sig)) continue;
     ok = true;
-    if (sig !== 0) p.signals.post(sig, info);
+    if (sig !== 0 && p.exit === null) p.signals.post(sig, info);
   }
   return ok || pid === -1 ? 0 : -EPERM;
 }
