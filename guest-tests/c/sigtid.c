@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -312,6 +313,7 @@ int main(void)
 		int zp[2];
 		char ch;
 		long k0, k9, t0;
+		struct rlimit rl;
 		pipe(zp);
 		c = fork();
 		if (c == 0) {
@@ -324,9 +326,13 @@ int main(void)
 		k9 = kill(c, SIGKILL);
 		t0 = tgkill_(c, c, 0);
 		printf("zombie: kill 0 %s, SIGKILL %s, tgkill 0 %s", res(k0), res(k9), res(t0));
+		rl.rlim_cur = 0;
+		k0 = prlimit(c, RLIMIT_NOFILE, NULL, &rl);
+		printf(", prlimit %s nofile %lu", res(k0), (unsigned long)rl.rlim_cur);
 		waitpid(c, &st, 0);
 		k0 = kill(c, 0);
-		printf("; reaped: exited %d status %d, kill 0 %s\n", WIFEXITED(st), WEXITSTATUS(st), res(k0));
+		t0 = prlimit(c, RLIMIT_NOFILE, NULL, &rl);
+		printf("; reaped: exited %d status %d, kill 0 %s, prlimit %s\n", WIFEXITED(st), WEXITSTATUS(st), res(k0), res(t0));
 	}
 	return 0;
 }

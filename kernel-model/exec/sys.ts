@@ -21,12 +21,13 @@ export function sysUname(proc: Process, a: Uint32Array): number {
 
 /**
  * find_task_by_vpid: the process a pid names, among the live processes the model knows (the
- * syscall layer's, both CPUs'), else the process one of whose live threads has that id. A
- * process that has ended (a zombie not yet reaped) is not found: -ESRCH where Linux would
- * still find its task (a choice: the model releases a process's state when it ends).
+ * syscall layer's, both CPUs'), or a zombie its parent has not reaped (its task stays hashed
+ * until release_task; its credentials and limits stay readable, as 3.14 do_prlimit's
+ * tsk->sighand check and capget's security_capget find them), else the process one of whose
+ * live threads has that id.
  */
 export function findTaskByVpid(layer: SyscallLayer, pid: number): Process | null {
-  const p = layer.processes.get(pid);
+  const p = layer.processes.get(pid) ?? layer.zombies.get(pid);
   if (p !== undefined) return p;
   for (const q of layer.processes.values()) if (q.threads.some((th) => th.tid === pid && th.state !== 'exited')) return q;
   return null;
