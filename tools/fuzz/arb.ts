@@ -279,21 +279,15 @@ const dirtyFlags = fc.oneof(
 /** argsz: 8 for START/STOP and 48 for GET_BITMAP mostly (sizeof the head, plus the get struct), else around them */
 const dirtyArgsz = fc.oneof({ weight: 8, arbitrary: fc.constant(-1) }, { weight: 2, arbitrary: fc.constantFrom(0, 7, 8, 9, 47, 49, 56, 0xffffffff) });
 
+/** the range and struct vfio_bitmap draws GET_BITMAP and UNMAP_DMA's GET_DIRTY_BITMAP share (after flags and argsz: the draw order) */
+const bitmapRangeFields = { iova, size: bitmapRange, pgsize: bitmapPgsize, bsize: bitmapSizeOf, data: bitmapData, ptr };
+
 /**
  * VFIO_IOMMU_DIRTY_PAGES's argument (struct vfio_iommu_type1_dirty_bitmap, with a struct
  * vfio_iommu_type1_dirty_bitmap_get behind it): flags, argsz, then GET_BITMAP's iova, size and
  * struct vfio_bitmap (pgsize, size, data), good and bad
  */
-const dirtyPagesArg: fc.Arbitrary<IoctlArg> = rec({
-  flags: dirtyFlags,
-  argsz: dirtyArgsz,
-  iova,
-  size: bitmapRange,
-  pgsize: bitmapPgsize,
-  bsize: bitmapSizeOf,
-  data: bitmapData,
-  ptr,
-}).map((r): IoctlArg => ({
+const dirtyPagesArg: fc.Arbitrary<IoctlArg> = rec({ flags: dirtyFlags, argsz: dirtyArgsz, ...bitmapRangeFields }).map((r): IoctlArg => ({
   t: 'struct',
   type: 'vfio_iommu_type1_dirty_bitmap',
   fields: { argsz: r.argsz === -1 ? ((r.flags & DIRTY_GET) !== 0 ? 48 : 8) : r.argsz, flags: r.flags, iova: r.iova, size: r.size, pgsize: r.pgsize, bitmap_size: bitmapBytes(r.size, r.bsize), data: r.data },
@@ -308,12 +302,7 @@ const dirtyPagesArg: fc.Arbitrary<IoctlArg> = rec({
 const unmapBitmapArg: fc.Arbitrary<IoctlArg> = rec({
   flags: fc.oneof({ weight: 8, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 0, 9) }),
   argsz: fc.oneof({ weight: 8, arbitrary: fc.constant(48) }, { weight: 2, arbitrary: fc.constantFrom(24, 40, 47, 49, 0xffffffff) }),
-  iova,
-  size: bitmapRange,
-  pgsize: bitmapPgsize,
-  bsize: bitmapSizeOf,
-  data: bitmapData,
-  ptr,
+  ...bitmapRangeFields,
 }).map((r): IoctlArg => ({
   t: 'struct',
   type: 'vfio_iommu_type1_dma_unmap_bitmap',
