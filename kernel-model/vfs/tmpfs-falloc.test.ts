@@ -6,7 +6,7 @@ import { sysFallocate } from '../exec/fallocate.js';
 import type { LayerEntry } from '../exec/fs-calls.js';
 import { MADV_REMOVE } from '../process/vma.js';
 import type { Process } from '../process/process.js';
-import { makeMachine, type Machine } from '../syscall/testing/machine.js';
+import { makeMachine, writeNewFile, type Machine } from '../syscall/testing/machine.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE, type Sys } from '../uapi/index.js';
 import { FALLOC_FL_KEEP_SIZE as KEEP, FALLOC_FL_PUNCH_HOLE as PUNCH, TMPFS_MAX_BYTES, TmpfsFile } from './tmpfs.js';
 
@@ -33,12 +33,7 @@ function withFalloc(m: Machine, body: (sys: Sys, fa: (fd: number, mode: number, 
   expect(started.thread.exit?.trap ?? null).toBe(null);
 }
 
-function* filled(sys: Sys, b: number, path: string, n: number, v: number): GuestProgram<number> {
-  const fd = yield* sys.open(path, O_CREAT | O_RDWR);
-  for (let i = 0; i < n; i++) sys.mem.write8(b + i, v);
-  yield* sys.write(fd, b, n);
-  return fd;
-}
+const filled = (sys: Sys, b: number, path: string, n: number, v: number): GuestProgram<number> => writeNewFile(sys, b, path, n, () => v);
 
 describe('fallocate(2) on tmpfs', () => {
   it('mode 0 grows the size and counts the pages; KEEP_SIZE counts without growing; -ENOSPC leaves all as it was', () => {

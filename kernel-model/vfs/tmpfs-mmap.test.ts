@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
-import { makeMachine } from '../syscall/testing/machine.js';
+import { makeMachine, writeNewFile } from '../syscall/testing/machine.js';
 import { EACCES, EINVAL, EROFS } from '../base/errno.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, type Sys } from '../uapi/index.js';
 import { procMaps } from './procfs.js';
@@ -14,12 +14,7 @@ function* scratch(sys: Sys): GuestProgram<number> {
 }
 
 /** a /tmp file of `n` bytes, byte i = (i * 7) & 0xff; its fd (O_RDWR) */
-function* mkfile(sys: Sys, b: number, path: string, n: number): GuestProgram<number> {
-  const fd = yield* sys.open(path, O_CREAT | O_RDWR);
-  for (let i = 0; i < n; i++) sys.mem.write8(b + i, (i * 7) & 0xff);
-  yield* sys.write(fd, b, n);
-  return fd;
-}
+const mkfile = (sys: Sys, b: number, path: string, n: number): GuestProgram<number> => writeNewFile(sys, b, path, n, (i) => (i * 7) & 0xff);
 
 describe('mmap of a tmpfs file (mm/shmem.c shmem_mmap / shmem_fault)', () => {
   it('MAP_SHARED: stores are what read() returns and what another mapping sees; write() shows through the mappings', () => {

@@ -1,11 +1,12 @@
 import { Cpu } from '../../../emulator/cpu/cpu.js';
-import type { StubThread } from '../../../emulator/cpu/stub.js';
+import type { GuestProgram, StubThread } from '../../../emulator/cpu/stub.js';
 import { Scheduler } from '../../../emulator/scheduler.js';
 import { KernelLog } from '../../base/klog.js';
 import { makeTestMemory } from '../../process/testing/fake-pages.js';
 import type { Process, ProcessOptions } from '../../process/process.js';
 import { Sysfs } from '../../sysfs/sysfs.js';
-import type { GuestMain } from '../../uapi/sys.js';
+import { O_CREAT, O_RDWR } from '../../uapi/index.js';
+import type { GuestMain, Sys } from '../../uapi/sys.js';
 import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer, type SyscallHost } from '../syscalls.js';
 
@@ -48,4 +49,15 @@ export function armArgs(mem: { writeCString(addr: number, s: string): void }, at
     } else a[i] = v >>> 0;
   });
   return a;
+}
+
+/**
+ * A guest step: create `path` (O_CREAT | O_RDWR) and write `n` bytes to it, byte i = byte(i),
+ * staged in user memory at `buf`; its fd.
+ */
+export function* writeNewFile(sys: Sys, buf: number, path: string, n: number, byte: (i: number) => number): GuestProgram<number> {
+  const fd = yield* sys.open(path, O_CREAT | O_RDWR);
+  for (let i = 0; i < n; i++) sys.mem.write8(buf + i, byte(i));
+  yield* sys.write(fd, buf, n);
+  return fd;
 }
