@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GuestProgram } from '../../emulator/cpu/stub.js';
 import { makeMachine, writeNewFile } from '../syscall/testing/machine.js';
 import { EACCES, EINVAL, EROFS } from '../base/errno.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, type Sys } from '../uapi/index.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, O_RDONLY, O_RDWR, O_WRONLY, PROT_READ, PROT_WRITE, type Sys } from '../uapi/index.js';
 import { procMaps } from './procfs.js';
 import { TmpfsFile } from './tmpfs.js';
 
