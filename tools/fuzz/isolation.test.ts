@@ -80,7 +80,7 @@ describe('the DMA-isolation walk', () => {
 
 describe('the kept walks', () => {
   for (const profile of ['rfc-v4', 'mainline']) {
-    it(`${profile}: a descriptor written behind the kernel's back, and a snapshot restore, are seen by the next check`, () => {
+    it(`${profile}: a walk register or a descriptor written behind the kernel's back, and a snapshot restore, are seen by the next check`, () => {
       const h = new Harness({ profile });
       const snap = harnessSnapshot(h);
       const smmu = h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
@@ -101,6 +101,13 @@ describe('the kept walks', () => {
       const walks = view.walks;
       expect(leaves()).toEqual(before);
       expect(view.walks).toBe(walks); // nothing changed: the kept walk answered
+      // a register the walk reads (TTBCR.EPD0: no walks through TTBR0), without any table write
+      const ttbcrAt = (smmu.globalPages + cb) * 4096 + 0x30;
+      const ttbcr = smmu.read(ttbcrAt, 4, 0) >>> 0;
+      smmu.write(ttbcrAt, 4, ttbcr | (1 << 7), 0);
+      expect(leaves()).toEqual([]);
+      smmu.write(ttbcrAt, 4, ttbcr, 0);
+      expect(leaves()).toEqual(before);
       // find the level-3 descriptor of iova 0x10000 through the registers and tables (TTBR0, 1 -> 2 -> 3)
       const ttbr0 = smmu.read((smmu.globalPages + cb) * 4096 + 0x20, 4, 0) >>> 0;
       const d = new Uint32Array(2);
