@@ -209,4 +209,91 @@ describe('sparse RAM page store', () => {
     expect(() => new RamRegion('x', 0, 1000)).toThrow(RangeError);
     expect(() => new RamRegion('x', 0, 2 ** 32 + 4096)).toThrow(RangeError);
   });
+
+  it('property: a write watch set moves its epoch whenever one of its pages may hold other bytes, and not for writes elsewhere', () => {
+    const pageArb = fc.integer({ min: 0, max: SIZE / 4096 - 1 });
+    let moved = 0;
+    let quiet = 0;
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.uniqueArray(pageArb, { minLength: 1, maxLength: 6 }), fc.uniqueArray(pageArb, { maxLength: 6 }), (ops, pages, others) => {
+        const r = new RamRegion('r', 0, SIZE);
+        const o = new RamRegion('o', 0, SIZE);
+        for (let i = 0; i < 3 * RAM_CHUNK_SIZE; i += 4097) o.write8(i, (i >>> 5) & 0xff);
+        // no snapshot record yet: nothing can be watched
+        expect(r.watch(2, pages[0]! * 4096)).toBe(false);
+        r.snapshot();
+        // set 1: pages watched and then emptied again (its pages must not keep set 2's alive, nor the reverse)
+        for (const p of others) r.watch(1, p * 4096);
+        for (const p of pages) expect(r.watch(2, p * 4096 + 100)).toBe(true);
+        r.unwatchAll(1);
+        expect(r.watchedPages(2)).toBe(pages.length);
+        expect(r.watchedPages(1)).toBe(0);
+        const watched = (): Uint8Array[] => pages.map((p) => r.readBytes(p * 4096, Math.min(4096, SIZE - p * 4096)));
+        let seen = watched();
+        let epoch = r.watchEpoch(2);
+        for (const op of ops) {
+          applySparse(r, o, op);
+          const now = watched();
+          const same = now.every((b, i) => Buffer.compare(b, seen[i]!) === 0);
+          // sound: an unchanged epoch means the watched bytes are unchanged
+          if (r.watchEpoch(2) === epoch) expect(same).toBe(true);
+          else if (op.k !== 'snap' && op.k !== 'restore') {
+            // precise for writes: the epoch moved only because the write covered a watched page
+            const [lo, len] = op.k === 'w' ? [op.off, op.size] : op.k === 'w64' ? [op.off, 8] : op.k === 'block' ? [op.off, op.data.length] : op.k === 'fill' ? [op.off, op.len] : [op.d, op.len];
+            expect(pages.some((p) => lo < p * 4096 + 4096 && lo + len > p * 4096)).toBe(true);
+          }
+          if (r.watchEpoch(2) === epoch) quiet++;
+          else moved++;
+          seen = now;
+          epoch = r.watchEpoch(2);
+        }
+      }),
+      { numRuns: 150, seed: 23 },
+    );
+    // both answers were exercised
+    expect(moved).toBeGreaterThan(50);
+    expect(quiet).toBeGreaterThan(50);
+  });
+
+  it('write watches: sets are independent; pinning a watched chunk, emptying a set and a new snapshot move the epochs; a pinned chunk cannot be watched', () => {
+    const r = new RamRegion('r', 0, SIZE);
+    r.snapshot();
+    expect(r.watch(0, 0x1000)).toBe(true);
+    expect(r.watch(1, 0x1000)).toBe(true);
+    expect(r.watch(1, 0x3000)).toBe(true);
+    let e = r.watchEpoch(0);
+    const e1 = r.watchEpoch(1);
+    r.write32(0x2000, 1); // another page of the same chunk
+    expect(r.watchEpoch(0)).toBe(e);
+    r.write32(0x1ffc, 1);
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    expect(r.watchEpoch(1)).toBe(e1 + 1);
+    r.write8(0x3000, 1); // set 1 only
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    expect(r.watchEpoch(1)).toBe(e1 + 2);
+    r.unwatchAll(1); // set 0 still sees 0x1000
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    r.write8(0x1000, 9);
+    expect(r.watchEpoch(0)).toBe(e + 2);
+    e = r.watchEpoch(0);
+    r.restore(); // puts 0x1000 back (and 0x2000, 0x3000: not in set 0)
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    e = r.watchEpoch(0);
+    r.restore(); // nothing recorded: nothing put back
+    expect(r.watchEpoch(0)).toBe(e);
+    r.pin(0x1000, 16);
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    expect(r.watch(0, 0x1000)).toBe(false);
+    expect(r.watch(0, RAM_CHUNK_SIZE)).toBe(true);
+    expect(r.watchedPages(0)).toBe(2);
+    e = r.watchEpoch(0);
+    r.unwatchAll(0);
+    expect(r.watchedPages(0)).toBe(0);
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    r.write32(RAM_CHUNK_SIZE, 7); // no longer watched
+    expect(r.watchEpoch(0)).toBe(e + 1);
+    r.snapshot();
+    expect(r.watchEpoch(0)).toBe(e + 2);
+    expect(() => r.watch(-1, RAM_CHUNK_SIZE)).toThrow(RangeError);
+  });
 });

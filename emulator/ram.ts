@@ -40,6 +40,19 @@ const PAGES_PER_CHUNK = RAM_CHUNK_SIZE >>> RAM_PAGE_SHIFT;
 const IDX_INITIAL = 64;
 const FULL_MASK = PAGES_PER_CHUNK >= 32 ? -1 : (1 << PAGES_PER_CHUNK) - 1;
 
+/** watch sets per region (RamRegion.watch): each costs a chunk-table-sized mask */
+const WATCH_SETS_MAX = 64;
+
+/** one watch set of a region: which pages, and its epoch */
+interface WatchSet {
+  /** chunk index -> bit mask of the watched pages */
+  readonly mask: Int32Array;
+  /** chunks with a non-zero mask */
+  readonly list: number[];
+  pages: number;
+  epoch: number;
+}
+
 /** Zeros standing in for an absent chunk on read paths. Never written. */
 export const ZERO_CHUNK: Uint8Array = new Uint8Array(RAM_CHUNK_SIZE);
 
@@ -75,6 +88,13 @@ export class RamRegion {
   private dirtyMask: Int32Array | null = null;
   private dirtyList: Int32Array | null = null;
   private nDirty = 0;
+  // ---- write watches (ride on the snapshot record; see watch()) ----
+  /** the watch sets, by number (created on first use) */
+  private readonly watches: WatchSet[] = [];
+  /** chunk index -> the union of every set's mask of that chunk (null until the first watch) */
+  private watchUnion: Int32Array | null = null;
+  /** sets handed out by allocWatchSets */
+  private watchSetsAllocated = 0;
 
   constructor(
     readonly name: string,
@@ -153,6 +173,7 @@ export class RamRegion {
       const old = m[ci]!;
       if (old === 0) this.dirtyList![this.nDirty++] = ci;
       m[ci] = old | bits;
+      if (this.watchUnion !== null && (this.watchUnion[ci]! & bits) !== 0) this.watchHit(ci, bits);
     }
   }
 
@@ -361,6 +382,8 @@ export class RamRegion {
     const ci = off >>> RAM_CHUNK_SHIFT;
     if (this.pinned === null) this.pinned = new Uint8Array(this.nChunks);
     this.pinned[ci] = 1;
+    // writes through the pointer bypass mark(): a watch over this chunk can no longer see them
+    if (this.watchUnion !== null && this.watchUnion[ci] !== 0) this.watchHit(ci, -1);
     return this.wchunk(ci).subarray(o, o + len);
   }
 
@@ -385,6 +408,7 @@ export class RamRegion {
     this.dirtyMask = new Int32Array(this.nChunks);
     this.dirtyList = new Int32Array(this.nChunks);
     this.nDirty = 0;
+    for (const w of this.watches) w.epoch++;
   }
 
   /** Put the region back to its snapshot: only recorded pages are copied; chunks allocated since are dropped. */
@@ -394,10 +418,12 @@ export class RamRegion {
     const m = this.dirtyMask!;
     const list = this.dirtyList!;
     const pinned = this.pinned;
+    const u = this.watchUnion;
     for (let i = 0; i < this.nDirty; i++) {
       const ci = list[i]!;
       let bits = m[ci]!;
       m[ci] = 0;
+      if (u !== null && (u[ci]! & bits) !== 0) this.watchHit(ci, bits);
       const c = this.store[this.idx[ci]! | 0] as Uint8Array | null;
       const s = snap.get(ci);
       if (s === undefined) {
@@ -431,5 +457,89 @@ export class RamRegion {
       for (let p = 0; p < PAGES_PER_CHUNK; p++) if ((bits >>> p) & 1) out.push(ci * PAGES_PER_CHUNK + p);
     }
     return out;
+  }
+
+  // ---------------- write watches ----------------
+
+  /**
+   * Watch the 4 KiB page holding `off` in watch set `set` (a small number the reader picks,
+   * one per thing it keeps): from now on every write to the page (by any path of this store:
+   * scalar, block, fill, copy) and every restore that puts it back moves the set's
+   * `watchEpoch`. The watch rides on the snapshot record's per-write hook, so it works only
+   * while a snapshot is recorded and not for chunks pinned for an external pointer (their
+   * writes bypass the hook): then it answers false and watches nothing. A reader (the
+   * fuzzer's isolation check, which walks a context bank's translation tables again only when
+   * one of their pages may have changed) remembers the set's epoch; while it is unchanged, no
+   * page of the set was written.
+   */
+  watch(set: number, off: number): boolean {
+    if (this.dirtyMask === null) return false;
+    const ci = off >>> RAM_CHUNK_SHIFT;
+    if (this.pinned !== null && this.pinned[ci] !== 0) return false;
+    const w = this.watchSet(set);
+    const u = (this.watchUnion ??= new Int32Array(this.nChunks));
+    const bit = 1 << ((off & RAM_CHUNK_MASK) >>> RAM_PAGE_SHIFT);
+    const old = w.mask[ci]!;
+    if ((old & bit) === 0) {
+      if (old === 0) w.list.push(ci);
+      w.mask[ci] = old | bit;
+      w.pages++;
+      u[ci] = u[ci]! | bit;
+    }
+    return true;
+  }
+
+  /**
+   * Counts every event after which a page of set `set` may hold other bytes than before: a
+   * write touching one, a restore putting one back, pinning its chunk, the set being emptied,
+   * a new snapshot. Never restored and never decreasing, so a reader that remembered it can
+   * tell "nothing I watch has changed since" by equality alone.
+   */
+  watchEpoch(set: number): number {
+    return this.watchSet(set).epoch;
+  }
+
+  /**
+   * Reserve n watch sets for one reader: the first one's number, or -1 when the region has no
+   * WATCH_SETS_MAX sets left (the reader then keeps nothing). Readers with sets of their own
+   * do not empty each other's.
+   */
+  allocWatchSets(n: number): number {
+    if (this.watchSetsAllocated + n > WATCH_SETS_MAX) return -1;
+    const base = this.watchSetsAllocated;
+    this.watchSetsAllocated += n;
+    return base;
+  }
+
+  /** number of pages in watch set `set` */
+  watchedPages(set: number): number {
+    return this.watchSet(set).pages;
+  }
+
+  /** empty watch set `set` (moves its epoch: what a reader remembered is no longer covered) */
+  unwatchAll(set: number): void {
+    const w = this.watchSet(set);
+    const u = this.watchUnion;
+    for (const ci of w.list) {
+      w.mask[ci] = 0;
+      let m = 0;
+      for (const o of this.watches) m |= o.mask[ci]!;
+      u![ci] = m;
+    }
+    w.list.length = 0;
+    w.pages = 0;
+    w.epoch++;
+  }
+
+  private watchSet(set: number): WatchSet {
+    if (!(set >= 0 && set < WATCH_SETS_MAX && Number.isInteger(set))) throw new RangeError(`RAM ${this.name}: watch set ${set} (0..${WATCH_SETS_MAX - 1})`);
+    while (this.watches.length <= set) this.watches.push({ mask: new Int32Array(this.nChunks), list: [], pages: 0, epoch: 0 });
+    return this.watches[set]!;
+  }
+
+  /** a write (or restore, or pin) touched watched pages `bits` of chunk ci */
+  private watchHit(ci: number, bits: number): void {
+    const ws = this.watches;
+    for (let i = 0; i < ws.length; i++) if ((ws[i]!.mask[ci]! & bits) !== 0) ws[i]!.epoch++;
   }
 }

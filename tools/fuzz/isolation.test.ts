@@ -22,8 +22,11 @@ describe('the DMA-isolation walk', () => {
       const snap = harnessSnapshot(h);
       const smmu = h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
       const fast = new SmmuView(smmu, h.sys.machine.bus);
+      fast.walkAlways = true;
       const slow = new SmmuView(smmu, h.sys.machine.bus);
       slow.tablesViaBus = true;
+      // the default: a bank is walked again only when its registers or a watched table page changed
+      const kept = new SmmuView(smmu, h.sys.machine.bus);
       const all = (v: SmmuView): [number, number, number, number, boolean][] => {
         const out: [number, number, number, number, boolean][] = [];
         for (let cb = 0; cb < smmu.numCb; cb++) v.leaves(cb, (l: Leaf) => out.push([cb, l.va, l.size, l.pa, l.write]));
@@ -31,9 +34,15 @@ describe('the DMA-isolation walk', () => {
       };
       let compared = 0;
       let leaves = 0;
+      let keptAnswered = 0;
+      // the harness's own view (its counters are harness state: a restore puts them back, so count per program)
+      const hv = (h as unknown as { view: SmmuView }).view;
+      let harnessCalls = 0;
+      let harnessWalks = 0;
       const progs = fc.sample(programArb(24), { seed: 19, numRuns: 12 });
       progs.forEach((p, i) => {
         snap.restore();
+        const [c0, w0] = [hv.leafCalls, hv.walks];
         // mappings of several sizes and permissions first, so that the tables have leaves
         const prog = [...SETUP_PREFIX, mapCall(0x10000, 0x2000, 3), mapCall(0x200000 * (1 + (i % 3)), 0x1000 * (1 + i), 1 + (i % 3)), ...p];
         for (const c of prog) {
@@ -44,12 +53,82 @@ describe('the DMA-isolation walk', () => {
           }
           const a = all(fast);
           expect(a).toEqual(all(slow));
+          for (let cb = 0; cb < smmu.numCb; cb++) {
+            const w = kept.walks;
+            const mine: [number, number, number, number, boolean][] = [];
+            kept.leaves(cb, (l: Leaf) => mine.push([cb, l.va, l.size, l.pa, l.write]));
+            expect(mine).toEqual(a.filter((x) => x[0] === cb));
+            if (mine.length > 0 && kept.walks === w) keptAnswered++;
+          }
           compared++;
           leaves += a.length;
         }
+        harnessCalls += hv.leafCalls - c0;
+        harnessWalks += hv.walks - w0;
       });
       expect(compared).toBeGreaterThan(100);
       expect(leaves).toBeGreaterThan(100);
+      // the kept walks answered most calls, and the tables were walked again for some
+      expect(fast.walks).toBe(compared * smmu.numCb);
+      expect(keptAnswered).toBeGreaterThan(20);
+      expect(harnessCalls).toBeGreaterThan(50);
+      expect(harnessWalks).toBeLessThan(harnessCalls / 2);
+      expect(harnessWalks).toBeGreaterThan(progs.length);
+    });
+  }
+});
+
+describe('the kept walks', () => {
+  for (const profile of ['rfc-v4', 'mainline']) {
+    it(`${profile}: a walk register or a descriptor written behind the kernel's back, and a snapshot restore, are seen by the next check`, () => {
+      const h = new Harness({ profile });
+      const snap = harnessSnapshot(h);
+      const smmu = h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
+      const bus = h.sys.machine.bus;
+      const view = new SmmuView(smmu, bus);
+      const prog = [...SETUP_PREFIX, mapCall(0x10000, 0x2000, 3)];
+      for (const c of prog) h.exec(c);
+      const r = view.route(1);
+      expect(r.kind).toBe('translate');
+      const cb = (r as { cb: number }).cb;
+      const leaves = (): number[][] => {
+        const out: number[][] = [];
+        view.leaves(cb, (l) => out.push([l.va, l.pa, l.write ? 1 : 0]));
+        return out;
+      };
+      const before = leaves();
+      expect(before.map((l) => l[0])).toEqual([0x10000, 0x11000]);
+      const walks = view.walks;
+      expect(leaves()).toEqual(before);
+      expect(view.walks).toBe(walks); // nothing changed: the kept walk answered
+      // a register the walk reads (TTBCR.EPD0: no walks through TTBR0), without any table write
+      const ttbcrAt = (smmu.globalPages + cb) * 4096 + 0x30;
+      const ttbcr = smmu.read(ttbcrAt, 4, 0) >>> 0;
+      smmu.write(ttbcrAt, 4, ttbcr | (1 << 7), 0);
+      expect(leaves()).toEqual([]);
+      smmu.write(ttbcrAt, 4, ttbcr, 0);
+      expect(leaves()).toEqual(before);
+      // find the level-3 descriptor of iova 0x10000 through the registers and tables (TTBR0, 1 -> 2 -> 3)
+      const ttbr0 = smmu.read((smmu.globalPages + cb) * 4096 + 0x20, 4, 0) >>> 0;
+      const d = new Uint32Array(2);
+      bus.read64(ttbr0 - (ttbr0 % 32), 0, d);
+      const l2 = d[0]! - (d[0]! % 4096);
+      bus.read64(l2, 0, d);
+      const l3 = d[0]! - (d[0]! % 4096);
+      const desc = l3 + 8 * 0x10;
+      bus.read64(desc, 0, d);
+      expect(d[0]! & 3).toBe(3);
+      // AP[2] set: read-only from now on, seen at once
+      bus.write(desc, 4, d[0]! | (1 << 7), 0);
+      expect(leaves()).toEqual([[0x10000, before[0]![1]!, 0], before[1]]);
+      // invalid: gone
+      bus.write(desc, 4, 0, 0);
+      expect(leaves()).toEqual([before[1]]);
+      // the restore puts the boot-time tables back: no leaf
+      snap.restore();
+      expect(leaves()).toEqual([]);
+      for (const c of prog) h.exec(c);
+      expect(leaves()).toEqual(before);
     });
   }
 });

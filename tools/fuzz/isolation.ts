@@ -10,8 +10,10 @@
  * reference model (tools/fuzz/model.ts) says each group's container maps.
  *
  * Two things are read from the model's internals. `Smmu.epoch`, a count of register writes
- * and resets, only decides when the stream routes must be read again (`route`); it adds no
- * information. And its TLB (`tlbEntries`): not visible
+ * and resets, only decides when the stream routes and a bank's leaves must be read again
+ * (`route`, `leaves`); it adds no information. Likewise the RAM page store's write watch
+ * (`RamRegion.watch`/`watchEpoch`, emulator/ram.ts) only says when a table page may have
+ * changed since the last walk. And its TLB (`tlbEntries`): not visible
  * through registers on real hardware, but a path by which a device reaches memory. An entry
  * the walk put there stays usable until software invalidates it (IHI 0062 "TLB maintenance
  * operations": TLBIASID / TLBIVA, completed by a sync), so a missed invalidation lets a
@@ -19,7 +21,7 @@
  */
 import { ATTR_NS } from '../../emulator/attrs.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
-import { RAM_CHUNK_MASK } from '../../emulator/ram.js';
+import { RAM_CHUNK_MASK, type RamRegion } from '../../emulator/ram.js';
 import type { Smmu } from '../../devices/smmu/smmu.js';
 import { P_PR, P_PW, P_UR, P_UW } from '../../devices/smmu/walk.js';
 
@@ -69,16 +71,63 @@ export interface TlbLeaf extends Leaf {
   read: boolean;
 }
 
+/**
+ * A bank's leaves as last walked, and what they depend on: the SMMU's registers (its epoch)
+ * and the bytes of every table page the walk read (each RAM region's watch epoch).
+ */
+interface LeafWalk {
+  /** Smmu.epoch when `regs` were last read */
+  epoch: number;
+  /** the registers a walk reads: SCTLR, TTBCR, TTBR0 (low, high), TTBR1 (low, high) */
+  regs: number[];
+  rams: RamRegion[];
+  ramEpochs: number[];
+  leaves: readonly Leaf[];
+}
+
+/**
+ * Table pages watched before the watch is cleared (a page that held a table once stays watched
+ * until then; writes to it after its reuse as data only cost a walk). The cost of clearing is
+ * one walk per bank.
+ */
+const WATCHED_PAGES_MAX = 2;
+
+/** a bank's registers its walk depends on (leavesNow reads no others) */
+const WALK_REGS: readonly number[] = Object.freeze([CB_SCTLR, CB_TTBCR, CB_TTBR0, CB_TTBR0 + 4, CB_TTBR1, CB_TTBR1 + 4]);
+
 /** the SMMU's programmed state, read through its registers */
 export class SmmuView {
   private readonly d = new Uint32Array(2);
   /** testing switch: read every descriptor through the bus (walkBus), as before the RAM-span path */
   tablesViaBus = false;
+  /** testing switch: walk the tables on every leaves() call (no LeafWalk kept) */
+  walkAlways = false;
+  /** leaves() calls, and the walks they made (diagnostics and tests) */
+  leafCalls = 0;
+  walks = 0;
+  /**
+   * Context bank -> its last walk. Harness state like the route memo: a snapshot restores it,
+   * and an entry restored with the registers' epoch is still checked against the RAM regions'
+   * watch epochs, which are never restored and only grow.
+   */
+  private readonly walked = new Map<number, LeafWalk>();
+  /**
+   * Per RAM region, the first of this view's watch sets there (one per bank; -1: none left),
+   * reserved when the view is made (before the fuzzer's snapshot: a restore must not give
+   * them back, as the region would not)
+   */
+  private readonly watchBase = new Map<RamRegion, number>();
+  /** during a walk: its bank (its RAM watch set is the region's base + the bank), the RAM regions whose pages it watched, and whether every table could be watched */
+  private walkCb = 0;
+  private walkRams: RamRegion[] = [];
+  private walkWatched = true;
 
   constructor(
     private readonly smmu: Smmu,
     private readonly bus: PhysicalBus,
-  ) {}
+  ) {
+    for (const r of bus.listRegions()) if (r.kind === 'ram') this.watchBase.set(r, r.allocWatchSets(smmu.numCb));
+  }
 
   private gr0(off: number): number {
     return this.smmu.read(off, 4, ATTR_NS) >>> 0;
@@ -160,6 +209,83 @@ export class SmmuView {
    * [0, 2^(32-T0SZ)), TTBR1 for the top 2^(32-T1SZ), the start level from the region's size).
    */
   leaves(cb: number, out: (l: Leaf) => void): void {
+    this.leafCalls++;
+    const last = this.walked.get(cb);
+    if (last !== undefined && this.still(last, cb)) {
+      const ls = last.leaves;
+      for (let i = 0; i < ls.length; i++) out(ls[i]!);
+      return;
+    }
+    this.walks++;
+    if (this.walkAlways || this.tablesViaBus) {
+      this.leavesNow(cb, out);
+      return;
+    }
+    const found: Leaf[] = [];
+    this.walkRams = [];
+    this.walkWatched = true;
+    this.walkCb = cb;
+    this.leavesNow(cb, (l) => {
+      Object.freeze(l);
+      found.push(l);
+      out(l);
+    });
+    if (!this.walkWatched) {
+      this.walked.delete(cb);
+      return;
+    }
+    const rams = this.walkRams;
+    this.walked.set(cb, { epoch: this.smmu.epoch, regs: this.walkRegs(cb), rams, ramEpochs: rams.map((r) => r.watchEpoch(this.watchBase.get(r)! + cb)), leaves: found });
+  }
+
+  private walkRegs(cb: number): number[] {
+    return WALK_REGS.map((off) => this.cbReg(cb, off));
+  }
+
+  /**
+   * Whether a bank's last walk would find the same leaves now: the registers it read hold the
+   * same values (not read again while no register was written: the epoch), and no watched
+   * table page changed. Most register writes (TLB invalidation and sync, the other banks,
+   * fault handling) leave a bank's walk registers alone.
+   */
+  private still(w: LeafWalk, cb: number): boolean {
+    const epoch = this.smmu.epoch;
+    if (w.epoch !== epoch) {
+      const regs = w.regs;
+      for (let i = 0; i < regs.length; i++) if (this.cbReg(cb, WALK_REGS[i]!) !== regs[i]) return false;
+      w.epoch = epoch;
+    }
+    for (let i = 0; i < w.rams.length; i++) {
+      const r = w.rams[i]!;
+      if (r.watchEpoch(this.watchBase.get(r)! + cb) !== w.ramEpochs[i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A walk is about to read the table at `table` (in RAM region r): watch its page, in the
+   * bank's own watch set, emptied before the walk's first table in r (the set then holds
+   * exactly the pages of the bank's current tables, and another bank's walk leaves it alone)
+   */
+  private watchTable(r: RamRegion, table: number): void {
+    if (!this.walkWatched) return;
+    const base = this.watchBase.get(r);
+    if (base === undefined || base < 0) {
+      this.walkWatched = false;
+      return;
+    }
+    const set = base + this.walkCb;
+    if (!this.walkRams.includes(r)) {
+      r.unwatchAll(set);
+      this.walkRams.push(r);
+    }
+    if (!r.watch(set, table - r.base)) {
+      this.walkWatched = false;
+      return;
+    }
+  }
+
+  private leavesNow(cb: number, out: (l: Leaf) => void): void {
     const sctlr = this.cbReg(cb, CB_SCTLR);
     const ttbcr = this.cbReg(cb, CB_TTBCR);
     const t0sz = ttbcr & 7;
@@ -190,9 +316,11 @@ export class SmmuView {
     const r = this.bus.find(table, 8 * entries);
     const span = r !== null && r.kind === 'ram' ? r.readSpan(table - r.base, 8 * entries) : null;
     if (span === null || this.tablesViaBus) {
+      this.walkWatched = false; // a descriptor read through the bus is not covered by a RAM watch
       this.walkBus(table, level, base, entries, noWrite, afOk, out);
       return;
     }
+    this.watchTable(r as RamRegion, table);
     const o = (table - r!.base) & RAM_CHUNK_MASK;
     for (let i = 0; i < entries; i++) {
       const b = o + 8 * i;

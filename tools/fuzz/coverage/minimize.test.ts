@@ -9,7 +9,7 @@ import { SETUP_PREFIX } from '../arb.js';
 import { runProgram } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS } from '../harness.js';
 import type { Call } from '../program.js';
-import { minimizeValues } from './campaign.js';
+import { minimizeValues } from './tweak.js';
 
 const pread = (off: number, count = 4): Call => ({ op: 'pread', p: 0, fd: { k: 'device', i: 0 }, off: { region: 0, off }, count, ptr: 'ok' });
 

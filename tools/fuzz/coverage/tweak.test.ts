@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SETUP_PREFIX, sameOpArb } from '../arb.js';
 import type { Call } from '../program.js';
-import { INTERESTING, newGuidedState, slots, tweakArb, tweakValue } from './campaign.js';
+import { newGuidedState } from './campaign.js';
+import { INTERESTING, slots, tweakArb, tweakValue } from './tweak.js';
 import { SEEDS } from './seeds.js';
 
 /** the leaf paths where two JSON values differ */
