@@ -1,3 +1,4 @@
+import { latin1 } from '../base/text.js';
 import { encodeUtsname } from '../../emulator/cpu/unicorn/abi.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
 import { CAP_SETUID, CAP_SYS_RESOURCE, capRaised, newCredRef, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, SYSCTL_NR_OPEN, type Rlimit } from '../process/cred.js';
@@ -165,14 +166,14 @@ export function sysGetresid(p: LinuxAbi, id: number, a: Uint32Array): number {
 }
 
 /**
- * prctl(option, arg2, ...) (kernel/sys.c): PR_SET_NAME (15) copies at most 15 bytes of the string
- * at arg2 (strncpy_from_user: up to its NUL; a fault before it, -EFAULT) and makes it the comm
- * (set_task_comm); PR_GET_NAME (16) writes the comm as 16 bytes, NUL-padded. The comm is per task
- * in Linux; the model keeps one per process (`Process.name`, also the name in kernel messages), so
- * a thread's PR_SET_NAME renames its whole process: a choice, exact for single-threaded programs.
- * The other options are not modelled: -EINVAL.
+ * prctl(option, arg2, ...) (kernel/sys.c, 3.14 and v6.12 alike): PR_SET_NAME (15) copies at most
+ * 15 bytes of the string at arg2 (strncpy_from_user: up to its NUL; a fault before it, -EFAULT)
+ * and makes it the calling thread's comm (set_task_comm(me, ...)); PR_GET_NAME (16) writes the
+ * calling thread's comm as 16 bytes, NUL-padded (get_task_comm). `tid` is the calling thread's
+ * (Process.comm / setComm: the leader's is the process's `name`, also the name in kernel
+ * messages). The other options are not modelled: -EINVAL.
  */
-export function sysPrctl(proc: Process, a: Uint32Array): number {
+export function sysPrctl(proc: Process, tid: number, a: Uint32Array): number {
   if (a[0] === 15) {
     const b = new Uint8Array(16);
     let n = 0;
@@ -180,12 +181,14 @@ export function sysPrctl(proc: Process, a: Uint32Array): number {
       if (proc.mm.copyFromUser(b, n, a[1]! + n, 1) < 0) return -EFAULT;
       if (b[n] === 0) break;
     }
-    proc.name = new TextDecoder().decode(b.subarray(0, n));
+    proc.setComm(tid, latin1(b.subarray(0, n)));
     return 0;
   }
   if (a[0] === 16) {
+    // the comm's bytes (one character per byte, as /proc/<pid>/comm holds them), NUL-padded
+    const c = proc.comm(tid);
     const b = new Uint8Array(16);
-    b.set(new TextEncoder().encode(proc.name).subarray(0, 15));
+    for (let i = 0; i < c.length && i < 15; i++) b[i] = c.charCodeAt(i) & 0xff;
     return proc.mm.copyToUser(a[1]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
   }
   return -EINVAL;

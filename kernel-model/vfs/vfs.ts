@@ -38,7 +38,7 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
-  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode; /** the name the jump lands on (the open file's dentry: its f_path) */ jumpDentry?: Dentry }
+  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode; /** the name the jump lands on (the open file's dentry: its f_path) */ jumpDentry?: Dentry; /** a procfs magic link whose proc_get_link fails (proc_exe_link with no exe_file: -ENOENT): readlink and following it answer -err; lstat still finds it */ err?: number }
   | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number; /** made by addDevNode (removeDevNode takes away only these) */ driver?: true };
 
 type DirNode = VNode & { kind: 'dir' };
@@ -234,6 +234,8 @@ export class Vfs {
         if (!endOfPath && depth >= this.nestedSymlinkLimit) return -ELOOP;
         if (w.links >= MAXSYMLINKS) return -ELOOP;
         w.links++;
+        // proc_pid_get_link: the link's proc_get_link failed (no exe_file, no fs)
+        if (child.err !== undefined) return -child.err;
         if (child.jump !== undefined) {
           // proc_fd_link / nd_jump_link: the walk lands on the open file itself, at the path
           // it was opened by (its dentry's; a named directory's own)
@@ -556,6 +558,8 @@ export class Vfs {
     const r = this.walk(path, false, cred);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'link') return -EINVAL;
+    // proc_pid_readlink: proc_get_link's error (proc_exe_link -ENOENT without an exe_file)
+    if (r.node.err !== undefined) return -r.node.err;
     return r.node.target;
   }
 
