@@ -7,7 +7,10 @@
  * at the open), a pthread's own comm (clone copies the creator's; its prctl and a write of
  * task/<tid>/comm rename it alone; /proc/thread-self/comm in v3.17+), /proc/self/root, a
  * zombie's cwd/root/exe (found, readlink ENOENT), then an execve through a long-named symbolic
- * link (comm: the link's base name cut to 15; exe: the file).
+ * link (comm: the link's base name cut to 15; exe: the file); last, proc_fd_access_allowed's
+ * ptrace_may_access before those links: another uid, a process made non-dumpable by setuid or
+ * PR_SET_DUMPABLE, a zombie, and root without CAP_SYS_PTRACE in its effective set (the eras
+ * differ on the last two).
  * Usage: proccomm (run as /bin/proccomm from a rootfs)
  */
 #define _GNU_SOURCE
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -108,6 +112,16 @@ static void link_of(const char *what, const char *path)
 	}
 	b[n] = 0;
 	printf("%s: %s\n", what, b);
+}
+
+/* capset: the effective set without CAP_SYS_PTRACE (19), the permitted set kept */
+static void drop_ptrace_effective(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	syscall(SYS_capget, &h, d);
+	d[0].effective &= ~(1u << 19);
+	CHK("capset without CAP_SYS_PTRACE", syscall(SYS_capset, &h, d));
 }
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -292,5 +306,65 @@ int main(int argc, char **argv)
 	}
 	waitpid(c, &st, 0);
 	printf("reexec exited %d\n", WEXITSTATUS(st));
+	printf("-- ptrace_may_access\n");
+	fflush(stdout);
+	{
+		pid_t parent = getpid();
+		c = fork();
+		if (c == 0) {
+			char pp[64];
+			pid_t g;
+			siginfo_t si;
+			snprintf(pp, sizeof(pp), "/proc/%d/exe", parent);
+			setuid(1000);
+			/* another uid (root's process): refused before proc_exe_link */
+			link_of("uid 1000: root's exe", pp);
+			link_of("uid 1000: its own exe", "/proc/self/exe");
+			/* commit_creds made it non-dumpable */
+			CHK("uid 1000: PR_GET_DUMPABLE after setuid", prctl(PR_GET_DUMPABLE));
+			fflush(stdout);
+			g = fork();
+			if (g == 0) {
+				snprintf(pp, sizeof(pp), "/proc/%d/cwd", getppid());
+				link_of("its child (uid 1000): the non-dumpable parent's cwd", pp);
+				fflush(stdout);
+				_exit(0);
+			}
+			waitpid(g, NULL, 0);
+			CHK("uid 1000: PR_SET_DUMPABLE 2", prctl(PR_SET_DUMPABLE, 2));
+			CHK("uid 1000: PR_SET_DUMPABLE 1", prctl(PR_SET_DUMPABLE, 1));
+			fflush(stdout);
+			g = fork();
+			if (g == 0) {
+				snprintf(pp, sizeof(pp), "/proc/%d/cwd", getppid());
+				link_of("its child: the dumpable parent's cwd", pp);
+				fflush(stdout);
+				_exit(0);
+			}
+			waitpid(g, NULL, 0);
+			/* a zombie of the same uid: 3.14 has no mm to call dumpable */
+			g = fork();
+			if (g == 0)
+				_exit(0);
+			waitid(P_PID, g, &si, WEXITED | WNOWAIT);
+			snprintf(pp, sizeof(pp), "/proc/%d/exe", g);
+			link_of("uid 1000: its zombie child's exe", pp);
+			waitpid(g, NULL, 0);
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+		c = fork();
+		if (c == 0) {
+			char pp[64];
+			snprintf(pp, sizeof(pp), "/proc/%d/exe", parent);
+			drop_ptrace_effective();
+			/* the parent's permitted set within this one's permitted (3.14) / effective (v6.12) set? */
+			link_of("root without CAP_SYS_PTRACE effective: the parent's exe", pp);
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+	}
 	return 0;
 }

@@ -91,6 +91,8 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   parentProc.copyCredsTo(proc);
   proc.cwdAt = parentProc.cwdAt;
   proc.umask = parentProc.umask;
+  // dup_mm copies mm->flags, the dumpability with them
+  proc.dumpable = parentProc.dumpable;
   if (p.mm.forkInto(proc.mm, p.layer.host.forkPinnedPages) < 0) {
     proc.teardown();
     p.layer.processes.delete(proc.pid);
@@ -260,6 +262,8 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
   p.proc.execCaps();
+  // SUID_DUMP_USER: the euid is the uid (3.14 setup_new_exec, v6.12 begin_new_exec)
+  p.proc.dumpable = true;
   p.clearTid.delete(t);
   p.signals.flushHandlers();
   p.signals.resetAltstack(t);

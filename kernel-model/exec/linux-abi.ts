@@ -71,10 +71,7 @@ export interface LinuxAbiOptions {
   space: ProcessGuestSpace;
   cpu: Cpu;
   prng: Prng;
-  /**
-   * mm->exe_file of a new image (execElf: the file its segments are mapped from; the reference
-   * goes to the process, Process.setExeFile); absent: the process's own is kept (fork set it)
-   */
+  /** mm->exe_file of a new image (execElf's; the reference goes to Process.setExeFile); absent: the process's is kept (fork's) */
   exeFile?: File | null;
   brk: number;
   log?: KernelLog | null;
@@ -185,10 +182,7 @@ export class LinuxAbi implements SyscallBridge {
    * profile's `execDenyWrite` says so (3.14: the image's VM_DENYWRITE mappings; lifecycle.ts)
    */
   exeNode: TmpfsFile | null = null;
-  /**
-   * mm->exe_file: the file the running image's segments are mapped from (image-file.ts), held
-   * by the process (Process.exeFile, the one source of /proc/<pid>/exe too)
-   */
+  /** mm->exe_file, the file the image's segments are mapped from (image-file.ts): Process.exeFile, /proc/<pid>/exe's source too */
   get exeFile(): File | null {
     return this.proc.exeFile;
   }

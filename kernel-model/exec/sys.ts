@@ -145,6 +145,9 @@ export function sysSetuid(p: LinuxAbi, uid: number): number {
   const proc = p.proc;
   const old = proc.uid;
   if (!capRaised(proc.capEffective, CAP_SETUID) && uid !== old) return -EPERM;
+  // commit_creds: a changed euid (or fsuid) makes the mm non-dumpable (set_dumpable(mm,
+  // suid_dumpable), 0 by default; 3.14 and v6.12)
+  if (uid !== old) proc.dumpable = false;
   proc.uid = uid;
   proc.credRef = newCredRef(); // __sys_setuid: prepare_creds / commit_creds
   if (old === 0 && uid !== 0) {
@@ -171,7 +174,9 @@ export function sysGetresid(p: LinuxAbi, id: number, a: Uint32Array): number {
  * and makes it the calling thread's comm (set_task_comm(me, ...)); PR_GET_NAME (16) writes the
  * calling thread's comm as 16 bytes, NUL-padded (get_task_comm). `tid` is the calling thread's
  * (Process.comm / setComm: the leader's is the process's `name`, also the name in kernel
- * messages). The other options are not modelled: -EINVAL.
+ * messages). PR_GET_DUMPABLE (3) answers the mm's dumpability (1 SUID_DUMP_USER, 0 disabled)
+ * and PR_SET_DUMPABLE (4) sets it, arg2 0 or 1 only, else -EINVAL (SUID_DUMP_ROOT is refused
+ * since v2.6.19, 3.14 and v6.12 alike). The other options are not modelled: -EINVAL.
  */
 export function sysPrctl(proc: Process, tid: number, a: Uint32Array): number {
   if (a[0] === 15) {
@@ -182,6 +187,12 @@ export function sysPrctl(proc: Process, tid: number, a: Uint32Array): number {
       if (b[n] === 0) break;
     }
     proc.setComm(tid, latin1(b.subarray(0, n)));
+    return 0;
+  }
+  if (a[0] === 3) return proc.dumpable ? 1 : 0;
+  if (a[0] === 4) {
+    if (a[1] !== 0 && a[1] !== 1) return -EINVAL;
+    proc.dumpable = a[1] === 1;
     return 0;
   }
   if (a[0] === 16) {

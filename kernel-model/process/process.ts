@@ -126,6 +126,15 @@ export class Process {
     return p === null ? at.path : p.unlinked ? null : p.path;
   }
   /**
+   * mm->flags' dumpability (include/linux/sched/coredump.h): true is SUID_DUMP_USER, false
+   * SUID_DUMP_DISABLE (suid_dumpable's default, 0). execve makes it SUID_DUMP_USER (the model's
+   * uid is its euid: 3.14 setup_new_exec, v6.12 begin_new_exec; v6.12's would_dump of an
+   * unreadable image is not modelled), commit_creds clears it when the euid changes (setuid),
+   * prctl PR_SET_DUMPABLE sets it, fork copies it (dup_mm). __ptrace_may_access reads it
+   * (procfs.ts procAccess)
+   */
+  dumpable = true;
+  /**
    * fs->umask (fs/fs_struct.c; init_fs's 0022): the bits creations leave out (open O_CREAT,
    * mkdir: fs/namei.c); umask(2) sets it, fork copies it (copy_fs)
    */

@@ -7,7 +7,7 @@ import { File, type DirEntry, type Task } from './file.js';
 import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
-import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost } from './procfs.js';
+import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost, type ProcPtraceAccess } from './procfs.js';
 import { dDelete, dentryPathRaw, dget, isNamedDir, namedDirPath, type Dentry, type NamedDir } from './dentry.js';
 import { devSubdir, RamDir } from './ramdir.js';
 import { dirRefPath, type DirRef, type PathName } from './path-name.js';
@@ -234,8 +234,7 @@ export class Vfs {
         if (!endOfPath && depth >= this.nestedSymlinkLimit) return -ELOOP;
         if (w.links >= MAXSYMLINKS) return -ELOOP;
         w.links++;
-        // proc_pid_get_link: the link's proc_get_link failed (no exe_file, no fs)
-        if (child.err !== undefined) return -child.err;
+        if (child.err !== undefined) return -child.err; // proc_pid_get_link refused it (procfs.ts)
         if (child.jump !== undefined) {
           // proc_fd_link / nd_jump_link: the walk lands on the open file itself, at the path
           // it was opened by (its dentry's; a named directory's own)
@@ -558,9 +557,7 @@ export class Vfs {
     const r = this.walk(path, false, cred);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'link') return -EINVAL;
-    // proc_pid_readlink: proc_get_link's error (proc_exe_link -ENOENT without an exe_file)
-    if (r.node.err !== undefined) return -r.node.err;
-    return r.node.target;
+    return r.node.err !== undefined ? -r.node.err : r.node.target; // proc_pid_readlink's refusal (procfs.ts)
   }
 
 
@@ -633,12 +630,11 @@ export class Vfs {
   private procSelfIno = 0;
 
   /**
-   * give /proc its per-process entries (procfs.ts: /proc/<pid>, /proc/self) from the process
-   * table; `anonOpen` is the profile's `procFdAnonOpen`. The syscall layer binds its own.
+   * give /proc its per-process entries (procfs.ts) from the process table, per the profile's procfs capabilities; the syscall layer binds its own
    */
-  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags', threadSelf = false): void {
+  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags', threadSelf = false, ptraceAccess: ProcPtraceAccess = 'read-realcreds'): void {
     const mnt = (f: File): Mount => (f.priv instanceof TmpfsFile || f.priv instanceof TmpfsDir ? 'tmp' : this.mountOf(f.path));
-    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt, threadSelf);
+    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt, threadSelf, ptraceAccess);
     this.proc.dynamic = pf;
   }
 

@@ -9,8 +9,10 @@ import { runElf } from './run.js';
  * task->comm and /proc/<pid>/root from C (guest-tests/c/proccomm.c; kernel-model/vfs/procfs.ts,
  * procfs-comm.ts, kernel-model/exec/sys.ts sysPrctl, lifecycle.ts): the comm after execve,
  * PR_SET_NAME/PR_GET_NAME and writes of /proc/self/comm, a fork child's, a pthread's own,
- * /proc/self/root, a zombie's links, an execve through a long-named link. Both eras answer
- * alike but for /proc/thread-self (v3.17). The program runs as /bin/proccomm from a rootfs.
+ * /proc/self/root, a zombie's links, an execve through a long-named link, then
+ * proc_fd_access_allowed's ptrace check on those links (procfs-access.ts). The eras differ in
+ * /proc/thread-self (v3.17) and the ptrace check (`procPtraceAccess`). The program runs as
+ * /bin/proccomm from a rootfs.
  * Mandatory in CI.
  */
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
@@ -88,6 +90,21 @@ describe.skipIf(shouldSkipUnicornTests())('comm and root from C (proccomm.c)', (
         // mm->exe_file: the file the link led to
         'reexec: exe: /bin/proccomm',
         'reexec exited 0',
+        '-- ptrace_may_access',
+        // proc_fd_access_allowed: another uid without CAP_SYS_PTRACE, -EACCES
+        'uid 1000: root\'s exe: EACCES',
+        'uid 1000: its own exe: /bin/proccomm',
+        // commit_creds: the euid changed, set_dumpable(suid_dumpable = 0)
+        'uid 1000: PR_GET_DUMPABLE after setuid: 0',
+        'its child (uid 1000): the non-dumpable parent\'s cwd: EACCES',
+        'uid 1000: PR_SET_DUMPABLE 2: EINVAL',
+        'uid 1000: PR_SET_DUMPABLE 1: 0',
+        'its child: the dumpable parent\'s cwd: /',
+        // 3.14: no mm, dumpable stays 0; v6.12: "mm && ..." skips the test, proc_exe_link answers
+        v612 ? 'uid 1000: its zombie child\'s exe: ENOENT' : 'uid 1000: its zombie child\'s exe: EACCES',
+        'capset without CAP_SYS_PTRACE: 0',
+        // cap_ptrace_access_check: permitted within permitted (3.14), within effective (v6.12)
+        v612 ? 'root without CAP_SYS_PTRACE effective: the parent\'s exe: EACCES' : 'root without CAP_SYS_PTRACE effective: the parent\'s exe: /bin/proccomm',
       ]);
     });
   }
