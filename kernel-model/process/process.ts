@@ -64,7 +64,8 @@ export class Process {
   }
   /**
    * set the comm of the thread `tid` (__set_task_comm: strscpy into the TASK_COMM_LEN array, so
-   * at most 15 characters; the model's comm is a JS string of the bytes as latin1 or UTF-8 text)
+   * at most 15 characters; the model's comm is a JS string with one character per byte,
+   * latin1, as /proc/<pid>/comm and prctl exchange it)
    */
   setComm(tid: number, comm: string): void {
     const c = comm.slice(0, TASK_COMM_LEN - 1);
