@@ -191,6 +191,10 @@ int main(int argc, char **argv)
 	pid_t c;
 	int st;
 
+	if (argc > 1 && strcmp(argv[1], "dumpable") == 0) {
+		CHK("exec'd by the non-dumpable one: PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE));
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "reexec") == 0) {
 		text("reexec: /proc/self/comm", "/proc/self/comm");
 		link_of("reexec: exe", "/proc/self/exe");
@@ -327,8 +331,12 @@ int main(int argc, char **argv)
 			if (g == 0) {
 				snprintf(pp, sizeof(pp), "/proc/%d/cwd", getppid());
 				link_of("its child (uid 1000): the non-dumpable parent's cwd", pp);
+				/* dup_mm copied mm->flags */
+				CHK("its child: PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE));
 				fflush(stdout);
-				_exit(0);
+				/* execve makes it SUID_DUMP_USER again (the euid is the uid) */
+				execl("/bin/proccomm", "proccomm", "dumpable", (char *)NULL);
+				_exit(127);
 			}
 			waitpid(g, NULL, 0);
 			CHK("uid 1000: PR_SET_DUMPABLE 2", prctl(PR_SET_DUMPABLE, 2));

@@ -97,6 +97,8 @@ describe.skipIf(shouldSkipUnicornTests())('comm and root from C (proccomm.c)', (
         // commit_creds: the euid changed, set_dumpable(suid_dumpable = 0)
         'uid 1000: PR_GET_DUMPABLE after setuid: 0',
         'its child (uid 1000): the non-dumpable parent\'s cwd: EACCES',
+        'its child: PR_GET_DUMPABLE: 0',
+        'exec\'d by the non-dumpable one: PR_GET_DUMPABLE: 1',
         'uid 1000: PR_SET_DUMPABLE 2: EINVAL',
         'uid 1000: PR_SET_DUMPABLE 1: 0',
         'its child: the dumpable parent\'s cwd: /',
