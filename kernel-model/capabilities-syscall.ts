@@ -195,6 +195,18 @@ export interface SyscallCapabilities {
    */
   procThreadSelf: boolean;
   /**
+   * proc_fd_access_allowed's ptrace_may_access before the readlink or the following of
+   * /proc/<pid>/{cwd,root,exe,fd/N} (kernel/ptrace.c __ptrace_may_access, security/commoncap.c
+   * cap_ptrace_access_check): 'read-realcreds' (3.14, PTRACE_MODE_READ): a target without an
+   * mm (a zombie) counts as not dumpable (dumpable = 0 unless task->mm), so it needs
+   * CAP_SYS_PTRACE; the target's permitted set must be within the caller's permitted set.
+   * 'read-fscreds' (v6.12, PTRACE_MODE_READ_FSCREDS: "ptrace: use fsuid, fsgid, effective creds
+   * for fs access checks", caf70a3ae0a4, v4.5): within the caller's effective set; a target
+   * without an mm skips the dumpable test ("if (mm && ...)"; the commit that relaxed v4.10's
+   * "!mm ||" was not identified). kernel-model/vfs/procfs-access.ts
+   */
+  procPtraceAccess: 'read-realcreds' | 'read-fscreds';
+  /**
    * the length argument of ftruncate (ARM 93; fs/open.c): 'unsigned-long' (3.14
    * SYSCALL_DEFINE2(ftruncate, unsigned int, fd, unsigned long, length): never negative, so
    * -1 is 4 GiB - 1, past MAX_NON_LFS -EINVAL without O_LARGEFILE) or 'off-t' (v6.12: a signed

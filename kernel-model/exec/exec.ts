@@ -74,10 +74,12 @@ export function execElf(o: ExecOptions): ArmProcess {
   const space = new ProcessGuestSpace(o.proc.mm);
   const engine = UnicornEngine.obtain(o.proc);
   engine.attach(space, o.bus);
-  const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exe, brk, log: o.log ?? null, tracer: o.tracer ?? null, bus: o.bus, exeBytes: o.elf, execFs: o.execFs ?? null, execImages: images });
-  abi.exeFile = file;
+  const abi = new LinuxAbi({ layer: o.layer, proc: o.proc, space, cpu: o.cpu, prng: o.prng.fork(2), exeFile: file, brk, log: o.log ?? null, tracer: o.tracer ?? null, bus: o.bus, exeBytes: o.elf, execFs: o.execFs ?? null, execImages: images });
   const main = new UnicornThread(o.proc.pid, o.proc.name, engine, abi, img.entry, sp, { tracer: o.tracer ?? null, quantum: o.quantum, timeslice: o.timeslice, cpi: o.cpi, chargeSyscalls: false });
   abi.adopt(main);
+  // comm: kbasename of the path executed (3.14 setup_new_exec, v6.12 begin_new_exec), as
+  // sysExecve sets it (the thread keeps the name it was created with: a host label)
+  o.proc.execComm(exe.slice(exe.lastIndexOf('/') + 1));
   o.cpu.addThread(main);
   return { proc: o.proc, engine, space, abi, main, image: img };
 }

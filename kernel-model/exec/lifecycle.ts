@@ -47,6 +47,8 @@ export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscall
   const tid = p.layer.allocPid();
   const tls = (flags & CLONE_SETTLS) !== 0 ? a[3]! : null;
   const child = UnicornThread.clone(t, tid, `${p.proc.name}:${tid}`, a[1]!, tls);
+  // dup_task_struct: the new thread's comm is the creating thread's (3.14 and v6.12)
+  p.proc.setComm(tid, p.proc.comm(t.tid));
   const tidBytes = new Uint8Array(4);
   new DataView(tidBytes.buffer).setUint32(0, tid, true);
   if ((flags & CLONE_PARENT_SETTID) !== 0) p.mm.copyToUser(a[2]!, tidBytes, 0, tidBytes.length);
@@ -84,10 +86,13 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   if ((flags & CLONE_PARENT) !== 0 && p.signalUnkillable) return -EINVAL;
   // only the calling thread is copied into the child, as in Linux
   const parentProc = p.proc;
-  const proc = p.layer.createProcess({ name: parentProc.name });
+  // dup_task_struct: the child's comm is the calling thread's
+  const proc = p.layer.createProcess({ name: parentProc.comm(t.tid) });
   parentProc.copyCredsTo(proc);
   proc.cwdAt = parentProc.cwdAt;
   proc.umask = parentProc.umask;
+  // dup_mm copies mm->flags, the dumpability with them
+  proc.dumpable = parentProc.dumpable;
   if (p.mm.forkInto(proc.mm, p.layer.host.forkPinnedPages) < 0) {
     proc.teardown();
     p.layer.processes.delete(proc.pid);
@@ -105,8 +110,8 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
     child.exeNode = p.exeNode;
     p.exeNode.writecount--;
   }
-  // dup_mm_exe_file
-  child.exeFile = p.exeFile?.get() ?? null;
+  // dup_mm_exe_file: the child's mm holds another reference to the parent's exe_file
+  proc.setExeFile(parentProc.exeFile?.get() ?? null);
   child.brkStart = p.brkStart;
   // dup_mmap copies the mm_struct: start_brk, brk and start_stack with it
   proc.mm.startBrk = p.mm.startBrk;
@@ -236,16 +241,14 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const old = p.space.ranges();
   p.mm.unmapAll();
   const loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
-  // mm->exe_file (set_mm_exe_file): this reference; the old one's goes
-  p.exeFile?.put();
-  p.exeFile = file;
+  // mm->exe_file (set_mm_exe_file): this reference, the old one's goes; /proc/<pid>/exe
+  // follows it (its f_path: the name found, links resolved; under tmpfs or devtmpfs its
+  // dentry, so the link follows a rename and shows " (deleted)" after an unlink)
+  p.proc.setExeFile(file);
   for (const [s0, e0] of old) p.space.changed(s0, e0);
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   p.brkStart = p.brk = loaded.brk;
   p.mm.startBrk = p.mm.brk = loaded.brk;
-  // mm->exe_file: the file found (its path with links resolved; its dentry under tmpfs or
-  // devtmpfs, so /proc/<pid>/exe follows a rename and shows " (deleted)" after an unlink)
-  p.proc.setExe(image.path, image.dentry);
   p.exeBytes = bytes;
   // the old image's denial ends with its mappings; the new one's is kept while it runs
   if (deny) {
@@ -255,10 +258,12 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
   // begin_new_exec __set_task_comm): "exe" for an exec of /proc/self/exe, not the target's name
   const given = pathNameText(name);
-  p.proc.name = given.slice(given.lastIndexOf('/') + 1).slice(0, 15);
+  p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
   p.proc.execCaps();
+  // SUID_DUMP_USER: the euid is the uid (3.14 setup_new_exec, v6.12 begin_new_exec)
+  p.proc.dumpable = true;
   p.clearTid.delete(t);
   p.signals.flushHandlers();
   p.signals.resetAltstack(t);
@@ -381,8 +386,7 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   // exit_mmap: the image's VM_DENYWRITE mappings go, and their denial of writing
   p.exeNode?.allowWrite();
   p.exeNode = null;
-  p.exeFile?.put();
-  p.exeFile = null;
+  p.proc.setExeFile(null);
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);
   // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays); an orphan init reaps at once

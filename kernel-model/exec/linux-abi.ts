@@ -30,7 +30,6 @@ import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
 import type { TmpfsFile } from '../vfs/tmpfs.js';
-import type { Dentry } from '../vfs/dentry.js';
 import { sysGetrandom } from '../char/random.js';
 import { sysMsync } from '../process/filemap.js';
 import type { ExecFsFile } from './image-file.js';
@@ -72,10 +71,8 @@ export interface LinuxAbiOptions {
   space: ProcessGuestSpace;
   cpu: Cpu;
   prng: Prng;
-  /** /proc/self/exe: the executable's path as found */
-  exe: string;
-  /** the executable's dentry when it was found under tmpfs or devtmpfs (Process.exeDentry) */
-  exeDentry?: Dentry | null;
+  /** mm->exe_file of a new image (execElf's; the reference goes to Process.setExeFile); absent: the process's is kept (fork's) */
+  exeFile?: File | null;
   brk: number;
   log?: KernelLog | null;
   tracer?: Tracer | null;
@@ -185,8 +182,10 @@ export class LinuxAbi implements SyscallBridge {
    * profile's `execDenyWrite` says so (3.14: the image's VM_DENYWRITE mappings; lifecycle.ts)
    */
   exeNode: TmpfsFile | null = null;
-  /** mm->exe_file: the file the running image's segments are mapped from (image-file.ts); null: copied */
-  exeFile: File | null = null;
+  /** mm->exe_file, the file the image's segments are mapped from (image-file.ts): Process.exeFile, /proc/<pid>/exe's source too */
+  get exeFile(): File | null {
+    return this.proc.exeFile;
+  }
   /** the executables execve() can run, and those images as files, one set for the processes of a run */
   readonly execFs: ExecFs | null;
   readonly execImages: Map<string, ExecFsFile>;
@@ -208,7 +207,7 @@ export class LinuxAbi implements SyscallBridge {
     this.space = o.space;
     this.cpu = o.cpu;
     this.prng = o.prng;
-    o.proc.setExe(o.exe, o.exeDentry ?? null);
+    if (o.exeFile !== undefined) o.proc.setExeFile(o.exeFile);
     this.brkStart = this.brk = o.brk;
     this.mm.startBrk = this.mm.brk = o.brk;
     this.log = o.log ?? null;
@@ -242,7 +241,7 @@ export class LinuxAbi implements SyscallBridge {
    */
   forkChild(proc: Process, space: ProcessGuestSpace, parent: LinuxAbi | null): LinuxAbi {
     return new LinuxAbi({
-      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), exe: this.proc.exePath ?? '', exeDentry: this.proc.exeDentry, brk: this.brk,
+      layer: this.layer, proc, space, cpu: this.cpu, prng: this.prng.fork(0x464f524b + (++this.forks)), brk: this.brk,
       log: this.log, tracer: this.tracer, bus: this.bus, exeBytes: this.exeBytes, execFs: this.execFs, parent, forkedFrom: this,
     });
   }
@@ -530,7 +529,7 @@ export class LinuxAbi implements SyscallBridge {
       case N.waitid:
         return sysWaitid(this, t, a);
       case N.prctl:
-        return sysPrctl(this.proc, a);
+        return sysPrctl(this.proc, t.tid, a);
       case N.sendfile64:
         // Choice: no file here has splice_read (Linux: do_splice_direct fails -EINVAL for such
         // files); callers (busybox cat, coreutils) fall back to read/write

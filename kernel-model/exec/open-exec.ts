@@ -66,7 +66,9 @@ export function openExec(env: OpenExecEnv, name: PathName): ExecImage | number {
     // proc_exe_link: nd_jump_link to the executable itself (no search of its directories).
     // An executable with a dentry (tmpfs, devtmpfs) is reached through the link's jump: the
     // same inode however it was renamed or unlinked since; one found elsewhere by its path;
-    // the caller's own is its running image, which the exec file system need not hold
+    // the caller's own is its running image, which the exec file system need not hold; no
+    // exe_file (a zombie's, a stub-CPU process's): proc_exe_link's -ENOENT
+    if (r.node.err !== undefined) return -r.node.err;
     if (r.node.jump !== undefined) {
       const img = imageAt(env, name, cred);
       return typeof img === 'number' ? img : { ...img, viaExeLink: true };

@@ -1,3 +1,4 @@
+import { latin1 } from '../base/text.js';
 import { encodeUtsname } from '../../emulator/cpu/unicorn/abi.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
 import { CAP_SETUID, CAP_SYS_RESOURCE, capRaised, newCredRef, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, SYSCTL_NR_OPEN, type Rlimit } from '../process/cred.js';
@@ -144,6 +145,9 @@ export function sysSetuid(p: LinuxAbi, uid: number): number {
   const proc = p.proc;
   const old = proc.uid;
   if (!capRaised(proc.capEffective, CAP_SETUID) && uid !== old) return -EPERM;
+  // commit_creds: a changed euid (or fsuid) makes the mm non-dumpable (set_dumpable(mm,
+  // suid_dumpable), 0 by default; 3.14 and v6.12)
+  if (uid !== old) proc.dumpable = false;
   proc.uid = uid;
   proc.credRef = newCredRef(); // __sys_setuid: prepare_creds / commit_creds
   if (old === 0 && uid !== 0) {
@@ -165,14 +169,16 @@ export function sysGetresid(p: LinuxAbi, id: number, a: Uint32Array): number {
 }
 
 /**
- * prctl(option, arg2, ...) (kernel/sys.c): PR_SET_NAME (15) copies at most 15 bytes of the string
- * at arg2 (strncpy_from_user: up to its NUL; a fault before it, -EFAULT) and makes it the comm
- * (set_task_comm); PR_GET_NAME (16) writes the comm as 16 bytes, NUL-padded. The comm is per task
- * in Linux; the model keeps one per process (`Process.name`, also the name in kernel messages), so
- * a thread's PR_SET_NAME renames its whole process: a choice, exact for single-threaded programs.
- * The other options are not modelled: -EINVAL.
+ * prctl(option, arg2, ...) (kernel/sys.c, 3.14 and v6.12 alike): PR_SET_NAME (15) copies at most
+ * 15 bytes of the string at arg2 (strncpy_from_user: up to its NUL; a fault before it, -EFAULT)
+ * and makes it the calling thread's comm (set_task_comm(me, ...)); PR_GET_NAME (16) writes the
+ * calling thread's comm as 16 bytes, NUL-padded (get_task_comm). `tid` is the calling thread's
+ * (Process.comm / setComm: the leader's is the process's `name`, also the name in kernel
+ * messages). PR_GET_DUMPABLE (3) answers the mm's dumpability (1 SUID_DUMP_USER, 0 disabled)
+ * and PR_SET_DUMPABLE (4) sets it, arg2 0 or 1 only, else -EINVAL (SUID_DUMP_ROOT is refused
+ * since v2.6.19, 3.14 and v6.12 alike). The other options are not modelled: -EINVAL.
  */
-export function sysPrctl(proc: Process, a: Uint32Array): number {
+export function sysPrctl(proc: Process, tid: number, a: Uint32Array): number {
   if (a[0] === 15) {
     const b = new Uint8Array(16);
     let n = 0;
@@ -180,12 +186,20 @@ export function sysPrctl(proc: Process, a: Uint32Array): number {
       if (proc.mm.copyFromUser(b, n, a[1]! + n, 1) < 0) return -EFAULT;
       if (b[n] === 0) break;
     }
-    proc.name = new TextDecoder().decode(b.subarray(0, n));
+    proc.setComm(tid, latin1(b.subarray(0, n)));
+    return 0;
+  }
+  if (a[0] === 3) return proc.dumpable ? 1 : 0;
+  if (a[0] === 4) {
+    if (a[1] !== 0 && a[1] !== 1) return -EINVAL;
+    proc.dumpable = a[1] === 1;
     return 0;
   }
   if (a[0] === 16) {
+    // the comm's bytes (one character per byte, as /proc/<pid>/comm holds them), NUL-padded
+    const c = proc.comm(tid);
     const b = new Uint8Array(16);
-    b.set(new TextEncoder().encode(proc.name).subarray(0, 15));
+    for (let i = 0; i < c.length && i < 15; i++) b[i] = c.charCodeAt(i) & 0xff;
     return proc.mm.copyToUser(a[1]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
   }
   return -EINVAL;

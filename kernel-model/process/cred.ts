@@ -14,6 +14,7 @@ export const CAP_KILL = 5;
 export const CAP_SETUID = 7;
 export const CAP_SETPCAP = 8;
 export const CAP_IPC_LOCK = 14;
+export const CAP_SYS_PTRACE = 19;
 export const CAP_SYS_RESOURCE = 24;
 /** CAP_LAST_CAP of 3.14 (CAP_BLOCK_SUSPEND; v6.12: 40, CAP_CHECKPOINT_RESTORE): the profile's `capLastCap` */
 export const CAP_LAST_CAP_3_14 = 36;

@@ -1,7 +1,7 @@
 /**
  * /proc/<pid>/status (fs/proc/array.c proc_pid_status), the lines the model has a value for, in
- * the kernel's order and format: task_name ("Name:\t%s", comm: at most TASK_COMM_LEN - 1 = 15
- * characters), task_state's "State:\t%s" (taskState), "Tgid:\t%d", "Pid:\t%d" (the thread's:
+ * the kernel's order and format: task_name ("Name:\t%s", the thread's comm, Process.comm: at most
+ * TASK_COMM_LEN - 1 = 15 characters; the same text as /proc/<pid>/comm without its newline), task_state's "State:\t%s" (taskState), "Tgid:\t%d", "Pid:\t%d" (the thread's:
  * the pid for /proc/<pid>/status, the tid for /proc/<pid>/task/<tid>/status and /proc/<tid>/status)
  * and "Uid:" (real, effective, saved, fs),
  * and task_mem's (fs/proc/task_mmu.c) "VmLck:\t%8lu kB" (mm->locked_vm) and "VmPin:\t%8lu kB"
@@ -37,10 +37,17 @@ export function taskState(p: Process, tid: number): string {
 /** pages to kB as the kernel prints an unsigned long: (pages << 2) modulo 2^32 */
 const kb = (pages: number): string => String(((pages * 4) % 2 ** 32 + 2 ** 32) % 2 ** 32).padStart(8, ' ');
 
+/**
+ * the Name: line's escaping of the comm: a backslash doubled and a newline as "\\n" (3.14
+ * task_name's own loop, from memory; v6.12 proc_task_name's seq_escape_str with ESCAPE_SPACE |
+ * ESCAPE_SPECIAL restricted to "\n\\", verified); /proc/<pid>/comm shows the bytes as they are
+ */
+export const escapeComm = (c: string): string => c.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
 export function procPidStatus(p: Process, tid: number = p.pid): string {
   const uid = p.uid;
   return (
-    `Name:\t${p.name.slice(0, 15)}\n` +
+    `Name:\t${escapeComm(p.comm(tid))}\n` +
     `State:\t${taskState(p, tid)}\n` +
     `Tgid:\t${p.pid}\n` +
     `Pid:\t${tid}\n` +

@@ -9,6 +9,9 @@ import type { MemoryHost } from './pages.js';
 
 export { RLIM_INFINITY } from './cred.js';
 
+/** TASK_COMM_LEN (include/linux/sched.h, 3.14 and v6.12): comm holds at most 15 characters and a NUL */
+export const TASK_COMM_LEN = 16;
+
 /** CAP_IPC_LOCK's bit in the low word of the effective set */
 const IPC_LOCK_BIT = 1 << CAP_IPC_LOCK;
 
@@ -41,27 +44,66 @@ export interface ProcessOptions {
 
 /** A process: pid, credentials, limits, fd table, address space, threads. */
 export class Process {
-  /** the command name (comm; execve sets it to the file's base name) */
+  /**
+   * task->comm of the group leader (the thread whose tid is the pid): at most TASK_COMM_LEN - 1
+   * = 15 characters; execve sets it to the base name of the name given, fork copies the calling
+   * thread's, prctl(PR_SET_NAME) and a write of /proc/<pid>/comm change it. Also the name in
+   * kernel messages. The other threads' comms are `comm(tid)`.
+   */
   name: string;
   /**
-   * mm->exe_file's path as it was found (the ARM ABI's exec sets it, execve changes it, fork's
-   * copy keeps it); null: no executable (a stub-CPU program): /proc/<pid>/exe -ENOENT
+   * task->comm of the group's other threads, by tid (clone copies the creating thread's:
+   * dup_task_struct; 3.14 and v6.12): a thread's PR_SET_NAME or a write of
+   * /proc/<pid>/task/<tid>/comm changes its own only
    */
-  exePath: string | null = null;
-  /**
-   * mm->exe_file's dentry (its f_path) when the executable was found under tmpfs or devtmpfs,
-   * whose names change (dentry.ts): /proc/<pid>/exe then follows a rename and shows
-   * " (deleted)" once the name went; null for a file elsewhere (its path never changes)
-   */
-  exeDentry: Dentry | null = null;
-  /** /proc/<pid>/exe's text (proc_exe_link -> d_path of mm->exe_file): the dentry's path now, else the path found */
-  get exe(): string | null {
-    return this.exeDentry !== null ? dentryPath(this.exeDentry) : this.exePath;
+  private readonly threadComms = new Map<number, string>();
+  /** the comm of the thread `tid` of this process (the leader's for the pid or a tid it does not know) */
+  comm(tid: number): string {
+    // `name` may be longer (a name given to createProcess): the comm is its first 15
+    return (tid === this.pid ? this.name : this.threadComms.get(tid) ?? this.name).slice(0, TASK_COMM_LEN - 1);
   }
-  /** a new executable found at `path`, with the dentry of the name it was found by (set_mm_exe_file) */
-  setExe(path: string | null, dentry: Dentry | null = null): void {
-    this.exePath = path;
-    this.exeDentry = dentry;
+  /**
+   * set the comm of the thread `tid` (__set_task_comm: strscpy into the TASK_COMM_LEN array, so
+   * at most 15 characters; the model's comm is a JS string with one character per byte,
+   * latin1, as /proc/<pid>/comm and prctl exchange it)
+   */
+  setComm(tid: number, comm: string): void {
+    const c = comm.slice(0, TASK_COMM_LEN - 1);
+    if (tid === this.pid) this.name = c;
+    else this.threadComms.set(tid, c);
+  }
+  /** execve (de_thread: the caller is the only thread left, as the leader): the comm of the new image, the others' forgotten */
+  execComm(comm: string): void {
+    this.threadComms.clear();
+    this.name = comm.slice(0, TASK_COMM_LEN - 1);
+  }
+  /**
+   * mm->exe_file (3.14 and v6.12): the file the running image was opened as, one reference
+   * held. The ARM ABI's exec sets it (set_mm_exe_file), fork gives the child another reference
+   * (dup_mm_exe_file), exit drops it (exit_mmap / mmput). null: no executable (a stub-CPU
+   * program, a zombie): /proc/<pid>/exe's readlink and follow are -ENOENT (proc_exe_link).
+   * The single source of /proc/<pid>/exe's text and of the mapping's file (LinuxAbi.exeFile).
+   */
+  exeFile: File | null = null;
+  /** a new mm->exe_file (set_mm_exe_file): takes over the caller's reference, drops the old one */
+  setExeFile(file: File | null): void {
+    const old = this.exeFile;
+    this.exeFile = file;
+    old?.put();
+  }
+  /**
+   * /proc/<pid>/exe's text (proc_exe_link -> d_path of mm->exe_file's f_path): a file opened by
+   * a name that can change (tmpfs, devtmpfs: its dentry) that name now, " (deleted)" once it
+   * went; else the path it was opened at
+   */
+  get exe(): string | null {
+    const f = this.exeFile;
+    if (f === null) return null;
+    return f.dentry !== null ? dentryPath(f.dentry) : f.path;
+  }
+  /** mm->exe_file's dentry (its f_path) when the executable was found under tmpfs or devtmpfs, whose names change (dentry.ts) */
+  get exeDentry(): Dentry | null {
+    return this.exeFile?.dentry ?? null;
   }
   /**
    * fs->pwd: the current directory, held as the directory itself (a struct path), so that a
@@ -84,6 +126,15 @@ export class Process {
     const p = namedDirPath(at.node);
     return p === null ? at.path : p.unlinked ? null : p.path;
   }
+  /**
+   * mm->flags' dumpability (include/linux/sched/coredump.h): true is SUID_DUMP_USER, false
+   * SUID_DUMP_DISABLE (suid_dumpable's default, 0). execve makes it SUID_DUMP_USER (the model's
+   * uid is its euid: 3.14 setup_new_exec, v6.12 begin_new_exec; v6.12's would_dump of an
+   * unreadable image is not modelled), commit_creds clears it when the euid changes (setuid),
+   * prctl PR_SET_DUMPABLE sets it, fork copies it (dup_mm). __ptrace_may_access reads it
+   * (procfs.ts procAccess)
+   */
+  dumpable = true;
   /**
    * fs->umask (fs/fs_struct.c; init_fs's 0022): the bits creations leave out (open O_CREAT,
    * mkdir: fs/namei.c); umask(2) sets it, fork copies it (copy_fs)
@@ -331,5 +382,7 @@ export class Process {
     this.alive = false;
     for (const fd of this.openFds) this.close(fd);
     this.mm.releaseAll();
+    // mmput: mm->exe_file goes with the mm (the ARM ABI's exit drops it earlier, lifecycle.ts)
+    this.setExeFile(null);
   }
 }

@@ -63,7 +63,7 @@ export function sysWrite(t: ThreadTask, fd: number, buf: number, count: number, 
   if (v < 0) return v;
   count = Math.min(count, MAX_RW_COUNT);
   const r = f.ops.write(f, t, buf, count, at);
-  if (r > 0 && pos < 0 && f.ops.keepsPos !== true) f.pos += r;
+  if (r > 0 && pos < 0 && f.ops.keepsPos !== true && f.ops.writeKeepsPos !== true) f.pos += r;
   return r;
 }
 

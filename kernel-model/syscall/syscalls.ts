@@ -74,6 +74,8 @@ export interface SyscallHost {
   readonly procFdinfo?: ProcFdinfo;
   /** /proc/thread-self exists (profile.caps.procThreadSelf; default false, 3.14), kernel-model/vfs/procfs.ts */
   readonly procThreadSelf?: boolean;
+  /** proc_fd_access_allowed's ptrace check (profile.caps.procPtraceAccess; default 'read-realcreds', 3.14), kernel-model/vfs/procfs-access.ts */
+  readonly procPtraceAccess?: 'read-realcreds' | 'read-fscreds';
   /** do_DataAbort's "Unhandled fault" report (profile.caps.dataAbortReport; default '3.14'), kernel-model/exec/fsr.ts */
   readonly dataAbortReport?: '3.14' | '6.12';
   /** execve's open of a file that is not regular (profile.caps.execOpenCheck; default 'open-then-isreg', 3.14), kernel-model/exec/open-exec.ts */
@@ -143,6 +145,7 @@ export class SyscallLayer {
       host.procFdAnonOpen ?? 'anon-inode-fops',
       host.procFdinfo ?? 'pos-flags',
       host.procThreadSelf ?? false,
+      host.procPtraceAccess ?? 'read-realcreds',
     );
   }
 

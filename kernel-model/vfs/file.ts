@@ -66,6 +66,8 @@ export interface FileOps {
    * the position advances by the bytes transferred, as most drivers do.
    */
   readonly keepsPos?: boolean;
+  /** write never updates *ppos, read does (procfs's comm_write ignores its offset; seq_read moves it) */
+  readonly writeKeepsPos?: boolean;
 }
 
 /** struct file */

@@ -33,7 +33,7 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       // the leader first (tid = tgid), then the others in creation order; an ended one is gone
       expect(a.list(`/proc/${pid}/task`)).toEqual(['.', '..', String(pid), String(pid * 10 + 1), String(pid * 10 + 2)]);
       // tid_base_stuff: tgid_base_stuff without "task"
-      expect(a.list(`/proc/${pid}/task/${pid * 10 + 1}`)).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
+      expect(a.list(`/proc/${pid}/task/${pid * 10 + 1}`)).toEqual(['.', '..', 'fd', 'fdinfo', 'status', 'comm', 'maps', 'cwd', 'root', 'exe']);
       const st = a.cat(`/proc/${pid}/task/${pid * 10 + 1}/status`);
       expect([line(st, 'Tgid'), line(st, 'Pid'), line(st, 'State')]).toEqual([`Tgid:\t${pid}`, `Pid:\t${pid * 10 + 1}`, 'State:\tS (sleeping)']);
       expect(line(a.cat(`/proc/${pid}/task/${pid}/status`), 'Pid')).toBe(`Pid:\t${pid}`);
@@ -58,7 +58,7 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       const tid = pid * 10 + 1;
       a.proc.threads.push(thread(pid), thread(tid));
       expect(a.list('/proc')).not.toContain(String(tid));
-      expect(a.list(`/proc/${tid}`)).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
+      expect(a.list(`/proc/${tid}`)).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'comm', 'maps', 'cwd', 'root', 'exe']);
       const st = a.cat(`/proc/${tid}/status`);
       expect([line(st, 'Tgid'), line(st, 'Pid')]).toEqual([`Tgid:\t${pid}`, `Pid:\t${tid}`]);
       expect(a.list(`/proc/${tid}/task`)).toEqual(['.', '..', String(pid), String(tid)]);
@@ -93,9 +93,10 @@ describe('/proc/<pid>/task, /proc/<tid>, /proc/thread-self (fs/proc/base.c, thre
       const a = new User(sys, 'a');
       const fd = a.call('open', [a.str('/tmp/prog'), O_CREAT | O_RDWR, 0o755]);
       expect(fd).toBeGreaterThanOrEqual(0);
-      const dentry = a.proc.fdget(fd)!.dentry;
-      expect(dentry).not.toBeNull();
-      a.proc.setExe('/tmp/prog', dentry);
+      const f = a.proc.fdget(fd)!;
+      expect(f.dentry).not.toBeNull();
+      // mm->exe_file: the opened file (set_mm_exe_file takes a reference)
+      a.proc.setExeFile(f.get());
       expect(a.readlink('/proc/self/exe')).toBe('/tmp/prog');
       expect(sys.vfs.rename('/tmp/prog', '/tmp/prog2', 0)).toBe(0);
       expect(a.readlink('/proc/self/exe')).toBe('/tmp/prog2');

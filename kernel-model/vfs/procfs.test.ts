@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import { EACCES, EINVAL, ENOENT, ENXIO, MAP_SHARED, O_RDONLY, PROT_READ, PROT_WRITE } from '../uapi/index.js';
 import { setup, User } from '../vfio/platform/testing/user.js';
+import { File } from './file.js';
 
 const ERAS = [['rfc-v4', '3.14'], ['mainline', 'v6.12']] as const;
 
@@ -16,7 +17,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       expect(a.list('/proc')).toEqual(['.', '..', 'interrupts', ...selves, String(a.proc.pid), String(b.proc.pid)]);
       expect(a.readlink('/proc/self')).toBe(String(a.proc.pid));
       expect(b.readlink('/proc/self')).toBe(String(b.proc.pid));
-      expect(a.list('/proc/self')).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe']);
+      expect(a.list('/proc/self')).toEqual(['.', '..', 'task', 'fd', 'fdinfo', 'status', 'comm', 'maps', 'cwd', 'root', 'exe']);
       expect(a.cat(`/proc/${b.proc.pid}/status`)).toContain(`Pid:\t${b.proc.pid}\n`);
       // /proc/<pid>/fd is S_IRUSR|S_IXUSR of the task's owner: another user cannot list it
       expect(b.list(`/proc/${a.proc.pid}/fd`)).toBe(-EACCES);
@@ -127,7 +128,7 @@ describe('procfs per-process entries (fs/proc/root.c, base.c, self.c, fd.c, task
       expect(a.readlink('/proc/self/cwd')).toBe('/');
       // a stub-CPU process has no mm->exe_file
       expect(a.readlink('/proc/self/exe')).toBe(-ENOENT);
-      b.proc.setExe('/bin/busybox');
+      b.proc.setExeFile(new File({ name: 'execfs' }, null, 0, '/bin/busybox'));
       expect(a.readlink(`/proc/${b.proc.pid}/exe`)).toBe('/bin/busybox');
       expect(b.readlink('/proc/self/exe')).toBe('/bin/busybox');
     });

@@ -5,9 +5,11 @@
  * (proc_pid_readdir: pids ascending); /proc/self is a symbolic link whose text is the tgid of
  * the process following it (proc_self_get_link); with the profile's `procThreadSelf` (v3.17)
  * /proc/thread-self is a link to "<tgid>/task/<tid>" of the thread following it; /proc/<pid>
- * has task/, the registered per-process files (status), fd/, fdinfo/, maps, cwd and exe in the
- * order of tgid_base_stuff (fs/proc/base.c), and task/<tid>/ the same but task/ for each thread
- * of the group (tid_base_stuff).
+ * has task/, the registered per-process files (status), fd/, fdinfo/, comm (procfs-comm.ts),
+ * maps, cwd, root and exe in the order of tgid_base_stuff (fs/proc/base.c), and task/<tid>/ the
+ * same but task/ for each thread of the group (tid_base_stuff). The links (cwd, root, exe,
+ * fd/N) are found whatever the task holds; proc_fd_access_allowed (procfs-access.ts) and their
+ * proc_get_link decide what readlink and following them answer.
  *
  * Inode numbers (model choice): Linux gives every instantiated /proc/<pid> inode a fresh
  * get_next_ino() (proc_pid_make_inode), which would make later pipes and anonymous inodes
@@ -26,6 +28,10 @@ import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE } from '../uapi/constants.js';
 import { EACCES } from './errors.js';
 import { File, type DirEntry } from './file.js';
 import { dirFops, textFops } from './nodes.js';
+import { openComm } from './procfs-comm.js';
+import { procAccessAllowed, type ProcPtraceAccess } from './procfs-access.js';
+
+export type { ProcPtraceAccess } from './procfs-access.js';
 import { dentryPath, dirDPath, isNamedDir } from './dentry.js';
 import type { Mount, VNode } from './vfs.js';
 
@@ -60,7 +66,8 @@ export const MNT_ID: Readonly<Record<Mount | 'pipefs' | 'anon_inodefs', number>>
  * what procfs needs of the rest of the kernel: the processes and `current`. `processes` gives
  * the live ones and the zombies (exited, not yet reaped: their /proc/<pid> stays until
  * release_task; proc_fd_link, the fd and fdinfo listings and maps find no files or mm,
- * proc_cwd_link and proc_exe_link -ENOENT: here the lookup fails)
+ * proc_cwd_link, proc_root_link and proc_exe_link -ENOENT: the links are found, their
+ * readlink and following fail)
  */
 export interface ProcfsHost {
   processes(): Iterable<Process>;
@@ -107,18 +114,19 @@ interface At {
 
 /**
  * the entries of /proc/<pid> the model has, in tgid_base_stuff's order (fs/proc/base.c, 3.14
- * and v6.12: DIR("task"), DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ...
+ * and v6.12: DIR("task"), DIR("fd"), DIR("fdinfo"), ... ONE("status"), ... REG("comm"), ... REG("maps"), ...
  * LNK("cwd"), LNK("root"), LNK("exe")); registered files the array does not name come after,
  * by name. /proc/<pid>/task/<tid> has tid_base_stuff's, the same without "task" (DIR("fd"),
- * DIR("fdinfo"), ... ONE("status"), ... REG("maps"), ... LNK("cwd"), LNK("root"), LNK("exe"))
+ * DIR("fdinfo"), ... ONE("status"), ... REG("comm"), ... REG("maps"), ... LNK("cwd"),
+ * LNK("root"), LNK("exe")); "comm" comes after "status" and before "maps" in both lists
  */
-const TGID_BASE_ORDER = ['task', 'fd', 'fdinfo', 'status', 'maps', 'cwd', 'exe'];
+const TGID_BASE_ORDER = ['task', 'fd', 'fdinfo', 'status', 'comm', 'maps', 'cwd', 'root', 'exe'];
 
 /** the entries procfs.ts makes itself (the rest of TGID_BASE_ORDER are registered files) */
-const BUILTIN = ['task', 'fd', 'fdinfo', 'maps', 'cwd', 'exe'];
+const BUILTIN = ['task', 'fd', 'fdinfo', 'comm', 'maps', 'cwd', 'root', 'exe'];
 
 /** the d_type of a per-process entry */
-const entryType = (name: string): number => (name === 'task' || name === 'fd' || name === 'fdinfo' ? DT_DIR : name === 'cwd' || name === 'exe' ? DT_LNK : DT_REG);
+const entryType = (name: string): number => (name === 'task' || name === 'fd' || name === 'fdinfo' ? DT_DIR : name === 'cwd' || name === 'root' || name === 'exe' ? DT_LNK : DT_REG);
 
 /** inode numbers of the per-process entries: a hash of the pid and the path below it, in [3e6, 4e6) */
 export function procIno(pid: number, sub: string): number {
@@ -167,7 +175,18 @@ export class Procfs {
     private readonly fileMount: (f: File) => Mount = () => 'root',
     /** the profile's procThreadSelf: /proc/thread-self exists (v3.17) */
     private readonly threadSelf = false,
+    /** the profile's procPtraceAccess: proc_fd_access_allowed's check (procfs-access.ts) */
+    private readonly ptraceAccess: ProcPtraceAccess = 'read-realcreds',
   ) {}
+
+  /**
+   * a link of /proc/<pid> (cwd, root, exe, fd/N) as proc_pid_readlink / proc_pid_get_link
+   * answer it for the current caller: refused by proc_fd_access_allowed, -EACCES (whatever
+   * proc_get_link would say); else the link as given
+   */
+  private guarded(p: Process, link: VNode & { kind: 'link' }): VNode {
+    return procAccessAllowed(this.host.current(), p, this.ptraceAccess) ? link : { kind: 'link', ino: link.ino, target: '', uid: link.uid, err: EACCES };
+  }
 
   /** the process (live or zombie) with this pid (find_task_by_pid_ns), or null */
   private process(pid: number): Process | null {
@@ -287,23 +306,41 @@ export class Procfs {
     if (name === 'task') return this.taskDir(p, at.id);
     if (name === 'fd') return this.fdDir(p, at);
     if (name === 'fdinfo') return this.fdinfoDir(p, at);
-    // proc_cwd_link (fs->pwd) and proc_exe_link (get_task_exe_file: none, -ENOENT; here the
-    // lookup fails, where Linux finds the entry and fails the readlink), 3.14 and v6.12
-    // the cwd's text is its d_path (" (deleted)" once removed); following it jumps to the
-    // directory itself (proc_cwd_link's path, nd_jump_link)
+    // the links (proc_pid_link_inode_operations, 3.14 and v6.12): the entry is found whatever
+    // the task holds (proc_pident_lookup); readlink (proc_pid_readlink) and following it
+    // (3.14 proc_pid_follow_link, v6.12 proc_pid_get_link) call the entry's proc_get_link,
+    // whose -ENOENT they answer: `err`. proc_fd_access_allowed's ptrace_may_access check
+    // before it is procfs-access.ts's (`guarded`: -EACCES first), fd/N's too.
+    // proc_cwd_link: fs->pwd, none once exit_fs ran (a zombie); the text is its d_path
+    // (" (deleted)" once removed) and following it jumps to the directory itself (nd_jump_link)
     if (name === 'cwd') {
-      if (!p.alive) return null;
+      if (!p.alive) return this.guarded(p, { kind: 'link', ino, target: '', uid: p.uid, err: ENOENT });
       const cwd = p.cwdAt;
-      return { kind: 'link', ino, target: p.cwd, uid: p.uid, ...(cwd !== null && isNamedDir(cwd.node) ? { jump: () => cwd.node } : {}) };
+      return this.guarded(p, { kind: 'link', ino, target: p.cwd, uid: p.uid, ...(cwd !== null && isNamedDir(cwd.node) ? { jump: () => cwd.node } : {}) });
     }
-    // the executable's d_path (mm->exe_file: its current name, " (deleted)" once unlinked);
-    // following it jumps to the file when it has a dentry (proc_exe_link, nd_jump_link);
-    // one found elsewhere is reached by its path (those names never change)
+    // proc_root_link -> get_task_root: fs->root, none once exit_fs ran. The model has no
+    // chroot (nor mount namespaces): every process's root is the namespace's, "/"
+    if (name === 'root') return this.guarded(p, p.alive ? { kind: 'link', ino, target: '/', uid: p.uid } : { kind: 'link', ino, target: '', uid: p.uid, err: ENOENT });
+    // proc_exe_link: mm->exe_file (3.14 get_mm_exe_file, v6.12 get_task_exe_file), none for a
+    // process without an executable (a stub-CPU program) or a zombie (its mm went): -ENOENT.
+    // The text is the file's d_path (its current name, " (deleted)" once unlinked); following
+    // it jumps to the file when it has a dentry; one found elsewhere is reached by its path
+    // (those names never change)
     if (name === 'exe') {
       const exe = p.exe;
-      if (exe === null || !p.alive) return null;
+      if (exe === null) return this.guarded(p, { kind: 'link', ino, target: '', uid: p.uid, err: ENOENT });
       const d = p.exeDentry;
-      return { kind: 'link', ino, target: exe, uid: p.uid, ...(d !== null ? { jump: () => d.node, jumpDentry: d } : {}) };
+      return this.guarded(p, { kind: 'link', ino, target: exe, uid: p.uid, ...(d !== null ? { jump: () => d.node, jumpDentry: d } : {}) });
+    }
+    // REG("comm", S_IRUGO|S_IWUSR): the thread's comm, written by its thread group (procfs-comm.ts)
+    if (name === 'comm') {
+      return {
+        kind: 'file',
+        mode: 0o644,
+        ino,
+        uid: p.uid,
+        open: (flags) => openComm({ proc: p, tid, current: () => this.host.current(), present: () => this.process(p.pid) === p }, flags, `/proc/${at.id}/${at.sub}comm`),
+      };
     }
     if (name === 'maps') return this.textFile(p, at, 'maps', ino, () => procMaps(p, this.fileIno));
     const f = this.files.get(name);
@@ -334,7 +371,9 @@ export class Procfs {
       lookup: (name) => {
         const fd = nameToInt(name);
         const f = fd < 0 ? null : p.fdget(fd);
-        return f === null ? null : this.fdLink(p, fd, f, procIno(at.id, `${at.sub}fd/${fd}`));
+        if (f === null) return null;
+        const link = this.fdLink(p, fd, f, procIno(at.id, `${at.sub}fd/${fd}`));
+        return link.kind === 'link' ? this.guarded(p, link) : link;
       },
       list: () => p.openFds.map((fd) => ({ name: String(fd), ino: procIno(at.id, `${at.sub}fd/${fd}`), type: DT_LNK })),
     };

@@ -7,7 +7,7 @@ import { File, type DirEntry, type Task } from './file.js';
 import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
-import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost } from './procfs.js';
+import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost, type ProcPtraceAccess } from './procfs.js';
 import { dDelete, dentryPathRaw, dget, isNamedDir, namedDirPath, type Dentry, type NamedDir } from './dentry.js';
 import { devSubdir, RamDir } from './ramdir.js';
 import { dirRefPath, type DirRef, type PathName } from './path-name.js';
@@ -38,7 +38,7 @@ export type Opener = (flags: number, task: Task, path: string) => File | number;
 
 export type VNode =
   | { kind: 'dir'; mode: number; ino: number; uid?: number; lookup(name: string): VNode | null; list(): DirEntry[] }
-  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode; /** the name the jump lands on (the open file's dentry: its f_path) */ jumpDentry?: Dentry }
+  | { kind: 'link'; ino: number; target: string; uid?: number; /** a procfs magic link (nd_jump_link): following it reaches this node, not the target text */ jump?: () => VNode; /** the name the jump lands on (the open file's dentry: its f_path) */ jumpDentry?: Dentry; /** a procfs magic link whose proc_get_link fails (proc_exe_link with no exe_file: -ENOENT): readlink and following it answer -err; lstat still finds it */ err?: number }
   | { kind: 'chr' | 'file'; mode: number; ino: number; uid?: number; open: Opener; /** a device node's i_rdev, MKDEV(major, minor) (0: none) */ rdev?: number; /** made by addDevNode (removeDevNode takes away only these) */ driver?: true };
 
 type DirNode = VNode & { kind: 'dir' };
@@ -234,6 +234,7 @@ export class Vfs {
         if (!endOfPath && depth >= this.nestedSymlinkLimit) return -ELOOP;
         if (w.links >= MAXSYMLINKS) return -ELOOP;
         w.links++;
+        if (child.err !== undefined) return -child.err; // proc_pid_get_link refused it (procfs.ts)
         if (child.jump !== undefined) {
           // proc_fd_link / nd_jump_link: the walk lands on the open file itself, at the path
           // it was opened by (its dentry's; a named directory's own)
@@ -556,7 +557,7 @@ export class Vfs {
     const r = this.walk(path, false, cred);
     if (typeof r === 'number') return r;
     if (r.node.kind !== 'link') return -EINVAL;
-    return r.node.target;
+    return r.node.err !== undefined ? -r.node.err : r.node.target; // proc_pid_readlink's refusal (procfs.ts)
   }
 
 
@@ -629,12 +630,11 @@ export class Vfs {
   private procSelfIno = 0;
 
   /**
-   * give /proc its per-process entries (procfs.ts: /proc/<pid>, /proc/self) from the process
-   * table; `anonOpen` is the profile's `procFdAnonOpen`. The syscall layer binds its own.
+   * give /proc its per-process entries (procfs.ts) from the process table, per the profile's procfs capabilities; the syscall layer binds its own
    */
-  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags', threadSelf = false): void {
+  bindProcesses(host: ProcfsHost, anonOpen: ProcFdAnonOpen = 'anon-inode-fops', fdinfo: ProcFdinfo = 'pos-flags', threadSelf = false, ptraceAccess: ProcPtraceAccess = 'read-realcreds'): void {
     const mnt = (f: File): Mount => (f.priv instanceof TmpfsFile || f.priv instanceof TmpfsDir ? 'tmp' : this.mountOf(f.path));
-    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt, threadSelf);
+    const pf = new Procfs(host, anonOpen, this.procPidFiles, () => this.procSelfIno || procIno(0, 'self'), (f) => this.fileIno(f), fdinfo, mnt, threadSelf, ptraceAccess);
     this.proc.dynamic = pf;
   }
 

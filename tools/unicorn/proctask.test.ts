@@ -30,10 +30,10 @@ describe.skipIf(shouldSkipUnicornTests())('procfs thread entries and exe from C 
       expect(lines(r.stdout)).toEqual([
         '-- one thread',
         // tgid_base_stuff's order: task first
-        '/proc/self: task fd fdinfo status maps cwd exe',
+        '/proc/self: task fd fdinfo status comm maps cwd root exe',
         '/proc/self/task: pid',
         // tid_base_stuff: the same without task
-        'task/<pid>: fd fdinfo status maps cwd exe',
+        'task/<pid>: fd fdinfo status comm maps cwd root exe',
         'task/<pid>/status: Pid: pid',
         'task/<pid>/status: State:\tR (running)',
         v612 ? '/proc/thread-self: <pid>/task/<pid>' : '/proc/thread-self: ENOENT',
@@ -45,7 +45,7 @@ describe.skipIf(shouldSkipUnicornTests())('procfs thread entries and exe from C 
         v612 ? 'thread: /proc/thread-self/status: Pid: tid' : 'thread: /proc/thread-self/status: ENOENT',
         'thread tid differs from the pid',
         '/proc/self/task: pid tid',
-        'task/<tid>: fd fdinfo status maps cwd exe',
+        'task/<tid>: fd fdinfo status comm maps cwd root exe',
         'task/<tid>/status: Tgid: pid',
         'task/<tid>/status: Pid: tid',
         // blocked in read(2): TASK_INTERRUPTIBLE
