@@ -237,9 +237,9 @@ export class SignalState {
    * si_code is not SI_USER (sigqueue, tgkill's SI_TKILL) fails -EAGAIN while any other is
    * pending without its siginfo (kill's real-time signal: it is delivered with a zeroed one).
    * complete_signal then picks the thread to tell. `info` undefined: a signal of the kernel
-   * (the model's SIGCHLD, SIGALRM; si_code 0). A process that has ended takes nothing (3.14's
-   * prepare_signal would still queue on a zombie whose group exited, v6.12's drops it: not
-   * modelled, nothing is queued). 0 or -EAGAIN.
+   * (the model's SIGCHLD, SIGALRM; si_code 0). A process that has ended takes nothing (Linux
+   * still queues on a zombie until the reap, except v5.18+'s prepare_signal dropping it after a
+   * group exit, SIGNAL_GROUP_EXIT: not modelled). 0 or -EAGAIN.
    */
   send(sig: number, info: SendInfo | undefined, target: UnicornThread | null, group: boolean): number {
     if (this.p.exit !== null || target === null || sig < 1 || sig > 64) return 0;
