@@ -27,8 +27,8 @@ import { findTaskByVpid } from './sys.js';
  * check_kill_permission's valid_signal, the group's pending set); do_rt_sigqueueinfo and
  * do_rt_tgsigqueueinfo (the siginfo copied in first, -EFAULT; rt_tgsigqueueinfo's ids <= 0
  * -EINVAL; a si_code >= 0 or SI_TKILL only to the caller's own task id, task_pid_vnr(current),
- * else -EPERM: "not even root can pretend to send signals from the kernel"; 3.14 also prints a
- * WARN_ON_ONCE for a negative si_code there, not modelled), then kill_proc_info /
+ * else -EPERM: "not even root can pretend to send signals from the kernel"; the 3.x copy also
+ * has a WARN_ON_ONCE for a negative si_code there, a kernel log line not modelled), then kill_proc_info /
  * do_send_specific with the caller's siginfo (si_signo set to the signal).
  */
 
@@ -49,7 +49,8 @@ export function sysKillCall(tree: readonly SignalTarget[], self: SignalTarget, t
 
 /**
  * the siginfo rt_sigqueueinfo copies in (3.14 copy_from_user of the 128-byte siginfo_t; v6.12
- * __copy_siginfo_from_user, the same fields; its -E2BIG for unknown layouts is not modelled):
+ * __copy_siginfo_from_user, the same fields; from memory, not read: its post_copy check
+ * answering -E2BIG for a nonzero tail of an unknown layout, not modelled):
  * si_errno, si_code, si_pid, si_uid, si_value as the caller wrote them; null: -EFAULT
  */
 function readSiginfo(proc: Process, ptr: number): SendInfo | null {
