@@ -21,6 +21,7 @@ export const ARM_NR = {
   rename: 38, renameat: 329, renameat2: 382, link: 9, linkat: 330, symlink: 83, symlinkat: 331,
   chmod: 15, fchmod: 94, fchmodat: 333, fchmodat2: 452, truncate: 92, ftruncate: 93, truncate64: 193, ftruncate64: 194,
   umask: 60, fallocate: 352,
+  rt_sigpending: 176, rt_sigtimedwait: 177, rt_sigqueueinfo: 178, rt_tgsigqueueinfo: 363, rt_sigtimedwait_time64: 421,
   capget: 184, capset: 185, setuid: 23, setuid32: 213, getresuid32: 209, getresgid32: 211, setrlimit: 75,
   ARM_cacheflush: 0xf0002, ARM_set_tls: 0xf0005,
 } as const;

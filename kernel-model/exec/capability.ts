@@ -57,7 +57,7 @@ export function sysCapget(p: LinuxAbi, t: UnicornThread, a: Uint32Array): number
   const pid = mm.getUser32(header + 4);
   if (pid < 0) return -EFAULT;
   if ((pid | 0) < 0) return -EINVAL;
-  const target = pid !== 0 && pid !== t.tid ? findTaskByVpid(p.layer, pid) : p.proc;
+  const target = pid !== 0 && pid !== t.tid ? (findTaskByVpid(p.layer, pid)?.proc ?? null) : p.proc;
   if (target === null) return -ESRCH;
   const b = new Uint8Array(CAP_DATA_SIZE * tocopy);
   const dv = new DataView(b.buffer);

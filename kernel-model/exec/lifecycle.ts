@@ -372,6 +372,8 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   const report = t.describeExit();
   if (x.fault !== null || x.hostError !== null) p.log?.info('', `${p.proc.name}[${p.proc.pid}]: ${report}`);
   p.exit = { status: x.status, code: x.code, report, thread: t };
+  // __exit_signal: the group's queued signals are freed (Linux at release_task, the reap; here at the exit)
+  p.signals.flushAll();
   p.proc.exitCode = x.status;
   p.layer.exits.push({
     pid: p.proc.pid,

@@ -26,6 +26,7 @@ import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState } from './signal.js';
 import { sysKillCall } from './kill.js';
+import { sysSigpending, sysSigtimedwait } from './signal-wait.js';
 import { sysCapget, sysCapset } from './capability.js';
 import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrlimit, sysUname } from './sys.js';
 import type { ProcessGuestSpace } from './space.js';
@@ -398,10 +399,8 @@ export class LinuxAbi implements SyscallBridge {
       case N.chdir:
       case N.fchdir:
         return sysChdir(this, t, nr, a);
-      case N.mkdir:
-      case N.mkdirat:
-      case N.unlink:
-      case N.unlinkat:
+      case N.mkdir: case N.mkdirat:
+      case N.unlink: case N.unlinkat:
       case N.rmdir:
         return sysMkdirUnlink(this, t, nr, a);
       case N.rename:
@@ -410,11 +409,9 @@ export class LinuxAbi implements SyscallBridge {
       case N.renameat2:
         // 3.14 has no renameat2 (-ENOSYS, not counted as unknown: the era's answer)
         return sysRename(this, t, nr, a);
-      case N.link:
-      case N.linkat:
+      case N.link: case N.linkat:
         return sysLink(this, t, nr, a);
-      case N.symlink:
-      case N.symlinkat:
+      case N.symlink: case N.symlinkat:
         return sysSymlink(this, t, nr, a);
       case N.chmod:
       case N.fchmod:
@@ -557,12 +554,14 @@ export class LinuxAbi implements SyscallBridge {
         return this.signals.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigprocmask:
         return this.signals.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
-      case N.rt_sigreturn:
-      case N.sigreturn:
+      case N.rt_sigreturn: case N.sigreturn:
         return this.signals.sysSigreturn(t, nr === N.rt_sigreturn);
-      case N.rt_sigsuspend:
-      case N.pause:
+      case N.rt_sigsuspend: case N.pause:
         return this.signals.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
+      case N.rt_sigtimedwait: case N.rt_sigtimedwait_time64:
+        return sysSigtimedwait(this.signals, this.mm, this.cpu, t, a, nr === N.rt_sigtimedwait_time64);
+      case N.rt_sigpending:
+        return sysSigpending(this.signals, this.mm, t, a[0]!, a[1]!);
       case N.setitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
       case N.getitimer:
@@ -584,8 +583,8 @@ export class LinuxAbi implements SyscallBridge {
         return sysSetrlimit(this, a);
       case N.ugetrlimit:
         return sysUgetrlimit(this, a);
-      case N.kill: case N.tgkill: case N.tkill:
-        return sysKillCall(this.tree, this, nr, a);
+      case N.kill: case N.tgkill: case N.tkill: case N.rt_sigqueueinfo: case N.rt_tgsigqueueinfo:
+        return sysKillCall(this.tree, this, t, nr, a);
 
       // ---------------- time ----------------
       case N.clock_gettime:

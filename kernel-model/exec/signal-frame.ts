@@ -2,6 +2,7 @@ import { UC_ARM_REG_CPSR, UC_ARM_REG_D0, UC_ARM_REG_FPSCR, UC_ARM_REG_LR, UC_ARM
 import type { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import type { AddressSpace } from '../process/mm.js';
 import type { SigAction } from './signal.js';
+import type { SendInfo } from './sigqueue.js';
 
 /**
  * The ARM side of signal delivery (arch/arm/kernel/signal.c): the signal frame a handler gets
@@ -53,17 +54,6 @@ export interface FaultInfo {
   faultAddress?: number;
 }
 
-/**
- * What a sender puts in the siginfo of a signal it sends (kernel/signal.c: kill's SI_USER,
- * do_tkill's SI_TKILL; si_pid = task_tgid_vnr(current), si_uid = current_uid()), the _kill
- * member of the union: si_pid at 12, si_uid at 16 (include/uapi/asm-generic/siginfo.h, 32-bit)
- */
-export interface SendInfo {
-  code: number;
-  pid: number;
-  uid: number;
-}
-
 /** the stack a frame goes on (get_sigframe / sigsp) and the uc_stack it records (__save_altstack) */
 export interface FrameStack {
   /** the frame goes below this address: the thread's SP, or the top of its alternate stack */
@@ -77,14 +67,14 @@ export interface FrameStack {
 /**
  * setup_frame / setup_rt_frame: the frame for signal `sig` below `t`'s SP (or the top of its
  * alternate stack: `stack`, which also gives the uc_stack recorded; 8-byte aligned),
- * with SA_SIGINFO (`rt`) a siginfo (a fault's si_code and si_addr, a sender's si_code, si_pid and
- * si_uid: `sent`, else si_code 0 and no more) then the
+ * with SA_SIGINFO (`rt`) a siginfo (a fault's si_code and si_addr, a sender's si_errno, si_code,
+ * si_pid, si_uid and si_value: `sent`, sigqueue.ts SendInfo, else si_code 0 and no more) then the
  * ucontext, else the ucontext alone; the sigcontext holds `r0` (the value r0 has now: the
- * syscall result), r1-r12, SP, LR, PC, CPSR and `oldMask` (and a fault's trap_no, error_code
+ * syscall result), r1-r12, SP, LR, PC, CPSR and `oldMask`'s first word (uc_sigmask both; and a fault's trap_no, error_code
  * and fault_address), the VFP block D0-D31 and FPSCR. Returns the frame's address, or null when
  * it could not be written (the caller forces SIGSEGV, signal.c force_sigsegv).
  */
-export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: number, fault?: FaultInfo, stack?: FrameStack, sent?: SendInfo): number | null {
+export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, rt: boolean, r0: number, oldMask: bigint, fault?: FaultInfo, stack?: FrameStack, sent?: SendInfo): number | null {
   const e = t.engine;
   const ucOff = rt ? RT_INFO_SIZE : 0;
   const size = ucOff + UC_SIZE + (rt ? 0 : 16);
@@ -97,9 +87,11 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
     dv.setInt32(8, fault?.code ?? 0, true); // SI_USER, or the fault's code
     if (fault) dv.setUint32(12, fault.addr >>> 0, true); // si_addr
     else if (sent) {
+      dv.setInt32(4, sent.errno ?? 0, true); // si_errno
       dv.setInt32(8, sent.code, true);
       dv.setInt32(12, sent.pid, true); // si_pid
       dv.setUint32(16, sent.uid >>> 0, true); // si_uid
+      dv.setUint32(20, (sent.value ?? 0) >>> 0, true); // si_value (sigqueue's)
     }
   }
   const u = ucOff;
@@ -112,7 +104,7 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
     dv.setUint32(mc + 4, fault.errorCode >>> 0, true); // error_code
     dv.setUint32(mc + 80, (fault.faultAddress ?? fault.addr) >>> 0, true); // fault_address
   }
-  dv.setUint32(mc + 8, oldMask >>> 0, true);
+  dv.setUint32(mc + 8, Number(oldMask & 0xffffffffn), true); // oldmask: the first word
   dv.setUint32(mc + 12, r0 >>> 0, true);
   for (let i = 1; i < 13; i++) dv.setUint32(mc + 12 + 4 * i, e.reg(UC_ARM_REG_R0 + i), true);
   const cpsr = e.reg(UC_ARM_REG_CPSR);
@@ -120,7 +112,7 @@ export function setupSigframe(t: UnicornThread, mm: AddressSpace, sig: number, r
   dv.setUint32(mc + 68, e.reg(UC_ARM_REG_LR), true);
   dv.setUint32(mc + 72, e.reg(e.arch.pcReg) & ~1, true);
   dv.setUint32(mc + 76, cpsr, true);
-  dv.setUint32(u + UC_SIGMASK, oldMask >>> 0, true);
+  dv.setBigUint64(u + UC_SIGMASK, oldMask, true); // uc_sigmask: both words
   const vfp = u + UC_REGSPACE;
   dv.setUint32(vfp, VFP_MAGIC, true);
   dv.setUint32(vfp + 4, VFP_SIZE, true);
@@ -167,9 +159,9 @@ export function ucontextStack(uc: DataView): { sp: number; flags: number; size: 
   return { sp: uc.getUint32(8, true), flags: uc.getUint32(12, true), size: uc.getUint32(16, true) };
 }
 
-/** the blocked mask saved in a ucontext (uc_sigmask, signals 1-32) */
-export function ucontextMask(uc: DataView): number {
-  return uc.getUint32(UC_SIGMASK, true);
+/** the blocked mask saved in a ucontext (uc_sigmask, signals 1-64) */
+export function ucontextMask(uc: DataView): bigint {
+  return uc.getBigUint64(UC_SIGMASK, true);
 }
 
 /**

@@ -1,13 +1,16 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
-import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM } from '../base/errno.js';
+import { EAGAIN, EFAULT, EINTR, EINVAL } from '../base/errno.js';
+import { RLIMIT_SIGPENDING } from '../process/cred.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
-import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack, type SendInfo } from './signal-frame.js';
+import { AltStacks } from './signal-altstack.js';
+import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
+import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type SendInfo } from './sigqueue.js';
 
 /**
  * The signals of one ARM process on the Unicorn backend (kernel/signal.c): the actions
@@ -15,37 +18,36 @@ import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigfr
  * (signal->shared_pending) and each thread's own (task->pending, for tgkill/tkill), posting (send_signal / complete_signal: a fatal default action ends the process, an ignored
  * signal is dropped, a sleeping thread is interrupted), delivery at syscall return and before
  * a thread's step (get_signal / handle_signal, with arch/arm/kernel/signal.c's restart rules),
- * rt_sigsuspend/pause, sigreturn, sigaltstack. Signals 1-32 (real-time ones are refused by
- * kill, a choice). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill, tgkill and
- * tkill are kernel-model/exec/kill.ts.
+ * rt_sigsuspend/pause, sigreturn, sigaltstack, rt_sigtimedwait and rt_sigpending
+ * (signal-wait.ts). Signals 1-64: the real-time ones (32-64) queued once per send with their
+ * siginfo (sigqueue.ts). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill,
+ * tgkill, tkill, rt_sigqueueinfo and rt_tgsigqueueinfo are kernel-model/exec/kill.ts.
  */
 
 export const SIGBUS = 7, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
 const SIG_DFL = 0, SIG_IGN = 1;
 /** sa_flags (arch/arm/include/uapi/asm/signal.h) */
-const SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
-/** sigaltstack's ss_flags (include/uapi/linux/signal.h) and MINSIGSTKSZ (arch/arm/include/uapi/asm/signal.h) */
-const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 0x80000000, MINSIGSTKSZ = 2048;
+const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 /** include/linux/errno.h: restart only when no handler runs */
 const ERESTARTNOHAND = 514;
-const sigBit = (sig: number): number => 1 << (sig - 1);
-const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
+/** SIGKILL and SIGSTOP: never blocked */
+export const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);
 
 export interface SigAction {
   handler: number;
   flags: number;
   restorer: number;
-  /** signals 1-32 */
-  mask: number;
+  /** sa_mask, signals 1-64 */
+  mask: bigint;
 }
-const DEFAULT_ACTION: SigAction = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+const DEFAULT_ACTION: SigAction = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n };
 
 /**
  * The default action of a signal terminates the process (kernel/signal.c sig_kernel_ignore
  * and sig_kernel_stop sets): not SIGCHLD, SIGCONT, SIGURG, SIGWINCH (ignore) nor, by choice
  * (no job control), SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (stop).
  */
-function defaultTerminates(sig: number): boolean {
+export function defaultTerminates(sig: number): boolean {
   return !(sig === 17 || sig === 18 || sig === 23 || sig === 28 || (sig >= 19 && sig <= 22));
 }
 
@@ -67,33 +69,42 @@ export interface SignalProcess {
 export class SignalState {
   /** sigaction per signal number (index 0 unused) */
   readonly actions: SigAction[] = Array.from({ length: 65 }, () => ({ ...DEFAULT_ACTION }));
-  /** blocked mask of each thread (signals 1-32) */
-  readonly blocked = new Map<UnicornThread, number>();
+  /** blocked mask of each thread (task->blocked, signals 1-64) */
+  readonly blocked = new Map<UnicornThread, bigint>();
+  /** signals sent to this process and not delivered (signal->shared_pending, sigqueue.ts) */
+  readonly shared: SigPending;
   /**
-   * signals sent to this process and not delivered (bit n-1 for signal n; signal->shared_pending);
-   * SIGCHLD's default action is to ignore it
+   * signals sent to one thread (tgkill, tkill, rt_tgsigqueueinfo: task->pending), not
+   * delivered; only threads with some (an entry goes when the thread ends)
    */
-  pending = 0;
+  private readonly own = new Map<UnicornThread, SigPending>();
   /**
-   * signals sent to one thread (tgkill/tkill: task->pending), not delivered; only threads with
-   * some (an entry goes when its last signal is taken or its thread ends)
+   * the own pending list of an ended leader whose group still runs: its task is a zombie,
+   * still found by its tid (find_task_by_vpid) and still has its sighand, so tgkill queues a
+   * signal there (charged, SigQ) that no thread ever takes (complete_signal: PF_EXITING and
+   * PIDTYPE_PID); flush_sigqueue at release_task, here at the group's end (flushAll)
    */
-  readonly threadPending = new Map<UnicornThread, number>();
+  private leaderPending: SigPending | null = null;
   /**
-   * the siginfo of each pending signal (the first send's: a second send of a pending signal
-   * 1-31 is dropped, legacy_queue), shared and per thread; none: si_code 0, si_pid/si_uid 0
+   * TIF_SIGPENDING: the threads told to look at their pending signals (signal_wake_up by
+   * complete_signal, recalc_sigpending after a dequeue or a mask change, retarget_shared_pending);
+   * a thread takes a signal at a delivery point only when it has it
    */
-  private readonly sharedInfo: (SendInfo | undefined)[] = [];
-  private readonly threadInfo = new Map<UnicornThread, (SendInfo | undefined)[]>();
+  private readonly flagged = new Set<UnicornThread>();
+  /** signal->curr_target: where complete_signal's search for a thread starts (the leader at first) */
+  private currTarget: UnicornThread | null = null;
+  /**
+   * threads asleep in rt_sigtimedwait (signal-wait.ts): the set they wait for (these: unblocked
+   * for them while they sleep; their `blocked` stays the real mask, task->real_blocked), where
+   * the siginfo goes, and the deadline (null: none)
+   */
+  readonly waiters = new Map<UnicornThread, { set: bigint; info: number; deadline: number | null }>();
   /** threads woken out of a layer call with a restart code, until their next step (resume) */
   readonly interrupted = new Set<UnicornThread>();
   /** signals delivered to handlers (statistics) */
   delivered = 0;
-  /**
-   * each thread's alternate signal stack (task_struct sas_ss_sp, sas_ss_size, sas_ss_flags:
-   * SS_AUTODISARM or 0); none: disabled (a new thread of the process starts without one)
-   */
-  readonly altstacks = new Map<UnicornThread, { sp: number; size: number; flags: number }>();
+  /** each thread's alternate signal stack (signal-altstack.ts) */
+  private readonly alt: AltStacks;
   /**
    * each thread's current->thread.address (arch/arm/include/asm/processor.h thread_struct): the
    * address of its last SIGSEGV, set by __do_user_fault (arch/arm/mm/fault.c) and written to
@@ -102,129 +113,75 @@ export class SignalState {
    */
   readonly faultAddress = new Map<UnicornThread, number>();
   /** threads in sigsuspend/pause -> the mask to restore after the handler */
-  private readonly suspended = new Map<UnicornThread, number>();
+  private readonly suspended = new Map<UnicornThread, bigint>();
   private readonly scratch8 = new Uint8Array(8);
-  private readonly scratch12 = new Uint8Array(12);
 
   constructor(
     private readonly p: SignalProcess,
     private readonly layer: SyscallLayer,
     private readonly cpu: Cpu,
-  ) {}
-
-  /** SS_AUTODISARM is known (capability `sigaltstackAutodisarm`, v4.7+; the syscall host's) */
-  private get autodisarm(): boolean {
-    return this.layer.host.sigaltstackAutodisarm ?? false;
+  ) {
+    this.shared = new SigPending(p.proc.users);
+    this.alt = new AltStacks(() => this.layer.host.sigaltstackAutodisarm ?? false);
   }
 
-  /** on_sig_stack(sp) (include/linux/sched/signal.h; a stack growing down): false with SS_AUTODISARM */
-  private onSigStack(t: UnicornThread, sp: number): boolean {
-    const a = this.altstacks.get(t);
-    if (a === undefined || (a.flags & SS_AUTODISARM) !== 0) return false;
-    return sp > a.sp && sp - a.sp <= a.size;
-  }
-
-  /** sas_ss_flags(sp): SS_DISABLE without an alternate stack, SS_ONSTACK on it, else 0 */
-  private sasFlags(t: UnicornThread, sp: number): number {
-    const a = this.altstacks.get(t);
-    if (a === undefined || a.size === 0) return SS_DISABLE;
-    return this.onSigStack(t, sp) ? SS_ONSTACK : 0;
-  }
-
-  /**
-   * Where a handler's frame goes (arch/arm/kernel/signal.c get_sigframe -> sigsp): on the
-   * alternate stack's top with SA_ONSTACK when there is one and the thread is not already on it,
-   * else below SP; the frame records the alternate stack (__save_altstack), which v6.12's
-   * SS_AUTODISARM then disables until sigreturn restores it.
-   */
-  private frameStack(t: UnicornThread, act: SigAction): FrameStack {
-    const sp = t.engine.reg(t.engine.arch.spReg);
-    const a = this.altstacks.get(t);
-    const flags = this.sasFlags(t, sp);
-    const st: FrameStack = { top: sp, ssSp: a?.sp ?? 0, ssFlags: flags | (a !== undefined ? a.flags & SS_AUTODISARM : 0), ssSize: a?.size ?? 0 };
-    if ((act.flags & SA_ONSTACK) !== 0 && flags === 0) st.top = (a!.sp + a!.size) >>> 0;
-    if (a !== undefined && (a.flags & SS_AUTODISARM) !== 0) this.altstacks.delete(t);
-    return st;
-  }
-
-  /**
-   * sigaltstack (kernel/signal.c do_sigaltstack): the old setting is taken first (ss_flags
-   * sas_ss_flags(sp), with SS_AUTODISARM where set); a new one is refused while the thread runs
-   * on its alternate stack (-EPERM), with a mode other than 0, SS_ONSTACK or SS_DISABLE
-   * (-EINVAL; SS_AUTODISARM is a flag beside the mode where known, capability
-   * `sigaltstackAutodisarm`, else -EINVAL), or smaller than MINSIGSTKSZ (-ENOMEM); SS_DISABLE
-   * clears it. The old setting is written only when the call succeeds. -EFAULT for the structs
-   * (ARM stack_t: ss_sp, ss_flags, ss_size).
-   */
+  /** sigaltstack (signal-altstack.ts AltStacks.sys) */
   sysSigaltstack(t: UnicornThread, ssPtr: number, oldPtr: number): number {
-    const mm = this.p.proc.mm;
-    const sp = t.engine.reg(t.engine.arch.spReg);
-    const a = this.altstacks.get(t);
-    const old = [a?.sp ?? 0, this.sasFlags(t, sp) | (a !== undefined ? a.flags & SS_AUTODISARM : 0), a?.size ?? 0];
-    if (ssPtr !== 0) {
-      const b = this.scratch12;
-      if (mm.copyFromUser(b, 0, ssPtr, 12) !== 0) return -EFAULT;
-      const dv = new DataView(b.buffer);
-      let ssSp = dv.getUint32(0, true);
-      const flags = dv.getUint32(4, true);
-      let size = dv.getUint32(8, true);
-      if (this.onSigStack(t, sp)) return -EPERM;
-      const mode = this.autodisarm ? flags & ~SS_AUTODISARM : flags;
-      if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) return -EINVAL;
-      if (mode === SS_DISABLE) {
-        size = 0;
-        ssSp = 0;
-      } else if (size < MINSIGSTKSZ) return -ENOMEM;
-      if (size === 0) this.altstacks.delete(t);
-      else this.altstacks.set(t, { sp: ssSp, size, flags: flags & SS_AUTODISARM });
-    }
-    if (oldPtr !== 0) {
-      const dv = new DataView(this.scratch12.buffer);
-      dv.setUint32(0, old[0]! >>> 0, true);
-      dv.setUint32(4, old[1]! >>> 0, true);
-      dv.setUint32(8, old[2]! >>> 0, true);
-      if (mm.copyToUser(oldPtr, this.scratch12, 0, 12) !== 0) return -EFAULT;
-    }
-    return 0;
-  }
-
-  /** restore_altstack at sigreturn: the frame's uc_stack set again as sigaltstack would (only a fault matters) */
-  private restoreAltstack(t: UnicornThread, ss: { sp: number; flags: number; size: number }): void {
-    const sp = t.engine.reg(t.engine.arch.spReg);
-    if (this.onSigStack(t, sp)) return;
-    const mode = this.autodisarm ? ss.flags & ~SS_AUTODISARM : ss.flags;
-    if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) return;
-    if (mode === SS_DISABLE) this.altstacks.delete(t);
-    else if (ss.size >= MINSIGSTKSZ) this.altstacks.set(t, { sp: ss.sp, size: ss.size, flags: ss.flags & SS_AUTODISARM });
+    return this.alt.sys(t, this.p.proc.mm, ssPtr, oldPtr);
   }
 
   /** setup_new_exec at execve: no alternate stack */
   resetAltstack(t: UnicornThread): void {
-    this.altstacks.delete(t);
+    this.alt.stacks.delete(t);
   }
 
-  /** a signal is pending for the process or for one of its threads (the fast path's test) */
+  /** a signal is pending for the process or for one of its live threads (the fast path's test) */
   get anyPending(): boolean {
-    return this.pending !== 0 || this.threadPending.size !== 0;
+    return this.shared.set !== 0n || this.own.size !== 0;
   }
 
   /** the signals pending for `t`: its own and the process's */
-  pendingFor(t: UnicornThread): number {
-    return this.pending | (this.threadPending.get(t) ?? 0);
+  pendingFor(t: UnicornThread): bigint {
+    return this.shared.set | (this.own.get(t)?.set ?? 0n);
   }
 
-  /** clear `bits` in `t`'s own pending set */
-  private clearThreadPending(t: UnicornThread, bits: number): void {
-    const own = (this.threadPending.get(t) ?? 0) & ~bits;
-    if (own === 0) {
-      this.threadPending.delete(t);
-      this.threadInfo.delete(t);
-    } else this.threadPending.set(t, own);
+  /** `t`'s blocked mask */
+  blockedOf(t: UnicornThread): bigint {
+    return this.blocked.get(t) ?? 0n;
   }
 
-  /** a thread ended: its own pending signals go (kernel/exit.c __exit_signal: flush_sigqueue(&tsk->pending)) */
+  /** `t`'s own pending list (made on first use) */
+  private ownOf(t: UnicornThread): SigPending {
+    if (t.state === 'exited' && t === this.p.threads[0]) return (this.leaderPending ??= new SigPending(this.p.proc.users));
+    let q = this.own.get(t);
+    if (q === undefined) this.own.set(t, (q = new SigPending(this.p.proc.users)));
+    return q;
+  }
+
+  /**
+   * a thread ended (kernel/exit.c): exit_signals hands the shared signals it could have taken
+   * to another thread (retarget_shared_pending); release_task -> __exit_signal flushes its own
+   * list (flush_sigqueue(&tsk->pending)) at once for a thread, later for a leader whose group
+   * still runs (the zombie leader keeps it: leaderPending)
+   */
   threadGone(t: UnicornThread): void {
-    this.clearThreadPending(t, -1);
+    if (this.flagged.delete(t)) this.retarget(t, this.shared.set & ~this.blockedOf(t));
+    this.waiters.delete(t);
+    const q = this.own.get(t);
+    if (q === undefined) return;
+    this.own.delete(t);
+    if (t === this.p.threads[0] && this.p.exit === null && this.leaderPending === null) this.leaderPending = q;
+    else q.flush();
+  }
+
+  /** the group is gone: every queued entry is freed (__exit_signal: flush_sigqueue of each list and of shared_pending) */
+  flushAll(): void {
+    this.shared.flush();
+    for (const q of this.own.values()) q.flush();
+    this.own.clear();
+    this.leaderPending?.flush();
+    this.leaderPending = null;
+    this.flagged.clear();
   }
 
   /** `t` sleeps in rt_sigsuspend/pause */
@@ -238,10 +195,10 @@ export class SignalState {
    */
   forkInto(into: SignalState, t: UnicornThread, child: UnicornThread): void {
     for (let i = 0; i < this.actions.length; i++) into.actions[i] = { ...this.actions[i]! };
-    into.blocked.set(child, this.blocked.get(t) ?? 0);
+    into.blocked.set(child, this.blockedOf(t));
     // the alternate stack too (copy_process resets it only for a thread sharing the mm)
-    const a = this.altstacks.get(t);
-    if (a !== undefined) into.altstacks.set(child, { ...a });
+    const a = this.alt.stacks.get(t);
+    if (a !== undefined) into.alt.stacks.set(child, { ...a });
     const fa = this.faultAddress.get(t);
     if (fa !== undefined) into.faultAddress.set(child, fa);
   }
@@ -251,74 +208,163 @@ export class SignalState {
     for (const act of this.actions) if (act.handler !== SIG_IGN) Object.assign(act, DEFAULT_ACTION);
   }
 
+  /** sig_handler_ignored: SIG_IGN, or SIG_DFL of a signal whose default is to ignore it */
+  private ignoredAction(sig: number): boolean {
+    const h = this.actions[sig]!.handler;
+    return h === SIG_IGN || (h === SIG_DFL && !defaultTerminates(sig));
+  }
+
+  /** a group-directed signal (kill, SIGCHLD, SIGALRM) to the process: send() to its leader */
+  post(sig: number, info?: SendInfo): number {
+    return this.send(sig, info, this.p.threads[0] ?? null, true);
+  }
+
+  /** a thread-directed signal (tgkill, tkill, rt_tgsigqueueinfo) to `th` */
+  postThread(th: UnicornThread, sig: number, info: SendInfo): number {
+    return this.send(sig, info, th, false);
+  }
+
   /**
-   * Post `sig` to this process (kernel/signal.c send_signal / complete_signal): SIGKILL, or a
-   * signal whose action is the default "terminate" and that some thread does not block, ends
-   * the process now; an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
-   * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) is dropped;
-   * otherwise it is pending for the process, and one thread sleeping in an interruptible call
-   * without blocking it is interrupted: a call of the syscall layer (pipe read/write, poll,
-   * select, nanosleep, device waits) gives up with a restart code and deliver() makes it
-   * -EINTR or, for -ERESTARTSYS under SA_RESTART, re-executes it after the handler (poll and
-   * select are -EINTR even with SA_RESTART, as Linux's -ERESTARTNOHAND); sigsuspend/pause
-   * always return -EINTR; wait4/futex/clock_nanosleep served here are -EINTR without
-   * SA_RESTART and go on with it (the handler runs when they return, a choice: Linux would
-   * restart them). Signals 1-32 only (real-time ones are refused by kill).
+   * Send `sig` (kernel/signal.c __send_signal / v6.12 __send_signal_locked) to task `target`
+   * (the thread a pid names), on the process's shared list when `group` (kill,
+   * rt_sigqueueinfo: PIDTYPE_TGID) or on the thread's own (tgkill: PIDTYPE_PID). prepare_signal's
+   * sig_ignored drops an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
+   * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) unless the target
+   * blocks it; legacy_queue drops a standard signal (below SIGRTMIN) already pending there; an
+   * entry with the siginfo is queued (sigqueue.ts; SIGKILL has none) and charged to the target's
+   * user: __sigqueue_alloc refuses it over RLIMIT_SIGPENDING unless override_rlimit (a standard
+   * signal from the kernel or with si_code >= 0: kill), and then a real-time signal whose
+   * si_code is not SI_USER (sigqueue, tgkill's SI_TKILL) fails -EAGAIN while any other is
+   * pending without its siginfo (kill's real-time signal: it is delivered with a zeroed one).
+   * complete_signal then picks the thread to tell. `info` undefined: a signal of the kernel
+   * (the model's SIGCHLD, SIGALRM; si_code 0). A process that has ended takes nothing (Linux
+   * still queues on a zombie until the reap, except v5.18+'s prepare_signal dropping it after a
+   * group exit, SIGNAL_GROUP_EXIT: not modelled). 0 or -EAGAIN.
    */
-  post(sig: number, info?: SendInfo): void {
-    if (this.p.exit !== null || sig < 1 || sig > 32) return;
-    const bit = sigBit(sig);
-    const act = this.actions[sig]!;
-    const live = this.p.threads.filter((th) => th.state !== 'exited' && th.exitInfo === null);
-    if (live.length === 0) return;
-    if (sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) {
-      if (sig !== SIGKILL && live.every((th) => ((this.blocked.get(th) ?? 0) & bit) !== 0)) {
-        if ((this.pending & bit) === 0) this.sharedInfo[sig] = info;
-        this.pending |= bit;
-        return;
+  send(sig: number, info: SendInfo | undefined, target: UnicornThread | null, group: boolean): number {
+    if (this.p.exit !== null || target === null || sig < 1 || sig > 64) return 0;
+    if (sig !== SIGKILL && (this.blockedOf(target) & sigmask(sig)) === 0n && this.ignoredAction(sig)) return 0;
+    const pending = group ? this.shared : this.ownOf(target);
+    if (pending.legacy(sig)) return 0;
+    if (sig !== SIGKILL) {
+      const override = sig < SIGRTMIN && (info === undefined || info.code >= 0);
+      const ok = pending.queue(sig, info, this.p.proc.uid, this.p.proc.rlimit(RLIMIT_SIGPENDING).cur, override);
+      if (!ok && info !== undefined && sig >= SIGRTMIN && info.code !== SI_USER) return -EAGAIN;
+    }
+    pending.add(sig);
+    this.complete(sig, target, group);
+    return 0;
+  }
+
+  /**
+   * wants_signal (kernel/signal.c): `t` does not block `sig` (a thread in rt_sigtimedwait not
+   * the signals it waits for), is not exiting, and for a signal other than SIGKILL is the one
+   * running (task_curr) or not yet told of a pending signal (!signal_pending)
+   */
+  private wants(sig: number, t: UnicornThread): boolean {
+    const w = this.waiters.get(t);
+    const blocked = this.blockedOf(t) & ~(w?.set ?? 0n);
+    if ((blocked & sigmask(sig)) !== 0n || t.state === 'exited' || t.exitInfo !== null) return false;
+    return sig === SIGKILL || t === this.layer.currentThread || !this.flagged.has(t);
+  }
+
+  /**
+   * complete_signal (kernel/signal.c, 3.14 and v6.12): the target itself if it wants the
+   * signal; else, for a thread-directed signal or a group of one thread, nobody (it waits on
+   * the list); else the first thread that wants it from signal->curr_target on, in thread
+   * order (none: the threads able to take it already have a signal pending and will see it).
+   * A fatal signal (SIGKILL, or a default action that terminates) ends the whole group at once
+   * unless the chosen thread only waits for it in rt_sigtimedwait with it blocked
+   * (real_blocked); otherwise signal_wake_up tells the chosen thread (TIF_SIGPENDING) and
+   * wakes it from an interruptible sleep.
+   */
+  private complete(sig: number, p: UnicornThread, group: boolean): void {
+    let t: UnicornThread | null = null;
+    const threads = this.p.threads;
+    if (this.wants(sig, p)) t = p;
+    // thread_group_empty: the leader stays on the list as a zombie, the other threads go
+    else if (!group || threads.filter((th, i) => i === 0 || th.state !== 'exited').length <= 1) return;
+    else {
+      const start = Math.max(0, threads.indexOf(this.currTarget ?? threads[0]!));
+      for (let k = 0; k < threads.length && t === null; k++) {
+        const c = threads[(start + k) % threads.length]!;
+        if (this.wants(sig, c)) t = c;
       }
+      if (t === null) return;
+      this.currTarget = t;
+    }
+    const act = this.actions[sig]!;
+    const realBlocked = this.waiters.has(t) ? this.blockedOf(t) : 0n;
+    if ((sig === SIGKILL || (act.handler === SIG_DFL && defaultTerminates(sig))) && !this.p.groupExit && (realBlocked & sigmask(sig)) === 0n) {
       this.terminate(sig);
       return;
     }
-    if (act.handler === SIG_IGN || act.handler === SIG_DFL) return;
-    if ((this.pending & bit) === 0) this.sharedInfo[sig] = info;
-    this.pending |= bit;
-    for (const th of live) {
-      if (((this.blocked.get(th) ?? 0) & bit) !== 0 || th.state !== 'blocked') continue;
-      if (this.interrupt(th, (act.flags & SA_RESTART) !== 0)) break;
+    this.wakeUp(t, (act.flags & SA_RESTART) !== 0);
+  }
+
+  /** signal_wake_up: `t` is told (TIF_SIGPENDING) and woken from an interruptible sleep */
+  private wakeUp(t: UnicornThread, restart: boolean): void {
+    this.flagged.add(t);
+    if (t.state === 'blocked') this.interrupt(t, restart);
+  }
+
+  /** recalc_sigpending on `t` (the current thread): told while a signal it does not block is pending */
+  recalc(t: UnicornThread): void {
+    if ((this.pendingFor(t) & ~this.blockedOf(t)) !== 0n) this.flagged.add(t);
+    else this.flagged.delete(t);
+  }
+
+  /**
+   * retarget_shared_pending: the shared signals `which` that `t` will not take (it blocks them
+   * now, or it is exiting) go to the other threads in order: each live one that does not block
+   * some of them is woken (unless already told), until none is left
+   */
+  private retarget(t: UnicornThread, which: bigint): void {
+    const threads = this.p.threads;
+    const i = threads.indexOf(t);
+    for (let k = 1; k < threads.length && which !== 0n; k++) {
+      const u = threads[(i + k) % threads.length]!;
+      if (u.state === 'exited' || u.exitInfo !== null) continue;
+      const blocked = this.blockedOf(u);
+      if ((which & ~blocked) === 0n) continue;
+      which &= blocked;
+      if (!this.flagged.has(u)) this.wakeUp(u, false);
     }
   }
 
   /**
-   * Post `sig` to thread `th` alone (tgkill/tkill: kernel/signal.c do_send_sig_info with
-   * PIDTYPE_PID -> send_signal_locked, the signal on the thread's own pending list, then
-   * complete_signal): prepare_signal's sig_ignored drops an ignored signal (SIG_IGN, or a
-   * default action of ignore) unless `th` blocks it (a blocked signal is never ignored: the
-   * handler may change before it is unblocked); SIGKILL, or a default "terminate" `th` does not
-   * block, ends the whole process now (complete_signal's sig_fatal: the group exits); otherwise
-   * it waits in `th`'s own set and, when `th` does not block it, wakes `th` alone out of an
-   * interruptible sleep (signal_wake_up(t)); no other thread takes it (complete_signal returns
-   * for PIDTYPE_PID when the target does not want it). A thread that has ended takes nothing
-   * (do_send_specific pretends it died after receiving it).
+   * set_current_blocked (rt_sigprocmask, sigreturn, sigsuspend): a thread told of pending
+   * signals hands the shared ones it now blocks to the others (retarget_shared_pending), then
+   * recalc_sigpending
    */
-  postThread(th: UnicornThread, sig: number, info: SendInfo): void {
-    if (this.p.exit !== null || sig < 1 || sig > 32) return;
-    if (th.state === 'exited' || th.exitInfo !== null) return;
-    const bit = sigBit(sig);
-    const act = this.actions[sig]!;
-    const blocked = sig !== SIGKILL && ((this.blocked.get(th) ?? 0) & bit) !== 0;
-    if (!blocked && sig !== SIGKILL && (act.handler === SIG_IGN || (act.handler === SIG_DFL && !defaultTerminates(sig)))) return;
-    if (!blocked && (sig === SIGKILL || act.handler === SIG_DFL)) {
-      this.terminate(sig);
-      return;
+  setBlocked(t: UnicornThread, mask: bigint): void {
+    const next = mask & ~UNBLOCKABLE;
+    if (this.flagged.has(t)) this.retarget(t, this.shared.set & next & ~this.blockedOf(t));
+    this.blocked.set(t, next);
+    this.recalc(t);
+  }
+
+  /**
+   * dequeue_signal: the next signal of `allowed` from `t`'s own list, else from the process's
+   * (next_signal: synchronous first, then the lowest), with its siginfo (collect_signal); then
+   * recalc_sigpending. null when none.
+   */
+  dequeue(t: UnicornThread, allowed: bigint): { sig: number; info: SendInfo | undefined } | null {
+    const own = this.own.get(t);
+    let from: SigPending | undefined = own;
+    let sig = own !== undefined ? nextSignal(own.set & allowed) : 0;
+    if (sig === 0) {
+      from = this.shared;
+      sig = nextSignal(this.shared.set & allowed);
     }
-    const own = this.threadPending.get(th) ?? 0;
-    if ((own & bit) !== 0) return; // legacy_queue: already pending, this one is dropped
-    this.threadPending.set(th, own | bit);
-    let infos = this.threadInfo.get(th);
-    if (infos === undefined) this.threadInfo.set(th, (infos = []));
-    infos[sig] = info;
-    if (!blocked && th.state === 'blocked') this.interrupt(th, (act.flags & SA_RESTART) !== 0);
+    if (sig === 0) {
+      this.recalc(t);
+      return null;
+    }
+    const info = from!.collect(sig);
+    if (own !== undefined && from === own && own.set === 0n) this.own.delete(t);
+    this.recalc(t);
+    return { sig, info };
   }
 
   /** end every thread of the process by `sig` (the exit status is 128 + sig) */
@@ -334,6 +380,11 @@ export class SignalState {
 
   /** wake a thread sleeping in a layer call, wait4/futex/clock_nanosleep or sigsuspend; false if it is not in one */
   private interrupt(th: UnicornThread, restart: boolean): boolean {
+    if (this.waiters.has(th)) {
+      // rt_sigtimedwait: presented again, it takes the signal or answers -EINTR (signal-wait.ts)
+      this.cpu.wake(th);
+      return true;
+    }
     const task = this.layer.taskOf(this.p.proc, th);
     if (task.restarting && !this.suspended.has(th)) {
       // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
@@ -376,37 +427,32 @@ export class SignalState {
   }
 
   /**
-   * Deliver the lowest pending signal `t` does not block, from its own pending set first, then
-   * the process's (kernel/signal.c dequeue_signal: next_signal(&tsk->pending) before
-   * &tsk->signal->shared_pending; get_signal + handle_signal): a
-   * default action ends the process or drops it; a handler gets the ARM signal frame on the
-   * user stack (signal-frame.ts setupSigframe) with r0 = signal number, and runs with the
-   * mask gaining sa_mask and the signal (not with SA_NODEFER); SA_RESETHAND resets the
-   * handler to SIG_DFL once this one is entered. `r0` is the value r0 has now (the syscall result), saved in the frame. Returns
-   * the new r0, or null when nothing was delivered.
+   * Deliver a pending signal to `t` when it has been told of one (TIF_SIGPENDING; get_signal +
+   * handle_signal): dequeue_signal's next one it does not block, its own list before the
+   * process's; an ignored one is dropped and the next taken; a default action ends the process;
+   * a handler gets the ARM signal frame on the user stack (signal-frame.ts setupSigframe) with
+   * r0 = signal number and the siginfo the signal was queued with, and runs with the mask
+   * gaining sa_mask and the signal (not with SA_NODEFER); SA_RESETHAND resets the handler to
+   * SIG_DFL once this one is entered. `r0` is the value r0 has now (the syscall result), saved
+   * in the frame. Returns the new r0, or null when nothing was delivered.
    */
   deliver(t: UnicornThread, r0: number, inSyscall: boolean): number | null {
-    const blocked = this.blocked.get(t) ?? 0;
-    const own = (this.threadPending.get(t) ?? 0) & ~blocked;
-    const ready = own !== 0 ? own : this.pending & ~blocked;
-    if (ready === 0) return null;
-    const sig = 32 - Math.clz32(ready & -ready);
-    const bit = sigBit(sig);
-    let info: SendInfo | undefined;
-    if (own !== 0) {
-      info = this.threadInfo.get(t)?.[sig];
-      this.clearThreadPending(t, bit);
-    } else {
-      info = this.sharedInfo[sig];
-      this.sharedInfo[sig] = undefined;
-      this.pending &= ~bit;
+    if (!this.flagged.has(t)) return null;
+    const blocked = this.blockedOf(t);
+    let got: { sig: number; info: SendInfo | undefined } | null;
+    let act: SigAction;
+    for (;;) {
+      got = this.dequeue(t, ~blocked & ALL_SIGNALS);
+      if (got === null) return null;
+      act = this.actions[got.sig]!;
+      if (act.handler === SIG_DFL && defaultTerminates(got.sig)) {
+        this.terminate(got.sig);
+        return null;
+      }
+      if (act.handler !== SIG_IGN && act.handler !== SIG_DFL) break;
     }
-    const act = this.actions[sig]!;
-    if (act.handler === SIG_IGN) return null;
-    if (act.handler === SIG_DFL) {
-      if (defaultTerminates(sig)) this.terminate(sig);
-      return null;
-    }
+    const { sig, info } = got;
+    const bit = sigmask(sig);
     // a sleeping call the signal interrupted (arch/arm/kernel/signal.c handle_signal):
     // -ERESTARTSYS with SA_RESTART re-executes the svc after the handler (PC back over it,
     // r0 = ORIG_r0, both saved in the frame); otherwise, and always for -ERESTARTNOHAND
@@ -418,13 +464,13 @@ export class SignalState {
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const oldMask = this.suspended.get(t) ?? blocked;
     this.suspended.delete(t);
-    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.frameStack(t, act), info);
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.alt.frameStack(t, act), info);
     if (frame === null) {
       // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
       this.terminate(SIGSEGV);
       return null;
     }
-    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
+    this.setBlocked(t, blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0n : bit));
     enterHandler(t, frame, rt, act);
     // SA_RESETHAND (SA_ONESHOT): kernel/signal.c get_signal copies the action for the handler
     // it is about to run, then sets the stored sa_handler to SIG_DFL; flags, restorer and
@@ -447,9 +493,9 @@ export class SignalState {
    */
   forceFault(t: UnicornThread, sig: number, fault: FaultInfo): boolean {
     const act = this.actions[sig]!;
-    const bit = sigBit(sig);
-    const blocked = this.blocked.get(t) ?? 0;
-    if ((blocked & bit) !== 0 || act.handler === SIG_IGN) {
+    const bit = sigmask(sig);
+    const blocked = this.blockedOf(t);
+    if ((blocked & bit) !== 0n || act.handler === SIG_IGN) {
       act.handler = SIG_DFL;
       this.blocked.set(t, blocked & ~bit);
       return false;
@@ -457,10 +503,10 @@ export class SignalState {
     if (act.handler === SIG_DFL) return false;
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const e = t.engine;
-    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, e.reg(UC_ARM_REG_R0), blocked, fault, this.frameStack(t, act));
+    const frame = setupSigframe(t, this.p.proc.mm, sig, rt, e.reg(UC_ARM_REG_R0), blocked, fault, this.alt.frameStack(t, act));
     // no room for the frame: force_sigsegv, the default action
     if (frame === null) return false;
-    this.blocked.set(t, (blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE);
+    this.setBlocked(t, blocked | act.mask | ((act.flags & SA_NODEFER) !== 0 ? 0n : bit));
     e.setReg(UC_ARM_REG_CPSR, withIt(e.reg(UC_ARM_REG_CPSR), 0));
     enterHandler(t, frame, rt, act);
     e.setReg(UC_ARM_REG_R0, sig);
@@ -476,9 +522,9 @@ export class SignalState {
       this.terminate(SIGSEGV);
       return 0;
     }
-    this.blocked.set(t, ucontextMask(uc) & ~UNBLOCKABLE);
+    this.setBlocked(t, ucontextMask(uc));
     const r0 = restoreUcontext(t, uc);
-    this.restoreAltstack(t, ucontextStack(uc));
+    this.alt.restore(t, ucontextStack(uc));
     t.requestStop();
     return r0;
   }
@@ -495,7 +541,7 @@ export class SignalState {
       dv.setUint32(0, cur.handler, true);
       dv.setUint32(4, cur.flags, true);
       dv.setUint32(8, cur.restorer, true);
-      dv.setUint32(12, cur.mask >>> 0, true);
+      dv.setBigUint64(12, cur.mask, true);
       if (mm.copyToUser(oact, b, 0, b.length) !== 0) return -EFAULT;
     }
     if (act !== 0) {
@@ -506,27 +552,34 @@ export class SignalState {
       cur.handler = dv.getUint32(0, true);
       cur.flags = dv.getUint32(4, true);
       cur.restorer = dv.getUint32(8, true);
-      cur.mask = dv.getUint32(12, true) & ~UNBLOCKABLE;
+      cur.mask = dv.getBigUint64(12, true) & ~UNBLOCKABLE;
       // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending,
       // the process's and every thread's (do_sigaction: flush_sigqueue_mask on shared_pending
       // and on each thread's pending)
-      if (sig <= 32 && (cur.handler === SIG_IGN || (cur.handler === SIG_DFL && !defaultTerminates(sig)))) {
-        this.pending &= ~sigBit(sig);
-        for (const th of [...this.threadPending.keys()]) this.clearThreadPending(th, sigBit(sig));
+      if (this.ignoredAction(sig)) {
+        this.shared.flush(sigmask(sig));
+        for (const [th, q] of [...this.own]) {
+          q.flush(sigmask(sig));
+          if (q.set === 0n) this.own.delete(th);
+        }
       }
     }
     return 0;
   }
 
-  /** rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL and SIGSTOP cannot be blocked */
+  /**
+   * rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2; both words of the sigset);
+   * SIGKILL and SIGSTOP cannot be blocked. A signal it unblocks is delivered at the call's
+   * return (recalc_sigpending).
+   */
   sysSigprocmask(t: UnicornThread, how: number, set: number, oset: number, setsize: number): number {
     if (setsize !== 8) return -EINVAL;
     const mm = this.p.proc.mm;
-    const cur = this.blocked.get(t) ?? 0;
+    const cur = this.blockedOf(t);
     let next = cur;
     if (set !== 0) {
       if (mm.copyFromUser(this.scratch8, 0, set, this.scratch8.length) !== 0) return -EFAULT;
-      const m = new DataView(this.scratch8.buffer).getUint32(0, true);
+      const m = new DataView(this.scratch8.buffer).getBigUint64(0, true);
       if (how === 0) next = cur | m;
       else if (how === 1) next = cur & ~m;
       else if (how === 2) next = m;
@@ -534,20 +587,10 @@ export class SignalState {
     }
     if (oset !== 0) {
       const b = new Uint8Array(8);
-      new DataView(b.buffer).setUint32(0, cur >>> 0, true);
+      new DataView(b.buffer).setBigUint64(0, cur, true);
       if (mm.copyToUser(oset, b, 0, b.length) !== 0) return -EFAULT;
     }
-    this.blocked.set(t, next & ~UNBLOCKABLE);
-    // a now-unblocked fatal signal that was held pending ends the process at once
-    const fatal = this.pendingFor(t) & ~(next & ~UNBLOCKABLE);
-    if (fatal !== 0) {
-      const sig = 32 - Math.clz32(fatal & -fatal);
-      if (this.actions[sig]!.handler === SIG_DFL && defaultTerminates(sig)) {
-        this.pending &= ~sigBit(sig);
-        this.clearThreadPending(t, sigBit(sig));
-        this.terminate(sig);
-      }
-    }
+    if (set !== 0) this.setBlocked(t, next);
     return 0;
   }
 
@@ -559,13 +602,13 @@ export class SignalState {
       this.cpu.block(t);
       return BLOCK;
     }
-    const old = this.blocked.get(t) ?? 0;
+    const old = this.blockedOf(t);
     if (maskPtr !== null) {
       if (this.p.proc.mm.copyFromUser(this.scratch8, 0, maskPtr, this.scratch8.length) !== 0) return -EFAULT;
-      this.blocked.set(t, new DataView(this.scratch8.buffer).getUint32(0, true) & ~UNBLOCKABLE);
+      this.setBlocked(t, new DataView(this.scratch8.buffer).getBigUint64(0, true));
     }
     this.suspended.set(t, old);
-    if ((this.pendingFor(t) & ~(this.blocked.get(t) ?? 0)) !== 0) return -EINTR;
+    if (this.flagged.has(t)) return -EINTR;
     this.cpu.block(t);
     return BLOCK;
   }

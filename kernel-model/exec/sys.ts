@@ -3,6 +3,7 @@ import { encodeUtsname } from '../../emulator/cpu/unicorn/abi.js';
 import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
 import { CAP_SETUID, CAP_SYS_RESOURCE, capRaised, newCredRef, RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, SYSCTL_NR_OPEN, type Rlimit } from '../process/cred.js';
 import type { Process } from '../process/process.js';
+import type { GuestThread } from '../../emulator/cpu/cpu.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { LinuxAbi } from './linux-abi.js';
 
@@ -20,17 +21,29 @@ export function sysUname(proc: Process, a: Uint32Array): number {
   return proc.mm.copyToUser(a[0]!, u, 0, u.length) === 0 ? 0 : -EFAULT;
 }
 
+/** what find_task_by_vpid returns: a task, as its process and its thread (null for a process the model runs no thread for) */
+export interface FoundTask {
+  proc: Process;
+  thread: GuestThread | null;
+}
+
 /**
- * find_task_by_vpid: the process a pid names, among the live processes the model knows (the
- * syscall layer's, both CPUs'), or a zombie its parent has not reaped (its task stays hashed
- * until release_task; its credentials and limits stay readable, as 3.14 do_prlimit's
- * tsk->sighand check and capget's security_capget find them), else the process one of whose
- * live threads has that id.
+ * find_task_by_vpid (kernel/pid.c; the one pid lookup of kill, tgkill, rt_sigqueueinfo,
+ * prlimit64, capget/capset): the task a pid names among the processes the model knows (the
+ * syscall layer's, both CPUs'). A process's pid names its leader: the process, live or a zombie
+ * its parent has not reaped (its task stays hashed until release_task: its credentials and
+ * limits stay readable, as 3.14 do_prlimit's tsk->sighand check and capget's security_capget
+ * find them), with the thread of that tid even when it has ended (a zombie leader whose group
+ * still runs stays hashed too); else the live process one of whose threads not yet ended
+ * (release_task unhashes an ended thread at once) has that id.
  */
-export function findTaskByVpid(layer: SyscallLayer, pid: number): Process | null {
+export function findTaskByVpid(layer: SyscallLayer, pid: number): FoundTask | null {
   const p = layer.processes.get(pid) ?? layer.zombies.get(pid);
-  if (p !== undefined) return p;
-  for (const q of layer.processes.values()) if (q.threads.some((th) => th.tid === pid && th.state !== 'exited')) return q;
+  if (p !== undefined) return { proc: p, thread: p.threads.find((th) => th.tid === pid) ?? null };
+  for (const q of layer.processes.values()) {
+    const th = q.threads.find((x) => x.tid === pid && x.state !== 'exited');
+    if (th !== undefined) return { proc: q, thread: th };
+  }
   return null;
 }
 
@@ -94,7 +107,7 @@ export function sysPrlimit64(p: LinuxAbi, a: Uint32Array): number {
     nw = { cur: fromRlim64(dv.getBigUint64(0, true)), max: fromRlim64(dv.getBigUint64(8, true)) };
   }
   const pid = a[0]! | 0;
-  const tsk = pid === 0 ? p.proc : findTaskByVpid(p.layer, pid);
+  const tsk = pid === 0 ? p.proc : (findTaskByVpid(p.layer, pid)?.proc ?? null);
   if (tsk === null) return -ESRCH;
   const perm = checkPrlimitPermission(p.proc, tsk);
   if (perm < 0) return perm;

@@ -45,6 +45,8 @@ export const RLIMIT_CPU = 0;
 export const RLIMIT_STACK = 3;
 export const RLIMIT_NOFILE = 7;
 export const RLIMIT_MEMLOCK = 8;
+/** the queued signals a user may have (kernel/signal.c __sigqueue_alloc; SigQ in /proc/<pid>/status) */
+export const RLIMIT_SIGPENDING = 11;
 /** RLIM_NLIMITS: 16 in both eras (RLIMIT_RTTIME = 15 is the last) */
 export const RLIM_NLIMITS = 16;
 /** the 32-bit kernel's RLIM_INFINITY (~0UL); rlimit64's is ~0ULL (kernel/sys.c rlim_to_rlim64) */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import { EACCES, O_RDONLY, O_WRONLY } from '../uapi/index.js';
 import { User } from '../vfio/platform/testing/user.js';
+import { RLIMIT_SIGPENDING } from './cred.js';
 
 describe('/proc/self/status (fs/proc/array.c proc_pid_status)', () => {
   it('names the process that reads it: comm cut to 15 characters, its pid and uid, VmLck and VmPin in kB, then the capability sets', () => {
@@ -10,10 +11,16 @@ describe('/proc/self/status (fs/proc/array.c proc_pid_status)', () => {
     const b = new User(sys, 'b');
     a.proc.mm.lockedVm = 3;
     a.proc.mm.pinnedVm = 2;
+    // task_sig's SigQ: the signals queued for the uid (every process of it: user_struct / ucounts), then
+    // RLIMIT_SIGPENDING's soft limit; two entries charged to uid 1000, one to root
+    a.proc.setRlimit(RLIMIT_SIGPENDING, 7, 9);
+    a.proc.users.chargeSig(1000, 7, false);
+    a.proc.users.chargeSig(1000, 7, false);
+    b.proc.users.chargeSig(0, 7, false);
     // a non-root process: no capability but the bounding set (CAP_LAST_CAP 40), v6.12's CapAmb last
-    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nState:\tR (running)\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\n` +
+    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nState:\tR (running)\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\nSigQ:\t2/7\n` +
       'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n');
-    expect(b.cat('/proc/self/status')).toMatch(new RegExp(`^Name:\\tb\\nState:\\tR \\(running\\)\\nTgid:\\t${b.proc.pid}\\n(.*\\n)*VmLck:\\t       0 kB\\n`));
+    expect(b.cat('/proc/self/status')).toMatch(new RegExp(`^Name:\\tb\\nState:\\tR \\(running\\)\\nTgid:\\t${b.proc.pid}\\n(.*\\n)*VmLck:\\t       0 kB\\n(.*\\n)*SigQ:\\t1/4294967295\\n`));
   });
 
   it('task_cap (fs/proc/array.c): root\'s full sets up to CAP_LAST_CAP, 36 in 3.14 without a CapAmb line, 40 in v6.12; capIpcLock false clears bit 14 of CapEff only', () => {

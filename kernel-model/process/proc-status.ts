@@ -7,15 +7,17 @@
  * and task_mem's (fs/proc/task_mmu.c) "VmLck:\t%8lu kB" (mm->locked_vm) and "VmPin:\t%8lu kB"
  * (mm->pinned_vm), pages << (PAGE_SHIFT - 10). Both counters are unsigned long on this 32-bit
  * kernel, so a locked_vm that went below zero (3.14 type1 uncharging another process's pages,
- * `type1LockAcct`) prints as the wrapped 32-bit number, as on the board. Then task_cap's lines
- * (proc_pid_status calls task_mem, task_sig, task_cap in that order in 3.14 and v6.12;
- * task_sig's lines are not produced): "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
+ * `type1LockAcct`) prints as the wrapped 32-bit number, as on the board (proc_pid_status calls
+ * task_mem, task_sig, task_cap in that order in 3.14 and v6.12). Of task_sig's lines
+ * "SigQ:\t%lu/%lu": the signals queued for the process's user, all processes of that uid
+ * together (3.14 user->sigpending, v6.12 the ucounts' UCOUNT_RLIMIT_SIGPENDING), then its
+ * RLIMIT_SIGPENDING soft limit (RLIM_INFINITY printed as 4294967295). Then task_cap's "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
  * the cred has an ambient set (v6.12, capability `capAmbient`), "CapAmb:", each set as 16 hex
  * digits (3.14 render_cap_t: "%08x" per u32 word, the high word first; v6.12
  * seq_put_hex_ll(..., 16)). The other lines of the real file (v6.12's Umask, Ngid, PPid, Gid, VmSize, VmRSS,
  * signal masks, ...) are not produced: a program looks its line up by name.
  */
-import { capHex } from './cred.js';
+import { capHex, RLIMIT_SIGPENDING } from './cred.js';
 import type { Process } from './process.js';
 
 /**
@@ -54,6 +56,7 @@ export function procPidStatus(p: Process, tid: number = p.pid): string {
     `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\n` +
     // task_mem only with an mm: a zombie (exited, not reaped) has none
     (p.alive ? `VmLck:\t${kb(p.mm.lockedVm)} kB\nVmPin:\t${kb(p.mm.pinnedVm)} kB\n` : '') +
+    `SigQ:\t${p.users.sigPending(p.uid)}/${p.rlimit(RLIMIT_SIGPENDING).cur}\n` +
     `CapInh:\t${capHex(p.capInheritable)}\n` +
     `CapPrm:\t${capHex(p.capPermitted)}\n` +
     `CapEff:\t${capHex(p.capEffective)}\n` +

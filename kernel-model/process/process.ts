@@ -1,3 +1,4 @@
+import { UserCounts } from './user-counts.js';
 import { dentryPath, dirDPath, isNamedDir, namedDirPath, type Dentry } from '../vfs/dentry.js';
 import type { DirRef } from '../vfs/vfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
@@ -40,6 +41,8 @@ export interface ProcessOptions {
   capLastCap?: number;
   /** whether the kernel's cred has an ambient set (the profile's `capAmbient`, v4.3+; SyscallLayer.createProcess passes it) */
   capAmbient?: boolean;
+  /** the run's per-user counters (SyscallLayer.createProcess passes its own; default: a new one) */
+  users?: UserCounts;
 }
 
 /** A process: pid, credentials, limits, fd table, address space, threads. */
@@ -173,6 +176,8 @@ export class Process {
   readonly threads: GuestThread[] = [];
   exitCode: number | null = null;
   alive = true;
+  /** the per-user counters of the run this process belongs to (queued signals: SigQ) */
+  readonly users: UserCounts;
   /** what the program wrote to fds 1 and 2 when they are the console */
   stdout = '';
   stderr = '';
@@ -184,6 +189,7 @@ export class Process {
     opts: ProcessOptions = {},
   ) {
     this.name = opts.name ?? `proc${pid}`;
+    this.users = opts.users ?? new UserCounts();
     this.uid = opts.uid ?? 0;
     // root starts with every capability (init's CAP_FULL_SET, kept across root's execs by
     // cap_bprm_set_creds / cap_bprm_creds_from_file: pP' = bset | pI, pE' = pP'); another user

@@ -1,3 +1,4 @@
+import { UserCounts } from '../process/user-counts.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
 import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTTY, EOVERFLOW, EACCES } from '../base/errno.js';
@@ -113,6 +114,8 @@ export class SyscallLayer {
    * fds and mappings (exec/lifecycle.ts threadExited adds, sysWait and the parent's exit remove)
    */
   readonly zombies = new Map<number, Process>();
+  /** the per-user counters of the run (user_struct / ucounts: queued signals) */
+  readonly users = new UserCounts();
   readonly exits: ProcessExitReport[] = [];
   /**
    * the pid space (kernel/pid.c alloc_pid: v6.12 idr_alloc_cyclic from idr_get_cursor, 3.14
@@ -161,7 +164,7 @@ export class SyscallLayer {
   }
 
   createProcess(opts: ProcessOptions = {}): Process {
-    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient });
+    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient, users: this.users });
     this.processes.set(p.pid, p);
     if (opts.stdio) {
       const fops = consoleFops(p);
