@@ -4,6 +4,7 @@ import {
   PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, protToUc,
   type GuestAddressSpace, type PageBacking,
 } from './address-space.js';
+import { viewRead, viewWrite, type CowView } from './cow-view.js';
 import {
   loadUnicorn, ucCtl,
   UC_ARCH_ARM, UC_ARM_REG_C1_C0_2, UC_ARM_REG_CPSR, UC_ARM_REG_FPEXC, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP,
@@ -114,6 +115,10 @@ interface MappedRun {
   kind: 'ram' | 'mmio';
   /** mmio routing id (0 for RAM) */
   id: number;
+  /** the physical address of `start` (RAM runs and copy-on-write views; a device's for mmio) */
+  pa: number;
+  /** a copy-on-write page mirrored read-only RAM (cowWrite) */
+  cow?: boolean;
 }
 
 /**
@@ -132,6 +137,7 @@ export class UnicornEngine {
   private unsubscribe: (() => void) | null = null;
   private mmioIds = new Map<number, number>(); // mmio id -> physical base of the run
   private mmioVa = new Map<number, number>(); // mmio id -> virtual base of the run
+  private views = new Map<number, CowView>(); // mmio id -> copy-on-write view (cow-view.ts)
   private nextMmioId = 1;
   private mmioRead: NativePtr | null = null;
   private mmioWrite: NativePtr | null = null;
@@ -269,7 +275,9 @@ export class UnicornEngine {
     this.space = space;
     this.bus = bus;
     // the device access callbacks are registered once per engine (a pooled engine keeps them)
-    this.mmioRead ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number => {
+    this.mmioRead ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number | bigint => {
+      const view = this.views.get(Number(ud));
+      if (view !== undefined) return viewRead(view, this.bus!, Number(offset), size);
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
@@ -285,6 +293,11 @@ export class UnicornEngine {
       return v;
     }) as never, 'mmio_read');
     this.mmioWrite ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
+      const view = this.views.get(Number(ud));
+      if (view !== undefined) {
+        if (viewWrite(view, this.bus!, Number(offset), size, value)) this.cowPending.push({ va: view.va, pa: view.pa, saved: null, view });
+        return;
+      }
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
@@ -316,11 +329,13 @@ export class UnicornEngine {
       if (r.id !== 0) {
         this.mmioIds.delete(r.id);
         this.mmioVa.delete(r.id);
+        this.views.delete(r.id);
       }
       start = Math.min(start, r.start);
       end = Math.max(end, r.end);
     }
     this.runs = keep;
+    const kept = keep.length;
     // map page runs: contiguous virtual pages with the same kind/prot and contiguous physical pages
     let runStart = -1;
     let first: PageBacking | null = null;
@@ -346,7 +361,25 @@ export class UnicornEngine {
       prevPa = b.pa;
     }
     flush(end);
+    // a copy-on-write page mirrored before another mapping of its frame was: now a view
+    const again: number[] = [];
+    for (const n of this.runs.slice(kept)) {
+      if (n.kind === 'mmio' && !this.views.has(n.id)) continue;
+      for (const c of this.runs) {
+        if (c.cow === true && c.start !== n.start && c.pa >= n.pa && c.pa < n.pa + (n.end - n.start)) again.push(c.start);
+      }
+    }
     this.runs.sort((a, b) => a.start - b.start);
+    for (const va of again) this.sync(va, va + PAGE_SIZE);
+  }
+
+  /** another mirror of this engine maps frame `pa` (a RAM run or a copy-on-write view), at an address other than `va` */
+  private aliased(va: number, pa: number): boolean {
+    for (const r of this.runs) {
+      if (r.start === va || (r.kind === 'mmio' && !this.views.has(r.id))) continue;
+      if (pa >= r.pa && pa < r.pa + (r.end - r.start)) return true;
+    }
+    return false;
   }
 
   private mapRun(va: number, vend: number, b: PageBacking): void {
@@ -357,7 +390,12 @@ export class UnicornEngine {
     }
     const len = vend - va;
     let id = 0;
-    if (b.kind === 'ram') {
+    if (b.kind === 'ram' && b.cow === true && (b.prot & PROT_EXEC) === 0 && this.aliased(va, b.pa)) {
+      // a copy-on-write page whose frame is mirrored at another address too: a view (cow-view.ts)
+      id = this.nextMmioId++;
+      this.views.set(id, { va, pa: b.pa, image: null });
+      this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
+    } else if (b.kind === 'ram') {
       const ram = this.bus!.ramAt(b.pa, len);
       if (ram === null) throw new Error(`engine: pa 0x${b.pa.toString(16)}+0x${len.toString(16)} is not board RAM`);
       // sparse RAM (emulator/ram.ts): each chunk is its own host buffer, so a run is mapped
@@ -367,7 +405,7 @@ export class UnicornEngine {
       while (v < vend) {
         const n = Math.min(vend - v, RAM_CHUNK_SIZE - (off & RAM_CHUNK_MASK));
         this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, v, n, protToUc(b.prot), ram.pin(off, n)));
-        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0 });
+        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0, pa: ram.base + off, cow: b.cow === true ? true : undefined });
         v += n;
         off += n;
       }
@@ -381,7 +419,7 @@ export class UnicornEngine {
       this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
       if ((b.prot & 3) !== 3) this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, va, len, protToUc(b.prot)));
     }
-    this.runs.push({ start: va, end: vend, kind: b.kind, id });
+    this.runs.push({ start: va, end: vend, kind: 'mmio', id, pa: b.pa });
   }
 
   /**
@@ -412,12 +450,15 @@ export class UnicornEngine {
     const saved = new Uint8Array(PAGE_SIZE);
     ram.readBlock(b.pa - ram.base, saved, 0, PAGE_SIZE);
     this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, page, PAGE_SIZE, protToUc(b.prot | 2)));
-    this.cowPending.push({ va: page, pa: b.pa, saved });
+    this.cowPending.push({ va: page, pa: b.pa, saved, view: null });
     return true;
   }
 
-  /** writes to copy-on-write pages that went into the shared frame (cowWrite), not yet given to the address space */
-  private cowPending: { va: number; pa: number; saved: Uint8Array }[] = [];
+  /**
+   * writes to copy-on-write pages not yet given to the address space: into the shared frame
+   * (cowWrite: `saved` its bytes from before), or into a view's own bytes (cow-view.ts)
+   */
+  private cowPending: { va: number; pa: number; saved: Uint8Array | null; view: CowView | null }[] = [];
 
   get hasCowWrites(): boolean {
     return this.cowPending.length > 0;
@@ -436,9 +477,14 @@ export class UnicornEngine {
       const w = this.cowPending.shift()!;
       space.fault?.(w.va, 'write');
       const now = space.pageAt(w.va);
-      if (now === null || now.kind !== 'ram' || now.pa !== w.pa) {
+      if (w.saved !== null && (now === null || now.kind !== 'ram' || now.pa !== w.pa)) {
         const ram = this.bus!.ramAt(w.pa, PAGE_SIZE)!;
         ram.writeBlock(w.pa - ram.base, w.saved, 0, PAGE_SIZE);
+      }
+      // a view's stores are its page's bytes, on the copy the fault made (or the frame it kept)
+      if (w.view !== null && w.view.image !== null && now !== null && now.kind === 'ram' && now.cow !== true) {
+        const ram = this.bus!.ramAt(now.pa, PAGE_SIZE)!;
+        ram.writeBlock(now.pa - ram.base, w.view.image, 0, PAGE_SIZE);
       }
       // the mirror follows the address space (the listener has done so when the frame changed)
       this.sync(w.va, w.va + PAGE_SIZE);
@@ -584,6 +630,7 @@ export class UnicornEngine {
     this.runs = [];
     this.mmioIds.clear();
     this.mmioVa.clear();
+    this.views.clear();
     this.cowPending = [];
     this.space = null;
     this.bus = null;
