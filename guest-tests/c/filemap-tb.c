@@ -6,7 +6,10 @@
  * the file and is not seen by the private copy, the shared mapping never sees the private
  * store, and two private mappings each keep their own store. Then executable file pages
  * rewritten by pwrite() and by a store through a MAP_SHARED mapping, run after
- * __builtin___clear_cache (the cacheflush call, 0xf0002): the new instructions run.
+ * __builtin___clear_cache (the cacheflush call, 0xf0002), by pwrite() alone (3.14's
+ * flush_dcache_page flushes the instruction cache of a mapped page cache page), and by a fork
+ * child's store through its MAP_SHARED mapping and its cacheflush of that range: the new
+ * instructions run.
  * Output is deterministic.
  */
 #define _GNU_SOURCE
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -106,5 +110,17 @@ int main(void)
 	code(xw, 3);
 	__builtin___clear_cache((char *)x, (char *)x + 4);
 	printf("after a shared store: %d\n", f());
+	code(b, 4);
+	pwrite(cfd, b, 4, 0);
+	printf("after pwrite, no cacheflush: %d\n", f());
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the child's store through its MAP_SHARED mapping, then the cacheflush of that range */
+		code(xw, 5);
+		__builtin___clear_cache((char *)xw, (char *)xw + 4);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	printf("after a child's store and cacheflush: %d\n", f());
 	return 0;
 }

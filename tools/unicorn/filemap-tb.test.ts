@@ -25,6 +25,8 @@ describe.skipIf(shouldSkipUnicornTests())('file page stores in one block, rewrit
         'code: 1',
         'after pwrite: 2',
         'after a shared store: 3',
+        'after pwrite, no cacheflush: 4',
+        'after a child\'s store and cacheflush: 5',
       ]);
       expect(r.exitStatus, r.stdout).toBe(0);
     });
