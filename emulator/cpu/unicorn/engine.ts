@@ -62,7 +62,7 @@ interface MappedRun {
   id: number;
   /** the physical address of `start` (RAM runs and copy-on-write views; a device's for mmio) */
   pa: number;
-  /** a copy-on-write page mirrored read-only RAM (cowWrite) */
+  /** a non-executable copy-on-write page mirrored read-only RAM (cowWrite): a view once another mirror of its frame appears */
   cow?: boolean;
 }
 
@@ -372,7 +372,7 @@ export class UnicornEngine {
       while (v < vend) {
         const n = Math.min(vend - v, RAM_CHUNK_SIZE - (off & RAM_CHUNK_MASK));
         this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, v, n, protToUc(b.prot), ram.pin(off, n)));
-        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0, pa: ram.base + off, cow: b.cow === true ? true : undefined });
+        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0, pa: ram.base + off, cow: b.cow === true && (b.prot & PROT_EXEC) === 0 ? true : undefined });
         v += n;
         off += n;
       }
