@@ -50,6 +50,25 @@ __attribute__((noinline)) static void shared_first(volatile unsigned char *pv, v
 	out[2] = sh[11];
 }
 
+/* 64-bit accesses (VFP vldr / vstr: one 8-byte access each) in one block: a store, then loads */
+__attribute__((noinline)) static void wide(volatile unsigned char *pv, uint64_t v, uint64_t *out)
+{
+	uint64_t a, b;
+	__asm__ volatile("vstr %P2, [%3, #24]\n\tvldr %P0, [%3, #24]\n\tvldr %P1, [%3, #16]"
+			 : "=&w"(a), "=&w"(b)
+			 : "w"(v), "r"(pv)
+			 : "memory");
+	out[0] = a;
+	out[1] = b;
+}
+
+static uint64_t load64(volatile unsigned char *p)
+{
+	uint64_t a;
+	__asm__ volatile("vldr %P0, [%1]" : "=w"(a) : "r"(p) : "memory");
+	return a;
+}
+
 /* Thumb code: movs r0, #imm ; bx lr */
 static void code(unsigned char *p, unsigned char imm)
 {
@@ -89,6 +108,14 @@ int main(void)
 	shared_first(pv3, sh, out);
 	pread(fd, b, 2, 10);
 	printf("shared first: private 10 %#x, 11 %#x, shared 11 %#x; file 10-11 %#x %#x; private now %#x %#x\n", out[0], out[1], out[2], b[0], b[1], pv3[10], pv3[11]);
+
+	unsigned char *pv4 = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	uint64_t w[2];
+	if (pv4 == MAP_FAILED)
+		return 8;
+	printf("64-bit load before a store: %#llx\n", (unsigned long long)load64(pv4 + 16));
+	wide(pv4, 0x8877665544332211ULL, w);
+	printf("64-bit store and loads: %#llx %#llx, the file's %#llx\n", (unsigned long long)w[0], (unsigned long long)w[1], (unsigned long long)load64(sh + 24));
 
 	/* executable file pages rewritten while mapped */
 	int cfd = open("/tmp/code", O_RDWR | O_CREAT | O_TRUNC, 0700);

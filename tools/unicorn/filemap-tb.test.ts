@@ -22,6 +22,8 @@ describe.skipIf(shouldSkipUnicornTests())('file page stores in one block, rewrit
         'after: file bytes 1-4 0x33 0x2 0x3 0x77, private 1-3 0x1 0x22 0x55, second private 3-4 0x66 0x4',
         'before: 10',
         'shared first: private 10 0xa1, 11 0xb2, shared 11 0xc3; file 10-11 0xa1 0xc3; private now 0xa1 0xb2',
+        '64-bit load before a store: 0x1716151413121110',
+        '64-bit store and loads: 0x8877665544332211 0x1716151413121110, the file\'s 0x1f1e1d1c1b1a1918',
         'code: 1',
         'after pwrite: 2',
         'after a shared store: 3',

@@ -32,7 +32,11 @@ export interface CowView {
   image: Uint8Array | null;
 }
 
-/** little-endian `size`-byte value at `off` of the view: its image, or the shared frame before its first store */
+/**
+ * little-endian `size`-byte value at `off` of the view: its image, or the shared frame before its
+ * first store (2.0.1 gives the callbacks at most 4 bytes: a VFP 8-byte access arrives as two,
+ * measured with guest-tests/c/filemap-tb.c `wide`; 8 is handled all the same)
+ */
 export function viewRead(v: CowView, bus: PhysicalBus, off: number, size: number): number | bigint {
   const b = new Uint8Array(8);
   if (v.image !== null) b.set(v.image.subarray(off, off + size));
