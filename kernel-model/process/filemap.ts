@@ -241,31 +241,36 @@ export function sysMsync(vmas: readonly Vma[], start: number, len: number, flags
 }
 
 /**
- * The ARM cacheflush call (0xf0002; arch/arm/kernel/traps.c do_cache_op: the range clamped to
- * the first VMA ending past `start`, nothing when none starts before `end`; then
- * flush_cache_user_range / flush_icache_user_range: the D-cache cleaned and the I-cache
- * invalidated over the range, by virtual address). The Cortex-A15's instruction cache is
- * physically indexed and tagged and ARMv7 SMP broadcasts the maintenance, so the lines go for
- * every mapping of those frames: the caller's translations of the range go, and for a page that
- * is its file's page cache frame, those of every executable mapping of the page (another
- * process's store through a MAP_SHARED mapping, then its cacheflush). The answer stays 0 (the
- * model's earlier one; the eras' -EINVAL / -EFAULT cases are not modelled here).
+ * The ARM cacheflush call (0xf0002, arch/arm/kernel/traps.c): the D-cache cleaned and the
+ * I-cache invalidated over [start, end) by virtual address (flush_cache_user_range /
+ * flush_icache_user_range). The 3.x do_cache_op seen (read: a 3.x traps.c) clamps the range to
+ * the first VMA ending past `start`; v6.12's __do_cache_op walks the whole range in page chunks
+ * (read: the context of upstream ca29cfcc4a21, 2024). Which of the two 3.14 has is not verified
+ * here; the model drops the translations of every VMA of the range, which is the v6.12 answer
+ * and, for 3.14, a superset no program can tell apart (a dropped translation only makes the CPU
+ * read the instructions again). The Cortex-A15's instruction cache is physically indexed and
+ * tagged and ARMv7 SMP broadcasts the maintenance, so the lines go for every mapping of those
+ * frames: the caller's translations of the range go, and for a page that is its file's page
+ * cache frame, those of every executable mapping of the page (another process's store through
+ * a MAP_SHARED mapping, then its cacheflush). The answer stays 0 (the model's earlier one; the
+ * eras' -EINVAL / -EFAULT cases are not modelled).
  */
 export function sysCacheflush(mm: { readonly mappings: readonly Vma[]; codeChanged(start: number, end: number): void }, start: number, end: number, flags: number): number {
   start >>>= 0;
   end >>>= 0;
   if (end < start || flags !== 0) return 0;
-  const v = mm.mappings.find((x) => x.end > start);
-  if (v === undefined || v.start >= end) return 0;
-  const s = Math.max(start, v.start), e = Math.min(end, v.end);
-  const first = Math.floor(s / PAGE_SIZE) * PAGE_SIZE;
-  mm.codeChanged(first, Math.ceil(e / PAGE_SIZE) * PAGE_SIZE);
-  const c = v.fcache;
-  if (c == null || v.pages == null) return 0;
-  for (let va = first; va < e; va += PAGE_SIZE) {
-    const i = (va - v.start) / PAGE_SIZE;
-    const pa = v.pages[i]!;
-    if (pa >= 0 && c.frames.get(v.pgoff + i) === pa) c.codeWritten(v.pgoff + i, pa);
+  for (const v of mm.mappings) {
+    if (v.end <= start || v.start >= end) continue;
+    const s = Math.max(start, v.start), e = Math.min(end, v.end);
+    const first = Math.floor(s / PAGE_SIZE) * PAGE_SIZE;
+    mm.codeChanged(first, Math.ceil(e / PAGE_SIZE) * PAGE_SIZE);
+    const c = v.fcache;
+    if (c == null || v.pages == null) continue;
+    for (let va = first; va < e; va += PAGE_SIZE) {
+      const i = (va - v.start) / PAGE_SIZE;
+      const pa = v.pages[i]!;
+      if (pa >= 0 && c.frames.get(v.pgoff + i) === pa) c.codeWritten(v.pgoff + i, pa);
+    }
   }
   return 0;
 }
