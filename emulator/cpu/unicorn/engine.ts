@@ -330,10 +330,11 @@ export class UnicornEngine {
     flush(end);
     // a copy-on-write page mirrored before another mapping of its frame was: now a view
     const again: number[] = [];
-    for (const n of this.runs.slice(kept)) {
+    const cows = this.runs.filter((r) => r.cow === true);
+    for (const n of cows.length > 0 ? this.runs.slice(kept) : []) {
       if (n.kind === 'mmio' && !this.views.has(n.id)) continue;
-      for (const c of this.runs) {
-        if (c.cow === true && c.start !== n.start && c.pa >= n.pa && c.pa < n.pa + (n.end - n.start)) again.push(c.start);
+      for (const c of cows) {
+        if (c.start !== n.start && c.pa >= n.pa && c.pa < n.pa + (n.end - n.start) && !again.includes(c.start)) again.push(c.start);
       }
     }
     this.runs.sort((a, b) => a.start - b.start);
