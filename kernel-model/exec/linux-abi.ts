@@ -561,8 +561,7 @@ export class LinuxAbi implements SyscallBridge {
       case N.rt_sigreturn:
       case N.sigreturn:
         return this.signals.sysSigreturn(t, nr === N.rt_sigreturn);
-      case N.rt_sigsuspend:
-      case N.pause:
+      case N.rt_sigsuspend: case N.pause:
         return this.signals.sysSigsuspend(t, nr === N.pause ? null : a[0]!, nr === N.pause ? 8 : a[1]!);
       case N.setitimer:
         return this.itimer.sysSetitimer(a[0]! | 0, a[1]!, a[2]!);
