@@ -126,11 +126,7 @@ int main(int argc, char **argv)
 	sh[1] = 0x11;
 	printf("after a shared store of 0x11: %#x\n", pv[1]);
 	pv[2] = 0x22;
-	/*
-	 * the copy is made by the time of the next system call (the mirror's deferred copy on
-	 * write, UnicornEngine.cowWrite: a store through another mapping of the page in the same
-	 * translation block would be lost; docs/UNICORN.md)
-	 */
+	/* the file's byte 2 (stores of both mappings in one block: filemap-tb.c) */
 	pread(fd, buf, 1, 2);
 	sh[1] = 0x33;
 	printf("after its own store to the page: byte 1 %#x, byte 2 %#x, the file's byte 2 %u, byte 1 %#x\n", pv[1], pv[2], buf[0], sh[1]);

@@ -32,7 +32,7 @@ import { sysGetresid, sysPrctl, sysPrlimit64, sysSetrlimit, sysSetuid, sysUgetrl
 import type { ProcessGuestSpace } from './space.js';
 import type { TmpfsFile } from '../vfs/tmpfs.js';
 import { sysGetrandom } from '../char/random.js';
-import { sysMsync } from '../process/filemap.js';
+import { sysCacheflush, sysMsync } from '../process/filemap.js';
 import type { ExecFsFile } from './image-file.js';
 import type { File } from '../vfs/file.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
@@ -568,9 +568,10 @@ export class LinuxAbi implements SyscallBridge {
         return this.itimer.sysSetitimer(a[0]! | 0, 0, a[1]!);
       case N.sigaltstack:
         return this.signals.sysSigaltstack(t, a[0]!, a[1]!);
-      case N.set_robust_list:
-      case N.ARM_cacheflush: case N.sched_yield:
+      case N.set_robust_list: case N.sched_yield:
         return 0;
+      case N.ARM_cacheflush: // the CPU's translations of the range go (filemap.ts)
+        return sysCacheflush(this.mm, a[0]!, a[1]!, a[2]! | 0);
       case N.uname:
         return sysUname(this.proc, a);
       case N.getrandom:

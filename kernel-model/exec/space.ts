@@ -38,6 +38,7 @@ const PROT_EXEC = 4;
 export class ProcessGuestSpace implements GuestAddressSpace {
   readonly userAttrs = makeAttrs({ priv: false, ns: true });
   private listeners: AddressSpaceListener[] = [];
+  private codeListeners: AddressSpaceListener[] = [];
   /** pages materialised by CPU demand faults (statistics) */
   demandFaults = 0;
 
@@ -45,6 +46,17 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     // a fork sharing pages copy-on-write, or a write breaking the sharing, changes frames and
     // permissions outside the syscalls that call changed()
     mm.frameListener = (start, end) => this.changed(start, end);
+    // instructions changed under a mapping (filemap.ts PageCache.codeWritten, sysCacheflush)
+    mm.codeListener = (start, end) => {
+      for (const l of this.codeListeners) l(start, end);
+    };
+  }
+
+  onCodeChange(l: AddressSpaceListener): () => void {
+    this.codeListeners.push(l);
+    return () => {
+      this.codeListeners = this.codeListeners.filter((x) => x !== l);
+    };
   }
 
   pageAt(va: number): PageBacking | null {

@@ -45,6 +45,8 @@ export interface FileMapper {
   zapFile(v: Vma, fromIdx: number): void;
   /** pages [from, to) of v leave the page tables except the VMA's own private copies (unmap_mapping_range without even_cows) */
   punchFile(v: Vma, from: number, to: number): void;
+  /** instructions of [start, end) may have changed (the CPU mirror drops its translations) */
+  codeChanged?(start: number, end: number): void;
 }
 
 /** a frame the fault path could not give: past the end of the file, or no memory (tmpfs full: shmem_fault's -ENOSPC is SIGBUS too) */
@@ -86,6 +88,26 @@ export class PageCache {
     const ram = this.host.bus.ramAt(pa, PAGE_SIZE)!;
     if (toFrame) ram.writeBlock(pa - ram.base + off, buf, bufOff, n);
     else ram.readBlock(pa - ram.base + off, buf, bufOff, n);
+    if (toFrame) {
+      for (const [idx, p] of this.frames) if (p === pa) this.codeWritten(idx, pa);
+    }
+  }
+
+  /**
+   * The kernel wrote the frame `pa` of file page `idx` (write, pwrite, a truncated or punched
+   * page's zeroed tail): every mapping that maps the frame executable drops its CPU's
+   * translations of the page. 3.14's flush_dcache_page (arch/arm/mm/flush.c) on a mapped page
+   * cache page ends with __flush_icache_all; v6.12's flush_dcache_folio on a VIPT non-aliasing
+   * cache (the Cortex-A15's) only clears PG_dcache_clean, so there the instruction cache of a
+   * page mapped already may hold the old code until the program's cacheflush. Both eras are
+   * given the 3.14 answer here (the old code gone at once): one of the outcomes v6.12 allows.
+   */
+  codeWritten(idx: number, pa: number): void {
+    for (const m of this.mappers) {
+      const i = idx - m.v.pgoff;
+      if ((m.v.prot & 4) === 0 || i < 0 || i >= (m.v.end - m.v.start) / PAGE_SIZE || m.v.pages?.[i] !== pa) continue;
+      m.space.codeChanged?.(m.v.start + i * PAGE_SIZE, m.v.start + (i + 1) * PAGE_SIZE);
+    }
   }
 
   attach(space: FileMapper, v: Vma): void {
@@ -216,4 +238,39 @@ export function sysMsync(vmas: readonly Vma[], start: number, len: number, flags
     if (cur >= end) return unmapped;
   }
   return -ENOMEM;
+}
+
+/**
+ * The ARM cacheflush call (0xf0002, arch/arm/kernel/traps.c): the D-cache cleaned and the
+ * I-cache invalidated over [start, end) by virtual address (flush_cache_user_range /
+ * flush_icache_user_range). The 3.x do_cache_op seen (read: a 3.x traps.c) clamps the range to
+ * the first VMA ending past `start`; v6.12's __do_cache_op walks the whole range in page chunks
+ * (read: the context of upstream ca29cfcc4a21, 2024). Which of the two 3.14 has is not verified
+ * here; the model drops the translations of every VMA of the range, which is the v6.12 answer
+ * and, for 3.14, a superset no program can tell apart (a dropped translation only makes the CPU
+ * read the instructions again). The Cortex-A15's instruction cache is physically indexed and
+ * tagged and ARMv7 SMP broadcasts the maintenance, so the lines go for every mapping of those
+ * frames: the caller's translations of the range go, and for a page that is its file's page
+ * cache frame, those of every executable mapping of the page (another process's store through
+ * a MAP_SHARED mapping, then its cacheflush). The answer stays 0 (the model's earlier one; the
+ * eras' -EINVAL / -EFAULT cases are not modelled).
+ */
+export function sysCacheflush(mm: { readonly mappings: readonly Vma[]; codeChanged(start: number, end: number): void }, start: number, end: number, flags: number): number {
+  start >>>= 0;
+  end >>>= 0;
+  if (end < start || flags !== 0) return 0;
+  for (const v of mm.mappings) {
+    if (v.end <= start || v.start >= end) continue;
+    const s = Math.max(start, v.start), e = Math.min(end, v.end);
+    const first = Math.floor(s / PAGE_SIZE) * PAGE_SIZE;
+    mm.codeChanged(first, Math.ceil(e / PAGE_SIZE) * PAGE_SIZE);
+    const c = v.fcache;
+    if (c == null || v.pages == null) continue;
+    for (let va = first; va < e; va += PAGE_SIZE) {
+      const i = (va - v.start) / PAGE_SIZE;
+      const pa = v.pages[i]!;
+      if (pa >= 0 && c.frames.get(v.pgoff + i) === pa) c.codeWritten(v.pgoff + i, pa);
+    }
+  }
+  return 0;
 }

@@ -136,6 +136,12 @@ export class VmaSpace implements FileMapper {
    * mirror (kernel-model/exec/space.ts) re-maps [start, end)
    */
   frameListener: ((start: number, end: number) => void) | null = null;
+  /** told when instructions of [start, end) may have changed under the CPU (FileMapper.codeChanged): the mirror drops its translations */
+  codeListener: ((start: number, end: number) => void) | null = null;
+
+  codeChanged(start: number, end: number): void {
+    this.codeListener?.(start, end);
+  }
 
   constructor(readonly host: MemoryHost) {}
 

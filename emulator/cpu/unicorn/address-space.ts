@@ -50,6 +50,12 @@ export interface GuestAddressSpace {
    * fault path refuses with VM_FAULT_SIGBUS (a page of a mapped file past its end).
    */
   fault?(va: number, access: 'read' | 'write' | 'fetch'): boolean | 'SIGBUS';
+  /**
+   * Optional: subscribe to code changes the CPU did not make itself: the kernel wrote pages of
+   * [start, end) (write() into a mapped file's page) or a program asked for the instruction
+   * cache of the range (the cacheflush call); the engine drops its translations of the range.
+   */
+  onCodeChange?(listener: AddressSpaceListener): () => void;
 }
 
 /** Linux mmap/mprotect protection bits (PROT_*) to Unicorn's UC_PROT_* (same values). */

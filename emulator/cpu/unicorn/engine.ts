@@ -4,71 +4,17 @@ import {
   PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, protToUc,
   type GuestAddressSpace, type PageBacking,
 } from './address-space.js';
+import { viewRead, viewWrite, type CowView } from './cow-view.js';
+import { ARMV7A, UnicornError, type ArchSpec } from './arch.js';
 import {
   loadUnicorn, ucCtl,
-  UC_ARCH_ARM, UC_ARM_REG_C1_C0_2, UC_ARM_REG_CPSR, UC_ARM_REG_FPEXC, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP,
-  UC_CPU_ARM_CORTEX_A15, UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_CTL_UC_PAGE_SIZE, UC_CTL_TB_REMOVE_CACHE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
-  UC_HOOK_MEM_UNMAPPED, UC_MODE_ARM,
+  UC_ARM_REG_PC, UC_ARM_REG_SP,
+  UC_CTL_CPU_MODEL, UC_CTL_IO_WRITE, UC_CTL_UC_PAGE_SIZE, UC_CTL_TB_REMOVE_CACHE, UC_ERR_OK, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_HOOK_MEM_PROT,
+  UC_HOOK_MEM_UNMAPPED,
   type CallbackProto, type NativePtr, type UnicornApi,
 } from './native.js';
 
-/**
- * The architecture seam. Everything the engine and the thread need to know about the
- * guest ISA lives here; ARMV7A is the only implementation today. An AArch64 spec would
- * add 64-bit register access (uc_reg_read with a BigUint64Array), UC_ARCH_ARM64, svc
- * number in x8 and arguments in x0-x5, and intno 2 for EXCP_SWI as well.
- */
-export interface ArchSpec {
-  readonly name: string;
-  readonly ucArch: number;
-  readonly ucMode: number;
-  readonly cpuModel: number;
-  readonly pcReg: number;
-  readonly spReg: number;
-  /** register holding the syscall number */
-  readonly syscallNrReg: number;
-  /** argument registers, in order */
-  readonly argRegs: readonly number[];
-  readonly retReg: number;
-  /** UC_HOOK_INTR number raised by the supervisor call */
-  readonly svcIntno: number;
-  /** size of the svc instruction in the current mode */
-  svcSize(e: UnicornEngine): number;
-  /** the start address to give uc_emu_start for the current PC (Thumb bit) */
-  resumeAddress(e: UnicornEngine): number;
-  /** one-time CPU set-up after uc_open (FPU enable etc.) */
-  init(e: UnicornEngine): void;
-}
-
-const CPSR_T = 1 << 5;
-
-export const ARMV7A: ArchSpec = {
-  name: 'armv7-a',
-  ucArch: UC_ARCH_ARM,
-  ucMode: UC_MODE_ARM,
-  cpuModel: UC_CPU_ARM_CORTEX_A15,
-  pcReg: UC_ARM_REG_PC,
-  spReg: UC_ARM_REG_SP,
-  syscallNrReg: UC_ARM_REG_R0 + 7,
-  argRegs: [0, 1, 2, 3, 4, 5, 6].map((i) => UC_ARM_REG_R0 + i),
-  retReg: UC_ARM_REG_R0,
-  svcIntno: 2, // EXCP_SWI
-  svcSize: (e) => ((e.reg(UC_ARM_REG_CPSR) & CPSR_T) !== 0 ? 2 : 4),
-  resumeAddress: (e) => (e.reg(UC_ARM_REG_PC) | ((e.reg(UC_ARM_REG_CPSR) & CPSR_T) !== 0 ? 1 : 0)) >>> 0,
-  init: (e) => {
-    // glibc's string functions use NEON: grant cp10/cp11 full access in CPACR and set FPEXC.EN,
-    // otherwise the first VFP/NEON instruction is undefined.
-    e.setReg(UC_ARM_REG_C1_C0_2, e.reg(UC_ARM_REG_C1_C0_2) | 0x00f00000);
-    e.setReg(UC_ARM_REG_FPEXC, 0x40000000);
-  },
-};
-
-export class UnicornError extends Error {
-  constructor(readonly op: string, readonly code: number, api: UnicornApi) {
-    super(`unicorn ${op}: ${api.uc_strerror(code)} (${code})`);
-    this.name = 'UnicornError';
-  }
-}
+export { ARMV7A, UnicornError, type ArchSpec };
 
 /**
  * Idle engines of ended processes (UnicornEngine.obtain / release), at most ENGINE_POOL_MAX:
@@ -114,6 +60,10 @@ interface MappedRun {
   kind: 'ram' | 'mmio';
   /** mmio routing id (0 for RAM) */
   id: number;
+  /** the physical address of `start` (RAM runs and copy-on-write views; a device's for mmio) */
+  pa: number;
+  /** a non-executable copy-on-write page mirrored read-only RAM (cowWrite): a view once another mirror of its frame appears */
+  cow?: boolean;
 }
 
 /**
@@ -132,6 +82,7 @@ export class UnicornEngine {
   private unsubscribe: (() => void) | null = null;
   private mmioIds = new Map<number, number>(); // mmio id -> physical base of the run
   private mmioVa = new Map<number, number>(); // mmio id -> virtual base of the run
+  private views = new Map<number, CowView>(); // mmio id -> copy-on-write view (cow-view.ts)
   private nextMmioId = 1;
   private mmioRead: NativePtr | null = null;
   private mmioWrite: NativePtr | null = null;
@@ -269,7 +220,9 @@ export class UnicornEngine {
     this.space = space;
     this.bus = bus;
     // the device access callbacks are registered once per engine (a pooled engine keeps them)
-    this.mmioRead ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number => {
+    this.mmioRead ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, ud: number | bigint): number | bigint => {
+      const view = this.views.get(Number(ud));
+      if (view !== undefined) return viewRead(view, this.bus!, Number(offset), size);
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
@@ -285,6 +238,11 @@ export class UnicornEngine {
       return v;
     }) as never, 'mmio_read');
     this.mmioWrite ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
+      const view = this.views.get(Number(ud));
+      if (view !== undefined) {
+        if (viewWrite(view, this.bus!, Number(offset), size, value)) this.cowPending.push({ va: view.va, pa: view.pa, saved: null, view });
+        return;
+      }
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
       this.mmioAccesses++;
       this.running?.onMmio();
@@ -296,7 +254,29 @@ export class UnicornEngine {
       }
     }) as never, 'mmio_write');
     for (const [s, e] of space.ranges()) this.sync(s, e);
-    this.unsubscribe = space.onChange((s, e) => this.sync(s, e));
+    const offCode = space.onCodeChange?.((s, e) => this.invalidateCode(s, e));
+    const offMap = space.onChange((s, e) => this.sync(s, e));
+    this.unsubscribe = () => {
+      offMap();
+      offCode?.();
+    };
+  }
+
+  /**
+   * Drop the blocks translated from [start, end): instructions there changed without a store
+   * of this CPU (which Unicorn notices itself): the kernel wrote a mapped file's page, or
+   * another process stored through its mapping and asked for the instruction cache
+   * (cacheflush). The RAM runs of the range are mirrored again (sync): measured with 2.0.1,
+   * UC_CTL_TB_REMOVE_CACHE over the range alone left the old block running
+   * (guest-tests/c/filemap-tb.c "after pwrite"); a new mapping is a new RAM block, which no
+   * old translation names. Called from a system call (the interrupt hook, outside any block)
+   * or while the engine is stopped.
+   */
+  invalidateCode(start: number, end: number): void {
+    this.icount.clear();
+    if (!this.runs.some((r) => r.kind === 'ram' && r.start < end && r.end > start)) return;
+    if (this.hasCowWrites) this.applyCowWrites();
+    this.sync(start, end);
   }
 
   /** Re-derive the mappings of [start, end) from the address space. */
@@ -316,11 +296,13 @@ export class UnicornEngine {
       if (r.id !== 0) {
         this.mmioIds.delete(r.id);
         this.mmioVa.delete(r.id);
+        this.views.delete(r.id);
       }
       start = Math.min(start, r.start);
       end = Math.max(end, r.end);
     }
     this.runs = keep;
+    const kept = keep.length;
     // map page runs: contiguous virtual pages with the same kind/prot and contiguous physical pages
     let runStart = -1;
     let first: PageBacking | null = null;
@@ -346,7 +328,26 @@ export class UnicornEngine {
       prevPa = b.pa;
     }
     flush(end);
+    // a copy-on-write page mirrored before another mapping of its frame was: now a view
+    const again: number[] = [];
+    const cows = this.runs.filter((r) => r.cow === true);
+    for (const n of cows.length > 0 ? this.runs.slice(kept) : []) {
+      if (n.kind === 'mmio' && !this.views.has(n.id)) continue;
+      for (const c of cows) {
+        if (c.start !== n.start && c.pa >= n.pa && c.pa < n.pa + (n.end - n.start) && !again.includes(c.start)) again.push(c.start);
+      }
+    }
     this.runs.sort((a, b) => a.start - b.start);
+    for (const va of again) this.sync(va, va + PAGE_SIZE);
+  }
+
+  /** another mirror of this engine maps frame `pa` (a RAM run or a copy-on-write view), at an address other than `va` */
+  private aliased(va: number, pa: number): boolean {
+    for (const r of this.runs) {
+      if (r.start === va || (r.kind === 'mmio' && !this.views.has(r.id))) continue;
+      if (pa >= r.pa && pa < r.pa + (r.end - r.start)) return true;
+    }
+    return false;
   }
 
   private mapRun(va: number, vend: number, b: PageBacking): void {
@@ -357,7 +358,12 @@ export class UnicornEngine {
     }
     const len = vend - va;
     let id = 0;
-    if (b.kind === 'ram') {
+    if (b.kind === 'ram' && b.cow === true && (b.prot & PROT_EXEC) === 0 && this.aliased(va, b.pa)) {
+      // a copy-on-write page whose frame is mirrored at another address too: a view (cow-view.ts)
+      id = this.nextMmioId++;
+      this.views.set(id, { va, pa: b.pa, image: null });
+      this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
+    } else if (b.kind === 'ram') {
       const ram = this.bus!.ramAt(b.pa, len);
       if (ram === null) throw new Error(`engine: pa 0x${b.pa.toString(16)}+0x${len.toString(16)} is not board RAM`);
       // sparse RAM (emulator/ram.ts): each chunk is its own host buffer, so a run is mapped
@@ -367,7 +373,7 @@ export class UnicornEngine {
       while (v < vend) {
         const n = Math.min(vend - v, RAM_CHUNK_SIZE - (off & RAM_CHUNK_MASK));
         this.check('uc_mem_map_ptr', this.api.uc_mem_map_ptr(this.uc, v, n, protToUc(b.prot), ram.pin(off, n)));
-        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0 });
+        this.runs.push({ start: v, end: v + n, kind: b.kind, id: 0, pa: ram.base + off, cow: b.cow === true && (b.prot & PROT_EXEC) === 0 ? true : undefined });
         v += n;
         off += n;
       }
@@ -381,7 +387,7 @@ export class UnicornEngine {
       this.check('uc_mmio_map', this.api.uc_mmio_map(this.uc, va, len, this.mmioRead, id, this.mmioWrite, id));
       if ((b.prot & 3) !== 3) this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, va, len, protToUc(b.prot)));
     }
-    this.runs.push({ start: va, end: vend, kind: b.kind, id });
+    this.runs.push({ start: va, end: vend, kind: 'mmio', id, pa: b.pa });
   }
 
   /**
@@ -412,12 +418,15 @@ export class UnicornEngine {
     const saved = new Uint8Array(PAGE_SIZE);
     ram.readBlock(b.pa - ram.base, saved, 0, PAGE_SIZE);
     this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, page, PAGE_SIZE, protToUc(b.prot | 2)));
-    this.cowPending.push({ va: page, pa: b.pa, saved });
+    this.cowPending.push({ va: page, pa: b.pa, saved, view: null });
     return true;
   }
 
-  /** writes to copy-on-write pages that went into the shared frame (cowWrite), not yet given to the address space */
-  private cowPending: { va: number; pa: number; saved: Uint8Array }[] = [];
+  /**
+   * writes to copy-on-write pages not yet given to the address space: into the shared frame
+   * (cowWrite: `saved` its bytes from before), or into a view's own bytes (cow-view.ts)
+   */
+  private cowPending: { va: number; pa: number; saved: Uint8Array | null; view: CowView | null }[] = [];
 
   get hasCowWrites(): boolean {
     return this.cowPending.length > 0;
@@ -436,9 +445,14 @@ export class UnicornEngine {
       const w = this.cowPending.shift()!;
       space.fault?.(w.va, 'write');
       const now = space.pageAt(w.va);
-      if (now === null || now.kind !== 'ram' || now.pa !== w.pa) {
+      if (w.saved !== null && (now === null || now.kind !== 'ram' || now.pa !== w.pa)) {
         const ram = this.bus!.ramAt(w.pa, PAGE_SIZE)!;
         ram.writeBlock(w.pa - ram.base, w.saved, 0, PAGE_SIZE);
+      }
+      // a view's stores are its page's bytes, on the copy the fault made (or the frame it kept)
+      if (w.view !== null && w.view.image !== null && now !== null && now.kind === 'ram' && now.cow !== true) {
+        const ram = this.bus!.ramAt(now.pa, PAGE_SIZE)!;
+        ram.writeBlock(now.pa - ram.base, w.view.image, 0, PAGE_SIZE);
       }
       // the mirror follows the address space (the listener has done so when the frame changed)
       this.sync(w.va, w.va + PAGE_SIZE);
@@ -584,6 +598,7 @@ export class UnicornEngine {
     this.runs = [];
     this.mmioIds.clear();
     this.mmioVa.clear();
+    this.views.clear();
     this.cowPending = [];
     this.space = null;
     this.bus = null;
