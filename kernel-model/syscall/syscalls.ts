@@ -1,7 +1,7 @@
 import { UserCounts } from '../process/user-counts.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap, PREEMPT, StubThread, type Block, type GuestProgram } from '../../emulator/cpu/stub.js';
-import { EBADF, EFAULT, EINVAL, ENODEV, ENOSYS, ENOTTY, EOVERFLOW, EACCES } from '../base/errno.js';
+import { EBADF, EINVAL, ENODEV, ENOSYS, ENOTTY, EOVERFLOW, EACCES } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { KernelOops, oopsReport } from '../base/oops.js';
 import { EventfdIda, sysEventfd } from '../eventfd/eventfd.js';
@@ -17,14 +17,10 @@ import { ERESTARTSYS, File as FileCls, FMODE_READ, FMODE_WRITE, type File } from
 import type { PathName, Vfs } from '../vfs/vfs.js';
 import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { sysGetdents64, sysLseek, sysRead, sysReadlink, sysWrite } from './rw.js';
-import { createPipeFiles } from '../vfs/pipe.js';
+import { sysDup, sysDup3, sysFcntl, sysPipe2 } from './fd-calls.js';
 import type { ProcFdAnonOpen, ProcFdinfo } from '../vfs/procfs.js';
 import { consoleFops } from './console.js';
 import { ThreadTask } from './task.js';
-
-/** include/uapi/asm-generic/fcntl.h */
-const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1;
-const O_APPEND = 0o2000;
 
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
@@ -443,97 +439,21 @@ export class SyscallLayer {
     return t.proc.close(fd);
   }
 
-  /** pipe2(2) (fs/pipe.c do_pipe2): flags O_CLOEXEC | O_NONBLOCK, else -EINVAL; two fds written to `fdsPtr` */
+  // pipe2, dup, dup2/dup3, fcntl: fd-calls.ts (fs/pipe.c, fs/file.c, fs/fcntl.c)
   sysPipe2(t: ThreadTask, fdsPtr: number, flags: number): number {
-    if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -EINVAL;
-    const [rd, wr] = createPipeFiles(this.host.cpu, flags);
-    // fs/pipe.c get_pipe_inode: one pipefs inode (new_inode_pseudo -> get_next_ino) for both ends
-    rd.ino = wr.ino = this.host.vfs.nextIno();
-    const cloexec = (flags & O_CLOEXEC) !== 0;
-    const r = t.proc.fdInstall(rd, cloexec);
-    if (r < 0) {
-      rd.put();
-      wr.put();
-      return r;
-    }
-    const w = t.proc.fdInstall(wr, cloexec);
-    if (w < 0) {
-      t.proc.close(r);
-      wr.put();
-      return w;
-    }
-    const b = new Uint8Array(8);
-    const dv = new DataView(b.buffer);
-    dv.setInt32(0, r, true);
-    dv.setInt32(4, w, true);
-    if (t.mm.copyToUser(fdsPtr, b, 0, 8) < 0) {
-      // do_pipe2: the fds are not installed when the copy fails
-      t.proc.close(r);
-      t.proc.close(w);
-      return -EFAULT;
-    }
-    return 0;
+    return sysPipe2(this.host, t, fdsPtr, flags);
   }
 
-  /** dup(2): the lowest free fd, close-on-exec clear */
   sysDup(t: ThreadTask, fd: number): number {
-    const f = t.proc.fdget(fd);
-    if (f === null) return -EBADF;
-    const r = t.proc.fdInstall(f.get(), false);
-    if (r < 0) f.put();
-    return r;
+    return sysDup(t, fd);
   }
 
-  /**
-   * dup2/dup3 (fs/file.c ksys_dup3, do_dup2): dup3 refuses flags other than O_CLOEXEC and
-   * oldfd == newfd (-EINVAL); dup2 with oldfd == newfd returns newfd when it is open.
-   */
   sysDup3(t: ThreadTask, oldfd: number, newfd: number, flags: number, isDup2: boolean): number {
-    if (!isDup2 && (flags & ~O_CLOEXEC) !== 0) return -EINVAL;
-    const f = t.proc.fdget(oldfd);
-    if (oldfd === newfd) {
-      if (isDup2) return f === null ? -EBADF : newfd;
-      return -EINVAL;
-    }
-    if (f === null) return -EBADF;
-    if (newfd < 0) return -EBADF;
-    const r = t.proc.fdInstallFrom(f.get(), newfd, (flags & O_CLOEXEC) !== 0, true);
-    if (r < 0) f.put();
-    return r;
+    return sysDup3(t, oldfd, newfd, flags, isDup2);
   }
 
-  /**
-   * fcntl/fcntl64 (fs/fcntl.c do_fcntl): F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/F_SETFD
-   * (FD_CLOEXEC), F_GETFL/F_SETFL (only O_APPEND and O_NONBLOCK change: SETFL_MASK without
-   * O_DIRECT/O_NOATIME/FASYNC, which no file here supports). Other commands: -EINVAL.
-   */
   sysFcntl(t: ThreadTask, fd: number, cmd: number, arg: number): number {
-    const e = t.proc.fdEntry(fd);
-    if (e === null) return -EBADF;
-    switch (cmd) {
-      case F_DUPFD:
-      case F_DUPFD_CLOEXEC: {
-        const min = arg | 0;
-        if (min < 0) return -EINVAL;
-        const r = t.proc.fdInstallFrom(e.file.get(), min, cmd === F_DUPFD_CLOEXEC, false);
-        if (r < 0) e.file.put();
-        return r;
-      }
-      case F_GETFD:
-        return e.cloexec ? FD_CLOEXEC : 0;
-      case F_SETFD:
-        e.cloexec = (arg & FD_CLOEXEC) !== 0;
-        return 0;
-      case F_GETFL:
-        return e.file.flags;
-      case F_SETFL: {
-        const mask = O_APPEND | O_NONBLOCK;
-        e.file.flags = (e.file.flags & ~mask) | (arg & mask);
-        return 0;
-      }
-      default:
-        return -EINVAL;
-    }
+    return sysFcntl(t, fd, cmd, arg);
   }
 
   // read, write, pread64, pwrite64, lseek, readlink, getdents64: rw.ts (fs/read_write.c, fs/stat.c, fs/readdir.c)
