@@ -7,8 +7,15 @@
  * files); the 2014 trees draw none. A campaign then reaches live fault fds (before: almost
  * never), the model follows the made calls, and replays and C reproducers make them too.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { tempDir } from '../testing/tmp.js';
+import { runElf } from '../unicorn/run.js';
+import { FUZZ_BOARD } from './harness.js';
 import { callArbOf } from './arb.js';
 import { emitC } from './emit-c.js';
 import { runCampaign, runProgram } from './engine.js';
@@ -74,5 +81,22 @@ describe('resource-typed iommufd and fault fds', () => {
     expect(ok['iommufd:IOMMU_FAULT_QUEUE_ALLOC'] ?? 0).toBeGreaterThanOrEqual(15);
     expect((ok['fault:read'] ?? 0) + (ok['fault:write'] ?? 0)).toBeGreaterThanOrEqual(5);
     expect(ok['made:iommufd:IOMMU_FAULT_QUEUE_ALLOC'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it.skipIf(shouldSkipUnicornTests())('the C reproducer makes the same fds under Unicorn: every call returns what the harness returned', () => {
+    const prog: Call[] = [
+      { op: 'read', p: 0, fd: { k: 'fault', i: 0 }, count: 40, ptr: 'ok' },
+      { op: 'read', p: 0, fd: { k: 'fault', i: 0, mk: 1 }, count: 40, ptr: 'ok' },
+      { op: 'write', p: 0, fd: { k: 'fault', i: 1, mk: 1 }, count: 0, ptr: 'ok' },
+      { op: 'poll', p: 1, fds: [{ k: 'fault', i: 0, mk: 1 }], events: 5 },
+      { op: 'ioctl', p: 2, fd: { k: 'iommufd', i: 0, mk: 1 }, req: IOMMUFD_REQS.IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } },
+    ];
+    const out = tempDir('mk-repro');
+    const stage = tempDir('mk-repro-src');
+    writeFileSync(join(stage, 'mkrepro.c'), emitC({ profile: 'mainline', program: prog, sig: 'leak-iommufd' }).c);
+    execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const u = runElf({ elf: join(out, 'mkrepro'), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
+    expect((u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, ''))).toEqual(['call 0 = -1', 'call 1 = 0', 'call 2 = 0', 'call 3 = 1', 'call 4 = 0']);
+    expect(u.stdout).not.toContain('differs from the model');
   });
 });
