@@ -17,6 +17,7 @@ import { tempDir } from '../testing/tmp.js';
 import { runElf } from '../unicorn/run.js';
 import { FUZZ_BOARD } from './harness.js';
 import { callArbOf } from './arb.js';
+import { sameCallArb } from './coverage/campaign.js';
 import { emitC } from './emit-c.js';
 import { runCampaign, runProgram } from './engine.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
@@ -36,6 +37,15 @@ describe('resource-typed iommufd and fault fds', () => {
     // the plain refs stay: calls on no such fd, closed ones, wrong kinds
     expect(made / main.length).toBeLessThan(0.9);
     expect(sample(false).filter((c) => makeRefs(c).length > 0)).toEqual([]);
+  });
+
+  it("the guided campaign's mutant of an ioctl on a resource-typed fd keeps the fd; on a plain one re-draws it", () => {
+    const made = faultAlloc(0);
+    const plain: Call = { op: 'ioctl', p: 0, fd: { k: 'iommufd', i: 0 }, req: IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC, arg: { t: 'int', v: 0 } };
+    const m1 = fc.sample(sameCallArb(made)!, { seed: 3, numRuns: 200 });
+    expect(m1.every((c) => 'fd' in c && JSON.stringify(c.fd) === JSON.stringify({ k: 'iommufd', i: 0, mk: 1 }))).toBe(true);
+    const m2 = fc.sample(sameCallArb(plain)!, { seed: 3, numRuns: 200 });
+    expect(new Set(m2.map((c) => ('fd' in c ? JSON.stringify(c.fd) : ''))).size).toBeGreaterThan(3);
   });
 
   it('a call with a resource-typed fault fd in a process with no /dev/iommu makes both, the model follows, and the plain ref still gets EBADF', () => {
