@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { argsz, fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
-import type { Call, FdKind, IoctlArg, Value } from './program.js';
+import type { Call, FdKind, FdRef, IoctlArg, Value } from './program.js';
 
 const I = IOMMUFD_REQS;
 const C = CDEV_REQS;
@@ -43,6 +43,19 @@ const vfioIoasOp = (): fc.Arbitrary<Value> => fc.oneof({ weight: 12, arbitrary: 
  * of other objects or none (3, 5), 0 or far off; destroyed ones come with the programs
  */
 const vfioIoasId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 9, arbitrary: fc.constantFrom(1, 2, 4) }, { weight: 3, arbitrary: fc.constantFrom(3, 5) }, { weight: 1, arbitrary: fc.constantFrom(0, 8, 0x7fffffff, 0xffffffff) });
+
+/**
+ * A resource-typed fd ref (FdRef.mk) where the profile has /dev/iommu, as a syzkaller call's
+ * resource argument is the resource an earlier call made (its producer made first when the
+ * program has none: prog/rand.go createResource): three draws in four the process's first or
+ * second fd of that kind, made when it has none (Harness.makeResources); else fdRef's draws (the
+ * i-th fd whether or not one is open, other kinds' fds, raw numbers), so the EBADF and wrong-file
+ * paths stay exercised, with the fds the program closed. Before (2026-12-07) every iommufd and
+ * fault fd argument was fdRef's: most found no such fd in the calling process (-EBADF).
+ */
+function resRef(kind: 'iommufd' | 'fault'): fc.Arbitrary<FdRef> {
+  return fc.oneof({ weight: 3, arbitrary: rec({ k: fc.constant(kind), i: fc.nat({ max: 1 }), mk: fc.constant(1 as const) }) }, { weight: 1, arbitrary: fdRef(kind) });
+}
 
 const fdVal = (k: FdKind): fc.Arbitrary<Value> => fc.oneof({ weight: 10, arbitrary: fdRef(k).map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) });
 const zero = (w = 12): fc.Arbitrary<Value> => fc.oneof({ weight: w, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: u32 });
@@ -115,6 +128,9 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
         return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 3, arbitrary: copyLive() });
       case C.VFIO_DEVICE_ATTACH_IOMMUFD_PT:
         return struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: attachPtId() });
+      case C.VFIO_DEVICE_BIND_IOMMUFD:
+        // the iommufd a resource-typed ref (resRef): the calling process's, made when it has none
+        return struct('vfio_device_bind_iommufd', { flags: zero(), iommufd: fc.oneof({ weight: 10, arbitrary: resRef('iommufd').map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) }), out_devid: fc.constant(0) });
     }
   }
   switch (req) {
@@ -183,9 +199,12 @@ const built = new Map<boolean, fc.Arbitrary<Call>>();
  */
 const faultCount = fc.constantFrom(40, 40, 80, 8, 8, 16, 0, 4, 39, 41, 24, 0x1000);
 
-/** the calls on a fault fd (IOMMU_FAULT_QUEUE_ALLOC's answer): read/write, pread/pwrite, poll, close */
-function faultFdArb(): fc.Arbitrary<Call> {
-  const fault = fdRef('fault');
+/**
+ * the calls on a fault fd (IOMMU_FAULT_QUEUE_ALLOC's answer): read/write, pread/pwrite, poll,
+ * close; `live` (the profile has /dev/iommu): the fd a resource-typed ref (resRef)
+ */
+function faultFdArb(live: boolean): fc.Arbitrary<Call> {
+  const fault = live ? resRef('fault') : fdRef('fault');
   return fc.oneof(
     { weight: 4, arbitrary: rec({ op: fc.constantFrom('read' as const, 'write' as const), p: pid, fd: fault, count: faultCount, ptr }) },
     { weight: 1, arbitrary: rec({ op: fc.constantFrom('pread' as const, 'pwrite' as const), p: pid, fd: fault, off: fc.constant({ region: 0, off: 0 }), count: faultCount, ptr }) },
@@ -196,7 +215,9 @@ function faultFdArb(): fc.Arbitrary<Call> {
 
 function ioctlOn(kind: FdKind, reqs: number[], live = false): fc.Arbitrary<Call> {
   const arbs = new Map<number, fc.Arbitrary<Call>>();
-  for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(r), arg: argFor(r, live) }));
+  // with /dev/iommu (`live`) the iommufd fd is a resource-typed ref (resRef)
+  const fd = live && kind === 'iommufd' ? resRef('iommufd') : fdRef(kind);
+  for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd, req: fc.constant(r), arg: argFor(r, live) }));
   return fc.constantFrom(...reqs).chain((r) => arbs.get(r)!);
 }
 
@@ -221,7 +242,7 @@ export function iommufdCallArb(iommufd = true): fc.Arbitrary<Call> {
     { weight: 1, arbitrary: rec({ op: fc.constant('close' as const), p: pid, fd: fdRef('iommufd') }) },
     { weight: 12, arbitrary: ioctlOn('iommufd', iommufdReqs, iommufd) },
     { weight: 5, arbitrary: ioctlOn('device', cdevReqs, iommufd) },
-    { weight: 3, arbitrary: faultFdArb() },
+    { weight: 3, arbitrary: faultFdArb(iommufd) },
   ];
   // the compat container's IOAS switched, cleared, made and destroyed
   if (iommufd) calls.push({ weight: 3, arbitrary: ioctlOn('container', [I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY]) });

@@ -8,6 +8,10 @@
  * AT_EXIT, END_CHECK, CHECK_SLOT, CHECK_INC; NSLOTS and NINC before RUNTIME_C).
  */
 
+import { IOMMU_FAULT_QUEUE_ALLOC } from '../../kernel-model/iommu/iommufd/uapi.js';
+
+const FAULT_ALLOC = `0x${(IOMMU_FAULT_QUEUE_ALLOC >>> 0).toString(16)}`;
+
 /** the runtime: needs SIG, PAGE, MAXFDS, MAXMAPS, NSLOTS, NINC */
 export const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
@@ -62,6 +66,35 @@ UNUSED static int fd_of(int kind, unsigned i)
 	for (k = 0; k < ntfd; k++)
 		if (kind == K_ANY || tkind[k] == kind) list[n++] = tfd[k];
 	return n ? list[i % n] : 1000;
+}
+
+/*
+ * a resource-typed fd argument (the harness's FdRef.mk, Harness.makeResources): with no live fd of
+ * that kind, make one first: open("/dev/iommu") (the path in the scratch buffer, as the harness
+ * writes it), and for a fault fd IOMMU_FAULT_QUEUE_ALLOC (struct iommu_fault_alloc, 16 bytes, flags 0,
+ * in the scratch buffer) on the first /dev/iommu fd, made first when there is none
+ */
+UNUSED static void make_fd(int kind)
+{
+	int k;
+	long rc;
+	for (k = 0; k < ntfd; k++)
+		if (tkind[k] == kind) return;
+	if (kind == K_IOMMUFD) {
+		strcpy(scratch, "/dev/iommu");
+		rc = open(scratch, O_RDWR);
+		if (rc >= 0) track(rc, K_IOMMUFD);
+		return;
+	}
+	if (kind != K_FAULT) return;
+	make_fd(K_IOMMUFD);
+	for (k = 0; k < ntfd && tkind[k] != K_IOMMUFD; k++)
+		;
+	if (k == ntfd) return;
+	memset(scratch, 0, 16);
+	*(uint32_t *)scratch = 16;
+	rc = ioctl(tfd[k], ${FAULT_ALLOC}u /* IOMMU_FAULT_QUEUE_ALLOC */, scratch);
+	if (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); /* out_fault_fd */
 }
 
 /* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */

@@ -40,7 +40,7 @@ import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import { MAIN_C, RUNTIME_C } from './emit-c-runtime.js';
-import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
 
@@ -234,6 +234,8 @@ function offExpr(o: Off, h: Harness): string {
 
 function callC(c: Call, ctx: Ctx, L: string[]): void {
   const h = ctx.h;
+  // resource-typed refs (FdRef.mk): their fds made first when the process has none (make_fd)
+  for (const r of makeRefs(c)) L.push(`\t\tmake_fd(${KIND_C[r.k]});`);
   switch (c.op) {
     case 'open': {
       const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : c.path === '/dev/iommu' ? 'iommufd' : /^\/dev\/vfio\/devices\/vfio\d+$/.test(c.path) ? 'device' : 'any';

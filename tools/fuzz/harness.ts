@@ -23,8 +23,8 @@ import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel, type UserDomain } from './model.js';
 import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
 import { IommufdModel } from './model-iommufd.js';
-import { CONTAINER_IOMMUFD_IOCTLS } from './program-iommufd.js';
-import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { CONTAINER_IOMMUFD_IOCTLS, makeCall } from './program-iommufd.js';
+import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
 /** the second device, test-dma (devices/testdev/test-dma.ts), in an IOMMU group of its own */
@@ -196,6 +196,8 @@ export class Harness {
   /** syscalls executed by the set-up (boot, binding, the processes' mappings) */
   readonly setupSyscalls: number;
   private step = 0;
+  /** a resource-typed ref's making call runs (makeResources): cover() counts it apart */
+  private making = false;
   private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
@@ -496,6 +498,11 @@ export class Harness {
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
     const v = ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret));
+    if (this.making) {
+      // a call a resource-typed ref made (makeResources): its successes on rows of their own
+      if (ret >= 0) this.okCounts.set(`made:${key}`, (this.okCounts.get(`made:${key}`) ?? 0) + 1);
+      return;
+    }
     if (!set.has(v)) {
       set.add(v);
       this.coverAdds.push(key, v);
@@ -507,11 +514,16 @@ export class Harness {
   exec(call: Call): void {
     const pi = 'p' in call ? call.p % NPROC : -1;
     const s = pi >= 0 ? this.slots[pi]! : null;
-    const line = this.opts.transcript ? formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
+    let line = '';
     let ret: number | string = 0;
     try {
+      // resource-typed refs (FdRef.mk): the calls that make their fds first, in this step
+      const made = s ? this.makeResources(pi, call) : '';
+      line = this.opts.transcript ? made + formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
       ret = this.dispatch(call);
     } catch (e) {
+      // a making call (makeResources) that threw: the line is the call's own
+      if (this.opts.transcript && line === '') line = formatCall(call);
       if (e instanceof GuestExit && s) {
         // a raw exit()/exit_group(): the process ends normally
         ret = `exit(${e.code})`;
@@ -540,6 +552,46 @@ export class Harness {
       this.pendingFail = null;
       throw new FindingError(f);
     }
+  }
+
+  /**
+   * The calls that make the fds of a call's resource-typed refs (FdRef.mk; program.ts makeRefs,
+   * program-iommufd.ts makeCall) where process p has no live fd of that kind: /dev/iommu's open,
+   * and for a fault fd IOMMU_FAULT_QUEUE_ALLOC on its first /dev/iommu fd (opened first when it
+   * has none), each dispatched as a call of its own (the models follow it; cover() counts it on
+   * `made:` rows). Returns them as a comment for the transcript line ('' when none ran).
+   */
+  private makeResources(p: number, call: Call): string {
+    const refs = makeRefs(call);
+    if (refs.length === 0) return '';
+    const made: string[] = [];
+    const make = (k: 'iommufd' | 'fault'): void => {
+      if (this.hasFd(p, k)) return;
+      if (k === 'fault') make('iommufd');
+      if (k === 'fault' && !this.hasFd(p, 'iommufd')) return;
+      const c = makeCall(p, k);
+      this.making = true;
+      try {
+        const r = this.dispatch(c);
+        // the open has no coverage row: counted here (the ioctl by cover())
+        if (k === 'iommufd' && r >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
+        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
+      } finally {
+        this.making = false;
+      }
+    };
+    for (const r of refs) make(r.k as 'iommufd' | 'fault');
+    return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
+  }
+
+  /** whether process p has a live fd of kind k */
+  private hasFd(p: number, k: FdKind): boolean {
+    const proc = this.slots[p]!.proc;
+    for (const fd of proc.openFds) {
+      const f = proc.fdget(fd);
+      if (f !== null && fileKind(f) === k) return true;
+    }
+    return false;
   }
 
   private record(line: string, ret: number | string): void {

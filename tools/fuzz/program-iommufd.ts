@@ -29,6 +29,7 @@ import {
   IOMMU_VFIO_IOAS,
 } from '../../kernel-model/iommu/iommufd/uapi.js';
 import { VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_DETACH_IOMMUFD_PT } from '../../kernel-model/uapi/constants.js';
+import type { Call } from './program.js';
 
 export type IommufdStructName =
   | 'iommu_destroy'
@@ -109,3 +110,17 @@ export const CONTAINER_IOMMUFD_IOCTLS: string[] = ['IOMMU_VFIO_IOAS', 'IOMMU_IOA
  */
 export const FAULT_FD_CALLS: string[] = ['read', 'write', 'unknown'];
 export const CDEV_DEVICE_IOCTLS: string[] = Object.keys(CDEV_REQS);
+
+/**
+ * The call that makes a resource-typed fd of kind `k` (FdRef.mk, program.ts makeRefs) in process
+ * `p` when it has none, as syzkaller makes a resource's producer call before a call that consumes
+ * it (prog/rand.go createResource): /dev/iommu's open (O_RDWR) for `iommufd`, and for `fault`
+ * IOMMU_FAULT_QUEUE_ALLOC (flags 0, the whole 16-byte struct in the scratch buffer) on the
+ * process's first /dev/iommu fd (the harness makes that one first when there is none). The
+ * harness runs them in the consuming call's step (Harness.makeResources), the C reproducer in
+ * its worker before the call's own arguments are written (emit-c.ts make_fd).
+ */
+export function makeCall(p: number, k: 'iommufd' | 'fault'): Call {
+  if (k === 'iommufd') return { op: 'open', p, path: '/dev/iommu', flags: 2 };
+  return { op: 'ioctl', p, fd: { k: 'iommufd', i: 0 }, req: IOMMU_FAULT_QUEUE_ALLOC, arg: { t: 'struct', type: 'iommu_fault_alloc', fields: { argsz: 16, flags: 0, out_fault_id: 0, out_fault_fd: 0 }, ptr: 'ok' } };
+}

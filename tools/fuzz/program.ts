@@ -11,8 +11,30 @@ import { CDEV_DEVICE_IOCTLS, CDEV_REQS, FAULT_FD_CALLS, IOMMUFD_FD_IOCTLS, IOMMU
 /** which fds an FdRef chooses from (`fault`: the fds IOMMU_FAULT_QUEUE_ALLOC returns, "[iommufd-pgfault]") */
 export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any' | 'iommufd' | 'fault';
 
-/** the i-th (modulo) live fd of that kind in the calling process, or a raw fd number */
-export type FdRef = { k: FdKind; i: number } | { raw: number };
+/**
+ * the i-th (modulo) live fd of that kind in the calling process, or a raw fd number. `mk`
+ * (kinds `iommufd` and `fault` only: MAKE_KINDS): a resource-typed argument, as syzkaller's
+ * resources are: when the calling process has no live fd of that kind, the call that makes one
+ * runs first, in the same step (open("/dev/iommu"); for `fault`, IOMMU_FAULT_QUEUE_ALLOC on the
+ * process's first /dev/iommu fd, opened first if it has none; Harness.makeResources, emit-c.ts
+ * make_fd), so the fd then names it. Drawn only where the profile has /dev/iommu (arb-iommufd.ts)
+ */
+export type FdRef = { k: FdKind; i: number; mk?: 1 } | { raw: number };
+
+/** the fd kinds an FdRef's `mk` makes */
+export const MAKE_KINDS: readonly FdKind[] = ['iommufd', 'fault'];
+
+/** the refs of a call that make their fd when the process has none (FdRef.mk), in argument order */
+export function makeRefs(c: Call): { k: FdKind; i: number }[] {
+  const out: { k: FdKind; i: number }[] = [];
+  const add = (r: FdRef): void => {
+    if (!('raw' in r) && r.mk === 1 && MAKE_KINDS.includes(r.k)) out.push(r);
+  };
+  if ('fd' in c) add(c.fd);
+  if (c.op === 'poll') c.fds.forEach(add);
+  if (c.op === 'ioctl' && c.arg.t === 'struct') for (const v of Object.values(c.arg.fields)) if (typeof v === 'object' && v !== null && 'fd' in v) add(v.fd);
+  return out;
+}
 
 /** where a user pointer points */
 export type PtrKind =
@@ -171,7 +193,8 @@ export const FD_IOCTLS: Record<'container' | 'group' | 'device' | 'iommufd' | 'f
 // ------------------------------------------------------------------ C-like rendering
 
 function fdStr(r: FdRef): string {
-  return 'raw' in r ? String(r.raw) : `${r.k}[${r.i}]`;
+  // `!`: a resource-typed ref (FdRef.mk), made when the process has none
+  return 'raw' in r ? String(r.raw) : `${r.k}[${r.i}]${r.mk === 1 ? '!' : ''}`;
 }
 
 function valStr(v: Value): string {

@@ -82,6 +82,7 @@ function fdRef(x: unknown, path: string): FdRef {
   } else {
     oneOf(o['k'], `${path}.k`, FD_KINDS, 'fd kind');
     int(o['i'], `${path}.i`, 0, 1 << 20);
+    if (o['mk'] !== undefined) int(o['mk'], `${path}.mk`, 1, 1);
   }
   return o as FdRef;
 }

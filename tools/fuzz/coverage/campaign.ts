@@ -254,7 +254,7 @@ export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true, d
   // else any call
   const mutant = (c: Call): fc.Arbitrary<Call> => {
     // (an UNMAP_DMA with a dirty bitmap is re-drawn as one: arb.ts unmapBitmapCall)
-    const same = c.op === 'ioctl' ? (c.arg.t === 'struct' && c.arg.type === 'vfio_iommu_type1_dma_unmap_bitmap' ? unmapBitmapCall : ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req)) : sameOpArb(c);
+    const same = sameCallArb(c);
     return same === null ? call : fc.oneof({ weight: 3, arbitrary: same }, { weight: 1, arbitrary: call });
   };
   const wrap = (cs: readonly Call[]): Cmd[] => cs.map((c) => new CovCallCommand(c));
@@ -494,4 +494,18 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   for (const k of [...coverage.keys()].sort()) cov[k] = [...coverage.get(k)!].sort();
   findings.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
   return { profile: o.profile, seed: o.seed, runs: done, execs, elapsedMs: hostNow() - t0, findings, coverage: cov, branches: seen, genExecs, corpus: corpus.length - nSeeds, foundAt, hitRuns };
+}
+
+/**
+ * A call re-drawn with fresh argument values (the guided campaign's mutant): an ioctl by its
+ * request (an UNMAP_DMA with a dirty bitmap as one: arb.ts unmapBitmapCall), any other call by
+ * sameOpArb; null when there is nothing to re-draw. An ioctl on a resource-typed fd (FdRef.mk,
+ * drawn where the profile has /dev/iommu) keeps it, as syzkaller's argument mutation keeps a
+ * call's resources: re-drawn by fdRef it would mostly name no fd of the process (-EBADF).
+ */
+export function sameCallArb(c: Call): fc.Arbitrary<Call> | null {
+  const redrawn = c.op === 'ioctl' ? (c.arg.t === 'struct' && c.arg.type === 'vfio_iommu_type1_dma_unmap_bitmap' ? unmapBitmapCall : ioctlCall('k' in c.fd ? c.fd.k : 'any', c.req)) : sameOpArb(c);
+  if (redrawn === null || c.op !== 'ioctl' || !('k' in c.fd) || c.fd.mk !== 1) return redrawn;
+  const fd = c.fd;
+  return redrawn.map((m): Call => (m.op === 'ioctl' ? { ...m, fd } : m));
 }
