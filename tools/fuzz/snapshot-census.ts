@@ -12,7 +12,8 @@
  * (--depth N: group by the first N steps of the path instead of constructor and whole path;
  * size: bytes of buffers, elements, entries or own properties of the rest, unchanged/all;
  * --verify: the snapshot's guard verification on, which throws at the first restore that finds
- * a guarded part changed while its owner's version stayed)
+ * a guarded part changed while its owner's version stayed, or a tracked array at an index its
+ * change record did not mark; they are listed, and the exit status is 1)
  */
 import { runCampaign } from './engine.js';
 import { Harness } from './harness.js';
@@ -29,6 +30,8 @@ interface Census {
   /** records a restore visits, on average (GraphSnapshot.visited over the restores) */
   visitedPerRestore: number;
   neverChanged: number;
+  /** --verify: what the verification threw (the campaign would take it for a finding of the run) */
+  verifyErrors: string[];
   groups: Group[];
 }
 
@@ -104,6 +107,7 @@ export function census(profile: string, runs: number, seed: number, depth = 0, v
   const changed = new Map<object, number>();
   /** per restore (and the end), the objects changed before it */
   const perRun: Set<object>[] = [];
+  const verifyErrors: string[] = [];
   let snap: GraphSnapshot | null = null;
   const orig = GraphSnapshot.prototype.restore;
   const note = (s: GraphSnapshot): void => {
@@ -116,7 +120,13 @@ export function census(profile: string, runs: number, seed: number, depth = 0, v
     // verification mode: a guarded part changed while its owner's version stayed throws
     this.verifyGuards = verify;
     note(this);
-    orig.call(this);
+    try {
+      orig.call(this);
+    } catch (e) {
+      // runCampaign's property would report it as an (unreproducible) finding: collected here
+      verifyErrors.push(e instanceof Error ? e.message : String(e));
+      throw e;
+    }
   };
   let h: Harness | null = null;
   try {
@@ -147,7 +157,7 @@ export function census(profile: string, runs: number, seed: number, depth = 0, v
   }
   for (const [g, os] of members) groups.get(g)!.runsChanged = perRun.filter((r) => os.some((o) => r.has(o))).length;
   const list = [...groups.values()].sort((a, b) => b.records - b.changed - (a.records - a.changed) || (a.group < b.group ? -1 : 1));
-  return { profile, runs, records: recs.length, guarded: s.guardedSize, guardRestores: s.guardRestores, restores: perRun.length - 1, visitedPerRestore: Math.round((10 * s.visited) / Math.max(1, perRun.length - 1)) / 10, neverChanged: recs.filter((r) => !changed.has(r.o)).length, groups: list };
+  return { profile, runs, records: recs.length, guarded: s.guardedSize, guardRestores: s.guardRestores, restores: perRun.length - 1, visitedPerRestore: Math.round((10 * s.visited) / Math.max(1, perRun.length - 1)) / 10, neverChanged: recs.filter((r) => !changed.has(r.o)).length, verifyErrors, groups: list };
 }
 
 function main(argv: string[]): void {
@@ -170,12 +180,14 @@ function main(argv: string[]): void {
   }
   if (profiles.length === 0) profiles.push('mainline', 'rfc-v4');
   const out = profiles.map((p) => census(p, runs, seed, depth, verify));
+  if (out.some((c) => c.verifyErrors.length > 0)) process.exitCode = 1;
   if (json) {
     process.stdout.write(JSON.stringify(out, null, 1) + '\n');
     return;
   }
   for (const c of out) {
     process.stdout.write(`${c.profile}: ${c.records} records (${c.guarded} guarded; guarded parts restored ${c.guardRestores} times in ${c.restores} restores; ${c.visitedPerRestore} records visited per restore), ${c.neverChanged} never changed in ${c.runs} runs (seed ${seed})\n`);
+    if (verify) process.stdout.write(`  --verify: ${c.verifyErrors.length === 0 ? 'no change without its counter or mark' : `${c.verifyErrors.length} restores threw, first: ${c.verifyErrors[0]}`}\n`);
     for (const g of c.groups.slice(0, top)) process.stdout.write(`  ${String(g.records - g.changed).padStart(4)} of ${String(g.records).padStart(4)} unchanged${g.guarded ? ` (${g.guarded} guarded)` : ''}, size ${g.unchangedSize}/${g.size}, changed in ${g.runsChanged} runs  ${g.group}\n`);
   }
 }

@@ -245,7 +245,8 @@ export class GraphSnapshot {
   private readonly skip: ReadonlySet<object>;
   /**
    * test mode: guarded parts are compared on every restore, and one that differs from its
-   * record while its version did not move throws (a change the owner did not count)
+   * record while its version did not move throws (a change the owner did not count); so are
+   * tracked arrays at the indexes their change record did not mark
    */
   verifyGuards = false;
   /** restores that found a guarded part's version moved (diagnostics) */
@@ -391,6 +392,13 @@ export class GraphSnapshot {
     for (const r of this.rams) r.restore();
     for (const t of this.tracked) {
       const { flags, list } = t.touched;
+      if (this.verifyGuards) {
+        const n = flags.length;
+        for (let p = 0; p < n; p++) {
+          if (flags[p] !== 0) continue;
+          for (let j = 0; j < t.arrays.length; j++) if (t.arrays[j]![p] !== t.copies[j]![p]) throw new Error(`snapshot change record: index ${p} of a tracked array changed without being marked`);
+        }
+      }
       for (let i = 0; i < list.length; i++) {
         const p = list[i]!;
         flags[p] = 0;
