@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,20 @@ static void *usr2_sender(void *arg)
 	return NULL;
 }
 
+/* 7: a raw clone(CLONE_THREAD) thread reads its own mask (glibc's pthread_create sets it itself) */
+static volatile int clone_usr2 = -1;
+
+static int clone_thread_fn(void *arg)
+{
+	uint64_t cur = 0;
+	(void)arg;
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &cur, 8);
+	clone_usr2 = (int)((cur >> (SIGUSR2 - 1)) & 1);
+	return 0;
+}
+
+static char clone_stack[16384] __attribute__((aligned(16)));
+
 int main(void)
 {
 	pid_t me = getpid();
@@ -456,6 +471,15 @@ int main(void)
 	int st;
 	waitpid(lc, &st, 0);
 	printf("leader child: exited %d status %d\n", WIFEXITED(st), WEXITSTATUS(st));
+
+	/* 7 */
+	block(SIG_BLOCK, SIGUSR2, 0, 0, 0);
+	long ct = clone(clone_thread_fn, clone_stack + sizeof clone_stack,
+			CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL);
+	while (ct > 0 && clone_usr2 < 0)
+		sched_yield();
+	printf("raw clone thread: %s, the creator's SIGUSR2 block kept %d\n", ct > 0 ? "ok" : "failed", clone_usr2);
+	block(SIG_UNBLOCK, SIGUSR2, 0, 0, 0);
 	printf("end: SigQ %s\n", sigq());
 	return 0;
 }

@@ -49,6 +49,10 @@ export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscall
   const child = UnicornThread.clone(t, tid, `${p.proc.name}:${tid}`, a[1]!, tls);
   // dup_task_struct: the new thread's comm is the creating thread's (3.14 and v6.12)
   p.proc.setComm(tid, p.proc.comm(t.tid));
+  // dup_task_struct copies task->blocked too, and copy_process leaves it for CLONE_THREAD:
+  // the thread starts with its creator's mask (kernel/fork.c, 3.14 and v6.12)
+  const mask = p.signals.blockedOf(t);
+  if (mask !== 0n) p.signals.blocked.set(child, mask);
   const tidBytes = new Uint8Array(4);
   new DataView(tidBytes.buffer).setUint32(0, tid, true);
   if ((flags & CLONE_PARENT_SETTID) !== 0) p.mm.copyToUser(a[2]!, tidBytes, 0, tidBytes.length);

@@ -51,6 +51,8 @@ describe.skipIf(shouldSkipUnicornTests())('real-time signals and the signal queu
         // finds the zombie leader: 0, queued on its own list (SigQ), taken by nobody, SIGKILL included
         'zombie leader: SigQ 1/4294967295, tgkill SIGUSR1 0 taken 0, SigQ 2/4294967295, tgkill SIGKILL 0 survived, kill 0 taken 1',
         'leader child: exited 1 status 3',
+        // dup_task_struct: a CLONE_THREAD thread starts with its creator's blocked mask
+        "raw clone thread: ok, the creator's SIGUSR2 block kept 1",
         'end: SigQ 0/4294967295',
       ]);
       expect(r.exitStatus, profile).toBe(0);
