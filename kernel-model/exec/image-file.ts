@@ -7,7 +7,7 @@
  * (`LinuxAbi.execImages`), so that they share one page cache while any maps it.
  */
 import { PageCache, type FileBacking } from '../process/filemap.js';
-import { File, type FileOps } from '../vfs/file.js';
+import { File, type FileOps, simpleReadFromBuffer } from '../vfs/file.js';
 
 export class ExecFsFile implements FileBacking {
   cache: PageCache | null = null;
@@ -29,10 +29,7 @@ export const execFsFops: FileOps = {
   name: 'execfs',
   read(f, task, buf, count, pos) {
     const d = (f.priv as ExecFsFile).bytes;
-    if (pos >= d.length) return 0;
-    const n = Math.min(count, d.length - pos);
-    const r = task.mm.copyToUser(buf, d, pos, n);
-    return r < 0 ? r : n;
+    return simpleReadFromBuffer(task, buf, count, pos, d);
   },
   mmap(f, task, v) {
     const n = f.priv as ExecFsFile;

@@ -147,6 +147,17 @@ export function allocFile(ops: FileOps, priv: unknown, flags: number, path: stri
  * sysfs/procfs text files and directories answer (their kernels' generic_file_llseek and
  * dcache_dir_lseek also take SEEK_END against i_size; not modelled).
  */
+/**
+ * fs/libfs.c simple_read_from_buffer: bytes [pos, pos + count) of `data`, clipped to its end,
+ * copied to the user buffer; 0 at or past the end, the copy's error when it faults.
+ */
+export function simpleReadFromBuffer(task: Task, buf: number, count: number, pos: number, data: Uint8Array): number {
+  if (pos >= data.length) return 0;
+  const n = Math.min(count, data.length - pos);
+  const r = task.mm.copyToUser(buf, data, pos, n);
+  return r < 0 ? r : n;
+}
+
 export function posOnlyLlseek(f: File, offset: number, whence: number): number {
   const p = whence === 0 ? offset : whence === 1 ? f.pos + offset : -1;
   if (p < 0) return -22; // -EINVAL

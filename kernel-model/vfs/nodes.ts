@@ -9,7 +9,7 @@ import { EACCES, EINVAL, EISDIR, ENOENT } from './errors.js';
 import { isNamedDir } from './dentry.js';
 import { stripSys, type Sysfs, type SysfsEntry } from '../sysfs/sysfs.js';
 import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE, O_RDWR, O_WRONLY } from '../uapi/constants.js';
-import { File, posOnlyLlseek, type DirEntry, type FileOps } from './file.js';
+import { File, posOnlyLlseek, type DirEntry, type FileOps, simpleReadFromBuffer } from './file.js';
 // vfs.ts imports this module too: only its types are used here
 import type { VNode } from './vfs.js';
 
@@ -64,10 +64,7 @@ export const textFops: FileOps = {
     const t = p.show();
     if (typeof t === 'number') return t < 0 ? t : -EINVAL;
     const b = bytesOf(t);
-    if (pos >= b.length) return 0;
-    const n = Math.min(count, b.length - pos);
-    const r = task.mm.copyToUser(buf, b, pos, n);
-    return r < 0 ? r : n;
+    return simpleReadFromBuffer(task, buf, count, pos, b);
   },
   write(f, task, buf, count) {
     const p = f.priv as TextPriv;

@@ -21,7 +21,7 @@ import { EFAULT, EINVAL, ESRCH } from '../base/errno.js';
 import { latin1 } from '../base/text.js';
 import type { Process } from '../process/process.js';
 import { TASK_COMM_LEN } from '../process/process.js';
-import { File, type FileOps } from './file.js';
+import { File, type FileOps, simpleReadFromBuffer } from './file.js';
 
 interface CommPriv {
   proc: Process;
@@ -45,10 +45,7 @@ export const commFops: FileOps = {
     // comm_show: get_proc_task, a reaped task -ESRCH (a zombie's comm is still there)
     if (!c.present()) return -ESRCH;
     const b = bytesOf(`${c.proc.comm(c.tid)}\n`);
-    if (pos >= b.length) return 0;
-    const n = Math.min(count, b.length - pos);
-    const r = task.mm.copyToUser(buf, b, pos, n);
-    return r < 0 ? r : n;
+    return simpleReadFromBuffer(task, buf, count, pos, b);
   },
   write(f, task, buf, count) {
     const c = f.priv as CommPriv;

@@ -10,7 +10,7 @@
  * nothing leads outside the root). Inode numbers hash the path (stable across runs).
  */
 import { EINVAL, EROFS } from '../base/errno.js';
-import { File, type DirEntry, type FileOps } from './file.js';
+import { File, type DirEntry, type FileOps, simpleReadFromBuffer } from './file.js';
 import { PageCache, type FileBacking } from '../process/filemap.js';
 
 /**
@@ -95,10 +95,7 @@ export const rootfsFops: FileOps = {
   name: 'rootfs',
   read(f, task, buf, count, pos) {
     const d = (f.priv as RootfsFile).data();
-    if (pos >= d.length) return 0;
-    const n = Math.min(count, d.length - pos);
-    const r = task.mm.copyToUser(buf, d, pos, n);
-    return r < 0 ? r : n;
+    return simpleReadFromBuffer(task, buf, count, pos, d);
   },
   write: () => -EROFS,
   /**
