@@ -91,12 +91,12 @@ const hwptAllocLive = (): fc.Arbitrary<IoctlArg> =>
  * in the MSI window 0x8000000 the SMMU reserves while a device is attached) or without (the
  * kernel chooses dst_iova and writes it back); sometimes back from IOAS 4, or ids further on
  */
-const copyLive = (): fc.Arbitrary<IoctlArg> =>
+const copyLive = (dstId?: fc.Arbitrary<Value>, srcId?: fc.Arbitrary<Value>): fc.Arbitrary<IoctlArg> =>
   rec({
     argsz: argsz(40),
     flags: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(6, 7, 7, 4, 5) }, { weight: 1, arbitrary: fc.constantFrom(2, 3, 1) }),
-    dst: fc.oneof({ weight: 5, arbitrary: fc.constant(4) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 1) }),
-    src: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.constant(4) }, { weight: 1, arbitrary: fc.constantFrom(3, 5) }),
+    dst: dstId ?? fc.oneof({ weight: 5, arbitrary: fc.constant(4) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(3, 5, 1) }),
+    src: srcId ?? fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.constant(4) }, { weight: 1, arbitrary: fc.constantFrom(3, 5) }),
     // the first page and the number of pages of the 4-page mapping; sometimes one past its end
     first: fc.nat({ max: 3 }),
     pages: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.constant(5) }),
@@ -112,6 +112,22 @@ const copyLive = (): fc.Arbitrary<IoctlArg> =>
     };
   });
 
+/**
+ * A resource-typed IOAS id (Value `{ ioas, mk }`, mainline draws only): the first or second IOAS
+ * (id order) of the context the call's fd names, IOMMU_IOAS_ALLOC made first on that fd when it
+ * has none (Harness.makeIoas; syzkaller prog/rand.go createResource). Before (2026-12-07) IOAS_MAP
+ * and IOAS_COPY drew only fixed ids (objId, copyLive's), which a context the harness had just made
+ * (FdRef.mk: no IOAS) mostly does not have.
+ */
+const ioasRef = (): fc.Arbitrary<Value> => rec({ ioas: fc.nat({ max: 1 }), mk: fc.constant(1 as const) });
+
+/**
+ * IOAS_MAP on a resource-typed IOAS (ioasRef): flags, user_va and length as the plain draw, the
+ * IOVA mostly the happy path's (HAPPY_IOVA: what copyLive copies from), else iova's
+ */
+const mapRes = (): fc.Arbitrary<IoctlArg> =>
+  struct('iommu_ioas_map', { flags: mapFlags(), ioas_id: ioasRef(), reserved: zero(), user_va: vaddr, length: size, iova: fc.oneof({ weight: 3, arbitrary: fc.constant(HAPPY_IOVA) }, { weight: 2, arbitrary: iova }) });
+
 /** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
 const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
 
@@ -124,8 +140,13 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
     switch (req) {
       case I.IOMMU_HWPT_ALLOC:
         return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() });
+      // resource-typed IOAS ids (ioasRef) two draws in three (IOAS_MAP) and one in two (IOAS_COPY,
+      // source the first IOAS, destination the first or second); the fixed ids (objId, copyLive's)
+      // kept for the rest: other objects' ids, destroyed and never allocated ones (-ENOENT)
+      case I.IOMMU_IOAS_MAP:
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 2, arbitrary: mapRes() });
       case I.IOMMU_IOAS_COPY:
-        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 3, arbitrary: copyLive() });
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 1, arbitrary: copyLive() }, { weight: 2, arbitrary: copyLive(ioasRef(), fc.constant<Value>({ ioas: 0, mk: 1 })) });
       case C.VFIO_DEVICE_ATTACH_IOMMUFD_PT:
         return struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: attachPtId() });
       case C.VFIO_DEVICE_BIND_IOMMUFD:

@@ -8,9 +8,10 @@
  * AT_EXIT, END_CHECK, CHECK_SLOT, CHECK_INC; NSLOTS and NINC before RUNTIME_C).
  */
 
-import { IOMMU_FAULT_QUEUE_ALLOC } from '../../kernel-model/iommu/iommufd/uapi.js';
+import { IOMMU_FAULT_QUEUE_ALLOC, IOMMU_IOAS_ALLOC } from '../../kernel-model/iommu/iommufd/uapi.js';
 
 const FAULT_ALLOC = `0x${(IOMMU_FAULT_QUEUE_ALLOC >>> 0).toString(16)}`;
+const IOAS_ALLOC = `0x${(IOMMU_IOAS_ALLOC >>> 0).toString(16)}`;
 
 /** the runtime: needs SIG, PAGE, MAXFDS, MAXMAPS, NSLOTS, NINC */
 export const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
@@ -22,6 +23,10 @@ static void *maps[MAXMAPS];
 static size_t maplen[MAXMAPS];
 static int nmaps;
 static int report_fd = -1;
+/* the IOAS ids IOMMU_IOAS_ALLOC gave on each /dev/iommu fd and DESTROY did not take back, ascending per fd (the harness reads its context's IOAS ids: Value { ioas, mk }) */
+static int iofd[MAXFDS], ioid[MAXFDS], nio;
+/* the fd of the call whose { ioas } values are being written (make_ioas, ioas_of) */
+static int ioas_fd = -1;
 
 static long ret(long r) { return r == -1 ? -errno : r; }
 
@@ -55,8 +60,15 @@ UNUSED static void untrack(int fd)
 			memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]);
 			memmove(&tgrp[i], &tgrp[i + 1], (ntfd - i - 1) * sizeof tgrp[0]);
 			ntfd--;
-			return;
+			break;
 		}
+	/* the context went with its fd: its IOAS ids too */
+	for (i = 0; i < nio;)
+		if (iofd[i] == fd) {
+			memmove(&iofd[i], &iofd[i + 1], (nio - i - 1) * sizeof iofd[0]);
+			memmove(&ioid[i], &ioid[i + 1], (nio - i - 1) * sizeof ioid[0]);
+			nio--;
+		} else i++;
 }
 
 /* the i-th (modulo) live fd of that kind; 1000 (never open: EBADF) when there is none */
@@ -95,6 +107,63 @@ UNUSED static void make_fd(int kind)
 	*(uint32_t *)scratch = 16;
 	rc = ioctl(tfd[k], ${FAULT_ALLOC}u /* IOMMU_FAULT_QUEUE_ALLOC */, scratch);
 	if (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); /* out_fault_fd */
+}
+
+/* whether fd is a tracked /dev/iommu fd */
+UNUSED static int is_iommufd(int fd)
+{
+	int k;
+	for (k = 0; k < ntfd; k++)
+		if (tfd[k] == fd) return tkind[k] == K_IOMMUFD;
+	return 0;
+}
+
+/* IOAS id on /dev/iommu fd fd (IOMMU_IOAS_ALLOC's out_ioas_id), kept in ascending order */
+UNUSED static void track_ioas(int fd, unsigned id)
+{
+	int i, j;
+	if (!is_iommufd(fd) || nio == MAXFDS) return;
+	for (i = 0; i < nio && (iofd[i] != fd || (unsigned)ioid[i] < id); i++)
+		;
+	for (j = nio; j > i; j--) { iofd[j] = iofd[j - 1]; ioid[j] = ioid[j - 1]; }
+	iofd[i] = fd; ioid[i] = (int)id; nio++;
+}
+
+/* IOMMU_DESTROY of id on fd: an IOAS of its no longer */
+UNUSED static void untrack_ioas(int fd, unsigned id)
+{
+	int i;
+	for (i = 0; i < nio; i++)
+		if (iofd[i] == fd && (unsigned)ioid[i] == id) {
+			memmove(&iofd[i], &iofd[i + 1], (nio - i - 1) * sizeof iofd[0]);
+			memmove(&ioid[i], &ioid[i + 1], (nio - i - 1) * sizeof ioid[0]);
+			nio--;
+			return;
+		}
+}
+
+/* the i-th (modulo) IOAS id of fd's context, 0 when it has none (the harness's value() of { ioas }) */
+UNUSED static unsigned ioas_of(int fd, unsigned i)
+{
+	int list[MAXFDS], n = 0, k;
+	for (k = 0; k < nio; k++)
+		if (iofd[k] == fd) list[n++] = ioid[k];
+	return n ? (unsigned)list[i % n] : 0;
+}
+
+/*
+ * a resource-typed IOAS id (Harness.makeIoas): when /dev/iommu fd fd's context has no IOAS,
+ * IOMMU_IOAS_ALLOC (struct iommu_ioas_alloc, 12 bytes, flags 0, in the scratch buffer) on it first
+ */
+UNUSED static void make_ioas(int fd)
+{
+	int k;
+	if (!is_iommufd(fd)) return;
+	for (k = 0; k < nio; k++)
+		if (iofd[k] == fd) return;
+	memset(scratch, 0, 12);
+	*(uint32_t *)scratch = 12;
+	if (ioctl(fd, ${IOAS_ALLOC}u /* IOMMU_IOAS_ALLOC */, scratch) == 0) track_ioas(fd, *(uint32_t *)(scratch + 8)); /* out_ioas_id */
 }
 
 /* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */

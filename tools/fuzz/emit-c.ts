@@ -40,7 +40,7 @@ import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import { MAIN_C, RUNTIME_C } from './emit-c-runtime.js';
-import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
 
@@ -110,6 +110,8 @@ function valExpr(v: Value): string {
   if (typeof v === 'number' || typeof v === 'string') return `${hex(BigInt.asUintN(64, BigInt(v)))}ULL`;
   if ('fd' in v) return `(uint64_t)(int64_t)${fdExpr(v.fd)}`;
   if ('dma' in v) return `(uint64_t)(uintptr_t)(dma_area + ${v.dma} * PAGE${v.off ? ` + ${hex(v.off)}` : ''})`;
+  // a resource-typed IOAS id: of the call's fd (callC sets ioas_fd and runs make_ioas first)
+  if ('ioas' in v) return `(uint64_t)ioas_of(ioas_fd, ${v.ioas >>> 0}u)`;
   return `(uint64_t)(uintptr_t)(ro_area + ${v.ro} * PAGE)`;
 }
 
@@ -248,6 +250,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       L.push(`\t\t{ int fd = ${fdExpr(c.fd)}; rc = ret(close(fd)); if (rc == 0) untrack(fd); }`);
       return;
     case 'ioctl': {
+      // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
+      if (hasIoasRef(c)) L.push(`\t\tioas_fd = ${fdExpr(c.fd)}; make_ioas(ioas_fd);`);
       const arg = marshal(c.arg, ctx, L);
       const name = reqName(c.req);
       // iommufd and cdev requests by number (the reproducer's headers may predate them), and
@@ -257,6 +261,13 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       if (c.req === VFIO_REQS.VFIO_GROUP_GET_DEVICE_FD) L.push('\t\tif (rc >= 0) track(rc, K_DEVICE);');
       // IOMMU_FAULT_QUEUE_ALLOC answers its fd in out_fault_fd (offset 12); it succeeds only with
       // the struct in the scratch buffer (the other pointer kinds fault or read a size of 0)
+      // IOMMU_IOAS_ALLOC's out_ioas_id (offset 8) and IOMMU_DESTROY's id (offset 4): the IOAS ids
+      // the fd's context has (track_ioas, untrack_ioas: what make_ioas and ioas_of read)
+      // (a `tail` struct straddles into the read-only zeros: read where it lies)
+      const at = (off: number): string => `*(uint32_t *)((char *)${ptrExpr((c.arg as { ptr: PtrKind }).ptr, 9)} + ${off})`;
+      const okOrTail = c.arg.t === 'struct' && (c.arg.ptr === 'ok' || c.arg.ptr === 'tail');
+      if (c.req === IOMMUFD_REQS.IOMMU_IOAS_ALLOC && okOrTail) L.push(`\t\tif (rc == 0) track_ioas(${fdExpr(c.fd)}, ${at(8)}); ${cmt('out_ioas_id')}`);
+      if (c.req === IOMMUFD_REQS.IOMMU_DESTROY && okOrTail) L.push(`\t\tif (rc == 0) untrack_ioas(${fdExpr(c.fd)}, ${at(4)}); ${cmt('id')}`);
       if (c.req === IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC && c.arg.t === 'struct' && c.arg.ptr === 'ok') L.push(`\t\tif (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); ${cmt('out_fault_fd')}`);
       return;
     }

@@ -138,3 +138,17 @@ export function iommufdBoundDevices(svc: IommufdService | null, group: number): 
   }
   return n;
 }
+
+/**
+ * the IOAS ids, in id order, of the context whose struct file is `f` (a /dev/iommu fd's; none when
+ * no live context has it): what a resource-typed IOAS id (Value `{ ioas, mk }`) chooses from
+ */
+export function ioasIdsOf(svc: IommufdService, f: object): number[] {
+  for (const ictx of svc.contexts) {
+    if (ictx.file !== f || ictx.released) continue;
+    const ids: number[] = [];
+    for (const o of ictx.objects.values()) if (o.type === 'ioas') ids.push(o.id);
+    return ids.sort((a, b) => a - b);
+  }
+  return [];
+}

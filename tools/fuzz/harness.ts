@@ -21,10 +21,10 @@ import { System } from '../system/system.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel, type UserDomain } from './model.js';
-import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
+import { iommufdAttachments, iommufdBoundDevices, iommufdPins, ioasIdsOf } from './harness-iommufd.js';
 import { IommufdModel } from './model-iommufd.js';
-import { CONTAINER_IOMMUFD_IOCTLS, makeCall } from './program-iommufd.js';
-import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { CONTAINER_IOMMUFD_IOCTLS, makeCall, makeIoasCall } from './program-iommufd.js';
+import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
 /** the second device, test-dma (devices/testdev/test-dma.ts), in an IOMMU group of its own */
@@ -198,6 +198,8 @@ export class Harness {
   private step = 0;
   /** a resource-typed ref's making call runs (makeResources): cover() counts it apart */
   private making = false;
+  /** the IOAS ids of the context the current call's fd names (makeIoas; resolves `{ ioas }` values) */
+  private ioasIds: number[] = [];
   private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
@@ -357,6 +359,8 @@ export class Harness {
     if (typeof v === 'string') return BigInt.asUintN(64, BigInt(v));
     if ('fd' in v) return BigInt.asUintN(64, BigInt(this.resolveFd(p, v.fd)));
     if ('dma' in v) return BigInt(s.dma + v.dma * PAGE + (v.off ?? 0));
+    // a resource-typed IOAS id: the call's context's (makeIoas), 0 when it has none
+    if ('ioas' in v) return BigInt(this.ioasIds.length > 0 ? this.ioasIds[v.ioas % this.ioasIds.length]! : 0);
     return BigInt(s.ro + v.ro * PAGE);
   }
 
@@ -518,7 +522,9 @@ export class Harness {
     let ret: number | string = 0;
     try {
       // resource-typed refs (FdRef.mk): the calls that make their fds first, in this step
-      const made = s ? this.makeResources(pi, call) : '';
+      let made = s ? this.makeResources(pi, call) : '';
+      // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
+      if (s && hasIoasRef(call)) made += this.makeIoas(pi, call);
       line = this.opts.transcript ? made + formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
       ret = this.dispatch(call);
     } catch (e) {
@@ -582,6 +588,34 @@ export class Harness {
     };
     for (const r of refs) make(r.k as 'iommufd' | 'fault');
     return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
+  }
+
+  /**
+   * A call with resource-typed IOAS ids (Value `{ ioas, mk }`, hasIoasRef): where its fd is a live
+   * /dev/iommu fd whose context has no IOAS, IOMMU_IOAS_ALLOC on that fd first (makeIoasCall,
+   * dispatched like a program's call: the models follow it, cover() counts it on a `made:` row);
+   * then the ids the refs resolve to (value()): that context's IOAS ids in id order (ioasIdsOf).
+   * Returns the made call as a transcript comment ('' when none ran).
+   */
+  private makeIoas(p: number, call: Call): string {
+    this.ioasIds = [];
+    if (!('fd' in call)) return '';
+    const fd = this.resolveFd(p, call.fd);
+    const f = fd < 1000 ? this.slots[p]!.proc.fdget(fd) : null;
+    if (f === null || fileKind(f) !== 'iommufd' || !this.sys.iommufd) return '';
+    let made = '';
+    if (ioasIdsOf(this.sys.iommufd, f).length === 0) {
+      const c = makeIoasCall(p, fd);
+      this.making = true;
+      try {
+        const r = this.dispatch(c);
+        made = `/* made: ${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r} */ `;
+      } finally {
+        this.making = false;
+      }
+    }
+    this.ioasIds = ioasIdsOf(this.sys.iommufd, f);
+    return made;
   }
 
   /** whether process p has a live fd of kind k */

@@ -124,3 +124,13 @@ export function makeCall(p: number, k: 'iommufd' | 'fault'): Call {
   if (k === 'iommufd') return { op: 'open', p, path: '/dev/iommu', flags: 2 };
   return { op: 'ioctl', p, fd: { k: 'iommufd', i: 0 }, req: IOMMU_FAULT_QUEUE_ALLOC, arg: { t: 'struct', type: 'iommu_fault_alloc', fields: { argsz: 16, flags: 0, out_fault_id: 0, out_fault_fd: 0 }, ptr: 'ok' } };
 }
+
+/**
+ * The call that makes an IOAS for a resource-typed IOAS id (Value `{ ioas, mk }`) when the context
+ * the consuming call's fd `fd` names has none: IOMMU_IOAS_ALLOC (flags 0, struct iommu_ioas_alloc
+ * in the scratch buffer) on that fd (drivers/iommu/iommufd/ioas.c iommufd_ioas_alloc_ioctl). Run by
+ * Harness.makeIoas in the consuming call's step, by the C reproducer's make_ioas.
+ */
+export function makeIoasCall(p: number, fd: number): Call {
+  return { op: 'ioctl', p, fd: { raw: fd }, req: IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } };
+}

@@ -36,6 +36,13 @@ export function makeRefs(c: Call): { k: FdKind; i: number }[] {
   return out;
 }
 
+/** whether an ioctl's struct names a resource-typed IOAS id (Value `{ ioas, mk }`) */
+export function hasIoasRef(c: Call): boolean {
+  if (c.op !== 'ioctl' || c.arg.t !== 'struct') return false;
+  for (const v of Object.values(c.arg.fields)) if (typeof v === 'object' && v !== null && 'ioas' in v) return true;
+  return false;
+}
+
 /** where a user pointer points */
 export type PtrKind =
   | 'ok' // the process's scratch buffer
@@ -55,7 +62,15 @@ export type Value =
   // vaddr of page n of the process's DMA area (pages past its end fall into other memory), plus
   // `off` bytes (a dirty bitmap that ends past the area's last page)
   | { dma: number; off?: number }
-  | { ro: number }; // vaddr of page n of the process's read-only area
+  | { ro: number } // vaddr of page n of the process's read-only area
+  /**
+   * a resource-typed IOAS id (mainline draws only: arb-iommufd.ts ioasRef): the `ioas`-th
+   * (modulo) IOAS, in id order, of the iommufd context the call's fd names; when that context
+   * has none, IOMMU_IOAS_ALLOC runs first on that fd, in the same step (Harness.makeIoas, emit-c
+   * make_ioas), as syzkaller makes a resource's producer first (prog/rand.go createResource).
+   * 0 when the call's fd is no live iommufd
+   */
+  | { ioas: number; mk: 1 };
 
 /** a file offset: into region `region` of the device (encoded as the profile's ABI says), or raw */
 export type Off = { region: number; off: number } | { raw: string };
@@ -202,6 +217,7 @@ function valStr(v: Value): string {
   if (typeof v === 'string') return v;
   if ('fd' in v) return fdStr(v.fd);
   if ('dma' in v) return `dma_area + ${v.dma} * 4096${v.off ? ` + 0x${v.off.toString(16)}` : ''}`;
+  if ('ioas' in v) return `ioas[${v.ioas}]!`;
   return `ro_area + ${v.ro} * 4096`;
 }
 

@@ -97,7 +97,11 @@ function value(x: unknown, path: string): Value {
     if (o['off'] !== undefined) int(o['off'], `${path}.off`, 0, 4095);
   }
   else if ('ro' in o) int(o['ro'], `${path}.ro`, 0, 1 << 20);
-  else fail(path, `expected a number, a hex string, {fd}, {dma} or {ro}, got ${show(x)}`);
+  else if ('ioas' in o) {
+    int(o['ioas'], `${path}.ioas`, 0, 1 << 20);
+    int(o['mk'], `${path}.mk`, 1, 1);
+  }
+  else fail(path, `expected a number, a hex string, {fd}, {dma}, {ro} or {ioas, mk}, got ${show(x)}`);
   return o as Value;
 }
 
