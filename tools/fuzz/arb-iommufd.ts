@@ -128,6 +128,33 @@ const ioasRef = (): fc.Arbitrary<Value> => rec({ ioas: fc.nat({ max: 1 }), mk: f
 const mapRes = (): fc.Arbitrary<IoctlArg> =>
   struct('iommu_ioas_map', { flags: mapFlags(), ioas_id: ioasRef(), reserved: zero(), user_va: vaddr, length: size, iova: fc.oneof({ weight: 3, arbitrary: fc.constant(HAPPY_IOVA) }, { weight: 2, arbitrary: iova }) });
 
+/**
+ * A resource-typed device id (Value `{ dev, mk }`, mainline draws only): the first or second
+ * device (id order) bound to the context the call's fd names, one bound first when it has none
+ * (Harness.makeDev: a free device's cdev opened and VFIO_DEVICE_BIND_IOMMUFD to that fd). Before
+ * (2026-12-07) HWPT_ALLOC drew only fixed dev_ids (1: the happy paths' bound device), which a
+ * context the harness had just made (FdRef.mk: no device) does not have.
+ */
+const devRef = (): fc.Arbitrary<Value> => rec({ dev: fc.nat({ max: 1 }), mk: fc.constant(1 as const) });
+
+/**
+ * IOMMU_HWPT_ALLOC on resource-typed ids: dev_id a device bound to the call's context (devRef),
+ * pt_id one of its IOASes (ioasRef: made empty when it has none, and an empty IOAS is what
+ * HWPT_ALLOC succeeds on, hwptPtId); flags and driver data as hwptAllocLive
+ */
+const hwptAllocRes = (): fc.Arbitrary<IoctlArg> =>
+  struct('iommu_hwpt_alloc', {
+    flags: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 4) }),
+    dev_id: devRef(),
+    pt_id: ioasRef(),
+    out_hwpt_id: fc.constant(0),
+    reserved: fc.constant(0),
+    data_type: fc.constant(0),
+    data_len: fc.constant(0),
+    data_uptr: fc.constant(0),
+    fault_id: fc.constant(0),
+  });
+
 /** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
 const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
 
@@ -139,7 +166,9 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
   if (live) {
     switch (req) {
       case I.IOMMU_HWPT_ALLOC:
-        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() });
+        // resource-typed dev_id and pt_id (hwptAllocRes) three draws in eight; the fixed ids
+        // (hwptAllocLive: the happy paths' contexts, other objects' ids) and argFor's kept for the rest
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() }, { weight: 3, arbitrary: hwptAllocRes() });
       // resource-typed IOAS ids (ioasRef) two draws in three (IOAS_MAP) and one in two (IOAS_COPY,
       // source the first IOAS, destination the first or second); the fixed ids (objId, copyLive's)
       // kept for the rest: other objects' ids, destroyed and never allocated ones (-ENOENT)

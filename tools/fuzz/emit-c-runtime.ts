@@ -9,9 +9,12 @@
  */
 
 import { IOMMU_FAULT_QUEUE_ALLOC, IOMMU_IOAS_ALLOC } from '../../kernel-model/iommu/iommufd/uapi.js';
+import { CDEV_REQS, MAKE_DEV_CDEVS } from './program-iommufd.js';
 
 const FAULT_ALLOC = `0x${(IOMMU_FAULT_QUEUE_ALLOC >>> 0).toString(16)}`;
 const IOAS_ALLOC = `0x${(IOMMU_IOAS_ALLOC >>> 0).toString(16)}`;
+const BIND = `0x${(CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD >>> 0).toString(16)}`;
+const DEV_CDEVS = MAKE_DEV_CDEVS.map((p) => `"${p}"`).join(', ');
 
 /** the runtime: needs SIG, PAGE, MAXFDS, MAXMAPS, NSLOTS, NINC */
 export const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
@@ -27,6 +30,8 @@ static int report_fd = -1;
 static int iofd[MAXFDS], ioid[MAXFDS], nio;
 /* the fd of the call whose { ioas } values are being written (make_ioas, ioas_of) */
 static int ioas_fd = -1;
+/* the devices bound to each /dev/iommu fd's context: that fd, the device (cdev) fd, out_devid, ascending per fd (the harness reads its context's device ids: Value { dev, mk }) */
+static int dvi[MAXFDS], dvd[MAXFDS], dvid[MAXFDS], ndv;
 
 static long ret(long r) { return r == -1 ? -errno : r; }
 
@@ -68,6 +73,14 @@ UNUSED static void untrack(int fd)
 			memmove(&iofd[i], &iofd[i + 1], (nio - i - 1) * sizeof iofd[0]);
 			memmove(&ioid[i], &ioid[i + 1], (nio - i - 1) * sizeof ioid[0]);
 			nio--;
+		} else i++;
+	/* a closed cdev unbinds its device; a closed /dev/iommu fd names its context no longer */
+	for (i = 0; i < ndv;)
+		if (dvi[i] == fd || dvd[i] == fd) {
+			memmove(&dvi[i], &dvi[i + 1], (ndv - i - 1) * sizeof dvi[0]);
+			memmove(&dvd[i], &dvd[i + 1], (ndv - i - 1) * sizeof dvd[0]);
+			memmove(&dvid[i], &dvid[i + 1], (ndv - i - 1) * sizeof dvid[0]);
+			ndv--;
 		} else i++;
 }
 
@@ -164,6 +177,56 @@ UNUSED static void make_ioas(int fd)
 	memset(scratch, 0, 12);
 	*(uint32_t *)scratch = 12;
 	if (ioctl(fd, ${IOAS_ALLOC}u /* IOMMU_IOAS_ALLOC */, scratch) == 0) track_ioas(fd, *(uint32_t *)(scratch + 8)); /* out_ioas_id */
+}
+
+/* VFIO_DEVICE_BIND_IOMMUFD of cdev fd dfd to /dev/iommu fd ifd gave device id id, kept in ascending order per ifd */
+UNUSED static void track_dev(int ifd, int dfd, unsigned id)
+{
+	int i, j;
+	if (!is_iommufd(ifd) || ndv == MAXFDS) return;
+	for (i = 0; i < ndv && (dvi[i] != ifd || (unsigned)dvid[i] < id); i++)
+		;
+	for (j = ndv; j > i; j--) { dvi[j] = dvi[j - 1]; dvd[j] = dvd[j - 1]; dvid[j] = dvid[j - 1]; }
+	dvi[i] = ifd; dvd[i] = dfd; dvid[i] = (int)id; ndv++;
+}
+
+/* the i-th (modulo) device id bound to fd's context, 0 when it has none (the harness's value() of { dev }) */
+UNUSED static unsigned dev_of(int fd, unsigned i)
+{
+	int list[MAXFDS], n = 0, k;
+	for (k = 0; k < ndv; k++)
+		if (dvi[k] == fd) list[n++] = dvid[k];
+	return n ? (unsigned)list[i % n] : 0;
+}
+
+/*
+ * a resource-typed device id (Harness.makeDev): when /dev/iommu fd fd's context has no bound
+ * device, each cdev in turn: open (the path in the scratch buffer, as the harness writes it),
+ * VFIO_DEVICE_BIND_IOMMUFD (struct vfio_device_bind_iommufd, 16 bytes, flags 0, in the scratch
+ * buffer) with fd, close when the bind failed, until one binds
+ */
+UNUSED static void make_dev(int fd)
+{
+	static const char *const paths[] = { ${DEV_CDEVS} };
+	unsigned k;
+	int dfd;
+	if (!is_iommufd(fd)) return;
+	for (k = 0; k < (unsigned)ndv; k++)
+		if (dvi[k] == fd) return;
+	for (k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+		strcpy(scratch, paths[k]);
+		dfd = open(scratch, O_RDWR);
+		if (dfd < 0) continue;
+		track(dfd, K_DEVICE);
+		memset(scratch, 0, 16);
+		*(uint32_t *)scratch = 16;
+		*(int32_t *)(scratch + 8) = fd;
+		if (ioctl(dfd, ${BIND}u /* VFIO_DEVICE_BIND_IOMMUFD */, scratch) == 0) {
+			track_dev(fd, dfd, *(uint32_t *)(scratch + 12)); /* out_devid */
+			return;
+		}
+		if (close(dfd) == 0) untrack(dfd);
+	}
 }
 
 /* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */

@@ -38,9 +38,9 @@ import { DMA_PAGES, NPROC } from './arb.js';
 import { loadBaseline, matchBaseline } from './baseline.js';
 import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
-import { IOMMUFD_REQS } from './program-iommufd.js';
+import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
 import { MAIN_C, RUNTIME_C } from './emit-c-runtime.js';
-import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, hasDevRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
 
@@ -112,6 +112,8 @@ function valExpr(v: Value): string {
   if ('dma' in v) return `(uint64_t)(uintptr_t)(dma_area + ${v.dma} * PAGE${v.off ? ` + ${hex(v.off)}` : ''})`;
   // a resource-typed IOAS id: of the call's fd (callC sets ioas_fd and runs make_ioas first)
   if ('ioas' in v) return `(uint64_t)ioas_of(ioas_fd, ${v.ioas >>> 0}u)`;
+  // a resource-typed device id: bound to the call's fd's context (callC runs make_dev first)
+  if ('dev' in v) return `(uint64_t)dev_of(ioas_fd, ${v.dev >>> 0}u)`;
   return `(uint64_t)(uintptr_t)(ro_area + ${v.ro} * PAGE)`;
 }
 
@@ -252,6 +254,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
     case 'ioctl': {
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
       if (hasIoasRef(c)) L.push(`\t\tioas_fd = ${fdExpr(c.fd)}; make_ioas(ioas_fd);`);
+      // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
+      if (hasDevRef(c)) L.push(`\t\tioas_fd = ${fdExpr(c.fd)}; make_dev(ioas_fd);`);
       const arg = marshal(c.arg, ctx, L);
       const name = reqName(c.req);
       // iommufd and cdev requests by number (the reproducer's headers may predate them), and
@@ -268,6 +272,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       const okOrTail = c.arg.t === 'struct' && (c.arg.ptr === 'ok' || c.arg.ptr === 'tail');
       if (c.req === IOMMUFD_REQS.IOMMU_IOAS_ALLOC && okOrTail) L.push(`\t\tif (rc == 0) track_ioas(${fdExpr(c.fd)}, ${at(8)}); ${cmt('out_ioas_id')}`);
       if (c.req === IOMMUFD_REQS.IOMMU_DESTROY && okOrTail) L.push(`\t\tif (rc == 0) untrack_ioas(${fdExpr(c.fd)}, ${at(4)}); ${cmt('id')}`);
+      // VFIO_DEVICE_BIND_IOMMUFD's iommufd (offset 8) and out_devid (offset 12): the devices bound to that fd's context (track_dev: what make_dev and dev_of read)
+      if (c.req === CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD && okOrTail) L.push(`\t\tif (rc == 0) track_dev(${at(8)}, ${fdExpr(c.fd)}, ${at(12)}); ${cmt('iommufd, out_devid')}`);
       if (c.req === IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC && c.arg.t === 'struct' && c.arg.ptr === 'ok') L.push(`\t\tif (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); ${cmt('out_fault_fd')}`);
       return;
     }
@@ -514,6 +520,9 @@ export function emitC(input: EmitInput): EmitResult {
     const b = h.sys.kernel.driverCore.findDeviceOnAnyBus(d.name)?.bus.name ?? 'platform';
     L.push(`\tbind_device(${cstr(b)}, ${cstr(d.name)}, ${cstr(b === 'amba' ? 'vfio-amba' : 'vfio-platform')}); ${cmt(`IOMMU group ${d.group}`)}`);
   }
+  // the harness's iommufd.allow_unsafe_interrupts (Harness set-up): VFIO_DEVICE_BIND_IOMMUFD is
+  // -EPERM without it on this board (iommufd_device_bind: no isolated MSI)
+  if (h.sys.iommufd) L.push('\techo("/sys/module/iommufd/parameters/allow_unsafe_interrupts", "1"); /* as the harness: BIND_IOMMUFD needs it here */');
   L.push('}');
   L.push('');
   // ---- check helpers for the signature

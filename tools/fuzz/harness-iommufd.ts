@@ -152,3 +152,19 @@ export function ioasIdsOf(svc: IommufdService, f: object): number[] {
   }
   return [];
 }
+
+/**
+ * the device ids, in id order, bound to the context whose struct file is `f` (a /dev/iommu fd's;
+ * none when no live context has it): what a resource-typed device id (Value `{ dev, mk }`)
+ * chooses from (VFIO_DEVICE_BIND_IOMMUFD's out_devid: drivers/vfio/device_cdev.c
+ * vfio_df_ioctl_bind_iommufd, the object iommufd_device_bind adds)
+ */
+export function devIdsOf(svc: IommufdService, f: object): number[] {
+  for (const ictx of svc.contexts) {
+    if (ictx.file !== f || ictx.released) continue;
+    const ids: number[] = [];
+    for (const o of ictx.objects.values()) if (o.type === 'device') ids.push(o.id);
+    return ids.sort((a, b) => a - b);
+  }
+  return [];
+}

@@ -21,10 +21,10 @@ import { System } from '../system/system.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel, type UserDomain } from './model.js';
-import { iommufdAttachments, iommufdBoundDevices, iommufdPins, ioasIdsOf } from './harness-iommufd.js';
+import { devIdsOf, iommufdAttachments, iommufdBoundDevices, iommufdPins, ioasIdsOf } from './harness-iommufd.js';
 import { IommufdModel } from './model-iommufd.js';
-import { CONTAINER_IOMMUFD_IOCTLS, makeCall, makeIoasCall } from './program-iommufd.js';
-import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeIoasCall } from './program-iommufd.js';
+import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, hasDevRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
 /** the second device, test-dma (devices/testdev/test-dma.ts), in an IOMMU group of its own */
@@ -200,6 +200,8 @@ export class Harness {
   private making = false;
   /** the IOAS ids of the context the current call's fd names (makeIoas; resolves `{ ioas }` values) */
   private ioasIds: number[] = [];
+  /** the device ids bound to the context the current call's fd names (makeDev; resolves `{ dev }` values) */
+  private devIds: number[] = [];
   private pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   private readonly everPinned = new Set<number>();
@@ -361,6 +363,8 @@ export class Harness {
     if ('dma' in v) return BigInt(s.dma + v.dma * PAGE + (v.off ?? 0));
     // a resource-typed IOAS id: the call's context's (makeIoas), 0 when it has none
     if ('ioas' in v) return BigInt(this.ioasIds.length > 0 ? this.ioasIds[v.ioas % this.ioasIds.length]! : 0);
+    // a resource-typed device id: one bound to the call's context (makeDev), 0 when it has none
+    if ('dev' in v) return BigInt(this.devIds.length > 0 ? this.devIds[v.dev % this.devIds.length]! : 0);
     return BigInt(s.ro + v.ro * PAGE);
   }
 
@@ -525,6 +529,8 @@ export class Harness {
       let made = s ? this.makeResources(pi, call) : '';
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
       if (s && hasIoasRef(call)) made += this.makeIoas(pi, call);
+      // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
+      if (s && hasDevRef(call)) made += this.makeDev(pi, call);
       line = this.opts.transcript ? made + formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
       ret = this.dispatch(call);
     } catch (e) {
@@ -616,6 +622,45 @@ export class Harness {
     }
     this.ioasIds = ioasIdsOf(this.sys.iommufd, f);
     return made;
+  }
+
+  /**
+   * A call with resource-typed device ids (Value `{ dev, mk }`, hasDevRef): where its fd is a live
+   * /dev/iommu fd whose context has no bound device, a device is bound to it first: for each cdev
+   * of MAKE_DEV_CDEVS in turn, open, VFIO_DEVICE_BIND_IOMMUFD with that fd, and close when the bind
+   * failed (a group open or in a container, the device open elsewhere), until a bind succeeds
+   * (makeDevCalls; each dispatched like a program's call: the models follow them, cover() counts
+   * the binds on a `made:` row); the bound cdev fd stays open in the process. Then the ids the
+   * refs resolve to (value()): the context's device ids in id order (devIdsOf). Returns the made
+   * calls as a transcript comment ('' when none ran).
+   */
+  private makeDev(p: number, call: Call): string {
+    this.devIds = [];
+    if (!('fd' in call)) return '';
+    const ifd = this.resolveFd(p, call.fd);
+    const f = ifd < 1000 ? this.slots[p]!.proc.fdget(ifd) : null;
+    if (f === null || fileKind(f) !== 'iommufd' || !this.sys.iommufd) return '';
+    const made: string[] = [];
+    const run = (c: Call): number => {
+      this.making = true;
+      try {
+        const r = this.dispatch(c);
+        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
+        return r;
+      } finally {
+        this.making = false;
+      }
+    };
+    if (devIdsOf(this.sys.iommufd, f).length === 0) {
+      for (const path of MAKE_DEV_CDEVS) {
+        const dfd = run(makeDevCalls.open(p, path));
+        if (dfd < 0) continue;
+        if (run(makeDevCalls.bind(p, dfd, ifd)) === 0) break;
+        run(makeDevCalls.close(p, dfd));
+      }
+    }
+    this.devIds = devIdsOf(this.sys.iommufd, f);
+    return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
   }
 
   /** whether process p has a live fd of kind k */

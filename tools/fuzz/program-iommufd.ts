@@ -134,3 +134,24 @@ export function makeCall(p: number, k: 'iommufd' | 'fault'): Call {
 export function makeIoasCall(p: number, fd: number): Call {
   return { op: 'ioctl', p, fd: { raw: fd }, req: IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } };
 }
+
+/**
+ * the VFIO device cdevs a resource-typed device id (Value `{ dev, mk }`) tries, in order, when the
+ * call's context has no bound device: the PL330 (vfio0) and test-dma (vfio1) on the fuzzer's board
+ */
+export const MAKE_DEV_CDEVS = ['/dev/vfio/devices/vfio0', '/dev/vfio/devices/vfio1'];
+
+/**
+ * The calls that bind a device to the context of /dev/iommu fd `ifd` for a resource-typed device
+ * id (Value `{ dev, mk }`): open of a cdev (O_RDWR, MAKE_DEV_CDEVS), VFIO_DEVICE_BIND_IOMMUFD
+ * (flags 0, struct vfio_device_bind_iommufd in the scratch buffer) of the fd it gave with `ifd`,
+ * and the close of that fd when the bind failed (its group open through /dev/vfio/N, the device
+ * open or bound elsewhere: drivers/vfio/device_cdev.c vfio_df_ioctl_bind_iommufd,
+ * vfio_device_block_group; drivers/vfio/vfio_main.c vfio_df_open allows one cdev open at a time).
+ * Run by Harness.makeDev in the consuming call's step, by the C reproducer's make_dev.
+ */
+export const makeDevCalls = {
+  open: (p: number, path: string): Call => ({ op: 'open', p, path, flags: 2 }),
+  bind: (p: number, dfd: number, ifd: number): Call => ({ op: 'ioctl', p, fd: { raw: dfd }, req: CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD, arg: { t: 'struct', type: 'vfio_device_bind_iommufd', fields: { argsz: 16, flags: 0, iommufd: ifd, out_devid: 0 }, ptr: 'ok' } }),
+  close: (p: number, dfd: number): Call => ({ op: 'close', p, fd: { raw: dfd } }),
+};

@@ -38,8 +38,17 @@ export function makeRefs(c: Call): { k: FdKind; i: number }[] {
 
 /** whether an ioctl's struct names a resource-typed IOAS id (Value `{ ioas, mk }`) */
 export function hasIoasRef(c: Call): boolean {
+  return hasValueOf(c, 'ioas');
+}
+
+/** whether an ioctl's struct names a resource-typed device id (Value `{ dev, mk }`) */
+export function hasDevRef(c: Call): boolean {
+  return hasValueOf(c, 'dev');
+}
+
+function hasValueOf(c: Call, key: 'ioas' | 'dev'): boolean {
   if (c.op !== 'ioctl' || c.arg.t !== 'struct') return false;
-  for (const v of Object.values(c.arg.fields)) if (typeof v === 'object' && v !== null && 'ioas' in v) return true;
+  for (const v of Object.values(c.arg.fields)) if (typeof v === 'object' && v !== null && key in v) return true;
   return false;
 }
 
@@ -70,7 +79,16 @@ export type Value =
    * make_ioas), as syzkaller makes a resource's producer first (prog/rand.go createResource).
    * 0 when the call's fd is no live iommufd
    */
-  | { ioas: number; mk: 1 };
+  | { ioas: number; mk: 1 }
+  /**
+   * a resource-typed device id (mainline draws only: arb-iommufd.ts devRef, IOMMU_HWPT_ALLOC's
+   * dev_id): the `dev`-th (modulo) device object, in id order, bound to the iommufd context the
+   * call's fd names; when it has none, a device is bound to it first, in the same step: the
+   * cdev of the first VFIO device (vfio0, vfio1) that open + VFIO_DEVICE_BIND_IOMMUFD with that
+   * fd accepts (Harness.makeDev, emit-c make_dev; the cdev fd stays open in the process). 0
+   * when the call's fd is no live iommufd or no device could be bound
+   */
+  | { dev: number; mk: 1 };
 
 /** a file offset: into region `region` of the device (encoded as the profile's ABI says), or raw */
 export type Off = { region: number; off: number } | { raw: string };
@@ -218,6 +236,7 @@ function valStr(v: Value): string {
   if ('fd' in v) return fdStr(v.fd);
   if ('dma' in v) return `dma_area + ${v.dma} * 4096${v.off ? ` + 0x${v.off.toString(16)}` : ''}`;
   if ('ioas' in v) return `ioas[${v.ioas}]!`;
+  if ('dev' in v) return `dev[${v.dev}]!`;
   return `ro_area + ${v.ro} * 4096`;
 }
 

@@ -101,7 +101,11 @@ function value(x: unknown, path: string): Value {
     int(o['ioas'], `${path}.ioas`, 0, 1 << 20);
     int(o['mk'], `${path}.mk`, 1, 1);
   }
-  else fail(path, `expected a number, a hex string, {fd}, {dma}, {ro} or {ioas, mk}, got ${show(x)}`);
+  else if ('dev' in o) {
+    int(o['dev'], `${path}.dev`, 0, 1 << 20);
+    int(o['mk'], `${path}.mk`, 1, 1);
+  }
+  else fail(path, `expected a number, a hex string, {fd}, {dma}, {ro}, {ioas, mk} or {dev, mk}, got ${show(x)}`);
   return o as Value;
 }
 
