@@ -314,8 +314,7 @@ export function sysWait(p: LinuxAbi, t: UnicornThread, pid: number, statusPtr: n
   if (rusage !== 0 && p.mm.copyToUser(rusage, new Uint8Array(72), 0, 72) !== 0) return -EFAULT;
   if ((options & WNOWAIT) === 0 || infop === null) {
     p.children.splice(p.children.indexOf(z), 1);
-    // release_task: the zombie's /proc/<pid> goes
-    p.layer.zombies.delete(z.proc.pid);
+    releaseTask(z);
   }
   // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
   return infop === null ? z.proc.pid : 0;
@@ -329,6 +328,15 @@ export function sysWaitid(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const pid = idtype === P_ALL ? -1 : idtype === P_PID ? a[1]! | 0 : idtype === P_PGID ? -1 : null;
   if (pid === null || (idtype === P_PID && pid <= 0)) return -EINVAL;
   return sysWait(p, t, pid, 0, opts, a[4]!, a[2]!);
+}
+
+/**
+ * release_task (kernel/exit.c) of a zombie: its /proc/<pid> goes and __exit_signal frees its
+ * queued signals (flush_sigqueue), uncharging its user
+ */
+function releaseTask(z: LinuxAbi): void {
+  z.layer.zombies.delete(z.proc.pid);
+  z.signals.flushAll();
 }
 
 /** a child of `p` ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
@@ -376,8 +384,9 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   const report = t.describeExit();
   if (x.fault !== null || x.hostError !== null) p.log?.info('', `${p.proc.name}[${p.proc.pid}]: ${report}`);
   p.exit = { status: x.status, code: x.code, report, thread: t };
-  // __exit_signal: the group's queued signals are freed (Linux at release_task, the reap; here at the exit)
-  p.signals.flushAll();
+  // do_group_exit / get_signal's fatal path set SIGNAL_GROUP_EXIT for a fault too (v6.12 for
+  // any exit_group; only exit(2) of the last thread leaves it clear): prepare_signal reads it
+  if (x.fault !== null || x.hostError !== null) p.groupExit = true;
   p.proc.exitCode = x.status;
   p.layer.exits.push({
     pid: p.proc.pid,
@@ -395,15 +404,17 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   p.proc.setExeFile(null);
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);
-  // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays); an orphan init reaps at once
+  // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays, its queued signals too); an
+  // orphan init reaps at once (release_task: __exit_signal frees the queued signals)
   if (p.parent !== null) p.layer.zombies.set(p.proc.pid, p.proc);
+  else p.signals.flushAll();
   p.waiting.clear();
   p.itimer.cancel();
   // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
   // the parent is notified
   for (const c of p.children) {
     c.parent = null;
-    if (c.exit !== null) p.layer.zombies.delete(c.proc.pid);
+    if (c.exit !== null) releaseTask(c);
   }
   p.children.length = 0;
   if (p.parent !== null) childEnded(p.parent);

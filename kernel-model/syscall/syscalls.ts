@@ -49,6 +49,8 @@ export interface SyscallHost {
   readonly madviseAdvice?: readonly number[];
   /** sigaltstack's SS_AUTODISARM (profile.caps.sigaltstackAutodisarm; default false, 3.14) */
   readonly sigaltstackAutodisarm?: boolean;
+  /** prepare_signal after SIGNAL_GROUP_EXIT (profile.caps.signalsAfterGroupExit; default 'queued', 3.14) */
+  readonly signalsAfterGroupExit?: 'queued' | 'dropped';
   /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
   readonly renameat2?: boolean;
   /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */
