@@ -189,6 +189,15 @@ export interface SyscallCapabilities {
    */
   execDenyWrite: boolean;
   /**
+   * the signal that ends a process whose execve failed after the point of no return (a PT_LOAD
+   * segment whose p_offset and p_vaddr differ modulo the page size: elf_map's vm_mmap -EINVAL,
+   * the old image already gone): 'sigkill' (3.14 fs/binfmt_elf.c load_elf_binary
+   * send_sig(SIGKILL) at the failing elf_map, which wins over search_binary_handler's
+   * force_sigsegv as the group exit code: the parent's wait sees signal 9) or 'sigsegv' (v6.12:
+   * load_elf_binary returns the error, fs/exec.c bprm_execve force_fatal_sig(SIGSEGV): signal 11)
+   */
+  execMapFailure: 'sigkill' | 'sigsegv';
+  /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);
    * 'mnt-id-ino' (v6.12: also "mnt_id:" (49d063cb3, "proc: show mnt_id in

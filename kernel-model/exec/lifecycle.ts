@@ -6,11 +6,12 @@ import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/uni
 import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
 import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
 import { pathNameText } from '../vfs/vfs.js';
+import type { File } from '../vfs/file.js';
 import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
-import { DEFAULT_ENVP, loadElfImage } from './load.js';
-import { SIGCHLD } from './signal.js';
+import { DEFAULT_ENVP, ExecMapError, loadElfImage } from './load.js';
+import { SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 
 /**
@@ -244,7 +245,19 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   // the point of no return
   const old = p.space.ranges();
   p.mm.unmapAll();
-  const loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
+  // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
+  // begin_new_exec __set_task_comm, both before the segments are mapped): "exe" for an exec of
+  // /proc/self/exe, not the target's name
+  const given = pathNameText(name);
+  p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
+  let loaded: ReturnType<typeof loadElfImage>;
+  try {
+    loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
+  } catch (e) {
+    if (!(e instanceof ExecMapError)) throw e;
+    execFailedLate(p, file, old, fail);
+    return e.errno;
+  }
   // mm->exe_file (set_mm_exe_file): this reference, the old one's goes; /proc/<pid>/exe
   // follows it (its f_path: the name found, links resolved; under tmpfs or devtmpfs its
   // dentry, so the link follows a rename and shows " (deleted)" after an unlink)
@@ -259,10 +272,6 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
     p.exeNode?.allowWrite();
     p.exeNode = image.node;
   }
-  // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
-  // begin_new_exec __set_task_comm): "exe" for an exec of /proc/self/exe, not the target's name
-  const given = pathNameText(name);
-  p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
   p.proc.execCaps();
@@ -354,6 +363,27 @@ export function clearChildTid(p: LinuxAbi, t: UnicornThread): void {
   if (ctid === undefined) return;
   p.clearTid.delete(t);
   if (p.mm.putUser32(ctid, 0) === 0) p.futex.wake(ctid, 1);
+}
+
+/**
+ * load_elf_binary failed after the point of no return (a segment elf_map cannot map, load.ts
+ * ExecMapError): the old image is gone, so the process cannot go back to it and dies by a
+ * signal (capability `execMapFailure`). 3.14 (fs/binfmt_elf.c, verified): send_sig(SIGKILL) at
+ * the failing elf_map, then search_binary_handler's force_sigsegv(SIGSEGV) ("we got to
+ * flush_old_exec() and failed after it"); the SIGKILL's complete_signal already set
+ * SIGNAL_GROUP_EXIT with group_exit_code SIGKILL, so although the synchronous SIGSEGV is
+ * dequeued first, do_group_exit keeps SIGKILL as the exit code (reading of kernel/signal.c and
+ * kernel/exit.c, the dequeue order from memory): the parent's wait sees signal 9. v6.12: no
+ * signal from load_elf_binary; bprm_execve's force_fatal_sig(SIGSEGV) "if past the point of
+ * no return" (fs/exec.c, verified): signal 11 (no core file: the model has none). The image's
+ * file reference and write denial go (free_bprm); the mirror drops the old image's ranges.
+ */
+function execFailedLate(p: LinuxAbi, file: File, old: readonly (readonly [number, number])[], release: (e: number) => number): void {
+  for (const [s0, e0] of old) p.space.changed(s0, e0);
+  for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
+  file.put();
+  release(0);
+  p.signals.terminate((p.layer.host.execMapFailure ?? 'sigkill') === 'sigkill' ? SIGKILL : SIGSEGV);
 }
 
 /**

@@ -83,6 +83,8 @@ export interface SyscallHost {
   readonly binfmtScript?: 'buf128-truncate' | 'buf256-enoexec';
   /** whether a running image denies writing, -ETXTBSY (profile.caps.execDenyWrite; default true, 3.14), kernel-model/exec/lifecycle.ts */
   readonly execDenyWrite?: boolean;
+  /** the signal after a late exec failure (profile.caps.execMapFailure; default 'sigkill', 3.14) */
+  readonly execMapFailure?: 'sigkill' | 'sigsegv';
 }
 
 /** How a process ended, for reports. */

@@ -122,7 +122,8 @@ export class System {
       renameat2: this.profile.caps.renameat2, fchmodat2: this.profile.caps.fchmodat2, ftruncateLength: this.profile.caps.ftruncateLength, fallocateModes: this.profile.caps.fallocateModes, linkatEmptyPath: this.profile.caps.linkatEmptyPath,
       getrandom: this.profile.caps.getrandom, procFdAnonOpen: this.profile.caps.procFdAnonOpen, procFdinfo: this.profile.caps.procFdinfo, procThreadSelf: this.profile.caps.procThreadSelf, procPtraceAccess: this.profile.caps.procPtraceAccess,
       dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,
-      binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite });
+      binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite,
+      execMapFailure: this.profile.caps.execMapFailure });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,
