@@ -113,6 +113,18 @@ export interface SyscallCapabilities {
    */
   sigaltstackAutodisarm: boolean;
   /**
+   * a signal sent to a process whose group exit has begun (SIGNAL_GROUP_EXIT), a zombie included
+   * (kernel/signal.c prepare_signal): 'queued' (3.14: "the process is in the middle of dying,
+   * nothing to do", the signal goes on to sig_ignored and is queued, charged to the target's user,
+   * until release_task frees it at the reap) or 'dropped' (v6.12: prepare_signal returns false,
+   * "Drop signals received after a fatal signal has been processed", v5.17 from memory; and
+   * do_group_exit sets SIGNAL_GROUP_EXIT for a single-threaded exit_group too, "signal: Ensure
+   * SIGNAL_GROUP_EXIT gets set in do_group_exit", v6.0 from memory, verified in a v6.x
+   * kernel/exit.c). Either way kill() answers 0. A process whose last thread left by exit(2)
+   * (not exit_group) never had the flag: its zombie queues in both eras.
+   */
+  signalsAfterGroupExit: 'queued' | 'dropped';
+  /**
    * what do_DataAbort (arch/arm/mm/fault.c) prints for a user access's external abort (a device
    * access answered with a bus error, SIGBUS; kernel-model/exec/fsr.ts): '3.14' the KERN_ALERT
    * line "Unhandled fault: <fsr_info name> (0x<fsr>) at 0x<addr>"; '6.12' pr_alert
@@ -176,6 +188,15 @@ export interface SyscallCapabilities {
    * in v6.13 and the 6.12.y stable series, not in v6.12). kernel-model/exec/lifecycle.ts
    */
   execDenyWrite: boolean;
+  /**
+   * the signal that ends a process whose execve failed after the point of no return (a PT_LOAD
+   * segment whose p_offset and p_vaddr differ modulo the page size: elf_map's vm_mmap -EINVAL,
+   * the old image already gone): 'sigkill' (3.14 fs/binfmt_elf.c load_elf_binary
+   * send_sig(SIGKILL) at the failing elf_map, which wins over search_binary_handler's
+   * force_sigsegv as the group exit code: the parent's wait sees signal 9) or 'sigsegv' (v6.12:
+   * load_elf_binary returns the error, fs/exec.c bprm_execve force_fatal_sig(SIGSEGV): signal 11)
+   */
+  execMapFailure: 'sigkill' | 'sigsegv';
   /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);

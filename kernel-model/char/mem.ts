@@ -71,9 +71,9 @@ export const zeroFops: FileOps = {
   llseek: null_lseek,
   read: (_f, t, buf, count) => readZero(t.mm, buf, count),
   write: (_f, _t, _buf, count) => count,
-  mmap(f: File, _t, v: Vma): number {
+  mmap(f: File, t, v: Vma): number {
     // mmap_zero: VM_SHARED (do_mmap keeps it only for a file opened for writing) -> shmem_zero_setup
-    if (v.vmShared === true && (f.mode & FMODE_WRITE) !== 0 && v.pages !== null) v.shm = { pages: v.pages, refs: 1 };
+    if (v.vmShared === true && (f.mode & FMODE_WRITE) !== 0 && v.pages !== null) v.shm = { pages: v.pages, refs: 1, mappers: [{ space: t.mm, v }] };
     return 0;
   },
 };

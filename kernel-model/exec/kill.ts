@@ -85,7 +85,8 @@ function findTask(tree: readonly SignalTarget[], self: SignalTarget, id: number)
 /**
  * the process's task is still hashed: live, or a zombie its parent has not reaped (release_task
  * unhashes it). A zombie is found and may be signalled (kill answers 0, as group_send_sig_info
- * does for a task whose sighand is still there) but takes nothing.
+ * does for a task whose sighand is still there); SignalState.send queues the signal on it or
+ * drops it (capability `signalsAfterGroupExit`), and no thread ever takes it.
  */
 function exists(p: SignalTarget): boolean {
   return p.exit === null || p.layer.zombies.get(p.proc.pid) === p.proc;
@@ -142,7 +143,8 @@ export function sysKill(tree: readonly SignalTarget[], self: SignalTarget, pid: 
   for (const { p, th } of targets) {
     if (!killPermitted(self, p, sig, info)) continue;
     ok = true;
-    if (sig !== 0 && p.exit === null) err = p.signals.send(sig, info, th ?? p.threads[0] ?? null, true) || err;
+    // a zombie too: send's prepare_signal decides (queued in 3.14, dropped after a group exit in v6.12)
+    if (sig !== 0) err = p.signals.send(sig, info, th ?? p.threads[0] ?? null, true) || err;
   }
   if (pid > 0 && err !== 0) return err;
   return ok || pid === -1 ? 0 : -EPERM;
@@ -169,6 +171,8 @@ export function sysTgkill(tree: readonly SignalTarget[], self: SignalTarget, tgi
   if (badSignal(sig)) return -EINVAL;
   const info = given ?? { code: SI_TKILL, pid: self.proc.pid, uid: self.proc.uid };
   if (!killPermitted(self, task.p, sig, info)) return -EPERM;
-  if (sig === 0 || task.th === null) return 0;
-  return task.p.signals.postThread(task.th, sig, info);
+  // a zombie process's pid names its ended leader (still hashed until release_task)
+  const th = task.th ?? (task.p.exit !== null ? task.p.threads[0] ?? null : null);
+  if (sig === 0 || th === null) return 0;
+  return task.p.signals.postThread(th, sig, info);
 }

@@ -6,11 +6,12 @@ import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/uni
 import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
 import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
 import { pathNameText } from '../vfs/vfs.js';
+import type { File } from '../vfs/file.js';
 import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
-import { DEFAULT_ENVP, loadElfImage } from './load.js';
-import { SIGCHLD } from './signal.js';
+import { DEFAULT_ENVP, ExecMapError, loadElfImage } from './load.js';
+import { SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 
 /**
@@ -244,7 +245,19 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   // the point of no return
   const old = p.space.ranges();
   p.mm.unmapAll();
-  const loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
+  // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
+  // begin_new_exec __set_task_comm, both before the segments are mapped): "exe" for an exec of
+  // /proc/self/exe, not the target's name
+  const given = pathNameText(name);
+  p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
+  let loaded: ReturnType<typeof loadElfImage>;
+  try {
+    loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
+  } catch (e) {
+    if (!(e instanceof ExecMapError)) throw e;
+    execFailedLate(p, file, old, fail);
+    return e.errno;
+  }
   // mm->exe_file (set_mm_exe_file): this reference, the old one's goes; /proc/<pid>/exe
   // follows it (its f_path: the name found, links resolved; under tmpfs or devtmpfs its
   // dentry, so the link follows a rename and shows " (deleted)" after an unlink)
@@ -259,10 +272,6 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
     p.exeNode?.allowWrite();
     p.exeNode = image.node;
   }
-  // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
-  // begin_new_exec __set_task_comm): "exe" for an exec of /proc/self/exe, not the target's name
-  const given = pathNameText(name);
-  p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
   p.proc.execCaps();
@@ -314,8 +323,7 @@ export function sysWait(p: LinuxAbi, t: UnicornThread, pid: number, statusPtr: n
   if (rusage !== 0 && p.mm.copyToUser(rusage, new Uint8Array(72), 0, 72) !== 0) return -EFAULT;
   if ((options & WNOWAIT) === 0 || infop === null) {
     p.children.splice(p.children.indexOf(z), 1);
-    // release_task: the zombie's /proc/<pid> goes
-    p.layer.zombies.delete(z.proc.pid);
+    releaseTask(z);
   }
   // wait4 returns the pid; waitid returns 0 (kernel/exit.c kernel_waitid)
   return infop === null ? z.proc.pid : 0;
@@ -329,6 +337,15 @@ export function sysWaitid(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const pid = idtype === P_ALL ? -1 : idtype === P_PID ? a[1]! | 0 : idtype === P_PGID ? -1 : null;
   if (pid === null || (idtype === P_PID && pid <= 0)) return -EINVAL;
   return sysWait(p, t, pid, 0, opts, a[4]!, a[2]!);
+}
+
+/**
+ * release_task (kernel/exit.c) of a zombie: its /proc/<pid> goes and __exit_signal frees its
+ * queued signals (flush_sigqueue), uncharging its user
+ */
+function releaseTask(z: LinuxAbi): void {
+  z.layer.zombies.delete(z.proc.pid);
+  z.signals.flushAll();
 }
 
 /** a child of `p` ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
@@ -346,6 +363,27 @@ export function clearChildTid(p: LinuxAbi, t: UnicornThread): void {
   if (ctid === undefined) return;
   p.clearTid.delete(t);
   if (p.mm.putUser32(ctid, 0) === 0) p.futex.wake(ctid, 1);
+}
+
+/**
+ * load_elf_binary failed after the point of no return (a segment elf_map cannot map, load.ts
+ * ExecMapError): the old image is gone, so the process cannot go back to it and dies by a
+ * signal (capability `execMapFailure`). 3.14 (fs/binfmt_elf.c, verified): send_sig(SIGKILL) at
+ * the failing elf_map, then search_binary_handler's force_sigsegv(SIGSEGV) ("we got to
+ * flush_old_exec() and failed after it"); the SIGKILL's complete_signal already set
+ * SIGNAL_GROUP_EXIT with group_exit_code SIGKILL, so although the synchronous SIGSEGV is
+ * dequeued first, do_group_exit keeps SIGKILL as the exit code (reading of kernel/signal.c and
+ * kernel/exit.c, the dequeue order from memory): the parent's wait sees signal 9. v6.12: no
+ * signal from load_elf_binary; bprm_execve's force_fatal_sig(SIGSEGV) "if past the point of
+ * no return" (fs/exec.c, verified): signal 11 (no core file: the model has none). The image's
+ * file reference and write denial go (free_bprm); the mirror drops the old image's ranges.
+ */
+function execFailedLate(p: LinuxAbi, file: File, old: readonly (readonly [number, number])[], release: (e: number) => number): void {
+  for (const [s0, e0] of old) p.space.changed(s0, e0);
+  for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
+  file.put();
+  release(0);
+  p.signals.terminate((p.layer.host.execMapFailure ?? 'sigkill') === 'sigkill' ? SIGKILL : SIGSEGV);
 }
 
 /**
@@ -376,8 +414,9 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   const report = t.describeExit();
   if (x.fault !== null || x.hostError !== null) p.log?.info('', `${p.proc.name}[${p.proc.pid}]: ${report}`);
   p.exit = { status: x.status, code: x.code, report, thread: t };
-  // __exit_signal: the group's queued signals are freed (Linux at release_task, the reap; here at the exit)
-  p.signals.flushAll();
+  // do_group_exit / get_signal's fatal path set SIGNAL_GROUP_EXIT for a fault too (v6.12 for
+  // any exit_group; only exit(2) of the last thread leaves it clear): prepare_signal reads it
+  if (x.fault !== null || x.hostError !== null) p.groupExit = true;
   p.proc.exitCode = x.status;
   p.layer.exits.push({
     pid: p.proc.pid,
@@ -395,15 +434,17 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   p.proc.setExeFile(null);
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);
-  // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays); an orphan init reaps at once
+  // EXIT_ZOMBIE until the parent reaps it (its /proc/<pid> stays, its queued signals too); an
+  // orphan init reaps at once (release_task: __exit_signal frees the queued signals)
   if (p.parent !== null) p.layer.zombies.set(p.proc.pid, p.proc);
+  else p.signals.flushAll();
   p.waiting.clear();
   p.itimer.cancel();
   // kernel/exit.c exit_notify: the children go to init (reaped by it: no zombie is kept),
   // the parent is notified
   for (const c of p.children) {
     c.parent = null;
-    if (c.exit !== null) p.layer.zombies.delete(c.proc.pid);
+    if (c.exit !== null) releaseTask(c);
   }
   p.children.length = 0;
   if (p.parent !== null) childEnded(p.parent);

@@ -3,6 +3,7 @@ import type { Prng } from '../../emulator/prng.js';
 import { MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace } from '../process/mm.js';
 import type { File, Task } from '../vfs/file.js';
 import { PAGE_SIZE } from '../process/pages.js';
+import { EINVAL } from '../base/errno.js';
 
 /** Top of the main thread's stack: TASK_SIZE (0xbf000000; STACK_TOP without randomisation) */
 export const STACK_TOP = 0xbf000000;
@@ -21,17 +22,35 @@ export interface ImageFile {
 }
 
 /**
+ * A PT_LOAD segment the image's file cannot be mapped for: fs/binfmt_elf.c elf_map (3.14) /
+ * elf_load -> elf_map (v6.12) asks vm_mmap for file offset p_offset - ELF_PAGEOFFSET(p_vaddr),
+ * and vm_mmap (mm/util.c) refuses an offset that is not page aligned, -EINVAL: a segment whose
+ * p_offset and p_vaddr differ modulo the page size. Past the point of no return: the exec's
+ * caller kills the process (sysExecve, capability `execMapFailure`).
+ */
+export class ExecMapError extends Error {
+  constructor(readonly errno: number, readonly vaddr: number) {
+    super(`exec: PT_LOAD at 0x${vaddr.toString(16)}: file offset not congruent with the address (vm_mmap -EINVAL)`);
+  }
+}
+
+/**
  * Load a static ARM ELF into `mm` (empty): PT_LOAD segments are mapped from the image's file
  * (`from`: mapFromFile), or without one become private anonymous VMAs filled through
  * copy_to_user (bss is the demand-zero rest); the program break starts after
  * the highest segment, an 8 MiB demand-zero stack VMA gets argc/argv/envp/auxv
  * (fs/binfmt_elf.c load_elf_binary, create_elf_tables). Throws ElfError for a file that is not
- * a static ARM executable. Used by execElf and by execve().
+ * a static ARM executable, ExecMapError (from a file) for a segment vm_mmap refuses: elf_map maps
+ * ELF_PAGEALIGN(p_filesz + ELF_PAGEOFFSET(p_vaddr)) bytes, none for a segment that is all bss
+ * at a page start, so only the others are checked. Used by execElf and by execve().
  */
 export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null = null): { img: ElfImage; brk: number; sp: number } {
   const img = parseElf(elf);
-  if (from !== null && img.loads.every((s) => s.offset % PAGE_SIZE === s.vaddr % PAGE_SIZE)) mapFromFile(mm, img, from);
-  else copySegments(mm, img);
+  if (from !== null) {
+    const bad = img.loads.find((s) => s.filesz + (s.vaddr % PAGE_SIZE) > 0 && (s.offset - (s.vaddr % PAGE_SIZE)) % PAGE_SIZE !== 0);
+    if (bad !== undefined) throw new ExecMapError(-EINVAL, bad.vaddr);
+    mapFromFile(mm, img, from);
+  } else copySegments(mm, img);
   const brk = Math.ceil(img.end / PAGE_SIZE) * PAGE_SIZE;
   const stack = mm.mapRegion(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
   if (typeof stack === 'number') throw new Error('exec: cannot map the stack');

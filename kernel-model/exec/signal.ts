@@ -79,12 +79,14 @@ export class SignalState {
    */
   private readonly own = new Map<UnicornThread, SigPending>();
   /**
-   * the own pending list of an ended leader whose group still runs: its task is a zombie,
-   * still found by its tid (find_task_by_vpid) and still has its sighand, so tgkill queues a
-   * signal there (charged, SigQ) that no thread ever takes (complete_signal: PF_EXITING and
-   * PIDTYPE_PID); flush_sigqueue at release_task, here at the group's end (flushAll)
+   * the own pending list of an ended leader (its group still running, or a zombie process):
+   * its task is a zombie, still found by its tid (find_task_by_vpid) and still has its
+   * sighand, so tgkill queues a signal there (charged, SigQ) that no thread ever takes
+   * (complete_signal: PF_EXITING and PIDTYPE_PID); flush_sigqueue at release_task (flushAll)
    */
   private leaderPending: SigPending | null = null;
+  /** release_task ran (flushAll): the task is gone, its sighand with it */
+  private released = false;
   /**
    * TIF_SIGPENDING: the threads told to look at their pending signals (signal_wake_up by
    * complete_signal, recalc_sigpending after a dequeue or a mask change, retarget_shared_pending);
@@ -161,8 +163,8 @@ export class SignalState {
   /**
    * a thread ended (kernel/exit.c): exit_signals hands the shared signals it could have taken
    * to another thread (retarget_shared_pending); release_task -> __exit_signal flushes its own
-   * list (flush_sigqueue(&tsk->pending)) at once for a thread, later for a leader whose group
-   * still runs (the zombie leader keeps it: leaderPending)
+   * list (flush_sigqueue(&tsk->pending)) at once for a thread, at the reap for the leader
+   * (the zombie leader keeps it: leaderPending)
    */
   threadGone(t: UnicornThread): void {
     if (this.flagged.delete(t)) this.retarget(t, this.shared.set & ~this.blockedOf(t));
@@ -170,12 +172,21 @@ export class SignalState {
     const q = this.own.get(t);
     if (q === undefined) return;
     this.own.delete(t);
-    if (t === this.p.threads[0] && this.p.exit === null && this.leaderPending === null) this.leaderPending = q;
+    // the leader's task stays (a zombie) until release_task, with its list: kept past the
+    // group's end too, until the reap (flushAll)
+    if (t === this.p.threads[0] && this.leaderPending === null) this.leaderPending = q;
     else q.flush();
   }
 
-  /** the group is gone: every queued entry is freed (__exit_signal: flush_sigqueue of each list and of shared_pending) */
+  /**
+   * release_task (kernel/exit.c, 3.14 and v6.12, verified): the reap of the zombie, or its
+   * autoreap when nobody will wait for it. __exit_signal frees every queued entry then
+   * (flush_sigqueue of the leader's list and, group_dead, of shared_pending): signals pending
+   * at the exit, or queued on the zombie afterwards, stay charged to its user (SigQ) until
+   * here. Nothing is queued after it (the task is unhashed: kill finds no process).
+   */
   flushAll(): void {
+    this.released = true;
     this.shared.flush();
     for (const q of this.own.values()) q.flush();
     this.own.clear();
@@ -237,12 +248,17 @@ export class SignalState {
    * si_code is not SI_USER (sigqueue, tgkill's SI_TKILL) fails -EAGAIN while any other is
    * pending without its siginfo (kill's real-time signal: it is delivered with a zeroed one).
    * complete_signal then picks the thread to tell. `info` undefined: a signal of the kernel
-   * (the model's SIGCHLD, SIGALRM; si_code 0). A process that has ended takes nothing (Linux
-   * still queues on a zombie until the reap, except v5.18+'s prepare_signal dropping it after a
-   * group exit, SIGNAL_GROUP_EXIT: not modelled). 0 or -EAGAIN.
+   * (the model's SIGCHLD, SIGALRM; si_code 0). prepare_signal first: once the group exit has
+   * begun (SIGNAL_GROUP_EXIT, `groupExit`), v6.12 drops the signal and 3.14 goes on (capability
+   * `signalsAfterGroupExit`), so a zombie (exited, not reaped: its sighand stays until
+   * release_task) still queues in 3.14: sig_ignored with its actions and blocked mask, charged
+   * to its user, complete_signal telling nobody (wants_signal: PF_EXITING); and in v6.12 too
+   * when its last thread left by exit(2), which never sets the flag. Freed at the reap
+   * (flushAll). 0 or -EAGAIN.
    */
   send(sig: number, info: SendInfo | undefined, target: UnicornThread | null, group: boolean): number {
-    if (this.p.exit !== null || target === null || sig < 1 || sig > 64) return 0;
+    if (this.released || target === null || sig < 1 || sig > 64) return 0;
+    if (this.p.groupExit && this.layer.host.signalsAfterGroupExit === 'dropped') return 0;
     if (sig !== SIGKILL && (this.blockedOf(target) & sigmask(sig)) === 0n && this.ignoredAction(sig)) return 0;
     const pending = group ? this.shared : this.ownOf(target);
     if (pending.legacy(sig)) return 0;

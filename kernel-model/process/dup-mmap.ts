@@ -106,6 +106,7 @@ export function dupMmap(parent: ForkOps, child: ForkOps, pinned: ForkPinnedPages
     if (v.shm != null) {
       v.shm.refs++;
       c.shm = v.shm;
+      c.shm.mappers.push({ space: child.space, v: c });
       c.pages = v.pages;
       v.ref?.get();
       child.insert(c);

@@ -241,6 +241,25 @@ export function sysMsync(vmas: readonly Vma[], start: number, len: number, flags
 }
 
 /**
+ * The instruction cache maintenance of [first, end) of `v`, a MAP_SHARED anonymous mapping
+ * (a shmem object, vma.ts ShmObject), reaches the frames, not the addresses: every other
+ * executable mapping of a frame there, in any process (a fork child's store into the page and
+ * its cacheflush, then its parent runs the new instructions), drops its CPU's translations of
+ * its page.
+ */
+function shmCodeWritten(v: Vma, first: number, end: number): void {
+  for (let va = first; va < end; va += PAGE_SIZE) {
+    const pa = v.pages![(va - v.start) / PAGE_SIZE]!;
+    if (pa < 0) continue;
+    for (const m of v.shm!.mappers) {
+      if (m.v === v || (m.v.prot & 4) === 0 || m.v.pages == null) continue;
+      const j = m.v.pages.indexOf(pa);
+      if (j >= 0) m.space.codeChanged?.(m.v.start + j * PAGE_SIZE, m.v.start + (j + 1) * PAGE_SIZE);
+    }
+  }
+}
+
+/**
  * The ARM cacheflush call (0xf0002, arch/arm/kernel/traps.c): the D-cache cleaned and the
  * I-cache invalidated over [start, end) by virtual address (flush_cache_user_range /
  * flush_icache_user_range). The 3.x do_cache_op seen (read: a 3.x traps.c) clamps the range to
@@ -252,7 +271,8 @@ export function sysMsync(vmas: readonly Vma[], start: number, len: number, flags
  * tagged and ARMv7 SMP broadcasts the maintenance, so the lines go for every mapping of those
  * frames: the caller's translations of the range go, and for a page that is its file's page
  * cache frame, those of every executable mapping of the page (another process's store through
- * a MAP_SHARED mapping, then its cacheflush). The answer stays 0 (the model's earlier one; the
+ * a MAP_SHARED mapping, then its cacheflush); for a page of a MAP_SHARED anonymous mapping, those
+ * of every other executable mapping of its frame (shmCodeWritten). The answer stays 0 (the model's earlier one; the
  * eras' -EINVAL / -EFAULT cases are not modelled).
  */
 export function sysCacheflush(mm: { readonly mappings: readonly Vma[]; codeChanged(start: number, end: number): void }, start: number, end: number, flags: number): number {
@@ -264,6 +284,7 @@ export function sysCacheflush(mm: { readonly mappings: readonly Vma[]; codeChang
     const s = Math.max(start, v.start), e = Math.min(end, v.end);
     const first = Math.floor(s / PAGE_SIZE) * PAGE_SIZE;
     mm.codeChanged(first, Math.ceil(e / PAGE_SIZE) * PAGE_SIZE);
+    if (v.shm != null && v.pages != null) shmCodeWritten(v, first, e);
     const c = v.fcache;
     if (c == null || v.pages == null) continue;
     for (let va = first; va < e; va += PAGE_SIZE) {

@@ -53,6 +53,12 @@ export interface ShmObject {
   /** the frame of each page of the object (physical address, -1 while untouched) */
   readonly pages: Float64Array;
   refs: number;
+  /**
+   * the VMAs mapping the object and their address spaces (its shmem file's mapping->i_mmap):
+   * an instruction cache maintenance of one of its frames reaches every executable mapping
+   * of the frame (filemap.ts sysCacheflush)
+   */
+  readonly mappers: { space: FileMapper; v: Vma }[];
 }
 
 /**
@@ -202,7 +208,7 @@ export class VmaSpace implements FileMapper {
     }
     const pages = new Float64Array(len >>> PAGE_SHIFT).fill(-1);
     // mmap_region: a shared anonymous mapping is backed by a shmem object (shmem_zero_setup)
-    const shm: ShmObject | null = (flags & (MAP_SHARED | MAP_ANONYMOUS)) === (MAP_SHARED | MAP_ANONYMOUS) ? { pages, refs: 1 } : null;
+    const shm: ShmObject | null = (flags & (MAP_SHARED | MAP_ANONYMOUS)) === (MAP_SHARED | MAP_ANONYMOUS) ? { pages, refs: 1, mappers: [] } : null;
     const v: Vma = {
       start,
       end: start + len,
@@ -216,6 +222,7 @@ export class VmaSpace implements FileMapper {
       shm,
       vmShared: (flags & MAP_SHARED) !== 0,
     };
+    shm?.mappers.push({ space: this, v });
     this.insert(v);
     return v;
   }
@@ -274,6 +281,8 @@ export class VmaSpace implements FileMapper {
     const o = v.shm;
     if (o == null) return;
     v.shm = null;
+    const i = o.mappers.findIndex((m) => m.v === v);
+    if (i >= 0) o.mappers.splice(i, 1);
     if (--o.refs > 0) return;
     const ps = o.pages;
     for (let i = 0; i < ps.length; i++) {
@@ -317,7 +326,10 @@ export class VmaSpace implements FileMapper {
       file: v.file ?? null,
       own: v.own ? v.own.slice(idx) : null,
     };
-    if (v.shm != null) v.shm.refs++;
+    if (v.shm != null) {
+      v.shm.refs++;
+      v.shm.mappers.push({ space: this, v: upper });
+    }
     v.fcache?.attach(this, upper);
     if (v.pages) v.pages = v.shm != null ? v.pages.subarray(0, idx) : v.pages.slice(0, idx);
     if (v.cow) v.cow = v.cow.slice(0, idx);

@@ -49,6 +49,8 @@ export interface SyscallHost {
   readonly madviseAdvice?: readonly number[];
   /** sigaltstack's SS_AUTODISARM (profile.caps.sigaltstackAutodisarm; default false, 3.14) */
   readonly sigaltstackAutodisarm?: boolean;
+  /** prepare_signal after SIGNAL_GROUP_EXIT (profile.caps.signalsAfterGroupExit; default 'queued', 3.14) */
+  readonly signalsAfterGroupExit?: 'queued' | 'dropped';
   /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
   readonly renameat2?: boolean;
   /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */
@@ -81,6 +83,8 @@ export interface SyscallHost {
   readonly binfmtScript?: 'buf128-truncate' | 'buf256-enoexec';
   /** whether a running image denies writing, -ETXTBSY (profile.caps.execDenyWrite; default true, 3.14), kernel-model/exec/lifecycle.ts */
   readonly execDenyWrite?: boolean;
+  /** the signal after a late exec failure (profile.caps.execMapFailure; default 'sigkill', 3.14) */
+  readonly execMapFailure?: 'sigkill' | 'sigsegv';
 }
 
 /** How a process ended, for reports. */

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { guestBinary, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
+import { runElf } from './run.js';
+
+/**
+ * Signals to a zombie from C (guest-tests/c/sigzombie.c; kernel-model/exec/signal.ts send and
+ * flushAll, kill.ts, lifecycle.ts releaseTask): kill, sigqueue and tgkill to an exited child not
+ * yet reaped answer 0 in both eras; 3.14 queues the signal (prepare_signal's "nothing to do"),
+ * v6.12 drops it once SIGNAL_GROUP_EXIT is set (exit_group, a fatal signal) but queues on a
+ * child whose only thread left by exit(2) (capability `signalsAfterGroupExit`). Queued entries,
+ * and those pending at the exit, stay charged (SigQ) until the reap (release_task).
+ */
+const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
+
+describe.skipIf(shouldSkipUnicornTests())('signals to a zombie (sigzombie.c)', () => {
+  for (const [profile, after] of [['rfc-v4', 'queued'], ['mainline', 'dropped']] as const) {
+    it(`queued until the reap; after a group exit ${after} (${profile})`, () => {
+      const r = runElf({ elf: guestBinary('sigzombie'), bind: null, profile });
+      const q = after === 'queued';
+      expect(lines(r.stdout), profile).toEqual([
+        'start: SigQ 0',
+        // __exit_signal frees the pending entry at release_task, not at the exit
+        'pending at exit: SigQ 1, the zombie\'s SigQ 1; reaped status 0, SigQ 0',
+        // sigqueue's entry, kill's SIGUSR1 (SI_USER: an entry), tgkill's on the leader's own list
+        `exit_group zombie: sigqueue 0 kill 0 tgkill 0 probe 0, SigQ ${q ? 3 : 0} (zombie's ${q ? 3 : 0}); reaped 3, SigQ 0, kill ESRCH`,
+        // exit(2) of the only thread never sets SIGNAL_GROUP_EXIT: queued in both eras
+        'exit(2) zombie: sigqueue 0 kill 0, SigQ 2; reaped 4, SigQ 0',
+        // the SIGTERM's entry stays on shared_pending (complete_signal sends SIGKILL to the threads)
+        `killed zombie: kill 0, SigQ 1, sigqueue 0, SigQ ${q ? 2 : 1}; reaped signal 15, SigQ 0`,
+      ]);
+      expect(r.exitStatus, profile).toBe(0);
+      expect(r.unknownSyscalls, profile).toEqual({});
+    });
+  }
+});
