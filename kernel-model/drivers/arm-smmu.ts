@@ -114,14 +114,14 @@ export class ArmSmmu implements IommuOps {
    * attach leaves one stream-map entry as it was and decrements it: the SMR (3.14's
    * attach path writes the group's SMRs) or, where the entries were allocated at probe
    * (mainline arm_smmu_master_install_s2crs), the S2CR. A deliberately broken isolation
-   * that the fuzzer's DMA-isolation invariant must catch (tools/fuzz/fuzz.test.ts).
+   * that the fuzzer's DMA-isolation invariant must catch (tools/fuzz/fuzz-invariants.test.ts).
    */
   testSkipStreamMapUpdates = 0;
   /**
    * TESTING ONLY (not kernel behaviour; 0 in every booted system): while > 0, each unmap
    * leaves out its TLB invalidation (arm_smmu_unmap -> arm_smmu_tlb_inv_context) and
    * decrements it: the device keeps what its TLB cached, which the fuzzer's DMA-isolation
-   * invariant must catch (dma-stale-tlb, tools/fuzz/fuzz.test.ts).
+   * invariant must catch (dma-stale-tlb, tools/fuzz/fuzz-invariants.test.ts).
    */
   testSkipTlbInvalidations = 0;
   readonly prefix: string;

@@ -333,7 +333,7 @@ export class Vfio implements VfioGroupCtx {
 
   /**
    * The group object itself, to be read only: what groupState() reports, without building it
-   * (the fuzzer's invariant checks read it after every call; tools/fuzz/model.ts).
+   * (the fuzzer's invariant checks read it after every call; tools/fuzz/model-compare.ts).
    */
   groupRef(id: number): Readonly<VfioGroup> | null {
     return this.groupMap.get(id) ?? null;

@@ -1,7 +1,7 @@
 /**
  * How the iommufd models read an iommufd ioctl's argument (iommufdArgOf: its fields, whether it
  * is within the size rules) and IOMMU_VFIO_IOAS's rules (vfioIoasCall), shared by the /dev/iommu
- * part of the reference model (model-iommufd.ts) and its compat container part (model.ts).
+ * part of the reference model (model-iommufd.ts) and its compat container part (model-compat.ts).
  */
 import type { File } from '../../kernel-model/vfs/file.js';
 import { ENODEV, ENOENT, EOPNOTSUPP } from '../../kernel-model/base/errno.js';
@@ -29,7 +29,7 @@ export type VfioIoasEffect = { op: 'get'; id: number } | { op: 'set'; id: number
 /**
  * IOMMU_VFIO_IOAS judged and followed (Linux v6.12 drivers/iommu/iommufd/vfio_compat.c
  * iommufd_vfio_ioas; its table entry's min_size is offsetofend(__reserved), 12, main.c), for the
- * /dev/iommu contexts of this model and the compat container's context (model.ts postCompat).
+ * /dev/iommu contexts of this model and the compat container's context (model-compat.ts postCompat).
  * With the struct within the size rules: __reserved (bits 16-31 of the `op` field) non-zero
  * -EOPNOTSUPP; GET without a compat IOAS -ENODEV (get_compat_ioas), else 0 with its id written
  * back at offset 4 (iommufd_ucmd_respond; the reference get_compat_ioas takes is dropped before

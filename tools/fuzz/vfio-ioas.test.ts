@@ -2,7 +2,7 @@
  * IOMMU_VFIO_IOAS (Linux v6.12 drivers/iommu/iommufd/vfio_compat.c iommufd_vfio_ioas) in the
  * fuzzer: the arbitraries draw it where the profile has /dev/iommu (and the 2014 profiles draw
  * as before), the reference models predict each of its answers on the compat container
- * (model.ts postCompat) and on /dev/iommu (model-iommufd.ts), and keep following the compat
+ * (model-compat.ts postCompat) and on /dev/iommu (model-iommufd.ts), and keep following the compat
  * container across SET and CLEAR: the container's MAP_DMA/UNMAP_DMA act on the IOAS SET chose,
  * and after CLEAR (or the compat IOAS's destruction) the container ioctls are -ENODEV until a
  * group's SET_CONTAINER makes a new one. A short campaign executes it with success on the compat
