@@ -40,7 +40,7 @@ import { runProgram } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, DEVICE, FUZZ_BOARD, Harness, type Finding, type StepRecord } from './harness.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
 import { MAIN_C, RUNTIME_C } from './emit-c-runtime.js';
-import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, hasDevRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, formatCall, hasBoundDevRef, hasDevRef, hasIoasRef, isBoundDevRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
 
@@ -102,6 +102,8 @@ const cmt = (s: string): string => `/* ${s.replace(/\*\//g, '* /')} */`;
 const KIND_C: Record<FdKind, string> = { any: 'K_ANY', container: 'K_CONTAINER', group: 'K_GROUP', device: 'K_DEVICE', eventfd: 'K_EVENTFD', iommufd: 'K_IOMMUFD', fault: 'K_FAULT' };
 
 function fdExpr(r: FdRef): string {
+  // a resource-typed device fd: a bound cdev fd (callC runs make_bound_dev first)
+  if (isBoundDevRef(r)) return `bound_fd(${(r as { i: number }).i >>> 0}u)`;
   return 'raw' in r ? `${r.raw | 0} ${cmt('raw fd')}` : `fd_of(${KIND_C[r.k]}, ${r.i >>> 0}u)`;
 }
 
@@ -240,6 +242,8 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
   const h = ctx.h;
   // resource-typed refs (FdRef.mk): their fds made first when the process has none (make_fd)
   for (const r of makeRefs(c)) L.push(`\t\tmake_fd(${KIND_C[r.k]});`);
+  // a resource-typed device fd ({ k: 'device', mk }): a cdev bound first when the process has none
+  if (hasBoundDevRef(c)) L.push('\t\tmake_bound_dev();');
   switch (c.op) {
     case 'open': {
       const kind: FdKind = c.path === '/dev/vfio/vfio' ? 'container' : /^\/dev\/vfio\/\d+$/.test(c.path) ? 'group' : c.path === '/dev/iommu' ? 'iommufd' : /^\/dev\/vfio\/devices\/vfio\d+$/.test(c.path) ? 'device' : 'any';
@@ -252,10 +256,12 @@ function callC(c: Call, ctx: Ctx, L: string[]): void {
       L.push(`\t\t{ int fd = ${fdExpr(c.fd)}; rc = ret(close(fd)); if (rc == 0) untrack(fd); }`);
       return;
     case 'ioctl': {
+      // the /dev/iommu fd of the context the call's fd names (itself, or a bound cdev's: ctx_fd)
+      if (hasIoasRef(c) || hasDevRef(c)) L.push(`\t\tioas_fd = ctx_fd(${fdExpr(c.fd)});`);
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
-      if (hasIoasRef(c)) L.push(`\t\tioas_fd = ${fdExpr(c.fd)}; make_ioas(ioas_fd);`);
+      if (hasIoasRef(c)) L.push('\t\tmake_ioas(ioas_fd);');
       // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
-      if (hasDevRef(c)) L.push(`\t\tioas_fd = ${fdExpr(c.fd)}; make_dev(ioas_fd);`);
+      if (hasDevRef(c)) L.push('\t\tmake_dev(ioas_fd);');
       const arg = marshal(c.arg, ctx, L);
       const name = reqName(c.req);
       // iommufd and cdev requests by number (the reproducer's headers may predate them), and

@@ -21,10 +21,10 @@ import { System } from '../system/system.js';
 import { parseProfile } from '../../kernel-model/profile.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel, type UserDomain } from './model.js';
-import { devIdsOf, iommufdAttachments, iommufdBoundDevices, iommufdPins, ioasIdsOf } from './harness-iommufd.js';
+import { boundDevFds, ctxFdOf, devIdsOf, iommufdAttachments, iommufdBoundDevices, iommufdPins, ioasIdsOf } from './harness-iommufd.js';
 import { IommufdModel } from './model-iommufd.js';
 import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeIoasCall } from './program-iommufd.js';
-import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, hasDevRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { FD_IOCTLS, STRUCTS, VFIO_REQS, formatCall, hasBoundDevRef, hasDevRef, hasIoasRef, isBoundDevRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 export const DEVICE = '2c0a0000.dma';
 /** the second device, test-dma (devices/testdev/test-dma.ts), in an IOMMU group of its own */
@@ -338,6 +338,11 @@ export class Harness {
   resolveFd(p: number, r: FdRef): number {
     if ('raw' in r) return r.raw;
     const proc = this.slots[p]!.proc;
+    // a resource-typed device fd: the i-th (modulo) bound cdev fd (makeBoundDev), 1000 when none
+    if (r.mk === 1 && isBoundDevRef(r)) {
+      const bound = boundDevFds(proc, isIommufdFile);
+      return bound.length > 0 ? bound[r.i % bound.length]! : 1000;
+    }
     // the (r.i mod n)-th of the n open fds of kind r.k, lowest fd first (proc.openFds order),
     // without building a list: called for every fd argument
     const lim = proc.fdLimit;
@@ -527,6 +532,8 @@ export class Harness {
     try {
       // resource-typed refs (FdRef.mk): the calls that make their fds first, in this step
       let made = s ? this.makeResources(pi, call) : '';
+      // a resource-typed device fd ({ k: 'device', mk }): a cdev bound first when the process has none
+      if (s && hasBoundDevRef(call)) made += this.makeBoundDev(pi);
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
       if (s && hasIoasRef(call)) made += this.makeIoas(pi, call);
       // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
@@ -598,17 +605,19 @@ export class Harness {
 
   /**
    * A call with resource-typed IOAS ids (Value `{ ioas, mk }`, hasIoasRef): where its fd is a live
-   * /dev/iommu fd whose context has no IOAS, IOMMU_IOAS_ALLOC on that fd first (makeIoasCall,
+   * /dev/iommu fd (or a cdev fd bound to the context of one: ctxFdOf, ATTACH's) whose context has no
+   * IOAS, IOMMU_IOAS_ALLOC on that /dev/iommu fd first (makeIoasCall,
    * dispatched like a program's call: the models follow it, cover() counts it on a `made:` row);
    * then the ids the refs resolve to (value()): that context's IOAS ids in id order (ioasIdsOf).
    * Returns the made call as a transcript comment ('' when none ran).
    */
   private makeIoas(p: number, call: Call): string {
     this.ioasIds = [];
-    if (!('fd' in call)) return '';
-    const fd = this.resolveFd(p, call.fd);
-    const f = fd < 1000 ? this.slots[p]!.proc.fdget(fd) : null;
-    if (f === null || fileKind(f) !== 'iommufd' || !this.sys.iommufd) return '';
+    if (!('fd' in call) || !this.sys.iommufd) return '';
+    // the call's /dev/iommu fd, or for a bound cdev fd (ATTACH's) the fd of the context it is bound to
+    const fd = ctxFdOf(this.slots[p]!.proc, this.resolveFd(p, call.fd), isIommufdFile);
+    const f = fd >= 0 ? this.slots[p]!.proc.fdget(fd) : null;
+    if (f === null) return '';
     let made = '';
     if (ioasIdsOf(this.sys.iommufd, f).length === 0) {
       const c = makeIoasCall(p, fd);
@@ -636,10 +645,11 @@ export class Harness {
    */
   private makeDev(p: number, call: Call): string {
     this.devIds = [];
-    if (!('fd' in call)) return '';
-    const ifd = this.resolveFd(p, call.fd);
-    const f = ifd < 1000 ? this.slots[p]!.proc.fdget(ifd) : null;
-    if (f === null || fileKind(f) !== 'iommufd' || !this.sys.iommufd) return '';
+    if (!('fd' in call) || !this.sys.iommufd) return '';
+    // the call's /dev/iommu fd, or for a bound cdev fd the fd of the context it is bound to (as makeIoas)
+    const ifd = ctxFdOf(this.slots[p]!.proc, this.resolveFd(p, call.fd), isIommufdFile);
+    const f = ifd >= 0 ? this.slots[p]!.proc.fdget(ifd) : null;
+    if (f === null) return '';
     const made: string[] = [];
     const run = (c: Call): number => {
       this.making = true;
@@ -651,15 +661,37 @@ export class Harness {
         this.making = false;
       }
     };
-    if (devIdsOf(this.sys.iommufd, f).length === 0) {
-      for (const path of MAKE_DEV_CDEVS) {
-        const dfd = run(makeDevCalls.open(p, path));
-        if (dfd < 0) continue;
-        if (run(makeDevCalls.bind(p, dfd, ifd)) === 0) break;
-        run(makeDevCalls.close(p, dfd));
-      }
-    }
+    if (devIdsOf(this.sys.iommufd, f).length === 0) bindFreeCdev(p, ifd, run);
     this.devIds = devIdsOf(this.sys.iommufd, f);
+    return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
+  }
+
+  /**
+   * A call whose fd is a resource-typed device fd (FdRef `{ k: 'device', mk }`, hasBoundDevRef:
+   * ATTACH/DETACH_IOMMUFD_PT's): where process p has no cdev fd bound to the context of one of its
+   * /dev/iommu fds (boundDevFds), one is made: /dev/iommu opened when it has none (makeCall, as
+   * makeResources), then a free device's cdev opened and bound to its first /dev/iommu fd
+   * (bindFreeCdev, as makeDev). Each call dispatched like a program's (the models follow them;
+   * cover() counts the binds on a `made:` row); the bound cdev fd stays open. Returns the made calls
+   * as a transcript comment ('' when none ran).
+   */
+  private makeBoundDev(p: number): string {
+    const proc = this.slots[p]!.proc;
+    if (!this.sys.iommufd || boundDevFds(proc, isIommufdFile).length > 0) return '';
+    const made: string[] = [];
+    const run = (c: Call): number => {
+      this.making = true;
+      try {
+        const r = this.dispatch(c);
+        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
+        return r;
+      } finally {
+        this.making = false;
+      }
+    };
+    if (!this.hasFd(p, 'iommufd') && run(makeCall(p, 'iommufd')) >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
+    const ifd = this.resolveFd(p, { k: 'iommufd', i: 0 });
+    if (ifd < 1000) bindFreeCdev(p, ifd, run);
     return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
   }
 
@@ -1418,6 +1450,24 @@ export class Harness {
 }
 
 /** the fuzzer's kind of an open file */
+/**
+ * The made bind of a resource-typed device (Harness.makeDev, makeBoundDev): for each cdev of
+ * MAKE_DEV_CDEVS in turn, open, VFIO_DEVICE_BIND_IOMMUFD with /dev/iommu fd `ifd`, and close when
+ * the bind failed (the group open, the device open elsewhere), until a bind succeeds; `run`
+ * dispatches a call and returns its result
+ */
+function bindFreeCdev(p: number, ifd: number, run: (c: Call) => number): void {
+  for (const path of MAKE_DEV_CDEVS) {
+    const dfd = run(makeDevCalls.open(p, path));
+    if (dfd < 0) continue;
+    if (run(makeDevCalls.bind(p, dfd, ifd)) === 0) return;
+    run(makeDevCalls.close(p, dfd));
+  }
+}
+
+/** a /dev/iommu file (fileKind 'iommufd': not the compat container's /dev/vfio/vfio) */
+const isIommufdFile = (f: File): boolean => fileKind(f) === 'iommufd';
+
 function fileKind(f: File): FdKind {
   switch (f.ops.name) {
     case 'vfio-container':
