@@ -9,7 +9,6 @@ import { Harness } from './harness.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
 import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, hasBoundDevRef, hasDevRef, hasIoasRef, isBoundDevRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
-
 const PAGE = 4096;
 
 // ------------------------------------------------------------------ C text helpers

@@ -6,13 +6,12 @@
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { Harness, type Finding, type StepRecord } from './harness.js';
 import { VFIO_REQS, type Call } from './program.js';
-
-
 import { cstr, hex } from './emit-c-calls.js';
 import type { CheckKind } from './emit-c.js';
 
 const PAGE = 4096;
 
+/** the check after the faulting call: check_finding(rc) returns the child's exit status and prints the evidence */
 export function checkHelpers(check: CheckKind, h: Harness, calls: readonly Call[], finding: Finding | null, transcript: readonly StepRecord[]): string {
   const L: string[] = [];
   const last = calls[calls.length - 1];
@@ -312,5 +311,3 @@ function dmaProbe(h: Harness, finding: Finding, calls: readonly Call[]): string 
   L.push('}');
   return L.join('\n');
 }
-
-/** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */

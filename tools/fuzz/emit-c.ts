@@ -302,7 +302,7 @@ export function emitC(input: EmitInput): EmitResult {
   return { c: L.join('\n') + '\n', sig, finding, check };
 }
 
-/** the check after the faulting call: check_finding(rc) returns the child's exit status and prints the evidence */
+/** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */
 export function emitFinding(f: { profile: string; sig: string; message?: string; program: readonly Call[]; suppressed?: readonly string[] }, source?: string): EmitResult {
   const why = matchBaseline(loadBaseline(), f.profile, [f.sig]).known.get(f.sig)?.why;
   return emitC({ profile: f.profile, program: f.program, sig: f.sig, source, why, message: f.message, suppressed: f.suppressed });

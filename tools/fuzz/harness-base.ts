@@ -35,21 +35,21 @@ export interface FuzzDevice {
   regions: { addr: number; size: number }[];
 }
 export const PAGE = 4096;
-export const O_WRONLY = 1;
-export const PROT_RW = 3;
-export const MAP_PRIVATE_ANON = 0x22;
+const O_WRONLY = 1;
+const PROT_RW = 3;
+const MAP_PRIVATE_ANON = 0x22;
 export const ERESTARTSYS = 512;
 /** EACCES: mainline vfio_iommu_type1_dirty_pages on a TYPE1 (v1) container (`if (!iommu->v2) return -EACCES`); that request only */
 export const EACCES_ = 13;
-export const UNMAPPED_PTR = 0x1000;
+const UNMAPPED_PTR = 0x1000;
 /** constant inputs, allocated once (copyToUser only reads them) */
-export const ENC = new TextEncoder();
+const ENC = new TextEncoder();
 /**
  * UTF-8 of `s + end`, read only (it is copied into guest memory). The generated strings come
  * from small sets (paths, sysfs values, device names), so their encodings are kept: a cache of
  * host buffers, not model state, bounded so that a long campaign of fresh strings cannot grow it.
  */
-export const ENCODED = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
+const ENCODED = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
 export function encoded(s: string, end: '\0' | '\n'): Uint8Array {
   const m = ENCODED[end === '\0' ? 0 : 1]!;
   let b = m.get(s);
@@ -59,7 +59,7 @@ export function encoded(s: string, end: '\0' | '\n'): Uint8Array {
   }
   return b;
 }
-export const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
+const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
 /** marshal's struct buffer, reused (grown when a struct needs more) */
 let MARSHAL_BUF = new Uint8Array(512);
 let MARSHAL_DV = new DataView(MARSHAL_BUF.buffer);
@@ -112,11 +112,11 @@ export interface HarnessOptions {
 }
 
 /** the byte after the last field of each struct layout */
-export const STRUCT_END = new Map<string, number>(Object.entries(STRUCTS).map(([k, st]) => [k, Math.max(...st.fields.map(([, off, size]) => off + size))]));
-export const structEnd = (t: string): number => STRUCT_END.get(t) ?? 0;
+const STRUCT_END = new Map<string, number>(Object.entries(STRUCTS).map(([k, st]) => [k, Math.max(...st.fields.map(([, off, size]) => off + size))]));
+const structEnd = (t: string): number => STRUCT_END.get(t) ?? 0;
 
 /** errno values each call may return */
-export const E = (...names: string[]): Set<number> => new Set(names.map((n) => Number(Object.entries(ERRNO_NAMES).find(([, v]) => v === n)?.[0] ?? NaN)));
+const E = (...names: string[]): Set<number> => new Set(names.map((n) => Number(Object.entries(ERRNO_NAMES).find(([, v]) => v === n)?.[0] ?? NaN)));
 export const ALLOWED: Record<string, Set<number>> = {
   // EEXIST: O_CREAT|O_EXCL on a path that exists (open(2); fs/namei.c open_last_lookups), as a guided
   // run's tmpfs seed can ask

@@ -13,7 +13,6 @@ import { DMA_PAGES, NPROC } from './arb.js';
 import { boundDevFds, ctxFdOf, devIdsOf, ioasIdsOf } from './harness-iommufd.js';
 import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeIoasCall } from './program-iommufd.js';
 import { FD_IOCTLS, VFIO_REQS, formatCall, hasBoundDevRef, hasDevRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind } from './program.js';
-
 import { PAGE, ERESTARTSYS, EACCES_, encoded, ZERO_PAGE, callName, EVENTFD_ONE, type Finding, FindingError, type Slot, ALLOWED, oopsSignature, HarnessBase, isIommufdFile, fileKind } from './harness-base.js';
 
 export abstract class HarnessExec extends HarnessBase {
@@ -22,7 +21,6 @@ export abstract class HarnessExec extends HarnessBase {
   protected abstract checkStalls(ns: number): void;
   protected abstract checkRegionInfo(s: Slot, regions: { addr: number; size: number }[]): void;
   protected abstract checkReadOracle(s: Slot, pos: number, n: number, regions: { addr: number; size: number }[]): void;
-
 
   // ---------------------------------------------------------------- execution
 

@@ -13,7 +13,6 @@ import { Group } from '../../kernel-model/iommu/core.js';
 import { SmmuView, type ExpectedPage } from './isolation.js';
 import type { UserDomain } from './model.js';
 import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
-
 import { HarnessExec } from './harness-exec.js';
 import { PAGE, FindingError, CHECKED_UIDS, type Slot, oopsSignature } from './harness-base.js';
 
