@@ -155,6 +155,23 @@ const hwptAllocRes = (): fc.Arbitrary<IoctlArg> =>
     fault_id: fc.constant(0),
   });
 
+/**
+ * A resource-typed device fd (FdRef `{ k: 'device', mk: 1 }`, mainline draws of ATTACH/DETACH
+ * only): the first or second cdev fd of the calling process bound to the context of one of its
+ * /dev/iommu fds, one made when it has none (Harness.makeBoundDev: /dev/iommu opened when the
+ * process has none, a free device's cdev opened and VFIO_DEVICE_BIND_IOMMUFD to its first
+ * /dev/iommu fd). Before (2026-12-07) ATTACH/DETACH's fd was fdRef('device'): on a process whose
+ * only /dev/iommu context the harness had made there was mostly no bound cdev (-EBADF/-EINVAL).
+ */
+const boundDevRef = (): fc.Arbitrary<FdRef> => rec({ k: fc.constant('device' as const), i: fc.nat({ max: 1 }), mk: fc.constant(1 as const) });
+
+/**
+ * ATTACH on a resource-typed device fd: pt_id three draws in four an IOAS (ioasRef) of the context
+ * that device is bound to (made empty when it has none: Harness.makeIoas through ctxFdOf), else
+ * attachPtId's fixed ids (the happy paths' HWPTs 3 and 6 among them: HWPT ids are not resolved)
+ */
+const attachRes = (): fc.Arbitrary<IoctlArg> => struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: fc.oneof({ weight: 3, arbitrary: ioasRef() }, { weight: 1, arbitrary: attachPtId() }) });
+
 /** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
 const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
 
@@ -267,7 +284,15 @@ function ioctlOn(kind: FdKind, reqs: number[], live = false): fc.Arbitrary<Call>
   const arbs = new Map<number, fc.Arbitrary<Call>>();
   // with /dev/iommu (`live`) the iommufd fd is a resource-typed ref (resRef)
   const fd = live && kind === 'iommufd' ? resRef('iommufd') : fdRef(kind);
-  for (const r of new Set(reqs)) arbs.set(r, rec({ op: fc.constant('ioctl' as const), p: pid, fd, req: fc.constant(r), arg: argFor(r, live) }));
+  for (const r of new Set(reqs)) {
+    const plain = rec({ op: fc.constant('ioctl' as const), p: pid, fd, req: fc.constant(r), arg: argFor(r, live) });
+    // with /dev/iommu, ATTACH and DETACH on a resource-typed device fd (boundDevRef) three draws in
+    // eight, ATTACH's pt_id then an IOAS of that device's context (attachRes); fdRef's for the rest
+    if (live && kind === 'device' && (r === C.VFIO_DEVICE_ATTACH_IOMMUFD_PT || r === C.VFIO_DEVICE_DETACH_IOMMUFD_PT)) {
+      const res = rec({ op: fc.constant('ioctl' as const), p: pid, fd: boundDevRef(), req: fc.constant(r), arg: r === C.VFIO_DEVICE_ATTACH_IOMMUFD_PT ? attachRes() : argFor(r, live) });
+      arbs.set(r, fc.oneof({ weight: 5, arbitrary: plain }, { weight: 3, arbitrary: res }));
+    } else arbs.set(r, plain);
+  }
   return fc.constantFrom(...reqs).chain((r) => arbs.get(r)!);
 }
 

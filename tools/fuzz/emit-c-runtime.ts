@@ -205,14 +205,22 @@ UNUSED static unsigned dev_of(int fd, unsigned i)
  * VFIO_DEVICE_BIND_IOMMUFD (struct vfio_device_bind_iommufd, 16 bytes, flags 0, in the scratch
  * buffer) with fd, close when the bind failed, until one binds
  */
+UNUSED static void bind_free(int fd);
 UNUSED static void make_dev(int fd)
+{
+	int k;
+	if (!is_iommufd(fd)) return;
+	for (k = 0; k < ndv; k++)
+		if (dvi[k] == fd) return;
+	bind_free(fd);
+}
+
+/* each cdev in turn: open, VFIO_DEVICE_BIND_IOMMUFD with /dev/iommu fd fd, close when the bind failed, until one binds (the harness's bindFreeCdev) */
+UNUSED static void bind_free(int fd)
 {
 	static const char *const paths[] = { ${DEV_CDEVS} };
 	unsigned k;
 	int dfd;
-	if (!is_iommufd(fd)) return;
-	for (k = 0; k < (unsigned)ndv; k++)
-		if (dvi[k] == fd) return;
 	for (k = 0; k < sizeof paths / sizeof paths[0]; k++) {
 		strcpy(scratch, paths[k]);
 		dfd = open(scratch, O_RDWR);
@@ -227,6 +235,42 @@ UNUSED static void make_dev(int fd)
 		}
 		if (close(dfd) == 0) untrack(dfd);
 	}
+}
+
+/*
+ * the /dev/iommu fd whose context a call on fd works in (the harness's ctxFdOf): fd itself for a
+ * /dev/iommu fd, for a cdev fd bound to one's context (track_dev) that /dev/iommu fd; -1 else
+ */
+UNUSED static int ctx_fd(int fd)
+{
+	int k;
+	if (is_iommufd(fd)) return fd;
+	for (k = 0; k < ndv; k++)
+		if (dvd[k] == fd) return dvi[k];
+	return -1;
+}
+
+/* the i-th (modulo), in fd order, cdev fd bound to a /dev/iommu fd's context; 1000 when none (the harness's FdRef { k: 'device', mk }) */
+UNUSED static int bound_fd(unsigned i)
+{
+	int list[MAXFDS], n = 0, k;
+	for (k = 0; k < ntfd; k++)
+		if (tkind[k] == K_DEVICE && ctx_fd(tfd[k]) >= 0) list[n++] = tfd[k];
+	return n ? list[i % n] : 1000;
+}
+
+/*
+ * a resource-typed device fd (Harness.makeBoundDev): with no bound cdev fd, /dev/iommu opened when
+ * there is none (make_fd), then a free cdev bound to the first /dev/iommu fd (bind_free)
+ */
+UNUSED static void make_bound_dev(void)
+{
+	int k;
+	if (bound_fd(0) != 1000) return;
+	make_fd(K_IOMMUFD);
+	for (k = 0; k < ntfd && tkind[k] != K_IOMMUFD; k++)
+		;
+	if (k < ntfd) bind_free(tfd[k]);
 }
 
 /* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */

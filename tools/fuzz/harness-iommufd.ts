@@ -12,6 +12,10 @@
 import type { AddressSpace } from '../../kernel-model/process/mm.js';
 import { IOPT_PAGES_ACCOUNT_MM, IOPT_PAGES_ACCOUNT_USER, type Ioas, type IommufdDevice, type IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
 import type { IoptPages } from '../../kernel-model/iommu/iommufd/pages.js';
+import type { IommufdCtx } from '../../kernel-model/iommu/iommufd/objects.js';
+import type { Process } from '../../kernel-model/process/process.js';
+import type { File } from '../../kernel-model/vfs/file.js';
+import { VfioDeviceFile } from '../../kernel-model/vfio/device-cdev.js';
 
 const PAGE = 4096;
 
@@ -167,4 +171,46 @@ export function devIdsOf(svc: IommufdService, f: object): number[] {
     return ids.sort((a, b) => a - b);
   }
   return [];
+}
+
+/**
+ * the /dev/iommu file of the live context a cdev file `f` is bound to (df->iommufd, which
+ * VFIO_DEVICE_BIND_IOMMUFD took: drivers/vfio/device_cdev.c vfio_df_ioctl_bind_iommufd; the
+ * context's file, iommufd_ctx_get holding it), null when `f` is no bound cdev file (a group-path
+ * device file, a cdev before its bind or after its close)
+ */
+export function boundCtxFile(f: File): File | null {
+  const df = f.priv;
+  if (!(df instanceof VfioDeviceFile) || df.group !== null || !df.accessGranted || df.iommufd === null) return null;
+  const ictx = df.iommufd as IommufdCtx;
+  return ictx.released ? null : ictx.file;
+}
+
+/**
+ * the fd of `proc` that names the iommufd context a call on `fd` works in: `fd` itself for a
+ * /dev/iommu fd (`isIommufd`: the harness's fileKind), for a bound cdev fd the lowest fd of the
+ * process on the /dev/iommu file of the context it is bound to; -1 for anything else (what a
+ * resource-typed IOAS id of a call on that fd resolves in: Value `{ ioas, mk }`)
+ */
+export function ctxFdOf(proc: Process, fd: number, isIommufd: (f: File) => boolean): number {
+  const f = fd >= 0 && fd < 1000 ? proc.fdget(fd) : null;
+  if (f === null) return -1;
+  if (isIommufd(f)) return fd;
+  const ctxFile = boundCtxFile(f);
+  if (ctxFile === null || !isIommufd(ctxFile)) return -1;
+  for (const o of proc.openFds) if (proc.fdget(o) === ctxFile) return o;
+  return -1;
+}
+
+/**
+ * the cdev fds of `proc`, in fd order, bound to the context of one of its live /dev/iommu fds
+ * (ctxFdOf): what a resource-typed device fd (FdRef `{ k: 'device', mk: 1 }`) chooses from
+ */
+export function boundDevFds(proc: Process, isIommufd: (f: File) => boolean): number[] {
+  const out: number[] = [];
+  for (const fd of proc.openFds) {
+    const f = proc.fdget(fd);
+    if (f !== null && boundCtxFile(f) !== null && ctxFdOf(proc, fd, isIommufd) >= 0) out.push(fd);
+  }
+  return out;
 }

@@ -13,16 +13,34 @@ export type FdKind = 'container' | 'group' | 'device' | 'eventfd' | 'any' | 'iom
 
 /**
  * the i-th (modulo) live fd of that kind in the calling process, or a raw fd number. `mk`
- * (kinds `iommufd` and `fault` only: MAKE_KINDS): a resource-typed argument, as syzkaller's
+ * (kinds `iommufd` and `fault`: MAKE_KINDS; `device` below): a resource-typed argument, as syzkaller's
  * resources are: when the calling process has no live fd of that kind, the call that makes one
  * runs first, in the same step (open("/dev/iommu"); for `fault`, IOMMU_FAULT_QUEUE_ALLOC on the
  * process's first /dev/iommu fd, opened first if it has none; Harness.makeResources, emit-c.ts
- * make_fd), so the fd then names it. Drawn only where the profile has /dev/iommu (arb-iommufd.ts)
+ * make_fd), so the fd then names it. Drawn only where the profile has /dev/iommu (arb-iommufd.ts).
+ * On kind `device` (ATTACH/DETACH_IOMMUFD_PT's fd) `mk` means a bound cdev fd: hasBoundDevRef
  */
 export type FdRef = { k: FdKind; i: number; mk?: 1 } | { raw: number };
 
-/** the fd kinds an FdRef's `mk` makes */
+/** the fd kinds an FdRef's `mk` makes (`device`: a bound cdev fd, made apart: hasBoundDevRef) */
 export const MAKE_KINDS: readonly FdKind[] = ['iommufd', 'fault'];
+
+/**
+ * whether a call's fd is a resource-typed device fd (FdRef `{ k: 'device', i, mk: 1 }`, mainline
+ * draws of VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT only: arb-iommufd.ts boundDevRef): "the i-th
+ * (modulo), in fd order, of the calling process's cdev fds bound (VFIO_DEVICE_BIND_IOMMUFD) to
+ * the context of one of its live /dev/iommu fds"; when it has none, a free device's cdev is
+ * opened and bound to its first /dev/iommu fd first (opened first when it has none), in the same
+ * step (Harness.makeBoundDev, emit-c make_bound_dev). Its `{ ioas }` values then resolve in the
+ * context that cdev is bound to. fd 1000 (-EBADF) when no device could be bound
+ */
+export function hasBoundDevRef(c: Call): boolean {
+  return 'fd' in c && isBoundDevRef(c.fd);
+}
+
+export function isBoundDevRef(r: FdRef): boolean {
+  return !('raw' in r) && r.k === 'device' && r.mk === 1;
+}
 
 /** the refs of a call that make their fd when the process has none (FdRef.mk), in argument order */
 export function makeRefs(c: Call): { k: FdKind; i: number }[] {

@@ -33,6 +33,8 @@ const MAX_STR = 65_536;
 
 const CALL_OPS = ['open', 'close', 'ioctl', 'pread', 'pwrite', 'read', 'write', 'mmap', 'munmap', 'mmio', 'store', 'eventfd', 'efd_write', 'poll', 'echo', 'exit', 'fork', 'run', 'raw'] as const;
 const FD_KINDS = ['container', 'group', 'device', 'eventfd', 'any', 'iommufd', 'fault'];
+/** the kinds an FdRef's `mk` is valid on (version 1 files; `device` since 2026-12-07: a bound cdev fd) */
+const MK_KINDS = ['iommufd', 'fault', 'device'];
 const PTR_KINDS: PtrKind[] = ['ok', 'null', 'unmapped', 'ro', 'tail'];
 
 const fail = (path: string, msg: string): never => {
@@ -82,7 +84,11 @@ function fdRef(x: unknown, path: string): FdRef {
   } else {
     oneOf(o['k'], `${path}.k`, FD_KINDS, 'fd kind');
     int(o['i'], `${path}.i`, 0, 1 << 20);
-    if (o['mk'] !== undefined) int(o['mk'], `${path}.mk`, 1, 1);
+    if (o['mk'] !== undefined) {
+      int(o['mk'], `${path}.mk`, 1, 1);
+      // resource-typed refs: made fds (MAKE_KINDS) and bound cdev fds (program.ts hasBoundDevRef)
+      oneOf(o['k'], `${path}.k`, MK_KINDS, 'resource-typed fd kind (with mk)');
+    }
   }
   return o as FdRef;
 }
