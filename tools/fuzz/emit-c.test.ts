@@ -1,7 +1,7 @@
 /**
  * C reproducers (issue 22): every baseline finding of every profile has a finding file in
  * tools/fuzz/findings/ (written by `fuzz --profile rfc-v4 --seed 1 --runs 400 --out`; the
- * group notifier's BUG, which campaigns rarely reach, shrunk by hand from fuzz.test.ts), its
+ * group notifier's BUG, which campaigns rarely reach, shrunk by hand from fuzz-ownership.test.ts), its
  * program is emitted as C (tools/fuzz/emit-c.ts), built with guest-tests/c/build.sh and run
  * on the Unicorn backend in that profile; the program's verdict line must name the signature
  * the TypeScript harness gives for the same program, with the same evidence.

@@ -47,7 +47,7 @@ import type { Process } from '../../kernel-model/process/process.js';
 import type { IommufdCtx, IommufdService, Ioas, HwptPaging } from '../../kernel-model/iommu/iommufd/index.js';
 import type { IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
 import type { File } from '../../kernel-model/vfs/file.js';
-import { EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
+import { EBUSY, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA } from '../../kernel-model/uapi/constants.js';
 import { POLLOUT } from '../../kernel-model/uapi/constants.js';
 import type { IoctlArg, Value } from './program.js';
