@@ -571,7 +571,8 @@ export class Harness {
    * program-iommufd.ts makeCall) where process p has no live fd of that kind: /dev/iommu's open,
    * and for a fault fd IOMMU_FAULT_QUEUE_ALLOC on its first /dev/iommu fd (opened first when it
    * has none), each dispatched as a call of its own (the models follow it; cover() counts it on
-   * `made:` rows). Returns them as a comment for the transcript line ('' when none ran).
+   * `made:` rows). Returns them as a comment for the transcript line ('' when none ran, or without a
+   * transcript).
    */
   private makeResources(p: number, call: Call): string {
     const refs = makeRefs(call);
@@ -587,7 +588,8 @@ export class Harness {
         const r = this.dispatch(c);
         // the open has no coverage row: counted here (the ioctl by cover())
         if (k === 'iommufd' && r >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
-        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
+        // the text only for a transcript (exec reads the answer only then)
+        if (this.opts.transcript) made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
       } finally {
         this.making = false;
       }
