@@ -526,7 +526,8 @@ export class Harness {
 
   /** Execute one call and check every invariant. Throws FindingError. */
   exec(call: Call): void {
-    const pi = 'p' in call ? call.p % NPROC : -1;
+    // (every call but `run` names its process)
+    const pi = call.op !== 'run' ? call.p % NPROC : -1;
     const s = pi >= 0 ? this.slots[pi]! : null;
     let line = '';
     let ret: number | string = 0;
