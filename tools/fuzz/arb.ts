@@ -323,14 +323,16 @@ function dirtyCallArb(): fc.Arbitrary<Call> {
  * chained one is the same tree as building it per draw (the same random stream and values),
  * without constructing ~20 arbitrary objects per generated ioctl (docs/PERFORMANCE.md).
  */
-const ioctlArbs = new Map<string, fc.Arbitrary<Call>>();
+const ioctlArbs = new Map<FdKind, Map<number, fc.Arbitrary<Call>>>();
 
 export function ioctlCall(kind: FdKind, req: number): fc.Arbitrary<Call> {
-  const key = `${kind}:${req}`;
-  let a = ioctlArbs.get(key);
+  // per kind, then per request number (a chained draw looks it up: no key string built per draw)
+  let byReq = ioctlArbs.get(kind);
+  if (byReq === undefined) ioctlArbs.set(kind, (byReq = new Map()));
+  let a = byReq.get(req);
   if (a === undefined) {
     a = rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) });
-    ioctlArbs.set(key, a);
+    byReq.set(req, a);
   }
   return a;
 }
