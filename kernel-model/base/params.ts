@@ -202,14 +202,7 @@ export function parseUint(val: string): number {
 
 interface ParamState {
   decl: ParamDecl;
-  /** "module.name" with every '-' as '_' (paramKey): parameq of two names is equality of their keys */
-  readonly key: string;
   value: boolean | number;
-}
-
-/** a parameter's name with every '-' as '_': parameq(a, b) exactly when paramKey(a) === paramKey(b) */
-function paramKey(full: string): string {
-  return full.includes('-') ? full.replaceAll('-', '_') : full;
 }
 
 /** The built-in parameters (the __param section) and the kernel command line. */
@@ -229,13 +222,11 @@ export class KernelParams {
   declare(d: ParamDecl): void {
     if (this.find(`${d.module}.${d.name}`)) throw new Error(`params: ${d.module}.${d.name} declared twice`);
     // the declaration never changes (a frozen copy: the fuzzer's snapshot leaves it alone)
-    this.params.push({ decl: Object.freeze({ ...d }), key: paramKey(`${d.module}.${d.name}`), value: d.default });
+    this.params.push({ decl: Object.freeze({ ...d }), value: d.default });
   }
 
-  /** the parameter parameq names `full` (its key compared: the kernel model asks on every attach and map) */
   private find(full: string): ParamState | null {
-    const k = paramKey(full);
-    for (const p of this.params) if (p.key === k) return p;
+    for (const p of this.params) if (parameq(full, `${p.decl.module}.${p.decl.name}`)) return p;
     return null;
   }
 

@@ -18,23 +18,6 @@ export function splitPath(p: string): string[] {
   return p.split('/').filter((c) => c.length > 0 && c !== '.');
 }
 
-/**
- * the non-empty components of a pathname, in order (`text.split('/')` without its empty strings:
- * what lookup and parentOf walk), built in one pass (every open and path syscall runs it)
- */
-export function pathComponents(text: string): string[] {
-  const out: string[] = [];
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    let j = text.indexOf('/', i);
-    if (j < 0) j = n;
-    if (j > i) out.push(text.slice(i, j));
-    i = j + 1;
-  }
-  return out;
-}
-
 /** "a/b/c" relative from directory "from" (both absolute) */
 function relativePath(fromDir: string, to: string): string {
   const a = splitPath(fromDir);

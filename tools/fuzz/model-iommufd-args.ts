@@ -85,9 +85,7 @@ export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint): IommufdP
   if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false };
   const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
   const fields: Record<string, bigint> = {};
-  // (a `for...in` over the fields: the same keys in the same order, without an entries array)
-  const src = arg.fields;
-  for (const k in src) fields[k] = val(src[k]!);
+  for (const [k, v] of Object.entries(arg.fields)) fields[k] = val(v);
   const size = Number(fields['argsz'] ?? 0n);
   const end = st ? structEndOf(st) : 0;
   const exact = st !== undefined && arg.ptr === 'ok' && size >= st.minsz && size <= Math.max(end, SIZEOF[arg.type] ?? 0);

@@ -97,9 +97,6 @@ const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
 const STATEFUL = new Set<number>([I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
-// host-only: post()'s read-back buffer (a value is read out of it right after each copy, never kept)
-const RD_BUF = new Uint8Array(8);
-const RD_DV = new DataView(RD_BUF.buffer);
 
 export class IommufdModel {
   private readonly ctxs = new Map<File, MCtx>();
@@ -215,8 +212,14 @@ export class IommufdModel {
       return;
     }
     if (!pre) return;
-    const rd32 = (off: number): number => (p.mm.copyFromUser(RD_BUF, 0, scratch + off, 4) < 0 ? -1 : RD_DV.getUint32(0, true));
-    const rd64 = (off: number): bigint => (p.mm.copyFromUser(RD_BUF, 0, scratch + off, 8) < 0 ? -1n : RD_DV.getBigUint64(0, true));
+    const rd32 = (off: number): number => {
+      const b = new Uint8Array(4);
+      return p.mm.copyFromUser(b, 0, scratch + off, 4) < 0 ? -1 : new DataView(b.buffer).getUint32(0, true);
+    };
+    const rd64 = (off: number): bigint => {
+      const b = new Uint8Array(8);
+      return p.mm.copyFromUser(b, 0, scratch + off, 8) < 0 ? -1n : new DataView(b.buffer).getBigUint64(0, true);
+    };
     const F = (k: string): bigint => pre.fields[k] ?? 0n;
     // a success the model cannot follow (the struct was not where it reads it): stop comparing
     if (r >= 0 && !pre.ok && STATEFUL.has(req)) {

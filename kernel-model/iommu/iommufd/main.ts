@@ -101,11 +101,6 @@ export const IOMMUFD_FOPS: FileOps = {
   },
 };
 
-// host-only: copyStructFromUser's chunk of the user bytes past the kernel's struct (checked for
-// zeros right after each copy, never kept: no state of the model), with a word view of it
-const ZERO_CHECK = new Uint8Array(64);
-const ZERO_CHECK_WORDS = new Int32Array(ZERO_CHECK.buffer);
-
 /**
  * The iommufd instance of a kernel: kernel-wide state (the IOMMU core it drives, the
  * per-user locked_vm counters) and the misc devices. Contexts are the open files.
@@ -116,6 +111,7 @@ export class IommufdService {
   /** live contexts (inspection and tests) */
   readonly contexts = new Set<IommufdCtx>();
   private noticeShown = false;
+  private readonly scratch = new Uint8Array(64);
 
   constructor(readonly host: IommufdHost) {
     // iommufd_init: misc_register(&iommu_misc_dev), and vfio_misc_dev with CONFIG_IOMMUFD_VFIO_CONTAINER
@@ -186,12 +182,9 @@ export class IommufdService {
     if (usize > ksize) {
       let off = ksize;
       while (off < usize) {
-        const n = Math.min(ZERO_CHECK.length, usize - off);
-        if (task.mm.copyFromUser(ZERO_CHECK, 0, arg + off, n) < 0) return -EFAULT;
-        // any non-zero byte of the n: four at a time, then the rest
-        const words = n >>> 2;
-        for (let i = 0; i < words; i++) if (ZERO_CHECK_WORDS[i] !== 0) return -E2BIG;
-        for (let i = words << 2; i < n; i++) if (ZERO_CHECK[i] !== 0) return -E2BIG;
+        const n = Math.min(this.scratch.length, usize - off);
+        if (task.mm.copyFromUser(this.scratch, 0, arg + off, n) < 0) return -EFAULT;
+        for (let i = 0; i < n; i++) if (this.scratch[i] !== 0) return -E2BIG;
         off += n;
       }
     }

@@ -69,10 +69,7 @@ export class VfioPlatformIrqs {
   /** vfio_platform_irq_init: one entry per platform IRQ resource, kmalloc'd in the kernel heap */
   init(vdev: VfioPlatformDevice): number {
     const caps = this.caps;
-    // an index loop: the resources are a frozen array, on which V8's filter/map/for...of leave their fast paths
-    const res = vdev.pdev.resources;
-    const virqs: number[] = [];
-    for (let i = 0; i < res.length; i++) if (res[i]!.kind === 'irq') virqs.push(res[i]!.start);
+    const virqs = vdev.pdev.resources.filter((r) => r.kind === 'irq').map((r) => r.start);
     const kva = virqs.length ? this.d.kmem.kmalloc(this.irqSize * virqs.length) : ZERO_SIZE_PTR;
     if (kva === 0) return -ENOMEM;
     vdev.irqKva = kva;

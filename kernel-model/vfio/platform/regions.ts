@@ -41,10 +41,7 @@ export function regionOffset(d: VfioPlatformDeps, index: number, reg: Region): n
 
 export function regionsInit(d: VfioPlatformDeps, vdev: VfioPlatformDevice): number {
   const caps = d.profile.caps;
-  // an index loop: the resources are a frozen array, on which V8's filter/map/for...of leave their fast paths
-  const res = vdev.pdev.resources;
-  const mems: (typeof res)[number][] = [];
-  for (let i = 0; i < res.length; i++) if (res[i]!.kind === 'mem') mems.push(res[i]!);
+  const mems = vdev.pdev.resources.filter((r) => r.kind === 'mem');
   const kva = d.kmem.kmalloc(REGION_STRUCT_SIZE * mems.length);
   if (kva === 0) return -ENOMEM;
   vdev.regionKva = kva;
