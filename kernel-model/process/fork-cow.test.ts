@@ -122,26 +122,6 @@ describe('fork of a pinned page, 3.14 (cow-shared)', () => {
     expect(pages.refs.size).toBe(0);
   });
 
-  it('a copy_from_user of a shared page does not let a later copy_to_user write the shared frame (the copy path\'s translation cache holds it read-only)', () => {
-    const { parent, newMm } = setup();
-    expect(typeof parent.mapRegion(BUF, 0x1000, RW, MAP_PRIVATE | 0x20, true)).not.toBe('number');
-    expect(parent.putUser32(BUF, 0x1111)).toBe(0);
-    const child = newMm();
-    expect(parent.forkInto(child, 'cow-shared')).toBe(0);
-    const shared = frame(parent, BUF);
-    const b = new Uint8Array(4);
-    expect(parent.copyFromUser(b, 0, BUF, 4)).toBe(0); // resolves the shared page for reading (and caches it)
-    expect(parent.getUser32(BUF)).toBe(0x1111);
-    expect(parent.copyToUser(BUF, new Uint8Array([0x22, 0, 0, 0]), 0, 4)).toBe(0); // a write: a copy for the parent
-    expect(frame(parent, BUF)).not.toBe(shared);
-    expect(parent.getUser32(BUF)).toBe(0x22);
-    expect(child.getUser32(BUF)).toBe(0x1111);
-    expect(frame(child, BUF)).toBe(shared);
-    expect(parent.copyToUser(BUF, new Uint8Array([0x33, 0, 0, 0]), 0, 4)).toBe(0); // the parent's own page now: in place
-    expect(child.getUser32(BUF)).toBe(0x1111);
-    expect(parent.getUser32(BUF)).toBe(0x33);
-  });
-
   it('a child that exits first leaves the parent the only mapper: the parent writes in place, the device sees it', () => {
     const { parent, pages, bus, newMm } = setup();
     const pin = pinnedBuffer(parent);

@@ -214,49 +214,25 @@ export class AddressSpace extends VmaSpace {
       return -EFAULT;
     }
     this.chargeCopy(len);
-    const need = toUser ? PROT_WRITE : PROT_READ;
     while (len > 0) {
       const n = Math.min(len, PAGE_SIZE - (va & PAGE_MASK));
-      // the user accessors' translation cache first: a hit is the frame resolve() would give,
-      // with nothing to fault in, and RAM is what the bus would copy to or from
-      const o = this.tlbLookup(va, need);
-      if (o >= 0) {
-        if (toUser) this.tlbHit!.writeBlock(o, buf, off, n);
-        else this.tlbHit!.readBlock(o, buf, off, n);
-      } else {
-        const pa = this.resolve(va, need);
-        if (pa < 0) {
-          if (user) this.trap(va, pa, toUser);
-          return -EFAULT;
-        }
-        const st = toUser
-          ? this.host.bus.writeBlock(pa, buf, off, n, USER_ATTRS)
-          : this.host.bus.readBlock(pa, buf, off, n, USER_ATTRS);
-        if (st < 0) {
-          if (user) this.trap(va, st - 10, toUser);
-          return -EFAULT;
-        }
-        this.cacheCopied(va, pa, toUser);
+      const pa = this.resolve(va, toUser ? PROT_WRITE : PROT_READ);
+      if (pa < 0) {
+        if (user) this.trap(va, pa, toUser);
+        return -EFAULT;
+      }
+      const st = toUser
+        ? this.host.bus.writeBlock(pa, buf, off, n, USER_ATTRS)
+        : this.host.bus.readBlock(pa, buf, off, n, USER_ATTRS);
+      if (st < 0) {
+        if (user) this.trap(va, st - 10, toUser);
+        return -EFAULT;
       }
       va += n;
       off += n;
       len -= n;
     }
     return 0;
-  }
-
-  /**
-   * After copy() resolved va to pa (resolve() left its VMA in `last`): cache the page as loadU
-   * and storeU do, a page of RAM of a VMA that is not a device mapping; read-only when it is a
-   * copy-on-write page (resolve() breaks the sharing of the page a write resolves first)
-   */
-  private cacheCopied(va: number, pa: number, write: boolean): void {
-    const lv = this.last!;
-    if (lv.kind === 'pfn') return;
-    const ram = this.host.bus.ramAt(pa, 1);
-    if (ram === null) return;
-    const i = (va - lv.start) >>> PAGE_SHIFT;
-    this.fillTlb(va, !write && ((lv.cow != null && lv.cow[i] === 1) || (lv.fcache != null && privateFilePage(lv, i))) ? lv.prot & ~PROT_WRITE : lv.prot, ram, pa);
   }
 
   copyFromUser(dst: Uint8Array, dstOff: number, va: number, len: number): number {
