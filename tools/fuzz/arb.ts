@@ -42,6 +42,14 @@ function recordBuilder(keys: readonly string[]): (vals: unknown[]) => object {
   return new Function('v', body) as (vals: unknown[]) => object;
 }
 
+/** `(a, r) => ({ argsz: a, ...r })` for rec's records of these keys, one literal compiled per key list (recordBuilder) */
+function argszBuilder(keys: readonly string[]): (a: Value, r: Record<string, Value>) => Record<string, Value> {
+  if (keys.includes('argsz')) return (a, r) => ({ argsz: a, ...r });
+  if (keys.includes('__proto__')) throw new Error('struct: no __proto__ field');
+  const body = `return {"argsz": a${keys.map((k) => `, ${JSON.stringify(k)}: r[${JSON.stringify(k)}]`).join('')}};`;
+  return new Function('a', 'r', body) as (a: Value, r: Record<string, Value>) => Record<string, Value>;
+}
+
 export const NPROC = 3;
 /** pages of each process's DMA area */
 export const DMA_PAGES = 16;
@@ -126,9 +134,10 @@ const unmapFlags = fc.oneof(
 
 export function struct(type: StructName, fields: Record<string, fc.Arbitrary<Value>>, tail?: fc.Arbitrary<Value[]>): fc.Arbitrary<IoctlArg> {
   const minsz = STRUCTS[type].minsz;
+  const withArgsz = argszBuilder(Object.keys(fields));
   return rec({ argsz: argsz(minsz), rest: rec(fields), tail: tail ?? fc.constant(undefined), ptr })
     .map(({ argsz: a, rest, tail: t, ptr: p }) => {
-      const arg: IoctlArg = { t: 'struct', type, fields: { argsz: a, ...rest }, ptr: p };
+      const arg: IoctlArg = { t: 'struct', type, fields: withArgsz(a, rest), ptr: p };
       if (t && t.length) arg.tail = t;
       return arg;
     });
@@ -323,14 +332,16 @@ function dirtyCallArb(): fc.Arbitrary<Call> {
  * chained one is the same tree as building it per draw (the same random stream and values),
  * without constructing ~20 arbitrary objects per generated ioctl (docs/PERFORMANCE.md).
  */
-const ioctlArbs = new Map<string, fc.Arbitrary<Call>>();
+const ioctlArbs = new Map<FdKind, Map<number, fc.Arbitrary<Call>>>();
 
 export function ioctlCall(kind: FdKind, req: number): fc.Arbitrary<Call> {
-  const key = `${kind}:${req}`;
-  let a = ioctlArbs.get(key);
+  // per kind, then per request number (a chained draw looks it up: no key string built per draw)
+  let byReq = ioctlArbs.get(kind);
+  if (byReq === undefined) ioctlArbs.set(kind, (byReq = new Map()));
+  let a = byReq.get(req);
   if (a === undefined) {
     a = rec({ op: fc.constant('ioctl' as const), p: pid, fd: fdRef(kind), req: fc.constant(req), arg: argFor(req) });
-    ioctlArbs.set(key, a);
+    byReq.set(req, a);
   }
   return a;
 }

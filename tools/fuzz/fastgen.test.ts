@@ -65,6 +65,11 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
     // a oneof inside itself (through a chain): below the top level fast-check's depth bias changes the draw
     const deep: fc.Arbitrary<unknown> = fc.oneof(fc.nat(3), fc.tuple(fc.constant('x'), fc.constant(0).chain(() => deep)));
     arbs.push(deep);
+    // two oneofs of one depth context, one below the other without a chain: the inner one's draw
+    // depends on the outer one's count (fastgen counts where such a oneof can be reached)
+    const id = fc.createDepthIdentifier();
+    const inner = fc.oneof({ depthIdentifier: id, depthSize: 'xsmall' }, fc.nat(3), fc.constant(7), fc.nat(20));
+    arbs.push(fc.oneof({ depthIdentifier: id }, fc.tuple(inner, fc.nat(2), inner), fc.constant(0)));
     for (const a of arbs) {
       const r = sameDraws(a, 9, 500);
       expect(r.differing.slice(0, 3)).toEqual([]);

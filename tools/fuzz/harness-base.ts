@@ -444,8 +444,14 @@ export abstract class HarnessBase {
       bytes = a.nul ? encoded(a.s, '\0') : NO_NUL;
       len = bytes.length;
     } else if (a.t === 'bytes') {
-      bytes = Uint8Array.from(a.b);
-      len = bytes.length;
+      // in the reused buffer (its first `len` bytes), as the structs below
+      len = a.b.length;
+      if (len > MARSHAL_BUF.length) {
+        MARSHAL_BUF = new Uint8Array(len);
+        MARSHAL_DV = new DataView(MARSHAL_BUF.buffer);
+      }
+      bytes = MARSHAL_BUF;
+      for (let i = 0; i < len; i++) bytes[i] = a.b[i]!;
     } else {
       const st = STRUCTS[a.type];
       const tail = a.tail ?? [];

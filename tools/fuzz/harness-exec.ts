@@ -55,7 +55,8 @@ export abstract class HarnessExec extends HarnessBase {
 
   /** Execute one call and check every invariant. Throws FindingError. */
   exec(call: Call): void {
-    const pi = 'p' in call ? call.p % NPROC : -1;
+    // (every call but `run` names its process)
+    const pi = call.op !== 'run' ? call.p % NPROC : -1;
     const s = pi >= 0 ? this.slots[pi]! : null;
     let line = '';
     let ret: number | string = 0;
@@ -108,7 +109,8 @@ export abstract class HarnessExec extends HarnessBase {
    * program-iommufd.ts makeCall) where process p has no live fd of that kind: /dev/iommu's open,
    * and for a fault fd IOMMU_FAULT_QUEUE_ALLOC on its first /dev/iommu fd (opened first when it
    * has none), each dispatched as a call of its own (the models follow it; cover() counts it on
-   * `made:` rows). Returns them as a comment for the transcript line ('' when none ran).
+   * `made:` rows). Returns them as a comment for the transcript line ('' when none ran, or without a
+   * transcript).
    */
   protected makeResources(p: number, call: Call): string {
     const refs = makeRefs(call);
@@ -124,7 +126,8 @@ export abstract class HarnessExec extends HarnessBase {
         const r = this.dispatch(c);
         // the open has no coverage row: counted here (the ioctl by cover())
         if (k === 'iommufd' && r >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
-        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
+        // the text only for a transcript (exec reads the answer only then)
+        if (this.opts.transcript) made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
       } finally {
         this.making = false;
       }

@@ -42,16 +42,30 @@ export function isBoundDevRef(r: FdRef): boolean {
   return !('raw' in r) && r.k === 'device' && r.mk === 1;
 }
 
-/** the refs of a call that make their fd when the process has none (FdRef.mk), in argument order */
-export function makeRefs(c: Call): { k: FdKind; i: number }[] {
-  const out: { k: FdKind; i: number }[] = [];
-  const add = (r: FdRef): void => {
-    if (!('raw' in r) && r.mk === 1 && MAKE_KINDS.includes(r.k)) out.push(r);
-  };
-  if ('fd' in c) add(c.fd);
-  if (c.op === 'poll') c.fds.forEach(add);
-  if (c.op === 'ioctl' && c.arg.t === 'struct') for (const v of Object.values(c.arg.fields)) if (typeof v === 'object' && v !== null && 'fd' in v) add(v.fd);
-  return out;
+/** makeRefs' answer for a call without such refs (most calls): shared, never written */
+const NO_MAKE_REFS: readonly { k: FdKind; i: number }[] = Object.freeze([]);
+
+/**
+ * the refs of a call that make their fd when the process has none (FdRef.mk), in argument order.
+ * Runs for every executed call (Harness.exec): no closure, no `Object.values` array, and the
+ * shared empty answer when there is none (the caller only reads it)
+ */
+export function makeRefs(c: Call): readonly { k: FdKind; i: number }[] {
+  let out: { k: FdKind; i: number }[] | null = null;
+  if ('fd' in c && isMakeRef(c.fd)) (out ??= []).push(c.fd);
+  if (c.op === 'poll') for (const r of c.fds) if (isMakeRef(r)) (out ??= []).push(r);
+  if (c.op === 'ioctl' && c.arg.t === 'struct') {
+    const fields = c.arg.fields;
+    for (const k in fields) {
+      const v = fields[k];
+      if (typeof v === 'object' && v !== null && 'fd' in v && isMakeRef(v.fd)) (out ??= []).push(v.fd);
+    }
+  }
+  return out ?? NO_MAKE_REFS;
+}
+
+function isMakeRef(r: FdRef): r is { k: FdKind; i: number; mk: 1 } {
+  return !('raw' in r) && r.mk === 1 && MAKE_KINDS.includes(r.k);
 }
 
 /** whether an ioctl's struct names a resource-typed IOAS id (Value `{ ioas, mk }`) */
@@ -64,9 +78,14 @@ export function hasDevRef(c: Call): boolean {
   return hasValueOf(c, 'dev');
 }
 
+/** (every executed call: a `for...in` over the fields, no `Object.values` array) */
 function hasValueOf(c: Call, key: 'ioas' | 'dev'): boolean {
   if (c.op !== 'ioctl' || c.arg.t !== 'struct') return false;
-  for (const v of Object.values(c.arg.fields)) if (typeof v === 'object' && v !== null && key in v) return true;
+  const fields = c.arg.fields;
+  for (const k in fields) {
+    const v = fields[k];
+    if (typeof v === 'object' && v !== null && key in v) return true;
+  }
   return false;
 }
 
