@@ -8,6 +8,7 @@ import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
+import { attachSigStatus } from './signal-status.js';
 import { AltStacks } from './signal-altstack.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
 import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type SendInfo } from './sigqueue.js';
@@ -25,7 +26,7 @@ import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type S
  */
 
 export const SIGBUS = 7, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
-const SIG_DFL = 0, SIG_IGN = 1;
+export const SIG_DFL = 0, SIG_IGN = 1;
 /** sa_flags (arch/arm/include/uapi/asm/signal.h) */
 const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 /** include/linux/errno.h: restart only when no handler runs */
@@ -125,6 +126,7 @@ export class SignalState {
   ) {
     this.shared = new SigPending(p.proc.users);
     this.alt = new AltStacks(() => this.layer.host.sigaltstackAutodisarm ?? false);
+    attachSigStatus(p, this);
   }
 
   /** sigaltstack (signal-altstack.ts AltStacks.sys) */
@@ -145,6 +147,11 @@ export class SignalState {
   /** the signals pending for `t`: its own and the process's */
   pendingFor(t: UnicornThread): bigint {
     return this.shared.set | (this.own.get(t)?.set ?? 0n);
+  }
+
+  /** `t`'s own pending set (task->pending.signal): a live thread's, or the ended leader's kept list */
+  ownPendingOf(t: UnicornThread): bigint {
+    return this.own.get(t)?.set ?? (t === this.p.threads[0] ? this.leaderPending?.set : undefined) ?? 0n;
   }
 
   /** `t`'s blocked mask */
