@@ -249,7 +249,7 @@ export class SignalState {
    * sig_ignored drops an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
    * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) unless the target
    * blocks it; legacy_queue drops a standard signal (below SIGRTMIN) already pending there; an
-   * entry with the siginfo is queued (sigqueue.ts; SIGKILL has none) and charged to the target's
+   * entry with the siginfo is queued (sigqueue.ts; SIGKILL: only one with a siginfo, in 3.14: `sigkillEntry`) and charged to the target's
    * user: __sigqueue_alloc refuses it over RLIMIT_SIGPENDING unless override_rlimit (a standard
    * signal from the kernel or with si_code >= 0: kill), and then a real-time signal whose
    * si_code is not SI_USER (sigqueue, tgkill's SI_TKILL) fails -EAGAIN while any other is
@@ -269,7 +269,8 @@ export class SignalState {
     if (sig !== SIGKILL && (this.blockedOf(target) & sigmask(sig)) === 0n && this.ignoredAction(sig)) return 0;
     const pending = group ? this.shared : this.ownOf(target);
     if (pending.legacy(sig)) return 0;
-    if (sig !== SIGKILL) {
+    // a user-space SIGKILL (with a siginfo) is queued in 3.14 only (capability `sigkillEntry`)
+    if (sig !== SIGKILL || (info !== undefined && (this.layer.host.sigkillEntry ?? 'queued') === 'queued')) {
       const override = sig < SIGRTMIN && (info === undefined || info.code >= 0);
       const ok = pending.queue(sig, info, this.p.proc.uid, this.p.proc.rlimit(RLIMIT_SIGPENDING).cur, override);
       if (!ok && info !== undefined && sig >= SIGRTMIN && info.code !== SI_USER) return -EAGAIN;
