@@ -125,6 +125,15 @@ export interface SyscallCapabilities {
    */
   signalsAfterGroupExit: 'queued' | 'dropped';
   /**
+   * whether a SIGKILL sent with a siginfo (kill, tgkill, rt_sigqueueinfo from user space) gets a
+   * queue entry, charged to the target's user (SigQ) until the reap: 'queued' 3.14
+   * (kernel/signal.c __send_signal skips the allocation only for SEND_SIG_FORCED, read in a 3.x
+   * copy); 'none' v6.12 (__send_signal_locked: "Skip useless siginfo allocation for SIGKILL and
+   * kernel threads", sig == SIGKILL goes to out_set, read in later copies; the commit that added
+   * it is not identified here). The bit is set either way; delivery is the same.
+   */
+  sigkillEntry: 'queued' | 'none';
+  /**
    * what do_DataAbort (arch/arm/mm/fault.c) prints for a user access's external abort (a device
    * access answered with a bus error, SIGBUS; kernel-model/exec/fsr.ts): '3.14' the KERN_ALERT
    * line "Unhandled fault: <fsr_info name> (0x<fsr>) at 0x<addr>"; '6.12' pr_alert

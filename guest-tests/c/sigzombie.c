@@ -6,7 +6,7 @@
  * after a group exit (exit_group, a fatal signal) but still queues on a process whose only
  * thread left by exit(2). A queued entry is charged to the zombie's user (SigQ, here root's, as
  * every process's) and freed by __exit_signal at the reap (release_task), as are the signals
- * pending at the exit. (tools/unicorn/sigzombie.test.ts, both eras.)
+ * pending at the exit. A SIGKILL from kill() has an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -146,6 +146,29 @@ int main(void)
 	st = reap(c);
 	close(p[1]);
 	printf("killed zombie: kill %s, SigQ %d, sigqueue %s, SigQ %d; reaped signal %d, SigQ %d\n", res(r1), q0, res(r2), q1,
+	       WIFSIGNALED(st) ? WTERMSIG(st) : -1, sigq(0));
+
+	/*
+	 * 5. a zombie killed by SIGKILL from kill(): 3.14's __send_signal queues an entry for it (only
+	 * SEND_SIG_FORCED skips one), counted until the reap; v6.12 allocates none for SIGKILL
+	 */
+	if (pipe(p) != 0)
+		return 1;
+	c = fork();
+	if (c == 0) {
+		char b;
+		close(p[1]);
+		read(p[0], &b, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	r1 = E(kill(c, SIGKILL));
+	wait_zombie(c);
+	q0 = sigq(0);
+	int qk = sigq(c);
+	st = reap(c);
+	close(p[1]);
+	printf("SIGKILLed zombie: kill %s, SigQ %d (zombie's %d); reaped signal %d, SigQ %d\n", res(r1), q0, qk,
 	       WIFSIGNALED(st) ? WTERMSIG(st) : -1, sigq(0));
 	return 0;
 }

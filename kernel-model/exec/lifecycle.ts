@@ -11,7 +11,7 @@ import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { DEFAULT_ENVP, ExecMapError, loadElfImage } from './load.js';
-import { SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
+import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 
 /**
@@ -348,13 +348,36 @@ function releaseTask(z: LinuxAbi): void {
   z.signals.flushAll();
 }
 
-/** a child of `p` ended (do_notify_parent): SIGCHLD pending, waiters re-present their wait */
-function childEnded(p: LinuxAbi): void {
-  p.signals.post(SIGCHLD);
+/** sa_flags' SA_NOCLDWAIT (arch/arm/include/uapi/asm/signal.h) */
+const SA_NOCLDWAIT = 2;
+
+/**
+ * the child `c` of `p` ended (kernel/signal.c do_notify_parent, kernel/exit.c exit_notify): SIGCHLD
+ * pending, waiters re-present their wait. Autoreap (3.14 and v6.12 alike, do_notify_parent read in
+ * a 3.x copy and in a recent mainline one): when `p`'s SIGCHLD action is SIG_IGN or carries
+ * SA_NOCLDWAIT, do_notify_parent returns autoreap, exit_notify makes the child EXIT_DEAD and
+ * release_task reaps it at once: no zombie, no /proc/<pid>, its queued signals freed. SIG_IGN
+ * also sends no SIGCHLD (sig = 0); SA_NOCLDWAIT with a handler still sends it. The parent's
+ * waiters are woken either way (__wake_up_parent) and find one child fewer: with none left
+ * do_wait answers -ECHILD (from memory of do_wait's notask_error, both eras).
+ */
+function childEnded(p: LinuxAbi, c: LinuxAbi): void {
+  const act = p.signals.actions[SIGCHLD]!;
+  const ignored = act.handler === SIG_IGN;
+  if (ignored || (act.flags & SA_NOCLDWAIT) !== 0) {
+    const i = p.children.indexOf(c);
+    if (i >= 0) p.children.splice(i, 1);
+    c.parent = null;
+    releaseTask(c);
+  }
+  // the waiters first: do_wait, woken, scans its children again before it looks at
+  // signal_pending, so it reaps the zombie (or finds none left: -ECHILD) although the SIGCHLD's
+  // handler is about to run (the handler runs after the call returns)
   for (const w of [...p.waiting]) {
     p.waiting.delete(w);
     if (w.state !== 'exited') p.cpu.wake(w);
   }
+  if (!ignored) p.signals.post(SIGCHLD);
 }
 
 /** CLONE_CHILD_CLEARTID / set_tid_address at a thread's exit (mm_release): *ctid = 0 and a futex wake (pthread_join) */
@@ -447,7 +470,7 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
     if (c.exit !== null) releaseTask(c);
   }
   p.children.length = 0;
-  if (p.parent !== null) childEnded(p.parent);
+  if (p.parent !== null) childEnded(p.parent, p);
   if (p.forked) t.engine.release(p.proc);
   p.onProcessExit?.(p.exit);
 }

@@ -8,6 +8,7 @@ import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
+import { attachSigStatus } from './signal-status.js';
 import { AltStacks } from './signal-altstack.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
 import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type SendInfo } from './sigqueue.js';
@@ -25,7 +26,7 @@ import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type S
  */
 
 export const SIGBUS = 7, SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGCHLD = 17, SIGSTOP = 19;
-const SIG_DFL = 0, SIG_IGN = 1;
+export const SIG_DFL = 0, SIG_IGN = 1;
 /** sa_flags (arch/arm/include/uapi/asm/signal.h) */
 const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 /** include/linux/errno.h: restart only when no handler runs */
@@ -125,6 +126,7 @@ export class SignalState {
   ) {
     this.shared = new SigPending(p.proc.users);
     this.alt = new AltStacks(() => this.layer.host.sigaltstackAutodisarm ?? false);
+    attachSigStatus(p, this);
   }
 
   /** sigaltstack (signal-altstack.ts AltStacks.sys) */
@@ -145,6 +147,11 @@ export class SignalState {
   /** the signals pending for `t`: its own and the process's */
   pendingFor(t: UnicornThread): bigint {
     return this.shared.set | (this.own.get(t)?.set ?? 0n);
+  }
+
+  /** `t`'s own pending set (task->pending.signal): a live thread's, or the ended leader's kept list */
+  ownPendingOf(t: UnicornThread): bigint {
+    return this.own.get(t)?.set ?? (t === this.p.threads[0] ? this.leaderPending?.set : undefined) ?? 0n;
   }
 
   /** `t`'s blocked mask */
@@ -242,7 +249,7 @@ export class SignalState {
    * sig_ignored drops an ignored signal (SIG_IGN, or a default action of ignore: SIGCHLD,
    * SIGCONT, SIGURG, SIGWINCH, and by choice the stop signals, no job control) unless the target
    * blocks it; legacy_queue drops a standard signal (below SIGRTMIN) already pending there; an
-   * entry with the siginfo is queued (sigqueue.ts; SIGKILL has none) and charged to the target's
+   * entry with the siginfo is queued (sigqueue.ts; SIGKILL: only one with a siginfo, in 3.14: `sigkillEntry`) and charged to the target's
    * user: __sigqueue_alloc refuses it over RLIMIT_SIGPENDING unless override_rlimit (a standard
    * signal from the kernel or with si_code >= 0: kill), and then a real-time signal whose
    * si_code is not SI_USER (sigqueue, tgkill's SI_TKILL) fails -EAGAIN while any other is
@@ -262,7 +269,8 @@ export class SignalState {
     if (sig !== SIGKILL && (this.blockedOf(target) & sigmask(sig)) === 0n && this.ignoredAction(sig)) return 0;
     const pending = group ? this.shared : this.ownOf(target);
     if (pending.legacy(sig)) return 0;
-    if (sig !== SIGKILL) {
+    // a user-space SIGKILL (with a siginfo) is queued in 3.14 only (capability `sigkillEntry`)
+    if (sig !== SIGKILL || (info !== undefined && (this.layer.host.sigkillEntry ?? 'queued') === 'queued')) {
       const override = sig < SIGRTMIN && (info === undefined || info.code >= 0);
       const ok = pending.queue(sig, info, this.p.proc.uid, this.p.proc.rlimit(RLIMIT_SIGPENDING).cur, override);
       if (!ok && info !== undefined && sig >= SIGRTMIN && info.code !== SI_USER) return -EAGAIN;

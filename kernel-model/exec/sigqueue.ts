@@ -85,8 +85,8 @@ export class SigPending {
   /**
    * __send_signal's queueing: an entry charged to `uid` (the target's user) unless
    * __sigqueue_alloc refuses it (over `limit` without `override`); false then, and the caller
-   * decides (-EAGAIN, or the bit alone); `noEntry` (SIGKILL: the v6.12 fast path, 3.14's
-   * SEND_SIG_FORCED) sets the bit alone
+   * decides (-EAGAIN, or the bit alone); a SIGKILL without an entry (v6.12 always, 3.14 a
+   * kernel-internal one: capability `sigkillEntry`) is not queued here, the bit alone
    */
   queue(sig: number, info: SendInfo | undefined, uid: number, limit: number, override: boolean): boolean {
     if (!this.users.chargeSig(uid, limit, override)) return false;

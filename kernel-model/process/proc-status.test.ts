@@ -17,8 +17,12 @@ describe('/proc/self/status (fs/proc/array.c proc_pid_status)', () => {
     a.proc.users.chargeSig(1000, 7, false);
     a.proc.users.chargeSig(1000, 7, false);
     b.proc.users.chargeSig(0, 7, false);
+    // task_sig's sets (the signal sets kernel-model/exec/signal-status.ts hands over): 16 hex
+    // digits each, signal n at bit n - 1 (SIGUSR1 10: 0x200; signal 64: the top bit)
+    a.proc.sigMasks = () => ({ pending: 1n << 9n, shared: 1n << 63n, blocked: 0x10001n, ignored: 1n << 12n, caught: 0xfn << 32n });
     // a non-root process: no capability but the bounding set (CAP_LAST_CAP 40), v6.12's CapAmb last
-    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nState:\tR (running)\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\nSigQ:\t2/7\n` +
+    expect(a.cat('/proc/self/status')).toBe(`Name:\ta-name-longer-t\nState:\tR (running)\nTgid:\t${a.proc.pid}\nPid:\t${a.proc.pid}\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t      12 kB\nVmPin:\t       8 kB\nThreads:\t1\nSigQ:\t2/7\n` +
+      'SigPnd:\t0000000000000200\nShdPnd:\t8000000000000000\nSigBlk:\t0000000000010001\nSigIgn:\t0000000000001000\nSigCgt:\t0000000f00000000\n' +
       'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n');
     expect(b.cat('/proc/self/status')).toMatch(new RegExp(`^Name:\\tb\\nState:\\tR \\(running\\)\\nTgid:\\t${b.proc.pid}\\n(.*\\n)*VmLck:\\t       0 kB\\n(.*\\n)*SigQ:\\t1/4294967295\\n`));
   });

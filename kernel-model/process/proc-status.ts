@@ -11,11 +11,15 @@
  * task_mem, task_sig, task_cap in that order in 3.14 and v6.12). Of task_sig's lines
  * "SigQ:\t%lu/%lu": the signals queued for the process's user, all processes of that uid
  * together (3.14 user->sigpending, v6.12 the ucounts' UCOUNT_RLIMIT_SIGPENDING), then its
- * RLIMIT_SIGPENDING soft limit (RLIM_INFINITY printed as 4294967295). Then task_cap's "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
+ * RLIMIT_SIGPENDING soft limit (RLIM_INFINITY printed as 4294967295), after "Threads:\t%d" and
+ * before SigPnd (the thread's own pending set), ShdPnd (the process's), SigBlk (the thread's
+ * blocked mask), SigIgn and SigCgt (the actions: SIG_IGN, a handler), each 16 hex digits (task_sig
+ * read in a 3.x fs/proc/array.c, the one order of these lines in 3.14; v6.12's task_sig prints the
+ * same lines in the same order, from memory: seq_put_decimal_ull and render_sigset_t). Then task_cap's "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
  * the cred has an ambient set (v6.12, capability `capAmbient`), "CapAmb:", each set as 16 hex
  * digits (3.14 render_cap_t: "%08x" per u32 word, the high word first; v6.12
  * seq_put_hex_ll(..., 16)). The other lines of the real file (v6.12's Umask, Ngid, PPid, Gid, VmSize, VmRSS,
- * signal masks, ...) are not produced: a program looks its line up by name.
+ * ...) are not produced: a program looks its line up by name.
  */
 import { capHex, RLIMIT_SIGPENDING } from './cred.js';
 import type { Process } from './process.js';
@@ -46,8 +50,24 @@ const kb = (pages: number): string => String(((pages * 4) % 2 ** 32 + 2 ** 32) %
  */
 export const escapeComm = (c: string): string => c.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
+/**
+ * task_sig's render_sigset_t: the 64 signals as 16 hex digits, signals 61-64 first (signal n at
+ * bit n - 1); the same text in 3.x (a loop of "%x" per 4 signals, read) and v6.12 (from memory)
+ */
+const sigHex = (set: bigint | undefined): string => (set ?? 0n).toString(16).padStart(16, '0');
+
+/**
+ * get_nr_threads (signal->nr_threads): the group's tasks not yet released. A thread other than
+ * the leader is released as it exits (exit_notify autoreaps it); the leader stays counted,
+ * as a zombie too, until its group is reaped (__unhash_process at release_task)
+ */
+function nrThreads(p: Process): number {
+  return Math.max(1, p.threads.filter((t, i) => i === 0 || t.state !== 'exited').length);
+}
+
 export function procPidStatus(p: Process, tid: number = p.pid): string {
   const uid = p.uid;
+  const m = p.sigMasks?.(tid);
   return (
     `Name:\t${escapeComm(p.comm(tid))}\n` +
     `State:\t${taskState(p, tid)}\n` +
@@ -56,7 +76,10 @@ export function procPidStatus(p: Process, tid: number = p.pid): string {
     `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\n` +
     // task_mem only with an mm: a zombie (exited, not reaped) has none
     (p.alive ? `VmLck:\t${kb(p.mm.lockedVm)} kB\nVmPin:\t${kb(p.mm.pinnedVm)} kB\n` : '') +
+    `Threads:\t${nrThreads(p)}\n` +
     `SigQ:\t${p.users.sigPending(p.uid)}/${p.rlimit(RLIMIT_SIGPENDING).cur}\n` +
+    `SigPnd:\t${sigHex(m?.pending)}\nShdPnd:\t${sigHex(m?.shared)}\nSigBlk:\t${sigHex(m?.blocked)}\n` +
+    `SigIgn:\t${sigHex(m?.ignored)}\nSigCgt:\t${sigHex(m?.caught)}\n` +
     `CapInh:\t${capHex(p.capInheritable)}\n` +
     `CapPrm:\t${capHex(p.capPermitted)}\n` +
     `CapEff:\t${capHex(p.capEffective)}\n` +

@@ -45,6 +45,15 @@ export interface ProcessOptions {
   users?: UserCounts;
 }
 
+/** /proc/<pid>/status's signal sets (fs/proc/array.c task_sig), signal n at bit n - 1 */
+export interface TaskSigMasks {
+  pending: bigint;
+  shared: bigint;
+  blocked: bigint;
+  ignored: bigint;
+  caught: bigint;
+}
+
 /** A process: pid, credentials, limits, fd table, address space, threads. */
 export class Process {
   /**
@@ -176,6 +185,11 @@ export class Process {
   readonly threads: GuestThread[] = [];
   exitCode: number | null = null;
   alive = true;
+  /**
+   * task_sig's signal sets for thread `tid` (/proc/<pid>/status; kernel-model/exec/signal-status.ts
+   * hooks it); null: a process the model keeps no signals for (all sets empty)
+   */
+  sigMasks: ((tid: number) => TaskSigMasks) | null = null;
   /** the per-user counters of the run this process belongs to (queued signals: SigQ) */
   readonly users: UserCounts;
   /** what the program wrote to fds 1 and 2 when they are the console */

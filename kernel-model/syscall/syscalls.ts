@@ -51,6 +51,8 @@ export interface SyscallHost {
   readonly sigaltstackAutodisarm?: boolean;
   /** prepare_signal after SIGNAL_GROUP_EXIT (profile.caps.signalsAfterGroupExit; default 'queued', 3.14) */
   readonly signalsAfterGroupExit?: 'queued' | 'dropped';
+  /** a user-space SIGKILL's queue entry (profile.caps.sigkillEntry; default 'queued', 3.14) */
+  readonly sigkillEntry?: 'queued' | 'none';
   /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
   readonly renameat2?: boolean;
   /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */

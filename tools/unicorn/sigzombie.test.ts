@@ -8,7 +8,8 @@ import { runElf } from './run.js';
  * yet reaped answer 0 in both eras; 3.14 queues the signal (prepare_signal's "nothing to do"),
  * v6.12 drops it once SIGNAL_GROUP_EXIT is set (exit_group, a fatal signal) but queues on a
  * child whose only thread left by exit(2) (capability `signalsAfterGroupExit`). Queued entries,
- * and those pending at the exit, stay charged (SigQ) until the reap (release_task).
+ * and those pending at the exit, stay charged (SigQ) until the reap (release_task); kill()'s
+ * SIGKILL has an entry in 3.14 only (capability `sigkillEntry`).
  */
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 
@@ -27,6 +28,8 @@ describe.skipIf(shouldSkipUnicornTests())('signals to a zombie (sigzombie.c)', (
         'exit(2) zombie: sigqueue 0 kill 0, SigQ 2; reaped 4, SigQ 0',
         // the SIGTERM's entry stays on shared_pending (complete_signal sends SIGKILL to the threads)
         `killed zombie: kill 0, SigQ 1, sigqueue 0, SigQ ${q ? 2 : 1}; reaped signal 15, SigQ 0`,
+        // 3.14's __send_signal queues kill()'s SIGKILL (capability `sigkillEntry`), v6.12 does not
+        `SIGKILLed zombie: kill 0, SigQ ${q ? 1 : 0} (zombie's ${q ? 1 : 0}); reaped signal 9, SigQ 0`,
       ]);
       expect(r.exitStatus, profile).toBe(0);
       expect(r.unknownSyscalls, profile).toEqual({});
