@@ -120,20 +120,12 @@ export abstract class HarnessExec extends HarnessBase {
       if (this.hasFd(p, k)) return;
       if (k === 'fault') make('iommufd');
       if (k === 'fault' && !this.hasFd(p, 'iommufd')) return;
-      const c = makeCall(p, k);
-      this.making = true;
-      try {
-        const r = this.dispatch(c);
-        // the open has no coverage row: counted here (the ioctl by cover())
-        if (k === 'iommufd' && r >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
-        // the text only for a transcript (exec reads the answer only then)
-        if (this.opts.transcript) made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
-      } finally {
-        this.making = false;
-      }
+      const r = this.runMade(makeCall(p, k), made);
+      // the open has no coverage row: counted here (the ioctl by cover())
+      if (k === 'iommufd' && r >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
     };
     for (const r of refs) make(r.k as 'iommufd' | 'fault');
-    return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
+    return madeComment(made);
   }
 
   /**
@@ -151,19 +143,10 @@ export abstract class HarnessExec extends HarnessBase {
     const fd = ctxFdOf(this.slots[p]!.proc, this.resolveFd(p, call.fd), isIommufdFile);
     const f = fd >= 0 ? this.slots[p]!.proc.fdget(fd) : null;
     if (f === null) return '';
-    let made = '';
-    if (ioasIdsOf(this.sys.iommufd, f).length === 0) {
-      const c = makeIoasCall(p, fd);
-      this.making = true;
-      try {
-        const r = this.dispatch(c);
-        made = `/* made: ${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r} */ `;
-      } finally {
-        this.making = false;
-      }
-    }
+    const made: string[] = [];
+    if (ioasIdsOf(this.sys.iommufd, f).length === 0) this.runMade(makeIoasCall(p, fd), made);
     this.ioasIds = ioasIdsOf(this.sys.iommufd, f);
-    return made;
+    return madeComment(made);
   }
 
   /**
@@ -184,19 +167,10 @@ export abstract class HarnessExec extends HarnessBase {
     const f = ifd >= 0 ? this.slots[p]!.proc.fdget(ifd) : null;
     if (f === null) return '';
     const made: string[] = [];
-    const run = (c: Call): number => {
-      this.making = true;
-      try {
-        const r = this.dispatch(c);
-        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
-        return r;
-      } finally {
-        this.making = false;
-      }
-    };
+    const run = (c: Call): number => this.runMade(c, made);
     if (devIdsOf(this.sys.iommufd, f).length === 0) bindFreeCdev(p, ifd, run);
     this.devIds = devIdsOf(this.sys.iommufd, f);
-    return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
+    return madeComment(made);
   }
 
   /**
@@ -212,20 +186,28 @@ export abstract class HarnessExec extends HarnessBase {
     const proc = this.slots[p]!.proc;
     if (!this.sys.iommufd || boundDevFds(proc, isIommufdFile).length > 0) return '';
     const made: string[] = [];
-    const run = (c: Call): number => {
-      this.making = true;
-      try {
-        const r = this.dispatch(c);
-        made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
-        return r;
-      } finally {
-        this.making = false;
-      }
-    };
+    const run = (c: Call): number => this.runMade(c, made);
     if (!this.hasFd(p, 'iommufd') && run(makeCall(p, 'iommufd')) >= 0) this.okCounts.set('made:open:/dev/iommu', (this.okCounts.get('made:open:/dev/iommu') ?? 0) + 1);
     const ifd = this.resolveFd(p, { k: 'iommufd', i: 0 });
     if (ifd < 1000) bindFreeCdev(p, ifd, run);
-    return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
+    return madeComment(made);
+  }
+
+  /**
+   * One call a maker (makeResources, makeIoas, makeDev, makeBoundDev) runs for a resource-typed
+   * ref: dispatched like a program's call (the models follow it; cover() counts it on a `made:`
+   * row); its text goes to `made` only with a transcript (exec reads the makers' answer only then).
+   * Returns the call's result.
+   */
+  protected runMade(c: Call, made: string[]): number {
+    this.making = true;
+    try {
+      const r = this.dispatch(c);
+      if (this.opts.transcript) made.push(`${formatCall(c).replace(/^P\d+: /, '').replace(/;$/, '')} = ${r}`);
+      return r;
+    } finally {
+      this.making = false;
+    }
   }
 
   /** whether process p has a live fd of kind k */
@@ -602,4 +584,9 @@ function mayChangeIsolation(c: Call): boolean {
     default:
       return false;
   }
+}
+
+/** the makers' transcript comment: the made calls, '' when none ran (or no transcript) */
+function madeComment(made: readonly string[]): string {
+  return made.length > 0 ? `/* made: ${made.join('; ')} */ ` : '';
 }
