@@ -138,14 +138,11 @@ export abstract class HarnessExec extends HarnessBase {
    */
   protected makeIoas(p: number, call: Call): string {
     this.ioasIds = [];
-    if (!('fd' in call) || !this.sys.iommufd) return '';
-    // the call's /dev/iommu fd, or for a bound cdev fd (ATTACH's) the fd of the context it is bound to
-    const fd = ctxFdOf(this.slots[p]!.proc, this.resolveFd(p, call.fd), isIommufdFile);
-    const f = fd >= 0 ? this.slots[p]!.proc.fdget(fd) : null;
-    if (f === null) return '';
+    const ctx = this.ctxOf(p, call);
+    if (ctx === null || !this.sys.iommufd) return '';
     const made: string[] = [];
-    if (ioasIdsOf(this.sys.iommufd, f).length === 0) this.runMade(makeIoasCall(p, fd), made);
-    this.ioasIds = ioasIdsOf(this.sys.iommufd, f);
+    if (ioasIdsOf(this.sys.iommufd, ctx.f).length === 0) this.runMade(makeIoasCall(p, ctx.fd), made);
+    this.ioasIds = ioasIdsOf(this.sys.iommufd, ctx.f);
     return madeComment(made);
   }
 
@@ -161,15 +158,12 @@ export abstract class HarnessExec extends HarnessBase {
    */
   protected makeDev(p: number, call: Call): string {
     this.devIds = [];
-    if (!('fd' in call) || !this.sys.iommufd) return '';
-    // the call's /dev/iommu fd, or for a bound cdev fd the fd of the context it is bound to (as makeIoas)
-    const ifd = ctxFdOf(this.slots[p]!.proc, this.resolveFd(p, call.fd), isIommufdFile);
-    const f = ifd >= 0 ? this.slots[p]!.proc.fdget(ifd) : null;
-    if (f === null) return '';
+    const ctx = this.ctxOf(p, call);
+    if (ctx === null || !this.sys.iommufd) return '';
     const made: string[] = [];
     const run = (c: Call): number => this.runMade(c, made);
-    if (devIdsOf(this.sys.iommufd, f).length === 0) bindFreeCdev(p, ifd, run);
-    this.devIds = devIdsOf(this.sys.iommufd, f);
+    if (devIdsOf(this.sys.iommufd, ctx.f).length === 0) bindFreeCdev(p, ctx.fd, run);
+    this.devIds = devIdsOf(this.sys.iommufd, ctx.f);
     return madeComment(made);
   }
 
@@ -191,6 +185,20 @@ export abstract class HarnessExec extends HarnessBase {
     const ifd = this.resolveFd(p, { k: 'iommufd', i: 0 });
     if (ifd < 1000) bindFreeCdev(p, ifd, run);
     return madeComment(made);
+  }
+
+  /**
+   * The /dev/iommu context a call's resource-typed ids resolve in (makeIoas, makeDev): its fd's, when
+   * that is a live /dev/iommu fd, or for a cdev fd bound to a context (ATTACH's) the process's fd of
+   * that context (ctxFdOf); null when the call has no fd, or the fd names no such context, or the
+   * profile has no /dev/iommu
+   */
+  private ctxOf(p: number, call: Call): { fd: number; f: File } | null {
+    if (!('fd' in call) || !this.sys.iommufd) return null;
+    const proc = this.slots[p]!.proc;
+    const fd = ctxFdOf(proc, this.resolveFd(p, call.fd), isIommufdFile);
+    const f = fd >= 0 ? proc.fdget(fd) : null;
+    return f === null ? null : { fd, f };
   }
 
   /**
