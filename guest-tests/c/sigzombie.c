@@ -65,6 +65,25 @@ static void wait_zombie(pid_t pid)
 		printf("waitid WNOWAIT failed\n");
 }
 
+/*
+ * a child that waits in read() on a new pipe until it is killed (or the write end `p[1]`, kept by
+ * the parent, is closed); -1 if the pipe or the fork fails
+ */
+static pid_t fork_parked(int p[2])
+{
+	if (pipe(p) != 0)
+		return -1;
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		close(p[1]);
+		read(p[0], &b, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	return c;
+}
+
 /* reap `pid`: its wait status */
 static int reap(pid_t pid)
 {
@@ -128,16 +147,9 @@ int main(void)
 
 	/* 4. a zombie killed by SIGTERM: the SIGTERM's own entry stays on shared_pending */
 	int p[2];
-	if (pipe(p) != 0)
+	c = fork_parked(p);
+	if (c < 0)
 		return 1;
-	c = fork();
-	if (c == 0) {
-		char b;
-		close(p[1]);
-		read(p[0], &b, 1);
-		_exit(0);
-	}
-	close(p[0]);
 	r1 = E(kill(c, SIGTERM));
 	wait_zombie(c);
 	int q0 = sigq(0);
@@ -152,16 +164,9 @@ int main(void)
 	 * 5. a zombie killed by SIGKILL from kill(): 3.14's __send_signal queues an entry for it (only
 	 * SEND_SIG_FORCED skips one), counted until the reap; v6.12 allocates none for SIGKILL
 	 */
-	if (pipe(p) != 0)
+	c = fork_parked(p);
+	if (c < 0)
 		return 1;
-	c = fork();
-	if (c == 0) {
-		char b;
-		close(p[1]);
-		read(p[0], &b, 1);
-		_exit(0);
-	}
-	close(p[0]);
 	r1 = E(kill(c, SIGKILL));
 	wait_zombie(c);
 	q0 = sigq(0);
