@@ -11,6 +11,7 @@ import { execCall, runCampaign, runProgram, type CampaignResult } from './engine
 import { Harness } from './harness.js';
 import { VFIO_REQS, type Call } from './program.js';
 import type { IommufdCtx } from '../../kernel-model/iommu/iommufd/index.js';
+import { status } from './testing/calls.js';
 
 const PROFILE = 'mainline+iommufd-compat';
 
@@ -30,7 +31,6 @@ const unmapAt = (iova: number, size: number, flags = 0): Call => ({
 });
 const info: Call = { op: 'ioctl', p: 0, fd: { k: 'container', i: 0 }, req: VFIO_REQS.VFIO_IOMMU_GET_INFO, arg: { t: 'struct', type: 'vfio_iommu_type1_info', fields: { argsz: 16 }, ptr: 'ok' } };
 const unset: Call = { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_UNSET_CONTAINER, arg: { t: 'int', v: 0 } };
-const status: Call = { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_STATUS, arg: { t: 'struct', type: 'vfio_group_status', fields: { argsz: 8 }, ptr: 'ok' } };
 const close = (k: 'container' | 'group' | 'device'): Call => ({ op: 'close', p: 0, fd: { k, i: 0 } });
 
 const sigOf = (h: Harness, c: Call): string | null => execCall(h, c)?.sig ?? null;

@@ -10,16 +10,9 @@ import { formatCall, VFIO_REQS, type Call } from './program.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
 import { SmmuView, type Leaf } from './isolation.js';
+import { mapCall, status } from './testing/calls.js';
 
 describe('invariants catch what they claim to', () => {
-  const mapCall: Call = {
-    op: 'ioctl',
-    p: 0,
-    fd: { k: 'container', i: 0 },
-    req: VFIO_REQS.VFIO_IOMMU_MAP_DMA,
-    arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: 0 }, iova: 0x10000, size: 0x2000 }, ptr: 'ok' },
-  };
-  const status: Call = { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_STATUS, arg: { t: 'struct', type: 'vfio_group_status', fields: { argsz: 8 }, ptr: 'ok' } };
   /** a call of the kind that can change mappings (a close; this one fails with EBADF): the DMA-isolation check runs after it */
   const touch: Call = { op: 'close', p: 0, fd: { raw: 999 } };
 

@@ -9,6 +9,7 @@ import { FindingError, Harness } from './harness.js';
 import { VFIO_REQS, type Call } from './program.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
 import { SmmuView, type Leaf } from './isolation.js';
+import { mapCall, status } from './testing/calls.js';
 
 describe('ownership and the second group (issue 22)', () => {
   const echo = (path: string, value: string): Call => ({ op: 'echo', p: 0, path, value });
@@ -25,15 +26,7 @@ describe('ownership and the second group (issue 22)', () => {
     return { sig: null, h };
   }
 
-  const status: Call = { op: 'ioctl', p: 0, fd: { k: 'group', i: 0 }, req: VFIO_REQS.VFIO_GROUP_GET_STATUS, arg: { t: 'struct', type: 'vfio_group_status', fields: { argsz: 8 }, ptr: 'ok' } };
   const touch: Call = { op: 'close', p: 0, fd: { raw: 999 } };
-  const mapCall: Call = {
-    op: 'ioctl',
-    p: 0,
-    fd: { k: 'container', i: 0 },
-    req: VFIO_REQS.VFIO_IOMMU_MAP_DMA,
-    arg: { t: 'struct', type: 'vfio_iommu_type1_dma_map', fields: { argsz: 32, flags: 3, vaddr: { dma: 0 }, iova: 0x10000, size: 0x2000 }, ptr: 'ok' },
-  };
   /** the host driver bound to the PL330 while its group is in a container (the AMBA bus in mainline) */
   const bindHost = (bus: string, vfio: string): Call[] => [
     ...SETUP_PREFIX.slice(0, 3),
