@@ -152,9 +152,8 @@ function tailCopy(k: PtrKind, len: number, L: string[]): string {
 
 /** the file offset the harness passes (Harness.offset), with its symbolic form as a comment */
 function offExpr(o: Off, h: Harness): string {
-  const n = h.offset(o);
   const sym = 'raw' in o ? 'raw offset' : `region ${o.region} + ${hex(o.off)}`;
-  return `(off_t)${hex(BigInt.asUintN(64, BigInt(n)))}ULL ${cmt(sym)}`;
+  return `(off_t)${hex(h.offset64(o))}ULL ${cmt(sym)}`;
 }
 
 export function callC(c: Call, ctx: Ctx, L: string[]): void {

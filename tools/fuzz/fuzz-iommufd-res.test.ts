@@ -18,10 +18,11 @@ import { runElf } from '../unicorn/run.js';
 import { FUZZ_BOARD } from './harness.js';
 import { callArbOf } from './arb.js';
 import { sameCallArb } from './coverage/campaign.js';
+import { slots } from './coverage/tweak.js';
 import { emitC } from './emit-c.js';
 import { runCampaign, runProgram } from './engine.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
-import { makeRefs, type Call } from './program.js';
+import { makeRefs, type Call, type Off } from './program.js';
 import { FINDING_FORMAT, validateFindingFile } from './schema.js';
 
 const faultAlloc = (p: number): Call => ({ op: 'ioctl', p, fd: { k: 'iommufd', i: 0, mk: 1 }, req: IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC, arg: { t: 'struct', type: 'iommu_fault_alloc', fields: { argsz: 16, flags: 0, out_fault_id: 0, out_fault_fd: 0 }, ptr: 'ok' } });
@@ -72,6 +73,40 @@ describe('resource-typed iommufd and fault fds', () => {
     expect(h.okCounts.get('iommufd:IOMMU_FAULT_QUEUE_ALLOC')).toBe(1);
   });
 
+  it('pread/pwrite of a fault fd at a negative position is -EINVAL (ksys_pwrite64 checks pos first), elsewhere -ESPIPE; the loff_t is passed exactly', () => {
+    // a guided campaign's finding (seed 777): pwrite at REGION_OFFSET(2^23) = 2^63, which the
+    // reference model judged -ESPIPE; ksys_pread64/ksys_pwrite64 return -EINVAL for pos < 0
+    // before they look the fd up, and a fault fd's file has no FMODE_PWRITE after that
+    const at = (op: 'pread' | 'pwrite', off: Off): Call => ({ op, p: 0, fd: { k: 'fault', i: 0, mk: 1 }, off, count: 8, ptr: 'ok' });
+    const prog: Call[] = [
+      at('pwrite', { region: 1 << 23, off: 0 }),
+      at('pread', { raw: '0x8000000000000000' }),
+      at('pread', { raw: '0xffffffffffffffff' }),
+      // the largest positive loff_t: a double would round it up to 2^63 (negative)
+      at('pwrite', { raw: '0x7fffffffffffffff' }),
+      at('pread', { region: 0xffff, off: 0xfff }),
+    ];
+    const { finding, harness: h } = runProgram('mainline', prog, { transcript: true });
+    expect(finding).toBeNull();
+    expect(h.transcript.map((t) => t.ret)).toEqual(['-EINVAL', '-EINVAL', '-EINVAL', '-ESPIPE', '-ESPIPE']);
+    // the C reproducer passes the same 64-bit values
+    const c = emitC({ profile: 'mainline', program: prog }).c;
+    expect(c).toContain('(off_t)0x8000000000000000ULL');
+    expect(c).toContain('(off_t)0xffffffffffffffffULL');
+    expect(c).toContain('(off_t)0x7fffffffffffffffULL');
+    expect(c).toContain('(off_t)0xffff0000000fffULL');
+  });
+
+  it("the guided campaign's value mutation keeps a region index the finding file's schema takes", () => {
+    const call: Call = { op: 'pwrite', p: 0, fd: { k: 'fault', i: 0, mk: 1 }, off: { region: 0, off: 0 }, count: 8, ptr: 'ok' };
+    const slot = slots(call).find((s) => s.v === 0 && JSON.stringify(s.put(0xffffffff)).includes('"region"') && (s.put(7) as { off: { region: number } }).off.region === 7)!;
+    for (const v of [0xffffffff, 1 << 23, 0x10000, 0x10001, 0x80000000]) {
+      const mutant = slot.put(v);
+      const file = { format: FINDING_FORMAT, version: 1, profile: 'mainline', sig: 'x', message: '', seed: 1, program: [mutant], transcript: [] };
+      expect(() => validateFindingFile(JSON.parse(JSON.stringify(file)))).not.toThrow();
+    }
+  });
+
   it('finding files keep the ref, and the C reproducer makes the fds before the call', () => {
     const prog: Call[] = [{ op: 'poll', p: 0, fds: [{ k: 'fault', i: 0, mk: 1 }], events: 5 }];
     const file = validateFindingFile(JSON.parse(JSON.stringify({ format: FINDING_FORMAT, version: 1, profile: 'mainline', sig: 'x', message: '', seed: 1, program: prog, transcript: [] })));
@@ -101,13 +136,18 @@ describe('resource-typed iommufd and fault fds', () => {
       { op: 'write', p: 0, fd: { k: 'fault', i: 1, mk: 1 }, count: 0, ptr: 'ok' },
       { op: 'poll', p: 1, fds: [{ k: 'fault', i: 0, mk: 1 }], events: 5 },
       { op: 'ioctl', p: 2, fd: { k: 'iommufd', i: 0, mk: 1 }, req: IOMMUFD_REQS.IOMMU_IOAS_ALLOC, arg: { t: 'struct', type: 'iommu_ioas_alloc', fields: { argsz: 12, flags: 0, out_ioas_id: 0 }, ptr: 'ok' } },
+      // 64-bit positions: negative (-EINVAL) and the largest positive one (-ESPIPE)
+      { op: 'pwrite', p: 0, fd: { k: 'fault', i: 0, mk: 1 }, off: { region: 1 << 23, off: 0 }, count: 8, ptr: 'ok' },
+      { op: 'pread', p: 0, fd: { k: 'fault', i: 0, mk: 1 }, off: { raw: '0x7fffffffffffffff' }, count: 8, ptr: 'ok' },
     ];
     const out = tempDir('mk-repro');
     const stage = tempDir('mk-repro-src');
     writeFileSync(join(stage, 'mkrepro.c'), emitC({ profile: 'mainline', program: prog, sig: 'leak-iommufd' }).c);
     execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
     const u = runElf({ elf: join(out, 'mkrepro'), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
-    expect((u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, ''))).toEqual(['call 0 = -1', 'call 1 = 0', 'call 2 = 0', 'call 3 = 1', 'call 4 = 0']);
+    expect((u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, ''))).toEqual(['call 0 = -1', 'call 1 = 0', 'call 2 = 0', 'call 3 = 1', 'call 4 = 0', 'call 5 = -1', 'call 6 = -1']);
+    expect(u.stdout).toMatch(/^call 5 = -1 \(errno 22\b/m);
+    expect(u.stdout).toMatch(/^call 6 = -1 \(errno 29\b/m);
     expect(u.stdout).not.toContain('differs from the model');
   });
 });

@@ -424,7 +424,11 @@ export abstract class HarnessBase {
     return this.devices.find((d) => d.name === name)?.regions ?? this.regions;
   }
 
-  /** file offset as the profile's ABI encodes it: the physical address (2014) or index << 40 (mainline) */
+  /**
+   * file offset as the profile's ABI encodes it: the physical address (2014) or index << 40
+   * (mainline). A double: exact below 2^53 (what the draws give; offset64 and offsetWords are
+   * exact for every value a finding file can hold)
+   */
   offset(o: Off, regions = this.regions): number {
     if ('raw' in o) return Number(BigInt(o.raw));
     const r = regions[o.region];
@@ -432,6 +436,34 @@ export abstract class HarnessBase {
     // a region that does not exist: an address past the last one
     return (r ? r.addr : 0x2c0f0000 + o.region * PAGE) + o.off;
   }
+
+  /** the offset as the 64-bit loff_t the C reproducer passes (offset, without a double's rounding) */
+  offset64(o: Off, regions = this.regions): bigint {
+    if ('raw' in o) return BigInt.asUintN(64, BigInt(o.raw));
+    if (this.indexOffsets) return BigInt.asUintN(64, (BigInt(o.region) << 40n) + BigInt(o.off));
+    return BigInt(this.offset(o, regions));
+  }
+
+  /** offset64's low and high words (pread64/pwrite64's register pair), set in offLo/offHi without a BigInt for a region offset */
+  protected offsetWords(o: Off, regions = this.regions): void {
+    if ('raw' in o) {
+      const b = this.offset64(o);
+      this.offLo = Number(b & 0xffffffffn);
+      this.offHi = Number(b >> 32n);
+    } else if (this.indexOffsets) {
+      // off < 2^32 (the schema): index << 40 only reaches the high word
+      this.offLo = o.off >>> 0;
+      this.offHi = (o.region * 256) >>> 0;
+    } else {
+      const n = this.offset(o, regions);
+      this.offLo = n % 2 ** 32 >>> 0;
+      this.offHi = Math.floor(n / 2 ** 32) >>> 0;
+    }
+  }
+
+  /** offsetWords' result */
+  protected offLo = 0;
+  protected offHi = 0;
 
   /** write an ioctl argument into the scratch buffer; returns the pointer (or the by-value int) */
   protected marshal(p: number, a: IoctlArg): number {

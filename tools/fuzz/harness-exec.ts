@@ -391,17 +391,18 @@ export abstract class HarnessExec extends HarnessBase {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
         const regions = this.regionsOf(proc, fd);
-        const pos = this.offset(c.off, regions);
+        this.offsetWords(c.off, regions);
+        const lo = this.offLo;
+        const hi = this.offHi;
         const buf = this.ptr(p, c.ptr, c.count);
         if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, ZERO_PAGE, 0, Math.min(c.count, PAGE));
-        const lo = pos % 2 ** 32 >>> 0;
-        const hi = Math.floor(pos / 2 ** 32) >>> 0;
         const r = sc.invoke(proc, null, c.op === 'pread' ? 'pread64' : 'pwrite64', [fd, buf, c.count, 0, lo, hi]);
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
-        if (kind === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), c.op, buf, c.count, r);
-        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok' && this.scratchIntact(s)) this.checkReadOracle(s, pos, r, regions);
+        // a loff_t with its sign bit set (the high word's top bit)
+        if (kind === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), c.op, buf, c.count, r, hi >= 0x80000000);
+        if (r > 0 && kind === 'device' && c.op === 'pread' && c.ptr === 'ok' && this.scratchIntact(s)) this.checkReadOracle(s, hi * 2 ** 32 + lo, r, regions);
         return r;
       }
       case 'read':
@@ -421,9 +422,11 @@ export abstract class HarnessExec extends HarnessBase {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
         const off = this.offset(c.off, this.regionsOf(proc, fd));
-        if (off % PAGE !== 0) {
+        // mmap2 cannot express it: the C library returns EINVAL (glibc mmap64 MMAP_OFF_MASK, musl
+        // mmap OFF_MASK: an offset that is not page aligned, or whose page number needs more than 32 bits)
+        if (off % PAGE !== 0 || off / PAGE >= 2 ** 32) {
           this.cover(kind, 'mmap', -22);
-          return -22; // mmap2 cannot express it: the C library returns EINVAL
+          return -22;
         }
         const r = sc.invoke(proc, null, 'mmap2', [0, c.len, c.prot, c.flags, fd, off / PAGE]);
         this.cover(kind, 'mmap', r);

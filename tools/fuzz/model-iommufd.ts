@@ -34,7 +34,8 @@
  *   cookie was ever handed out), of one it cannot read the positive number of bytes
  *   copy_from_user left (iommufd_fault_fops_write returns it as is; at least the bytes past the
  *   first unreadable one, at most 8); pread/pwrite -ESPIPE (an anon inode file has no
- *   FMODE_PREAD/FMODE_PWRITE: ksys_pread64); poll reports POLLOUT only
+ *   FMODE_PREAD/FMODE_PWRITE: ksys_pread64), but -EINVAL at a negative position (ksys_pread64 and
+ *   ksys_pwrite64 check pos < 0 before they look up the fd); poll reports POLLOUT only
  *   (iommufd_fault_fops_poll); ioctls of the VFIO/iommufd type ';' -ENOTTY (no unlocked_ioctl).
  *   Counts above RW_CHECKED_MAX are left to the errno whitelist (the VFS's own checks come first).
  * - IOMMU_HWPT_ALLOC and IOMMU_IOAS_COPY: each refusal in v6.12's order, a success's id, dst_iova
@@ -472,10 +473,11 @@ export class IommufdModel {
    * read/write/pread/pwrite (`op`) of `count` bytes at user address `buf` on an open file
    * returned `r`: judged for the fault fds (the module comment's rules)
    */
-  faultRw(p: Process, file: File | null, op: 'read' | 'write' | 'pread' | 'pwrite', buf: number, count: number, r: number): void {
+  faultRw(p: Process, file: File | null, op: 'read' | 'write' | 'pread' | 'pwrite', buf: number, count: number, r: number, negPos = false): void {
     if (file === null || !this.faults.has(file) || count > RW_CHECKED_MAX) return;
     if (op === 'pread' || op === 'pwrite') {
-      this.expect(r === -ESPIPE, `${op} of a fault fd returned ${r}, not -ESPIPE`);
+      const want = negPos ? -EINVAL : -ESPIPE;
+      this.expect(r === want, `${op} of a fault fd${negPos ? ' at a negative position' : ''} returned ${r}, not ${negPos ? '-EINVAL' : '-ESPIPE'}`);
       return;
     }
     if (op === 'read') {

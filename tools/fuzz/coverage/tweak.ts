@@ -67,7 +67,8 @@ export function slots(c: Call): Slot[] {
     case 'pwrite':
       if ('region' in c.off) {
         at(c.off.off, (d, x) => (((d as typeof c).off as { off: number }).off = num(x)));
-        at(c.off.region, (d, x) => (((d as typeof c).off as { region: number }).region = num(x)));
+        // a region index the finding file's schema takes (0..2^16, schema.ts off)
+        at(c.off.region, (d, x) => (((d as typeof c).off as { region: number }).region = num(x) % (2 ** 16 + 1)));
       }
       at(c.count, (d, x) => ((d as typeof c).count = num(x)));
       break;
