@@ -8,38 +8,43 @@
  * AT_EXIT, END_CHECK, CHECK_SLOT, CHECK_INC; NSLOTS and NINC before RUNTIME_C).
  */
 
+import { ARM_NR as N } from '../../kernel-model/exec/arm-nr.js';
 import { RUNTIME_RES_C } from './emit-c-runtime-res.js';
 
 /** the runtime: needs SIG, PAGE, MAXFDS, MAXMAPS, NSLOTS, NINC */
 export const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
 enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD, K_FAULT };
-/* the fds this program holds, their kind and (group fds) their IOMMU group, ascending (the harness resolves "the i-th live fd of a kind") */
-static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], ntfd;
+/* the fds this program holds, their kind, (group fds) their IOMMU group and their open file, ascending (the harness resolves "the i-th live fd of a kind"); an open
+ * file is a number: open and the fd-returning ioctls give a new one, dup/dup2/dup3/F_DUPFD (raw_fds) the old fd's, and a fork child keeps its parent's (a copy of this memory) */
+static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], tfile[MAXFDS], ntfd, nfiles;
 static void *maps[MAXMAPS];
 static size_t maplen[MAXMAPS];
 static int nmaps;
 static int report_fd = -1;
-/* the IOAS ids IOMMU_IOAS_ALLOC gave on each /dev/iommu fd and DESTROY did not take back, ascending per fd (the harness reads its context's IOAS ids: Value { ioas, mk }) */
+/* the IOAS ids IOMMU_IOAS_ALLOC gave on each /dev/iommu open file and DESTROY did not take back, ascending per file (the harness reads its context's IOAS ids: Value { ioas, mk }) */
 static int iofd[MAXFDS], ioid[MAXFDS], nio;
-/* the fd of the call whose { ioas } values are being written (make_ioas, ioas_of) */
+/* the fd of the call whose { ioas }, { dev }, { hwpt } values are being written (make_ioas, ioas_of, ...) */
 static int ioas_fd = -1;
-/* the devices bound to each /dev/iommu fd's context: that fd, the device (cdev) fd, out_devid, ascending per fd (the harness reads its context's device ids: Value { dev, mk }) */
+/* the devices bound to each /dev/iommu open file's context: that file, the device's (cdev) open file, out_devid, ascending per file (the harness reads its context's device ids: Value { dev, mk }) */
 static int dvi[MAXFDS], dvd[MAXFDS], dvid[MAXFDS], ndv;
 
 static long ret(long r) { return r == -1 ? -errno : r; }
 
-/* fd, its kind and (group fds) the IOMMU group N of the /dev/vfio/N it opened, else -1 */
-UNUSED static void track_in(long fd, int kind, int grp)
+/* fd, its kind, (group fds) the IOMMU group N of the /dev/vfio/N it opened, else -1, and its open file (0: a new one) */
+UNUSED static void track_file(long fd, int kind, int grp, int file)
 {
 	int i, j;
+	if (file == 0) file = ++nfiles;
 	for (i = 0; i < ntfd && tfd[i] < fd; i++)
 		;
-	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; tgrp[i] = grp; return; }
+	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; tgrp[i] = grp; tfile[i] = file; return; }
 	if (ntfd == MAXFDS) return;
-	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; tgrp[j] = tgrp[j - 1]; }
-	tfd[i] = (int)fd; tkind[i] = kind; tgrp[i] = grp; ntfd++;
+	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; tgrp[j] = tgrp[j - 1]; tfile[j] = tfile[j - 1]; }
+	tfd[i] = (int)fd; tkind[i] = kind; tgrp[i] = grp; tfile[i] = file; ntfd++;
 }
+
+UNUSED static void track_in(long fd, int kind, int grp) { track_file(fd, kind, grp, 0); }
 
 UNUSED static void track(long fd, int kind) { track_in(fd, kind, -1); }
 
@@ -50,32 +55,75 @@ UNUSED static void track_group(long fd, const char *path)
 	track_in(fd, K_GROUP, atoi(n ? n + 1 : path));
 }
 
+/* the open file of fd, 0 when it is not tracked */
+UNUSED static int file_of(int fd)
+{
+	int k;
+	for (k = 0; k < ntfd; k++)
+		if (tfd[k] == fd) return tfile[k];
+	return 0;
+}
+
+/* whether a tracked fd holds open file f */
+UNUSED static int file_of_any(int f)
+{
+	int k;
+	for (k = 0; k < ntfd; k++)
+		if (tfile[k] == f) return 1;
+	return 0;
+}
+
 UNUSED static void untrack(int fd)
 {
-	int i;
+	int i, f = file_of(fd);
 	for (i = 0; i < ntfd; i++)
 		if (tfd[i] == fd) {
 			memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]);
 			memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]);
 			memmove(&tgrp[i], &tgrp[i + 1], (ntfd - i - 1) * sizeof tgrp[0]);
+			memmove(&tfile[i], &tfile[i + 1], (ntfd - i - 1) * sizeof tfile[0]);
 			ntfd--;
 			break;
 		}
-	/* the context went with its fd: its IOAS ids too */
+	/* the file lives on while another fd (a dup) holds it */
+	if (f == 0 || file_of_any(f)) return;
+	/* the context went with its last fd: its IOAS ids too */
 	for (i = 0; i < nio;)
-		if (iofd[i] == fd) {
+		if (iofd[i] == f) {
 			memmove(&iofd[i], &iofd[i + 1], (nio - i - 1) * sizeof iofd[0]);
 			memmove(&ioid[i], &ioid[i + 1], (nio - i - 1) * sizeof ioid[0]);
 			nio--;
 		} else i++;
-	/* a closed cdev unbinds its device; a closed /dev/iommu fd names its context no longer */
+	/* a closed cdev unbinds its device; a closed /dev/iommu file names its context no longer */
 	for (i = 0; i < ndv;)
-		if (dvi[i] == fd || dvd[i] == fd) {
+		if (dvi[i] == f || dvd[i] == f) {
 			memmove(&dvi[i], &dvi[i + 1], (ndv - i - 1) * sizeof dvi[0]);
 			memmove(&dvd[i], &dvd[i + 1], (ndv - i - 1) * sizeof dvd[0]);
 			memmove(&dvid[i], &dvid[i + 1], (ndv - i - 1) * sizeof dvid[0]);
 			ndv--;
 		} else i++;
+}
+
+/* the new fd nfd of a successful dup of old (dup, dup2, dup3, fcntl F_DUPFD): the same open file, kind and group; what nfd held before is closed */
+UNUSED static void track_dup(int old, long nfd)
+{
+	int k;
+	if (nfd == old) return;
+	untrack((int)nfd);
+	for (k = 0; k < ntfd; k++)
+		if (tfd[k] == old) { track_file(nfd, tkind[k], tgrp[k], tfile[k]); return; }
+}
+
+/*
+ * a raw syscall's effect on the fd table (the harness reads the process's own): close (6), dup (41),
+ * dup2 (63), dup3 (358), fcntl/fcntl64 (55/221) with F_DUPFD (0) or F_DUPFD_CLOEXEC (1030) (ARM EABI
+ * numbers: kernel-model/exec/arm-nr.ts; fs/file.c, fs/fcntl.c). Other fds a raw call makes are not tracked
+ */
+UNUSED static void raw_fds(long nr, uint32_t a0, uint32_t a1, long rc)
+{
+	if (rc < 0) return;
+	if (nr == ${N.close}) untrack((int)a0);
+	else if (nr == ${N.dup} || nr == ${N.dup2} || nr == ${N.dup3} || ((nr == ${N.fcntl} || nr == ${N.fcntl64}) && (a1 == 0 || a1 == 1030))) track_dup((int)a0, rc);
 }
 
 ${RUNTIME_RES_C}/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */
