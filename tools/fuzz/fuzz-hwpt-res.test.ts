@@ -157,7 +157,7 @@ describe('resource-typed HWPT ids (ATTACH pt_id, IOMMU_DESTROY id)', () => {
     expect(stdout).not.toContain('differs from the model');
   });
 
-  it.skipIf(shouldSkipUnicornTests())('the C reproducer of the dup program resolves through the dup as the harness: every call returns what the harness returned', () => {
+  it.skipIf(shouldSkipUnicornTests())('the C reproducer of the dup program resolves through the dup under Unicorn as the harness does: every call returns what the harness returned', () => {
     const { calls, stdout } = underUnicorn('duprepro', DUP);
     expect(calls).toEqual(asC(DUP_RETS));
     expect(stdout).not.toContain('differs from the model');
