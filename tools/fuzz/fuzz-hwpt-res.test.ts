@@ -18,7 +18,7 @@ import { runElf } from '../unicorn/run.js';
 import { FUZZ_BOARD } from './harness.js';
 import { callArbOf } from './arb.js';
 import { emitC } from './emit-c.js';
-import { runCampaign, runProgram } from './engine.js';
+import { ownFinding, runCampaign, runProgram } from './engine.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
 import { hasHwptRef, type Call, type FdRef, type Value } from './program.js';
 import { FINDING_FORMAT, validateFindingFile } from './schema.js';
@@ -148,6 +148,21 @@ describe('resource-typed HWPT ids (ATTACH pt_id, IOMMU_DESTROY id)', () => {
     expect(ok['iommufd:IOMMU_DESTROY'] ?? 0).toBeGreaterThanOrEqual(FLOOR_DESTROY);
     expect(ok['device:VFIO_DEVICE_ATTACH_IOMMUFD_PT'] ?? 0).toBeGreaterThanOrEqual(FLOOR_ATTACH);
     expect(ok['made:iommufd:IOMMU_HWPT_ALLOC'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('a finding after HWPT refs shrinks to a program that still reproduces, the made HWPTs dropped with the calls that named them', () => {
+    // ATTACH to a made HWPT, DESTROY of a second ref's, DETACH, then a 1-byte pread of the bound
+    // cdev (the subword access Oops, not suppressed here): the reduction keeps the pread alone
+    const pread: Call = { op: 'pread', p: 0, fd: bdev(0), off: { region: 0, off: 0 }, count: 1, ptr: 'ok' };
+    const program = [attach(bdev(0), hwpt(0)), destroy(mfd, hwpt(1)), detach(bdev(0)), pread];
+    const none = new Set<string>();
+    const first = runProgram('mainline', program, { ignore: none, transcript: true });
+    // (hwpt[1]! wraps to the one HWPT, attached: -EBUSY)
+    expect(first.harness.transcript.slice(0, 3).map((t) => t.ret)).toEqual(['0', '-EBUSY', '0']);
+    expect(first.finding?.sig).toBe('oops:subword-device-access');
+    const own = ownFinding('mainline', program, first.finding!, none)!;
+    expect(own.program).toEqual([pread]);
+    expect(runProgram('mainline', own.program, { ignore: none }).finding?.sig).toBe('oops:subword-device-access');
   });
 
   it.skipIf(shouldSkipUnicornTests())('the C reproducer resolves the same HWPTs under Unicorn: every call returns what the harness returned', () => {
