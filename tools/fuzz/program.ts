@@ -78,12 +78,12 @@ export function hasDevRef(c: Call): boolean {
   return hasValueOf(c, 'dev');
 }
 
-/** (every executed call: a `for...in` over the fields, no `Object.values` array) */
 /** whether an ioctl's struct names a resource-typed HWPT id (Value `{ hwpt, mk }`) */
 export function hasHwptRef(c: Call): boolean {
   return hasValueOf(c, 'hwpt');
 }
 
+/** (every executed call: a `for...in` over the fields, no `Object.values` array) */
 function hasValueOf(c: Call, key: 'ioas' | 'dev' | 'hwpt'): boolean {
   if (c.op !== 'ioctl' || c.arg.t !== 'struct') return false;
   const fields = c.arg.fields;
