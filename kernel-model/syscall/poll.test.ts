@@ -194,4 +194,18 @@ describe('plain invoke entry (register-based backends)', () => {
     expect(proc.mm.loadU(va, 4)).toBe(42);
     expect(-EAGAIN).toBeLessThan(0);
   });
+
+  it('serves dup, dup2, dup3 and fcntl F_DUPFD by number, as the ARM ABI does (the fuzzer\'s raw calls): the new fd shares the open file', () => {
+    const m = makeMachine();
+    const proc = m.sys.createProcess();
+    const e = m.sys.invoke(proc, null, NR.eventfd2, [0, 0]);
+    expect(e).toBe(0);
+    expect(m.sys.invoke(proc, null, NR.dup, [e])).toBe(1);
+    expect(m.sys.invoke(proc, null, NR.dup2, [e, 5])).toBe(5);
+    expect(m.sys.invoke(proc, null, NR.dup3, [e, 6, 0])).toBe(6);
+    // F_DUPFD (0): the lowest free fd from 3
+    expect(m.sys.invoke(proc, null, NR.fcntl64, [e, 0, 3])).toBe(3);
+    for (const fd of [1, 3, 5, 6]) expect(proc.fdget(fd)).toBe(proc.fdget(e));
+    expect(m.sys.invoke(proc, null, NR.dup, [40])).toBe(-EBADF);
+  });
 });

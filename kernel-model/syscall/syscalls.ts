@@ -327,6 +327,13 @@ export class SyscallLayer {
         return typeof p === 'number' ? p : this.sysOpen(t, p, ((a[1] ?? 0) | 0), a.length > 2 ? ((a[2] ?? 0) >>> 0) : 0o666);
       }
       case NR.close: return this.sysClose(t, ((a[0] ?? 0) | 0));
+      // the fd-table calls, as the ARM ABI serves them (exec/linux-abi.ts): what a raw call of the
+      // fuzzer's (tools/fuzz harness) reaches, so a dup'd fd is there as it is on the guest
+      case NR.dup: return this.sysDup(t, ((a[0] ?? 0) | 0));
+      case NR.dup2:
+      case NR.dup3: return this.sysDup3(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), nr === NR.dup2 ? 0 : ((a[2] ?? 0) | 0), nr === NR.dup2);
+      case NR.fcntl:
+      case NR.fcntl64: return this.sysFcntl(t, ((a[0] ?? 0) | 0), ((a[1] ?? 0) | 0), (a[2] ?? 0) >>> 0);
       case NR.lseek: {
         // sys_lseek's off_t is 32 bits here: a position it cannot return (one _llseek set past
         // 2^31 - 1) is -EOVERFLOW, the file moved all the same (fs/read_write.c, 3.14 and v6.12)

@@ -166,11 +166,21 @@ const hwptAllocRes = (): fc.Arbitrary<IoctlArg> =>
 const boundDevRef = (): fc.Arbitrary<FdRef> => rec({ k: fc.constant('device' as const), i: fc.nat({ max: 1 }), mk: fc.constant(1 as const) });
 
 /**
- * ATTACH on a resource-typed device fd: pt_id three draws in four an IOAS (ioasRef) of the context
- * that device is bound to (made empty when it has none: Harness.makeIoas through ctxFdOf), else
- * attachPtId's fixed ids (the happy paths' HWPTs 3 and 6 among them: HWPT ids are not resolved)
+ * A resource-typed HWPT id (Value `{ hwpt, mk }`, mainline draws only): the first or second paging
+ * HWPT (id order) of the context the call's fd names, HWPT_ALLOC'd or an ATTACH's auto domain, one
+ * made first when it has none (Harness.makeHwpt: a device bound when there is none, a fresh IOAS,
+ * IOMMU_HWPT_ALLOC). Before (2026-12-07) HWPT ids were fixed (attachPtId's 3 and 6: the happy
+ * paths' HWPTs), which a context the harness had just made does not have.
  */
-const attachRes = (): fc.Arbitrary<IoctlArg> => struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: fc.oneof({ weight: 3, arbitrary: ioasRef() }, { weight: 1, arbitrary: attachPtId() }) });
+const hwptRef = (): fc.Arbitrary<Value> => rec({ hwpt: fc.nat({ max: 1 }), mk: fc.constant(1 as const) });
+
+/**
+ * ATTACH on a resource-typed device fd: pt_id one draw in two an IOAS (ioasRef) of the context
+ * that device is bound to (made empty when it has none: Harness.makeIoas through ctxFdOf), one in
+ * three a HWPT of it (hwptRef: an attach to a HWPT, or a replace, onto the one it has), else
+ * attachPtId's fixed ids
+ */
+const attachRes = (): fc.Arbitrary<IoctlArg> => struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: fc.oneof({ weight: 3, arbitrary: ioasRef() }, { weight: 2, arbitrary: hwptRef() }, { weight: 1, arbitrary: attachPtId() }) });
 
 /** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
 const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
@@ -195,6 +205,10 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
         return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 1, arbitrary: copyLive() }, { weight: 2, arbitrary: copyLive(ioasRef(), fc.constant<Value>({ ioas: 0, mk: 1 })) });
       case C.VFIO_DEVICE_ATTACH_IOMMUFD_PT:
         return struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: attachPtId() });
+      // IOMMU_DESTROY of a resource-typed HWPT (hwptRef: -EBUSY while a device is attached to it,
+      // else gone) or IOAS (ioasRef) one draw in four each; objId's fixed ids for the rest
+      case I.IOMMU_DESTROY:
+        return fc.oneof({ weight: 2, arbitrary: argFor(req) }, { weight: 1, arbitrary: struct('iommu_destroy', { id: hwptRef() }) }, { weight: 1, arbitrary: struct('iommu_destroy', { id: ioasRef() }) });
       case C.VFIO_DEVICE_BIND_IOMMUFD:
         // the iommufd a resource-typed ref (resRef): the calling process's, made when it has none
         return struct('vfio_device_bind_iommufd', { flags: zero(), iommufd: fc.oneof({ weight: 10, arbitrary: resRef('iommufd').map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) }), out_devid: fc.constant(0) });

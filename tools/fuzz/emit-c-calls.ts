@@ -7,7 +7,7 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { Harness } from './harness.js';
 import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
-import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, hasBoundDevRef, hasDevRef, hasIoasRef, isBoundDevRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
+import { STRUCTS, VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS, hasBoundDevRef, hasDevRef, hasHwptRef, hasIoasRef, isBoundDevRef, makeRefs, reqName, type Call, type FdKind, type FdRef, type IoctlArg, type Off, type PtrKind, type Value } from './program.js';
 
 const PAGE = 4096;
 
@@ -35,6 +35,8 @@ function valExpr(v: Value): string {
   if ('ioas' in v) return `(uint64_t)ioas_of(ioas_fd, ${v.ioas >>> 0}u)`;
   // a resource-typed device id: bound to the call's fd's context (callC runs make_dev first)
   if ('dev' in v) return `(uint64_t)dev_of(ioas_fd, ${v.dev >>> 0}u)`;
+  // a resource-typed HWPT id: a paging HWPT of the call's fd's context (callC runs make_hwpt first)
+  if ('hwpt' in v) return `(uint64_t)hwpt_of(ioas_fd, ${v.hwpt >>> 0}u)`;
   return `(uint64_t)(uintptr_t)(ro_area + ${v.ro} * PAGE)`;
 }
 
@@ -175,7 +177,10 @@ export function callC(c: Call, ctx: Ctx, L: string[]): void {
       return;
     case 'ioctl': {
       // the /dev/iommu fd of the context the call's fd names (itself, or a bound cdev's: ctx_fd)
-      if (hasIoasRef(c) || hasDevRef(c)) L.push(`\t\tioas_fd = ctx_fd(${fdExpr(c.fd)});`);
+      if (hasIoasRef(c) || hasDevRef(c) || hasHwptRef(c)) L.push(`\t\tioas_fd = ctx_fd(${fdExpr(c.fd)});`);
+      // resource-typed HWPT ids ({ hwpt, mk }): a HWPT made first when the context has none (before
+      // make_ioas, as the harness: the IOAS it makes is one `{ ioas }` can name)
+      if (hasHwptRef(c)) L.push('\t\tmake_hwpt(ioas_fd);');
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
       if (hasIoasRef(c)) L.push('\t\tmake_ioas(ioas_fd);');
       // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
@@ -262,7 +267,9 @@ export function callC(c: Call, ctx: Ctx, L: string[]): void {
       L.push(`\t\t{ struct timespec ts = { ${Math.floor(c.ns / 1e9)}, ${c.ns % 1e9} }; nanosleep(&ts, NULL); rc = 0; }`);
       return;
     case 'raw':
-      L.push(`\t\trc = ret(syscall(${c.nr}, ${c.args.map((x) => `${hex(x >>> 0)}u`).join(', ') || '0'})); ${cmt('fds this creates or closes are not tracked')}`);
+      L.push(`\t\trc = ret(syscall(${c.nr}, ${c.args.map((x) => `${hex(x >>> 0)}u`).join(', ') || '0'}));`);
+      // the fds a close or a dup of the fd table changes (raw_fds); others a raw call makes are not tracked
+      L.push(`\t\traw_fds(${c.nr}, ${hex((c.args[0] ?? 0) >>> 0)}u, ${hex((c.args[1] ?? 0) >>> 0)}u, rc);`);
       return;
   }
 }

@@ -8,44 +8,43 @@
  * AT_EXIT, END_CHECK, CHECK_SLOT, CHECK_INC; NSLOTS and NINC before RUNTIME_C).
  */
 
-import { IOMMU_FAULT_QUEUE_ALLOC, IOMMU_IOAS_ALLOC } from '../../kernel-model/iommu/iommufd/uapi.js';
-import { CDEV_REQS, MAKE_DEV_CDEVS } from './program-iommufd.js';
-
-const FAULT_ALLOC = `0x${(IOMMU_FAULT_QUEUE_ALLOC >>> 0).toString(16)}`;
-const IOAS_ALLOC = `0x${(IOMMU_IOAS_ALLOC >>> 0).toString(16)}`;
-const BIND = `0x${(CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD >>> 0).toString(16)}`;
-const DEV_CDEVS = MAKE_DEV_CDEVS.map((p) => `"${p}"`).join(', ');
+import { ARM_NR as N } from '../../kernel-model/exec/arm-nr.js';
+import { RUNTIME_RES_C } from './emit-c-runtime-res.js';
 
 /** the runtime: needs SIG, PAGE, MAXFDS, MAXMAPS, NSLOTS, NINC */
 export const RUNTIME_C = String.raw`#define UNUSED __attribute__((unused))
 static char *scratch, *ro_area, *dma_area;
 enum { K_ANY, K_CONTAINER, K_GROUP, K_DEVICE, K_EVENTFD, K_IOMMUFD, K_FAULT };
-/* the fds this program holds, their kind and (group fds) their IOMMU group, ascending (the harness resolves "the i-th live fd of a kind") */
-static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], ntfd;
+/* the fds this program holds, their kind, (group fds) their IOMMU group and their open file, ascending (the harness resolves "the i-th live fd of a kind"); an open
+ * file is a number: open and the fd-returning ioctls give a new one, dup/dup2/dup3/F_DUPFD (raw_fds) the old fd's, and a fork child keeps its parent's (a copy of this memory) */
+static int tfd[MAXFDS], tkind[MAXFDS], tgrp[MAXFDS], tfile[MAXFDS], ntfd, nfiles;
 static void *maps[MAXMAPS];
 static size_t maplen[MAXMAPS];
 static int nmaps;
 static int report_fd = -1;
-/* the IOAS ids IOMMU_IOAS_ALLOC gave on each /dev/iommu fd and DESTROY did not take back, ascending per fd (the harness reads its context's IOAS ids: Value { ioas, mk }) */
+/* the IOAS ids IOMMU_IOAS_ALLOC gave on each /dev/iommu open file and DESTROY did not take back, ascending per file (the harness reads its context's IOAS ids: Value { ioas, mk }) */
 static int iofd[MAXFDS], ioid[MAXFDS], nio;
-/* the fd of the call whose { ioas } values are being written (make_ioas, ioas_of) */
+/* the fd of the call whose { ioas }, { dev }, { hwpt } values are being written (make_ioas, ioas_of, ...) */
 static int ioas_fd = -1;
-/* the devices bound to each /dev/iommu fd's context: that fd, the device (cdev) fd, out_devid, ascending per fd (the harness reads its context's device ids: Value { dev, mk }) */
+/* the devices bound to each /dev/iommu open file's context: that file, the device's (cdev) open file, out_devid, ascending per file (the harness reads its context's device ids: Value { dev, mk }) */
 static int dvi[MAXFDS], dvd[MAXFDS], dvid[MAXFDS], ndv;
 
 static long ret(long r) { return r == -1 ? -errno : r; }
 
-/* fd, its kind and (group fds) the IOMMU group N of the /dev/vfio/N it opened, else -1 */
-UNUSED static void track_in(long fd, int kind, int grp)
+/* fd, its kind, (group fds) the IOMMU group N of the /dev/vfio/N it opened, else -1, and its open file (0: a new one) */
+UNUSED static void track_file(long fd, int kind, int grp, int file)
 {
 	int i, j;
+	if (file == 0) file = ++nfiles;
 	for (i = 0; i < ntfd && tfd[i] < fd; i++)
 		;
-	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; tgrp[i] = grp; return; }
+	if (i < ntfd && tfd[i] == fd) { tkind[i] = kind; tgrp[i] = grp; tfile[i] = file; return; }
 	if (ntfd == MAXFDS) return;
-	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; tgrp[j] = tgrp[j - 1]; }
-	tfd[i] = (int)fd; tkind[i] = kind; tgrp[i] = grp; ntfd++;
+	for (j = ntfd; j > i; j--) { tfd[j] = tfd[j - 1]; tkind[j] = tkind[j - 1]; tgrp[j] = tgrp[j - 1]; tfile[j] = tfile[j - 1]; }
+	tfd[i] = (int)fd; tkind[i] = kind; tgrp[i] = grp; tfile[i] = file; ntfd++;
 }
+
+UNUSED static void track_in(long fd, int kind, int grp) { track_file(fd, kind, grp, 0); }
 
 UNUSED static void track(long fd, int kind) { track_in(fd, kind, -1); }
 
@@ -56,27 +55,48 @@ UNUSED static void track_group(long fd, const char *path)
 	track_in(fd, K_GROUP, atoi(n ? n + 1 : path));
 }
 
+/* the open file of fd, 0 when it is not tracked */
+UNUSED static int file_of(int fd)
+{
+	int k;
+	for (k = 0; k < ntfd; k++)
+		if (tfd[k] == fd) return tfile[k];
+	return 0;
+}
+
+/* whether a tracked fd holds open file f */
+UNUSED static int file_of_any(int f)
+{
+	int k;
+	for (k = 0; k < ntfd; k++)
+		if (tfile[k] == f) return 1;
+	return 0;
+}
+
 UNUSED static void untrack(int fd)
 {
-	int i;
+	int i, f = file_of(fd);
 	for (i = 0; i < ntfd; i++)
 		if (tfd[i] == fd) {
 			memmove(&tfd[i], &tfd[i + 1], (ntfd - i - 1) * sizeof tfd[0]);
 			memmove(&tkind[i], &tkind[i + 1], (ntfd - i - 1) * sizeof tkind[0]);
 			memmove(&tgrp[i], &tgrp[i + 1], (ntfd - i - 1) * sizeof tgrp[0]);
+			memmove(&tfile[i], &tfile[i + 1], (ntfd - i - 1) * sizeof tfile[0]);
 			ntfd--;
 			break;
 		}
-	/* the context went with its fd: its IOAS ids too */
+	/* the file lives on while another fd (a dup) holds it */
+	if (f == 0 || file_of_any(f)) return;
+	/* the context went with its last fd: its IOAS ids too */
 	for (i = 0; i < nio;)
-		if (iofd[i] == fd) {
+		if (iofd[i] == f) {
 			memmove(&iofd[i], &iofd[i + 1], (nio - i - 1) * sizeof iofd[0]);
 			memmove(&ioid[i], &ioid[i + 1], (nio - i - 1) * sizeof ioid[0]);
 			nio--;
 		} else i++;
-	/* a closed cdev unbinds its device; a closed /dev/iommu fd names its context no longer */
+	/* a closed cdev unbinds its device; a closed /dev/iommu file names its context no longer */
 	for (i = 0; i < ndv;)
-		if (dvi[i] == fd || dvd[i] == fd) {
+		if (dvi[i] == f || dvd[i] == f) {
 			memmove(&dvi[i], &dvi[i + 1], (ndv - i - 1) * sizeof dvi[0]);
 			memmove(&dvd[i], &dvd[i + 1], (ndv - i - 1) * sizeof dvd[0]);
 			memmove(&dvid[i], &dvid[i + 1], (ndv - i - 1) * sizeof dvid[0]);
@@ -84,196 +104,29 @@ UNUSED static void untrack(int fd)
 		} else i++;
 }
 
-/* the i-th (modulo) live fd of that kind; 1000 (never open: EBADF) when there is none */
-UNUSED static int fd_of(int kind, unsigned i)
+/* the new fd nfd of a successful dup of old (dup, dup2, dup3, fcntl F_DUPFD): the same open file, kind and group; what nfd held before is closed */
+UNUSED static void track_dup(int old, long nfd)
 {
-	int list[MAXFDS], n = 0, k;
+	int k;
+	if (nfd == old) return;
+	untrack((int)nfd);
 	for (k = 0; k < ntfd; k++)
-		if (kind == K_ANY || tkind[k] == kind) list[n++] = tfd[k];
-	return n ? list[i % n] : 1000;
+		if (tfd[k] == old) { track_file(nfd, tkind[k], tgrp[k], tfile[k]); return; }
 }
 
 /*
- * a resource-typed fd argument (the harness's FdRef.mk, Harness.makeResources): with no live fd of
- * that kind, make one first: open("/dev/iommu") (the path in the scratch buffer, as the harness
- * writes it), and for a fault fd IOMMU_FAULT_QUEUE_ALLOC (struct iommu_fault_alloc, 16 bytes, flags 0,
- * in the scratch buffer) on the first /dev/iommu fd, made first when there is none
+ * a raw syscall's effect on the fd table (the harness reads the process's own): close (6), dup (41),
+ * dup2 (63), dup3 (358), fcntl/fcntl64 (55/221) with F_DUPFD (0) or F_DUPFD_CLOEXEC (1030) (ARM EABI
+ * numbers: kernel-model/exec/arm-nr.ts; fs/file.c, fs/fcntl.c). Other fds a raw call makes are not tracked
  */
-UNUSED static void make_fd(int kind)
+UNUSED static void raw_fds(long nr, uint32_t a0, uint32_t a1, long rc)
 {
-	int k;
-	long rc;
-	for (k = 0; k < ntfd; k++)
-		if (tkind[k] == kind) return;
-	if (kind == K_IOMMUFD) {
-		strcpy(scratch, "/dev/iommu");
-		rc = open(scratch, O_RDWR);
-		if (rc >= 0) track(rc, K_IOMMUFD);
-		return;
-	}
-	if (kind != K_FAULT) return;
-	make_fd(K_IOMMUFD);
-	for (k = 0; k < ntfd && tkind[k] != K_IOMMUFD; k++)
-		;
-	if (k == ntfd) return;
-	memset(scratch, 0, 16);
-	*(uint32_t *)scratch = 16;
-	rc = ioctl(tfd[k], ${FAULT_ALLOC}u /* IOMMU_FAULT_QUEUE_ALLOC */, scratch);
-	if (rc == 0) track(*(uint32_t *)(scratch + 12), K_FAULT); /* out_fault_fd */
+	if (rc < 0) return;
+	if (nr == ${N.close}) untrack((int)a0);
+	else if (nr == ${N.dup} || nr == ${N.dup2} || nr == ${N.dup3} || ((nr == ${N.fcntl} || nr == ${N.fcntl64}) && (a1 == 0 || a1 == 1030))) track_dup((int)a0, rc);
 }
 
-/* whether fd is a tracked /dev/iommu fd */
-UNUSED static int is_iommufd(int fd)
-{
-	int k;
-	for (k = 0; k < ntfd; k++)
-		if (tfd[k] == fd) return tkind[k] == K_IOMMUFD;
-	return 0;
-}
-
-/* IOAS id on /dev/iommu fd fd (IOMMU_IOAS_ALLOC's out_ioas_id), kept in ascending order */
-UNUSED static void track_ioas(int fd, unsigned id)
-{
-	int i, j;
-	if (!is_iommufd(fd) || nio == MAXFDS) return;
-	for (i = 0; i < nio && (iofd[i] != fd || (unsigned)ioid[i] < id); i++)
-		;
-	for (j = nio; j > i; j--) { iofd[j] = iofd[j - 1]; ioid[j] = ioid[j - 1]; }
-	iofd[i] = fd; ioid[i] = (int)id; nio++;
-}
-
-/* IOMMU_DESTROY of id on fd: an IOAS of its no longer */
-UNUSED static void untrack_ioas(int fd, unsigned id)
-{
-	int i;
-	for (i = 0; i < nio; i++)
-		if (iofd[i] == fd && (unsigned)ioid[i] == id) {
-			memmove(&iofd[i], &iofd[i + 1], (nio - i - 1) * sizeof iofd[0]);
-			memmove(&ioid[i], &ioid[i + 1], (nio - i - 1) * sizeof ioid[0]);
-			nio--;
-			return;
-		}
-}
-
-/* the i-th (modulo) IOAS id of fd's context, 0 when it has none (the harness's value() of { ioas }) */
-UNUSED static unsigned ioas_of(int fd, unsigned i)
-{
-	int list[MAXFDS], n = 0, k;
-	for (k = 0; k < nio; k++)
-		if (iofd[k] == fd) list[n++] = ioid[k];
-	return n ? (unsigned)list[i % n] : 0;
-}
-
-/*
- * a resource-typed IOAS id (Harness.makeIoas): when /dev/iommu fd fd's context has no IOAS,
- * IOMMU_IOAS_ALLOC (struct iommu_ioas_alloc, 12 bytes, flags 0, in the scratch buffer) on it first
- */
-UNUSED static void make_ioas(int fd)
-{
-	int k;
-	if (!is_iommufd(fd)) return;
-	for (k = 0; k < nio; k++)
-		if (iofd[k] == fd) return;
-	memset(scratch, 0, 12);
-	*(uint32_t *)scratch = 12;
-	if (ioctl(fd, ${IOAS_ALLOC}u /* IOMMU_IOAS_ALLOC */, scratch) == 0) track_ioas(fd, *(uint32_t *)(scratch + 8)); /* out_ioas_id */
-}
-
-/* VFIO_DEVICE_BIND_IOMMUFD of cdev fd dfd to /dev/iommu fd ifd gave device id id, kept in ascending order per ifd */
-UNUSED static void track_dev(int ifd, int dfd, unsigned id)
-{
-	int i, j;
-	if (!is_iommufd(ifd) || ndv == MAXFDS) return;
-	for (i = 0; i < ndv && (dvi[i] != ifd || (unsigned)dvid[i] < id); i++)
-		;
-	for (j = ndv; j > i; j--) { dvi[j] = dvi[j - 1]; dvd[j] = dvd[j - 1]; dvid[j] = dvid[j - 1]; }
-	dvi[i] = ifd; dvd[i] = dfd; dvid[i] = (int)id; ndv++;
-}
-
-/* the i-th (modulo) device id bound to fd's context, 0 when it has none (the harness's value() of { dev }) */
-UNUSED static unsigned dev_of(int fd, unsigned i)
-{
-	int list[MAXFDS], n = 0, k;
-	for (k = 0; k < ndv; k++)
-		if (dvi[k] == fd) list[n++] = dvid[k];
-	return n ? (unsigned)list[i % n] : 0;
-}
-
-/*
- * a resource-typed device id (Harness.makeDev): when /dev/iommu fd fd's context has no bound
- * device, each cdev in turn: open (the path in the scratch buffer, as the harness writes it),
- * VFIO_DEVICE_BIND_IOMMUFD (struct vfio_device_bind_iommufd, 16 bytes, flags 0, in the scratch
- * buffer) with fd, close when the bind failed, until one binds
- */
-UNUSED static void bind_free(int fd);
-UNUSED static void make_dev(int fd)
-{
-	int k;
-	if (!is_iommufd(fd)) return;
-	for (k = 0; k < ndv; k++)
-		if (dvi[k] == fd) return;
-	bind_free(fd);
-}
-
-/* each cdev in turn: open, VFIO_DEVICE_BIND_IOMMUFD with /dev/iommu fd fd, close when the bind failed, until one binds (the harness's bindFreeCdev) */
-UNUSED static void bind_free(int fd)
-{
-	static const char *const paths[] = { ${DEV_CDEVS} };
-	unsigned k;
-	int dfd;
-	for (k = 0; k < sizeof paths / sizeof paths[0]; k++) {
-		strcpy(scratch, paths[k]);
-		dfd = open(scratch, O_RDWR);
-		if (dfd < 0) continue;
-		track(dfd, K_DEVICE);
-		memset(scratch, 0, 16);
-		*(uint32_t *)scratch = 16;
-		*(int32_t *)(scratch + 8) = fd;
-		if (ioctl(dfd, ${BIND}u /* VFIO_DEVICE_BIND_IOMMUFD */, scratch) == 0) {
-			track_dev(fd, dfd, *(uint32_t *)(scratch + 12)); /* out_devid */
-			return;
-		}
-		if (close(dfd) == 0) untrack(dfd);
-	}
-}
-
-/*
- * the /dev/iommu fd whose context a call on fd works in (the harness's ctxFdOf): fd itself for a
- * /dev/iommu fd, for a cdev fd bound to one's context (track_dev) that /dev/iommu fd; -1 else
- */
-UNUSED static int ctx_fd(int fd)
-{
-	int k;
-	if (is_iommufd(fd)) return fd;
-	for (k = 0; k < ndv; k++)
-		if (dvd[k] == fd) return dvi[k];
-	return -1;
-}
-
-/* the i-th (modulo), in fd order, cdev fd bound to a /dev/iommu fd's context; 1000 when none (the harness's FdRef { k: 'device', mk }) */
-UNUSED static int bound_fd(unsigned i)
-{
-	int list[MAXFDS], n = 0, k;
-	for (k = 0; k < ntfd; k++)
-		if (tkind[k] == K_DEVICE && ctx_fd(tfd[k]) >= 0) list[n++] = tfd[k];
-	return n ? list[i % n] : 1000;
-}
-
-/*
- * a resource-typed device fd (Harness.makeBoundDev): with no bound cdev fd, /dev/iommu opened when
- * there is none (make_fd), then a free cdev bound to the first /dev/iommu fd (bind_free)
- */
-UNUSED static void make_bound_dev(void)
-{
-	int k;
-	if (bound_fd(0) != 1000) return;
-	make_fd(K_IOMMUFD);
-	for (k = 0; k < ntfd && tkind[k] != K_IOMMUFD; k++)
-		;
-	if (k < ntfd) bind_free(tfd[k]);
-}
-
-/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */
+${RUNTIME_RES_C}/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */
 UNUSED static int sysfs_link(const char *bus, const char *dev, const char *name, char *out, int size)
 {
 	char p[300], l[256], *b;

@@ -195,6 +195,8 @@ export abstract class HarnessBase {
   protected ioasIds: number[] = [];
   /** the device ids bound to the context the current call's fd names (makeDev; resolves `{ dev }` values) */
   protected devIds: number[] = [];
+  /** the paging HWPT ids of the context the current call's fd names (makeHwpt; resolves `{ hwpt }` values) */
+  protected hwptIds: number[] = [];
   protected pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   protected readonly everPinned = new Set<number>();
@@ -363,6 +365,8 @@ export abstract class HarnessBase {
     if ('ioas' in v) return BigInt(this.ioasIds.length > 0 ? this.ioasIds[v.ioas % this.ioasIds.length]! : 0);
     // a resource-typed device id: one bound to the call's context (makeDev), 0 when it has none
     if ('dev' in v) return BigInt(this.devIds.length > 0 ? this.devIds[v.dev % this.devIds.length]! : 0);
+    // a resource-typed HWPT id: a paging HWPT of the call's context (makeHwpt), 0 when it has none
+    if ('hwpt' in v) return BigInt(this.hwptIds.length > 0 ? this.hwptIds[v.hwpt % this.hwptIds.length]! : 0);
     return BigInt(s.ro + v.ro * PAGE);
   }
 

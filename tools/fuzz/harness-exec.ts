@@ -10,9 +10,9 @@ import type { Process } from '../../kernel-model/process/process.js';
 import { TASK_SIZE } from '../../kernel-model/process/mm.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { DMA_PAGES, NPROC } from './arb.js';
-import { boundDevFds, ctxFdOf, devIdsOf, ioasIdsOf } from './harness-iommufd.js';
-import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeIoasCall } from './program-iommufd.js';
-import { FD_IOCTLS, VFIO_REQS, formatCall, hasBoundDevRef, hasDevRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind } from './program.js';
+import { boundDevFds, ctxFdOf, devIdsOf, hwptIdsOf, ioasIdsOf } from './harness-iommufd.js';
+import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeHwptCall, makeIoasCall } from './program-iommufd.js';
+import { FD_IOCTLS, VFIO_REQS, formatCall, hasBoundDevRef, hasDevRef, hasHwptRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind } from './program.js';
 import { PAGE, ERESTARTSYS, EACCES_, encoded, ZERO_PAGE, callName, EVENTFD_ONE, type Finding, FindingError, type Slot, ALLOWED, oopsSignature, HarnessBase, isIommufdFile, fileKind } from './harness-base.js';
 
 export abstract class HarnessExec extends HarnessBase {
@@ -65,6 +65,9 @@ export abstract class HarnessExec extends HarnessBase {
       let made = s ? this.makeResources(pi, call) : '';
       // a resource-typed device fd ({ k: 'device', mk }): a cdev bound first when the process has none
       if (s && hasBoundDevRef(call)) made += this.makeBoundDev(pi);
+      // resource-typed HWPT ids ({ hwpt, mk }): a HWPT made first when the fd's context has none
+      // (before makeIoas: the IOAS it makes is then among the ids `{ ioas }` resolves to, as in C)
+      if (s && hasHwptRef(call)) made += this.makeHwpt(pi, call);
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
       if (s && hasIoasRef(call)) made += this.makeIoas(pi, call);
       // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
@@ -164,6 +167,35 @@ export abstract class HarnessExec extends HarnessBase {
     const run = (c: Call): number => this.runMade(c, made);
     if (devIdsOf(this.sys.iommufd, ctx.f).length === 0) bindFreeCdev(p, ctx.fd, run);
     this.devIds = devIdsOf(this.sys.iommufd, ctx.f);
+    return madeComment(made);
+  }
+
+  /**
+   * A call with resource-typed HWPT ids (Value `{ hwpt, mk }`, hasHwptRef): where its fd names a
+   * live /dev/iommu context (ctxOf: its own, a bound cdev's) that has no paging HWPT, one is made
+   * first: a device bound when the context has none (bindFreeCdev, as makeDev), a fresh IOAS
+   * (makeIoasCall) and IOMMU_HWPT_ALLOC of the context's first device on it (makeHwptCall; an empty
+   * IOAS is what arm-smmu's HWPT_ALLOC succeeds on), each dispatched like a program's call (the
+   * models follow them; cover() counts them on `made:` rows). Then the ids the refs resolve to
+   * (value()): the context's paging HWPT ids in id order (hwptIdsOf: HWPT_ALLOC's and ATTACH's auto
+   * domains). Returns the made calls as a transcript comment ('' when none ran).
+   */
+  protected makeHwpt(p: number, call: Call): string {
+    this.hwptIds = [];
+    const ctx = this.ctxOf(p, call);
+    const svc = this.sys.iommufd;
+    if (ctx === null || !svc) return '';
+    const made: string[] = [];
+    const run = (c: Call): number => this.runMade(c, made);
+    if (hwptIdsOf(svc, ctx.f).length === 0) {
+      if (devIdsOf(svc, ctx.f).length === 0) bindFreeCdev(p, ctx.fd, run);
+      const before = ioasIdsOf(svc, ctx.f);
+      if (run(makeIoasCall(p, ctx.fd)) === 0) {
+        const ioas = ioasIdsOf(svc, ctx.f).find((id) => !before.includes(id)) ?? 0;
+        run(makeHwptCall(p, ctx.fd, devIdsOf(svc, ctx.f)[0] ?? 0, ioas));
+      }
+    }
+    this.hwptIds = hwptIdsOf(svc, ctx.f);
     return madeComment(made);
   }
 

@@ -174,6 +174,32 @@ export function devIdsOf(svc: IommufdService, f: object): number[] {
 }
 
 /**
+ * the highest HWPT id a resource-typed HWPT id (Value `{ hwpt, mk }`) resolves to: the C
+ * reproducer finds a context's HWPTs by probing ids 1..HWPT_ID_MAX (emit-c-runtime-res.ts
+ * hwpt_of), so the harness lists only those (object ids are the lowest free from 1, main.c
+ * iommufd_object_alloc_elm: a program's contexts stay far below)
+ */
+export const HWPT_ID_MAX = 128;
+
+/**
+ * the paging HWPT ids (up to HWPT_ID_MAX), in id order, of the context whose struct file is `f`
+ * (none when no live context has it): what a resource-typed HWPT id (Value `{ hwpt, mk }`)
+ * chooses from. IOMMU_HWPT_ALLOC's (out_hwpt_id: drivers/iommu/iommufd/hw_pagetable.c
+ * iommufd_hwpt_alloc) and the auto domains an ATTACH to an IOAS makes (device.c
+ * iommufd_device_auto_get_domain writes its id into *pt_id, which vfio_df_ioctl_attach_pt,
+ * drivers/vfio/device_cdev.c, copies back to the struct's pt_id): both ids reach user space
+ */
+export function hwptIdsOf(svc: IommufdService, f: object): number[] {
+  for (const ictx of svc.contexts) {
+    if (ictx.file !== f || ictx.released) continue;
+    const ids: number[] = [];
+    for (const o of ictx.objects.values()) if (o.type === 'hwpt-paging' && o.id <= HWPT_ID_MAX) ids.push(o.id);
+    return ids.sort((a, b) => a - b);
+  }
+  return [];
+}
+
+/**
  * the /dev/iommu file of the live context a cdev file `f` is bound to (df->iommufd, which
  * VFIO_DEVICE_BIND_IOMMUFD took: drivers/vfio/device_cdev.c vfio_df_ioctl_bind_iommufd; the
  * context's file, iommufd_ctx_get holding it), null when `f` is no bound cdev file (a group-path

@@ -155,3 +155,15 @@ export const makeDevCalls = {
   bind: (p: number, dfd: number, ifd: number): Call => ({ op: 'ioctl', p, fd: { raw: dfd }, req: CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD, arg: { t: 'struct', type: 'vfio_device_bind_iommufd', fields: { argsz: 16, flags: 0, iommufd: ifd, out_devid: 0 }, ptr: 'ok' } }),
   close: (p: number, dfd: number): Call => ({ op: 'close', p, fd: { raw: dfd } }),
 };
+
+/**
+ * The IOMMU_HWPT_ALLOC a resource-typed HWPT id (Value `{ hwpt, mk }`) makes on /dev/iommu fd
+ * `fd` when its context has no HWPT: flags 0, no driver data (arm-smmu has no domain_alloc_user),
+ * device `devId` (the context's first: 0 when it has none, -ENOENT) on IOAS `ioasId` (a fresh one,
+ * empty: what hw_pagetable.c iommufd_hwpt_paging_alloc succeeds on here), the 48-byte struct
+ * iommu_hwpt_alloc in the scratch buffer. Run by Harness.makeHwpt after a makeIoasCall on the same
+ * fd, by the C reproducer's make_hwpt.
+ */
+export function makeHwptCall(p: number, fd: number, devId: number, ioasId: number): Call {
+  return { op: 'ioctl', p, fd: { raw: fd }, req: IOMMU_HWPT_ALLOC, arg: { t: 'struct', type: 'iommu_hwpt_alloc', fields: { argsz: 48, flags: 0, dev_id: devId, pt_id: ioasId, out_hwpt_id: 0, reserved: 0, data_type: 0, data_len: 0, data_uptr: 0, fault_id: 0 }, ptr: 'ok' } };
+}

@@ -78,8 +78,13 @@ export function hasDevRef(c: Call): boolean {
   return hasValueOf(c, 'dev');
 }
 
+/** whether an ioctl's struct names a resource-typed HWPT id (Value `{ hwpt, mk }`) */
+export function hasHwptRef(c: Call): boolean {
+  return hasValueOf(c, 'hwpt');
+}
+
 /** (every executed call: a `for...in` over the fields, no `Object.values` array) */
-function hasValueOf(c: Call, key: 'ioas' | 'dev'): boolean {
+function hasValueOf(c: Call, key: 'ioas' | 'dev' | 'hwpt'): boolean {
   if (c.op !== 'ioctl' || c.arg.t !== 'struct') return false;
   const fields = c.arg.fields;
   for (const k in fields) {
@@ -125,7 +130,19 @@ export type Value =
    * fd accepts (Harness.makeDev, emit-c make_dev; the cdev fd stays open in the process). 0
    * when the call's fd is no live iommufd or no device could be bound
    */
-  | { dev: number; mk: 1 };
+  | { dev: number; mk: 1 }
+  /**
+   * a resource-typed HWPT id (mainline draws only: arb-iommufd.ts hwptRef; ATTACH's pt_id,
+   * IOMMU_DESTROY's id): the `hwpt`-th (modulo) paging HWPT, in id order, of the iommufd context
+   * the call's fd names (a /dev/iommu fd's own, a bound cdev's: as `{ ioas }`), ids up to
+   * HWPT_ID_MAX; the auto domains ATTACH makes count as well as HWPT_ALLOC's (both ids reach user
+   * space: VFIO_DEVICE_ATTACH_IOMMUFD_PT writes the attached HWPT's id back into pt_id,
+   * IOMMU_HWPT_ALLOC answers out_hwpt_id). When it has none, one is made first, in the same step:
+   * a device bound when the context has none (as `{ dev }`), a fresh IOAS (IOMMU_IOAS_ALLOC) and
+   * IOMMU_HWPT_ALLOC of the context's first device on it (Harness.makeHwpt, emit-c make_hwpt). 0
+   * when the call's fd is no live iommufd or no HWPT could be made
+   */
+  | { hwpt: number; mk: 1 };
 
 /** a file offset: into region `region` of the device (encoded as the profile's ABI says), or raw */
 export type Off = { region: number; off: number } | { raw: string };
@@ -274,6 +291,7 @@ function valStr(v: Value): string {
   if ('dma' in v) return `dma_area + ${v.dma} * 4096${v.off ? ` + 0x${v.off.toString(16)}` : ''}`;
   if ('ioas' in v) return `ioas[${v.ioas}]!`;
   if ('dev' in v) return `dev[${v.dev}]!`;
+  if ('hwpt' in v) return `hwpt[${v.hwpt}]!`;
   return `ro_area + ${v.ro} * 4096`;
 }
 

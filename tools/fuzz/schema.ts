@@ -111,7 +111,11 @@ function value(x: unknown, path: string): Value {
     int(o['dev'], `${path}.dev`, 0, 1 << 20);
     int(o['mk'], `${path}.mk`, 1, 1);
   }
-  else fail(path, `expected a number, a hex string, {fd}, {dma}, {ro}, {ioas, mk} or {dev, mk}, got ${show(x)}`);
+  else if ('hwpt' in o) {
+    int(o['hwpt'], `${path}.hwpt`, 0, 1 << 20);
+    int(o['mk'], `${path}.mk`, 1, 1);
+  }
+  else fail(path, `expected a number, a hex string, {fd}, {dma}, {ro}, {ioas, mk}, {dev, mk} or {hwpt, mk}, got ${show(x)}`);
   return o as Value;
 }
 
