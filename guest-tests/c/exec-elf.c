@@ -1,0 +1,163 @@
+/*
+ * execve of hand-made static ARM ELF files that load_elf_binary (fs/binfmt_elf.c) refuses, before
+ * or after the point of no return. Each file is written to /tmp and executed by a forked child;
+ * the parent prints the errno execve returned, the exit status or the signal its wait reports.
+ * The image: one PT_LOAD R+X at 0x12000 from file offset 0x2000 (mov r0, #42; mov r7, #1 (exit);
+ * svc 0), then each case changes one thing:
+ *   e_phentsize 40                       -ENOEXEC (both eras)
+ *   a PT_INTERP naming /nope             -ENOENT (open_exec of the interpreter, both eras)
+ *   e_phnum 200                          3.14 runs (up to 2048 headers); v6.12 -ENOEXEC
+ *                                        (load_elf_phdrs: at most ELF_MIN_ALIGN bytes)
+ *   e_phoff past the end of the file     3.14 -EIO (kernel_read short); v6.12 -ENOEXEC
+ *   p_filesz > p_memsz                   after the point of no return: 3.14 SIGKILL
+ *                                        (send_sig), v6.12 SIGSEGV (bprm_execve)
+ *   a read-only segment with bss         3.14 SIGSEGV (padzero's clear_user faults on the
+ *                                        read-only page: send_sig(SIGSEGV)); v6.12 runs (elf_load
+ *                                        ignores the fault for a segment without PROT_WRITE)
+ *   e_entry at TASK_SIZE (0xbf000000)    SIGSEGV in both (3.14 force_sig, v6.12 bprm_execve)
+ *   p_vaddr at TASK_SIZE                 3.14 SIGKILL, v6.12 SIGSEGV
+ *   no PT_LOAD at all                    runs with nothing mapped: SIGSEGV at the entry point
+ * (tools/unicorn/exec-elf.test.ts, both eras.)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CODE 0x2000u
+#define VADDR 0x12000u
+#define SIZE (CODE + 12u)
+
+struct spec {
+	uint32_t entry, phoff, p_type, p_vaddr, p_filesz, p_memsz, p_flags;
+	uint16_t phentsize, phnum;
+	int interp; /* a second program header: PT_INTERP "/nope" */
+};
+
+static uint8_t img[SIZE];
+
+static void put16(unsigned o, uint16_t v) { memcpy(img + o, &v, 2); }
+static void put32(unsigned o, uint32_t v) { memcpy(img + o, &v, 4); }
+
+static struct spec good(void)
+{
+	struct spec s = { VADDR, 52, 1, VADDR, 12, 12, 5, 32, 1, 0 };
+	return s;
+}
+
+static int write_elf(const char *path, const struct spec *s)
+{
+	memset(img, 0, sizeof img);
+	memcpy(img, "\177ELF", 4);
+	img[4] = 1; /* ELFCLASS32 */
+	img[5] = 1; /* little-endian */
+	img[6] = 1; /* EV_CURRENT */
+	put16(16, 2);  /* ET_EXEC */
+	put16(18, 40); /* EM_ARM */
+	put32(20, 1);
+	put32(24, s->entry);
+	put32(28, s->phoff);
+	put32(36, 0x05000400); /* EABI5, hard float */
+	put16(40, 52);
+	put16(42, s->phentsize);
+	put16(44, s->phnum);
+	put32(52, s->p_type);
+	put32(56, CODE);
+	put32(60, s->p_vaddr);
+	put32(64, s->p_vaddr);
+	put32(68, s->p_filesz);
+	put32(72, s->p_memsz);
+	put32(76, s->p_flags);
+	put32(80, 0x1000);
+	if (s->interp) {
+		put32(84, 3); /* PT_INTERP */
+		put32(88, 0x1f00);
+		put32(100, 6);
+		memcpy(img + 0x1f00, "/nope", 6);
+	}
+	put32(CODE, 0xe3a0002a);     /* mov r0, #42 */
+	put32(CODE + 4, 0xe3a07001); /* mov r7, #1 (exit) */
+	put32(CODE + 8, 0xef000000); /* svc 0 */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (fd < 0)
+		return -1;
+	int ok = write(fd, img, sizeof img) == (ssize_t)sizeof img;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case ENOEXEC: return "ENOEXEC";
+	case ENOENT: return "ENOENT";
+	case EIO: return "EIO";
+	case ELIBBAD: return "ELIBBAD";
+	default: return "other";
+	}
+}
+
+/* write the image, fork, execve it in the child; what the parent sees */
+static void run(const char *label, const struct spec *s)
+{
+	if (write_elf("/tmp/img", s) != 0) {
+		printf("%s: cannot write the file\n", label);
+		return;
+	}
+	int p[2];
+	if (pipe(p) != 0)
+		return;
+	pid_t c = fork();
+	if (c == 0) {
+		close(p[0]);
+		char *argv[] = { "/tmp/img", NULL };
+		char *envp[] = { NULL };
+		execve("/tmp/img", argv, envp);
+		int e = errno;
+		write(p[1], &e, sizeof e);
+		_exit(99);
+	}
+	close(p[1]);
+	int e = 0;
+	int n = read(p[0], &e, sizeof e);
+	close(p[0]);
+	int st = 0;
+	waitpid(c, &st, 0);
+	if (n == (int)sizeof e)
+		printf("%s: execve errno %s\n", label, errname(e));
+	else if (WIFEXITED(st))
+		printf("%s: exited %d\n", label, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("%s: killed by signal %d\n", label, WTERMSIG(st));
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	struct spec s = good();
+	run("good", &s);
+	s = good(), s.phentsize = 40;
+	run("e_phentsize 40", &s);
+	s = good(), s.phnum = 2, s.interp = 1;
+	run("PT_INTERP /nope", &s);
+	s = good(), s.phnum = 200;
+	run("e_phnum 200", &s);
+	s = good(), s.phoff = 0x3000;
+	run("e_phoff past the end", &s);
+	s = good(), s.p_memsz = 8;
+	run("p_filesz > p_memsz", &s);
+	s = good(), s.p_memsz = 0x2000;
+	run("read-only segment with bss", &s);
+	s = good(), s.entry = 0xbf000000u;
+	run("e_entry at TASK_SIZE", &s);
+	s = good(), s.p_vaddr = 0xbf000000u;
+	run("p_vaddr at TASK_SIZE", &s);
+	s = good(), s.p_type = 0;
+	run("no PT_LOAD", &s);
+	return 0;
+}
