@@ -8,6 +8,7 @@
  *   a PT_INTERP naming /nope             -ENOENT (open_exec of the interpreter, both eras)
  *   e_phnum 200                          3.14 runs (up to 2048 headers); v6.12 -ENOEXEC
  *                                        (load_elf_phdrs: at most ELF_MIN_ALIGN bytes)
+ *   EI_OSABI 65 (ELFOSABI_ARM_FDPIC)     3.14 runs; v6.12 -ENOEXEC (elf_check_fdpic)
  *   e_phoff past the end of the file     3.14 -EIO (kernel_read short); v6.12 -ENOEXEC
  *   p_filesz > p_memsz                   after the point of no return: 3.14 SIGKILL
  *                                        (send_sig), v6.12 SIGSEGV (bprm_execve)
@@ -37,6 +38,7 @@ struct spec {
 	uint32_t entry, phoff, p_type, p_vaddr, p_filesz, p_memsz, p_flags;
 	uint16_t phentsize, phnum;
 	int interp; /* a second program header: PT_INTERP "/nope" */
+	uint8_t osabi;
 };
 
 static uint8_t img[SIZE];
@@ -46,7 +48,7 @@ static void put32(unsigned o, uint32_t v) { memcpy(img + o, &v, 4); }
 
 static struct spec good(void)
 {
-	struct spec s = { VADDR, 52, 1, VADDR, 12, 12, 5, 32, 1, 0 };
+	struct spec s = { VADDR, 52, 1, VADDR, 12, 12, 5, 32, 1, 0, 0 };
 	return s;
 }
 
@@ -57,6 +59,7 @@ static int write_elf(const char *path, const struct spec *s)
 	img[4] = 1; /* ELFCLASS32 */
 	img[5] = 1; /* little-endian */
 	img[6] = 1; /* EV_CURRENT */
+	img[7] = s->osabi;
 	put16(16, 2);  /* ET_EXEC */
 	put16(18, 40); /* EM_ARM */
 	put32(20, 1);
@@ -133,7 +136,7 @@ static void run(const char *label, const struct spec *s)
 	else if (WIFEXITED(st))
 		printf("%s: exited %d\n", label, WEXITSTATUS(st));
 	else if (WIFSIGNALED(st))
-		printf("%s: killed by signal %d\n", label, WTERMSIG(st));
+		printf("%s: killed by signal %d%s\n", label, WTERMSIG(st), WCOREDUMP(st) ? " (core)" : "");
 }
 
 int main(void)
@@ -147,6 +150,8 @@ int main(void)
 	run("PT_INTERP /nope", &s);
 	s = good(), s.phnum = 200;
 	run("e_phnum 200", &s);
+	s = good(), s.osabi = 65;
+	run("EI_OSABI ARM FDPIC", &s);
 	s = good(), s.phoff = 0x3000;
 	run("e_phoff past the end", &s);
 	s = good(), s.p_memsz = 8;
