@@ -4,12 +4,18 @@
  * the parent prints the errno execve returned, the exit status or the signal its wait reports.
  * The image: one PT_LOAD R+X at 0x12000 from file offset 0x2000 (mov r0, #42; mov r7, #1 (exit);
  * svc 0), then each case changes one thing:
+ *   e_entry 0x12002                      -ENOEXEC (arch/arm/kernel/elf.c elf_check_arch)
  *   e_phentsize 40                       -ENOEXEC (both eras)
  *   a PT_INTERP naming /nope             -ENOENT (open_exec of the interpreter, both eras)
  *   e_phnum 200                          3.14 runs (up to 2048 headers); v6.12 -ENOEXEC
  *                                        (load_elf_phdrs: at most ELF_MIN_ALIGN bytes)
  *   EI_OSABI 65 (ELFOSABI_ARM_FDPIC)     3.14 runs; v6.12 -ENOEXEC (elf_check_fdpic)
  *   e_phoff past the end of the file     3.14 -EIO (kernel_read short); v6.12 -ENOEXEC
+ *   p_filesz past the end of the file    runs: no check before or after (the pages past the end
+ *                                        would give SIGBUS when touched)
+ *   a writable segment whose bss starts  SIGSEGV in both: padzero's clear_user faults on a page
+ *   in a page past the end of the file   past the end of the file (SIGBUS inside clear_user);
+ *                                        3.14 send_sig(SIGSEGV), v6.12 elf_load -EFAULT
  *   p_filesz > p_memsz                   after the point of no return: 3.14 SIGKILL
  *                                        (send_sig), v6.12 SIGSEGV (bprm_execve)
  *   a read-only segment with bss         3.14 SIGSEGV (padzero's clear_user faults on the
@@ -144,6 +150,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	struct spec s = good();
 	run("good", &s);
+	s = good(), s.entry = VADDR + 2;
+	run("e_entry not word aligned", &s);
 	s = good(), s.phentsize = 40;
 	run("e_phentsize 40", &s);
 	s = good(), s.phnum = 2, s.interp = 1;
@@ -154,6 +162,10 @@ int main(void)
 	run("EI_OSABI ARM FDPIC", &s);
 	s = good(), s.phoff = 0x3000;
 	run("e_phoff past the end", &s);
+	s = good(), s.p_filesz = s.p_memsz = 0x3000;
+	run("p_filesz past the end of the file", &s);
+	s = good(), s.p_flags = 7, s.p_filesz = 0x1800, s.p_memsz = 0x2000;
+	run("writable segment, bss past the end of the file", &s);
 	s = good(), s.p_memsz = 8;
 	run("p_filesz > p_memsz", &s);
 	s = good(), s.p_memsz = 0x2000;

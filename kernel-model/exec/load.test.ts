@@ -158,7 +158,13 @@ describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts
   });
 
   it('a segment over the pages the initial stack is written to: create_elf_tables -EFAULT (3.14 send_sig(SIGKILL))', () => {
+    // read-only text there: the copy of the stack faults
     const e = failure(() => load('inline', image('inline', STACK_TOP - 0x2000)));
     expect([e.errno, e.sig314]).toEqual([-14, SIGKILL]);
+    // writable bss there: refused too (model choice, load.ts loadExecImage)
+    const img = image('inline', 0x10000);
+    img.loads[1] = { ...img.loads[1]!, vaddr: STACK_TOP - 0x3f00, memsz: 0x3000 };
+    const w = failure(() => load('inline', img));
+    expect([w.errno, w.sig314]).toEqual([-14, SIGKILL]);
   });
 });
