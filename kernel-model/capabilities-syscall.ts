@@ -219,6 +219,15 @@ export interface SyscallCapabilities {
    */
   execElfLoad: 'inline' | 'elf-load';
   /**
+   * how much execve's argument and environment strings may take (fs/exec.c;
+   * kernel-model/exec/exec-args.ts): 'arg-pages' (3.14 get_arg_page: the pages the strings and
+   * the file name reach, beyond ARG_MAX at most a quarter of RLIMIT_STACK, -E2BIG) or
+   * 'stack-limits' (v6.12 bprm_stack_limits: max(min(6 MiB, a quarter of RLIMIT_STACK), ARG_MAX)
+   * less a pointer per string (max(argc, 1) + envc), -E2BIG); each string at most
+   * MAX_ARG_STRLEN in both
+   */
+  execArgLimit: 'arg-pages' | 'stack-limits';
+  /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);
    * 'mnt-id-ino' (v6.12: also "mnt_id:" (49d063cb3, "proc: show mnt_id in

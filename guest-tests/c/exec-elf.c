@@ -4,7 +4,13 @@
  * the parent prints the errno execve returned, the exit status or the signal its wait reports.
  * The image: one PT_LOAD R+X at 0x12000 from file offset 0x2000 (mov r0, #42; mov r7, #1 (exit);
  * svc 0), then each case changes one thing:
+ *   (no file) a name of 4096 bytes       -ENAMETOOLONG (getname)
+ *   (no file) /nope with argv at 8       -ENOENT (the open comes before argv is read)
  *   e_entry 0x12002                      -ENOEXEC (arch/arm/kernel/elf.c elf_check_arch)
+ *   an argv string of 128 KiB            -E2BIG (MAX_ARG_STRLEN with the NUL; one byte less runs)
+ *   2000 argv strings of 64 bytes,       3.14 runs (get_arg_page: ARG_MAX, 32 pages of strings);
+ *   RLIMIT_STACK 256 KiB                 v6.12 -E2BIG (bprm_stack_limits: ARG_MAX less 4 bytes
+ *                                        a pointer); 1920 run in both
  *   e_phentsize 40                       -ENOEXEC (both eras)
  *   a PT_INTERP naming /nope             -ENOENT (open_exec of the interpreter, both eras)
  *   e_phnum 200                          3.14 runs (up to 2048 headers); v6.12 -ENOEXEC
@@ -32,7 +38,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,13 +114,18 @@ static const char *errname(int e)
 	case ENOEXEC: return "ENOEXEC";
 	case ENOENT: return "ENOENT";
 	case EIO: return "EIO";
+	case E2BIG: return "E2BIG";
+	case EFAULT: return "EFAULT";
 	case ELIBBAD: return "ELIBBAD";
 	default: return "other";
 	}
 }
 
-/* write the image, fork, execve it in the child; what the parent sees */
-static void run(const char *label, const struct spec *s)
+/*
+ * write the image, fork, execve it in the child with `argv` (NULL: just its name) and, when
+ * `stack` is not 0, that RLIMIT_STACK; what the parent sees
+ */
+static void run_argv(const char *label, const struct spec *s, char **argv, rlim_t stack)
 {
 	if (write_elf("/tmp/img", s) != 0) {
 		printf("%s: cannot write the file\n", label);
@@ -124,9 +137,12 @@ static void run(const char *label, const struct spec *s)
 	pid_t c = fork();
 	if (c == 0) {
 		close(p[0]);
-		char *argv[] = { "/tmp/img", NULL };
+		char *name[] = { "/tmp/img", NULL };
+		struct rlimit rl = { stack, stack };
+		if (stack != 0 && setrlimit(RLIMIT_STACK, &rl) != 0)
+			printf("%s: setrlimit errno %d\n", label, errno);
 		char *envp[] = { NULL };
-		execve("/tmp/img", argv, envp);
+		execve("/tmp/img", argv != NULL ? argv : name, envp);
 		int e = errno;
 		write(p[1], &e, sizeof e);
 		_exit(99);
@@ -145,9 +161,46 @@ static void run(const char *label, const struct spec *s)
 		printf("%s: killed by signal %d%s\n", label, WTERMSIG(st), WCOREDUMP(st) ? " (core)" : "");
 }
 
+static void run(const char *label, const struct spec *s)
+{
+	run_argv(label, s, NULL, 0);
+}
+
+/* argv: "/tmp/img" and `n` strings of `len` bytes (their NULs not counted); free_argv frees it */
+static char **big_argv(int n, size_t len)
+{
+	char **v = calloc(n + 2, sizeof *v);
+	char *b = malloc((size_t)n * (len + 1));
+	if (v == NULL || b == NULL)
+		return NULL;
+	memset(b, 'a', (size_t)n * (len + 1));
+	v[0] = "/tmp/img";
+	for (int i = 0; i < n; i++) {
+		v[i + 1] = b + (size_t)i * (len + 1);
+		v[i + 1][len] = 0;
+	}
+	return v;
+}
+
+static void free_argv(char **v)
+{
+	if (v != NULL)
+		free(v[1]);
+	free(v);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	/* getname: no NUL within PATH_MAX, -ENAMETOOLONG; the file is opened before argv is read */
+	static char longname[4097];
+	memset(longname, 'a', 4096);
+	longname[0] = '/';
+	char *noenv[] = { NULL };
+	execve(longname, noenv, noenv);
+	printf("path of 4096 bytes: execve errno %s\n", errno == ENAMETOOLONG ? "ENAMETOOLONG" : errname(errno));
+	execve("/nope", (char **)8, noenv);
+	printf("missing file, bad argv: execve errno %s\n", errname(errno));
 	struct spec s = good();
 	run("good", &s);
 	s = good(), s.entry = VADDR + 2;
@@ -162,6 +215,25 @@ int main(void)
 	run("EI_OSABI ARM FDPIC", &s);
 	s = good(), s.phoff = 0x3000;
 	run("e_phoff past the end", &s);
+	/* fs/exec.c copy_strings: one string of MAX_ARG_STRLEN (128 KiB) with its NUL fits, one byte more -E2BIG */
+	s = good();
+	char **v = big_argv(1, 131071);
+	run_argv("argv string of 131071 bytes", &s, v, 0);
+	free_argv(v);
+	v = big_argv(1, 131072);
+	run_argv("argv string of 131072 bytes", &s, v, 0);
+	free_argv(v);
+	/*
+	 * RLIMIT_STACK 256 KiB: a quarter is below ARG_MAX, so the strings get ARG_MAX (128 KiB) in
+	 * both eras; 2000 strings of 64 bytes with their NULs fit 3.14's 32 pages, not v6.12's
+	 * 128 KiB less 4 bytes a pointer (1920 do)
+	 */
+	v = big_argv(2000, 63);
+	run_argv("2000 argv strings of 64 bytes", &s, v, 256 << 10);
+	free_argv(v);
+	v = big_argv(1920, 63);
+	run_argv("1920 argv strings of 64 bytes", &s, v, 256 << 10);
+	free_argv(v);
 	s = good(), s.p_filesz = s.p_memsz = 0x3000;
 	run("p_filesz past the end of the file", &s);
 	s = good(), s.p_flags = 7, s.p_filesz = 0x1800, s.p_memsz = 0x2000;

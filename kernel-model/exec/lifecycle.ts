@@ -2,7 +2,7 @@ import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
-import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
+import { EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENAMETOOLONG, ENOENT, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
 import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
 import { pathNameText } from '../vfs/vfs.js';
 import type { File } from '../vfs/file.js';
@@ -10,6 +10,7 @@ import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { readExecElf } from './elf-exec.js';
+import { argBudget, argStringsFit, readArgStrings } from './exec-args.js';
 import { DEFAULT_ENVP, ExecLateError, loadExecImage } from './load.js';
 import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
@@ -137,24 +138,6 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   return proc.pid;
 }
 
-/** read a NULL-terminated array of string pointers (argv/envp), or a negative errno */
-function readStrings(p: LinuxAbi, ptr: number): string[] | number {
-  const out: string[] = [];
-  if (ptr === 0) return out;
-  let bytes = 0;
-  for (let i = 0; ; i++) {
-    // choice: 128 KiB of strings in all (Linux: MAX_ARG_STRLEN per string, a quarter of the stack limit in all)
-    if (bytes > 128 * 1024) return -E2BIG;
-    const s = p.mm.getUser32(ptr + 4 * i);
-    if (s < 0) return -EFAULT;
-    if (s === 0) return out;
-    const str = p.mm.strndupUser(s >>> 0, 128 * 1024);
-    if (typeof str === 'number') return str;
-    bytes += str.length + 1;
-    out.push(str);
-  }
-}
-
 /**
  * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
  * ELF: the image is found and checked by open-exec.ts openExec (the path walked as the
@@ -173,13 +156,10 @@ function readStrings(p: LinuxAbi, ptr: number): string[] | number {
  * not modelled): -EBUSY otherwise.
  */
 export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
+  // getname: a name without a NUL within PATH_MAX bytes, -ENAMETOOLONG (fs/namei.c, both eras)
   const path = p.mm.strndupUser(a[0]!, 4096);
-  if (typeof path === 'number') return path;
+  if (typeof path === 'number') return path === -EINVAL ? -ENAMETOOLONG : path;
   if (path.length === 0) return -ENOENT;
-  const argv = readStrings(p, a[1]!);
-  if (typeof argv === 'number') return argv;
-  const envp = readStrings(p, a[2]!);
-  if (typeof envp === 'number') return envp;
   const task = p.layer.taskOf(p.proc, t);
   const host = p.layer.host;
   const vfs = host.vfs;
@@ -193,6 +173,15 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const deny = host.execDenyWrite ?? true;
   let img = openExec(env, name);
   if (typeof img === 'number') return img;
+  // 3.14 do_execve_common / v6.12 do_execveat_common (alloc_bprm): the file is opened before
+  // argv and envp are counted and copied (exec-args.ts; the profile's execArgLimit)
+  const budget = argBudget(p);
+  const argv = readArgStrings(p, a[1]!, budget);
+  if (typeof argv === 'number') return argv;
+  const envp = readArgStrings(p, a[2]!, budget);
+  if (typeof envp === 'number') return envp;
+  const fits = argStringsFit(p, host.execArgLimit ?? 'arg-pages', path, argv, envp);
+  if (fits < 0) return fits;
   // argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
   const abs = img.viaExeLink ? img.path : pathNameText(name);
   let args = argv;

@@ -15,6 +15,8 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0)
 describe.skipIf(shouldSkipUnicornTests())('execve of ELF files load_elf_binary refuses (exec-elf.c)', () => {
   const expected = {
     'rfc-v4': [
+      'path of 4096 bytes: execve errno ENAMETOOLONG',
+      'missing file, bad argv: execve errno ENOENT',
       'good: exited 42',
       'e_entry not word aligned: execve errno ENOEXEC',
       'e_phentsize 40: execve errno ENOEXEC',
@@ -22,6 +24,10 @@ describe.skipIf(shouldSkipUnicornTests())('execve of ELF files load_elf_binary r
       'e_phnum 200: exited 42',
       'EI_OSABI ARM FDPIC: exited 42',
       'e_phoff past the end: execve errno EIO',
+      'argv string of 131071 bytes: exited 42',
+      'argv string of 131072 bytes: execve errno E2BIG',
+      '2000 argv strings of 64 bytes: exited 42',
+      '1920 argv strings of 64 bytes: exited 42',
       'p_filesz past the end of the file: exited 42',
       'writable segment, bss past the end of the file: killed by signal 11',
       'p_filesz > p_memsz: killed by signal 9',
@@ -31,6 +37,8 @@ describe.skipIf(shouldSkipUnicornTests())('execve of ELF files load_elf_binary r
       'no PT_LOAD: killed by signal 11',
     ],
     mainline: [
+      'path of 4096 bytes: execve errno ENAMETOOLONG',
+      'missing file, bad argv: execve errno ENOENT',
       'good: exited 42',
       'e_entry not word aligned: execve errno ENOEXEC',
       'e_phentsize 40: execve errno ENOEXEC',
@@ -38,6 +46,10 @@ describe.skipIf(shouldSkipUnicornTests())('execve of ELF files load_elf_binary r
       'e_phnum 200: execve errno ENOEXEC',
       'EI_OSABI ARM FDPIC: execve errno ENOEXEC',
       'e_phoff past the end: execve errno ENOEXEC',
+      'argv string of 131071 bytes: exited 42',
+      'argv string of 131072 bytes: execve errno E2BIG',
+      '2000 argv strings of 64 bytes: execve errno E2BIG',
+      '1920 argv strings of 64 bytes: exited 42',
       'p_filesz past the end of the file: exited 42',
       'writable segment, bss past the end of the file: killed by signal 11',
       'p_filesz > p_memsz: killed by signal 11',
