@@ -198,14 +198,35 @@ export interface SyscallCapabilities {
    */
   execDenyWrite: boolean;
   /**
-   * the signal that ends a process whose execve failed after the point of no return (a PT_LOAD
-   * segment whose p_offset and p_vaddr differ modulo the page size: elf_map's vm_mmap -EINVAL,
-   * the old image already gone): 'sigkill' (3.14 fs/binfmt_elf.c load_elf_binary
-   * send_sig(SIGKILL) at the failing elf_map, which wins over search_binary_handler's
-   * force_sigsegv as the group exit code: the parent's wait sees signal 9) or 'sigsegv' (v6.12:
+   * the signal that ends a process whose execve failed after the point of no return (the old
+   * image already gone; kernel-model/exec/load.ts ExecLateError: elf_map's vm_mmap refusing a
+   * segment, a segment beyond TASK_SIZE or with p_filesz > p_memsz, padzero's fault, an entry
+   * point beyond TASK_SIZE, the stack): 'sigkill' (3.14 fs/binfmt_elf.c load_elf_binary's own
+   * signal at the failure: send_sig(SIGKILL), which wins over search_binary_handler's
+   * force_sigsegv as the group exit code, so the parent's wait sees signal 9; send_sig(SIGSEGV)
+   * after padzero and force_sig(SIGSEGV) for the entry point: signal 11) or 'sigsegv' (v6.12:
    * load_elf_binary returns the error, fs/exec.c bprm_execve force_fatal_sig(SIGSEGV): signal 11)
    */
   execMapFailure: 'sigkill' | 'sigsegv';
+  /**
+   * the generation of fs/binfmt_elf.c load_elf_binary (kernel-model/exec/elf-exec.ts, load.ts):
+   * 'inline' (3.14: the program headers read inline, e_phnum up to 2048, a short read -EIO, no
+   * FDPIC check; every PT_LOAD MAP_FIXED; one padzero at the end of the highest file part,
+   * checked whatever the protection: a fault kills by SIGSEGV) or 'elf-load' (v6.12:
+   * load_elf_phdrs, a table of at most ELF_MIN_ALIGN bytes (128 headers), a short read
+   * -ENOEXEC; EI_OSABI ELFOSABI_ARM_FDPIC -ENOEXEC; the first PT_LOAD MAP_FIXED_NOREPLACE;
+   * elf_load's padzero per segment, a fault fatal only for a writable one)
+   */
+  execElfLoad: 'inline' | 'elf-load';
+  /**
+   * how much execve's argument and environment strings may take (fs/exec.c;
+   * kernel-model/exec/exec-args.ts): 'arg-pages' (3.14 get_arg_page: the pages the strings and
+   * the file name reach, beyond ARG_MAX at most a quarter of RLIMIT_STACK, -E2BIG) or
+   * 'stack-limits' (v6.12 bprm_stack_limits: max(min(6 MiB, a quarter of RLIMIT_STACK), ARG_MAX)
+   * less a pointer per string (max(argc, 1) + envc), -E2BIG); each string at most
+   * MAX_ARG_STRLEN in both
+   */
+  execArgLimit: 'arg-pages' | 'stack-limits';
   /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);

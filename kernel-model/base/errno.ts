@@ -38,6 +38,8 @@ export const ELOOP = 40;
 export const EOVERFLOW = 75;
 /** fd in bad state (mainline vfio_group_ioctl_set_container: an fd that is neither a container nor an iommufd) */
 export const EBADFD = 77;
+/** accessing a corrupted shared library (include/uapi/asm-generic/errno.h): load_elf_binary's answer for a bad ELF interpreter */
+export const ELIBBAD = 80;
 export const ENOTSUPP = 524;
 export const EMSGSIZE = 90;
 export const EOPNOTSUPP = 95;
@@ -52,7 +54,7 @@ export const ERRNO_NAMES: Record<number, string> = {
   10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
   19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE', 25: 'ENOTTY', 26: 'ETXTBSY', 27: 'EFBIG',
   28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 32: 'EPIPE', 34: 'ERANGE', 36: 'ENAMETOOLONG', 38: 'ENOSYS',
-  39: 'ENOTEMPTY', 40: 'ELOOP', 75: 'EOVERFLOW', 77: 'EBADFD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 110: 'ETIMEDOUT', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
+  39: 'ENOTEMPTY', 40: 'ELOOP', 75: 'EOVERFLOW', 77: 'EBADFD', 80: 'ELIBBAD', 90: 'EMSGSIZE', 95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 110: 'ETIMEDOUT', 515: 'ENOIOCTLCMD', 517: 'EPROBE_DEFER', 524: 'ENOTSUPP',
 };
 
 /** "-EINVAL" style name for a negative return value, or the number itself */

@@ -1,16 +1,17 @@
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
-import { ElfError, parseElf } from '../../emulator/cpu/unicorn/elf.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { BLOCK, UnicornThread, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
-import { E2BIG, EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
+import { EBUSY, ECHILD, EFAULT, EINVAL, ELOOP, ENAMETOOLONG, ENOENT, ENOMEM, ENOSYS, ETXTBSY } from '../base/errno.js';
 import { AT_FDCWD, resolveAt } from '../syscall/stat.js';
 import { pathNameText } from '../vfs/vfs.js';
 import type { File } from '../vfs/file.js';
 import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
-import { DEFAULT_ENVP, ExecMapError, loadElfImage } from './load.js';
+import { readExecElf } from './elf-exec.js';
+import { argBudget, argStringsFit, readArgStrings } from './exec-args.js';
+import { DEFAULT_ENVP, ExecLateError, loadExecImage } from './load.js';
 import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 
@@ -137,24 +138,6 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   return proc.pid;
 }
 
-/** read a NULL-terminated array of string pointers (argv/envp), or a negative errno */
-function readStrings(p: LinuxAbi, ptr: number): string[] | number {
-  const out: string[] = [];
-  if (ptr === 0) return out;
-  let bytes = 0;
-  for (let i = 0; ; i++) {
-    // choice: 128 KiB of strings in all (Linux: MAX_ARG_STRLEN per string, a quarter of the stack limit in all)
-    if (bytes > 128 * 1024) return -E2BIG;
-    const s = p.mm.getUser32(ptr + 4 * i);
-    if (s < 0) return -EFAULT;
-    if (s === 0) return out;
-    const str = p.mm.strndupUser(s >>> 0, 128 * 1024);
-    if (typeof str === 'number') return str;
-    bytes += str.length + 1;
-    out.push(str);
-  }
-}
-
 /**
  * execve (fs/exec.c do_execveat_common, fs/binfmt_elf.c load_elf_binary) of a static ARM
  * ELF: the image is found and checked by open-exec.ts openExec (the path walked as the
@@ -173,13 +156,10 @@ function readStrings(p: LinuxAbi, ptr: number): string[] | number {
  * not modelled): -EBUSY otherwise.
  */
 export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
+  // getname: a name without a NUL within PATH_MAX bytes, -ENAMETOOLONG (fs/namei.c, both eras)
   const path = p.mm.strndupUser(a[0]!, 4096);
-  if (typeof path === 'number') return path;
+  if (typeof path === 'number') return path === -EINVAL ? -ENAMETOOLONG : path;
   if (path.length === 0) return -ENOENT;
-  const argv = readStrings(p, a[1]!);
-  if (typeof argv === 'number') return argv;
-  const envp = readStrings(p, a[2]!);
-  if (typeof envp === 'number') return envp;
   const task = p.layer.taskOf(p.proc, t);
   const host = p.layer.host;
   const vfs = host.vfs;
@@ -193,6 +173,15 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const deny = host.execDenyWrite ?? true;
   let img = openExec(env, name);
   if (typeof img === 'number') return img;
+  // 3.14 do_execve_common / v6.12 do_execveat_common (alloc_bprm): the file is opened before
+  // argv and envp are counted and copied (exec-args.ts; the profile's execArgLimit)
+  const budget = argBudget(p);
+  const argv = readArgStrings(p, a[1]!, budget);
+  if (typeof argv === 'number') return argv;
+  const envp = readArgStrings(p, a[2]!, budget);
+  if (typeof envp === 'number') return envp;
+  const fits = argStringsFit(p, host.execArgLimit ?? 'arg-pages', path, argv, envp);
+  if (fits < 0) return fits;
   // argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
   const abs = img.viaExeLink ? img.path : pathNameText(name);
   let args = argv;
@@ -232,12 +221,18 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
     if (deny) image.node?.allowWrite();
     return e;
   };
-  try {
-    parseElf(bytes);
-  } catch (e) {
-    if (e instanceof ElfError) return fail(-ENOEXEC);
-    throw e;
-  }
+  // load_elf_binary's checks before the point of no return (elf-exec.ts; the profile's
+  // execElfLoad): an errno, the caller's image intact. PT_INTERP's interpreter is opened as
+  // open_exec does (the same walk and checks as the image's, from the cwd)
+  const rules = host.execElfLoad ?? 'inline';
+  const elf = readExecElf(bytes, rules, (ipath) => {
+    if (ipath.length === 0) return -ENOENT;
+    const iname = resolveAt(task, AT_FDCWD, ipath, vfs);
+    if (typeof iname === 'number') return iname;
+    const it = openExec(env, iname);
+    return typeof it === 'number' ? it : it.bytes;
+  });
+  if (typeof elf === 'number') return fail(elf);
   if (p.threads.some((th) => th !== t && th.state !== 'exited')) return fail(-EBUSY);
   // bprm->file: the segments are mapped from it (load.ts mapFromFile)
   const file = image.open();
@@ -250,12 +245,12 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   // /proc/self/exe, not the target's name
   const given = pathNameText(name);
   p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
-  let loaded: ReturnType<typeof loadElfImage>;
+  let loaded: ReturnType<typeof loadExecImage>;
   try {
-    loaded = loadElfImage(p.mm, bytes, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task });
+    loaded = loadExecImage(p.mm, elf, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules);
   } catch (e) {
-    if (!(e instanceof ExecMapError)) throw e;
-    execFailedLate(p, file, old, fail);
+    if (!(e instanceof ExecLateError)) throw e;
+    execFailedLate(p, file, old, fail, e.sig314);
     return e.errno;
   }
   // mm->exe_file (set_mm_exe_file): this reference, the old one's goes; /proc/<pid>/exe
@@ -389,24 +384,27 @@ export function clearChildTid(p: LinuxAbi, t: UnicornThread): void {
 }
 
 /**
- * load_elf_binary failed after the point of no return (a segment elf_map cannot map, load.ts
- * ExecMapError): the old image is gone, so the process cannot go back to it and dies by a
- * signal (capability `execMapFailure`). 3.14 (fs/binfmt_elf.c, verified): send_sig(SIGKILL) at
- * the failing elf_map, then search_binary_handler's force_sigsegv(SIGSEGV) ("we got to
- * flush_old_exec() and failed after it"); the SIGKILL's complete_signal already set
- * SIGNAL_GROUP_EXIT with group_exit_code SIGKILL, so although the synchronous SIGSEGV is
- * dequeued first, do_group_exit keeps SIGKILL as the exit code (reading of kernel/signal.c and
- * kernel/exit.c, the dequeue order from memory): the parent's wait sees signal 9. v6.12: no
- * signal from load_elf_binary; bprm_execve's force_fatal_sig(SIGSEGV) "if past the point of
- * no return" (fs/exec.c, verified): signal 11 (no core file: the model has none). The image's
- * file reference and write denial go (free_bprm); the mirror drops the old image's ranges.
+ * load_elf_binary failed after the point of no return (load.ts ExecLateError: a segment elf_map
+ * cannot map, a segment beyond TASK_SIZE or with p_filesz > p_memsz, padzero's fault, a bad
+ * entry point, the stack): the old image is gone, so the process cannot go back to it and dies
+ * by a signal (capability `execMapFailure`). 3.14 (fs/binfmt_elf.c, verified in a 3.x copy):
+ * load_elf_binary's own signal at the failure (`sig314`: send_sig(SIGKILL) for most,
+ * send_sig(SIGSEGV) after padzero, force_sig(SIGSEGV) for the entry point), then
+ * search_binary_handler's force_sigsegv(SIGSEGV) ("we got to flush_old_exec() and failed after
+ * it"); a SIGKILL's complete_signal already set SIGNAL_GROUP_EXIT with group_exit_code SIGKILL,
+ * so although the synchronous SIGSEGV is dequeued first, do_group_exit keeps SIGKILL as the
+ * exit code (reading of kernel/signal.c and kernel/exit.c, the dequeue order from memory): the
+ * parent's wait sees signal 9, or 11 where only SIGSEGVs were sent. v6.12: no signal from
+ * load_elf_binary; bprm_execve's force_fatal_sig(SIGSEGV) "if past the point of no return"
+ * (fs/exec.c, verified): signal 11 (no core file: the model has none). The image's file
+ * reference and write denial go (free_bprm); the mirror drops the old image's ranges.
  */
-function execFailedLate(p: LinuxAbi, file: File, old: readonly (readonly [number, number])[], release: (e: number) => number): void {
+function execFailedLate(p: LinuxAbi, file: File, old: readonly (readonly [number, number])[], release: (e: number) => number, sig314: number): void {
   for (const [s0, e0] of old) p.space.changed(s0, e0);
   for (const [s0, e0] of p.space.ranges()) p.space.changed(s0, e0);
   file.put();
   release(0);
-  p.signals.terminate((p.layer.host.execMapFailure ?? 'sigkill') === 'sigkill' ? SIGKILL : SIGSEGV);
+  p.signals.terminate((p.layer.host.execMapFailure ?? 'sigkill') === 'sigkill' ? sig314 : SIGSEGV);
 }
 
 /**

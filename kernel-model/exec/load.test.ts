@@ -6,7 +6,10 @@ import { FakePageAllocator } from '../process/testing/fake-pages.js';
 import type { Process } from '../process/process.js';
 import type { Task } from '../vfs/file.js';
 import { openExecFsImage, type ExecFsFile } from './image-file.js';
-import { loadElfImage } from './load.js';
+import { ENOENT } from '../base/errno.js';
+import { readExecElf, type ElfLoadRules, type ExecElf } from './elf-exec.js';
+import { ExecLateError, loadElfImage, loadExecImage, STACK_SIZE, STACK_TOP } from './load.js';
+import { SIGKILL, SIGSEGV } from './signal.js';
 
 const RAM = 0x80000000;
 
@@ -103,5 +106,65 @@ describe('exec maps PT_LOAD segments from the image file (fs/binfmt_elf.c elf_ma
     expect(a.mm.mappings.every((v) => v.file == null)).toBe(true);
     expect(a.mm.loadU(0x12100, 1)).toBe(0xd0);
     expect(a.mm.loadU(0x12200, 1)).toBe(0);
+  });
+});
+
+describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts loadExecImage)', () => {
+  /** tinyElf with its text segment at `va` (file offset congruent) and entry `entry` */
+  const image = (rules: ElfLoadRules, va: number, entry = va + 0x100): ExecElf => {
+    const b = tinyElf();
+    const dv = new DataView(b.buffer);
+    dv.setUint32(24, entry, true);
+    dv.setUint32(52 + 8, va, true);
+    const e = readExecElf(b, rules, () => -ENOENT);
+    if (typeof e === 'number') throw new Error(`readExecElf ${e}`);
+    return e;
+  };
+  const load = (rules: ElfLoadRules, img: ExecElf): { mm: AddressSpace } => {
+    const { mk } = setup();
+    const a = mk();
+    const f = openExecFsImage(new Map(), '/bin/tiny', img.bytes);
+    loadExecImage(a.mm, img, ['tiny'], [], new Prng(1), { file: f, task: a.task }, rules);
+    return a;
+  };
+  const failure = (fn: () => unknown): ExecLateError => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof ExecLateError) return e;
+      throw e;
+    }
+    throw new Error('loaded');
+  };
+
+  it('an entry point at TASK_SIZE: BAD_ADDR, -EINVAL (3.14 force_sig(SIGSEGV))', () => {
+    for (const rules of ['inline', 'elf-load'] as const) {
+      const e = failure(() => load(rules, image(rules, 0x10000, 0xbf000000)));
+      expect([e.errno, e.sig314]).toEqual([-22, SIGSEGV]);
+    }
+  });
+
+  it('a first PT_LOAD in the 128 KiB under the initial stack: 3.14 MAP_FIXED maps it (the stack VMA starts above it), v6.12 MAP_FIXED_NOREPLACE -EEXIST', () => {
+    const va = STACK_TOP - 0x10000;
+    const a = load('inline', image('inline', va));
+    expect(a.mm.loadU(va + 0x104, 1)).toBe(4);
+    const stack = a.mm.find(STACK_TOP - 1)!;
+    expect(stack.start).toBe(va + 0x2000);
+    expect([failure(() => load('elf-load', image('elf-load', va))).errno]).toEqual([-17]);
+    // lower in the 8 MiB the model gives the stack, both eras map it and the stack starts above it
+    const low = STACK_TOP - STACK_SIZE + 0x100000;
+    const b = load('elf-load', image('elf-load', low));
+    expect(b.mm.find(STACK_TOP - 1)!.start).toBe(low + 0x2000);
+  });
+
+  it('a segment over the pages the initial stack is written to: create_elf_tables -EFAULT (3.14 send_sig(SIGKILL))', () => {
+    // read-only text there: the copy of the stack faults
+    const e = failure(() => load('inline', image('inline', STACK_TOP - 0x2000)));
+    expect([e.errno, e.sig314]).toEqual([-14, SIGKILL]);
+    // writable bss there: refused too (model choice, load.ts loadExecImage)
+    const img = image('inline', 0x10000);
+    img.loads[1] = { ...img.loads[1]!, vaddr: STACK_TOP - 0x3f00, memsz: 0x3000 };
+    const w = failure(() => load('inline', img));
+    expect([w.errno, w.sig314]).toEqual([-14, SIGKILL]);
   });
 });

@@ -87,6 +87,10 @@ export interface SyscallHost {
   readonly execDenyWrite?: boolean;
   /** the signal after a late exec failure (profile.caps.execMapFailure; default 'sigkill', 3.14) */
   readonly execMapFailure?: 'sigkill' | 'sigsegv';
+  /** the generation of load_elf_binary (profile.caps.execElfLoad; default 'inline', 3.14), kernel-model/exec/elf-exec.ts */
+  readonly execElfLoad?: 'inline' | 'elf-load';
+  /** the limit of execve's strings (profile.caps.execArgLimit; default 'arg-pages', 3.14), kernel-model/exec/exec-args.ts */
+  readonly execArgLimit?: 'arg-pages' | 'stack-limits';
 }
 
 /** How a process ended, for reports. */

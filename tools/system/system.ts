@@ -123,7 +123,8 @@ export class System {
       getrandom: this.profile.caps.getrandom, procFdAnonOpen: this.profile.caps.procFdAnonOpen, procFdinfo: this.profile.caps.procFdinfo, procThreadSelf: this.profile.caps.procThreadSelf, procPtraceAccess: this.profile.caps.procPtraceAccess,
       dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,
       binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite,
-      execMapFailure: this.profile.caps.execMapFailure });
+      execMapFailure: this.profile.caps.execMapFailure, execElfLoad: this.profile.caps.execElfLoad,
+      execArgLimit: this.profile.caps.execArgLimit });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,

@@ -4,7 +4,7 @@ import { runElf } from './run.js';
 
 /**
  * execve of an ELF whose PT_LOAD p_offset and p_vaddr differ modulo the page size
- * (guest-tests/c/exec-misalign.c; kernel-model/exec/load.ts ExecMapError, lifecycle.ts
+ * (guest-tests/c/exec-misalign.c; kernel-model/exec/load.ts ExecLateError, lifecycle.ts
  * execFailedLate): elf_map's vm_mmap -EINVAL after the point of no return kills the child,
  * 3.14 by SIGKILL, v6.12 by SIGSEGV (capability `execMapFailure`); its comm is already the new
  * file's name. The congruent twin runs.
