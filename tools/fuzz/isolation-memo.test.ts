@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SECOND_GROUP, SETUP_PREFIX, programArb } from './arb.js';
-import { IOMMUFD_PREFIX } from './arb-iommufd.js';
 import { execCall, harnessSnapshot } from './engine.js';
 import { DEFAULT_SUPPRESSIONS, Harness } from './harness.js';
 import type { IsolationMemo } from './isolation-memo.js';
@@ -17,7 +16,6 @@ import { mapCall } from './testing/calls.js';
 import { Smmu } from '../../devices/smmu/smmu.js';
 import { P_PR, P_PW } from '../../devices/smmu/walk.js';
 import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
-import type { Ioas } from '../../kernel-model/iommu/iommufd/index.js';
 
 const memoOf = (h: Harness): IsolationMemo => (h as unknown as { isoMemo: IsolationMemo }).isoMemo;
 const smmuOf = (h: Harness): Smmu => h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
@@ -145,23 +143,6 @@ describe('the isolation memo', () => {
       expect(execCall(h, touch)?.sig).toBe('dma-wrong-page');
     });
   }
-
-  it('mainline: an iommufd attachment\'s expected page, changed, is seen by the next check', () => {
-    const h = new Harness({ profile: 'mainline' });
-    harnessSnapshot(h);
-    for (const c of IOMMUFD_PREFIX) h.exec(c);
-    expect(execCall(h, touch)).toBeNull();
-    const skips = memoOf(h).skips;
-    expect(execCall(h, touch)).toBeNull();
-    expect(memoOf(h).skips).toBe(skips + 1);
-    // the IOAS area's first page, as the kernel's iopt_pages records it (the SMMU tables keep the old one)
-    const ictx = [...h.sys.iommufd!.contexts][0]!;
-    const ioas = [...ictx.objects.values()].find((o) => o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) as Ioas;
-    const pages = ioas.iopt.areas[0]!.pages!;
-    pages.pfns[0] = pages.pfns[0]! + 0x1000;
-    execCall(h, touch);
-    expect(h.seen.map((f) => f.sig)).toContain('dma-wrong-page');
-  });
 
   it('a VFIO_GROUP_GET_STATUS (isolation-neutral) leaves the memo alone, and a snapshot restore forgets it', () => {
     const h = new Harness({ profile: 'mainline' });
