@@ -10,7 +10,6 @@ import type { Process } from '../../kernel-model/process/process.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import type { Type1Iommu, VfioDma } from '../../kernel-model/vfio/type1.js';
 import { SmmuView } from './isolation.js';
-import { IsolationMemo } from './isolation-memo.js';
 import { System } from '../system/system.js';
 import { DMA_PAGES, NPROC } from './arb.js';
 import { RefModel } from './model.js';
@@ -217,10 +216,6 @@ export abstract class HarnessBase {
   protected readonly view: SmmuView | null;
   /** a call that can change mappings, attachments or stream-map entries ran since the last isolation check */
   protected isolationDirty = true;
-  /** the last isolation pass that found nothing and what it read (Harness.checkIsolationAll, isolation-memo.ts) */
-  protected readonly isoMemo = new IsolationMemo();
-  /** testing switch: run the isolation checks after every call that sets isolationDirty (no memo) */
-  isolationMemoOff = false;
   /**
    * the pinned-page check (checkPinnedFrames) is off for the rest of the run: a raw syscall
    * ran, which may have unmapped, remapped or MADV_DONTNEED'd the pinned vaddrs (user space

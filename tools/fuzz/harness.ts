@@ -13,7 +13,6 @@ import { Group } from '../../kernel-model/iommu/core.js';
 import { SmmuView, type ExpectedPage } from './isolation.js';
 import type { UserDomain } from './model.js';
 import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
-import { expectationKey, sameKey, tlbInsertions, type IsolationMemo } from './isolation-memo.js';
 import { HarnessExec } from './harness-exec.js';
 import { PAGE, FindingError, CHECKED_UIDS, type Slot, oopsSignature } from './harness-base.js';
 
@@ -148,57 +147,14 @@ export class Harness extends HarnessExec {
     }
     if (this.isolationDirty) {
       this.isolationDirty = false;
-      this.checkIsolationAll(insts);
+      this.checkIsolation(insts);
+      this.checkOwnership();
+      this.checkIsolationIommufd();
     }
     const err = this.model.compare(insts);
     if (err) this.fail('model-divergence', err);
     const ierr = this.imodel.compare(this.model.compatContexts(), this.model);
     if (ierr) this.fail('model-divergence:iommufd', ierr);
-  }
-
-  /**
-   * The isolation checks after a call that may have changed what a stream reaches
-   * (`isolationDirty`): DMA isolation through the containers (checkIsolation), ownership
-   * (checkOwnership), DMA isolation through iommufd (checkIsolationIommufd), in that order. The
-   * two isolation checks are skipped when nothing they read changed since their last pass, which
-   * found nothing (isolation-memo.ts: the same inputs give the same answer); the ownership check
-   * always runs.
-   */
-  private checkIsolationAll(insts: { id: number; it: Type1Iommu }[]): void {
-    const view = this.view;
-    if (view === null) {
-      // both isolation checks need the SMMU's view
-      this.checkOwnership();
-      return;
-    }
-    const domains = this.model.userDomains() ?? this.implDomains(insts);
-    const streams = this.groupStreams();
-    const m = this.isoMemo;
-    const smmu = this.smmu!;
-    expectationKey(m.next, domains, this.sys.iommufd);
-    if (!this.isolationMemoOff && m.valid && m.epoch === smmu.epoch && m.streams === streams && m.tlbGen === tlbInsertions(smmu.tlb) && sameKey(m.key, m.next) && banksStill(view, m)) {
-      m.skips++;
-      this.checkOwnership();
-      return;
-    }
-    m.valid = false;
-    m.banks.length = 0;
-    m.walks.length = 0;
-    const n0 = this.seen.length;
-    this.checkIsolation(domains, streams);
-    const n1 = this.seen.length;
-    this.checkOwnership();
-    const n2 = this.seen.length;
-    this.checkIsolationIommufd(streams);
-    // remembered: a pass that found nothing, every compared bank's walk kept
-    if (n1 !== n0 || this.seen.length !== n2 || m.walks.includes(null)) return;
-    m.valid = true;
-    m.epoch = smmu.epoch;
-    m.tlbGen = tlbInsertions(smmu.tlb);
-    m.streams = streams;
-    const k = m.key;
-    m.key = m.next;
-    m.next = k;
   }
 
   /**
@@ -299,13 +255,13 @@ export class Harness extends HarnessExec {
    * reaches that container's context bank. The SMMU side is read from its registers and its
    * tables in guest RAM (isolation.ts); the expected side is the reference model's mappings
    * (the implementation's own record only while the model is lost). Runs only after calls
-   * that can change mappings, attachments or the stream mapping table (`isolationDirty`), with
-   * the domains of the reference model (the implementation's own record while the model is
-   * lost) and the groups' stream ids (groupStreams).
+   * that can change mappings, attachments or the stream mapping table (`isolationDirty`).
    */
-  private checkIsolation(domains: readonly UserDomain[], streams: GroupStreams): void {
+  private checkIsolation(insts: { id: number; it: Type1Iommu }[]): void {
     const view = this.view;
     if (!view) return;
+    const domains = this.model.userDomains() ?? this.implDomains(insts);
+    const streams = this.groupStreams();
     const cbOwner = this.cbOwner;
     const attached = this.attached;
     if (cbOwner.size > 0) cbOwner.clear();
@@ -380,9 +336,6 @@ export class Harness extends HarnessExec {
         hit.set(va / PAGE, l.write);
       }
     });
-    // the isolation memo's record of what this pass read (checkIsolationAll)
-    this.isoMemo.banks.push(cb);
-    this.isoMemo.walks.push(view.keptWalk(cb));
     if (bad) return;
     // the bank's TLB entries: a cached leaf is reachable until invalidated, whatever the tables
     // say now (an unmap whose TLBIASID/TLBIVA was missed or not synced)
@@ -412,11 +365,12 @@ export class Harness extends HarnessExec {
    * the pages its IOAS areas pinned (page, physical page, write permission), read from the
    * SMMU registers and tables in guest RAM as for the containers (compareBank).
    */
-  private checkIsolationIommufd(streams: GroupStreams): void {
+  private checkIsolationIommufd(): void {
     const view = this.view;
     if (!view || !this.sys.iommufd) return;
     const atts = iommufdAttachments(this.sys.iommufd);
     if (atts.length === 0) return;
+    const streams = this.groupStreams();
     for (const att of atts) {
       const exp = new Map<number, ExpectedPage>();
       for (const pg of att.pages) exp.set(pg.iova / PAGE, { pa: pg.pa, read: (pg.prot & IOMMU_READ) !== 0, write: (pg.prot & IOMMU_WRITE) !== 0 });
@@ -574,12 +528,6 @@ export interface GroupStreams {
   ids: number[];
   lists: number[][];
   byId: Map<number, number[]>;
-}
-
-/** every bank the memo's pass compared still has the walk it read, which would find the same leaves now */
-function banksStill(view: SmmuView, m: IsolationMemo): boolean {
-  for (let i = 0; i < m.banks.length; i++) if (!view.keptStill(m.banks[i]!, m.walks[i]!)) return false;
-  return true;
 }
 
 function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {

@@ -19,9 +19,6 @@ describe('the DMA-isolation walk', () => {
   for (const profile of ['rfc-v4', 'mainline']) {
     it(`${profile}: reading the tables from RAM in place enumerates the same leaves as one bus read per descriptor`, () => {
       const h = new Harness({ profile });
-      // the harness's own view is asked after every call that sets isolationDirty (its memo,
-      // isolation-memo.ts, would answer most of them first: isolation-memo.test.ts)
-      h.isolationMemoOff = true;
       const snap = harnessSnapshot(h);
       const smmu = h.sys.machine.devices.find((d) => d.mmio[0] instanceof Smmu)!.mmio[0] as Smmu;
       const fast = new SmmuView(smmu, h.sys.machine.bus);

@@ -238,21 +238,6 @@ export class SmmuView {
     this.walked.set(cb, { epoch: this.smmu.epoch, regs: this.walkRegs(cb), rams, ramEpochs: rams.map((r) => r.watchEpoch(this.watchBase.get(r)! + cb)), leaves: found });
   }
 
-  /**
-   * bank cb's kept walk, as an identity (the Harness's isolation memo, isolation-memo.ts): null
-   * when its last walk could not be kept (a table read through the bus) or walks are not kept
-   * (the testing switches)
-   */
-  keptWalk(cb: number): object | null {
-    if (this.walkAlways || this.tablesViaBus) return null;
-    return this.walked.get(cb) ?? null;
-  }
-
-  /** whether `w` (a keptWalk answer) is still bank cb's kept walk and would find the same leaves now */
-  keptStill(cb: number, w: object): boolean {
-    return this.walked.get(cb) === w && this.still(w as LeafWalk, cb);
-  }
-
   private walkRegs(cb: number): number[] {
     return WALK_REGS.map((off) => this.cbReg(cb, off));
   }
