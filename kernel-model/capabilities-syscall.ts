@@ -228,6 +228,13 @@ export interface SyscallCapabilities {
    */
   execArgLimit: 'arg-pages' | 'stack-limits';
   /**
+   * what execve gives a program when argv is NULL or empty (fs/exec.c; kernel-model/exec/exec-args.ts
+   * emptyArgv): 'argc-zero' (3.14 do_execve_common: argc 0, argv[0] NULL) or 'empty-string'
+   * (v6.12 do_execveat_common: one empty string, argc 1, and a pr_warn_once to the kernel log;
+   * dcd46d897adb, "exec: Force single empty string when argv is empty", v5.18)
+   */
+  execEmptyArgv: 'argc-zero' | 'empty-string';
+  /**
    * what /proc/<pid>/fdinfo/N prints (fs/proc/fd.c seq_show, then the file's show_fdinfo):
    * 'pos-flags' (3.14: "pos:" and "flags:"; eventfd_show_fdinfo "eventfd-count:" only);
    * 'mnt-id-ino' (v6.12: also "mnt_id:" (49d063cb3, "proc: show mnt_id in

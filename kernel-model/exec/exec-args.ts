@@ -72,3 +72,27 @@ export function argStringsFit(p: LinuxAbi, rules: ArgLimitRules, filename: strin
   limit -= ptrs;
   return bytes <= limit ? 0 : -E2BIG;
 }
+
+/** capability `execEmptyArgv` (profile.ts) */
+export type EmptyArgvRules = 'argc-zero' | 'empty-string';
+
+/**
+ * The argv a program gets when execve's argv is NULL or has no string (count() of a NULL array
+ * is 0 in both eras): 'argc-zero' (3.14 do_execve_common copies nothing: argc 0, argv[0] NULL);
+ * 'empty-string' (v6.12 do_execveat_common, dcd46d897adb "exec: Force single empty string when
+ * argv is empty", v5.18: after argv is counted a pr_warn_once "process '<comm>' launched
+ * '<filename>' with NULL argv: empty string added", and after envp and argv are copied one
+ * empty string, argc 1). binfmt_script's remove_arg_zero then drops that "" (v6.12) or finds
+ * nothing to drop (3.14: argc 0 returns at once): a script gets the same argv in both eras.
+ * Model order: the warning follows the reading of argv's strings (only a non-empty argv has
+ * any, so no errno comes between them).
+ */
+export function emptyArgv(p: LinuxAbi, rules: EmptyArgvRules, filename: string, argv: readonly string[]): readonly string[] {
+  if (argv.length > 0 || rules === 'argc-zero') return argv;
+  const once = p.layer.printedOnce;
+  if (!once.has('exec-null-argv')) {
+    once.add('exec-null-argv');
+    p.log?.warn('', `process '${p.proc.comm(p.proc.pid)}' launched '${filename}' with NULL argv: empty string added`);
+  }
+  return [''];
+}

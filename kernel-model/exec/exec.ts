@@ -70,7 +70,9 @@ export function execElf(o: ExecOptions): ArmProcess {
   const images = new Map<string, ExecFsFile>();
   const file = o.file ?? openExecFsImage(images, exe, o.elf);
   const task: Task = { proc: o.proc, mm: o.proc.mm, canBlock: false, sleepOn: () => {} };
-  const { img, brk, sp } = loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task });
+  // AT_EXECFN: the path executed, as the kernel's first program gets it (init/main.c
+  // run_init_process -> kernel_execve(init_filename): bprm->filename)
+  const { img, brk, sp } = loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, exe);
   const space = new ProcessGuestSpace(o.proc.mm);
   const engine = UnicornEngine.obtain(o.proc);
   engine.attach(space, o.bus);

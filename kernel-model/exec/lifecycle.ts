@@ -10,8 +10,8 @@ import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { readExecElf } from './elf-exec.js';
-import { argBudget, argStringsFit, readArgStrings } from './exec-args.js';
-import { DEFAULT_ENVP, ExecLateError, loadExecImage } from './load.js';
+import { argBudget, argStringsFit, emptyArgv, readArgStrings } from './exec-args.js';
+import { ExecLateError, loadExecImage } from './load.js';
 import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 
@@ -178,13 +178,14 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   const budget = argBudget(p);
   const argv = readArgStrings(p, a[1]!, budget);
   if (typeof argv === 'number') return argv;
+  // an empty argv: argc 0 (3.14) or one "" (v6.12), capability execEmptyArgv
+  const given0 = emptyArgv(p, host.execEmptyArgv ?? 'argc-zero', path, argv);
+  // count() of a NULL envp is 0 (both eras): an empty environment
   const envp = readArgStrings(p, a[2]!, budget);
   if (typeof envp === 'number') return envp;
   const fits = argStringsFit(p, host.execArgLimit ?? 'arg-pages', path, argv, envp);
   if (fits < 0) return fits;
-  // argv[0]'s default: the name as given made absolute (the executable's path through /proc/<pid>/exe)
-  const abs = img.viaExeLink ? img.path : pathNameText(name);
-  let args = argv;
+  let args = given0;
   // bprm->interp: the name as given, the script path binfmt_script puts in argv
   let interp = path;
   for (let depth = 0; ; depth++) {
@@ -247,7 +248,8 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   p.proc.execComm(given.slice(given.lastIndexOf('/') + 1));
   let loaded: ReturnType<typeof loadExecImage>;
   try {
-    loaded = loadExecImage(p.mm, elf, args.length > 0 ? args : [abs], envp.length > 0 || a[2] !== 0 ? envp : DEFAULT_ENVP, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules);
+    // AT_EXECFN: bprm->filename, the name as given (create_elf_tables' bprm->exec)
+    loaded = loadExecImage(p.mm, elf, args, envp, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules, path);
   } catch (e) {
     if (!(e instanceof ExecLateError)) throw e;
     execFailedLate(p, file, old, fail, e.sig314);

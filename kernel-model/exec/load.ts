@@ -16,6 +16,11 @@ const MAP_ANONYMOUS = 0x20;
 
 const segProt = (f: number): number => ((f & PF_R) ? PROT_READ : 0) | ((f & PF_W) ? PROT_WRITE : 0) | ((f & PF_X) ? PROT_EXEC : 0);
 
+/**
+ * the environment of the board's first program when its runner gives none (exec.ts execElf; the
+ * kernel's init gets envp_init, "HOME=/" and "TERM=linux" and the boot parameters': a model
+ * choice). execve's NULL envp is an empty environment instead (lifecycle.ts sysExecve)
+ */
 export const DEFAULT_ENVP: readonly string[] = ['PATH=/bin:/usr/bin', 'HOME=/root', 'TERM=dumb'];
 
 /** the file an image's segments are mapped from, and the exec's task (the mmap op's context) */
@@ -47,8 +52,8 @@ function late(errno: number, sig314: typeof SIGKILL | typeof SIGSEGV, what: stri
  * Load a static ARM ELF (the board's programs: elf.ts parseElf's strict checks, ElfError) into
  * `mm` (empty): loadExecImage with the v6.12 loader's rules.
  */
-export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null = null): { img: ElfImage; brk: number; sp: number } {
-  return loadExecImage(mm, parseElf(elf), argv, envp, prng, from, 'elf-load');
+export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null = null, execfn?: string): { img: ElfImage; brk: number; sp: number } {
+  return loadExecImage(mm, parseElf(elf), argv, envp, prng, from, 'elf-load', execfn);
 }
 
 /**
@@ -59,15 +64,17 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * (BAD_ADDR: 3.14 force_sig(SIGSEGV), v6.12 -EINVAL); the program break starts after the
  * highest segment; the stack VMA (8 MiB, demand-zero, up to STACK_TOP; its bottom raised above
  * a segment mapped inside that range, which in the kernel lies below the stack setup_arg_pages
- * made) gets argc/argv/envp/auxv (create_elf_tables). A failure is an ExecLateError.
+ * made) gets argc/argv/envp/auxv (create_elf_tables; `execfn`: bprm->filename, the name as
+ * given to execve, the string AT_EXECFN points at: elf.ts buildInitialStack). A failure is an
+ * ExecLateError.
  * Model choices: the kernel maps the stack (setup_arg_pages) before the segments and its VMA is
  * the argument pages plus 128 KiB (stack_expand, from memory); a segment over the pages the
  * initial stack is written to is a create_elf_tables failure here, -EFAULT (a read-only
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
  */
-export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules): { img: ElfImage; brk: number; sp: number } {
-  const st = buildInitialStack(img, STACK_TOP, argv, envp, prng);
+export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string): { img: ElfImage; brk: number; sp: number } {
+  const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { execfn } : {});
   // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below
   const kstackLow = ((st.randomAddr & ~PAGE_MASK) >>> 0) - 0x20000;
   const ranges = from !== null ? mapFromFile(mm, img, from, rules, kstackLow) : copySegments(mm, img);

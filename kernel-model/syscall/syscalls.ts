@@ -91,6 +91,8 @@ export interface SyscallHost {
   readonly execElfLoad?: 'inline' | 'elf-load';
   /** the limit of execve's strings (profile.caps.execArgLimit; default 'arg-pages', 3.14), kernel-model/exec/exec-args.ts */
   readonly execArgLimit?: 'arg-pages' | 'stack-limits';
+  /** execve with an empty argv (profile.caps.execEmptyArgv; default 'argc-zero', 3.14), kernel-model/exec/exec-args.ts */
+  readonly execEmptyArgv?: 'argc-zero' | 'empty-string';
 }
 
 /** How a process ended, for reports. */
@@ -135,6 +137,8 @@ export class SyscallLayer {
   private noThreadTasks = new Map<Process, ThreadTask>();
   /** syscalls executed (statistics) */
   count = 0;
+  /** the kernel's *_once messages already printed this boot (pr_warn_once and the like), by site */
+  readonly printedOnce = new Set<string>();
   /**
    * Linux's `current`: the process whose syscall (any entry: invoke, the stub CPU's Sys, the
    * ARM ABI's `syscall`) or exit is running, null outside them (interrupt handlers, timers).

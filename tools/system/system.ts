@@ -124,7 +124,7 @@ export class System {
       dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,
       binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite,
       execMapFailure: this.profile.caps.execMapFailure, execElfLoad: this.profile.caps.execElfLoad,
-      execArgLimit: this.profile.caps.execArgLimit });
+      execArgLimit: this.profile.caps.execArgLimit, execEmptyArgv: this.profile.caps.execEmptyArgv });
     this.vfio = new Vfio({
       vfs: this.vfs,
       iommu: k.iommu,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../prng.js';
 import { decodeTimespec, encodeTimespec, encodeUtsname, UTSNAME_SIZE } from './abi.js';
-import { AT_ENTRY, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, buildInitialStack, ElfError, parseElf, PT_INTERP, PT_LOAD } from './elf.js';
+import { AT_ENTRY, AT_EXECFN, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, buildInitialStack, ElfError, parseElf, PT_INTERP, PT_LOAD } from './elf.js';
 import { UnicornUnavailableError } from './native.js';
 
 /** A minimal ELF32 ARM executable: header, `phdrs` program headers, then 16 bytes of "code". */
@@ -103,6 +103,23 @@ describe('initial stack', () => {
     // same seed, same image; another seed, other random bytes
     expect(buildInitialStack(img, top, ['/bin/x', 'arg1'], ['A=1'], new Prng(42)).bytes).toEqual(st.bytes);
     expect(buildInitialStack(img, top, ['/bin/x', 'arg1'], ['A=1'], new Prng(43)).bytes).not.toEqual(st.bytes);
+  });
+
+  it('puts the file name given at the top, AT_EXECFN pointing at it, envp strings below it and argv strings below those', () => {
+    const img = parseElf(makeElf());
+    const top = 0xbf000000;
+    const st = buildInitialStack(img, top, ['x', 'arg1'], ['A=1', 'B=2'], new Prng(1), { execfn: '/proc/self/exe' });
+    const dv = new DataView(st.bytes.buffer);
+    const word = (va: number): number => dv.getUint32(va - st.base, true);
+    const text = new TextDecoder().decode(st.bytes.subarray(word(st.sp + 4) - st.base, top - st.base));
+    // __bprm_mm_init: bprm->p starts one pointer below the top
+    expect(text).toBe('x\0arg1\0A=1\0B=2\0/proc/self/exe\0\0\0\0\0');
+    let p = st.sp + 4 * (1 + 3 + 3);
+    let execfn = 0;
+    for (; word(p) !== AT_NULL; p += 8) if (word(p) === AT_EXECFN) execfn = word(p + 4);
+    expect(execfn).toBe(top - 4 - '/proc/self/exe'.length - 1);
+    // the platform string, then AT_RANDOM's bytes, below the strings
+    expect(st.randomAddr + 16 + 4).toBeLessThanOrEqual(word(st.sp + 4));
   });
 });
 

@@ -188,18 +188,24 @@ export interface StackImage {
 }
 
 /**
- * Build the initial stack below `top` (exclusive). Layout from high to low addresses:
- * strings (execfn, envp, argv, platform), the 16 AT_RANDOM bytes, padding to 16 bytes,
- * then auxv, envp[], argv[] and argc, with SP 16-byte aligned at argc (as Linux does
- * for ARM EABI, whose ABI requires 8).
+ * Build the initial stack below `top` (exclusive), as fs/exec.c and fs/binfmt_elf.c
+ * create_elf_tables lay it out (3.14 and v6.12 alike). From high to low addresses: one
+ * pointer's width left free (__bprm_mm_init: bprm->p = vm_end - sizeof(void *)); the file name
+ * as given to execve (`opts.execfn`, do_execve_common / do_execveat_common copy it first,
+ * copy_strings_kernel / copy_string_kernel, and keep its address as bprm->exec, the value of
+ * AT_EXECFN); the envp strings, then the argv strings below them (copy_strings, each array
+ * copied from its last string down, so envp[0] and argv[0] are the lowest of theirs); from
+ * there aligned down to 16 bytes (arch_align_stack, without its randomisation: the model has
+ * no ASLR), the platform string, the 16 AT_RANDOM bytes just below it, then auxv, envp[],
+ * argv[] and argc, with SP 16-byte aligned at argc (STACK_ROUND; ARM EABI requires 8).
+ * Without `opts.execfn` (host tests) the name is argv[0], else "a.out".
  */
-export function buildInitialStack(img: ElfImage, top: number, argv: readonly string[], envp: readonly string[], prng: Prng, opts: { platform?: string; hwcap?: number; pageSize?: number } = {}): StackImage {
+export function buildInitialStack(img: ElfImage, top: number, argv: readonly string[], envp: readonly string[], prng: Prng, opts: { platform?: string; hwcap?: number; pageSize?: number; execfn?: string } = {}): StackImage {
   const enc = new TextEncoder();
-  const strs: Uint8Array[] = [];
-  const platform = opts.platform ?? 'v7l';
-  const execfn = argv[0] ?? 'a.out';
-  const all = [execfn, platform, ...envp, ...argv];
-  for (const s of all) strs.push(enc.encode(s + '\0'));
+  const platform = enc.encode((opts.platform ?? 'v7l') + '\0');
+  const execfn = opts.execfn ?? argv[0] ?? 'a.out';
+  // ascending addresses: argv strings, envp strings, the file name
+  const strs = [...argv, ...envp, execfn].map((s) => enc.encode(s + '\0'));
   let strBytes = 0;
   for (const s of strs) strBytes += s.length;
   const random = new Uint8Array(16);
@@ -209,8 +215,9 @@ export function buildInitialStack(img: ElfImage, top: number, argv: readonly str
   const auxCount = 17; // 16 entries + AT_NULL
   // total size: pointers + auxv + random + strings, rounded
   const vecBytes = (nPtrs + auxCount * 2) * 4;
-  const stringsBase = ((top - strBytes) & ~3) >>> 0;
-  const randomAddr = ((stringsBase - 16) & ~15) >>> 0;
+  const stringsBase = (top - 4 - strBytes) >>> 0;
+  const platformAddr = (((stringsBase & ~15) >>> 0) - platform.length) >>> 0;
+  const randomAddr = (platformAddr - 16) >>> 0;
   const sp = ((randomAddr - vecBytes) & ~15) >>> 0;
   const base = sp;
   const bytes = new Uint8Array(top - base);
@@ -222,10 +229,11 @@ export function buildInitialStack(img: ElfImage, top: number, argv: readonly str
     addrs.push(p);
     p += s.length;
   }
+  bytes.set(platform, platformAddr - base);
   bytes.set(random, randomAddr - base);
-  const [execfnAddr, platformAddr] = [addrs[0]!, addrs[1]!];
-  const envAddrs = addrs.slice(2, 2 + envp.length);
-  const argAddrs = addrs.slice(2 + envp.length);
+  const argAddrs = addrs.slice(0, argv.length);
+  const envAddrs = addrs.slice(argv.length, argv.length + envp.length);
+  const execfnAddr = addrs[argv.length + envp.length]!;
   auxv.push(
     [AT_PHDR, img.phdrAddr], [AT_PHENT, img.phentsize], [AT_PHNUM, img.phnum], [AT_PAGESZ, opts.pageSize ?? 4096],
     [AT_BASE, 0], [AT_ENTRY, img.entry], [AT_UID, 0], [AT_EUID, 0], [AT_GID, 0], [AT_EGID, 0], [AT_SECURE, 0],
