@@ -26,8 +26,6 @@ export interface ExecImage {
   bytes: Uint8Array;
   /** the file's path (the walk's: links resolved), or the name given when the exec file system served it */
   path: string;
-  /** reached through /proc/<pid>/exe (proc_exe_link) */
-  viaExeLink: boolean;
   /** the tmpfs inode, whose writing an execution denies (deny_write_access); null for the others */
   node: TmpfsFile | null;
   /**
@@ -70,14 +68,12 @@ export function openExec(env: OpenExecEnv, name: PathName): ExecImage | number {
     // exe_file (a zombie's, a stub-CPU process's): proc_exe_link's -ENOENT
     if (r.node.err !== undefined) return -r.node.err;
     if (r.node.jump !== undefined) {
-      const img = imageAt(env, name, cred);
-      return typeof img === 'number' ? img : { ...img, viaExeLink: true };
+      return imageAt(env, name, cred);
     }
     const target = r.node.target;
     const run = env.running;
-    if (run !== null && run.path === target) return { bytes: run.bytes, path: target, viaExeLink: true, node: run.node, dentry: null, open: () => (run.file !== null ? run.file.get() : openExecFsImage(env.images, target, run.bytes)) };
-    const img = imageAt(env, target, ROOT_CRED);
-    return typeof img === 'number' ? img : { ...img, viaExeLink: true };
+    if (run !== null && run.path === target) return { bytes: run.bytes, path: target, node: run.node, dentry: null, open: () => (run.file !== null ? run.file.get() : openExecFsImage(env.images, target, run.bytes)) };
+    return imageAt(env, target, ROOT_CRED);
   }
   return imageAt(env, name, cred);
 }
@@ -90,7 +86,7 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
     // not in the namespace: the run's exec file system
     const text = pathNameText(name);
     const bytes = env.execFs === null ? -ENOENT : env.execFs(text);
-    return typeof bytes === 'number' ? bytes : { bytes, path: text, viaExeLink: false, node: null, dentry: null, open: () => openExecFsImage(env.images, text, bytes) };
+    return typeof bytes === 'number' ? bytes : { bytes, path: text, node: null, dentry: null, open: () => openExecFsImage(env.images, text, bytes) };
   }
   const n = r.node;
   // v6.12 may_open: a directory, device, fifo or socket with MAY_EXEC -EACCES, before the permission
@@ -118,9 +114,9 @@ function imageAt(env: OpenExecEnv, name: PathName, dirCred: Cred): ExecImage | n
       if (typeof f !== 'number') f.dentry = dentry;
       return f;
     };
-    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, viaExeLink: false, node: n, dentry, open };
+    return { bytes, path: dentry !== null ? dentryPathRaw(dentry) : r.path, node: n, dentry, open };
   }
-  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, viaExeLink: false, node: null, dentry: null, open: () => n.open(O_RDONLY, env.task, r.path) };
+  if (n instanceof RootfsFile) return { bytes: n.data(), path: r.path, node: null, dentry: null, open: () => n.open(O_RDONLY, env.task, r.path) };
   // sysfs and procfs files given an x bit: their text is no binary format the model knows
   return -ENOEXEC;
 }
