@@ -5,7 +5,7 @@ import {
 } from '../../emulator/cpu/unicorn/address-space.js';
 import type { AddressSpace } from '../process/mm.js';
 import { privateFilePage } from '../process/filemap.js';
-import { R_SIGBUS } from '../process/vma.js';
+import { R_SIGBUS, type Vma } from '../process/vma.js';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -98,11 +98,30 @@ export class ProcessGuestSpace implements GuestAddressSpace {
     }
     // a write to a page shared copy-on-write (mirrored read-only): do_wp_page
     if (ps[idx]! >= 0) return access === 'write' && v.cow != null && v.cow[idx] === 1 ? this.mm.writeFault(va) : true; // else faulted in by the kernel meanwhile
-    const pa = this.mm.host.pages.allocZeroed();
+    const pa = this.allocFor(v, idx);
     if (pa < 0) return false;
     ps[idx] = pa;
     this.demandFaults++;
     return true;
+  }
+
+  /**
+   * The frame for a CPU demand fault of page `idx` of anonymous VMA `v`. The [stack] VMA (the
+   * one holding mm->start_stack, as /proc/<pid>/maps names it) grows down: a page whose page
+   * above is present gets the frame just below that page's when it can (allocZeroedBelow), so
+   * the Unicorn mirror merges the stack's pages into runs (engine.ts demandFault) as it does a
+   * heap touched upwards; without, each stack page took the next frame up and was a region of
+   * its own, and about 3.7 MiB of stack reached the mirror's region limit. Only the CPU's
+   * demand faults take this path (the kernel's own accesses, vma.ts resolve, allocate lowest
+   * first as before), so the frames of the TypeScript-only runs (scenarios, fuzzing) do not
+   * change. Model choice: Linux gives a VM_GROWSDOWN VMA's pages no physical order.
+   */
+  private allocFor(v: Vma, idx: number): number {
+    const pages = this.mm.host.pages;
+    const ss = this.mm.startStack;
+    const above = idx + 1 < v.pages!.length ? v.pages![idx + 1]! : -1;
+    if (pages.allocZeroedBelow !== undefined && ss !== 0 && v.start <= ss && v.end >= ss && above >= 0 && v.shm == null) return pages.allocZeroedBelow(above);
+    return pages.allocZeroed();
   }
 
   onChange(l: AddressSpaceListener): () => void {

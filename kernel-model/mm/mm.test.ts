@@ -63,6 +63,23 @@ describe('page allocator', () => {
     expect(pa.pinPage(p)).toBe(false);
   });
 
+  it('a stack page growing down takes the frame below the one above it, else the top of the lowest free run (allocPageBelow)', () => {
+    const { pa } = setup(64, 4);
+    const base = 0x80000000;
+    const a = pa.allocPage(); // page 4
+    expect(a).toBe(base + 4 * PAGE_SIZE);
+    // page 3 is reserved: the top page of the lowest run of 8 free pages, 5..12
+    const s0 = pa.allocPageBelow(a, 8);
+    expect(s0).toBe(base + 12 * PAGE_SIZE);
+    expect(pa.allocPageBelow(s0, 8)).toBe(base + 11 * PAGE_SIZE);
+    // the lowest-first allocator is unchanged: page 5 next
+    expect(pa.allocPage()).toBe(base + 5 * PAGE_SIZE);
+    // the frame below page 6 (5) is taken; pages 6..10 free but not 8 in a run: 13..20's top
+    expect(pa.allocPageBelow(base + 6 * PAGE_SIZE, 8)).toBe(base + 20 * PAGE_SIZE);
+    expect(pa.nrFree).toBe(64 - 4 - 5);
+    // no run that long: the lowest free page
+    expect(pa.allocPageBelow(base + 6 * PAGE_SIZE, 64)).toBe(base + 6 * PAGE_SIZE);
+  });
   it('free count is consistent under random alloc/free sequences', () => {
     fc.assert(
       fc.property(fc.array(fc.boolean(), { maxLength: 80 }), (ops) => {

@@ -145,6 +145,46 @@ export class PageAllocator {
     return -ENOMEM;
   }
 
+  /**
+   * One zeroed page for a stack growing down onto the page whose frame is `above`: the frame
+   * just below `above` when it is free, else the highest page of the lowest run of `span` free
+   * pages (so the next pages of the stack find the frames below free), else allocPage's. A
+   * model choice for the Unicorn mirror (emulator/cpu/unicorn/engine.ts demandFault merges a
+   * page into the run after it when its frame is the one just below that run's first): Linux's
+   * buddy allocator promises no physical order for a VMA's pages (mm/page_alloc.c), and the
+   * frames of anonymous pages are not guest-visible (no /proc/<pid>/pagemap in the model).
+   * Deterministic: it depends only on the allocator's state.
+   */
+  allocPageBelow(above: number, span: number): number {
+    if (this.free < 1) return -ENOMEM;
+    const st = this.state;
+    const below = this.pfnIndex(above) - 1;
+    if (below >= 0 && (below >= st.length || st[below] === FREE)) {
+      this.take(below, 1);
+      return this.ramBase + below * PAGE_SIZE;
+    }
+    let runStart = -1;
+    for (let i = this.hint; i < this.nrPages; i++) {
+      if (i >= st.length) {
+        // every page from here is free: the run starts at i, or continues the one before
+        if (runStart < 0) runStart = i;
+        if (runStart + span > this.nrPages) break;
+        this.take(runStart + span - 1, 1);
+        return this.ramBase + (runStart + span - 1) * PAGE_SIZE;
+      }
+      if (st[i] !== FREE) {
+        runStart = -1;
+        continue;
+      }
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 === span) {
+        this.take(i, 1);
+        return this.ramBase + i * PAGE_SIZE;
+      }
+    }
+    return this.allocPages(0);
+  }
+
   /** make the records cover pages [0, end) */
   private cover(end: number): void {
     let cap = this.state.length;

@@ -14,6 +14,11 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 export interface UserPageAllocator {
   /** a zero-filled page: its physical address, or -ENOMEM */
   allocZeroed(): number;
+  /**
+   * a zero-filled page for a stack growing down onto the page whose frame is `above`
+   * (PageAllocator.allocPageBelow), or -ENOMEM; absent: allocZeroed's
+   */
+  allocZeroedBelow?(above: number): number;
   /** take one reference */
   get(pa: number): void;
   /** drop one reference; the page is freed at zero */
@@ -31,6 +36,12 @@ export interface UserPageAllocator {
   readonly sharers?: Map<number, number>;
 }
 
+/**
+ * the free run a growing stack's page is taken from the top of when the frame below the last
+ * one is taken (PageAllocator.allocPageBelow): 1 MiB, the longest run the Unicorn mirror merges
+ */
+export const STACK_RUN_PAGES = 256;
+
 /** Pages and physical memory as the process layer sees them. */
 export interface MemoryHost {
   readonly pages: UserPageAllocator;
@@ -40,6 +51,7 @@ export interface MemoryHost {
 /** The shape of kernel-model/mm/page-alloc.ts PageAllocator that the adapter needs. */
 export interface KernelPageAllocatorLike {
   allocPage(): number;
+  allocPageBelow(above: number, span: number): number;
   getPage(pa: number): boolean;
   putPage(pa: number): void;
   pinPage(pa: number): boolean;
@@ -51,6 +63,7 @@ export interface KernelPageAllocatorLike {
 export function bindPageAllocator(k: KernelPageAllocatorLike): UserPageAllocator {
   return {
     allocZeroed: () => k.allocPage(),
+    allocZeroedBelow: (above) => k.allocPageBelow(above, STACK_RUN_PAGES),
     get: (pa) => void k.getPage(pa),
     put: (pa) => k.putPage(pa),
     pin: (pa) => void k.pinPage(pa),

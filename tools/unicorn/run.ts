@@ -114,6 +114,8 @@ export interface UnicornRunResult extends Partial<TraceExports> {
   instructions: number;
   threads: number;
   demandFaults: number;
+  /** the most Unicorn regions the first process's mirror held (engine.ts REGION_LIMIT) */
+  peakRegions: number;
   mmioAccesses: number;
   bind: BindResult | null;
   kernelLog: string[];
@@ -233,6 +235,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     instructions: arm.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => k + t.instructions, n), 0),
     threads: arm.abi.tree.reduce((n, p) => n + p.threads.length, 0),
     demandFaults: arm.engine.demandFaults,
+    peakRegions: arm.engine.peakRuns,
     mmioAccesses: arm.engine.mmioAccesses,
     bind,
     kernelLog: system.kernel.log.lines(),

@@ -313,10 +313,12 @@ export class UnicornEngine {
     };
     for (let va = start; va < end; va += PAGE_SIZE) {
       const b = space.pageAt(va);
-      if (b === null) {
+      // a data page shared copy-on-write is mirrored once the CPU touches it (lazyCow)
+      if (b === null || (b.kind === 'ram' && b.cow === true && (b.prot & PROT_EXEC) === 0 && !this.cowTouched.has(va))) {
         flush(va);
         continue;
       }
+      if (this.cowTouched.size > 0 && !(b.kind === 'ram' && b.cow === true)) this.cowTouched.delete(va);
       // a copy-on-write page is a run of its own: its write fault changes its protection in place (cowWrite)
       if (first !== null && b.kind === first.kind && b.prot === first.prot && b.pa === prevPa + PAGE_SIZE && b.kind === 'ram' && b.cow !== true && (first as { cow?: boolean }).cow !== true) {
         prevPa = b.pa;
@@ -338,6 +340,7 @@ export class UnicornEngine {
       }
     }
     this.runs.sort((a, b) => a.start - b.start);
+    this.peakRuns = Math.max(this.peakRuns, this.runs.length);
     for (const va of again) this.sync(va, va + PAGE_SIZE);
   }
 
@@ -476,11 +479,10 @@ export class UnicornEngine {
     const page = va - (va % PAGE_SIZE);
     const b = space.pageAt(page);
     if (b === null) return false;
-    // the new page joins the RAM run before or after it when it continues it (the same
-    // protection, the next frame), up to MERGE_PAGES: a heap or a buffer touched in order is a
-    // few regions, not one per page (Unicorn 2.0 holds about a thousand: regionLimit)
-    let lo = page;
-    let hi = page + PAGE_SIZE;
+    if (b.kind === 'ram' && b.cow === true) this.cowTouched.add(page);
+    // the new page joins the RAM run before or after it when it continues it (the same protection, the next frame), up to
+    // MERGE_PAGES: a heap touched upwards, or a stack downwards (its frames: kernel-model/exec/space.ts allocFor), is a few regions
+    let [lo, hi] = [page, page + PAGE_SIZE];
     // data pages only: a run of code may hold the block being translated when its next page faults in
     if (b.kind === 'ram' && b.cow !== true && (b.prot & PROT_EXEC) === 0) {
       for (const r of this.runs) {
@@ -506,6 +508,14 @@ export class UnicornEngine {
     return n !== null && n.kind === 'ram' && n.cow !== true && n.prot === b.prot && n.pa === b.pa - dir * PAGE_SIZE;
   }
 
+  /**
+   * The non-executable copy-on-write pages the CPU touched: each is a one-page region (cowWrite), so a fork's
+   * pages are mirrored when first touched, not at the fork (before, every shared page was a region in child and
+   * parent, and the pages past REGION_LIMIT faulted). A write to one not yet mirrored breaks the sharing in the
+   * fault (fault(va, 'write')), so the copy merges into runs.
+   */
+  private cowTouched = new Set<number>();
+
   /** the last demand fault was refused with SIGBUS (a page of a mapped file past its end: GuestAddressSpace.fault) */
   busFault = false;
 
@@ -514,6 +524,9 @@ export class UnicornEngine {
 
   /** pages mirrored by demand faults (statistics) */
   demandFaults = 0;
+
+  /** the most Unicorn regions the mirror held (statistics) */
+  peakRuns = 0;
 
   /** number of Unicorn regions mirroring the address space (statistics, tests) */
   get mappedRuns(): number {
@@ -600,6 +613,7 @@ export class UnicornEngine {
     this.mmioVa.clear();
     this.views.clear();
     this.cowPending = [];
+    this.cowTouched.clear();
     this.space = null;
     this.bus = null;
     this.running = null;
@@ -614,7 +628,7 @@ export class UnicornEngine {
     this.check('uc_context_restore', this.api.uc_context_restore(this.uc, this.pristine));
     this.mmioErrors = 0;
     this.mmioAccesses = 0;
-    this.demandFaults = 0;
+    this.demandFaults = this.peakRuns = 0;
     this.regionLimitHit = false;
     this.contextSwitches = 0;
   }
