@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { testElf } from '../../emulator/cpu/unicorn/testing/elf-image.js';
 import { EACCES, EIO, ELIBBAD, ENOENT, ENOEXEC } from '../base/errno.js';
 import { readExecElf, type ElfLoadRules } from './elf-exec.js';
 
@@ -9,21 +10,7 @@ import { readExecElf, type ElfLoadRules } from './elf-exec.js';
 
 /** a static ARM ET_EXEC: one PT_LOAD R+X at 0x10000 from offset 0 (0x100 bytes), a second header slot (PT_NULL), "/lib/ld.so" at 0x80 */
 function elf(): Uint8Array {
-  const b = new Uint8Array(0x100);
-  const dv = new DataView(b.buffer);
-  b.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]);
-  dv.setUint16(16, 2, true);
-  dv.setUint16(18, 40, true);
-  dv.setUint32(24, 0x10080, true);
-  dv.setUint32(28, 52, true);
-  dv.setUint32(36, 0x05000400, true);
-  dv.setUint16(42, 32, true);
-  dv.setUint16(44, 2, true);
-  dv.setUint32(52, 1, true);
-  dv.setUint32(60, 0x10000, true);
-  dv.setUint32(68, 0x100, true);
-  dv.setUint32(72, 0x100, true);
-  dv.setUint32(76, 5, true);
+  const b = testElf({ size: 0x100, entry: 0x10080, phnum: 2, phdrs: [{ offset: 0, vaddr: 0x10000, filesz: 0x100, memsz: 0x100, flags: 5 }] });
   b.set(new TextEncoder().encode('/lib/ld.so\0'), 0x80);
   return b;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PhysicalBus } from '../../emulator/bus.js';
+import { testElf } from '../../emulator/cpu/unicorn/testing/elf-image.js';
 import { Prng } from '../../emulator/prng.js';
 import { AddressSpace } from '../process/mm.js';
 import { FakePageAllocator } from '../process/testing/fake-pages.js';
@@ -19,31 +20,14 @@ const RAM = 0x80000000;
  * then 0x200 bytes of 0xee
  */
 function tinyElf(): Uint8Array {
-  const b = new Uint8Array(0x2400);
-  const dv = new DataView(b.buffer);
-  b.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]);
-  dv.setUint16(16, 2, true); // ET_EXEC
-  dv.setUint16(18, 40, true); // EM_ARM
-  dv.setUint32(20, 1, true);
-  dv.setUint32(24, 0x10100, true); // entry
-  dv.setUint32(28, 52, true); // phoff
-  dv.setUint16(40, 52, true);
-  dv.setUint16(42, 32, true);
-  dv.setUint16(44, 2, true);
-  dv.setUint16(46, 40, true);
-  const ph = (i: number, off: number, va: number, filesz: number, memsz: number, flags: number): void => {
-    const o = 52 + i * 32;
-    dv.setUint32(o, 1, true); // PT_LOAD
-    dv.setUint32(o + 4, off, true);
-    dv.setUint32(o + 8, va, true);
-    dv.setUint32(o + 12, va, true);
-    dv.setUint32(o + 16, filesz, true);
-    dv.setUint32(o + 20, memsz, true);
-    dv.setUint32(o + 24, flags, true);
-    dv.setUint32(o + 28, 0x1000, true);
-  };
-  ph(0, 0, 0x10000, 0x1800, 0x1800, 5);
-  ph(1, 0x2100, 0x12100, 0x100, 0x2000, 6);
+  const b = testElf({
+    size: 0x2400,
+    entry: 0x10100,
+    phdrs: [
+      { offset: 0, vaddr: 0x10000, filesz: 0x1800, memsz: 0x1800, flags: 5 },
+      { offset: 0x2100, vaddr: 0x12100, filesz: 0x100, memsz: 0x2000, flags: 6 },
+    ],
+  });
   for (let i = 0x100; i < 0x1800; i++) b[i] = i & 0xff;
   for (let i = 0x2100; i < 0x2200; i++) b[i] = 0xd0;
   // the file's bytes after the data segment's (a section table): a mapping shows them but for padzero
