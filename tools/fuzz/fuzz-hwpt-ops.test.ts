@@ -46,13 +46,14 @@ const PROG: Call[] = [
   getDirty(0x7fffffff, { flags: 2 }), // unknown flags before the lookup
   getDirty(0x7fffffff, { reserved: 1 }),
   getDirty(ioas(0)), // not a paging HWPT
-  getDirty(hwpt(0), { length: 0 }), // length - 1 wraps: last above ULONG_MAX
+  getDirty(hwpt(0), { iova: 0, length: 0 }), // length - 1 wraps: last U64_MAX, above ULONG_MAX
   getDirty(hwpt(0), { iova: '0x100000000' }), // iova above ULONG_MAX
   getDirty(hwpt(0), { iova: '0xfffffffffffff000', length: 0x2000 }), // iova + length - 1 overflows u64
-  getDirty(hwpt(0), { iova: 0x100800 }), // off the table's 4 KiB alignment
+  getDirty(hwpt(0), { iova: 0x100800, page_size: 0x800 }), // off the table's 4 KiB alignment (not off the page size)
   getDirty(hwpt(0), { page_size: 0 }),
   getDirty(hwpt(0), { page_size: 0x10000 }), // 0x104000 off a 64 KiB page
   getDirty(hwpt(0), { page_size: 0x800 }), // a smaller page size passes
+  getDirty(hwpt(0), { iova: 0, length: '0x100001000' }), // last IOVA above ULONG_MAX, no u64 overflow
   invalidate(hwpt(0)), // a paging HWPT, not a nested one
   invalidate(hwpt(0), { entry_num: 0 }),
   invalidate(0x7fffffff, { reserved: 1 }),
@@ -62,7 +63,7 @@ const PROG: Call[] = [
 ];
 const RETS = [
   '-EOPNOTSUPP', '-EOPNOTSUPP', '-EOPNOTSUPP', '-ENOENT',
-  '-EOPNOTSUPP', '-EOPNOTSUPP', '-EOPNOTSUPP', '-EOPNOTSUPP', '-ENOENT', '-EOVERFLOW', '-EOVERFLOW', '-EOVERFLOW', '-EINVAL', '-EINVAL', '-EINVAL', '-EOPNOTSUPP',
+  '-EOPNOTSUPP', '-EOPNOTSUPP', '-EOPNOTSUPP', '-EOPNOTSUPP', '-ENOENT', '-EOVERFLOW', '-EOVERFLOW', '-EOVERFLOW', '-EINVAL', '-EINVAL', '-EINVAL', '-EOPNOTSUPP', '-EOVERFLOW',
   '-ENOENT', '-ENOENT', '-EOPNOTSUPP', '-EINVAL', '-EINVAL', '-ENOENT',
 ];
 
@@ -108,7 +109,7 @@ describe('IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE in the mai
     expect(h.transcript.map((t) => t.ret)).toEqual(RETS);
     expect(h.transcript[0]!.line).toMatch(/made: .*IOMMU_HWPT_ALLOC, &s\) = 0 \*\/ P0: struct iommu_hwpt_set_dirty_tracking s = \{ \.argsz = 0x10, \.flags = 1, \.hwpt_id = hwpt\[0\]!, \.reserved = 0 \}; ioctl\(0 \/\* iommufd\[0\]! \*\/, IOMMU_HWPT_SET_DIRTY_TRACKING, &s\);/);
     expect(h.transcript[4]!.line).toContain('struct iommu_hwpt_get_dirty_bitmap s = { .argsz = 0x30, .hwpt_id = hwpt[0]!, .flags = 0, .reserved = 0, .iova = 0x100000, .length = 0x4000, .page_size = 0x1000, .data = dma_area + 0 * 4096 }; ioctl(0 /* iommufd[0]! */, IOMMU_HWPT_GET_DIRTY_BITMAP, &s);');
-    expect(h.transcript[16]!.line).toContain('struct iommu_hwpt_invalidate s = { .argsz = 0x20, .hwpt_id = hwpt[0]!, .data_uptr = dma_area + 0 * 4096, .data_type = 0, .entry_len = 0x10, .entry_num = 1, .reserved = 0 }; ioctl(0 /* iommufd[0]! */, IOMMU_HWPT_INVALIDATE, &s);');
+    expect(h.transcript[17]!.line).toContain('struct iommu_hwpt_invalidate s = { .argsz = 0x20, .hwpt_id = hwpt[0]!, .data_uptr = dma_area + 0 * 4096, .data_type = 0, .entry_len = 0x10, .entry_num = 1, .reserved = 0 }; ioctl(0 /* iommufd[0]! */, IOMMU_HWPT_INVALIDATE, &s);');
   });
 
   it('finding files keep the structs and refs, and the C reproducer writes each field at its offset', () => {
