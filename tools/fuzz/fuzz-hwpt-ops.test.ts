@@ -83,10 +83,9 @@ describe('IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE in the mai
     const all = fc.sample(callArbOf(true, false), { seed: 5, numRuns: 40000 });
     const reqs = [I.IOMMU_HWPT_SET_DIRTY_TRACKING, I.IOMMU_HWPT_GET_DIRTY_BITMAP, I.IOMMU_HWPT_INVALIDATE];
     const calls = reqs.map((r) => all.filter(of(r)));
-    // 1, 2 and 1 of the 32 /dev/iommu request draws
-    expect(calls[0]!.length).toBeGreaterThan(60);
-    expect(calls[1]!.length).toBeGreaterThan(calls[0]!.length * 1.4);
-    expect(calls[2]!.length).toBeGreaterThan(60);
+    // one each of the 31 /dev/iommu request draws (so the other requests' shares, and the
+    // floors of the campaigns that count their successes, stay about where they were)
+    for (const cs of calls) expect(cs.length).toBeGreaterThan(60);
     for (const cs of calls) {
       // hwptOpId: 3 in 4 a HWPT ref
       expect(cs.filter(hasHwptRef).length / cs.length).toBeGreaterThan(0.65);
@@ -94,7 +93,7 @@ describe('IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE in the mai
     }
     const field = (c: Call, k: string): Value | undefined => (c.op === 'ioctl' && c.arg.t === 'struct' ? c.arg.fields[k] : undefined);
     const flagsBad = calls[0]!.filter((c) => typeof field(c, 'flags') === 'number' && (field(c, 'flags') as number) > 1).length / calls[0]!.length;
-    expect(flagsBad).toBeGreaterThan(0.08);
+    expect(flagsBad).toBeGreaterThan(0.04);
     expect(flagsBad).toBeLessThan(0.25);
     expect(calls[1]!.some((c) => field(c, 'page_size') === 0)).toBe(true);
     expect(calls[1]!.some((c) => field(c, 'length') === 0)).toBe(true);
