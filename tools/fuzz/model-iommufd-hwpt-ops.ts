@@ -25,10 +25,13 @@
  *   no domain_alloc_user) -ENOENT. entry_num is written back as 0 before every return
  *   (iommufd_ucmd_respond: its -EFAULT would win; the struct is at an ok pointer here).
  *
- * Verified in the public sources (hw_pagetable.c of torvalds/linux and the v6.13 vIOMMU patch's
- * diff against v6.12's iommufd_hwpt_invalidate; iommufd_check_iova_range as merged with the dirty
- * tracking series, v6.7). The kernel model (kernel-model/iommu/iommufd/device.ts) follows the same
- * order.
+ * Verified in the public sources: hw_pagetable.c's three functions (torvalds/linux, a post-v6.13
+ * tree) and the v6.13 vIOMMU patch's diff, whose removed lines are v6.12's iommufd_hwpt_invalidate
+ * (iommufd_get_hwpt_nested); iommufd_check_iova_range's checks from the dirty tracking series'
+ * review thread (v6.7, the form that was merged), not from a v6.12 io_pagetable.c. Not verified
+ * here (from memory, as the kernel model's comments): iopt_set_dirty_tracking's and
+ * iommu_read_and_clear_dirty's -EOPNOTSUPP without dirty_ops, and arm-smmu.c setting no
+ * dirty_ops. The kernel model (kernel-model/iommu/iommufd/device.ts) follows the same order.
  */
 import { EINVAL, ENOENT, EOPNOTSUPP, EOVERFLOW } from '../../kernel-model/base/errno.js';
 import { IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE, IOMMU_HWPT_SET_DIRTY_TRACKING } from '../../kernel-model/iommu/iommufd/uapi.js';
