@@ -182,6 +182,45 @@ const hwptRef = (): fc.Arbitrary<Value> => rec({ hwpt: fc.nat({ max: 1 }), mk: f
  */
 const attachRes = (): fc.Arbitrary<IoctlArg> => struct('vfio_device_attach_iommufd_pt', { flags: zero(), pt_id: fc.oneof({ weight: 3, arbitrary: ioasRef() }, { weight: 2, arbitrary: hwptRef() }, { weight: 1, arbitrary: attachPtId() }) });
 
+/**
+ * the hwpt_id of IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP and INVALIDATE (mainline draws
+ * only): three draws in four a paging HWPT of the call's context (hwptRef, made when it has
+ * none), else objId's fixed ids (the happy paths' IOAS 2 and HWPT 3, other objects, 0, far off)
+ */
+const hwptOpId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 3, arbitrary: hwptRef() }, { weight: 1, arbitrary: objId() });
+/** flags: mostly the valid ones (0 and bit 0: DIRTY_TRACKING_ENABLE, GET_DIRTY_BITMAP_NO_CLEAR), sometimes unknown bits */
+const hwptOpFlags = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.constantFrom(2, 3, 0x80000000, 0xffffffff) });
+/**
+ * GET_DIRTY_BITMAP's range, as the type1 dirty bitmap draws (arb.ts bitmapRangeFields): the happy
+ * path's mapping and around it, unaligned IOVAs and lengths, length 0 (length - 1 wraps: -EOVERFLOW)
+ * and U64_MAX, IOVAs past ULONG_MAX (32-bit); page sizes the table's (4 KiB) and larger, 0, off
+ * a power of two, 2^63; the bitmap in the DMA area, read-only, NULL or unaligned (never touched here)
+ */
+const dirtyBitmapArg = (): fc.Arbitrary<IoctlArg> =>
+  struct('iommu_hwpt_get_dirty_bitmap', {
+    hwpt_id: hwptOpId(),
+    flags: hwptOpFlags(),
+    reserved: zero(),
+    iova: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(HAPPY_IOVA, 0, 0x200000) }, { weight: 2, arbitrary: fc.constantFrom(0x100800, 0x1, 0xfffff000, '0x100000000', '0xfffffffffffff000') }, { weight: 1, arbitrary: iova }),
+    length: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0x4000, 0x1000, 0x10000) }, { weight: 2, arbitrary: fc.constantFrom(0, 0x800, 0x1001, '0x100000000', '0xffffffffffffffff') }, { weight: 1, arbitrary: size }),
+    page_size: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0x1000, 0x1000, 0x2000, 0x10000) }, { weight: 2, arbitrary: fc.constantFrom(0, 0x800, 0x3000, 1, '0x8000000000000000') }),
+    data: fc.constantFrom<Value>({ dma: 0 }, { dma: 0 }, { dma: 15 }, 0, { ro: 0 }, 0x1),
+  });
+/**
+ * INVALIDATE's array: mostly none (entry_num 0), else entries in the DMA area with entry_len 0,
+ * a small or odd size, data_uptr NULL or read-only; data_type 0 (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1)
+ * or another
+ */
+const invalidateArg = (): fc.Arbitrary<IoctlArg> =>
+  struct('iommu_hwpt_invalidate', {
+    hwpt_id: hwptOpId(),
+    data_uptr: fc.constantFrom<Value>({ dma: 0 }, { dma: 0 }, 0, { ro: 0 }),
+    data_type: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 0xffffffff) }),
+    entry_len: fc.constantFrom(16, 16, 32, 0, 7),
+    entry_num: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constantFrom(1, 4) }, { weight: 1, arbitrary: fc.constantFrom(0x1000, 0xffffffff) }),
+    reserved: zero(),
+  });
+
 /** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
 const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
 
@@ -209,6 +248,13 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
       // else gone) or IOAS (ioasRef) one draw in four each; objId's fixed ids for the rest
       case I.IOMMU_DESTROY:
         return fc.oneof({ weight: 2, arbitrary: argFor(req) }, { weight: 1, arbitrary: struct('iommu_destroy', { id: hwptRef() }) }, { weight: 1, arbitrary: struct('iommu_destroy', { id: ioasRef() }) });
+      // the HWPT ioctls arm-smmu v1/v2 answers with an error after its checks (model-iommufd-hwpt-ops.ts)
+      case I.IOMMU_HWPT_SET_DIRTY_TRACKING:
+        return struct('iommu_hwpt_set_dirty_tracking', { flags: hwptOpFlags(), hwpt_id: hwptOpId(), reserved: zero() });
+      case I.IOMMU_HWPT_GET_DIRTY_BITMAP:
+        return dirtyBitmapArg();
+      case I.IOMMU_HWPT_INVALIDATE:
+        return invalidateArg();
       case C.VFIO_DEVICE_BIND_IOMMUFD:
         // the iommufd a resource-typed ref (resRef): the calling process's, made when it has none
         return struct('vfio_device_bind_iommufd', { flags: zero(), iommufd: fc.oneof({ weight: 10, arbitrary: resRef('iommufd').map((f) => ({ fd: f }) as Value) }, { weight: 1, arbitrary: fc.constantFrom<Value>(-1, 0, 0x7fffffff) }), out_devid: fc.constant(0) });
@@ -323,8 +369,9 @@ export function iommufdCallArb(iommufd = true): fc.Arbitrary<Call> {
   const have = built.get(iommufd);
   if (have) return have;
   const iommufdReqs = [I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_ALLOC, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_UNMAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_IOVA_RANGES, I.IOMMU_IOAS_ALLOW_IOVAS, I.IOMMU_DESTROY, I.IOMMU_DESTROY, I.IOMMU_OPTION, I.IOMMU_HWPT_ALLOC, I.IOMMU_GET_HW_INFO, I.IOMMU_FAULT_QUEUE_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, 0x3b8f, 0x3b70];
-  // with /dev/iommu also HWPT_ALLOC and IOAS_COPY three times more each (their success-biased draws: argFor `live`)
-  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY);
+  // with /dev/iommu also HWPT_ALLOC and IOAS_COPY three times more each (their success-biased draws: argFor `live`),
+  // and (since 2026-12-07) HWPT_SET_DIRTY_TRACKING, HWPT_GET_DIRTY_BITMAP, HWPT_INVALIDATE once each
+  if (iommufd) iommufdReqs.push(I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_HWPT_ALLOC, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_COPY, I.IOMMU_HWPT_SET_DIRTY_TRACKING, I.IOMMU_HWPT_GET_DIRTY_BITMAP, I.IOMMU_HWPT_INVALIDATE);
   const cdevReqs = [C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, C.VFIO_DEVICE_DETACH_IOMMUFD_PT];
   const calls = [
     { weight: 3, arbitrary: rec({ op: fc.constant('open' as const), p: pid, path: fc.constantFrom('/dev/iommu', ...CDEV_PATHS), flags: fc.oneof({ weight: 8, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 0o2000002) }) }) },

@@ -54,6 +54,7 @@ import { POLLOUT } from '../../kernel-model/uapi/constants.js';
 import type { IoctlArg, Value } from './program.js';
 import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
+import { hwptOpJudge } from './model-iommufd-hwpt-ops.js';
 import { copyWant, hwptAllocWant, idOf, type IoasView, type MArea, type MHwpt, type MIoas, type Want } from './model-iommufd-pt.js';
 
 export { iommufdArgOf, vfioIoasCall, type IommufdPre, type VfioIoasEffect } from './model-iommufd-args.js';
@@ -374,6 +375,9 @@ export class IommufdModel {
           } else if (F('flags') !== 0n) this.expect(r === -EOPNOTSUPP, `FAULT_QUEUE_ALLOC with flags 0x${F('flags').toString(16)} returned ${r}, not -EOPNOTSUPP`);
           else this.expect(r === 0, `FAULT_QUEUE_ALLOC returned ${r}`);
           if (r === 0) this.faultOpened(p, ctx, file, rd32(8), rd32(12), pre.freeFd!);
+          break;
+        default: // HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE: one errno each (model-iommufd-hwpt-ops.ts)
+          if (pre.exact) this.expect(hwptOpJudge(req, F, ctx.objs, r) === null, hwptOpJudge(req, F, ctx.objs, r) ?? '');
           break;
         case I.IOMMU_HWPT_ALLOC:
           // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed

@@ -19,6 +19,9 @@ import {
   IOMMU_FAULT_QUEUE_ALLOC,
   IOMMU_GET_HW_INFO,
   IOMMU_HWPT_ALLOC,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_INVALIDATE,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_ALLOW_IOVAS,
   IOMMU_IOAS_COPY,
@@ -44,6 +47,9 @@ export type IommufdStructName =
   | 'iommu_hwpt_alloc'
   | 'iommu_hw_info'
   | 'iommu_fault_alloc'
+  | 'iommu_hwpt_set_dirty_tracking'
+  | 'iommu_hwpt_get_dirty_bitmap'
+  | 'iommu_hwpt_invalidate'
   | 'vfio_device_bind_iommufd'
   | 'vfio_device_attach_iommufd_pt'
   | 'vfio_device_detach_iommufd_pt';
@@ -66,6 +72,14 @@ export const IOMMUFD_STRUCTS: Record<IommufdStructName, { minsz: number; fields:
   iommu_hw_info: { minsz: 32, fields: [['argsz', 0, 4], ['flags', 4, 4], ['dev_id', 8, 4], ['data_len', 12, 4], ['data_uptr', 16, 8], ['out_data_type', 24, 4], ['reserved', 28, 4], ['out_capabilities', 32, 8]] },
   // IOMMU_FAULT_QUEUE_ALLOC (v6.12): min_size is offsetofend(out_fault_fd), the whole struct
   iommu_fault_alloc: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['out_fault_id', 8, 4], ['out_fault_fd', 12, 4]] },
+  // the HWPT ioctls (v6.12 include/uapi/linux/iommufd.h; min_size offsetofend of the last
+  // member, main.c iommufd_ioctl_ops, so each is its whole struct): struct
+  // iommu_hwpt_set_dirty_tracking {size, flags, hwpt_id, __reserved}
+  iommu_hwpt_set_dirty_tracking: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['hwpt_id', 8, 4], ['reserved', 12, 4]] },
+  // struct iommu_hwpt_get_dirty_bitmap {size, hwpt_id, flags, __reserved, iova, length, page_size, data}
+  iommu_hwpt_get_dirty_bitmap: { minsz: 48, fields: [['argsz', 0, 4], ['hwpt_id', 4, 4], ['flags', 8, 4], ['reserved', 12, 4], ['iova', 16, 8], ['length', 24, 8], ['page_size', 32, 8], ['data', 40, 8]] },
+  // struct iommu_hwpt_invalidate {size, hwpt_id, data_uptr, data_type, entry_len, entry_num, __reserved}
+  iommu_hwpt_invalidate: { minsz: 32, fields: [['argsz', 0, 4], ['hwpt_id', 4, 4], ['data_uptr', 8, 8], ['data_type', 16, 4], ['entry_len', 20, 4], ['entry_num', 24, 4], ['reserved', 28, 4]] },
   vfio_device_bind_iommufd: { minsz: 16, fields: [['argsz', 0, 4], ['flags', 4, 4], ['iommufd', 8, 4], ['out_devid', 12, 4]] },
   vfio_device_attach_iommufd_pt: { minsz: 12, fields: [['argsz', 0, 4], ['flags', 4, 4], ['pt_id', 8, 4]] },
   vfio_device_detach_iommufd_pt: { minsz: 8, fields: [['argsz', 0, 4], ['flags', 4, 4]] },
@@ -85,6 +99,9 @@ export const IOMMUFD_REQS = {
   IOMMU_GET_HW_INFO,
   IOMMU_FAULT_QUEUE_ALLOC,
   IOMMU_VFIO_IOAS,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_INVALIDATE,
 } as const;
 
 /** the cdev-only device ioctls (vfio_device_fops_cdev_ioctl) */

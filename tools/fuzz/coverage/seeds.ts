@@ -160,6 +160,7 @@ const REQ_OF: Record<IommufdStructName, number> = {
   iommu_destroy: I.IOMMU_DESTROY, iommu_ioas_alloc: I.IOMMU_IOAS_ALLOC, iommu_ioas_allow_iovas: I.IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_copy: I.IOMMU_IOAS_COPY,
   iommu_ioas_iova_ranges: I.IOMMU_IOAS_IOVA_RANGES, iommu_ioas_map: I.IOMMU_IOAS_MAP, iommu_ioas_unmap: I.IOMMU_IOAS_UNMAP, iommu_option: I.IOMMU_OPTION,
   iommu_hwpt_alloc: I.IOMMU_HWPT_ALLOC, iommu_hw_info: I.IOMMU_GET_HW_INFO, iommu_fault_alloc: I.IOMMU_FAULT_QUEUE_ALLOC, iommu_vfio_ioas: I.IOMMU_VFIO_IOAS,
+  iommu_hwpt_set_dirty_tracking: I.IOMMU_HWPT_SET_DIRTY_TRACKING, iommu_hwpt_get_dirty_bitmap: I.IOMMU_HWPT_GET_DIRTY_BITMAP, iommu_hwpt_invalidate: I.IOMMU_HWPT_INVALIDATE,
   vfio_device_bind_iommufd: CD.VFIO_DEVICE_BIND_IOMMUFD, vfio_device_attach_iommufd_pt: CD.VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_device_detach_iommufd_pt: CD.VFIO_DEVICE_DETACH_IOMMUFD_PT,
 };
 /** an iommufd/cdev ioctl with struct `type` (argsz: its minsz; a HWPT_ALLOC up to fault_id, 44) */
