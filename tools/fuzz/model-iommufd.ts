@@ -376,9 +376,11 @@ export class IommufdModel {
           else this.expect(r === 0, `FAULT_QUEUE_ALLOC returned ${r}`);
           if (r === 0) this.faultOpened(p, ctx, file, rd32(8), rd32(12), pre.freeFd!);
           break;
-        default: // HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE: one errno each (model-iommufd-hwpt-ops.ts)
-          if (pre.exact) this.expect(hwptOpJudge(req, F, ctx.objs, r) === null, hwptOpJudge(req, F, ctx.objs, r) ?? '');
+        default: { // HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE: one errno each (model-iommufd-hwpt-ops.ts); null for the others
+          const wrong = pre.exact ? hwptOpJudge(req, F, ctx.objs, r) : null;
+          if (wrong !== null) this.expect(false, wrong);
           break;
+        }
         case I.IOMMU_HWPT_ALLOC:
           // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed
           if (r === 0 && (F('flags') & HWPT_FAULT_ID_VALID) !== 0n) this.lost = true;
