@@ -20,6 +20,7 @@ import { runCampaign, runProgram } from './engine.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import { hasHwptRef, type Call, type FdRef, type Value } from './program.js';
 import { FINDING_FORMAT, validateFindingFile } from './schema.js';
+import { IommufdCtx } from '../../kernel-model/iommu/iommufd/objects.js';
 
 const I = IOMMUFD_REQS;
 const mfd: FdRef = { k: 'iommufd', i: 0, mk: 1 };
@@ -109,6 +110,21 @@ describe('IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE in the mai
     expect(h.transcript[0]!.line).toMatch(/made: .*IOMMU_HWPT_ALLOC, &s\) = 0 \*\/ P0: struct iommu_hwpt_set_dirty_tracking s = \{ \.argsz = 0x10, \.flags = 1, \.hwpt_id = hwpt\[0\]!, \.reserved = 0 \}; ioctl\(0 \/\* iommufd\[0\]! \*\/, IOMMU_HWPT_SET_DIRTY_TRACKING, &s\);/);
     expect(h.transcript[4]!.line).toContain('struct iommu_hwpt_get_dirty_bitmap s = { .argsz = 0x30, .hwpt_id = hwpt[0]!, .flags = 0, .reserved = 0, .iova = 0x100000, .length = 0x4000, .page_size = 0x1000, .data = dma_area + 0 * 4096 }; ioctl(0 /* iommufd[0]! */, IOMMU_HWPT_GET_DIRTY_BITMAP, &s);');
     expect(h.transcript[17]!.line).toContain('struct iommu_hwpt_invalidate s = { .argsz = 0x20, .hwpt_id = hwpt[0]!, .data_uptr = dma_area + 0 * 4096, .data_type = 0, .entry_len = 0x10, .entry_num = 1, .reserved = 0 }; ioctl(0 /* iommufd[0]! */, IOMMU_HWPT_INVALIDATE, &s);');
+  });
+
+  it('a kernel answer the model does not predict is caught at the call (an injected lookup that misses a live paging HWPT)', () => {
+    const get = IommufdCtx.prototype.get;
+    try {
+      IommufdCtx.prototype.get = function (this: IommufdCtx, ...a: Parameters<typeof get>) {
+        return a[1] === 'hwpt-paging' ? null : get.apply(this, a);
+      } as typeof get;
+      const { finding } = runProgram('mainline', PROG);
+      expect(finding?.step).toBe(0);
+      expect(finding?.sig).toBe('model-divergence:iommufd');
+      expect(finding?.message).toMatch(/SET_DIRTY_TRACKING\(hwpt_id \d+: hwpt-paging, flags 0x1\) returned -2, the model predicts -95/);
+    } finally {
+      IommufdCtx.prototype.get = get;
+    }
   });
 
   it('finding files keep the structs and refs, and the C reproducer writes each field at its offset', () => {
