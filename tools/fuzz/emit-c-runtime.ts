@@ -25,7 +25,7 @@ static int report_fd = -1;
 /* the IOAS ids IOMMU_IOAS_ALLOC gave on each /dev/iommu open file and DESTROY did not take back, ascending per file (the harness reads its context's IOAS ids: Value { ioas, mk }) */
 static int iofd[MAXFDS], ioid[MAXFDS], nio;
 /* the fd of the call whose { ioas }, { dev }, { hwpt } values are being written (make_ioas, ioas_of, ...) */
-static int ioas_fd = -1;
+static int ioas_fd UNUSED = -1;
 /* the devices bound to each /dev/iommu open file's context: that file, the device's (cdev) open file, out_devid, ascending per file (the harness reads its context's device ids: Value { dev, mk }) */
 static int dvi[MAXFDS], dvd[MAXFDS], dvid[MAXFDS], ndv;
 
