@@ -7,15 +7,10 @@
  * to (made when it has none), as syzkaller's resources (prog/rand.go createResource); fdRef's
  * draws kept for the rest; the 2014 trees draw none.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { asCallLines, reproUnderUnicorn } from './testing/repro.js';
 import fc from 'fast-check';
-import { GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { tempDir } from '../testing/tmp.js';
-import { runElf } from '../unicorn/run.js';
-import { FUZZ_BOARD } from './harness.js';
+import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { callArbOf } from './arb.js';
 import { emitC } from './emit-c.js';
 import { ownFinding, runCampaign, runProgram } from './engine.js';
@@ -154,13 +149,8 @@ describe('resource-typed device fds (ATTACH/DETACH_IOMMUFD_PT)', () => {
   });
 
   it.skipIf(shouldSkipUnicornTests())('the C reproducer resolves the same fds and ids under Unicorn: every call returns what the harness returned', () => {
-    const out = tempDir('attach-repro');
-    const stage = tempDir('attach-repro-src');
-    writeFileSync(join(stage, 'attachrepro.c'), emitC({ profile: 'mainline', program: PROG, sig: 'leak-iommufd' }).c);
-    execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const u = runElf({ elf: join(out, 'attachrepro'), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
-    const got = (u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, ''));
-    expect(got).toEqual(RETS.map((r, i) => `call ${i} = ${r.startsWith('-') ? -1 : r}`));
+    const u = reproUnderUnicorn('attachrepro', PROG);
+    expect(u.calls).toEqual(asCallLines(RETS));
     // the failing ATTACH's errno is the harness's
     expect(u.stdout).toMatch(/^call 5 = -1 \(errno 9\b/m);
     expect(u.stdout).not.toContain('differs from the model');

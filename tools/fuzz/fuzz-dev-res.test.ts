@@ -6,15 +6,10 @@
  * context (made when it has none), as syzkaller's resources (prog/rand.go createResource); fixed
  * ids kept for a share; the 2014 trees draw none. A context the harness just made then gets HWPTs.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { reproUnderUnicorn } from './testing/repro.js';
 import fc from 'fast-check';
-import { GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { tempDir } from '../testing/tmp.js';
-import { runElf } from '../unicorn/run.js';
-import { FUZZ_BOARD } from './harness.js';
+import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { callArbOf } from './arb.js';
 import { emitC } from './emit-c.js';
 import { runCampaign, runProgram } from './engine.js';
@@ -90,12 +85,8 @@ describe('resource-typed device ids', () => {
   });
 
   it.skipIf(shouldSkipUnicornTests())('the C reproducer binds the same devices under Unicorn: every call returns what the harness returned', () => {
-    const out = tempDir('dev-repro');
-    const stage = tempDir('dev-repro-src');
-    writeFileSync(join(stage, 'devrepro.c'), emitC({ profile: 'mainline', program: PROG, sig: 'leak-iommufd' }).c);
-    execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const u = runElf({ elf: join(out, 'devrepro'), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
-    expect((u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, ''))).toEqual(['call 0 = 0', 'call 1 = 0', 'call 2 = 0', 'call 3 = 0', 'call 4 = 0', 'call 5 = -1']);
+    const u = reproUnderUnicorn('devrepro', PROG);
+    expect(u.calls).toEqual(['call 0 = 0', 'call 1 = 0', 'call 2 = 0', 'call 3 = 0', 'call 4 = 0', 'call 5 = -1']);
     expect(u.stdout).not.toContain('differs from the model');
   });
 });

@@ -5,15 +5,10 @@
  * after its checks (no dirty_ops, no nested HWPT), and the reference model predicts which one in
  * v6.12's order. The 2014 trees draw none.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { reproUnderUnicorn } from './testing/repro.js';
 import fc from 'fast-check';
-import { GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { tempDir } from '../testing/tmp.js';
-import { runElf } from '../unicorn/run.js';
-import { FUZZ_BOARD } from './harness.js';
+import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { callArbOf } from './arb.js';
 import { emitC } from './emit-c.js';
 import { runCampaign, runProgram } from './engine.js';
@@ -68,15 +63,6 @@ const RETS = [
   '-ENOENT', '-ENOENT', '-EOPNOTSUPP', '-EINVAL', '-EINVAL', '-ENOENT',
 ];
 
-/** the C reproducer of `program` under Unicorn: its `call i = ...` lines, errno dropped */
-function underUnicorn(name: string, program: Call[]): { calls: string[]; stdout: string } {
-  const out = tempDir(`${name}-repro`);
-  const stage = tempDir(`${name}-repro-src`);
-  writeFileSync(join(stage, `${name}.c`), emitC({ profile: 'mainline', program, sig: 'leak-iommufd' }).c);
-  execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const u = runElf({ elf: join(out, name), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
-  return { calls: (u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, '')), stdout: u.stdout };
-}
 
 describe('IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE in the mainline programs', () => {
   it('mainline draws each, the hwpt_id mostly a HWPT ref, flags and ranges around the checks; the 2014 tree draws none', () => {
@@ -153,7 +139,7 @@ describe('IOMMU_HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE in the mai
   });
 
   it.skipIf(shouldSkipUnicornTests())('the C reproducer returns what the harness returned under Unicorn', () => {
-    const { calls, stdout } = underUnicorn('hwptops', PROG);
+    const { calls, stdout } = reproUnderUnicorn('hwptops', PROG);
     expect(calls).toEqual(RETS.map((r, i) => `call ${i} = ${r.startsWith('-') ? -1 : r}`));
     expect(stdout).not.toContain('differs from the model');
     // errno too: EOPNOTSUPP 95, ENOENT 2, EOVERFLOW 75, EINVAL 22

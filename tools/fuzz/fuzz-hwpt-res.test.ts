@@ -7,15 +7,10 @@
  * open file, so a raw dup of a /dev/iommu fd names the same context in both (emit-c-runtime.ts
  * raw_fds, track_dup). The 2014 trees draw none.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { asCallLines, reproUnderUnicorn } from './testing/repro.js';
 import fc from 'fast-check';
-import { GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { tempDir } from '../testing/tmp.js';
-import { runElf } from '../unicorn/run.js';
-import { FUZZ_BOARD } from './harness.js';
+import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { callArbOf } from './arb.js';
 import { emitC } from './emit-c.js';
 import { ownFinding, runCampaign, runProgram } from './engine.js';
@@ -60,16 +55,6 @@ const DUP: Call[] = [
 ];
 const DUP_RETS = ['0', '1', '2', '0', '0', '0', '0', '-EBUSY'];
 
-/** the C reproducer of `program` under Unicorn: its `call i = ...` lines, errno dropped */
-function underUnicorn(name: string, program: Call[]): { calls: string[]; stdout: string } {
-  const out = tempDir(`${name}-repro`);
-  const stage = tempDir(`${name}-repro-src`);
-  writeFileSync(join(stage, `${name}.c`), emitC({ profile: 'mainline', program, sig: 'leak-iommufd' }).c);
-  execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const u = runElf({ elf: join(out, name), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
-  return { calls: (u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, '')), stdout: u.stdout };
-}
-const asC = (rets: string[]): string[] => rets.map((r, i) => `call ${i} = ${r.startsWith('-') ? -1 : r}`);
 
 /**
  * seed 1, 500 runs (2026-12-07): IOMMU_DESTROY successes with the fixed ids only 3, with the HWPT
@@ -166,15 +151,15 @@ describe('resource-typed HWPT ids (ATTACH pt_id, IOMMU_DESTROY id)', () => {
   });
 
   it.skipIf(shouldSkipUnicornTests())('the C reproducer resolves the same HWPTs under Unicorn: every call returns what the harness returned', () => {
-    const { calls, stdout } = underUnicorn('hwptrepro', PROG);
-    expect(calls).toEqual(asC(RETS));
+    const { calls, stdout } = reproUnderUnicorn('hwptrepro', PROG);
+    expect(calls).toEqual(asCallLines(RETS));
     expect(stdout).toMatch(/^call 1 = -1 \(errno 16\b/m);
     expect(stdout).not.toContain('differs from the model');
   });
 
   it.skipIf(shouldSkipUnicornTests())('the C reproducer of the dup program resolves through the dup under Unicorn as the harness does: every call returns what the harness returned', () => {
-    const { calls, stdout } = underUnicorn('duprepro', DUP);
-    expect(calls).toEqual(asC(DUP_RETS));
+    const { calls, stdout } = reproUnderUnicorn('duprepro', DUP);
+    expect(calls).toEqual(asCallLines(DUP_RETS));
     expect(stdout).not.toContain('differs from the model');
   });
 });

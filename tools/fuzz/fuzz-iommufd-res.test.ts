@@ -7,15 +7,10 @@
  * files); the 2014 trees draw none. A campaign then reaches live fault fds (before: almost
  * never), the model follows the made calls, and replays and C reproducers make them too.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { reproUnderUnicorn } from './testing/repro.js';
 import fc from 'fast-check';
-import { GUEST_C_DIR, shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { tempDir } from '../testing/tmp.js';
-import { runElf } from '../unicorn/run.js';
-import { FUZZ_BOARD } from './harness.js';
+import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { callArbOf } from './arb.js';
 import { sameCallArb } from './coverage/campaign.js';
 import { slots } from './coverage/tweak.js';
@@ -140,12 +135,8 @@ describe('resource-typed iommufd and fault fds', () => {
       { op: 'pwrite', p: 0, fd: { k: 'fault', i: 0, mk: 1 }, off: { region: 1 << 23, off: 0 }, count: 8, ptr: 'ok' },
       { op: 'pread', p: 0, fd: { k: 'fault', i: 0, mk: 1 }, off: { raw: '0x7fffffffffffffff' }, count: 8, ptr: 'ok' },
     ];
-    const out = tempDir('mk-repro');
-    const stage = tempDir('mk-repro-src');
-    writeFileSync(join(stage, 'mkrepro.c'), emitC({ profile: 'mainline', program: prog, sig: 'leak-iommufd' }).c);
-    execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const u = runElf({ elf: join(out, 'mkrepro'), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
-    expect((u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, ''))).toEqual(['call 0 = -1', 'call 1 = 0', 'call 2 = 0', 'call 3 = 1', 'call 4 = 0', 'call 5 = -1', 'call 6 = -1']);
+    const u = reproUnderUnicorn('mkrepro', prog);
+    expect(u.calls).toEqual(['call 0 = -1', 'call 1 = 0', 'call 2 = 0', 'call 3 = 1', 'call 4 = 0', 'call 5 = -1', 'call 6 = -1']);
     expect(u.stdout).toMatch(/^call 5 = -1 \(errno 22\b/m);
     expect(u.stdout).toMatch(/^call 6 = -1 \(errno 29\b/m);
     expect(u.stdout).not.toContain('differs from the model');
