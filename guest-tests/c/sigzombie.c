@@ -6,7 +6,7 @@
  * after a group exit (exit_group, a fatal signal) but still queues on a process whose only
  * thread left by exit(2). A queued entry is charged to the zombie's user (SigQ, here root's, as
  * every process's) and freed by __exit_signal at the reap (release_task), as are the signals
- * pending at the exit. A SIGKILL from kill() has an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
+ * pending at the exit. A SIGKILL from kill() or tgkill() has an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -175,5 +175,21 @@ int main(void)
 	close(p[1]);
 	printf("SIGKILLed zombie: kill %s, SigQ %d (zombie's %d); reaped signal %d, SigQ %d\n", res(r1), q0, qk,
 	       WIFSIGNALED(st) ? WTERMSIG(st) : -1, sigq(0));
+
+	/*
+	 * 6. tgkill(SIGKILL) to the leader of a zombie after exit_group: 3.14's prepare_signal has
+	 * nothing to do after SIGNAL_GROUP_EXIT and lets it through, so __send_signal queues an entry
+	 * on the leader's own list (SI_TKILL, not SEND_SIG_FORCED); v6.12 drops it
+	 */
+	c = fork();
+	if (c == 0)
+		_exit(6);
+	wait_zombie(c);
+	r1 = E(syscall(SYS_tgkill, c, c, SIGKILL));
+	q0 = sigq(0);
+	qk = sigq(c);
+	st = reap(c);
+	printf("tgkill SIGKILL to an exit_group zombie: %s, SigQ %d (zombie's %d); reaped %d, SigQ %d\n", res(r1), q0, qk,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, sigq(0));
 	return 0;
 }
