@@ -117,11 +117,17 @@ export interface SyscallCapabilities {
    * (kernel/signal.c prepare_signal): 'queued' (3.14: "the process is in the middle of dying,
    * nothing to do", the signal goes on to sig_ignored and is queued, charged to the target's user,
    * until release_task frees it at the reap) or 'dropped' (v6.12: prepare_signal returns false,
-   * "Drop signals received after a fatal signal has been processed", v5.17 from memory; and
-   * do_group_exit sets SIGNAL_GROUP_EXIT for a single-threaded exit_group too, "signal: Ensure
-   * SIGNAL_GROUP_EXIT gets set in do_group_exit", v6.0 from memory, verified in a v6.x
-   * kernel/exit.c). Either way kill() answers 0. A process whose last thread left by exit(2)
-   * (not exit_group) never had the flag: its zombie queues in both eras.
+   * 9a95f78eab70 "signal: Drop signals received after a fatal signal has been processed"; and
+   * do_group_exit sets SIGNAL_GROUP_EXIT for a single-threaded exit_group too, cbe9dac37904
+   * "signal: Ensure SIGNAL_GROUP_EXIT gets set in do_group_exit"; both Eric W. Biederman's, in
+   * v6.1: the pull of tag signal-for-v5.20 was sent on 2022-10-03, after v6.0, and merged as
+   * e572410e47a4 in the v6.1 merge window (an earlier "Drop signals" patch, posted in December
+   * 2021, was dropped from the queue in January 2022, before v5.17). prepare_signal and
+   * do_group_exit read in 6.12.19 and 3.14.4, docs/KERNEL.md "Kernel trees read"). Either way
+   * kill() answers 0. A process whose last thread left by exit(2) (not exit_group): 3.14 never
+   * sets the flag, its zombie queues; 'dropped' also has v6.12's do_exit set it when the last
+   * thread leaves (synchronize_group_exit, d80f7d7b2c75 "signal: Guarantee that SIGNAL_GROUP_EXIT
+   * is set on process exit", the same v6.1 pull), so every zombie drops them.
    */
   signalsAfterGroupExit: 'queued' | 'dropped';
   /**

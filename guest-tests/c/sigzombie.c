@@ -3,10 +3,11 @@
  * sigqueue (rt_sigqueueinfo) and tgkill answer 0: the task stays hashed with its sighand until
  * release_task. Whether the signal is queued is prepare_signal's choice (kernel/signal.c): 3.14
  * queues it ("nothing to do" once SIGNAL_GROUP_EXIT is set, then sig_ignored), v6.12 drops it
- * after a group exit (exit_group, a fatal signal) but still queues on a process whose only
- * thread left by exit(2). A queued entry is charged to the zombie's user (SigQ, here root's, as
- * every process's) and freed by __exit_signal at the reap (release_task), as are the signals
- * pending at the exit. A SIGKILL from kill() or tgkill() has an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
+ * once the flag is set, which do_exit's synchronize_group_exit does at every process exit, a last
+ * thread leaving by exit(2) too (kernel/exit.c, v6.1). A queued entry is charged to the zombie's
+ * user (SigQ, here root's, as every process's) and freed by __exit_signal at the reap
+ * (release_task), as are the signals pending at the exit. A SIGKILL from kill() or tgkill() has
+ * an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -134,7 +135,10 @@ int main(void)
 	printf("exit_group zombie: sigqueue %s kill %s tgkill %s probe %s, SigQ %d (zombie's %d); reaped %d, SigQ %d, kill %s\n",
 	       res(r1), res(r2), res(r3), res(r4), q1, qz, WEXITSTATUS(st), sigq(0), res(E(kill(c, SIGUSR1))));
 
-	/* 3. a zombie whose only thread left by exit(2): SIGNAL_GROUP_EXIT never set */
+	/*
+	 * 3. a zombie whose only thread left by exit(2): 3.14 never sets SIGNAL_GROUP_EXIT for it and
+	 * queues; v6.12's synchronize_group_exit set it at the exit and the signals are dropped
+	 */
 	c = fork();
 	if (c == 0)
 		syscall(SYS_exit, 4);
