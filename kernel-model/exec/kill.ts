@@ -49,8 +49,11 @@ export function sysKillCall(tree: readonly SignalTarget[], self: SignalTarget, t
 
 /**
  * the siginfo rt_sigqueueinfo copies in (3.14 copy_from_user of the 128-byte siginfo_t; v6.12
- * __copy_siginfo_from_user, the same fields; from memory, not read: its post_copy check
- * answering -E2BIG for a nonzero tail of an unknown layout, not modelled):
+ * __copy_siginfo_from_user: copy_from_user of the kernel_siginfo part, the same fields, then
+ * post_copy_siginfo_from_user, which for an si_code known_siginfo_layout does not know reads the
+ * rest of the 128 bytes and answers -E2BIG if any is nonzero (kernel/signal.c read in 3.14.4 and
+ * 6.12.19, docs/KERNEL.md "Kernel trees read"). Not modelled: the -E2BIG, and that v6.12 does
+ * not fault on a tail it does not read):
  * si_errno, si_code, si_pid, si_uid, si_value as the caller wrote them; null: -EFAULT
  */
 function readSiginfo(proc: Process, ptr: number): SendInfo | null {
