@@ -140,6 +140,16 @@ export interface SyscallCapabilities {
    */
   sigkillEntry: 'queued' | 'none';
   /**
+   * how rt_sigqueueinfo and rt_tgsigqueueinfo copy the caller's siginfo in (kernel/signal.c):
+   * 'whole' (3.14: copy_from_user of the 128-byte siginfo_t, -EFAULT if any of it faults) or
+   * 'checked-tail' (v6.12 __copy_siginfo_from_user: the 32-byte kernel_siginfo of this 32-bit
+   * kernel, -EFAULT; then post_copy_siginfo_from_user: for an si_code known_siginfo_layout does
+   * not know for the signal, the other 96 bytes are read too, -EFAULT, and must be zero, else
+   * -E2BIG; a known one never reads them). Read in 3.14.4 and 6.12.19 (docs/KERNEL.md "Kernel
+   * trees read"); guest-tests/c/sigrt.c checks both.
+   */
+  siginfoFromUser: 'whole' | 'checked-tail';
+  /**
    * what do_DataAbort (arch/arm/mm/fault.c) prints for a user access's external abort (a device
    * access answered with a bus error, SIGBUS; kernel-model/exec/fsr.ts): '3.14' the KERN_ALERT
    * line "Unhandled fault: <fsr_info name> (0x<fsr>) at 0x<addr>"; '6.12' pr_alert
