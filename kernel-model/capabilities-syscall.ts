@@ -124,12 +124,22 @@ export interface SyscallCapabilities {
    * e572410e47a4 in the v6.1 merge window (an earlier "Drop signals" patch, posted in December
    * 2021, was dropped from the queue in January 2022, before v5.17). prepare_signal and
    * do_group_exit read in 6.12.19 and 3.14.4, docs/KERNEL.md "Kernel trees read"). Either way
-   * kill() answers 0. A process whose last thread left by exit(2) (not exit_group): 3.14 never
-   * sets the flag, its zombie queues; 'dropped' also has v6.12's do_exit set it when the last
-   * thread leaves (synchronize_group_exit, d80f7d7b2c75 "signal: Guarantee that SIGNAL_GROUP_EXIT
-   * is set on process exit", the same v6.1 pull), so every zombie drops them.
+   * kill() answers 0. A process whose threads all left by exit(2) (not exit_group) has the flag
+   * only with `groupExitOnLastThread`.
    */
   signalsAfterGroupExit: 'queued' | 'dropped';
+  /**
+   * whether the exit of a process's last thread sets SIGNAL_GROUP_EXIT whatever way it left
+   * (kernel/exit.c): false (3.14: only do_group_exit, for a group of several threads, and a fatal
+   * signal set it, so when every thread leaves by exit(2) the flag stays clear and
+   * wait_task_zombie reports the leader's own exit_code, the leader having left first) or true
+   * (v6.12: do_exit's synchronize_group_exit sets it, with group_exit_code the last thread's
+   * code, when quick_threads reaches 0: d80f7d7b2c75 "signal: Guarantee that SIGNAL_GROUP_EXIT is
+   * set on process exit", v6.1, the pull of the two commits of `signalsAfterGroupExit`; so wait
+   * reports the last thread's code and, with 'dropped', every zombie drops signals). Read in
+   * 3.14.4 and 6.12.19 (docs/KERNEL.md "Kernel trees read"); guest-tests/c/sigzombie.c.
+   */
+  groupExitOnLastThread: boolean;
   /**
    * whether a SIGKILL sent with a siginfo (kill, tgkill, rt_sigqueueinfo from user space) gets a
    * queue entry, charged to the target's user (SigQ) until the reap: 'queued' 3.14

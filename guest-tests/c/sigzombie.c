@@ -7,11 +7,15 @@
  * thread leaving by exit(2) too (kernel/exit.c, v6.1). A queued entry is charged to the zombie's
  * user (SigQ, here root's, as every process's) and freed by __exit_signal at the reap
  * (release_task), as are the signals pending at the exit. A SIGKILL from kill() or tgkill() has
- * an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
+ * an entry of its own in 3.14 only. When every thread leaves by exit(2), the leader first, 3.14's
+ * wait reports the leader's code and v6.12's the last thread's (group_exit_code).
+ * (tools/unicorn/sigzombie.test.ts, both eras.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +96,16 @@ static int reap(pid_t pid)
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return st;
+}
+
+/* the second thread of case 7: leaves by exit(2) with 7 once the leader has left by exit(2) with 5 */
+static void *late_exit(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 300; i++)
+		sched_yield();
+	syscall(SYS_exit, 7);
+	return NULL;
 }
 
 static long queue_rt(pid_t pid, int sig, int v)
@@ -194,6 +208,25 @@ int main(void)
 	qk = sigq(c);
 	st = reap(c);
 	printf("tgkill SIGKILL to an exit_group zombie: %s, SigQ %d (zombie's %d); reaped %d, SigQ %d\n", res(r1), q0, qk,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, sigq(0));
+
+	/*
+	 * 7. every thread leaves by exit(2), the leader first (5), then the other (7): 3.14 sets no
+	 * SIGNAL_GROUP_EXIT, so the zombie queues and wait_task_zombie reports the leader's exit_code;
+	 * v6.12's synchronize_group_exit sets the flag with the last thread's code: dropped, 7
+	 */
+	c = fork();
+	if (c == 0) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, late_exit, NULL) != 0)
+			_exit(99);
+		syscall(SYS_exit, 5);
+	}
+	wait_zombie(c);
+	r1 = queue_rt(c, SIGRTMIN, 7);
+	q1 = sigq(0);
+	st = reap(c);
+	printf("leader's exit(2) then the last thread's: sigqueue %s, SigQ %d; reaped %d, SigQ %d\n", res(r1), q1,
 	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, sigq(0));
 	return 0;
 }

@@ -438,22 +438,28 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
     p.futex.unqueue(th);
     p.cpu.exitThread(th);
   }
-  const report = t.describeExit();
+  // every thread left by exit(2) (no group exit, no fault), the leader before `t`: 3.14 has no
+  // SIGNAL_GROUP_EXIT then and wait_task_zombie reports the leader's own exit_code; v6.12's
+  // do_exit sets the flag at the last thread's exit, by exit(2) too, with group_exit_code that
+  // thread's code (synchronize_group_exit, d80f7d7b2c75 "signal: Guarantee that
+  // SIGNAL_GROUP_EXIT is set on process exit", v6.1; kernel/exit.c read in 3.14.4 and 6.12.19;
+  // capability `groupExitOnLastThread`)
+  const leader = p.threads[0]!;
+  const lastThread = p.layer.host.groupExitOnLastThread ?? false;
+  const by = !p.groupExit && !lastThread && leader !== t && leader.exitInfo !== null && x.fault === null && x.hostError === null ? leader : t;
+  const xs = by.exitInfo!;
+  const report = by.describeExit();
   if (x.fault !== null || x.hostError !== null) p.log?.info('', `${p.proc.name}[${p.proc.pid}]: ${report}`);
-  p.exit = { status: x.status, code: x.code, report, thread: t };
-  // do_group_exit / get_signal's fatal path set SIGNAL_GROUP_EXIT for a fault too; v6.12 sets it
-  // at every process exit: do_exit's synchronize_group_exit, when the last thread leaves
-  // (quick_threads reaches 0), by exit(2) too (d80f7d7b2c75 "signal: Guarantee that
-  // SIGNAL_GROUP_EXIT is set on process exit", v6.1; kernel/exit.c read in 6.12.19), where 3.14
-  // sets it only in do_group_exit and complete_signal: prepare_signal reads it (capability
-  // `signalsAfterGroupExit`)
-  if (x.fault !== null || x.hostError !== null || p.layer.host.signalsAfterGroupExit === 'dropped') p.groupExit = true;
-  p.proc.exitCode = x.status;
+  p.exit = { status: xs.status, code: xs.code, report, thread: t };
+  // do_group_exit / get_signal's fatal path set SIGNAL_GROUP_EXIT for a fault too, and v6.12 at
+  // every process exit (above): prepare_signal reads it (capability `signalsAfterGroupExit`)
+  if (x.fault !== null || x.hostError !== null || lastThread) p.groupExit = true;
+  p.proc.exitCode = xs.status;
   p.layer.exits.push({
     pid: p.proc.pid,
     name: p.proc.name,
-    status: x.status,
-    code: x.code,
+    status: xs.status,
+    code: xs.code,
     trap: x.fault ? new GuestTrap(x.fault.signal === 'SIGBUS' ? 'SIGBUS' : x.fault.signal === 'SIGILL' ? 'SIGILL' : 'SIGSEGV', x.fault.address, x.fault.reason) : null,
     hostError: x.hostError,
   });

@@ -261,7 +261,7 @@ export class SignalState {
    * release_task) still queues in 3.14: sig_ignored with its actions and blocked mask, charged
    * to its user, complete_signal telling nobody (wants_signal: PF_EXITING); in v6.12 every
    * zombie has the flag (synchronize_group_exit at the last thread's exit, lifecycle.ts
-   * threadExited). Freed at the reap (flushAll). 0 or -EAGAIN.
+   * threadExited, capability `groupExitOnLastThread`). Freed at the reap (flushAll). 0 or -EAGAIN.
    */
   send(sig: number, info: SendInfo | undefined, target: UnicornThread | null, group: boolean): number {
     if (this.released || target === null || sig < 1 || sig > 64) return 0;

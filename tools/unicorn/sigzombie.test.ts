@@ -8,7 +8,8 @@ import { runElf } from './run.js';
  * yet reaped answer 0 in both eras; 3.14 queues the signal (prepare_signal's "nothing to do"),
  * v6.12 drops it once SIGNAL_GROUP_EXIT is set, which every process exit sets there, a child
  * whose only thread left by exit(2) included (do_exit's synchronize_group_exit; capability
- * `signalsAfterGroupExit`). Queued entries,
+ * `signalsAfterGroupExit`, `groupExitOnLastThread`, which also decides whose code wait reports
+ * when every thread leaves by exit(2): 3.14 the leader's, v6.12 the last thread's). Queued entries,
  * and those pending at the exit, stay charged (SigQ) until the reap (release_task); kill()'s
  * SIGKILL has an entry in 3.14 only (capability `sigkillEntry`).
  */
@@ -34,6 +35,9 @@ describe.skipIf(shouldSkipUnicornTests())('signals to a zombie (sigzombie.c)', (
         `SIGKILLed zombie: kill 0, SigQ ${q ? 1 : 0} (zombie's ${q ? 1 : 0}); reaped signal 9, SigQ 0`,
         // tgkill's SIGKILL on the leader's own list after the group exit: 3.14 queues it, v6.12 drops it
         `tgkill SIGKILL to an exit_group zombie: 0, SigQ ${q ? 1 : 0} (zombie's ${q ? 1 : 0}); reaped 6, SigQ 0`,
+        // every thread by exit(2), the leader (5) first: 3.14 no flag, the leader's exit_code; v6.12's
+        // synchronize_group_exit sets it with the last thread's code (capability `groupExitOnLastThread`)
+        `leader's exit(2) then the last thread's: sigqueue 0, SigQ ${q ? 1 : 0}; reaped ${q ? 5 : 7}, SigQ 0`,
       ]);
       expect(r.exitStatus, profile).toBe(0);
       expect(r.unknownSyscalls, profile).toEqual({});
