@@ -130,8 +130,8 @@ export interface SyscallCapabilities {
   signalsAfterGroupExit: 'queued' | 'dropped';
   /**
    * whether the exit of a process's last thread sets SIGNAL_GROUP_EXIT whatever way it left
-   * (kernel/exit.c): false (3.14: only do_group_exit, for a group of several threads, and a fatal
-   * signal set it, so when every thread leaves by exit(2) the flag stays clear and
+   * (kernel/exit.c): false (3.14: only do_group_exit, for a group of several threads, a fatal
+   * signal's complete_signal and a core dump's zap_threads set it, so when every thread leaves by exit(2) the flag stays clear and
    * wait_task_zombie reports the leader's own exit_code, the leader having left first) or true
    * (v6.12: do_exit's synchronize_group_exit sets it, with group_exit_code the last thread's
    * code, when quick_threads reaches 0: d80f7d7b2c75 "signal: Guarantee that SIGNAL_GROUP_EXIT is
