@@ -117,13 +117,29 @@ export interface SyscallCapabilities {
    * (kernel/signal.c prepare_signal): 'queued' (3.14: "the process is in the middle of dying,
    * nothing to do", the signal goes on to sig_ignored and is queued, charged to the target's user,
    * until release_task frees it at the reap) or 'dropped' (v6.12: prepare_signal returns false,
-   * "Drop signals received after a fatal signal has been processed", v5.17 from memory; and
-   * do_group_exit sets SIGNAL_GROUP_EXIT for a single-threaded exit_group too, "signal: Ensure
-   * SIGNAL_GROUP_EXIT gets set in do_group_exit", v6.0 from memory, verified in a v6.x
-   * kernel/exit.c). Either way kill() answers 0. A process whose last thread left by exit(2)
-   * (not exit_group) never had the flag: its zombie queues in both eras.
+   * 9a95f78eab70 "signal: Drop signals received after a fatal signal has been processed"; and
+   * do_group_exit sets SIGNAL_GROUP_EXIT for a single-threaded exit_group too, cbe9dac37904
+   * "signal: Ensure SIGNAL_GROUP_EXIT gets set in do_group_exit"; both Eric W. Biederman's, in
+   * v6.1: the pull of tag signal-for-v5.20 was sent on 2022-10-03, after v6.0, and merged as
+   * e572410e47a4 in the v6.1 merge window (an earlier "Drop signals" patch, posted in December
+   * 2021, was dropped from the queue in January 2022, before v5.17). prepare_signal and
+   * do_group_exit read in 6.12.19 and 3.14.4, docs/KERNEL.md "Kernel trees read"). Either way
+   * kill() answers 0. A process whose threads all left by exit(2) (not exit_group) has the flag
+   * only with `groupExitOnLastThread`.
    */
   signalsAfterGroupExit: 'queued' | 'dropped';
+  /**
+   * whether the exit of a process's last thread sets SIGNAL_GROUP_EXIT whatever way it left
+   * (kernel/exit.c): false (3.14: only do_group_exit, for a group of several threads, a fatal
+   * signal's complete_signal and a core dump's zap_threads set it, so when every thread leaves by exit(2) the flag stays clear and
+   * wait_task_zombie reports the leader's own exit_code, the leader having left first) or true
+   * (v6.12: do_exit's synchronize_group_exit sets it, with group_exit_code the last thread's
+   * code, when quick_threads reaches 0: d80f7d7b2c75 "signal: Guarantee that SIGNAL_GROUP_EXIT is
+   * set on process exit", v6.1, the pull of the two commits of `signalsAfterGroupExit`; so wait
+   * reports the last thread's code and, with 'dropped', every zombie drops signals). Read in
+   * 3.14.4 and 6.12.19 (docs/KERNEL.md "Kernel trees read"); guest-tests/c/sigzombie.c.
+   */
+  groupExitOnLastThread: boolean;
   /**
    * whether a SIGKILL sent with a siginfo (kill, tgkill, rt_sigqueueinfo from user space) gets a
    * queue entry, charged to the target's user (SigQ) until the reap: 'queued' 3.14
@@ -133,6 +149,16 @@ export interface SyscallCapabilities {
    * it is not identified here). The bit is set either way; delivery is the same.
    */
   sigkillEntry: 'queued' | 'none';
+  /**
+   * how rt_sigqueueinfo and rt_tgsigqueueinfo copy the caller's siginfo in (kernel/signal.c):
+   * 'whole' (3.14: copy_from_user of the 128-byte siginfo_t, -EFAULT if any of it faults) or
+   * 'checked-tail' (v6.12 __copy_siginfo_from_user: the 32-byte kernel_siginfo of this 32-bit
+   * kernel, -EFAULT; then post_copy_siginfo_from_user: for an si_code known_siginfo_layout does
+   * not know for the signal, the other 96 bytes are read too, -EFAULT, and must be zero, else
+   * -E2BIG; a known one never reads them). Read in 3.14.4 and 6.12.19 (docs/KERNEL.md "Kernel
+   * trees read"); guest-tests/c/sigrt.c checks both.
+   */
+  siginfoFromUser: 'whole' | 'checked-tail';
   /**
    * what do_DataAbort (arch/arm/mm/fault.c) prints for a user access's external abort (a device
    * access answered with a bus error, SIGBUS; kernel-model/exec/fsr.ts): '3.14' the KERN_ALERT

@@ -5,9 +5,10 @@
  * si_uid), standard signals before real-time ones and the lowest first, sigwaitinfo and
  * sigtimedwait (the queued siginfo, EAGAIN at the timeout, EINTR for another signal),
  * RLIMIT_SIGPENDING (sigqueue EAGAIN, kill not), SigQ in /proc/self/status, the si_code rule of
- * rt_sigqueueinfo / rt_tgsigqueueinfo, which thread complete_signal wakes for a process-directed
- * signal, and tgkill to a leader that has exited while its group runs
- * (tools/unicorn/sigrt.test.ts, both eras).
+ * rt_sigqueueinfo / rt_tgsigqueueinfo, how much of the siginfo they read (3.14 all 128 bytes;
+ * v6.12 32, the rest only for an si_code it does not know, -E2BIG unless zero), which thread
+ * complete_signal wakes for a process-directed signal, and tgkill to a leader that has exited
+ * while its group runs (tools/unicorn/sigrt.test.ts, both eras).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -63,6 +65,7 @@ static const char *res(long r)
 	case EINTR: return "EINTR";
 	case ESRCH: return "ESRCH";
 	case EFAULT: return "EFAULT";
+	case E2BIG: return "E2BIG";
 	}
 	i = (i + 1) % 8;
 	snprintf(b[i], sizeof b[i], "errno %ld", -r);
@@ -103,6 +106,22 @@ static long qinfo(pid_t pid, int sig, int code, int val)
 	si.si_uid = getuid();
 	si.si_value.sival_int = val;
 	return syscall(SYS_rt_sigqueueinfo, pid, sig, &si);
+}
+
+/*
+ * rt_sigqueueinfo(self, SIGWINCH) (ignored by default: nothing is queued) with a siginfo at `at`:
+ * signo, errno 0, `code`, pid, uid in its first 32 bytes (the 32-bit kernel_siginfo) and, with
+ * `tail` >= 0, the other 96 bytes zero but byte 100 = `tail` (`tail` < 0: left alone)
+ */
+static long qtail(unsigned char *at, int code, int tail)
+{
+	int w[8] = { SIGWINCH, 0, code, getpid(), getuid(), 0, 0, 0 };
+	memcpy(at, w, sizeof w);
+	if (tail >= 0) {
+		memset(at + 32, 0, 96);
+		at[100] = tail;
+	}
+	return E(syscall(SYS_rt_sigqueueinfo, getpid(), SIGWINCH, at));
 }
 
 static long tgqinfo(pid_t tgid, pid_t tid, int sig, int code)
@@ -414,6 +433,19 @@ int main(void)
 	long g6 = E(tgqinfo(me, child, 0, SI_QUEUE));
 	printf("rt_tgsigqueueinfo: self %s, child SI_USER %s SI_QUEUE %s, tgid 0 %s, fault before EINVAL %s, wrong tgid %s\n",
 	       res(g1), res(g2), res(g3), res(g4), res(g5), res(g6));
+	/*
+	 * the siginfo past its first 32 bytes: 3.14 copies all 128; v6.12 reads the rest only for an
+	 * si_code known_siginfo_layout does not know (-100 for SIGWINCH; SI_QUEUE is known), -E2BIG
+	 * unless it is zero; `hole`: the siginfo's last 32 bytes of a page before a PROT_NONE one
+	 */
+	unsigned char *pg = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mprotect(pg + 4096, 4096, PROT_NONE);
+	unsigned char *hole = pg + 4096 - 32;
+	long q1 = qtail(pg, SI_QUEUE, 1), q2 = qtail(pg, -100, 0), q3 = qtail(pg, -100, 1);
+	long q4 = qtail(hole, SI_QUEUE, -1), q5 = qtail(hole, -100, -1);
+	printf("siginfo tail: known+tail %s, unknown+zero %s, unknown+tail %s; 32 bytes before a hole: known %s, unknown %s\n",
+	       res(q1), res(q2), res(q3), res(q4), res(q5));
+	munmap(pg, 8192);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	/* rt_tgsigqueueinfo delivers its siginfo to the thread */

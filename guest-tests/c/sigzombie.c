@@ -3,14 +3,19 @@
  * sigqueue (rt_sigqueueinfo) and tgkill answer 0: the task stays hashed with its sighand until
  * release_task. Whether the signal is queued is prepare_signal's choice (kernel/signal.c): 3.14
  * queues it ("nothing to do" once SIGNAL_GROUP_EXIT is set, then sig_ignored), v6.12 drops it
- * after a group exit (exit_group, a fatal signal) but still queues on a process whose only
- * thread left by exit(2). A queued entry is charged to the zombie's user (SigQ, here root's, as
- * every process's) and freed by __exit_signal at the reap (release_task), as are the signals
- * pending at the exit. A SIGKILL from kill() or tgkill() has an entry of its own in 3.14 only. (tools/unicorn/sigzombie.test.ts, both eras.)
+ * once the flag is set, which do_exit's synchronize_group_exit does at every process exit, a last
+ * thread leaving by exit(2) too (kernel/exit.c, v6.1). A queued entry is charged to the zombie's
+ * user (SigQ, here root's, as every process's) and freed by __exit_signal at the reap
+ * (release_task), as are the signals pending at the exit. A SIGKILL from kill() or tgkill() has
+ * an entry of its own in 3.14 only. When every thread leaves by exit(2), the leader first, 3.14's
+ * wait reports the leader's code and v6.12's the last thread's (group_exit_code).
+ * (tools/unicorn/sigzombie.test.ts, both eras.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +98,16 @@ static int reap(pid_t pid)
 	return st;
 }
 
+/* the second thread of case 7: leaves by exit(2) with 7 once the leader has left by exit(2) with 5 */
+static void *late_exit(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 300; i++)
+		sched_yield();
+	syscall(SYS_exit, 7);
+	return NULL;
+}
+
 static long queue_rt(pid_t pid, int sig, int v)
 {
 	union sigval sv = { .sival_int = v };
@@ -134,7 +149,10 @@ int main(void)
 	printf("exit_group zombie: sigqueue %s kill %s tgkill %s probe %s, SigQ %d (zombie's %d); reaped %d, SigQ %d, kill %s\n",
 	       res(r1), res(r2), res(r3), res(r4), q1, qz, WEXITSTATUS(st), sigq(0), res(E(kill(c, SIGUSR1))));
 
-	/* 3. a zombie whose only thread left by exit(2): SIGNAL_GROUP_EXIT never set */
+	/*
+	 * 3. a zombie whose only thread left by exit(2): 3.14 never sets SIGNAL_GROUP_EXIT for it and
+	 * queues; v6.12's synchronize_group_exit set it at the exit and the signals are dropped
+	 */
 	c = fork();
 	if (c == 0)
 		syscall(SYS_exit, 4);
@@ -190,6 +208,25 @@ int main(void)
 	qk = sigq(c);
 	st = reap(c);
 	printf("tgkill SIGKILL to an exit_group zombie: %s, SigQ %d (zombie's %d); reaped %d, SigQ %d\n", res(r1), q0, qk,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, sigq(0));
+
+	/*
+	 * 7. every thread leaves by exit(2), the leader first (5), then the other (7): 3.14 sets no
+	 * SIGNAL_GROUP_EXIT, so the zombie queues and wait_task_zombie reports the leader's exit_code;
+	 * v6.12's synchronize_group_exit sets the flag with the last thread's code: dropped, 7
+	 */
+	c = fork();
+	if (c == 0) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, late_exit, NULL) != 0)
+			_exit(99);
+		syscall(SYS_exit, 5);
+	}
+	wait_zombie(c);
+	r1 = queue_rt(c, SIGRTMIN, 7);
+	q1 = sigq(0);
+	st = reap(c);
+	printf("leader's exit(2) then the last thread's: sigqueue %s, SigQ %d; reaped %d, SigQ %d\n", res(r1), q1,
 	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, sigq(0));
 	return 0;
 }

@@ -1,5 +1,5 @@
 import type { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
-import { EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
+import { E2BIG, EFAULT, EINVAL, EPERM, ESRCH } from '../base/errno.js';
 import { CAP_KILL, capRaised } from '../process/cred.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
@@ -25,11 +25,12 @@ import { findTaskByVpid } from './sys.js';
  * type) (SI_TKILL for PIDTYPE_PID), the same fields, so the eras agree. kill_pid_info (the task
  * by pid_task(pid, PIDTYPE_PID), -ESRCH without one, then group_send_sig_info:
  * check_kill_permission's valid_signal, the group's pending set); do_rt_sigqueueinfo and
- * do_rt_tgsigqueueinfo (the siginfo copied in first, -EFAULT; rt_tgsigqueueinfo's ids <= 0
- * -EINVAL; a si_code >= 0 or SI_TKILL only to the caller's own task id, task_pid_vnr(current),
- * else -EPERM: "not even root can pretend to send signals from the kernel"; the 3.x copy also
- * has a WARN_ON_ONCE for a negative si_code there, a kernel log line not modelled), then kill_proc_info /
- * do_send_specific with the caller's siginfo (si_signo set to the signal).
+ * do_rt_tgsigqueueinfo (the siginfo copied in first, -EFAULT, v6.12 -E2BIG too: readSiginfo;
+ * rt_tgsigqueueinfo's ids <= 0 -EINVAL; a si_code >= 0 or SI_TKILL only to the caller's own
+ * task id, task_pid_vnr(current), else -EPERM: "not even root can pretend to send signals from
+ * the kernel"; the 3.x copy also has a WARN_ON_ONCE for a negative si_code there, a kernel log
+ * line not modelled), then kill_proc_info / do_send_specific with the caller's siginfo
+ * (si_signo set to the signal).
  */
 
 /** kill, tgkill, tkill, rt_sigqueueinfo, rt_tgsigqueueinfo (ARM 37, 268, 238, 178, 363) from `self`'s thread `t` with registers `a` */
@@ -38,26 +39,54 @@ export function sysKillCall(tree: readonly SignalTarget[], self: SignalTarget, t
   if (nr === ARM_NR.tgkill) return sysTgkill(tree, self, a[0]! | 0, a[1]! | 0, a[2]! | 0, false);
   if (nr === ARM_NR.tkill) return sysTgkill(tree, self, 0, a[0]! | 0, a[1]! | 0, true);
   const tg = nr === ARM_NR.rt_tgsigqueueinfo;
-  const info = readSiginfo(self.proc, a[tg ? 3 : 2]!);
-  if (info === null) return -EFAULT;
   const pid = a[tg ? 1 : 0]! | 0;
   const sig = a[tg ? 2 : 1]! | 0;
+  const info = readSiginfo(self.proc, a[tg ? 3 : 2]!, sig, self.layer.host.siginfoFromUser ?? 'whole');
+  if (typeof info === 'number') return info;
   if (tg && (pid <= 0 || (a[0]! | 0) <= 0)) return -EINVAL;
   if ((info.code >= 0 || info.code === SI_TKILL) && pid !== t.tid) return -EPERM;
   return tg ? sysTgkill(tree, self, a[0]! | 0, pid, sig, false, info) : sysKill(tree, self, pid, sig, info);
 }
 
+/** SI_MAX_SIZE, the user's siginfo_t; KSIGINFO, the 32-bit kernel's struct kernel_siginfo */
+const SI_MAX_SIZE = 128, KSIGINFO = 32;
+
 /**
- * the siginfo rt_sigqueueinfo copies in (3.14 copy_from_user of the 128-byte siginfo_t; v6.12
- * __copy_siginfo_from_user, the same fields; from memory, not read: its post_copy check
- * answering -E2BIG for a nonzero tail of an unknown layout, not modelled):
- * si_errno, si_code, si_pid, si_uid, si_value as the caller wrote them; null: -EFAULT
+ * the siginfo rt_sigqueueinfo copies in (capability `siginfoFromUser`): 'whole' (3.14:
+ * copy_from_user of the 128-byte siginfo_t) or 'checked-tail' (v6.12 __copy_siginfo_from_user:
+ * copy_from_user of the 32-byte kernel_siginfo, then post_copy_siginfo_from_user: for an si_code
+ * known_siginfo_layout does not know, the other 96 bytes are copied too and any nonzero one is
+ * -E2BIG) (kernel/signal.c read in 3.14.4 and 6.12.19, docs/KERNEL.md "Kernel trees read").
+ * si_errno, si_code, si_pid, si_uid, si_value as the caller wrote them; a number: -EFAULT or -E2BIG
  */
-function readSiginfo(proc: Process, ptr: number): SendInfo | null {
-  const b = new Uint8Array(128);
-  if (proc.mm.copyFromUser(b, 0, ptr, b.length) !== 0) return null;
+function readSiginfo(proc: Process, ptr: number, sig: number, mode: 'whole' | 'checked-tail'): SendInfo | number {
+  const b = new Uint8Array(SI_MAX_SIZE);
+  if (proc.mm.copyFromUser(b, 0, ptr, mode === 'whole' ? SI_MAX_SIZE : KSIGINFO) !== 0) return -EFAULT;
   const dv = new DataView(b.buffer);
-  return { errno: dv.getInt32(4, true), code: dv.getInt32(8, true), pid: dv.getInt32(12, true), uid: dv.getUint32(16, true), value: dv.getUint32(20, true) };
+  const code = dv.getInt32(8, true);
+  if (mode === 'checked-tail' && !knownSiginfoLayout(sig, code)) {
+    if (proc.mm.copyFromUser(b, KSIGINFO, (ptr + KSIGINFO) >>> 0, SI_MAX_SIZE - KSIGINFO) !== 0) return -EFAULT;
+    for (let i = KSIGINFO; i < SI_MAX_SIZE; i++) if (b[i] !== 0) return -E2BIG;
+  }
+  return { errno: dv.getInt32(4, true), code, pid: dv.getInt32(12, true), uid: dv.getUint32(16, true), value: dv.getUint32(20, true) };
+}
+
+/**
+ * the highest si_code with a layout of its own per signal (v6.12 sig_sicodes over
+ * SIG_SPECIFIC_SICODES_MASK, the uapi NSIG* counts: SIGILL 11, SIGTRAP 6, SIGBUS 5, SIGFPE 15,
+ * SIGSEGV 10, SIGCHLD 6, SIGPOLL 6, SIGSYS 2; ARM has no SIGEMT)
+ */
+const SICODE_LIMIT: Readonly<Record<number, number>> = { 4: 11, 5: 6, 7: 5, 8: 15, 11: 10, 17: 6, 29: 6, 31: 2 };
+const SI_KERNEL = 0x80, SI_DETHREAD = -7, SI_ASYNCNL = -60, NSIGPOLL = 6;
+
+/** v6.12 known_siginfo_layout (kernel/signal.c): whether `code` has a layout the kernel knows for `sig` */
+function knownSiginfoLayout(sig: number, code: number): boolean {
+  if (code === SI_KERNEL) return true;
+  if (code > SI_USER) {
+    const limit = SICODE_LIMIT[sig];
+    return limit !== undefined ? code <= limit : code <= NSIGPOLL;
+  }
+  return code >= SI_DETHREAD || code === SI_ASYNCNL;
 }
 
 /** A process kill() can address: one of the run's tree. */

@@ -356,7 +356,9 @@ const SA_NOCLDWAIT = 2;
  * release_task reaps it at once: no zombie, no /proc/<pid>, its queued signals freed. SIG_IGN
  * also sends no SIGCHLD (sig = 0); SA_NOCLDWAIT with a handler still sends it. The parent's
  * waiters are woken either way (__wake_up_parent) and find one child fewer: with none left
- * do_wait answers -ECHILD (from memory of do_wait's notask_error, both eras).
+ * do_wait answers -ECHILD (kernel/exit.c: notask_error starts as -ECHILD at each scan and only
+ * an eligible child clears it; 3.14 do_wait's repeat loop, v6.12 __do_wait under do_wait's loop;
+ * read in 3.14.4 and 6.12.19, docs/KERNEL.md "Kernel trees read").
  */
 function childEnded(p: LinuxAbi, c: LinuxAbi): void {
   const act = p.signals.actions[SIGCHLD]!;
@@ -395,7 +397,9 @@ export function clearChildTid(p: LinuxAbi, t: UnicornThread): void {
  * search_binary_handler's force_sigsegv(SIGSEGV) ("we got to flush_old_exec() and failed after
  * it"); a SIGKILL's complete_signal already set SIGNAL_GROUP_EXIT with group_exit_code SIGKILL,
  * so although the synchronous SIGSEGV is dequeued first, do_group_exit keeps SIGKILL as the
- * exit code (reading of kernel/signal.c and kernel/exit.c, the dequeue order from memory): the
+ * exit code (kernel/signal.c and kernel/exit.c read in 3.14.4: next_signal takes a
+ * SYNCHRONOUS_MASK signal, SIGSEGV among them, before the others of the thread's own pending
+ * set, and do_group_exit uses group_exit_code once SIGNAL_GROUP_EXIT is set): the
  * parent's wait sees signal 9, or 11 where only SIGSEGVs were sent. v6.12: no signal from
  * load_elf_binary; bprm_execve's force_fatal_sig(SIGSEGV) "if past the point of no return"
  * (fs/exec.c, verified): signal 11 (no core file: the model has none). The image's file
@@ -434,18 +438,28 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
     p.futex.unqueue(th);
     p.cpu.exitThread(th);
   }
-  const report = t.describeExit();
+  // every thread left by exit(2) (no group exit, no fault), the leader before `t`: 3.14 has no
+  // SIGNAL_GROUP_EXIT then and wait_task_zombie reports the leader's own exit_code; v6.12's
+  // do_exit sets the flag at the last thread's exit, by exit(2) too, with group_exit_code that
+  // thread's code (synchronize_group_exit, d80f7d7b2c75 "signal: Guarantee that
+  // SIGNAL_GROUP_EXIT is set on process exit", v6.1; kernel/exit.c read in 3.14.4 and 6.12.19;
+  // capability `groupExitOnLastThread`)
+  const leader = p.threads[0]!;
+  const lastThread = p.layer.host.groupExitOnLastThread ?? false;
+  const by = !p.groupExit && !lastThread && leader !== t && leader.exitInfo !== null && x.fault === null && x.hostError === null ? leader : t;
+  const xs = by.exitInfo!;
+  const report = by.describeExit();
   if (x.fault !== null || x.hostError !== null) p.log?.info('', `${p.proc.name}[${p.proc.pid}]: ${report}`);
-  p.exit = { status: x.status, code: x.code, report, thread: t };
-  // do_group_exit / get_signal's fatal path set SIGNAL_GROUP_EXIT for a fault too (v6.12 for
-  // any exit_group; only exit(2) of the last thread leaves it clear): prepare_signal reads it
-  if (x.fault !== null || x.hostError !== null) p.groupExit = true;
-  p.proc.exitCode = x.status;
+  p.exit = { status: xs.status, code: xs.code, report, thread: t };
+  // do_group_exit / get_signal's fatal path set SIGNAL_GROUP_EXIT for a fault too, and v6.12 at
+  // every process exit (above): prepare_signal reads it (capability `signalsAfterGroupExit`)
+  if (x.fault !== null || x.hostError !== null || lastThread) p.groupExit = true;
+  p.proc.exitCode = xs.status;
   p.layer.exits.push({
     pid: p.proc.pid,
     name: p.proc.name,
-    status: x.status,
-    code: x.code,
+    status: xs.status,
+    code: xs.code,
     trap: x.fault ? new GuestTrap(x.fault.signal === 'SIGBUS' ? 'SIGBUS' : x.fault.signal === 'SIGILL' ? 'SIGILL' : 'SIGSEGV', x.fault.address, x.fault.reason) : null,
     hostError: x.hostError,
   });

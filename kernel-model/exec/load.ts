@@ -68,7 +68,12 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * given to execve, the string AT_EXECFN points at: elf.ts buildInitialStack). A failure is an
  * ExecLateError.
  * Model choices: the kernel maps the stack (setup_arg_pages) before the segments and its VMA is
- * the argument pages plus 128 KiB (stack_expand, from memory); a segment over the pages the
+ * the argument pages plus 128 KiB (fs/exec.c setup_arg_pages: stack_expand = 131072 below the
+ * VMA's start while that fits RLIMIT_STACK; 3.14 as vm_start - stack_expand, v6.12 as vm_end -
+ * (stack size + stack_expand); read in 3.14.4 and 6.12.19, docs/KERNEL.md "Kernel trees read").
+ * The model takes the page of the AT_RANDOM bytes as the VMA's start: the kernel's (bprm->p's
+ * page at setup_arg_pages) or the page below it, as create_elf_tables writes the platform string
+ * and those bytes below bprm->p later; a segment over the pages the
  * initial stack is written to is a create_elf_tables failure here, -EFAULT (a read-only
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
@@ -122,7 +127,7 @@ const PAGE_MASK = PAGE_SIZE - 1;
  *   -ENOMEM (the kernel's mmap_min_addr does not stop root: not modelled). 3.14: send_sig(SIGKILL)
  *   (verified in a 3.x copy).
  * - v6.12: the first PT_LOAD of an ET_EXEC is mapped MAP_FIXED_NOREPLACE: -EEXIST over the
- *   stack setup_arg_pages made (verified in a 6.x copy; the stack's extent from memory).
+ *   stack setup_arg_pages made (verified in a 6.x copy; the stack's extent as above).
  * - padzero's clear_user fault: v6.12 elf_load (f9c0a39d9530, "Only report padzero() errors
  *   when PROT_WRITE", v6.7) per segment, -EFAULT only for a writable one; 3.14 ignores the
  *   clear_user between segments and checks one padzero at the end of the highest file part,

@@ -3,7 +3,8 @@
  * kernel-model/process/proc-status.ts: the thread's own pending set (p->pending.signal), the
  * process's (signal->shared_pending.signal), the thread's blocked mask, and
  * collect_sigign_sigcatch's sets over the actions: SIG_IGN in `ignored`, any handler in
- * `caught` (SIG_DFL in neither, whatever the default; 3.x array.c read, v6.12 from memory).
+ * `caught` (SIG_DFL in neither, whatever the default; collect_sigign_sigcatch read in 3.14.4 and
+ * 6.12.19, the same loop, docs/KERNEL.md "Kernel trees read").
  */
 import type { TaskSigMasks } from '../process/process.js';
 import type { SignalProcess, SignalState } from './signal.js';

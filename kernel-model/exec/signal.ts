@@ -259,9 +259,9 @@ export class SignalState {
    * begun (SIGNAL_GROUP_EXIT, `groupExit`), v6.12 drops the signal and 3.14 goes on (capability
    * `signalsAfterGroupExit`), so a zombie (exited, not reaped: its sighand stays until
    * release_task) still queues in 3.14: sig_ignored with its actions and blocked mask, charged
-   * to its user, complete_signal telling nobody (wants_signal: PF_EXITING); and in v6.12 too
-   * when its last thread left by exit(2), which never sets the flag. Freed at the reap
-   * (flushAll). 0 or -EAGAIN.
+   * to its user, complete_signal telling nobody (wants_signal: PF_EXITING); in v6.12 every
+   * zombie has the flag (synchronize_group_exit at the last thread's exit, lifecycle.ts
+   * threadExited, capability `groupExitOnLastThread`). Freed at the reap (flushAll). 0 or -EAGAIN.
    */
   send(sig: number, info: SendInfo | undefined, target: UnicornThread | null, group: boolean): number {
     if (this.released || target === null || sig < 1 || sig > 64) return 0;

@@ -15,7 +15,8 @@
  * before SigPnd (the thread's own pending set), ShdPnd (the process's), SigBlk (the thread's
  * blocked mask), SigIgn and SigCgt (the actions: SIG_IGN, a handler), each 16 hex digits (task_sig
  * read in a 3.x fs/proc/array.c, the one order of these lines in 3.14; v6.12's task_sig prints the
- * same lines in the same order, from memory: seq_put_decimal_ull and render_sigset_t). Then task_cap's "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
+ * same lines in the same order with seq_put_decimal_ull and render_sigset_t: task_sig read in
+ * 3.14.4 and 6.12.19, docs/KERNEL.md "Kernel trees read"). Then task_cap's "CapInh:", "CapPrm:", "CapEff:", "CapBnd:" and, where
  * the cred has an ambient set (v6.12, capability `capAmbient`), "CapAmb:", each set as 16 hex
  * digits (3.14 render_cap_t: "%08x" per u32 word, the high word first; v6.12
  * seq_put_hex_ll(..., 16)). The other lines of the real file (v6.12's Umask, Ngid, PPid, Gid, VmSize, VmRSS,
@@ -45,14 +46,15 @@ const kb = (pages: number): string => String(((pages * 4) % 2 ** 32 + 2 ** 32) %
 
 /**
  * the Name: line's escaping of the comm: a backslash doubled and a newline as "\\n" (3.14
- * task_name's own loop, from memory; v6.12 proc_task_name's seq_escape_str with ESCAPE_SPACE |
+ * task_name's own loop over tcomm, read in 3.14.4; v6.12 proc_task_name's seq_escape_str with ESCAPE_SPACE |
  * ESCAPE_SPECIAL restricted to "\n\\", verified); /proc/<pid>/comm shows the bytes as they are
  */
 export const escapeComm = (c: string): string => c.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 /**
  * task_sig's render_sigset_t: the 64 signals as 16 hex digits, signals 61-64 first (signal n at
- * bit n - 1); the same text in 3.x (a loop of "%x" per 4 signals, read) and v6.12 (from memory)
+ * bit n - 1); the same text in 3.x (a loop of "%x" per 4 signals, read) and v6.12 (the same loop
+ * putting hex_asc[x], read in 6.12.19)
  */
 const sigHex = (set: bigint | undefined): string => (set ?? 0n).toString(16).padStart(16, '0');
 

@@ -53,6 +53,10 @@ export interface SyscallHost {
   readonly signalsAfterGroupExit?: 'queued' | 'dropped';
   /** a user-space SIGKILL's queue entry (profile.caps.sigkillEntry; default 'queued', 3.14) */
   readonly sigkillEntry?: 'queued' | 'none';
+  /** SIGNAL_GROUP_EXIT at the last thread's exit (profile.caps.groupExitOnLastThread; default false, 3.14) */
+  readonly groupExitOnLastThread?: boolean;
+  /** rt_sigqueueinfo's copy of the siginfo (profile.caps.siginfoFromUser; default 'whole', 3.14) */
+  readonly siginfoFromUser?: 'whole' | 'checked-tail';
   /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
   readonly renameat2?: boolean;
   /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */

@@ -16,8 +16,9 @@
  *      target's permitted set within the caller's permitted set (3.14) or, with FSCREDS, its
  *      effective set (v6.12), else CAP_SYS_PTRACE. No other LSM (Yama) is modelled.
  * Verified: the v4.5+ and v5.8+ bodies of __ptrace_may_access and cap_ptrace_access_check,
- * the post-CVE-2013-2929 3.x body (dumpable = 0 without an mm). From memory: 3.14 using the
- * real uid is the pre-v4.5 form seen in those sources.
+ * the post-CVE-2013-2929 3.x body (dumpable = 0 without an mm), and in 3.14.4 (docs/KERNEL.md
+ * "Kernel trees read") __ptrace_may_access comparing cred->uid (the real uid) with the target's
+ * uid, euid and suid, and cap_ptrace_access_check's cap_permitted subset.
  */
 import { capRaised, CAP_SYS_PTRACE } from '../process/cred.js';
 import type { Process } from '../process/process.js';

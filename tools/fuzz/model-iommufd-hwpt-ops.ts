@@ -27,11 +27,14 @@
  *
  * Verified in the public sources: hw_pagetable.c's three functions (torvalds/linux, a post-v6.13
  * tree) and the v6.13 vIOMMU patch's diff, whose removed lines are v6.12's iommufd_hwpt_invalidate
- * (iommufd_get_hwpt_nested); iommufd_check_iova_range's checks from the dirty tracking series'
- * review thread (v6.7, the form that was merged), not from a v6.12 io_pagetable.c. Not verified
- * here (from memory, as the kernel model's comments): iopt_set_dirty_tracking's and
- * iommu_read_and_clear_dirty's -EOPNOTSUPP without dirty_ops, and arm-smmu.c setting no
- * dirty_ops. The kernel model (kernel-model/iommu/iommufd/device.ts) follows the same order.
+ * (iommufd_get_hwpt_nested). Read in 6.12.19 (docs/KERNEL.md "Kernel trees read"): the three
+ * functions of hw_pagetable.c as above (iommufd_hwpt_invalidate with iommufd_get_hwpt_nested);
+ * io_pagetable.c's iommufd_check_iova_range (the checks below, in this order; first taken from
+ * the dirty tracking series' v6.7 review thread), iopt_read_and_clear_dirty_data calling it
+ * before iommu_read_and_clear_dirty, whose -EOPNOTSUPP without dirty_ops (or without
+ * read_and_clear_dirty) comes only then, and iopt_set_dirty_tracking's -EOPNOTSUPP without
+ * dirty_ops; and drivers/iommu/arm/arm-smmu/ never naming dirty_ops (only arm-smmu-v3 sets
+ * them). The kernel model (kernel-model/iommu/iommufd/device.ts) follows the same order.
  */
 import { EINVAL, ENOENT, EOPNOTSUPP, EOVERFLOW } from '../../kernel-model/base/errno.js';
 import { IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE, IOMMU_HWPT_SET_DIRTY_TRACKING } from '../../kernel-model/iommu/iommufd/uapi.js';
