@@ -129,6 +129,10 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   // segment, with its load bias; v6.12 moves it (ELF_ET_DYN_BASE for an ET_DYN without
   // interpreter, or a page further, then arch_randomize_brk) only under PF_RANDOMIZE with
   // randomize_va_space > 1 (6.x copy read): the model has no ASLR, so both eras leave it there
+  // (a newer copy, after v6.12, moves a static PIE's to ELF_ET_DYN_BASE without ASLR too;
+  // commit not identified). Model consequence, from reading, not run: a v6.12 static PIE sits
+  // at the model's bottom-up mmap base, so an mmap made before the heap grows lands right after
+  // its break and stops brk (the kernel's top-down mmap leaves room)
   const brk = Math.ceil((img.end + bias) / PAGE_SIZE) * PAGE_SIZE;
   return { img: bias === 0 && entry === img.entry ? img : { ...img, entry, thumbEntry: (entry & 1) === 1 }, brk, sp: st.sp };
 }
