@@ -88,10 +88,10 @@ export function execElf(o: ExecOptions): ArmProcess {
   return { proc: o.proc, engine, space, abi, main, image: img };
 }
 
-
 /** an ET_DYN or an image with a PT_INTERP (elf.ts parseElf takes static ET_EXEC images only) */
 function isDynamic(b: Uint8Array): boolean {
-  if (b.length < 52 || b[16] === 3) return b.length >= 52;
+  if (b.length < 52) return false;
+  if (b[16] === 3 && b[17] === 0) return true;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const phoff = dv.getUint32(28, true), phnum = dv.getUint16(44, true);
   for (let i = 0; i < phnum && phoff + 32 * i + 4 <= b.length; i++) if (dv.getUint32(phoff + 32 * i, true) === PT_INTERP) return true;
