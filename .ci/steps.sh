@@ -14,6 +14,8 @@ step_system_deps() {
   local need=()
   dpkg -s libunicorn2 >/dev/null 2>&1 || need+=(libunicorn2)
   command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+  # the armhf loader and libraries the dynamically linked guest programs run with (tools/unicorn/rootfs.ts crossLibcRootfs)
+  [ -e /usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3 ] || need+=(libc6-armhf-cross)
   if [ "${#need[@]}" -gt 0 ]; then
     local SUDO=""
     [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -241,7 +241,13 @@ export interface SyscallCapabilities {
    * checked whatever the protection: a fault kills by SIGSEGV) or 'elf-load' (v6.12:
    * load_elf_phdrs, a table of at most ELF_MIN_ALIGN bytes (128 headers), a short read
    * -ENOEXEC; EI_OSABI ELFOSABI_ARM_FDPIC -ENOEXEC; the first PT_LOAD MAP_FIXED_NOREPLACE;
-   * elf_load's padzero per segment, a fault fatal only for a writable one)
+   * elf_load's padzero per segment, a fault fatal only for a writable one). Where an ET_DYN
+   * goes (load.ts mainPlacement; the model has no ASLR): 'inline' at ELF_ET_DYN_BASE
+   * (0x7f555000) with or without an interpreter; 'elf-load' with an interpreter at
+   * ELF_ET_DYN_BASE aligned down to its largest p_align (0x7f550000 for 64 KiB), without one
+   * where mmap puts it (load_bias 0). The interpreter's program headers: 'inline' reads them in
+   * load_elf_interp after the point of no return (a bad table kills, SIGSEGV), 'elf-load' before
+   * (-ELIBBAD)
    */
   execElfLoad: 'inline' | 'elf-load';
   /**

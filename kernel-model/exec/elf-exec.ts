@@ -20,14 +20,16 @@ export type ElfLoadRules = 'inline' | 'elf-load';
 
 /** an exec image as load_elf_binary found it: its header, every PT_LOAD in file order */
 export interface ExecElf extends ElfImage {
-  /** e_type: ET_EXEC (2); an ET_DYN never gets here (see readExecElf) */
+  /** e_type: ET_EXEC (2) or ET_DYN (3) */
   type: number;
+  /** the interpreter PT_INTERP named (its checks before the point of no return passed), or null */
+  interp: { path: string; bytes: Uint8Array } | null;
 }
 
 /** the interpreter named by PT_INTERP, opened as open_exec does: its bytes, or a negative errno */
 export type OpenInterp = (path: string) => Uint8Array | number;
 
-const ET_EXEC = 2, ET_DYN = 3;
+export const ET_EXEC = 2, ET_DYN = 3;
 const EHDR = 52, PHENT = 32;
 /** PATH_MAX (include/uapi/linux/limits.h) */
 const PATH_MAX = 4096;
@@ -80,9 +82,8 @@ function readPhdrs(h: Uint8Array, file: Uint8Array, rules: ElfLoadRules, bad: nu
  * bytes in the file (short: -EIO), NUL-terminated (-ENOEXEC), open_exec of the name (its errno:
  * -ENOENT for a missing interpreter), its header read (3.14 BINPRM_BUF_SIZE 128 bytes, v6.12
  * sizeof(Elf32_Ehdr) 52; short: -EIO), then -ELIBBAD for an interpreter without the ELF magic,
- * failing elf_check_arch or (v6.12) load_elf_phdrs.
- * Model limits (no dynamic loader, no ET_DYN placement): an image with a good interpreter, and
- * an ET_DYN image, are refused with -ENOEXEC here, where the kernel would load them.
+ * failing elf_check_arch or (v6.12) load_elf_phdrs. An ET_DYN image and an image with an
+ * interpreter go on to the loader (load.ts: the ET_DYN's load_bias, load_elf_interp).
  * Nothing else is checked before the point of no return: p_filesz > p_memsz, addresses, file
  * ranges past the end of the file and a missing PT_LOAD are the loader's business afterwards
  * (load.ts), as in the kernel.
@@ -96,15 +97,67 @@ export function readExecElf(file: Uint8Array, rules: ElfLoadRules, openInterp: O
   const ph = readPhdrs(h, file, rules, ENOEXEC);
   if (typeof ph === 'number') return ph;
   const phnum = ph.length / PHENT;
+  let interp: ExecElf['interp'] = null;
   for (let i = 0; i < phnum; i++) {
     if (u32(ph, i * PHENT) !== PT_INTERP) continue;
     const r = checkInterp(file, ph.subarray(i * PHENT), rules, openInterp);
-    if (r !== 0) return r;
-    // a good interpreter: not modelled (static images only)
-    return -ENOEXEC;
+    if (typeof r === 'number') return r;
+    // the first PT_INTERP only (load_elf_binary's loop breaks there)
+    interp = r;
+    break;
   }
-  // ET_DYN: not modelled (the kernel loads it at ELF_ET_DYN_BASE or in the mmap area)
-  if (type !== ET_EXEC) return -ENOEXEC;
+  return { ...elfLoads(h, ph), type, interp, bytes: file };
+}
+
+function padTo(b: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  out.set(b);
+  return out;
+}
+
+/** load_elf_binary's PT_INTERP handling up to the interpreter's checks (readExecElf): the interpreter when they pass */
+function checkInterp(file: Uint8Array, p: Uint8Array, rules: ElfLoadRules, openInterp: OpenInterp): { path: string; bytes: Uint8Array } | number {
+  const off = u32(p, 4), filesz = u32(p, 16);
+  if (filesz > PATH_MAX || filesz < 2) return -ENOEXEC;
+  if (off + filesz > file.length) return -EIO;
+  if (file[off + filesz - 1] !== 0) return -ENOEXEC;
+  let e = off;
+  while (file[e] !== 0) e++;
+  const name = new TextDecoder().decode(file.subarray(off, e));
+  const ib = openInterp(name);
+  if (typeof ib === 'number') return ib;
+  // 3.14 kernel_read(interpreter, 0, bprm->buf, BINPRM_BUF_SIZE) / v6.12 elf_read of the header
+  if (ib.length < (rules === 'inline' ? 128 : EHDR)) return -EIO;
+  if (!isElf(ib) || !elfCheckArch(ib, rules)) return -ELIBBAD;
+  // v6.12 load_elf_phdrs of the interpreter (retval -ELIBBAD); 3.14 reads them later, in
+  // load_elf_interp after the point of no return (not reached: interpreters are not loaded)
+  if (rules === 'elf-load' && typeof readPhdrs(ib, ib, rules, ELIBBAD) === 'number') return -ELIBBAD;
+  return { path: name, bytes: ib };
+}
+
+/**
+ * the interpreter's header and PT_LOADs as fs/binfmt_elf.c load_elf_interp checks them after
+ * the point of no return (3.x and 6.x copies read): e_type ET_EXEC or ET_DYN, elf_check_arch;
+ * 3.14 then reads its program headers there (e_phentsize, 1..2048 headers, at most
+ * ELF_MIN_ALIGN bytes, a short read -EIO), v6.12 read them before (load_elf_phdrs, readExecElf).
+ * A failure is load_elf_interp's error: ~0UL (-EPERM as a value: "goto out" with error
+ * unchanged) or -EIO; load_elf_binary then kills (load.ts).
+ */
+export function readInterpElf(ib: Uint8Array, rules: ElfLoadRules): ExecElf | number {
+  const h = ib.length >= EHDR ? ib : padTo(ib, EHDR);
+  const type = u16(h, 16);
+  if (type !== ET_EXEC && type !== ET_DYN) return -1;
+  if (!isElf(h) || !elfCheckArch(h, rules)) return -1;
+  const ph = readPhdrs(h, ib, 'inline', 1);
+  if (typeof ph === 'number') return ph === -EIO ? -EIO : -1;
+  if (ph.length > 4096) return -1;
+  const img = elfLoads(h, ph);
+  return { ...img, type, interp: null, bytes: ib };
+}
+
+/** the PT_LOADs of a header and its program header table, and where the table lies in memory (AT_PHDR) */
+function elfLoads(h: Uint8Array, ph: Uint8Array): Omit<ExecElf, 'type' | 'interp' | 'bytes'> {
+  const phnum = ph.length / PHENT;
   const loads: ElfSegment[] = [];
   let end = 0;
   for (let i = 0; i < phnum; i++) {
@@ -124,31 +177,5 @@ export function readExecElf(file: Uint8Array, rules: ElfLoadRules, openInterp: O
       break;
     }
   }
-  return { type, entry, thumbEntry: (entry & 1) === 1, phoff, phentsize: PHENT, phnum, phdrAddr, loads, end, symbols: [], bytes: file };
-}
-
-function padTo(b: Uint8Array, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  out.set(b);
-  return out;
-}
-
-/** load_elf_binary's PT_INTERP handling up to the interpreter's checks (readExecElf): 0 when they pass */
-function checkInterp(file: Uint8Array, p: Uint8Array, rules: ElfLoadRules, openInterp: OpenInterp): number {
-  const off = u32(p, 4), filesz = u32(p, 16);
-  if (filesz > PATH_MAX || filesz < 2) return -ENOEXEC;
-  if (off + filesz > file.length) return -EIO;
-  if (file[off + filesz - 1] !== 0) return -ENOEXEC;
-  let e = off;
-  while (file[e] !== 0) e++;
-  const name = new TextDecoder().decode(file.subarray(off, e));
-  const ib = openInterp(name);
-  if (typeof ib === 'number') return ib;
-  // 3.14 kernel_read(interpreter, 0, bprm->buf, BINPRM_BUF_SIZE) / v6.12 elf_read of the header
-  if (ib.length < (rules === 'inline' ? 128 : EHDR)) return -EIO;
-  if (!isElf(ib) || !elfCheckArch(ib, rules)) return -ELIBBAD;
-  // v6.12 load_elf_phdrs of the interpreter (retval -ELIBBAD); 3.14 reads them later, in
-  // load_elf_interp after the point of no return (not reached: interpreters are not loaded)
-  if (rules === 'elf-load' && typeof readPhdrs(ib, ib, rules, ELIBBAD) === 'number') return -ELIBBAD;
-  return 0;
+  return { entry, thumbEntry: (entry & 1) === 1, phoff, phentsize: PHENT, phnum, phdrAddr, loads, end, symbols: [] };
 }

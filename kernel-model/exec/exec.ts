@@ -1,6 +1,6 @@
 import type { PhysicalBus } from '../../emulator/bus.js';
 import type { Cpu } from '../../emulator/cpu/cpu.js';
-import type { ElfImage } from '../../emulator/cpu/unicorn/elf.js';
+import { ElfError, PT_INTERP, type ElfImage } from '../../emulator/cpu/unicorn/elf.js';
 import { UnicornEngine } from '../../emulator/cpu/unicorn/engine.js';
 import { UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
@@ -9,7 +9,9 @@ import type { KernelLog } from '../base/klog.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { LinuxAbi, type ExecFs } from './linux-abi.js';
-import { DEFAULT_ENVP, loadElfImage } from './load.js';
+import { DEFAULT_ENVP, loadElfImage, loadExecImage } from './load.js';
+import { readExecElf } from './elf-exec.js';
+import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import { ProcessGuestSpace } from './space.js';
 import { openExecFsImage, type ExecFsFile } from './image-file.js';
 import type { File, Task } from '../vfs/file.js';
@@ -72,7 +74,7 @@ export function execElf(o: ExecOptions): ArmProcess {
   const task: Task = { proc: o.proc, mm: o.proc.mm, canBlock: false, sleepOn: () => {} };
   // AT_EXECFN: the path executed, as the kernel's first program gets it (init/main.c
   // run_init_process -> kernel_execve(init_filename): bprm->filename)
-  const { img, brk, sp } = loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, exe);
+  const { img, brk, sp } = isDynamic(o.elf) ? loadDynamic(o, task, images, file, argv, exe) : loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, exe);
   const space = new ProcessGuestSpace(o.proc.mm);
   const engine = UnicornEngine.obtain(o.proc);
   engine.attach(space, o.bus);
@@ -86,3 +88,37 @@ export function execElf(o: ExecOptions): ArmProcess {
   return { proc: o.proc, engine, space, abi, main, image: img };
 }
 
+/** an ET_DYN or an image with a PT_INTERP (elf.ts parseElf takes static ET_EXEC images only) */
+function isDynamic(b: Uint8Array): boolean {
+  if (b.length < 52) return false;
+  if (b[16] === 3 && b[17] === 0) return true;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const phoff = dv.getUint32(28, true), phnum = dv.getUint16(44, true);
+  for (let i = 0; i < phnum && phoff + 32 * i + 4 <= b.length; i++) if (dv.getUint32(phoff + 32 * i, true) === PT_INTERP) return true;
+  return false;
+}
+
+/**
+ * the first program as execve loads a PIE or a dynamically linked image (elf-exec.ts
+ * readExecElf with the profile's execElfLoad, its interpreter opened as open_exec does: the
+ * namespace, then the exec file system; load.ts loadExecImage): an errno before the point of
+ * no return is an ElfError, one after it an ExecLateError
+ */
+function loadDynamic(o: ExecOptions, task: Task, images: Map<string, ExecFsFile>, file: File, argv: readonly string[], exe: string): ReturnType<typeof loadElfImage> {
+  const host = o.layer.host;
+  const rules = host.execElfLoad ?? 'inline';
+  const env: OpenExecEnv = { vfs: host.vfs, task, check: host.execOpenCheck ?? 'open-then-isreg', execFs: o.execFs ?? null, running: null, images };
+  let interp: ExecImage | null = null;
+  const elf = readExecElf(o.elf, rules, (path) => {
+    const it = openExec(env, path);
+    if (typeof it === 'number') return it;
+    interp = it;
+    return it.bytes;
+  });
+  if (typeof elf === 'number') throw new ElfError(`execve of ${exe}: errno ${-elf}`);
+  const ii = interp as ExecImage | null;
+  const ifile = elf.interp !== null && ii !== null ? ii.open() : null;
+  if (typeof ifile === 'number') throw new ElfError(`execve of ${exe}: the interpreter: errno ${-ifile}`);
+  const dyn = { type: elf.type, interp: ifile !== null ? { bytes: elf.interp!.bytes, from: { file: ifile, task } } : null };
+  return loadExecImage(o.proc.mm, elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, rules, exe, dyn);
+}

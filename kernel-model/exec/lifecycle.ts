@@ -9,9 +9,9 @@ import type { File } from '../vfs/file.js';
 import { isScript, parseScriptLine } from './binfmt-script.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
-import { readExecElf } from './elf-exec.js';
+import { ET_EXEC, readExecElf } from './elf-exec.js';
 import { argBudget, argStringsFit, emptyArgv, readArgStrings } from './exec-args.js';
-import { ExecLateError, loadExecImage } from './load.js';
+import { ExecLateError, loadExecImage, type DynLoad } from './load.js';
 import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 
@@ -226,18 +226,32 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   // execElfLoad): an errno, the caller's image intact. PT_INTERP's interpreter is opened as
   // open_exec does (the same walk and checks as the image's, from the cwd)
   const rules = host.execElfLoad ?? 'inline';
+  let interpImage: ExecImage | null = null;
   const elf = readExecElf(bytes, rules, (ipath) => {
     if (ipath.length === 0) return -ENOENT;
     const iname = resolveAt(task, AT_FDCWD, ipath, vfs);
     if (typeof iname === 'number') return iname;
     const it = openExec(env, iname);
-    return typeof it === 'number' ? it : it.bytes;
+    if (typeof it === 'number') return it;
+    interpImage = it;
+    return it.bytes;
   });
   if (typeof elf === 'number') return fail(elf);
   if (p.threads.some((th) => th !== t && th.state !== 'exited')) return fail(-EBUSY);
   // bprm->file: the segments are mapped from it (load.ts mapFromFile)
   const file = image.open();
   if (typeof file === 'number') return fail(file);
+  // the interpreter open_exec opened (bprm->interpreter): its segments are mapped from it
+  let dyn: DynLoad | null = null;
+  if (elf.interp !== null || elf.type !== ET_EXEC) {
+    const ii = interpImage as ExecImage | null;
+    const ifile = elf.interp !== null && ii !== null ? ii.open() : null;
+    if (typeof ifile === 'number') {
+      file.put();
+      return fail(ifile);
+    }
+    dyn = { type: elf.type, interp: ifile !== null ? { bytes: elf.interp!.bytes, from: { file: ifile, task } } : null };
+  }
   // the point of no return
   const old = p.space.ranges();
   p.mm.unmapAll();
@@ -249,7 +263,7 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   let loaded: ReturnType<typeof loadExecImage>;
   try {
     // AT_EXECFN: bprm->filename, the name as given (create_elf_tables' bprm->exec)
-    loaded = loadExecImage(p.mm, elf, args, envp, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules, path);
+    loaded = loadExecImage(p.mm, elf, args, envp, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules, path, dyn);
   } catch (e) {
     if (!(e instanceof ExecLateError)) throw e;
     execFailedLate(p, file, old, fail, e.sig314);

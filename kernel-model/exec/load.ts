@@ -1,11 +1,11 @@
-import { buildInitialStack, parseElf, PF_R, PF_W, PF_X, type ElfImage } from '../../emulator/cpu/unicorn/elf.js';
+import { AT_BASE, AT_ENTRY, AT_PHDR, buildInitialStack, parseElf, PF_R, PF_W, PF_X, type ElfImage, type ElfSegment, type StackImage } from '../../emulator/cpu/unicorn/elf.js';
 import type { Prng } from '../../emulator/prng.js';
 import { MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace } from '../process/mm.js';
 import type { File, Task } from '../vfs/file.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import { EEXIST, EFAULT, EINVAL, ENOMEM } from '../base/errno.js';
-import { TASK_SIZE } from '../process/vma.js';
-import type { ElfLoadRules } from './elf-exec.js';
+import { TASK_SIZE, USER_BASE } from '../process/vma.js';
+import { ET_DYN, ET_EXEC, readInterpElf, type ElfLoadRules } from './elf-exec.js';
 import { SIGKILL, SIGSEGV } from './signal.js';
 
 /** Top of the main thread's stack: TASK_SIZE (0xbf000000; STACK_TOP without randomisation) */
@@ -65,8 +65,15 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * highest segment; the stack VMA (8 MiB, demand-zero, up to STACK_TOP; its bottom raised above
  * a segment mapped inside that range, which in the kernel lies below the stack setup_arg_pages
  * made) gets argc/argv/envp/auxv (create_elf_tables; `execfn`: bprm->filename, the name as
- * given to execve, the string AT_EXECFN points at: elf.ts buildInitialStack). A failure is an
- * ExecLateError.
+ * given to execve, the string AT_EXECFN points at: elf.ts buildInitialStack). An ET_DYN is
+ * mapped at its load bias (mainPlacement) and an interpreter after it (`dyn`, loadElfInterp):
+ * the thread starts at the interpreter's entry point; AT_PHDR and AT_ENTRY carry the program's
+ * bias (create_elf_tables: 3.14 load_addr + e_phoff and e_entry + load_bias, v6.12 phdr_addr
+ * and e_entry with it), AT_BASE the interpreter's load address (0 without one or for an
+ * ET_EXEC interpreter). AT_PHDR's segment: the model's (the PT_LOAD holding the whole table),
+ * for both eras (3.14 uses the first PT_LOAD's p_vaddr - p_offset, v6.12 the PT_LOAD holding
+ * e_phoff, 0da1d5002745 "fs/binfmt_elf: Fix AT_PHDR for unusual ELF files", v5.18, from
+ * memory: the same for the usual layout). A failure is an ExecLateError.
  * Model choices: the kernel maps the stack (setup_arg_pages) before the segments and its VMA is
  * the argument pages plus 128 KiB (fs/exec.c setup_arg_pages: stack_expand = 131072 below the
  * VMA's start while that fits RLIMIT_STACK; 3.14 as vm_start - stack_expand, v6.12 as vm_end -
@@ -78,12 +85,33 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
  */
-export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string): { img: ElfImage; brk: number; sp: number } {
+export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string, dyn: DynLoad | null = null): { img: ElfImage; brk: number; sp: number } {
   const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { execfn } : {});
   // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below
   const kstackLow = ((st.randomAddr & ~PAGE_MASK) >>> 0) - 0x20000;
-  const ranges = from !== null ? mapFromFile(mm, img, from, rules, kstackLow) : copySegments(mm, img);
-  if (img.entry >= TASK_SIZE) late(-EINVAL, SIGSEGV, 'entry point beyond TASK_SIZE');
+  let ranges: [number, number][];
+  let bias = 0, entry = img.entry, base = 0;
+  if (from === null) ranges = copySegments(mm, img);
+  else {
+    let m: ReturnType<typeof mapFromFile>;
+    try {
+      m = mapFromFile(mm, img.loads, from, rules, kstackLow, mainPlacement(img, dyn, rules), false);
+    } catch (e) {
+      // out_free_dentry: fput(interpreter)
+      dyn?.interp?.from.file.put();
+      throw e;
+    }
+    ranges = m.ranges;
+    bias = m.bias;
+    entry = (img.entry + bias) >>> 0;
+    if (dyn?.interp != null) {
+      const it = loadElfInterp(mm, dyn.interp, rules, kstackLow, bias);
+      ranges = ranges.concat(it.ranges);
+      base = it.base;
+      entry = it.entry;
+    }
+  }
+  if (entry >= TASK_SIZE) late(-EINVAL, SIGSEGV, 'entry point beyond TASK_SIZE');
   const contentLow = (st.base & ~PAGE_MASK) >>> 0;
   let low = STACK_TOP - STACK_SIZE;
   for (const [a, b] of ranges) {
@@ -93,11 +121,164 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   }
   const stack = mm.mapRegion(low, STACK_TOP - low, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
   if (typeof stack === 'number') late(stack, SIGKILL, 'cannot map the stack');
+  // create_elf_tables: AT_PHDR and AT_ENTRY with the load bias, AT_BASE the interpreter's
+  if (bias !== 0 || base !== 0) {
+    patchAux(st, argv.length, envp.length, AT_PHDR, (img.phdrAddr + bias) >>> 0);
+    patchAux(st, argv.length, envp.length, AT_ENTRY, (img.entry + bias) >>> 0);
+    patchAux(st, argv.length, envp.length, AT_BASE, base);
+  }
   if (mm.copyToUser(st.base, st.bytes, 0, st.bytes.length) < 0) late(-EFAULT, SIGKILL, 'create_elf_tables: stack copy failed');
   // mm->start_stack (fs/binfmt_elf.c load_elf_binary: bprm->p, inside the stack VMA)
   mm.startStack = st.sp;
-  const brk = Math.ceil(img.end / PAGE_SIZE) * PAGE_SIZE;
-  return { img, brk, sp: st.sp };
+  // set_brk (3.14) / mm->start_brk = ELF_PAGEALIGN(elf_brk) (v6.12): after the image's highest
+  // segment, with its load bias; v6.12 moves it (ELF_ET_DYN_BASE for an ET_DYN without
+  // interpreter, or a page further, then arch_randomize_brk) only under PF_RANDOMIZE with
+  // randomize_va_space > 1 (6.x copy read): the model has no ASLR, so both eras leave it there
+  // (a newer copy, after v6.12, moves a static PIE's to ELF_ET_DYN_BASE without ASLR too;
+  // commit not identified). Model consequence, from reading, not run: a v6.12 static PIE sits
+  // at the model's bottom-up mmap base, so an mmap made before the heap grows lands right after
+  // its break and stops brk (the kernel's top-down mmap leaves room)
+  const brk = Math.ceil((img.end + bias) / PAGE_SIZE) * PAGE_SIZE;
+  return { img: bias === 0 && entry === img.entry ? img : { ...img, entry, thumbEntry: (entry & 1) === 1 }, brk, sp: st.sp };
+}
+
+/** an exec of an ET_DYN or of an image with an interpreter (readExecElf's ExecElf) */
+export interface DynLoad {
+  /** e_type: ET_EXEC 2, ET_DYN 3 */
+  type: number;
+  /** the interpreter's bytes and its file, opened (bprm->interpreter); null without PT_INTERP */
+  interp: { bytes: Uint8Array; from: ImageFile } | null;
+}
+
+/** auxv's value of `key` in a stack image buildInitialStack made, replaced */
+function patchAux(st: StackImage, argc: number, envc: number, key: number, value: number): void {
+  const dv = new DataView(st.bytes.buffer, st.bytes.byteOffset, st.bytes.byteLength);
+  for (let o = st.sp - st.base + 4 * (argc + envc + 3); o + 8 <= st.bytes.length; o += 8) {
+    const k = dv.getUint32(o, true);
+    if (k === 0) return;
+    if (k === key) dv.setUint32(o + 4, value >>> 0, true);
+  }
+}
+
+/** ELF_ET_DYN_BASE (arch/arm/include/asm/elf.h): 3.14 2 * TASK_SIZE / 3 (a 3.x copy read), v6.12 TASK_SIZE / 3 * 2 (from memory) */
+const ET_DYN_BASE_314 = Math.floor((2 * TASK_SIZE) / 3), ET_DYN_BASE_612 = Math.floor(TASK_SIZE / 3) * 2;
+
+/**
+ * where the first PT_LOAD goes (fs/binfmt_elf.c load_elf_binary; 3.x and 6.x copies read):
+ * - ET_EXEC: at p_vaddr, MAP_FIXED (3.14) or MAP_FIXED_NOREPLACE (v6.12), load_bias 0;
+ * - ET_DYN, 3.14 (CONFIG_ARCH_BINFMT_ELF_RANDOMIZE_PIE without PF_RANDOMIZE, as the model has
+ *   no ASLR): load_bias ELF_PAGESTART(ELF_ET_DYN_BASE - p_vaddr), the first mapping of
+ *   total_mapping_size bytes with that address as a hint (elf_map), with or without an
+ *   interpreter;
+ * - ET_DYN with an interpreter, v6.12: ELF_ET_DYN_BASE aligned down to maximum_alignment (the
+ *   largest power-of-two p_align of the PT_LOADs, at least a page), MAP_FIXED_NOREPLACE
+ *   (eab09532d400 "binfmt_elf: use ELF_ET_DYN_BASE only for PIE", v4.13; ce81bb256a22
+ *   "fs/binfmt_elf: use PT_LOAD p_align values for suitable start address", v5.10; both from
+ *   memory, the code read in a 6.x copy);
+ * - ET_DYN without one (a static PIE, or ld.so run as a program), v6.12: load_bias 0, so the
+ *   first mapping goes where mmap puts total_mapping_size bytes; with a p_align above a page
+ *   that address aligned down and MAP_FIXED_NOREPLACE (3545deff0ec7 "binfmt_elf: Honor
+ *   PT_LOAD alignment for static PIE", v6.10, from memory; read in a newer copy).
+ * The model's mmap places bottom-up from MMAP_BASE (vma.ts getUnmappedArea; the kernel's
+ * default layout is top-down below the stack: the model's choice for every mmap).
+ * total_mapping_size 0: 3.14 sets `error`, not `retval`, and returns 0 with the old registers in
+ * an emptied address space (the model kills with SIGSEGV, what that return leads to: from
+ * reading, not run); v6.12 -EINVAL.
+ */
+function mainPlacement(img: ElfImage, dyn: DynLoad | null, rules: ElfLoadRules): Placement {
+  if (dyn === null || dyn.type !== ET_DYN) return { how: rules === 'inline' ? 'fixed' : 'noreplace', bias: 0, total: 0 };
+  const first = img.loads[0];
+  const total = totalMappingSize(img.loads);
+  if (first === undefined) return { how: 'fixed', bias: 0, total: 0 };
+  if (total === 0) late(-EINVAL, SIGSEGV, 'total_mapping_size 0');
+  if (rules === 'inline') return { how: 'hint', bias: pageStart(ET_DYN_BASE_314 - first.vaddr), total };
+  const align = maximumAlignment(img.loads);
+  if (dyn.interp !== null) {
+    const b = align !== 0 ? (ET_DYN_BASE_612 & ~(align - 1)) >>> 0 : ET_DYN_BASE_612;
+    return { how: 'noreplace', bias: pageStart(b - first.vaddr), total };
+  }
+  return { how: align > PAGE_SIZE ? 'aligned' : 'hint', bias: pageStart(0 - first.vaddr), total, align };
+}
+
+const pageStart = (v: number): number => (v & ~PAGE_MASK) >>> 0;
+const pageAlign = (v: number): number => ((v + PAGE_MASK) & ~PAGE_MASK) >>> 0;
+
+/** total_mapping_size: from the first PT_LOAD's page to the last one's p_vaddr + p_memsz (32-bit) */
+function totalMappingSize(loads: readonly ElfSegment[]): number {
+  if (loads.length === 0) return 0;
+  const a = loads[0]!, b = loads[loads.length - 1]!;
+  return (b.vaddr + b.memsz - pageStart(a.vaddr)) >>> 0;
+}
+
+/** maximum_alignment: the largest power-of-two p_align of the PT_LOADs, ELF_PAGEALIGN'd (0 without one) */
+function maximumAlignment(loads: readonly ElfSegment[]): number {
+  let a = 0;
+  for (const s of loads) if (s.align !== 0 && (s.align & (s.align - 1)) === 0) a = Math.max(a, s.align);
+  return pageAlign(a);
+}
+
+/**
+ * how a loader places the first PT_LOAD (the others follow it MAP_FIXED at the same bias):
+ * 'fixed' (MAP_FIXED at bias + p_vaddr), 'noreplace' (MAP_FIXED_NOREPLACE: -EEXIST over a
+ * mapping or the stack), 'hint' (get_unmapped_area of `total` bytes with bias + p_vaddr as a
+ * hint), 'aligned' (get_unmapped_area of `total` bytes, that address aligned down to `align`,
+ * then MAP_FIXED_NOREPLACE)
+ */
+interface Placement {
+  how: 'fixed' | 'noreplace' | 'hint' | 'aligned';
+  bias: number;
+  total: number;
+  align?: number;
+}
+
+/** a range of the address space no VMA overlaps */
+function rangeFree(mm: AddressSpace, a: number, len: number): boolean {
+  return mm.mappings.every((v) => v.end <= a || v.start >= a + len);
+}
+
+/**
+ * get_unmapped_area (mm/mmap.c; arch/arm/mm/mmap.c arch_get_unmapped_area): a hint is taken
+ * when the range is free and below TASK_SIZE, else the model's search (vma.ts). Model choice:
+ * a hint below the lowest user address is no hint (the kernel rounds it up to mmap_min_addr).
+ */
+function unmappedArea(mm: AddressSpace, hint: number, len: number): number {
+  if (len > TASK_SIZE) return -ENOMEM;
+  if (hint >= USER_BASE && hint <= TASK_SIZE - len && rangeFree(mm, hint, len)) return hint;
+  return mm.getUnmappedArea(len);
+}
+
+/**
+ * fs/binfmt_elf.c load_elf_interp after load_elf_binary has mapped the program (3.x and 6.x
+ * copies read): the interpreter's header and program headers (elf-exec.ts readInterpElf: 3.14
+ * reads the headers here), total_mapping_size (0: -EINVAL); its first PT_LOAD MAP_FIXED for an
+ * ET_EXEC, else where mmap puts total_mapping_size bytes, with p_vaddr as a hint for an ET_DYN
+ * after an ET_EXEC program, none (load_addr = -p_vaddr) after an ET_DYN one ("no_base"); the
+ * rest MAP_FIXED at the same load_addr; each segment's address, sizes and end checked after
+ * its mapping with the load address (-ENOMEM); bss as the program's (3.14 one padzero and
+ * vm_brk at the end; v6.12 elf_load per segment). The entry point is load_addr + its e_entry
+ * (AT_BASE load_addr, 0 for an ET_EXEC). Every failure is fatal: 3.14 force_sig(SIGSEGV),
+ * v6.12 bprm_execve's SIGSEGV. The file reference the loader held is dropped (fput), the
+ * mappings keep theirs.
+ */
+function loadElfInterp(mm: AddressSpace, it: { bytes: Uint8Array; from: ImageFile }, rules: ElfLoadRules, kstackLow: number, mainBias: number): { ranges: [number, number][]; base: number; entry: number } {
+  try {
+    const ie = readInterpElf(it.bytes, rules);
+    if (typeof ie === 'number') late(ie, SIGSEGV, 'load_elf_interp: a bad interpreter header');
+    const first = ie.loads[0];
+    const total = totalMappingSize(ie.loads);
+    if (first === undefined || total === 0) late(-EINVAL, SIGSEGV, 'load_elf_interp: total_mapping_size 0');
+    const how: Placement = ie.type === ET_EXEC ? { how: 'fixed', bias: 0, total: 0 } : { how: 'hint', bias: mainBias !== 0 ? (0 - first.vaddr) >>> 0 : 0, total };
+    const m = mapFromFile(mm, ie.loads, it.from, rules, kstackLow, how, true);
+    const base = ie.type === ET_EXEC ? 0 : m.bias;
+    const entry = (base + ie.entry) >>> 0;
+    if (entry >= TASK_SIZE) late(-EINVAL, SIGSEGV, 'the interpreter\'s entry point beyond TASK_SIZE');
+    return { ranges: m.ranges, base, entry };
+  } catch (e) {
+    if (e instanceof ExecLateError) throw new ExecLateError(e.errno, SIGSEGV, `load_elf_interp: ${e.message}`);
+    throw e;
+  } finally {
+    it.from.file.put();
+  }
 }
 
 /** zeros for padzero */
@@ -118,7 +299,9 @@ const PAGE_MASK = PAGE_SIZE - 1;
  * (padzero), the pages after it are anonymous (set_brk / vm_brk_flags). Model choice: the
  * pages of the read-only segments are faulted in at exec (the kernel faults them at first use):
  * a first exec of a file gets its frames in order, and the Unicorn mirror maps such a run as
- * one region. Returns the ranges mapped.
+ * one region. The first PT_LOAD is placed as `place` says (mainPlacement), the others follow
+ * at the same bias; `interp`: load_elf_interp's variant (its load address, its checks). Returns
+ * the ranges mapped and the bias.
  *
  * Failures, in the kernel's order, each an ExecLateError:
  * - vm_mmap (mm/util.c): a file offset that is not page aligned or whose end wraps, -EINVAL;
@@ -138,26 +321,50 @@ const PAGE_MASK = PAGE_SIZE - 1;
  *   send_sig(SIGKILL).
  * - after each segment's mapping (both eras): p_vaddr at or above TASK_SIZE, p_filesz >
  *   p_memsz, p_memsz above TASK_SIZE or p_vaddr + p_memsz past it, -EINVAL ("set_brk can never
- *   work"); 3.14 send_sig(SIGKILL).
+ *   work"; p_vaddr without the load bias); 3.14 send_sig(SIGKILL). load_elf_interp checks the
+ *   address with its load address, -ENOMEM.
+ * - an ET_DYN's first mapping: no room for total_mapping_size bytes, -ENOMEM; v6.12's
+ *   MAP_FIXED_NOREPLACE of it (with an interpreter, or a p_align above a page) over a mapping
+ *   or the stack, -EEXIST.
  * 3.14's set_brk between segments maps the bss from the running maxima of p_vaddr + p_filesz
  * and p_vaddr + p_memsz; the model maps each segment's own (the same for segments in address
  * order).
  */
-function mapFromFile(mm: AddressSpace, img: ElfImage, from: ImageFile, rules: ElfLoadRules, kstackLow: number): [number, number][] {
+function mapFromFile(mm: AddressSpace, loads: readonly ElfSegment[], from: ImageFile, rules: ElfLoadRules, kstackLow: number, place: Placement, interp: boolean): { ranges: [number, number][]; bias: number } {
   const f = from.file;
   const ranges: [number, number][] = [];
   let first = true;
+  let bias = place.bias;
   let elfBss = 0, elfBrk = 0, padded = -1;
-  for (const s of img.loads) {
+  for (const s of loads) {
     const prot = segProt(s.flags);
     const off = s.vaddr & PAGE_MASK;
-    const start = s.vaddr - off;
+    let start = pageStart(bias + s.vaddr);
     const size = rules === 'inline' || s.filesz > 0 ? ((s.filesz + off + PAGE_MASK) & ~PAGE_MASK) >>> 0 : 0;
+    if (first && (place.how === 'hint' || place.how === 'aligned') && size > 0) {
+      // the first mapping of an ET_DYN: total_mapping_size bytes where mmap puts them (elf_map;
+      // the rest past this segment is unmapped again), the load bias moved by as much
+      const len = pageAlign(place.total);
+      let at = unmappedArea(mm, place.how === 'hint' ? start : 0, len);
+      if (at < 0) late(at, SIGKILL, 'no room for the image (get_unmapped_area)');
+      if (place.how === 'aligned') {
+        at = (at & ~((place.align ?? PAGE_SIZE) - 1)) >>> 0;
+        if (!rangeFree(mm, at, len)) late(-EEXIST, SIGKILL, 'the aligned image over a mapping (MAP_FIXED_NOREPLACE)');
+      }
+      // load_elf_binary: load_bias += map_addr - ELF_PAGESTART(load_bias + vaddr); load_elf_interp:
+      // load_addr = map_addr - ELF_PAGESTART(vaddr)
+      bias = interp ? (at - pageStart(s.vaddr)) >>> 0 : (bias + at - start) >>> 0;
+      start = at;
+    }
+    const va = (bias + s.vaddr) >>> 0;
     if (size > 0) {
       const fileOff = (s.offset - off) >>> 0;
       if ((fileOff & PAGE_MASK) !== 0 || fileOff + size > 0x1_0000_0000) late(-EINVAL, SIGKILL, `PT_LOAD at 0x${s.vaddr.toString(16)}: file offset not congruent with the address (vm_mmap)`);
-      if (size > TASK_SIZE || start > TASK_SIZE - size) late(-ENOMEM, SIGKILL, `PT_LOAD at 0x${s.vaddr.toString(16)} past TASK_SIZE`);
-      if (rules === 'elf-load' && first && start < STACK_TOP && start + size > kstackLow) late(-EEXIST, SIGKILL, 'first PT_LOAD over the stack (MAP_FIXED_NOREPLACE)');
+      if (size > TASK_SIZE || start > TASK_SIZE - size) late(-ENOMEM, SIGKILL, `PT_LOAD at 0x${va.toString(16)} past TASK_SIZE`);
+      if (first && place.how === 'noreplace') {
+        const len = Math.max(size, pageAlign(place.total));
+        if ((start < STACK_TOP && start + len > kstackLow) || !rangeFree(mm, start, len)) late(-EEXIST, SIGKILL, 'first PT_LOAD over the stack (MAP_FIXED_NOREPLACE)');
+      }
       const v = mm.mapRegion(start, size, prot, MAP_PRIVATE, true, fileOff / PAGE_SIZE);
       if (typeof v === 'number') late(v, SIGKILL, `cannot map 0x${start.toString(16)}`);
       const e = f.ops.mmap!(f, from.task, v);
@@ -166,32 +373,34 @@ function mapFromFile(mm: AddressSpace, img: ElfImage, from: ImageFile, rules: El
       v.ref = { get: () => void f.get(), put: () => f.put() };
       v.file = f;
       ranges.push([start, start + size]);
-      const end = s.vaddr + s.filesz;
+      const end = va + s.filesz;
       if (s.memsz > s.filesz && (end & PAGE_MASK) !== 0 && (prot & PROT_WRITE) !== 0) {
         if (mm.copyToUser(end, ZEROS, 0, PAGE_SIZE - (end & PAGE_MASK)) >= 0) padded = end;
         else if (rules === 'elf-load') late(-EFAULT, SIGSEGV, 'padzero of a writable segment faulted');
       }
       if ((prot & PROT_WRITE) === 0 && (prot & PROT_READ) !== 0) {
-        for (let va = start; va < start + size; va += PAGE_SIZE) mm.faultIn(va, PROT_READ);
+        for (let p = start; p < start + size; p += PAGE_SIZE) mm.faultIn(p, PROT_READ);
       }
     }
     const anon = size > 0 ? start + size : start;
-    const memEnd = Math.ceil((s.vaddr + s.memsz) / PAGE_SIZE) * PAGE_SIZE;
+    const memEnd = Math.ceil((va + s.memsz) / PAGE_SIZE) * PAGE_SIZE;
     if (memEnd > anon) {
       if (memEnd > TASK_SIZE) late(-ENOMEM, SIGKILL, `bss at 0x${anon.toString(16)} past TASK_SIZE`);
       const r = mm.mapRegion(anon, memEnd - anon, prot, MAP_PRIVATE | MAP_ANONYMOUS, true);
       if (typeof r === 'number') late(r, SIGKILL, `cannot map the bss at 0x${anon.toString(16)}`);
       ranges.push([anon, memEnd]);
     }
-    if (s.vaddr >= TASK_SIZE || s.filesz > s.memsz || s.memsz > TASK_SIZE || TASK_SIZE - s.memsz < s.vaddr) late(-EINVAL, SIGKILL, `PT_LOAD at 0x${s.vaddr.toString(16)}: beyond TASK_SIZE or p_filesz > p_memsz`);
-    elfBss = Math.max(elfBss, s.vaddr + s.filesz);
-    elfBrk = Math.max(elfBrk, s.vaddr + s.memsz);
+    // load_elf_binary checks p_vaddr without the bias (-EINVAL), load_elf_interp with it (-ENOMEM)
+    const k = interp ? va : s.vaddr;
+    if (k >= TASK_SIZE || s.filesz > s.memsz || s.memsz > TASK_SIZE || TASK_SIZE - s.memsz < k) late(interp ? -ENOMEM : -EINVAL, SIGKILL, `PT_LOAD at 0x${s.vaddr.toString(16)}: beyond TASK_SIZE or p_filesz > p_memsz`);
+    elfBss = Math.max(elfBss, va + s.filesz);
+    elfBrk = Math.max(elfBrk, va + s.memsz);
     first = false;
   }
   if (rules === 'inline' && elfBss !== elfBrk && (elfBss & PAGE_MASK) !== 0 && padded !== elfBss) {
     if (mm.copyToUser(elfBss, ZEROS, 0, PAGE_SIZE - (elfBss & PAGE_MASK)) < 0) late(-EFAULT, SIGSEGV, 'padzero faulted');
   }
-  return ranges;
+  return { ranges, bias };
 }
 
 /** the segments as private anonymous memory filled by copy_to_user (an image without a file to map) */

@@ -124,6 +124,7 @@ export async function cmdRun(argv: readonly string[], io: CliIo): Promise<number
   for (const k of ['trace', 'junit'] as const) if (opts[k] === '-') throw new UsageError(`--${k} -: give a file name (stdout carries the run's summary; only --trace-mmio takes -, for stderr)`);
   if (opts['cpu'] !== 'unicorn' && (opts['insn-limit'] !== undefined || opts['time-limit'] !== undefined)) throw new UsageError('--insn-limit and --time-limit need --cpu unicorn');
   if (opts['rootfs'] !== undefined && (opts['cpu'] !== 'unicorn' || (opts['elf'] === undefined && opts['sh'] === undefined))) throw new UsageError('--rootfs needs --cpu unicorn --elf or --sh');
+  if (opts['cross-libc'] === true && (opts['cpu'] !== 'unicorn' || opts['elf'] === undefined)) throw new UsageError('--cross-libc needs --cpu unicorn --elf');
   if (opts['sh'] !== undefined && opts['cpu'] !== 'unicorn') throw new UsageError('--sh needs --cpu unicorn');
   if (opts['cpu'] === 'unicorn') {
     if (opts['trace-mmio'] !== undefined) throw new UsageError('--trace-mmio is not available with --cpu unicorn');
@@ -209,6 +210,7 @@ export function cmdTrace(argv: readonly string[], io: CliIo): number {
 /** run on the Unicorn backend: an ELF given with --elf, or the C port of pl330-vfio-test */
 async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown>, io: CliIo): Promise<number> {
   const { formatUnicornRun, runElf, runPl330IommufdUnicorn, runPl330VfioTestUnicorn, runShScript } = await import('../unicorn/run.js');
+  const { CROSS_LIBC_DIR } = await import('../unicorn/rootfs.js');
   const { UnicornUnavailableError } = await import('../../emulator/cpu/unicorn/native.js');
   const { ElfError } = await import('../../emulator/cpu/unicorn/elf.js');
   const elf = opts['elf'] as string | undefined;
@@ -234,7 +236,7 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
     r = sh !== undefined
       ? runShScript({ script: sh, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : elf !== undefined
-      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
+      ? runElf({ elf, args: (opts['args'] as string[] | undefined) ?? [], rootfs: (opts['rootfs'] as string | undefined) ?? null, crossLibc: opts['cross-libc'] === true ? CROSS_LIBC_DIR : null, profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : positionals[0] === 'pl330-vfio-test-iommufd'
       ? runPl330IommufdUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits })
       : runPl330VfioTestUnicorn({ profile: so.profile, board: so.board, seed: so.seed, keepTrace: opts['trace'] !== undefined, accel: so.accel, bootargs: so.bootargs, ...limits });

@@ -119,6 +119,7 @@ describe('resource bounds and budgets', () => {
     ['--sh without --cpu unicorn', () => ['run', '--sh', 'x.sh'], /--sh needs --cpu unicorn/, 2],
     ['--sh with --elf', () => ['run', '--cpu', 'unicorn', '--sh', 'x.sh', '--elf', 'y'], /no --elf or scenario name with a script/, 2],
     ['--rootfs without a program', () => ['run', 'pl330-vfio-test', '--cpu', 'unicorn', '--rootfs', '/'], /--rootfs needs --cpu unicorn --elf or --sh/, 2],
+    ['--cross-libc without --elf', () => ['run', 'pl330-vfio-test', '--cpu', 'unicorn', '--cross-libc'], /--cross-libc needs --cpu unicorn --elf/, 2],
     ['--time-limit beyond an hour', () => ['run', '--cpu', 'unicorn', '--elf', 'x', '--time-limit', '3600001'], /option '--time-limit' must be at most 3600000/, 2],
   ];
   it.each(cases)('%s', async (...c) => check(c));

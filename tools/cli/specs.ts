@@ -33,6 +33,7 @@ export const RUN_OPTS: Record<string, OptSpec> = {
   'time-limit': { type: 'int', min: 1, max: 3_600_000, metavar: 'MS', help: 'with --cpu unicorn: stop after MS milliseconds of virtual time (default 10000)' },
   sh: { type: 'string', metavar: 'FILE', help: "with --cpu unicorn: run this shell script with busybox's sh on the board (nothing bound first; /bin/pl330-vfio-test is the C port)" },
   rootfs: { type: 'string', metavar: 'DIR', help: 'with --cpu unicorn --elf or --sh: a host directory mounted read-only as / (open/stat/getdents64/readlink and execve() see it; /bin/busybox and /bin/sh: the fetched busybox)' },
+  'cross-libc': { type: 'bool', help: 'with --cpu unicorn --elf: the host\'s cross C library (/usr/arm-linux-gnueabihf/lib, libc6-armhf-cross) as the guest\'s /lib, so a dynamically linked program runs' },
 };
 
 export const MATRIX_OPTS: Record<string, OptSpec> = {

@@ -85,3 +85,25 @@ export function hostRootfs(dir: string): RootfsSource {
     return e;
   };
 }
+
+/**
+ * Debian's cross C library for armhf (libc6-armhf-cross: /usr/arm-linux-gnueabihf/lib, the
+ * default) as the guest's /lib, over `base` (a rootfs, or an empty root): what a dynamically
+ * linked program needs, PT_INTERP /lib/ld-linux-armhf.so.3, and libc.so.6 and the rest on
+ * ld.so's search path (its built-in system directories end with /lib and /usr/lib). Read from
+ * the host at run time (hostRootfs: cached, so the directory must not change during a run),
+ * never committed. null when the directory is absent.
+ */
+export function crossLibcRootfs(base: RootfsSource | null, libDir = CROSS_LIBC_DIR): RootfsSource | null {
+  if (!existsSync(libDir) || !statSync(libDir).isDirectory()) return null;
+  const lib = hostRootfs(libDir);
+  return (path: string): RootfsEntry | null => {
+    if (path === '/lib' || path.startsWith('/lib/')) return lib(path.slice(4) || '/');
+    const e: RootfsEntry | null = base !== null ? base(path) : path === '/' ? { kind: 'dir', mode: 0o755, names: [] } : null;
+    if (path !== '/' || e === null || e.kind !== 'dir') return e;
+    return e.names.includes('lib') ? e : { ...e, names: [...e.names, 'lib'].sort() };
+  };
+}
+
+/** where libc6-armhf-cross puts the armhf loader and libraries */
+export const CROSS_LIBC_DIR = '/usr/arm-linux-gnueabihf/lib';

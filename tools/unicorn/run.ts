@@ -24,7 +24,7 @@ import { adminAllowUnsafeIommufd } from '../scenarios/runner.js';
 import { System } from '../system/system.js';
 import { compatibles } from '../../emulator/dt/access.js';
 import { busyboxPath, guestBinary } from '../../emulator/cpu/unicorn/testing/guest-build.js';
-import { hostExecFs, hostRootfs } from './rootfs.js';
+import { crossLibcRootfs, hostExecFs, hostRootfs } from './rootfs.js';
 
 export const DEFAULT_DEVICE = '2c0a0000.dma';
 /** default virtual-time limit of an ARM program run: 10 s */
@@ -73,6 +73,12 @@ export interface UnicornRunOptions {
   timeslice?: number;
   /** a host directory mounted read-only as / (beside /dev, /proc, /sys, /tmp): execve() and the file syscalls read it (tools/unicorn/rootfs.ts) */
   rootfs?: string | null;
+  /**
+   * the host's cross C library directory (libc6-armhf-cross: rootfs.ts CROSS_LIBC_DIR) as the
+   * guest's /lib, over the rootfs (or an empty root): dynamically linked programs find their
+   * loader and libraries there (rootfs.ts crossLibcRootfs); an absent directory is an error
+   */
+  crossLibc?: string | null;
   /** busybox-static for /bin/busybox and /bin/sh (default: the fetched one, when present) */
   busybox?: string | null;
   /** more guest paths -> host files for execve */
@@ -145,7 +151,12 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
   const board = opts.board ?? 'vexpress-vfio';
   const system = new System({ profile, board, seed, trace: { enabled: true, keep: opts.keepTrace ?? false }, accel: opts.accel, bootargs: opts.bootargs });
   const m = system.machine;
-  if (opts.rootfs) system.vfs.mountRootfs(hostRootfs(opts.rootfs));
+  const base = opts.rootfs ? hostRootfs(opts.rootfs) : null;
+  if (opts.crossLibc) {
+    const src = crossLibcRootfs(base, opts.crossLibc);
+    if (src === null) throw new Error(`crossLibc: no directory ${opts.crossLibc} (apt-get install libc6-armhf-cross)`);
+    system.vfs.mountRootfs(src);
+  } else if (base !== null) system.vfs.mountRootfs(base);
   const device = opts.bind ?? pl330DeviceName(system);
   const bind = opts.bind === null ? null : adminBind(system, device);
   // further administrator steps (their transcript lines follow the binding's)
