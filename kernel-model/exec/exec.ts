@@ -109,13 +109,18 @@ function loadDynamic(o: ExecOptions, task: Task, images: Map<string, ExecFsFile>
   const rules = host.execElfLoad ?? 'inline';
   const env: OpenExecEnv = { vfs: host.vfs, task, check: host.execOpenCheck ?? 'open-then-isreg', execFs: o.execFs ?? null, running: null, images };
   let interp: ExecImage | null = null;
+  // the interpreter's open failed: its name goes into the error (a dynamically linked program run without its loader)
+  let interpFailed: string | null = null;
   const elf = readExecElf(o.elf, rules, (path) => {
     const it = openExec(env, path);
-    if (typeof it === 'number') return it;
+    if (typeof it === 'number') {
+      interpFailed = path;
+      return it;
+    }
     interp = it;
     return it.bytes;
   });
-  if (typeof elf === 'number') throw new ElfError(`execve of ${exe}: errno ${-elf}`);
+  if (typeof elf === 'number') throw new ElfError(`execve of ${exe}: errno ${-elf}${interpFailed !== null ? ` (opening its interpreter ${interpFailed as string})` : ''}`);
   const ii = interp as ExecImage | null;
   const ifile = elf.interp !== null && ii !== null ? ii.open() : null;
   if (typeof ifile === 'number') throw new ElfError(`execve of ${exe}: the interpreter: errno ${-ifile}`);

@@ -243,7 +243,11 @@ async function cmdRunUnicorn(positionals: string[], opts: Record<string, unknown
     if (io.errIsTTY) io.err('\r\x1b[K');
   } catch (e) {
     if (e instanceof UnicornUnavailableError || isBoardError(e)) throw new InputError(e.message);
-    if (e instanceof ElfError) throw new InputError(`${elf ?? 'pl330-vfio-test'}: ${e.message}`);
+    if (e instanceof ElfError) {
+      // a dynamically linked program without its loader in the guest: say how to give it one
+      const hint = opts['cross-libc'] !== true && /opening its interpreter/.test(e.message) ? ` (a dynamically linked program: --cross-libc gives the guest the host's ${CROSS_LIBC_DIR} as /lib)` : '';
+      throw new InputError(`${elf ?? 'pl330-vfio-test'}: ${e.message}${hint}`);
+    }
     if (isFsError(e)) throw new InputError(`cannot read ${e.path ?? elf ?? 'the program'}: ${e.code}`);
     if (e instanceof Error && /not found|arm-linux-gnueabihf/.test(e.message)) throw new InputError(e.message);
     throw e;

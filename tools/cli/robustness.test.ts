@@ -133,6 +133,12 @@ describe('resource bounds and budgets', () => {
     }
   });
 
+  it.skipIf(shouldSkipUnicornTests())('a dynamically linked program without --cross-libc: ENOENT for its interpreter, named, with the option that gives it one (exit 2)', async () => {
+    const r = await cli(['run', '--cpu', 'unicorn', '--elf', guestBinary('hello-dyn')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/execve of \/bin\/hello-dyn: errno 2 \(opening its interpreter \/lib\/ld-linux-armhf\.so\.3\) \(a dynamically linked program: --cross-libc gives the guest/);
+  });
+
   it.skipIf(shouldSkipUnicornTests())('a CPU-bound ARM program stops at --insn-limit (exit 1, the limit named)', async () => {
     const r = await cli(['run', '--cpu', 'unicorn', '--elf', guestBinary('loop'), '--args', '100000000', '--insn-limit', '2000000']);
     expect(r.code).toBe(1);
