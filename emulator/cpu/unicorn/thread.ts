@@ -558,7 +558,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.engine.icount.clear();
   }
 
-  readonly onBadMem = (type: number, address: number | bigint): boolean => {
+  readonly onBadMem = (type: number, address: number | bigint, size = 1, value: number | bigint = 0): boolean => {
     const e = this.engine;
     const addr = Number(BigInt.asUintN(32, BigInt(address)));
     const access = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT ? 'write' : type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT ? 'fetch' : 'read';
@@ -566,8 +566,8 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     // demand paging: a page the process has mapped but never touched is materialised here;
     // a write to a page mirrored read-only because it is shared copy-on-write breaks the sharing
     if (unmapped && e.demandFault(addr, access)) return true;
-    // a write to a page mirrored read-only because it is shared copy-on-write: see cowWrite
-    if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr)) return true;
+    // a store to a page mirrored read-only because it is shared copy-on-write: see cowWrite
+    if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr, size, value)) return true;
     const pc = e.reg(e.arch.pcReg);
     // short-descriptor FSR: page translation fault 0b00111 or page permission fault 0b01111, WnR for a store
     const fsr = (unmapped ? 0x7 : 0xf) | (access === 'write' ? 0x800 : 0);

@@ -1,0 +1,219 @@
+import type { PhysicalBus } from '../../bus.js';
+import { RAM_CHUNK_SIZE } from '../../ram.js';
+import { PAGE_SIZE, PROT_EXEC, type GuestAddressSpace, type PageBacking } from './address-space.js';
+import type { CowView } from './cow-view.js';
+
+/*
+ * Pages shared copy-on-write (PageBacking.cow: a 3.14 fork's private pages, a private file
+ * mapping's pages of the file's cache) in the Unicorn mirror (UnicornEngine).
+ *
+ * A data page shared copy-on-write is mirrored read-only RAM on the shared frame, and such
+ * pages merge into runs (one Unicorn region) like private ones: the same protection, the next
+ * frame. Before, each was a one-page region whose first write made it writable in place (the
+ * store path of Unicorn 2.0 keeps the faulting region across the write-protection hook, so
+ * the hook cannot split or remap it), and a process that read more than about 900 still-shared
+ * pages reached the mirror's region limit.
+ *
+ * A store into such a page (CowWrites.store, from the UC_HOOK_MEM_WRITE_PROT hook) leaves the
+ * region read-only: the hook copies the page's bytes from before (its first store only), makes
+ * the store itself into the shared frame and returns true. Unicorn 2.0.1's store_helper
+ * (qemu/accel/tcg/cputlb.c) calls the hook with the access's address, size and value before
+ * the store, and then drops the store, the TLB entry of a read-only RAM section being
+ * TLB_DISCARD_WRITE (tlb_set_page_with_attrs); an access not aligned to its size goes on to
+ * cpu_unaligned_access (an alignment fault: nothing stored) or is stored a byte at a time
+ * through store_helper again (do_unaligned_access), each byte through the hook. So every store
+ * of the region comes through the hook, until the next translation block or system call
+ * (UnicornThread.onBlock / onIntr), where CowWrites.apply gives the address space the write
+ * fault of each page stored to (do_wp_page), the old frame gets its bytes back, and the mirror
+ * is re-derived for that page's run: the run is unmapped and mapped again around the page (the
+ * part before and after it stay shared, read-only; the page is on its copy, writable, merged
+ * with the private run beside it when its frame continues that run). Between the store and
+ * then, no other process runs and no device event (UnicornThread.onMmio defers its clock
+ * sync), so nothing else sees the shared frame hold the store.
+ *
+ * Executable copy-on-write pages keep the earlier way (a one-page region made writable in
+ * place, CowHost.protectPage): a store made by hand would not reach Unicorn's translated-code
+ * tracking (TLB_NOTDIRTY) for the page.
+ */
+
+/** one Unicorn region of the mirror */
+export interface MappedRun {
+  start: number;
+  end: number;
+  kind: 'ram' | 'mmio';
+  /** mmio routing id (0 for RAM) */
+  id: number;
+  /** the physical address of `start` (RAM runs and copy-on-write views; a device's for mmio) */
+  pa: number;
+  /** non-executable copy-on-write pages mirrored read-only RAM on their shared frames (CowWrites) */
+  cow?: boolean;
+}
+
+/**
+ * Another mirror in `runs` maps frame `pa` (a RAM run or a copy-on-write view: `isView`), at an
+ * address other than `va`: then a copy-on-write page on `pa` is a view (cow-view.ts), a run of
+ * its own.
+ */
+export function aliasedIn(runs: readonly MappedRun[], isView: (id: number) => boolean, va: number, pa: number): boolean {
+  for (const r of runs) {
+    if (r.kind === 'mmio' && !isView(r.id)) continue;
+    const off = pa - r.pa;
+    if (off < 0 || off >= r.end - r.start) continue;
+    if (r.start + off !== va) return true;
+  }
+  return false;
+}
+
+/** runs `c` and `n` map a frame in common at different addresses */
+export function framesAlias(c: MappedRun, n: MappedRun): boolean {
+  return c !== n && c.pa < n.pa + (n.end - n.start) && n.pa < c.pa + (c.end - c.start) && c.start - c.pa !== n.start - n.pa;
+}
+
+/**
+ * The pages to mirror with `page`, a still-shared data page (backing `b`) the CPU touched: the
+ * still-shared pages around it that continue it (the same protection, the next frames) within
+ * its frame's 64 KiB RAM chunk (a region holds one chunk: engine.ts mapRun), so they are one
+ * region with it, stopping at a page `stop` names (already mirrored, or its frame mirrored at
+ * another address: a view). Their frames are the process's already (nothing is allocated), so
+ * mirroring them before the CPU touches them is invisible to the program; it spares a demand
+ * fault each, whose unmap and map of the growing run cost Unicorn time growing with the
+ * regions there are (measured: 16 MiB of a 3.14 fork's heap read by the child and then the
+ * parent, 18 s one page a fault, 5.5 s with this; docs/UNICORN.md "Fork").
+ */
+export function sharedAround(space: GuestAddressSpace, page: number, b: PageBacking, chunkBase: number, stop: (va: number, pa: number) => boolean): [number, number] {
+  let lo = page;
+  let hi = page + PAGE_SIZE;
+  const same = (va: number, pa: number): boolean => {
+    if (pa < chunkBase || pa >= chunkBase + RAM_CHUNK_SIZE) return false;
+    const n = space.pageAt(va);
+    return n !== null && n.kind === 'ram' && n.cow === true && n.prot === b.prot && n.pa === pa && !stop(va, pa);
+  };
+  while (lo > 0 && same(lo - PAGE_SIZE, b.pa - (page - lo) - PAGE_SIZE)) lo -= PAGE_SIZE;
+  while (hi < 0x1_0000_0000 && same(hi, b.pa + (hi - page))) hi += PAGE_SIZE;
+  return [lo, hi];
+}
+
+/** what CowWrites needs of its engine */
+export interface CowHost {
+  space(): GuestAddressSpace | null;
+  bus(): PhysicalBus | null;
+  /** make the one-page region of `va` writable in place (an executable page's store) */
+  protectPage(va: number, prot: number): void;
+  /** from now to the next resync, the address space's changes are noted, not mirrored at once */
+  hold(): void;
+  /** mirror the page of `va` again, with the runs it may merge with, and what changed since hold (UnicornEngine.sync) */
+  resync(va: number): void;
+}
+
+interface Pending {
+  va: number;
+  /** the shared frame the stores went into (or the view's) */
+  pa: number;
+  /** the frame's bytes before the first store; null for a view (its stores are in its image) */
+  saved: Uint8Array | null;
+  view: CowView | null;
+}
+
+/** Stores into pages shared copy-on-write, not yet given to the address space (see above). */
+export class CowWrites {
+  private pending: Pending[] = [];
+  /** page -> its pending entry (stores by hand) */
+  private byPage = new Map<number, Pending>();
+  private readonly bytes = new Uint8Array(8);
+
+  constructor(private readonly host: CowHost) {}
+
+  get any(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** a view's first store (cow-view.ts viewWrite) */
+  queueView(view: CowView): void {
+    this.pending.push({ va: view.va, pa: view.pa, saved: null, view });
+  }
+
+  /**
+   * The CPU stores `size` bytes of `value` at `va`, a page mirrored read-only
+   * (UC_HOOK_MEM_WRITE_PROT). True for a page shared copy-on-write (the store is made, see
+   * above); false: a real protection fault.
+   */
+  store(va: number, size: number, value: number | bigint): boolean {
+    const space = this.host.space();
+    if (space === null) return false;
+    const page = va - (va % PAGE_SIZE);
+    const b = space.pageAt(page);
+    if (b === null || b.kind !== 'ram' || b.cow !== true) return false;
+    const bus = this.host.bus()!;
+    if ((b.prot & PROT_EXEC) !== 0) {
+      // the write goes ahead into the shared frame, its one-page region made writable in place
+      if (this.byPage.has(page)) return true;
+      this.track(bus, page, b.pa);
+      this.host.protectPage(page, b.prot | 2);
+      return true;
+    }
+    // not aligned to its size: Unicorn faults it or stores it a byte at a time, through here
+    if (size > 1 && va % size !== 0) return true;
+    if (!this.byPage.has(page)) this.track(bus, page, b.pa);
+    const x = this.bytes;
+    if (typeof value === 'number' && size <= 4) {
+      const v = value >>> 0;
+      for (let i = 0; i < size; i++) x[i] = (v >>> (8 * i)) & 0xff;
+    } else {
+      let v = BigInt.asUintN(64, BigInt(value));
+      for (let i = 0; i < size; i++) {
+        x[i] = Number(v & 0xffn);
+        v >>= 8n;
+      }
+    }
+    const ram = bus.ramAt(b.pa, PAGE_SIZE)!;
+    ram.writeBlock(b.pa - ram.base + (va - page), x, 0, size);
+    return true;
+  }
+
+  private track(bus: PhysicalBus, page: number, pa: number): void {
+    const ram = bus.ramAt(pa, PAGE_SIZE)!;
+    const saved = new Uint8Array(PAGE_SIZE);
+    ram.readBlock(pa - ram.base, saved, 0, PAGE_SIZE);
+    const w: Pending = { va: page, pa, saved, view: null };
+    this.pending.push(w);
+    this.byPage.set(page, w);
+  }
+
+  /**
+   * The address space's write fault for each page stored to (do_wp_page: the writer gets a
+   * copy of the frame, which holds the stores, or keeps it as its last mapper), then the old
+   * frame gets its bytes from before the first store back, and the page is mirrored again
+   * (CowHost.resync). Called outside the engine's memory hooks.
+   */
+  apply(): void {
+    const space = this.host.space();
+    if (space === null) return;
+    this.byPage.clear();
+    while (this.pending.length > 0) {
+      const w = this.pending.shift()!;
+      // the listener's re-mirroring of the page waits for resync, which mirrors it once, merged
+      this.host.hold();
+      let now: PageBacking | null;
+      try {
+        space.fault?.(w.va, 'write');
+        now = space.pageAt(w.va);
+      } finally {
+        this.host.resync(w.va);
+      }
+      if (w.saved !== null && (now === null || now.kind !== 'ram' || now.pa !== w.pa)) {
+        const ram = this.host.bus()!.ramAt(w.pa, PAGE_SIZE)!;
+        ram.writeBlock(w.pa - ram.base, w.saved, 0, PAGE_SIZE);
+      }
+      // a view's stores are its page's bytes, on the copy the fault made (or the frame it kept)
+      if (w.view !== null && w.view.image !== null && now !== null && now.kind === 'ram' && now.cow !== true) {
+        const ram = this.host.bus()!.ramAt(now.pa, PAGE_SIZE)!;
+        ram.writeBlock(now.pa - ram.base, w.view.image, 0, PAGE_SIZE);
+      }
+    }
+  }
+
+  clear(): void {
+    this.pending = [];
+    this.byPage.clear();
+  }
+}
