@@ -14,26 +14,27 @@ import type { CowView } from './cow-view.js';
  * the hook cannot split or remap it), and a process that read more than about 900 still-shared
  * pages reached the mirror's region limit.
  *
- * A store into such a page (CowWrites.store, from the UC_HOOK_MEM_WRITE_PROT hook) leaves the
- * region read-only: the hook copies the page's bytes from before (its first store only), makes
- * the store itself into the shared frame and returns true. Unicorn 2.0.1's store_helper
- * (qemu/accel/tcg/cputlb.c) calls the hook with the access's address, size and value before
- * the store, and then drops the store, the TLB entry of a read-only RAM section being
- * TLB_DISCARD_WRITE (tlb_set_page_with_attrs); an access not aligned to its size goes on to
- * cpu_unaligned_access (an alignment fault: nothing stored) or is stored a byte at a time
- * through store_helper again (do_unaligned_access), each byte through the hook. So every store
- * of the region comes through the hook, until the next translation block or system call
- * (UnicornThread.onBlock / onIntr), where CowWrites.apply gives the address space the write
- * fault of each page stored to (do_wp_page), the old frame gets its bytes back, and the mirror
- * is re-derived for that page's run: the run is unmapped and mapped again around the page (the
- * part before and after it stay shared, read-only; the page is on its copy, writable, merged
- * with the private run beside it when its frame continues that run). Between the store and
- * then, no other process runs and no device event (UnicornThread.onMmio defers its clock
- * sync), so nothing else sees the shared frame hold the store.
+ * A store into such a page leaves the region read-only and goes ahead into the shared frame:
+ * Unicorn 2.0.1's store_helper (qemu/accel/tcg/cputlb.c) calls the write-protection hook
+ * (CowWrites.store, which keeps the page's bytes from before at its first store and returns
+ * true) with the region's `perms`, and then stores through the TLB, whose entry for a region
+ * mapped read-only is writable RAM (tlb_set_page_with_attrs adds TLB_DISCARD_WRITE only for a
+ * section made read-only, which uc_mem_protect and uc_mem_write do, and the engine never does
+ * to RAM); measured in cow-runs.test.ts. Every store reaches the hook, once per access, or a
+ * byte at a time for an access across two pages (do_unaligned_access), so each page stored to
+ * is known, the same value stored again and an unaligned store included. At the next
+ * translation block or system call (UnicornThread.onBlock / onIntr) CowWrites.apply gives the
+ * address space the write fault of each page stored to (do_wp_page), the old frame gets its
+ * bytes back, and the mirror is re-derived for that page's run: the run is unmapped and mapped
+ * again around the page (the parts before and after it stay shared, read-only; the page is on
+ * its copy, writable, merged with the private run beside it when its frame continues that
+ * run). Between the store and then, no other process runs and no device event
+ * (UnicornThread.onMmio defers its clock sync), so nothing else sees the shared frame hold the
+ * store. A store that faults after the hook (an alignment fault) still breaks the sharing of
+ * its page: the copy holds the same bytes.
  *
- * Executable copy-on-write pages keep the earlier way (a one-page region made writable in
- * place, CowHost.protectPage): a store made by hand would not reach Unicorn's translated-code
- * tracking (TLB_NOTDIRTY) for the page.
+ * Executable copy-on-write pages keep the earlier way: a one-page region each, made writable in
+ * place at its first store (CowHost.protectPage).
  */
 
 /** one Unicorn region of the mirror */
@@ -119,7 +120,6 @@ export class CowWrites {
   private pending: Pending[] = [];
   /** page -> its pending entry (stores by hand) */
   private byPage = new Map<number, Pending>();
-  private readonly bytes = new Uint8Array(8);
 
   constructor(private readonly host: CowHost) {}
 
@@ -133,40 +133,21 @@ export class CowWrites {
   }
 
   /**
-   * The CPU stores `size` bytes of `value` at `va`, a page mirrored read-only
-   * (UC_HOOK_MEM_WRITE_PROT). True for a page shared copy-on-write (the store is made, see
-   * above); false: a real protection fault.
+   * The CPU stores at `va`, a page mirrored read-only (UC_HOOK_MEM_WRITE_PROT). True for a
+   * page shared copy-on-write (its bytes from before are kept at its first store; the store
+   * goes ahead, see above); false: a real protection fault.
    */
-  store(va: number, size: number, value: number | bigint): boolean {
+  store(va: number): boolean {
     const space = this.host.space();
     if (space === null) return false;
     const page = va - (va % PAGE_SIZE);
     const b = space.pageAt(page);
     if (b === null || b.kind !== 'ram' || b.cow !== true) return false;
-    const bus = this.host.bus()!;
-    if ((b.prot & PROT_EXEC) !== 0) {
-      // the write goes ahead into the shared frame, its one-page region made writable in place
-      if (this.byPage.has(page)) return true;
-      this.track(bus, page, b.pa);
-      this.host.protectPage(page, b.prot | 2);
-      return true;
-    }
-    // not aligned to its size: Unicorn faults it or stores it a byte at a time, through here
-    if (size > 1 && va % size !== 0) return true;
-    if (!this.byPage.has(page)) this.track(bus, page, b.pa);
-    const x = this.bytes;
-    if (typeof value === 'number' && size <= 4) {
-      const v = value >>> 0;
-      for (let i = 0; i < size; i++) x[i] = (v >>> (8 * i)) & 0xff;
-    } else {
-      let v = BigInt.asUintN(64, BigInt(value));
-      for (let i = 0; i < size; i++) {
-        x[i] = Number(v & 0xffn);
-        v >>= 8n;
-      }
-    }
-    const ram = bus.ramAt(b.pa, PAGE_SIZE)!;
-    ram.writeBlock(b.pa - ram.base + (va - page), x, 0, size);
+    if (this.byPage.has(page)) return true;
+    this.track(this.host.bus()!, page, b.pa);
+    // an executable page: its one-page region made writable in place, so a store reaches
+    // Unicorn's tracking of translated code as it does on any writable page
+    if ((b.prot & PROT_EXEC) !== 0) this.host.protectPage(page, b.prot | 2);
     return true;
   }
 

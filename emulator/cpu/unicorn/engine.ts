@@ -42,8 +42,7 @@ const MERGE_PAGES = 256;
 export interface HookClient {
   onIntr(intno: number): void;
   onBlock(address: number, size: number): void;
-  /** `size` bytes of `value`: the access (a store's value; Unicorn passes 0 for a load) */
-  onBadMem(type: number, address: number | bigint, size: number, value: number | bigint): boolean;
+  onBadMem(type: number, address: number | bigint): boolean;
   onMmio(): void;
   /** after the device access (its side effects may have scheduled work) */
   afterMmio?(): void;
@@ -170,7 +169,7 @@ export class UnicornEngine {
     this.hooksInstalled = true;
     this.hook(UC_HOOK_INTR, this.callback(((_uc: NativePtr, intno: number) => this.running?.onIntr(intno)) as never, 'hookintr'));
     this.hook(UC_HOOK_BLOCK, this.callback(((_uc: NativePtr, a: number, size: number) => this.running?.onBlock(a, size)) as never, 'hookcode'));
-    this.hook(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, this.callback(((_uc: NativePtr, type: number, a: number | bigint, size: number, value: number | bigint) => this.running?.onBadMem(type, a, size, value) ?? false) as never, 'eventmem'));
+    this.hook(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, this.callback(((_uc: NativePtr, type: number, a: number | bigint) => this.running?.onBadMem(type, a) ?? false) as never, 'eventmem'));
   }
 
   /**
@@ -386,9 +385,9 @@ export class UnicornEngine {
   }
 
   /**
-   * The CPU stores `size` bytes of `value` at `va`, on a page mirrored read-only
-   * (UC_HOOK_MEM_WRITE_PROT). For a page shared copy-on-write (PageBacking.cow): true, the
-   * store is made into the shared frame, and the sharing is broken at the next safe point
+   * The CPU stores at `va`, on a page mirrored read-only (UC_HOOK_MEM_WRITE_PROT). For a page
+   * shared copy-on-write (PageBacking.cow): true, the store goes ahead into the shared frame,
+   * and the sharing is broken at the next safe point
    * (applyCowWrites), which gives the old frame its bytes back (cow-runs.ts CowWrites). The
    * engine is not stopped here: uc_emu_stop from this hook makes Unicorn 2.0 run the storing
    * instruction again when the engine is started next, and a second STREX (the
@@ -399,8 +398,8 @@ export class UnicornEngine {
    * thread applies the writes then, or at a system call (UnicornThread.onIntr), whichever
    * comes first. False: a real protection fault.
    */
-  cowWrite(va: number, size = 1, value: number | bigint = 0): boolean {
-    return this.cow.store(va, size, value);
+  cowWrite(va: number): boolean {
+    return this.cow.store(va);
   }
 
   /** stores into copy-on-write pages not yet given to the address space (cow-runs.ts) */
