@@ -558,7 +558,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     this.engine.icount.clear();
   }
 
-  readonly onBadMem = (type: number, address: number | bigint, size = 1, value: number | bigint = 0): boolean => {
+  readonly onBadMem = (type: number, address: number | bigint): boolean => {
     const e = this.engine;
     const addr = Number(BigInt.asUintN(32, BigInt(address)));
     const access = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT ? 'write' : type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT ? 'fetch' : 'read';
@@ -567,7 +567,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     // a write to a page mirrored read-only because it is shared copy-on-write breaks the sharing
     if (unmapped && e.demandFault(addr, access)) return true;
     // a store to a page mirrored read-only because it is shared copy-on-write: see cowWrite
-    if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr, size, value)) return true;
+    if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr)) return true;
     const pc = e.reg(e.arch.pcReg);
     // short-descriptor FSR: page translation fault 0b00111 or page permission fault 0b01111, WnR for a store
     const fsr = (unmapped ? 0x7 : 0xf) | (access === 'write' ? 0x800 : 0);
