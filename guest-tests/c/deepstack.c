@@ -14,8 +14,12 @@
  * still shared copy-on-write when read: the mirror merges the shared pages into runs and a
  * write splits off its page only (engine.ts cowWrite, cow-runs.ts); before, each shared page
  * read was a region of its own and both processes died past the region limit.
+ * "thread": the same recursion on a thread's 8 MiB stack (pthread_create: glibc's stack is an
+ * anonymous private mapping, MAP_STACK): its pages take the frames below the ones before them
+ * too (allocFor: any anonymous private mapping's page just below a present one).
  * Output is deterministic.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +102,26 @@ static int cowread(void)
 	return 0;
 }
 
+static void *thread_main(void *arg)
+{
+	unsigned kib = *(unsigned *)arg;
+	*(unsigned *)arg = recurse(kib / 4);
+	return NULL;
+}
+
+static int on_thread(unsigned kib)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	unsigned v = kib;
+	pthread_attr_init(&attr);
+	if (pthread_attr_setstacksize(&attr, 8u << 20) != 0 || pthread_create(&th, &attr, thread_main, &v) != 0)
+		return 1;
+	pthread_join(th, NULL);
+	printf("thread: %u KiB, sum %u\n", kib, v);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -107,6 +131,8 @@ int main(int argc, char **argv)
 		printf("stack: %u KiB, sum %u\n", kib, sum);
 		return 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "thread") == 0)
+		return on_thread(argc > 2 ? (unsigned)atoi(argv[2]) : 7168);
 	if (argc > 1 && strcmp(argv[1], "cowread") == 0)
 		return cowread();
 	unsigned char *heap = malloc(NCHUNK * CHUNK);

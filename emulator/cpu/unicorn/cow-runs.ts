@@ -79,7 +79,7 @@ export function framesAlias(c: MappedRun, n: MappedRun): boolean {
  * mirroring them before the CPU touches them is invisible to the program; it spares a demand
  * fault each, whose unmap and map of the growing run cost Unicorn time growing with the
  * regions there are (measured: deepstack.c cowread in 3.14, 16 MiB of heap read by a fork child
- * and then the parent, 18 s of host time one page a fault, 10-14 s with this, most of which is
+ * and then the parent, 18 s of host time one page a fault, 9-14 s with this, most of which is
  * the demand faults before the fork; docs/UNICORN.md "Fork").
  */
 export function sharedAround(space: GuestAddressSpace, page: number, b: PageBacking, chunkBase: number, stop: (va: number, pa: number) => boolean): [number, number] {
