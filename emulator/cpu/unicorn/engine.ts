@@ -387,9 +387,8 @@ export class UnicornEngine {
   /**
    * The CPU stores at `va`, on a page mirrored read-only (UC_HOOK_MEM_WRITE_PROT). For a page
    * shared copy-on-write (PageBacking.cow): true, the store goes ahead into the shared frame,
-   * and the sharing is broken at the next safe point
-   * (applyCowWrites), which gives the old frame its bytes back (cow-runs.ts CowWrites). The
-   * engine is not stopped here: uc_emu_stop from this hook makes Unicorn 2.0 run the storing
+   * and the sharing is broken at the next safe point (applyCowWrites), which gives the old
+   * frame its bytes back (cow-runs.ts CowWrites). The engine is not stopped here: uc_emu_stop from this hook makes Unicorn 2.0 run the storing
    * instruction again when the engine is started next, and a second STREX (the
    * compare-and-swap of glibc's locks) then compares against the value the first one stored
    * and fails, so the CAS returns the lock as held (a parent hung in futex after a fork, every
@@ -413,8 +412,8 @@ export class UnicornEngine {
     resync: (va) => {
       const held = this.held ?? [];
       this.held = null;
-      const b = this.space?.pageAt(va) ?? null;
-      if (b === null && this.space === null) return;
+      if (this.space === null) return;
+      const b = this.space.pageAt(va);
       let [lo, hi] = b === null ? [va, va + PAGE_SIZE] : this.mergeRange(va, b);
       for (const [s, e] of held) {
         if (s <= hi && e >= lo) [lo, hi] = [Math.min(lo, s), Math.max(hi, e)];
