@@ -106,21 +106,34 @@ export class ProcessGuestSpace implements GuestAddressSpace {
   }
 
   /**
-   * The frame for a CPU demand fault of page `idx` of anonymous VMA `v`. The [stack] VMA (the
-   * one holding mm->start_stack, as /proc/<pid>/maps names it) grows down: a page whose page
-   * above is present gets the frame just below that page's when it can (allocZeroedBelow), so
-   * the Unicorn mirror merges the stack's pages into runs (engine.ts demandFault) as it does a
-   * heap touched upwards; without, each stack page took the next frame up and was a region of
-   * its own, and about 3.7 MiB of stack reached the mirror's region limit. Only the CPU's
-   * demand faults take this path (the kernel's own accesses, vma.ts resolve, allocate lowest
-   * first as before), so the frames of the TypeScript-only runs (scenarios, fuzzing) do not
-   * change. Model choice: Linux gives a VM_GROWSDOWN VMA's pages no physical order.
+   * The frame for a CPU demand fault of page `idx` of anonymous VMA `v`. A page of the [stack]
+   * VMA (the one holding mm->start_stack, as /proc/<pid>/maps names it) whose page above is
+   * present, or of another private anonymous mapping whose page above is present and page below
+   * is not (the bottom of a run growing down), gets the frame just below that page's when it can
+   * (allocZeroedBelow), so the Unicorn mirror merges pages touched downwards into runs
+   * (engine.ts demandFault) as it does a heap touched upwards: the stack growing down, and a
+   * thread's stack (glibc's pthread stacks are mmap'd MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK:
+   * nptl/allocatestack.c, from memory) too; without, each such page took the next frame up and was a region of its own, and about
+   * 3.7 MiB of a stack reached the mirror's region limit. (Without the condition on the page
+   * below, the last page of a heap's 64 KiB chunk touched upwards after the chunk above it
+   * left its chunk's run: deepstack.c cowread, 705 regions instead of 545.) Only the CPU's demand
+   * faults take this path (the kernel's own accesses, vma.ts resolve, allocate lowest first as
+   * before), so the frames of the TypeScript-only runs (scenarios, fuzzing) do not change.
+   * Model choice: Linux gives an anonymous VMA's pages no physical order (and frames of
+   * anonymous pages are not visible to the program: no /proc/<pid>/pagemap); the rule needs no
+   * flag (MAP_STACK changed nothing in 3.14's mmap and is VM_NOHUGEPAGE in v6.12, from
+   * memory; a program's own stacks for makecontext or sigaltstack are plain anonymous
+   * mappings), and a page touched with none present above it
+   * (a heap upwards, bigmem.c's scatter) allocates as before. Not a shared anonymous mapping's
+   * page (its shmem object's).
    */
   private allocFor(v: Vma, idx: number): number {
     const pages = this.mm.host.pages;
     const ss = this.mm.startStack;
     const above = idx + 1 < v.pages!.length ? v.pages![idx + 1]! : -1;
-    if (pages.allocZeroedBelow !== undefined && ss !== 0 && v.start <= ss && v.end >= ss && above >= 0 && v.shm == null) return pages.allocZeroedBelow(above);
+    const below = idx > 0 ? v.pages![idx - 1]! : -1;
+    const stack = ss !== 0 && v.start <= ss && v.end >= ss;
+    if (pages.allocZeroedBelow !== undefined && above >= 0 && v.shm == null && (stack || below < 0)) return pages.allocZeroedBelow(above);
     return pages.allocZeroed();
   }
 

@@ -122,6 +122,12 @@ export interface UnicornRunResult extends Partial<TraceExports> {
   demandFaults: number;
   /** the most Unicorn regions the first process's mirror held (engine.ts REGION_LIMIT) */
   peakRegions: number;
+  /**
+   * the most Unicorn regions any process's mirror held (the program and what it forked; read at
+   * the end of the run from each process's engine, so an engine a later process took from the
+   * pool reports that one's)
+   */
+  peakRegionsTree: number;
   mmioAccesses: number;
   bind: BindResult | null;
   kernelLog: string[];
@@ -247,6 +253,7 @@ function runElfBytes(elfBytes: Uint8Array, opts: UnicornRunOptions & { argv0: st
     threads: arm.abi.tree.reduce((n, p) => n + p.threads.length, 0),
     demandFaults: arm.engine.demandFaults,
     peakRegions: arm.engine.peakRuns,
+    peakRegionsTree: arm.abi.tree.reduce((n, p) => p.threads.reduce((k, t) => Math.max(k, t.engine.peakRuns), n), arm.engine.peakRuns),
     mmioAccesses: arm.engine.mmioAccesses,
     bind,
     kernelLog: system.kernel.log.lines(),

@@ -5,6 +5,7 @@ import {
   type GuestAddressSpace, type PageBacking,
 } from './address-space.js';
 import { viewRead, viewWrite, type CowView } from './cow-view.js';
+import { aliasedIn, CowWrites, framesAlias, sharedAround, type MappedRun } from './cow-runs.js';
 import { ARMV7A, UnicornError, type ArchSpec } from './arch.js';
 import {
   loadUnicorn, ucCtl,
@@ -52,18 +53,6 @@ export interface HookClient {
 /** A register context owner (a thread sharing the engine). */
 export interface ContextOwner {
   ctx: NativePtr | null;
-}
-
-interface MappedRun {
-  start: number;
-  end: number;
-  kind: 'ram' | 'mmio';
-  /** mmio routing id (0 for RAM) */
-  id: number;
-  /** the physical address of `start` (RAM runs and copy-on-write views; a device's for mmio) */
-  pa: number;
-  /** a non-executable copy-on-write page mirrored read-only RAM (cowWrite): a view once another mirror of its frame appears */
-  cow?: boolean;
 }
 
 /**
@@ -240,7 +229,7 @@ export class UnicornEngine {
     this.mmioWrite ??= this.callback(((_uc: NativePtr, offset: number | bigint, size: number, value: number | bigint, ud: number | bigint): void => {
       const view = this.views.get(Number(ud));
       if (view !== undefined) {
-        if (viewWrite(view, this.bus!, Number(offset), size, value)) this.cowPending.push({ va: view.va, pa: view.pa, saved: null, view });
+        if (viewWrite(view, this.bus!, Number(offset), size, value)) this.cow.queueView(view);
         return;
       }
       const pa = this.mmioIds.get(Number(ud))! + Number(offset);
@@ -255,7 +244,7 @@ export class UnicornEngine {
     }) as never, 'mmio_write');
     for (const [s, e] of space.ranges()) this.sync(s, e);
     const offCode = space.onCodeChange?.((s, e) => this.invalidateCode(s, e));
-    const offMap = space.onChange((s, e) => this.sync(s, e));
+    const offMap = space.onChange((s, e) => (this.held !== null ? this.held.push([s, e]) : this.sync(s, e)));
     this.unsubscribe = () => {
       offMap();
       offCode?.();
@@ -306,6 +295,7 @@ export class UnicornEngine {
     // map page runs: contiguous virtual pages with the same kind/prot and contiguous physical pages
     let runStart = -1;
     let first: PageBacking | null = null;
+    let firstSolo = false;
     let prevPa = 0;
     const flush = (va: number): void => {
       if (first !== null) this.mapRun(runStart, va, first);
@@ -319,13 +309,16 @@ export class UnicornEngine {
         continue;
       }
       if (this.cowTouched.size > 0 && !(b.kind === 'ram' && b.cow === true)) this.cowTouched.delete(va);
-      // a copy-on-write page is a run of its own: its write fault changes its protection in place (cowWrite)
-      if (first !== null && b.kind === first.kind && b.prot === first.prot && b.pa === prevPa + PAGE_SIZE && b.kind === 'ram' && b.cow !== true && (first as { cow?: boolean }).cow !== true) {
+      // shared pages merge with shared pages (cow-runs.ts); an executable one (its store makes its region writable in
+      // place), or one whose frame is mirrored at another address too (a view), is a run of its own
+      const solo = b.kind === 'ram' && b.cow === true && ((b.prot & PROT_EXEC) !== 0 || this.aliased(va, b.pa));
+      if (first !== null && !solo && !firstSolo && b.kind === 'ram' && first.kind === 'ram' && b.prot === first.prot && b.pa === prevPa + PAGE_SIZE && (b.cow === true) === (first.cow === true)) {
         prevPa = b.pa;
         continue;
       }
       flush(va);
       first = b;
+      firstSolo = solo;
       runStart = va;
       prevPa = b.pa;
     }
@@ -336,7 +329,7 @@ export class UnicornEngine {
     for (const n of cows.length > 0 ? this.runs.slice(kept) : []) {
       if (n.kind === 'mmio' && !this.views.has(n.id)) continue;
       for (const c of cows) {
-        if (c.start !== n.start && c.pa >= n.pa && c.pa < n.pa + (n.end - n.start) && !again.includes(c.start)) again.push(c.start);
+        if (framesAlias(c, n) && !again.includes(c.start)) again.push(c.start);
       }
     }
     this.runs.sort((a, b) => a.start - b.start);
@@ -346,12 +339,10 @@ export class UnicornEngine {
 
   /** another mirror of this engine maps frame `pa` (a RAM run or a copy-on-write view), at an address other than `va` */
   private aliased(va: number, pa: number): boolean {
-    for (const r of this.runs) {
-      if (r.start === va || (r.kind === 'mmio' && !this.views.has(r.id))) continue;
-      if (pa >= r.pa && pa < r.pa + (r.end - r.start)) return true;
-    }
-    return false;
+    return aliasedIn(this.runs, this.isView, va, pa);
   }
+
+  private readonly isView = (id: number): boolean => this.views.has(id);
 
   private mapRun(va: number, vend: number, b: PageBacking): void {
     // past the limit pages stay unmapped: their first access is a refused demand fault
@@ -361,7 +352,7 @@ export class UnicornEngine {
     }
     const len = vend - va;
     let id = 0;
-    if (b.kind === 'ram' && b.cow === true && (b.prot & PROT_EXEC) === 0 && this.aliased(va, b.pa)) {
+    if (b.kind === 'ram' && b.cow === true && (b.prot & PROT_EXEC) === 0 && len === PAGE_SIZE && this.aliased(va, b.pa)) {
       // a copy-on-write page whose frame is mirrored at another address too: a view (cow-view.ts)
       id = this.nextMmioId++;
       this.views.set(id, { va, pa: b.pa, image: null });
@@ -394,72 +385,54 @@ export class UnicornEngine {
   }
 
   /**
-   * The CPU wrote `va`, on a page mirrored read-only (UC_HOOK_MEM_WRITE_PROT). For a page
-   * shared copy-on-write (PageBacking.cow): true, and the write goes ahead into the shared
-   * frame, made writable in place; the sharing is broken at the next safe point
-   * (applyCowWrites), which gives the old frame its bytes back. Unicorn 2.0's store path
-   * keeps the faulting region's descriptor across this hook, so the page cannot be unmapped
-   * and mapped onto another frame here (the host process crashes); a protection change of a
-   * whole one-page region is done in place. The engine is not stopped here: uc_emu_stop
-   * from this hook makes Unicorn 2.0 run the storing instruction again when the engine is
-   * started next, and a second STREX (the compare-and-swap of glibc's locks) then compares
-   * against the value the first one stored and fails, so the CAS returns the lock as held (a
-   * parent hung in futex after a fork, every private page shared). The engine stops instead in
-   * the block hook of the next translation block (UnicornThread.onBlock: stopping there keeps
-   * that block from executing), and the thread applies the writes then, or at a system call
-   * (UnicornThread.onIntr), whichever comes first; between, no other process runs and no
-   * device event (UnicornThread.onMmio defers its clock sync), so nothing else sees the
-   * shared frame hold the write. False: a real protection fault.
+   * The CPU stores at `va`, on a page mirrored read-only (UC_HOOK_MEM_WRITE_PROT). For a page
+   * shared copy-on-write (PageBacking.cow): true, the store goes ahead into the shared frame,
+   * and the sharing is broken at the next safe point (applyCowWrites), which gives the old
+   * frame its bytes back (cow-runs.ts CowWrites). The engine is not stopped here: uc_emu_stop from this hook makes Unicorn 2.0 run the storing
+   * instruction again when the engine is started next, and a second STREX (the
+   * compare-and-swap of glibc's locks) then compares against the value the first one stored
+   * and fails, so the CAS returns the lock as held (a parent hung in futex after a fork, every
+   * private page shared). The engine stops instead in the block hook of the next translation
+   * block (UnicornThread.onBlock: stopping there keeps that block from executing), and the
+   * thread applies the writes then, or at a system call (UnicornThread.onIntr), whichever
+   * comes first. False: a real protection fault.
    */
   cowWrite(va: number): boolean {
-    const space = this.space;
-    if (space === null) return false;
-    const page = va - (va % PAGE_SIZE);
-    const b = space.pageAt(page);
-    if (b === null || b.kind !== 'ram' || b.cow !== true) return false;
-    const ram = this.bus!.ramAt(b.pa, PAGE_SIZE)!;
-    const saved = new Uint8Array(PAGE_SIZE);
-    ram.readBlock(b.pa - ram.base, saved, 0, PAGE_SIZE);
-    this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, page, PAGE_SIZE, protToUc(b.prot | 2)));
-    this.cowPending.push({ va: page, pa: b.pa, saved, view: null });
-    return true;
+    return this.cow.store(va);
   }
 
-  /**
-   * writes to copy-on-write pages not yet given to the address space: into the shared frame
-   * (cowWrite: `saved` its bytes from before), or into a view's own bytes (cow-view.ts)
-   */
-  private cowPending: { va: number; pa: number; saved: Uint8Array | null; view: CowView | null }[] = [];
+  /** stores into copy-on-write pages not yet given to the address space (cow-runs.ts) */
+  private readonly cow = new CowWrites({
+    space: () => this.space,
+    bus: () => this.bus,
+    protectPage: (va, prot) => this.check('uc_mem_protect', this.api.uc_mem_protect(this.uc, va, PAGE_SIZE, protToUc(prot))),
+    hold: () => {
+      this.held = [];
+    },
+    resync: (va) => {
+      const held = this.held ?? [];
+      this.held = null;
+      if (this.space === null) return;
+      const b = this.space.pageAt(va);
+      let [lo, hi] = b === null ? [va, va + PAGE_SIZE] : this.mergeRange(va, b);
+      for (const [s, e] of held) {
+        if (s <= hi && e >= lo) [lo, hi] = [Math.min(lo, s), Math.max(hi, e)];
+        else this.sync(s, e);
+      }
+      this.sync(lo, hi);
+    },
+  });
+
+  /** the address space's changes noted while the copy-on-write stores are applied (CowHost.hold), or null */
+  private held: [number, number][] | null = null;
 
   get hasCowWrites(): boolean {
-    return this.cowPending.length > 0;
+    return this.cow.any;
   }
 
-  /**
-   * The address space's write fault for each page cowWrite let through (do_wp_page: the
-   * writer gets a copy of the frame, which holds the writes, or keeps it as its last mapper),
-   * then the old frame gets its bytes from before the first write back; the listener re-mirrors
-   * the page onto its frame, writable. Called outside the engine's memory hooks.
-   */
+  /** the address space's write fault for each page the CPU stored to since the last call (cow-runs.ts CowWrites.apply); outside the memory hooks */
   applyCowWrites(): void {
-    const space = this.space;
-    if (space === null) return;
-    while (this.cowPending.length > 0) {
-      const w = this.cowPending.shift()!;
-      space.fault?.(w.va, 'write');
-      const now = space.pageAt(w.va);
-      if (w.saved !== null && (now === null || now.kind !== 'ram' || now.pa !== w.pa)) {
-        const ram = this.bus!.ramAt(w.pa, PAGE_SIZE)!;
-        ram.writeBlock(w.pa - ram.base, w.saved, 0, PAGE_SIZE);
-      }
-      // a view's stores are its page's bytes, on the copy the fault made (or the frame it kept)
-      if (w.view !== null && w.view.image !== null && now !== null && now.kind === 'ram' && now.cow !== true) {
-        const ram = this.bus!.ramAt(now.pa, PAGE_SIZE)!;
-        ram.writeBlock(now.pa - ram.base, w.view.image, 0, PAGE_SIZE);
-      }
-      // the mirror follows the address space (the listener has done so when the frame changed)
-      this.sync(w.va, w.va + PAGE_SIZE);
-    }
+    this.cow.apply();
   }
 
   /**
@@ -480,16 +453,14 @@ export class UnicornEngine {
     const b = space.pageAt(page);
     if (b === null) return false;
     if (b.kind === 'ram' && b.cow === true) this.cowTouched.add(page);
-    // the new page joins the RAM run before or after it when it continues it (the same protection, the next frame), up to
-    // MERGE_PAGES: a heap touched upwards, or a stack downwards (its frames: kernel-model/exec/space.ts allocFor), is a few regions
-    let [lo, hi] = [page, page + PAGE_SIZE];
-    // data pages only: a run of code may hold the block being translated when its next page faults in
-    if (b.kind === 'ram' && b.cow !== true && (b.prot & PROT_EXEC) === 0) {
-      for (const r of this.runs) {
-        if (r.kind !== 'ram') continue;
-        if (r.end === page && page + PAGE_SIZE - r.start <= MERGE_PAGES * PAGE_SIZE && this.continues(page - PAGE_SIZE, b)) lo = r.start;
-        else if (r.start === page + PAGE_SIZE && r.end - page <= MERGE_PAGES * PAGE_SIZE && this.continues(page + PAGE_SIZE, b, -1)) hi = r.end;
-      }
+    let [lo, hi] = this.mergeRange(page, b);
+    if (b.kind === 'ram' && b.cow === true && (b.prot & PROT_EXEC) === 0) {
+      // the still-shared pages that continue it in its RAM chunk come with it (cow-runs.ts sharedAround)
+      const ram = this.bus!.ramAt(b.pa, PAGE_SIZE)!;
+      const [alo, ahi] = sharedAround(space, page, b, ram.base + ((b.pa - ram.base) & ~RAM_CHUNK_MASK), (v, pa) => this.cowTouched.has(v) || this.aliased(v, pa));
+      for (let v = alo; v < ahi; v += PAGE_SIZE) this.cowTouched.add(v);
+      lo = Math.min(lo, alo);
+      hi = Math.max(hi, ahi);
     }
     if (lo === page && hi === page + PAGE_SIZE && this.runs.length >= REGION_LIMIT) {
       // a new region would pass what Unicorn 2.0 holds (its assertion aborts the host process):
@@ -502,17 +473,34 @@ export class UnicornEngine {
     return true;
   }
 
-  /** the page at `va` is RAM with `b`'s protection, not copy-on-write, on the frame before (dir 1) or after (dir -1) b's */
+  /**
+   * The pages to mirror for page `page` (backing `b`): with the RAM run before or after it when the page continues it
+   * (the same protection, the next frame, both shared copy-on-write or neither), up to MERGE_PAGES: a heap touched
+   * upwards, a stack downwards (its frames: kernel-model/exec/space.ts allocFor) or a fork's shared pages read in
+   * order is a few regions. Data pages only: a run of code may hold the block being translated when its next page
+   * faults in.
+   */
+  private mergeRange(page: number, b: PageBacking): [number, number] {
+    let [lo, hi] = [page, page + PAGE_SIZE];
+    if (b.kind !== 'ram' || (b.prot & PROT_EXEC) !== 0) return [lo, hi];
+    for (const r of this.runs) {
+      if (r.kind !== 'ram') continue;
+      if (r.end === page && page + PAGE_SIZE - r.start <= MERGE_PAGES * PAGE_SIZE && this.continues(page - PAGE_SIZE, b)) lo = r.start;
+      else if (r.start === page + PAGE_SIZE && r.end - page <= MERGE_PAGES * PAGE_SIZE && this.continues(page + PAGE_SIZE, b, -1)) hi = r.end;
+    }
+    return [lo, hi];
+  }
+
+  /** the page at `va` is RAM with `b`'s protection and copy-on-write state, on the frame before (dir 1) or after (dir -1) b's */
   private continues(va: number, b: PageBacking, dir = 1): boolean {
     const n = this.space!.pageAt(va);
-    return n !== null && n.kind === 'ram' && n.cow !== true && n.prot === b.prot && n.pa === b.pa - dir * PAGE_SIZE;
+    return n !== null && n.kind === 'ram' && (n.cow === true) === (b.kind === 'ram' && b.cow === true) && n.prot === b.prot && n.pa === b.pa - dir * PAGE_SIZE;
   }
 
   /**
-   * The non-executable copy-on-write pages the CPU touched: each is a one-page region (cowWrite), so a fork's
-   * pages are mirrored when first touched, not at the fork (before, every shared page was a region in child and
-   * parent, and the pages past REGION_LIMIT faulted). A write to one not yet mirrored breaks the sharing in the
-   * fault (fault(va, 'write')), so the copy merges into runs.
+   * The non-executable copy-on-write pages the CPU touched: a fork's pages are mirrored when first touched, not at the
+   * fork, merged into runs (mergeRange; cow-runs.ts). A write to one not yet mirrored breaks the sharing in the fault
+   * (fault(va, 'write')), so the copy merges with private runs.
    */
   private cowTouched = new Set<number>();
 
@@ -612,7 +600,8 @@ export class UnicornEngine {
     this.mmioIds.clear();
     this.mmioVa.clear();
     this.views.clear();
-    this.cowPending = [];
+    this.cow.clear();
+    this.held = null;
     this.cowTouched.clear();
     this.space = null;
     this.bus = null;

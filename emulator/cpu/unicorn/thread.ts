@@ -566,7 +566,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     // demand paging: a page the process has mapped but never touched is materialised here;
     // a write to a page mirrored read-only because it is shared copy-on-write breaks the sharing
     if (unmapped && e.demandFault(addr, access)) return true;
-    // a write to a page mirrored read-only because it is shared copy-on-write: see cowWrite
+    // a store to a page mirrored read-only because it is shared copy-on-write: see cowWrite
     if (type === UC_MEM_WRITE_PROT && e.cowWrite(addr)) return true;
     const pc = e.reg(e.arch.pcReg);
     // short-descriptor FSR: page translation fault 0b00111 or page permission fault 0b01111, WnR for a store
