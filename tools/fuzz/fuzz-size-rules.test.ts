@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { IommufdService } from '../../kernel-model/iommu/iommufd/main.js';
+import * as ERRNO from '../../kernel-model/base/errno.js';
 import { callArbOf, SETUP_PREFIX } from './arb.js';
+import { HWPT_PREFIX } from './arb-iommufd.js';
 import { runProgram } from './engine.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import { hasHwptRef, type Call, type FdRef, type IoctlArg, type PtrKind, type Value } from './program.js';
@@ -128,5 +130,28 @@ describe('iommufd size rules, HWPT nesting and fault ids, HWPT requests on the c
     const c = reproUnderUnicorn('compathwpt', COMPAT, 'mainline+iommufd-compat');
     expect(c.calls.slice(SETUP_PREFIX.length)).toEqual(asCallLines(COMPAT_RETS).map((l, i) => l.replace(`call ${i} `, `call ${i + SETUP_PREFIX.length} `)));
     expect(c.stdout).toMatch(new RegExp(`^call ${SETUP_PREFIX.length + 4} = -1 \\(errno 75\\b`, 'm'));
+  });
+
+  it.skipIf(shouldSkipUnicornTests())('a generated program of the new draws gets the harness\'s results from its C reproducer under Unicorn', () => {
+    // HWPT_PREFIX, then the first 24 drawn calls that are new: longer structs, HWPT_ALLOC's nesting / FAULT_ID_VALID draws
+    const isNew = (c: Call): boolean => {
+      if (c.op !== 'ioctl' || c.arg.t !== 'struct' || !('k' in c.fd) || c.fd.k !== 'iommufd') return false;
+      const f = c.arg.fields;
+      const ref = (v: Value | undefined): boolean => typeof v === 'object' && v !== null && 'hwpt' in v;
+      return c.arg.tail !== undefined || (c.req === I.IOMMU_HWPT_ALLOC && (ref(f['pt_id']) || ((f['flags'] as number) & 4) !== 0));
+    };
+    const drawn = fc.sample(callArbOf(true, false), { seed: 11, numRuns: 20000 }).filter(isNew).slice(0, 24).map((c) => ({ ...c, p: 0 }) as Call);
+    const prog = [...HWPT_PREFIX, ...drawn];
+    const { finding, harness: h } = runProgram('mainline', prog, { transcript: true });
+    expect(finding).toBeNull();
+    const rets = h.transcript.map((t) => t.ret);
+    expect(rets.slice(HWPT_PREFIX.length)).toEqual(expect.arrayContaining(['-E2BIG', '-EOPNOTSUPP']));
+    const u = reproUnderUnicorn('sizegen', prog);
+    expect(u.calls).toEqual(asCallLines(rets));
+    expect(u.stdout).not.toContain('differs from the model');
+    // the errnos too
+    const errnos = rets.map((r, i) => (r.startsWith('-') ? `${i}:${(ERRNO as unknown as Record<string, number>)[r.slice(1)]}` : null)).filter((x) => x !== null);
+    const got = [...u.stdout.matchAll(/^call (\d+) = -1 \(errno (\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
+    expect(got).toEqual(errnos);
   });
 });
