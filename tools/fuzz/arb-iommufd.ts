@@ -223,7 +223,7 @@ const invalidateArg = (id: fc.Arbitrary<Value> = hwptOpId()): fc.Arbitrary<Ioctl
 
 /**
  * the three HWPT requests on the compat container's fd (mainline+iommufd-compat; a VFIO container
- * in mainline, which answers -ENOTTY): the fd is an iommufd file (iommufd_fops), so they reach its
+ * in mainline, which refuses them: -EINVAL without an IOMMU driver, else -ENOTTY): the fd is an iommufd file (iommufd_fops), so they reach its
  * context as on /dev/iommu. hwpt_id objId's fixed ids (the resource refs name /dev/iommu contexts
  * only): after a group's first device open the context holds the compat IOAS 1, the bound device
  * 2 and its auto HWPT 3
