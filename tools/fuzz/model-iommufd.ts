@@ -51,6 +51,7 @@ import type { File } from '../../kernel-model/vfs/file.js';
 import { EBUSY, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA } from '../../kernel-model/uapi/constants.js';
 import { POLLOUT } from '../../kernel-model/uapi/constants.js';
+import { IOMMU_HWPT_FAULT_ID_VALID } from '../../kernel-model/iommu/iommufd/uapi.js';
 import { reqName, type IoctlArg, type Value } from './program.js';
 import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
@@ -92,8 +93,6 @@ const PGFAULT_SIZE = 40;
 const RESPONSE_SIZE = 8;
 /** the fault fd's read/write counts the model judges; larger ones meet the VFS's checks first (vfs_read/vfs_write: access_ok, MAX_RW_COUNT) */
 const RW_CHECKED_MAX = 0x10000;
-/** IOMMU_HWPT_FAULT_ID_VALID (enum iommufd_hwpt_alloc_flags) */
-const HWPT_FAULT_ID_VALID = 4n;
 
 const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
@@ -386,7 +385,7 @@ export class IommufdModel {
         }
         case I.IOMMU_HWPT_ALLOC:
           // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed
-          if (r === 0 && (F('flags') & HWPT_FAULT_ID_VALID) !== 0n) this.lost = true;
+          if (r === 0 && (F('flags') & BigInt(IOMMU_HWPT_FAULT_ID_VALID)) !== 0n) this.lost = true;
           if (pre.exact) {
             const w = hwptAllocWant(F, (id) => ctx.objs.get(id), view);
             if (w !== null) this.judge(w, r, `HWPT_ALLOC(dev ${F('dev_id')}, pt ${F('pt_id')}, flags ${F('flags')})`);
