@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { argsz, fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
-import { CDEV_REQS, IOMMUFD_REQS } from './program-iommufd.js';
+import { CDEV_REQS, IOMMUFD_REQS, IOMMUFD_STRUCTS, iommufdSizeof, type IommufdStructName } from './program-iommufd.js';
 import type { Call, FdKind, FdRef, IoctlArg, Value } from './program.js';
 
 const I = IOMMUFD_REQS;
@@ -196,9 +196,9 @@ const hwptOpFlags = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: 
  * and U64_MAX, IOVAs past ULONG_MAX (32-bit); page sizes the table's (4 KiB) and larger, 0, off
  * a power of two, 2^63; the bitmap in the DMA area, read-only, NULL or unaligned (never touched here)
  */
-const dirtyBitmapArg = (): fc.Arbitrary<IoctlArg> =>
+const dirtyBitmapArg = (id: fc.Arbitrary<Value> = hwptOpId()): fc.Arbitrary<IoctlArg> =>
   struct('iommu_hwpt_get_dirty_bitmap', {
-    hwpt_id: hwptOpId(),
+    hwpt_id: id,
     flags: hwptOpFlags(),
     reserved: zero(),
     iova: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(HAPPY_IOVA, 0, 0x200000) }, { weight: 2, arbitrary: fc.constantFrom(0x100800, 0x1, 0xfffff000, '0x100000000', '0xfffffffffffff000') }, { weight: 1, arbitrary: iova }),
@@ -211,15 +211,71 @@ const dirtyBitmapArg = (): fc.Arbitrary<IoctlArg> =>
  * a small or odd size, data_uptr NULL or read-only; data_type 0 (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1)
  * or another
  */
-const invalidateArg = (): fc.Arbitrary<IoctlArg> =>
+const invalidateArg = (id: fc.Arbitrary<Value> = hwptOpId()): fc.Arbitrary<IoctlArg> =>
   struct('iommu_hwpt_invalidate', {
-    hwpt_id: hwptOpId(),
+    hwpt_id: id,
     data_uptr: fc.constantFrom<Value>({ dma: 0 }, { dma: 0 }, 0, { ro: 0 }),
     data_type: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 0xffffffff) }),
     entry_len: fc.constantFrom(16, 16, 32, 0, 7),
     entry_num: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constantFrom(1, 4) }, { weight: 1, arbitrary: fc.constantFrom(0x1000, 0xffffffff) }),
     reserved: zero(),
   });
+
+/**
+ * the three HWPT requests on the compat container's fd (mainline+iommufd-compat; a VFIO container
+ * in mainline, which refuses them: -EINVAL without an IOMMU driver, else -ENOTTY): the fd is an iommufd file (iommufd_fops), so they reach its
+ * context as on /dev/iommu. hwpt_id objId's fixed ids (the resource refs name /dev/iommu contexts
+ * only): after a group's first device open the context holds the compat IOAS 1, the bound device
+ * 2 and its auto HWPT 3
+ */
+function containerHwptOpArg(req: number): fc.Arbitrary<IoctlArg> {
+  if (req === I.IOMMU_HWPT_GET_DIRTY_BITMAP) return dirtyBitmapArg(objId());
+  if (req === I.IOMMU_HWPT_INVALIDATE) return invalidateArg(objId());
+  return struct('iommu_hwpt_set_dirty_tracking', { flags: hwptOpFlags(), hwpt_id: objId(), reserved: zero() });
+}
+
+/**
+ * IOMMU_HWPT_ALLOC's nesting path and fault queue (mainline draws only, since 2026-12-07): pt_id
+ * three draws in four a paging HWPT of the call's context (hwptRef: a nesting parent, so v6.12
+ * hw_pagetable.c iommufd_hwpt_alloc goes to iommufd_hwpt_nested_alloc), else an IOAS (ioasRef);
+ * flags IOMMU_HWPT_FAULT_ID_VALID (4) four draws in eleven, NEST_PARENT (1) or both sometimes;
+ * fault_id an object of another type (the HWPT, IOAS or device refs) or a fixed id (a fault
+ * object's when a FAULT_QUEUE_ALLOC gave it); driver data (data_type / data_len) mostly none,
+ * sometimes VTD_S1 (1) or ARM_SMMUV3 (2) and a length. On arm-smmu v1/v2 every one of these fails
+ * before the fault object is looked up (model-iommufd-pt.ts hwptAllocWant)
+ */
+const hwptNestRes = (): fc.Arbitrary<IoctlArg> =>
+  struct('iommu_hwpt_alloc', {
+    flags: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.constant(4) }, { weight: 1, arbitrary: fc.constantFrom(1, 5) }),
+    dev_id: devRef(),
+    pt_id: fc.oneof({ weight: 3, arbitrary: hwptRef() }, { weight: 1, arbitrary: ioasRef() }),
+    out_hwpt_id: fc.constant(0),
+    reserved: fc.constant(0),
+    data_type: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 2) }),
+    data_len: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(8, 0x20) }),
+    data_uptr: fc.constantFrom<Value>(0, { dma: 0 }),
+    fault_id: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: hwptRef() }, { weight: 1, arbitrary: ioasRef() }, { weight: 1, arbitrary: devRef() }),
+  });
+
+/**
+ * an iommufd request's struct longer than the kernel's (mainline draws only, one draw in thirteen
+ * of every /dev/iommu request, since 2026-12-07): size sizeof + 4, 8, 16 or 64, with a u32 right
+ * past the kernel's struct that is mostly non-zero (copy_struct_from_user: -E2BIG) or zero
+ * (accepted as the struct), where the struct's min_size is its sizeof (the tail is written at
+ * min_size: HWPT_ALLOC and GET_HW_INFO, longer than their min_size, get the size alone); the
+ * fields and pointer as drawn. Shorter ones (below min_size: -EINVAL) and bad pointers (-EFAULT)
+ * come from every struct's argsz and ptr draws
+ */
+function oversized(a: fc.Arbitrary<IoctlArg>): fc.Arbitrary<IoctlArg> {
+  return rec({ a, extra: fc.constantFrom(4, 8, 16, 64), t: fc.constantFrom<Value>(1, 1, 0xffffffff, 0) }).map(({ a: x, extra, t }): IoctlArg => {
+    if (x.t !== 'struct' || !(x.type in IOMMUFD_STRUCTS)) return x;
+    const name = x.type as IommufdStructName;
+    const k = iommufdSizeof(name);
+    const out: IoctlArg = { ...x, fields: { ...x.fields, argsz: k + extra } };
+    if (IOMMUFD_STRUCTS[name].minsz === k) out.tail = [t];
+    return out;
+  });
+}
 
 /** ATTACH's pt_id where the profile has /dev/iommu: objId's, and the ids IOAS_ALLOC and HWPT_ALLOC give after the happy paths (4, 5, 6) more often */
 const attachPtId = (): fc.Arbitrary<Value> => fc.oneof({ weight: 6, arbitrary: objId() }, { weight: 3, arbitrary: fc.constantFrom(4, 5, 6, 3) });
@@ -234,7 +290,8 @@ function argFor(req: number, live = false): fc.Arbitrary<IoctlArg> {
       case I.IOMMU_HWPT_ALLOC:
         // resource-typed dev_id and pt_id (hwptAllocRes) three draws in eight; the fixed ids
         // (hwptAllocLive: the happy paths' contexts, other objects' ids) and argFor's kept for the rest
-        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() }, { weight: 3, arbitrary: hwptAllocRes() });
+        // (appended 2026-12-07) the nesting path and the fault queue (hwptNestRes) two draws in ten
+        return fc.oneof({ weight: 1, arbitrary: argFor(req) }, { weight: 4, arbitrary: hwptAllocLive() }, { weight: 3, arbitrary: hwptAllocRes() }, { weight: 2, arbitrary: hwptNestRes() });
       // resource-typed IOAS ids (ioasRef) two draws in three (IOAS_MAP) and one in two (IOAS_COPY,
       // source the first IOAS, destination the first or second); the fixed ids (objId, copyLive's)
       // kept for the rest: other objects' ids, destroyed and never allocated ones (-ENOENT)
@@ -345,7 +402,10 @@ function ioctlOn(kind: FdKind, reqs: number[], live = false): fc.Arbitrary<Call>
   // with /dev/iommu (`live`) the iommufd fd is a resource-typed ref (resRef)
   const fd = live && kind === 'iommufd' ? resRef('iommufd') : fdRef(kind);
   for (const r of new Set(reqs)) {
-    const plain = rec({ op: fc.constant('ioctl' as const), p: pid, fd, req: fc.constant(r), arg: argFor(r, live) });
+    const hwptOnContainer = kind === 'container' && (r === I.IOMMU_HWPT_SET_DIRTY_TRACKING || r === I.IOMMU_HWPT_GET_DIRTY_BITMAP || r === I.IOMMU_HWPT_INVALIDATE);
+    // with /dev/iommu, every request's struct one draw in thirteen longer than the kernel's (oversized)
+    const a = hwptOnContainer ? containerHwptOpArg(r) : live && kind === 'iommufd' ? fc.oneof({ weight: 12, arbitrary: argFor(r, live) }, { weight: 1, arbitrary: oversized(argFor(r, live)) }) : argFor(r, live);
+    const plain = rec({ op: fc.constant('ioctl' as const), p: pid, fd, req: fc.constant(r), arg: a });
     // with /dev/iommu, ATTACH and DETACH on a resource-typed device fd (boundDevRef) three draws in
     // eight, ATTACH's pt_id then an IOAS of that device's context (attachRes); fdRef's for the rest
     if (live && kind === 'device' && (r === C.VFIO_DEVICE_ATTACH_IOMMUFD_PT || r === C.VFIO_DEVICE_DETACH_IOMMUFD_PT)) {
@@ -382,6 +442,8 @@ export function iommufdCallArb(iommufd = true): fc.Arbitrary<Call> {
   ];
   // the compat container's IOAS switched, cleared, made and destroyed
   if (iommufd) calls.push({ weight: 3, arbitrary: ioctlOn('container', [I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY]) });
+  // (appended 2026-12-07) the HWPT requests on the container's fd: the compat container's context (containerHwptOpArg)
+  if (iommufd) calls.push({ weight: 1, arbitrary: ioctlOn('container', [I.IOMMU_HWPT_SET_DIRTY_TRACKING, I.IOMMU_HWPT_GET_DIRTY_BITMAP, I.IOMMU_HWPT_INVALIDATE]) });
   const arb = fc.oneof(...calls);
   built.set(iommufd, arb);
   return arb;

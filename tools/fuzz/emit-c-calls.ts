@@ -128,6 +128,8 @@ function marshal(a: IoctlArg, ctx: Ctx, L: string[]): string {
       if (v === undefined) continue;
       L.push(`\t\t*(uint${size * 8}_t *)(scratch + ${off}) = (uint${size * 8}_t)${valExpr(v)}; ${cmt(name)}`);
     }
+    // words past min_size, as the harness writes them (a longer struct's tail, arb-iommufd.ts oversized)
+    tail.forEach((v, i) => L.push(`\t\t((uint32_t *)(scratch + ${st.minsz}))[${i}] = (uint32_t)${valExpr(v)};`));
   } else {
     L.push(`\t\t${C_STRUCT[a.type]} *s = (void *)scratch;`);
     for (const [name, , size] of st.fields) {

@@ -21,11 +21,15 @@ import { FINDING_FORMAT, validateFindingFile } from './schema.js';
 const C = CDEV_REQS;
 const I = IOMMUFD_REQS;
 /**
- * seed 1, 500 runs (2026-12-07): VFIO_DEVICE_ATTACH_IOMMUFD_PT and DETACH successes before the
- * resource-typed device fds 166 and 11, with them 205 and 33
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT and DETACH successes in a 500-run campaign: 168-198 (mean 184)
+ * and 21-38 (mean 28) over seeds 1-6 x 500 runs after the HWPT nesting, size-rule and compat draws (2026-12-07): a single
+ * 500-run campaign's count spreads about +-20 % around the mean (the calls' successes are a few
+ * hundredths of a run's 64 calls), so a floor at a past campaign's figure broke with any draw that
+ * shifts the random stream. The floor says what the test means: the calls are reached and succeed
+ * at a reasonable rate; it sits about 25 % under the six seeds' mean and 20 % under their lowest. Before the resource-typed device fds seed 1 had 166 and 11
  */
-const FLOOR_ATTACH = 185;
-const FLOOR_DETACH = 22;
+const FLOOR_ATTACH = 140;
+const FLOOR_DETACH = 15;
 const bdev = (i: number): FdRef => ({ k: 'device', i, mk: 1 });
 const ioas = (i: number): Value => ({ ioas: i, mk: 1 });
 const attach = (p: number, fd: FdRef, pt: Value): Call => ({ op: 'ioctl', p, fd, req: C.VFIO_DEVICE_ATTACH_IOMMUFD_PT, arg: { t: 'struct', type: 'vfio_device_attach_iommufd_pt', fields: { argsz: 12, flags: 0, pt_id: pt }, ptr: 'ok' } });
@@ -42,7 +46,7 @@ const PROG: Call[] = [attach(0, bdev(0), ioas(0)), attach(0, bdev(1), ioas(1)), 
 const RETS = ['0', '0', '0', '0', '0', '-EBADF', '0'];
 
 describe('resource-typed device fds (ATTACH/DETACH_IOMMUFD_PT)', () => {
-  it('mainline draws them for a share of ATTACH and DETACH calls, ATTACH then mostly on an IOAS ref; the 2014 tree draws none', () => {
+  it('mainline draws them for a share of ATTACH and DETACH calls, ATTACH then most often on an IOAS ref; the 2014 tree draws none', () => {
     const sample = (iommufd: boolean): Call[] => fc.sample(callArbOf(iommufd, false), { seed: 5, numRuns: 8000 });
     const isAD = (c: Call): boolean => c.op === 'ioctl' && (c.req === C.VFIO_DEVICE_ATTACH_IOMMUFD_PT || c.req === C.VFIO_DEVICE_DETACH_IOMMUFD_PT);
     const ad = sample(true).filter(isAD);
@@ -51,7 +55,8 @@ describe('resource-typed device fds (ATTACH/DETACH_IOMMUFD_PT)', () => {
     expect(withRef.length / ad.length).toBeGreaterThan(0.25);
     expect(withRef.length / ad.length).toBeLessThan(0.5);
     const att = withRef.filter((c) => c.op === 'ioctl' && c.req === C.VFIO_DEVICE_ATTACH_IOMMUFD_PT);
-    expect(att.filter(hasIoasRef).length / att.length).toBeGreaterThan(0.6);
+    // attachRes: an IOAS ref three draws in six (the HWPT refs two, fixed ids one); > 0.6 held only while the sample's stream favoured it
+    expect(att.filter(hasIoasRef).length / att.length).toBeGreaterThan(0.35);
     expect(sample(false).filter(hasBoundDevRef)).toEqual([]);
   });
 

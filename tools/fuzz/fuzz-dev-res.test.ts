@@ -19,10 +19,14 @@ import { FINDING_FORMAT, validateFindingFile } from './schema.js';
 
 const I = IOMMUFD_REQS;
 /**
- * seed 1, 500 runs (2026-12-07): IOMMU_HWPT_ALLOC successes before the resource-typed device ids
- * 77, with them 105
+ * IOMMU_HWPT_ALLOC successes in a 500-run campaign: 85-96 (mean 89) over seeds 1-6 x 500 runs after the HWPT nesting, size-rule and compat draws (2026-12-07): a single
+ * 500-run campaign's count spreads about +-20 % around the mean (the calls' successes are a few
+ * hundredths of a run's 64 calls), so a floor at a past campaign's figure broke with any draw that
+ * shifts the random stream. The floor says what the test means: the calls are reached and succeed
+ * at a reasonable rate; it sits about 25 % under the six seeds' mean and 20 % under their lowest. Before the
+ * resource-typed device ids seed 1 had 77
  */
-const FLOOR_HWPT = 92;
+const FLOOR_HWPT = 68;
 const made = { k: 'iommufd' as const, i: 0, mk: 1 as const };
 const dev = (i: number): Value => ({ dev: i, mk: 1 });
 const ioas = (i: number): Value => ({ ioas: i, mk: 1 });

@@ -57,11 +57,15 @@ const DUP_RETS = ['0', '1', '2', '0', '0', '0', '0', '-EBUSY'];
 
 
 /**
- * seed 1, 500 runs (2026-12-07): IOMMU_DESTROY successes with the fixed ids only 3, with the HWPT
- * and IOAS refs 22; ATTACH 205 -> 211
+ * IOMMU_DESTROY and ATTACH successes in a 500-run campaign: 11-21 (mean 15.5) and 168-198 (mean
+ * 184) over seeds 1-6 x 500 runs after the HWPT nesting, size-rule and compat draws (2026-12-07): a single
+ * 500-run campaign's count spreads about +-20 % around the mean (the calls' successes are a few
+ * hundredths of a run's 64 calls), so a floor at a past campaign's figure broke with any draw that
+ * shifts the random stream. The floor says what the test means: the calls are reached and succeed
+ * at a reasonable rate; it sits about 25 % under the six seeds' mean and 20 % under their lowest. With the fixed ids only seed 1 had 3 DESTROYs
  */
-const FLOOR_DESTROY = 15;
-const FLOOR_ATTACH = 185;
+const FLOOR_DESTROY = 8;
+const FLOOR_ATTACH = 140;
 
 describe('resource-typed HWPT ids (ATTACH pt_id, IOMMU_DESTROY id)', () => {
   it('mainline draws them for a share of ATTACH (bound cdev refs) and DESTROY calls; the 2014 tree draws none', () => {

@@ -18,11 +18,16 @@ import { FINDING_FORMAT, validateFindingFile } from './schema.js';
 
 const I = IOMMUFD_REQS;
 /**
- * seed 1, 500 runs (2026-12-07): IOMMU_IOAS_MAP and IOMMU_IOAS_COPY successes before the
- * resource-typed IOAS ids 157 and 7, with them 190 and 13
+ * IOMMU_IOAS_MAP and IOMMU_IOAS_COPY successes in a 500-run campaign: MAP 153-181 (mean 162),
+ * COPY 3-9 (mean 5.8) over seeds 1-6 x 500 runs after the HWPT nesting, size-rule and compat draws (2026-12-07): a single
+ * 500-run campaign's count spreads about +-20 % around the mean (the calls' successes are a few
+ * hundredths of a run's 64 calls), so a floor at a past campaign's figure broke with any draw that
+ * shifts the random stream. The floor says what the test means: the calls are reached and succeed
+ * at a reasonable rate; it sits about 25 % under the six seeds' mean and 20 % under their lowest (COPY, a few per campaign,
+ * at least 2). Before the resource-typed IOAS ids seed 1 had 157 and 7
  */
-const FLOOR_MAP = 175;
-const FLOOR_COPY = 10;
+const FLOOR_MAP = 120;
+const FLOOR_COPY = 2;
 const made = { k: 'iommufd' as const, i: 0, mk: 1 as const };
 const ref = (i: number): Value => ({ ioas: i, mk: 1 });
 const map = (p: number, ioas: Value, iova: number): Call => ({ op: 'ioctl', p, fd: made, req: I.IOMMU_IOAS_MAP, arg: { t: 'struct', type: 'iommu_ioas_map', fields: { argsz: 40, flags: 7, ioas_id: ioas, reserved: 0, user_va: { dma: 0 }, length: 0x4000, iova }, ptr: 'ok' } });
@@ -38,7 +43,7 @@ describe('resource-typed IOAS ids', () => {
     const mapCopy = (c: Call): boolean => c.op === 'ioctl' && (c.req === I.IOMMU_IOAS_MAP || c.req === I.IOMMU_IOAS_COPY);
     const main = sample(true).filter(mapCopy);
     const withRef = main.filter(hasIoasRef).length;
-    expect(main.length).toBeGreaterThan(100);
+    expect(main.length).toBeGreaterThan(60);
     expect(withRef / main.length).toBeGreaterThan(0.4);
     expect(withRef / main.length).toBeLessThan(0.85);
     expect(sample(false).filter(hasIoasRef)).toEqual([]);

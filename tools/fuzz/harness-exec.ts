@@ -400,9 +400,9 @@ export abstract class HarnessExec extends HarnessBase {
         }
         const arg = this.marshal(p, c.arg);
         const val = this.valueOf[p]!;
-        const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, val);
+        const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, val, arg);
         const file = this.imodel.fileOf(proc, fd);
-        const ipre = this.imodel.pre(proc, file, c.req, c.arg, val);
+        const ipre = this.imodel.pre(proc, file, c.req, c.arg, val, arg);
         const r = sc.invoke(proc, null, 'ioctl', [fd, c.req, arg]);
         const name = reqName(c.req);
         this.cover(kind, name, r);

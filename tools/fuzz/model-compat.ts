@@ -7,6 +7,7 @@ import { E2BIG, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUP
 import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from '../../kernel-model/uapi/constants.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import { vfioIoasCall, type IommufdPre } from './model-iommufd.js';
+import { hwptOpWant } from './model-iommufd-hwpt-ops.js';
 import { IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET } from '../../kernel-model/iommu/iommufd/uapi.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import { VFIO_REQS as R, type IoctlArg } from './program.js';
@@ -57,6 +58,8 @@ export class ModelCompat extends ModelType1 {
    */
   protected postCompat(p: Process, c: MContainer, req: number, r: number, pre: PreIoctl, scratch: number, arg: IoctlArg): void {
     const cur = c.cur;
+    // iommufd_fops_ioctl's size rules (model-iommufd-args.ts sizeRuleErr) answered before any handler: nothing changed
+    if (typeof pre.iommufd?.sizeErr === 'number') return this.expect(r === pre.iommufd.sizeErr, `iommufd request 0x${req.toString(16)} with size ${pre.iommufd.fields['argsz'] ?? '?'} on the compat container returned ${r}, the size rules answer ${pre.iommufd.sizeErr}`);
     switch (req) {
       case R.VFIO_GET_API_VERSION:
         this.expect(r === 0, `GET_API_VERSION on the compat container returned ${r}, not VFIO_API_VERSION (0)`);
@@ -119,6 +122,13 @@ export class ModelCompat extends ModelType1 {
       case IOMMUFD_REQS.IOMMU_GET_HW_INFO:
       case IOMMUFD_REQS.IOMMU_IOAS_ALLOW_IOVAS:
         // queries, and the IOVAs allowed (MAP_DMA's refusals are not predicted): nothing followed changes
+        return;
+      case IOMMUFD_REQS.IOMMU_HWPT_SET_DIRTY_TRACKING:
+      case IOMMUFD_REQS.IOMMU_HWPT_GET_DIRTY_BITMAP:
+      case IOMMUFD_REQS.IOMMU_HWPT_INVALIDATE:
+        // the compat container's fd is an iommufd file (iommufd_fops): the HWPT requests answer on
+        // its context as on /dev/iommu (model-iommufd-hwpt-ops.ts); nothing changes
+        if (pre.iommufd?.exact) this.compatHwptOp(c, req, r, pre.iommufd);
         return;
       case IOMMUFD_REQS.IOMMU_HWPT_ALLOC:
       case IOMMUFD_REQS.IOMMU_FAULT_QUEUE_ALLOC:
@@ -269,6 +279,21 @@ export class ModelCompat extends ModelType1 {
     if (option !== BigInt(IOMMU_OPTION_HUGE_PAGES) || op !== BigInt(IOMMU_OPTION_OP_SET)) return;
     const io = this.compatIoasOf(c, pre.fields['object_id'] ?? 0n, 'IOMMU_OPTION(HUGE_PAGES)');
     if (io) io.noLarge = (pre.fields['val64'] ?? 0n) === 0n;
+  }
+
+  /**
+   * compat: HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE (hwptOpWant) on the container's
+   * context, whose objects the model knows only partly: its IOASes by id, and every object only
+   * while compatIdsKnown. An id it cannot place (a bound group's device or auto HWPT) may be a
+   * paging HWPT or not: either answer is accepted (they are often the same: flags, INVALIDATE)
+   */
+  protected compatHwptOp(c: MContainer, req: number, r: number, pre: IommufdPre): void {
+    const F = (k: string): bigint => pre.fields[k] ?? 0n;
+    const id = Number(BigInt.asUintN(32, F('hwpt_id')));
+    const known = c.ioases.has(id) || this.compatIdsKnown(c);
+    const not = hwptOpWant(req, F, () => (c.ioases.has(id) ? 'ioas' : undefined));
+    const paging = known ? not : hwptOpWant(req, F, () => 'hwpt-paging');
+    this.expect(r === not || r === paging, `HWPT request 0x${req.toString(16)} (hwpt_id ${id}) on the compat container returned ${r}, the model predicts ${not}${paging !== not ? ` or ${paging}` : ''}`);
   }
 
   /** compat: every object of the context is one the model knows by id (only its IOASes): new ids are predictable */

@@ -51,7 +51,8 @@ import type { File } from '../../kernel-model/vfs/file.js';
 import { EBUSY, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA } from '../../kernel-model/uapi/constants.js';
 import { POLLOUT } from '../../kernel-model/uapi/constants.js';
-import type { IoctlArg, Value } from './program.js';
+import { IOMMU_HWPT_FAULT_ID_VALID } from '../../kernel-model/iommu/iommufd/uapi.js';
+import { reqName, type IoctlArg, type Value } from './program.js';
 import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
 import { hwptOpJudge } from './model-iommufd-hwpt-ops.js';
@@ -92,8 +93,6 @@ const PGFAULT_SIZE = 40;
 const RESPONSE_SIZE = 8;
 /** the fault fd's read/write counts the model judges; larger ones meet the VFS's checks first (vfs_read/vfs_write: access_ok, MAX_RW_COUNT) */
 const RW_CHECKED_MAX = 0x10000;
-/** IOMMU_HWPT_FAULT_ID_VALID (enum iommufd_hwpt_alloc_flags) */
-const HWPT_FAULT_ID_VALID = 4n;
 
 const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
@@ -189,12 +188,13 @@ export class IommufdModel {
     this.lost = true;
   }
 
-  pre(p: Process, file: File | null, req: number, arg: IoctlArg, val: (v: Value) => bigint): IommufdPre | null {
+  /** `addr`: the argument as passed (the struct's address), whose size rules are judged on the iommufd files (sizeRuleErr) */
+  pre(p: Process, file: File | null, req: number, arg: IoctlArg, val: (v: Value) => bigint, addr?: number): IommufdPre | null {
     if (!file) return null;
     // a fault queue on an iommufd the model does not follow (the compat container's context)
     const foreign = req === I.IOMMU_FAULT_QUEUE_ALLOC && file.ops.name === 'iommufd' && !this.ctxs.has(file);
     if (!foreign && !this.ctxs.has(file) && !this.cdevs.has(file)) return null;
-    const pre: IommufdPre = iommufdArgOf(arg, val);
+    const pre: IommufdPre = iommufdArgOf(arg, val, addr !== undefined && file.ops.name === 'iommufd' ? { p, addr, req } : undefined);
     if (req === C.VFIO_DEVICE_BIND_IOMMUFD && pre.fields['iommufd'] !== undefined) pre.bindFile = p.fdget(Number(BigInt.asIntN(32, pre.fields['iommufd']))) ?? null;
     if (req === I.IOMMU_FAULT_QUEUE_ALLOC) {
       // a new fd takes the lowest number free (get_unused_fd_flags)
@@ -214,6 +214,8 @@ export class IommufdModel {
       return;
     }
     if (!pre) return;
+    // iommufd_fops_ioctl's size rules answered before any handler (nothing changes)
+    if (typeof pre.sizeErr === 'number') return this.expect(r === pre.sizeErr, `${reqName(req)} with size ${pre.fields['argsz'] ?? '?'} (${arg.t === 'struct' ? arg.ptr : 'int'} pointer) returned ${r}, the size rules answer ${pre.sizeErr}`);
     const rd32 = (off: number): number => {
       const b = new Uint8Array(4);
       return p.mm.copyFromUser(b, 0, scratch + off, 4) < 0 ? -1 : new DataView(b.buffer).getUint32(0, true);
@@ -383,7 +385,7 @@ export class IommufdModel {
         }
         case I.IOMMU_HWPT_ALLOC:
           // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed
-          if (r === 0 && (F('flags') & HWPT_FAULT_ID_VALID) !== 0n) this.lost = true;
+          if (r === 0 && (F('flags') & BigInt(IOMMU_HWPT_FAULT_ID_VALID)) !== 0n) this.lost = true;
           if (pre.exact) {
             const w = hwptAllocWant(F, (id) => ctx.objs.get(id), view);
             if (w !== null) this.judge(w, r, `HWPT_ALLOC(dev ${F('dev_id')}, pt ${F('pt_id')}, flags ${F('flags')})`);

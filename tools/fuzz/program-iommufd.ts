@@ -86,6 +86,17 @@ export const IOMMUFD_STRUCTS: Record<IommufdStructName, { minsz: number; fields:
 };
 
 /** iommufd request numbers (_IO(';', 0x80 + n)) */
+/**
+ * sizeof the kernel's struct (copy_struct_from_user's ksize): the end of its last named field, or
+ * more where padding follows it: struct iommu_hwpt_alloc ends with __u32 fault_id, __u32
+ * __reserved2 (v6.12 include/uapi/linux/iommufd.h), 48 bytes
+ */
+export function iommufdSizeof(name: IommufdStructName): number {
+  let end = 0;
+  for (const [, o, n] of IOMMUFD_STRUCTS[name].fields) end = Math.max(end, o + n);
+  return name === 'iommu_hwpt_alloc' ? 48 : end;
+}
+
 export const IOMMUFD_REQS = {
   IOMMU_DESTROY,
   IOMMU_IOAS_ALLOC,
@@ -118,9 +129,10 @@ export const IOMMUFD_FD_IOCTLS: string[] = [...Object.keys(IOMMUFD_REQS), 'unkno
  * (arb-iommufd.ts iommufdCallArb): with CONFIG_IOMMUFD_VFIO_CONTAINER the container is an
  * iommufd context, whose compat IOAS IOMMU_VFIO_IOAS reports, switches and clears. Rows of the
  * container in those profiles' coverage table (Harness.cover, cli.ts coverageRows); elsewhere
- * such a request on a container counts as `unknown`, as before
+ * such a request on a container counts as `unknown`, as before. The three HWPT requests since
+ * 2026-12-07 (drawn on container fds too: none succeeds on this board)
  */
-export const CONTAINER_IOMMUFD_IOCTLS: string[] = ['IOMMU_VFIO_IOAS', 'IOMMU_IOAS_ALLOC', 'IOMMU_DESTROY'];
+export const CONTAINER_IOMMUFD_IOCTLS: string[] = ['IOMMU_VFIO_IOAS', 'IOMMU_IOAS_ALLOC', 'IOMMU_DESTROY', 'IOMMU_HWPT_SET_DIRTY_TRACKING', 'IOMMU_HWPT_GET_DIRTY_BITMAP', 'IOMMU_HWPT_INVALIDATE'];
 /**
  * the coverage table's row of the fault fd (fd kind `fault`): read and write (pread and pwrite
  * count as read and write, as on the device fd), any ioctl (iommufd_fault_fops has none)

@@ -89,6 +89,7 @@ const ROWS: Row[] = [
   { ioctl: 'dispatch', what: 'the argument pointer unmapped', fn: 'iommufd_fops_ioctl: get_user(ucmd.user_size) -> -EFAULT', expect: -EFAULT, run: (x) => x.u.ioctl(x.u.fd, IOMMU_IOAS_ALLOC, 0x10) },
   { ioctl: 'dispatch', what: 'size below offsetofend of the last required field', fn: 'iommufd_fops_ioctl: user_size < op->min_size -> -EINVAL', expect: -EINVAL, run: (x) => raw(x, IOMMU_IOAS_ALLOC, 11) },
   { ioctl: 'dispatch', what: 'a larger struct with a non-zero byte past the kernel\'s', fn: 'copy_struct_from_user -> check_zeroed_user: -E2BIG', expect: -E2BIG, run: (x) => raw(x, IOMMU_IOAS_ALLOC, 16, { 12: 1 }) },
+  { ioctl: 'dispatch', what: 'a non-zero byte past the kernel\'s struct, the size reaching past TASK_SIZE', fn: 'copy_struct_from_user -> check_zeroed_user: user_read_access_begin (access_ok) of the whole tail first -> -EFAULT', expect: -EFAULT, run: (x) => raw(x, IOMMU_IOAS_ALLOC, 0xffffffff, { 12: 1 }) },
   { ioctl: 'dispatch', what: 'a larger struct, zero past the kernel\'s: accepted (the next id)', fn: 'copy_struct_from_user; iommufd_ioas_alloc_ioctl', expect: 2, run: (x) => (raw(x, IOMMU_IOAS_ALLOC, 64) || x.u.u32(8)) },
   { ioctl: 'dispatch', what: 'HWPT_ALLOC with the pre-6.11 size 40 (fault_id absent): zero-extended, accepted', fn: 'copy_struct_from_user (usize < ksize), iommufd_hwpt_alloc', expect: 3, run: (x) => (x.bind(), raw(x, IOMMU_HWPT_ALLOC, 40, { 8: 2, 12: x.ioas }) || x.u.u32(16)) },
   // ---- IOMMU_DESTROY (main.c iommufd_destroy -> iommufd_object_remove)

@@ -9,6 +9,7 @@ import { E2BIG, EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENOENT, ENOIOCTLCMD, ENOTT
 import type { KernelLog } from '../../base/klog.js';
 import type { KernelParams } from '../../base/params.js';
 import type { Process } from '../../process/process.js';
+import { accessOk } from '../../process/mm.js';
 import { File, type FileOps, type Task } from '../../vfs/file.js';
 import type { Vfs } from '../../vfs/vfs.js';
 import type { IommuCoreImpl } from '../core.js';
@@ -176,14 +177,27 @@ export class IommufdService {
     return h({ ictx, task, arg, userSize, buf, dv: new DataView(buf.buffer) });
   }
 
-  /** copy_struct_from_user: a shorter user struct is zero-extended; a longer one must be zero past ours (check_zeroed_user: -E2BIG) */
+  /**
+   * copy_struct_from_user (include/linux/uaccess.h): a shorter user struct is zero-extended; a
+   * longer one must be zero past ours: lib/usercopy.c check_zeroed_user first asks
+   * user_read_access_begin (access_ok) of the whole tail, -EFAULT for a tail that reaches past
+   * TASK_SIZE whatever its bytes, then reads it word by word: a non-zero word before a faulting
+   * one is -E2BIG, a fault first -EFAULT (read in the public lib/usercopy.c). Until 2026-12-07
+   * the model had no access_ok here and scanned in 64-byte chunks that could cross into an
+   * unmapped page: a size of 0x80000000 or 0xffffffff over a scratch buffer with a non-zero byte
+   * past the struct answered -E2BIG where v6.12 answers -EFAULT (found while writing the fuzzer's
+   * size-rule model, tools/fuzz/model-iommufd-args.ts sizeRuleErr).
+   */
   private copyStructFromUser(task: Task, dst: Uint8Array, arg: number, usize: number): number {
     const ksize = dst.length;
     if (usize > ksize) {
+      if (!accessOk(arg + ksize, usize - ksize)) return -EFAULT;
       let off = ksize;
       while (off < usize) {
-        const n = Math.min(this.scratch.length, usize - off);
-        if (task.mm.copyFromUser(this.scratch, 0, arg + off, n) < 0) return -EFAULT;
+        // never across a page boundary: a non-zero byte before an unmapped page is -E2BIG
+        const va = arg + off;
+        const n = Math.min(this.scratch.length, usize - off, 4096 - (va % 4096));
+        if (task.mm.copyFromUser(this.scratch, 0, va, n) < 0) return -EFAULT;
         for (let i = 0; i < n; i++) if (this.scratch[i] !== 0) return -E2BIG;
         off += n;
       }

@@ -12,13 +12,13 @@ import { emitC } from '../emit-c.js';
 import { FUZZ_BOARD } from '../harness.js';
 import type { Call } from '../program.js';
 
-/** `program`'s reproducer under Unicorn: its `call i = r` lines (the errno dropped) and its whole stdout */
-export function reproUnderUnicorn(name: string, program: readonly Call[]): { calls: string[]; stdout: string } {
+/** `program`'s reproducer under Unicorn (`profile`: mainline or mainline+iommufd-compat): its `call i = r` lines (the errno dropped) and its whole stdout */
+export function reproUnderUnicorn(name: string, program: readonly Call[], profile = 'mainline'): { calls: string[]; stdout: string } {
   const out = tempDir(`${name}-repro`);
   const stage = tempDir(`${name}-repro-src`);
-  writeFileSync(join(stage, `${name}.c`), emitC({ profile: 'mainline', program: [...program], sig: 'leak-iommufd' }).c);
+  writeFileSync(join(stage, `${name}.c`), emitC({ profile, program: [...program], sig: 'leak-iommufd' }).c);
   execFileSync(join(GUEST_C_DIR, 'build.sh'), [out, stage], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const u = runElf({ elf: join(out, name), argv0: 'repro', profile: 'mainline', board: FUZZ_BOARD, bind: null });
+  const u = runElf({ elf: join(out, name), argv0: 'repro', profile, board: FUZZ_BOARD, bind: null });
   return { calls: (u.stdout.match(/^call \d+ = .*$/gm) ?? []).map((l) => l.replace(/ \(errno.*$/, '')), stdout: u.stdout };
 }
 
