@@ -220,7 +220,11 @@ export interface SyscallCapabilities {
    * for writing; the image's VM_DENYWRITE mappings keep the denial while the process runs, so
    * an open for writing or a truncate of it is -ETXTBSY); false (v6.12: "fs: don't block
    * i_writecount during exec", 2a010c412853, v6.11, removed both; its revert 3b832035387f came
-   * in v6.13 and the 6.12.y stable series, not in v6.12). kernel-model/exec/lifecycle.ts
+   * in v6.13 and the 6.12.y stable series, not in v6.12: 6.12.19's do_open_execat denies again
+   * and dup_mm_exe_file / replace_mm_exe_file hold the denial for mm->exe_file, read in
+   * 6.12.19; the profile follows the v6.12 release). The ELF interpreter's open_exec likewise:
+   * 3.14 -ETXTBSY when it is open for writing, and its MAP_DENYWRITE mappings keep the denial
+   * while the process runs. kernel-model/exec/lifecycle.ts
    */
   execDenyWrite: boolean;
   /**
@@ -243,9 +247,9 @@ export interface SyscallCapabilities {
    * -ENOEXEC; EI_OSABI ELFOSABI_ARM_FDPIC -ENOEXEC; the first PT_LOAD MAP_FIXED_NOREPLACE;
    * elf_load's padzero per segment, a fault fatal only for a writable one). Where an ET_DYN
    * goes (load.ts mainPlacement; the model has no ASLR): 'inline' at ELF_ET_DYN_BASE
-   * (0x7f555000) with or without an interpreter; 'elf-load' with an interpreter at
-   * ELF_ET_DYN_BASE aligned down to its largest p_align (0x7f550000 for 64 KiB), without one
-   * where mmap puts it (load_bias 0). The interpreter's program headers: 'inline' reads them in
+   * (0x2a000000: 2 * TASK_SIZE / 3 in 32 bits) with or without an interpreter, its first
+   * segment's mapping with that hint; 'elf-load' with an interpreter at ELF_ET_DYN_BASE
+   * (0x400000) aligned down to its largest p_align, without one where mmap puts it (load_bias 0). The interpreter's program headers: 'inline' reads them in
    * load_elf_interp after the point of no return (a bad table kills, SIGSEGV), 'elf-load' before
    * (-ELIBBAD)
    */

@@ -6,18 +6,21 @@
  * argv, envp, auxv), then exits 42. The parent prints, from that, the code's address (its first
  * instruction's), the program break, AT_PHDR, AT_ENTRY and AT_BASE, or the errno execve returned,
  * or the signal the child's wait reports. The model has no ASLR (randomisation off):
- *   static PIE (ET_DYN, no PT_INTERP)  3.14 at ELF_ET_DYN_BASE (0x7f555000); v6.12 where mmap
+ *   static PIE (ET_DYN, no PT_INTERP)  3.14 at ELF_ET_DYN_BASE (0x2a000000); v6.12 where mmap
  *                                      puts it (load_bias 0: the model's mmap base 0x40000000),
  *                                      a p_align of 64 KiB aligning that address
  *   ET_EXEC + ET_DYN interpreter       the interpreter where mmap puts it, AT_BASE its address,
  *                                      AT_ENTRY the program's, the code run the interpreter's
- *   ET_DYN + interpreter               the program at ELF_ET_DYN_BASE (v6.12: aligned down to its
- *                                      largest p_align: 0x7f550000 for 64 KiB), the interpreter
+ *   ET_DYN + interpreter               the program at ELF_ET_DYN_BASE (3.14 0x2a000000; v6.12
+ *                                      0x400000, aligned down to its largest p_align), the interpreter
  *                                      in the mmap area
  *   an interpreter that is no ELF      ELIBBAD; without an x bit EACCES; a directory EACCES
  *   an interpreter of e_type ET_REL    after the point of no return: SIGSEGV (load_elf_interp)
  *   an interpreter with e_phentsize 40 3.14 SIGSEGV (load_elf_interp reads its headers after the
  *                                      point of no return); v6.12 ELIBBAD (load_elf_phdrs before)
+ *   an interpreter open for writing    3.14 ETXTBSY (open_exec's deny_write_access); v6.12 runs
+ *                                      (2a010c412853 removed it, v6.11); closed: runs; after the
+ *                                      runs (the children gone) it opens for writing again
  * (tools/unicorn/exec-dyn.test.ts, both eras.)
  */
 #define _GNU_SOURCE
@@ -113,6 +116,7 @@ static const char *errname(int e)
 	case EACCES: return "EACCES";
 	case EIO: return "EIO";
 	case ELIBBAD: return "ELIBBAD";
+	case ETXTBSY: return "ETXTBSY";
 	default: return "other";
 	}
 }
@@ -223,5 +227,16 @@ int main(void)
 	ld.type = 3, ld.phentsize = 40;
 	write_elf("/tmp/ld", &ld, 0755);
 	run("interpreter e_phentsize 40", "/tmp/prog");
+	/* an interpreter open for writing (deny_write_access), then writable again after the run */
+	ld.phentsize = 32;
+	write_elf("/tmp/ld", &ld, 0755);
+	write_elf("/tmp/prog", &exec, 0755);
+	fd = open("/tmp/ld", O_WRONLY);
+	run("interpreter open for writing", "/tmp/prog");
+	close(fd);
+	run("interpreter no longer open for writing", "/tmp/prog");
+	fd = open("/tmp/ld", O_WRONLY);
+	printf("interpreter opened for writing after the runs: %s\n", fd >= 0 ? "yes" : errname(errno));
+	close(fd);
 	return 0;
 }

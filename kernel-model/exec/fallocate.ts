@@ -13,13 +13,13 @@ import type { LayerEntry } from './fs-calls.js';
  * more than KEEP_SIZE | PUNCH_HOLE -EOPNOTSUPP, except, with capability `fallocateModes`
  * 'shmem' (v6.12), ZERO_RANGE and UNSHARE_RANGE (with or without KEEP_SIZE) and a lone
  * COLLAPSE_RANGE or INSERT_RANGE, which pass vfs_fallocate's mask and reach shmem_fallocate's
- * -EOPNOTSUPP after the checks below. Not modelled (answered -EOPNOTSUPP here): v6.12's
- * answers for two mode bits at once or COLLAPSE_RANGE / INSERT_RANGE with KEEP_SIZE, -EINVAL or
- * -EOPNOTSUPP depending on whether "fs: sort out the fallocate mode vs flag mess" (Christoph
- * Hellwig, posted 2024-08) is in v6.12, which was not verified. PUNCH_HOLE without KEEP_SIZE
- * -EOPNOTSUPP; no file -EBADF; a file not open
+ * -EOPNOTSUPP after the checks below. v6.12's vfs_fallocate (read in 6.12.19; 3.14.4's
+ * do_fallocate read too) switches on the mode bits ("fs: sort out the fallocate mode vs flag
+ * mess", Christoph Hellwig, 2024: title from memory): a bit outside the modes and KEEP_SIZE,
+ * two mode bits at once, and COLLAPSE_RANGE / INSERT_RANGE with KEEP_SIZE are -EOPNOTSUPP, as
+ * the model answers. PUNCH_HOLE without KEEP_SIZE -EOPNOTSUPP; no file -EBADF; a file not open
  * for writing -EBADF; a pipe -ESPIPE; not a regular file -ENODEV (3.14 lets a directory
- * through, but no directory is open for writing); offset + len past the super block's
+ * through, v6.12 answers a directory -EISDIR, but no directory is open for writing); offset + len past the super block's
  * s_maxbytes -EFBIG; a file system without ->fallocate -EOPNOTSUPP (sysfs, procfs); a tmpfs
  * file: shmem_fallocate (kernel-model/vfs/tmpfs.ts TmpfsFile.fallocate). IS_APPEND,
  * IS_IMMUTABLE (-EPERM) and IS_SWAPFILE (-ETXTBSY) cannot hold here: the model has no inode

@@ -116,6 +116,10 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
     child.exeNode = p.exeNode;
     p.exeNode.writecount--;
   }
+  if (p.interpNode !== null) {
+    child.interpNode = p.interpNode;
+    p.interpNode.writecount--;
+  }
   // dup_mm_exe_file: the child's mm holds another reference to the parent's exe_file
   proc.setExeFile(parentProc.exeFile?.get() ?? null);
   child.brkStart = p.brkStart;
@@ -218,21 +222,29 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   }
   const image = img;
   const bytes = image.bytes;
+  // the interpreter open_exec opened, its denial of writing held (3.14)
+  let interpImage: ExecImage | null = null;
   const fail = (e: number): number => {
-    if (deny) image.node?.allowWrite();
+    if (deny) {
+      image.node?.allowWrite();
+      // out_free_dentry: allow_write_access(interpreter)
+      (interpImage as ExecImage | null)?.node?.allowWrite();
+    }
     return e;
   };
   // load_elf_binary's checks before the point of no return (elf-exec.ts; the profile's
   // execElfLoad): an errno, the caller's image intact. PT_INTERP's interpreter is opened as
   // open_exec does (the same walk and checks as the image's, from the cwd)
   const rules = host.execElfLoad ?? 'inline';
-  let interpImage: ExecImage | null = null;
   const elf = readExecElf(bytes, rules, (ipath) => {
     if (ipath.length === 0) return -ENOENT;
     const iname = resolveAt(task, AT_FDCWD, ipath, vfs);
     if (typeof iname === 'number') return iname;
     const it = openExec(env, iname);
     if (typeof it === 'number') return it;
+    // open_exec(elf_interpreter) is the image's do_open_exec: deny_write_access, -ETXTBSY for an
+    // interpreter open for writing (3.14 fs/exec.c; read in 3.14.4; the profile's execDenyWrite)
+    if (deny && it.node !== null && it.node.denyWrite() < 0) return -ETXTBSY;
     interpImage = it;
     return it.bytes;
   });
@@ -282,6 +294,10 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   if (deny) {
     p.exeNode?.allowWrite();
     p.exeNode = image.node;
+    // 3.14: load_elf_interp maps the interpreter MAP_DENYWRITE, so its mappings keep a denial
+    // while the process runs (load_elf_binary's allow_write_access(interpreter) drops the open's)
+    p.interpNode?.allowWrite();
+    p.interpNode = (interpImage as ExecImage | null)?.node ?? null;
   }
   p.proc.closeOnExec();
   // install_exec_creds: the capability sets after an exec (Process.execCaps)
@@ -482,6 +498,8 @@ export function threadExited(p: LinuxAbi, t: UnicornThread): void {
   // exit_mmap: the image's VM_DENYWRITE mappings go, and their denial of writing
   p.exeNode?.allowWrite();
   p.exeNode = null;
+  p.interpNode?.allowWrite();
+  p.interpNode = null;
   p.proc.setExeFile(null);
   p.proc.teardown();
   p.layer.processes.delete(p.proc.pid);

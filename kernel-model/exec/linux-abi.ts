@@ -179,10 +179,11 @@ export class LinuxAbi implements SyscallBridge {
   }
   exeBytes: Uint8Array | null;
   /**
-   * the running image's tmpfs inode, whose writing this process denies while it runs when the
-   * profile's `execDenyWrite` says so (3.14: the image's VM_DENYWRITE mappings; lifecycle.ts)
+   * the running image's and ELF interpreter's tmpfs inodes, whose writing this process denies while it runs when
+   * the profile's `execDenyWrite` says so (3.14: their VM_DENYWRITE mappings; lifecycle.ts)
    */
   exeNode: TmpfsFile | null = null;
+  interpNode: TmpfsFile | null = null;
   /** mm->exe_file, the file the image's segments are mapped from (image-file.ts): Process.exeFile, /proc/<pid>/exe's source too */
   get exeFile(): File | null {
     return this.proc.exeFile;

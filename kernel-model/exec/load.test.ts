@@ -104,11 +104,11 @@ describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts
     if (typeof e === 'number') throw new Error(`readExecElf ${e}`);
     return e;
   };
-  const load = (rules: ElfLoadRules, img: ExecElf): { mm: AddressSpace } => {
+  const load = (rules: ElfLoadRules, img: ExecElf, argv: readonly string[] = ['tiny']): { mm: AddressSpace } => {
     const { mk } = setup();
     const a = mk();
     const f = openExecFsImage(new Map(), '/bin/tiny', img.bytes);
-    loadExecImage(a.mm, img, ['tiny'], [], new Prng(1), { file: f, task: a.task }, rules);
+    loadExecImage(a.mm, img, argv, [], new Prng(1), { file: f, task: a.task }, rules);
     return a;
   };
   const failure = (fn: () => unknown): ExecLateError => {
@@ -139,6 +139,18 @@ describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts
     const low = STACK_TOP - STACK_SIZE + 0x100000;
     const b = load('elf-load', image('elf-load', low));
     expect(b.mm.find(STACK_TOP - 1)!.start).toBe(low + 0x2000);
+  });
+
+  it('v6.12: the stack VMA MAP_FIXED_NOREPLACE meets starts 128 KiB under the page of argv[0]\'s string (setup_arg_pages), not under AT_RANDOM\'s page', () => {
+    // argv[0] of 2041 bytes: it and AT_EXECFN's copy (the same name) end the strings 8 bytes
+    // into the page under STACK_TOP; the platform string and AT_RANDOM fall in the page below
+    const argv = ['x'.repeat(2041)];
+    const kstack = STACK_TOP - 0x1000 - 0x20000;
+    // the text segment (two pages) right under that start: mapped
+    const a = load('elf-load', image('elf-load', kstack - 0x2000), argv);
+    expect(a.mm.loadU(kstack - 0x2000 + 0x104, 1)).toBe(4);
+    // a page higher it meets the stack: -EEXIST
+    expect([failure(() => load('elf-load', image('elf-load', kstack - 0x1000), argv)).errno]).toEqual([-17]);
   });
 
   it('a segment over the pages the initial stack is written to: create_elf_tables -EFAULT (3.14 send_sig(SIGKILL))', () => {

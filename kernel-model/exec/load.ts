@@ -72,15 +72,24 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * and e_entry with it), AT_BASE the interpreter's load address (0 without one or for an
  * ET_EXEC interpreter). AT_PHDR's segment: the model's (the PT_LOAD holding the whole table),
  * for both eras (3.14 uses the first PT_LOAD's p_vaddr - p_offset, v6.12 the PT_LOAD holding
- * e_phoff, 0da1d5002745 "fs/binfmt_elf: Fix AT_PHDR for unusual ELF files", v5.18, from
- * memory: the same for the usual layout). A failure is an ExecLateError.
+ * e_phoff, 0da1d5002745 "fs/binfmt_elf: Fix AT_PHDR for unusual ELF files", v5.18 (id and
+ * title checked in the linux-kernel archive, the release from memory; both read in 3.14.4 /
+ * 6.12.19): the same for the usual layout). A failure is an ExecLateError.
  * Model choices: the kernel maps the stack (setup_arg_pages) before the segments and its VMA is
  * the argument pages plus 128 KiB (fs/exec.c setup_arg_pages: stack_expand = 131072 below the
  * VMA's start while that fits RLIMIT_STACK; 3.14 as vm_start - stack_expand, v6.12 as vm_end -
  * (stack size + stack_expand); read in 3.14.4 and 6.12.19, docs/KERNEL.md "Kernel trees read").
- * The model takes the page of the AT_RANDOM bytes as the VMA's start: the kernel's (bprm->p's
- * page at setup_arg_pages) or the page below it, as create_elf_tables writes the platform string
- * and those bytes below bprm->p later; a segment over the pages the
+ * The VMA's start when the segments are mapped is taken as the kernel's: the page of the lowest
+ * argument string (the copy_strings of argv[0] extended the VMA from __bprm_mm_init's one page
+ * down to that page; bprm->p at setup_arg_pages) less stack_expand (the argument pages are far
+ * below RLIMIT_STACK here), without arch_align_stack's or STACK_TOP's randomisation (the model
+ * has none); create_elf_tables writes the platform string, AT_RANDOM and the vectors below
+ * bprm->p afterwards, inside those 128 KiB. The VMA the model maps is 8 MiB from the start (its
+ * bottom at STACK_TOP - RLIMIT_STACK), where the kernel's is that start and grows on faults
+ * (expand_stack) up to RLIMIT_STACK: /proc/<pid>/maps shows the model's [stack] from
+ * STACK_TOP - 8 MiB, the kernel's from this start (3.14 a page above it: show_map_vma hides the
+ * guard page, the VMA's lowest; v6.12 at it: stack_guard_gap lies outside the VMA): a model
+ * limit. A segment over the pages the
  * initial stack is written to is a create_elf_tables failure here, -EFAULT (a read-only
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
@@ -88,7 +97,8 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
 export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string, dyn: DynLoad | null = null): { img: ElfImage; brk: number; sp: number } {
   const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { execfn } : {});
   // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below
-  const kstackLow = ((st.randomAddr & ~PAGE_MASK) >>> 0) - 0x20000;
+  // (fs/exec.c setup_arg_pages, read in 3.14.4 / 6.12.19)
+  const kstackLow = ((st.argStart & ~PAGE_MASK) >>> 0) - 0x20000;
   let ranges: [number, number][];
   let bias = 0, entry = img.entry, base = 0;
   if (from === null) ranges = copySegments(mm, img);
@@ -133,9 +143,10 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   // set_brk (3.14) / mm->start_brk = ELF_PAGEALIGN(elf_brk) (v6.12): after the image's highest
   // segment, with its load bias; v6.12 moves it (ELF_ET_DYN_BASE for an ET_DYN without
   // interpreter, or a page further, then arch_randomize_brk) only under PF_RANDOMIZE with
-  // randomize_va_space > 1 (6.x copy read): the model has no ASLR, so both eras leave it there
-  // (a newer copy, after v6.12, moves a static PIE's to ELF_ET_DYN_BASE without ASLR too;
-  // commit not identified). Model consequence, from reading, not run: a v6.12 static PIE sits
+  // randomize_va_space > 1 (read in 3.14.4 / 6.12.19): the model has no ASLR, so both eras leave
+  // it there. 11854fe263eb "binfmt_elf: Move brk for static PIE even if ASLR disabled"
+  // (v6.15-rc7, in the 6.12.y stable review of 2025-05, after 6.12.19; checked in the
+  // linux-kernel archive) moves a static PIE's without ASLR too: not modelled. Model consequence, from reading, not run: a v6.12 static PIE sits
   // at the model's bottom-up mmap base, so an mmap made before the heap grows lands right after
   // its break and stops brk (the kernel's top-down mmap leaves room)
   const brk = Math.ceil((img.end + bias) / PAGE_SIZE) * PAGE_SIZE;
@@ -160,38 +171,45 @@ function patchAux(st: StackImage, argc: number, envc: number, key: number, value
   }
 }
 
-/** ELF_ET_DYN_BASE (arch/arm/include/asm/elf.h): 3.14 2 * TASK_SIZE / 3 (a 3.x copy read), v6.12 TASK_SIZE / 3 * 2 (from memory) */
-const ET_DYN_BASE_314 = Math.floor((2 * TASK_SIZE) / 3), ET_DYN_BASE_612 = Math.floor(TASK_SIZE / 3) * 2;
+/**
+ * ELF_ET_DYN_BASE (arch/arm/include/asm/elf.h, read in 3.14.4 / 6.12.19): 3.14 `(2 * TASK_SIZE /
+ * 3)` in 32-bit unsigned long arithmetic, where 2 * 0xbf000000 wraps to 0x7e000000, so 0x2a000000
+ * (TASK_SIZE: arch/arm/include/asm/memory.h, PAGE_OFFSET - 16 MiB, read in 3.14.4); v6.12
+ * 0x400000 ("arm: move ELF_ET_DYN_BASE to 4MB": the title seen in a kernel.org post-receive
+ * notice, as a backport; its mainline id not found, v4.13 with eab09532d400 from memory)
+ */
+const ET_DYN_BASE_314 = Math.floor(((2 * TASK_SIZE) >>> 0) / 3), ET_DYN_BASE_612 = 0x400000;
 
 /**
- * where the first PT_LOAD goes (fs/binfmt_elf.c load_elf_binary; 3.x and 6.x copies read):
+ * where the first PT_LOAD goes (fs/binfmt_elf.c load_elf_binary; read in 3.14.4 / 6.12.19):
  * - ET_EXEC: at p_vaddr, MAP_FIXED (3.14) or MAP_FIXED_NOREPLACE (v6.12), load_bias 0;
- * - ET_DYN, 3.14 (CONFIG_ARCH_BINFMT_ELF_RANDOMIZE_PIE without PF_RANDOMIZE, as the model has
- *   no ASLR): load_bias ELF_PAGESTART(ELF_ET_DYN_BASE - p_vaddr), the first mapping of
- *   total_mapping_size bytes with that address as a hint (elf_map), with or without an
- *   interpreter;
+ * - ET_DYN, 3.14 (ARM selects ARCH_BINFMT_ELF_RANDOMIZE_PIE, arch/arm/Kconfig; without
+ *   PF_RANDOMIZE, as the model has no ASLR, load_elf_binary keeps the non-zero bias): load_bias
+ *   ELF_PAGESTART(ELF_ET_DYN_BASE - p_vaddr), with or without an interpreter; elf_map maps the
+ *   first segment alone (its total_size argument is 0 in load_elf_binary: only load_elf_interp
+ *   computes total_mapping_size in 3.14) with that address as a hint;
  * - ET_DYN with an interpreter, v6.12: ELF_ET_DYN_BASE aligned down to maximum_alignment (the
  *   largest power-of-two p_align of the PT_LOADs, at least a page), MAP_FIXED_NOREPLACE
- *   (eab09532d400 "binfmt_elf: use ELF_ET_DYN_BASE only for PIE", v4.13; ce81bb256a22
- *   "fs/binfmt_elf: use PT_LOAD p_align values for suitable start address", v5.10; both from
- *   memory, the code read in a 6.x copy);
+ *   (eab09532d400 "binfmt_elf: use ELF_ET_DYN_BASE only for PIE", v4.13-rc1; ce81bb256a22
+ *   "fs/binfmt_elf: use PT_LOAD p_align values for suitable start address", 2020-10, v5.10:
+ *   ids and titles checked in the linux-kernel archive, eab09532d400's release too, ce81bb256a22's
+ *   from its date; the code read in 6.12.19);
  * - ET_DYN without one (a static PIE, or ld.so run as a program), v6.12: load_bias 0, so the
  *   first mapping goes where mmap puts total_mapping_size bytes; with a p_align above a page
  *   that address aligned down and MAP_FIXED_NOREPLACE (3545deff0ec7 "binfmt_elf: Honor
- *   PT_LOAD alignment for static PIE", v6.10, from memory; read in a newer copy).
+ *   PT_LOAD alignment for static PIE", v6.11: the execve-v6.11-rc1 pull, checked in the
+ *   linux-kernel archive; the code read in 6.12.19's load_elf_binary).
  * The model's mmap places bottom-up from MMAP_BASE (vma.ts getUnmappedArea; the kernel's
  * default layout is top-down below the stack: the model's choice for every mmap).
- * total_mapping_size 0: 3.14 sets `error`, not `retval`, and returns 0 with the old registers in
- * an emptied address space (the model kills with SIGSEGV, what that return leads to: from
- * reading, not run); v6.12 -EINVAL.
+ * total_mapping_size 0 (v6.12): -EINVAL.
  */
 function mainPlacement(img: ElfImage, dyn: DynLoad | null, rules: ElfLoadRules): Placement {
   if (dyn === null || dyn.type !== ET_DYN) return { how: rules === 'inline' ? 'fixed' : 'noreplace', bias: 0, total: 0 };
   const first = img.loads[0];
-  const total = totalMappingSize(img.loads);
   if (first === undefined) return { how: 'fixed', bias: 0, total: 0 };
+  if (rules === 'inline') return { how: 'hint', bias: pageStart(ET_DYN_BASE_314 - first.vaddr), total: 0 };
+  const total = totalMappingSize(img.loads);
   if (total === 0) late(-EINVAL, SIGSEGV, 'total_mapping_size 0');
-  if (rules === 'inline') return { how: 'hint', bias: pageStart(ET_DYN_BASE_314 - first.vaddr), total };
   const align = maximumAlignment(img.loads);
   if (dyn.interp !== null) {
     const b = align !== 0 ? (ET_DYN_BASE_612 & ~(align - 1)) >>> 0 : ET_DYN_BASE_612;
@@ -220,8 +238,8 @@ function maximumAlignment(loads: readonly ElfSegment[]): number {
 /**
  * how a loader places the first PT_LOAD (the others follow it MAP_FIXED at the same bias):
  * 'fixed' (MAP_FIXED at bias + p_vaddr), 'noreplace' (MAP_FIXED_NOREPLACE: -EEXIST over a
- * mapping or the stack), 'hint' (get_unmapped_area of `total` bytes with bias + p_vaddr as a
- * hint), 'aligned' (get_unmapped_area of `total` bytes, that address aligned down to `align`,
+ * mapping or the stack), 'hint' (get_unmapped_area of `total` bytes, or of the first segment's
+ * own mapping for a `total` of 0, with bias + p_vaddr as a hint), 'aligned' (get_unmapped_area of `total` bytes, that address aligned down to `align`,
  * then MAP_FIXED_NOREPLACE)
  */
 interface Placement {
@@ -344,7 +362,7 @@ function mapFromFile(mm: AddressSpace, loads: readonly ElfSegment[], from: Image
     if (first && (place.how === 'hint' || place.how === 'aligned') && size > 0) {
       // the first mapping of an ET_DYN: total_mapping_size bytes where mmap puts them (elf_map;
       // the rest past this segment is unmapped again), the load bias moved by as much
-      const len = pageAlign(place.total);
+      const len = place.total !== 0 ? pageAlign(place.total) : size;
       let at = unmappedArea(mm, place.how === 'hint' ? start : 0, len);
       if (at < 0) late(at, SIGKILL, 'no room for the image (get_unmapped_area)');
       if (place.how === 'aligned') {

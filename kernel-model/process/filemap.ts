@@ -262,18 +262,17 @@ function shmCodeWritten(v: Vma, first: number, end: number): void {
 /**
  * The ARM cacheflush call (0xf0002, arch/arm/kernel/traps.c): the D-cache cleaned and the
  * I-cache invalidated over [start, end) by virtual address (flush_cache_user_range /
- * flush_icache_user_range). The 3.x do_cache_op seen (read: a 3.x traps.c) clamps the range to
- * the first VMA ending past `start`; v6.12's __do_cache_op walks the whole range in page chunks
- * (read: the context of upstream ca29cfcc4a21, 2024). Which of the two 3.14 has is not verified
- * here; the model drops the translations of every VMA of the range, which is the v6.12 answer
- * and, for 3.14, a superset no program can tell apart (a dropped translation only makes the CPU
- * read the instructions again). The Cortex-A15's instruction cache is physically indexed and
+ * flush_icache_user_range). Both eras' __do_cache_op walk the whole range in page chunks
+ * without looking at the VMAs (read in 3.14.4 and 6.12.19; an older 3.x do_cache_op clamped it
+ * to the first VMA ending past `start`); the model drops the translations of every VMA of the
+ * range (a dropped translation only makes the CPU read the instructions again). The Cortex-A15's instruction cache is physically indexed and
  * tagged and ARMv7 SMP broadcasts the maintenance, so the lines go for every mapping of those
  * frames: the caller's translations of the range go, and for a page that is its file's page
  * cache frame, those of every executable mapping of the page (another process's store through
  * a MAP_SHARED mapping, then its cacheflush); for a page of a MAP_SHARED anonymous mapping, those
  * of every other executable mapping of its frame (shmCodeWritten). The answer stays 0 (the model's earlier one; the
- * eras' -EINVAL / -EFAULT cases are not modelled).
+ * eras' do_cache_op -EINVAL for end < start or flags and -EFAULT past access_ok, both eras, are
+ * not modelled).
  */
 export function sysCacheflush(mm: { readonly mappings: readonly Vma[]; codeChanged(start: number, end: number): void }, start: number, end: number, flags: number): number {
   start >>>= 0;

@@ -185,6 +185,8 @@ export interface StackImage {
   bytes: Uint8Array;
   /** address of the 16 AT_RANDOM bytes */
   randomAddr: number;
+  /** the lowest argument string's address (argv[0]'s): bprm->p when setup_arg_pages runs, mm->arg_start */
+  argStart: number;
 }
 
 /**
@@ -257,5 +259,5 @@ export function buildInitialStack(img: ElfImage, top: number, argv: readonly str
   put(AT_NULL);
   put(0);
   if (base + w > randomAddr) throw new ElfError('internal: stack vectors overlap AT_RANDOM');
-  return { sp, base, bytes, randomAddr };
+  return { sp, base, bytes, randomAddr, argStart: stringsBase };
 }
