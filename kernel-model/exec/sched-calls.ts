@@ -4,6 +4,7 @@ import type { AddressSpace } from '../process/mm.js';
 import { ARM_NR as N } from './arm-nr.js';
 import { sysClone3 } from './clone3.js';
 import type { LinuxAbi } from './linux-abi.js';
+import { findTaskByVpid } from './sys.js';
 import { sysRseq } from './rseq.js';
 
 /**
@@ -28,24 +29,6 @@ export function serveSched(p: LinuxAbi, t: UnicornThread, nr: number, a: Uint32A
 const CPUMASK = new Uint8Array([1, 0, 0, 0]);
 
 /**
- * find_process_by_pid (kernel/sched/core.c in 3.14, kernel/sched/syscalls.c in v6.12): 0 is
- * the caller, else find_task_by_vpid: any thread of a process of the tree, a leader that has
- * exited while its group runs, or a zombie not yet reaped (still hashed until release_task);
- * otherwise none (the model's pid space for these calls is the tree, as kill's, kill.ts)
- */
-export function findTask(p: LinuxAbi, pid: number): boolean {
-  if (pid === 0) return true;
-  if (pid < 0) return false;
-  for (const q of p.tree) {
-    if (q.exit === null) {
-      if (q.proc.pid === pid) return true;
-      for (const th of q.threads) if (th.tid === pid && th.state !== 'exited') return true;
-    } else if (q.proc.pid === pid && q.layer.zombies.get(pid) === q.proc) return true;
-  }
-  return false;
-}
-
-/**
  * sched_getaffinity(pid, len, user_mask_ptr): SYSCALL_DEFINE3(sched_getaffinity), the same
  * in 3.14.4 (kernel/sched/core.c) and 6.12.19 (kernel/sched/syscalls.c), read in both:
  * `(len * BITS_PER_BYTE) < nr_cpu_ids` -EINVAL (an unsigned int product: a len of 2^29
@@ -59,14 +42,16 @@ export function findTask(p: LinuxAbi, pid: number): boolean {
 export function sysSchedGetaffinity(p: LinuxAbi, pid: number, len: number, ptr: number): number {
   if (Math.imul(len, 8) >>> 0 < 1) return -EINVAL;
   if ((len & 3) !== 0) return -EINVAL;
-  if (!findTask(p, pid)) return -ESRCH;
+  // find_process_by_pid: 0 the caller, else find_task_by_vpid (sys.ts: any live thread, a
+  // process's leader even when ended, a zombie not yet reaped)
+  if (pid !== 0 && (pid < 0 || findTaskByVpid(p.layer, pid) === null)) return -ESRCH;
   const n = Math.min(len >>> 0, CPUMASK.length);
   return p.mm.copyToUser(ptr, CPUMASK, 0, n) === 0 ? n : -EFAULT;
 }
 
 /**
- * getcpu(cpup, nodep, unused) (kernel/sys.c SYSCALL_DEFINE3(getcpu), 6.12.19 read; 3.14 the
- * same from memory): raw_smp_processor_id() (0) to *cpup and cpu_to_node (0) to *nodep, each
+ * getcpu(cpup, nodep, unused) (kernel/sys.c SYSCALL_DEFINE3(getcpu), the same in 3.14.4 and
+ * 6.12.19, read in both): raw_smp_processor_id() (0) to *cpup and cpu_to_node (0) to *nodep, each
  * if not NULL, both tried; either failing -EFAULT. glibc's sched_getcpu calls it when rseq's
  * cpu_id is not set (3.14).
  */
