@@ -165,6 +165,74 @@ static void rseq_checks(void)
 	pthread_join(th, NULL);
 }
 
+/*
+ * long rseq_cs_run(uint32_t *rseq_cs, struct rseq_cs_desc *cs, pid_t pid, int sig): a critical
+ * section whose kill(pid, sig) has the handler run at the svc's return, inside the section:
+ * 0 when it commits, 1 when the kernel aborted it to rseq_cs_abort (after the signature word)
+ */
+__asm__(".text\n.align 2\n.global rseq_cs_run\n.type rseq_cs_run, %function\n.arm\n"
+	"rseq_cs_run:\n"
+	"	push {r4, r7, lr}\n"
+	"	mov r4, r0\n"
+	"	str r1, [r4]\n"
+	".global rseq_cs_start\n"
+	"rseq_cs_start:\n"
+	"	mov r0, r2\n"
+	"	mov r1, r3\n"
+	"	movw r7, #37\n"
+	"	svc 0\n"
+	"	mov r0, #0\n"
+	".global rseq_cs_post_commit\n"
+	"rseq_cs_post_commit:\n"
+	"	b 2f\n"
+	"	.word 0xe7f5def3\n"
+	".global rseq_cs_abort\n"
+	"rseq_cs_abort:\n"
+	"	mov r0, #1\n"
+	"2:	mov r1, #0\n"
+	"	str r1, [r4]\n"
+	"	pop {r4, r7, pc}\n"
+	".size rseq_cs_run, .-rseq_cs_run\n.thumb\n");
+long rseq_cs_run(volatile uint64_t *, void *, pid_t, int);
+extern char rseq_cs_start[], rseq_cs_post_commit[], rseq_cs_abort[];
+
+struct rseq_cs_desc {
+	uint32_t version, flags;
+	uint64_t start_ip, post_commit_offset, abort_ip;
+} __attribute__((aligned(32)));
+
+static volatile int usr1_count;
+static void count_usr1(int s)
+{
+	(void)s;
+	usr1_count++;
+}
+
+static void rseq_abort_checks(void)
+{
+	static struct rseq_cs_desc cs;
+	struct rseq_area *g = glibc_area();
+	cs.start_ip = (uintptr_t)rseq_cs_start;
+	cs.post_commit_offset = (uintptr_t)rseq_cs_post_commit - (uintptr_t)rseq_cs_start;
+	cs.abort_ip = (uintptr_t)rseq_cs_abort;
+	signal(SIGUSR1, count_usr1);
+	long quiet = rseq_cs_run(&g->rseq_cs, &cs, getpid(), 0);
+	long sig = rseq_cs_run(&g->rseq_cs, &cs, getpid(), SIGUSR1);
+	printf("rseq critical section: no signal %s, a signal inside %s (handler ran %d), rseq_cs after %d\n", quiet ? "aborted" : "committed",
+	       sig ? "aborted" : "committed", usr1_count, g->rseq_cs != 0);
+	/* a registration whose signature is not the word before abort_ip: force_sigsegv */
+	pid_t c = fork();
+	if (c == 0) {
+		syscall(SYS_rseq, g, 32, 1, RSEQ_SIG);
+		syscall(SYS_rseq, &mine[1], 32, 0, 0x12345678);
+		rseq_cs_run(&mine[1].rseq_cs, &cs, getpid(), SIGUSR1);
+		_exit(0);
+	}
+	int st = 0;
+	waitpid(c, &st, 0);
+	printf("rseq bad signature: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+
 static void membarrier_checks(void)
 {
 	printf("membarrier: QUERY %s, GLOBAL %s, GLOBAL_EXPEDITED %s, bad cmd %s, flags %s\n", res(syscall(SYS_membarrier, 0, 0, 0)),
@@ -302,6 +370,7 @@ int main(void)
 	era_numbers();
 	affinity();
 	rseq_checks();
+	rseq_abort_checks();
 	membarrier_checks();
 	clone3_checks();
 	pthread_t th;

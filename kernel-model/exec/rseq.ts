@@ -1,6 +1,6 @@
 import type { SyscallResult, UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import { EBUSY, EFAULT, EINVAL, EPERM } from '../base/errno.js';
-import { accessOk } from '../process/mm.js';
+import { accessOk, TASK_SIZE, type AddressSpace } from '../process/mm.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { SIGSEGV } from './signal.js';
 
@@ -18,15 +18,23 @@ import { SIGSEGV } from './signal.js';
  * rseq_fork (a CLONE_VM child starts unregistered, a fork child keeps its parent's
  * registration, the same address in its copy of the memory) and rseq_execve (cleared).
  *
- * What is not: the abort of a critical section (rseq_ip_fixup: a thread preempted or given a
- * signal with rseq_cs set and its PC in [start_ip, start_ip + post_commit_offset) resumes at
- * abort_ip after the signature check, SIGSEGV on a bad rseq_cs or signature). On the board's
- * one CPU the fields never change after registration, so a sequence that only reads cpu_id
- * behaves as on the kernel; but a sequence preempted between its loads and its commit store is
- * not restarted here (the model's scheduler switches threads at time slice ends without
- * looking at rseq_cs, and the signal delivery of signal.ts builds the frame at the thread's
- * PC without rseq_signal_deliver's fixup), nor is a corrupt rseq_cs detected. glibc 2.36 does
- * not use critical sections itself (it registers rseq for sched_getcpu's cpu_id only).
+ * The abort of a critical section at signal delivery (rseq_signal_deliver ->
+ * __rseq_handle_notify_resume -> rseq_ip_fixup, before the frame is built: rseqSignalDeliver,
+ * called by signal.ts for a handler's signal, a fault's included): rseq_cs read and checked
+ * (rseq_get_rseq_cs: below TASK_SIZE, version 0, the range without overflow, abort_ip outside
+ * it, the signature word before abort_ip equal to the registration's), a PC outside
+ * [start_ip, start_ip + post_commit_offset) only clears rseq_cs; inside it (with no flags in
+ * rseq_cs or rseq->flags, rseq_need_restart) rseq_cs is cleared and the handler's frame
+ * saves abort_ip, so sigreturn resumes there; then the ids are written again. A failure is
+ * force_sigsegv: here SIGSEGV's default action.
+ *
+ * What is not modelled: the abort on preemption (rseq_preempt's notify-resume when the
+ * scheduler switches a thread out inside its sequence): the model's scheduler switches threads
+ * at time slice ends without looking at rseq_cs, so a sequence preempted between its loads and
+ * its commit store is not restarted; on the board's one CPU nothing else changes the fields, so
+ * a sequence only reading cpu_id behaves as on the kernel, but one relying on preemption
+ * aborting it for mutual exclusion between threads is not protected. glibc 2.36 has no
+ * critical sections of its own (it registers rseq for sched_getcpu's cpu_id).
  */
 interface Registration {
   addr: number;
@@ -60,9 +68,49 @@ export function rseqExec(t: UnicornThread): void {
 
 /** cpu_id_start, cpu_id, node_id, mm_cid: their offsets in struct rseq */
 function writeIds(p: LinuxAbi, addr: number, cpuIdStart: number, cpuId: number): number {
-  const mm = p.mm;
+  return writeIds_(p.mm, addr, cpuIdStart, cpuId);
+}
+
+function writeIds_(mm: AddressSpace, addr: number, cpuIdStart: number, cpuId: number): number {
   if (mm.putUser32(addr, cpuIdStart) < 0 || mm.putUser32(addr + 4, cpuId) < 0 || mm.putUser32(addr + 20, 0) < 0 || mm.putUser32(addr + 24, 0) < 0) return -EFAULT;
   return 0;
+}
+
+/**
+ * rseq_signal_deliver for thread `t` about to get a handler's frame: the fixup described
+ * above. False: force_sigsegv (the caller ends the process by SIGSEGV).
+ */
+export function rseqSignalDeliver(mm: AddressSpace, t: UnicornThread): boolean {
+  const r = registered.get(t);
+  if (r === undefined) return true;
+  const b = new Uint8Array(32);
+  const dv = new DataView(b.buffer);
+  if (mm.copyFromUser(b, 0, r.addr + 8, 8) < 0) return false;
+  const ptr = dv.getBigUint64(0, true);
+  if (ptr !== 0n) {
+    if (ptr >= BigInt(TASK_SIZE) || mm.copyFromUser(b, 0, Number(ptr), 32) < 0) return false;
+    const version = dv.getUint32(0, true), csFlags = dv.getUint32(4, true);
+    const start = dv.getBigUint64(8, true), off = dv.getBigUint64(16, true), abort = dv.getBigUint64(24, true);
+    const top = BigInt(TASK_SIZE);
+    if (start >= top || start + off >= top || abort >= top || version > 0) return false;
+    // abort_ip outside the critical section (an unsigned difference, as the kernel's)
+    if (abort >= start && abort - start < off) return false;
+    const sig = mm.getUser32(Number(abort) - 4);
+    if (sig < 0 || sig !== r.sig) return false;
+    const e = t.engine;
+    const pc = e.reg(e.arch.pcReg);
+    const ip = BigInt((pc & ~1) >>> 0);
+    // in_rseq_cs: ip - start_ip < post_commit_offset, unsigned
+    const inside = ip >= start && ip - start < off;
+    if (inside) {
+      // rseq_need_restart: any flag of rseq_cs or of the thread's rseq is -EINVAL (deprecated)
+      const flags = mm.getUser32(r.addr + 16);
+      if (csFlags !== 0 || flags !== 0) return false;
+    }
+    if (mm.copyToUser(r.addr + 8, new Uint8Array(8), 0, 8) < 0) return false;
+    if (inside) e.setReg(e.arch.pcReg, Number(abort) | (pc & 1));
+  }
+  return writeIds_(mm, r.addr, 0, 0) === 0;
 }
 
 /** rseq(rseq, rseq_len, flags, sig): SYSCALL_DEFINE4(rseq), the checks in its order */

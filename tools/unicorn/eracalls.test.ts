@@ -43,6 +43,9 @@ describe.skipIf(shouldSkipUnicornTests())('syscalls by era, sched_getaffinity, r
       `fork child: rseq mine ${e}`,
       `glibc's while mine is registered: ${e}; unregister mine: ${e}; glibc's again: ${e}, cpu_id -2, mine's cpu_id 21845`,
       `pthread: cpu_id -2, sched_getcpu 0, rseq again: ${e}`,
+      // nothing registered: the kernel never looks at rseq_cs
+      'rseq critical section: no signal committed, a signal inside committed (handler ran 1), rseq_cs after 0',
+      'rseq bad signature: exit 0',
       `membarrier: QUERY ${e}, GLOBAL ${e}, GLOBAL_EXPEDITED ${e}, bad cmd ${e}, flags ${e}`,
       `membarrier: PRIVATE_EXPEDITED unregistered ${e}, RSEQ with FLAG_CPU ${e}, RSEQ flags 2 ${e}`,
       `membarrier: REGISTER_PRIVATE_EXPEDITED ${e} twice ${e}, PRIVATE_EXPEDITED ${e}, REGISTER_RSEQ ${e}, RSEQ with FLAG_CPU ${e}, GET_REGISTRATIONS ${e}`,
@@ -95,6 +98,10 @@ describe.skipIf(shouldSkipUnicornTests())('syscalls by era, sched_getaffinity, r
       "glibc's while mine is registered: EINVAL; unregister mine: 0; glibc's again: 0, cpu_id 0, mine's cpu_id -1",
       // glibc registers each new thread's own area
       'pthread: cpu_id 0, sched_getcpu 0, rseq again: EBUSY',
+      // rseq_signal_deliver -> rseq_ip_fixup: the handler's frame returns to abort_ip, rseq_cs cleared
+      'rseq critical section: no signal committed, a signal inside aborted (handler ran 1), rseq_cs after 0',
+      // rseq_get_rseq_cs: the word before abort_ip is not the registration's signature
+      'rseq bad signature: signal 11',
       'membarrier: QUERY 1023, GLOBAL 0, GLOBAL_EXPEDITED 0, bad cmd EINVAL, flags EINVAL',
       'membarrier: PRIVATE_EXPEDITED unregistered EPERM, RSEQ with FLAG_CPU EPERM, RSEQ flags 2 EINVAL',
       'membarrier: REGISTER_PRIVATE_EXPEDITED 0 twice 0, PRIVATE_EXPEDITED 0, REGISTER_RSEQ 0, RSEQ with FLAG_CPU 0, GET_REGISTRATIONS 272',
