@@ -167,6 +167,15 @@ export interface SyscallCapabilities {
    */
   dataAbortReport: '3.14' | '6.12';
   /**
+   * the kernel whose ARM syscall table the entry serves, [major, minor]: [3, 14] (3.14.4's
+   * arch/arm/kernel/calls.S) or [6, 12] (6.12.19's arch/arm/tools/syscall.tbl). A number the
+   * entry knows whose first kernel (kernel-model/exec/syscall-era.ts SYSCALL_SINCE) is later
+   * answers -ENOSYS before its arguments are read, and is not counted as unknown: statx,
+   * the *_time64 calls, rseq, membarrier, clone3, faccessat2, renameat2, getrandom, fchmodat2
+   * in 3.14. `renameat2`, `fchmodat2` and `getrandom` below agree with it (profile.test.ts)
+   */
+  syscallTable: readonly [major: number, minor: number];
+  /**
    * renameat2 (ARM 382; fs/namei.c, "vfs: add renameat2 syscall",
    * 520c8b16505236fc82daa352e6c5e73cd9870cff, v3.15): false (3.14: not in the table, -ENOSYS)
    * or true (v6.12: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT; tmpfs takes all three,

@@ -14,6 +14,8 @@ import { argBudget, argStringsFit, emptyArgv, readArgStrings } from './exec-args
 import { ExecLateError, loadExecImage, type DynLoad } from './load.js';
 import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
+import { rseqExec, rseqFork } from './rseq.js';
+import { membarrierExec, membarrierFork } from './sched-calls.js';
 
 /**
  * How the processes and threads of an ARM program on the Unicorn backend begin, change their
@@ -127,6 +129,9 @@ export function sysFork(p: LinuxAbi, t: UnicornThread, flags: number, a: Uint32A
   proc.mm.startBrk = p.mm.startBrk;
   proc.mm.startStack = p.mm.startStack;
   const th = UnicornThread.forkInto(t, engine, child, proc.pid, proc.name);
+  // rseq_fork: without CLONE_VM the child keeps the registration; dup_mm: membarrier_state
+  if ((flags & CLONE_VM) === 0) rseqFork(t, th);
+  membarrierFork(p.mm, proc.mm);
   // copy_sighand: the actions; the thread's blocked mask; pending signals and timers are not inherited
   p.signals.forkInto(child.signals, t, th);
   const newsp = a[1]!;
@@ -267,6 +272,9 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   // the point of no return
   const old = p.space.ranges();
   p.mm.unmapAll();
+  // rseq_execve, membarrier_exec_mmap: the registrations go with the old image
+  rseqExec(t);
+  membarrierExec(p.mm);
   // comm: kbasename(bprm->filename), the name as given (3.14 setup_new_exec set_task_comm, v6.12
   // begin_new_exec __set_task_comm, both before the segments are mapped): "exe" for an exec of
   // /proc/self/exe, not the target's name

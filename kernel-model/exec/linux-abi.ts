@@ -36,6 +36,8 @@ import { sysCacheflush, sysMsync } from '../process/filemap.js';
 import type { ExecFsFile } from './image-file.js';
 import type { File } from '../vfs/file.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
+import { serveSched } from './sched-calls.js';
+import { absentSyscalls, TABLE_3_14 } from './syscall-era.js';
 
 /** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, BUS_ADRERR = 2;
@@ -47,6 +49,8 @@ const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, BUS_ADRERR = 2;
  * the ids, getrandom, clock_gettime/getres, mmap2/munmap/mprotect's mirror updates). The rest
  * is in modules of its own, each after its part of Linux:
  *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
+ *   syscall-era.ts   which kernel first has each number (3.14 or later)
+ *   sched-calls.ts   sched_getaffinity, getcpu, membarrier; rseq.ts, clone3.ts
  *   fs-calls.ts      file calls decoded before the layer (fs/open.c, fs/namei.c, fs/stat.c,
  *                    fs/read_write.c, fs/select.c)
  *   fs-ops.ts        rename, link, symlink, the chmod and truncate families, umask (fs/namei.c,
@@ -124,9 +128,11 @@ export interface ArmProcessExit {
  * writev, clock_gettime(64) (virtual time), clock_nanosleep(64), ppoll, clone (threads:
  * CLONE_VM|CLONE_THREAD; without CLONE_THREAD a process), fork/vfork, execve, wait4/waitid,
  * futex WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), the signal calls and
- * kill/tgkill/tkill (kill.ts). rseq, pselect6_time64, ppoll_time64, clone3 answer
- * -ENOSYS on purpose (glibc falls back or tolerates it); any other unknown number answers
- * -ENOSYS and is counted in `unknown`.
+ * kill/tgkill/tkill (kill.ts), sched_getaffinity, getcpu, membarrier, rseq, clone3
+ * (sched-calls.ts). A number the era's kernel lacks answers -ENOSYS first (syscall-era.ts,
+ * capability `syscallTable`); pselect6_time64 and ppoll_time64 answer -ENOSYS on purpose in
+ * v6.12 (glibc falls back); neither is counted. Any other unknown number answers -ENOSYS and
+ * is counted in `unknown`.
  */
 export class LinuxAbi implements SyscallBridge {
   readonly layer: SyscallLayer;
@@ -202,6 +208,8 @@ export class LinuxAbi implements SyscallBridge {
   execs = 0;
   private forks = 0;
   private readonly tracer: Tracer | null;
+  /** the numbers the era's kernel lacks (capability `syscallTable`, syscall-era.ts) */
+  private readonly absent: ReadonlySet<number>;
 
   constructor(o: LinuxAbiOptions) {
     this.layer = o.layer;
@@ -218,6 +226,7 @@ export class LinuxAbi implements SyscallBridge {
     this.execFs = o.execFs ?? null;
     this.execImages = o.execImages ?? o.forkedFrom?.execImages ?? o.parent?.execImages ?? new Map();
     this.tracer = o.tracer ?? null;
+    this.absent = absentSyscalls(o.layer.host.syscallTable ?? TABLE_3_14);
     this.parent = o.parent ?? null;
     const from = o.forkedFrom ?? this.parent;
     this.forked = from !== null;
@@ -387,6 +396,8 @@ export class LinuxAbi implements SyscallBridge {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
       if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
     }
+    // a number the era's kernel lacks (syscall-era.ts): -ENOSYS, the era's answer, not unknown
+    if (this.absent.size !== 0 && this.absent.has(nr)) return -ENOSYS;
     switch (nr) {
       // ---------------- routed to the kernel model's syscall layer ----------------
       case N.read: case N.write: case N.close: case N.ioctl: case N.poll: case N._newselect: case N.nanosleep:
@@ -404,33 +415,21 @@ export class LinuxAbi implements SyscallBridge {
       case N.unlink: case N.unlinkat:
       case N.rmdir:
         return sysMkdirUnlink(this, t, nr, a);
-      case N.rename:
-      case N.renameat:
-        return sysRename(this, t, nr, a);
-      case N.renameat2:
-        // 3.14 has no renameat2 (-ENOSYS, not counted as unknown: the era's answer)
+      case N.rename: case N.renameat: case N.renameat2:
         return sysRename(this, t, nr, a);
       case N.link: case N.linkat:
         return sysLink(this, t, nr, a);
       case N.symlink: case N.symlinkat:
         return sysSymlink(this, t, nr, a);
-      case N.chmod:
-      case N.fchmod:
-      case N.fchmodat:
-      case N.fchmodat2:
+      case N.chmod: case N.fchmod: case N.fchmodat: case N.fchmodat2:
         return sysChmod(this, t, nr, a);
-      case N.truncate:
-      case N.ftruncate:
-      case N.truncate64:
-      case N.ftruncate64:
+      case N.truncate: case N.ftruncate: case N.truncate64: case N.ftruncate64:
         return sysTruncate(this, t, nr, a);
       case N.umask:
         return sysUmask(this.proc, a[0]!);
       case N.fallocate:
         return sysFallocate(this, t, nr, a);
-      case N.access:
-      case N.faccessat:
-      case N.faccessat2:
+      case N.access: case N.faccessat: case N.faccessat2:
         return sysAccess(this, t, nr, a);
       case N.readlink:
       case N.readlinkat:
@@ -575,9 +574,7 @@ export class LinuxAbi implements SyscallBridge {
         return sysCacheflush(this.mm, a[0]!, a[1]!, a[2]! | 0);
       case N.uname:
         return sysUname(this.proc, a);
-      case N.getrandom:
-        // -ENOSYS in 3.14 (capability `getrandom`, not counted as unknown: the era's answer);
-        // the bytes from this process's Prng (kernel-model/char/random.ts says why)
+      case N.getrandom: // the bytes from this process's Prng (kernel-model/char/random.ts says why)
         return sysGetrandom(this.layer.host.getrandom === true, this.mm, (b) => this.prng.fill(b), a[0]!, a[1]!, a[2]!);
       case N.prlimit64:
         return sysPrlimit64(this, a);
@@ -607,6 +604,8 @@ export class LinuxAbi implements SyscallBridge {
       // ---------------- threads ----------------
       case N.clone:
         return sysClone(this, t, a);
+      case N.clone3: case N.rseq: case N.sched_getaffinity: case N.getcpu: case N.membarrier:
+        return serveSched(this, t, nr, a);
       case N.futex:
       case N.futex_time64:
         return this.futex.sysFutex(t, nr === N.futex_time64, a);

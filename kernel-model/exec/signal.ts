@@ -9,6 +9,7 @@ import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { attachSigStatus } from './signal-status.js';
+import { rseqSignalDeliver } from './rseq.js';
 import { AltStacks } from './signal-altstack.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
 import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type SendInfo } from './sigqueue.js';
@@ -488,6 +489,8 @@ export class SignalState {
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const oldMask = this.suspended.get(t) ?? blocked;
     this.suspended.delete(t);
+    // rseq_signal_deliver before the frame (rseq.ts): a critical section aborts to abort_ip
+    if (!rseqSignalDeliver(this.p.proc.mm, t)) { this.terminate(SIGSEGV); return null; }
     const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.alt.frameStack(t, act), info);
     if (frame === null) {
       // no room for the frame: force SIGSEGV (signal.c force_sigsegv)
@@ -527,6 +530,7 @@ export class SignalState {
     if (act.handler === SIG_DFL) return false;
     const rt = (act.flags & SA_SIGINFO) !== 0;
     const e = t.engine;
+    if (!rseqSignalDeliver(this.p.proc.mm, t)) return false; // rseq_signal_deliver: force_sigsegv
     const frame = setupSigframe(t, this.p.proc.mm, sig, rt, e.reg(UC_ARM_REG_R0), blocked, fault, this.alt.frameStack(t, act));
     // no room for the frame: force_sigsegv, the default action
     if (frame === null) return false;

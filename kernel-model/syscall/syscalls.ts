@@ -57,6 +57,8 @@ export interface SyscallHost {
   readonly groupExitOnLastThread?: boolean;
   /** rt_sigqueueinfo's copy of the siginfo (profile.caps.siginfoFromUser; default 'whole', 3.14) */
   readonly siginfoFromUser?: 'whole' | 'checked-tail';
+  /** the kernel whose ARM syscall table LinuxAbi serves (profile.caps.syscallTable; default [3, 14]), kernel-model/exec/syscall-era.ts */
+  readonly syscallTable?: readonly [number, number];
   /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
   readonly renameat2?: boolean;
   /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */
