@@ -264,6 +264,14 @@ export interface SyscallCapabilities {
    */
   execElfLoad: 'inline' | 'elf-load';
   /**
+   * the initial stack's auxiliary vector (fs/binfmt_elf.c create_elf_tables, read in 3.14.4 /
+   * 6.12.19; emulator/cpu/unicorn/elf.ts buildInitialStack): '3.14' its 17 entries (ARM defines
+   * no ELF_HWCAP2 and no ARCH_DLINFO in 3.14) or '6.12' with AT_HWCAP2 (ELF_HWCAP2, asm/hwcap.h)
+   * after AT_RANDOM and AT_RSEQ_FEATURE_SIZE / AT_RSEQ_ALIGN (CONFIG_RSEQ, v6.3) after
+   * AT_PLATFORM: 20 (the vDSO's AT_SYSINFO_EHDR is not modelled)
+   */
+  execAuxv: '3.14' | '6.12';
+  /**
    * how much execve's argument and environment strings may take (fs/exec.c;
    * kernel-model/exec/exec-args.ts): 'arg-pages' (3.14 get_arg_page: the pages the strings and
    * the file name reach, beyond ARG_MAX at most a quarter of RLIMIT_STACK, -E2BIG) or

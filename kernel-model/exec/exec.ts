@@ -9,6 +9,7 @@ import type { KernelLog } from '../base/klog.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import { LinuxAbi, type ExecFs } from './linux-abi.js';
+import { execAuxOptions } from './auxv.js';
 import { DEFAULT_ENVP, loadElfImage, loadExecImage } from './load.js';
 import { readExecElf } from './elf-exec.js';
 import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
@@ -74,7 +75,7 @@ export function execElf(o: ExecOptions): ArmProcess {
   const task: Task = { proc: o.proc, mm: o.proc.mm, canBlock: false, sleepOn: () => {} };
   // AT_EXECFN: the path executed, as the kernel's first program gets it (init/main.c
   // run_init_process -> kernel_execve(init_filename): bprm->filename)
-  const { img, brk, sp } = isDynamic(o.elf) ? loadDynamic(o, task, images, file, argv, exe) : loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, exe);
+  const { img, brk, sp } = isDynamic(o.elf) ? loadDynamic(o, task, images, file, argv, exe) : loadElfImage(o.proc.mm, o.elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, exe, execAuxOptions(o.layer.host.execAuxv ?? '3.14', o.proc));
   const space = new ProcessGuestSpace(o.proc.mm);
   const engine = UnicornEngine.obtain(o.proc);
   engine.attach(space, o.bus);
@@ -125,5 +126,5 @@ function loadDynamic(o: ExecOptions, task: Task, images: Map<string, ExecFsFile>
   const ifile = elf.interp !== null && ii !== null ? ii.open() : null;
   if (typeof ifile === 'number') throw new ElfError(`execve of ${exe}: the interpreter: errno ${-ifile}`);
   const dyn = { type: elf.type, interp: ifile !== null ? { bytes: elf.interp!.bytes, from: { file: ifile, task } } : null };
-  return loadExecImage(o.proc.mm, elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, rules, exe, dyn);
+  return loadExecImage(o.proc.mm, elf, argv, o.envp ?? DEFAULT_ENVP, o.prng.fork(1), { file, task }, rules, exe, dyn, execAuxOptions(host.execAuxv ?? '3.14', o.proc));
 }

@@ -11,6 +11,7 @@ import { openExec, type ExecImage, type OpenExecEnv } from './open-exec.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { ET_EXEC, readExecElf } from './elf-exec.js';
 import { argBudget, argStringsFit, emptyArgv, readArgStrings } from './exec-args.js';
+import { execAuxOptions } from './auxv.js';
 import { ExecLateError, loadExecImage, type DynLoad } from './load.js';
 import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
@@ -283,7 +284,7 @@ export function sysExecve(p: LinuxAbi, t: UnicornThread, a: Uint32Array): Syscal
   let loaded: ReturnType<typeof loadExecImage>;
   try {
     // AT_EXECFN: bprm->filename, the name as given (create_elf_tables' bprm->exec)
-    loaded = loadExecImage(p.mm, elf, args, envp, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules, path, dyn);
+    loaded = loadExecImage(p.mm, elf, args, envp, p.prng.fork(0x45584543 + (++p.execs)), { file, task }, rules, path, dyn, execAuxOptions(host.execAuxv ?? '3.14', p.proc));
   } catch (e) {
     if (!(e instanceof ExecLateError)) throw e;
     execFailedLate(p, file, old, fail, e.sig314);

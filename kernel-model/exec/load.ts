@@ -1,4 +1,4 @@
-import { AT_BASE, AT_ENTRY, AT_PHDR, buildInitialStack, parseElf, PF_R, PF_W, PF_X, type ElfImage, type ElfSegment, type StackImage } from '../../emulator/cpu/unicorn/elf.js';
+import { AT_BASE, AT_ENTRY, AT_PHDR, buildInitialStack, parseElf, PF_R, PF_W, PF_X, type ElfImage, type ElfSegment, type StackImage, type StackOptions } from '../../emulator/cpu/unicorn/elf.js';
 import type { Prng } from '../../emulator/prng.js';
 import { MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, type AddressSpace } from '../process/mm.js';
 import type { File, Task } from '../vfs/file.js';
@@ -22,6 +22,9 @@ const segProt = (f: number): number => ((f & PF_R) ? PROT_READ : 0) | ((f & PF_W
  * choice). execve's NULL envp is an empty environment instead (lifecycle.ts sysExecve)
  */
 export const DEFAULT_ENVP: readonly string[] = ['PATH=/bin:/usr/bin', 'HOME=/root', 'TERM=dumb'];
+
+/** the auxiliary vector's entries an exec adds to the image's (auxv.ts execAuxOptions; default: 3.14's, root) */
+export type AuxOptions = Omit<StackOptions, 'execfn'>;
 
 /** the file an image's segments are mapped from, and the exec's task (the mmap op's context) */
 export interface ImageFile {
@@ -52,8 +55,8 @@ function late(errno: number, sig314: typeof SIGKILL | typeof SIGSEGV, what: stri
  * Load a static ARM ELF (the board's programs: elf.ts parseElf's strict checks, ElfError) into
  * `mm` (empty): loadExecImage with the v6.12 loader's rules.
  */
-export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null = null, execfn?: string): { img: ElfImage; brk: number; sp: number } {
-  return loadExecImage(mm, parseElf(elf), argv, envp, prng, from, 'elf-load', execfn);
+export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null = null, execfn?: string, aux: AuxOptions = {}): { img: ElfImage; brk: number; sp: number } {
+  return loadExecImage(mm, parseElf(elf), argv, envp, prng, from, 'elf-load', execfn, null, aux);
 }
 
 /**
@@ -65,7 +68,8 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * highest segment; the stack VMA (8 MiB, demand-zero, up to STACK_TOP; its bottom raised above
  * a segment mapped inside that range, which in the kernel lies below the stack setup_arg_pages
  * made) gets argc/argv/envp/auxv (create_elf_tables; `execfn`: bprm->filename, the name as
- * given to execve, the string AT_EXECFN points at: elf.ts buildInitialStack). An ET_DYN is
+ * given to execve, the string AT_EXECFN points at: elf.ts buildInitialStack; `aux`: the
+ * vector's era entries and the task's credentials, auxv.ts execAuxOptions). An ET_DYN is
  * mapped at its load bias (mainPlacement) and an interpreter after it (`dyn`, loadElfInterp):
  * the thread starts at the interpreter's entry point; AT_PHDR and AT_ENTRY carry the program's
  * bias (create_elf_tables: 3.14 load_addr + e_phoff and e_entry + load_bias, v6.12 phdr_addr
@@ -94,8 +98,8 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
  */
-export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string, dyn: DynLoad | null = null): { img: ElfImage; brk: number; sp: number } {
-  const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { execfn } : {});
+export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string, dyn: DynLoad | null = null, aux: AuxOptions = {}): { img: ElfImage; brk: number; sp: number } {
+  const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { ...aux, execfn } : aux);
   // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below
   // (fs/exec.c setup_arg_pages, read in 3.14.4 / 6.12.19)
   const kstackLow = ((st.argStart & ~PAGE_MASK) >>> 0) - 0x20000;

@@ -45,8 +45,10 @@ interface Registration {
 const ORIG_RSEQ_SIZE = 32;
 const RSEQ_FLAG_UNREGISTER = 1;
 const RSEQ_CPU_ID_UNINITIALIZED = 0xffffffff;
-/** offsetof(struct rseq, end) */
-const RSEQ_END = 28;
+/** offsetof(struct rseq, end): also v6.12's AT_RSEQ_FEATURE_SIZE (auxv.ts) */
+export const RSEQ_END = 28;
+/** __alignof__(struct rseq) (aligned(4 * sizeof(__u64))): v6.12's AT_RSEQ_ALIGN (auxv.ts) */
+export const RSEQ_ALIGN = 32;
 
 const registered = new WeakMap<UnicornThread, Registration>();
 
@@ -135,7 +137,7 @@ export function sysRseq(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallR
   }
   // rseq_len ORIG_RSEQ_SIZE aligned to it, or longer, aligned to __alignof__(struct rseq)
   // (32 as well) and reaching offsetof(struct rseq, end)
-  if (len < ORIG_RSEQ_SIZE || (addr & 31) !== 0 || (len !== ORIG_RSEQ_SIZE && len < RSEQ_END)) return -EINVAL;
+  if (len < ORIG_RSEQ_SIZE || (addr & (RSEQ_ALIGN - 1)) !== 0 || (len !== ORIG_RSEQ_SIZE && len < RSEQ_END)) return -EINVAL;
   if (!accessOk(addr, len)) return -EFAULT;
   registered.set(t, { addr, len, sig });
   // rseq_set_notify_resume: __rseq_handle_notify_resume on the way out (regs NULL from a

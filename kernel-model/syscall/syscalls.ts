@@ -95,6 +95,8 @@ export interface SyscallHost {
   readonly execMapFailure?: 'sigkill' | 'sigsegv';
   /** the generation of load_elf_binary (profile.caps.execElfLoad; default 'inline', 3.14), kernel-model/exec/elf-exec.ts */
   readonly execElfLoad?: 'inline' | 'elf-load';
+  /** the initial stack's auxiliary vector (profile.caps.execAuxv; default '3.14'), kernel-model/exec/load.ts auxOptions */
+  readonly execAuxv?: '3.14' | '6.12';
   /** the limit of execve's strings (profile.caps.execArgLimit; default 'arg-pages', 3.14), kernel-model/exec/exec-args.ts */
   readonly execArgLimit?: 'arg-pages' | 'stack-limits';
   /** execve with an empty argv (profile.caps.execEmptyArgv; default 'argc-zero', 3.14), kernel-model/exec/exec-args.ts */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../prng.js';
 import { decodeTimespec, encodeTimespec, encodeUtsname, UTSNAME_SIZE } from './abi.js';
-import { AT_ENTRY, AT_EXECFN, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, buildInitialStack, ElfError, parseElf, PT_INTERP, PT_LOAD } from './elf.js';
+import { AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_RSEQ_ALIGN, AT_RSEQ_FEATURE_SIZE, AT_SECURE, AT_UID, buildInitialStack, ElfError, parseElf, PT_INTERP, PT_LOAD } from './elf.js';
 import { UnicornUnavailableError } from './native.js';
 
 /** A minimal ELF32 ARM executable: header, `phdrs` program headers, then 16 bytes of "code". */
@@ -147,5 +147,40 @@ describe('ABI encoders', () => {
 
   it('names the missing package when libunicorn cannot be loaded', () => {
     expect(new UnicornUnavailableError('dlopen failed').message).toMatch(/^libunicorn2 not found: apt-get install libunicorn2/);
+  });
+
+  /** the pairs after envp's NULL, in order, AT_NULL's included */
+  const pairsOf = (st: ReturnType<typeof buildInitialStack>, argc: number, envc: number): [number, number][] => {
+    const dv = new DataView(st.bytes.buffer);
+    const out: [number, number][] = [];
+    for (let o = st.sp - st.base + 4 * (argc + envc + 3); ; o += 8) {
+      out.push([dv.getUint32(o, true), dv.getUint32(o + 4, true)]);
+      if (out[out.length - 1]![0] === AT_NULL) return out;
+    }
+  };
+
+  it("writes create_elf_tables' pairs in its order; AT_HWCAP2 and the rseq pairs only when given; the size moves SP", () => {
+    const img = parseElf(makeElf());
+    const top = 0xbf000000;
+    const cred = { uid: 1000, euid: 1001, gid: 5, egid: 6 };
+    const old = buildInitialStack(img, top, ['x'], ['A=1'], new Prng(1), { cred, secure: 1 });
+    // fs/binfmt_elf.c create_elf_tables, read in 3.14.4 (ARM: no ELF_HWCAP2, no ARCH_DLINFO)
+    const head = [AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM];
+    expect(pairsOf(old, 1, 1).map(([k]) => k)).toEqual([...head, AT_EXECFN, AT_PLATFORM, AT_NULL]);
+    const v = new Map(pairsOf(old, 1, 1));
+    expect([v.get(AT_FLAGS), v.get(AT_UID), v.get(AT_EUID), v.get(AT_GID), v.get(AT_EGID), v.get(AT_SECURE), v.get(AT_CLKTCK), v.get(AT_BASE)]).toEqual([0, 1000, 1001, 5, 6, 1, 100, 0]);
+    // read in 6.12.19: AT_HWCAP2 after AT_RANDOM, CONFIG_RSEQ's two after AT_PLATFORM
+    const now = buildInitialStack(img, top, ['x'], ['A=1'], new Prng(1), { hwcap2: 0x10, rseq: { featureSize: 28, align: 32 } });
+    const nowPairs = pairsOf(now, 1, 1);
+    expect(nowPairs.map(([k]) => k)).toEqual([...head, AT_HWCAP2, AT_EXECFN, AT_PLATFORM, AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN, AT_NULL]);
+    expect(nowPairs.slice(15, 16)).toEqual([[AT_HWCAP2, 0x10]]);
+    expect(nowPairs.slice(18, 20)).toEqual([[AT_RSEQ_FEATURE_SIZE, 28], [AT_RSEQ_ALIGN, 32]]);
+    // the default credentials: root
+    expect(new Map(nowPairs).get(AT_UID)).toBe(0);
+    // the strings and AT_RANDOM stay; SP is STACK_ROUND's: (AT_RANDOM - 4 * (items + 2 * pairs)) & ~15
+    expect(now.randomAddr).toBe(old.randomAddr);
+    expect(old.sp).toBe(((old.randomAddr - 4 * (5 + 2 * 18)) & ~15) >>> 0);
+    expect(now.sp).toBe(((now.randomAddr - 4 * (5 + 2 * 21)) & ~15) >>> 0);
+    expect(now.sp).toBeLessThan(old.sp);
   });
 });

@@ -158,6 +158,7 @@ export const AT_PHENT = 4;
 export const AT_PHNUM = 5;
 export const AT_PAGESZ = 6;
 export const AT_BASE = 7;
+export const AT_FLAGS = 8;
 export const AT_ENTRY = 9;
 export const AT_UID = 11;
 export const AT_EUID = 12;
@@ -169,6 +170,8 @@ export const AT_CLKTCK = 17;
 export const AT_SECURE = 23;
 export const AT_RANDOM = 25;
 export const AT_HWCAP2 = 26;
+export const AT_RSEQ_FEATURE_SIZE = 27;
+export const AT_RSEQ_ALIGN = 28;
 export const AT_EXECFN = 31;
 
 /**
@@ -189,6 +192,33 @@ export interface StackImage {
   argStart: number;
 }
 
+/** the exec'ing task's ids as create_elf_tables writes them (cred->uid, euid, gid, egid) */
+export interface AuxCred {
+  uid: number;
+  euid: number;
+  gid: number;
+  egid: number;
+}
+
+/** what buildInitialStack's auxiliary vector holds beyond the image's own values */
+export interface StackOptions {
+  /** ELF_PLATFORM's string (default "v7l") */
+  platform?: string;
+  /** ELF_HWCAP (default HWCAP_CORTEX_A15) */
+  hwcap?: number;
+  /** ELF_HWCAP2: AT_HWCAP2 is written only with it (v6.12) */
+  hwcap2?: number;
+  /** AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN: written only with it (v6.12 CONFIG_RSEQ) */
+  rseq?: { featureSize: number; align: number };
+  /** AT_UID/AT_EUID/AT_GID/AT_EGID (default all 0, root) */
+  cred?: AuxCred;
+  /** AT_SECURE (default 0) */
+  secure?: number;
+  pageSize?: number;
+  /** bprm->filename, the string AT_EXECFN points at */
+  execfn?: string;
+}
+
 /**
  * Build the initial stack below `top` (exclusive), as fs/exec.c and fs/binfmt_elf.c
  * create_elf_tables lay it out (3.14 and v6.12 alike). From high to low addresses: one
@@ -201,8 +231,20 @@ export interface StackImage {
  * no ASLR), the platform string, the 16 AT_RANDOM bytes just below it, then auxv, envp[],
  * argv[] and argc, with SP 16-byte aligned at argc (STACK_ROUND; ARM EABI requires 8).
  * Without `opts.execfn` (host tests) the name is argv[0], else "a.out".
+ * The auxiliary vector is create_elf_tables' (fs/binfmt_elf.c, read in 3.14.4 / 6.12.19), in its
+ * order: AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS (0: no
+ * binfmt_misc, so no v6.12 AT_FLAGS_PRESERVE_ARGV0), AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID
+ * (`opts.cred`, the exec'ing task's current_cred(); default root), AT_SECURE (`opts.secure`:
+ * 3.14 security_bprm_secureexec, v6.12 bprm->secureexec), AT_RANDOM, AT_HWCAP2 (only with
+ * `opts.hwcap2`: #ifdef ELF_HWCAP2, which ARM's asm/hwcap.h defines in v6.12, not in 3.14),
+ * AT_EXECFN, AT_PLATFORM (ARM has no ELF_BASE_PLATFORM, so no AT_BASE_PLATFORM; no AT_EXECFD:
+ * binfmt_misc only), then AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN (only with `opts.rseq`: v6.12
+ * #ifdef CONFIG_RSEQ), and AT_NULL. Their number moves SP (STACK_ROUND below AT_RANDOM). ARM's
+ * ARCH_DLINFO, which would come first, exists only in v6.12 with CONFIG_VDSO (AT_SYSINFO_EHDR,
+ * the vDSO's address): the model has no vDSO, so it is left out (a model limit: the C library
+ * finds no vDSO and makes the time calls as system calls).
  */
-export function buildInitialStack(img: ElfImage, top: number, argv: readonly string[], envp: readonly string[], prng: Prng, opts: { platform?: string; hwcap?: number; pageSize?: number; execfn?: string } = {}): StackImage {
+export function buildInitialStack(img: ElfImage, top: number, argv: readonly string[], envp: readonly string[], prng: Prng, opts: StackOptions = {}): StackImage {
   const enc = new TextEncoder();
   const platform = enc.encode((opts.platform ?? 'v7l') + '\0');
   const execfn = opts.execfn ?? argv[0] ?? 'a.out';
@@ -212,9 +254,9 @@ export function buildInitialStack(img: ElfImage, top: number, argv: readonly str
   for (const s of strs) strBytes += s.length;
   const random = new Uint8Array(16);
   prng.fill(random);
-  const auxv: [number, number][] = [];
   const nPtrs = 1 + argv.length + 1 + envp.length + 1;
-  const auxCount = 17; // 16 entries + AT_NULL
+  // the vector's entries and AT_NULL (create_elf_tables: ei_index after "advance past the AT_NULL entry")
+  const auxCount = 17 + (opts.hwcap2 !== undefined ? 1 : 0) + (opts.rseq !== undefined ? 2 : 0) + 1;
   // total size: pointers + auxv + random + strings, rounded
   const vecBytes = (nPtrs + auxCount * 2) * 4;
   const stringsBase = (top - 4 - strBytes) >>> 0;
@@ -236,12 +278,18 @@ export function buildInitialStack(img: ElfImage, top: number, argv: readonly str
   const argAddrs = addrs.slice(0, argv.length);
   const envAddrs = addrs.slice(argv.length, argv.length + envp.length);
   const execfnAddr = addrs[argv.length + envp.length]!;
-  auxv.push(
-    [AT_PHDR, img.phdrAddr], [AT_PHENT, img.phentsize], [AT_PHNUM, img.phnum], [AT_PAGESZ, opts.pageSize ?? 4096],
-    [AT_BASE, 0], [AT_ENTRY, img.entry], [AT_UID, 0], [AT_EUID, 0], [AT_GID, 0], [AT_EGID, 0], [AT_SECURE, 0],
-    [AT_HWCAP, opts.hwcap ?? HWCAP_CORTEX_A15], [AT_CLKTCK, 100], [AT_RANDOM, randomAddr], [AT_PLATFORM, platformAddr],
-    [AT_EXECFN, execfnAddr],
-  );
+  const cred = opts.cred ?? { uid: 0, euid: 0, gid: 0, egid: 0 };
+  // create_elf_tables' NEW_AUX_ENT order (read in 3.14.4 / 6.12.19)
+  const auxv: [number, number][] = [
+    [AT_HWCAP, opts.hwcap ?? HWCAP_CORTEX_A15], [AT_PAGESZ, opts.pageSize ?? 4096], [AT_CLKTCK, 100],
+    [AT_PHDR, img.phdrAddr], [AT_PHENT, img.phentsize], [AT_PHNUM, img.phnum], [AT_BASE, 0], [AT_FLAGS, 0], [AT_ENTRY, img.entry],
+    [AT_UID, cred.uid], [AT_EUID, cred.euid], [AT_GID, cred.gid], [AT_EGID, cred.egid], [AT_SECURE, opts.secure ?? 0],
+    [AT_RANDOM, randomAddr],
+  ];
+  if (opts.hwcap2 !== undefined) auxv.push([AT_HWCAP2, opts.hwcap2]);
+  auxv.push([AT_EXECFN, execfnAddr], [AT_PLATFORM, platformAddr]);
+  if (opts.rseq !== undefined) auxv.push([AT_RSEQ_FEATURE_SIZE, opts.rseq.featureSize], [AT_RSEQ_ALIGN, opts.rseq.align]);
+  if (auxv.length + 1 !== auxCount) throw new ElfError('internal: auxv size');
   let w = sp - base;
   const put = (v: number): void => {
     dv.setUint32(w, v >>> 0, true);
