@@ -69,6 +69,8 @@ export interface EmitResult {
   finding: Finding | null;
   /** how the program shows the finding: 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'unchecked' */
   check: CheckKind;
+  /** the harness's transcript of the replay (each call's line and result: what the program prints next to its own) */
+  transcript: StepRecord[];
 }
 
 export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'ownership' | 'locked-vm' | 'unchecked';
@@ -299,7 +301,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push(`#define CHECK_SLOT ${plan.checkSlot} ${cmt('the slot whose process makes the check')}`);
   L.push(`#define CHECK_INC ${plan.checkInc}`);
   L.push(MAIN_C);
-  return { c: L.join('\n') + '\n', sig, finding, check };
+  return { c: L.join('\n') + '\n', sig, finding, check, transcript };
 }
 
 /** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */
