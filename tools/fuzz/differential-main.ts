@@ -1,6 +1,7 @@
 /**
  * Entry of the differential check (bundled as dist/fuzz-diff.js; docs/FUZZING.md, "Differential
- * check"): `node dist/fuzz-diff.js --profile P --seed S --runs N [--out DIR] [--json]`. Prints
+ * check"): `node dist/fuzz-diff.js --profile P --seed S --runs N [--out DIR] [--only i,j] [--json]`
+ * (--only: of the N programs drawn, run these). Prints
  * the report (tools/fuzz/differential.ts formatReport) or, with --json, the DiffReport; exit 1
  * when a divergence that is no known limit was found, 2 on a usage error.
  */
@@ -18,10 +19,11 @@ const profile = opt('--profile', 'mainline');
 const seed = Number(opt('--seed', '1'));
 const n = Number(opt('--runs', '50'));
 if (!Number.isInteger(seed) || !Number.isInteger(n) || n < 1) {
-  process.stderr.write('usage: fuzz-diff.js [--profile P] [--seed S] [--runs N] [--out DIR] [--json]\n');
+  process.stderr.write('usage: fuzz-diff.js [--profile P] [--seed S] [--runs N] [--out DIR] [--only i,j] [--json]\n');
   process.exit(2);
 }
 const workDir = opt('--out', '') || mkdtempSync(join(tmpdir(), 'fuzz-diff-'));
-const rep = differential({ profile, seed, n, workDir, log: (s) => process.stderr.write(`${s}\n`) });
+const only = opt('--only', '') ? opt('--only', '').split(',').map(Number) : undefined;
+const rep = differential({ profile, seed, n, workDir, only, log: (s) => process.stderr.write(`${s}\n`) });
 process.stdout.write(args.includes('--json') ? `${JSON.stringify(rep, null, 1)}\n` : `${formatReport(rep).join('\n')}\n`);
 process.exit(rep.divergences.some((d) => !d.limit) ? 1 : 0);

@@ -9,6 +9,7 @@ import { shouldSkipUnicornTests } from '../../emulator/cpu/unicorn/testing/guest
 import { tempDir } from '../testing/tmp.js';
 import { compareRun, differential, drawPrograms } from './differential.js';
 import { runProgram } from './engine.js';
+import { SETUP_PREFIX } from './arb.js';
 import { IOMMUFD_REQS } from './program-iommufd.js';
 import type { Call } from './program.js';
 import { asCallLines, reproUnderUnicorn } from './testing/repro.js';
@@ -28,6 +29,20 @@ const ECHO_HW_INFO: Call[] = [
   hwInfo(0x30),
 ];
 const ECHO_RETS = ['0', '0', '-E2BIG', '-ENOENT'];
+
+/**
+ * mainline seed 1's program 186 cut to what diverged: a store through a read-only mapping of the
+ * device kills the harness's process (GuestTrap "write not permitted by the mapping's protection
+ * (r--)", not an Oops), and the worker with SIGSEGV; the emitter planned the slot's process as
+ * alive (only "killed by kernel Oops" counted), so the C program ended at that call. Now the slot's
+ * next call gets a fresh process in both: its open is fd 0.
+ */
+const RO_STORE: Call[] = [
+  ...SETUP_PREFIX,
+  { op: 'mmap', p: 0, fd: { k: 'device', i: 0 }, len: 0x1000, prot: 1, flags: 1, off: { region: 0, off: 0 } },
+  { op: 'mmio', p: 0, map: 0, off: 0xc, width: 4, write: true, value: 6 },
+  { op: 'open', p: 0, path: '/dev/vfio/vfio', flags: 2 },
+];
 
 describe('differential check', () => {
   const prog: Call[] = [
@@ -69,6 +84,16 @@ describe('differential check', () => {
     const { calls, stdout } = reproUnderUnicorn('echohwinfo', ECHO_HW_INFO);
     expect(calls).toEqual(asCallLines(ECHO_RETS));
     expect(stdout).toMatch(/^call 2 = -1 \(errno 7\b/m);
+  });
+
+  it.skipIf(shouldSkipUnicornTests())('a store through a read-only device mapping kills the process in both (a user fault, not an Oops), and the slot\'s next call gets a fresh one', () => {
+    const { harness } = runProgram('mainline', RO_STORE, { transcript: true });
+    const rets = harness.transcript.map((t) => t.ret);
+    expect(rets[6]).toBe("write not permitted by the mapping's protection (r--)");
+    expect(rets[7]).toBe('0');
+    const { stdout } = reproUnderUnicorn('rostore', RO_STORE);
+    expect(stdout).toContain("call 6 = killed by signal 11, as the model's process was\ncall 7 = 0\n");
+    expect(compareRun(RO_STORE, rets, stdout, RO_STORE.length)).toEqual({ calls: RO_STORE.length, divergence: null });
   });
 
   it.skipIf(shouldSkipUnicornTests())('the tool on four programs of mainline seed 1: each compared call by call, no divergence but the known limits', () => {

@@ -27,7 +27,7 @@ import { ERRNO_NAMES } from '../../kernel-model/base/errno.js';
 import { GUEST_C_DIR } from '../../emulator/cpu/unicorn/testing/guest-build.js';
 import { runElf } from '../unicorn/run.js';
 import { dirtyPagesOf, iommufdOf, prefixOf } from './arb.js';
-import { EmitError, emitC } from './emit-c.js';
+import { EmitError, emitC, killedIn } from './emit-c.js';
 import { runArb, unwrap } from './engine.js';
 import { FUZZ_BOARD } from './harness.js';
 import { formatCall, type Call } from './program.js';
@@ -60,9 +60,9 @@ export function modelRes(ret: string): Res {
     return v >= -4095 ? { t: 'err', errno: -v } : { t: 'val', v: v >>> 0 };
   }
   if (/^\d+$/.test(ret)) return { t: 'val', v: Number(ret) >>> 0 };
-  if (ret.startsWith('killed')) return { t: 'killed' };
   const x = /^exit\((-?\d+)\)$/.exec(ret);
   if (x) return { t: 'exit', code: Number(x[1]) & 0xff };
+  if (killedIn(ret)) return { t: 'killed' };
   return { t: 'other', s: ret };
 }
 
@@ -170,9 +170,10 @@ export interface DiffReport {
   divergences: Divergence[];
 }
 
-/** the C programs and the harness's results of `progs` (emitC replays each in a fresh System) */
-function emitAll(profile: string, progs: readonly Call[][]): ({ c: string; rets: string[]; upTo: number } | null)[] {
-  return progs.map((program) => {
+/** the C programs and the harness's results of `progs` (emitC replays each in a fresh System); null: refused, undefined: not in `only` */
+function emitAll(profile: string, progs: readonly Call[][], only?: readonly number[]): ({ c: string; rets: string[]; upTo: number } | null | undefined)[] {
+  return progs.map((program, i) => {
+    if (only && !only.includes(i)) return undefined;
     try {
       const r = emitC({ profile, program });
       // the reproducer stops at the faulting call (an end-of-run finding: after every call)
@@ -190,9 +191,10 @@ function emitAll(profile: string, progs: readonly Call[][]): ({ c: string; rets:
  * `workDir`/src, built there by one build.sh call (workDir/bin), each run under Unicorn on the
  * fuzzer's board. Deterministic for a seed. `log`: progress lines.
  */
-export function differential(o: { profile: string; seed: number; n: number; workDir: string; maxCommands?: number; log?: (s: string) => void }): DiffReport {
+export function differential(o: { profile: string; seed: number; n: number; workDir: string; maxCommands?: number; only?: readonly number[]; log?: (s: string) => void }): DiffReport {
   const progs = drawPrograms(o.profile, o.seed, o.n, o.maxCommands);
-  const emitted = emitAll(o.profile, progs);
+  // `only`: these programs of the n (a divergence's, again), the others drawn but not run
+  const emitted = emitAll(o.profile, progs, o.only);
   const src = join(o.workDir, 'src');
   const bin = join(o.workDir, 'bin');
   mkdirSync(src, { recursive: true });
@@ -201,8 +203,9 @@ export function differential(o: { profile: string; seed: number; n: number; work
   emitted.forEach((e, i) => e && writeFileSync(join(src, `${name(i)}.c`), e.c));
   o.log?.(`${o.profile} seed ${o.seed}: ${emitted.filter(Boolean).length} programs emitted; building`);
   execFileSync(join(GUEST_C_DIR, 'build.sh'), [bin, src], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const rep: DiffReport = { profile: o.profile, seed: o.seed, programs: progs.length, refused: 0, compared: 0, calls: 0, divergences: [] };
+  const rep: DiffReport = { profile: o.profile, seed: o.seed, programs: emitted.filter((e) => e !== undefined).length, refused: 0, compared: 0, calls: 0, divergences: [] };
   emitted.forEach((e, i) => {
+    if (e === undefined) return;
     if (e === null) {
       rep.refused++;
       return;

@@ -95,6 +95,17 @@ export function checkKind(sig: string): CheckKind {
   return 'unchecked';
 }
 
+/**
+ * Whether a transcript result is the death of the calling process: a kernel Oops ("killed by
+ * kernel Oops: ...") or a user fault the harness's process took in the call (a load or store
+ * through a mapping: GuestTrap's reason, kernel-model/process/mm.ts, "write not permitted by the
+ * mapping's protection (r--)", "bus error on device mapping ..."), which kills it with SIGSEGV or
+ * SIGBUS as it kills the worker; not a number, an errno, a raw exit or a host exception.
+ */
+export function killedIn(ret: string): boolean {
+  return ret !== '' && ret !== 'exception' && !ret.startsWith('exit(') && !/^-?\d+$/.test(ret) && !/^-[A-Z][A-Z0-9]*$/.test(ret) && !ret.startsWith('host exception');
+}
+
 interface PlanStep {
   act: 'A_CALL' | 'A_COORD' | 'A_FORK';
   slot: number;
@@ -135,7 +146,7 @@ function planProcesses(calls: readonly Call[], transcript: readonly StepRecord[]
     }
     if (cur[p]! < 0) cur[p] = next++;
     const ret = transcript[i]?.ret ?? '';
-    const modelEnd = ret.startsWith('killed') ? 1 : ret.startsWith('exit(') ? 2 : 0;
+    const modelEnd = ret.startsWith('exit(') ? 2 : killedIn(ret) ? 1 : 0;
     const st: PlanStep = { act: 'A_CALL', slot: p, inc: cur[p]!, into: 0, newInc: 0, modelEnd };
     if (c.op === 'fork' && c.into % NPROC !== p) {
       const q = c.into % NPROC;
