@@ -65,6 +65,8 @@ describe('differential check', () => {
     // the program ended before a call: a divergence at that call
     expect(compareRun(prog, rets, 'call 0 = 3\nNOT REPRODUCED none: the process was killed by signal 11 in call 1\n', 4).divergence).toMatchObject({ call: 1, c: 'the process was killed by signal 11 in call 1' });
     expect(compareRun(prog, rets, 'call 0 = 3\ncall 1 = 5\n', 2)).toEqual({ calls: 2, divergence: null });
+    // no result where the harness answered -EAGAIN: the C call sleeps (the harness's entry never does)
+    expect(compareRun(prog, ['3', '-EAGAIN'], 'call 0 = 3\n', 2).divergence).toMatchObject({ call: 1, limit: 'blocks' });
   });
 
   it('draws the campaign\'s programs: deterministic for a seed, with the set-up prefixes', () => {
@@ -94,6 +96,23 @@ describe('differential check', () => {
     const { stdout } = reproUnderUnicorn('rostore', RO_STORE);
     expect(stdout).toContain("call 6 = killed by signal 11, as the model's process was\ncall 7 = 0\n");
     expect(compareRun(RO_STORE, rets, stdout, RO_STORE.length)).toEqual({ calls: RO_STORE.length, divergence: null });
+  });
+
+  it.skipIf(shouldSkipUnicornTests())('an eventfd a raw eventfd (351) made is an eventfd of the program in both: efd_write on eventfd[0] writes to it', () => {
+    // rfc-v4 seed 1's program 66: the C program did not track it (-EBADF where the harness wrote 8 bytes)
+    const prog: Call[] = [
+      { op: 'raw', p: 0, nr: 351, args: [0xffffffff, 2, 1, 0x7fffffff, 4, 0xfffffffe] },
+      { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '0x1' },
+      { op: 'raw', p: 0, nr: 356, args: [0, 0x800, 0, 0, 0, 0] },
+      { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 1 }, value: '0x2' },
+      { op: 'close', p: 0, fd: { k: 'eventfd', i: 0 } },
+      { op: 'close', p: 0, fd: { k: 'eventfd', i: 0 } },
+      { op: 'efd_write', p: 0, fd: { k: 'eventfd', i: 0 }, value: '0x2' },
+    ];
+    const rets = runProgram('rfc-v4', prog, { transcript: true }).harness.transcript.map((t) => t.ret);
+    expect(rets).toEqual(['0', '8', '1', '8', '0', '0', '-EBADF']);
+    const { calls } = reproUnderUnicorn('raweventfd', prog, 'rfc-v4');
+    expect(calls).toEqual(asCallLines(rets));
   });
 
   it.skipIf(shouldSkipUnicornTests())('the tool on four programs of mainline seed 1: each compared call by call, no divergence but the known limits', () => {

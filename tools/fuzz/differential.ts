@@ -115,9 +115,11 @@ export interface Divergence {
 }
 
 /**
- * The known limits a divergence may be: a raw syscall the harness's SyscallLayer.invoke answers
- * -ENOSYS because only the guest's ARM entry (kernel-model/exec/linux-abi.ts) serves it (the ids,
- * brk, uname, the clocks, ...: the harness has no CPU to run that entry).
+ * The known limits a divergence may be: `raw-abi-only`, a raw syscall the harness's
+ * SyscallLayer.invoke answers -ENOSYS because only the guest's ARM entry
+ * (kernel-model/exec/linux-abi.ts) serves it (the ids, brk, uname, the clocks, ...: the harness has
+ * no CPU to run that entry); `blocks` (compareRun), a call the harness answers -EAGAIN (its entry
+ * never sleeps) where the C program got no result: its call sleeps.
  */
 export function limitOf(c: Call, model: Res, k: Res): string | undefined {
   if (c.op === 'raw' && model.t === 'err' && model.errno === 38 && !(k.t === 'err' && k.errno === 38)) return 'raw-abi-only';
@@ -147,7 +149,10 @@ export function compareRun(program: readonly Call[], rets: readonly string[], st
     if (text === undefined && oops && Number(oops[1]) === i) text = 'killed (Oops)';
     if (text === undefined && end && Number(end[1]) === i) text = end[0].replace(/^NOT REPRODUCED \S+: /, '');
     if (text === undefined) {
-      return { calls, divergence: { call: i, text: formatCall(c), model: rets[i] ?? '?', c: `no result (the program ended: ${stdout.trimEnd().split('\n').at(-1) ?? ''})` } };
+      // the harness's entry never sleeps (-EAGAIN where the kernel would block the caller): the C
+      // call sleeps, and the run ends when nothing is left to run
+      const limit = m.t === 'err' && m.errno === 11 ? { limit: 'blocks' } : {};
+      return { calls, divergence: { call: i, text: formatCall(c), model: rets[i] ?? '?', c: `no result (the program ended: ${stdout.trimEnd().split('\n').at(-1) ?? ''})`, ...limit } };
     }
     const k = text.startsWith('the model\'s process ended') ? ({ t: 'other', s: 'did not end' } as Res) : cRes(text);
     calls++;
