@@ -202,7 +202,7 @@ static void errname(long rc, char *out, size_t len)
 	else snprintf(out, len, "%ld", rc);
 }
 
-static void show(int i, long rc, int as_model, const char *model)
+UNUSED static void show(int i, long rc, int as_model, const char *model)
 {
 	char r[96];
 	errname(rc, r, sizeof r);
