@@ -112,6 +112,8 @@ export interface Divergence {
   c: string;
   /** a known limit of the comparison (docs/FUZZING.md, "Differential check"), not a bug; absent: unexplained */
   limit?: string;
+  /** a raw-abi-only limit came before it in the program (the two paths' states may differ since) */
+  afterLimit?: true;
 }
 
 /**
@@ -128,7 +130,10 @@ export function limitOf(c: Call, model: Res, k: Res): string | undefined {
 
 export interface Compared {
   calls: number;
+  /** the divergence that ended the comparison (unexplained, or the `blocks` limit), null when none did */
   divergence: Omit<Divergence, 'prog'> | null;
+  /** the `raw-abi-only` limits passed over before it (the comparison goes on after them) */
+  limits: Omit<Divergence, 'prog'>[];
 }
 
 /**
@@ -142,6 +147,7 @@ export function compareRun(program: readonly Call[], rets: readonly string[], st
   const end = /^NOT REPRODUCED \S+: the process (?:was killed by signal \d+|exited with status \d+) in call (\d+)$/m.exec(stdout);
   const oops = /^REPRODUCED \S+: the process was killed \(signal \d+\) inside call (\d+)/m.exec(stdout);
   let calls = 0;
+  const limits: Omit<Divergence, 'prog'>[] = [];
   for (let i = 0; i < upTo; i++) {
     const c = program[i]!;
     const m = modelRes(rets[i] ?? '');
@@ -152,17 +158,26 @@ export function compareRun(program: readonly Call[], rets: readonly string[], st
       // the harness's entry never sleeps (-EAGAIN where the kernel would block the caller): the C
       // call sleeps, and the run ends when nothing is left to run
       const limit = m.t === 'err' && m.errno === 11 ? { limit: 'blocks' } : {};
-      return { calls, divergence: { call: i, text: formatCall(c), model: rets[i] ?? '?', c: `no result (the program ended: ${stdout.trimEnd().split('\n').at(-1) ?? ''})`, ...limit } };
+      return { calls, limits, divergence: { call: i, text: formatCall(c), model: rets[i] ?? '?', c: `no result (the program ended: ${stdout.trimEnd().split('\n').at(-1) ?? ''})`, ...limit, ...after(limits) } };
     }
     const k = text.startsWith('the model\'s process ended') ? ({ t: 'other', s: 'did not end' } as Res) : cRes(text);
     calls++;
     if (!sameRes(c, m, k)) {
       const limit = limitOf(c, m, k);
-      return { calls, divergence: { call: i, text: formatCall(c), model: rets[i] ?? '?', c: resText(k), ...(limit ? { limit } : {}) } };
+      const d = { call: i, text: formatCall(c), model: rets[i] ?? '?', c: resText(k) };
+      // a raw call only the ARM entry serves: the comparison goes on while the C process lives
+      // (what it changed may show later: such a divergence is marked afterLimit)
+      if (limit && lines.has(i) && k.t !== 'other' && k.t !== 'killed') {
+        limits.push({ ...d, limit });
+        continue;
+      }
+      return { calls, limits, divergence: { ...d, ...(limit ? { limit } : {}), ...after(limits) } };
     }
   }
-  return { calls, divergence: null };
+  return { calls, limits, divergence: null };
 }
+
+const after = (limits: readonly unknown[]): { afterLimit?: true } => (limits.length > 0 ? { afterLimit: true } : {});
 
 export interface DiffReport {
   profile: string;
@@ -219,6 +234,7 @@ export function differential(o: { profile: string; seed: number; n: number; work
     const r = compareRun(progs[i]!, e.rets, u.stdout, e.upTo);
     rep.compared++;
     rep.calls += r.calls;
+    for (const d of r.limits) rep.divergences.push({ prog: i, ...d });
     if (r.divergence) rep.divergences.push({ prog: i, ...r.divergence });
     if ((i + 1) % 25 === 0) o.log?.(`${o.profile} seed ${o.seed}: ${i + 1}/${progs.length} run, ${rep.divergences.length} divergences`);
   });
@@ -229,6 +245,6 @@ export function differential(o: { profile: string; seed: number; n: number; work
 export function formatReport(r: DiffReport): string[] {
   const lim = r.divergences.filter((d) => d.limit).length;
   const out = [`${r.profile} seed ${r.seed}: ${r.compared} programs compared (${r.refused} refused by the emitter), ${r.calls} calls, ${r.divergences.length - lim} divergences (+${lim} known limits)`];
-  for (const d of r.divergences) out.push(`  program ${d.prog} call ${d.call}${d.limit ? ` [limit: ${d.limit}]` : ''}: model ${d.model}, C ${d.c}: ${d.text}`);
+  for (const d of r.divergences) out.push(`  program ${d.prog} call ${d.call}${d.limit ? ` [limit: ${d.limit}]` : ''}${d.afterLimit ? ' [after a limit]' : ''}: model ${d.model}, C ${d.c}: ${d.text}`);
   return out;
 }
