@@ -64,6 +64,12 @@ describe('differential check', () => {
     expect(r.divergence).toBeNull();
     expect(r.calls).toBe(4);
     expect(r.limits).toEqual([expect.objectContaining({ call: 2, model: '-ENOSYS', c: '0', limit: 'raw-abi-only' })]);
+    // a number used as a pointer into the C program's image (0x10000..): mapped in C, -EFAULT in the harness
+    const img: Call[] = [{ op: 'ioctl', p: 0, fd: { k: 'iommufd', i: 0 }, req: 0x3b70, arg: { t: 'int', v: 0x10000 } }, { op: 'raw', p: 0, nr: 91, args: [0x10000, 2, 0, 0, 0, 0] }];
+    expect(compareRun(img, ['-EFAULT'], 'call 0 = -1 (errno 19, ENODEV)\n', 1).divergence).toMatchObject({ limit: 'c-image' });
+    expect(compareRun(img, ['-ENODEV', '0'], 'call 0 = -1 (errno 19, ENODEV)\nNOT REPRODUCED none: the process was killed by signal 11 in call 1\n', 2).divergence).toMatchObject({ call: 1, limit: 'c-image' });
+    // ... but not a pointer elsewhere
+    expect(compareRun([{ ...img[0]!, arg: { t: 'int', v: 0x1000 } } as Call], ['-EFAULT'], 'call 0 = -1 (errno 19, ENODEV)\n', 1).divergence).not.toHaveProperty('limit');
     // a divergence after it is marked
     expect(compareRun(prog, rets, 'call 0 = 3\ncall 1 = 5\ncall 2 = 0\ncall 3 = -1 (errno 9, EBADF)\n', 4).divergence).toMatchObject({ call: 3, afterLimit: true });
     // the program ended before a call: a divergence at that call

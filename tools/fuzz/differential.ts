@@ -121,11 +121,33 @@ export interface Divergence {
  * SyscallLayer.invoke answers -ENOSYS because only the guest's ARM entry
  * (kernel-model/exec/linux-abi.ts) serves it (the ids, brk, uname, the clocks, ...: the harness has
  * no CPU to run that entry); `blocks` (compareRun), a call the harness answers -EAGAIN (its entry
- * never sleeps) where the C program got no result: its call sleeps.
+ * never sleeps) where the C program got no result: its call sleeps; `c-image`, a number passed as
+ * a pointer that lands in the C program's own image (-EFAULT in the harness, whose process has
+ * nothing mapped there), or a raw memory call that unmapped or protected the program's own pages
+ * (its worker dies).
  */
 export function limitOf(c: Call, model: Res, k: Res): string | undefined {
   if (c.op === 'raw' && model.t === 'err' && model.errno === 38 && !(k.t === 'err' && k.errno === 38)) return 'raw-abi-only';
+  // a number used as a pointer that lands in the C program's own image: mapped there, not in the harness's process
+  if (model.t === 'err' && model.errno === 14 && !(k.t === 'err' && k.errno === 14) && numbers(c).some(inImage)) return 'c-image';
+  // a raw munmap, mprotect, mremap, madvise, mmap2 or brk that took the C program's own pages: its worker dies
+  if (c.op === 'raw' && RAW_MEM.has(c.nr) && (k.t === 'other' || k.t === 'killed') && model.t !== 'killed') return 'c-image';
   return undefined;
+}
+
+/**
+ * The static reproducer's image (guest-tests/c/build.sh: text from 0x10000, data and bss after it,
+ * the brk heap next): about 0x10000-0x80000, taken as 0x10000-0x100000. The harness's processes
+ * map nothing there.
+ */
+const inImage = (v: number): boolean => v >= 0x10000 && v < 0x100000;
+/** munmap, mprotect, mremap, madvise, mmap2, brk (ARM EABI: kernel-model/exec/arm-nr.ts) */
+const RAW_MEM = new Set([91, 125, 163, 220, 192, 45]);
+/** the plain numbers a call passes where a pointer may go: an ioctl's integer argument, a raw call's registers */
+function numbers(c: Call): number[] {
+  if (c.op === 'raw') return c.args.map((x) => x >>> 0);
+  if (c.op === 'ioctl' && c.arg.t === 'int' && typeof c.arg.v === 'number') return [c.arg.v >>> 0];
+  return [];
 }
 
 export interface Compared {
@@ -167,7 +189,8 @@ export function compareRun(program: readonly Call[], rets: readonly string[], st
       const d = { call: i, text: formatCall(c), model: rets[i] ?? '?', c: resText(k) };
       // a raw call only the ARM entry serves: the comparison goes on while the C process lives
       // (what it changed may show later: such a divergence is marked afterLimit)
-      if (limit && lines.has(i) && k.t !== 'other' && k.t !== 'killed') {
+      // (not past a raw clone, fork or vfork: 120, 2, 190, which made a process in C only)
+      if (limit === 'raw-abi-only' && lines.has(i) && k.t !== 'other' && k.t !== 'killed' && !(c.op === 'raw' && [120, 2, 190].includes(c.nr))) {
         limits.push({ ...d, limit });
         continue;
       }
