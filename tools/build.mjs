@@ -17,6 +17,8 @@ if (process.argv.includes('--coverage')) {
 const entryPoints = { cli: 'tools/cli/bin.ts', index: 'tools/api/index.ts' };
 if (existsSync('tools/bench/main.ts')) entryPoints.bench = 'tools/bench/main.ts';
 if (existsSync('tools/fuzz/worker.ts')) entryPoints['fuzz-worker'] = 'tools/fuzz/worker.ts';
+// the differential check of the harness against the C reproducers under Unicorn (docs/FUZZING.md)
+if (existsSync('tools/fuzz/differential-main.ts')) entryPoints['fuzz-diff'] = 'tools/fuzz/differential-main.ts';
 
 // stale chunks of an earlier build would ship in the package
 if (existsSync('dist')) for (const f of readdirSync('dist')) if (/\.c?js(\.map)?$|\.v8cache$/.test(f)) rmSync(`dist/${f}`);

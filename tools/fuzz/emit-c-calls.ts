@@ -251,9 +251,16 @@ export function callC(c: Call, ctx: Ctx, L: string[]): void {
       L.push(`\t\t  rc = ret(poll(p, ${c.fds.length}, 0)); }`);
       return;
     }
-    case 'echo':
+    case 'echo': {
+      // the harness's echo (Harness.echo) passes the path from the scratch buffer and the value
+      // (with its newline) from scratch + 1024: the bytes a later call's struct may read past its
+      // own length (a GET_HW_INFO size of 0x68 reads them: -E2BIG where they are not zero)
+      const pl = new TextEncoder().encode(c.path).length + 1;
+      const vl = new TextEncoder().encode(c.value).length + 1;
+      L.push(`\t\tmemcpy(scratch, ${cstr(c.path)}, ${pl}); memcpy(scratch + 1024, ${cstr(`${c.value}\n`)}, ${vl}); ${cmt('as the harness lays them out')}`);
       L.push(`\t\trc = echo(${cstr(c.path)}, ${cstr(c.value)});`);
       return;
+    }
     case 'fork': {
       // the plan numbers the child's incarnation; a fork into its own slot does nothing (the harness's)
       const into = c.into % NPROC;

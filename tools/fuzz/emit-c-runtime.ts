@@ -9,6 +9,7 @@
  */
 
 import { ARM_NR as N } from '../../kernel-model/exec/arm-nr.js';
+import { NR as UNR } from '../../kernel-model/uapi/constants.js';
 import { RUNTIME_RES_C } from './emit-c-runtime-res.js';
 
 /** the runtime: needs SIG, PAGE, MAXFDS, MAXMAPS, NSLOTS, NINC */
@@ -117,13 +118,16 @@ UNUSED static void track_dup(int old, long nfd)
 /*
  * a raw syscall's effect on the fd table (the harness reads the process's own): close (6), dup (41),
  * dup2 (63), dup3 (358), fcntl/fcntl64 (55/221) with F_DUPFD (0) or F_DUPFD_CLOEXEC (1030) (ARM EABI
- * numbers: kernel-model/exec/arm-nr.ts; fs/file.c, fs/fcntl.c). Other fds a raw call makes are not tracked
+ * numbers: kernel-model/exec/arm-nr.ts; fs/file.c, fs/fcntl.c); eventfd (351) and eventfd2 (356), which
+ * succeed with any count (fs/eventfd.c do_eventfd: flags other than EFD_SEMAPHORE | EFD_CLOEXEC |
+ * EFD_NONBLOCK are -EINVAL), give an eventfd as the eventfd call does. Other fds a raw call makes are not tracked
  */
 UNUSED static void raw_fds(long nr, uint32_t a0, uint32_t a1, long rc)
 {
 	if (rc < 0) return;
 	if (nr == ${N.close}) untrack((int)a0);
 	else if (nr == ${N.dup} || nr == ${N.dup2} || nr == ${N.dup3} || ((nr == ${N.fcntl} || nr == ${N.fcntl64}) && (a1 == 0 || a1 == 1030))) track_dup((int)a0, rc);
+	else if (nr == ${UNR.eventfd} || nr == ${UNR.eventfd2}) track(rc, K_EVENTFD);
 }
 
 ${RUNTIME_RES_C}/* the base name of the sysfs link /sys/bus/BUS/devices/DEV/NAME (its driver, its iommu_group) into out; -1 when there is none */
@@ -198,7 +202,7 @@ static void errname(long rc, char *out, size_t len)
 	else snprintf(out, len, "%ld", rc);
 }
 
-static void show(int i, long rc, int as_model, const char *model)
+UNUSED static void show(int i, long rc, int as_model, const char *model)
 {
 	char r[96];
 	errname(rc, r, sizeof r);

@@ -69,6 +69,8 @@ export interface EmitResult {
   finding: Finding | null;
   /** how the program shows the finding: 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'unchecked' */
   check: CheckKind;
+  /** the harness's transcript of the replay (each call's line and result: what the program prints next to its own) */
+  transcript: StepRecord[];
 }
 
 export type CheckKind = 'oops' | 'region-info' | 'read-oracle' | 'errno' | 'return' | 'dma-probe' | 'ownership' | 'locked-vm' | 'unchecked';
@@ -91,6 +93,17 @@ export function checkKind(sig: string): CheckKind {
   if (sig === 'ownership') return 'ownership';
   if (sig === 'locked-vm' || sig === 'leak-locked-vm') return 'locked-vm';
   return 'unchecked';
+}
+
+/**
+ * Whether a transcript result is the death of the calling process: a kernel Oops ("killed by
+ * kernel Oops: ...") or a user fault the harness's process took in the call (a load or store
+ * through a mapping: GuestTrap's reason, kernel-model/process/mm.ts, "write not permitted by the
+ * mapping's protection (r--)", "bus error on device mapping ..."), which kills it with SIGSEGV or
+ * SIGBUS as it kills the worker; not a number, an errno, a raw exit or a host exception.
+ */
+export function killedIn(ret: string): boolean {
+  return ret !== '' && ret !== 'exception' && !ret.startsWith('exit(') && !/^-?\d+$/.test(ret) && !/^-[A-Z][A-Z0-9]*$/.test(ret) && !ret.startsWith('host exception');
 }
 
 interface PlanStep {
@@ -133,7 +146,7 @@ function planProcesses(calls: readonly Call[], transcript: readonly StepRecord[]
     }
     if (cur[p]! < 0) cur[p] = next++;
     const ret = transcript[i]?.ret ?? '';
-    const modelEnd = ret.startsWith('killed') ? 1 : ret.startsWith('exit(') ? 2 : 0;
+    const modelEnd = ret.startsWith('exit(') ? 2 : killedIn(ret) ? 1 : 0;
     const st: PlanStep = { act: 'A_CALL', slot: p, inc: cur[p]!, into: 0, newInc: 0, modelEnd };
     if (c.op === 'fork' && c.into % NPROC !== p) {
       const q = c.into % NPROC;
@@ -299,7 +312,7 @@ export function emitC(input: EmitInput): EmitResult {
   L.push(`#define CHECK_SLOT ${plan.checkSlot} ${cmt('the slot whose process makes the check')}`);
   L.push(`#define CHECK_INC ${plan.checkInc}`);
   L.push(MAIN_C);
-  return { c: L.join('\n') + '\n', sig, finding, check };
+  return { c: L.join('\n') + '\n', sig, finding, check, transcript };
 }
 
 /** Emit the C reproducer of a finding (file or campaign report), naming the committed baseline's reason when the signature is known. */
