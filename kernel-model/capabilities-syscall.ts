@@ -183,6 +183,15 @@ export interface SyscallCapabilities {
    */
   renameat2: boolean;
   /**
+   * copy_process's clone flag checks (kernel/fork.c; kernel-model/exec/clone-flags.ts), for
+   * clone and clone3: '3.14' (read in 3.14.4: a new pid or user namespace refused with
+   * CLONE_SIGHAND) or '6.12' (read in 6.12.19: refused only with CLONE_THREAD; CLONE_PIDFD with
+   * CLONE_DETACHED, or with CLONE_PARENT_SETTID on the same pointer, -EINVAL). Both: CLONE_NEWNS
+   * or CLONE_NEWUSER with CLONE_FS, CLONE_THREAD without CLONE_SIGHAND, CLONE_SIGHAND without
+   * CLONE_VM -EINVAL
+   */
+  cloneFlagChecks: '3.14' | '6.12';
+  /**
    * fchmodat2 (ARM 452; fs/open.c, "fs: Add fchmodat2()", 09da082b07bbae1c11d9560c8502800039aebcea,
    * v6.6; AT_EMPTY_PATH by 5daeb41a6fc9, v6.10): false (3.14: -ENOSYS) or true (v6.12: flags
    * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH; the mode of a symbolic link is not changed:

@@ -1,7 +1,8 @@
 /*
  * The syscalls one era's kernel has and the other lacks, and the scheduler calls of a one-CPU
  * board (kernel-model/exec/syscall-era.ts, sched-calls.ts, rseq.ts, clone3.ts): each number
- * 3.14 lacks called by syscall() (3.14: ENOSYS; v6.12: the call's answer), then
+ * 3.14 lacks called by syscall() (3.14: ENOSYS; v6.12: the call's answer), pselect6_time64's
+ * and ppoll_time64's timeouts, access/faccessat2's checks, clone's flag checks (raw 120), then
  * sched_getaffinity and getcpu, glibc's rseq registration (__rseq_size, the area's cpu_id,
  * sched_getcpu) and rseq's errors, membarrier, clone3 (its argument checks, a fork-like child,
  * CLONE_CLEAR_SIGHAND, a thread made by clone3 itself) and a pthread (glibc 2.36 makes it with
@@ -17,7 +18,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/select.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -69,7 +72,7 @@ static void era_numbers(void)
 	ts.sec = 0;
 	ts.nsec = 1000;
 	printf("clock_nanosleep_time64 407: %s\n", res(syscall(407, CLOCK_MONOTONIC, 0, &ts, NULL)));
-	/* v6.12 has them; the model answers ENOSYS on purpose (glibc falls back to 335/336) */
+	/* v6.12: no fds, a 1 us timeout: 0 (time64_checks below) */
 	printf("pselect6_time64 413: %s\n", res(syscall(413, 0, NULL, NULL, NULL, &ts, NULL)));
 	printf("ppoll_time64 414: %s\n", res(syscall(414, NULL, 0, &ts, NULL, 8)));
 	ts.sec = 0;
@@ -79,6 +82,173 @@ static void era_numbers(void)
 	printf("clone3 435 (size 0): %s\n", res(syscall(435, NULL, 0)));
 	printf("faccessat2 439: %s\n", res(syscall(439, AT_FDCWD, "/", F_OK, 0)));
 	printf("fchmodat2 452: %s\n", res(syscall(452, AT_FDCWD, "/tmp/none", 0600, 0)));
+}
+
+/*
+ * pselect6_time64 and ppoll_time64 (struct __kernel_timespec): a readable pipe, an empty one
+ * with a 1 ms timeout, the timeout's checks (tv_nsec 1e9, tv_sec -1: EINVAL), the padding word
+ * above tv_nsec (dropped on 32-bit: get_timespec64), a bad pointer (EFAULT)
+ */
+static void time64_checks(void)
+{
+	int p[2], q[2];
+	struct kts64 ts = { 0, 0, 0 };
+	fd_set rs;
+	struct pollfd pf;
+	if (pipe(p) != 0 || pipe(q) != 0 || write(p[1], "x", 1) != 1) return;
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	FD_SET(q[0], &rs);
+	long r = syscall(413, q[0] + 1, &rs, NULL, NULL, &ts, NULL);
+	printf("pselect6_time64: readable %s, p %d q %d", res(r), FD_ISSET(p[0], &rs) != 0, FD_ISSET(q[0], &rs) != 0);
+	FD_ZERO(&rs);
+	FD_SET(q[0], &rs);
+	ts.nsec = 1000000;
+	r = syscall(413, q[0] + 1, &rs, NULL, NULL, &ts, NULL);
+	printf(", empty 1 ms %s", res(r));
+	ts.nsec = 1000000000;
+	r = syscall(413, 0, NULL, NULL, NULL, &ts, NULL);
+	printf(", nsec 1e9 %s", res(r));
+	ts.sec = -1;
+	ts.nsec = 0;
+	r = syscall(413, 0, NULL, NULL, NULL, &ts, NULL);
+	printf(", sec -1 %s", res(r));
+	ts.sec = 0;
+	ts.pad = -1;
+	r = syscall(413, 0, NULL, NULL, NULL, &ts, NULL);
+	printf(", padding %s", res(r));
+	r = syscall(413, 0, NULL, NULL, NULL, (void *)16, NULL);
+	printf(", bad pointer %s\n", res(r));
+	ts.pad = 0;
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	pf.revents = 0;
+	r = syscall(414, &pf, 1, &ts, NULL, 8);
+	printf("ppoll_time64: readable %s revents %d", res(r), pf.revents);
+	pf.fd = q[0];
+	pf.revents = 0;
+	ts.nsec = 1000000;
+	r = syscall(414, &pf, 1, &ts, NULL, 8);
+	printf(", empty 1 ms %s revents %d", res(r), pf.revents);
+	ts.nsec = 1000000000;
+	r = syscall(414, &pf, 1, &ts, NULL, 8);
+	printf(", nsec 1e9 %s", res(r));
+	ts.sec = -1;
+	ts.nsec = 0;
+	r = syscall(414, &pf, 1, &ts, NULL, 8);
+	printf(", sec -1 %s", res(r));
+	ts.sec = 0;
+	ts.pad = -1;
+	r = syscall(414, &pf, 1, &ts, NULL, 8);
+	printf(", padding %s", res(r));
+	r = syscall(414, &pf, 1, (void *)16, NULL, 8);
+	printf(", bad pointer %s\n", res(r));
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
+/*
+ * access's mode check and override creds (both eras) and faccessat2's flags (v6.12): a mode
+ * bit above X_OK, an unknown flag, a dangling link with and without AT_SYMLINK_NOFOLLOW, ""
+ * with and without AT_EMPTY_PATH (a directory fd, a pipe), and a root process without
+ * CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH in its effective set on a mode-000 file: access checks
+ * the permitted set (override creds), AT_EACCESS the effective one
+ */
+struct cap_hdr { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+
+/* a result kept with its errno (-errno), for several results shown by one printf */
+static long sv(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+static const char *rs(long r)
+{
+	static char buf[8][24];
+	static unsigned n;
+	if (r < 0) return strerrorname_np((int)-r);
+	char *b = buf[n++ % 8];
+	snprintf(b, sizeof buf[0], "%ld", r);
+	return b;
+}
+
+static void access_checks(void)
+{
+	int d = open("/tmp", O_RDONLY | O_DIRECTORY), p[2];
+	long r1, r2, r3, r4;
+	if (d < 0 || pipe(p) != 0 || symlink("/tmp/no-such-target", "/tmp/dangle") != 0) return;
+	r1 = sv(syscall(SYS_access, "/", 8));
+	r2 = sv(syscall(334, AT_FDCWD, "/", 8));
+	printf("access mode 8: %s, faccessat mode 8: %s\n", rs(r1), rs(r2));
+	r1 = sv(syscall(439, AT_FDCWD, "/", R_OK, 0x8000));
+	r2 = sv(syscall(439, AT_FDCWD, "/", 8, 0));
+	r3 = sv(syscall(439, AT_FDCWD, "/tmp/dangle", F_OK, 0));
+	r4 = sv(syscall(439, AT_FDCWD, "/tmp/dangle", F_OK, AT_SYMLINK_NOFOLLOW));
+	printf("faccessat2: flag 0x8000 %s, mode 8 %s, dangling link %s, NOFOLLOW %s", rs(r1), rs(r2), rs(r3), rs(r4));
+	r1 = sv(syscall(439, d, "", R_OK | W_OK | X_OK, 0));
+	r2 = sv(syscall(439, d, "", R_OK | W_OK | X_OK, AT_EMPTY_PATH));
+	r3 = sv(syscall(439, p[0], "", R_OK, AT_EMPTY_PATH));
+	r4 = sv(syscall(439, 99, "", R_OK, AT_EMPTY_PATH));
+	printf(", \"\" %s, EMPTY_PATH dir %s pipe %s fd 99 %s\n", rs(r1), rs(r2), rs(r3), rs(r4));
+	close(p[0]);
+	close(p[1]);
+	close(d);
+	unlink("/tmp/dangle");
+	int f = open("/tmp/mode000", O_CREAT | O_WRONLY, 0);
+	if (f < 0) return;
+	close(f);
+	struct cap_hdr h = { 0x20080522, 0 };
+	struct cap_data c[2], c2[2];
+	if (syscall(SYS_capget, &h, c) != 0)
+		return;
+	memcpy(c2, c, sizeof c);
+	c2[0].effective &= ~((1u << 1) | (1u << 2)); /* CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH */
+	r1 = sv(syscall(SYS_capset, &h, c2));
+	r2 = sv(syscall(SYS_access, "/tmp/mode000", R_OK));
+	r3 = sv(syscall(439, AT_FDCWD, "/tmp/mode000", R_OK, 0));
+	r4 = sv(syscall(439, AT_FDCWD, "/tmp/mode000", R_OK, AT_EACCESS));
+	long r5 = sv(open("/tmp/mode000", O_RDONLY));
+	syscall(SYS_capset, &h, c);
+	long r6 = sv(syscall(439, AT_FDCWD, "/tmp/mode000", R_OK, AT_EACCESS));
+	printf("mode 000 without DAC caps (capset %s): access %s, faccessat2 %s, AT_EACCESS %s, open %s; caps back: AT_EACCESS %s\n",
+	       rs(r1), rs(r2), rs(r3), rs(r4), rs(r5), rs(r6));
+	if (r5 >= 0) close(r5);
+	unlink("/tmp/mode000");
+}
+
+/*
+ * copy_process's flag checks for plain clone (120), raw: a refused combination answers EINVAL;
+ * one the era's kernel takes makes a child that exits 3 at once (reaped here)
+ */
+static const char *clone_try(unsigned long flags)
+{
+	static char buf[8][24];
+	static unsigned n;
+	int ptid = 0, st = 0;
+	long r = sv(syscall(120, flags, 0, &ptid, 0, 0));
+	if (r == 0) _exit(3);
+	if (r < 0) return strerrorname_np((int)-r);
+	char *b = buf[n++ % 8];
+	snprintf(b, sizeof buf[0], "child %d", waitpid((pid_t)r, &st, 0) == r && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return b;
+}
+
+static void clone_flag_checks(void)
+{
+	const char *a = clone_try(CLONE_VM | CLONE_THREAD);
+	const char *b = clone_try(CLONE_SIGHAND | SIGCHLD);
+	const char *c = clone_try(CLONE_NEWNS | CLONE_FS | SIGCHLD);
+	const char *d = clone_try(CLONE_NEWUSER | CLONE_FS | SIGCHLD);
+	printf("clone: THREAD without SIGHAND %s, SIGHAND without VM %s, NEWNS|FS %s, NEWUSER|FS %s\n", a, b, c, d);
+	a = clone_try(CLONE_VM | CLONE_SIGHAND | CLONE_NEWPID | SIGCHLD);
+	b = clone_try(CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_NEWPID);
+	c = clone_try(0x1000 /* CLONE_PIDFD */ | 0x400000 /* CLONE_DETACHED */ | SIGCHLD);
+	d = clone_try(0x1000 /* CLONE_PIDFD */ | CLONE_PARENT_SETTID | SIGCHLD);
+	const char *e = clone_try(SIGCHLD);
+	printf("clone: SIGHAND|NEWPID %s, THREAD|NEWPID %s, PIDFD|DETACHED %s, PIDFD|PARENT_SETTID %s, SIGCHLD %s\n", a, b, c, d, e);
 }
 
 static void affinity(void)
@@ -368,6 +538,9 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	era_numbers();
+	time64_checks();
+	access_checks();
+	clone_flag_checks();
 	affinity();
 	rseq_checks();
 	rseq_abort_checks();

@@ -27,15 +27,16 @@ export const ARM_NR = {
 } as const;
 
 /**
- * Syscalls the era's kernel has that the model answers -ENOSYS on purpose (glibc falls back to
- * pselect6 / ppoll): not "unknown". The numbers an era's kernel lacks answer -ENOSYS through
- * the era table (syscall-era.ts), not through this set.
+ * Syscalls the era's kernel has that the model answers -ENOSYS on purpose: not "unknown". None
+ * now (pselect6_time64 and ppoll_time64, the last ones, are served in v6.12: fs-calls.ts). The
+ * numbers an era's kernel lacks answer -ENOSYS through the era table (syscall-era.ts), not
+ * through this set.
  */
-export const ENOSYS_EXPECTED = new Set<number>([ARM_NR.pselect6_time64, ARM_NR.ppoll_time64]);
+export const ENOSYS_EXPECTED: ReadonlySet<number> = new Set<number>();
 
 /** numbers whose cost the kernel layer charges (layer.invoke / restartable) */
 export const ROUTED = new Set<number>([
   ARM_NR.read, ARM_NR.write, ARM_NR.close, ARM_NR.ioctl, ARM_NR.poll, ARM_NR._newselect, ARM_NR.nanosleep, ARM_NR.eventfd2,
   UNR.lseek, UNR.getdents64, UNR.pread64, UNR.pwrite64, UNR.eventfd, ARM_NR.open, ARM_NR.openat, ARM_NR.mmap2,
-  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.madvise, ARM_NR.ppoll, ARM_NR.pselect6,
+  ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.madvise, ARM_NR.ppoll, ARM_NR.pselect6, ARM_NR.ppoll_time64, ARM_NR.pselect6_time64,
 ]);

@@ -3,6 +3,7 @@ import { E2BIG, EFAULT, EINVAL } from '../base/errno.js';
 import { accessOk } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
 import { sysClone } from './lifecycle.js';
+import { CLONE_DETACHED, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, cloneFlagsValid } from './clone-flags.js';
 import type { LinuxAbi } from './linux-abi.js';
 import { SIG_DFL, SIG_IGN } from './signal.js';
 
@@ -21,12 +22,12 @@ import { SIG_DFL, SIG_IGN } from './signal.js';
  * (a chosen pid; alloc_pid would need CAP_CHECKPOINT_RESTORE and a free number) and
  * CLONE_PIDFD (no pidfds) answer -EINVAL after the kernel's own checks; CLONE_INTO_CGROUP is
  * checked as the kernel does, then -EINVAL (no cgroups); the exit signal of a process child is
- * SIGCHLD whatever exit_signal says (sysFork's choice for clone); the namespace flags are
- * ignored as clone ignores them.
+ * SIGCHLD whatever exit_signal says (sysFork's choice for clone); the namespace flags pass
+ * copy_process's checks (clone-flags.ts, shared with clone) and are then ignored as clone
+ * ignores them.
  */
 const CLONE_ARGS_SIZE_VER0 = 64, CLONE_ARGS_SIZE_VER2 = 88, MAX_PID_NS_LEVEL = 32;
-const CSIGNAL = 0xff, CLONE_NEWTIME = 0x80, CLONE_DETACHED = 0x400000, CLONE_PIDFD = 0x1000;
-const CLONE_VM = 0x100, CLONE_SIGHAND = 0x800, CLONE_THREAD = 0x10000, CLONE_PARENT = 0x8000;
+const CSIGNAL = 0xff, CLONE_NEWTIME = 0x80, CLONE_PARENT = 0x8000;
 /** the high word of flags: CLONE_CLEAR_SIGHAND 1 << 32, CLONE_INTO_CGROUP 1 << 33 */
 const HI_CLEAR_SIGHAND = 1, HI_INTO_CGROUP = 2;
 const NSIG = 64;
@@ -74,11 +75,9 @@ export function sysClone3(p: LinuxAbi, t: UnicornThread, uargs: number, size: nu
     // the stack grows down: the child starts at its top
     stack = (stack + stackSize) >>> 0;
   }
-  // copy_process's checks the model's clone does not make: a thread shares the signal
-  // handlers, shared handlers need the shared memory
-  if ((flags & CLONE_THREAD) !== 0 && (flags & CLONE_SIGHAND) === 0) return -EINVAL;
-  if ((flags & CLONE_SIGHAND) !== 0 && (flags & CLONE_VM) === 0) return -EINVAL;
-  // the model's choices (above)
+  // copy_process's flag checks (clone-flags.ts, with clone's), then the model's choices (above)
+  const bad = cloneFlagsValid(p.layer.host.cloneFlagChecks ?? '3.14', flags, u64(8) === u64(24));
+  if (bad !== 0) return bad;
   if (setTid !== 0n || (flags & CLONE_PIDFD) !== 0 || (flagsHi & HI_INTO_CGROUP) !== 0) return -EINVAL;
   // kernel_clone with clone's register form (flags, newsp, parent_tid, tls, child_tid)
   const r = sysClone(p, t, new Uint32Array([flags, stack, lo(24), lo(56), lo(16)]));

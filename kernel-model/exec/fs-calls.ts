@@ -20,7 +20,7 @@ import { ARM_NR as N } from './arm-nr.js';
  * VFS. A relative path starts at the dirfd's directory (the *at forms) or at the process's cwd
  * (fs/namei.c path_init; kernel-model/syscall/stat.ts resolveAt): open/openat
  * (fs/open.c), readlink/readlinkat (fs/stat.c; /proc/<pid>/exe through procfs), getcwd
- * (fs/d_path.c), chdir/fchdir and access/faccessat(2) (fs/open.c), mkdir(at)/unlink(at)/rmdir
+ * (fs/d_path.c), chdir/fchdir (fs/open.c; access/faccessat(2): access.ts), mkdir(at)/unlink(at)/rmdir
  * (fs/namei.c), stat64/lstat64/fstatat64/statx (fs/stat.c). The fd forms: _llseek and writev
  * (fs/read_write.c), pselect6 and ppoll (fs/select.c: timespec timeouts; the signal mask is
  * not applied).
@@ -37,8 +37,10 @@ export interface LayerEntry {
   restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult;
 }
 
-/** timespec timeouts of pselect6/ppoll, decoded at once (one call at a time) */
+/** timespec timeouts of pselect6/ppoll(_time64), decoded at once (one call at a time) */
 const scratch8 = new Uint8Array(8);
+const scratch16 = new Uint8Array(16);
+const scratch16View = new DataView(scratch16.buffer);
 
 /** open(path, flags, mode) / openat(dirfd, path, flags, mode) */
 export function sysOpen(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
@@ -133,23 +135,6 @@ export function sysMkdirUnlink(x: LayerEntry, t: UnicornThread, nr: number, a: U
   return vfs.remove(abs, nr === N.rmdir || (nr === N.unlinkat && (a[2]! & 0x200) !== 0), x.proc);
 }
 
-/**
- * access, faccessat, faccessat2: fs/open.c do_faccessat -> inode_permission with the mode's
- * R_OK/W_OK/X_OK (the MAY_* bits): the stored mode against the caller's uid, then the
- * capabilities (root: everything but X_OK on a file without any x bit, generic_permission)
- */
-export function sysAccess(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
-  const at = nr !== N.access;
-  const p = x.proc.mm.strndupUser(at ? a[1]! : a[0]!, 4096);
-  if (typeof p === 'number') return p;
-  const abs = resolveAt(x.layer.taskOf(x.proc, t), at ? a[0]! | 0 : AT_FDCWD, p, x.layer.host.vfs);
-  if (typeof abs === 'number') return abs;
-  const r = x.layer.host.vfs.walk(abs, true, x.proc);
-  if (typeof r === 'number') return r;
-  const mode = (at ? a[2]! : a[1]!) & 7;
-  return mode === 0 ? 0 : permission(x.proc, r.node, mode);
-}
-
 /** stat64, lstat64, fstatat64, statx (kernel-model/syscall/stat.ts: EABI struct stat64, struct statx) */
 export function sysStat(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
   const at = nr === N.fstatat64 || nr === N.statx;
@@ -238,26 +223,53 @@ export function sysWritev(x: LayerEntry, t: UnicornThread, a: Uint32Array): Sysc
 }
 
 /**
- * pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack): no signals here, the
- * mask is ignored; the timeout is decoded here and given to the layer's select code
+ * The timeout of pselect6/ppoll (struct old_timespec32: get_old_timespec32) or of
+ * pselect6_time64/ppoll_time64 (struct __kernel_timespec: get_timespec64, which on 32-bit ARM
+ * keeps the low 32 bits of the 64-bit tv_nsec as the long, "In 32-bit mode, this drops the
+ * padding"; read in 6.12.19 kernel/time/time.c), then poll_select_set_timeout's
+ * timespec64_valid (-EINVAL: tv_sec < 0, tv_nsec outside [0, 1e9); fs/select.c, read in
+ * 6.12.19). Nanoseconds, -EFAULT or -EINVAL.
  */
-export function sysPselect6(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+function userTimeout(x: LayerEntry, tsp: number, time64: boolean): number {
+  if (!time64) {
+    if (x.proc.mm.copyFromUser(scratch8, 0, tsp, 8) !== 0) return -EFAULT;
+    return decodeTimespec(scratch8, false) ?? -EINVAL;
+  }
+  if (x.proc.mm.copyFromUser(scratch16, 0, tsp, 16) !== 0) return -EFAULT;
+  // tv_sec a 64-bit time64_t, tv_nsec the low (little-endian first) word as a signed long
+  const sec = Number(scratch16View.getBigInt64(0, true));
+  const nsec = scratch16View.getInt32(8, true);
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) return -EINVAL;
+  return sec * 1e9 + nsec;
+}
+
+/**
+ * pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack) and, v6.12 only (the era
+ * table), pselect6_time64 with a struct __kernel_timespec: both do_pselect (fs/select.c, read in
+ * 6.12.19: sys_pselect6 is ARM's 413, sys_pselect6_time32 its 335; 3.14.4's sys_pselect6 takes
+ * the 32-bit timespec). No signals here: the mask is ignored; the timeout is decoded here and
+ * given to the layer's select code; the time left is not written back (poll_select_finish).
+ */
+export function sysPselect6(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64 = false): SyscallResult {
   let ns: number | null = null;
   if (a[4] !== 0) {
-    if (x.proc.mm.copyFromUser(scratch8, 0, a[4]!, scratch8.length) !== 0) return -EFAULT;
-    ns = decodeTimespec(scratch8, false);
-    if (ns === null) return -EINVAL;
+    const r = userTimeout(x, a[4]!, time64);
+    if (r < 0) return r;
+    ns = r;
   }
   return x.restartable(t, (task) => x.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, ns));
 }
 
-/** ppoll(fds, nfds, struct timespec *tsp, sigmask, sigsetsize): poll with the timeout in ms (rounded up) */
-export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array): SyscallResult {
+/**
+ * ppoll(fds, nfds, struct timespec *tsp, sigmask, sigsetsize) and, v6.12 only, ppoll_time64
+ * (struct __kernel_timespec: sys_ppoll is ARM's 414, sys_ppoll_time32 its 336; fs/select.c,
+ * read in 6.12.19): poll with the timeout in ms (rounded up)
+ */
+export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64 = false): SyscallResult {
   let ms = -1;
   if (a[2] !== 0) {
-    if (x.proc.mm.copyFromUser(scratch8, 0, a[2]!, scratch8.length) !== 0) return -EFAULT;
-    const ns = decodeTimespec(scratch8, false);
-    if (ns === null) return -EINVAL;
+    const ns = userTimeout(x, a[2]!, time64);
+    if (ns < 0) return ns;
     ms = Math.ceil(ns / 1e6);
   }
   return x.kernel(t, N.poll, [a[0]!, a[1]!, ms]);

@@ -31,7 +31,7 @@ const MAX_NON_LFS = 2 ** 31 - 1;
  * getname (fs/namei.c getname_flags): the string at `ptr`; a fault -EFAULT, PATH_MAX bytes
  * without a NUL -ENAMETOOLONG, an empty one -ENOENT unless `empty` (LOOKUP_EMPTY) lets it through
  */
-function getname(proc: Process, ptr: number, empty = false): string | number {
+export function getname(proc: Process, ptr: number, empty = false): string | number {
   const s = proc.mm.strndupUser(ptr, 4096);
   if (s === -EINVAL) return -ENAMETOOLONG;
   if (typeof s === 'number') return s;
@@ -51,7 +51,7 @@ function pathArg(x: LayerEntry, t: UnicornThread, dirfd: number, ptr: number): P
  * name that can change, by itself: it may have been renamed or unlinked; a directory with its
  * path now); null: no node (pipes, anonymous inodes, the console)
  */
-function nodeOfFile(x: LayerEntry, f: File): { node: VNode | null; path: string } {
+export function nodeOfFile(x: LayerEntry, f: File): { node: VNode | null; path: string } {
   if (f.priv instanceof TmpfsFile) return { node: f.priv, path: f.path };
   if (f.dentry !== null) return { node: f.dentry.node, path: f.path };
   if (f.ops === dirFops) return { node: f.priv as VNode, path: dirDPath(f.priv as VNode, f.path) };

@@ -17,6 +17,7 @@ import { SIG_IGN, SIGCHLD, SIGKILL, SIGSEGV } from './signal.js';
 import { ProcessGuestSpace } from './space.js';
 import { rseqExec, rseqFork } from './rseq.js';
 import { membarrierExec, membarrierFork } from './sched-calls.js';
+import { CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VM, cloneFlagsValid } from './clone-flags.js';
 
 /**
  * How the processes and threads of an ARM program on the Unicorn backend begin, change their
@@ -28,7 +29,7 @@ import { membarrierExec, membarrierFork } from './sched-calls.js';
  * (the kernel's `current`): these calls read or replace every part of it.
  */
 
-const CLONE_VM = 0x100, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000;
+const CLONE_PARENT = 0x8000, CLONE_SETTLS = 0x80000;
 const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 /** wait4/waitid option bits (include/uapi/linux/wait.h) */
 const WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
@@ -41,12 +42,17 @@ const CLD_EXITED = 1, CLD_KILLED = 2;
  * (SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID honoured); without CLONE_THREAD a new
  * process (sysFork). The thread's tid comes from the pid space (SyscallLayer.allocPid).
  */
-export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array): SyscallResult {
+export function sysClone(p: LinuxAbi, t: UnicornThread, a: Uint32Array, samePidfdParentTid = true): SyscallResult {
   const flags = a[0]!;
+  // copy_process's (and v6.12 kernel_clone's) flag checks, shared with clone3 (clone-flags.ts)
+  const era = p.layer.host.cloneFlagChecks ?? '3.14';
+  const bad = cloneFlagsValid(era, flags, samePidfdParentTid);
+  if (bad !== 0) return bad;
+  // the model's choice: no pidfds (v6.12 CLONE_PIDFD; clone3.ts answers the same)
+  if (era === '6.12' && (flags & CLONE_PIDFD) !== 0) return -EINVAL;
   // a new process: fork-style clone (glibc's fork: CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD),
   // or CLONE_VM without CLONE_THREAD (posix_spawn's CLONE_VM|CLONE_VFORK) served as a fork
   if ((flags & CLONE_THREAD) === 0) return sysFork(p, t, flags, a);
-  if ((flags & CLONE_VM) === 0) return -EINVAL;
   // copy_process -> alloc_pid: the tid is the next number of the pid space the processes' pids
   // come from (kernel/pid.c; 3.14 and v6.12), so no later process gets it as its pid
   const tid = p.layer.allocPid();

@@ -18,7 +18,8 @@ import { sysFstat } from '../syscall/stat.js';
 import { MAP_ANONYMOUS, MAP_FIXED, NR as UNR } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
-import { sysAccess, sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
+import { sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
+import { sysAccess } from './access.js';
 import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from './fs-ops.js';
 import { sysFallocate } from './fallocate.js';
 import { FutexTable } from './futex.js';
@@ -130,8 +131,7 @@ export interface ArmProcessExit {
  * futex WAIT/WAKE(_BITSET), exit (thread) and exit_group (process), the signal calls and
  * kill/tgkill/tkill (kill.ts), sched_getaffinity, getcpu, membarrier, rseq, clone3
  * (sched-calls.ts). A number the era's kernel lacks answers -ENOSYS first (syscall-era.ts,
- * capability `syscallTable`); pselect6_time64 and ppoll_time64 answer -ENOSYS on purpose in
- * v6.12 (glibc falls back); neither is counted. Any other unknown number answers -ENOSYS and
+ * capability `syscallTable`), not counted. Any other unknown number answers -ENOSYS and
  * is counted in `unknown`.
  */
 export class LinuxAbi implements SyscallBridge {
@@ -394,7 +394,8 @@ export class LinuxAbi implements SyscallBridge {
     // their first presentation (a restarted futex/clock_nanosleep is not charged again).
     if (!this.futex.has(t) && !this.sleeps.has(t) && !this.waiting.has(t) && !this.signals.isSuspended(t) && !this.layer.taskOf(this.proc, t).restarting) {
       this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
-      if (!ROUTED.has(nr)) t.charge(this.cpu.costs.syscall);
+      // (a routed number the era lacks, pselect6_time64/ppoll_time64 in 3.14, never reaches the layer)
+      if (!ROUTED.has(nr) || this.absent.has(nr)) t.charge(this.cpu.costs.syscall);
     }
     // a number the era's kernel lacks (syscall-era.ts): -ENOSYS, the era's answer, not unknown
     if (this.absent.size !== 0 && this.absent.has(nr)) return -ENOSYS;
@@ -458,13 +459,10 @@ export class LinuxAbi implements SyscallBridge {
         return sysLlseek(this, t, a);
       case N.writev:
         return sysWritev(this, t, a);
-      case N.pselect6:
-        return sysPselect6(this, t, a);
-      case N.ppoll:
-        return sysPpoll(this, t, a);
-      case N.pselect6_time64:
-      case N.ppoll_time64:
-        break; // -ENOSYS: glibc falls back to pselect6 / ppoll
+      case N.pselect6: case N.pselect6_time64:
+        return sysPselect6(this, t, a, nr === N.pselect6_time64);
+      case N.ppoll: case N.ppoll_time64:
+        return sysPpoll(this, t, a, nr === N.ppoll_time64);
 
       // ---------------- file descriptors (served by the layer; none of them blocks) ----------------
       case N.pipe:

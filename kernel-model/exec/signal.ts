@@ -418,7 +418,7 @@ export class SignalState {
       // nanosleep's -ERESTART_RESTARTBLOCK, which behaves the same with a handler);
       // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
       const nr = th.blockedSyscall;
-      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.nanosleep;
+      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64 || nr === ARM_NR.nanosleep;
       task.finish();
       th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
       this.interrupted.add(th);

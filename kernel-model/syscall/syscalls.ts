@@ -53,6 +53,8 @@ export interface SyscallHost {
   readonly signalsAfterGroupExit?: 'queued' | 'dropped';
   /** a user-space SIGKILL's queue entry (profile.caps.sigkillEntry; default 'queued', 3.14) */
   readonly sigkillEntry?: 'queued' | 'none';
+  /** copy_process's clone flag checks (profile.caps.cloneFlagChecks; default '3.14') */
+  readonly cloneFlagChecks?: '3.14' | '6.12';
   /** SIGNAL_GROUP_EXIT at the last thread's exit (profile.caps.groupExitOnLastThread; default false, 3.14) */
   readonly groupExitOnLastThread?: boolean;
   /** rt_sigqueueinfo's copy of the siginfo (profile.caps.siginfoFromUser; default 'whole', 3.14) */

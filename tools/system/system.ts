@@ -119,7 +119,7 @@ export class System {
       madviseAdvice: this.profile.caps.madviseAdvice, madviseRemoveAccess: this.profile.caps.madviseRemoveAccess,
       getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm,
       signalsAfterGroupExit: this.profile.caps.signalsAfterGroupExit, sigkillEntry: this.profile.caps.sigkillEntry, siginfoFromUser: this.profile.caps.siginfoFromUser,
-      groupExitOnLastThread: this.profile.caps.groupExitOnLastThread,
+      groupExitOnLastThread: this.profile.caps.groupExitOnLastThread, cloneFlagChecks: this.profile.caps.cloneFlagChecks,
       syscallTable: this.profile.caps.syscallTable, renameat2: this.profile.caps.renameat2, fchmodat2: this.profile.caps.fchmodat2, ftruncateLength: this.profile.caps.ftruncateLength, fallocateModes: this.profile.caps.fallocateModes, linkatEmptyPath: this.profile.caps.linkatEmptyPath,
       getrandom: this.profile.caps.getrandom, procFdAnonOpen: this.profile.caps.procFdAnonOpen, procFdinfo: this.profile.caps.procFdinfo, procThreadSelf: this.profile.caps.procThreadSelf, procPtraceAccess: this.profile.caps.procPtraceAccess,
       dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,

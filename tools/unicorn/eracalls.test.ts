@@ -7,7 +7,8 @@ import { runElf } from './run.js';
  * kernel-model/exec/syscall-era.ts, sched-calls.ts, rseq.ts, clone3.ts): in 3.14 (rfc-v4)
  * every number the table lacks answers ENOSYS and glibc falls back (clock_gettime64 -> 263,
  * rseq registration failed: __rseq_size 0, cpu_id -2, sched_getcpu through getcpu); in v6.12
- * (mainline) each call's answer, glibc's rseq registration (__rseq_size 32, cpu_id 0), rseq's
+ * (mainline) each call's answer, pselect6_time64's and ppoll_time64's timeouts, faccessat2's
+ * flags (access's mode check and override creds in both eras), clone's copy_process flag checks, glibc's rseq registration (__rseq_size 32, cpu_id 0), rseq's
  * and membarrier's rules, clone3's checks, a fork-like clone3 child and a thread made by clone3.
  * Neither era counts any number as unknown.
  */
@@ -31,6 +32,15 @@ describe.skipIf(shouldSkipUnicornTests())('syscalls by era, sched_getaffinity, r
     expect(lines(r.stdout)).toEqual([
       ...['renameat2 382', 'getrandom 384', 'membarrier 389', 'statx 397', 'rseq 398 (NULL)', 'clock_gettime64 403', 'clock_nanosleep_time64 407',
         'pselect6_time64 413', 'ppoll_time64 414', 'rt_sigtimedwait_time64 421', 'futex_time64 422', 'clone3 435 (size 0)', 'faccessat2 439', 'fchmodat2 452'].map((n) => `${n}: ${e}`),
+      `pselect6_time64: readable ${e}, p 1 q 1, empty 1 ms ${e}, nsec 1e9 ${e}, sec -1 ${e}, padding ${e}, bad pointer ${e}`,
+      `ppoll_time64: readable ${e} revents 0, empty 1 ms ${e} revents 0, nsec 1e9 ${e}, sec -1 ${e}, padding ${e}, bad pointer ${e}`,
+      // sys_faccessat: mode & ~S_IRWXO -EINVAL; override creds: root checks its permitted set
+      'access mode 8: EINVAL, faccessat mode 8: EINVAL',
+      `faccessat2: flag 0x8000 ${e}, mode 8 ${e}, dangling link ${e}, NOFOLLOW ${e}, "" ${e}, EMPTY_PATH dir ${e} pipe ${e} fd 99 ${e}`,
+      `mode 000 without DAC caps (capset 0): access 0, faccessat2 ${e}, AT_EACCESS ${e}, open EACCES; caps back: AT_EACCESS ${e}`,
+      // copy_process (3.14.4): the namespace check keys on CLONE_SIGHAND; CLONE_PIDFD and CLONE_DETACHED are unknown bits, ignored
+      'clone: THREAD without SIGHAND EINVAL, SIGHAND without VM EINVAL, NEWNS|FS EINVAL, NEWUSER|FS EINVAL',
+      'clone: SIGHAND|NEWPID EINVAL, THREAD|NEWPID EINVAL, PIDFD|DETACHED child 3, PIDFD|PARENT_SETTID child 3, SIGCHLD child 3',
       ...AFFINITY,
       // glibc 2.36: registration failed, RSEQ_CPU_ID_REGISTRATION_FAILED; sched_getcpu asks getcpu (345)
       '__rseq_size 0, cpu_id -2, cpu_id_start 0, sched_getcpu 0',
@@ -76,14 +86,24 @@ describe.skipIf(shouldSkipUnicornTests())('syscalls by era, sched_getaffinity, r
       'rseq 398 (NULL): EINVAL',
       'clock_gettime64 403: 0',
       'clock_nanosleep_time64 407: 0',
-      // the model's choice: v6.12 has them, glibc falls back to pselect6 / ppoll
-      'pselect6_time64 413: ENOSYS',
-      'ppoll_time64 414: ENOSYS',
+      'pselect6_time64 413: 0',
+      'ppoll_time64 414: 0',
       'rt_sigtimedwait_time64 421: EAGAIN',
       'futex_time64 422: 0',
       'clone3 435 (size 0): EINVAL',
       'faccessat2 439: 0',
       'fchmodat2 452: ENOENT',
+      // fs/select.c do_pselect / sys_ppoll with get_timespec64: the padding above tv_nsec dropped on 32-bit
+      'pselect6_time64: readable 1, p 1 q 0, empty 1 ms 0, nsec 1e9 EINVAL, sec -1 EINVAL, padding 0, bad pointer EFAULT',
+      'ppoll_time64: readable 1 revents 1, empty 1 ms 0 revents 0, nsec 1e9 EINVAL, sec -1 EINVAL, padding 0, bad pointer EFAULT',
+      // do_faccessat: the mode, then the flags (-EINVAL); NOFOLLOW checks the link itself; "" needs AT_EMPTY_PATH
+      'access mode 8: EINVAL, faccessat mode 8: EINVAL',
+      'faccessat2: flag 0x8000 EINVAL, mode 8 EINVAL, dangling link ENOENT, NOFOLLOW 0, "" ENOENT, EMPTY_PATH dir 0 pipe 0 fd 99 EBADF',
+      // access_override_creds: root's permitted set; AT_EACCESS: the effective set, as open checks
+      'mode 000 without DAC caps (capset 0): access 0, faccessat2 0, AT_EACCESS EACCES, open EACCES; caps back: AT_EACCESS 0',
+      // copy_process (6.12.19): the namespace check keys on CLONE_THREAD; CLONE_PIDFD's checks (kernel_clone: pidfd == parent_tid for clone)
+      'clone: THREAD without SIGHAND EINVAL, SIGHAND without VM EINVAL, NEWNS|FS EINVAL, NEWUSER|FS EINVAL',
+      'clone: SIGHAND|NEWPID child 3, THREAD|NEWPID EINVAL, PIDFD|DETACHED EINVAL, PIDFD|PARENT_SETTID EINVAL, SIGCHLD child 3',
       ...AFFINITY,
       '__rseq_size 32, cpu_id 0, cpu_id_start 0, sched_getcpu 0',
       'rseq same: EBUSY, other area: EINVAL, other sig: EPERM, flags 2: EINVAL',

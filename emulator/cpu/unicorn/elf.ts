@@ -176,7 +176,14 @@ export const AT_EXECFN = 31;
 
 /**
  * HWCAP bits for a Cortex-A15 with VFPv4 + NEON (asm/hwcap.h): SWP HALF THUMB FAST_MULT
- * VFP EDSP NEON VFPv3 TLS VFPv4 IDIVA IDIVT VFPD32 LPAE.
+ * VFP EDSP NEON VFPv3 TLS VFPv4 IDIVA IDIVT VFPD32 LPAE. Not HWCAP_EVTSTRM (bit 21), in either
+ * era: the arch timer driver sets it (drivers/clocksource/arm_arch_timer.c
+ * arch_timer_configure_evtstream -> arch_timer_evtstrm_enable -> elf_hwcap |= HWCAP_EVTSTRM; 3.14.4
+ * in arch/arm/include/asm/arch_timer.h, 6.12.19 through arch_timer_set_evtstrm_feature, both read),
+ * and CONFIG_ARM_ARCH_TIMER_EVTSTREAM is on in both vexpress_defconfigs (drivers/clocksource/Kconfig
+ * "default y if ARM_ARCH_TIMER", selected by HAVE_ARM_ARCH_TIMER=y), but the driver probes only
+ * from an "arm,armv7-timer" device tree node (CLOCKSOURCE_OF_DECLARE / TIMER_OF_DECLARE), and the
+ * board's device trees (emulator/boards/*.dts) have none.
  */
 export const HWCAP_CORTEX_A15 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
 
