@@ -33,6 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "elf-file.h"
+
 #define CODE 0x1000u
 #define NCODE 14u
 #define SIZE (CODE + 4u * NCODE)
@@ -100,26 +102,9 @@ static int write_elf(const char *path, const struct spec *s, mode_t mode)
 	}
 	memcpy(img + CODE, code, sizeof code);
 	unlink(path); /* a new file: its mode is `mode` */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd < 0)
-		return -1;
-	int ok = write(fd, img, sizeof img) == (ssize_t)sizeof img;
-	close(fd);
-	return ok ? 0 : -1;
+	return write_image(path, img, sizeof img, mode);
 }
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case ENOEXEC: return "ENOEXEC";
-	case ENOENT: return "ENOENT";
-	case EACCES: return "EACCES";
-	case EIO: return "EIO";
-	case ELIBBAD: return "ELIBBAD";
-	case ETXTBSY: return "ETXTBSY";
-	default: return "other";
-	}
-}
 
 /* the value of auxv entry `key` in the words the child wrote after its argc (argv, envp, auxv) */
 static uint32_t aux(const uint32_t *w, int n, uint32_t key)
@@ -167,7 +152,7 @@ static void run(const char *label, const char *path)
 	int st = 0;
 	waitpid(c, &st, 0);
 	if (en == (int)sizeof e) {
-		printf("%s: execve errno %s\n", label, errname(e));
+		printf("%s: execve errno %s\n", label, strerrorname_np(e));
 		return;
 	}
 	if (n >= 12) {
@@ -236,7 +221,7 @@ int main(void)
 	close(fd);
 	run("interpreter no longer open for writing", "/tmp/prog");
 	fd = open("/tmp/ld", O_WRONLY);
-	printf("interpreter opened for writing after the runs: %s\n", fd >= 0 ? "yes" : errname(errno));
+	printf("interpreter opened for writing after the runs: %s\n", fd >= 0 ? "yes" : strerrorname_np(errno));
 	close(fd);
 	return 0;
 }

@@ -44,6 +44,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "elf-file.h"
+
 #define CODE 0x2000u
 #define VADDR 0x12000u
 #define SIZE (CODE + 12u)
@@ -100,26 +102,9 @@ static int write_elf(const char *path, const struct spec *s)
 	put32(CODE, 0xe3a0002a);     /* mov r0, #42 */
 	put32(CODE + 4, 0xe3a07001); /* mov r7, #1 (exit) */
 	put32(CODE + 8, 0xef000000); /* svc 0 */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (fd < 0)
-		return -1;
-	int ok = write(fd, img, sizeof img) == (ssize_t)sizeof img;
-	close(fd);
-	return ok ? 0 : -1;
+	return write_image(path, img, sizeof img, 0755);
 }
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case ENOEXEC: return "ENOEXEC";
-	case ENOENT: return "ENOENT";
-	case EIO: return "EIO";
-	case E2BIG: return "E2BIG";
-	case EFAULT: return "EFAULT";
-	case ELIBBAD: return "ELIBBAD";
-	default: return "other";
-	}
-}
 
 /*
  * write the image, fork, execve it in the child with `argv` (NULL: just its name) and, when
@@ -154,7 +139,7 @@ static void run_argv(const char *label, const struct spec *s, char **argv, rlim_
 	int st = 0;
 	waitpid(c, &st, 0);
 	if (n == (int)sizeof e)
-		printf("%s: execve errno %s\n", label, errname(e));
+		printf("%s: execve errno %s\n", label, strerrorname_np(e));
 	else if (WIFEXITED(st))
 		printf("%s: exited %d\n", label, WEXITSTATUS(st));
 	else if (WIFSIGNALED(st))
@@ -198,9 +183,9 @@ int main(void)
 	longname[0] = '/';
 	char *noenv[] = { NULL };
 	execve(longname, noenv, noenv);
-	printf("path of 4096 bytes: execve errno %s\n", errno == ENAMETOOLONG ? "ENAMETOOLONG" : errname(errno));
+	printf("path of 4096 bytes: execve errno %s\n", strerrorname_np(errno));
 	execve("/nope", (char **)8, noenv);
-	printf("missing file, bad argv: execve errno %s\n", errname(errno));
+	printf("missing file, bad argv: execve errno %s\n", strerrorname_np(errno));
 	struct spec s = good();
 	run("good", &s);
 	s = good(), s.entry = VADDR + 2;

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "elf-file.h"
+
 #define VADDR 0x10000u
 #define CODE 84u /* after the ELF header (52) and one program header (32) */
 
@@ -55,12 +57,7 @@ static int write_elf(const char *path, uint32_t off)
 	put32(b, CODE, 0xe3a0002a);     /* mov r0, #42 */
 	put32(b, CODE + 4, 0xe3a07001); /* mov r7, #1 (exit) */
 	put32(b, CODE + 8, 0xef000000); /* svc 0 */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	if (fd < 0)
-		return -1;
-	int ok = write(fd, b, sizeof b) == (ssize_t)sizeof b;
-	close(fd);
-	return ok ? 0 : -1;
+	return write_image(path, b, sizeof b, 0755);
 }
 
 /* fork, execve `path` in the child; the child's comm while a zombie, and its wait status */
