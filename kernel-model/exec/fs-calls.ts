@@ -40,7 +40,6 @@ export interface LayerEntry {
 /** timespec timeouts of pselect6/ppoll(_time64), decoded at once (one call at a time) */
 const scratch8 = new Uint8Array(8);
 const scratch16 = new Uint8Array(16);
-const scratch16View = new DataView(scratch16.buffer);
 
 /** open(path, flags, mode) / openat(dirfd, path, flags, mode) */
 export function sysOpen(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
@@ -236,11 +235,7 @@ function userTimeout(x: LayerEntry, tsp: number, time64: boolean): number {
     return decodeTimespec(scratch8, false) ?? -EINVAL;
   }
   if (x.proc.mm.copyFromUser(scratch16, 0, tsp, 16) !== 0) return -EFAULT;
-  // tv_sec a 64-bit time64_t, tv_nsec the low (little-endian first) word as a signed long
-  const sec = Number(scratch16View.getBigInt64(0, true));
-  const nsec = scratch16View.getInt32(8, true);
-  if (sec < 0 || nsec < 0 || nsec >= 1e9) return -EINVAL;
-  return sec * 1e9 + nsec;
+  return decodeTimespec(scratch16, true) ?? -EINVAL;
 }
 
 /**

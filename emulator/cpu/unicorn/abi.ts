@@ -87,11 +87,16 @@ export function encodeTimespec(ns: number, time64: boolean): Uint8Array {
   return b;
 }
 
-/** decode a timespec to ns, or null if tv_nsec is out of range (EINVAL) */
+/**
+ * decode a timespec to ns, or null if tv_nsec is out of range (EINVAL). `time64`: a struct
+ * __kernel_timespec as get_timespec64 reads it on a 32-bit kernel: tv_sec the 64-bit time64_t,
+ * tv_nsec the low word of its 64-bit field as the long ("In 32-bit mode, this drops the
+ * padding", kernel/time/time.c, read in 6.12.19): the padding word is ignored.
+ */
 export function decodeTimespec(b: Uint8Array, time64: boolean): number | null {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const sec = time64 ? Number(dv.getBigInt64(0, true)) : dv.getInt32(0, true);
-  const nsec = time64 ? Number(dv.getBigInt64(8, true)) : dv.getInt32(4, true);
+  const nsec = dv.getInt32(time64 ? 8 : 4, true);
   if (sec < 0 || nsec < 0 || nsec >= 1e9) return null;
   return sec * 1e9 + nsec;
 }

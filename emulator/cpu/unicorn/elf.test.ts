@@ -135,6 +135,17 @@ describe('ABI encoders', () => {
     const bad = new Uint8Array(8);
     new DataView(bad.buffer).setInt32(4, 1_000_000_000, true);
     expect(decodeTimespec(bad, false)).toBeNull();
+    // time64 on a 32-bit kernel (get_timespec64): the padding word above tv_nsec is dropped, the
+    // low word is the long (a negative one is -EINVAL)
+    const t64 = new Uint8Array(16);
+    const v = new DataView(t64.buffer);
+    v.setBigInt64(0, 2n, true);
+    v.setUint32(8, 5, true);
+    v.setUint32(12, 0xffffffff, true);
+    expect(decodeTimespec(t64, true)).toBe(2e9 + 5);
+    v.setUint32(8, 0xffffffff, true);
+    v.setUint32(12, 0, true);
+    expect(decodeTimespec(t64, true)).toBeNull();
   });
 
   it('encodes struct utsname as six 65-byte NUL-padded fields', () => {
