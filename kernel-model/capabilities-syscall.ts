@@ -172,16 +172,9 @@ export interface SyscallCapabilities {
    * entry knows whose first kernel (kernel-model/exec/syscall-era.ts SYSCALL_SINCE) is later
    * answers -ENOSYS before its arguments are read, and is not counted as unknown: statx,
    * the *_time64 calls, rseq, membarrier, clone3, faccessat2, renameat2, getrandom, fchmodat2
-   * in 3.14. `renameat2`, `fchmodat2` and `getrandom` below agree with it (profile.test.ts)
+   * in 3.14 (renameat2, getrandom and fchmodat2 were capabilities of their own before the table)
    */
   syscallTable: readonly [major: number, minor: number];
-  /**
-   * renameat2 (ARM 382; fs/namei.c, "vfs: add renameat2 syscall",
-   * 520c8b16505236fc82daa352e6c5e73cd9870cff, v3.15): false (3.14: not in the table, -ENOSYS)
-   * or true (v6.12: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT; tmpfs takes all three,
-   * shmem_rename2)
-   */
-  renameat2: boolean;
   /**
    * copy_process's clone flag checks (kernel/fork.c; kernel-model/exec/clone-flags.ts), for
    * clone and clone3: '3.14' (read in 3.14.4: a new pid or user namespace refused with
@@ -191,13 +184,6 @@ export interface SyscallCapabilities {
    * CLONE_VM -EINVAL
    */
   cloneFlagChecks: '3.14' | '6.12';
-  /**
-   * fchmodat2 (ARM 452; fs/open.c, "fs: Add fchmodat2()", 09da082b07bbae1c11d9560c8502800039aebcea,
-   * v6.6; AT_EMPTY_PATH by 5daeb41a6fc9, v6.10): false (3.14: -ENOSYS) or true (v6.12: flags
-   * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH; the mode of a symbolic link is not changed:
-   * -EOPNOTSUPP, notify_change)
-   */
-  fchmodat2: boolean;
   /**
    * how deep symbolic links met in the middle of a path may nest (fs/namei.c): 8 (3.14
    * nested_symlink: link_path_walk recurses once per level, -ELOOP at MAX_NESTED_LINKS) or 40
@@ -353,15 +339,6 @@ export interface SyscallCapabilities {
    * 42bd2af5950456d46fdaa91c3a8fb02e680f19f5, v6.10)
    */
   linkatEmptyPath: 'cap-dac-read-search' | 'opener-cred-or-cap';
-  /**
-   * getrandom (ARM 384; drivers/char/random.c, "random: introduce getrandom(2) system call",
-   * c6e9d6f38894798696f23c8084ca7edbf16ee895, v3.17): false (3.14: not in the syscall table,
-   * -ENOSYS; libc falls back to /dev/urandom or does without) or true (v6.12 sys_getrandom:
-   * flags beyond GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE -EINVAL, INSECURE with RANDOM -EINVAL,
-   * the length capped at MAX_RW_COUNT by import_ubuf, then get_random_bytes_user).
-   * kernel-model/char/random.ts sysGetrandom
-   */
-  getrandom: boolean;
   /**
    * what /dev/random and /dev/urandom are (drivers/char/random.c): 'entropy-pools' (3.14: reads
    * go through extract_entropy_user, 10 bytes (EXTRACT_SIZE) per copy_to_user, and a fault is

@@ -10,6 +10,9 @@ import { O_RDONLY, O_RDWR, SEEK_CUR, SEEK_SET } from '../uapi/index.js';
 import { encodeStat64, encodeStatx, fileStat, nodeStat, S_IFCHR } from '../syscall/stat.js';
 import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM, MAX_RW_COUNT, sysGetrandom, URANDOM_MAX_3_14 } from './random.js';
 import { mkdev } from './mem.js';
+import { ARM_NR } from '../exec/arm-nr.js';
+import { absentSyscalls } from '../exec/syscall-era.js';
+import { parseProfile } from '../profile.js';
 
 const PROT_RW = 3, MAP_PRIVATE = 2, MAP_SHARED = 1, MAP_ANON = 0x20, MAP_FIXED = 0x10;
 const SEEK_END = 2;
@@ -188,32 +191,31 @@ describe('/dev/random and /dev/urandom per era (randomChardev)', () => {
   });
 });
 
-describe('getrandom (capability getrandom)', () => {
+describe('getrandom (v6.12; not in 3.14\'s syscall table)', () => {
   const fill = (b: Uint8Array): void => void b.fill(0x5a);
 
-  it('3.14: -ENOSYS whatever the arguments (added in v3.17)', () => {
-    const { u } = boot('rfc-v4');
-    expect(sysGetrandom(false, u.proc.mm, fill, u.page, 16, 0)).toBe(-ENOSYS);
-    expect(sysGetrandom(false, u.proc.mm, fill, 0, 16, 0xff)).toBe(-ENOSYS);
+  it('3.14: not in the era table (added in v3.17), so the ARM entry answers -ENOSYS before it (exec/era-gate.test.ts)', () => {
+    expect(absentSyscalls(parseProfile('rfc-v4').caps.syscallTable).has(ARM_NR.getrandom)).toBe(true);
+    expect(absentSyscalls(parseProfile('mainline').caps.syscallTable).has(ARM_NR.getrandom)).toBe(false);
   });
 
   it('v6.12: flags, the INSECURE|RANDOM pair, the count, faults', () => {
     const { u } = boot('mainline');
     const mm = u.proc.mm;
     const base = pagesThenHole(u, 2);
-    expect(sysGetrandom(true, mm, fill, u.page, 16, 8)).toBe(-EINVAL);
-    expect(sysGetrandom(true, mm, fill, u.page, 16, GRND_INSECURE | GRND_RANDOM)).toBe(-EINVAL);
+    expect(sysGetrandom(mm, fill, u.page, 16, 8)).toBe(-EINVAL);
+    expect(sysGetrandom(mm, fill, u.page, 16, GRND_INSECURE | GRND_RANDOM)).toBe(-EINVAL);
     for (const f of [0, GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE, GRND_NONBLOCK | GRND_RANDOM, GRND_NONBLOCK | GRND_INSECURE]) {
-      expect(sysGetrandom(true, mm, fill, u.page + 0x800, 16, f)).toBe(16);
+      expect(sysGetrandom(mm, fill, u.page + 0x800, 16, f)).toBe(16);
     }
     expect(u.mem.read32(u.page + 0x800)).toBe(0x5a5a5a5a);
-    expect(sysGetrandom(true, mm, fill, u.page, 0, 0)).toBe(0);
-    expect(sysGetrandom(true, mm, fill, base + 8192 - 40, 100, 0)).toBe(40);
-    expect(sysGetrandom(true, mm, fill, base + 8192, 100, 0)).toBe(-EFAULT);
+    expect(sysGetrandom(mm, fill, u.page, 0, 0)).toBe(0);
+    expect(sysGetrandom(mm, fill, base + 8192 - 40, 100, 0)).toBe(40);
+    expect(sysGetrandom(mm, fill, base + 8192, 100, 0)).toBe(-EFAULT);
     // import_ubuf: the count capped at MAX_RW_COUNT, then access_ok over it: past user space -EFAULT
     expect(MAX_RW_COUNT).toBe(0x7ffff000);
-    expect(sysGetrandom(true, mm, fill, base, 0xffffffff, 0)).toBe(-EFAULT);
+    expect(sysGetrandom(mm, fill, base, 0xffffffff, 0)).toBe(-EFAULT);
     // a count within user space but over the mapping: the bytes up to the hole
-    expect(sysGetrandom(true, mm, fill, base, 0x10000000, 0)).toBe(8192);
+    expect(sysGetrandom(mm, fill, base, 0x10000000, 0)).toBe(8192);
   });
 });

@@ -166,16 +166,16 @@ export function randomWrite(mode: Capabilities['randomChardev'], pool: RandomPoo
 }
 
 /**
- * getrandom(buf, count, flags) (ARM 384). Capability `getrandom` false (3.14, which predates
- * c6e9d6f38894 "random: introduce getrandom(2) system call", v3.17): -ENOSYS. v6.12
+ * getrandom(buf, count, flags) (ARM 384). Not in 3.14's table (it predates c6e9d6f38894 "random:
+ * introduce getrandom(2) system call", v3.17): the entry answers -ENOSYS before this runs
+ * (capability `syscallTable`, kernel-model/exec/syscall-era.ts). v6.12
  * SYSCALL_DEFINE3(getrandom): flags other than GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE -EINVAL;
  * GRND_INSECURE with GRND_RANDOM -EINVAL; no wait (the crng is ready from boot, see above);
  * import_ubuf caps the count at MAX_RW_COUNT and checks access_ok over it (-EFAULT); then
  * get_random_bytes_user: the bytes copied up to a fault, -EFAULT when none. The bytes come from
  * `fill` (the calling process's Prng).
  */
-export function sysGetrandom(enabled: boolean, mm: AddressSpace, fill: (b: Uint8Array) => void, buf: number, count: number, flags: number): number {
-  if (!enabled) return -ENOSYS;
+export function sysGetrandom(mm: AddressSpace, fill: (b: Uint8Array) => void, buf: number, count: number, flags: number): number {
   if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) !== 0) return -EINVAL;
   if ((flags & (GRND_INSECURE | GRND_RANDOM)) === (GRND_INSECURE | GRND_RANDOM)) return -EINVAL;
   const len = Math.min(count >>> 0, MAX_RW_COUNT);

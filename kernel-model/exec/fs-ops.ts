@@ -18,8 +18,9 @@ import type { LayerEntry } from './fs-calls.js';
  * ftruncate, truncate64, ftruncate64; kernel/sys.c: umask), decoded from the ARM registers and
  * served over the VFS (kernel-model/vfs/vfs.ts chmod/truncate, kernel-model/vfs/names.ts
  * rename/link/symlink, which say what each file system does). Where the two kernels differ the syscall host's capabilities
- * decide: `renameat2`, `fchmodat2`, `ftruncateLength`, `linkatEmptyPath` (and the VFS's
- * `nestedSymlinkLimit`).
+ * decide: `ftruncateLength`, `linkatEmptyPath` (and the VFS's `nestedSymlinkLimit`); renameat2
+ * and fchmodat2 are not in 3.14's table: the entry answers -ENOSYS before these run
+ * (capability `syscallTable`, syscall-era.ts).
  */
 
 const AT_SYMLINK_FOLLOW = 0x400;
@@ -64,15 +65,14 @@ export function nodeOfFile(x: LayerEntry, f: File): { node: VNode | null; path: 
 
 /**
  * rename(old, new), renameat(olddfd, old, newdfd, new), renameat2(olddfd, old, newdfd, new,
- * flags): fs/namei.c do_renameat2 (3.14 sys_renameat). renameat2 is -ENOSYS in 3.14 (capability
- * `renameat2`); in v6.12 flags other than RENAME_NOREPLACE, RENAME_EXCHANGE and
+ * flags): fs/namei.c do_renameat2 (3.14 sys_renameat). renameat2 ("vfs: add renameat2 syscall",
+ * 520c8b165052, v3.15) is not in 3.14's table (the entry's -ENOSYS, capability `syscallTable`); in v6.12 flags other than RENAME_NOREPLACE, RENAME_EXCHANGE and
  * RENAME_WHITEOUT, or EXCHANGE with either of the others, are -EINVAL before the names are
  * looked at (RENAME_WHITEOUT needs no capability since v5.8). The rest is Vfs.rename.
  */
 export function sysRename(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32Array): number {
   let flags = 0;
   if (nr === N.renameat2) {
-    if (x.layer.host.renameat2 !== true) return -ENOSYS;
     flags = a[4]! >>> 0;
     if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) return -EINVAL;
     if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) !== 0 && (flags & RENAME_EXCHANGE) !== 0) return -EINVAL;
@@ -156,7 +156,7 @@ export function sysSymlink(x: LayerEntry, t: UnicornThread, nr: number, a: Uint3
 /**
  * chmod(path, mode), fchmod(fd, mode), fchmodat(dfd, path, mode), fchmodat2(dfd, path, mode,
  * flags): fs/open.c do_fchmodat / vfs_fchmod -> chmod_common. chmod and fchmodat follow a final
- * symbolic link; fchmodat2 (v6.12 only, capability `fchmodat2`; -ENOSYS in 3.14) takes
+ * symbolic link; fchmodat2 (v6.12 only: 3.14's answer is the era table's -ENOSYS, syscall-era.ts) takes
  * AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH, other flags -EINVAL. fchmod of a file without a node
  * of its own (a pipe, an anonymous inode, the console) is answered 0 and changes nothing here
  * (Linux changes that pseudo inode's mode). The rest is Vfs.chmod.
@@ -172,7 +172,6 @@ export function sysChmod(x: LayerEntry, t: UnicornThread, nr: number, a: Uint32A
   }
   let flags = 0;
   if (nr === N.fchmodat2) {
-    if (x.layer.host.fchmodat2 !== true) return -ENOSYS;
     flags = a[3]! | 0;
     if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) return -EINVAL;
   }

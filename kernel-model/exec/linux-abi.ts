@@ -573,7 +573,7 @@ export class LinuxAbi implements SyscallBridge {
       case N.uname:
         return sysUname(this.proc, a);
       case N.getrandom: // the bytes from this process's Prng (kernel-model/char/random.ts says why)
-        return sysGetrandom(this.layer.host.getrandom === true, this.mm, (b) => this.prng.fill(b), a[0]!, a[1]!, a[2]!);
+        return sysGetrandom(this.mm, (b) => this.prng.fill(b), a[0]!, a[1]!, a[2]!);
       case N.prlimit64:
         return sysPrlimit64(this, a);
       case N.setrlimit:

@@ -61,10 +61,6 @@ export interface SyscallHost {
   readonly siginfoFromUser?: 'whole' | 'checked-tail';
   /** the kernel whose ARM syscall table LinuxAbi serves (profile.caps.syscallTable; default [3, 14]), kernel-model/exec/syscall-era.ts */
   readonly syscallTable?: readonly [number, number];
-  /** renameat2 exists (profile.caps.renameat2; default false, 3.14) */
-  readonly renameat2?: boolean;
-  /** fchmodat2 exists (profile.caps.fchmodat2; default false, 3.14) */
-  readonly fchmodat2?: boolean;
   /** ftruncate's length type (profile.caps.ftruncateLength; default 'unsigned-long', 3.14) */
   readonly ftruncateLength?: 'unsigned-long' | 'off-t';
   /** where fallocate refuses the modes tmpfs lacks (profile.caps.fallocateModes; default 'vfs-mask', 3.14) */
@@ -75,8 +71,6 @@ export interface SyscallHost {
   readonly getdentsAccess?: 'access-ok-first' | 'per-record';
   /** MADV_REMOVE's access test (profile.caps.madviseRemoveAccess; default 'vm-write', 3.14) */
   readonly madviseRemoveAccess?: 'vm-write' | 'vm-maywrite';
-  /** getrandom exists (profile.caps.getrandom; default false, 3.14), kernel-model/char/random.ts */
-  readonly getrandom?: boolean;
   /** what an open of /proc/<pid>/fd/N of an anonymous inode does (profile.caps.procFdAnonOpen; default 3.14's), kernel-model/vfs/procfs.ts */
   readonly procFdAnonOpen?: ProcFdAnonOpen;
   /** what /proc/<pid>/fdinfo/N prints (profile.caps.procFdinfo; default 3.14's), kernel-model/vfs/procfs.ts */

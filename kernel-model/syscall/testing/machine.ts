@@ -11,7 +11,7 @@ import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer, type SyscallHost } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record'; nestedSymlinkLimit?: number; host?: Partial<Pick<SyscallHost, 'renameat2' | 'fchmodat2' | 'ftruncateLength' | 'linkatEmptyPath' | 'fallocateModes'>> } = {}) {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record'; nestedSymlinkLimit?: number; host?: Partial<Pick<SyscallHost, 'syscallTable' | 'ftruncateLength' | 'linkatEmptyPath' | 'fallocateModes'>> } = {}) {
   const sched = new Scheduler();
   const cpu = new Cpu(sched);
   const log = new KernelLog(() => sched.now);
