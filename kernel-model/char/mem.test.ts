@@ -194,7 +194,7 @@ describe('/dev/random and /dev/urandom per era (randomChardev)', () => {
 describe('getrandom (v6.12; not in 3.14\'s syscall table)', () => {
   const fill = (b: Uint8Array): void => void b.fill(0x5a);
 
-  it('3.14: not in the era table (added in v3.17), so the ARM entry answers -ENOSYS before it (exec/era-gate.test.ts)', () => {
+  it('3.14: not in the era table (added in v3.17), so the ARM entry answers -ENOSYS before it (tools/unicorn/era-gate.test.ts)', () => {
     expect(absentSyscalls(parseProfile('rfc-v4').caps.syscallTable).has(ARM_NR.getrandom)).toBe(true);
     expect(absentSyscalls(parseProfile('mainline').caps.syscallTable).has(ARM_NR.getrandom)).toBe(false);
   });

@@ -226,7 +226,7 @@ describe('the syscalls the eras differ on (exec/fs-ops.ts)', () => {
     const out: number[] = [];
     write(m, '/tmp/a', 'abc');
     write(m, '/tmp/b', 'xyz');
-    // a number the era's table lacks: the entry's -ENOSYS before the call (LinuxAbi.serve; era-gate.test.ts)
+    // a number the era's table lacks: the entry's -ENOSYS before the call (LinuxAbi.serve; tools/unicorn/era-gate.test.ts)
     const absent = absentSyscalls(c.syscallTable);
     abi(m, (call0, proc) => {
       const call: typeof call0 = (f, nr, ...a) => (absent.has(nr) ? -ENOSYS : call0(f, nr, ...a));
