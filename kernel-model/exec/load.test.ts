@@ -135,10 +135,14 @@ describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts
     const stack = a.mm.find(STACK_TOP - 1)!;
     expect(stack.start).toBe(va + 0x2000);
     expect([failure(() => load('elf-load', image('elf-load', va))).errno]).toEqual([-17]);
-    // lower in the 8 MiB the model gives the stack, both eras map it and the stack starts above it
+    // lower, within RLIMIT_STACK (8 MiB) of the top: both eras map it and the stack VMA starts
+    // where it would without it (setup_arg_pages), growing down towards it (stack-grow.ts)
     const low = STACK_TOP - STACK_SIZE + 0x100000;
     const b = load('elf-load', image('elf-load', low));
-    expect(b.mm.find(STACK_TOP - 1)!.start).toBe(low + 0x2000);
+    const plain = load('elf-load', image('elf-load', 0x10000));
+    expect(b.mm.find(STACK_TOP - 1)!.start).toBe(plain.mm.find(STACK_TOP - 1)!.start);
+    expect(b.mm.find(STACK_TOP - 1)!.growsDown).toBe(true);
+    expect(b.mm.find(STACK_TOP - 1)!.start).toBeGreaterThan(low + 0x2000);
   });
 
   it('v6.12: the stack VMA MAP_FIXED_NOREPLACE meets starts 128 KiB under the page of argv[0]\'s string (setup_arg_pages), not under AT_RANDOM\'s page', () => {

@@ -10,7 +10,7 @@ import { SIGKILL, SIGSEGV } from './signal.js';
 
 /** Top of the main thread's stack: TASK_SIZE (0xbf000000; STACK_TOP without randomisation) */
 export const STACK_TOP = 0xbf000000;
-/** The stack VMA: 8 MiB (RLIMIT_STACK), demand-zero, so only touched pages cost RAM */
+/** RLIMIT_STACK's default soft limit, 8 MiB (_STK_LIM): how far the stack VMA may grow */
 export const STACK_SIZE = 8 << 20;
 const MAP_ANONYMOUS = 0x20;
 
@@ -100,9 +100,12 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  */
 export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string, dyn: DynLoad | null = null, aux: AuxOptions = {}): { img: ElfImage; brk: number; sp: number } {
   const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { ...aux, execfn } : aux);
-  // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below
-  // (fs/exec.c setup_arg_pages, read in 3.14.4 / 6.12.19)
-  const kstackLow = ((st.argStart & ~PAGE_MASK) >>> 0) - 0x20000;
+  // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below,
+  // within RLIMIT_STACK (fs/exec.c setup_arg_pages, read in 3.14.4 / 6.12.19: rlimit & PAGE_MASK;
+  // 3.14 vm_end - rlim_stack when stack_size + stack_expand is over it, v6.12 the min of the two)
+  const argPage = (st.argStart & ~PAGE_MASK) >>> 0;
+  const rlimStack = (mm.stackLimit() & ~PAGE_MASK) >>> 0;
+  const kstackLow = Math.min(STACK_TOP - argPage + 0x20000 > rlimStack ? STACK_TOP - rlimStack : argPage - 0x20000, argPage);
   let ranges: [number, number][];
   let bias = 0, entry = img.entry, base = 0;
   if (from === null) ranges = copySegments(mm, img);
@@ -127,7 +130,7 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   }
   if (entry >= TASK_SIZE) late(-EINVAL, SIGSEGV, 'entry point beyond TASK_SIZE');
   const contentLow = (st.base & ~PAGE_MASK) >>> 0;
-  let low = STACK_TOP - STACK_SIZE;
+  let low = kstackLow;
   for (const [a, b] of ranges) {
     if (a >= STACK_TOP || b <= low) continue;
     if (b > contentLow) late(-EFAULT, SIGKILL, 'a segment over the initial stack');
@@ -135,6 +138,8 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   }
   const stack = mm.mapRegion(low, STACK_TOP - low, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
   if (typeof stack === 'number') late(stack, SIGKILL, 'cannot map the stack');
+  // VM_STACK_FLAGS: VM_GROWSDOWN (kernel-model/process/stack-grow.ts)
+  stack.growsDown = true;
   // create_elf_tables: AT_PHDR and AT_ENTRY with the load bias, AT_BASE the interpreter's
   if (bias !== 0 || base !== 0) {
     patchAux(st, argv.length, envp.length, AT_PHDR, (img.phdrAddr + bias) >>> 0);
