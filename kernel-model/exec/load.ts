@@ -88,12 +88,10 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * down to that page; bprm->p at setup_arg_pages) less stack_expand (the argument pages are far
  * below RLIMIT_STACK here), without arch_align_stack's or STACK_TOP's randomisation (the model
  * has none); create_elf_tables writes the platform string, AT_RANDOM and the vectors below
- * bprm->p afterwards, inside those 128 KiB. The VMA the model maps is 8 MiB from the start (its
- * bottom at STACK_TOP - RLIMIT_STACK), where the kernel's is that start and grows on faults
- * (expand_stack) up to RLIMIT_STACK: /proc/<pid>/maps shows the model's [stack] from
- * STACK_TOP - 8 MiB, the kernel's from this start (3.14 a page above it: show_map_vma hides the
- * guard page, the VMA's lowest; v6.12 at it: stack_guard_gap lies outside the VMA): a model
- * limit. A segment over the pages the
+ * bprm->p afterwards, inside those 128 KiB. RLIMIT_STACK (the soft limit, page aligned down)
+ * caps it: when the argument pages and 128 KiB are more, the VMA starts that far under the top
+ * (3.14 vm_end - rlim_stack, v6.12 the min of the two sizes). The model maps the VMA there, with
+ * VM_GROWSDOWN: faults below it grow it (kernel-model/process/stack-grow.ts). A segment over the pages the
  * initial stack is written to is a create_elf_tables failure here, -EFAULT (a read-only
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
