@@ -145,6 +145,18 @@ describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts
     expect(b.mm.find(STACK_TOP - 1)!.start).toBeGreaterThan(low + 0x2000);
   });
 
+  it('the stack VMA: the argument pages and 128 KiB, VM_GROWSDOWN; within RLIMIT_STACK under the top when that is lower (setup_arg_pages)', () => {
+    const a = load('elf-load', image('elf-load', 0x10000));
+    const v = a.mm.find(STACK_TOP - 1)!;
+    expect([STACK_TOP - v.start, v.growsDown]).toEqual([0x21000, true]);
+    const { mk } = setup();
+    const b = mk();
+    b.mm.stackLimit = () => 0x18000 + 0x123; // rlimit & PAGE_MASK: 96 KiB
+    const img = image('elf-load', 0x10000);
+    loadExecImage(b.mm, img, ['tiny'], [], new Prng(1), { file: openExecFsImage(new Map(), '/bin/tiny', img.bytes), task: b.task }, 'elf-load');
+    expect(STACK_TOP - b.mm.find(STACK_TOP - 1)!.start).toBe(0x18000);
+  });
+
   it('v6.12: the stack VMA MAP_FIXED_NOREPLACE meets starts 128 KiB under the page of argv[0]\'s string (setup_arg_pages), not under AT_RANDOM\'s page', () => {
     // argv[0] of 2041 bytes: it and AT_EXECFN's copy (the same name) end the strings 8 bytes
     // into the page under STACK_TOP; the platform string and AT_RANDOM fall in the page below
