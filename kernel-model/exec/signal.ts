@@ -451,10 +451,8 @@ export class SignalState {
     const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
     const d = !this.anyPending ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
-    else if (d === null && interrupted && t.exitInfo === null) {
-      restoreSavedSigmask(this, t);
-      restartSyscall(t);
-    }
+    // no handler: do_signal's restore_saved_sigmask, then the restart
+    else if (d === null && interrupted && t.exitInfo === null) { restoreSavedSigmask(this, t); restartSyscall(t); }
   }
 
   /**

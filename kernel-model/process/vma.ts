@@ -596,10 +596,6 @@ export class VmaSpace implements FileMapper {
   /** a change of the VMAs, their protections or their pages: AddressSpace empties its translation cache */
   protected flushTlb(): void {}
 
-  /**
-   * Physical address for an access, faulting anonymous pages in. Returns pa >= 0 or
-   * R_UNMAPPED / R_PROT / R_NOMEM. `need` is PROT_READ/PROT_WRITE/PROT_EXEC.
-   */
   /** the fault path for an access `need` at va (the Unicorn mirror's demand faults): resolve() */
   faultIn(va: number, need: number): number {
     return this.resolve(va >>> 0, need);
@@ -616,11 +612,11 @@ export class VmaSpace implements FileMapper {
   /** 3.14 check_stack_guard_page before the not-present page at va of `v` is faulted in; false: SIGBUS */
   stackGuardOk(v: Vma, va: number): boolean {
     if (v.growsDown !== true || this.stackGuard !== 'guard-page' || va - v.start >= PAGE_SIZE) return true;
-    const ok = guardPageFault(this.vmas, v, this.stackLimit());
     this.flushTlb();
-    return ok;
+    return guardPageFault(this.vmas, v, this.stackLimit());
   }
 
+  /** pa for an access `need` (PROT_*) at va, faulting pages in, the stack grown: pa >= 0 or R_UNMAPPED / R_PROT / R_NOMEM / R_SIGBUS */
   protected resolve(va: number, need: number): number {
     const v = this.findForFault(va);
     if (v === null) return R_UNMAPPED;
