@@ -14,6 +14,10 @@ import type { Vma } from './vma.js';
  *   the VMA a page further (expand_downwards, its failure ignored), or, when a mapping that
  *   does not grow down ends right below, fails with VM_FAULT_SIGBUS: SIGBUS (BUS_ADRERR).
  *   /proc/<pid>/maps starts the VMA a page higher unless a growing-down VMA ends below it.
+ *   (Mainline later made that SIGBUS a SIGSEGV, "vm: make stack guard page errors return
+ *   VM_FAULT_SIGSEGV rather than SIGBUS", v3.19, and 4.12 replaced the guard page by the gap;
+ *   both from memory, not checked, nor whether a later 3.14.y took the first: the model
+ *   follows 3.14.4 as read.)
  * - 'guard-gap' (v4.12+ stack_guard_gap; read in 6.12.19 mm/mmap.c expand_downwards /
  *   acct_stack_growth, `stack_guard_gap = 256UL<<PAGE_SHIFT`, mm/memory.c
  *   lock_mm_and_find_vma, arch/arm/mm/fault.c do_page_fault): no guard page; a fault below
