@@ -243,6 +243,17 @@ export interface SyscallCapabilities {
    */
   execMapFailure: 'sigkill' | 'sigsegv';
   /**
+   * how the main thread's stack VMA (VM_GROWSDOWN, grown by faults below it up to
+   * RLIMIT_STACK) keeps away from the mapping below (kernel-model/process/stack-grow.ts):
+   * 'guard-page' (3.14: its lowest page is a guard page, check_stack_guard_page grows the VMA a
+   * page further at its first fault, or SIGBUS when a mapping that does not grow down ends
+   * right below; expand_stack refuses only a page that mapping ends at; /proc/<pid>/maps hides
+   * the guard page) or 'guard-gap' (v4.12+: stack_guard_gap, 256 pages, between the faulting
+   * page and an accessible mapping below, refused: SIGSEGV; no guard page; read in 3.14.4 and
+   * 6.12.19 mm/mmap.c, mm/memory.c)
+   */
+  stackGuard: 'guard-page' | 'guard-gap';
+  /**
    * the generation of fs/binfmt_elf.c load_elf_binary (kernel-model/exec/elf-exec.ts, load.ts):
    * 'inline' (3.14: the program headers read inline, e_phnum up to 2048, a short read -EIO, no
    * FDPIC check; every PT_LOAD MAP_FIXED; one padzero at the end of the highest file part,

@@ -13,6 +13,8 @@ import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
 import { NR as UNR } from '../uapi/constants.js';
 import { ARM_NR as N } from './arm-nr.js';
+import { ERESTARTNOHAND, type SignalState } from './signal.js';
+import { restoreSavedSigmask, setUserSigmask, signalLetThrough } from './signal-usermask.js';
 
 /**
  * The file system calls of the ARM entry that the kernel model's syscall layer does not take
@@ -22,8 +24,8 @@ import { ARM_NR as N } from './arm-nr.js';
  * (fs/open.c), readlink/readlinkat (fs/stat.c; /proc/<pid>/exe through procfs), getcwd
  * (fs/d_path.c), chdir/fchdir (fs/open.c; access/faccessat(2): access.ts), mkdir(at)/unlink(at)/rmdir
  * (fs/namei.c), stat64/lstat64/fstatat64/statx (fs/stat.c). The fd forms: _llseek and writev
- * (fs/read_write.c), pselect6 and ppoll (fs/select.c: timespec timeouts; the signal mask is
- * not applied).
+ * (fs/read_write.c), pselect6 and ppoll (fs/select.c: timespec timeouts; the signal mask for
+ * the wait: signal-usermask.ts).
  */
 
 /** How these calls reach the kernel model (LinuxAbi): the layer, the calling process, the layer's restart protocol. */
@@ -35,6 +37,8 @@ export interface LayerEntry {
   kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult;
   /** a layer sys_* method called directly, with invoke's restart protocol */
   restartable(t: UnicornThread, fn: (task: ThreadTask) => number): SyscallResult;
+  /** the process's signals (pselect6/ppoll's mask) */
+  readonly signals: SignalState;
 }
 
 /** timespec timeouts of pselect6/ppoll(_time64), decoded at once (one call at a time) */
@@ -242,23 +246,32 @@ function userTimeout(x: LayerEntry, tsp: number, time64: boolean): number {
  * pselect6(n, inp, outp, exp, struct timespec *tsp, sigmask-pack) and, v6.12 only (the era
  * table), pselect6_time64 with a struct __kernel_timespec: both do_pselect (fs/select.c, read in
  * 6.12.19: sys_pselect6 is ARM's 413, sys_pselect6_time32 its 335; 3.14.4's sys_pselect6 takes
- * the 32-bit timespec). No signals here: the mask is ignored; the timeout is decoded here and
- * given to the layer's select code; the time left is not written back (poll_select_finish).
+ * the 32-bit timespec). The pack { sigset_t *p; size_t size } is read first (3.14 access_ok +
+ * __get_user, v6.12 get_sigset_argpack: -EFAULT), then the timeout, then the mask
+ * (withSigmask); the time left is not written back (poll_select_finish).
  */
 export function sysPselect6(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64 = false): SyscallResult {
+  let mp = 0, msize = 0;
+  if (a[5] !== 0) {
+    if (x.proc.mm.copyFromUser(scratch8, 0, a[5]!, 8) !== 0) return -EFAULT;
+    const dv = new DataView(scratch8.buffer);
+    mp = dv.getUint32(0, true);
+    msize = dv.getUint32(4, true);
+  }
   let ns: number | null = null;
   if (a[4] !== 0) {
     const r = userTimeout(x, a[4]!, time64);
     if (r < 0) return r;
     ns = r;
   }
-  return x.restartable(t, (task) => x.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, ns));
+  return withSigmask(x, t, mp, msize, (now) => x.restartable(t, (task) => x.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, now ? 0 : ns)));
 }
 
 /**
  * ppoll(fds, nfds, struct timespec *tsp, sigmask, sigsetsize) and, v6.12 only, ppoll_time64
  * (struct __kernel_timespec: sys_ppoll is ARM's 414, sys_ppoll_time32 its 336; fs/select.c,
- * read in 6.12.19): poll with the timeout in ms (rounded up)
+ * read in 3.14.4 / 6.12.19): poll with the timeout in ms (rounded up), read before the mask
+ * (withSigmask)
  */
 export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64 = false): SyscallResult {
   let ms = -1;
@@ -267,5 +280,29 @@ export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64
     if (ns < 0) return ns;
     ms = Math.ceil(ns / 1e6);
   }
-  return x.kernel(t, N.poll, [a[0]!, a[1]!, ms]);
+  return withSigmask(x, t, a[3]!, a[4]!, (now) => x.kernel(t, N.poll, [a[0]!, a[1]!, now ? 0 : ms]));
+}
+
+/**
+ * The wait of pselect6/ppoll with the caller's mask (signal-usermask.ts): set at the first
+ * presentation of the call (not when a wake re-presents it); a signal already pending that the
+ * mask lets through makes the wait one poll round (`now`: do_select / do_poll check
+ * signal_pending before sleeping) that ends with -ERESTARTNOHAND when no fd is ready
+ * (core_sys_select, do_poll); any other end of the call restores the caller's mask
+ * (poll_select_finish), -ERESTARTNOHAND leaves it to the delivery (LinuxAbi.syscall,
+ * SignalState.deliver / resume).
+ */
+function withSigmask(x: LayerEntry, t: UnicornThread, maskPtr: number, size: number, wait: (now: boolean) => SyscallResult): SyscallResult {
+  const s = x.signals;
+  let now = false;
+  if (maskPtr !== 0 && !x.layer.taskOf(x.proc, t).restarting) {
+    const e = setUserSigmask(s, x.proc.mm, t, maskPtr, size);
+    if (e !== 0) return e;
+    now = signalLetThrough(s, t);
+  }
+  let r = wait(now);
+  if (r === BLOCK) return r;
+  if (now && r === 0) r = -ERESTARTNOHAND;
+  if (r !== -ERESTARTNOHAND) restoreSavedSigmask(s, t);
+  return r;
 }

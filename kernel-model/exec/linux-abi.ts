@@ -25,7 +25,8 @@ import { sysFallocate } from './fallocate.js';
 import { FutexTable } from './futex.js';
 import { dataAbortReport, externalAbortInfo } from './fsr.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
-import { SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState } from './signal.js';
+import { ERESTARTNOHAND, SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState } from './signal.js';
+import { signalEndedCall } from './signal-usermask.js';
 import { sysKillCall } from './kill.js';
 import { sysSigpending, sysSigtimedwait } from './signal-wait.js';
 import { sysCapget, sysCapset } from './capability.js';
@@ -315,6 +316,7 @@ export class LinuxAbi implements SyscallBridge {
     layer.current = this.proc;
     layer.currentThread = t;
     let r: SyscallResult;
+    const a0 = a[0]!;
     try {
       r = this.serve(t, nr, a);
     } finally {
@@ -322,7 +324,9 @@ export class LinuxAbi implements SyscallBridge {
       layer.currentThread = prevThread;
     }
     // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
-    if (r === BLOCK || !this.signals.anyPending || t.exitInfo !== null) return r;
+    if (r === BLOCK || t.exitInfo !== null) return r;
+    if (r === -ERESTARTNOHAND) return signalEndedCall(this.signals, t, a0);
+    if (!this.signals.anyPending) return r;
     const d = this.signals.deliver(t, r, true);
     return d ?? r;
   }

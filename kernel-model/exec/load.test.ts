@@ -135,10 +135,26 @@ describe('load_elf_binary after the point of no return (fs/binfmt_elf.c; load.ts
     const stack = a.mm.find(STACK_TOP - 1)!;
     expect(stack.start).toBe(va + 0x2000);
     expect([failure(() => load('elf-load', image('elf-load', va))).errno]).toEqual([-17]);
-    // lower in the 8 MiB the model gives the stack, both eras map it and the stack starts above it
+    // lower, within RLIMIT_STACK (8 MiB) of the top: both eras map it and the stack VMA starts
+    // where it would without it (setup_arg_pages), growing down towards it (stack-grow.ts)
     const low = STACK_TOP - STACK_SIZE + 0x100000;
     const b = load('elf-load', image('elf-load', low));
-    expect(b.mm.find(STACK_TOP - 1)!.start).toBe(low + 0x2000);
+    const plain = load('elf-load', image('elf-load', 0x10000));
+    expect(b.mm.find(STACK_TOP - 1)!.start).toBe(plain.mm.find(STACK_TOP - 1)!.start);
+    expect(b.mm.find(STACK_TOP - 1)!.growsDown).toBe(true);
+    expect(b.mm.find(STACK_TOP - 1)!.start).toBeGreaterThan(low + 0x2000);
+  });
+
+  it('the stack VMA: the argument pages and 128 KiB, VM_GROWSDOWN; within RLIMIT_STACK under the top when that is lower (setup_arg_pages)', () => {
+    const a = load('elf-load', image('elf-load', 0x10000));
+    const v = a.mm.find(STACK_TOP - 1)!;
+    expect([STACK_TOP - v.start, v.growsDown]).toEqual([0x21000, true]);
+    const { mk } = setup();
+    const b = mk();
+    b.mm.stackLimit = () => 0x18000 + 0x123; // rlimit & PAGE_MASK: 96 KiB
+    const img = image('elf-load', 0x10000);
+    loadExecImage(b.mm, img, ['tiny'], [], new Prng(1), { file: openExecFsImage(new Map(), '/bin/tiny', img.bytes), task: b.task }, 'elf-load');
+    expect(STACK_TOP - b.mm.find(STACK_TOP - 1)!.start).toBe(0x18000);
   });
 
   it('v6.12: the stack VMA MAP_FIXED_NOREPLACE meets starts 128 KiB under the page of argv[0]\'s string (setup_arg_pages), not under AT_RANDOM\'s page', () => {

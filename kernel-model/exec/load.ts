@@ -10,7 +10,7 @@ import { SIGKILL, SIGSEGV } from './signal.js';
 
 /** Top of the main thread's stack: TASK_SIZE (0xbf000000; STACK_TOP without randomisation) */
 export const STACK_TOP = 0xbf000000;
-/** The stack VMA: 8 MiB (RLIMIT_STACK), demand-zero, so only touched pages cost RAM */
+/** RLIMIT_STACK's default soft limit, 8 MiB (_STK_LIM): how far the stack VMA may grow */
 export const STACK_SIZE = 8 << 20;
 const MAP_ANONYMOUS = 0x20;
 
@@ -88,21 +88,22 @@ export function loadElfImage(mm: AddressSpace, elf: Uint8Array, argv: readonly s
  * down to that page; bprm->p at setup_arg_pages) less stack_expand (the argument pages are far
  * below RLIMIT_STACK here), without arch_align_stack's or STACK_TOP's randomisation (the model
  * has none); create_elf_tables writes the platform string, AT_RANDOM and the vectors below
- * bprm->p afterwards, inside those 128 KiB. The VMA the model maps is 8 MiB from the start (its
- * bottom at STACK_TOP - RLIMIT_STACK), where the kernel's is that start and grows on faults
- * (expand_stack) up to RLIMIT_STACK: /proc/<pid>/maps shows the model's [stack] from
- * STACK_TOP - 8 MiB, the kernel's from this start (3.14 a page above it: show_map_vma hides the
- * guard page, the VMA's lowest; v6.12 at it: stack_guard_gap lies outside the VMA): a model
- * limit. A segment over the pages the
+ * bprm->p afterwards, inside those 128 KiB. RLIMIT_STACK (the soft limit, page aligned down)
+ * caps it: when the argument pages and 128 KiB are more, the VMA starts that far under the top
+ * (3.14 vm_end - rlim_stack, v6.12 the min of the two sizes). The model maps the VMA there, with
+ * VM_GROWSDOWN: faults below it grow it (kernel-model/process/stack-grow.ts). A segment over the pages the
  * initial stack is written to is a create_elf_tables failure here, -EFAULT (a read-only
  * segment there makes put_user fail in the kernel too; over a writable one the kernel would go
  * on with the argument strings replaced by the file's bytes: not modelled).
  */
 export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly string[], envp: readonly string[], prng: Prng, from: ImageFile | null, rules: ElfLoadRules, execfn?: string, dyn: DynLoad | null = null, aux: AuxOptions = {}): { img: ElfImage; brk: number; sp: number } {
   const st = buildInitialStack(img, STACK_TOP, argv, envp, prng, execfn !== undefined ? { ...aux, execfn } : aux);
-  // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below
-  // (fs/exec.c setup_arg_pages, read in 3.14.4 / 6.12.19)
-  const kstackLow = ((st.argStart & ~PAGE_MASK) >>> 0) - 0x20000;
+  // the kernel's stack VMA when the segments are mapped: the argument pages and 128 KiB below,
+  // within RLIMIT_STACK (fs/exec.c setup_arg_pages, read in 3.14.4 / 6.12.19: rlimit & PAGE_MASK;
+  // 3.14 vm_end - rlim_stack when stack_size + stack_expand is over it, v6.12 the min of the two)
+  const argPage = (st.argStart & ~PAGE_MASK) >>> 0;
+  const rlimStack = (mm.stackLimit() & ~PAGE_MASK) >>> 0;
+  const kstackLow = Math.min(STACK_TOP - argPage + 0x20000 > rlimStack ? STACK_TOP - rlimStack : argPage - 0x20000, argPage);
   let ranges: [number, number][];
   let bias = 0, entry = img.entry, base = 0;
   if (from === null) ranges = copySegments(mm, img);
@@ -127,7 +128,7 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   }
   if (entry >= TASK_SIZE) late(-EINVAL, SIGSEGV, 'entry point beyond TASK_SIZE');
   const contentLow = (st.base & ~PAGE_MASK) >>> 0;
-  let low = STACK_TOP - STACK_SIZE;
+  let low = kstackLow;
   for (const [a, b] of ranges) {
     if (a >= STACK_TOP || b <= low) continue;
     if (b > contentLow) late(-EFAULT, SIGKILL, 'a segment over the initial stack');
@@ -135,6 +136,8 @@ export function loadExecImage(mm: AddressSpace, img: ElfImage, argv: readonly st
   }
   const stack = mm.mapRegion(low, STACK_TOP - low, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
   if (typeof stack === 'number') late(stack, SIGKILL, 'cannot map the stack');
+  // VM_STACK_FLAGS: VM_GROWSDOWN (kernel-model/process/stack-grow.ts)
+  stack.growsDown = true;
   // create_elf_tables: AT_PHDR and AT_ENTRY with the load bias, AT_BASE the interpreter's
   if (bias !== 0 || base !== 0) {
     patchAux(st, argv.length, envp.length, AT_PHDR, (img.phdrAddr + bias) >>> 0);

@@ -26,9 +26,9 @@ const SA_RESTORER = 0x04000000;
 const RT_INFO_SIZE = 128;
 
 /** re-execute the svc: r0 = ORIG_r0, PC back over the instruction (do_signal's restart) */
-export function restartSyscall(t: UnicornThread): void {
+export function restartSyscall(t: UnicornThread, arg0 = t.blockedArg0): void {
   const e = t.engine;
-  e.setReg(e.arch.retReg, t.blockedArg0);
+  e.setReg(e.arch.retReg, arg0);
   const thumb = (e.reg(UC_ARM_REG_CPSR) & 0x20) !== 0;
   // a PC write's bit 0 selects the instruction set (Unicorn, as BX): keep Thumb set
   e.setReg(e.arch.pcReg, ((e.reg(e.arch.pcReg) & ~1) - (thumb ? 2 : 4) + (thumb ? 1 : 0)) >>> 0);

@@ -9,6 +9,7 @@ import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { attachSigStatus } from './signal-status.js';
+import { restoreSavedSigmask } from './signal-usermask.js';
 import { rseqSignalDeliver } from './rseq.js';
 import { AltStacks } from './signal-altstack.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
@@ -31,7 +32,7 @@ export const SIG_DFL = 0, SIG_IGN = 1;
 /** sa_flags (arch/arm/include/uapi/asm/signal.h) */
 const SA_SIGINFO = 4, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 /** include/linux/errno.h: restart only when no handler runs */
-const ERESTARTNOHAND = 514;
+export const ERESTARTNOHAND = 514;
 /** SIGKILL and SIGSTOP: never blocked */
 export const UNBLOCKABLE = sigmask(SIGKILL) | sigmask(SIGSTOP);
 
@@ -118,6 +119,8 @@ export class SignalState {
   readonly faultAddress = new Map<UnicornThread, number>();
   /** threads in sigsuspend/pause -> the mask to restore after the handler */
   private readonly suspended = new Map<UnicornThread, bigint>();
+  /** pselect6/ppoll's current->saved_sigmask with TIF_RESTORE_SIGMASK, per thread (signal-usermask.ts) */
+  readonly saved = new Map<UnicornThread, bigint>();
   private readonly scratch8 = new Uint8Array(8);
 
   constructor(
@@ -448,7 +451,8 @@ export class SignalState {
     const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
     const d = !this.anyPending ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
-    else if (d === null && interrupted && t.exitInfo === null) restartSyscall(t);
+    // no handler: do_signal's restore_saved_sigmask, then the restart
+    else if (d === null && interrupted && t.exitInfo === null) { restoreSavedSigmask(this, t); restartSyscall(t); }
   }
 
   /**
@@ -487,8 +491,10 @@ export class SignalState {
       r0 = t.blockedArg0;
     } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND) r0 = -EINTR;
     const rt = (act.flags & SA_SIGINFO) !== 0;
-    const oldMask = this.suspended.get(t) ?? blocked;
+    // sigmask_to_save: saved_sigmask under TIF_RESTORE_SIGMASK (sigsuspend, pselect6/ppoll)
+    const oldMask = this.saved.get(t) ?? this.suspended.get(t) ?? blocked;
     this.suspended.delete(t);
+    this.saved.delete(t);
     // rseq_signal_deliver before the frame (rseq.ts): a critical section aborts to abort_ip
     if (!rseqSignalDeliver(this.p.proc.mm, t)) { this.terminate(SIGSEGV); return null; }
     const frame = setupSigframe(t, this.p.proc.mm, sig, rt, r0, oldMask, undefined, this.alt.frameStack(t, act), info);

@@ -80,11 +80,14 @@ export class ProcessGuestSpace implements GuestAddressSpace {
    */
   fault(va: number, access: 'read' | 'write' | 'fetch'): boolean | 'SIGBUS' {
     va = va >>> 0;
-    const v = this.mm.find(va);
+    // a fault below the stack grows it (stack-grow.ts)
+    const v = this.mm.findForFault(va);
     if (v === null) return false;
     const need = access === 'write' ? PROT_WRITE : access === 'fetch' ? PROT_EXEC : PROT_READ;
     if ((v.prot & need) === 0) return false;
     if (v.kind === 'pfn') return true; // device page: mirrored by the engine's re-sync
+    // 3.14's guard page: a first touch of the stack's lowest page grows it a page further, or SIGBUS
+    if (v.growsDown === true && v.pages![Math.floor((va - v.start) / PAGE_SIZE)]! < 0 && !this.mm.stackGuardOk(v, va)) return 'SIGBUS';
     const idx = Math.floor((va - v.start) / PAGE_SIZE);
     const ps = v.pages!;
     if (v.fcache != null) {

@@ -4,7 +4,8 @@ import type { DirRef } from '../vfs/vfs.js';
 import type { Cpu, GuestThread } from '../../emulator/cpu/cpu.js';
 import { EBADF, EINVAL, EMFILE } from '../base/errno.js';
 import type { File } from '../vfs/file.js';
-import { CAP_IPC_LOCK, CAP_LAST_CAP_3_14, capBit, capFullSet, initialRlimits, newCredRef, RLIMIT_MEMLOCK, RLIMIT_NOFILE, rlimValue, type Rlimit } from './cred.js';
+import type { StackGuard } from './stack-grow.js';
+import { CAP_IPC_LOCK, CAP_LAST_CAP_3_14, capBit, capFullSet, initialRlimits, newCredRef, RLIMIT_MEMLOCK, RLIMIT_NOFILE, RLIMIT_STACK, rlimValue, type Rlimit } from './cred.js';
 import { AddressSpace } from './mm.js';
 import type { MemoryHost } from './pages.js';
 
@@ -43,6 +44,8 @@ export interface ProcessOptions {
   capAmbient?: boolean;
   /** the run's per-user counters (SyscallLayer.createProcess passes its own; default: a new one) */
   users?: UserCounts;
+  /** the stack's guard (the profile's `stackGuard`; SyscallLayer.createProcess passes it; default 3.14's 'guard-page') */
+  stackGuard?: StackGuard;
 }
 
 /** /proc/<pid>/status's signal sets (fs/proc/array.c task_sig), signal n at bit n - 1 */
@@ -216,6 +219,9 @@ export class Process {
     if (opts.capIpcLock !== undefined) this.capIpcLock = opts.capIpcLock;
     this.rlim = initialRlimits(opts.nofile ?? 1024, opts.memlock ?? 64 * 1024);
     this.mm = new AddressSpace(host, cpu);
+    // the stack grows within this process's RLIMIT_STACK soft limit (stack-grow.ts)
+    this.mm.stackGuard = opts.stackGuard ?? 'guard-page';
+    this.mm.stackLimit = () => this.rlim[2 * RLIMIT_STACK]!;
   }
 
   /** cred->cap_effective */

@@ -4,6 +4,7 @@ import { PC_SIGBUS, privateFilePage, type FileMapper, type PageCache } from './f
 import { dupMmap, type ForkOps, type ForkPinnedPages } from './dup-mmap.js';
 import { madviseRange, MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, type MadviseOps, type MadviseRemoveAccess } from './madvise.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
+import { growFor, guardPageFault, type StackGuard } from './stack-grow.js';
 
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
@@ -104,6 +105,8 @@ export interface Vma {
   fcache?: PageCache | null;
   /** a MAP_PRIVATE file mapping: 1 where the page is the VMA's own copy (written: copy on write) */
   own?: Uint8Array | null;
+  /** VM_GROWSDOWN: the main thread's stack, grown by faults below it (stack-grow.ts) */
+  growsDown?: boolean;
 }
 
 export type { ForkPinnedPages } from './dup-mmap.js';
@@ -127,6 +130,9 @@ export class VmaSpace implements FileMapper {
   startBrk = 0;
   brk = 0;
   startStack = 0;
+  /** the stack's guard (capability `stackGuard`) and rlimit(RLIMIT_STACK) (the process's; stack-grow.ts) */
+  stackGuard: StackGuard = 'guard-page';
+  stackLimit: () => number = () => 8 << 20;
   protected vmas: Vma[] = [];
   /**
    * the VMAs of the two latest lookups: a lookup cache, as Linux's per-thread vmacache
@@ -322,6 +328,7 @@ export class VmaSpace implements FileMapper {
       dontCopy: v.dontCopy,
       wipeOnFork: v.wipeOnFork,
       vmShared: v.vmShared,
+      growsDown: v.growsDown,
       shm: v.shm ?? null,
       file: v.file ?? null,
       own: v.own ? v.own.slice(idx) : null,
@@ -589,20 +596,33 @@ export class VmaSpace implements FileMapper {
   /** a change of the VMAs, their protections or their pages: AddressSpace empties its translation cache */
   protected flushTlb(): void {}
 
-  /**
-   * Physical address for an access, faulting anonymous pages in. Returns pa >= 0 or
-   * R_UNMAPPED / R_PROT / R_NOMEM. `need` is PROT_READ/PROT_WRITE/PROT_EXEC.
-   */
   /** the fault path for an access `need` at va (the Unicorn mirror's demand faults): resolve() */
   faultIn(va: number, need: number): number {
     return this.resolve(va >>> 0, need);
   }
 
-  protected resolve(va: number, need: number): number {
+  /** find_vma for a fault at va: its VMA, or the stack grown down to it (stack-grow.ts growFor); null: SIGSEGV */
+  findForFault(va: number): Vma | null {
     const v = this.find(va);
+    if (v !== null || growFor(this.vmas, va, this.stackGuard, this.stackLimit()) === null) return v;
+    this.flushTlb();
+    return this.find(va);
+  }
+
+  /** 3.14 check_stack_guard_page before the not-present page at va of `v` is faulted in; false: SIGBUS */
+  stackGuardOk(v: Vma, va: number): boolean {
+    if (v.growsDown !== true || this.stackGuard !== 'guard-page' || va - v.start >= PAGE_SIZE) return true;
+    this.flushTlb();
+    return guardPageFault(this.vmas, v, this.stackLimit());
+  }
+
+  /** pa for an access `need` (PROT_*) at va, faulting pages in, the stack grown: pa >= 0 or R_UNMAPPED / R_PROT / R_NOMEM / R_SIGBUS */
+  protected resolve(va: number, need: number): number {
+    const v = this.findForFault(va);
     if (v === null) return R_UNMAPPED;
     if ((v.prot & need) !== need) return R_PROT;
     if (v.kind === 'pfn') return v.pfnBase + (va - v.start);
+    if (v.growsDown === true && v.pages![(va - v.start) >>> PAGE_SHIFT]! < 0 && !this.stackGuardOk(v, va)) return R_SIGBUS;
     const idx = (va - v.start) >>> PAGE_SHIFT;
     const ps = v.pages!;
     let pa = ps[idx]!;

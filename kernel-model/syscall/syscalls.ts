@@ -91,6 +91,8 @@ export interface SyscallHost {
   readonly execMapFailure?: 'sigkill' | 'sigsegv';
   /** the generation of load_elf_binary (profile.caps.execElfLoad; default 'inline', 3.14), kernel-model/exec/elf-exec.ts */
   readonly execElfLoad?: 'inline' | 'elf-load';
+  /** the stack VMA's guard page or gap (profile.caps.stackGuard; default 'guard-page', 3.14), kernel-model/process/stack-grow.ts */
+  readonly stackGuard?: 'guard-page' | 'guard-gap';
   /** the initial stack's auxiliary vector (profile.caps.execAuxv; default '3.14'), kernel-model/exec/load.ts auxOptions */
   readonly execAuxv?: '3.14' | '6.12';
   /** the limit of execve's strings (profile.caps.execArgLimit; default 'arg-pages', 3.14), kernel-model/exec/exec-args.ts */
@@ -178,7 +180,7 @@ export class SyscallLayer {
   }
 
   createProcess(opts: ProcessOptions = {}): Process {
-    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient, users: this.users });
+    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient, users: this.users, stackGuard: this.host.stackGuard });
     this.processes.set(p.pid, p);
     if (opts.stdio) {
       const fops = consoleFops(p);

@@ -21,6 +21,7 @@
  * so the numbers of the entries that existed before task/ did not change; "thread-self" (Linux:
  * proc_alloc_inum at boot) is procIno(0, "thread-self"), not a number taken from the counter.
  */
+import { shownStart } from '../process/stack-grow.js';
 import { ENOENT, ENXIO } from '../base/errno.js';
 import type { GuestThread } from '../../emulator/cpu/cpu.js';
 import type { Process } from '../process/process.js';
@@ -492,7 +493,8 @@ export function procMaps(p: Process, fileIno: (f: File) => number): string {
     } else if (mm.startStack !== 0 && v.start <= mm.startStack && v.end >= mm.startStack) {
       name = '[stack]';
     }
-    let line = `${hex8(v.start)}-${hex8(v.end)} ${flags} ${hex8(off)} 00:00 ${ino >>> 0} `;
+    // 3.14 hides the stack's guard page (stack-grow.ts shownStart)
+    let line = `${hex8(shownStart(mm.mappings, v, mm.stackGuard))}-${hex8(v.end)} ${flags} ${hex8(off)} 00:00 ${ino >>> 0} `;
     if (name !== '') line += ' '.repeat(Math.max(49 - line.length, 1)) + name;
     out += line + '\n';
   }
