@@ -109,6 +109,15 @@ describe('parse_args("Booting kernel", ...)', () => {
     expect(old.log.records[1]!.msg).toBe("Booting kernel: `on' invalid for parameter `vfio_iommu_type1.allow_unsafe_interrupts'");
   });
 
+  it('a command-line name matches a parameter only with its dot where the module name ends (parameq of "module.name")', () => {
+    const m = params('kstrtobool-all-errors');
+    // the same length and letters as vfio_platform.reset_required, the dot elsewhere or missing
+    m.p.parseCommandLine('vfio_platform_reset.required=0 vfio_platform-reset_required=0 vfio.platform_reset_required=0');
+    expect(m.p.bool('vfio_platform', 'reset_required')).toBe(true);
+    m.p.parseCommandLine('vfio-platform.reset-required=0');
+    expect(m.p.bool('vfio_platform', 'reset_required')).toBe(false);
+  });
+
   it('unknown parameters: dotted ones silently ignored; mainline lists the others (init/main.c print_unknown_bootoptions)', () => {
     const line = 'foo arm_smmu.nope=1 bar=2 console=ttyAMA0 vfio_iommu_type1.allow_unsafe_interrupts=1 "baz=a b" quiet';
     const m = params('kstrtobool-all-errors');

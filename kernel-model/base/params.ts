@@ -138,12 +138,21 @@ export function cmdlineQuotingError(s: string): string | null {
 /** kernel/params.c parameq: '-' and '_' are the same */
 export function parameq(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] === '-' ? '_' : a[i];
-    const y = b[i] === '-' ? '_' : b[i];
-    if (x !== y) return false;
-  }
+  return parameqAt(a, 0, b);
+}
+
+/** '-' (0x2d) read as '_' (0x5f), as parameq compares */
+const dashAsUnderscore = (c: number): number => (c === 0x2d ? 0x5f : c);
+
+/** parameq of a[at, at + b.length) and b (the caller has checked that a is long enough) */
+function parameqAt(a: string, at: number, b: string): boolean {
+  for (let i = 0; i < b.length; i++) if (dashAsUnderscore(a.charCodeAt(at + i)) !== dashAsUnderscore(b.charCodeAt(i))) return false;
   return true;
+}
+
+/** parameq(full, `${module}.${name}`) without building the second string (every parameter lookup asks it of every parameter) */
+function parameqFull(full: string, module: string, name: string): boolean {
+  return full.length === module.length + 1 + name.length && parameqAt(full, 0, module) && full.charCodeAt(module.length) === 0x2e && parameqAt(full, module.length + 1, name);
 }
 
 /** strtobool (3.14 lib/string.c) / kstrtobool (mainline lib/kstrtox.c) */
@@ -226,7 +235,8 @@ export class KernelParams {
   }
 
   private find(full: string): ParamState | null {
-    for (const p of this.params) if (parameq(full, `${p.decl.module}.${p.decl.name}`)) return p;
+    const ps = this.params;
+    for (let i = 0; i < ps.length; i++) if (parameqFull(full, ps[i]!.decl.module, ps[i]!.decl.name)) return ps[i]!;
     return null;
   }
 

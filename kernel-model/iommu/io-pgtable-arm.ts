@@ -61,6 +61,8 @@ export const MAIR_ATTR_IDX_INC_OCACHE = 3;
 export const LPAE_MAIR0 = (0x44 | (0xff << 8) | (0x04 << 16) | (0xf4 << 24)) >>> 0;
 
 const LEVEL_SHIFT = [0, 30, 21, 12];
+/** 2 ** LEVEL_SHIFT[lvl]: the bytes one entry of a level-`lvl` table maps */
+const LEVEL_SIZE = LEVEL_SHIFT.map((s) => 2 ** s);
 const TWO32 = 2 ** 32;
 
 export type ExecSemantics = 'exec-flag' | 'noexec-flag';
@@ -125,13 +127,13 @@ export abstract class LpaeTables implements SmmuPgtable {
   }
 
   protected static idx(iova: number, lvl: number): number {
-    const i = Math.floor(iova / 2 ** LEVEL_SHIFT[lvl]!);
+    const i = Math.floor(iova / LEVEL_SIZE[lvl]!);
     return lvl === 1 ? i & 3 : i & 0x1ff;
   }
 
   /** the index of iova in this table's level-`lvl` table (the pgd has pgdEntries entries) */
   protected ix(iova: number, lvl: number): number {
-    const i = Math.floor(iova / 2 ** LEVEL_SHIFT[lvl]!);
+    const i = Math.floor(iova / LEVEL_SIZE[lvl]!);
     return lvl === 1 ? i % this.pgdEntries : i & 0x1ff;
   }
 
@@ -321,7 +323,7 @@ export class LpaeS1Pgtable extends LpaeTables {
         const t = this.allocTable();
         if (t < 0) return 0;
         const blockPa = LpaeTables.outAddr(lo, hi);
-        const step = 2 ** LEVEL_SHIFT[lvl + 1]!;
+        const step = LEVEL_SIZE[lvl + 1]!;
         const attrLo = (lo & 0xffc) & ~3;
         const attrHi = hi & ~0xff;
         for (let i = 0; i < 512; i++) {
@@ -356,7 +358,7 @@ export class LpaeS1Pgtable extends LpaeTables {
       if ((lo & 1) === 0) return null;
       if (lvl === 3 || (lo & 3) === PTE_TYPE_BLOCK) {
         if (lvl === 3 && (lo & 3) !== PTE_TYPE_PAGE) return null;
-        const bs = 2 ** LEVEL_SHIFT[lvl]!;
+        const bs = LEVEL_SIZE[lvl]!;
         const base = LpaeTables.outAddr(lo, hi);
         const out = Math.floor(base / bs) * bs + (iova % bs);
         return { lvl, lo, hi, ptep, pa: out };

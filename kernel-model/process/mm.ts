@@ -11,6 +11,8 @@ export { accessOk, MAP_PRIVATE, MAP_SHARED, MMAP_BASE, PROT_EXEC, PROT_READ, PRO
 
 /** strndupUser's page buffer (a page at most is read into it at a time) */
 const strBuf = new Uint8Array(PAGE_SIZE);
+/** strndupUser's reads of RAM: bytes per block */
+const STR_CHUNK = 64;
 
 const USER_ATTRS: Attrs = makeAttrs({ priv: false, ns: true });
 
@@ -30,6 +32,14 @@ export interface PinnedPage {
  */
 export function lockedVmPlus(mm: AddressSpace, n: number): number {
   return (mm.lockedVm + n) >>> 0;
+}
+
+/** whether every cost of a CPU's table is an integer (asked once per table) */
+const integerTables = new WeakMap<object, boolean>();
+function integerCosts(costs: Cpu['costs']): boolean {
+  let v = integerTables.get(costs);
+  if (v === undefined) integerTables.set(costs, (v = Object.values(costs).every((x) => Number.isInteger(x))));
+  return v;
 }
 
 /**
@@ -202,6 +212,19 @@ export class AddressSpace extends VmaSpace {
   }
 
   /**
+   * `n` copies of one byte each (chargeCopy(1) n times): one charge of their sum when every
+   * cost of the table is an integer (the charged cycles are then integers and sum exactly in
+   * any grouping), else one by one as before
+   */
+  private chargeByteCopies(n: number): void {
+    const cpu = this.cpu;
+    if (!cpu || n <= 0) return;
+    const c = cpu.costs.copyPer64;
+    if (integerCosts(cpu.costs)) cpu.charge(c * n);
+    else for (let j = n; j > 0; j--) cpu.charge(c);
+  }
+
+  /**
    * Copy len bytes between user memory at va and buf[off..]. Returns 0 or -EFAULT (bytes
    * before the faulting page are transferred, as in Linux). `user` true: raise GuestTrap
    * instead of -EFAULT (guest bulk accessors).
@@ -290,12 +313,24 @@ export class AddressSpace extends VmaSpace {
         i++;
         continue;
       }
-      ram.readBlock(pa - ram.base, buf, 0, m);
-      // the first NUL among the m bytes read (a 0 found past them is a stale byte of the buffer)
-      const z = buf.indexOf(0);
-      const k = z >= 0 && z < m ? z : -1;
+      // the first NUL among the m bytes, read STR_CHUNK bytes at a time (RAM reads have no side
+      // effects, so reading less of the page than before changes nothing but the host's work:
+      // a path is a few dozen bytes, the page's run up to 4 KiB)
+      const off = pa - ram.base;
+      let k = -1;
+      for (let got = 0; got < m; ) {
+        const c = Math.min(STR_CHUNK, m - got);
+        ram.readBlock(off + got, buf, got, c);
+        // a 0 found past the c bytes read is a stale byte of the buffer
+        const z = buf.indexOf(0, got);
+        got += c;
+        if (z >= 0 && z < got) {
+          k = z;
+          break;
+        }
+      }
       // the bytes examined after the first: each one copy of one byte, charged in the same order
-      for (let j = k >= 0 ? k : m - 1; j > 0; j--) this.chargeCopy(1);
+      this.chargeByteCopies(k >= 0 ? k : m - 1);
       if (k >= 0) return s + String.fromCharCode.apply(null, buf.subarray(0, k) as unknown as number[]);
       s += String.fromCharCode.apply(null, buf.subarray(0, m) as unknown as number[]);
       i += m;

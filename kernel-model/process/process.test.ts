@@ -391,4 +391,29 @@ describe('strndup_user', () => {
     expect([...kinds].sort()).toEqual([String(-EFAULT), String(-EINVAL), 'device string', 'string'].sort());
     expect(charged).toBeGreaterThan(0);
   });
+
+  it('charges its byte copies one by one when a cost of the table is not an integer (the sums would round differently)', () => {
+    // 0.1 added 40 times is not 0.1 * 40 in binary floating point: one charge of the sum would
+    // move virtual time by a different amount than the per-byte copies
+    const costs = { copyPer64: 0.1, syscall: 300.3 };
+    const text = new Uint8Array(41).fill(0x61);
+    text[40] = 0;
+    for (const va of [BASE, BASE + P - 7]) {
+      const a = makeMachine({ costs });
+      const b = makeMachine({ costs });
+      const pa = a.sys.createProcess();
+      const pb = b.sys.createProcess();
+      for (const [m, p] of [[a, pa], [b, pb]] as const) {
+        expect(typeof p.mm.mapRegion(BASE, 2 * P, PROT_READ | PROT_WRITE, ANON, true)).not.toBe('number');
+        expect(p.mm.copyToUser(va, text, 0, text.length)).toBe(0);
+        m.cpu.charge(0.7);
+      }
+      const c0 = a.cpu.stepCycles;
+      expect(byteAtATime(pa.mm, va, 100)).toBe('a'.repeat(40));
+      const c1 = b.cpu.stepCycles;
+      expect(pb.mm.strndupUser(va, 100)).toBe('a'.repeat(40));
+      expect(b.cpu.stepCycles - c1).toBe(a.cpu.stepCycles - c0);
+      expect(b.cpu.stepCycles).toBe(a.cpu.stepCycles);
+    }
+  });
 });

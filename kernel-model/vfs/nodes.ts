@@ -15,7 +15,24 @@ import type { VNode } from './vfs.js';
 
 /** a path's components, without empty ones and "." */
 export function splitPath(p: string): string[] {
-  return p.split('/').filter((c) => c.length > 0 && c !== '.');
+  return pathComponents(p, true);
+}
+
+/**
+ * a path's non-empty components (without "." too when `dropDot`): what
+ * `p.split('/').filter(...)` gives, in one pass without the intermediate array (every path
+ * lookup of open(2) runs it)
+ */
+export function pathComponents(p: string, dropDot = false): string[] {
+  const out: string[] = [];
+  let start = 0;
+  const n = p.length;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && p.charCodeAt(i) !== 47) continue;
+    if (i > start && !(dropDot && i === start + 1 && p.charCodeAt(start) === 46)) out.push(p.slice(start, i));
+    start = i + 1;
+  }
+  return out;
 }
 
 /** "a/b/c" relative from directory "from" (both absolute) */

@@ -5,7 +5,7 @@ import { RootfsDir, RootfsFile, type RootfsSource } from './rootfs.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type Task } from './file.js';
 import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
-import { dirFops, splitPath, sysfsDir, textFops } from './nodes.js';
+import { dirFops, pathComponents, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
 import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost, type ProcPtraceAccess } from './procfs.js';
 import { dDelete, dentryPathRaw, dget, isNamedDir, namedDirPath, type Dentry, type NamedDir } from './dentry.js';
@@ -258,7 +258,7 @@ export class Vfs {
         }
         const t = child.target;
         if (t.length === 0) return -ENOENT;
-        const tc = t.split('/').filter((x) => x.length > 0);
+        const tc = pathComponents(t);
         const abs = t.startsWith('/');
         const r = this.walkFrom(abs ? this.root : d, abs ? [] : [...stack], tc, t.endsWith('/') && tc.length > 0, true, true, endOfPath ? depth : depth + 1, w, cred);
         if (typeof r === 'number') return r;
@@ -302,7 +302,7 @@ export class Vfs {
    */
   lookup(path: PathName, followLast: boolean, cred: Cred = ROOT_CRED): Lookup | number {
     const st = this.startOf(path);
-    const comps = st.text.split('/').filter((c) => c.length > 0);
+    const comps = pathComponents(st.text);
     return this.walkFrom(st.dir, st.stack, comps, st.text.endsWith('/') && comps.length > 0, followLast, true, 0, { links: 0 }, cred);
   }
 
@@ -326,7 +326,7 @@ export class Vfs {
    */
   parentOf(path: PathName, cred: Cred = ROOT_CRED): Parent | number {
     const st = this.startOf(path);
-    const comps = st.text.split('/').filter((c) => c.length > 0);
+    const comps = pathComponents(st.text);
     const trailing = st.text.endsWith('/') && comps.length > 0;
     const last = comps.pop();
     const r = this.walkFrom(st.dir, st.stack, comps, false, true, false, 0, { links: 0 }, cred);

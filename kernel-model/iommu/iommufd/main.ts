@@ -33,6 +33,13 @@ export interface Ucmd {
   readonly dv: DataView;
 }
 
+/**
+ * The command buffers, per command number: scratch outside the model's state (a handler reads
+ * and writes its buffer only while it runs; each command starts from zeros), kept at module
+ * level so that the fuzzer's snapshot does not record them.
+ */
+const ucmdBuffers: Array<{ readonly buf: Uint8Array; readonly dv: DataView; busy: boolean } | undefined> = [];
+
 /** iommufd_ucmd_respond: copy the command back, min(user_size, cmd_len) bytes; -EFAULT */
 export function ucmdRespond(u: Ucmd, len: number): number {
   return u.task.mm.copyToUser(u.arg, u.buf, 0, Math.min(u.userSize, len)) < 0 ? -EFAULT : 0;
@@ -171,10 +178,23 @@ export class IommufdService {
     if (op === undefined || h === undefined) return -ENOTTY;
     if (cmd !== ((IOMMUFD_TYPE << 8) | nr)) return -ENOTTY;
     if (userSize < op.minSize) return -EINVAL;
-    const buf = new Uint8Array(op.size);
+    // the command buffer (zeroed, as the kernel's union ucmd_buffer is): one per command
+    // number, reused unless a command is already running on it
+    let cb = ucmdBuffers[nr];
+    if (cb === undefined || cb.busy) {
+      const buf = new Uint8Array(op.size);
+      cb = { buf, dv: new DataView(buf.buffer), busy: false };
+      if (ucmdBuffers[nr] === undefined) ucmdBuffers[nr] = cb;
+    } else cb.buf.fill(0);
+    const { buf, dv } = cb;
     const r = this.copyStructFromUser(task, buf, arg, userSize);
     if (r) return r;
-    return h({ ictx, task, arg, userSize, buf, dv: new DataView(buf.buffer) });
+    cb.busy = true;
+    try {
+      return h({ ictx, task, arg, userSize, buf, dv });
+    } finally {
+      cb.busy = false;
+    }
   }
 
   /**

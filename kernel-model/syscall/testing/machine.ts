@@ -1,4 +1,4 @@
-import { Cpu } from '../../../emulator/cpu/cpu.js';
+import { Cpu, type CpuOptions } from '../../../emulator/cpu/cpu.js';
 import type { GuestProgram, StubThread } from '../../../emulator/cpu/stub.js';
 import { Scheduler } from '../../../emulator/scheduler.js';
 import { KernelLog } from '../../base/klog.js';
@@ -11,9 +11,9 @@ import { Vfs } from '../../vfs/vfs.js';
 import { SyscallLayer, type SyscallHost } from '../syscalls.js';
 
 /** scheduler + CPU + RAM + VFS + syscall layer, without VFIO */
-export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record'; nestedSymlinkLimit?: number; host?: Partial<Pick<SyscallHost, 'syscallTable' | 'ftruncateLength' | 'linkatEmptyPath' | 'fallocateModes'>> } = {}) {
+export function makeMachine(opts: { selectClosedFd?: 'skip' | 'ready'; maxLfsFilesize?: number; shmemSeekNegative?: 'einval' | 'enxio'; getdentsAccess?: 'access-ok-first' | 'per-record'; nestedSymlinkLimit?: number; costs?: CpuOptions['costs']; host?: Partial<Pick<SyscallHost, 'syscallTable' | 'ftruncateLength' | 'linkatEmptyPath' | 'fallocateModes'>> } = {}) {
   const sched = new Scheduler();
-  const cpu = new Cpu(sched);
+  const cpu = new Cpu(sched, null, { costs: opts.costs });
   const log = new KernelLog(() => sched.now);
   const mem = makeTestMemory();
   const sysfs = new Sysfs();

@@ -10,7 +10,7 @@
  */
 import { EBUSY, EFAULT, EINVAL, ENOMEM, ENOTTY } from '../../base/errno.js';
 import { KernelOops } from '../../base/oops.js';
-import { IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW } from '../../driver/types.js';
+import { IRQ_TYPE_LEVEL_HIGH, IRQ_TYPE_LEVEL_LOW, resourcesOfKind } from '../../driver/types.js';
 import { eventfdCtxFdget, eventfdSignalAt, type EventfdCtx, type KernelMemory } from '../../eventfd/eventfd.js';
 import { IRQ_HANDLED, IRQ_NONE, IRQF_NO_AUTOEN, type IrqReturn } from '../../irq/types.js';
 import {
@@ -69,7 +69,7 @@ export class VfioPlatformIrqs {
   /** vfio_platform_irq_init: one entry per platform IRQ resource, kmalloc'd in the kernel heap */
   init(vdev: VfioPlatformDevice): number {
     const caps = this.caps;
-    const virqs = vdev.pdev.resources.filter((r) => r.kind === 'irq').map((r) => r.start);
+    const virqs = resourcesOfKind(vdev.pdev.resources, 'irq').map((r) => r.start);
     const kva = virqs.length ? this.d.kmem.kmalloc(this.irqSize * virqs.length) : ZERO_SIZE_PTR;
     if (kva === 0) return -ENOMEM;
     vdev.irqKva = kva;

@@ -5,6 +5,7 @@
  */
 import { EINVAL, ENOMEM } from '../../base/errno.js';
 import { KernelOops } from '../../base/oops.js';
+import { resourcesOfKind } from '../../driver/types.js';
 import {
   PAGE_SHIFT,
   PAGE_SIZE,
@@ -41,7 +42,7 @@ export function regionOffset(d: VfioPlatformDeps, index: number, reg: Region): n
 
 export function regionsInit(d: VfioPlatformDeps, vdev: VfioPlatformDevice): number {
   const caps = d.profile.caps;
-  const mems = vdev.pdev.resources.filter((r) => r.kind === 'mem');
+  const mems = resourcesOfKind(vdev.pdev.resources, 'mem');
   const kva = d.kmem.kmalloc(REGION_STRUCT_SIZE * mems.length);
   if (kva === 0) return -ENOMEM;
   vdev.regionKva = kva;
