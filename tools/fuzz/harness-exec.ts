@@ -10,9 +10,10 @@ import type { Process } from '../../kernel-model/process/process.js';
 import { TASK_SIZE } from '../../kernel-model/process/mm.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { DMA_PAGES, NPROC } from './arb.js';
+import { coverRow } from './cover-rows.js';
 import { boundDevFds, ctxFdOf, devIdsOf, hwptIdsOf, ioasIdsOf } from './harness-iommufd.js';
-import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeHwptCall, makeIoasCall } from './program-iommufd.js';
-import { FD_IOCTLS, REF_BOUND_DEV, REF_DEV, REF_HWPT, REF_IOAS, REF_MAKE, VFIO_REQS, formatCall, makeRefs, reqName, refFlags, type Call, type FdKind } from './program.js';
+import { MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeHwptCall, makeIoasCall } from './program-iommufd.js';
+import { REF_BOUND_DEV, REF_DEV, REF_HWPT, REF_IOAS, REF_MAKE, VFIO_REQS, formatCall, makeRefs, reqName, refFlags, type Call, type FdKind } from './program.js';
 import { PAGE, ERESTARTSYS, EACCES_, encoded, ZERO_PAGE, callName, EVENTFD_ONE, type Finding, FindingError, type Slot, ALLOWED, oopsSignature, HarnessBase, isIommufdFile, fileKind } from './harness-base.js';
 
 export abstract class HarnessExec extends HarnessBase {
@@ -579,44 +580,6 @@ const ISOLATION_NEUTRAL = new Set<number>([
   VFIO_REQS.VFIO_DEVICE_SET_IRQS,
   VFIO_REQS.VFIO_DEVICE_RESET,
 ]);
-
-/** a coverage row: its key ("kind:CALL") and the key of the made calls' successes on it ("made:kind:CALL") */
-interface CoverRow {
-  key: string;
-  made: string;
-}
-
-/**
- * The coverage row of (fd kind, call name) in a harness with or without the container's iommufd
- * rows and its VFIO_IOMMU_DIRTY_PAGES row: "kind:CALL", or "kind:unknown" for a call the fd kind
- * does not have; the compat container's iommufd requests get rows of their own where /dev/iommu
- * exists and VFIO_IOMMU_DIRTY_PAGES where type1 has it (`type1DirtyPages`); null for
- * FIONBIO/FIOCLEX/FIONCLEX (no row). Interned per (kind, name, the two flags): building the keys by
- * concatenation made fresh strings per call (two for a made call), which every Map lookup then
- * had to flatten and hash.
- */
-const COVER_ROWS = new Map<string, Map<string, (CoverRow | null | undefined)[]>>();
-function coverRow(kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', what: string, iommufdRows: boolean, dirtyRow: boolean): CoverRow | null {
-  let m = COVER_ROWS.get(kind);
-  if (m === undefined) COVER_ROWS.set(kind, (m = new Map()));
-  let rows = m.get(what);
-  if (rows === undefined) {
-    rows = [undefined, undefined, undefined, undefined];
-    // bounded like `encoded`: call names come from the generator's small sets
-    if (m.size < 4096) m.set(what, rows);
-  }
-  const i = (iommufdRows ? 2 : 0) | (dirtyRow ? 1 : 0);
-  let row = rows[i];
-  if (row === undefined) {
-    let key: string | null;
-    if (what.startsWith('FIO')) key = null;
-    else if (kind === 'container' && iommufdRows && CONTAINER_IOMMUFD_IOCTLS.includes(what)) key = `container:${what}`;
-    else if (kind === 'container' && dirtyRow && what === 'VFIO_IOMMU_DIRTY_PAGES') key = 'container:VFIO_IOMMU_DIRTY_PAGES';
-    else key = `${kind}:${FD_IOCTLS[kind].includes(what) ? what : 'unknown'}`;
-    row = rows[i] = key === null ? null : { key, made: `made:${key}` };
-  }
-  return row;
-}
 
 /**
  * Can this call change what a stream id reaches? Closes, exits and forks (a fork ends the child slot's old process; a last reference

@@ -60,23 +60,29 @@ export class PageCounts {
 export class SmallCounts<K> {
   private readonly keys: K[] = [];
   private readonly vals: number[] = [];
+  /** how many of `keys`/`vals` are this round's (reset keeps the arrays: no `length` write) */
+  private n = 0;
 
   reset(): void {
-    this.keys.length = 0;
-    this.vals.length = 0;
+    this.n = 0;
   }
 
   add(k: K, n: number): void {
-    const i = this.keys.indexOf(k);
+    const i = this.indexOf(k);
     if (i >= 0) this.vals[i]! += n;
     else {
-      this.keys.push(k);
-      this.vals.push(n);
+      this.keys[this.n] = k;
+      this.vals[this.n++] = n;
     }
   }
 
   get(k: K): number | undefined {
-    const i = this.keys.indexOf(k);
+    const i = this.indexOf(k);
     return i >= 0 ? this.vals[i] : undefined;
+  }
+
+  private indexOf(k: K): number {
+    for (let i = 0; i < this.n; i++) if (this.keys[i] === k) return i;
+    return -1;
   }
 }

@@ -2,12 +2,16 @@
  * The harness's per-call tables without Map churn (round 15, docs/PERFORMANCE.md): pin-counts.ts
  * (PageCounts, SmallCounts) answer as the Maps they replace, and program.ts refFlags answers as
  * the five walks it replaces (makeRefs, hasBoundDevRef, hasHwptRef, hasIoasRef, hasDevRef), and
- * harness-base.ts u64 as BigInt.asUintN(64, BigInt(n)).
+ * harness-base.ts u64 as BigInt.asUintN(64, BigInt(n)), and cover-rows.ts's interned rows are the
+ * keys the harness built per call before.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PageCounts, SmallCounts } from './pin-counts.js';
 import { u64 } from './harness-base.js';
+import { coverRow } from './cover-rows.js';
+import { CONTAINER_IOMMUFD_IOCTLS } from './program-iommufd.js';
+import { FD_IOCTLS } from './program.js';
 import { callArbOf } from './arb.js';
 import { REF_BOUND_DEV, REF_DEV, REF_HWPT, REF_IOAS, REF_MAKE, hasBoundDevRef, hasDevRef, hasHwptRef, hasIoasRef, makeRefs, refFlags, type Call } from './program.js';
 
@@ -85,5 +89,36 @@ describe('u64', () => {
     fc.assert(fc.property(fc.oneof(fc.integer({ min: -5000, max: 5000 }), fc.maxSafeInteger(), fc.maxSafeNat()), (n) => u64(n) === BigInt.asUintN(64, BigInt(n))), { seed: 15, numRuns: 2000 });
     expect(() => u64(1.5)).toThrow(RangeError);
     expect(() => u64(NaN)).toThrow(RangeError);
+  });
+});
+
+describe('coverRow', () => {
+  /** the key as harness-exec.ts cover() built it per call before it was interned */
+  const before = (kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', what: string, iommufdRows: boolean, dirtyRow: boolean): string | null => {
+    if (what.startsWith('FIO')) return null;
+    if (kind === 'container' && iommufdRows && CONTAINER_IOMMUFD_IOCTLS.includes(what)) return `container:${what}`;
+    if (kind === 'container' && dirtyRow && what === 'VFIO_IOMMU_DIRTY_PAGES') return 'container:VFIO_IOMMU_DIRTY_PAGES';
+    return `${kind}:${FD_IOCTLS[kind].includes(what) ? what : 'unknown'}`;
+  };
+  it('gives the key built per call before, and its made: key, for every kind, name and flag pair (asked twice: the interned answer too)', () => {
+    const kinds = ['container', 'group', 'device', 'iommufd', 'fault'] as const;
+    const names = new Set<string>(['read', 'write', 'mmap', 'FIONBIO', 'FIOCLEX', 'NOT_A_REQUEST', 'VFIO_IOMMU_DIRTY_PAGES', ...CONTAINER_IOMMUFD_IOCTLS]);
+    for (const k of kinds) for (const w of FD_IOCTLS[k]) names.add(w);
+    let container = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const what of names) {
+        for (const kind of kinds) {
+          for (const [iommufdRows, dirtyRow] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+            const want = before(kind, what, iommufdRows, dirtyRow);
+            const row = coverRow(kind, what, iommufdRows, dirtyRow);
+            expect(row === null ? null : row.key, `${kind} ${what} ${iommufdRows} ${dirtyRow}`).toBe(want);
+            if (row !== null) expect(row.made).toBe(`made:${want}`);
+            if (row !== null && kind === 'container' && row.key !== 'container:unknown' && !FD_IOCTLS.container.includes(what)) container++;
+          }
+        }
+      }
+    }
+    // the flag-dependent container rows were reached
+    expect(container).toBeGreaterThan(0);
   });
 });
