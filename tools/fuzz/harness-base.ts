@@ -69,6 +69,13 @@ export const callName = (what: string, fdKind?: string, req?: string): string =>
 /** an eventfd count of 1, little-endian u64 */
 export const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
 
+/** BigInt(i) for the small values most fields hold (argsz, flags, ids, fds): shared, as BigInts are immutable */
+const SMALL_U64: readonly bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+/** a number as the u64 a field holds (BigInt.asUintN(64, BigInt(n))); a small one without a new BigInt (values resolves every field of every struct, the models again) */
+export function u64(n: number): bigint {
+  return n >= 0 && n < 4096 && (n | 0) === n ? SMALL_U64[n]! : BigInt.asUintN(64, BigInt(n));
+}
+
 export interface Finding {
   /** dedup key, e.g. "region-info-leak", "rw-offset-mismatch", "oops:ioctl:VFIO_DEVICE_GET_REGION_INFO" */
   sig: string;
@@ -200,9 +207,8 @@ export abstract class HarnessBase {
   protected pendingFail: Finding | null = null;
   /** physical pages that have ever been pinned by a mapping (for the pin-count invariant) */
   protected readonly everPinned = new Set<number>();
-  /** checkInvariants' tables, kept across calls: pages pinned per process slot, pin count per physical page */
+  /** checkInvariants' table, kept across calls: pages pinned per process slot (the pin count per physical page: harness.ts PER_PA) */
   protected readonly perSlot = new Int32Array(NPROC);
-  protected readonly perPa = new Map<number, number>();
   /** checkIsolation's and compareBank's tables, kept across calls and emptied before use */
   protected readonly cbOwner = new Map<number, number>();
   protected readonly attached = new Set<number>();
@@ -279,8 +285,9 @@ export abstract class HarnessBase {
 
   /** a new process with slot i's credentials: P0 root with CAP_IPC_LOCK; P1 root without it (RLIMIT_MEMLOCK 64 KiB); P2 an unprivileged user */
   protected slotProcess(i: number): Process {
-    const popts = [{}, { capIpcLock: false }, { uid: 1000 }][i]!;
-    return this.sys.syscalls.createProcess({ name: `fuzz${i}.${this.nextPid++}`, ...popts });
+    const name = `fuzz${i}.${this.nextPid++}`;
+    // the options as literals (no array of them and no spread per process: respawn and fork run this)
+    return this.sys.syscalls.createProcess(i === 0 ? { name } : i === 1 ? { name, capIpcLock: false } : { name, uid: 1000 });
   }
 
   /** echo value > path, from process `proc`; 0 or -errno */
@@ -357,9 +364,9 @@ export abstract class HarnessBase {
 
   protected value(p: number, v: Value): bigint {
     const s = this.slots[p]!;
-    if (typeof v === 'number') return BigInt.asUintN(64, BigInt(v));
+    if (typeof v === 'number') return u64(v);
     if (typeof v === 'string') return BigInt.asUintN(64, BigInt(v));
-    if ('fd' in v) return BigInt.asUintN(64, BigInt(this.resolveFd(p, v.fd)));
+    if ('fd' in v) return u64(this.resolveFd(p, v.fd));
     if ('dma' in v) return BigInt(s.dma + v.dma * PAGE + (v.off ?? 0));
     // a resource-typed IOAS id: the call's context's (makeIoas), 0 when it has none
     if ('ioas' in v) return BigInt(this.ioasIds.length > 0 ? this.ioasIds[v.ioas % this.ioasIds.length]! : 0);

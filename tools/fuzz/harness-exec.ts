@@ -10,9 +10,10 @@ import type { Process } from '../../kernel-model/process/process.js';
 import { TASK_SIZE } from '../../kernel-model/process/mm.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { DMA_PAGES, NPROC } from './arb.js';
+import { coverRow } from './cover-rows.js';
 import { boundDevFds, ctxFdOf, devIdsOf, hwptIdsOf, ioasIdsOf } from './harness-iommufd.js';
-import { CONTAINER_IOMMUFD_IOCTLS, MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeHwptCall, makeIoasCall } from './program-iommufd.js';
-import { FD_IOCTLS, VFIO_REQS, formatCall, hasBoundDevRef, hasDevRef, hasHwptRef, hasIoasRef, makeRefs, reqName, type Call, type FdKind } from './program.js';
+import { MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeHwptCall, makeIoasCall } from './program-iommufd.js';
+import { REF_BOUND_DEV, REF_DEV, REF_HWPT, REF_IOAS, REF_MAKE, VFIO_REQS, formatCall, makeRefs, reqName, refFlags, type Call, type FdKind } from './program.js';
 import { PAGE, ERESTARTSYS, EACCES_, encoded, ZERO_PAGE, callName, EVENTFD_ONE, type Finding, FindingError, type Slot, ALLOWED, oopsSignature, HarnessBase, isIommufdFile, fileKind } from './harness-base.js';
 
 export abstract class HarnessExec extends HarnessBase {
@@ -33,19 +34,18 @@ export abstract class HarnessExec extends HarnessBase {
 
   protected cover(kind: FdKind | null, what: string, ret: number): void {
     if (kind !== 'container' && kind !== 'group' && kind !== 'device' && kind !== 'iommufd' && kind !== 'fault') return;
+    const row = coverRow(kind, what, this.iommufdRows, this.dirtyRow);
     // FIONBIO/FIOCLEX/FIONCLEX are answered by the VFS for every fd, not by VFIO
-    if (what.startsWith('FIO')) return;
-    // the compat container's iommufd requests get rows of their own where /dev/iommu exists
-    // and VFIO_IOMMU_DIRTY_PAGES where type1 has it (`type1DirtyPages`)
-    const key = kind === 'container' && this.iommufdRows && CONTAINER_IOMMUFD_IOCTLS.includes(what) ? containerIommufdKey(what) : kind === 'container' && this.dirtyRow && what === 'VFIO_IOMMU_DIRTY_PAGES' ? 'container:VFIO_IOMMU_DIRTY_PAGES' : coverKey(kind, what);
+    if (row === null) return;
+    const key = row.key;
     let set = this.coverage.get(key);
     if (!set) this.coverage.set(key, (set = new Set()));
-    const v = ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret));
     if (this.making) {
       // a call a resource-typed ref made (makeResources): its successes on rows of their own
-      if (ret >= 0) this.okCounts.set(`made:${key}`, (this.okCounts.get(`made:${key}`) ?? 0) + 1);
+      if (ret >= 0) this.okCounts.set(row.made, (this.okCounts.get(row.made) ?? 0) + 1);
       return;
     }
+    const v = ret >= 0 ? 'ok' : (ERRNO_NAMES[-ret] ?? String(ret));
     if (!set.has(v)) {
       set.add(v);
       this.coverAdds.push(key, v);
@@ -62,16 +62,18 @@ export abstract class HarnessExec extends HarnessBase {
     let ret: number | string = 0;
     try {
       // resource-typed refs (FdRef.mk): the calls that make their fds first, in this step
-      let made = s ? this.makeResources(pi, call) : '';
+      // (which of the makers below apply: one walk of the arguments, refFlags)
+      const refs = s ? refFlags(call) : 0;
+      let made = refs & REF_MAKE ? this.makeResources(pi, call) : '';
       // a resource-typed device fd ({ k: 'device', mk }): a cdev bound first when the process has none
-      if (s && hasBoundDevRef(call)) made += this.makeBoundDev(pi);
+      if (refs & REF_BOUND_DEV) made += this.makeBoundDev(pi);
       // resource-typed HWPT ids ({ hwpt, mk }): a HWPT made first when the fd's context has none
       // (before makeIoas: the IOAS it makes is then among the ids `{ ioas }` resolves to, as in C)
-      if (s && hasHwptRef(call)) made += this.makeHwpt(pi, call);
+      if (refs & REF_HWPT) made += this.makeHwpt(pi, call);
       // resource-typed IOAS ids ({ ioas, mk }): an IOAS made first when the fd's context has none
-      if (s && hasIoasRef(call)) made += this.makeIoas(pi, call);
+      if (refs & REF_IOAS) made += this.makeIoas(pi, call);
       // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
-      if (s && hasDevRef(call)) made += this.makeDev(pi, call);
+      if (refs & REF_DEV) made += this.makeDev(pi, call);
       line = this.opts.transcript ? made + formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
       ret = this.dispatch(call);
     } catch (e) {
@@ -578,30 +580,6 @@ const ISOLATION_NEUTRAL = new Set<number>([
   VFIO_REQS.VFIO_DEVICE_SET_IRQS,
   VFIO_REQS.VFIO_DEVICE_RESET,
 ]);
-
-/**
- * The coverage row of (fd kind, call name): "kind:CALL", or "kind:unknown" for a call the fd
- * kind does not have. Interned per pair: building the key by concatenation made a fresh
- * string per call, which every Map lookup then had to flatten and hash.
- */
-const COVER_KEYS = new Map<string, Map<string, string>>();
-function coverKey(kind: 'container' | 'group' | 'device' | 'iommufd' | 'fault', what: string): string {
-  let m = COVER_KEYS.get(kind);
-  if (m === undefined) COVER_KEYS.set(kind, (m = new Map()));
-  let key = m.get(what);
-  if (key === undefined) {
-    key = `${kind}:${FD_IOCTLS[kind].includes(what) ? what : 'unknown'}`;
-    // bounded like `encoded`: call names come from the generator's small sets
-    if (m.size < 4096) m.set(what, key);
-  }
-  return key;
-}
-
-/** "container:IOMMU_..." for CONTAINER_IOMMUFD_IOCTLS, interned */
-const CONTAINER_IOMMUFD_KEYS = new Map<string, string>(CONTAINER_IOMMUFD_IOCTLS.map((w) => [w, `container:${w}`]));
-function containerIommufdKey(what: string): string {
-  return CONTAINER_IOMMUFD_KEYS.get(what)!;
-}
 
 /**
  * Can this call change what a stream id reaches? Closes, exits and forks (a fork ends the child slot's old process; a last reference

@@ -16,21 +16,19 @@ import type { IommufdCtx } from '../../kernel-model/iommu/iommufd/objects.js';
 import type { Process } from '../../kernel-model/process/process.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { VfioDeviceFile } from '../../kernel-model/vfio/device-cdev.js';
+import { SmallCounts, type PageCounts } from './pin-counts.js';
 
 const PAGE = 4096;
 
 export interface IommufdPins {
   /** pages pinned through each mm (AddressSpace.pinnedThrough's iommufd share) */
-  pinned: Map<AddressSpace, number>;
+  readonly pinned: SmallCounts<AddressSpace>;
   /** the pins accounted to mm->locked_vm (ACCOUNT_MM pages) */
-  locked: Map<AddressSpace, number>;
+  readonly locked: SmallCounts<AddressSpace>;
   /** the pins accounted to each uid's user locked_vm (ACCOUNT_USER pages) */
-  user: Map<number, number>;
-  /** pin count each physical page owes to iommufd */
-  perPa: Map<number, number>;
+  readonly user: SmallCounts<number>;
 }
 
-const add = <K>(m: Map<K, number>, k: K, n: number): void => void m.set(k, (m.get(k) ?? 0) + n);
 
 const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
 
@@ -60,38 +58,39 @@ function livePages(svc: IommufdService): readonly IoptPages[] {
   return out;
 }
 
-/** iommufdPins' answer, read only (the empty one is shared) */
-export type IommufdPinsView = { readonly [K in keyof IommufdPins]: ReadonlyMap<Parameters<IommufdPins[K]['get']>[0], number> };
+/** iommufdPins' empty answer (no live area), shared; never added to */
+const NO_PINS: IommufdPins = { pinned: new SmallCounts(), locked: new SmallCounts(), user: new SmallCounts() };
 
-const NO_PINS: IommufdPinsView = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
-
-/** iommufdPins' tables, refilled by each call that finds a live area */
-const PINS: IommufdPins = { pinned: new Map(), locked: new Map(), user: new Map(), perPa: new Map() };
+/** iommufdPins' tables, refilled by each call that finds a live area (host scratch, pin-counts.ts) */
+const PINS: IommufdPins = { pinned: new SmallCounts(), locked: new SmallCounts(), user: new SmallCounts() };
 
 /**
- * what the live IOASes pin and account, recomputed from their areas' page uses. The answer is
- * read only and valid until the next call (its tables are reused: this runs after every call)
+ * what the live IOASes pin and account, recomputed from their areas' page uses. The pin count
+ * each physical page owes to iommufd is added to `perPa`, and each such page to `everPinned`
+ * (in the order the areas' pages are met: the order of that set is the order of the pin-count
+ * findings). The answer is read only and valid until the next call (its tables are reused: this
+ * runs after every call).
  */
-export function iommufdPins(svc: IommufdService | null): IommufdPinsView {
+export function iommufdPins(svc: IommufdService | null, perPa: PageCounts, everPinned: Set<number>): IommufdPins {
   // no live IOAS area (most calls of most runs): the shared empty answer, read only by callers
   const live = svc ? livePages(svc) : NO_PAGES;
   if (live.length === 0) return NO_PINS;
   const r = PINS;
-  if (r.pinned.size > 0) r.pinned.clear();
-  if (r.locked.size > 0) r.locked.clear();
-  if (r.user.size > 0) r.user.clear();
-  if (r.perPa.size > 0) r.perPa.clear();
+  r.pinned.reset();
+  r.locked.reset();
+  r.user.reset();
   for (const p of live) {
     let n = 0;
     for (let i = 0; i < p.users.length; i++) {
       if (p.users[i]! === 0) continue;
       n++;
-      add(r.perPa, p.pfns[i]!, 1);
+      perPa.add(p.pfns[i]!, 1);
+      everPinned.add(p.pfns[i]!);
     }
     if (n === 0) continue;
-    add(r.pinned, p.mm, n);
-    if (p.accountMode === IOPT_PAGES_ACCOUNT_MM) add(r.locked, p.mm, n);
-    if (p.accountMode === IOPT_PAGES_ACCOUNT_USER) add(r.user, p.uid, n);
+    r.pinned.add(p.mm, n);
+    if (p.accountMode === IOPT_PAGES_ACCOUNT_MM) r.locked.add(p.mm, n);
+    if (p.accountMode === IOPT_PAGES_ACCOUNT_USER) r.user.add(p.uid, n);
   }
   return r;
 }

@@ -14,9 +14,17 @@ import { SmmuView, type ExpectedPage } from './isolation.js';
 import type { UserDomain } from './model.js';
 import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
 import { HarnessExec } from './harness-exec.js';
+import { PageCounts } from './pin-counts.js';
 import { PAGE, FindingError, CHECKED_UIDS, type Slot, oopsSignature } from './harness-base.js';
 
 export { DEFAULT_SUPPRESSIONS, DEVICE, DEVICE2, FUZZ_BOARD, FindingError, oopsSignature, type Finding, type FuzzDevice, type HarnessOptions, type StepRecord } from './harness-base.js';
+
+/**
+ * checkInvariants' pin count per physical page: host scratch shared by every harness of the
+ * process (refilled within each check), outside the harness so that the snapshot neither
+ * records nor restores it
+ */
+const PER_PA = new PageCounts();
 
 export class Harness extends HarnessExec {
   // ---------------------------------------------------------------- bug oracles
@@ -95,21 +103,21 @@ export class Harness extends HarnessExec {
   checkInvariants(): void {
     const insts = this.type1Instances();
     // pinned pages and locked_vm equal what the live mappings imply. Per mm: counted per
-    // process slot (the only mms compared below); per page: one table kept across calls and
-    // emptied here only when it holds something (most calls pin nothing; a new Map per call
-    // was half of what the checks allocated, ~16 KB per run)
+    // process slot (the only mms compared below); per page: pin-counts.ts's PageCounts, kept
+    // across calls and restarted per check without emptying a Map (a new Map per call was half
+    // of what the checks allocated, ~16 KB per run; a cleared one gets a new table)
     const slots = this.slots;
     const perSlot = this.perSlot;
     perSlot.fill(0);
-    const perPa = this.perPa;
-    if (perPa.size > 0) perPa.clear();
+    const perPa = PER_PA;
+    perPa.begin();
     for (const { it } of insts) {
       for (const d of it.dmas) {
         let n = 0;
         for (let i = 0; i < d.pa.length; i++) {
           if (d.reserved[i]) continue;
           n++;
-          perPa.set(d.pa[i]!, (perPa.get(d.pa[i]!) ?? 0) + 1);
+          perPa.add(d.pa[i]!, 1);
           this.everPinned.add(d.pa[i]!);
         }
         for (let k = 0; k < slots.length; k++) {
@@ -120,12 +128,9 @@ export class Harness extends HarnessExec {
         }
       }
     }
-    // iommufd's IOAS areas pin too (harness-iommufd.ts): pinned_vm always, locked_vm per account mode
-    const ip = iommufdPins(this.sys.iommufd);
-    for (const [pa, n] of ip.perPa) {
-      perPa.set(pa, (perPa.get(pa) ?? 0) + n);
-      this.everPinned.add(pa);
-    }
+    // iommufd's IOAS areas pin too (harness-iommufd.ts): pinned_vm always, locked_vm per account
+    // mode; their per-page pins go into perPa (and everPinned) directly
+    const ip = iommufdPins(this.sys.iommufd, perPa, this.everPinned);
     for (let k = 0; k < slots.length; k++) {
       const s = slots[k]!;
       const mm = s.proc.mm;
@@ -142,7 +147,7 @@ export class Harness extends HarnessExec {
     }
     const pages = this.sys.kernel.mm.pages;
     for (const pa of this.everPinned) {
-      const want = perPa.get(pa) ?? 0;
+      const want = perPa.get(pa);
       if (pages.pinCount(pa) !== want) this.fail('pin-count', `page 0x${pa.toString(16)}: pin count ${pages.pinCount(pa)}, the live mappings hold ${want}`);
     }
     if (this.isolationDirty) {

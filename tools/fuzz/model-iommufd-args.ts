@@ -89,7 +89,9 @@ export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint, at?: { p:
   if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false, sizeErr };
   const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
   const fields: Record<string, bigint> = {};
-  for (const [k, v] of Object.entries(arg.fields)) fields[k] = val(v);
+  // (a `for...in`: no array of pairs per call; the fields are a plain record)
+  const af = arg.fields;
+  for (const k in af) fields[k] = val(af[k]!);
   const size = Number(fields['argsz'] ?? 0n);
   const end = st ? structEndOf(st) : 0;
   // within the size rules: min_size..sizeof, or (judged, sizeRuleErr) a longer struct whose tail is zero

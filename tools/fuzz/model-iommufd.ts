@@ -99,6 +99,10 @@ const U64_MAX = 2n ** 64n - 1n;
 const STATEFUL = new Set<number>([I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
 
+/** IommufdModel.post's read-back buffer (host scratch: each read copies into it and decodes at once) */
+const RD_BUF = new Uint8Array(8);
+const RD_DV = new DataView(RD_BUF.buffer);
+
 export class IommufdModel {
   private readonly ctxs = new Map<File, MCtx>();
   private readonly cdevs = new Map<File, MCdev>();
@@ -216,14 +220,9 @@ export class IommufdModel {
     if (!pre) return;
     // iommufd_fops_ioctl's size rules answered before any handler (nothing changes)
     if (typeof pre.sizeErr === 'number') return this.expect(r === pre.sizeErr, `${reqName(req)} with size ${pre.fields['argsz'] ?? '?'} (${arg.t === 'struct' ? arg.ptr : 'int'} pointer) returned ${r}, the size rules answer ${pre.sizeErr}`);
-    const rd32 = (off: number): number => {
-      const b = new Uint8Array(4);
-      return p.mm.copyFromUser(b, 0, scratch + off, 4) < 0 ? -1 : new DataView(b.buffer).getUint32(0, true);
-    };
-    const rd64 = (off: number): bigint => {
-      const b = new Uint8Array(8);
-      return p.mm.copyFromUser(b, 0, scratch + off, 8) < 0 ? -1n : new DataView(b.buffer).getBigUint64(0, true);
-    };
+    // the read-backs through one host buffer (RD_BUF: read right after each copy)
+    const rd32 = (off: number): number => (p.mm.copyFromUser(RD_BUF, 0, scratch + off, 4) < 0 ? -1 : RD_DV.getUint32(0, true));
+    const rd64 = (off: number): bigint => (p.mm.copyFromUser(RD_BUF, 0, scratch + off, 8) < 0 ? -1n : RD_DV.getBigUint64(0, true));
     const F = (k: string): bigint => pre.fields[k] ?? 0n;
     // a success the model cannot follow (the struct was not where it reads it): stop comparing
     if (r >= 0 && !pre.ok && STATEFUL.has(req)) {

@@ -94,6 +94,43 @@ function hasValueOf(c: Call, key: 'ioas' | 'dev' | 'hwpt'): boolean {
   return false;
 }
 
+/** refFlags' bits: a ref that makes its fd (makeRefs non-empty) */
+export const REF_MAKE = 1;
+/** a resource-typed device fd (hasBoundDevRef) */
+export const REF_BOUND_DEV = 2;
+/** a resource-typed HWPT id (hasHwptRef) */
+export const REF_HWPT = 4;
+/** a resource-typed IOAS id (hasIoasRef) */
+export const REF_IOAS = 8;
+/** a resource-typed device id (hasDevRef) */
+export const REF_DEV = 16;
+
+/**
+ * What makeRefs, hasBoundDevRef, hasHwptRef, hasIoasRef and hasDevRef answer for a call, as
+ * bits (REF_*), in one walk of its arguments: Harness.exec asks all five for every executed call
+ * (four walks of a struct's fields before), and most calls have none of them.
+ */
+export function refFlags(c: Call): number {
+  let f = 0;
+  if ('fd' in c) {
+    if (isMakeRef(c.fd)) f |= REF_MAKE;
+    if (isBoundDevRef(c.fd)) f |= REF_BOUND_DEV;
+  }
+  if (c.op === 'poll') for (const r of c.fds) if (isMakeRef(r)) f |= REF_MAKE;
+  if (c.op === 'ioctl' && c.arg.t === 'struct') {
+    const fields = c.arg.fields;
+    for (const k in fields) {
+      const v = fields[k];
+      if (typeof v !== 'object' || v === null) continue;
+      if ('fd' in v && isMakeRef(v.fd)) f |= REF_MAKE;
+      if ('ioas' in v) f |= REF_IOAS;
+      if ('dev' in v) f |= REF_DEV;
+      if ('hwpt' in v) f |= REF_HWPT;
+    }
+  }
+  return f;
+}
+
 /** where a user pointer points */
 export type PtrKind =
   | 'ok' // the process's scratch buffer
