@@ -70,6 +70,10 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
     const id = fc.createDepthIdentifier();
     const inner = fc.oneof({ depthIdentifier: id, depthSize: 'xsmall' }, fc.nat(3), fc.constant(7), fc.nat(20));
     arbs.push(fc.oneof({ depthIdentifier: id }, fc.tuple(inner, fc.nat(2), inner), fc.constant(0)));
+    // oneofs without a depth bias (depthSize 'max', or a first alternative of weight 0): the plain
+    // draw, no depth counted (the table's ONEOF node; every default oneof is the counting ONEOFD)
+    arbs.push(fc.oneof({ depthSize: 'max' }, fc.nat(3), fc.tuple(fc.constant('y'), fc.nat(5)), { weight: 4, arbitrary: fc.integer({ min: -3, max: 3 }) }));
+    arbs.push(fc.oneof({ weight: 0, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat(9) }, { weight: 5, arbitrary: fc.constantFrom('a', 'b') }));
     for (const a of arbs) {
       const r = sameDraws(a, 9, 500);
       expect(r.differing.slice(0, 3)).toEqual([]);
