@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callArbOf } from './arb.js';
-import { compile, fastArb } from './fastgen.js';
+import { compile, fastArb, tableSize } from './fastgen.js';
 
 /**
  * Draw with `src` and with its compiled form from two clones of the same random generator:
@@ -47,6 +47,23 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
       expect(r.values).toBe(3000);
       expect(r.differing.slice(0, 3)).toEqual([]);
     }
+  });
+
+  it('the call tree is compiled once: drawing more calls adds no node (its chains return the same arbitraries)', () => {
+    const gen = compile(callArbOf() as fc.Arbitrary<unknown>);
+    const draw = (seed: number): void => {
+      fc.sample(new (class extends ProbeArb {
+        generate(mrng: fc.Random): fc.Value<number> {
+          gen(mrng);
+          return new fc.Value(0, undefined);
+        }
+      })(), { seed, numRuns: 2000 });
+    };
+    draw(1);
+    const after = tableSize();
+    expect(after.words).toBeGreaterThan(1000);
+    draw(2);
+    expect(tableSize()).toEqual(after);
   });
 
   it('the node kinds one by one (integer, constantFrom, oneof, map, tuple, chain, noBias, arrays and strings by their own generate)', () => {

@@ -83,6 +83,9 @@ const MTUPLE = 7;
 const CHAIN = 8;
 const OWN = 9;
 
+/** table words past which chains compile no new arbitraries (the fuzzer's call trees use ~10 k) */
+const TABLE_MAX = 1 << 20;
+
 /** the node table (grown by copying: entries are never rewritten, so a stale copy stays valid) */
 let table = new Int32Array(1 << 12);
 let used = 0;
@@ -106,6 +109,11 @@ function emit(words: readonly number[]): number {
   table.set(words, at);
   used += words.length;
   return at;
+}
+
+/** words of the node table in use and JavaScript values it refers to (diagnostics and tests) */
+export function tableSize(): { words: number; slots: number } {
+  return { words: used, slots: slots.length };
 }
 
 const isI32 = (x: number): boolean => (x | 0) === x;
@@ -228,8 +236,13 @@ function gen(pc: number, r: fc.Random): unknown {
     case MTUPLE:
       return (slots[t[pc + 1]!] as (v: unknown) => unknown)(parts(t, pc + 3, t[pc + 2]!, r));
     case CHAIN: {
-      const v = gen(t[pc + 1]!, r);
-      return gen(node((slots[t[pc + 2]!] as (v: unknown) => AnyArb)(v)), r);
+      const a = (slots[t[pc + 2]!] as (v: unknown) => AnyArb)(gen(t[pc + 1]!, r));
+      // a chainer that builds a fresh arbitrary per draw would grow the table without end: past
+      // TABLE_MAX, arbitraries not compiled yet are drawn by their own generate (the same draw)
+      const at = nodes.get(a);
+      if (at !== undefined) return gen(at, r);
+      if (used > TABLE_MAX) return a.generate(r, undefined).value;
+      return gen(node(a), r);
     }
     default:
       return (slots[t[pc + 1]!] as AnyArb).generate(r, undefined).value;
