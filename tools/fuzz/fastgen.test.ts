@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callArbOf } from './arb.js';
-import { compile, fastArb } from './fastgen.js';
+import { compile, fastArb, tableSize } from './fastgen.js';
 
 /**
  * Draw with `src` and with its compiled form from two clones of the same random generator:
@@ -49,6 +49,23 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
     }
   });
 
+  it('the call tree is compiled once: drawing more calls adds no node (its chains return the same arbitraries)', () => {
+    const gen = compile(callArbOf() as fc.Arbitrary<unknown>);
+    const draw = (seed: number): void => {
+      fc.sample(new (class extends ProbeArb {
+        generate(mrng: fc.Random): fc.Value<number> {
+          gen(mrng);
+          return new fc.Value(0, undefined);
+        }
+      })(), { seed, numRuns: 2000 });
+    };
+    draw(1);
+    const after = tableSize();
+    expect(after.words).toBeGreaterThan(1000);
+    draw(2);
+    expect(tableSize()).toEqual(after);
+  });
+
   it('the node kinds one by one (integer, constantFrom, oneof, map, tuple, chain, noBias, arrays and strings by their own generate)', () => {
     const arbs: fc.Arbitrary<unknown>[] = [
       fc.integer({ min: -5, max: 1000 }),
@@ -70,6 +87,10 @@ describe('fastgen: compiled generation draws what fast-check draws', () => {
     const id = fc.createDepthIdentifier();
     const inner = fc.oneof({ depthIdentifier: id, depthSize: 'xsmall' }, fc.nat(3), fc.constant(7), fc.nat(20));
     arbs.push(fc.oneof({ depthIdentifier: id }, fc.tuple(inner, fc.nat(2), inner), fc.constant(0)));
+    // oneofs without a depth bias (depthSize 'max', or a first alternative of weight 0): the plain
+    // draw, no depth counted (the table's ONEOF node; every default oneof is the counting ONEOFD)
+    arbs.push(fc.oneof({ depthSize: 'max' }, fc.nat(3), fc.tuple(fc.constant('y'), fc.nat(5)), { weight: 4, arbitrary: fc.integer({ min: -3, max: 3 }) }));
+    arbs.push(fc.oneof({ weight: 0, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat(9) }, { weight: 5, arbitrary: fc.constantFrom('a', 'b') }));
     for (const a of arbs) {
       const r = sameDraws(a, 9, 500);
       expect(r.differing.slice(0, 3)).toEqual([]);

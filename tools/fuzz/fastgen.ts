@@ -1,16 +1,16 @@
 /**
  * Fast generation for fast-check arbitrary trees, with the same values from the same random
- * stream (docs/PERFORMANCE.md, "Fuzzer throughput, round 4").
+ * stream (docs/PERFORMANCE.md, "Fuzzer throughput, round 5"; a table since round 15).
  *
  * fast-check builds a `Value` object and a shrink context for every node it generates (and
  * clones the random generator at every `chain`); for a program of ~36 calls that is most of
- * the generation cost. `fastArb(a)` compiles the tree of `a` once into plain closures that
- * draw from fast-check's own `Random` exactly what the nodes would draw (`fc.integer` /
+ * the generation cost. `fastArb(a)` compiles the tree of `a` once into a node table (below)
+ * whose interpreter draws from fast-check's own `Random` exactly what the nodes would draw (`fc.integer` /
  * `fc.nat`: one `nextInt(min, max)` when unbiased; `fc.constantFrom`: one `nextInt(0, n - 1)`,
  * none for a single value; `fc.oneof`: one `nextInt(0, totalWeight - 1)` and the weighted
  * pick; `map`, `tuple`, `chain`, `noBias`: their parts in order), and returns an arbitrary
  * that keeps fast-check as the framework:
- * - generated without bias (as `fc.commands` generates its commands), it runs the closures
+ * - generated without bias (as `fc.commands` generates its commands), it runs the table
  *   and keeps a clone of the random generator as it was before the draw as the context;
  * - shrinking from that context generates the value again with the original tree from that
  *   clone (same value, with fast-check's full context) and shrinks it as the original does,
@@ -52,122 +52,229 @@ interface TupleNode { arbs: AnyArb[] }
 interface ChainNode { arb: AnyArb; chainer: (v: unknown) => AnyArb }
 interface NoBiasNode { arb: AnyArb }
 
+/*
+ * The compiled tree is a table (docs/PERFORMANCE.md, "Fuzzer throughput, round 15"): one
+ * Int32Array of nodes, each an opcode and its operands, walked by one interpreter (`gen`),
+ * with the JavaScript values a node needs (constants, mappers, chainers, fast-check nodes it
+ * leaves to fast-check, depth contexts) in `slots`. A call's nodes lie next to each other in
+ * a few cache lines, where the closures they replaced (a function object and a context per
+ * node) were spread over the heap: a campaign's run evicts them between two generations.
+ * Nodes are appended and never rewritten, so a node compiled while another is being drawn
+ * (a chain's) does not disturb it. Layouts (offsets from the opcode):
+ *   INT      min max                        r.nextInt(min, max)
+ *   CONST1   slot                           slots[slot], no draw
+ *   CONSTN   slot last                      slots[slot + r.nextInt(0, last)]
+ *   ONEOF    n top (cum child) x n          r.nextInt(0, top), the first alternative whose cumulated weight is above it
+ *   ONEOFD   n top ctx own (cum child) x n  the same counting its depth context (slots[ctx]); below the top level slots[own] draws
+ *   MAP      fn child                       slots[fn](child)
+ *   TUPLE    n child x n                    [child0, child1, ...]
+ *   MTUPLE   fn n child x n                 slots[fn]([child0, ...]): a mapped tuple (a record)
+ *   CHAIN    child fn                       the node of slots[fn](child), compiled on first use
+ *   OWN      arb                            slots[arb].generate(r, undefined).value
+ */
+const INT = 0;
+const CONST1 = 1;
+const CONSTN = 2;
+const ONEOF = 3;
+const ONEOFD = 4;
+const MAP = 5;
+const TUPLE = 6;
+const MTUPLE = 7;
+const CHAIN = 8;
+const OWN = 9;
+
+/** table words past which chains compile no new arbitraries (the fuzzer's call trees use ~10 k) */
+const TABLE_MAX = 1 << 20;
+
+/** the node table (grown by copying: entries are never rewritten, so a stale copy stays valid) */
+let table = new Int32Array(1 << 12);
+let used = 0;
+const slots: unknown[] = [];
+/** arbitrary -> its node's offset in the table */
+const nodes = new WeakMap<object, number>();
 const compiled = new WeakMap<object, Gen>();
+
+function slot(v: unknown): number {
+  slots.push(v);
+  return slots.length - 1;
+}
+
+function emit(words: readonly number[]): number {
+  if (used + words.length > table.length) {
+    const t = new Int32Array(Math.max(table.length * 2, used + words.length));
+    t.set(table.subarray(0, used));
+    table = t;
+  }
+  const at = used;
+  table.set(words, at);
+  used += words.length;
+  return at;
+}
+
+/** words of the node table in use and JavaScript values it refers to (diagnostics and tests) */
+export function tableSize(): { words: number; slots: number } {
+  return { words: used, slots: slots.length };
+}
+
+const isI32 = (x: number): boolean => (x | 0) === x;
 
 /** the generator of `a` without bias: the value `a.generate(r, undefined).value` would be, drawn the same way */
 export function compile(a: AnyArb): Gen {
   let g = compiled.get(a);
   if (g === undefined) {
-    g = build(a);
+    const at = node(a);
+    g = (r) => gen(at, r);
     compiled.set(a, g);
   }
   return g;
 }
 
-function own(a: AnyArb): Gen {
-  return (r) => a.generate(r, undefined).value;
+/** the offset of `a`'s node, compiled (with its children) on first use */
+function node(a: AnyArb): number {
+  let at = nodes.get(a);
+  if (at === undefined) {
+    at = build(a);
+    nodes.set(a, at);
+  }
+  return at;
 }
 
-function build(a: AnyArb): Gen {
+function own(a: AnyArb): number {
+  return emit([OWN, slot(a)]);
+}
+
+function build(a: AnyArb): number {
   const p = proto(a) as { generate: unknown };
   // an instance with its own generate (or a subclass) is not the node we know
   if (a.generate !== p.generate) return own(a);
   switch (p) {
     case P.integer: {
       const { min, max } = a as unknown as IntegerNode;
-      return (r) => r.nextInt(min, max);
+      if (!isI32(min) || !isI32(max)) return own(a);
+      return emit([INT, min, max]);
     }
     case P.constant: {
       const { values } = a as unknown as ConstantNode;
       // values with a clone method get a cloning Value: leave them to fast-check
       if (values.some((v) => fc.hasCloneMethod(v))) return own(a);
-      if (values.length === 1) {
-        const v = values[0];
-        return () => v;
-      }
-      const last = values.length - 1;
-      return (r) => values[r.nextInt(0, last)];
+      const first = slots.length;
+      for (const v of values) slots.push(v);
+      if (values.length === 1) return emit([CONST1, first]);
+      return emit([CONSTN, first, values.length - 1]);
     }
     case P.oneof: {
       const o = a as unknown as OneofNode;
       if (o.constraints.maxDepth !== Number.POSITIVE_INFINITY || o.constraints.withCrossShrink) return own(a);
-      const gens = o.warbs.map((w) => compile(w.arbitrary));
-      const cum = o.cumulatedWeights.slice();
       const top = o.totalWeight - 1;
-      const depth = o.context;
+      const cum = o.cumulatedWeights;
+      if (!isI32(top) || cum.some((c) => !isI32(c))) return own(a);
+      const kids = o.warbs.map((w) => node(w.arbitrary));
+      const pairs: number[] = [];
+      for (let i = 0; i < kids.length; i++) pairs.push(cum[i]!, kids[i]!);
       // the depth bias lowers the draw's minimum only below the top level (a tree holding this oneof
       // inside itself, through a chain): there fast-check draws; the depth is counted as fast-check counts it
       const biased = o.constraints.depthBias > 0 && o.warbs[0]!.weight !== 0;
-      const n = gens.length;
-      const pick = (r: fc.Random): unknown => {
-        const selected = r.nextInt(0, top);
-        for (let i = 0; i < n; i++) if (selected < cum[i]!) return gens[i]!(r);
-        throw new Error('fastgen: oneof selection out of range');
-      };
-      if (!biased) return pick;
-      return (r) => {
-        if (depth.depth !== 0) return a.generate(r, undefined).value;
-        depth.depth++;
-        try {
-          return pick(r);
-        } finally {
-          depth.depth--;
-        }
-      };
+      if (!biased) return emit([ONEOF, kids.length, top, ...pairs]);
+      return emit([ONEOFD, kids.length, top, slot(o.context), slot(a), ...pairs]);
     }
     case P.map: {
       const { arb, mapper } = a as unknown as MapNode;
       // a mapped tuple (fc.tuple(...).map, as every record is): the array goes straight to the mapper
-      if (proto(arb) === P.tuple && arb.generate === (P.tuple as { generate: unknown }).generate) return tupleGen((arb as unknown as TupleNode).arbs.map(compile), mapper);
-      const g = compile(arb);
-      return (r) => mapper(g(r));
+      if (proto(arb) === P.tuple && arb.generate === (P.tuple as { generate: unknown }).generate) {
+        const kids = (arb as unknown as TupleNode).arbs.map(node);
+        return emit([MTUPLE, slot(mapper), kids.length, ...kids]);
+      }
+      return emit([MAP, slot(mapper), node(arb)]);
     }
     case P.tuple: {
-      return tupleGen((a as unknown as TupleNode).arbs.map(compile));
+      const kids = (a as unknown as TupleNode).arbs.map(node);
+      return emit([TUPLE, kids.length, ...kids]);
     }
     case P.chain: {
       const { arb, chainer } = a as unknown as ChainNode;
-      const g = compile(arb);
-      return (r) => compile(chainer(g(r)))(r);
+      return emit([CHAIN, node(arb), slot(chainer)]);
     }
     case P.noBias:
-      return compile((a as unknown as NoBiasNode).arb);
+      return node((a as unknown as NoBiasNode).arb);
     default:
       return own(a);
   }
 }
 
+/** the alternative of a oneof at `pc` (its pairs from `pc`) for the draw `sel` */
+function pick(t: Int32Array, pc: number, n: number, sel: number, r: fc.Random): unknown {
+  for (let i = 0; i < n; i++, pc += 2) if (sel < t[pc]!) return gen(t[pc + 1]!, r);
+  throw new Error('fastgen: oneof selection out of range');
+}
+
+/** draw the node at `pc` */
+function gen(pc: number, r: fc.Random): unknown {
+  const t = table;
+  switch (t[pc]) {
+    case INT:
+      return r.nextInt(t[pc + 1]!, t[pc + 2]!);
+    case CONST1:
+      return slots[t[pc + 1]!];
+    case CONSTN:
+      return slots[t[pc + 1]! + r.nextInt(0, t[pc + 2]!)];
+    case ONEOF:
+      return pick(t, pc + 3, t[pc + 1]!, r.nextInt(0, t[pc + 2]!), r);
+    case ONEOFD: {
+      const depth = slots[t[pc + 3]!] as { depth: number };
+      if (depth.depth !== 0) return (slots[t[pc + 4]!] as AnyArb).generate(r, undefined).value;
+      depth.depth++;
+      try {
+        return pick(t, pc + 5, t[pc + 1]!, r.nextInt(0, t[pc + 2]!), r);
+      } finally {
+        depth.depth--;
+      }
+    }
+    case MAP:
+      return (slots[t[pc + 1]!] as (v: unknown) => unknown)(gen(t[pc + 2]!, r));
+    case TUPLE:
+      return parts(t, pc + 2, t[pc + 1]!, r);
+    case MTUPLE:
+      return (slots[t[pc + 1]!] as (v: unknown) => unknown)(parts(t, pc + 3, t[pc + 2]!, r));
+    case CHAIN: {
+      const a = (slots[t[pc + 2]!] as (v: unknown) => AnyArb)(gen(t[pc + 1]!, r));
+      // a chainer that builds a fresh arbitrary per draw would grow the table without end: past
+      // TABLE_MAX, arbitraries not compiled yet are drawn by their own generate (the same draw)
+      const at = nodes.get(a);
+      if (at !== undefined) return gen(at, r);
+      if (used > TABLE_MAX) return a.generate(r, undefined).value;
+      return gen(node(a), r);
+    }
+    default:
+      return (slots[t[pc + 1]!] as AnyArb).generate(r, undefined).value;
+  }
+}
+
 /**
- * an array of the parts' values, drawn in order (array literals for the usual sizes: records are
- * tuples of 2-8), passed to `f` when the tuple is mapped (a record: one closure less per record)
+ * a tuple's values, drawn in order: array literals for the usual sizes (records are tuples of
+ * 2-8), allocated at their size (an array grown by push from empty gets 17 slots)
  */
-function tupleGen(gens: Gen[], f?: (v: unknown) => unknown): Gen {
-  const [g0, g1, g2, g3, g4, g5, g6, g7] = gens as [Gen, Gen, Gen, Gen, Gen, Gen, Gen, Gen];
-  switch (gens.length) {
+function parts(t: Int32Array, pc: number, n: number, r: fc.Random): unknown[] {
+  switch (n) {
     case 1:
-      return f ? (r) => f([g0(r)]) : (r) => [g0(r)];
+      return [gen(t[pc]!, r)];
     case 2:
-      return f ? (r) => f([g0(r), g1(r)]) : (r) => [g0(r), g1(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r)];
     case 3:
-      return f ? (r) => f([g0(r), g1(r), g2(r)]) : (r) => [g0(r), g1(r), g2(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r), gen(t[pc + 2]!, r)];
     case 4:
-      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r), gen(t[pc + 2]!, r), gen(t[pc + 3]!, r)];
     case 5:
-      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r), gen(t[pc + 2]!, r), gen(t[pc + 3]!, r), gen(t[pc + 4]!, r)];
     case 6:
-      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r), g5(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r), gen(t[pc + 2]!, r), gen(t[pc + 3]!, r), gen(t[pc + 4]!, r), gen(t[pc + 5]!, r)];
     case 7:
-      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r), gen(t[pc + 2]!, r), gen(t[pc + 3]!, r), gen(t[pc + 4]!, r), gen(t[pc + 5]!, r), gen(t[pc + 6]!, r)];
     case 8:
-      return f ? (r) => f([g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r), g7(r)]) : (r) => [g0(r), g1(r), g2(r), g3(r), g4(r), g5(r), g6(r), g7(r)];
+      return [gen(t[pc]!, r), gen(t[pc + 1]!, r), gen(t[pc + 2]!, r), gen(t[pc + 3]!, r), gen(t[pc + 4]!, r), gen(t[pc + 5]!, r), gen(t[pc + 6]!, r), gen(t[pc + 7]!, r)];
     default: {
-      const n = gens.length;
-      const t: Gen = (r) => {
-        const out: unknown[] = [];
-        for (let i = 0; i < n; i++) out.push(gens[i]!(r));
-        return out;
-      };
-      return f ? (r) => f(t(r)) : t;
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) out.push(gen(t[pc + i]!, r));
+      return out;
     }
   }
 }
@@ -201,7 +308,7 @@ class FastArbitrary<T> extends fc.Arbitrary<T> {
   }
 }
 
-/** `a`, generated by compiled closures when unbiased (same values, same random stream, same shrinks) */
+/** `a`, generated through the compiled node table when unbiased (same values, same random stream, same shrinks) */
 export function fastArb<T>(a: fc.Arbitrary<T>): fc.Arbitrary<T> {
   return new FastArbitrary(a);
 }
