@@ -71,7 +71,10 @@ export class ArmSmmuDriver implements KDriver {
   constructor(
     readonly k: KernelServices,
     readonly param: (name: string) => string | undefined = () => undefined,
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   /**
    * mainline `static bool disable_bypass = IS_ENABLED(CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT)`,

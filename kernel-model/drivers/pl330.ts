@@ -69,7 +69,10 @@ export class Pl330Driver implements KDriver {
   readonly ambaIds = Object.freeze([Object.freeze({ id: 0x00041330, mask: 0x000fffff } as const)] as const);
   readonly hosts: Pl330Host[] = [];
 
-  constructor(readonly k: KernelServices) {}
+  constructor(readonly k: KernelServices) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   private getId(base: number, off: number): number {
     let id = 0;

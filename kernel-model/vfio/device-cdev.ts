@@ -96,6 +96,8 @@ export class VfioDeviceCdev {
       },
       release: (f) => self.release(df(f)),
     });
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   private get sysfs(): Sysfs | null {

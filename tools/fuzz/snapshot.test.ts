@@ -506,6 +506,14 @@ describe('snapshot/restore of the fuzz harness', () => {
       ['arm-smmu ofMatch', sys.kernel.drivers.armSmmu.ofMatch],
       ['cpu costs', sys.machine.cpu.costs],
       ['mem devices', sys.memDevices],
+      // class instances whose fields are all readonly
+      ['System', sys],
+      ['Machine', sys.machine],
+      ['cpu clock', sys.machine.cpu.clock],
+      ['arm-smmu driver', sys.kernel.drivers.armSmmu],
+      ['type1 driver', sys.type1!],
+      ['vfio cdev', sys.vfio.cdev!],
+      ['vfio-platform common', (sys.vfioPlatform as unknown as { common: object }).common],
     ];
     for (const [name, o] of constant) {
       expect(Object.isFrozen(o), name).toBe(true);
@@ -513,8 +521,10 @@ describe('snapshot/restore of the fuzz harness', () => {
     }
     // the stateful objects those tables reference are recorded as before
     expect(recorded.has(sys.vfs)).toBe(true);
-    expect(recorded.has(sys.kernel.drivers.armSmmu)).toBe(true);
+    expect(recorded.has(sys.kernel.iommu)).toBe(true);
+    expect(recorded.has(sys.syscalls)).toBe(true);
     expect(recorded.has(sys.machine.cpu)).toBe(true);
+    expect(recorded.has(sys.kernel.drivers.armSmmu.instances)).toBe(true);
     // and a change to one of them is restored
     const cpu = sys.machine.cpu as unknown as Record<string, unknown>;
     const key = Object.keys(cpu).find((k) => typeof cpu[k] === 'number' && Object.getOwnPropertyDescriptor(cpu, k)!.writable)!;

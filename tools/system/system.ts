@@ -185,6 +185,8 @@ export class System {
     // let boot-time work (GIC and SMMU programming already happened synchronously) settle
     m.scheduler.runUntilIdle(100_000);
     phase?.('userspace');
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   /** the VFIO bus drivers loaded (vfio-platform, vfio-amba) */

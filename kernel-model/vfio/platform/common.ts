@@ -67,6 +67,8 @@ export class VfioPlatformCommon {
       write: (data, task, buf, count, pos) => self.rw(data as VfioPlatformDevice, task, buf, count, pos, true),
       mmap: (data, task, vma) => self.mmap(data as VfioPlatformDevice, task, vma),
     });
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   private get caps(): Readonly<Capabilities> {
