@@ -97,6 +97,8 @@ export class Machine implements MachineCore {
     this.ram = board.ram;
     this.rootIrqController = board.rootIrqController;
     for (const d of board.devices) this.byName.set(d.name, d);
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   /** The device with a Linux-style name ("2c0a0000.dma"), or null. */

@@ -24,6 +24,8 @@ export class Clock {
       throw new RangeError(`clock ${name}: ${hz} Hz does not have a whole-nanosecond period`);
     }
     this.periodNs = p;
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
   cycles(n: number): Ns {
     return n * this.periodNs;

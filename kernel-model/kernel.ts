@@ -115,7 +115,8 @@ export class Kernel implements KernelServices {
       throw new KernelBootError(`memory node 0x${mem.base.toString(16)}+0x${mem.size.toString(16)} is not RAM on this board: ${(e as Error).message}`);
     }
     const kmem = new Kmem(pages);
-    this.mm = { pages, kmem, lin: kmem.lin };
+    // frozen (like `drivers` below): never written after construction, so the fuzzer's snapshot need not record it
+    this.mm = Object.freeze({ pages, kmem, lin: kmem.lin });
     this.sysfs = new Sysfs();
     this.sysfs.mkdir('kernel');
     this.sysfs.mkdir('class');
@@ -126,7 +127,7 @@ export class Kernel implements KernelServices {
     this.platformBus.amba = this.ambaBus;
     // mainline: owner_cnt (groupOwnershipGuard 'refuse-bind') and default domains (iommuDefaultDomain)
     const caps = profile.caps;
-    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, caps.iommuResvRegions, { ownerCount: caps.groupOwnershipGuard === 'refuse-bind', defaultDomains: caps.iommuDefaultDomain === 'per-binding' });
+    this.iommu = new IommuCoreImpl(this.sysfs, this.log, 32, caps.iommuResvRegions, Object.freeze({ ownerCount: caps.groupOwnershipGuard === 'refuse-bind', defaultDomains: caps.iommuDefaultDomain === 'per-binding' }));
     // iommu_bus_init: group notifiers hear the driver core's bind/unbind events of their devices;
     // mainline platform_dma_configure asks the IOMMU core before a probe
     this.dma = new DmaApi(this.iommu);
@@ -137,7 +138,7 @@ export class Kernel implements KernelServices {
     // declared when caps.smmuDisableBypassParam), read when the SMMU probes
     const smmuParam = (name: string): string | undefined =>
       name === 'arm-smmu.disable_bypass' && caps.smmuDisableBypassParam ? (this.params.bool('arm_smmu', 'disable_bypass') ? '1' : '0') : undefined;
-    this.drivers = { armSmmu: new ArmSmmuDriver(this, smmuParam), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) };
+    this.drivers = Object.freeze({ armSmmu: new ArmSmmuDriver(this, smmuParam), pl330: new Pl330Driver(this), testDma: new TestDmaDriver(this) });
   }
 
   now(): number {

@@ -175,6 +175,8 @@ export class Gic400 {
       regName: (off) => cmap.nameAt(off),
     };
     this.reset();
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   /** Power-on state. Input levels are kept (they belong to the devices). */

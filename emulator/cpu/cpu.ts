@@ -125,7 +125,8 @@ export class Cpu {
     opts: CpuOptions = {},
   ) {
     this.clock = new Clock('cpu', opts.hz ?? 1_000_000_000);
-    this.costs = { ...DEFAULT_CPU_COSTS, ...(opts.costs ?? {}) };
+    // frozen: a constant table (the fuzzer's snapshot does not record frozen objects)
+    this.costs = Object.freeze({ ...DEFAULT_CPU_COSTS, ...(opts.costs ?? {}) });
     this.busyUntil = 0;
     this.totalCycles = 0;
   }

@@ -117,5 +117,5 @@ export function registerMemDevices(vfs: Vfs, caps: Pick<SyscallCapabilities, 'ra
   for (const [name, minor, ops] of devs) {
     vfs.addDevNode(`/dev/${name}`, 0o666, (flags, _task, path) => new File(ops, null, flags, path), mkdev(MEM_MAJOR, minor));
   }
-  return { pool };
+  return Object.freeze({ pool });
 }

@@ -57,7 +57,7 @@ import type { KernelServices } from './services.js';
 /** The arm-smmu platform driver. */
 export class ArmSmmuDriver implements KDriver {
   readonly name = 'arm-smmu';
-  readonly ofMatch = ['arm,smmu-v1', 'arm,mmu-400', 'arm,mmu-401', 'arm,smmu-v2', 'arm,mmu-500'] as const;
+  readonly ofMatch = Object.freeze(['arm,smmu-v1', 'arm,mmu-400', 'arm,mmu-401', 'arm,smmu-v2', 'arm,mmu-500'] as const);
   readonly instances: ArmSmmu[] = [];
   /** the DT binding in use system-wide (mainline: using_legacy_binding / using_generic_binding) */
   readonly binding: BindingState = { legacy: false, generic: false };
@@ -71,7 +71,10 @@ export class ArmSmmuDriver implements KDriver {
   constructor(
     readonly k: KernelServices,
     readonly param: (name: string) => string | undefined = () => undefined,
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   /**
    * mainline `static bool disable_bypass = IS_ENABLED(CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT)`,

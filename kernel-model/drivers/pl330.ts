@@ -64,12 +64,15 @@ export interface Pl330Host {
  */
 export class Pl330Driver implements KDriver {
   readonly name = 'dma-pl330';
-  readonly ofMatch = ['arm,pl330'] as const;
+  readonly ofMatch = Object.freeze(['arm,pl330'] as const);
   /** pl330_ids (drivers/dma/pl330.c): the AMBA id table, used when the PL330 is an AMBA device */
-  readonly ambaIds = [{ id: 0x00041330, mask: 0x000fffff }] as const;
+  readonly ambaIds = Object.freeze([Object.freeze({ id: 0x00041330, mask: 0x000fffff } as const)] as const);
   readonly hosts: Pl330Host[] = [];
 
-  constructor(readonly k: KernelServices) {}
+  constructor(readonly k: KernelServices) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   private getId(base: number, off: number): number {
     let id = 0;

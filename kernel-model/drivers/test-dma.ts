@@ -42,7 +42,7 @@ interface Selftest {
 
 export class TestDmaDriver implements KDriver {
   readonly name = 'test-dma';
-  readonly ofMatch = ['vfio-arm-emu,test-dma'] as const;
+  readonly ofMatch = Object.freeze(['vfio-arm-emu,test-dma'] as const);
   readonly bound: Device[] = [];
   private readonly bases = new Map<KDevice, number>();
   private readonly selftests = new Map<KDevice, Selftest>();

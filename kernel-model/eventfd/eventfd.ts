@@ -132,6 +132,11 @@ export const eventfdFops: FileOps = {
  * kernel user such as an irqfd can delay; the model frees it with the file).
  */
 export class EventfdIda {
+  constructor() {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
+
   private readonly used = new Set<number>();
   alloc(): number {
     let id = 0;

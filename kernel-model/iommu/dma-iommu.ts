@@ -26,7 +26,10 @@ export class DmaApi {
   /** next free IOVA page frame (exclusive top) per default DMA domain */
   private readonly top = new Map<Domain, number>();
 
-  constructor(private readonly iommu: IommuCoreImpl) {}
+  constructor(private readonly iommu: IommuCoreImpl) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   /** the translating default domain the device's DMA goes through, or null (dma-direct) */
   private domainOf(dev: KDevice): Domain | null {

@@ -35,7 +35,10 @@ export class GicChip {
     readonly distBase: number,
     readonly cpuBase: number,
     private readonly log: KernelLog,
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   /**
    * gic_dist_init + gic_cpu_init: SPIs level, target CPU 0, priority 0xa0, disabled; SGIs

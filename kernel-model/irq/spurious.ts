@@ -77,7 +77,10 @@ export class SpuriousDetector {
     readonly limit: number,
     /** virtual time (jiffies are derived from it) */
     private readonly now: () => number = () => 0,
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   /** note_interrupt, after the handlers of one take returned `ret` */
   note(desc: IrqDesc, ret: number): void {

@@ -291,7 +291,10 @@ export class LinearMap {
   constructor(
     readonly ramBase: number,
     readonly ramSize: number,
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   paToKva(pa: number): number {
     return PAGE_OFFSET + (pa - this.ramBase);

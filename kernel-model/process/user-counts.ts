@@ -7,6 +7,11 @@
  * prints it as SigQ's first number. One per SyscallLayer (every process of a run shares it).
  */
 export class UserCounts {
+  constructor() {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
+
   private readonly sigpending = new Map<number, number>();
 
   /** queued signals charged to `uid` */

@@ -160,7 +160,8 @@ export class SyscallLayer {
   constructor(readonly host: SyscallHost) {
     // procfs's /proc/<pid> and /proc/self come from this layer's processes and `current`
     host.vfs.bindProcesses(
-      { processes: () => [...this.processes.values(), ...this.zombies.values()], current: () => this.current, currentThread: () => this.currentThread },
+      // frozen: constant (the fuzzer's snapshot does not record frozen objects)
+      Object.freeze({ processes: () => [...this.processes.values(), ...this.zombies.values()], current: () => this.current, currentThread: () => this.currentThread }),
       host.procFdAnonOpen ?? 'anon-inode-fops',
       host.procFdinfo ?? 'pos-flags',
       host.procThreadSelf ?? false,

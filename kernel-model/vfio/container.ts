@@ -49,7 +49,8 @@ export interface VfioContainerCtx {
 export function vfioContainerFops(vfio: VfioContainerCtx): FileOps {
   const host = vfio.host;
   const container = (f: File): VfioContainer => f.priv as VfioContainer;
-  return {
+  // frozen: never written after construction, so the fuzzer's snapshot need not record it
+  return Object.freeze<FileOps>({
     name: 'vfio-container',
     ioctl: (f, task, cmd, arg) => containerIoctl(vfio, container(f), task, cmd, arg),
     release: (f) => containerPut(vfio, container(f)),
@@ -64,7 +65,7 @@ export function vfioContainerFops(vfio: VfioContainerCtx): FileOps {
           mmap: (f: File, task: Task, vma: Vma) => container(f).iommuDriver?.mmap?.(container(f).iommuData!, task, vma) ?? -EINVAL,
         }
       : {}),
-  };
+  });
 }
 
 /** /dev/vfio/vfio: each open is a new container with the next id */

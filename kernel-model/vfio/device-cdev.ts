@@ -75,7 +75,7 @@ export class VfioDeviceCdev {
     const df = (f: File): VfioDeviceFile => f.priv as VfioDeviceFile;
     // vfio_device_fops (vfio_main.c): read/write/mmap check df->access_granted first
     // (smp_load_acquire), -EINVAL before the bind; then the bus driver's op, -EINVAL without one
-    this.fops = {
+    this.fops = Object.freeze<FileOps>({
       name: 'vfio-device',
       keepsPos: true,
       ioctl: (f, task, cmd, arg) => self.ioctl(df(f), task, cmd, arg),
@@ -95,7 +95,9 @@ export class VfioDeviceCdev {
         return d.ops.mmap ? d.ops.mmap(d.data, task, vma) : -EINVAL;
       },
       release: (f) => self.release(df(f)),
-    };
+    });
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   private get sysfs(): Sysfs | null {

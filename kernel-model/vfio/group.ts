@@ -78,11 +78,12 @@ export interface VfioGroupCtx extends VfioContainerCtx {
 
 /** the group fd's file ops; ioctl goes straight to groupIoctl */
 export function vfioGroupFops(vfio: VfioGroupCtx): FileOps {
-  return {
+  // frozen: constant (the fuzzer's snapshot does not record frozen objects)
+  return Object.freeze<FileOps>({
     name: 'vfio-group',
-    ioctl: (f, task, cmd, arg) => groupIoctl(vfio, f.priv as VfioGroup, task, cmd, arg),
-    release: (f) => groupRelease(vfio, f.priv as VfioGroup),
-  };
+    ioctl: (f: File, task: Task, cmd: number, arg: number) => groupIoctl(vfio, f.priv as VfioGroup, task, cmd, arg),
+    release: (f: File) => groupRelease(vfio, f.priv as VfioGroup),
+  });
 }
 
 /**

@@ -87,7 +87,10 @@ export class Type1Driver implements VfioIommuDriverOps, Type1IoctlCtx {
     readonly busName: string,
     /** interrupt remapping required (PCI targets) */
     readonly requireIntrRemap: boolean,
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   get caps(): Readonly<Capabilities> {
     return this.opts.caps;

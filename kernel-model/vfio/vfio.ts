@@ -26,7 +26,7 @@ import { VFIO_DEVICE_BIND_IOMMUFD } from '../uapi/constants.js';
 import type { FileOps } from '../vfs/file.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { type VfioContainer, vfioContainerFops, vfioContainerInit, vfioRegisterIommuDriver, vfioUnregisterIommuDriver } from './container.js';
-import { VfioDeviceCdev, VfioDeviceFile } from './device-cdev.js';
+import { VfioDeviceCdev, VfioDeviceFile, type VfioCdevHost } from './device-cdev.js';
 import { deviceFeatureIoctl, VFIO_DEVICE_FEATURE } from './device-feature.js';
 import { groupViable, maybeDropGroup, tryDissolveContainer, unbindGroupIdev, vfioCreateGroup, vfioGroupFops, type VfioGroup, type VfioGroupCtx } from './group.js';
 import type { VfioDeviceOps, VfioIommuDriverOps, VfioIommufd } from './types.js';
@@ -35,7 +35,7 @@ export { VfioContainer } from './container.js';
 export { VfioGroup } from './group.js';
 
 /** iommufd's kernel API (kernel-model/iommu/iommufd/index.ts) as the device cdev calls it */
-const IOMMUFD_API: VfioIommufd = {
+const IOMMUFD_API: VfioIommufd = Object.freeze<VfioIommufd>({
   ctxFromFile: (f) => iommufdCtxFromFile(f),
   ctxPut: (ctx) => iommufdCtxPut(ctx as IommufdCtx),
   deviceBind: (ctx, dev) => iommufdDeviceBind(ctx as IommufdCtx, dev),
@@ -43,7 +43,7 @@ const IOMMUFD_API: VfioIommufd = {
   deviceReplace: (idev, ptId) => iommufdDeviceReplace(idev as IommufdDevice, ptId),
   deviceDetach: (idev) => iommufdDeviceDetach(idev as IommufdDevice),
   deviceUnbind: (idev) => iommufdDeviceUnbind(idev as IommufdDevice),
-};
+});
 
 export class VfioDevice {
   /** open device fds */
@@ -133,7 +133,7 @@ export class Vfio implements VfioGroupCtx {
   constructor(readonly host: VfioHost) {
     const self = this;
     this.cdev = host.caps?.vfioDeviceCdev
-      ? new VfioDeviceCdev({
+      ? new VfioDeviceCdev(Object.freeze<VfioCdevHost>({
           vfs: host.vfs,
           iommufd: host.iommufd ?? (host.caps?.iommufd !== undefined && host.caps.iommufd !== 'none' ? IOMMUFD_API : undefined),
           // group->opened_file: the group fd, or in container mode the device fds got through
@@ -143,13 +143,14 @@ export class Vfio implements VfioGroupCtx {
           putRegistration: (d) => {
             if (d.removing && d.openCount === 0 && d.cdevFiles === 0) this.dropDevice(d);
           },
-        })
+        }))
       : null;
     // the container fd's ops: container.ts
     this.containerFops = vfioContainerFops(this);
     // the group fd's ops: group.ts
     this.groupFops = vfioGroupFops(this);
-    this.deviceFops = {
+    // frozen: constant (the fuzzer's snapshot does not record frozen objects)
+    this.deviceFops = Object.freeze<FileOps>({
       name: 'vfio-device',
       // vfio_device_fops_read/write pass ppos to the bus driver, and vfio-platform's
       // read/write (posted and mainline) never update it: the file position stays
@@ -175,7 +176,7 @@ export class Vfio implements VfioGroupCtx {
         return d.ops.mmap ? d.ops.mmap(d.data, task, vma) : -EINVAL;
       },
       release: (f) => self.deviceRelease(f.priv as VfioDevice),
-    };
+    });
     // /dev/vfio/vfio (container.ts)
     vfioContainerInit(this);
   }

@@ -178,7 +178,10 @@ export class Procfs {
     private readonly threadSelf = false,
     /** the profile's procPtraceAccess: proc_fd_access_allowed's check (procfs-access.ts) */
     private readonly ptraceAccess: ProcPtraceAccess = 'read-realcreds',
-  ) {}
+  ) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   /**
    * a link of /proc/<pid> (cwd, root, exe, fd/N) as proc_pid_readlink / proc_pid_get_link

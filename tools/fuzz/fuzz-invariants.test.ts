@@ -187,9 +187,10 @@ describe('invariants catch what they claim to', () => {
     // the model notices a wrong answer: make the container answer -ENOTTY for unknown requests
     const h = new Harness({ profile: 'rfc-v4' });
     for (const c of prefix) h.exec(c);
-    const fops = h.sys.vfio.containerFops as { ioctl?: (...a: never[]) => number };
-    const orig = fops.ioctl!;
-    fops.ioctl = ((...a: never[]) => (a[2] === 0x3b7f ? -25 : orig(...a))) as typeof fops.ioctl;
+    // (the container fops are frozen: the container file gets a patched copy)
+    const file = h.slots[0]!.proc.fdget(h.resolveFd(0, { k: 'container', i: 0 }))! as { ops: { ioctl?: (...a: never[]) => number } };
+    const orig = file.ops.ioctl!;
+    file.ops = { ...file.ops, ioctl: (...a: never[]) => (a[2] === 0x3b7f ? -25 : orig(...a)) };
     expect(sigOf(h, unknown)).toBe('model-divergence');
   });
 

@@ -470,6 +470,68 @@ describe('snapshot/restore of the fuzz harness', () => {
     fz.m.set('k', 2);
     fs.restore();
     expect(fz.m.get('k')).toBe(1);
+    // a frozen object's own properties are constant, what they point to is not: an unfrozen
+    // object held by a frozen one is recorded and restored
+    const held = { n: 1, list: [1] };
+    const table = Object.freeze({ op: (): number => 1, held });
+    const ts = new GraphSnapshot([{ table }], []);
+    expect(ts.recordedObjects().map((r) => r.o)).not.toContain(table);
+    held.n = 2;
+    held.list.push(2);
+    ts.restore();
+    expect(held).toEqual({ n: 1, list: [1] });
+  });
+
+  it("the harness's constant operation and option tables are frozen, so the snapshot does not record them; what they reference still is", () => {
+    const h = new Harness({ profile: 'mainline' });
+    const snap = harnessSnapshot(h);
+    const recorded = new Set(snap.recordedObjects().map((r) => r.o));
+    const sys = h.sys;
+    const cdev = sys.vfio.cdev as unknown as { fops: object; host: { iommufd: object } };
+    const constant: [string, object][] = [
+      ['vfio containerFops', sys.vfio.containerFops],
+      ['vfio groupFops', sys.vfio.groupFops],
+      ['vfio deviceFops', sys.vfio.deviceFops],
+      ['vfio cdev fops', cdev.fops],
+      ['vfio cdev host', cdev.host],
+      ['vfio cdev iommufd API', cdev.host.iommufd],
+      ['vfio host', sys.vfio.host],
+      ['vfio-platform ops', sys.vfioPlatform!.ops],
+      ['vfio-amba ops', sys.vfioAmba!.ops],
+      ['vfio-platform ofMatch', sys.vfioPlatform!.ofMatch],
+      ['syscall host', sys.syscalls.host],
+      ['syscall host memory', sys.syscalls.host.memory],
+      ['kernel drivers', sys.kernel.drivers],
+      ['kernel mm', sys.kernel.mm],
+      ['arm-smmu ofMatch', sys.kernel.drivers.armSmmu.ofMatch],
+      ['cpu costs', sys.machine.cpu.costs],
+      ['mem devices', sys.memDevices],
+      // class instances whose fields are all readonly
+      ['System', sys],
+      ['Machine', sys.machine],
+      ['cpu clock', sys.machine.cpu.clock],
+      ['arm-smmu driver', sys.kernel.drivers.armSmmu],
+      ['type1 driver', sys.type1!],
+      ['vfio cdev', sys.vfio.cdev!],
+      ['vfio-platform common', (sys.vfioPlatform as unknown as { common: object }).common],
+    ];
+    for (const [name, o] of constant) {
+      expect(Object.isFrozen(o), name).toBe(true);
+      expect(recorded.has(o), name).toBe(false);
+    }
+    // the stateful objects those tables reference are recorded as before
+    expect(recorded.has(sys.vfs)).toBe(true);
+    expect(recorded.has(sys.kernel.iommu)).toBe(true);
+    expect(recorded.has(sys.syscalls)).toBe(true);
+    expect(recorded.has(sys.machine.cpu)).toBe(true);
+    expect(recorded.has(sys.kernel.drivers.armSmmu.instances)).toBe(true);
+    // and a change to one of them is restored
+    const cpu = sys.machine.cpu as unknown as Record<string, unknown>;
+    const key = Object.keys(cpu).find((k) => typeof cpu[k] === 'number' && Object.getOwnPropertyDescriptor(cpu, k)!.writable)!;
+    const v0 = cpu[key];
+    cpu[key] = (v0 as number) + 12345;
+    snap.restore();
+    expect(cpu[key]).toBe(v0);
   });
 
   it('leaves the parts constantsOf names alone, and restores the rest of their owner', () => {

@@ -17,7 +17,9 @@
  * only when the count moved (the sysfs tree, each IRQ descriptor, each PL330, the SMMU's
  * accelerators: tools/fuzz/engine.ts harnessSnapshot), typed arrays whose writer marks the
  * indexes it changes are copied back only at those indexes. Frozen objects and the parts
- * `constants`/`constantsOf` name are not recorded at all. tools/fuzz/snapshot-census.ts lists
+ * `constants`/`constantsOf` name are not recorded at all (what a frozen object points to is:
+ * the model freezes its constant tables and all-readonly instances for this, docs/PERFORMANCE.md
+ * round 16). tools/fuzz/snapshot-census.ts lists
  * what is left and what a campaign changes.
  *
  * Limits (checked where possible, tested otherwise): state captured only by closures

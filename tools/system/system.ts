@@ -29,7 +29,7 @@ import { IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
 import { procPidStatus } from '../../kernel-model/process/proc-status.js';
 import { registerMemDevices, type MemDevices } from '../../kernel-model/char/mem.js';
 import { vfioIommuType1Init, type Type1Driver } from '../../kernel-model/vfio/type1.js';
-import { Vfio } from '../../kernel-model/vfio/vfio.js';
+import { Vfio, type VfioHost } from '../../kernel-model/vfio/vfio.js';
 import { Vfs } from '../../kernel-model/vfs/vfs.js';
 
 export interface SystemOptions {
@@ -106,7 +106,7 @@ export class System {
     this.kernel = new Kernel(m, m.tree, this.profile, ({ hw, log, caps }) => {
       irqCore = new IrqCore({ hw, cpu: m.cpu, scheduler: m.scheduler, log, tracer: m.tracer, caps, gic: { distBase: regs[0]!.base, cpuBase: regs[1]!.base, ofName: fullName(gic) } });
       return irqCore;
-    }, { bootargs: opts.bootargs });
+    }, Object.freeze({ bootargs: opts.bootargs }));
     this.irq = irqCore!;
     phase?.('kernel-init');
     this.kernel.boot();
@@ -114,7 +114,9 @@ export class System {
     const k = this.kernel;
     this.vfs = new Vfs(k.sysfs, { maxLfsFilesize: this.profile.caps.maxLfsFilesize, shmemSeekNegative: this.profile.caps.shmemSeekNegative, nestedSymlinkLimit: this.profile.caps.nestedSymlinkLimit });
     this.vfs.addProcFile('interrupts', () => this.irq.procInterrupts());
-    this.syscalls = new SyscallLayer({ cpu: m.cpu, vfs: this.vfs, memory: { pages: bindPageAllocator(k.mm.pages), bus: m.bus }, log: k.log, selectClosedFd: this.profile.caps.selectClosedFd, anonInodeLseek: this.profile.caps.anonInodeLseek, iovecImport: this.profile.caps.iovecImport,
+    // the option objects handed to the kernel model below are frozen: never written after
+    // construction, so the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record them
+    this.syscalls = new SyscallLayer(Object.freeze({ cpu: m.cpu, vfs: this.vfs, memory: Object.freeze({ pages: Object.freeze(bindPageAllocator(k.mm.pages)), bus: m.bus }), log: k.log, selectClosedFd: this.profile.caps.selectClosedFd, anonInodeLseek: this.profile.caps.anonInodeLseek, iovecImport: this.profile.caps.iovecImport,
       capLastCap: this.profile.caps.capLastCap, capAmbient: this.profile.caps.capAmbient, rlimitCpuZero: this.profile.caps.rlimitCpuZero, forkPinnedPages: this.profile.caps.forkPinnedPages,
       madviseAdvice: this.profile.caps.madviseAdvice, madviseRemoveAccess: this.profile.caps.madviseRemoveAccess,
       getdentsAccess: this.profile.caps.getdentsAccess, sigaltstackAutodisarm: this.profile.caps.sigaltstackAutodisarm,
@@ -125,8 +127,8 @@ export class System {
       dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,
       binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite,
       execMapFailure: this.profile.caps.execMapFailure, execElfLoad: this.profile.caps.execElfLoad, execAuxv: this.profile.caps.execAuxv, stackGuard: this.profile.caps.stackGuard,
-      execArgLimit: this.profile.caps.execArgLimit, execEmptyArgv: this.profile.caps.execEmptyArgv });
-    this.vfio = new Vfio({
+      execArgLimit: this.profile.caps.execArgLimit, execEmptyArgv: this.profile.caps.execEmptyArgv }));
+    this.vfio = new Vfio(Object.freeze<VfioHost>({
       vfs: this.vfs,
       iommu: k.iommu,
       log: k.log,
@@ -139,15 +141,15 @@ export class System {
         for (const l of report) k.log.log('emerg', '', l);
         m.scheduler.requestStop(`kernel BUG: ${report[report.length - 2] ?? report[1]}`);
       },
-    });
+    }));
     // iommufd_init (module_init): /dev/iommu, and /dev/vfio/vfio with CONFIG_IOMMUFD_VFIO_CONTAINER,
     // where CONFIG_VFIO_CONTAINER=n leaves no vfio_iommu_type1 (the VFIO core then creates no
     // container node: VfioHost.caps.iommufd)
     const ifd = this.profile.caps.iommufd;
-    this.iommufd = ifd === 'none' ? null : new IommufdService({ vfs: this.vfs, iommu: k.iommu, log: k.log, params: k.params, vfioContainer: ifd === 'dev-iommu+vfio-compat' });
-    const t1 = ifd === 'dev-iommu+vfio-compat' ? null : vfioIommuType1Init(this.vfio, { iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params, pages: k.mm.pages, current: () => this.syscalls.current?.mm ?? null });
+    this.iommufd = ifd === 'none' ? null : new IommufdService(Object.freeze({ vfs: this.vfs, iommu: k.iommu, log: k.log, params: k.params, vfioContainer: ifd === 'dev-iommu+vfio-compat' }));
+    const t1 = ifd === 'dev-iommu+vfio-compat' ? null : vfioIommuType1Init(this.vfio, Object.freeze({ iommu: k.iommu, caps: this.profile.caps, log: k.log, params: k.params, pages: k.mm.pages, current: () => this.syscalls.current?.mm ?? null }));
     this.type1 = t1 === null || typeof t1 === 'number' ? null : t1;
-    const deps: VfioPlatformDeps = {
+    const deps: VfioPlatformDeps = Object.freeze({
       driverCore: k.driverCore,
       sysfs: k.sysfs,
       iommu: k.iommu,
@@ -159,7 +161,7 @@ export class System {
       profile: this.profile,
       cpu: m.cpu,
       params: k.params,
-    };
+    });
     if (this.profile.caps.vfioPlatform) {
       const drv = new VfioPlatformDriver(deps);
       this.vfioPlatform = drv.register() === 0 ? drv : null;
@@ -183,6 +185,8 @@ export class System {
     // let boot-time work (GIC and SMMU programming already happened synchronously) settle
     m.scheduler.runUntilIdle(100_000);
     phase?.('userspace');
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   /** the VFIO bus drivers loaded (vfio-platform, vfio-amba) */

@@ -32,6 +32,11 @@ export const IOPT_PAGES_ACCOUNT_MM = 2;
 
 /** struct user_struct's locked_vm, per uid (kernel/user.c; only iommufd uses it in this model) */
 export class UserLockedVm {
+  constructor() {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
+
   private readonly byUid = new Map<number, number>();
   get(uid: number): number {
     return this.byUid.get(uid) ?? 0;

@@ -57,7 +57,8 @@ export class VfioPlatformCommon {
   ) {
     this.irqs = new VfioPlatformIrqs(d);
     const self = this;
-    this.ops = {
+    // frozen: constant (the fuzzer's snapshot does not record frozen objects)
+    this.ops = Object.freeze<VfioDeviceOps>({
       name: driverName,
       open: (data) => self.open(data as VfioPlatformDevice),
       release: (data) => self.release(data as VfioPlatformDevice),
@@ -65,7 +66,9 @@ export class VfioPlatformCommon {
       read: (data, task, buf, count, pos) => self.rw(data as VfioPlatformDevice, task, buf, count, pos, false),
       write: (data, task, buf, count, pos) => self.rw(data as VfioPlatformDevice, task, buf, count, pos, true),
       mmap: (data, task, vma) => self.mmap(data as VfioPlatformDevice, task, vma),
-    };
+    });
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
   }
 
   private get caps(): Readonly<Capabilities> {

@@ -40,7 +40,10 @@ export class VfioPlatformIrqs {
   private readonly scratch = new Uint8Array(8);
   private readonly sv = new DataView(this.scratch.buffer);
 
-  constructor(private readonly d: VfioPlatformDeps) {}
+  constructor(private readonly d: VfioPlatformDeps) {
+    // every field is readonly: frozen, so that the fuzzer's snapshot (tools/fuzz/snapshot.ts) need not record it
+    Object.freeze(this);
+  }
 
   private get caps(): VfioPlatformDeps['profile']['caps'] {
     return this.d.profile.caps;

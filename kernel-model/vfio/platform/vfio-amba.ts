@@ -32,7 +32,7 @@ export const VFIO_AMBA_DEPRECATION = 'DEPRECATION: vfio-amba is deprecated and w
 
 export class VfioAmbaDriver extends VfioPlatformDriver {
   /** vfio_amba_ids: `{ 0, 0 }`, no entry (binding only through driver_override) */
-  readonly ambaIds: readonly AmbaId[] = [];
+  readonly ambaIds: readonly AmbaId[] = Object.freeze([]);
   private warnedOnce = false;
 
   constructor(d: VfioPlatformDeps) {

@@ -29,7 +29,7 @@ export { IRQ_STRUCT_SIZE, REGION_STRUCT_SIZE, type VfioPlatformDeps, type VfioPl
 export class VfioPlatformDriver implements KDriver {
   readonly name: string;
   /** matches nothing by compatible: devices arrive through vfio_bind or driver_override */
-  readonly ofMatch: readonly string[] = [];
+  readonly ofMatch: readonly string[] = Object.freeze([]);
   /** mainline vfio_platform_driver.driver.driver_managed_dma = true (VFIO claims DMA ownership itself) */
   readonly driverManagedDma = true;
   readonly devices = new Map<KDevice, VfioPlatformDevice>();
