@@ -2,7 +2,7 @@ import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
 import { encodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
-import { BLOCK, SIGNAL_NUMBERS, type GuestFault, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
+import { BLOCK, type GuestFault, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
@@ -23,9 +23,9 @@ import { sysAccess } from './access.js';
 import { sysChmod, sysLink, sysRename, sysSymlink, sysTruncate, sysUmask } from './fs-ops.js';
 import { sysFallocate } from './fallocate.js';
 import { FutexTable } from './futex.js';
-import { dataAbortReport, externalAbortInfo } from './fsr.js';
+import { userFault } from './user-fault.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
-import { ERESTARTNOHAND, SIGALRM, SIGBUS, SIGCHLD, SIGSEGV, SignalState } from './signal.js';
+import { ERESTARTNOHAND, SIGALRM, SIGCHLD, SignalState } from './signal.js';
 import { signalEndedCall } from './signal-usermask.js';
 import { sysKillCall } from './kill.js';
 import { sysSigpending, sysSigtimedwait } from './signal-wait.js';
@@ -40,9 +40,6 @@ import type { File } from '../vfs/file.js';
 import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
 import { serveSched } from './sched-calls.js';
 import { absentSyscalls, TABLE_3_14 } from './syscall-era.js';
-
-/** si_code values of a fault (include/uapi/asm-generic/siginfo.h) */
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, BUS_ADRERR = 2;
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
@@ -63,6 +60,7 @@ const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPC = 1, BUS_ADRERR = 2;
  *   signal.ts        signal state, posting, delivery, sigaction/sigprocmask/sigsuspend, kill
  *                    (kernel/signal.c)
  *   signal-frame.ts  the ARM signal frame and sigreturn (arch/arm/kernel/signal.c)
+ *   user-fault.ts    a CPU fault as the signal the fault handlers force (arch/arm/mm/fault.c)
  *   futex.ts         FUTEX_WAIT/WAKE (kernel/futex)
  *   time.ts          clock ids, clock_nanosleep, ITIMER_REAL (kernel/time)
  */
@@ -341,32 +339,7 @@ export class LinuxAbi implements SyscallBridge {
    * (SignalState.forceFault). False: the default action (the thread dies, as before).
    */
   onFault(t: UnicornThread, f: GuestFault): boolean {
-    const s = this.signals;
-    if (f.signal === 'SIGSEGV' && f.address !== null) {
-      const code = this.mm.find(f.address >>> 0) === null ? SEGV_MAPERR : SEGV_ACCERR;
-      // __do_user_fault: tsk->thread.address, error_code, trap_no, then force_sig_fault
-      s.faultAddress.set(t, f.address >>> 0);
-      return s.forceFault(t, SIGSEGV, { code, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
-    }
-    if (f.signal === 'SIGBUS' && f.address !== null && f.pageFault === true) {
-      // do_page_fault's VM_FAULT_SIGBUS (a page of a mapped file past its end):
-      // __do_user_fault(addr, fsr, SIGBUS, BUS_ADRERR): as a SIGSEGV's, trap_no 14
-      s.faultAddress.set(t, f.address >>> 0);
-      return s.forceFault(t, SIGBUS, { code: BUS_ADRERR, addr: f.address, trapNo: 14, errorCode: f.fsr ?? 0 });
-    }
-    if (f.signal === 'SIGBUS' && f.address !== null && f.fsr !== undefined) {
-      // a device access's external abort (UnicornThread.onBusError: the FSR says synchronous
-      // or not): do_DataAbort finds do_bad in fsr_info, prints "Unhandled fault" whether or
-      // not a handler waits, and arm_notify_die sets error_code = the FSR and trap_no = 0
-      // (thread.address kept) and forces inf->sig with inf->code and si_addr = the DFAR
-      const inf = externalAbortInfo(f.fsr);
-      if (inf === null) return false;
-      for (const line of dataAbortReport(this.layer.host.dataAbortReport ?? '3.14', inf, f.fsr, f.address)) this.log?.log('alert', '', line);
-      return s.forceFault(t, inf.sig, { code: inf.code, addr: f.address, trapNo: 0, errorCode: f.fsr, faultAddress: s.faultAddress.get(t) ?? 0 });
-    }
-    // do_undefinstr: arm_notify_die(..., SIGILL, ILL_ILLOPC, pc, 0, 6): thread.address kept
-    if (f.signal === 'SIGILL') return s.forceFault(t, SIGNAL_NUMBERS.SIGILL, { code: ILL_ILLOPC, addr: f.pc, trapNo: 6, errorCode: 0, faultAddress: s.faultAddress.get(t) ?? 0 });
-    return false;
+    return userFault(this.signals, this.mm, t, f, this.layer.host.dataAbortReport ?? '3.14', this.log);
   }
 
   /** signal delivery between quanta (and after a sleeping call completed by its waker) */

@@ -124,7 +124,7 @@ export class AddressSpace extends VmaSpace {
       throw new GuestTrap('SIGSEGV', va, `${write ? 'write' : 'read'} not permitted by the mapping's protection (${protString(v.prot)})`);
     }
     if (code === R_NOMEM) throw new GuestTrap('SIGBUS', va, 'out of memory faulting in a page');
-    if (code === R_SIGBUS) throw new GuestTrap('SIGBUS', va, `${write ? 'write to' : 'read from'} a page of a mapped file past its end`);
+    if (code === R_SIGBUS) throw new GuestTrap('SIGBUS', va, `${write ? 'write to' : 'read from'} a page the fault handler refused (VM_FAULT_SIGBUS: a mapped file past its end, or a stack guard page)`);
     throw new GuestTrap('SIGBUS', va, `bus error on device mapping (status ${code})`);
   }
 

@@ -577,7 +577,7 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
       // the kernel's fault path answered VM_FAULT_SIGBUS (arch/arm/mm/fault.c do_page_fault:
       // SIGBUS, BUS_ADRERR, through __do_user_fault like a SIGSEGV)
       this.fault.signal = 'SIGBUS';
-      this.fault.reason = `${access} of a page of a mapped file past its end`;
+      this.fault.reason = `${access} of a page the fault handler refused (VM_FAULT_SIGBUS: a mapped file past its end, or a stack guard page)`;
       this.fault.pageFault = true;
     }
     if (unmapped && e.regionLimitHit) {
