@@ -68,30 +68,19 @@ function isMakeRef(r: FdRef): r is { k: FdKind; i: number; mk: 1 } {
   return !('raw' in r) && r.mk === 1 && MAKE_KINDS.includes(r.k);
 }
 
-/** whether an ioctl's struct names a resource-typed IOAS id (Value `{ ioas, mk }`) */
+/** whether an ioctl's struct names a resource-typed IOAS id (Value `{ ioas, mk }`): refFlags' REF_IOAS */
 export function hasIoasRef(c: Call): boolean {
-  return hasValueOf(c, 'ioas');
+  return (refFlags(c) & REF_IOAS) !== 0;
 }
 
-/** whether an ioctl's struct names a resource-typed device id (Value `{ dev, mk }`) */
+/** whether an ioctl's struct names a resource-typed device id (Value `{ dev, mk }`): refFlags' REF_DEV */
 export function hasDevRef(c: Call): boolean {
-  return hasValueOf(c, 'dev');
+  return (refFlags(c) & REF_DEV) !== 0;
 }
 
-/** whether an ioctl's struct names a resource-typed HWPT id (Value `{ hwpt, mk }`) */
+/** whether an ioctl's struct names a resource-typed HWPT id (Value `{ hwpt, mk }`): refFlags' REF_HWPT */
 export function hasHwptRef(c: Call): boolean {
-  return hasValueOf(c, 'hwpt');
-}
-
-/** (every executed call: a `for...in` over the fields, no `Object.values` array) */
-function hasValueOf(c: Call, key: 'ioas' | 'dev' | 'hwpt'): boolean {
-  if (c.op !== 'ioctl' || c.arg.t !== 'struct') return false;
-  const fields = c.arg.fields;
-  for (const k in fields) {
-    const v = fields[k];
-    if (typeof v === 'object' && v !== null && key in v) return true;
-  }
-  return false;
+  return (refFlags(c) & REF_HWPT) !== 0;
 }
 
 /** refFlags' bits: a ref that makes its fd (makeRefs non-empty) */
@@ -106,9 +95,10 @@ export const REF_IOAS = 8;
 export const REF_DEV = 16;
 
 /**
- * What makeRefs, hasBoundDevRef, hasHwptRef, hasIoasRef and hasDevRef answer for a call, as
- * bits (REF_*), in one walk of its arguments: Harness.exec asks all five for every executed call
- * (four walks of a struct's fields before), and most calls have none of them.
+ * What a call's arguments ask to be made first, as bits (REF_*), in one walk of its arguments:
+ * whether makeRefs is non-empty, hasBoundDevRef, and the struct fields with resource-typed ids
+ * (hasIoasRef, hasDevRef and hasHwptRef are this function's bits). Harness.exec asks once per
+ * executed call (four walks of a struct's fields before), and most calls have none of them.
  */
 export function refFlags(c: Call): number {
   let f = 0;
