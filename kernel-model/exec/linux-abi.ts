@@ -27,6 +27,7 @@ import { userFault } from './user-fault.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { ERESTARTNOHAND, SIGALRM, SIGCHLD, SignalState } from './signal.js';
 import { signalEndedCall } from './signal-usermask.js';
+import { sysSigaction, sysSigprocmask } from './signal-calls.js';
 import { sysKillCall } from './kill.js';
 import { sysSigpending, sysSigtimedwait } from './signal-wait.js';
 import { sysCapget, sysCapset } from './capability.js';
@@ -526,9 +527,9 @@ export class LinuxAbi implements SyscallBridge {
       case N.capset:
         return sysCapset(this, t, a);
       case N.rt_sigaction:
-        return this.signals.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
+        return sysSigaction(this.signals, this.mm, a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigprocmask:
-        return this.signals.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
+        return sysSigprocmask(this.signals, this.mm, t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigreturn: case N.sigreturn:
         return this.signals.sysSigreturn(t, nr === N.rt_sigreturn);
       case N.rt_sigsuspend: case N.pause:
