@@ -9,7 +9,7 @@ import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { attachSigStatus } from './signal-status.js';
-import { restoreSavedSigmask } from './signal-usermask.js';
+import { finishPollWait, restoreSavedSigmask } from './signal-usermask.js';
 import { rseqSignalDeliver } from './rseq.js';
 import { AltStacks } from './signal-altstack.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
@@ -432,7 +432,15 @@ export class SignalState {
       const nr = th.blockedSyscall;
       const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64 || nr === ARM_NR.nanosleep;
       task.finish();
-      th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
+      let code = noHand ? -ERESTARTNOHAND : -ERESTARTSYS;
+      // select / pselect6 / ppoll: the time left written back now, the mask as the era orders it
+      // (signal-usermask.ts finishPollWait; maybe -EINTR: a faulting write forbids the restart)
+      const rec = task.timeLeft;
+      if (rec !== null) {
+        task.timeLeft = null;
+        code = finishPollWait(this, this.p.proc.mm, th, rec, this.cpu.scheduler.now, code, this.layer.host.pselectTimeLeft ?? 'copy-first');
+      }
+      th.completeSyscall(code);
       this.interrupted.add(th);
       this.cpu.wake(th);
       return true;
@@ -460,8 +468,12 @@ export class SignalState {
     const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
     const d = !this.anyPending ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
-    // no handler: do_signal's restore_saved_sigmask, then the restart
-    else if (d === null && interrupted && t.exitInfo === null) { restoreSavedSigmask(this, t); restartSyscall(t); }
+    // no handler: do_signal's restore_saved_sigmask (also after a pselect6/ppoll whose
+    // -ERESTARTNOHAND became -EINTR, select-time.ts), then the restart of a restart code
+    else if (d === null && t.exitInfo === null) {
+      restoreSavedSigmask(this, t);
+      if (interrupted) restartSyscall(t);
+    }
   }
 
   /**

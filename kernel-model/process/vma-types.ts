@@ -104,6 +104,6 @@ export interface Vma {
   fcache?: PageCache | null;
   /** a MAP_PRIVATE file mapping: 1 where the page is the VMA's own copy (written: copy on write) */
   own?: Uint8Array | null;
-  /** VM_GROWSDOWN: the main thread's stack, grown by faults below it (stack-grow.ts) */
+  /** VM_GROWSDOWN: the main thread's stack or a MAP_GROWSDOWN mapping, grown by faults below it (stack-grow.ts) */
   growsDown?: boolean;
 }

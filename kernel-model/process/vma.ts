@@ -3,7 +3,7 @@ import { PC_SIGBUS, privateFilePage, type FileMapper } from './filemap.js';
 import { dupMmap, type ForkOps, type ForkPinnedPages } from './dup-mmap.js';
 import { madviseRange, MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, type MadviseOps, type MadviseRemoveAccess } from './madvise.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
-import { growFor, guardPageFault, type StackGuard } from './stack-grow.js';
+import { growFor, guardPageFault, startGap, type StackGuard } from './stack-grow.js';
 import { MAP_ANONYMOUS, MAP_SHARED, MMAP_BASE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, USER_BASE, type ShmObject, type Vma } from './vma-types.js';
 
 export * from './vma-types.js';
@@ -87,12 +87,17 @@ export class VmaSpace implements FileMapper {
     return null;
   }
 
-  /** first-fit search for a free range of len bytes at or above MMAP_BASE */
+  /**
+   * first-fit search for a free range of len bytes at or above MMAP_BASE. With the guard gap
+   * (capability `stackGuard` 'guard-gap'), a VM_GROWSDOWN VMA counts from stack_guard_gap below
+   * its start (vm_start_gap, read in 6.12.19 mm/mmap.c unmapped_area / include/linux/mm.h); 3.14
+   * counts from vm_start (read in 3.14.4 mm/mmap.c unmapped_area)
+   */
   getUnmappedArea(len: number): number {
     let addr = MMAP_BASE;
     for (const v of this.vmas) {
       if (v.end <= addr) continue;
-      if (v.start >= addr + len) break;
+      if (startGap(v, this.stackGuard) >= addr + len) break;
       addr = v.end;
     }
     return addr + len <= TASK_SIZE ? addr : -ENOMEM;
