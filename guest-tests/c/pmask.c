@@ -9,12 +9,14 @@
  * timeout (fs/select.c poll_select_copy_remaining / poll_select_finish): after a signal, an expiry,
  * a ready fd; select(2)'s timeval too; none for a zero timeout; a read-only timeout makes the call
  * unrestartable (EINTR even for an ignored signal) and, in 3.14's pselect6 only, restores the
- * caller's mask before the delivery (the handler does not run, the signal stays pending).
+ * caller's mask before the delivery (the handler does not run, the signal stays pending); a
+ * thread asleep so, woken by an ignored signal, returns EINTR with its own mask back.
  * Output is deterministic.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +82,23 @@ static long left_ms(long sec, long nsec)
 static void time_left(const char *what, const struct timespec *ts)
 {
 	printf("%s: left %ld ms\n", what, left_ms(ts->tv_sec, ts->tv_nsec));
+}
+
+/* a thread asleep in ppoll with a read-only timeout, woken by a URG its call's mask lets through */
+static struct pollfd thread_pr;
+static const struct timespec *thread_ts;
+
+static void *ppoll_thread(void *arg)
+{
+	sigset_t hup, now;
+	(void)arg;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	long r = raw_ppoll(&thread_pr, 1, thread_ts, &hup, 8);
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	printf("thread ppoll read-only timeout, URG from another thread: %ld %s, after: blocked urg %d usr2 %d hup %d\n", r, err(r),
+	       sigismember(&now, SIGURG), sigismember(&now, SIGUSR2), sigismember(&now, SIGHUP));
+	return NULL;
 }
 
 int main(void)
@@ -254,5 +273,17 @@ int main(void)
 	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	report("unblocked after", 0, SIGUSR1);
+
+	/* the same asleep in a thread, the (ignored) URG sent to the process while it sleeps: no
+	 * handler runs, the call returns EINTR all the same and the caller's mask comes back */
+	thread_pr = pr;
+	thread_ts = &ro[1];
+	pthread_t th;
+	if (pthread_create(&th, NULL, ppoll_thread, NULL) != 0)
+		return 2;
+	struct timespec ms10 = { 0, 10000000 };
+	nanosleep(&ms10, NULL);
+	kill(getpid(), SIGURG);
+	pthread_join(th, NULL);
 	return 0;
 }
