@@ -22,8 +22,8 @@ import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type S
  * signal is dropped, a sleeping thread is interrupted), delivery at syscall return and before
  * a thread's step (get_signal / handle_signal, with arch/arm/kernel/signal.c's restart rules),
  * rt_sigsuspend/pause, sigreturn, sigaltstack, rt_sigtimedwait and rt_sigpending
- * (signal-wait.ts); rt_sigaction and rt_sigprocmask are signal-calls.ts. Signals 1-64: the real-time ones (32-64) queued once per send with their
- * siginfo (sigqueue.ts). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill,
+ * (signal-wait.ts); rt_sigaction and rt_sigprocmask are signal-calls.ts. Signals 1-64: the
+ * real-time ones (32-64) queued once per send with their siginfo (sigqueue.ts). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill,
  * tgkill, tkill, rt_sigqueueinfo and rt_tgsigqueueinfo are kernel-model/exec/kill.ts.
  */
 
