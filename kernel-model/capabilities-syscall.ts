@@ -254,6 +254,28 @@ export interface SyscallCapabilities {
    */
   stackGuard: 'guard-page' | 'guard-gap';
   /**
+   * whether get_user_pages grows a VM_GROWSDOWN VMA (the [stack], a MAP_GROWSDOWN mapping) for
+   * an address just below it (kernel-model/process/mm.ts pinUserPage; VFIO type1's pinning):
+   * 'find-extend-vma' (3.14: __get_user_pages looks the VMA up with find_extend_vma, which
+   * expands the stack as a fault would, within RLIMIT_STACK and the guard rule of `stackGuard`;
+   * read in 3.14.4 mm/memory.c, mm/mmap.c) or 'vma-lookup' (v6.12: gup_vma_lookup, a plain
+   * vma_lookup: -EFAULT below the VMA; read in 6.12.19 mm/gup.c; the change is "mm: make
+   * find_extend_vma() fail if write lock not held" and its GUP counterpart in v6.5, from memory)
+   */
+  gupStackExpand: 'find-extend-vma' | 'vma-lookup';
+  /**
+   * pselect6's write of the time left (kernel-model/syscall/select-time.ts) against its restore
+   * of the caller's signal mask (kernel-model/exec/signal-usermask.ts finishPollWait):
+   * 'copy-first' (3.14 do_pselect: poll_select_copy_remaining, then the mask; a write that
+   * faults turns a signal's -ERESTARTNOHAND into -EINTR, so the caller's mask comes back at once
+   * (sigprocmask) and a signal that only the call's mask let through stays pending, its handler
+   * not run; 3.14's ppoll decides on the mask first, as 'mask-first') or 'mask-first' (v6.12
+   * poll_select_finish: restore_saved_sigmask_unless on the call's own result, then the write:
+   * the mask stays for the delivery, the handler runs, the call returns -EINTR). Read in 3.14.4
+   * and 6.12.19 fs/select.c
+   */
+  pselectTimeLeft: 'copy-first' | 'mask-first';
+  /**
    * the generation of fs/binfmt_elf.c load_elf_binary (kernel-model/exec/elf-exec.ts, load.ts):
    * 'inline' (3.14: the program headers read inline, e_phnum up to 2048, a short read -EIO, no
    * FDPIC check; every PT_LOAD MAP_FIXED; one padzero at the end of the highest file part,

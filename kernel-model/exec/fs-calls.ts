@@ -14,7 +14,8 @@ import type { ThreadTask } from '../syscall/task.js';
 import { NR as UNR } from '../uapi/constants.js';
 import { ARM_NR as N } from './arm-nr.js';
 import { ERESTARTNOHAND, type SignalState } from './signal.js';
-import { restoreSavedSigmask, setUserSigmask, signalLetThrough } from './signal-usermask.js';
+import { finishPollWait, setUserSigmask, signalLetThrough } from './signal-usermask.js';
+import { timeLeftRecord, type TimeLeft } from '../syscall/select-time.js';
 
 /**
  * The file system calls of the ARM entry that the kernel model's syscall layer does not take
@@ -248,7 +249,7 @@ function userTimeout(x: LayerEntry, tsp: number, time64: boolean): number {
  * 6.12.19: sys_pselect6 is ARM's 413, sys_pselect6_time32 its 335; 3.14.4's sys_pselect6 takes
  * the 32-bit timespec). The pack { sigset_t *p; size_t size } is read first (3.14 access_ok +
  * __get_user, v6.12 get_sigset_argpack: -EFAULT), then the timeout, then the mask
- * (withSigmask); the time left is not written back (poll_select_finish).
+ * (withSigmask); the time left is written back at the end (withSigmask, select-time.ts).
  */
 export function sysPselect6(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64 = false): SyscallResult {
   let mp = 0, msize = 0;
@@ -264,23 +265,26 @@ export function sysPselect6(x: LayerEntry, t: UnicornThread, a: Uint32Array, tim
     if (r < 0) return r;
     ns = r;
   }
-  return withSigmask(x, t, mp, msize, (now) => x.restartable(t, (task) => x.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, now ? 0 : ns)));
+  const rec = ns === null ? null : timeLeftRecord(a[4]!, time64 ? 'timespec64' : 'timespec32', 'pselect', x.cpu.scheduler.now, ns);
+  return withSigmask(x, t, mp, msize, rec, (now) => x.restartable(t, (task) => x.layer.sysSelect(task, a[0]! | 0, a[1]!, a[2]!, a[3]!, 0, now ? 0 : ns)));
 }
 
 /**
  * ppoll(fds, nfds, struct timespec *tsp, sigmask, sigsetsize) and, v6.12 only, ppoll_time64
  * (struct __kernel_timespec: sys_ppoll is ARM's 414, sys_ppoll_time32 its 336; fs/select.c,
  * read in 3.14.4 / 6.12.19): poll with the timeout in ms (rounded up), read before the mask
- * (withSigmask)
+ * (withSigmask), the time left written back at the end (its nanoseconds' end_time)
  */
 export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64 = false): SyscallResult {
   let ms = -1;
+  let rec: TimeLeft | null = null;
   if (a[2] !== 0) {
     const ns = userTimeout(x, a[2]!, time64);
     if (ns < 0) return ns;
     ms = Math.ceil(ns / 1e6);
+    rec = timeLeftRecord(a[2]!, time64 ? 'timespec64' : 'timespec32', 'ppoll', x.cpu.scheduler.now, ns);
   }
-  return withSigmask(x, t, a[3]!, a[4]!, (now) => x.kernel(t, N.poll, [a[0]!, a[1]!, now ? 0 : ms]));
+  return withSigmask(x, t, a[3]!, a[4]!, rec, (now) => x.kernel(t, N.poll, [a[0]!, a[1]!, now ? 0 : ms]));
 }
 
 /**
@@ -290,19 +294,27 @@ export function sysPpoll(x: LayerEntry, t: UnicornThread, a: Uint32Array, time64
  * signal_pending before sleeping) that ends with -ERESTARTNOHAND when no fd is ready
  * (core_sys_select, do_poll); any other end of the call restores the caller's mask
  * (poll_select_finish), -ERESTARTNOHAND leaves it to the delivery (LinuxAbi.syscall,
- * SignalState.deliver / resume).
+ * SignalState.deliver / resume). The time left goes back into the timeout `rec` (kept in the
+ * task from the first presentation, once the mask is set: select-time.ts) at the end, or when a
+ * signal ends the sleep (SignalState's interrupt), in the era's order against the mask
+ * (signal-usermask.ts finishPollWait).
  */
-function withSigmask(x: LayerEntry, t: UnicornThread, maskPtr: number, size: number, wait: (now: boolean) => SyscallResult): SyscallResult {
+function withSigmask(x: LayerEntry, t: UnicornThread, maskPtr: number, size: number, rec: TimeLeft | null, wait: (now: boolean) => SyscallResult): SyscallResult {
   const s = x.signals;
+  const task = x.layer.taskOf(x.proc, t);
   let now = false;
-  if (maskPtr !== 0 && !x.layer.taskOf(x.proc, t).restarting) {
-    const e = setUserSigmask(s, x.proc.mm, t, maskPtr, size);
-    if (e !== 0) return e;
-    now = signalLetThrough(s, t);
+  if (!task.restarting) {
+    if (maskPtr !== 0) {
+      const e = setUserSigmask(s, x.proc.mm, t, maskPtr, size);
+      if (e !== 0) return e;
+      now = signalLetThrough(s, t);
+    }
+    task.timeLeft = rec;
   }
   let r = wait(now);
   if (r === BLOCK) return r;
   if (now && r === 0) r = -ERESTARTNOHAND;
-  if (r !== -ERESTARTNOHAND) restoreSavedSigmask(s, t);
-  return r;
+  const left = task.timeLeft;
+  task.timeLeft = null;
+  return finishPollWait(s, x.proc.mm, t, left, x.cpu.scheduler.now, r, x.layer.host.pselectTimeLeft ?? 'copy-first');
 }

@@ -10,6 +10,7 @@ import { EFAULT, EINVAL, ENOSYS } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
+import { startGap } from '../process/stack-grow.js';
 import { MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_POPULATE_READ, MADV_POPULATE_WRITE } from '../process/vma.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
@@ -26,7 +27,8 @@ import { FutexTable } from './futex.js';
 import { userFault } from './user-fault.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { ERESTARTNOHAND, SIGALRM, SIGCHLD, SignalState } from './signal.js';
-import { signalEndedCall } from './signal-usermask.js';
+import { restoreSavedSigmask, signalEndedCall } from './signal-usermask.js';
+import { sysSigaction, sysSigprocmask } from './signal-calls.js';
 import { sysKillCall } from './kill.js';
 import { sysSigpending, sysSigtimedwait } from './signal-wait.js';
 import { sysCapget, sysCapset } from './capability.js';
@@ -326,6 +328,9 @@ export class LinuxAbi implements SyscallBridge {
     if (r === -ERESTARTNOHAND) return signalEndedCall(this.signals, t, a0);
     if (!this.signals.anyPending) return r;
     const d = this.signals.deliver(t, r, true);
+    // no handler ran: do_signal's restore_saved_sigmask (a pselect6/ppoll that returns -EINTR
+    // with the mask still saved, signal-usermask.ts finishPollWait)
+    if (d === null && t.exitInfo === null) restoreSavedSigmask(this.signals, t);
     return d ?? r;
   }
 
@@ -526,9 +531,9 @@ export class LinuxAbi implements SyscallBridge {
       case N.capset:
         return sysCapset(this, t, a);
       case N.rt_sigaction:
-        return this.signals.sysSigaction(a[0]! | 0, a[1]!, a[2]!, a[3]!);
+        return sysSigaction(this.signals, this.mm, a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigprocmask:
-        return this.signals.sysSigprocmask(t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
+        return sysSigprocmask(this.signals, this.mm, t, a[0]! | 0, a[1]!, a[2]!, a[3]!);
       case N.rt_sigreturn: case N.sigreturn:
         return this.signals.sysSigreturn(t, nr === N.rt_sigreturn);
       case N.rt_sigsuspend: case N.pause:
@@ -602,8 +607,11 @@ export class LinuxAbi implements SyscallBridge {
     const oldTop = Math.ceil(this.brk / PAGE_SIZE) * PAGE_SIZE;
     const newTop = Math.ceil(addr / PAGE_SIZE) * PAGE_SIZE;
     if (newTop > oldTop) {
-      // the new heap range must be free (Linux: find_vma_intersection)
-      for (const v of this.mm.mappings) if (v.start < newTop && v.end > oldTop) return this.brk;
+      // the new heap range and the page above it must be free: 3.14 find_vma_intersection(mm,
+      // oldbrk, newbrk + PAGE_SIZE) (read in 3.14.4 mm/mmap.c sys_brk); v6.12 the next VMA's
+      // vm_start_gap, stack_guard_gap below a VM_GROWSDOWN one (read in 6.12.19 mm/mmap.c brk)
+      const next = this.mm.mappings.find((v) => v.end > oldTop);
+      if (next !== undefined && startGap(next, this.mm.stackGuard) < newTop + PAGE_SIZE) return this.brk;
       const r = this.mm.mapRegion(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
       if (typeof r === 'number') return this.brk;
       this.space.changed(oldTop, newTop);

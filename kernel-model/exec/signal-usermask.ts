@@ -3,6 +3,7 @@ import { EFAULT, EINVAL } from '../base/errno.js';
 import type { AddressSpace } from '../process/mm.js';
 import { ERESTARTNOHAND, type SignalState } from './signal.js';
 import { restartSyscall } from './signal-frame.js';
+import { copyRemaining, type TimeLeft } from '../syscall/select-time.js';
 
 /**
  * The signal mask pselect6 and ppoll (and their _time64 forms) wait with. Both eras (read in
@@ -57,4 +58,23 @@ export function signalEndedCall(s: SignalState, t: UnicornThread, a0: number): S
   restoreSavedSigmask(s, t);
   restartSyscall(t, a0);
   return a0;
+}
+
+/**
+ * The end of select / pselect6 / ppoll with result `r` (not a wait; a signal's -ERESTARTNOHAND
+ * included): the time left written into the caller's timeout (select-time.ts copyRemaining, at
+ * `now`) and the caller's mask restored unless the call ends with -ERESTARTNOHAND, in the era's
+ * order (capability `pselectTimeLeft`): 3.14's pselect6 writes first, so a write that faults
+ * (-ERESTARTNOHAND made -EINTR) restores the mask at once (read in 3.14.4 fs/select.c
+ * do_pselect); 3.14's ppoll (sys_ppoll) and v6.12's poll_select_finish decide on the mask with
+ * the call's own result, then write (read in 6.12.19 fs/select.c). The result, maybe -EINTR.
+ */
+export function finishPollWait(s: SignalState, mm: AddressSpace, t: UnicornThread, rec: TimeLeft | null, now: number, r: number, order: 'copy-first' | 'mask-first'): number {
+  if (order === 'copy-first' && rec !== null && rec.call === 'pselect') {
+    const c = copyRemaining(mm, now, rec, r);
+    if (c !== -ERESTARTNOHAND) restoreSavedSigmask(s, t);
+    return c;
+  }
+  if (r !== -ERESTARTNOHAND) restoreSavedSigmask(s, t);
+  return copyRemaining(mm, now, rec, r);
 }

@@ -9,7 +9,7 @@ import { ARM_NR } from './arm-nr.js';
 import { withIt } from '../../emulator/cpu/unicorn/locate.js';
 import { UC_ARM_REG_CPSR, UC_ARM_REG_R0 } from '../../emulator/cpu/unicorn/native.js';
 import { attachSigStatus } from './signal-status.js';
-import { restoreSavedSigmask } from './signal-usermask.js';
+import { finishPollWait, restoreSavedSigmask } from './signal-usermask.js';
 import { rseqSignalDeliver } from './rseq.js';
 import { AltStacks } from './signal-altstack.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
@@ -22,8 +22,8 @@ import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type S
  * signal is dropped, a sleeping thread is interrupted), delivery at syscall return and before
  * a thread's step (get_signal / handle_signal, with arch/arm/kernel/signal.c's restart rules),
  * rt_sigsuspend/pause, sigreturn, sigaltstack, rt_sigtimedwait and rt_sigpending
- * (signal-wait.ts). Signals 1-64: the real-time ones (32-64) queued once per send with their
- * siginfo (sigqueue.ts). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill,
+ * (signal-wait.ts); rt_sigaction and rt_sigprocmask are signal-calls.ts. Signals 1-64: the
+ * real-time ones (32-64) queued once per send with their siginfo (sigqueue.ts). The ARM frame itself is kernel-model/exec/signal-frame.ts; kill,
  * tgkill, tkill, rt_sigqueueinfo and rt_tgsigqueueinfo are kernel-model/exec/kill.ts.
  */
 
@@ -231,9 +231,18 @@ export class SignalState {
   }
 
   /** sig_handler_ignored: SIG_IGN, or SIG_DFL of a signal whose default is to ignore it */
-  private ignoredAction(sig: number): boolean {
+  ignoredAction(sig: number): boolean {
     const h = this.actions[sig]!.handler;
     return h === SIG_IGN || (h === SIG_DFL && !defaultTerminates(sig));
+  }
+
+  /** flush_sigqueue_mask of `sig` on the process's pending list and on each thread's (do_sigaction) */
+  discardPending(sig: number): void {
+    this.shared.flush(sigmask(sig));
+    for (const [th, q] of [...this.own]) {
+      q.flush(sigmask(sig));
+      if (q.set === 0n) this.own.delete(th);
+    }
   }
 
   /** a group-directed signal (kill, SIGCHLD, SIGALRM) to the process: send() to its leader */
@@ -423,7 +432,15 @@ export class SignalState {
       const nr = th.blockedSyscall;
       const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64 || nr === ARM_NR.nanosleep;
       task.finish();
-      th.completeSyscall(noHand ? -ERESTARTNOHAND : -ERESTARTSYS);
+      let code = noHand ? -ERESTARTNOHAND : -ERESTARTSYS;
+      // select / pselect6 / ppoll: the time left written back now, the mask as the era orders it
+      // (signal-usermask.ts finishPollWait; maybe -EINTR: a faulting write forbids the restart)
+      const rec = task.timeLeft;
+      if (rec !== null) {
+        task.timeLeft = null;
+        code = finishPollWait(this, this.p.proc.mm, th, rec, this.cpu.scheduler.now, code, this.layer.host.pselectTimeLeft ?? 'copy-first');
+      }
+      th.completeSyscall(code);
       this.interrupted.add(th);
       this.cpu.wake(th);
       return true;
@@ -451,8 +468,12 @@ export class SignalState {
     const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
     const d = !this.anyPending ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
-    // no handler: do_signal's restore_saved_sigmask, then the restart
-    else if (d === null && interrupted && t.exitInfo === null) { restoreSavedSigmask(this, t); restartSyscall(t); }
+    // no handler: do_signal's restore_saved_sigmask (also after a pselect6/ppoll whose
+    // -ERESTARTNOHAND became -EINTR, select-time.ts), then the restart of a restart code
+    else if (d === null && t.exitInfo === null) {
+      restoreSavedSigmask(this, t);
+      if (interrupted) restartSyscall(t);
+    }
   }
 
   /**
@@ -561,71 +582,6 @@ export class SignalState {
     this.alt.restore(t, ucontextStack(uc));
     t.requestStop();
     return r0;
-  }
-
-  /** rt_sigaction (kernel/signal.c do_sigaction; ARM struct sigaction: handler, flags, restorer, mask[2]) */
-  sysSigaction(sig: number, act: number, oact: number, setsize: number): number {
-    if (setsize !== 8) return -EINVAL;
-    if (sig < 1 || sig > 64) return -EINVAL;
-    const mm = this.p.proc.mm;
-    const cur = this.actions[sig]!;
-    if (oact !== 0) {
-      const b = new Uint8Array(20);
-      const dv = new DataView(b.buffer);
-      dv.setUint32(0, cur.handler, true);
-      dv.setUint32(4, cur.flags, true);
-      dv.setUint32(8, cur.restorer, true);
-      dv.setBigUint64(12, cur.mask, true);
-      if (mm.copyToUser(oact, b, 0, b.length) !== 0) return -EFAULT;
-    }
-    if (act !== 0) {
-      if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
-      const b = new Uint8Array(20);
-      if (mm.copyFromUser(b, 0, act, b.length) !== 0) return -EFAULT;
-      const dv = new DataView(b.buffer);
-      cur.handler = dv.getUint32(0, true);
-      cur.flags = dv.getUint32(4, true);
-      cur.restorer = dv.getUint32(8, true);
-      cur.mask = dv.getBigUint64(12, true) & ~UNBLOCKABLE;
-      // POSIX: setting SIG_IGN (or SIG_DFL of an ignored-by-default signal) discards it pending,
-      // the process's and every thread's (do_sigaction: flush_sigqueue_mask on shared_pending
-      // and on each thread's pending)
-      if (this.ignoredAction(sig)) {
-        this.shared.flush(sigmask(sig));
-        for (const [th, q] of [...this.own]) {
-          q.flush(sigmask(sig));
-          if (q.set === 0n) this.own.delete(th);
-        }
-      }
-    }
-    return 0;
-  }
-
-  /**
-   * rt_sigprocmask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2; both words of the sigset);
-   * SIGKILL and SIGSTOP cannot be blocked. A signal it unblocks is delivered at the call's
-   * return (recalc_sigpending).
-   */
-  sysSigprocmask(t: UnicornThread, how: number, set: number, oset: number, setsize: number): number {
-    if (setsize !== 8) return -EINVAL;
-    const mm = this.p.proc.mm;
-    const cur = this.blockedOf(t);
-    let next = cur;
-    if (set !== 0) {
-      if (mm.copyFromUser(this.scratch8, 0, set, this.scratch8.length) !== 0) return -EFAULT;
-      const m = new DataView(this.scratch8.buffer).getBigUint64(0, true);
-      if (how === 0) next = cur | m;
-      else if (how === 1) next = cur & ~m;
-      else if (how === 2) next = m;
-      else return -EINVAL;
-    }
-    if (oset !== 0) {
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, cur, true);
-      if (mm.copyToUser(oset, b, 0, b.length) !== 0) return -EFAULT;
-    }
-    if (set !== 0) this.setBlocked(t, next);
-    return 0;
   }
 
   /** rt_sigsuspend / pause (`maskPtr` null): sleep with the given mask until a signal is delivered; -EINTR */

@@ -345,11 +345,19 @@ export class AddressSpace extends VmaSpace {
    * Pin the page at va (get_user_pages with FOLL_WRITE when `write`): faults it in,
    * takes a reference and a pin. Device (VM_PFNMAP) pages are returned as reserved
    * (neither referenced nor pinned nor accounted). Returns -EFAULT when the address is
-   * unmapped or the VMA does not allow the access.
+   * unmapped or the VMA does not allow the access. The VMA lookup (capability `gupStackExpand`,
+   * the caller's): `expandStack` true is 3.14's find_extend_vma (read in 3.14.4 mm/memory.c
+   * __get_user_pages, mm/mmap.c find_extend_vma / expand_stack; VFIO type1's
+   * get_user_pages_fast is mm/util.c's fallback to get_user_pages on ARM): an address below a
+   * VM_GROWSDOWN VMA grows it as a fault there would (findForFault, stack-grow.ts growFor), then
+   * the fault of the page, the stack's guard page included (check_stack_guard_page's
+   * VM_FAULT_SIGBUS: -EFAULT); false is v6.12's gup_vma_lookup (read in 6.12.19 mm/gup.c
+   * __get_user_pages, fixup_user_fault): vma_lookup, never a growth, -EFAULT below the stack
+   * (its rate-limited pr_warn "GUP no longer grows the stack" is not modelled).
    */
-  pinUserPage(va: number, write: boolean, out: PinnedPage): number {
+  pinUserPage(va: number, write: boolean, out: PinnedPage, expandStack = false): number {
     va = va >>> 0;
-    const v = this.find(va);
+    const v = expandStack ? this.findForFault(va) : this.find(va);
     if (v === null) return -EFAULT;
     if ((v.prot & PROT_READ) === 0 || (write && (v.prot & PROT_WRITE) === 0)) return -EFAULT;
     if (v.kind === 'pfn') {

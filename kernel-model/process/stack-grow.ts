@@ -92,6 +92,11 @@ export function guardPageFault(vmas: readonly Vma[], v: Vma, limit: number): boo
   return true;
 }
 
+/** vm_start_gap: where the free space above a mapping below `v` must end (6.12: a VM_GROWSDOWN VMA's start less the gap, 0 if that wraps) */
+export function startGap(v: Vma, guard: StackGuard): number {
+  return guard === 'guard-gap' && v.growsDown === true ? Math.max(0, v.start - STACK_GUARD_GAP) : v.start;
+}
+
 /** what /proc/<pid>/maps prints as the start of `v` (3.14 show_map_vma hides the guard page) */
 export function shownStart(vmas: readonly Vma[], v: Vma, guard: StackGuard): number {
   if (guard !== 'guard-page' || v.growsDown !== true) return v.start;

@@ -1,113 +1,13 @@
 import { EACCES, EINVAL, ENOMEM } from '../base/errno.js';
-import type { File } from '../vfs/file.js';
-import { PC_SIGBUS, privateFilePage, type FileMapper, type PageCache } from './filemap.js';
+import { PC_SIGBUS, privateFilePage, type FileMapper } from './filemap.js';
 import { dupMmap, type ForkOps, type ForkPinnedPages } from './dup-mmap.js';
 import { madviseRange, MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, type MadviseOps, type MadviseRemoveAccess } from './madvise.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type MemoryHost } from './pages.js';
-import { growFor, guardPageFault, type StackGuard } from './stack-grow.js';
+import { growFor, guardPageFault, startGap, type StackGuard } from './stack-grow.js';
+import { MAP_ANONYMOUS, MAP_SHARED, MMAP_BASE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, USER_BASE, type ShmObject, type Vma } from './vma-types.js';
 
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
-export const PROT_EXEC = 4;
-export const MAP_SHARED = 0x01;
-export const MAP_PRIVATE = 0x02;
+export * from './vma-types.js';
 export { MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE, MADV_KEEPONFORK, MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_WIPEONFORK, type MadviseRemoveAccess } from './madvise.js';
-const MAP_ANONYMOUS = 0x20;
-
-/**
- * User address space limits (3G/1G split; the first 64 KiB are never mapped). TASK_SIZE is
- * PAGE_OFFSET - SZ_16M (arch/arm/include/asm/memory.h, 3.14 and v6.12 alike): the 16 MiB below
- * PAGE_OFFSET (0xc0000000) are the kernel's module area, outside user space.
- */
-export const USER_BASE = 0x10000;
-export const TASK_SIZE = 0xbf000000;
-
-
-/**
- * access_ok(addr, size): [addr, addr + size) lies in user space. 3.14: arch/arm
- * asm/uaccess.h __range_ok (addr + size without a carry, at most addr_limit, which is USER_DS =
- * TASK_SIZE for a user task); v6.12: asm-generic/access_ok.h __access_ok (size <= TASK_SIZE_MAX
- * and addr <= TASK_SIZE_MAX - size). The same test; addr and size are 32-bit unsigned longs.
- */
-export function accessOk(addr: number, size: number): boolean {
-  return size <= TASK_SIZE && addr >>> 0 <= TASK_SIZE - size;
-}
-/** where non-fixed mmaps are placed (bottom-up first fit from here) */
-export const MMAP_BASE = 0x40000000;
-
-/** Something that a VMA holds a reference on (the file behind a device mapping). */
-export interface VmaRef {
-  get(): void;
-  put(): void;
-}
-
-/**
- * The pages of a MAP_SHARED anonymous mapping (mm/shmem.c shmem_zero_setup: the VMA gets an
- * unlinked shmem file, "dev/zero", and its pages live in that file's page cache, not in the
- * VMA). Every VMA that maps part of it (the pieces a split leaves, a fork child's copy: dup_mmap
- * takes a reference on vm_file) holds one reference; the frames are the object's, put when the
- * last reference goes (the file's release truncates its page cache), so pages of a part one
- * process unmapped stay while another maps the object. A page either process touches first,
- * before or after a fork, is the one page both see.
- */
-export interface ShmObject {
-  /** the frame of each page of the object (physical address, -1 while untouched) */
-  readonly pages: Float64Array;
-  refs: number;
-  /**
-   * the VMAs mapping the object and their address spaces (its shmem file's mapping->i_mmap):
-   * an instruction cache maintenance of one of its frames reaches every executable mapping
-   * of the frame (filemap.ts sysCacheflush)
-   */
-  readonly mappers: { space: FileMapper; v: Vma }[];
-}
-
-/**
- * A virtual memory area. Anonymous VMAs own an array of page frames (physical address,
- * or -1 while untouched); a MAP_SHARED anonymous VMA's array is a view of its ShmObject's. A 'pfn' VMA (VM_PFNMAP|VM_IO) maps physical device addresses
- * directly: [start, end) -> [pfnBase, pfnBase + len), uncached; accesses are bus
- * transactions with user attributes.
- */
-export interface Vma {
-  start: number;
-  end: number;
-  prot: number;
-  flags: number;
-  kind: 'anon' | 'pfn';
-  pages: Float64Array | null;
-  pfnBase: number;
-  /** page offset the mapping was created with (mmap offset >> PAGE_SHIFT) */
-  pgoff: number;
-  ref: VmaRef | null;
-  /**
-   * per page, 1 where the frame is shared copy-on-write with another address space (a 3.14
-   * fork, capability `forkPinnedPages` 'cow-shared'): the page is mapped without write
-   * permission until a write breaks the sharing (breakCow); null: none
-   */
-  cow?: Uint8Array | null;
-  /** VM_DONTCOPY (madvise MADV_DONTFORK): a fork child does not get this mapping */
-  dontCopy?: boolean;
-  /** VM_WIPEONFORK (v6.12 madvise MADV_WIPEONFORK; private anonymous only): a fork child gets this mapping empty */
-  wipeOnFork?: boolean;
-  /**
-   * VM_SHARED: a MAP_SHARED mapping, except of a file not opened for writing (do_mmap_pgoff
-   * clears VM_SHARED and VM_MAYWRITE there, leaving VM_MAYSHARE); with it VM_MAYWRITE is set
-   */
-  vmShared?: boolean;
-  /** a MAP_SHARED anonymous VMA's page object (`pages` is a subarray of its pages); else null */
-  shm?: ShmObject | null;
-  /** vm_file: the file mmap mapped (what /proc/<pid>/maps names, kernel-model/vfs/procfs.ts); null or absent: anonymous */
-  file?: File | null;
-  /**
-   * a regular file's page cache (filemap.ts) this VMA maps: `pages` holds the cache's frames
-   * (not the VMA's) where `own` is not 1
-   */
-  fcache?: PageCache | null;
-  /** a MAP_PRIVATE file mapping: 1 where the page is the VMA's own copy (written: copy on write) */
-  own?: Uint8Array | null;
-  /** VM_GROWSDOWN: the main thread's stack, grown by faults below it (stack-grow.ts) */
-  growsDown?: boolean;
-}
 
 export type { ForkPinnedPages } from './dup-mmap.js';
 
@@ -187,12 +87,17 @@ export class VmaSpace implements FileMapper {
     return null;
   }
 
-  /** first-fit search for a free range of len bytes at or above MMAP_BASE */
+  /**
+   * first-fit search for a free range of len bytes at or above MMAP_BASE. With the guard gap
+   * (capability `stackGuard` 'guard-gap'), a VM_GROWSDOWN VMA counts from stack_guard_gap below
+   * its start (vm_start_gap, read in 6.12.19 mm/mmap.c unmapped_area / include/linux/mm.h); 3.14
+   * counts from vm_start (read in 3.14.4 mm/mmap.c unmapped_area)
+   */
   getUnmappedArea(len: number): number {
     let addr = MMAP_BASE;
     for (const v of this.vmas) {
       if (v.end <= addr) continue;
-      if (v.start >= addr + len) break;
+      if (startGap(v, this.stackGuard) >= addr + len) break;
       addr = v.end;
     }
     return addr + len <= TASK_SIZE ? addr : -ENOMEM;

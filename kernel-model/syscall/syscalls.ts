@@ -10,7 +10,7 @@ import { UserMemory } from '../process/user-memory.js';
 import type { MemoryHost } from '../process/pages.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../process/pages.js';
 import { Process, type ProcessOptions } from '../process/process.js';
-import { MAP_ANONYMOUS, MAP_FIXED, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, NR, O_CLOEXEC, O_NONBLOCK, type SyscallName } from '../uapi/constants.js';
 import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
 import { MADVISE_ADVICE_3_14 } from '../profile.js';
 import { ERESTARTSYS, File as FileCls, FMODE_READ, FMODE_WRITE, type File } from '../vfs/file.js';
@@ -93,6 +93,8 @@ export interface SyscallHost {
   readonly execElfLoad?: 'inline' | 'elf-load';
   /** the stack VMA's guard page or gap (profile.caps.stackGuard; default 'guard-page', 3.14), kernel-model/process/stack-grow.ts */
   readonly stackGuard?: 'guard-page' | 'guard-gap';
+  /** pselect6's time-left write against its mask's restore (profile.caps.pselectTimeLeft; default 'copy-first', 3.14), kernel-model/exec/signal-usermask.ts finishPollWait */
+  readonly pselectTimeLeft?: 'copy-first' | 'mask-first';
   /** the initial stack's auxiliary vector (profile.caps.execAuxv; default '3.14'), kernel-model/exec/load.ts auxOptions */
   readonly execAuxv?: '3.14' | '6.12';
   /** the limit of execve's strings (profile.caps.execArgLimit; default 'arg-pages', 3.14), kernel-model/exec/exec-args.ts */
@@ -547,8 +549,16 @@ export class SyscallLayer {
       if ((f.mode & FMODE_READ) === 0) return -EACCES;
       if (type === MAP_SHARED && (prot & PROT_WRITE) !== 0 && (f.mode & FMODE_WRITE) === 0) return -EACCES;
     }
+    // MAP_GROWSDOWN (calc_vm_flag_bits: VM_GROWSDOWN) is for private anonymous memory only: a
+    // file mapping or a shared anonymous one is -EINVAL (read in 3.14.4 mm/mmap.c
+    // do_mmap_pgoff, 6.12.19 do_mmap, after the file's access checks and before the mapping is
+    // made); the VMA then grows on faults below it as the [stack] does (stack-grow.ts,
+    // capability `stackGuard`)
+    const growsDown = (flags & MAP_GROWSDOWN) !== 0;
+    if (growsDown && (f !== null || type === MAP_SHARED)) return -EINVAL;
     const v = t.mm.mapRegion(addr, plen, prot, flags, fixed, off / PAGE_SIZE);
     if (typeof v === 'number') return v;
+    if (growsDown) v.growsDown = true;
     if (f !== null) {
       const r = f.ops.mmap!(f, t, v);
       if (r < 0) {

@@ -2,6 +2,7 @@ import type { GuestThread, WaitQueue } from '../../emulator/cpu/cpu.js';
 import type { AddressSpace } from '../process/mm.js';
 import type { Process } from '../process/process.js';
 import type { PollTable, Task } from '../vfs/file.js';
+import type { TimeLeft } from './select-time.js';
 
 /**
  * The kernel context of one thread, reused across its syscalls (no allocation per call):
@@ -13,6 +14,12 @@ export class ThreadTask implements Task, PollTable {
   deadline: number | null = null;
   /** true while a blocked syscall is being re-executed after a wake */
   restarting = false;
+  /**
+   * select / pselect6 / ppoll in progress: the timeout to write the time left into at its end
+   * (select-time.ts), kept across its restarts; set at the call's first presentation, taken at
+   * its end (or when a signal ends its sleep)
+   */
+  timeLeft: TimeLeft | null = null;
   constructor(
     readonly proc: Process,
     readonly thread: GuestThread | null,

@@ -9,6 +9,7 @@ import { EBADF, EFAULT, EINVAL } from '../base/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import type { ThreadTask } from './task.js';
+import { copyRemaining, timeLeftRecord } from './select-time.js';
 
 const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
@@ -56,11 +57,8 @@ export function sysPoll(t: ThreadTask, clock: () => number, fds: number, nfds: n
  * the select semantics (tvp 0 = wait forever).
  */
 export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp: number, ep: number, tvp: number, timeoutNsArg?: number | null, closedFd: 'skip' | 'ready' = 'skip'): number {
-  if (n < 0) return -EINVAL;
-  n = Math.min(n, t.proc.rlimitNofile);
-  const words = Math.ceil(n / 32);
-  const bytes = words * 4;
   let timeoutNs: number | null = tvp === 0 && timeoutNsArg !== undefined ? timeoutNsArg : null;
+  // the timeval first (sys_select / kern_select), then core_sys_select's checks
   if (tvp !== 0) {
     const b = new Uint8Array(8);
     const r = t.mm.copyFromUser(b, 0, tvp, 8);
@@ -71,6 +69,23 @@ export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: num
     if (sec < 0 || usec < 0) return -EINVAL;
     timeoutNs = sec * 1e9 + usec * 1e3;
   }
+  // select(2) itself (not pselect6, whose caller passes its timespec): the time left goes back
+  // into the timeval at every end from here (select-time.ts)
+  if (timeoutNsArg !== undefined) return doSelect(t, clock, n, rp, wp, ep, timeoutNs, closedFd);
+  if (!t.restarting) t.timeLeft = tvp !== 0 ? timeLeftRecord(tvp, 'timeval', 'select', clock(), timeoutNs!) : null;
+  const r = doSelect(t, clock, n, rp, wp, ep, timeoutNs, closedFd);
+  if (r === -ERESTARTSYS) return r;
+  const rec = t.timeLeft;
+  t.timeLeft = null;
+  return copyRemaining(t.mm, clock(), rec, r);
+}
+
+/** core_sys_select: the fd sets read, polled, written back; -ERESTARTSYS to wait */
+function doSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp: number, ep: number, timeoutNs: number | null, closedFd: 'skip' | 'ready'): number {
+  if (n < 0) return -EINVAL;
+  n = Math.min(n, t.proc.rlimitNofile);
+  const words = Math.ceil(n / 32);
+  const bytes = words * 4;
   const ins: Uint32Array[] = [];
   for (const p of [rp, wp, ep]) {
     const a = new Uint32Array(words);
@@ -115,15 +130,6 @@ export function sysSelect(t: ThreadTask, clock: () => number, n: number, rp: num
       const r = t.mm.copyToUser(ps[k]!, new Uint8Array(outs[k]!.buffer), 0, bytes);
       if (r < 0) return r;
     }
-  }
-  if (tvp !== 0 && t.deadline !== null) {
-    // Linux writes the time left back into the timeval
-    const left = Math.max(0, t.deadline - clock());
-    const b = new Uint8Array(8);
-    const dv = new DataView(b.buffer);
-    dv.setInt32(0, Math.floor(left / 1e9), true);
-    dv.setInt32(4, Math.floor((left % 1e9) / 1e3), true);
-    t.mm.copyToUser(tvp, b, 0, 8);
   }
   return ready;
 }

@@ -36,6 +36,8 @@ export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
+/** asm-generic/mman.h (ARM's): the mapping is VM_GROWSDOWN, a stack-like VMA that grows on faults below it */
+export const MAP_GROWSDOWN = 0x0100;
 export const MAP_FAILED = -1;
 
 // eventfd(2)

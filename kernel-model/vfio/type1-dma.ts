@@ -222,7 +222,8 @@ function warnMemlock(pc: PinCtx): void {
 /** pins the page `i` of the mapping (vaddr_get_pfn / vaddr_get_pfns), recording its frame: 0 or -errno */
 function pinAt(pc: PinCtx, i: number): number {
   const pin = pc.drv.pin;
-  const r = pc.mm.pinUserPage(pc.dma.vaddr + i * PAGE_SIZE, pc.write, pin);
+  // capability `gupStackExpand`: 3.14's find_extend_vma grows the stack for a vaddr below it (mm.ts pinUserPage)
+  const r = pc.mm.pinUserPage(pc.dma.vaddr + i * PAGE_SIZE, pc.write, pin, pc.drv.caps.gupStackExpand === 'find-extend-vma');
   if (r < 0) return r;
   pc.dma.pa[i] = pin.pa;
   pc.dma.reserved[i] = pin.reserved ? 1 : 0;

@@ -57,6 +57,7 @@ import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
 import { hwptOpJudge } from './model-iommufd-hwpt-ops.js';
 import { copyWant, hwptAllocWant, idOf, type IoasView, type MArea, type MHwpt, type MIoas, type Want } from './model-iommufd-pt.js';
+import { readableBytes, sameAreas } from './model-iommufd-util.js';
 
 export { iommufdArgOf, vfioIoasCall, type IommufdPre, type VfioIoasEffect } from './model-iommufd-args.js';
 
@@ -632,20 +633,4 @@ function objectDivergence(real: IommufdCtx, mc: MCtx, ids: Iterable<number>): st
     if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
   }
   return null;
-}
-
-/** the same areas, [iova, last] in order (what the message's hex lists compare) */
-function sameAreas(a: readonly { iova: number; last: number }[], b: readonly { iova: number; last: number }[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.iova !== b[i]!.iova || a[i]!.last !== b[i]!.last) return false;
-  return true;
-}
-
-/** how many of the `len` bytes at user address `va` can be read in a row from the first (0: not the first) */
-function readableBytes(p: Process, va: number, len: number): number {
-  const b = new Uint8Array(len);
-  if (p.mm.copyFromUser(b, 0, va, len) >= 0) return len;
-  let n = 0;
-  while (n < len && p.mm.copyFromUser(b, n, va + n, 1) >= 0) n++;
-  return n;
 }

@@ -102,6 +102,7 @@ export class IoptPages {
       }
       const va = this.uptr + i * PAGE_SIZE;
       // a range running past the 32-bit address space: nothing to pin there
+      // pin_user_pages (v6.12 mm/gup.c gup_vma_lookup): no stack growth below a VM_GROWSDOWN VMA (mm.ts pinUserPage)
       const r = va >= 2 ** 32 ? -EFAULT : this.mm.pinUserPage(va, this.writable, pin);
       if (r < 0 || pin.reserved) {
         // pin_user_pages refuses VM_IO / VM_PFNMAP vmas (check_vma_flags): -EFAULT
