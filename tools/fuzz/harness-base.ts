@@ -434,7 +434,10 @@ export abstract class HarnessBase {
     type Dev = { dev?: { name?: string } };
     const priv = proc.fdget(fd)?.priv as (Dev & { device?: Dev }) | undefined;
     const name = (priv?.device ?? priv)?.dev?.name;
-    return this.devices.find((d) => d.name === name)?.regions ?? this.regions;
+    // (a loop, not find with a closure over `name`: this runs for every pread/pwrite/mmap)
+    const devs = this.devices;
+    for (let i = 0; i < devs.length; i++) if (devs[i]!.name === name) return devs[i]!.regions;
+    return this.regions;
   }
 
   /**

@@ -34,6 +34,12 @@ export interface IommufdPins {
 
 const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
 
+/** livePages' first pass: whether some IOAS has an area (set by noteArea) */
+let anyArea = false;
+function noteArea(o: { type: string }): void {
+  if (o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) anyArea = true;
+}
+
 /**
  * every distinct iopt_pages some area of a live IOAS holds, in context order and each context's
  * insertion order (iommufdPins only sums over them, so no id sort: this runs after every call)
@@ -41,11 +47,10 @@ const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
 function livePages(svc: IommufdService): readonly IoptPages[] {
   // first, without building anything: is there an IOAS with an area at all? (after most calls
   // of most runs there is none; this runs after every call)
-  let any = false;
-  for (const ictx of svc.contexts) {
-    for (const o of ictx.objects.values()) if (o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) any = true;
-  }
-  if (!any) return NO_PAGES;
+  // (forEach with a function of the module's: no iterator per context and call)
+  anyArea = false;
+  for (const ictx of svc.contexts) ictx.objects.forEach(noteArea);
+  if (!anyArea) return NO_PAGES;
   // a handful of iopt_pages at most: a list search, no Set
   const out: IoptPages[] = [];
   for (const ictx of svc.contexts) {
