@@ -13,6 +13,11 @@ export { accessOk, MAP_PRIVATE, MAP_SHARED, MMAP_BASE, PROT_EXEC, PROT_READ, PRO
 const strBuf = new Uint8Array(PAGE_SIZE);
 /** strndupUser's reads of RAM: bytes per block */
 const STR_CHUNK = 64;
+/** strBuf's first n bytes, one view per length made once (a subarray per string was garbage after every path) */
+const strHeads: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(PAGE_SIZE + 1);
+function strHead(n: number): Uint8Array {
+  return (strHeads[n] ??= strBuf.subarray(0, n));
+}
 
 const USER_ATTRS: Attrs = makeAttrs({ priv: false, ns: true });
 
@@ -331,8 +336,8 @@ export class AddressSpace extends VmaSpace {
       }
       // the bytes examined after the first: each one copy of one byte, charged in the same order
       this.chargeByteCopies(k >= 0 ? k : m - 1);
-      if (k >= 0) return s + String.fromCharCode.apply(null, buf.subarray(0, k) as unknown as number[]);
-      s += String.fromCharCode.apply(null, buf.subarray(0, m) as unknown as number[]);
+      if (k >= 0) return s + String.fromCharCode.apply(null, strHead(k) as unknown as number[]);
+      s += String.fromCharCode.apply(null, strHead(m) as unknown as number[]);
       i += m;
     }
     return -EINVAL;

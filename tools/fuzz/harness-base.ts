@@ -59,6 +59,8 @@ export function encoded(s: string, end: '\0' | '\n'): Uint8Array {
   }
   return b;
 }
+/** marshal's tail of a struct without one (shared: not a fresh [] per call) */
+const NO_TAIL: readonly Value[] = Object.freeze([]);
 const NO_NUL = new Uint8Array(2 * PAGE - 8).fill(0x41);
 /** marshal's struct buffer, reused (grown when a struct needs more) */
 let MARSHAL_BUF = new Uint8Array(512);
@@ -432,7 +434,10 @@ export abstract class HarnessBase {
     type Dev = { dev?: { name?: string } };
     const priv = proc.fdget(fd)?.priv as (Dev & { device?: Dev }) | undefined;
     const name = (priv?.device ?? priv)?.dev?.name;
-    return this.devices.find((d) => d.name === name)?.regions ?? this.regions;
+    // (a loop, not find with a closure over `name`: this runs for every pread/pwrite/mmap)
+    const devs = this.devices;
+    for (let i = 0; i < devs.length; i++) if (devs[i]!.name === name) return devs[i]!.regions;
+    return this.regions;
   }
 
   /**
@@ -497,7 +502,7 @@ export abstract class HarnessBase {
       for (let i = 0; i < len; i++) bytes[i] = a.b[i]!;
     } else {
       const st = STRUCTS[a.type];
-      const tail = a.tail ?? [];
+      const tail = a.tail ?? NO_TAIL;
       // iommufd structs can extend past their min_size (HWPT_ALLOC, GET_HW_INFO): the whole struct.
       // Built in one reused buffer (a DataView over a fresh buffer per call was ~2% of a fuzz run);
       // only its first `len` bytes are ever read, so it is cleared to that length first.

@@ -15,6 +15,7 @@ import { boundDevFds, ctxFdOf, devIdsOf, hwptIdsOf, ioasIdsOf } from './harness-
 import { MAKE_DEV_CDEVS, makeCall, makeDevCalls, makeHwptCall, makeIoasCall } from './program-iommufd.js';
 import { REF_BOUND_DEV, REF_DEV, REF_HWPT, REF_IOAS, REF_MAKE, VFIO_REQS, formatCall, makeRefs, reqName, refFlags, type Call, type FdKind } from './program.js';
 import { PAGE, ERESTARTSYS, EACCES_, encoded, ZERO_PAGE, callName, EVENTFD_ONE, type Finding, FindingError, type Slot, ALLOWED, oopsSignature, HarnessBase, isIommufdFile, fileKind } from './harness-base.js';
+import { args1, args2, args3, args6 } from './sys-args.js';
 
 export abstract class HarnessExec extends HarnessBase {
   /** the invariants after every call (Harness) */
@@ -74,7 +75,7 @@ export abstract class HarnessExec extends HarnessBase {
       if (refs & REF_IOAS) made += this.makeIoas(pi, call);
       // resource-typed device ids ({ dev, mk }): a device bound first when the context has none
       if (refs & REF_DEV) made += this.makeDev(pi, call);
-      line = this.opts.transcript ? made + formatCall(call, s ? (r) => this.resolveFd(pi, r) : undefined) : '';
+      line = this.opts.transcript ? made + this.formatted(call, pi) : '';
       ret = this.dispatch(call);
     } catch (e) {
       // a making call (makeResources) that threw: the line is the call's own
@@ -107,6 +108,15 @@ export abstract class HarnessExec extends HarnessBase {
       this.pendingFail = null;
       throw new FindingError(f);
     }
+  }
+
+  /**
+   * The transcript's text of a call of process slot `pi` (-1: `run`), its fd refs resolved. A
+   * method of its own: the resolver closure in exec() made V8 allocate exec's context (`pi`)
+   * on every call, transcript or not.
+   */
+  private formatted(call: Call, pi: number): string {
+    return formatCall(call, pi >= 0 ? (r) => this.resolveFd(pi, r) : undefined);
   }
 
   /**
@@ -255,7 +265,9 @@ export abstract class HarnessExec extends HarnessBase {
   /** whether process p has a live fd of kind k */
   protected hasFd(p: number, k: FdKind): boolean {
     const proc = this.slots[p]!.proc;
-    for (const fd of proc.openFds) {
+    // the open fds by fdLimit/fdget, without openFds' list (this runs for most calls)
+    const lim = proc.fdLimit;
+    for (let fd = 0; fd < lim; fd++) {
       const f = proc.fdget(fd);
       if (f !== null && fileKind(f) === k) return true;
     }
@@ -377,7 +389,7 @@ export abstract class HarnessExec extends HarnessBase {
         }
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
         const before = this.model.snapshotOpen(proc, c.path);
-        const r = sc.invoke(proc, null, 'open', [s.scratch, c.flags]);
+        const r = sc.invoke(proc, null, 'open', args2(s.scratch, c.flags));
         this.checkRet('open', r, 'open');
         this.model.opened(proc, c.path, r, before);
         this.imodel.opened(proc, c.path, r);
@@ -387,7 +399,7 @@ export abstract class HarnessExec extends HarnessBase {
         const fd = this.resolveFd(p, c.fd);
         const kind = this.kindOf(proc, fd);
         const file = this.imodel.fileOf(proc, fd);
-        const r = sc.invoke(proc, null, 'close', [fd]);
+        const r = sc.invoke(proc, null, 'close', args1(fd));
         this.checkRet('close', r, 'close');
         if (r === 0) this.closedFd(proc, fd, kind, file);
         return r;
@@ -405,7 +417,7 @@ export abstract class HarnessExec extends HarnessBase {
         const pre = this.model.preIoctl(proc, fd, kind, c.req, c.arg, val, arg);
         const file = this.imodel.fileOf(proc, fd);
         const ipre = this.imodel.pre(proc, file, c.req, c.arg, val, arg);
-        const r = sc.invoke(proc, null, 'ioctl', [fd, c.req, arg]);
+        const r = sc.invoke(proc, null, 'ioctl', args3(fd, c.req, arg));
         const name = reqName(c.req);
         this.cover(kind, name, r);
         this.checkRet('ioctl', r, 'ioctl', kind ?? 'bad fd', name);
@@ -430,7 +442,7 @@ export abstract class HarnessExec extends HarnessBase {
         const hi = this.offHi;
         const buf = this.ptr(p, c.ptr, c.count);
         if (c.op === 'pwrite') proc.mm.copyToUser(s.scratch, ZERO_PAGE, 0, Math.min(c.count, PAGE));
-        const r = sc.invoke(proc, null, c.op === 'pread' ? 'pread64' : 'pwrite64', [fd, buf, c.count, 0, lo, hi]);
+        const r = sc.invoke(proc, null, c.op === 'pread' ? 'pread64' : 'pwrite64', args6(fd, buf, c.count, 0, lo, hi));
         this.cover(kind, c.op === 'pread' ? 'read' : 'write', r);
         this.checkRet('rw', r, c.op);
         if (r > c.count) this.fail(`bad-return:${c.op}`, `${c.op} of ${c.count} bytes returned ${r}`);
@@ -446,7 +458,7 @@ export abstract class HarnessExec extends HarnessBase {
         // eventfds are read/written 8 bytes at a time; the scratch holds a small count
         if (c.op === 'write') proc.mm.copyToUser(s.scratch, EVENTFD_ONE, 0, 8);
         const buf = this.ptr(p, c.ptr, c.count);
-        const r = sc.invoke(proc, null, c.op, [fd, buf, c.count]);
+        const r = sc.invoke(proc, null, c.op, args3(fd, buf, c.count));
         this.cover(kind, c.op, r);
         this.checkRet('rw', r, c.op);
         if (kind === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), c.op, buf, c.count, r);
@@ -462,7 +474,7 @@ export abstract class HarnessExec extends HarnessBase {
           this.cover(kind, 'mmap', -22);
           return -22;
         }
-        const r = sc.invoke(proc, null, 'mmap2', [0, c.len, c.prot, c.flags, fd, off / PAGE]);
+        const r = sc.invoke(proc, null, 'mmap2', args6(0, c.len, c.prot, c.flags, fd, off / PAGE));
         this.cover(kind, 'mmap', r);
         if (r < 0) this.checkRet('mmap', r, 'mmap');
         else {
@@ -474,7 +486,7 @@ export abstract class HarnessExec extends HarnessBase {
       case 'munmap': {
         if (s.maps.length === 0) return 0;
         const i = c.map % s.maps.length;
-        const r = sc.invoke(proc, null, 'munmap', [s.maps[i]!, c.len]);
+        const r = sc.invoke(proc, null, 'munmap', args2(s.maps[i]!, c.len));
         this.checkRet('munmap', r, 'munmap');
         if (r === 0) s.maps.splice(i, 1);
         return r;
@@ -494,7 +506,7 @@ export abstract class HarnessExec extends HarnessBase {
         proc.mm.storeU(s.dma + (c.page % DMA_PAGES) * PAGE + (c.off & 0xffc), 4, c.value >>> 0);
         return 0;
       case 'eventfd': {
-        const r = sc.invoke(proc, null, 'eventfd2', [c.init, c.flags]);
+        const r = sc.invoke(proc, null, 'eventfd2', args2(c.init, c.flags));
         this.checkRet('eventfd', r, 'eventfd');
         return r;
       }
@@ -503,7 +515,7 @@ export abstract class HarnessExec extends HarnessBase {
         const b = new Uint8Array(8);
         new DataView(b.buffer).setBigUint64(0, BigInt(c.value), true);
         proc.mm.copyToUser(s.scratch, b, 0, 8);
-        const r = sc.invoke(proc, null, 'write', [fd, s.scratch, 8]);
+        const r = sc.invoke(proc, null, 'write', args3(fd, s.scratch, 8));
         this.checkRet('rw', r, 'write(eventfd)');
         // an fd reference of another kind can name a fault fd: 8 bytes are one page response
         if (this.kindOf(proc, fd) === 'fault') this.imodel.faultRw(proc, proc.fdget(fd), 'write', s.scratch, 8, r);
@@ -519,7 +531,7 @@ export abstract class HarnessExec extends HarnessBase {
         });
         const intact = this.scratchIntact(s);
         proc.mm.copyToUser(s.scratch, b, 0, b.length);
-        const r = sc.invoke(proc, null, 'poll', [s.scratch, c.fds.length, 0]);
+        const r = sc.invoke(proc, null, 'poll', args3(s.scratch, c.fds.length, 0));
         this.checkRet('poll', r, 'poll');
         // the pollfds go to and the revents come back in the scratch: judged while it is the harness's own memory
         if (r >= 0 && intact) this.imodel.polled(proc, fds, c.events & 0x7fff, s.scratch);

@@ -17,6 +17,8 @@ import type { Process } from '../../kernel-model/process/process.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { VfioDeviceFile } from '../../kernel-model/vfio/device-cdev.js';
 import { SmallCounts, type PageCounts } from './pin-counts.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
+import type { ExpectedPage } from './isolation.js';
 
 const PAGE = 4096;
 
@@ -32,6 +34,12 @@ export interface IommufdPins {
 
 const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
 
+/** livePages' first pass: whether some IOAS has an area (set by noteArea) */
+let anyArea = false;
+function noteArea(o: { type: string }): void {
+  if (o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) anyArea = true;
+}
+
 /**
  * every distinct iopt_pages some area of a live IOAS holds, in context order and each context's
  * insertion order (iommufdPins only sums over them, so no id sort: this runs after every call)
@@ -39,11 +47,10 @@ const NO_PAGES: readonly IoptPages[] = Object.freeze([]);
 function livePages(svc: IommufdService): readonly IoptPages[] {
   // first, without building anything: is there an IOAS with an area at all? (after most calls
   // of most runs there is none; this runs after every call)
-  let any = false;
-  for (const ictx of svc.contexts) {
-    for (const o of ictx.objects.values()) if (o.type === 'ioas' && (o as Ioas).iopt.areas.length > 0) any = true;
-  }
-  if (!any) return NO_PAGES;
+  // (forEach with a function of the module's: no iterator per context and call)
+  anyArea = false;
+  for (const ictx of svc.contexts) ictx.objects.forEach(noteArea);
+  if (!anyArea) return NO_PAGES;
   // a handful of iopt_pages at most: a list search, no Set
   const out: IoptPages[] = [];
   for (const ictx of svc.contexts) {
@@ -95,39 +102,46 @@ export function iommufdPins(svc: IommufdService | null, perPa: PageCounts, everP
   return r;
 }
 
-/** one IOVA page an attached device may use: [iova, iova + PAGE) -> pa with prot */
-export interface DmaPage {
-  iova: number;
-  pa: number;
-  prot: number;
+/** an iommu group attached through iommufd, and the access each IOVA page it may use must have */
+export interface IommufdAttachment {
+  group: number;
+  hwpt: number;
+  /** IOVA page number -> [iova, iova + PAGE) -> pa with the area's read/write permission */
+  exp: Map<number, ExpectedPage>;
 }
+
+const NO_ATTACHMENTS: readonly IommufdAttachment[] = Object.freeze([]);
 
 /**
  * Every iommu group attached through iommufd (igroup->hwpt) with the pages its HWPT's IOAS
  * areas fill into the domain, page by page (areas of an IOAS with a domain are aligned to
- * its page size: iopt_check_iova / iopt_calculate_iova_alignment).
+ * its page size: iopt_check_iova / iopt_calculate_iova_alignment), as the isolation check
+ * compares them (Harness.checkIsolationIommufd, compareBank): one ExpectedPage per page,
+ * without a list of pages to convert first.
  */
-export function iommufdAttachments(svc: IommufdService | null): { group: number; hwpt: number; pages: DmaPage[] }[] {
-  const out: { group: number; hwpt: number; pages: DmaPage[] }[] = [];
-  if (!svc) return out;
+export function iommufdAttachments(svc: IommufdService | null): readonly IommufdAttachment[] {
+  if (!svc) return NO_ATTACHMENTS;
+  let out: IommufdAttachment[] | null = null;
   for (const ictx of svc.contexts) {
     for (const ig of ictx.groups.values()) {
       const hwpt = ig.hwpt;
       if (hwpt === null || ig.devices.length === 0) continue;
-      const pages: DmaPage[] = [];
+      const exp = new Map<number, ExpectedPage>();
       for (const a of hwpt.ioas.iopt.areas) {
         const p = a.pages;
         if (p === null) continue;
+        const read = (a.prot & IOMMU_READ) !== 0;
+        const write = (a.prot & IOMMU_WRITE) !== 0;
         for (let iova = a.iova - (a.iova % PAGE); iova <= a.last; iova += PAGE) {
           const idx = Math.floor(a.startByteOf(Math.max(iova, a.iova)) / PAGE);
           if (p.users[idx] === undefined || p.users[idx] === 0) continue;
-          pages.push({ iova, pa: p.pfns[idx]!, prot: a.prot });
+          exp.set(iova / PAGE, { pa: p.pfns[idx]!, read, write });
         }
       }
-      out.push({ group: ig.group.id, hwpt: hwpt.id, pages });
+      (out ??= []).push({ group: ig.group.id, hwpt: hwpt.id, exp });
     }
   }
-  return out;
+  return out ?? NO_ATTACHMENTS;
 }
 
 /** the iommufd device objects (bound, not yet unbound) of devices in IOMMU group `group` */
@@ -223,7 +237,9 @@ export function ctxFdOf(proc: Process, fd: number, isIommufd: (f: File) => boole
   if (isIommufd(f)) return fd;
   const ctxFile = boundCtxFile(f);
   if (ctxFile === null || !isIommufd(ctxFile)) return -1;
-  for (const o of proc.openFds) if (proc.fdget(o) === ctxFile) return o;
+  // the lowest such fd, by fdLimit/fdget (openFds' order, without its list)
+  const lim = proc.fdLimit;
+  for (let o = 0; o < lim; o++) if (proc.fdget(o) === ctxFile) return o;
   return -1;
 }
 
@@ -233,7 +249,8 @@ export function ctxFdOf(proc: Process, fd: number, isIommufd: (f: File) => boole
  */
 export function boundDevFds(proc: Process, isIommufd: (f: File) => boolean): number[] {
   const out: number[] = [];
-  for (const fd of proc.openFds) {
+  const lim = proc.fdLimit;
+  for (let fd = 0; fd < lim; fd++) {
     const f = proc.fdget(fd);
     if (f !== null && boundCtxFile(f) !== null && ctxFdOf(proc, fd, isIommufd) >= 0) out.push(fd);
   }

@@ -10,7 +10,7 @@ import { GuestTrap } from '../../emulator/cpu/stub.js';
 import type { Type1Iommu, VfioDma } from '../../kernel-model/vfio/type1.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../../kernel-model/iommu/types.js';
 import { Group } from '../../kernel-model/iommu/core.js';
-import { SmmuView, type ExpectedPage } from './isolation.js';
+import { SmmuView, type ExpectedPage, type Leaf, type TlbLeaf } from './isolation.js';
 import type { UserDomain } from './model.js';
 import { iommufdAttachments, iommufdBoundDevices, iommufdPins } from './harness-iommufd.js';
 import { HarnessExec } from './harness-exec.js';
@@ -277,27 +277,28 @@ export class Harness extends HarnessExec {
         attached.add(gid);
         for (const sid of streams.byId.get(gid) ?? NO_SIDS) {
           const r = view.route(sid);
-          // the text only for a message (this loop runs after most calls)
-          const who = (): string => `stream ${sid} (group ${gid}, container ${dom.container})`;
+          // the stream a message names (whoText), in fields: no closure per stream (this loop
+          // runs after most calls)
+          this.whoSet(sid, gid, dom.container, false);
           if (r.kind === 'bypass') {
-            this.fail('dma-unmapped', `${who()} bypasses translation (${r.why}): the device reaches all of memory`);
+            this.fail('dma-unmapped', `${this.whoText()} bypasses translation (${r.why}): the device reaches all of memory`);
             continue;
           }
           exp ??= expectedPages(dom);
           if (r.kind === 'fault') {
             for (const [pg, e] of exp) {
               if (e.read || e.write) {
-                this.fail('dma-missing', `${who()}: iova 0x${(pg * PAGE).toString(16)} is mapped but the stream faults (${r.why})`);
+                this.fail('dma-missing', `${this.whoText()}: iova 0x${(pg * PAGE).toString(16)} is mapped but the stream faults (${r.why})`);
                 break;
               }
             }
             continue;
           }
           const other = cbOwner.get(r.cb);
-          if (other !== undefined && other !== dom.container) this.fail('dma-cross-group', `${who()} translates in context bank ${r.cb}, which container ${other}'s groups use`);
+          if (other !== undefined && other !== dom.container) this.fail('dma-cross-group', `${this.whoText()} translates in context bank ${r.cb}, which container ${other}'s groups use`);
           if (other !== undefined) continue; // the same bank, already compared
           cbOwner.set(r.cb, dom.container);
-          this.compareBank(view, r.cb, exp, who);
+          this.compareBank(view, r.cb, exp);
         }
       }
     }
@@ -313,57 +314,101 @@ export class Harness extends HarnessExec {
     }
   }
 
-  private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>, whoOf: () => string): void {
+  /**
+   * The stream the isolation checks' messages name: stream `sid` of group `gid` in container
+   * `ctx` (iommufd false) or attached to iommufd HWPT `ctx` (true). Kept in fields, with its
+   * text built only for a message (whoText): a closure or a string per stream compared was
+   * most of what these checks allocated (docs/PERFORMANCE.md, round 17).
+   */
+  private whoSid = 0;
+  private whoGroup = 0;
+  private whoCtx = 0;
+  private whoIommufd = false;
+  private whoCache: string | null = null;
+
+  private whoSet(sid: number, gid: number, ctx: number, iommufd: boolean): void {
+    this.whoSid = sid;
+    this.whoGroup = gid;
+    this.whoCtx = ctx;
+    this.whoIommufd = iommufd;
+    this.whoCache = null;
+  }
+
+  private whoText(): string {
+    return (this.whoCache ??= this.whoIommufd
+      ? `stream ${this.whoSid} (group ${this.whoGroup}, iommufd HWPT ${this.whoCtx})`
+      : `stream ${this.whoSid} (group ${this.whoGroup}, container ${this.whoCtx})`);
+  }
+
+  /** compareBank's state for its callbacks (bound once: no closure per call) */
+  private cmpExp: Map<number, ExpectedPage> | null = null;
+  private cmpCb = 0;
+  private cmpBad = false;
+
+  private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>): void {
     const hit = this.hit;
     if (hit.size > 0) hit.clear();
-    let whoText: string | null = null;
-    const who = (): string => (whoText ??= whoOf());
-    let bad = false;
-    view.leaves(cb, (l) => {
-      for (let va = l.va; va < l.va + l.size && !bad; va += PAGE) {
-        const e = exp.get(va / PAGE);
-        const pa = l.pa + (va - l.va);
-        if (!e || (!e.read && !e.write)) {
-          this.fail('dma-unmapped', `${who()} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''}, which is not mapped for it${e ? ' with READ or WRITE' : ''} (context bank ${cb})`);
-          bad = true;
-        } else if (e.pa !== pa) {
-          this.fail('dma-wrong-page', `${who()}: iova 0x${va.toString(16)} translates to 0x${pa.toString(16)}, the mapping pinned 0x${e.pa.toString(16)}`);
-          bad = true;
-        } else if (l.write && !e.write) {
-          this.fail('dma-unmapped', `${who()} can write iova 0x${va.toString(16)}, mapped without VFIO_DMA_MAP_FLAG_WRITE`);
-          bad = true;
-        } else if (!e.read) {
-          // LPAE stage-1 descriptors have no "write-only" or "no-read" permission: a mapping
-          // without READ is still readable by the device, in every profile (io-pgtable-arm
-          // maps WRITE-only as read/write). A documented finding, suppressed by default.
-          this.fail('dma-readable-without-read-flag', `${who()} can read iova 0x${va.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ`);
-        }
-        hit.set(va / PAGE, l.write);
-      }
-    });
-    if (bad) return;
+    this.cmpExp = exp;
+    this.cmpCb = cb;
+    this.cmpBad = false;
+    view.leaves(cb, this.cmpLeaf);
+    if (this.cmpBad) return void (this.cmpExp = null);
     // the bank's TLB entries: a cached leaf is reachable until invalidated, whatever the tables
     // say now (an unmap whose TLBIASID/TLBIVA was missed or not synced)
-    view.tlbEntries(cb, (l) => {
-      for (let va = l.va; va < l.va + l.size && !bad; va += PAGE) {
-        const e = exp.get(va / PAGE);
-        const pa = l.pa + (va - l.va);
-        if (!e || (!e.read && !e.write) || e.pa !== pa || (l.write && !e.write)) {
-          this.fail('dma-stale-tlb', `${who()} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''} through a TLB entry of context bank ${cb}, where ${!e || (!e.read && !e.write) ? 'nothing is mapped for it' : e.pa !== pa ? `the mapping pinned 0x${e.pa.toString(16)}` : 'the mapping is read-only'}`);
-          bad = true;
-        }
+    view.tlbEntries(cb, this.cmpTlb);
+    if (this.cmpBad) return void (this.cmpExp = null);
+    // every mapped page has its entry (the first one missing is reported; insertion order)
+    exp.forEach(this.cmpMissing);
+    this.cmpExp = null;
+  }
+
+  private readonly cmpLeaf = (l: Leaf): void => {
+    const exp = this.cmpExp!;
+    const cb = this.cmpCb;
+    const hit = this.hit;
+    for (let va = l.va; va < l.va + l.size && !this.cmpBad; va += PAGE) {
+      const e = exp.get(va / PAGE);
+      const pa = l.pa + (va - l.va);
+      if (!e || (!e.read && !e.write)) {
+        this.fail('dma-unmapped', `${this.whoText()} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''}, which is not mapped for it${e ? ' with READ or WRITE' : ''} (context bank ${cb})`);
+        this.cmpBad = true;
+      } else if (e.pa !== pa) {
+        this.fail('dma-wrong-page', `${this.whoText()}: iova 0x${va.toString(16)} translates to 0x${pa.toString(16)}, the mapping pinned 0x${e.pa.toString(16)}`);
+        this.cmpBad = true;
+      } else if (l.write && !e.write) {
+        this.fail('dma-unmapped', `${this.whoText()} can write iova 0x${va.toString(16)}, mapped without VFIO_DMA_MAP_FLAG_WRITE`);
+        this.cmpBad = true;
+      } else if (!e.read) {
+        // LPAE stage-1 descriptors have no "write-only" or "no-read" permission: a mapping
+        // without READ is still readable by the device, in every profile (io-pgtable-arm
+        // maps WRITE-only as read/write). A documented finding, suppressed by default.
+        this.fail('dma-readable-without-read-flag', `${this.whoText()} can read iova 0x${va.toString(16)} although the mapping was made without VFIO_DMA_MAP_FLAG_READ`);
       }
-    });
-    if (bad) return;
-    for (const [pg, e] of exp) {
-      if (!e.read && !e.write) continue;
-      const w = hit.get(pg);
-      if (w === undefined || (e.write && !w)) {
-        this.fail('dma-missing', `${who()}: iova 0x${(pg * PAGE).toString(16)} is mapped (${e.write ? 'write' : 'read'}) but context bank ${cb} has ${w === undefined ? 'no valid entry' : 'a read-only entry'} for it`);
-        return;
+      hit.set(va / PAGE, l.write);
+    }
+  };
+
+  private readonly cmpTlb = (l: TlbLeaf): void => {
+    const exp = this.cmpExp!;
+    const cb = this.cmpCb;
+    for (let va = l.va; va < l.va + l.size && !this.cmpBad; va += PAGE) {
+      const e = exp.get(va / PAGE);
+      const pa = l.pa + (va - l.va);
+      if (!e || (!e.read && !e.write) || e.pa !== pa || (l.write && !e.write)) {
+        this.fail('dma-stale-tlb', `${this.whoText()} reaches iova 0x${va.toString(16)} -> 0x${pa.toString(16)}${l.write ? ' (read/write)' : ''} through a TLB entry of context bank ${cb}, where ${!e || (!e.read && !e.write) ? 'nothing is mapped for it' : e.pa !== pa ? `the mapping pinned 0x${e.pa.toString(16)}` : 'the mapping is read-only'}`);
+        this.cmpBad = true;
       }
     }
-  }
+  };
+
+  private readonly cmpMissing = (e: ExpectedPage, pg: number): void => {
+    if (this.cmpBad || (!e.read && !e.write)) return;
+    const w = this.hit.get(pg);
+    if (w === undefined || (e.write && !w)) {
+      this.fail('dma-missing', `${this.whoText()}: iova 0x${(pg * PAGE).toString(16)} is mapped (${e.write ? 'write' : 'read'}) but context bank ${this.cmpCb} has ${w === undefined ? 'no valid entry' : 'a read-only entry'} for it`);
+      this.cmpBad = true;
+    }
+  };
 
   /**
    * DMA isolation through iommufd: every stream of a group attached to a HWPT reaches exactly
@@ -377,25 +422,24 @@ export class Harness extends HarnessExec {
     if (atts.length === 0) return;
     const streams = this.groupStreams();
     for (const att of atts) {
-      const exp = new Map<number, ExpectedPage>();
-      for (const pg of att.pages) exp.set(pg.iova / PAGE, { pa: pg.pa, read: (pg.prot & IOMMU_READ) !== 0, write: (pg.prot & IOMMU_WRITE) !== 0 });
+      const exp = att.exp;
       for (const sid of streams.byId.get(att.group) ?? NO_SIDS) {
         const r = view.route(sid);
-        const who = `stream ${sid} (group ${att.group}, iommufd HWPT ${att.hwpt})`;
+        this.whoSet(sid, att.group, att.hwpt, true);
         if (r.kind === 'bypass') {
-          this.fail('dma-unmapped', `${who} bypasses translation (${r.why}): the device reaches all of memory`);
+          this.fail('dma-unmapped', `${this.whoText()} bypasses translation (${r.why}): the device reaches all of memory`);
           continue;
         }
         if (r.kind === 'fault') {
           for (const [pg, e] of exp) {
             if (e.read || e.write) {
-              this.fail('dma-missing', `${who}: iova 0x${(pg * PAGE).toString(16)} is in an IOAS area but the stream faults (${r.why})`);
+              this.fail('dma-missing', `${this.whoText()}: iova 0x${(pg * PAGE).toString(16)} is in an IOAS area but the stream faults (${r.why})`);
               break;
             }
           }
           continue;
         }
-        this.compareBank(view, r.cb, exp, () => who);
+        this.compareBank(view, r.cb, exp);
       }
     }
   }

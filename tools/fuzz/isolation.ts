@@ -72,6 +72,13 @@ export interface TlbLeaf extends Leaf {
 }
 
 /**
+ * tlbEntries' answer, refilled for each entry (host scratch outside every view, so that the
+ * fuzzer's snapshot neither records nor restores it; an object per entry per check was
+ * garbage after the call)
+ */
+const TLB_LEAF: TlbLeaf = { va: 0, size: 0, pa: 0, write: false, read: false };
+
+/**
  * A bank's leaves as last walked, and what they depend on: the SMMU's registers (its epoch)
  * and the bytes of every table page the walk read (each RAM region's watch epoch).
  */
@@ -190,6 +197,7 @@ export class SmmuView {
    * The TLB entries a transaction of context bank cb can hit now: valid, tagged with the bank
    * and either global (nG = 0) or with the context's current ASID (TTBCR.A1 selects the TTBR
    * whose bits [55:48] hold it; DDI 0406C B3.6.4), as the SMMU's lookup matches them.
+   * `out` gets one object refilled for each entry: valid during the call only (not kept).
    */
   tlbEntries(cb: number, out: (l: TlbLeaf) => void): void {
     const tlb = this.smmu.tlb;
@@ -200,7 +208,13 @@ export class SmmuView {
       const ta = tlb.asid[w]!;
       if (ta !== -1 && ta !== asid) continue;
       const perms = tlb.perms[w]!;
-      out({ va: tlb.va[w]!, size: tlb.size[w]!, pa: tlb.pa[w]!, read: (perms & (P_PR | P_UR)) !== 0, write: (perms & (P_PW | P_UW)) !== 0 });
+      const l = TLB_LEAF;
+      l.va = tlb.va[w]!;
+      l.size = tlb.size[w]!;
+      l.pa = tlb.pa[w]!;
+      l.read = (perms & (P_PR | P_UR)) !== 0;
+      l.write = (perms & (P_PW | P_UW)) !== 0;
+      out(l);
     }
   }
 

@@ -24,8 +24,8 @@ export class ModelFds extends ModelState {
       }
       return;
     }
-    const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
-    const g = m ? this.groups.get(Number(m[1])) : undefined;
+    const id = groupPathId(path);
+    const g = id >= 0 ? this.groups.get(id) : undefined;
     if (!g) return;
     if (g.opened || g.container !== null) this.expect(r < 0, `open(${path}) succeeded although the group is ${g.opened ? 'already open' : 'still in a container'}`);
     if (r >= 0) {
@@ -182,4 +182,24 @@ export class ModelFds extends ModelState {
     const flags = new DataView(b.buffer).getUint32(0, true);
     this.expect(((flags & 2) !== 0) === (g.container !== null), `GET_STATUS flags 0x${flags.toString(16)} but the group is ${g.container !== null ? '' : 'not '}in a container`);
   }
+}
+
+const GROUP_DIR = '/dev/vfio/';
+
+/**
+ * The group number of a path `/dev/vfio/<decimal digits>` (what /^\/dev\/vfio\/(\d+)$/ matched,
+ * its digits as Number() reads them), -1 for any other path: without the match array a regular
+ * expression built for every open
+ */
+export function groupPathId(path: string): number {
+  const n = path.length;
+  if (n <= GROUP_DIR.length || !path.startsWith(GROUP_DIR)) return -1;
+  let v = 0;
+  for (let i = GROUP_DIR.length; i < n; i++) {
+    const c = path.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  // up to 15 digits the sum is exact; more, as Number() rounds the decimal text
+  return n - GROUP_DIR.length <= 15 ? v : Number(path.slice(GROUP_DIR.length));
 }

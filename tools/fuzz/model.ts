@@ -19,7 +19,7 @@ import type { Process } from '../../kernel-model/process/process.js';
 import { iommufdArgOf } from './model-iommufd.js';
 import { CDEV_REQS } from './program-iommufd.js';
 import { VFIO_IOMMU_DIRTY_PAGES, VFIO_REQS as R, type FdKind, type IoctlArg, type Value } from './program.js';
-import { UNMAP_GET_DIRTY_BITMAP, bitmapOf } from './model-dirty.js';
+import { UNMAP_GET_DIRTY_BITMAP, bitmapOf, type BitmapArg } from './model-dirty.js';
 import { ModelCompare } from './model-compare.js';
 import type { PreIoctl } from './model-state.js';
 
@@ -28,6 +28,25 @@ export { userPa, type PreIoctl, type UserDomain } from './model-state.js';
 /** an iommufd request (_IO(';', 0x80 + n), no direction or size bits: iommufd_fops_ioctl's own range) */
 function isIommufdReq(req: number): boolean {
   return req >>> 0 <= 0xffff && ((req >>> 8) & 0xff) === 0x3b && (req & 0xff) >= 0x80;
+}
+
+type StructArg = Extract<IoctlArg, { t: 'struct' }>;
+
+/** a struct argument's field `n` as the call passes it (0 when the program leaves it out) */
+function fieldOf(arg: StructArg, val: (v: Value) => bigint, n: string): bigint {
+  const v = arg.fields[n];
+  return v === undefined ? 0n : val(v);
+}
+
+/** UNMAP_DMA's struct vfio_bitmap fields */
+function bitmapOfArg(arg: StructArg, val: (v: Value) => bigint): BitmapArg {
+  return bitmapOf((n) => fieldOf(arg, val, n));
+}
+
+/** VFIO_IOMMU_DIRTY_PAGES's argument as preIoctl records it */
+function dirtyArgOf(arg: StructArg, val: (v: Value) => bigint): NonNullable<PreIoctl['dirty']> {
+  const g = (n: string): bigint => fieldOf(arg, val, n);
+  return { argsz: Number(BigInt.asUintN(32, g('argsz'))), flags: Number(BigInt.asUintN(32, g('flags'))), iova: g('iova'), range: g('size'), ...bitmapOf(g), whole: arg.ptr === 'ok' };
 }
 
 export class RefModel extends ModelCompare {
@@ -42,20 +61,18 @@ export class RefModel extends ModelCompare {
       if (o?.kind === 'container') pre.bindTo = o.id;
     }
     // the head (argsz, flags) of a 'tail' struct is the 8 bytes before the scratch's end: as written
-    if (kind === 'container' && req === VFIO_IOMMU_DIRTY_PAGES && arg.t === 'struct' && arg.type === 'vfio_iommu_type1_dirty_bitmap' && (arg.ptr === 'ok' || arg.ptr === 'tail')) {
-      const g = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
-      pre.dirty = { argsz: Number(BigInt.asUintN(32, g('argsz'))), flags: Number(BigInt.asUintN(32, g('flags'))), iova: g('iova'), range: g('size'), ...bitmapOf(g), whole: arg.ptr === 'ok' };
-    }
+    if (kind === 'container' && req === VFIO_IOMMU_DIRTY_PAGES && arg.t === 'struct' && arg.type === 'vfio_iommu_type1_dirty_bitmap' && (arg.ptr === 'ok' || arg.ptr === 'tail')) pre.dirty = dirtyArgOf(arg, val);
     if (arg.t !== 'struct' || arg.ptr !== 'ok') return pre;
-    const f = (n: string): bigint => (arg.fields[n] === undefined ? 0n : val(arg.fields[n]!));
-    if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(f('flags')), vaddr: f('vaddr'), iova: f('iova'), size: f('size'), argsz: Number(f('argsz')) };
+    // the fields through fieldOf, not a closure over `arg` and `val`: V8 would allocate this
+    // function's context for them on every call (this runs before every ioctl)
+    if (kind === 'container' && req === R.VFIO_IOMMU_MAP_DMA && arg.type === 'vfio_iommu_type1_dma_map') pre.map = { flags: Number(fieldOf(arg, val, 'flags')), vaddr: fieldOf(arg, val, 'vaddr'), iova: fieldOf(arg, val, 'iova'), size: fieldOf(arg, val, 'size'), argsz: Number(fieldOf(arg, val, 'argsz')) };
     if (kind === 'container' && req === R.VFIO_IOMMU_UNMAP_DMA && (arg.type === 'vfio_iommu_type1_dma_unmap' || arg.type === 'vfio_iommu_type1_dma_unmap_bitmap')) {
-      pre.unmap = { iova: f('iova'), size: f('size'), flags: Number(f('flags')), argsz: Number(f('argsz')) };
-      if (arg.type === 'vfio_iommu_type1_dma_unmap_bitmap') pre.unmapBitmap = bitmapOf(f);
+      pre.unmap = { iova: fieldOf(arg, val, 'iova'), size: fieldOf(arg, val, 'size'), flags: Number(fieldOf(arg, val, 'flags')), argsz: Number(fieldOf(arg, val, 'argsz')) };
+      if (arg.type === 'vfio_iommu_type1_dma_unmap_bitmap') pre.unmapBitmap = bitmapOfArg(arg, val);
     }
-    if (kind === 'container' && req === R.VFIO_IOMMU_GET_INFO && arg.type === 'vfio_iommu_type1_info') pre.infoArgsz = Number(f('argsz'));
+    if (kind === 'container' && req === R.VFIO_IOMMU_GET_INFO && arg.type === 'vfio_iommu_type1_info') pre.infoArgsz = Number(fieldOf(arg, val, 'argsz'));
     if (kind === 'group' && req === R.VFIO_GROUP_SET_CONTAINER && arg.type === 'int32') {
-      const o = this.table(p).get(Number(BigInt.asIntN(32, f('v'))));
+      const o = this.table(p).get(Number(BigInt.asIntN(32, fieldOf(arg, val, 'v'))));
       pre.setContainer = o?.kind === 'container' ? o.id : null;
       pre.setContainerOther = o !== undefined && o.kind !== 'container';
     }
