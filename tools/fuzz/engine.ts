@@ -15,6 +15,7 @@ import { Smmu } from '../../devices/smmu/smmu.js';
 import { accelParts } from '../../devices/smmu/accel/index.js';
 import { callArbOf, dirtyPagesOf, iommufdOf, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { fusedCommands } from './commands-arb.js';
 import { fastArb } from './fastgen.js';
 import { formatCall, type Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
@@ -298,7 +299,8 @@ export function runArb(maxCommands: number, iommufd = true, dirty = false): RunA
   let arb = runArbs.get(key);
   if (arb === undefined) {
     // the command wrapper inside the compiled tree (fastgen.ts): one fast-check node less per call
-    const cmdArb = fc.commands([fastArb(callArbOf(iommufd, dirty).map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
+    // fast-check's per-command oneof/map step fused into one (commands-arb.ts: the same draws, values, contexts and shrinks)
+    const cmdArb = fusedCommands(fastArb(callArbOf(iommufd, dirty).map((c) => new CallCommand(c))), { maxCommands, size: 'max' });
     arb = fc.tuple(prefixArb(iommufd, dirty), cmdArb);
     runArbs.set(key, arb);
   }
