@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callArbOf } from './arb.js';
 import { fusedCommands } from './commands-arb.js';
-import { CallCommand, unwrap } from './engine.js';
+import { CallCommand, runCommands, unwrap } from './engine.js';
+import type { Harness } from './harness.js';
+import type { Call } from './program.js';
 import { fastArb } from './fastgen.js';
 import { formatCall } from './program.js';
 
@@ -103,5 +105,41 @@ describe('fusedCommands (fc.commands with the per-command step fused)', () => {
     expect(w.constructor).toBe(([...stockCmds!][0] as unknown as { constructor: unknown }).constructor);
     expect(w.hasRan).toBe(false);
     expect(w.cmd).toBeInstanceOf(CallCommand);
+  });
+});
+
+describe('runCommands (fc.modelRun\'s loop)', () => {
+  it('runs the prefix, then each command whose check() passes, in order; fast-check\'s wrappers record which ran', () => {
+    const ran: string[] = [];
+    const h = { exec: (c: Call) => ran.push(formatCall(c)) } as unknown as Harness;
+    /** a command that runs only when `ok`, recording its name */
+    class Cmd implements fc.Command<object, Harness> {
+      constructor(
+        readonly name: string,
+        readonly ok: boolean,
+      ) {}
+      check(m: object): boolean {
+        expect(m).toEqual({});
+        return this.ok;
+      }
+      run(_m: object, real: Harness): void {
+        expect(real).toBe(h);
+        ran.push(this.name);
+      }
+    }
+    const spec: [string, boolean][] = [['a', true], ['b', false], ['c', true], ['d', false], ['e', true]];
+    // fast-check's own wrappers, as a generated run hands them over
+    const arb = fc.commands(spec.map(([n, ok]) => fc.constant(new Cmd(n, ok))), { maxCommands: 5 });
+    const prefix: Call[] = [{ op: 'close', p: 0, fd: { k: 'container', i: 0 } }];
+    let checked = 0;
+    for (const cmds of fc.sample(arb, { seed: 7, numRuns: 20 })) {
+      ran.length = 0;
+      runCommands(h, prefix, cmds);
+      const ws = [...cmds] as unknown as { cmd: Cmd; hasRan: boolean }[];
+      expect(ran).toEqual([formatCall(prefix[0]!), ...ws.filter((w) => w.cmd.ok).map((w) => w.cmd.name)]);
+      for (const w of ws) expect(w.hasRan).toBe(w.cmd.ok);
+      checked += ws.length;
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });
