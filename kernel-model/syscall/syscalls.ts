@@ -183,7 +183,12 @@ export class SyscallLayer {
   }
 
   createProcess(opts: ProcessOptions = {}): Process {
-    const p = new Process(this.allocPid(), this.host.memory, this.host.cpu, { ...opts, capLastCap: this.host.capLastCap, capAmbient: this.host.capAmbient, users: this.users, stackGuard: this.host.stackGuard });
+    // every option named in one literal of a fixed shape (Process reads each with `??` or `!== undefined`,
+    // so an absent option and an undefined one are the same): a spread of the caller's object,
+    // whose shape varies, cost more than the rest of the process's creation (docs/PERFORMANCE.md, round 17)
+    const h = this.host;
+    const o: ProcessOptions = { name: opts.name, uid: opts.uid, capIpcLock: opts.capIpcLock, nofile: opts.nofile, memlock: opts.memlock, capLastCap: h.capLastCap, capAmbient: h.capAmbient, users: this.users, stackGuard: h.stackGuard };
+    const p = new Process(this.allocPid(), h.memory, h.cpu, o);
     this.processes.set(p.pid, p);
     if (opts.stdio) {
       const fops = consoleFops(p);

@@ -1,5 +1,5 @@
 /**
- * The campaign engine: fast-check model-based testing (fc.commands + fc.modelRun), every
+ * The campaign engine: fast-check model-based testing (fc.commands, run as fc.modelRun runs them: runCommands), every
  * run starting from the identical post-boot state (restored from a snapshot of the booted,
  * bound harness: see pooledHarness and snapshot.ts), findings deduplicated by signature. After a failure, fast-check
  * shrinks the command sequence; the shrunk program is re-executed in a fresh system to
@@ -15,6 +15,7 @@ import { Smmu } from '../../devices/smmu/smmu.js';
 import { accelParts } from '../../devices/smmu/accel/index.js';
 import { callArbOf, dirtyPagesOf, iommufdOf, prefixArb, prefixOf } from './arb.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, Harness, type Finding, type StepRecord } from './harness.js';
+import { fusedCommands } from './commands-arb.js';
 import { fastArb } from './fastgen.js';
 import { formatCall, type Call } from './program.js';
 import { GraphSnapshot, SnapshotUnsupported } from './snapshot.js';
@@ -86,6 +87,21 @@ export class CallCommand implements fc.Command<object, Harness> {
   toString(): string {
     return formatCall(this.call);
   }
+}
+
+/**
+ * A generated run's commands on the harness: the prefix's calls, then each command whose
+ * check() passes against the (empty) model is run, in order, as fc.modelRun does (fast-check
+ * 4's internalModelRun: `if (cmd.check(model)) cmd.run(model, real)` per command), without
+ * its per-command closures and without the spread of the prefix and the commands into one
+ * array. The commands are fast-check's wrappers: their run() records hasRan, which the
+ * shrinker reads (it keeps only the commands that ran).
+ */
+export function runCommands(h: Harness, prefix: readonly Call[], cmds: Iterable<fc.Command<object, Harness>>): void {
+  // the prefix's CallCommands: check() is true, run() is h.exec
+  for (let i = 0; i < prefix.length; i++) h.exec(prefix[i]!);
+  const model = {};
+  for (const c of cmds) if (c.check(model)) c.run(model, h);
 }
 
 /** Execute a program in a fresh system; returns the first finding (not in `ignore`) or null. */
@@ -283,7 +299,8 @@ export function runArb(maxCommands: number, iommufd = true, dirty = false): RunA
   let arb = runArbs.get(key);
   if (arb === undefined) {
     // the command wrapper inside the compiled tree (fastgen.ts): one fast-check node less per call
-    const cmdArb = fc.commands([fastArb(callArbOf(iommufd, dirty).map((c) => new CallCommand(c)))], { maxCommands, size: 'max' });
+    // fast-check's per-command oneof/map step fused into one (commands-arb.ts: the same draws, values, contexts and shrinks)
+    const cmdArb = fusedCommands(fastArb(callArbOf(iommufd, dirty).map((c) => new CallCommand(c))), { maxCommands, size: 'max' });
     arb = fc.tuple(prefixArb(iommufd, dirty), cmdArb);
     runArbs.set(key, arb);
   }
@@ -309,7 +326,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const prop = fc.property(arb, ([n, cmds]) => {
       const h = o.reuse === false ? new Harness({ profile: o.profile, ignore }) : pooledHarness(o.profile, ignore);
       try {
-        fc.modelRun(() => ({ model: {}, real: h }), [...prefixOf(n).map((c) => new CallCommand(c)), ...cmds]);
+        runCommands(h, prefixOf(n), cmds);
         h.finish();
       } catch (e) {
         if (generated === null && e instanceof FindingError) generated = { program: [...prefixOf(n), ...[...cmds].map(unwrap)], finding: e.finding };
