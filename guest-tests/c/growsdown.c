@@ -6,6 +6,7 @@
  * right below it: 3.14's guard page (SIGBUS at the lowest page) against v6.12's stack_guard_gap
  * (the lowest page written, SIGSEGV a page below); brk up to a page under it (both eras keep a
  * page free above the heap; v6.12 also the 1 MiB gap below a VM_GROWSDOWN VMA, vm_start_gap).
+ * mprotect's PROT_GROWSDOWN / PROT_GROWSUP (mm/mprotect.c) on such a mapping and a plain one.
  * Output is deterministic.
  */
 #include <errno.h>
@@ -105,6 +106,32 @@ int main(void)
 		deep[i] = AT - (unsigned long)(i + 1) * PAGE;
 	child_writes("mapping 16 pages below, down to it", last, deep, 16);
 	munmap((void *)(AT - 17 * PAGE), 21 * PAGE);
+
+	/* mprotect's PROT_GROWSDOWN / PROT_GROWSUP (mm/mprotect.c): PROT_GROWSDOWN takes the change
+	 * down to the VMA's start (a hole under it skipped), ENOMEM wholly under it, EINVAL on a VMA
+	 * that does not grow down; PROT_GROWSUP EINVAL on ARM (ENOMEM at an unmapped address);
+	 * both at once EINVAL before anything else */
+	if (growsdown(AT, 4 * PAGE) == MAP_FAILED)
+		return 6;
+	long m = mprotect((void *)(AT + 2 * PAGE), PAGE, PROT_READ | PROT_GROWSDOWN);
+	printf("mprotect PROT_GROWSDOWN at its third page: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	unsigned long ro[] = { AT + 3 * PAGE, AT + PAGE };
+	child_writes("its top page, then its second", last, ro, 2);
+	m = mprotect((void *)(AT - 2 * PAGE), 3 * PAGE, PROT_READ | PROT_WRITE | PROT_GROWSDOWN);
+	printf("mprotect PROT_GROWSDOWN from a hole under it: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	m = mprotect((void *)(AT - 2 * PAGE), PAGE, PROT_READ | PROT_GROWSDOWN);
+	printf("mprotect PROT_GROWSDOWN wholly under it: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	m = mprotect((void *)AT, PAGE, PROT_READ | PROT_GROWSUP);
+	printf("mprotect PROT_GROWSUP in it: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	m = mprotect((void *)(AT - 2 * PAGE), PAGE, PROT_READ | PROT_GROWSUP);
+	printf("mprotect PROT_GROWSUP unmapped: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	m = mprotect((void *)(AT - 2 * PAGE), PAGE, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP);
+	printf("mprotect both, unmapped: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	munmap((void *)AT, 4 * PAGE);
+	void *plain = mmap((void *)AT, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	m = plain == MAP_FAILED ? 1 : mprotect(plain, PAGE, PROT_READ | PROT_GROWSDOWN);
+	printf("mprotect PROT_GROWSDOWN, plain mapping: %s\n", m == 0 ? "ok" : errno == EINVAL ? "EINVAL" : errno == ENOMEM ? "ENOMEM" : "?");
+	munmap((void *)AT, PAGE);
 
 	/* brk towards a MAP_GROWSDOWN mapping two pages above the heap's end */
 	unsigned long cur = syscall(SYS_brk, 0);

@@ -36,6 +36,7 @@ export const ENOSYS_EXPECTED: ReadonlySet<number> = new Set<number>();
 
 /** numbers whose cost the kernel layer charges (layer.invoke / restartable) */
 export const ROUTED = new Set<number>([
+  ARM_NR.restart_syscall,
   ARM_NR.read, ARM_NR.write, ARM_NR.close, ARM_NR.ioctl, ARM_NR.poll, ARM_NR._newselect, ARM_NR.nanosleep, ARM_NR.eventfd2,
   UNR.lseek, UNR.getdents64, UNR.pread64, UNR.pwrite64, UNR.eventfd, ARM_NR.open, ARM_NR.openat, ARM_NR.mmap2,
   ARM_NR.munmap, ARM_NR.mprotect, ARM_NR.madvise, ARM_NR.ppoll, ARM_NR.pselect6, ARM_NR.ppoll_time64, ARM_NR.pselect6_time64,

@@ -6,7 +6,7 @@ import { BLOCK, type GuestFault, type UnicornThread, type SyscallBridge, type Sy
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
-import { EFAULT, EINVAL, ENOSYS } from '../base/errno.js';
+import { EFAULT, EINTR, EINVAL, ENOSYS } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
 import { PAGE_SIZE } from '../process/pages.js';
@@ -318,13 +318,16 @@ export class LinuxAbi implements SyscallBridge {
     let r: SyscallResult;
     const a0 = a[0]!;
     try {
-      r = this.serve(t, nr, a);
+      // an svc re-executed for poll's -ERESTART_RESTARTBLOCK enters restart_syscall (signal-restart.ts)
+      r = this.serve(t, this.signals.restart.entry(t, nr), a);
     } finally {
       layer.current = prev;
       layer.currentThread = prevThread;
     }
     // signal delivery at syscall return (arch/arm/kernel/signal.c do_work_pending)
-    if (r === BLOCK || t.exitInfo !== null) return r;
+    if (r === BLOCK) return r;
+    this.signals.restart.done(t);
+    if (t.exitInfo !== null) return r;
     if (r === -ERESTARTNOHAND) return signalEndedCall(this.signals, t, a0);
     if (!this.signals.anyPending) return r;
     const d = this.signals.deliver(t, r, true);
@@ -386,6 +389,16 @@ export class LinuxAbi implements SyscallBridge {
       case N.read: case N.write: case N.close: case N.ioctl: case N.poll: case N._newselect: case N.nanosleep:
       case N.eventfd2: case UNR.lseek: case UNR.getdents64: case UNR.pread64: case UNR.pwrite64: case UNR.eventfd:
         return this.kernel(t, nr, a as unknown as number[]);
+      case N.restart_syscall: {
+        // sys_restart_syscall (kernel/signal.c, read in 3.14.4 and 6.12.19): restart_block.fn,
+        // do_restart_poll polling until the kept end time, else do_no_restart_syscall's -EINTR
+        const rb = this.signals.restart.get(t);
+        if (rb === undefined) {
+          t.charge(this.cpu.costs.syscall);
+          return -EINTR;
+        }
+        return this.restartable(t, (task) => this.layer.sysPoll(task, rb.ufds, rb.nfds, -1, rb.end));
+      }
       case N.open:
       case N.openat:
         return sysOpen(this, t, nr, a);

@@ -12,6 +12,7 @@ import { attachSigStatus } from './signal-status.js';
 import { finishPollWait, restoreSavedSigmask } from './signal-usermask.js';
 import { rseqSignalDeliver } from './rseq.js';
 import { AltStacks } from './signal-altstack.js';
+import { ERESTART_RESTARTBLOCK, RestartBlocks } from './signal-restart.js';
 import { enterHandler, readUcontext, restartSyscall, restoreUcontext, setupSigframe, ucontextMask, ucontextStack, type FaultInfo, type FrameStack } from './signal-frame.js';
 import { ALL_SIGNALS, nextSignal, SI_USER, sigmask, SigPending, SIGRTMIN, type SendInfo } from './sigqueue.js';
 
@@ -121,6 +122,8 @@ export class SignalState {
   private readonly suspended = new Map<UnicornThread, bigint>();
   /** pselect6/ppoll's current->saved_sigmask with TIF_RESTORE_SIGMASK, per thread (signal-usermask.ts) */
   readonly saved = new Map<UnicornThread, bigint>();
+  /** each thread's restart_block: plain poll's restart (signal-restart.ts) */
+  readonly restart = new RestartBlocks();
   private readonly scratch8 = new Uint8Array(8);
 
   constructor(
@@ -426,13 +429,16 @@ export class SignalState {
     if (task.restarting && !this.suspended.has(th)) {
       // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
       // device's wait): signal_pending makes the wait give up with -ERESTARTSYS (pipe_read,
-      // wait_event_interruptible) or -ERESTARTNOHAND (do_sys_poll, core_sys_select, and
-      // nanosleep's -ERESTART_RESTARTBLOCK, which behaves the same with a handler);
+      // wait_event_interruptible) or -ERESTARTNOHAND (core_sys_select, and nanosleep's
+      // -ERESTART_RESTARTBLOCK, modelled as -ERESTARTNOHAND: the same with a handler), or
+      // plain poll's -ERESTART_RESTARTBLOCK with its end time kept (signal-restart.ts);
       // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
       const nr = th.blockedSyscall;
-      const noHand = nr === ARM_NR.poll || nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64 || nr === ARM_NR.nanosleep;
+      const poll = this.restart.isPoll(th);
+      const noHand = nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64 || nr === ARM_NR.nanosleep;
+      if (poll) this.restart.interrupted(th, task.deadline);
       task.finish();
-      let code = noHand ? -ERESTARTNOHAND : -ERESTARTSYS;
+      let code = poll ? -ERESTART_RESTARTBLOCK : noHand ? -ERESTARTNOHAND : -ERESTARTSYS;
       // select / pselect6 / ppoll: the time left written back now, the mask as the era orders it
       // (signal-usermask.ts finishPollWait; maybe -EINTR: a faulting write forbids the restart)
       const rec = task.timeLeft;
@@ -465,7 +471,7 @@ export class SignalState {
     this.interrupted.delete(t);
     const e = t.engine;
     const r0 = e.reg(e.arch.retReg) | 0;
-    const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND;
+    const interrupted = r0 === -ERESTARTSYS || r0 === -ERESTARTNOHAND || r0 === -ERESTART_RESTARTBLOCK;
     const d = !this.anyPending ? null : this.deliver(t, r0, false);
     if (d !== null && t.exitInfo === null) e.setReg(e.arch.retReg, d);
     // no handler: do_signal's restore_saved_sigmask (also after a pselect6/ppoll whose
@@ -473,6 +479,8 @@ export class SignalState {
     else if (d === null && t.exitInfo === null) {
       restoreSavedSigmask(this, t);
       if (interrupted) restartSyscall(t);
+      // -ERESTART_RESTARTBLOCK: ret_fast_syscall re-enters as restart_syscall (signal-restart.ts)
+      if (r0 === -ERESTART_RESTARTBLOCK) this.restart.enter(t);
     }
   }
 
@@ -506,11 +514,11 @@ export class SignalState {
     // a sleeping call the signal interrupted (arch/arm/kernel/signal.c handle_signal):
     // -ERESTARTSYS with SA_RESTART re-executes the svc after the handler (PC back over it,
     // r0 = ORIG_r0, both saved in the frame); otherwise, and always for -ERESTARTNOHAND
-    // (poll, select), the call returns -EINTR
+    // (select) and -ERESTART_RESTARTBLOCK (poll), the call returns -EINTR
     if ((r0 | 0) === -ERESTARTSYS && (act.flags & SA_RESTART) !== 0) {
       restartSyscall(t);
       r0 = t.blockedArg0;
-    } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND) r0 = -EINTR;
+    } else if ((r0 | 0) === -ERESTARTSYS || (r0 | 0) === -ERESTARTNOHAND || (r0 | 0) === -ERESTART_RESTARTBLOCK) r0 = -EINTR;
     const rt = (act.flags & SA_SIGINFO) !== 0;
     // sigmask_to_save: saved_sigmask under TIF_RESTORE_SIGMASK (sigsuspend, pselect6/ppoll)
     const oldMask = this.saved.get(t) ?? this.suspended.get(t) ?? blocked;
@@ -572,6 +580,8 @@ export class SignalState {
 
   /** rt_sigreturn / sigreturn (restore_sigframe): registers, VFP and mask from the frame at SP */
   sysSigreturn(t: UnicornThread, rt: boolean): SyscallResult {
+    // restart_block.fn = do_no_restart_syscall (read in 3.14.4 and 6.12.19 arch/arm/kernel/signal.c)
+    this.restart.clear(t);
     const uc = readUcontext(t, this.p.proc.mm, rt);
     if (uc === null) {
       this.terminate(SIGSEGV);

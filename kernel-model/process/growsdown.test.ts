@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import { GuestTrap } from '../../emulator/cpu/stub.js';
 import {
-  EFAULT, EINVAL, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDWR, PROT_READ, PROT_WRITE,
+  EFAULT, EINVAL, ENOMEM, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDWR, PROT_READ, PROT_WRITE,
   VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
 } from '../uapi/index.js';
 import { PL330, User, bindToVfio } from '../vfio/platform/testing/user.js';
@@ -147,4 +147,34 @@ describe('where mmap places a mapping above a VM_GROWSDOWN VMA\'s gap (get_unmap
       expect(r, profile).toBe(want === 'below' ? base + 10 * P : base + 304 * P);
     }
   });
+});
+
+describe("mprotect's PROT_GROWSDOWN / PROT_GROWSUP (mm/mprotect.c)", () => {
+  const GD = 0x01000000, GU = 0x02000000;
+  for (const profile of ['rfc-v4', 'mainline']) {
+    it(`PROT_GROWSDOWN from the VMA's start, -ENOMEM under it, -EINVAL on a plain VMA; PROT_GROWSUP -EINVAL; both -EINVAL first (${profile})`, () => {
+      // read in 3.14.4 mm/mprotect.c sys_mprotect and 6.12.19 do_mprotect_pkey
+      const u = user(profile);
+      expect(growsDownAt(u), profile).toBe(AT);
+      const mm = u.proc.mm;
+      expect(u.call('mprotect', [AT + 2 * P, P, PROT_READ | GD]), profile).toBe(0);
+      // the change covers [vm_start, end): the two pages under the asked one too, not the top one
+      expect([AT, AT + P, AT + 2 * P, AT + 3 * P].map((va) => mm.find(va)?.prot), profile).toEqual([PROT_READ, PROT_READ, PROT_READ, RW]);
+      // a hole under the VMA is skipped (start becomes vm_start), an end at or under it is -ENOMEM
+      expect(u.call('mprotect', [AT - 2 * P, 3 * P, RW | GD]), profile).toBe(0);
+      expect(mm.find(AT)?.prot, profile).toBe(RW);
+      expect(mm.find(AT - P), profile).toBeNull();
+      expect(u.call('mprotect', [AT - 2 * P, 2 * P, PROT_READ | GD]), profile).toBe(-ENOMEM);
+      // ARM has no VM_GROWSUP: -EINVAL where the address is mapped, -ENOMEM where not
+      expect(u.call('mprotect', [AT, P, PROT_READ | GU]), profile).toBe(-EINVAL);
+      expect(u.call('mprotect', [AT - 2 * P, P, PROT_READ | GU]), profile).toBe(-ENOMEM);
+      // both at once: -EINVAL before the address is looked at (unmapped here: -ENOMEM otherwise)
+      expect(u.call('mprotect', [AT - 2 * P, P, PROT_READ | GD | GU]), profile).toBe(-EINVAL);
+      expect(mm.find(AT + 3 * P)?.prot, profile).toBe(RW);
+      // a VMA that does not grow down
+      const plain = u.call('mmap2', [0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+      expect(u.call('mprotect', [plain, P, PROT_READ | GD]), profile).toBe(-EINVAL);
+      expect(mm.find(plain)?.prot, profile).toBe(RW);
+    });
+  }
 });

@@ -25,6 +25,9 @@ export const R_SIGBUS = PC_SIGBUS;
  * AddressSpace (mm.ts) adds the user accessors, their translation cache, copy_{from,to}_user,
  * get_user_pages and the locked_vm counters.
  */
+/** include/uapi/asm-generic/mman-common.h: mprotect's flags for a grows-down / grows-up VMA */
+const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+
 export class VmaSpace implements FileMapper {
   /** mm->start_brk, mm->brk and mm->start_stack (what /proc/<pid>/maps calls [heap] and [stack]; 0: none), set by exec and brk */
   startBrk = 0;
@@ -285,10 +288,29 @@ export class VmaSpace implements FileMapper {
   }
 
   mprotect(addr: number, len: number, prot: number): number {
+    // PROT_GROWSDOWN / PROT_GROWSUP, both eras (read in 3.14.4 mm/mprotect.c sys_mprotect and
+    // 6.12.19 do_mprotect_pkey): both at once -EINVAL before any other check; taken off prot
+    const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+    if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL;
+    prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
     if ((addr & PAGE_MASK) !== 0) return -EINVAL;
     if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
     if (len === 0) return 0;
     const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if (grows !== 0) {
+      // find_vma(start) (v6.12: vma_find(start, end)): the first VMA ending above it, -ENOMEM
+      // without one. PROT_GROWSDOWN: it must begin below the end (-ENOMEM), the change starts at
+      // its vm_start (a hole under `addr` above it is skipped), and it must be VM_GROWSDOWN
+      // (-EINVAL). PROT_GROWSUP: it must hold `addr` (-ENOMEM), then VM_GROWSUP, which ARM has
+      // not (VM_NONE): -EINVAL
+      let v: Vma | undefined;
+      for (const w of this.vmas) if (w.end > addr) { v = w; break; }
+      if (v === undefined) return -ENOMEM;
+      if (grows === PROT_GROWSUP) return v.start > addr ? -ENOMEM : -EINVAL;
+      if (v.start >= end) return -ENOMEM;
+      if (v.growsDown !== true) return -EINVAL;
+      addr = v.start;
+    }
     // every page of the range must be mapped (-ENOMEM otherwise), checked before changing anything
     let cur = addr;
     for (const v of this.vmas) {

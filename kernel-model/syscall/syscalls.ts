@@ -592,8 +592,8 @@ export class SyscallLayer {
 
   // poll, select and nanosleep: wait.ts (fs/select.c, kernel/time/hrtimer.c)
 
-  sysPoll(t: ThreadTask, fds: number, nfds: number, timeoutMs: number): number {
-    return sysPoll(t, this.clock, fds, nfds, timeoutMs);
+  sysPoll(t: ThreadTask, fds: number, nfds: number, timeoutMs: number, end?: number | null): number {
+    return sysPoll(t, this.clock, fds, nfds, timeoutMs, end);
   }
 
   /** select(2); `timeoutNsArg` as in wait.ts sysSelect (pselect6 from register-based backends) */

@@ -21,14 +21,24 @@ function timedOut(t: ThreadTask, now: number, timeoutNs: number | null): boolean
   return t.deadline !== null && now >= t.deadline;
 }
 
-export function sysPoll(t: ThreadTask, clock: () => number, fds: number, nfds: number, timeoutMs: number): number {
+/**
+ * poll(2) for `timeoutMs` (negative: no timeout), or, with `end` given, do_restart_poll's poll
+ * until that absolute end (null: none) that a signal's restart kept (read in 3.14.4 and 6.12.19
+ * fs/select.c; kernel-model/exec/signal-restart.ts)
+ */
+export function sysPoll(t: ThreadTask, clock: () => number, fds: number, nfds: number, timeoutMs: number, end?: number | null): number {
   if (nfds > t.proc.rlimitNofile) return -EINVAL;
   const buf = new Uint8Array(nfds * 8);
   const r0 = t.mm.copyFromUser(buf, 0, fds, buf.length);
   if (r0 < 0) return r0;
   const dv = new DataView(buf.buffer);
-  const expired = timedOut(t, clock(), timeoutMs < 0 ? null : timeoutMs * 1_000_000);
-  const mayWait = timeoutMs !== 0 && !expired && t.canBlock;
+  let expired: boolean;
+  if (end === undefined) expired = timedOut(t, clock(), timeoutMs < 0 ? null : timeoutMs * 1_000_000);
+  else {
+    if (!t.restarting) t.deadline = end;
+    expired = end !== null && clock() >= end;
+  }
+  const mayWait = (end !== undefined || timeoutMs !== 0) && !expired && t.canBlock;
   let ready = 0;
   for (let i = 0; i < nfds; i++) {
     const fd = dv.getInt32(i * 8, true);

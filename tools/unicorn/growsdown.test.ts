@@ -14,7 +14,9 @@ import { runElf } from './run.js';
  * writes it. One 16 pages below: 3.14 grows down to the page above it, SIGBUS at that guard
  * page; v6.12 refuses the first growth (1 MiB stack_guard_gap), SIGSEGV (11). brk a page
  * under it: 3.14 fine, v6.12 refused (vm_start_gap); right under it: refused in both (the page
- * sys_brk keeps free).
+ * sys_brk keeps free). mprotect's PROT_GROWSDOWN takes the change down to the VMA's start (its
+ * top page stays writable, its second is not), skips a hole under it, is ENOMEM wholly under it
+ * and EINVAL on a plain mapping; PROT_GROWSUP is EINVAL (ENOMEM unmapped), both at once EINVAL.
  */
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 
@@ -31,10 +33,19 @@ describe.skipIf(shouldSkipUnicornTests())('MAP_GROWSDOWN mappings grow on faults
         'after a write 3 pages under it: maps line starts 12 KiB under base, reads 7',
         old ? 'mapping right below, its lowest page: signal 7, last written -4 KiB under base' : 'mapping right below, its lowest page: exit 0, last written 0 KiB under base',
         old ? 'mapping 16 pages below, down to it: signal 7, last written 60 KiB under base' : 'mapping 16 pages below, down to it: signal 11, nothing written',
+        // mprotect (read in 3.14.4 mm/mprotect.c sys_mprotect, 6.12.19 do_mprotect_pkey)
+        'mprotect PROT_GROWSDOWN at its third page: ok',
+        'its top page, then its second: signal 11, last written -12 KiB under base',
+        'mprotect PROT_GROWSDOWN from a hole under it: ok',
+        'mprotect PROT_GROWSDOWN wholly under it: ENOMEM',
+        'mprotect PROT_GROWSUP in it: EINVAL',
+        'mprotect PROT_GROWSUP unmapped: ENOMEM',
+        'mprotect both, unmapped: EINVAL',
+        'mprotect PROT_GROWSDOWN, plain mapping: EINVAL',
         `brk a page under it: ${old ? 'ok' : 'refused'}`,
         'brk right under it: refused',
       ]);
-      expect(r.processes.map((p) => p.status), profile).toEqual(old ? [135, 135, 0] : [0, 139, 0]);
+      expect(r.processes.map((p) => p.status), profile).toEqual(old ? [135, 135, 139, 0] : [0, 139, 139, 0]);
       expect(r.unknownSyscalls, profile).toEqual({});
     });
   }

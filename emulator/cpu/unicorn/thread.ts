@@ -311,6 +311,11 @@ export class UnicornThread implements GuestThread, HookClient, ContextOwner {
     return this.pendingArgs[0]!;
   }
 
+  /** argument `i` (r0-r6) of the syscall this thread is blocked in */
+  blockedArg(i: number): number {
+    return this.pendingArgs[i]!;
+  }
+
   /** the syscall number this thread is blocked in, or -1 */
   get blockedSyscall(): number {
     return this.pendingNr;
