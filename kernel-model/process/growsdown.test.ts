@@ -176,5 +176,19 @@ describe("mprotect's PROT_GROWSDOWN / PROT_GROWSUP (mm/mprotect.c)", () => {
       expect(u.call('mprotect', [plain, P, PROT_READ | GD]), profile).toBe(-EINVAL);
       expect(mm.find(plain)?.prot, profile).toBe(RW);
     });
+
+    it(`mprotect's order: a zero length is 0 before the prot bits; PROT_SEM accepted and not kept; another bit -EINVAL (${profile})`, () => {
+      // read in 3.14.4 mm/mprotect.c sys_mprotect (arch_validate_prot, include/linux/mman.h) and 6.12.19 do_mprotect_pkey
+      const u = user(profile);
+      const mm = u.proc.mm;
+      const PROT_SEM = 0x8;
+      const plain = u.call('mmap2', [0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]);
+      expect(u.call('mprotect', [plain, 0, 0x40]), profile).toBe(0);
+      expect(u.call('mprotect', [plain + 1, 0, PROT_READ]), profile).toBe(-EINVAL);
+      expect(u.call('mprotect', [plain, P, PROT_READ | PROT_SEM]), profile).toBe(0);
+      expect(mm.find(plain)?.prot, profile).toBe(PROT_READ);
+      expect(u.call('mprotect', [plain, P, RW | 0x40]), profile).toBe(-EINVAL);
+      expect(mm.find(plain)?.prot, profile).toBe(PROT_READ);
+    });
   }
 });

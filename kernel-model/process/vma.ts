@@ -27,6 +27,8 @@ export const R_SIGBUS = PC_SIGBUS;
  */
 /** include/uapi/asm-generic/mman-common.h: mprotect's flags for a grows-down / grows-up VMA */
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+/** include/uapi/asm-generic/mman-common.h */
+const PROT_SEM = 0x8;
 
 export class VmaSpace implements FileMapper {
   /** mm->start_brk, mm->brk and mm->start_stack (what /proc/<pid>/maps calls [heap] and [stack]; 0: none), set by exec and brk */
@@ -294,8 +296,12 @@ export class VmaSpace implements FileMapper {
     if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL;
     prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
     if ((addr & PAGE_MASK) !== 0) return -EINVAL;
-    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
+    // a zero length succeeds before the prot bits are looked at, and arch_validate_prot (the
+    // generic one: ARM has none of its own) allows PROT_SEM, which changes nothing (read in
+    // 3.14.4 mm/mprotect.c sys_mprotect and include/linux/mman.h; 6.12.19 do_mprotect_pkey)
     if (len === 0) return 0;
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) !== 0) return -EINVAL;
+    prot &= ~PROT_SEM;
     const end = addr + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
     if (grows !== 0) {
       // find_vma(start) (v6.12: vma_find(start, end)): the first VMA ending above it, -ENOMEM
