@@ -579,11 +579,31 @@ export interface GroupStreams {
   byId: Map<number, number[]>;
 }
 
-function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
-  const m = new Map<number, ExpectedPage>();
+/**
+ * expectedPages' map and its page objects, refilled per domain (host scratch at module level:
+ * checkIsolation uses a domain's map only until it moves to the next domain, and nothing keeps
+ * it or its objects past the check)
+ */
+const EXP_MAP = new Map<number, ExpectedPage>();
+const EXP_POOL: ExpectedPage[] = [];
+
+export function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
+  const m = EXP_MAP;
+  m.clear();
+  let used = 0;
   for (const d of dom.maps) {
     const n = Math.ceil(d.size / PAGE);
-    for (let i = 0; i < n && i < d.pa.length; i++) m.set(d.iova / PAGE + i, { pa: d.pa[i]!, read: (d.prot & IOMMU_READ) !== 0, write: (d.prot & IOMMU_WRITE) !== 0 });
+    const read = (d.prot & IOMMU_READ) !== 0;
+    const write = (d.prot & IOMMU_WRITE) !== 0;
+    for (let i = 0; i < n && i < d.pa.length; i++) {
+      let e = EXP_POOL[used];
+      if (e === undefined) EXP_POOL.push((e = { pa: 0, read: false, write: false }));
+      used++;
+      e.pa = d.pa[i]!;
+      e.read = read;
+      e.write = write;
+      m.set(d.iova / PAGE + i, e);
+    }
   }
   return m;
 }

@@ -57,7 +57,7 @@ import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
 import { hwptOpJudge } from './model-iommufd-hwpt-ops.js';
 import { copyWant, hwptAllocWant, idOf, type IoasView, type MArea, type MHwpt, type MIoas, type Want } from './model-iommufd-pt.js';
-import { readableBytes, sameAreas } from './model-iommufd-util.js';
+import { fv, rd32, rd64, readableBytes, sameAreas } from './model-iommufd-util.js';
 
 export { iommufdArgOf, vfioIoasCall, type IommufdPre, type VfioIoasEffect } from './model-iommufd-args.js';
 
@@ -99,10 +99,6 @@ const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
 const STATEFUL = new Set<number>([I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
-
-/** IommufdModel.post's read-back buffer (host scratch: each read copies into it and decodes at once) */
-const RD_BUF = new Uint8Array(8);
-const RD_DV = new DataView(RD_BUF.buffer);
 
 export class IommufdModel {
   private readonly ctxs = new Map<File, MCtx>();
@@ -221,10 +217,7 @@ export class IommufdModel {
     if (!pre) return;
     // iommufd_fops_ioctl's size rules answered before any handler (nothing changes)
     if (typeof pre.sizeErr === 'number') return void (r !== pre.sizeErr && this.expect(false, `${reqName(req)} with size ${pre.fields['argsz'] ?? '?'} (${arg.t === 'struct' ? arg.ptr : 'int'} pointer) returned ${r}, the size rules answer ${pre.sizeErr}`));
-    // (no closure over the parameters here: V8 would allocate post's context on every call;
-    // the read-backs are module functions, F reads `pre` and the rules' closures are made
-    // only in the cases that pass them, over block-scoped copies; the messages of the
-    // common paths are built only on a divergence)
+    // (no closure over the parameters or `ctx`: V8 would allocate post's context on every call)
     // a success the model cannot follow (the struct was not where it reads it): stop comparing
     if (r >= 0 && !pre.ok && STATEFUL.has(req)) {
       this.lost = true;
@@ -634,20 +627,6 @@ export class IommufdModel {
     }
     return null;
   }
-}
-
-/** a field of the argument as read (0 if absent) */
-function fv(pre: IommufdPre, k: string): bigint {
-  return pre.fields[k] ?? 0n;
-}
-
-/** the read-backs through one host buffer (RD_BUF: read right after each copy) */
-function rd32(p: Process, scratch: number, off: number): number {
-  return p.mm.copyFromUser(RD_BUF, 0, scratch + off, 4) < 0 ? -1 : RD_DV.getUint32(0, true);
-}
-
-function rd64(p: Process, scratch: number, off: number): bigint {
-  return p.mm.copyFromUser(RD_BUF, 0, scratch + off, 8) < 0 ? -1n : RD_DV.getBigUint64(0, true);
 }
 
 /** the IOAS object `id` names in the context (null: none) */
