@@ -195,7 +195,7 @@ export class IommufdModel {
     // a fault queue on an iommufd the model does not follow (the compat container's context)
     const foreign = req === I.IOMMU_FAULT_QUEUE_ALLOC && file.ops.name === 'iommufd' && !this.ctxs.has(file);
     if (!foreign && !this.ctxs.has(file) && !this.cdevs.has(file)) return null;
-    const pre: IommufdPre = iommufdArgOf(arg, val, addr !== undefined && file.ops.name === 'iommufd' ? { p, addr, req } : undefined);
+    const pre: IommufdPre = iommufdArgOf(arg, val, addr !== undefined && file.ops.name === 'iommufd' ? p : null, addr ?? 0, req);
     if (req === C.VFIO_DEVICE_BIND_IOMMUFD && pre.fields['iommufd'] !== undefined) pre.bindFile = p.fdget(Number(BigInt.asIntN(32, pre.fields['iommufd']))) ?? null;
     if (req === I.IOMMU_FAULT_QUEUE_ALLOC) {
       // a new fd takes the lowest number free (get_unused_fd_flags)
@@ -608,7 +608,8 @@ export class IommufdModel {
       }
     }
     if (this.svc.contexts.size !== this.ctxs.size + compat + held) return `${this.svc.contexts.size} live iommufd contexts, the model has ${this.ctxs.size}${compat ? ` and ${compat} compat container(s)` : ''}${held ? ` and ${held} context(s) only fault fds hold` : ''}`;
-    for (const [f, mc] of this.ctxs) {
+    // (no Map iterator when there is no context: this runs after every call)
+    if (this.ctxs.size > 0) for (const [f, mc] of this.ctxs) {
       const real = f.priv as IommufdCtx;
       if (!this.svc.contexts.has(real)) return `the model's iommufd context of ${f.path} is not alive`;
       // the same ids (as sets: both are keyed by id), checked without sorting or joining them
