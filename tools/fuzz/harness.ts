@@ -250,8 +250,22 @@ export class Harness extends HarnessExec {
   }
 
   /** the implementation's own view of the user domains (when the reference model is lost) */
-  private implDomains(insts: { id: number; it: Type1Iommu }[]): UserDomain[] {
-    return insts.filter(({ it }) => it.groups.length > 0).map(({ id, it }) => ({ container: id, groups: it.groups.map((g) => g.id), maps: it.dmas.map((d) => ({ iova: d.iova, size: d.size, prot: d.prot, pa: d.pa })) }));
+  private implDomains(insts: { id: number; it: Type1Iommu }[]): readonly UserDomain[] {
+    // refilled module-level objects (IMPL_OUT, IMPL_POOL), each with its own groups array; the
+    // maps are the implementation's own records (read only)
+    const out = IMPL_OUT;
+    out.length = 0;
+    for (const { id, it } of insts) {
+      if (it.groups.length === 0) continue;
+      let d = IMPL_POOL[out.length];
+      if (d === undefined) IMPL_POOL.push((d = { container: 0, groups: [], maps: [] }));
+      d.container = id;
+      d.groups.length = 0;
+      for (const g of it.groups) d.groups.push(g.id);
+      d.maps = it.dmas;
+      out.push(d);
+    }
+    return out;
   }
 
   /**
@@ -579,11 +593,34 @@ export interface GroupStreams {
   byId: Map<number, number[]>;
 }
 
-function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
-  const m = new Map<number, ExpectedPage>();
+/**
+ * expectedPages' map and its page objects, refilled per domain (host scratch at module level:
+ * checkIsolation uses a domain's map only until it moves to the next domain, and nothing keeps
+ * it or its objects past the check)
+ */
+/** implDomains' answer and its objects (the same rules as EXP_MAP) */
+const IMPL_OUT: UserDomain[] = [];
+const IMPL_POOL: UserDomain[] = [];
+const EXP_MAP = new Map<number, ExpectedPage>();
+const EXP_POOL: ExpectedPage[] = [];
+
+export function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
+  const m = EXP_MAP;
+  m.clear();
+  let used = 0;
   for (const d of dom.maps) {
     const n = Math.ceil(d.size / PAGE);
-    for (let i = 0; i < n && i < d.pa.length; i++) m.set(d.iova / PAGE + i, { pa: d.pa[i]!, read: (d.prot & IOMMU_READ) !== 0, write: (d.prot & IOMMU_WRITE) !== 0 });
+    const read = (d.prot & IOMMU_READ) !== 0;
+    const write = (d.prot & IOMMU_WRITE) !== 0;
+    for (let i = 0; i < n && i < d.pa.length; i++) {
+      let e = EXP_POOL[used];
+      if (e === undefined) EXP_POOL.push((e = { pa: 0, read: false, write: false }));
+      used++;
+      e.pa = d.pa[i]!;
+      e.read = read;
+      e.write = write;
+      m.set(d.iova / PAGE + i, e);
+    }
   }
   return m;
 }

@@ -9,16 +9,38 @@ import type { Type1Iommu } from '../../kernel-model/vfio/type1.js';
 import { ModelCompat } from './model-compat.js';
 import type { MMap, UserDomain } from './model-state.js';
 
+/**
+ * userDomains' answer and its objects, refilled per call (host scratch at module level: its
+ * one caller, the isolation check, reads it before the next call and keeps nothing of it)
+ */
+const UD_OUT: UserDomain[] = [];
+const UD_POOL: UserDomain[] = [];
+
+/** the `i`th pooled domain object */
+function udAt(i: number): UserDomain {
+  let d = UD_POOL[i];
+  if (d === undefined) UD_POOL.push((d = { container: 0, groups: [], maps: [] }));
+  return d;
+}
+
 export class ModelCompare extends ModelCompat {
   /**
    * the containers with an IOMMU and their groups (vfio_iommu_type1_attach_group has put
    * the groups' streams in the container's domain): null while the model is lost
    */
-  userDomains(): UserDomain[] | null {
+  userDomains(): readonly UserDomain[] | null {
     if (this.lost) return null;
-    const out: UserDomain[] = [];
+    const out = UD_OUT;
+    out.length = 0;
     // (a compat container's IOAS: the isolation check reads iommufd's attachments)
-    for (const c of this.containers.values()) if (c.compat === null && c.iommu && c.groups.length > 0) out.push({ container: c.id, groups: c.groups, maps: c.maps });
+    for (const c of this.containers.values()) {
+      if (c.compat !== null || !c.iommu || c.groups.length === 0) continue;
+      const d = udAt(out.length);
+      d.container = c.id;
+      d.groups = c.groups;
+      d.maps = c.maps;
+      out.push(d);
+    }
     return out;
   }
 

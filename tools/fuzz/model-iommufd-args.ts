@@ -82,10 +82,11 @@ export function vfioIoasCall(expect: (cond: boolean, msg: string) => void, cur: 
 /**
  * an iommufd ioctl's argument as the models read it: its fields' values, whether it is within
  * the size rules (`exact`: min_size..sizeof at an ok pointer, so errors are predicted) and
- * whether the kernel read it as written (`ok`: size >= min_size at an ok pointer)
+ * whether the kernel read it as written (`ok`: size >= min_size at an ok pointer); with `p`, the
+ * size rules applied to the struct at `addr` for request `req` (sizeRuleErr; no object per call)
  */
-export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint, at?: { p: Process; addr: number; req: number }): IommufdPre {
-  const sizeErr = at === undefined ? undefined : sizeRuleErr(at.p, at.addr, at.req);
+export function iommufdArgOf(arg: IoctlArg, val: (v: Value) => bigint, p: Process | null = null, addr = 0, req = 0): IommufdPre {
+  const sizeErr = p === null ? undefined : sizeRuleErr(p, addr, req);
   if (arg.t !== 'struct') return { fields: {}, exact: false, ok: false, sizeErr };
   const st = IOMMUFD_STRUCTS[arg.type as keyof typeof IOMMUFD_STRUCTS];
   const fields: Record<string, bigint> = {};

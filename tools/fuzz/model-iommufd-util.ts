@@ -17,3 +17,21 @@ export function readableBytes(p: Process, va: number, len: number): number {
   while (n < len && p.mm.copyFromUser(b, n, va + n, 1) >= 0) n++;
   return n;
 }
+
+/** a field of an iommufd ioctl's argument as read (0 if absent) */
+export function fv(pre: { fields: Record<string, bigint> }, k: string): bigint {
+  return pre.fields[k] ?? 0n;
+}
+
+/** IommufdModel.post's read-back buffer (host scratch: each read copies into it and decodes at once) */
+const RD_BUF = new Uint8Array(8);
+const RD_DV = new DataView(RD_BUF.buffer);
+
+/** the read-backs of post (module functions: no closure per call) */
+export function rd32(p: Process, scratch: number, off: number): number {
+  return p.mm.copyFromUser(RD_BUF, 0, scratch + off, 4) < 0 ? -1 : RD_DV.getUint32(0, true);
+}
+
+export function rd64(p: Process, scratch: number, off: number): bigint {
+  return p.mm.copyFromUser(RD_BUF, 0, scratch + off, 8) < 0 ? -1n : RD_DV.getBigUint64(0, true);
+}

@@ -57,7 +57,7 @@ import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
 import { hwptOpJudge } from './model-iommufd-hwpt-ops.js';
 import { copyWant, hwptAllocWant, idOf, type IoasView, type MArea, type MHwpt, type MIoas, type Want } from './model-iommufd-pt.js';
-import { readableBytes, sameAreas } from './model-iommufd-util.js';
+import { fv, rd32, rd64, readableBytes, sameAreas } from './model-iommufd-util.js';
 
 export { iommufdArgOf, vfioIoasCall, type IommufdPre, type VfioIoasEffect } from './model-iommufd-args.js';
 
@@ -99,10 +99,6 @@ const U64_MAX = 2n ** 64n - 1n;
 /** the requests that change the model's state */
 const STATEFUL = new Set<number>([I.IOMMU_VFIO_IOAS, I.IOMMU_IOAS_ALLOC, I.IOMMU_DESTROY, I.IOMMU_IOAS_MAP, I.IOMMU_IOAS_COPY, I.IOMMU_IOAS_UNMAP, I.IOMMU_HWPT_ALLOC, I.IOMMU_FAULT_QUEUE_ALLOC, C.VFIO_DEVICE_BIND_IOMMUFD, C.VFIO_DEVICE_ATTACH_IOMMUFD_PT]);
 const ULONG_MAX = 0xffffffffn;
-
-/** IommufdModel.post's read-back buffer (host scratch: each read copies into it and decodes at once) */
-const RD_BUF = new Uint8Array(8);
-const RD_DV = new DataView(RD_BUF.buffer);
 
 export class IommufdModel {
   private readonly ctxs = new Map<File, MCtx>();
@@ -199,7 +195,7 @@ export class IommufdModel {
     // a fault queue on an iommufd the model does not follow (the compat container's context)
     const foreign = req === I.IOMMU_FAULT_QUEUE_ALLOC && file.ops.name === 'iommufd' && !this.ctxs.has(file);
     if (!foreign && !this.ctxs.has(file) && !this.cdevs.has(file)) return null;
-    const pre: IommufdPre = iommufdArgOf(arg, val, addr !== undefined && file.ops.name === 'iommufd' ? { p, addr, req } : undefined);
+    const pre: IommufdPre = iommufdArgOf(arg, val, addr !== undefined && file.ops.name === 'iommufd' ? p : null, addr ?? 0, req);
     if (req === C.VFIO_DEVICE_BIND_IOMMUFD && pre.fields['iommufd'] !== undefined) pre.bindFile = p.fdget(Number(BigInt.asIntN(32, pre.fields['iommufd']))) ?? null;
     if (req === I.IOMMU_FAULT_QUEUE_ALLOC) {
       // a new fd takes the lowest number free (get_unused_fd_flags)
@@ -220,11 +216,8 @@ export class IommufdModel {
     }
     if (!pre) return;
     // iommufd_fops_ioctl's size rules answered before any handler (nothing changes)
-    if (typeof pre.sizeErr === 'number') return this.expect(r === pre.sizeErr, `${reqName(req)} with size ${pre.fields['argsz'] ?? '?'} (${arg.t === 'struct' ? arg.ptr : 'int'} pointer) returned ${r}, the size rules answer ${pre.sizeErr}`);
-    // the read-backs through one host buffer (RD_BUF: read right after each copy)
-    const rd32 = (off: number): number => (p.mm.copyFromUser(RD_BUF, 0, scratch + off, 4) < 0 ? -1 : RD_DV.getUint32(0, true));
-    const rd64 = (off: number): bigint => (p.mm.copyFromUser(RD_BUF, 0, scratch + off, 8) < 0 ? -1n : RD_DV.getBigUint64(0, true));
-    const F = (k: string): bigint => pre.fields[k] ?? 0n;
+    if (typeof pre.sizeErr === 'number') return void (r !== pre.sizeErr && this.expect(false, `${reqName(req)} with size ${pre.fields['argsz'] ?? '?'} (${arg.t === 'struct' ? arg.ptr : 'int'} pointer) returned ${r}, the size rules answer ${pre.sizeErr}`));
+    // (no closure over the parameters or `ctx`: V8 would allocate post's context on every call)
     // a success the model cannot follow (the struct was not where it reads it): stop comparing
     if (r >= 0 && !pre.ok && STATEFUL.has(req)) {
       this.lost = true;
@@ -232,25 +225,20 @@ export class IommufdModel {
     }
     if (pre.foreign) {
       // only the fault fd is followed: it holds a context the container part of the model follows
-      if (r === 0 && pre.ok) this.faultOpened(p, null, file, rd32(8), rd32(12), pre.freeFd!);
+      if (r === 0 && pre.ok) this.faultOpened(p, null, file, rd32(p, scratch, 8), rd32(p, scratch, 12), pre.freeFd!);
       return;
     }
     const ctx = this.ctxs.get(file);
     if (ctx) {
-      const ioasOf = (id: bigint): MIoas | null => {
-        const o = id < 2n ** 31n ? ctx.objs.get(Number(id)) : undefined;
-        return o?.type === 'ioas' ? o : null;
-      };
-      const view = (id: number): IoasView | null => this.viewOf(ctx, id);
       switch (req) {
         case I.IOMMU_IOAS_ALLOC:
           if (!pre.ok) break;
           if (!pre.exact) {
             /* a longer struct: -E2BIG unless its tail is zero */
-          } else if (F('flags') !== 0n) this.expect(r === -EOPNOTSUPP, `IOAS_ALLOC with flags 0x${F('flags').toString(16)} returned ${r}, not -EOPNOTSUPP`);
+          } else if (fv(pre, 'flags') !== 0n) this.expect(r === -EOPNOTSUPP, `IOAS_ALLOC with flags 0x${fv(pre, 'flags').toString(16)} returned ${r}, not -EOPNOTSUPP`);
           else this.expect(r === 0, `IOAS_ALLOC returned ${r}`);
           if (r === 0) {
-            const id = rd32(8);
+            const id = rd32(p, scratch, 8);
             const want = this.lowestFree(ctx);
             this.expect(id === want, `IOAS_ALLOC gave id ${id}, the lowest free id is ${want}`);
             ctx.objs.set(id, { type: 'ioas', areas: [], unsure: false });
@@ -258,7 +246,7 @@ export class IommufdModel {
           break;
         case I.IOMMU_DESTROY: {
           if (!pre.ok) break;
-          const id = F('id');
+          const id = fv(pre, 'id');
           const o = id < 2n ** 31n ? ctx.objs.get(Number(id)) : undefined;
           if (!pre.exact) {
             /* E2BIG possible first */
@@ -272,7 +260,7 @@ export class IommufdModel {
           else if (o.type === 'ioas') {
             const used = [...ctx.objs.values()].some((x) => x.type === 'hwpt-paging' && x.ioas === Number(id));
             if (used) this.expect(r === -EBUSY, `DESTROY(${id}) of an IOAS with a HWPT returned ${r}, not -EBUSY`);
-          } else if ([...this.cdevs.values()].some((d) => d.ctx === ctx && d.hwpt === Number(id))) this.expect(r === -EBUSY, `DESTROY(${id}) of a HWPT with a device attached returned ${r}, not -EBUSY`);
+          } else if (this.hwptAttached(ctx, Number(id))) this.expect(r === -EBUSY, `DESTROY(${id}) of a HWPT with a device attached returned ${r}, not -EBUSY`);
           // an IOMMU_HWPT_ALLOC'd HWPT no device uses: nothing else holds it (iommufd_object_remove, iommufd_hwpt_paging_destroy)
           else if (o.type === 'hwpt-paging' && !o.auto) this.expect(r === 0, `DESTROY(${id}) of a HWPT no device is attached to returned ${r}`);
           if (r === 0 && o) {
@@ -284,25 +272,25 @@ export class IommufdModel {
         }
         case I.IOMMU_IOAS_MAP: {
           if (!pre.ok) break;
-          const flags = F('flags');
-          const iova = F('iova');
-          const len = F('length');
-          const valid = (flags & ~7n) === 0n && F('reserved') === 0n && iova < ULONG_MAX && len < ULONG_MAX && (flags & 6n) !== 0n;
-          const io = ioasOf(F('ioas_id'));
-          if (pre.exact && valid && !io) this.expect(r === -ENOENT, `IOAS_MAP on id ${F('ioas_id')}, not an IOAS, returned ${r}, not -ENOENT`);
+          const flags = fv(pre, 'flags');
+          const iova = fv(pre, 'iova');
+          const len = fv(pre, 'length');
+          const valid = (flags & ~7n) === 0n && fv(pre, 'reserved') === 0n && iova < ULONG_MAX && len < ULONG_MAX && (flags & 6n) !== 0n;
+          const io = ioasIn(ctx, fv(pre, 'ioas_id'));
+          if (pre.exact && valid && !io) this.expect(r === -ENOENT, `IOAS_MAP on id ${fv(pre, 'ioas_id')}, not an IOAS, returned ${r}, not -ENOENT`);
           // an IOMMU_HWPT_ALLOC'd HWPT on it with no page table yet: filling it fails (arm_smmu_map_pages -ENODEV)
-          if (valid && io && this.hwptsOf(ctx, idOf(F('ioas_id'))).some((h) => !h.ready)) this.expect(r !== 0, `IOAS_MAP into IOAS ${F('ioas_id')} succeeded though a HWPT on it has no page table (no device attached yet)`);
-          if (r === 0) this.addArea(ctx, io, (flags & 1n) !== 0n ? iova : null, rd64(32), len, 'IOAS_MAP', [{ len: Number(len), va: Number(F('user_va') & ULONG_MAX), writable: (flags & 2n) !== 0n }]);
+          if (valid && io && this.hwptsOf(ctx, idOf(fv(pre, 'ioas_id'))).some((h) => !h.ready)) this.expect(r !== 0, `IOAS_MAP into IOAS ${fv(pre, 'ioas_id')} succeeded though a HWPT on it has no page table (no device attached yet)`);
+          if (r === 0) this.addArea(ctx, io, (flags & 1n) !== 0n ? iova : null, rd64(p, scratch, 32), len, 'IOAS_MAP', [{ len: Number(len), va: Number(fv(pre, 'user_va') & ULONG_MAX), writable: (flags & 2n) !== 0n }]);
           break;
         }
         case I.IOMMU_IOAS_COPY: {
           if (!pre.ok) break;
-          const c = copyWant(F, view);
-          if (pre.exact && c.want !== null) this.judge(c.want, r, `IOAS_COPY of ${F('src_ioas_id')}:0x${F('src_iova').toString(16)}+0x${F('length').toString(16)} to ${F('dst_ioas_id')}${(F('flags') & 1n) !== 0n ? ` at 0x${F('dst_iova').toString(16)}` : ''} (flags ${F('flags')})`);
+          const c = this.copyWantOf(ctx, pre);
+          if (pre.exact && c.want !== null) this.judge(c.want, r, `IOAS_COPY of ${fv(pre, 'src_ioas_id')}:0x${fv(pre, 'src_iova').toString(16)}+0x${fv(pre, 'length').toString(16)} to ${fv(pre, 'dst_ioas_id')}${(fv(pre, 'flags') & 1n) !== 0n ? ` at 0x${fv(pre, 'dst_iova').toString(16)}` : ''} (flags ${fv(pre, 'flags')})`);
           if (r !== 0) break;
-          const got = rd64(24);
-          if (c.iova !== null) this.expect(got === BigInt(c.iova), `IOAS_COPY wrote back dst_iova 0x${got.toString(16)}, the model's ${(F('flags') & 1n) !== 0n ? 'FIXED_IOVA' : 'first fitting hole (iopt_alloc_iova)'} is 0x${c.iova.toString(16)}`);
-          this.addArea(ctx, ioasOf(F('dst_ioas_id')), null, got, F('length'), 'IOAS_COPY', c.slices);
+          const got = rd64(p, scratch, 24);
+          if (c.iova !== null) this.expect(got === BigInt(c.iova), `IOAS_COPY wrote back dst_iova 0x${got.toString(16)}, the model's ${(fv(pre, 'flags') & 1n) !== 0n ? 'FIXED_IOVA' : 'first fitting hole (iopt_alloc_iova)'} is 0x${c.iova.toString(16)}`);
+          this.addArea(ctx, ioasIn(ctx, fv(pre, 'dst_ioas_id')), null, got, fv(pre, 'length'), 'IOAS_COPY', c.slices);
           break;
         }
         case I.IOMMU_IOAS_ALLOW_IOVAS:
@@ -311,18 +299,18 @@ export class IommufdModel {
           // (IOMMU_OPTION_HUGE_PAGES SET on an IOAS; read as written or not: then any IOAS)
           if (r !== 0) break;
           if (!pre.ok) this.unsure(ctx, null);
-          else if (req === I.IOMMU_IOAS_ALLOW_IOVAS) this.unsure(ctx, F('ioas_id'));
-          else if (F('option_id') === 1n && (F('op') & 0xffffn) === 1n) this.unsure(ctx, F('object_id'));
+          else if (req === I.IOMMU_IOAS_ALLOW_IOVAS) this.unsure(ctx, fv(pre, 'ioas_id'));
+          else if (fv(pre, 'option_id') === 1n && (fv(pre, 'op') & 0xffffn) === 1n) this.unsure(ctx, fv(pre, 'object_id'));
           break;
         case I.IOMMU_IOAS_UNMAP: {
           if (!pre.ok || (!pre.exact && r < 0)) break;
-          const ioas = ioasOf(F('ioas_id'));
+          const ioas = ioasIn(ctx, fv(pre, 'ioas_id'));
           if (!ioas) {
-            this.expect(r === -ENOENT, `IOAS_UNMAP on id ${F('ioas_id')}, not an IOAS, returned ${r}, not -ENOENT`);
+            this.expect(r === -ENOENT, `IOAS_UNMAP on id ${fv(pre, 'ioas_id')}, not an IOAS, returned ${r}, not -ENOENT`);
             break;
           }
-          const iova = F('iova');
-          const len = F('length');
+          const iova = fv(pre, 'iova');
+          const len = fv(pre, 'length');
           const all = iova === 0n && len === U64_MAX;
           if (!all && (len === 0n || iova >= ULONG_MAX || len >= ULONG_MAX || iova + len - 1n > ULONG_MAX)) {
             this.expect(r < 0, `IOAS_UNMAP of 0x${iova.toString(16)}+0x${len.toString(16)} succeeded`);
@@ -344,15 +332,13 @@ export class IommufdModel {
           const ok = !cut && (removed > 0 || all);
           this.expect(ok ? r === 0 : r === -ENOENT, `IOAS_UNMAP of 0x${start.toString(16)}..0x${last.toString(16)} returned ${r}, the model ${ok ? `removes 0x${removed.toString(16)} bytes` : cut ? 'stops at an area the range cuts (-ENOENT)' : 'has nothing there (-ENOENT)'}`);
           if (r === 0) {
-            const got = rd64(16);
+            const got = rd64(p, scratch, 16);
             this.expect(got === BigInt(removed), `IOAS_UNMAP wrote back length 0x${got.toString(16)}, the model removed 0x${removed.toString(16)}`);
           }
           break;
         }
         case I.IOMMU_VFIO_IOAS: {
-          const e = vfioIoasCall((c, m) => this.expect(c, m), ctx.vfioIoas, pre, r, rd32, (id) => ioasOf(id) !== null);
-          if (e?.op === 'set') ctx.vfioIoas = e.id;
-          else if (e?.op === 'clear') ctx.vfioIoas = null;
+          this.vfioIoasOf(p, ctx, pre, r, scratch);
           break;
         }
         case VFIO_IOMMU_MAP_DMA:
@@ -360,11 +346,11 @@ export class IommufdModel {
           // compat IOAS; a MAP_DMA adds an area at the fixed IOVA (the low 32 bits of the u64
           // iova and size: unsigned long), read from the struct as written
           if (r !== 0) break;
-          if (arg.t !== 'struct' || arg.ptr !== 'ok' || arg.type !== 'vfio_iommu_type1_dma_map' || F('argsz') < 32n) {
+          if (arg.t !== 'struct' || arg.ptr !== 'ok' || arg.type !== 'vfio_iommu_type1_dma_map' || fv(pre, 'argsz') < 32n) {
             this.lost = true;
             break;
           }
-          this.addArea(ctx, ctx.vfioIoas === null ? null : ioasOf(BigInt(ctx.vfioIoas)), null, F('iova') & ULONG_MAX, F('size') & ULONG_MAX, 'MAP_DMA on /dev/iommu', [{ len: Number(F('size') & ULONG_MAX), va: Number(F('vaddr') & ULONG_MAX), writable: (F('flags') & 2n) !== 0n }]);
+          this.addArea(ctx, ctx.vfioIoas === null ? null : ioasIn(ctx, BigInt(ctx.vfioIoas)), null, fv(pre, 'iova') & ULONG_MAX, fv(pre, 'size') & ULONG_MAX, 'MAP_DMA on /dev/iommu', [{ len: Number(fv(pre, 'size') & ULONG_MAX), va: Number(fv(pre, 'vaddr') & ULONG_MAX), writable: (fv(pre, 'flags') & 2n) !== 0n }]);
           break;
         case VFIO_IOMMU_UNMAP_DMA:
           // (the cuts TYPE1's SET_IOMMU allows are not followed here: the container part of the model predicts them on the compat container)
@@ -374,28 +360,28 @@ export class IommufdModel {
           if (!pre.ok) break;
           if (!pre.exact) {
             /* a longer struct: -E2BIG unless its tail is zero */
-          } else if (F('flags') !== 0n) this.expect(r === -EOPNOTSUPP, `FAULT_QUEUE_ALLOC with flags 0x${F('flags').toString(16)} returned ${r}, not -EOPNOTSUPP`);
+          } else if (fv(pre, 'flags') !== 0n) this.expect(r === -EOPNOTSUPP, `FAULT_QUEUE_ALLOC with flags 0x${fv(pre, 'flags').toString(16)} returned ${r}, not -EOPNOTSUPP`);
           else this.expect(r === 0, `FAULT_QUEUE_ALLOC returned ${r}`);
-          if (r === 0) this.faultOpened(p, ctx, file, rd32(8), rd32(12), pre.freeFd!);
+          if (r === 0) this.faultOpened(p, ctx, file, rd32(p, scratch, 8), rd32(p, scratch, 12), pre.freeFd!);
           break;
         default: { // HWPT_SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, INVALIDATE: one errno each (model-iommufd-hwpt-ops.ts); null for the others
-          const wrong = pre.exact ? hwptOpJudge(req, F, ctx.objs, r) : null;
+          const wrong = pre.exact ? this.hwptOpOf(req, ctx, pre, r) : null;
           if (wrong !== null) this.expect(false, wrong);
           break;
         }
         case I.IOMMU_HWPT_ALLOC:
           // an HWPT with a fault queue (IOMMU_HWPT_FAULT_ID_VALID) could deliver faults to it: not followed
-          if (r === 0 && (F('flags') & BigInt(IOMMU_HWPT_FAULT_ID_VALID)) !== 0n) this.lost = true;
+          if (r === 0 && (fv(pre, 'flags') & BigInt(IOMMU_HWPT_FAULT_ID_VALID)) !== 0n) this.lost = true;
           if (pre.exact) {
-            const w = hwptAllocWant(F, (id) => ctx.objs.get(id), view);
-            if (w !== null) this.judge(w, r, `HWPT_ALLOC(dev ${F('dev_id')}, pt ${F('pt_id')}, flags ${F('flags')})`);
+            const w = this.hwptAllocWantOf(ctx, pre);
+            if (w !== null) this.judge(w, r, `HWPT_ALLOC(dev ${fv(pre, 'dev_id')}, pt ${fv(pre, 'pt_id')}, flags ${fv(pre, 'flags')})`);
           }
           if (r === 0 && pre.ok) {
-            const id = rd32(16);
+            const id = rd32(p, scratch, 16);
             const want = this.lowestFree(ctx);
             this.expect(id === want, `HWPT_ALLOC gave id ${id}, the lowest free id is ${want}`);
-            const io = Number(F('pt_id'));
-            this.expect(ioasOf(F('pt_id')) !== null, `HWPT_ALLOC succeeded on pt_id ${io}, not an IOAS of the context`);
+            const io = Number(fv(pre, 'pt_id'));
+            this.expect(ioasIn(ctx, fv(pre, 'pt_id')) !== null, `HWPT_ALLOC succeeded on pt_id ${io}, not an IOAS of the context`);
             // no device attached: the arm-smmu domain has no page table until one is
             ctx.objs.set(id, { type: 'hwpt-paging', ioas: io, auto: false, ready: false });
           }
@@ -417,7 +403,7 @@ export class IommufdModel {
             this.lost = true;
             break;
           }
-          const id = rd32(12);
+          const id = rd32(p, scratch, 12);
           const want = this.lowestFree(target);
           this.expect(id === want, `BIND_IOMMUFD gave out_devid ${id}, the lowest free id is ${want}`);
           target.objs.set(id, { type: 'device', cdev: file });
@@ -433,9 +419,9 @@ export class IommufdModel {
         }
         if (r !== 0) break;
         const ctx2 = d.ctx;
-        const pt = Number(F('pt_id'));
+        const pt = Number(fv(pre, 'pt_id'));
         const o = ctx2.objs.get(pt);
-        const got = rd32(8);
+        const got = rd32(p, scratch, 8);
         const prev = d.hwpt;
         if (o?.type === 'hwpt-paging') {
           this.expect(got === pt, `ATTACH_IOMMUFD_PT(${pt}) to a HWPT reported ${got}`);
@@ -458,6 +444,31 @@ export class IommufdModel {
         if (r === 0) this.detach(d);
         break;
     }
+  }
+
+  /** whether a device of the context is attached to HWPT `id` */
+  private hwptAttached(ctx: MCtx, id: number): boolean {
+    for (const d of this.cdevs.values()) if (d.ctx === ctx && d.hwpt === id) return true;
+    return false;
+  }
+
+  // post's rules that take closures: made here, per call of these requests only
+  private copyWantOf(ctx: MCtx, pre: IommufdPre): ReturnType<typeof copyWant> {
+    return copyWant((k) => fv(pre, k), (id) => this.viewOf(ctx, id));
+  }
+
+  private hwptAllocWantOf(ctx: MCtx, pre: IommufdPre): Want | null {
+    return hwptAllocWant((k) => fv(pre, k), (id) => ctx.objs.get(id), (id) => this.viewOf(ctx, id));
+  }
+
+  private hwptOpOf(req: number, ctx: MCtx, pre: IommufdPre, r: number): string | null {
+    return hwptOpJudge(req, (k) => fv(pre, k), ctx.objs, r);
+  }
+
+  private vfioIoasOf(p: Process, ctx: MCtx, pre: IommufdPre, r: number, scratch: number): void {
+    const e = vfioIoasCall((c, m) => this.expect(c, m), ctx.vfioIoas, pre, r, (off) => rd32(p, scratch, off), (id) => ioasIn(ctx, id) !== null);
+    if (e?.op === 'set') ctx.vfioIoas = e.id;
+    else if (e?.op === 'clear') ctx.vfioIoas = null;
   }
 
   /** FAULT_QUEUE_ALLOC succeeded: the object (ctx null: a context the model does not follow) and its fd */
@@ -597,7 +608,8 @@ export class IommufdModel {
       }
     }
     if (this.svc.contexts.size !== this.ctxs.size + compat + held) return `${this.svc.contexts.size} live iommufd contexts, the model has ${this.ctxs.size}${compat ? ` and ${compat} compat container(s)` : ''}${held ? ` and ${held} context(s) only fault fds hold` : ''}`;
-    for (const [f, mc] of this.ctxs) {
+    // (no Map iterator when there is no context: this runs after every call)
+    if (this.ctxs.size > 0) for (const [f, mc] of this.ctxs) {
       const real = f.priv as IommufdCtx;
       if (!this.svc.contexts.has(real)) return `the model's iommufd context of ${f.path} is not alive`;
       // the same ids (as sets: both are keyed by id), checked without sorting or joining them
@@ -616,6 +628,12 @@ export class IommufdModel {
     }
     return null;
   }
+}
+
+/** the IOAS object `id` names in the context (null: none) */
+function ioasIn(ctx: MCtx, id: bigint): MIoas | null {
+  const o = id < 2n ** 31n ? ctx.objs.get(Number(id)) : undefined;
+  return o?.type === 'ioas' ? o : null;
 }
 
 /** the first of `ids` (ids both hold) whose object differs from the model's, as a message; null if none does */

@@ -55,7 +55,7 @@ export class RefModel extends ModelCompare {
     const pre: PreIoctl = {};
     if (kind === 'container' && req === R.VFIO_SET_IOMMU && arg.t === 'int') pre.setIommuType = BigInt.asUintN(32, val(arg.v));
     if (kind === 'container' && req === R.VFIO_CHECK_EXTENSION && arg.t === 'int') pre.extension = BigInt.asUintN(32, val(arg.v));
-    if (this.compat && kind === 'container' && isIommufdReq(req)) pre.iommufd = iommufdArgOf(arg, val, addr === undefined ? undefined : { p, addr, req });
+    if (this.compat && kind === 'container' && isIommufdReq(req)) pre.iommufd = iommufdArgOf(arg, val, addr === undefined ? null : p, addr ?? 0, req);
     if (this.compat && kind === 'device' && req === CDEV_REQS.VFIO_DEVICE_BIND_IOMMUFD && arg.t === 'struct' && arg.fields['iommufd'] !== undefined) {
       const o = this.table(p).get(Number(BigInt.asIntN(32, val(arg.fields['iommufd']!))));
       if (o?.kind === 'container') pre.bindTo = o.id;
