@@ -1,6 +1,9 @@
 import type { Process } from '../../kernel-model/process/process.js';
+import type { IommufdCtx, Ioas, HwptPaging } from '../../kernel-model/iommu/iommufd/index.js';
+import type { IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
+import type { MCtx } from './model-iommufd.js';
 
-/** Helpers of the iommufd model (model-iommufd.ts): comparing area lists, probing user memory. */
+/** Helpers of the iommufd model (model-iommufd.ts): comparing area lists and objects, probing user memory, reading fields. */
 
 /** the same areas, [iova, last] in order (what the message's hex lists compare) */
 export function sameAreas(a: readonly { iova: number; last: number }[], b: readonly { iova: number; last: number }[]): boolean {
@@ -34,4 +37,21 @@ export function rd32(p: Process, scratch: number, off: number): number {
 
 export function rd64(p: Process, scratch: number, off: number): bigint {
   return p.mm.copyFromUser(RD_BUF, 0, scratch + off, 8) < 0 ? -1n : RD_DV.getBigUint64(0, true);
+}
+
+/** the first of `ids` (ids both hold) whose object differs from the model's, as a message; null if none does */
+export function objectDivergence(real: IommufdCtx, mc: MCtx, ids: Iterable<number>): string | null {
+  for (const id of ids) {
+    const o = real.objects.get(id)!;
+    const m = mc.objs.get(id)!;
+    if (o.type !== m.type) return `iommufd object ${id} is a ${o.type}, the model has a ${m.type}`;
+    if (m.type === 'ioas' && !sameAreas((o as Ioas).iopt.areas, m.areas)) {
+      const a = (o as Ioas).iopt.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
+      const b = m.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
+      return `IOAS ${id}: areas [${a}], the model has [${b}]`;
+    }
+    if (m.type === 'hwpt-paging' && (o as HwptPaging).ioas !== real.objects.get(m.ioas)) return `HWPT ${id} is on another IOAS than the model's ${m.ioas}`;
+    if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
+  }
+  return null;
 }

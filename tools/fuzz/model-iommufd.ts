@@ -45,8 +45,7 @@
  * open fault object's file).
  */
 import type { Process } from '../../kernel-model/process/process.js';
-import type { IommufdCtx, IommufdService, Ioas, HwptPaging } from '../../kernel-model/iommu/iommufd/index.js';
-import type { IommufdFault } from '../../kernel-model/iommu/iommufd/fault.js';
+import type { IommufdCtx, IommufdService } from '../../kernel-model/iommu/iommufd/index.js';
 import type { File } from '../../kernel-model/vfs/file.js';
 import { EBUSY, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, ESPIPE } from '../../kernel-model/base/errno.js';
 import { VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA } from '../../kernel-model/uapi/constants.js';
@@ -57,7 +56,7 @@ import { CDEV_REQS as C, IOMMUFD_REQS as I } from './program-iommufd.js';
 import { iommufdArgOf, vfioIoasCall, type IommufdPre } from './model-iommufd-args.js';
 import { hwptOpJudge } from './model-iommufd-hwpt-ops.js';
 import { copyWant, hwptAllocWant, idOf, type IoasView, type MArea, type MHwpt, type MIoas, type Want } from './model-iommufd-pt.js';
-import { fv, rd32, rd64, readableBytes, sameAreas } from './model-iommufd-util.js';
+import { fv, objectDivergence, rd32, rd64, readableBytes } from './model-iommufd-util.js';
 
 export { iommufdArgOf, vfioIoasCall, type IommufdPre, type VfioIoasEffect } from './model-iommufd-args.js';
 
@@ -68,7 +67,7 @@ type MObj =
   /** `file`: the fault fd's file while it is open, null once it is closed */
   | { type: 'fault'; file: File | null };
 
-interface MCtx {
+export interface MCtx {
   file: File;
   objs: Map<number, MObj>;
   fdOpen: boolean;
@@ -634,21 +633,4 @@ export class IommufdModel {
 function ioasIn(ctx: MCtx, id: bigint): MIoas | null {
   const o = id < 2n ** 31n ? ctx.objs.get(Number(id)) : undefined;
   return o?.type === 'ioas' ? o : null;
-}
-
-/** the first of `ids` (ids both hold) whose object differs from the model's, as a message; null if none does */
-function objectDivergence(real: IommufdCtx, mc: MCtx, ids: Iterable<number>): string | null {
-  for (const id of ids) {
-    const o = real.objects.get(id)!;
-    const m = mc.objs.get(id)!;
-    if (o.type !== m.type) return `iommufd object ${id} is a ${o.type}, the model has a ${m.type}`;
-    if (m.type === 'ioas' && !sameAreas((o as Ioas).iopt.areas, m.areas)) {
-      const a = (o as Ioas).iopt.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
-      const b = m.areas.map((x) => `${x.iova.toString(16)}-${x.last.toString(16)}`).join(' ');
-      return `IOAS ${id}: areas [${a}], the model has [${b}]`;
-    }
-    if (m.type === 'hwpt-paging' && (o as HwptPaging).ioas !== real.objects.get(m.ioas)) return `HWPT ${id} is on another IOAS than the model's ${m.ioas}`;
-    if (m.type === 'fault' && m.file !== null && (o as IommufdFault).file !== m.file) return `fault object ${id} has another file than the fd FAULT_QUEUE_ALLOC answered`;
-  }
-  return null;
 }
