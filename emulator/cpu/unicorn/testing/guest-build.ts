@@ -33,23 +33,32 @@ export function shouldSkipUnicornTests(): boolean {
 
 let built = false;
 
+/**
+ * (Re)build every guest binary if any is missing or stale (once per process). The test run's
+ * global set-up (tools/testing/vitest-global-setup.ts) calls it before the test workers start,
+ * so the build of all programs does not run inside the first Unicorn test's timeout, nor in
+ * every worker at once; guestBinary calls it too (a single test file, a bench).
+ */
+export function ensureGuestBinaries(): void {
+  if (built) return;
+  const script = join(GUEST_C_DIR, 'build.sh');
+  const names = readdirSync(GUEST_C_DIR).sort();
+  // a program is stale when it is older than the script, its source or any shared header (pl330-regs.h)
+  const sharedTime = Math.max(statSync(script).mtimeMs, ...names.filter((n) => n.endsWith('.h')).map((n) => statSync(join(GUEST_C_DIR, n)).mtimeMs));
+  let stale = false;
+  for (const f of names.filter((n) => n.endsWith('.c'))) {
+    const bin = join(GUEST_BUILD_DIR, f.slice(0, -2));
+    if (!existsSync(bin)) { stale = true; break; }
+    const t = statSync(bin).mtimeMs;
+    if (t < statSync(join(GUEST_C_DIR, f)).mtimeMs || t < sharedTime) { stale = true; break; }
+  }
+  if (stale) execFileSync(script, [GUEST_BUILD_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
+
 /** Path of a guest binary, (re)building all of them if any is missing or stale. */
 export function guestBinary(name: string): string {
-  if (!built) {
-    const script = join(GUEST_C_DIR, 'build.sh');
-    const names = readdirSync(GUEST_C_DIR).sort();
-    // a program is stale when it is older than the script, its source or any shared header (pl330-regs.h)
-    const sharedTime = Math.max(statSync(script).mtimeMs, ...names.filter((n) => n.endsWith('.h')).map((n) => statSync(join(GUEST_C_DIR, n)).mtimeMs));
-    let stale = false;
-    for (const f of names.filter((n) => n.endsWith('.c'))) {
-      const bin = join(GUEST_BUILD_DIR, f.slice(0, -2));
-      if (!existsSync(bin)) { stale = true; break; }
-      const t = statSync(bin).mtimeMs;
-      if (t < statSync(join(GUEST_C_DIR, f)).mtimeMs || t < sharedTime) { stale = true; break; }
-    }
-    if (stale) execFileSync(script, [GUEST_BUILD_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
-    built = true;
-  }
+  ensureGuestBinaries();
   const p = join(GUEST_BUILD_DIR, name);
   if (!existsSync(p)) throw new Error(`guest binary ${name} missing after build (no ${name}.c?)`);
   return p;
