@@ -10,12 +10,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
-import { GuestTrap } from '../../emulator/cpu/stub.js';
 import {
   EFAULT, EINVAL, ENOMEM, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDWR, PROT_READ, PROT_WRITE,
   VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
 } from '../uapi/index.js';
 import { PL330, User, bindToVfio } from '../vfio/platform/testing/user.js';
+import { trap } from './testing/trap.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
@@ -31,16 +31,6 @@ function growsDownAt(u: User, addr = AT): number {
 }
 
 const vmaStart = (u: User, va: number): number | null => u.proc.mm.find(va)?.start ?? null;
-
-function trap(f: () => void): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof GuestTrap) return e.signal;
-    throw e;
-  }
-  return 'none';
-}
 
 /** a type1 container holding the PL330's group */
 function container(u: User): number {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PhysicalBus } from '../../emulator/bus.js';
-import { GuestTrap } from '../../emulator/cpu/stub.js';
 import { AddressSpace, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './mm.js';
 import { shownStart, STACK_GUARD_GAP, type StackGuard } from './stack-grow.js';
 import { FakePageAllocator } from './testing/fake-pages.js';
+import { trap } from './testing/trap.js';
 
 /**
  * The stack VMA's growth (stack-grow.ts; 3.14 expand_stack + check_stack_guard_page, v6.12
@@ -28,16 +28,6 @@ function space(guard: StackGuard, limitPages: number): AddressSpace {
 }
 
 const stack = (mm: AddressSpace) => mm.find(TOP - 1)!;
-
-function trap(f: () => void): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof GuestTrap) return e.signal;
-    throw e;
-  }
-  return 'none';
-}
 
 describe('the stack VMA grows on faults below it (stack-grow.ts)', () => {
   it('v6.12 (guard-gap): a write below grows it to the page, up to RLIMIT_STACK (then SIGSEGV, the VMA as it was); maps shows it as it is', () => {
