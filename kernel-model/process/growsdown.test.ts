@@ -12,9 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { System } from '../../tools/system/system.js';
 import {
   EFAULT, EINVAL, ENOMEM, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, O_CREAT, O_RDWR, PROT_READ, PROT_WRITE,
-  VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
+  VFIO_DMA_MAP_FLAG_READ as R, VFIO_DMA_MAP_FLAG_WRITE as W,
 } from '../uapi/index.js';
-import { PL330, User, bindToVfio } from '../vfio/platform/testing/user.js';
+import { PL330, User, bindToVfio, openDevice } from '../vfio/platform/testing/user.js';
 import { trap } from './testing/trap.js';
 
 const P = 4096;
@@ -35,12 +35,7 @@ const vmaStart = (u: User, va: number): number | null => u.proc.mm.find(va)?.sta
 /** a type1 container holding the PL330's group */
 function container(u: User): number {
   expect(bindToVfio(u, PL330)).toBeGreaterThan(0);
-  const c = u.open('/dev/vfio/vfio');
-  const g = u.open('/dev/vfio/0');
-  u.mem.write32(u.page, c);
-  expect(u.ioctl(g, VFIO_GROUP_SET_CONTAINER, u.page)).toBe(0);
-  expect(u.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU)).toBe(0);
-  return c;
+  return openDevice(u, PL330).container;
 }
 
 describe('MAP_GROWSDOWN (mm/mmap.c do_mmap)', () => {
