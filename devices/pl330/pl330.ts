@@ -4,8 +4,9 @@
  * Where things live (docs/PL330.md): the register table in regs.ts, the instruction set
  * (encodings, sizes, executors, disassembly) in isa.ts, thread state and the MFIFO in
  * thread.ts, the instruction cache in icache.ts, cycle costs in timing.ts, bursts (DMALD/DMAST,
- * AXI realignment, stalled accesses) in transfer.ts. This file runs the threads: fetch,
- * execute, events, peripherals, faults, the debug interface.
+ * AXI realignment, stalled accesses) in transfer.ts, the wait for an access a stalling SMMU
+ * holds in stall.ts, the debug interface (DBGCMD, DBGINST0/1) in debug.ts. This file runs the
+ * threads: fetch, execute, events, peripherals, faults.
  * Each thread runs as scheduler events in virtual time, one event per instruction, so an
  * endless DMA program only consumes virtual time and event budget.
  *
@@ -15,7 +16,7 @@
 import { ATTR_INSTR, ATTR_NS, ATTR_PRIV, STREAM_MASK, STREAM_SHIFT, type Attrs } from '../../emulator/attrs.js';
 import { BUS_OK, SIZE_4, type MmioDevice } from '../../emulator/bus.js';
 import type { IrqLine } from '../../emulator/irq.js';
-import type { MasterFault, MasterPort, StallOutcome } from '../../emulator/master.js';
+import type { MasterPort } from '../../emulator/master.js';
 import type { RegisterMap } from '../../emulator/regmap.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import type { Tracer } from '../../emulator/trace.js';
@@ -27,6 +28,7 @@ import { DECODE, disassemble, INSN_SIZE, Next, type Pl330Core } from './isa.js';
 import { pl330RegisterMap } from './regs.js';
 import { ByteFifo, Mfifo, Pl330Thread } from './thread.js';
 import { icacheFillCycles, TIMING } from './timing.js';
+import { awaitStall } from './stall.js';
 import { beatBytes, loadBurst, storeBurst } from './transfer.js';
 
 export { DEFAULT_PL330_CONFIG } from './config.js';
@@ -86,16 +88,19 @@ export class Pl330 implements MmioDevice, Pl330Core {
 
   private readonly eventIrqs: IrqLine[];
   private readonly abortIrq: IrqLine | null;
-  private readonly tracer: Tracer | null;
-  private dbgEv: SimEvent | null = null;
+  readonly tracer: Tracer | null;
+  /** the debug instruction waiting for its latency (debug.ts) */
+  dbgEv: SimEvent | null = null;
   /** watchdog irq-only lockup indication (WD.wd_irq_only = 1) */
   private lockupIrq = false;
   private readonly periphPorts: (Pl330PeripheralPort | null)[] = new Array<Pl330PeripheralPort | null>(32).fill(null);
-  private readonly insn = new Uint8Array(6);
+  /** the instruction being executed: fetched (step) or latched by the debug interface (debug.ts) */
+  readonly insn = new Uint8Array(6);
   private readonly sInten: number;
   private readonly sWd: number;
-  private readonly sDbg0: number;
-  private readonly sDbg1: number;
+  /** the DBGINST0/DBGINST1 register slots (debug.ts) */
+  readonly sDbg0: number;
+  readonly sDbg1: number;
 
   constructor(cfg: Partial<Pl330Config>, deps: Pl330Deps) {
     const c: Pl330Config = { ...DEFAULT_PL330_CONFIG, ...cfg, accel: cfg.accel ?? cfg.fastPath ?? DEFAULT_PL330_CONFIG.accel };
@@ -207,19 +212,6 @@ export class Pl330 implements MmioDevice, Pl330Core {
     this.updateIrqs();
   }
 
-  /**
-   * DBGCMD write: 0b00 executes DBGINST0/1 after the debug latency; other values are
-   * reserved and ignored, as is a command while the interface is busy (software polls
-   * DBGSTATUS first).
-   */
-  debugCommand(v: number): void {
-    if ((v & 3) !== 0 || this.debugBusy) return;
-    this.debugBusy = true;
-    const i0 = this.regs.store[this.sDbg0]!;
-    const i1 = this.regs.store[this.sDbg1]!;
-    this.dbgEv = this.sched.schedule(TIMING.debugCycles * this.periodNs, () => this.debugExec(i0, i1), `${this.name}:dbg`);
-  }
-
   /** FSRC: one bit per faulting channel */
   faultingChannels(): number {
     let r = 0;
@@ -236,7 +228,8 @@ export class Pl330 implements MmioDevice, Pl330Core {
     return this.cfg.events >= 32 ? 0xffffffff : (1 << this.cfg.events) - 1;
   }
 
-  private updateIrqs(): void {
+  /** the event interrupts and the abort interrupt from RIS, INTEN and the threads' faults (also stall.ts) */
+  updateIrqs(): void {
     const mis = this.ris & this.inten;
     for (let i = 0; i < this.eventIrqs.length; i++) this.eventIrqs[i]!.set(((mis >>> i) & 1) !== 0);
     if (this.abortIrq) this.abortIrq.set(this.manager.state === C.ST_FAULTING || this.faultingChannels() !== 0 || this.lockupIrq);
@@ -282,46 +275,6 @@ export class Pl330 implements MmioDevice, Pl330Core {
     return true;
   }
 
-  // ------------------------------------------------------------------ debug interface
-
-  /** TRM 3.4 DBGINST0/DBGINST1: the latched instruction runs on the manager or channel [10:8] */
-  private debugExec(i0: number, i1: number): void {
-    this.version++;
-    this.debugBusy = false;
-    this.dbgEv = null;
-    const toChannel = (i0 & 1) !== 0;
-    const chn = (i0 >>> 8) & 7;
-    const b = this.insn;
-    b[0] = (i0 >>> 16) & 0xff;
-    b[1] = (i0 >>> 24) & 0xff;
-    b[2] = i1 & 0xff;
-    b[3] = (i1 >>> 8) & 0xff;
-    b[4] = (i1 >>> 16) & 0xff;
-    b[5] = (i1 >>> 24) & 0xff;
-    let t: Pl330Thread;
-    if (toChannel) {
-      const c = this.channels[chn];
-      if (!c) return; // no such channel: nothing to address
-      t = c;
-    } else t = this.manager;
-    const op = b[0]!;
-    const d = DECODE[op];
-    // allowed: manager DMAGO, DMASEV, DMAKILL; channel DMAKILL (the table's `dbg`)
-    const allowed = d !== null && d !== undefined && (d.dbg === 'any' || (d.dbg === 'manager' && !toChannel));
-    if (this.tracer?.enabled) this.tracer.emit(this.name, 'pl330-dbg', { thread: t.id, op, allowed });
-    if (!allowed) {
-      this.fault(t, t.isManager ? C.FTD_UNDEF_INSTR | C.FTD_DBG_INSTR : C.FT_UNDEF_INSTR | C.FT_DBG_INSTR);
-      return;
-    }
-    const kill = d.name === 'DMAKILL';
-    if (!kill && t.faulted) return;
-    this.cycles = 0;
-    const r = this.execute(t, b, true);
-    if (r === Next.Stop && t.state === C.ST_FAULTING && !kill) {
-      t.ftr |= t.isManager ? C.FTD_DBG_INSTR : C.FT_DBG_INSTR;
-    }
-  }
-
   // ------------------------------------------------------------------ thread control
 
   kick(t: Pl330Thread, delayNs: number): void {
@@ -341,7 +294,8 @@ export class Pl330 implements MmioDevice, Pl330Core {
     this.icache.invalidate();
   }
 
-  private stop(t: Pl330Thread): void {
+  /** the thread stops: its event, MFIFO data and stall wait go (also stall.ts) */
+  stop(t: Pl330Thread): void {
     this.sched.cancel(t.ev);
     t.ev = null;
     t.state = C.ST_STOPPED;
@@ -351,74 +305,6 @@ export class Pl330 implements MmioDevice, Pl330Core {
     t.replayStore = null;
     t.stallRetry = false;
     t.razwiDone.length = 0;
-  }
-
-  /**
-   * The access just made is held by the translation stage (port.stalled: an SMMU context
-   * bank in stall mode, devices/smmu/fault.ts). The thread issues nothing until the stage
-   * resolves it: 'terminate' ends the access with a bus error, so the thread then takes
-   * `bits` (data_read_err, data_write_err, instr_fetch_err; DMA-330 TRM 3.4 FTRn), at the
-   * virtual time of the resolution; 'retry' issues the access again (the instruction is
-   * executed again from its start, not counted twice); 'razwi' (terminated without an abort:
-   * IHI 0062 CBn_RESUME.TnR with CBn_SCTLR.CFRE = 0) executes the instruction again the same
-   * way with the port completing the held access as RAZ/WI (MasterPort.completeAsRazwi,
-   * armed for that step): a DMALD gets zeros for it, a DMAST's bytes for it are dropped,
-   * an instruction fetch reads zeros (as an un-stalled RAZ/WI fetch does), and the thread
-   * takes no fault (the AXI response is OKAY). The accesses of the instruction terminated
-   * as RAZ/WI so far (t.razwiDone) stay completed on every later issue of it (a burst over
-   * two pages may stall on both: the first part is not issued to the SMMU again) and are
-   * forgotten when it completes, faults or the thread stops. Choice: the parts of the
-   * instruction's bursts that had completed before the stall are issued again, as on 'retry'
-   * (the model re-executes, it does not resume mid-burst). `counted`: the instruction was
-   * counted already (a data access; a fetch stalls before). The continuation is a
-   * scheduler event (no host recursion from the CPU's RESUME store into this engine).
-   */
-  awaitStall(t: Pl330Thread, bits: number, counted: boolean): Next {
-    if (this.deferFaults) throw new Error(`${this.name}: an access stalled while executing ahead of virtual time`);
-    this.sched.cancel(t.ev);
-    t.ev = null;
-    t.stalledOn = bits;
-    const gen = t.stallGen;
-    const name = t.isManager ? `${this.name}:mgr` : `${this.name}:ch${t.id}`;
-    this.port.awaitStall((outcome: StallOutcome, access: MasterFault) => {
-      this.version++;
-      if (t.stallGen !== gen) return;
-      t.stalledOn = 0;
-      if (t.state === C.ST_KILLING) {
-        // DMAKILL waited for the outstanding transaction (TRM 3.3, Killing state)
-        this.stop(t);
-        this.updateIrqs();
-        return;
-      }
-      t.ev = this.sched.schedule(0, () => {
-        this.version++;
-        t.ev = null;
-        if (t.state !== C.ST_EXECUTING) return;
-        if (outcome === 'terminate') {
-          t.replayStore = null;
-          t.razwiDone.length = 0;
-          this.fault(t, bits);
-          return;
-        }
-        // 'retry': the same instruction again; 'razwi': the same, the held access completed
-        // as RAZ/WI (with any other access of it terminated so far)
-        if (outcome === 'razwi') t.razwiDone.push(access);
-        t.stallRetry = counted;
-        if (t.razwiDone.length === 0) {
-          this.step(t);
-          return;
-        }
-        this.port.completeAsRazwi(t.razwiDone);
-        try {
-          this.step(t);
-        } finally {
-          this.port.completeAsRazwi(null);
-        }
-        // the instruction is over unless it stalled again
-        if (t.stalledOn === 0) t.razwiDone.length = 0;
-      }, `${name}:resume`);
-    });
-    return Next.Scheduled;
   }
 
   fault(t: Pl330Thread, bits: number): void {
@@ -507,7 +393,8 @@ export class Pl330 implements MmioDevice, Pl330Core {
     return n;
   }
 
-  private step(t: Pl330Thread): void {
+  /** one instruction of thread t (a scheduler event; stall.ts runs it again after a stall) */
+  step(t: Pl330Thread): void {
     this.version++;
     t.ev = null;
     if (t.state !== C.ST_EXECUTING) return;
@@ -518,7 +405,7 @@ export class Pl330 implements MmioDevice, Pl330Core {
     const n = this.fetch(t);
     if (n < 0) {
       const bits = t.isManager ? C.FTD_INSTR_FETCH_ERR : C.FT_INSTR_FETCH_ERR;
-      if (this.port.stalled !== null) this.awaitStall(t, bits, retry);
+      if (this.port.stalled !== null) awaitStall(this, t, bits, retry);
       else this.fault(t, bits);
       return;
     }

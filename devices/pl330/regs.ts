@@ -15,6 +15,7 @@
 import { RegisterMap, type GuestErrorSink, type RegSpec } from '../../emulator/regmap.js';
 import type { Pl330Config } from './config.js';
 import * as C from './constants.js';
+import { debugCommand } from './debug.js';
 import type { Pl330 } from './pl330.js';
 
 type Spec = RegSpec<Pl330>;
@@ -85,7 +86,7 @@ function buildPl330RegisterSpecs(channels: number): Spec[] {
     { name: 'LC0', offset: C.REG_LC0_0, count: channels, stride: 0x20, access: 'RO', reset: 0, read: (d, i) => ch(i, d).lc0, doc: 'TRM 3.4 Loop Counter 0 Registers' },
     { name: 'LC1', offset: C.REG_LC1_0, count: channels, stride: 0x20, access: 'RO', reset: 0, read: (d, i) => ch(i, d).lc1, doc: 'TRM 3.4 Loop Counter 1 Registers' },
     { name: 'DBGSTATUS', offset: C.REG_DBGSTATUS, access: 'RO', reset: 0, read: (d) => (d.debugBusy ? 1 : 0), doc: 'TRM 3.4 Debug Status Register' },
-    { name: 'DBGCMD', offset: C.REG_DBGCMD, access: 'WO', write: (d, v) => d.debugCommand(v), doc: 'TRM 3.4 Debug Command Register' },
+    { name: 'DBGCMD', offset: C.REG_DBGCMD, access: 'WO', write: (d, v) => debugCommand(d, v), doc: 'TRM 3.4 Debug Command Register' },
     { name: 'DBGINST0', offset: C.REG_DBGINST0, access: 'WO', reset: 0, doc: 'TRM 3.4 Debug Instruction-0 Register' },
     { name: 'DBGINST1', offset: C.REG_DBGINST1, access: 'WO', reset: 0, doc: 'TRM 3.4 Debug Instruction-1 Register' },
     { name: 'CR0', offset: C.REG_CR0, access: 'RO', read: (d) => cr0Value(d.cfg), doc: 'TRM 3.4 Configuration Register 0' },

@@ -128,7 +128,7 @@ export class Pl330Thread {
    * the next step retries an instruction already counted, the burst a stalled store
    * had taken from the MFIFO (issued again on retry), and the held accesses of the current
    * instruction that ended as RAZ/WI (StallOutcome 'razwi': completed as RAZ/WI whenever the
-   * instruction is issued again, until it completes; Pl330.awaitStall).
+   * instruction is issued again, until it completes; stall.ts awaitStall).
    */
   stalledOn = 0;
   stallGen = 0;

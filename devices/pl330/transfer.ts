@@ -10,6 +10,7 @@ import { BUS_OK } from '../../emulator/bus.js';
 import * as C from './constants.js';
 import { Next } from './isa.js';
 import type { Pl330 } from './pl330.js';
+import { awaitStall } from './stall.js';
 import type { Pl330Thread } from './thread.js';
 import { burstCycles } from './timing.js';
 
@@ -81,7 +82,7 @@ export function loadBurst(x: Pl330, t: Pl330Thread): Next {
   const st = busBurst(x, t.sar, x.burst, n, len, inc, attrs, false);
   x.cycles += burstCycles(len);
   if (st !== BUS_OK) {
-    if (x.port.stalled !== null) return x.awaitStall(t, C.FT_DATA_READ_ERR, true);
+    if (x.port.stalled !== null) return awaitStall(x, t, C.FT_DATA_READ_ERR, true);
     x.fault(t, C.FT_DATA_READ_ERR);
     return Next.Stop;
   }
@@ -128,7 +129,7 @@ export function storeBurst(x: Pl330, t: Pl330Thread, zero: boolean): Next {
   if (st !== BUS_OK) {
     if (x.port.stalled !== null) {
       if (!zero) t.replayStore = buf.slice(0, n);
-      return x.awaitStall(t, C.FT_DATA_WRITE_ERR, true);
+      return awaitStall(x, t, C.FT_DATA_WRITE_ERR, true);
     }
     x.fault(t, C.FT_DATA_WRITE_ERR);
     return Next.Stop;

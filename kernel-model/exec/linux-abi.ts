@@ -1,22 +1,17 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
 import { GuestExit, GuestTrap } from '../../emulator/cpu/stub.js';
-import { encodeTimespec } from '../../emulator/cpu/unicorn/abi.js';
 import { UC_ARM_REG_C13_C0_3 } from '../../emulator/cpu/unicorn/native.js';
 import { BLOCK, type GuestFault, type UnicornThread, type SyscallBridge, type SyscallResult } from '../../emulator/cpu/unicorn/thread.js';
 import type { Prng } from '../../emulator/prng.js';
 import type { Tracer } from '../../emulator/trace.js';
 import type { PhysicalBus } from '../../emulator/bus.js';
-import { EFAULT, EINTR, EINVAL, ENOSYS } from '../base/errno.js';
+import { EINTR, EINVAL, ENOSYS } from '../base/errno.js';
 import type { KernelLog } from '../base/klog.js';
-import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../process/mm.js';
-import { PAGE_SIZE } from '../process/pages.js';
-import { startGap } from '../process/stack-grow.js';
-import { MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_POPULATE_READ, MADV_POPULATE_WRITE } from '../process/vma.js';
 import type { Process } from '../process/process.js';
 import type { SyscallLayer } from '../syscall/syscalls.js';
 import type { ThreadTask } from '../syscall/task.js';
 import { sysFstat } from '../syscall/stat.js';
-import { MAP_ANONYMOUS, MAP_FIXED, NR as UNR } from '../uapi/constants.js';
+import { NR as UNR } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
 import { ARM_NR, ENOSYS_EXPECTED, ROUTED } from './arm-nr.js';
 import { sysChdir, sysGetcwd, sysLlseek, sysMkdirUnlink, sysOpen, sysPpoll, sysPselect6, sysReadlink, sysStat, sysWritev } from './fs-calls.js';
@@ -39,19 +34,22 @@ import { sysGetrandom } from '../char/random.js';
 import { sysCacheflush, sysMsync } from '../process/filemap.js';
 import type { ExecFsFile } from './image-file.js';
 import type { File } from '../vfs/file.js';
-import { ClockSleeps, clockEpochOffset, RealTimer } from './time.js';
+import { ClockSleeps, clockEpochOffset, RealTimer, sysClockGetres, sysClockGettime } from './time.js';
 import { serveSched } from './sched-calls.js';
+import { sysBrk, sysMmCall } from './mm-calls.js';
 import { absentSyscalls, TABLE_3_14 } from './syscall-era.js';
 
 /**
  * The Linux ARM EABI syscall entry of a process on the Unicorn backend (LinuxAbi, below): the
  * class that adopts its threads, the dispatch of the ARM numbers, the glue to the kernel
- * model's SyscallLayer and the small calls served in place (brk, set_tls, set_tid_address,
- * the ids, getrandom, clock_gettime/getres, mmap2/munmap/mprotect's mirror updates). The rest
+ * model's SyscallLayer and the small calls served in place (set_tls, set_tid_address, the ids,
+ * getrandom). The rest
  * is in modules of its own, each after its part of Linux:
  *   arm-nr.ts        the ARM syscall numbers (arch/arm/tools/syscall.tbl)
  *   syscall-era.ts   which kernel first has each number (3.14 or later)
  *   sched-calls.ts   sched_getaffinity, getcpu, membarrier; rseq.ts, clone3.ts
+ *   mm-calls.ts      mmap2, munmap, mprotect, madvise (the CPU mirror's updates), brk
+ *                    (mm/mmap.c, mm/mprotect.c, mm/madvise.c)
  *   fs-calls.ts      file calls decoded before the layer (fs/open.c, fs/namei.c, fs/stat.c,
  *                    fs/read_write.c, fs/select.c)
  *   fs-ops.ts        rename, link, symlink, the chmod and truncate families, umask (fs/namei.c,
@@ -64,7 +62,7 @@ import { absentSyscalls, TABLE_3_14 } from './syscall-era.js';
  *   signal-frame.ts  the ARM signal frame and sigreturn (arch/arm/kernel/signal.c)
  *   user-fault.ts    a CPU fault as the signal the fault handlers force (arch/arm/mm/fault.c)
  *   futex.ts         FUTEX_WAIT/WAKE (kernel/futex)
- *   time.ts          clock ids, clock_nanosleep, ITIMER_REAL (kernel/time)
+ *   time.ts          clock ids, clock_gettime/getres, clock_nanosleep, ITIMER_REAL (kernel/time)
  */
 
 export { ARM_NR } from './arm-nr.js';
@@ -305,10 +303,6 @@ export class LinuxAbi implements SyscallBridge {
     return r;
   }
 
-  private writeOut(va: number, b: Uint8Array): boolean {
-    return this.mm.copyToUser(va, b, 0, b.length) === 0;
-  }
-
   syscall(t: UnicornThread, nr: number, a: Uint32Array): SyscallResult {
     const layer = this.layer;
     const prev = layer.current;
@@ -430,26 +424,8 @@ export class LinuxAbi implements SyscallBridge {
       case N.readlink:
       case N.readlinkat:
         return sysReadlink(this, t, nr, a);
-      case N.mmap2: {
-        const r = this.kernel(t, nr, a as unknown as number[]);
-        if (typeof r === 'number' && r >= 0) this.space.changed(r, r + a[1]!);
-        else if ((a[3]! & MAP_FIXED) !== 0) this.space.changed(a[0]!, a[0]! + a[1]!);
-        return r;
-      }
-      case N.munmap:
-      case N.mprotect: {
-        const r = this.kernel(t, nr, a as unknown as number[]);
-        this.space.changed(a[0]!, a[0]! + a[1]!);
-        return r;
-      }
-      case N.madvise: {
-        const r = this.kernel(t, nr, a as unknown as number[]);
-        // the mirror drops what DONTNEED zapped and takes what POPULATE faulted in (a refused
-        // range changed nothing: unaligned or past user space); REMOVE zeroes frames in place
-        const adv = a[2]! | 0;
-        if ((adv === MADV_DONTNEED || adv === MADV_DONTNEED_LOCKED || adv === MADV_POPULATE_READ || adv === MADV_POPULATE_WRITE) && (a[0]! & 0xfff) === 0 && a[0]! + a[1]! <= 0x1_0000_0000) this.space.changed(a[0]!, a[0]! + a[1]!);
-        return r;
-      }
+      case N.mmap2: case N.munmap: case N.mprotect: case N.madvise:
+        return sysMmCall(this, t, nr, a);
       case N._llseek:
         return sysLlseek(this, t, a);
       case N.writev:
@@ -491,7 +467,7 @@ export class LinuxAbi implements SyscallBridge {
         t.exit(a[0]!);
         return 0;
       case N.brk:
-        return this.sysBrk(a[0]!);
+        return sysBrk(this, a[0]!);
       case N.msync:
         return sysMsync(this.mm.mappings, a[0]!, a[1]!, a[2]! | 0);
       case N.ARM_set_tls:
@@ -580,16 +556,10 @@ export class LinuxAbi implements SyscallBridge {
 
       // ---------------- time ----------------
       case N.clock_gettime:
-      case N.clock_gettime64: {
-        const off = this.clockOffset(a[0]! | 0);
-        if (off === null) return -EINVAL;
-        return this.writeOut(a[1]!, encodeTimespec(t.nowNs() + off, nr === N.clock_gettime64)) ? 0 : -EFAULT;
-      }
-      case N.clock_getres: {
-        if (this.clockOffset(a[0]! | 0) === null) return -EINVAL;
-        if (a[1] === 0) return 0;
-        return this.writeOut(a[1]!, encodeTimespec(1, false)) ? 0 : -EFAULT;
-      }
+      case N.clock_gettime64:
+        return sysClockGettime(this, this.mm, t, a, nr === N.clock_gettime64);
+      case N.clock_getres:
+        return sysClockGetres(this, this.mm, a);
       case N.clock_nanosleep:
       case N.clock_nanosleep_time64:
         return this.sleeps.sysClockNanosleep(t, nr === N.clock_nanosleep_time64, a);
@@ -612,29 +582,6 @@ export class LinuxAbi implements SyscallBridge {
   /** the epoch offset of clock `id` for this process (time.ts clockEpochOffset), null: -EINVAL */
   clockOffset(id: number): number | null {
     return clockEpochOffset(id, this.proc.pid, (tid) => this.threads.some((th) => th.tid === tid && th.state !== 'exited'));
-  }
-
-  /** brk(addr) (mm/mmap.c sys_brk): the heap VMA grows or shrinks to `addr`; a request that cannot be met returns the current break */
-  private sysBrk(addr: number): number {
-    if (addr < this.brkStart) return this.brk;
-    const oldTop = Math.ceil(this.brk / PAGE_SIZE) * PAGE_SIZE;
-    const newTop = Math.ceil(addr / PAGE_SIZE) * PAGE_SIZE;
-    if (newTop > oldTop) {
-      // the new heap range and the page above it must be free: 3.14 find_vma_intersection(mm,
-      // oldbrk, newbrk + PAGE_SIZE) (read in 3.14.4 mm/mmap.c sys_brk); v6.12 the next VMA's
-      // vm_start_gap, stack_guard_gap below a VM_GROWSDOWN one (read in 6.12.19 mm/mmap.c brk)
-      const next = this.mm.mappings.find((v) => v.end > oldTop);
-      if (next !== undefined && startGap(next, this.mm.stackGuard) < newTop + PAGE_SIZE) return this.brk;
-      const r = this.mm.mapRegion(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, true);
-      if (typeof r === 'number') return this.brk;
-      this.space.changed(oldTop, newTop);
-    } else if (newTop < oldTop) {
-      this.mm.munmap(newTop, oldTop - newTop);
-      this.space.changed(newTop, oldTop);
-    }
-    this.brk = addr;
-    this.mm.brk = addr;
-    return addr;
   }
 
   /** release the native engine of a forked process still running when the run ends (its owner closes the first one) */

@@ -1,5 +1,5 @@
 import type { Cpu } from '../../emulator/cpu/cpu.js';
-import { decodeTimespec, TIMER_ABSTIME } from '../../emulator/cpu/unicorn/abi.js';
+import { decodeTimespec, encodeTimespec, TIMER_ABSTIME } from '../../emulator/cpu/unicorn/abi.js';
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import { WIDE_FIELD_INIT } from '../../emulator/time.js';
@@ -45,6 +45,27 @@ export function clockEpochOffset(id: number, pid: number, isOwnTid: (tid: number
 /** The process's clock ids (clockEpochOffset with its pid and threads). */
 export interface ProcessClocks {
   clockOffset(id: number): number | null;
+}
+
+/**
+ * clock_gettime(2), clock_gettime64 (kernel/time/posix-timers.c): the clock's time (virtual
+ * time plus its epoch offset) written to user memory as a timespec (the 32-bit one, or the
+ * 64-bit one of the _time64 call); an invalid id -EINVAL, a buffer that cannot be written
+ * -EFAULT
+ */
+export function sysClockGettime(clocks: ProcessClocks, mm: AddressSpace, t: UnicornThread, a: Uint32Array, time64: boolean): number {
+  const off = clocks.clockOffset(a[0]! | 0);
+  if (off === null) return -EINVAL;
+  const b = encodeTimespec(t.nowNs() + off, time64);
+  return mm.copyToUser(a[1]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
+}
+
+/** clock_getres(2): 1 ns for every valid id (every clock is virtual time); a NULL buffer only checks the id */
+export function sysClockGetres(clocks: ProcessClocks, mm: AddressSpace, a: Uint32Array): number {
+  if (clocks.clockOffset(a[0]! | 0) === null) return -EINVAL;
+  if (a[1] === 0) return 0;
+  const b = encodeTimespec(1, false);
+  return mm.copyToUser(a[1]!, b, 0, b.length) === 0 ? 0 : -EFAULT;
 }
 
 /**

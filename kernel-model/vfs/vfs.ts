@@ -1,12 +1,14 @@
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM } from './errors.js';
-import { EBUSY, EOPNOTSUPP, ENOTEMPTY, EROFS, ETXTBSY } from '../base/errno.js';
+import { EBUSY, ENOTEMPTY, EROFS, ETXTBSY } from '../base/errno.js';
 import { opensForWrite, Tmpfs, TmpfsDir, TmpfsFile, TmpfsSymlink, TmpfsWhiteout } from './tmpfs.js';
 import { RootfsDir, RootfsFile, type RootfsSource } from './rootfs.js';
 import type { Sysfs } from '../sysfs/sysfs.js';
 import { File, type DirEntry, type Task } from './file.js';
-import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, ownerOrCapable, permission, ROOT_CRED, type Cred } from './permission.js';
+import { mayCreate, mayDelete, MAY_EXEC, MAY_READ, MAY_WRITE, permission, ROOT_CRED, type Cred } from './permission.js';
 import { dirFops, pathComponents, splitPath, sysfsDir, textFops } from './nodes.js';
 import { link, rename, symlink, unlinkNode, type NamesOps } from './names.js';
+import { chmodNode, truncateNode } from './attr.js';
+import { addDevNode, removeDevNode } from './devtmpfs.js';
 import { Procfs, procIno, type PidFile, type ProcFdAnonOpen, type ProcFdinfo, type ProcfsHost, type ProcPtraceAccess } from './procfs.js';
 import { dDelete, dentryPathRaw, dget, isNamedDir, namedDirPath, type Dentry, type NamedDir } from './dentry.js';
 import { devSubdir, RamDir } from './ramdir.js';
@@ -15,7 +17,8 @@ import { dirRefPath, type DirRef, type PathName } from './path-name.js';
 export { RamDir } from './ramdir.js';
 export { dirRefPath, pathNameText, type DirRef, type PathName } from './path-name.js';
 
-// the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts
+// the permission model is permission.ts, the pseudo files' operations nodes.ts, rename/link/symlink names.ts,
+// chmod/truncate attr.ts, devtmpfs's driver nodes devtmpfs.ts
 
 export { DT_CHR, DT_DIR, DT_LNK, DT_REG } from '../uapi/constants.js';
 
@@ -495,7 +498,7 @@ export class Vfs {
     return symlink(this.names ??= this.namesOps(), target, newPath, cred);
   }
 
-  /** names.ts's view of this namespace, made at the first rename, link or symlink */
+  /** names.ts's view of this namespace (attr.ts uses part of it), made at the first rename, link, symlink, chmod or truncate */
   private names: NamesOps | null = null;
 
   private namesOps(): NamesOps {
@@ -510,46 +513,14 @@ export class Vfs {
     };
   }
 
-  /**
-   * chmod_common (fs/open.c) -> notify_change (fs/attr.c) -> the file system's setattr, for a
-   * node found at `path`: a read-only mount -EROFS; a symbolic link (fchmodat2 with
-   * AT_SYMLINK_NOFOLLOW) -EOPNOTSUPP (v6.12 notify_change, "attr: block mode changes of
-   * symlinks", v6.6); not the owner and no CAP_FOWNER -EPERM (setattr_prepare); procfs's
-   * /proc/self entries -EPERM (proc_setattr); elsewhere the mode bits (S_IALLUGO) are the new
-   * ones: tmpfs (shmem_setattr), sysfs (kernfs_iop_setattr keeps them), devtmpfs and the rest
-   * of procfs (simple_setattr, proc_notify_change)
-   */
+  /** chmod(2) and its family for a node found at `path`: attr.ts `chmodNode` (chmod_common -> notify_change) */
   chmod(node: VNode, path: string, mode: number, cred: Cred = ROOT_CRED): number {
-    const m = this.mountOfNode(node, path);
-    if (this.readOnly(m)) return -EROFS;
-    if (node.kind === 'link') return -EOPNOTSUPP;
-    if (!ownerOrCapable(cred, node)) return -EPERM;
-    const bits = mode & 0o7777;
-    if (m === 'proc' && /^\/proc\/(self|[0-9]+)(\/|$)/.test(path)) return -EPERM;
-    if (m === 'sys') {
-      this.sysfsModes.set(path.replace(/^\/sys\/?/, ''), bits);
-      return 0;
-    }
-    (node as { mode: number }).mode = bits;
-    return 0;
+    return chmodNode(this.names ??= this.namesOps(), this.sysfsModes, node, path, mode, cred);
   }
 
-  /**
-   * vfs_truncate (fs/open.c) for a node found at `path` (truncate(2), truncate64(2); the syscall
-   * refused a negative length): a directory -EISDIR, anything else but a regular file -EINVAL,
-   * a read-only mount -EROFS, no write permission -EACCES, then do_truncate: tmpfs sets the size
-   * (shmem_setattr; past s_maxbytes -EFBIG); sysfs and procfs files take it and keep theirs
-   * (kernfs_iop_setattr "ignores size changes", proc_setattr / proc_notify_change)
-   */
+  /** truncate(2), truncate64(2) for a node found at `path`: attr.ts `truncateNode` (vfs_truncate) */
   truncate(node: VNode, path: string, len: number, cred: Cred = ROOT_CRED): number {
-    if (node.kind === 'dir') return -EISDIR;
-    if (node.kind !== 'file') return -EINVAL;
-    if (this.readOnly(this.mountOfNode(node, path))) return -EROFS;
-    const p = permission(cred, node, MAY_WRITE);
-    if (p < 0) return p;
-    // get_write_access (3.14 do_sys_truncate, v6.12 vfs_truncate): -ETXTBSY while it runs
-    if (node instanceof TmpfsFile && node.writecount < 0) return -ETXTBSY;
-    return node instanceof TmpfsFile ? node.setSize(len) : 0;
+    return truncateNode(this.names ??= this.namesOps(), node, path, len, cred);
   }
 
   /** readlink(2): the link text, or -ENOENT / -EACCES / -EINVAL (not a link) */
@@ -561,43 +532,14 @@ export class Vfs {
   }
 
 
-  /** devtmpfs: create a device node (mkdir -p of its directory) */
+  /** devtmpfs: create a device node (mkdir -p of its directory): devtmpfs.ts `addDevNode` */
   addDevNode(path: string, mode: number, open: Opener, rdev = 0): number {
-    const parts = splitPath(path.replace(/^\/dev\/?/, ''));
-    const name = parts.pop();
-    if (!name) return -EINVAL;
-    let d = this.dev;
-    for (const p of parts) {
-      let c = d.children.get(p);
-      if (!c) {
-        c = devSubdir(d, p, new RamDir(this.nextIno(), 0o755, true));
-        d.children.set(p, c);
-      }
-      if (!(c instanceof RamDir)) return -ENOTDIR;
-      d = c;
-    }
-    if (d.children.has(name)) return -EEXIST;
-    d.children.set(name, { kind: 'chr', mode, ino: this.nextIno(), open, rdev, driver: true });
-    return 0;
+    return addDevNode(this, path, mode, open, rdev);
   }
 
+  /** devtmpfs: remove a driver's device node: devtmpfs.ts `removeDevNode` */
   removeDevNode(path: string): void {
-    const parts = splitPath(path.replace(/^\/dev\/?/, ''));
-    const name = parts.pop();
-    let d: RamDir = this.dev;
-    for (const p of parts) {
-      const c = d.children.get(p);
-      if (!(c instanceof RamDir)) return;
-      d = c;
-    }
-    const n = name ? d.children.get(name) : undefined;
-    // devtmpfs handle_remove: only a node of the driver's (dev_mynode), or a directory it made (not a user's mkdir)
-    if (n !== undefined && ((n.kind === 'chr' && n.driver === true) || (n instanceof RamDir && n.uid === undefined))) {
-      d.children.delete(name!);
-      // the open files of a removed node show its name with " (deleted)" (d_delete)
-      if (n instanceof RamDir) n.removed = true;
-      dDelete(d, name!);
-    }
+    removeDevNode(this, path);
   }
 
   /**

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fuzzRateCurve, fuzzRateDetail, STEADY_WARMUP_RUNS } from '../fuzz/bench.js';
-import { defaultWorkerFile, JOB_EXEC_ARGV } from '../fuzz/cli.js';
+import { defaultWorkerFile, JOB_EXEC_ARGV } from '../fuzz/jobs.js';
 import { childrenCpuMs } from '../fuzz/cputime.js';
 import { memoryLatencyNs } from './host.js';
 import { nowMs, registerBench, skippedFigure, type BenchFigure } from './registry.js';

@@ -7,11 +7,11 @@
  * BIND_IOMMUFD / ATTACH / DETACH on device fds, IOMMU_FAULT_QUEUE_ALLOC (flags mostly 0) and
  * read/write/pread/pwrite/poll/close on the fault fds it answers (fd kind `fault`: counts on and
  * off the multiples of the fault record, 40 bytes, and of the response, 8 bytes), and a
- * happy-path prefix (bind, IOAS, attach, map) so runs reach the deep states. Built lazily
- * (arb.ts imports this module and this module uses arb.ts's building blocks).
+ * happy-path prefix (bind, IOAS, attach, map) so runs reach the deep states. Built lazily, at
+ * first use, from arb-fields.ts's building blocks (arb.ts imports this module).
  */
 import fc from 'fast-check';
-import { argsz, fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb.js';
+import { argsz, fdRef, flags, iova, pid, ptr, rec, size, struct, u32, vaddr } from './arb-fields.js';
 import { CDEV_REQS, IOMMUFD_REQS, IOMMUFD_STRUCTS, iommufdSizeof, type IommufdStructName } from './program-iommufd.js';
 import type { Call, FdKind, FdRef, IoctlArg, Value } from './program.js';
 

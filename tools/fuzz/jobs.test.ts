@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorkers, type WorkerPlan } from './cli.js';
+import { runWorkers, type WorkerPlan } from './jobs.js';
 import { CHILD_FLAG } from './worker.js';
 import { DEFAULT_SUPPRESSIONS } from './harness.js';
 import { mergeSlices, runSlice, shardSlices, sliceCount, sliceRuns, type SliceResult } from './slices.js';
