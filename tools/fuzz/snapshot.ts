@@ -233,6 +233,49 @@ function sameSet(s: Set<unknown>, vals: unknown[]): boolean {
   return true;
 }
 
+/**
+ * Put a Map back to its recorded entries and order without emptying it: the entries after the
+ * longest prefix of its iteration order that is the record's keys are deleted, the record's
+ * keys after that prefix set again (in order), and the prefix's values that differ rewritten in
+ * place (a set of a present key keeps its place). Map.prototype.clear would give a long-lived
+ * map a new table in V8's old space every time, and leave its young entries held by the old
+ * table until the next full GC, so that they are promoted (docs/PERFORMANCE.md round 18).
+ */
+function restoreMap(m: Map<unknown, unknown>, keys: unknown[], vals: unknown[]): void {
+  const n = keys.length;
+  let j = 0;
+  for (const k of m.keys()) {
+    if (j === n || k !== keys[j]) break;
+    j++;
+  }
+  if (j < m.size) {
+    let i = 0;
+    for (const k of m.keys()) if (i++ >= j) m.set(k, undefined);
+    i = 0;
+    for (const k of m.keys()) if (i++ >= j) m.delete(k);
+  }
+  for (let i = 0; i < j; i++) {
+    const k = keys[i];
+    if (!same(m.get(k), vals[i])) m.set(k, vals[i]);
+  }
+  for (let i = j; i < n; i++) m.set(keys[i], vals[i]);
+}
+
+/** restoreMap for a Set: the values after the record's prefix deleted, the rest added again in order */
+function restoreSet(s: Set<unknown>, vals: unknown[]): void {
+  const n = vals.length;
+  let j = 0;
+  for (const v of s) {
+    if (j === n || v !== vals[j]) break;
+    j++;
+  }
+  if (j < s.size) {
+    let i = 0;
+    for (const v of s) if (i++ >= j) s.delete(v);
+  }
+  for (let i = j; i < n; i++) s.add(vals[i]);
+}
+
 function restoreIndex(t: TrackedRec, p: number): void {
   const as = t.arrays;
   const cs = t.copies;
@@ -509,20 +552,12 @@ function restoreRecs(recs: Rec[]): void {
         }
         break;
       }
-      case 2: {
-        const m = rec.o;
-        if (m.size === rec.keys.length && sameMap(m, rec.keys, rec.vals)) break;
-        m.clear();
-        for (let j = 0; j < rec.keys.length; j++) m.set(rec.keys[j], rec.vals[j]);
+      case 2:
+        restoreMap(rec.o, rec.keys, rec.vals);
         break;
-      }
-      case 3: {
-        const s = rec.o;
-        if (s.size === rec.vals.length && sameSet(s, rec.vals)) break;
-        s.clear();
-        for (const v of rec.vals) s.add(v);
+      case 3:
+        restoreSet(rec.o, rec.vals);
         break;
-      }
       case 4:
         rec.view.set(rec.copy);
         break;
