@@ -211,10 +211,12 @@ export abstract class HarnessBase {
   protected readonly everPinned = new Set<number>();
   /** checkInvariants' table, kept across calls: pages pinned per process slot (the pin count per physical page: harness.ts PER_PA) */
   protected readonly perSlot = new Int32Array(NPROC);
-  /** checkIsolation's and compareBank's tables, kept across calls and emptied before use */
-  protected readonly cbOwner = new Map<number, number>();
-  protected readonly attached = new Set<number>();
-  protected readonly hit = new Map<number, boolean>();
+  /**
+   * compareBank's table of the pages the bank reaches, a new one per bank compared that has
+   * any (a young Map that dies young: emptying a long-lived one makes V8 allocate its new
+   * table in the old space, docs/PERFORMANCE.md round 18)
+   */
+  protected hit = new Map<number, boolean>();
   /** groupStreams' answer, kept while the groups' devices and stream ids are the same (streamsStill) */
   protected streams: GroupStreams | null = null;
   /** type1Instances' list, refilled in place */

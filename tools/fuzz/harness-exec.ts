@@ -40,7 +40,7 @@ export abstract class HarnessExec extends HarnessBase {
     if (row === null) return;
     const key = row.key;
     let set = this.coverage.get(key);
-    if (!set) this.coverage.set(key, (set = new Set()));
+    if (!set) this.coverage.set(key, (set = this.coverSet(key)));
     if (this.making) {
       // a call a resource-typed ref made (makeResources): its successes on rows of their own
       if (ret >= 0) this.okCounts.set(row.made, (this.okCounts.get(row.made) ?? 0) + 1);
@@ -52,6 +52,21 @@ export abstract class HarnessExec extends HarnessBase {
       this.coverAdds.push(key, v);
     }
     if (ret >= 0) this.okCounts.set(key, (this.okCounts.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * An empty Set for a coverage row this run adds: the one this harness made for the row
+   * before, emptied, when it has one (COVER_SETS). A row added by a run is dropped by the next
+   * restore; a new Set per row and run was young, and V8 promoted most of them (held by the
+   * coverage map's old tables), to die in the old space (docs/PERFORMANCE.md round 18).
+   */
+  private coverSet(key: string): Set<string> {
+    let sets = COVER_SETS.get(this);
+    if (sets === undefined) COVER_SETS.set(this, (sets = new Map()));
+    let set = sets.get(key);
+    if (set === undefined) sets.set(key, (set = new Set()));
+    else if (set.size > 0) set.clear();
+    return set;
   }
 
   /** Execute one call and check every invariant. Throws FindingError. */
@@ -579,6 +594,13 @@ function bindFreeCdev(p: number, ifd: number, run: (c: Call) => number): void {
     run(makeDevCalls.close(p, dfd));
   }
 }
+
+/**
+ * Per harness, the Set it last used for each coverage row (cover(), coverSet): host-side, out
+ * of the harness's graph (the snapshot neither records nor restores it; a Set in use is in
+ * `coverage`, where the snapshot sees it). A Set is handed out empty, to its own harness only.
+ */
+const COVER_SETS = new WeakMap<object, Map<string, Set<string>>>();
 
 /** requests that change neither mappings, attachments nor stream-map entries */
 const ISOLATION_NEUTRAL = new Set<number>([

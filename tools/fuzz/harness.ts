@@ -281,10 +281,11 @@ export class Harness extends HarnessExec {
     if (!view) return;
     const domains = this.model.userDomains() ?? this.implDomains(insts);
     const streams = this.groupStreams();
-    const cbOwner = this.cbOwner;
-    const attached = this.attached;
-    if (cbOwner.size > 0) cbOwner.clear();
-    if (attached.size > 0) attached.clear();
+    // the banks' owners and the groups held, young per check (none without a user domain):
+    // emptying long-lived ones made V8 allocate their new tables in the old space (round 18)
+    const some = domains.length > 0;
+    const cbOwner = some ? new Map<number, number>() : NO_OWNERS;
+    const attached = some ? new Set<number>() : NO_GROUPS;
     for (const dom of domains) {
       let exp: Map<number, ExpectedPage> | null = null;
       for (const gid of dom.groups) {
@@ -360,8 +361,7 @@ export class Harness extends HarnessExec {
   private cmpBad = false;
 
   private compareBank(view: SmmuView, cb: number, exp: Map<number, ExpectedPage>): void {
-    const hit = this.hit;
-    if (hit.size > 0) hit.clear();
+    if (this.hit.size > 0) this.hit = new Map();
     this.cmpExp = exp;
     this.cmpCb = cb;
     this.cmpBad = false;
@@ -593,20 +593,23 @@ export interface GroupStreams {
   byId: Map<number, number[]>;
 }
 
-/**
- * expectedPages' map and its page objects, refilled per domain (host scratch at module level:
- * checkIsolation uses a domain's map only until it moves to the next domain, and nothing keeps
- * it or its objects past the check)
- */
-/** implDomains' answer and its objects (the same rules as EXP_MAP) */
+/** implDomains' answer and its objects (the same rules as EXP_POOL) */
 const IMPL_OUT: UserDomain[] = [];
 const IMPL_POOL: UserDomain[] = [];
-const EXP_MAP = new Map<number, ExpectedPage>();
+/**
+ * expectedPages' page objects, refilled per domain (host scratch at module level: checkIsolation
+ * uses a domain's map only until it moves to the next domain, and nothing keeps it or its
+ * objects past the check); the map itself is new per domain
+ */
 const EXP_POOL: ExpectedPage[] = [];
+/** checkIsolation's tables when there is no user domain (never written) */
+const NO_OWNERS = new Map<number, number>();
+const NO_GROUPS = new Set<number>();
 
 export function expectedPages(dom: UserDomain): Map<number, ExpectedPage> {
-  const m = EXP_MAP;
-  m.clear();
+  // a young map per domain: Map.prototype.clear of a long-lived one allocates its new table
+  // in V8's old space, and the table's growth after it too (docs/PERFORMANCE.md round 18)
+  const m = new Map<number, ExpectedPage>();
   let used = 0;
   for (const d of dom.maps) {
     const n = Math.ceil(d.size / PAGE);

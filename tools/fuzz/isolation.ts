@@ -150,14 +150,16 @@ export class SmmuView {
    * `Smmu.epoch` counts every register write and reset; reading that counter is the one
    * shortcut here (the registers were ~3% of a fuzz run, read again after most calls). The
    * memo is harness state like the rest of the view: a snapshot restores it with the epoch.
+   * A new epoch gets a new map: emptying the long-lived one made V8 allocate its new table in
+   * the old space and promote the routes its old table still held (docs/PERFORMANCE.md round 18).
    */
   private memoEpoch = -1;
-  private readonly memo = new Map<number, StreamRoute>();
+  private memo = new Map<number, StreamRoute>();
 
   /** IHI 0062 3.4/9.6.14-15: sCR0, then the stream mapping table (SMR match, or S2CR[sid] without stream matching) */
   route(sid: number): StreamRoute {
     if (this.memoEpoch !== this.smmu.epoch) {
-      this.memo.clear();
+      if (this.memo.size > 0) this.memo = new Map();
       this.memoEpoch = this.smmu.epoch;
     }
     let r = this.memo.get(sid);

@@ -31,6 +31,7 @@
  * freshly booted systems.
  */
 import { RamRegion, ZERO_CHUNK } from '../../emulator/ram.js';
+import { restoreMap, restoreSet, sameMap, sameSet } from './snapshot-collections.js';
 
 export class SnapshotUnsupported extends Error {}
 
@@ -206,31 +207,6 @@ function ownKeyCount(o: object): number {
     n++;
   }
   return n;
-}
-
-/** a === b, telling -0 from 0 (Object.is without its NaN case: NaN is rewritten, as before) */
-function same(a: unknown, b: unknown): boolean {
-  return a === b && (a !== 0 || 1 / (a as number) === 1 / (b as number));
-}
-
-/**
- * same entries in the same (iteration) order. Map and Set keys are never -0 (they normalise
- * it to 0), values can be: compared exactly, so that an unchanged map holding a 0 is not
- * cleared and rebuilt on every restore.
- */
-function sameMap(m: Map<unknown, unknown>, keys: unknown[], vals: unknown[]): boolean {
-  let j = 0;
-  for (const k of m.keys()) {
-    if (k !== keys[j] || !same(m.get(k), vals[j])) return false;
-    j++;
-  }
-  return true;
-}
-
-function sameSet(s: Set<unknown>, vals: unknown[]): boolean {
-  let j = 0;
-  for (const v of s) if (v !== vals[j++]) return false;
-  return true;
 }
 
 function restoreIndex(t: TrackedRec, p: number): void {
@@ -509,20 +485,12 @@ function restoreRecs(recs: Rec[]): void {
         }
         break;
       }
-      case 2: {
-        const m = rec.o;
-        if (m.size === rec.keys.length && sameMap(m, rec.keys, rec.vals)) break;
-        m.clear();
-        for (let j = 0; j < rec.keys.length; j++) m.set(rec.keys[j], rec.vals[j]);
+      case 2:
+        restoreMap(rec.o, rec.keys, rec.vals);
         break;
-      }
-      case 3: {
-        const s = rec.o;
-        if (s.size === rec.vals.length && sameSet(s, rec.vals)) break;
-        s.clear();
-        for (const v of rec.vals) s.add(v);
+      case 3:
+        restoreSet(rec.o, rec.vals);
         break;
-      }
       case 4:
         rec.view.set(rec.copy);
         break;
