@@ -14,6 +14,10 @@
  *   (300 ms) without a handler, EINTR with one;
  * - a plain nanosleep after a restarted one, then restart_syscall(2): 3.14 leaves the old block
  *   (0 at once), v6.12's nanosleep reset it (EINTR);
+ * - poll and select woken by a write that the main thread drains before they run, then
+ *   signalled: presented again, they find no fd ready and the signal pending (do_poll /
+ *   do_select check signal_pending before they sleep): EINTR at once with a handler, the time left
+ *   without one (poll through restart_syscall, select as itself with the timeval written back);
  * - clock_nanosleep's clock checks: MONOTONIC_RAW and THREAD_CPUTIME EOPNOTSUPP, 10 EINVAL, the
  *   caller's own thread CPU clock EINVAL.
  * glibc 2.36's nanosleep is clock_nanosleep_time64, on 3.14 (ENOSYS) clock_nanosleep with its own
@@ -21,11 +25,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,7 +78,9 @@ static void on_usr1(int s)
 	handled++;
 }
 
-enum mode { RAW, RAW_RO, LIBC, ABS, RESET };
+enum mode { RAW, RAW_RO, LIBC, ABS, RESET, POLL, SELECT };
+
+static int p[2];
 
 struct job {
 	enum mode mode;
@@ -97,6 +105,19 @@ static void *worker(void *arg)
 		r = nanosleep(&req, &rem);
 		dt = ms_now() - t0;
 		printf("libc nanosleep 300 ms, signal at 100 ms: %ld %s, handler %d, waited %ld ms: %s, rem %s\n", r, err(r), handled, j->want, waited(dt, j->want), r < 0 ? left(rem.tv_sec, rem.tv_nsec) : "-");
+	} else if (j->mode == POLL) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		r = poll(&pfd, 1, 300);
+		dt = ms_now() - t0;
+		printf("poll 300 ms, woken by a write drained at once, signal then: %ld %s, handler %d, waited %ld ms: %s\n", r, err(r), handled, j->want, waited(dt, j->want));
+	} else if (j->mode == SELECT) {
+		fd_set rd;
+		FD_ZERO(&rd);
+		FD_SET(p[0], &rd);
+		struct timeval tv = { 0, 300000 };
+		r = select(p[0] + 1, &rd, NULL, NULL, &tv);
+		dt = ms_now() - t0;
+		printf("select 300 ms, woken by a write drained at once, signal then: %ld %s, handler %d, waited %ld ms: %s\n", r, err(r), handled, j->want, waited(dt, j->want));
 	} else {
 		struct timespec end;
 		clock_gettime(CLOCK_MONOTONIC, &end);
@@ -113,7 +134,7 @@ static void *worker(void *arg)
 		struct ts32 ms10 = { 0, 10000000 };
 		syscall(SYS_nanosleep, &ms10, NULL);
 	}
-	if (j->mode != ABS) {
+	if (j->mode != ABS && j->mode != SELECT) {
 		t0 = ms_now();
 		long rr = syscall(SYS_restart_syscall);
 		dt = ms_now() - t0;
@@ -132,6 +153,12 @@ static void run(enum mode mode, int handler)
 	if (pthread_create(&th, NULL, worker, &j) != 0)
 		return;
 	syscall(SYS_nanosleep, &ms100, NULL);
+	if (mode == POLL || mode == SELECT) {
+		/* the worker woken (runnable, its call to be presented again), the fd drained before it runs, then the signal */
+		char c = 'x';
+		if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1)
+			return;
+	}
 	if (handler)
 		pthread_kill(th, SIGUSR1);
 	else
@@ -162,6 +189,12 @@ int main(void)
 	run(ABS, 0);
 	run(ABS, 1);
 	run(RESET, 0);
+	if (pipe(p) != 0)
+		return 2;
+	run(POLL, 1);
+	run(POLL, 0);
+	run(SELECT, 1);
+	run(SELECT, 0);
 
 	struct ts32 ms1 = { 0, 1000000 };
 	static const struct { int id; const char *name; } clocks[] = {

@@ -12,7 +12,9 @@ import { runElf } from './run.js';
  * handler, even with SA_RESTART, makes it EINTR with the time left in rem, and its sigreturn
  * leaves restart_syscall(2) EINTR; a read-only rem is EFAULT; an absolute sleep restarts as
  * itself to the same end, EINTR with a handler. The eras differ in restart_syscall(2) after a
- * plain nanosleep (v6.12 resets the block: capability `nanosleepRestartReset`).
+ * plain nanosleep (v6.12 resets the block: capability `nanosleepRestartReset`). poll and select
+ * (glibc's pselect6) presented again after a wake-up, with no fd ready and a signal pending, do not
+ * sleep again (fs/select.c do_poll / do_select): EINTR at once with a handler.
  */
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 
@@ -33,6 +35,13 @@ const expected = (profile: string): string[] => [
   'nanosleep(2) 300 ms, signal at 100 ms: 0 ok, handler 0, waited 300 ms: as asked, rem about 200 ms',
   // 3.14: the nanosleep block stays (its expiry past: 0 at once); v6.12's nanosleep reset it
   `restart_syscall after it and a 10 ms nanosleep: ${profile === 'mainline' ? '-1 EINTR' : '0 ok'}, waited none`,
+  // presented again after a wake-up with no fd ready and the signal pending: no sleep
+  'poll 300 ms, woken by a write drained at once, signal then: -1 EINTR, handler 1, waited 100 ms: as asked',
+  'restart_syscall after it: -1 EINTR, waited none',
+  'poll 300 ms, woken by a write drained at once, signal then: 0 ok, handler 0, waited 300 ms: as asked',
+  'restart_syscall after it: 0 ok, waited none',
+  'select 300 ms, woken by a write drained at once, signal then: -1 EINTR, handler 1, waited 100 ms: as asked',
+  'select 300 ms, woken by a write drained at once, signal then: 0 ok, handler 0, waited 300 ms: as asked',
   'clock_nanosleep(MONOTONIC_RAW, 1 ms): -1 EOPNOTSUPP',
   'clock_nanosleep(THREAD_CPUTIME_ID, 1 ms): -1 EOPNOTSUPP',
   'clock_nanosleep(PROCESS_CPUTIME_ID, 1 ms): 0 ok',
