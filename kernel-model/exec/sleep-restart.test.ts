@@ -23,7 +23,7 @@ function memory(): { mm: AddressSpace; mem: Uint8Array } {
   const mem = new Uint8Array(0x400);
   const mm = {
     copyToUser: (va: number, b: Uint8Array, off: number, n: number) => { if (va >= RO) return n; mem.set(b.subarray(off, off + n), va); return 0; },
-    copyFromUser: (b: Uint8Array, off: number, va: number, n: number) => { b.set(mem.subarray(va, va + n), off); return 0; },
+    copyFromUser: (b: Uint8Array, off: number, va: number, n: number) => { if (va >= RO) return n; b.set(mem.subarray(va, va + n), off); return 0; },
   } as unknown as AddressSpace;
   return { mm, mem };
 }
@@ -129,9 +129,10 @@ describe('clock_nanosleep (time.ts ClockSleeps)', () => {
     expect(nsleepKind(~1 * 8 + 2)).toBe('cpu');
     const { s } = sleeps();
     const t = thread(-1);
-    // an unreadable request would be -EFAULT; the clock is checked first
-    expect(s.sysClockNanosleep(t, false, a(10, 0, 0x10, 0))).toBe(-EINVAL);
-    expect(s.sysClockNanosleep(t, false, a(5, 0, 0x10, 0))).toBe(-EOPNOTSUPP);
+    // an unreadable request is -EFAULT; the clock is checked first
+    expect(s.sysClockNanosleep(t, false, a(1, 0, RO, 0))).toBe(-EFAULT);
+    expect(s.sysClockNanosleep(t, false, a(10, 0, RO, 0))).toBe(-EINVAL);
+    expect(s.sysClockNanosleep(t, false, a(5, 0, RO, 0))).toBe(-EOPNOTSUPP);
     expect(s.sysClockNanosleep(t, false, a(-2, 0, 0x10, 0))).toBe(-EINVAL);
     expect(s.sysClockNanosleep(t, false, a(~101 * 8 + 6, 0, 0x10, 0))).toBe(-EINVAL);
     expect(s.sysClockNanosleep(t, false, a(8, 0, 0x10, 0))).toBe(-EPERM);
