@@ -265,9 +265,7 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   /** v6.12's nanosleep / clock_nanosleep reset restart_block (capability `nanosleepRestartReset`, sleep-calls.ts) */
-  get nanosleepRestartReset(): boolean {
-    return this.layer.host.nanosleepRestartReset ?? false;
-  }
+  get nanosleepRestartReset(): boolean { return this.layer.host.nanosleepRestartReset ?? false; }
 
   /** the kernel layer, with its blocking protocol and faults mapped to the thread */
   kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult {
@@ -366,9 +364,7 @@ export class LinuxAbi implements SyscallBridge {
   }
 
   /** a signal ends `t`'s sleep in clock_nanosleep (time.ts): the call's result, null if it is in none */
-  signalSleep(t: UnicornThread): number | null {
-    return this.sleeps.signalled(t, this.signals.restart);
-  }
+  signalSleep(t: UnicornThread): number | null { return this.sleeps.signalled(t, this.signals.restart); }
 
   /** end `t`'s sleep in wait4/waitid, clock_nanosleep or FUTEX_WAIT without completing it (a signal); false if it is in none */
   cancelSleep(t: UnicornThread): boolean {
@@ -403,14 +399,10 @@ export class LinuxAbi implements SyscallBridge {
         return this.kernel(t, nr, a as unknown as number[]);
       // poll, select, nanosleep, restart_syscall: the layer's waits with signal_pending and the
       // restart_block (sleep-calls.ts, signal-restart.ts)
-      case N.poll:
-        return sysPollCall(this, t, a);
-      case N._newselect:
-        return sysSelectCall(this, t, nr, a);
-      case N.nanosleep:
-        return sysNanosleepCall(this, t, a);
-      case N.restart_syscall:
-        return sysRestartSyscall(this, t);
+      case N.poll: return sysPollCall(this, t, a);
+      case N._newselect: return sysSelectCall(this, t, nr, a);
+      case N.nanosleep: return sysNanosleepCall(this, t, a);
+      case N.restart_syscall: return sysRestartSyscall(this, t);
       case N.open:
       case N.openat:
         return sysOpen(this, t, nr, a);

@@ -17,7 +17,7 @@ import { nanosleepUntil, sysNanosleep, sysPoll, sysSelect } from './wait.js';
 const ERESTARTNOHAND = 514;
 
 /** a task whose fd 3 is ready for reading when `ready`, other fds closed; user memory: `mem` */
-function task(signalPending: boolean, ready = false, mem = new Uint8Array(64)): ThreadTask {
+function task(signalPending: boolean, ready = false, mem: Uint8Array = new Uint8Array(64)): ThreadTask {
   const file = { ops: { poll: () => (ready ? POLLIN : 0) } };
   const t = {
     proc: { rlimitNofile: 1024, fdget: (fd: number) => (fd === 3 ? file : null) },
