@@ -276,6 +276,17 @@ export interface SyscallCapabilities {
    */
   pselectTimeLeft: 'copy-first' | 'mask-first';
   /**
+   * nanosleep(2) and clock_nanosleep(2) set the thread's restart_block.fn to
+   * do_no_restart_syscall once their arguments are read and valid, before they sleep: true
+   * (v6.12 sys_nanosleep_time32 / sys_clock_nanosleep(_time32), which also keep rmtp there for
+   * do_nanosleep) or false (3.14 sys_nanosleep / sys_clock_nanosleep leave it: a
+   * restart_syscall(2) of the user's own after them runs the last block left). Observable
+   * through restart_syscall(2) only (kernel-model/exec/signal-restart.ts). Read in 3.14.4
+   * kernel/hrtimer.c and kernel/posix-timers.c, 6.12.19 kernel/time/hrtimer.c and
+   * kernel/time/posix-timers.c
+   */
+  nanosleepRestartReset: boolean;
+  /**
    * the generation of fs/binfmt_elf.c load_elf_binary (kernel-model/exec/elf-exec.ts, load.ts):
    * 'inline' (3.14: the program headers read inline, e_phnum up to 2048, a short read -EIO, no
    * FDPIC check; every PT_LOAD MAP_FIXED; one padzero at the end of the highest file part,

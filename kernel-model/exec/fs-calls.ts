@@ -311,6 +311,9 @@ function withSigmask(x: LayerEntry, t: UnicornThread, maskPtr: number, size: num
     }
     task.timeLeft = rec;
   }
+  // signal_pending at each presentation, a NULL mask too: do_select / do_poll give up before
+  // they sleep (wait.ts), -ERESTARTNOHAND (sleep-calls.ts)
+  task.signalPending = s.sigpending(t);
   let r = wait(now);
   if (r === BLOCK) return r;
   if (now && r === 0) r = -ERESTARTNOHAND;

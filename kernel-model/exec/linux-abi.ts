@@ -23,6 +23,8 @@ import { userFault } from './user-fault.js';
 import { clearChildTid, sysClone, sysExecve, sysFork, sysWait, sysWaitid, threadExited } from './lifecycle.js';
 import { ERESTARTNOHAND, SIGALRM, SIGCHLD, SignalState } from './signal.js';
 import { restoreSavedSigmask, signalEndedCall } from './signal-usermask.js';
+import { ERESTART_RESTARTBLOCK } from './signal-restart.js';
+import { sysNanosleepCall, sysPollCall, sysRestartSyscall, sysSelectCall } from './sleep-calls.js';
 import { sysSigaction, sysSigprocmask } from './signal-calls.js';
 import { sysKillCall } from './kill.js';
 import { sysSigpending, sysSigtimedwait } from './signal-wait.js';
@@ -260,6 +262,9 @@ export class LinuxAbi implements SyscallBridge {
     return this.proc.mm;
   }
 
+  /** v6.12's nanosleep / clock_nanosleep reset restart_block (capability `nanosleepRestartReset`, sleep-calls.ts) */
+  get nanosleepRestartReset(): boolean { return this.layer.host.nanosleepRestartReset ?? false; }
+
   /** the kernel layer, with its blocking protocol and faults mapped to the thread */
   kernel(t: UnicornThread, nr: number, args: readonly number[]): SyscallResult {
     let r: number;
@@ -322,7 +327,7 @@ export class LinuxAbi implements SyscallBridge {
     if (r === BLOCK) return r;
     this.signals.restart.done(t);
     if (t.exitInfo !== null) return r;
-    if (r === -ERESTARTNOHAND) return signalEndedCall(this.signals, t, a0);
+    if (r === -ERESTARTNOHAND || r === -ERESTART_RESTARTBLOCK) return signalEndedCall(this.signals, t, a0, r);
     if (!this.signals.anyPending) return r;
     const d = this.signals.deliver(t, r, true);
     // no handler ran: do_signal's restore_saved_sigmask (a pselect6/ppoll that returns -EINTR
@@ -352,6 +357,9 @@ export class LinuxAbi implements SyscallBridge {
     s.resume(t);
   }
 
+  /** a signal ends `t`'s sleep in clock_nanosleep (time.ts): the call's result, null if it is in none */
+  signalSleep(t: UnicornThread): number | null { return this.sleeps.signalled(t, this.signals.restart); }
+
   /** end `t`'s sleep in wait4/waitid, clock_nanosleep or FUTEX_WAIT without completing it (a signal); false if it is in none */
   cancelSleep(t: UnicornThread): boolean {
     if (this.waiting.has(t)) {
@@ -380,19 +388,15 @@ export class LinuxAbi implements SyscallBridge {
     if (this.absent.size !== 0 && this.absent.has(nr)) return -ENOSYS;
     switch (nr) {
       // ---------------- routed to the kernel model's syscall layer ----------------
-      case N.read: case N.write: case N.close: case N.ioctl: case N.poll: case N._newselect: case N.nanosleep:
+      case N.read: case N.write: case N.close: case N.ioctl:
       case N.eventfd2: case UNR.lseek: case UNR.getdents64: case UNR.pread64: case UNR.pwrite64: case UNR.eventfd:
         return this.kernel(t, nr, a as unknown as number[]);
-      case N.restart_syscall: {
-        // sys_restart_syscall (kernel/signal.c, read in 3.14.4 and 6.12.19): restart_block.fn,
-        // do_restart_poll polling until the kept end time, else do_no_restart_syscall's -EINTR
-        const rb = this.signals.restart.get(t);
-        if (rb === undefined) {
-          t.charge(this.cpu.costs.syscall);
-          return -EINTR;
-        }
-        return this.restartable(t, (task) => this.layer.sysPoll(task, rb.ufds, rb.nfds, -1, rb.end));
-      }
+      // poll, select, nanosleep, restart_syscall: the layer's waits with signal_pending and the
+      // restart_block (sleep-calls.ts, signal-restart.ts)
+      case N.poll: return sysPollCall(this, t, a);
+      case N._newselect: return sysSelectCall(this, t, nr, a);
+      case N.nanosleep: return sysNanosleepCall(this, t, a);
+      case N.restart_syscall: return sysRestartSyscall(this, t);
       case N.open:
       case N.openat:
         return sysOpen(this, t, nr, a);

@@ -24,7 +24,7 @@ function state(mask: bigint): { s: SignalState; t: UnicornThread; mm: AddressSpa
     },
   } as unknown as AddressSpace;
   const proc = { users: new UserCounts(), mm } as unknown as Process;
-  const p: SignalProcess = { proc, threads: [t], exit: null, groupExit: false, cancelSleep: () => false };
+  const p: SignalProcess = { proc, threads: [t], exit: null, groupExit: false, cancelSleep: () => false, signalSleep: () => null };
   const layer = { host: {}, currentThread: t } as unknown as SyscallLayer;
   const s = new SignalState(p, layer, {} as Cpu);
   return { s, t, mm };

@@ -3,6 +3,7 @@ import { EFAULT, EINVAL } from '../base/errno.js';
 import type { AddressSpace } from '../process/mm.js';
 import { ERESTARTNOHAND, type SignalState } from './signal.js';
 import { restartSyscall } from './signal-frame.js';
+import { ERESTART_RESTARTBLOCK } from './signal-restart.js';
 import { copyRemaining, type TimeLeft } from '../syscall/select-time.js';
 
 /**
@@ -48,15 +49,18 @@ export function signalLetThrough(s: SignalState, t: UnicornThread): boolean {
 
 /**
  * A call that a pending signal ended at once with -ERESTARTNOHAND (pselect6/ppoll whose mask let
- * a pending signal through: fs-calls.ts withSigmask), at its return (LinuxAbi.syscall): a
- * handler makes it -EINTR; without one (do_signal: the signal was ignored) the saved mask comes
- * back and the call restarts (PC back over the svc, r0 = ORIG_r0, `a0`)
+ * a pending signal through: fs-calls.ts withSigmask; select, an absolute clock_nanosleep) or
+ * -ERESTART_RESTARTBLOCK (poll, a relative nanosleep / clock_nanosleep: sleep-calls.ts, time.ts),
+ * at its return (LinuxAbi.syscall): a handler makes it -EINTR; without one (do_signal: the signal
+ * was ignored) the saved mask comes back and the call restarts (PC back over the svc, r0 =
+ * ORIG_r0, `a0`), -ERESTART_RESTARTBLOCK as restart_syscall (signal-restart.ts)
  */
-export function signalEndedCall(s: SignalState, t: UnicornThread, a0: number): SyscallResult {
-  const d = s.deliver(t, -ERESTARTNOHAND, true);
+export function signalEndedCall(s: SignalState, t: UnicornThread, a0: number, code = -ERESTARTNOHAND): SyscallResult {
+  const d = s.deliver(t, code, true);
   if (d !== null || t.exitInfo !== null) return d ?? 0;
   restoreSavedSigmask(s, t);
   restartSyscall(t, a0);
+  if (code === -ERESTART_RESTARTBLOCK) s.restart.enter(t);
   return a0;
 }
 

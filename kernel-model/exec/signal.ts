@@ -68,6 +68,8 @@ export interface SignalProcess {
    * FUTEX_WAIT) without completing it; false if `th` is in none
    */
   cancelSleep(th: UnicornThread): boolean;
+  /** a signal ends `th`'s sleep in clock_nanosleep (time.ts ClockSleeps.signalled): the call's result; null if `th` is not in one */
+  signalSleep(th: UnicornThread): number | null;
 }
 
 export class SignalState {
@@ -212,6 +214,11 @@ export class SignalState {
   /** `t` sleeps in rt_sigsuspend/pause */
   isSuspended(t: UnicornThread): boolean {
     return this.suspended.has(t);
+  }
+
+  /** signal_pending(t): TIF_SIGPENDING, `t` told of a signal it does not block */
+  sigpending(t: UnicornThread): boolean {
+    return this.flagged.has(t);
   }
 
   /**
@@ -429,16 +436,14 @@ export class SignalState {
     if (task.restarting && !this.suspended.has(th)) {
       // asleep in a call of the syscall layer (pipe read/write, poll, select, nanosleep, a
       // device's wait): signal_pending makes the wait give up with -ERESTARTSYS (pipe_read,
-      // wait_event_interruptible) or -ERESTARTNOHAND (core_sys_select, and nanosleep's
-      // -ERESTART_RESTARTBLOCK, modelled as -ERESTARTNOHAND: the same with a handler), or
-      // plain poll's -ERESTART_RESTARTBLOCK with its end time kept (signal-restart.ts);
-      // deliver() turns it into -EINTR or a restart (arch/arm/kernel/signal.c do_signal)
+      // wait_event_interruptible) or -ERESTARTNOHAND (core_sys_select), or plain poll's and
+      // nanosleep's -ERESTART_RESTARTBLOCK with the end kept in the restart_block (nanosleep:
+      // the time left written to rmtp; signal-restart.ts); deliver() turns it into -EINTR or a
+      // restart (arch/arm/kernel/signal.c do_signal)
       const nr = th.blockedSyscall;
-      const poll = this.restart.isPoll(th);
-      const noHand = nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64 || nr === ARM_NR.nanosleep;
-      if (poll) this.restart.interrupted(th, task.deadline);
+      const noHand = nr === ARM_NR._newselect || nr === ARM_NR.ppoll || nr === ARM_NR.pselect6 || nr === ARM_NR.ppoll_time64 || nr === ARM_NR.pselect6_time64;
+      let code = this.restart.kind(th) !== null ? this.restart.signalled(th, this.p.proc.mm, this.cpu.scheduler.now, task.deadline) : noHand ? -ERESTARTNOHAND : -ERESTARTSYS;
       task.finish();
-      let code = poll ? -ERESTART_RESTARTBLOCK : noHand ? -ERESTARTNOHAND : -ERESTARTSYS;
       // select / pselect6 / ppoll: the time left written back now, the mask as the era orders it
       // (signal-usermask.ts finishPollWait; maybe -EINTR: a faulting write forbids the restart)
       const rec = task.timeLeft;
@@ -447,6 +452,15 @@ export class SignalState {
         code = finishPollWait(this, this.p.proc.mm, th, rec, this.cpu.scheduler.now, code, this.layer.host.pselectTimeLeft ?? 'copy-first');
       }
       th.completeSyscall(code);
+      this.interrupted.add(th);
+      this.cpu.wake(th);
+      return true;
+    }
+    // clock_nanosleep(_time64) (time.ts): hrtimer_nanosleep's end, SA_RESTART or not: the time
+    // left and the restart_block (-ERESTART_RESTARTBLOCK), or an absolute sleep's -ERESTARTNOHAND
+    const slept = this.suspended.has(th) ? null : this.p.signalSleep(th);
+    if (slept !== null) {
+      th.completeSyscall(slept);
       this.interrupted.add(th);
       this.cpu.wake(th);
       return true;

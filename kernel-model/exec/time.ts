@@ -3,7 +3,10 @@ import { decodeTimespec, encodeTimespec, TIMER_ABSTIME } from '../../emulator/cp
 import { BLOCK, type SyscallResult, type UnicornThread } from '../../emulator/cpu/unicorn/thread.js';
 import type { Scheduler, SimEvent } from '../../emulator/scheduler.js';
 import { WIDE_FIELD_INIT } from '../../emulator/time.js';
-import { EFAULT, EINVAL } from '../base/errno.js';
+import { EFAULT, EINVAL, EOPNOTSUPP, EPERM } from '../base/errno.js';
+import { capRaised } from '../process/cred.js';
+import { ERESTARTNOHAND } from './signal.js';
+import type { RestartBlocks } from './signal-restart.js';
 import type { AddressSpace } from '../process/mm.js';
 
 /**
@@ -47,6 +50,17 @@ export interface ProcessClocks {
   clockOffset(id: number): number | null;
 }
 
+/** What clock_nanosleep needs of its process besides its clocks (LinuxAbi). */
+export interface SleepingProcess extends ProcessClocks {
+  readonly proc: { readonly capEffective: bigint };
+  readonly signals: { sigpending(t: UnicornThread): boolean; readonly restart: RestartBlocks };
+  /** capability `nanosleepRestartReset` (signal-restart.ts) */
+  readonly nanosleepRestartReset: boolean;
+}
+
+/** include/uapi/linux/capability.h */
+const CAP_WAKE_ALARM = 35;
+
 /**
  * clock_gettime(2), clock_gettime64 (kernel/time/posix-timers.c): the clock's time (virtual
  * time plus its epoch offset) written to user memory as a timespec (the 32-bit one, or the
@@ -69,19 +83,56 @@ export function sysClockGetres(clocks: ProcessClocks, mm: AddressSpace, a: Uint3
 }
 
 /**
- * The threads of one process asleep in clock_nanosleep(_time64): each one's absolute deadline
- * in virtual time. The call blocks until then and is presented again when the thread runs;
- * a presentation at or after the deadline completes it with 0.
+ * How clock_nanosleep sleeps on a clock id, both eras (read in 3.14.4 kernel/posix-timers.c
+ * clockid_to_kclock, init_posix_timers, kernel/posix-cpu-timers.c, kernel/time/alarmtimer.c; read
+ * in 6.12.19 kernel/time/posix-timers.c posix_clocks[], posix-cpu-timers.c, alarmtimer.c):
+ * 'invalid' (no k_clock: -EINVAL), 'none' (a k_clock without nsleep: -EOPNOTSUPP, 3.14's
+ * ENANOSLEEP_NOTSUP, the same 95 on ARM), 'hrtimer' (common_nsleep: REALTIME, MONOTONIC,
+ * BOOTTIME, TAI), 'alarm' (REALTIME_ALARM, BOOTTIME_ALARM: alarm_timer_nsleep, CAP_WAKE_ALARM)
+ * or 'cpu' (posix_cpu_nsleep: CLOCK_PROCESS_CPUTIME_ID and the negative CPU-time ids).
+ * CLOCK_THREAD_CPUTIME_ID, MONOTONIC_RAW and the coarse clocks have no nsleep; a negative id
+ * with CPUCLOCK_WHICH 3 and no per-thread bit is a dynamic (fd) clock, clock_posix_dynamic,
+ * with no nsleep either.
+ */
+export function nsleepKind(id: number): 'invalid' | 'none' | 'hrtimer' | 'alarm' | 'cpu' {
+  if (id < 0) return (id & 7) === 3 ? 'none' : 'cpu';
+  switch (id) {
+    case 0: case 1: case 7: case 11: return 'hrtimer';
+    case 8: case 9: return 'alarm';
+    case 2: return 'cpu';
+    case 3: case 4: case 5: case 6: return 'none';
+    default: return 'invalid';
+  }
+}
+
+/** one thread's sleep in clock_nanosleep: the absolute deadline (virtual time), TIMER_ABSTIME, rmtp and its layout */
+interface ClockSleep {
+  readonly deadline: number;
+  readonly abs: boolean;
+  readonly rmtp: number;
+  readonly time64: boolean;
+}
+
+/**
+ * The threads of one process asleep in clock_nanosleep(_time64): each one's sleep. The call
+ * blocks until its deadline and is presented again when the thread runs; a presentation at or
+ * after the deadline completes it with 0. A signal ends it as hrtimer_nanosleep does
+ * (`signalled`: signal-restart.ts), also when it is already pending as the call starts
+ * (do_nanosleep's schedule() returns at once).
+ * Choices: the CPU-time clocks sleep on virtual time as they read it (clockEpochOffset), their
+ * restart (posix_cpu_nsleep_restart) is modelled as the hrtimer one; the alarm clocks are
+ * modelled with an RTC (clock_gettime reads them), so only CAP_WAKE_ALARM is checked, and not
+ * v6.12's -EINVAL for flags other than TIMER_ABSTIME on them.
  */
 export class ClockSleeps {
-  private readonly sleeping = new Map<UnicornThread, number>();
+  private readonly sleeping = new Map<UnicornThread, ClockSleep>();
   private readonly scratch8 = new Uint8Array(8);
   private readonly scratch16 = new Uint8Array(16);
 
   constructor(
     private readonly mm: AddressSpace,
     private readonly cpu: Cpu,
-    private readonly clocks: ProcessClocks,
+    private readonly p: SleepingProcess,
   ) {}
 
   /** `t` is asleep in clock_nanosleep */
@@ -89,32 +140,71 @@ export class ClockSleeps {
     return this.sleeping.has(t);
   }
 
-  /** forget `t`'s sleep (a signal interrupted it, or the thread ended); false if it had none */
+  /** forget `t`'s sleep (the thread ended); false if it had none */
   cancel(t: UnicornThread): boolean {
     return this.sleeping.delete(t);
   }
 
-  /** clock_nanosleep(clockid, flags, request, remain) */
+  /** a signal ends `t`'s sleep: the call's result (null: `t` is not asleep here) */
+  signalled(t: UnicornThread, restart: RestartBlocks): number | null {
+    const s = this.sleeping.get(t);
+    if (s === undefined) return null;
+    this.sleeping.delete(t);
+    return this.ended(t, s, restart);
+  }
+
+  /**
+   * hrtimer_nanosleep's end by a signal: the timer expired (no time left) 0; an absolute sleep
+   * -ERESTARTNOHAND, nothing written (3.14: "Absolute timers do not update the rmtp value and
+   * restart"; v6.12 clears rmtp for TIMER_ABSTIME); a relative one writes rmtp and stores the
+   * restart_block (signal-restart.ts)
+   */
+  private ended(t: UnicornThread, s: ClockSleep, restart: RestartBlocks): number {
+    const now = this.cpu.scheduler.now;
+    if (now >= s.deadline) return 0;
+    if (s.abs) return -ERESTARTNOHAND;
+    return restart.nanosleepInterrupted(t, this.mm, now, { expires: s.deadline, rmtp: s.rmtp, time64: s.time64 });
+  }
+
+  /**
+   * clock_nanosleep(clockid, flags, request, remain) (3.14 and v6.12 sys_clock_nanosleep; v6.12's
+   * ARM 265 is sys_clock_nanosleep_time32, 407 sys_clock_nanosleep with __kernel_timespec): the
+   * clock (-EINVAL, -EOPNOTSUPP), then request read (-EFAULT) and checked (-EINVAL), v6.12's
+   * restart_block reset, then the clock's nsleep: posix_cpu_nsleep refuses the caller's own
+   * thread clock (-EINVAL), alarm_timer_nsleep wants CAP_WAKE_ALARM (-EPERM)
+   */
   sysClockNanosleep(t: UnicornThread, time64: boolean, a: Uint32Array): SyscallResult {
     const pending = this.sleeping.get(t);
     if (pending !== undefined) {
-      if (this.cpu.scheduler.now < pending) {
-        this.cpu.block(t, pending);
+      if (this.cpu.scheduler.now < pending.deadline) {
+        this.cpu.block(t, pending.deadline);
         return BLOCK;
       }
       this.sleeping.delete(t);
       return 0;
     }
+    const id = a[0]! | 0;
+    const kind = nsleepKind(id);
+    if (kind === 'invalid') return -EINVAL;
+    if (kind === 'none') return -EOPNOTSUPP;
     const b = time64 ? this.scratch16 : this.scratch8;
     if (this.mm.copyFromUser(b, 0, a[2]!, b.length) !== 0) return -EFAULT;
     const d = decodeTimespec(b, time64);
     if (d === null) return -EINVAL;
+    const restart = this.p.signals.restart;
+    if (this.p.nanosleepRestartReset) restart.clear(t);
+    // posix_cpu_nsleep: CPUCLOCK_PERTHREAD with pid 0 or the caller's own tid
+    if (kind === 'cpu' && (id & 4) !== 0 && (~(id >> 3) === 0 || ~(id >> 3) === t.tid)) return -EINVAL;
+    if (kind === 'alarm' && !capRaised(this.p.proc.capEffective, CAP_WAKE_ALARM)) return -EPERM;
     const abs = (a[1]! & TIMER_ABSTIME) !== 0;
-    const clockOff = this.clocks.clockOffset(a[0]! | 0);
+    const clockOff = this.p.clockOffset(id);
     if (clockOff === null) return -EINVAL;
     const deadline = abs ? d - clockOff : t.nowNs() + d;
     if (deadline <= this.cpu.scheduler.now) return 0;
-    this.sleeping.set(t, deadline);
+    const s: ClockSleep = { deadline, abs, rmtp: a[3]!, time64 };
+    // a signal already pending: do_nanosleep does not sleep
+    if (this.p.signals.sigpending(t)) return this.ended(t, s, restart);
+    this.sleeping.set(t, s);
     this.cpu.block(t, deadline);
     return BLOCK;
   }

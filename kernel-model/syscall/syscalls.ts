@@ -15,7 +15,7 @@ import type { Sys, SysCall, GuestMain } from '../uapi/sys.js';
 import { MADVISE_ADVICE_3_14 } from '../profile.js';
 import { ERESTARTSYS, File as FileCls, FMODE_READ, FMODE_WRITE, type File } from '../vfs/file.js';
 import type { PathName, Vfs } from '../vfs/vfs.js';
-import { sysNanosleep, sysPoll, sysSelect } from './wait.js';
+import { nanosleepUntil, sysNanosleep, sysPoll, sysSelect } from './wait.js';
 import { sysGetdents64, sysLseek, sysRead, sysReadlink, sysWrite } from './rw.js';
 import { sysDup, sysDup3, sysFcntl, sysPipe2 } from './fd-calls.js';
 import type { ProcFdAnonOpen, ProcFdinfo } from '../vfs/procfs.js';
@@ -95,6 +95,8 @@ export interface SyscallHost {
   readonly stackGuard?: 'guard-page' | 'guard-gap';
   /** pselect6's time-left write against its mask's restore (profile.caps.pselectTimeLeft; default 'copy-first', 3.14), kernel-model/exec/signal-usermask.ts finishPollWait */
   readonly pselectTimeLeft?: 'copy-first' | 'mask-first';
+  /** nanosleep / clock_nanosleep set restart_block.fn = do_no_restart_syscall (profile.caps.nanosleepRestartReset; default false, 3.14), kernel-model/exec/signal-restart.ts */
+  readonly nanosleepRestartReset?: boolean;
   /** the initial stack's auxiliary vector (profile.caps.execAuxv; default '3.14'), kernel-model/exec/load.ts auxOptions */
   readonly execAuxv?: '3.14' | '6.12';
   /** the limit of execve's strings (profile.caps.execArgLimit; default 'arg-pages', 3.14), kernel-model/exec/exec-args.ts */
@@ -603,6 +605,11 @@ export class SyscallLayer {
 
   sysNanosleep(t: ThreadTask, req: number, rem: number): number {
     return sysNanosleep(t, this.clock, req, rem);
+  }
+
+  /** a sleep until the absolute `end`: a restarted nanosleep (wait.ts nanosleepUntil) */
+  sysNanosleepUntil(t: ThreadTask, end: number): number {
+    return nanosleepUntil(t, this.clock, end);
   }
 }
 

@@ -20,6 +20,12 @@ export class ThreadTask implements Task, PollTable {
    * its end (or when a signal ends its sleep)
    */
   timeLeft: TimeLeft | null = null;
+  /**
+   * signal_pending(current) for the presentation of poll / select / nanosleep in progress (set by
+   * the caller that models signals, kernel-model/exec; never by the stub CPU's programs): their
+   * wait gives up after its scan instead of sleeping (wait.ts)
+   */
+  signalPending = false;
   constructor(
     readonly proc: Process,
     readonly thread: GuestThread | null,
@@ -48,5 +54,6 @@ export class ThreadTask implements Task, PollTable {
     this.unqueue();
     this.deadline = null;
     this.restarting = false;
+    this.signalPending = false;
   }
 }

@@ -8,6 +8,9 @@
 import { EBADF, EFAULT, EINVAL } from '../base/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../uapi/constants.js';
 import { ERESTARTSYS } from '../vfs/file.js';
+
+/** include/linux/errno.h: a signal ended the wait (restart only when no handler runs) */
+const ERESTARTNOHAND = 514;
 import type { ThreadTask } from './task.js';
 import { copyRemaining, timeLeftRecord } from './select-time.js';
 
@@ -54,6 +57,14 @@ export function sysPoll(t: ThreadTask, clock: () => number, fds: number, nfds: n
     }
     dv.setInt16(i * 8 + 6, rev, true);
     if (rev !== 0) ready++;
+  }
+  // do_poll: with no fd ready, a pending signal ends the call before it sleeps, whatever the
+  // timeout, a zero one included (3.14's -EINTR, v6.12's -ERESTARTNOHAND: the caller, sys_poll
+  // or do_restart_poll, turns either into -ERESTART_RESTARTBLOCK; read in 3.14.4 and 6.12.19
+  // fs/select.c); ready fds are reported rather than the signal
+  if (ready === 0 && t.signalPending) {
+    t.unqueue();
+    return -ERESTARTNOHAND;
   }
   if (ready === 0 && mayWait) return -ERESTARTSYS;
   t.unqueue();
@@ -132,6 +143,13 @@ function doSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp:
     if ((want & 2) && (m & POLLOUT_SET)) { outs[1]![w]! |= bit; ready++; }
     if ((want & 4) && (m & POLLEX_SET)) { outs[2]![w]! |= bit; ready++; }
   }
+  // do_select breaks out of its loop on a pending signal before it sleeps (a zero timeout
+  // too), and core_sys_select makes "none ready" -ERESTARTNOHAND (read in 3.14.4 and 6.12.19
+  // fs/select.c); the fd sets are not written back
+  if (ready === 0 && t.signalPending) {
+    t.unqueue();
+    return -ERESTARTNOHAND;
+  }
   if (ready === 0 && mayWait) return -ERESTARTSYS;
   t.unqueue();
   const ps = [rp, wp, ep];
@@ -144,6 +162,15 @@ function doSelect(t: ThreadTask, clock: () => number, n: number, rp: number, wp:
   return ready;
 }
 
+/**
+ * nanosleep(req, rem) (kernel/hrtimer.c, v6.12 kernel/time/hrtimer.c: sys_nanosleep /
+ * sys_nanosleep_time32 -> hrtimer_nanosleep): req read (-EFAULT) and checked (timespec_valid:
+ * -EINVAL), then a sleep until now + req on CLOCK_MONOTONIC, -ERESTARTSYS while it lasts. A
+ * pending signal ends it before it sleeps (do_nanosleep: schedule() returns at once in
+ * TASK_INTERRUPTIBLE with a signal pending): -ERESTARTNOHAND, which the caller that models
+ * signals turns into hrtimer_nanosleep's end (rem written, restart_block:
+ * kernel-model/exec/signal-restart.ts). `rem` is written only there, never at a normal end.
+ */
 export function sysNanosleep(t: ThreadTask, clock: () => number, req: number, _rem: number): number {
   if (!t.restarting) {
     const b = new Uint8Array(8);
@@ -154,7 +181,20 @@ export function sysNanosleep(t: ThreadTask, clock: () => number, req: number, _r
     const nsec = dv.getInt32(4, true);
     if (sec < 0 || nsec < 0 || nsec > 999_999_999) return -EINVAL;
     if (timedOut(t, clock(), sec * 1e9 + nsec)) return 0;
+    if (t.signalPending) return -ERESTARTNOHAND;
     return t.canBlock ? -ERESTARTSYS : 0;
   }
-  return clock() >= (t.deadline ?? 0) ? 0 : -ERESTARTSYS;
+  return nanosleepUntil(t, clock, t.deadline ?? 0);
+}
+
+/**
+ * A sleep until the absolute `end` (hrtimer_nanosleep_restart's do_nanosleep in
+ * HRTIMER_MODE_ABS, the restart of a sleep a signal ended): 0 once reached, -ERESTARTNOHAND
+ * for a pending signal, else -ERESTARTSYS to wait
+ */
+export function nanosleepUntil(t: ThreadTask, clock: () => number, end: number): number {
+  if (!t.restarting) t.deadline = end;
+  if (clock() >= end) return 0;
+  if (t.signalPending) return -ERESTARTNOHAND;
+  return t.canBlock ? -ERESTARTSYS : 0;
 }

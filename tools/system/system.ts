@@ -126,7 +126,7 @@ export class System {
       procFdAnonOpen: this.profile.caps.procFdAnonOpen, procFdinfo: this.profile.caps.procFdinfo, procThreadSelf: this.profile.caps.procThreadSelf, procPtraceAccess: this.profile.caps.procPtraceAccess,
       dataAbortReport: this.profile.caps.dataAbortReport, execOpenCheck: this.profile.caps.execOpenCheck,
       binfmtScript: this.profile.caps.binfmtScript, execDenyWrite: this.profile.caps.execDenyWrite,
-      execMapFailure: this.profile.caps.execMapFailure, execElfLoad: this.profile.caps.execElfLoad, execAuxv: this.profile.caps.execAuxv, stackGuard: this.profile.caps.stackGuard, pselectTimeLeft: this.profile.caps.pselectTimeLeft,
+      execMapFailure: this.profile.caps.execMapFailure, execElfLoad: this.profile.caps.execElfLoad, execAuxv: this.profile.caps.execAuxv, stackGuard: this.profile.caps.stackGuard, pselectTimeLeft: this.profile.caps.pselectTimeLeft, nanosleepRestartReset: this.profile.caps.nanosleepRestartReset,
       execArgLimit: this.profile.caps.execArgLimit, execEmptyArgv: this.profile.caps.execEmptyArgv }));
     this.vfio = new Vfio(Object.freeze<VfioHost>({
       vfs: this.vfs,
