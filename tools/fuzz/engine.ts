@@ -104,6 +104,11 @@ export function runCommands(h: Harness, prefix: readonly Call[], cmds: Iterable<
   for (const c of cmds) if (c.check(model)) c.run(model, h);
 }
 
+/** a generated run as a program: the set-up prefix's calls, then the commands' calls */
+export function generatedProgram(n: number, cmds: Iterable<fc.Command<object, Harness>>): Call[] {
+  return [...prefixOf(n), ...[...cmds].map(unwrap)];
+}
+
 /** Execute a program in a fresh system; returns the first finding (not in `ignore`) or null. */
 export function runProgram(profile: string, program: readonly Call[], opts: { ignore?: ReadonlySet<string>; transcript?: boolean; bootargs?: string } = {}): { finding: Finding | null; harness: Harness } {
   const h = new Harness({ profile, ignore: opts.ignore, transcript: opts.transcript, bootargs: opts.bootargs });
@@ -265,7 +270,7 @@ export function pooledHarness(profile: string, ignore: ReadonlySet<string>): Har
  * snapshot's plus what the run added (`coverAdds`): merged whole the first time the campaign
  * sees the harness, then only the additions.
  */
-function mergeCoverage(coverage: Map<string, Set<string>>, h: Harness, merged: WeakSet<Harness>): void {
+export function mergeCoverage(coverage: Map<string, Set<string>>, h: Harness, merged: WeakSet<Harness>): void {
   const add = (k: string, x: string): void => {
     let s = coverage.get(k);
     if (!s) coverage.set(k, (s = new Set()));
@@ -283,6 +288,16 @@ function mergeCoverage(coverage: Map<string, Set<string>>, h: Harness, merged: W
 export type RunArb = fc.Arbitrary<[number, Iterable<fc.Command<object, Harness>>]>;
 
 /**
+ * One command of a generated run: a call of the profile's call arbitrary (arb.ts callArbOf) in
+ * `make`'s command class (CallCommand; the guided campaign's CovCallCommand), the command
+ * wrapper inside the compiled tree (fastgen.ts: one fast-check node less per call). The same
+ * values, from the same random stream, as `callArbOf(...).map(make)`.
+ */
+export function callCommandArb<C extends fc.Command<object, Harness>>(iommufd: boolean, dirty: boolean, make: (c: Call) => C): fc.Arbitrary<C> {
+  return fastArb(callArbOf(iommufd, dirty).map(make)) as fc.Arbitrary<C>;
+}
+
+/**
  * The run arbitrary per maxCommands, built once per process: arbitraries are immutable,
  * and a campaign cut into slices (--jobs, --shard) would otherwise build and JIT-warm a
  * fresh tree of arbitraries for every 25-run slice. The random stream is the same.
@@ -298,9 +313,8 @@ export function runArb(maxCommands: number, iommufd = true, dirty = false): RunA
   const key = `${maxCommands}:${iommufd ? 1 : 0}:${dirty ? 1 : 0}`;
   let arb = runArbs.get(key);
   if (arb === undefined) {
-    // the command wrapper inside the compiled tree (fastgen.ts): one fast-check node less per call
     // fast-check's per-command oneof/map step fused into one (commands-arb.ts: the same draws, values, contexts and shrinks)
-    const cmdArb = fusedCommands(fastArb(callArbOf(iommufd, dirty).map((c) => new CallCommand(c))), { maxCommands, size: 'max' });
+    const cmdArb = fusedCommands(callCommandArb(iommufd, dirty, (c) => new CallCommand(c)), { maxCommands, size: 'max' });
     arb = fc.tuple(prefixArb(iommufd, dirty), cmdArb);
     runArbs.set(key, arb);
   }
@@ -329,7 +343,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         runCommands(h, prefixOf(n), cmds);
         h.finish();
       } catch (e) {
-        if (generated === null && e instanceof FindingError) generated = { program: [...prefixOf(n), ...[...cmds].map(unwrap)], finding: e.finding };
+        if (generated === null && e instanceof FindingError) generated = { program: generatedProgram(n, cmds), finding: e.finding };
         throw e;
       } finally {
         execs += h.runSyscalls;
@@ -352,7 +366,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       continue;
     }
     const [n, cmds] = res.counterexample[0];
-    const program: Call[] = [...prefixOf(n), ...[...cmds].map(unwrap)];
+    const program = generatedProgram(n, cmds);
     const rep = runProgram(o.profile, program, { ignore, transcript: true });
     if (!rep.finding) {
       // not reproducible on its own: report as a host-side problem of the fuzzer itself

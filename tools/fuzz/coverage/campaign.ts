@@ -34,7 +34,8 @@
  */
 import fc from 'fast-check';
 import { DIRTY_FULL, DMA_PAGES, HWPT_FULL, SETUP_PREFIX, callArb, dirtyPagesOf, iommufdOf, ioctlCall, prefixOf, sameOpArb, unmapBitmapCall } from '../arb.js';
-import { CallCommand, pooledHarness, reportOwnFinding, runArb, runProgram, suppressedList, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
+import { fusedCommands } from '../commands-arb.js';
+import { CallCommand, callCommandArb, generatedProgram, mergeCoverage, pooledHarness, reportOwnFinding, runArb, runCommands, runProgram, suppressedList, tryProgram, unwrap, type CampaignResult, type FindingReport, type RunArb } from '../engine.js';
 import { DEFAULT_SUPPRESSIONS, FindingError, type Finding, type Harness } from '../harness.js';
 import { type Call } from '../program.js';
 import { covRuntime, type CovRuntime } from './runtime.js';
@@ -52,6 +53,8 @@ export interface CoverageCampaignOptions {
   guided: boolean;
   /** guided: start from the seed corpus (seedsFor: SEEDS, and IOMMUFD_SEEDS where the profile has /dev/iommu); default true */
   seeds?: boolean;
+  /** guided: false draws the fresh commands with the stock fc.commands (guidedArb); the same campaign */
+  fused?: boolean;
   maxCommands?: number;
   suppress?: readonly string[];
 }
@@ -237,10 +240,45 @@ export function freshPrefixArb(iommufd: boolean, dirty = false): fc.Arbitrary<nu
   );
 }
 
-export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true, dirty = false): fc.Arbitrary<GuidedRun> {
-  const call = callArb(iommufd, dirty);
-  const cmd = call.map((c) => new CovCallCommand(c));
-  const fresh = fc.tuple(freshPrefixArb(iommufd, dirty), fc.commands([cmd], { maxCommands, size: 'max' })).map(([n, c]): GuidedRun => [n, c, 0]);
+/** the parts of a guided run arbitrary that do not read the campaign's state (GuidedState) */
+interface StatelessArbs {
+  /** one call (compiled: arb.ts callArb) */
+  call: fc.Arbitrary<Call>;
+  /** one call as a command */
+  cmd: fc.Arbitrary<Cmd>;
+  /** a fresh program: the normal fuzzer's commands after a fresh set-up prefix */
+  fresh: fc.Arbitrary<GuidedRun>;
+}
+
+/**
+ * StatelessArbs per maxCommands, profile family and `fused`, built once per process as the
+ * normal fuzzer's run arbitrary is (engine.ts runArb): arbitraries are immutable, and the CLI
+ * runs a guided campaign as 500-run slices, each of which built and JIT-warmed its own tree
+ * before. The random stream is the same.
+ */
+const statelessArbs = new Map<string, StatelessArbs>();
+
+function statelessArbsOf(maxCommands: number, iommufd: boolean, dirty: boolean, fused: boolean): StatelessArbs {
+  const key = `${maxCommands}:${iommufd ? 1 : 0}:${dirty ? 1 : 0}:${fused ? 1 : 0}`;
+  let a = statelessArbs.get(key);
+  if (a === undefined) {
+    // the command wrapper inside the compiled tree, and fast-check's per-command step of the
+    // fresh commands fused into one (commands-arb.ts), as the normal fuzzer draws them
+    // (engine.ts runArb): the same draws, values, contexts and shrinks
+    const cmd = callCommandArb(iommufd, dirty, (c) => new CovCallCommand(c)) as fc.Arbitrary<Cmd>;
+    const fresh = fc.tuple(freshPrefixArb(iommufd, dirty), fusedCommands(cmd, { maxCommands, size: 'max' }, fused)).map(([n, c]): GuidedRun => [n, c, 0]);
+    a = { call: callArb(iommufd, dirty), cmd, fresh };
+    statelessArbs.set(key, a);
+  }
+  return a;
+}
+
+/**
+ * `fused: false` draws the fresh commands with the stock fc.commands (fusedCommands' fallback,
+ * taken by itself when fast-check's internals are not the expected ones): the same runs.
+ */
+export function guidedArb(s: GuidedState, maxCommands: number, iommufd = true, dirty = false, fused = true): fc.Arbitrary<GuidedRun> {
+  const { call, cmd, fresh } = statelessArbsOf(maxCommands, iommufd, dirty, fused);
   // a call of the pool with one numeric argument changed (the pool's call unchanged when it has none)
   const poolCmd = fc.nat().chain((r) => {
     if (s.pool.length === 0) return call;
@@ -331,13 +369,15 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
   const foundAt: Record<string, number> = {};
   const hitRuns: Record<string, number> = {};
   const coverage = new Map<string, Set<string>>();
+  // the harnesses whose whole coverage was merged (engine.ts mergeCoverage)
+  const merged = new WeakSet<Harness>();
   const iommufd = iommufdOf(o.profile);
   const dirty = dirtyPagesOf(o.profile);
   const gs = newGuidedState(hits.length, o.seeds ?? true, iommufd);
   const corpus = gs.corpus;
   const nSeeds = corpus.length;
   const maxCommands = o.maxCommands ?? 64;
-  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands, iommufd, dirty) : runArb(maxCommands, iommufd, dirty);
+  const arb: fc.Arbitrary<[number, Iterable<Cmd>, number?]> = o.guided ? guidedArb(gs, maxCommands, iommufd, dirty, o.fused ?? true) : runArb(maxCommands, iommufd, dirty);
   // novelty per call (guided): the index of the last call of the run that reached a new site
   let step = 0;
   let lastNew = -1;
@@ -380,21 +420,19 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
       lastNew = -1;
       if (o.guided && !failed) CovCallCommand.onStep = probe;
       try {
-        fc.modelRun(() => ({ model: {}, real: h }), [...prefixOf(n).map((c) => new CallCommand(c)), ...cmds]);
+        // the prefix's calls, then the commands, as the normal fuzzer runs them (engine.ts
+        // runCommands: fc.modelRun's loop; the prefix's calls are not probed, as before)
+        runCommands(h, prefixOf(n), cmds);
         h.finish();
         ok = true;
       } catch (e) {
-        if (!failed && e instanceof FindingError) generated = { program: [...prefixOf(n), ...[...cmds].map(unwrap)], finding: e.finding };
+        if (!failed && e instanceof FindingError) generated = { program: generatedProgram(n, cmds), finding: e.finding };
         throw e;
       } finally {
         CovCallCommand.onStep = null;
         const s = h.runSyscalls;
         execs += s;
-        for (const [k, v] of h.coverage) {
-          let set = coverage.get(k);
-          if (!set) coverage.set(k, (set = new Set()));
-          for (const x of v) set.add(x);
-        }
+        mergeCoverage(coverage, h, merged);
         if (!failed) {
           genExecs += s;
           done++;
@@ -441,7 +479,7 @@ export function runCoverageCampaign(o: CoverageCampaignOptions): CoverageCampaig
     round++;
     if (!res.failed || !res.counterexample) continue;
     const [n, cmds] = res.counterexample[0];
-    const program: Call[] = [...prefixOf(n), ...[...cmds].map(unwrap)];
+    const program = generatedProgram(n, cmds);
     let rep: ReturnType<typeof runProgram>;
     try {
       rep = runProgram(o.profile, program, { ignore, transcript: true });
