@@ -108,44 +108,20 @@ export function startWorkers(p: WorkerPlan): Workers {
   const workers: Worker[] = [];
   const process_ = (p.mode ?? 'process') === 'process';
   const inline = process_ && p.inline === true;
-  const time = p.timeMs === undefined ? undefined : { first: p.shard.i, stride: p.shard.n * p.jobs, ms: p.timeMs };
+  const timeFrom = (first: number): WorkerJob['time'] => (p.timeMs === undefined ? undefined : { first, stride: p.shard.n * p.jobs, ms: p.timeMs });
+  // the campaign part every role gets (a job's own first slice in time mode)
+  const campaign = (port: MessagePort, first: number): WorkerJob => ({ profile: p.profile, seed: p.seed, runs: p.runs, slices: p.mine, next, time: timeFrom(first), suppress: p.suppress, guided: p.guided, port, signal });
+  // job 0's time-mode slices when this thread runs it (inline)
+  const time = timeFrom(p.shard.i);
   if (process_) {
     const { port1, port2 } = new MessageChannel();
-    const job: RelayJob = {
-      relay: true,
-      workerFile: p.workerFile,
-      jobs: p.jobs,
-      execArgv: [...(p.execArgv ?? JOB_EXEC_ARGV)],
-      firstChild: inline ? 1 : 0,
-      profile: p.profile,
-      seed: p.seed,
-      runs: p.runs,
-      slices: p.mine,
-      next,
-      time,
-      suppress: p.suppress,
-      guided: p.guided,
-      port: port2,
-      signal,
-    };
+    const job: RelayJob = { ...campaign(port2, p.shard.i), relay: true, workerFile: p.workerFile, jobs: p.jobs, execArgv: [...(p.execArgv ?? JOB_EXEC_ARGV)], firstChild: inline ? 1 : 0 };
     workers.push(new Worker(p.workerFile, { workerData: job, transferList: [port2] }));
     ports.push(port1);
   } else {
     for (let j = 0; j < p.jobs; j++) {
       const { port1, port2 } = new MessageChannel();
-      const job: WorkerJob = {
-        profile: p.profile,
-        seed: p.seed,
-        runs: p.runs,
-        slices: p.mine,
-        next,
-        time: p.timeMs === undefined ? undefined : { first: p.shard.i + j * p.shard.n, stride: p.shard.n * p.jobs, ms: p.timeMs },
-        suppress: p.suppress,
-        guided: p.guided,
-        port: port2,
-        signal,
-      };
-      workers.push(new Worker(p.workerFile, { workerData: job, transferList: [port2] }));
+      workers.push(new Worker(p.workerFile, { workerData: campaign(port2, p.shard.i + j * p.shard.n), transferList: [port2] }));
       ports.push(port1);
     }
   }

@@ -54,7 +54,7 @@ export type WorkerMsg = { type: 'slice'; k: number; result: ReturnType<typeof ru
 export const CHILD_FLAG = '--vae-fuzz-child';
 
 /** what the relay thread gets: the children to fork and the campaign */
-export interface RelayJob {
+export interface RelayJob extends WorkerJob {
   relay: true;
   workerFile: string;
   jobs: number;
@@ -62,17 +62,6 @@ export interface RelayJob {
   execArgv: string[];
   /** the first job that is a child: 1 when the main thread runs job 0 itself, else 0 */
   firstChild: number;
-  profile: string;
-  seed: number;
-  runs: number;
-  slices: number[];
-  /** run mode: index of the next slice not yet taken, shared with the main thread (Int32 0) */
-  next: SharedArrayBuffer;
-  time?: { first: number; stride: number; ms: number };
-  suppress?: string[];
-  guided?: boolean;
-  port: MessagePort;
-  signal: SharedArrayBuffer;
 }
 
 /** relay -> child */
